@@ -35,7 +35,8 @@ export class BpgenError extends Error {
 
   /** Adds the file name (and anything else known about the site) to every detail that lacks it. */
   at(site: ErrorSite): BpgenError {
-    return new BpgenError(this.details.map((d) => ({ ...site, ...d, file: d.file ?? site.file })));
+    const defined = (o: object) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+    return new BpgenError(this.details.map((d) => ({ ...defined(site), ...defined(d) }) as ErrorDetail));
   }
 }
 

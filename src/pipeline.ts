@@ -1,32 +1,79 @@
-// STUB: being written. Signatures are fixed.
-import type { NetSpec } from "./spec/types.ts";
+/**
+ * The compiler, stage by stage:
+ *   spec/      net.json → validated NetSpec (JSON paths, line:column)
+ *   frontend/  layers or equations → expression DAG (ir/, simplified as it is built)
+ *   autodiff/  one reverse sweep → gradient nodes in the same DAG
+ *   lower/     per function: phases, fusion, storage
+ *   emit/      TypeScript via ts-morph, formatted by prettier
+ */
+import { createRequire } from "node:module";
+import { reverse } from "./autodiff/reverse.ts";
+import { buildEquationNet } from "./frontend/equations.ts";
+import { buildLayerNet } from "./frontend/layers.ts";
+import type { Net } from "./frontend/net.ts";
+import { emitModule, type Precision } from "./emit/module.ts";
+import { countOps } from "./lower/stats.ts";
+import { loadSpec } from "./spec/load.ts";
+import { type Locate, type NetSpec, isLayerSpec } from "./spec/types.ts";
+import { BpgenError } from "./errors.ts";
 
-export type Precision = "f32" | "f64";
+export type { Precision };
+
+export const VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
 
 export interface CompileOptions {
   precision?: Precision;
   /** The net.json path, named in the generated header and in error messages. */
   sourceFile?: string;
+  /** Points JSON paths at line:column in the source, for errors found while compiling. */
+  locate?: Locate;
 }
 
 export interface CompileStats {
+  /** Arithmetic operations per sample in `forward`. */
   forwardOps: number;
+  /** Arithmetic operations per sample in `gradient` (forward and backward). */
   gradientOps: number;
+  nodes: number;
   lines: number;
   bytes: number;
   millis: number;
 }
 
 export interface CompileResult {
+  name: string;
   source: string;
   stats: CompileStats;
 }
 
-export async function compile(_spec: NetSpec, _options: CompileOptions = {}): Promise<CompileResult> {
-  throw new Error("not yet");
+/** The DAG of a network (front end only), for tools that inspect it. */
+export function buildNet(spec: NetSpec, locate?: Locate): Net {
+  return isLayerSpec(spec) ? buildLayerNet(spec, locate) : buildEquationNet(spec, locate);
+}
+
+export async function compile(spec: NetSpec, options: CompileOptions = {}): Promise<CompileResult> {
+  const started = performance.now();
+  const sourceFile = options.sourceFile ?? `${spec.name}.json`;
+  try {
+    const net = buildNet(spec, options.locate);
+    const grads = reverse(net.graph, net.objective, net.params.map((p) => p.node));
+    const emitted = await emitModule(net, grads, { precision: options.precision ?? "f32", sourceFile, version: VERSION });
+    const stats: CompileStats = {
+      forwardOps: countOps(emitted.plans.forward),
+      gradientOps: countOps(emitted.plans.gradient),
+      nodes: net.graph.size,
+      lines: emitted.source.split("\n").length - 1,
+      bytes: Buffer.byteLength(emitted.source),
+      millis: performance.now() - started,
+    };
+    return { name: spec.name, source: emitted.source, stats };
+  } catch (e) {
+    throw e instanceof BpgenError ? e.at({ file: sourceFile }) : e;
+  }
 }
 
 /** Loads, validates and compiles one net.json file. */
-export async function compileFile(_file: string, _options: CompileOptions = {}): Promise<CompileResult> {
-  throw new Error("not yet");
+export async function compileFile(file: string, options: CompileOptions = {}): Promise<CompileResult> {
+  const loaded = loadSpec(file);
+  return compile(loaded.spec, { ...options, sourceFile: options.sourceFile ?? file, locate: loaded.locate });
 }

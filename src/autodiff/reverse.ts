@@ -1,0 +1,75 @@
+/**
+ * Reverse-mode differentiation on the DAG: one sweep from the objective back to the parameters, in
+ * decreasing node id (a valid reverse topological order, since inputs are always built first).
+ * Each node's cotangent is complete when the node is reached, and is built once: a delta shared by several
+ * parameters is one node. Zero cotangents are never built. The driver, not the op rules, sums fan-out,
+ * reduces scalar broadcasts and averages over the batch where a per-sample value meets a parameter.
+ */
+import type { Graph } from "../ir/graph.ts";
+import type { Node } from "../ir/node.ts";
+import { OPS } from "../ir/ops.ts";
+
+export interface Gradients {
+  /** d objective / d param for each parameter leaf, or null where the objective does not depend on it. */
+  readonly byParam: ReadonlyMap<Node, Node | null>;
+  /** The cotangent of every node on a path from a parameter to the objective. */
+  readonly adjoints: ReadonlyMap<Node, Node>;
+}
+
+export function reverse(g: Graph, objective: Node, params: readonly Node[]): Gradients {
+  const order = reachable(objective).sort((a, b) => b.id - a.id);
+  const needsGrad = dependsOnAny(order, new Set(params));
+  const adjoints = new Map<Node, Node>([[objective, g.constant(1)]]);
+
+  for (const node of order) {
+    const ct = adjoints.get(node);
+    if (!ct || node.inputs.length === 0) continue;
+    nameAdjoint(g, node, ct);
+    node.inputs.forEach((input, i) => {
+      if (!needsGrad.has(input)) return;
+      const contribution = OPS[node.op].vjp(g, node, ct, i);
+      if (!contribution) return;
+      const fitted = fitTo(g, contribution, input);
+      const prev = adjoints.get(input);
+      adjoints.set(input, prev ? g.add(prev, fitted) : fitted);
+    });
+  }
+  const byParam = new Map(params.map((p) => [p, adjoints.get(p) ?? null] as const));
+  for (const [p, grad] of byParam) if (grad) nameAdjoint(g, p, grad);
+  return { byParam, adjoints };
+}
+
+/** Reduces a contribution to its target's shape and batching: Σ over a broadcast scalar, mean over the batch. */
+function fitTo(g: Graph, c: Node, target: Node): Node {
+  let fitted = c;
+  if (target.shape.length === 0 && fitted.shape.length > 0) fitted = g.sum(fitted);
+  else if (fitted.shape.length === 0 && target.shape.length > 0) fitted = g.broadcast(fitted, target.shape);
+  if (!target.batched && fitted.batched) fitted = g.batchMean(fitted);
+  return fitted;
+}
+
+function nameAdjoint(g: Graph, node: Node, ct: Node): void {
+  const hint = g.hint(node);
+  if (hint) g.name(ct, `d_${hint}`);
+}
+
+export function reachable(root: Node | readonly Node[]): Node[] {
+  const seen = new Set<Node>();
+  const stack = Array.isArray(root) ? [...(root as readonly Node[])] : [root as Node];
+  while (stack.length > 0) {
+    const n = stack.pop() as Node;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    stack.push(...n.inputs);
+  }
+  return [...seen];
+}
+
+/** The nodes of `order` that depend on one of `sources` (including the sources). */
+function dependsOnAny(order: readonly Node[], sources: ReadonlySet<Node>): Set<Node> {
+  const out = new Set<Node>();
+  for (const n of [...order].sort((a, b) => a.id - b.id)) {
+    if (sources.has(n) || n.inputs.some((i) => out.has(i))) out.add(n);
+  }
+  return out;
+}

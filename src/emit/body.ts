@@ -1,0 +1,233 @@
+/**
+ * Statements of one generated function, from its plan: scalar leaves hoisted into named locals, then the
+ * pre / loop / post phases, each stored node preceded by a comment with the formula it computes.
+ */
+import { type Node, sizeOf } from "../ir/node.ts";
+import { OPS } from "../ir/ops.ts";
+import type { FunctionPlan, Storage } from "../lower/plan.ts";
+import { addIndex, flatIndex } from "../lower/index-expr.ts";
+import type { KernelContext } from "../lower/kernels.ts";
+import { commentText, numberLiteral } from "./literals.ts";
+import type { NodeNames } from "./names.ts";
+
+/** Where the leaves live in the caller's arrays. */
+export interface Layout {
+  readonly offsets: ReadonlyMap<Node, number>;
+  readonly inputSize: number;
+  readonly targetSize: number;
+  readonly outputSize: number;
+}
+
+/** A loop is written out when all its copies fit in this many characters; sums up to this many terms are one expression. */
+const UNROLL_CHARS = 480;
+const UNROLL_TERMS = 8;
+
+export class BodyEmitter {
+  /** Workspace buffers this function stores into; the module declares them once. */
+  readonly buffers = new Set<Node>();
+  private readonly rows = new Set<"xRow" | "yRow" | "outRow">();
+
+  constructor(
+    private readonly plan: FunctionPlan,
+    private readonly layout: Layout,
+    private readonly names: NodeNames,
+  ) {}
+
+  // ---- reading values -------------------------------------------------------------------------------
+
+  operand = (n: Node, index: string): string => {
+    if (n.op === "const") return numberLiteral(n.attr as number);
+    if (this.plan.inlined.has(n)) return this.element(n, index);
+    if (sizeOf(n.shape) === 1 && (n.inputs.length === 0 || this.storageOf(n).kind === "local")) return this.names.of(n);
+    if (n.op === "param") return `params[${addIndex(String(this.offset(n)), index)}]`;
+    if (n.op === "input") return this.row("inputs", "xRow", n, index);
+    if (n.op === "target") return this.row("targets", "yRow", n, index);
+    return this.stored(n, index);
+  };
+
+  read2 = (n: Node, row: string, col: string): string =>
+    this.plan.views.has(n) ? this.read2(n.inputs[0], col, row) : this.operand(n, flatIndex(row, col, n.shape[1]));
+
+  private element(n: Node, index: string): string {
+    const rule = OPS[n.op];
+    if (!("element" in rule.emit)) throw new Error(`internal: ${n.op} is not elementwise`);
+    const at = (m: Node) => this.operand(m, index);
+    return rule.emit.element(n.inputs.map(at), n, at);
+  }
+
+  private row(array: string, row: "xRow" | "yRow", n: Node, index: string): string {
+    this.rows.add(row);
+    return `${array}[${addIndex(row, addIndex(String(this.offset(n)), index))}]`;
+  }
+
+  private stored(n: Node, index: string): string {
+    const s = this.storageOf(n);
+    if (s.kind === "region") {
+      if (s.array === "out") this.rows.add("outRow");
+      return `${s.array}[${addIndex(s.array === "out" ? "outRow" : String(s.offset), index)}]`;
+    }
+    if (s.kind === "local") return this.names.of(n);
+    this.buffers.add(n);
+    return `${this.names.of(n)}[${index}]`;
+  }
+
+  private storageOf(n: Node): Storage {
+    const s = this.plan.storage.get(n);
+    if (!s) throw new Error(`internal: ${n.op} #${n.id} is read but never stored`);
+    return s;
+  }
+
+  private offset(n: Node): number {
+    const o = this.layout.offsets.get(n);
+    if (o === undefined) throw new Error(`internal: leaf ${String(n.attr)} has no offset`);
+    return o;
+  }
+
+  // ---- writing values -------------------------------------------------------------------------------
+
+  private store(node: Node, index: string, value: string): string {
+    const n = this.plan.accumulateInto.get(node) ?? node;
+    const accumulate = n.op === "batchMean";
+    if (this.storageOf(n).kind === "local") return accumulate ? `${this.names.of(n)} += ${value};` : `const ${this.names.of(n)} = ${value};`;
+    return `${this.stored(n, index)} ${accumulate ? "+=" : "="} ${value};`;
+  }
+
+  loop = (v: string, n: number, body: (i: string) => string[]): string[] => {
+    const first = body("0");
+    if (n === 1) return first;
+    if (n * first.join("").length <= UNROLL_CHARS) {
+      return [...first, ...Array.from({ length: n - 1 }, (_, k) => body(String(k + 1))).flat()];
+    }
+    return [`for (let ${v} = 0; ${v} < ${n}; ${v}++) {`, ...body(v), "}"];
+  };
+
+  reduce = (v: string, n: number, term: (i: string) => string): { lines: string[]; value: string } => {
+    if (n <= UNROLL_TERMS) return { lines: [], value: Array.from({ length: n }, (_, k) => `(${term(String(k))})`).join(" + ") };
+    const acc = this.names.namer.claim("acc");
+    return { lines: [`let ${acc} = 0;`, `for (let ${v} = 0; ${v} < ${n}; ${v}++) ${acc} += ${term(v)};`], value: acc };
+  };
+
+  /** The statements computing node `n` (for a batch mean: adding this sample into its accumulator). */
+  compute(n: Node): string[] {
+    const rule = OPS[n.op];
+    if (n.op === "batchMean" && this.plan.accumulateInto.has(n.inputs[0])) return [];
+    const target = this.plan.accumulateInto.get(n) ?? n;
+    const comment = `// ${this.names.of(target)} ${target.op === "batchMean" ? "+=" : "="} ${commentText(unwrap(this.formula(n, true)))}`;
+    if ("element" in rule.emit) {
+      return [comment, ...this.loop("i", sizeOf(n.shape), (i) => [this.store(n, i, this.element(n, i))])];
+    }
+    const ctx: KernelContext = {
+      node: n,
+      read: this.operand,
+      read2: this.read2,
+      store: (index, value) => this.store(n, index, value),
+      loop: this.loop,
+      reduce: this.reduce,
+      temp: (base) => this.names.namer.claim(base),
+    };
+    return [comment, ...rule.emit.kernel(ctx)];
+  }
+
+  /** Math-style text of a node: stored values by name, inlined ones spelled out. */
+  formula(n: Node, top = false): string {
+    if (n.op === "const") return String(n.attr);
+    if (n.op === "batchMean" && top) return this.formula(n.inputs[0]);
+    const spelled = top || this.plan.inlined.has(n) || this.plan.views.has(n);
+    if (!spelled || n.inputs.length === 0) return this.names.of(n);
+    return OPS[n.op].formula(n.inputs.map((i) => this.formula(i)), n);
+  }
+
+  // ---- phases --------------------------------------------------------------------------------------
+
+  /** `const w1 = params[0];` for every scalar leaf of the given kinds read by this function. */
+  scalarLeaves(ops: readonly Node["op"][], leaves: readonly Node[]): string[] {
+    return leaves
+      .filter((n) => ops.includes(n.op) && sizeOf(n.shape) === 1)
+      .map((n) => {
+        const array = n.op === "param" ? "params" : n.op === "input" ? "inputs" : "targets";
+        const row = n.op === "input" ? "s * " + this.layout.inputSize : n.op === "target" ? "s * " + this.layout.targetSize : "0";
+        const index = n.op === "param" ? String(this.offset(n)) : addIndex(row.replace(/^s \* 1$/, "s"), String(this.offset(n)));
+        return `const ${this.names.of(n)} = ${array}[${index}];`;
+      });
+  }
+
+  /** Row offsets of the current sample, for the arrays this function's loop body reads. */
+  rowDeclarations(): string[] {
+    const sizes = { xRow: this.layout.inputSize, yRow: this.layout.targetSize, outRow: this.layout.outputSize };
+    return (["xRow", "yRow", "outRow"] as const)
+      .filter((r) => this.rows.has(r))
+      .map((r) => `const ${r} = ${sizes[r] === 1 ? "s" : `s * ${sizes[r]}`};`);
+  }
+
+  /** Before the loop: zero the batch-mean accumulators (adjacent gradient regions in one fill). */
+  resetAccumulators(means: readonly Node[]): string[] {
+    const { regions, others } = this.splitRegions(means);
+    return [
+      ...regions.map(([from, to]) => `grads.fill(0, ${from}, ${to});`),
+      ...others.map((n) => {
+        if (this.storageOf(n).kind === "local") return `let ${this.names.of(n)} = 0;`;
+        this.buffers.add(n);
+        return `${this.names.of(n)}.fill(0);`;
+      }),
+    ];
+  }
+
+  /** After the loop: each accumulated sum becomes a mean, with the 1/batch applied once. */
+  finishAccumulators(means: readonly Node[]): string[] {
+    const { regions, others } = this.splitRegions(means);
+    return [
+      ...regions.flatMap(([from, to]) => this.loop("i", to - from, (i) => [`grads[${addIndex(String(from), i)}] *= invB;`])),
+      ...others.flatMap((n) =>
+        this.storageOf(n).kind === "local"
+          ? [`${this.names.of(n)} *= invB;`]
+          : this.loop("i", sizeOf(n.shape), (i) => [`${this.stored(n, i)} *= invB;`]),
+      ),
+    ];
+  }
+
+  /** Accumulators stored in `grads`, merged into contiguous [from, to) ranges, and the rest. */
+  private splitRegions(means: readonly Node[]): { regions: [number, number][]; others: Node[] } {
+    const spans: [number, number][] = [];
+    const others: Node[] = [];
+    for (const n of means) {
+      const s = this.storageOf(n);
+      if (s.kind === "region" && s.array === "grads") spans.push([s.offset, s.offset + sizeOf(n.shape)]);
+      else others.push(n);
+    }
+    spans.sort((a, b) => a[0] - b[0]);
+    const regions: [number, number][] = [];
+    for (const span of spans) {
+      const last = regions[regions.length - 1];
+      if (last && last[1] === span[0]) last[1] = span[1];
+      else regions.push([...span]);
+    }
+    return { regions, others };
+  }
+
+  /** Writes `value` node into a region of `grads` when the plan stored it elsewhere. */
+  copyInto(array: "grads", offset: number, n: Node | null, size: number): string[] {
+    if (!n) return [`${array}.fill(0, ${offset}, ${offset + size});`];
+    const s = this.plan.storage.get(n);
+    if (s?.kind === "region" && s.array === array && s.offset === offset) return [];
+    return this.loop("i", size, (i) => [`${array}[${addIndex(String(offset), i)}] = ${this.operand(n, i)};`]);
+  }
+
+  /** Writes the output node into `out` for the current sample when it was stored elsewhere. */
+  copyOutput(n: Node): string[] {
+    const s = this.plan.storage.get(n);
+    if (s?.kind === "region" && s.array === "out") return [];
+    this.rows.add("outRow");
+    return this.loop("i", sizeOf(n.shape), (i) => [`out[${addIndex("outRow", i)}] = ${this.operand(n, i)};`]);
+  }
+}
+
+/** Drops one pair of parentheses around a whole formula. */
+function unwrap(text: string): string {
+  if (!text.startsWith("(") || !text.endsWith(")")) return text;
+  let depth = 0;
+  for (let i = 0; i < text.length - 1; i++) {
+    depth += text[i] === "(" ? 1 : text[i] === ")" ? -1 : 0;
+    if (depth === 0) return text;
+  }
+  return text.slice(1, -1);
+}

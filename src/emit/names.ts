@@ -1,0 +1,53 @@
+/**
+ * Deterministic identifiers for the emitted module. User names are validated identifiers already; here they
+ * are kept clear of reserved words, of the module's own names and of each other (`name$1` on a clash).
+ */
+import type { Graph } from "../ir/graph.ts";
+import type { Node } from "../ir/node.ts";
+
+const RESERVED_WORDS = `break case catch class const continue debugger default delete do else enum export extends false
+finally for function if import in instanceof new null return super switch this throw true try typeof var void while with
+yield let static implements interface package private protected public await as async of get set type declare namespace
+module arguments eval undefined NaN Infinity globalThis Math Object Array Number String Error RangeError Float32Array
+Float64Array Uint32Array constructor prototype __proto__ toString valueOf hasOwnProperty`.split(/\s+/);
+
+/** Names the generated code itself uses: API, parameters of the functions, loop and row variables. */
+export const INTERNAL_NAMES = `meta initParams forward loss gradient sgdStep params inputs targets grads out lr batch seed
+s i j k xRow yRow outRow invB sgdGrads state p NetMeta ParamLayout`.split(/\s+/);
+
+export class Namer {
+  private readonly taken = new Set<string>([...RESERVED_WORDS, ...INTERNAL_NAMES]);
+
+  reserve(names: Iterable<string>): void {
+    for (const n of names) this.taken.add(n);
+  }
+
+  /** `base` if free, else `base$1`, `base$2`, … */
+  claim(base: string): string {
+    const clean = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(base) ? base : "t";
+    let name = clean;
+    for (let k = 1; this.taken.has(name); k++) name = `${clean}$${k}`;
+    this.taken.add(name);
+    return name;
+  }
+}
+
+/** One name per node for the whole module, so a value is called the same in every function and comment. */
+export class NodeNames {
+  private readonly names = new Map<Node, string>();
+  private counter = 0;
+
+  constructor(
+    private readonly graph: Graph,
+    readonly namer: Namer,
+  ) {}
+
+  of(node: Node): string {
+    let name = this.names.get(node);
+    if (!name) {
+      name = this.namer.claim(this.graph.hint(node) ?? `t${++this.counter}`);
+      this.names.set(node, name);
+    }
+    return name;
+  }
+}

@@ -1,0 +1,74 @@
+/** Shapes are per sample: [] scalar, [n] vector, [m, n] matrix (row-major). */
+export type Shape = readonly number[];
+
+export type OpName =
+  // leaves
+  | "param"
+  | "input"
+  | "target"
+  | "const"
+  // elementwise (a scalar operand broadcasts)
+  | "neg"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "abs"
+  | "sign"
+  | "tanh"
+  | "sigmoid"
+  | "softplus"
+  | "add"
+  | "sub"
+  | "mul"
+  | "div"
+  | "pow"
+  | "max"
+  | "min"
+  | "gt"
+  | "select"
+  // structural
+  | "matmul"
+  | "transpose"
+  | "outer"
+  | "sum"
+  | "broadcast"
+  | "logsumexp"
+  | "batchMean";
+
+/** Leaf name (param/input/target) or constant value; otherwise unused. */
+export type Attr = string | number | undefined;
+
+/**
+ * An immutable IR node. Nodes are hash-consed by the Graph that builds them, so two nodes with the same
+ * op, attribute, shape and inputs are the same object, and ids increase in topological order.
+ */
+export interface Node {
+  readonly id: number;
+  readonly op: OpName;
+  readonly inputs: readonly Node[];
+  readonly attr: Attr;
+  readonly shape: Shape;
+  /** Depends on the sample (an input or a target): one value per sample of the batch. */
+  readonly batched: boolean;
+}
+
+export function sizeOf(shape: Shape): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export function shapeText(shape: Shape): string {
+  return `[${shape.join(", ")}]`;
+}
+
+export function isConst(n: Node, value?: number): boolean {
+  return n.op === "const" && (value === undefined || n.attr === value);
+}
+
+export function constValue(n: Node): number {
+  if (n.op !== "const") throw new Error(`internal: ${n.op} is not a constant`);
+  return n.attr as number;
+}

@@ -1,0 +1,221 @@
+/**
+ * Schema validation with ajv, and the translation of ajv's errors into one human message per problem.
+ * ajv's raw output is noisy (an anyOf yields one error per branch plus its own); we group by JSON path
+ * and describe each path with a hand-written sentence instead.
+ */
+import { readFileSync } from "node:fs";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { BUILTIN_ACTIVATIONS, INIT_NAMES, LAYER_LOSSES } from "./types.ts";
+import { formatPath, type PathSegment } from "./paths.ts";
+import { suggest } from "./suggest.ts";
+
+export type Form = "layer" | "equation";
+
+/** A problem found in the value, before it is given a file position. */
+export interface Problem {
+  segments: PathSegment[];
+  /** Point at the key rather than the value (unknown or badly named keys). */
+  atKey?: boolean;
+  /** Point at the object holding `segments` (a missing key has no position of its own). */
+  atParent?: boolean;
+  message: string;
+  expected?: string;
+  found?: string;
+  suggestion?: string;
+}
+
+const SCHEMA_URL = new URL("../../schema/net.schema.json", import.meta.url);
+let validators: Record<Form, ValidateFunction> | undefined;
+
+/** Compiles the two sub-schemas once per process. */
+function getValidators(): Record<Form, ValidateFunction> {
+  if (validators) return validators;
+  const schema = JSON.parse(readFileSync(SCHEMA_URL, "utf8"));
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false });
+  ajv.addSchema(schema, "net");
+  validators = {
+    layer: ajv.compile({ $ref: "net#/definitions/layerNet" }),
+    equation: ajv.compile({ $ref: "net#/definitions/equationNet" }),
+  };
+  return validators;
+}
+
+export function validateSchema(form: Form, value: unknown): Problem[] {
+  const validate = getValidators()[form];
+  if (validate(value)) return [];
+  return describeErrors(form, validate.errors ?? [], value);
+}
+
+interface Descriptor {
+  /** What the value is, for messages: "layer units". */
+  what: string;
+  /** The rule, completing "<what> <rule>": "must be a positive integer". */
+  rule: string;
+  expected: string;
+  /** Allowed names, for "unknown <what>" messages and did-you-mean suggestions. */
+  choices?: readonly string[];
+}
+
+const quoteList = (names: readonly string[]) => names.map((n) => JSON.stringify(n)).join(", ");
+const DIMENSION: Descriptor = { what: "dimension", rule: "must be a positive integer", expected: "an integer ≥ 1" };
+const SHAPE_RULE = "must be [], [n] or [m, n] with positive integers";
+const SHAPE_EXPECTED = "[] (scalar), [n] (vector) or [m, n] (matrix)";
+const INIT: Descriptor = {
+  what: "initialization",
+  rule: `must be a number or one of ${quoteList(INIT_NAMES)}`,
+  expected: `a number or one of ${quoteList(INIT_NAMES)}`,
+  choices: INIT_NAMES,
+};
+const NOTE = (what: string): Descriptor => ({ what, rule: "must be a string", expected: "a string (ignored by the compiler)" });
+const COMMON: Record<string, Descriptor> = {
+  name: {
+    what: "network name",
+    rule: "must be an identifier (letters, digits and _, not starting with a digit)",
+    expected: "a name such as mnist_mlp",
+  },
+  $schema: { what: "$schema", rule: "must be a string", expected: "the path or URL of net.schema.json" },
+  description: NOTE("description"),
+  comment: NOTE("comment"),
+};
+
+export const ACTIVATION_EXPECTED = `one of ${quoteList(BUILTIN_ACTIVATIONS)}, or an expression in x such as "x / (1 + abs(x))"`;
+
+const LAYER: Record<string, Descriptor> = {
+  ...COMMON,
+  input: {
+    what: "input",
+    rule: "must be a positive integer or a non-empty array of positive integers",
+    expected: "an integer ≥ 1 or an array of integers ≥ 1",
+  },
+  "input.*": { ...DIMENSION, what: "input dimension" },
+  layers: { what: "layers", rule: "must be a non-empty array of layers", expected: 'an array of { "type": "dense", "units": n }' },
+  "layers.*": { what: "a layer", rule: "must be an object", expected: '{ "type": "dense", "units": n }' },
+  "layers.*.type": { what: "layer type", rule: 'must be "dense"', expected: '"dense"', choices: ["dense"] },
+  "layers.*.units": { what: "layer units", rule: "must be a positive integer", expected: "an integer ≥ 1" },
+  "layers.*.activation": { what: "activation", rule: "must be a builtin name or an expression in x", expected: ACTIVATION_EXPECTED },
+  "layers.*.bias": { what: "layer bias", rule: "must be true or false", expected: "a boolean" },
+  "layers.*.init": INIT,
+  loss: { what: "loss", rule: `must be one of ${quoteList(LAYER_LOSSES)}`, expected: `one of ${quoteList(LAYER_LOSSES)}`, choices: LAYER_LOSSES },
+  l2: { what: "l2", rule: "must be a non-negative number", expected: "a number ≥ 0" },
+};
+
+const EXPRESSION = (what: string, expected: string): Descriptor => ({ what, rule: "must be a non-empty string", expected });
+const SHAPES = (section: string, noun: string): Record<string, Descriptor> => ({
+  [section]: { what: section, rule: `must be an object mapping ${noun} names to shapes`, expected: `{ "${noun === "input" ? "x" : "t"}": [3] }` },
+  [`${section}.*`]: { what: `${noun} shape`, rule: SHAPE_RULE, expected: SHAPE_EXPECTED },
+  [`${section}.*.*`]: { ...DIMENSION, what: "shape dimension" },
+});
+
+const EQUATION: Record<string, Descriptor> = {
+  ...COMMON,
+  params: { what: "params", rule: "must be an object mapping parameter names to { \"shape\": [...] }", expected: '{ "w": { "shape": [2, 3] } }' },
+  "params.*": { what: "a parameter", rule: "must be an object with a shape", expected: '{ "shape": [...], "init": ... }' },
+  "params.*.shape": { what: "parameter shape", rule: SHAPE_RULE, expected: SHAPE_EXPECTED },
+  "params.*.shape.*": { ...DIMENSION, what: "shape dimension" },
+  "params.*.init": INIT,
+  ...SHAPES("inputs", "input"),
+  ...SHAPES("targets", "target"),
+  equations: { what: "equations", rule: "must be a non-empty array of strings", expected: '["y = w * x", ...]' },
+  "equations.*": EXPRESSION("an equation", 'a string such as "y = w * x"'),
+  output: EXPRESSION("output", "the name of the network's output value"),
+  loss: EXPRESSION("loss", 'a per-sample scalar expression such as "0.5 * (e - t)^2"'),
+  regularizer: EXPRESSION("regularizer", "an expression over params"),
+  functions: { what: "functions", rule: "must be an object mapping function names to expressions in x", expected: '{ "softsign": "x / (1 + abs(x))" }' },
+  "functions.*": EXPRESSION("a function body", 'an expression in x such as "x / (1 + abs(x))"'),
+};
+
+const NAMED_SECTIONS = new Set(["params", "inputs", "targets", "functions"]);
+
+/** The descriptor key of a path: indices and user-chosen names become "*". */
+function pattern(segments: readonly PathSegment[]): string {
+  return segments
+    .map((s, i) => (typeof s === "number" || (i === 1 && NAMED_SECTIONS.has(String(segments[0]))) ? "*" : s))
+    .join(".");
+}
+
+/** Splits an ajv instancePath ("/layers/1/units") into segments, using the data to tell indices from keys. */
+export function pointerSegments(pointer: string, data: unknown): PathSegment[] {
+  if (pointer === "") return [];
+  const segments: PathSegment[] = [];
+  let current: unknown = data;
+  for (const raw of pointer.slice(1).split("/")) {
+    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    const segment = Array.isArray(current) ? Number(key) : key;
+    segments.push(segment);
+    current = current !== null && typeof current === "object" ? (current as Record<PathSegment, unknown>)[segment] : undefined;
+  }
+  return segments;
+}
+
+export function valueAt(data: unknown, segments: readonly PathSegment[]): unknown {
+  let current = data;
+  for (const s of segments) {
+    if (current === null || typeof current !== "object") return undefined;
+    if (!Object.prototype.hasOwnProperty.call(current, s)) return undefined;
+    current = (current as Record<PathSegment, unknown>)[s];
+  }
+  return current;
+}
+
+function describeErrors(form: Form, errors: readonly ErrorObject[], data: unknown): Problem[] {
+  const table = form === "layer" ? LAYER : EQUATION;
+  // propertyNames errors are left to the name checks, which explain reserved words and duplicates too.
+  const relevant = errors.filter((e) => e.keyword !== "propertyNames" && e.propertyName === undefined);
+  const problems: Problem[] = [];
+  const valueGroups = new Map<string, ErrorObject[]>();
+  for (const e of relevant) {
+    if (e.keyword === "additionalProperties") problems.push(unknownKey(form, e, data));
+    else if (e.keyword === "required") problems.push(missingKey(table, e, data));
+    else valueGroups.set(e.instancePath, [...(valueGroups.get(e.instancePath) ?? []), e]);
+  }
+  for (const [pointer, group] of valueGroups) {
+    // A failed anyOf with errors deeper inside (input: [0]) is better explained by those deeper errors.
+    const hasDeeper = [...valueGroups.keys()].some((p) => p.startsWith(pointer + "/"));
+    if (hasDeeper && group.some((e) => e.keyword === "anyOf")) continue;
+    problems.push(badValue(table, pointerSegments(pointer, data), group, data));
+  }
+  return problems;
+}
+
+function badValue(table: Record<string, Descriptor>, segments: PathSegment[], group: ErrorObject[], data: unknown): Problem {
+  const d = table[pattern(segments)];
+  if (!d) return { segments, message: `${formatPath(segments) || "the value"} ${group[0].message ?? "is invalid"}` };
+  const value = valueAt(data, segments);
+  if (d.choices && typeof value === "string") {
+    const suggestion = suggest(value, d.choices);
+    return {
+      segments,
+      message: `unknown ${d.what} ${JSON.stringify(value)}`,
+      expected: d.expected,
+      suggestion: suggestion === undefined ? undefined : JSON.stringify(suggestion),
+    };
+  }
+  return { segments, message: `${d.what} ${d.rule}`, expected: d.expected };
+}
+
+function unknownKey(form: Form, e: ErrorObject, data: unknown): Problem {
+  const key = String((e.params as { additionalProperty: string }).additionalProperty);
+  const parent = pointerSegments(e.instancePath, data);
+  const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+  const suggestion = suggest(key, allowed);
+  const other = form === "layer" ? "equations" : "layers";
+  const message =
+    parent.length === 0 && key === other
+      ? `unknown key ${JSON.stringify(key)}: a net.json uses either "layers" (layer form) or "equations" (equation form), not both`
+      : `unknown key ${JSON.stringify(key)}`;
+  return {
+    segments: [...parent, key],
+    atKey: true,
+    message,
+    expected: `one of ${quoteList(allowed)}`,
+    found: JSON.stringify(key),
+    suggestion: suggestion === undefined ? undefined : JSON.stringify(suggestion),
+  };
+}
+
+function missingKey(table: Record<string, Descriptor>, e: ErrorObject, data: unknown): Problem {
+  const key = String((e.params as { missingProperty: string }).missingProperty);
+  const segments = [...pointerSegments(e.instancePath, data), key];
+  const d = table[pattern(segments)];
+  return { segments, atParent: true, message: `missing required key ${JSON.stringify(key)}`, expected: d?.expected };
+}

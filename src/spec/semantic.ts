@@ -1,0 +1,134 @@
+/**
+ * Checks the schema cannot express: activation names, declared names (identifiers, reserved words,
+ * clashes across sections) and sizes. They run on the raw value, so each guards its own types.
+ */
+import { BUILTIN_ACTIVATIONS } from "./types.ts";
+import type { PathSegment } from "./paths.ts";
+import { ACTIVATION_EXPECTED, type Problem } from "./schema.ts";
+import { suggest } from "./suggest.ts";
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Words that cannot name a generated variable: JavaScript reserved words and a few dangerous globals. */
+const RESERVED = new Set(
+  (
+    "break case catch class const continue debugger default delete do else enum export extends false finally for " +
+    "function if import in instanceof new null return super switch this throw true try typeof var void while with " +
+    "yield let static implements interface package private protected public await arguments eval undefined NaN Infinity"
+  ).split(" "),
+);
+/** Keys that would reach Object.prototype if used on an ordinary object. */
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+export const MAX_DIMENSION = 1e7;
+export const MAX_PARAMETERS = 1e8;
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const plural = (n: number) => n.toLocaleString("en-US");
+
+/** A bare identifier activation must be a builtin (or "x", the identity); expressions are left to the compiler. */
+export function checkActivations(spec: Record<string, unknown>): Problem[] {
+  if (!Array.isArray(spec.layers)) return [];
+  const problems: Problem[] = [];
+  const builtins: readonly string[] = BUILTIN_ACTIVATIONS;
+  spec.layers.forEach((layer, i) => {
+    const activation = isObject(layer) ? layer.activation : undefined;
+    if (typeof activation !== "string") return;
+    const name = activation.trim();
+    if (!IDENTIFIER.test(name) || name === "x" || builtins.includes(name)) return;
+    const near = suggest(name, builtins);
+    problems.push({
+      segments: ["layers", i, "activation"],
+      message: `unknown activation ${JSON.stringify(name)}`,
+      expected: ACTIVATION_EXPECTED,
+      suggestion: near === undefined ? undefined : JSON.stringify(near),
+    });
+  });
+  return problems;
+}
+
+const NAME_EXPECTED = "a name such as w1: letters, digits and _, not starting with a digit, not a reserved word";
+
+/** Every name declared in params, inputs, targets and functions is a safe identifier, declared once. */
+export function checkNames(spec: Record<string, unknown>): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Map<string, string>();
+  for (const section of ["params", "inputs", "targets", "functions"]) {
+    const record = spec[section];
+    if (!isObject(record)) continue;
+    for (const name of Object.keys(record)) {
+      const problem = nameProblem(name, section, seen.get(name));
+      if (problem) problems.push({ segments: [section, name], atKey: true, found: JSON.stringify(name), ...problem });
+      if (!seen.has(name)) seen.set(name, section);
+    }
+  }
+  return problems;
+}
+
+function nameProblem(name: string, section: string, firstSection: string | undefined): { message: string; expected: string } | undefined {
+  const quoted = JSON.stringify(name);
+  const bad = (message: string) => ({ message, expected: NAME_EXPECTED });
+  if (PROTOTYPE_KEYS.has(name)) return bad(`${quoted} cannot be used as a name in ${section}`);
+  if (!IDENTIFIER.test(name)) return bad(`invalid name ${quoted} in ${section}: names must be identifiers`);
+  if (RESERVED.has(name)) return bad(`${quoted} is a reserved word and cannot be used as a name in ${section}`);
+  if (firstSection !== undefined) {
+    return { message: `${quoted} is declared twice (first in ${firstSection}, again in ${section})`, expected: "each name declared once across params, inputs, targets and functions" };
+  }
+  return undefined;
+}
+
+/** Rejects networks too large to compile. Runs only on a schema-valid spec, so shapes are integer arrays. */
+export function checkSizes(spec: Record<string, unknown>): Problem[] {
+  const problems: Problem[] = [];
+  const dim = (value: number, segments: PathSegment[]) => {
+    if (value > MAX_DIMENSION) {
+      problems.push({
+        segments,
+        message: `dimension ${plural(value)} is too large to compile`,
+        expected: `at most ${plural(MAX_DIMENSION)}`,
+      });
+    }
+  };
+  const total = "layers" in spec ? layerParameterCount(spec, dim) : equationParameterCount(spec, dim);
+  if (problems.length === 0 && total.count > MAX_PARAMETERS) {
+    problems.push({
+      segments: [total.where],
+      message: `network too large to compile: ${plural(total.count)} parameters`,
+      expected: `at most ${plural(MAX_PARAMETERS)} parameters`,
+      found: plural(total.count),
+    });
+  }
+  return problems;
+}
+
+type DimCheck = (value: number, segments: PathSegment[]) => void;
+
+function layerParameterCount(spec: Record<string, unknown>, dim: DimCheck): { count: number; where: string } {
+  const input = spec.input as number | number[];
+  let previous = 1;
+  if (typeof input === "number") dim(input, ["input"]);
+  else input.forEach((n, i) => dim(n, ["input", i]));
+  previous = typeof input === "number" ? input : input.reduce((a, b) => a * b, 1);
+  let count = 0;
+  (spec.layers as { units: number; bias?: boolean }[]).forEach((layer, i) => {
+    dim(layer.units, ["layers", i, "units"]);
+    count += layer.units * previous + (layer.bias === false ? 0 : layer.units);
+    previous = layer.units;
+  });
+  return { count, where: "layers" };
+}
+
+function equationParameterCount(spec: Record<string, unknown>, dim: DimCheck): { count: number; where: string } {
+  let count = 0;
+  for (const section of ["params", "inputs", "targets"]) {
+    const record = spec[section] as Record<string, { shape: number[] } | number[]>;
+    for (const name of Object.keys(record)) {
+      const entry = record[name];
+      const shape = Array.isArray(entry) ? entry : entry.shape;
+      const segments: PathSegment[] = Array.isArray(entry) ? [section, name] : [section, name, "shape"];
+      shape.forEach((n, i) => dim(n, [...segments, i]));
+      if (section === "params") count += shape.reduce((a, b) => a * b, 1);
+    }
+  }
+  return { count, where: "params" };
+}
