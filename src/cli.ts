@@ -3,7 +3,7 @@
  * failed (--verify found a stale file, gradcheck found a wrong gradient), 2 bad input, 3 internal error.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { BpgenError } from "./errors.ts";
 import { type CompileResult, type Precision, VERSION, compile, compileFile } from "./pipeline.ts";
@@ -84,7 +84,7 @@ async function build(files: string[], opts: BuildOptions): Promise<number> {
   const errors: BpgenError[] = [];
   for (const file of files) {
     try {
-      const result = await compileFile(file, { precision: opts.precision });
+      const result = await compileFile(file, { precision: opts.precision, sourceFile: displayPath(file) });
       results.push({ result, target: targetPath(result.name, opts.out) });
     } catch (e) {
       if (!(e instanceof BpgenError)) throw e;
@@ -99,6 +99,12 @@ async function build(files: string[], opts: BuildOptions): Promise<number> {
     if (opts.stats) process.stdout.write(formatStats(result));
   }
   return EXIT.ok;
+}
+
+/** The input as the header names it: relative to the working directory, with forward slashes, so output is the same on every machine. */
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), resolve(file));
+  return (rel.startsWith("..") || isAbsolute(rel) ? file : rel).split(sep).join("/");
 }
 
 function targetPath(name: string, out: string | undefined): string {
@@ -126,10 +132,12 @@ function writeAtomically(target: string, text: string): void {
 
 export function formatStats(r: CompileResult): string {
   const s = r.stats;
-  const ratio = s.forwardOps > 0 ? (s.gradientOps / s.forwardOps).toFixed(2) : "-";
+  const { forwardOps: f, gradientOps: g } = s;
+  const ratio = f.perSample > 0 ? (g.perSample / f.perSample).toFixed(2) : "-";
   return [
-    `  ${r.name}: ${s.lines} lines, ${s.bytes} bytes, compiled in ${s.millis.toFixed(0)} ms`,
-    `  operations per sample: forward ${s.forwardOps}, forward+backward ${s.gradientOps} (ratio ${ratio})`,
+    `  ${r.name}: ${s.lines} lines, ${s.bytes} bytes, ${s.nodes} DAG nodes, compiled in ${s.millis.toFixed(0)} ms`,
+    `  arithmetic operations per sample: forward ${f.perSample}, forward+backward ${g.perSample} (ratio ${ratio})`,
+    `  once per call: forward ${f.perCall}, forward+backward ${g.perCall}`,
     "",
   ].join("\n");
 }

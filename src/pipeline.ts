@@ -12,7 +12,7 @@ import { buildEquationNet } from "./frontend/equations.ts";
 import { buildLayerNet } from "./frontend/layers.ts";
 import type { Net } from "./frontend/net.ts";
 import { emitModule, type Precision } from "./emit/module.ts";
-import { countOps } from "./lower/stats.ts";
+import { type OpCounts, countOps } from "./lower/stats.ts";
 import { loadSpec } from "./spec/load.ts";
 import { type Locate, type NetSpec, isLayerSpec } from "./spec/types.ts";
 import { BpgenError } from "./errors.ts";
@@ -30,10 +30,10 @@ export interface CompileOptions {
 }
 
 export interface CompileStats {
-  /** Arithmetic operations per sample in `forward`. */
-  forwardOps: number;
-  /** Arithmetic operations per sample in `gradient` (forward and backward). */
-  gradientOps: number;
+  /** Arithmetic operations in `forward`, per sample and once per call. */
+  forwardOps: OpCounts;
+  /** Arithmetic operations in `gradient` (forward and backward), per sample and once per call. */
+  gradientOps: OpCounts;
   nodes: number;
   lines: number;
   bytes: number;

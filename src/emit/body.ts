@@ -20,6 +20,7 @@ export interface Layout {
 
 /** A loop is written out when all its copies fit in this many characters; sums up to this many terms are one expression. */
 const UNROLL_CHARS = 480;
+const UNROLL_TRIPS = 8;
 const UNROLL_TERMS = 8;
 
 export class BodyEmitter {
@@ -42,6 +43,7 @@ export class BodyEmitter {
     if (n.op === "param") return `params[${addIndex(String(this.offset(n)), index)}]`;
     if (n.op === "input") return this.row("inputs", "xRow", n, index);
     if (n.op === "target") return this.row("targets", "yRow", n, index);
+    if (this.plan.sharesReaderStorage.has(n)) return `${this.stored(n, index)} * invB`;
     return this.stored(n, index);
   };
 
@@ -95,7 +97,7 @@ export class BodyEmitter {
   loop = (v: string, n: number, body: (i: string) => string[]): string[] => {
     const first = body("0");
     if (n === 1) return first;
-    if (n * first.join("").length <= UNROLL_CHARS) {
+    if (n <= UNROLL_TRIPS && n * first.join("").length <= UNROLL_CHARS) {
       return [...first, ...Array.from({ length: n - 1 }, (_, k) => body(String(k + 1))).flat()];
     }
     return [`for (let ${v} = 0; ${v} < ${n}; ${v}++) {`, ...body(v), "}"];
@@ -174,7 +176,7 @@ export class BodyEmitter {
 
   /** After the loop: each accumulated sum becomes a mean, with the 1/batch applied once. */
   finishAccumulators(means: readonly Node[]): string[] {
-    const { regions, others } = this.splitRegions(means);
+    const { regions, others } = this.splitRegions(means.filter((n) => !this.plan.sharesReaderStorage.has(n)));
     return [
       ...regions.flatMap(([from, to]) => this.loop("i", to - from, (i) => [`grads[${addIndex(String(from), i)}] *= invB;`])),
       ...others.flatMap((n) =>

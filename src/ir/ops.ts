@@ -79,6 +79,7 @@ function unary(
   };
 }
 
+/** `symbol` is an infix operator, or a function name when it is a word (max, min). */
 function binary(fn: (a: number, b: number) => number, element: ElementEmitter, vjp: Vjp, symbol: string, cost = 1): OpRule {
   return {
     arity: 2,
@@ -87,7 +88,7 @@ function binary(fn: (a: number, b: number) => number, element: ElementEmitter, v
     vjp,
     emit: { element },
     cost,
-    formula: (a) => `(${a[0]} ${symbol} ${a[1]})`,
+    formula: (a) => (/^\w+$/.test(symbol) ? `${symbol}(${bare(a[0])}, ${bare(a[1])})` : `(${a[0]} ${symbol} ${a[1]})`),
   };
 }
 
@@ -199,7 +200,7 @@ export const OPS: Record<OpName, OpRule> = {
       },
     },
     cost: 1,
-    formula: (a) => `[${a[0]}] ? ${a[1]} : ${a[2]}`,
+    formula: (a) => `(${a[0]} ? ${a[1]} : ${a[2]})`,
   },
 
   // C = A·B; dA = dC·Bᵀ, dB = Aᵀ·dC (vectors: outer products and dot products)

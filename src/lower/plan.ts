@@ -27,6 +27,11 @@ export interface FunctionPlan {
   readonly storage: ReadonlyMap<Node, Storage>;
   /** Per-sample values added straight into the accumulator of the batch mean that is their only use. */
   readonly accumulateInto: ReadonlyMap<Node, Node>;
+  /**
+   * Batch means that accumulate in the storage of their only reader, an elementwise root written to
+   * `grads` (e.g. dW = mean(δ aᵀ) + λW): the reader applies the 1/batch as it overwrites them in place.
+   */
+  readonly sharesReaderStorage: ReadonlySet<Node>;
 }
 
 const isLeaf = (n: Node) => n.inputs.length === 0;
@@ -49,7 +54,17 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
   for (const n of computed) {
     if (!accumulateInto.has(n)) storage.set(n, rootStorage.get(n) ?? (sizeOf(n.shape) === 1 ? { kind: "local" } : { kind: "buffer" }));
   }
-  return { computed, phase, inlined, views, storage, accumulateInto };
+  const sharesReaderStorage = new Set<Node>();
+  for (const n of computed) {
+    const users = consumers.get(n) ?? [];
+    const reader = users[0];
+    const readerStorage = reader && rootStorage.get(reader);
+    if (n.op === "batchMean" && !rootSet.has(n) && users.length === 1 && isElementwise(reader.op) && readerStorage?.kind === "region" && sizeOf(n.shape) > 1) {
+      storage.set(n, readerStorage);
+      sharesReaderStorage.add(n);
+    }
+  }
+  return { computed, phase, inlined, views, storage, accumulateInto, sharesReaderStorage };
 }
 
 function consumerMap(nodes: readonly Node[]): Map<Node, Node[]> {
@@ -78,7 +93,11 @@ function canInline(n: Node, users: readonly Node[], phase: ReadonlyMap<Node, Pha
   if (n.op === "gt" && users.length > 0 && users.every((u) => u.op === "select" && u.inputs[0] === n && !u.inputs.slice(1).includes(n))) return true;
   if (users.length !== 1 || (sizeOf(n.shape) === 1 && named)) return false;
   const [user] = users;
-  const samePhase = phase.get(user) === phase.get(n) || (user.op === "batchMean" && phase.get(n) === "loop");
+  // values of the parameters alone (pre) are still available after the loop (post)
+  const samePhase =
+    phase.get(user) === phase.get(n) ||
+    (user.op === "batchMean" && phase.get(n) === "loop") ||
+    (phase.get(user) === "post" && phase.get(n) === "pre");
   const readsElementwise = isElementwise(user.op) || user.op === "sum" || user.op === "batchMean";
   return samePhase && readsElementwise && user.inputs.filter((i) => i === n).length === 1;
 }

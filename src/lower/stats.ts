@@ -25,7 +25,20 @@ export function work(n: Node): number {
 const COST: Partial<Record<Node["op"], number>> = { sigmoid: 3, softplus: 4 };
 const costOf = (n: Node) => COST[n.op] ?? 1;
 
-/** Operations one sample costs in this function (stored and inlined nodes; views cost nothing). */
-export function countOps(plan: FunctionPlan): number {
-  return [...plan.computed, ...plan.inlined].reduce((total, n) => total + work(n), 0);
+export interface OpCounts {
+  /** Work repeated for every sample (the loop over the batch). */
+  perSample: number;
+  /** Work done once per call (values of the parameters alone, 1/batch scaling, the regularizer). */
+  perCall: number;
+}
+
+/** Operations of one call of this function, split by phase (stored and inlined nodes; views cost nothing). */
+export function countOps(plan: FunctionPlan): OpCounts {
+  const counts: OpCounts = { perSample: 0, perCall: 0 };
+  for (const n of [...plan.computed, ...plan.inlined]) {
+    const inLoop = plan.phase.get(n) === "loop" || n.op === "batchMean";
+    if (inLoop) counts.perSample += work(n);
+    else counts.perCall += work(n);
+  }
+  return counts;
 }
