@@ -36,7 +36,7 @@ export const meta: NetMeta = {
 const sgdGrads = new Float32Array(3);
 
 /** A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers. */
-export function initParams(seed = 1): Float32Array {
+export function initParams(_seed = 1): Float32Array {
   const p = new Float32Array(3);
   // w1 []: constant
   initConstant(p, 0, 1, 0.2333);

@@ -39,7 +39,7 @@ const z1 = new Float32Array(20),
   sgdGrads = new Float32Array(240);
 
 /** A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers. */
-export function initParams(seed = 1): Float32Array {
+export function initParams(_seed = 1): Float32Array {
   const p = new Float32Array(240);
   // W1 [20, 10]: constant
   initConstant(p, 0, 200, 0.1);

@@ -230,7 +230,8 @@ function initParamsFunction(ctx: Context): Fn {
   });
   const statements = [`const p = new ${ctx.array}(${ctx.paramCount});`, ...(random ? ["const state = rngSeed(seed);"] : []), ...lines, "return p;"];
   const docs = "A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers.";
-  return fn("initParams", docs, [["seed", "= 1"]], ctx.array, statements);
+  // a network initialised with constants only does not read the seed
+  return fn("initParams", docs, [[random ? "seed" : "_seed", "= 1"]], ctx.array, statements);
 }
 
 // ---- the phases, shared by every function ----------------------------------------------------------
