@@ -12,6 +12,9 @@ import { isLayerSpec, type NetSpec } from "./spec/types.ts";
 import { loadModule } from "./check/module.ts";
 import { formatReport, gradcheck } from "./check/gradcheck.ts";
 import type { TargetKind } from "./check/data.ts";
+import { registerExplain } from "./commands/explain.ts";
+import { registerGraph } from "./commands/graph.ts";
+import { registerTrain } from "./commands/train.ts";
 
 export const EXIT = { ok: 0, checkFailed: 1, badInput: 2, internal: 3 } as const;
 
@@ -54,6 +57,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (files: string[], opts: { seed: string; batch: string }) => {
       code = await runGradcheck(files, Number(opts.seed), Number(opts.batch));
     });
+
+  const done = (c: number) => {
+    code = c;
+  };
+  registerTrain(program, done);
+  registerGraph(program, done);
+  registerExplain(program, done);
 
   try {
     await program.parseAsync([...argv], { from: "user" });

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { reverse } from "../src/autodiff/reverse.ts";
 import { Graph } from "../src/ir/graph.ts";
 import { type Node, isConst } from "../src/ir/node.ts";
-import { type MlpSpec, buildMlp, mlpEnv } from "./helpers/ir-mlp.ts";
+import { type Activation, type MlpSpec, buildMlp, mlpEnv } from "./helpers/ir-mlp.ts";
 import { type Env, dependsOn, duplicateKeys, evalMany, evalUnbatched, finiteDifference, makeRng, mismatch, show, walk } from "./helpers/ir-util.ts";
 
 const gradientsOf = (byParam: ReadonlyMap<Node, Node | null>, params: readonly Node[]): Node[] =>
@@ -21,7 +21,7 @@ const gradientsOf = (byParam: ReadonlyMap<Node, Node | null>, params: readonly N
 const zeroProducts = (nodes: readonly Node[]) => nodes.filter((n) => n.op === "mul" && n.inputs.some((i) => isConst(i, 0)));
 
 function mlpSpec(depth: number, loss: MlpSpec["loss"] = "softmax_ce"): MlpSpec {
-  const hidden = Array.from({ length: depth - 1 }, (_, i) => (i % 2 === 0 ? "sigmoid" : "tanh") as const);
+  const hidden = Array.from({ length: depth - 1 }, (_, i): Activation => (i % 2 === 0 ? "sigmoid" : "tanh"));
   const last = loss === "sigmoid_bce" ? "sigmoid" : "linear";
   return { widths: [3, ...hidden.map(() => 4), 3], activations: [...hidden, last], loss };
 }

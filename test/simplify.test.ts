@@ -245,6 +245,15 @@ describe("simplification rules", () => {
   });
 });
 
+describe("consequences of a shape-changing rewrite", () => {
+  it("Σ select(v > 0, s, s) over a vector [3] is 3s", () => {
+    const { fx, vals, env } = fixture(9);
+    const { g } = fx;
+    const total = g.sum(g.select(g.gt(fx.x, g.constant(0)), fx.s, fx.s));
+    expect(evalUnbatched(total, env)[0]).toBeCloseTo(3 * vals.s, 12);
+  });
+});
+
 describe("rules do not fire outside their pattern", () => {
   const { fx } = fixture(7);
   const { g } = fx;

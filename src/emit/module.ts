@@ -12,6 +12,7 @@ import { BodyEmitter, type Layout } from "./body.ts";
 import { commentText, numberLiteral, stringLiteral } from "./literals.ts";
 import { Namer, NodeNames } from "./names.ts";
 import { templateNames, templatesUsedBy } from "./templates.ts";
+import { optimizerSection } from "./optimizers.ts";
 
 export type Precision = "f32" | "f64";
 
@@ -23,6 +24,8 @@ export interface EmitOptions {
 
 export interface EmittedModule {
   source: string;
+  /** The identifier of every node as the module names it (shared with derivations and graphs). */
+  names: NodeNames;
   /** The plans of forward and gradient, for operation counts. */
   plans: { forward: FunctionPlan; loss: FunctionPlan; gradient: FunctionPlan };
 }
@@ -68,9 +71,10 @@ export async function emitModule(net: Net, grads: Gradients, options: EmitOption
   });
   const exported = [initParamsFunction(ctx), forward.fn, loss.fn, gradient.fn, sgdStepFunction(ctx)];
   file.addFunctions(exported);
+  file.addStatements(optimizerSection({ paramCount: ctx.paramCount, array: ctx.array }));
   file.addFunctions(templatesUsedBy(file.getFullText()));
   const source = await prettier.format(file.getFullText(), { parser: "typescript", printWidth: 110 });
-  return { source, plans: { forward: forward.plan, loss: loss.plan, gradient: gradient.plan } };
+  return { source, names: ctx.names, plans: { forward: forward.plan, loss: loss.plan, gradient: gradient.plan } };
 }
 
 function layoutOf(net: Net): Layout {

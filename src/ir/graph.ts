@@ -14,7 +14,8 @@ export class Graph {
 
   /** The node for (op, inputs, attr), built once. `shape` is given only by leaves and broadcast. */
   make(op: OpName, inputs: readonly Node[], attr?: Attr, shape?: Shape): Node {
-    const rule = OPS[op];
+    const rule = OPS[op] as (typeof OPS)[OpName] | undefined;
+    if (!rule) throw new Error(`internal: no rule for op "${op}" in the op table`);
     if (inputs.length !== rule.arity) throw new Error(`internal: ${op} takes ${rule.arity} inputs`);
     if (shape === undefined) {
       const rewritten = simplify(this, op, inputs);

@@ -45,12 +45,18 @@ export const RULES: readonly Rule[] = [
     op: "mul",
     rule: "c1 * (c2 * x) -> (c1 c2) * x",
     rewrite: (g, [a, b]) =>
-      c(a) && b.op === "mul" && c(b.inputs[0]) ? g.mul(g.constant(constValue(a) * constValue(b.inputs[0])), b.inputs[1]) : undefined,
+      c(a) && b.op === "mul" && c(b.inputs[0]) && Number.isFinite(constValue(a) * constValue(b.inputs[0]))
+        ? g.mul(g.constant(constValue(a) * constValue(b.inputs[0])), b.inputs[1])
+        : undefined,
   },
   { op: "mul", rule: "(-a) * b -> -(a * b)", rewrite: (g, [a, b]) => (a.op === "neg" ? g.neg(g.mul(a.inputs[0], b)) : undefined) },
   { op: "mul", rule: "a * (-b) -> -(a * b)", rewrite: (g, [a, b]) => (b.op === "neg" ? g.neg(g.mul(a, b.inputs[0])) : undefined) },
   { op: "div", rule: "x / 1 -> x", rewrite: (_g, [a, b]) => (c(b, 1) ? keep(a, [a, b]) : undefined) },
-  { op: "div", rule: "x / c -> (1/c) * x", rewrite: (g, [a, b]) => (c(b) && constValue(b) !== 0 && !c(a) ? g.mul(g.constant(1 / constValue(b)), a) : undefined) },
+  {
+    op: "div",
+    rule: "x / c -> (1/c) * x",
+    rewrite: (g, [a, b]) => (c(b) && Number.isFinite(1 / constValue(b)) && !c(a) ? g.mul(g.constant(1 / constValue(b)), a) : undefined),
+  },
   { op: "neg", rule: "-(-x) -> x", rewrite: (_g, [a]) => (a.op === "neg" ? a.inputs[0] : undefined) },
   { op: "neg", rule: "-(c * x) -> (-c) * x", rewrite: (g, [a]) => (a.op === "mul" && c(a.inputs[0]) ? g.mul(g.constant(-constValue(a.inputs[0])), a.inputs[1]) : undefined) },
   { op: "neg", rule: "-broadcast(s) -> broadcast(-s)", rewrite: (g, [a]) => (a.op === "broadcast" ? g.broadcast(g.neg(a.inputs[0]), a.shape) : undefined) },
@@ -67,7 +73,11 @@ export const RULES: readonly Rule[] = [
     rewrite: (g, [a]) =>
       a.op === "sub" && c(a.inputs[0], 1) && a.inputs[1].op === "sigmoid" ? g.neg(g.softplus(a.inputs[1].inputs[0])) : undefined,
   },
-  { op: "select", rule: "select(c, x, x) -> x", rewrite: (_g, [, a, b]) => (a === b ? a : undefined) },
+  {
+    op: "select",
+    rule: "select(c, x, x) -> x",
+    rewrite: (g, ins) => (ins[1] === ins[2] ? (keep(ins[1], ins) ?? g.broadcast(ins[1], resultShape(ins))) : undefined),
+  },
   { op: "transpose", rule: "(xᵀ)ᵀ -> x", rewrite: (_g, [a]) => (a.op === "transpose" ? a.inputs[0] : undefined) },
   { op: "sum", rule: "Σ of a scalar -> the scalar", rewrite: (_g, [a]) => (scalar(a) ? a : undefined) },
   {
@@ -104,5 +114,6 @@ function dropBroadcasts(g: Graph, op: OpName, inputs: readonly Node[]): Node | u
   if (!inputs.some((n) => n.op === "broadcast")) return undefined;
   const full = inputs.find((n) => n.op !== "broadcast" && !scalar(n));
   if (!full) return undefined;
-  return g.make(op, inputs.map((n) => (n.op === "broadcast" && sameShape(n.shape, full.shape) ? n.inputs[0] : n)));
+  const replaced = inputs.map((n) => (n.op === "broadcast" && sameShape(n.shape, full.shape) ? n.inputs[0] : n));
+  return replaced.some((n, i) => n !== inputs[i]) ? g.make(op, replaced) : undefined;
 }
