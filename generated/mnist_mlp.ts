@@ -34,15 +34,30 @@ export const meta: NetMeta = {
   ],
 };
 // Workspace: one buffer per stored intermediate, allocated once per module and reused by every call.
-const t1 = new Float32Array(128),
-  z1 = new Float32Array(128),
-  a1 = new Float32Array(128),
-  t2 = new Float32Array(10),
-  z2 = new Float32Array(10),
-  d_z2 = new Float32Array(10),
-  d_a1 = new Float32Array(128),
-  d_z1 = new Float32Array(128),
+const z2 = new Float32Array(10),
   sgdGrads = new Float32Array(101770);
+// Workspace rows: one row per sample for values that dense kernels read or write; grown when a larger batch arrives.
+let capacity = 0;
+let t1 = new Float32Array(0);
+let z1 = new Float32Array(0);
+let a1 = new Float32Array(0);
+let t2 = new Float32Array(0);
+let d_z2 = new Float32Array(0);
+let d_a1 = new Float32Array(0);
+let d_z1 = new Float32Array(0);
+
+/** Makes the row buffers hold `batch` samples. */
+function reserveBatch(batch: number): void {
+  if (batch <= capacity) return;
+  capacity = batch;
+  t1 = new Float32Array(batch * 128);
+  z1 = new Float32Array(batch * 128);
+  a1 = new Float32Array(batch * 128);
+  t2 = new Float32Array(batch * 10);
+  d_z2 = new Float32Array(batch * 10);
+  d_a1 = new Float32Array(batch * 128);
+  d_z1 = new Float32Array(batch * 128);
+}
 
 /** A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers. */
 export function initParams(seed = 1): Float32Array {
@@ -63,31 +78,23 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
   checkLength("params", params, 101770);
   checkLength("inputs", inputs, batch * 784);
   checkLength("out", out, batch * 10);
+  reserveBatch(batch);
+  // t1 = W1 · x, for every sample at once
+  denseForward(t1, params, 0, inputs, 0, 784, batch, 128, 784);
   for (let s = 0; s < batch; s++) {
-    const xRow = s * 784;
-    const outRow = s * 10;
-    // t1 = W1 · x
-    for (let i = 0; i < 128; i++) {
-      let acc$1 = 0;
-      for (let k = 0; k < 784; k++) acc$1 += params[i * 784 + k] * inputs[xRow + k];
-      t1[i] = acc$1;
-    }
-
     // a1 = max(t1 + b1, 0)
     for (let i = 0; i < 128; i++) {
-      a1[i] = Math.max(t1[i] + params[100352 + i], 0);
+      a1[s * 128 + i] = Math.max(t1[s * 128 + i] + params[100352 + i], 0);
     }
+  }
 
-    // t2 = W2 · a1
-    for (let i = 0; i < 10; i++) {
-      let acc$3 = 0;
-      for (let k = 0; k < 128; k++) acc$3 += params[100480 + i * 128 + k] * a1[k];
-      t2[i] = acc$3;
-    }
-
+  // t2 = W2 · a1, for every sample at once
+  denseForward(t2, params, 100480, a1, 0, 128, batch, 10, 128);
+  for (let s = 0; s < batch; s++) {
+    const outRow = s * 10;
     // z2 = t2 + b2
     for (let i = 0; i < 10; i++) {
-      z2[i] = t2[i] + params[101760 + i];
+      z2[i] = t2[s * 10 + i] + params[101760 + i];
     }
 
     // t3 = logsumexp(z2)
@@ -96,9 +103,9 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
       if (z2[i] > max) max = z2[i];
     }
 
-    let acc$4 = 0;
-    for (let i = 0; i < 10; i++) acc$4 += Math.exp(z2[i] - max);
-    const t3 = max + Math.log(acc$4);
+    let acc = 0;
+    for (let i = 0; i < 10; i++) acc += Math.exp(z2[i] - max);
+    const t3 = max + Math.log(acc);
     // p$1 = exp(z2 - t3)
     for (let i = 0; i < 10; i++) {
       out[outRow + i] = Math.exp(z2[i] - t3);
@@ -112,42 +119,34 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
   checkLength("params", params, 101770);
   checkLength("inputs", inputs, batch * 784);
   checkLength("targets", targets, batch * 10);
+  reserveBatch(batch);
   // t4 = Σ((W1 ⊙ W1))
-  let acc$5 = 0;
-  for (let i = 0; i < 100352; i++) acc$5 += params[i] * params[i];
-  const t4 = acc$5;
+  let acc$1 = 0;
+  for (let i = 0; i < 100352; i++) acc$1 += params[i] * params[i];
+  const t4 = acc$1;
   // t5 = Σ((W2 ⊙ W2))
-  let acc$6 = 0;
-  for (let i = 0; i < 1280; i++) acc$6 += params[100480 + i] * params[100480 + i];
-  const t5 = acc$6;
+  let acc$2 = 0;
+  for (let i = 0; i < 1280; i++) acc$2 += params[100480 + i] * params[100480 + i];
+  const t5 = acc$2;
   // R = 0.00005 · (t4 + t5)
   const R = 0.00005 * (t4 + t5);
   let meanL = 0;
+  // t1 = W1 · x, for every sample at once
+  denseForward(t1, params, 0, inputs, 0, 784, batch, 128, 784);
   for (let s = 0; s < batch; s++) {
-    const xRow = s * 784;
-    const yRow = s * 10;
-    // t1 = W1 · x
-    for (let i = 0; i < 128; i++) {
-      let acc$8 = 0;
-      for (let k = 0; k < 784; k++) acc$8 += params[i * 784 + k] * inputs[xRow + k];
-      t1[i] = acc$8;
-    }
-
     // a1 = max(t1 + b1, 0)
     for (let i = 0; i < 128; i++) {
-      a1[i] = Math.max(t1[i] + params[100352 + i], 0);
+      a1[s * 128 + i] = Math.max(t1[s * 128 + i] + params[100352 + i], 0);
     }
+  }
 
-    // t2 = W2 · a1
-    for (let i = 0; i < 10; i++) {
-      let acc$10 = 0;
-      for (let k = 0; k < 128; k++) acc$10 += params[100480 + i * 128 + k] * a1[k];
-      t2[i] = acc$10;
-    }
-
+  // t2 = W2 · a1, for every sample at once
+  denseForward(t2, params, 100480, a1, 0, 128, batch, 10, 128);
+  for (let s = 0; s < batch; s++) {
+    const yRow = s * 10;
     // z2 = t2 + b2
     for (let i = 0; i < 10; i++) {
-      z2[i] = t2[i] + params[101760 + i];
+      z2[i] = t2[s * 10 + i] + params[101760 + i];
     }
 
     // t3 = logsumexp(z2)
@@ -156,13 +155,13 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
       if (z2[i] > max$1) max$1 = z2[i];
     }
 
-    let acc$11 = 0;
-    for (let i = 0; i < 10; i++) acc$11 += Math.exp(z2[i] - max$1);
-    const t3 = max$1 + Math.log(acc$11);
+    let acc$3 = 0;
+    for (let i = 0; i < 10; i++) acc$3 += Math.exp(z2[i] - max$1);
+    const t3 = max$1 + Math.log(acc$3);
     // t6 = Σ((y ⊙ z2))
-    let acc$12 = 0;
-    for (let i = 0; i < 10; i++) acc$12 += targets[yRow + i] * z2[i];
-    const t6 = acc$12;
+    let acc$4 = 0;
+    for (let i = 0; i < 10; i++) acc$4 += targets[yRow + i] * z2[i];
+    const t6 = acc$4;
     // meanL += t3 - t6
     meanL += t3 - t6;
   }
@@ -187,48 +186,40 @@ export function gradient(
   checkLength("inputs", inputs, batch * 784);
   checkLength("targets", targets, batch * 10);
   checkLength("grads", grads, 101770);
+  reserveBatch(batch);
   // t4 = Σ((W1 ⊙ W1))
-  let acc$13 = 0;
-  for (let i = 0; i < 100352; i++) acc$13 += params[i] * params[i];
-  const t4 = acc$13;
+  let acc$5 = 0;
+  for (let i = 0; i < 100352; i++) acc$5 += params[i] * params[i];
+  const t4 = acc$5;
   // t5 = Σ((W2 ⊙ W2))
-  let acc$14 = 0;
-  for (let i = 0; i < 1280; i++) acc$14 += params[100480 + i] * params[100480 + i];
-  const t5 = acc$14;
+  let acc$6 = 0;
+  for (let i = 0; i < 1280; i++) acc$6 += params[100480 + i] * params[100480 + i];
+  const t5 = acc$6;
   // R = 0.00005 · (t4 + t5)
   const R = 0.00005 * (t4 + t5);
   grads.fill(0, 0, 101770);
   let meanL = 0;
+  // t1 = W1 · x, for every sample at once
+  denseForward(t1, params, 0, inputs, 0, 784, batch, 128, 784);
   for (let s = 0; s < batch; s++) {
-    const xRow = s * 784;
-    const yRow = s * 10;
-    // t1 = W1 · x
-    for (let i = 0; i < 128; i++) {
-      let acc$16 = 0;
-      for (let k = 0; k < 784; k++) acc$16 += params[i * 784 + k] * inputs[xRow + k];
-      t1[i] = acc$16;
-    }
-
     // z1 = t1 + b1
     for (let i = 0; i < 128; i++) {
-      z1[i] = t1[i] + params[100352 + i];
+      z1[s * 128 + i] = t1[s * 128 + i] + params[100352 + i];
     }
 
     // a1 = max(z1, 0)
     for (let i = 0; i < 128; i++) {
-      a1[i] = Math.max(z1[i], 0);
+      a1[s * 128 + i] = Math.max(z1[s * 128 + i], 0);
     }
+  }
 
-    // t2 = W2 · a1
-    for (let i = 0; i < 10; i++) {
-      let acc$18 = 0;
-      for (let k = 0; k < 128; k++) acc$18 += params[100480 + i * 128 + k] * a1[k];
-      t2[i] = acc$18;
-    }
-
+  // t2 = W2 · a1, for every sample at once
+  denseForward(t2, params, 100480, a1, 0, 128, batch, 10, 128);
+  for (let s = 0; s < batch; s++) {
+    const yRow = s * 10;
     // z2 = t2 + b2
     for (let i = 0; i < 10; i++) {
-      z2[i] = t2[i] + params[101760 + i];
+      z2[i] = t2[s * 10 + i] + params[101760 + i];
     }
 
     // t3 = logsumexp(z2)
@@ -237,57 +228,44 @@ export function gradient(
       if (z2[i] > max$2) max$2 = z2[i];
     }
 
-    let acc$19 = 0;
-    for (let i = 0; i < 10; i++) acc$19 += Math.exp(z2[i] - max$2);
-    const t3 = max$2 + Math.log(acc$19);
+    let acc$7 = 0;
+    for (let i = 0; i < 10; i++) acc$7 += Math.exp(z2[i] - max$2);
+    const t3 = max$2 + Math.log(acc$7);
     // t6 = Σ((y ⊙ z2))
-    let acc$20 = 0;
-    for (let i = 0; i < 10; i++) acc$20 += targets[yRow + i] * z2[i];
-    const t6 = acc$20;
+    let acc$8 = 0;
+    for (let i = 0; i < 10; i++) acc$8 += targets[yRow + i] * z2[i];
+    const t6 = acc$8;
     // meanL += t3 - t6
     meanL += t3 - t6;
     // d_z2 = exp(z2 - t3) - y
     for (let i = 0; i < 10; i++) {
-      d_z2[i] = Math.exp(z2[i] - t3) - targets[yRow + i];
+      d_z2[s * 10 + i] = Math.exp(z2[i] - t3) - targets[yRow + i];
     }
 
     // d_b2 += d_z2
     for (let i = 0; i < 10; i++) {
-      grads[101760 + i] += d_z2[i];
+      grads[101760 + i] += d_z2[s * 10 + i];
     }
+  }
 
-    // t7 += d_z2 ⊗ a1
-    for (let i = 0; i < 10; i++) {
-      for (let j = 0; j < 128; j++) {
-        grads[100480 + i * 128 + j] += d_z2[i] * a1[j];
-      }
-    }
-
-    // d_a1 = W2ᵀ · d_z2
-    for (let i = 0; i < 128; i++) {
-      let acc$22 = 0;
-      for (let k = 0; k < 10; k++) acc$22 += params[100480 + k * 128 + i] * d_z2[k];
-      d_a1[i] = acc$22;
-    }
-
+  // t7 += d_z2 ⊗ a1, for every sample at once
+  denseWeightGradient(grads, 100480, d_z2, a1, 0, 128, batch, 10, 128);
+  // d_a1 = W2ᵀ · d_z2, for every sample at once
+  denseTransposed(d_a1, params, 100480, d_z2, batch, 10, 128);
+  for (let s = 0; s < batch; s++) {
     // d_z1 = (z1 > 0) ? d_a1 : 0
     for (let i = 0; i < 128; i++) {
-      d_z1[i] = z1[i] > 0 ? d_a1[i] : 0;
+      d_z1[s * 128 + i] = z1[s * 128 + i] > 0 ? d_a1[s * 128 + i] : 0;
     }
 
     // d_b1 += d_z1
     for (let i = 0; i < 128; i++) {
-      grads[100352 + i] += d_z1[i];
-    }
-
-    // t8 += d_z1 ⊗ x
-    for (let i = 0; i < 128; i++) {
-      for (let j = 0; j < 784; j++) {
-        grads[i * 784 + j] += d_z1[i] * inputs[xRow + j];
-      }
+      grads[100352 + i] += d_z1[s * 128 + i];
     }
   }
 
+  // t8 += d_z1 ⊗ x, for every sample at once
+  denseWeightGradient(grads, 0, d_z1, inputs, 0, 784, batch, 128, 784);
   const invB = 1 / batch;
   for (let i = 0; i < 128; i++) {
     grads[100352 + i] *= invB;
@@ -337,6 +315,163 @@ function checkBatch(batch: number): void {
 function checkLength(name: string, array: ArrayLike<number>, needed: number): void {
   if (array.length < needed)
     throw new RangeError(`${name} needs at least ${needed} numbers, got ${array.length}`);
+}
+
+/**
+ * Forward product for every sample: out[s·m + i] = Σ_t W[w + i·k + t] · x[xOff + s·xStride + t].
+ * Four samples share each weight load; the last few samples run one at a time.
+ */
+function denseForward(
+  out: Float32Array | Float64Array,
+  W: Float32Array | Float64Array,
+  w: number,
+  x: Float32Array | Float64Array,
+  xOff: number,
+  xStride: number,
+  batch: number,
+  m: number,
+  k: number,
+): void {
+  let s = 0;
+  for (; s + 4 <= batch; s += 4) {
+    const x0 = xOff + s * xStride;
+    const x1 = x0 + xStride;
+    const x2 = x1 + xStride;
+    const x3 = x2 + xStride;
+    for (let i = 0; i < m; i++) {
+      const row = w + i * k;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      for (let t = 0; t < k; t++) {
+        const wt = W[row + t];
+        a0 += wt * x[x0 + t];
+        a1 += wt * x[x1 + t];
+        a2 += wt * x[x2 + t];
+        a3 += wt * x[x3 + t];
+      }
+      out[s * m + i] = a0;
+      out[(s + 1) * m + i] = a1;
+      out[(s + 2) * m + i] = a2;
+      out[(s + 3) * m + i] = a3;
+    }
+  }
+
+  for (; s < batch; s++) {
+    const x0 = xOff + s * xStride;
+    for (let i = 0; i < m; i++) {
+      const row = w + i * k;
+      let a0 = 0;
+      let a1 = 0;
+      let t = 0;
+      for (; t + 2 <= k; t += 2) {
+        a0 += W[row + t] * x[x0 + t];
+        a1 += W[row + t + 1] * x[x0 + t + 1];
+      }
+      if (t < k) a0 += W[row + t] * x[x0 + t];
+      out[s * m + i] = a0 + a1;
+    }
+  }
+}
+
+/**
+ * Product with the transposed weights for every sample (the backward pass to a layer's input):
+ * out[s·k + j] = Σ_i W[w + i·k + j] · d[s·m + i]. Each weight row is streamed once per four samples
+ * into four output rows that stay in cache.
+ */
+function denseTransposed(
+  out: Float32Array | Float64Array,
+  W: Float32Array | Float64Array,
+  w: number,
+  d: Float32Array | Float64Array,
+  batch: number,
+  m: number,
+  k: number,
+): void {
+  out.fill(0, 0, batch * k);
+  let s = 0;
+  for (; s + 4 <= batch; s += 4) {
+    const o0 = s * k;
+    const o1 = o0 + k;
+    const o2 = o1 + k;
+    const o3 = o2 + k;
+    for (let i = 0; i < m; i++) {
+      const d0 = d[s * m + i];
+      const d1 = d[(s + 1) * m + i];
+      const d2 = d[(s + 2) * m + i];
+      const d3 = d[(s + 3) * m + i];
+      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0) continue;
+      const row = w + i * k;
+      for (let j = 0; j < k; j++) {
+        const wj = W[row + j];
+        out[o0 + j] += wj * d0;
+        out[o1 + j] += wj * d1;
+        out[o2 + j] += wj * d2;
+        out[o3 + j] += wj * d3;
+      }
+    }
+  }
+
+  for (; s < batch; s++) {
+    const o0 = s * k;
+    for (let i = 0; i < m; i++) {
+      const d0 = d[s * m + i];
+      if (d0 === 0) continue;
+      const row = w + i * k;
+      for (let j = 0; j < k; j++) out[o0 + j] += W[row + j] * d0;
+    }
+  }
+}
+
+/**
+ * Weight gradient summed over the batch: g[gOff + i·k + j] += Σ_s d[s·m + i] · x[xOff + s·xStride + j].
+ * Four gradient rows stay in cache while every sample's input row is streamed past them once; rows
+ * whose deltas are all zero (inactive ReLUs) are skipped.
+ */
+function denseWeightGradient(
+  g: Float32Array | Float64Array,
+  gOff: number,
+  d: Float32Array | Float64Array,
+  x: Float32Array | Float64Array,
+  xOff: number,
+  xStride: number,
+  batch: number,
+  m: number,
+  k: number,
+): void {
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const g0 = gOff + i * k;
+    const g1 = g0 + k;
+    const g2 = g1 + k;
+    const g3 = g2 + k;
+    for (let s = 0; s < batch; s++) {
+      const d0 = d[s * m + i];
+      const d1 = d[s * m + i + 1];
+      const d2 = d[s * m + i + 2];
+      const d3 = d[s * m + i + 3];
+      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0) continue;
+      const row = xOff + s * xStride;
+      for (let j = 0; j < k; j++) {
+        const xj = x[row + j];
+        g[g0 + j] += d0 * xj;
+        g[g1 + j] += d1 * xj;
+        g[g2 + j] += d2 * xj;
+        g[g3 + j] += d3 * xj;
+      }
+    }
+  }
+
+  for (; i < m; i++) {
+    const g0 = gOff + i * k;
+    for (let s = 0; s < batch; s++) {
+      const d0 = d[s * m + i];
+      if (d0 === 0) continue;
+      const row = xOff + s * xStride;
+      for (let j = 0; j < k; j++) g[g0 + j] += d0 * x[row + j];
+    }
+  }
 }
 
 /**

@@ -21,6 +21,8 @@ import {
   randomLayerNet,
   randomParams,
   toF32Values,
+  NARROW,
+  WIDE,
   type NetSizes,
 } from "./oracle/random-nets.ts";
 import { tfEquationNet, type OracleResult } from "./oracle/tf-equations.ts";
@@ -30,6 +32,8 @@ const LAYER_NETS = 50;
 const EQUATION_NETS = 50;
 const LAYER_SEED = 10_000;
 const EQUATION_SEED = 20_000;
+const WIDE_LAYER_NETS = 16;
+const WIDE_LAYER_SEED = 30_000;
 /** Relative tolerances: values |a − b| ≤ tol·(1 + |b|); gradients |a − b| ≤ tol·max(‖b‖∞, 1e-2). */
 const TOLERANCE: Record<Precision, number> = { f64: 1e-4, f32: 1e-3 };
 const LEARNING_RATE = 0.05;
@@ -40,7 +44,7 @@ beforeAll(async () => {
 });
 
 interface Case {
-  kind: "layer" | "equation";
+  kind: "layer" | "equation" | "wide layer";
   seed: number;
   spec: NetSpec;
   batch: number;
@@ -52,8 +56,12 @@ interface Case {
 
 function makeCase(kind: Case["kind"], seed: number): Case {
   const rng = makeRng(seed);
-  const spec = kind === "layer" ? randomLayerNet(rng, `oracle_layer_${seed}`) : randomEquationNet(rng, `oracle_eq_${seed}`);
-  const batch = rng.int(1, 5);
+  const spec =
+    kind === "equation"
+      ? randomEquationNet(rng, `oracle_eq_${seed}`)
+      : randomLayerNet(rng, `oracle_layer_${seed}`, kind === "wide layer" ? WIDE : NARROW);
+  // wide nets run as batched kernels in blocks of four samples: cover the remainders too
+  const batch = kind === "wide layer" ? rng.int(1, 9) : rng.int(1, 5);
   const p = toF32Values(randomParams(ioSizes(spec).paramCount, rng));
   const { x, y } = randomData(spec, batch, rng);
   return { kind, seed, spec, batch, p, x: toF32Values(x), y: toF32Values(y) };
@@ -198,3 +206,4 @@ function suite(kind: Case["kind"], count: number, seed0: number): void {
 
 suite("layer", LAYER_NETS, LAYER_SEED);
 suite("equation", EQUATION_NETS, EQUATION_SEED);
+suite("wide layer", WIDE_LAYER_NETS, WIDE_LAYER_SEED);

@@ -4,8 +4,9 @@
  */
 import { type Node, sizeOf } from "../ir/node.ts";
 import { OPS } from "../ir/ops.ts";
-import type { FunctionPlan, Storage } from "../lower/plan.ts";
-import { addIndex, flatIndex } from "../lower/index-expr.ts";
+import type { FunctionPlan, Segment, Storage } from "../lower/plan.ts";
+import type { DenseCall } from "../lower/dense.ts";
+import { addIndex, flatIndex, mulIndex } from "../lower/index-expr.ts";
 import type { KernelContext } from "../lower/kernels.ts";
 import { commentText, numberLiteral } from "./literals.ts";
 import type { NodeNames } from "./names.ts";
@@ -26,7 +27,11 @@ const UNROLL_TERMS = 8;
 export class BodyEmitter {
   /** Workspace buffers this function stores into; the module declares them once. */
   readonly buffers = new Set<Node>();
+  /** Workspace buffers with one row per sample; the module grows them with the batch. */
+  readonly rowBuffers = new Set<Node>();
   private readonly rows = new Set<"xRow" | "yRow" | "outRow">();
+  /** Scalar leaves read so far (declared as locals: parameters once, inputs and targets per sample loop). */
+  private readonly scalarLeavesRead = new Set<Node>();
 
   constructor(
     private readonly plan: FunctionPlan,
@@ -39,7 +44,11 @@ export class BodyEmitter {
   operand = (n: Node, index: string): string => {
     if (n.op === "const") return numberLiteral(n.attr as number);
     if (this.plan.inlined.has(n)) return this.element(n, index);
-    if (sizeOf(n.shape) === 1 && (n.inputs.length === 0 || this.storageOf(n).kind === "local")) return this.names.of(n);
+    if (sizeOf(n.shape) === 1 && n.inputs.length === 0) {
+      this.scalarLeavesRead.add(n);
+      return this.names.of(n);
+    }
+    if (sizeOf(n.shape) === 1 && this.storageOf(n).kind === "local") return this.names.of(n);
     if (n.op === "param") return `params[${addIndex(String(this.offset(n)), index)}]`;
     if (n.op === "input") return this.row("inputs", "xRow", n, index);
     if (n.op === "target") return this.row("targets", "yRow", n, index);
@@ -69,6 +78,10 @@ export class BodyEmitter {
       return `${s.array}[${addIndex(s.array === "out" ? "outRow" : String(s.offset), index)}]`;
     }
     if (s.kind === "local") return this.names.of(n);
+    if (s.kind === "rows") {
+      this.rowBuffers.add(n);
+      return `${this.names.of(n)}[${addIndex(mulIndex("s", sizeOf(n.shape)), index)}]`;
+    }
     this.buffers.add(n);
     return `${this.names.of(n)}[${index}]`;
   }
@@ -139,26 +152,86 @@ export class BodyEmitter {
     return OPS[n.op].formula(n.inputs.map((i) => this.formula(i)), n);
   }
 
-  // ---- phases --------------------------------------------------------------------------------------
+  // ---- phases ----------------------------------------------------------------------------------------
 
-  /** `const w1 = params[0];` for every scalar leaf of the given kinds read by this function. */
-  scalarLeaves(ops: readonly Node["op"][], leaves: readonly Node[]): string[] {
-    return leaves
-      .filter((n) => ops.includes(n.op) && sizeOf(n.shape) === 1)
-      .map((n) => {
-        const array = n.op === "param" ? "params" : n.op === "input" ? "inputs" : "targets";
-        const row = n.op === "input" ? "s * " + this.layout.inputSize : n.op === "target" ? "s * " + this.layout.targetSize : "0";
-        const index = n.op === "param" ? String(this.offset(n)) : addIndex(row.replace(/^s \* 1$/, "s"), String(this.offset(n)));
-        return `const ${this.names.of(n)} = ${array}[${index}];`;
-      });
+  /**
+   * The whole body: scalar parameters as locals, the pre phase, accumulators, the loop segments (sample
+   * loops and dense kernels), then the post phase. `perSample` adds statements to the last sample loop.
+   */
+  phases(perSample: () => string[] = () => []): string[] {
+    const { plan } = this;
+    const inPhase = (phase: string) => plan.computed.filter((n) => plan.phase.get(n) === phase && n.op !== "batchMean");
+    const means = plan.computed.filter((n) => n.op === "batchMean");
+    const pre = inPhase("pre").flatMap((n) => this.compute(n));
+    const loop = plan.segments.flatMap((seg, k) =>
+      seg.kind === "dense" ? this.denseKernel(seg.call) : this.sampleLoop(seg, k === plan.segments.length - 1 ? perSample : () => []),
+    );
+    const post = [...this.finishAccumulators(means), ...inPhase("post").flatMap((n) => this.compute(n))];
+    const params = [...this.scalarLeavesRead].filter((n) => n.op === "param").sort((a, b) => a.id - b.id);
+    return [
+      ...params.map((n) => `const ${this.names.of(n)} = params[${this.offset(n)}];`),
+      ...pre,
+      ...this.resetAccumulators(means),
+      ...loop,
+      ...(post.length > 0 ? ["const invB = 1 / batch;", ...post] : []),
+    ];
   }
 
-  /** Row offsets of the current sample, for the arrays this function's loop body reads. */
-  rowDeclarations(): string[] {
+  /** One loop over the samples: row offsets and scalar inputs it reads, then its nodes in order. */
+  private sampleLoop(seg: Extract<Segment, { kind: "samples" }>, perSample: () => string[]): string[] {
+    this.rows.clear();
+    const body = [...seg.nodes.flatMap((n) => this.compute(n)), ...perSample()];
+    if (body.length === 0) return [];
+    const leaves = [...this.scalarLeavesRead].filter((n) => n.op !== "param" && this.readIn(body, n));
     const sizes = { xRow: this.layout.inputSize, yRow: this.layout.targetSize, outRow: this.layout.outputSize };
-    return (["xRow", "yRow", "outRow"] as const)
-      .filter((r) => this.rows.has(r))
-      .map((r) => `const ${r} = ${sizes[r] === 1 ? "s" : `s * ${sizes[r]}`};`);
+    const rows = (["xRow", "yRow", "outRow"] as const).filter((r) => this.rows.has(r)).map((r) => `const ${r} = ${sizes[r] === 1 ? "s" : `s * ${sizes[r]}`};`);
+    const scalars = leaves.sort((a, b) => a.id - b.id).map((n) => {
+      const [array, size] = n.op === "input" ? ["inputs", this.layout.inputSize] : ["targets", this.layout.targetSize];
+      return `const ${this.names.of(n)} = ${array}[${addIndex(mulIndex("s", size), String(this.offset(n)))}];`;
+    });
+    return ["for (let s = 0; s < batch; s++) {", ...rows, ...scalars, ...body, "}"];
+  }
+
+  /** Whether a scalar leaf's local is used in these statements. */
+  private readIn(body: readonly string[], n: Node): boolean {
+    const name = this.names.of(n);
+    return body.some((line) => !line.trimStart().startsWith("//") && new RegExp(`(^|[^\\w$])${name.replace(/\$/g, "\\$")}([^\\w$]|$)`).test(line));
+  }
+
+  /** A dense layer for every sample at once (templates/dense.ts). */
+  private denseKernel(call: DenseCall): string[] {
+    const target = this.address(call.node);
+    const comment = `// ${this.names.of(call.node)} ${call.kind === "denseWeightGradient" ? "+=" : "="} ${commentText(unwrap(this.formula(call.kind === "denseWeightGradient" ? call.outer : call.node, true)))}, for every sample at once`;
+    const dims = `batch, ${call.m}, ${call.k}`;
+    switch (call.kind) {
+      case "denseForward": {
+        const [W, x] = [this.address(call.W), this.address(call.x)];
+        return [comment, `denseForward(${target.array}, ${W.array}, ${W.offset}, ${x.array}, ${x.offset}, ${x.stride}, ${dims});`];
+      }
+      case "denseTransposed": {
+        const W = this.address(call.W);
+        return [comment, `denseTransposed(${target.array}, ${W.array}, ${W.offset}, ${this.address(call.d).array}, ${dims});`];
+      }
+      case "denseWeightGradient": {
+        const x = this.address(call.x);
+        const d = this.address(call.d).array;
+        return [comment, `denseWeightGradient(${target.array}, ${target.offset}, ${d}, ${x.array}, ${x.offset}, ${x.stride}, ${dims});`];
+      }
+    }
+  }
+
+  /** Where a kernel operand lives: array, offset of its first element, and the distance between samples. */
+  private address(n: Node): { array: string; offset: number; stride: number } {
+    const size = sizeOf(n.shape);
+    if (n.op === "param") return { array: "params", offset: this.offset(n), stride: 0 };
+    if (n.op === "input") return { array: "inputs", offset: this.offset(n), stride: this.layout.inputSize };
+    if (n.op === "target") return { array: "targets", offset: this.offset(n), stride: this.layout.targetSize };
+    const s = this.storageOf(n);
+    if (s.kind === "region") return { array: s.array, offset: s.offset, stride: size };
+    if (s.kind === "rows") this.rowBuffers.add(n);
+    else if (s.kind === "buffer") this.buffers.add(n);
+    else throw new Error(`internal: a kernel cannot address local ${this.names.of(n)}`);
+    return { array: this.names.of(n), offset: 0, stride: size };
   }
 
   /** Before the loop: zero the batch-mean accumulators (adjacent gradient regions in one fill). */

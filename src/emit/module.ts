@@ -4,7 +4,7 @@
  */
 import { Project, StructureKind, VariableDeclarationKind, type FunctionDeclarationStructure } from "ts-morph";
 import prettier from "prettier";
-import { type Gradients, reachable } from "../autodiff/reverse.ts";
+import type { Gradients } from "../autodiff/reverse.ts";
 import type { Net, ParamLeaf } from "../frontend/net.ts";
 import { type Node, shapeText, sizeOf } from "../ir/node.ts";
 import { type FunctionPlan, type Storage, planFunction } from "../lower/plan.ts";
@@ -55,7 +55,15 @@ export async function emitModule(net: Net, grads: Gradients, options: EmitOption
   const forward = forwardFunction(ctx);
   const loss = lossFunction(ctx);
   const gradient = gradientFunction(ctx);
-  const buffers = [...new Set([...forward.emitter.buffers, ...loss.emitter.buffers, ...gradient.emitter.buffers])].sort((a, b) => a.id - b.id);
+  // a value stored one row per sample in any function is a row buffer everywhere (others use its first row)
+  const functions = [forward, loss, gradient];
+  const rowSet = new Set(functions.flatMap((f) => [...f.emitter.rowBuffers]));
+  const rowBuffers = [...rowSet].sort((a, b) => a.id - b.id);
+  const buffers = [...new Set(functions.flatMap((f) => [...f.emitter.buffers]))].filter((b) => !rowSet.has(b)).sort((a, b) => a.id - b.id);
+  for (const f of functions) {
+    const touchesRows = [...f.emitter.rowBuffers, ...f.emitter.buffers].some((b) => rowSet.has(b));
+    if (touchesRows) f.fn.statements = [...f.checks, "reserveBatch(batch);", ...f.body];
+  }
 
   const project = new Project({ useInMemoryFileSystem: true });
   const file = project.createSourceFile("module.ts");
@@ -69,6 +77,7 @@ export async function emitModule(net: Net, grads: Gradients, options: EmitOption
       { name: "sgdGrads", initializer: `new ${ctx.array}(${ctx.paramCount})` },
     ],
   });
+  if (rowBuffers.length > 0) file.addStatements(rowWorkspace(ctx, rowBuffers));
   const exported = [initParamsFunction(ctx), forward.fn, loss.fn, gradient.fn, sgdStepFunction(ctx)];
   file.addFunctions(exported);
   file.addStatements(optimizerSection({ paramCount: ctx.paramCount, array: ctx.array }));
@@ -158,21 +167,24 @@ function forwardFunction(ctx: Context) {
   const rootStorage = new Map<Node, Storage>(storeInOut ? [[out, { kind: "region", array: "out", offset: 0 }]] : []);
   const plan = planFunction([out], rootStorage, ctx.named);
   const emitter = new BodyEmitter(plan, ctx.layout, ctx.names);
-  const body = phasedBody(ctx, plan, emitter, [out], () => emitter.copyOutput(out));
-  const statements = [...checks(ctx, [["inputs", `batch * ${ctx.layout.inputSize}`], ["out", `batch * ${ctx.layout.outputSize}`]]), ...body];
+  const body = emitter.phases(() => emitter.copyOutput(out));
+  const checked = checks(ctx, [["inputs", `batch * ${ctx.layout.inputSize}`], ["out", `batch * ${ctx.layout.outputSize}`]]);
+  const statements = [...checked, ...body];
   const docs = `Writes the network's output for each of \`batch\` samples: out[s] = ${commentText(ctx.names.of(out))}(inputs[s]).`;
   const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["out", ctx.array], ["batch", "= 1"]];
-  return { plan, emitter, fn: fn("forward", docs, params, "void", statements) };
+  return { plan, emitter, checks: checked, body, fn: fn("forward", docs, params, "void", statements) };
 }
 
 function lossFunction(ctx: Context) {
   const J = ctx.net.objective;
   const plan = planFunction([J], new Map(), ctx.named);
   const emitter = new BodyEmitter(plan, ctx.layout, ctx.names);
-  const body = [...phasedBody(ctx, plan, emitter, [J]), `return ${emitter.operand(J, "0")};`];
-  const statements = [...checks(ctx, targetChecks(ctx)), ...body];
+  const body = [...emitter.phases(), `return ${emitter.operand(J, "0")};`];
+  const checked = checks(ctx, targetChecks(ctx));
+  const statements = [...checked, ...body];
   const docs = "The objective J: the per-sample loss averaged over the batch, plus the regularizer.";
-  return { plan, emitter, fn: fn("loss", docs, [["params", ctx.array], ["inputs", ctx.array], ["targets", ctx.array], ["batch", "= 1"]], "number", statements) };
+  const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["targets", ctx.array], ["batch", "= 1"]];
+  return { plan, emitter, checks: checked, body, fn: fn("loss", docs, params, "number", statements) };
 }
 
 function gradientFunction(ctx: Context) {
@@ -187,12 +199,12 @@ function gradientFunction(ctx: Context) {
   const roots = [J, ...ctx.net.params.map((p) => ctx.grads.byParam.get(p.node)).filter((n): n is Node => !!n)];
   const plan = planFunction(roots, rootStorage, ctx.named);
   const emitter = new BodyEmitter(plan, ctx.layout, ctx.names);
-  const copies = ctx.net.params.flatMap((p) => gradientCopy(ctx, emitter, p));
-  const body = [...phasedBody(ctx, plan, emitter, roots), ...copies, `return ${emitter.operand(J, "0")};`];
-  const statements = [...checks(ctx, [...targetChecks(ctx), ["grads", String(ctx.paramCount)]]), ...body];
+  const body = [...emitter.phases(), ...ctx.net.params.flatMap((p) => gradientCopy(ctx, emitter, p)), `return ${emitter.operand(J, "0")};`];
+  const checked = checks(ctx, [...targetChecks(ctx), ["grads", String(ctx.paramCount)]]);
+  const statements = [...checked, ...body];
   const docs = "Overwrites `grads` with dJ/dparams (same layout as `params`) and returns J, all from one forward and one backward sweep.";
   const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["targets", ctx.array], ["grads", ctx.array], ["batch", "= 1"]];
-  return { plan, emitter, fn: fn("gradient", docs, params, "number", statements) };
+  return { plan, emitter, checks: checked, body, fn: fn("gradient", docs, params, "number", statements) };
 }
 
 function gradientCopy(ctx: Context, emitter: BodyEmitter, p: ParamLeaf): string[] {
@@ -238,31 +250,23 @@ function initParamsFunction(ctx: Context): Fn {
   return fn("initParams", docs, [[random ? "seed" : "_seed", "= 1"]], ctx.array, statements);
 }
 
-// ---- the phases, shared by every function ----------------------------------------------------------
+// ---- per-sample rows, grown with the batch --------------------------------------------------------
 
-function phasedBody(ctx: Context, plan: FunctionPlan, em: BodyEmitter, roots: readonly Node[], perSample: () => string[] = () => []): string[] {
-  const leaves = leavesOf(roots);
-  const inPhase = (phase: string) => plan.computed.filter((n) => plan.phase.get(n) === phase && n.op !== "batchMean");
-  const means = plan.computed.filter((n) => n.op === "batchMean");
-  const pre = inPhase("pre").flatMap((n) => em.compute(n));
-  const loopNodes = plan.computed.filter((n) => plan.phase.get(n) === "loop" || n.op === "batchMean");
-  const loopBody = [...loopNodes.flatMap((n) => em.compute(n)), ...perSample()];
-  const post = [...em.finishAccumulators(means), ...inPhase("post").flatMap((n) => em.compute(n))];
+/** Buffers holding one row per sample, and the one function that grows them (the only allocation after the first call). */
+function rowWorkspace(ctx: Context, rows: readonly Node[]): string {
+  const empty = rows.map((n) => `let ${ctx.names.of(n)} = new ${ctx.array}(0);`);
+  const grow = rows.map((n) => `  ${ctx.names.of(n)} = new ${ctx.array}(batch * ${sizeOf(n.shape)});`);
   return [
-    ...em.scalarLeaves(["param"], leaves),
-    ...pre,
-    ...em.resetAccumulators(means),
-    "for (let s = 0; s < batch; s++) {",
-    ...em.rowDeclarations(),
-    ...em.scalarLeaves(["input", "target"], leaves),
-    ...loopBody,
+    "// Workspace rows: one row per sample for values that dense kernels read or write; grown when a larger batch arrives.",
+    "let capacity = 0;",
+    ...empty,
+    "",
+    "/** Makes the row buffers hold `batch` samples. */",
+    "function reserveBatch(batch: number): void {",
+    "  if (batch <= capacity) return;",
+    "  capacity = batch;",
+    ...grow,
     "}",
-    ...(post.length > 0 ? ["const invB = 1 / batch;", ...post] : []),
-  ];
-}
-
-function leavesOf(roots: readonly Node[]): Node[] {
-  return reachable(roots)
-    .filter((n) => n.inputs.length === 0 && n.op !== "const")
-    .sort((a, b) => a.id - b.id);
+    "",
+  ].join("\n");
 }

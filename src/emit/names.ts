@@ -13,7 +13,7 @@ Float64Array Uint32Array constructor prototype __proto__ toString valueOf hasOwn
 
 /** Names the generated code itself uses: API, parameters of the functions, loop and row variables. */
 export const INTERNAL_NAMES = `meta initParams forward loss gradient sgdStep params inputs targets grads out lr batch seed
-s i j k xRow yRow outRow invB sgdGrads state p NetMeta ParamLayout`.split(/\s+/);
+s i j k xRow yRow outRow invB sgdGrads state p NetMeta ParamLayout capacity reserveBatch`.split(/\s+/);
 
 export class Namer {
   private readonly taken = new Set<string>([...RESERVED_WORDS, ...INTERNAL_NAMES]);

@@ -1,27 +1,34 @@
 /**
- * Scheduling one generated function. The batch is a loop over samples:
- *   pre  — values of the parameters alone (computed once, before the loop),
+ * Scheduling one generated function. The batch is processed in phases:
+ *   pre  — values of the parameters alone (computed once, before any sample),
  *   loop — per-sample values, forward and backward, with batch means accumulated,
- *   post — values after the batch means (1/batch applied once), e.g. the objective and gradient roots.
- * Single-use elementwise values (tensors, or unnamed scalars) are inlined into their consumer's loop (fusion), transposes feeding only
- * products are read through, everything else is stored: scalars in locals, tensors in workspace buffers
- * allocated once per module, and roots straight into the caller's `grads` or `out` arrays.
+ *   post — values after the batch means (1/batch applied once): the objective and gradient roots.
+ * The loop phase is a list of segments: loops over the samples running straight-line code, and batched
+ * dense-layer kernels between them. A value read in another segment than its own is stored one row per
+ * sample ("rows", buffers grown with the batch); other values live per sample: scalars in locals, tensors in
+ * workspace buffers allocated once. Single-use elementwise values are inlined into their consumer (fusion),
+ * transposes feeding only products are read through, and roots go straight into `grads` or `out`.
  */
 import { type Node, sizeOf } from "../ir/node.ts";
 import { isElementwise } from "../ir/ops.ts";
 import { reachable } from "../autodiff/reverse.ts";
+import { type DenseCall, denseCall, rowOperands } from "./dense.ts";
 
 export type Phase = "pre" | "loop" | "post";
 
 export type Storage =
   | { kind: "local" }
   | { kind: "buffer" }
+  | { kind: "rows" }
   | { kind: "region"; array: "grads" | "out"; offset: number };
+
+export type Segment = { kind: "samples"; nodes: readonly Node[] } | { kind: "dense"; call: DenseCall };
 
 export interface FunctionPlan {
   /** Non-leaf nodes that are computed and stored, in a valid order. */
   readonly computed: readonly Node[];
   readonly phase: ReadonlyMap<Node, Phase>;
+  readonly segments: readonly Segment[];
   readonly inlined: ReadonlySet<Node>;
   readonly views: ReadonlySet<Node>;
   readonly storage: ReadonlyMap<Node, Storage>;
@@ -40,31 +47,41 @@ const isLeaf = (n: Node) => n.inputs.length === 0;
 export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<Node, Storage>, named: (n: Node) => boolean = () => false): FunctionPlan {
   const nodes = reachable(roots).sort((a, b) => a.id - b.id);
   const consumers = consumerMap(nodes);
+  const users = (n: Node) => consumers.get(n) ?? [];
   const phase = phases(nodes);
   const rootSet = new Set(roots);
-  const views = new Set(nodes.filter((n) => n.op === "transpose" && (consumers.get(n) ?? []).every((c) => c.op === "matmul") && !rootSet.has(n)));
-  const inlined = new Set(nodes.filter((n) => !rootSet.has(n) && canInline(n, consumers.get(n) ?? [], phase, named(n))));
-  const computed = nodes.filter((n) => !isLeaf(n) && !views.has(n) && !inlined.has(n));
+  const dense = new Map(nodes.flatMap((n) => ((call) => (call ? [[n, call] as const] : []))(denseCall(n, users))));
+  const absorbed = new Set([...dense.values()].flatMap((c) => (c.kind === "denseWeightGradient" ? [c.outer] : [])));
+  const kernelOperands = new Set([...dense.values()].flatMap(rowOperands));
+  const views = new Set(nodes.filter((n) => n.op === "transpose" && !rootSet.has(n) && users(n).every((c) => c.op === "matmul")));
+  const inlined = new Set(
+    nodes.filter((n) => !rootSet.has(n) && !kernelOperands.has(n) && !absorbed.has(n) && canInline(n, users(n), phase, named(n))),
+  );
+  const computed = nodes.filter((n) => !isLeaf(n) && !views.has(n) && !inlined.has(n) && !absorbed.has(n));
   const accumulateInto = new Map<Node, Node>();
   for (const n of computed) {
-    const users = consumers.get(n) ?? [];
-    if (!rootSet.has(n) && n.batched && users.length === 1 && users[0].op === "batchMean") accumulateInto.set(n, users[0]);
+    if (!rootSet.has(n) && n.batched && !dense.has(n) && users(n).length === 1 && users(n)[0].op === "batchMean" && !dense.has(users(n)[0])) {
+      accumulateInto.set(n, users(n)[0]);
+    }
   }
+  const segments = segment(computed, phase, dense);
+  const rows = rowsStored(segments, computed, kernelOperands, inlined, users);
   const storage = new Map<Node, Storage>();
   for (const n of computed) {
-    if (!accumulateInto.has(n)) storage.set(n, rootStorage.get(n) ?? (sizeOf(n.shape) === 1 ? { kind: "local" } : { kind: "buffer" }));
+    if (accumulateInto.has(n)) continue;
+    const kind = rows.has(n) ? "rows" : sizeOf(n.shape) === 1 ? "local" : "buffer";
+    storage.set(n, rootStorage.get(n) ?? { kind });
   }
   const sharesReaderStorage = new Set<Node>();
   for (const n of computed) {
-    const users = consumers.get(n) ?? [];
-    const reader = users[0];
+    const [reader] = users(n);
     const readerStorage = reader && rootStorage.get(reader);
-    if (n.op === "batchMean" && !rootSet.has(n) && users.length === 1 && isElementwise(reader.op) && readerStorage?.kind === "region" && sizeOf(n.shape) > 1) {
+    if (n.op === "batchMean" && !rootSet.has(n) && users(n).length === 1 && isElementwise(reader.op) && readerStorage?.kind === "region" && sizeOf(n.shape) > 1) {
       storage.set(n, readerStorage);
       sharesReaderStorage.add(n);
     }
   }
-  return { computed, phase, inlined, views, storage, accumulateInto, sharesReaderStorage };
+  return { computed, phase, segments, inlined, views, storage, accumulateInto, sharesReaderStorage };
 }
 
 function consumerMap(nodes: readonly Node[]): Map<Node, Node[]> {
@@ -81,6 +98,47 @@ function phases(nodes: readonly Node[]): Map<Node, Phase> {
     else phase.set(n, "pre");
   }
   return phase;
+}
+
+/** Loop-phase work (and batch-mean accumulations) in order, cut into sample loops around the dense kernels. */
+function segment(computed: readonly Node[], phase: ReadonlyMap<Node, Phase>, dense: ReadonlyMap<Node, DenseCall>): Segment[] {
+  const segments: Segment[] = [];
+  let current: Node[] = [];
+  for (const n of computed) {
+    if (phase.get(n) !== "loop" && n.op !== "batchMean") continue;
+    const call = dense.get(n);
+    if (!call) {
+      current.push(n);
+      continue;
+    }
+    if (current.length > 0) segments.push({ kind: "samples", nodes: current });
+    segments.push({ kind: "dense", call });
+    current = [];
+  }
+  if (current.length > 0 || segments.length === 0) segments.push({ kind: "samples", nodes: current });
+  return segments;
+}
+
+/** Loop values needed outside the segment that computes them: kernel results and operands, and cross-segment reads. */
+function rowsStored(
+  segments: readonly Segment[],
+  computed: readonly Node[],
+  kernelOperands: ReadonlySet<Node>,
+  inlined: ReadonlySet<Node>,
+  users: (n: Node) => readonly Node[],
+): Set<Node> {
+  const segmentOf = new Map<Node, number>();
+  segments.forEach((s, k) => (s.kind === "dense" ? [s.call.node] : s.nodes).forEach((n) => segmentOf.set(n, k)));
+  // an inlined value is evaluated where its (eventual) stored consumer is
+  const readerSegments = (n: Node): number[] =>
+    users(n).flatMap((u) => (inlined.has(u) ? readerSegments(u) : segmentOf.has(u) ? [segmentOf.get(u) as number] : []));
+  const rows = new Set<Node>();
+  for (const n of computed) {
+    const own = segmentOf.get(n);
+    if (own === undefined || n.op === "batchMean") continue;
+    if (segments[own].kind === "dense" || kernelOperands.has(n) || readerSegments(n).some((k) => k !== own)) rows.add(n);
+  }
+  return rows;
 }
 
 /**

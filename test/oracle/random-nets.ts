@@ -95,10 +95,18 @@ function randomActivation(rng: Rng): string {
   return rng.bool(0.15) ? rng.pick(CUSTOM_ACTIVATIONS) : rng.pick(BUILTIN_ACTIVATIONS);
 }
 
-export function randomLayerNet(rng: Rng, name = "random_layer_net"): LayerNetSpec {
+/** Size ranges of random layer nets; wide ones make bpgen use its batched dense kernels. */
+export interface LayerNetSizes {
+  input: [number, number];
+  units: [number, number];
+}
+export const NARROW: LayerNetSizes = { input: [1, 10], units: [1, 12] };
+export const WIDE: LayerNetSizes = { input: [20, 60], units: [24, 64] };
+
+export function randomLayerNet(rng: Rng, name = "random_layer_net", sizes: LayerNetSizes = NARROW): LayerNetSpec {
   const depth = rng.int(1, 4);
   const loss: LayerLoss = rng.pick(["mse", "binary_cross_entropy", "softmax_cross_entropy"] as const);
-  const inputSize = rng.int(1, 10);
+  const inputSize = rng.int(...sizes.input);
   let input: number | number[] = inputSize;
   if (inputSize >= 4 && rng.bool(0.15)) {
     const d = [2, 3, 5].find((k) => inputSize % k === 0);
@@ -107,7 +115,7 @@ export function randomLayerNet(rng: Rng, name = "random_layer_net"): LayerNetSpe
   const layers: LayerNetSpec["layers"] = [];
   for (let i = 0; i < depth; i++) {
     const isLast = i === depth - 1;
-    let units = rng.int(1, 12);
+    let units = rng.int(...sizes.units);
     let activation = randomActivation(rng);
     if (isLast && loss === "softmax_cross_entropy") {
       units = Math.max(units, 2);

@@ -1,0 +1,56 @@
+/**
+ * Dense-layer patterns that run as one batched kernel (templates/dense.ts) instead of once per sample:
+ *   W · a      (a per sample)          → denseForward
+ *   Wᵀ · δ,  a · W                     → denseTransposed
+ *   mean_batch(δ ⊗ a)                  → denseWeightGradient, accumulated over the batch
+ * where W is a parameter matrix. Small layers stay in the per-sample loop, where straight-line code wins.
+ */
+import type { Node } from "../ir/node.ts";
+
+/** Below this many weights a layer is cheaper inside the per-sample loop. */
+export const DENSE_MIN_WEIGHTS = 512;
+
+export type DenseCall =
+  /** out[s, i] = Σ_t W[i, t] x[s, t] */
+  | { kind: "denseForward"; node: Node; W: Node; x: Node; m: number; k: number }
+  /** out[s, j] = Σ_i W[i, j] d[s, i] */
+  | { kind: "denseTransposed"; node: Node; W: Node; d: Node; m: number; k: number }
+  /** acc[i, j] += Σ_s d[s, i] x[s, j]; `outer` is computed by the kernel, never stored */
+  | { kind: "denseWeightGradient"; node: Node; outer: Node; d: Node; x: Node; m: number; k: number };
+
+const perSampleVector = (n: Node) => n.batched && n.shape.length === 1;
+/** Kernels read deltas as whole rows of a workspace buffer (an input row would need its own stride). */
+const computedRows = (n: Node) => perSampleVector(n) && n.inputs.length > 0;
+const weights = (n: Node) => n.op === "param" && n.shape.length === 2;
+
+/** The kernel for `n`, when `n` is one of the patterns and large enough. `users` gives each node's consumers. */
+export function denseCall(n: Node, users: (m: Node) => readonly Node[]): DenseCall | undefined {
+  const call = match(n, users);
+  return call && call.m * call.k >= DENSE_MIN_WEIGHTS ? call : undefined;
+}
+
+function match(n: Node, users: (m: Node) => readonly Node[]): DenseCall | undefined {
+  if (n.op === "batchMean") {
+    const outer = n.inputs[0];
+    if (outer.op !== "outer" || users(outer).length !== 1) return undefined;
+    const [d, x] = outer.inputs;
+    if (!computedRows(d) || !perSampleVector(x)) return undefined;
+    return { kind: "denseWeightGradient", node: n, outer, d, x, m: d.shape[0], k: x.shape[0] };
+  }
+  if (n.op !== "matmul" || !n.batched) return undefined;
+  const [a, b] = n.inputs;
+  if (a.shape.length === 2 && perSampleVector(b)) {
+    if (a.op === "transpose" && weights(a.inputs[0]) && computedRows(b)) {
+      const W = a.inputs[0];
+      return { kind: "denseTransposed", node: n, W, d: b, m: W.shape[0], k: W.shape[1] };
+    }
+    if (weights(a)) return { kind: "denseForward", node: n, W: a, x: b, m: a.shape[0], k: a.shape[1] };
+  }
+  if (computedRows(a) && weights(b)) return { kind: "denseTransposed", node: n, W: b, d: a, m: b.shape[0], k: b.shape[1] };
+  return undefined;
+}
+
+/** The per-sample operands a kernel reads from memory (they must be stored, one row per sample). */
+export function rowOperands(call: DenseCall): Node[] {
+  return call.kind === "denseTransposed" ? [call.d] : [call.x, ...(call.kind === "denseWeightGradient" ? [call.d] : [])];
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { denseForward, denseTransposed, denseWeightGradient } from "../templates/dense.ts";
+import { makeRandom, normal } from "../src/check/data.ts";
+
+const rand = makeRandom(99);
+const fill = (n: number, zeros = 0) => Float64Array.from({ length: n }, () => (rand() < zeros ? 0 : normal(rand)));
+const close = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  expect(a.length).toBe(b.length);
+  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-12 * (1 + Math.abs(b[i])) * 100);
+};
+
+// batch sizes around the block of four, and odd sizes, exercise every remainder path
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 5, 7],
+  [4, 4, 4],
+  [5, 9, 3],
+  [9, 6, 13],
+  [8, 12, 2],
+];
+
+describe("dense kernels agree with the plain triple loops", () => {
+  it.each(SHAPES)("batch %i, m %i, k %i", (batch, m, k) => {
+    const wOff = 3;
+    const W = fill(wOff + m * k);
+    const xStride = k + 2;
+    const xOff = 1;
+    const x = fill(xOff + batch * xStride);
+    const d = fill(batch * m, 0.3); // some zero deltas, as after a ReLU
+
+    const out = new Float64Array(batch * m);
+    denseForward(out, W, wOff, x, xOff, xStride, batch, m, k);
+    const want = new Float64Array(batch * m);
+    for (let s = 0; s < batch; s++)
+      for (let i = 0; i < m; i++) for (let t = 0; t < k; t++) want[s * m + i] += W[wOff + i * k + t] * x[xOff + s * xStride + t];
+    close(out, want);
+
+    const back = new Float64Array(batch * k).fill(7); // must be overwritten
+    denseTransposed(back, W, wOff, d, batch, m, k);
+    const wantBack = new Float64Array(batch * k);
+    for (let s = 0; s < batch; s++)
+      for (let j = 0; j < k; j++) for (let i = 0; i < m; i++) wantBack[s * k + j] += W[wOff + i * k + j] * d[s * m + i];
+    close(back, wantBack);
+
+    const g = fill(2 + m * k); // accumulates on top of what is there
+    const wantG = Float64Array.from(g);
+    denseWeightGradient(g, 2, d, x, xOff, xStride, batch, m, k);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < k; j++) for (let s = 0; s < batch; s++) wantG[2 + i * k + j] += d[s * m + i] * x[xOff + s * xStride + j];
+    close(g, wantG);
+  });
+});
