@@ -1,11 +1,11 @@
-// Batched kernels for dense layers: one call covers every sample of the batch, so each weight loaded from
-// memory feeds several multiply-adds (four samples, or four rows of the gradient) held in registers.
-// Arrays are addressed as (array, offset, row stride), so parameters, the caller's input rows and
-// workspace buffers all pass without copies.
+// Batched kernels for dense layers: one call covers every sample of the batch. Each works on 2×4 tiles
+// of its output held in eight registers, so every value loaded from memory feeds two or four
+// multiply-adds; edges that do not fill a tile run as plain loops. Arrays are addressed as
+// (array, offset, row stride), so parameters, the caller's input rows and workspace buffers pass without copies.
 
 /**
  * Forward product for every sample: out[s·m + i] = Σ_t W[w + i·k + t] · x[xOff + s·xStride + t].
- * Four samples share each weight load; the last few samples run one at a time.
+ * Tiles: two weight rows × four samples.
  */
 export function denseForward(
   out: Float32Array | Float64Array,
@@ -18,52 +18,47 @@ export function denseForward(
   m: number,
   k: number,
 ): void {
-  let s = 0;
-  for (; s + 4 <= batch; s += 4) {
+  const sTiles = batch - (batch % 4);
+  const iTiles = m - (m % 2);
+  for (let s = 0; s < sTiles; s += 4) {
     const x0 = xOff + s * xStride;
     const x1 = x0 + xStride;
     const x2 = x1 + xStride;
     const x3 = x2 + xStride;
-    for (let i = 0; i < m; i++) {
-      const row = w + i * k;
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
+    for (let i = 0; i < iTiles; i += 2) {
+      const r0 = w + i * k;
+      const r1 = r0 + k;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
       for (let t = 0; t < k; t++) {
-        const wt = W[row + t];
-        a0 += wt * x[x0 + t];
-        a1 += wt * x[x1 + t];
-        a2 += wt * x[x2 + t];
-        a3 += wt * x[x3 + t];
+        const u = W[r0 + t];
+        const v = W[r1 + t];
+        const p0 = x[x0 + t];
+        const p1 = x[x1 + t];
+        const p2 = x[x2 + t];
+        const p3 = x[x3 + t];
+        a0 += u * p0; a1 += u * p1; a2 += u * p2; a3 += u * p3;
+        b0 += v * p0; b1 += v * p1; b2 += v * p2; b3 += v * p3;
       }
-      out[s * m + i] = a0;
-      out[(s + 1) * m + i] = a1;
-      out[(s + 2) * m + i] = a2;
-      out[(s + 3) * m + i] = a3;
+      const o = s * m + i;
+      out[o] = a0; out[o + m] = a1; out[o + 2 * m] = a2; out[o + 3 * m] = a3;
+      out[o + 1] = b0; out[o + 1 + m] = b1; out[o + 1 + 2 * m] = b2; out[o + 1 + 3 * m] = b3;
     }
   }
-  for (; s < batch; s++) {
-    const x0 = xOff + s * xStride;
-    for (let i = 0; i < m; i++) {
+  // edges: the last row when m is odd, the last samples when batch is not a multiple of four
+  for (let s = 0; s < batch; s++) {
+    for (let i = s < sTiles ? iTiles : 0; i < m; i++) {
       const row = w + i * k;
-      let a0 = 0;
-      let a1 = 0;
-      let t = 0;
-      for (; t + 2 <= k; t += 2) {
-        a0 += W[row + t] * x[x0 + t];
-        a1 += W[row + t + 1] * x[x0 + t + 1];
-      }
-      if (t < k) a0 += W[row + t] * x[x0 + t];
-      out[s * m + i] = a0 + a1;
+      const x0 = xOff + s * xStride;
+      let a = 0;
+      for (let t = 0; t < k; t++) a += W[row + t] * x[x0 + t];
+      out[s * m + i] = a;
     }
   }
 }
 
 /**
  * Product with the transposed weights for every sample (the backward pass to a layer's input):
- * out[s·k + j] = Σ_i W[w + i·k + j] · d[s·m + i]. Each weight row is streamed once per four samples
- * into four output rows that stay in cache.
+ * out[s·k + j] = Σ_i W[w + i·k + j] · d[s·m + i]. Tiles: two samples × four output columns.
  */
 export function denseTransposed(
   out: Float32Array | Float64Array,
@@ -74,44 +69,42 @@ export function denseTransposed(
   m: number,
   k: number,
 ): void {
-  out.fill(0, 0, batch * k);
-  let s = 0;
-  for (; s + 4 <= batch; s += 4) {
-    const o0 = s * k;
-    const o1 = o0 + k;
-    const o2 = o1 + k;
-    const o3 = o2 + k;
-    for (let i = 0; i < m; i++) {
-      const d0 = d[s * m + i];
-      const d1 = d[(s + 1) * m + i];
-      const d2 = d[(s + 2) * m + i];
-      const d3 = d[(s + 3) * m + i];
-      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0) continue;
-      const row = w + i * k;
-      for (let j = 0; j < k; j++) {
-        const wj = W[row + j];
-        out[o0 + j] += wj * d0;
-        out[o1 + j] += wj * d1;
-        out[o2 + j] += wj * d2;
-        out[o3 + j] += wj * d3;
+  const sTiles = batch - (batch % 2);
+  const jTiles = k - (k % 4);
+  for (let s = 0; s < sTiles; s += 2) {
+    const d0 = s * m;
+    const d1 = d0 + m;
+    for (let j = 0; j < jTiles; j += 4) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+      for (let i = 0; i < m; i++) {
+        const r = w + i * k + j;
+        const u0 = W[r];
+        const u1 = W[r + 1];
+        const u2 = W[r + 2];
+        const u3 = W[r + 3];
+        const p = d[d0 + i];
+        const q = d[d1 + i];
+        a0 += u0 * p; a1 += u1 * p; a2 += u2 * p; a3 += u3 * p;
+        b0 += u0 * q; b1 += u1 * q; b2 += u2 * q; b3 += u3 * q;
       }
+      const o = s * k + j;
+      out[o] = a0; out[o + 1] = a1; out[o + 2] = a2; out[o + 3] = a3;
+      out[o + k] = b0; out[o + k + 1] = b1; out[o + k + 2] = b2; out[o + k + 3] = b3;
     }
   }
-  for (; s < batch; s++) {
-    const o0 = s * k;
-    for (let i = 0; i < m; i++) {
-      const d0 = d[s * m + i];
-      if (d0 === 0) continue;
-      const row = w + i * k;
-      for (let j = 0; j < k; j++) out[o0 + j] += W[row + j] * d0;
+  // edges: the last columns when k is not a multiple of four, the last sample when batch is odd
+  for (let s = 0; s < batch; s++) {
+    for (let j = s < sTiles ? jTiles : 0; j < k; j++) {
+      let a = 0;
+      for (let i = 0; i < m; i++) a += W[w + i * k + j] * d[s * m + i];
+      out[s * k + j] = a;
     }
   }
 }
 
 /**
  * Weight gradient summed over the batch: g[gOff + i·k + j] += Σ_s d[s·m + i] · x[xOff + s·xStride + j].
- * Four gradient rows stay in cache while every sample's input row is streamed past them once; rows
- * whose deltas are all zero (inactive ReLUs) are skipped.
+ * Tiles: two gradient rows × four columns, summed over the samples in registers and written once.
  */
 export function denseWeightGradient(
   g: Float32Array | Float64Array,
@@ -124,35 +117,34 @@ export function denseWeightGradient(
   m: number,
   k: number,
 ): void {
-  let i = 0;
-  for (; i + 4 <= m; i += 4) {
-    const g0 = gOff + i * k;
-    const g1 = g0 + k;
-    const g2 = g1 + k;
-    const g3 = g2 + k;
-    for (let s = 0; s < batch; s++) {
-      const d0 = d[s * m + i];
-      const d1 = d[s * m + i + 1];
-      const d2 = d[s * m + i + 2];
-      const d3 = d[s * m + i + 3];
-      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0) continue;
-      const row = xOff + s * xStride;
-      for (let j = 0; j < k; j++) {
-        const xj = x[row + j];
-        g[g0 + j] += d0 * xj;
-        g[g1 + j] += d1 * xj;
-        g[g2 + j] += d2 * xj;
-        g[g3 + j] += d3 * xj;
+  const iTiles = m - (m % 2);
+  const jTiles = k - (k % 4);
+  for (let i = 0; i < iTiles; i += 2) {
+    for (let j = 0; j < jTiles; j += 4) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+      for (let s = 0; s < batch; s++) {
+        const u = d[s * m + i];
+        const v = d[s * m + i + 1];
+        const r = xOff + s * xStride + j;
+        const p0 = x[r];
+        const p1 = x[r + 1];
+        const p2 = x[r + 2];
+        const p3 = x[r + 3];
+        a0 += u * p0; a1 += u * p1; a2 += u * p2; a3 += u * p3;
+        b0 += v * p0; b1 += v * p1; b2 += v * p2; b3 += v * p3;
       }
+      const g0 = gOff + i * k + j;
+      const g1 = g0 + k;
+      g[g0] += a0; g[g0 + 1] += a1; g[g0 + 2] += a2; g[g0 + 3] += a3;
+      g[g1] += b0; g[g1 + 1] += b1; g[g1 + 2] += b2; g[g1 + 3] += b3;
     }
   }
-  for (; i < m; i++) {
-    const g0 = gOff + i * k;
-    for (let s = 0; s < batch; s++) {
-      const d0 = d[s * m + i];
-      if (d0 === 0) continue;
-      const row = xOff + s * xStride;
-      for (let j = 0; j < k; j++) g[g0 + j] += d0 * x[row + j];
+  // edges: the last columns when k is not a multiple of four, the last row when m is odd
+  for (let i = 0; i < m; i++) {
+    for (let j = i < iTiles ? jTiles : 0; j < k; j++) {
+      let a = 0;
+      for (let s = 0; s < batch; s++) a += d[s * m + i] * x[xOff + s * xStride + j];
+      g[gOff + i * k + j] += a;
     }
   }
 }
