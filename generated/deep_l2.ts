@@ -133,12 +133,9 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
     }
 
     // z3 = t3 + b3
-    for (let i = 0; i < 10; i++) {
-      z3[i] = t3[i] + params[436 + i];
-    }
-
     // a3 = max(z3, 0) + (exp(min(z3, 0)) - 1)
     for (let i = 0; i < 10; i++) {
+      z3[i] = t3[i] + params[436 + i];
       a3[i] = Math.max(z3[i], 0) + (Math.exp(Math.min(z3[i], 0)) - 1);
     }
 
@@ -203,23 +200,23 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
   checkLength("params", params, 561);
   checkLength("inputs", inputs, batch * 6);
   checkLength("targets", targets, batch * 3);
-  // t7 = Σ((W1 ⊙ W1))
+  // t7 = Σ(W1 ⊙ W1)
   let acc$6 = 0;
   for (let i = 0; i < 96; i++) acc$6 += params[i] * params[i];
   const t7 = acc$6;
-  // t8 = Σ((W2 ⊙ W2))
+  // t8 = Σ(W2 ⊙ W2)
   let acc$7 = 0;
   for (let i = 0; i < 192; i++) acc$7 += params[112 + i] * params[112 + i];
   const t8 = acc$7;
-  // t9 = Σ((W3 ⊙ W3))
+  // t9 = Σ(W3 ⊙ W3)
   let acc$8 = 0;
   for (let i = 0; i < 120; i++) acc$8 += params[316 + i] * params[316 + i];
   const t9 = acc$8;
-  // t10 = Σ((W4 ⊙ W4))
+  // t10 = Σ(W4 ⊙ W4)
   let acc$9 = 0;
   for (let i = 0; i < 80; i++) acc$9 += params[446 + i] * params[446 + i];
   const t10 = acc$9;
-  // t11 = Σ((W5 ⊙ W5))
+  // t11 = Σ(W5 ⊙ W5)
   let acc$10 = 0;
   for (let i = 0; i < 24; i++) acc$10 += params[534 + i] * params[534 + i];
   const t11 = acc$10;
@@ -265,12 +262,9 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     }
 
     // z3 = t3 + b3
-    for (let i = 0; i < 10; i++) {
-      z3[i] = t3[i] + params[436 + i];
-    }
-
     // a3 = max(z3, 0) + (exp(min(z3, 0)) - 1)
     for (let i = 0; i < 10; i++) {
+      z3[i] = t3[i] + params[436 + i];
       a3[i] = Math.max(z3[i], 0) + (Math.exp(Math.min(z3[i], 0)) - 1);
     }
 
@@ -322,7 +316,7 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     if (z5[1] > max$1) max$1 = z5[1];
     if (z5[2] > max$1) max$1 = z5[2];
     const t6 = max$1 + Math.log(Math.exp(z5[0] - max$1) + Math.exp(z5[1] - max$1) + Math.exp(z5[2] - max$1));
-    // t12 = Σ((y ⊙ z5))
+    // t12 = Σ(y ⊙ z5)
     const t12 = targets[yRow] * z5[0] + targets[yRow + 1] * z5[1] + targets[yRow + 2] * z5[2];
     // meanL += t6 - t12
     meanL += t6 - t12;
@@ -348,23 +342,23 @@ export function gradient(
   checkLength("inputs", inputs, batch * 6);
   checkLength("targets", targets, batch * 3);
   checkLength("grads", grads, 561);
-  // t7 = Σ((W1 ⊙ W1))
+  // t7 = Σ(W1 ⊙ W1)
   let acc$17 = 0;
   for (let i = 0; i < 96; i++) acc$17 += params[i] * params[i];
   const t7 = acc$17;
-  // t8 = Σ((W2 ⊙ W2))
+  // t8 = Σ(W2 ⊙ W2)
   let acc$18 = 0;
   for (let i = 0; i < 192; i++) acc$18 += params[112 + i] * params[112 + i];
   const t8 = acc$18;
-  // t9 = Σ((W3 ⊙ W3))
+  // t9 = Σ(W3 ⊙ W3)
   let acc$19 = 0;
   for (let i = 0; i < 120; i++) acc$19 += params[316 + i] * params[316 + i];
   const t9 = acc$19;
-  // t10 = Σ((W4 ⊙ W4))
+  // t10 = Σ(W4 ⊙ W4)
   let acc$20 = 0;
   for (let i = 0; i < 80; i++) acc$20 += params[446 + i] * params[446 + i];
   const t10 = acc$20;
-  // t11 = Σ((W5 ⊙ W5))
+  // t11 = Σ(W5 ⊙ W5)
   let acc$21 = 0;
   for (let i = 0; i < 24; i++) acc$21 += params[534 + i] * params[534 + i];
   const t11 = acc$21;
@@ -387,12 +381,9 @@ export function gradient(
     }
 
     // z1 = t1 + b1
-    for (let i = 0; i < 16; i++) {
-      z1[i] = t1[i] + params[96 + i];
-    }
-
     // a1 = max(z1, 0)
     for (let i = 0; i < 16; i++) {
+      z1[i] = t1[i] + params[96 + i];
       a1[i] = Math.max(z1[i], 0);
     }
 
@@ -416,17 +407,11 @@ export function gradient(
     }
 
     // z3 = t3 + b3
-    for (let i = 0; i < 10; i++) {
-      z3[i] = t3[i] + params[436 + i];
-    }
-
     // t13 = exp(min(z3, 0))
-    for (let i = 0; i < 10; i++) {
-      t13[i] = Math.exp(Math.min(z3[i], 0));
-    }
-
     // a3 = max(z3, 0) + (t13 - 1)
     for (let i = 0; i < 10; i++) {
+      z3[i] = t3[i] + params[436 + i];
+      t13[i] = Math.exp(Math.min(z3[i], 0));
       a3[i] = Math.max(z3[i], 0) + (t13[i] - 1);
     }
 
@@ -487,7 +472,7 @@ export function gradient(
     if (z5[1] > max$2) max$2 = z5[1];
     if (z5[2] > max$2) max$2 = z5[2];
     const t6 = max$2 + Math.log(Math.exp(z5[0] - max$2) + Math.exp(z5[1] - max$2) + Math.exp(z5[2] - max$2));
-    // t12 = Σ((y ⊙ z5))
+    // t12 = Σ(y ⊙ z5)
     const t12 = targets[yRow] * z5[0] + targets[yRow + 1] * z5[1] + targets[yRow + 2] * z5[2];
     // meanL += t6 - t12
     meanL += t6 - t12;
@@ -551,12 +536,9 @@ export function gradient(
     }
 
     // d_z3 = ((z3 > 0) ? 0 : (d_a3 ⊙ t13)) + ((z3 > 0) ? d_a3 : 0)
-    for (let i = 0; i < 10; i++) {
-      d_z3[i] = (z3[i] > 0 ? 0 : d_a3[i] * t13[i]) + (z3[i] > 0 ? d_a3[i] : 0);
-    }
-
     // d_b3 += d_z3
     for (let i = 0; i < 10; i++) {
+      d_z3[i] = (z3[i] > 0 ? 0 : d_a3[i] * t13[i]) + (z3[i] > 0 ? d_a3[i] : 0);
       grads[436 + i] += d_z3[i];
     }
 
@@ -575,12 +557,9 @@ export function gradient(
     }
 
     // d_z2 = d_a2 ⊙ (1 - (a2 ⊙ a2))
-    for (let i = 0; i < 12; i++) {
-      d_z2[i] = d_a2[i] * (1 - a2[i] * a2[i]);
-    }
-
     // d_b2 += d_z2
     for (let i = 0; i < 12; i++) {
+      d_z2[i] = d_a2[i] * (1 - a2[i] * a2[i]);
       grads[304 + i] += d_z2[i];
     }
 
@@ -599,12 +578,9 @@ export function gradient(
     }
 
     // d_z1 = (z1 > 0) ? d_a1 : 0
-    for (let i = 0; i < 16; i++) {
-      d_z1[i] = z1[i] > 0 ? d_a1[i] : 0;
-    }
-
     // d_b1 += d_z1
     for (let i = 0; i < 16; i++) {
+      d_z1[i] = z1[i] > 0 ? d_a1[i] : 0;
       grads[96 + i] += d_z1[i];
     }
 

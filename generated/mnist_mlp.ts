@@ -120,11 +120,11 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
   checkLength("inputs", inputs, batch * 784);
   checkLength("targets", targets, batch * 10);
   reserveBatch(batch);
-  // t4 = Σ((W1 ⊙ W1))
+  // t4 = Σ(W1 ⊙ W1)
   let acc$1 = 0;
   for (let i = 0; i < 100352; i++) acc$1 += params[i] * params[i];
   const t4 = acc$1;
-  // t5 = Σ((W2 ⊙ W2))
+  // t5 = Σ(W2 ⊙ W2)
   let acc$2 = 0;
   for (let i = 0; i < 1280; i++) acc$2 += params[100480 + i] * params[100480 + i];
   const t5 = acc$2;
@@ -158,7 +158,7 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     let acc$3 = 0;
     for (let i = 0; i < 10; i++) acc$3 += Math.exp(z2[i] - max$1);
     const t3 = max$1 + Math.log(acc$3);
-    // t6 = Σ((y ⊙ z2))
+    // t6 = Σ(y ⊙ z2)
     let acc$4 = 0;
     for (let i = 0; i < 10; i++) acc$4 += targets[yRow + i] * z2[i];
     const t6 = acc$4;
@@ -187,11 +187,11 @@ export function gradient(
   checkLength("targets", targets, batch * 10);
   checkLength("grads", grads, 101770);
   reserveBatch(batch);
-  // t4 = Σ((W1 ⊙ W1))
+  // t4 = Σ(W1 ⊙ W1)
   let acc$5 = 0;
   for (let i = 0; i < 100352; i++) acc$5 += params[i] * params[i];
   const t4 = acc$5;
-  // t5 = Σ((W2 ⊙ W2))
+  // t5 = Σ(W2 ⊙ W2)
   let acc$6 = 0;
   for (let i = 0; i < 1280; i++) acc$6 += params[100480 + i] * params[100480 + i];
   const t5 = acc$6;
@@ -203,12 +203,9 @@ export function gradient(
   denseForward(t1, params, 0, inputs, 0, 784, batch, 128, 784);
   for (let s = 0; s < batch; s++) {
     // z1 = t1 + b1
-    for (let i = 0; i < 128; i++) {
-      z1[s * 128 + i] = t1[s * 128 + i] + params[100352 + i];
-    }
-
     // a1 = max(z1, 0)
     for (let i = 0; i < 128; i++) {
+      z1[s * 128 + i] = t1[s * 128 + i] + params[100352 + i];
       a1[s * 128 + i] = Math.max(z1[s * 128 + i], 0);
     }
   }
@@ -231,19 +228,16 @@ export function gradient(
     let acc$7 = 0;
     for (let i = 0; i < 10; i++) acc$7 += Math.exp(z2[i] - max$2);
     const t3 = max$2 + Math.log(acc$7);
-    // t6 = Σ((y ⊙ z2))
+    // t6 = Σ(y ⊙ z2)
     let acc$8 = 0;
     for (let i = 0; i < 10; i++) acc$8 += targets[yRow + i] * z2[i];
     const t6 = acc$8;
     // meanL += t3 - t6
     meanL += t3 - t6;
     // d_z2 = exp(z2 - t3) - y
-    for (let i = 0; i < 10; i++) {
-      d_z2[s * 10 + i] = Math.exp(z2[i] - t3) - targets[yRow + i];
-    }
-
     // d_b2 += d_z2
     for (let i = 0; i < 10; i++) {
+      d_z2[s * 10 + i] = Math.exp(z2[i] - t3) - targets[yRow + i];
       grads[101760 + i] += d_z2[s * 10 + i];
     }
   }
@@ -254,12 +248,9 @@ export function gradient(
   denseTransposed(d_a1, params, 100480, d_z2, batch, 10, 128);
   for (let s = 0; s < batch; s++) {
     // d_z1 = (z1 > 0) ? d_a1 : 0
-    for (let i = 0; i < 128; i++) {
-      d_z1[s * 128 + i] = z1[s * 128 + i] > 0 ? d_a1[s * 128 + i] : 0;
-    }
-
     // d_b1 += d_z1
     for (let i = 0; i < 128; i++) {
+      d_z1[s * 128 + i] = z1[s * 128 + i] > 0 ? d_a1[s * 128 + i] : 0;
       grads[100352 + i] += d_z1[s * 128 + i];
     }
   }

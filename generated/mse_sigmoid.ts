@@ -155,7 +155,7 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     // t3 = W3 · a2
     t3[0] = params[44] * a2[0] + params[45] * a2[1] + params[46] * a2[2] + params[47] * a2[3];
     t3[1] = params[48] * a2[0] + params[49] * a2[1] + params[50] * a2[2] + params[51] * a2[3];
-    // t4 = Σ(((σ(t3 + b3) - y) ^ 2))
+    // t4 = Σ((σ(t3 + b3) - y) ^ 2)
     const t4 =
       (sigmoid(t3[0] + params[52]) - targets[yRow]) ** 2 +
       (sigmoid(t3[1] + params[53]) - targets[yRow + 1]) ** 2;
@@ -224,7 +224,7 @@ export function gradient(
     // d_a3 = a3 - y
     d_a3[0] = a3[0] - targets[yRow];
     d_a3[1] = a3[1] - targets[yRow + 1];
-    // t4 = Σ((d_a3 ^ 2))
+    // t4 = Σ(d_a3 ^ 2)
     const t4 = d_a3[0] ** 2 + d_a3[1] ** 2;
     // meanL += 0.5 · t4
     meanL += 0.5 * t4;

@@ -111,7 +111,7 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     if (z2[0] > max$1) max$1 = z2[0];
     if (z2[1] > max$1) max$1 = z2[1];
     const t1 = max$1 + Math.log(Math.exp(z2[0] - max$1) + Math.exp(z2[1] - max$1));
-    // t2 = Σ((y ⊙ z2))
+    // t2 = Σ(y ⊙ z2)
     const t2 = targets[yRow] * z2[0] + targets[yRow + 1] * z2[1];
     // meanL += t1 - t2
     meanL += t1 - t2;
@@ -159,7 +159,7 @@ export function gradient(
     if (z2[0] > max$2) max$2 = z2[0];
     if (z2[1] > max$2) max$2 = z2[1];
     const t1 = max$2 + Math.log(Math.exp(z2[0] - max$2) + Math.exp(z2[1] - max$2));
-    // t2 = Σ((y ⊙ z2))
+    // t2 = Σ(y ⊙ z2)
     const t2 = targets[yRow] * z2[0] + targets[yRow + 1] * z2[1];
     // meanL += t1 - t2
     meanL += t1 - t2;

@@ -107,7 +107,7 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     const t2 = params[12] * a1[0] + params[13] * a1[1] + params[14] * a1[2] + params[15] * a1[3];
     // z2 = t2 + b2
     const z2 = t2 + b2;
-    // meanL += Σ((softplus(z2) - (y ⊙ z2)))
+    // meanL += Σ(softplus(z2) - (y ⊙ z2))
     meanL += softplus(z2) - y * z2;
   }
 
@@ -151,7 +151,7 @@ export function gradient(
     const z2 = t2 + b2;
     // a2 = σ(z2)
     const a2 = sigmoid(z2);
-    // meanL += Σ((softplus(z2) - (y ⊙ z2)))
+    // meanL += Σ(softplus(z2) - (y ⊙ z2))
     meanL += softplus(z2) - y * z2;
     // d_z2 = a2 - y
     const d_z2 = a2 - y;

@@ -12,6 +12,8 @@ export interface ErrorSite {
   path?: string;
   /** The equation or expression text, when the error is inside one. */
   equation?: string;
+  /** 0-based index in `equation` of the character the error is about (drawn as a caret under it). */
+  index?: number;
 }
 
 export interface ErrorDetail extends ErrorSite {
@@ -44,11 +46,39 @@ export function formatDetail(d: ErrorDetail): string {
   const where = [d.file, d.line !== undefined ? `${d.line}:${d.column ?? 1}` : undefined]
     .filter((part) => part !== undefined)
     .join(":");
-  const lines = [`${where ? `${where}: ` : ""}error: ${d.message}`];
-  if (d.path) lines.push(`  at ${d.path}`);
-  if (d.equation) lines.push(`  in ${JSON.stringify(d.equation)}`);
-  if (d.expected !== undefined) lines.push(`  expected: ${d.expected}`);
-  if (d.found !== undefined) lines.push(`  found: ${d.found}`);
-  if (d.suggestion !== undefined) lines.push(`  did you mean ${d.suggestion}?`);
+  const lines = [`${where ? `${printable(where)}: ` : ""}error: ${printable(d.message)}`];
+  if (d.path) lines.push(`  at ${printable(d.path)}`);
+  if (d.equation !== undefined) lines.push(...equationLines(d.equation, d.index));
+  if (d.expected !== undefined) lines.push(`  expected: ${printable(d.expected)}`);
+  if (d.found !== undefined) lines.push(`  found: ${printable(d.found)}`);
+  if (d.suggestion !== undefined) lines.push(`  did you mean ${printable(d.suggestion)}?`);
   return lines.join("\n");
+}
+
+const MAX_SHOWN = 200;
+
+/** The equation as a quoted string, and a caret under the character at `index` when it is known. */
+function equationLines(equation: string, index: number | undefined): string[] {
+  const start = index !== undefined && index > MAX_SHOWN - 20 ? index - 40 : 0;
+  const shown = equation.slice(start, start + MAX_SHOWN);
+  const quoted = quote(shown, start > 0, start + MAX_SHOWN < equation.length);
+  const line = `  in ${quoted}`;
+  if (index === undefined || index < start || index > equation.length) return [line];
+  // the caret sits under the quoted (escaped) form of the character, so count the escaped prefix
+  const prefix = quote(equation.slice(start, index), start > 0, false);
+  return [line, `${" ".repeat(5 + prefix.length - 1)}^`];
+}
+
+function quote(text: string, cutStart: boolean, cutEnd: boolean): string {
+  const body = printable(JSON.stringify(text).slice(1, -1));
+  return `"${cutStart ? "…" : ""}${body}${cutEnd ? "…" : ""}"`;
+}
+
+/**
+ * Text from the input as it may safely reach a terminal: control characters (including ESC, so no ANSI
+ * sequences), line and paragraph separators, and bidirectional overrides (which can make text read
+ * differently from what it is) are shown as \u escapes.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

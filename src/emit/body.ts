@@ -3,7 +3,7 @@
  * pre / loop / post phases, each stored node preceded by a comment with the formula it computes.
  */
 import { type Node, sizeOf } from "../ir/node.ts";
-import { OPS } from "../ir/ops.ts";
+import { OPS, bare } from "../ir/ops.ts";
 import type { FunctionPlan, Segment, Storage } from "../lower/plan.ts";
 import type { DenseCall } from "../lower/dense.ts";
 import { addIndex, flatIndex, mulIndex } from "../lower/index-expr.ts";
@@ -122,12 +122,46 @@ export class BodyEmitter {
     return { lines: [`let ${acc} = 0;`, `for (let ${v} = 0; ${v} < ${n}; ${v}++) ${acc} += ${term(v)};`], value: acc };
   };
 
+  /**
+   * The statements computing `nodes` in order. Consecutive elementwise values of one size share a single
+   * loop (each element depends only on the same element of its operands, so this is safe).
+   */
+  computeAll(nodes: readonly Node[]): string[] {
+    const lines: string[] = [];
+    for (let start = 0; start < nodes.length; ) {
+      let end = start + 1;
+      if (this.fusable(nodes[start])) {
+        while (end < nodes.length && this.fusable(nodes[end]) && sizeOf(nodes[end].shape) === sizeOf(nodes[start].shape)) end++;
+      }
+      const group = nodes.slice(start, end);
+      lines.push(...(group.length > 1 ? this.fusedLoop(group) : this.compute(group[0])));
+      start = end;
+    }
+    return lines;
+  }
+
+  /** Elementwise values (and batch-mean accumulations) of tensors: one store per element. */
+  private fusable(n: Node): boolean {
+    // written-out (small) loops gain nothing from sharing, and read better one value at a time
+    if (sizeOf(n.shape) <= UNROLL_TRIPS || (n.op === "batchMean" && this.plan.accumulateInto.has(n.inputs[0]))) return false;
+    return n.op === "batchMean" || "element" in OPS[n.op].emit;
+  }
+
+  private fusedLoop(group: readonly Node[]): string[] {
+    const store = (n: Node, i: string) => this.store(n, i, n.op === "batchMean" ? this.operand(n.inputs[0], i) : this.element(n, i));
+    return [...group.map((n) => this.comment(n)), ...this.loop("i", sizeOf(group[0].shape), (i) => group.map((n) => store(n, i)))];
+  }
+
+  private comment(n: Node): string {
+    const target = this.plan.accumulateInto.get(n) ?? n;
+    return `// ${this.names.of(target)} ${target.op === "batchMean" ? "+=" : "="} ${commentText(bare(this.formula(n, true)))}`;
+  }
+
   /** The statements computing node `n` (for a batch mean: adding this sample into its accumulator). */
   compute(n: Node): string[] {
     const rule = OPS[n.op];
     if (n.op === "batchMean" && this.plan.accumulateInto.has(n.inputs[0])) return [];
-    const target = this.plan.accumulateInto.get(n) ?? n;
-    const comment = `// ${this.names.of(target)} ${target.op === "batchMean" ? "+=" : "="} ${commentText(unwrap(this.formula(n, true)))}`;
+    const comment = this.comment(n);
     if ("element" in rule.emit) {
       return [comment, ...this.loop("i", sizeOf(n.shape), (i) => [this.store(n, i, this.element(n, i))])];
     }
@@ -162,11 +196,11 @@ export class BodyEmitter {
     const { plan } = this;
     const inPhase = (phase: string) => plan.computed.filter((n) => plan.phase.get(n) === phase && n.op !== "batchMean");
     const means = plan.computed.filter((n) => n.op === "batchMean");
-    const pre = inPhase("pre").flatMap((n) => this.compute(n));
+    const pre = this.computeAll(inPhase("pre"));
     const loop = plan.segments.flatMap((seg, k) =>
       seg.kind === "dense" ? this.denseKernel(seg.call) : this.sampleLoop(seg, k === plan.segments.length - 1 ? perSample : () => []),
     );
-    const post = [...this.finishAccumulators(means), ...inPhase("post").flatMap((n) => this.compute(n))];
+    const post = [...this.finishAccumulators(means), ...this.computeAll(inPhase("post"))];
     const params = [...this.scalarLeavesRead].filter((n) => n.op === "param").sort((a, b) => a.id - b.id);
     return [
       ...params.map((n) => `const ${this.names.of(n)} = params[${this.offset(n)}];`),
@@ -180,7 +214,7 @@ export class BodyEmitter {
   /** One loop over the samples: row offsets and scalar inputs it reads, then its nodes in order. */
   private sampleLoop(seg: Extract<Segment, { kind: "samples" }>, perSample: () => string[]): string[] {
     this.rows.clear();
-    const body = [...seg.nodes.flatMap((n) => this.compute(n)), ...perSample()];
+    const body = [...this.computeAll(seg.nodes), ...perSample()];
     if (body.length === 0) return [];
     const leaves = [...this.scalarLeavesRead].filter((n) => n.op !== "param" && this.readIn(body, n));
     const sizes = { xRow: this.layout.inputSize, yRow: this.layout.targetSize, outRow: this.layout.outputSize };
@@ -201,7 +235,7 @@ export class BodyEmitter {
   /** A dense layer for every sample at once (templates/dense.ts). */
   private denseKernel(call: DenseCall): string[] {
     const target = this.address(call.node);
-    const comment = `// ${this.names.of(call.node)} ${call.kind === "denseWeightGradient" ? "+=" : "="} ${commentText(unwrap(this.formula(call.kind === "denseWeightGradient" ? call.outer : call.node, true)))}, for every sample at once`;
+    const comment = `// ${this.names.of(call.node)} ${call.kind === "denseWeightGradient" ? "+=" : "="} ${commentText(bare(this.formula(call.kind === "denseWeightGradient" ? call.outer : call.node, true)))}, for every sample at once`;
     const dims = `batch, ${call.m}, ${call.k}`;
     switch (call.kind) {
       case "denseForward": {
@@ -296,13 +330,3 @@ export class BodyEmitter {
   }
 }
 
-/** Drops one pair of parentheses around a whole formula. */
-function unwrap(text: string): string {
-  if (!text.startsWith("(") || !text.endsWith(")")) return text;
-  let depth = 0;
-  for (let i = 0; i < text.length - 1; i++) {
-    depth += text[i] === "(" ? 1 : text[i] === ")" ? -1 : 0;
-    if (depth === 0) return text;
-  }
-  return text.slice(1, -1);
-}

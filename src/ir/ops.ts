@@ -57,8 +57,16 @@ function elementwiseEval(fn: (...xs: number[]) => number) {
 type Vjp = OpRule["vjp"];
 const noGrad: Vjp = () => null;
 const call = (f: string) => (a: readonly string[]) => `${f}(${a.join(", ")})`;
-/** `(x + y)` → `x + y` where the text is already delimited (a function argument). */
-const bare = (text: string) => (/^\([^()]*\)$/.test(text) ? text.slice(1, -1) : text);
+/** `(x + y)` → `x + y`: drops one pair of parentheses around a whole formula (e.g. a function argument). */
+export function bare(text: string): string {
+  if (!text.startsWith("(") || !text.endsWith(")")) return text;
+  let depth = 0;
+  for (let i = 0; i < text.length - 1; i++) {
+    depth += text[i] === "(" ? 1 : text[i] === ")" ? -1 : 0;
+    if (depth === 0) return text;
+  }
+  return text.slice(1, -1);
+}
 const infix = (op: string) => (a: readonly string[]) => `(${a[0]} ${op} ${a[1]})`;
 
 function unary(
@@ -258,7 +266,7 @@ export const OPS: Record<OpName, OpRule> = {
     vjp: (g, n, ct) => g.broadcast(ct, ins(n, 0).shape),
     emit: { kernel: KERNELS.sum },
     cost: 1,
-    formula: (a) => `Σ(${a[0]})`,
+    formula: (a) => `Σ(${bare(a[0])})`,
   },
   // a scalar repeated over a shape: the cotangent is summed back
   broadcast: {
@@ -283,7 +291,7 @@ export const OPS: Record<OpName, OpRule> = {
     vjp: (g, n, ct) => g.mul(ct, g.exp(g.sub(ins(n, 0), n))),
     emit: { kernel: KERNELS.logsumexp },
     cost: 3,
-    formula: (a) => `logsumexp(${a[0]})`,
+    formula: (a) => `logsumexp(${bare(a[0])})`,
   },
   // mean over the samples of the batch; its cotangent reaches every sample unchanged (the 1/B is applied here)
   batchMean: {
@@ -295,7 +303,7 @@ export const OPS: Record<OpName, OpRule> = {
     vjp: (_g, _n, ct) => ct,
     emit: { kernel: KERNELS.batchMean },
     cost: 1,
-    formula: (a) => `mean_batch(${a[0]})`,
+    formula: (a) => `mean_batch(${bare(a[0])})`,
   },
 };
 

@@ -52,7 +52,7 @@ export function parseSpec(file: string, text: string): LoadedSpec {
   const sizes = schemaProblems.length === 0 && semantic.length === 0 ? checkSizes(spec) : [];
   const details = [...doc.duplicates, ...dedupe([...schemaProblems, ...semantic, ...sizes]).map((p) => toDetail(doc, source, p))];
   if (details.length > 0) throw new BpgenError(sortByPosition(details).map((d) => ({ ...d, file })));
-  return { file, spec: spec as unknown as NetSpec, locate: locator(doc) };
+  return { file, spec: spec as unknown as NetSpec, locate: locator(doc, source) };
 }
 
 function detectForm(spec: Record<string, unknown>): Form | undefined {
@@ -103,9 +103,21 @@ function sortByPosition(details: ErrorDetail[]): ErrorDetail[] {
   return [...details].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
-function locator(doc: JsonDocument): Locate {
-  return (path: readonly (string | number)[]) => {
+function locator(doc: JsonDocument, source: string): Locate {
+  return (path: readonly (string | number)[], index?: number) => {
     const node = nodeAt(doc.root, path as PathSegment[]);
-    return node ? doc.position(node.offset) : undefined;
+    if (!node) return undefined;
+    if (index === undefined || node.type !== "string") return doc.position(node.offset);
+    return doc.position(rawOffset(source, node.offset, index));
   };
+}
+
+/** The offset in the source of character `index` of the JSON string literal starting at `start` (its opening quote). */
+function rawOffset(source: string, start: number, index: number): number {
+  let at = start + 1;
+  for (let decoded = 0; decoded < index && at < source.length && source[at] !== '"'; decoded++) {
+    // an escape is one character in the value: \uXXXX takes six characters of source, the others two
+    at += source[at] === "\\" ? (source[at + 1] === "u" ? 6 : 2) : 1;
+  }
+  return at;
 }

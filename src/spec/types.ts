@@ -62,8 +62,11 @@ export function isLayerSpec(spec: NetSpec): spec is LayerNetSpec {
   return "layers" in spec;
 }
 
-/** Where a JSON path (as segments) sits in the source text: 1-based line and column. */
-export type Locate = (path: readonly (string | number)[]) => { line: number; column: number } | undefined;
+/**
+ * Where a JSON path (as segments) sits in the source text: 1-based line and column. With `index`, the
+ * position of that character (0-based, in the decoded string) inside the string value at `path`.
+ */
+export type Locate = (path: readonly (string | number)[], index?: number) => { line: number; column: number } | undefined;
 
 /** A validated spec together with what is needed to point at its parts in error messages. */
 export interface LoadedSpec {
