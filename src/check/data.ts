@@ -1,22 +1,19 @@
 /** Seeded random parameters and data for checks: targets shaped to what the loss expects. */
+import { rngNext, rngSeed } from "../../templates/rng.ts";
 import type { ModuleMeta } from "./module.ts";
 
 export type TargetKind = "one-hot" | "binary" | "real";
 
-/** mulberry32: small, fast, and the same numbers on every platform. */
+/** A seeded uniform [0, 1) generator: the same one generated modules use for initParams (templates/rng.ts). */
 export function makeRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const state = rngSeed(seed);
+  return () => rngNext(state);
 }
 
+/** A standard normal number by Box–Muller from `rand`'s uniforms. */
 export function normal(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const u = 1 - rand();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
 }
 
 export function randomInputs(meta: ModuleMeta, batch: number, rand: () => number): Float64Array {

@@ -116,6 +116,16 @@ function leaf(): OpRule {
   };
 }
 
+/** VJP of max/min: the cotangent goes to `a` where a > b is (larger) or is not (smaller), else to `b`. */
+function toWinner(which: "larger" | "smaller"): Vjp {
+  return (g, n, ct, i) => {
+    const aIsLarger = g.gt(n.inputs[0], n.inputs[1]);
+    // input i wins where a > b when it is a and we want the larger, or b and we want the smaller
+    const winsWhereALarger = (i === 0) === (which === "larger");
+    return winsWhereALarger ? g.select(aIsLarger, ct, g.constant(0)) : g.select(aIsLarger, g.constant(0), ct);
+  };
+}
+
 const sigmoidFn = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 const softplusFn = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 const ins = (n: Node, i: number) => n.inputs[i];
@@ -173,25 +183,9 @@ export const OPS: Record<OpName, OpRule> = {
         : g.mul(ct, g.mul(n, g.log(ins(n, 0)))),
     "^",
   ),
-  // d max(a, b) routes the cotangent to the larger operand
-  max: binary(
-    Math.max,
-    call("Math.max"),
-    (g, n, ct, i) => {
-      const aWins = g.gt(ins(n, 0), ins(n, 1));
-      return i === 0 ? g.select(aWins, ct, g.constant(0)) : g.select(aWins, g.constant(0), ct);
-    },
-    "max",
-  ),
-  min: binary(
-    Math.min,
-    call("Math.min"),
-    (g, n, ct, i) => {
-      const bWins = g.gt(ins(n, 0), ins(n, 1));
-      return i === 0 ? g.select(bWins, g.constant(0), ct) : g.select(bWins, ct, g.constant(0));
-    },
-    "min",
-  ),
+  // d max(a, b) and d min(a, b) route the cotangent to the operand that won the comparison
+  max: binary(Math.max, call("Math.max"), toWinner("larger"), "max"),
+  min: binary(Math.min, call("Math.min"), toWinner("smaller"), "min"),
   gt: binary((a, b) => (a > b ? 1 : 0), (a) => `(${a[0]} > ${a[1]} ? 1 : 0)`, noGrad, ">"),
   // select(c, a, b) = c ≠ 0 ? a : b; a comparison condition is emitted in place
   select: {
