@@ -7,7 +7,7 @@ import { loadModule } from "../src/check/module.ts";
 import { compileFile } from "../src/pipeline.ts";
 import { ROOT, tempDir } from "./helpers/cli.ts";
 
-const EXAMPLES = readdirSync(join(ROOT, "examples")).map((f) => join(ROOT, "examples", f));
+const EXAMPLES = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".json")).map((f) => join(ROOT, "examples", f));
 const nameOf = (file: string) => file.replace(/^.*\/(.*)\.json$/, "$1");
 
 describe("generated modules", () => {

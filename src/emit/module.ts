@@ -153,11 +153,17 @@ const fn = (name: string, docs: string, parameters: [string, string][], returnTy
   statements,
 });
 
+const perBatch = (size: number) => (size === 1 ? "batch" : `batch * ${size}`);
+
+/** One branch on the fast path; the precise checks (and their messages) run only when it fails. */
 function checks(ctx: Context, arrays: [string, string][]): string[] {
+  const all: [string, string][] = [["params", String(ctx.paramCount)], ...arrays];
+  const bad = ["!(batch >= 1)", "batch % 1 !== 0", ...all.map(([name, size]) => `${name}.length < ${size}`)].join(" || ");
   return [
+    `if (${bad}) {`,
     "checkBatch(batch);",
-    `checkLength("params", params, ${ctx.paramCount});`,
-    ...arrays.map(([name, size]) => `checkLength(${stringLiteral(name)}, ${name}, ${size});`),
+    ...all.map(([name, size]) => `checkLength(${stringLiteral(name)}, ${name}, ${size});`),
+    "}",
   ];
 }
 
@@ -168,7 +174,7 @@ function forwardFunction(ctx: Context) {
   const plan = planFunction([out], rootStorage, ctx.named);
   const emitter = new BodyEmitter(plan, ctx.layout, ctx.names);
   const body = emitter.phases(() => emitter.copyOutput(out));
-  const checked = checks(ctx, [["inputs", `batch * ${ctx.layout.inputSize}`], ["out", `batch * ${ctx.layout.outputSize}`]]);
+  const checked = checks(ctx, [["inputs", perBatch(ctx.layout.inputSize)], ["out", perBatch(ctx.layout.outputSize)]]);
   const statements = [...checked, ...body];
   const docs = `Writes the network's output for each of \`batch\` samples: out[s] = ${commentText(ctx.names.of(out))}(inputs[s]).`;
   const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["out", ctx.array], ["batch", "= 1"]];
@@ -192,7 +198,8 @@ function gradientFunction(ctx: Context) {
   const rootStorage = new Map<Node, Storage>();
   for (const p of ctx.net.params) {
     const grad = ctx.grads.byParam.get(p.node);
-    if (grad && grad.inputs.length > 0 && !rootStorage.has(grad)) {
+    // a scalar gradient accumulates in a local and is written once at the end
+    if (grad && grad.inputs.length > 0 && !rootStorage.has(grad) && sizeOf(grad.shape) > 1) {
       rootStorage.set(grad, { kind: "region", array: "grads", offset: ctx.layout.offsets.get(p.node) ?? 0 });
     }
   }
@@ -210,11 +217,11 @@ function gradientFunction(ctx: Context) {
 function gradientCopy(ctx: Context, emitter: BodyEmitter, p: ParamLeaf): string[] {
   const grad = ctx.grads.byParam.get(p.node) ?? null;
   const lines = emitter.copyInto("grads", ctx.layout.offsets.get(p.node) ?? 0, grad, sizeOf(p.shape));
-  return lines.length > 0 ? [`// d_${commentText(p.name)}: ${grad ? "copied into grads" : "J does not depend on it"}`, ...lines] : [];
+  return lines.length > 0 ? [`// grads ← d_${commentText(p.name)}${grad ? "" : " = 0 (J does not depend on it)"}`, ...lines] : [];
 }
 
 function targetChecks(ctx: Context): [string, string][] {
-  return [["inputs", `batch * ${ctx.layout.inputSize}`], ["targets", `batch * ${ctx.layout.targetSize}`]];
+  return [["inputs", perBatch(ctx.layout.inputSize)], ["targets", perBatch(ctx.layout.targetSize)]];
 }
 
 function sgdStepFunction(ctx: Context): Fn {
@@ -237,14 +244,14 @@ function initParamsFunction(ctx: Context): Fn {
     const what = `// ${commentText(p.name)} ${shapeText(p.shape)}: `;
     switch (p.init.kind) {
       case "constant":
-        return p.init.value === 0 ? [`${what}zeros`] : [`${what}constant`, `initConstant(p, ${offset}, ${size}, ${numberLiteral(p.init.value)});`];
+        return p.init.value === 0 ? [`${what}zeros`] : [`${what}constant`, `initConstant(params, ${offset}, ${size}, ${numberLiteral(p.init.value)});`];
       case "xavier":
-        return [`${what}Xavier/Glorot uniform`, `initXavierUniform(p, ${offset}, ${size}, ${p.init.fanIn}, ${p.init.fanOut}, state);`];
+        return [`${what}Xavier/Glorot uniform`, `initXavierUniform(params, ${offset}, ${size}, ${p.init.fanIn}, ${p.init.fanOut}, state);`];
       case "he":
-        return [`${what}He normal`, `initHeNormal(p, ${offset}, ${size}, ${p.init.fanIn}, state);`];
+        return [`${what}He normal`, `initHeNormal(params, ${offset}, ${size}, ${p.init.fanIn}, state);`];
     }
   });
-  const statements = [`const p = new ${ctx.array}(${ctx.paramCount});`, ...(random ? ["const state = rngSeed(seed);"] : []), ...lines, "return p;"];
+  const statements = [`const params = new ${ctx.array}(${ctx.paramCount});`, ...(random ? ["const state = rngSeed(seed);"] : []), ...lines, "return params;"];
   const docs = "A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers.";
   // a network initialised with constants only does not read the seed
   return fn("initParams", docs, [[random ? "seed" : "_seed", "= 1"]], ctx.array, statements);

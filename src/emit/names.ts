@@ -11,12 +11,20 @@ yield let static implements interface package private protected public await as 
 module arguments eval undefined NaN Infinity globalThis Math Object Array Number String Error RangeError Float32Array
 Float64Array Uint32Array constructor prototype __proto__ toString valueOf hasOwnProperty`.split(/\s+/);
 
+/**
+ * Names a module must not declare at its top level although they are not reserved words: the parameters of
+ * the CommonJS wrapper (a top-level `const exports` breaks the module once compiled to CommonJS) and globals
+ * a reader, a bundler or a template may rely on.
+ */
+const HOST_NAMES = `exports require module __filename __dirname Function Symbol JSON Reflect Proxy Promise BigInt Boolean
+TypeError Int32Array Uint8Array isFinite isNaN parseFloat parseInt process console window self global`.split(/\s+/);
+
 /** Names the generated code itself uses: API, parameters of the functions, loop and row variables. */
 export const INTERNAL_NAMES = `meta initParams forward loss gradient sgdStep params inputs targets grads out lr batch seed
-s i j k xRow yRow outRow invB sgdGrads state p NetMeta ParamLayout capacity reserveBatch`.split(/\s+/);
+s i j k xRow yRow outRow invB sgdGrads state NetMeta ParamLayout capacity reserveBatch`.split(/\s+/);
 
 export class Namer {
-  private readonly taken = new Set<string>([...RESERVED_WORDS, ...INTERNAL_NAMES]);
+  private readonly taken = new Set<string>([...RESERVED_WORDS, ...HOST_NAMES, ...INTERNAL_NAMES]);
 
   reserve(names: Iterable<string>): void {
     for (const n of names) this.taken.add(n);

@@ -4,7 +4,7 @@
  * this one table; an op missing a rule fails by name.
  */
 import type { Graph } from "./graph.ts";
-import { type Node, type OpName, type Shape, sameShape, shapeText, sizeOf } from "./node.ts";
+import { type Node, type OpName, type Shape, isConst, sameShape, shapeText, sizeOf } from "./node.ts";
 import { KERNELS, type Kernel } from "../lower/kernels.ts";
 
 export class ShapeError extends Error {}
@@ -176,7 +176,8 @@ export const OPS: Record<OpName, OpRule> = {
   // d(a^b) = b a^(b-1) da + a^b log(a) db
   pow: binary(
     Math.pow,
-    infix("**"),
+    // a square of a plain value is a multiplication (cheaper than **, and exact)
+    (a, n) => (isConst(n.inputs[1], 2) && /^[\w$]+(\[[\w$ +*]+\])?$/.test(a[0]) ? `(${a[0]} * ${a[0]})` : `(${a[0]} ** ${a[1]})`),
     (g, n, ct, i) =>
       i === 0
         ? g.mul(ct, g.mul(ins(n, 1), g.pow(ins(n, 0), g.sub(ins(n, 1), g.constant(1)))))
