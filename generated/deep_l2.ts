@@ -68,32 +68,41 @@ const t1 = new Float32Array(16),
 
 /** A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers. */
 export function initParams(seed = 1): Float32Array {
-  const p = new Float32Array(561);
+  const params = new Float32Array(561);
   const state = rngSeed(seed);
   // W1 [16, 6]: He normal
-  initHeNormal(p, 0, 96, 6, state);
+  initHeNormal(params, 0, 96, 6, state);
   // b1 [16]: zeros
   // W2 [12, 16]: Xavier/Glorot uniform
-  initXavierUniform(p, 112, 192, 16, 12, state);
+  initXavierUniform(params, 112, 192, 16, 12, state);
   // b2 [12]: zeros
   // W3 [10, 12]: He normal
-  initHeNormal(p, 316, 120, 12, state);
+  initHeNormal(params, 316, 120, 12, state);
   // b3 [10]: zeros
   // W4 [8, 10]: Xavier/Glorot uniform
-  initXavierUniform(p, 446, 80, 10, 8, state);
+  initXavierUniform(params, 446, 80, 10, 8, state);
   // b4 [8]: zeros
   // W5 [3, 8]: Xavier/Glorot uniform
-  initXavierUniform(p, 534, 24, 8, 3, state);
+  initXavierUniform(params, 534, 24, 8, 3, state);
   // b5 [3]: zeros
-  return p;
+  return params;
 }
 
-/** Writes the network's output for each of `batch` samples: out[s] = p$1(inputs[s]). */
+/** Writes the network's output for each of `batch` samples: out[s] = p(inputs[s]). */
 export function forward(params: Float32Array, inputs: Float32Array, out: Float32Array, batch = 1): void {
-  checkBatch(batch);
-  checkLength("params", params, 561);
-  checkLength("inputs", inputs, batch * 6);
-  checkLength("out", out, batch * 3);
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    params.length < 561 ||
+    inputs.length < batch * 6 ||
+    out.length < batch * 3
+  ) {
+    checkBatch(batch);
+    checkLength("params", params, 561);
+    checkLength("inputs", inputs, batch * 6);
+    checkLength("out", out, batch * 3);
+  }
+
   for (let s = 0; s < batch; s++) {
     const xRow = s * 6;
     const outRow = s * 3;
@@ -109,41 +118,108 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
     }
 
     // a1 = max(t1 + b1, 0)
-    for (let i = 0; i < 16; i++) {
-      a1[i] = Math.max(t1[i] + params[96 + i], 0);
-    }
-
+    a1[0] = Math.max(t1[0] + params[96], 0);
+    a1[1] = Math.max(t1[1] + params[97], 0);
+    a1[2] = Math.max(t1[2] + params[98], 0);
+    a1[3] = Math.max(t1[3] + params[99], 0);
+    a1[4] = Math.max(t1[4] + params[100], 0);
+    a1[5] = Math.max(t1[5] + params[101], 0);
+    a1[6] = Math.max(t1[6] + params[102], 0);
+    a1[7] = Math.max(t1[7] + params[103], 0);
+    a1[8] = Math.max(t1[8] + params[104], 0);
+    a1[9] = Math.max(t1[9] + params[105], 0);
+    a1[10] = Math.max(t1[10] + params[106], 0);
+    a1[11] = Math.max(t1[11] + params[107], 0);
+    a1[12] = Math.max(t1[12] + params[108], 0);
+    a1[13] = Math.max(t1[13] + params[109], 0);
+    a1[14] = Math.max(t1[14] + params[110], 0);
+    a1[15] = Math.max(t1[15] + params[111], 0);
     // t2 = W2 · a1
     for (let i = 0; i < 12; i++) {
-      let acc$1 = 0;
-      for (let k = 0; k < 16; k++) acc$1 += params[112 + i * 16 + k] * a1[k];
-      t2[i] = acc$1;
+      t2[i] =
+        params[112 + i * 16] * a1[0] +
+        params[112 + i * 16 + 1] * a1[1] +
+        params[112 + i * 16 + 2] * a1[2] +
+        params[112 + i * 16 + 3] * a1[3] +
+        params[112 + i * 16 + 4] * a1[4] +
+        params[112 + i * 16 + 5] * a1[5] +
+        params[112 + i * 16 + 6] * a1[6] +
+        params[112 + i * 16 + 7] * a1[7] +
+        params[112 + i * 16 + 8] * a1[8] +
+        params[112 + i * 16 + 9] * a1[9] +
+        params[112 + i * 16 + 10] * a1[10] +
+        params[112 + i * 16 + 11] * a1[11] +
+        params[112 + i * 16 + 12] * a1[12] +
+        params[112 + i * 16 + 13] * a1[13] +
+        params[112 + i * 16 + 14] * a1[14] +
+        params[112 + i * 16 + 15] * a1[15];
     }
 
     // a2 = tanh(t2 + b2)
-    for (let i = 0; i < 12; i++) {
-      a2[i] = Math.tanh(t2[i] + params[304 + i]);
-    }
-
+    a2[0] = Math.tanh(t2[0] + params[304]);
+    a2[1] = Math.tanh(t2[1] + params[305]);
+    a2[2] = Math.tanh(t2[2] + params[306]);
+    a2[3] = Math.tanh(t2[3] + params[307]);
+    a2[4] = Math.tanh(t2[4] + params[308]);
+    a2[5] = Math.tanh(t2[5] + params[309]);
+    a2[6] = Math.tanh(t2[6] + params[310]);
+    a2[7] = Math.tanh(t2[7] + params[311]);
+    a2[8] = Math.tanh(t2[8] + params[312]);
+    a2[9] = Math.tanh(t2[9] + params[313]);
+    a2[10] = Math.tanh(t2[10] + params[314]);
+    a2[11] = Math.tanh(t2[11] + params[315]);
     // t3 = W3 · a2
     for (let i = 0; i < 10; i++) {
-      let acc$3 = 0;
-      for (let k = 0; k < 12; k++) acc$3 += params[316 + i * 12 + k] * a2[k];
-      t3[i] = acc$3;
+      t3[i] =
+        params[316 + i * 12] * a2[0] +
+        params[316 + i * 12 + 1] * a2[1] +
+        params[316 + i * 12 + 2] * a2[2] +
+        params[316 + i * 12 + 3] * a2[3] +
+        params[316 + i * 12 + 4] * a2[4] +
+        params[316 + i * 12 + 5] * a2[5] +
+        params[316 + i * 12 + 6] * a2[6] +
+        params[316 + i * 12 + 7] * a2[7] +
+        params[316 + i * 12 + 8] * a2[8] +
+        params[316 + i * 12 + 9] * a2[9] +
+        params[316 + i * 12 + 10] * a2[10] +
+        params[316 + i * 12 + 11] * a2[11];
     }
 
     // z3 = t3 + b3
+    z3[0] = t3[0] + params[436];
+    z3[1] = t3[1] + params[437];
+    z3[2] = t3[2] + params[438];
+    z3[3] = t3[3] + params[439];
+    z3[4] = t3[4] + params[440];
+    z3[5] = t3[5] + params[441];
+    z3[6] = t3[6] + params[442];
+    z3[7] = t3[7] + params[443];
+    z3[8] = t3[8] + params[444];
+    z3[9] = t3[9] + params[445];
     // a3 = max(z3, 0) + (exp(min(z3, 0)) - 1)
-    for (let i = 0; i < 10; i++) {
-      z3[i] = t3[i] + params[436 + i];
-      a3[i] = Math.max(z3[i], 0) + (Math.exp(Math.min(z3[i], 0)) - 1);
-    }
-
+    a3[0] = Math.max(z3[0], 0) + (Math.exp(Math.min(z3[0], 0)) - 1);
+    a3[1] = Math.max(z3[1], 0) + (Math.exp(Math.min(z3[1], 0)) - 1);
+    a3[2] = Math.max(z3[2], 0) + (Math.exp(Math.min(z3[2], 0)) - 1);
+    a3[3] = Math.max(z3[3], 0) + (Math.exp(Math.min(z3[3], 0)) - 1);
+    a3[4] = Math.max(z3[4], 0) + (Math.exp(Math.min(z3[4], 0)) - 1);
+    a3[5] = Math.max(z3[5], 0) + (Math.exp(Math.min(z3[5], 0)) - 1);
+    a3[6] = Math.max(z3[6], 0) + (Math.exp(Math.min(z3[6], 0)) - 1);
+    a3[7] = Math.max(z3[7], 0) + (Math.exp(Math.min(z3[7], 0)) - 1);
+    a3[8] = Math.max(z3[8], 0) + (Math.exp(Math.min(z3[8], 0)) - 1);
+    a3[9] = Math.max(z3[9], 0) + (Math.exp(Math.min(z3[9], 0)) - 1);
     // t4 = W4 · a3
     for (let i = 0; i < 8; i++) {
-      let acc$5 = 0;
-      for (let k = 0; k < 10; k++) acc$5 += params[446 + i * 10 + k] * a3[k];
-      t4[i] = acc$5;
+      t4[i] =
+        params[446 + i * 10] * a3[0] +
+        params[446 + i * 10 + 1] * a3[1] +
+        params[446 + i * 10 + 2] * a3[2] +
+        params[446 + i * 10 + 3] * a3[3] +
+        params[446 + i * 10 + 4] * a3[4] +
+        params[446 + i * 10 + 5] * a3[5] +
+        params[446 + i * 10 + 6] * a3[6] +
+        params[446 + i * 10 + 7] * a3[7] +
+        params[446 + i * 10 + 8] * a3[8] +
+        params[446 + i * 10 + 9] * a3[9];
     }
 
     // z4 = t4 + b4
@@ -165,18 +241,33 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
     a4[6] = z4[6] / (1 + Math.abs(z4[6]));
     a4[7] = z4[7] / (1 + Math.abs(z4[7]));
     // t5 = W5 · a4
-    for (let i = 0; i < 3; i++) {
-      t5[i] =
-        params[534 + i * 8] * a4[0] +
-        params[534 + i * 8 + 1] * a4[1] +
-        params[534 + i * 8 + 2] * a4[2] +
-        params[534 + i * 8 + 3] * a4[3] +
-        params[534 + i * 8 + 4] * a4[4] +
-        params[534 + i * 8 + 5] * a4[5] +
-        params[534 + i * 8 + 6] * a4[6] +
-        params[534 + i * 8 + 7] * a4[7];
-    }
-
+    t5[0] =
+      params[534] * a4[0] +
+      params[535] * a4[1] +
+      params[536] * a4[2] +
+      params[537] * a4[3] +
+      params[538] * a4[4] +
+      params[539] * a4[5] +
+      params[540] * a4[6] +
+      params[541] * a4[7];
+    t5[1] =
+      params[542] * a4[0] +
+      params[543] * a4[1] +
+      params[544] * a4[2] +
+      params[545] * a4[3] +
+      params[546] * a4[4] +
+      params[547] * a4[5] +
+      params[548] * a4[6] +
+      params[549] * a4[7];
+    t5[2] =
+      params[550] * a4[0] +
+      params[551] * a4[1] +
+      params[552] * a4[2] +
+      params[553] * a4[3] +
+      params[554] * a4[4] +
+      params[555] * a4[5] +
+      params[556] * a4[6] +
+      params[557] * a4[7];
     // z5 = t5 + b5
     z5[0] = t5[0] + params[558];
     z5[1] = t5[1] + params[559];
@@ -187,7 +278,7 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
     if (z5[1] > max) max = z5[1];
     if (z5[2] > max) max = z5[2];
     const t6 = max + Math.log(Math.exp(z5[0] - max) + Math.exp(z5[1] - max) + Math.exp(z5[2] - max));
-    // p$1 = exp(z5 - t6)
+    // p = exp(z5 - t6)
     out[outRow] = Math.exp(z5[0] - t6);
     out[outRow + 1] = Math.exp(z5[1] - t6);
     out[outRow + 2] = Math.exp(z5[2] - t6);
@@ -196,30 +287,39 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
 
 /** The objective J: the per-sample loss averaged over the batch, plus the regularizer. */
 export function loss(params: Float32Array, inputs: Float32Array, targets: Float32Array, batch = 1): number {
-  checkBatch(batch);
-  checkLength("params", params, 561);
-  checkLength("inputs", inputs, batch * 6);
-  checkLength("targets", targets, batch * 3);
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    params.length < 561 ||
+    inputs.length < batch * 6 ||
+    targets.length < batch * 3
+  ) {
+    checkBatch(batch);
+    checkLength("params", params, 561);
+    checkLength("inputs", inputs, batch * 6);
+    checkLength("targets", targets, batch * 3);
+  }
+
   // t7 = Σ(W1 ⊙ W1)
-  let acc$6 = 0;
-  for (let i = 0; i < 96; i++) acc$6 += params[i] * params[i];
-  const t7 = acc$6;
+  let acc = 0;
+  for (let i = 0; i < 96; i++) acc += params[i] * params[i];
+  const t7 = acc;
   // t8 = Σ(W2 ⊙ W2)
-  let acc$7 = 0;
-  for (let i = 0; i < 192; i++) acc$7 += params[112 + i] * params[112 + i];
-  const t8 = acc$7;
+  let acc$1 = 0;
+  for (let i = 0; i < 192; i++) acc$1 += params[112 + i] * params[112 + i];
+  const t8 = acc$1;
   // t9 = Σ(W3 ⊙ W3)
-  let acc$8 = 0;
-  for (let i = 0; i < 120; i++) acc$8 += params[316 + i] * params[316 + i];
-  const t9 = acc$8;
+  let acc$2 = 0;
+  for (let i = 0; i < 120; i++) acc$2 += params[316 + i] * params[316 + i];
+  const t9 = acc$2;
   // t10 = Σ(W4 ⊙ W4)
-  let acc$9 = 0;
-  for (let i = 0; i < 80; i++) acc$9 += params[446 + i] * params[446 + i];
-  const t10 = acc$9;
+  let acc$3 = 0;
+  for (let i = 0; i < 80; i++) acc$3 += params[446 + i] * params[446 + i];
+  const t10 = acc$3;
   // t11 = Σ(W5 ⊙ W5)
-  let acc$10 = 0;
-  for (let i = 0; i < 24; i++) acc$10 += params[534 + i] * params[534 + i];
-  const t11 = acc$10;
+  let acc$4 = 0;
+  for (let i = 0; i < 24; i++) acc$4 += params[534 + i] * params[534 + i];
+  const t11 = acc$4;
   // R = 0.0005 · ((((t7 + t8) + t9) + t10) + t11)
   const R = 0.0005 * (t7 + t8 + t9 + t10 + t11);
   let meanL = 0;
@@ -238,41 +338,108 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     }
 
     // a1 = max(t1 + b1, 0)
-    for (let i = 0; i < 16; i++) {
-      a1[i] = Math.max(t1[i] + params[96 + i], 0);
-    }
-
+    a1[0] = Math.max(t1[0] + params[96], 0);
+    a1[1] = Math.max(t1[1] + params[97], 0);
+    a1[2] = Math.max(t1[2] + params[98], 0);
+    a1[3] = Math.max(t1[3] + params[99], 0);
+    a1[4] = Math.max(t1[4] + params[100], 0);
+    a1[5] = Math.max(t1[5] + params[101], 0);
+    a1[6] = Math.max(t1[6] + params[102], 0);
+    a1[7] = Math.max(t1[7] + params[103], 0);
+    a1[8] = Math.max(t1[8] + params[104], 0);
+    a1[9] = Math.max(t1[9] + params[105], 0);
+    a1[10] = Math.max(t1[10] + params[106], 0);
+    a1[11] = Math.max(t1[11] + params[107], 0);
+    a1[12] = Math.max(t1[12] + params[108], 0);
+    a1[13] = Math.max(t1[13] + params[109], 0);
+    a1[14] = Math.max(t1[14] + params[110], 0);
+    a1[15] = Math.max(t1[15] + params[111], 0);
     // t2 = W2 · a1
     for (let i = 0; i < 12; i++) {
-      let acc$12 = 0;
-      for (let k = 0; k < 16; k++) acc$12 += params[112 + i * 16 + k] * a1[k];
-      t2[i] = acc$12;
+      t2[i] =
+        params[112 + i * 16] * a1[0] +
+        params[112 + i * 16 + 1] * a1[1] +
+        params[112 + i * 16 + 2] * a1[2] +
+        params[112 + i * 16 + 3] * a1[3] +
+        params[112 + i * 16 + 4] * a1[4] +
+        params[112 + i * 16 + 5] * a1[5] +
+        params[112 + i * 16 + 6] * a1[6] +
+        params[112 + i * 16 + 7] * a1[7] +
+        params[112 + i * 16 + 8] * a1[8] +
+        params[112 + i * 16 + 9] * a1[9] +
+        params[112 + i * 16 + 10] * a1[10] +
+        params[112 + i * 16 + 11] * a1[11] +
+        params[112 + i * 16 + 12] * a1[12] +
+        params[112 + i * 16 + 13] * a1[13] +
+        params[112 + i * 16 + 14] * a1[14] +
+        params[112 + i * 16 + 15] * a1[15];
     }
 
     // a2 = tanh(t2 + b2)
-    for (let i = 0; i < 12; i++) {
-      a2[i] = Math.tanh(t2[i] + params[304 + i]);
-    }
-
+    a2[0] = Math.tanh(t2[0] + params[304]);
+    a2[1] = Math.tanh(t2[1] + params[305]);
+    a2[2] = Math.tanh(t2[2] + params[306]);
+    a2[3] = Math.tanh(t2[3] + params[307]);
+    a2[4] = Math.tanh(t2[4] + params[308]);
+    a2[5] = Math.tanh(t2[5] + params[309]);
+    a2[6] = Math.tanh(t2[6] + params[310]);
+    a2[7] = Math.tanh(t2[7] + params[311]);
+    a2[8] = Math.tanh(t2[8] + params[312]);
+    a2[9] = Math.tanh(t2[9] + params[313]);
+    a2[10] = Math.tanh(t2[10] + params[314]);
+    a2[11] = Math.tanh(t2[11] + params[315]);
     // t3 = W3 · a2
     for (let i = 0; i < 10; i++) {
-      let acc$14 = 0;
-      for (let k = 0; k < 12; k++) acc$14 += params[316 + i * 12 + k] * a2[k];
-      t3[i] = acc$14;
+      t3[i] =
+        params[316 + i * 12] * a2[0] +
+        params[316 + i * 12 + 1] * a2[1] +
+        params[316 + i * 12 + 2] * a2[2] +
+        params[316 + i * 12 + 3] * a2[3] +
+        params[316 + i * 12 + 4] * a2[4] +
+        params[316 + i * 12 + 5] * a2[5] +
+        params[316 + i * 12 + 6] * a2[6] +
+        params[316 + i * 12 + 7] * a2[7] +
+        params[316 + i * 12 + 8] * a2[8] +
+        params[316 + i * 12 + 9] * a2[9] +
+        params[316 + i * 12 + 10] * a2[10] +
+        params[316 + i * 12 + 11] * a2[11];
     }
 
     // z3 = t3 + b3
+    z3[0] = t3[0] + params[436];
+    z3[1] = t3[1] + params[437];
+    z3[2] = t3[2] + params[438];
+    z3[3] = t3[3] + params[439];
+    z3[4] = t3[4] + params[440];
+    z3[5] = t3[5] + params[441];
+    z3[6] = t3[6] + params[442];
+    z3[7] = t3[7] + params[443];
+    z3[8] = t3[8] + params[444];
+    z3[9] = t3[9] + params[445];
     // a3 = max(z3, 0) + (exp(min(z3, 0)) - 1)
-    for (let i = 0; i < 10; i++) {
-      z3[i] = t3[i] + params[436 + i];
-      a3[i] = Math.max(z3[i], 0) + (Math.exp(Math.min(z3[i], 0)) - 1);
-    }
-
+    a3[0] = Math.max(z3[0], 0) + (Math.exp(Math.min(z3[0], 0)) - 1);
+    a3[1] = Math.max(z3[1], 0) + (Math.exp(Math.min(z3[1], 0)) - 1);
+    a3[2] = Math.max(z3[2], 0) + (Math.exp(Math.min(z3[2], 0)) - 1);
+    a3[3] = Math.max(z3[3], 0) + (Math.exp(Math.min(z3[3], 0)) - 1);
+    a3[4] = Math.max(z3[4], 0) + (Math.exp(Math.min(z3[4], 0)) - 1);
+    a3[5] = Math.max(z3[5], 0) + (Math.exp(Math.min(z3[5], 0)) - 1);
+    a3[6] = Math.max(z3[6], 0) + (Math.exp(Math.min(z3[6], 0)) - 1);
+    a3[7] = Math.max(z3[7], 0) + (Math.exp(Math.min(z3[7], 0)) - 1);
+    a3[8] = Math.max(z3[8], 0) + (Math.exp(Math.min(z3[8], 0)) - 1);
+    a3[9] = Math.max(z3[9], 0) + (Math.exp(Math.min(z3[9], 0)) - 1);
     // t4 = W4 · a3
     for (let i = 0; i < 8; i++) {
-      let acc$16 = 0;
-      for (let k = 0; k < 10; k++) acc$16 += params[446 + i * 10 + k] * a3[k];
-      t4[i] = acc$16;
+      t4[i] =
+        params[446 + i * 10] * a3[0] +
+        params[446 + i * 10 + 1] * a3[1] +
+        params[446 + i * 10 + 2] * a3[2] +
+        params[446 + i * 10 + 3] * a3[3] +
+        params[446 + i * 10 + 4] * a3[4] +
+        params[446 + i * 10 + 5] * a3[5] +
+        params[446 + i * 10 + 6] * a3[6] +
+        params[446 + i * 10 + 7] * a3[7] +
+        params[446 + i * 10 + 8] * a3[8] +
+        params[446 + i * 10 + 9] * a3[9];
     }
 
     // z4 = t4 + b4
@@ -294,18 +461,33 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     a4[6] = z4[6] / (1 + Math.abs(z4[6]));
     a4[7] = z4[7] / (1 + Math.abs(z4[7]));
     // t5 = W5 · a4
-    for (let i = 0; i < 3; i++) {
-      t5[i] =
-        params[534 + i * 8] * a4[0] +
-        params[534 + i * 8 + 1] * a4[1] +
-        params[534 + i * 8 + 2] * a4[2] +
-        params[534 + i * 8 + 3] * a4[3] +
-        params[534 + i * 8 + 4] * a4[4] +
-        params[534 + i * 8 + 5] * a4[5] +
-        params[534 + i * 8 + 6] * a4[6] +
-        params[534 + i * 8 + 7] * a4[7];
-    }
-
+    t5[0] =
+      params[534] * a4[0] +
+      params[535] * a4[1] +
+      params[536] * a4[2] +
+      params[537] * a4[3] +
+      params[538] * a4[4] +
+      params[539] * a4[5] +
+      params[540] * a4[6] +
+      params[541] * a4[7];
+    t5[1] =
+      params[542] * a4[0] +
+      params[543] * a4[1] +
+      params[544] * a4[2] +
+      params[545] * a4[3] +
+      params[546] * a4[4] +
+      params[547] * a4[5] +
+      params[548] * a4[6] +
+      params[549] * a4[7];
+    t5[2] =
+      params[550] * a4[0] +
+      params[551] * a4[1] +
+      params[552] * a4[2] +
+      params[553] * a4[3] +
+      params[554] * a4[4] +
+      params[555] * a4[5] +
+      params[556] * a4[6] +
+      params[557] * a4[7];
     // z5 = t5 + b5
     z5[0] = t5[0] + params[558];
     z5[1] = t5[1] + params[559];
@@ -337,31 +519,41 @@ export function gradient(
   grads: Float32Array,
   batch = 1,
 ): number {
-  checkBatch(batch);
-  checkLength("params", params, 561);
-  checkLength("inputs", inputs, batch * 6);
-  checkLength("targets", targets, batch * 3);
-  checkLength("grads", grads, 561);
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    params.length < 561 ||
+    inputs.length < batch * 6 ||
+    targets.length < batch * 3 ||
+    grads.length < 561
+  ) {
+    checkBatch(batch);
+    checkLength("params", params, 561);
+    checkLength("inputs", inputs, batch * 6);
+    checkLength("targets", targets, batch * 3);
+    checkLength("grads", grads, 561);
+  }
+
   // t7 = Σ(W1 ⊙ W1)
-  let acc$17 = 0;
-  for (let i = 0; i < 96; i++) acc$17 += params[i] * params[i];
-  const t7 = acc$17;
+  let acc$5 = 0;
+  for (let i = 0; i < 96; i++) acc$5 += params[i] * params[i];
+  const t7 = acc$5;
   // t8 = Σ(W2 ⊙ W2)
-  let acc$18 = 0;
-  for (let i = 0; i < 192; i++) acc$18 += params[112 + i] * params[112 + i];
-  const t8 = acc$18;
+  let acc$6 = 0;
+  for (let i = 0; i < 192; i++) acc$6 += params[112 + i] * params[112 + i];
+  const t8 = acc$6;
   // t9 = Σ(W3 ⊙ W3)
-  let acc$19 = 0;
-  for (let i = 0; i < 120; i++) acc$19 += params[316 + i] * params[316 + i];
-  const t9 = acc$19;
+  let acc$7 = 0;
+  for (let i = 0; i < 120; i++) acc$7 += params[316 + i] * params[316 + i];
+  const t9 = acc$7;
   // t10 = Σ(W4 ⊙ W4)
-  let acc$20 = 0;
-  for (let i = 0; i < 80; i++) acc$20 += params[446 + i] * params[446 + i];
-  const t10 = acc$20;
+  let acc$8 = 0;
+  for (let i = 0; i < 80; i++) acc$8 += params[446 + i] * params[446 + i];
+  const t10 = acc$8;
   // t11 = Σ(W5 ⊙ W5)
-  let acc$21 = 0;
-  for (let i = 0; i < 24; i++) acc$21 += params[534 + i] * params[534 + i];
-  const t11 = acc$21;
+  let acc$9 = 0;
+  for (let i = 0; i < 24; i++) acc$9 += params[534 + i] * params[534 + i];
+  const t11 = acc$9;
   // R = 0.0005 · ((((t7 + t8) + t9) + t10) + t11)
   const R = 0.0005 * (t7 + t8 + t9 + t10 + t11);
   grads.fill(0, 0, 561);
@@ -381,45 +573,136 @@ export function gradient(
     }
 
     // z1 = t1 + b1
+    z1[0] = t1[0] + params[96];
+    z1[1] = t1[1] + params[97];
+    z1[2] = t1[2] + params[98];
+    z1[3] = t1[3] + params[99];
+    z1[4] = t1[4] + params[100];
+    z1[5] = t1[5] + params[101];
+    z1[6] = t1[6] + params[102];
+    z1[7] = t1[7] + params[103];
+    z1[8] = t1[8] + params[104];
+    z1[9] = t1[9] + params[105];
+    z1[10] = t1[10] + params[106];
+    z1[11] = t1[11] + params[107];
+    z1[12] = t1[12] + params[108];
+    z1[13] = t1[13] + params[109];
+    z1[14] = t1[14] + params[110];
+    z1[15] = t1[15] + params[111];
     // a1 = max(z1, 0)
-    for (let i = 0; i < 16; i++) {
-      z1[i] = t1[i] + params[96 + i];
-      a1[i] = Math.max(z1[i], 0);
-    }
-
+    a1[0] = Math.max(z1[0], 0);
+    a1[1] = Math.max(z1[1], 0);
+    a1[2] = Math.max(z1[2], 0);
+    a1[3] = Math.max(z1[3], 0);
+    a1[4] = Math.max(z1[4], 0);
+    a1[5] = Math.max(z1[5], 0);
+    a1[6] = Math.max(z1[6], 0);
+    a1[7] = Math.max(z1[7], 0);
+    a1[8] = Math.max(z1[8], 0);
+    a1[9] = Math.max(z1[9], 0);
+    a1[10] = Math.max(z1[10], 0);
+    a1[11] = Math.max(z1[11], 0);
+    a1[12] = Math.max(z1[12], 0);
+    a1[13] = Math.max(z1[13], 0);
+    a1[14] = Math.max(z1[14], 0);
+    a1[15] = Math.max(z1[15], 0);
     // t2 = W2 · a1
     for (let i = 0; i < 12; i++) {
-      let acc$23 = 0;
-      for (let k = 0; k < 16; k++) acc$23 += params[112 + i * 16 + k] * a1[k];
-      t2[i] = acc$23;
+      t2[i] =
+        params[112 + i * 16] * a1[0] +
+        params[112 + i * 16 + 1] * a1[1] +
+        params[112 + i * 16 + 2] * a1[2] +
+        params[112 + i * 16 + 3] * a1[3] +
+        params[112 + i * 16 + 4] * a1[4] +
+        params[112 + i * 16 + 5] * a1[5] +
+        params[112 + i * 16 + 6] * a1[6] +
+        params[112 + i * 16 + 7] * a1[7] +
+        params[112 + i * 16 + 8] * a1[8] +
+        params[112 + i * 16 + 9] * a1[9] +
+        params[112 + i * 16 + 10] * a1[10] +
+        params[112 + i * 16 + 11] * a1[11] +
+        params[112 + i * 16 + 12] * a1[12] +
+        params[112 + i * 16 + 13] * a1[13] +
+        params[112 + i * 16 + 14] * a1[14] +
+        params[112 + i * 16 + 15] * a1[15];
     }
 
     // a2 = tanh(t2 + b2)
-    for (let i = 0; i < 12; i++) {
-      a2[i] = Math.tanh(t2[i] + params[304 + i]);
-    }
-
+    a2[0] = Math.tanh(t2[0] + params[304]);
+    a2[1] = Math.tanh(t2[1] + params[305]);
+    a2[2] = Math.tanh(t2[2] + params[306]);
+    a2[3] = Math.tanh(t2[3] + params[307]);
+    a2[4] = Math.tanh(t2[4] + params[308]);
+    a2[5] = Math.tanh(t2[5] + params[309]);
+    a2[6] = Math.tanh(t2[6] + params[310]);
+    a2[7] = Math.tanh(t2[7] + params[311]);
+    a2[8] = Math.tanh(t2[8] + params[312]);
+    a2[9] = Math.tanh(t2[9] + params[313]);
+    a2[10] = Math.tanh(t2[10] + params[314]);
+    a2[11] = Math.tanh(t2[11] + params[315]);
     // t3 = W3 · a2
     for (let i = 0; i < 10; i++) {
-      let acc$25 = 0;
-      for (let k = 0; k < 12; k++) acc$25 += params[316 + i * 12 + k] * a2[k];
-      t3[i] = acc$25;
+      t3[i] =
+        params[316 + i * 12] * a2[0] +
+        params[316 + i * 12 + 1] * a2[1] +
+        params[316 + i * 12 + 2] * a2[2] +
+        params[316 + i * 12 + 3] * a2[3] +
+        params[316 + i * 12 + 4] * a2[4] +
+        params[316 + i * 12 + 5] * a2[5] +
+        params[316 + i * 12 + 6] * a2[6] +
+        params[316 + i * 12 + 7] * a2[7] +
+        params[316 + i * 12 + 8] * a2[8] +
+        params[316 + i * 12 + 9] * a2[9] +
+        params[316 + i * 12 + 10] * a2[10] +
+        params[316 + i * 12 + 11] * a2[11];
     }
 
     // z3 = t3 + b3
+    z3[0] = t3[0] + params[436];
+    z3[1] = t3[1] + params[437];
+    z3[2] = t3[2] + params[438];
+    z3[3] = t3[3] + params[439];
+    z3[4] = t3[4] + params[440];
+    z3[5] = t3[5] + params[441];
+    z3[6] = t3[6] + params[442];
+    z3[7] = t3[7] + params[443];
+    z3[8] = t3[8] + params[444];
+    z3[9] = t3[9] + params[445];
     // t13 = exp(min(z3, 0))
+    t13[0] = Math.exp(Math.min(z3[0], 0));
+    t13[1] = Math.exp(Math.min(z3[1], 0));
+    t13[2] = Math.exp(Math.min(z3[2], 0));
+    t13[3] = Math.exp(Math.min(z3[3], 0));
+    t13[4] = Math.exp(Math.min(z3[4], 0));
+    t13[5] = Math.exp(Math.min(z3[5], 0));
+    t13[6] = Math.exp(Math.min(z3[6], 0));
+    t13[7] = Math.exp(Math.min(z3[7], 0));
+    t13[8] = Math.exp(Math.min(z3[8], 0));
+    t13[9] = Math.exp(Math.min(z3[9], 0));
     // a3 = max(z3, 0) + (t13 - 1)
-    for (let i = 0; i < 10; i++) {
-      z3[i] = t3[i] + params[436 + i];
-      t13[i] = Math.exp(Math.min(z3[i], 0));
-      a3[i] = Math.max(z3[i], 0) + (t13[i] - 1);
-    }
-
+    a3[0] = Math.max(z3[0], 0) + (t13[0] - 1);
+    a3[1] = Math.max(z3[1], 0) + (t13[1] - 1);
+    a3[2] = Math.max(z3[2], 0) + (t13[2] - 1);
+    a3[3] = Math.max(z3[3], 0) + (t13[3] - 1);
+    a3[4] = Math.max(z3[4], 0) + (t13[4] - 1);
+    a3[5] = Math.max(z3[5], 0) + (t13[5] - 1);
+    a3[6] = Math.max(z3[6], 0) + (t13[6] - 1);
+    a3[7] = Math.max(z3[7], 0) + (t13[7] - 1);
+    a3[8] = Math.max(z3[8], 0) + (t13[8] - 1);
+    a3[9] = Math.max(z3[9], 0) + (t13[9] - 1);
     // t4 = W4 · a3
     for (let i = 0; i < 8; i++) {
-      let acc$27 = 0;
-      for (let k = 0; k < 10; k++) acc$27 += params[446 + i * 10 + k] * a3[k];
-      t4[i] = acc$27;
+      t4[i] =
+        params[446 + i * 10] * a3[0] +
+        params[446 + i * 10 + 1] * a3[1] +
+        params[446 + i * 10 + 2] * a3[2] +
+        params[446 + i * 10 + 3] * a3[3] +
+        params[446 + i * 10 + 4] * a3[4] +
+        params[446 + i * 10 + 5] * a3[5] +
+        params[446 + i * 10 + 6] * a3[6] +
+        params[446 + i * 10 + 7] * a3[7] +
+        params[446 + i * 10 + 8] * a3[8] +
+        params[446 + i * 10 + 9] * a3[9];
     }
 
     // z4 = t4 + b4
@@ -450,18 +733,33 @@ export function gradient(
     a4[6] = z4[6] / t14[6];
     a4[7] = z4[7] / t14[7];
     // t5 = W5 · a4
-    for (let i = 0; i < 3; i++) {
-      t5[i] =
-        params[534 + i * 8] * a4[0] +
-        params[534 + i * 8 + 1] * a4[1] +
-        params[534 + i * 8 + 2] * a4[2] +
-        params[534 + i * 8 + 3] * a4[3] +
-        params[534 + i * 8 + 4] * a4[4] +
-        params[534 + i * 8 + 5] * a4[5] +
-        params[534 + i * 8 + 6] * a4[6] +
-        params[534 + i * 8 + 7] * a4[7];
-    }
-
+    t5[0] =
+      params[534] * a4[0] +
+      params[535] * a4[1] +
+      params[536] * a4[2] +
+      params[537] * a4[3] +
+      params[538] * a4[4] +
+      params[539] * a4[5] +
+      params[540] * a4[6] +
+      params[541] * a4[7];
+    t5[1] =
+      params[542] * a4[0] +
+      params[543] * a4[1] +
+      params[544] * a4[2] +
+      params[545] * a4[3] +
+      params[546] * a4[4] +
+      params[547] * a4[5] +
+      params[548] * a4[6] +
+      params[549] * a4[7];
+    t5[2] =
+      params[550] * a4[0] +
+      params[551] * a4[1] +
+      params[552] * a4[2] +
+      params[553] * a4[3] +
+      params[554] * a4[4] +
+      params[555] * a4[5] +
+      params[556] * a4[6] +
+      params[557] * a4[7];
     // z5 = t5 + b5
     z5[0] = t5[0] + params[558];
     z5[1] = t5[1] + params[559];
@@ -485,27 +783,48 @@ export function gradient(
     grads[559] += d_z5[1];
     grads[560] += d_z5[2];
     // t15 += d_z5 ⊗ a4
-    for (let i = 0; i < 3; i++) {
-      grads[534 + i * 8] += d_z5[i] * a4[0];
-      grads[534 + i * 8 + 1] += d_z5[i] * a4[1];
-      grads[534 + i * 8 + 2] += d_z5[i] * a4[2];
-      grads[534 + i * 8 + 3] += d_z5[i] * a4[3];
-      grads[534 + i * 8 + 4] += d_z5[i] * a4[4];
-      grads[534 + i * 8 + 5] += d_z5[i] * a4[5];
-      grads[534 + i * 8 + 6] += d_z5[i] * a4[6];
-      grads[534 + i * 8 + 7] += d_z5[i] * a4[7];
-    }
-
+    grads[534] += d_z5[0] * a4[0];
+    grads[535] += d_z5[0] * a4[1];
+    grads[536] += d_z5[0] * a4[2];
+    grads[537] += d_z5[0] * a4[3];
+    grads[538] += d_z5[0] * a4[4];
+    grads[539] += d_z5[0] * a4[5];
+    grads[540] += d_z5[0] * a4[6];
+    grads[541] += d_z5[0] * a4[7];
+    grads[542] += d_z5[1] * a4[0];
+    grads[543] += d_z5[1] * a4[1];
+    grads[544] += d_z5[1] * a4[2];
+    grads[545] += d_z5[1] * a4[3];
+    grads[546] += d_z5[1] * a4[4];
+    grads[547] += d_z5[1] * a4[5];
+    grads[548] += d_z5[1] * a4[6];
+    grads[549] += d_z5[1] * a4[7];
+    grads[550] += d_z5[2] * a4[0];
+    grads[551] += d_z5[2] * a4[1];
+    grads[552] += d_z5[2] * a4[2];
+    grads[553] += d_z5[2] * a4[3];
+    grads[554] += d_z5[2] * a4[4];
+    grads[555] += d_z5[2] * a4[5];
+    grads[556] += d_z5[2] * a4[6];
+    grads[557] += d_z5[2] * a4[7];
     // d_a4 = W5ᵀ · d_z5
-    for (let i = 0; i < 8; i++) {
-      d_a4[i] = params[534 + i] * d_z5[0] + params[534 + 8 + i] * d_z5[1] + params[534 + 16 + i] * d_z5[2];
-    }
-
+    d_a4[0] = params[534] * d_z5[0] + params[542] * d_z5[1] + params[550] * d_z5[2];
+    d_a4[1] = params[535] * d_z5[0] + params[543] * d_z5[1] + params[551] * d_z5[2];
+    d_a4[2] = params[536] * d_z5[0] + params[544] * d_z5[1] + params[552] * d_z5[2];
+    d_a4[3] = params[537] * d_z5[0] + params[545] * d_z5[1] + params[553] * d_z5[2];
+    d_a4[4] = params[538] * d_z5[0] + params[546] * d_z5[1] + params[554] * d_z5[2];
+    d_a4[5] = params[539] * d_z5[0] + params[547] * d_z5[1] + params[555] * d_z5[2];
+    d_a4[6] = params[540] * d_z5[0] + params[548] * d_z5[1] + params[556] * d_z5[2];
+    d_a4[7] = params[541] * d_z5[0] + params[549] * d_z5[1] + params[557] * d_z5[2];
     // d_z4 = (d_a4 / t14) - (((d_a4 ⊙ a4) / t14) ⊙ sign(z4))
-    for (let i = 0; i < 8; i++) {
-      d_z4[i] = d_a4[i] / t14[i] - ((d_a4[i] * a4[i]) / t14[i]) * Math.sign(z4[i]);
-    }
-
+    d_z4[0] = d_a4[0] / t14[0] - ((d_a4[0] * a4[0]) / t14[0]) * Math.sign(z4[0]);
+    d_z4[1] = d_a4[1] / t14[1] - ((d_a4[1] * a4[1]) / t14[1]) * Math.sign(z4[1]);
+    d_z4[2] = d_a4[2] / t14[2] - ((d_a4[2] * a4[2]) / t14[2]) * Math.sign(z4[2]);
+    d_z4[3] = d_a4[3] / t14[3] - ((d_a4[3] * a4[3]) / t14[3]) * Math.sign(z4[3]);
+    d_z4[4] = d_a4[4] / t14[4] - ((d_a4[4] * a4[4]) / t14[4]) * Math.sign(z4[4]);
+    d_z4[5] = d_a4[5] / t14[5] - ((d_a4[5] * a4[5]) / t14[5]) * Math.sign(z4[5]);
+    d_z4[6] = d_a4[6] / t14[6] - ((d_a4[6] * a4[6]) / t14[6]) * Math.sign(z4[6]);
+    d_z4[7] = d_a4[7] / t14[7] - ((d_a4[7] * a4[7]) / t14[7]) * Math.sign(z4[7]);
     // d_b4 += d_z4
     grads[526] += d_z4[0];
     grads[527] += d_z4[1];
@@ -517,73 +836,181 @@ export function gradient(
     grads[533] += d_z4[7];
     // t16 += d_z4 ⊗ a3
     for (let i = 0; i < 8; i++) {
-      for (let j = 0; j < 10; j++) {
-        grads[446 + i * 10 + j] += d_z4[i] * a3[j];
-      }
+      grads[446 + i * 10] += d_z4[i] * a3[0];
+      grads[446 + i * 10 + 1] += d_z4[i] * a3[1];
+      grads[446 + i * 10 + 2] += d_z4[i] * a3[2];
+      grads[446 + i * 10 + 3] += d_z4[i] * a3[3];
+      grads[446 + i * 10 + 4] += d_z4[i] * a3[4];
+      grads[446 + i * 10 + 5] += d_z4[i] * a3[5];
+      grads[446 + i * 10 + 6] += d_z4[i] * a3[6];
+      grads[446 + i * 10 + 7] += d_z4[i] * a3[7];
+      grads[446 + i * 10 + 8] += d_z4[i] * a3[8];
+      grads[446 + i * 10 + 9] += d_z4[i] * a3[9];
     }
 
     // d_a3 = W4ᵀ · d_z4
     for (let i = 0; i < 10; i++) {
       d_a3[i] =
         params[446 + i] * d_z4[0] +
-        params[446 + 10 + i] * d_z4[1] +
-        params[446 + 20 + i] * d_z4[2] +
-        params[446 + 30 + i] * d_z4[3] +
-        params[446 + 40 + i] * d_z4[4] +
-        params[446 + 50 + i] * d_z4[5] +
-        params[446 + 60 + i] * d_z4[6] +
-        params[446 + 70 + i] * d_z4[7];
+        params[456 + i] * d_z4[1] +
+        params[466 + i] * d_z4[2] +
+        params[476 + i] * d_z4[3] +
+        params[486 + i] * d_z4[4] +
+        params[496 + i] * d_z4[5] +
+        params[506 + i] * d_z4[6] +
+        params[516 + i] * d_z4[7];
     }
 
     // d_z3 = ((z3 > 0) ? 0 : (d_a3 ⊙ t13)) + ((z3 > 0) ? d_a3 : 0)
+    d_z3[0] = (z3[0] > 0 ? 0 : d_a3[0] * t13[0]) + (z3[0] > 0 ? d_a3[0] : 0);
+    d_z3[1] = (z3[1] > 0 ? 0 : d_a3[1] * t13[1]) + (z3[1] > 0 ? d_a3[1] : 0);
+    d_z3[2] = (z3[2] > 0 ? 0 : d_a3[2] * t13[2]) + (z3[2] > 0 ? d_a3[2] : 0);
+    d_z3[3] = (z3[3] > 0 ? 0 : d_a3[3] * t13[3]) + (z3[3] > 0 ? d_a3[3] : 0);
+    d_z3[4] = (z3[4] > 0 ? 0 : d_a3[4] * t13[4]) + (z3[4] > 0 ? d_a3[4] : 0);
+    d_z3[5] = (z3[5] > 0 ? 0 : d_a3[5] * t13[5]) + (z3[5] > 0 ? d_a3[5] : 0);
+    d_z3[6] = (z3[6] > 0 ? 0 : d_a3[6] * t13[6]) + (z3[6] > 0 ? d_a3[6] : 0);
+    d_z3[7] = (z3[7] > 0 ? 0 : d_a3[7] * t13[7]) + (z3[7] > 0 ? d_a3[7] : 0);
+    d_z3[8] = (z3[8] > 0 ? 0 : d_a3[8] * t13[8]) + (z3[8] > 0 ? d_a3[8] : 0);
+    d_z3[9] = (z3[9] > 0 ? 0 : d_a3[9] * t13[9]) + (z3[9] > 0 ? d_a3[9] : 0);
     // d_b3 += d_z3
-    for (let i = 0; i < 10; i++) {
-      d_z3[i] = (z3[i] > 0 ? 0 : d_a3[i] * t13[i]) + (z3[i] > 0 ? d_a3[i] : 0);
-      grads[436 + i] += d_z3[i];
-    }
-
+    grads[436] += d_z3[0];
+    grads[437] += d_z3[1];
+    grads[438] += d_z3[2];
+    grads[439] += d_z3[3];
+    grads[440] += d_z3[4];
+    grads[441] += d_z3[5];
+    grads[442] += d_z3[6];
+    grads[443] += d_z3[7];
+    grads[444] += d_z3[8];
+    grads[445] += d_z3[9];
     // t17 += d_z3 ⊗ a2
     for (let i = 0; i < 10; i++) {
-      for (let j = 0; j < 12; j++) {
-        grads[316 + i * 12 + j] += d_z3[i] * a2[j];
-      }
+      grads[316 + i * 12] += d_z3[i] * a2[0];
+      grads[316 + i * 12 + 1] += d_z3[i] * a2[1];
+      grads[316 + i * 12 + 2] += d_z3[i] * a2[2];
+      grads[316 + i * 12 + 3] += d_z3[i] * a2[3];
+      grads[316 + i * 12 + 4] += d_z3[i] * a2[4];
+      grads[316 + i * 12 + 5] += d_z3[i] * a2[5];
+      grads[316 + i * 12 + 6] += d_z3[i] * a2[6];
+      grads[316 + i * 12 + 7] += d_z3[i] * a2[7];
+      grads[316 + i * 12 + 8] += d_z3[i] * a2[8];
+      grads[316 + i * 12 + 9] += d_z3[i] * a2[9];
+      grads[316 + i * 12 + 10] += d_z3[i] * a2[10];
+      grads[316 + i * 12 + 11] += d_z3[i] * a2[11];
     }
 
     // d_a2 = W3ᵀ · d_z3
     for (let i = 0; i < 12; i++) {
-      let acc$29 = 0;
-      for (let k = 0; k < 10; k++) acc$29 += params[316 + k * 12 + i] * d_z3[k];
-      d_a2[i] = acc$29;
+      d_a2[i] =
+        params[316 + i] * d_z3[0] +
+        params[328 + i] * d_z3[1] +
+        params[340 + i] * d_z3[2] +
+        params[352 + i] * d_z3[3] +
+        params[364 + i] * d_z3[4] +
+        params[376 + i] * d_z3[5] +
+        params[388 + i] * d_z3[6] +
+        params[400 + i] * d_z3[7] +
+        params[412 + i] * d_z3[8] +
+        params[424 + i] * d_z3[9];
     }
 
     // d_z2 = d_a2 ⊙ (1 - (a2 ⊙ a2))
+    d_z2[0] = d_a2[0] * (1 - a2[0] * a2[0]);
+    d_z2[1] = d_a2[1] * (1 - a2[1] * a2[1]);
+    d_z2[2] = d_a2[2] * (1 - a2[2] * a2[2]);
+    d_z2[3] = d_a2[3] * (1 - a2[3] * a2[3]);
+    d_z2[4] = d_a2[4] * (1 - a2[4] * a2[4]);
+    d_z2[5] = d_a2[5] * (1 - a2[5] * a2[5]);
+    d_z2[6] = d_a2[6] * (1 - a2[6] * a2[6]);
+    d_z2[7] = d_a2[7] * (1 - a2[7] * a2[7]);
+    d_z2[8] = d_a2[8] * (1 - a2[8] * a2[8]);
+    d_z2[9] = d_a2[9] * (1 - a2[9] * a2[9]);
+    d_z2[10] = d_a2[10] * (1 - a2[10] * a2[10]);
+    d_z2[11] = d_a2[11] * (1 - a2[11] * a2[11]);
     // d_b2 += d_z2
-    for (let i = 0; i < 12; i++) {
-      d_z2[i] = d_a2[i] * (1 - a2[i] * a2[i]);
-      grads[304 + i] += d_z2[i];
-    }
-
+    grads[304] += d_z2[0];
+    grads[305] += d_z2[1];
+    grads[306] += d_z2[2];
+    grads[307] += d_z2[3];
+    grads[308] += d_z2[4];
+    grads[309] += d_z2[5];
+    grads[310] += d_z2[6];
+    grads[311] += d_z2[7];
+    grads[312] += d_z2[8];
+    grads[313] += d_z2[9];
+    grads[314] += d_z2[10];
+    grads[315] += d_z2[11];
     // t18 += d_z2 ⊗ a1
     for (let i = 0; i < 12; i++) {
-      for (let j = 0; j < 16; j++) {
-        grads[112 + i * 16 + j] += d_z2[i] * a1[j];
-      }
+      grads[112 + i * 16] += d_z2[i] * a1[0];
+      grads[112 + i * 16 + 1] += d_z2[i] * a1[1];
+      grads[112 + i * 16 + 2] += d_z2[i] * a1[2];
+      grads[112 + i * 16 + 3] += d_z2[i] * a1[3];
+      grads[112 + i * 16 + 4] += d_z2[i] * a1[4];
+      grads[112 + i * 16 + 5] += d_z2[i] * a1[5];
+      grads[112 + i * 16 + 6] += d_z2[i] * a1[6];
+      grads[112 + i * 16 + 7] += d_z2[i] * a1[7];
+      grads[112 + i * 16 + 8] += d_z2[i] * a1[8];
+      grads[112 + i * 16 + 9] += d_z2[i] * a1[9];
+      grads[112 + i * 16 + 10] += d_z2[i] * a1[10];
+      grads[112 + i * 16 + 11] += d_z2[i] * a1[11];
+      grads[112 + i * 16 + 12] += d_z2[i] * a1[12];
+      grads[112 + i * 16 + 13] += d_z2[i] * a1[13];
+      grads[112 + i * 16 + 14] += d_z2[i] * a1[14];
+      grads[112 + i * 16 + 15] += d_z2[i] * a1[15];
     }
 
     // d_a1 = W2ᵀ · d_z2
     for (let i = 0; i < 16; i++) {
-      let acc$31 = 0;
-      for (let k = 0; k < 12; k++) acc$31 += params[112 + k * 16 + i] * d_z2[k];
-      d_a1[i] = acc$31;
+      d_a1[i] =
+        params[112 + i] * d_z2[0] +
+        params[128 + i] * d_z2[1] +
+        params[144 + i] * d_z2[2] +
+        params[160 + i] * d_z2[3] +
+        params[176 + i] * d_z2[4] +
+        params[192 + i] * d_z2[5] +
+        params[208 + i] * d_z2[6] +
+        params[224 + i] * d_z2[7] +
+        params[240 + i] * d_z2[8] +
+        params[256 + i] * d_z2[9] +
+        params[272 + i] * d_z2[10] +
+        params[288 + i] * d_z2[11];
     }
 
     // d_z1 = (z1 > 0) ? d_a1 : 0
+    d_z1[0] = z1[0] > 0 ? d_a1[0] : 0;
+    d_z1[1] = z1[1] > 0 ? d_a1[1] : 0;
+    d_z1[2] = z1[2] > 0 ? d_a1[2] : 0;
+    d_z1[3] = z1[3] > 0 ? d_a1[3] : 0;
+    d_z1[4] = z1[4] > 0 ? d_a1[4] : 0;
+    d_z1[5] = z1[5] > 0 ? d_a1[5] : 0;
+    d_z1[6] = z1[6] > 0 ? d_a1[6] : 0;
+    d_z1[7] = z1[7] > 0 ? d_a1[7] : 0;
+    d_z1[8] = z1[8] > 0 ? d_a1[8] : 0;
+    d_z1[9] = z1[9] > 0 ? d_a1[9] : 0;
+    d_z1[10] = z1[10] > 0 ? d_a1[10] : 0;
+    d_z1[11] = z1[11] > 0 ? d_a1[11] : 0;
+    d_z1[12] = z1[12] > 0 ? d_a1[12] : 0;
+    d_z1[13] = z1[13] > 0 ? d_a1[13] : 0;
+    d_z1[14] = z1[14] > 0 ? d_a1[14] : 0;
+    d_z1[15] = z1[15] > 0 ? d_a1[15] : 0;
     // d_b1 += d_z1
-    for (let i = 0; i < 16; i++) {
-      d_z1[i] = z1[i] > 0 ? d_a1[i] : 0;
-      grads[96 + i] += d_z1[i];
-    }
-
+    grads[96] += d_z1[0];
+    grads[97] += d_z1[1];
+    grads[98] += d_z1[2];
+    grads[99] += d_z1[3];
+    grads[100] += d_z1[4];
+    grads[101] += d_z1[5];
+    grads[102] += d_z1[6];
+    grads[103] += d_z1[7];
+    grads[104] += d_z1[8];
+    grads[105] += d_z1[9];
+    grads[106] += d_z1[10];
+    grads[107] += d_z1[11];
+    grads[108] += d_z1[12];
+    grads[109] += d_z1[13];
+    grads[110] += d_z1[14];
+    grads[111] += d_z1[15];
     // t19 += d_z1 ⊗ x
     for (let i = 0; i < 16; i++) {
       grads[i * 6] += d_z1[i] * inputs[xRow];
@@ -596,30 +1023,59 @@ export function gradient(
   }
 
   const invB = 1 / batch;
-  for (let i = 0; i < 16; i++) {
-    grads[96 + i] *= invB;
-  }
-
-  for (let i = 0; i < 12; i++) {
-    grads[304 + i] *= invB;
-  }
-
-  for (let i = 0; i < 10; i++) {
-    grads[436 + i] *= invB;
-  }
-
-  grads[526] *= invB;
-  grads[527] *= invB;
-  grads[528] *= invB;
-  grads[529] *= invB;
-  grads[530] *= invB;
-  grads[531] *= invB;
-  grads[532] *= invB;
-  grads[533] *= invB;
-  grads[558] *= invB;
-  grads[559] *= invB;
-  grads[560] *= invB;
   meanL *= invB;
+  if (batch > 1) {
+    grads[96] *= invB;
+    grads[97] *= invB;
+    grads[98] *= invB;
+    grads[99] *= invB;
+    grads[100] *= invB;
+    grads[101] *= invB;
+    grads[102] *= invB;
+    grads[103] *= invB;
+    grads[104] *= invB;
+    grads[105] *= invB;
+    grads[106] *= invB;
+    grads[107] *= invB;
+    grads[108] *= invB;
+    grads[109] *= invB;
+    grads[110] *= invB;
+    grads[111] *= invB;
+    grads[304] *= invB;
+    grads[305] *= invB;
+    grads[306] *= invB;
+    grads[307] *= invB;
+    grads[308] *= invB;
+    grads[309] *= invB;
+    grads[310] *= invB;
+    grads[311] *= invB;
+    grads[312] *= invB;
+    grads[313] *= invB;
+    grads[314] *= invB;
+    grads[315] *= invB;
+    grads[436] *= invB;
+    grads[437] *= invB;
+    grads[438] *= invB;
+    grads[439] *= invB;
+    grads[440] *= invB;
+    grads[441] *= invB;
+    grads[442] *= invB;
+    grads[443] *= invB;
+    grads[444] *= invB;
+    grads[445] *= invB;
+    grads[526] *= invB;
+    grads[527] *= invB;
+    grads[528] *= invB;
+    grads[529] *= invB;
+    grads[530] *= invB;
+    grads[531] *= invB;
+    grads[532] *= invB;
+    grads[533] *= invB;
+    grads[558] *= invB;
+    grads[559] *= invB;
+    grads[560] *= invB;
+  }
+
   // J = meanL + R
   const J = meanL + R;
   // d_W5 = (0.001 · W5) + t15
@@ -664,6 +1120,161 @@ export function sgdStep(
   return J;
 }
 
+/** The optimizers createOptimizer makes. */
+export type OptimizerType = "sgd" | "momentum" | "adam" | "adamw";
+
+/** Optimizer settings. Fields left out come from optimizerDefaults (when `type` matches it), then the built-in defaults. */
+export interface OptimizerConfig {
+  /** "sgd"; "momentum" (optionally Nesterov); "adam"; "adamw" (Adam with decoupled weight decay). */
+  readonly type: OptimizerType;
+  /** Learning rate: default 0.01 for sgd and momentum, 0.001 for adam and adamw. */
+  readonly lr?: number;
+  /** μ for momentum: v ← μ·v + g. Default 0.9. */
+  readonly momentum?: number;
+  /** Nesterov momentum: p ← p − lr·(g + μ·v) instead of p ← p − lr·v. Default false. */
+  readonly nesterov?: boolean;
+  /** Adam's decay of the first moment. Default 0.9. */
+  readonly beta1?: number;
+  /** Adam's decay of the second moment. Default 0.999. */
+  readonly beta2?: number;
+  /** Adam's ε, added to √v̂. Default 1e-8. */
+  readonly epsilon?: number;
+  /** AdamW only: p ← p·(1 − lr·weightDecay) before the Adam update, on every parameter. Default 0.01. */
+  readonly weightDecay?: number;
+  /** Scale the gradient by min(1, clipNorm / ‖g‖) (global norm over all parameters). Default off. */
+  readonly clipNorm?: number;
+  /** Then clamp every gradient entry to [−clipValue, clipValue]. Default off. */
+  readonly clipValue?: number;
+}
+
+/** An optimizer's settings and state, sized to meta.paramCount; made by createOptimizer, advanced by trainStep. */
+export interface OptimizerState {
+  /** The settings in force, all filled in (no clipping is Infinity). */
+  readonly config: Readonly<Required<OptimizerConfig>>;
+  /** Steps taken (Adam's t). */
+  step: number;
+  /** Momentum's velocity, or Adam's first moment (empty for sgd). */
+  readonly m: Float32Array;
+  /** Adam's second moment (empty unless adam or adamw). */
+  readonly v: Float32Array;
+  /** trainStep's gradient dJ/dparams of the last step, as computed (before clipping). */
+  readonly grads: Float32Array;
+  /** ‖g‖ of the last step before clipping; NaN or Infinity once training has diverged. */
+  gradNorm: number;
+}
+
+/** The optimizer net.json asks for (its "optimizer" key), or Adam with lr 0.001 when it names none. */
+export const optimizerDefaults: OptimizerConfig = { type: "adam", lr: 0.001 };
+
+/**
+ * A fresh optimizer for this network: `config` over optimizerDefaults over the built-in defaults.
+ * Throws a RangeError for an unknown type or a setting out of range.
+ */
+export function createOptimizer(config: Partial<OptimizerConfig> = {}): OptimizerState {
+  const type = config.type ?? optimizerDefaults.type;
+  const base: Partial<OptimizerConfig> = type === optimizerDefaults.type ? optimizerDefaults : {};
+  const adaptive = type === "adam" || type === "adamw";
+  const c: Required<OptimizerConfig> = {
+    type,
+    lr: config.lr ?? base.lr ?? (adaptive ? 0.001 : 0.01),
+    momentum: config.momentum ?? base.momentum ?? 0.9,
+    nesterov: config.nesterov ?? base.nesterov ?? false,
+    beta1: config.beta1 ?? base.beta1 ?? 0.9,
+    beta2: config.beta2 ?? base.beta2 ?? 0.999,
+    epsilon: config.epsilon ?? base.epsilon ?? 1e-8,
+    weightDecay: config.weightDecay ?? base.weightDecay ?? (type === "adamw" ? 0.01 : 0),
+    clipNorm: config.clipNorm ?? base.clipNorm ?? Infinity,
+    clipValue: config.clipValue ?? base.clipValue ?? Infinity,
+  };
+  optCheck(
+    "type",
+    adaptive || type === "sgd" || type === "momentum",
+    type,
+    '"sgd", "momentum", "adam" or "adamw"',
+  );
+  optCheck("lr", c.lr > 0 && c.lr < Infinity, c.lr, "a positive finite number");
+  optCheck("momentum", c.momentum >= 0 && c.momentum < 1, c.momentum, "a number in [0, 1)");
+  optCheck("beta1", c.beta1 >= 0 && c.beta1 < 1, c.beta1, "a number in [0, 1)");
+  optCheck("beta2", c.beta2 >= 0 && c.beta2 < 1, c.beta2, "a number in [0, 1)");
+  optCheck("epsilon", c.epsilon > 0 && c.epsilon < Infinity, c.epsilon, "a positive finite number");
+  optCheck(
+    "weightDecay",
+    c.weightDecay === 0 || (type === "adamw" && c.weightDecay > 0 && c.weightDecay < Infinity),
+    c.weightDecay,
+    "0, or a positive number with adamw (use l2 in net.json otherwise)",
+  );
+  optCheck("clipNorm", c.clipNorm > 0, c.clipNorm, "a positive number (Infinity for no clipping)");
+  optCheck("clipValue", c.clipValue > 0, c.clipValue, "a positive number (Infinity for no clipping)");
+  const moments = type === "sgd" ? 0 : 561;
+  return {
+    config: c,
+    step: 0,
+    m: new Float32Array(moments),
+    v: new Float32Array(adaptive ? 561 : 0),
+    grads: new Float32Array(561),
+    gradNorm: 0,
+  };
+}
+
+/**
+ * One optimizer step from a given gradient, in place: clip `grads` by global norm, then by value, and apply
+ * the update rule, in one pass over the parameters after one pass for the norm. `grads` is not modified.
+ * Returns ‖grads‖ before clipping.
+ */
+export function applyGradients(params: Float32Array, state: OptimizerState, grads: Float32Array): number {
+  checkLength("params", params, 561);
+  checkLength("grads", grads, 561);
+  const c = state.config;
+  if (c.type !== "sgd") checkLength("state.m", state.m, 561);
+  if (c.type === "adam" || c.type === "adamw") checkLength("state.v", state.v, 561);
+  const norm = Math.sqrt(optSumSquares(grads, 561));
+  const scale = norm > c.clipNorm ? c.clipNorm / norm : 1;
+  state.gradNorm = norm;
+  state.step++;
+  if (c.type === "sgd") optSgd(params, grads, 561, c.lr, scale, c.clipValue);
+  else if (c.type === "momentum")
+    optMomentum(params, grads, state.m, 561, c.lr, c.momentum, c.nesterov, scale, c.clipValue);
+  else {
+    const c1 = 1 - c.beta1 ** state.step;
+    const c2 = 1 - c.beta2 ** state.step;
+    const decay = c.type === "adamw" ? c.weightDecay : 0;
+    optAdam(
+      params,
+      grads,
+      state.m,
+      state.v,
+      561,
+      c.lr,
+      c.beta1,
+      c.beta2,
+      c.epsilon,
+      c1,
+      c2,
+      decay,
+      scale,
+      c.clipValue,
+    );
+  }
+  return norm;
+}
+
+/**
+ * One training step: the gradient of J on this batch into state.grads, then applyGradients. All of the
+ * step is computed from the parameters as they were before it. Returns J before the step.
+ */
+export function trainStep(
+  params: Float32Array,
+  state: OptimizerState,
+  inputs: Float32Array,
+  targets: Float32Array,
+  batch = 1,
+): number {
+  checkLength("state.grads", state.grads, 561);
+  const J = gradient(params, inputs, targets, state.grads, batch);
+  applyGradients(params, state, state.grads);
+  return J;
+}
+
 /** Throws unless `batch` is a positive integer. */
 function checkBatch(batch: number): void {
   if (!(batch >= 1) || batch % 1 !== 0)
@@ -702,6 +1313,97 @@ function initHeNormal(
 ): void {
   const std = Math.sqrt(2 / fanIn);
   for (let i = offset; i < offset + size; i++) p[i] = rngNormal(state) * std;
+}
+
+/** Σ g[i]² over g[0 .. n): the squared global norm of a gradient, for clipping by norm and for diagnostics. */
+function optSumSquares(g: Float32Array | Float64Array, n: number): number {
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc += g[i] * g[i];
+  return acc;
+}
+
+/**
+ * Plain SGD with clipping: p ← p − lr · ĝ, where ĝ = clamp(scale · g, −clip, clip).
+ * `scale` is min(1, clipNorm / ‖g‖) (1 without norm clipping); `clip` is Infinity without value clipping.
+ */
+function optSgd(
+  p: Float32Array | Float64Array,
+  g: Float32Array | Float64Array,
+  n: number,
+  lr: number,
+  scale: number,
+  clip: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    let gi = g[i] * scale;
+    if (gi > clip) gi = clip;
+    else if (gi < -clip) gi = -clip;
+    p[i] -= lr * gi;
+  }
+}
+
+/**
+ * SGD with momentum, the TensorFlow/PyTorch convention (no dampening): v ← μ·v + ĝ, then
+ * p ← p − lr · v, or with Nesterov p ← p − lr · (ĝ + μ·v). ĝ is the clipped gradient as in optSgd.
+ */
+function optMomentum(
+  p: Float32Array | Float64Array,
+  g: Float32Array | Float64Array,
+  v: Float32Array | Float64Array,
+  n: number,
+  lr: number,
+  mu: number,
+  nesterov: boolean,
+  scale: number,
+  clip: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    let gi = g[i] * scale;
+    if (gi > clip) gi = clip;
+    else if (gi < -clip) gi = -clip;
+    const vi = mu * v[i] + gi;
+    v[i] = vi;
+    p[i] -= nesterov ? lr * (gi + mu * vi) : lr * vi;
+  }
+}
+
+/**
+ * Adam (Kingma & Ba) with bias correction, and AdamW's decoupled weight decay when `decay` > 0
+ * (Loshchilov & Hutter, as PyTorch's AdamW): m ← β₁m + (1−β₁)ĝ, v ← β₂v + (1−β₂)ĝ²,
+ * p ← p·(1 − lr·decay) − lr · (m / c₁) / (√(v / c₂) + ε), with c₁ = 1 − β₁ᵗ and c₂ = 1 − β₂ᵗ at step t.
+ */
+function optAdam(
+  p: Float32Array | Float64Array,
+  g: Float32Array | Float64Array,
+  m: Float32Array | Float64Array,
+  v: Float32Array | Float64Array,
+  n: number,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  epsilon: number,
+  c1: number,
+  c2: number,
+  decay: number,
+  scale: number,
+  clip: number,
+): void {
+  const keep = 1 - lr * decay;
+  for (let i = 0; i < n; i++) {
+    let gi = g[i] * scale;
+    if (gi > clip) gi = clip;
+    else if (gi < -clip) gi = -clip;
+    const mi = beta1 * m[i] + (1 - beta1) * gi;
+    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+  }
+}
+
+/** Throws a RangeError naming an optimizer setting unless `ok`; allocates only when it throws. */
+function optCheck(name: string, ok: boolean, value: number | string, expected: string): void {
+  if (!ok) throw new RangeError(`optimizer ${name} must be ${expected}, got ${value}`);
 }
 
 /** murmur3's 32-bit finaliser: a bijective avalanche mix of a 32-bit word (used to scramble seeds). */

@@ -61,23 +61,32 @@ function reserveBatch(batch: number): void {
 
 /** A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers. */
 export function initParams(seed = 1): Float32Array {
-  const p = new Float32Array(101770);
+  const params = new Float32Array(101770);
   const state = rngSeed(seed);
   // W1 [128, 784]: He normal
-  initHeNormal(p, 0, 100352, 784, state);
+  initHeNormal(params, 0, 100352, 784, state);
   // b1 [128]: zeros
   // W2 [10, 128]: Xavier/Glorot uniform
-  initXavierUniform(p, 100480, 1280, 128, 10, state);
+  initXavierUniform(params, 100480, 1280, 128, 10, state);
   // b2 [10]: zeros
-  return p;
+  return params;
 }
 
-/** Writes the network's output for each of `batch` samples: out[s] = p$1(inputs[s]). */
+/** Writes the network's output for each of `batch` samples: out[s] = p(inputs[s]). */
 export function forward(params: Float32Array, inputs: Float32Array, out: Float32Array, batch = 1): void {
-  checkBatch(batch);
-  checkLength("params", params, 101770);
-  checkLength("inputs", inputs, batch * 784);
-  checkLength("out", out, batch * 10);
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    params.length < 101770 ||
+    inputs.length < batch * 784 ||
+    out.length < batch * 10
+  ) {
+    checkBatch(batch);
+    checkLength("params", params, 101770);
+    checkLength("inputs", inputs, batch * 784);
+    checkLength("out", out, batch * 10);
+  }
+
   reserveBatch(batch);
   // t1 = W1 · x, for every sample at once
   denseForward(t1, params, 0, inputs, 0, 784, batch, 128, 784);
@@ -93,41 +102,80 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
   for (let s = 0; s < batch; s++) {
     const outRow = s * 10;
     // z2 = t2 + b2
-    for (let i = 0; i < 10; i++) {
-      z2[i] = t2[s * 10 + i] + params[101760 + i];
-    }
-
+    z2[0] = t2[s * 10] + params[101760];
+    z2[1] = t2[s * 10 + 1] + params[101761];
+    z2[2] = t2[s * 10 + 2] + params[101762];
+    z2[3] = t2[s * 10 + 3] + params[101763];
+    z2[4] = t2[s * 10 + 4] + params[101764];
+    z2[5] = t2[s * 10 + 5] + params[101765];
+    z2[6] = t2[s * 10 + 6] + params[101766];
+    z2[7] = t2[s * 10 + 7] + params[101767];
+    z2[8] = t2[s * 10 + 8] + params[101768];
+    z2[9] = t2[s * 10 + 9] + params[101769];
     // t3 = logsumexp(z2)
     let max = -Infinity;
-    for (let i = 0; i < 10; i++) {
-      if (z2[i] > max) max = z2[i];
-    }
-
-    let acc = 0;
-    for (let i = 0; i < 10; i++) acc += Math.exp(z2[i] - max);
-    const t3 = max + Math.log(acc);
-    // p$1 = exp(z2 - t3)
-    for (let i = 0; i < 10; i++) {
-      out[outRow + i] = Math.exp(z2[i] - t3);
-    }
+    if (z2[0] > max) max = z2[0];
+    if (z2[1] > max) max = z2[1];
+    if (z2[2] > max) max = z2[2];
+    if (z2[3] > max) max = z2[3];
+    if (z2[4] > max) max = z2[4];
+    if (z2[5] > max) max = z2[5];
+    if (z2[6] > max) max = z2[6];
+    if (z2[7] > max) max = z2[7];
+    if (z2[8] > max) max = z2[8];
+    if (z2[9] > max) max = z2[9];
+    const t3 =
+      max +
+      Math.log(
+        Math.exp(z2[0] - max) +
+          Math.exp(z2[1] - max) +
+          Math.exp(z2[2] - max) +
+          Math.exp(z2[3] - max) +
+          Math.exp(z2[4] - max) +
+          Math.exp(z2[5] - max) +
+          Math.exp(z2[6] - max) +
+          Math.exp(z2[7] - max) +
+          Math.exp(z2[8] - max) +
+          Math.exp(z2[9] - max),
+      );
+    // p = exp(z2 - t3)
+    out[outRow] = Math.exp(z2[0] - t3);
+    out[outRow + 1] = Math.exp(z2[1] - t3);
+    out[outRow + 2] = Math.exp(z2[2] - t3);
+    out[outRow + 3] = Math.exp(z2[3] - t3);
+    out[outRow + 4] = Math.exp(z2[4] - t3);
+    out[outRow + 5] = Math.exp(z2[5] - t3);
+    out[outRow + 6] = Math.exp(z2[6] - t3);
+    out[outRow + 7] = Math.exp(z2[7] - t3);
+    out[outRow + 8] = Math.exp(z2[8] - t3);
+    out[outRow + 9] = Math.exp(z2[9] - t3);
   }
 }
 
 /** The objective J: the per-sample loss averaged over the batch, plus the regularizer. */
 export function loss(params: Float32Array, inputs: Float32Array, targets: Float32Array, batch = 1): number {
-  checkBatch(batch);
-  checkLength("params", params, 101770);
-  checkLength("inputs", inputs, batch * 784);
-  checkLength("targets", targets, batch * 10);
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    params.length < 101770 ||
+    inputs.length < batch * 784 ||
+    targets.length < batch * 10
+  ) {
+    checkBatch(batch);
+    checkLength("params", params, 101770);
+    checkLength("inputs", inputs, batch * 784);
+    checkLength("targets", targets, batch * 10);
+  }
+
   reserveBatch(batch);
   // t4 = Σ(W1 ⊙ W1)
-  let acc$1 = 0;
-  for (let i = 0; i < 100352; i++) acc$1 += params[i] * params[i];
-  const t4 = acc$1;
+  let acc = 0;
+  for (let i = 0; i < 100352; i++) acc += params[i] * params[i];
+  const t4 = acc;
   // t5 = Σ(W2 ⊙ W2)
-  let acc$2 = 0;
-  for (let i = 0; i < 1280; i++) acc$2 += params[100480 + i] * params[100480 + i];
-  const t5 = acc$2;
+  let acc$1 = 0;
+  for (let i = 0; i < 1280; i++) acc$1 += params[100480 + i] * params[100480 + i];
+  const t5 = acc$1;
   // R = 0.00005 · (t4 + t5)
   const R = 0.00005 * (t4 + t5);
   let meanL = 0;
@@ -145,23 +193,54 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
   for (let s = 0; s < batch; s++) {
     const yRow = s * 10;
     // z2 = t2 + b2
-    for (let i = 0; i < 10; i++) {
-      z2[i] = t2[s * 10 + i] + params[101760 + i];
-    }
-
+    z2[0] = t2[s * 10] + params[101760];
+    z2[1] = t2[s * 10 + 1] + params[101761];
+    z2[2] = t2[s * 10 + 2] + params[101762];
+    z2[3] = t2[s * 10 + 3] + params[101763];
+    z2[4] = t2[s * 10 + 4] + params[101764];
+    z2[5] = t2[s * 10 + 5] + params[101765];
+    z2[6] = t2[s * 10 + 6] + params[101766];
+    z2[7] = t2[s * 10 + 7] + params[101767];
+    z2[8] = t2[s * 10 + 8] + params[101768];
+    z2[9] = t2[s * 10 + 9] + params[101769];
     // t3 = logsumexp(z2)
     let max$1 = -Infinity;
-    for (let i = 0; i < 10; i++) {
-      if (z2[i] > max$1) max$1 = z2[i];
-    }
-
-    let acc$3 = 0;
-    for (let i = 0; i < 10; i++) acc$3 += Math.exp(z2[i] - max$1);
-    const t3 = max$1 + Math.log(acc$3);
+    if (z2[0] > max$1) max$1 = z2[0];
+    if (z2[1] > max$1) max$1 = z2[1];
+    if (z2[2] > max$1) max$1 = z2[2];
+    if (z2[3] > max$1) max$1 = z2[3];
+    if (z2[4] > max$1) max$1 = z2[4];
+    if (z2[5] > max$1) max$1 = z2[5];
+    if (z2[6] > max$1) max$1 = z2[6];
+    if (z2[7] > max$1) max$1 = z2[7];
+    if (z2[8] > max$1) max$1 = z2[8];
+    if (z2[9] > max$1) max$1 = z2[9];
+    const t3 =
+      max$1 +
+      Math.log(
+        Math.exp(z2[0] - max$1) +
+          Math.exp(z2[1] - max$1) +
+          Math.exp(z2[2] - max$1) +
+          Math.exp(z2[3] - max$1) +
+          Math.exp(z2[4] - max$1) +
+          Math.exp(z2[5] - max$1) +
+          Math.exp(z2[6] - max$1) +
+          Math.exp(z2[7] - max$1) +
+          Math.exp(z2[8] - max$1) +
+          Math.exp(z2[9] - max$1),
+      );
     // t6 = Σ(y ⊙ z2)
-    let acc$4 = 0;
-    for (let i = 0; i < 10; i++) acc$4 += targets[yRow + i] * z2[i];
-    const t6 = acc$4;
+    const t6 =
+      targets[yRow] * z2[0] +
+      targets[yRow + 1] * z2[1] +
+      targets[yRow + 2] * z2[2] +
+      targets[yRow + 3] * z2[3] +
+      targets[yRow + 4] * z2[4] +
+      targets[yRow + 5] * z2[5] +
+      targets[yRow + 6] * z2[6] +
+      targets[yRow + 7] * z2[7] +
+      targets[yRow + 8] * z2[8] +
+      targets[yRow + 9] * z2[9];
     // meanL += t3 - t6
     meanL += t3 - t6;
   }
@@ -181,23 +260,34 @@ export function gradient(
   grads: Float32Array,
   batch = 1,
 ): number {
-  checkBatch(batch);
-  checkLength("params", params, 101770);
-  checkLength("inputs", inputs, batch * 784);
-  checkLength("targets", targets, batch * 10);
-  checkLength("grads", grads, 101770);
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    params.length < 101770 ||
+    inputs.length < batch * 784 ||
+    targets.length < batch * 10 ||
+    grads.length < 101770
+  ) {
+    checkBatch(batch);
+    checkLength("params", params, 101770);
+    checkLength("inputs", inputs, batch * 784);
+    checkLength("targets", targets, batch * 10);
+    checkLength("grads", grads, 101770);
+  }
+
   reserveBatch(batch);
   // t4 = Σ(W1 ⊙ W1)
-  let acc$5 = 0;
-  for (let i = 0; i < 100352; i++) acc$5 += params[i] * params[i];
-  const t4 = acc$5;
+  let acc$2 = 0;
+  for (let i = 0; i < 100352; i++) acc$2 += params[i] * params[i];
+  const t4 = acc$2;
   // t5 = Σ(W2 ⊙ W2)
-  let acc$6 = 0;
-  for (let i = 0; i < 1280; i++) acc$6 += params[100480 + i] * params[100480 + i];
-  const t5 = acc$6;
+  let acc$3 = 0;
+  for (let i = 0; i < 1280; i++) acc$3 += params[100480 + i] * params[100480 + i];
+  const t5 = acc$3;
   // R = 0.00005 · (t4 + t5)
   const R = 0.00005 * (t4 + t5);
-  grads.fill(0, 0, 101770);
+  grads.fill(0, 100352, 100480);
+  grads.fill(0, 101760, 101770);
   let meanL = 0;
   // t1 = W1 · x, for every sample at once
   denseForward(t1, params, 0, inputs, 0, 784, batch, 128, 784);
@@ -215,35 +305,82 @@ export function gradient(
   for (let s = 0; s < batch; s++) {
     const yRow = s * 10;
     // z2 = t2 + b2
-    for (let i = 0; i < 10; i++) {
-      z2[i] = t2[s * 10 + i] + params[101760 + i];
-    }
-
+    z2[0] = t2[s * 10] + params[101760];
+    z2[1] = t2[s * 10 + 1] + params[101761];
+    z2[2] = t2[s * 10 + 2] + params[101762];
+    z2[3] = t2[s * 10 + 3] + params[101763];
+    z2[4] = t2[s * 10 + 4] + params[101764];
+    z2[5] = t2[s * 10 + 5] + params[101765];
+    z2[6] = t2[s * 10 + 6] + params[101766];
+    z2[7] = t2[s * 10 + 7] + params[101767];
+    z2[8] = t2[s * 10 + 8] + params[101768];
+    z2[9] = t2[s * 10 + 9] + params[101769];
     // t3 = logsumexp(z2)
     let max$2 = -Infinity;
-    for (let i = 0; i < 10; i++) {
-      if (z2[i] > max$2) max$2 = z2[i];
-    }
-
-    let acc$7 = 0;
-    for (let i = 0; i < 10; i++) acc$7 += Math.exp(z2[i] - max$2);
-    const t3 = max$2 + Math.log(acc$7);
+    if (z2[0] > max$2) max$2 = z2[0];
+    if (z2[1] > max$2) max$2 = z2[1];
+    if (z2[2] > max$2) max$2 = z2[2];
+    if (z2[3] > max$2) max$2 = z2[3];
+    if (z2[4] > max$2) max$2 = z2[4];
+    if (z2[5] > max$2) max$2 = z2[5];
+    if (z2[6] > max$2) max$2 = z2[6];
+    if (z2[7] > max$2) max$2 = z2[7];
+    if (z2[8] > max$2) max$2 = z2[8];
+    if (z2[9] > max$2) max$2 = z2[9];
+    const t3 =
+      max$2 +
+      Math.log(
+        Math.exp(z2[0] - max$2) +
+          Math.exp(z2[1] - max$2) +
+          Math.exp(z2[2] - max$2) +
+          Math.exp(z2[3] - max$2) +
+          Math.exp(z2[4] - max$2) +
+          Math.exp(z2[5] - max$2) +
+          Math.exp(z2[6] - max$2) +
+          Math.exp(z2[7] - max$2) +
+          Math.exp(z2[8] - max$2) +
+          Math.exp(z2[9] - max$2),
+      );
     // t6 = Σ(y ⊙ z2)
-    let acc$8 = 0;
-    for (let i = 0; i < 10; i++) acc$8 += targets[yRow + i] * z2[i];
-    const t6 = acc$8;
+    const t6 =
+      targets[yRow] * z2[0] +
+      targets[yRow + 1] * z2[1] +
+      targets[yRow + 2] * z2[2] +
+      targets[yRow + 3] * z2[3] +
+      targets[yRow + 4] * z2[4] +
+      targets[yRow + 5] * z2[5] +
+      targets[yRow + 6] * z2[6] +
+      targets[yRow + 7] * z2[7] +
+      targets[yRow + 8] * z2[8] +
+      targets[yRow + 9] * z2[9];
     // meanL += t3 - t6
     meanL += t3 - t6;
     // d_z2 = exp(z2 - t3) - y
+    d_z2[s * 10] = Math.exp(z2[0] - t3) - targets[yRow];
+    d_z2[s * 10 + 1] = Math.exp(z2[1] - t3) - targets[yRow + 1];
+    d_z2[s * 10 + 2] = Math.exp(z2[2] - t3) - targets[yRow + 2];
+    d_z2[s * 10 + 3] = Math.exp(z2[3] - t3) - targets[yRow + 3];
+    d_z2[s * 10 + 4] = Math.exp(z2[4] - t3) - targets[yRow + 4];
+    d_z2[s * 10 + 5] = Math.exp(z2[5] - t3) - targets[yRow + 5];
+    d_z2[s * 10 + 6] = Math.exp(z2[6] - t3) - targets[yRow + 6];
+    d_z2[s * 10 + 7] = Math.exp(z2[7] - t3) - targets[yRow + 7];
+    d_z2[s * 10 + 8] = Math.exp(z2[8] - t3) - targets[yRow + 8];
+    d_z2[s * 10 + 9] = Math.exp(z2[9] - t3) - targets[yRow + 9];
     // d_b2 += d_z2
-    for (let i = 0; i < 10; i++) {
-      d_z2[s * 10 + i] = Math.exp(z2[i] - t3) - targets[yRow + i];
-      grads[101760 + i] += d_z2[s * 10 + i];
-    }
+    grads[101760] += d_z2[s * 10];
+    grads[101761] += d_z2[s * 10 + 1];
+    grads[101762] += d_z2[s * 10 + 2];
+    grads[101763] += d_z2[s * 10 + 3];
+    grads[101764] += d_z2[s * 10 + 4];
+    grads[101765] += d_z2[s * 10 + 5];
+    grads[101766] += d_z2[s * 10 + 6];
+    grads[101767] += d_z2[s * 10 + 7];
+    grads[101768] += d_z2[s * 10 + 8];
+    grads[101769] += d_z2[s * 10 + 9];
   }
 
-  // t7 += d_z2 ⊗ a1, for every sample at once
-  denseWeightGradient(grads, 100480, d_z2, a1, 0, 128, batch, 10, 128);
+  // t7 = mean over the batch of d_z2 ⊗ a1
+  denseWeightGradient(grads, 100480, d_z2, a1, 0, 128, batch, 10, 128, 1 / batch);
   // d_a1 = W2ᵀ · d_z2, for every sample at once
   denseTransposed(d_a1, params, 100480, d_z2, batch, 10, 128);
   for (let s = 0; s < batch; s++) {
@@ -255,28 +392,37 @@ export function gradient(
     }
   }
 
-  // t8 += d_z1 ⊗ x, for every sample at once
-  denseWeightGradient(grads, 0, d_z1, inputs, 0, 784, batch, 128, 784);
+  // t8 = mean over the batch of d_z1 ⊗ x
+  denseWeightGradient(grads, 0, d_z1, inputs, 0, 784, batch, 128, 784, 1 / batch);
   const invB = 1 / batch;
-  for (let i = 0; i < 128; i++) {
-    grads[100352 + i] *= invB;
-  }
-
-  for (let i = 0; i < 10; i++) {
-    grads[101760 + i] *= invB;
-  }
-
   meanL *= invB;
+  if (batch > 1) {
+    for (let i = 0; i < 128; i++) {
+      grads[100352 + i] *= invB;
+    }
+
+    grads[101760] *= invB;
+    grads[101761] *= invB;
+    grads[101762] *= invB;
+    grads[101763] *= invB;
+    grads[101764] *= invB;
+    grads[101765] *= invB;
+    grads[101766] *= invB;
+    grads[101767] *= invB;
+    grads[101768] *= invB;
+    grads[101769] *= invB;
+  }
+
   // J = meanL + R
   const J = meanL + R;
   // d_W2 = (0.0001 · W2) + t7
   for (let i = 0; i < 1280; i++) {
-    grads[100480 + i] = 0.0001 * params[100480 + i] + grads[100480 + i] * invB;
+    grads[100480 + i] = 0.0001 * params[100480 + i] + grads[100480 + i];
   }
 
   // d_W1 = (0.0001 · W1) + t8
   for (let i = 0; i < 100352; i++) {
-    grads[i] = 0.0001 * params[i] + grads[i] * invB;
+    grads[i] = 0.0001 * params[i] + grads[i];
   }
 
   return J;
@@ -293,6 +439,161 @@ export function sgdStep(
   const J = gradient(params, inputs, targets, sgdGrads, batch);
   // params ← params − lr · dJ/dparams, after the whole gradient is known
   for (let i = 0; i < 101770; i++) params[i] -= lr * sgdGrads[i];
+  return J;
+}
+
+/** The optimizers createOptimizer makes. */
+export type OptimizerType = "sgd" | "momentum" | "adam" | "adamw";
+
+/** Optimizer settings. Fields left out come from optimizerDefaults (when `type` matches it), then the built-in defaults. */
+export interface OptimizerConfig {
+  /** "sgd"; "momentum" (optionally Nesterov); "adam"; "adamw" (Adam with decoupled weight decay). */
+  readonly type: OptimizerType;
+  /** Learning rate: default 0.01 for sgd and momentum, 0.001 for adam and adamw. */
+  readonly lr?: number;
+  /** μ for momentum: v ← μ·v + g. Default 0.9. */
+  readonly momentum?: number;
+  /** Nesterov momentum: p ← p − lr·(g + μ·v) instead of p ← p − lr·v. Default false. */
+  readonly nesterov?: boolean;
+  /** Adam's decay of the first moment. Default 0.9. */
+  readonly beta1?: number;
+  /** Adam's decay of the second moment. Default 0.999. */
+  readonly beta2?: number;
+  /** Adam's ε, added to √v̂. Default 1e-8. */
+  readonly epsilon?: number;
+  /** AdamW only: p ← p·(1 − lr·weightDecay) before the Adam update, on every parameter. Default 0.01. */
+  readonly weightDecay?: number;
+  /** Scale the gradient by min(1, clipNorm / ‖g‖) (global norm over all parameters). Default off. */
+  readonly clipNorm?: number;
+  /** Then clamp every gradient entry to [−clipValue, clipValue]. Default off. */
+  readonly clipValue?: number;
+}
+
+/** An optimizer's settings and state, sized to meta.paramCount; made by createOptimizer, advanced by trainStep. */
+export interface OptimizerState {
+  /** The settings in force, all filled in (no clipping is Infinity). */
+  readonly config: Readonly<Required<OptimizerConfig>>;
+  /** Steps taken (Adam's t). */
+  step: number;
+  /** Momentum's velocity, or Adam's first moment (empty for sgd). */
+  readonly m: Float32Array;
+  /** Adam's second moment (empty unless adam or adamw). */
+  readonly v: Float32Array;
+  /** trainStep's gradient dJ/dparams of the last step, as computed (before clipping). */
+  readonly grads: Float32Array;
+  /** ‖g‖ of the last step before clipping; NaN or Infinity once training has diverged. */
+  gradNorm: number;
+}
+
+/** The optimizer net.json asks for (its "optimizer" key), or Adam with lr 0.001 when it names none. */
+export const optimizerDefaults: OptimizerConfig = { type: "adam", lr: 0.001 };
+
+/**
+ * A fresh optimizer for this network: `config` over optimizerDefaults over the built-in defaults.
+ * Throws a RangeError for an unknown type or a setting out of range.
+ */
+export function createOptimizer(config: Partial<OptimizerConfig> = {}): OptimizerState {
+  const type = config.type ?? optimizerDefaults.type;
+  const base: Partial<OptimizerConfig> = type === optimizerDefaults.type ? optimizerDefaults : {};
+  const adaptive = type === "adam" || type === "adamw";
+  const c: Required<OptimizerConfig> = {
+    type,
+    lr: config.lr ?? base.lr ?? (adaptive ? 0.001 : 0.01),
+    momentum: config.momentum ?? base.momentum ?? 0.9,
+    nesterov: config.nesterov ?? base.nesterov ?? false,
+    beta1: config.beta1 ?? base.beta1 ?? 0.9,
+    beta2: config.beta2 ?? base.beta2 ?? 0.999,
+    epsilon: config.epsilon ?? base.epsilon ?? 1e-8,
+    weightDecay: config.weightDecay ?? base.weightDecay ?? (type === "adamw" ? 0.01 : 0),
+    clipNorm: config.clipNorm ?? base.clipNorm ?? Infinity,
+    clipValue: config.clipValue ?? base.clipValue ?? Infinity,
+  };
+  optCheck(
+    "type",
+    adaptive || type === "sgd" || type === "momentum",
+    type,
+    '"sgd", "momentum", "adam" or "adamw"',
+  );
+  optCheck("lr", c.lr > 0 && c.lr < Infinity, c.lr, "a positive finite number");
+  optCheck("momentum", c.momentum >= 0 && c.momentum < 1, c.momentum, "a number in [0, 1)");
+  optCheck("beta1", c.beta1 >= 0 && c.beta1 < 1, c.beta1, "a number in [0, 1)");
+  optCheck("beta2", c.beta2 >= 0 && c.beta2 < 1, c.beta2, "a number in [0, 1)");
+  optCheck("epsilon", c.epsilon > 0 && c.epsilon < Infinity, c.epsilon, "a positive finite number");
+  optCheck(
+    "weightDecay",
+    c.weightDecay === 0 || (type === "adamw" && c.weightDecay > 0 && c.weightDecay < Infinity),
+    c.weightDecay,
+    "0, or a positive number with adamw (use l2 in net.json otherwise)",
+  );
+  optCheck("clipNorm", c.clipNorm > 0, c.clipNorm, "a positive number (Infinity for no clipping)");
+  optCheck("clipValue", c.clipValue > 0, c.clipValue, "a positive number (Infinity for no clipping)");
+  const moments = type === "sgd" ? 0 : 101770;
+  return {
+    config: c,
+    step: 0,
+    m: new Float32Array(moments),
+    v: new Float32Array(adaptive ? 101770 : 0),
+    grads: new Float32Array(101770),
+    gradNorm: 0,
+  };
+}
+
+/**
+ * One optimizer step from a given gradient, in place: clip `grads` by global norm, then by value, and apply
+ * the update rule, in one pass over the parameters after one pass for the norm. `grads` is not modified.
+ * Returns ‖grads‖ before clipping.
+ */
+export function applyGradients(params: Float32Array, state: OptimizerState, grads: Float32Array): number {
+  checkLength("params", params, 101770);
+  checkLength("grads", grads, 101770);
+  const c = state.config;
+  if (c.type !== "sgd") checkLength("state.m", state.m, 101770);
+  if (c.type === "adam" || c.type === "adamw") checkLength("state.v", state.v, 101770);
+  const norm = Math.sqrt(optSumSquares(grads, 101770));
+  const scale = norm > c.clipNorm ? c.clipNorm / norm : 1;
+  state.gradNorm = norm;
+  state.step++;
+  if (c.type === "sgd") optSgd(params, grads, 101770, c.lr, scale, c.clipValue);
+  else if (c.type === "momentum")
+    optMomentum(params, grads, state.m, 101770, c.lr, c.momentum, c.nesterov, scale, c.clipValue);
+  else {
+    const c1 = 1 - c.beta1 ** state.step;
+    const c2 = 1 - c.beta2 ** state.step;
+    const decay = c.type === "adamw" ? c.weightDecay : 0;
+    optAdam(
+      params,
+      grads,
+      state.m,
+      state.v,
+      101770,
+      c.lr,
+      c.beta1,
+      c.beta2,
+      c.epsilon,
+      c1,
+      c2,
+      decay,
+      scale,
+      c.clipValue,
+    );
+  }
+  return norm;
+}
+
+/**
+ * One training step: the gradient of J on this batch into state.grads, then applyGradients. All of the
+ * step is computed from the parameters as they were before it. Returns J before the step.
+ */
+export function trainStep(
+  params: Float32Array,
+  state: OptimizerState,
+  inputs: Float32Array,
+  targets: Float32Array,
+  batch = 1,
+): number {
+  checkLength("state.grads", state.grads, 101770);
+  const J = gradient(params, inputs, targets, state.grads, batch);
+  applyGradients(params, state, state.grads);
   return J;
 }
 
@@ -446,8 +747,9 @@ function denseTransposed(
 }
 
 /**
- * Weight gradient summed over the batch: g[gOff + i·k + j] += Σ_s d[s·m + i] · x[xOff + s·xStride + j].
- * Tiles: two gradient rows × four columns, summed over the samples in registers and written once.
+ * Weight gradient averaged over the batch: g[gOff + i·k + j] = scale · Σ_s d[s·m + i] · x[xOff + s·xStride + j]
+ * (scale = 1/batch). Tiles: two gradient rows × four columns, summed over the samples in registers and
+ * written once, so the gradient needs neither zeroing beforehand nor a scaling pass afterwards.
  */
 function denseWeightGradient(
   g: Float32Array | Float64Array,
@@ -459,6 +761,7 @@ function denseWeightGradient(
   batch: number,
   m: number,
   k: number,
+  scale: number,
 ): void {
   const iTiles = m - (m % 2);
   const jTiles = k - (k % 4);
@@ -491,14 +794,14 @@ function denseWeightGradient(
       }
       const g0 = gOff + i * k + j;
       const g1 = g0 + k;
-      g[g0] += a0;
-      g[g0 + 1] += a1;
-      g[g0 + 2] += a2;
-      g[g0 + 3] += a3;
-      g[g1] += b0;
-      g[g1 + 1] += b1;
-      g[g1 + 2] += b2;
-      g[g1 + 3] += b3;
+      g[g0] = scale * a0;
+      g[g0 + 1] = scale * a1;
+      g[g0 + 2] = scale * a2;
+      g[g0 + 3] = scale * a3;
+      g[g1] = scale * b0;
+      g[g1 + 1] = scale * b1;
+      g[g1 + 2] = scale * b2;
+      g[g1 + 3] = scale * b3;
     }
   }
 
@@ -506,7 +809,7 @@ function denseWeightGradient(
     for (let j = i < iTiles ? jTiles : 0; j < k; j++) {
       let a = 0;
       for (let s = 0; s < batch; s++) a += d[s * m + i] * x[xOff + s * xStride + j];
-      g[gOff + i * k + j] += a;
+      g[gOff + i * k + j] = scale * a;
     }
   }
 }
@@ -537,6 +840,97 @@ function initHeNormal(
 ): void {
   const std = Math.sqrt(2 / fanIn);
   for (let i = offset; i < offset + size; i++) p[i] = rngNormal(state) * std;
+}
+
+/** Σ g[i]² over g[0 .. n): the squared global norm of a gradient, for clipping by norm and for diagnostics. */
+function optSumSquares(g: Float32Array | Float64Array, n: number): number {
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc += g[i] * g[i];
+  return acc;
+}
+
+/**
+ * Plain SGD with clipping: p ← p − lr · ĝ, where ĝ = clamp(scale · g, −clip, clip).
+ * `scale` is min(1, clipNorm / ‖g‖) (1 without norm clipping); `clip` is Infinity without value clipping.
+ */
+function optSgd(
+  p: Float32Array | Float64Array,
+  g: Float32Array | Float64Array,
+  n: number,
+  lr: number,
+  scale: number,
+  clip: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    let gi = g[i] * scale;
+    if (gi > clip) gi = clip;
+    else if (gi < -clip) gi = -clip;
+    p[i] -= lr * gi;
+  }
+}
+
+/**
+ * SGD with momentum, the TensorFlow/PyTorch convention (no dampening): v ← μ·v + ĝ, then
+ * p ← p − lr · v, or with Nesterov p ← p − lr · (ĝ + μ·v). ĝ is the clipped gradient as in optSgd.
+ */
+function optMomentum(
+  p: Float32Array | Float64Array,
+  g: Float32Array | Float64Array,
+  v: Float32Array | Float64Array,
+  n: number,
+  lr: number,
+  mu: number,
+  nesterov: boolean,
+  scale: number,
+  clip: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    let gi = g[i] * scale;
+    if (gi > clip) gi = clip;
+    else if (gi < -clip) gi = -clip;
+    const vi = mu * v[i] + gi;
+    v[i] = vi;
+    p[i] -= nesterov ? lr * (gi + mu * vi) : lr * vi;
+  }
+}
+
+/**
+ * Adam (Kingma & Ba) with bias correction, and AdamW's decoupled weight decay when `decay` > 0
+ * (Loshchilov & Hutter, as PyTorch's AdamW): m ← β₁m + (1−β₁)ĝ, v ← β₂v + (1−β₂)ĝ²,
+ * p ← p·(1 − lr·decay) − lr · (m / c₁) / (√(v / c₂) + ε), with c₁ = 1 − β₁ᵗ and c₂ = 1 − β₂ᵗ at step t.
+ */
+function optAdam(
+  p: Float32Array | Float64Array,
+  g: Float32Array | Float64Array,
+  m: Float32Array | Float64Array,
+  v: Float32Array | Float64Array,
+  n: number,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  epsilon: number,
+  c1: number,
+  c2: number,
+  decay: number,
+  scale: number,
+  clip: number,
+): void {
+  const keep = 1 - lr * decay;
+  for (let i = 0; i < n; i++) {
+    let gi = g[i] * scale;
+    if (gi > clip) gi = clip;
+    else if (gi < -clip) gi = -clip;
+    const mi = beta1 * m[i] + (1 - beta1) * gi;
+    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+  }
+}
+
+/** Throws a RangeError naming an optimizer setting unless `ok`; allocates only when it throws. */
+function optCheck(name: string, ok: boolean, value: number | string, expected: string): void {
+  if (!ok) throw new RangeError(`optimizer ${name} must be ${expected}, got ${value}`);
 }
 
 /** murmur3's 32-bit finaliser: a bijective avalanche mix of a 32-bit word (used to scramble seeds). */

@@ -52,37 +52,44 @@ const t1 = new Float32Array(5),
 
 /** A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers. */
 export function initParams(seed = 1): Float32Array {
-  const p = new Float32Array(54);
+  const params = new Float32Array(54);
   const state = rngSeed(seed);
   // W1 [5, 3]: Xavier/Glorot uniform
-  initXavierUniform(p, 0, 15, 3, 5, state);
+  initXavierUniform(params, 0, 15, 3, 5, state);
   // b1 [5]: zeros
   // W2 [4, 5]: Xavier/Glorot uniform
-  initXavierUniform(p, 20, 20, 5, 4, state);
+  initXavierUniform(params, 20, 20, 5, 4, state);
   // b2 [4]: zeros
   // W3 [2, 4]: Xavier/Glorot uniform
-  initXavierUniform(p, 44, 8, 4, 2, state);
+  initXavierUniform(params, 44, 8, 4, 2, state);
   // b3 [2]: zeros
-  return p;
+  return params;
 }
 
 /** Writes the network's output for each of `batch` samples: out[s] = a3(inputs[s]). */
 export function forward(params: Float32Array, inputs: Float32Array, out: Float32Array, batch = 1): void {
-  checkBatch(batch);
-  checkLength("params", params, 54);
-  checkLength("inputs", inputs, batch * 3);
-  checkLength("out", out, batch * 2);
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    params.length < 54 ||
+    inputs.length < batch * 3 ||
+    out.length < batch * 2
+  ) {
+    checkBatch(batch);
+    checkLength("params", params, 54);
+    checkLength("inputs", inputs, batch * 3);
+    checkLength("out", out, batch * 2);
+  }
+
   for (let s = 0; s < batch; s++) {
     const xRow = s * 3;
     const outRow = s * 2;
     // t1 = W1 · x
-    for (let i = 0; i < 5; i++) {
-      t1[i] =
-        params[i * 3] * inputs[xRow] +
-        params[i * 3 + 1] * inputs[xRow + 1] +
-        params[i * 3 + 2] * inputs[xRow + 2];
-    }
-
+    t1[0] = params[0] * inputs[xRow] + params[1] * inputs[xRow + 1] + params[2] * inputs[xRow + 2];
+    t1[1] = params[3] * inputs[xRow] + params[4] * inputs[xRow + 1] + params[5] * inputs[xRow + 2];
+    t1[2] = params[6] * inputs[xRow] + params[7] * inputs[xRow + 1] + params[8] * inputs[xRow + 2];
+    t1[3] = params[9] * inputs[xRow] + params[10] * inputs[xRow + 1] + params[11] * inputs[xRow + 2];
+    t1[4] = params[12] * inputs[xRow] + params[13] * inputs[xRow + 1] + params[14] * inputs[xRow + 2];
     // a1 = σ(t1 + b1)
     a1[0] = sigmoid(t1[0] + params[15]);
     a1[1] = sigmoid(t1[1] + params[16]);
@@ -90,15 +97,14 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
     a1[3] = sigmoid(t1[3] + params[18]);
     a1[4] = sigmoid(t1[4] + params[19]);
     // t2 = W2 · a1
-    for (let i = 0; i < 4; i++) {
-      t2[i] =
-        params[20 + i * 5] * a1[0] +
-        params[20 + i * 5 + 1] * a1[1] +
-        params[20 + i * 5 + 2] * a1[2] +
-        params[20 + i * 5 + 3] * a1[3] +
-        params[20 + i * 5 + 4] * a1[4];
-    }
-
+    t2[0] =
+      params[20] * a1[0] + params[21] * a1[1] + params[22] * a1[2] + params[23] * a1[3] + params[24] * a1[4];
+    t2[1] =
+      params[25] * a1[0] + params[26] * a1[1] + params[27] * a1[2] + params[28] * a1[3] + params[29] * a1[4];
+    t2[2] =
+      params[30] * a1[0] + params[31] * a1[1] + params[32] * a1[2] + params[33] * a1[3] + params[34] * a1[4];
+    t2[3] =
+      params[35] * a1[0] + params[36] * a1[1] + params[37] * a1[2] + params[38] * a1[3] + params[39] * a1[4];
     // a2 = σ(t2 + b2)
     a2[0] = sigmoid(t2[0] + params[40]);
     a2[1] = sigmoid(t2[1] + params[41]);
@@ -115,22 +121,29 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
 
 /** The objective J: the per-sample loss averaged over the batch, plus the regularizer. */
 export function loss(params: Float32Array, inputs: Float32Array, targets: Float32Array, batch = 1): number {
-  checkBatch(batch);
-  checkLength("params", params, 54);
-  checkLength("inputs", inputs, batch * 3);
-  checkLength("targets", targets, batch * 2);
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    params.length < 54 ||
+    inputs.length < batch * 3 ||
+    targets.length < batch * 2
+  ) {
+    checkBatch(batch);
+    checkLength("params", params, 54);
+    checkLength("inputs", inputs, batch * 3);
+    checkLength("targets", targets, batch * 2);
+  }
+
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
     const xRow = s * 3;
     const yRow = s * 2;
     // t1 = W1 · x
-    for (let i = 0; i < 5; i++) {
-      t1[i] =
-        params[i * 3] * inputs[xRow] +
-        params[i * 3 + 1] * inputs[xRow + 1] +
-        params[i * 3 + 2] * inputs[xRow + 2];
-    }
-
+    t1[0] = params[0] * inputs[xRow] + params[1] * inputs[xRow + 1] + params[2] * inputs[xRow + 2];
+    t1[1] = params[3] * inputs[xRow] + params[4] * inputs[xRow + 1] + params[5] * inputs[xRow + 2];
+    t1[2] = params[6] * inputs[xRow] + params[7] * inputs[xRow + 1] + params[8] * inputs[xRow + 2];
+    t1[3] = params[9] * inputs[xRow] + params[10] * inputs[xRow + 1] + params[11] * inputs[xRow + 2];
+    t1[4] = params[12] * inputs[xRow] + params[13] * inputs[xRow + 1] + params[14] * inputs[xRow + 2];
     // a1 = σ(t1 + b1)
     a1[0] = sigmoid(t1[0] + params[15]);
     a1[1] = sigmoid(t1[1] + params[16]);
@@ -138,15 +151,14 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     a1[3] = sigmoid(t1[3] + params[18]);
     a1[4] = sigmoid(t1[4] + params[19]);
     // t2 = W2 · a1
-    for (let i = 0; i < 4; i++) {
-      t2[i] =
-        params[20 + i * 5] * a1[0] +
-        params[20 + i * 5 + 1] * a1[1] +
-        params[20 + i * 5 + 2] * a1[2] +
-        params[20 + i * 5 + 3] * a1[3] +
-        params[20 + i * 5 + 4] * a1[4];
-    }
-
+    t2[0] =
+      params[20] * a1[0] + params[21] * a1[1] + params[22] * a1[2] + params[23] * a1[3] + params[24] * a1[4];
+    t2[1] =
+      params[25] * a1[0] + params[26] * a1[1] + params[27] * a1[2] + params[28] * a1[3] + params[29] * a1[4];
+    t2[2] =
+      params[30] * a1[0] + params[31] * a1[1] + params[32] * a1[2] + params[33] * a1[3] + params[34] * a1[4];
+    t2[3] =
+      params[35] * a1[0] + params[36] * a1[1] + params[37] * a1[2] + params[38] * a1[3] + params[39] * a1[4];
     // a2 = σ(t2 + b2)
     a2[0] = sigmoid(t2[0] + params[40]);
     a2[1] = sigmoid(t2[1] + params[41]);
@@ -176,24 +188,32 @@ export function gradient(
   grads: Float32Array,
   batch = 1,
 ): number {
-  checkBatch(batch);
-  checkLength("params", params, 54);
-  checkLength("inputs", inputs, batch * 3);
-  checkLength("targets", targets, batch * 2);
-  checkLength("grads", grads, 54);
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    params.length < 54 ||
+    inputs.length < batch * 3 ||
+    targets.length < batch * 2 ||
+    grads.length < 54
+  ) {
+    checkBatch(batch);
+    checkLength("params", params, 54);
+    checkLength("inputs", inputs, batch * 3);
+    checkLength("targets", targets, batch * 2);
+    checkLength("grads", grads, 54);
+  }
+
   grads.fill(0, 0, 54);
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
     const xRow = s * 3;
     const yRow = s * 2;
     // t1 = W1 · x
-    for (let i = 0; i < 5; i++) {
-      t1[i] =
-        params[i * 3] * inputs[xRow] +
-        params[i * 3 + 1] * inputs[xRow + 1] +
-        params[i * 3 + 2] * inputs[xRow + 2];
-    }
-
+    t1[0] = params[0] * inputs[xRow] + params[1] * inputs[xRow + 1] + params[2] * inputs[xRow + 2];
+    t1[1] = params[3] * inputs[xRow] + params[4] * inputs[xRow + 1] + params[5] * inputs[xRow + 2];
+    t1[2] = params[6] * inputs[xRow] + params[7] * inputs[xRow + 1] + params[8] * inputs[xRow + 2];
+    t1[3] = params[9] * inputs[xRow] + params[10] * inputs[xRow + 1] + params[11] * inputs[xRow + 2];
+    t1[4] = params[12] * inputs[xRow] + params[13] * inputs[xRow + 1] + params[14] * inputs[xRow + 2];
     // a1 = σ(t1 + b1)
     a1[0] = sigmoid(t1[0] + params[15]);
     a1[1] = sigmoid(t1[1] + params[16]);
@@ -201,15 +221,14 @@ export function gradient(
     a1[3] = sigmoid(t1[3] + params[18]);
     a1[4] = sigmoid(t1[4] + params[19]);
     // t2 = W2 · a1
-    for (let i = 0; i < 4; i++) {
-      t2[i] =
-        params[20 + i * 5] * a1[0] +
-        params[20 + i * 5 + 1] * a1[1] +
-        params[20 + i * 5 + 2] * a1[2] +
-        params[20 + i * 5 + 3] * a1[3] +
-        params[20 + i * 5 + 4] * a1[4];
-    }
-
+    t2[0] =
+      params[20] * a1[0] + params[21] * a1[1] + params[22] * a1[2] + params[23] * a1[3] + params[24] * a1[4];
+    t2[1] =
+      params[25] * a1[0] + params[26] * a1[1] + params[27] * a1[2] + params[28] * a1[3] + params[29] * a1[4];
+    t2[2] =
+      params[30] * a1[0] + params[31] * a1[1] + params[32] * a1[2] + params[33] * a1[3] + params[34] * a1[4];
+    t2[3] =
+      params[35] * a1[0] + params[36] * a1[1] + params[37] * a1[2] + params[38] * a1[3] + params[39] * a1[4];
     // a2 = σ(t2 + b2)
     a2[0] = sigmoid(t2[0] + params[40]);
     a2[1] = sigmoid(t2[1] + params[41]);
@@ -225,7 +244,7 @@ export function gradient(
     d_a3[0] = a3[0] - targets[yRow];
     d_a3[1] = a3[1] - targets[yRow + 1];
     // t4 = Σ(d_a3 ^ 2)
-    const t4 = d_a3[0] ** 2 + d_a3[1] ** 2;
+    const t4 = d_a3[0] * d_a3[0] + d_a3[1] * d_a3[1];
     // meanL += 0.5 · t4
     meanL += 0.5 * t4;
     // d_z3 = d_a3 ⊙ (a3 ⊙ (1 - a3))
@@ -259,23 +278,32 @@ export function gradient(
     grads[42] += d_z2[2];
     grads[43] += d_z2[3];
     // d_W2 += d_z2 ⊗ a1
-    for (let i = 0; i < 4; i++) {
-      grads[20 + i * 5] += d_z2[i] * a1[0];
-      grads[20 + i * 5 + 1] += d_z2[i] * a1[1];
-      grads[20 + i * 5 + 2] += d_z2[i] * a1[2];
-      grads[20 + i * 5 + 3] += d_z2[i] * a1[3];
-      grads[20 + i * 5 + 4] += d_z2[i] * a1[4];
-    }
-
+    grads[20] += d_z2[0] * a1[0];
+    grads[21] += d_z2[0] * a1[1];
+    grads[22] += d_z2[0] * a1[2];
+    grads[23] += d_z2[0] * a1[3];
+    grads[24] += d_z2[0] * a1[4];
+    grads[25] += d_z2[1] * a1[0];
+    grads[26] += d_z2[1] * a1[1];
+    grads[27] += d_z2[1] * a1[2];
+    grads[28] += d_z2[1] * a1[3];
+    grads[29] += d_z2[1] * a1[4];
+    grads[30] += d_z2[2] * a1[0];
+    grads[31] += d_z2[2] * a1[1];
+    grads[32] += d_z2[2] * a1[2];
+    grads[33] += d_z2[2] * a1[3];
+    grads[34] += d_z2[2] * a1[4];
+    grads[35] += d_z2[3] * a1[0];
+    grads[36] += d_z2[3] * a1[1];
+    grads[37] += d_z2[3] * a1[2];
+    grads[38] += d_z2[3] * a1[3];
+    grads[39] += d_z2[3] * a1[4];
     // d_a1 = W2ᵀ · d_z2
-    for (let i = 0; i < 5; i++) {
-      d_a1[i] =
-        params[20 + i] * d_z2[0] +
-        params[20 + 5 + i] * d_z2[1] +
-        params[20 + 10 + i] * d_z2[2] +
-        params[20 + 15 + i] * d_z2[3];
-    }
-
+    d_a1[0] = params[20] * d_z2[0] + params[25] * d_z2[1] + params[30] * d_z2[2] + params[35] * d_z2[3];
+    d_a1[1] = params[21] * d_z2[0] + params[26] * d_z2[1] + params[31] * d_z2[2] + params[36] * d_z2[3];
+    d_a1[2] = params[22] * d_z2[0] + params[27] * d_z2[1] + params[32] * d_z2[2] + params[37] * d_z2[3];
+    d_a1[3] = params[23] * d_z2[0] + params[28] * d_z2[1] + params[33] * d_z2[2] + params[38] * d_z2[3];
+    d_a1[4] = params[24] * d_z2[0] + params[29] * d_z2[1] + params[34] * d_z2[2] + params[39] * d_z2[3];
     // d_z1 = d_a1 ⊙ (a1 ⊙ (1 - a1))
     d_z1[0] = d_a1[0] * (a1[0] * (1 - a1[0]));
     d_z1[1] = d_a1[1] * (a1[1] * (1 - a1[1]));
@@ -289,19 +317,31 @@ export function gradient(
     grads[18] += d_z1[3];
     grads[19] += d_z1[4];
     // d_W1 += d_z1 ⊗ x
-    for (let i = 0; i < 5; i++) {
-      grads[i * 3] += d_z1[i] * inputs[xRow];
-      grads[i * 3 + 1] += d_z1[i] * inputs[xRow + 1];
-      grads[i * 3 + 2] += d_z1[i] * inputs[xRow + 2];
-    }
+    grads[0] += d_z1[0] * inputs[xRow];
+    grads[1] += d_z1[0] * inputs[xRow + 1];
+    grads[2] += d_z1[0] * inputs[xRow + 2];
+    grads[3] += d_z1[1] * inputs[xRow];
+    grads[4] += d_z1[1] * inputs[xRow + 1];
+    grads[5] += d_z1[1] * inputs[xRow + 2];
+    grads[6] += d_z1[2] * inputs[xRow];
+    grads[7] += d_z1[2] * inputs[xRow + 1];
+    grads[8] += d_z1[2] * inputs[xRow + 2];
+    grads[9] += d_z1[3] * inputs[xRow];
+    grads[10] += d_z1[3] * inputs[xRow + 1];
+    grads[11] += d_z1[3] * inputs[xRow + 2];
+    grads[12] += d_z1[4] * inputs[xRow];
+    grads[13] += d_z1[4] * inputs[xRow + 1];
+    grads[14] += d_z1[4] * inputs[xRow + 2];
   }
 
   const invB = 1 / batch;
-  for (let i = 0; i < 54; i++) {
-    grads[i] *= invB;
+  meanL *= invB;
+  if (batch > 1) {
+    for (let i = 0; i < 54; i++) {
+      grads[i] *= invB;
+    }
   }
 
-  meanL *= invB;
   return meanL;
 }
 
@@ -316,6 +356,161 @@ export function sgdStep(
   const J = gradient(params, inputs, targets, sgdGrads, batch);
   // params ← params − lr · dJ/dparams, after the whole gradient is known
   for (let i = 0; i < 54; i++) params[i] -= lr * sgdGrads[i];
+  return J;
+}
+
+/** The optimizers createOptimizer makes. */
+export type OptimizerType = "sgd" | "momentum" | "adam" | "adamw";
+
+/** Optimizer settings. Fields left out come from optimizerDefaults (when `type` matches it), then the built-in defaults. */
+export interface OptimizerConfig {
+  /** "sgd"; "momentum" (optionally Nesterov); "adam"; "adamw" (Adam with decoupled weight decay). */
+  readonly type: OptimizerType;
+  /** Learning rate: default 0.01 for sgd and momentum, 0.001 for adam and adamw. */
+  readonly lr?: number;
+  /** μ for momentum: v ← μ·v + g. Default 0.9. */
+  readonly momentum?: number;
+  /** Nesterov momentum: p ← p − lr·(g + μ·v) instead of p ← p − lr·v. Default false. */
+  readonly nesterov?: boolean;
+  /** Adam's decay of the first moment. Default 0.9. */
+  readonly beta1?: number;
+  /** Adam's decay of the second moment. Default 0.999. */
+  readonly beta2?: number;
+  /** Adam's ε, added to √v̂. Default 1e-8. */
+  readonly epsilon?: number;
+  /** AdamW only: p ← p·(1 − lr·weightDecay) before the Adam update, on every parameter. Default 0.01. */
+  readonly weightDecay?: number;
+  /** Scale the gradient by min(1, clipNorm / ‖g‖) (global norm over all parameters). Default off. */
+  readonly clipNorm?: number;
+  /** Then clamp every gradient entry to [−clipValue, clipValue]. Default off. */
+  readonly clipValue?: number;
+}
+
+/** An optimizer's settings and state, sized to meta.paramCount; made by createOptimizer, advanced by trainStep. */
+export interface OptimizerState {
+  /** The settings in force, all filled in (no clipping is Infinity). */
+  readonly config: Readonly<Required<OptimizerConfig>>;
+  /** Steps taken (Adam's t). */
+  step: number;
+  /** Momentum's velocity, or Adam's first moment (empty for sgd). */
+  readonly m: Float32Array;
+  /** Adam's second moment (empty unless adam or adamw). */
+  readonly v: Float32Array;
+  /** trainStep's gradient dJ/dparams of the last step, as computed (before clipping). */
+  readonly grads: Float32Array;
+  /** ‖g‖ of the last step before clipping; NaN or Infinity once training has diverged. */
+  gradNorm: number;
+}
+
+/** The optimizer net.json asks for (its "optimizer" key), or Adam with lr 0.001 when it names none. */
+export const optimizerDefaults: OptimizerConfig = { type: "adam", lr: 0.001 };
+
+/**
+ * A fresh optimizer for this network: `config` over optimizerDefaults over the built-in defaults.
+ * Throws a RangeError for an unknown type or a setting out of range.
+ */
+export function createOptimizer(config: Partial<OptimizerConfig> = {}): OptimizerState {
+  const type = config.type ?? optimizerDefaults.type;
+  const base: Partial<OptimizerConfig> = type === optimizerDefaults.type ? optimizerDefaults : {};
+  const adaptive = type === "adam" || type === "adamw";
+  const c: Required<OptimizerConfig> = {
+    type,
+    lr: config.lr ?? base.lr ?? (adaptive ? 0.001 : 0.01),
+    momentum: config.momentum ?? base.momentum ?? 0.9,
+    nesterov: config.nesterov ?? base.nesterov ?? false,
+    beta1: config.beta1 ?? base.beta1 ?? 0.9,
+    beta2: config.beta2 ?? base.beta2 ?? 0.999,
+    epsilon: config.epsilon ?? base.epsilon ?? 1e-8,
+    weightDecay: config.weightDecay ?? base.weightDecay ?? (type === "adamw" ? 0.01 : 0),
+    clipNorm: config.clipNorm ?? base.clipNorm ?? Infinity,
+    clipValue: config.clipValue ?? base.clipValue ?? Infinity,
+  };
+  optCheck(
+    "type",
+    adaptive || type === "sgd" || type === "momentum",
+    type,
+    '"sgd", "momentum", "adam" or "adamw"',
+  );
+  optCheck("lr", c.lr > 0 && c.lr < Infinity, c.lr, "a positive finite number");
+  optCheck("momentum", c.momentum >= 0 && c.momentum < 1, c.momentum, "a number in [0, 1)");
+  optCheck("beta1", c.beta1 >= 0 && c.beta1 < 1, c.beta1, "a number in [0, 1)");
+  optCheck("beta2", c.beta2 >= 0 && c.beta2 < 1, c.beta2, "a number in [0, 1)");
+  optCheck("epsilon", c.epsilon > 0 && c.epsilon < Infinity, c.epsilon, "a positive finite number");
+  optCheck(
+    "weightDecay",
+    c.weightDecay === 0 || (type === "adamw" && c.weightDecay > 0 && c.weightDecay < Infinity),
+    c.weightDecay,
+    "0, or a positive number with adamw (use l2 in net.json otherwise)",
+  );
+  optCheck("clipNorm", c.clipNorm > 0, c.clipNorm, "a positive number (Infinity for no clipping)");
+  optCheck("clipValue", c.clipValue > 0, c.clipValue, "a positive number (Infinity for no clipping)");
+  const moments = type === "sgd" ? 0 : 54;
+  return {
+    config: c,
+    step: 0,
+    m: new Float32Array(moments),
+    v: new Float32Array(adaptive ? 54 : 0),
+    grads: new Float32Array(54),
+    gradNorm: 0,
+  };
+}
+
+/**
+ * One optimizer step from a given gradient, in place: clip `grads` by global norm, then by value, and apply
+ * the update rule, in one pass over the parameters after one pass for the norm. `grads` is not modified.
+ * Returns ‖grads‖ before clipping.
+ */
+export function applyGradients(params: Float32Array, state: OptimizerState, grads: Float32Array): number {
+  checkLength("params", params, 54);
+  checkLength("grads", grads, 54);
+  const c = state.config;
+  if (c.type !== "sgd") checkLength("state.m", state.m, 54);
+  if (c.type === "adam" || c.type === "adamw") checkLength("state.v", state.v, 54);
+  const norm = Math.sqrt(optSumSquares(grads, 54));
+  const scale = norm > c.clipNorm ? c.clipNorm / norm : 1;
+  state.gradNorm = norm;
+  state.step++;
+  if (c.type === "sgd") optSgd(params, grads, 54, c.lr, scale, c.clipValue);
+  else if (c.type === "momentum")
+    optMomentum(params, grads, state.m, 54, c.lr, c.momentum, c.nesterov, scale, c.clipValue);
+  else {
+    const c1 = 1 - c.beta1 ** state.step;
+    const c2 = 1 - c.beta2 ** state.step;
+    const decay = c.type === "adamw" ? c.weightDecay : 0;
+    optAdam(
+      params,
+      grads,
+      state.m,
+      state.v,
+      54,
+      c.lr,
+      c.beta1,
+      c.beta2,
+      c.epsilon,
+      c1,
+      c2,
+      decay,
+      scale,
+      c.clipValue,
+    );
+  }
+  return norm;
+}
+
+/**
+ * One training step: the gradient of J on this batch into state.grads, then applyGradients. All of the
+ * step is computed from the parameters as they were before it. Returns J before the step.
+ */
+export function trainStep(
+  params: Float32Array,
+  state: OptimizerState,
+  inputs: Float32Array,
+  targets: Float32Array,
+  batch = 1,
+): number {
+  checkLength("state.grads", state.grads, 54);
+  const J = gradient(params, inputs, targets, state.grads, batch);
+  applyGradients(params, state, state.grads);
   return J;
 }
 
@@ -350,6 +545,97 @@ function initXavierUniform(
 /** Logistic sigmoid 1 / (1 + e^−x), finite for every finite x (e^−x may overflow to ∞, giving 0). */
 function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
+}
+
+/** Σ g[i]² over g[0 .. n): the squared global norm of a gradient, for clipping by norm and for diagnostics. */
+function optSumSquares(g: Float32Array | Float64Array, n: number): number {
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc += g[i] * g[i];
+  return acc;
+}
+
+/**
+ * Plain SGD with clipping: p ← p − lr · ĝ, where ĝ = clamp(scale · g, −clip, clip).
+ * `scale` is min(1, clipNorm / ‖g‖) (1 without norm clipping); `clip` is Infinity without value clipping.
+ */
+function optSgd(
+  p: Float32Array | Float64Array,
+  g: Float32Array | Float64Array,
+  n: number,
+  lr: number,
+  scale: number,
+  clip: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    let gi = g[i] * scale;
+    if (gi > clip) gi = clip;
+    else if (gi < -clip) gi = -clip;
+    p[i] -= lr * gi;
+  }
+}
+
+/**
+ * SGD with momentum, the TensorFlow/PyTorch convention (no dampening): v ← μ·v + ĝ, then
+ * p ← p − lr · v, or with Nesterov p ← p − lr · (ĝ + μ·v). ĝ is the clipped gradient as in optSgd.
+ */
+function optMomentum(
+  p: Float32Array | Float64Array,
+  g: Float32Array | Float64Array,
+  v: Float32Array | Float64Array,
+  n: number,
+  lr: number,
+  mu: number,
+  nesterov: boolean,
+  scale: number,
+  clip: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    let gi = g[i] * scale;
+    if (gi > clip) gi = clip;
+    else if (gi < -clip) gi = -clip;
+    const vi = mu * v[i] + gi;
+    v[i] = vi;
+    p[i] -= nesterov ? lr * (gi + mu * vi) : lr * vi;
+  }
+}
+
+/**
+ * Adam (Kingma & Ba) with bias correction, and AdamW's decoupled weight decay when `decay` > 0
+ * (Loshchilov & Hutter, as PyTorch's AdamW): m ← β₁m + (1−β₁)ĝ, v ← β₂v + (1−β₂)ĝ²,
+ * p ← p·(1 − lr·decay) − lr · (m / c₁) / (√(v / c₂) + ε), with c₁ = 1 − β₁ᵗ and c₂ = 1 − β₂ᵗ at step t.
+ */
+function optAdam(
+  p: Float32Array | Float64Array,
+  g: Float32Array | Float64Array,
+  m: Float32Array | Float64Array,
+  v: Float32Array | Float64Array,
+  n: number,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  epsilon: number,
+  c1: number,
+  c2: number,
+  decay: number,
+  scale: number,
+  clip: number,
+): void {
+  const keep = 1 - lr * decay;
+  for (let i = 0; i < n; i++) {
+    let gi = g[i] * scale;
+    if (gi > clip) gi = clip;
+    else if (gi < -clip) gi = -clip;
+    const mi = beta1 * m[i] + (1 - beta1) * gi;
+    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+  }
+}
+
+/** Throws a RangeError naming an optimizer setting unless `ok`; allocates only when it throws. */
+function optCheck(name: string, ok: boolean, value: number | string, expected: string): void {
+  if (!ok) throw new RangeError(`optimizer ${name} must be ${expected}, got ${value}`);
 }
 
 /** murmur3's 32-bit finaliser: a bijective avalanche mix of a 32-bit word (used to scramble seeds). */

@@ -40,43 +40,60 @@ const z1 = new Float32Array(20),
 
 /** A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers. */
 export function initParams(_seed = 1): Float32Array {
-  const p = new Float32Array(240);
+  const params = new Float32Array(240);
   // W1 [20, 10]: constant
-  initConstant(p, 0, 200, 0.1);
+  initConstant(params, 0, 200, 0.1);
   // W2 [2, 20]: constant
-  initConstant(p, 200, 40, 0.1);
-  return p;
+  initConstant(params, 200, 40, 0.1);
+  return params;
 }
 
-/** Writes the network's output for each of `batch` samples: out[s] = p$1(inputs[s]). */
+/** Writes the network's output for each of `batch` samples: out[s] = p(inputs[s]). */
 export function forward(params: Float32Array, inputs: Float32Array, out: Float32Array, batch = 1): void {
-  checkBatch(batch);
-  checkLength("params", params, 240);
-  checkLength("inputs", inputs, batch * 10);
-  checkLength("out", out, batch * 2);
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    params.length < 240 ||
+    inputs.length < batch * 10 ||
+    out.length < batch * 2
+  ) {
+    checkBatch(batch);
+    checkLength("params", params, 240);
+    checkLength("inputs", inputs, batch * 10);
+    checkLength("out", out, batch * 2);
+  }
+
   for (let s = 0; s < batch; s++) {
     const xRow = s * 10;
     const outRow = s * 2;
     // z1 = W1 · x
     for (let i = 0; i < 20; i++) {
-      let acc$1 = 0;
-      for (let k = 0; k < 10; k++) acc$1 += params[i * 10 + k] * inputs[xRow + k];
-      z1[i] = acc$1;
+      z1[i] =
+        params[i * 10] * inputs[xRow] +
+        params[i * 10 + 1] * inputs[xRow + 1] +
+        params[i * 10 + 2] * inputs[xRow + 2] +
+        params[i * 10 + 3] * inputs[xRow + 3] +
+        params[i * 10 + 4] * inputs[xRow + 4] +
+        params[i * 10 + 5] * inputs[xRow + 5] +
+        params[i * 10 + 6] * inputs[xRow + 6] +
+        params[i * 10 + 7] * inputs[xRow + 7] +
+        params[i * 10 + 8] * inputs[xRow + 8] +
+        params[i * 10 + 9] * inputs[xRow + 9];
     }
 
     // z2 = W2 · z1
-    let acc$2 = 0;
-    for (let k = 0; k < 20; k++) acc$2 += params[200 + k] * z1[k];
-    z2[0] = acc$2;
-    let acc$3 = 0;
-    for (let k = 0; k < 20; k++) acc$3 += params[200 + 20 + k] * z1[k];
-    z2[1] = acc$3;
+    let acc = 0;
+    for (let k = 0; k < 20; k++) acc += params[200 + k] * z1[k];
+    z2[0] = acc;
+    let acc$1 = 0;
+    for (let k = 0; k < 20; k++) acc$1 += params[220 + k] * z1[k];
+    z2[1] = acc$1;
     // t1 = logsumexp(z2)
     let max = -Infinity;
     if (z2[0] > max) max = z2[0];
     if (z2[1] > max) max = z2[1];
     const t1 = max + Math.log(Math.exp(z2[0] - max) + Math.exp(z2[1] - max));
-    // p$1 = exp(z2 - t1)
+    // p = exp(z2 - t1)
     out[outRow] = Math.exp(z2[0] - t1);
     out[outRow + 1] = Math.exp(z2[1] - t1);
   }
@@ -84,28 +101,45 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
 
 /** The objective J: the per-sample loss averaged over the batch, plus the regularizer. */
 export function loss(params: Float32Array, inputs: Float32Array, targets: Float32Array, batch = 1): number {
-  checkBatch(batch);
-  checkLength("params", params, 240);
-  checkLength("inputs", inputs, batch * 10);
-  checkLength("targets", targets, batch * 2);
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    params.length < 240 ||
+    inputs.length < batch * 10 ||
+    targets.length < batch * 2
+  ) {
+    checkBatch(batch);
+    checkLength("params", params, 240);
+    checkLength("inputs", inputs, batch * 10);
+    checkLength("targets", targets, batch * 2);
+  }
+
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
     const xRow = s * 10;
     const yRow = s * 2;
     // z1 = W1 · x
     for (let i = 0; i < 20; i++) {
-      let acc$5 = 0;
-      for (let k = 0; k < 10; k++) acc$5 += params[i * 10 + k] * inputs[xRow + k];
-      z1[i] = acc$5;
+      z1[i] =
+        params[i * 10] * inputs[xRow] +
+        params[i * 10 + 1] * inputs[xRow + 1] +
+        params[i * 10 + 2] * inputs[xRow + 2] +
+        params[i * 10 + 3] * inputs[xRow + 3] +
+        params[i * 10 + 4] * inputs[xRow + 4] +
+        params[i * 10 + 5] * inputs[xRow + 5] +
+        params[i * 10 + 6] * inputs[xRow + 6] +
+        params[i * 10 + 7] * inputs[xRow + 7] +
+        params[i * 10 + 8] * inputs[xRow + 8] +
+        params[i * 10 + 9] * inputs[xRow + 9];
     }
 
     // z2 = W2 · z1
-    let acc$6 = 0;
-    for (let k = 0; k < 20; k++) acc$6 += params[200 + k] * z1[k];
-    z2[0] = acc$6;
-    let acc$7 = 0;
-    for (let k = 0; k < 20; k++) acc$7 += params[200 + 20 + k] * z1[k];
-    z2[1] = acc$7;
+    let acc$2 = 0;
+    for (let k = 0; k < 20; k++) acc$2 += params[200 + k] * z1[k];
+    z2[0] = acc$2;
+    let acc$3 = 0;
+    for (let k = 0; k < 20; k++) acc$3 += params[220 + k] * z1[k];
+    z2[1] = acc$3;
     // t1 = logsumexp(z2)
     let max$1 = -Infinity;
     if (z2[0] > max$1) max$1 = z2[0];
@@ -130,11 +164,21 @@ export function gradient(
   grads: Float32Array,
   batch = 1,
 ): number {
-  checkBatch(batch);
-  checkLength("params", params, 240);
-  checkLength("inputs", inputs, batch * 10);
-  checkLength("targets", targets, batch * 2);
-  checkLength("grads", grads, 240);
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    params.length < 240 ||
+    inputs.length < batch * 10 ||
+    targets.length < batch * 2 ||
+    grads.length < 240
+  ) {
+    checkBatch(batch);
+    checkLength("params", params, 240);
+    checkLength("inputs", inputs, batch * 10);
+    checkLength("targets", targets, batch * 2);
+    checkLength("grads", grads, 240);
+  }
+
   grads.fill(0, 0, 240);
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
@@ -142,18 +186,26 @@ export function gradient(
     const yRow = s * 2;
     // z1 = W1 · x
     for (let i = 0; i < 20; i++) {
-      let acc$9 = 0;
-      for (let k = 0; k < 10; k++) acc$9 += params[i * 10 + k] * inputs[xRow + k];
-      z1[i] = acc$9;
+      z1[i] =
+        params[i * 10] * inputs[xRow] +
+        params[i * 10 + 1] * inputs[xRow + 1] +
+        params[i * 10 + 2] * inputs[xRow + 2] +
+        params[i * 10 + 3] * inputs[xRow + 3] +
+        params[i * 10 + 4] * inputs[xRow + 4] +
+        params[i * 10 + 5] * inputs[xRow + 5] +
+        params[i * 10 + 6] * inputs[xRow + 6] +
+        params[i * 10 + 7] * inputs[xRow + 7] +
+        params[i * 10 + 8] * inputs[xRow + 8] +
+        params[i * 10 + 9] * inputs[xRow + 9];
     }
 
     // z2 = W2 · z1
-    let acc$10 = 0;
-    for (let k = 0; k < 20; k++) acc$10 += params[200 + k] * z1[k];
-    z2[0] = acc$10;
-    let acc$11 = 0;
-    for (let k = 0; k < 20; k++) acc$11 += params[200 + 20 + k] * z1[k];
-    z2[1] = acc$11;
+    let acc$4 = 0;
+    for (let k = 0; k < 20; k++) acc$4 += params[200 + k] * z1[k];
+    z2[0] = acc$4;
+    let acc$5 = 0;
+    for (let k = 0; k < 20; k++) acc$5 += params[220 + k] * z1[k];
+    z2[1] = acc$5;
     // t1 = logsumexp(z2)
     let max$2 = -Infinity;
     if (z2[0] > max$2) max$2 = z2[0];
@@ -172,28 +224,37 @@ export function gradient(
     }
 
     for (let j = 0; j < 20; j++) {
-      grads[200 + 20 + j] += d_z2[1] * z1[j];
+      grads[220 + j] += d_z2[1] * z1[j];
     }
 
     // d_z1 = W2ᵀ · d_z2
     for (let i = 0; i < 20; i++) {
-      d_z1[i] = params[200 + i] * d_z2[0] + params[200 + 20 + i] * d_z2[1];
+      d_z1[i] = params[200 + i] * d_z2[0] + params[220 + i] * d_z2[1];
     }
 
     // d_W1 += d_z1 ⊗ x
     for (let i = 0; i < 20; i++) {
-      for (let j = 0; j < 10; j++) {
-        grads[i * 10 + j] += d_z1[i] * inputs[xRow + j];
-      }
+      grads[i * 10] += d_z1[i] * inputs[xRow];
+      grads[i * 10 + 1] += d_z1[i] * inputs[xRow + 1];
+      grads[i * 10 + 2] += d_z1[i] * inputs[xRow + 2];
+      grads[i * 10 + 3] += d_z1[i] * inputs[xRow + 3];
+      grads[i * 10 + 4] += d_z1[i] * inputs[xRow + 4];
+      grads[i * 10 + 5] += d_z1[i] * inputs[xRow + 5];
+      grads[i * 10 + 6] += d_z1[i] * inputs[xRow + 6];
+      grads[i * 10 + 7] += d_z1[i] * inputs[xRow + 7];
+      grads[i * 10 + 8] += d_z1[i] * inputs[xRow + 8];
+      grads[i * 10 + 9] += d_z1[i] * inputs[xRow + 9];
     }
   }
 
   const invB = 1 / batch;
-  for (let i = 0; i < 240; i++) {
-    grads[i] *= invB;
+  meanL *= invB;
+  if (batch > 1) {
+    for (let i = 0; i < 240; i++) {
+      grads[i] *= invB;
+    }
   }
 
-  meanL *= invB;
   return meanL;
 }
 
@@ -208,6 +269,161 @@ export function sgdStep(
   const J = gradient(params, inputs, targets, sgdGrads, batch);
   // params ← params − lr · dJ/dparams, after the whole gradient is known
   for (let i = 0; i < 240; i++) params[i] -= lr * sgdGrads[i];
+  return J;
+}
+
+/** The optimizers createOptimizer makes. */
+export type OptimizerType = "sgd" | "momentum" | "adam" | "adamw";
+
+/** Optimizer settings. Fields left out come from optimizerDefaults (when `type` matches it), then the built-in defaults. */
+export interface OptimizerConfig {
+  /** "sgd"; "momentum" (optionally Nesterov); "adam"; "adamw" (Adam with decoupled weight decay). */
+  readonly type: OptimizerType;
+  /** Learning rate: default 0.01 for sgd and momentum, 0.001 for adam and adamw. */
+  readonly lr?: number;
+  /** μ for momentum: v ← μ·v + g. Default 0.9. */
+  readonly momentum?: number;
+  /** Nesterov momentum: p ← p − lr·(g + μ·v) instead of p ← p − lr·v. Default false. */
+  readonly nesterov?: boolean;
+  /** Adam's decay of the first moment. Default 0.9. */
+  readonly beta1?: number;
+  /** Adam's decay of the second moment. Default 0.999. */
+  readonly beta2?: number;
+  /** Adam's ε, added to √v̂. Default 1e-8. */
+  readonly epsilon?: number;
+  /** AdamW only: p ← p·(1 − lr·weightDecay) before the Adam update, on every parameter. Default 0.01. */
+  readonly weightDecay?: number;
+  /** Scale the gradient by min(1, clipNorm / ‖g‖) (global norm over all parameters). Default off. */
+  readonly clipNorm?: number;
+  /** Then clamp every gradient entry to [−clipValue, clipValue]. Default off. */
+  readonly clipValue?: number;
+}
+
+/** An optimizer's settings and state, sized to meta.paramCount; made by createOptimizer, advanced by trainStep. */
+export interface OptimizerState {
+  /** The settings in force, all filled in (no clipping is Infinity). */
+  readonly config: Readonly<Required<OptimizerConfig>>;
+  /** Steps taken (Adam's t). */
+  step: number;
+  /** Momentum's velocity, or Adam's first moment (empty for sgd). */
+  readonly m: Float32Array;
+  /** Adam's second moment (empty unless adam or adamw). */
+  readonly v: Float32Array;
+  /** trainStep's gradient dJ/dparams of the last step, as computed (before clipping). */
+  readonly grads: Float32Array;
+  /** ‖g‖ of the last step before clipping; NaN or Infinity once training has diverged. */
+  gradNorm: number;
+}
+
+/** The optimizer net.json asks for (its "optimizer" key), or Adam with lr 0.001 when it names none. */
+export const optimizerDefaults: OptimizerConfig = { type: "adam", lr: 0.001 };
+
+/**
+ * A fresh optimizer for this network: `config` over optimizerDefaults over the built-in defaults.
+ * Throws a RangeError for an unknown type or a setting out of range.
+ */
+export function createOptimizer(config: Partial<OptimizerConfig> = {}): OptimizerState {
+  const type = config.type ?? optimizerDefaults.type;
+  const base: Partial<OptimizerConfig> = type === optimizerDefaults.type ? optimizerDefaults : {};
+  const adaptive = type === "adam" || type === "adamw";
+  const c: Required<OptimizerConfig> = {
+    type,
+    lr: config.lr ?? base.lr ?? (adaptive ? 0.001 : 0.01),
+    momentum: config.momentum ?? base.momentum ?? 0.9,
+    nesterov: config.nesterov ?? base.nesterov ?? false,
+    beta1: config.beta1 ?? base.beta1 ?? 0.9,
+    beta2: config.beta2 ?? base.beta2 ?? 0.999,
+    epsilon: config.epsilon ?? base.epsilon ?? 1e-8,
+    weightDecay: config.weightDecay ?? base.weightDecay ?? (type === "adamw" ? 0.01 : 0),
+    clipNorm: config.clipNorm ?? base.clipNorm ?? Infinity,
+    clipValue: config.clipValue ?? base.clipValue ?? Infinity,
+  };
+  optCheck(
+    "type",
+    adaptive || type === "sgd" || type === "momentum",
+    type,
+    '"sgd", "momentum", "adam" or "adamw"',
+  );
+  optCheck("lr", c.lr > 0 && c.lr < Infinity, c.lr, "a positive finite number");
+  optCheck("momentum", c.momentum >= 0 && c.momentum < 1, c.momentum, "a number in [0, 1)");
+  optCheck("beta1", c.beta1 >= 0 && c.beta1 < 1, c.beta1, "a number in [0, 1)");
+  optCheck("beta2", c.beta2 >= 0 && c.beta2 < 1, c.beta2, "a number in [0, 1)");
+  optCheck("epsilon", c.epsilon > 0 && c.epsilon < Infinity, c.epsilon, "a positive finite number");
+  optCheck(
+    "weightDecay",
+    c.weightDecay === 0 || (type === "adamw" && c.weightDecay > 0 && c.weightDecay < Infinity),
+    c.weightDecay,
+    "0, or a positive number with adamw (use l2 in net.json otherwise)",
+  );
+  optCheck("clipNorm", c.clipNorm > 0, c.clipNorm, "a positive number (Infinity for no clipping)");
+  optCheck("clipValue", c.clipValue > 0, c.clipValue, "a positive number (Infinity for no clipping)");
+  const moments = type === "sgd" ? 0 : 240;
+  return {
+    config: c,
+    step: 0,
+    m: new Float32Array(moments),
+    v: new Float32Array(adaptive ? 240 : 0),
+    grads: new Float32Array(240),
+    gradNorm: 0,
+  };
+}
+
+/**
+ * One optimizer step from a given gradient, in place: clip `grads` by global norm, then by value, and apply
+ * the update rule, in one pass over the parameters after one pass for the norm. `grads` is not modified.
+ * Returns ‖grads‖ before clipping.
+ */
+export function applyGradients(params: Float32Array, state: OptimizerState, grads: Float32Array): number {
+  checkLength("params", params, 240);
+  checkLength("grads", grads, 240);
+  const c = state.config;
+  if (c.type !== "sgd") checkLength("state.m", state.m, 240);
+  if (c.type === "adam" || c.type === "adamw") checkLength("state.v", state.v, 240);
+  const norm = Math.sqrt(optSumSquares(grads, 240));
+  const scale = norm > c.clipNorm ? c.clipNorm / norm : 1;
+  state.gradNorm = norm;
+  state.step++;
+  if (c.type === "sgd") optSgd(params, grads, 240, c.lr, scale, c.clipValue);
+  else if (c.type === "momentum")
+    optMomentum(params, grads, state.m, 240, c.lr, c.momentum, c.nesterov, scale, c.clipValue);
+  else {
+    const c1 = 1 - c.beta1 ** state.step;
+    const c2 = 1 - c.beta2 ** state.step;
+    const decay = c.type === "adamw" ? c.weightDecay : 0;
+    optAdam(
+      params,
+      grads,
+      state.m,
+      state.v,
+      240,
+      c.lr,
+      c.beta1,
+      c.beta2,
+      c.epsilon,
+      c1,
+      c2,
+      decay,
+      scale,
+      c.clipValue,
+    );
+  }
+  return norm;
+}
+
+/**
+ * One training step: the gradient of J on this batch into state.grads, then applyGradients. All of the
+ * step is computed from the parameters as they were before it. Returns J before the step.
+ */
+export function trainStep(
+  params: Float32Array,
+  state: OptimizerState,
+  inputs: Float32Array,
+  targets: Float32Array,
+  batch = 1,
+): number {
+  checkLength("state.grads", state.grads, 240);
+  const J = gradient(params, inputs, targets, state.grads, batch);
+  applyGradients(params, state, state.grads);
   return J;
 }
 
@@ -226,4 +442,95 @@ function checkLength(name: string, array: ArrayLike<number>, needed: number): vo
 /** Sets p[offset .. offset + size) to `value`. */
 function initConstant(p: Float32Array | Float64Array, offset: number, size: number, value: number): void {
   p.fill(value, offset, offset + size);
+}
+
+/** Σ g[i]² over g[0 .. n): the squared global norm of a gradient, for clipping by norm and for diagnostics. */
+function optSumSquares(g: Float32Array | Float64Array, n: number): number {
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc += g[i] * g[i];
+  return acc;
+}
+
+/**
+ * Plain SGD with clipping: p ← p − lr · ĝ, where ĝ = clamp(scale · g, −clip, clip).
+ * `scale` is min(1, clipNorm / ‖g‖) (1 without norm clipping); `clip` is Infinity without value clipping.
+ */
+function optSgd(
+  p: Float32Array | Float64Array,
+  g: Float32Array | Float64Array,
+  n: number,
+  lr: number,
+  scale: number,
+  clip: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    let gi = g[i] * scale;
+    if (gi > clip) gi = clip;
+    else if (gi < -clip) gi = -clip;
+    p[i] -= lr * gi;
+  }
+}
+
+/**
+ * SGD with momentum, the TensorFlow/PyTorch convention (no dampening): v ← μ·v + ĝ, then
+ * p ← p − lr · v, or with Nesterov p ← p − lr · (ĝ + μ·v). ĝ is the clipped gradient as in optSgd.
+ */
+function optMomentum(
+  p: Float32Array | Float64Array,
+  g: Float32Array | Float64Array,
+  v: Float32Array | Float64Array,
+  n: number,
+  lr: number,
+  mu: number,
+  nesterov: boolean,
+  scale: number,
+  clip: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    let gi = g[i] * scale;
+    if (gi > clip) gi = clip;
+    else if (gi < -clip) gi = -clip;
+    const vi = mu * v[i] + gi;
+    v[i] = vi;
+    p[i] -= nesterov ? lr * (gi + mu * vi) : lr * vi;
+  }
+}
+
+/**
+ * Adam (Kingma & Ba) with bias correction, and AdamW's decoupled weight decay when `decay` > 0
+ * (Loshchilov & Hutter, as PyTorch's AdamW): m ← β₁m + (1−β₁)ĝ, v ← β₂v + (1−β₂)ĝ²,
+ * p ← p·(1 − lr·decay) − lr · (m / c₁) / (√(v / c₂) + ε), with c₁ = 1 − β₁ᵗ and c₂ = 1 − β₂ᵗ at step t.
+ */
+function optAdam(
+  p: Float32Array | Float64Array,
+  g: Float32Array | Float64Array,
+  m: Float32Array | Float64Array,
+  v: Float32Array | Float64Array,
+  n: number,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  epsilon: number,
+  c1: number,
+  c2: number,
+  decay: number,
+  scale: number,
+  clip: number,
+): void {
+  const keep = 1 - lr * decay;
+  for (let i = 0; i < n; i++) {
+    let gi = g[i] * scale;
+    if (gi > clip) gi = clip;
+    else if (gi < -clip) gi = -clip;
+    const mi = beta1 * m[i] + (1 - beta1) * gi;
+    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+  }
+}
+
+/** Throws a RangeError naming an optimizer setting unless `ok`; allocates only when it throws. */
+function optCheck(name: string, ok: boolean, value: number | string, expected: string): void {
+  if (!ok) throw new RangeError(`optimizer ${name} must be ${expected}, got ${value}`);
 }

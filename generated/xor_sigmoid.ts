@@ -42,23 +42,32 @@ const t1 = new Float32Array(4),
 
 /** A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers. */
 export function initParams(seed = 1): Float32Array {
-  const p = new Float32Array(17);
+  const params = new Float32Array(17);
   const state = rngSeed(seed);
   // W1 [4, 2]: Xavier/Glorot uniform
-  initXavierUniform(p, 0, 8, 2, 4, state);
+  initXavierUniform(params, 0, 8, 2, 4, state);
   // b1 [4]: zeros
   // W2 [1, 4]: Xavier/Glorot uniform
-  initXavierUniform(p, 12, 4, 4, 1, state);
+  initXavierUniform(params, 12, 4, 4, 1, state);
   // b2 [1]: zeros
-  return p;
+  return params;
 }
 
 /** Writes the network's output for each of `batch` samples: out[s] = a2(inputs[s]). */
 export function forward(params: Float32Array, inputs: Float32Array, out: Float32Array, batch = 1): void {
-  checkBatch(batch);
-  checkLength("params", params, 17);
-  checkLength("inputs", inputs, batch * 2);
-  checkLength("out", out, batch * 1);
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    params.length < 17 ||
+    inputs.length < batch * 2 ||
+    out.length < batch
+  ) {
+    checkBatch(batch);
+    checkLength("params", params, 17);
+    checkLength("inputs", inputs, batch * 2);
+    checkLength("out", out, batch);
+  }
+
   const b2 = params[16];
   for (let s = 0; s < batch; s++) {
     const xRow = s * 2;
@@ -84,10 +93,19 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
 
 /** The objective J: the per-sample loss averaged over the batch, plus the regularizer. */
 export function loss(params: Float32Array, inputs: Float32Array, targets: Float32Array, batch = 1): number {
-  checkBatch(batch);
-  checkLength("params", params, 17);
-  checkLength("inputs", inputs, batch * 2);
-  checkLength("targets", targets, batch * 1);
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    params.length < 17 ||
+    inputs.length < batch * 2 ||
+    targets.length < batch
+  ) {
+    checkBatch(batch);
+    checkLength("params", params, 17);
+    checkLength("inputs", inputs, batch * 2);
+    checkLength("targets", targets, batch);
+  }
+
   const b2 = params[16];
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
@@ -124,14 +142,25 @@ export function gradient(
   grads: Float32Array,
   batch = 1,
 ): number {
-  checkBatch(batch);
-  checkLength("params", params, 17);
-  checkLength("inputs", inputs, batch * 2);
-  checkLength("targets", targets, batch * 1);
-  checkLength("grads", grads, 17);
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    params.length < 17 ||
+    inputs.length < batch * 2 ||
+    targets.length < batch ||
+    grads.length < 17
+  ) {
+    checkBatch(batch);
+    checkLength("params", params, 17);
+    checkLength("inputs", inputs, batch * 2);
+    checkLength("targets", targets, batch);
+    checkLength("grads", grads, 17);
+  }
+
   const b2 = params[16];
-  grads.fill(0, 0, 17);
+  grads.fill(0, 0, 16);
   let meanL = 0;
+  let d_b2 = 0;
   for (let s = 0; s < batch; s++) {
     const xRow = s * 2;
     const y = targets[s];
@@ -156,7 +185,7 @@ export function gradient(
     // d_z2 = a2 - y
     const d_z2 = a2 - y;
     // d_b2 += d_z2
-    grads[16] += d_z2;
+    d_b2 += d_z2;
     // d_W2 += d_z2 ⊗ a1
     grads[12] += d_z2 * a1[0];
     grads[13] += d_z2 * a1[1];
@@ -189,11 +218,29 @@ export function gradient(
   }
 
   const invB = 1 / batch;
-  for (let i = 0; i < 17; i++) {
-    grads[i] *= invB;
+  meanL *= invB;
+  d_b2 *= invB;
+  if (batch > 1) {
+    grads[0] *= invB;
+    grads[1] *= invB;
+    grads[2] *= invB;
+    grads[3] *= invB;
+    grads[4] *= invB;
+    grads[5] *= invB;
+    grads[6] *= invB;
+    grads[7] *= invB;
+    grads[8] *= invB;
+    grads[9] *= invB;
+    grads[10] *= invB;
+    grads[11] *= invB;
+    grads[12] *= invB;
+    grads[13] *= invB;
+    grads[14] *= invB;
+    grads[15] *= invB;
   }
 
-  meanL *= invB;
+  // grads ← d_b2
+  grads[16] = d_b2;
   return meanL;
 }
 
@@ -208,6 +255,161 @@ export function sgdStep(
   const J = gradient(params, inputs, targets, sgdGrads, batch);
   // params ← params − lr · dJ/dparams, after the whole gradient is known
   for (let i = 0; i < 17; i++) params[i] -= lr * sgdGrads[i];
+  return J;
+}
+
+/** The optimizers createOptimizer makes. */
+export type OptimizerType = "sgd" | "momentum" | "adam" | "adamw";
+
+/** Optimizer settings. Fields left out come from optimizerDefaults (when `type` matches it), then the built-in defaults. */
+export interface OptimizerConfig {
+  /** "sgd"; "momentum" (optionally Nesterov); "adam"; "adamw" (Adam with decoupled weight decay). */
+  readonly type: OptimizerType;
+  /** Learning rate: default 0.01 for sgd and momentum, 0.001 for adam and adamw. */
+  readonly lr?: number;
+  /** μ for momentum: v ← μ·v + g. Default 0.9. */
+  readonly momentum?: number;
+  /** Nesterov momentum: p ← p − lr·(g + μ·v) instead of p ← p − lr·v. Default false. */
+  readonly nesterov?: boolean;
+  /** Adam's decay of the first moment. Default 0.9. */
+  readonly beta1?: number;
+  /** Adam's decay of the second moment. Default 0.999. */
+  readonly beta2?: number;
+  /** Adam's ε, added to √v̂. Default 1e-8. */
+  readonly epsilon?: number;
+  /** AdamW only: p ← p·(1 − lr·weightDecay) before the Adam update, on every parameter. Default 0.01. */
+  readonly weightDecay?: number;
+  /** Scale the gradient by min(1, clipNorm / ‖g‖) (global norm over all parameters). Default off. */
+  readonly clipNorm?: number;
+  /** Then clamp every gradient entry to [−clipValue, clipValue]. Default off. */
+  readonly clipValue?: number;
+}
+
+/** An optimizer's settings and state, sized to meta.paramCount; made by createOptimizer, advanced by trainStep. */
+export interface OptimizerState {
+  /** The settings in force, all filled in (no clipping is Infinity). */
+  readonly config: Readonly<Required<OptimizerConfig>>;
+  /** Steps taken (Adam's t). */
+  step: number;
+  /** Momentum's velocity, or Adam's first moment (empty for sgd). */
+  readonly m: Float32Array;
+  /** Adam's second moment (empty unless adam or adamw). */
+  readonly v: Float32Array;
+  /** trainStep's gradient dJ/dparams of the last step, as computed (before clipping). */
+  readonly grads: Float32Array;
+  /** ‖g‖ of the last step before clipping; NaN or Infinity once training has diverged. */
+  gradNorm: number;
+}
+
+/** The optimizer net.json asks for (its "optimizer" key), or Adam with lr 0.001 when it names none. */
+export const optimizerDefaults: OptimizerConfig = { type: "adam", lr: 0.001 };
+
+/**
+ * A fresh optimizer for this network: `config` over optimizerDefaults over the built-in defaults.
+ * Throws a RangeError for an unknown type or a setting out of range.
+ */
+export function createOptimizer(config: Partial<OptimizerConfig> = {}): OptimizerState {
+  const type = config.type ?? optimizerDefaults.type;
+  const base: Partial<OptimizerConfig> = type === optimizerDefaults.type ? optimizerDefaults : {};
+  const adaptive = type === "adam" || type === "adamw";
+  const c: Required<OptimizerConfig> = {
+    type,
+    lr: config.lr ?? base.lr ?? (adaptive ? 0.001 : 0.01),
+    momentum: config.momentum ?? base.momentum ?? 0.9,
+    nesterov: config.nesterov ?? base.nesterov ?? false,
+    beta1: config.beta1 ?? base.beta1 ?? 0.9,
+    beta2: config.beta2 ?? base.beta2 ?? 0.999,
+    epsilon: config.epsilon ?? base.epsilon ?? 1e-8,
+    weightDecay: config.weightDecay ?? base.weightDecay ?? (type === "adamw" ? 0.01 : 0),
+    clipNorm: config.clipNorm ?? base.clipNorm ?? Infinity,
+    clipValue: config.clipValue ?? base.clipValue ?? Infinity,
+  };
+  optCheck(
+    "type",
+    adaptive || type === "sgd" || type === "momentum",
+    type,
+    '"sgd", "momentum", "adam" or "adamw"',
+  );
+  optCheck("lr", c.lr > 0 && c.lr < Infinity, c.lr, "a positive finite number");
+  optCheck("momentum", c.momentum >= 0 && c.momentum < 1, c.momentum, "a number in [0, 1)");
+  optCheck("beta1", c.beta1 >= 0 && c.beta1 < 1, c.beta1, "a number in [0, 1)");
+  optCheck("beta2", c.beta2 >= 0 && c.beta2 < 1, c.beta2, "a number in [0, 1)");
+  optCheck("epsilon", c.epsilon > 0 && c.epsilon < Infinity, c.epsilon, "a positive finite number");
+  optCheck(
+    "weightDecay",
+    c.weightDecay === 0 || (type === "adamw" && c.weightDecay > 0 && c.weightDecay < Infinity),
+    c.weightDecay,
+    "0, or a positive number with adamw (use l2 in net.json otherwise)",
+  );
+  optCheck("clipNorm", c.clipNorm > 0, c.clipNorm, "a positive number (Infinity for no clipping)");
+  optCheck("clipValue", c.clipValue > 0, c.clipValue, "a positive number (Infinity for no clipping)");
+  const moments = type === "sgd" ? 0 : 17;
+  return {
+    config: c,
+    step: 0,
+    m: new Float32Array(moments),
+    v: new Float32Array(adaptive ? 17 : 0),
+    grads: new Float32Array(17),
+    gradNorm: 0,
+  };
+}
+
+/**
+ * One optimizer step from a given gradient, in place: clip `grads` by global norm, then by value, and apply
+ * the update rule, in one pass over the parameters after one pass for the norm. `grads` is not modified.
+ * Returns ‖grads‖ before clipping.
+ */
+export function applyGradients(params: Float32Array, state: OptimizerState, grads: Float32Array): number {
+  checkLength("params", params, 17);
+  checkLength("grads", grads, 17);
+  const c = state.config;
+  if (c.type !== "sgd") checkLength("state.m", state.m, 17);
+  if (c.type === "adam" || c.type === "adamw") checkLength("state.v", state.v, 17);
+  const norm = Math.sqrt(optSumSquares(grads, 17));
+  const scale = norm > c.clipNorm ? c.clipNorm / norm : 1;
+  state.gradNorm = norm;
+  state.step++;
+  if (c.type === "sgd") optSgd(params, grads, 17, c.lr, scale, c.clipValue);
+  else if (c.type === "momentum")
+    optMomentum(params, grads, state.m, 17, c.lr, c.momentum, c.nesterov, scale, c.clipValue);
+  else {
+    const c1 = 1 - c.beta1 ** state.step;
+    const c2 = 1 - c.beta2 ** state.step;
+    const decay = c.type === "adamw" ? c.weightDecay : 0;
+    optAdam(
+      params,
+      grads,
+      state.m,
+      state.v,
+      17,
+      c.lr,
+      c.beta1,
+      c.beta2,
+      c.epsilon,
+      c1,
+      c2,
+      decay,
+      scale,
+      c.clipValue,
+    );
+  }
+  return norm;
+}
+
+/**
+ * One training step: the gradient of J on this batch into state.grads, then applyGradients. All of the
+ * step is computed from the parameters as they were before it. Returns J before the step.
+ */
+export function trainStep(
+  params: Float32Array,
+  state: OptimizerState,
+  inputs: Float32Array,
+  targets: Float32Array,
+  batch = 1,
+): number {
+  checkLength("state.grads", state.grads, 17);
+  const J = gradient(params, inputs, targets, state.grads, batch);
+  applyGradients(params, state, state.grads);
   return J;
 }
 
@@ -247,6 +449,97 @@ function sigmoid(x: number): number {
 /** softplus(x) = log(1 + e^x), in the overflow-free form max(x, 0) + log1p(e^−|x|). */
 function softplus(x: number): number {
   return (x > 0 ? x : 0) + Math.log1p(Math.exp(-Math.abs(x)));
+}
+
+/** Σ g[i]² over g[0 .. n): the squared global norm of a gradient, for clipping by norm and for diagnostics. */
+function optSumSquares(g: Float32Array | Float64Array, n: number): number {
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc += g[i] * g[i];
+  return acc;
+}
+
+/**
+ * Plain SGD with clipping: p ← p − lr · ĝ, where ĝ = clamp(scale · g, −clip, clip).
+ * `scale` is min(1, clipNorm / ‖g‖) (1 without norm clipping); `clip` is Infinity without value clipping.
+ */
+function optSgd(
+  p: Float32Array | Float64Array,
+  g: Float32Array | Float64Array,
+  n: number,
+  lr: number,
+  scale: number,
+  clip: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    let gi = g[i] * scale;
+    if (gi > clip) gi = clip;
+    else if (gi < -clip) gi = -clip;
+    p[i] -= lr * gi;
+  }
+}
+
+/**
+ * SGD with momentum, the TensorFlow/PyTorch convention (no dampening): v ← μ·v + ĝ, then
+ * p ← p − lr · v, or with Nesterov p ← p − lr · (ĝ + μ·v). ĝ is the clipped gradient as in optSgd.
+ */
+function optMomentum(
+  p: Float32Array | Float64Array,
+  g: Float32Array | Float64Array,
+  v: Float32Array | Float64Array,
+  n: number,
+  lr: number,
+  mu: number,
+  nesterov: boolean,
+  scale: number,
+  clip: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    let gi = g[i] * scale;
+    if (gi > clip) gi = clip;
+    else if (gi < -clip) gi = -clip;
+    const vi = mu * v[i] + gi;
+    v[i] = vi;
+    p[i] -= nesterov ? lr * (gi + mu * vi) : lr * vi;
+  }
+}
+
+/**
+ * Adam (Kingma & Ba) with bias correction, and AdamW's decoupled weight decay when `decay` > 0
+ * (Loshchilov & Hutter, as PyTorch's AdamW): m ← β₁m + (1−β₁)ĝ, v ← β₂v + (1−β₂)ĝ²,
+ * p ← p·(1 − lr·decay) − lr · (m / c₁) / (√(v / c₂) + ε), with c₁ = 1 − β₁ᵗ and c₂ = 1 − β₂ᵗ at step t.
+ */
+function optAdam(
+  p: Float32Array | Float64Array,
+  g: Float32Array | Float64Array,
+  m: Float32Array | Float64Array,
+  v: Float32Array | Float64Array,
+  n: number,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  epsilon: number,
+  c1: number,
+  c2: number,
+  decay: number,
+  scale: number,
+  clip: number,
+): void {
+  const keep = 1 - lr * decay;
+  for (let i = 0; i < n; i++) {
+    let gi = g[i] * scale;
+    if (gi > clip) gi = clip;
+    else if (gi < -clip) gi = -clip;
+    const mi = beta1 * m[i] + (1 - beta1) * gi;
+    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+  }
+}
+
+/** Throws a RangeError naming an optimizer setting unless `ok`; allocates only when it throws. */
+function optCheck(name: string, ok: boolean, value: number | string, expected: string): void {
+  if (!ok) throw new RangeError(`optimizer ${name} must be ${expected}, got ${value}`);
 }
 
 /** murmur3's 32-bit finaliser: a bijective avalanche mix of a 32-bit word (used to scramble seeds). */

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { BpgenError } from "./errors.ts";
-import { type CompileResult, type Precision, VERSION, compile, compileFile } from "./pipeline.ts";
+import { type CompileResult, type Precision, VERSION, compile } from "./pipeline.ts";
 import { loadSpec } from "./spec/load.ts";
 import { isLayerSpec, type NetSpec } from "./spec/types.ts";
 import { loadModule } from "./check/module.ts";
@@ -55,7 +55,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--seed <n>", "seed of the random point and data", "1")
     .option("--batch <n>", "samples in the check batch", "3")
     .action(async (files: string[], opts: { seed: string; batch: string }) => {
-      code = await runGradcheck(files, Number(opts.seed), Number(opts.batch));
+      code = await runGradcheck(files, integerOption("--seed", opts.seed, 0), integerOption("--batch", opts.batch, 1));
     });
 
   const done = (c: number) => {
@@ -73,10 +73,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** An integer option of at least `min`; anything else is bad input. */
+function integerOption(flag: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new BpgenError({ message: `${flag} must be an integer of at least ${min}`, expected: `an integer ≥ ${min}`, found: text });
+  }
+  return value;
+}
+
 function reportError(e: unknown, debug: boolean): number {
   if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
   if (e instanceof BpgenError) {
-    process.stderr.write(`${e.message}\n`);
+    const count = e.details.length > 1 ? `${e.details.length} errors\n` : "";
+    process.stderr.write(`${e.message}\n${count}`);
+    if (debug) process.stderr.write(`${e.stack ?? ""}\n`);
     return EXIT.badInput;
   }
   process.stderr.write(`bpgen: internal error: ${(e as Error)?.message ?? String(e)}\n`);
@@ -87,28 +98,66 @@ function reportError(e: unknown, debug: boolean): number {
 
 /** Compiles every input first and writes only when all succeeded, each file atomically. */
 async function build(files: string[], opts: BuildOptions): Promise<number> {
-  if (opts.out?.endsWith(".ts") && files.length > 1) {
+  // the same input named twice is compiled once
+  const inputs = files.filter((file, i) => files.findIndex((f) => resolve(f) === resolve(file)) === i);
+  if (opts.out?.endsWith(".ts") && inputs.length > 1) {
     throw new BpgenError({ message: "--out names one file but several inputs were given", expected: "a folder for several inputs", found: opts.out });
   }
-  const results: { result: CompileResult; target: string }[] = [];
+  const results: { result: CompileResult; target: string; file: string }[] = [];
   const errors: BpgenError[] = [];
-  for (const file of files) {
+  for (const file of inputs) {
     try {
-      const result = await compileFile(file, { precision: opts.precision, sourceFile: displayPath(file) });
-      results.push({ result, target: targetPath(result.name, opts.out) });
+      const result = await compileInput(file, opts.precision);
+      results.push({ result, target: targetPath(result.name, opts.out), file });
     } catch (e) {
       if (!(e instanceof BpgenError)) throw e;
       errors.push(e);
     }
   }
+  errors.push(...sameTargets(results));
   if (errors.length > 0) throw new BpgenError(errors.flatMap((e) => e.details));
   if (opts.verify) return verify(results);
+  writeAllAtomically(results.map(({ target, result }) => ({ target, text: result.source })));
   for (const { result, target } of results) {
-    writeAtomically(target, result.source);
     process.stdout.write(`wrote ${target}\n`);
     if (opts.stats) process.stdout.write(formatStats(result));
   }
   return EXIT.ok;
+}
+
+/**
+ * Loads, validates and compiles one input. Errors name the file as the user typed it; a network so deep
+ * that a pass of the compiler runs out of stack is reported as such, not as an internal error.
+ */
+async function compileInput(file: string, precision: Precision): Promise<CompileResult> {
+  const { spec, locate } = loadSpec(file);
+  try {
+    return await compile(spec, { precision, sourceFile: displayPath(file), locate });
+  } catch (e) {
+    if (e instanceof BpgenError) throw new BpgenError(e.details.map((d) => ({ ...d, file })));
+    if (e instanceof Error && /Maximum call stack size exceeded/.test(e.message)) {
+      throw new BpgenError({
+        file,
+        message: "the network is too deep to compile: the compiler ran out of stack space",
+        expected: "fewer operations chained one after another",
+        found: "a chain too long for the compiler",
+      });
+    }
+    throw e;
+  }
+}
+
+/** Two inputs that would write the same file (same network name) are an error, not a silent overwrite. */
+function sameTargets(results: readonly { target: string; file: string }[]): BpgenError[] {
+  const first = new Map<string, string>();
+  const errors: BpgenError[] = [];
+  for (const { target, file } of results) {
+    const key = resolve(target);
+    const earlier = first.get(key);
+    if (earlier === undefined) first.set(key, file);
+    else errors.push(new BpgenError({ file, message: `${file} and ${earlier} would both write ${target}`, expected: "a different network name in each input", found: `the same output file ${target}` }));
+  }
+  return errors;
 }
 
 /** The input as the header names it: relative to the working directory, with forward slashes, so output is the same on every machine. */
@@ -129,24 +178,44 @@ function verify(results: { result: CompileResult; target: string }[]): number {
   return stale.length > 0 ? EXIT.checkFailed : EXIT.ok;
 }
 
-function writeAtomically(target: string, text: string): void {
-  mkdirSync(dirname(resolve(target)), { recursive: true });
-  const temp = `${target}.${process.pid}.tmp`;
+/**
+ * Writes every file to a temporary file beside its target first, and renames them into place only when all
+ * were written: a failure to write leaves every existing output as it was, and no temporary file behind.
+ */
+function writeAllAtomically(files: readonly { target: string; text: string }[]): void {
+  const temps: { temp: string; target: string }[] = [];
   try {
-    writeFileSync(temp, text);
-    renameSync(temp, target);
+    for (const { target, text } of files) {
+      const temp = `${target}.${process.pid}.tmp`;
+      attemptWrite(target, () => {
+        mkdirSync(dirname(resolve(target)), { recursive: true });
+        temps.push({ temp, target });
+        writeFileSync(temp, text);
+      });
+    }
+    for (const { temp, target } of temps) attemptWrite(target, () => renameSync(temp, target));
   } finally {
-    rmSync(temp, { force: true });
+    for (const { temp } of temps) rmSync(temp, { force: true });
+  }
+}
+
+function attemptWrite(target: string, write: () => void): void {
+  try {
+    write();
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new BpgenError({ message: `cannot write ${target}: ${(e as Error).message}`, expected: "a writable output path", found: reason });
   }
 }
 
 export function formatStats(r: CompileResult): string {
   const s = r.stats;
-  const { forwardOps: f, gradientOps: g } = s;
-  const ratio = f.perSample > 0 ? (g.perSample / f.perSample).toFixed(2) : "-";
+  const { forwardOps: f, lossOps: l, gradientOps: g, naiveOps: naive } = s;
+  const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "-");
   return [
     `  ${r.name}: ${s.lines} lines, ${s.bytes} bytes, ${s.nodes} DAG nodes, compiled in ${s.millis.toFixed(0)} ms`,
-    `  arithmetic operations per sample: forward ${f.perSample}, forward+backward ${g.perSample} (ratio ${ratio})`,
+    `  arithmetic operations per sample: forward ${f.perSample}, loss ${l.perSample}, forward+backward ${g.perSample} (${ratio(g.perSample, l.perSample)}× the loss)`,
+    `  without sharing (each parameter's derivative on its own): ${naive.perSample} per sample, ${ratio(naive.perSample, g.perSample)}× more`,
     `  once per call: forward ${f.perCall}, forward+backward ${g.perCall}`,
     "",
   ].join("\n");
@@ -158,13 +227,23 @@ function targetKind(spec: NetSpec): TargetKind {
 }
 
 async function runGradcheck(files: string[], seed: number, batch: number): Promise<number> {
-  let failed = false;
+  // every input is compiled (and every error reported) before any check runs
+  const modules: { file: string; spec: NetSpec; f64: string; f32: string }[] = [];
+  const errors: BpgenError[] = [];
   for (const file of files) {
-    const { spec, locate } = loadSpec(file);
-    const build = async (precision: Precision) => (await compile(spec, { precision, sourceFile: file, locate })).source;
-    const m64 = loadModule<Float64Array>(await build("f64"));
-    const m32 = loadModule<Float32Array>(await build("f32"));
-    const report = gradcheck(m64, m32, { seed, batch, targets: targetKind(spec) });
+    try {
+      const f64 = (await compileInput(file, "f64")).source;
+      const f32 = (await compileInput(file, "f32")).source;
+      modules.push({ file, spec: loadSpec(file).spec, f64, f32 });
+    } catch (e) {
+      if (!(e instanceof BpgenError)) throw e;
+      errors.push(e);
+    }
+  }
+  if (errors.length > 0) throw new BpgenError(errors.flatMap((e) => e.details));
+  let failed = false;
+  for (const { file, spec, f64, f32 } of modules) {
+    const report = gradcheck(loadModule<Float64Array>(f64), loadModule<Float32Array>(f32), { seed, batch, targets: targetKind(spec) });
     process.stdout.write(`${formatReport(file, report)}\n`);
     failed ||= !report.ok;
   }

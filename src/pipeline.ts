@@ -13,6 +13,7 @@ import { buildLayerNet } from "./frontend/layers.ts";
 import type { Net } from "./frontend/net.ts";
 import { emitModule, type Precision } from "./emit/module.ts";
 import { type OpCounts, countOps } from "./lower/stats.ts";
+import { naiveOps } from "./explain/naive.ts";
 import { loadSpec } from "./spec/load.ts";
 import { type Locate, type NetSpec, isLayerSpec } from "./spec/types.ts";
 import { BpgenError } from "./errors.ts";
@@ -32,8 +33,12 @@ export interface CompileOptions {
 export interface CompileStats {
   /** Arithmetic operations in `forward`, per sample and once per call. */
   forwardOps: OpCounts;
+  /** Arithmetic operations in `loss` (forward to the objective), per sample and once per call. */
+  lossOps: OpCounts;
   /** Arithmetic operations in `gradient` (forward and backward), per sample and once per call. */
   gradientOps: OpCounts;
+  /** What the same gradients would cost derived per parameter without sharing (forward pass + each tree). */
+  naiveOps: OpCounts;
   nodes: number;
   lines: number;
   bytes: number;
@@ -57,10 +62,12 @@ export async function compile(spec: NetSpec, options: CompileOptions = {}): Prom
   try {
     const net = buildNet(spec, options.locate);
     const grads = reverse(net.graph, net.objective, net.params.map((p) => p.node));
-    const emitted = await emitModule(net, grads, { precision: options.precision ?? "f32", sourceFile, version: VERSION });
+    const emitted = await emitModule(net, grads, { precision: options.precision ?? "f32", sourceFile, version: VERSION, optimizer: spec.optimizer });
     const stats: CompileStats = {
       forwardOps: countOps(emitted.plans.forward),
       gradientOps: countOps(emitted.plans.gradient),
+      lossOps: countOps(emitted.plans.loss),
+      naiveOps: naiveOps(net, grads, countOps(emitted.plans.loss)).total,
       nodes: net.graph.size,
       lines: emitted.source.split("\n").length - 1,
       bytes: Buffer.byteLength(emitted.source),
@@ -68,7 +75,12 @@ export async function compile(spec: NetSpec, options: CompileOptions = {}): Prom
     };
     return { name: spec.name, source: emitted.source, stats };
   } catch (e) {
-    throw e instanceof BpgenError ? e.at({ file: sourceFile }) : e;
+    if (e instanceof BpgenError) throw e.at({ file: sourceFile });
+    // a network so deep that a recursive stage (ours or prettier's) runs out of stack is bad input, not a crash
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new BpgenError({ file: sourceFile, message: "the network is too deep to compile", expected: "fewer chained operations", found: "an expression deeper than the compiler's stack" });
+    }
+    throw e;
   }
 }
 

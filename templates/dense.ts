@@ -103,8 +103,9 @@ export function denseTransposed(
 }
 
 /**
- * Weight gradient summed over the batch: g[gOff + i·k + j] += Σ_s d[s·m + i] · x[xOff + s·xStride + j].
- * Tiles: two gradient rows × four columns, summed over the samples in registers and written once.
+ * Weight gradient averaged over the batch: g[gOff + i·k + j] = scale · Σ_s d[s·m + i] · x[xOff + s·xStride + j]
+ * (scale = 1/batch). Tiles: two gradient rows × four columns, summed over the samples in registers and
+ * written once, so the gradient needs neither zeroing beforehand nor a scaling pass afterwards.
  */
 export function denseWeightGradient(
   g: Float32Array | Float64Array,
@@ -116,6 +117,7 @@ export function denseWeightGradient(
   batch: number,
   m: number,
   k: number,
+  scale: number,
 ): void {
   const iTiles = m - (m % 2);
   const jTiles = k - (k % 4);
@@ -135,8 +137,8 @@ export function denseWeightGradient(
       }
       const g0 = gOff + i * k + j;
       const g1 = g0 + k;
-      g[g0] += a0; g[g0 + 1] += a1; g[g0 + 2] += a2; g[g0 + 3] += a3;
-      g[g1] += b0; g[g1 + 1] += b1; g[g1 + 2] += b2; g[g1 + 3] += b3;
+      g[g0] = scale * a0; g[g0 + 1] = scale * a1; g[g0 + 2] = scale * a2; g[g0 + 3] = scale * a3;
+      g[g1] = scale * b0; g[g1 + 1] = scale * b1; g[g1 + 2] = scale * b2; g[g1 + 3] = scale * b3;
     }
   }
   // edges: the last columns when k is not a multiple of four, the last row when m is odd
@@ -144,7 +146,7 @@ export function denseWeightGradient(
     for (let j = i < iTiles ? jTiles : 0; j < k; j++) {
       let a = 0;
       for (let s = 0; s < batch; s++) a += d[s * m + i] * x[xOff + s * xStride + j];
-      g[gOff + i * k + j] += a;
+      g[gOff + i * k + j] = scale * a;
     }
   }
 }

@@ -35,7 +35,14 @@ describe("bpgen build", () => {
   it("prints operation counts with --stats", () => {
     const run = bpgen([example("mnist_mlp"), "-o", tempDir(), "--stats"]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/arithmetic operations per sample: forward \d+, forward\+backward \d+ \(ratio \d+\.\d+\)/);
+    const counts = /arithmetic operations per sample: forward (\d+), loss (\d+), forward\+backward (\d+) \((\d+\.\d+)× the loss\)/.exec(run.stdout);
+    expect(counts, run.stdout).not.toBeNull();
+    const [forward, loss, gradient, ratio] = (counts ?? []).slice(1).map(Number);
+    // the cheap-gradient principle: the whole gradient costs a small multiple of the loss
+    expect(loss).toBeGreaterThanOrEqual(forward);
+    expect(ratio).toBeCloseTo(gradient / loss, 2);
+    expect(ratio).toBeLessThanOrEqual(3);
+    expect(run.stdout).toMatch(/without sharing .*: \d+ per sample, \d+\.\d+× more/);
   });
 });
 

@@ -42,11 +42,15 @@ describe("dense kernels agree with the plain triple loops", () => {
       for (let j = 0; j < k; j++) for (let i = 0; i < m; i++) wantBack[s * k + j] += W[wOff + i * k + j] * d[s * m + i];
     close(back, wantBack);
 
-    const g = fill(2 + m * k); // accumulates on top of what is there
+    const g = fill(2 + m * k); // overwritten, except outside its region
     const wantG = Float64Array.from(g);
-    denseWeightGradient(g, 2, d, x, xOff, xStride, batch, m, k);
     for (let i = 0; i < m; i++)
-      for (let j = 0; j < k; j++) for (let s = 0; s < batch; s++) wantG[2 + i * k + j] += d[s * m + i] * x[xOff + s * xStride + j];
+      for (let j = 0; j < k; j++) {
+        let sum = 0;
+        for (let s = 0; s < batch; s++) sum += d[s * m + i] * x[xOff + s * xStride + j];
+        wantG[2 + i * k + j] = sum / batch;
+      }
+    denseWeightGradient(g, 2, d, x, xOff, xStride, batch, m, k, 1 / batch);
     close(g, wantG);
   });
 });

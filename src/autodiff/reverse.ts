@@ -19,20 +19,25 @@ export interface Gradients {
 export function reverse(g: Graph, objective: Node, params: readonly Node[]): Gradients {
   const order = reachable(objective).sort((a, b) => b.id - a.id);
   const needsGrad = dependsOnAny(order, new Set(params));
-  const adjoints = new Map<Node, Node>([[objective, g.constant(1)]]);
+  // contributions wait, unsummed, until their node is reached (or the sweep ends): then they are added as a balanced tree
+  const pending = new Map<Node, Node[]>([[objective, [g.constant(1)]]]);
+  const adjoints = new Map<Node, Node>();
 
   for (const node of order) {
-    const ct = adjoints.get(node);
-    if (!ct || node.inputs.length === 0) continue;
+    const contributions = pending.get(node);
+    if (!contributions) continue;
+    const ct = combine(g, contributions);
+    adjoints.set(node, ct);
     nameAdjoint(g, node, ct);
     node.inputs.forEach((input, i) => {
       if (!needsGrad.has(input)) return;
       const contribution = OPS[node.op].vjp(g, node, ct, i);
-      if (!contribution) return;
-      const fitted = fitTo(g, contribution, input);
-      const prev = adjoints.get(input);
-      adjoints.set(input, prev ? g.add(prev, fitted) : fitted);
+      if (contribution) pending.set(input, [...(pending.get(input) ?? []), fitTo(g, contribution, input)]);
     });
+  }
+  for (const p of params) {
+    const contributions = pending.get(p);
+    if (contributions && !adjoints.has(p)) adjoints.set(p, combine(g, contributions));
   }
   const byParam = new Map(params.map((p) => [p, adjoints.get(p) ?? null] as const));
   for (const [p, grad] of byParam) if (grad) nameAdjoint(g, p, grad);
@@ -46,6 +51,23 @@ function fitTo(g: Graph, c: Node, target: Node): Node {
   else if (fitted.shape.length === 0 && target.shape.length > 0) fitted = g.broadcast(fitted, target.shape);
   if (!target.batched && fitted.batched) fitted = g.batchMean(fitted);
   return fitted;
+}
+
+/**
+ * The cotangent of a node from its contributions (fan-out): equal terms become k·t, and the sum is a
+ * balanced tree, so a value used N times gives an expression of depth log₂ N, not N.
+ */
+function combine(g: Graph, contributions: readonly Node[]): Node {
+  const counts = new Map<Node, number>();
+  for (const c of contributions) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const terms = [...counts].map(([term, k]) => (k === 1 ? term : g.mul(g.constant(k), term)));
+  return balancedSum(g, terms);
+}
+
+function balancedSum(g: Graph, terms: readonly Node[]): Node {
+  if (terms.length === 1) return terms[0];
+  const half = Math.ceil(terms.length / 2);
+  return g.add(balancedSum(g, terms.slice(0, half)), balancedSum(g, terms.slice(half)));
 }
 
 function nameAdjoint(g: Graph, node: Node, ct: Node): void {

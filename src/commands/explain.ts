@@ -1,8 +1,30 @@
-// STUB: the `bpgen explain` command is being written.
+/** `bpgen explain net.json …`: the backprop derivation as Markdown with LaTeX and as a self-contained HTML page. */
 import type { Command } from "commander";
+import { explain } from "../explain/explain.ts";
+import { compileForInspection } from "../graph/compiled.ts";
+import { forEachInput, outputPath, writeOutputs } from "../graph/files.ts";
 import type { Done } from "./types.ts";
 
+interface ExplainOptions {
+  out: string;
+  graph: boolean;
+}
+
 export function registerExplain(program: Command, done: Done): void {
-  void program;
-  void done;
+  program
+    .command("explain")
+    .description("write the derivation (forward equations, deltas in sweep order, fused forms, operation counts) as <name>.md and <name>.html")
+    .argument("<files...>", "net.json files")
+    .option("-o, --out <dir>", "folder for the files", "derivation")
+    .option("--no-graph", "leave the picture of the DAG out of the HTML page")
+    .action(async (files: string[], opts: ExplainOptions) => {
+      const pages = await forEachInput(files, async (file) => explain(await compileForInspection(file), { graph: opts.graph }));
+      writeOutputs(
+        pages.flatMap((page) => [
+          { path: outputPath(opts.out, page.name, ".md"), text: page.markdown },
+          { path: outputPath(opts.out, page.name, ".html"), text: page.html },
+        ]),
+      );
+      done(0);
+    });
 }

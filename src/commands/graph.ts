@@ -1,8 +1,35 @@
-// STUB: the `bpgen graph` command is being written.
+/** `bpgen graph net.json …`: the expression DAG as Graphviz DOT and SVG (rendered by WebAssembly Graphviz). */
 import type { Command } from "commander";
+import { compileForInspection } from "../graph/compiled.ts";
+import { drawDag } from "../graph/draw.ts";
+import { forEachInput, outputPath, writeOutputs } from "../graph/files.ts";
 import type { Done } from "./types.ts";
 
+interface GraphOptions {
+  out: string;
+  forwardOnly?: boolean;
+  collapse?: boolean;
+}
+
 export function registerGraph(program: Command, done: Done): void {
-  void program;
-  void done;
+  program
+    .command("graph")
+    .description("draw the expression DAG (forward values, gradient values, shared deltas) as <name>.dot and <name>.svg")
+    .argument("<files...>", "net.json files")
+    .option("-o, --out <dir>", "folder for the files", "derivation")
+    .option("--forward-only", "draw the forward pass only (files <name>.forward.*)")
+    .option("--collapse", "draw one box per layer, for large nets (files <name>.layers.*)")
+    .action(async (files: string[], opts: GraphOptions) => {
+      const drawings = await forEachInput(files, async (file) => {
+        const compiled = await compileForInspection(file);
+        return { name: compiled.net.name, drawing: await drawDag(compiled, opts) };
+      });
+      writeOutputs(
+        drawings.flatMap(({ name, drawing }) => [
+          { path: outputPath(opts.out, name, `${drawing.variant}.dot`), text: drawing.dot },
+          { path: outputPath(opts.out, name, `${drawing.variant}.svg`), text: drawing.svg },
+        ]),
+      );
+      done(0);
+    });
 }

@@ -20,9 +20,9 @@ export interface Layout {
 }
 
 /** A loop is written out when all its copies fit in this many characters; sums up to this many terms are one expression. */
-const UNROLL_CHARS = 480;
-const UNROLL_TRIPS = 8;
-const UNROLL_TERMS = 8;
+const UNROLL_CHARS = 800;
+const UNROLL_TRIPS = 16;
+const UNROLL_TERMS = 16;
 
 export class BodyEmitter {
   /** Workspace buffers this function stores into; the module declares them once. */
@@ -32,12 +32,18 @@ export class BodyEmitter {
   private readonly rows = new Set<"xRow" | "yRow" | "outRow">();
   /** Scalar leaves read so far (declared as locals: parameters once, inputs and targets per sample loop). */
   private readonly scalarLeavesRead = new Set<Node>();
+  /** Batch means a dense kernel writes whole, already divided by the batch: never zeroed, never rescaled. */
+  private readonly meansWrittenByKernels: ReadonlySet<Node>;
 
   constructor(
     private readonly plan: FunctionPlan,
     private readonly layout: Layout,
     private readonly names: NodeNames,
-  ) {}
+  ) {
+    this.meansWrittenByKernels = new Set(
+      plan.segments.flatMap((seg) => (seg.kind === "dense" && seg.call.kind === "denseWeightGradient" ? [seg.call.node] : [])),
+    );
+  }
 
   // ---- reading values -------------------------------------------------------------------------------
 
@@ -52,7 +58,7 @@ export class BodyEmitter {
     if (n.op === "param") return `params[${addIndex(String(this.offset(n)), index)}]`;
     if (n.op === "input") return this.row("inputs", "xRow", n, index);
     if (n.op === "target") return this.row("targets", "yRow", n, index);
-    if (this.plan.sharesReaderStorage.has(n)) return `${this.stored(n, index)} * invB`;
+    if (this.plan.sharesReaderStorage.has(n) && !this.meansWrittenByKernels.has(n)) return `${this.stored(n, index)} * invB`;
     return this.stored(n, index);
   };
 
@@ -235,7 +241,10 @@ export class BodyEmitter {
   /** A dense layer for every sample at once (templates/dense.ts). */
   private denseKernel(call: DenseCall): string[] {
     const target = this.address(call.node);
-    const comment = `// ${this.names.of(call.node)} ${call.kind === "denseWeightGradient" ? "+=" : "="} ${commentText(bare(this.formula(call.kind === "denseWeightGradient" ? call.outer : call.node, true)))}, for every sample at once`;
+    const comment =
+      call.kind === "denseWeightGradient"
+        ? `// ${this.names.of(call.node)} = mean over the batch of ${commentText(bare(this.formula(call.outer, true)))}`
+        : `// ${this.names.of(call.node)} = ${commentText(bare(this.formula(call.node, true)))}, for every sample at once`;
     const dims = `batch, ${call.m}, ${call.k}`;
     switch (call.kind) {
       case "denseForward": {
@@ -249,7 +258,7 @@ export class BodyEmitter {
       case "denseWeightGradient": {
         const x = this.address(call.x);
         const d = this.address(call.d).array;
-        return [comment, `denseWeightGradient(${target.array}, ${target.offset}, ${d}, ${x.array}, ${x.offset}, ${x.stride}, ${dims});`];
+        return [comment, `denseWeightGradient(${target.array}, ${target.offset}, ${d}, ${x.array}, ${x.offset}, ${x.stride}, ${dims}, 1 / batch);`];
       }
     }
   }
@@ -270,7 +279,7 @@ export class BodyEmitter {
 
   /** Before the loop: zero the batch-mean accumulators (adjacent gradient regions in one fill). */
   resetAccumulators(means: readonly Node[]): string[] {
-    const { regions, others } = this.splitRegions(means);
+    const { regions, others } = this.splitRegions(means.filter((n) => !this.meansWrittenByKernels.has(n)));
     return [
       ...regions.map(([from, to]) => `grads.fill(0, ${from}, ${to});`),
       ...others.map((n) => {
@@ -283,14 +292,16 @@ export class BodyEmitter {
 
   /** After the loop: each accumulated sum becomes a mean, with the 1/batch applied once. */
   finishAccumulators(means: readonly Node[]): string[] {
-    const { regions, others } = this.splitRegions(means.filter((n) => !this.plan.sharesReaderStorage.has(n)));
-    return [
+    const { regions, others } = this.splitRegions(means.filter((n) => !this.plan.sharesReaderStorage.has(n) && !this.meansWrittenByKernels.has(n)));
+    const locals = others.filter((n) => this.storageOf(n).kind === "local");
+    const tensors = [
       ...regions.flatMap(([from, to]) => this.loop("i", to - from, (i) => [`grads[${addIndex(String(from), i)}] *= invB;`])),
-      ...others.flatMap((n) =>
-        this.storageOf(n).kind === "local"
-          ? [`${this.names.of(n)} *= invB;`]
-          : this.loop("i", sizeOf(n.shape), (i) => [`${this.stored(n, i)} *= invB;`]),
-      ),
+      ...others.filter((n) => !locals.includes(n)).flatMap((n) => this.loop("i", sizeOf(n.shape), (i) => [`${this.stored(n, i)} *= invB;`])),
+    ];
+    return [
+      ...locals.map((n) => `${this.names.of(n)} *= invB;`),
+      // a pass over the whole gradient that would multiply by exactly 1 is skipped
+      ...(tensors.length > 0 ? ["if (batch > 1) {", ...tensors, "}"] : []),
     ];
   }
 

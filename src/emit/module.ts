@@ -13,6 +13,7 @@ import { commentText, numberLiteral, stringLiteral } from "./literals.ts";
 import { Namer, NodeNames } from "./names.ts";
 import { templateNames, templatesUsedBy } from "./templates.ts";
 import { optimizerSection } from "./optimizers.ts";
+import type { OptimizerSpec } from "../spec/types.ts";
 
 export type Precision = "f32" | "f64";
 
@@ -20,6 +21,8 @@ export interface EmitOptions {
   precision: Precision;
   sourceFile: string;
   version: string;
+  /** net.json's "optimizer": the module's `optimizerDefaults`. */
+  optimizer?: OptimizerSpec;
 }
 
 export interface EmittedModule {
@@ -80,7 +83,7 @@ export async function emitModule(net: Net, grads: Gradients, options: EmitOption
   if (rowBuffers.length > 0) file.addStatements(rowWorkspace(ctx, rowBuffers));
   const exported = [initParamsFunction(ctx), forward.fn, loss.fn, gradient.fn, sgdStepFunction(ctx)];
   file.addFunctions(exported);
-  file.addStatements(optimizerSection({ paramCount: ctx.paramCount, array: ctx.array }));
+  file.addStatements(optimizerSection({ paramCount: ctx.paramCount, array: ctx.array, optimizer: options.optimizer }));
   file.addFunctions(templatesUsedBy(file.getFullText()));
   const source = await prettier.format(file.getFullText(), { parser: "typescript", printWidth: 110 });
   return { source, names: ctx.names, plans: { forward: forward.plan, loss: loss.plan, gradient: gradient.plan } };

@@ -1,12 +1,165 @@
-// STUB: optimizers in the generated module (issue 5) are being written.
+/**
+ * The training section of a generated module, appended after sgdStep: the optimizer settings and state
+ * types, `optimizerDefaults` (net.json's "optimizer"), `createOptimizer`, `applyGradients` (clip and update
+ * from a given gradient, one fused pass) and `trainStep` (gradient, then applyGradients). The update loops
+ * are template functions from templates/optim.ts.
+ */
+import type { OptimizerSpec } from "../spec/types.ts";
+import { numberLiteral, stringLiteral } from "./literals.ts";
+
 export interface OptimizerContext {
   paramCount: number;
   /** "Float32Array" or "Float64Array" */
   array: string;
+  /** net.json's "optimizer", when it has one: becomes `optimizerDefaults`. */
+  optimizer?: OptimizerSpec;
 }
+
+/** What createOptimizer uses when neither its argument nor net.json says otherwise. */
+export const BUILTIN_OPTIMIZER: OptimizerSpec = { type: "adam", lr: 0.001 };
 
 /** Statements (declarations, exported functions) appended to the module after sgdStep. */
 export function optimizerSection(ctx: OptimizerContext): string[] {
-  void ctx;
-  return [];
+  return [types(ctx.array), defaults(ctx.optimizer ?? BUILTIN_OPTIMIZER), create(ctx), apply(ctx), trainStep(ctx)];
+}
+
+function defaults(spec: OptimizerSpec): string {
+  const fields = Object.entries(spec)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}: ${typeof v === "number" ? numberLiteral(v) : typeof v === "string" ? stringLiteral(v) : String(v)}`);
+  return `
+/** The optimizer net.json asks for (its "optimizer" key), or Adam with lr 0.001 when it names none. */
+export const optimizerDefaults: OptimizerConfig = { ${fields.join(", ")} };
+`;
+}
+
+function types(array: string): string {
+  return `
+/** The optimizers createOptimizer makes. */
+export type OptimizerType = "sgd" | "momentum" | "adam" | "adamw";
+
+/** Optimizer settings. Fields left out come from optimizerDefaults (when \`type\` matches it), then the built-in defaults. */
+export interface OptimizerConfig {
+  /** "sgd"; "momentum" (optionally Nesterov); "adam"; "adamw" (Adam with decoupled weight decay). */
+  readonly type: OptimizerType;
+  /** Learning rate: default 0.01 for sgd and momentum, 0.001 for adam and adamw. */
+  readonly lr?: number;
+  /** μ for momentum: v ← μ·v + g. Default 0.9. */
+  readonly momentum?: number;
+  /** Nesterov momentum: p ← p − lr·(g + μ·v) instead of p ← p − lr·v. Default false. */
+  readonly nesterov?: boolean;
+  /** Adam's decay of the first moment. Default 0.9. */
+  readonly beta1?: number;
+  /** Adam's decay of the second moment. Default 0.999. */
+  readonly beta2?: number;
+  /** Adam's ε, added to √v̂. Default 1e-8. */
+  readonly epsilon?: number;
+  /** AdamW only: p ← p·(1 − lr·weightDecay) before the Adam update, on every parameter. Default 0.01. */
+  readonly weightDecay?: number;
+  /** Scale the gradient by min(1, clipNorm / ‖g‖) (global norm over all parameters). Default off. */
+  readonly clipNorm?: number;
+  /** Then clamp every gradient entry to [−clipValue, clipValue]. Default off. */
+  readonly clipValue?: number;
+}
+
+/** An optimizer's settings and state, sized to meta.paramCount; made by createOptimizer, advanced by trainStep. */
+export interface OptimizerState {
+  /** The settings in force, all filled in (no clipping is Infinity). */
+  readonly config: Readonly<Required<OptimizerConfig>>;
+  /** Steps taken (Adam's t). */
+  step: number;
+  /** Momentum's velocity, or Adam's first moment (empty for sgd). */
+  readonly m: ${array};
+  /** Adam's second moment (empty unless adam or adamw). */
+  readonly v: ${array};
+  /** trainStep's gradient dJ/dparams of the last step, as computed (before clipping). */
+  readonly grads: ${array};
+  /** ‖g‖ of the last step before clipping; NaN or Infinity once training has diverged. */
+  gradNorm: number;
+}
+`;
+}
+
+function create(ctx: OptimizerContext): string {
+  const n = ctx.paramCount;
+  return `
+/**
+ * A fresh optimizer for this network: \`config\` over optimizerDefaults over the built-in defaults.
+ * Throws a RangeError for an unknown type or a setting out of range.
+ */
+export function createOptimizer(config: Partial<OptimizerConfig> = {}): OptimizerState {
+  const type = config.type ?? optimizerDefaults.type;
+  const base: Partial<OptimizerConfig> = type === optimizerDefaults.type ? optimizerDefaults : {};
+  const adaptive = type === "adam" || type === "adamw";
+  const c: Required<OptimizerConfig> = {
+    type,
+    lr: config.lr ?? base.lr ?? (adaptive ? 0.001 : 0.01),
+    momentum: config.momentum ?? base.momentum ?? 0.9,
+    nesterov: config.nesterov ?? base.nesterov ?? false,
+    beta1: config.beta1 ?? base.beta1 ?? 0.9,
+    beta2: config.beta2 ?? base.beta2 ?? 0.999,
+    epsilon: config.epsilon ?? base.epsilon ?? 1e-8,
+    weightDecay: config.weightDecay ?? base.weightDecay ?? (type === "adamw" ? 0.01 : 0),
+    clipNorm: config.clipNorm ?? base.clipNorm ?? Infinity,
+    clipValue: config.clipValue ?? base.clipValue ?? Infinity,
+  };
+  optCheck("type", adaptive || type === "sgd" || type === "momentum", type, '"sgd", "momentum", "adam" or "adamw"');
+  optCheck("lr", c.lr > 0 && c.lr < Infinity, c.lr, "a positive finite number");
+  optCheck("momentum", c.momentum >= 0 && c.momentum < 1, c.momentum, "a number in [0, 1)");
+  optCheck("beta1", c.beta1 >= 0 && c.beta1 < 1, c.beta1, "a number in [0, 1)");
+  optCheck("beta2", c.beta2 >= 0 && c.beta2 < 1, c.beta2, "a number in [0, 1)");
+  optCheck("epsilon", c.epsilon > 0 && c.epsilon < Infinity, c.epsilon, "a positive finite number");
+  optCheck("weightDecay", c.weightDecay === 0 || (type === "adamw" && c.weightDecay > 0 && c.weightDecay < Infinity), c.weightDecay, "0, or a positive number with adamw (use l2 in net.json otherwise)");
+  optCheck("clipNorm", c.clipNorm > 0, c.clipNorm, "a positive number (Infinity for no clipping)");
+  optCheck("clipValue", c.clipValue > 0, c.clipValue, "a positive number (Infinity for no clipping)");
+  const moments = type === "sgd" ? 0 : ${n};
+  return { config: c, step: 0, m: new ${ctx.array}(moments), v: new ${ctx.array}(adaptive ? ${n} : 0), grads: new ${ctx.array}(${n}), gradNorm: 0 };
+}
+`;
+}
+
+function apply(ctx: OptimizerContext): string {
+  const n = ctx.paramCount;
+  return `
+/**
+ * One optimizer step from a given gradient, in place: clip \`grads\` by global norm, then by value, and apply
+ * the update rule, in one pass over the parameters after one pass for the norm. \`grads\` is not modified.
+ * Returns ‖grads‖ before clipping.
+ */
+export function applyGradients(params: ${ctx.array}, state: OptimizerState, grads: ${ctx.array}): number {
+  checkLength("params", params, ${n});
+  checkLength("grads", grads, ${n});
+  const c = state.config;
+  if (c.type !== "sgd") checkLength("state.m", state.m, ${n});
+  if (c.type === "adam" || c.type === "adamw") checkLength("state.v", state.v, ${n});
+  const norm = Math.sqrt(optSumSquares(grads, ${n}));
+  const scale = norm > c.clipNorm ? c.clipNorm / norm : 1;
+  state.gradNorm = norm;
+  state.step++;
+  if (c.type === "sgd") optSgd(params, grads, ${n}, c.lr, scale, c.clipValue);
+  else if (c.type === "momentum") optMomentum(params, grads, state.m, ${n}, c.lr, c.momentum, c.nesterov, scale, c.clipValue);
+  else {
+    const c1 = 1 - c.beta1 ** state.step;
+    const c2 = 1 - c.beta2 ** state.step;
+    const decay = c.type === "adamw" ? c.weightDecay : 0;
+    optAdam(params, grads, state.m, state.v, ${n}, c.lr, c.beta1, c.beta2, c.epsilon, c1, c2, decay, scale, c.clipValue);
+  }
+  return norm;
+}
+`;
+}
+
+function trainStep(ctx: OptimizerContext): string {
+  return `
+/**
+ * One training step: the gradient of J on this batch into state.grads, then applyGradients. All of the
+ * step is computed from the parameters as they were before it. Returns J before the step.
+ */
+export function trainStep(params: ${ctx.array}, state: OptimizerState, inputs: ${ctx.array}, targets: ${ctx.array}, batch = 1): number {
+  checkLength("state.grads", state.grads, ${ctx.paramCount});
+  const J = gradient(params, inputs, targets, state.grads, batch);
+  applyGradients(params, state, state.grads);
+  return J;
+}
+`;
 }

@@ -1,129 +1,235 @@
 /**
  * The equation form: declared params, inputs and targets, then equations `name = expression` in order,
  * each able to use only names declared or defined above it; then the per-sample loss and the regularizer.
+ *
+ * Every problem is reported at once: an equation that fails is reported and skipped, and whatever uses the
+ * name it would have defined is skipped silently (its only error would be an echo of the first).
  */
+import type { MathNode } from "mathjs";
 import { BpgenError } from "../errors.ts";
 import { Graph } from "../ir/graph.ts";
 import { type Node, shapeText } from "../ir/node.ts";
+import { identifierProblem } from "../spec/semantic.ts";
+import { suggest } from "../spec/suggest.ts";
 import type { EquationNetSpec, Locate } from "../spec/types.ts";
-import { type Scope, buildExpression, parseExpression } from "./expressions.ts";
+import { DependsOnFailed, type Scope, buildExpression, parseExpression, tokenIndex } from "./expressions.ts";
 import { initPlan } from "./layers.ts";
+import { DepthMeter } from "./limits.ts";
 import { type Leaf, type Net, type ParamLeaf, fans } from "./net.ts";
-import type { MathNode } from "mathjs";
+import { Problems } from "./problems.ts";
+import { UserFunctions } from "./user-functions.ts";
+
+interface Equation {
+  text: string;
+  /** The name on the left, when the text starts like `name = …` (even if the rest does not parse). */
+  name?: string;
+  /** The right-hand side, when the equation parsed as `name = expression`. */
+  value?: MathNode;
+  error?: BpgenError;
+}
 
 export function buildEquationNet(spec: EquationNetSpec, locate: Locate = () => undefined): Net {
   const g = new Graph();
+  const problems = new Problems(locate);
   const names = new Map<string, Node>();
+  /** Where each name was introduced: "params", "inputs", "targets", "functions" or "equations[i]". */
+  const origin = new Map<string, string>();
   const params: ParamLeaf[] = Object.entries(spec.params).map(([name, p]) => {
     const node = g.param(name, p.shape);
     names.set(name, node);
+    origin.set(name, "params");
     const { fanIn, fanOut } = fans(p.shape);
     return { name, node, shape: node.shape, init: initPlan(p.init ?? "xavier", fanIn, fanOut) };
   });
-  const leaves = (decl: Record<string, number[]>, make: (n: string, s: number[]) => Node): Leaf[] =>
+  const leaves = (section: string, decl: Record<string, number[]>, make: (n: string, s: number[]) => Node): Leaf[] =>
     Object.entries(decl).map(([name, shape]) => {
       const node = make(name, shape);
       names.set(name, node);
+      origin.set(name, section);
       return { name, node, shape: node.shape };
     });
-  const inputs = leaves(spec.inputs, g.input.bind(g));
-  const targets = leaves(spec.targets, g.target.bind(g));
-  const scope = makeScope(g, spec, names, locate);
+  const inputs = leaves("inputs", spec.inputs, g.input.bind(g));
+  const targets = leaves("targets", spec.targets, g.target.bind(g));
+  for (const name of Object.keys(spec.functions ?? {})) origin.set(name, "functions");
 
-  spec.equations.forEach((text, i) => defineEquation(g, text, scope, names, site(locate, ["equations", i], text)));
+  /** Names whose definition failed: what uses them is skipped. */
+  const failed = new Set<string>();
+  const functions = new UserFunctions(spec.functions ?? {}, problems, failed);
+  const meter = new DepthMeter();
+  const equations = spec.equations.map(parseEquation);
+  const definedAt = new Map<string, number>();
+  equations.forEach((eq, i) => eq.name !== undefined && !definedAt.has(eq.name) && definedAt.set(eq.name, i));
+
+  const scope = (text: string, current?: number): Scope => ({
+    from: current === undefined ? 0 : text.indexOf("=") + 1,
+    lookup: (n) => {
+      if (failed.has(n)) throw new DependsOnFailed(n);
+      return names.get(n);
+    },
+    names: () => [...names.keys()],
+    userFunction: (n) => functions.get(n),
+    text,
+    explainUnknown: (n) => (current === undefined ? undefined : usedTooEarly(n, current, equations, definedAt)),
+  });
+
+  equations.forEach((eq, i) => {
+    const defined = problems.attempt(["equations", i], eq.text, () => {
+      if (eq.error) throw eq.error;
+      const name = eq.name as string;
+      checkNewName(name, eq.text, origin);
+      const value = buildExpression(g, eq.value as MathNode, scope(eq.text, i));
+      meter.check(value, `the equation defining "${name}"`);
+      return g.name(value, name);
+    });
+    // a failed redefinition leaves the first definition in place; a failed new name is skipped wherever it is used
+    if (eq.name === undefined || origin.has(eq.name)) return;
+    if (defined === undefined) failed.add(eq.name);
+    else {
+      names.set(eq.name, defined);
+      origin.set(eq.name, `equations[${i}]`);
+    }
+  });
 
   const output = names.get(spec.output);
-  if (!output) throw unknownOutput(spec, locate);
-  const loss = g.name(expression(g, spec.loss, scope, site(locate, ["loss"], spec.loss)), "L");
-  requireScalar(loss, "the loss", site(locate, ["loss"], spec.loss));
+  if (!output && !failed.has(spec.output)) problems.add(["output"], undefined, unknownOutput(spec.output, [...names.keys()]));
+
+  const lossNode = problems.attempt(["loss"], spec.loss, () => {
+    const value = buildExpression(g, parseExpression(spec.loss), scope(spec.loss));
+    requireScalar(value, "the loss");
+    meter.check(value, "the loss");
+    return value;
+  });
+  const regularizer =
+    spec.regularizer === undefined
+      ? undefined
+      : problems.attempt(["regularizer"], spec.regularizer, () => {
+          const text = spec.regularizer as string;
+          const value = buildExpression(g, parseExpression(text), scope(text));
+          requireScalar(value, "the regularizer");
+          if (value.batched) throw new BpgenError({ message: "the regularizer may use parameters only", expected: "an expression of params", found: "a use of an input or target" });
+          meter.check(value, "the regularizer");
+          return value;
+        });
+  problems.throwIfAny();
+
+  const loss = g.name(lossNode as Node, "L");
   let objective = g.name(g.batchMean(loss), "meanL");
-  if (spec.regularizer !== undefined) {
-    const where = site(locate, ["regularizer"], spec.regularizer);
-    const r = g.name(expression(g, spec.regularizer, scope, where), "R");
-    requireScalar(r, "the regularizer", where);
-    if (r.batched) throw new BpgenError({ ...where, message: "the regularizer may use parameters only", expected: "an expression of params", found: "a use of an input or target" });
-    objective = g.add(objective, r);
-  }
-  return { name: spec.name, graph: g, params, inputs, targets, output, loss, objective: g.name(objective, "J") };
+  if (regularizer) objective = g.add(objective, g.name(regularizer, "R"));
+  return { name: spec.name, graph: g, params, inputs, targets, output: output as Node, loss, objective: g.name(objective, "J") };
 }
 
-interface Site {
-  path: string;
-  equation: string;
-  line?: number;
-  column?: number;
-}
+const LEFT_NAME = /^\s*([A-Za-z_$][\w$]*)\s*=(?!=)/u;
 
-function site(locate: Locate, segments: (string | number)[], text: string): Site {
-  const path = segments.map((s, k) => (typeof s === "number" ? `[${s}]` : k === 0 ? s : `.${s}`)).join("");
-  return { path, equation: text, ...locate(segments) };
-}
-
-function makeScope(g: Graph, spec: EquationNetSpec, names: Map<string, Node>, locate: Locate): Scope {
-  const bodies = new Map<string, MathNode>();
-  const scope: Scope = {
-    lookup: (n) => names.get(n),
-    names: () => [...names.keys()],
-    userFunction: (n) => {
-      const body = bodies.get(n);
-      return body ? (arg) => applyUserFunction(g, n, body, arg, scope) : undefined;
-    },
-  };
-  for (const [name, text] of Object.entries(spec.functions ?? {})) {
-    const where = site(locate, ["functions", name], text);
-    try {
-      bodies.set(name, parseExpression(text));
-    } catch (e) {
-      throw e instanceof BpgenError ? e.at(where) : e;
-    }
-  }
-  return scope;
-}
-
-/** A user function is expanded at each call with `x` bound to the argument, so it differentiates like any expression. */
-function applyUserFunction(g: Graph, name: string, body: MathNode, arg: Node, outer: Scope): Node {
-  const inner: Scope = { lookup: (n) => (n === "x" ? arg : undefined), names: () => ["x"], userFunction: outer.userFunction, elementwise: true };
-  const value = buildExpression(g, body, inner);
-  if (value.shape.length !== arg.shape.length) {
-    throw new BpgenError({ message: `function "${name}" must be elementwise`, expected: `a result shaped like its argument ${shapeText(arg.shape)}`, found: shapeText(value.shape) });
-  }
-  return value;
-}
-
-function defineEquation(g: Graph, text: string, scope: Scope, names: Map<string, Node>, where: Site): void {
+function parseEquation(text: string): Equation {
+  const name = LEFT_NAME.exec(text)?.[1];
   try {
     const parsed = parseExpression(text) as MathNode & { object?: MathNode & { name?: string }; value?: MathNode };
-    if (parsed.type !== "AssignmentNode" || parsed.object?.type !== "SymbolNode" || !parsed.value) {
-      throw new BpgenError({ message: "an equation must assign a name", expected: "name = expression", found: text });
+    if (parsed.type === "AssignmentNode" && parsed.object?.type === "SymbolNode" && parsed.value) {
+      return { text, name: parsed.object.name as string, value: parsed.value };
     }
-    const name = parsed.object.name as string;
-    if (names.has(name)) {
-      throw new BpgenError({ message: `"${name}" is already defined`, expected: "a new name on the left of each equation", found: name });
-    }
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw new BpgenError({ message: `"${name}" is not a valid name`, expected: "letters, digits and _", found: name });
-    }
-    const value = buildExpression(g, parsed.value, scope);
-    names.set(name, g.name(value, name));
+    return { text, name, error: notAnAssignment(text, parsed) };
   } catch (e) {
-    throw e instanceof BpgenError ? e.at(where) : e;
+    if (!(e instanceof BpgenError)) throw e;
+    return { text, name, error: e };
   }
 }
 
-function expression(g: Graph, text: string, scope: Scope, where: Site): Node {
-  try {
-    return buildExpression(g, parseExpression(text), scope);
-  } catch (e) {
-    throw e instanceof BpgenError ? e.at(where) : e;
+function notAnAssignment(text: string, parsed: MathNode): BpgenError {
+  const start = text.search(/\S/);
+  const index = start < 0 ? undefined : start;
+  if (parsed.type === "BlockNode") {
+    return new BpgenError({ message: "an equation defines one name", expected: "one `name = expression` per string in equations", found: "several statements (separated by ; or a line break)", index: text.search(/[;\n]/) });
+  }
+  if (parsed.type === "FunctionAssignmentNode") {
+    return new BpgenError({ message: "functions are declared in `functions`, not in equations", expected: 'name = expression, and functions as "functions": { "f": "expression in x" }', found: text.trim(), index });
+  }
+  return new BpgenError({ message: "an equation must assign a name", expected: "name = expression", found: text.trim() === "" ? "an empty equation" : text.trim(), index });
+}
+
+/** The name on the left of an equation must be an identifier not yet in use. */
+function checkNewName(name: string, text: string, origin: ReadonlyMap<string, string>): void {
+  const index = tokenIndex(text, name, false);
+  const problem = identifierProblem(name, "equations");
+  if (problem) throw new BpgenError({ ...problem, found: name, index });
+  const first = origin.get(name);
+  if (first !== undefined) {
+    const where = first.startsWith("equations") ? `by ${first}` : `in ${first}`;
+    throw new BpgenError({ message: `"${name}" is already defined (${where})`, expected: "a new name on the left of each equation", found: name, index });
   }
 }
 
-function requireScalar(n: Node, what: string, where: Site): void {
+/** The error for a name used by equation `current` but defined by it or by a later one: a cycle or the wrong order. */
+function usedTooEarly(name: string, current: number, equations: readonly Equation[], definedAt: ReadonlyMap<string, number>) {
+  const at = definedAt.get(name);
+  if (at === undefined) return undefined;
+  const self = equations[current].name;
+  if (at === current) {
+    return { message: `"${name}" is used in its own definition`, expected: "an expression of names defined above this equation", found: `${name} on both sides` };
+  }
+  if (at < current) return undefined;
+  const cycle = self === undefined ? undefined : findCycle(name, self, equations, definedAt);
+  if (cycle) {
+    return {
+      message: `circular definition: ${[self, ...cycle].join(" → ")}`,
+      expected: "equations that use only names defined above them, without cycles",
+      found: `"${name}" is defined later, by equations[${at}], and depends on "${self}"`,
+    };
+  }
+  return {
+    message: `"${name}" is used before it is defined`,
+    expected: `names defined above this equation (move equations[${at}] above equations[${current}])`,
+    found: `"${name}" is defined later, by equations[${at}]`,
+  };
+}
+
+/** A chain of names from `start` back to `target` through the equations that define them, if there is one. */
+function findCycle(start: string, target: string, equations: readonly Equation[], definedAt: ReadonlyMap<string, number>): string[] | undefined {
+  const previous = new Map<string, string | undefined>([[start, undefined]]);
+  const queue = [start];
+  while (queue.length > 0) {
+    const name = queue.shift() as string;
+    const value = equations[definedAt.get(name) ?? -1]?.value;
+    for (const used of value ? symbolsOf(value) : []) {
+      if (used === target) {
+        const chain = [target, name];
+        for (let n = previous.get(name); n !== undefined; n = previous.get(n)) chain.push(n);
+        return chain.reverse();
+      }
+      if (!previous.has(used) && definedAt.has(used)) {
+        previous.set(used, name);
+        queue.push(used);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The names an expression reads (not the names of functions it calls). */
+function symbolsOf(root: MathNode): Set<string> {
+  const found = new Set<string>();
+  const stack = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as MathNode;
+    node.forEach((child, path) => {
+      if (child.type === "SymbolNode" && path !== "fn") found.add((child as unknown as { name: string }).name);
+      stack.push(child);
+    });
+  }
+  return found;
+}
+
+function requireScalar(n: Node, what: string): void {
   if (n.shape.length !== 0) {
-    throw new BpgenError({ ...where, message: `${what} must be a scalar per sample`, expected: "shape []", found: `shape ${shapeText(n.shape)} (wrap it in sum(...) or mean(...))` });
+    throw new BpgenError({ message: `${what} must be a scalar per sample`, expected: "shape []", found: `shape ${shapeText(n.shape)} (wrap it in sum(...) or mean(...))` });
   }
 }
 
-function unknownOutput(spec: EquationNetSpec, locate: Locate): BpgenError {
-  return new BpgenError({ path: "output", ...locate(["output"]), message: `output "${spec.output}" is not defined`, expected: "a name defined by an equation, or a declared name", found: spec.output });
+function unknownOutput(output: string, names: string[]): BpgenError {
+  const near = suggest(output, names);
+  return new BpgenError({
+    message: `output "${output}" is not defined`,
+    expected: "a name defined by an equation, or a declared name",
+    found: output,
+    suggestion: near === undefined ? undefined : `"${near}"`,
+  });
 }

@@ -3,95 +3,192 @@
  * evaluated. `*` is the matrix product when both sides are tensors and scaling otherwise (as in mathjs).
  */
 import { parse, type MathNode } from "mathjs";
-import { BpgenError } from "../errors.ts";
+import { BpgenError, type ErrorDetail } from "../errors.ts";
 import type { Graph } from "../ir/graph.ts";
-import { type Node, shapeText } from "../ir/node.ts";
+import { type Node, sameShape, shapeText } from "../ir/node.ts";
 import { ShapeError } from "../ir/ops.ts";
 import { suggest } from "../spec/suggest.ts";
 import { BUILTINS, CONSTANTS } from "./functions.ts";
+import { checkNesting, checkSize, checkTreeDepth } from "./limits.ts";
 
 export interface Scope {
-  /** A declared or defined name. */
+  /** A declared or defined name. May throw DependsOnFailed for a name whose definition failed. */
   lookup(name: string): Node | undefined;
   /** Every name in scope, for suggestions. */
   names(): string[];
-  /** User functions (scalar elementwise, body in `x`). */
-  userFunction(name: string): ((arg: Node) => Node) | undefined;
+  /** User functions (scalar elementwise, body in `x`). May throw DependsOnFailed for a function whose body failed. */
+  userFunction(name: string): ((g: Graph, arg: Node) => Node) | undefined;
   /**
    * Inside the body of a scalar function (a user function, a custom activation) applied to a tensor:
-   * `*`, `/` and `^` act per element, as they would on the scalar the body is written for.
+   * `*`, `/` and `^` act per element, as they would on the scalar the body is written for, and a
+   * transpose leaves its argument as it is.
    */
   elementwise?: boolean;
+  /** The text being built, so that an error can point at the token it is about. */
+  text?: string;
+  /** Where the expression starts in `text` (after `name =` in an equation). */
+  from?: number;
+  /** A better error than "unknown name" for a name not in scope (e.g. one defined by a later equation). */
+  explainUnknown?(name: string): ErrorDetail | undefined;
 }
 
-/** Parses `text`; a syntax error becomes one BpgenError naming the character. */
-export function parseExpression(text: string): MathNode {
-  try {
-    return parse(text);
-  } catch (e) {
-    const char = (e as { char?: number }).char;
-    throw new BpgenError({
-      message: `cannot parse expression: ${(e as Error).message.replace(/ \(char \d+\)$/, "")}`,
-      equation: text,
-      found: char !== undefined ? `${JSON.stringify(text.slice(Math.max(0, char - 1), char + 8))} at character ${char}` : undefined,
-    });
+/**
+ * Thrown when an expression uses a name (or function) whose own definition failed and was reported:
+ * the expression is skipped without a second, derived error.
+ */
+export class DependsOnFailed extends Error {
+  constructor(readonly dependency: string) {
+    super(`depends on "${dependency}", whose definition failed`);
   }
+}
+
+/** Parses `text`; a syntax error becomes one BpgenError pointing at the character. */
+export function parseExpression(text: string): MathNode {
+  const nesting = checkNesting(text);
+  if (nesting) throw new BpgenError({ ...nesting, equation: text });
+  let node: MathNode;
+  try {
+    node = parse(text);
+  } catch (e) {
+    throw new BpgenError({ ...describeParseError(text, e), equation: text });
+  }
+  const depth = checkTreeDepth(node);
+  if (depth) throw new BpgenError({ ...depth, equation: text });
+  return node;
+}
+
+function describeParseError(text: string, e: unknown): ErrorDetail {
+  if (e instanceof RangeError) {
+    return { message: "the expression is nested too deeply to parse", expected: "fewer nested parentheses and calls", found: `${text.length} characters` };
+  }
+  // mathjs counts characters from 1
+  const char = (e as { char?: number }).char;
+  const index = char !== undefined ? Math.max(0, Math.min(char - 1, text.length)) : undefined;
+  return {
+    message: `cannot parse expression: ${String((e as Error).message).replace(/ \(char \d+\)$/, "")}`,
+    expected: "a mathjs expression such as \"tanh(W * x + b)\"",
+    found: index !== undefined ? (index < text.length ? `${JSON.stringify(text.slice(index, index + 10))} at character ${index + 1}` : "the end of the expression") : undefined,
+    index,
+  };
 }
 
 export function buildExpression(g: Graph, node: MathNode, scope: Scope): Node {
-  try {
-    return build(g, node, scope);
-  } catch (e) {
-    if (e instanceof ShapeError) throw new BpgenError({ message: `shape mismatch: ${e.message}` });
-    throw e;
-  }
+  return build(g, node, scope);
 }
 
 function build(g: Graph, node: MathNode, scope: Scope): Node {
   const rec = (n: MathNode) => build(g, n, scope);
+  let result: Node;
   switch (node.type) {
     case "ParenthesisNode":
       return rec((node as unknown as { content: MathNode }).content);
-    case "ConstantNode": {
-      const value = (node as unknown as { value: unknown }).value;
-      if (typeof value !== "number") throw unsupported(`the constant ${JSON.stringify(value)}`, "a number");
-      return g.constant(value);
-    }
+    case "ConstantNode":
+      return constant(g, (node as unknown as { value: unknown }).value, scope);
     case "SymbolNode":
       return symbol(g, (node as unknown as { name: string }).name, scope);
     case "OperatorNode": {
       const op = node as unknown as { fn: string; op: string; args: MathNode[] };
-      return operator(g, scope.elementwise ? (PER_ELEMENT[op.fn] ?? op.fn) : op.fn, op.op, op.args.map(rec));
+      const args = op.args.map(rec);
+      const fn = scope.elementwise ? (PER_ELEMENT[op.fn] ?? op.fn) : op.fn;
+      result = shapeChecked(() => operator(g, fn, op.op, args, scope), () => operands(op.op, args), OPERATOR_SHAPES[op.op]);
+      break;
     }
     case "FunctionNode": {
       const call = node as unknown as { fn: MathNode; args: MathNode[] };
-      if (call.fn.type !== "SymbolNode") throw unsupported("a computed function", "a function name");
-      return callFunction(g, (call.fn as unknown as { name: string }).name, call.args.map(rec), scope);
+      if (call.fn.type !== "SymbolNode") throw unsupported("a computed function", "a function name", scope);
+      const name = (call.fn as unknown as { name: string }).name;
+      const apply = resolveFunction(name, call.args.length, scope);
+      const args = call.args.map(rec);
+      result = shapeChecked(() => apply(g, args), () => `${name}(${args.map((a) => shapeText(a.shape)).join(", ")})`, FUNCTION_SHAPES[name]);
+      break;
     }
     default:
-      throw unsupported(`${node.type.replace(/Node$/, "").toLowerCase()} syntax`, "numbers, names, operators and function calls");
+      throw unsupported(`${node.type.replace(/Node$/, "").toLowerCase()} syntax`, "numbers, names, operators and function calls", scope, SYNTAX_TOKENS[node.type]);
   }
+  checkSize(result);
+  return result;
+}
+
+function constant(g: Graph, value: unknown, scope: Scope): Node {
+  if (typeof value !== "number") throw unsupported(`the constant ${JSON.stringify(value)}`, "a number", scope, typeof value === "string" ? value : String(value));
+  if (!Number.isFinite(value)) {
+    const literal = [...(scope.text ?? "").matchAll(/\d+(?:\.\d*)?(?:e[+-]?\d+)?/gi)].find((m) => !Number.isFinite(Number(m[0])));
+    throw new BpgenError({ message: "a number is too large", expected: "a finite number (at most about 1.8e308)", found: literal?.[0] ?? String(value), index: literal?.index });
+  }
+  return g.constant(value);
 }
 
 function symbol(g: Graph, name: string, scope: Scope): Node {
   const found = scope.lookup(name);
   if (found) return found;
-  const constant = CONSTANTS.get(name);
-  if (constant !== undefined) return g.constant(constant);
+  const constantValue = CONSTANTS.get(name);
+  if (constantValue !== undefined) return g.constant(constantValue);
+  const index = tokenIndex(scope.text, name, false, scope.from);
+  const explained = scope.explainUnknown?.(name);
+  if (explained) throw new BpgenError({ index, ...explained });
   throw new BpgenError({
     message: `unknown name "${name}"`,
     expected: "a parameter, input, target, or a name defined by an earlier equation",
     found: name,
     suggestion: quoted(suggest(name, scope.names())),
+    index,
   });
+}
+
+/** Runs a shape-checked construction; a ShapeError becomes an error saying what the operation expects and what it got. */
+function shapeChecked(make: () => Node, found: () => string, expected: string | undefined): Node {
+  try {
+    return make();
+  } catch (e) {
+    if (!(e instanceof ShapeError)) throw e;
+    throw new BpgenError({ message: `shape mismatch: ${e.message}`, expected: expected ?? "operands whose shapes fit the operation", found: found() });
+  }
+}
+
+/** The character that starts each unsupported kind of syntax, to point at it. */
+const SYNTAX_TOKENS: Record<string, string> = {
+  ObjectNode: "{",
+  ArrayNode: "[",
+  ConditionalNode: "?",
+  RangeNode: ":",
+  IndexNode: "[",
+  AssignmentNode: "=",
+  FunctionAssignmentNode: "=",
+  BlockNode: ";",
+};
+
+const ELEMENTWISE_SHAPES = "operands of the same shape, or a scalar operand";
+const OPERATOR_SHAPES: Record<string, string> = {
+  "+": ELEMENTWISE_SHAPES,
+  "-": ELEMENTWISE_SHAPES,
+  ".*": ELEMENTWISE_SHAPES,
+  "./": ELEMENTWISE_SHAPES,
+  ".^": ELEMENTWISE_SHAPES,
+  "*": "a scalar operand, or [m, k] * [k, n], [m, k] * [k], [k] * [k, n] or [k] * [k]",
+  "/": 'a scalar divisor ("./" divides element by element)',
+  "^": 'scalar operands (".^" raises element by element)',
+  "'": "a vector or a matrix",
+};
+const FUNCTION_SHAPES: Record<string, string> = {
+  softmax: "a vector",
+  dot: "two vectors of the same length",
+  transpose: "a vector or a matrix",
+  max: ELEMENTWISE_SHAPES,
+  min: ELEMENTWISE_SHAPES,
+};
+
+/** The operand shapes of an operator, as in `[3, 2] * [3]`. */
+function operands(op: string, args: Node[]): string {
+  if (args.length === 1) return op === "'" ? `${shapeText(args[0].shape)}'` : `${op}${shapeText(args[0].shape)}`;
+  return `${shapeText(args[0].shape)} ${op} ${shapeText(args[1].shape)}`;
 }
 
 const scalar = (n: Node) => n.shape.length === 0;
 
 /** What the scalar operators mean when a scalar function's body is applied to every element at once. */
-const PER_ELEMENT: Record<string, string> = { multiply: "dotMultiply", divide: "dotDivide", pow: "dotPow" };
+const PER_ELEMENT: Record<string, string> = { multiply: "dotMultiply", divide: "dotDivide", pow: "dotPow", transpose: "identity", ctranspose: "identity" };
 
-function operator(g: Graph, fn: string, op: string, args: Node[]): Node {
+function operator(g: Graph, fn: string, op: string, args: Node[], scope: Scope): Node {
   const [a, b] = args;
   switch (fn) {
     case "add":
@@ -101,6 +198,7 @@ function operator(g: Graph, fn: string, op: string, args: Node[]): Node {
     case "unaryMinus":
       return g.neg(a);
     case "unaryPlus":
+    case "identity":
       return a;
     case "multiply":
       return scalar(a) || scalar(b) ? g.mul(a, b) : g.matmul(a, b);
@@ -120,15 +218,19 @@ function operator(g: Graph, fn: string, op: string, args: Node[]): Node {
     case "transpose":
       return g.transpose(a);
     default:
-      throw unsupported(`the operator "${op}"`, "+ - * / ^ .* ./ .^ '");
+      throw unsupported(`the operator "${op}"`, "+ - * / ^ .* ./ .^ '", scope, op);
   }
 }
 
-function callFunction(g: Graph, name: string, args: Node[], scope: Scope): Node {
+type Apply = (g: Graph, args: Node[]) => Node;
+
+/** The function a call refers to, checked (name, arity, use in a scalar function) before its arguments are built. */
+function resolveFunction(name: string, arity: number, scope: Scope): Apply {
+  const index = tokenIndex(scope.text, name, true, scope.from);
   const user = scope.userFunction(name);
   if (user) {
-    if (args.length !== 1) throw arity(name, 1, args.length);
-    return user(args[0]);
+    if (arity !== 1) throw arityError(name, 1, arity, index);
+    return (g, [arg]) => user(g, arg);
   }
   const builtin = BUILTINS.get(name);
   if (!builtin || name === "linear") {
@@ -136,22 +238,42 @@ function callFunction(g: Graph, name: string, args: Node[], scope: Scope): Node 
       message: `unknown function "${name}"`,
       expected: "a builtin function or one declared in `functions`",
       found: name,
-      suggestion: quoted(suggest(name, [...BUILTINS.keys()])),
+      suggestion: quoted(suggest(name, [...BUILTINS.keys()].filter((n) => n !== "linear"))),
+      index,
     });
   }
-  if (args.length !== builtin.arity) throw arity(name, builtin.arity, args.length);
+  if (arity !== builtin.arity) throw arityError(name, builtin.arity, arity, index);
   if (scope.elementwise && !builtin.elementwise) {
-    throw new BpgenError({ message: `${name}() is not allowed in a scalar function`, expected: "elementwise functions of x", found: `${name}()` });
+    throw new BpgenError({ message: `${name}() is not allowed in a scalar function`, expected: "elementwise functions of x", found: `${name}()`, index });
   }
-  return builtin.build(g, args);
+  return (g, args) => builtin.build(g, args);
 }
 
-function arity(name: string, expected: number, found: number): BpgenError {
-  return new BpgenError({ message: `${name}() takes ${expected} argument${expected === 1 ? "" : "s"}`, expected: String(expected), found: String(found) });
+function arityError(name: string, expected: number, found: number, index: number | undefined): BpgenError {
+  return new BpgenError({ message: `${name}() takes ${expected} argument${expected === 1 ? "" : "s"}`, expected: String(expected), found: String(found), index });
 }
 
-function unsupported(what: string, expected: string): BpgenError {
-  return new BpgenError({ message: `${what} is not supported in expressions`, expected, found: what });
+function unsupported(what: string, expected: string, scope?: Scope, token?: string): BpgenError {
+  const index = token !== undefined && scope?.text !== undefined ? indexOrUndefined(scope.text.indexOf(token)) : undefined;
+  return new BpgenError({ message: `${what} is not supported in expressions`, expected, found: what, index });
+}
+
+/** Checks a scalar function's result against its argument: the same shape, or a constant repeated over it. */
+export function elementwiseResult(g: Graph, value: Node, arg: Node, what: string): Node {
+  if (sameShape(value.shape, arg.shape)) return value;
+  if (value.shape.length === 0) return g.broadcast(value, arg.shape);
+  throw new BpgenError({ message: `${what} must be elementwise`, expected: `a result shaped like its argument ${shapeText(arg.shape)}`, found: shapeText(value.shape) });
+}
+
+const indexOrUndefined = (i: number) => (i < 0 ? undefined : i);
+
+/** Where `name` first appears in `text` as a whole word (followed by "(" when it is a call). */
+export function tokenIndex(text: string | undefined, name: string, call: boolean, from = 0): number | undefined {
+  if (text === undefined) return undefined;
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = new RegExp(`(?<![\\w$.])${escaped}(?![\\w$])${call ? "(?=\\s*\\()" : ""}`, "gu");
+  pattern.lastIndex = from;
+  return pattern.exec(text)?.index;
 }
 
 const quoted = (s: string | undefined) => (s === undefined ? undefined : `"${s}"`);

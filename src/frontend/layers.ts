@@ -3,11 +3,12 @@
  * Losses are built in their stable fused forms from the logits, so their derivatives come out as
  * p − y (softmax cross-entropy) and a − y (sigmoid with binary cross-entropy).
  */
-import { BpgenError } from "../errors.ts";
 import { Graph } from "../ir/graph.ts";
 import type { Node } from "../ir/node.ts";
 import type { DenseLayerSpec, InitSpec, LayerNetSpec, Locate } from "../spec/types.ts";
-import { buildExpression, parseExpression } from "./expressions.ts";
+import { buildExpression, elementwiseResult, parseExpression } from "./expressions.ts";
+import { DepthMeter } from "./limits.ts";
+import { Problems } from "./problems.ts";
 import { BUILTINS } from "./functions.ts";
 import { type InitPlan, type Leaf, type Net, type ParamLeaf } from "./net.ts";
 
@@ -15,12 +16,15 @@ const RELU_LIKE = new Set(["relu", "leaky_relu", "elu", "gelu", "swish"]);
 
 export function buildLayerNet(spec: LayerNetSpec, locate: Locate = () => undefined): Net {
   const g = new Graph();
+  const problems = new Problems(locate);
+  const meter = new DepthMeter();
   const inputSize = Array.isArray(spec.input) ? spec.input.reduce((a, b) => a * b, 1) : spec.input;
   const x = g.input("x", [inputSize]);
   const params: ParamLeaf[] = [];
   let a = x;
   let logits = x;
   let width = inputSize;
+  let tooDeep = false;
   spec.layers.forEach((layer, index) => {
     const l = index + 1;
     const W = g.param(`W${l}`, [layer.units, width]);
@@ -32,9 +36,13 @@ export function buildLayerNet(spec: LayerNetSpec, locate: Locate = () => undefin
       z = g.add(z, b);
     }
     logits = g.name(z, `z${l}`);
-    a = g.name(activate(g, layer, z, index, locate), `a${l}`);
+    // a bad activation is reported and the layer kept linear, so the layers after it are checked too
+    const activation = problems.attempt(["layers", index, "activation"], layer.activation, () => activate(g, layer, z));
+    a = g.name(activation ?? z, `a${l}`);
+    if (!tooDeep) tooDeep = problems.attempt(["layers", index], undefined, () => meter.check(a, `the network up to layers[${index}]`)) === undefined;
     width = layer.units;
   });
+  problems.throwIfAny();
   const y = g.target("y", [width]);
   const last = spec.layers[spec.layers.length - 1];
   const { loss, output } = buildLoss(g, spec.loss, a, logits, (last.activation ?? "linear").trim() === "sigmoid", y);
@@ -71,26 +79,25 @@ function l2Penalty(g: Graph, lambda: number, params: readonly ParamLeaf[]): Node
   return g.name(g.scale(lambda / 2, squares.reduce((s, t) => g.add(s, t))), "R");
 }
 
-function activate(g: Graph, layer: DenseLayerSpec, z: Node, index: number, locate: Locate): Node {
+function activate(g: Graph, layer: DenseLayerSpec, z: Node): Node {
   const name = (layer.activation ?? "linear").trim();
   const builtin = BUILTINS.get(name);
   if (builtin?.elementwise && builtin.arity === 1) return builtin.build(g, [z]);
-  const where = { path: `layers[${index}].activation`, ...locate(["layers", index, "activation"]) };
-  try {
-    const expr = parseExpression(name);
-    const value = buildExpression(g, expr, {
-      lookup: (n) => (n === "x" ? z : undefined),
-      names: () => ["x"],
-      userFunction: () => undefined,
-      elementwise: true,
-    });
-    if (value.shape.length !== z.shape.length) {
-      throw new BpgenError({ message: "an activation must be elementwise", expected: "an expression of x with the shape of x", found: name });
-    }
-    return value;
-  } catch (e) {
-    throw e instanceof BpgenError ? e.at({ ...where, equation: name }) : e;
-  }
+  const text = layer.activation ?? name;
+  const value = buildExpression(g, parseExpression(text), {
+    lookup: (n) => (n === "x" ? z : undefined),
+    names: () => ["x"],
+    userFunction: () => undefined,
+    elementwise: true,
+    text,
+    explainUnknown: (n) => ({
+      message: `unknown name "${n}" in an activation`,
+      expected: "x (the layer's pre-activation), numbers, pi and function calls",
+      found: n,
+      suggestion: n.length <= 2 && n !== "x" ? '"x"' : undefined,
+    }),
+  });
+  return elementwiseResult(g, value, z, "an activation");
 }
 
 function weightInit(layer: DenseLayerSpec, fanIn: number): InitPlan {

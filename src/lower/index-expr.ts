@@ -8,6 +8,9 @@ export function addIndex(a: string, b: string): string {
   if (isLiteral(a) && isLiteral(b)) return String(Number(a) + Number(b));
   if (a === "0") return b;
   if (b === "0") return a;
+  // 200 + (20 + k) -> 220 + k
+  const lead = /^(\d+) \+ (.*)$/.exec(b);
+  if (isLiteral(a) && lead) return addIndex(String(Number(a) + Number(lead[1])), lead[2]);
   return `${a} + ${b}`;
 }
 

@@ -35,10 +35,13 @@ export interface OpCounts {
 /** Operations of one call of this function, split by phase (stored and inlined nodes; views cost nothing). */
 export function countOps(plan: FunctionPlan): OpCounts {
   const counts: OpCounts = { perSample: 0, perCall: 0 };
-  for (const n of [...plan.computed, ...plan.inlined]) {
+  const evaluated = new Set([...plan.computed, ...plan.inlined]);
+  for (const n of evaluated) {
     const inLoop = plan.phase.get(n) === "loop" || n.op === "batchMean";
-    if (inLoop) counts.perSample += work(n);
-    else counts.perCall += work(n);
+    // a dense weight-gradient kernel computes the outer product it accumulates without storing it
+    const absorbed = n.op === "batchMean" && !evaluated.has(n.inputs[0]) ? work(n.inputs[0]) : 0;
+    if (inLoop) counts.perSample += work(n) + absorbed;
+    else counts.perCall += work(n) + absorbed;
   }
   return counts;
 }

@@ -55,7 +55,7 @@ export function parseJson(text: string): JsonDocument {
 
 function tooDeep(e: unknown): unknown {
   if (!(e instanceof RangeError)) return e;
-  return new JsonSyntaxError({ message: "the JSON is nested too deeply", line: 1, column: 1 });
+  return new JsonSyntaxError({ message: "the JSON is nested too deeply", line: 1, column: 1, expected: "objects and arrays nested a few levels deep", found: "more levels than the parser can hold" });
 }
 
 /** Converts a parse-tree node to a value, building objects without a prototype (no prototype pollution). */
@@ -115,9 +115,11 @@ const ANY_VALUE = "a JSON value (object, array, string, number, true, false or n
 
 function describeSyntaxError(text: string, error: jsonc.ParseError, position: (offset: number) => Position): ErrorDetail {
   const found = tokenAt(text, error);
-  const at = position(error.offset);
-  const comma = trailingComma(text, error.offset);
   const code = jsonc.printParseErrorCode(error.error);
+  // a control character inside a string: point at it, not at the start of the string
+  const control = code === "InvalidCharacter" ? text.slice(error.offset, error.offset + error.length).search(/[\u0000-\u001f]/) : -1;
+  const at = position(error.offset + Math.max(control, 0));
+  const comma = trailingComma(text, error.offset);
   if (comma !== undefined && (code === "PropertyNameExpected" || code === "ValueExpected")) {
     return { message: "trailing comma is not allowed in JSON", ...position(comma), expected: `a value after ","`, found: `"," before ${found}` };
   }

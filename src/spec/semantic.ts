@@ -22,6 +22,8 @@ const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 export const MAX_DIMENSION = 1e7;
 export const MAX_PARAMETERS = 1e8;
+/** The most values one sample's inputs, targets, or any intermediate value may hold. */
+export const MAX_ELEMENTS = 1e8;
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 const plural = (n: number) => n.toLocaleString("en-US");
@@ -66,26 +68,35 @@ export function checkNames(spec: Record<string, unknown>): Problem[] {
 }
 
 function nameProblem(name: string, section: string, firstSection: string | undefined): { message: string; expected: string } | undefined {
+  const problem = identifierProblem(name, section);
+  if (problem) return problem;
+  if (firstSection !== undefined) {
+    return { message: `${JSON.stringify(name)} is declared twice (first in ${firstSection}, again in ${section})`, expected: "each name declared once across params, inputs, targets and functions" };
+  }
+  return undefined;
+}
+
+/** Why `name` cannot name a value declared or defined in `section`, or undefined when it can. */
+export function identifierProblem(name: string, section: string): { message: string; expected: string } | undefined {
   const quoted = JSON.stringify(name);
   const bad = (message: string) => ({ message, expected: NAME_EXPECTED });
   if (PROTOTYPE_KEYS.has(name)) return bad(`${quoted} cannot be used as a name in ${section}`);
   if (!IDENTIFIER.test(name)) return bad(`invalid name ${quoted} in ${section}: names must be identifiers`);
   if (RESERVED.has(name)) return bad(`${quoted} is a reserved word and cannot be used as a name in ${section}`);
-  if (firstSection !== undefined) {
-    return { message: `${quoted} is declared twice (first in ${firstSection}, again in ${section})`, expected: "each name declared once across params, inputs, targets and functions" };
-  }
   return undefined;
 }
 
 /** Rejects networks too large to compile. Runs only on a schema-valid spec, so shapes are integer arrays. */
 export function checkSizes(spec: Record<string, unknown>): Problem[] {
   const problems: Problem[] = [];
-  const dim = (value: number, segments: PathSegment[]) => {
-    if (value > MAX_DIMENSION) {
+  const dim: DimCheck = (value, segments, total) => {
+    const limit = total === undefined ? MAX_DIMENSION : MAX_ELEMENTS;
+    if (value > limit) {
       problems.push({
         segments,
-        message: `dimension ${plural(value)} is too large to compile`,
-        expected: `at most ${plural(MAX_DIMENSION)}`,
+        message: total === undefined ? `dimension ${plural(value)} is too large to compile` : `${total} ${plural(value)} values, too many to compile`,
+        expected: `at most ${plural(limit)}`,
+        found: plural(value),
       });
     }
   };
@@ -101,7 +112,8 @@ export function checkSizes(spec: Record<string, unknown>): Problem[] {
   return problems;
 }
 
-type DimCheck = (value: number, segments: PathSegment[]) => void;
+/** Reports `value` when above the limit: a dimension, or (with `total`) the size of a whole section. */
+type DimCheck = (value: number, segments: PathSegment[], total?: string) => void;
 
 function layerParameterCount(spec: Record<string, unknown>, dim: DimCheck): { count: number; where: string } {
   const input = spec.input as number | number[];
@@ -122,13 +134,17 @@ function equationParameterCount(spec: Record<string, unknown>, dim: DimCheck): {
   let count = 0;
   for (const section of ["params", "inputs", "targets"]) {
     const record = spec[section] as Record<string, { shape: number[] } | number[]>;
+    let total = 0;
     for (const name of Object.keys(record)) {
       const entry = record[name];
       const shape = Array.isArray(entry) ? entry : entry.shape;
       const segments: PathSegment[] = Array.isArray(entry) ? [section, name] : [section, name, "shape"];
       shape.forEach((n, i) => dim(n, [...segments, i]));
-      if (section === "params") count += shape.reduce((a, b) => a * b, 1);
+      const size = shape.reduce((a, b) => a * b, 1);
+      if (section === "params") count += size;
+      else total += size;
     }
+    if (section !== "params") dim(total, [section], `the ${section} of one sample have`);
   }
   return { count, where: "params" };
 }

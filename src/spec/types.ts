@@ -23,6 +23,23 @@ export type InitName = (typeof INIT_NAMES)[number];
 /** A constant, or a named scheme. */
 export type InitSpec = number | InitName;
 
+export const OPTIMIZER_TYPES = ["sgd", "momentum", "adam", "adamw"] as const;
+export type OptimizerType = (typeof OPTIMIZER_TYPES)[number];
+
+/** Default optimizer settings (`"optimizer"` in net.json), used by the generated createOptimizer and by `bpgen train`. */
+export interface OptimizerSpec {
+  type: OptimizerType;
+  lr?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  weightDecay?: number;
+  clipNorm?: number;
+  clipValue?: number;
+}
+
 export interface DenseLayerSpec {
   type: "dense";
   units: number;
@@ -39,6 +56,7 @@ export interface LayerNetSpec {
   layers: DenseLayerSpec[];
   loss: LayerLoss;
   l2?: number;
+  optimizer?: OptimizerSpec;
 }
 
 export interface ParamSpec {
@@ -56,6 +74,7 @@ export interface EquationNetSpec {
   loss: string;
   regularizer?: string;
   functions?: Record<string, string>;
+  optimizer?: OptimizerSpec;
 }
 
 export function isLayerSpec(spec: NetSpec): spec is LayerNetSpec {

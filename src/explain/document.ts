@@ -1,0 +1,109 @@
+/**
+ * The derivation as a document: where it comes from and the notation, the forward equations, the loss,
+ * the backward steps (document-backward.ts), the fused forms and the operation counts.
+ */
+import { type Block, type Inline, code, display, heading, math, para, text } from "./blocks.ts";
+import type { Derivation } from "./derivation.ts";
+import { backwardBlocks, fusedBlocks } from "./document-backward.ts";
+import { countBlocks } from "./document-counts.ts";
+import { codeParts } from "./phrases.ts";
+import type { Equation } from "./steps.ts";
+
+export interface DocumentOptions {
+  /** The DAG drawn as SVG, shown as a figure in HTML. */
+  readonly figure?: string;
+}
+
+export function derivationDocument(d: Derivation, options: DocumentOptions = {}): Block[] {
+  const { net } = d.compiled;
+  return [
+    heading(1, text(`The derivation of ${net.name}`)),
+    ...intro(d),
+    heading(2, text("Forward pass")),
+    ...d.steps.forward.flatMap((eq) => equationBlocks(d, eq)),
+    heading(2, text("Loss and objective")),
+    ...d.steps.loss.flatMap((eq) => equationBlocks(d, eq)),
+    ...objectiveNote(d),
+    heading(2, text("Backward pass, in the order the sweep computes it")),
+    ...backwardBlocks(d),
+    ...fusedBlocks(d),
+    heading(2, text("Operation counts")),
+    ...countBlocks(d),
+    ...figureBlocks(d, options.figure),
+  ];
+}
+
+function intro(d: Derivation): Block[] {
+  const { compiled, names } = d;
+  const lines: Block[] = [
+    para(
+      text("Derived from "),
+      code(compiled.sourceFile),
+      text(` by bpgen, from the same expression DAG the generated module is compiled from (`),
+      code(`npx bpgen ${compiled.sourceFile}`),
+      text(` writes it to `),
+      code(`generated/${compiled.net.name}.ts`),
+      text("). Values carry the names of the module's comments: a formula below can be found in the code by the name it defines."),
+    ),
+  ];
+  if (names.style === "layers") {
+    lines.push(
+      para(
+        text("Notation (the seeds'): layer "),
+        math("l"),
+        text(" computes "),
+        math("z^{l} = W^{l} a^{l-1} + b^{l}"),
+        text(" and "),
+        math("a^{l} = f(z^{l})"),
+        text(", with "),
+        math("a^{0} = x"),
+        text("; "),
+        math("\\delta^{l} = \\partial L/\\partial z^{l}"),
+        text(" is its delta, and "),
+        math("\\delta_{v} = \\partial L/\\partial v"),
+        text(" the delta of any other named value. BP1–BP4 mark the four backpropagation equations where the DAG has their form."),
+      ),
+    );
+  } else {
+    lines.push(
+      para(
+        text("Notation: "),
+        math("\\delta_{v} = \\partial L/\\partial v"),
+        text(" is the delta of the named value "),
+        math("v"),
+        text(" ("),
+        code("d_v"),
+        text(" in the generated code); the seeds call the delta of the k-th equation's value "),
+        math("\\mathrm{result}_{k}"),
+        text(". A trailing number is a subscript: w1 is "),
+        math("w_{1}"),
+        text("."),
+      ),
+    );
+  }
+  return lines;
+}
+
+function equationBlocks(d: Derivation, eq: Equation): Block[] {
+  const symbol = d.names.latex(eq.node, true);
+  const where = codeParts(eq.code, d.names.code(eq.node), d.names.name(eq.node));
+  return [display(`${symbol} = ${d.forwardLatex.print(eq.expr)}`), ...(where.length > 0 ? [para(...where)] : [])];
+}
+
+/** J itself, when the objective carries another name (J = L̄ without a regularizer). */
+function objectiveNote(d: Derivation): Block[] {
+  const { net } = d.compiled;
+  if (d.names.name(net.objective) === "J") return [];
+  return [para(text("The objective is "), math(`J = ${d.names.latex(net.objective, true)}`), text(" (there is no regularizer).") )];
+}
+
+function figureBlocks(d: Derivation, svg: string | undefined): Block[] {
+  const { compiled } = d;
+  const how = [text("Draw it with "), code(`npx bpgen graph ${compiled.sourceFile}`), text(".")];
+  if (svg === undefined) return [heading(2, text("The graph")), para(...how)];
+  const caption: Inline[] = [
+    text("The DAG: forward values blue, gradient values orange, shared deltas red with the number of parameter gradients that read them. "),
+    ...how,
+  ];
+  return [heading(2, text("The graph")), { b: "figure", svg, caption }];
+}

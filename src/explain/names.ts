@@ -1,0 +1,69 @@
+/**
+ * Which values the derivation names, and how: forward values with a name of their own (equations, layer
+ * values, the loss), the named deltas δ_v = ∂L/∂v of the reverse sweep, and the leaves. Everything else is
+ * spelled out through its op. Each named value also has the identifier the generated module gives it.
+ */
+import type { Node } from "../ir/node.ts";
+import { type DagView } from "../graph/dag.ts";
+import { primalOf } from "../graph/roles.ts";
+import { isLayerSpec } from "../spec/types.ts";
+import { type NameStyle, deltaLatex, latexName } from "./notation.ts";
+
+export interface Names {
+  readonly view: DagView;
+  readonly style: NameStyle;
+  /** Forward values with a name of their own, in id order. */
+  readonly forwardNamed: readonly Node[];
+  /** Named deltas, by node: the named value v of δ_v. */
+  readonly deltaPrimal: ReadonlyMap<Node, Node>;
+  /** Symbols of the forward equations: leaves and named forward values. */
+  forwardSymbol(n: Node): boolean;
+  /** Symbols of the backward steps: also the named deltas. */
+  backwardSymbol(n: Node): boolean;
+  /** LaTeX of a symbol; a named delta reads as δ (`forward` reads it as the forward value it also is). */
+  latex(n: Node, forward?: boolean): string;
+  /** The name of a value itself, as the front end gave it (or the module, where two share one). */
+  name(n: Node): string;
+  /** The generated module's identifier, when it names the value. */
+  code(n: Node): string | undefined;
+}
+
+export function nameValues(view: DagView): Names {
+  const { net, spec } = view.compiled;
+  const style: NameStyle = isLayerSpec(spec) ? "layers" : "equations";
+  const hint = (n: Node) => net.graph.hint(n);
+  const deltaPrimal = new Map<Node, Node>();
+  for (const d of view.deltas) {
+    const primal = primalOf(view, d);
+    if (primal) deltaPrimal.set(d, primal);
+  }
+  // a node the sweep named d_v is a delta, not a forward value, even where the forward pass computes it (e − t)
+  const sweepNamed = (n: Node) => deltaPrimal.has(n) && hint(n) === `d_${hint(deltaPrimal.get(n) as Node)}`;
+  const forwardNamed = view.nodes.filter((n) => view.forward.has(n) && n.inputs.length > 0 && hint(n) !== undefined && !sweepNamed(n));
+  const hintCount = new Map<string, number>();
+  for (const n of [...forwardNamed, ...view.nodes.filter((m) => m.inputs.length === 0)]) {
+    const h = hint(n);
+    if (h !== undefined) hintCount.set(h, (hintCount.get(h) ?? 0) + 1);
+  }
+  const forwardSet = new Set(forwardNamed);
+  const leaf = (n: Node) => n.inputs.length === 0;
+  const name = (n: Node): string => {
+    const h = hint(n);
+    const code = view.codeNames.get(n);
+    return h !== undefined && (hintCount.get(h) ?? 0) <= 1 ? h : (code ?? h ?? `v${n.id}`);
+  };
+  return {
+    view,
+    style,
+    forwardNamed,
+    deltaPrimal,
+    forwardSymbol: (n) => leaf(n) || forwardSet.has(n),
+    backwardSymbol: (n) => leaf(n) || forwardSet.has(n) || deltaPrimal.has(n),
+    latex: (n, forward = false) => {
+      const primal = deltaPrimal.get(n);
+      return primal && !(forward && forwardSet.has(n)) ? deltaLatex(name(primal), style) : latexName(name(n), style);
+    },
+    name,
+    code: (n) => view.codeNames.get(n),
+  };
+}

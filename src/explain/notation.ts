@@ -1,0 +1,45 @@
+/**
+ * How names read in the derivation. Layer nets use the seeds' notation: zˡ, aˡ, Wˡ, bˡ and δˡ = ∂L/∂zˡ.
+ * Equation nets keep their own names, with a trailing number as a subscript (w1 → w₁) and δ_v = ∂L/∂v.
+ * Every name is escaped for LaTeX; the plain form is the generated module's own identifier.
+ */
+
+export type NameStyle = "layers" | "equations";
+
+/** A name as a LaTeX symbol. */
+export function latexName(name: string, style: NameStyle): string {
+  if (name === "meanL") return "\\bar{L}";
+  const indexed = /^([A-Za-z])(\d+)$/.exec(name);
+  if (indexed) return style === "layers" ? `${indexed[1]}^{${indexed[2]}}` : `${indexed[1]}_{${indexed[2]}}`;
+  if (/^[A-Za-z]$/.test(name)) return name;
+  return `\\mathit{${escapeLatex(name)}}`;
+}
+
+/** δ of a named value: δˡ for the pre-activation zˡ of a layer, δ_v otherwise. */
+export function deltaLatex(primal: string, style: NameStyle): string {
+  const layer = /^z(\d+)$/.exec(primal);
+  if (style === "layers" && layer) return `\\delta^{${layer[1]}}`;
+  return `\\delta_{${latexName(primal, style)}}`;
+}
+
+/** ∂top/∂name as a LaTeX fraction. */
+export function partialLatex(top: string, name: string, style: NameStyle): string {
+  return `\\frac{\\partial ${top}}{\\partial ${latexName(name, style)}}`;
+}
+
+/** Text placed inside LaTeX: every character with a meaning to TeX is escaped. */
+export function escapeLatex(text: string): string {
+  const map: Record<string, string> = {
+    "\\": "\\backslash{}",
+    "{": "\\{",
+    "}": "\\}",
+    $: "\\$",
+    "&": "\\&",
+    "#": "\\#",
+    "%": "\\%",
+    _: "\\_",
+    "^": "\\hat{}",
+    "~": "\\sim{}",
+  };
+  return text.replace(/[\\{}$&#%_^~]/g, (c) => map[c]);
+}

@@ -1,0 +1,48 @@
+/** Writing a command's outputs: all computed first, then each file written atomically (temporary file, then rename). */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { BpgenError } from "../errors.ts";
+
+export interface Output {
+  readonly path: string;
+  readonly text: string;
+}
+
+/** Writes every output and reports each on stdout, as `bpgen build` does. */
+export function writeOutputs(outputs: readonly Output[]): void {
+  for (const { path, text } of outputs) {
+    mkdirSync(dirname(resolve(path)), { recursive: true });
+    const temp = `${path}.${process.pid}.tmp`;
+    try {
+      writeFileSync(temp, text);
+      renameSync(temp, path);
+    } finally {
+      rmSync(temp, { force: true });
+    }
+    process.stdout.write(`wrote ${path}\n`);
+  }
+}
+
+/** `<dir>/<name><suffix>`: the network's name is a validated identifier, so it cannot leave `dir`. */
+export function outputPath(dir: string, name: string, suffix: string): string {
+  return join(dir, `${name}${suffix}`);
+}
+
+/**
+ * Runs `make` for every input; when any input is bad, reports all of them at once (as `bpgen build` does)
+ * and nothing is written.
+ */
+export async function forEachInput<T>(files: readonly string[], make: (file: string) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  const errors: BpgenError[] = [];
+  for (const file of files) {
+    try {
+      results.push(await make(file));
+    } catch (e) {
+      if (!(e instanceof BpgenError)) throw e;
+      errors.push(e);
+    }
+  }
+  if (errors.length > 0) throw new BpgenError(errors.flatMap((e) => e.details));
+  return results;
+}

@@ -1,0 +1,79 @@
+/**
+ * Layers, found in the DAG, for drawing a large net as one box per layer. A parameter belongs to the first
+ * named value that reads it (W1 and b1 to z1; w2 to z); those owners, in order, are the layers. A forward
+ * value sits in the deepest layer it depends on, a gradient value in the deepest layer whose parameter
+ * gradient reads it; values that depend on the targets form the loss, values of the parameters alone that
+ * only the objective reads form the regularizer. No rule looks at a layer's type.
+ */
+import { reachable } from "../autodiff/reverse.ts";
+import type { ParamLeaf } from "../frontend/net.ts";
+import type { Node } from "../ir/node.ts";
+import type { DagView } from "./dag.ts";
+
+export type GroupKind = "forward" | "backward" | "loss" | "regularizer" | "leaf";
+
+export interface Group {
+  readonly key: string;
+  readonly kind: GroupKind;
+  readonly title: string;
+  readonly nodes: Node[];
+  /** Parameters drawn inside this box (forward layers only). */
+  readonly params: ParamLeaf[];
+}
+
+export interface Grouping {
+  readonly groups: readonly Group[];
+  readonly groupOf: ReadonlyMap<Node, Group>;
+}
+
+export function groupByLayer(view: DagView, layerNet: boolean): Grouping {
+  const { net } = view.compiled;
+  const layerOfParam = paramLayers(view);
+  const core = new Set(reachable([net.output, net.loss]));
+  const forwardLayer = new Map<Node, number>();
+  const onTargets = new Set<Node>();
+  const groups = new Map<string, Group>();
+  const groupOf = new Map<Node, Group>();
+  const word = layerNet ? "layer" : "step";
+  const place = (n: Node, key: string, kind: GroupKind, title: string) => {
+    const group = groups.get(key) ?? { key, kind, title, nodes: [], params: [] };
+    groups.set(key, group);
+    group.nodes.push(n);
+    groupOf.set(n, group);
+  };
+  for (const n of view.nodes) {
+    if (n.op === "const") continue;
+    if (view.backward.has(n)) {
+      const k = Math.max(0, ...view.usedBy(n).map((p) => layerOfParam.get(p.node) ?? 0));
+      place(n, `b${k}`, "backward", `${word} ${k} backward`);
+      continue;
+    }
+    forwardLayer.set(n, n.op === "param" ? (layerOfParam.get(n) ?? 0) : Math.max(0, ...n.inputs.map((i) => forwardLayer.get(i) ?? 0)));
+    if (n.op === "target" || n.inputs.some((i) => onTargets.has(i))) onTargets.add(n);
+    if (n.op === "input" || n.op === "target") place(n, `leaf${n.id}`, "leaf", String(n.attr));
+    else if (onTargets.has(n)) place(n, "loss", "loss", "loss");
+    else if (!core.has(n)) place(n, "regularizer", "regularizer", "regularizer");
+    else {
+      const k = forwardLayer.get(n) ?? 0;
+      place(n, `f${k}`, "forward", k === 0 ? "inputs" : `${word} ${k}`);
+    }
+  }
+  for (const p of net.params) groups.get(`f${layerOfParam.get(p.node) ?? 0}`)?.params.push(p);
+  return { groups: [...groups.values()], groupOf };
+}
+
+/** Layer index (from 1) of every parameter: the rank of the first named forward value that reads it. */
+function paramLayers(view: DagView): Map<Node, number> {
+  const { net } = view.compiled;
+  const params = new Set(net.params.map((p) => p.node));
+  const owners = view.nodes.filter((n) => view.forward.has(n) && n.inputs.length > 0 && net.graph.hint(n) !== undefined);
+  const layer = new Map<Node, number>();
+  let rank = 0;
+  for (const owner of owners) {
+    const claimed = reachable(owner).filter((n) => params.has(n) && !layer.has(n));
+    if (claimed.length === 0) continue;
+    rank++;
+    for (const p of claimed) layer.set(p, rank);
+  }
+  return layer;
+}

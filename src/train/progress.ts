@@ -1,0 +1,96 @@
+/**
+ * What `bpgen train` shows in the terminal: a progress bar per epoch (stderr, only on a TTY), one line per
+ * epoch on stdout, gradient-health warnings on stderr (once per layer and kind, then when it changes),
+ * and a closing summary with the remedies that apply.
+ */
+import cliProgress from "cli-progress";
+import type { EpochRecord, TrainResult } from "./loop.ts";
+import { REMEDIES, type HealthThresholds, type HealthWarning, warningReason } from "./stats.ts";
+import { fmt } from "./svg.ts";
+
+const pct = (v: number | undefined) => (v === undefined ? "" : `${(100 * v).toFixed(2)}%`);
+
+export class TerminalProgress {
+  private bar: cliProgress.SingleBar | undefined;
+  private barEpoch = -1;
+  private readonly warned = new Set<string>();
+
+  constructor(
+    private readonly epochs: number,
+    private readonly showBar: boolean,
+  ) {}
+
+  batch(epoch: number, done: number, total: number, loss: number): void {
+    if (!this.showBar) return;
+    if (this.barEpoch !== epoch) {
+      this.stop();
+      this.bar = new cliProgress.SingleBar(
+        { format: `epoch ${epoch}/${this.epochs} [{bar}] {value}/{total} batches | loss {loss} | {eta_formatted}`, hideCursor: true, clearOnComplete: true },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(total, 0, { loss: "…" });
+      this.barEpoch = epoch;
+    }
+    this.bar?.update(done, { loss: fmt(loss) });
+  }
+
+  epoch(r: EpochRecord, warnings: readonly HealthWarning[], t: HealthThresholds): void {
+    this.stop();
+    const width = String(this.epochs).length;
+    const parts = [
+      `epoch ${String(r.epoch).padStart(width)}/${this.epochs}${r.partial ? "*" : ""}`,
+      `loss ${fmt(r.train.loss)}`,
+      ...(r.validation ? [`val_loss ${fmt(r.validation.loss)}`] : []),
+      ...(r.train.accuracy !== undefined ? [`acc ${pct(r.train.accuracy)}`] : []),
+      ...(r.validation?.accuracy !== undefined ? [`val_acc ${pct(r.validation.accuracy)}`] : []),
+      `${r.seconds.toFixed(1)} s`,
+    ];
+    process.stdout.write(`${parts.join("  ")}\n`);
+    for (const w of warnings) {
+      const key = `${w.kind} ${w.layer}`;
+      if (this.warned.has(key)) continue;
+      this.warned.add(key);
+      process.stderr.write(`warning: ${w.kind} gradients in ${w.layer} (epoch ${w.epoch}): ${warningReason(w, t, fmt)}\n`);
+    }
+  }
+
+  note(text: string): void {
+    this.stop();
+    process.stderr.write(`${text}\n`);
+  }
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+    this.barEpoch = -1;
+  }
+
+  /** The closing lines: outcome, best epoch, and the remedies for any warnings. */
+  summary(r: TrainResult, t: HealthThresholds): string {
+    const lines: string[] = [];
+    const best = r.history.find((e) => e.epoch === r.best.epoch && !e.partial);
+    if (r.stopped === "diverged" && r.divergence) {
+      const d = r.divergence;
+      lines.push(
+        `error: training diverged at epoch ${d.epoch}, batch ${d.batch}: loss ${fmt(d.loss)}, gradient norm ${fmt(d.gradNorm)}; stopped instead of carrying on`,
+        `  remedies: ${REMEDIES.exploding.join("; ")}`,
+      );
+    }
+    if (r.stopped === "interrupted") lines.push(`interrupted: stopped after the current batch`);
+    if (best) {
+      const metrics = [
+        `loss ${fmt(best.train.loss)}`,
+        ...(best.validation ? [`val_loss ${fmt(best.validation.loss)}`] : []),
+        ...(best.validation?.accuracy !== undefined ? [`val_acc ${pct(best.validation.accuracy)}`] : best.train.accuracy !== undefined ? [`acc ${pct(best.train.accuracy)}`] : []),
+      ];
+      lines.push(`best epoch ${best.epoch}: ${metrics.join(", ")}; ${r.seconds.toFixed(1)} s in all`);
+    }
+    for (const kind of ["vanishing", "exploding"] as const) {
+      const layers = [...new Set(r.warnings.filter((w) => w.kind === kind).map((w) => w.layer))];
+      if (layers.length === 0) continue;
+      const limit = kind === "vanishing" ? `below ${fmt(t.low)}, or ${fmt(t.ratio)} × the largest layer's` : `above ${fmt(t.high)}`;
+      lines.push(`warning: ${kind} gradients (norm ${limit}) in ${layers.join(", ")}`, `  remedies: ${REMEDIES[kind].join("; ")}`);
+    }
+    return lines.map((l) => `${l}\n`).join("");
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The training report: one self-contained HTML page (inline CSS and SVG, no scripts, nothing fetched) with
+ * the loss and accuracy curves, per-layer gradient and parameter norms per epoch (the picture of vanishing
+ * or exploding gradients), a heat map and table of the same numbers, and the warnings with their remedies.
+ */
+import type { EpochRecord, TrainResult } from "./loop.ts";
+import { REMEDIES, type HealthThresholds, type HealthWarning } from "./stats.ts";
+import { fmt, heatMap, lineChart, ramp, type Series } from "./svg.ts";
+
+export interface RunInfo {
+  net: string;
+  source: string;
+  data: string;
+  /** e.g. "adam lr 0.001, clip norm 1" */
+  optimizer: string;
+  epochs: number;
+  batch: number;
+  seed: number;
+  thresholds: HealthThresholds;
+}
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const pct = (v: number | undefined) => (v === undefined ? "–" : `${(100 * v).toFixed(2)}%`);
+
+export function reportHtml(info: RunInfo, r: TrainResult): string {
+  const h = r.history;
+  const layers = h[0]?.layers.map((l) => l.layer) ?? [];
+  const best = h.find((e) => e.epoch === r.best.epoch && !e.partial) ?? h[0];
+  const at = (get: (e: EpochRecord) => number | undefined): [number, number][] =>
+    h.flatMap((e) => {
+      const v = get(e);
+      return v === undefined ? [] : [[e.epoch, v] as [number, number]];
+    });
+  const perLayer = (get: (l: EpochRecord["layers"][number]) => number | undefined): Series[] =>
+    layers.map((name, k) => ({ name, color: ramp(k, layers.length), points: at((e) => get(e.layers[k])) }));
+
+  const losses = h.flatMap((e) => [e.train.loss, e.validation?.loss ?? NaN]).filter((v) => Number.isFinite(v) && v > 0);
+  const wide = Math.max(...losses) > 20 * Math.min(...losses);
+  const charts = [
+    lineChart({
+      title: "Loss J per epoch",
+      xLabel: "epoch",
+      yLabel: wide ? "J (log scale)" : "J",
+      log: wide,
+      series: [
+        { name: "training", color: "#1f5fbf", points: at((e) => e.train.loss) },
+        ...(r.validationRows > 0 ? [{ name: "validation", color: "#d9480f", dashed: true, points: at((e) => e.validation?.loss) }] : []),
+      ],
+    }),
+    ...(h[0]?.train.accuracy !== undefined
+      ? [
+          lineChart({
+            title: "Accuracy per epoch",
+            xLabel: "epoch",
+            yLabel: "accuracy",
+            series: [
+              { name: "training", color: "#1f5fbf", points: at((e) => e.train.accuracy) },
+              ...(r.validationRows > 0 ? [{ name: "validation", color: "#d9480f", dashed: true, points: at((e) => e.validation?.accuracy) }] : []),
+            ],
+          }),
+        ]
+      : []),
+    lineChart({ title: "Gradient norm ‖∂J/∂θ‖ per layer (mean over the epoch's batches)", xLabel: "epoch", yLabel: "norm (log scale)", log: true, series: perLayer((l) => l.grad?.norm) }),
+    lineChart({
+      title: "Largest gradient entry |∂J/∂θ| per layer",
+      xLabel: "epoch",
+      yLabel: "max |entry| (log scale)",
+      log: true,
+      series: perLayer((l) => (l.grad ? Math.max(Math.abs(l.grad.min), Math.abs(l.grad.max)) : undefined)),
+    }),
+    lineChart({ title: "Parameter norm ‖θ‖ per layer (end of epoch)", xLabel: "epoch", yLabel: "norm (log scale)", log: true, series: perLayer((l) => l.param.norm) }),
+  ];
+  const trained = h.filter((e) => e.epoch > 0);
+  const heat = heatMap({
+    title: "Gradient norm per layer (rows) and epoch (columns); blue = small, red = large, grey = NaN",
+    rows: layers,
+    columns: trained.map((e) => `${e.epoch}${e.partial ? "*" : ""}`),
+    values: layers.map((_, k) => trained.map((e) => e.layers[k].grad?.norm)),
+    domain: [info.thresholds.low / 10, info.thresholds.high],
+  });
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>bpgen train: ${esc(info.net)}</title>
+<style>
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #222; max-width: 1200px; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 22px 0 8px; }
+.summary td { padding: 1px 12px 1px 0; } .summary td:first-child { color: #666; }
+.charts { display: flex; flex-wrap: wrap; gap: 12px; }
+.chart { background: #fff; border: 1px solid #ddd; border-radius: 4px; }
+.chart text { font-size: 11px; fill: #333; } .chart .title { font-size: 13px; font-weight: 600; } .chart .cell { font-size: 9.5px; fill: #111; }
+.chart .grid { stroke: #eee; } .chart .axis { stroke: #999; }
+.warn { background: #fff4e5; border-left: 4px solid #e8590c; padding: 8px 12px; margin: 8px 0; }
+.ok { background: #ebfbee; border-left: 4px solid #2b8a3e; padding: 8px 12px; margin: 8px 0; }
+.bad { background: #fff0f0; border-left: 4px solid #c92a2a; padding: 8px 12px; margin: 8px 0; }
+table.stats { border-collapse: collapse; font-size: 12px; } table.stats th, table.stats td { border: 1px solid #ddd; padding: 2px 8px; text-align: right; }
+table.stats th { background: #f6f6f6; }
+</style></head><body>
+<h1>bpgen train: ${esc(info.net)}</h1>
+${summary(info, r, best)}
+${outcome(r)}
+${warningsHtml(r.warnings, info.thresholds)}
+<h2>Curves</h2>
+<div class="charts">
+${charts.join("\n")}
+</div>
+<h2>Gradient norm, layer by epoch</h2>
+${heat}
+<h2>Per layer and epoch</h2>
+${statsTable(h)}
+</body></html>
+`;
+}
+
+function summary(info: RunInfo, r: TrainResult, best: EpochRecord): string {
+  const opt = info.optimizer;
+  const rows: [string, string][] = [
+    ["network", `${info.net} (${info.source})`],
+    ["data", `${info.data}: ${r.trainRows} training rows, ${r.validationRows} validation rows (seed ${info.seed})`],
+    ["training", `${info.epochs} epochs of batches of ${info.batch}; ${opt}`],
+    ["time", `${r.seconds.toFixed(1)} s`],
+    [
+      "best epoch",
+      `${best.epoch}: training loss ${fmt(best.train.loss)}${best.validation ? `, validation loss ${fmt(best.validation.loss)}` : ""}${
+        best.train.accuracy !== undefined ? `, training accuracy ${pct(best.train.accuracy)}` : ""
+      }${best.validation?.accuracy !== undefined ? `, validation accuracy ${pct(best.validation.accuracy)}` : ""}`,
+    ],
+  ];
+  return `<table class="summary">${rows.map(([k, v]) => `<tr><td>${k}</td><td>${esc(v)}</td></tr>`).join("")}</table>`;
+}
+
+function outcome(r: TrainResult): string {
+  if (r.stopped === "diverged" && r.divergence) {
+    const d = r.divergence;
+    return `<div class="bad"><b>Training diverged</b> at epoch ${d.epoch}, batch ${d.batch}: the loss became ${fmt(d.loss)} (gradient norm ${fmt(d.gradNorm)}). Training stopped there; the saved parameters are those of epoch ${r.best.epoch}. Remedies: ${REMEDIES.exploding.join("; ")}.</div>`;
+  }
+  if (r.stopped === "interrupted") return `<div class="warn"><b>Interrupted</b> (Ctrl-C) during epoch ${r.history.at(-1)?.epoch}; the saved parameters are those of epoch ${r.best.epoch}.</div>`;
+  return "";
+}
+
+function warningsHtml(warnings: readonly HealthWarning[], t: HealthThresholds): string {
+  if (warnings.length === 0) return `<div class="ok">No layer's gradient norm left [${fmt(t.low)}, ${fmt(t.high)}] or fell below ${fmt(t.ratio)} × the largest layer's.</div>`;
+  const kinds = (["vanishing", "exploding"] as const).filter((k) => warnings.some((w) => w.kind === k));
+  return kinds
+    .map((kind) => {
+      const list = warnings.filter((w) => w.kind === kind);
+      const byLayer = [...new Set(list.map((w) => w.layer))].map((layer) => {
+        const ws = list.filter((w) => w.layer === layer);
+        return `${layer} (epochs ${spans(ws.map((w) => w.epoch))}; norm ${fmt(ws[0].norm)}${ws.length > 1 ? ` … ${fmt(ws.at(-1)?.norm ?? NaN)}` : ""})`;
+      });
+      const limit = kind === "vanishing" ? `below ${fmt(t.low)}, or ${fmt(t.ratio)} × the largest layer's` : `above ${fmt(t.high)}`;
+      return `<div class="warn"><b>${kind === "vanishing" ? "Vanishing" : "Exploding"} gradients</b>: gradient norm ${limit} in ${esc(byLayer.join("; "))}.<br>Remedies: ${esc(REMEDIES[kind].join("; "))}.</div>`;
+    })
+    .join("\n");
+}
+
+function statsTable(h: readonly EpochRecord[]): string {
+  const head = "<tr><th>epoch</th><th>layer</th><th>‖grad‖</th><th>grad min</th><th>grad max</th><th>‖param‖</th><th>param min</th><th>param max</th></tr>";
+  const rows = h.flatMap((e) =>
+    e.layers.map(
+      (l, k) =>
+        `<tr>${k === 0 ? `<td rowspan="${e.layers.length}">${e.epoch}${e.partial ? "*" : ""}</td>` : ""}<td>${esc(l.layer)}</td><td>${l.grad ? fmt(l.grad.norm) : "–"}</td><td>${
+          l.grad ? fmt(l.grad.min) : "–"
+        }</td><td>${l.grad ? fmt(l.grad.max) : "–"}</td><td>${fmt(l.param.norm)}</td><td>${fmt(l.param.min)}</td><td>${fmt(l.param.max)}</td></tr>`,
+    ),
+  );
+  return `<details${h.length * (h[0]?.layers.length ?? 0) <= 60 ? " open" : ""}><summary>${h.length} epochs (* = cut short); epoch 0 is the starting point</summary><table class="stats">${head}${rows.join("")}</table></details>`;
+}
+
+/** 1, 2, 3, 5, 7, 8 → "1–3, 5, 7–8". */
+function spans(epochs: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < epochs.length; i++) {
+    let j = i;
+    while (j + 1 < epochs.length && epochs[j + 1] === epochs[j] + 1) j++;
+    parts.push(j > i ? `${epochs[i]}–${epochs[j]}` : `${epochs[i]}`);
+    i = j;
+  }
+  return parts.join(", ");
+}

@@ -1,0 +1,109 @@
+/**
+ * The training report renders in a real browser: headless Chromium (Debian's `chromium`) loads the HTML
+ * written by `bpgen train`, its DOM holds the charts, and a screenshot (kept in test/artifacts/) shows
+ * coloured curves on the page, not a blank or broken one. Fails, never skips, when Chromium is missing.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inflateSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { ROOT, bpgen } from "./helpers/cli.ts";
+
+const ARTIFACTS = join(ROOT, "test", "artifacts");
+const SIZE = [1200, 1600] as const;
+
+function chromium(): string {
+  const found = ["chromium", "chromium-browser", "google-chrome"].map((c) => spawnSync("sh", ["-c", `command -v ${c}`], { encoding: "utf8" }).stdout.trim()).find(Boolean);
+  if (!found) throw new Error("headless Chromium is needed for this test: apt-get install chromium (see .ci/run)");
+  return found;
+}
+
+function browse(args: string[], url: string): string {
+  const profile = mkdtempSync(join(tmpdir(), "bpgen-chromium-"));
+  const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${profile}`];
+  const r = spawnSync(chromium(), [...flags, ...args, url], { encoding: "utf8", timeout: 60_000 });
+  rmSync(profile, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`chromium failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  return r.stdout;
+}
+
+/** Decodes an 8-bit RGB or RGBA PNG (what Chromium writes) into RGBA pixels. */
+function decodePng(png: Buffer): { width: number; height: number; rgba: Uint8Array } {
+  expect(png.subarray(0, 8).toString("hex")).toBe("89504e470d0a1a0a");
+  let at = 8;
+  let width = 0;
+  let height = 0;
+  let channels = 0;
+  const idat: Buffer[] = [];
+  while (at < png.length) {
+    const length = png.readUInt32BE(at);
+    const type = png.subarray(at + 4, at + 8).toString("latin1");
+    const data = png.subarray(at + 8, at + 8 + length);
+    if (type === "IHDR") {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      expect(data[8]).toBe(8);
+      channels = data[9] === 6 ? 4 : data[9] === 2 ? 3 : 0;
+      expect(channels, "RGB or RGBA").toBeGreaterThan(0);
+    } else if (type === "IDAT") idat.push(data);
+    at += 12 + length;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  const out = new Uint8Array(width * height * 4);
+  const prev = new Uint8Array(stride);
+  const line = new Uint8Array(stride);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    for (let i = 0; i < stride; i++) {
+      const x = raw[y * (stride + 1) + 1 + i];
+      const a = i >= channels ? line[i - channels] : 0;
+      const b = prev[i];
+      const c = i >= channels ? prev[i - channels] : 0;
+      const p = a + b - c;
+      const pa = Math.abs(p - a);
+      const pb = Math.abs(p - b);
+      const pc = Math.abs(p - c);
+      const paeth = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      line[i] = (x + [0, a, b, (a + b) >> 1, paeth][filter]) & 255;
+    }
+    for (let px = 0; px < width; px++) {
+      for (let k = 0; k < 3; k++) out[(y * width + px) * 4 + k] = line[px * channels + k];
+      out[(y * width + px) * 4 + 3] = channels === 4 ? line[px * channels + 3] : 255;
+    }
+    prev.set(line);
+  }
+  return { width, height, rgba: out };
+}
+
+describe("the training report in headless Chromium", () => {
+  it.each(["deep_sigmoid10", "deep_relu10"])("%s: the DOM has the charts, and the screenshot shows coloured curves", (net) => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const out = join(ARTIFACTS, net);
+    const run = bpgen(["train", join(ROOT, "examples", `${net}.json`), "--data", join(ROOT, "examples", "data", "iris.csv"), "--epochs", "20", "--batch", "16", "--validation", "0.2", "--out", out, "--no-progress"]);
+    expect(run.code, run.stderr).toBe(0);
+    const url = `file://${join(out, "report.html")}`;
+
+    const dom = browse(["--dump-dom"], url);
+    expect(dom.match(/<svg /g)?.length ?? 0).toBeGreaterThanOrEqual(5);
+    expect(dom).toContain("Gradient norm ‖∂J/∂θ‖ per layer");
+    if (net === "deep_sigmoid10") expect(dom).toContain("Vanishing gradients");
+    else expect(dom).toContain("No layer's gradient norm left");
+
+    const png = join(ARTIFACTS, `report-${net}.png`);
+    rmSync(png, { force: true });
+    browse([`--screenshot=${png}`, `--window-size=${SIZE.join(",")}`, "--hide-scrollbars"], url);
+    expect(existsSync(png)).toBe(true);
+    const { width, height, rgba } = decodePng(readFileSync(png));
+    expect([width, height]).toEqual([...SIZE]);
+    // saturated pixels: the curves, legends and heat map cells (a blank or unstyled page has almost none)
+    let coloured = 0;
+    for (let i = 0; i < rgba.length; i += 4) {
+      const [r, g, b] = [rgba[i], rgba[i + 1], rgba[i + 2]];
+      if (Math.max(r, g, b) - Math.min(r, g, b) > 80) coloured++;
+    }
+    expect(coloured / (width * height)).toBeGreaterThan(0.005);
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * `bpgen train` end to end on the shipped data (iris CSV, a subset of the mnist digits), the gradient-health
+ * demonstrations (vanishing in deep_sigmoid10, not in deep_relu10; NaN without clipping, finite with it),
+ * Ctrl-C, and the parameter files and data mapping underneath.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { BpgenError } from "../src/errors.ts";
+import { compileFile } from "../src/pipeline.ts";
+import { loadData } from "../src/train/data.ts";
+import { type TrainableModule, loadTrainable } from "../src/train/module-api.ts";
+import { encodeParams, loadParams } from "../src/train/params.ts";
+import { ROOT, bpgen, tempDir } from "./helpers/cli.ts";
+
+const IRIS = join(ROOT, "examples", "data", "iris.csv");
+const example = (name: string) => join(ROOT, "examples", `${name}.json`);
+
+interface History {
+  stopped: string;
+  bestEpoch: number;
+  history: { epoch: number; partial?: boolean; train: { loss: number | string; accuracy?: number }; validation?: { loss: number; accuracy?: number } }[];
+}
+const historyOf = (dir: string) => JSON.parse(readFileSync(join(dir, "history.json"), "utf8")) as History;
+const best = (h: History) => h.history.find((e) => e.epoch === h.bestEpoch && !e.partial);
+
+function train(net: string, args: string[]): { code: number; stdout: string; stderr: string; dir: string } {
+  const dir = tempDir();
+  return { ...bpgen(["train", example(net), "--no-progress", "--out", dir, ...args]), dir };
+}
+
+describe("bpgen train", () => {
+  it("trains iris (CSV, label column one-hot encoded) to ≥ 90% validation accuracy and writes params, history and report", () => {
+    const r = train("iris_softmax", ["--data", IRIS, "--epochs", "30", "--batch", "16", "--validation", "0.2"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/epoch 30\/30 +loss \S+ +val_loss \S+ +acc \S+% +val_acc \S+%/);
+    for (const f of ["params.json", "params.bin", "history.json", "report.html"]) expect(existsSync(join(r.dir, f)), f).toBe(true);
+    const h = historyOf(r.dir);
+    expect(best(h)?.validation?.accuracy).toBeGreaterThanOrEqual(0.9);
+    const html = readFileSync(join(r.dir, "report.html"), "utf8");
+    expect(html).toMatch(/<svg[^>]*class="chart"/);
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+  });
+
+  it("trains a subset of the mnist digits well above chance in a few epochs", () => {
+    const r = train("mnist_mlp", ["--data", "mnist", "--limit", "2000", "--epochs", "3", "--batch", "32"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(best(historyOf(r.dir))?.validation?.accuracy).toBeGreaterThan(0.75);
+  });
+
+  it("deep_sigmoid10 warns of vanishing gradients in its first layers and does not learn; deep_relu10 learns without warnings", () => {
+    const args = ["--data", IRIS, "--epochs", "40", "--batch", "16", "--validation", "0.2"];
+    const sigmoid = train("deep_sigmoid10", args);
+    expect(sigmoid.code).toBe(0);
+    expect(sigmoid.stderr).toMatch(/warning: vanishing gradients in layer 1 \(epoch 1\): gradient norm \S+ < 1\.0e-5/);
+    expect(sigmoid.stdout).toMatch(/remedies: a ReLU-like activation/);
+    expect(best(historyOf(sigmoid.dir))?.validation?.accuracy).toBeLessThan(0.5);
+    const relu = train("deep_relu10", args);
+    expect(relu.code).toBe(0);
+    expect(relu.stderr).not.toMatch(/warning/);
+    expect(best(historyOf(relu.dir))?.validation?.accuracy).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it("a large lr gives NaN, which train detects and stops on (exit 1); clipping by norm keeps the weights finite", async () => {
+    const args = ["--data", IRIS, "--epochs", "20", "--batch", "16", "--validation", "0.2", "--optimizer", "sgd", "--lr", "0.5"];
+    const nan = train("deep_relu10", args);
+    expect(nan.code).toBe(1);
+    expect(nan.stdout).toMatch(/error: training diverged at epoch 1, batch \d+: loss NaN.*stopped instead of carrying on/);
+    expect(nan.stdout).toMatch(/remedies: clip the gradient/);
+    expect(nan.stderr).toMatch(/warning: exploding gradients in layer 1/);
+    expect(historyOf(nan.dir).stopped).toBe("diverged");
+    const clipped = train("deep_relu10", [...args, "--clip-norm", "0.3"]);
+    expect(clipped.code, clipped.stdout).toBe(0);
+    const m = loadTrainable<Float32Array>((await compileFile(example("deep_relu10"))).source);
+    const p = new Float32Array(m.meta.paramCount);
+    loadParams(join(clipped.dir, "params.bin"), m.meta, p);
+    expect(p.every(Number.isFinite)).toBe(true);
+    expect(best(historyOf(clipped.dir))?.validation?.accuracy).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it("stops after the current batch on Ctrl-C and still writes the best parameters and the report (exit 130)", async () => {
+    const dir = tempDir();
+    const args = ["train", example("mnist_mlp"), "--data", "mnist", "--epochs", "50", "--limit", "3000", "--out", dir, "--no-progress"];
+    const child = spawn(process.execPath, [join(ROOT, "bin", "bpgen.js"), ...args], { cwd: ROOT });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on("data", (d: Buffer) => {
+        stdout += d.toString();
+        if (/epoch +1\/50/.test(stdout) && !child.killed) child.kill("SIGINT");
+      });
+      child.on("close", (c) => resolve(c));
+    });
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/stopping after this batch/);
+    expect(stdout).toMatch(/interrupted/);
+    for (const f of ["params.json", "params.bin", "history.json", "report.html"]) expect(existsSync(join(dir, f)), f).toBe(true);
+    const h = historyOf(dir);
+    expect(h.stopped).toBe("interrupted");
+    expect(h.history.length).toBeLessThan(10);
+    expect(h.bestEpoch).toBeGreaterThanOrEqual(1);
+  });
+
+  it("takes net.json's optimizer, resumes from saved parameters, and rejects bad input with exit 2", () => {
+    const first = train("iris_softmax", ["--data", IRIS, "--epochs", "2"]);
+    expect(first.stdout).toMatch(/adam lr 0\.02/);
+    const resumed = train("iris_softmax", ["--data", IRIS, "--epochs", "1", "--resume", join(first.dir, "params.json")]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const start = (d: string) => historyOf(d).history[0].train.loss;
+    expect(start(resumed.dir)).toBeCloseTo(Number(historyOf(first.dir).history.find((e) => e.epoch === historyOf(first.dir).bestEpoch)?.train.loss), 5);
+    const wrong = train("deep_relu10", ["--data", IRIS, "--resume", join(first.dir, "params.json")]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/the saved parameters do not fit the network deep_relu10\n\s+expected: W1 \[16, 4\].*\n\s+found: W1 \[8, 4\]/);
+    expect(train("iris_softmax", ["--data", IRIS, "--targets", "colour"]).stderr).toMatch(/--targets names a column the CSV does not have/);
+    expect(train("iris_softmax", ["--data", IRIS, "--lr", "-1"]).stderr).toMatch(/optimizer lr must be a positive finite number/);
+    expect(train("iris_softmax", ["--data", "nope.txt"]).code).toBe(2);
+  });
+});
+
+describe("parameter files", () => {
+  let m: TrainableModule<Float32Array>;
+  beforeAll(async () => {
+    m = loadTrainable<Float32Array>((await compileFile(example("xor_sigmoid"))).source);
+  });
+
+  it.each(["p.json", "p.bin"])("%s round-trips exactly, names and shapes included", (name) => {
+    const file = join(tempDir(), name);
+    const p = m.initParams(5);
+    writeFileSync(file, encodeParams(file, m.meta, p));
+    const back = new Float32Array(m.meta.paramCount);
+    loadParams(file, m.meta, back);
+    expect(back).toEqual(p);
+    if (name.endsWith(".json")) {
+      const doc = JSON.parse(readFileSync(file, "utf8")) as { format: string; params: { name: string; shape: number[]; values: number[] }[] };
+      expect(doc.format).toBe("bpgen-params");
+      expect(doc.params.map((q) => [q.name, q.shape, q.values.length])).toEqual(m.meta.params.map((q) => [q.name, q.shape, q.size]));
+    } else expect(readFileSync(file).subarray(0, 8).toString("latin1")).toBe("BPGPARAM");
+  });
+
+  it("refuses a file for another network, naming both layouts, and a truncated binary file", async () => {
+    const other = loadTrainable<Float32Array>((await compileFile(example("mse_sigmoid"))).source);
+    const dir = tempDir();
+    for (const name of ["o.json", "o.bin"]) {
+      const file = join(dir, name);
+      writeFileSync(file, encodeParams(file, other.meta, other.initParams(1)));
+      expect(() => loadParams(file, m.meta, new Float32Array(m.meta.paramCount))).toThrow(/do not fit the network xor_sigmoid/);
+    }
+    const file = join(dir, "t.bin");
+    writeFileSync(file, encodeParams(file, m.meta, m.initParams(1)).subarray(0, -4));
+    expect(() => loadParams(file, m.meta, new Float32Array(m.meta.paramCount))).toThrow(BpgenError);
+  });
+});
+
+describe("data mapping", () => {
+  const meta = (inputSize: number, targetSize: number) => ({ name: "t", inputSize, outputSize: targetSize, targetSize, paramCount: 0, params: [] });
+
+  it("CSV: the last column is the target by default; labels are one-hot in sorted order", () => {
+    const d = loadData(IRIS, meta(4, 3));
+    expect(d.count).toBe(150);
+    expect(d.classes).toEqual(["setosa", "versicolor", "virginica"]);
+    expect(Array.from(d.x.subarray(0, 4))).toEqual([5.1, 3.5, 1.4, 0.2].map(Math.fround));
+    expect(Array.from(d.y.subarray(0, 3))).toEqual([1, 0, 0]);
+    expect(Array.from(d.y.subarray(149 * 3))).toEqual([0, 0, 1]);
+    const two = loadData(IRIS, meta(2, 1), { inputs: "sepal_length..sepal_width", targets: "petal_width" });
+    expect(Array.from(two.x.subarray(0, 2))).toEqual([5.1, 3.5].map(Math.fround));
+    expect(two.y[0]).toBe(Math.fround(0.2));
+  });
+
+  it("JSON: fields x and y by default (arrays, nested arrays or labels), or as named", () => {
+    const file = join(tempDir(), "d.json");
+    writeFileSync(file, JSON.stringify([{ x: [[1, 2], [3, 4]], y: 2 }, { x: [[5, 6], [7, 8]], y: 0 }]));
+    const d = loadData(file, meta(4, 3));
+    expect(Array.from(d.x)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(Array.from(d.y)).toEqual([0, 0, 1, 1, 0, 0]);
+    writeFileSync(file, JSON.stringify([{ a: 1, b: 2, t: 0.5 }]));
+    expect(Array.from(loadData(file, meta(2, 1), { inputs: "a,b", targets: "t" }).x)).toEqual([1, 2]);
+    expect(() => loadData(file, meta(3, 1), { inputs: "a,b", targets: "t" })).toThrow(/wrong number of input values[^]*expected: 3 \(meta\.inputSize\)[^]*found: 2/);
+  });
+});
