@@ -512,36 +512,38 @@ export function applyGradients(params: Float32Array, state: OptimizerState, grad
   const c = state.config;
   if (c.type !== "sgd") checkLength("state.m", state.m, 67);
   if (c.type === "adam" || c.type === "adamw") checkLength("state.v", state.v, 67);
-  const norm = Math.sqrt(optSumSquares(grads, 67));
-  const scale = norm > c.clipNorm ? c.clipNorm / norm : 1;
+  updateParams(params, state, grads);
+  return state.gradNorm;
+}
+
+/** applyGradients without the checks and the returned norm (a returned number is boxed: trainStep uses this). */
+function updateParams(params: Float32Array, state: OptimizerState, grads: Float32Array): void {
+  const c = state.config;
+  const h = optHyper;
+  optSumSquares(grads, 67, h);
+  const norm = Math.sqrt(h[10]);
   state.gradNorm = norm;
   state.step++;
-  if (c.type === "sgd") optSgd(params, grads, 67, c.lr, scale, c.clipValue);
-  else if (c.type === "momentum")
-    optMomentum(params, grads, state.m, 67, c.lr, c.momentum, c.nesterov, scale, c.clipValue);
-  else {
-    const c1 = 1 - c.beta1 ** state.step;
-    const c2 = 1 - c.beta2 ** state.step;
-    const decay = c.type === "adamw" ? c.weightDecay : 0;
-    optAdam(
-      params,
-      grads,
-      state.m,
-      state.v,
-      67,
-      c.lr,
-      c.beta1,
-      c.beta2,
-      c.epsilon,
-      c1,
-      c2,
-      decay,
-      scale,
-      c.clipValue,
-    );
+  h[0] = c.lr;
+  h[1] = norm > c.clipNorm ? c.clipNorm / norm : 1;
+  h[2] = c.clipValue;
+  if (c.type === "sgd") optSgd(params, grads, 67, h);
+  else if (c.type === "momentum") {
+    h[3] = c.momentum;
+    optMomentum(params, grads, state.m, 67, h, c.nesterov);
+  } else {
+    h[4] = c.beta1;
+    h[5] = c.beta2;
+    h[6] = c.epsilon;
+    h[7] = 1 - c.beta1 ** state.step;
+    h[8] = 1 - c.beta2 ** state.step;
+    h[9] = c.type === "adamw" ? c.weightDecay : 0;
+    optAdam(params, grads, state.m, state.v, 67, h);
   }
-  return norm;
 }
+
+/** The optimizer's hyperparameters for the update loops (templates/optim.ts), filled in place each step. */
+const optHyper = new Float64Array(11);
 
 /**
  * One training step: the gradient of J on this batch into state.grads, then applyGradients. All of the
@@ -555,8 +557,10 @@ export function trainStep(
   batch = 1,
 ): number {
   checkLength("state.grads", state.grads, 67);
+  if (state.config.type !== "sgd") checkLength("state.m", state.m, 67);
+  if (state.config.type === "adam" || state.config.type === "adamw") checkLength("state.v", state.v, 67);
   const J = gradient(params, inputs, targets, state.grads, batch);
-  applyGradients(params, state, state.grads);
+  updateParams(params, state, state.grads);
   return J;
 }
 
@@ -593,11 +597,11 @@ function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
-/** Σ g[i]² over g[0 .. n): the squared global norm of a gradient, for clipping by norm and for diagnostics. */
-function optSumSquares(g: Float32Array | Float64Array, n: number): number {
+/** Σ g[i]² over g[0 .. n) into h[10]: the squared global norm of a gradient, for clipping by norm and for diagnostics. */
+function optSumSquares(g: Float32Array | Float64Array, n: number, h: Float64Array): void {
   let acc = 0;
   for (let i = 0; i < n; i++) acc += g[i] * g[i];
-  return acc;
+  h[10] = acc;
 }
 
 /**
@@ -608,10 +612,11 @@ function optSgd(
   p: Float32Array | Float64Array,
   g: Float32Array | Float64Array,
   n: number,
-  lr: number,
-  scale: number,
-  clip: number,
+  h: Float64Array,
 ): void {
+  const lr = h[0];
+  const scale = h[1];
+  const clip = h[2];
   for (let i = 0; i < n; i++) {
     let gi = g[i] * scale;
     if (gi > clip) gi = clip;
@@ -629,12 +634,13 @@ function optMomentum(
   g: Float32Array | Float64Array,
   v: Float32Array | Float64Array,
   n: number,
-  lr: number,
-  mu: number,
+  h: Float64Array,
   nesterov: boolean,
-  scale: number,
-  clip: number,
 ): void {
+  const lr = h[0];
+  const scale = h[1];
+  const clip = h[2];
+  const mu = h[3];
   for (let i = 0; i < n; i++) {
     let gi = g[i] * scale;
     if (gi > clip) gi = clip;
@@ -656,17 +662,17 @@ function optAdam(
   m: Float32Array | Float64Array,
   v: Float32Array | Float64Array,
   n: number,
-  lr: number,
-  beta1: number,
-  beta2: number,
-  epsilon: number,
-  c1: number,
-  c2: number,
-  decay: number,
-  scale: number,
-  clip: number,
+  h: Float64Array,
 ): void {
-  const keep = 1 - lr * decay;
+  const lr = h[0];
+  const scale = h[1];
+  const clip = h[2];
+  const beta1 = h[4];
+  const beta2 = h[5];
+  const epsilon = h[6];
+  const c1 = h[7];
+  const c2 = h[8];
+  const keep = 1 - lr * h[9];
   for (let i = 0; i < n; i++) {
     let gi = g[i] * scale;
     if (gi > clip) gi = clip;

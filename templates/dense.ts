@@ -103,8 +103,8 @@ export function denseTransposed(
 }
 
 /**
- * Weight gradient averaged over the batch: g[gOff + i·k + j] = scale · Σ_s d[s·m + i] · x[xOff + s·xStride + j]
- * (scale = 1/batch). Tiles: two gradient rows × four columns, summed over the samples in registers and
+ * Weight gradient averaged over the batch: g[gOff + i·k + j] = (1/batch) · Σ_s d[s·m + i] · x[xOff + s·xStride + j].
+ * Tiles: two gradient rows × four columns, summed over the samples in registers and
  * written once, so the gradient needs neither zeroing beforehand nor a scaling pass afterwards.
  */
 export function denseWeightGradient(
@@ -117,8 +117,8 @@ export function denseWeightGradient(
   batch: number,
   m: number,
   k: number,
-  scale: number,
 ): void {
+  const scale = 1 / batch;
   const iTiles = m - (m % 2);
   const jTiles = k - (k % 4);
   for (let i = 0; i < iTiles; i += 2) {

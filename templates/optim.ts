@@ -2,18 +2,27 @@
 // the gradient (global-norm scale, then clamp by value) and applies its update rule in place. The raw
 // gradient `g` is never modified, so callers can still inspect it after the step.
 
-/** Σ g[i]² over g[0 .. n): the squared global norm of a gradient, for clipping by norm and for diagnostics. */
-export function optSumSquares(g: Float32Array | Float64Array, n: number): number {
+// Hyperparameters reach these loops in one Float64Array `h`, filled by the module before each call, so the
+// calls pass only arrays and integers: a number argument to a call V8 does not inline is boxed on the heap,
+// which would make every training step allocate. Slots:
+//   h[0] lr   h[1] scale (min(1, clipNorm/‖g‖))   h[2] clip (clipValue, or Infinity)   h[3] μ (momentum)
+//   h[4] β₁   h[5] β₂   h[6] ε   h[7] c₁ = 1 − β₁ᵗ   h[8] c₂ = 1 − β₂ᵗ   h[9] weight decay   h[10] Σ g² (output)
+
+/** Σ g[i]² over g[0 .. n) into h[10]: the squared global norm of a gradient, for clipping by norm and for diagnostics. */
+export function optSumSquares(g: Float32Array | Float64Array, n: number, h: Float64Array): void {
   let acc = 0;
   for (let i = 0; i < n; i++) acc += g[i] * g[i];
-  return acc;
+  h[10] = acc;
 }
 
 /**
  * Plain SGD with clipping: p ← p − lr · ĝ, where ĝ = clamp(scale · g, −clip, clip).
  * `scale` is min(1, clipNorm / ‖g‖) (1 without norm clipping); `clip` is Infinity without value clipping.
  */
-export function optSgd(p: Float32Array | Float64Array, g: Float32Array | Float64Array, n: number, lr: number, scale: number, clip: number): void {
+export function optSgd(p: Float32Array | Float64Array, g: Float32Array | Float64Array, n: number, h: Float64Array): void {
+  const lr = h[0];
+  const scale = h[1];
+  const clip = h[2];
   for (let i = 0; i < n; i++) {
     let gi = g[i] * scale;
     if (gi > clip) gi = clip;
@@ -31,12 +40,13 @@ export function optMomentum(
   g: Float32Array | Float64Array,
   v: Float32Array | Float64Array,
   n: number,
-  lr: number,
-  mu: number,
+  h: Float64Array,
   nesterov: boolean,
-  scale: number,
-  clip: number,
 ): void {
+  const lr = h[0];
+  const scale = h[1];
+  const clip = h[2];
+  const mu = h[3];
   for (let i = 0; i < n; i++) {
     let gi = g[i] * scale;
     if (gi > clip) gi = clip;
@@ -58,17 +68,17 @@ export function optAdam(
   m: Float32Array | Float64Array,
   v: Float32Array | Float64Array,
   n: number,
-  lr: number,
-  beta1: number,
-  beta2: number,
-  epsilon: number,
-  c1: number,
-  c2: number,
-  decay: number,
-  scale: number,
-  clip: number,
+  h: Float64Array,
 ): void {
-  const keep = 1 - lr * decay;
+  const lr = h[0];
+  const scale = h[1];
+  const clip = h[2];
+  const beta1 = h[4];
+  const beta2 = h[5];
+  const epsilon = h[6];
+  const c1 = h[7];
+  const c2 = h[8];
+  const keep = 1 - lr * h[9];
   for (let i = 0; i < n; i++) {
     let gi = g[i] * scale;
     if (gi > clip) gi = clip;

@@ -50,7 +50,7 @@ describe("dense kernels agree with the plain triple loops", () => {
         for (let s = 0; s < batch; s++) sum += d[s * m + i] * x[xOff + s * xStride + j];
         wantG[2 + i * k + j] = sum / batch;
       }
-    denseWeightGradient(g, 2, d, x, xOff, xStride, batch, m, k, 1 / batch);
+    denseWeightGradient(g, 2, d, x, xOff, xStride, batch, m, k);
     close(g, wantG);
   });
 });

@@ -258,7 +258,7 @@ export class BodyEmitter {
       case "denseWeightGradient": {
         const x = this.address(call.x);
         const d = this.address(call.d).array;
-        return [comment, `denseWeightGradient(${target.array}, ${target.offset}, ${d}, ${x.array}, ${x.offset}, ${x.stride}, ${dims}, 1 / batch);`];
+        return [comment, `denseWeightGradient(${target.array}, ${target.offset}, ${d}, ${x.array}, ${x.offset}, ${x.stride}, ${dims});`];
       }
     }
   }

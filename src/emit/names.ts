@@ -22,7 +22,7 @@ TypeError Int32Array Uint8Array isFinite isNaN parseFloat parseInt process conso
 /** Names the generated code itself uses: API, parameters of the functions, loop and row variables. */
 export const INTERNAL_NAMES = `meta initParams forward loss gradient sgdStep params inputs targets grads out lr batch seed
 s i j k xRow yRow outRow invB sgdGrads state NetMeta ParamLayout capacity reserveBatch
-createOptimizer applyGradients trainStep optimizerDefaults OptimizerType OptimizerConfig OptimizerState`.split(/\s+/);
+createOptimizer applyGradients trainStep optimizerDefaults OptimizerType OptimizerConfig OptimizerState updateParams optHyper`.split(/\s+/);
 
 export class Namer {
   private readonly taken = new Set<string>([...RESERVED_WORDS, ...HOST_NAMES, ...INTERNAL_NAMES]);

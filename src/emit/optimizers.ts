@@ -132,20 +132,38 @@ export function applyGradients(params: ${ctx.array}, state: OptimizerState, grad
   const c = state.config;
   if (c.type !== "sgd") checkLength("state.m", state.m, ${n});
   if (c.type === "adam" || c.type === "adamw") checkLength("state.v", state.v, ${n});
-  const norm = Math.sqrt(optSumSquares(grads, ${n}));
-  const scale = norm > c.clipNorm ? c.clipNorm / norm : 1;
+  updateParams(params, state, grads);
+  return state.gradNorm;
+}
+
+/** applyGradients without the checks and the returned norm (a returned number is boxed: trainStep uses this). */
+function updateParams(params: ${ctx.array}, state: OptimizerState, grads: ${ctx.array}): void {
+  const c = state.config;
+  const h = optHyper;
+  optSumSquares(grads, ${n}, h);
+  const norm = Math.sqrt(h[10]);
   state.gradNorm = norm;
   state.step++;
-  if (c.type === "sgd") optSgd(params, grads, ${n}, c.lr, scale, c.clipValue);
-  else if (c.type === "momentum") optMomentum(params, grads, state.m, ${n}, c.lr, c.momentum, c.nesterov, scale, c.clipValue);
-  else {
-    const c1 = 1 - c.beta1 ** state.step;
-    const c2 = 1 - c.beta2 ** state.step;
-    const decay = c.type === "adamw" ? c.weightDecay : 0;
-    optAdam(params, grads, state.m, state.v, ${n}, c.lr, c.beta1, c.beta2, c.epsilon, c1, c2, decay, scale, c.clipValue);
+  h[0] = c.lr;
+  h[1] = norm > c.clipNorm ? c.clipNorm / norm : 1;
+  h[2] = c.clipValue;
+  if (c.type === "sgd") optSgd(params, grads, ${n}, h);
+  else if (c.type === "momentum") {
+    h[3] = c.momentum;
+    optMomentum(params, grads, state.m, ${n}, h, c.nesterov);
+  } else {
+    h[4] = c.beta1;
+    h[5] = c.beta2;
+    h[6] = c.epsilon;
+    h[7] = 1 - c.beta1 ** state.step;
+    h[8] = 1 - c.beta2 ** state.step;
+    h[9] = c.type === "adamw" ? c.weightDecay : 0;
+    optAdam(params, grads, state.m, state.v, ${n}, h);
   }
-  return norm;
 }
+
+/** The optimizer's hyperparameters for the update loops (templates/optim.ts), filled in place each step. */
+const optHyper = new Float64Array(11);
 `;
 }
 
@@ -157,8 +175,10 @@ function trainStep(ctx: OptimizerContext): string {
  */
 export function trainStep(params: ${ctx.array}, state: OptimizerState, inputs: ${ctx.array}, targets: ${ctx.array}, batch = 1): number {
   checkLength("state.grads", state.grads, ${ctx.paramCount});
+  if (state.config.type !== "sgd") checkLength("state.m", state.m, ${ctx.paramCount});
+  if (state.config.type === "adam" || state.config.type === "adamw") checkLength("state.v", state.v, ${ctx.paramCount});
   const J = gradient(params, inputs, targets, state.grads, batch);
-  applyGradients(params, state, state.grads);
+  updateParams(params, state, state.grads);
   return J;
 }
 `;
