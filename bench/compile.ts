@@ -7,8 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import ts from "typescript";
-import type { NetModule } from "../src/check/module.ts";
+import { type NetModule, toJavaScript } from "../src/check/module.ts";
 import type { CompileResult, Precision } from "../src/pipeline.ts";
 import type { NetSpec } from "../src/spec/types.ts";
 import { importModule } from "./module-import.ts";
@@ -33,9 +32,7 @@ export function moduleDir(): string {
 
 /** Transpiles a generated module to JavaScript (ES2022, ES modules), writes it to a temporary .mjs and returns the path. */
 export function writeModule(source: string, name: string): string {
-  const js = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  }).outputText;
+  const js = toJavaScript(source, "esm");
   const file = join(moduleDir(), `${name}_${counter++}.mjs`);
   writeFileSync(file, js);
   return file;

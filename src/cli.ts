@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { BpgenError } from "./errors.ts";
+import { writeAllAtomically } from "./files.ts";
 import { type CompileResult, type Precision, VERSION, compile } from "./pipeline.ts";
 import { loadSpec } from "./spec/load.ts";
 import { isLayerSpec, type NetSpec } from "./spec/types.ts";
@@ -117,7 +118,7 @@ async function build(files: string[], opts: BuildOptions): Promise<number> {
   errors.push(...sameTargets(results));
   if (errors.length > 0) throw new BpgenError(errors.flatMap((e) => e.details));
   if (opts.verify) return verify(results);
-  writeAllAtomically(results.map(({ target, result }) => ({ target, text: result.source })));
+  writeAllAtomically(results.map(({ target, result }) => ({ target, data: result.source })));
   for (const { result, target } of results) {
     process.stdout.write(`wrote ${target}\n`);
     if (opts.stats) process.stdout.write(formatStats(result));
@@ -176,36 +177,6 @@ function verify(results: { result: CompileResult; target: string }[]): number {
   for (const { target } of stale) process.stderr.write(`${target} is stale or missing: run bpgen without --verify to regenerate it\n`);
   if (stale.length === 0) process.stdout.write(`${results.length} generated file(s) up to date\n`);
   return stale.length > 0 ? EXIT.checkFailed : EXIT.ok;
-}
-
-/**
- * Writes every file to a temporary file beside its target first, and renames them into place only when all
- * were written: a failure to write leaves every existing output as it was, and no temporary file behind.
- */
-function writeAllAtomically(files: readonly { target: string; text: string }[]): void {
-  const temps: { temp: string; target: string }[] = [];
-  try {
-    for (const { target, text } of files) {
-      const temp = `${target}.${process.pid}.tmp`;
-      attemptWrite(target, () => {
-        mkdirSync(dirname(resolve(target)), { recursive: true });
-        temps.push({ temp, target });
-        writeFileSync(temp, text);
-      });
-    }
-    for (const { temp, target } of temps) attemptWrite(target, () => renameSync(temp, target));
-  } finally {
-    for (const { temp } of temps) rmSync(temp, { force: true });
-  }
-}
-
-function attemptWrite(target: string, write: () => void): void {
-  try {
-    write();
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new BpgenError({ message: `cannot write ${target}: ${(e as Error).message}`, expected: "a writable output path", found: reason });
-  }
 }
 
 export function formatStats(r: CompileResult): string {

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { loadModule } from "../src/check/module.ts";
+import { loadModule, toJavaScript } from "../src/check/module.ts";
 import { compileFile } from "../src/pipeline.ts";
 import { ROOT, tempDir } from "./helpers/cli.ts";
 
@@ -82,7 +82,7 @@ describe("the hot functions allocate nothing per call (but the boxed return valu
   it.each(cases)("%s: %i calls each of forward, gradient, loss, sgdStep and trainStep (Adam)", async (name, calls, batch) => {
     const dir = tempDir();
     const source = (await compileFile(join(ROOT, "examples", `${name}.json`))).source;
-    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const js = toJavaScript(source, "esm");
     writeFileSync(join(dir, "net.mjs"), js);
     writeFileSync(join(dir, "run.mjs"), allocationProbe(calls, batch));
     const flags = ["--trace-gc", "--min-semi-space-size=1", "--max-semi-space-size=1"];

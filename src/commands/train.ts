@@ -4,7 +4,6 @@
  * Exit codes: 0 finished, 1 diverged (non-finite loss or gradient), 2 bad input, 130 stopped by Ctrl-C
  * (after writing everything).
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Command, Option } from "commander";
 import { BpgenError } from "../errors.ts";
@@ -18,6 +17,7 @@ import { encodeParams, loadParams } from "../train/params.ts";
 import { TerminalProgress } from "../train/progress.ts";
 import { reportHtml } from "../train/report.ts";
 import type { Done } from "./types.ts";
+import { writeAllAtomically } from "../files.ts";
 
 export const EXIT_INTERRUPTED = 130;
 
@@ -143,13 +143,15 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
     });
 
   const info = { net: spec.name, source: file, data: flags.data, optimizer: describeOptimizer(state.config), config: state.config, epochs, batch, seed, thresholds };
-  mkdirSync(outDir, { recursive: true });
-  const written = [
-    write(join(outDir, "params.json"), encodeParams("params.json", m.meta, result.best.params)),
-    write(join(outDir, "params.bin"), encodeParams("params.bin", m.meta, result.best.params)),
-    write(join(outDir, "history.json"), `${JSON.stringify({ ...info, stopped: result.stopped, divergence: result.divergence, bestEpoch: result.best.epoch, history: result.history }, numbers, 1)}\n`),
-    write(join(outDir, "report.html"), reportHtml(info, result)),
+  const history = { ...info, stopped: result.stopped, divergence: result.divergence, bestEpoch: result.best.epoch, history: result.history };
+  const outputs = [
+    { target: join(outDir, "params.json"), data: encodeParams("params.json", m.meta, result.best.params) },
+    { target: join(outDir, "params.bin"), data: encodeParams("params.bin", m.meta, result.best.params) },
+    { target: join(outDir, "history.json"), data: `${JSON.stringify(history, numbers, 1)}\n` },
+    { target: join(outDir, "report.html"), data: reportHtml(info, result) },
   ];
+  writeAllAtomically(outputs);
+  const written = outputs.map((o) => o.target);
   process.stdout.write(progress.summary(result, thresholds));
   process.stdout.write(`wrote ${written.join(", ")}\n`);
   if (result.stopped === "diverged") return 1;
@@ -233,13 +235,3 @@ function numbers(_key: string, v: unknown): unknown {
   return typeof v === "number" && !Number.isFinite(v) ? String(v) : v;
 }
 
-function write(target: string, data: string | Buffer): string {
-  const temp = `${target}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temp, data);
-    renameSync(temp, target);
-  } finally {
-    rmSync(temp, { force: true });
-  }
-  return target;
-}

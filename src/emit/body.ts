@@ -30,8 +30,10 @@ export class BodyEmitter {
   /** Workspace buffers with one row per sample; the module grows them with the batch. */
   readonly rowBuffers = new Set<Node>();
   private readonly rows = new Set<"xRow" | "yRow" | "outRow">();
-  /** Scalar leaves read so far (declared as locals: parameters once, inputs and targets per sample loop). */
-  private readonly scalarLeavesRead = new Set<Node>();
+  /** Scalar parameters read (declared once, as locals at the top of the function). */
+  private readonly scalarParamsRead = new Set<Node>();
+  /** Scalar inputs and targets read by the sample loop being emitted (declared as locals inside it). */
+  private readonly scalarSamplesRead = new Set<Node>();
   /** Batch means a dense kernel writes whole, already divided by the batch: never zeroed, never rescaled. */
   private readonly meansWrittenByKernels: ReadonlySet<Node>;
 
@@ -51,7 +53,7 @@ export class BodyEmitter {
     if (n.op === "const") return numberLiteral(n.attr as number);
     if (this.plan.inlined.has(n)) return this.element(n, index);
     if (sizeOf(n.shape) === 1 && n.inputs.length === 0) {
-      this.scalarLeavesRead.add(n);
+      (n.op === "param" ? this.scalarParamsRead : this.scalarSamplesRead).add(n);
       return this.names.of(n);
     }
     if (sizeOf(n.shape) === 1 && this.storageOf(n).kind === "local") return this.names.of(n);
@@ -207,7 +209,7 @@ export class BodyEmitter {
       seg.kind === "dense" ? this.denseKernel(seg.call) : this.sampleLoop(seg, k === plan.segments.length - 1 ? perSample : () => []),
     );
     const post = [...this.finishAccumulators(means), ...this.computeAll(inPhase("post"))];
-    const params = [...this.scalarLeavesRead].filter((n) => n.op === "param").sort((a, b) => a.id - b.id);
+    const params = [...this.scalarParamsRead].sort((a, b) => a.id - b.id);
     return [
       ...params.map((n) => `const ${this.names.of(n)} = params[${this.offset(n)}];`),
       ...pre,
@@ -220,9 +222,10 @@ export class BodyEmitter {
   /** One loop over the samples: row offsets and scalar inputs it reads, then its nodes in order. */
   private sampleLoop(seg: Extract<Segment, { kind: "samples" }>, perSample: () => string[]): string[] {
     this.rows.clear();
+    this.scalarSamplesRead.clear();
     const body = [...this.computeAll(seg.nodes), ...perSample()];
     if (body.length === 0) return [];
-    const leaves = [...this.scalarLeavesRead].filter((n) => n.op !== "param" && this.readIn(body, n));
+    const leaves = [...this.scalarSamplesRead];
     const sizes = { xRow: this.layout.inputSize, yRow: this.layout.targetSize, outRow: this.layout.outputSize };
     const rows = (["xRow", "yRow", "outRow"] as const).filter((r) => this.rows.has(r)).map((r) => `const ${r} = ${sizes[r] === 1 ? "s" : `s * ${sizes[r]}`};`);
     const scalars = leaves.sort((a, b) => a.id - b.id).map((n) => {
@@ -230,12 +233,6 @@ export class BodyEmitter {
       return `const ${this.names.of(n)} = ${array}[${addIndex(mulIndex("s", size), String(this.offset(n)))}];`;
     });
     return ["for (let s = 0; s < batch; s++) {", ...rows, ...scalars, ...body, "}"];
-  }
-
-  /** Whether a scalar leaf's local is used in these statements. */
-  private readIn(body: readonly string[], n: Node): boolean {
-    const name = this.names.of(n);
-    return body.some((line) => !line.trimStart().startsWith("//") && new RegExp(`(^|[^\\w$])${name.replace(/\$/g, "\\$")}([^\\w$]|$)`).test(line));
   }
 
   /** A dense layer for every sample at once (templates/dense.ts). */

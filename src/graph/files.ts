@@ -1,6 +1,6 @@
 /** Writing a command's outputs: all computed first, then each file written atomically (temporary file, then rename). */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
+import { writeAllAtomically } from "../files.ts";
 import { BpgenError } from "../errors.ts";
 
 export interface Output {
@@ -8,19 +8,10 @@ export interface Output {
   readonly text: string;
 }
 
-/** Writes every output and reports each on stdout, as `bpgen build` does. */
+/** Writes every output (all or none) and reports each on stdout, as `bpgen build` does. */
 export function writeOutputs(outputs: readonly Output[]): void {
-  for (const { path, text } of outputs) {
-    mkdirSync(dirname(resolve(path)), { recursive: true });
-    const temp = `${path}.${process.pid}.tmp`;
-    try {
-      writeFileSync(temp, text);
-      renameSync(temp, path);
-    } finally {
-      rmSync(temp, { force: true });
-    }
-    process.stdout.write(`wrote ${path}\n`);
-  }
+  writeAllAtomically(outputs.map(({ path, text }) => ({ target: path, data: text })));
+  for (const { path } of outputs) process.stdout.write(`wrote ${path}\n`);
 }
 
 /** `<dir>/<name><suffix>`: the network's name is a validated identifier, so it cannot leave `dir`. */

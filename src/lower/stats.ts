@@ -1,5 +1,6 @@
 /** Arithmetic operation counts of a planned function, per sample, from the op table's costs. */
 import { type Node, sizeOf } from "../ir/node.ts";
+import { OPS } from "../ir/ops.ts";
 import type { FunctionPlan } from "./plan.ts";
 
 /** Operations to compute one node once (a batch mean: one addition per element per sample). */
@@ -18,12 +19,9 @@ export function work(n: Node): number {
     case "transpose":
       return 0;
     default:
-      return n.inputs.length === 0 ? 0 : sizeOf(n.shape) * costOf(n);
+      return n.inputs.length === 0 ? 0 : sizeOf(n.shape) * OPS[n.op].cost;
   }
 }
-
-const COST: Partial<Record<Node["op"], number>> = { sigmoid: 3, softplus: 4 };
-const costOf = (n: Node) => COST[n.op] ?? 1;
 
 export interface OpCounts {
   /** Work repeated for every sample (the loop over the batch). */
