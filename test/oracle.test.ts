@@ -20,7 +20,10 @@ import {
   randomEquationNet,
   randomLayerNet,
   randomParams,
+  randomSharedNet,
   toF32Values,
+  SHARED_NARROW,
+  SHARED_WIDE,
   NARROW,
   WIDE,
   type NetSizes,
@@ -34,6 +37,11 @@ const LAYER_SEED = 10_000;
 const EQUATION_SEED = 20_000;
 const WIDE_LAYER_NETS = 16;
 const WIDE_LAYER_SEED = 30_000;
+/** Networks that read one parameter several times per sample (tied weights, unrolled recurrences, shared biases). */
+const SHARED_NETS = 24;
+const SHARED_SEED = 40_000;
+const WIDE_SHARED_NETS = 8;
+const WIDE_SHARED_SEED = 50_000;
 /** Relative tolerances: values |a − b| ≤ tol·(1 + |b|); gradients |a − b| ≤ tol·max(‖b‖∞, 1e-2). */
 const TOLERANCE: Record<Precision, number> = { f64: 1e-4, f32: 1e-3 };
 const LEARNING_RATE = 0.05;
@@ -44,7 +52,7 @@ beforeAll(async () => {
 });
 
 interface Case {
-  kind: "layer" | "equation" | "wide layer";
+  kind: "layer" | "equation" | "wide layer" | "shared" | "wide shared";
   seed: number;
   spec: NetSpec;
   batch: number;
@@ -59,9 +67,11 @@ function makeCase(kind: Case["kind"], seed: number): Case {
   const spec =
     kind === "equation"
       ? randomEquationNet(rng, `oracle_eq_${seed}`)
-      : randomLayerNet(rng, `oracle_layer_${seed}`, kind === "wide layer" ? WIDE : NARROW);
+      : kind === "shared" || kind === "wide shared"
+        ? randomSharedNet(rng, `oracle_shared_${seed}`, kind === "wide shared" ? SHARED_WIDE : SHARED_NARROW)
+        : randomLayerNet(rng, `oracle_layer_${seed}`, kind === "wide layer" ? WIDE : NARROW);
   // wide nets run as batched kernels in blocks of four samples: cover the remainders too
-  const batch = kind === "wide layer" ? rng.int(1, 9) : rng.int(1, 5);
+  const batch = kind.startsWith("wide") ? rng.int(1, 9) : rng.int(1, 5);
   const p = toF32Values(randomParams(ioSizes(spec).paramCount, rng));
   const { x, y } = randomData(spec, batch, rng);
   return { kind, seed, spec, batch, p, x: toF32Values(x), y: toF32Values(y) };
@@ -207,3 +217,5 @@ function suite(kind: Case["kind"], count: number, seed0: number): void {
 suite("layer", LAYER_NETS, LAYER_SEED);
 suite("equation", EQUATION_NETS, EQUATION_SEED);
 suite("wide layer", WIDE_LAYER_NETS, WIDE_LAYER_SEED);
+suite("shared", SHARED_NETS, SHARED_SEED);
+suite("wide shared", WIDE_SHARED_NETS, WIDE_SHARED_SEED);

@@ -73,12 +73,24 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
     storage.set(n, rootStorage.get(n) ?? { kind });
   }
   const sharesReaderStorage = new Set<Node>();
+  // one region holds one value: of the batch means a reader reads, at most one may accumulate in its storage
+  const readersShared = new Set<Node>();
   for (const n of computed) {
     const [reader] = users(n);
     const readerStorage = reader && rootStorage.get(reader);
-    if (n.op === "batchMean" && !rootSet.has(n) && users(n).length === 1 && isElementwise(reader.op) && readerStorage?.kind === "region" && sizeOf(n.shape) > 1) {
+    if (
+      n.op === "batchMean" &&
+      !rootSet.has(n) &&
+      users(n).length === 1 &&
+      isElementwise(reader.op) &&
+      readerStorage?.kind === "region" &&
+      sizeOf(n.shape) > 1 &&
+      !readersShared.has(reader) &&
+      reader.inputs.filter((i) => i === n).length === 1
+    ) {
       storage.set(n, readerStorage);
       sharesReaderStorage.add(n);
+      readersShared.add(reader);
     }
   }
   return { computed, phase, segments, inlined, views, storage, accumulateInto, sharesReaderStorage };

@@ -332,7 +332,98 @@ const multiIO: Template = (rng, name) => {
   );
 };
 
-export const EQUATION_TEMPLATES = { scalarChain, mlp, transposed, gated, autoencoder, matrixInput, multiIO } as const;
+// ---- parameter sharing: one parameter read 2, 3 or 4 times per sample ---------------------------------
+
+/** Width of the shared-parameter templates: wide ones put the shared weights on the batched dense kernels. */
+export interface SharedSizes {
+  width: [number, number];
+}
+export const SHARED_NARROW: SharedSizes = { width: [1, 6] };
+/** 23² > 512 weights: the dense kernels take over. */
+export const SHARED_WIDE: SharedSizes = { width: [23, 34] };
+
+type SharedTemplate = (rng: Rng, name: string, sizes: SharedSizes) => EquationNetSpec;
+
+/** Tied weights: the same square W in two (or three) layers, directly or through a transpose, the bias too. */
+const tiedLayers: SharedTemplate = (rng, name, sizes) => {
+  const functions: Record<string, string> = {};
+  const n = rng.int(...sizes.width);
+  const uses = rng.int(2, 4);
+  const params: EquationNetSpec["params"] = { W: { shape: [n, n] }, b: { shape: [n] } };
+  const equations: string[] = [];
+  let prev = "x";
+  for (let i = 1; i < uses; i++) {
+    const weight = rng.bool(0.3) ? "W'" : "W";
+    equations.push(`h${i} = ${eqActivation(rng, functions)}(${weight} * ${prev} + b)`);
+    prev = `h${i}`;
+  }
+  equations.push(`o = ${rng.bool(0.3) ? "W'" : "W"} * ${prev}${rng.bool(0.7) ? " + b" : ""}`);
+  const loss = vectorLoss(rng.pick(["mse", "softmax"] as const), "o", "t", rng);
+  const spec = finish(name, { params, inputs: { x: [n] }, targets: { t: [n] }, equations, output: "o", loss }, functions);
+  if (rng.bool(0.3)) spec.regularizer = "0.001 * sum(W .* W)";
+  return spec;
+};
+
+/** An RNN step unrolled over 2–4 inputs: shared Wx, Wh and b, read once per step. */
+const unrolledRecurrence: SharedTemplate = (rng, name, sizes) => {
+  const functions: Record<string, string> = {};
+  const n = rng.int(...sizes.width);
+  const h = rng.int(...sizes.width);
+  const m = rng.int(1, 4);
+  const steps = rng.int(2, 4);
+  const act = eqActivation(rng, functions);
+  const params: EquationNetSpec["params"] = { Wx: { shape: [h, n] }, Wh: { shape: [h, h] }, b: { shape: [h] }, Wo: { shape: [m, h] } };
+  const inputs: EquationNetSpec["inputs"] = {};
+  const equations: string[] = [];
+  for (let k = 1; k <= steps; k++) {
+    inputs[`x${k}`] = [n];
+    equations.push(k === 1 ? `h1 = ${act}(Wx * x1 + b)` : `h${k} = ${act}(Wx * x${k} + Wh * h${k - 1} + b)`);
+  }
+  equations.push(`o = Wo * h${steps}`);
+  const loss = vectorLoss(rng.pick(["mse", "bce"] as const), "o", "t", rng);
+  return finish(name, { params, inputs, targets: { t: [m] }, equations, output: "o", loss }, functions);
+};
+
+/** One bias vector (and one scalar gain) shared by every layer of a stack of distinct weights. */
+const sharedBias: SharedTemplate = (rng, name, sizes) => {
+  const functions: Record<string, string> = {};
+  const n = rng.int(...sizes.width);
+  const layers = rng.int(2, 4);
+  const params: EquationNetSpec["params"] = { b: { shape: [n] }, g: { shape: [] } };
+  const equations: string[] = [];
+  let prev = "x";
+  for (let i = 1; i <= layers; i++) {
+    params[`W${i}`] = { shape: [n, n] };
+    const last = i === layers;
+    const pre = `g * (W${i} * ${prev}) + b`;
+    equations.push(last ? `o = ${pre}` : `h${i} = ${eqActivation(rng, functions)}(${pre})`);
+    prev = `h${i}`;
+  }
+  const loss = vectorLoss("mse", "o", "t", rng);
+  return finish(name, { params, inputs: { x: [n] }, targets: { t: [n] }, equations, output: "o", loss }, functions);
+};
+
+export const SHARED_TEMPLATES = { tiedLayers, unrolledRecurrence, sharedBias } as const;
+
+/** A network that reads one parameter several times per sample. */
+export function randomSharedNet(rng: Rng, name = "random_shared_net", sizes: SharedSizes = SHARED_NARROW): EquationNetSpec {
+  return rng.pick(Object.values(SHARED_TEMPLATES))(rng, name, sizes);
+}
+
+const narrowShared = (template: SharedTemplate): Template => (rng, name) => template(rng, name, SHARED_NARROW);
+
+export const EQUATION_TEMPLATES = {
+  scalarChain,
+  mlp,
+  transposed,
+  gated,
+  autoencoder,
+  matrixInput,
+  multiIO,
+  tiedLayers: narrowShared(tiedLayers),
+  unrolledRecurrence: narrowShared(unrolledRecurrence),
+  sharedBias: narrowShared(sharedBias),
+} as const;
 
 export function randomEquationNet(rng: Rng, name = "random_equation_net"): EquationNetSpec {
   const template = rng.pick(Object.values(EQUATION_TEMPLATES));
