@@ -1,7 +1,7 @@
 /**
  * One memory probe, run by bench/probes.ts in a child process of its own:
  *   node --expose-gc --import tsx bench/memory-child.ts <peer> [module.mjs]
- * peer: bpgen (the generated module at module.mjs), hand, tf-cpu, tf-wasm, or none (the bare process with the
+ * peer: bpgen (the generated module at module.mjs), hand, jax, tf-cpu, tf-wasm, or none (the bare process with the
  * same loader, as a baseline). Trains mnist_mlp at batch 64 for a warm-up (≥ minSteps steps and ≥ minMs),
  * then takes the peak of process.memoryUsage() over more steps, collects garbage, and prints one JSON line.
  * Only the peer being measured is loaded (no compiler, no other peer).
@@ -53,6 +53,10 @@ async function makeRun(): Promise<PeerRun | null> {
     const { createHandwritten, f32, handRun } = await import("./peers/handwritten.ts");
     return handRun(createHandwritten(net.spec, batch, f32), params, data);
   }
+  if (peer === "jax") {
+    const { jaxRun } = await import("./peers/jax.ts");
+    return jaxRun(net.spec, params, data);
+  }
   if (peer === "tf-cpu" || peer === "tf-wasm") {
     const { tfRun } = await import("./peers/tfjs.ts");
     return tfRun(peer === "tf-cpu" ? "cpu" : "wasm", net.spec, params, data);
@@ -64,6 +68,9 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with --expose-gc");
 
 const run = await makeRun();
+const call = run?.step;
+if (run && !call?.sync) throw new Error(`memory probe: ${peer} has no synchronous training step`);
+const step = call?.sync ? call.run : () => {};
 let warmupSteps = 0;
 let measuredSteps = 0;
 let peakHeapUsed = 0;
@@ -73,12 +80,12 @@ if (run) {
   await run.activate();
   const started = performance.now();
   while (warmupSteps < minSteps || performance.now() - started < minMs) {
-    run.step();
+    step();
     warmupSteps++;
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
   }
   for (; measuredSteps < minSteps; measuredSteps++) {
-    run.step();
+    step();
     const m = process.memoryUsage();
     if (m.heapUsed > peakHeapUsed) peakHeapUsed = m.heapUsed;
     if (m.external > peakExternal) peakExternal = m.external;

@@ -59,6 +59,22 @@ export function referenceNets(): RefNet[] {
   ];
 }
 
+/**
+ * The large-product micro-benchmarks: one dense layer without bias or activation (Z = X·Wᵀ), squared error, so
+ * a forward pass is one product and a training step is that product plus the weight-gradient product dW = dZᵀ·X
+ * (no gradient to the input). Timed for every peer like the reference nets, reported in GFLOP/s.
+ */
+export function productNets(): RefNet[] {
+  const linear = (input: number, units: number, batch: number): RefNet => ({
+    id: `linear_${input}x${units}`,
+    spec: { name: `linear_${input}x${units}`, input, layers: [{ type: "dense", units, activation: "linear", bias: false }], loss: "mse" },
+    batch,
+    source: "bench/nets.ts",
+    shape: `${input}→${units}, linear, no bias, MSE`,
+  });
+  return [linear(784, 128, 64), linear(1024, 1024, 32)];
+}
+
 /** An MLP of `depth` dense layers of `width` units (relu, the last linear), softmax cross-entropy: for compile scaling. */
 export function scalingMlp(depth: number, width: number): LayerNetSpec {
   return {
@@ -115,9 +131,14 @@ export function forwardFlopsPerSample(spec: NetSpec): number {
   return mlpLayout(spec).layers.reduce((acc, l) => acc + 2 * l.fanIn * l.units, 0);
 }
 
-/** A training step (forward, backward to the inputs of each layer, weight gradients): 3× the forward FLOPs. */
+/**
+ * A training step: per dense layer the forward product and the weight-gradient product, plus the product back
+ * to its input for every layer but the first (the input needs no gradient): 2·in·out FLOPs each. chain3: 3×
+ * its forward products.
+ */
 export function trainFlopsPerSample(spec: NetSpec): number {
-  return 3 * forwardFlopsPerSample(spec);
+  if (!isLayerSpec(spec)) return 3 * forwardFlopsPerSample(spec);
+  return mlpLayout(spec).layers.reduce((acc, l, i) => acc + (i === 0 ? 2 : 3) * 2 * l.fanIn * l.units, 0);
 }
 
 export function targetKind(spec: NetSpec): TargetKind {

@@ -10,7 +10,7 @@ import { ROOT } from "./nets.ts";
 
 export type { MemoryReport };
 
-export const MEMORY_PEERS = ["none", "bpgen", "hand", "tf-cpu", "tf-wasm"] as const;
+export const MEMORY_PEERS = ["none", "bpgen", "hand", "jax", "tf-cpu", "tf-wasm"] as const;
 export type MemoryPeer = (typeof MEMORY_PEERS)[number];
 
 export function probeMemory(peer: MemoryPeer, moduleFile: string, env: Record<string, string> = {}): MemoryReport {

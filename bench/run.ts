@@ -1,31 +1,32 @@
 /**
  * `npm run bench [-- --only <net>[,<net>…]] [--quick]`
  *
- * For every reference network (bench/nets.ts): one training step and one forward pass, timed for bpgen's
- * generated module (compiled now, from the working tree), the hand-written baseline, TF.js cpu and TF.js wasm;
- * then compile time and size for MLPs of growing depth and width, and memory for mnist_mlp at batch 64 in child
+ * For every reference network and large-product micro-benchmark (bench/nets.ts): one training step and one
+ * forward pass, timed for bpgen's generated module(s) (compiled now, from the working tree), the hand-written
+ * baseline, jax-js, TF.js cpu and wasm, and onnxruntime-web (forward only) — see bench/bench-net.ts; then
+ * compile time and size for MLPs of growing depth and width, and memory for mnist_mlp at batch 64 in child
  * processes. Prints the results as markdown and, for a full run, writes them to BENCHMARKS.md.
  *
- *   --only a,b   only these reference networks (timing tables only; BENCHMARKS.md is not written)
+ *   --only a,b   only these networks (reference or product; timing tables only; BENCHMARKS.md is not written)
  *   --quick      fewer, shorter samples (timing tables only; BENCHMARKS.md is not written)
  *   --write      write BENCHMARKS.md even for a partial run
  */
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { cleanupModules, compileAndImport } from "./compile.ts";
+import { LOSS_TOLERANCE, OUTPUT_TOLERANCE, benchNet } from "./bench-net.ts";
+import { cleanupModules } from "./compile.ts";
+import { readClock, simd128Ceiling } from "./machine.ts";
 import { MEMORY_PEERS, coldCompile, probeMemory, type MemoryReport } from "./probes.ts";
-import { ROOT, benchParams, forwardFlopsPerSample, makeBatch, referenceNets, scalingMlp, trainFlopsPerSample, mlpLayout } from "./nets.ts";
-import { bpgenRun } from "./peers/bpgen.ts";
-import { createHandwritten, f32, handRun } from "./peers/handwritten.ts";
-import { initWasm, tfRun } from "./peers/tfjs.ts";
-import { PEER_LABEL, type PeerId, type PeerRun } from "./peers/types.ts";
-import { PEERS, markdown, ratio, us, type Machine, type NetResult, type Report, type ScalingRow } from "./report.ts";
-import { measure, stats, type CellStats, type Mode, type TimingOptions } from "./timing.ts";
+import { ROOT, mlpLayout, productNets, referenceNets, scalingMlp } from "./nets.ts";
+import { initJax } from "./peers/jax.ts";
+import { initOrt } from "./peers/ort.ts";
+import { FASTEST_PRODUCTS, initWasm } from "./peers/tfjs.ts";
+import { markdown, type Machine, type NetResult, type PeerSetup, type Report, type ScalingRow } from "./report.ts";
+import type { TimingOptions } from "./timing.ts";
 
 const FULL: TimingOptions = { warmupMs: 500, warmupCalls: 5, sampleMs: 10, rounds: 41, cellBudgetMs: 6000, minSamples: 5 };
 const QUICK: TimingOptions = { warmupMs: 200, warmupCalls: 3, sampleMs: 10, rounds: 11, cellBudgetMs: 1500, minSamples: 3 };
-const LOSS_TOLERANCE = 1e-4;
 const SCALING: readonly [number, number][] = [
   [2, 256],
   [5, 256],
@@ -71,14 +72,19 @@ async function main(): Promise<void> {
   const started = performance.now();
   const args = parseArgs(process.argv.slice(2));
   const timing = args.quick ? QUICK : FULL;
-  const all = referenceNets();
+  const all = [...referenceNets(), ...productNets()];
   const unknown = args.only.filter((id) => !all.some((n) => n.id === id));
-  if (unknown.length) throw new Error(`unknown network ${unknown.join(", ")}; the reference networks are ${all.map((n) => n.id).join(", ")}`);
-  const nets = args.only.length ? all.filter((n) => args.only.includes(n.id)) : all;
+  if (unknown.length) throw new Error(`unknown network ${unknown.join(", ")}; the networks are ${all.map((n) => n.id).join(", ")}`);
+  const chosen = args.only.length ? all.filter((n) => args.only.includes(n.id)) : all;
+  const productIds = new Set(productNets().map((n) => n.id));
   const partial = args.quick || args.only.length > 0;
 
   const tf = await initWasm();
+  // ORT first: loading its runtime touches a global that jax-js looks at (see initOrt)
+  const ort = await initOrt();
+  const jax = await initJax();
   const cpus = os.cpus();
+  const clock = readClock();
   const machine: Machine = {
     date: new Date().toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC"),
     cpu: cpus[0]?.model ?? "unknown CPU",
@@ -86,72 +92,29 @@ async function main(): Promise<void> {
     memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM`,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
-    tfjs: tf.version,
-    wasmVariant: tf.wasmVariant,
     loadAverage: os
       .loadavg()
       .map((x) => x.toFixed(2))
       .join(" "),
+    clock,
+    ceiling: simd128Ceiling(clock),
   };
-  log(`bench: ${machine.cpu} × ${machine.cores}, Node ${machine.node}, TF.js ${machine.tfjs}, wasm ${machine.wasmVariant}`);
+  log(`bench: ${machine.cpu} × ${machine.cores}, ${(clock.mhz / 1000).toFixed(2)} GHz (SIMD128 ceiling ${machine.ceiling.toFixed(1)} GFLOP/s), Node ${machine.node}`);
+  log(`bench: jax-js ${jax.version}, TF.js ${tf.version} (wasm ${tf.wasmVariant}), onnxruntime-web ${ort.version} (${ort.threads} thread)`);
 
-  const results: NetResult[] = [];
+  const nets: NetResult[] = [];
+  const products: NetResult[] = [];
   let mnistModule: string | undefined;
-  for (const net of nets) {
-    const compiled = await compileAndImport(net.spec);
-    if (net.id === "mnist_mlp") mnistModule = compiled.file;
-    const m = compiled.module;
-    const params = benchParams(m.initParams(1));
-    const data = makeBatch(net.spec, net.batch);
-    const runs: PeerRun[] = [
-      bpgenRun(m, params, data),
-      handRun(createHandwritten(net.spec, net.batch, f32), params, data),
-      await tfRun("cpu", net.spec, params, data),
-      await tfRun("wasm", net.spec, params, data),
-    ];
-    // the same loss at step 0, or nothing is timed
-    const losses = {} as Record<PeerId, number>;
-    for (const run of runs) {
-      await run.activate();
-      losses[run.id] = run.loss();
-    }
-    const bad = runs.filter((r) => !(Math.abs(losses[r.id] - losses.bpgen) <= LOSS_TOLERANCE * Math.abs(losses.bpgen)));
-    if (bad.length) {
-      throw new Error(
-        `${net.id}: step-0 losses disagree (relative tolerance ${LOSS_TOLERANCE}): ${runs.map((r) => `${r.id} ${losses[r.id]}`).join(", ")}`,
-      );
-    }
-    const cells = {} as Record<Mode, Map<PeerId, CellStats>>;
-    for (const mode of ["train", "forward"] as const) {
-      const measured = await measure(runs, mode, timing);
-      const baseCell = measured.get("bpgen");
-      if (!baseCell) throw new Error("no bpgen cell");
-      cells[mode] = new Map([...measured].map(([id, cell]) => [id, stats(cell, baseCell)]));
-      log(
-        `  ${net.id} ${mode}: ` +
-          PEERS.map((p) => {
-            const c = cells[mode].get(p);
-            return c ? `${PEER_LABEL[p]} ${us(c.median)} µs (${ratio(c.ratio)})` : "";
-          }).join(", "),
-      );
-    }
-    for (const run of runs) {
-      await run.activate();
-      run.dispose();
-    }
-    results.push({
-      net,
-      compileMillis: compiled.compileMillis,
-      bytes: compiled.result.stats.bytes,
-      forwardFlops: forwardFlopsPerSample(net.spec),
-      trainFlops: trainFlopsPerSample(net.spec),
-      losses,
-      forwardOps: compiled.result.stats.lossOps.perSample,
-      gradientOps: compiled.result.stats.gradientOps.perSample,
-      train: cells.train,
-      forward: cells.forward,
-    });
+  let bpgenVariants = false;
+  let bpgenSingle: string | null = null;
+  for (const net of chosen) {
+    const { result, compiled } = await benchNet(net, timing, log);
+    if (net.id === "mnist_mlp") mnistModule = compiled.base.file;
+    if (compiled.single === null) bpgenVariants = true;
+    else bpgenSingle ??= compiled.single;
+    (productIds.has(net.id) ? products : nets).push(result);
   }
+  const peers: PeerSetup = { tf, tfProducts: FASTEST_PRODUCTS, jax, ort, bpgenVariants, bpgenSingle: bpgenVariants ? null : bpgenSingle };
 
   let scaling: ScalingRow[] | null = null;
   let memory: MemoryReport[] | null = null;
@@ -197,8 +160,10 @@ async function main(): Promise<void> {
 
   const report: Report = {
     machine,
-    options: { quick: args.quick, only: args.only, timing: timingText(timing) },
-    nets: results,
+    peers,
+    options: { quick: args.quick, only: args.only, timing: timingText(timing), lossTolerance: LOSS_TOLERANCE, outputTolerance: OUTPUT_TOLERANCE },
+    nets,
+    products,
     scaling,
     memory,
     totalSeconds: (performance.now() - started) / 1000,

@@ -7,7 +7,7 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import type { PeerId, PeerRun } from "./peers/types.ts";
+import type { Call, PeerId, PeerRun } from "./peers/types.ts";
 
 export type Mode = "train" | "forward";
 
@@ -68,49 +68,63 @@ export function minorGc(): void {
   gc()({ type: "minor" });
 }
 
-function callOf(run: PeerRun, mode: Mode): () => void {
+/** The call a cell times: a peer's training step or forward pass (null when the peer has no such mode). */
+export function callOf(run: PeerRun, mode: Mode): Call | null {
   return mode === "train" ? run.step : run.forward;
 }
 
+type SyncLoop = (fn: () => void, reps: number) => void;
+type AsyncLoop = (fn: () => Promise<void>, reps: number) => Promise<void>;
+
 /**
  * A loop of its own per cell (a fresh function, so its call site only ever sees this peer's function and
- * stays monomorphic).
+ * stays monomorphic). An asynchronous call is awaited before the next one starts.
  */
-function makeLoop(): (fn: () => void, reps: number) => void {
-  return new Function("fn", "reps", "for (let i = 0; i < reps; i++) fn();") as (fn: () => void, reps: number) => void;
+function makeLoop(call: Call): (reps: number) => Promise<void> | void {
+  if (call.sync) {
+    const loop = new Function("fn", "reps", "for (let i = 0; i < reps; i++) fn();") as SyncLoop;
+    const fn = call.run;
+    return (reps) => loop(fn, reps);
+  }
+  const loop = new Function("fn", "reps", "return (async () => { for (let i = 0; i < reps; i++) await fn(); })();") as AsyncLoop;
+  const fn = call.run;
+  return (reps) => loop(fn, reps);
 }
 
 /** Time of `reps` calls in ms. */
-function timeCalls(loop: (fn: () => void, reps: number) => void, fn: () => void, reps: number): number {
+async function timeCalls(loop: (reps: number) => Promise<void> | void, reps: number): Promise<number> {
   const t0 = performance.now();
-  loop(fn, reps);
+  const done = loop(reps);
+  if (done) await done;
   return performance.now() - t0;
 }
 
+/** Samples every peer that has the mode (inference-only peers sit out the training step). */
 export async function measure(runs: readonly PeerRun[], mode: Mode, opts: TimingOptions): Promise<Map<PeerId, Cell>> {
-  const plans: { run: PeerRun; fn: () => void; loop: (fn: () => void, reps: number) => void; reps: number; cap: number; cell: Cell; used: number }[] = [];
+  const plans: { run: PeerRun; loop: (reps: number) => Promise<void> | void; reps: number; cap: number; cell: Cell; used: number }[] = [];
   for (const run of runs) {
+    const call = callOf(run, mode);
+    if (!call) continue;
     await run.activate();
-    const fn = callOf(run, mode);
-    const loop = makeLoop();
+    const loop = makeLoop(call);
     // warm-up
     const started = performance.now();
     let calls = 0;
     while (calls < opts.warmupCalls || performance.now() - started < opts.warmupMs) {
-      loop(fn, 1);
+      await timeCalls(loop, 1);
       calls++;
     }
     // calibration: double the calls until they take 2 ms (or one call is slower than that)
     let n = 1;
-    let t = timeCalls(loop, fn, n);
+    let t = await timeCalls(loop, n);
     while (t < 2 && n < 1 << 24) {
       n *= 2;
-      t = timeCalls(loop, fn, n);
+      t = await timeCalls(loop, n);
     }
     const perCall = t / n;
     const reps = Math.max(1, Math.round(opts.sampleMs / perCall));
     const cap = Math.max(opts.minSamples, Math.min(opts.rounds, Math.floor(opts.cellBudgetMs / (reps * perCall))));
-    plans.push({ run, fn, loop, reps, cap, cell: { peer: run.id, mode, reps, samples: [], rounds: [] }, used: 0 });
+    plans.push({ run, loop, reps, cap, cell: { peer: run.id, mode, reps, samples: [], rounds: [] }, used: 0 });
   }
   for (let r = 0; r < opts.rounds; r++) {
     for (let i = 0; i < plans.length; i++) {
@@ -118,7 +132,7 @@ export async function measure(runs: readonly PeerRun[], mode: Mode, opts: Timing
       if (p.cell.samples.length >= p.cap) continue;
       await p.run.activate();
       minorGc();
-      const ms = timeCalls(p.loop, p.fn, p.reps);
+      const ms = await timeCalls(p.loop, p.reps);
       p.used += ms;
       p.cell.samples.push((ms * 1000) / p.reps);
       p.cell.rounds.push(r);

@@ -26,7 +26,7 @@
  */
 import { isLayerSpec, type NetSpec } from "../../src/spec/types.ts";
 import { isChain3, mlpLayout, type Batch, type DenseLayer, type MlpLayout } from "../nets.ts";
-import { BENCH_LR, type PeerRun } from "./types.ts";
+import { BENCH_LR, syncCall, type PeerRun } from "./types.ts";
 
 export type FloatArray = Float32Array | Float64Array;
 export type FloatArrayConstructor = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -64,10 +64,14 @@ export function handRun(net: HandNet<Float32Array>, params: Float32Array, data: 
     id: "hand",
     activate: async () => {},
     loss: () => net.loss(p, x, y, batch),
-    step: () => {
+    step: syncCall(() => {
       sink[0] += net.step(p, x, y, BENCH_LR, batch);
+    }),
+    forward: syncCall(() => net.forward(p, x, out, batch)),
+    output: async () => {
+      net.forward(p, x, out, batch);
+      return Float32Array.from(out);
     },
-    forward: () => net.forward(p, x, out, batch),
     dispose: () => {},
   };
 }
