@@ -86,7 +86,7 @@ export async function compileVariants(spec: NetSpec): Promise<CompiledVariants> 
     }
   }
   const differs = [...sources.values()].some((c) => c.result.source !== plain.result.source);
-  if (!differs) return { base: plain, js: null, wasm: null, single: "compile() accepts kernels but builds the same module for js, wasm and auto" };
+  if (!differs) return { base: plain, js: null, wasm: null, single: "compile() ignores kernels: js, wasm and auto build the module it builds without the option" };
   const auto = sources.get("auto") ?? plain;
   return { base: auto, js: sources.get("js") ?? null, wasm: sources.get("wasm") ?? null, single: null };
 }

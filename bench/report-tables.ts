@@ -53,7 +53,7 @@ export function summaryTable(nets: readonly NetResult[], mode: Mode, variants: b
   const unit = mode === "train" ? "step" : "pass";
   const others = peersIn(nets, mode).filter((p) => p !== "bpgen");
   const lines = [
-    `| net | batch | ${peerLabel("bpgen", variants)} µs/${unit} | ${others.map((p) => `${peerLabel(p, variants)} / bpgen`).join(" | ")} | fastest |`,
+    `| net | batch | ${peerLabel("bpgen", variants)} µs/${unit} | ${others.map((p) => `${peerLabel(p, variants)} / ${peerLabel("bpgen", variants)}`).join(" | ")} | fastest |`,
     `| --- | ---: | ---: | ${others.map(() => "---:").join(" | ")} | --- |`,
   ];
   for (const r of nets) {

@@ -87,7 +87,7 @@ function howRun(report: Report): string {
   backend's BatchMatMul sends only untransposed products to XNNPACK (a transposed one runs in a plain loop, several
   times slower). So on wasm each training product is a \`tf.customGrad\` whose gradient copies Wᵀ and Aᵀ with
   \`tf.transpose\` and multiplies untransposed operands (the first layer computes no gradient to its input, as autodiff
-  would not); this made training mnist_mlp and wide 2–5× faster on wasm when tried, and 1.2–1.4× slower on cpu,
+  would not); this made training mnist_mlp and wide 2–5× faster on wasm when tried, and 1.15–1.4× slower on cpu,
   whose transposed products cost the same as plain ones, so cpu keeps TF.js's own gradient. Under Node,
   tfjs-backend-wasm ${peers.tf.wasmVersion} never enables threads.
 - **onnxruntime-web** (\`bench/peers/ort.ts\`, \`onnx-model.ts\`, \`onnx-proto.ts\`): the forward pass of each net as an ONNX
@@ -96,8 +96,11 @@ function howRun(report: Report): string {
   chain3 as three \`Mul\` nodes. (Gemm with transB on [out, in] and MatMul + Add timed within noise of it.) Loaded with
   \`InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" })\` after
   \`env.wasm.wasmPaths\` = the package's \`dist/\` and \`env.wasm.numThreads = 1\`; a pass is
-  \`await session.run({ x }, { out })\` with the input tensor made once and the output written into a tensor allocated
-  once. \`run\` is asynchronous; the timing loop awaits each call, so a pass includes that await.
+  \`await session.run({ x })\` with the input tensor made once; the output comes back as a new tensor copied out of the
+  wasm heap (a pre-allocated CPU output passed as a fetch comes back unwritten in this version, which the output check
+  caught, so none is used). \`run\` is asynchronous; the timing loop awaits each call, so a pass includes that await.
+  Loading its runtime under Node, ORT's emscripten glue sets \`global.Worker\` (for pthreads it does not start with one
+  thread); the peer removes it again, since jax-js decides from \`typeof Worker\` how to build its kernels.
 - **Timing**: per network and mode, each peer is warmed up, then the number of calls per sample is calibrated so a
   sample lasts about the target time; samples are then taken in rounds, one per peer per round, with the starting
   peer rotating, and a minor GC (untimed) before each sample. Slow cells stop after their time budget (at least the
@@ -105,7 +108,9 @@ function howRun(report: Report): string {
   parameters barely move.
 - **FLOPs**: 2·in·out per sample per dense layer for a forward pass; a training step adds the weight-gradient
   product of every layer and the product back to the input of every layer but the first (whose input needs no
-  gradient); activations, losses and the update are not counted. chain3 counts its 3 products, ×3 for a step.`;
+  gradient); activations, losses and the update are not counted. chain3 counts its 3 products, ×3 for a step.
+  (Reports before the jax-js and ORT peers counted a training step as 3× the forward pass, the first layer's input
+  gradient included, so their training GFLOP/s were up to 1.5× higher for the same time.)`;
 }
 
 export function markdown(report: Report): string {
@@ -116,7 +121,7 @@ export function markdown(report: Report): string {
   parts.push(`## Targets
 
 Each target with this run's ratios; a miss gives, after "MISS by", the factor by which bpgen would have to get faster
-to meet it (for the ceiling, the share it would have to multiply by). Today bpgen misses most of them.
+to meet it (for the ceiling, the share it would have to multiply by). This run: ${t.main.filter((x) => !x.ok).length} of ${t.main.length} missed.
 
 ${targetLines(t.main)}
 

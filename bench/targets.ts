@@ -3,7 +3,7 @@
  * "≥ 1.5× jax-js" asks that jax-js take 1.5 times as long as bpgen). A miss says how far it falls short: the
  * factor by which bpgen would have to get faster to meet it.
  */
-import type { PeerId } from "./peers/types.ts";
+import { peerLabel, type PeerId } from "./peers/types.ts";
 import { percent, ratio } from "./report-tables.ts";
 import { gflopsOf, speedup, type NetResult, type Report } from "./report-types.ts";
 import type { Mode } from "./timing.ts";
@@ -19,12 +19,17 @@ interface Value {
   readonly value: number;
 }
 
-/** " ✗ MISS by 2.3×" for a value that falls short of `min`: min / value, how much faster bpgen must get. */
-function shortfall(value: number, min: number): string {
-  return Number.isFinite(value) && value > 0 ? ` ✗ MISS by ${ratio(min / value)}` : " ✗ MISS (not measured)";
+/** A ratio, with three decimals when it is within 1% of 1 (so a narrow miss does not read "1.00×"). */
+function fine(x: number): string {
+  return Math.abs(x - 1) < 0.01 ? `${x.toFixed(3)}×` : ratio(x);
 }
 
-function atLeast(text: string, values: readonly Value[], min: number, show: (v: number) => string = ratio): Target | null {
+/** " ✗ MISS by 2.3×" for a value that falls short of `min`: min / value, how much faster bpgen must get. */
+function shortfall(value: number, min: number): string {
+  return Number.isFinite(value) && value > 0 ? ` ✗ MISS by ${fine(min / value)}` : " ✗ MISS (not measured)";
+}
+
+function atLeast(text: string, values: readonly Value[], min: number, show: (v: number) => string = fine): Target | null {
   if (values.length === 0) return null;
   const ok = values.every((v) => v.value >= min);
   const detail = values.map((v) => `${v.label} ${show(v.value)}${v.value >= min ? "" : shortfall(v.value, min)}`).join(", ");
@@ -56,10 +61,14 @@ export function targets(report: Report): { main: Target[]; other: Target[] } {
   }
   const ceiling = report.machine.ceiling;
   const products: Value[] = [];
+  const variants = report.peers.bpgenVariants;
   for (const r of report.products) {
     for (const mode of ["forward", "train"] as const) {
-      const c = (mode === "train" ? r.train : r.forward).get("bpgen");
-      if (c) products.push({ label: `${r.net.id} ${MODE_TEXT[mode]}`, value: gflopsOf(r, mode, c) / ceiling });
+      for (const id of ["bpgen", "bpgen-js", "bpgen-wasm"] as const) {
+        const c = (mode === "train" ? r.train : r.forward).get(id);
+        const who = variants ? `${peerLabel(id, true)} ` : "";
+        if (c) products.push({ label: `${who}${r.net.id} ${MODE_TEXT[mode]}`, value: gflopsOf(r, mode, c) / ceiling });
+      }
     }
   }
   main.push(atLeast(`large products (bpgen) ≥ 60% of the SIMD128 ceiling (${ceiling.toFixed(1)} GFLOP/s)`, products, 0.6, percent));

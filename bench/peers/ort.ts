@@ -14,7 +14,7 @@
  * Weight layout: Gemm on [in, out], Gemm with transB on [out, in], and MatMul + Add timed within noise of
  * each other on mnist_mlp and wide (ORT packs a constant B once, whatever its layout); Gemm on [in, out] is kept.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as ort from "onnxruntime-web";
@@ -49,6 +49,8 @@ export async function initOrt(): Promise<OrtInfo> {
   ort.env.wasm.proxy = false;
   ort.env.logLevel = "error";
   const version = (JSON.parse(readFileSync(join(dist, "..", "package.json"), "utf8")) as { version: string }).version;
+  const wasmBinary = "ort-wasm-simd-threaded.wasm";
+  if (!existsSync(join(dist, wasmBinary))) throw new Error(`onnxruntime-web: no ${wasmBinary} in ${dist}`);
   const hadWorker = "Worker" in globalThis;
   const probe: OnnxGraph = {
     input: { name: "x", dims: [1] },
@@ -59,7 +61,7 @@ export async function initOrt(): Promise<OrtInfo> {
   const session = await ort.InferenceSession.create(encodeModel(probe, "probe"), { executionProviders: ["wasm"] });
   await session.release();
   if (!hadWorker) Reflect.deleteProperty(globalThis, "Worker");
-  info = { version, threads: ort.env.wasm.numThreads, wasmBinary: "ort-wasm-simd-threaded.wasm" };
+  info = { version, threads: ort.env.wasm.numThreads, wasmBinary };
   return info;
 }
 

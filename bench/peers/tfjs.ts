@@ -109,7 +109,7 @@ export type TfProducts = "autodiff" | "no-transpose";
  * Each backend's faster choice, by timing both on the benchmark machine: the wasm backend runs only untransposed
  * products in XNNPACK (its transposed BatchMatMul is a plain loop; training mnist_mlp and wide 2–5× faster
  * without it); the cpu backend's transposed products cost the same as plain ones, so the explicit transposes only
- * add work there (1.2–1.4× slower).
+ * add work there (1.15–1.4× slower).
  */
 export const FASTEST_PRODUCTS: Record<TfBackend, TfProducts> = { cpu: "autodiff", wasm: "no-transpose" };
 
