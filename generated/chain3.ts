@@ -60,14 +60,13 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
   const w2 = params[1];
   const w3 = params[2];
   for (let s = 0; s < batch; s++) {
-    const outRow = s;
     const x = inputs[s];
     // y = w1 · x
     const y = w1 * x;
     // z = w2 · y
     const z = w2 * y;
     // e = w3 · z
-    out[outRow] = w3 * z;
+    out[s] = w3 * z;
   }
 }
 
@@ -101,7 +100,7 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     const e = w3 * z;
     // d_e = e - t
     const d_e = e - t;
-    // meanL += 0.5 · (d_e ^ 2)
+    // meanL += 0.5 · d_e^2
     meanL += 0.5 * (d_e * d_e);
   }
 
@@ -151,7 +150,7 @@ export function gradient(
     const e = w3 * z;
     // d_e = e - t
     const d_e = e - t;
-    // meanL += 0.5 · (d_e ^ 2)
+    // meanL += 0.5 · d_e^2
     meanL += 0.5 * (d_e * d_e);
     // d_w3 += d_e · z
     d_w3 += d_e * z;

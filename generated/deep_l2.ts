@@ -196,7 +196,7 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
     z3[7] = t3[7] + params[443];
     z3[8] = t3[8] + params[444];
     z3[9] = t3[9] + params[445];
-    // a3 = max(z3, 0) + (exp(min(z3, 0)) - 1)
+    // a3 = max(z3, 0) + exp(min(z3, 0)) - 1
     a3[0] = Math.max(z3[0], 0) + (Math.exp(Math.min(z3[0], 0)) - 1);
     a3[1] = Math.max(z3[1], 0) + (Math.exp(Math.min(z3[1], 0)) - 1);
     a3[2] = Math.max(z3[2], 0) + (Math.exp(Math.min(z3[2], 0)) - 1);
@@ -320,7 +320,7 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
   let acc$4 = 0;
   for (let i = 0; i < 24; i++) acc$4 += params[534 + i] * params[534 + i];
   const t11 = acc$4;
-  // R = 0.0005 · ((((t7 + t8) + t9) + t10) + t11)
+  // R = 0.0005 · (t7 + t8 + t9 + t10 + t11)
   const R = 0.0005 * (t7 + t8 + t9 + t10 + t11);
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
@@ -416,7 +416,7 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     z3[7] = t3[7] + params[443];
     z3[8] = t3[8] + params[444];
     z3[9] = t3[9] + params[445];
-    // a3 = max(z3, 0) + (exp(min(z3, 0)) - 1)
+    // a3 = max(z3, 0) + exp(min(z3, 0)) - 1
     a3[0] = Math.max(z3[0], 0) + (Math.exp(Math.min(z3[0], 0)) - 1);
     a3[1] = Math.max(z3[1], 0) + (Math.exp(Math.min(z3[1], 0)) - 1);
     a3[2] = Math.max(z3[2], 0) + (Math.exp(Math.min(z3[2], 0)) - 1);
@@ -554,7 +554,7 @@ export function gradient(
   let acc$9 = 0;
   for (let i = 0; i < 24; i++) acc$9 += params[534 + i] * params[534 + i];
   const t11 = acc$9;
-  // R = 0.0005 · ((((t7 + t8) + t9) + t10) + t11)
+  // R = 0.0005 · (t7 + t8 + t9 + t10 + t11)
   const R = 0.0005 * (t7 + t8 + t9 + t10 + t11);
   grads.fill(0, 0, 561);
   let meanL = 0;
@@ -679,7 +679,7 @@ export function gradient(
     t13[7] = Math.exp(Math.min(z3[7], 0));
     t13[8] = Math.exp(Math.min(z3[8], 0));
     t13[9] = Math.exp(Math.min(z3[9], 0));
-    // a3 = max(z3, 0) + (t13 - 1)
+    // a3 = max(z3, 0) + t13 - 1
     a3[0] = Math.max(z3[0], 0) + (t13[0] - 1);
     a3[1] = Math.max(z3[1], 0) + (t13[1] - 1);
     a3[2] = Math.max(z3[2], 0) + (t13[2] - 1);
@@ -816,7 +816,7 @@ export function gradient(
     d_a4[5] = params[539] * d_z5[0] + params[547] * d_z5[1] + params[555] * d_z5[2];
     d_a4[6] = params[540] * d_z5[0] + params[548] * d_z5[1] + params[556] * d_z5[2];
     d_a4[7] = params[541] * d_z5[0] + params[549] * d_z5[1] + params[557] * d_z5[2];
-    // d_z4 = (d_a4 / t14) - (((d_a4 ⊙ a4) / t14) ⊙ sign(z4))
+    // d_z4 = d_a4 / t14 - (d_a4 ⊙ a4 / t14) ⊙ sign(z4)
     d_z4[0] = d_a4[0] / t14[0] - ((d_a4[0] * a4[0]) / t14[0]) * Math.sign(z4[0]);
     d_z4[1] = d_a4[1] / t14[1] - ((d_a4[1] * a4[1]) / t14[1]) * Math.sign(z4[1]);
     d_z4[2] = d_a4[2] / t14[2] - ((d_a4[2] * a4[2]) / t14[2]) * Math.sign(z4[2]);
@@ -861,17 +861,11 @@ export function gradient(
         params[516 + i] * d_z4[7];
     }
 
-    // d_z3 = ((z3 > 0) ? 0 : (d_a3 ⊙ t13)) + ((z3 > 0) ? d_a3 : 0)
-    d_z3[0] = (z3[0] > 0 ? 0 : d_a3[0] * t13[0]) + (z3[0] > 0 ? d_a3[0] : 0);
-    d_z3[1] = (z3[1] > 0 ? 0 : d_a3[1] * t13[1]) + (z3[1] > 0 ? d_a3[1] : 0);
-    d_z3[2] = (z3[2] > 0 ? 0 : d_a3[2] * t13[2]) + (z3[2] > 0 ? d_a3[2] : 0);
-    d_z3[3] = (z3[3] > 0 ? 0 : d_a3[3] * t13[3]) + (z3[3] > 0 ? d_a3[3] : 0);
-    d_z3[4] = (z3[4] > 0 ? 0 : d_a3[4] * t13[4]) + (z3[4] > 0 ? d_a3[4] : 0);
-    d_z3[5] = (z3[5] > 0 ? 0 : d_a3[5] * t13[5]) + (z3[5] > 0 ? d_a3[5] : 0);
-    d_z3[6] = (z3[6] > 0 ? 0 : d_a3[6] * t13[6]) + (z3[6] > 0 ? d_a3[6] : 0);
-    d_z3[7] = (z3[7] > 0 ? 0 : d_a3[7] * t13[7]) + (z3[7] > 0 ? d_a3[7] : 0);
-    d_z3[8] = (z3[8] > 0 ? 0 : d_a3[8] * t13[8]) + (z3[8] > 0 ? d_a3[8] : 0);
-    d_z3[9] = (z3[9] > 0 ? 0 : d_a3[9] * t13[9]) + (z3[9] > 0 ? d_a3[9] : 0);
+    // d_z3 = (z3 > 0 ? 0 : d_a3 ⊙ t13) + d_a3 ⊙ 1[z3 > 0]
+    for (let i = 0; i < 10; i++) {
+      d_z3[i] = (z3[i] > 0 ? 0 : d_a3[i] * t13[i]) + (z3[i] > 0 ? d_a3[i] : 0);
+    }
+
     // d_b3 += d_z3
     grads[436] += d_z3[0];
     grads[437] += d_z3[1];
@@ -914,7 +908,7 @@ export function gradient(
         params[424 + i] * d_z3[9];
     }
 
-    // d_z2 = d_a2 ⊙ (1 - (a2 ⊙ a2))
+    // d_z2 = d_a2 ⊙ (1 - a2 ⊙ a2)
     d_z2[0] = d_a2[0] * (1 - a2[0] * a2[0]);
     d_z2[1] = d_a2[1] * (1 - a2[1] * a2[1]);
     d_z2[2] = d_a2[2] * (1 - a2[2] * a2[2]);
@@ -977,7 +971,7 @@ export function gradient(
         params[288 + i] * d_z2[11];
     }
 
-    // d_z1 = (z1 > 0) ? d_a1 : 0
+    // d_z1 = d_a1 ⊙ 1[z1 > 0]
     d_z1[0] = z1[0] > 0 ? d_a1[0] : 0;
     d_z1[1] = z1[1] > 0 ? d_a1[1] : 0;
     d_z1[2] = z1[2] > 0 ? d_a1[2] : 0;
@@ -1078,27 +1072,27 @@ export function gradient(
 
   // J = meanL + R
   const J = meanL + R;
-  // d_W5 = (0.001 · W5) + t15
+  // d_W5 = 0.001 · W5 + t15
   for (let i = 0; i < 24; i++) {
     grads[534 + i] = 0.001 * params[534 + i] + grads[534 + i] * invB;
   }
 
-  // d_W4 = (0.001 · W4) + t16
+  // d_W4 = 0.001 · W4 + t16
   for (let i = 0; i < 80; i++) {
     grads[446 + i] = 0.001 * params[446 + i] + grads[446 + i] * invB;
   }
 
-  // d_W3 = (0.001 · W3) + t17
+  // d_W3 = 0.001 · W3 + t17
   for (let i = 0; i < 120; i++) {
     grads[316 + i] = 0.001 * params[316 + i] + grads[316 + i] * invB;
   }
 
-  // d_W2 = (0.001 · W2) + t18
+  // d_W2 = 0.001 · W2 + t18
   for (let i = 0; i < 192; i++) {
     grads[112 + i] = 0.001 * params[112 + i] + grads[112 + i] * invB;
   }
 
-  // d_W1 = (0.001 · W1) + t19
+  // d_W1 = 0.001 · W1 + t19
   for (let i = 0; i < 96; i++) {
     grads[i] = 0.001 * params[i] + grads[i] * invB;
   }

@@ -1495,7 +1495,7 @@ export function gradient(
       d_a9[i] = params[2256 + i] * d_z10[0] + params[2272 + i] * d_z10[1] + params[2288 + i] * d_z10[2];
     }
 
-    // d_z9 = (z9 > 0) ? d_a9 : 0
+    // d_z9 = d_a9 ⊙ 1[z9 > 0]
     d_z9[0] = z9[0] > 0 ? d_a9[0] : 0;
     d_z9[1] = z9[1] > 0 ? d_a9[1] : 0;
     d_z9[2] = z9[2] > 0 ? d_a9[2] : 0;
@@ -1570,7 +1570,7 @@ export function gradient(
         params[2224 + i] * d_z9[15];
     }
 
-    // d_z8 = (z8 > 0) ? d_a8 : 0
+    // d_z8 = d_a8 ⊙ 1[z8 > 0]
     d_z8[0] = z8[0] > 0 ? d_a8[0] : 0;
     d_z8[1] = z8[1] > 0 ? d_a8[1] : 0;
     d_z8[2] = z8[2] > 0 ? d_a8[2] : 0;
@@ -1645,7 +1645,7 @@ export function gradient(
         params[1952 + i] * d_z8[15];
     }
 
-    // d_z7 = (z7 > 0) ? d_a7 : 0
+    // d_z7 = d_a7 ⊙ 1[z7 > 0]
     d_z7[0] = z7[0] > 0 ? d_a7[0] : 0;
     d_z7[1] = z7[1] > 0 ? d_a7[1] : 0;
     d_z7[2] = z7[2] > 0 ? d_a7[2] : 0;
@@ -1720,7 +1720,7 @@ export function gradient(
         params[1680 + i] * d_z7[15];
     }
 
-    // d_z6 = (z6 > 0) ? d_a6 : 0
+    // d_z6 = d_a6 ⊙ 1[z6 > 0]
     d_z6[0] = z6[0] > 0 ? d_a6[0] : 0;
     d_z6[1] = z6[1] > 0 ? d_a6[1] : 0;
     d_z6[2] = z6[2] > 0 ? d_a6[2] : 0;
@@ -1795,7 +1795,7 @@ export function gradient(
         params[1408 + i] * d_z6[15];
     }
 
-    // d_z5 = (z5 > 0) ? d_a5 : 0
+    // d_z5 = d_a5 ⊙ 1[z5 > 0]
     d_z5[0] = z5[0] > 0 ? d_a5[0] : 0;
     d_z5[1] = z5[1] > 0 ? d_a5[1] : 0;
     d_z5[2] = z5[2] > 0 ? d_a5[2] : 0;
@@ -1870,7 +1870,7 @@ export function gradient(
         params[1136 + i] * d_z5[15];
     }
 
-    // d_z4 = (z4 > 0) ? d_a4 : 0
+    // d_z4 = d_a4 ⊙ 1[z4 > 0]
     d_z4[0] = z4[0] > 0 ? d_a4[0] : 0;
     d_z4[1] = z4[1] > 0 ? d_a4[1] : 0;
     d_z4[2] = z4[2] > 0 ? d_a4[2] : 0;
@@ -1945,7 +1945,7 @@ export function gradient(
         params[864 + i] * d_z4[15];
     }
 
-    // d_z3 = (z3 > 0) ? d_a3 : 0
+    // d_z3 = d_a3 ⊙ 1[z3 > 0]
     d_z3[0] = z3[0] > 0 ? d_a3[0] : 0;
     d_z3[1] = z3[1] > 0 ? d_a3[1] : 0;
     d_z3[2] = z3[2] > 0 ? d_a3[2] : 0;
@@ -2020,7 +2020,7 @@ export function gradient(
         params[592 + i] * d_z3[15];
     }
 
-    // d_z2 = (z2 > 0) ? d_a2 : 0
+    // d_z2 = d_a2 ⊙ 1[z2 > 0]
     d_z2[0] = z2[0] > 0 ? d_a2[0] : 0;
     d_z2[1] = z2[1] > 0 ? d_a2[1] : 0;
     d_z2[2] = z2[2] > 0 ? d_a2[2] : 0;
@@ -2095,7 +2095,7 @@ export function gradient(
         params[320 + i] * d_z2[15];
     }
 
-    // d_z1 = (z1 > 0) ? d_a1 : 0
+    // d_z1 = d_a1 ⊙ 1[z1 > 0]
     d_z1[0] = z1[0] > 0 ? d_a1[0] : 0;
     d_z1[1] = z1[1] > 0 ? d_a1[1] : 0;
     d_z1[2] = z1[2] > 0 ? d_a1[2] : 0;

@@ -353,7 +353,7 @@ export function gradient(
     d_a1[5] = params[45] * d_z2[0] + params[53] * d_z2[1] + params[61] * d_z2[2];
     d_a1[6] = params[46] * d_z2[0] + params[54] * d_z2[1] + params[62] * d_z2[2];
     d_a1[7] = params[47] * d_z2[0] + params[55] * d_z2[1] + params[63] * d_z2[2];
-    // d_z1 = d_a1 ⊙ (a1 ⊙ (1 - a1))
+    // d_z1 = d_a1 ⊙ a1 ⊙ (1 - a1)
     d_z1[0] = d_a1[0] * (a1[0] * (1 - a1[0]));
     d_z1[1] = d_a1[1] * (a1[1] * (1 - a1[1]));
     d_z1[2] = d_a1[2] * (a1[2] * (1 - a1[2]));

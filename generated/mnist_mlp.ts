@@ -176,7 +176,7 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
   let acc$1 = 0;
   for (let i = 0; i < 1280; i++) acc$1 += params[100480 + i] * params[100480 + i];
   const t5 = acc$1;
-  // R = 0.00005 · (t4 + t5)
+  // R = 5e-5 · (t4 + t5)
   const R = 0.00005 * (t4 + t5);
   let meanL = 0;
   // t1 = W1 · x, for every sample at once
@@ -284,7 +284,7 @@ export function gradient(
   let acc$3 = 0;
   for (let i = 0; i < 1280; i++) acc$3 += params[100480 + i] * params[100480 + i];
   const t5 = acc$3;
-  // R = 0.00005 · (t4 + t5)
+  // R = 5e-5 · (t4 + t5)
   const R = 0.00005 * (t4 + t5);
   grads.fill(0, 100352, 100480);
   grads.fill(0, 101760, 101770);
@@ -384,7 +384,7 @@ export function gradient(
   // d_a1 = W2ᵀ · d_z2, for every sample at once
   denseTransposed(d_a1, params, 100480, d_z2, batch, 10, 128);
   for (let s = 0; s < batch; s++) {
-    // d_z1 = (z1 > 0) ? d_a1 : 0
+    // d_z1 = d_a1 ⊙ 1[z1 > 0]
     // d_b1 += d_z1
     for (let i = 0; i < 128; i++) {
       d_z1[s * 128 + i] = z1[s * 128 + i] > 0 ? d_a1[s * 128 + i] : 0;
@@ -415,12 +415,12 @@ export function gradient(
 
   // J = meanL + R
   const J = meanL + R;
-  // d_W2 = (0.0001 · W2) + t7
+  // d_W2 = 0.0001 · W2 + t7
   for (let i = 0; i < 1280; i++) {
     grads[100480 + i] = 0.0001 * params[100480 + i] + grads[100480 + i];
   }
 
-  // d_W1 = (0.0001 · W1) + t8
+  // d_W1 = 0.0001 · W1 + t8
   for (let i = 0; i < 100352; i++) {
     grads[i] = 0.0001 * params[i] + grads[i];
   }

@@ -167,7 +167,7 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     // t3 = W3 · a2
     t3[0] = params[44] * a2[0] + params[45] * a2[1] + params[46] * a2[2] + params[47] * a2[3];
     t3[1] = params[48] * a2[0] + params[49] * a2[1] + params[50] * a2[2] + params[51] * a2[3];
-    // t4 = Σ((σ(t3 + b3) - y) ^ 2)
+    // t4 = Σ((σ(t3 + b3) - y)^2)
     const t4 =
       (sigmoid(t3[0] + params[52]) - targets[yRow]) ** 2 +
       (sigmoid(t3[1] + params[53]) - targets[yRow + 1]) ** 2;
@@ -243,11 +243,11 @@ export function gradient(
     // d_a3 = a3 - y
     d_a3[0] = a3[0] - targets[yRow];
     d_a3[1] = a3[1] - targets[yRow + 1];
-    // t4 = Σ(d_a3 ^ 2)
+    // t4 = Σ(d_a3^2)
     const t4 = d_a3[0] * d_a3[0] + d_a3[1] * d_a3[1];
     // meanL += 0.5 · t4
     meanL += 0.5 * t4;
-    // d_z3 = d_a3 ⊙ (a3 ⊙ (1 - a3))
+    // d_z3 = d_a3 ⊙ a3 ⊙ (1 - a3)
     d_z3[0] = d_a3[0] * (a3[0] * (1 - a3[0]));
     d_z3[1] = d_a3[1] * (a3[1] * (1 - a3[1]));
     // d_b3 += d_z3
@@ -267,7 +267,7 @@ export function gradient(
     d_a2[1] = params[45] * d_z3[0] + params[49] * d_z3[1];
     d_a2[2] = params[46] * d_z3[0] + params[50] * d_z3[1];
     d_a2[3] = params[47] * d_z3[0] + params[51] * d_z3[1];
-    // d_z2 = d_a2 ⊙ (a2 ⊙ (1 - a2))
+    // d_z2 = d_a2 ⊙ a2 ⊙ (1 - a2)
     d_z2[0] = d_a2[0] * (a2[0] * (1 - a2[0]));
     d_z2[1] = d_a2[1] * (a2[1] * (1 - a2[1]));
     d_z2[2] = d_a2[2] * (a2[2] * (1 - a2[2]));
@@ -304,7 +304,7 @@ export function gradient(
     d_a1[2] = params[22] * d_z2[0] + params[27] * d_z2[1] + params[32] * d_z2[2] + params[37] * d_z2[3];
     d_a1[3] = params[23] * d_z2[0] + params[28] * d_z2[1] + params[33] * d_z2[2] + params[38] * d_z2[3];
     d_a1[4] = params[24] * d_z2[0] + params[29] * d_z2[1] + params[34] * d_z2[2] + params[39] * d_z2[3];
-    // d_z1 = d_a1 ⊙ (a1 ⊙ (1 - a1))
+    // d_z1 = d_a1 ⊙ a1 ⊙ (1 - a1)
     d_z1[0] = d_a1[0] * (a1[0] * (1 - a1[0]));
     d_z1[1] = d_a1[1] * (a1[1] * (1 - a1[1]));
     d_z1[2] = d_a1[2] * (a1[2] * (1 - a1[2]));

@@ -71,7 +71,6 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
   const b2 = params[16];
   for (let s = 0; s < batch; s++) {
     const xRow = s * 2;
-    const outRow = s;
     // t1 = W1 · x
     t1[0] = params[0] * inputs[xRow] + params[1] * inputs[xRow + 1];
     t1[1] = params[2] * inputs[xRow] + params[3] * inputs[xRow + 1];
@@ -87,7 +86,7 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
     // z2 = t2 + b2
     const z2 = t2 + b2;
     // a2 = σ(z2)
-    out[outRow] = sigmoid(z2);
+    out[s] = sigmoid(z2);
   }
 }
 
@@ -125,7 +124,7 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     const t2 = params[12] * a1[0] + params[13] * a1[1] + params[14] * a1[2] + params[15] * a1[3];
     // z2 = t2 + b2
     const z2 = t2 + b2;
-    // meanL += Σ(softplus(z2) - (y ⊙ z2))
+    // meanL += Σ(softplus(z2) - y ⊙ z2)
     meanL += softplus(z2) - y * z2;
   }
 
@@ -180,7 +179,7 @@ export function gradient(
     const z2 = t2 + b2;
     // a2 = σ(z2)
     const a2 = sigmoid(z2);
-    // meanL += Σ(softplus(z2) - (y ⊙ z2))
+    // meanL += Σ(softplus(z2) - y ⊙ z2)
     meanL += softplus(z2) - y * z2;
     // d_z2 = a2 - y
     const d_z2 = a2 - y;
@@ -196,7 +195,7 @@ export function gradient(
     d_a1[1] = params[13] * d_z2;
     d_a1[2] = params[14] * d_z2;
     d_a1[3] = params[15] * d_z2;
-    // d_z1 = d_a1 ⊙ (a1 ⊙ (1 - a1))
+    // d_z1 = d_a1 ⊙ a1 ⊙ (1 - a1)
     d_z1[0] = d_a1[0] * (a1[0] * (1 - a1[0]));
     d_z1[1] = d_a1[1] * (a1[1] * (1 - a1[1]));
     d_z1[2] = d_a1[2] * (a1[2] * (1 - a1[2]));

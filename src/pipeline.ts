@@ -3,15 +3,27 @@
  *   spec/      net.json → validated NetSpec (JSON paths, line:column)
  *   frontend/  layers or equations → expression DAG (ir/, simplified as it is built)
  *   autodiff/  one reverse sweep → gradient nodes in the same DAG
- *   lower/     per function: phases, fusion, storage
- *   emit/      TypeScript via ts-morph, formatted by prettier
+ *   lower/     per function: a schedule on the DAG (plan.ts), then kernel IR with every value stored
+ *   passes     over the kernel IR, in the order of PASSES below
+ *   render/    kernel IR → TypeScript statements (render/ts)
+ *   emit/      the module around them (API, checks, workspace), built with ts-morph, formatted by prettier
  */
 import { createRequire } from "node:module";
-import { reverse } from "./autodiff/reverse.ts";
+import { type Gradients, reverse } from "./autodiff/reverse.ts";
 import { buildEquationNet } from "./frontend/equations.ts";
 import { buildLayerNet } from "./frontend/layers.ts";
 import type { Net } from "./frontend/net.ts";
 import { emitModule, type Precision } from "./emit/module.ts";
+import { templateNames } from "./emit/templates.ts";
+import { type FunctionName, type LoweredModule, lowerModule } from "./lower/functions.ts";
+import type { KernelFunction, Local, Stmt } from "./lower/kernel.ts";
+import { IrNames, Namer, NodeNames } from "./lower/names.ts";
+import { flatten } from "./lower/passes/flatten.ts";
+import { fuse } from "./lower/passes/fuse.ts";
+import { inline } from "./lower/passes/inline.ts";
+import { prune } from "./lower/passes/prune.ts";
+import { type TileChooser, libraryTiles, tile } from "./lower/passes/tile.ts";
+import { unroll } from "./lower/passes/unroll.ts";
 import { type OpCounts, countOps } from "./lower/stats.ts";
 import { naiveOps } from "./explain/naive.ts";
 import { loadSpec } from "./spec/load.ts";
@@ -51,6 +63,72 @@ export interface CompileResult {
   stats: CompileStats;
 }
 
+/** What a pass sees besides the body it rewrites. */
+export interface PassContext {
+  /** The function's roots (its results): never inlined away. */
+  readonly roots: ReadonlySet<import("./ir/node.ts").Node>;
+  /** The register tiles of the renderer the module is for. */
+  readonly tiles: TileChooser;
+  /** A fresh scalar local (an accumulator). */
+  readonly temp: (base: string) => Local;
+}
+
+export interface Pass {
+  readonly name: string;
+  readonly run: (body: readonly Stmt[], ctx: PassContext) => Stmt[];
+}
+
+/** Loops of at most this many trips, whose copies stay within UNROLL_BUDGET IR nodes, are written out. */
+const UNROLL = { maxTrips: 16, budget: 256 } as const;
+
+/** The kernel IR passes, in order. */
+export const PASSES: readonly Pass[] = [
+  // a value read once, element for element, is computed where it is read: no store, no buffer
+  { name: "inline", run: (body, ctx) => inline(body, (n) => ctx.roots.has(n)) },
+  // a loop nest walking its buffers row-major becomes one loop over all elements
+  { name: "flatten", run: (body) => flatten(body) },
+  // consecutive element loops of one trip count (too long to write out) run as one loop
+  { name: "fuse", run: (body) => fuse(body, UNROLL.maxTrips) },
+  // short loops and sums written out with literal indices; long sums get an accumulator loop
+  { name: "unroll", run: (body, ctx) => unroll(body, { ...UNROLL, temp: ctx.temp }) },
+  // stores and locals nothing reads any more
+  { name: "prune", run: (body) => prune(body) },
+  // each contraction gets its renderer's register tile
+  { name: "tile", run: (body, ctx) => tile(body, ctx.tiles) },
+];
+
+/** Runs every pass over every function of the lowered module. */
+export function runPasses(lowered: LoweredModule, tiles: TileChooser = libraryTiles): LoweredModule {
+  const functions = Object.fromEntries(
+    (Object.entries(lowered.functions) as [FunctionName, KernelFunction][]).map(([name, fn]) => {
+      const ctx: PassContext = { roots: new Set(lowered.plans[name].roots), tiles, temp: (base) => ({ hint: base, named: false }) };
+      const body = PASSES.reduce((b, pass) => pass.run(b, ctx), fn.body);
+      return [name, { ...fn, body }];
+    }),
+  ) as Record<FunctionName, KernelFunction>;
+  return { ...lowered, functions };
+}
+
+/** Everything compiling one network produces, for the build and for tools that inspect the result. */
+export interface CompiledNet {
+  readonly net: Net;
+  readonly grads: Gradients;
+  readonly lowered: LoweredModule;
+  readonly names: IrNames;
+  readonly source: string;
+}
+
+/** net → gradients → kernel IR → passes → module text. */
+export async function compileNet(net: Net, options: { precision: Precision; sourceFile: string; optimizer?: NetSpec["optimizer"] }): Promise<CompiledNet> {
+  const grads = reverse(net.graph, net.objective, net.params.map((p) => p.node));
+  const lowered = runPasses(lowerModule(net, grads));
+  const namer = new Namer();
+  namer.reserve(templateNames());
+  const names = new IrNames(new NodeNames(net.graph, namer));
+  const source = await emitModule(net, lowered, names, { precision: options.precision, sourceFile: options.sourceFile, version: VERSION, optimizer: options.optimizer });
+  return { net, grads, lowered, names, source };
+}
+
 /** The DAG of a network (front end only), for tools that inspect it. */
 export function buildNet(spec: NetSpec, locate?: Locate): Net {
   return isLayerSpec(spec) ? buildLayerNet(spec, locate) : buildEquationNet(spec, locate);
@@ -61,19 +139,19 @@ export async function compile(spec: NetSpec, options: CompileOptions = {}): Prom
   const sourceFile = options.sourceFile ?? `${spec.name}.json`;
   try {
     const net = buildNet(spec, options.locate);
-    const grads = reverse(net.graph, net.objective, net.params.map((p) => p.node));
-    const emitted = await emitModule(net, grads, { precision: options.precision ?? "f32", sourceFile, version: VERSION, optimizer: spec.optimizer });
+    const compiled = await compileNet(net, { precision: options.precision ?? "f32", sourceFile, optimizer: spec.optimizer });
+    const { plans } = compiled.lowered;
     const stats: CompileStats = {
-      forwardOps: countOps(emitted.plans.forward),
-      gradientOps: countOps(emitted.plans.gradient),
-      lossOps: countOps(emitted.plans.loss),
-      naiveOps: naiveOps(net, grads, countOps(emitted.plans.loss)).total,
+      forwardOps: countOps(plans.forward),
+      gradientOps: countOps(plans.gradient),
+      lossOps: countOps(plans.loss),
+      naiveOps: naiveOps(net, compiled.grads, countOps(plans.loss)).total,
       nodes: net.graph.size,
-      lines: emitted.source.split("\n").length - 1,
-      bytes: Buffer.byteLength(emitted.source),
+      lines: compiled.source.split("\n").length - 1,
+      bytes: Buffer.byteLength(compiled.source),
       millis: performance.now() - started,
     };
-    return { name: spec.name, source: emitted.source, stats };
+    return { name: spec.name, source: compiled.source, stats };
   } catch (e) {
     if (e instanceof BpgenError) throw e.at({ file: sourceFile });
     // a network so deep that a recursive stage (ours or prettier's) runs out of stack is bad input, not a crash

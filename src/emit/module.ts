@@ -4,14 +4,15 @@
  */
 import { Project, StructureKind, VariableDeclarationKind, type FunctionDeclarationStructure } from "ts-morph";
 import prettier from "prettier";
-import type { Gradients } from "../autodiff/reverse.ts";
-import type { Net, ParamLeaf } from "../frontend/net.ts";
-import { type Node, shapeText, sizeOf } from "../ir/node.ts";
-import { type FunctionPlan, type Storage, planFunction } from "../lower/plan.ts";
-import { BodyEmitter, type Layout } from "./body.ts";
+import type { Net } from "../frontend/net.ts";
+import { shapeText, sizeOf } from "../ir/node.ts";
+import type { Buffer, Expr, KernelFunction } from "../lower/kernel.ts";
+import type { FunctionName, LoweredModule } from "../lower/functions.ts";
+import type { IrNames } from "../lower/names.ts";
+import { ownExprs, visitExpr, visitStmts } from "../lower/walk.ts";
+import { renderBody } from "../render/ts/statements.ts";
 import { commentText, numberLiteral, stringLiteral } from "./literals.ts";
-import { Namer, NodeNames } from "./names.ts";
-import { templateNames, templatesUsedBy } from "./templates.ts";
+import { templatesUsedBy } from "./templates.ts";
 import { optimizerSection } from "./optimizers.ts";
 import type { OptimizerSpec } from "../spec/types.ts";
 
@@ -25,48 +26,39 @@ export interface EmitOptions {
   optimizer?: OptimizerSpec;
 }
 
-export interface EmittedModule {
-  source: string;
-  /** The identifier of every node as the module names it (shared with derivations and graphs). */
-  names: NodeNames;
-  /** The plans of forward and gradient, for operation counts. */
-  plans: { forward: FunctionPlan; loss: FunctionPlan; gradient: FunctionPlan };
-}
-
 interface Context {
   net: Net;
-  grads: Gradients;
-  layout: Layout;
-  names: NodeNames;
+  lowered: LoweredModule;
+  names: IrNames;
   array: string;
   paramCount: number;
-  named: (n: Node) => boolean;
 }
 
-export async function emitModule(net: Net, grads: Gradients, options: EmitOptions): Promise<EmittedModule> {
-  const namer = new Namer();
-  namer.reserve(templateNames());
+/** One exported function's kernel, rendered, and the workspace it touches. */
+interface Rendered {
+  body: string[];
+  /** Workspace buffers it stores into or reads (the module declares them once). */
+  buffers: Set<Buffer>;
+}
+
+/** The module's source text, from the kernel IR of its functions after the passes. */
+export async function emitModule(net: Net, lowered: LoweredModule, names: IrNames, options: EmitOptions): Promise<string> {
   const ctx: Context = {
     net,
-    grads,
-    layout: layoutOf(net),
-    names: new NodeNames(net.graph, namer),
+    lowered,
+    names,
     array: options.precision === "f64" ? "Float64Array" : "Float32Array",
-    paramCount: net.params.reduce((n, p) => n + sizeOf(p.shape), 0),
-    named: (n) => net.graph.hint(n) !== undefined,
+    paramCount: lowered.layout.paramCount,
   };
-  const forward = forwardFunction(ctx);
-  const loss = lossFunction(ctx);
-  const gradient = gradientFunction(ctx);
-  // a value stored one row per sample in any function is a row buffer everywhere (others use its first row)
-  const functions = [forward, loss, gradient];
-  const rowSet = new Set(functions.flatMap((f) => [...f.emitter.rowBuffers]));
-  const rowBuffers = [...rowSet].sort((a, b) => a.id - b.id);
-  const buffers = [...new Set(functions.flatMap((f) => [...f.emitter.buffers]))].filter((b) => !rowSet.has(b)).sort((a, b) => a.id - b.id);
-  for (const f of functions) {
-    const touchesRows = [...f.emitter.rowBuffers, ...f.emitter.buffers].some((b) => rowSet.has(b));
-    if (touchesRows) f.fn.statements = [...f.checks, "reserveBatch(batch);", ...f.body];
-  }
+  // rendered in module order, so every name is claimed where it first appears
+  const rendered: Record<FunctionName, Rendered> = {
+    forward: render(lowered.functions.forward, names),
+    loss: render(lowered.functions.loss, names),
+    gradient: render(lowered.functions.gradient, names),
+  };
+  const workspace = [...new Set(Object.values(rendered).flatMap((r) => [...r.buffers]))].sort((a, b) => (a.node?.id ?? 0) - (b.node?.id ?? 0));
+  const rowBuffers = workspace.filter((b) => b.perSample);
+  const buffers = workspace.filter((b) => !b.perSample);
 
   const project = new Project({ useInMemoryFileSystem: true });
   const file = project.createSourceFile("module.ts");
@@ -76,27 +68,32 @@ export async function emitModule(net: Net, grads: Gradients, options: EmitOption
     declarationKind: VariableDeclarationKind.Const,
     leadingTrivia: "// Workspace: one buffer per stored intermediate, allocated once per module and reused by every call.\n",
     declarations: [
-      ...buffers.map((b) => ({ name: ctx.names.of(b), initializer: `new ${ctx.array}(${sizeOf(b.shape)})` })),
+      ...buffers.map((b) => ({ name: names.buffer(b), initializer: `new ${ctx.array}(${b.size})` })),
       { name: "sgdGrads", initializer: `new ${ctx.array}(${ctx.paramCount})` },
     ],
   });
   if (rowBuffers.length > 0) file.addStatements(rowWorkspace(ctx, rowBuffers));
-  const exported = [initParamsFunction(ctx), forward.fn, loss.fn, gradient.fn, sgdStepFunction(ctx)];
+  const exported = [
+    initParamsFunction(ctx),
+    forwardFunction(ctx, rendered.forward),
+    lossFunction(ctx, rendered.loss),
+    gradientFunction(ctx, rendered.gradient),
+    sgdStepFunction(ctx),
+  ];
   file.addFunctions(exported);
   file.addStatements(optimizerSection({ paramCount: ctx.paramCount, array: ctx.array, optimizer: options.optimizer }));
   file.addFunctions(templatesUsedBy(file.getFullText()));
-  const source = await prettier.format(file.getFullText(), { parser: "typescript", printWidth: 110 });
-  return { source, names: ctx.names, plans: { forward: forward.plan, loss: loss.plan, gradient: gradient.plan } };
+  return prettier.format(file.getFullText(), { parser: "typescript", printWidth: 110 });
 }
 
-function layoutOf(net: Net): Layout {
-  const offsets = new Map<Node, number>();
-  const place = (leaves: readonly { node: Node; shape: readonly number[] }[]) =>
-    leaves.reduce((at, leaf) => (offsets.set(leaf.node, at), at + sizeOf(leaf.shape)), 0);
-  place(net.params);
-  const inputSize = place(net.inputs);
-  const targetSize = place(net.targets);
-  return { offsets, inputSize, targetSize, outputSize: sizeOf(net.output.shape) };
+function render(fn: KernelFunction, names: IrNames): Rendered {
+  const buffers = new Set<Buffer>();
+  visitStmts(fn.body, (s) => {
+    if (s.k === "store" || s.k === "fill") buffers.add(s.buf);
+    if (s.k === "contract") [s.c.out.buf, s.c.a.buf, s.c.b.buf].forEach((b) => buffers.add(b));
+    for (const e of ownExprs(s)) visitExpr(e, (x: Expr) => x.k === "load" && buffers.add(x.buf));
+  });
+  return { body: renderBody(fn.body, names), buffers: new Set([...buffers].filter((b) => b.role === "work")) };
 }
 
 function header(options: EmitOptions): string {
@@ -108,7 +105,8 @@ function header(options: EmitOptions): string {
 }
 
 function metaDeclarations(ctx: Context): string {
-  const { net, layout } = ctx;
+  const { net } = ctx;
+  const layout = ctx.lowered.layout;
   const params = net.params.map(
     (p) => `{ name: ${stringLiteral(p.name)}, shape: [${p.shape.join(", ")}], offset: ${layout.offsets.get(p.node)}, size: ${sizeOf(p.shape)} }`,
   );
@@ -170,61 +168,37 @@ function checks(ctx: Context, arrays: [string, string][]): string[] {
   ];
 }
 
-function forwardFunction(ctx: Context) {
-  const out = ctx.net.output;
-  const storeInOut = out.inputs.length > 0 && out.batched;
-  const rootStorage = new Map<Node, Storage>(storeInOut ? [[out, { kind: "region", array: "out", offset: 0 }]] : []);
-  const plan = planFunction([out], rootStorage, ctx.named);
-  const emitter = new BodyEmitter(plan, ctx.layout, ctx.names);
-  const body = emitter.phases(() => emitter.copyOutput(out));
-  const checked = checks(ctx, [["inputs", perBatch(ctx.layout.inputSize)], ["out", perBatch(ctx.layout.outputSize)]]);
-  const statements = [...checked, ...body];
-  const docs = `Writes the network's output for each of \`batch\` samples: out[s] = ${commentText(ctx.names.of(out))}(inputs[s]).`;
-  const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["out", ctx.array], ["batch", "= 1"]];
-  return { plan, emitter, checks: checked, body, fn: fn("forward", docs, params, "void", statements) };
+/** The statements before a kernel: the argument checks, and growing the row buffers when it uses them. */
+function prologue(ctx: Context, r: Rendered, arrays: [string, string][]): string[] {
+  const usesRows = [...r.buffers].some((b) => b.perSample);
+  return [...checks(ctx, arrays), ...(usesRows ? ["reserveBatch(batch);"] : [])];
 }
 
-function lossFunction(ctx: Context) {
-  const J = ctx.net.objective;
-  const plan = planFunction([J], new Map(), ctx.named);
-  const emitter = new BodyEmitter(plan, ctx.layout, ctx.names);
-  const body = [...emitter.phases(), `return ${emitter.operand(J, "0")};`];
-  const checked = checks(ctx, targetChecks(ctx));
-  const statements = [...checked, ...body];
+function forwardFunction(ctx: Context, r: Rendered): Fn {
+  const { layout } = ctx.lowered;
+  const statements = [...prologue(ctx, r, [["inputs", perBatch(layout.inputSize)], ["out", perBatch(layout.outputSize)]]), ...r.body];
+  const docs = `Writes the network's output for each of \`batch\` samples: out[s] = ${commentText(ctx.names.nodes.of(ctx.net.output))}(inputs[s]).`;
+  const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["out", ctx.array], ["batch", "= 1"]];
+  return fn("forward", docs, params, "void", statements);
+}
+
+function lossFunction(ctx: Context, r: Rendered): Fn {
+  const statements = [...prologue(ctx, r, targetChecks(ctx)), ...r.body];
   const docs = "The objective J: the per-sample loss averaged over the batch, plus the regularizer.";
   const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["targets", ctx.array], ["batch", "= 1"]];
-  return { plan, emitter, checks: checked, body, fn: fn("loss", docs, params, "number", statements) };
+  return fn("loss", docs, params, "number", statements);
 }
 
-function gradientFunction(ctx: Context) {
-  const J = ctx.net.objective;
-  const rootStorage = new Map<Node, Storage>();
-  for (const p of ctx.net.params) {
-    const grad = ctx.grads.byParam.get(p.node);
-    // a scalar gradient accumulates in a local and is written once at the end
-    if (grad && grad.inputs.length > 0 && !rootStorage.has(grad) && sizeOf(grad.shape) > 1) {
-      rootStorage.set(grad, { kind: "region", array: "grads", offset: ctx.layout.offsets.get(p.node) ?? 0 });
-    }
-  }
-  const roots = [J, ...ctx.net.params.map((p) => ctx.grads.byParam.get(p.node)).filter((n): n is Node => !!n)];
-  const plan = planFunction(roots, rootStorage, ctx.named);
-  const emitter = new BodyEmitter(plan, ctx.layout, ctx.names);
-  const body = [...emitter.phases(), ...ctx.net.params.flatMap((p) => gradientCopy(ctx, emitter, p)), `return ${emitter.operand(J, "0")};`];
-  const checked = checks(ctx, [...targetChecks(ctx), ["grads", String(ctx.paramCount)]]);
-  const statements = [...checked, ...body];
+function gradientFunction(ctx: Context, r: Rendered): Fn {
+  const statements = [...prologue(ctx, r, [...targetChecks(ctx), ["grads", String(ctx.paramCount)]]), ...r.body];
   const docs = "Overwrites `grads` with dJ/dparams (same layout as `params`) and returns J, all from one forward and one backward sweep.";
   const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["targets", ctx.array], ["grads", ctx.array], ["batch", "= 1"]];
-  return { plan, emitter, checks: checked, body, fn: fn("gradient", docs, params, "number", statements) };
-}
-
-function gradientCopy(ctx: Context, emitter: BodyEmitter, p: ParamLeaf): string[] {
-  const grad = ctx.grads.byParam.get(p.node) ?? null;
-  const lines = emitter.copyInto("grads", ctx.layout.offsets.get(p.node) ?? 0, grad, sizeOf(p.shape));
-  return lines.length > 0 ? [`// grads ← d_${commentText(p.name)}${grad ? "" : " = 0 (J does not depend on it)"}`, ...lines] : [];
+  return fn("gradient", docs, params, "number", statements);
 }
 
 function targetChecks(ctx: Context): [string, string][] {
-  return [["inputs", perBatch(ctx.layout.inputSize)], ["targets", perBatch(ctx.layout.targetSize)]];
+  const { layout } = ctx.lowered;
+  return [["inputs", perBatch(layout.inputSize)], ["targets", perBatch(layout.targetSize)]];
 }
 
 function sgdStepFunction(ctx: Context): Fn {
@@ -242,7 +216,7 @@ function sgdStepFunction(ctx: Context): Fn {
 function initParamsFunction(ctx: Context): Fn {
   const random = ctx.net.params.some((p) => p.init.kind !== "constant");
   const lines = ctx.net.params.flatMap((p) => {
-    const offset = ctx.layout.offsets.get(p.node) ?? 0;
+    const offset = ctx.lowered.layout.offsets.get(p.node) ?? 0;
     const size = sizeOf(p.shape);
     const what = `// ${commentText(p.name)} ${shapeText(p.shape)}: `;
     switch (p.init.kind) {
@@ -263,9 +237,9 @@ function initParamsFunction(ctx: Context): Fn {
 // ---- per-sample rows, grown with the batch --------------------------------------------------------
 
 /** Buffers holding one row per sample, and the one function that grows them (the only allocation after the first call). */
-function rowWorkspace(ctx: Context, rows: readonly Node[]): string {
-  const empty = rows.map((n) => `let ${ctx.names.of(n)} = new ${ctx.array}(0);`);
-  const grow = rows.map((n) => `  ${ctx.names.of(n)} = new ${ctx.array}(batch * ${sizeOf(n.shape)});`);
+function rowWorkspace(ctx: Context, rows: readonly Buffer[]): string {
+  const empty = rows.map((b) => `let ${ctx.names.buffer(b)} = new ${ctx.array}(0);`);
+  const grow = rows.map((b) => `  ${ctx.names.buffer(b)} = new ${ctx.array}(batch * ${b.size});`);
   return [
     "// Workspace rows: one row per sample for values that dense kernels read or write; grown when a larger batch arrives.",
     "let capacity = 0;",

@@ -14,8 +14,8 @@ export interface Counts {
 }
 
 export function countDerivation(c: Compiled): Counts {
-  const forward = countOps(c.emitted.plans.loss);
-  const total = countOps(c.emitted.plans.gradient);
+  const forward = countOps(c.emitted.lowered.plans.loss);
+  const total = countOps(c.emitted.lowered.plans.gradient);
   const backward = { perSample: total.perSample - forward.perSample, perCall: total.perCall - forward.perCall };
   return { forward, backward, total, naive: naiveOps(c.net, c.grads, forward) };
 }

@@ -9,7 +9,7 @@ import { isLayerSpec } from "../spec/types.ts";
 import { type Counts, countDerivation } from "./counts.ts";
 import { type FusedNote, fusedNotes } from "./fused.ts";
 import { type Names, nameValues } from "./names.ts";
-import { type Printer, printer } from "./print.ts";
+import { type Printer, printer } from "../ir/notation.ts";
 import { type Steps, type Step, deriveSteps } from "./steps.ts";
 import { type BpNote, readLayers } from "./tensor.ts";
 

@@ -6,28 +6,19 @@ import type { Node } from "../ir/node.ts";
 import type { Compiled } from "./compiled.ts";
 
 /**
- * The identifier of every node the module names: the leaves, and each value it stores. A per-sample value
- * added straight into a batch mean is written under the mean's name, so the mean is the one named.
- * Only names that occur in the module are kept (asking NodeNames about a node the module never named
- * would invent a fresh name that matches nothing).
+ * The identifier of every node the module names: the leaves, and each value it stores. A value the module
+ * computes in place, inside its reader, has no name of its own, and none is invented for it.
  */
 export function codeNames(c: Compiled): Map<Node, string> {
-  const { plans, names, source } = c.emitted;
+  const { lowered, names } = c.emitted;
+  const { plans } = lowered;
   const candidates = new Set<Node>([...c.net.params, ...c.net.inputs, ...c.net.targets].map((l) => l.node));
-  for (const plan of [plans.forward, plans.loss, plans.gradient]) {
-    for (const n of plan.computed) candidates.add(plan.accumulateInto.get(n) ?? n);
-  }
+  for (const plan of [plans.forward, plans.loss, plans.gradient]) for (const n of plan.computed) candidates.add(n);
   const out = new Map<Node, string>();
   for (const n of [...candidates].sort((a, b) => a.id - b.id)) {
-    const name = names.of(n);
-    if (occursIn(source, name)) out.set(n, name);
+    if (names.nodes.has(n)) out.set(n, names.nodes.of(n));
   }
   return out;
-}
-
-function occursIn(source: string, name: string): boolean {
-  const escaped = name.replace(/[$]/g, "\\$");
-  return new RegExp(`(^|[^\\w$])${escaped}([^\\w$]|$)`, "m").test(source);
 }
 
 /**

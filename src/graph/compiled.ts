@@ -1,14 +1,13 @@
 /**
- * A network compiled for inspection: the same stages as compile() in src/pipeline.ts (buildNet → reverse →
- * emitModule), keeping the DAG, the gradients and the module's names, so pictures and derivations name every
+ * A network compiled for inspection: the same stages as compile() in src/pipeline.ts (buildNet →
+ * compileNet), keeping the DAG, the gradients and the module's names, so pictures and derivations name every
  * value exactly as the generated module does.
  */
 import { isAbsolute, relative, resolve, sep } from "node:path";
-import { type Gradients, reverse } from "../autodiff/reverse.ts";
-import { type EmittedModule, emitModule } from "../emit/module.ts";
+import type { Gradients } from "../autodiff/reverse.ts";
 import { BpgenError } from "../errors.ts";
 import type { Net } from "../frontend/net.ts";
-import { VERSION, buildNet } from "../pipeline.ts";
+import { type CompiledNet, buildNet, compileNet } from "../pipeline.ts";
 import { loadSpec } from "../spec/load.ts";
 import type { NetSpec } from "../spec/types.ts";
 
@@ -16,7 +15,7 @@ export interface Compiled {
   readonly spec: NetSpec;
   readonly net: Net;
   readonly grads: Gradients;
-  readonly emitted: EmittedModule;
+  readonly emitted: CompiledNet;
   /** The input as the generated header names it (relative to the working directory, forward slashes). */
   readonly sourceFile: string;
 }
@@ -26,10 +25,9 @@ export async function compileForInspection(file: string): Promise<Compiled> {
   const { spec, locate } = loadSpec(file);
   try {
     const net = buildNet(spec, locate);
-    const grads = reverse(net.graph, net.objective, net.params.map((p) => p.node));
     // f32, like the default build: the comments (and so the names) do not depend on the precision
-    const emitted = await emitModule(net, grads, { precision: "f32", sourceFile, version: VERSION });
-    return { spec, net, grads, emitted, sourceFile };
+    const emitted = await compileNet(net, { precision: "f32", sourceFile });
+    return { spec, net, grads: emitted.grads, emitted, sourceFile };
   } catch (e) {
     throw e instanceof BpgenError ? e.at({ file: sourceFile }) : e;
   }

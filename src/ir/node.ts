@@ -1,39 +1,44 @@
 /** Shapes are per sample: [] scalar, [n] vector, [m, n] matrix (row-major). */
 export type Shape = readonly number[];
 
-export type OpName =
-  // leaves
-  | "param"
-  | "input"
-  | "target"
-  | "const"
-  // elementwise (a scalar operand broadcasts)
-  | "neg"
-  | "exp"
-  | "log"
-  | "sqrt"
-  | "abs"
-  | "sign"
-  | "tanh"
-  | "sigmoid"
-  | "softplus"
-  | "add"
-  | "sub"
-  | "mul"
-  | "div"
-  | "pow"
-  | "max"
-  | "min"
-  | "gt"
-  | "select"
-  // structural
-  | "matmul"
-  | "transpose"
-  | "outer"
-  | "sum"
-  | "broadcast"
-  | "logsumexp"
-  | "batchMean";
+/** Leaves: the values a function is called with, and constants. */
+export const LEAF_OPS = ["param", "input", "target", "const"] as const;
+/**
+ * Elementwise ops compute each output element from the same element of each operand (a scalar operand
+ * broadcasts). They are also the scalar arithmetic of the kernel IR: every renderer has one line per op.
+ */
+export const ELEMENTWISE_OPS = [
+  "neg",
+  "exp",
+  "log",
+  "sqrt",
+  "abs",
+  "sign",
+  "tanh",
+  "sigmoid",
+  "softplus",
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "pow",
+  "max",
+  "min",
+  "gt",
+  "select",
+] as const;
+/** Ops that move or combine elements; lowering turns each into loops (lower/structural.ts). */
+export const STRUCTURAL_OPS = ["matmul", "transpose", "outer", "sum", "broadcast", "logsumexp", "batchMean"] as const;
+
+export type LeafOp = (typeof LEAF_OPS)[number];
+export type ElementwiseOp = (typeof ELEMENTWISE_OPS)[number];
+export type StructuralOp = (typeof STRUCTURAL_OPS)[number];
+export type OpName = LeafOp | ElementwiseOp | StructuralOp;
+
+const ELEMENTWISE = new Set<string>(ELEMENTWISE_OPS);
+export function isElementwiseOp(op: OpName): op is ElementwiseOp {
+  return ELEMENTWISE.has(op);
+}
 
 /** Leaf name (param/input/target) or constant value; otherwise unused. */
 export type Attr = string | number | undefined;

@@ -1,16 +1,14 @@
 /**
  * The op table: for every primitive, its shape rule, reference evaluation (f64, per sample), vector-Jacobian
- * product, emission and cost. The autodiff driver, the interpreter, the lowering and the statistics all read
- * this one table; an op missing a rule fails by name.
+ * product, cost and math form. The autodiff driver, the interpreter, the simplifier, the statistics and every
+ * printer of formulas read this one table; how an op becomes code is the business of lower/ and of each
+ * renderer (one line per elementwise op there). An op missing a rule fails by name.
  */
 import type { Graph } from "./graph.ts";
-import { type Node, type OpName, type Shape, isConst, sameShape, shapeText, sizeOf } from "./node.ts";
-import { KERNELS, type Kernel } from "../lower/kernels.ts";
+import { type MathExpr, binary, fn, isNum } from "./math.ts";
+import { type ElementwiseOp, type Node, type OpName, type Shape, isElementwiseOp, sameShape, shapeText, sizeOf } from "./node.ts";
 
 export class ShapeError extends Error {}
-
-/** Emits one element of an elementwise op from its operands' element expressions. */
-export type ElementEmitter = (args: readonly string[], n: Node, operand: (m: Node) => string) => string;
 
 export interface OpRule {
   arity: number;
@@ -20,12 +18,15 @@ export interface OpRule {
   evaluate(values: readonly Float64Array[], n: Node): Float64Array;
   /** Cotangent contribution for input `i` given the output cotangent `ct`; null when it is zero. */
   vjp(g: Graph, n: Node, ct: Node, i: number): Node | null;
-  /** Elementwise ops give an element expression; structural ops a loop kernel. */
-  emit: { element: ElementEmitter } | { kernel: Kernel };
-  /** Arithmetic operations per output element (structural ops count their own work in `work`). */
-  cost: number;
-  /** Math-style rendering for comments and derivations, from operand texts. */
-  formula(args: readonly string[], n: Node): string;
+  /** Arithmetic operations to compute the node once (for one sample). */
+  cost(n: Node): number;
+  /** The value in math notation, from its operands' math forms. */
+  math(args: readonly MathExpr[], n: Node): MathExpr;
+}
+
+/** An elementwise op also has its scalar function: the reference for every renderer's line. */
+export interface ElementwiseRule extends OpRule {
+  scalar(...xs: number[]): number;
 }
 
 // ---- helpers for the table -------------------------------------------------------------------------
@@ -42,61 +43,35 @@ function broadcastShape(inputs: readonly Node[]): Shape {
   return tensors.length > 0 ? tensors[0].shape : [];
 }
 
-function elementwiseEval(fn: (...xs: number[]) => number) {
+function elementwiseEval(scalar: (...xs: number[]) => number) {
   return (values: readonly Float64Array[], n: Node): Float64Array => {
     const out = new Float64Array(sizeOf(n.shape));
     const args = new Array<number>(values.length);
     for (let i = 0; i < out.length; i++) {
       for (let k = 0; k < values.length; k++) args[k] = values[k].length === 1 ? values[k][0] : values[k][i];
-      out[i] = fn(...args);
+      out[i] = scalar(...args);
     }
     return out;
   };
 }
 
 type Vjp = OpRule["vjp"];
+type MathRule = OpRule["math"];
 const noGrad: Vjp = () => null;
-const call = (f: string) => (a: readonly string[]) => `${f}(${a.join(", ")})`;
-/** `(x + y)` → `x + y`: drops one pair of parentheses around a whole formula (e.g. a function argument). */
-export function bare(text: string): string {
-  if (!text.startsWith("(") || !text.endsWith(")")) return text;
-  let depth = 0;
-  for (let i = 0; i < text.length - 1; i++) {
-    depth += text[i] === "(" ? 1 : text[i] === ")" ? -1 : 0;
-    if (depth === 0) return text;
-  }
-  return text.slice(1, -1);
-}
-const infix = (op: string) => (a: readonly string[]) => `(${a[0]} ${op} ${a[1]})`;
+/** `costPerElement` operations for each element of the result. */
+const perElement = (costPerElement: number) => (n: Node) => costPerElement * sizeOf(n.shape);
+/** A function applied by name, in both notations. */
+const named = (plain: string, latex = plain) => (a: readonly MathExpr[]) => fn(plain, latex, a);
 
-function unary(
-  fn: (x: number) => number,
-  element: ElementEmitter,
-  vjp: Vjp,
-  formula: (a: string) => string,
-  cost = 1,
-): OpRule {
+function elementwise(arity: number, scalar: (...xs: number[]) => number, vjp: Vjp, math: MathRule, cost = 1): ElementwiseRule {
   return {
-    arity: 1,
-    shape: (ins) => ins[0].shape,
-    evaluate: elementwiseEval(fn),
+    arity,
+    shape: arity === 1 ? (ins) => ins[0].shape : broadcastShape,
+    evaluate: elementwiseEval(scalar),
     vjp,
-    emit: { element },
-    cost,
-    formula: (a) => formula(bare(a[0])),
-  };
-}
-
-/** `symbol` is an infix operator, or a function name when it is a word (max, min). */
-function binary(fn: (a: number, b: number) => number, element: ElementEmitter, vjp: Vjp, symbol: string, cost = 1): OpRule {
-  return {
-    arity: 2,
-    shape: broadcastShape,
-    evaluate: elementwiseEval(fn),
-    vjp,
-    emit: { element },
-    cost,
-    formula: (a) => (/^\w+$/.test(symbol) ? `${symbol}(${bare(a[0])}, ${bare(a[1])})` : `(${a[0]} ${symbol} ${a[1]})`),
+    cost: perElement(cost),
+    math,
+    scalar,
   };
 }
 
@@ -110,9 +85,10 @@ function leaf(): OpRule {
       throw new Error("internal: leaves are bound by the interpreter");
     },
     vjp: noGrad,
-    emit: { element: () => "" },
-    cost: 0,
-    formula: (_a, n) => String(n.attr),
+    cost: () => 0,
+    math: () => {
+      throw new Error("internal: leaves are symbols");
+    },
   };
 }
 
@@ -126,95 +102,86 @@ function toWinner(which: "larger" | "smaller"): Vjp {
   };
 }
 
+/** select(c, x, 0) reads x ⊙ 1[c], select(a > b, 0, x) reads x ⊙ 1[a ≤ b]; anything else is a case split. */
+const selectMath: MathRule = ([cond, a, b], n) => {
+  const product = n.shape.length > 0 ? "had" : "scale";
+  if (isNum(b, 0)) return binary(product, a, { k: "ind", cond });
+  if (isNum(a, 0) && cond.k === "cmp" && cond.op === ">") return binary(product, b, { k: "ind", cond: { ...cond, op: "≤" } });
+  return { k: "sel", cond, a, b };
+};
+
 const sigmoidFn = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 const softplusFn = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 const ins = (n: Node, i: number) => n.inputs[i];
+const bothTensors = (n: Node) => n.inputs.every((i) => i.shape.length > 0);
 
-// ---- the table ---------------------------------------------------------------------------------------
+// ---- elementwise ops -----------------------------------------------------------------------------
 
-export const OPS: Record<OpName, OpRule> = {
-  param: leaf(),
-  input: leaf(),
-  target: leaf(),
-  const: leaf(),
-
+const ELEMENTWISE_RULES: Record<ElementwiseOp, ElementwiseRule> = {
   // d(-x) = -dx
-  neg: unary((x) => -x, (a) => `(-${a[0]})`, (g, _n, ct) => g.neg(ct), (a) => `-${a}`),
+  neg: elementwise(1, (x) => -x, (g, _n, ct) => g.neg(ct), ([a]) => ({ k: "neg", a })),
   // d exp(x) = exp(x) dx, reusing the forward value
-  exp: unary(Math.exp, call("Math.exp"), (g, n, ct) => g.mul(ct, n), (a) => `exp(${a})`),
+  exp: elementwise(1, Math.exp, (g, n, ct) => g.mul(ct, n), named("exp", "\\exp")),
   // d log(x) = dx / x
-  log: unary(Math.log, call("Math.log"), (g, n, ct) => g.div(ct, ins(n, 0)), (a) => `log(${a})`),
+  log: elementwise(1, Math.log, (g, n, ct) => g.div(ct, ins(n, 0)), named("log", "\\log")),
   // d sqrt(x) = dx / (2 sqrt(x))
-  sqrt: unary(Math.sqrt, call("Math.sqrt"), (g, n, ct) => g.div(ct, g.mul(g.constant(2), n)), (a) => `√(${a})`),
+  sqrt: elementwise(1, Math.sqrt, (g, n, ct) => g.div(ct, g.mul(g.constant(2), n)), (a) => fn("√", "\\sqrt", a, "root")),
   // d |x| = sign(x) dx
-  abs: unary(Math.abs, call("Math.abs"), (g, n, ct) => g.mul(ct, g.sign(ins(n, 0))), (a) => `|${a}|`),
-  sign: unary(Math.sign, call("Math.sign"), noGrad, (a) => `sign(${a})`),
+  abs: elementwise(1, Math.abs, (g, n, ct) => g.mul(ct, g.sign(ins(n, 0))), (a) => fn("abs", "abs", a, "bars")),
+  sign: elementwise(1, Math.sign, noGrad, named("sign", "\\operatorname{sign}")),
   // d tanh(x) = (1 - tanh²(x)) dx
-  tanh: unary(Math.tanh, call("Math.tanh"), (g, n, ct) => g.mul(ct, g.sub(g.constant(1), g.mul(n, n))), (a) => `tanh(${a})`),
+  tanh: elementwise(1, Math.tanh, (g, n, ct) => g.mul(ct, g.sub(g.constant(1), g.mul(n, n))), named("tanh", "\\tanh")),
   // d σ(x) = σ(x)(1 - σ(x)) dx
-  sigmoid: unary(
-    sigmoidFn,
-    call("sigmoid"),
-    (g, n, ct) => g.mul(ct, g.mul(n, g.sub(g.constant(1), n))),
-    (a) => `σ(${a})`,
-    3,
-  ),
-  // d softplus(x) = σ(x) dx; emitted in the overflow-free form max(x, 0) + log1p(exp(-|x|))
-  softplus: unary(softplusFn, call("softplus"), (g, n, ct) => g.mul(ct, g.sigmoid(ins(n, 0))), (a) => `softplus(${a})`, 4),
+  sigmoid: elementwise(1, sigmoidFn, (g, n, ct) => g.mul(ct, g.mul(n, g.sub(g.constant(1), n))), named("σ", "\\sigma"), 3),
+  // d softplus(x) = σ(x) dx; computed in the overflow-free form max(x, 0) + log1p(exp(-|x|))
+  softplus: elementwise(1, softplusFn, (g, n, ct) => g.mul(ct, g.sigmoid(ins(n, 0))), named("softplus", "\\operatorname{softplus}"), 4),
 
-  add: binary((a, b) => a + b, infix("+"), (_g, _n, ct) => ct, "+"),
-  sub: binary((a, b) => a - b, infix("-"), (g, _n, ct, i) => (i === 0 ? ct : g.neg(ct)), "-"),
+  add: elementwise(2, (a, b) => a + b, (_g, _n, ct) => ct, ([a, b]) => binary("add", a, b)),
+  sub: elementwise(2, (a, b) => a - b, (g, _n, ct, i) => (i === 0 ? ct : g.neg(ct)), ([a, b]) => binary("sub", a, b)),
   // d(ab) = b da + a db
-  mul: { ...binary((a, b) => a * b, infix("*"), (g, n, ct, i) => g.mul(ct, ins(n, 1 - i)), "·"), formula: (a, n) => `(${a[0]} ${n.inputs.every((i) => i.shape.length > 0) ? "⊙" : "·"} ${a[1]})` },
+  mul: elementwise(2, (a, b) => a * b, (g, n, ct, i) => g.mul(ct, ins(n, 1 - i)), ([a, b], n) => binary(bothTensors(n) ? "had" : "scale", a, b)),
   // d(a/b) = da / b - (a/b) db / b
-  div: binary(
+  div: elementwise(
+    2,
     (a, b) => a / b,
-    infix("/"),
     (g, n, ct, i) => (i === 0 ? g.div(ct, ins(n, 1)) : g.neg(g.div(g.mul(ct, n), ins(n, 1)))),
-    "/",
+    ([a, b]) => binary("div", a, b),
   ),
   // d(a^b) = b a^(b-1) da + a^b log(a) db
-  pow: binary(
+  pow: elementwise(
+    2,
     Math.pow,
-    // a square of a plain value is a multiplication (cheaper than **, and exact)
-    (a, n) => (isConst(n.inputs[1], 2) && /^[\w$]+(\[[\w$ +*]+\])?$/.test(a[0]) ? `(${a[0]} * ${a[0]})` : `(${a[0]} ** ${a[1]})`),
     (g, n, ct, i) =>
       i === 0
         ? g.mul(ct, g.mul(ins(n, 1), g.pow(ins(n, 0), g.sub(ins(n, 1), g.constant(1)))))
         : g.mul(ct, g.mul(n, g.log(ins(n, 0)))),
-    "^",
+    ([a, b]) => binary("pow", a, b),
   ),
   // d max(a, b) and d min(a, b) route the cotangent to the operand that won the comparison
-  max: binary(Math.max, call("Math.max"), toWinner("larger"), "max"),
-  min: binary(Math.min, call("Math.min"), toWinner("smaller"), "min"),
-  gt: binary((a, b) => (a > b ? 1 : 0), (a) => `(${a[0]} > ${a[1]} ? 1 : 0)`, noGrad, ">"),
-  // select(c, a, b) = c ≠ 0 ? a : b; a comparison condition is emitted in place
-  select: {
-    arity: 3,
-    shape: broadcastShape,
-    evaluate: elementwiseEval((c, a, b) => (c !== 0 ? a : b)),
-    vjp: (g, n, ct, i) =>
-      i === 0 ? null : i === 1 ? g.select(ins(n, 0), ct, g.constant(0)) : g.select(ins(n, 0), g.constant(0), ct),
-    emit: {
-      element: (a, n, operand) => {
-        const c = ins(n, 0);
-        const test = c.op === "gt" ? `${operand(ins(c, 0))} > ${operand(ins(c, 1))}` : `${a[0]} !== 0`;
-        return `(${test} ? ${a[1]} : ${a[2]})`;
-      },
-    },
-    cost: 1,
-    formula: (a) => `(${a[0]} ? ${a[1]} : ${a[2]})`,
-  },
+  max: elementwise(2, Math.max, toWinner("larger"), named("max", "\\max")),
+  min: elementwise(2, Math.min, toWinner("smaller"), named("min", "\\min")),
+  gt: elementwise(2, (a, b) => (a > b ? 1 : 0), noGrad, ([a, b]) => ({ k: "cmp", op: ">", a, b })),
+  // select(c, a, b) = c ≠ 0 ? a : b
+  select: elementwise(
+    3,
+    (c, a, b) => (c !== 0 ? a : b),
+    (g, n, ct, i) => (i === 0 ? null : i === 1 ? g.select(ins(n, 0), ct, g.constant(0)) : g.select(ins(n, 0), g.constant(0), ct)),
+    selectMath,
+  ),
+};
 
+// ---- structural ops ------------------------------------------------------------------------------
+
+const STRUCTURAL_RULES = {
   // C = A·B; dA = dC·Bᵀ, dB = Aᵀ·dC (vectors: outer products and dot products)
   matmul: {
     arity: 2,
     shape: ([a, b]) => matmulShape(a.shape, b.shape),
     evaluate: ([a, b], n) => matmulEval(a, b, n.inputs[0].shape, n.inputs[1].shape),
     vjp: (g, n, ct, i) => matmulVjp(g, n, ct, i),
-    emit: { kernel: KERNELS.matmul },
-    cost: 0,
-    formula: (a) => `${a[0]} · ${a[1]}`,
+    // one multiply and one add per term of every output element
+    cost: (n) => 2 * innerSize(n) * Math.max(1, sizeOf(n.shape)),
+    math: ([a, b], n) => (n.inputs.every((i) => i.shape.length === 1) ? binary("mm", { k: "T", a }, b) : binary("mm", a, b)),
   },
   // (Aᵀ)ᵀ: the cotangent is transposed back
   transpose: {
@@ -230,9 +197,8 @@ export const OPS: Record<OpName, OpRule> = {
       return out;
     },
     vjp: (g, _n, ct) => g.transpose(ct),
-    emit: { kernel: KERNELS.transpose },
-    cost: 0,
-    formula: (a) => `${a[0]}ᵀ`,
+    cost: () => 0,
+    math: ([a]) => ({ k: "T", a }),
   },
   // (a ⊗ b)[i,j] = a[i] b[j]; da = dC·b, db = aᵀ·dC
   outer: {
@@ -249,9 +215,8 @@ export const OPS: Record<OpName, OpRule> = {
       return out;
     },
     vjp: (g, n, ct, i) => (i === 0 ? g.matmul(ct, ins(n, 1)) : g.matmul(ins(n, 0), ct)),
-    emit: { kernel: KERNELS.outer },
-    cost: 1,
-    formula: (a) => `${a[0]} ⊗ ${a[1]}`,
+    cost: perElement(1),
+    math: ([a, b]) => binary("outer", a, b),
   },
   // Σx: every element receives the cotangent
   sum: {
@@ -259,9 +224,8 @@ export const OPS: Record<OpName, OpRule> = {
     shape: () => [],
     evaluate: ([a]) => Float64Array.of(a.reduce((s, v) => s + v, 0)),
     vjp: (g, n, ct) => g.broadcast(ct, ins(n, 0).shape),
-    emit: { kernel: KERNELS.sum },
-    cost: 1,
-    formula: (a) => `Σ(${bare(a[0])})`,
+    cost: (n) => sizeOf(ins(n, 0).shape),
+    math: ([a]) => ({ k: "sum", a }),
   },
   // a scalar repeated over a shape: the cotangent is summed back
   broadcast: {
@@ -271,9 +235,8 @@ export const OPS: Record<OpName, OpRule> = {
     },
     evaluate: ([a], n) => new Float64Array(sizeOf(n.shape)).fill(a[0]),
     vjp: (g, _n, ct) => g.sum(ct),
-    emit: { kernel: KERNELS.broadcast },
-    cost: 0,
-    formula: (a) => `${a[0]}·𝟙`,
+    cost: () => 0,
+    math: ([a]) => ({ k: "bcast", a }),
   },
   // lse(x) = m + log Σ exp(x − m), m = max x; d lse = softmax(x) = exp(x − lse(x)), reusing the forward value
   logsumexp: {
@@ -284,9 +247,9 @@ export const OPS: Record<OpName, OpRule> = {
       return Float64Array.of(m + Math.log(a.reduce((s, v) => s + Math.exp(v - m), 0)));
     },
     vjp: (g, n, ct) => g.mul(ct, g.exp(g.sub(ins(n, 0), n))),
-    emit: { kernel: KERNELS.logsumexp },
-    cost: 3,
-    formula: (a) => `logsumexp(${bare(a[0])})`,
+    // a comparison, a subtraction and an exp per element
+    cost: (n) => 3 * sizeOf(ins(n, 0).shape),
+    math: named("logsumexp", "\\operatorname{logsumexp}"),
   },
   // mean over the samples of the batch; its cotangent reaches every sample unchanged (the 1/B is applied here)
   batchMean: {
@@ -296,13 +259,32 @@ export const OPS: Record<OpName, OpRule> = {
       throw new Error("internal: batchMean is evaluated by the interpreter");
     },
     vjp: (_g, _n, ct) => ct,
-    emit: { kernel: KERNELS.batchMean },
-    cost: 1,
-    formula: (a) => `mean_batch(${bare(a[0])})`,
+    // one addition per element per sample
+    cost: perElement(1),
+    math: ([a]) => ({ k: "mean", a }),
   },
+} satisfies Record<string, OpRule>;
+
+export const OPS: Record<OpName, OpRule> = {
+  param: leaf(),
+  input: leaf(),
+  target: leaf(),
+  const: leaf(),
+  ...ELEMENTWISE_RULES,
+  ...STRUCTURAL_RULES,
 };
 
+/** The rule of an elementwise op, with its scalar function. */
+export function elementwiseRule(op: ElementwiseOp): ElementwiseRule {
+  return ELEMENTWISE_RULES[op];
+}
+
 // ---- matmul cases ----------------------------------------------------------------------------------
+
+function innerSize(n: Node): number {
+  const a = n.inputs[0];
+  return a.shape.length === 2 ? a.shape[1] : a.shape[0];
+}
 
 export function matmulShape(a: Shape, b: Shape): Shape {
   const mismatch = () =>
@@ -343,7 +325,6 @@ function matmulVjp(g: Graph, n: Node, ct: Node, i: number): Node {
 }
 
 /** Elementwise ops compute each output element from the same element of each operand. */
-export function isElementwise(op: OpName): boolean {
-  const rule = OPS[op];
-  return rule.arity > 0 && "element" in rule.emit;
+export function isElementwise(op: OpName): op is ElementwiseOp {
+  return isElementwiseOp(op);
 }

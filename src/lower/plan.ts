@@ -1,13 +1,14 @@
 /**
- * Scheduling one generated function. The batch is processed in phases:
+ * Scheduling one generated function on the DAG, before it becomes kernel IR. The batch is processed in phases:
  *   pre  — values of the parameters alone (computed once, before any sample),
  *   loop — per-sample values, forward and backward, with batch means accumulated,
  *   post — values after the batch means (1/batch applied once): the objective and gradient roots.
- * The loop phase is a list of segments: loops over the samples running straight-line code, and batched
- * dense-layer kernels between them. A value read in another segment than its own is stored one row per
+ * The loop phase is a list of segments: loops over the samples running per-sample code, and batched
+ * dense-layer contractions between them. A value read in another segment than its own is stored one row per
  * sample ("rows", buffers grown with the batch); other values live per sample: scalars in locals, tensors in
- * workspace buffers allocated once. Single-use elementwise values are inlined into their consumer (fusion),
- * transposes feeding only products are read through, and roots go straight into `grads` or `out`.
+ * workspace buffers. Roots go straight into `grads` or `out`, and transposes feeding only products are read
+ * through. Every other value is stored here; which ones need no storage is decided on the kernel IR
+ * (passes/inline.ts).
  */
 import { type Node, sizeOf } from "../ir/node.ts";
 import { isElementwise } from "../ir/ops.ts";
@@ -25,15 +26,18 @@ export type Storage =
 export type Segment = { kind: "samples"; nodes: readonly Node[] } | { kind: "dense"; call: DenseCall };
 
 export interface FunctionPlan {
+  readonly roots: readonly Node[];
   /** Non-leaf nodes that are computed and stored, in a valid order. */
   readonly computed: readonly Node[];
   readonly phase: ReadonlyMap<Node, Phase>;
   readonly segments: readonly Segment[];
-  readonly inlined: ReadonlySet<Node>;
+  /** Transposes that are read through (never stored). */
   readonly views: ReadonlySet<Node>;
   readonly storage: ReadonlyMap<Node, Storage>;
-  /** Per-sample values added straight into the accumulator of the batch mean that is their only use. */
-  readonly accumulateInto: ReadonlyMap<Node, Node>;
+  /** The readers of each node in this function. */
+  readonly users: (n: Node) => readonly Node[];
+  /** Nodes with a user-facing name (an equation, a layer value, a delta) worth keeping as a local. */
+  readonly named: (n: Node) => boolean;
   /**
    * Batch means that accumulate in the storage of their only reader, an elementwise root written to
    * `grads` (e.g. dW = mean(δ aᵀ) + λW): the reader applies the 1/batch as it overwrites them in place.
@@ -43,7 +47,6 @@ export interface FunctionPlan {
 
 const isLeaf = (n: Node) => n.inputs.length === 0;
 
-/** `named(n)`: the node has a user-facing name (an equation, a layer value, a delta) worth keeping as a local. */
 export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<Node, Storage>, named: (n: Node) => boolean = () => false): FunctionPlan {
   const nodes = reachable(roots).sort((a, b) => a.id - b.id);
   const consumers = consumerMap(nodes);
@@ -54,21 +57,11 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
   const absorbed = new Set([...dense.values()].flatMap((c) => (c.kind === "denseWeightGradient" ? [c.outer] : [])));
   const kernelOperands = new Set([...dense.values()].flatMap(rowOperands));
   const views = new Set(nodes.filter((n) => n.op === "transpose" && !rootSet.has(n) && users(n).every((c) => c.op === "matmul")));
-  const inlined = new Set(
-    nodes.filter((n) => !rootSet.has(n) && !kernelOperands.has(n) && !absorbed.has(n) && canInline(n, users(n), phase, named(n))),
-  );
-  const computed = nodes.filter((n) => !isLeaf(n) && !views.has(n) && !inlined.has(n) && !absorbed.has(n));
-  const accumulateInto = new Map<Node, Node>();
-  for (const n of computed) {
-    if (!rootSet.has(n) && n.batched && !dense.has(n) && users(n).length === 1 && users(n)[0].op === "batchMean" && !dense.has(users(n)[0])) {
-      accumulateInto.set(n, users(n)[0]);
-    }
-  }
+  const computed = nodes.filter((n) => !isLeaf(n) && !views.has(n) && !absorbed.has(n));
   const segments = segment(computed, phase, dense);
-  const rows = rowsStored(segments, computed, kernelOperands, inlined, users);
+  const rows = rowsStored(segments, computed, kernelOperands, users);
   const storage = new Map<Node, Storage>();
   for (const n of computed) {
-    if (accumulateInto.has(n)) continue;
     const kind = rows.has(n) ? "rows" : sizeOf(n.shape) === 1 ? "local" : "buffer";
     storage.set(n, rootStorage.get(n) ?? { kind });
   }
@@ -93,7 +86,7 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
       readersShared.add(reader);
     }
   }
-  return { computed, phase, segments, inlined, views, storage, accumulateInto, sharesReaderStorage };
+  return { roots, computed, phase, segments, views, storage, users, named, sharesReaderStorage };
 }
 
 function consumerMap(nodes: readonly Node[]): Map<Node, Node[]> {
@@ -136,38 +129,16 @@ function rowsStored(
   segments: readonly Segment[],
   computed: readonly Node[],
   kernelOperands: ReadonlySet<Node>,
-  inlined: ReadonlySet<Node>,
   users: (n: Node) => readonly Node[],
 ): Set<Node> {
   const segmentOf = new Map<Node, number>();
   segments.forEach((s, k) => (s.kind === "dense" ? [s.call.node] : s.nodes).forEach((n) => segmentOf.set(n, k)));
-  // an inlined value is evaluated where its (eventual) stored consumer is
-  const readerSegments = (n: Node): number[] =>
-    users(n).flatMap((u) => (inlined.has(u) ? readerSegments(u) : segmentOf.has(u) ? [segmentOf.get(u) as number] : []));
   const rows = new Set<Node>();
   for (const n of computed) {
     const own = segmentOf.get(n);
     if (own === undefined || n.op === "batchMean") continue;
-    if (segments[own].kind === "dense" || kernelOperands.has(n) || readerSegments(n).some((k) => k !== own)) rows.add(n);
+    const readers = users(n).flatMap((u) => (segmentOf.has(u) ? [segmentOf.get(u) as number] : []));
+    if (segments[own].kind === "dense" || kernelOperands.has(n) || readers.some((k) => k !== own)) rows.add(n);
   }
   return rows;
-}
-
-/**
- * An elementwise value with one consumer that reads it element for element in the same phase is
- * computed inside that consumer's loop instead of being stored. A comparison feeding only selects is
- * always folded into them.
- */
-function canInline(n: Node, users: readonly Node[], phase: ReadonlyMap<Node, Phase>, named: boolean): boolean {
-  if (isLeaf(n) || !isElementwise(n.op)) return false;
-  if (n.op === "gt" && users.length > 0 && users.every((u) => u.op === "select" && u.inputs[0] === n && !u.inputs.slice(1).includes(n))) return true;
-  if (users.length !== 1 || (sizeOf(n.shape) === 1 && named)) return false;
-  const [user] = users;
-  // values of the parameters alone (pre) are still available after the loop (post)
-  const samePhase =
-    phase.get(user) === phase.get(n) ||
-    (user.op === "batchMean" && phase.get(n) === "loop") ||
-    (phase.get(user) === "post" && phase.get(n) === "pre");
-  const readsElementwise = isElementwise(user.op) || user.op === "sum" || user.op === "batchMean";
-  return samePhase && readsElementwise && user.inputs.filter((i) => i === n).length === 1;
 }

@@ -1,26 +1,11 @@
 /** Arithmetic operation counts of a planned function, per sample, from the op table's costs. */
-import { type Node, sizeOf } from "../ir/node.ts";
+import type { Node } from "../ir/node.ts";
 import { OPS } from "../ir/ops.ts";
 import type { FunctionPlan } from "./plan.ts";
 
-/** Operations to compute one node once (a batch mean: one addition per element per sample). */
+/** Operations to compute one node once, from the op table (a batch mean: one addition per element per sample). */
 export function work(n: Node): number {
-  switch (n.op) {
-    case "matmul": {
-      const [a, b] = n.inputs;
-      const inner = a.shape.length === 2 ? a.shape[1] : a.shape[0];
-      return 2 * inner * Math.max(1, sizeOf(n.shape));
-    }
-    case "logsumexp":
-      return 3 * sizeOf(n.inputs[0].shape);
-    case "sum":
-      return sizeOf(n.inputs[0].shape);
-    case "broadcast":
-    case "transpose":
-      return 0;
-    default:
-      return n.inputs.length === 0 ? 0 : sizeOf(n.shape) * OPS[n.op].cost;
-  }
+  return OPS[n.op].cost(n);
 }
 
 export interface OpCounts {
@@ -33,7 +18,7 @@ export interface OpCounts {
 /** Operations of one call of this function, split by phase (stored and inlined nodes; views cost nothing). */
 export function countOps(plan: FunctionPlan): OpCounts {
   const counts: OpCounts = { perSample: 0, perCall: 0 };
-  const evaluated = new Set([...plan.computed, ...plan.inlined]);
+  const evaluated = new Set(plan.computed);
   for (const n of evaluated) {
     const inLoop = plan.phase.get(n) === "loop" || n.op === "batchMean";
     // a dense weight-gradient kernel computes the outer product it accumulates without storing it

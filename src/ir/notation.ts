@@ -1,10 +1,10 @@
 /**
- * Prints formulas as LaTeX (for KaTeX and Markdown) or as plain Unicode text in the style of the generated
- * code's comments. One precedence table decides every parenthesis: sums < negation < products < powers <
+ * Prints math trees (math.ts) as LaTeX (for KaTeX and Markdown) or as plain Unicode text (the generated
+ * code's comments and the derivation's text). One precedence table decides every parenthesis: sums < negation < products < powers <
  * atoms; a chain of one product is written without parentheses, two different products are kept apart.
  */
-import type { Node } from "../ir/node.ts";
-import type { Expr, Fn } from "./expr.ts";
+import type { MathExpr as Expr } from "./math.ts";
+import type { Node } from "./node.ts";
 
 export type Flavour = "latex" | "plain";
 
@@ -19,33 +19,6 @@ const POWER = 4;
 const ATOM = 5;
 
 type Printed = { text: string; prec: number; kind?: Expr["k"]; scripted?: boolean };
-
-const LATEX_FN: Record<Fn, string> = {
-  exp: "\\exp",
-  log: "\\log",
-  sqrt: "\\sqrt",
-  abs: "abs",
-  sign: "\\operatorname{sign}",
-  tanh: "\\tanh",
-  sigmoid: "\\sigma",
-  softplus: "\\operatorname{softplus}",
-  max: "\\max",
-  min: "\\min",
-  logsumexp: "\\operatorname{logsumexp}",
-};
-const PLAIN_FN: Record<Fn, string> = {
-  exp: "exp",
-  log: "log",
-  sqrt: "√",
-  abs: "abs",
-  sign: "sign",
-  tanh: "tanh",
-  sigmoid: "σ",
-  softplus: "softplus",
-  max: "max",
-  min: "min",
-  logsumexp: "logsumexp",
-};
 
 const PRODUCT_SYMBOL = {
   latex: { scale: " \\cdot ", had: " \\odot ", mm: "\\, ", outer: " \\otimes " },
@@ -98,7 +71,7 @@ export function printer(flavour: Flavour, symbol: (n: Node) => string): Printer 
       case "T":
         return { text: `${base(go(e.a))}${latex ? "^{\\top}" : "ᵀ"}`, prec: POWER, scripted: true };
       case "fn":
-        return fn(e.name, e.args.map(go));
+        return fn(e, e.args.map(go));
       case "cmp":
         return { text: `${go(e.a).text} ${latex && e.op === "≤" ? "\\le" : e.op} ${go(e.b).text}`, prec: 0 };
       case "ind":
@@ -124,11 +97,10 @@ export function printer(flavour: Flavour, symbol: (n: Node) => string): Printer 
     return { text: `${side(a, false)}${PRODUCT_SYMBOL[flavour][kind]}${side(b, true)}`, prec: PRODUCT, kind };
   };
 
-  const fn = (name: Fn, args: readonly Printed[]): Printed => {
-    if (latex && name === "sqrt") return { text: `\\sqrt{${args[0].text}}`, prec: ATOM };
-    if (latex && name === "abs") return { text: `\\left\\lvert ${args[0].text} \\right\\rvert`, prec: ATOM };
-    if (!latex && name === "abs") return { text: `|${args[0].text}|`, prec: ATOM };
-    return { text: call(latex ? LATEX_FN[name] : PLAIN_FN[name], args), prec: ATOM };
+  const fn = (e: Extract<Expr, { k: "fn" }>, args: readonly Printed[]): Printed => {
+    if (e.form === "root") return { text: latex ? `\\sqrt{${args[0].text}}` : `√${wrap(args[0].text)}`, prec: ATOM };
+    if (e.form === "bars") return { text: latex ? `\\left\\lvert ${args[0].text} \\right\\rvert` : `|${args[0].text}|`, prec: ATOM };
+    return { text: call(latex ? e.latex : e.plain, args), prec: ATOM };
   };
 
   return { print: (e) => go(e).text };

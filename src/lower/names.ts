@@ -4,6 +4,7 @@
  */
 import type { Graph } from "../ir/graph.ts";
 import type { Node } from "../ir/node.ts";
+import type { Buffer, Local } from "./kernel.ts";
 
 const RESERVED_WORDS = `break case catch class const continue debugger default delete do else enum export extends false
 finally for function if import in instanceof new null return super switch this throw true try typeof var void while with
@@ -51,6 +52,11 @@ export class NodeNames {
     readonly namer: Namer,
   ) {}
 
+  /** Whether the module has named `node` (printed it somewhere). */
+  has(node: Node): boolean {
+    return this.names.has(node);
+  }
+
   of(node: Node): string {
     let name = this.names.get(node);
     if (!name) {
@@ -58,5 +64,37 @@ export class NodeNames {
       this.names.set(node, name);
     }
     return name;
+  }
+}
+
+/**
+ * Names of the kernel IR's buffers and locals as the renderers print them: the caller's arrays by role,
+ * values by their node's name, temporaries after their hint (claimed on first use, so only what the module
+ * prints gets a name, in the order it is printed).
+ */
+export class IrNames {
+  private readonly temps = new Map<Local, string>();
+
+  constructor(readonly nodes: NodeNames) {}
+
+  buffer(b: Buffer): string {
+    if (b.role !== "work") return b.role;
+    if (!b.node) throw new Error("internal: a workspace buffer without its value");
+    return this.nodes.of(b.node);
+  }
+
+  local(l: Local): string {
+    if (l.node) return this.nodes.of(l.node);
+    if (l.fixed) return l.hint;
+    let name = this.temps.get(l);
+    if (!name) {
+      name = this.nodes.namer.claim(l.hint);
+      this.temps.set(l, name);
+    }
+    return name;
+  }
+
+  note(lhs: Node | string): string {
+    return typeof lhs === "string" ? lhs : this.nodes.of(lhs);
   }
 }

@@ -1,0 +1,432 @@
+/**
+ * From a function's plan to kernel IR, with every planned value stored: scalars in locals, tensors in
+ * workspace buffers, rows or regions of the caller's arrays. Elementwise values become loop nests over their
+ * shape, structural ops the loops of structural.ts, dense patterns one contraction each. Which stores are
+ * needed at all, which loops run together, which are written out: the passes decide (passes/).
+ */
+import { type Node, sizeOf } from "../ir/node.ts";
+import { OPS, isElementwise } from "../ir/ops.ts";
+import { type MathExpr, sym } from "../ir/math.ts";
+import type { DenseCall } from "./dense.ts";
+import {
+  type Buffer,
+  type Expr,
+  type Index,
+  type Local,
+  type LoopKind,
+  type Note,
+  type Stmt,
+  type Var,
+  addIndex,
+  arg,
+  constIndex,
+  get,
+  load,
+  num,
+  offsetIndex,
+  op,
+  scaleIndex,
+  varIndex,
+} from "./kernel.ts";
+import type { FunctionPlan, Segment, Storage } from "./plan.ts";
+import { lowerStructural } from "./structural.ts";
+
+/** Where the leaves live in the caller's arrays. */
+export interface Layout {
+  readonly offsets: ReadonlyMap<Node, number>;
+  readonly inputSize: number;
+  readonly targetSize: number;
+  readonly outputSize: number;
+  readonly paramCount: number;
+}
+
+/** The module's buffers: the caller's arrays, and one workspace buffer per stored value (shared by the functions). */
+export class Buffers {
+  readonly params: Buffer;
+  readonly inputs: Buffer;
+  readonly targets: Buffer;
+  readonly out: Buffer;
+  readonly grads: Buffer;
+  private readonly work = new Map<Node, Buffer>();
+
+  constructor(
+    layout: Layout,
+    /** Values stored one row per sample in any function: a row buffer everywhere (others use its first row). */
+    private readonly rowNodes: ReadonlySet<Node>,
+  ) {
+    this.params = { role: "params", size: layout.paramCount, perSample: false };
+    this.grads = { role: "grads", size: layout.paramCount, perSample: false };
+    this.inputs = { role: "inputs", size: layout.inputSize, perSample: true };
+    this.targets = { role: "targets", size: layout.targetSize, perSample: true };
+    this.out = { role: "out", size: layout.outputSize, perSample: true };
+  }
+
+  /** The workspace buffer of a value. */
+  of(n: Node): Buffer {
+    let b = this.work.get(n);
+    if (!b) {
+      b = { role: "work", size: sizeOf(n.shape), perSample: this.rowNodes.has(n), node: n };
+      this.work.set(n, b);
+    }
+    return b;
+  }
+}
+
+/** Everything a structural op's lowering needs to read its operands and write its result. */
+export interface NodeContext {
+  readonly node: Node;
+  read(operand: Node, index: Index): Expr;
+  /** Element (row, col) of a matrix operand; a transpose is read through, not stored. */
+  read2(operand: Node, row: Index, col: Index): Expr;
+  /** The statement giving element `index` of the result `value` (`mode` `+=` for accumulations). */
+  write(index: Index, value: Expr, mode?: "=" | "+="): Stmt;
+  /** A fresh loop variable. */
+  loopVar(name: string, extent: number): Var;
+  /** A fresh scalar local (for running values such as a maximum). */
+  temp(base: string): Local;
+}
+
+export class FunctionLowering {
+  private readonly sample: Var = { name: "s", extent: "batch" };
+  /** Scalar parameters read: declared once, as locals at the top of the function. */
+  private readonly scalarParams = new Set<Node>();
+  /** Scalar inputs and targets read by the sample loop being lowered: declared as locals at its top. */
+  private readonly sampleLeaves = new Set<Node>();
+  private readonly locals = new Map<Node, Local>();
+  /** Batch means a dense kernel writes whole, already divided by the batch: never zeroed, never rescaled. */
+  private readonly meansWrittenByKernels: ReadonlySet<Node>;
+  readonly invB: Local;
+
+  constructor(
+    readonly plan: FunctionPlan,
+    private readonly layout: Layout,
+    readonly buffers: Buffers,
+  ) {
+    this.meansWrittenByKernels = new Set(
+      plan.segments.flatMap((seg) => (seg.kind === "dense" && seg.call.kind === "denseWeightGradient" ? [seg.call.node] : [])),
+    );
+    this.invB = { hint: "invB", fixed: true, named: false };
+  }
+
+  // ---- reading values -----------------------------------------------------------------------------
+
+  /** Element `index` of `n`, wherever it lives. */
+  read = (n: Node, index: Index): Expr => {
+    if (n.op === "const") return num(n.attr as number);
+    if (sizeOf(n.shape) === 1 && n.inputs.length === 0) {
+      (n.op === "param" ? this.scalarParams : this.sampleLeaves).add(n);
+      return get(this.local(n));
+    }
+    if (n.op === "param") return load(this.buffers.params, offsetIndex(index, this.offset(n)));
+    if (n.op === "input") return load(this.buffers.inputs, addIndex(this.row(this.buffers.inputs), offsetIndex(index, this.offset(n))));
+    if (n.op === "target") return load(this.buffers.targets, addIndex(this.row(this.buffers.targets), offsetIndex(index, this.offset(n))));
+    const storage = this.storageOf(n);
+    if (storage.kind === "local") return get(this.local(n));
+    const value = load(...this.address(n, storage, index));
+    // a batch mean accumulated in its reader's region is still a sum there: its reader divides
+    return this.plan.sharesReaderStorage.has(n) && !this.meansWrittenByKernels.has(n) ? op("mul", value, get(this.invB)) : value;
+  };
+
+  read2 = (n: Node, row: Index, col: Index): Expr =>
+    this.plan.views.has(n) ? this.read2(n.inputs[0], col, row) : this.read(n, addIndex(scaleIndex(row, n.shape[1]), col));
+
+  /** The row of the current sample in a per-sample array. */
+  private row(buf: Buffer): Index {
+    return varIndex(this.sample, buf.size);
+  }
+
+  /** Buffer and element index of a stored (non-local) value. */
+  private address(n: Node, storage: Storage, index: Index): [Buffer, Index] {
+    switch (storage.kind) {
+      case "region":
+        return storage.array === "grads"
+          ? [this.buffers.grads, offsetIndex(index, storage.offset)]
+          : [this.buffers.out, addIndex(this.row(this.buffers.out), offsetIndex(index, storage.offset))];
+      case "rows":
+      case "buffer": {
+        const buf = this.buffers.of(n);
+        // a row buffer of another function holds this function's value in its first row
+        return [buf, storage.kind === "rows" ? addIndex(this.row(buf), index) : index];
+      }
+      case "local":
+        throw new Error(`internal: ${n.op} #${n.id} is a local, not an address`);
+    }
+  }
+
+  /** Where a dense kernel finds a value: buffer, first element, and distance between samples. */
+  denseAccess(n: Node): { buf: Buffer; base: Index } {
+    if (n.op === "param") return { buf: this.buffers.params, base: constIndex(this.offset(n)) };
+    if (n.op === "input") return { buf: this.buffers.inputs, base: addIndex(this.row(this.buffers.inputs), constIndex(this.offset(n))) };
+    if (n.op === "target") return { buf: this.buffers.targets, base: addIndex(this.row(this.buffers.targets), constIndex(this.offset(n))) };
+    const storage = this.storageOf(n);
+    if (storage.kind === "local") throw new Error(`internal: a kernel cannot address local #${n.id}`);
+    const [buf, base] = this.address(n, storage, constIndex(0));
+    return { buf, base };
+  }
+
+  storageOf(n: Node): Storage {
+    const s = this.plan.storage.get(n);
+    if (!s) throw new Error(`internal: ${n.op} #${n.id} is read but never stored`);
+    return s;
+  }
+
+  local(n: Node): Local {
+    let l = this.locals.get(n);
+    if (!l) {
+      l = { hint: "t", node: n, named: this.plan.named(n) };
+      this.locals.set(n, l);
+    }
+    return l;
+  }
+
+  private offset(n: Node): number {
+    const o = this.layout.offsets.get(n);
+    if (o === undefined) throw new Error(`internal: leaf ${String(n.attr)} has no offset`);
+    return o;
+  }
+
+  // ---- writing values -----------------------------------------------------------------------------
+
+  write(n: Node, index: Index, value: Expr, mode: "=" | "+=" = "="): Stmt {
+    const storage = this.storageOf(n);
+    if (storage.kind === "local") {
+      const local = this.local(n);
+      return mode === "=" ? { k: "let", local, value, mutable: false, node: n } : { k: "update", local, value, mode, node: n };
+    }
+    const [buf, at] = this.address(n, storage, index);
+    return { k: "store", buf, index: at, value, mode, node: n };
+  }
+
+  private context(n: Node): NodeContext {
+    return {
+      node: n,
+      read: this.read,
+      read2: this.read2,
+      write: (index, value, mode) => this.write(n, index, value, mode),
+      loopVar: (name, extent) => ({ name, extent }),
+      temp: (base) => ({ hint: base, named: false }),
+    };
+  }
+
+  // ---- computing values ---------------------------------------------------------------------------
+
+  /** The comment of a stored value: its name and its op's math form over named operands (a batch mean: `+=` its source). */
+  note(n: Node): Note {
+    if (n.op === "batchMean") return { lhs: n, op: "+=", rhs: this.operandMath(n.inputs[0]) };
+    return { lhs: n, op: "=", rhs: OPS[n.op].math(n.inputs.map((i) => this.operandMath(i)), n) };
+  }
+
+  private operandMath(n: Node): MathExpr {
+    if (n.op === "const") return { k: "num", value: n.attr as number };
+    // a transpose read through has no name of its own
+    return this.plan.views.has(n) ? OPS.transpose.math([sym(n.inputs[0])], n) : sym(n);
+  }
+
+  /** The statements computing `n` (for a batch mean: adding this sample's value into its accumulator). */
+  compute(n: Node): Stmt[] {
+    const note: Stmt = { k: "note", note: this.note(n), node: n };
+    const name = n.op;
+    if (isElementwise(name)) {
+      return [note, ...elementNest(n.shape, (index) => [this.write(n, index, op(name, ...n.inputs.map((i) => this.read(i, i.shape.length === 0 ? constIndex(0) : index))))])];
+    }
+    if (n.op === "batchMean") {
+      const source = n.inputs[0];
+      return [note, ...elementNest(n.shape, (index) => [this.write(n, index, this.read(source, index), "+=")])];
+    }
+    return [note, ...lowerStructural(this.context(n))];
+  }
+
+  // ---- phases -------------------------------------------------------------------------------------
+
+  /**
+   * The whole body: scalar parameters as locals, the pre phase, accumulators, the loop segments (sample
+   * loops and dense contractions), then the post phase. `perSample` adds statements to the last sample loop.
+   */
+  body(perSample: () => Stmt[] = () => []): Stmt[] {
+    const { plan } = this;
+    const inPhase = (phase: string) => plan.computed.filter((n) => plan.phase.get(n) === phase && n.op !== "batchMean");
+    const means = plan.computed.filter((n) => n.op === "batchMean");
+    const pre = inPhase("pre").flatMap((n) => this.compute(n));
+    const loop = plan.segments.flatMap((seg, k) =>
+      seg.kind === "dense" ? this.dense(seg.call) : this.sampleLoop(seg, k === plan.segments.length - 1 ? perSample : () => []),
+    );
+    const post = [...this.finishAccumulators(means), ...inPhase("post").flatMap((n) => this.compute(n))];
+    const params = [...this.scalarParams].sort((a, b) => a.id - b.id);
+    return [
+      ...params.map((n): Stmt => ({ k: "let", local: this.local(n), value: load(this.buffers.params, constIndex(this.offset(n))), mutable: false })),
+      ...pre,
+      ...this.resetAccumulators(means),
+      ...loop,
+      ...(post.length > 0 ? [{ k: "let", local: this.invB, value: op("div", num(1), arg("batch")), mutable: false } satisfies Stmt, ...post] : []),
+    ];
+  }
+
+  /** One loop over the samples: the scalar inputs and targets it reads, then its nodes in order. */
+  private sampleLoop(seg: Extract<Segment, { kind: "samples" }>, perSample: () => Stmt[]): Stmt[] {
+    this.sampleLeaves.clear();
+    const body = [...seg.nodes.flatMap((n) => this.compute(n)), ...perSample()];
+    if (body.length === 0) return [];
+    const leaves = [...this.sampleLeaves].sort((a, b) => a.id - b.id).map((n): Stmt => {
+      const buf = n.op === "input" ? this.buffers.inputs : this.buffers.targets;
+      return { k: "let", local: this.local(n), value: load(buf, addIndex(this.row(buf), constIndex(this.offset(n)))), mutable: false };
+    });
+    return [{ k: "loop", v: this.sample, kind: "samples", body: [...leaves, ...body] }];
+  }
+
+  /** A dense layer for every sample at once. */
+  private dense(call: DenseCall): Stmt[] {
+    const outAcc = this.denseAccess(call.node);
+    const name = call.node;
+    const s = this.sample;
+    if (call.kind === "denseWeightGradient") {
+      const [d, x] = [this.denseAccess(call.d), this.denseAccess(call.x)];
+      const i: Var = { name: "i", extent: call.m };
+      const j: Var = { name: "j", extent: call.k };
+      const note: Note = { lhs: name, op: "=", lead: "mean over the batch of", rhs: this.mathOf(call.outer) };
+      return [
+        { k: "note", note, node: call.node },
+        {
+          k: "contract",
+          node: call.node,
+          c: {
+            pattern: "weightGradient",
+            out: { buf: outAcc.buf, index: addIndex(outAcc.base, addIndex(varIndex(i, call.k), varIndex(j))) },
+            a: { buf: d.buf, index: addIndex(d.base, varIndex(i)) },
+            b: { buf: x.buf, index: addIndex(x.base, varIndex(j)) },
+            outVars: [i, j],
+            reduce: s,
+            scale: get(this.invB),
+            mode: "=",
+          },
+        },
+      ];
+    }
+    const note: Note = { lhs: name, op: "=", tail: "for every sample at once", rhs: this.mathOf(call.node) };
+    const W = this.denseAccess(call.W);
+    if (call.kind === "denseForward") {
+      const x = this.denseAccess(call.x);
+      const i: Var = { name: "i", extent: call.m };
+      const t: Var = { name: "t", extent: call.k };
+      return [
+        { k: "note", note, node: call.node },
+        {
+          k: "contract",
+          node: call.node,
+          c: {
+            pattern: "forward",
+            out: { buf: outAcc.buf, index: addIndex(outAcc.base, varIndex(i)) },
+            a: { buf: W.buf, index: addIndex(W.base, addIndex(varIndex(i, call.k), varIndex(t))) },
+            b: { buf: x.buf, index: addIndex(x.base, varIndex(t)) },
+            outVars: [s, i],
+            reduce: t,
+            mode: "=",
+          },
+        },
+      ];
+    }
+    const d = this.denseAccess(call.d);
+    const i: Var = { name: "i", extent: call.m };
+    const j: Var = { name: "j", extent: call.k };
+    return [
+      { k: "note", note, node: call.node },
+      {
+        k: "contract",
+        node: call.node,
+        c: {
+          pattern: "transposed",
+          out: { buf: outAcc.buf, index: addIndex(outAcc.base, varIndex(j)) },
+          a: { buf: W.buf, index: addIndex(W.base, addIndex(varIndex(i, call.k), varIndex(j))) },
+          b: { buf: d.buf, index: addIndex(d.base, varIndex(i)) },
+          outVars: [s, j],
+          reduce: i,
+          mode: "=",
+        },
+      },
+    ];
+  }
+
+  /** The math form of `n` over named operands (for a contraction's comment). */
+  private mathOf(n: Node): Note["rhs"] {
+    return OPS[n.op].math(n.inputs.map((m) => this.operandMath(m)), n);
+  }
+
+  /** Before the loop: zero the batch-mean accumulators (adjacent gradient regions in one fill). */
+  private resetAccumulators(means: readonly Node[]): Stmt[] {
+    const { regions, others } = this.splitRegions(means.filter((n) => !this.meansWrittenByKernels.has(n)));
+    return [
+      ...regions.map(([from, to]): Stmt => ({ k: "fill", buf: this.buffers.grads, index: constIndex(from), count: to - from, value: 0 })),
+      ...others.map((n): Stmt => {
+        if (this.storageOf(n).kind === "local") return { k: "let", local: this.local(n), value: num(0), mutable: true };
+        const buf = this.buffers.of(n);
+        return { k: "fill", buf, index: constIndex(0), count: buf.size, value: 0 };
+      }),
+    ];
+  }
+
+  /** After the loop: each accumulated sum becomes a mean, with the 1/batch applied once. */
+  private finishAccumulators(means: readonly Node[]): Stmt[] {
+    const { regions, others } = this.splitRegions(means.filter((n) => !this.plan.sharesReaderStorage.has(n) && !this.meansWrittenByKernels.has(n)));
+    const locals = others.filter((n) => this.storageOf(n).kind === "local");
+    const scaled = (buf: Buffer, from: number, count: number): Stmt[] =>
+      elementNest([count], (index) => [{ k: "store", buf, index: offsetIndex(index, from), value: get(this.invB), mode: "*=" }]);
+    const tensors = [
+      ...regions.flatMap(([from, to]) => scaled(this.buffers.grads, from, to - from)),
+      ...others.filter((n) => !locals.includes(n)).flatMap((n) => scaled(this.buffers.of(n), 0, sizeOf(n.shape))),
+    ];
+    return [
+      ...locals.map((n): Stmt => ({ k: "update", local: this.local(n), value: get(this.invB), mode: "*=" })),
+      // a pass over the whole gradient that would multiply by exactly 1 is skipped
+      ...(tensors.length > 0 ? [{ k: "ifBatch", body: tensors } satisfies Stmt] : []),
+    ];
+  }
+
+  /** Gradient regions of `means` merged where adjacent, and the means stored anywhere else. */
+  private splitRegions(means: readonly Node[]): { regions: [number, number][]; others: Node[] } {
+    const spans: [number, number][] = [];
+    const others: Node[] = [];
+    for (const n of means) {
+      const s = this.storageOf(n);
+      if (s.kind === "region" && s.array === "grads") spans.push([s.offset, s.offset + sizeOf(n.shape)]);
+      else others.push(n);
+    }
+    spans.sort((a, b) => a[0] - b[0]);
+    const regions: [number, number][] = [];
+    for (const span of spans) {
+      const last = regions[regions.length - 1];
+      if (last && last[1] === span[0]) last[1] = span[1];
+      else regions.push([...span]);
+    }
+    return { regions, others };
+  }
+
+  // ---- copies -------------------------------------------------------------------------------------
+
+  /** Writes `n` into `size` elements of `grads` from `offset` when the plan stored it elsewhere (zeros for no gradient). */
+  copyIntoGrads(offset: number, n: Node | null, size: number): Stmt[] {
+    if (!n) return [{ k: "fill", buf: this.buffers.grads, index: constIndex(offset), count: size, value: 0 }];
+    const s = this.plan.storage.get(n);
+    if (s?.kind === "region" && s.array === "grads" && s.offset === offset) return [];
+    return elementNest([size], (index) => [{ k: "store", buf: this.buffers.grads, index: offsetIndex(index, offset), value: this.read(n, index), mode: "=" }]);
+  }
+
+  /** Writes the output node into `out` for the current sample when it was stored elsewhere. */
+  copyOutput(n: Node): Stmt[] {
+    const s = this.plan.storage.get(n);
+    if (s?.kind === "region" && s.array === "out") return [];
+    const out = this.buffers.out;
+    return elementNest([sizeOf(n.shape)], (index) => [{ k: "store", buf: out, index: addIndex(this.row(out), index), value: this.read(n, index), mode: "=" }]);
+  }
+}
+
+/**
+ * A loop nest over `shape` (one loop per dimension, constant trip counts) whose body gets the row-major flat
+ * index of the element; dimensions of size 1 get no loop. A scalar is the body once, at index 0.
+ */
+export function elementNest(shape: readonly number[], body: (index: Index) => Stmt[], kind: LoopKind = "elements"): Stmt[] {
+  const names = ["i", "j", "k", "l"];
+  const dims = shape.map((extent, axis) => ({ extent, stride: shape.slice(axis + 1).reduce((a, b) => a * b, 1), axis }));
+  const looped = dims.filter((d) => d.extent > 1);
+  const vars = looped.map((d, i): Var => ({ name: names[i] ?? `i${i}`, extent: d.extent }));
+  const index = looped.reduce((acc, d, i) => addIndex(acc, varIndex(vars[i], d.stride)), constIndex(0));
+  return vars.reduceRight<Stmt[]>((inner, v) => [{ k: "loop", v, kind, body: inner }], body(index));
+}

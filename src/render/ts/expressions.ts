@@ -1,0 +1,94 @@
+/**
+ * TypeScript for kernel-IR expressions: one line per elementwise op (OP_TEXT), addresses as a reader writes
+ * them (`params[100352 + i]`, `inputs[xRow + 1]`, `a1[s * 128 + i]`). Every operator application is
+ * parenthesized here; prettier drops the parentheses the grammar does not need, never ones that group.
+ */
+import type { ElementwiseOp } from "../../ir/node.ts";
+import type { Buffer, Expr, Index, Local, Var } from "../../lower/kernel.ts";
+import { numberLiteral } from "../../emit/literals.ts";
+
+/** How loop variables and per-sample rows are spelled where an expression is printed. */
+export interface Scope {
+  buffer(b: Buffer): string;
+  local(l: Local): string;
+  varName(v: Var): string;
+  /** The name of the row offset of `buf` in the current sample loop (`xRow`), if it has one. */
+  rowName(buf: Buffer): string | undefined;
+}
+
+/** An op's text from its operands' texts; `operands` and `render` for ops that look at what they apply to. */
+type OpText = (args: readonly string[], operands: readonly Expr[], render: (e: Expr) => string) => string;
+const call = (f: string): OpText => (a) => `${f}(${a.join(", ")})`;
+const infix = (symbol: string): OpText => (a) => `(${a[0]} ${symbol} ${a[1]})`;
+/** A value read as it is (a local or one element): squaring it is a product, cheaper than ** and exact. */
+const plain = (e: Expr) => e.k === "load" || e.k === "get";
+
+export const OP_TEXT: Record<ElementwiseOp, OpText> = {
+  neg: (a) => `(-${a[0]})`,
+  exp: call("Math.exp"),
+  log: call("Math.log"),
+  sqrt: call("Math.sqrt"),
+  abs: call("Math.abs"),
+  sign: call("Math.sign"),
+  tanh: call("Math.tanh"),
+  sigmoid: call("sigmoid"),
+  softplus: call("softplus"),
+  add: infix("+"),
+  sub: infix("-"),
+  mul: infix("*"),
+  div: infix("/"),
+  pow: (a, e) => (e[1].k === "num" && e[1].value === 2 && plain(e[0]) ? `(${a[0]} * ${a[0]})` : `(${a[0]} ** ${a[1]})`),
+  max: call("Math.max"),
+  min: call("Math.min"),
+  gt: (a) => `(${a[0]} > ${a[1]} ? 1 : 0)`,
+  // a comparison condition is tested in place
+  select: (a, e, render) => {
+    const c = e[0];
+    const test = c.k === "op" && c.op === "gt" ? `${render(c.args[0])} > ${render(c.args[1])}` : `${a[0]} !== 0`;
+    return `(${test} ? ${a[1]} : ${a[2]})`;
+  },
+};
+
+export function expressionText(e: Expr, scope: Scope): string {
+  switch (e.k) {
+    case "num":
+      // a running maximum starts below every number
+      return e.value === -Infinity ? "-Infinity" : numberLiteral(e.value);
+    case "get":
+      return scope.local(e.local);
+    case "load":
+      return `${scope.buffer(e.buf)}[${indexText(e.index, scope, e.buf)}]`;
+    case "arg":
+      return e.name;
+    case "op":
+      return OP_TEXT[e.op](
+        e.args.map((a) => expressionText(a, scope)),
+        e.args,
+        (x) => expressionText(x, scope),
+      );
+    case "sum":
+      throw new Error("internal: a sum reached the renderer (the unroll pass expands every sum)");
+  }
+}
+
+/**
+ * `s`-row first (as a row name where there is one), then the other variables, with the constant before them
+ * when it is an offset (at least the largest stride: `params[100352 + i]`) and after them when it is a
+ * column within a row (`params[i * 10 + 3]`).
+ */
+export function indexText(index: Index, scope: Scope, buf?: Buffer): string {
+  const sample = index.terms.find((t) => t.v.extent === "batch");
+  const others = index.terms.filter((t) => t !== sample);
+  const row = sample && buf && buf.perSample && sample.k === buf.size ? scope.rowName(buf) : undefined;
+  const head = sample ? [row ?? term(scope.varName(sample.v), sample.k)] : [];
+  const vars = others.map((t) => term(scope.varName(t.v), t.k));
+  const base = index.base ?? 0;
+  // a column within a row after the variables (80 + i * 16 + 3); a whole number of rows stays in the offset
+  const column = index.c - base;
+  if (base !== 0 && vars.length > 0 && column < Math.max(...others.map((t) => t.k))) return [...head, String(base), ...vars, ...(index.c !== base ? [String(index.c - base)] : [])].join(" + ");
+  const constant = index.c !== 0 || index.terms.length === 0 ? [String(index.c)] : [];
+  const isOffset = others.length === 0 || index.c >= Math.max(...others.map((t) => t.k));
+  return [...head, ...(isOffset ? [...constant, ...vars] : [...vars, ...constant])].join(" + ");
+}
+
+const term = (name: string, k: number) => (k === 1 ? name : `${name} * ${k}`);

@@ -1,0 +1,134 @@
+/**
+ * TypeScript for kernel-IR statements: one line (or block) per statement, each computation under the
+ * comment with the formula it computes. Loops get the names of their variables here (i, j, k… never
+ * shadowing an enclosing one); a sample loop opens with the row offsets it uses (`const xRow = s * 784;`).
+ * Contractions call the library kernel of their pattern (templates/dense.ts).
+ */
+import type { MathExpr } from "../../ir/math.ts";
+import type { Node } from "../../ir/node.ts";
+import { printer } from "../../ir/notation.ts";
+import { type Buffer, type Contraction, type Note, type Stmt, type Var, coefficient } from "../../lower/kernel.ts";
+import { ownExprs, visitExpr, visitStmts } from "../../lower/walk.ts";
+import { commentText } from "../../emit/literals.ts";
+import type { IrNames } from "../../lower/names.ts";
+import { type Scope, expressionText, indexText } from "./expressions.ts";
+
+const ROW_NAMES: Partial<Record<Buffer["role"], string>> = { inputs: "xRow", targets: "yRow", out: "outRow" };
+const LOOP_NAMES = ["i", "j", "k", "l", "m", "n"];
+
+/** Renders one function body. */
+export function renderBody(body: readonly Stmt[], names: IrNames): string[] {
+  return new BodyRenderer(names).block(body, { vars: new Map(), rows: new Map() });
+}
+
+interface Frame {
+  readonly vars: ReadonlyMap<Var, string>;
+  readonly rows: ReadonlyMap<Buffer, string>;
+}
+
+class BodyRenderer {
+  private readonly math: (e: MathExpr) => string;
+
+  constructor(private readonly names: IrNames) {
+    const plain = printer("plain", (n: Node) => names.nodes.of(n));
+    this.math = (e) => plain.print(e);
+  }
+
+  block(body: readonly Stmt[], frame: Frame): string[] {
+    return body.flatMap((s) => this.stmt(s, frame));
+  }
+
+  private scope(frame: Frame): Scope {
+    return {
+      buffer: (b) => this.names.buffer(b),
+      local: (l) => this.names.local(l),
+      varName: (v) => {
+        const name = frame.vars.get(v);
+        if (name === undefined) throw new Error(`internal: loop variable ${v.name} used outside its loop`);
+        return name;
+      },
+      rowName: (buf) => frame.rows.get(buf),
+    };
+  }
+
+  private stmt(s: Stmt, frame: Frame): string[] {
+    const scope = this.scope(frame);
+    const text = (e: Parameters<typeof expressionText>[0]) => expressionText(e, scope);
+    switch (s.k) {
+      case "note":
+        return [`// ${commentText(this.noteText(s.note))}`];
+      case "store": {
+        const target = `${scope.buffer(s.buf)}[${indexText(s.index, scope, s.buf)}]`;
+        return [s.mode === "max=" ? `if (${text(s.value)} > ${target}) ${target} = ${text(s.value)};` : `${target} ${s.mode} ${text(s.value)};`];
+      }
+      case "let":
+        return [`${s.mutable ? "let" : "const"} ${scope.local(s.local)} = ${text(s.value)};`];
+      case "update": {
+        const name = scope.local(s.local);
+        return [s.mode === "max=" ? `if (${text(s.value)} > ${name}) ${name} = ${text(s.value)};` : `${name} ${s.mode} ${text(s.value)};`];
+      }
+      case "fill": {
+        const whole = s.index.c === 0 && s.index.terms.length === 0 && s.count === s.buf.size && s.buf.role === "work";
+        const name = scope.buffer(s.buf);
+        return [whole ? `${name}.fill(${s.value});` : `${name}.fill(${s.value}, ${s.index.c}, ${s.index.c + s.count});`];
+      }
+      case "return":
+        return [`return ${text(s.value)};`];
+      case "ifBatch":
+        return ["if (batch > 1) {", ...this.block(s.body, frame), "}"];
+      case "contract":
+        return [contractionCall(s.c, (b) => this.names.buffer(b))];
+      case "loop":
+        return this.loop(s, frame);
+    }
+  }
+
+  private loop(s: Extract<Stmt, { k: "loop" }>, frame: Frame): string[] {
+    const taken = new Set(frame.vars.values());
+    const name = s.kind === "samples" ? "s" : ([s.v.name, ...LOOP_NAMES].find((n) => !taken.has(n)) ?? `i${taken.size}`);
+    const vars = new Map(frame.vars).set(s.v, name);
+    const rows = s.kind === "samples" ? rowOffsets(s.body, s.v) : new Map<Buffer, string>();
+    const inner: Frame = { vars, rows: new Map([...frame.rows, ...rows]) };
+    const bound = s.v.extent === "batch" ? "batch" : String(s.v.extent);
+    const head = `for (let ${name} = 0; ${name} < ${bound}; ${name}++)`;
+    const body = this.block(s.body, inner);
+    // an accumulator's loop reads as one line
+    if (s.kind === "structure" && s.body.length === 1 && s.body[0].k === "update" && body.length === 1) return [`${head} ${body[0]}`];
+    const declarations = [...rows].map(([buf, row]) => `const ${row} = ${buf.size === 1 ? name : `${name} * ${buf.size}`};`);
+    return [`${head} {`, ...declarations, ...body, "}"];
+  }
+
+  private noteText(note: Note): string {
+    const rhs = note.rhs ? this.math(note.rhs) : "";
+    const parts = [this.names.note(note.lhs), note.op, ...(note.lead ? [note.lead] : []), ...(rhs ? [rhs] : []), ...(note.tail && !note.rhs ? [note.tail] : [])];
+    return `${parts.join(" ")}${note.tail && note.rhs ? `, ${note.tail}` : ""}`;
+  }
+}
+
+/** The caller's per-sample arrays this sample loop addresses by whole rows, with the name of each row offset. */
+function rowOffsets(body: readonly Stmt[], s: Var): Map<Buffer, string> {
+  const used = new Set<Buffer>();
+  const note = (buf: Buffer, index: { terms: readonly { v: Var; k: number }[] }) => {
+    if (buf.perSample && buf.size > 1 && ROW_NAMES[buf.role] && coefficient({ c: 0, terms: index.terms }, s) === buf.size) used.add(buf);
+  };
+  visitStmts(body, (st) => {
+    if (st.k === "store") note(st.buf, st.index);
+    for (const e of ownExprs(st)) visitExpr(e, (x) => x.k === "load" && note(x.buf, x.index));
+  });
+  const order: Buffer["role"][] = ["inputs", "targets", "out"];
+  return new Map([...used].sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role)).map((b) => [b, ROW_NAMES[b.role] as string]));
+}
+
+/** A contraction as a call of the library kernel for its pattern (templates/dense.ts). */
+function contractionCall(c: Contraction, name: (b: Buffer) => string): string {
+  const rowStride = (index: Contraction["b"]["index"]) => index.terms.find((t) => t.v.extent === "batch")?.k ?? 0;
+  const extent = (v: Var) => v.extent as number;
+  switch (c.pattern) {
+    case "forward":
+      return `denseForward(${name(c.out.buf)}, ${name(c.a.buf)}, ${c.a.index.c}, ${name(c.b.buf)}, ${c.b.index.c}, ${rowStride(c.b.index)}, batch, ${extent(c.outVars[1])}, ${extent(c.reduce)});`;
+    case "transposed":
+      return `denseTransposed(${name(c.out.buf)}, ${name(c.a.buf)}, ${c.a.index.c}, ${name(c.b.buf)}, batch, ${extent(c.reduce)}, ${extent(c.outVars[1])});`;
+    case "weightGradient":
+      return `denseWeightGradient(${name(c.out.buf)}, ${c.out.index.c}, ${name(c.a.buf)}, ${name(c.b.buf)}, ${c.b.index.c}, ${rowStride(c.b.index)}, batch, ${extent(c.outVars[0])}, ${extent(c.outVars[1])});`;
+  }
+}
