@@ -7,7 +7,7 @@
  */
 import { ByteWriter, f32Bytes, f64Bytes } from "./bytes.ts";
 import { InstructionMethods } from "./instructions.ts";
-import { CONTROL, OPCODES, type OpInfo, type OpName, V128_CONST } from "./opcodes.ts";
+import { CONTROL, OPCODES, type OpInfo, type OpName, V128_CONST, methodName } from "./opcodes.ts";
 import {
   type BlockType,
   type FuncRef,
@@ -371,6 +371,22 @@ export class FunctionBuilder extends InstructionMethods {
     this.code.byte(CONTROL.brTable).vector(depths, (d, w) => w.u32(d)).u32(defaultDepth);
     this.markUnreachable();
     return this;
+  }
+
+  // ---- table-driven emission -------------------------------------------------------------------
+
+  /**
+   * Writes any table instruction that takes no immediates, by its text-format name, e.g.
+   * `f.op(\`${shape}.add\`)` in a renderer that picks the shape at run time. Instructions with
+   * immediates (memarg, lane, shuffle) need their own methods.
+   */
+  op(name: OpName): this {
+    const info: OpInfo | undefined = OPCODES[name];
+    if (!info) throw this.error(String(name), "no such instruction in the opcode table");
+    if (info.imm !== "none" && info.imm !== "memory" && info.imm !== "memory-pair") {
+      throw this.error(name, `takes a ${info.imm} immediate; use its method ${methodName(name)}(...)`);
+    }
+    return this.plain(name);
   }
 
   // ---- module-facing ---------------------------------------------------------------------------

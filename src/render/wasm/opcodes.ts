@@ -570,3 +570,14 @@ export function methodName(op: string): string {
     .map((part, i) => (i === 0 ? part : part.charAt(0).toUpperCase() + part.slice(1)))
     .join("");
 }
+
+/** Whether `name` is an instruction of the table (for names built at run time, e.g. `${shape}.add`). */
+export function isOpName(name: string): name is OpName {
+  return Object.hasOwn(OPCODES, name);
+}
+
+/** `name` as an OpName, or an Error naming it. */
+export function opName(name: string): OpName {
+  if (!isOpName(name)) throw new Error(`no instruction "${name}" in the opcode table`);
+  return name;
+}
