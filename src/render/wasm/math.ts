@@ -13,13 +13,14 @@
  */
 import type { FuncRef, FunctionBuilder, ModuleBuilder } from "./encoder.ts";
 import { MATH_SHAPES, MathEmitter, type MathShape, SHAPES, type Val } from "./math/dsl.ts";
+import { sigmoid, softplus, tanh } from "./math/activations.ts";
 import { exp, expm1 } from "./math/exp.ts";
 import { log, log1p } from "./math/log.ts";
 
 export type { MathShape } from "./math/dsl.ts";
 
 /** The functions the library provides. */
-export type MathFunction = "exp" | "expm1" | "log" | "log1p";
+export type MathFunction = "exp" | "expm1" | "log" | "log1p" | "tanh" | "sigmoid" | "softplus";
 
 type Implementation = (m: MathEmitter, x: Val) => Val;
 
@@ -28,6 +29,9 @@ const IMPLEMENTATIONS: Readonly<Record<MathFunction, Implementation>> = {
   expm1,
   log,
   log1p,
+  tanh,
+  sigmoid,
+  softplus,
 };
 
 export const MATH_FUNCTIONS = Object.keys(IMPLEMENTATIONS) as readonly MathFunction[];
