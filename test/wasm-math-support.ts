@@ -110,6 +110,13 @@ export function ulpError(got: number, exact: number, float: "f32" | "f64"): numb
   return Math.abs(got - exact) / ulpAt(exact, float);
 }
 
+/** Like ulpError, against the double-double hi + lo (the difference got − hi is exact when it matters). */
+export function ulpErrorDd(got: number, hi: number, lo: number, float: "f32" | "f64"): number {
+  if (!Number.isFinite(hi) || !Number.isFinite(got) || lo === 0) return ulpError(got, hi, float);
+  if (got === hi + lo && Math.abs(lo) < ulpAt(hi, float) / 2 && float === "f32") return ulpError(got, hi, float);
+  return Math.abs(got - hi - lo) / ulpAt(hi, float);
+}
+
 const f32Bits = new Int32Array(1);
 const f32View = new Float32Array(f32Bits.buffer);
 
@@ -137,10 +144,17 @@ export interface ErrorStats {
 }
 
 /** Measures `got` against `want` (exact or high-precision reference values) for inputs `xs`. */
-export function measure(xs: ArrayLike<number>, got: ArrayLike<number>, want: ArrayLike<number>, float: "f32" | "f64"): ErrorStats {
+export function measure(
+  xs: ArrayLike<number>,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  float: "f32" | "f64",
+  /** Low parts of double-double references (want[i] + wantLo[i]), if any. */
+  wantLo?: ArrayLike<number>,
+): ErrorStats {
   const stats: ErrorStats = { maxUlp: 0, at: NaN, got: NaN, want: NaN, maxSteps: 0, count: xs.length };
   for (let i = 0; i < xs.length; i++) {
-    const e = ulpError(got[i], want[i], float);
+    const e = wantLo ? ulpErrorDd(got[i], want[i], wantLo[i], float) : ulpError(got[i], want[i], float);
     if (e > stats.maxUlp || (Number.isNaN(stats.at) && e > 0)) Object.assign(stats, { maxUlp: e, at: xs[i], got: got[i], want: want[i] });
     if (float === "f32") {
       const steps = f32Steps(got[i], Math.fround(want[i]));

@@ -14,13 +14,14 @@
 import type { FuncRef, FunctionBuilder, ModuleBuilder } from "./encoder.ts";
 import { MATH_SHAPES, MathEmitter, type MathShape, SHAPES, type Val } from "./math/dsl.ts";
 import { sigmoid, softplus, tanh } from "./math/activations.ts";
+import { erf } from "./math/erf.ts";
 import { exp, expm1 } from "./math/exp.ts";
 import { log, log1p } from "./math/log.ts";
 
 export type { MathShape } from "./math/dsl.ts";
 
 /** The functions the library provides. */
-export type MathFunction = "exp" | "expm1" | "log" | "log1p" | "tanh" | "sigmoid" | "softplus";
+export type MathFunction = "exp" | "expm1" | "log" | "log1p" | "tanh" | "sigmoid" | "softplus" | "erf";
 
 type Implementation = (m: MathEmitter, x: Val) => Val;
 
@@ -32,6 +33,7 @@ const IMPLEMENTATIONS: Readonly<Record<MathFunction, Implementation>> = {
   tanh,
   sigmoid,
   softplus,
+  erf,
 };
 
 export const MATH_FUNCTIONS = Object.keys(IMPLEMENTATIONS) as readonly MathFunction[];
