@@ -63,6 +63,9 @@ const ONE_OVER_SQRT_PI: DD = [0.5641895835477563, 7.66772980658294e-18];
 
 /** e^a − 1 for |a| ≤ ~0.35 (before the final scaling): Taylor series of e^(a/2^10) − 1, then 10 doublings. */
 function ddExpm1Small(a: DD): DD {
+  // e^a − 1 = a + a²/2 + …; below 2^-600 the square is beyond double-double precision (and a/1024
+  // would lose a subnormal's bits).
+  if (Math.abs(a[0]) < 2 ** -600) return a;
   const r: DD = [a[0] / 1024, a[1] / 1024];
   let term = r;
   let sum = r;
@@ -98,6 +101,8 @@ export function refExpm1(x: number): DD {
 /** log(1 + x) for x > −1: one Newton step y + ((1 + x)·e^−y − 1) from Math.log1p (≤ 1 ulp) doubles the bits. */
 export function refLog1p(x: number): DD {
   if (x === Infinity) return [Infinity, 0];
+  // log(1 + x) = log x + 1/x − …: the split in twoProd would overflow for such x
+  if (x > 1e30) return ddAdd(refLog(x), dd(1 / x));
   const y = Math.log1p(x);
   const onePlusX = twoSum(1, x);
   // (1 + x)·e^−y − 1, computed as (1 + x)·(e^−y − 1) + x to keep its relative accuracy for small x
@@ -113,10 +118,19 @@ function refExpm1Dd(a: DD): DD {
 /** log(x) for x > 0 (Newton step from Math.log). */
 export function refLog(x: number): DD {
   if (x === Infinity) return [Infinity, 0];
-  const y = Math.log(x);
-  // x·e^−y − 1
-  const correction = ddAdd(ddMul(dd(x), ddExp(dd(-y))), dd(-1));
-  return ddAdd(dd(y), correction);
+  // x = mant·2^e exactly, mant in [1, 2): log x = log(mant) + e·ln2, so exp never leaves its range
+  const e = exponentOf(x);
+  const mant = x / 2 ** e;
+  const y = Math.log(mant);
+  const correction = ddAdd(ddMul(dd(mant), ddExp(dd(-y))), dd(-1)); // mant·e^−y − 1
+  return ddAdd(ddAdd(dd(y), correction), ddMul(LN2, dd(e)));
+}
+
+function exponentOf(x: number): number {
+  let e = Math.floor(Math.log2(x));
+  if (2 ** e > x) e--;
+  if (2 ** (e + 1) <= x) e++;
+  return e;
 }
 
 export function refExp(x: number): DD {
