@@ -17,11 +17,12 @@ import { sigmoid, softplus, tanh } from "./math/activations.ts";
 import { erf } from "./math/erf.ts";
 import { exp, expm1 } from "./math/exp.ts";
 import { log, log1p } from "./math/log.ts";
+import { cos, sin } from "./math/trig.ts";
 
 export type { MathShape } from "./math/dsl.ts";
 
 /** The functions the library provides. */
-export type MathFunction = "exp" | "expm1" | "log" | "log1p" | "tanh" | "sigmoid" | "softplus" | "erf";
+export type MathFunction = "exp" | "expm1" | "log" | "log1p" | "tanh" | "sigmoid" | "softplus" | "erf" | "sin" | "cos";
 
 type Implementation = (m: MathEmitter, x: Val) => Val;
 
@@ -34,6 +35,8 @@ const IMPLEMENTATIONS: Readonly<Record<MathFunction, Implementation>> = {
   sigmoid,
   softplus,
   erf,
+  sin,
+  cos,
 };
 
 export const MATH_FUNCTIONS = Object.keys(IMPLEMENTATIONS) as readonly MathFunction[];
