@@ -36,17 +36,17 @@ const TANH: { f32: TanhConstants; f64: TanhConstants } = {
  * f64: 5.8e-19; Remez exchange in mpmath, rounded to f64). For |x| ≥ 0.55: 1 − 2/(e^(2|x|) + 1)
  * with the sign of x, where 2/(e^(2|x|) + 1) ≤ 1/2 so the subtraction loses nothing; |x| is clamped
  * at 10 (f32) / 20 (f64), beyond which tanh rounds to ±1, so large inputs give exactly ±1, never NaN.
- * ±0 and NaN come out of the polynomial unchanged.
+ * NaN stays NaN; the sign is applied last (copysign), which keeps tanh(−0) = −0.
  */
 export function tanh(m: MathEmitter, x: Val): Val {
   const c = byPrecision(m, TANH);
   const z = x.square();
-  // x − x·z·(−P) rather than x + x·z·P: the products of −0 then keep tanh(−0) = −0 (P(0) < 0).
-  const small = x.sub(x.mul(z).mul(m.poly(z, c.p.map((v) => -v))));
+  const small = x.add(x.mul(z).mul(m.poly(z, c.p)));
   const a = x.abs().atMost(c.saturate);
   const e = expInNormalRange(m, a.add(a));
-  const large = m.f(1).sub(m.f(2).div(e.add(1))).copysign(x);
-  return m.select(x.abs().lt(c.small), small, large);
+  const large = m.f(1).sub(m.f(2).div(e.add(1)));
+  // tanh has the sign of x; copysign also gives tanh(−0) = −0, which x + (+0) would not.
+  return m.select(x.abs().lt(c.small), small, large).copysign(x);
 }
 
 /**
