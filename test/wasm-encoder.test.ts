@@ -14,7 +14,7 @@ import {
 } from "../src/render/wasm/bytes.ts";
 import { FunctionBuilder, ModuleBuilder, type ValType, WasmBuildError } from "../src/render/wasm/encoder.ts";
 import { relaxedSimdProbe, relaxedSimdSupported, simdSupported } from "../src/render/wasm/features.ts";
-import { OPCODES, type OpInfo, type OpName, methodName } from "../src/render/wasm/opcodes.ts";
+import { OPCODES, type OpInfo, type OpName, methodName, opName } from "../src/render/wasm/opcodes.ts";
 import { wabtValidate, wasmToText } from "./helpers/wat.ts";
 
 type Exports = Record<string, unknown>;
@@ -1043,6 +1043,18 @@ describe("misuse fails at build time with a clear message", () => {
     expect(() => dup.global("q", "i64", 1)).toThrow(/bigint/);
   });
 
+  it("op(name) writes immediate-free instructions by name and refuses the others", () => {
+    const mod = new ModuleBuilder();
+    const shape: string = "f64";
+    mod.exportFunction("mad", mod.function("mad", { params: { a: "f64", b: "f64" }, results: ["f64"] }, (f, { a, b }) => {
+      f.localGet(a).localGet(b).op(opName(`${shape}.mul`)).localGet(a).op("f64.add");
+    }));
+    expect(fn<(a: number, b: number) => number>(instantiate(mod), "mad")(3, 4)).toBe(15);
+    expect(build((f) => f.f32x4Const(0).op("f32x4.extract_lane").drop())).toThrow(/takes a lane immediate; use its method f32x4ExtractLane/);
+    expect(build((f) => f.op("f32.nope" as OpName))).toThrow(/no such instruction/);
+    expect(() => opName("f32.nope")).toThrow(/no instruction "f32\.nope"/);
+  });
+
   it("rejects writing after a function's body ended", () => {
     const mod = new ModuleBuilder();
     let kept: FunctionBuilder | undefined;
@@ -1052,6 +1064,17 @@ describe("misuse fails at build time with a clear message", () => {
 });
 
 // ---- features ------------------------------------------------------------------------------------
+
+describe("entry point", () => {
+  it("src/render/wasm/index.ts exports the encoder, the math library and feature detection", async () => {
+    const wasm = await import("../src/render/wasm/index.ts");
+    expect(typeof wasm.ModuleBuilder).toBe("function");
+    expect(typeof wasm.math.use).toBe("function");
+    expect(wasm.math.functions).toContain("softplus");
+    expect(typeof wasm.relaxedSimdSupported()).toBe("boolean");
+    expect(wasm.OPCODES["f32x4.add"].code).toBe(0xe4);
+  });
+});
 
 describe("feature detection", () => {
   it("SIMD128 is available; relaxed SIMD is not on Node 20 without its flag, and the probe is what V8 rejects", () => {

@@ -8,8 +8,27 @@
  *
  * Every function exists for the shapes f32, f64 (scalar → scalar) and f32x4, f64x2 (v128 → v128,
  * lane-wise), computed in the shape's own precision, deterministic (no relaxed SIMD), and with the
- * special values of JavaScript's Math (±0, ±Infinity, NaN). Methods and error bounds are documented
- * in each function's file under math/; the measured errors are in test/wasm-math.test.ts.
+ * special values of JavaScript's Math (±0, ±Infinity, NaN). Methods are documented in each
+ * function's file under math/.
+ *
+ * Promised bounds: f32 shapes ≤ 2 ulp (and ≤ 2 steps from the correctly rounded result), f64 shapes
+ * ≤ 4 ulp. Measured maxima (test/wasm-math.test.ts: millions of random points over the whole domain
+ * and focused ranges; f32 against f64 values, f64 against double-double references, sin/cos f64
+ * against Math), scalar and SIMD shapes giving identical bits:
+ *
+ *   function   f32 / f32x4   f64 / f64x2
+ *   exp          0.93          1.00
+ *   expm1        1.47          2.00
+ *   log          0.75          0.73
+ *   log1p        0.75          0.76
+ *   tanh         1.28          1.27
+ *   sigmoid      1.57          1.55
+ *   softplus     1.39          1.25
+ *   erf          0.99          1.20
+ *   sin          0.74          1.00   (|x| ≤ 6434 for f32, ≤ 1.6e6 for f64; beyond: finite, in [−1, 1])
+ *   cos          0.75          1.00
+ *
+ * Code size (bytes of a module holding all ten): f32 3.7 KB, f64 5.6 KB, f32x4 7.7 KB, f64x2 9.7 KB.
  */
 import type { FuncRef, FunctionBuilder, ModuleBuilder } from "./encoder.ts";
 import { MATH_SHAPES, MathEmitter, type MathShape, SHAPES, type Val } from "./math/dsl.ts";

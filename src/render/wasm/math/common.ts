@@ -33,11 +33,6 @@ export function scaleByPow2(m: MathEmitter, p: Val, k: Val): Val {
   return p.mul(pow2(m, half)).mul(pow2(m, k.isub(half)));
 }
 
-/** The sign bit of every lane, as an int. */
-export function signBit(m: MathEmitter): Val {
-  return m.i(-1n << BigInt(m.shape.bits - 1));
-}
-
 /** `value` with its sign flipped where the int `flip` has the sign bit set (and only the sign bit may be set). */
 export function flipSign(value: Val, flip: Val): Val {
   return value.bits().ixor(flip).asFloat();
