@@ -53,16 +53,18 @@ export function tanh(m: MathEmitter, x: Val): Val {
  * The logistic sigmoid 1/(1 + e^−x), stable in both tails: with E = e^−|x| ≤ 1 (never overflows),
  * σ(x) = 1/(1 + E) for x ≥ 0 and E/(1 + E) for x < 0. The rounding error of 1 + E is carried as
  * err = E − ((1 + E) − 1) (exact, since E ≤ 1) and applied as q − q·err/(1 + E), which removes
- * the largest error term. Large positive x give exactly 1, large negative x underflow gracefully
+ * the largest error term; 1/(1 + E) there is q (x ≥ 0) or 1 − q (x < 0), so one division suffices. Large positive x give exactly 1, large negative x underflow gracefully
  * through subnormals to 0; NaN gives NaN.
  */
 export function sigmoid(m: MathEmitter, x: Val): Val {
   const e = exp(m, x.abs().neg());
   const s = e.add(1);
   const err = e.sub(s.sub(1));
-  const numerator = m.select(x.ge(0), 1, e);
-  const q = numerator.div(s);
-  return q.sub(q.mul(err).div(s));
+  const positive = x.ge(0);
+  const q = m.select(positive, 1, e).div(s);
+  // 1/(1 + E) is q itself for x ≥ 0 and 1 − q for x < 0: no second division for the correction
+  const reciprocal = m.select(positive, q, m.f(1).sub(q));
+  return q.sub(q.mul(err).mul(reciprocal));
 }
 
 /**
