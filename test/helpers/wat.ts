@@ -1,0 +1,51 @@
+/**
+ * WebAssembly binary → text with wabt (tests only; src/ never depends on wabt). Names come from the
+ * module's `name` section, so the text shows `$function` and `$local` names the encoder wrote.
+ */
+import wabtInit from "wabt";
+
+type Wabt = Awaited<ReturnType<typeof wabtInit>>;
+let loading: Promise<Wabt> | undefined;
+
+function wabt(): Promise<Wabt> {
+  loading ??= wabtInit();
+  return loading;
+}
+
+/** Post-MVP features to read with; SIMD is always on. */
+export interface WatFeatures {
+  relaxedSimd?: boolean;
+}
+
+function read(w: Wabt, bytes: Uint8Array, features: WatFeatures) {
+  return w.readWasm(bytes, {
+    readDebugNames: true,
+    simd: true,
+    relaxed_simd: features.relaxedSimd ?? false,
+    bulk_memory: true,
+    sat_float_to_int: true,
+    sign_extension: true,
+    multi_value: true,
+  });
+}
+
+/** The module as wabt's text format (flat instructions, exports listed separately). */
+export async function wasmToText(bytes: Uint8Array, features: WatFeatures = {}): Promise<string> {
+  const module = read(await wabt(), bytes, features);
+  try {
+    module.applyNames();
+    return module.toText({ foldExprs: false, inlineExport: false });
+  } finally {
+    module.destroy();
+  }
+}
+
+/** Validates with wabt; throws wabt's message if the module is invalid. */
+export async function wabtValidate(bytes: Uint8Array, features: WatFeatures = {}): Promise<void> {
+  const module = read(await wabt(), bytes, features);
+  try {
+    module.validate();
+  } finally {
+    module.destroy();
+  }
+}
