@@ -56,11 +56,11 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
     checkLength("out", out, batch);
   }
 
-  const w1 = params[0];
-  const w2 = params[1];
-  const w3 = params[2];
+  const w1 = params[0]!;
+  const w2 = params[1]!;
+  const w3 = params[2]!;
   for (let s = 0; s < batch; s++) {
-    const x = inputs[s];
+    const x = inputs[s]!;
     // y = w1 · x
     const y = w1 * x;
     // z = w2 · y
@@ -85,13 +85,13 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     checkLength("targets", targets, batch);
   }
 
-  const w1 = params[0];
-  const w2 = params[1];
-  const w3 = params[2];
+  const w1 = params[0]!;
+  const w2 = params[1]!;
+  const w3 = params[2]!;
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
-    const x = inputs[s];
-    const t = targets[s];
+    const x = inputs[s]!;
+    const t = targets[s]!;
     // y = w1 · x
     const y = w1 * x;
     // z = w2 · y
@@ -132,16 +132,16 @@ export function gradient(
     checkLength("grads", grads, 3);
   }
 
-  const w1 = params[0];
-  const w2 = params[1];
-  const w3 = params[2];
+  const w1 = params[0]!;
+  const w2 = params[1]!;
+  const w3 = params[2]!;
   let meanL = 0;
   let d_w3 = 0;
   let d_w2 = 0;
   let d_w1 = 0;
   for (let s = 0; s < batch; s++) {
-    const x = inputs[s];
-    const t = targets[s];
+    const x = inputs[s]!;
+    const t = targets[s]!;
     // y = w1 · x
     const y = w1 * x;
     // z = w2 · y
@@ -188,7 +188,7 @@ export function sgdStep(
 ): number {
   const J = gradient(params, inputs, targets, sgdGrads, batch);
   // params ← params − lr · dJ/dparams, after the whole gradient is known
-  for (let i = 0; i < 3; i++) params[i] -= lr * sgdGrads[i];
+  for (let i = 0; i < 3; i++) params[i]! -= lr * sgdGrads[i]!;
   return J;
 }
 
@@ -308,7 +308,7 @@ function updateParams(params: Float32Array, state: OptimizerState, grads: Float3
   const c = state.config;
   const h = optHyper;
   optSumSquares(grads, 3, h);
-  const norm = Math.sqrt(h[10]);
+  const norm = Math.sqrt(h[10]!);
   state.gradNorm = norm;
   state.step++;
   h[0] = c.lr;
@@ -371,7 +371,7 @@ function initConstant(p: Float32Array | Float64Array, offset: number, size: numb
 /** Σ g[i]² over g[0 .. n) into h[10]: the squared global norm of a gradient, for clipping by norm and for diagnostics. */
 function optSumSquares(g: Float32Array | Float64Array, n: number, h: Float64Array): void {
   let acc = 0;
-  for (let i = 0; i < n; i++) acc += g[i] * g[i];
+  for (let i = 0; i < n; i++) acc += g[i]! * g[i]!;
   h[10] = acc;
 }
 
@@ -385,14 +385,14 @@ function optSgd(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    p[i] -= lr * gi;
+    p[i]! -= lr * gi;
   }
 }
 
@@ -408,17 +408,17 @@ function optMomentum(
   h: Float64Array,
   nesterov: boolean,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const mu = h[3];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const mu = h[3]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const vi = mu * v[i] + gi;
+    const vi = mu * v[i]! + gi;
     v[i] = vi;
-    p[i] -= nesterov ? lr * (gi + mu * vi) : lr * vi;
+    p[i]! -= nesterov ? lr * (gi + mu * vi) : lr * vi;
   }
 }
 
@@ -435,24 +435,24 @@ function optAdam(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const beta1 = h[4];
-  const beta2 = h[5];
-  const epsilon = h[6];
-  const c1 = h[7];
-  const c2 = h[8];
-  const keep = 1 - lr * h[9];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const beta1 = h[4]!;
+  const beta2 = h[5]!;
+  const epsilon = h[6]!;
+  const c1 = h[7]!;
+  const c2 = h[8]!;
+  const keep = 1 - lr * h[9]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const mi = beta1 * m[i] + (1 - beta1) * gi;
-    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    const mi = beta1 * m[i]! + (1 - beta1) * gi;
+    const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i] = p[i] * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+    p[i] = p[i]! * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
   }
 }
 

@@ -109,179 +109,179 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
     // t1 = W1 · x
     for (let i = 0; i < 16; i++) {
       t1[i] =
-        params[i * 6] * inputs[xRow] +
-        params[i * 6 + 1] * inputs[xRow + 1] +
-        params[i * 6 + 2] * inputs[xRow + 2] +
-        params[i * 6 + 3] * inputs[xRow + 3] +
-        params[i * 6 + 4] * inputs[xRow + 4] +
-        params[i * 6 + 5] * inputs[xRow + 5];
+        params[i * 6]! * inputs[xRow]! +
+        params[i * 6 + 1]! * inputs[xRow + 1]! +
+        params[i * 6 + 2]! * inputs[xRow + 2]! +
+        params[i * 6 + 3]! * inputs[xRow + 3]! +
+        params[i * 6 + 4]! * inputs[xRow + 4]! +
+        params[i * 6 + 5]! * inputs[xRow + 5]!;
     }
 
     // a1 = max(t1 + b1, 0)
-    a1[0] = Math.max(t1[0] + params[96], 0);
-    a1[1] = Math.max(t1[1] + params[97], 0);
-    a1[2] = Math.max(t1[2] + params[98], 0);
-    a1[3] = Math.max(t1[3] + params[99], 0);
-    a1[4] = Math.max(t1[4] + params[100], 0);
-    a1[5] = Math.max(t1[5] + params[101], 0);
-    a1[6] = Math.max(t1[6] + params[102], 0);
-    a1[7] = Math.max(t1[7] + params[103], 0);
-    a1[8] = Math.max(t1[8] + params[104], 0);
-    a1[9] = Math.max(t1[9] + params[105], 0);
-    a1[10] = Math.max(t1[10] + params[106], 0);
-    a1[11] = Math.max(t1[11] + params[107], 0);
-    a1[12] = Math.max(t1[12] + params[108], 0);
-    a1[13] = Math.max(t1[13] + params[109], 0);
-    a1[14] = Math.max(t1[14] + params[110], 0);
-    a1[15] = Math.max(t1[15] + params[111], 0);
+    a1[0] = Math.max(t1[0]! + params[96]!, 0);
+    a1[1] = Math.max(t1[1]! + params[97]!, 0);
+    a1[2] = Math.max(t1[2]! + params[98]!, 0);
+    a1[3] = Math.max(t1[3]! + params[99]!, 0);
+    a1[4] = Math.max(t1[4]! + params[100]!, 0);
+    a1[5] = Math.max(t1[5]! + params[101]!, 0);
+    a1[6] = Math.max(t1[6]! + params[102]!, 0);
+    a1[7] = Math.max(t1[7]! + params[103]!, 0);
+    a1[8] = Math.max(t1[8]! + params[104]!, 0);
+    a1[9] = Math.max(t1[9]! + params[105]!, 0);
+    a1[10] = Math.max(t1[10]! + params[106]!, 0);
+    a1[11] = Math.max(t1[11]! + params[107]!, 0);
+    a1[12] = Math.max(t1[12]! + params[108]!, 0);
+    a1[13] = Math.max(t1[13]! + params[109]!, 0);
+    a1[14] = Math.max(t1[14]! + params[110]!, 0);
+    a1[15] = Math.max(t1[15]! + params[111]!, 0);
     // t2 = W2 · a1
     for (let i = 0; i < 12; i++) {
       t2[i] =
-        params[112 + i * 16] * a1[0] +
-        params[112 + i * 16 + 1] * a1[1] +
-        params[112 + i * 16 + 2] * a1[2] +
-        params[112 + i * 16 + 3] * a1[3] +
-        params[112 + i * 16 + 4] * a1[4] +
-        params[112 + i * 16 + 5] * a1[5] +
-        params[112 + i * 16 + 6] * a1[6] +
-        params[112 + i * 16 + 7] * a1[7] +
-        params[112 + i * 16 + 8] * a1[8] +
-        params[112 + i * 16 + 9] * a1[9] +
-        params[112 + i * 16 + 10] * a1[10] +
-        params[112 + i * 16 + 11] * a1[11] +
-        params[112 + i * 16 + 12] * a1[12] +
-        params[112 + i * 16 + 13] * a1[13] +
-        params[112 + i * 16 + 14] * a1[14] +
-        params[112 + i * 16 + 15] * a1[15];
+        params[112 + i * 16]! * a1[0]! +
+        params[112 + i * 16 + 1]! * a1[1]! +
+        params[112 + i * 16 + 2]! * a1[2]! +
+        params[112 + i * 16 + 3]! * a1[3]! +
+        params[112 + i * 16 + 4]! * a1[4]! +
+        params[112 + i * 16 + 5]! * a1[5]! +
+        params[112 + i * 16 + 6]! * a1[6]! +
+        params[112 + i * 16 + 7]! * a1[7]! +
+        params[112 + i * 16 + 8]! * a1[8]! +
+        params[112 + i * 16 + 9]! * a1[9]! +
+        params[112 + i * 16 + 10]! * a1[10]! +
+        params[112 + i * 16 + 11]! * a1[11]! +
+        params[112 + i * 16 + 12]! * a1[12]! +
+        params[112 + i * 16 + 13]! * a1[13]! +
+        params[112 + i * 16 + 14]! * a1[14]! +
+        params[112 + i * 16 + 15]! * a1[15]!;
     }
 
     // a2 = tanh(t2 + b2)
-    a2[0] = Math.tanh(t2[0] + params[304]);
-    a2[1] = Math.tanh(t2[1] + params[305]);
-    a2[2] = Math.tanh(t2[2] + params[306]);
-    a2[3] = Math.tanh(t2[3] + params[307]);
-    a2[4] = Math.tanh(t2[4] + params[308]);
-    a2[5] = Math.tanh(t2[5] + params[309]);
-    a2[6] = Math.tanh(t2[6] + params[310]);
-    a2[7] = Math.tanh(t2[7] + params[311]);
-    a2[8] = Math.tanh(t2[8] + params[312]);
-    a2[9] = Math.tanh(t2[9] + params[313]);
-    a2[10] = Math.tanh(t2[10] + params[314]);
-    a2[11] = Math.tanh(t2[11] + params[315]);
+    a2[0] = Math.tanh(t2[0]! + params[304]!);
+    a2[1] = Math.tanh(t2[1]! + params[305]!);
+    a2[2] = Math.tanh(t2[2]! + params[306]!);
+    a2[3] = Math.tanh(t2[3]! + params[307]!);
+    a2[4] = Math.tanh(t2[4]! + params[308]!);
+    a2[5] = Math.tanh(t2[5]! + params[309]!);
+    a2[6] = Math.tanh(t2[6]! + params[310]!);
+    a2[7] = Math.tanh(t2[7]! + params[311]!);
+    a2[8] = Math.tanh(t2[8]! + params[312]!);
+    a2[9] = Math.tanh(t2[9]! + params[313]!);
+    a2[10] = Math.tanh(t2[10]! + params[314]!);
+    a2[11] = Math.tanh(t2[11]! + params[315]!);
     // t3 = W3 · a2
     for (let i = 0; i < 10; i++) {
       t3[i] =
-        params[316 + i * 12] * a2[0] +
-        params[316 + i * 12 + 1] * a2[1] +
-        params[316 + i * 12 + 2] * a2[2] +
-        params[316 + i * 12 + 3] * a2[3] +
-        params[316 + i * 12 + 4] * a2[4] +
-        params[316 + i * 12 + 5] * a2[5] +
-        params[316 + i * 12 + 6] * a2[6] +
-        params[316 + i * 12 + 7] * a2[7] +
-        params[316 + i * 12 + 8] * a2[8] +
-        params[316 + i * 12 + 9] * a2[9] +
-        params[316 + i * 12 + 10] * a2[10] +
-        params[316 + i * 12 + 11] * a2[11];
+        params[316 + i * 12]! * a2[0]! +
+        params[316 + i * 12 + 1]! * a2[1]! +
+        params[316 + i * 12 + 2]! * a2[2]! +
+        params[316 + i * 12 + 3]! * a2[3]! +
+        params[316 + i * 12 + 4]! * a2[4]! +
+        params[316 + i * 12 + 5]! * a2[5]! +
+        params[316 + i * 12 + 6]! * a2[6]! +
+        params[316 + i * 12 + 7]! * a2[7]! +
+        params[316 + i * 12 + 8]! * a2[8]! +
+        params[316 + i * 12 + 9]! * a2[9]! +
+        params[316 + i * 12 + 10]! * a2[10]! +
+        params[316 + i * 12 + 11]! * a2[11]!;
     }
 
     // z3 = t3 + b3
-    z3[0] = t3[0] + params[436];
-    z3[1] = t3[1] + params[437];
-    z3[2] = t3[2] + params[438];
-    z3[3] = t3[3] + params[439];
-    z3[4] = t3[4] + params[440];
-    z3[5] = t3[5] + params[441];
-    z3[6] = t3[6] + params[442];
-    z3[7] = t3[7] + params[443];
-    z3[8] = t3[8] + params[444];
-    z3[9] = t3[9] + params[445];
+    z3[0] = t3[0]! + params[436]!;
+    z3[1] = t3[1]! + params[437]!;
+    z3[2] = t3[2]! + params[438]!;
+    z3[3] = t3[3]! + params[439]!;
+    z3[4] = t3[4]! + params[440]!;
+    z3[5] = t3[5]! + params[441]!;
+    z3[6] = t3[6]! + params[442]!;
+    z3[7] = t3[7]! + params[443]!;
+    z3[8] = t3[8]! + params[444]!;
+    z3[9] = t3[9]! + params[445]!;
     // a3 = max(z3, 0) + exp(min(z3, 0)) - 1
-    a3[0] = Math.max(z3[0], 0) + (Math.exp(Math.min(z3[0], 0)) - 1);
-    a3[1] = Math.max(z3[1], 0) + (Math.exp(Math.min(z3[1], 0)) - 1);
-    a3[2] = Math.max(z3[2], 0) + (Math.exp(Math.min(z3[2], 0)) - 1);
-    a3[3] = Math.max(z3[3], 0) + (Math.exp(Math.min(z3[3], 0)) - 1);
-    a3[4] = Math.max(z3[4], 0) + (Math.exp(Math.min(z3[4], 0)) - 1);
-    a3[5] = Math.max(z3[5], 0) + (Math.exp(Math.min(z3[5], 0)) - 1);
-    a3[6] = Math.max(z3[6], 0) + (Math.exp(Math.min(z3[6], 0)) - 1);
-    a3[7] = Math.max(z3[7], 0) + (Math.exp(Math.min(z3[7], 0)) - 1);
-    a3[8] = Math.max(z3[8], 0) + (Math.exp(Math.min(z3[8], 0)) - 1);
-    a3[9] = Math.max(z3[9], 0) + (Math.exp(Math.min(z3[9], 0)) - 1);
+    a3[0] = Math.max(z3[0]!, 0) + (Math.exp(Math.min(z3[0]!, 0)) - 1);
+    a3[1] = Math.max(z3[1]!, 0) + (Math.exp(Math.min(z3[1]!, 0)) - 1);
+    a3[2] = Math.max(z3[2]!, 0) + (Math.exp(Math.min(z3[2]!, 0)) - 1);
+    a3[3] = Math.max(z3[3]!, 0) + (Math.exp(Math.min(z3[3]!, 0)) - 1);
+    a3[4] = Math.max(z3[4]!, 0) + (Math.exp(Math.min(z3[4]!, 0)) - 1);
+    a3[5] = Math.max(z3[5]!, 0) + (Math.exp(Math.min(z3[5]!, 0)) - 1);
+    a3[6] = Math.max(z3[6]!, 0) + (Math.exp(Math.min(z3[6]!, 0)) - 1);
+    a3[7] = Math.max(z3[7]!, 0) + (Math.exp(Math.min(z3[7]!, 0)) - 1);
+    a3[8] = Math.max(z3[8]!, 0) + (Math.exp(Math.min(z3[8]!, 0)) - 1);
+    a3[9] = Math.max(z3[9]!, 0) + (Math.exp(Math.min(z3[9]!, 0)) - 1);
     // t4 = W4 · a3
     for (let i = 0; i < 8; i++) {
       t4[i] =
-        params[446 + i * 10] * a3[0] +
-        params[446 + i * 10 + 1] * a3[1] +
-        params[446 + i * 10 + 2] * a3[2] +
-        params[446 + i * 10 + 3] * a3[3] +
-        params[446 + i * 10 + 4] * a3[4] +
-        params[446 + i * 10 + 5] * a3[5] +
-        params[446 + i * 10 + 6] * a3[6] +
-        params[446 + i * 10 + 7] * a3[7] +
-        params[446 + i * 10 + 8] * a3[8] +
-        params[446 + i * 10 + 9] * a3[9];
+        params[446 + i * 10]! * a3[0]! +
+        params[446 + i * 10 + 1]! * a3[1]! +
+        params[446 + i * 10 + 2]! * a3[2]! +
+        params[446 + i * 10 + 3]! * a3[3]! +
+        params[446 + i * 10 + 4]! * a3[4]! +
+        params[446 + i * 10 + 5]! * a3[5]! +
+        params[446 + i * 10 + 6]! * a3[6]! +
+        params[446 + i * 10 + 7]! * a3[7]! +
+        params[446 + i * 10 + 8]! * a3[8]! +
+        params[446 + i * 10 + 9]! * a3[9]!;
     }
 
     // z4 = t4 + b4
-    z4[0] = t4[0] + params[526];
-    z4[1] = t4[1] + params[527];
-    z4[2] = t4[2] + params[528];
-    z4[3] = t4[3] + params[529];
-    z4[4] = t4[4] + params[530];
-    z4[5] = t4[5] + params[531];
-    z4[6] = t4[6] + params[532];
-    z4[7] = t4[7] + params[533];
+    z4[0] = t4[0]! + params[526]!;
+    z4[1] = t4[1]! + params[527]!;
+    z4[2] = t4[2]! + params[528]!;
+    z4[3] = t4[3]! + params[529]!;
+    z4[4] = t4[4]! + params[530]!;
+    z4[5] = t4[5]! + params[531]!;
+    z4[6] = t4[6]! + params[532]!;
+    z4[7] = t4[7]! + params[533]!;
     // a4 = z4 / (1 + |z4|)
-    a4[0] = z4[0] / (1 + Math.abs(z4[0]));
-    a4[1] = z4[1] / (1 + Math.abs(z4[1]));
-    a4[2] = z4[2] / (1 + Math.abs(z4[2]));
-    a4[3] = z4[3] / (1 + Math.abs(z4[3]));
-    a4[4] = z4[4] / (1 + Math.abs(z4[4]));
-    a4[5] = z4[5] / (1 + Math.abs(z4[5]));
-    a4[6] = z4[6] / (1 + Math.abs(z4[6]));
-    a4[7] = z4[7] / (1 + Math.abs(z4[7]));
+    a4[0] = z4[0]! / (1 + Math.abs(z4[0]!));
+    a4[1] = z4[1]! / (1 + Math.abs(z4[1]!));
+    a4[2] = z4[2]! / (1 + Math.abs(z4[2]!));
+    a4[3] = z4[3]! / (1 + Math.abs(z4[3]!));
+    a4[4] = z4[4]! / (1 + Math.abs(z4[4]!));
+    a4[5] = z4[5]! / (1 + Math.abs(z4[5]!));
+    a4[6] = z4[6]! / (1 + Math.abs(z4[6]!));
+    a4[7] = z4[7]! / (1 + Math.abs(z4[7]!));
     // t5 = W5 · a4
     t5[0] =
-      params[534] * a4[0] +
-      params[535] * a4[1] +
-      params[536] * a4[2] +
-      params[537] * a4[3] +
-      params[538] * a4[4] +
-      params[539] * a4[5] +
-      params[540] * a4[6] +
-      params[541] * a4[7];
+      params[534]! * a4[0]! +
+      params[535]! * a4[1]! +
+      params[536]! * a4[2]! +
+      params[537]! * a4[3]! +
+      params[538]! * a4[4]! +
+      params[539]! * a4[5]! +
+      params[540]! * a4[6]! +
+      params[541]! * a4[7]!;
     t5[1] =
-      params[542] * a4[0] +
-      params[543] * a4[1] +
-      params[544] * a4[2] +
-      params[545] * a4[3] +
-      params[546] * a4[4] +
-      params[547] * a4[5] +
-      params[548] * a4[6] +
-      params[549] * a4[7];
+      params[542]! * a4[0]! +
+      params[543]! * a4[1]! +
+      params[544]! * a4[2]! +
+      params[545]! * a4[3]! +
+      params[546]! * a4[4]! +
+      params[547]! * a4[5]! +
+      params[548]! * a4[6]! +
+      params[549]! * a4[7]!;
     t5[2] =
-      params[550] * a4[0] +
-      params[551] * a4[1] +
-      params[552] * a4[2] +
-      params[553] * a4[3] +
-      params[554] * a4[4] +
-      params[555] * a4[5] +
-      params[556] * a4[6] +
-      params[557] * a4[7];
+      params[550]! * a4[0]! +
+      params[551]! * a4[1]! +
+      params[552]! * a4[2]! +
+      params[553]! * a4[3]! +
+      params[554]! * a4[4]! +
+      params[555]! * a4[5]! +
+      params[556]! * a4[6]! +
+      params[557]! * a4[7]!;
     // z5 = t5 + b5
-    z5[0] = t5[0] + params[558];
-    z5[1] = t5[1] + params[559];
-    z5[2] = t5[2] + params[560];
+    z5[0] = t5[0]! + params[558]!;
+    z5[1] = t5[1]! + params[559]!;
+    z5[2] = t5[2]! + params[560]!;
     // t6 = logsumexp(z5)
     let max = -Infinity;
-    if (z5[0] > max) max = z5[0];
-    if (z5[1] > max) max = z5[1];
-    if (z5[2] > max) max = z5[2];
-    const t6 = max + Math.log(Math.exp(z5[0] - max) + Math.exp(z5[1] - max) + Math.exp(z5[2] - max));
+    if (z5[0]! > max) max = z5[0]!;
+    if (z5[1]! > max) max = z5[1]!;
+    if (z5[2]! > max) max = z5[2]!;
+    const t6 = max + Math.log(Math.exp(z5[0]! - max) + Math.exp(z5[1]! - max) + Math.exp(z5[2]! - max));
     // p = exp(z5 - t6)
-    out[outRow] = Math.exp(z5[0] - t6);
-    out[outRow + 1] = Math.exp(z5[1] - t6);
-    out[outRow + 2] = Math.exp(z5[2] - t6);
+    out[outRow] = Math.exp(z5[0]! - t6);
+    out[outRow + 1] = Math.exp(z5[1]! - t6);
+    out[outRow + 2] = Math.exp(z5[2]! - t6);
   }
 }
 
@@ -302,23 +302,23 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
 
   // t7 = Σ(W1 ⊙ W1)
   let acc = 0;
-  for (let i = 0; i < 96; i++) acc += params[i] * params[i];
+  for (let i = 0; i < 96; i++) acc += params[i]! * params[i]!;
   const t7 = acc;
   // t8 = Σ(W2 ⊙ W2)
   let acc$1 = 0;
-  for (let i = 0; i < 192; i++) acc$1 += params[112 + i] * params[112 + i];
+  for (let i = 0; i < 192; i++) acc$1 += params[112 + i]! * params[112 + i]!;
   const t8 = acc$1;
   // t9 = Σ(W3 ⊙ W3)
   let acc$2 = 0;
-  for (let i = 0; i < 120; i++) acc$2 += params[316 + i] * params[316 + i];
+  for (let i = 0; i < 120; i++) acc$2 += params[316 + i]! * params[316 + i]!;
   const t9 = acc$2;
   // t10 = Σ(W4 ⊙ W4)
   let acc$3 = 0;
-  for (let i = 0; i < 80; i++) acc$3 += params[446 + i] * params[446 + i];
+  for (let i = 0; i < 80; i++) acc$3 += params[446 + i]! * params[446 + i]!;
   const t10 = acc$3;
   // t11 = Σ(W5 ⊙ W5)
   let acc$4 = 0;
-  for (let i = 0; i < 24; i++) acc$4 += params[534 + i] * params[534 + i];
+  for (let i = 0; i < 24; i++) acc$4 += params[534 + i]! * params[534 + i]!;
   const t11 = acc$4;
   // R = 0.0005 · (t7 + t8 + t9 + t10 + t11)
   const R = 0.0005 * (t7 + t8 + t9 + t10 + t11);
@@ -329,177 +329,178 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     // t1 = W1 · x
     for (let i = 0; i < 16; i++) {
       t1[i] =
-        params[i * 6] * inputs[xRow] +
-        params[i * 6 + 1] * inputs[xRow + 1] +
-        params[i * 6 + 2] * inputs[xRow + 2] +
-        params[i * 6 + 3] * inputs[xRow + 3] +
-        params[i * 6 + 4] * inputs[xRow + 4] +
-        params[i * 6 + 5] * inputs[xRow + 5];
+        params[i * 6]! * inputs[xRow]! +
+        params[i * 6 + 1]! * inputs[xRow + 1]! +
+        params[i * 6 + 2]! * inputs[xRow + 2]! +
+        params[i * 6 + 3]! * inputs[xRow + 3]! +
+        params[i * 6 + 4]! * inputs[xRow + 4]! +
+        params[i * 6 + 5]! * inputs[xRow + 5]!;
     }
 
     // a1 = max(t1 + b1, 0)
-    a1[0] = Math.max(t1[0] + params[96], 0);
-    a1[1] = Math.max(t1[1] + params[97], 0);
-    a1[2] = Math.max(t1[2] + params[98], 0);
-    a1[3] = Math.max(t1[3] + params[99], 0);
-    a1[4] = Math.max(t1[4] + params[100], 0);
-    a1[5] = Math.max(t1[5] + params[101], 0);
-    a1[6] = Math.max(t1[6] + params[102], 0);
-    a1[7] = Math.max(t1[7] + params[103], 0);
-    a1[8] = Math.max(t1[8] + params[104], 0);
-    a1[9] = Math.max(t1[9] + params[105], 0);
-    a1[10] = Math.max(t1[10] + params[106], 0);
-    a1[11] = Math.max(t1[11] + params[107], 0);
-    a1[12] = Math.max(t1[12] + params[108], 0);
-    a1[13] = Math.max(t1[13] + params[109], 0);
-    a1[14] = Math.max(t1[14] + params[110], 0);
-    a1[15] = Math.max(t1[15] + params[111], 0);
+    a1[0] = Math.max(t1[0]! + params[96]!, 0);
+    a1[1] = Math.max(t1[1]! + params[97]!, 0);
+    a1[2] = Math.max(t1[2]! + params[98]!, 0);
+    a1[3] = Math.max(t1[3]! + params[99]!, 0);
+    a1[4] = Math.max(t1[4]! + params[100]!, 0);
+    a1[5] = Math.max(t1[5]! + params[101]!, 0);
+    a1[6] = Math.max(t1[6]! + params[102]!, 0);
+    a1[7] = Math.max(t1[7]! + params[103]!, 0);
+    a1[8] = Math.max(t1[8]! + params[104]!, 0);
+    a1[9] = Math.max(t1[9]! + params[105]!, 0);
+    a1[10] = Math.max(t1[10]! + params[106]!, 0);
+    a1[11] = Math.max(t1[11]! + params[107]!, 0);
+    a1[12] = Math.max(t1[12]! + params[108]!, 0);
+    a1[13] = Math.max(t1[13]! + params[109]!, 0);
+    a1[14] = Math.max(t1[14]! + params[110]!, 0);
+    a1[15] = Math.max(t1[15]! + params[111]!, 0);
     // t2 = W2 · a1
     for (let i = 0; i < 12; i++) {
       t2[i] =
-        params[112 + i * 16] * a1[0] +
-        params[112 + i * 16 + 1] * a1[1] +
-        params[112 + i * 16 + 2] * a1[2] +
-        params[112 + i * 16 + 3] * a1[3] +
-        params[112 + i * 16 + 4] * a1[4] +
-        params[112 + i * 16 + 5] * a1[5] +
-        params[112 + i * 16 + 6] * a1[6] +
-        params[112 + i * 16 + 7] * a1[7] +
-        params[112 + i * 16 + 8] * a1[8] +
-        params[112 + i * 16 + 9] * a1[9] +
-        params[112 + i * 16 + 10] * a1[10] +
-        params[112 + i * 16 + 11] * a1[11] +
-        params[112 + i * 16 + 12] * a1[12] +
-        params[112 + i * 16 + 13] * a1[13] +
-        params[112 + i * 16 + 14] * a1[14] +
-        params[112 + i * 16 + 15] * a1[15];
+        params[112 + i * 16]! * a1[0]! +
+        params[112 + i * 16 + 1]! * a1[1]! +
+        params[112 + i * 16 + 2]! * a1[2]! +
+        params[112 + i * 16 + 3]! * a1[3]! +
+        params[112 + i * 16 + 4]! * a1[4]! +
+        params[112 + i * 16 + 5]! * a1[5]! +
+        params[112 + i * 16 + 6]! * a1[6]! +
+        params[112 + i * 16 + 7]! * a1[7]! +
+        params[112 + i * 16 + 8]! * a1[8]! +
+        params[112 + i * 16 + 9]! * a1[9]! +
+        params[112 + i * 16 + 10]! * a1[10]! +
+        params[112 + i * 16 + 11]! * a1[11]! +
+        params[112 + i * 16 + 12]! * a1[12]! +
+        params[112 + i * 16 + 13]! * a1[13]! +
+        params[112 + i * 16 + 14]! * a1[14]! +
+        params[112 + i * 16 + 15]! * a1[15]!;
     }
 
     // a2 = tanh(t2 + b2)
-    a2[0] = Math.tanh(t2[0] + params[304]);
-    a2[1] = Math.tanh(t2[1] + params[305]);
-    a2[2] = Math.tanh(t2[2] + params[306]);
-    a2[3] = Math.tanh(t2[3] + params[307]);
-    a2[4] = Math.tanh(t2[4] + params[308]);
-    a2[5] = Math.tanh(t2[5] + params[309]);
-    a2[6] = Math.tanh(t2[6] + params[310]);
-    a2[7] = Math.tanh(t2[7] + params[311]);
-    a2[8] = Math.tanh(t2[8] + params[312]);
-    a2[9] = Math.tanh(t2[9] + params[313]);
-    a2[10] = Math.tanh(t2[10] + params[314]);
-    a2[11] = Math.tanh(t2[11] + params[315]);
+    a2[0] = Math.tanh(t2[0]! + params[304]!);
+    a2[1] = Math.tanh(t2[1]! + params[305]!);
+    a2[2] = Math.tanh(t2[2]! + params[306]!);
+    a2[3] = Math.tanh(t2[3]! + params[307]!);
+    a2[4] = Math.tanh(t2[4]! + params[308]!);
+    a2[5] = Math.tanh(t2[5]! + params[309]!);
+    a2[6] = Math.tanh(t2[6]! + params[310]!);
+    a2[7] = Math.tanh(t2[7]! + params[311]!);
+    a2[8] = Math.tanh(t2[8]! + params[312]!);
+    a2[9] = Math.tanh(t2[9]! + params[313]!);
+    a2[10] = Math.tanh(t2[10]! + params[314]!);
+    a2[11] = Math.tanh(t2[11]! + params[315]!);
     // t3 = W3 · a2
     for (let i = 0; i < 10; i++) {
       t3[i] =
-        params[316 + i * 12] * a2[0] +
-        params[316 + i * 12 + 1] * a2[1] +
-        params[316 + i * 12 + 2] * a2[2] +
-        params[316 + i * 12 + 3] * a2[3] +
-        params[316 + i * 12 + 4] * a2[4] +
-        params[316 + i * 12 + 5] * a2[5] +
-        params[316 + i * 12 + 6] * a2[6] +
-        params[316 + i * 12 + 7] * a2[7] +
-        params[316 + i * 12 + 8] * a2[8] +
-        params[316 + i * 12 + 9] * a2[9] +
-        params[316 + i * 12 + 10] * a2[10] +
-        params[316 + i * 12 + 11] * a2[11];
+        params[316 + i * 12]! * a2[0]! +
+        params[316 + i * 12 + 1]! * a2[1]! +
+        params[316 + i * 12 + 2]! * a2[2]! +
+        params[316 + i * 12 + 3]! * a2[3]! +
+        params[316 + i * 12 + 4]! * a2[4]! +
+        params[316 + i * 12 + 5]! * a2[5]! +
+        params[316 + i * 12 + 6]! * a2[6]! +
+        params[316 + i * 12 + 7]! * a2[7]! +
+        params[316 + i * 12 + 8]! * a2[8]! +
+        params[316 + i * 12 + 9]! * a2[9]! +
+        params[316 + i * 12 + 10]! * a2[10]! +
+        params[316 + i * 12 + 11]! * a2[11]!;
     }
 
     // z3 = t3 + b3
-    z3[0] = t3[0] + params[436];
-    z3[1] = t3[1] + params[437];
-    z3[2] = t3[2] + params[438];
-    z3[3] = t3[3] + params[439];
-    z3[4] = t3[4] + params[440];
-    z3[5] = t3[5] + params[441];
-    z3[6] = t3[6] + params[442];
-    z3[7] = t3[7] + params[443];
-    z3[8] = t3[8] + params[444];
-    z3[9] = t3[9] + params[445];
+    z3[0] = t3[0]! + params[436]!;
+    z3[1] = t3[1]! + params[437]!;
+    z3[2] = t3[2]! + params[438]!;
+    z3[3] = t3[3]! + params[439]!;
+    z3[4] = t3[4]! + params[440]!;
+    z3[5] = t3[5]! + params[441]!;
+    z3[6] = t3[6]! + params[442]!;
+    z3[7] = t3[7]! + params[443]!;
+    z3[8] = t3[8]! + params[444]!;
+    z3[9] = t3[9]! + params[445]!;
     // a3 = max(z3, 0) + exp(min(z3, 0)) - 1
-    a3[0] = Math.max(z3[0], 0) + (Math.exp(Math.min(z3[0], 0)) - 1);
-    a3[1] = Math.max(z3[1], 0) + (Math.exp(Math.min(z3[1], 0)) - 1);
-    a3[2] = Math.max(z3[2], 0) + (Math.exp(Math.min(z3[2], 0)) - 1);
-    a3[3] = Math.max(z3[3], 0) + (Math.exp(Math.min(z3[3], 0)) - 1);
-    a3[4] = Math.max(z3[4], 0) + (Math.exp(Math.min(z3[4], 0)) - 1);
-    a3[5] = Math.max(z3[5], 0) + (Math.exp(Math.min(z3[5], 0)) - 1);
-    a3[6] = Math.max(z3[6], 0) + (Math.exp(Math.min(z3[6], 0)) - 1);
-    a3[7] = Math.max(z3[7], 0) + (Math.exp(Math.min(z3[7], 0)) - 1);
-    a3[8] = Math.max(z3[8], 0) + (Math.exp(Math.min(z3[8], 0)) - 1);
-    a3[9] = Math.max(z3[9], 0) + (Math.exp(Math.min(z3[9], 0)) - 1);
+    a3[0] = Math.max(z3[0]!, 0) + (Math.exp(Math.min(z3[0]!, 0)) - 1);
+    a3[1] = Math.max(z3[1]!, 0) + (Math.exp(Math.min(z3[1]!, 0)) - 1);
+    a3[2] = Math.max(z3[2]!, 0) + (Math.exp(Math.min(z3[2]!, 0)) - 1);
+    a3[3] = Math.max(z3[3]!, 0) + (Math.exp(Math.min(z3[3]!, 0)) - 1);
+    a3[4] = Math.max(z3[4]!, 0) + (Math.exp(Math.min(z3[4]!, 0)) - 1);
+    a3[5] = Math.max(z3[5]!, 0) + (Math.exp(Math.min(z3[5]!, 0)) - 1);
+    a3[6] = Math.max(z3[6]!, 0) + (Math.exp(Math.min(z3[6]!, 0)) - 1);
+    a3[7] = Math.max(z3[7]!, 0) + (Math.exp(Math.min(z3[7]!, 0)) - 1);
+    a3[8] = Math.max(z3[8]!, 0) + (Math.exp(Math.min(z3[8]!, 0)) - 1);
+    a3[9] = Math.max(z3[9]!, 0) + (Math.exp(Math.min(z3[9]!, 0)) - 1);
     // t4 = W4 · a3
     for (let i = 0; i < 8; i++) {
       t4[i] =
-        params[446 + i * 10] * a3[0] +
-        params[446 + i * 10 + 1] * a3[1] +
-        params[446 + i * 10 + 2] * a3[2] +
-        params[446 + i * 10 + 3] * a3[3] +
-        params[446 + i * 10 + 4] * a3[4] +
-        params[446 + i * 10 + 5] * a3[5] +
-        params[446 + i * 10 + 6] * a3[6] +
-        params[446 + i * 10 + 7] * a3[7] +
-        params[446 + i * 10 + 8] * a3[8] +
-        params[446 + i * 10 + 9] * a3[9];
+        params[446 + i * 10]! * a3[0]! +
+        params[446 + i * 10 + 1]! * a3[1]! +
+        params[446 + i * 10 + 2]! * a3[2]! +
+        params[446 + i * 10 + 3]! * a3[3]! +
+        params[446 + i * 10 + 4]! * a3[4]! +
+        params[446 + i * 10 + 5]! * a3[5]! +
+        params[446 + i * 10 + 6]! * a3[6]! +
+        params[446 + i * 10 + 7]! * a3[7]! +
+        params[446 + i * 10 + 8]! * a3[8]! +
+        params[446 + i * 10 + 9]! * a3[9]!;
     }
 
     // z4 = t4 + b4
-    z4[0] = t4[0] + params[526];
-    z4[1] = t4[1] + params[527];
-    z4[2] = t4[2] + params[528];
-    z4[3] = t4[3] + params[529];
-    z4[4] = t4[4] + params[530];
-    z4[5] = t4[5] + params[531];
-    z4[6] = t4[6] + params[532];
-    z4[7] = t4[7] + params[533];
+    z4[0] = t4[0]! + params[526]!;
+    z4[1] = t4[1]! + params[527]!;
+    z4[2] = t4[2]! + params[528]!;
+    z4[3] = t4[3]! + params[529]!;
+    z4[4] = t4[4]! + params[530]!;
+    z4[5] = t4[5]! + params[531]!;
+    z4[6] = t4[6]! + params[532]!;
+    z4[7] = t4[7]! + params[533]!;
     // a4 = z4 / (1 + |z4|)
-    a4[0] = z4[0] / (1 + Math.abs(z4[0]));
-    a4[1] = z4[1] / (1 + Math.abs(z4[1]));
-    a4[2] = z4[2] / (1 + Math.abs(z4[2]));
-    a4[3] = z4[3] / (1 + Math.abs(z4[3]));
-    a4[4] = z4[4] / (1 + Math.abs(z4[4]));
-    a4[5] = z4[5] / (1 + Math.abs(z4[5]));
-    a4[6] = z4[6] / (1 + Math.abs(z4[6]));
-    a4[7] = z4[7] / (1 + Math.abs(z4[7]));
+    a4[0] = z4[0]! / (1 + Math.abs(z4[0]!));
+    a4[1] = z4[1]! / (1 + Math.abs(z4[1]!));
+    a4[2] = z4[2]! / (1 + Math.abs(z4[2]!));
+    a4[3] = z4[3]! / (1 + Math.abs(z4[3]!));
+    a4[4] = z4[4]! / (1 + Math.abs(z4[4]!));
+    a4[5] = z4[5]! / (1 + Math.abs(z4[5]!));
+    a4[6] = z4[6]! / (1 + Math.abs(z4[6]!));
+    a4[7] = z4[7]! / (1 + Math.abs(z4[7]!));
     // t5 = W5 · a4
     t5[0] =
-      params[534] * a4[0] +
-      params[535] * a4[1] +
-      params[536] * a4[2] +
-      params[537] * a4[3] +
-      params[538] * a4[4] +
-      params[539] * a4[5] +
-      params[540] * a4[6] +
-      params[541] * a4[7];
+      params[534]! * a4[0]! +
+      params[535]! * a4[1]! +
+      params[536]! * a4[2]! +
+      params[537]! * a4[3]! +
+      params[538]! * a4[4]! +
+      params[539]! * a4[5]! +
+      params[540]! * a4[6]! +
+      params[541]! * a4[7]!;
     t5[1] =
-      params[542] * a4[0] +
-      params[543] * a4[1] +
-      params[544] * a4[2] +
-      params[545] * a4[3] +
-      params[546] * a4[4] +
-      params[547] * a4[5] +
-      params[548] * a4[6] +
-      params[549] * a4[7];
+      params[542]! * a4[0]! +
+      params[543]! * a4[1]! +
+      params[544]! * a4[2]! +
+      params[545]! * a4[3]! +
+      params[546]! * a4[4]! +
+      params[547]! * a4[5]! +
+      params[548]! * a4[6]! +
+      params[549]! * a4[7]!;
     t5[2] =
-      params[550] * a4[0] +
-      params[551] * a4[1] +
-      params[552] * a4[2] +
-      params[553] * a4[3] +
-      params[554] * a4[4] +
-      params[555] * a4[5] +
-      params[556] * a4[6] +
-      params[557] * a4[7];
+      params[550]! * a4[0]! +
+      params[551]! * a4[1]! +
+      params[552]! * a4[2]! +
+      params[553]! * a4[3]! +
+      params[554]! * a4[4]! +
+      params[555]! * a4[5]! +
+      params[556]! * a4[6]! +
+      params[557]! * a4[7]!;
     // z5 = t5 + b5
-    z5[0] = t5[0] + params[558];
-    z5[1] = t5[1] + params[559];
-    z5[2] = t5[2] + params[560];
+    z5[0] = t5[0]! + params[558]!;
+    z5[1] = t5[1]! + params[559]!;
+    z5[2] = t5[2]! + params[560]!;
     // t6 = logsumexp(z5)
     let max$1 = -Infinity;
-    if (z5[0] > max$1) max$1 = z5[0];
-    if (z5[1] > max$1) max$1 = z5[1];
-    if (z5[2] > max$1) max$1 = z5[2];
-    const t6 = max$1 + Math.log(Math.exp(z5[0] - max$1) + Math.exp(z5[1] - max$1) + Math.exp(z5[2] - max$1));
+    if (z5[0]! > max$1) max$1 = z5[0]!;
+    if (z5[1]! > max$1) max$1 = z5[1]!;
+    if (z5[2]! > max$1) max$1 = z5[2]!;
+    const t6 =
+      max$1 + Math.log(Math.exp(z5[0]! - max$1) + Math.exp(z5[1]! - max$1) + Math.exp(z5[2]! - max$1));
     // t12 = Σ(y ⊙ z5)
-    const t12 = targets[yRow] * z5[0] + targets[yRow + 1] * z5[1] + targets[yRow + 2] * z5[2];
+    const t12 = targets[yRow]! * z5[0]! + targets[yRow + 1]! * z5[1]! + targets[yRow + 2]! * z5[2]!;
     // meanL += t6 - t12
     meanL += t6 - t12;
   }
@@ -536,23 +537,23 @@ export function gradient(
 
   // t7 = Σ(W1 ⊙ W1)
   let acc$5 = 0;
-  for (let i = 0; i < 96; i++) acc$5 += params[i] * params[i];
+  for (let i = 0; i < 96; i++) acc$5 += params[i]! * params[i]!;
   const t7 = acc$5;
   // t8 = Σ(W2 ⊙ W2)
   let acc$6 = 0;
-  for (let i = 0; i < 192; i++) acc$6 += params[112 + i] * params[112 + i];
+  for (let i = 0; i < 192; i++) acc$6 += params[112 + i]! * params[112 + i]!;
   const t8 = acc$6;
   // t9 = Σ(W3 ⊙ W3)
   let acc$7 = 0;
-  for (let i = 0; i < 120; i++) acc$7 += params[316 + i] * params[316 + i];
+  for (let i = 0; i < 120; i++) acc$7 += params[316 + i]! * params[316 + i]!;
   const t9 = acc$7;
   // t10 = Σ(W4 ⊙ W4)
   let acc$8 = 0;
-  for (let i = 0; i < 80; i++) acc$8 += params[446 + i] * params[446 + i];
+  for (let i = 0; i < 80; i++) acc$8 += params[446 + i]! * params[446 + i]!;
   const t10 = acc$8;
   // t11 = Σ(W5 ⊙ W5)
   let acc$9 = 0;
-  for (let i = 0; i < 24; i++) acc$9 += params[534 + i] * params[534 + i];
+  for (let i = 0; i < 24; i++) acc$9 += params[534 + i]! * params[534 + i]!;
   const t11 = acc$9;
   // R = 0.0005 · (t7 + t8 + t9 + t10 + t11)
   const R = 0.0005 * (t7 + t8 + t9 + t10 + t11);
@@ -564,537 +565,538 @@ export function gradient(
     // t1 = W1 · x
     for (let i = 0; i < 16; i++) {
       t1[i] =
-        params[i * 6] * inputs[xRow] +
-        params[i * 6 + 1] * inputs[xRow + 1] +
-        params[i * 6 + 2] * inputs[xRow + 2] +
-        params[i * 6 + 3] * inputs[xRow + 3] +
-        params[i * 6 + 4] * inputs[xRow + 4] +
-        params[i * 6 + 5] * inputs[xRow + 5];
+        params[i * 6]! * inputs[xRow]! +
+        params[i * 6 + 1]! * inputs[xRow + 1]! +
+        params[i * 6 + 2]! * inputs[xRow + 2]! +
+        params[i * 6 + 3]! * inputs[xRow + 3]! +
+        params[i * 6 + 4]! * inputs[xRow + 4]! +
+        params[i * 6 + 5]! * inputs[xRow + 5]!;
     }
 
     // z1 = t1 + b1
-    z1[0] = t1[0] + params[96];
-    z1[1] = t1[1] + params[97];
-    z1[2] = t1[2] + params[98];
-    z1[3] = t1[3] + params[99];
-    z1[4] = t1[4] + params[100];
-    z1[5] = t1[5] + params[101];
-    z1[6] = t1[6] + params[102];
-    z1[7] = t1[7] + params[103];
-    z1[8] = t1[8] + params[104];
-    z1[9] = t1[9] + params[105];
-    z1[10] = t1[10] + params[106];
-    z1[11] = t1[11] + params[107];
-    z1[12] = t1[12] + params[108];
-    z1[13] = t1[13] + params[109];
-    z1[14] = t1[14] + params[110];
-    z1[15] = t1[15] + params[111];
+    z1[0] = t1[0]! + params[96]!;
+    z1[1] = t1[1]! + params[97]!;
+    z1[2] = t1[2]! + params[98]!;
+    z1[3] = t1[3]! + params[99]!;
+    z1[4] = t1[4]! + params[100]!;
+    z1[5] = t1[5]! + params[101]!;
+    z1[6] = t1[6]! + params[102]!;
+    z1[7] = t1[7]! + params[103]!;
+    z1[8] = t1[8]! + params[104]!;
+    z1[9] = t1[9]! + params[105]!;
+    z1[10] = t1[10]! + params[106]!;
+    z1[11] = t1[11]! + params[107]!;
+    z1[12] = t1[12]! + params[108]!;
+    z1[13] = t1[13]! + params[109]!;
+    z1[14] = t1[14]! + params[110]!;
+    z1[15] = t1[15]! + params[111]!;
     // a1 = max(z1, 0)
-    a1[0] = Math.max(z1[0], 0);
-    a1[1] = Math.max(z1[1], 0);
-    a1[2] = Math.max(z1[2], 0);
-    a1[3] = Math.max(z1[3], 0);
-    a1[4] = Math.max(z1[4], 0);
-    a1[5] = Math.max(z1[5], 0);
-    a1[6] = Math.max(z1[6], 0);
-    a1[7] = Math.max(z1[7], 0);
-    a1[8] = Math.max(z1[8], 0);
-    a1[9] = Math.max(z1[9], 0);
-    a1[10] = Math.max(z1[10], 0);
-    a1[11] = Math.max(z1[11], 0);
-    a1[12] = Math.max(z1[12], 0);
-    a1[13] = Math.max(z1[13], 0);
-    a1[14] = Math.max(z1[14], 0);
-    a1[15] = Math.max(z1[15], 0);
+    a1[0] = Math.max(z1[0]!, 0);
+    a1[1] = Math.max(z1[1]!, 0);
+    a1[2] = Math.max(z1[2]!, 0);
+    a1[3] = Math.max(z1[3]!, 0);
+    a1[4] = Math.max(z1[4]!, 0);
+    a1[5] = Math.max(z1[5]!, 0);
+    a1[6] = Math.max(z1[6]!, 0);
+    a1[7] = Math.max(z1[7]!, 0);
+    a1[8] = Math.max(z1[8]!, 0);
+    a1[9] = Math.max(z1[9]!, 0);
+    a1[10] = Math.max(z1[10]!, 0);
+    a1[11] = Math.max(z1[11]!, 0);
+    a1[12] = Math.max(z1[12]!, 0);
+    a1[13] = Math.max(z1[13]!, 0);
+    a1[14] = Math.max(z1[14]!, 0);
+    a1[15] = Math.max(z1[15]!, 0);
     // t2 = W2 · a1
     for (let i = 0; i < 12; i++) {
       t2[i] =
-        params[112 + i * 16] * a1[0] +
-        params[112 + i * 16 + 1] * a1[1] +
-        params[112 + i * 16 + 2] * a1[2] +
-        params[112 + i * 16 + 3] * a1[3] +
-        params[112 + i * 16 + 4] * a1[4] +
-        params[112 + i * 16 + 5] * a1[5] +
-        params[112 + i * 16 + 6] * a1[6] +
-        params[112 + i * 16 + 7] * a1[7] +
-        params[112 + i * 16 + 8] * a1[8] +
-        params[112 + i * 16 + 9] * a1[9] +
-        params[112 + i * 16 + 10] * a1[10] +
-        params[112 + i * 16 + 11] * a1[11] +
-        params[112 + i * 16 + 12] * a1[12] +
-        params[112 + i * 16 + 13] * a1[13] +
-        params[112 + i * 16 + 14] * a1[14] +
-        params[112 + i * 16 + 15] * a1[15];
+        params[112 + i * 16]! * a1[0]! +
+        params[112 + i * 16 + 1]! * a1[1]! +
+        params[112 + i * 16 + 2]! * a1[2]! +
+        params[112 + i * 16 + 3]! * a1[3]! +
+        params[112 + i * 16 + 4]! * a1[4]! +
+        params[112 + i * 16 + 5]! * a1[5]! +
+        params[112 + i * 16 + 6]! * a1[6]! +
+        params[112 + i * 16 + 7]! * a1[7]! +
+        params[112 + i * 16 + 8]! * a1[8]! +
+        params[112 + i * 16 + 9]! * a1[9]! +
+        params[112 + i * 16 + 10]! * a1[10]! +
+        params[112 + i * 16 + 11]! * a1[11]! +
+        params[112 + i * 16 + 12]! * a1[12]! +
+        params[112 + i * 16 + 13]! * a1[13]! +
+        params[112 + i * 16 + 14]! * a1[14]! +
+        params[112 + i * 16 + 15]! * a1[15]!;
     }
 
     // a2 = tanh(t2 + b2)
-    a2[0] = Math.tanh(t2[0] + params[304]);
-    a2[1] = Math.tanh(t2[1] + params[305]);
-    a2[2] = Math.tanh(t2[2] + params[306]);
-    a2[3] = Math.tanh(t2[3] + params[307]);
-    a2[4] = Math.tanh(t2[4] + params[308]);
-    a2[5] = Math.tanh(t2[5] + params[309]);
-    a2[6] = Math.tanh(t2[6] + params[310]);
-    a2[7] = Math.tanh(t2[7] + params[311]);
-    a2[8] = Math.tanh(t2[8] + params[312]);
-    a2[9] = Math.tanh(t2[9] + params[313]);
-    a2[10] = Math.tanh(t2[10] + params[314]);
-    a2[11] = Math.tanh(t2[11] + params[315]);
+    a2[0] = Math.tanh(t2[0]! + params[304]!);
+    a2[1] = Math.tanh(t2[1]! + params[305]!);
+    a2[2] = Math.tanh(t2[2]! + params[306]!);
+    a2[3] = Math.tanh(t2[3]! + params[307]!);
+    a2[4] = Math.tanh(t2[4]! + params[308]!);
+    a2[5] = Math.tanh(t2[5]! + params[309]!);
+    a2[6] = Math.tanh(t2[6]! + params[310]!);
+    a2[7] = Math.tanh(t2[7]! + params[311]!);
+    a2[8] = Math.tanh(t2[8]! + params[312]!);
+    a2[9] = Math.tanh(t2[9]! + params[313]!);
+    a2[10] = Math.tanh(t2[10]! + params[314]!);
+    a2[11] = Math.tanh(t2[11]! + params[315]!);
     // t3 = W3 · a2
     for (let i = 0; i < 10; i++) {
       t3[i] =
-        params[316 + i * 12] * a2[0] +
-        params[316 + i * 12 + 1] * a2[1] +
-        params[316 + i * 12 + 2] * a2[2] +
-        params[316 + i * 12 + 3] * a2[3] +
-        params[316 + i * 12 + 4] * a2[4] +
-        params[316 + i * 12 + 5] * a2[5] +
-        params[316 + i * 12 + 6] * a2[6] +
-        params[316 + i * 12 + 7] * a2[7] +
-        params[316 + i * 12 + 8] * a2[8] +
-        params[316 + i * 12 + 9] * a2[9] +
-        params[316 + i * 12 + 10] * a2[10] +
-        params[316 + i * 12 + 11] * a2[11];
+        params[316 + i * 12]! * a2[0]! +
+        params[316 + i * 12 + 1]! * a2[1]! +
+        params[316 + i * 12 + 2]! * a2[2]! +
+        params[316 + i * 12 + 3]! * a2[3]! +
+        params[316 + i * 12 + 4]! * a2[4]! +
+        params[316 + i * 12 + 5]! * a2[5]! +
+        params[316 + i * 12 + 6]! * a2[6]! +
+        params[316 + i * 12 + 7]! * a2[7]! +
+        params[316 + i * 12 + 8]! * a2[8]! +
+        params[316 + i * 12 + 9]! * a2[9]! +
+        params[316 + i * 12 + 10]! * a2[10]! +
+        params[316 + i * 12 + 11]! * a2[11]!;
     }
 
     // z3 = t3 + b3
-    z3[0] = t3[0] + params[436];
-    z3[1] = t3[1] + params[437];
-    z3[2] = t3[2] + params[438];
-    z3[3] = t3[3] + params[439];
-    z3[4] = t3[4] + params[440];
-    z3[5] = t3[5] + params[441];
-    z3[6] = t3[6] + params[442];
-    z3[7] = t3[7] + params[443];
-    z3[8] = t3[8] + params[444];
-    z3[9] = t3[9] + params[445];
+    z3[0] = t3[0]! + params[436]!;
+    z3[1] = t3[1]! + params[437]!;
+    z3[2] = t3[2]! + params[438]!;
+    z3[3] = t3[3]! + params[439]!;
+    z3[4] = t3[4]! + params[440]!;
+    z3[5] = t3[5]! + params[441]!;
+    z3[6] = t3[6]! + params[442]!;
+    z3[7] = t3[7]! + params[443]!;
+    z3[8] = t3[8]! + params[444]!;
+    z3[9] = t3[9]! + params[445]!;
     // t13 = exp(min(z3, 0))
-    t13[0] = Math.exp(Math.min(z3[0], 0));
-    t13[1] = Math.exp(Math.min(z3[1], 0));
-    t13[2] = Math.exp(Math.min(z3[2], 0));
-    t13[3] = Math.exp(Math.min(z3[3], 0));
-    t13[4] = Math.exp(Math.min(z3[4], 0));
-    t13[5] = Math.exp(Math.min(z3[5], 0));
-    t13[6] = Math.exp(Math.min(z3[6], 0));
-    t13[7] = Math.exp(Math.min(z3[7], 0));
-    t13[8] = Math.exp(Math.min(z3[8], 0));
-    t13[9] = Math.exp(Math.min(z3[9], 0));
+    t13[0] = Math.exp(Math.min(z3[0]!, 0));
+    t13[1] = Math.exp(Math.min(z3[1]!, 0));
+    t13[2] = Math.exp(Math.min(z3[2]!, 0));
+    t13[3] = Math.exp(Math.min(z3[3]!, 0));
+    t13[4] = Math.exp(Math.min(z3[4]!, 0));
+    t13[5] = Math.exp(Math.min(z3[5]!, 0));
+    t13[6] = Math.exp(Math.min(z3[6]!, 0));
+    t13[7] = Math.exp(Math.min(z3[7]!, 0));
+    t13[8] = Math.exp(Math.min(z3[8]!, 0));
+    t13[9] = Math.exp(Math.min(z3[9]!, 0));
     // a3 = max(z3, 0) + t13 - 1
-    a3[0] = Math.max(z3[0], 0) + (t13[0] - 1);
-    a3[1] = Math.max(z3[1], 0) + (t13[1] - 1);
-    a3[2] = Math.max(z3[2], 0) + (t13[2] - 1);
-    a3[3] = Math.max(z3[3], 0) + (t13[3] - 1);
-    a3[4] = Math.max(z3[4], 0) + (t13[4] - 1);
-    a3[5] = Math.max(z3[5], 0) + (t13[5] - 1);
-    a3[6] = Math.max(z3[6], 0) + (t13[6] - 1);
-    a3[7] = Math.max(z3[7], 0) + (t13[7] - 1);
-    a3[8] = Math.max(z3[8], 0) + (t13[8] - 1);
-    a3[9] = Math.max(z3[9], 0) + (t13[9] - 1);
+    a3[0] = Math.max(z3[0]!, 0) + (t13[0]! - 1);
+    a3[1] = Math.max(z3[1]!, 0) + (t13[1]! - 1);
+    a3[2] = Math.max(z3[2]!, 0) + (t13[2]! - 1);
+    a3[3] = Math.max(z3[3]!, 0) + (t13[3]! - 1);
+    a3[4] = Math.max(z3[4]!, 0) + (t13[4]! - 1);
+    a3[5] = Math.max(z3[5]!, 0) + (t13[5]! - 1);
+    a3[6] = Math.max(z3[6]!, 0) + (t13[6]! - 1);
+    a3[7] = Math.max(z3[7]!, 0) + (t13[7]! - 1);
+    a3[8] = Math.max(z3[8]!, 0) + (t13[8]! - 1);
+    a3[9] = Math.max(z3[9]!, 0) + (t13[9]! - 1);
     // t4 = W4 · a3
     for (let i = 0; i < 8; i++) {
       t4[i] =
-        params[446 + i * 10] * a3[0] +
-        params[446 + i * 10 + 1] * a3[1] +
-        params[446 + i * 10 + 2] * a3[2] +
-        params[446 + i * 10 + 3] * a3[3] +
-        params[446 + i * 10 + 4] * a3[4] +
-        params[446 + i * 10 + 5] * a3[5] +
-        params[446 + i * 10 + 6] * a3[6] +
-        params[446 + i * 10 + 7] * a3[7] +
-        params[446 + i * 10 + 8] * a3[8] +
-        params[446 + i * 10 + 9] * a3[9];
+        params[446 + i * 10]! * a3[0]! +
+        params[446 + i * 10 + 1]! * a3[1]! +
+        params[446 + i * 10 + 2]! * a3[2]! +
+        params[446 + i * 10 + 3]! * a3[3]! +
+        params[446 + i * 10 + 4]! * a3[4]! +
+        params[446 + i * 10 + 5]! * a3[5]! +
+        params[446 + i * 10 + 6]! * a3[6]! +
+        params[446 + i * 10 + 7]! * a3[7]! +
+        params[446 + i * 10 + 8]! * a3[8]! +
+        params[446 + i * 10 + 9]! * a3[9]!;
     }
 
     // z4 = t4 + b4
-    z4[0] = t4[0] + params[526];
-    z4[1] = t4[1] + params[527];
-    z4[2] = t4[2] + params[528];
-    z4[3] = t4[3] + params[529];
-    z4[4] = t4[4] + params[530];
-    z4[5] = t4[5] + params[531];
-    z4[6] = t4[6] + params[532];
-    z4[7] = t4[7] + params[533];
+    z4[0] = t4[0]! + params[526]!;
+    z4[1] = t4[1]! + params[527]!;
+    z4[2] = t4[2]! + params[528]!;
+    z4[3] = t4[3]! + params[529]!;
+    z4[4] = t4[4]! + params[530]!;
+    z4[5] = t4[5]! + params[531]!;
+    z4[6] = t4[6]! + params[532]!;
+    z4[7] = t4[7]! + params[533]!;
     // t14 = 1 + |z4|
-    t14[0] = 1 + Math.abs(z4[0]);
-    t14[1] = 1 + Math.abs(z4[1]);
-    t14[2] = 1 + Math.abs(z4[2]);
-    t14[3] = 1 + Math.abs(z4[3]);
-    t14[4] = 1 + Math.abs(z4[4]);
-    t14[5] = 1 + Math.abs(z4[5]);
-    t14[6] = 1 + Math.abs(z4[6]);
-    t14[7] = 1 + Math.abs(z4[7]);
+    t14[0] = 1 + Math.abs(z4[0]!);
+    t14[1] = 1 + Math.abs(z4[1]!);
+    t14[2] = 1 + Math.abs(z4[2]!);
+    t14[3] = 1 + Math.abs(z4[3]!);
+    t14[4] = 1 + Math.abs(z4[4]!);
+    t14[5] = 1 + Math.abs(z4[5]!);
+    t14[6] = 1 + Math.abs(z4[6]!);
+    t14[7] = 1 + Math.abs(z4[7]!);
     // a4 = z4 / t14
-    a4[0] = z4[0] / t14[0];
-    a4[1] = z4[1] / t14[1];
-    a4[2] = z4[2] / t14[2];
-    a4[3] = z4[3] / t14[3];
-    a4[4] = z4[4] / t14[4];
-    a4[5] = z4[5] / t14[5];
-    a4[6] = z4[6] / t14[6];
-    a4[7] = z4[7] / t14[7];
+    a4[0] = z4[0]! / t14[0]!;
+    a4[1] = z4[1]! / t14[1]!;
+    a4[2] = z4[2]! / t14[2]!;
+    a4[3] = z4[3]! / t14[3]!;
+    a4[4] = z4[4]! / t14[4]!;
+    a4[5] = z4[5]! / t14[5]!;
+    a4[6] = z4[6]! / t14[6]!;
+    a4[7] = z4[7]! / t14[7]!;
     // t5 = W5 · a4
     t5[0] =
-      params[534] * a4[0] +
-      params[535] * a4[1] +
-      params[536] * a4[2] +
-      params[537] * a4[3] +
-      params[538] * a4[4] +
-      params[539] * a4[5] +
-      params[540] * a4[6] +
-      params[541] * a4[7];
+      params[534]! * a4[0]! +
+      params[535]! * a4[1]! +
+      params[536]! * a4[2]! +
+      params[537]! * a4[3]! +
+      params[538]! * a4[4]! +
+      params[539]! * a4[5]! +
+      params[540]! * a4[6]! +
+      params[541]! * a4[7]!;
     t5[1] =
-      params[542] * a4[0] +
-      params[543] * a4[1] +
-      params[544] * a4[2] +
-      params[545] * a4[3] +
-      params[546] * a4[4] +
-      params[547] * a4[5] +
-      params[548] * a4[6] +
-      params[549] * a4[7];
+      params[542]! * a4[0]! +
+      params[543]! * a4[1]! +
+      params[544]! * a4[2]! +
+      params[545]! * a4[3]! +
+      params[546]! * a4[4]! +
+      params[547]! * a4[5]! +
+      params[548]! * a4[6]! +
+      params[549]! * a4[7]!;
     t5[2] =
-      params[550] * a4[0] +
-      params[551] * a4[1] +
-      params[552] * a4[2] +
-      params[553] * a4[3] +
-      params[554] * a4[4] +
-      params[555] * a4[5] +
-      params[556] * a4[6] +
-      params[557] * a4[7];
+      params[550]! * a4[0]! +
+      params[551]! * a4[1]! +
+      params[552]! * a4[2]! +
+      params[553]! * a4[3]! +
+      params[554]! * a4[4]! +
+      params[555]! * a4[5]! +
+      params[556]! * a4[6]! +
+      params[557]! * a4[7]!;
     // z5 = t5 + b5
-    z5[0] = t5[0] + params[558];
-    z5[1] = t5[1] + params[559];
-    z5[2] = t5[2] + params[560];
+    z5[0] = t5[0]! + params[558]!;
+    z5[1] = t5[1]! + params[559]!;
+    z5[2] = t5[2]! + params[560]!;
     // t6 = logsumexp(z5)
     let max$2 = -Infinity;
-    if (z5[0] > max$2) max$2 = z5[0];
-    if (z5[1] > max$2) max$2 = z5[1];
-    if (z5[2] > max$2) max$2 = z5[2];
-    const t6 = max$2 + Math.log(Math.exp(z5[0] - max$2) + Math.exp(z5[1] - max$2) + Math.exp(z5[2] - max$2));
+    if (z5[0]! > max$2) max$2 = z5[0]!;
+    if (z5[1]! > max$2) max$2 = z5[1]!;
+    if (z5[2]! > max$2) max$2 = z5[2]!;
+    const t6 =
+      max$2 + Math.log(Math.exp(z5[0]! - max$2) + Math.exp(z5[1]! - max$2) + Math.exp(z5[2]! - max$2));
     // t12 = Σ(y ⊙ z5)
-    const t12 = targets[yRow] * z5[0] + targets[yRow + 1] * z5[1] + targets[yRow + 2] * z5[2];
+    const t12 = targets[yRow]! * z5[0]! + targets[yRow + 1]! * z5[1]! + targets[yRow + 2]! * z5[2]!;
     // meanL += t6 - t12
     meanL += t6 - t12;
     // d_z5 = exp(z5 - t6) - y
-    d_z5[0] = Math.exp(z5[0] - t6) - targets[yRow];
-    d_z5[1] = Math.exp(z5[1] - t6) - targets[yRow + 1];
-    d_z5[2] = Math.exp(z5[2] - t6) - targets[yRow + 2];
+    d_z5[0] = Math.exp(z5[0]! - t6) - targets[yRow]!;
+    d_z5[1] = Math.exp(z5[1]! - t6) - targets[yRow + 1]!;
+    d_z5[2] = Math.exp(z5[2]! - t6) - targets[yRow + 2]!;
     // d_b5 += d_z5
-    grads[558] += d_z5[0];
-    grads[559] += d_z5[1];
-    grads[560] += d_z5[2];
+    grads[558]! += d_z5[0]!;
+    grads[559]! += d_z5[1]!;
+    grads[560]! += d_z5[2]!;
     // t15 += d_z5 ⊗ a4
-    grads[534] += d_z5[0] * a4[0];
-    grads[535] += d_z5[0] * a4[1];
-    grads[536] += d_z5[0] * a4[2];
-    grads[537] += d_z5[0] * a4[3];
-    grads[538] += d_z5[0] * a4[4];
-    grads[539] += d_z5[0] * a4[5];
-    grads[540] += d_z5[0] * a4[6];
-    grads[541] += d_z5[0] * a4[7];
-    grads[542] += d_z5[1] * a4[0];
-    grads[543] += d_z5[1] * a4[1];
-    grads[544] += d_z5[1] * a4[2];
-    grads[545] += d_z5[1] * a4[3];
-    grads[546] += d_z5[1] * a4[4];
-    grads[547] += d_z5[1] * a4[5];
-    grads[548] += d_z5[1] * a4[6];
-    grads[549] += d_z5[1] * a4[7];
-    grads[550] += d_z5[2] * a4[0];
-    grads[551] += d_z5[2] * a4[1];
-    grads[552] += d_z5[2] * a4[2];
-    grads[553] += d_z5[2] * a4[3];
-    grads[554] += d_z5[2] * a4[4];
-    grads[555] += d_z5[2] * a4[5];
-    grads[556] += d_z5[2] * a4[6];
-    grads[557] += d_z5[2] * a4[7];
+    grads[534]! += d_z5[0]! * a4[0]!;
+    grads[535]! += d_z5[0]! * a4[1]!;
+    grads[536]! += d_z5[0]! * a4[2]!;
+    grads[537]! += d_z5[0]! * a4[3]!;
+    grads[538]! += d_z5[0]! * a4[4]!;
+    grads[539]! += d_z5[0]! * a4[5]!;
+    grads[540]! += d_z5[0]! * a4[6]!;
+    grads[541]! += d_z5[0]! * a4[7]!;
+    grads[542]! += d_z5[1]! * a4[0]!;
+    grads[543]! += d_z5[1]! * a4[1]!;
+    grads[544]! += d_z5[1]! * a4[2]!;
+    grads[545]! += d_z5[1]! * a4[3]!;
+    grads[546]! += d_z5[1]! * a4[4]!;
+    grads[547]! += d_z5[1]! * a4[5]!;
+    grads[548]! += d_z5[1]! * a4[6]!;
+    grads[549]! += d_z5[1]! * a4[7]!;
+    grads[550]! += d_z5[2]! * a4[0]!;
+    grads[551]! += d_z5[2]! * a4[1]!;
+    grads[552]! += d_z5[2]! * a4[2]!;
+    grads[553]! += d_z5[2]! * a4[3]!;
+    grads[554]! += d_z5[2]! * a4[4]!;
+    grads[555]! += d_z5[2]! * a4[5]!;
+    grads[556]! += d_z5[2]! * a4[6]!;
+    grads[557]! += d_z5[2]! * a4[7]!;
     // d_a4 = W5ᵀ · d_z5
-    d_a4[0] = params[534] * d_z5[0] + params[542] * d_z5[1] + params[550] * d_z5[2];
-    d_a4[1] = params[535] * d_z5[0] + params[543] * d_z5[1] + params[551] * d_z5[2];
-    d_a4[2] = params[536] * d_z5[0] + params[544] * d_z5[1] + params[552] * d_z5[2];
-    d_a4[3] = params[537] * d_z5[0] + params[545] * d_z5[1] + params[553] * d_z5[2];
-    d_a4[4] = params[538] * d_z5[0] + params[546] * d_z5[1] + params[554] * d_z5[2];
-    d_a4[5] = params[539] * d_z5[0] + params[547] * d_z5[1] + params[555] * d_z5[2];
-    d_a4[6] = params[540] * d_z5[0] + params[548] * d_z5[1] + params[556] * d_z5[2];
-    d_a4[7] = params[541] * d_z5[0] + params[549] * d_z5[1] + params[557] * d_z5[2];
+    d_a4[0] = params[534]! * d_z5[0]! + params[542]! * d_z5[1]! + params[550]! * d_z5[2]!;
+    d_a4[1] = params[535]! * d_z5[0]! + params[543]! * d_z5[1]! + params[551]! * d_z5[2]!;
+    d_a4[2] = params[536]! * d_z5[0]! + params[544]! * d_z5[1]! + params[552]! * d_z5[2]!;
+    d_a4[3] = params[537]! * d_z5[0]! + params[545]! * d_z5[1]! + params[553]! * d_z5[2]!;
+    d_a4[4] = params[538]! * d_z5[0]! + params[546]! * d_z5[1]! + params[554]! * d_z5[2]!;
+    d_a4[5] = params[539]! * d_z5[0]! + params[547]! * d_z5[1]! + params[555]! * d_z5[2]!;
+    d_a4[6] = params[540]! * d_z5[0]! + params[548]! * d_z5[1]! + params[556]! * d_z5[2]!;
+    d_a4[7] = params[541]! * d_z5[0]! + params[549]! * d_z5[1]! + params[557]! * d_z5[2]!;
     // d_z4 = d_a4 / t14 - (d_a4 ⊙ a4 / t14) ⊙ sign(z4)
-    d_z4[0] = d_a4[0] / t14[0] - ((d_a4[0] * a4[0]) / t14[0]) * Math.sign(z4[0]);
-    d_z4[1] = d_a4[1] / t14[1] - ((d_a4[1] * a4[1]) / t14[1]) * Math.sign(z4[1]);
-    d_z4[2] = d_a4[2] / t14[2] - ((d_a4[2] * a4[2]) / t14[2]) * Math.sign(z4[2]);
-    d_z4[3] = d_a4[3] / t14[3] - ((d_a4[3] * a4[3]) / t14[3]) * Math.sign(z4[3]);
-    d_z4[4] = d_a4[4] / t14[4] - ((d_a4[4] * a4[4]) / t14[4]) * Math.sign(z4[4]);
-    d_z4[5] = d_a4[5] / t14[5] - ((d_a4[5] * a4[5]) / t14[5]) * Math.sign(z4[5]);
-    d_z4[6] = d_a4[6] / t14[6] - ((d_a4[6] * a4[6]) / t14[6]) * Math.sign(z4[6]);
-    d_z4[7] = d_a4[7] / t14[7] - ((d_a4[7] * a4[7]) / t14[7]) * Math.sign(z4[7]);
+    d_z4[0] = d_a4[0]! / t14[0]! - ((d_a4[0]! * a4[0]!) / t14[0]!) * Math.sign(z4[0]!);
+    d_z4[1] = d_a4[1]! / t14[1]! - ((d_a4[1]! * a4[1]!) / t14[1]!) * Math.sign(z4[1]!);
+    d_z4[2] = d_a4[2]! / t14[2]! - ((d_a4[2]! * a4[2]!) / t14[2]!) * Math.sign(z4[2]!);
+    d_z4[3] = d_a4[3]! / t14[3]! - ((d_a4[3]! * a4[3]!) / t14[3]!) * Math.sign(z4[3]!);
+    d_z4[4] = d_a4[4]! / t14[4]! - ((d_a4[4]! * a4[4]!) / t14[4]!) * Math.sign(z4[4]!);
+    d_z4[5] = d_a4[5]! / t14[5]! - ((d_a4[5]! * a4[5]!) / t14[5]!) * Math.sign(z4[5]!);
+    d_z4[6] = d_a4[6]! / t14[6]! - ((d_a4[6]! * a4[6]!) / t14[6]!) * Math.sign(z4[6]!);
+    d_z4[7] = d_a4[7]! / t14[7]! - ((d_a4[7]! * a4[7]!) / t14[7]!) * Math.sign(z4[7]!);
     // d_b4 += d_z4
-    grads[526] += d_z4[0];
-    grads[527] += d_z4[1];
-    grads[528] += d_z4[2];
-    grads[529] += d_z4[3];
-    grads[530] += d_z4[4];
-    grads[531] += d_z4[5];
-    grads[532] += d_z4[6];
-    grads[533] += d_z4[7];
+    grads[526]! += d_z4[0]!;
+    grads[527]! += d_z4[1]!;
+    grads[528]! += d_z4[2]!;
+    grads[529]! += d_z4[3]!;
+    grads[530]! += d_z4[4]!;
+    grads[531]! += d_z4[5]!;
+    grads[532]! += d_z4[6]!;
+    grads[533]! += d_z4[7]!;
     // t16 += d_z4 ⊗ a3
     for (let i = 0; i < 8; i++) {
-      grads[446 + i * 10] += d_z4[i] * a3[0];
-      grads[446 + i * 10 + 1] += d_z4[i] * a3[1];
-      grads[446 + i * 10 + 2] += d_z4[i] * a3[2];
-      grads[446 + i * 10 + 3] += d_z4[i] * a3[3];
-      grads[446 + i * 10 + 4] += d_z4[i] * a3[4];
-      grads[446 + i * 10 + 5] += d_z4[i] * a3[5];
-      grads[446 + i * 10 + 6] += d_z4[i] * a3[6];
-      grads[446 + i * 10 + 7] += d_z4[i] * a3[7];
-      grads[446 + i * 10 + 8] += d_z4[i] * a3[8];
-      grads[446 + i * 10 + 9] += d_z4[i] * a3[9];
+      grads[446 + i * 10]! += d_z4[i]! * a3[0]!;
+      grads[446 + i * 10 + 1]! += d_z4[i]! * a3[1]!;
+      grads[446 + i * 10 + 2]! += d_z4[i]! * a3[2]!;
+      grads[446 + i * 10 + 3]! += d_z4[i]! * a3[3]!;
+      grads[446 + i * 10 + 4]! += d_z4[i]! * a3[4]!;
+      grads[446 + i * 10 + 5]! += d_z4[i]! * a3[5]!;
+      grads[446 + i * 10 + 6]! += d_z4[i]! * a3[6]!;
+      grads[446 + i * 10 + 7]! += d_z4[i]! * a3[7]!;
+      grads[446 + i * 10 + 8]! += d_z4[i]! * a3[8]!;
+      grads[446 + i * 10 + 9]! += d_z4[i]! * a3[9]!;
     }
 
     // d_a3 = W4ᵀ · d_z4
     for (let i = 0; i < 10; i++) {
       d_a3[i] =
-        params[446 + i] * d_z4[0] +
-        params[456 + i] * d_z4[1] +
-        params[466 + i] * d_z4[2] +
-        params[476 + i] * d_z4[3] +
-        params[486 + i] * d_z4[4] +
-        params[496 + i] * d_z4[5] +
-        params[506 + i] * d_z4[6] +
-        params[516 + i] * d_z4[7];
+        params[446 + i]! * d_z4[0]! +
+        params[456 + i]! * d_z4[1]! +
+        params[466 + i]! * d_z4[2]! +
+        params[476 + i]! * d_z4[3]! +
+        params[486 + i]! * d_z4[4]! +
+        params[496 + i]! * d_z4[5]! +
+        params[506 + i]! * d_z4[6]! +
+        params[516 + i]! * d_z4[7]!;
     }
 
     // d_z3 = (z3 > 0 ? 0 : d_a3 ⊙ t13) + d_a3 ⊙ 1[z3 > 0]
     for (let i = 0; i < 10; i++) {
-      d_z3[i] = (z3[i] > 0 ? 0 : d_a3[i] * t13[i]) + (z3[i] > 0 ? d_a3[i] : 0);
+      d_z3[i] = (z3[i]! > 0 ? 0 : d_a3[i]! * t13[i]!) + (z3[i]! > 0 ? d_a3[i]! : 0);
     }
 
     // d_b3 += d_z3
-    grads[436] += d_z3[0];
-    grads[437] += d_z3[1];
-    grads[438] += d_z3[2];
-    grads[439] += d_z3[3];
-    grads[440] += d_z3[4];
-    grads[441] += d_z3[5];
-    grads[442] += d_z3[6];
-    grads[443] += d_z3[7];
-    grads[444] += d_z3[8];
-    grads[445] += d_z3[9];
+    grads[436]! += d_z3[0]!;
+    grads[437]! += d_z3[1]!;
+    grads[438]! += d_z3[2]!;
+    grads[439]! += d_z3[3]!;
+    grads[440]! += d_z3[4]!;
+    grads[441]! += d_z3[5]!;
+    grads[442]! += d_z3[6]!;
+    grads[443]! += d_z3[7]!;
+    grads[444]! += d_z3[8]!;
+    grads[445]! += d_z3[9]!;
     // t17 += d_z3 ⊗ a2
     for (let i = 0; i < 10; i++) {
-      grads[316 + i * 12] += d_z3[i] * a2[0];
-      grads[316 + i * 12 + 1] += d_z3[i] * a2[1];
-      grads[316 + i * 12 + 2] += d_z3[i] * a2[2];
-      grads[316 + i * 12 + 3] += d_z3[i] * a2[3];
-      grads[316 + i * 12 + 4] += d_z3[i] * a2[4];
-      grads[316 + i * 12 + 5] += d_z3[i] * a2[5];
-      grads[316 + i * 12 + 6] += d_z3[i] * a2[6];
-      grads[316 + i * 12 + 7] += d_z3[i] * a2[7];
-      grads[316 + i * 12 + 8] += d_z3[i] * a2[8];
-      grads[316 + i * 12 + 9] += d_z3[i] * a2[9];
-      grads[316 + i * 12 + 10] += d_z3[i] * a2[10];
-      grads[316 + i * 12 + 11] += d_z3[i] * a2[11];
+      grads[316 + i * 12]! += d_z3[i]! * a2[0]!;
+      grads[316 + i * 12 + 1]! += d_z3[i]! * a2[1]!;
+      grads[316 + i * 12 + 2]! += d_z3[i]! * a2[2]!;
+      grads[316 + i * 12 + 3]! += d_z3[i]! * a2[3]!;
+      grads[316 + i * 12 + 4]! += d_z3[i]! * a2[4]!;
+      grads[316 + i * 12 + 5]! += d_z3[i]! * a2[5]!;
+      grads[316 + i * 12 + 6]! += d_z3[i]! * a2[6]!;
+      grads[316 + i * 12 + 7]! += d_z3[i]! * a2[7]!;
+      grads[316 + i * 12 + 8]! += d_z3[i]! * a2[8]!;
+      grads[316 + i * 12 + 9]! += d_z3[i]! * a2[9]!;
+      grads[316 + i * 12 + 10]! += d_z3[i]! * a2[10]!;
+      grads[316 + i * 12 + 11]! += d_z3[i]! * a2[11]!;
     }
 
     // d_a2 = W3ᵀ · d_z3
     for (let i = 0; i < 12; i++) {
       d_a2[i] =
-        params[316 + i] * d_z3[0] +
-        params[328 + i] * d_z3[1] +
-        params[340 + i] * d_z3[2] +
-        params[352 + i] * d_z3[3] +
-        params[364 + i] * d_z3[4] +
-        params[376 + i] * d_z3[5] +
-        params[388 + i] * d_z3[6] +
-        params[400 + i] * d_z3[7] +
-        params[412 + i] * d_z3[8] +
-        params[424 + i] * d_z3[9];
+        params[316 + i]! * d_z3[0]! +
+        params[328 + i]! * d_z3[1]! +
+        params[340 + i]! * d_z3[2]! +
+        params[352 + i]! * d_z3[3]! +
+        params[364 + i]! * d_z3[4]! +
+        params[376 + i]! * d_z3[5]! +
+        params[388 + i]! * d_z3[6]! +
+        params[400 + i]! * d_z3[7]! +
+        params[412 + i]! * d_z3[8]! +
+        params[424 + i]! * d_z3[9]!;
     }
 
     // d_z2 = d_a2 ⊙ (1 - a2 ⊙ a2)
-    d_z2[0] = d_a2[0] * (1 - a2[0] * a2[0]);
-    d_z2[1] = d_a2[1] * (1 - a2[1] * a2[1]);
-    d_z2[2] = d_a2[2] * (1 - a2[2] * a2[2]);
-    d_z2[3] = d_a2[3] * (1 - a2[3] * a2[3]);
-    d_z2[4] = d_a2[4] * (1 - a2[4] * a2[4]);
-    d_z2[5] = d_a2[5] * (1 - a2[5] * a2[5]);
-    d_z2[6] = d_a2[6] * (1 - a2[6] * a2[6]);
-    d_z2[7] = d_a2[7] * (1 - a2[7] * a2[7]);
-    d_z2[8] = d_a2[8] * (1 - a2[8] * a2[8]);
-    d_z2[9] = d_a2[9] * (1 - a2[9] * a2[9]);
-    d_z2[10] = d_a2[10] * (1 - a2[10] * a2[10]);
-    d_z2[11] = d_a2[11] * (1 - a2[11] * a2[11]);
+    d_z2[0] = d_a2[0]! * (1 - a2[0]! * a2[0]!);
+    d_z2[1] = d_a2[1]! * (1 - a2[1]! * a2[1]!);
+    d_z2[2] = d_a2[2]! * (1 - a2[2]! * a2[2]!);
+    d_z2[3] = d_a2[3]! * (1 - a2[3]! * a2[3]!);
+    d_z2[4] = d_a2[4]! * (1 - a2[4]! * a2[4]!);
+    d_z2[5] = d_a2[5]! * (1 - a2[5]! * a2[5]!);
+    d_z2[6] = d_a2[6]! * (1 - a2[6]! * a2[6]!);
+    d_z2[7] = d_a2[7]! * (1 - a2[7]! * a2[7]!);
+    d_z2[8] = d_a2[8]! * (1 - a2[8]! * a2[8]!);
+    d_z2[9] = d_a2[9]! * (1 - a2[9]! * a2[9]!);
+    d_z2[10] = d_a2[10]! * (1 - a2[10]! * a2[10]!);
+    d_z2[11] = d_a2[11]! * (1 - a2[11]! * a2[11]!);
     // d_b2 += d_z2
-    grads[304] += d_z2[0];
-    grads[305] += d_z2[1];
-    grads[306] += d_z2[2];
-    grads[307] += d_z2[3];
-    grads[308] += d_z2[4];
-    grads[309] += d_z2[5];
-    grads[310] += d_z2[6];
-    grads[311] += d_z2[7];
-    grads[312] += d_z2[8];
-    grads[313] += d_z2[9];
-    grads[314] += d_z2[10];
-    grads[315] += d_z2[11];
+    grads[304]! += d_z2[0]!;
+    grads[305]! += d_z2[1]!;
+    grads[306]! += d_z2[2]!;
+    grads[307]! += d_z2[3]!;
+    grads[308]! += d_z2[4]!;
+    grads[309]! += d_z2[5]!;
+    grads[310]! += d_z2[6]!;
+    grads[311]! += d_z2[7]!;
+    grads[312]! += d_z2[8]!;
+    grads[313]! += d_z2[9]!;
+    grads[314]! += d_z2[10]!;
+    grads[315]! += d_z2[11]!;
     // t18 += d_z2 ⊗ a1
     for (let i = 0; i < 12; i++) {
-      grads[112 + i * 16] += d_z2[i] * a1[0];
-      grads[112 + i * 16 + 1] += d_z2[i] * a1[1];
-      grads[112 + i * 16 + 2] += d_z2[i] * a1[2];
-      grads[112 + i * 16 + 3] += d_z2[i] * a1[3];
-      grads[112 + i * 16 + 4] += d_z2[i] * a1[4];
-      grads[112 + i * 16 + 5] += d_z2[i] * a1[5];
-      grads[112 + i * 16 + 6] += d_z2[i] * a1[6];
-      grads[112 + i * 16 + 7] += d_z2[i] * a1[7];
-      grads[112 + i * 16 + 8] += d_z2[i] * a1[8];
-      grads[112 + i * 16 + 9] += d_z2[i] * a1[9];
-      grads[112 + i * 16 + 10] += d_z2[i] * a1[10];
-      grads[112 + i * 16 + 11] += d_z2[i] * a1[11];
-      grads[112 + i * 16 + 12] += d_z2[i] * a1[12];
-      grads[112 + i * 16 + 13] += d_z2[i] * a1[13];
-      grads[112 + i * 16 + 14] += d_z2[i] * a1[14];
-      grads[112 + i * 16 + 15] += d_z2[i] * a1[15];
+      grads[112 + i * 16]! += d_z2[i]! * a1[0]!;
+      grads[112 + i * 16 + 1]! += d_z2[i]! * a1[1]!;
+      grads[112 + i * 16 + 2]! += d_z2[i]! * a1[2]!;
+      grads[112 + i * 16 + 3]! += d_z2[i]! * a1[3]!;
+      grads[112 + i * 16 + 4]! += d_z2[i]! * a1[4]!;
+      grads[112 + i * 16 + 5]! += d_z2[i]! * a1[5]!;
+      grads[112 + i * 16 + 6]! += d_z2[i]! * a1[6]!;
+      grads[112 + i * 16 + 7]! += d_z2[i]! * a1[7]!;
+      grads[112 + i * 16 + 8]! += d_z2[i]! * a1[8]!;
+      grads[112 + i * 16 + 9]! += d_z2[i]! * a1[9]!;
+      grads[112 + i * 16 + 10]! += d_z2[i]! * a1[10]!;
+      grads[112 + i * 16 + 11]! += d_z2[i]! * a1[11]!;
+      grads[112 + i * 16 + 12]! += d_z2[i]! * a1[12]!;
+      grads[112 + i * 16 + 13]! += d_z2[i]! * a1[13]!;
+      grads[112 + i * 16 + 14]! += d_z2[i]! * a1[14]!;
+      grads[112 + i * 16 + 15]! += d_z2[i]! * a1[15]!;
     }
 
     // d_a1 = W2ᵀ · d_z2
     for (let i = 0; i < 16; i++) {
       d_a1[i] =
-        params[112 + i] * d_z2[0] +
-        params[128 + i] * d_z2[1] +
-        params[144 + i] * d_z2[2] +
-        params[160 + i] * d_z2[3] +
-        params[176 + i] * d_z2[4] +
-        params[192 + i] * d_z2[5] +
-        params[208 + i] * d_z2[6] +
-        params[224 + i] * d_z2[7] +
-        params[240 + i] * d_z2[8] +
-        params[256 + i] * d_z2[9] +
-        params[272 + i] * d_z2[10] +
-        params[288 + i] * d_z2[11];
+        params[112 + i]! * d_z2[0]! +
+        params[128 + i]! * d_z2[1]! +
+        params[144 + i]! * d_z2[2]! +
+        params[160 + i]! * d_z2[3]! +
+        params[176 + i]! * d_z2[4]! +
+        params[192 + i]! * d_z2[5]! +
+        params[208 + i]! * d_z2[6]! +
+        params[224 + i]! * d_z2[7]! +
+        params[240 + i]! * d_z2[8]! +
+        params[256 + i]! * d_z2[9]! +
+        params[272 + i]! * d_z2[10]! +
+        params[288 + i]! * d_z2[11]!;
     }
 
     // d_z1 = d_a1 ⊙ 1[z1 > 0]
-    d_z1[0] = z1[0] > 0 ? d_a1[0] : 0;
-    d_z1[1] = z1[1] > 0 ? d_a1[1] : 0;
-    d_z1[2] = z1[2] > 0 ? d_a1[2] : 0;
-    d_z1[3] = z1[3] > 0 ? d_a1[3] : 0;
-    d_z1[4] = z1[4] > 0 ? d_a1[4] : 0;
-    d_z1[5] = z1[5] > 0 ? d_a1[5] : 0;
-    d_z1[6] = z1[6] > 0 ? d_a1[6] : 0;
-    d_z1[7] = z1[7] > 0 ? d_a1[7] : 0;
-    d_z1[8] = z1[8] > 0 ? d_a1[8] : 0;
-    d_z1[9] = z1[9] > 0 ? d_a1[9] : 0;
-    d_z1[10] = z1[10] > 0 ? d_a1[10] : 0;
-    d_z1[11] = z1[11] > 0 ? d_a1[11] : 0;
-    d_z1[12] = z1[12] > 0 ? d_a1[12] : 0;
-    d_z1[13] = z1[13] > 0 ? d_a1[13] : 0;
-    d_z1[14] = z1[14] > 0 ? d_a1[14] : 0;
-    d_z1[15] = z1[15] > 0 ? d_a1[15] : 0;
+    d_z1[0] = z1[0]! > 0 ? d_a1[0]! : 0;
+    d_z1[1] = z1[1]! > 0 ? d_a1[1]! : 0;
+    d_z1[2] = z1[2]! > 0 ? d_a1[2]! : 0;
+    d_z1[3] = z1[3]! > 0 ? d_a1[3]! : 0;
+    d_z1[4] = z1[4]! > 0 ? d_a1[4]! : 0;
+    d_z1[5] = z1[5]! > 0 ? d_a1[5]! : 0;
+    d_z1[6] = z1[6]! > 0 ? d_a1[6]! : 0;
+    d_z1[7] = z1[7]! > 0 ? d_a1[7]! : 0;
+    d_z1[8] = z1[8]! > 0 ? d_a1[8]! : 0;
+    d_z1[9] = z1[9]! > 0 ? d_a1[9]! : 0;
+    d_z1[10] = z1[10]! > 0 ? d_a1[10]! : 0;
+    d_z1[11] = z1[11]! > 0 ? d_a1[11]! : 0;
+    d_z1[12] = z1[12]! > 0 ? d_a1[12]! : 0;
+    d_z1[13] = z1[13]! > 0 ? d_a1[13]! : 0;
+    d_z1[14] = z1[14]! > 0 ? d_a1[14]! : 0;
+    d_z1[15] = z1[15]! > 0 ? d_a1[15]! : 0;
     // d_b1 += d_z1
-    grads[96] += d_z1[0];
-    grads[97] += d_z1[1];
-    grads[98] += d_z1[2];
-    grads[99] += d_z1[3];
-    grads[100] += d_z1[4];
-    grads[101] += d_z1[5];
-    grads[102] += d_z1[6];
-    grads[103] += d_z1[7];
-    grads[104] += d_z1[8];
-    grads[105] += d_z1[9];
-    grads[106] += d_z1[10];
-    grads[107] += d_z1[11];
-    grads[108] += d_z1[12];
-    grads[109] += d_z1[13];
-    grads[110] += d_z1[14];
-    grads[111] += d_z1[15];
+    grads[96]! += d_z1[0]!;
+    grads[97]! += d_z1[1]!;
+    grads[98]! += d_z1[2]!;
+    grads[99]! += d_z1[3]!;
+    grads[100]! += d_z1[4]!;
+    grads[101]! += d_z1[5]!;
+    grads[102]! += d_z1[6]!;
+    grads[103]! += d_z1[7]!;
+    grads[104]! += d_z1[8]!;
+    grads[105]! += d_z1[9]!;
+    grads[106]! += d_z1[10]!;
+    grads[107]! += d_z1[11]!;
+    grads[108]! += d_z1[12]!;
+    grads[109]! += d_z1[13]!;
+    grads[110]! += d_z1[14]!;
+    grads[111]! += d_z1[15]!;
     // t19 += d_z1 ⊗ x
     for (let i = 0; i < 16; i++) {
-      grads[i * 6] += d_z1[i] * inputs[xRow];
-      grads[i * 6 + 1] += d_z1[i] * inputs[xRow + 1];
-      grads[i * 6 + 2] += d_z1[i] * inputs[xRow + 2];
-      grads[i * 6 + 3] += d_z1[i] * inputs[xRow + 3];
-      grads[i * 6 + 4] += d_z1[i] * inputs[xRow + 4];
-      grads[i * 6 + 5] += d_z1[i] * inputs[xRow + 5];
+      grads[i * 6]! += d_z1[i]! * inputs[xRow]!;
+      grads[i * 6 + 1]! += d_z1[i]! * inputs[xRow + 1]!;
+      grads[i * 6 + 2]! += d_z1[i]! * inputs[xRow + 2]!;
+      grads[i * 6 + 3]! += d_z1[i]! * inputs[xRow + 3]!;
+      grads[i * 6 + 4]! += d_z1[i]! * inputs[xRow + 4]!;
+      grads[i * 6 + 5]! += d_z1[i]! * inputs[xRow + 5]!;
     }
   }
 
   const invB = 1 / batch;
   meanL *= invB;
   if (batch > 1) {
-    grads[96] *= invB;
-    grads[97] *= invB;
-    grads[98] *= invB;
-    grads[99] *= invB;
-    grads[100] *= invB;
-    grads[101] *= invB;
-    grads[102] *= invB;
-    grads[103] *= invB;
-    grads[104] *= invB;
-    grads[105] *= invB;
-    grads[106] *= invB;
-    grads[107] *= invB;
-    grads[108] *= invB;
-    grads[109] *= invB;
-    grads[110] *= invB;
-    grads[111] *= invB;
-    grads[304] *= invB;
-    grads[305] *= invB;
-    grads[306] *= invB;
-    grads[307] *= invB;
-    grads[308] *= invB;
-    grads[309] *= invB;
-    grads[310] *= invB;
-    grads[311] *= invB;
-    grads[312] *= invB;
-    grads[313] *= invB;
-    grads[314] *= invB;
-    grads[315] *= invB;
-    grads[436] *= invB;
-    grads[437] *= invB;
-    grads[438] *= invB;
-    grads[439] *= invB;
-    grads[440] *= invB;
-    grads[441] *= invB;
-    grads[442] *= invB;
-    grads[443] *= invB;
-    grads[444] *= invB;
-    grads[445] *= invB;
-    grads[526] *= invB;
-    grads[527] *= invB;
-    grads[528] *= invB;
-    grads[529] *= invB;
-    grads[530] *= invB;
-    grads[531] *= invB;
-    grads[532] *= invB;
-    grads[533] *= invB;
-    grads[558] *= invB;
-    grads[559] *= invB;
-    grads[560] *= invB;
+    grads[96]! *= invB;
+    grads[97]! *= invB;
+    grads[98]! *= invB;
+    grads[99]! *= invB;
+    grads[100]! *= invB;
+    grads[101]! *= invB;
+    grads[102]! *= invB;
+    grads[103]! *= invB;
+    grads[104]! *= invB;
+    grads[105]! *= invB;
+    grads[106]! *= invB;
+    grads[107]! *= invB;
+    grads[108]! *= invB;
+    grads[109]! *= invB;
+    grads[110]! *= invB;
+    grads[111]! *= invB;
+    grads[304]! *= invB;
+    grads[305]! *= invB;
+    grads[306]! *= invB;
+    grads[307]! *= invB;
+    grads[308]! *= invB;
+    grads[309]! *= invB;
+    grads[310]! *= invB;
+    grads[311]! *= invB;
+    grads[312]! *= invB;
+    grads[313]! *= invB;
+    grads[314]! *= invB;
+    grads[315]! *= invB;
+    grads[436]! *= invB;
+    grads[437]! *= invB;
+    grads[438]! *= invB;
+    grads[439]! *= invB;
+    grads[440]! *= invB;
+    grads[441]! *= invB;
+    grads[442]! *= invB;
+    grads[443]! *= invB;
+    grads[444]! *= invB;
+    grads[445]! *= invB;
+    grads[526]! *= invB;
+    grads[527]! *= invB;
+    grads[528]! *= invB;
+    grads[529]! *= invB;
+    grads[530]! *= invB;
+    grads[531]! *= invB;
+    grads[532]! *= invB;
+    grads[533]! *= invB;
+    grads[558]! *= invB;
+    grads[559]! *= invB;
+    grads[560]! *= invB;
   }
 
   // J = meanL + R
   const J = meanL + R;
   // d_W5 = 0.001 · W5 + t15
   for (let i = 0; i < 24; i++) {
-    grads[534 + i] = 0.001 * params[534 + i] + grads[534 + i] * invB;
+    grads[534 + i] = 0.001 * params[534 + i]! + grads[534 + i]! * invB;
   }
 
   // d_W4 = 0.001 · W4 + t16
   for (let i = 0; i < 80; i++) {
-    grads[446 + i] = 0.001 * params[446 + i] + grads[446 + i] * invB;
+    grads[446 + i] = 0.001 * params[446 + i]! + grads[446 + i]! * invB;
   }
 
   // d_W3 = 0.001 · W3 + t17
   for (let i = 0; i < 120; i++) {
-    grads[316 + i] = 0.001 * params[316 + i] + grads[316 + i] * invB;
+    grads[316 + i] = 0.001 * params[316 + i]! + grads[316 + i]! * invB;
   }
 
   // d_W2 = 0.001 · W2 + t18
   for (let i = 0; i < 192; i++) {
-    grads[112 + i] = 0.001 * params[112 + i] + grads[112 + i] * invB;
+    grads[112 + i] = 0.001 * params[112 + i]! + grads[112 + i]! * invB;
   }
 
   // d_W1 = 0.001 · W1 + t19
   for (let i = 0; i < 96; i++) {
-    grads[i] = 0.001 * params[i] + grads[i] * invB;
+    grads[i] = 0.001 * params[i]! + grads[i]! * invB;
   }
 
   return J;
@@ -1110,7 +1112,7 @@ export function sgdStep(
 ): number {
   const J = gradient(params, inputs, targets, sgdGrads, batch);
   // params ← params − lr · dJ/dparams, after the whole gradient is known
-  for (let i = 0; i < 561; i++) params[i] -= lr * sgdGrads[i];
+  for (let i = 0; i < 561; i++) params[i]! -= lr * sgdGrads[i]!;
   return J;
 }
 
@@ -1230,7 +1232,7 @@ function updateParams(params: Float32Array, state: OptimizerState, grads: Float3
   const c = state.config;
   const h = optHyper;
   optSumSquares(grads, 561, h);
-  const norm = Math.sqrt(h[10]);
+  const norm = Math.sqrt(h[10]!);
   state.gradNorm = norm;
   state.step++;
   h[0] = c.lr;
@@ -1316,7 +1318,7 @@ function initHeNormal(
 /** Σ g[i]² over g[0 .. n) into h[10]: the squared global norm of a gradient, for clipping by norm and for diagnostics. */
 function optSumSquares(g: Float32Array | Float64Array, n: number, h: Float64Array): void {
   let acc = 0;
-  for (let i = 0; i < n; i++) acc += g[i] * g[i];
+  for (let i = 0; i < n; i++) acc += g[i]! * g[i]!;
   h[10] = acc;
 }
 
@@ -1330,14 +1332,14 @@ function optSgd(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    p[i] -= lr * gi;
+    p[i]! -= lr * gi;
   }
 }
 
@@ -1353,17 +1355,17 @@ function optMomentum(
   h: Float64Array,
   nesterov: boolean,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const mu = h[3];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const mu = h[3]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const vi = mu * v[i] + gi;
+    const vi = mu * v[i]! + gi;
     v[i] = vi;
-    p[i] -= nesterov ? lr * (gi + mu * vi) : lr * vi;
+    p[i]! -= nesterov ? lr * (gi + mu * vi) : lr * vi;
   }
 }
 
@@ -1380,24 +1382,24 @@ function optAdam(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const beta1 = h[4];
-  const beta2 = h[5];
-  const epsilon = h[6];
-  const c1 = h[7];
-  const c2 = h[8];
-  const keep = 1 - lr * h[9];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const beta1 = h[4]!;
+  const beta2 = h[5]!;
+  const epsilon = h[6]!;
+  const c1 = h[7]!;
+  const c2 = h[8]!;
+  const keep = 1 - lr * h[9]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const mi = beta1 * m[i] + (1 - beta1) * gi;
-    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    const mi = beta1 * m[i]! + (1 - beta1) * gi;
+    const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i] = p[i] * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+    p[i] = p[i]! * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
   }
 }
 
@@ -1431,7 +1433,7 @@ function rngSeed(seed: number): Uint32Array {
 
 /** The next uniform number in [0, 1) (32 random bits), advancing `state[0]` (mulberry32). Allocation-free. */
 function rngNext(state: Uint32Array): number {
-  const a = (state[0] + 0x6d2b79f5) >>> 0;
+  const a = (state[0]! + 0x6d2b79f5) >>> 0;
   state[0] = a;
   let t = Math.imul(a ^ (a >>> 15), a | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);

@@ -158,368 +158,368 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
     // t1 = W1 · x
     for (let i = 0; i < 16; i++) {
       t1[i] =
-        params[i * 4] * inputs[xRow] +
-        params[i * 4 + 1] * inputs[xRow + 1] +
-        params[i * 4 + 2] * inputs[xRow + 2] +
-        params[i * 4 + 3] * inputs[xRow + 3];
+        params[i * 4]! * inputs[xRow]! +
+        params[i * 4 + 1]! * inputs[xRow + 1]! +
+        params[i * 4 + 2]! * inputs[xRow + 2]! +
+        params[i * 4 + 3]! * inputs[xRow + 3]!;
     }
 
     // a1 = max(t1 + b1, 0)
-    a1[0] = Math.max(t1[0] + params[64], 0);
-    a1[1] = Math.max(t1[1] + params[65], 0);
-    a1[2] = Math.max(t1[2] + params[66], 0);
-    a1[3] = Math.max(t1[3] + params[67], 0);
-    a1[4] = Math.max(t1[4] + params[68], 0);
-    a1[5] = Math.max(t1[5] + params[69], 0);
-    a1[6] = Math.max(t1[6] + params[70], 0);
-    a1[7] = Math.max(t1[7] + params[71], 0);
-    a1[8] = Math.max(t1[8] + params[72], 0);
-    a1[9] = Math.max(t1[9] + params[73], 0);
-    a1[10] = Math.max(t1[10] + params[74], 0);
-    a1[11] = Math.max(t1[11] + params[75], 0);
-    a1[12] = Math.max(t1[12] + params[76], 0);
-    a1[13] = Math.max(t1[13] + params[77], 0);
-    a1[14] = Math.max(t1[14] + params[78], 0);
-    a1[15] = Math.max(t1[15] + params[79], 0);
+    a1[0] = Math.max(t1[0]! + params[64]!, 0);
+    a1[1] = Math.max(t1[1]! + params[65]!, 0);
+    a1[2] = Math.max(t1[2]! + params[66]!, 0);
+    a1[3] = Math.max(t1[3]! + params[67]!, 0);
+    a1[4] = Math.max(t1[4]! + params[68]!, 0);
+    a1[5] = Math.max(t1[5]! + params[69]!, 0);
+    a1[6] = Math.max(t1[6]! + params[70]!, 0);
+    a1[7] = Math.max(t1[7]! + params[71]!, 0);
+    a1[8] = Math.max(t1[8]! + params[72]!, 0);
+    a1[9] = Math.max(t1[9]! + params[73]!, 0);
+    a1[10] = Math.max(t1[10]! + params[74]!, 0);
+    a1[11] = Math.max(t1[11]! + params[75]!, 0);
+    a1[12] = Math.max(t1[12]! + params[76]!, 0);
+    a1[13] = Math.max(t1[13]! + params[77]!, 0);
+    a1[14] = Math.max(t1[14]! + params[78]!, 0);
+    a1[15] = Math.max(t1[15]! + params[79]!, 0);
     // t2 = W2 · a1
     for (let i = 0; i < 16; i++) {
       t2[i] =
-        params[80 + i * 16] * a1[0] +
-        params[80 + i * 16 + 1] * a1[1] +
-        params[80 + i * 16 + 2] * a1[2] +
-        params[80 + i * 16 + 3] * a1[3] +
-        params[80 + i * 16 + 4] * a1[4] +
-        params[80 + i * 16 + 5] * a1[5] +
-        params[80 + i * 16 + 6] * a1[6] +
-        params[80 + i * 16 + 7] * a1[7] +
-        params[80 + i * 16 + 8] * a1[8] +
-        params[80 + i * 16 + 9] * a1[9] +
-        params[80 + i * 16 + 10] * a1[10] +
-        params[80 + i * 16 + 11] * a1[11] +
-        params[80 + i * 16 + 12] * a1[12] +
-        params[80 + i * 16 + 13] * a1[13] +
-        params[80 + i * 16 + 14] * a1[14] +
-        params[80 + i * 16 + 15] * a1[15];
+        params[80 + i * 16]! * a1[0]! +
+        params[80 + i * 16 + 1]! * a1[1]! +
+        params[80 + i * 16 + 2]! * a1[2]! +
+        params[80 + i * 16 + 3]! * a1[3]! +
+        params[80 + i * 16 + 4]! * a1[4]! +
+        params[80 + i * 16 + 5]! * a1[5]! +
+        params[80 + i * 16 + 6]! * a1[6]! +
+        params[80 + i * 16 + 7]! * a1[7]! +
+        params[80 + i * 16 + 8]! * a1[8]! +
+        params[80 + i * 16 + 9]! * a1[9]! +
+        params[80 + i * 16 + 10]! * a1[10]! +
+        params[80 + i * 16 + 11]! * a1[11]! +
+        params[80 + i * 16 + 12]! * a1[12]! +
+        params[80 + i * 16 + 13]! * a1[13]! +
+        params[80 + i * 16 + 14]! * a1[14]! +
+        params[80 + i * 16 + 15]! * a1[15]!;
     }
 
     // a2 = max(t2 + b2, 0)
-    a2[0] = Math.max(t2[0] + params[336], 0);
-    a2[1] = Math.max(t2[1] + params[337], 0);
-    a2[2] = Math.max(t2[2] + params[338], 0);
-    a2[3] = Math.max(t2[3] + params[339], 0);
-    a2[4] = Math.max(t2[4] + params[340], 0);
-    a2[5] = Math.max(t2[5] + params[341], 0);
-    a2[6] = Math.max(t2[6] + params[342], 0);
-    a2[7] = Math.max(t2[7] + params[343], 0);
-    a2[8] = Math.max(t2[8] + params[344], 0);
-    a2[9] = Math.max(t2[9] + params[345], 0);
-    a2[10] = Math.max(t2[10] + params[346], 0);
-    a2[11] = Math.max(t2[11] + params[347], 0);
-    a2[12] = Math.max(t2[12] + params[348], 0);
-    a2[13] = Math.max(t2[13] + params[349], 0);
-    a2[14] = Math.max(t2[14] + params[350], 0);
-    a2[15] = Math.max(t2[15] + params[351], 0);
+    a2[0] = Math.max(t2[0]! + params[336]!, 0);
+    a2[1] = Math.max(t2[1]! + params[337]!, 0);
+    a2[2] = Math.max(t2[2]! + params[338]!, 0);
+    a2[3] = Math.max(t2[3]! + params[339]!, 0);
+    a2[4] = Math.max(t2[4]! + params[340]!, 0);
+    a2[5] = Math.max(t2[5]! + params[341]!, 0);
+    a2[6] = Math.max(t2[6]! + params[342]!, 0);
+    a2[7] = Math.max(t2[7]! + params[343]!, 0);
+    a2[8] = Math.max(t2[8]! + params[344]!, 0);
+    a2[9] = Math.max(t2[9]! + params[345]!, 0);
+    a2[10] = Math.max(t2[10]! + params[346]!, 0);
+    a2[11] = Math.max(t2[11]! + params[347]!, 0);
+    a2[12] = Math.max(t2[12]! + params[348]!, 0);
+    a2[13] = Math.max(t2[13]! + params[349]!, 0);
+    a2[14] = Math.max(t2[14]! + params[350]!, 0);
+    a2[15] = Math.max(t2[15]! + params[351]!, 0);
     // t3 = W3 · a2
     for (let i = 0; i < 16; i++) {
       t3[i] =
-        params[352 + i * 16] * a2[0] +
-        params[352 + i * 16 + 1] * a2[1] +
-        params[352 + i * 16 + 2] * a2[2] +
-        params[352 + i * 16 + 3] * a2[3] +
-        params[352 + i * 16 + 4] * a2[4] +
-        params[352 + i * 16 + 5] * a2[5] +
-        params[352 + i * 16 + 6] * a2[6] +
-        params[352 + i * 16 + 7] * a2[7] +
-        params[352 + i * 16 + 8] * a2[8] +
-        params[352 + i * 16 + 9] * a2[9] +
-        params[352 + i * 16 + 10] * a2[10] +
-        params[352 + i * 16 + 11] * a2[11] +
-        params[352 + i * 16 + 12] * a2[12] +
-        params[352 + i * 16 + 13] * a2[13] +
-        params[352 + i * 16 + 14] * a2[14] +
-        params[352 + i * 16 + 15] * a2[15];
+        params[352 + i * 16]! * a2[0]! +
+        params[352 + i * 16 + 1]! * a2[1]! +
+        params[352 + i * 16 + 2]! * a2[2]! +
+        params[352 + i * 16 + 3]! * a2[3]! +
+        params[352 + i * 16 + 4]! * a2[4]! +
+        params[352 + i * 16 + 5]! * a2[5]! +
+        params[352 + i * 16 + 6]! * a2[6]! +
+        params[352 + i * 16 + 7]! * a2[7]! +
+        params[352 + i * 16 + 8]! * a2[8]! +
+        params[352 + i * 16 + 9]! * a2[9]! +
+        params[352 + i * 16 + 10]! * a2[10]! +
+        params[352 + i * 16 + 11]! * a2[11]! +
+        params[352 + i * 16 + 12]! * a2[12]! +
+        params[352 + i * 16 + 13]! * a2[13]! +
+        params[352 + i * 16 + 14]! * a2[14]! +
+        params[352 + i * 16 + 15]! * a2[15]!;
     }
 
     // a3 = max(t3 + b3, 0)
-    a3[0] = Math.max(t3[0] + params[608], 0);
-    a3[1] = Math.max(t3[1] + params[609], 0);
-    a3[2] = Math.max(t3[2] + params[610], 0);
-    a3[3] = Math.max(t3[3] + params[611], 0);
-    a3[4] = Math.max(t3[4] + params[612], 0);
-    a3[5] = Math.max(t3[5] + params[613], 0);
-    a3[6] = Math.max(t3[6] + params[614], 0);
-    a3[7] = Math.max(t3[7] + params[615], 0);
-    a3[8] = Math.max(t3[8] + params[616], 0);
-    a3[9] = Math.max(t3[9] + params[617], 0);
-    a3[10] = Math.max(t3[10] + params[618], 0);
-    a3[11] = Math.max(t3[11] + params[619], 0);
-    a3[12] = Math.max(t3[12] + params[620], 0);
-    a3[13] = Math.max(t3[13] + params[621], 0);
-    a3[14] = Math.max(t3[14] + params[622], 0);
-    a3[15] = Math.max(t3[15] + params[623], 0);
+    a3[0] = Math.max(t3[0]! + params[608]!, 0);
+    a3[1] = Math.max(t3[1]! + params[609]!, 0);
+    a3[2] = Math.max(t3[2]! + params[610]!, 0);
+    a3[3] = Math.max(t3[3]! + params[611]!, 0);
+    a3[4] = Math.max(t3[4]! + params[612]!, 0);
+    a3[5] = Math.max(t3[5]! + params[613]!, 0);
+    a3[6] = Math.max(t3[6]! + params[614]!, 0);
+    a3[7] = Math.max(t3[7]! + params[615]!, 0);
+    a3[8] = Math.max(t3[8]! + params[616]!, 0);
+    a3[9] = Math.max(t3[9]! + params[617]!, 0);
+    a3[10] = Math.max(t3[10]! + params[618]!, 0);
+    a3[11] = Math.max(t3[11]! + params[619]!, 0);
+    a3[12] = Math.max(t3[12]! + params[620]!, 0);
+    a3[13] = Math.max(t3[13]! + params[621]!, 0);
+    a3[14] = Math.max(t3[14]! + params[622]!, 0);
+    a3[15] = Math.max(t3[15]! + params[623]!, 0);
     // t4 = W4 · a3
     for (let i = 0; i < 16; i++) {
       t4[i] =
-        params[624 + i * 16] * a3[0] +
-        params[624 + i * 16 + 1] * a3[1] +
-        params[624 + i * 16 + 2] * a3[2] +
-        params[624 + i * 16 + 3] * a3[3] +
-        params[624 + i * 16 + 4] * a3[4] +
-        params[624 + i * 16 + 5] * a3[5] +
-        params[624 + i * 16 + 6] * a3[6] +
-        params[624 + i * 16 + 7] * a3[7] +
-        params[624 + i * 16 + 8] * a3[8] +
-        params[624 + i * 16 + 9] * a3[9] +
-        params[624 + i * 16 + 10] * a3[10] +
-        params[624 + i * 16 + 11] * a3[11] +
-        params[624 + i * 16 + 12] * a3[12] +
-        params[624 + i * 16 + 13] * a3[13] +
-        params[624 + i * 16 + 14] * a3[14] +
-        params[624 + i * 16 + 15] * a3[15];
+        params[624 + i * 16]! * a3[0]! +
+        params[624 + i * 16 + 1]! * a3[1]! +
+        params[624 + i * 16 + 2]! * a3[2]! +
+        params[624 + i * 16 + 3]! * a3[3]! +
+        params[624 + i * 16 + 4]! * a3[4]! +
+        params[624 + i * 16 + 5]! * a3[5]! +
+        params[624 + i * 16 + 6]! * a3[6]! +
+        params[624 + i * 16 + 7]! * a3[7]! +
+        params[624 + i * 16 + 8]! * a3[8]! +
+        params[624 + i * 16 + 9]! * a3[9]! +
+        params[624 + i * 16 + 10]! * a3[10]! +
+        params[624 + i * 16 + 11]! * a3[11]! +
+        params[624 + i * 16 + 12]! * a3[12]! +
+        params[624 + i * 16 + 13]! * a3[13]! +
+        params[624 + i * 16 + 14]! * a3[14]! +
+        params[624 + i * 16 + 15]! * a3[15]!;
     }
 
     // a4 = max(t4 + b4, 0)
-    a4[0] = Math.max(t4[0] + params[880], 0);
-    a4[1] = Math.max(t4[1] + params[881], 0);
-    a4[2] = Math.max(t4[2] + params[882], 0);
-    a4[3] = Math.max(t4[3] + params[883], 0);
-    a4[4] = Math.max(t4[4] + params[884], 0);
-    a4[5] = Math.max(t4[5] + params[885], 0);
-    a4[6] = Math.max(t4[6] + params[886], 0);
-    a4[7] = Math.max(t4[7] + params[887], 0);
-    a4[8] = Math.max(t4[8] + params[888], 0);
-    a4[9] = Math.max(t4[9] + params[889], 0);
-    a4[10] = Math.max(t4[10] + params[890], 0);
-    a4[11] = Math.max(t4[11] + params[891], 0);
-    a4[12] = Math.max(t4[12] + params[892], 0);
-    a4[13] = Math.max(t4[13] + params[893], 0);
-    a4[14] = Math.max(t4[14] + params[894], 0);
-    a4[15] = Math.max(t4[15] + params[895], 0);
+    a4[0] = Math.max(t4[0]! + params[880]!, 0);
+    a4[1] = Math.max(t4[1]! + params[881]!, 0);
+    a4[2] = Math.max(t4[2]! + params[882]!, 0);
+    a4[3] = Math.max(t4[3]! + params[883]!, 0);
+    a4[4] = Math.max(t4[4]! + params[884]!, 0);
+    a4[5] = Math.max(t4[5]! + params[885]!, 0);
+    a4[6] = Math.max(t4[6]! + params[886]!, 0);
+    a4[7] = Math.max(t4[7]! + params[887]!, 0);
+    a4[8] = Math.max(t4[8]! + params[888]!, 0);
+    a4[9] = Math.max(t4[9]! + params[889]!, 0);
+    a4[10] = Math.max(t4[10]! + params[890]!, 0);
+    a4[11] = Math.max(t4[11]! + params[891]!, 0);
+    a4[12] = Math.max(t4[12]! + params[892]!, 0);
+    a4[13] = Math.max(t4[13]! + params[893]!, 0);
+    a4[14] = Math.max(t4[14]! + params[894]!, 0);
+    a4[15] = Math.max(t4[15]! + params[895]!, 0);
     // t5 = W5 · a4
     for (let i = 0; i < 16; i++) {
       t5[i] =
-        params[896 + i * 16] * a4[0] +
-        params[896 + i * 16 + 1] * a4[1] +
-        params[896 + i * 16 + 2] * a4[2] +
-        params[896 + i * 16 + 3] * a4[3] +
-        params[896 + i * 16 + 4] * a4[4] +
-        params[896 + i * 16 + 5] * a4[5] +
-        params[896 + i * 16 + 6] * a4[6] +
-        params[896 + i * 16 + 7] * a4[7] +
-        params[896 + i * 16 + 8] * a4[8] +
-        params[896 + i * 16 + 9] * a4[9] +
-        params[896 + i * 16 + 10] * a4[10] +
-        params[896 + i * 16 + 11] * a4[11] +
-        params[896 + i * 16 + 12] * a4[12] +
-        params[896 + i * 16 + 13] * a4[13] +
-        params[896 + i * 16 + 14] * a4[14] +
-        params[896 + i * 16 + 15] * a4[15];
+        params[896 + i * 16]! * a4[0]! +
+        params[896 + i * 16 + 1]! * a4[1]! +
+        params[896 + i * 16 + 2]! * a4[2]! +
+        params[896 + i * 16 + 3]! * a4[3]! +
+        params[896 + i * 16 + 4]! * a4[4]! +
+        params[896 + i * 16 + 5]! * a4[5]! +
+        params[896 + i * 16 + 6]! * a4[6]! +
+        params[896 + i * 16 + 7]! * a4[7]! +
+        params[896 + i * 16 + 8]! * a4[8]! +
+        params[896 + i * 16 + 9]! * a4[9]! +
+        params[896 + i * 16 + 10]! * a4[10]! +
+        params[896 + i * 16 + 11]! * a4[11]! +
+        params[896 + i * 16 + 12]! * a4[12]! +
+        params[896 + i * 16 + 13]! * a4[13]! +
+        params[896 + i * 16 + 14]! * a4[14]! +
+        params[896 + i * 16 + 15]! * a4[15]!;
     }
 
     // a5 = max(t5 + b5, 0)
-    a5[0] = Math.max(t5[0] + params[1152], 0);
-    a5[1] = Math.max(t5[1] + params[1153], 0);
-    a5[2] = Math.max(t5[2] + params[1154], 0);
-    a5[3] = Math.max(t5[3] + params[1155], 0);
-    a5[4] = Math.max(t5[4] + params[1156], 0);
-    a5[5] = Math.max(t5[5] + params[1157], 0);
-    a5[6] = Math.max(t5[6] + params[1158], 0);
-    a5[7] = Math.max(t5[7] + params[1159], 0);
-    a5[8] = Math.max(t5[8] + params[1160], 0);
-    a5[9] = Math.max(t5[9] + params[1161], 0);
-    a5[10] = Math.max(t5[10] + params[1162], 0);
-    a5[11] = Math.max(t5[11] + params[1163], 0);
-    a5[12] = Math.max(t5[12] + params[1164], 0);
-    a5[13] = Math.max(t5[13] + params[1165], 0);
-    a5[14] = Math.max(t5[14] + params[1166], 0);
-    a5[15] = Math.max(t5[15] + params[1167], 0);
+    a5[0] = Math.max(t5[0]! + params[1152]!, 0);
+    a5[1] = Math.max(t5[1]! + params[1153]!, 0);
+    a5[2] = Math.max(t5[2]! + params[1154]!, 0);
+    a5[3] = Math.max(t5[3]! + params[1155]!, 0);
+    a5[4] = Math.max(t5[4]! + params[1156]!, 0);
+    a5[5] = Math.max(t5[5]! + params[1157]!, 0);
+    a5[6] = Math.max(t5[6]! + params[1158]!, 0);
+    a5[7] = Math.max(t5[7]! + params[1159]!, 0);
+    a5[8] = Math.max(t5[8]! + params[1160]!, 0);
+    a5[9] = Math.max(t5[9]! + params[1161]!, 0);
+    a5[10] = Math.max(t5[10]! + params[1162]!, 0);
+    a5[11] = Math.max(t5[11]! + params[1163]!, 0);
+    a5[12] = Math.max(t5[12]! + params[1164]!, 0);
+    a5[13] = Math.max(t5[13]! + params[1165]!, 0);
+    a5[14] = Math.max(t5[14]! + params[1166]!, 0);
+    a5[15] = Math.max(t5[15]! + params[1167]!, 0);
     // t6 = W6 · a5
     for (let i = 0; i < 16; i++) {
       t6[i] =
-        params[1168 + i * 16] * a5[0] +
-        params[1168 + i * 16 + 1] * a5[1] +
-        params[1168 + i * 16 + 2] * a5[2] +
-        params[1168 + i * 16 + 3] * a5[3] +
-        params[1168 + i * 16 + 4] * a5[4] +
-        params[1168 + i * 16 + 5] * a5[5] +
-        params[1168 + i * 16 + 6] * a5[6] +
-        params[1168 + i * 16 + 7] * a5[7] +
-        params[1168 + i * 16 + 8] * a5[8] +
-        params[1168 + i * 16 + 9] * a5[9] +
-        params[1168 + i * 16 + 10] * a5[10] +
-        params[1168 + i * 16 + 11] * a5[11] +
-        params[1168 + i * 16 + 12] * a5[12] +
-        params[1168 + i * 16 + 13] * a5[13] +
-        params[1168 + i * 16 + 14] * a5[14] +
-        params[1168 + i * 16 + 15] * a5[15];
+        params[1168 + i * 16]! * a5[0]! +
+        params[1168 + i * 16 + 1]! * a5[1]! +
+        params[1168 + i * 16 + 2]! * a5[2]! +
+        params[1168 + i * 16 + 3]! * a5[3]! +
+        params[1168 + i * 16 + 4]! * a5[4]! +
+        params[1168 + i * 16 + 5]! * a5[5]! +
+        params[1168 + i * 16 + 6]! * a5[6]! +
+        params[1168 + i * 16 + 7]! * a5[7]! +
+        params[1168 + i * 16 + 8]! * a5[8]! +
+        params[1168 + i * 16 + 9]! * a5[9]! +
+        params[1168 + i * 16 + 10]! * a5[10]! +
+        params[1168 + i * 16 + 11]! * a5[11]! +
+        params[1168 + i * 16 + 12]! * a5[12]! +
+        params[1168 + i * 16 + 13]! * a5[13]! +
+        params[1168 + i * 16 + 14]! * a5[14]! +
+        params[1168 + i * 16 + 15]! * a5[15]!;
     }
 
     // a6 = max(t6 + b6, 0)
-    a6[0] = Math.max(t6[0] + params[1424], 0);
-    a6[1] = Math.max(t6[1] + params[1425], 0);
-    a6[2] = Math.max(t6[2] + params[1426], 0);
-    a6[3] = Math.max(t6[3] + params[1427], 0);
-    a6[4] = Math.max(t6[4] + params[1428], 0);
-    a6[5] = Math.max(t6[5] + params[1429], 0);
-    a6[6] = Math.max(t6[6] + params[1430], 0);
-    a6[7] = Math.max(t6[7] + params[1431], 0);
-    a6[8] = Math.max(t6[8] + params[1432], 0);
-    a6[9] = Math.max(t6[9] + params[1433], 0);
-    a6[10] = Math.max(t6[10] + params[1434], 0);
-    a6[11] = Math.max(t6[11] + params[1435], 0);
-    a6[12] = Math.max(t6[12] + params[1436], 0);
-    a6[13] = Math.max(t6[13] + params[1437], 0);
-    a6[14] = Math.max(t6[14] + params[1438], 0);
-    a6[15] = Math.max(t6[15] + params[1439], 0);
+    a6[0] = Math.max(t6[0]! + params[1424]!, 0);
+    a6[1] = Math.max(t6[1]! + params[1425]!, 0);
+    a6[2] = Math.max(t6[2]! + params[1426]!, 0);
+    a6[3] = Math.max(t6[3]! + params[1427]!, 0);
+    a6[4] = Math.max(t6[4]! + params[1428]!, 0);
+    a6[5] = Math.max(t6[5]! + params[1429]!, 0);
+    a6[6] = Math.max(t6[6]! + params[1430]!, 0);
+    a6[7] = Math.max(t6[7]! + params[1431]!, 0);
+    a6[8] = Math.max(t6[8]! + params[1432]!, 0);
+    a6[9] = Math.max(t6[9]! + params[1433]!, 0);
+    a6[10] = Math.max(t6[10]! + params[1434]!, 0);
+    a6[11] = Math.max(t6[11]! + params[1435]!, 0);
+    a6[12] = Math.max(t6[12]! + params[1436]!, 0);
+    a6[13] = Math.max(t6[13]! + params[1437]!, 0);
+    a6[14] = Math.max(t6[14]! + params[1438]!, 0);
+    a6[15] = Math.max(t6[15]! + params[1439]!, 0);
     // t7 = W7 · a6
     for (let i = 0; i < 16; i++) {
       t7[i] =
-        params[1440 + i * 16] * a6[0] +
-        params[1440 + i * 16 + 1] * a6[1] +
-        params[1440 + i * 16 + 2] * a6[2] +
-        params[1440 + i * 16 + 3] * a6[3] +
-        params[1440 + i * 16 + 4] * a6[4] +
-        params[1440 + i * 16 + 5] * a6[5] +
-        params[1440 + i * 16 + 6] * a6[6] +
-        params[1440 + i * 16 + 7] * a6[7] +
-        params[1440 + i * 16 + 8] * a6[8] +
-        params[1440 + i * 16 + 9] * a6[9] +
-        params[1440 + i * 16 + 10] * a6[10] +
-        params[1440 + i * 16 + 11] * a6[11] +
-        params[1440 + i * 16 + 12] * a6[12] +
-        params[1440 + i * 16 + 13] * a6[13] +
-        params[1440 + i * 16 + 14] * a6[14] +
-        params[1440 + i * 16 + 15] * a6[15];
+        params[1440 + i * 16]! * a6[0]! +
+        params[1440 + i * 16 + 1]! * a6[1]! +
+        params[1440 + i * 16 + 2]! * a6[2]! +
+        params[1440 + i * 16 + 3]! * a6[3]! +
+        params[1440 + i * 16 + 4]! * a6[4]! +
+        params[1440 + i * 16 + 5]! * a6[5]! +
+        params[1440 + i * 16 + 6]! * a6[6]! +
+        params[1440 + i * 16 + 7]! * a6[7]! +
+        params[1440 + i * 16 + 8]! * a6[8]! +
+        params[1440 + i * 16 + 9]! * a6[9]! +
+        params[1440 + i * 16 + 10]! * a6[10]! +
+        params[1440 + i * 16 + 11]! * a6[11]! +
+        params[1440 + i * 16 + 12]! * a6[12]! +
+        params[1440 + i * 16 + 13]! * a6[13]! +
+        params[1440 + i * 16 + 14]! * a6[14]! +
+        params[1440 + i * 16 + 15]! * a6[15]!;
     }
 
     // a7 = max(t7 + b7, 0)
-    a7[0] = Math.max(t7[0] + params[1696], 0);
-    a7[1] = Math.max(t7[1] + params[1697], 0);
-    a7[2] = Math.max(t7[2] + params[1698], 0);
-    a7[3] = Math.max(t7[3] + params[1699], 0);
-    a7[4] = Math.max(t7[4] + params[1700], 0);
-    a7[5] = Math.max(t7[5] + params[1701], 0);
-    a7[6] = Math.max(t7[6] + params[1702], 0);
-    a7[7] = Math.max(t7[7] + params[1703], 0);
-    a7[8] = Math.max(t7[8] + params[1704], 0);
-    a7[9] = Math.max(t7[9] + params[1705], 0);
-    a7[10] = Math.max(t7[10] + params[1706], 0);
-    a7[11] = Math.max(t7[11] + params[1707], 0);
-    a7[12] = Math.max(t7[12] + params[1708], 0);
-    a7[13] = Math.max(t7[13] + params[1709], 0);
-    a7[14] = Math.max(t7[14] + params[1710], 0);
-    a7[15] = Math.max(t7[15] + params[1711], 0);
+    a7[0] = Math.max(t7[0]! + params[1696]!, 0);
+    a7[1] = Math.max(t7[1]! + params[1697]!, 0);
+    a7[2] = Math.max(t7[2]! + params[1698]!, 0);
+    a7[3] = Math.max(t7[3]! + params[1699]!, 0);
+    a7[4] = Math.max(t7[4]! + params[1700]!, 0);
+    a7[5] = Math.max(t7[5]! + params[1701]!, 0);
+    a7[6] = Math.max(t7[6]! + params[1702]!, 0);
+    a7[7] = Math.max(t7[7]! + params[1703]!, 0);
+    a7[8] = Math.max(t7[8]! + params[1704]!, 0);
+    a7[9] = Math.max(t7[9]! + params[1705]!, 0);
+    a7[10] = Math.max(t7[10]! + params[1706]!, 0);
+    a7[11] = Math.max(t7[11]! + params[1707]!, 0);
+    a7[12] = Math.max(t7[12]! + params[1708]!, 0);
+    a7[13] = Math.max(t7[13]! + params[1709]!, 0);
+    a7[14] = Math.max(t7[14]! + params[1710]!, 0);
+    a7[15] = Math.max(t7[15]! + params[1711]!, 0);
     // t8 = W8 · a7
     for (let i = 0; i < 16; i++) {
       t8[i] =
-        params[1712 + i * 16] * a7[0] +
-        params[1712 + i * 16 + 1] * a7[1] +
-        params[1712 + i * 16 + 2] * a7[2] +
-        params[1712 + i * 16 + 3] * a7[3] +
-        params[1712 + i * 16 + 4] * a7[4] +
-        params[1712 + i * 16 + 5] * a7[5] +
-        params[1712 + i * 16 + 6] * a7[6] +
-        params[1712 + i * 16 + 7] * a7[7] +
-        params[1712 + i * 16 + 8] * a7[8] +
-        params[1712 + i * 16 + 9] * a7[9] +
-        params[1712 + i * 16 + 10] * a7[10] +
-        params[1712 + i * 16 + 11] * a7[11] +
-        params[1712 + i * 16 + 12] * a7[12] +
-        params[1712 + i * 16 + 13] * a7[13] +
-        params[1712 + i * 16 + 14] * a7[14] +
-        params[1712 + i * 16 + 15] * a7[15];
+        params[1712 + i * 16]! * a7[0]! +
+        params[1712 + i * 16 + 1]! * a7[1]! +
+        params[1712 + i * 16 + 2]! * a7[2]! +
+        params[1712 + i * 16 + 3]! * a7[3]! +
+        params[1712 + i * 16 + 4]! * a7[4]! +
+        params[1712 + i * 16 + 5]! * a7[5]! +
+        params[1712 + i * 16 + 6]! * a7[6]! +
+        params[1712 + i * 16 + 7]! * a7[7]! +
+        params[1712 + i * 16 + 8]! * a7[8]! +
+        params[1712 + i * 16 + 9]! * a7[9]! +
+        params[1712 + i * 16 + 10]! * a7[10]! +
+        params[1712 + i * 16 + 11]! * a7[11]! +
+        params[1712 + i * 16 + 12]! * a7[12]! +
+        params[1712 + i * 16 + 13]! * a7[13]! +
+        params[1712 + i * 16 + 14]! * a7[14]! +
+        params[1712 + i * 16 + 15]! * a7[15]!;
     }
 
     // a8 = max(t8 + b8, 0)
-    a8[0] = Math.max(t8[0] + params[1968], 0);
-    a8[1] = Math.max(t8[1] + params[1969], 0);
-    a8[2] = Math.max(t8[2] + params[1970], 0);
-    a8[3] = Math.max(t8[3] + params[1971], 0);
-    a8[4] = Math.max(t8[4] + params[1972], 0);
-    a8[5] = Math.max(t8[5] + params[1973], 0);
-    a8[6] = Math.max(t8[6] + params[1974], 0);
-    a8[7] = Math.max(t8[7] + params[1975], 0);
-    a8[8] = Math.max(t8[8] + params[1976], 0);
-    a8[9] = Math.max(t8[9] + params[1977], 0);
-    a8[10] = Math.max(t8[10] + params[1978], 0);
-    a8[11] = Math.max(t8[11] + params[1979], 0);
-    a8[12] = Math.max(t8[12] + params[1980], 0);
-    a8[13] = Math.max(t8[13] + params[1981], 0);
-    a8[14] = Math.max(t8[14] + params[1982], 0);
-    a8[15] = Math.max(t8[15] + params[1983], 0);
+    a8[0] = Math.max(t8[0]! + params[1968]!, 0);
+    a8[1] = Math.max(t8[1]! + params[1969]!, 0);
+    a8[2] = Math.max(t8[2]! + params[1970]!, 0);
+    a8[3] = Math.max(t8[3]! + params[1971]!, 0);
+    a8[4] = Math.max(t8[4]! + params[1972]!, 0);
+    a8[5] = Math.max(t8[5]! + params[1973]!, 0);
+    a8[6] = Math.max(t8[6]! + params[1974]!, 0);
+    a8[7] = Math.max(t8[7]! + params[1975]!, 0);
+    a8[8] = Math.max(t8[8]! + params[1976]!, 0);
+    a8[9] = Math.max(t8[9]! + params[1977]!, 0);
+    a8[10] = Math.max(t8[10]! + params[1978]!, 0);
+    a8[11] = Math.max(t8[11]! + params[1979]!, 0);
+    a8[12] = Math.max(t8[12]! + params[1980]!, 0);
+    a8[13] = Math.max(t8[13]! + params[1981]!, 0);
+    a8[14] = Math.max(t8[14]! + params[1982]!, 0);
+    a8[15] = Math.max(t8[15]! + params[1983]!, 0);
     // t9 = W9 · a8
     for (let i = 0; i < 16; i++) {
       t9[i] =
-        params[1984 + i * 16] * a8[0] +
-        params[1984 + i * 16 + 1] * a8[1] +
-        params[1984 + i * 16 + 2] * a8[2] +
-        params[1984 + i * 16 + 3] * a8[3] +
-        params[1984 + i * 16 + 4] * a8[4] +
-        params[1984 + i * 16 + 5] * a8[5] +
-        params[1984 + i * 16 + 6] * a8[6] +
-        params[1984 + i * 16 + 7] * a8[7] +
-        params[1984 + i * 16 + 8] * a8[8] +
-        params[1984 + i * 16 + 9] * a8[9] +
-        params[1984 + i * 16 + 10] * a8[10] +
-        params[1984 + i * 16 + 11] * a8[11] +
-        params[1984 + i * 16 + 12] * a8[12] +
-        params[1984 + i * 16 + 13] * a8[13] +
-        params[1984 + i * 16 + 14] * a8[14] +
-        params[1984 + i * 16 + 15] * a8[15];
+        params[1984 + i * 16]! * a8[0]! +
+        params[1984 + i * 16 + 1]! * a8[1]! +
+        params[1984 + i * 16 + 2]! * a8[2]! +
+        params[1984 + i * 16 + 3]! * a8[3]! +
+        params[1984 + i * 16 + 4]! * a8[4]! +
+        params[1984 + i * 16 + 5]! * a8[5]! +
+        params[1984 + i * 16 + 6]! * a8[6]! +
+        params[1984 + i * 16 + 7]! * a8[7]! +
+        params[1984 + i * 16 + 8]! * a8[8]! +
+        params[1984 + i * 16 + 9]! * a8[9]! +
+        params[1984 + i * 16 + 10]! * a8[10]! +
+        params[1984 + i * 16 + 11]! * a8[11]! +
+        params[1984 + i * 16 + 12]! * a8[12]! +
+        params[1984 + i * 16 + 13]! * a8[13]! +
+        params[1984 + i * 16 + 14]! * a8[14]! +
+        params[1984 + i * 16 + 15]! * a8[15]!;
     }
 
     // a9 = max(t9 + b9, 0)
-    a9[0] = Math.max(t9[0] + params[2240], 0);
-    a9[1] = Math.max(t9[1] + params[2241], 0);
-    a9[2] = Math.max(t9[2] + params[2242], 0);
-    a9[3] = Math.max(t9[3] + params[2243], 0);
-    a9[4] = Math.max(t9[4] + params[2244], 0);
-    a9[5] = Math.max(t9[5] + params[2245], 0);
-    a9[6] = Math.max(t9[6] + params[2246], 0);
-    a9[7] = Math.max(t9[7] + params[2247], 0);
-    a9[8] = Math.max(t9[8] + params[2248], 0);
-    a9[9] = Math.max(t9[9] + params[2249], 0);
-    a9[10] = Math.max(t9[10] + params[2250], 0);
-    a9[11] = Math.max(t9[11] + params[2251], 0);
-    a9[12] = Math.max(t9[12] + params[2252], 0);
-    a9[13] = Math.max(t9[13] + params[2253], 0);
-    a9[14] = Math.max(t9[14] + params[2254], 0);
-    a9[15] = Math.max(t9[15] + params[2255], 0);
+    a9[0] = Math.max(t9[0]! + params[2240]!, 0);
+    a9[1] = Math.max(t9[1]! + params[2241]!, 0);
+    a9[2] = Math.max(t9[2]! + params[2242]!, 0);
+    a9[3] = Math.max(t9[3]! + params[2243]!, 0);
+    a9[4] = Math.max(t9[4]! + params[2244]!, 0);
+    a9[5] = Math.max(t9[5]! + params[2245]!, 0);
+    a9[6] = Math.max(t9[6]! + params[2246]!, 0);
+    a9[7] = Math.max(t9[7]! + params[2247]!, 0);
+    a9[8] = Math.max(t9[8]! + params[2248]!, 0);
+    a9[9] = Math.max(t9[9]! + params[2249]!, 0);
+    a9[10] = Math.max(t9[10]! + params[2250]!, 0);
+    a9[11] = Math.max(t9[11]! + params[2251]!, 0);
+    a9[12] = Math.max(t9[12]! + params[2252]!, 0);
+    a9[13] = Math.max(t9[13]! + params[2253]!, 0);
+    a9[14] = Math.max(t9[14]! + params[2254]!, 0);
+    a9[15] = Math.max(t9[15]! + params[2255]!, 0);
     // t10 = W10 · a9
     for (let i = 0; i < 3; i++) {
       t10[i] =
-        params[2256 + i * 16] * a9[0] +
-        params[2256 + i * 16 + 1] * a9[1] +
-        params[2256 + i * 16 + 2] * a9[2] +
-        params[2256 + i * 16 + 3] * a9[3] +
-        params[2256 + i * 16 + 4] * a9[4] +
-        params[2256 + i * 16 + 5] * a9[5] +
-        params[2256 + i * 16 + 6] * a9[6] +
-        params[2256 + i * 16 + 7] * a9[7] +
-        params[2256 + i * 16 + 8] * a9[8] +
-        params[2256 + i * 16 + 9] * a9[9] +
-        params[2256 + i * 16 + 10] * a9[10] +
-        params[2256 + i * 16 + 11] * a9[11] +
-        params[2256 + i * 16 + 12] * a9[12] +
-        params[2256 + i * 16 + 13] * a9[13] +
-        params[2256 + i * 16 + 14] * a9[14] +
-        params[2256 + i * 16 + 15] * a9[15];
+        params[2256 + i * 16]! * a9[0]! +
+        params[2256 + i * 16 + 1]! * a9[1]! +
+        params[2256 + i * 16 + 2]! * a9[2]! +
+        params[2256 + i * 16 + 3]! * a9[3]! +
+        params[2256 + i * 16 + 4]! * a9[4]! +
+        params[2256 + i * 16 + 5]! * a9[5]! +
+        params[2256 + i * 16 + 6]! * a9[6]! +
+        params[2256 + i * 16 + 7]! * a9[7]! +
+        params[2256 + i * 16 + 8]! * a9[8]! +
+        params[2256 + i * 16 + 9]! * a9[9]! +
+        params[2256 + i * 16 + 10]! * a9[10]! +
+        params[2256 + i * 16 + 11]! * a9[11]! +
+        params[2256 + i * 16 + 12]! * a9[12]! +
+        params[2256 + i * 16 + 13]! * a9[13]! +
+        params[2256 + i * 16 + 14]! * a9[14]! +
+        params[2256 + i * 16 + 15]! * a9[15]!;
     }
 
     // z10 = t10 + b10
-    z10[0] = t10[0] + params[2304];
-    z10[1] = t10[1] + params[2305];
-    z10[2] = t10[2] + params[2306];
+    z10[0] = t10[0]! + params[2304]!;
+    z10[1] = t10[1]! + params[2305]!;
+    z10[2] = t10[2]! + params[2306]!;
     // t11 = logsumexp(z10)
     let max = -Infinity;
-    if (z10[0] > max) max = z10[0];
-    if (z10[1] > max) max = z10[1];
-    if (z10[2] > max) max = z10[2];
-    const t11 = max + Math.log(Math.exp(z10[0] - max) + Math.exp(z10[1] - max) + Math.exp(z10[2] - max));
+    if (z10[0]! > max) max = z10[0]!;
+    if (z10[1]! > max) max = z10[1]!;
+    if (z10[2]! > max) max = z10[2]!;
+    const t11 = max + Math.log(Math.exp(z10[0]! - max) + Math.exp(z10[1]! - max) + Math.exp(z10[2]! - max));
     // p = exp(z10 - t11)
-    out[outRow] = Math.exp(z10[0] - t11);
-    out[outRow + 1] = Math.exp(z10[1] - t11);
-    out[outRow + 2] = Math.exp(z10[2] - t11);
+    out[outRow] = Math.exp(z10[0]! - t11);
+    out[outRow + 1] = Math.exp(z10[1]! - t11);
+    out[outRow + 2] = Math.exp(z10[2]! - t11);
   }
 }
 
@@ -545,367 +545,367 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     // t1 = W1 · x
     for (let i = 0; i < 16; i++) {
       t1[i] =
-        params[i * 4] * inputs[xRow] +
-        params[i * 4 + 1] * inputs[xRow + 1] +
-        params[i * 4 + 2] * inputs[xRow + 2] +
-        params[i * 4 + 3] * inputs[xRow + 3];
+        params[i * 4]! * inputs[xRow]! +
+        params[i * 4 + 1]! * inputs[xRow + 1]! +
+        params[i * 4 + 2]! * inputs[xRow + 2]! +
+        params[i * 4 + 3]! * inputs[xRow + 3]!;
     }
 
     // a1 = max(t1 + b1, 0)
-    a1[0] = Math.max(t1[0] + params[64], 0);
-    a1[1] = Math.max(t1[1] + params[65], 0);
-    a1[2] = Math.max(t1[2] + params[66], 0);
-    a1[3] = Math.max(t1[3] + params[67], 0);
-    a1[4] = Math.max(t1[4] + params[68], 0);
-    a1[5] = Math.max(t1[5] + params[69], 0);
-    a1[6] = Math.max(t1[6] + params[70], 0);
-    a1[7] = Math.max(t1[7] + params[71], 0);
-    a1[8] = Math.max(t1[8] + params[72], 0);
-    a1[9] = Math.max(t1[9] + params[73], 0);
-    a1[10] = Math.max(t1[10] + params[74], 0);
-    a1[11] = Math.max(t1[11] + params[75], 0);
-    a1[12] = Math.max(t1[12] + params[76], 0);
-    a1[13] = Math.max(t1[13] + params[77], 0);
-    a1[14] = Math.max(t1[14] + params[78], 0);
-    a1[15] = Math.max(t1[15] + params[79], 0);
+    a1[0] = Math.max(t1[0]! + params[64]!, 0);
+    a1[1] = Math.max(t1[1]! + params[65]!, 0);
+    a1[2] = Math.max(t1[2]! + params[66]!, 0);
+    a1[3] = Math.max(t1[3]! + params[67]!, 0);
+    a1[4] = Math.max(t1[4]! + params[68]!, 0);
+    a1[5] = Math.max(t1[5]! + params[69]!, 0);
+    a1[6] = Math.max(t1[6]! + params[70]!, 0);
+    a1[7] = Math.max(t1[7]! + params[71]!, 0);
+    a1[8] = Math.max(t1[8]! + params[72]!, 0);
+    a1[9] = Math.max(t1[9]! + params[73]!, 0);
+    a1[10] = Math.max(t1[10]! + params[74]!, 0);
+    a1[11] = Math.max(t1[11]! + params[75]!, 0);
+    a1[12] = Math.max(t1[12]! + params[76]!, 0);
+    a1[13] = Math.max(t1[13]! + params[77]!, 0);
+    a1[14] = Math.max(t1[14]! + params[78]!, 0);
+    a1[15] = Math.max(t1[15]! + params[79]!, 0);
     // t2 = W2 · a1
     for (let i = 0; i < 16; i++) {
       t2[i] =
-        params[80 + i * 16] * a1[0] +
-        params[80 + i * 16 + 1] * a1[1] +
-        params[80 + i * 16 + 2] * a1[2] +
-        params[80 + i * 16 + 3] * a1[3] +
-        params[80 + i * 16 + 4] * a1[4] +
-        params[80 + i * 16 + 5] * a1[5] +
-        params[80 + i * 16 + 6] * a1[6] +
-        params[80 + i * 16 + 7] * a1[7] +
-        params[80 + i * 16 + 8] * a1[8] +
-        params[80 + i * 16 + 9] * a1[9] +
-        params[80 + i * 16 + 10] * a1[10] +
-        params[80 + i * 16 + 11] * a1[11] +
-        params[80 + i * 16 + 12] * a1[12] +
-        params[80 + i * 16 + 13] * a1[13] +
-        params[80 + i * 16 + 14] * a1[14] +
-        params[80 + i * 16 + 15] * a1[15];
+        params[80 + i * 16]! * a1[0]! +
+        params[80 + i * 16 + 1]! * a1[1]! +
+        params[80 + i * 16 + 2]! * a1[2]! +
+        params[80 + i * 16 + 3]! * a1[3]! +
+        params[80 + i * 16 + 4]! * a1[4]! +
+        params[80 + i * 16 + 5]! * a1[5]! +
+        params[80 + i * 16 + 6]! * a1[6]! +
+        params[80 + i * 16 + 7]! * a1[7]! +
+        params[80 + i * 16 + 8]! * a1[8]! +
+        params[80 + i * 16 + 9]! * a1[9]! +
+        params[80 + i * 16 + 10]! * a1[10]! +
+        params[80 + i * 16 + 11]! * a1[11]! +
+        params[80 + i * 16 + 12]! * a1[12]! +
+        params[80 + i * 16 + 13]! * a1[13]! +
+        params[80 + i * 16 + 14]! * a1[14]! +
+        params[80 + i * 16 + 15]! * a1[15]!;
     }
 
     // a2 = max(t2 + b2, 0)
-    a2[0] = Math.max(t2[0] + params[336], 0);
-    a2[1] = Math.max(t2[1] + params[337], 0);
-    a2[2] = Math.max(t2[2] + params[338], 0);
-    a2[3] = Math.max(t2[3] + params[339], 0);
-    a2[4] = Math.max(t2[4] + params[340], 0);
-    a2[5] = Math.max(t2[5] + params[341], 0);
-    a2[6] = Math.max(t2[6] + params[342], 0);
-    a2[7] = Math.max(t2[7] + params[343], 0);
-    a2[8] = Math.max(t2[8] + params[344], 0);
-    a2[9] = Math.max(t2[9] + params[345], 0);
-    a2[10] = Math.max(t2[10] + params[346], 0);
-    a2[11] = Math.max(t2[11] + params[347], 0);
-    a2[12] = Math.max(t2[12] + params[348], 0);
-    a2[13] = Math.max(t2[13] + params[349], 0);
-    a2[14] = Math.max(t2[14] + params[350], 0);
-    a2[15] = Math.max(t2[15] + params[351], 0);
+    a2[0] = Math.max(t2[0]! + params[336]!, 0);
+    a2[1] = Math.max(t2[1]! + params[337]!, 0);
+    a2[2] = Math.max(t2[2]! + params[338]!, 0);
+    a2[3] = Math.max(t2[3]! + params[339]!, 0);
+    a2[4] = Math.max(t2[4]! + params[340]!, 0);
+    a2[5] = Math.max(t2[5]! + params[341]!, 0);
+    a2[6] = Math.max(t2[6]! + params[342]!, 0);
+    a2[7] = Math.max(t2[7]! + params[343]!, 0);
+    a2[8] = Math.max(t2[8]! + params[344]!, 0);
+    a2[9] = Math.max(t2[9]! + params[345]!, 0);
+    a2[10] = Math.max(t2[10]! + params[346]!, 0);
+    a2[11] = Math.max(t2[11]! + params[347]!, 0);
+    a2[12] = Math.max(t2[12]! + params[348]!, 0);
+    a2[13] = Math.max(t2[13]! + params[349]!, 0);
+    a2[14] = Math.max(t2[14]! + params[350]!, 0);
+    a2[15] = Math.max(t2[15]! + params[351]!, 0);
     // t3 = W3 · a2
     for (let i = 0; i < 16; i++) {
       t3[i] =
-        params[352 + i * 16] * a2[0] +
-        params[352 + i * 16 + 1] * a2[1] +
-        params[352 + i * 16 + 2] * a2[2] +
-        params[352 + i * 16 + 3] * a2[3] +
-        params[352 + i * 16 + 4] * a2[4] +
-        params[352 + i * 16 + 5] * a2[5] +
-        params[352 + i * 16 + 6] * a2[6] +
-        params[352 + i * 16 + 7] * a2[7] +
-        params[352 + i * 16 + 8] * a2[8] +
-        params[352 + i * 16 + 9] * a2[9] +
-        params[352 + i * 16 + 10] * a2[10] +
-        params[352 + i * 16 + 11] * a2[11] +
-        params[352 + i * 16 + 12] * a2[12] +
-        params[352 + i * 16 + 13] * a2[13] +
-        params[352 + i * 16 + 14] * a2[14] +
-        params[352 + i * 16 + 15] * a2[15];
+        params[352 + i * 16]! * a2[0]! +
+        params[352 + i * 16 + 1]! * a2[1]! +
+        params[352 + i * 16 + 2]! * a2[2]! +
+        params[352 + i * 16 + 3]! * a2[3]! +
+        params[352 + i * 16 + 4]! * a2[4]! +
+        params[352 + i * 16 + 5]! * a2[5]! +
+        params[352 + i * 16 + 6]! * a2[6]! +
+        params[352 + i * 16 + 7]! * a2[7]! +
+        params[352 + i * 16 + 8]! * a2[8]! +
+        params[352 + i * 16 + 9]! * a2[9]! +
+        params[352 + i * 16 + 10]! * a2[10]! +
+        params[352 + i * 16 + 11]! * a2[11]! +
+        params[352 + i * 16 + 12]! * a2[12]! +
+        params[352 + i * 16 + 13]! * a2[13]! +
+        params[352 + i * 16 + 14]! * a2[14]! +
+        params[352 + i * 16 + 15]! * a2[15]!;
     }
 
     // a3 = max(t3 + b3, 0)
-    a3[0] = Math.max(t3[0] + params[608], 0);
-    a3[1] = Math.max(t3[1] + params[609], 0);
-    a3[2] = Math.max(t3[2] + params[610], 0);
-    a3[3] = Math.max(t3[3] + params[611], 0);
-    a3[4] = Math.max(t3[4] + params[612], 0);
-    a3[5] = Math.max(t3[5] + params[613], 0);
-    a3[6] = Math.max(t3[6] + params[614], 0);
-    a3[7] = Math.max(t3[7] + params[615], 0);
-    a3[8] = Math.max(t3[8] + params[616], 0);
-    a3[9] = Math.max(t3[9] + params[617], 0);
-    a3[10] = Math.max(t3[10] + params[618], 0);
-    a3[11] = Math.max(t3[11] + params[619], 0);
-    a3[12] = Math.max(t3[12] + params[620], 0);
-    a3[13] = Math.max(t3[13] + params[621], 0);
-    a3[14] = Math.max(t3[14] + params[622], 0);
-    a3[15] = Math.max(t3[15] + params[623], 0);
+    a3[0] = Math.max(t3[0]! + params[608]!, 0);
+    a3[1] = Math.max(t3[1]! + params[609]!, 0);
+    a3[2] = Math.max(t3[2]! + params[610]!, 0);
+    a3[3] = Math.max(t3[3]! + params[611]!, 0);
+    a3[4] = Math.max(t3[4]! + params[612]!, 0);
+    a3[5] = Math.max(t3[5]! + params[613]!, 0);
+    a3[6] = Math.max(t3[6]! + params[614]!, 0);
+    a3[7] = Math.max(t3[7]! + params[615]!, 0);
+    a3[8] = Math.max(t3[8]! + params[616]!, 0);
+    a3[9] = Math.max(t3[9]! + params[617]!, 0);
+    a3[10] = Math.max(t3[10]! + params[618]!, 0);
+    a3[11] = Math.max(t3[11]! + params[619]!, 0);
+    a3[12] = Math.max(t3[12]! + params[620]!, 0);
+    a3[13] = Math.max(t3[13]! + params[621]!, 0);
+    a3[14] = Math.max(t3[14]! + params[622]!, 0);
+    a3[15] = Math.max(t3[15]! + params[623]!, 0);
     // t4 = W4 · a3
     for (let i = 0; i < 16; i++) {
       t4[i] =
-        params[624 + i * 16] * a3[0] +
-        params[624 + i * 16 + 1] * a3[1] +
-        params[624 + i * 16 + 2] * a3[2] +
-        params[624 + i * 16 + 3] * a3[3] +
-        params[624 + i * 16 + 4] * a3[4] +
-        params[624 + i * 16 + 5] * a3[5] +
-        params[624 + i * 16 + 6] * a3[6] +
-        params[624 + i * 16 + 7] * a3[7] +
-        params[624 + i * 16 + 8] * a3[8] +
-        params[624 + i * 16 + 9] * a3[9] +
-        params[624 + i * 16 + 10] * a3[10] +
-        params[624 + i * 16 + 11] * a3[11] +
-        params[624 + i * 16 + 12] * a3[12] +
-        params[624 + i * 16 + 13] * a3[13] +
-        params[624 + i * 16 + 14] * a3[14] +
-        params[624 + i * 16 + 15] * a3[15];
+        params[624 + i * 16]! * a3[0]! +
+        params[624 + i * 16 + 1]! * a3[1]! +
+        params[624 + i * 16 + 2]! * a3[2]! +
+        params[624 + i * 16 + 3]! * a3[3]! +
+        params[624 + i * 16 + 4]! * a3[4]! +
+        params[624 + i * 16 + 5]! * a3[5]! +
+        params[624 + i * 16 + 6]! * a3[6]! +
+        params[624 + i * 16 + 7]! * a3[7]! +
+        params[624 + i * 16 + 8]! * a3[8]! +
+        params[624 + i * 16 + 9]! * a3[9]! +
+        params[624 + i * 16 + 10]! * a3[10]! +
+        params[624 + i * 16 + 11]! * a3[11]! +
+        params[624 + i * 16 + 12]! * a3[12]! +
+        params[624 + i * 16 + 13]! * a3[13]! +
+        params[624 + i * 16 + 14]! * a3[14]! +
+        params[624 + i * 16 + 15]! * a3[15]!;
     }
 
     // a4 = max(t4 + b4, 0)
-    a4[0] = Math.max(t4[0] + params[880], 0);
-    a4[1] = Math.max(t4[1] + params[881], 0);
-    a4[2] = Math.max(t4[2] + params[882], 0);
-    a4[3] = Math.max(t4[3] + params[883], 0);
-    a4[4] = Math.max(t4[4] + params[884], 0);
-    a4[5] = Math.max(t4[5] + params[885], 0);
-    a4[6] = Math.max(t4[6] + params[886], 0);
-    a4[7] = Math.max(t4[7] + params[887], 0);
-    a4[8] = Math.max(t4[8] + params[888], 0);
-    a4[9] = Math.max(t4[9] + params[889], 0);
-    a4[10] = Math.max(t4[10] + params[890], 0);
-    a4[11] = Math.max(t4[11] + params[891], 0);
-    a4[12] = Math.max(t4[12] + params[892], 0);
-    a4[13] = Math.max(t4[13] + params[893], 0);
-    a4[14] = Math.max(t4[14] + params[894], 0);
-    a4[15] = Math.max(t4[15] + params[895], 0);
+    a4[0] = Math.max(t4[0]! + params[880]!, 0);
+    a4[1] = Math.max(t4[1]! + params[881]!, 0);
+    a4[2] = Math.max(t4[2]! + params[882]!, 0);
+    a4[3] = Math.max(t4[3]! + params[883]!, 0);
+    a4[4] = Math.max(t4[4]! + params[884]!, 0);
+    a4[5] = Math.max(t4[5]! + params[885]!, 0);
+    a4[6] = Math.max(t4[6]! + params[886]!, 0);
+    a4[7] = Math.max(t4[7]! + params[887]!, 0);
+    a4[8] = Math.max(t4[8]! + params[888]!, 0);
+    a4[9] = Math.max(t4[9]! + params[889]!, 0);
+    a4[10] = Math.max(t4[10]! + params[890]!, 0);
+    a4[11] = Math.max(t4[11]! + params[891]!, 0);
+    a4[12] = Math.max(t4[12]! + params[892]!, 0);
+    a4[13] = Math.max(t4[13]! + params[893]!, 0);
+    a4[14] = Math.max(t4[14]! + params[894]!, 0);
+    a4[15] = Math.max(t4[15]! + params[895]!, 0);
     // t5 = W5 · a4
     for (let i = 0; i < 16; i++) {
       t5[i] =
-        params[896 + i * 16] * a4[0] +
-        params[896 + i * 16 + 1] * a4[1] +
-        params[896 + i * 16 + 2] * a4[2] +
-        params[896 + i * 16 + 3] * a4[3] +
-        params[896 + i * 16 + 4] * a4[4] +
-        params[896 + i * 16 + 5] * a4[5] +
-        params[896 + i * 16 + 6] * a4[6] +
-        params[896 + i * 16 + 7] * a4[7] +
-        params[896 + i * 16 + 8] * a4[8] +
-        params[896 + i * 16 + 9] * a4[9] +
-        params[896 + i * 16 + 10] * a4[10] +
-        params[896 + i * 16 + 11] * a4[11] +
-        params[896 + i * 16 + 12] * a4[12] +
-        params[896 + i * 16 + 13] * a4[13] +
-        params[896 + i * 16 + 14] * a4[14] +
-        params[896 + i * 16 + 15] * a4[15];
+        params[896 + i * 16]! * a4[0]! +
+        params[896 + i * 16 + 1]! * a4[1]! +
+        params[896 + i * 16 + 2]! * a4[2]! +
+        params[896 + i * 16 + 3]! * a4[3]! +
+        params[896 + i * 16 + 4]! * a4[4]! +
+        params[896 + i * 16 + 5]! * a4[5]! +
+        params[896 + i * 16 + 6]! * a4[6]! +
+        params[896 + i * 16 + 7]! * a4[7]! +
+        params[896 + i * 16 + 8]! * a4[8]! +
+        params[896 + i * 16 + 9]! * a4[9]! +
+        params[896 + i * 16 + 10]! * a4[10]! +
+        params[896 + i * 16 + 11]! * a4[11]! +
+        params[896 + i * 16 + 12]! * a4[12]! +
+        params[896 + i * 16 + 13]! * a4[13]! +
+        params[896 + i * 16 + 14]! * a4[14]! +
+        params[896 + i * 16 + 15]! * a4[15]!;
     }
 
     // a5 = max(t5 + b5, 0)
-    a5[0] = Math.max(t5[0] + params[1152], 0);
-    a5[1] = Math.max(t5[1] + params[1153], 0);
-    a5[2] = Math.max(t5[2] + params[1154], 0);
-    a5[3] = Math.max(t5[3] + params[1155], 0);
-    a5[4] = Math.max(t5[4] + params[1156], 0);
-    a5[5] = Math.max(t5[5] + params[1157], 0);
-    a5[6] = Math.max(t5[6] + params[1158], 0);
-    a5[7] = Math.max(t5[7] + params[1159], 0);
-    a5[8] = Math.max(t5[8] + params[1160], 0);
-    a5[9] = Math.max(t5[9] + params[1161], 0);
-    a5[10] = Math.max(t5[10] + params[1162], 0);
-    a5[11] = Math.max(t5[11] + params[1163], 0);
-    a5[12] = Math.max(t5[12] + params[1164], 0);
-    a5[13] = Math.max(t5[13] + params[1165], 0);
-    a5[14] = Math.max(t5[14] + params[1166], 0);
-    a5[15] = Math.max(t5[15] + params[1167], 0);
+    a5[0] = Math.max(t5[0]! + params[1152]!, 0);
+    a5[1] = Math.max(t5[1]! + params[1153]!, 0);
+    a5[2] = Math.max(t5[2]! + params[1154]!, 0);
+    a5[3] = Math.max(t5[3]! + params[1155]!, 0);
+    a5[4] = Math.max(t5[4]! + params[1156]!, 0);
+    a5[5] = Math.max(t5[5]! + params[1157]!, 0);
+    a5[6] = Math.max(t5[6]! + params[1158]!, 0);
+    a5[7] = Math.max(t5[7]! + params[1159]!, 0);
+    a5[8] = Math.max(t5[8]! + params[1160]!, 0);
+    a5[9] = Math.max(t5[9]! + params[1161]!, 0);
+    a5[10] = Math.max(t5[10]! + params[1162]!, 0);
+    a5[11] = Math.max(t5[11]! + params[1163]!, 0);
+    a5[12] = Math.max(t5[12]! + params[1164]!, 0);
+    a5[13] = Math.max(t5[13]! + params[1165]!, 0);
+    a5[14] = Math.max(t5[14]! + params[1166]!, 0);
+    a5[15] = Math.max(t5[15]! + params[1167]!, 0);
     // t6 = W6 · a5
     for (let i = 0; i < 16; i++) {
       t6[i] =
-        params[1168 + i * 16] * a5[0] +
-        params[1168 + i * 16 + 1] * a5[1] +
-        params[1168 + i * 16 + 2] * a5[2] +
-        params[1168 + i * 16 + 3] * a5[3] +
-        params[1168 + i * 16 + 4] * a5[4] +
-        params[1168 + i * 16 + 5] * a5[5] +
-        params[1168 + i * 16 + 6] * a5[6] +
-        params[1168 + i * 16 + 7] * a5[7] +
-        params[1168 + i * 16 + 8] * a5[8] +
-        params[1168 + i * 16 + 9] * a5[9] +
-        params[1168 + i * 16 + 10] * a5[10] +
-        params[1168 + i * 16 + 11] * a5[11] +
-        params[1168 + i * 16 + 12] * a5[12] +
-        params[1168 + i * 16 + 13] * a5[13] +
-        params[1168 + i * 16 + 14] * a5[14] +
-        params[1168 + i * 16 + 15] * a5[15];
+        params[1168 + i * 16]! * a5[0]! +
+        params[1168 + i * 16 + 1]! * a5[1]! +
+        params[1168 + i * 16 + 2]! * a5[2]! +
+        params[1168 + i * 16 + 3]! * a5[3]! +
+        params[1168 + i * 16 + 4]! * a5[4]! +
+        params[1168 + i * 16 + 5]! * a5[5]! +
+        params[1168 + i * 16 + 6]! * a5[6]! +
+        params[1168 + i * 16 + 7]! * a5[7]! +
+        params[1168 + i * 16 + 8]! * a5[8]! +
+        params[1168 + i * 16 + 9]! * a5[9]! +
+        params[1168 + i * 16 + 10]! * a5[10]! +
+        params[1168 + i * 16 + 11]! * a5[11]! +
+        params[1168 + i * 16 + 12]! * a5[12]! +
+        params[1168 + i * 16 + 13]! * a5[13]! +
+        params[1168 + i * 16 + 14]! * a5[14]! +
+        params[1168 + i * 16 + 15]! * a5[15]!;
     }
 
     // a6 = max(t6 + b6, 0)
-    a6[0] = Math.max(t6[0] + params[1424], 0);
-    a6[1] = Math.max(t6[1] + params[1425], 0);
-    a6[2] = Math.max(t6[2] + params[1426], 0);
-    a6[3] = Math.max(t6[3] + params[1427], 0);
-    a6[4] = Math.max(t6[4] + params[1428], 0);
-    a6[5] = Math.max(t6[5] + params[1429], 0);
-    a6[6] = Math.max(t6[6] + params[1430], 0);
-    a6[7] = Math.max(t6[7] + params[1431], 0);
-    a6[8] = Math.max(t6[8] + params[1432], 0);
-    a6[9] = Math.max(t6[9] + params[1433], 0);
-    a6[10] = Math.max(t6[10] + params[1434], 0);
-    a6[11] = Math.max(t6[11] + params[1435], 0);
-    a6[12] = Math.max(t6[12] + params[1436], 0);
-    a6[13] = Math.max(t6[13] + params[1437], 0);
-    a6[14] = Math.max(t6[14] + params[1438], 0);
-    a6[15] = Math.max(t6[15] + params[1439], 0);
+    a6[0] = Math.max(t6[0]! + params[1424]!, 0);
+    a6[1] = Math.max(t6[1]! + params[1425]!, 0);
+    a6[2] = Math.max(t6[2]! + params[1426]!, 0);
+    a6[3] = Math.max(t6[3]! + params[1427]!, 0);
+    a6[4] = Math.max(t6[4]! + params[1428]!, 0);
+    a6[5] = Math.max(t6[5]! + params[1429]!, 0);
+    a6[6] = Math.max(t6[6]! + params[1430]!, 0);
+    a6[7] = Math.max(t6[7]! + params[1431]!, 0);
+    a6[8] = Math.max(t6[8]! + params[1432]!, 0);
+    a6[9] = Math.max(t6[9]! + params[1433]!, 0);
+    a6[10] = Math.max(t6[10]! + params[1434]!, 0);
+    a6[11] = Math.max(t6[11]! + params[1435]!, 0);
+    a6[12] = Math.max(t6[12]! + params[1436]!, 0);
+    a6[13] = Math.max(t6[13]! + params[1437]!, 0);
+    a6[14] = Math.max(t6[14]! + params[1438]!, 0);
+    a6[15] = Math.max(t6[15]! + params[1439]!, 0);
     // t7 = W7 · a6
     for (let i = 0; i < 16; i++) {
       t7[i] =
-        params[1440 + i * 16] * a6[0] +
-        params[1440 + i * 16 + 1] * a6[1] +
-        params[1440 + i * 16 + 2] * a6[2] +
-        params[1440 + i * 16 + 3] * a6[3] +
-        params[1440 + i * 16 + 4] * a6[4] +
-        params[1440 + i * 16 + 5] * a6[5] +
-        params[1440 + i * 16 + 6] * a6[6] +
-        params[1440 + i * 16 + 7] * a6[7] +
-        params[1440 + i * 16 + 8] * a6[8] +
-        params[1440 + i * 16 + 9] * a6[9] +
-        params[1440 + i * 16 + 10] * a6[10] +
-        params[1440 + i * 16 + 11] * a6[11] +
-        params[1440 + i * 16 + 12] * a6[12] +
-        params[1440 + i * 16 + 13] * a6[13] +
-        params[1440 + i * 16 + 14] * a6[14] +
-        params[1440 + i * 16 + 15] * a6[15];
+        params[1440 + i * 16]! * a6[0]! +
+        params[1440 + i * 16 + 1]! * a6[1]! +
+        params[1440 + i * 16 + 2]! * a6[2]! +
+        params[1440 + i * 16 + 3]! * a6[3]! +
+        params[1440 + i * 16 + 4]! * a6[4]! +
+        params[1440 + i * 16 + 5]! * a6[5]! +
+        params[1440 + i * 16 + 6]! * a6[6]! +
+        params[1440 + i * 16 + 7]! * a6[7]! +
+        params[1440 + i * 16 + 8]! * a6[8]! +
+        params[1440 + i * 16 + 9]! * a6[9]! +
+        params[1440 + i * 16 + 10]! * a6[10]! +
+        params[1440 + i * 16 + 11]! * a6[11]! +
+        params[1440 + i * 16 + 12]! * a6[12]! +
+        params[1440 + i * 16 + 13]! * a6[13]! +
+        params[1440 + i * 16 + 14]! * a6[14]! +
+        params[1440 + i * 16 + 15]! * a6[15]!;
     }
 
     // a7 = max(t7 + b7, 0)
-    a7[0] = Math.max(t7[0] + params[1696], 0);
-    a7[1] = Math.max(t7[1] + params[1697], 0);
-    a7[2] = Math.max(t7[2] + params[1698], 0);
-    a7[3] = Math.max(t7[3] + params[1699], 0);
-    a7[4] = Math.max(t7[4] + params[1700], 0);
-    a7[5] = Math.max(t7[5] + params[1701], 0);
-    a7[6] = Math.max(t7[6] + params[1702], 0);
-    a7[7] = Math.max(t7[7] + params[1703], 0);
-    a7[8] = Math.max(t7[8] + params[1704], 0);
-    a7[9] = Math.max(t7[9] + params[1705], 0);
-    a7[10] = Math.max(t7[10] + params[1706], 0);
-    a7[11] = Math.max(t7[11] + params[1707], 0);
-    a7[12] = Math.max(t7[12] + params[1708], 0);
-    a7[13] = Math.max(t7[13] + params[1709], 0);
-    a7[14] = Math.max(t7[14] + params[1710], 0);
-    a7[15] = Math.max(t7[15] + params[1711], 0);
+    a7[0] = Math.max(t7[0]! + params[1696]!, 0);
+    a7[1] = Math.max(t7[1]! + params[1697]!, 0);
+    a7[2] = Math.max(t7[2]! + params[1698]!, 0);
+    a7[3] = Math.max(t7[3]! + params[1699]!, 0);
+    a7[4] = Math.max(t7[4]! + params[1700]!, 0);
+    a7[5] = Math.max(t7[5]! + params[1701]!, 0);
+    a7[6] = Math.max(t7[6]! + params[1702]!, 0);
+    a7[7] = Math.max(t7[7]! + params[1703]!, 0);
+    a7[8] = Math.max(t7[8]! + params[1704]!, 0);
+    a7[9] = Math.max(t7[9]! + params[1705]!, 0);
+    a7[10] = Math.max(t7[10]! + params[1706]!, 0);
+    a7[11] = Math.max(t7[11]! + params[1707]!, 0);
+    a7[12] = Math.max(t7[12]! + params[1708]!, 0);
+    a7[13] = Math.max(t7[13]! + params[1709]!, 0);
+    a7[14] = Math.max(t7[14]! + params[1710]!, 0);
+    a7[15] = Math.max(t7[15]! + params[1711]!, 0);
     // t8 = W8 · a7
     for (let i = 0; i < 16; i++) {
       t8[i] =
-        params[1712 + i * 16] * a7[0] +
-        params[1712 + i * 16 + 1] * a7[1] +
-        params[1712 + i * 16 + 2] * a7[2] +
-        params[1712 + i * 16 + 3] * a7[3] +
-        params[1712 + i * 16 + 4] * a7[4] +
-        params[1712 + i * 16 + 5] * a7[5] +
-        params[1712 + i * 16 + 6] * a7[6] +
-        params[1712 + i * 16 + 7] * a7[7] +
-        params[1712 + i * 16 + 8] * a7[8] +
-        params[1712 + i * 16 + 9] * a7[9] +
-        params[1712 + i * 16 + 10] * a7[10] +
-        params[1712 + i * 16 + 11] * a7[11] +
-        params[1712 + i * 16 + 12] * a7[12] +
-        params[1712 + i * 16 + 13] * a7[13] +
-        params[1712 + i * 16 + 14] * a7[14] +
-        params[1712 + i * 16 + 15] * a7[15];
+        params[1712 + i * 16]! * a7[0]! +
+        params[1712 + i * 16 + 1]! * a7[1]! +
+        params[1712 + i * 16 + 2]! * a7[2]! +
+        params[1712 + i * 16 + 3]! * a7[3]! +
+        params[1712 + i * 16 + 4]! * a7[4]! +
+        params[1712 + i * 16 + 5]! * a7[5]! +
+        params[1712 + i * 16 + 6]! * a7[6]! +
+        params[1712 + i * 16 + 7]! * a7[7]! +
+        params[1712 + i * 16 + 8]! * a7[8]! +
+        params[1712 + i * 16 + 9]! * a7[9]! +
+        params[1712 + i * 16 + 10]! * a7[10]! +
+        params[1712 + i * 16 + 11]! * a7[11]! +
+        params[1712 + i * 16 + 12]! * a7[12]! +
+        params[1712 + i * 16 + 13]! * a7[13]! +
+        params[1712 + i * 16 + 14]! * a7[14]! +
+        params[1712 + i * 16 + 15]! * a7[15]!;
     }
 
     // a8 = max(t8 + b8, 0)
-    a8[0] = Math.max(t8[0] + params[1968], 0);
-    a8[1] = Math.max(t8[1] + params[1969], 0);
-    a8[2] = Math.max(t8[2] + params[1970], 0);
-    a8[3] = Math.max(t8[3] + params[1971], 0);
-    a8[4] = Math.max(t8[4] + params[1972], 0);
-    a8[5] = Math.max(t8[5] + params[1973], 0);
-    a8[6] = Math.max(t8[6] + params[1974], 0);
-    a8[7] = Math.max(t8[7] + params[1975], 0);
-    a8[8] = Math.max(t8[8] + params[1976], 0);
-    a8[9] = Math.max(t8[9] + params[1977], 0);
-    a8[10] = Math.max(t8[10] + params[1978], 0);
-    a8[11] = Math.max(t8[11] + params[1979], 0);
-    a8[12] = Math.max(t8[12] + params[1980], 0);
-    a8[13] = Math.max(t8[13] + params[1981], 0);
-    a8[14] = Math.max(t8[14] + params[1982], 0);
-    a8[15] = Math.max(t8[15] + params[1983], 0);
+    a8[0] = Math.max(t8[0]! + params[1968]!, 0);
+    a8[1] = Math.max(t8[1]! + params[1969]!, 0);
+    a8[2] = Math.max(t8[2]! + params[1970]!, 0);
+    a8[3] = Math.max(t8[3]! + params[1971]!, 0);
+    a8[4] = Math.max(t8[4]! + params[1972]!, 0);
+    a8[5] = Math.max(t8[5]! + params[1973]!, 0);
+    a8[6] = Math.max(t8[6]! + params[1974]!, 0);
+    a8[7] = Math.max(t8[7]! + params[1975]!, 0);
+    a8[8] = Math.max(t8[8]! + params[1976]!, 0);
+    a8[9] = Math.max(t8[9]! + params[1977]!, 0);
+    a8[10] = Math.max(t8[10]! + params[1978]!, 0);
+    a8[11] = Math.max(t8[11]! + params[1979]!, 0);
+    a8[12] = Math.max(t8[12]! + params[1980]!, 0);
+    a8[13] = Math.max(t8[13]! + params[1981]!, 0);
+    a8[14] = Math.max(t8[14]! + params[1982]!, 0);
+    a8[15] = Math.max(t8[15]! + params[1983]!, 0);
     // t9 = W9 · a8
     for (let i = 0; i < 16; i++) {
       t9[i] =
-        params[1984 + i * 16] * a8[0] +
-        params[1984 + i * 16 + 1] * a8[1] +
-        params[1984 + i * 16 + 2] * a8[2] +
-        params[1984 + i * 16 + 3] * a8[3] +
-        params[1984 + i * 16 + 4] * a8[4] +
-        params[1984 + i * 16 + 5] * a8[5] +
-        params[1984 + i * 16 + 6] * a8[6] +
-        params[1984 + i * 16 + 7] * a8[7] +
-        params[1984 + i * 16 + 8] * a8[8] +
-        params[1984 + i * 16 + 9] * a8[9] +
-        params[1984 + i * 16 + 10] * a8[10] +
-        params[1984 + i * 16 + 11] * a8[11] +
-        params[1984 + i * 16 + 12] * a8[12] +
-        params[1984 + i * 16 + 13] * a8[13] +
-        params[1984 + i * 16 + 14] * a8[14] +
-        params[1984 + i * 16 + 15] * a8[15];
+        params[1984 + i * 16]! * a8[0]! +
+        params[1984 + i * 16 + 1]! * a8[1]! +
+        params[1984 + i * 16 + 2]! * a8[2]! +
+        params[1984 + i * 16 + 3]! * a8[3]! +
+        params[1984 + i * 16 + 4]! * a8[4]! +
+        params[1984 + i * 16 + 5]! * a8[5]! +
+        params[1984 + i * 16 + 6]! * a8[6]! +
+        params[1984 + i * 16 + 7]! * a8[7]! +
+        params[1984 + i * 16 + 8]! * a8[8]! +
+        params[1984 + i * 16 + 9]! * a8[9]! +
+        params[1984 + i * 16 + 10]! * a8[10]! +
+        params[1984 + i * 16 + 11]! * a8[11]! +
+        params[1984 + i * 16 + 12]! * a8[12]! +
+        params[1984 + i * 16 + 13]! * a8[13]! +
+        params[1984 + i * 16 + 14]! * a8[14]! +
+        params[1984 + i * 16 + 15]! * a8[15]!;
     }
 
     // a9 = max(t9 + b9, 0)
-    a9[0] = Math.max(t9[0] + params[2240], 0);
-    a9[1] = Math.max(t9[1] + params[2241], 0);
-    a9[2] = Math.max(t9[2] + params[2242], 0);
-    a9[3] = Math.max(t9[3] + params[2243], 0);
-    a9[4] = Math.max(t9[4] + params[2244], 0);
-    a9[5] = Math.max(t9[5] + params[2245], 0);
-    a9[6] = Math.max(t9[6] + params[2246], 0);
-    a9[7] = Math.max(t9[7] + params[2247], 0);
-    a9[8] = Math.max(t9[8] + params[2248], 0);
-    a9[9] = Math.max(t9[9] + params[2249], 0);
-    a9[10] = Math.max(t9[10] + params[2250], 0);
-    a9[11] = Math.max(t9[11] + params[2251], 0);
-    a9[12] = Math.max(t9[12] + params[2252], 0);
-    a9[13] = Math.max(t9[13] + params[2253], 0);
-    a9[14] = Math.max(t9[14] + params[2254], 0);
-    a9[15] = Math.max(t9[15] + params[2255], 0);
+    a9[0] = Math.max(t9[0]! + params[2240]!, 0);
+    a9[1] = Math.max(t9[1]! + params[2241]!, 0);
+    a9[2] = Math.max(t9[2]! + params[2242]!, 0);
+    a9[3] = Math.max(t9[3]! + params[2243]!, 0);
+    a9[4] = Math.max(t9[4]! + params[2244]!, 0);
+    a9[5] = Math.max(t9[5]! + params[2245]!, 0);
+    a9[6] = Math.max(t9[6]! + params[2246]!, 0);
+    a9[7] = Math.max(t9[7]! + params[2247]!, 0);
+    a9[8] = Math.max(t9[8]! + params[2248]!, 0);
+    a9[9] = Math.max(t9[9]! + params[2249]!, 0);
+    a9[10] = Math.max(t9[10]! + params[2250]!, 0);
+    a9[11] = Math.max(t9[11]! + params[2251]!, 0);
+    a9[12] = Math.max(t9[12]! + params[2252]!, 0);
+    a9[13] = Math.max(t9[13]! + params[2253]!, 0);
+    a9[14] = Math.max(t9[14]! + params[2254]!, 0);
+    a9[15] = Math.max(t9[15]! + params[2255]!, 0);
     // t10 = W10 · a9
     for (let i = 0; i < 3; i++) {
       t10[i] =
-        params[2256 + i * 16] * a9[0] +
-        params[2256 + i * 16 + 1] * a9[1] +
-        params[2256 + i * 16 + 2] * a9[2] +
-        params[2256 + i * 16 + 3] * a9[3] +
-        params[2256 + i * 16 + 4] * a9[4] +
-        params[2256 + i * 16 + 5] * a9[5] +
-        params[2256 + i * 16 + 6] * a9[6] +
-        params[2256 + i * 16 + 7] * a9[7] +
-        params[2256 + i * 16 + 8] * a9[8] +
-        params[2256 + i * 16 + 9] * a9[9] +
-        params[2256 + i * 16 + 10] * a9[10] +
-        params[2256 + i * 16 + 11] * a9[11] +
-        params[2256 + i * 16 + 12] * a9[12] +
-        params[2256 + i * 16 + 13] * a9[13] +
-        params[2256 + i * 16 + 14] * a9[14] +
-        params[2256 + i * 16 + 15] * a9[15];
+        params[2256 + i * 16]! * a9[0]! +
+        params[2256 + i * 16 + 1]! * a9[1]! +
+        params[2256 + i * 16 + 2]! * a9[2]! +
+        params[2256 + i * 16 + 3]! * a9[3]! +
+        params[2256 + i * 16 + 4]! * a9[4]! +
+        params[2256 + i * 16 + 5]! * a9[5]! +
+        params[2256 + i * 16 + 6]! * a9[6]! +
+        params[2256 + i * 16 + 7]! * a9[7]! +
+        params[2256 + i * 16 + 8]! * a9[8]! +
+        params[2256 + i * 16 + 9]! * a9[9]! +
+        params[2256 + i * 16 + 10]! * a9[10]! +
+        params[2256 + i * 16 + 11]! * a9[11]! +
+        params[2256 + i * 16 + 12]! * a9[12]! +
+        params[2256 + i * 16 + 13]! * a9[13]! +
+        params[2256 + i * 16 + 14]! * a9[14]! +
+        params[2256 + i * 16 + 15]! * a9[15]!;
     }
 
     // z10 = t10 + b10
-    z10[0] = t10[0] + params[2304];
-    z10[1] = t10[1] + params[2305];
-    z10[2] = t10[2] + params[2306];
+    z10[0] = t10[0]! + params[2304]!;
+    z10[1] = t10[1]! + params[2305]!;
+    z10[2] = t10[2]! + params[2306]!;
     // t11 = logsumexp(z10)
     let max$1 = -Infinity;
-    if (z10[0] > max$1) max$1 = z10[0];
-    if (z10[1] > max$1) max$1 = z10[1];
-    if (z10[2] > max$1) max$1 = z10[2];
+    if (z10[0]! > max$1) max$1 = z10[0]!;
+    if (z10[1]! > max$1) max$1 = z10[1]!;
+    if (z10[2]! > max$1) max$1 = z10[2]!;
     const t11 =
-      max$1 + Math.log(Math.exp(z10[0] - max$1) + Math.exp(z10[1] - max$1) + Math.exp(z10[2] - max$1));
+      max$1 + Math.log(Math.exp(z10[0]! - max$1) + Math.exp(z10[1]! - max$1) + Math.exp(z10[2]! - max$1));
     // t12 = Σ(y ⊙ z10)
-    const t12 = targets[yRow] * z10[0] + targets[yRow + 1] * z10[1] + targets[yRow + 2] * z10[2];
+    const t12 = targets[yRow]! * z10[0]! + targets[yRow + 1]! * z10[1]! + targets[yRow + 2]! * z10[2]!;
     // meanL += t11 - t12
     meanL += t11 - t12;
   }
@@ -946,1195 +946,1195 @@ export function gradient(
     // t1 = W1 · x
     for (let i = 0; i < 16; i++) {
       t1[i] =
-        params[i * 4] * inputs[xRow] +
-        params[i * 4 + 1] * inputs[xRow + 1] +
-        params[i * 4 + 2] * inputs[xRow + 2] +
-        params[i * 4 + 3] * inputs[xRow + 3];
+        params[i * 4]! * inputs[xRow]! +
+        params[i * 4 + 1]! * inputs[xRow + 1]! +
+        params[i * 4 + 2]! * inputs[xRow + 2]! +
+        params[i * 4 + 3]! * inputs[xRow + 3]!;
     }
 
     // z1 = t1 + b1
-    z1[0] = t1[0] + params[64];
-    z1[1] = t1[1] + params[65];
-    z1[2] = t1[2] + params[66];
-    z1[3] = t1[3] + params[67];
-    z1[4] = t1[4] + params[68];
-    z1[5] = t1[5] + params[69];
-    z1[6] = t1[6] + params[70];
-    z1[7] = t1[7] + params[71];
-    z1[8] = t1[8] + params[72];
-    z1[9] = t1[9] + params[73];
-    z1[10] = t1[10] + params[74];
-    z1[11] = t1[11] + params[75];
-    z1[12] = t1[12] + params[76];
-    z1[13] = t1[13] + params[77];
-    z1[14] = t1[14] + params[78];
-    z1[15] = t1[15] + params[79];
+    z1[0] = t1[0]! + params[64]!;
+    z1[1] = t1[1]! + params[65]!;
+    z1[2] = t1[2]! + params[66]!;
+    z1[3] = t1[3]! + params[67]!;
+    z1[4] = t1[4]! + params[68]!;
+    z1[5] = t1[5]! + params[69]!;
+    z1[6] = t1[6]! + params[70]!;
+    z1[7] = t1[7]! + params[71]!;
+    z1[8] = t1[8]! + params[72]!;
+    z1[9] = t1[9]! + params[73]!;
+    z1[10] = t1[10]! + params[74]!;
+    z1[11] = t1[11]! + params[75]!;
+    z1[12] = t1[12]! + params[76]!;
+    z1[13] = t1[13]! + params[77]!;
+    z1[14] = t1[14]! + params[78]!;
+    z1[15] = t1[15]! + params[79]!;
     // a1 = max(z1, 0)
-    a1[0] = Math.max(z1[0], 0);
-    a1[1] = Math.max(z1[1], 0);
-    a1[2] = Math.max(z1[2], 0);
-    a1[3] = Math.max(z1[3], 0);
-    a1[4] = Math.max(z1[4], 0);
-    a1[5] = Math.max(z1[5], 0);
-    a1[6] = Math.max(z1[6], 0);
-    a1[7] = Math.max(z1[7], 0);
-    a1[8] = Math.max(z1[8], 0);
-    a1[9] = Math.max(z1[9], 0);
-    a1[10] = Math.max(z1[10], 0);
-    a1[11] = Math.max(z1[11], 0);
-    a1[12] = Math.max(z1[12], 0);
-    a1[13] = Math.max(z1[13], 0);
-    a1[14] = Math.max(z1[14], 0);
-    a1[15] = Math.max(z1[15], 0);
+    a1[0] = Math.max(z1[0]!, 0);
+    a1[1] = Math.max(z1[1]!, 0);
+    a1[2] = Math.max(z1[2]!, 0);
+    a1[3] = Math.max(z1[3]!, 0);
+    a1[4] = Math.max(z1[4]!, 0);
+    a1[5] = Math.max(z1[5]!, 0);
+    a1[6] = Math.max(z1[6]!, 0);
+    a1[7] = Math.max(z1[7]!, 0);
+    a1[8] = Math.max(z1[8]!, 0);
+    a1[9] = Math.max(z1[9]!, 0);
+    a1[10] = Math.max(z1[10]!, 0);
+    a1[11] = Math.max(z1[11]!, 0);
+    a1[12] = Math.max(z1[12]!, 0);
+    a1[13] = Math.max(z1[13]!, 0);
+    a1[14] = Math.max(z1[14]!, 0);
+    a1[15] = Math.max(z1[15]!, 0);
     // t2 = W2 · a1
     for (let i = 0; i < 16; i++) {
       t2[i] =
-        params[80 + i * 16] * a1[0] +
-        params[80 + i * 16 + 1] * a1[1] +
-        params[80 + i * 16 + 2] * a1[2] +
-        params[80 + i * 16 + 3] * a1[3] +
-        params[80 + i * 16 + 4] * a1[4] +
-        params[80 + i * 16 + 5] * a1[5] +
-        params[80 + i * 16 + 6] * a1[6] +
-        params[80 + i * 16 + 7] * a1[7] +
-        params[80 + i * 16 + 8] * a1[8] +
-        params[80 + i * 16 + 9] * a1[9] +
-        params[80 + i * 16 + 10] * a1[10] +
-        params[80 + i * 16 + 11] * a1[11] +
-        params[80 + i * 16 + 12] * a1[12] +
-        params[80 + i * 16 + 13] * a1[13] +
-        params[80 + i * 16 + 14] * a1[14] +
-        params[80 + i * 16 + 15] * a1[15];
+        params[80 + i * 16]! * a1[0]! +
+        params[80 + i * 16 + 1]! * a1[1]! +
+        params[80 + i * 16 + 2]! * a1[2]! +
+        params[80 + i * 16 + 3]! * a1[3]! +
+        params[80 + i * 16 + 4]! * a1[4]! +
+        params[80 + i * 16 + 5]! * a1[5]! +
+        params[80 + i * 16 + 6]! * a1[6]! +
+        params[80 + i * 16 + 7]! * a1[7]! +
+        params[80 + i * 16 + 8]! * a1[8]! +
+        params[80 + i * 16 + 9]! * a1[9]! +
+        params[80 + i * 16 + 10]! * a1[10]! +
+        params[80 + i * 16 + 11]! * a1[11]! +
+        params[80 + i * 16 + 12]! * a1[12]! +
+        params[80 + i * 16 + 13]! * a1[13]! +
+        params[80 + i * 16 + 14]! * a1[14]! +
+        params[80 + i * 16 + 15]! * a1[15]!;
     }
 
     // z2 = t2 + b2
-    z2[0] = t2[0] + params[336];
-    z2[1] = t2[1] + params[337];
-    z2[2] = t2[2] + params[338];
-    z2[3] = t2[3] + params[339];
-    z2[4] = t2[4] + params[340];
-    z2[5] = t2[5] + params[341];
-    z2[6] = t2[6] + params[342];
-    z2[7] = t2[7] + params[343];
-    z2[8] = t2[8] + params[344];
-    z2[9] = t2[9] + params[345];
-    z2[10] = t2[10] + params[346];
-    z2[11] = t2[11] + params[347];
-    z2[12] = t2[12] + params[348];
-    z2[13] = t2[13] + params[349];
-    z2[14] = t2[14] + params[350];
-    z2[15] = t2[15] + params[351];
+    z2[0] = t2[0]! + params[336]!;
+    z2[1] = t2[1]! + params[337]!;
+    z2[2] = t2[2]! + params[338]!;
+    z2[3] = t2[3]! + params[339]!;
+    z2[4] = t2[4]! + params[340]!;
+    z2[5] = t2[5]! + params[341]!;
+    z2[6] = t2[6]! + params[342]!;
+    z2[7] = t2[7]! + params[343]!;
+    z2[8] = t2[8]! + params[344]!;
+    z2[9] = t2[9]! + params[345]!;
+    z2[10] = t2[10]! + params[346]!;
+    z2[11] = t2[11]! + params[347]!;
+    z2[12] = t2[12]! + params[348]!;
+    z2[13] = t2[13]! + params[349]!;
+    z2[14] = t2[14]! + params[350]!;
+    z2[15] = t2[15]! + params[351]!;
     // a2 = max(z2, 0)
-    a2[0] = Math.max(z2[0], 0);
-    a2[1] = Math.max(z2[1], 0);
-    a2[2] = Math.max(z2[2], 0);
-    a2[3] = Math.max(z2[3], 0);
-    a2[4] = Math.max(z2[4], 0);
-    a2[5] = Math.max(z2[5], 0);
-    a2[6] = Math.max(z2[6], 0);
-    a2[7] = Math.max(z2[7], 0);
-    a2[8] = Math.max(z2[8], 0);
-    a2[9] = Math.max(z2[9], 0);
-    a2[10] = Math.max(z2[10], 0);
-    a2[11] = Math.max(z2[11], 0);
-    a2[12] = Math.max(z2[12], 0);
-    a2[13] = Math.max(z2[13], 0);
-    a2[14] = Math.max(z2[14], 0);
-    a2[15] = Math.max(z2[15], 0);
+    a2[0] = Math.max(z2[0]!, 0);
+    a2[1] = Math.max(z2[1]!, 0);
+    a2[2] = Math.max(z2[2]!, 0);
+    a2[3] = Math.max(z2[3]!, 0);
+    a2[4] = Math.max(z2[4]!, 0);
+    a2[5] = Math.max(z2[5]!, 0);
+    a2[6] = Math.max(z2[6]!, 0);
+    a2[7] = Math.max(z2[7]!, 0);
+    a2[8] = Math.max(z2[8]!, 0);
+    a2[9] = Math.max(z2[9]!, 0);
+    a2[10] = Math.max(z2[10]!, 0);
+    a2[11] = Math.max(z2[11]!, 0);
+    a2[12] = Math.max(z2[12]!, 0);
+    a2[13] = Math.max(z2[13]!, 0);
+    a2[14] = Math.max(z2[14]!, 0);
+    a2[15] = Math.max(z2[15]!, 0);
     // t3 = W3 · a2
     for (let i = 0; i < 16; i++) {
       t3[i] =
-        params[352 + i * 16] * a2[0] +
-        params[352 + i * 16 + 1] * a2[1] +
-        params[352 + i * 16 + 2] * a2[2] +
-        params[352 + i * 16 + 3] * a2[3] +
-        params[352 + i * 16 + 4] * a2[4] +
-        params[352 + i * 16 + 5] * a2[5] +
-        params[352 + i * 16 + 6] * a2[6] +
-        params[352 + i * 16 + 7] * a2[7] +
-        params[352 + i * 16 + 8] * a2[8] +
-        params[352 + i * 16 + 9] * a2[9] +
-        params[352 + i * 16 + 10] * a2[10] +
-        params[352 + i * 16 + 11] * a2[11] +
-        params[352 + i * 16 + 12] * a2[12] +
-        params[352 + i * 16 + 13] * a2[13] +
-        params[352 + i * 16 + 14] * a2[14] +
-        params[352 + i * 16 + 15] * a2[15];
+        params[352 + i * 16]! * a2[0]! +
+        params[352 + i * 16 + 1]! * a2[1]! +
+        params[352 + i * 16 + 2]! * a2[2]! +
+        params[352 + i * 16 + 3]! * a2[3]! +
+        params[352 + i * 16 + 4]! * a2[4]! +
+        params[352 + i * 16 + 5]! * a2[5]! +
+        params[352 + i * 16 + 6]! * a2[6]! +
+        params[352 + i * 16 + 7]! * a2[7]! +
+        params[352 + i * 16 + 8]! * a2[8]! +
+        params[352 + i * 16 + 9]! * a2[9]! +
+        params[352 + i * 16 + 10]! * a2[10]! +
+        params[352 + i * 16 + 11]! * a2[11]! +
+        params[352 + i * 16 + 12]! * a2[12]! +
+        params[352 + i * 16 + 13]! * a2[13]! +
+        params[352 + i * 16 + 14]! * a2[14]! +
+        params[352 + i * 16 + 15]! * a2[15]!;
     }
 
     // z3 = t3 + b3
-    z3[0] = t3[0] + params[608];
-    z3[1] = t3[1] + params[609];
-    z3[2] = t3[2] + params[610];
-    z3[3] = t3[3] + params[611];
-    z3[4] = t3[4] + params[612];
-    z3[5] = t3[5] + params[613];
-    z3[6] = t3[6] + params[614];
-    z3[7] = t3[7] + params[615];
-    z3[8] = t3[8] + params[616];
-    z3[9] = t3[9] + params[617];
-    z3[10] = t3[10] + params[618];
-    z3[11] = t3[11] + params[619];
-    z3[12] = t3[12] + params[620];
-    z3[13] = t3[13] + params[621];
-    z3[14] = t3[14] + params[622];
-    z3[15] = t3[15] + params[623];
+    z3[0] = t3[0]! + params[608]!;
+    z3[1] = t3[1]! + params[609]!;
+    z3[2] = t3[2]! + params[610]!;
+    z3[3] = t3[3]! + params[611]!;
+    z3[4] = t3[4]! + params[612]!;
+    z3[5] = t3[5]! + params[613]!;
+    z3[6] = t3[6]! + params[614]!;
+    z3[7] = t3[7]! + params[615]!;
+    z3[8] = t3[8]! + params[616]!;
+    z3[9] = t3[9]! + params[617]!;
+    z3[10] = t3[10]! + params[618]!;
+    z3[11] = t3[11]! + params[619]!;
+    z3[12] = t3[12]! + params[620]!;
+    z3[13] = t3[13]! + params[621]!;
+    z3[14] = t3[14]! + params[622]!;
+    z3[15] = t3[15]! + params[623]!;
     // a3 = max(z3, 0)
-    a3[0] = Math.max(z3[0], 0);
-    a3[1] = Math.max(z3[1], 0);
-    a3[2] = Math.max(z3[2], 0);
-    a3[3] = Math.max(z3[3], 0);
-    a3[4] = Math.max(z3[4], 0);
-    a3[5] = Math.max(z3[5], 0);
-    a3[6] = Math.max(z3[6], 0);
-    a3[7] = Math.max(z3[7], 0);
-    a3[8] = Math.max(z3[8], 0);
-    a3[9] = Math.max(z3[9], 0);
-    a3[10] = Math.max(z3[10], 0);
-    a3[11] = Math.max(z3[11], 0);
-    a3[12] = Math.max(z3[12], 0);
-    a3[13] = Math.max(z3[13], 0);
-    a3[14] = Math.max(z3[14], 0);
-    a3[15] = Math.max(z3[15], 0);
+    a3[0] = Math.max(z3[0]!, 0);
+    a3[1] = Math.max(z3[1]!, 0);
+    a3[2] = Math.max(z3[2]!, 0);
+    a3[3] = Math.max(z3[3]!, 0);
+    a3[4] = Math.max(z3[4]!, 0);
+    a3[5] = Math.max(z3[5]!, 0);
+    a3[6] = Math.max(z3[6]!, 0);
+    a3[7] = Math.max(z3[7]!, 0);
+    a3[8] = Math.max(z3[8]!, 0);
+    a3[9] = Math.max(z3[9]!, 0);
+    a3[10] = Math.max(z3[10]!, 0);
+    a3[11] = Math.max(z3[11]!, 0);
+    a3[12] = Math.max(z3[12]!, 0);
+    a3[13] = Math.max(z3[13]!, 0);
+    a3[14] = Math.max(z3[14]!, 0);
+    a3[15] = Math.max(z3[15]!, 0);
     // t4 = W4 · a3
     for (let i = 0; i < 16; i++) {
       t4[i] =
-        params[624 + i * 16] * a3[0] +
-        params[624 + i * 16 + 1] * a3[1] +
-        params[624 + i * 16 + 2] * a3[2] +
-        params[624 + i * 16 + 3] * a3[3] +
-        params[624 + i * 16 + 4] * a3[4] +
-        params[624 + i * 16 + 5] * a3[5] +
-        params[624 + i * 16 + 6] * a3[6] +
-        params[624 + i * 16 + 7] * a3[7] +
-        params[624 + i * 16 + 8] * a3[8] +
-        params[624 + i * 16 + 9] * a3[9] +
-        params[624 + i * 16 + 10] * a3[10] +
-        params[624 + i * 16 + 11] * a3[11] +
-        params[624 + i * 16 + 12] * a3[12] +
-        params[624 + i * 16 + 13] * a3[13] +
-        params[624 + i * 16 + 14] * a3[14] +
-        params[624 + i * 16 + 15] * a3[15];
+        params[624 + i * 16]! * a3[0]! +
+        params[624 + i * 16 + 1]! * a3[1]! +
+        params[624 + i * 16 + 2]! * a3[2]! +
+        params[624 + i * 16 + 3]! * a3[3]! +
+        params[624 + i * 16 + 4]! * a3[4]! +
+        params[624 + i * 16 + 5]! * a3[5]! +
+        params[624 + i * 16 + 6]! * a3[6]! +
+        params[624 + i * 16 + 7]! * a3[7]! +
+        params[624 + i * 16 + 8]! * a3[8]! +
+        params[624 + i * 16 + 9]! * a3[9]! +
+        params[624 + i * 16 + 10]! * a3[10]! +
+        params[624 + i * 16 + 11]! * a3[11]! +
+        params[624 + i * 16 + 12]! * a3[12]! +
+        params[624 + i * 16 + 13]! * a3[13]! +
+        params[624 + i * 16 + 14]! * a3[14]! +
+        params[624 + i * 16 + 15]! * a3[15]!;
     }
 
     // z4 = t4 + b4
-    z4[0] = t4[0] + params[880];
-    z4[1] = t4[1] + params[881];
-    z4[2] = t4[2] + params[882];
-    z4[3] = t4[3] + params[883];
-    z4[4] = t4[4] + params[884];
-    z4[5] = t4[5] + params[885];
-    z4[6] = t4[6] + params[886];
-    z4[7] = t4[7] + params[887];
-    z4[8] = t4[8] + params[888];
-    z4[9] = t4[9] + params[889];
-    z4[10] = t4[10] + params[890];
-    z4[11] = t4[11] + params[891];
-    z4[12] = t4[12] + params[892];
-    z4[13] = t4[13] + params[893];
-    z4[14] = t4[14] + params[894];
-    z4[15] = t4[15] + params[895];
+    z4[0] = t4[0]! + params[880]!;
+    z4[1] = t4[1]! + params[881]!;
+    z4[2] = t4[2]! + params[882]!;
+    z4[3] = t4[3]! + params[883]!;
+    z4[4] = t4[4]! + params[884]!;
+    z4[5] = t4[5]! + params[885]!;
+    z4[6] = t4[6]! + params[886]!;
+    z4[7] = t4[7]! + params[887]!;
+    z4[8] = t4[8]! + params[888]!;
+    z4[9] = t4[9]! + params[889]!;
+    z4[10] = t4[10]! + params[890]!;
+    z4[11] = t4[11]! + params[891]!;
+    z4[12] = t4[12]! + params[892]!;
+    z4[13] = t4[13]! + params[893]!;
+    z4[14] = t4[14]! + params[894]!;
+    z4[15] = t4[15]! + params[895]!;
     // a4 = max(z4, 0)
-    a4[0] = Math.max(z4[0], 0);
-    a4[1] = Math.max(z4[1], 0);
-    a4[2] = Math.max(z4[2], 0);
-    a4[3] = Math.max(z4[3], 0);
-    a4[4] = Math.max(z4[4], 0);
-    a4[5] = Math.max(z4[5], 0);
-    a4[6] = Math.max(z4[6], 0);
-    a4[7] = Math.max(z4[7], 0);
-    a4[8] = Math.max(z4[8], 0);
-    a4[9] = Math.max(z4[9], 0);
-    a4[10] = Math.max(z4[10], 0);
-    a4[11] = Math.max(z4[11], 0);
-    a4[12] = Math.max(z4[12], 0);
-    a4[13] = Math.max(z4[13], 0);
-    a4[14] = Math.max(z4[14], 0);
-    a4[15] = Math.max(z4[15], 0);
+    a4[0] = Math.max(z4[0]!, 0);
+    a4[1] = Math.max(z4[1]!, 0);
+    a4[2] = Math.max(z4[2]!, 0);
+    a4[3] = Math.max(z4[3]!, 0);
+    a4[4] = Math.max(z4[4]!, 0);
+    a4[5] = Math.max(z4[5]!, 0);
+    a4[6] = Math.max(z4[6]!, 0);
+    a4[7] = Math.max(z4[7]!, 0);
+    a4[8] = Math.max(z4[8]!, 0);
+    a4[9] = Math.max(z4[9]!, 0);
+    a4[10] = Math.max(z4[10]!, 0);
+    a4[11] = Math.max(z4[11]!, 0);
+    a4[12] = Math.max(z4[12]!, 0);
+    a4[13] = Math.max(z4[13]!, 0);
+    a4[14] = Math.max(z4[14]!, 0);
+    a4[15] = Math.max(z4[15]!, 0);
     // t5 = W5 · a4
     for (let i = 0; i < 16; i++) {
       t5[i] =
-        params[896 + i * 16] * a4[0] +
-        params[896 + i * 16 + 1] * a4[1] +
-        params[896 + i * 16 + 2] * a4[2] +
-        params[896 + i * 16 + 3] * a4[3] +
-        params[896 + i * 16 + 4] * a4[4] +
-        params[896 + i * 16 + 5] * a4[5] +
-        params[896 + i * 16 + 6] * a4[6] +
-        params[896 + i * 16 + 7] * a4[7] +
-        params[896 + i * 16 + 8] * a4[8] +
-        params[896 + i * 16 + 9] * a4[9] +
-        params[896 + i * 16 + 10] * a4[10] +
-        params[896 + i * 16 + 11] * a4[11] +
-        params[896 + i * 16 + 12] * a4[12] +
-        params[896 + i * 16 + 13] * a4[13] +
-        params[896 + i * 16 + 14] * a4[14] +
-        params[896 + i * 16 + 15] * a4[15];
+        params[896 + i * 16]! * a4[0]! +
+        params[896 + i * 16 + 1]! * a4[1]! +
+        params[896 + i * 16 + 2]! * a4[2]! +
+        params[896 + i * 16 + 3]! * a4[3]! +
+        params[896 + i * 16 + 4]! * a4[4]! +
+        params[896 + i * 16 + 5]! * a4[5]! +
+        params[896 + i * 16 + 6]! * a4[6]! +
+        params[896 + i * 16 + 7]! * a4[7]! +
+        params[896 + i * 16 + 8]! * a4[8]! +
+        params[896 + i * 16 + 9]! * a4[9]! +
+        params[896 + i * 16 + 10]! * a4[10]! +
+        params[896 + i * 16 + 11]! * a4[11]! +
+        params[896 + i * 16 + 12]! * a4[12]! +
+        params[896 + i * 16 + 13]! * a4[13]! +
+        params[896 + i * 16 + 14]! * a4[14]! +
+        params[896 + i * 16 + 15]! * a4[15]!;
     }
 
     // z5 = t5 + b5
-    z5[0] = t5[0] + params[1152];
-    z5[1] = t5[1] + params[1153];
-    z5[2] = t5[2] + params[1154];
-    z5[3] = t5[3] + params[1155];
-    z5[4] = t5[4] + params[1156];
-    z5[5] = t5[5] + params[1157];
-    z5[6] = t5[6] + params[1158];
-    z5[7] = t5[7] + params[1159];
-    z5[8] = t5[8] + params[1160];
-    z5[9] = t5[9] + params[1161];
-    z5[10] = t5[10] + params[1162];
-    z5[11] = t5[11] + params[1163];
-    z5[12] = t5[12] + params[1164];
-    z5[13] = t5[13] + params[1165];
-    z5[14] = t5[14] + params[1166];
-    z5[15] = t5[15] + params[1167];
+    z5[0] = t5[0]! + params[1152]!;
+    z5[1] = t5[1]! + params[1153]!;
+    z5[2] = t5[2]! + params[1154]!;
+    z5[3] = t5[3]! + params[1155]!;
+    z5[4] = t5[4]! + params[1156]!;
+    z5[5] = t5[5]! + params[1157]!;
+    z5[6] = t5[6]! + params[1158]!;
+    z5[7] = t5[7]! + params[1159]!;
+    z5[8] = t5[8]! + params[1160]!;
+    z5[9] = t5[9]! + params[1161]!;
+    z5[10] = t5[10]! + params[1162]!;
+    z5[11] = t5[11]! + params[1163]!;
+    z5[12] = t5[12]! + params[1164]!;
+    z5[13] = t5[13]! + params[1165]!;
+    z5[14] = t5[14]! + params[1166]!;
+    z5[15] = t5[15]! + params[1167]!;
     // a5 = max(z5, 0)
-    a5[0] = Math.max(z5[0], 0);
-    a5[1] = Math.max(z5[1], 0);
-    a5[2] = Math.max(z5[2], 0);
-    a5[3] = Math.max(z5[3], 0);
-    a5[4] = Math.max(z5[4], 0);
-    a5[5] = Math.max(z5[5], 0);
-    a5[6] = Math.max(z5[6], 0);
-    a5[7] = Math.max(z5[7], 0);
-    a5[8] = Math.max(z5[8], 0);
-    a5[9] = Math.max(z5[9], 0);
-    a5[10] = Math.max(z5[10], 0);
-    a5[11] = Math.max(z5[11], 0);
-    a5[12] = Math.max(z5[12], 0);
-    a5[13] = Math.max(z5[13], 0);
-    a5[14] = Math.max(z5[14], 0);
-    a5[15] = Math.max(z5[15], 0);
+    a5[0] = Math.max(z5[0]!, 0);
+    a5[1] = Math.max(z5[1]!, 0);
+    a5[2] = Math.max(z5[2]!, 0);
+    a5[3] = Math.max(z5[3]!, 0);
+    a5[4] = Math.max(z5[4]!, 0);
+    a5[5] = Math.max(z5[5]!, 0);
+    a5[6] = Math.max(z5[6]!, 0);
+    a5[7] = Math.max(z5[7]!, 0);
+    a5[8] = Math.max(z5[8]!, 0);
+    a5[9] = Math.max(z5[9]!, 0);
+    a5[10] = Math.max(z5[10]!, 0);
+    a5[11] = Math.max(z5[11]!, 0);
+    a5[12] = Math.max(z5[12]!, 0);
+    a5[13] = Math.max(z5[13]!, 0);
+    a5[14] = Math.max(z5[14]!, 0);
+    a5[15] = Math.max(z5[15]!, 0);
     // t6 = W6 · a5
     for (let i = 0; i < 16; i++) {
       t6[i] =
-        params[1168 + i * 16] * a5[0] +
-        params[1168 + i * 16 + 1] * a5[1] +
-        params[1168 + i * 16 + 2] * a5[2] +
-        params[1168 + i * 16 + 3] * a5[3] +
-        params[1168 + i * 16 + 4] * a5[4] +
-        params[1168 + i * 16 + 5] * a5[5] +
-        params[1168 + i * 16 + 6] * a5[6] +
-        params[1168 + i * 16 + 7] * a5[7] +
-        params[1168 + i * 16 + 8] * a5[8] +
-        params[1168 + i * 16 + 9] * a5[9] +
-        params[1168 + i * 16 + 10] * a5[10] +
-        params[1168 + i * 16 + 11] * a5[11] +
-        params[1168 + i * 16 + 12] * a5[12] +
-        params[1168 + i * 16 + 13] * a5[13] +
-        params[1168 + i * 16 + 14] * a5[14] +
-        params[1168 + i * 16 + 15] * a5[15];
+        params[1168 + i * 16]! * a5[0]! +
+        params[1168 + i * 16 + 1]! * a5[1]! +
+        params[1168 + i * 16 + 2]! * a5[2]! +
+        params[1168 + i * 16 + 3]! * a5[3]! +
+        params[1168 + i * 16 + 4]! * a5[4]! +
+        params[1168 + i * 16 + 5]! * a5[5]! +
+        params[1168 + i * 16 + 6]! * a5[6]! +
+        params[1168 + i * 16 + 7]! * a5[7]! +
+        params[1168 + i * 16 + 8]! * a5[8]! +
+        params[1168 + i * 16 + 9]! * a5[9]! +
+        params[1168 + i * 16 + 10]! * a5[10]! +
+        params[1168 + i * 16 + 11]! * a5[11]! +
+        params[1168 + i * 16 + 12]! * a5[12]! +
+        params[1168 + i * 16 + 13]! * a5[13]! +
+        params[1168 + i * 16 + 14]! * a5[14]! +
+        params[1168 + i * 16 + 15]! * a5[15]!;
     }
 
     // z6 = t6 + b6
-    z6[0] = t6[0] + params[1424];
-    z6[1] = t6[1] + params[1425];
-    z6[2] = t6[2] + params[1426];
-    z6[3] = t6[3] + params[1427];
-    z6[4] = t6[4] + params[1428];
-    z6[5] = t6[5] + params[1429];
-    z6[6] = t6[6] + params[1430];
-    z6[7] = t6[7] + params[1431];
-    z6[8] = t6[8] + params[1432];
-    z6[9] = t6[9] + params[1433];
-    z6[10] = t6[10] + params[1434];
-    z6[11] = t6[11] + params[1435];
-    z6[12] = t6[12] + params[1436];
-    z6[13] = t6[13] + params[1437];
-    z6[14] = t6[14] + params[1438];
-    z6[15] = t6[15] + params[1439];
+    z6[0] = t6[0]! + params[1424]!;
+    z6[1] = t6[1]! + params[1425]!;
+    z6[2] = t6[2]! + params[1426]!;
+    z6[3] = t6[3]! + params[1427]!;
+    z6[4] = t6[4]! + params[1428]!;
+    z6[5] = t6[5]! + params[1429]!;
+    z6[6] = t6[6]! + params[1430]!;
+    z6[7] = t6[7]! + params[1431]!;
+    z6[8] = t6[8]! + params[1432]!;
+    z6[9] = t6[9]! + params[1433]!;
+    z6[10] = t6[10]! + params[1434]!;
+    z6[11] = t6[11]! + params[1435]!;
+    z6[12] = t6[12]! + params[1436]!;
+    z6[13] = t6[13]! + params[1437]!;
+    z6[14] = t6[14]! + params[1438]!;
+    z6[15] = t6[15]! + params[1439]!;
     // a6 = max(z6, 0)
-    a6[0] = Math.max(z6[0], 0);
-    a6[1] = Math.max(z6[1], 0);
-    a6[2] = Math.max(z6[2], 0);
-    a6[3] = Math.max(z6[3], 0);
-    a6[4] = Math.max(z6[4], 0);
-    a6[5] = Math.max(z6[5], 0);
-    a6[6] = Math.max(z6[6], 0);
-    a6[7] = Math.max(z6[7], 0);
-    a6[8] = Math.max(z6[8], 0);
-    a6[9] = Math.max(z6[9], 0);
-    a6[10] = Math.max(z6[10], 0);
-    a6[11] = Math.max(z6[11], 0);
-    a6[12] = Math.max(z6[12], 0);
-    a6[13] = Math.max(z6[13], 0);
-    a6[14] = Math.max(z6[14], 0);
-    a6[15] = Math.max(z6[15], 0);
+    a6[0] = Math.max(z6[0]!, 0);
+    a6[1] = Math.max(z6[1]!, 0);
+    a6[2] = Math.max(z6[2]!, 0);
+    a6[3] = Math.max(z6[3]!, 0);
+    a6[4] = Math.max(z6[4]!, 0);
+    a6[5] = Math.max(z6[5]!, 0);
+    a6[6] = Math.max(z6[6]!, 0);
+    a6[7] = Math.max(z6[7]!, 0);
+    a6[8] = Math.max(z6[8]!, 0);
+    a6[9] = Math.max(z6[9]!, 0);
+    a6[10] = Math.max(z6[10]!, 0);
+    a6[11] = Math.max(z6[11]!, 0);
+    a6[12] = Math.max(z6[12]!, 0);
+    a6[13] = Math.max(z6[13]!, 0);
+    a6[14] = Math.max(z6[14]!, 0);
+    a6[15] = Math.max(z6[15]!, 0);
     // t7 = W7 · a6
     for (let i = 0; i < 16; i++) {
       t7[i] =
-        params[1440 + i * 16] * a6[0] +
-        params[1440 + i * 16 + 1] * a6[1] +
-        params[1440 + i * 16 + 2] * a6[2] +
-        params[1440 + i * 16 + 3] * a6[3] +
-        params[1440 + i * 16 + 4] * a6[4] +
-        params[1440 + i * 16 + 5] * a6[5] +
-        params[1440 + i * 16 + 6] * a6[6] +
-        params[1440 + i * 16 + 7] * a6[7] +
-        params[1440 + i * 16 + 8] * a6[8] +
-        params[1440 + i * 16 + 9] * a6[9] +
-        params[1440 + i * 16 + 10] * a6[10] +
-        params[1440 + i * 16 + 11] * a6[11] +
-        params[1440 + i * 16 + 12] * a6[12] +
-        params[1440 + i * 16 + 13] * a6[13] +
-        params[1440 + i * 16 + 14] * a6[14] +
-        params[1440 + i * 16 + 15] * a6[15];
+        params[1440 + i * 16]! * a6[0]! +
+        params[1440 + i * 16 + 1]! * a6[1]! +
+        params[1440 + i * 16 + 2]! * a6[2]! +
+        params[1440 + i * 16 + 3]! * a6[3]! +
+        params[1440 + i * 16 + 4]! * a6[4]! +
+        params[1440 + i * 16 + 5]! * a6[5]! +
+        params[1440 + i * 16 + 6]! * a6[6]! +
+        params[1440 + i * 16 + 7]! * a6[7]! +
+        params[1440 + i * 16 + 8]! * a6[8]! +
+        params[1440 + i * 16 + 9]! * a6[9]! +
+        params[1440 + i * 16 + 10]! * a6[10]! +
+        params[1440 + i * 16 + 11]! * a6[11]! +
+        params[1440 + i * 16 + 12]! * a6[12]! +
+        params[1440 + i * 16 + 13]! * a6[13]! +
+        params[1440 + i * 16 + 14]! * a6[14]! +
+        params[1440 + i * 16 + 15]! * a6[15]!;
     }
 
     // z7 = t7 + b7
-    z7[0] = t7[0] + params[1696];
-    z7[1] = t7[1] + params[1697];
-    z7[2] = t7[2] + params[1698];
-    z7[3] = t7[3] + params[1699];
-    z7[4] = t7[4] + params[1700];
-    z7[5] = t7[5] + params[1701];
-    z7[6] = t7[6] + params[1702];
-    z7[7] = t7[7] + params[1703];
-    z7[8] = t7[8] + params[1704];
-    z7[9] = t7[9] + params[1705];
-    z7[10] = t7[10] + params[1706];
-    z7[11] = t7[11] + params[1707];
-    z7[12] = t7[12] + params[1708];
-    z7[13] = t7[13] + params[1709];
-    z7[14] = t7[14] + params[1710];
-    z7[15] = t7[15] + params[1711];
+    z7[0] = t7[0]! + params[1696]!;
+    z7[1] = t7[1]! + params[1697]!;
+    z7[2] = t7[2]! + params[1698]!;
+    z7[3] = t7[3]! + params[1699]!;
+    z7[4] = t7[4]! + params[1700]!;
+    z7[5] = t7[5]! + params[1701]!;
+    z7[6] = t7[6]! + params[1702]!;
+    z7[7] = t7[7]! + params[1703]!;
+    z7[8] = t7[8]! + params[1704]!;
+    z7[9] = t7[9]! + params[1705]!;
+    z7[10] = t7[10]! + params[1706]!;
+    z7[11] = t7[11]! + params[1707]!;
+    z7[12] = t7[12]! + params[1708]!;
+    z7[13] = t7[13]! + params[1709]!;
+    z7[14] = t7[14]! + params[1710]!;
+    z7[15] = t7[15]! + params[1711]!;
     // a7 = max(z7, 0)
-    a7[0] = Math.max(z7[0], 0);
-    a7[1] = Math.max(z7[1], 0);
-    a7[2] = Math.max(z7[2], 0);
-    a7[3] = Math.max(z7[3], 0);
-    a7[4] = Math.max(z7[4], 0);
-    a7[5] = Math.max(z7[5], 0);
-    a7[6] = Math.max(z7[6], 0);
-    a7[7] = Math.max(z7[7], 0);
-    a7[8] = Math.max(z7[8], 0);
-    a7[9] = Math.max(z7[9], 0);
-    a7[10] = Math.max(z7[10], 0);
-    a7[11] = Math.max(z7[11], 0);
-    a7[12] = Math.max(z7[12], 0);
-    a7[13] = Math.max(z7[13], 0);
-    a7[14] = Math.max(z7[14], 0);
-    a7[15] = Math.max(z7[15], 0);
+    a7[0] = Math.max(z7[0]!, 0);
+    a7[1] = Math.max(z7[1]!, 0);
+    a7[2] = Math.max(z7[2]!, 0);
+    a7[3] = Math.max(z7[3]!, 0);
+    a7[4] = Math.max(z7[4]!, 0);
+    a7[5] = Math.max(z7[5]!, 0);
+    a7[6] = Math.max(z7[6]!, 0);
+    a7[7] = Math.max(z7[7]!, 0);
+    a7[8] = Math.max(z7[8]!, 0);
+    a7[9] = Math.max(z7[9]!, 0);
+    a7[10] = Math.max(z7[10]!, 0);
+    a7[11] = Math.max(z7[11]!, 0);
+    a7[12] = Math.max(z7[12]!, 0);
+    a7[13] = Math.max(z7[13]!, 0);
+    a7[14] = Math.max(z7[14]!, 0);
+    a7[15] = Math.max(z7[15]!, 0);
     // t8 = W8 · a7
     for (let i = 0; i < 16; i++) {
       t8[i] =
-        params[1712 + i * 16] * a7[0] +
-        params[1712 + i * 16 + 1] * a7[1] +
-        params[1712 + i * 16 + 2] * a7[2] +
-        params[1712 + i * 16 + 3] * a7[3] +
-        params[1712 + i * 16 + 4] * a7[4] +
-        params[1712 + i * 16 + 5] * a7[5] +
-        params[1712 + i * 16 + 6] * a7[6] +
-        params[1712 + i * 16 + 7] * a7[7] +
-        params[1712 + i * 16 + 8] * a7[8] +
-        params[1712 + i * 16 + 9] * a7[9] +
-        params[1712 + i * 16 + 10] * a7[10] +
-        params[1712 + i * 16 + 11] * a7[11] +
-        params[1712 + i * 16 + 12] * a7[12] +
-        params[1712 + i * 16 + 13] * a7[13] +
-        params[1712 + i * 16 + 14] * a7[14] +
-        params[1712 + i * 16 + 15] * a7[15];
+        params[1712 + i * 16]! * a7[0]! +
+        params[1712 + i * 16 + 1]! * a7[1]! +
+        params[1712 + i * 16 + 2]! * a7[2]! +
+        params[1712 + i * 16 + 3]! * a7[3]! +
+        params[1712 + i * 16 + 4]! * a7[4]! +
+        params[1712 + i * 16 + 5]! * a7[5]! +
+        params[1712 + i * 16 + 6]! * a7[6]! +
+        params[1712 + i * 16 + 7]! * a7[7]! +
+        params[1712 + i * 16 + 8]! * a7[8]! +
+        params[1712 + i * 16 + 9]! * a7[9]! +
+        params[1712 + i * 16 + 10]! * a7[10]! +
+        params[1712 + i * 16 + 11]! * a7[11]! +
+        params[1712 + i * 16 + 12]! * a7[12]! +
+        params[1712 + i * 16 + 13]! * a7[13]! +
+        params[1712 + i * 16 + 14]! * a7[14]! +
+        params[1712 + i * 16 + 15]! * a7[15]!;
     }
 
     // z8 = t8 + b8
-    z8[0] = t8[0] + params[1968];
-    z8[1] = t8[1] + params[1969];
-    z8[2] = t8[2] + params[1970];
-    z8[3] = t8[3] + params[1971];
-    z8[4] = t8[4] + params[1972];
-    z8[5] = t8[5] + params[1973];
-    z8[6] = t8[6] + params[1974];
-    z8[7] = t8[7] + params[1975];
-    z8[8] = t8[8] + params[1976];
-    z8[9] = t8[9] + params[1977];
-    z8[10] = t8[10] + params[1978];
-    z8[11] = t8[11] + params[1979];
-    z8[12] = t8[12] + params[1980];
-    z8[13] = t8[13] + params[1981];
-    z8[14] = t8[14] + params[1982];
-    z8[15] = t8[15] + params[1983];
+    z8[0] = t8[0]! + params[1968]!;
+    z8[1] = t8[1]! + params[1969]!;
+    z8[2] = t8[2]! + params[1970]!;
+    z8[3] = t8[3]! + params[1971]!;
+    z8[4] = t8[4]! + params[1972]!;
+    z8[5] = t8[5]! + params[1973]!;
+    z8[6] = t8[6]! + params[1974]!;
+    z8[7] = t8[7]! + params[1975]!;
+    z8[8] = t8[8]! + params[1976]!;
+    z8[9] = t8[9]! + params[1977]!;
+    z8[10] = t8[10]! + params[1978]!;
+    z8[11] = t8[11]! + params[1979]!;
+    z8[12] = t8[12]! + params[1980]!;
+    z8[13] = t8[13]! + params[1981]!;
+    z8[14] = t8[14]! + params[1982]!;
+    z8[15] = t8[15]! + params[1983]!;
     // a8 = max(z8, 0)
-    a8[0] = Math.max(z8[0], 0);
-    a8[1] = Math.max(z8[1], 0);
-    a8[2] = Math.max(z8[2], 0);
-    a8[3] = Math.max(z8[3], 0);
-    a8[4] = Math.max(z8[4], 0);
-    a8[5] = Math.max(z8[5], 0);
-    a8[6] = Math.max(z8[6], 0);
-    a8[7] = Math.max(z8[7], 0);
-    a8[8] = Math.max(z8[8], 0);
-    a8[9] = Math.max(z8[9], 0);
-    a8[10] = Math.max(z8[10], 0);
-    a8[11] = Math.max(z8[11], 0);
-    a8[12] = Math.max(z8[12], 0);
-    a8[13] = Math.max(z8[13], 0);
-    a8[14] = Math.max(z8[14], 0);
-    a8[15] = Math.max(z8[15], 0);
+    a8[0] = Math.max(z8[0]!, 0);
+    a8[1] = Math.max(z8[1]!, 0);
+    a8[2] = Math.max(z8[2]!, 0);
+    a8[3] = Math.max(z8[3]!, 0);
+    a8[4] = Math.max(z8[4]!, 0);
+    a8[5] = Math.max(z8[5]!, 0);
+    a8[6] = Math.max(z8[6]!, 0);
+    a8[7] = Math.max(z8[7]!, 0);
+    a8[8] = Math.max(z8[8]!, 0);
+    a8[9] = Math.max(z8[9]!, 0);
+    a8[10] = Math.max(z8[10]!, 0);
+    a8[11] = Math.max(z8[11]!, 0);
+    a8[12] = Math.max(z8[12]!, 0);
+    a8[13] = Math.max(z8[13]!, 0);
+    a8[14] = Math.max(z8[14]!, 0);
+    a8[15] = Math.max(z8[15]!, 0);
     // t9 = W9 · a8
     for (let i = 0; i < 16; i++) {
       t9[i] =
-        params[1984 + i * 16] * a8[0] +
-        params[1984 + i * 16 + 1] * a8[1] +
-        params[1984 + i * 16 + 2] * a8[2] +
-        params[1984 + i * 16 + 3] * a8[3] +
-        params[1984 + i * 16 + 4] * a8[4] +
-        params[1984 + i * 16 + 5] * a8[5] +
-        params[1984 + i * 16 + 6] * a8[6] +
-        params[1984 + i * 16 + 7] * a8[7] +
-        params[1984 + i * 16 + 8] * a8[8] +
-        params[1984 + i * 16 + 9] * a8[9] +
-        params[1984 + i * 16 + 10] * a8[10] +
-        params[1984 + i * 16 + 11] * a8[11] +
-        params[1984 + i * 16 + 12] * a8[12] +
-        params[1984 + i * 16 + 13] * a8[13] +
-        params[1984 + i * 16 + 14] * a8[14] +
-        params[1984 + i * 16 + 15] * a8[15];
+        params[1984 + i * 16]! * a8[0]! +
+        params[1984 + i * 16 + 1]! * a8[1]! +
+        params[1984 + i * 16 + 2]! * a8[2]! +
+        params[1984 + i * 16 + 3]! * a8[3]! +
+        params[1984 + i * 16 + 4]! * a8[4]! +
+        params[1984 + i * 16 + 5]! * a8[5]! +
+        params[1984 + i * 16 + 6]! * a8[6]! +
+        params[1984 + i * 16 + 7]! * a8[7]! +
+        params[1984 + i * 16 + 8]! * a8[8]! +
+        params[1984 + i * 16 + 9]! * a8[9]! +
+        params[1984 + i * 16 + 10]! * a8[10]! +
+        params[1984 + i * 16 + 11]! * a8[11]! +
+        params[1984 + i * 16 + 12]! * a8[12]! +
+        params[1984 + i * 16 + 13]! * a8[13]! +
+        params[1984 + i * 16 + 14]! * a8[14]! +
+        params[1984 + i * 16 + 15]! * a8[15]!;
     }
 
     // z9 = t9 + b9
-    z9[0] = t9[0] + params[2240];
-    z9[1] = t9[1] + params[2241];
-    z9[2] = t9[2] + params[2242];
-    z9[3] = t9[3] + params[2243];
-    z9[4] = t9[4] + params[2244];
-    z9[5] = t9[5] + params[2245];
-    z9[6] = t9[6] + params[2246];
-    z9[7] = t9[7] + params[2247];
-    z9[8] = t9[8] + params[2248];
-    z9[9] = t9[9] + params[2249];
-    z9[10] = t9[10] + params[2250];
-    z9[11] = t9[11] + params[2251];
-    z9[12] = t9[12] + params[2252];
-    z9[13] = t9[13] + params[2253];
-    z9[14] = t9[14] + params[2254];
-    z9[15] = t9[15] + params[2255];
+    z9[0] = t9[0]! + params[2240]!;
+    z9[1] = t9[1]! + params[2241]!;
+    z9[2] = t9[2]! + params[2242]!;
+    z9[3] = t9[3]! + params[2243]!;
+    z9[4] = t9[4]! + params[2244]!;
+    z9[5] = t9[5]! + params[2245]!;
+    z9[6] = t9[6]! + params[2246]!;
+    z9[7] = t9[7]! + params[2247]!;
+    z9[8] = t9[8]! + params[2248]!;
+    z9[9] = t9[9]! + params[2249]!;
+    z9[10] = t9[10]! + params[2250]!;
+    z9[11] = t9[11]! + params[2251]!;
+    z9[12] = t9[12]! + params[2252]!;
+    z9[13] = t9[13]! + params[2253]!;
+    z9[14] = t9[14]! + params[2254]!;
+    z9[15] = t9[15]! + params[2255]!;
     // a9 = max(z9, 0)
-    a9[0] = Math.max(z9[0], 0);
-    a9[1] = Math.max(z9[1], 0);
-    a9[2] = Math.max(z9[2], 0);
-    a9[3] = Math.max(z9[3], 0);
-    a9[4] = Math.max(z9[4], 0);
-    a9[5] = Math.max(z9[5], 0);
-    a9[6] = Math.max(z9[6], 0);
-    a9[7] = Math.max(z9[7], 0);
-    a9[8] = Math.max(z9[8], 0);
-    a9[9] = Math.max(z9[9], 0);
-    a9[10] = Math.max(z9[10], 0);
-    a9[11] = Math.max(z9[11], 0);
-    a9[12] = Math.max(z9[12], 0);
-    a9[13] = Math.max(z9[13], 0);
-    a9[14] = Math.max(z9[14], 0);
-    a9[15] = Math.max(z9[15], 0);
+    a9[0] = Math.max(z9[0]!, 0);
+    a9[1] = Math.max(z9[1]!, 0);
+    a9[2] = Math.max(z9[2]!, 0);
+    a9[3] = Math.max(z9[3]!, 0);
+    a9[4] = Math.max(z9[4]!, 0);
+    a9[5] = Math.max(z9[5]!, 0);
+    a9[6] = Math.max(z9[6]!, 0);
+    a9[7] = Math.max(z9[7]!, 0);
+    a9[8] = Math.max(z9[8]!, 0);
+    a9[9] = Math.max(z9[9]!, 0);
+    a9[10] = Math.max(z9[10]!, 0);
+    a9[11] = Math.max(z9[11]!, 0);
+    a9[12] = Math.max(z9[12]!, 0);
+    a9[13] = Math.max(z9[13]!, 0);
+    a9[14] = Math.max(z9[14]!, 0);
+    a9[15] = Math.max(z9[15]!, 0);
     // t10 = W10 · a9
     for (let i = 0; i < 3; i++) {
       t10[i] =
-        params[2256 + i * 16] * a9[0] +
-        params[2256 + i * 16 + 1] * a9[1] +
-        params[2256 + i * 16 + 2] * a9[2] +
-        params[2256 + i * 16 + 3] * a9[3] +
-        params[2256 + i * 16 + 4] * a9[4] +
-        params[2256 + i * 16 + 5] * a9[5] +
-        params[2256 + i * 16 + 6] * a9[6] +
-        params[2256 + i * 16 + 7] * a9[7] +
-        params[2256 + i * 16 + 8] * a9[8] +
-        params[2256 + i * 16 + 9] * a9[9] +
-        params[2256 + i * 16 + 10] * a9[10] +
-        params[2256 + i * 16 + 11] * a9[11] +
-        params[2256 + i * 16 + 12] * a9[12] +
-        params[2256 + i * 16 + 13] * a9[13] +
-        params[2256 + i * 16 + 14] * a9[14] +
-        params[2256 + i * 16 + 15] * a9[15];
+        params[2256 + i * 16]! * a9[0]! +
+        params[2256 + i * 16 + 1]! * a9[1]! +
+        params[2256 + i * 16 + 2]! * a9[2]! +
+        params[2256 + i * 16 + 3]! * a9[3]! +
+        params[2256 + i * 16 + 4]! * a9[4]! +
+        params[2256 + i * 16 + 5]! * a9[5]! +
+        params[2256 + i * 16 + 6]! * a9[6]! +
+        params[2256 + i * 16 + 7]! * a9[7]! +
+        params[2256 + i * 16 + 8]! * a9[8]! +
+        params[2256 + i * 16 + 9]! * a9[9]! +
+        params[2256 + i * 16 + 10]! * a9[10]! +
+        params[2256 + i * 16 + 11]! * a9[11]! +
+        params[2256 + i * 16 + 12]! * a9[12]! +
+        params[2256 + i * 16 + 13]! * a9[13]! +
+        params[2256 + i * 16 + 14]! * a9[14]! +
+        params[2256 + i * 16 + 15]! * a9[15]!;
     }
 
     // z10 = t10 + b10
-    z10[0] = t10[0] + params[2304];
-    z10[1] = t10[1] + params[2305];
-    z10[2] = t10[2] + params[2306];
+    z10[0] = t10[0]! + params[2304]!;
+    z10[1] = t10[1]! + params[2305]!;
+    z10[2] = t10[2]! + params[2306]!;
     // t11 = logsumexp(z10)
     let max$2 = -Infinity;
-    if (z10[0] > max$2) max$2 = z10[0];
-    if (z10[1] > max$2) max$2 = z10[1];
-    if (z10[2] > max$2) max$2 = z10[2];
+    if (z10[0]! > max$2) max$2 = z10[0]!;
+    if (z10[1]! > max$2) max$2 = z10[1]!;
+    if (z10[2]! > max$2) max$2 = z10[2]!;
     const t11 =
-      max$2 + Math.log(Math.exp(z10[0] - max$2) + Math.exp(z10[1] - max$2) + Math.exp(z10[2] - max$2));
+      max$2 + Math.log(Math.exp(z10[0]! - max$2) + Math.exp(z10[1]! - max$2) + Math.exp(z10[2]! - max$2));
     // t12 = Σ(y ⊙ z10)
-    const t12 = targets[yRow] * z10[0] + targets[yRow + 1] * z10[1] + targets[yRow + 2] * z10[2];
+    const t12 = targets[yRow]! * z10[0]! + targets[yRow + 1]! * z10[1]! + targets[yRow + 2]! * z10[2]!;
     // meanL += t11 - t12
     meanL += t11 - t12;
     // d_z10 = exp(z10 - t11) - y
-    d_z10[0] = Math.exp(z10[0] - t11) - targets[yRow];
-    d_z10[1] = Math.exp(z10[1] - t11) - targets[yRow + 1];
-    d_z10[2] = Math.exp(z10[2] - t11) - targets[yRow + 2];
+    d_z10[0] = Math.exp(z10[0]! - t11) - targets[yRow]!;
+    d_z10[1] = Math.exp(z10[1]! - t11) - targets[yRow + 1]!;
+    d_z10[2] = Math.exp(z10[2]! - t11) - targets[yRow + 2]!;
     // d_b10 += d_z10
-    grads[2304] += d_z10[0];
-    grads[2305] += d_z10[1];
-    grads[2306] += d_z10[2];
+    grads[2304]! += d_z10[0]!;
+    grads[2305]! += d_z10[1]!;
+    grads[2306]! += d_z10[2]!;
     // d_W10 += d_z10 ⊗ a9
     for (let i = 0; i < 3; i++) {
-      grads[2256 + i * 16] += d_z10[i] * a9[0];
-      grads[2256 + i * 16 + 1] += d_z10[i] * a9[1];
-      grads[2256 + i * 16 + 2] += d_z10[i] * a9[2];
-      grads[2256 + i * 16 + 3] += d_z10[i] * a9[3];
-      grads[2256 + i * 16 + 4] += d_z10[i] * a9[4];
-      grads[2256 + i * 16 + 5] += d_z10[i] * a9[5];
-      grads[2256 + i * 16 + 6] += d_z10[i] * a9[6];
-      grads[2256 + i * 16 + 7] += d_z10[i] * a9[7];
-      grads[2256 + i * 16 + 8] += d_z10[i] * a9[8];
-      grads[2256 + i * 16 + 9] += d_z10[i] * a9[9];
-      grads[2256 + i * 16 + 10] += d_z10[i] * a9[10];
-      grads[2256 + i * 16 + 11] += d_z10[i] * a9[11];
-      grads[2256 + i * 16 + 12] += d_z10[i] * a9[12];
-      grads[2256 + i * 16 + 13] += d_z10[i] * a9[13];
-      grads[2256 + i * 16 + 14] += d_z10[i] * a9[14];
-      grads[2256 + i * 16 + 15] += d_z10[i] * a9[15];
+      grads[2256 + i * 16]! += d_z10[i]! * a9[0]!;
+      grads[2256 + i * 16 + 1]! += d_z10[i]! * a9[1]!;
+      grads[2256 + i * 16 + 2]! += d_z10[i]! * a9[2]!;
+      grads[2256 + i * 16 + 3]! += d_z10[i]! * a9[3]!;
+      grads[2256 + i * 16 + 4]! += d_z10[i]! * a9[4]!;
+      grads[2256 + i * 16 + 5]! += d_z10[i]! * a9[5]!;
+      grads[2256 + i * 16 + 6]! += d_z10[i]! * a9[6]!;
+      grads[2256 + i * 16 + 7]! += d_z10[i]! * a9[7]!;
+      grads[2256 + i * 16 + 8]! += d_z10[i]! * a9[8]!;
+      grads[2256 + i * 16 + 9]! += d_z10[i]! * a9[9]!;
+      grads[2256 + i * 16 + 10]! += d_z10[i]! * a9[10]!;
+      grads[2256 + i * 16 + 11]! += d_z10[i]! * a9[11]!;
+      grads[2256 + i * 16 + 12]! += d_z10[i]! * a9[12]!;
+      grads[2256 + i * 16 + 13]! += d_z10[i]! * a9[13]!;
+      grads[2256 + i * 16 + 14]! += d_z10[i]! * a9[14]!;
+      grads[2256 + i * 16 + 15]! += d_z10[i]! * a9[15]!;
     }
 
     // d_a9 = W10ᵀ · d_z10
     for (let i = 0; i < 16; i++) {
-      d_a9[i] = params[2256 + i] * d_z10[0] + params[2272 + i] * d_z10[1] + params[2288 + i] * d_z10[2];
+      d_a9[i] = params[2256 + i]! * d_z10[0]! + params[2272 + i]! * d_z10[1]! + params[2288 + i]! * d_z10[2]!;
     }
 
     // d_z9 = d_a9 ⊙ 1[z9 > 0]
-    d_z9[0] = z9[0] > 0 ? d_a9[0] : 0;
-    d_z9[1] = z9[1] > 0 ? d_a9[1] : 0;
-    d_z9[2] = z9[2] > 0 ? d_a9[2] : 0;
-    d_z9[3] = z9[3] > 0 ? d_a9[3] : 0;
-    d_z9[4] = z9[4] > 0 ? d_a9[4] : 0;
-    d_z9[5] = z9[5] > 0 ? d_a9[5] : 0;
-    d_z9[6] = z9[6] > 0 ? d_a9[6] : 0;
-    d_z9[7] = z9[7] > 0 ? d_a9[7] : 0;
-    d_z9[8] = z9[8] > 0 ? d_a9[8] : 0;
-    d_z9[9] = z9[9] > 0 ? d_a9[9] : 0;
-    d_z9[10] = z9[10] > 0 ? d_a9[10] : 0;
-    d_z9[11] = z9[11] > 0 ? d_a9[11] : 0;
-    d_z9[12] = z9[12] > 0 ? d_a9[12] : 0;
-    d_z9[13] = z9[13] > 0 ? d_a9[13] : 0;
-    d_z9[14] = z9[14] > 0 ? d_a9[14] : 0;
-    d_z9[15] = z9[15] > 0 ? d_a9[15] : 0;
+    d_z9[0] = z9[0]! > 0 ? d_a9[0]! : 0;
+    d_z9[1] = z9[1]! > 0 ? d_a9[1]! : 0;
+    d_z9[2] = z9[2]! > 0 ? d_a9[2]! : 0;
+    d_z9[3] = z9[3]! > 0 ? d_a9[3]! : 0;
+    d_z9[4] = z9[4]! > 0 ? d_a9[4]! : 0;
+    d_z9[5] = z9[5]! > 0 ? d_a9[5]! : 0;
+    d_z9[6] = z9[6]! > 0 ? d_a9[6]! : 0;
+    d_z9[7] = z9[7]! > 0 ? d_a9[7]! : 0;
+    d_z9[8] = z9[8]! > 0 ? d_a9[8]! : 0;
+    d_z9[9] = z9[9]! > 0 ? d_a9[9]! : 0;
+    d_z9[10] = z9[10]! > 0 ? d_a9[10]! : 0;
+    d_z9[11] = z9[11]! > 0 ? d_a9[11]! : 0;
+    d_z9[12] = z9[12]! > 0 ? d_a9[12]! : 0;
+    d_z9[13] = z9[13]! > 0 ? d_a9[13]! : 0;
+    d_z9[14] = z9[14]! > 0 ? d_a9[14]! : 0;
+    d_z9[15] = z9[15]! > 0 ? d_a9[15]! : 0;
     // d_b9 += d_z9
-    grads[2240] += d_z9[0];
-    grads[2241] += d_z9[1];
-    grads[2242] += d_z9[2];
-    grads[2243] += d_z9[3];
-    grads[2244] += d_z9[4];
-    grads[2245] += d_z9[5];
-    grads[2246] += d_z9[6];
-    grads[2247] += d_z9[7];
-    grads[2248] += d_z9[8];
-    grads[2249] += d_z9[9];
-    grads[2250] += d_z9[10];
-    grads[2251] += d_z9[11];
-    grads[2252] += d_z9[12];
-    grads[2253] += d_z9[13];
-    grads[2254] += d_z9[14];
-    grads[2255] += d_z9[15];
+    grads[2240]! += d_z9[0]!;
+    grads[2241]! += d_z9[1]!;
+    grads[2242]! += d_z9[2]!;
+    grads[2243]! += d_z9[3]!;
+    grads[2244]! += d_z9[4]!;
+    grads[2245]! += d_z9[5]!;
+    grads[2246]! += d_z9[6]!;
+    grads[2247]! += d_z9[7]!;
+    grads[2248]! += d_z9[8]!;
+    grads[2249]! += d_z9[9]!;
+    grads[2250]! += d_z9[10]!;
+    grads[2251]! += d_z9[11]!;
+    grads[2252]! += d_z9[12]!;
+    grads[2253]! += d_z9[13]!;
+    grads[2254]! += d_z9[14]!;
+    grads[2255]! += d_z9[15]!;
     // d_W9 += d_z9 ⊗ a8
     for (let i = 0; i < 16; i++) {
-      grads[1984 + i * 16] += d_z9[i] * a8[0];
-      grads[1984 + i * 16 + 1] += d_z9[i] * a8[1];
-      grads[1984 + i * 16 + 2] += d_z9[i] * a8[2];
-      grads[1984 + i * 16 + 3] += d_z9[i] * a8[3];
-      grads[1984 + i * 16 + 4] += d_z9[i] * a8[4];
-      grads[1984 + i * 16 + 5] += d_z9[i] * a8[5];
-      grads[1984 + i * 16 + 6] += d_z9[i] * a8[6];
-      grads[1984 + i * 16 + 7] += d_z9[i] * a8[7];
-      grads[1984 + i * 16 + 8] += d_z9[i] * a8[8];
-      grads[1984 + i * 16 + 9] += d_z9[i] * a8[9];
-      grads[1984 + i * 16 + 10] += d_z9[i] * a8[10];
-      grads[1984 + i * 16 + 11] += d_z9[i] * a8[11];
-      grads[1984 + i * 16 + 12] += d_z9[i] * a8[12];
-      grads[1984 + i * 16 + 13] += d_z9[i] * a8[13];
-      grads[1984 + i * 16 + 14] += d_z9[i] * a8[14];
-      grads[1984 + i * 16 + 15] += d_z9[i] * a8[15];
+      grads[1984 + i * 16]! += d_z9[i]! * a8[0]!;
+      grads[1984 + i * 16 + 1]! += d_z9[i]! * a8[1]!;
+      grads[1984 + i * 16 + 2]! += d_z9[i]! * a8[2]!;
+      grads[1984 + i * 16 + 3]! += d_z9[i]! * a8[3]!;
+      grads[1984 + i * 16 + 4]! += d_z9[i]! * a8[4]!;
+      grads[1984 + i * 16 + 5]! += d_z9[i]! * a8[5]!;
+      grads[1984 + i * 16 + 6]! += d_z9[i]! * a8[6]!;
+      grads[1984 + i * 16 + 7]! += d_z9[i]! * a8[7]!;
+      grads[1984 + i * 16 + 8]! += d_z9[i]! * a8[8]!;
+      grads[1984 + i * 16 + 9]! += d_z9[i]! * a8[9]!;
+      grads[1984 + i * 16 + 10]! += d_z9[i]! * a8[10]!;
+      grads[1984 + i * 16 + 11]! += d_z9[i]! * a8[11]!;
+      grads[1984 + i * 16 + 12]! += d_z9[i]! * a8[12]!;
+      grads[1984 + i * 16 + 13]! += d_z9[i]! * a8[13]!;
+      grads[1984 + i * 16 + 14]! += d_z9[i]! * a8[14]!;
+      grads[1984 + i * 16 + 15]! += d_z9[i]! * a8[15]!;
     }
 
     // d_a8 = W9ᵀ · d_z9
     for (let i = 0; i < 16; i++) {
       d_a8[i] =
-        params[1984 + i] * d_z9[0] +
-        params[2000 + i] * d_z9[1] +
-        params[2016 + i] * d_z9[2] +
-        params[2032 + i] * d_z9[3] +
-        params[2048 + i] * d_z9[4] +
-        params[2064 + i] * d_z9[5] +
-        params[2080 + i] * d_z9[6] +
-        params[2096 + i] * d_z9[7] +
-        params[2112 + i] * d_z9[8] +
-        params[2128 + i] * d_z9[9] +
-        params[2144 + i] * d_z9[10] +
-        params[2160 + i] * d_z9[11] +
-        params[2176 + i] * d_z9[12] +
-        params[2192 + i] * d_z9[13] +
-        params[2208 + i] * d_z9[14] +
-        params[2224 + i] * d_z9[15];
+        params[1984 + i]! * d_z9[0]! +
+        params[2000 + i]! * d_z9[1]! +
+        params[2016 + i]! * d_z9[2]! +
+        params[2032 + i]! * d_z9[3]! +
+        params[2048 + i]! * d_z9[4]! +
+        params[2064 + i]! * d_z9[5]! +
+        params[2080 + i]! * d_z9[6]! +
+        params[2096 + i]! * d_z9[7]! +
+        params[2112 + i]! * d_z9[8]! +
+        params[2128 + i]! * d_z9[9]! +
+        params[2144 + i]! * d_z9[10]! +
+        params[2160 + i]! * d_z9[11]! +
+        params[2176 + i]! * d_z9[12]! +
+        params[2192 + i]! * d_z9[13]! +
+        params[2208 + i]! * d_z9[14]! +
+        params[2224 + i]! * d_z9[15]!;
     }
 
     // d_z8 = d_a8 ⊙ 1[z8 > 0]
-    d_z8[0] = z8[0] > 0 ? d_a8[0] : 0;
-    d_z8[1] = z8[1] > 0 ? d_a8[1] : 0;
-    d_z8[2] = z8[2] > 0 ? d_a8[2] : 0;
-    d_z8[3] = z8[3] > 0 ? d_a8[3] : 0;
-    d_z8[4] = z8[4] > 0 ? d_a8[4] : 0;
-    d_z8[5] = z8[5] > 0 ? d_a8[5] : 0;
-    d_z8[6] = z8[6] > 0 ? d_a8[6] : 0;
-    d_z8[7] = z8[7] > 0 ? d_a8[7] : 0;
-    d_z8[8] = z8[8] > 0 ? d_a8[8] : 0;
-    d_z8[9] = z8[9] > 0 ? d_a8[9] : 0;
-    d_z8[10] = z8[10] > 0 ? d_a8[10] : 0;
-    d_z8[11] = z8[11] > 0 ? d_a8[11] : 0;
-    d_z8[12] = z8[12] > 0 ? d_a8[12] : 0;
-    d_z8[13] = z8[13] > 0 ? d_a8[13] : 0;
-    d_z8[14] = z8[14] > 0 ? d_a8[14] : 0;
-    d_z8[15] = z8[15] > 0 ? d_a8[15] : 0;
+    d_z8[0] = z8[0]! > 0 ? d_a8[0]! : 0;
+    d_z8[1] = z8[1]! > 0 ? d_a8[1]! : 0;
+    d_z8[2] = z8[2]! > 0 ? d_a8[2]! : 0;
+    d_z8[3] = z8[3]! > 0 ? d_a8[3]! : 0;
+    d_z8[4] = z8[4]! > 0 ? d_a8[4]! : 0;
+    d_z8[5] = z8[5]! > 0 ? d_a8[5]! : 0;
+    d_z8[6] = z8[6]! > 0 ? d_a8[6]! : 0;
+    d_z8[7] = z8[7]! > 0 ? d_a8[7]! : 0;
+    d_z8[8] = z8[8]! > 0 ? d_a8[8]! : 0;
+    d_z8[9] = z8[9]! > 0 ? d_a8[9]! : 0;
+    d_z8[10] = z8[10]! > 0 ? d_a8[10]! : 0;
+    d_z8[11] = z8[11]! > 0 ? d_a8[11]! : 0;
+    d_z8[12] = z8[12]! > 0 ? d_a8[12]! : 0;
+    d_z8[13] = z8[13]! > 0 ? d_a8[13]! : 0;
+    d_z8[14] = z8[14]! > 0 ? d_a8[14]! : 0;
+    d_z8[15] = z8[15]! > 0 ? d_a8[15]! : 0;
     // d_b8 += d_z8
-    grads[1968] += d_z8[0];
-    grads[1969] += d_z8[1];
-    grads[1970] += d_z8[2];
-    grads[1971] += d_z8[3];
-    grads[1972] += d_z8[4];
-    grads[1973] += d_z8[5];
-    grads[1974] += d_z8[6];
-    grads[1975] += d_z8[7];
-    grads[1976] += d_z8[8];
-    grads[1977] += d_z8[9];
-    grads[1978] += d_z8[10];
-    grads[1979] += d_z8[11];
-    grads[1980] += d_z8[12];
-    grads[1981] += d_z8[13];
-    grads[1982] += d_z8[14];
-    grads[1983] += d_z8[15];
+    grads[1968]! += d_z8[0]!;
+    grads[1969]! += d_z8[1]!;
+    grads[1970]! += d_z8[2]!;
+    grads[1971]! += d_z8[3]!;
+    grads[1972]! += d_z8[4]!;
+    grads[1973]! += d_z8[5]!;
+    grads[1974]! += d_z8[6]!;
+    grads[1975]! += d_z8[7]!;
+    grads[1976]! += d_z8[8]!;
+    grads[1977]! += d_z8[9]!;
+    grads[1978]! += d_z8[10]!;
+    grads[1979]! += d_z8[11]!;
+    grads[1980]! += d_z8[12]!;
+    grads[1981]! += d_z8[13]!;
+    grads[1982]! += d_z8[14]!;
+    grads[1983]! += d_z8[15]!;
     // d_W8 += d_z8 ⊗ a7
     for (let i = 0; i < 16; i++) {
-      grads[1712 + i * 16] += d_z8[i] * a7[0];
-      grads[1712 + i * 16 + 1] += d_z8[i] * a7[1];
-      grads[1712 + i * 16 + 2] += d_z8[i] * a7[2];
-      grads[1712 + i * 16 + 3] += d_z8[i] * a7[3];
-      grads[1712 + i * 16 + 4] += d_z8[i] * a7[4];
-      grads[1712 + i * 16 + 5] += d_z8[i] * a7[5];
-      grads[1712 + i * 16 + 6] += d_z8[i] * a7[6];
-      grads[1712 + i * 16 + 7] += d_z8[i] * a7[7];
-      grads[1712 + i * 16 + 8] += d_z8[i] * a7[8];
-      grads[1712 + i * 16 + 9] += d_z8[i] * a7[9];
-      grads[1712 + i * 16 + 10] += d_z8[i] * a7[10];
-      grads[1712 + i * 16 + 11] += d_z8[i] * a7[11];
-      grads[1712 + i * 16 + 12] += d_z8[i] * a7[12];
-      grads[1712 + i * 16 + 13] += d_z8[i] * a7[13];
-      grads[1712 + i * 16 + 14] += d_z8[i] * a7[14];
-      grads[1712 + i * 16 + 15] += d_z8[i] * a7[15];
+      grads[1712 + i * 16]! += d_z8[i]! * a7[0]!;
+      grads[1712 + i * 16 + 1]! += d_z8[i]! * a7[1]!;
+      grads[1712 + i * 16 + 2]! += d_z8[i]! * a7[2]!;
+      grads[1712 + i * 16 + 3]! += d_z8[i]! * a7[3]!;
+      grads[1712 + i * 16 + 4]! += d_z8[i]! * a7[4]!;
+      grads[1712 + i * 16 + 5]! += d_z8[i]! * a7[5]!;
+      grads[1712 + i * 16 + 6]! += d_z8[i]! * a7[6]!;
+      grads[1712 + i * 16 + 7]! += d_z8[i]! * a7[7]!;
+      grads[1712 + i * 16 + 8]! += d_z8[i]! * a7[8]!;
+      grads[1712 + i * 16 + 9]! += d_z8[i]! * a7[9]!;
+      grads[1712 + i * 16 + 10]! += d_z8[i]! * a7[10]!;
+      grads[1712 + i * 16 + 11]! += d_z8[i]! * a7[11]!;
+      grads[1712 + i * 16 + 12]! += d_z8[i]! * a7[12]!;
+      grads[1712 + i * 16 + 13]! += d_z8[i]! * a7[13]!;
+      grads[1712 + i * 16 + 14]! += d_z8[i]! * a7[14]!;
+      grads[1712 + i * 16 + 15]! += d_z8[i]! * a7[15]!;
     }
 
     // d_a7 = W8ᵀ · d_z8
     for (let i = 0; i < 16; i++) {
       d_a7[i] =
-        params[1712 + i] * d_z8[0] +
-        params[1728 + i] * d_z8[1] +
-        params[1744 + i] * d_z8[2] +
-        params[1760 + i] * d_z8[3] +
-        params[1776 + i] * d_z8[4] +
-        params[1792 + i] * d_z8[5] +
-        params[1808 + i] * d_z8[6] +
-        params[1824 + i] * d_z8[7] +
-        params[1840 + i] * d_z8[8] +
-        params[1856 + i] * d_z8[9] +
-        params[1872 + i] * d_z8[10] +
-        params[1888 + i] * d_z8[11] +
-        params[1904 + i] * d_z8[12] +
-        params[1920 + i] * d_z8[13] +
-        params[1936 + i] * d_z8[14] +
-        params[1952 + i] * d_z8[15];
+        params[1712 + i]! * d_z8[0]! +
+        params[1728 + i]! * d_z8[1]! +
+        params[1744 + i]! * d_z8[2]! +
+        params[1760 + i]! * d_z8[3]! +
+        params[1776 + i]! * d_z8[4]! +
+        params[1792 + i]! * d_z8[5]! +
+        params[1808 + i]! * d_z8[6]! +
+        params[1824 + i]! * d_z8[7]! +
+        params[1840 + i]! * d_z8[8]! +
+        params[1856 + i]! * d_z8[9]! +
+        params[1872 + i]! * d_z8[10]! +
+        params[1888 + i]! * d_z8[11]! +
+        params[1904 + i]! * d_z8[12]! +
+        params[1920 + i]! * d_z8[13]! +
+        params[1936 + i]! * d_z8[14]! +
+        params[1952 + i]! * d_z8[15]!;
     }
 
     // d_z7 = d_a7 ⊙ 1[z7 > 0]
-    d_z7[0] = z7[0] > 0 ? d_a7[0] : 0;
-    d_z7[1] = z7[1] > 0 ? d_a7[1] : 0;
-    d_z7[2] = z7[2] > 0 ? d_a7[2] : 0;
-    d_z7[3] = z7[3] > 0 ? d_a7[3] : 0;
-    d_z7[4] = z7[4] > 0 ? d_a7[4] : 0;
-    d_z7[5] = z7[5] > 0 ? d_a7[5] : 0;
-    d_z7[6] = z7[6] > 0 ? d_a7[6] : 0;
-    d_z7[7] = z7[7] > 0 ? d_a7[7] : 0;
-    d_z7[8] = z7[8] > 0 ? d_a7[8] : 0;
-    d_z7[9] = z7[9] > 0 ? d_a7[9] : 0;
-    d_z7[10] = z7[10] > 0 ? d_a7[10] : 0;
-    d_z7[11] = z7[11] > 0 ? d_a7[11] : 0;
-    d_z7[12] = z7[12] > 0 ? d_a7[12] : 0;
-    d_z7[13] = z7[13] > 0 ? d_a7[13] : 0;
-    d_z7[14] = z7[14] > 0 ? d_a7[14] : 0;
-    d_z7[15] = z7[15] > 0 ? d_a7[15] : 0;
+    d_z7[0] = z7[0]! > 0 ? d_a7[0]! : 0;
+    d_z7[1] = z7[1]! > 0 ? d_a7[1]! : 0;
+    d_z7[2] = z7[2]! > 0 ? d_a7[2]! : 0;
+    d_z7[3] = z7[3]! > 0 ? d_a7[3]! : 0;
+    d_z7[4] = z7[4]! > 0 ? d_a7[4]! : 0;
+    d_z7[5] = z7[5]! > 0 ? d_a7[5]! : 0;
+    d_z7[6] = z7[6]! > 0 ? d_a7[6]! : 0;
+    d_z7[7] = z7[7]! > 0 ? d_a7[7]! : 0;
+    d_z7[8] = z7[8]! > 0 ? d_a7[8]! : 0;
+    d_z7[9] = z7[9]! > 0 ? d_a7[9]! : 0;
+    d_z7[10] = z7[10]! > 0 ? d_a7[10]! : 0;
+    d_z7[11] = z7[11]! > 0 ? d_a7[11]! : 0;
+    d_z7[12] = z7[12]! > 0 ? d_a7[12]! : 0;
+    d_z7[13] = z7[13]! > 0 ? d_a7[13]! : 0;
+    d_z7[14] = z7[14]! > 0 ? d_a7[14]! : 0;
+    d_z7[15] = z7[15]! > 0 ? d_a7[15]! : 0;
     // d_b7 += d_z7
-    grads[1696] += d_z7[0];
-    grads[1697] += d_z7[1];
-    grads[1698] += d_z7[2];
-    grads[1699] += d_z7[3];
-    grads[1700] += d_z7[4];
-    grads[1701] += d_z7[5];
-    grads[1702] += d_z7[6];
-    grads[1703] += d_z7[7];
-    grads[1704] += d_z7[8];
-    grads[1705] += d_z7[9];
-    grads[1706] += d_z7[10];
-    grads[1707] += d_z7[11];
-    grads[1708] += d_z7[12];
-    grads[1709] += d_z7[13];
-    grads[1710] += d_z7[14];
-    grads[1711] += d_z7[15];
+    grads[1696]! += d_z7[0]!;
+    grads[1697]! += d_z7[1]!;
+    grads[1698]! += d_z7[2]!;
+    grads[1699]! += d_z7[3]!;
+    grads[1700]! += d_z7[4]!;
+    grads[1701]! += d_z7[5]!;
+    grads[1702]! += d_z7[6]!;
+    grads[1703]! += d_z7[7]!;
+    grads[1704]! += d_z7[8]!;
+    grads[1705]! += d_z7[9]!;
+    grads[1706]! += d_z7[10]!;
+    grads[1707]! += d_z7[11]!;
+    grads[1708]! += d_z7[12]!;
+    grads[1709]! += d_z7[13]!;
+    grads[1710]! += d_z7[14]!;
+    grads[1711]! += d_z7[15]!;
     // d_W7 += d_z7 ⊗ a6
     for (let i = 0; i < 16; i++) {
-      grads[1440 + i * 16] += d_z7[i] * a6[0];
-      grads[1440 + i * 16 + 1] += d_z7[i] * a6[1];
-      grads[1440 + i * 16 + 2] += d_z7[i] * a6[2];
-      grads[1440 + i * 16 + 3] += d_z7[i] * a6[3];
-      grads[1440 + i * 16 + 4] += d_z7[i] * a6[4];
-      grads[1440 + i * 16 + 5] += d_z7[i] * a6[5];
-      grads[1440 + i * 16 + 6] += d_z7[i] * a6[6];
-      grads[1440 + i * 16 + 7] += d_z7[i] * a6[7];
-      grads[1440 + i * 16 + 8] += d_z7[i] * a6[8];
-      grads[1440 + i * 16 + 9] += d_z7[i] * a6[9];
-      grads[1440 + i * 16 + 10] += d_z7[i] * a6[10];
-      grads[1440 + i * 16 + 11] += d_z7[i] * a6[11];
-      grads[1440 + i * 16 + 12] += d_z7[i] * a6[12];
-      grads[1440 + i * 16 + 13] += d_z7[i] * a6[13];
-      grads[1440 + i * 16 + 14] += d_z7[i] * a6[14];
-      grads[1440 + i * 16 + 15] += d_z7[i] * a6[15];
+      grads[1440 + i * 16]! += d_z7[i]! * a6[0]!;
+      grads[1440 + i * 16 + 1]! += d_z7[i]! * a6[1]!;
+      grads[1440 + i * 16 + 2]! += d_z7[i]! * a6[2]!;
+      grads[1440 + i * 16 + 3]! += d_z7[i]! * a6[3]!;
+      grads[1440 + i * 16 + 4]! += d_z7[i]! * a6[4]!;
+      grads[1440 + i * 16 + 5]! += d_z7[i]! * a6[5]!;
+      grads[1440 + i * 16 + 6]! += d_z7[i]! * a6[6]!;
+      grads[1440 + i * 16 + 7]! += d_z7[i]! * a6[7]!;
+      grads[1440 + i * 16 + 8]! += d_z7[i]! * a6[8]!;
+      grads[1440 + i * 16 + 9]! += d_z7[i]! * a6[9]!;
+      grads[1440 + i * 16 + 10]! += d_z7[i]! * a6[10]!;
+      grads[1440 + i * 16 + 11]! += d_z7[i]! * a6[11]!;
+      grads[1440 + i * 16 + 12]! += d_z7[i]! * a6[12]!;
+      grads[1440 + i * 16 + 13]! += d_z7[i]! * a6[13]!;
+      grads[1440 + i * 16 + 14]! += d_z7[i]! * a6[14]!;
+      grads[1440 + i * 16 + 15]! += d_z7[i]! * a6[15]!;
     }
 
     // d_a6 = W7ᵀ · d_z7
     for (let i = 0; i < 16; i++) {
       d_a6[i] =
-        params[1440 + i] * d_z7[0] +
-        params[1456 + i] * d_z7[1] +
-        params[1472 + i] * d_z7[2] +
-        params[1488 + i] * d_z7[3] +
-        params[1504 + i] * d_z7[4] +
-        params[1520 + i] * d_z7[5] +
-        params[1536 + i] * d_z7[6] +
-        params[1552 + i] * d_z7[7] +
-        params[1568 + i] * d_z7[8] +
-        params[1584 + i] * d_z7[9] +
-        params[1600 + i] * d_z7[10] +
-        params[1616 + i] * d_z7[11] +
-        params[1632 + i] * d_z7[12] +
-        params[1648 + i] * d_z7[13] +
-        params[1664 + i] * d_z7[14] +
-        params[1680 + i] * d_z7[15];
+        params[1440 + i]! * d_z7[0]! +
+        params[1456 + i]! * d_z7[1]! +
+        params[1472 + i]! * d_z7[2]! +
+        params[1488 + i]! * d_z7[3]! +
+        params[1504 + i]! * d_z7[4]! +
+        params[1520 + i]! * d_z7[5]! +
+        params[1536 + i]! * d_z7[6]! +
+        params[1552 + i]! * d_z7[7]! +
+        params[1568 + i]! * d_z7[8]! +
+        params[1584 + i]! * d_z7[9]! +
+        params[1600 + i]! * d_z7[10]! +
+        params[1616 + i]! * d_z7[11]! +
+        params[1632 + i]! * d_z7[12]! +
+        params[1648 + i]! * d_z7[13]! +
+        params[1664 + i]! * d_z7[14]! +
+        params[1680 + i]! * d_z7[15]!;
     }
 
     // d_z6 = d_a6 ⊙ 1[z6 > 0]
-    d_z6[0] = z6[0] > 0 ? d_a6[0] : 0;
-    d_z6[1] = z6[1] > 0 ? d_a6[1] : 0;
-    d_z6[2] = z6[2] > 0 ? d_a6[2] : 0;
-    d_z6[3] = z6[3] > 0 ? d_a6[3] : 0;
-    d_z6[4] = z6[4] > 0 ? d_a6[4] : 0;
-    d_z6[5] = z6[5] > 0 ? d_a6[5] : 0;
-    d_z6[6] = z6[6] > 0 ? d_a6[6] : 0;
-    d_z6[7] = z6[7] > 0 ? d_a6[7] : 0;
-    d_z6[8] = z6[8] > 0 ? d_a6[8] : 0;
-    d_z6[9] = z6[9] > 0 ? d_a6[9] : 0;
-    d_z6[10] = z6[10] > 0 ? d_a6[10] : 0;
-    d_z6[11] = z6[11] > 0 ? d_a6[11] : 0;
-    d_z6[12] = z6[12] > 0 ? d_a6[12] : 0;
-    d_z6[13] = z6[13] > 0 ? d_a6[13] : 0;
-    d_z6[14] = z6[14] > 0 ? d_a6[14] : 0;
-    d_z6[15] = z6[15] > 0 ? d_a6[15] : 0;
+    d_z6[0] = z6[0]! > 0 ? d_a6[0]! : 0;
+    d_z6[1] = z6[1]! > 0 ? d_a6[1]! : 0;
+    d_z6[2] = z6[2]! > 0 ? d_a6[2]! : 0;
+    d_z6[3] = z6[3]! > 0 ? d_a6[3]! : 0;
+    d_z6[4] = z6[4]! > 0 ? d_a6[4]! : 0;
+    d_z6[5] = z6[5]! > 0 ? d_a6[5]! : 0;
+    d_z6[6] = z6[6]! > 0 ? d_a6[6]! : 0;
+    d_z6[7] = z6[7]! > 0 ? d_a6[7]! : 0;
+    d_z6[8] = z6[8]! > 0 ? d_a6[8]! : 0;
+    d_z6[9] = z6[9]! > 0 ? d_a6[9]! : 0;
+    d_z6[10] = z6[10]! > 0 ? d_a6[10]! : 0;
+    d_z6[11] = z6[11]! > 0 ? d_a6[11]! : 0;
+    d_z6[12] = z6[12]! > 0 ? d_a6[12]! : 0;
+    d_z6[13] = z6[13]! > 0 ? d_a6[13]! : 0;
+    d_z6[14] = z6[14]! > 0 ? d_a6[14]! : 0;
+    d_z6[15] = z6[15]! > 0 ? d_a6[15]! : 0;
     // d_b6 += d_z6
-    grads[1424] += d_z6[0];
-    grads[1425] += d_z6[1];
-    grads[1426] += d_z6[2];
-    grads[1427] += d_z6[3];
-    grads[1428] += d_z6[4];
-    grads[1429] += d_z6[5];
-    grads[1430] += d_z6[6];
-    grads[1431] += d_z6[7];
-    grads[1432] += d_z6[8];
-    grads[1433] += d_z6[9];
-    grads[1434] += d_z6[10];
-    grads[1435] += d_z6[11];
-    grads[1436] += d_z6[12];
-    grads[1437] += d_z6[13];
-    grads[1438] += d_z6[14];
-    grads[1439] += d_z6[15];
+    grads[1424]! += d_z6[0]!;
+    grads[1425]! += d_z6[1]!;
+    grads[1426]! += d_z6[2]!;
+    grads[1427]! += d_z6[3]!;
+    grads[1428]! += d_z6[4]!;
+    grads[1429]! += d_z6[5]!;
+    grads[1430]! += d_z6[6]!;
+    grads[1431]! += d_z6[7]!;
+    grads[1432]! += d_z6[8]!;
+    grads[1433]! += d_z6[9]!;
+    grads[1434]! += d_z6[10]!;
+    grads[1435]! += d_z6[11]!;
+    grads[1436]! += d_z6[12]!;
+    grads[1437]! += d_z6[13]!;
+    grads[1438]! += d_z6[14]!;
+    grads[1439]! += d_z6[15]!;
     // d_W6 += d_z6 ⊗ a5
     for (let i = 0; i < 16; i++) {
-      grads[1168 + i * 16] += d_z6[i] * a5[0];
-      grads[1168 + i * 16 + 1] += d_z6[i] * a5[1];
-      grads[1168 + i * 16 + 2] += d_z6[i] * a5[2];
-      grads[1168 + i * 16 + 3] += d_z6[i] * a5[3];
-      grads[1168 + i * 16 + 4] += d_z6[i] * a5[4];
-      grads[1168 + i * 16 + 5] += d_z6[i] * a5[5];
-      grads[1168 + i * 16 + 6] += d_z6[i] * a5[6];
-      grads[1168 + i * 16 + 7] += d_z6[i] * a5[7];
-      grads[1168 + i * 16 + 8] += d_z6[i] * a5[8];
-      grads[1168 + i * 16 + 9] += d_z6[i] * a5[9];
-      grads[1168 + i * 16 + 10] += d_z6[i] * a5[10];
-      grads[1168 + i * 16 + 11] += d_z6[i] * a5[11];
-      grads[1168 + i * 16 + 12] += d_z6[i] * a5[12];
-      grads[1168 + i * 16 + 13] += d_z6[i] * a5[13];
-      grads[1168 + i * 16 + 14] += d_z6[i] * a5[14];
-      grads[1168 + i * 16 + 15] += d_z6[i] * a5[15];
+      grads[1168 + i * 16]! += d_z6[i]! * a5[0]!;
+      grads[1168 + i * 16 + 1]! += d_z6[i]! * a5[1]!;
+      grads[1168 + i * 16 + 2]! += d_z6[i]! * a5[2]!;
+      grads[1168 + i * 16 + 3]! += d_z6[i]! * a5[3]!;
+      grads[1168 + i * 16 + 4]! += d_z6[i]! * a5[4]!;
+      grads[1168 + i * 16 + 5]! += d_z6[i]! * a5[5]!;
+      grads[1168 + i * 16 + 6]! += d_z6[i]! * a5[6]!;
+      grads[1168 + i * 16 + 7]! += d_z6[i]! * a5[7]!;
+      grads[1168 + i * 16 + 8]! += d_z6[i]! * a5[8]!;
+      grads[1168 + i * 16 + 9]! += d_z6[i]! * a5[9]!;
+      grads[1168 + i * 16 + 10]! += d_z6[i]! * a5[10]!;
+      grads[1168 + i * 16 + 11]! += d_z6[i]! * a5[11]!;
+      grads[1168 + i * 16 + 12]! += d_z6[i]! * a5[12]!;
+      grads[1168 + i * 16 + 13]! += d_z6[i]! * a5[13]!;
+      grads[1168 + i * 16 + 14]! += d_z6[i]! * a5[14]!;
+      grads[1168 + i * 16 + 15]! += d_z6[i]! * a5[15]!;
     }
 
     // d_a5 = W6ᵀ · d_z6
     for (let i = 0; i < 16; i++) {
       d_a5[i] =
-        params[1168 + i] * d_z6[0] +
-        params[1184 + i] * d_z6[1] +
-        params[1200 + i] * d_z6[2] +
-        params[1216 + i] * d_z6[3] +
-        params[1232 + i] * d_z6[4] +
-        params[1248 + i] * d_z6[5] +
-        params[1264 + i] * d_z6[6] +
-        params[1280 + i] * d_z6[7] +
-        params[1296 + i] * d_z6[8] +
-        params[1312 + i] * d_z6[9] +
-        params[1328 + i] * d_z6[10] +
-        params[1344 + i] * d_z6[11] +
-        params[1360 + i] * d_z6[12] +
-        params[1376 + i] * d_z6[13] +
-        params[1392 + i] * d_z6[14] +
-        params[1408 + i] * d_z6[15];
+        params[1168 + i]! * d_z6[0]! +
+        params[1184 + i]! * d_z6[1]! +
+        params[1200 + i]! * d_z6[2]! +
+        params[1216 + i]! * d_z6[3]! +
+        params[1232 + i]! * d_z6[4]! +
+        params[1248 + i]! * d_z6[5]! +
+        params[1264 + i]! * d_z6[6]! +
+        params[1280 + i]! * d_z6[7]! +
+        params[1296 + i]! * d_z6[8]! +
+        params[1312 + i]! * d_z6[9]! +
+        params[1328 + i]! * d_z6[10]! +
+        params[1344 + i]! * d_z6[11]! +
+        params[1360 + i]! * d_z6[12]! +
+        params[1376 + i]! * d_z6[13]! +
+        params[1392 + i]! * d_z6[14]! +
+        params[1408 + i]! * d_z6[15]!;
     }
 
     // d_z5 = d_a5 ⊙ 1[z5 > 0]
-    d_z5[0] = z5[0] > 0 ? d_a5[0] : 0;
-    d_z5[1] = z5[1] > 0 ? d_a5[1] : 0;
-    d_z5[2] = z5[2] > 0 ? d_a5[2] : 0;
-    d_z5[3] = z5[3] > 0 ? d_a5[3] : 0;
-    d_z5[4] = z5[4] > 0 ? d_a5[4] : 0;
-    d_z5[5] = z5[5] > 0 ? d_a5[5] : 0;
-    d_z5[6] = z5[6] > 0 ? d_a5[6] : 0;
-    d_z5[7] = z5[7] > 0 ? d_a5[7] : 0;
-    d_z5[8] = z5[8] > 0 ? d_a5[8] : 0;
-    d_z5[9] = z5[9] > 0 ? d_a5[9] : 0;
-    d_z5[10] = z5[10] > 0 ? d_a5[10] : 0;
-    d_z5[11] = z5[11] > 0 ? d_a5[11] : 0;
-    d_z5[12] = z5[12] > 0 ? d_a5[12] : 0;
-    d_z5[13] = z5[13] > 0 ? d_a5[13] : 0;
-    d_z5[14] = z5[14] > 0 ? d_a5[14] : 0;
-    d_z5[15] = z5[15] > 0 ? d_a5[15] : 0;
+    d_z5[0] = z5[0]! > 0 ? d_a5[0]! : 0;
+    d_z5[1] = z5[1]! > 0 ? d_a5[1]! : 0;
+    d_z5[2] = z5[2]! > 0 ? d_a5[2]! : 0;
+    d_z5[3] = z5[3]! > 0 ? d_a5[3]! : 0;
+    d_z5[4] = z5[4]! > 0 ? d_a5[4]! : 0;
+    d_z5[5] = z5[5]! > 0 ? d_a5[5]! : 0;
+    d_z5[6] = z5[6]! > 0 ? d_a5[6]! : 0;
+    d_z5[7] = z5[7]! > 0 ? d_a5[7]! : 0;
+    d_z5[8] = z5[8]! > 0 ? d_a5[8]! : 0;
+    d_z5[9] = z5[9]! > 0 ? d_a5[9]! : 0;
+    d_z5[10] = z5[10]! > 0 ? d_a5[10]! : 0;
+    d_z5[11] = z5[11]! > 0 ? d_a5[11]! : 0;
+    d_z5[12] = z5[12]! > 0 ? d_a5[12]! : 0;
+    d_z5[13] = z5[13]! > 0 ? d_a5[13]! : 0;
+    d_z5[14] = z5[14]! > 0 ? d_a5[14]! : 0;
+    d_z5[15] = z5[15]! > 0 ? d_a5[15]! : 0;
     // d_b5 += d_z5
-    grads[1152] += d_z5[0];
-    grads[1153] += d_z5[1];
-    grads[1154] += d_z5[2];
-    grads[1155] += d_z5[3];
-    grads[1156] += d_z5[4];
-    grads[1157] += d_z5[5];
-    grads[1158] += d_z5[6];
-    grads[1159] += d_z5[7];
-    grads[1160] += d_z5[8];
-    grads[1161] += d_z5[9];
-    grads[1162] += d_z5[10];
-    grads[1163] += d_z5[11];
-    grads[1164] += d_z5[12];
-    grads[1165] += d_z5[13];
-    grads[1166] += d_z5[14];
-    grads[1167] += d_z5[15];
+    grads[1152]! += d_z5[0]!;
+    grads[1153]! += d_z5[1]!;
+    grads[1154]! += d_z5[2]!;
+    grads[1155]! += d_z5[3]!;
+    grads[1156]! += d_z5[4]!;
+    grads[1157]! += d_z5[5]!;
+    grads[1158]! += d_z5[6]!;
+    grads[1159]! += d_z5[7]!;
+    grads[1160]! += d_z5[8]!;
+    grads[1161]! += d_z5[9]!;
+    grads[1162]! += d_z5[10]!;
+    grads[1163]! += d_z5[11]!;
+    grads[1164]! += d_z5[12]!;
+    grads[1165]! += d_z5[13]!;
+    grads[1166]! += d_z5[14]!;
+    grads[1167]! += d_z5[15]!;
     // d_W5 += d_z5 ⊗ a4
     for (let i = 0; i < 16; i++) {
-      grads[896 + i * 16] += d_z5[i] * a4[0];
-      grads[896 + i * 16 + 1] += d_z5[i] * a4[1];
-      grads[896 + i * 16 + 2] += d_z5[i] * a4[2];
-      grads[896 + i * 16 + 3] += d_z5[i] * a4[3];
-      grads[896 + i * 16 + 4] += d_z5[i] * a4[4];
-      grads[896 + i * 16 + 5] += d_z5[i] * a4[5];
-      grads[896 + i * 16 + 6] += d_z5[i] * a4[6];
-      grads[896 + i * 16 + 7] += d_z5[i] * a4[7];
-      grads[896 + i * 16 + 8] += d_z5[i] * a4[8];
-      grads[896 + i * 16 + 9] += d_z5[i] * a4[9];
-      grads[896 + i * 16 + 10] += d_z5[i] * a4[10];
-      grads[896 + i * 16 + 11] += d_z5[i] * a4[11];
-      grads[896 + i * 16 + 12] += d_z5[i] * a4[12];
-      grads[896 + i * 16 + 13] += d_z5[i] * a4[13];
-      grads[896 + i * 16 + 14] += d_z5[i] * a4[14];
-      grads[896 + i * 16 + 15] += d_z5[i] * a4[15];
+      grads[896 + i * 16]! += d_z5[i]! * a4[0]!;
+      grads[896 + i * 16 + 1]! += d_z5[i]! * a4[1]!;
+      grads[896 + i * 16 + 2]! += d_z5[i]! * a4[2]!;
+      grads[896 + i * 16 + 3]! += d_z5[i]! * a4[3]!;
+      grads[896 + i * 16 + 4]! += d_z5[i]! * a4[4]!;
+      grads[896 + i * 16 + 5]! += d_z5[i]! * a4[5]!;
+      grads[896 + i * 16 + 6]! += d_z5[i]! * a4[6]!;
+      grads[896 + i * 16 + 7]! += d_z5[i]! * a4[7]!;
+      grads[896 + i * 16 + 8]! += d_z5[i]! * a4[8]!;
+      grads[896 + i * 16 + 9]! += d_z5[i]! * a4[9]!;
+      grads[896 + i * 16 + 10]! += d_z5[i]! * a4[10]!;
+      grads[896 + i * 16 + 11]! += d_z5[i]! * a4[11]!;
+      grads[896 + i * 16 + 12]! += d_z5[i]! * a4[12]!;
+      grads[896 + i * 16 + 13]! += d_z5[i]! * a4[13]!;
+      grads[896 + i * 16 + 14]! += d_z5[i]! * a4[14]!;
+      grads[896 + i * 16 + 15]! += d_z5[i]! * a4[15]!;
     }
 
     // d_a4 = W5ᵀ · d_z5
     for (let i = 0; i < 16; i++) {
       d_a4[i] =
-        params[896 + i] * d_z5[0] +
-        params[912 + i] * d_z5[1] +
-        params[928 + i] * d_z5[2] +
-        params[944 + i] * d_z5[3] +
-        params[960 + i] * d_z5[4] +
-        params[976 + i] * d_z5[5] +
-        params[992 + i] * d_z5[6] +
-        params[1008 + i] * d_z5[7] +
-        params[1024 + i] * d_z5[8] +
-        params[1040 + i] * d_z5[9] +
-        params[1056 + i] * d_z5[10] +
-        params[1072 + i] * d_z5[11] +
-        params[1088 + i] * d_z5[12] +
-        params[1104 + i] * d_z5[13] +
-        params[1120 + i] * d_z5[14] +
-        params[1136 + i] * d_z5[15];
+        params[896 + i]! * d_z5[0]! +
+        params[912 + i]! * d_z5[1]! +
+        params[928 + i]! * d_z5[2]! +
+        params[944 + i]! * d_z5[3]! +
+        params[960 + i]! * d_z5[4]! +
+        params[976 + i]! * d_z5[5]! +
+        params[992 + i]! * d_z5[6]! +
+        params[1008 + i]! * d_z5[7]! +
+        params[1024 + i]! * d_z5[8]! +
+        params[1040 + i]! * d_z5[9]! +
+        params[1056 + i]! * d_z5[10]! +
+        params[1072 + i]! * d_z5[11]! +
+        params[1088 + i]! * d_z5[12]! +
+        params[1104 + i]! * d_z5[13]! +
+        params[1120 + i]! * d_z5[14]! +
+        params[1136 + i]! * d_z5[15]!;
     }
 
     // d_z4 = d_a4 ⊙ 1[z4 > 0]
-    d_z4[0] = z4[0] > 0 ? d_a4[0] : 0;
-    d_z4[1] = z4[1] > 0 ? d_a4[1] : 0;
-    d_z4[2] = z4[2] > 0 ? d_a4[2] : 0;
-    d_z4[3] = z4[3] > 0 ? d_a4[3] : 0;
-    d_z4[4] = z4[4] > 0 ? d_a4[4] : 0;
-    d_z4[5] = z4[5] > 0 ? d_a4[5] : 0;
-    d_z4[6] = z4[6] > 0 ? d_a4[6] : 0;
-    d_z4[7] = z4[7] > 0 ? d_a4[7] : 0;
-    d_z4[8] = z4[8] > 0 ? d_a4[8] : 0;
-    d_z4[9] = z4[9] > 0 ? d_a4[9] : 0;
-    d_z4[10] = z4[10] > 0 ? d_a4[10] : 0;
-    d_z4[11] = z4[11] > 0 ? d_a4[11] : 0;
-    d_z4[12] = z4[12] > 0 ? d_a4[12] : 0;
-    d_z4[13] = z4[13] > 0 ? d_a4[13] : 0;
-    d_z4[14] = z4[14] > 0 ? d_a4[14] : 0;
-    d_z4[15] = z4[15] > 0 ? d_a4[15] : 0;
+    d_z4[0] = z4[0]! > 0 ? d_a4[0]! : 0;
+    d_z4[1] = z4[1]! > 0 ? d_a4[1]! : 0;
+    d_z4[2] = z4[2]! > 0 ? d_a4[2]! : 0;
+    d_z4[3] = z4[3]! > 0 ? d_a4[3]! : 0;
+    d_z4[4] = z4[4]! > 0 ? d_a4[4]! : 0;
+    d_z4[5] = z4[5]! > 0 ? d_a4[5]! : 0;
+    d_z4[6] = z4[6]! > 0 ? d_a4[6]! : 0;
+    d_z4[7] = z4[7]! > 0 ? d_a4[7]! : 0;
+    d_z4[8] = z4[8]! > 0 ? d_a4[8]! : 0;
+    d_z4[9] = z4[9]! > 0 ? d_a4[9]! : 0;
+    d_z4[10] = z4[10]! > 0 ? d_a4[10]! : 0;
+    d_z4[11] = z4[11]! > 0 ? d_a4[11]! : 0;
+    d_z4[12] = z4[12]! > 0 ? d_a4[12]! : 0;
+    d_z4[13] = z4[13]! > 0 ? d_a4[13]! : 0;
+    d_z4[14] = z4[14]! > 0 ? d_a4[14]! : 0;
+    d_z4[15] = z4[15]! > 0 ? d_a4[15]! : 0;
     // d_b4 += d_z4
-    grads[880] += d_z4[0];
-    grads[881] += d_z4[1];
-    grads[882] += d_z4[2];
-    grads[883] += d_z4[3];
-    grads[884] += d_z4[4];
-    grads[885] += d_z4[5];
-    grads[886] += d_z4[6];
-    grads[887] += d_z4[7];
-    grads[888] += d_z4[8];
-    grads[889] += d_z4[9];
-    grads[890] += d_z4[10];
-    grads[891] += d_z4[11];
-    grads[892] += d_z4[12];
-    grads[893] += d_z4[13];
-    grads[894] += d_z4[14];
-    grads[895] += d_z4[15];
+    grads[880]! += d_z4[0]!;
+    grads[881]! += d_z4[1]!;
+    grads[882]! += d_z4[2]!;
+    grads[883]! += d_z4[3]!;
+    grads[884]! += d_z4[4]!;
+    grads[885]! += d_z4[5]!;
+    grads[886]! += d_z4[6]!;
+    grads[887]! += d_z4[7]!;
+    grads[888]! += d_z4[8]!;
+    grads[889]! += d_z4[9]!;
+    grads[890]! += d_z4[10]!;
+    grads[891]! += d_z4[11]!;
+    grads[892]! += d_z4[12]!;
+    grads[893]! += d_z4[13]!;
+    grads[894]! += d_z4[14]!;
+    grads[895]! += d_z4[15]!;
     // d_W4 += d_z4 ⊗ a3
     for (let i = 0; i < 16; i++) {
-      grads[624 + i * 16] += d_z4[i] * a3[0];
-      grads[624 + i * 16 + 1] += d_z4[i] * a3[1];
-      grads[624 + i * 16 + 2] += d_z4[i] * a3[2];
-      grads[624 + i * 16 + 3] += d_z4[i] * a3[3];
-      grads[624 + i * 16 + 4] += d_z4[i] * a3[4];
-      grads[624 + i * 16 + 5] += d_z4[i] * a3[5];
-      grads[624 + i * 16 + 6] += d_z4[i] * a3[6];
-      grads[624 + i * 16 + 7] += d_z4[i] * a3[7];
-      grads[624 + i * 16 + 8] += d_z4[i] * a3[8];
-      grads[624 + i * 16 + 9] += d_z4[i] * a3[9];
-      grads[624 + i * 16 + 10] += d_z4[i] * a3[10];
-      grads[624 + i * 16 + 11] += d_z4[i] * a3[11];
-      grads[624 + i * 16 + 12] += d_z4[i] * a3[12];
-      grads[624 + i * 16 + 13] += d_z4[i] * a3[13];
-      grads[624 + i * 16 + 14] += d_z4[i] * a3[14];
-      grads[624 + i * 16 + 15] += d_z4[i] * a3[15];
+      grads[624 + i * 16]! += d_z4[i]! * a3[0]!;
+      grads[624 + i * 16 + 1]! += d_z4[i]! * a3[1]!;
+      grads[624 + i * 16 + 2]! += d_z4[i]! * a3[2]!;
+      grads[624 + i * 16 + 3]! += d_z4[i]! * a3[3]!;
+      grads[624 + i * 16 + 4]! += d_z4[i]! * a3[4]!;
+      grads[624 + i * 16 + 5]! += d_z4[i]! * a3[5]!;
+      grads[624 + i * 16 + 6]! += d_z4[i]! * a3[6]!;
+      grads[624 + i * 16 + 7]! += d_z4[i]! * a3[7]!;
+      grads[624 + i * 16 + 8]! += d_z4[i]! * a3[8]!;
+      grads[624 + i * 16 + 9]! += d_z4[i]! * a3[9]!;
+      grads[624 + i * 16 + 10]! += d_z4[i]! * a3[10]!;
+      grads[624 + i * 16 + 11]! += d_z4[i]! * a3[11]!;
+      grads[624 + i * 16 + 12]! += d_z4[i]! * a3[12]!;
+      grads[624 + i * 16 + 13]! += d_z4[i]! * a3[13]!;
+      grads[624 + i * 16 + 14]! += d_z4[i]! * a3[14]!;
+      grads[624 + i * 16 + 15]! += d_z4[i]! * a3[15]!;
     }
 
     // d_a3 = W4ᵀ · d_z4
     for (let i = 0; i < 16; i++) {
       d_a3[i] =
-        params[624 + i] * d_z4[0] +
-        params[640 + i] * d_z4[1] +
-        params[656 + i] * d_z4[2] +
-        params[672 + i] * d_z4[3] +
-        params[688 + i] * d_z4[4] +
-        params[704 + i] * d_z4[5] +
-        params[720 + i] * d_z4[6] +
-        params[736 + i] * d_z4[7] +
-        params[752 + i] * d_z4[8] +
-        params[768 + i] * d_z4[9] +
-        params[784 + i] * d_z4[10] +
-        params[800 + i] * d_z4[11] +
-        params[816 + i] * d_z4[12] +
-        params[832 + i] * d_z4[13] +
-        params[848 + i] * d_z4[14] +
-        params[864 + i] * d_z4[15];
+        params[624 + i]! * d_z4[0]! +
+        params[640 + i]! * d_z4[1]! +
+        params[656 + i]! * d_z4[2]! +
+        params[672 + i]! * d_z4[3]! +
+        params[688 + i]! * d_z4[4]! +
+        params[704 + i]! * d_z4[5]! +
+        params[720 + i]! * d_z4[6]! +
+        params[736 + i]! * d_z4[7]! +
+        params[752 + i]! * d_z4[8]! +
+        params[768 + i]! * d_z4[9]! +
+        params[784 + i]! * d_z4[10]! +
+        params[800 + i]! * d_z4[11]! +
+        params[816 + i]! * d_z4[12]! +
+        params[832 + i]! * d_z4[13]! +
+        params[848 + i]! * d_z4[14]! +
+        params[864 + i]! * d_z4[15]!;
     }
 
     // d_z3 = d_a3 ⊙ 1[z3 > 0]
-    d_z3[0] = z3[0] > 0 ? d_a3[0] : 0;
-    d_z3[1] = z3[1] > 0 ? d_a3[1] : 0;
-    d_z3[2] = z3[2] > 0 ? d_a3[2] : 0;
-    d_z3[3] = z3[3] > 0 ? d_a3[3] : 0;
-    d_z3[4] = z3[4] > 0 ? d_a3[4] : 0;
-    d_z3[5] = z3[5] > 0 ? d_a3[5] : 0;
-    d_z3[6] = z3[6] > 0 ? d_a3[6] : 0;
-    d_z3[7] = z3[7] > 0 ? d_a3[7] : 0;
-    d_z3[8] = z3[8] > 0 ? d_a3[8] : 0;
-    d_z3[9] = z3[9] > 0 ? d_a3[9] : 0;
-    d_z3[10] = z3[10] > 0 ? d_a3[10] : 0;
-    d_z3[11] = z3[11] > 0 ? d_a3[11] : 0;
-    d_z3[12] = z3[12] > 0 ? d_a3[12] : 0;
-    d_z3[13] = z3[13] > 0 ? d_a3[13] : 0;
-    d_z3[14] = z3[14] > 0 ? d_a3[14] : 0;
-    d_z3[15] = z3[15] > 0 ? d_a3[15] : 0;
+    d_z3[0] = z3[0]! > 0 ? d_a3[0]! : 0;
+    d_z3[1] = z3[1]! > 0 ? d_a3[1]! : 0;
+    d_z3[2] = z3[2]! > 0 ? d_a3[2]! : 0;
+    d_z3[3] = z3[3]! > 0 ? d_a3[3]! : 0;
+    d_z3[4] = z3[4]! > 0 ? d_a3[4]! : 0;
+    d_z3[5] = z3[5]! > 0 ? d_a3[5]! : 0;
+    d_z3[6] = z3[6]! > 0 ? d_a3[6]! : 0;
+    d_z3[7] = z3[7]! > 0 ? d_a3[7]! : 0;
+    d_z3[8] = z3[8]! > 0 ? d_a3[8]! : 0;
+    d_z3[9] = z3[9]! > 0 ? d_a3[9]! : 0;
+    d_z3[10] = z3[10]! > 0 ? d_a3[10]! : 0;
+    d_z3[11] = z3[11]! > 0 ? d_a3[11]! : 0;
+    d_z3[12] = z3[12]! > 0 ? d_a3[12]! : 0;
+    d_z3[13] = z3[13]! > 0 ? d_a3[13]! : 0;
+    d_z3[14] = z3[14]! > 0 ? d_a3[14]! : 0;
+    d_z3[15] = z3[15]! > 0 ? d_a3[15]! : 0;
     // d_b3 += d_z3
-    grads[608] += d_z3[0];
-    grads[609] += d_z3[1];
-    grads[610] += d_z3[2];
-    grads[611] += d_z3[3];
-    grads[612] += d_z3[4];
-    grads[613] += d_z3[5];
-    grads[614] += d_z3[6];
-    grads[615] += d_z3[7];
-    grads[616] += d_z3[8];
-    grads[617] += d_z3[9];
-    grads[618] += d_z3[10];
-    grads[619] += d_z3[11];
-    grads[620] += d_z3[12];
-    grads[621] += d_z3[13];
-    grads[622] += d_z3[14];
-    grads[623] += d_z3[15];
+    grads[608]! += d_z3[0]!;
+    grads[609]! += d_z3[1]!;
+    grads[610]! += d_z3[2]!;
+    grads[611]! += d_z3[3]!;
+    grads[612]! += d_z3[4]!;
+    grads[613]! += d_z3[5]!;
+    grads[614]! += d_z3[6]!;
+    grads[615]! += d_z3[7]!;
+    grads[616]! += d_z3[8]!;
+    grads[617]! += d_z3[9]!;
+    grads[618]! += d_z3[10]!;
+    grads[619]! += d_z3[11]!;
+    grads[620]! += d_z3[12]!;
+    grads[621]! += d_z3[13]!;
+    grads[622]! += d_z3[14]!;
+    grads[623]! += d_z3[15]!;
     // d_W3 += d_z3 ⊗ a2
     for (let i = 0; i < 16; i++) {
-      grads[352 + i * 16] += d_z3[i] * a2[0];
-      grads[352 + i * 16 + 1] += d_z3[i] * a2[1];
-      grads[352 + i * 16 + 2] += d_z3[i] * a2[2];
-      grads[352 + i * 16 + 3] += d_z3[i] * a2[3];
-      grads[352 + i * 16 + 4] += d_z3[i] * a2[4];
-      grads[352 + i * 16 + 5] += d_z3[i] * a2[5];
-      grads[352 + i * 16 + 6] += d_z3[i] * a2[6];
-      grads[352 + i * 16 + 7] += d_z3[i] * a2[7];
-      grads[352 + i * 16 + 8] += d_z3[i] * a2[8];
-      grads[352 + i * 16 + 9] += d_z3[i] * a2[9];
-      grads[352 + i * 16 + 10] += d_z3[i] * a2[10];
-      grads[352 + i * 16 + 11] += d_z3[i] * a2[11];
-      grads[352 + i * 16 + 12] += d_z3[i] * a2[12];
-      grads[352 + i * 16 + 13] += d_z3[i] * a2[13];
-      grads[352 + i * 16 + 14] += d_z3[i] * a2[14];
-      grads[352 + i * 16 + 15] += d_z3[i] * a2[15];
+      grads[352 + i * 16]! += d_z3[i]! * a2[0]!;
+      grads[352 + i * 16 + 1]! += d_z3[i]! * a2[1]!;
+      grads[352 + i * 16 + 2]! += d_z3[i]! * a2[2]!;
+      grads[352 + i * 16 + 3]! += d_z3[i]! * a2[3]!;
+      grads[352 + i * 16 + 4]! += d_z3[i]! * a2[4]!;
+      grads[352 + i * 16 + 5]! += d_z3[i]! * a2[5]!;
+      grads[352 + i * 16 + 6]! += d_z3[i]! * a2[6]!;
+      grads[352 + i * 16 + 7]! += d_z3[i]! * a2[7]!;
+      grads[352 + i * 16 + 8]! += d_z3[i]! * a2[8]!;
+      grads[352 + i * 16 + 9]! += d_z3[i]! * a2[9]!;
+      grads[352 + i * 16 + 10]! += d_z3[i]! * a2[10]!;
+      grads[352 + i * 16 + 11]! += d_z3[i]! * a2[11]!;
+      grads[352 + i * 16 + 12]! += d_z3[i]! * a2[12]!;
+      grads[352 + i * 16 + 13]! += d_z3[i]! * a2[13]!;
+      grads[352 + i * 16 + 14]! += d_z3[i]! * a2[14]!;
+      grads[352 + i * 16 + 15]! += d_z3[i]! * a2[15]!;
     }
 
     // d_a2 = W3ᵀ · d_z3
     for (let i = 0; i < 16; i++) {
       d_a2[i] =
-        params[352 + i] * d_z3[0] +
-        params[368 + i] * d_z3[1] +
-        params[384 + i] * d_z3[2] +
-        params[400 + i] * d_z3[3] +
-        params[416 + i] * d_z3[4] +
-        params[432 + i] * d_z3[5] +
-        params[448 + i] * d_z3[6] +
-        params[464 + i] * d_z3[7] +
-        params[480 + i] * d_z3[8] +
-        params[496 + i] * d_z3[9] +
-        params[512 + i] * d_z3[10] +
-        params[528 + i] * d_z3[11] +
-        params[544 + i] * d_z3[12] +
-        params[560 + i] * d_z3[13] +
-        params[576 + i] * d_z3[14] +
-        params[592 + i] * d_z3[15];
+        params[352 + i]! * d_z3[0]! +
+        params[368 + i]! * d_z3[1]! +
+        params[384 + i]! * d_z3[2]! +
+        params[400 + i]! * d_z3[3]! +
+        params[416 + i]! * d_z3[4]! +
+        params[432 + i]! * d_z3[5]! +
+        params[448 + i]! * d_z3[6]! +
+        params[464 + i]! * d_z3[7]! +
+        params[480 + i]! * d_z3[8]! +
+        params[496 + i]! * d_z3[9]! +
+        params[512 + i]! * d_z3[10]! +
+        params[528 + i]! * d_z3[11]! +
+        params[544 + i]! * d_z3[12]! +
+        params[560 + i]! * d_z3[13]! +
+        params[576 + i]! * d_z3[14]! +
+        params[592 + i]! * d_z3[15]!;
     }
 
     // d_z2 = d_a2 ⊙ 1[z2 > 0]
-    d_z2[0] = z2[0] > 0 ? d_a2[0] : 0;
-    d_z2[1] = z2[1] > 0 ? d_a2[1] : 0;
-    d_z2[2] = z2[2] > 0 ? d_a2[2] : 0;
-    d_z2[3] = z2[3] > 0 ? d_a2[3] : 0;
-    d_z2[4] = z2[4] > 0 ? d_a2[4] : 0;
-    d_z2[5] = z2[5] > 0 ? d_a2[5] : 0;
-    d_z2[6] = z2[6] > 0 ? d_a2[6] : 0;
-    d_z2[7] = z2[7] > 0 ? d_a2[7] : 0;
-    d_z2[8] = z2[8] > 0 ? d_a2[8] : 0;
-    d_z2[9] = z2[9] > 0 ? d_a2[9] : 0;
-    d_z2[10] = z2[10] > 0 ? d_a2[10] : 0;
-    d_z2[11] = z2[11] > 0 ? d_a2[11] : 0;
-    d_z2[12] = z2[12] > 0 ? d_a2[12] : 0;
-    d_z2[13] = z2[13] > 0 ? d_a2[13] : 0;
-    d_z2[14] = z2[14] > 0 ? d_a2[14] : 0;
-    d_z2[15] = z2[15] > 0 ? d_a2[15] : 0;
+    d_z2[0] = z2[0]! > 0 ? d_a2[0]! : 0;
+    d_z2[1] = z2[1]! > 0 ? d_a2[1]! : 0;
+    d_z2[2] = z2[2]! > 0 ? d_a2[2]! : 0;
+    d_z2[3] = z2[3]! > 0 ? d_a2[3]! : 0;
+    d_z2[4] = z2[4]! > 0 ? d_a2[4]! : 0;
+    d_z2[5] = z2[5]! > 0 ? d_a2[5]! : 0;
+    d_z2[6] = z2[6]! > 0 ? d_a2[6]! : 0;
+    d_z2[7] = z2[7]! > 0 ? d_a2[7]! : 0;
+    d_z2[8] = z2[8]! > 0 ? d_a2[8]! : 0;
+    d_z2[9] = z2[9]! > 0 ? d_a2[9]! : 0;
+    d_z2[10] = z2[10]! > 0 ? d_a2[10]! : 0;
+    d_z2[11] = z2[11]! > 0 ? d_a2[11]! : 0;
+    d_z2[12] = z2[12]! > 0 ? d_a2[12]! : 0;
+    d_z2[13] = z2[13]! > 0 ? d_a2[13]! : 0;
+    d_z2[14] = z2[14]! > 0 ? d_a2[14]! : 0;
+    d_z2[15] = z2[15]! > 0 ? d_a2[15]! : 0;
     // d_b2 += d_z2
-    grads[336] += d_z2[0];
-    grads[337] += d_z2[1];
-    grads[338] += d_z2[2];
-    grads[339] += d_z2[3];
-    grads[340] += d_z2[4];
-    grads[341] += d_z2[5];
-    grads[342] += d_z2[6];
-    grads[343] += d_z2[7];
-    grads[344] += d_z2[8];
-    grads[345] += d_z2[9];
-    grads[346] += d_z2[10];
-    grads[347] += d_z2[11];
-    grads[348] += d_z2[12];
-    grads[349] += d_z2[13];
-    grads[350] += d_z2[14];
-    grads[351] += d_z2[15];
+    grads[336]! += d_z2[0]!;
+    grads[337]! += d_z2[1]!;
+    grads[338]! += d_z2[2]!;
+    grads[339]! += d_z2[3]!;
+    grads[340]! += d_z2[4]!;
+    grads[341]! += d_z2[5]!;
+    grads[342]! += d_z2[6]!;
+    grads[343]! += d_z2[7]!;
+    grads[344]! += d_z2[8]!;
+    grads[345]! += d_z2[9]!;
+    grads[346]! += d_z2[10]!;
+    grads[347]! += d_z2[11]!;
+    grads[348]! += d_z2[12]!;
+    grads[349]! += d_z2[13]!;
+    grads[350]! += d_z2[14]!;
+    grads[351]! += d_z2[15]!;
     // d_W2 += d_z2 ⊗ a1
     for (let i = 0; i < 16; i++) {
-      grads[80 + i * 16] += d_z2[i] * a1[0];
-      grads[80 + i * 16 + 1] += d_z2[i] * a1[1];
-      grads[80 + i * 16 + 2] += d_z2[i] * a1[2];
-      grads[80 + i * 16 + 3] += d_z2[i] * a1[3];
-      grads[80 + i * 16 + 4] += d_z2[i] * a1[4];
-      grads[80 + i * 16 + 5] += d_z2[i] * a1[5];
-      grads[80 + i * 16 + 6] += d_z2[i] * a1[6];
-      grads[80 + i * 16 + 7] += d_z2[i] * a1[7];
-      grads[80 + i * 16 + 8] += d_z2[i] * a1[8];
-      grads[80 + i * 16 + 9] += d_z2[i] * a1[9];
-      grads[80 + i * 16 + 10] += d_z2[i] * a1[10];
-      grads[80 + i * 16 + 11] += d_z2[i] * a1[11];
-      grads[80 + i * 16 + 12] += d_z2[i] * a1[12];
-      grads[80 + i * 16 + 13] += d_z2[i] * a1[13];
-      grads[80 + i * 16 + 14] += d_z2[i] * a1[14];
-      grads[80 + i * 16 + 15] += d_z2[i] * a1[15];
+      grads[80 + i * 16]! += d_z2[i]! * a1[0]!;
+      grads[80 + i * 16 + 1]! += d_z2[i]! * a1[1]!;
+      grads[80 + i * 16 + 2]! += d_z2[i]! * a1[2]!;
+      grads[80 + i * 16 + 3]! += d_z2[i]! * a1[3]!;
+      grads[80 + i * 16 + 4]! += d_z2[i]! * a1[4]!;
+      grads[80 + i * 16 + 5]! += d_z2[i]! * a1[5]!;
+      grads[80 + i * 16 + 6]! += d_z2[i]! * a1[6]!;
+      grads[80 + i * 16 + 7]! += d_z2[i]! * a1[7]!;
+      grads[80 + i * 16 + 8]! += d_z2[i]! * a1[8]!;
+      grads[80 + i * 16 + 9]! += d_z2[i]! * a1[9]!;
+      grads[80 + i * 16 + 10]! += d_z2[i]! * a1[10]!;
+      grads[80 + i * 16 + 11]! += d_z2[i]! * a1[11]!;
+      grads[80 + i * 16 + 12]! += d_z2[i]! * a1[12]!;
+      grads[80 + i * 16 + 13]! += d_z2[i]! * a1[13]!;
+      grads[80 + i * 16 + 14]! += d_z2[i]! * a1[14]!;
+      grads[80 + i * 16 + 15]! += d_z2[i]! * a1[15]!;
     }
 
     // d_a1 = W2ᵀ · d_z2
     for (let i = 0; i < 16; i++) {
       d_a1[i] =
-        params[80 + i] * d_z2[0] +
-        params[96 + i] * d_z2[1] +
-        params[112 + i] * d_z2[2] +
-        params[128 + i] * d_z2[3] +
-        params[144 + i] * d_z2[4] +
-        params[160 + i] * d_z2[5] +
-        params[176 + i] * d_z2[6] +
-        params[192 + i] * d_z2[7] +
-        params[208 + i] * d_z2[8] +
-        params[224 + i] * d_z2[9] +
-        params[240 + i] * d_z2[10] +
-        params[256 + i] * d_z2[11] +
-        params[272 + i] * d_z2[12] +
-        params[288 + i] * d_z2[13] +
-        params[304 + i] * d_z2[14] +
-        params[320 + i] * d_z2[15];
+        params[80 + i]! * d_z2[0]! +
+        params[96 + i]! * d_z2[1]! +
+        params[112 + i]! * d_z2[2]! +
+        params[128 + i]! * d_z2[3]! +
+        params[144 + i]! * d_z2[4]! +
+        params[160 + i]! * d_z2[5]! +
+        params[176 + i]! * d_z2[6]! +
+        params[192 + i]! * d_z2[7]! +
+        params[208 + i]! * d_z2[8]! +
+        params[224 + i]! * d_z2[9]! +
+        params[240 + i]! * d_z2[10]! +
+        params[256 + i]! * d_z2[11]! +
+        params[272 + i]! * d_z2[12]! +
+        params[288 + i]! * d_z2[13]! +
+        params[304 + i]! * d_z2[14]! +
+        params[320 + i]! * d_z2[15]!;
     }
 
     // d_z1 = d_a1 ⊙ 1[z1 > 0]
-    d_z1[0] = z1[0] > 0 ? d_a1[0] : 0;
-    d_z1[1] = z1[1] > 0 ? d_a1[1] : 0;
-    d_z1[2] = z1[2] > 0 ? d_a1[2] : 0;
-    d_z1[3] = z1[3] > 0 ? d_a1[3] : 0;
-    d_z1[4] = z1[4] > 0 ? d_a1[4] : 0;
-    d_z1[5] = z1[5] > 0 ? d_a1[5] : 0;
-    d_z1[6] = z1[6] > 0 ? d_a1[6] : 0;
-    d_z1[7] = z1[7] > 0 ? d_a1[7] : 0;
-    d_z1[8] = z1[8] > 0 ? d_a1[8] : 0;
-    d_z1[9] = z1[9] > 0 ? d_a1[9] : 0;
-    d_z1[10] = z1[10] > 0 ? d_a1[10] : 0;
-    d_z1[11] = z1[11] > 0 ? d_a1[11] : 0;
-    d_z1[12] = z1[12] > 0 ? d_a1[12] : 0;
-    d_z1[13] = z1[13] > 0 ? d_a1[13] : 0;
-    d_z1[14] = z1[14] > 0 ? d_a1[14] : 0;
-    d_z1[15] = z1[15] > 0 ? d_a1[15] : 0;
+    d_z1[0] = z1[0]! > 0 ? d_a1[0]! : 0;
+    d_z1[1] = z1[1]! > 0 ? d_a1[1]! : 0;
+    d_z1[2] = z1[2]! > 0 ? d_a1[2]! : 0;
+    d_z1[3] = z1[3]! > 0 ? d_a1[3]! : 0;
+    d_z1[4] = z1[4]! > 0 ? d_a1[4]! : 0;
+    d_z1[5] = z1[5]! > 0 ? d_a1[5]! : 0;
+    d_z1[6] = z1[6]! > 0 ? d_a1[6]! : 0;
+    d_z1[7] = z1[7]! > 0 ? d_a1[7]! : 0;
+    d_z1[8] = z1[8]! > 0 ? d_a1[8]! : 0;
+    d_z1[9] = z1[9]! > 0 ? d_a1[9]! : 0;
+    d_z1[10] = z1[10]! > 0 ? d_a1[10]! : 0;
+    d_z1[11] = z1[11]! > 0 ? d_a1[11]! : 0;
+    d_z1[12] = z1[12]! > 0 ? d_a1[12]! : 0;
+    d_z1[13] = z1[13]! > 0 ? d_a1[13]! : 0;
+    d_z1[14] = z1[14]! > 0 ? d_a1[14]! : 0;
+    d_z1[15] = z1[15]! > 0 ? d_a1[15]! : 0;
     // d_b1 += d_z1
-    grads[64] += d_z1[0];
-    grads[65] += d_z1[1];
-    grads[66] += d_z1[2];
-    grads[67] += d_z1[3];
-    grads[68] += d_z1[4];
-    grads[69] += d_z1[5];
-    grads[70] += d_z1[6];
-    grads[71] += d_z1[7];
-    grads[72] += d_z1[8];
-    grads[73] += d_z1[9];
-    grads[74] += d_z1[10];
-    grads[75] += d_z1[11];
-    grads[76] += d_z1[12];
-    grads[77] += d_z1[13];
-    grads[78] += d_z1[14];
-    grads[79] += d_z1[15];
+    grads[64]! += d_z1[0]!;
+    grads[65]! += d_z1[1]!;
+    grads[66]! += d_z1[2]!;
+    grads[67]! += d_z1[3]!;
+    grads[68]! += d_z1[4]!;
+    grads[69]! += d_z1[5]!;
+    grads[70]! += d_z1[6]!;
+    grads[71]! += d_z1[7]!;
+    grads[72]! += d_z1[8]!;
+    grads[73]! += d_z1[9]!;
+    grads[74]! += d_z1[10]!;
+    grads[75]! += d_z1[11]!;
+    grads[76]! += d_z1[12]!;
+    grads[77]! += d_z1[13]!;
+    grads[78]! += d_z1[14]!;
+    grads[79]! += d_z1[15]!;
     // d_W1 += d_z1 ⊗ x
     for (let i = 0; i < 16; i++) {
-      grads[i * 4] += d_z1[i] * inputs[xRow];
-      grads[i * 4 + 1] += d_z1[i] * inputs[xRow + 1];
-      grads[i * 4 + 2] += d_z1[i] * inputs[xRow + 2];
-      grads[i * 4 + 3] += d_z1[i] * inputs[xRow + 3];
+      grads[i * 4]! += d_z1[i]! * inputs[xRow]!;
+      grads[i * 4 + 1]! += d_z1[i]! * inputs[xRow + 1]!;
+      grads[i * 4 + 2]! += d_z1[i]! * inputs[xRow + 2]!;
+      grads[i * 4 + 3]! += d_z1[i]! * inputs[xRow + 3]!;
     }
   }
 
@@ -2142,7 +2142,7 @@ export function gradient(
   meanL *= invB;
   if (batch > 1) {
     for (let i = 0; i < 2307; i++) {
-      grads[i] *= invB;
+      grads[i]! *= invB;
     }
   }
 
@@ -2159,7 +2159,7 @@ export function sgdStep(
 ): number {
   const J = gradient(params, inputs, targets, sgdGrads, batch);
   // params ← params − lr · dJ/dparams, after the whole gradient is known
-  for (let i = 0; i < 2307; i++) params[i] -= lr * sgdGrads[i];
+  for (let i = 0; i < 2307; i++) params[i]! -= lr * sgdGrads[i]!;
   return J;
 }
 
@@ -2279,7 +2279,7 @@ function updateParams(params: Float32Array, state: OptimizerState, grads: Float3
   const c = state.config;
   const h = optHyper;
   optSumSquares(grads, 2307, h);
-  const norm = Math.sqrt(h[10]);
+  const norm = Math.sqrt(h[10]!);
   state.gradNorm = norm;
   state.step++;
   h[0] = c.lr;
@@ -2365,7 +2365,7 @@ function initHeNormal(
 /** Σ g[i]² over g[0 .. n) into h[10]: the squared global norm of a gradient, for clipping by norm and for diagnostics. */
 function optSumSquares(g: Float32Array | Float64Array, n: number, h: Float64Array): void {
   let acc = 0;
-  for (let i = 0; i < n; i++) acc += g[i] * g[i];
+  for (let i = 0; i < n; i++) acc += g[i]! * g[i]!;
   h[10] = acc;
 }
 
@@ -2379,14 +2379,14 @@ function optSgd(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    p[i] -= lr * gi;
+    p[i]! -= lr * gi;
   }
 }
 
@@ -2402,17 +2402,17 @@ function optMomentum(
   h: Float64Array,
   nesterov: boolean,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const mu = h[3];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const mu = h[3]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const vi = mu * v[i] + gi;
+    const vi = mu * v[i]! + gi;
     v[i] = vi;
-    p[i] -= nesterov ? lr * (gi + mu * vi) : lr * vi;
+    p[i]! -= nesterov ? lr * (gi + mu * vi) : lr * vi;
   }
 }
 
@@ -2429,24 +2429,24 @@ function optAdam(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const beta1 = h[4];
-  const beta2 = h[5];
-  const epsilon = h[6];
-  const c1 = h[7];
-  const c2 = h[8];
-  const keep = 1 - lr * h[9];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const beta1 = h[4]!;
+  const beta2 = h[5]!;
+  const epsilon = h[6]!;
+  const c1 = h[7]!;
+  const c2 = h[8]!;
+  const keep = 1 - lr * h[9]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const mi = beta1 * m[i] + (1 - beta1) * gi;
-    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    const mi = beta1 * m[i]! + (1 - beta1) * gi;
+    const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i] = p[i] * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+    p[i] = p[i]! * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
   }
 }
 
@@ -2480,7 +2480,7 @@ function rngSeed(seed: number): Uint32Array {
 
 /** The next uniform number in [0, 1) (32 random bits), advancing `state[0]` (mulberry32). Allocation-free. */
 function rngNext(state: Uint32Array): number {
-  const a = (state[0] + 0x6d2b79f5) >>> 0;
+  const a = (state[0]! + 0x6d2b79f5) >>> 0;
   state[0] = a;
   let t = Math.imul(a ^ (a >>> 15), a | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);

@@ -77,63 +77,63 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
     // t1 = W1 · x
     for (let i = 0; i < 8; i++) {
       t1[i] =
-        params[i * 4] * inputs[xRow] +
-        params[i * 4 + 1] * inputs[xRow + 1] +
-        params[i * 4 + 2] * inputs[xRow + 2] +
-        params[i * 4 + 3] * inputs[xRow + 3];
+        params[i * 4]! * inputs[xRow]! +
+        params[i * 4 + 1]! * inputs[xRow + 1]! +
+        params[i * 4 + 2]! * inputs[xRow + 2]! +
+        params[i * 4 + 3]! * inputs[xRow + 3]!;
     }
 
     // a1 = σ(t1 + b1)
-    a1[0] = sigmoid(t1[0] + params[32]);
-    a1[1] = sigmoid(t1[1] + params[33]);
-    a1[2] = sigmoid(t1[2] + params[34]);
-    a1[3] = sigmoid(t1[3] + params[35]);
-    a1[4] = sigmoid(t1[4] + params[36]);
-    a1[5] = sigmoid(t1[5] + params[37]);
-    a1[6] = sigmoid(t1[6] + params[38]);
-    a1[7] = sigmoid(t1[7] + params[39]);
+    a1[0] = sigmoid(t1[0]! + params[32]!);
+    a1[1] = sigmoid(t1[1]! + params[33]!);
+    a1[2] = sigmoid(t1[2]! + params[34]!);
+    a1[3] = sigmoid(t1[3]! + params[35]!);
+    a1[4] = sigmoid(t1[4]! + params[36]!);
+    a1[5] = sigmoid(t1[5]! + params[37]!);
+    a1[6] = sigmoid(t1[6]! + params[38]!);
+    a1[7] = sigmoid(t1[7]! + params[39]!);
     // t2 = W2 · a1
     t2[0] =
-      params[40] * a1[0] +
-      params[41] * a1[1] +
-      params[42] * a1[2] +
-      params[43] * a1[3] +
-      params[44] * a1[4] +
-      params[45] * a1[5] +
-      params[46] * a1[6] +
-      params[47] * a1[7];
+      params[40]! * a1[0]! +
+      params[41]! * a1[1]! +
+      params[42]! * a1[2]! +
+      params[43]! * a1[3]! +
+      params[44]! * a1[4]! +
+      params[45]! * a1[5]! +
+      params[46]! * a1[6]! +
+      params[47]! * a1[7]!;
     t2[1] =
-      params[48] * a1[0] +
-      params[49] * a1[1] +
-      params[50] * a1[2] +
-      params[51] * a1[3] +
-      params[52] * a1[4] +
-      params[53] * a1[5] +
-      params[54] * a1[6] +
-      params[55] * a1[7];
+      params[48]! * a1[0]! +
+      params[49]! * a1[1]! +
+      params[50]! * a1[2]! +
+      params[51]! * a1[3]! +
+      params[52]! * a1[4]! +
+      params[53]! * a1[5]! +
+      params[54]! * a1[6]! +
+      params[55]! * a1[7]!;
     t2[2] =
-      params[56] * a1[0] +
-      params[57] * a1[1] +
-      params[58] * a1[2] +
-      params[59] * a1[3] +
-      params[60] * a1[4] +
-      params[61] * a1[5] +
-      params[62] * a1[6] +
-      params[63] * a1[7];
+      params[56]! * a1[0]! +
+      params[57]! * a1[1]! +
+      params[58]! * a1[2]! +
+      params[59]! * a1[3]! +
+      params[60]! * a1[4]! +
+      params[61]! * a1[5]! +
+      params[62]! * a1[6]! +
+      params[63]! * a1[7]!;
     // z2 = t2 + b2
-    z2[0] = t2[0] + params[64];
-    z2[1] = t2[1] + params[65];
-    z2[2] = t2[2] + params[66];
+    z2[0] = t2[0]! + params[64]!;
+    z2[1] = t2[1]! + params[65]!;
+    z2[2] = t2[2]! + params[66]!;
     // t3 = logsumexp(z2)
     let max = -Infinity;
-    if (z2[0] > max) max = z2[0];
-    if (z2[1] > max) max = z2[1];
-    if (z2[2] > max) max = z2[2];
-    const t3 = max + Math.log(Math.exp(z2[0] - max) + Math.exp(z2[1] - max) + Math.exp(z2[2] - max));
+    if (z2[0]! > max) max = z2[0]!;
+    if (z2[1]! > max) max = z2[1]!;
+    if (z2[2]! > max) max = z2[2]!;
+    const t3 = max + Math.log(Math.exp(z2[0]! - max) + Math.exp(z2[1]! - max) + Math.exp(z2[2]! - max));
     // p = exp(z2 - t3)
-    out[outRow] = Math.exp(z2[0] - t3);
-    out[outRow + 1] = Math.exp(z2[1] - t3);
-    out[outRow + 2] = Math.exp(z2[2] - t3);
+    out[outRow] = Math.exp(z2[0]! - t3);
+    out[outRow + 1] = Math.exp(z2[1]! - t3);
+    out[outRow + 2] = Math.exp(z2[2]! - t3);
   }
 }
 
@@ -159,61 +159,62 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     // t1 = W1 · x
     for (let i = 0; i < 8; i++) {
       t1[i] =
-        params[i * 4] * inputs[xRow] +
-        params[i * 4 + 1] * inputs[xRow + 1] +
-        params[i * 4 + 2] * inputs[xRow + 2] +
-        params[i * 4 + 3] * inputs[xRow + 3];
+        params[i * 4]! * inputs[xRow]! +
+        params[i * 4 + 1]! * inputs[xRow + 1]! +
+        params[i * 4 + 2]! * inputs[xRow + 2]! +
+        params[i * 4 + 3]! * inputs[xRow + 3]!;
     }
 
     // a1 = σ(t1 + b1)
-    a1[0] = sigmoid(t1[0] + params[32]);
-    a1[1] = sigmoid(t1[1] + params[33]);
-    a1[2] = sigmoid(t1[2] + params[34]);
-    a1[3] = sigmoid(t1[3] + params[35]);
-    a1[4] = sigmoid(t1[4] + params[36]);
-    a1[5] = sigmoid(t1[5] + params[37]);
-    a1[6] = sigmoid(t1[6] + params[38]);
-    a1[7] = sigmoid(t1[7] + params[39]);
+    a1[0] = sigmoid(t1[0]! + params[32]!);
+    a1[1] = sigmoid(t1[1]! + params[33]!);
+    a1[2] = sigmoid(t1[2]! + params[34]!);
+    a1[3] = sigmoid(t1[3]! + params[35]!);
+    a1[4] = sigmoid(t1[4]! + params[36]!);
+    a1[5] = sigmoid(t1[5]! + params[37]!);
+    a1[6] = sigmoid(t1[6]! + params[38]!);
+    a1[7] = sigmoid(t1[7]! + params[39]!);
     // t2 = W2 · a1
     t2[0] =
-      params[40] * a1[0] +
-      params[41] * a1[1] +
-      params[42] * a1[2] +
-      params[43] * a1[3] +
-      params[44] * a1[4] +
-      params[45] * a1[5] +
-      params[46] * a1[6] +
-      params[47] * a1[7];
+      params[40]! * a1[0]! +
+      params[41]! * a1[1]! +
+      params[42]! * a1[2]! +
+      params[43]! * a1[3]! +
+      params[44]! * a1[4]! +
+      params[45]! * a1[5]! +
+      params[46]! * a1[6]! +
+      params[47]! * a1[7]!;
     t2[1] =
-      params[48] * a1[0] +
-      params[49] * a1[1] +
-      params[50] * a1[2] +
-      params[51] * a1[3] +
-      params[52] * a1[4] +
-      params[53] * a1[5] +
-      params[54] * a1[6] +
-      params[55] * a1[7];
+      params[48]! * a1[0]! +
+      params[49]! * a1[1]! +
+      params[50]! * a1[2]! +
+      params[51]! * a1[3]! +
+      params[52]! * a1[4]! +
+      params[53]! * a1[5]! +
+      params[54]! * a1[6]! +
+      params[55]! * a1[7]!;
     t2[2] =
-      params[56] * a1[0] +
-      params[57] * a1[1] +
-      params[58] * a1[2] +
-      params[59] * a1[3] +
-      params[60] * a1[4] +
-      params[61] * a1[5] +
-      params[62] * a1[6] +
-      params[63] * a1[7];
+      params[56]! * a1[0]! +
+      params[57]! * a1[1]! +
+      params[58]! * a1[2]! +
+      params[59]! * a1[3]! +
+      params[60]! * a1[4]! +
+      params[61]! * a1[5]! +
+      params[62]! * a1[6]! +
+      params[63]! * a1[7]!;
     // z2 = t2 + b2
-    z2[0] = t2[0] + params[64];
-    z2[1] = t2[1] + params[65];
-    z2[2] = t2[2] + params[66];
+    z2[0] = t2[0]! + params[64]!;
+    z2[1] = t2[1]! + params[65]!;
+    z2[2] = t2[2]! + params[66]!;
     // t3 = logsumexp(z2)
     let max$1 = -Infinity;
-    if (z2[0] > max$1) max$1 = z2[0];
-    if (z2[1] > max$1) max$1 = z2[1];
-    if (z2[2] > max$1) max$1 = z2[2];
-    const t3 = max$1 + Math.log(Math.exp(z2[0] - max$1) + Math.exp(z2[1] - max$1) + Math.exp(z2[2] - max$1));
+    if (z2[0]! > max$1) max$1 = z2[0]!;
+    if (z2[1]! > max$1) max$1 = z2[1]!;
+    if (z2[2]! > max$1) max$1 = z2[2]!;
+    const t3 =
+      max$1 + Math.log(Math.exp(z2[0]! - max$1) + Math.exp(z2[1]! - max$1) + Math.exp(z2[2]! - max$1));
     // t4 = Σ(y ⊙ z2)
-    const t4 = targets[yRow] * z2[0] + targets[yRow + 1] * z2[1] + targets[yRow + 2] * z2[2];
+    const t4 = targets[yRow]! * z2[0]! + targets[yRow + 1]! * z2[1]! + targets[yRow + 2]! * z2[2]!;
     // meanL += t3 - t4
     meanL += t3 - t4;
   }
@@ -254,129 +255,130 @@ export function gradient(
     // t1 = W1 · x
     for (let i = 0; i < 8; i++) {
       t1[i] =
-        params[i * 4] * inputs[xRow] +
-        params[i * 4 + 1] * inputs[xRow + 1] +
-        params[i * 4 + 2] * inputs[xRow + 2] +
-        params[i * 4 + 3] * inputs[xRow + 3];
+        params[i * 4]! * inputs[xRow]! +
+        params[i * 4 + 1]! * inputs[xRow + 1]! +
+        params[i * 4 + 2]! * inputs[xRow + 2]! +
+        params[i * 4 + 3]! * inputs[xRow + 3]!;
     }
 
     // a1 = σ(t1 + b1)
-    a1[0] = sigmoid(t1[0] + params[32]);
-    a1[1] = sigmoid(t1[1] + params[33]);
-    a1[2] = sigmoid(t1[2] + params[34]);
-    a1[3] = sigmoid(t1[3] + params[35]);
-    a1[4] = sigmoid(t1[4] + params[36]);
-    a1[5] = sigmoid(t1[5] + params[37]);
-    a1[6] = sigmoid(t1[6] + params[38]);
-    a1[7] = sigmoid(t1[7] + params[39]);
+    a1[0] = sigmoid(t1[0]! + params[32]!);
+    a1[1] = sigmoid(t1[1]! + params[33]!);
+    a1[2] = sigmoid(t1[2]! + params[34]!);
+    a1[3] = sigmoid(t1[3]! + params[35]!);
+    a1[4] = sigmoid(t1[4]! + params[36]!);
+    a1[5] = sigmoid(t1[5]! + params[37]!);
+    a1[6] = sigmoid(t1[6]! + params[38]!);
+    a1[7] = sigmoid(t1[7]! + params[39]!);
     // t2 = W2 · a1
     t2[0] =
-      params[40] * a1[0] +
-      params[41] * a1[1] +
-      params[42] * a1[2] +
-      params[43] * a1[3] +
-      params[44] * a1[4] +
-      params[45] * a1[5] +
-      params[46] * a1[6] +
-      params[47] * a1[7];
+      params[40]! * a1[0]! +
+      params[41]! * a1[1]! +
+      params[42]! * a1[2]! +
+      params[43]! * a1[3]! +
+      params[44]! * a1[4]! +
+      params[45]! * a1[5]! +
+      params[46]! * a1[6]! +
+      params[47]! * a1[7]!;
     t2[1] =
-      params[48] * a1[0] +
-      params[49] * a1[1] +
-      params[50] * a1[2] +
-      params[51] * a1[3] +
-      params[52] * a1[4] +
-      params[53] * a1[5] +
-      params[54] * a1[6] +
-      params[55] * a1[7];
+      params[48]! * a1[0]! +
+      params[49]! * a1[1]! +
+      params[50]! * a1[2]! +
+      params[51]! * a1[3]! +
+      params[52]! * a1[4]! +
+      params[53]! * a1[5]! +
+      params[54]! * a1[6]! +
+      params[55]! * a1[7]!;
     t2[2] =
-      params[56] * a1[0] +
-      params[57] * a1[1] +
-      params[58] * a1[2] +
-      params[59] * a1[3] +
-      params[60] * a1[4] +
-      params[61] * a1[5] +
-      params[62] * a1[6] +
-      params[63] * a1[7];
+      params[56]! * a1[0]! +
+      params[57]! * a1[1]! +
+      params[58]! * a1[2]! +
+      params[59]! * a1[3]! +
+      params[60]! * a1[4]! +
+      params[61]! * a1[5]! +
+      params[62]! * a1[6]! +
+      params[63]! * a1[7]!;
     // z2 = t2 + b2
-    z2[0] = t2[0] + params[64];
-    z2[1] = t2[1] + params[65];
-    z2[2] = t2[2] + params[66];
+    z2[0] = t2[0]! + params[64]!;
+    z2[1] = t2[1]! + params[65]!;
+    z2[2] = t2[2]! + params[66]!;
     // t3 = logsumexp(z2)
     let max$2 = -Infinity;
-    if (z2[0] > max$2) max$2 = z2[0];
-    if (z2[1] > max$2) max$2 = z2[1];
-    if (z2[2] > max$2) max$2 = z2[2];
-    const t3 = max$2 + Math.log(Math.exp(z2[0] - max$2) + Math.exp(z2[1] - max$2) + Math.exp(z2[2] - max$2));
+    if (z2[0]! > max$2) max$2 = z2[0]!;
+    if (z2[1]! > max$2) max$2 = z2[1]!;
+    if (z2[2]! > max$2) max$2 = z2[2]!;
+    const t3 =
+      max$2 + Math.log(Math.exp(z2[0]! - max$2) + Math.exp(z2[1]! - max$2) + Math.exp(z2[2]! - max$2));
     // t4 = Σ(y ⊙ z2)
-    const t4 = targets[yRow] * z2[0] + targets[yRow + 1] * z2[1] + targets[yRow + 2] * z2[2];
+    const t4 = targets[yRow]! * z2[0]! + targets[yRow + 1]! * z2[1]! + targets[yRow + 2]! * z2[2]!;
     // meanL += t3 - t4
     meanL += t3 - t4;
     // d_z2 = exp(z2 - t3) - y
-    d_z2[0] = Math.exp(z2[0] - t3) - targets[yRow];
-    d_z2[1] = Math.exp(z2[1] - t3) - targets[yRow + 1];
-    d_z2[2] = Math.exp(z2[2] - t3) - targets[yRow + 2];
+    d_z2[0] = Math.exp(z2[0]! - t3) - targets[yRow]!;
+    d_z2[1] = Math.exp(z2[1]! - t3) - targets[yRow + 1]!;
+    d_z2[2] = Math.exp(z2[2]! - t3) - targets[yRow + 2]!;
     // d_b2 += d_z2
-    grads[64] += d_z2[0];
-    grads[65] += d_z2[1];
-    grads[66] += d_z2[2];
+    grads[64]! += d_z2[0]!;
+    grads[65]! += d_z2[1]!;
+    grads[66]! += d_z2[2]!;
     // d_W2 += d_z2 ⊗ a1
-    grads[40] += d_z2[0] * a1[0];
-    grads[41] += d_z2[0] * a1[1];
-    grads[42] += d_z2[0] * a1[2];
-    grads[43] += d_z2[0] * a1[3];
-    grads[44] += d_z2[0] * a1[4];
-    grads[45] += d_z2[0] * a1[5];
-    grads[46] += d_z2[0] * a1[6];
-    grads[47] += d_z2[0] * a1[7];
-    grads[48] += d_z2[1] * a1[0];
-    grads[49] += d_z2[1] * a1[1];
-    grads[50] += d_z2[1] * a1[2];
-    grads[51] += d_z2[1] * a1[3];
-    grads[52] += d_z2[1] * a1[4];
-    grads[53] += d_z2[1] * a1[5];
-    grads[54] += d_z2[1] * a1[6];
-    grads[55] += d_z2[1] * a1[7];
-    grads[56] += d_z2[2] * a1[0];
-    grads[57] += d_z2[2] * a1[1];
-    grads[58] += d_z2[2] * a1[2];
-    grads[59] += d_z2[2] * a1[3];
-    grads[60] += d_z2[2] * a1[4];
-    grads[61] += d_z2[2] * a1[5];
-    grads[62] += d_z2[2] * a1[6];
-    grads[63] += d_z2[2] * a1[7];
+    grads[40]! += d_z2[0]! * a1[0]!;
+    grads[41]! += d_z2[0]! * a1[1]!;
+    grads[42]! += d_z2[0]! * a1[2]!;
+    grads[43]! += d_z2[0]! * a1[3]!;
+    grads[44]! += d_z2[0]! * a1[4]!;
+    grads[45]! += d_z2[0]! * a1[5]!;
+    grads[46]! += d_z2[0]! * a1[6]!;
+    grads[47]! += d_z2[0]! * a1[7]!;
+    grads[48]! += d_z2[1]! * a1[0]!;
+    grads[49]! += d_z2[1]! * a1[1]!;
+    grads[50]! += d_z2[1]! * a1[2]!;
+    grads[51]! += d_z2[1]! * a1[3]!;
+    grads[52]! += d_z2[1]! * a1[4]!;
+    grads[53]! += d_z2[1]! * a1[5]!;
+    grads[54]! += d_z2[1]! * a1[6]!;
+    grads[55]! += d_z2[1]! * a1[7]!;
+    grads[56]! += d_z2[2]! * a1[0]!;
+    grads[57]! += d_z2[2]! * a1[1]!;
+    grads[58]! += d_z2[2]! * a1[2]!;
+    grads[59]! += d_z2[2]! * a1[3]!;
+    grads[60]! += d_z2[2]! * a1[4]!;
+    grads[61]! += d_z2[2]! * a1[5]!;
+    grads[62]! += d_z2[2]! * a1[6]!;
+    grads[63]! += d_z2[2]! * a1[7]!;
     // d_a1 = W2ᵀ · d_z2
-    d_a1[0] = params[40] * d_z2[0] + params[48] * d_z2[1] + params[56] * d_z2[2];
-    d_a1[1] = params[41] * d_z2[0] + params[49] * d_z2[1] + params[57] * d_z2[2];
-    d_a1[2] = params[42] * d_z2[0] + params[50] * d_z2[1] + params[58] * d_z2[2];
-    d_a1[3] = params[43] * d_z2[0] + params[51] * d_z2[1] + params[59] * d_z2[2];
-    d_a1[4] = params[44] * d_z2[0] + params[52] * d_z2[1] + params[60] * d_z2[2];
-    d_a1[5] = params[45] * d_z2[0] + params[53] * d_z2[1] + params[61] * d_z2[2];
-    d_a1[6] = params[46] * d_z2[0] + params[54] * d_z2[1] + params[62] * d_z2[2];
-    d_a1[7] = params[47] * d_z2[0] + params[55] * d_z2[1] + params[63] * d_z2[2];
+    d_a1[0] = params[40]! * d_z2[0]! + params[48]! * d_z2[1]! + params[56]! * d_z2[2]!;
+    d_a1[1] = params[41]! * d_z2[0]! + params[49]! * d_z2[1]! + params[57]! * d_z2[2]!;
+    d_a1[2] = params[42]! * d_z2[0]! + params[50]! * d_z2[1]! + params[58]! * d_z2[2]!;
+    d_a1[3] = params[43]! * d_z2[0]! + params[51]! * d_z2[1]! + params[59]! * d_z2[2]!;
+    d_a1[4] = params[44]! * d_z2[0]! + params[52]! * d_z2[1]! + params[60]! * d_z2[2]!;
+    d_a1[5] = params[45]! * d_z2[0]! + params[53]! * d_z2[1]! + params[61]! * d_z2[2]!;
+    d_a1[6] = params[46]! * d_z2[0]! + params[54]! * d_z2[1]! + params[62]! * d_z2[2]!;
+    d_a1[7] = params[47]! * d_z2[0]! + params[55]! * d_z2[1]! + params[63]! * d_z2[2]!;
     // d_z1 = d_a1 ⊙ a1 ⊙ (1 - a1)
-    d_z1[0] = d_a1[0] * (a1[0] * (1 - a1[0]));
-    d_z1[1] = d_a1[1] * (a1[1] * (1 - a1[1]));
-    d_z1[2] = d_a1[2] * (a1[2] * (1 - a1[2]));
-    d_z1[3] = d_a1[3] * (a1[3] * (1 - a1[3]));
-    d_z1[4] = d_a1[4] * (a1[4] * (1 - a1[4]));
-    d_z1[5] = d_a1[5] * (a1[5] * (1 - a1[5]));
-    d_z1[6] = d_a1[6] * (a1[6] * (1 - a1[6]));
-    d_z1[7] = d_a1[7] * (a1[7] * (1 - a1[7]));
+    d_z1[0] = d_a1[0]! * (a1[0]! * (1 - a1[0]!));
+    d_z1[1] = d_a1[1]! * (a1[1]! * (1 - a1[1]!));
+    d_z1[2] = d_a1[2]! * (a1[2]! * (1 - a1[2]!));
+    d_z1[3] = d_a1[3]! * (a1[3]! * (1 - a1[3]!));
+    d_z1[4] = d_a1[4]! * (a1[4]! * (1 - a1[4]!));
+    d_z1[5] = d_a1[5]! * (a1[5]! * (1 - a1[5]!));
+    d_z1[6] = d_a1[6]! * (a1[6]! * (1 - a1[6]!));
+    d_z1[7] = d_a1[7]! * (a1[7]! * (1 - a1[7]!));
     // d_b1 += d_z1
-    grads[32] += d_z1[0];
-    grads[33] += d_z1[1];
-    grads[34] += d_z1[2];
-    grads[35] += d_z1[3];
-    grads[36] += d_z1[4];
-    grads[37] += d_z1[5];
-    grads[38] += d_z1[6];
-    grads[39] += d_z1[7];
+    grads[32]! += d_z1[0]!;
+    grads[33]! += d_z1[1]!;
+    grads[34]! += d_z1[2]!;
+    grads[35]! += d_z1[3]!;
+    grads[36]! += d_z1[4]!;
+    grads[37]! += d_z1[5]!;
+    grads[38]! += d_z1[6]!;
+    grads[39]! += d_z1[7]!;
     // d_W1 += d_z1 ⊗ x
     for (let i = 0; i < 8; i++) {
-      grads[i * 4] += d_z1[i] * inputs[xRow];
-      grads[i * 4 + 1] += d_z1[i] * inputs[xRow + 1];
-      grads[i * 4 + 2] += d_z1[i] * inputs[xRow + 2];
-      grads[i * 4 + 3] += d_z1[i] * inputs[xRow + 3];
+      grads[i * 4]! += d_z1[i]! * inputs[xRow]!;
+      grads[i * 4 + 1]! += d_z1[i]! * inputs[xRow + 1]!;
+      grads[i * 4 + 2]! += d_z1[i]! * inputs[xRow + 2]!;
+      grads[i * 4 + 3]! += d_z1[i]! * inputs[xRow + 3]!;
     }
   }
 
@@ -384,7 +386,7 @@ export function gradient(
   meanL *= invB;
   if (batch > 1) {
     for (let i = 0; i < 67; i++) {
-      grads[i] *= invB;
+      grads[i]! *= invB;
     }
   }
 
@@ -401,7 +403,7 @@ export function sgdStep(
 ): number {
   const J = gradient(params, inputs, targets, sgdGrads, batch);
   // params ← params − lr · dJ/dparams, after the whole gradient is known
-  for (let i = 0; i < 67; i++) params[i] -= lr * sgdGrads[i];
+  for (let i = 0; i < 67; i++) params[i]! -= lr * sgdGrads[i]!;
   return J;
 }
 
@@ -521,7 +523,7 @@ function updateParams(params: Float32Array, state: OptimizerState, grads: Float3
   const c = state.config;
   const h = optHyper;
   optSumSquares(grads, 67, h);
-  const norm = Math.sqrt(h[10]);
+  const norm = Math.sqrt(h[10]!);
   state.gradNorm = norm;
   state.step++;
   h[0] = c.lr;
@@ -600,7 +602,7 @@ function sigmoid(x: number): number {
 /** Σ g[i]² over g[0 .. n) into h[10]: the squared global norm of a gradient, for clipping by norm and for diagnostics. */
 function optSumSquares(g: Float32Array | Float64Array, n: number, h: Float64Array): void {
   let acc = 0;
-  for (let i = 0; i < n; i++) acc += g[i] * g[i];
+  for (let i = 0; i < n; i++) acc += g[i]! * g[i]!;
   h[10] = acc;
 }
 
@@ -614,14 +616,14 @@ function optSgd(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    p[i] -= lr * gi;
+    p[i]! -= lr * gi;
   }
 }
 
@@ -637,17 +639,17 @@ function optMomentum(
   h: Float64Array,
   nesterov: boolean,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const mu = h[3];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const mu = h[3]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const vi = mu * v[i] + gi;
+    const vi = mu * v[i]! + gi;
     v[i] = vi;
-    p[i] -= nesterov ? lr * (gi + mu * vi) : lr * vi;
+    p[i]! -= nesterov ? lr * (gi + mu * vi) : lr * vi;
   }
 }
 
@@ -664,24 +666,24 @@ function optAdam(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const beta1 = h[4];
-  const beta2 = h[5];
-  const epsilon = h[6];
-  const c1 = h[7];
-  const c2 = h[8];
-  const keep = 1 - lr * h[9];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const beta1 = h[4]!;
+  const beta2 = h[5]!;
+  const epsilon = h[6]!;
+  const c1 = h[7]!;
+  const c2 = h[8]!;
+  const keep = 1 - lr * h[9]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const mi = beta1 * m[i] + (1 - beta1) * gi;
-    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    const mi = beta1 * m[i]! + (1 - beta1) * gi;
+    const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i] = p[i] * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+    p[i] = p[i]! * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
   }
 }
 
@@ -715,7 +717,7 @@ function rngSeed(seed: number): Uint32Array {
 
 /** The next uniform number in [0, 1) (32 random bits), advancing `state[0]` (mulberry32). Allocation-free. */
 function rngNext(state: Uint32Array): number {
-  const a = (state[0] + 0x6d2b79f5) >>> 0;
+  const a = (state[0]! + 0x6d2b79f5) >>> 0;
   state[0] = a;
   let t = Math.imul(a ^ (a >>> 15), a | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);

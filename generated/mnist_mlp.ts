@@ -93,7 +93,7 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
   for (let s = 0; s < batch; s++) {
     // a1 = max(t1 + b1, 0)
     for (let i = 0; i < 128; i++) {
-      a1[s * 128 + i] = Math.max(t1[s * 128 + i] + params[100352 + i], 0);
+      a1[s * 128 + i] = Math.max(t1[s * 128 + i]! + params[100352 + i]!, 0);
     }
   }
 
@@ -102,53 +102,53 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
   for (let s = 0; s < batch; s++) {
     const outRow = s * 10;
     // z2 = t2 + b2
-    z2[0] = t2[s * 10] + params[101760];
-    z2[1] = t2[s * 10 + 1] + params[101761];
-    z2[2] = t2[s * 10 + 2] + params[101762];
-    z2[3] = t2[s * 10 + 3] + params[101763];
-    z2[4] = t2[s * 10 + 4] + params[101764];
-    z2[5] = t2[s * 10 + 5] + params[101765];
-    z2[6] = t2[s * 10 + 6] + params[101766];
-    z2[7] = t2[s * 10 + 7] + params[101767];
-    z2[8] = t2[s * 10 + 8] + params[101768];
-    z2[9] = t2[s * 10 + 9] + params[101769];
+    z2[0] = t2[s * 10]! + params[101760]!;
+    z2[1] = t2[s * 10 + 1]! + params[101761]!;
+    z2[2] = t2[s * 10 + 2]! + params[101762]!;
+    z2[3] = t2[s * 10 + 3]! + params[101763]!;
+    z2[4] = t2[s * 10 + 4]! + params[101764]!;
+    z2[5] = t2[s * 10 + 5]! + params[101765]!;
+    z2[6] = t2[s * 10 + 6]! + params[101766]!;
+    z2[7] = t2[s * 10 + 7]! + params[101767]!;
+    z2[8] = t2[s * 10 + 8]! + params[101768]!;
+    z2[9] = t2[s * 10 + 9]! + params[101769]!;
     // t3 = logsumexp(z2)
     let max = -Infinity;
-    if (z2[0] > max) max = z2[0];
-    if (z2[1] > max) max = z2[1];
-    if (z2[2] > max) max = z2[2];
-    if (z2[3] > max) max = z2[3];
-    if (z2[4] > max) max = z2[4];
-    if (z2[5] > max) max = z2[5];
-    if (z2[6] > max) max = z2[6];
-    if (z2[7] > max) max = z2[7];
-    if (z2[8] > max) max = z2[8];
-    if (z2[9] > max) max = z2[9];
+    if (z2[0]! > max) max = z2[0]!;
+    if (z2[1]! > max) max = z2[1]!;
+    if (z2[2]! > max) max = z2[2]!;
+    if (z2[3]! > max) max = z2[3]!;
+    if (z2[4]! > max) max = z2[4]!;
+    if (z2[5]! > max) max = z2[5]!;
+    if (z2[6]! > max) max = z2[6]!;
+    if (z2[7]! > max) max = z2[7]!;
+    if (z2[8]! > max) max = z2[8]!;
+    if (z2[9]! > max) max = z2[9]!;
     const t3 =
       max +
       Math.log(
-        Math.exp(z2[0] - max) +
-          Math.exp(z2[1] - max) +
-          Math.exp(z2[2] - max) +
-          Math.exp(z2[3] - max) +
-          Math.exp(z2[4] - max) +
-          Math.exp(z2[5] - max) +
-          Math.exp(z2[6] - max) +
-          Math.exp(z2[7] - max) +
-          Math.exp(z2[8] - max) +
-          Math.exp(z2[9] - max),
+        Math.exp(z2[0]! - max) +
+          Math.exp(z2[1]! - max) +
+          Math.exp(z2[2]! - max) +
+          Math.exp(z2[3]! - max) +
+          Math.exp(z2[4]! - max) +
+          Math.exp(z2[5]! - max) +
+          Math.exp(z2[6]! - max) +
+          Math.exp(z2[7]! - max) +
+          Math.exp(z2[8]! - max) +
+          Math.exp(z2[9]! - max),
       );
     // p = exp(z2 - t3)
-    out[outRow] = Math.exp(z2[0] - t3);
-    out[outRow + 1] = Math.exp(z2[1] - t3);
-    out[outRow + 2] = Math.exp(z2[2] - t3);
-    out[outRow + 3] = Math.exp(z2[3] - t3);
-    out[outRow + 4] = Math.exp(z2[4] - t3);
-    out[outRow + 5] = Math.exp(z2[5] - t3);
-    out[outRow + 6] = Math.exp(z2[6] - t3);
-    out[outRow + 7] = Math.exp(z2[7] - t3);
-    out[outRow + 8] = Math.exp(z2[8] - t3);
-    out[outRow + 9] = Math.exp(z2[9] - t3);
+    out[outRow] = Math.exp(z2[0]! - t3);
+    out[outRow + 1] = Math.exp(z2[1]! - t3);
+    out[outRow + 2] = Math.exp(z2[2]! - t3);
+    out[outRow + 3] = Math.exp(z2[3]! - t3);
+    out[outRow + 4] = Math.exp(z2[4]! - t3);
+    out[outRow + 5] = Math.exp(z2[5]! - t3);
+    out[outRow + 6] = Math.exp(z2[6]! - t3);
+    out[outRow + 7] = Math.exp(z2[7]! - t3);
+    out[outRow + 8] = Math.exp(z2[8]! - t3);
+    out[outRow + 9] = Math.exp(z2[9]! - t3);
   }
 }
 
@@ -170,11 +170,11 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
   reserveBatch(batch);
   // t4 = Σ(W1 ⊙ W1)
   let acc = 0;
-  for (let i = 0; i < 100352; i++) acc += params[i] * params[i];
+  for (let i = 0; i < 100352; i++) acc += params[i]! * params[i]!;
   const t4 = acc;
   // t5 = Σ(W2 ⊙ W2)
   let acc$1 = 0;
-  for (let i = 0; i < 1280; i++) acc$1 += params[100480 + i] * params[100480 + i];
+  for (let i = 0; i < 1280; i++) acc$1 += params[100480 + i]! * params[100480 + i]!;
   const t5 = acc$1;
   // R = 5e-5 · (t4 + t5)
   const R = 0.00005 * (t4 + t5);
@@ -184,7 +184,7 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
   for (let s = 0; s < batch; s++) {
     // a1 = max(t1 + b1, 0)
     for (let i = 0; i < 128; i++) {
-      a1[s * 128 + i] = Math.max(t1[s * 128 + i] + params[100352 + i], 0);
+      a1[s * 128 + i] = Math.max(t1[s * 128 + i]! + params[100352 + i]!, 0);
     }
   }
 
@@ -193,54 +193,54 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
   for (let s = 0; s < batch; s++) {
     const yRow = s * 10;
     // z2 = t2 + b2
-    z2[0] = t2[s * 10] + params[101760];
-    z2[1] = t2[s * 10 + 1] + params[101761];
-    z2[2] = t2[s * 10 + 2] + params[101762];
-    z2[3] = t2[s * 10 + 3] + params[101763];
-    z2[4] = t2[s * 10 + 4] + params[101764];
-    z2[5] = t2[s * 10 + 5] + params[101765];
-    z2[6] = t2[s * 10 + 6] + params[101766];
-    z2[7] = t2[s * 10 + 7] + params[101767];
-    z2[8] = t2[s * 10 + 8] + params[101768];
-    z2[9] = t2[s * 10 + 9] + params[101769];
+    z2[0] = t2[s * 10]! + params[101760]!;
+    z2[1] = t2[s * 10 + 1]! + params[101761]!;
+    z2[2] = t2[s * 10 + 2]! + params[101762]!;
+    z2[3] = t2[s * 10 + 3]! + params[101763]!;
+    z2[4] = t2[s * 10 + 4]! + params[101764]!;
+    z2[5] = t2[s * 10 + 5]! + params[101765]!;
+    z2[6] = t2[s * 10 + 6]! + params[101766]!;
+    z2[7] = t2[s * 10 + 7]! + params[101767]!;
+    z2[8] = t2[s * 10 + 8]! + params[101768]!;
+    z2[9] = t2[s * 10 + 9]! + params[101769]!;
     // t3 = logsumexp(z2)
     let max$1 = -Infinity;
-    if (z2[0] > max$1) max$1 = z2[0];
-    if (z2[1] > max$1) max$1 = z2[1];
-    if (z2[2] > max$1) max$1 = z2[2];
-    if (z2[3] > max$1) max$1 = z2[3];
-    if (z2[4] > max$1) max$1 = z2[4];
-    if (z2[5] > max$1) max$1 = z2[5];
-    if (z2[6] > max$1) max$1 = z2[6];
-    if (z2[7] > max$1) max$1 = z2[7];
-    if (z2[8] > max$1) max$1 = z2[8];
-    if (z2[9] > max$1) max$1 = z2[9];
+    if (z2[0]! > max$1) max$1 = z2[0]!;
+    if (z2[1]! > max$1) max$1 = z2[1]!;
+    if (z2[2]! > max$1) max$1 = z2[2]!;
+    if (z2[3]! > max$1) max$1 = z2[3]!;
+    if (z2[4]! > max$1) max$1 = z2[4]!;
+    if (z2[5]! > max$1) max$1 = z2[5]!;
+    if (z2[6]! > max$1) max$1 = z2[6]!;
+    if (z2[7]! > max$1) max$1 = z2[7]!;
+    if (z2[8]! > max$1) max$1 = z2[8]!;
+    if (z2[9]! > max$1) max$1 = z2[9]!;
     const t3 =
       max$1 +
       Math.log(
-        Math.exp(z2[0] - max$1) +
-          Math.exp(z2[1] - max$1) +
-          Math.exp(z2[2] - max$1) +
-          Math.exp(z2[3] - max$1) +
-          Math.exp(z2[4] - max$1) +
-          Math.exp(z2[5] - max$1) +
-          Math.exp(z2[6] - max$1) +
-          Math.exp(z2[7] - max$1) +
-          Math.exp(z2[8] - max$1) +
-          Math.exp(z2[9] - max$1),
+        Math.exp(z2[0]! - max$1) +
+          Math.exp(z2[1]! - max$1) +
+          Math.exp(z2[2]! - max$1) +
+          Math.exp(z2[3]! - max$1) +
+          Math.exp(z2[4]! - max$1) +
+          Math.exp(z2[5]! - max$1) +
+          Math.exp(z2[6]! - max$1) +
+          Math.exp(z2[7]! - max$1) +
+          Math.exp(z2[8]! - max$1) +
+          Math.exp(z2[9]! - max$1),
       );
     // t6 = Σ(y ⊙ z2)
     const t6 =
-      targets[yRow] * z2[0] +
-      targets[yRow + 1] * z2[1] +
-      targets[yRow + 2] * z2[2] +
-      targets[yRow + 3] * z2[3] +
-      targets[yRow + 4] * z2[4] +
-      targets[yRow + 5] * z2[5] +
-      targets[yRow + 6] * z2[6] +
-      targets[yRow + 7] * z2[7] +
-      targets[yRow + 8] * z2[8] +
-      targets[yRow + 9] * z2[9];
+      targets[yRow]! * z2[0]! +
+      targets[yRow + 1]! * z2[1]! +
+      targets[yRow + 2]! * z2[2]! +
+      targets[yRow + 3]! * z2[3]! +
+      targets[yRow + 4]! * z2[4]! +
+      targets[yRow + 5]! * z2[5]! +
+      targets[yRow + 6]! * z2[6]! +
+      targets[yRow + 7]! * z2[7]! +
+      targets[yRow + 8]! * z2[8]! +
+      targets[yRow + 9]! * z2[9]!;
     // meanL += t3 - t6
     meanL += t3 - t6;
   }
@@ -278,11 +278,11 @@ export function gradient(
   reserveBatch(batch);
   // t4 = Σ(W1 ⊙ W1)
   let acc$2 = 0;
-  for (let i = 0; i < 100352; i++) acc$2 += params[i] * params[i];
+  for (let i = 0; i < 100352; i++) acc$2 += params[i]! * params[i]!;
   const t4 = acc$2;
   // t5 = Σ(W2 ⊙ W2)
   let acc$3 = 0;
-  for (let i = 0; i < 1280; i++) acc$3 += params[100480 + i] * params[100480 + i];
+  for (let i = 0; i < 1280; i++) acc$3 += params[100480 + i]! * params[100480 + i]!;
   const t5 = acc$3;
   // R = 5e-5 · (t4 + t5)
   const R = 0.00005 * (t4 + t5);
@@ -295,8 +295,8 @@ export function gradient(
     // z1 = t1 + b1
     // a1 = max(z1, 0)
     for (let i = 0; i < 128; i++) {
-      z1[s * 128 + i] = t1[s * 128 + i] + params[100352 + i];
-      a1[s * 128 + i] = Math.max(z1[s * 128 + i], 0);
+      z1[s * 128 + i] = t1[s * 128 + i]! + params[100352 + i]!;
+      a1[s * 128 + i] = Math.max(z1[s * 128 + i]!, 0);
     }
   }
 
@@ -305,78 +305,78 @@ export function gradient(
   for (let s = 0; s < batch; s++) {
     const yRow = s * 10;
     // z2 = t2 + b2
-    z2[0] = t2[s * 10] + params[101760];
-    z2[1] = t2[s * 10 + 1] + params[101761];
-    z2[2] = t2[s * 10 + 2] + params[101762];
-    z2[3] = t2[s * 10 + 3] + params[101763];
-    z2[4] = t2[s * 10 + 4] + params[101764];
-    z2[5] = t2[s * 10 + 5] + params[101765];
-    z2[6] = t2[s * 10 + 6] + params[101766];
-    z2[7] = t2[s * 10 + 7] + params[101767];
-    z2[8] = t2[s * 10 + 8] + params[101768];
-    z2[9] = t2[s * 10 + 9] + params[101769];
+    z2[0] = t2[s * 10]! + params[101760]!;
+    z2[1] = t2[s * 10 + 1]! + params[101761]!;
+    z2[2] = t2[s * 10 + 2]! + params[101762]!;
+    z2[3] = t2[s * 10 + 3]! + params[101763]!;
+    z2[4] = t2[s * 10 + 4]! + params[101764]!;
+    z2[5] = t2[s * 10 + 5]! + params[101765]!;
+    z2[6] = t2[s * 10 + 6]! + params[101766]!;
+    z2[7] = t2[s * 10 + 7]! + params[101767]!;
+    z2[8] = t2[s * 10 + 8]! + params[101768]!;
+    z2[9] = t2[s * 10 + 9]! + params[101769]!;
     // t3 = logsumexp(z2)
     let max$2 = -Infinity;
-    if (z2[0] > max$2) max$2 = z2[0];
-    if (z2[1] > max$2) max$2 = z2[1];
-    if (z2[2] > max$2) max$2 = z2[2];
-    if (z2[3] > max$2) max$2 = z2[3];
-    if (z2[4] > max$2) max$2 = z2[4];
-    if (z2[5] > max$2) max$2 = z2[5];
-    if (z2[6] > max$2) max$2 = z2[6];
-    if (z2[7] > max$2) max$2 = z2[7];
-    if (z2[8] > max$2) max$2 = z2[8];
-    if (z2[9] > max$2) max$2 = z2[9];
+    if (z2[0]! > max$2) max$2 = z2[0]!;
+    if (z2[1]! > max$2) max$2 = z2[1]!;
+    if (z2[2]! > max$2) max$2 = z2[2]!;
+    if (z2[3]! > max$2) max$2 = z2[3]!;
+    if (z2[4]! > max$2) max$2 = z2[4]!;
+    if (z2[5]! > max$2) max$2 = z2[5]!;
+    if (z2[6]! > max$2) max$2 = z2[6]!;
+    if (z2[7]! > max$2) max$2 = z2[7]!;
+    if (z2[8]! > max$2) max$2 = z2[8]!;
+    if (z2[9]! > max$2) max$2 = z2[9]!;
     const t3 =
       max$2 +
       Math.log(
-        Math.exp(z2[0] - max$2) +
-          Math.exp(z2[1] - max$2) +
-          Math.exp(z2[2] - max$2) +
-          Math.exp(z2[3] - max$2) +
-          Math.exp(z2[4] - max$2) +
-          Math.exp(z2[5] - max$2) +
-          Math.exp(z2[6] - max$2) +
-          Math.exp(z2[7] - max$2) +
-          Math.exp(z2[8] - max$2) +
-          Math.exp(z2[9] - max$2),
+        Math.exp(z2[0]! - max$2) +
+          Math.exp(z2[1]! - max$2) +
+          Math.exp(z2[2]! - max$2) +
+          Math.exp(z2[3]! - max$2) +
+          Math.exp(z2[4]! - max$2) +
+          Math.exp(z2[5]! - max$2) +
+          Math.exp(z2[6]! - max$2) +
+          Math.exp(z2[7]! - max$2) +
+          Math.exp(z2[8]! - max$2) +
+          Math.exp(z2[9]! - max$2),
       );
     // t6 = Σ(y ⊙ z2)
     const t6 =
-      targets[yRow] * z2[0] +
-      targets[yRow + 1] * z2[1] +
-      targets[yRow + 2] * z2[2] +
-      targets[yRow + 3] * z2[3] +
-      targets[yRow + 4] * z2[4] +
-      targets[yRow + 5] * z2[5] +
-      targets[yRow + 6] * z2[6] +
-      targets[yRow + 7] * z2[7] +
-      targets[yRow + 8] * z2[8] +
-      targets[yRow + 9] * z2[9];
+      targets[yRow]! * z2[0]! +
+      targets[yRow + 1]! * z2[1]! +
+      targets[yRow + 2]! * z2[2]! +
+      targets[yRow + 3]! * z2[3]! +
+      targets[yRow + 4]! * z2[4]! +
+      targets[yRow + 5]! * z2[5]! +
+      targets[yRow + 6]! * z2[6]! +
+      targets[yRow + 7]! * z2[7]! +
+      targets[yRow + 8]! * z2[8]! +
+      targets[yRow + 9]! * z2[9]!;
     // meanL += t3 - t6
     meanL += t3 - t6;
     // d_z2 = exp(z2 - t3) - y
-    d_z2[s * 10] = Math.exp(z2[0] - t3) - targets[yRow];
-    d_z2[s * 10 + 1] = Math.exp(z2[1] - t3) - targets[yRow + 1];
-    d_z2[s * 10 + 2] = Math.exp(z2[2] - t3) - targets[yRow + 2];
-    d_z2[s * 10 + 3] = Math.exp(z2[3] - t3) - targets[yRow + 3];
-    d_z2[s * 10 + 4] = Math.exp(z2[4] - t3) - targets[yRow + 4];
-    d_z2[s * 10 + 5] = Math.exp(z2[5] - t3) - targets[yRow + 5];
-    d_z2[s * 10 + 6] = Math.exp(z2[6] - t3) - targets[yRow + 6];
-    d_z2[s * 10 + 7] = Math.exp(z2[7] - t3) - targets[yRow + 7];
-    d_z2[s * 10 + 8] = Math.exp(z2[8] - t3) - targets[yRow + 8];
-    d_z2[s * 10 + 9] = Math.exp(z2[9] - t3) - targets[yRow + 9];
+    d_z2[s * 10] = Math.exp(z2[0]! - t3) - targets[yRow]!;
+    d_z2[s * 10 + 1] = Math.exp(z2[1]! - t3) - targets[yRow + 1]!;
+    d_z2[s * 10 + 2] = Math.exp(z2[2]! - t3) - targets[yRow + 2]!;
+    d_z2[s * 10 + 3] = Math.exp(z2[3]! - t3) - targets[yRow + 3]!;
+    d_z2[s * 10 + 4] = Math.exp(z2[4]! - t3) - targets[yRow + 4]!;
+    d_z2[s * 10 + 5] = Math.exp(z2[5]! - t3) - targets[yRow + 5]!;
+    d_z2[s * 10 + 6] = Math.exp(z2[6]! - t3) - targets[yRow + 6]!;
+    d_z2[s * 10 + 7] = Math.exp(z2[7]! - t3) - targets[yRow + 7]!;
+    d_z2[s * 10 + 8] = Math.exp(z2[8]! - t3) - targets[yRow + 8]!;
+    d_z2[s * 10 + 9] = Math.exp(z2[9]! - t3) - targets[yRow + 9]!;
     // d_b2 += d_z2
-    grads[101760] += d_z2[s * 10];
-    grads[101761] += d_z2[s * 10 + 1];
-    grads[101762] += d_z2[s * 10 + 2];
-    grads[101763] += d_z2[s * 10 + 3];
-    grads[101764] += d_z2[s * 10 + 4];
-    grads[101765] += d_z2[s * 10 + 5];
-    grads[101766] += d_z2[s * 10 + 6];
-    grads[101767] += d_z2[s * 10 + 7];
-    grads[101768] += d_z2[s * 10 + 8];
-    grads[101769] += d_z2[s * 10 + 9];
+    grads[101760]! += d_z2[s * 10]!;
+    grads[101761]! += d_z2[s * 10 + 1]!;
+    grads[101762]! += d_z2[s * 10 + 2]!;
+    grads[101763]! += d_z2[s * 10 + 3]!;
+    grads[101764]! += d_z2[s * 10 + 4]!;
+    grads[101765]! += d_z2[s * 10 + 5]!;
+    grads[101766]! += d_z2[s * 10 + 6]!;
+    grads[101767]! += d_z2[s * 10 + 7]!;
+    grads[101768]! += d_z2[s * 10 + 8]!;
+    grads[101769]! += d_z2[s * 10 + 9]!;
   }
 
   // t7 = mean over the batch of d_z2 ⊗ a1
@@ -387,8 +387,8 @@ export function gradient(
     // d_z1 = d_a1 ⊙ 1[z1 > 0]
     // d_b1 += d_z1
     for (let i = 0; i < 128; i++) {
-      d_z1[s * 128 + i] = z1[s * 128 + i] > 0 ? d_a1[s * 128 + i] : 0;
-      grads[100352 + i] += d_z1[s * 128 + i];
+      d_z1[s * 128 + i] = z1[s * 128 + i]! > 0 ? d_a1[s * 128 + i]! : 0;
+      grads[100352 + i]! += d_z1[s * 128 + i]!;
     }
   }
 
@@ -398,31 +398,31 @@ export function gradient(
   meanL *= invB;
   if (batch > 1) {
     for (let i = 0; i < 128; i++) {
-      grads[100352 + i] *= invB;
+      grads[100352 + i]! *= invB;
     }
 
-    grads[101760] *= invB;
-    grads[101761] *= invB;
-    grads[101762] *= invB;
-    grads[101763] *= invB;
-    grads[101764] *= invB;
-    grads[101765] *= invB;
-    grads[101766] *= invB;
-    grads[101767] *= invB;
-    grads[101768] *= invB;
-    grads[101769] *= invB;
+    grads[101760]! *= invB;
+    grads[101761]! *= invB;
+    grads[101762]! *= invB;
+    grads[101763]! *= invB;
+    grads[101764]! *= invB;
+    grads[101765]! *= invB;
+    grads[101766]! *= invB;
+    grads[101767]! *= invB;
+    grads[101768]! *= invB;
+    grads[101769]! *= invB;
   }
 
   // J = meanL + R
   const J = meanL + R;
   // d_W2 = 0.0001 · W2 + t7
   for (let i = 0; i < 1280; i++) {
-    grads[100480 + i] = 0.0001 * params[100480 + i] + grads[100480 + i];
+    grads[100480 + i] = 0.0001 * params[100480 + i]! + grads[100480 + i]!;
   }
 
   // d_W1 = 0.0001 · W1 + t8
   for (let i = 0; i < 100352; i++) {
-    grads[i] = 0.0001 * params[i] + grads[i];
+    grads[i] = 0.0001 * params[i]! + grads[i]!;
   }
 
   return J;
@@ -438,7 +438,7 @@ export function sgdStep(
 ): number {
   const J = gradient(params, inputs, targets, sgdGrads, batch);
   // params ← params − lr · dJ/dparams, after the whole gradient is known
-  for (let i = 0; i < 101770; i++) params[i] -= lr * sgdGrads[i];
+  for (let i = 0; i < 101770; i++) params[i]! -= lr * sgdGrads[i]!;
   return J;
 }
 
@@ -558,7 +558,7 @@ function updateParams(params: Float32Array, state: OptimizerState, grads: Float3
   const c = state.config;
   const h = optHyper;
   optSumSquares(grads, 101770, h);
-  const norm = Math.sqrt(h[10]);
+  const norm = Math.sqrt(h[10]!);
   state.gradNorm = norm;
   state.step++;
   h[0] = c.lr;
@@ -647,12 +647,12 @@ function denseForward(
         b2 = 0,
         b3 = 0;
       for (let t = 0; t < k; t++) {
-        const u = W[r0 + t];
-        const v = W[r1 + t];
-        const p0 = x[x0 + t];
-        const p1 = x[x1 + t];
-        const p2 = x[x2 + t];
-        const p3 = x[x3 + t];
+        const u = W[r0 + t]!;
+        const v = W[r1 + t]!;
+        const p0 = x[x0 + t]!;
+        const p1 = x[x1 + t]!;
+        const p2 = x[x2 + t]!;
+        const p3 = x[x3 + t]!;
         a0 += u * p0;
         a1 += u * p1;
         a2 += u * p2;
@@ -679,7 +679,7 @@ function denseForward(
       const row = w + i * k;
       const x0 = xOff + s * xStride;
       let a = 0;
-      for (let t = 0; t < k; t++) a += W[row + t] * x[x0 + t];
+      for (let t = 0; t < k; t++) a += W[row + t]! * x[x0 + t]!;
       out[s * m + i] = a;
     }
   }
@@ -714,12 +714,12 @@ function denseTransposed(
         b3 = 0;
       for (let i = 0; i < m; i++) {
         const r = w + i * k + j;
-        const u0 = W[r];
-        const u1 = W[r + 1];
-        const u2 = W[r + 2];
-        const u3 = W[r + 3];
-        const p = d[d0 + i];
-        const q = d[d1 + i];
+        const u0 = W[r]!;
+        const u1 = W[r + 1]!;
+        const u2 = W[r + 2]!;
+        const u3 = W[r + 3]!;
+        const p = d[d0 + i]!;
+        const q = d[d1 + i]!;
         a0 += u0 * p;
         a1 += u1 * p;
         a2 += u2 * p;
@@ -744,7 +744,7 @@ function denseTransposed(
   for (let s = 0; s < batch; s++) {
     for (let j = s < sTiles ? jTiles : 0; j < k; j++) {
       let a = 0;
-      for (let i = 0; i < m; i++) a += W[w + i * k + j] * d[s * m + i];
+      for (let i = 0; i < m; i++) a += W[w + i * k + j]! * d[s * m + i]!;
       out[s * k + j] = a;
     }
   }
@@ -780,13 +780,13 @@ function denseWeightGradient(
         b2 = 0,
         b3 = 0;
       for (let s = 0; s < batch; s++) {
-        const u = d[s * m + i];
-        const v = d[s * m + i + 1];
+        const u = d[s * m + i]!;
+        const v = d[s * m + i + 1]!;
         const r = xOff + s * xStride + j;
-        const p0 = x[r];
-        const p1 = x[r + 1];
-        const p2 = x[r + 2];
-        const p3 = x[r + 3];
+        const p0 = x[r]!;
+        const p1 = x[r + 1]!;
+        const p2 = x[r + 2]!;
+        const p3 = x[r + 3]!;
         a0 += u * p0;
         a1 += u * p1;
         a2 += u * p2;
@@ -812,7 +812,7 @@ function denseWeightGradient(
   for (let i = 0; i < m; i++) {
     for (let j = i < iTiles ? jTiles : 0; j < k; j++) {
       let a = 0;
-      for (let s = 0; s < batch; s++) a += d[s * m + i] * x[xOff + s * xStride + j];
+      for (let s = 0; s < batch; s++) a += d[s * m + i]! * x[xOff + s * xStride + j]!;
       g[gOff + i * k + j] = scale * a;
     }
   }
@@ -849,7 +849,7 @@ function initHeNormal(
 /** Σ g[i]² over g[0 .. n) into h[10]: the squared global norm of a gradient, for clipping by norm and for diagnostics. */
 function optSumSquares(g: Float32Array | Float64Array, n: number, h: Float64Array): void {
   let acc = 0;
-  for (let i = 0; i < n; i++) acc += g[i] * g[i];
+  for (let i = 0; i < n; i++) acc += g[i]! * g[i]!;
   h[10] = acc;
 }
 
@@ -863,14 +863,14 @@ function optSgd(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    p[i] -= lr * gi;
+    p[i]! -= lr * gi;
   }
 }
 
@@ -886,17 +886,17 @@ function optMomentum(
   h: Float64Array,
   nesterov: boolean,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const mu = h[3];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const mu = h[3]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const vi = mu * v[i] + gi;
+    const vi = mu * v[i]! + gi;
     v[i] = vi;
-    p[i] -= nesterov ? lr * (gi + mu * vi) : lr * vi;
+    p[i]! -= nesterov ? lr * (gi + mu * vi) : lr * vi;
   }
 }
 
@@ -913,24 +913,24 @@ function optAdam(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const beta1 = h[4];
-  const beta2 = h[5];
-  const epsilon = h[6];
-  const c1 = h[7];
-  const c2 = h[8];
-  const keep = 1 - lr * h[9];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const beta1 = h[4]!;
+  const beta2 = h[5]!;
+  const epsilon = h[6]!;
+  const c1 = h[7]!;
+  const c2 = h[8]!;
+  const keep = 1 - lr * h[9]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const mi = beta1 * m[i] + (1 - beta1) * gi;
-    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    const mi = beta1 * m[i]! + (1 - beta1) * gi;
+    const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i] = p[i] * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+    p[i] = p[i]! * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
   }
 }
 
@@ -964,7 +964,7 @@ function rngSeed(seed: number): Uint32Array {
 
 /** The next uniform number in [0, 1) (32 random bits), advancing `state[0]` (mulberry32). Allocation-free. */
 function rngNext(state: Uint32Array): number {
-  const a = (state[0] + 0x6d2b79f5) >>> 0;
+  const a = (state[0]! + 0x6d2b79f5) >>> 0;
   state[0] = a;
   let t = Math.imul(a ^ (a >>> 15), a | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);

@@ -85,37 +85,53 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
     const xRow = s * 3;
     const outRow = s * 2;
     // t1 = W1 · x
-    t1[0] = params[0] * inputs[xRow] + params[1] * inputs[xRow + 1] + params[2] * inputs[xRow + 2];
-    t1[1] = params[3] * inputs[xRow] + params[4] * inputs[xRow + 1] + params[5] * inputs[xRow + 2];
-    t1[2] = params[6] * inputs[xRow] + params[7] * inputs[xRow + 1] + params[8] * inputs[xRow + 2];
-    t1[3] = params[9] * inputs[xRow] + params[10] * inputs[xRow + 1] + params[11] * inputs[xRow + 2];
-    t1[4] = params[12] * inputs[xRow] + params[13] * inputs[xRow + 1] + params[14] * inputs[xRow + 2];
+    t1[0] = params[0]! * inputs[xRow]! + params[1]! * inputs[xRow + 1]! + params[2]! * inputs[xRow + 2]!;
+    t1[1] = params[3]! * inputs[xRow]! + params[4]! * inputs[xRow + 1]! + params[5]! * inputs[xRow + 2]!;
+    t1[2] = params[6]! * inputs[xRow]! + params[7]! * inputs[xRow + 1]! + params[8]! * inputs[xRow + 2]!;
+    t1[3] = params[9]! * inputs[xRow]! + params[10]! * inputs[xRow + 1]! + params[11]! * inputs[xRow + 2]!;
+    t1[4] = params[12]! * inputs[xRow]! + params[13]! * inputs[xRow + 1]! + params[14]! * inputs[xRow + 2]!;
     // a1 = σ(t1 + b1)
-    a1[0] = sigmoid(t1[0] + params[15]);
-    a1[1] = sigmoid(t1[1] + params[16]);
-    a1[2] = sigmoid(t1[2] + params[17]);
-    a1[3] = sigmoid(t1[3] + params[18]);
-    a1[4] = sigmoid(t1[4] + params[19]);
+    a1[0] = sigmoid(t1[0]! + params[15]!);
+    a1[1] = sigmoid(t1[1]! + params[16]!);
+    a1[2] = sigmoid(t1[2]! + params[17]!);
+    a1[3] = sigmoid(t1[3]! + params[18]!);
+    a1[4] = sigmoid(t1[4]! + params[19]!);
     // t2 = W2 · a1
     t2[0] =
-      params[20] * a1[0] + params[21] * a1[1] + params[22] * a1[2] + params[23] * a1[3] + params[24] * a1[4];
+      params[20]! * a1[0]! +
+      params[21]! * a1[1]! +
+      params[22]! * a1[2]! +
+      params[23]! * a1[3]! +
+      params[24]! * a1[4]!;
     t2[1] =
-      params[25] * a1[0] + params[26] * a1[1] + params[27] * a1[2] + params[28] * a1[3] + params[29] * a1[4];
+      params[25]! * a1[0]! +
+      params[26]! * a1[1]! +
+      params[27]! * a1[2]! +
+      params[28]! * a1[3]! +
+      params[29]! * a1[4]!;
     t2[2] =
-      params[30] * a1[0] + params[31] * a1[1] + params[32] * a1[2] + params[33] * a1[3] + params[34] * a1[4];
+      params[30]! * a1[0]! +
+      params[31]! * a1[1]! +
+      params[32]! * a1[2]! +
+      params[33]! * a1[3]! +
+      params[34]! * a1[4]!;
     t2[3] =
-      params[35] * a1[0] + params[36] * a1[1] + params[37] * a1[2] + params[38] * a1[3] + params[39] * a1[4];
+      params[35]! * a1[0]! +
+      params[36]! * a1[1]! +
+      params[37]! * a1[2]! +
+      params[38]! * a1[3]! +
+      params[39]! * a1[4]!;
     // a2 = σ(t2 + b2)
-    a2[0] = sigmoid(t2[0] + params[40]);
-    a2[1] = sigmoid(t2[1] + params[41]);
-    a2[2] = sigmoid(t2[2] + params[42]);
-    a2[3] = sigmoid(t2[3] + params[43]);
+    a2[0] = sigmoid(t2[0]! + params[40]!);
+    a2[1] = sigmoid(t2[1]! + params[41]!);
+    a2[2] = sigmoid(t2[2]! + params[42]!);
+    a2[3] = sigmoid(t2[3]! + params[43]!);
     // t3 = W3 · a2
-    t3[0] = params[44] * a2[0] + params[45] * a2[1] + params[46] * a2[2] + params[47] * a2[3];
-    t3[1] = params[48] * a2[0] + params[49] * a2[1] + params[50] * a2[2] + params[51] * a2[3];
+    t3[0] = params[44]! * a2[0]! + params[45]! * a2[1]! + params[46]! * a2[2]! + params[47]! * a2[3]!;
+    t3[1] = params[48]! * a2[0]! + params[49]! * a2[1]! + params[50]! * a2[2]! + params[51]! * a2[3]!;
     // a3 = σ(t3 + b3)
-    out[outRow] = sigmoid(t3[0] + params[52]);
-    out[outRow + 1] = sigmoid(t3[1] + params[53]);
+    out[outRow] = sigmoid(t3[0]! + params[52]!);
+    out[outRow + 1] = sigmoid(t3[1]! + params[53]!);
   }
 }
 
@@ -139,38 +155,54 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     const xRow = s * 3;
     const yRow = s * 2;
     // t1 = W1 · x
-    t1[0] = params[0] * inputs[xRow] + params[1] * inputs[xRow + 1] + params[2] * inputs[xRow + 2];
-    t1[1] = params[3] * inputs[xRow] + params[4] * inputs[xRow + 1] + params[5] * inputs[xRow + 2];
-    t1[2] = params[6] * inputs[xRow] + params[7] * inputs[xRow + 1] + params[8] * inputs[xRow + 2];
-    t1[3] = params[9] * inputs[xRow] + params[10] * inputs[xRow + 1] + params[11] * inputs[xRow + 2];
-    t1[4] = params[12] * inputs[xRow] + params[13] * inputs[xRow + 1] + params[14] * inputs[xRow + 2];
+    t1[0] = params[0]! * inputs[xRow]! + params[1]! * inputs[xRow + 1]! + params[2]! * inputs[xRow + 2]!;
+    t1[1] = params[3]! * inputs[xRow]! + params[4]! * inputs[xRow + 1]! + params[5]! * inputs[xRow + 2]!;
+    t1[2] = params[6]! * inputs[xRow]! + params[7]! * inputs[xRow + 1]! + params[8]! * inputs[xRow + 2]!;
+    t1[3] = params[9]! * inputs[xRow]! + params[10]! * inputs[xRow + 1]! + params[11]! * inputs[xRow + 2]!;
+    t1[4] = params[12]! * inputs[xRow]! + params[13]! * inputs[xRow + 1]! + params[14]! * inputs[xRow + 2]!;
     // a1 = σ(t1 + b1)
-    a1[0] = sigmoid(t1[0] + params[15]);
-    a1[1] = sigmoid(t1[1] + params[16]);
-    a1[2] = sigmoid(t1[2] + params[17]);
-    a1[3] = sigmoid(t1[3] + params[18]);
-    a1[4] = sigmoid(t1[4] + params[19]);
+    a1[0] = sigmoid(t1[0]! + params[15]!);
+    a1[1] = sigmoid(t1[1]! + params[16]!);
+    a1[2] = sigmoid(t1[2]! + params[17]!);
+    a1[3] = sigmoid(t1[3]! + params[18]!);
+    a1[4] = sigmoid(t1[4]! + params[19]!);
     // t2 = W2 · a1
     t2[0] =
-      params[20] * a1[0] + params[21] * a1[1] + params[22] * a1[2] + params[23] * a1[3] + params[24] * a1[4];
+      params[20]! * a1[0]! +
+      params[21]! * a1[1]! +
+      params[22]! * a1[2]! +
+      params[23]! * a1[3]! +
+      params[24]! * a1[4]!;
     t2[1] =
-      params[25] * a1[0] + params[26] * a1[1] + params[27] * a1[2] + params[28] * a1[3] + params[29] * a1[4];
+      params[25]! * a1[0]! +
+      params[26]! * a1[1]! +
+      params[27]! * a1[2]! +
+      params[28]! * a1[3]! +
+      params[29]! * a1[4]!;
     t2[2] =
-      params[30] * a1[0] + params[31] * a1[1] + params[32] * a1[2] + params[33] * a1[3] + params[34] * a1[4];
+      params[30]! * a1[0]! +
+      params[31]! * a1[1]! +
+      params[32]! * a1[2]! +
+      params[33]! * a1[3]! +
+      params[34]! * a1[4]!;
     t2[3] =
-      params[35] * a1[0] + params[36] * a1[1] + params[37] * a1[2] + params[38] * a1[3] + params[39] * a1[4];
+      params[35]! * a1[0]! +
+      params[36]! * a1[1]! +
+      params[37]! * a1[2]! +
+      params[38]! * a1[3]! +
+      params[39]! * a1[4]!;
     // a2 = σ(t2 + b2)
-    a2[0] = sigmoid(t2[0] + params[40]);
-    a2[1] = sigmoid(t2[1] + params[41]);
-    a2[2] = sigmoid(t2[2] + params[42]);
-    a2[3] = sigmoid(t2[3] + params[43]);
+    a2[0] = sigmoid(t2[0]! + params[40]!);
+    a2[1] = sigmoid(t2[1]! + params[41]!);
+    a2[2] = sigmoid(t2[2]! + params[42]!);
+    a2[3] = sigmoid(t2[3]! + params[43]!);
     // t3 = W3 · a2
-    t3[0] = params[44] * a2[0] + params[45] * a2[1] + params[46] * a2[2] + params[47] * a2[3];
-    t3[1] = params[48] * a2[0] + params[49] * a2[1] + params[50] * a2[2] + params[51] * a2[3];
+    t3[0] = params[44]! * a2[0]! + params[45]! * a2[1]! + params[46]! * a2[2]! + params[47]! * a2[3]!;
+    t3[1] = params[48]! * a2[0]! + params[49]! * a2[1]! + params[50]! * a2[2]! + params[51]! * a2[3]!;
     // t4 = Σ((σ(t3 + b3) - y)^2)
     const t4 =
-      (sigmoid(t3[0] + params[52]) - targets[yRow]) ** 2 +
-      (sigmoid(t3[1] + params[53]) - targets[yRow + 1]) ** 2;
+      (sigmoid(t3[0]! + params[52]!) - targets[yRow]!) ** 2 +
+      (sigmoid(t3[1]! + params[53]!) - targets[yRow + 1]!) ** 2;
     // meanL += 0.5 · t4
     meanL += 0.5 * t4;
   }
@@ -209,136 +241,157 @@ export function gradient(
     const xRow = s * 3;
     const yRow = s * 2;
     // t1 = W1 · x
-    t1[0] = params[0] * inputs[xRow] + params[1] * inputs[xRow + 1] + params[2] * inputs[xRow + 2];
-    t1[1] = params[3] * inputs[xRow] + params[4] * inputs[xRow + 1] + params[5] * inputs[xRow + 2];
-    t1[2] = params[6] * inputs[xRow] + params[7] * inputs[xRow + 1] + params[8] * inputs[xRow + 2];
-    t1[3] = params[9] * inputs[xRow] + params[10] * inputs[xRow + 1] + params[11] * inputs[xRow + 2];
-    t1[4] = params[12] * inputs[xRow] + params[13] * inputs[xRow + 1] + params[14] * inputs[xRow + 2];
+    t1[0] = params[0]! * inputs[xRow]! + params[1]! * inputs[xRow + 1]! + params[2]! * inputs[xRow + 2]!;
+    t1[1] = params[3]! * inputs[xRow]! + params[4]! * inputs[xRow + 1]! + params[5]! * inputs[xRow + 2]!;
+    t1[2] = params[6]! * inputs[xRow]! + params[7]! * inputs[xRow + 1]! + params[8]! * inputs[xRow + 2]!;
+    t1[3] = params[9]! * inputs[xRow]! + params[10]! * inputs[xRow + 1]! + params[11]! * inputs[xRow + 2]!;
+    t1[4] = params[12]! * inputs[xRow]! + params[13]! * inputs[xRow + 1]! + params[14]! * inputs[xRow + 2]!;
     // a1 = σ(t1 + b1)
-    a1[0] = sigmoid(t1[0] + params[15]);
-    a1[1] = sigmoid(t1[1] + params[16]);
-    a1[2] = sigmoid(t1[2] + params[17]);
-    a1[3] = sigmoid(t1[3] + params[18]);
-    a1[4] = sigmoid(t1[4] + params[19]);
+    a1[0] = sigmoid(t1[0]! + params[15]!);
+    a1[1] = sigmoid(t1[1]! + params[16]!);
+    a1[2] = sigmoid(t1[2]! + params[17]!);
+    a1[3] = sigmoid(t1[3]! + params[18]!);
+    a1[4] = sigmoid(t1[4]! + params[19]!);
     // t2 = W2 · a1
     t2[0] =
-      params[20] * a1[0] + params[21] * a1[1] + params[22] * a1[2] + params[23] * a1[3] + params[24] * a1[4];
+      params[20]! * a1[0]! +
+      params[21]! * a1[1]! +
+      params[22]! * a1[2]! +
+      params[23]! * a1[3]! +
+      params[24]! * a1[4]!;
     t2[1] =
-      params[25] * a1[0] + params[26] * a1[1] + params[27] * a1[2] + params[28] * a1[3] + params[29] * a1[4];
+      params[25]! * a1[0]! +
+      params[26]! * a1[1]! +
+      params[27]! * a1[2]! +
+      params[28]! * a1[3]! +
+      params[29]! * a1[4]!;
     t2[2] =
-      params[30] * a1[0] + params[31] * a1[1] + params[32] * a1[2] + params[33] * a1[3] + params[34] * a1[4];
+      params[30]! * a1[0]! +
+      params[31]! * a1[1]! +
+      params[32]! * a1[2]! +
+      params[33]! * a1[3]! +
+      params[34]! * a1[4]!;
     t2[3] =
-      params[35] * a1[0] + params[36] * a1[1] + params[37] * a1[2] + params[38] * a1[3] + params[39] * a1[4];
+      params[35]! * a1[0]! +
+      params[36]! * a1[1]! +
+      params[37]! * a1[2]! +
+      params[38]! * a1[3]! +
+      params[39]! * a1[4]!;
     // a2 = σ(t2 + b2)
-    a2[0] = sigmoid(t2[0] + params[40]);
-    a2[1] = sigmoid(t2[1] + params[41]);
-    a2[2] = sigmoid(t2[2] + params[42]);
-    a2[3] = sigmoid(t2[3] + params[43]);
+    a2[0] = sigmoid(t2[0]! + params[40]!);
+    a2[1] = sigmoid(t2[1]! + params[41]!);
+    a2[2] = sigmoid(t2[2]! + params[42]!);
+    a2[3] = sigmoid(t2[3]! + params[43]!);
     // t3 = W3 · a2
-    t3[0] = params[44] * a2[0] + params[45] * a2[1] + params[46] * a2[2] + params[47] * a2[3];
-    t3[1] = params[48] * a2[0] + params[49] * a2[1] + params[50] * a2[2] + params[51] * a2[3];
+    t3[0] = params[44]! * a2[0]! + params[45]! * a2[1]! + params[46]! * a2[2]! + params[47]! * a2[3]!;
+    t3[1] = params[48]! * a2[0]! + params[49]! * a2[1]! + params[50]! * a2[2]! + params[51]! * a2[3]!;
     // a3 = σ(t3 + b3)
-    a3[0] = sigmoid(t3[0] + params[52]);
-    a3[1] = sigmoid(t3[1] + params[53]);
+    a3[0] = sigmoid(t3[0]! + params[52]!);
+    a3[1] = sigmoid(t3[1]! + params[53]!);
     // d_a3 = a3 - y
-    d_a3[0] = a3[0] - targets[yRow];
-    d_a3[1] = a3[1] - targets[yRow + 1];
+    d_a3[0] = a3[0]! - targets[yRow]!;
+    d_a3[1] = a3[1]! - targets[yRow + 1]!;
     // t4 = Σ(d_a3^2)
-    const t4 = d_a3[0] * d_a3[0] + d_a3[1] * d_a3[1];
+    const t4 = d_a3[0]! * d_a3[0]! + d_a3[1]! * d_a3[1]!;
     // meanL += 0.5 · t4
     meanL += 0.5 * t4;
     // d_z3 = d_a3 ⊙ a3 ⊙ (1 - a3)
-    d_z3[0] = d_a3[0] * (a3[0] * (1 - a3[0]));
-    d_z3[1] = d_a3[1] * (a3[1] * (1 - a3[1]));
+    d_z3[0] = d_a3[0]! * (a3[0]! * (1 - a3[0]!));
+    d_z3[1] = d_a3[1]! * (a3[1]! * (1 - a3[1]!));
     // d_b3 += d_z3
-    grads[52] += d_z3[0];
-    grads[53] += d_z3[1];
+    grads[52]! += d_z3[0]!;
+    grads[53]! += d_z3[1]!;
     // d_W3 += d_z3 ⊗ a2
-    grads[44] += d_z3[0] * a2[0];
-    grads[45] += d_z3[0] * a2[1];
-    grads[46] += d_z3[0] * a2[2];
-    grads[47] += d_z3[0] * a2[3];
-    grads[48] += d_z3[1] * a2[0];
-    grads[49] += d_z3[1] * a2[1];
-    grads[50] += d_z3[1] * a2[2];
-    grads[51] += d_z3[1] * a2[3];
+    grads[44]! += d_z3[0]! * a2[0]!;
+    grads[45]! += d_z3[0]! * a2[1]!;
+    grads[46]! += d_z3[0]! * a2[2]!;
+    grads[47]! += d_z3[0]! * a2[3]!;
+    grads[48]! += d_z3[1]! * a2[0]!;
+    grads[49]! += d_z3[1]! * a2[1]!;
+    grads[50]! += d_z3[1]! * a2[2]!;
+    grads[51]! += d_z3[1]! * a2[3]!;
     // d_a2 = W3ᵀ · d_z3
-    d_a2[0] = params[44] * d_z3[0] + params[48] * d_z3[1];
-    d_a2[1] = params[45] * d_z3[0] + params[49] * d_z3[1];
-    d_a2[2] = params[46] * d_z3[0] + params[50] * d_z3[1];
-    d_a2[3] = params[47] * d_z3[0] + params[51] * d_z3[1];
+    d_a2[0] = params[44]! * d_z3[0]! + params[48]! * d_z3[1]!;
+    d_a2[1] = params[45]! * d_z3[0]! + params[49]! * d_z3[1]!;
+    d_a2[2] = params[46]! * d_z3[0]! + params[50]! * d_z3[1]!;
+    d_a2[3] = params[47]! * d_z3[0]! + params[51]! * d_z3[1]!;
     // d_z2 = d_a2 ⊙ a2 ⊙ (1 - a2)
-    d_z2[0] = d_a2[0] * (a2[0] * (1 - a2[0]));
-    d_z2[1] = d_a2[1] * (a2[1] * (1 - a2[1]));
-    d_z2[2] = d_a2[2] * (a2[2] * (1 - a2[2]));
-    d_z2[3] = d_a2[3] * (a2[3] * (1 - a2[3]));
+    d_z2[0] = d_a2[0]! * (a2[0]! * (1 - a2[0]!));
+    d_z2[1] = d_a2[1]! * (a2[1]! * (1 - a2[1]!));
+    d_z2[2] = d_a2[2]! * (a2[2]! * (1 - a2[2]!));
+    d_z2[3] = d_a2[3]! * (a2[3]! * (1 - a2[3]!));
     // d_b2 += d_z2
-    grads[40] += d_z2[0];
-    grads[41] += d_z2[1];
-    grads[42] += d_z2[2];
-    grads[43] += d_z2[3];
+    grads[40]! += d_z2[0]!;
+    grads[41]! += d_z2[1]!;
+    grads[42]! += d_z2[2]!;
+    grads[43]! += d_z2[3]!;
     // d_W2 += d_z2 ⊗ a1
-    grads[20] += d_z2[0] * a1[0];
-    grads[21] += d_z2[0] * a1[1];
-    grads[22] += d_z2[0] * a1[2];
-    grads[23] += d_z2[0] * a1[3];
-    grads[24] += d_z2[0] * a1[4];
-    grads[25] += d_z2[1] * a1[0];
-    grads[26] += d_z2[1] * a1[1];
-    grads[27] += d_z2[1] * a1[2];
-    grads[28] += d_z2[1] * a1[3];
-    grads[29] += d_z2[1] * a1[4];
-    grads[30] += d_z2[2] * a1[0];
-    grads[31] += d_z2[2] * a1[1];
-    grads[32] += d_z2[2] * a1[2];
-    grads[33] += d_z2[2] * a1[3];
-    grads[34] += d_z2[2] * a1[4];
-    grads[35] += d_z2[3] * a1[0];
-    grads[36] += d_z2[3] * a1[1];
-    grads[37] += d_z2[3] * a1[2];
-    grads[38] += d_z2[3] * a1[3];
-    grads[39] += d_z2[3] * a1[4];
+    grads[20]! += d_z2[0]! * a1[0]!;
+    grads[21]! += d_z2[0]! * a1[1]!;
+    grads[22]! += d_z2[0]! * a1[2]!;
+    grads[23]! += d_z2[0]! * a1[3]!;
+    grads[24]! += d_z2[0]! * a1[4]!;
+    grads[25]! += d_z2[1]! * a1[0]!;
+    grads[26]! += d_z2[1]! * a1[1]!;
+    grads[27]! += d_z2[1]! * a1[2]!;
+    grads[28]! += d_z2[1]! * a1[3]!;
+    grads[29]! += d_z2[1]! * a1[4]!;
+    grads[30]! += d_z2[2]! * a1[0]!;
+    grads[31]! += d_z2[2]! * a1[1]!;
+    grads[32]! += d_z2[2]! * a1[2]!;
+    grads[33]! += d_z2[2]! * a1[3]!;
+    grads[34]! += d_z2[2]! * a1[4]!;
+    grads[35]! += d_z2[3]! * a1[0]!;
+    grads[36]! += d_z2[3]! * a1[1]!;
+    grads[37]! += d_z2[3]! * a1[2]!;
+    grads[38]! += d_z2[3]! * a1[3]!;
+    grads[39]! += d_z2[3]! * a1[4]!;
     // d_a1 = W2ᵀ · d_z2
-    d_a1[0] = params[20] * d_z2[0] + params[25] * d_z2[1] + params[30] * d_z2[2] + params[35] * d_z2[3];
-    d_a1[1] = params[21] * d_z2[0] + params[26] * d_z2[1] + params[31] * d_z2[2] + params[36] * d_z2[3];
-    d_a1[2] = params[22] * d_z2[0] + params[27] * d_z2[1] + params[32] * d_z2[2] + params[37] * d_z2[3];
-    d_a1[3] = params[23] * d_z2[0] + params[28] * d_z2[1] + params[33] * d_z2[2] + params[38] * d_z2[3];
-    d_a1[4] = params[24] * d_z2[0] + params[29] * d_z2[1] + params[34] * d_z2[2] + params[39] * d_z2[3];
+    d_a1[0] =
+      params[20]! * d_z2[0]! + params[25]! * d_z2[1]! + params[30]! * d_z2[2]! + params[35]! * d_z2[3]!;
+    d_a1[1] =
+      params[21]! * d_z2[0]! + params[26]! * d_z2[1]! + params[31]! * d_z2[2]! + params[36]! * d_z2[3]!;
+    d_a1[2] =
+      params[22]! * d_z2[0]! + params[27]! * d_z2[1]! + params[32]! * d_z2[2]! + params[37]! * d_z2[3]!;
+    d_a1[3] =
+      params[23]! * d_z2[0]! + params[28]! * d_z2[1]! + params[33]! * d_z2[2]! + params[38]! * d_z2[3]!;
+    d_a1[4] =
+      params[24]! * d_z2[0]! + params[29]! * d_z2[1]! + params[34]! * d_z2[2]! + params[39]! * d_z2[3]!;
     // d_z1 = d_a1 ⊙ a1 ⊙ (1 - a1)
-    d_z1[0] = d_a1[0] * (a1[0] * (1 - a1[0]));
-    d_z1[1] = d_a1[1] * (a1[1] * (1 - a1[1]));
-    d_z1[2] = d_a1[2] * (a1[2] * (1 - a1[2]));
-    d_z1[3] = d_a1[3] * (a1[3] * (1 - a1[3]));
-    d_z1[4] = d_a1[4] * (a1[4] * (1 - a1[4]));
+    d_z1[0] = d_a1[0]! * (a1[0]! * (1 - a1[0]!));
+    d_z1[1] = d_a1[1]! * (a1[1]! * (1 - a1[1]!));
+    d_z1[2] = d_a1[2]! * (a1[2]! * (1 - a1[2]!));
+    d_z1[3] = d_a1[3]! * (a1[3]! * (1 - a1[3]!));
+    d_z1[4] = d_a1[4]! * (a1[4]! * (1 - a1[4]!));
     // d_b1 += d_z1
-    grads[15] += d_z1[0];
-    grads[16] += d_z1[1];
-    grads[17] += d_z1[2];
-    grads[18] += d_z1[3];
-    grads[19] += d_z1[4];
+    grads[15]! += d_z1[0]!;
+    grads[16]! += d_z1[1]!;
+    grads[17]! += d_z1[2]!;
+    grads[18]! += d_z1[3]!;
+    grads[19]! += d_z1[4]!;
     // d_W1 += d_z1 ⊗ x
-    grads[0] += d_z1[0] * inputs[xRow];
-    grads[1] += d_z1[0] * inputs[xRow + 1];
-    grads[2] += d_z1[0] * inputs[xRow + 2];
-    grads[3] += d_z1[1] * inputs[xRow];
-    grads[4] += d_z1[1] * inputs[xRow + 1];
-    grads[5] += d_z1[1] * inputs[xRow + 2];
-    grads[6] += d_z1[2] * inputs[xRow];
-    grads[7] += d_z1[2] * inputs[xRow + 1];
-    grads[8] += d_z1[2] * inputs[xRow + 2];
-    grads[9] += d_z1[3] * inputs[xRow];
-    grads[10] += d_z1[3] * inputs[xRow + 1];
-    grads[11] += d_z1[3] * inputs[xRow + 2];
-    grads[12] += d_z1[4] * inputs[xRow];
-    grads[13] += d_z1[4] * inputs[xRow + 1];
-    grads[14] += d_z1[4] * inputs[xRow + 2];
+    grads[0]! += d_z1[0]! * inputs[xRow]!;
+    grads[1]! += d_z1[0]! * inputs[xRow + 1]!;
+    grads[2]! += d_z1[0]! * inputs[xRow + 2]!;
+    grads[3]! += d_z1[1]! * inputs[xRow]!;
+    grads[4]! += d_z1[1]! * inputs[xRow + 1]!;
+    grads[5]! += d_z1[1]! * inputs[xRow + 2]!;
+    grads[6]! += d_z1[2]! * inputs[xRow]!;
+    grads[7]! += d_z1[2]! * inputs[xRow + 1]!;
+    grads[8]! += d_z1[2]! * inputs[xRow + 2]!;
+    grads[9]! += d_z1[3]! * inputs[xRow]!;
+    grads[10]! += d_z1[3]! * inputs[xRow + 1]!;
+    grads[11]! += d_z1[3]! * inputs[xRow + 2]!;
+    grads[12]! += d_z1[4]! * inputs[xRow]!;
+    grads[13]! += d_z1[4]! * inputs[xRow + 1]!;
+    grads[14]! += d_z1[4]! * inputs[xRow + 2]!;
   }
 
   const invB = 1 / batch;
   meanL *= invB;
   if (batch > 1) {
     for (let i = 0; i < 54; i++) {
-      grads[i] *= invB;
+      grads[i]! *= invB;
     }
   }
 
@@ -355,7 +408,7 @@ export function sgdStep(
 ): number {
   const J = gradient(params, inputs, targets, sgdGrads, batch);
   // params ← params − lr · dJ/dparams, after the whole gradient is known
-  for (let i = 0; i < 54; i++) params[i] -= lr * sgdGrads[i];
+  for (let i = 0; i < 54; i++) params[i]! -= lr * sgdGrads[i]!;
   return J;
 }
 
@@ -475,7 +528,7 @@ function updateParams(params: Float32Array, state: OptimizerState, grads: Float3
   const c = state.config;
   const h = optHyper;
   optSumSquares(grads, 54, h);
-  const norm = Math.sqrt(h[10]);
+  const norm = Math.sqrt(h[10]!);
   state.gradNorm = norm;
   state.step++;
   h[0] = c.lr;
@@ -554,7 +607,7 @@ function sigmoid(x: number): number {
 /** Σ g[i]² over g[0 .. n) into h[10]: the squared global norm of a gradient, for clipping by norm and for diagnostics. */
 function optSumSquares(g: Float32Array | Float64Array, n: number, h: Float64Array): void {
   let acc = 0;
-  for (let i = 0; i < n; i++) acc += g[i] * g[i];
+  for (let i = 0; i < n; i++) acc += g[i]! * g[i]!;
   h[10] = acc;
 }
 
@@ -568,14 +621,14 @@ function optSgd(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    p[i] -= lr * gi;
+    p[i]! -= lr * gi;
   }
 }
 
@@ -591,17 +644,17 @@ function optMomentum(
   h: Float64Array,
   nesterov: boolean,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const mu = h[3];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const mu = h[3]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const vi = mu * v[i] + gi;
+    const vi = mu * v[i]! + gi;
     v[i] = vi;
-    p[i] -= nesterov ? lr * (gi + mu * vi) : lr * vi;
+    p[i]! -= nesterov ? lr * (gi + mu * vi) : lr * vi;
   }
 }
 
@@ -618,24 +671,24 @@ function optAdam(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const beta1 = h[4];
-  const beta2 = h[5];
-  const epsilon = h[6];
-  const c1 = h[7];
-  const c2 = h[8];
-  const keep = 1 - lr * h[9];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const beta1 = h[4]!;
+  const beta2 = h[5]!;
+  const epsilon = h[6]!;
+  const c1 = h[7]!;
+  const c2 = h[8]!;
+  const keep = 1 - lr * h[9]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const mi = beta1 * m[i] + (1 - beta1) * gi;
-    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    const mi = beta1 * m[i]! + (1 - beta1) * gi;
+    const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i] = p[i] * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+    p[i] = p[i]! * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
   }
 }
 
@@ -669,7 +722,7 @@ function rngSeed(seed: number): Uint32Array {
 
 /** The next uniform number in [0, 1) (32 random bits), advancing `state[0]` (mulberry32). Allocation-free. */
 function rngNext(state: Uint32Array): number {
-  const a = (state[0] + 0x6d2b79f5) >>> 0;
+  const a = (state[0]! + 0x6d2b79f5) >>> 0;
   state[0] = a;
   let t = Math.imul(a ^ (a >>> 15), a | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);

@@ -69,33 +69,33 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
     // z1 = W1 · x
     for (let i = 0; i < 20; i++) {
       z1[i] =
-        params[i * 10] * inputs[xRow] +
-        params[i * 10 + 1] * inputs[xRow + 1] +
-        params[i * 10 + 2] * inputs[xRow + 2] +
-        params[i * 10 + 3] * inputs[xRow + 3] +
-        params[i * 10 + 4] * inputs[xRow + 4] +
-        params[i * 10 + 5] * inputs[xRow + 5] +
-        params[i * 10 + 6] * inputs[xRow + 6] +
-        params[i * 10 + 7] * inputs[xRow + 7] +
-        params[i * 10 + 8] * inputs[xRow + 8] +
-        params[i * 10 + 9] * inputs[xRow + 9];
+        params[i * 10]! * inputs[xRow]! +
+        params[i * 10 + 1]! * inputs[xRow + 1]! +
+        params[i * 10 + 2]! * inputs[xRow + 2]! +
+        params[i * 10 + 3]! * inputs[xRow + 3]! +
+        params[i * 10 + 4]! * inputs[xRow + 4]! +
+        params[i * 10 + 5]! * inputs[xRow + 5]! +
+        params[i * 10 + 6]! * inputs[xRow + 6]! +
+        params[i * 10 + 7]! * inputs[xRow + 7]! +
+        params[i * 10 + 8]! * inputs[xRow + 8]! +
+        params[i * 10 + 9]! * inputs[xRow + 9]!;
     }
 
     // z2 = W2 · z1
     let acc = 0;
-    for (let k = 0; k < 20; k++) acc += params[200 + k] * z1[k];
+    for (let k = 0; k < 20; k++) acc += params[200 + k]! * z1[k]!;
     z2[0] = acc;
     let acc$1 = 0;
-    for (let k = 0; k < 20; k++) acc$1 += params[220 + k] * z1[k];
+    for (let k = 0; k < 20; k++) acc$1 += params[220 + k]! * z1[k]!;
     z2[1] = acc$1;
     // t1 = logsumexp(z2)
     let max = -Infinity;
-    if (z2[0] > max) max = z2[0];
-    if (z2[1] > max) max = z2[1];
-    const t1 = max + Math.log(Math.exp(z2[0] - max) + Math.exp(z2[1] - max));
+    if (z2[0]! > max) max = z2[0]!;
+    if (z2[1]! > max) max = z2[1]!;
+    const t1 = max + Math.log(Math.exp(z2[0]! - max) + Math.exp(z2[1]! - max));
     // p = exp(z2 - t1)
-    out[outRow] = Math.exp(z2[0] - t1);
-    out[outRow + 1] = Math.exp(z2[1] - t1);
+    out[outRow] = Math.exp(z2[0]! - t1);
+    out[outRow + 1] = Math.exp(z2[1]! - t1);
   }
 }
 
@@ -121,32 +121,32 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     // z1 = W1 · x
     for (let i = 0; i < 20; i++) {
       z1[i] =
-        params[i * 10] * inputs[xRow] +
-        params[i * 10 + 1] * inputs[xRow + 1] +
-        params[i * 10 + 2] * inputs[xRow + 2] +
-        params[i * 10 + 3] * inputs[xRow + 3] +
-        params[i * 10 + 4] * inputs[xRow + 4] +
-        params[i * 10 + 5] * inputs[xRow + 5] +
-        params[i * 10 + 6] * inputs[xRow + 6] +
-        params[i * 10 + 7] * inputs[xRow + 7] +
-        params[i * 10 + 8] * inputs[xRow + 8] +
-        params[i * 10 + 9] * inputs[xRow + 9];
+        params[i * 10]! * inputs[xRow]! +
+        params[i * 10 + 1]! * inputs[xRow + 1]! +
+        params[i * 10 + 2]! * inputs[xRow + 2]! +
+        params[i * 10 + 3]! * inputs[xRow + 3]! +
+        params[i * 10 + 4]! * inputs[xRow + 4]! +
+        params[i * 10 + 5]! * inputs[xRow + 5]! +
+        params[i * 10 + 6]! * inputs[xRow + 6]! +
+        params[i * 10 + 7]! * inputs[xRow + 7]! +
+        params[i * 10 + 8]! * inputs[xRow + 8]! +
+        params[i * 10 + 9]! * inputs[xRow + 9]!;
     }
 
     // z2 = W2 · z1
     let acc$2 = 0;
-    for (let k = 0; k < 20; k++) acc$2 += params[200 + k] * z1[k];
+    for (let k = 0; k < 20; k++) acc$2 += params[200 + k]! * z1[k]!;
     z2[0] = acc$2;
     let acc$3 = 0;
-    for (let k = 0; k < 20; k++) acc$3 += params[220 + k] * z1[k];
+    for (let k = 0; k < 20; k++) acc$3 += params[220 + k]! * z1[k]!;
     z2[1] = acc$3;
     // t1 = logsumexp(z2)
     let max$1 = -Infinity;
-    if (z2[0] > max$1) max$1 = z2[0];
-    if (z2[1] > max$1) max$1 = z2[1];
-    const t1 = max$1 + Math.log(Math.exp(z2[0] - max$1) + Math.exp(z2[1] - max$1));
+    if (z2[0]! > max$1) max$1 = z2[0]!;
+    if (z2[1]! > max$1) max$1 = z2[1]!;
+    const t1 = max$1 + Math.log(Math.exp(z2[0]! - max$1) + Math.exp(z2[1]! - max$1));
     // t2 = Σ(y ⊙ z2)
-    const t2 = targets[yRow] * z2[0] + targets[yRow + 1] * z2[1];
+    const t2 = targets[yRow]! * z2[0]! + targets[yRow + 1]! * z2[1]!;
     // meanL += t1 - t2
     meanL += t1 - t2;
   }
@@ -187,63 +187,63 @@ export function gradient(
     // z1 = W1 · x
     for (let i = 0; i < 20; i++) {
       z1[i] =
-        params[i * 10] * inputs[xRow] +
-        params[i * 10 + 1] * inputs[xRow + 1] +
-        params[i * 10 + 2] * inputs[xRow + 2] +
-        params[i * 10 + 3] * inputs[xRow + 3] +
-        params[i * 10 + 4] * inputs[xRow + 4] +
-        params[i * 10 + 5] * inputs[xRow + 5] +
-        params[i * 10 + 6] * inputs[xRow + 6] +
-        params[i * 10 + 7] * inputs[xRow + 7] +
-        params[i * 10 + 8] * inputs[xRow + 8] +
-        params[i * 10 + 9] * inputs[xRow + 9];
+        params[i * 10]! * inputs[xRow]! +
+        params[i * 10 + 1]! * inputs[xRow + 1]! +
+        params[i * 10 + 2]! * inputs[xRow + 2]! +
+        params[i * 10 + 3]! * inputs[xRow + 3]! +
+        params[i * 10 + 4]! * inputs[xRow + 4]! +
+        params[i * 10 + 5]! * inputs[xRow + 5]! +
+        params[i * 10 + 6]! * inputs[xRow + 6]! +
+        params[i * 10 + 7]! * inputs[xRow + 7]! +
+        params[i * 10 + 8]! * inputs[xRow + 8]! +
+        params[i * 10 + 9]! * inputs[xRow + 9]!;
     }
 
     // z2 = W2 · z1
     let acc$4 = 0;
-    for (let k = 0; k < 20; k++) acc$4 += params[200 + k] * z1[k];
+    for (let k = 0; k < 20; k++) acc$4 += params[200 + k]! * z1[k]!;
     z2[0] = acc$4;
     let acc$5 = 0;
-    for (let k = 0; k < 20; k++) acc$5 += params[220 + k] * z1[k];
+    for (let k = 0; k < 20; k++) acc$5 += params[220 + k]! * z1[k]!;
     z2[1] = acc$5;
     // t1 = logsumexp(z2)
     let max$2 = -Infinity;
-    if (z2[0] > max$2) max$2 = z2[0];
-    if (z2[1] > max$2) max$2 = z2[1];
-    const t1 = max$2 + Math.log(Math.exp(z2[0] - max$2) + Math.exp(z2[1] - max$2));
+    if (z2[0]! > max$2) max$2 = z2[0]!;
+    if (z2[1]! > max$2) max$2 = z2[1]!;
+    const t1 = max$2 + Math.log(Math.exp(z2[0]! - max$2) + Math.exp(z2[1]! - max$2));
     // t2 = Σ(y ⊙ z2)
-    const t2 = targets[yRow] * z2[0] + targets[yRow + 1] * z2[1];
+    const t2 = targets[yRow]! * z2[0]! + targets[yRow + 1]! * z2[1]!;
     // meanL += t1 - t2
     meanL += t1 - t2;
     // d_z2 = exp(z2 - t1) - y
-    d_z2[0] = Math.exp(z2[0] - t1) - targets[yRow];
-    d_z2[1] = Math.exp(z2[1] - t1) - targets[yRow + 1];
+    d_z2[0] = Math.exp(z2[0]! - t1) - targets[yRow]!;
+    d_z2[1] = Math.exp(z2[1]! - t1) - targets[yRow + 1]!;
     // d_W2 += d_z2 ⊗ z1
     for (let j = 0; j < 20; j++) {
-      grads[200 + j] += d_z2[0] * z1[j];
+      grads[200 + j]! += d_z2[0]! * z1[j]!;
     }
 
     for (let j = 0; j < 20; j++) {
-      grads[220 + j] += d_z2[1] * z1[j];
+      grads[220 + j]! += d_z2[1]! * z1[j]!;
     }
 
     // d_z1 = W2ᵀ · d_z2
     for (let i = 0; i < 20; i++) {
-      d_z1[i] = params[200 + i] * d_z2[0] + params[220 + i] * d_z2[1];
+      d_z1[i] = params[200 + i]! * d_z2[0]! + params[220 + i]! * d_z2[1]!;
     }
 
     // d_W1 += d_z1 ⊗ x
     for (let i = 0; i < 20; i++) {
-      grads[i * 10] += d_z1[i] * inputs[xRow];
-      grads[i * 10 + 1] += d_z1[i] * inputs[xRow + 1];
-      grads[i * 10 + 2] += d_z1[i] * inputs[xRow + 2];
-      grads[i * 10 + 3] += d_z1[i] * inputs[xRow + 3];
-      grads[i * 10 + 4] += d_z1[i] * inputs[xRow + 4];
-      grads[i * 10 + 5] += d_z1[i] * inputs[xRow + 5];
-      grads[i * 10 + 6] += d_z1[i] * inputs[xRow + 6];
-      grads[i * 10 + 7] += d_z1[i] * inputs[xRow + 7];
-      grads[i * 10 + 8] += d_z1[i] * inputs[xRow + 8];
-      grads[i * 10 + 9] += d_z1[i] * inputs[xRow + 9];
+      grads[i * 10]! += d_z1[i]! * inputs[xRow]!;
+      grads[i * 10 + 1]! += d_z1[i]! * inputs[xRow + 1]!;
+      grads[i * 10 + 2]! += d_z1[i]! * inputs[xRow + 2]!;
+      grads[i * 10 + 3]! += d_z1[i]! * inputs[xRow + 3]!;
+      grads[i * 10 + 4]! += d_z1[i]! * inputs[xRow + 4]!;
+      grads[i * 10 + 5]! += d_z1[i]! * inputs[xRow + 5]!;
+      grads[i * 10 + 6]! += d_z1[i]! * inputs[xRow + 6]!;
+      grads[i * 10 + 7]! += d_z1[i]! * inputs[xRow + 7]!;
+      grads[i * 10 + 8]! += d_z1[i]! * inputs[xRow + 8]!;
+      grads[i * 10 + 9]! += d_z1[i]! * inputs[xRow + 9]!;
     }
   }
 
@@ -251,7 +251,7 @@ export function gradient(
   meanL *= invB;
   if (batch > 1) {
     for (let i = 0; i < 240; i++) {
-      grads[i] *= invB;
+      grads[i]! *= invB;
     }
   }
 
@@ -268,7 +268,7 @@ export function sgdStep(
 ): number {
   const J = gradient(params, inputs, targets, sgdGrads, batch);
   // params ← params − lr · dJ/dparams, after the whole gradient is known
-  for (let i = 0; i < 240; i++) params[i] -= lr * sgdGrads[i];
+  for (let i = 0; i < 240; i++) params[i]! -= lr * sgdGrads[i]!;
   return J;
 }
 
@@ -388,7 +388,7 @@ function updateParams(params: Float32Array, state: OptimizerState, grads: Float3
   const c = state.config;
   const h = optHyper;
   optSumSquares(grads, 240, h);
-  const norm = Math.sqrt(h[10]);
+  const norm = Math.sqrt(h[10]!);
   state.gradNorm = norm;
   state.step++;
   h[0] = c.lr;
@@ -451,7 +451,7 @@ function initConstant(p: Float32Array | Float64Array, offset: number, size: numb
 /** Σ g[i]² over g[0 .. n) into h[10]: the squared global norm of a gradient, for clipping by norm and for diagnostics. */
 function optSumSquares(g: Float32Array | Float64Array, n: number, h: Float64Array): void {
   let acc = 0;
-  for (let i = 0; i < n; i++) acc += g[i] * g[i];
+  for (let i = 0; i < n; i++) acc += g[i]! * g[i]!;
   h[10] = acc;
 }
 
@@ -465,14 +465,14 @@ function optSgd(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    p[i] -= lr * gi;
+    p[i]! -= lr * gi;
   }
 }
 
@@ -488,17 +488,17 @@ function optMomentum(
   h: Float64Array,
   nesterov: boolean,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const mu = h[3];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const mu = h[3]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const vi = mu * v[i] + gi;
+    const vi = mu * v[i]! + gi;
     v[i] = vi;
-    p[i] -= nesterov ? lr * (gi + mu * vi) : lr * vi;
+    p[i]! -= nesterov ? lr * (gi + mu * vi) : lr * vi;
   }
 }
 
@@ -515,24 +515,24 @@ function optAdam(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const beta1 = h[4];
-  const beta2 = h[5];
-  const epsilon = h[6];
-  const c1 = h[7];
-  const c2 = h[8];
-  const keep = 1 - lr * h[9];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const beta1 = h[4]!;
+  const beta2 = h[5]!;
+  const epsilon = h[6]!;
+  const c1 = h[7]!;
+  const c2 = h[8]!;
+  const keep = 1 - lr * h[9]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const mi = beta1 * m[i] + (1 - beta1) * gi;
-    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    const mi = beta1 * m[i]! + (1 - beta1) * gi;
+    const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i] = p[i] * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+    p[i] = p[i]! * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
   }
 }
 

@@ -68,21 +68,21 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
     checkLength("out", out, batch);
   }
 
-  const b2 = params[16];
+  const b2 = params[16]!;
   for (let s = 0; s < batch; s++) {
     const xRow = s * 2;
     // t1 = W1 · x
-    t1[0] = params[0] * inputs[xRow] + params[1] * inputs[xRow + 1];
-    t1[1] = params[2] * inputs[xRow] + params[3] * inputs[xRow + 1];
-    t1[2] = params[4] * inputs[xRow] + params[5] * inputs[xRow + 1];
-    t1[3] = params[6] * inputs[xRow] + params[7] * inputs[xRow + 1];
+    t1[0] = params[0]! * inputs[xRow]! + params[1]! * inputs[xRow + 1]!;
+    t1[1] = params[2]! * inputs[xRow]! + params[3]! * inputs[xRow + 1]!;
+    t1[2] = params[4]! * inputs[xRow]! + params[5]! * inputs[xRow + 1]!;
+    t1[3] = params[6]! * inputs[xRow]! + params[7]! * inputs[xRow + 1]!;
     // a1 = σ(t1 + b1)
-    a1[0] = sigmoid(t1[0] + params[8]);
-    a1[1] = sigmoid(t1[1] + params[9]);
-    a1[2] = sigmoid(t1[2] + params[10]);
-    a1[3] = sigmoid(t1[3] + params[11]);
+    a1[0] = sigmoid(t1[0]! + params[8]!);
+    a1[1] = sigmoid(t1[1]! + params[9]!);
+    a1[2] = sigmoid(t1[2]! + params[10]!);
+    a1[3] = sigmoid(t1[3]! + params[11]!);
     // t2 = W2 · a1
-    const t2 = params[12] * a1[0] + params[13] * a1[1] + params[14] * a1[2] + params[15] * a1[3];
+    const t2 = params[12]! * a1[0]! + params[13]! * a1[1]! + params[14]! * a1[2]! + params[15]! * a1[3]!;
     // z2 = t2 + b2
     const z2 = t2 + b2;
     // a2 = σ(z2)
@@ -105,23 +105,23 @@ export function loss(params: Float32Array, inputs: Float32Array, targets: Float3
     checkLength("targets", targets, batch);
   }
 
-  const b2 = params[16];
+  const b2 = params[16]!;
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
     const xRow = s * 2;
-    const y = targets[s];
+    const y = targets[s]!;
     // t1 = W1 · x
-    t1[0] = params[0] * inputs[xRow] + params[1] * inputs[xRow + 1];
-    t1[1] = params[2] * inputs[xRow] + params[3] * inputs[xRow + 1];
-    t1[2] = params[4] * inputs[xRow] + params[5] * inputs[xRow + 1];
-    t1[3] = params[6] * inputs[xRow] + params[7] * inputs[xRow + 1];
+    t1[0] = params[0]! * inputs[xRow]! + params[1]! * inputs[xRow + 1]!;
+    t1[1] = params[2]! * inputs[xRow]! + params[3]! * inputs[xRow + 1]!;
+    t1[2] = params[4]! * inputs[xRow]! + params[5]! * inputs[xRow + 1]!;
+    t1[3] = params[6]! * inputs[xRow]! + params[7]! * inputs[xRow + 1]!;
     // a1 = σ(t1 + b1)
-    a1[0] = sigmoid(t1[0] + params[8]);
-    a1[1] = sigmoid(t1[1] + params[9]);
-    a1[2] = sigmoid(t1[2] + params[10]);
-    a1[3] = sigmoid(t1[3] + params[11]);
+    a1[0] = sigmoid(t1[0]! + params[8]!);
+    a1[1] = sigmoid(t1[1]! + params[9]!);
+    a1[2] = sigmoid(t1[2]! + params[10]!);
+    a1[3] = sigmoid(t1[3]! + params[11]!);
     // t2 = W2 · a1
-    const t2 = params[12] * a1[0] + params[13] * a1[1] + params[14] * a1[2] + params[15] * a1[3];
+    const t2 = params[12]! * a1[0]! + params[13]! * a1[1]! + params[14]! * a1[2]! + params[15]! * a1[3]!;
     // z2 = t2 + b2
     const z2 = t2 + b2;
     // meanL += Σ(softplus(z2) - y ⊙ z2)
@@ -156,25 +156,25 @@ export function gradient(
     checkLength("grads", grads, 17);
   }
 
-  const b2 = params[16];
+  const b2 = params[16]!;
   grads.fill(0, 0, 16);
   let meanL = 0;
   let d_b2 = 0;
   for (let s = 0; s < batch; s++) {
     const xRow = s * 2;
-    const y = targets[s];
+    const y = targets[s]!;
     // t1 = W1 · x
-    t1[0] = params[0] * inputs[xRow] + params[1] * inputs[xRow + 1];
-    t1[1] = params[2] * inputs[xRow] + params[3] * inputs[xRow + 1];
-    t1[2] = params[4] * inputs[xRow] + params[5] * inputs[xRow + 1];
-    t1[3] = params[6] * inputs[xRow] + params[7] * inputs[xRow + 1];
+    t1[0] = params[0]! * inputs[xRow]! + params[1]! * inputs[xRow + 1]!;
+    t1[1] = params[2]! * inputs[xRow]! + params[3]! * inputs[xRow + 1]!;
+    t1[2] = params[4]! * inputs[xRow]! + params[5]! * inputs[xRow + 1]!;
+    t1[3] = params[6]! * inputs[xRow]! + params[7]! * inputs[xRow + 1]!;
     // a1 = σ(t1 + b1)
-    a1[0] = sigmoid(t1[0] + params[8]);
-    a1[1] = sigmoid(t1[1] + params[9]);
-    a1[2] = sigmoid(t1[2] + params[10]);
-    a1[3] = sigmoid(t1[3] + params[11]);
+    a1[0] = sigmoid(t1[0]! + params[8]!);
+    a1[1] = sigmoid(t1[1]! + params[9]!);
+    a1[2] = sigmoid(t1[2]! + params[10]!);
+    a1[3] = sigmoid(t1[3]! + params[11]!);
     // t2 = W2 · a1
-    const t2 = params[12] * a1[0] + params[13] * a1[1] + params[14] * a1[2] + params[15] * a1[3];
+    const t2 = params[12]! * a1[0]! + params[13]! * a1[1]! + params[14]! * a1[2]! + params[15]! * a1[3]!;
     // z2 = t2 + b2
     const z2 = t2 + b2;
     // a2 = σ(z2)
@@ -186,56 +186,56 @@ export function gradient(
     // d_b2 += d_z2
     d_b2 += d_z2;
     // d_W2 += d_z2 ⊗ a1
-    grads[12] += d_z2 * a1[0];
-    grads[13] += d_z2 * a1[1];
-    grads[14] += d_z2 * a1[2];
-    grads[15] += d_z2 * a1[3];
+    grads[12]! += d_z2 * a1[0]!;
+    grads[13]! += d_z2 * a1[1]!;
+    grads[14]! += d_z2 * a1[2]!;
+    grads[15]! += d_z2 * a1[3]!;
     // d_a1 = W2ᵀ · d_z2
-    d_a1[0] = params[12] * d_z2;
-    d_a1[1] = params[13] * d_z2;
-    d_a1[2] = params[14] * d_z2;
-    d_a1[3] = params[15] * d_z2;
+    d_a1[0] = params[12]! * d_z2;
+    d_a1[1] = params[13]! * d_z2;
+    d_a1[2] = params[14]! * d_z2;
+    d_a1[3] = params[15]! * d_z2;
     // d_z1 = d_a1 ⊙ a1 ⊙ (1 - a1)
-    d_z1[0] = d_a1[0] * (a1[0] * (1 - a1[0]));
-    d_z1[1] = d_a1[1] * (a1[1] * (1 - a1[1]));
-    d_z1[2] = d_a1[2] * (a1[2] * (1 - a1[2]));
-    d_z1[3] = d_a1[3] * (a1[3] * (1 - a1[3]));
+    d_z1[0] = d_a1[0]! * (a1[0]! * (1 - a1[0]!));
+    d_z1[1] = d_a1[1]! * (a1[1]! * (1 - a1[1]!));
+    d_z1[2] = d_a1[2]! * (a1[2]! * (1 - a1[2]!));
+    d_z1[3] = d_a1[3]! * (a1[3]! * (1 - a1[3]!));
     // d_b1 += d_z1
-    grads[8] += d_z1[0];
-    grads[9] += d_z1[1];
-    grads[10] += d_z1[2];
-    grads[11] += d_z1[3];
+    grads[8]! += d_z1[0]!;
+    grads[9]! += d_z1[1]!;
+    grads[10]! += d_z1[2]!;
+    grads[11]! += d_z1[3]!;
     // d_W1 += d_z1 ⊗ x
-    grads[0] += d_z1[0] * inputs[xRow];
-    grads[1] += d_z1[0] * inputs[xRow + 1];
-    grads[2] += d_z1[1] * inputs[xRow];
-    grads[3] += d_z1[1] * inputs[xRow + 1];
-    grads[4] += d_z1[2] * inputs[xRow];
-    grads[5] += d_z1[2] * inputs[xRow + 1];
-    grads[6] += d_z1[3] * inputs[xRow];
-    grads[7] += d_z1[3] * inputs[xRow + 1];
+    grads[0]! += d_z1[0]! * inputs[xRow]!;
+    grads[1]! += d_z1[0]! * inputs[xRow + 1]!;
+    grads[2]! += d_z1[1]! * inputs[xRow]!;
+    grads[3]! += d_z1[1]! * inputs[xRow + 1]!;
+    grads[4]! += d_z1[2]! * inputs[xRow]!;
+    grads[5]! += d_z1[2]! * inputs[xRow + 1]!;
+    grads[6]! += d_z1[3]! * inputs[xRow]!;
+    grads[7]! += d_z1[3]! * inputs[xRow + 1]!;
   }
 
   const invB = 1 / batch;
   meanL *= invB;
   d_b2 *= invB;
   if (batch > 1) {
-    grads[0] *= invB;
-    grads[1] *= invB;
-    grads[2] *= invB;
-    grads[3] *= invB;
-    grads[4] *= invB;
-    grads[5] *= invB;
-    grads[6] *= invB;
-    grads[7] *= invB;
-    grads[8] *= invB;
-    grads[9] *= invB;
-    grads[10] *= invB;
-    grads[11] *= invB;
-    grads[12] *= invB;
-    grads[13] *= invB;
-    grads[14] *= invB;
-    grads[15] *= invB;
+    grads[0]! *= invB;
+    grads[1]! *= invB;
+    grads[2]! *= invB;
+    grads[3]! *= invB;
+    grads[4]! *= invB;
+    grads[5]! *= invB;
+    grads[6]! *= invB;
+    grads[7]! *= invB;
+    grads[8]! *= invB;
+    grads[9]! *= invB;
+    grads[10]! *= invB;
+    grads[11]! *= invB;
+    grads[12]! *= invB;
+    grads[13]! *= invB;
+    grads[14]! *= invB;
+    grads[15]! *= invB;
   }
 
   // grads ← d_b2
@@ -253,7 +253,7 @@ export function sgdStep(
 ): number {
   const J = gradient(params, inputs, targets, sgdGrads, batch);
   // params ← params − lr · dJ/dparams, after the whole gradient is known
-  for (let i = 0; i < 17; i++) params[i] -= lr * sgdGrads[i];
+  for (let i = 0; i < 17; i++) params[i]! -= lr * sgdGrads[i]!;
   return J;
 }
 
@@ -373,7 +373,7 @@ function updateParams(params: Float32Array, state: OptimizerState, grads: Float3
   const c = state.config;
   const h = optHyper;
   optSumSquares(grads, 17, h);
-  const norm = Math.sqrt(h[10]);
+  const norm = Math.sqrt(h[10]!);
   state.gradNorm = norm;
   state.step++;
   h[0] = c.lr;
@@ -457,7 +457,7 @@ function softplus(x: number): number {
 /** Σ g[i]² over g[0 .. n) into h[10]: the squared global norm of a gradient, for clipping by norm and for diagnostics. */
 function optSumSquares(g: Float32Array | Float64Array, n: number, h: Float64Array): void {
   let acc = 0;
-  for (let i = 0; i < n; i++) acc += g[i] * g[i];
+  for (let i = 0; i < n; i++) acc += g[i]! * g[i]!;
   h[10] = acc;
 }
 
@@ -471,14 +471,14 @@ function optSgd(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    p[i] -= lr * gi;
+    p[i]! -= lr * gi;
   }
 }
 
@@ -494,17 +494,17 @@ function optMomentum(
   h: Float64Array,
   nesterov: boolean,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const mu = h[3];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const mu = h[3]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const vi = mu * v[i] + gi;
+    const vi = mu * v[i]! + gi;
     v[i] = vi;
-    p[i] -= nesterov ? lr * (gi + mu * vi) : lr * vi;
+    p[i]! -= nesterov ? lr * (gi + mu * vi) : lr * vi;
   }
 }
 
@@ -521,24 +521,24 @@ function optAdam(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const beta1 = h[4];
-  const beta2 = h[5];
-  const epsilon = h[6];
-  const c1 = h[7];
-  const c2 = h[8];
-  const keep = 1 - lr * h[9];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const beta1 = h[4]!;
+  const beta2 = h[5]!;
+  const epsilon = h[6]!;
+  const c1 = h[7]!;
+  const c2 = h[8]!;
+  const keep = 1 - lr * h[9]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const mi = beta1 * m[i] + (1 - beta1) * gi;
-    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    const mi = beta1 * m[i]! + (1 - beta1) * gi;
+    const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i] = p[i] * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+    p[i] = p[i]! * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
   }
 }
 
@@ -572,7 +572,7 @@ function rngSeed(seed: number): Uint32Array {
 
 /** The next uniform number in [0, 1) (32 random bits), advancing `state[0]` (mulberry32). Allocation-free. */
 function rngNext(state: Uint32Array): number {
-  const a = (state[0] + 0x6d2b79f5) >>> 0;
+  const a = (state[0]! + 0x6d2b79f5) >>> 0;
   state[0] = a;
   let t = Math.imul(a ^ (a >>> 15), a | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);

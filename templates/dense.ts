@@ -30,12 +30,12 @@ export function denseForward(
       const r1 = r0 + k;
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
       for (let t = 0; t < k; t++) {
-        const u = W[r0 + t];
-        const v = W[r1 + t];
-        const p0 = x[x0 + t];
-        const p1 = x[x1 + t];
-        const p2 = x[x2 + t];
-        const p3 = x[x3 + t];
+        const u = W[r0 + t]!;
+        const v = W[r1 + t]!;
+        const p0 = x[x0 + t]!;
+        const p1 = x[x1 + t]!;
+        const p2 = x[x2 + t]!;
+        const p3 = x[x3 + t]!;
         a0 += u * p0; a1 += u * p1; a2 += u * p2; a3 += u * p3;
         b0 += v * p0; b1 += v * p1; b2 += v * p2; b3 += v * p3;
       }
@@ -50,7 +50,7 @@ export function denseForward(
       const row = w + i * k;
       const x0 = xOff + s * xStride;
       let a = 0;
-      for (let t = 0; t < k; t++) a += W[row + t] * x[x0 + t];
+      for (let t = 0; t < k; t++) a += W[row + t]! * x[x0 + t]!;
       out[s * m + i] = a;
     }
   }
@@ -78,12 +78,12 @@ export function denseTransposed(
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
       for (let i = 0; i < m; i++) {
         const r = w + i * k + j;
-        const u0 = W[r];
-        const u1 = W[r + 1];
-        const u2 = W[r + 2];
-        const u3 = W[r + 3];
-        const p = d[d0 + i];
-        const q = d[d1 + i];
+        const u0 = W[r]!;
+        const u1 = W[r + 1]!;
+        const u2 = W[r + 2]!;
+        const u3 = W[r + 3]!;
+        const p = d[d0 + i]!;
+        const q = d[d1 + i]!;
         a0 += u0 * p; a1 += u1 * p; a2 += u2 * p; a3 += u3 * p;
         b0 += u0 * q; b1 += u1 * q; b2 += u2 * q; b3 += u3 * q;
       }
@@ -96,7 +96,7 @@ export function denseTransposed(
   for (let s = 0; s < batch; s++) {
     for (let j = s < sTiles ? jTiles : 0; j < k; j++) {
       let a = 0;
-      for (let i = 0; i < m; i++) a += W[w + i * k + j] * d[s * m + i];
+      for (let i = 0; i < m; i++) a += W[w + i * k + j]! * d[s * m + i]!;
       out[s * k + j] = a;
     }
   }
@@ -125,13 +125,13 @@ export function denseWeightGradient(
     for (let j = 0; j < jTiles; j += 4) {
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
       for (let s = 0; s < batch; s++) {
-        const u = d[s * m + i];
-        const v = d[s * m + i + 1];
+        const u = d[s * m + i]!;
+        const v = d[s * m + i + 1]!;
         const r = xOff + s * xStride + j;
-        const p0 = x[r];
-        const p1 = x[r + 1];
-        const p2 = x[r + 2];
-        const p3 = x[r + 3];
+        const p0 = x[r]!;
+        const p1 = x[r + 1]!;
+        const p2 = x[r + 2]!;
+        const p3 = x[r + 3]!;
         a0 += u * p0; a1 += u * p1; a2 += u * p2; a3 += u * p3;
         b0 += v * p0; b1 += v * p1; b2 += v * p2; b3 += v * p3;
       }
@@ -145,7 +145,7 @@ export function denseWeightGradient(
   for (let i = 0; i < m; i++) {
     for (let j = i < iTiles ? jTiles : 0; j < k; j++) {
       let a = 0;
-      for (let s = 0; s < batch; s++) a += d[s * m + i] * x[xOff + s * xStride + j];
+      for (let s = 0; s < batch; s++) a += d[s * m + i]! * x[xOff + s * xStride + j]!;
       g[gOff + i * k + j] = scale * a;
     }
   }

@@ -11,7 +11,7 @@
 /** Σ g[i]² over g[0 .. n) into h[10]: the squared global norm of a gradient, for clipping by norm and for diagnostics. */
 export function optSumSquares(g: Float32Array | Float64Array, n: number, h: Float64Array): void {
   let acc = 0;
-  for (let i = 0; i < n; i++) acc += g[i] * g[i];
+  for (let i = 0; i < n; i++) acc += g[i]! * g[i]!;
   h[10] = acc;
 }
 
@@ -20,14 +20,14 @@ export function optSumSquares(g: Float32Array | Float64Array, n: number, h: Floa
  * `scale` is min(1, clipNorm / ‖g‖) (1 without norm clipping); `clip` is Infinity without value clipping.
  */
 export function optSgd(p: Float32Array | Float64Array, g: Float32Array | Float64Array, n: number, h: Float64Array): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    p[i] -= lr * gi;
+    p[i]! -= lr * gi;
   }
 }
 
@@ -43,17 +43,17 @@ export function optMomentum(
   h: Float64Array,
   nesterov: boolean,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const mu = h[3];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const mu = h[3]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const vi = mu * v[i] + gi;
+    const vi = mu * v[i]! + gi;
     v[i] = vi;
-    p[i] -= nesterov ? lr * (gi + mu * vi) : lr * vi;
+    p[i]! -= nesterov ? lr * (gi + mu * vi) : lr * vi;
   }
 }
 
@@ -70,24 +70,24 @@ export function optAdam(
   n: number,
   h: Float64Array,
 ): void {
-  const lr = h[0];
-  const scale = h[1];
-  const clip = h[2];
-  const beta1 = h[4];
-  const beta2 = h[5];
-  const epsilon = h[6];
-  const c1 = h[7];
-  const c2 = h[8];
-  const keep = 1 - lr * h[9];
+  const lr = h[0]!;
+  const scale = h[1]!;
+  const clip = h[2]!;
+  const beta1 = h[4]!;
+  const beta2 = h[5]!;
+  const epsilon = h[6]!;
+  const c1 = h[7]!;
+  const c2 = h[8]!;
+  const keep = 1 - lr * h[9]!;
   for (let i = 0; i < n; i++) {
-    let gi = g[i] * scale;
+    let gi = g[i]! * scale;
     if (gi > clip) gi = clip;
     else if (gi < -clip) gi = -clip;
-    const mi = beta1 * m[i] + (1 - beta1) * gi;
-    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    const mi = beta1 * m[i]! + (1 - beta1) * gi;
+    const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i] = p[i] * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+    p[i] = p[i]! * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
   }
 }
 

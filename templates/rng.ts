@@ -28,7 +28,7 @@ export function rngSeed(seed: number): Uint32Array {
 
 /** The next uniform number in [0, 1) (32 random bits), advancing `state[0]` (mulberry32). Allocation-free. */
 export function rngNext(state: Uint32Array): number {
-  const a = (state[0] + 0x6d2b79f5) >>> 0;
+  const a = (state[0]! + 0x6d2b79f5) >>> 0;
   state[0] = a;
   let t = Math.imul(a ^ (a >>> 15), a | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);

@@ -7,14 +7,14 @@
  *
  * Error: ulps at the magnitude of the reference value (fractional; a correctly rounded result is
  * ≤ 0.5). References: for f32 shapes, f64 values (Math, or our f64 erf after it is checked against
- * the double-double reference); for f64 shapes, double-double references (test/wasm-math-reference.ts)
+ * the double-double reference); for f64 shapes, double-double references (test/helpers/wasm-math-reference.ts)
  * except sin/cos, which are measured against Math.sin/Math.cos (fdlibm, < 1 ulp).
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { ModuleBuilder } from "../src/render/wasm/encoder.ts";
 import { type MathFunction, type MathShape, emitMathInline, math, useMath } from "../src/render/wasm/math.ts";
-import { type ErrorStats, type FloatArray, MathKernels, logUniform, measure, randomFiniteF32, randomFiniteF64, rng, uniform } from "./wasm-math-support.ts";
-import { type DD, refErf, refExp, refExpm1, refLog, refLog1p, refSigmoid, refSoftplus, refTanh } from "./wasm-math-reference.ts";
+import { type ErrorStats, type FloatArray, MathKernels, logUniform, measure, randomFiniteF32, randomFiniteF64, rng, uniform } from "./helpers/wasm-math-support.ts";
+import { type DD, refErf, refExp, refExpm1, refLog, refLog1p, refSigmoid, refSoftplus, refTanh } from "./helpers/wasm-math-reference.ts";
 import { wasmToText } from "./helpers/wat.ts";
 
 type Precision = "f32" | "f64";

@@ -205,7 +205,7 @@ function sgdStepFunction(ctx: Context): Fn {
   const statements = [
     "const J = gradient(params, inputs, targets, sgdGrads, batch);",
     "// params ← params − lr · dJ/dparams, after the whole gradient is known",
-    `for (let i = 0; i < ${ctx.paramCount}; i++) params[i] -= lr * sgdGrads[i];`,
+    `for (let i = 0; i < ${ctx.paramCount}; i++) params[i]! -= lr * sgdGrads[i]!;`,
     "return J;",
   ];
   const docs = "One step of gradient descent, params ← params − lr · dJ/dparams, in place; returns J before the step.";

@@ -141,7 +141,7 @@ function updateParams(params: ${ctx.array}, state: OptimizerState, grads: ${ctx.
   const c = state.config;
   const h = optHyper;
   optSumSquares(grads, ${n}, h);
-  const norm = Math.sqrt(h[10]);
+  const norm = Math.sqrt(h[10]!);
   state.gradNorm = norm;
   state.step++;
   h[0] = c.lr;

@@ -57,7 +57,7 @@ export function expressionText(e: Expr, scope: Scope): string {
     case "get":
       return scope.local(e.local);
     case "load":
-      return `${scope.buffer(e.buf)}[${indexText(e.index, scope, e.buf)}]`;
+      return elementText(e.buf, e.index, scope, true);
     case "arg":
       return e.name;
     case "op":
@@ -69,6 +69,14 @@ export function expressionText(e: Expr, scope: Scope): string {
     case "sum":
       throw new Error("internal: a sum reached the renderer (the unroll pass expands every sum)");
   }
+}
+
+/**
+ * One element of a buffer. A read carries `!`: typed arrays index as `number | undefined` under
+ * `noUncheckedIndexedAccess`, and every address here is in range by construction.
+ */
+export function elementText(buf: Buffer, index: Index, scope: Scope, read: boolean): string {
+  return `${scope.buffer(buf)}[${indexText(index, scope, buf)}]${read ? "!" : ""}`;
 }
 
 /**

@@ -11,7 +11,7 @@ import { type Buffer, type Contraction, type Note, type Stmt, type Var, coeffici
 import { ownExprs, visitExpr, visitStmts } from "../../lower/walk.ts";
 import { commentText } from "../../emit/literals.ts";
 import type { IrNames } from "../../lower/names.ts";
-import { type Scope, expressionText, indexText } from "./expressions.ts";
+import { type Scope, elementText, expressionText } from "./expressions.ts";
 
 const ROW_NAMES: Partial<Record<Buffer["role"], string>> = { inputs: "xRow", targets: "yRow", out: "outRow" };
 const LOOP_NAMES = ["i", "j", "k", "l", "m", "n"];
@@ -58,8 +58,10 @@ class BodyRenderer {
       case "note":
         return [`// ${commentText(this.noteText(s.note))}`];
       case "store": {
-        const target = `${scope.buffer(s.buf)}[${indexText(s.index, scope, s.buf)}]`;
-        return [s.mode === "max=" ? `if (${text(s.value)} > ${target}) ${target} = ${text(s.value)};` : `${target} ${s.mode} ${text(s.value)};`];
+        const target = elementText(s.buf, s.index, scope, s.mode !== "=");
+        if (s.mode !== "max=") return [`${target} ${s.mode} ${text(s.value)};`];
+        const plainTarget = elementText(s.buf, s.index, scope, false);
+        return [`if (${text(s.value)} > ${target}) ${plainTarget} = ${text(s.value)};`];
       }
       case "let":
         return [`${s.mutable ? "let" : "const"} ${scope.local(s.local)} = ${text(s.value)};`];

@@ -2,8 +2,8 @@
  * Support for the math library tests: a module that maps each math function over memory arrays,
  * error measurement in ulps, and input generators.
  */
-import { ModuleBuilder } from "../src/render/wasm/encoder.ts";
-import { type MathFunction, type MathShape, math } from "../src/render/wasm/math.ts";
+import { ModuleBuilder } from "../../src/render/wasm/encoder.ts";
+import { type MathFunction, type MathShape, math } from "../../src/render/wasm/math.ts";
 
 export type FloatArray = Float32Array | Float64Array;
 

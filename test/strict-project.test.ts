@@ -1,0 +1,67 @@
+/**
+ * Generated modules compile in a user's project with the strictest settings people turn on: every example,
+ * in both precisions, imported from a file that uses the module the way the README shows.
+ */
+import { spawnSync } from "node:child_process";
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { compileFile } from "../src/pipeline.ts";
+import { ROOT, tempDir } from "./helpers/cli.ts";
+
+const STRICT = {
+  compilerOptions: {
+    target: "ES2022",
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    exactOptionalPropertyTypes: true,
+    noUnusedLocals: true,
+    noUnusedParameters: true,
+    noImplicitReturns: true,
+    noFallthroughCasesInSwitch: true,
+    noImplicitOverride: true,
+    noPropertyAccessFromIndexSignature: true,
+    verbatimModuleSyntax: true,
+    isolatedModules: true,
+    allowImportingTsExtensions: true,
+    noEmit: true,
+    types: [],
+  },
+};
+
+const USE = `import { meta, initParams, forward, gradient, sgdStep, createOptimizer, trainStep } from "./net.ts";
+
+const params = initParams(1);
+const x = new ARRAY(2 * meta.inputSize);
+const y = new ARRAY(2 * meta.targetSize);
+const g = new ARRAY(meta.paramCount);
+const out = new ARRAY(2 * meta.outputSize);
+forward(params, x, out, 2);
+const J: number = gradient(params, x, y, g, 2) + sgdStep(params, x, y, 0.1, 2);
+const state = createOptimizer({ type: "adam", lr: 0.01 });
+trainStep(params, state, x, y, 2);
+export const result = [J, out[0] ?? 0];
+`;
+
+const examples = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".json"));
+
+describe("generated TypeScript in a strict user project", () => {
+  for (const precision of ["f32", "f64"] as const) {
+    it(`every example compiles (${precision}) under strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes, noUnused*, verbatimModuleSyntax, isolatedModules`, async () => {
+      const errors: string[] = [];
+      for (const example of examples) {
+        const dir = tempDir();
+        const { source } = await compileFile(join(ROOT, "examples", example), { precision });
+        writeFileSync(join(dir, "net.ts"), source);
+        writeFileSync(join(dir, "use.ts"), USE.replaceAll("ARRAY", precision === "f64" ? "Float64Array" : "Float32Array"));
+        writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(STRICT));
+        writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+        const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", dir], { encoding: "utf8" });
+        if (tsc.status !== 0) errors.push(`${example}:\n${tsc.stdout}${tsc.stderr}`);
+      }
+      expect(errors.join("\n")).toBe("");
+    });
+  }
+});
