@@ -3,7 +3,7 @@
  * emitModule), keeping the DAG, the gradients and the module's names, so pictures and derivations name every
  * value exactly as the generated module does.
  */
-import { isAbsolute, relative, resolve, sep } from "node:path";
+import { posixRelative, projectRootOf } from "../build/project.ts";
 import { type Gradients, reverse } from "../autodiff/reverse.ts";
 import { type EmittedModule, emitModule } from "../emit/module.ts";
 import { BpgenError } from "../errors.ts";
@@ -17,7 +17,7 @@ export interface Compiled {
   readonly net: Net;
   readonly grads: Gradients;
   readonly emitted: EmittedModule;
-  /** The input as the generated header names it (relative to the working directory, forward slashes). */
+  /** The input as the generated header names it (relative to its project root, forward slashes). */
   readonly sourceFile: string;
 }
 
@@ -37,6 +37,5 @@ export async function compileForInspection(file: string): Promise<Compiled> {
 
 /** Same rule as the build command, so `explain` names the file the way the generated header does. */
 export function displayPath(file: string): string {
-  const rel = relative(process.cwd(), resolve(file));
-  return (rel.startsWith("..") || isAbsolute(rel) ? file : rel).split(sep).join("/");
+  return posixRelative(projectRootOf(file), file);
 }
