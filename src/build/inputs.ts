@@ -1,7 +1,8 @@
 /**
  * The inputs of a build: paths as given, and glob patterns (`'nets/*.json'`, `'**\/*.json'`) expanded by bpgen
- * itself, so a quoted pattern works in every shell (cmd.exe and PowerShell expand nothing). A pattern that
- * matches no file is an error, as is a missing plain path (when it is read).
+ * itself, so a quoted pattern works in every shell (cmd.exe and PowerShell expand nothing). Patterns skip
+ * node_modules/ and the JSON files that are never networks (package.json, package-lock.json, bpgen.config.json,
+ * tsconfig*.json). A pattern that matches no file is an error, as is a missing plain path (when it is read).
  */
 import { existsSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
@@ -29,7 +30,7 @@ export function expandInputs(patterns: readonly string[], base: string = process
       add(pattern, sameBase ? pattern : undefined);
       continue;
     }
-    const matches = globSync(pattern, { cwd: base, onlyFiles: true, expandDirectories: false, absolute: true, dot: false }).sort();
+    const matches = globSync(pattern, { cwd: base, onlyFiles: true, expandDirectories: false, absolute: true, dot: false, ignore: NOT_NETWORKS }).sort();
     if (matches.length === 0) {
       errors.push({
         message: `no file matches ${JSON.stringify(pattern)}`,
@@ -42,6 +43,9 @@ export function expandInputs(patterns: readonly string[], base: string = process
   if (errors.length > 0) throw new BpgenError(errors);
   return files;
 }
+
+/** JSON files a pattern such as `*.json` would match that are never networks. */
+const NOT_NETWORKS = ["**/node_modules/**", "**/package.json", "**/package-lock.json", "**/bpgen.config.json", "**/tsconfig*.json"];
 
 /** A glob pattern, unless a file of that very name exists (names may hold `[`, `*` or `?`). */
 function isPattern(arg: string, base: string): boolean {
