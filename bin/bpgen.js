@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (through tsx), so a fresh clone needs no build step.
-import { register } from "tsx/esm/api";
+// Runs the compiled JavaScript in dist/ (built by `npm run build`, which `npm ci` runs through "prepare").
+import { existsSync } from "node:fs";
 
-register();
-const { main } = await import("../src/cli.ts");
+const cli = new URL("../dist/cli.js", import.meta.url);
+if (!existsSync(cli)) {
+  process.stderr.write("bpgen: dist/ is missing: run `npm run build` in the bpgen folder (a fresh clone builds it on `npm ci`)\n");
+  process.exit(3);
+}
+const { main } = await import(cli.href);
 process.exitCode = await main(process.argv.slice(2));

@@ -25,21 +25,51 @@ export interface ErrorDetail extends ErrorSite {
   suggestion?: string;
 }
 
+/**
+ * What kind of failure an error is, and so the command line's exit code: `"input"` (2) for anything wrong with
+ * what was given (the network, an option, an output path), `"internal"` (3) for a bug in bpgen.
+ */
+export type ErrorKind = "input" | "internal";
+
+export const EXIT_CODES: Readonly<Record<ErrorKind, 2 | 3>> = { input: 2, internal: 3 };
+
+export interface BpgenErrorOptions {
+  kind?: ErrorKind;
+  cause?: unknown;
+}
+
 export class BpgenError extends Error {
   readonly details: readonly ErrorDetail[];
+  readonly kind: ErrorKind;
 
-  constructor(details: ErrorDetail | readonly ErrorDetail[]) {
+  constructor(details: ErrorDetail | readonly ErrorDetail[], options: BpgenErrorOptions = {}) {
     const list = Array.isArray(details) ? (details as readonly ErrorDetail[]) : [details as ErrorDetail];
-    super(list.map(formatDetail).join("\n"));
+    super(list.map(formatDetail).join("\n"), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "BpgenError";
     this.details = list;
+    this.kind = options.kind ?? "input";
+  }
+
+  /** The command line's exit code for this error: 2 for bad input, 3 for an internal error. */
+  get exitCode(): 2 | 3 {
+    return EXIT_CODES[this.kind];
   }
 
   /** Adds the file name (and anything else known about the site) to every detail that lacks it. */
   at(site: ErrorSite): BpgenError {
     const defined = (o: object) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-    return new BpgenError(this.details.map((d) => ({ ...defined(site), ...defined(d) }) as ErrorDetail));
+    return new BpgenError(
+      this.details.map((d) => ({ ...defined(site), ...defined(d) }) as ErrorDetail),
+      { kind: this.kind, cause: this.cause },
+    );
   }
+}
+
+/** A failure that is not the input's fault (a bug in bpgen), as a BpgenError of kind "internal" keeping the original as its cause. */
+export function internalError(e: unknown, file?: string): BpgenError {
+  if (e instanceof BpgenError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new BpgenError({ file, message: `internal error: ${message}` }, { kind: "internal", cause: e });
 }
 
 export function formatDetail(d: ErrorDetail): string {

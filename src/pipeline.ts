@@ -8,12 +8,12 @@
  *   render/    kernel IR → TypeScript statements (render/ts)
  *   emit/      the module around them (API, checks, workspace), built with ts-morph, formatted by prettier
  */
-import { createRequire } from "node:module";
 import { type Gradients, reverse } from "./autodiff/reverse.ts";
 import { buildEquationNet } from "./frontend/equations.ts";
 import { buildLayerNet } from "./frontend/layers.ts";
 import type { Net } from "./frontend/net.ts";
 import { emitModule, type Precision } from "./emit/module.ts";
+import type { Target, TargetFile } from "./emit/targets.ts";
 import { templateNames } from "./emit/templates.ts";
 import { type FunctionName, type LoweredModule, lowerModule } from "./lower/functions.ts";
 import type { KernelFunction, Local, Stmt } from "./lower/kernel.ts";
@@ -26,19 +26,30 @@ import { type TileChooser, libraryTiles, tile } from "./lower/passes/tile.ts";
 import { unroll } from "./lower/passes/unroll.ts";
 import { type OpCounts, countOps } from "./lower/stats.ts";
 import { naiveOps } from "./explain/naive.ts";
-import { loadSpec } from "./spec/load.ts";
-import { type Locate, type NetSpec, isLayerSpec } from "./spec/types.ts";
-import { BpgenError } from "./errors.ts";
+import { loadSpec, parseSpec } from "./spec/load.ts";
+import { type LoadedSpec, type Locate, type NetSpec, isLayerSpec } from "./spec/types.ts";
+import { BpgenError, internalError } from "./errors.ts";
+import { VERSION } from "./version.ts";
+import { posixRelative, projectRootOf } from "./build/project.ts";
 
-export type { Precision };
+export type { Precision, Target, TargetFile };
+export { VERSION };
 
-export const VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+/** How the generated module runs its batched dense kernels (passed through to the compiler). */
+export type Kernels = "auto" | "js" | "wasm";
 
 export interface CompileOptions {
+  /** `Float32Array` (`"f32"`, the default) or `Float64Array` (`"f64"`) throughout the module. */
   precision?: Precision;
-  /** The net.json path, named in the generated header and in error messages. */
+  /** The files to produce (`result.files`): `"ts"` (default) the module; `"js"` JavaScript and its `.d.ts`; `"dts"` the `.d.ts` only. */
+  target?: Target;
+  /** Batched dense kernels: `"auto"` (default), `"js"` or `"wasm"`. */
+  kernels?: Kernels;
+  /** The net.json path, named in the generated header and in error messages (default `<name>.json`). */
   sourceFile?: string;
-  /** Points JSON paths at line:column in the source, for errors found while compiling. */
+  /** The command the header's "Regenerate with:" line shows (default `npx bpgen <sourceFile>` plus the precision). */
+  regenerate?: string;
+  /** Points JSON paths at line:column in the source, for errors found while compiling (set by the loaders). */
   locate?: Locate;
 }
 
@@ -58,8 +69,12 @@ export interface CompileStats {
 }
 
 export interface CompileResult {
+  /** The network's name (net.json's "name"). */
   name: string;
+  /** The generated TypeScript module. */
   source: string;
+  /** The files of the requested target, each with its default file name: `[<name>.ts]`, `[<name>.js, <name>.d.ts]` or `[<name>.d.ts]`. */
+  files: TargetFile[];
   stats: CompileStats;
 }
 
@@ -119,13 +134,16 @@ export interface CompiledNet {
 }
 
 /** net → gradients → kernel IR → passes → module text. */
-export async function compileNet(net: Net, options: { precision: Precision; sourceFile: string; optimizer?: NetSpec["optimizer"] }): Promise<CompiledNet> {
+export async function compileNet(
+  net: Net,
+  options: { precision: Precision; sourceFile: string; optimizer?: NetSpec["optimizer"]; regenerate?: string },
+): Promise<CompiledNet> {
   const grads = reverse(net.graph, net.objective, net.params.map((p) => p.node));
   const lowered = runPasses(lowerModule(net, grads));
   const namer = new Namer();
   namer.reserve(templateNames());
   const names = new IrNames(new NodeNames(net.graph, namer));
-  const source = await emitModule(net, lowered, names, { precision: options.precision, sourceFile: options.sourceFile, version: VERSION, optimizer: options.optimizer });
+  const source = await emitModule(net, lowered, names, { ...options, version: VERSION });
   return { net, grads, lowered, names, source };
 }
 
@@ -134,36 +152,103 @@ export function buildNet(spec: NetSpec, locate?: Locate): Net {
   return isLayerSpec(spec) ? buildLayerNet(spec, locate) : buildEquationNet(spec, locate);
 }
 
-export async function compile(spec: NetSpec, options: CompileOptions = {}): Promise<CompileResult> {
-  const started = performance.now();
-  const sourceFile = options.sourceFile ?? `${spec.name}.json`;
+/**
+ * Validates and compiles a network: `input` is net.json's text or the parsed object. Everything wrong with it
+ * is reported at once as one BpgenError (kind "input"), with the messages, JSON paths and suggestions of the
+ * command line; for text also the line:column. A failure that is bpgen's fault is a BpgenError of kind
+ * "internal" with the original error as its cause.
+ */
+export async function compile(input: NetSpec | string, options: CompileOptions = {}): Promise<CompileResult> {
+  if (typeof input === "string") {
+    const file = options.sourceFile ?? "net.json";
+    return compileLoaded(parseSpec(file, input), { ...options, sourceFile: file });
+  }
+  const file = options.sourceFile ?? defaultSourceFile(input);
+  return compileLoaded(parseObject(file, input), { ...options, sourceFile: file });
+}
+
+/**
+ * Loads, validates and compiles one net.json file. Errors name `file` as given; the header names it relative
+ * to its project root (the folder of the nearest package.json or bpgen.config.json), as the command line does.
+ */
+export async function compileFile(file: string, options: CompileOptions = {}): Promise<CompileResult> {
+  const loaded = loadSpec(file);
+  const sourceFile = options.sourceFile ?? posixRelative(projectRootOf(file), file);
   try {
-    const net = buildNet(spec, options.locate);
-    const compiled = await compileNet(net, { precision: options.precision ?? "f32", sourceFile, optimizer: spec.optimizer });
-    const { plans } = compiled.lowered;
-    const stats: CompileStats = {
-      forwardOps: countOps(plans.forward),
-      gradientOps: countOps(plans.gradient),
-      lossOps: countOps(plans.loss),
-      naiveOps: naiveOps(net, compiled.grads, countOps(plans.loss)).total,
-      nodes: net.graph.size,
-      lines: compiled.source.split("\n").length - 1,
-      bytes: Buffer.byteLength(compiled.source),
-      millis: performance.now() - started,
-    };
-    return { name: spec.name, source: compiled.source, stats };
+    return await compileLoaded(loaded, { ...options, sourceFile });
   } catch (e) {
-    if (e instanceof BpgenError) throw e.at({ file: sourceFile });
-    // a network so deep that a recursive stage (ours or prettier's) runs out of stack is bad input, not a crash
-    if (e instanceof RangeError && /call stack/i.test(e.message)) {
-      throw new BpgenError({ file: sourceFile, message: "the network is too deep to compile", expected: "fewer chained operations", found: "an expression deeper than the compiler's stack" });
-    }
+    if (e instanceof BpgenError && e.kind === "input") throw new BpgenError(e.details.map((d) => ({ ...d, file })));
     throw e;
   }
 }
 
-/** Loads, validates and compiles one net.json file. */
-export async function compileFile(file: string, options: CompileOptions = {}): Promise<CompileResult> {
-  const loaded = loadSpec(file);
-  return compile(loaded.spec, { ...options, sourceFile: options.sourceFile ?? file, locate: loaded.locate });
+/**
+ * Compiles a spec that parseSpec/loadSpec has validated (the loaders and the command line call this, after
+ * working out the header from the network's name).
+ */
+export async function compileLoaded(loaded: LoadedSpec, options: CompileOptions = {}): Promise<CompileResult> {
+  const started = performance.now();
+  const spec = loaded.spec;
+  const sourceFile = options.sourceFile ?? loaded.file;
+  try {
+    const net = buildNet(spec, options.locate ?? loaded.locate);
+    const precision = options.precision ?? "f32";
+    const emitted = await compileNet(net, { precision, sourceFile, optimizer: spec.optimizer, regenerate: options.regenerate });
+    const target = options.target ?? "ts";
+    const files: TargetFile[] =
+      target === "ts"
+        ? [{ kind: "ts", fileName: `${spec.name}.ts`, text: emitted.source }]
+        : await (await import("./emit/targets.ts")).emitTargets(spec.name, emitted.source, target);
+    const stats: CompileStats = {
+      forwardOps: countOps(emitted.lowered.plans.forward),
+      gradientOps: countOps(emitted.lowered.plans.gradient),
+      lossOps: countOps(emitted.lowered.plans.loss),
+      naiveOps: naiveOps(net, emitted.grads, countOps(emitted.lowered.plans.loss)).total,
+      nodes: net.graph.size,
+      lines: emitted.source.split("\n").length - 1,
+      bytes: Buffer.byteLength(emitted.source),
+      millis: performance.now() - started,
+    };
+    return { name: spec.name, source: emitted.source, files, stats };
+  } catch (e) {
+    if (e instanceof BpgenError) throw e.at({ file: sourceFile });
+    // a network so deep that a recursive stage (ours or prettier's) runs out of stack is bad input, not a crash
+    if (e instanceof Error && /Maximum call stack size exceeded|call stack/i.test(e.message)) {
+      throw new BpgenError({
+        file: sourceFile,
+        message: "the network is too deep to compile: the compiler ran out of stack space",
+        expected: "fewer operations chained one after another",
+        found: "a chain too long for the compiler",
+      });
+    }
+    throw internalError(e, sourceFile);
+  }
+}
+
+function defaultSourceFile(input: object): string {
+  const name: unknown = (input as { name?: unknown }).name;
+  return typeof name === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `${name}.json` : "net.json";
+}
+
+/**
+ * An object is checked as the text it serialises to, so every message is the one the command line gives for
+ * the same network; the positions would point into text the caller never saw, so they are left out.
+ */
+function parseObject(file: string, input: object): LoadedSpec {
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw new BpgenError({ file, message: "the network must be a net.json object or its JSON text", expected: "{ ... } or a string", found: input === null ? "null" : Array.isArray(input) ? "an array" : typeof input });
+  }
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(input, null, 2);
+  } catch (e) {
+    throw new BpgenError({ file, message: `the network cannot be serialised as JSON: ${(e as Error).message}`, expected: "plain JSON data (no cycles, no BigInt)" });
+  }
+  try {
+    const loaded = parseSpec(file, text);
+    return { ...loaded, locate: () => undefined };
+  } catch (e) {
+    if (!(e instanceof BpgenError)) throw e;
+    throw new BpgenError(e.details.map(({ line: _line, column: _column, ...rest }) => rest), { kind: e.kind });
+  }
 }

@@ -4,31 +4,22 @@
  * logs no console message from it (our pages run no script, so any message is an error), it loads no file but
  * itself (fonts and styles are inlined), and its DOM holds the drawing or the typeset formulas. Screenshots are kept
  * in test/artifacts/ (git-ignored) for a person to look at. The test fails, and is never skipped, when
- * Chromium is missing: CI installs it (.ci/run). Set CHROMIUM to use another binary.
+ * Chromium is missing: the global setup (test/setup/chromium.ts) finds it or installs it. Set CHROMIUM_PATH to use another binary.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { explain } from "../src/explain/explain.ts";
 import { compileForInspection } from "../src/graph/compiled.ts";
 import { drawDag } from "../src/graph/draw.ts";
+import "./helpers/chromium.ts";
 import { ROOT } from "./helpers/cli.ts";
 
 const ARTIFACTS = join(ROOT, "test", "artifacts", "pages");
 const example = (name: string) => relative(process.cwd(), join(ROOT, "examples", `${name}.json`));
-
-/** The Chromium binary: $CHROMIUM, else the first of chromium / chromium-browser on the PATH. */
-function findChromium(): string | undefined {
-  if (process.env.CHROMIUM) return process.env.CHROMIUM;
-  for (const name of ["chromium", "chromium-browser"]) {
-    const r = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
-    if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
-  }
-  return undefined;
-}
 
 interface BrowserRun {
   stdout: string;
@@ -65,7 +56,7 @@ function pngSize(file: string): { width: number; height: number } {
 }
 
 describe("the SVG and HTML pages in headless Chromium", () => {
-  const binary = findChromium();
+  const { binary, problem } = inject("chromium");
   const pages: { file: string; kind: "svg" | "html" }[] = [];
 
   beforeAll(async () => {
@@ -87,7 +78,7 @@ describe("the SVG and HTML pages in headless Chromium", () => {
   }, 120_000);
 
   it("finds Chromium (install Debian's chromium, or set CHROMIUM)", () => {
-    expect(binary, "headless Chromium is required for this test: apt-get install chromium").toBeDefined();
+    expect(binary, problem).toBeDefined();
   });
 
   it("opens each page without a console error or any file but itself, with the drawing or the formulas in its DOM", () => {

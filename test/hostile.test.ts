@@ -273,6 +273,8 @@ describe("hostile names that bpgen accepts", () => {
     const dir = tempDir();
     // a file name cannot hold "/", so "*/" ends the folder name
     mkdirSync(join(dir, "evil*"));
+    // the header names the input relative to its project root (the folder of this package.json)
+    writeFileSync(join(dir, "package.json"), "{}\n");
     const input = join(dir, "evil*", `\n\u2028${PAYLOAD};\u2029'"\`\${globalThis.__pwned = 1}.json`);
     writeFileSync(input, JSON.stringify(network({ ...HOSTILE, net: "evil_path" })));
     const out = join(dir, "out");

@@ -8,16 +8,18 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
+import { CHROMIUM_MISSING } from "./helpers/chromium.ts";
 import { ROOT, bpgen } from "./helpers/cli.ts";
 
 const ARTIFACTS = join(ROOT, "test", "artifacts");
 const SIZE = [1200, 1600] as const;
 
+/** The binary the global setup (test/setup/chromium.ts) found or installed. */
 function chromium(): string {
-  const found = ["chromium", "chromium-browser", "google-chrome"].map((c) => spawnSync("sh", ["-c", `command -v ${c}`], { encoding: "utf8" }).stdout.trim()).find(Boolean);
-  if (!found) throw new Error("headless Chromium is needed for this test: apt-get install chromium (see .ci/run)");
-  return found;
+  const { binary, problem } = inject("chromium");
+  if (!binary) throw new Error(problem ?? CHROMIUM_MISSING);
+  return binary;
 }
 
 function browse(args: string[], url: string): string {

@@ -1,11 +1,31 @@
 /** Seeded random parameters and data for checks: targets shaped to what the loss expects. */
-import { rngNext, rngSeed } from "../../templates/rng.ts";
-import type { ModuleMeta } from "./module.ts";
+import { readFileSync } from "node:fs";
+import { type ModuleMeta, toJavaScript } from "./module.ts";
 
 export type TargetKind = "one-hot" | "binary" | "real";
 
+interface Rng {
+  rngSeed(seed: number): Uint32Array;
+  rngNext(state: Uint32Array): number;
+}
+let rng: Rng | undefined;
+
+/**
+ * templates/rng.ts itself, read at run time like every template (so it is one generator, and the compiled
+ * package in dist/ needs no JavaScript copy of it): transpiled in memory and evaluated once per process.
+ */
+function templateRng(): Rng {
+  if (rng) return rng;
+  const source = readFileSync(new URL("../../templates/rng.ts", import.meta.url), "utf8");
+  const exports: Partial<Rng> = {};
+  new Function("exports", toJavaScript(source, "commonjs"))(exports);
+  rng = exports as Rng;
+  return rng;
+}
+
 /** A seeded uniform [0, 1) generator: the same one generated modules use for initParams (templates/rng.ts). */
 export function makeRandom(seed: number): () => number {
+  const { rngSeed, rngNext } = templateRng();
   const state = rngSeed(seed);
   return () => rngNext(state);
 }

@@ -1,8 +1,5 @@
 /** `bpgen explain net.json …`: the backprop derivation as Markdown with LaTeX and as a self-contained HTML page. */
 import type { Command } from "commander";
-import { explain } from "../explain/explain.ts";
-import { compileForInspection } from "../graph/compiled.ts";
-import { forEachInput, outputPath, writeOutputs } from "../graph/files.ts";
 import type { Done } from "./types.ts";
 
 interface ExplainOptions {
@@ -18,7 +15,14 @@ export function registerExplain(program: Command, done: Done): void {
     .option("-o, --out <dir>", "folder for the files", "derivation")
     .option("--no-graph", "leave the picture of the DAG out of the HTML page")
     .action(async (files: string[], opts: ExplainOptions) => {
-      const pages = await forEachInput(files, async (file) => explain(await compileForInspection(file), { graph: opts.graph }));
+      // KaTeX, Graphviz and the compiler load only when the command runs
+      const [{ explain }, { compileForInspection }, { forEachInput, outputPath, writeOutputs }, { expandInputs }] = await Promise.all([
+        import("../explain/explain.ts"),
+        import("../graph/compiled.ts"),
+        import("../graph/files.ts"),
+        import("../build/inputs.ts"),
+      ]);
+      const pages = await forEachInput(expandInputs(files), async (file) => explain(await compileForInspection(file), { graph: opts.graph }));
       writeOutputs(
         pages.flatMap((page) => [
           { path: outputPath(opts.out, page.name, ".md"), text: page.markdown },

@@ -1,8 +1,5 @@
 /** `bpgen graph net.json …`: the expression DAG as Graphviz DOT and SVG (rendered by WebAssembly Graphviz). */
 import type { Command } from "commander";
-import { compileForInspection } from "../graph/compiled.ts";
-import { drawDag } from "../graph/draw.ts";
-import { forEachInput, outputPath, writeOutputs } from "../graph/files.ts";
 import type { Done } from "./types.ts";
 
 interface GraphOptions {
@@ -20,7 +17,14 @@ export function registerGraph(program: Command, done: Done): void {
     .option("--forward-only", "draw the forward pass only (files <name>.forward.*)")
     .option("--collapse", "draw one box per layer, for large nets (files <name>.layers.*)")
     .action(async (files: string[], opts: GraphOptions) => {
-      const drawings = await forEachInput(files, async (file) => {
+      // Graphviz (WebAssembly) and the compiler load only when the command runs
+      const [{ compileForInspection }, { drawDag }, { forEachInput, outputPath, writeOutputs }, { expandInputs }] = await Promise.all([
+        import("../graph/compiled.ts"),
+        import("../graph/draw.ts"),
+        import("../graph/files.ts"),
+        import("../build/inputs.ts"),
+      ]);
+      const drawings = await forEachInput(expandInputs(files), async (file) => {
         const compiled = await compileForInspection(file);
         return { name: compiled.net.name, drawing: await drawDag(compiled, opts) };
       });

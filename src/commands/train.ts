@@ -7,17 +7,10 @@
 import { join } from "node:path";
 import { type Command, Option } from "commander";
 import { BpgenError } from "../errors.ts";
-import { compile } from "../pipeline.ts";
-import { loadSpec } from "../spec/load.ts";
 import { OPTIMIZER_TYPES, isLayerSpec, type NetSpec, type OptimizerSpec } from "../spec/types.ts";
-import { loadData } from "../train/data.ts";
-import { type Task, train } from "../train/loop.ts";
-import { type OptimizerConfig, loadTrainable } from "../train/module-api.ts";
-import { encodeParams, loadParams } from "../train/params.ts";
-import { TerminalProgress } from "../train/progress.ts";
-import { reportHtml } from "../train/report.ts";
+import type { Task } from "../train/loop.ts";
+import type { OptimizerConfig } from "../train/module-api.ts";
 import type { Done } from "./types.ts";
-import { writeAllAtomically } from "../files.ts";
 
 export const EXIT_INTERRUPTED = 130;
 
@@ -85,7 +78,21 @@ export function registerTrain(program: Command, done: Done): void {
 }
 
 async function runTrain(file: string, flags: TrainFlags): Promise<number> {
-  const { spec, locate } = loadSpec(file);
+  // the compiler, the data loaders, the trainer and the report load only when the command runs
+  const [{ compileLoaded }, { loadSpec }, { loadData }, { train }, { loadTrainable }, { encodeParams, loadParams }, { TerminalProgress }, { reportHtml }, { writeAllAtomically }] =
+    await Promise.all([
+      import("../pipeline.ts"),
+      import("../spec/load.ts"),
+      import("../train/data.ts"),
+      import("../train/loop.ts"),
+      import("../train/module-api.ts"),
+      import("../train/params.ts"),
+      import("../train/progress.ts"),
+      import("../train/report.ts"),
+      import("../files.ts"),
+    ]);
+  const loaded = loadSpec(file);
+  const { spec } = loaded;
   const epochs = integer("--epochs", flags.epochs, 0);
   const batch = integer("--batch", flags.batch, 1);
   const seed = number("--seed", flags.seed);
@@ -95,7 +102,7 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
   const high = number("--grad-high", flags.gradHigh);
   const ratio = number("--grad-ratio", flags.gradRatio);
 
-  const m = loadTrainable<Float32Array>((await compile(spec, { precision: "f32", sourceFile: file, locate })).source);
+  const m = loadTrainable<Float32Array>((await compileLoaded(loaded, { precision: "f32", sourceFile: file })).source);
   const optimizer = optimizerConfig(spec, flags);
   const state = (() => {
     try {

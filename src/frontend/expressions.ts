@@ -2,7 +2,8 @@
  * mathjs parse trees → IR. This is the only place mathjs nodes appear; expressions are parsed, never
  * evaluated. `*` is the matrix product when both sides are tensors and scaling otherwise (as in mathjs).
  */
-import { parse, type MathNode } from "mathjs";
+import { createRequire } from "node:module";
+import type { MathNode } from "mathjs";
 import { BpgenError, type ErrorDetail } from "../errors.ts";
 import type { Graph } from "../ir/graph.ts";
 import { type Node, sameShape, shapeText } from "../ir/node.ts";
@@ -40,6 +41,19 @@ export class DependsOnFailed extends Error {
   constructor(readonly dependency: string) {
     super(`depends on "${dependency}", whose definition failed`);
   }
+}
+
+type Parse = (text: string) => MathNode;
+let mathParse: Parse | undefined;
+
+/**
+ * mathjs's parser, loaded on first use: loading mathjs takes longer than compiling most networks, and layer
+ * networks without a custom activation never parse an expression. The number-only build has the same parser
+ * without BigNumber, Fraction and matrix support, which only evaluation (never done here) would use.
+ */
+function parse(text: string): MathNode {
+  mathParse ??= (createRequire(import.meta.url)("mathjs/number") as { parse: Parse }).parse;
+  return mathParse(text);
 }
 
 /** Parses `text`; a syntax error becomes one BpgenError pointing at the character. */

@@ -3,7 +3,7 @@
  * compileNet), keeping the DAG, the gradients and the module's names, so pictures and derivations name every
  * value exactly as the generated module does.
  */
-import { isAbsolute, relative, resolve, sep } from "node:path";
+import { posixRelative, projectRootOf } from "../build/project.ts";
 import type { Gradients } from "../autodiff/reverse.ts";
 import { BpgenError } from "../errors.ts";
 import type { Net } from "../frontend/net.ts";
@@ -16,7 +16,7 @@ export interface Compiled {
   readonly net: Net;
   readonly grads: Gradients;
   readonly emitted: CompiledNet;
-  /** The input as the generated header names it (relative to the working directory, forward slashes). */
+  /** The input as the generated header names it (relative to its project root, forward slashes). */
   readonly sourceFile: string;
 }
 
@@ -35,6 +35,5 @@ export async function compileForInspection(file: string): Promise<Compiled> {
 
 /** Same rule as the build command, so `explain` names the file the way the generated header does. */
 export function displayPath(file: string): string {
-  const rel = relative(process.cwd(), resolve(file));
-  return (rel.startsWith("..") || isAbsolute(rel) ? file : rel).split(sep).join("/");
+  return posixRelative(projectRootOf(file), file);
 }

@@ -1,6 +1,6 @@
 /** Writing a command's outputs: all computed first, then each file written atomically (temporary file, then rename). */
 import { join } from "node:path";
-import { writeAllAtomically } from "../files.ts";
+import { describeWrites, writeAllAtomically } from "../files.ts";
 import { BpgenError } from "../errors.ts";
 
 export interface Output {
@@ -8,10 +8,9 @@ export interface Output {
   readonly text: string;
 }
 
-/** Writes every output (all or none) and reports each on stdout, as `bpgen build` does. */
+/** Writes every output (all or none; an output already holding its text is left untouched) and reports each on stdout, as `bpgen build` does. */
 export function writeOutputs(outputs: readonly Output[]): void {
-  writeAllAtomically(outputs.map(({ path, text }) => ({ target: path, data: text })));
-  for (const { path } of outputs) process.stdout.write(`wrote ${path}\n`);
+  process.stdout.write(describeWrites(writeAllAtomically(outputs.map(({ path, text }) => ({ target: path, data: text })))));
 }
 
 /** `<dir>/<name><suffix>`: the network's name is a validated identifier, so it cannot leave `dir`. */

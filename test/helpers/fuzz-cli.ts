@@ -120,3 +120,14 @@ export function importInChild(dir: string, modules: readonly string[]): { result
   if (run.status !== 0) throw new Error(`child process failed (${run.status}): ${run.stderr}`);
   return { results: JSON.parse(run.stdout) as ImportResult[], stderr: run.stderr };
 }
+
+/** runCli from `cwd` (the working directory is restored after), for tests that build inside a temporary project. */
+export async function runCliIn(cwd: string, args: readonly string[]): Promise<Run> {
+  const before = process.cwd();
+  process.chdir(cwd);
+  try {
+    return await runCli(args);
+  } finally {
+    process.chdir(before);
+  }
+}

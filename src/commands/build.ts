@@ -1,0 +1,22 @@
+/** `bpgen [net.json …]` (the default command): the options of a build; the build itself is src/build/. */
+import { type Command, Option } from "commander";
+import type { BuildFlags } from "../build/build.ts";
+import { KERNELS, PRECISIONS, TARGETS } from "../build/config.ts";
+import type { Done } from "./types.ts";
+
+export function registerBuild(program: Command, done: Done): void {
+  program
+    .command("build", { isDefault: true })
+    .description("write generated/<name>.ts (or .js and .d.ts) for each net.json; with no file, build the inputs of the project's config")
+    .argument("[files...]", "net.json files or quoted glob patterns ('nets/*.json', 'nets/**/*.json')")
+    .option("-o, --out <file|dir>", "destination file (one input; its extension sets the target: .ts, .js, .d.ts) or folder (default: generated/)")
+    .addOption(new Option("--target <target>", "ts: the TypeScript module; js: JavaScript and its .d.ts; dts: the .d.ts only (default ts)").choices([...TARGETS]))
+    .addOption(new Option("--precision <p>", "array type of the generated module (default f32)").choices([...PRECISIONS]))
+    .addOption(new Option("--kernels <k>", "batched dense kernels (default auto)").choices([...KERNELS]))
+    .option("--verify", "write nothing; fail when a file on disk differs from what would be generated, showing the diff")
+    .option("--watch", "build, then rebuild an input whenever it (or the config) changes, until Ctrl-C")
+    .option("--stats", "print operation counts, size and compile time")
+    .action(async (files: string[], opts: BuildFlags) => {
+      done(await (await import("../build/build.ts")).runBuild(files, opts));
+    });
+}

@@ -1,0 +1,14 @@
+/**
+ * bpgen's programmatic API: `import { compile, compileFile } from "bpgen"`.
+ *
+ *   const { files } = await compile(netJsonTextOrObject, { target: "js" });   // [name.js, name.d.ts]
+ *
+ * Invalid input throws a BpgenError of kind "input" (the command line's exit code 2) with the same messages,
+ * JSON paths and line:column as the command line; a bug in bpgen throws one of kind "internal" (exit code 3).
+ */
+export { compile, compileFile, VERSION } from "./pipeline.ts";
+export type { CompileOptions, CompileResult, CompileStats, Kernels, Precision, Target, TargetFile } from "./pipeline.ts";
+export { BpgenError, EXIT_CODES, formatDetail } from "./errors.ts";
+export type { BpgenErrorOptions, ErrorDetail, ErrorKind, ErrorSite } from "./errors.ts";
+export type { OpCounts } from "./lower/stats.ts";
+export type { DenseLayerSpec, EquationNetSpec, InitSpec, LayerNetSpec, NetSpec, OptimizerSpec, ParamSpec } from "./spec/types.ts";

@@ -1,0 +1,4 @@
+/** bpgen's version, read from package.json (beside src/ and dist/ alike); loads nothing else. */
+import { readFileSync } from "node:fs";
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
