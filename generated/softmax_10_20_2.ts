@@ -31,12 +31,34 @@ export const meta: NetMeta = {
     { name: "W2", shape: [2, 20], offset: 200, size: 40 },
   ],
 };
-// Workspace: one buffer per stored intermediate, allocated once per module and reused by every call.
-const z1 = new Float32Array(20),
-  z2 = new Float32Array(2),
-  d_z2 = new Float32Array(2),
-  d_z1 = new Float32Array(20),
-  sgdGrads = new Float32Array(240);
+
+/** Arrays for a number of samples, made by kernelArrays: parameters, gradients, and one row per sample of inputs, targets and outputs. */
+export interface KernelArrays {
+  readonly params: Float32Array;
+  readonly grads: Float32Array;
+  readonly inputs: Float32Array;
+  readonly targets: Float32Array;
+  readonly out: Float32Array;
+}
+// Workspace: one buffer per stored intermediate, allocated by the first call and reused by every later one.
+let sgdGrads: Float32Array | undefined;
+let capacity = 0;
+let z1 = /* @__PURE__ */ new Float32Array(0);
+let z2 = /* @__PURE__ */ new Float32Array(0);
+let d_z2 = /* @__PURE__ */ new Float32Array(0);
+let d_z1 = /* @__PURE__ */ new Float32Array(0);
+
+/** Makes the workspace hold `batch` samples: allocated by the first call, rows grown for a larger batch. */
+function reserveBatch(batch: number): void {
+  if (batch <= capacity) return;
+  if (capacity === 0) {
+    z1 = new Float32Array(20);
+    z2 = new Float32Array(2);
+    d_z2 = new Float32Array(2);
+    d_z1 = new Float32Array(20);
+  }
+  capacity = batch;
+}
 
 /** A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers. */
 export function initParams(_seed = 1): Float32Array {
@@ -49,20 +71,29 @@ export function initParams(_seed = 1): Float32Array {
 }
 
 /** Writes the network's output for each of `batch` samples: out[s] = p(inputs[s]). */
-export function forward(params: Float32Array, inputs: Float32Array, out: Float32Array, batch = 1): void {
+export function forward(
+  params: Float32Array,
+  inputs: Float32Array,
+  out: Float32Array,
+  batch = batchOf(inputs, 10, "inputs"),
+): void {
   if (
     !(batch >= 1) ||
     batch % 1 !== 0 ||
-    params.length < 240 ||
+    !(params instanceof Float32Array) ||
+    !(inputs instanceof Float32Array) ||
+    !(out instanceof Float32Array) ||
+    params.length !== 240 ||
     inputs.length < batch * 10 ||
     out.length < batch * 2
   ) {
     checkBatch(batch);
-    checkLength("params", params, 240);
-    checkLength("inputs", inputs, batch * 10);
-    checkLength("out", out, batch * 2);
+    checkArray("params", params, Float32Array, 240, true);
+    checkArray("inputs", inputs, Float32Array, batch * 10, false);
+    checkArray("out", out, Float32Array, batch * 2, false);
   }
 
+  reserveBatch(batch);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 10;
     const outRow = s * 2;
@@ -100,20 +131,29 @@ export function forward(params: Float32Array, inputs: Float32Array, out: Float32
 }
 
 /** The objective J: the per-sample loss averaged over the batch, plus the regularizer. */
-export function loss(params: Float32Array, inputs: Float32Array, targets: Float32Array, batch = 1): number {
+export function loss(
+  params: Float32Array,
+  inputs: Float32Array,
+  targets: Float32Array,
+  batch = batchOf(inputs, 10, "inputs"),
+): number {
   if (
     !(batch >= 1) ||
     batch % 1 !== 0 ||
-    params.length < 240 ||
+    !(params instanceof Float32Array) ||
+    !(inputs instanceof Float32Array) ||
+    !(targets instanceof Float32Array) ||
+    params.length !== 240 ||
     inputs.length < batch * 10 ||
     targets.length < batch * 2
   ) {
     checkBatch(batch);
-    checkLength("params", params, 240);
-    checkLength("inputs", inputs, batch * 10);
-    checkLength("targets", targets, batch * 2);
+    checkArray("params", params, Float32Array, 240, true);
+    checkArray("inputs", inputs, Float32Array, batch * 10, false);
+    checkArray("targets", targets, Float32Array, batch * 2, false);
   }
 
+  reserveBatch(batch);
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
     const xRow = s * 10;
@@ -162,23 +202,28 @@ export function gradient(
   inputs: Float32Array,
   targets: Float32Array,
   grads: Float32Array,
-  batch = 1,
+  batch = batchOf(inputs, 10, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
     batch % 1 !== 0 ||
-    params.length < 240 ||
+    !(params instanceof Float32Array) ||
+    !(inputs instanceof Float32Array) ||
+    !(targets instanceof Float32Array) ||
+    !(grads instanceof Float32Array) ||
+    params.length !== 240 ||
     inputs.length < batch * 10 ||
     targets.length < batch * 2 ||
-    grads.length < 240
+    grads.length !== 240
   ) {
     checkBatch(batch);
-    checkLength("params", params, 240);
-    checkLength("inputs", inputs, batch * 10);
-    checkLength("targets", targets, batch * 2);
-    checkLength("grads", grads, 240);
+    checkArray("params", params, Float32Array, 240, true);
+    checkArray("inputs", inputs, Float32Array, batch * 10, false);
+    checkArray("targets", targets, Float32Array, batch * 2, false);
+    checkArray("grads", grads, Float32Array, 240, true);
   }
 
+  reserveBatch(batch);
   grads.fill(0, 0, 240);
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
@@ -264,12 +309,29 @@ export function sgdStep(
   inputs: Float32Array,
   targets: Float32Array,
   lr: number,
-  batch = 1,
+  batch = batchOf(inputs, 10, "inputs"),
 ): number {
-  const J = gradient(params, inputs, targets, sgdGrads, batch);
+  const grads = (sgdGrads ??= new Float32Array(240));
+  const J = gradient(params, inputs, targets, grads, batch);
   // params ← params − lr · dJ/dparams, after the whole gradient is known
-  for (let i = 0; i < 240; i++) params[i]! -= lr * sgdGrads[i]!;
+  for (let i = 0; i < 240; i++) params[i]! -= lr * grads[i]!;
   return J;
+}
+
+/** Arrays for up to `batch` samples to pass to forward, loss, gradient and sgdStep. With WebAssembly kernels they live in the kernels' memory and calls skip copying them; a call with a larger batch (or kernelArrays with one) moves that memory and leaves older arrays empty, so take them again after it. Without WebAssembly they are ordinary arrays. */
+export function kernelArrays(batch: number): KernelArrays {
+  checkBatch(batch);
+  return plainArrays(batch);
+}
+
+function plainArrays(batch: number): KernelArrays {
+  return {
+    params: new Float32Array(240),
+    grads: new Float32Array(240),
+    inputs: new Float32Array(batch * 10),
+    targets: new Float32Array(batch * 2),
+    out: new Float32Array(batch * 2),
+  };
 }
 
 /** The optimizers createOptimizer makes. */
@@ -313,6 +375,12 @@ export interface OptimizerState {
   readonly grads: Float32Array;
   /** ‖g‖ of the last step before clipping; NaN or Infinity once training has diverged. */
   gradNorm: number;
+  /** Whether the last step changed the parameters: false when its loss or gradient was not finite. */
+  lastStepApplied: boolean;
+  /** Steps left out because their loss or gradient was not finite (the parameters kept their values). */
+  skippedSteps: number;
+  /** The network this state belongs to (meta.name): trainStep refuses another network's state. */
+  readonly network: string;
 }
 
 /** The optimizer net.json asks for (its "optimizer" key), or Adam with lr 0.001 when it names none. */
@@ -320,9 +388,22 @@ export const optimizerDefaults: OptimizerConfig = { type: "adam", lr: 0.001 };
 
 /**
  * A fresh optimizer for this network: `config` over optimizerDefaults over the built-in defaults.
- * Throws a RangeError for an unknown type or a setting out of range.
+ * Throws a RangeError for an unknown setting (naming the nearest known one), an unknown type or a setting
+ * out of range.
  */
 export function createOptimizer(config: Partial<OptimizerConfig> = {}): OptimizerState {
+  optKeys(config, [
+    "type",
+    "lr",
+    "momentum",
+    "nesterov",
+    "beta1",
+    "beta2",
+    "epsilon",
+    "weightDecay",
+    "clipNorm",
+    "clipValue",
+  ]);
   const type = config.type ?? optimizerDefaults.type;
   const base: Partial<OptimizerConfig> = type === optimizerDefaults.type ? optimizerDefaults : {};
   const adaptive = type === "adam" || type === "adamw";
@@ -365,31 +446,51 @@ export function createOptimizer(config: Partial<OptimizerConfig> = {}): Optimize
     v: new Float32Array(adaptive ? 240 : 0),
     grads: new Float32Array(240),
     gradNorm: 0,
+    lastStepApplied: false,
+    skippedSteps: 0,
+    network: meta.name,
   };
 }
 
 /**
  * One optimizer step from a given gradient, in place: clip `grads` by global norm, then by value, and apply
  * the update rule, in one pass over the parameters after one pass for the norm. `grads` is not modified.
- * Returns ‖grads‖ before clipping.
+ * A gradient that is not finite changes nothing (state.lastStepApplied says so). Returns ‖grads‖ before clipping.
  */
 export function applyGradients(params: Float32Array, state: OptimizerState, grads: Float32Array): number {
-  checkLength("params", params, 240);
-  checkLength("grads", grads, 240);
-  const c = state.config;
-  if (c.type !== "sgd") checkLength("state.m", state.m, 240);
-  if (c.type === "adam" || c.type === "adamw") checkLength("state.v", state.v, 240);
-  updateParams(params, state, grads);
+  checkArray("params", params, Float32Array, 240, true);
+  checkArray("grads", grads, Float32Array, 240, true);
+  checkState(state);
+  updateParams(params, state, grads, 0);
   return state.gradNorm;
 }
 
-/** applyGradients without the checks and the returned norm (a returned number is boxed: trainStep uses this). */
-function updateParams(params: Float32Array, state: OptimizerState, grads: Float32Array): void {
+/** Throws unless `state` is an optimizer state of this network, as createOptimizer made it. */
+function checkState(state: OptimizerState): void {
+  const c = state.config;
+  if (state.network !== meta.name)
+    throw new TypeError(`the optimizer state belongs to network "${state.network}", not "${meta.name}"`);
+  checkArray("state.grads", state.grads, Float32Array, 240, true);
+  if (c.type !== "sgd") checkArray("state.m", state.m, Float32Array, 240, true);
+  if (c.type === "adam" || c.type === "adamw") checkArray("state.v", state.v, Float32Array, 240, true);
+}
+
+/**
+ * applyGradients without the checks and the returned norm (a returned number is boxed: trainStep uses this).
+ * Nothing is written when the loss `J` or the gradient is not finite: the step is counted as skipped.
+ */
+function updateParams(params: Float32Array, state: OptimizerState, grads: Float32Array, J: number): void {
   const c = state.config;
   const h = optHyper;
   optSumSquares(grads, 240, h);
   const norm = Math.sqrt(h[10]!);
   state.gradNorm = norm;
+  if (!Number.isFinite(norm) || !Number.isFinite(J)) {
+    state.lastStepApplied = false;
+    state.skippedSteps++;
+    return;
+  }
+  state.lastStepApplied = true;
   state.step++;
   h[0] = c.lr;
   h[1] = norm > c.clipNorm ? c.clipNorm / norm : 1;
@@ -414,20 +515,20 @@ const optHyper = new Float64Array(11);
 
 /**
  * One training step: the gradient of J on this batch into state.grads, then applyGradients. All of the
- * step is computed from the parameters as they were before it. Returns J before the step.
+ * step is computed from the parameters as they were before it. Returns J before the step. When J or the
+ * gradient is not finite (NaN or ±Infinity in a batch, a diverging run) the parameters are left as they were,
+ * state.lastStepApplied is false and state.skippedSteps counts it.
  */
 export function trainStep(
   params: Float32Array,
   state: OptimizerState,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = 1,
+  batch = batchOf(inputs, 10, "inputs"),
 ): number {
-  checkLength("state.grads", state.grads, 240);
-  if (state.config.type !== "sgd") checkLength("state.m", state.m, 240);
-  if (state.config.type === "adam" || state.config.type === "adamw") checkLength("state.v", state.v, 240);
+  checkState(state);
   const J = gradient(params, inputs, targets, state.grads, batch);
-  updateParams(params, state, state.grads);
+  updateParams(params, state, state.grads, J);
   return J;
 }
 
@@ -437,10 +538,45 @@ function checkBatch(batch: number): void {
     throw new RangeError(`batch must be a positive integer, got ${batch}`);
 }
 
-/** Throws unless `array` holds at least `needed` numbers. */
-function checkLength(name: string, array: ArrayLike<number>, needed: number): void {
-  if (array.length < needed)
-    throw new RangeError(`${name} needs at least ${needed} numbers, got ${array.length}`);
+/**
+ * Throws a TypeError unless `array` is an instance of `type` (a Float64Array where a Float32Array is
+ * expected would silently lose precision or be misread), and a RangeError unless it holds `needed` numbers:
+ * exactly that many when `exact`, at least that many otherwise.
+ */
+function checkArray(
+  name: string,
+  array: unknown,
+  type: Float32ArrayConstructor | Float64ArrayConstructor,
+  needed: number,
+  exact: boolean,
+): void {
+  if (!(array instanceof type)) {
+    const found =
+      array === null
+        ? "null"
+        : typeof array === "object"
+          ? (array.constructor?.name ?? "an object")
+          : typeof array;
+    throw new TypeError(`${name} must be a ${type.name}, got ${found}`);
+  }
+
+  if (exact ? array.length !== needed : array.length < needed) {
+    throw new RangeError(
+      `${name} needs ${exact ? "exactly" : "at least"} ${needed} numbers, got ${array.length}`,
+    );
+  }
+}
+
+/** The batch a call's inputs hold: their length over the size of one sample, which must divide it. */
+function batchOf(array: ArrayLike<number>, rowSize: number, name: string): number {
+  const batch = array.length / rowSize;
+  if (!(batch >= 1) || batch % 1 !== 0) {
+    throw new RangeError(
+      `${name}.length (${array.length}) is not a positive multiple of the size of one sample (${rowSize}); pass batch explicitly`,
+    );
+  }
+
+  return batch;
 }
 
 /** Sets p[offset .. offset + size) to `value`. */
@@ -539,4 +675,39 @@ function optAdam(
 /** Throws a RangeError naming an optimizer setting unless `ok`; allocates only when it throws. */
 function optCheck(name: string, ok: boolean, value: number | string, expected: string): void {
   if (!ok) throw new RangeError(`optimizer ${name} must be ${expected}, got ${value}`);
+}
+
+/** Throws a RangeError for a key of `config` that is not a setting, naming the nearest one. */
+function optKeys(config: object, known: readonly string[]): void {
+  if (config === null || typeof config !== "object")
+    throw new TypeError(
+      `optimizer settings must be an object, got ${config === null ? "null" : typeof config}`,
+    );
+  for (const key of Object.keys(config)) {
+    if (known.includes(key)) continue;
+    let best = known[0]!;
+    let bestDistance = Infinity;
+    for (const k of known) {
+      const d = editDistance(key.toLowerCase(), k.toLowerCase());
+      if (d < bestDistance) [best, bestDistance] = [k, d];
+    }
+    const hint =
+      bestDistance <= Math.max(2, key.length / 3)
+        ? `; did you mean "${best}"?`
+        : `; the settings are ${known.join(", ")}`;
+    throw new RangeError(`unknown optimizer setting "${key}"${hint}`);
+  }
+}
+
+/** Levenshtein distance (insertions, deletions and substitutions). */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    row = next;
+  }
+
+  return row[b.length]!;
 }

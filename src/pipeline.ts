@@ -24,6 +24,9 @@ import { inline } from "./lower/passes/inline.ts";
 import { prune } from "./lower/passes/prune.ts";
 import { type TileChooser, libraryTiles, tile } from "./lower/passes/tile.ts";
 import { unroll } from "./lower/passes/unroll.ts";
+import { visitStmts } from "./lower/walk.ts";
+import { renderWasm } from "./render/wasm/module.ts";
+import { wasmTiles } from "./render/wasm/tiles.ts";
 import { type OpCounts, countOps } from "./lower/stats.ts";
 import { naiveOps } from "./explain/naive.ts";
 import { loadSpec, parseSpec } from "./spec/load.ts";
@@ -43,8 +46,10 @@ export interface CompileOptions {
   precision?: Precision;
   /** The files to produce (`result.files`): `"ts"` (default) the module; `"js"` JavaScript and its `.d.ts`; `"dts"` the `.d.ts` only. */
   target?: Target;
-  /** Batched dense kernels: `"auto"` (default), `"js"` or `"wasm"`. */
+  /** The module's kernels: `"auto"` (default: WebAssembly for networks with batched dense layers), `"js"` or `"wasm"`. */
   kernels?: Kernels;
+  /** WebAssembly kernels may use relaxed SIMD's fused multiply-add where the engine has it (faster; results then vary by machine). */
+  relaxedSimd?: boolean;
   /** The net.json path, named in the generated header and in error messages (default `<name>.json`). */
   sourceFile?: string;
   /** The command the header's "Regenerate with:" line shows (default `npx bpgen <sourceFile>` plus the precision). */
@@ -130,21 +135,41 @@ export interface CompiledNet {
   readonly grads: Gradients;
   readonly lowered: LoweredModule;
   readonly names: IrNames;
+  /** The kernels the module runs. */
+  readonly kernels: "js" | "wasm";
   readonly source: string;
 }
 
 /** net → gradients → kernel IR → passes → module text. */
 export async function compileNet(
   net: Net,
-  options: { precision: Precision; sourceFile: string; optimizer?: NetSpec["optimizer"]; regenerate?: string },
+  options: { precision: Precision; sourceFile: string; optimizer?: NetSpec["optimizer"]; regenerate?: string; kernels?: Kernels; relaxedSimd?: boolean },
 ): Promise<CompiledNet> {
   const grads = reverse(net.graph, net.objective, net.params.map((p) => p.node));
-  const lowered = runPasses(lowerModule(net, grads));
+  const materialized = lowerModule(net, grads);
+  const lowered = runPasses(materialized);
   const namer = new Namer();
   namer.reserve(templateNames());
   const names = new IrNames(new NodeNames(net.graph, namer));
-  const source = await emitModule(net, lowered, names, { ...options, version: VERSION });
-  return { net, grads, lowered, names, source };
+  const kernels = chooseKernels(options.kernels ?? "auto", lowered);
+  // the TypeScript kernels first, so that names are claimed in the order the module prints them
+  const emitOptions = { ...options, version: VERSION };
+  if (kernels === "js") return { net, grads, lowered, names, kernels, source: await emitModule(net, lowered, names, emitOptions) };
+  const wasmIr = runPasses(materialized, wasmTiles);
+  const source = await emitModule(net, lowered, names, { ...emitOptions, wasm: () => renderWasm(wasmIr, names, { precision: options.precision, relaxed: options.relaxedSimd ?? false }) });
+  return { net, grads, lowered, names, kernels, source };
+}
+
+/**
+ * `auto`: WebAssembly where the network has batched dense products (a layer with 512 weights or more),
+ * where SIMD wins by several times; TypeScript below that size, where a call into WebAssembly and its
+ * copies cost more than the arithmetic.
+ */
+export function chooseKernels(requested: Kernels, lowered: LoweredModule): "js" | "wasm" {
+  if (requested !== "auto") return requested;
+  let dense = false;
+  visitStmts(lowered.functions.gradient.body, (s) => (dense ||= s.k === "contract"));
+  return dense ? "wasm" : "js";
 }
 
 /** The DAG of a network (front end only), for tools that inspect it. */
@@ -193,7 +218,14 @@ export async function compileLoaded(loaded: LoadedSpec, options: CompileOptions 
   try {
     const net = buildNet(spec, options.locate ?? loaded.locate);
     const precision = options.precision ?? "f32";
-    const emitted = await compileNet(net, { precision, sourceFile, optimizer: spec.optimizer, regenerate: options.regenerate });
+    const emitted = await compileNet(net, {
+      precision,
+      sourceFile,
+      optimizer: spec.optimizer,
+      regenerate: options.regenerate,
+      kernels: options.kernels ?? "auto",
+      relaxedSimd: options.relaxedSimd ?? false,
+    });
     const target = options.target ?? "ts";
     const files: TargetFile[] =
       target === "ts"

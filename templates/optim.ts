@@ -95,3 +95,31 @@ export function optAdam(
 export function optCheck(name: string, ok: boolean, value: number | string, expected: string): void {
   if (!ok) throw new RangeError(`optimizer ${name} must be ${expected}, got ${value}`);
 }
+
+// uses: editDistance
+/** Throws a RangeError for a key of `config` that is not a setting, naming the nearest one. */
+export function optKeys(config: object, known: readonly string[]): void {
+  if (config === null || typeof config !== "object") throw new TypeError(`optimizer settings must be an object, got ${config === null ? "null" : typeof config}`);
+  for (const key of Object.keys(config)) {
+    if (known.includes(key)) continue;
+    let best = known[0]!;
+    let bestDistance = Infinity;
+    for (const k of known) {
+      const d = editDistance(key.toLowerCase(), k.toLowerCase());
+      if (d < bestDistance) [best, bestDistance] = [k, d];
+    }
+    const hint = bestDistance <= Math.max(2, key.length / 3) ? `; did you mean "${best}"?` : `; the settings are ${known.join(", ")}`;
+    throw new RangeError(`unknown optimizer setting "${key}"${hint}`);
+  }
+}
+
+/** Levenshtein distance (insertions, deletions and substitutions). */
+export function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    row = next;
+  }
+  return row[b.length]!;
+}

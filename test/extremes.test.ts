@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type FloatArray, loadModule } from "../src/check/module.ts";
 import { compile, type Precision } from "../src/pipeline.ts";
+import { withKernels } from "./helpers/kernels.ts";
 import { isLayerSpec, type EquationNetSpec, type LayerNetSpec, type NetSpec } from "../src/spec/types.ts";
 import { tfEquationNet } from "./oracle/tf-equations.ts";
 import { tfLayerNet } from "./oracle/tf-layers.ts";
@@ -25,7 +26,7 @@ interface Result {
 }
 
 async function evaluate(spec: NetSpec, precision: Precision, p: number[], x: number[], y: number[], batch: number): Promise<Result> {
-  const m = loadModule((await compile(structuredClone(spec), { precision })).source);
+  const m = loadModule((await compile(structuredClone(spec), withKernels({ precision }))).source);
   const array = (v: number[]): FloatArray => (precision === "f64" ? Float64Array.from(v) : Float32Array.from(v));
   const g = array(new Array<number>(m.meta.paramCount).fill(Number.NaN));
   const out = array(new Array<number>(batch * m.meta.outputSize).fill(Number.NaN));

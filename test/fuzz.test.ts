@@ -16,6 +16,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModule } from "../src/check/module.ts";
 import { compile } from "../src/pipeline.ts";
+import { withKernels } from "./helpers/kernels.ts";
 import type { NetSpec } from "../src/spec/types.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { anyNet, data, equationNet, layerNet, malformed } from "./helpers/fuzz-arbitraries.ts";
@@ -116,7 +117,7 @@ describe("fuzzing", () => {
         "layer nets: gradient = finite differences = TF.js",
         fc.tuple(layerNet, data),
         async ([spec, d]) => {
-          const m = loadModule<Float64Array>((await compile(structuredClone(spec), { precision: "f64" })).source);
+          const m = loadModule<Float64Array>((await compile(structuredClone(spec), withKernels({ precision: "f64" }))).source);
           const point = pointFor(spec, d.seed, d.batch, d.scale);
           const context = JSON.stringify(spec);
           expect(finiteDifferenceProblems(m, point), context).toEqual([]);
@@ -135,7 +136,7 @@ describe("fuzzing", () => {
         "equation nets: gradient = finite differences = TF.js",
         fc.tuple(equationNet, data),
         async ([{ spec }, d]) => {
-          const m = loadModule<Float64Array>((await compile(structuredClone(spec), { precision: "f64" })).source);
+          const m = loadModule<Float64Array>((await compile(structuredClone(spec), withKernels({ precision: "f64" }))).source);
           const point = pointFor(spec, d.seed, d.batch, d.scale);
           const context = JSON.stringify(spec);
           expect(finiteDifferenceProblems(m, point), context).toEqual([]);
@@ -154,8 +155,8 @@ describe("fuzzing", () => {
         "deterministic output",
         fc.tuple(anyNet, fc.constantFrom("f32" as const, "f64" as const)),
         async ([spec, precision]) => {
-          const first = await compile(structuredClone(spec), { precision });
-          const second = await compile(reorderKeys(spec), { precision });
+          const first = await compile(structuredClone(spec), withKernels({ precision }));
+          const second = await compile(reorderKeys(spec), withKernels({ precision }));
           expect(second.source).toBe(first.source);
         },
         10,

@@ -14,6 +14,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { makeRandom, normal, randomInputs, randomTargets } from "../src/check/data.ts";
 import { optimizerSection } from "../src/emit/optimizers.ts";
 import { compile, compileFile } from "../src/pipeline.ts";
+import { withKernels } from "./helpers/kernels.ts";
 import { loadSpec } from "../src/spec/load.ts";
 import { type OptimizerConfig, type TrainableModule, loadTrainable } from "../src/train/module-api.ts";
 import { ROOT, tempDir } from "./helpers/cli.ts";
@@ -25,8 +26,8 @@ let m32: TrainableModule<Float32Array>;
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
-  m64 = loadTrainable<Float64Array>((await compileFile(XOR, { precision: "f64" })).source);
-  m32 = loadTrainable<Float32Array>((await compileFile(XOR, { precision: "f32" })).source);
+  m64 = loadTrainable<Float64Array>((await compileFile(XOR, withKernels({ precision: "f64" }))).source);
+  m32 = loadTrainable<Float32Array>((await compileFile(XOR, withKernels({ precision: "f32" }))).source);
 });
 
 type Full = Required<OptimizerConfig>;
@@ -217,8 +218,43 @@ describe("createOptimizer", () => {
     expect(() => m64.createOptimizer(config as Partial<OptimizerConfig>)).toThrow(message);
   });
 
+  it("rejects a setting it does not know, naming the nearest one", () => {
+    expect(() => m64.createOptimizer({ lrr: 0.1 } as unknown as Partial<OptimizerConfig>)).toThrow(/unknown optimizer setting "lrr"; did you mean "lr"\?/);
+    expect(() => m64.createOptimizer({ weight_decay: 0.1 } as unknown as Partial<OptimizerConfig>)).toThrow(/did you mean "weightDecay"/);
+    expect(() => m64.createOptimizer({ zzzzzzzz: 1 } as unknown as Partial<OptimizerConfig>)).toThrow(/the settings are type, lr/);
+  });
+
+  it("trainStep refuses another network's optimizer state", async () => {
+    const other = loadTrainable<Float64Array>((await compileFile(join(ROOT, "examples", "chain3.json"), withKernels({ precision: "f64" }))).source);
+    const p = m64.initParams(1);
+    const x = new Float64Array(2 * m64.meta.inputSize);
+    const y = new Float64Array(2 * m64.meta.targetSize);
+    expect(() => m64.trainStep(p, other.createOptimizer({ type: "sgd" }), x, y, 2)).toThrow(TypeError);
+    expect(() => m64.trainStep(p, other.createOptimizer({ type: "sgd" }), x, y, 2)).toThrow(/belongs to network "chain3", not "xor_sigmoid"/);
+  });
+
+  it("trainStep leaves the parameters as they were when the batch holds a NaN, and says so", () => {
+    for (const type of ["sgd", "momentum", "adam"] as const) {
+      const p = m64.initParams(1);
+      const before = Float64Array.from(p);
+      const state = m64.createOptimizer({ type });
+      const x = Float64Array.from({ length: 4 * m64.meta.inputSize }, (_, i) => (i === 5 ? Number.NaN : i / 8));
+      const y = Float64Array.from({ length: 4 * m64.meta.targetSize }, (_, i) => i % 2);
+      const J = m64.trainStep(p, state, x, y, 4);
+      expect(Number.isNaN(J)).toBe(true);
+      expect(Array.from(p)).toEqual(Array.from(before));
+      expect(state.lastStepApplied).toBe(false);
+      expect(state.skippedSteps).toBe(1);
+      expect(state.step).toBe(0);
+      x[5] = 0;
+      m64.trainStep(p, state, x, y, 4);
+      expect(state.lastStepApplied).toBe(true);
+      expect(Array.from(p)).not.toEqual(Array.from(before));
+    }
+  });
+
   it("takes net.json's optimizer as optimizerDefaults (when the emitter is given it)", () => {
-    const text = optimizerSection({ paramCount: 3, array: "Float32Array", optimizer: { type: "momentum", lr: 0.2, nesterov: true } }).join("\n");
+    const text = optimizerSection({ paramCount: 3, inputSize: 2, array: "Float32Array", optimizer: { type: "momentum", lr: 0.2, nesterov: true } }).join("\n");
     expect(text).toContain('export const optimizerDefaults: OptimizerConfig = { type: "momentum", lr: 0.2, nesterov: true };');
   });
 
@@ -232,7 +268,7 @@ describe("createOptimizer", () => {
     writeFileSync(bad, JSON.stringify({ ...spec, optimizer: { type: "adam", lr: -1 } }));
     expect(() => loadSpec(bad)).toThrow(/optimizer\.lr/);
     // the module still compiles with the key present
-    const m = loadTrainable((await compile(loadSpec(ok).spec)).source);
+    const m = loadTrainable((await compile(loadSpec(ok).spec, withKernels({}))).source);
     expect(m.createOptimizer({ type: "sgd" }).config.type).toBe("sgd");
   });
 });

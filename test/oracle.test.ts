@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, it } from "vitest";
 import { loadModule, type FloatArray, type NetModule } from "../src/check/module.ts";
 import { compile, type Precision } from "../src/pipeline.ts";
+import { withKernels } from "./helpers/kernels.ts";
 import { isLayerSpec, type NetSpec } from "../src/spec/types.ts";
 import {
   ioSizes,
@@ -149,7 +150,7 @@ class Report {
 }
 
 async function checkModule(c: Case, precision: Precision): Promise<void> {
-  const { source } = await compile(structuredClone(c.spec), { precision });
+  const { source } = await compile(structuredClone(c.spec), withKernels({ precision }));
   const Arr = precision === "f64" ? Float64Array : Float32Array;
   const mod = loadModule(source) as NetModule<FloatArray>;
   const { result: want, sizes } = oracleOf(c);

@@ -219,12 +219,12 @@ describe("templates/*.ts can be spliced by the generator", () => {
     expect(names.size).toBe(functions.length);
   });
 
-  it("types float array parameters as Float32Array | Float64Array (or Float64Array for f64 scratch)", () => {
+  it("types float array parameters as Float32Array | Float64Array (or Float64Array for f64 scratch, or either constructor)", () => {
     for (const fn of functions)
       for (const param of fn.parameters) {
         const type = (param.type?.getText() ?? "").replace(/\s/g, "");
         if (/Float(32|64)Array/.test(type))
-          expect(["Float32Array|Float64Array", "Float64Array"], `${fn.name?.text}(${param.name.getText()})`).toContain(type);
+          expect(["Float32Array|Float64Array", "Float64Array", "Float32ArrayConstructor|Float64ArrayConstructor"], `${fn.name?.text}(${param.name.getText()})`).toContain(type);
       }
   });
 

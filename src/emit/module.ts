@@ -1,8 +1,9 @@
 /**
- * Assembles the generated module: provenance header, `meta`, workspace buffers, the exported functions
- * (CONTRACT.md §3) and the template functions they call; built with ts-morph, formatted by prettier.
+ * Assembles the generated module: provenance header, `meta`, the workspace (allocated on first use), the
+ * exported functions and the TypeScript kernels they run, the WebAssembly kernels when the module has them,
+ * the optimizers, and the template functions all of these call; built with ts-morph, formatted by prettier.
  */
-import { Project, StructureKind, VariableDeclarationKind, type FunctionDeclarationStructure } from "ts-morph";
+import { Project, VariableDeclarationKind } from "ts-morph";
 import prettier from "prettier";
 import type { Net } from "../frontend/net.ts";
 import { shapeText, sizeOf } from "../ir/node.ts";
@@ -10,10 +11,25 @@ import type { Buffer, Expr, KernelFunction } from "../lower/kernel.ts";
 import type { FunctionName, LoweredModule } from "../lower/functions.ts";
 import type { IrNames } from "../lower/names.ts";
 import { ownExprs, visitExpr, visitStmts } from "../lower/walk.ts";
+import type { WasmKernels } from "../render/wasm/module.ts";
 import { renderBody } from "../render/ts/statements.ts";
+import {
+  type EntryContext,
+  fn,
+  forwardFunction,
+  gradientFunction,
+  kernelArraysFunction,
+  kernelArraysType,
+  kernelFunctions,
+  lossFunction,
+  plainArraysFunction,
+  sgdStepFunction,
+  sgdStepKernel,
+} from "./entry-points.ts";
 import { commentText, numberLiteral, stringLiteral } from "./literals.ts";
 import { templatesUsedBy } from "./templates.ts";
 import { optimizerSection } from "./optimizers.ts";
+import { wasmSection } from "./wasm-glue.ts";
 import type { OptimizerSpec } from "../spec/types.ts";
 
 export type Precision = "f32" | "f64";
@@ -26,6 +42,11 @@ export interface EmitOptions {
   optimizer?: OptimizerSpec;
   /** The header's "Regenerate with:" command (default: `npx bpgen <sourceFile>`, plus the precision when f64). */
   regenerate?: string;
+  /**
+   * The WebAssembly kernels, when the module runs them (the TypeScript kernels are then the fallback);
+   * rendered after the TypeScript kernels, whose names they use.
+   */
+  wasm?: () => WasmKernels;
 }
 
 interface Context {
@@ -59,31 +80,42 @@ export async function emitModule(net: Net, lowered: LoweredModule, names: IrName
     gradient: render(lowered.functions.gradient, names),
   };
   const workspace = [...new Set(Object.values(rendered).flatMap((r) => [...r.buffers]))].sort((a, b) => (a.node?.id ?? 0) - (b.node?.id ?? 0));
-  const rowBuffers = workspace.filter((b) => b.perSample);
-  const buffers = workspace.filter((b) => !b.perSample);
+  const { layout } = lowered;
+  const entry: EntryContext = {
+    array: ctx.array,
+    paramCount: ctx.paramCount,
+    inputSize: layout.inputSize,
+    targetSize: layout.targetSize,
+    outputSize: layout.outputSize,
+    outputName: commentText(names.nodes.of(net.output)),
+    wasm: options.wasm !== undefined,
+  };
+  const bodies = {
+    forward: withWorkspace(rendered.forward, workspace),
+    loss: withWorkspace(rendered.loss, workspace),
+    gradient: withWorkspace(rendered.gradient, workspace),
+  };
 
   const project = new Project({ useInMemoryFileSystem: true });
   const file = project.createSourceFile("module.ts");
   file.addStatements(header(options));
   file.addStatements(metaDeclarations(ctx));
-  file.addVariableStatement({
-    declarationKind: VariableDeclarationKind.Const,
-    leadingTrivia: "// Workspace: one buffer per stored intermediate, allocated once per module and reused by every call.\n",
-    declarations: [
-      ...buffers.map((b) => ({ name: names.buffer(b), initializer: `new ${ctx.array}(${b.size})` })),
-      { name: "sgdGrads", initializer: `new ${ctx.array}(${ctx.paramCount})` },
-    ],
-  });
-  if (rowBuffers.length > 0) file.addStatements(rowWorkspace(ctx, rowBuffers));
-  const exported = [
+  file.addStatements(kernelArraysType(entry));
+  file.addStatements(workspaceDeclarations(ctx, workspace));
+  file.addFunctions([
     initParamsFunction(ctx),
-    forwardFunction(ctx, rendered.forward),
-    lossFunction(ctx, rendered.loss),
-    gradientFunction(ctx, rendered.gradient),
-    sgdStepFunction(ctx),
-  ];
-  file.addFunctions(exported);
-  file.addStatements(optimizerSection({ paramCount: ctx.paramCount, array: ctx.array, optimizer: options.optimizer }));
+    forwardFunction(entry, bodies.forward),
+    lossFunction(entry, bodies.loss),
+    gradientFunction(entry, bodies.gradient),
+    sgdStepFunction(entry),
+    kernelArraysFunction(entry),
+    plainArraysFunction(entry),
+  ]);
+  if (options.wasm) {
+    file.addFunctions([...kernelFunctions(entry, bodies), sgdStepKernel(entry)]);
+    file.addStatements(wasmSection(ctx.array, ctx.paramCount, options.wasm()));
+  }
+  file.addStatements(optimizerSection({ paramCount: ctx.paramCount, inputSize: layout.inputSize, array: ctx.array, optimizer: options.optimizer }));
   file.addFunctions(templatesUsedBy(file.getFullText()));
   return prettier.format(file.getFullText(), { parser: "typescript", printWidth: 110 });
 }
@@ -96,6 +128,11 @@ function render(fn: KernelFunction, names: IrNames): Rendered {
     for (const e of ownExprs(s)) visitExpr(e, (x: Expr) => x.k === "load" && buffers.add(x.buf));
   });
   return { body: renderBody(fn.body, names), buffers: new Set([...buffers].filter((b) => b.role === "work")) };
+}
+
+/** A kernel's statements, after making the workspace it uses (allocated on the first call, grown with the batch). */
+function withWorkspace(r: Rendered, workspace: readonly Buffer[]): string[] {
+  return [...(r.buffers.size > 0 && workspace.length > 0 ? ["reserveBatch(batch);"] : []), ...r.body];
 }
 
 function header(options: EmitOptions): string {
@@ -145,75 +182,7 @@ export const meta: NetMeta = {
 
 // ---- the exported functions ----------------------------------------------------------------------
 
-type Fn = FunctionDeclarationStructure;
-const fn = (name: string, docs: string, parameters: [string, string][], returnType: string, statements: string[]): Fn => ({
-  kind: StructureKind.Function,
-  name,
-  isExported: true,
-  docs: [docs],
-  parameters: parameters.map(([n, type]) => (type.startsWith("=") ? { name: n, initializer: type.slice(1).trim() } : { name: n, type })),
-  returnType,
-  statements,
-});
-
-const perBatch = (size: number) => (size === 1 ? "batch" : `batch * ${size}`);
-
-/** One branch on the fast path; the precise checks (and their messages) run only when it fails. */
-function checks(ctx: Context, arrays: [string, string][]): string[] {
-  const all: [string, string][] = [["params", String(ctx.paramCount)], ...arrays];
-  const bad = ["!(batch >= 1)", "batch % 1 !== 0", ...all.map(([name, size]) => `${name}.length < ${size}`)].join(" || ");
-  return [
-    `if (${bad}) {`,
-    "checkBatch(batch);",
-    ...all.map(([name, size]) => `checkLength(${stringLiteral(name)}, ${name}, ${size});`),
-    "}",
-  ];
-}
-
-/** The statements before a kernel: the argument checks, and growing the row buffers when it uses them. */
-function prologue(ctx: Context, r: Rendered, arrays: [string, string][]): string[] {
-  const usesRows = [...r.buffers].some((b) => b.perSample);
-  return [...checks(ctx, arrays), ...(usesRows ? ["reserveBatch(batch);"] : [])];
-}
-
-function forwardFunction(ctx: Context, r: Rendered): Fn {
-  const { layout } = ctx.lowered;
-  const statements = [...prologue(ctx, r, [["inputs", perBatch(layout.inputSize)], ["out", perBatch(layout.outputSize)]]), ...r.body];
-  const docs = `Writes the network's output for each of \`batch\` samples: out[s] = ${commentText(ctx.names.nodes.of(ctx.net.output))}(inputs[s]).`;
-  const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["out", ctx.array], ["batch", "= 1"]];
-  return fn("forward", docs, params, "void", statements);
-}
-
-function lossFunction(ctx: Context, r: Rendered): Fn {
-  const statements = [...prologue(ctx, r, targetChecks(ctx)), ...r.body];
-  const docs = "The objective J: the per-sample loss averaged over the batch, plus the regularizer.";
-  const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["targets", ctx.array], ["batch", "= 1"]];
-  return fn("loss", docs, params, "number", statements);
-}
-
-function gradientFunction(ctx: Context, r: Rendered): Fn {
-  const statements = [...prologue(ctx, r, [...targetChecks(ctx), ["grads", String(ctx.paramCount)]]), ...r.body];
-  const docs = "Overwrites `grads` with dJ/dparams (same layout as `params`) and returns J, all from one forward and one backward sweep.";
-  const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["targets", ctx.array], ["grads", ctx.array], ["batch", "= 1"]];
-  return fn("gradient", docs, params, "number", statements);
-}
-
-function targetChecks(ctx: Context): [string, string][] {
-  const { layout } = ctx.lowered;
-  return [["inputs", perBatch(layout.inputSize)], ["targets", perBatch(layout.targetSize)]];
-}
-
-function sgdStepFunction(ctx: Context): Fn {
-  const statements = [
-    "const J = gradient(params, inputs, targets, sgdGrads, batch);",
-    "// params ← params − lr · dJ/dparams, after the whole gradient is known",
-    `for (let i = 0; i < ${ctx.paramCount}; i++) params[i]! -= lr * sgdGrads[i]!;`,
-    "return J;",
-  ];
-  const docs = "One step of gradient descent, params ← params − lr · dJ/dparams, in place; returns J before the step.";
-  const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["targets", ctx.array], ["lr", "number"], ["batch", "= 1"]];
-  return fn("sgdStep", docs, params, "number", statements);
-}
+type Fn = ReturnType<typeof fn>;
 
 function initParamsFunction(ctx: Context): Fn {
   const random = ctx.net.params.some((p) => p.init.kind !== "constant");
@@ -236,22 +205,34 @@ function initParamsFunction(ctx: Context): Fn {
   return fn("initParams", docs, [[random ? "seed" : "_seed", "= 1"]], ctx.array, statements);
 }
 
-// ---- per-sample rows, grown with the batch --------------------------------------------------------
+// ---- the workspace, allocated on first use --------------------------------------------------------
 
-/** Buffers holding one row per sample, and the one function that grows them (the only allocation after the first call). */
-function rowWorkspace(ctx: Context, rows: readonly Buffer[]): string {
-  const empty = rows.map((b) => `let ${ctx.names.buffer(b)} = new ${ctx.array}(0);`);
-  const grow = rows.map((b) => `  ${ctx.names.buffer(b)} = new ${ctx.array}(batch * ${b.size});`);
+/**
+ * One buffer per stored intermediate, made by the first call (so an app that imports the module and calls
+ * nothing allocates nothing, and a bundler can drop what it does not call), the per-sample rows grown when a
+ * larger batch arrives: the only allocations after the first call.
+ */
+function workspaceDeclarations(ctx: Context, workspace: readonly Buffer[]): string {
+  const empty = `/* @__PURE__ */ new ${ctx.array}(0)`;
+  const lines = [
+    "// Workspace: one buffer per stored intermediate, allocated by the first call and reused by every later one.",
+    `let sgdGrads: ${ctx.array} | undefined;`,
+  ];
+  if (workspace.length === 0) return `${lines.join("\n")}\n`;
+  const fixed = workspace.filter((b) => !b.perSample);
+  const rows = workspace.filter((b) => b.perSample);
+  const grow = (b: Buffer) => `  ${ctx.names.buffer(b)} = new ${ctx.array}(${b.perSample ? `batch * ${b.size}` : b.size});`;
   return [
-    "// Workspace rows: one row per sample for values that dense kernels read or write; grown when a larger batch arrives.",
+    ...lines,
     "let capacity = 0;",
-    ...empty,
+    ...workspace.map((b) => `let ${ctx.names.buffer(b)} = ${empty};`),
     "",
-    "/** Makes the row buffers hold `batch` samples. */",
+    "/** Makes the workspace hold `batch` samples: allocated by the first call, rows grown for a larger batch. */",
     "function reserveBatch(batch: number): void {",
     "  if (batch <= capacity) return;",
+    ...(fixed.length > 0 ? ["  if (capacity === 0) {", ...fixed.map((b) => `  ${grow(b)}`), "  }"] : []),
     "  capacity = batch;",
-    ...grow,
+    ...rows.map(grow),
     "}",
     "",
   ].join("\n");

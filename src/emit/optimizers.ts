@@ -9,6 +9,8 @@ import { numberLiteral, stringLiteral } from "./literals.ts";
 
 export interface OptimizerContext {
   paramCount: number;
+  /** Numbers per sample in the inputs (trainStep's batch is their count when not given). */
+  inputSize: number;
   /** "Float32Array" or "Float64Array" */
   array: string;
   /** net.json's "optimizer", when it has one: becomes `optimizerDefaults`. */
@@ -76,6 +78,12 @@ export interface OptimizerState {
   readonly grads: ${array};
   /** ‖g‖ of the last step before clipping; NaN or Infinity once training has diverged. */
   gradNorm: number;
+  /** Whether the last step changed the parameters: false when its loss or gradient was not finite. */
+  lastStepApplied: boolean;
+  /** Steps left out because their loss or gradient was not finite (the parameters kept their values). */
+  skippedSteps: number;
+  /** The network this state belongs to (meta.name): trainStep refuses another network's state. */
+  readonly network: string;
 }
 `;
 }
@@ -85,9 +93,11 @@ function create(ctx: OptimizerContext): string {
   return `
 /**
  * A fresh optimizer for this network: \`config\` over optimizerDefaults over the built-in defaults.
- * Throws a RangeError for an unknown type or a setting out of range.
+ * Throws a RangeError for an unknown setting (naming the nearest known one), an unknown type or a setting
+ * out of range.
  */
 export function createOptimizer(config: Partial<OptimizerConfig> = {}): OptimizerState {
+  optKeys(config, ["type", "lr", "momentum", "nesterov", "beta1", "beta2", "epsilon", "weightDecay", "clipNorm", "clipValue"]);
   const type = config.type ?? optimizerDefaults.type;
   const base: Partial<OptimizerConfig> = type === optimizerDefaults.type ? optimizerDefaults : {};
   const adaptive = type === "adam" || type === "adamw";
@@ -113,7 +123,17 @@ export function createOptimizer(config: Partial<OptimizerConfig> = {}): Optimize
   optCheck("clipNorm", c.clipNorm > 0, c.clipNorm, "a positive number (Infinity for no clipping)");
   optCheck("clipValue", c.clipValue > 0, c.clipValue, "a positive number (Infinity for no clipping)");
   const moments = type === "sgd" ? 0 : ${n};
-  return { config: c, step: 0, m: new ${ctx.array}(moments), v: new ${ctx.array}(adaptive ? ${n} : 0), grads: new ${ctx.array}(${n}), gradNorm: 0 };
+  return {
+    config: c,
+    step: 0,
+    m: new ${ctx.array}(moments),
+    v: new ${ctx.array}(adaptive ? ${n} : 0),
+    grads: new ${ctx.array}(${n}),
+    gradNorm: 0,
+    lastStepApplied: false,
+    skippedSteps: 0,
+    network: meta.name,
+  };
 }
 `;
 }
@@ -124,25 +144,41 @@ function apply(ctx: OptimizerContext): string {
 /**
  * One optimizer step from a given gradient, in place: clip \`grads\` by global norm, then by value, and apply
  * the update rule, in one pass over the parameters after one pass for the norm. \`grads\` is not modified.
- * Returns ‖grads‖ before clipping.
+ * A gradient that is not finite changes nothing (state.lastStepApplied says so). Returns ‖grads‖ before clipping.
  */
 export function applyGradients(params: ${ctx.array}, state: OptimizerState, grads: ${ctx.array}): number {
-  checkLength("params", params, ${n});
-  checkLength("grads", grads, ${n});
-  const c = state.config;
-  if (c.type !== "sgd") checkLength("state.m", state.m, ${n});
-  if (c.type === "adam" || c.type === "adamw") checkLength("state.v", state.v, ${n});
-  updateParams(params, state, grads);
+  checkArray("params", params, ${ctx.array}, ${n}, true);
+  checkArray("grads", grads, ${ctx.array}, ${n}, true);
+  checkState(state);
+  updateParams(params, state, grads, 0);
   return state.gradNorm;
 }
 
-/** applyGradients without the checks and the returned norm (a returned number is boxed: trainStep uses this). */
-function updateParams(params: ${ctx.array}, state: OptimizerState, grads: ${ctx.array}): void {
+/** Throws unless \`state\` is an optimizer state of this network, as createOptimizer made it. */
+function checkState(state: OptimizerState): void {
+  const c = state.config;
+  if (state.network !== meta.name) throw new TypeError(\`the optimizer state belongs to network "\${state.network}", not "\${meta.name}"\`);
+  checkArray("state.grads", state.grads, ${ctx.array}, ${n}, true);
+  if (c.type !== "sgd") checkArray("state.m", state.m, ${ctx.array}, ${n}, true);
+  if (c.type === "adam" || c.type === "adamw") checkArray("state.v", state.v, ${ctx.array}, ${n}, true);
+}
+
+/**
+ * applyGradients without the checks and the returned norm (a returned number is boxed: trainStep uses this).
+ * Nothing is written when the loss \`J\` or the gradient is not finite: the step is counted as skipped.
+ */
+function updateParams(params: ${ctx.array}, state: OptimizerState, grads: ${ctx.array}, J: number): void {
   const c = state.config;
   const h = optHyper;
   optSumSquares(grads, ${n}, h);
   const norm = Math.sqrt(h[10]!);
   state.gradNorm = norm;
+  if (!Number.isFinite(norm) || !Number.isFinite(J)) {
+    state.lastStepApplied = false;
+    state.skippedSteps++;
+    return;
+  }
+  state.lastStepApplied = true;
   state.step++;
   h[0] = c.lr;
   h[1] = norm > c.clipNorm ? c.clipNorm / norm : 1;
@@ -171,14 +207,14 @@ function trainStep(ctx: OptimizerContext): string {
   return `
 /**
  * One training step: the gradient of J on this batch into state.grads, then applyGradients. All of the
- * step is computed from the parameters as they were before it. Returns J before the step.
+ * step is computed from the parameters as they were before it. Returns J before the step. When J or the
+ * gradient is not finite (NaN or ±Infinity in a batch, a diverging run) the parameters are left as they were,
+ * state.lastStepApplied is false and state.skippedSteps counts it.
  */
-export function trainStep(params: ${ctx.array}, state: OptimizerState, inputs: ${ctx.array}, targets: ${ctx.array}, batch = 1): number {
-  checkLength("state.grads", state.grads, ${ctx.paramCount});
-  if (state.config.type !== "sgd") checkLength("state.m", state.m, ${ctx.paramCount});
-  if (state.config.type === "adam" || state.config.type === "adamw") checkLength("state.v", state.v, ${ctx.paramCount});
+export function trainStep(params: ${ctx.array}, state: OptimizerState, inputs: ${ctx.array}, targets: ${ctx.array}, batch = ${ctx.inputSize === 0 ? "1" : `batchOf(inputs, ${ctx.inputSize}, "inputs")`}): number {
+  checkState(state);
   const J = gradient(params, inputs, targets, state.grads, batch);
-  updateParams(params, state, state.grads);
+  updateParams(params, state, state.grads, J);
   return J;
 }
 `;

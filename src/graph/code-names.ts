@@ -22,13 +22,23 @@ export function codeNames(c: Compiled): Map<Node, string> {
 }
 
 /**
- * The formula comments of the module's `gradient` function, by the name they assign:
+ * The text of the TypeScript kernel of one function: `<name>Kernel` in a module that also runs WebAssembly
+ * kernels (the exported function then only dispatches), else the exported function itself.
+ */
+export function kernelText(source: string, name: string): string {
+  const kernel = source.indexOf(`\nfunction ${name}Kernel(`);
+  const start = kernel >= 0 ? kernel + 1 : source.indexOf(`export function ${name}(`);
+  if (start < 0) return "";
+  const end = source.indexOf("\n}\n", start);
+  return source.slice(start, end < 0 ? undefined : end);
+}
+
+/**
+ * The formula comments of the module's gradient kernel, by the name they assign:
  * `d_z` → `d_z = d_e · w3`, `d_w1` → `d_w1 += d_y · x`. The first line assigning a name wins.
  */
 export function gradientComments(source: string): Map<string, string> {
-  const start = source.indexOf("export function gradient(");
-  const end = source.indexOf("\nexport function ", start + 1);
-  const body = start < 0 ? "" : source.slice(start, end < 0 ? undefined : end);
+  const body = kernelText(source, "gradient");
   const out = new Map<string, string>();
   for (const m of body.matchAll(/^\s*\/\/ ([A-Za-z_$][\w$]*) (\+?=) (.+)$/gm)) {
     if (!out.has(m[1])) out.set(m[1], `${m[1]} ${m[2]} ${m[3]}`);

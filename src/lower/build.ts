@@ -295,7 +295,7 @@ export class FunctionLowering {
             b: { buf: x.buf, index: addIndex(x.base, varIndex(j)) },
             outVars: [i, j],
             reduce: s,
-            scale: get(this.invB),
+            scale: op("div", num(1), arg("batch")),
             mode: "=",
           },
         },

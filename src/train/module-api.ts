@@ -22,6 +22,9 @@ export interface OptimizerState<T extends FloatArray = FloatArray> {
   readonly v: T;
   readonly grads: T;
   gradNorm: number;
+  lastStepApplied: boolean;
+  skippedSteps: number;
+  readonly network: string;
 }
 
 export interface TrainableModule<T extends FloatArray = FloatArray> extends NetModule<T> {

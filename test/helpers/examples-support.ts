@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { loadModule, type NetModule } from "../../src/check/module.ts";
 import { makeRandom, normal } from "../../src/check/data.ts";
 import { compile, type Precision } from "../../src/pipeline.ts";
+import { withKernels } from "./kernels.ts";
 import { loadSpec } from "../../src/spec/load.ts";
 import type { NetSpec } from "../../src/spec/types.ts";
 
@@ -30,7 +31,7 @@ export interface Compiled<T extends Float32Array | Float64Array> {
 export async function build(spec: NetSpec, precision: "f64"): Promise<Compiled<Float64Array>>;
 export async function build(spec: NetSpec, precision: "f32"): Promise<Compiled<Float32Array>>;
 export async function build(spec: NetSpec, precision: Precision): Promise<Compiled<Float32Array | Float64Array>> {
-  const { source } = await compile(spec, { precision, sourceFile: `examples/${spec.name}.json` });
+  const { source } = await compile(spec, withKernels({ precision, sourceFile: `examples/${spec.name}.json` }));
   return { source, module: loadModule(source) };
 }
 

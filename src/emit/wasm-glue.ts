@@ -1,0 +1,79 @@
+/**
+ * The part of a generated module that runs its WebAssembly kernels: the binary (base64), the memory map,
+ * instantiation on first use (Node, browsers and workers alike: no import, no fetch, synchronous), and
+ * growing the memory for a larger batch. Where `WebAssembly` is missing or rejects SIMD, `wasmKernels()`
+ * is null and the exported functions run the TypeScript kernels.
+ */
+import type { WasmKernels } from "../render/wasm/module.ts";
+
+export function wasmSection(array: string, paramCount: number, wasm: WasmKernels): string {
+  const m = wasm.memory;
+  const base64 = Buffer.from(wasm.bytes).toString("base64");
+  return `
+// ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
+
+/** The kernels' binary (${wasm.bytes.length} bytes), base64. */
+const wasmBinary =
+  "${base64}";
+
+/** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: object };
+}
+
+/** The kernels' exports, and views of their memory for \`capacity\` samples. */
+interface Kernels {
+  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  readonly forward: (batch: number, capacity: number) => void;
+  readonly loss: (batch: number, capacity: number) => number;
+  readonly gradient: (batch: number, capacity: number) => number;
+  readonly sgdUpdate: (lr: number) => void;
+  capacity: number;
+  params: ${array};
+  grads: ${array};
+  inputs: ${array};
+  targets: ${array};
+  out: ${array};
+}
+
+let kernels: Kernels | null | undefined;
+
+/** The WebAssembly kernels, instantiated on first use; null where WebAssembly SIMD is unavailable. */
+function wasmKernels(): Kernels | null {
+  if (kernels !== undefined) return kernels;
+  kernels = null;
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (api === undefined) return null;
+  const bytes = base64Bytes(wasmBinary);
+  if (!api.validate(bytes)) return null;
+  const instance = new api.Instance(new api.Module(bytes), { host: { pow: Math.pow } });
+  const exports = instance.exports as Omit<Kernels, "capacity" | "params" | "grads" | "inputs" | "targets" | "out">;
+  const empty = new ${array}(0);
+  kernels = { ...exports, capacity: 0, params: empty, grads: empty, inputs: empty, targets: empty, out: empty };
+  reserveKernels(kernels, 1);
+  return kernels;
+}
+
+/**
+ * Makes the kernels' memory hold \`batch\` samples (growing it when a larger batch arrives) and the views
+ * of it current: growing detaches every earlier view, those kernelArrays gave out included.
+ */
+function reserveKernels(k: Kernels, batch: number): void {
+  if (batch <= k.capacity) return;
+  const bytes = ${m.io} + batch * ${m.bytesPerSample};
+  const pages = Math.ceil((bytes - k.memory.buffer.byteLength) / 65536);
+  if (pages > 0) k.memory.grow(pages);
+  const buffer = k.memory.buffer;
+  k.capacity = batch;
+  k.params = new ${array}(buffer, ${m.params}, ${paramCount});
+  k.grads = new ${array}(buffer, ${m.grads}, ${paramCount});
+  k.inputs = new ${array}(buffer, ${m.io}, batch * ${m.inputsPerSample / bytesPer(array)});
+  k.targets = new ${array}(buffer, ${m.io} + batch * ${m.inputsPerSample}, batch * ${m.targetsPerSample / bytesPer(array)});
+  k.out = new ${array}(buffer, ${m.io} + batch * ${m.inputsPerSample + m.targetsPerSample}, batch * ${m.outPerSample / bytesPer(array)});
+}
+`;
+}
+
+const bytesPer = (array: string) => (array === "Float64Array" ? 8 : 4);

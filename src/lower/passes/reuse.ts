@@ -1,0 +1,80 @@
+/**
+ * Buffer reuse: workspace buffers of one function whose lifetimes (first to last access, in program order)
+ * do not overlap share memory. Nothing in the workspace outlives a call, so each function has a layout of
+ * its own, and the module's workspace is as large as the largest. Buffers of one value per call and buffers
+ * of one row per sample are packed separately (the second in elements per sample). The WebAssembly renderer
+ * addresses its memory with this layout; the TypeScript renderer keeps one array per value, as a reader expects.
+ */
+import type { Buffer, KernelFunction, Stmt } from "../kernel.ts";
+import { ownExprs, visitExpr } from "../walk.ts";
+
+export interface WorkspaceLayout {
+  /** Element offset of each fixed-size workspace buffer. */
+  readonly fixed: ReadonlyMap<Buffer, number>;
+  /** Element offset within one sample's rows of each per-sample workspace buffer. */
+  readonly rows: ReadonlyMap<Buffer, number>;
+  readonly fixedSize: number;
+  /** Elements per sample. */
+  readonly rowsSize: number;
+}
+
+interface Lifetime {
+  buf: Buffer;
+  first: number;
+  last: number;
+}
+
+/** `align` elements: every buffer starts on a 16-byte boundary. */
+export function reuse(fn: KernelFunction, align: number): WorkspaceLayout {
+  const lifetimes = lifetimesOf(fn.body);
+  const fixed = pack(lifetimes.filter((l) => !l.buf.perSample), align);
+  const rows = pack(lifetimes.filter((l) => l.buf.perSample), 1);
+  return { fixed: fixed.offsets, rows: rows.offsets, fixedSize: fixed.size, rowsSize: rows.size };
+}
+
+function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
+  const spans = new Map<Buffer, Lifetime>();
+  let pos = 0;
+  const touch = (buf: Buffer) => {
+    if (buf.role !== "work") return;
+    const l = spans.get(buf);
+    if (l) l.last = pos;
+    else spans.set(buf, { buf, first: pos, last: pos });
+  };
+  const walk = (stmts: readonly Stmt[]) => {
+    for (const s of stmts) {
+      pos++;
+      if (s.k === "store" || s.k === "fill") touch(s.buf);
+      if (s.k === "contract") [s.c.out.buf, s.c.a.buf, s.c.b.buf].forEach(touch);
+      for (const e of ownExprs(s)) visitExpr(e, (x) => x.k === "load" && touch(x.buf));
+      if (s.k === "loop" || s.k === "ifBatch") {
+        const start = pos;
+        walk(s.body);
+        // a value carried from one iteration to the next lives through the whole loop
+        for (const l of spans.values()) if (l.first < start && l.last > start) l.last = Math.max(l.last, pos);
+      }
+    }
+  };
+  walk(body);
+  return [...spans.values()].sort((a, b) => a.first - b.first || a.buf.size - b.buf.size);
+}
+
+/** First fit: each buffer at the lowest offset not held by a buffer alive at the same time. */
+function pack(lifetimes: readonly Lifetime[], align: number): { offsets: Map<Buffer, number>; size: number } {
+  const placed: { l: Lifetime; offset: number; size: number }[] = [];
+  const offsets = new Map<Buffer, number>();
+  let size = 0;
+  for (const l of lifetimes) {
+    const extent = Math.ceil(l.buf.size / align) * align;
+    const busy = placed.filter((p) => p.l.first <= l.last && l.first <= p.l.last).sort((a, b) => a.offset - b.offset);
+    let offset = 0;
+    for (const p of busy) {
+      if (offset + extent <= p.offset) break;
+      offset = Math.max(offset, p.offset + p.size);
+    }
+    placed.push({ l, offset, size: extent });
+    offsets.set(l.buf, offset);
+    size = Math.max(size, offset + extent);
+  }
+  return { offsets, size };
+}

@@ -1,0 +1,282 @@
+/**
+ * Contractions (the dense layers' products for every sample at once) as register-tiled SIMD loops,
+ * specialised to the network's constant sizes, with the tile the tile pass chose. Two forms cover the three
+ * patterns, read off the operands' strides:
+ *   dot  — both operands contiguous along the reduction (forward W·x): a tile of rows × samples of vector
+ *          accumulators, each the dot product of a weight row and an input row, summed across lanes at the end;
+ *   axpy — the output and one operand contiguous along an output variable j (transposed Wᵀ·δ, weight
+ *          gradient δ ⊗ x): a tile of rows × vectors of j, each accumulating splat(scalar) · vector.
+ * Edges that do not fill a tile run with smaller tiles (down to one element), never past an array's end.
+ * Multiply and add are separate instructions unless relaxed SIMD was opted into (fused, machine-dependent).
+ */
+import type { Access, Contraction, Var } from "../../lower/kernel.ts";
+import { coefficient } from "../../lower/kernel.ts";
+import type { Local as WasmLocal } from "./encoder.ts";
+import type { FunctionEmitter } from "./function.ts";
+
+/** Register tiles when the tile pass chose none. */
+const DEFAULT_DOT = { rows: 4, cols: 2 };
+const DEFAULT_AXPY = { rows: 2, cols: 4 };
+
+export function renderContraction(e: FunctionEmitter, c: Contraction): void {
+  const [o0, o1] = c.outVars;
+  const contiguous = (a: Access, v: Var) => coefficient(a.index, v) === 1;
+  if (contiguous(c.a, c.reduce) && contiguous(c.b, c.reduce)) return dot(e, c);
+  if (coefficient(c.out.index, o1) === 1 && (contiguous(c.a, o1) || contiguous(c.b, o1))) return axpy(e, c, o1, o0);
+  if (coefficient(c.out.index, o0) === 1 && (contiguous(c.a, o0) || contiguous(c.b, o0))) return axpy(e, c, o0, o1);
+  throw new Error(`internal: no SIMD form for the ${c.pattern} contraction`);
+}
+
+/** A loop over `extent` (a constant or the batch) in steps of `tile`, then the rest one at a time. */
+function blocks(e: FunctionEmitter, v: Var, tile: number, body: (size: number) => void): void {
+  const { f } = e;
+  if (typeof v.extent === "number") {
+    const whole = v.extent - (v.extent % tile);
+    if (whole > 0) e.countedLoop(v, whole, () => body(tile), tile);
+    if (whole < v.extent) {
+      const rest = e.bindVar(v, `${v.name}_rest`);
+      f.i32Const(whole).localSet(rest);
+      body(v.extent - whole);
+    }
+    return;
+  }
+  // the batch: whole tiles while they fit, then single samples
+  const i = e.bindVar(v, `${v.name}0`);
+  f.i32Const(0).localSet(i);
+  f.block((done) =>
+    f.loop((next) => {
+      f.localGet(i).i32Const(tile).i32Add().localGet(e.batch).i32GtS().brIf(done);
+      body(tile);
+      f.localGet(i).i32Const(tile).i32Add().localSet(i).br(next);
+    }),
+  );
+  if (tile > 1) {
+    f.block((done) =>
+      f.loop((next) => {
+        f.localGet(i).localGet(e.batch).i32GeS().brIf(done);
+        body(1);
+        f.localGet(i).i32Const(1).i32Add().localSet(i).br(next);
+      }),
+    );
+  }
+}
+
+/** Pushes acc + x·y (x, y, acc on the stack in that order), fused when relaxed SIMD was opted into. */
+function multiplyAdd(e: FunctionEmitter, vector: boolean): void {
+  const { f } = e;
+  const num = e.ctx.kernelNum;
+  if (vector && e.ctx.relaxed) {
+    if (num.storage === "f32") f.f32x4RelaxedMadd();
+    else f.f64x2RelaxedMadd();
+    return;
+  }
+  // x·y, then + acc: the stack holds x y acc; rotate through a local
+  e.withTemp(vector ? "v128" : num.scalar, (t) => {
+    f.localSet(t);
+    vector ? num.v(f, "mul") : num.s(f, "mul");
+    f.localGet(t);
+    vector ? num.v(f, "add") : num.s(f, "add");
+  });
+}
+
+/** The scale of the result (1/batch for a weight gradient), evaluated once. */
+function scaleLocal(e: FunctionEmitter, c: Contraction): { scalar: WasmLocal; vector: WasmLocal } | undefined {
+  if (!c.scale) return undefined;
+  const num = e.ctx.kernelNum;
+  const scalar = e.f.local(num.scalar, "scale");
+  // computed like every elementwise value (in f64), then in the contraction's type
+  e.scalar(c.scale);
+  if (e.num.scalar !== num.scalar) e.f.f32DemoteF64();
+  e.f.localSet(scalar);
+  const vector = e.f.local("v128", "scale_v");
+  e.f.localGet(scalar);
+  num.splat(e.f).localSet(vector);
+  return { scalar, vector };
+}
+
+/** Pushes the sum of the lanes of `v` (in the contraction's type). */
+function lanesSum(e: FunctionEmitter, v: WasmLocal): void {
+  const num = e.ctx.kernelNum;
+  e.f.localGet(v);
+  num.extract(e.f, 0);
+  for (let lane = 1; lane < num.lanes; lane++) {
+    e.f.localGet(v);
+    num.extract(e.f, lane);
+    num.s(e.f, "add");
+  }
+}
+
+// ---- dot form ---------------------------------------------------------------------------------------------
+
+/** out[s, i] = Σ_t a[i, t]·b[s, t]: rows of `a` × rows of `b`, vectors along t. */
+function dot(e: FunctionEmitter, c: Contraction): void {
+  const { f } = e;
+  const num = e.ctx.kernelNum;
+  const t = c.reduce;
+  const rowVar = c.outVars.find((v) => coefficient(c.a.index, v) !== 0) ?? c.outVars[1];
+  const colVar = c.outVars.find((v) => v !== rowVar) as Var;
+  const tile = c.tile ?? DEFAULT_DOT;
+  const K = t.extent as number;
+  const whole = K - (K % num.lanes);
+  const bytes = num.bytes;
+  const aRow = coefficient(c.a.index, rowVar) * bytes;
+  const bRow = coefficient(c.b.index, colVar) * bytes;
+  const outRow = coefficient(c.out.index, rowVar) * bytes;
+  const outCol = coefficient(c.out.index, colVar) * bytes;
+  const scale = scaleLocal(e, c);
+  const pA = f.local("i32", "pa");
+  const pB = f.local("i32", "pb");
+  const step = f.local("i32", "t");
+  blocks(e, rowVar, tile.rows, (rows) =>
+    blocks(e, colVar, tile.cols, (cols) => {
+      // pointers to the first element of the tile's rows (the reduction variable at 0)
+      e.bindVar(t, "t0");
+      const offA = e.address(c.a.buf, c.a.index, t);
+      f.localSet(pA);
+      const offB = e.address(c.b.buf, c.b.index, t);
+      f.localSet(pB);
+      const acc = grid(rows, cols, () => f.local("v128", "acc"));
+      for (const a of acc.flat()) num.constV(f, 0).localSet(a);
+      if (whole > 0) {
+        const av = Array.from({ length: rows }, () => f.local("v128", "av"));
+        const bv = Array.from({ length: cols }, () => f.local("v128", "bv"));
+        f.i32Const(0).localSet(step);
+        f.loop((next) => {
+          av.forEach((v, r) => num.loadV(f.localGet(pA), offA + r * aRow).localSet(v));
+          bv.forEach((v, q) => num.loadV(f.localGet(pB), offB + q * bRow).localSet(v));
+          for (let r = 0; r < rows; r++) {
+            for (let q = 0; q < cols; q++) {
+              f.localGet(av[r]).localGet(bv[q]).localGet(acc[r][q]);
+              multiplyAdd(e, true);
+              f.localSet(acc[r][q]);
+            }
+          }
+          f.localGet(pA).i32Const(num.lanes * bytes).i32Add().localSet(pA);
+          f.localGet(pB).i32Const(num.lanes * bytes).i32Add().localSet(pB);
+          f.localGet(step).i32Const(num.lanes).i32Add().localTee(step).i32Const(whole).i32LtS().brIf(next);
+        });
+      }
+      // each accumulator's lanes, the last few terms, then one store per output element
+      const offOut = e.address(c.out.buf, c.out.index);
+      const pOut = f.local("i32", "po");
+      f.localSet(pOut);
+      for (let r = 0; r < rows; r++) {
+        for (let q = 0; q < cols; q++) {
+          f.localGet(pOut);
+          lanesSum(e, acc[r][q]);
+          for (let k = whole; k < K; k++) {
+            num.load(f.localGet(pA), offA + r * aRow + (k - whole) * bytes);
+            num.load(f.localGet(pB), offB + q * bRow + (k - whole) * bytes);
+            num.s(f, "mul");
+            num.s(f, "add");
+          }
+          if (scale) {
+            f.localGet(scale.scalar);
+            num.s(f, "mul");
+          }
+          storeResult(e, c, offOut + r * outRow + q * outCol);
+        }
+      }
+    }),
+  );
+}
+
+// ---- axpy form --------------------------------------------------------------------------------------------
+
+/**
+ * out[u, j] = Σ_r s[u, r]·v[r, j] with `v` and `out` contiguous in j: rows of u × vectors of j, each term a
+ * splat of s times a vector of v. Columns left over after the vectors run one at a time.
+ */
+function axpy(e: FunctionEmitter, c: Contraction, j: Var, u: Var): void {
+  const { f } = e;
+  const num = e.ctx.kernelNum;
+  const r = c.reduce;
+  const [V, S] = coefficient(c.a.index, j) === 1 ? [c.a, c.b] : [c.b, c.a];
+  const tile = c.tile ?? DEFAULT_AXPY;
+  const bytes = num.bytes;
+  const J = j.extent as number;
+  const width = tile.cols * num.lanes;
+  const sRow = coefficient(S.index, u) * bytes;
+  const outRow = coefficient(c.out.index, u) * bytes;
+  const vStep = coefficient(V.index, r) * bytes;
+  const sStep = coefficient(S.index, r) * bytes;
+  const scale = scaleLocal(e, c);
+  const pV = f.local("i32", "pv");
+  const pS = f.local("i32", "ps");
+  const pOut = f.local("i32", "po");
+
+  /** One tile at (u, j): `rows` values of u, `vectors` vectors (or `columns` single columns) of j. */
+  const tileAt = (rows: number, vectors: number, columns: number) => {
+    const vector = vectors > 0;
+    const width = vector ? vectors : columns;
+    e.bindVar(r, "r0");
+    const offV = e.address(V.buf, V.index, r);
+    f.localSet(pV);
+    const offS = e.address(S.buf, S.index, r);
+    f.localSet(pS);
+    const acc = grid(rows, width, () => f.local(vector ? "v128" : num.scalar, "acc"));
+    for (const a of acc.flat()) (vector ? num.constV(f, 0) : num.constS(f, 0)).localSet(a);
+    const vv = Array.from({ length: width }, () => f.local(vector ? "v128" : num.scalar, "vv"));
+    const ss = Array.from({ length: rows }, () => f.local(vector ? "v128" : num.scalar, "ss"));
+    const counter = e.bindVar(r, "r");
+    f.i32Const(0).localSet(counter);
+    f.loop((next) => {
+      vv.forEach((v, k) => (vector ? num.loadV(f.localGet(pV), offV + k * num.lanes * bytes) : num.load(f.localGet(pV), offV + k * bytes)).localSet(v));
+      ss.forEach((s, q) => (vector ? num.loadSplat(f.localGet(pS), offS + q * sRow) : num.load(f.localGet(pS), offS + q * sRow)).localSet(s));
+      for (let q = 0; q < rows; q++) {
+        for (let k = 0; k < width; k++) {
+          f.localGet(ss[q]).localGet(vv[k]).localGet(acc[q][k]);
+          multiplyAdd(e, vector);
+          f.localSet(acc[q][k]);
+        }
+      }
+      f.localGet(pV).i32Const(vStep).i32Add().localSet(pV);
+      f.localGet(pS).i32Const(sStep).i32Add().localSet(pS);
+      f.localGet(counter).i32Const(1).i32Add().localTee(counter);
+      if (typeof r.extent === "number") f.i32Const(r.extent);
+      else f.localGet(e.batch);
+      f.i32LtS().brIf(next);
+    });
+    const offOut = e.address(c.out.buf, c.out.index);
+    f.localSet(pOut);
+    for (let q = 0; q < rows; q++) {
+      for (let k = 0; k < width; k++) {
+        f.localGet(pOut).localGet(acc[q][k]);
+        if (scale) {
+          f.localGet(vector ? scale.vector : scale.scalar);
+          vector ? num.v(f, "mul") : num.s(f, "mul");
+        }
+        const at = offOut + q * outRow + k * (vector ? num.lanes : 1) * bytes;
+        if (vector) {
+          if (c.mode === "+=") throw new Error("internal: accumulating contractions are not tiled");
+          num.storeV(f, at);
+        } else storeResult(e, c, at);
+      }
+    }
+  };
+
+  // whole tiles of columns, then the last vectors, then the last columns
+  const wholeCols = J - (J % width);
+  const vectorsLeft = Math.floor((J - wholeCols) / num.lanes);
+  const columnsLeft = J - wholeCols - vectorsLeft * num.lanes;
+  const rowsOf = (run: (rows: number) => void) => blocks(e, u, tile.rows, run);
+  if (wholeCols > 0) e.countedLoop(j, wholeCols, () => rowsOf((rows) => tileAt(rows, tile.cols, 0)), width);
+  if (vectorsLeft > 0) {
+    f.i32Const(wholeCols).localSet(e.bindVar(j, "j_vec"));
+    rowsOf((rows) => tileAt(rows, vectorsLeft, 0));
+  }
+  if (columnsLeft > 0) {
+    f.i32Const(wholeCols + vectorsLeft * num.lanes).localSet(e.bindVar(j, "j_col"));
+    rowsOf((rows) => tileAt(rows, 0, columnsLeft));
+  }
+}
+
+/** Stores the scalar on the stack (above its address) at `offset`, or adds it there for an accumulation. */
+function storeResult(e: FunctionEmitter, c: Contraction, offset: number): void {
+  if (c.mode === "+=") throw new Error("internal: accumulating contractions are not tiled");
+  e.ctx.kernelNum.store(e.f, offset);
+}
+
+function grid<T>(rows: number, cols: number, make: () => T): T[][] {
+  return Array.from({ length: rows }, () => Array.from({ length: cols }, make));
+}

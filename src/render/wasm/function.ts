@@ -1,0 +1,637 @@
+/**
+ * WebAssembly for one kernel-IR function: loops with constant trip counts (and the batch loop), addresses
+ * folded into base + Σ stride·variable with the constant part in the instruction's offset, scalar arithmetic
+ * in the module's number type, element loops and accumulator loops run four (f32) or two (f64) lanes at a
+ * time where every address moves by one element per iteration. One line per elementwise op in each of
+ * SCALAR_OPS and VECTOR_OPS; transcendental functions come from the math library (math.ts).
+ */
+import type { ElementwiseOp } from "../../ir/node.ts";
+import type { Buffer, Expr, Index, KernelFunction, Local, Stmt, Var } from "../../lower/kernel.ts";
+import { coefficient } from "../../lower/kernel.ts";
+import type { IrNames } from "../../lower/names.ts";
+import type { WorkspaceLayout } from "../../lower/passes/reuse.ts";
+import { ownExprs, visitExpr, visitStmts } from "../../lower/walk.ts";
+import type { FuncRef, FunctionBuilder, Local as WasmLocal, ModuleBuilder } from "./encoder.ts";
+import { type MathFunction, useMath } from "./math.ts";
+import type { Numeric } from "./numeric.ts";
+import { renderContraction } from "./contract.ts";
+
+/** Byte addresses of the module's memory regions (see module.ts for the whole map). */
+export interface MemoryMap {
+  readonly params: number;
+  readonly grads: number;
+  /** The fixed-size workspace (this function's layout places buffers inside it). */
+  readonly work: number;
+  /** Inputs, then targets and outputs, `capacity` rows each; then the workspace rows, `batch` rows each. */
+  readonly io: number;
+  readonly inputSize: number;
+  readonly targetSize: number;
+  readonly outputSize: number;
+}
+
+export interface FunctionContext {
+  readonly mod: ModuleBuilder;
+  /** Elementwise arithmetic: f64, whatever the storage. */
+  readonly num: Numeric;
+  /** The contractions' arithmetic: the storage type. */
+  readonly kernelNum: Numeric;
+  readonly mem: MemoryMap;
+  readonly layout: WorkspaceLayout;
+  readonly names: IrNames;
+  /** Fused multiply-add from relaxed SIMD in the contractions (opt-in; results then vary by machine). */
+  readonly relaxed: boolean;
+  /** Math.pow from the host, for powers that are not small integers. */
+  readonly hostPow: () => FuncRef;
+}
+
+/** Where a buffer starts: a constant byte address, or a local computed once per call, plus a constant. */
+export interface Base {
+  readonly local?: WasmLocal;
+  readonly offset: number;
+}
+
+/** A kernel-IR function as an exported WebAssembly function `(batch, capacity) → J?`. */
+export function renderFunction(ctx: FunctionContext, fn: KernelFunction, returns: boolean): FuncRef {
+  const results = returns ? (["f64"] as const) : ([] as const);
+  return ctx.mod.function(fn.name, { params: { batch: "i32", capacity: "i32" }, results: [...results] }, (f, { batch, capacity }) => {
+    new FunctionEmitter(ctx, f, batch, capacity).function(fn.body);
+  });
+}
+
+/** Emits statements and expressions of one function body. */
+export class FunctionEmitter {
+  readonly num: Numeric;
+  private readonly locals = new Map<Local, WasmLocal>();
+  private readonly vars = new Map<Var, WasmLocal>();
+  private readonly bases = new Map<Buffer, Base>();
+  private batchAsNumber?: WasmLocal;
+  private temps: WasmLocal[] = [];
+
+  constructor(
+    readonly ctx: FunctionContext,
+    readonly f: FunctionBuilder,
+    readonly batch: WasmLocal,
+    private readonly capacity: WasmLocal,
+  ) {
+    this.num = ctx.num;
+  }
+
+  /**
+   * A whole function: the batch as a number and the start of every per-sample region first, so that no
+   * value computed once per call sits in a branch that might not run.
+   */
+  function(stmts: readonly Stmt[]): void {
+    this.batchNumber();
+    const buffers = new Set<Buffer>();
+    visitStmts(stmts, (s) => {
+      if (s.k === "store" || s.k === "fill") buffers.add(s.buf);
+      if (s.k === "contract") [s.c.out.buf, s.c.a.buf, s.c.b.buf].forEach((b) => buffers.add(b));
+      for (const e of ownExprs(s)) visitExpr(e, (x) => x.k === "load" && buffers.add(x.buf));
+    });
+    for (const b of buffers) this.base(b);
+    this.body(stmts);
+  }
+
+  body(stmts: readonly Stmt[]): void {
+    for (const s of stmts) this.stmt(s);
+  }
+
+  // ---- addresses -----------------------------------------------------------------------------------
+
+  /** The start of `buf` in memory. Per-sample regions move with the capacity and the batch: computed once per call. */
+  base(buf: Buffer): Base {
+    const known = this.bases.get(buf);
+    if (known) return known;
+    const { mem, layout, num } = this.ctx;
+    const rowBytes = (elements: number) => elements * num.bytes;
+    let base: Base;
+    switch (buf.role) {
+      case "params":
+        base = { offset: mem.params };
+        break;
+      case "grads":
+        base = { offset: mem.grads };
+        break;
+      case "inputs":
+        base = { offset: mem.io };
+        break;
+      case "targets":
+        base = { local: this.scaledLocal("targets", this.capacity, rowBytes(mem.inputSize)), offset: mem.io };
+        break;
+      case "out":
+        base = { local: this.scaledLocal("out", this.capacity, rowBytes(mem.inputSize + mem.targetSize)), offset: mem.io };
+        break;
+      case "work": {
+        if (!buf.perSample) {
+          const at = layout.fixed.get(buf);
+          if (at === undefined) throw new Error(`internal: no workspace offset for ${this.ctx.names.buffer(buf)}`);
+          base = { offset: mem.work + at * num.bytes };
+          break;
+        }
+        const row = layout.rows.get(buf);
+        if (row === undefined) throw new Error(`internal: no row offset for ${this.ctx.names.buffer(buf)}`);
+        // rows start after the io region (capacity rows of inputs, targets, outputs), `batch` rows each
+        const local = this.f.local("i32", `${this.ctx.names.buffer(buf)}_at`);
+        this.f.localGet(this.capacity).i32Const(rowBytes(mem.inputSize + mem.targetSize + mem.outputSize)).i32Mul();
+        this.f.localGet(this.batch).i32Const(rowBytes(row)).i32Mul().i32Add().localSet(local);
+        base = { local, offset: mem.io };
+        break;
+      }
+    }
+    this.bases.set(buf, base);
+    return base;
+  }
+
+  private scaledLocal(name: string, by: WasmLocal, bytes: number): WasmLocal {
+    const local = this.f.local("i32", `${name}_at`);
+    this.f.localGet(by).i32Const(bytes).i32Mul().localSet(local);
+    return local;
+  }
+
+  /**
+   * Pushes the variable part of the address of `index` in `buf` and returns the constant part (the
+   * instruction's offset). `skip` leaves one variable out (the caller adds it itself).
+   */
+  address(buf: Buffer, index: Index, skip?: Var): number {
+    const b = this.base(buf);
+    const bytes = this.num.bytes;
+    let pushed = false;
+    if (b.local) {
+      this.f.localGet(b.local);
+      pushed = true;
+    }
+    for (const t of index.terms) {
+      if (t.v === skip) continue;
+      this.f.localGet(this.varLocal(t.v));
+      if (t.k * bytes !== 1) this.f.i32Const(t.k * bytes).i32Mul();
+      if (pushed) this.f.i32Add();
+      pushed = true;
+    }
+    if (!pushed) this.f.i32Const(0);
+    const offset = b.offset + index.c * bytes;
+    if (offset < 0) throw new Error("internal: a negative address");
+    return offset;
+  }
+
+  varLocal(v: Var): WasmLocal {
+    const local = this.vars.get(v);
+    if (!local) throw new Error(`internal: loop variable ${v.name} used outside its loop`);
+    return local;
+  }
+
+  bindVar(v: Var, name = v.name): WasmLocal {
+    const local = this.f.local("i32", name);
+    this.vars.set(v, local);
+    return local;
+  }
+
+  local(l: Local): WasmLocal {
+    let w = this.locals.get(l);
+    if (!w) {
+      w = this.f.local(this.num.scalar, this.ctx.names.local(l));
+      this.locals.set(l, w);
+    }
+    return w;
+  }
+
+  /** A scratch local of `type` for the duration of `use`. */
+  withTemp(type: "i32" | "f32" | "f64" | "v128", use: (t: WasmLocal) => void): void {
+    const free = this.temps.findIndex((t) => t.type === type);
+    const t = free >= 0 ? (this.temps.splice(free, 1)[0] as WasmLocal) : this.f.local(type, "tmp");
+    use(t);
+    this.temps.push(t);
+  }
+
+  /** The batch size as a number (for 1/batch). */
+  batchNumber(): WasmLocal {
+    if (!this.batchAsNumber) {
+      this.batchAsNumber = this.f.local(this.num.scalar, "batch_n");
+      this.num.fromInt(this.f.localGet(this.batch)).localSet(this.batchAsNumber);
+    }
+    return this.batchAsNumber;
+  }
+
+  // ---- statements ----------------------------------------------------------------------------------
+
+  stmt(s: Stmt): void {
+    const { f, num } = this;
+    switch (s.k) {
+      case "note":
+        return;
+      case "store": {
+        const offset = this.address(s.buf, s.index);
+        if (s.mode === "=") this.scalar(s.value);
+        else {
+          this.address(s.buf, s.index);
+          num.load(f, offset);
+          this.scalar(s.value);
+          num.s(f, s.mode === "+=" ? "add" : s.mode === "*=" ? "mul" : "max");
+        }
+        num.store(f, offset);
+        return;
+      }
+      case "let":
+        this.scalar(s.value);
+        f.localSet(this.local(s.local));
+        return;
+      case "update":
+        this.update(s.local, s.value, s.mode);
+        return;
+      case "fill": {
+        const offset = this.address(s.buf, s.index);
+        f.i32Const(offset).i32Add().i32Const(0).i32Const(s.count * num.bytes).memoryFill();
+        return;
+      }
+      case "return":
+        this.scalar(s.value);
+        num.toF64(f).return();
+        return;
+      case "ifBatch":
+        f.localGet(this.batch).i32Const(1).i32GtS().if(() => this.body(s.body));
+        return;
+      case "contract":
+        renderContraction(this, s.c);
+        return;
+      case "loop":
+        this.loop(s);
+        return;
+    }
+  }
+
+  private update(l: Local, value: Expr, mode: string): void {
+    const { f, num } = this;
+    const w = this.local(l);
+    if (mode === "max=") {
+      // if (v > m) m = v: a NaN never replaces the running maximum
+      this.withTemp(num.scalar, (t) => {
+        this.scalar(value);
+        f.localSet(t).localGet(t).localGet(w).localGet(t).localGet(w);
+        num.s(f, "gt");
+        f.select().localSet(w);
+      });
+      return;
+    }
+    f.localGet(w);
+    this.scalar(value);
+    num.s(f, mode === "+=" ? "add" : mode === "*=" ? "mul" : "copysign");
+    f.localSet(w);
+  }
+
+  private loop(s: Extract<Stmt, { k: "loop" }>): void {
+    if (s.v.extent !== "batch" && s.kind === "elements" && vectorizable(s, this.num.lanes)) return this.vectorLoop(s);
+    if (s.v.extent !== "batch" && s.kind === "structure" && isAccumulation(s, this.num.lanes)) return this.vectorSum(s);
+    this.countedLoop(s.v, s.v.extent === "batch" ? this.batch : s.v.extent, () => this.body(s.body));
+  }
+
+  /** `for v = 0 .. n − 1`, n ≥ 1 (a constant, or the batch: checked positive before any call). */
+  countedLoop(v: Var, n: number | WasmLocal, body: () => void, step = 1, from = 0): void {
+    const { f } = this;
+    const i = this.bindVar(v);
+    f.i32Const(from).localSet(i);
+    f.loop((next) => {
+      body();
+      f.localGet(i).i32Const(step).i32Add().localTee(i);
+      if (typeof n === "number") f.i32Const(n);
+      else f.localGet(n);
+      f.i32LtS().brIf(next);
+    });
+  }
+
+  /** An element loop, `lanes` elements per iteration, then the last few one at a time. */
+  private vectorLoop(s: Extract<Stmt, { k: "loop" }>): void {
+    const n = s.v.extent as number;
+    const lanes = this.num.lanes;
+    const whole = n - (n % lanes);
+    this.countedLoop(s.v, whole, () => s.body.forEach((st) => this.vectorStore(st, s.v)), lanes);
+    this.tail(s.v, whole, n, () => this.body(s.body));
+  }
+
+  /** The iterations from `from` to `n` one at a time, the variable holding each index. */
+  private tail(v: Var, from: number, n: number, body: () => void): void {
+    if (from >= n) return;
+    const i = this.bindVar(v, `${v.name}_tail`);
+    for (let k = from; k < n; k++) {
+      this.f.i32Const(k).localSet(i);
+      body();
+    }
+  }
+
+  private vectorStore(s: Stmt, v: Var): void {
+    if (s.k === "note") return;
+    if (s.k !== "store") throw new Error("internal: a vector loop holds only stores");
+    const { f, num } = this;
+    const offset = this.address(s.buf, s.index);
+    if (s.mode !== "=") {
+      this.address(s.buf, s.index);
+      num.loadV(f, offset);
+    }
+    this.vector(s.value, v);
+    if (s.mode !== "=") num.v(f, s.mode === "+=" ? "add" : "mul");
+    num.storeV(f, offset);
+  }
+
+  /** acc += Σ term, `lanes` terms at a time in a vector accumulator, then its lanes and the last terms. */
+  private vectorSum(s: Extract<Stmt, { k: "loop" }>): void {
+    const { f, num } = this;
+    const update = s.body.find((b) => b.k === "update") as Extract<Stmt, { k: "update" }>;
+    const n = s.v.extent as number;
+    const whole = n - (n % num.lanes);
+    const acc = this.f.local("v128", "vacc");
+    num.constV(f, 0).localSet(acc);
+    this.countedLoop(s.v, whole, () => {
+      f.localGet(acc);
+      this.vector(update.value, s.v);
+      num.v(f, "add").localSet(acc);
+    }, num.lanes);
+    const w = this.local(update.local);
+    f.localGet(w);
+    this.horizontalSum(acc);
+    num.s(f, "add").localSet(w);
+    this.tail(s.v, whole, n, () => this.update(update.local, update.value, "+="));
+  }
+
+  /** Pushes the sum of the lanes of `v`. */
+  horizontalSum(v: WasmLocal): void {
+    const { f, num } = this;
+    f.localGet(v);
+    num.extract(f, 0);
+    for (let lane = 1; lane < num.lanes; lane++) {
+      f.localGet(v);
+      num.extract(f, lane);
+      num.s(f, "add");
+    }
+  }
+
+  // ---- expressions ---------------------------------------------------------------------------------
+
+  /** Pushes the scalar value of `e`. */
+  scalar(e: Expr): void {
+    const { f, num } = this;
+    switch (e.k) {
+      case "num":
+        num.constS(f, e.value);
+        return;
+      case "get":
+        f.localGet(this.local(e.local));
+        return;
+      case "arg":
+        f.localGet(this.batchNumber());
+        return;
+      case "load":
+        num.load(f, this.address(e.buf, e.index));
+        return;
+      case "op":
+        SCALAR_OPS[e.op](this, e.args);
+        return;
+      case "sum":
+        throw new Error("internal: a sum reached the renderer (the unroll pass expands every sum)");
+    }
+  }
+
+  /** Pushes the value of `e` for `lanes` consecutive values of `v` (invariant parts in every lane). */
+  vector(e: Expr, v: Var): void {
+    const { f, num } = this;
+    switch (e.k) {
+      case "num":
+        num.constV(f, e.value);
+        return;
+      case "get":
+        f.localGet(this.local(e.local));
+        num.splat(f);
+        return;
+      case "arg":
+        f.localGet(this.batchNumber());
+        num.splat(f);
+        return;
+      case "load":
+        if (coefficient(e.index, v) === 0) num.loadSplat(f, this.address(e.buf, e.index));
+        else num.loadV(f, this.address(e.buf, e.index));
+        return;
+      case "op":
+        VECTOR_OPS[e.op](this, e.args, v);
+        return;
+      case "sum":
+        throw new Error("internal: a sum reached the renderer");
+    }
+  }
+
+  /** Pushes an i32 that is nonzero where the condition `c` holds (a comparison, or c ≠ 0). */
+  condition(c: Expr): void {
+    const { f, num } = this;
+    if (c.k === "op" && c.op === "gt") {
+      this.scalar(c.args[0]);
+      this.scalar(c.args[1]);
+      num.s(f, "gt");
+      return;
+    }
+    this.scalar(c);
+    num.constS(f, 0);
+    num.s(f, "ne");
+  }
+
+  /** Pushes a lane mask (all ones where the condition holds). */
+  mask(c: Expr, v: Var): void {
+    const { f, num } = this;
+    if (c.k === "op" && c.op === "gt") {
+      this.vector(c.args[0], v);
+      this.vector(c.args[1], v);
+      num.v(f, "gt");
+      return;
+    }
+    this.vector(c, v);
+    num.constV(f, 0);
+    num.v(f, "ne");
+  }
+
+  math(fn: MathFunction, vector: boolean): FuncRef {
+    return useMath(this.ctx.mod, fn, vector ? this.num.vector : this.num.scalar);
+  }
+}
+
+// ---- one line per elementwise op -----------------------------------------------------------------------
+
+type ScalarOp = (e: FunctionEmitter, args: readonly Expr[]) => void;
+type VectorOp = (e: FunctionEmitter, args: readonly Expr[], v: Var) => void;
+
+const sInstr = (name: string): ScalarOp => (e, args) => {
+  args.forEach((a) => e.scalar(a));
+  e.num.s(e.f, name);
+};
+const vInstr = (name: string): VectorOp => (e, args, v) => {
+  args.forEach((a) => e.vector(a, v));
+  e.num.v(e.f, name);
+};
+/**
+ * Bounded functions of an f32 module run in f32 (their result is as good as the f64 result rounded, to
+ * 2 ulp, and about twice as fast); the others in f64, where an f32 intermediate could overflow.
+ */
+const BOUNDED: ReadonlySet<MathFunction> = new Set(["tanh", "sigmoid", "erf"]);
+const inF32 = (e: FunctionEmitter, fn: MathFunction) => e.ctx.kernelNum.storage === "f32" && e.num.scalar === "f64" && BOUNDED.has(fn);
+const sMath = (fn: MathFunction): ScalarOp => (e, [a]) => {
+  e.scalar(a);
+  if (inF32(e, fn)) {
+    e.f.f32DemoteF64().call(useMath(e.ctx.mod, fn, "f32")).f64PromoteF32();
+    return;
+  }
+  e.f.call(e.math(fn, false));
+};
+const vMath = (fn: MathFunction): VectorOp => (e, [a], v) => {
+  e.vector(a, v);
+  if (inF32(e, fn)) {
+    e.f.f32x4DemoteF64x2Zero().call(useMath(e.ctx.mod, fn, "f32x4")).f64x2PromoteLowF32x4();
+    return;
+  }
+  e.f.call(e.math(fn, true));
+};
+
+/** A small integer power as products; undefined when the exponent is anything else. */
+function integerPower(args: readonly Expr[]): number | undefined {
+  const b = args[1];
+  return b.k === "num" && Number.isInteger(b.value) && b.value >= 2 && b.value <= 4 ? b.value : undefined;
+}
+
+export const SCALAR_OPS: Record<ElementwiseOp, ScalarOp> = {
+  neg: sInstr("neg"),
+  exp: sMath("exp"),
+  log: sMath("log"),
+  sqrt: sInstr("sqrt"),
+  abs: sInstr("abs"),
+  // Math.sign: ±1, or the argument itself for ±0 and NaN
+  sign: (e, [a]) =>
+    e.withTemp(e.num.scalar, (t) => {
+      e.scalar(a);
+      e.f.localSet(t);
+      e.num.constS(e.f, 1);
+      e.f.localGet(t);
+      e.num.s(e.f, "copysign");
+      e.f.localGet(t).localGet(t);
+      e.num.s(e.f, "abs");
+      e.num.constS(e.f, 0);
+      e.num.s(e.f, "gt");
+      e.f.select();
+    }),
+  tanh: sMath("tanh"),
+  sigmoid: sMath("sigmoid"),
+  softplus: sMath("softplus"),
+  add: sInstr("add"),
+  sub: sInstr("sub"),
+  mul: sInstr("mul"),
+  div: sInstr("div"),
+  pow: (e, args) => {
+    const k = integerPower(args);
+    if (k !== undefined) {
+      e.withTemp(e.num.scalar, (t) => {
+        e.scalar(args[0]);
+        e.f.localTee(t);
+        for (let i = 1; i < k; i++) {
+          e.f.localGet(t);
+          e.num.s(e.f, "mul");
+        }
+      });
+      return;
+    }
+    // any other power: the host's Math.pow, in f64
+    e.scalar(args[0]);
+    e.num.toF64(e.f);
+    e.scalar(args[1]);
+    e.num.toF64(e.f);
+    e.f.call(e.ctx.hostPow());
+    e.num.fromF64(e.f);
+  },
+  max: sInstr("max"),
+  min: sInstr("min"),
+  gt: (e, args) => {
+    e.condition({ k: "op", op: "gt", args });
+    e.num.fromBool(e.f);
+  },
+  select: (e, [c, a, b]) => {
+    e.scalar(a);
+    e.scalar(b);
+    e.condition(c);
+    e.f.select();
+  },
+};
+
+export const VECTOR_OPS: Record<ElementwiseOp, VectorOp> = {
+  neg: vInstr("neg"),
+  exp: vMath("exp"),
+  log: vMath("log"),
+  sqrt: vInstr("sqrt"),
+  abs: vInstr("abs"),
+  sign: (e, [a], v) =>
+    e.withTemp("v128", (t) => {
+      e.vector(a, v);
+      e.f.localSet(t);
+      // copysign(1, x) is the sign bit of x with the bits of 1 (−0 has only the sign bit)
+      e.f.localGet(t);
+      e.num.constV(e.f, -0);
+      e.f.v128And();
+      e.num.constV(e.f, 1);
+      e.f.v128Or();
+      e.f.localGet(t).localGet(t);
+      e.num.v(e.f, "abs");
+      e.num.constV(e.f, 0);
+      e.num.v(e.f, "gt");
+      e.f.v128Bitselect();
+    }),
+  tanh: vMath("tanh"),
+  sigmoid: vMath("sigmoid"),
+  softplus: vMath("softplus"),
+  add: vInstr("add"),
+  sub: vInstr("sub"),
+  mul: vInstr("mul"),
+  div: vInstr("div"),
+  pow: (e, args, v) => {
+    const k = integerPower(args);
+    if (k === undefined) throw new Error("internal: a power that is not a small integer is not vectorized");
+    e.withTemp("v128", (t) => {
+      e.vector(args[0], v);
+      e.f.localTee(t);
+      for (let i = 1; i < k; i++) {
+        e.f.localGet(t);
+        e.num.v(e.f, "mul");
+      }
+    });
+  },
+  max: vInstr("max"),
+  min: vInstr("min"),
+  gt: (e, args, v) => {
+    e.mask({ k: "op", op: "gt", args }, v);
+    e.num.constV(e.f, 1);
+    e.f.v128And();
+  },
+  select: (e, [c, a, b], v) => {
+    e.vector(a, v);
+    e.vector(b, v);
+    e.mask(c, v);
+    e.f.v128Bitselect();
+  },
+};
+
+// ---- which loops run in lanes --------------------------------------------------------------------------
+
+/** Every address moves by one element (or not at all) per iteration, and every op has a vector form. */
+function laneable(e: Expr, v: Var): boolean {
+  let ok = true;
+  visitExpr(e, (x) => {
+    if (x.k === "load") ok &&= [0, 1].includes(coefficient(x.index, v));
+    if (x.k === "op" && x.op === "pow") ok &&= integerPower(x.args) !== undefined;
+    if (x.k === "sum") ok = false;
+  });
+  return ok;
+}
+
+/** An element loop of plain stores, long enough for one vector. */
+function vectorizable(s: Extract<Stmt, { k: "loop" }>, lanes: number): boolean {
+  if ((s.v.extent as number) < lanes) return false;
+  return s.body.every(
+    (b) => b.k === "note" || (b.k === "store" && b.mode !== "max=" && coefficient(b.index, s.v) === 1 && laneable(b.value, s.v)),
+  );
+}
+
+/** `acc += term(v)` over at least two vectors' worth of terms. */
+function isAccumulation(s: Extract<Stmt, { k: "loop" }>, lanes: number): boolean {
+  const work = s.body.filter((b) => b.k !== "note");
+  const [u] = work;
+  return work.length === 1 && u.k === "update" && u.mode === "+=" && (s.v.extent as number) >= 2 * lanes && laneable(u.value, s.v);
+}
