@@ -4,10 +4,10 @@
  * the caller passes the arrays kernelArrays gave out) and fall back to the TypeScript kernels where
  * WebAssembly SIMD is unavailable; with TypeScript kernels only, the kernel's statements are the body.
  */
-import { type FunctionDeclarationStructure, StructureKind } from "ts-morph";
 import { stringLiteral } from "./literals.ts";
+import type { FunctionDecl } from "./printer.ts";
 
-type Fn = FunctionDeclarationStructure;
+type Fn = FunctionDecl;
 
 /** What the exported functions need to know about the module. */
 export interface EntryContext {
@@ -31,15 +31,7 @@ export interface KernelBodies {
 }
 
 export function fn(name: string, docs: string | undefined, parameters: [string, string][], returnType: string, statements: string[], exported = true): Fn {
-  return {
-    kind: StructureKind.Function,
-    name,
-    isExported: exported,
-    ...(docs ? { docs: [docs] } : {}),
-    parameters: parameters.map(([n, type]) => (type.startsWith("=") ? { name: n, initializer: type.slice(1).trim() } : { name: n, type })),
-    returnType,
-    statements,
-  };
+  return { name, ...(docs ? { docs } : {}), parameters, returnType, statements, exported };
 }
 
 const perBatch = (size: number) => (size === 1 ? "batch" : `batch * ${size}`);

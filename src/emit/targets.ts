@@ -23,7 +23,8 @@ export interface TargetFile {
 /** The extension of each kind of file. */
 export const EXTENSION: Readonly<Record<Target, string>> = { ts: ".ts", js: ".js", dts: ".d.ts" };
 
-const PRINT = { parser: "typescript", printWidth: 110 } as const;
+/** prettier's defaults, as for the module. */
+const PRINT = { parser: "typescript" } as const;
 
 export async function emitTargets(name: string, source: string, target: Target): Promise<TargetFile[]> {
   const file = (kind: Target, text: string): TargetFile => ({ kind, fileName: `${name}${EXTENSION[kind]}`, text });
@@ -35,13 +36,13 @@ export async function emitTargets(name: string, source: string, target: Target):
 }
 
 /**
- * The leading `//` comment lines (the provenance header) and the rest. Type-only declarations vanish from the
+ * The leading comment lines (the provenance header and the linters' opt-out) and the rest. Type-only declarations vanish from the
  * JavaScript and the header is attached to the first of them, so it is split off and put back on each file.
  */
 export function splitHeader(source: string): { header: string; body: string } {
   const lines = source.split("\n");
   let n = 0;
-  while (n < lines.length && lines[n].startsWith("//")) n++;
+  while (n < lines.length && (lines[n].startsWith("//") || lines[n] === "/* eslint-disable */")) n++;
   return { header: lines.slice(0, n).join("\n"), body: lines.slice(n).join("\n") };
 }
 
