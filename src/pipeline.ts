@@ -24,6 +24,7 @@ import { inline } from "./lower/passes/inline.ts";
 import { prune } from "./lower/passes/prune.ts";
 import { type TileChooser, libraryTiles, tile } from "./lower/passes/tile.ts";
 import { unroll } from "./lower/passes/unroll.ts";
+import { type WorkspaceLayout, reuse } from "./lower/passes/reuse.ts";
 import { visitStmts } from "./lower/walk.ts";
 import { renderWasm } from "./render/wasm/module.ts";
 import { wasmTiles } from "./render/wasm/tiles.ts";
@@ -117,6 +118,20 @@ export const PASSES: readonly Pass[] = [
   { name: "tile", run: (body, ctx) => tile(body, ctx.tiles) },
 ];
 
+/**
+ * After the passes, for the WebAssembly renderer only: buffer reuse lays out each function's workspace in
+ * its memory, buffers whose lifetimes do not overlap sharing bytes (16-byte aligned).
+ */
+export const LAYOUT = { name: "reuse", run: (fn: KernelFunction, precision: Precision) => reuse(fn, precision === "f64" ? 2 : 4) } as const;
+
+function workspaceLayouts(lowered: LoweredModule): (precision: Precision) => Record<FunctionName, WorkspaceLayout> {
+  return (precision) =>
+    Object.fromEntries((Object.entries(lowered.functions) as [FunctionName, KernelFunction][]).map(([name, fn]) => [name, LAYOUT.run(fn, precision)])) as Record<
+      FunctionName,
+      WorkspaceLayout
+    >;
+}
+
 /** Runs every pass over every function of the lowered module. */
 export function runPasses(lowered: LoweredModule, tiles: TileChooser = libraryTiles): LoweredModule {
   const functions = Object.fromEntries(
@@ -156,7 +171,11 @@ export async function compileNet(
   const emitOptions = { ...options, version: VERSION };
   if (kernels === "js") return { net, grads, lowered, names, kernels, source: await emitModule(net, lowered, names, emitOptions) };
   const wasmIr = runPasses(materialized, wasmTiles);
-  const source = await emitModule(net, lowered, names, { ...emitOptions, wasm: () => renderWasm(wasmIr, names, { precision: options.precision, relaxed: options.relaxedSimd ?? false }) });
+  const layouts = workspaceLayouts(wasmIr);
+  const render = (relaxed: boolean) => renderWasm(wasmIr, layouts, names, { precision: options.precision, relaxed });
+  // the relaxed build (opt-in) beside the deterministic one, which engines without relaxed SIMD run
+  const wasm = () => ({ plain: render(false), ...(options.relaxedSimd ? { relaxed: render(true) } : {}) });
+  const source = await emitModule(net, lowered, names, { ...emitOptions, wasm });
   return { net, grads, lowered, names, kernels, source };
 }
 

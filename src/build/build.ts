@@ -17,6 +17,7 @@ export interface BuildFlags {
   precision?: Precision;
   target?: Target;
   kernels?: Kernels;
+  relaxedSimd?: boolean;
   verify?: boolean;
   stats?: boolean;
   watch?: boolean;
@@ -28,6 +29,7 @@ export interface BuildSettings {
   precision: Precision;
   target: Target;
   kernels: Kernels;
+  relaxedSimd: boolean;
   out: OutputPlace;
   config?: LoadedConfig;
 }
@@ -121,6 +123,7 @@ export function resolveSettings(flags: BuildFlags, config: LoadedConfig | undefi
     precision: flags.precision ?? c.precision ?? "f32",
     target: flags.target ?? implied ?? c.target ?? "ts",
     kernels: flags.kernels ?? c.kernels ?? "auto",
+    relaxedSimd: flags.relaxedSimd ?? c.relaxedSimd ?? false,
     out,
     config,
   };
@@ -187,6 +190,7 @@ export async function buildInput(input: string, settings: BuildSettings): Promis
       precision: settings.precision,
       target: settings.target,
       kernels: settings.kernels,
+      relaxedSimd: settings.relaxedSimd,
       sourceFile: posixRelative(root, input),
       regenerate: regenerateCommand(input, loaded.spec.name, main, settings, root),
     });
@@ -201,7 +205,7 @@ export async function buildInput(input: string, settings: BuildSettings): Promis
 /**
  * The command, run from the project root, that writes this very file: the input and, where they differ from
  * what that command would do by itself (the defaults, or the project's config there), -o, --target,
- * --precision and --kernels.
+ * --precision, --kernels and --relaxed-simd.
  */
 export function regenerateCommand(input: string, name: string, main: string, settings: BuildSettings, root: string): string {
   const defaults = settings.config && resolve(settings.config.dir) === resolve(root) ? settings.config.config : {};
@@ -211,6 +215,7 @@ export function regenerateCommand(input: string, name: string, main: string, set
   else if (settings.target !== (defaults.target ?? "ts")) args.push("--target", settings.target);
   if (settings.precision !== (defaults.precision ?? "f32")) args.push("--precision", settings.precision);
   if (settings.kernels !== (defaults.kernels ?? "auto")) args.push("--kernels", settings.kernels);
+  if (settings.relaxedSimd !== (defaults.relaxedSimd ?? false)) args.push("--relaxed-simd");
   return args.map(shellQuote).join(" ");
 }
 

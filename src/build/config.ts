@@ -30,6 +30,8 @@ export interface BpgenConfig {
   precision?: Precision;
   target?: Target;
   kernels?: Kernels;
+  /** WebAssembly kernels also in a relaxed-SIMD build (fused multiply-add), used where the engine has it. */
+  relaxedSimd?: boolean;
 }
 
 export interface LoadedConfig {
@@ -60,6 +62,7 @@ const RULES: Readonly<Record<keyof BpgenConfig | "$schema", KeyRule>> = {
   precision: oneOf(PRECISIONS),
   target: oneOf(TARGETS),
   kernels: oneOf(KERNELS),
+  relaxedSimd: { expected: "true or false", check: (v) => typeof v === "boolean" },
 };
 const KEYS = Object.keys(RULES);
 

@@ -46,7 +46,7 @@ export interface EmitOptions {
    * The WebAssembly kernels, when the module runs them (the TypeScript kernels are then the fallback);
    * rendered after the TypeScript kernels, whose names they use.
    */
-  wasm?: () => WasmKernels;
+  wasm?: () => { plain: WasmKernels; relaxed?: WasmKernels };
 }
 
 interface Context {

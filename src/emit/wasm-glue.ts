@@ -6,16 +6,27 @@
  */
 import type { WasmKernels } from "../render/wasm/module.ts";
 
-export function wasmSection(array: string, paramCount: number, wasm: WasmKernels): string {
+export function wasmSection(array: string, paramCount: number, builds: { plain: WasmKernels; relaxed?: WasmKernels }): string {
+  const wasm = builds.plain;
   const m = wasm.memory;
-  const base64 = Buffer.from(wasm.bytes).toString("base64");
+  const base64 = (k: WasmKernels) => Buffer.from(k.bytes).toString("base64");
+  const relaxed = builds.relaxed
+    ? `
+/**
+ * The same kernels with relaxed SIMD's fused multiply-add in the dense products (${builds.relaxed.bytes.length} bytes), used
+ * where the engine validates it: faster, with results that may differ in the last bits from machine to machine.
+ */
+const wasmBinaryRelaxed =
+  "${base64(builds.relaxed)}";
+`
+    : "";
   return `
 // ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
 
 /** The kernels' binary (${wasm.bytes.length} bytes), base64. */
 const wasmBinary =
-  "${base64}";
-
+  "${base64(wasm)}";
+${relaxed}
 /** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
@@ -46,7 +57,12 @@ function wasmKernels(): Kernels | null {
   kernels = null;
   const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (api === undefined) return null;
-  const bytes = base64Bytes(wasmBinary);
+${
+    builds.relaxed
+      ? `  const relaxed = base64Bytes(wasmBinaryRelaxed);
+  const bytes = api.validate(relaxed) ? relaxed : base64Bytes(wasmBinary);`
+      : "  const bytes = base64Bytes(wasmBinary);"
+  }
   if (!api.validate(bytes)) return null;
   const instance = new api.Instance(new api.Module(bytes), { host: { pow: Math.pow } });
   const exports = instance.exports as Omit<Kernels, "capacity" | "params" | "grads" | "inputs" | "targets" | "out">;

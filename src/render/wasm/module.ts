@@ -10,7 +10,7 @@
 import type { KernelFunction } from "../../lower/kernel.ts";
 import type { FunctionName, LoweredModule } from "../../lower/functions.ts";
 import type { IrNames } from "../../lower/names.ts";
-import { type WorkspaceLayout, reuse } from "../../lower/passes/reuse.ts";
+import type { WorkspaceLayout } from "../../lower/passes/reuse.ts";
 import { type FuncRef, ModuleBuilder } from "./encoder.ts";
 import { type MemoryMap, renderFunction } from "./function.ts";
 import { Numeric, type Precision } from "./numeric.ts";
@@ -41,13 +41,19 @@ export interface WasmKernels {
 const PAGE = 65536;
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
-export function renderWasm(lowered: LoweredModule, names: IrNames, options: WasmOptions): WasmKernels {
+/** `layouts`: each function's workspace in memory (the reuse pass), for the module's precision. */
+export function renderWasm(
+  lowered: LoweredModule,
+  layoutsFor: (precision: Precision) => Readonly<Record<FunctionName, WorkspaceLayout>>,
+  names: IrNames,
+  options: WasmOptions,
+): WasmKernels {
   // elementwise code computes in f64 like the TypeScript kernels; the contractions in the storage type
   const num = new Numeric(options.precision, "f64");
   const kernelNum = new Numeric(options.precision);
   const { layout } = lowered;
   const functions = Object.entries(lowered.functions) as [FunctionName, KernelFunction][];
-  const layouts = new Map<FunctionName, WorkspaceLayout>(functions.map(([name, fn]) => [name, reuse(fn, 16 / num.bytes)]));
+  const layouts = new Map<FunctionName, WorkspaceLayout>(Object.entries(layoutsFor(options.precision)) as [FunctionName, WorkspaceLayout][]);
   const fixedWork = Math.max(0, ...[...layouts.values()].map((l) => l.fixedSize));
   const rowsWork = Math.max(0, ...[...layouts.values()].map((l) => l.rowsSize));
   const bytesOf = (elements: number) => elements * num.bytes;
