@@ -41,7 +41,6 @@ export interface KernelArrays {
   readonly targets: Float32Array;
   readonly out: Float32Array;
 }
-
 // Workspace: one buffer per stored intermediate, allocated by the first call and reused by every later one.
 let sgdGrads: Float32Array | undefined;
 let capacity = 0;

@@ -16,13 +16,14 @@ import { optimizerSection } from "../src/emit/optimizers.ts";
 import { compile, compileFile } from "../src/pipeline.ts";
 import { withKernels } from "./helpers/kernels.ts";
 import { loadSpec } from "../src/spec/load.ts";
-import { type OptimizerConfig, type TrainableModule, loadTrainable } from "../src/train/module-api.ts";
+import type { NetModule, OptimizerConfig } from "../src/module-api.ts";
+import { loadTrainable } from "../src/train/module-api.ts";
 import { ROOT, tempDir } from "./helpers/cli.ts";
 import { writeFileSync } from "node:fs";
 
 const XOR = join(ROOT, "examples", "xor_sigmoid.json");
-let m64: TrainableModule<Float64Array>;
-let m32: TrainableModule<Float32Array>;
+let m64: NetModule<Float64Array>;
+let m32: NetModule<Float32Array>;
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

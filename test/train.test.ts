@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { BpgenError } from "../src/errors.ts";
 import { compileFile } from "../src/pipeline.ts";
 import { loadData } from "../src/train/data.ts";
-import { type TrainableModule, loadTrainable } from "../src/train/module-api.ts";
+import { type NetModule, loadTrainable } from "../src/train/module-api.ts";
 import { encodeParams, loadParams } from "../src/train/params.ts";
 import { ROOT, bpgen, tempDir } from "./helpers/cli.ts";
 
@@ -120,7 +120,7 @@ describe("bpgen train", () => {
 });
 
 describe("parameter files", () => {
-  let m: TrainableModule<Float32Array>;
+  let m: NetModule<Float32Array>;
   beforeAll(async () => {
     m = loadTrainable<Float32Array>((await compileFile(example("xor_sigmoid"))).source);
   });

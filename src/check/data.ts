@@ -1,6 +1,6 @@
 /** Seeded random parameters and data for checks: targets shaped to what the loss expects. */
 import { readFileSync } from "node:fs";
-import { type ModuleMeta, toJavaScript } from "./module.ts";
+import { type NetMeta, toJavaScript } from "./module.ts";
 
 export type TargetKind = "one-hot" | "binary" | "real";
 
@@ -36,11 +36,11 @@ export function normal(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
 }
 
-export function randomInputs(meta: ModuleMeta, batch: number, rand: () => number): Float64Array {
+export function randomInputs(meta: NetMeta, batch: number, rand: () => number): Float64Array {
   return Float64Array.from({ length: batch * meta.inputSize }, () => normal(rand));
 }
 
-export function randomTargets(meta: ModuleMeta, batch: number, kind: TargetKind, rand: () => number): Float64Array {
+export function randomTargets(meta: NetMeta, batch: number, kind: TargetKind, rand: () => number): Float64Array {
   const n = meta.targetSize;
   const y = new Float64Array(batch * n);
   for (let s = 0; s < batch; s++) {

@@ -7,7 +7,7 @@
  *  - the f32 module's gradient against the f64 one at the same (f32-rounded) parameters.
  */
 import { type TargetKind, makeRandom, normal, randomInputs, randomTargets } from "./data.ts";
-import type { NetModule, ParamMeta } from "./module.ts";
+import type { NetModule, ParamLayout } from "./module.ts";
 
 export interface GradcheckOptions {
   seed?: number;
@@ -76,7 +76,7 @@ function jitter(p: Float64Array, rand: () => number): Float64Array {
   return p.map((v) => v + 0.05 * normal(rand));
 }
 
-function pickElements(param: ParamMeta, max: number, rand: () => number): number[] {
+function pickElements(param: ParamLayout, max: number, rand: () => number): number[] {
   if (param.size <= max) return Array.from({ length: param.size }, (_, k) => param.offset + k);
   return Array.from({ length: max }, () => param.offset + Math.floor(rand() * param.size));
 }
@@ -90,7 +90,7 @@ function centralDifference(J: (q: Float64Array) => number, p: Float64Array, indi
 }
 
 /** |⟨g, t⟩ − directional difference| for a random unit direction t within one parameter. */
-function directionalError(J: (q: Float64Array) => number, p: Float64Array, g: Float64Array, param: ParamMeta, rand: () => number): number {
+function directionalError(J: (q: Float64Array) => number, p: Float64Array, g: Float64Array, param: ParamLayout, rand: () => number): number {
   const t = Array.from({ length: param.size }, () => normal(rand));
   const norm = Math.sqrt(t.reduce((s, v) => s + v * v, 0)) || 1;
   const unit = t.map((v) => v / norm);

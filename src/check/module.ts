@@ -1,32 +1,7 @@
 import { ts } from "ts-morph";
 
-/** The API every generated module exports (CONTRACT.md §3), as seen by the checker and the tests. */
-export type FloatArray = Float32Array | Float64Array;
-
-export interface ParamMeta {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly offset: number;
-  readonly size: number;
-}
-
-export interface ModuleMeta {
-  readonly name: string;
-  readonly inputSize: number;
-  readonly outputSize: number;
-  readonly targetSize: number;
-  readonly paramCount: number;
-  readonly params: readonly ParamMeta[];
-}
-
-export interface NetModule<T extends FloatArray = FloatArray> {
-  readonly meta: ModuleMeta;
-  initParams(seed?: number): T;
-  forward(p: T, x: T, out: T, batch?: number): void;
-  loss(p: T, x: T, y: T, batch?: number): number;
-  gradient(p: T, x: T, y: T, g: T, batch?: number): number;
-  sgdStep(p: T, x: T, y: T, lr: number, batch?: number): number;
-}
+export type { FloatArray, NetMeta, NetModule, ParamLayout } from "../module-api.ts";
+import type { FloatArray, NetModule } from "../module-api.ts";
 
 /**
  * Loads a generated module from its TypeScript source without touching the disk.

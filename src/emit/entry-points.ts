@@ -200,17 +200,3 @@ export function plainArraysFunction(ctx: EntryContext): Fn {
   );
 }
 
-/** The type of kernelArrays' result. */
-export function kernelArraysType(ctx: EntryContext): string {
-  const a = ctx.array;
-  return `
-/** Arrays for a number of samples, made by kernelArrays: parameters, gradients, and one row per sample of inputs, targets and outputs. */
-export interface KernelArrays {
-  readonly params: ${a};
-  readonly grads: ${a};
-  readonly inputs: ${a};
-  readonly targets: ${a};
-  readonly out: ${a};
-}
-`;
-}

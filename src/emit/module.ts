@@ -18,7 +18,6 @@ import {
   forwardFunction,
   gradientFunction,
   kernelArraysFunction,
-  kernelArraysType,
   kernelFunctions,
   lossFunction,
   plainArraysFunction,
@@ -26,7 +25,7 @@ import {
   sgdStepKernel,
 } from "./entry-points.ts";
 import { commentText, numberLiteral, stringLiteral } from "./literals.ts";
-import { templatesUsedBy } from "./templates.ts";
+import { apiDeclarations, templatesUsedBy } from "./templates.ts";
 import { optimizerSection } from "./optimizers.ts";
 import { type FunctionDecl, functionText } from "./printer.ts";
 import { wasmSection } from "./wasm-glue.ts";
@@ -100,7 +99,7 @@ export async function emitModule(net: Net, lowered: LoweredModule, names: IrName
   const parts = [
     header(options),
     metaDeclarations(ctx),
-    kernelArraysType(entry),
+    apiDeclarations(ctx.array).get("KernelArrays") ?? "",
     workspaceDeclarations(ctx, workspace),
     functions([
       initParamsFunction(ctx),
@@ -147,28 +146,15 @@ function header(options: EmitOptions): string {
 
 function metaDeclarations(ctx: Context): string {
   const { net } = ctx;
+  const api = apiDeclarations(ctx.array);
   const layout = ctx.lowered.layout;
   const params = net.params.map(
     (p) => `{ name: ${stringLiteral(p.name)}, shape: [${p.shape.join(", ")}], offset: ${layout.offsets.get(p.node)}, size: ${sizeOf(p.shape)} }`,
   );
   return `
-/** Where one parameter lives in the flat parameter (and gradient) vector; row-major. */
-export interface ParamLayout {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly offset: number;
-  readonly size: number;
-}
+${api.get("ParamLayout")}
 
-/** Sizes of one sample's input, output and target rows, and the parameter layout. */
-export interface NetMeta {
-  readonly name: string;
-  readonly inputSize: number;
-  readonly outputSize: number;
-  readonly targetSize: number;
-  readonly paramCount: number;
-  readonly params: readonly ParamLayout[];
-}
+${api.get("NetMeta")}
 
 /** The network ${commentText(net.name)}: ${net.params.map((p) => `${commentText(p.name)} ${shapeText(p.shape)}`).join(", ")}. */
 export const meta: NetMeta = {

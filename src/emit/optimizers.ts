@@ -6,6 +6,7 @@
  */
 import type { OptimizerSpec } from "../spec/types.ts";
 import { numberLiteral, stringLiteral } from "./literals.ts";
+import { apiDeclarations } from "./templates.ts";
 
 export interface OptimizerContext {
   paramCount: number;
@@ -35,57 +36,10 @@ export const optimizerDefaults: OptimizerConfig = { ${fields.join(", ")} };
 `;
 }
 
+/** The optimizer types, from the module API's description (templates/api.ts). */
 function types(array: string): string {
-  return `
-/** The optimizers createOptimizer makes. */
-export type OptimizerType = "sgd" | "momentum" | "adam" | "adamw";
-
-/** Optimizer settings. Fields left out come from optimizerDefaults (when \`type\` matches it), then the built-in defaults. */
-export interface OptimizerConfig {
-  /** "sgd"; "momentum" (optionally Nesterov); "adam"; "adamw" (Adam with decoupled weight decay). */
-  readonly type: OptimizerType;
-  /** Learning rate: default 0.01 for sgd and momentum, 0.001 for adam and adamw. */
-  readonly lr?: number;
-  /** μ for momentum: v ← μ·v + g. Default 0.9. */
-  readonly momentum?: number;
-  /** Nesterov momentum: p ← p − lr·(g + μ·v) instead of p ← p − lr·v. Default false. */
-  readonly nesterov?: boolean;
-  /** Adam's decay of the first moment. Default 0.9. */
-  readonly beta1?: number;
-  /** Adam's decay of the second moment. Default 0.999. */
-  readonly beta2?: number;
-  /** Adam's ε, added to √v̂. Default 1e-8. */
-  readonly epsilon?: number;
-  /** AdamW only: p ← p·(1 − lr·weightDecay) before the Adam update, on every parameter. Default 0.01. */
-  readonly weightDecay?: number;
-  /** Scale the gradient by min(1, clipNorm / ‖g‖) (global norm over all parameters). Default off. */
-  readonly clipNorm?: number;
-  /** Then clamp every gradient entry to [−clipValue, clipValue]. Default off. */
-  readonly clipValue?: number;
-}
-
-/** An optimizer's settings and state, sized to meta.paramCount; made by createOptimizer, advanced by trainStep. */
-export interface OptimizerState {
-  /** The settings in force, all filled in (no clipping is Infinity). */
-  readonly config: Readonly<Required<OptimizerConfig>>;
-  /** Steps taken (Adam's t). */
-  step: number;
-  /** Momentum's velocity, or Adam's first moment (empty for sgd). */
-  readonly m: ${array};
-  /** Adam's second moment (empty unless adam or adamw). */
-  readonly v: ${array};
-  /** trainStep's gradient dJ/dparams of the last step, as computed (before clipping). */
-  readonly grads: ${array};
-  /** ‖g‖ of the last step before clipping; NaN or Infinity once training has diverged. */
-  gradNorm: number;
-  /** Whether the last step changed the parameters: false when its loss or gradient was not finite. */
-  lastStepApplied: boolean;
-  /** Steps left out because their loss or gradient was not finite (the parameters kept their values). */
-  skippedSteps: number;
-  /** The network this state belongs to (meta.name): trainStep refuses another network's state. */
-  readonly network: string;
-}
-`;
+  const api = apiDeclarations(array);
+  return ["OptimizerType", "OptimizerConfig", "OptimizerState"].map((name) => api.get(name) ?? "").join("\n\n");
 }
 
 function create(ctx: OptimizerContext): string {

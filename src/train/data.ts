@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { extname } from "node:path";
 import { parse } from "csv-parse/sync";
-import type { ModuleMeta } from "../check/module.ts";
+import type { NetMeta } from "../check/module.ts";
 import { BpgenError } from "../errors.ts";
 
 export interface Dataset {
@@ -30,7 +30,7 @@ export interface Mapping {
 }
 
 /** Reads `source`: "mnist", or a .csv or .json file. */
-export function loadData(source: string, meta: ModuleMeta, mapping: Mapping = {}): Dataset {
+export function loadData(source: string, meta: NetMeta, mapping: Mapping = {}): Dataset {
   if (source === "mnist") return mnistData(meta);
   let text: string;
   try {
@@ -49,7 +49,7 @@ export function loadData(source: string, meta: ModuleMeta, mapping: Mapping = {}
 type Cell = number | string;
 
 /** Fills x and y from per-row input values and target values (numbers, or one label per row). */
-function assemble(file: string, inputs: Cell[][], targets: Cell[][], meta: ModuleMeta, where: (row: number) => string): Dataset {
+function assemble(file: string, inputs: Cell[][], targets: Cell[][], meta: NetMeta, where: (row: number) => string): Dataset {
   const count = inputs.length;
   if (count === 0) throw new BpgenError({ file, message: "the data has no rows" });
   const x = new Float32Array(count * meta.inputSize);
@@ -99,7 +99,7 @@ function classNames(file: string, labels: Cell[], k: number): string[] {
 
 // ---- CSV ----------------------------------------------------------------------------------------------
 
-function csvData(file: string, text: string, meta: ModuleMeta, mapping: Mapping): Dataset {
+function csvData(file: string, text: string, meta: NetMeta, mapping: Mapping): Dataset {
   let rows: string[][];
   try {
     rows = parse(text, { skip_empty_lines: true, trim: true }) as string[][];
@@ -136,7 +136,7 @@ function columns(file: string, header: string[], list: string, flag: string): nu
 
 // ---- JSON ---------------------------------------------------------------------------------------------
 
-function jsonData(file: string, text: string, meta: ModuleMeta, mapping: Mapping): Dataset {
+function jsonData(file: string, text: string, meta: NetMeta, mapping: Mapping): Dataset {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -175,7 +175,7 @@ interface MnistDigit {
 }
 
 /** The 10 000 digits of the `mnist` package (28×28 pixels in [0, 1], one-hot labels), digit by digit. */
-function mnistData(meta: ModuleMeta): Dataset {
+function mnistData(meta: NetMeta): Dataset {
   if (meta.inputSize !== 784 || meta.targetSize !== 10) {
     throw new BpgenError({ message: "--data mnist needs a network with 784 inputs and 10 targets", found: `${meta.inputSize} inputs, ${meta.targetSize} targets` });
   }

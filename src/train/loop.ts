@@ -4,7 +4,7 @@
  * stops on request (Ctrl-C, checked after every batch) or on divergence (a non-finite loss or gradient).
  */
 import { makeRandom } from "../check/data.ts";
-import type { OptimizerConfig, TrainableModule } from "./module-api.ts";
+import type { OptimizerConfig, NetModule } from "./module-api.ts";
 import { GradientTally, type HealthThresholds, type HealthWarning, type LayerStats, healthWarnings, layersOf } from "./stats.ts";
 import type { Dataset } from "./data.ts";
 
@@ -72,7 +72,7 @@ interface Split {
   count: number;
 }
 
-export async function train(m: TrainableModule<Float32Array>, data: Dataset, o: TrainOptions): Promise<TrainResult> {
+export async function train(m: NetModule<Float32Array>, data: Dataset, o: TrainOptions): Promise<TrainResult> {
   const started = performance.now();
   const { inputSize: nx, targetSize: ny } = m.meta;
   const rand = makeRandom(o.seed);
@@ -198,7 +198,7 @@ function gather(data: Dataset, rows: number[], nx: number, ny: number): Split {
 const CHUNK = 500;
 
 /** Loss (J over the whole split, regularizer included) and, for classification, accuracy. */
-export function evaluate(m: TrainableModule<Float32Array>, params: Float32Array, split: Split, task: Task): Metrics {
+export function evaluate(m: NetModule<Float32Array>, params: Float32Array, split: Split, task: Task): Metrics {
   const { inputSize: nx, targetSize: ny, outputSize: no } = m.meta;
   const out = new Float32Array(CHUNK * no);
   let loss = 0;

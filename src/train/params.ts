@@ -11,7 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
-import type { FloatArray, ModuleMeta } from "../check/module.ts";
+import type { FloatArray, NetMeta } from "../check/module.ts";
 import { BpgenError } from "../errors.ts";
 
 const MAGIC = "BPGPARAM";
@@ -27,11 +27,11 @@ interface SavedParam {
 const dtypeOf = (p: FloatArray): Dtype => (p instanceof Float64Array ? "float64" : "float32");
 
 /** The file's bytes for `params` in the format its extension names. */
-export function encodeParams(file: string, meta: ModuleMeta, params: FloatArray): Buffer {
+export function encodeParams(file: string, meta: NetMeta, params: FloatArray): Buffer {
   return extname(file).toLowerCase() === ".json" ? Buffer.from(paramsJson(meta, params)) : paramsBinary(meta, params);
 }
 
-export function paramsJson(meta: ModuleMeta, params: FloatArray): string {
+export function paramsJson(meta: NetMeta, params: FloatArray): string {
   const short = params instanceof Float32Array ? shortestFloat32 : (v: number) => String(v);
   const entries = meta.params.map((p) => {
     const values = Array.from(params.subarray(p.offset, p.offset + p.size), short).join(",");
@@ -51,7 +51,7 @@ function shortestFloat32(v: number): string {
   return String(v);
 }
 
-export function paramsBinary(meta: ModuleMeta, params: FloatArray): Buffer {
+export function paramsBinary(meta: NetMeta, params: FloatArray): Buffer {
   const dtype = dtypeOf(params);
   const header = Buffer.from(JSON.stringify({ net: meta.name, dtype, paramCount: meta.paramCount, params: meta.params }));
   const start = Math.ceil((16 + header.length) / 8) * 8;
@@ -69,7 +69,7 @@ export function paramsBinary(meta: ModuleMeta, params: FloatArray): Buffer {
 }
 
 /** Reads parameters saved by encodeParams into a new array of `meta.paramCount` numbers, after checking the layout. */
-export function loadParams(file: string, meta: ModuleMeta, into: FloatArray): void {
+export function loadParams(file: string, meta: NetMeta, into: FloatArray): void {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -115,7 +115,7 @@ function parseJson(file: string, text: string): unknown {
 const describe = (params: readonly SavedParam[]) => params.map((p) => `${p.name} [${p.shape.join(", ")}]`).join(", ");
 
 /** The saved names and shapes must be meta.params', in order. */
-function checkLayout(file: string, meta: ModuleMeta, saved: unknown): void {
+function checkLayout(file: string, meta: NetMeta, saved: unknown): void {
   const ok = (p: unknown): p is SavedParam =>
     p !== null && typeof p === "object" && typeof (p as SavedParam).name === "string" && Array.isArray((p as SavedParam).shape);
   if (!Array.isArray(saved) || !saved.every(ok)) throw new BpgenError({ file, message: "the parameter file has no list of parameters with names and shapes" });

@@ -3,7 +3,7 @@
  * parameters (at the end of the epoch). A layer is the parameters sharing a number (W3 and b3 are layer 3);
  * parameters of an equation-form network without such numbers are each their own layer.
  */
-import type { FloatArray, ModuleMeta } from "../check/module.ts";
+import type { FloatArray, NetMeta } from "../check/module.ts";
 
 export interface Layer {
   name: string;
@@ -24,7 +24,7 @@ export interface LayerStats {
   param: Range;
 }
 
-export function layersOf(meta: ModuleMeta): Layer[] {
+export function layersOf(meta: NetMeta): Layer[] {
   const numbered = meta.params.map((p) => /^[A-Za-z_]+?(\d+)$/.exec(p.name)?.[1]);
   if (numbered.some((n) => n === undefined)) return meta.params.map((p) => ({ name: p.name, regions: [[p.offset, p.size]] }));
   const layers = new Map<string, Layer>();
