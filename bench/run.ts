@@ -168,7 +168,13 @@ async function main(): Promise<void> {
     memory,
     totalSeconds: (performance.now() - started) / 1000,
   };
-  const text = markdown(report);
+  let text = markdown(report);
+  if (!partial) {
+    log("bench: startup of the command and bundle sizes");
+    const { measureStartup, startupMarkdown } = await import("./startup.ts");
+    const { bundleMarkdown, measureBundles } = await import("./bundle.ts");
+    text += `\n## Startup of the command\n\n${startupMarkdown(measureStartup(5))}\n## Bundle sizes\n\n${bundleMarkdown(await measureBundles())}`;
+  }
   process.stdout.write(text);
   if (!partial || args.write) {
     writeFileSync(join(ROOT, "BENCHMARKS.md"), text);

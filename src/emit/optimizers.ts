@@ -153,7 +153,7 @@ function updateParams(params: ${ctx.array}, state: OptimizerState, grads: ${ctx.
 }
 
 /** The optimizer's hyperparameters for the update loops (templates/optim.ts), filled in place each step. */
-const optHyper = new Float64Array(11);
+const optHyper = /* @__PURE__ */ new Float64Array(11);
 `;
 }
 
