@@ -1,6 +1,6 @@
 /**
  * `bpgen explain`: the derivation document. Golden Markdown for chain3 and xor_sigmoid; chain3 reads like the
- * seeds' hand derivation (result3, result2, dL/dw1 = result2 · w2 · x); the names and formula lines it quotes
+ * classic hand derivation (result3, result2, dL/dw1 = result2 · w2 · x); the names and formula lines it quotes
  * are the generated module's own; layer nets in BP1–BP4 form; fused forms; operation counts, with the naive
  * count checked against brute-force tree expansion; escaping; the HTML page is self-contained and
  * deterministic; every example; the command line. Regenerate goldens with UPDATE_GOLDEN=1 (helpers/golden.ts).
@@ -33,7 +33,7 @@ describe("the derivation (Markdown)", () => {
     expectGolden("xor_sigmoid.md", (await explainExample("xor_sigmoid")).markdown);
   });
 
-  it("chain3 reads like the seeds' hand derivation, with result3 and result2 explicit", async () => {
+  it("chain3 reads like a classic hand derivation, with result3 and result2 explicit", async () => {
     const md = (await explainExample("chain3")).markdown;
     const order = ["### 1. $\\delta_{e} = \\partial L/\\partial e$ (result3)", "### 2. $\\partial J/\\partial w_{3}$", "### 3. $\\delta_{z} = \\partial L/\\partial z$ (result2)", "### 4. $\\partial J/\\partial w_{2}$", "### 5. $\\delta_{y}", "### 6. $\\partial J/\\partial w_{1}$"];
     const at = order.map((h) => md.indexOf(h));
@@ -42,12 +42,12 @@ describe("the derivation (Markdown)", () => {
     expect(md).toContain("\\delta_{e} = \\frac{\\partial L}{\\partial e} = e - t");
     expect(md).toContain("\\delta_{z} = \\frac{\\partial L}{\\partial z} = \\delta_{e} \\cdot w_{3}");
     expect(md).toContain("\\frac{\\partial L}{\\partial w_{1}} = \\delta_{y} \\cdot x = \\delta_{z} \\cdot w_{2} \\cdot x");
-    expect(md).toContain("In the seeds' notation: `dL/dw1 = result2 · w2 · x`.");
-    expect(md).toContain("In the seeds' notation: `dL/dw2 = result2 · y`.");
-    expect(md).toContain("In the seeds' notation: `dL/dw3 = result3 · z`.");
-    expect(md).toContain("In the seeds' notation: `result2 = result3 · w3`.");
+    expect(md).toContain("With the equations numbered: `dL/dw1 = result2 · w2 · x`.");
+    expect(md).toContain("With the equations numbered: `dL/dw2 = result2 · y`.");
+    expect(md).toContain("With the equations numbered: `dL/dw3 = result3 · z`.");
+    expect(md).toContain("With the equations numbered: `result2 = result3 · w3`.");
     expect(md).toContain("$\\delta_{z}$ is reused by $\\partial L/\\partial w_{2}$ and $\\partial L/\\partial y$");
-    expect(md).toContain("$\\delta_{z}$ is `d_z` in the generated code; the seeds call it result2.");
+    expect(md).toContain("$\\delta_{z}$ is `d_z` in the generated code; a hand derivation numbering the equations calls it result2, the derivative of L by the value of equation 2.");
   });
 
   it("quotes only names and formula lines that the generated module contains, for every example", async () => {

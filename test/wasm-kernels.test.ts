@@ -5,12 +5,16 @@
  * relaxed-SIMD build, deterministic bytes, and the kernels as text (a golden file a reader can open).
  */
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { pathToFileURL } from "node:url";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
+import { Worker } from "node:worker_threads";
 import { loadModule, toJavaScript } from "../src/check/module.ts";
 import { compileFile } from "../src/pipeline.ts";
 import { ROOT, tempDir } from "./helpers/cli.ts";
+import "./helpers/chromium.ts";
 import { expectGolden } from "./helpers/golden.ts";
 import { wabtValidate, wasmToText } from "./helpers/wat.ts";
 
@@ -169,5 +173,78 @@ process.stdout.write(JSON.stringify(Array.from(g)));`;
     expect(text).toMatch(/\(func \$forward /);
     expect(text).toMatch(/\(export "gradient" \(func \$gradient\)\)/);
     expectGolden("xor_sigmoid.wat", text);
+  });
+
+  /** The gradient of mnist at a fixed point, computed by the module's JavaScript text wherever it runs. */
+  const PROBE = `const batch = 5, I = meta.inputSize, T = meta.targetSize;
+const x = Float32Array.from({ length: batch * I }, (_, i) => Math.sin(i * 0.37));
+const y = Float32Array.from({ length: batch * T }, (_, i) => (i % T === i % 3 ? 1 : 0));
+const g = new Float32Array(meta.paramCount);
+const J = gradient(initParams(2), x, y, g, batch);
+const probe = { J, inMemory: kernelArrays(1).params.buffer.byteLength > kernelArrays(1).params.byteLength, g: Array.from(g.subarray(0, 64)).concat(Array.from(g.subarray(g.length - 64))) };`;
+  const expected = () => {
+    const m = load(wasmSource);
+    const g = gradientOf(m, 5);
+    return [...Array.from(g.subarray(0, 64)), ...Array.from(g.subarray(g.length - 64))];
+  };
+
+  it("instantiate themselves in a worker_threads worker", async () => {
+    const dir = tempDir();
+    const file = join(dir, "net.mjs");
+    writeFileSync(file, toJavaScript(wasmSource, "esm"));
+    const code = `import { parentPort } from "node:worker_threads";
+import { meta, initParams, gradient, kernelArrays } from ${JSON.stringify(pathToFileURL(file).href)};
+${PROBE}
+parentPort.postMessage(probe);`;
+    const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`));
+    const probe = await new Promise<{ inMemory: boolean; g: number[] }>((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
+    await worker.terminate();
+    expect(probe.inMemory).toBe(true);
+    expect(probe.g).toEqual(expected());
+  });
+
+  it("instantiate themselves in Chromium, on the page and in a worker", () => {
+    const { binary, problem } = inject("chromium");
+    expect(problem, problem).toBeUndefined();
+    const js = toJavaScript(wasmSource, "esm");
+    // a classic worker from a blob (a page opened from a file may not start module workers): the module's
+    // text with its exports as plain declarations
+    const workerCode = `${js.replace(/^export /gm, "")}\n${PROBE}\npostMessage(probe);`;
+    const page = `<!doctype html><html><body><pre id="page"></pre><pre id="worker"></pre>
+<script type="module">
+${js.replace(/<\/script/gi, "<\\/script")}
+${PROBE}
+document.getElementById("page").textContent = JSON.stringify(probe);
+const blob = new Blob([${JSON.stringify(workerCode).replace(/<\/script/gi, "<\\/script")}], { type: "text/javascript" });
+const worker = new Worker(URL.createObjectURL(blob));
+worker.onmessage = (e) => { document.getElementById("worker").textContent = JSON.stringify(e.data); };
+worker.onerror = (e) => { document.getElementById("worker").textContent = "error: " + e.message; };
+</script></body></html>`;
+    const dir = mkdtempSync(join(tmpdir(), "bpgen-wasm-page-"));
+    try {
+      const file = join(dir, "page.html");
+      writeFileSync(file, page);
+      const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${join(dir, "profile")}`, "--virtual-time-budget=20000", "--dump-dom"];
+      const run = spawnSync(binary as string, [...flags, pathToFileURL(file).href], { encoding: "utf8", timeout: 90_000, maxBuffer: 64 * 1024 * 1024 });
+      expect(run.status, run.stderr.slice(-2000)).toBe(0);
+      const read = (id: string) => {
+        const text = new RegExp(`<pre id="${id}">([^<]*)</pre>`).exec(run.stdout)?.[1] ?? "";
+        expect(text.startsWith("{"), `${id}: ${text.slice(0, 300)}`).toBe(true);
+        return JSON.parse(text.replace(/&quot;/g, '"').replace(/&amp;/g, "&")) as { inMemory: boolean; g: number[] };
+      };
+      const want = expected();
+      for (const id of ["page", "worker"]) {
+        const probe = read(id);
+        expect(probe.inMemory, id).toBe(true);
+        expect(probe.g.length).toBe(want.length);
+        const scale = Math.max(...want.map(Math.abs));
+        expect(Math.max(...probe.g.map((v, i) => Math.abs(v - (want[i] as number)))), id).toBeLessThan(1e-6 * scale);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -21,19 +21,19 @@ export interface Derivation {
   readonly layers: ReadonlyMap<Step, BpNote>;
   readonly fused: readonly FusedNote[];
   readonly counts: Counts;
-  /** Equation nets: the seeds' result_k for the delta of the k-th equation's value. */
+  /** Equation nets: result_k, the name a hand derivation numbering the equations gives the delta of equation k's value. */
   readonly results: ReadonlyMap<Node, number>;
   /** LaTeX of the backward steps (named deltas read as δ) and of the forward equations. */
   readonly latex: Printer;
   readonly forwardLatex: Printer;
-  /** Plain text with the seeds' names (result3 for δ_e), in the style of the module's comments. */
-  readonly seeds: Printer;
+  /** Plain text with those numbered names (result3 for δ_e), in the style of the module's comments. */
+  readonly numbered: Printer;
 }
 
 export function derive(compiled: Compiled, view: DagView = viewDag(compiled)): Derivation {
   const names = nameValues(view);
   const steps = deriveSteps(names);
-  const results = seedResults(compiled, names);
+  const results = numberedResults(compiled, names);
   const plainName = (n: Node) => names.code(n) ?? names.name(n);
   return {
     compiled,
@@ -46,12 +46,15 @@ export function derive(compiled: Compiled, view: DagView = viewDag(compiled)): D
     results,
     latex: printer("latex", (n) => names.latex(n)),
     forwardLatex: printer("latex", (n) => names.latex(n, true)),
-    seeds: printer("plain", (n) => (results.has(n) ? `result${results.get(n)}` : plainName(n))),
+    numbered: printer("plain", (n) => (results.has(n) ? `result${results.get(n)}` : plainName(n))),
   };
 }
 
-/** result_k = ∂L/∂(the value of equation k), as the seeds number them (chain3: result3 = ∂L/∂e). */
-function seedResults(compiled: Compiled, names: Names): Map<Node, number> {
+/**
+ * result_k = ∂L/∂(the value of equation k), the names a classic hand derivation uses when it numbers the
+ * equations (chain3: result3 = ∂L/∂e, result2 = ∂L/∂z).
+ */
+function numberedResults(compiled: Compiled, names: Names): Map<Node, number> {
   const out = new Map<Node, number>();
   if (isLayerSpec(compiled.spec)) return out;
   const order = compiled.spec.equations.map((eq) => /^\s*([A-Za-z_$][\w$]*)\s*=/.exec(eq)?.[1]);

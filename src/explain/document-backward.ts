@@ -1,7 +1,7 @@
 /**
  * The backward steps as text: each delta with its formula (and the form with single-use deltas written
  * out), where the module computes it, which steps reuse it, its BP label in a layer net and its name in
- * the seeds' notation; each parameter's per-sample derivative and its batch mean; then the fused forms.
+ * the notation of a hand derivation; each parameter's per-sample derivative and its batch mean; then the fused forms.
  */
 import { type Block, type Inline, code, display, heading, joinAnd, math, para, text } from "./blocks.ts";
 import type { Derivation } from "./derivation.ts";
@@ -37,7 +37,7 @@ function deltaBlocks(d: Derivation, step: DeltaStep, k: number): Block[] {
     math(delta),
     text(" is "),
     ...(d.names.code(step.node) ? [code(d.names.code(step.node) as string), text(" in the generated code")] : [text("not stored by the module")]),
-    ...(result !== undefined ? [text(`; the seeds call it result${result}`)] : []),
+    ...(result !== undefined ? [text(`; a hand derivation numbering the equations calls it result${result}, the derivative of L by the value of equation ${result}`)] : []),
     text("."),
   ];
   return [
@@ -47,7 +47,7 @@ function deltaBlocks(d: Derivation, step: DeltaStep, k: number): Block[] {
     para(...named),
     ...nonEmpty(codeParts(step.code, undefined, `d_${d.names.name(step.primal)}`)),
     para(...reuse(d, step)),
-    ...(result !== undefined ? [para(text("In the seeds' notation: "), code(`result${result} = ${d.seeds.print(step.expr)}`), text("."))] : []),
+    ...(result !== undefined ? [para(text("With the equations numbered: "), code(`result${result} = ${d.numbered.print(step.expr)}`), text("."))] : []),
   ];
 }
 
@@ -75,7 +75,7 @@ function paramBlocks(d: Derivation, step: ParamStep, k: number): Block[] {
   if (!step.perSample) return [heading3, display(`${dJ} = ${d.latex.print(step.expr)}`), ...named, ...where];
   const forms = [step.perSample.expr, ...(step.perSample.expanded ? [step.perSample.expanded] : [])].map((e) => d.latex.print(e));
   const extra = step.extra ? ` + ${d.latex.print(step.extra)}` : "";
-  const seeds = d.results.size > 0 ? [para(text("In the seeds' notation: "), code(`dL/d${step.param.name} = ${d.seeds.print(step.perSample.expanded ?? step.perSample.expr)}`), text("."))] : [];
+  const numbered = d.results.size > 0 ? [para(text("With the equations numbered: "), code(`dL/d${step.param.name} = ${d.numbered.print(step.perSample.expanded ?? step.perSample.expr)}`), text("."))] : [];
   return [
     heading3,
     display(`${dL} = ${forms.join(" = ")}`),
@@ -83,7 +83,7 @@ function paramBlocks(d: Derivation, step: ParamStep, k: number): Block[] {
     display(`${dJ} = \\operatorname{mean}_{\\text{batch}} ${dL}${extra}`),
     ...named,
     ...where,
-    ...seeds,
+    ...numbered,
   ];
 }
 

@@ -49,7 +49,7 @@ function intro(d: Derivation): Block[] {
   if (names.style === "layers") {
     lines.push(
       para(
-        text("Notation (the seeds'): layer "),
+        text("Notation (as in the usual statement of backpropagation): layer "),
         math("l"),
         text(" computes "),
         math("z^{l} = W^{l} a^{l-1} + b^{l}"),
@@ -73,7 +73,7 @@ function intro(d: Derivation): Block[] {
         math("v"),
         text(" ("),
         code("d_v"),
-        text(" in the generated code); the seeds call the delta of the k-th equation's value "),
+        text(" in the generated code); a hand derivation that numbers the equations calls the delta of the k-th equation's value "),
         math("\\mathrm{result}_{k}"),
         text(". A trailing number is a subscript: w1 is "),
         math("w_{1}"),

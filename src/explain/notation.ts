@@ -1,5 +1,5 @@
 /**
- * How names read in the derivation. Layer nets use the seeds' notation: zˡ, aˡ, Wˡ, bˡ and δˡ = ∂L/∂zˡ.
+ * How names read in the derivation. Layer nets use the usual notation of backpropagation: zˡ, aˡ, Wˡ, bˡ and δˡ = ∂L/∂zˡ.
  * Equation nets keep their own names, with a trailing number as a subscript (w1 → w₁) and δ_v = ∂L/∂v.
  * Every name is escaped for LaTeX; the plain form is the generated module's own identifier.
  */

