@@ -12,6 +12,7 @@ const KERNEL_TESTS = [
   "test/extremes.test.ts",
   "test/optim.test.ts",
   "test/fuzz.test.ts",
+  "test/traps.test.ts",
 ];
 
 const shared = { globalSetup: ["test/setup/chromium.ts"], testTimeout: 60_000, hookTimeout: 60_000 };
