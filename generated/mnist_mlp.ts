@@ -883,7 +883,7 @@ function updateParams(
 }
 
 /** The optimizer's hyperparameters for the update loops (templates/optim.ts), filled in place each step. */
-const optHyper = new Float64Array(11);
+const optHyper = /* @__PURE__ */ new Float64Array(11);
 
 /**
  * One training step: the gradient of J on this batch into state.grads, then applyGradients. All of the
