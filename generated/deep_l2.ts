@@ -248,17 +248,17 @@ export function forward(
     z3[7] = t3[7]! + params[443]!;
     z3[8] = t3[8]! + params[444]!;
     z3[9] = t3[9]! + params[445]!;
-    // a3 = max(z3, 0) + exp(min(z3, 0)) - 1
-    a3[0] = Math.max(z3[0]!, 0) + (Math.exp(Math.min(z3[0]!, 0)) - 1);
-    a3[1] = Math.max(z3[1]!, 0) + (Math.exp(Math.min(z3[1]!, 0)) - 1);
-    a3[2] = Math.max(z3[2]!, 0) + (Math.exp(Math.min(z3[2]!, 0)) - 1);
-    a3[3] = Math.max(z3[3]!, 0) + (Math.exp(Math.min(z3[3]!, 0)) - 1);
-    a3[4] = Math.max(z3[4]!, 0) + (Math.exp(Math.min(z3[4]!, 0)) - 1);
-    a3[5] = Math.max(z3[5]!, 0) + (Math.exp(Math.min(z3[5]!, 0)) - 1);
-    a3[6] = Math.max(z3[6]!, 0) + (Math.exp(Math.min(z3[6]!, 0)) - 1);
-    a3[7] = Math.max(z3[7]!, 0) + (Math.exp(Math.min(z3[7]!, 0)) - 1);
-    a3[8] = Math.max(z3[8]!, 0) + (Math.exp(Math.min(z3[8]!, 0)) - 1);
-    a3[9] = Math.max(z3[9]!, 0) + (Math.exp(Math.min(z3[9]!, 0)) - 1);
+    // a3 = (z3 > 0 ? z3 : expm1((z3 > 0 ? 0 : z3)))
+    a3[0] = z3[0]! > 0 ? z3[0]! : Math.expm1(z3[0]! > 0 ? 0 : z3[0]!);
+    a3[1] = z3[1]! > 0 ? z3[1]! : Math.expm1(z3[1]! > 0 ? 0 : z3[1]!);
+    a3[2] = z3[2]! > 0 ? z3[2]! : Math.expm1(z3[2]! > 0 ? 0 : z3[2]!);
+    a3[3] = z3[3]! > 0 ? z3[3]! : Math.expm1(z3[3]! > 0 ? 0 : z3[3]!);
+    a3[4] = z3[4]! > 0 ? z3[4]! : Math.expm1(z3[4]! > 0 ? 0 : z3[4]!);
+    a3[5] = z3[5]! > 0 ? z3[5]! : Math.expm1(z3[5]! > 0 ? 0 : z3[5]!);
+    a3[6] = z3[6]! > 0 ? z3[6]! : Math.expm1(z3[6]! > 0 ? 0 : z3[6]!);
+    a3[7] = z3[7]! > 0 ? z3[7]! : Math.expm1(z3[7]! > 0 ? 0 : z3[7]!);
+    a3[8] = z3[8]! > 0 ? z3[8]! : Math.expm1(z3[8]! > 0 ? 0 : z3[8]!);
+    a3[9] = z3[9]! > 0 ? z3[9]! : Math.expm1(z3[9]! > 0 ? 0 : z3[9]!);
     // t4 = W4 · a3
     for (let i = 0; i < 8; i++) {
       t4[i] =
@@ -483,17 +483,17 @@ export function loss(
     z3[7] = t3[7]! + params[443]!;
     z3[8] = t3[8]! + params[444]!;
     z3[9] = t3[9]! + params[445]!;
-    // a3 = max(z3, 0) + exp(min(z3, 0)) - 1
-    a3[0] = Math.max(z3[0]!, 0) + (Math.exp(Math.min(z3[0]!, 0)) - 1);
-    a3[1] = Math.max(z3[1]!, 0) + (Math.exp(Math.min(z3[1]!, 0)) - 1);
-    a3[2] = Math.max(z3[2]!, 0) + (Math.exp(Math.min(z3[2]!, 0)) - 1);
-    a3[3] = Math.max(z3[3]!, 0) + (Math.exp(Math.min(z3[3]!, 0)) - 1);
-    a3[4] = Math.max(z3[4]!, 0) + (Math.exp(Math.min(z3[4]!, 0)) - 1);
-    a3[5] = Math.max(z3[5]!, 0) + (Math.exp(Math.min(z3[5]!, 0)) - 1);
-    a3[6] = Math.max(z3[6]!, 0) + (Math.exp(Math.min(z3[6]!, 0)) - 1);
-    a3[7] = Math.max(z3[7]!, 0) + (Math.exp(Math.min(z3[7]!, 0)) - 1);
-    a3[8] = Math.max(z3[8]!, 0) + (Math.exp(Math.min(z3[8]!, 0)) - 1);
-    a3[9] = Math.max(z3[9]!, 0) + (Math.exp(Math.min(z3[9]!, 0)) - 1);
+    // a3 = (z3 > 0 ? z3 : expm1((z3 > 0 ? 0 : z3)))
+    a3[0] = z3[0]! > 0 ? z3[0]! : Math.expm1(z3[0]! > 0 ? 0 : z3[0]!);
+    a3[1] = z3[1]! > 0 ? z3[1]! : Math.expm1(z3[1]! > 0 ? 0 : z3[1]!);
+    a3[2] = z3[2]! > 0 ? z3[2]! : Math.expm1(z3[2]! > 0 ? 0 : z3[2]!);
+    a3[3] = z3[3]! > 0 ? z3[3]! : Math.expm1(z3[3]! > 0 ? 0 : z3[3]!);
+    a3[4] = z3[4]! > 0 ? z3[4]! : Math.expm1(z3[4]! > 0 ? 0 : z3[4]!);
+    a3[5] = z3[5]! > 0 ? z3[5]! : Math.expm1(z3[5]! > 0 ? 0 : z3[5]!);
+    a3[6] = z3[6]! > 0 ? z3[6]! : Math.expm1(z3[6]! > 0 ? 0 : z3[6]!);
+    a3[7] = z3[7]! > 0 ? z3[7]! : Math.expm1(z3[7]! > 0 ? 0 : z3[7]!);
+    a3[8] = z3[8]! > 0 ? z3[8]! : Math.expm1(z3[8]! > 0 ? 0 : z3[8]!);
+    a3[9] = z3[9]! > 0 ? z3[9]! : Math.expm1(z3[9]! > 0 ? 0 : z3[9]!);
     // t4 = W4 · a3
     for (let i = 0; i < 8; i++) {
       t4[i] =
@@ -749,28 +749,28 @@ export function gradient(
     z3[7] = t3[7]! + params[443]!;
     z3[8] = t3[8]! + params[444]!;
     z3[9] = t3[9]! + params[445]!;
-    // t13 = exp(min(z3, 0))
-    t13[0] = Math.exp(Math.min(z3[0]!, 0));
-    t13[1] = Math.exp(Math.min(z3[1]!, 0));
-    t13[2] = Math.exp(Math.min(z3[2]!, 0));
-    t13[3] = Math.exp(Math.min(z3[3]!, 0));
-    t13[4] = Math.exp(Math.min(z3[4]!, 0));
-    t13[5] = Math.exp(Math.min(z3[5]!, 0));
-    t13[6] = Math.exp(Math.min(z3[6]!, 0));
-    t13[7] = Math.exp(Math.min(z3[7]!, 0));
-    t13[8] = Math.exp(Math.min(z3[8]!, 0));
-    t13[9] = Math.exp(Math.min(z3[9]!, 0));
-    // a3 = max(z3, 0) + t13 - 1
-    a3[0] = Math.max(z3[0]!, 0) + (t13[0]! - 1);
-    a3[1] = Math.max(z3[1]!, 0) + (t13[1]! - 1);
-    a3[2] = Math.max(z3[2]!, 0) + (t13[2]! - 1);
-    a3[3] = Math.max(z3[3]!, 0) + (t13[3]! - 1);
-    a3[4] = Math.max(z3[4]!, 0) + (t13[4]! - 1);
-    a3[5] = Math.max(z3[5]!, 0) + (t13[5]! - 1);
-    a3[6] = Math.max(z3[6]!, 0) + (t13[6]! - 1);
-    a3[7] = Math.max(z3[7]!, 0) + (t13[7]! - 1);
-    a3[8] = Math.max(z3[8]!, 0) + (t13[8]! - 1);
-    a3[9] = Math.max(z3[9]!, 0) + (t13[9]! - 1);
+    // t13 = expm1((z3 > 0 ? 0 : z3))
+    t13[0] = Math.expm1(z3[0]! > 0 ? 0 : z3[0]!);
+    t13[1] = Math.expm1(z3[1]! > 0 ? 0 : z3[1]!);
+    t13[2] = Math.expm1(z3[2]! > 0 ? 0 : z3[2]!);
+    t13[3] = Math.expm1(z3[3]! > 0 ? 0 : z3[3]!);
+    t13[4] = Math.expm1(z3[4]! > 0 ? 0 : z3[4]!);
+    t13[5] = Math.expm1(z3[5]! > 0 ? 0 : z3[5]!);
+    t13[6] = Math.expm1(z3[6]! > 0 ? 0 : z3[6]!);
+    t13[7] = Math.expm1(z3[7]! > 0 ? 0 : z3[7]!);
+    t13[8] = Math.expm1(z3[8]! > 0 ? 0 : z3[8]!);
+    t13[9] = Math.expm1(z3[9]! > 0 ? 0 : z3[9]!);
+    // a3 = (z3 > 0 ? z3 : t13)
+    a3[0] = z3[0]! > 0 ? z3[0]! : t13[0]!;
+    a3[1] = z3[1]! > 0 ? z3[1]! : t13[1]!;
+    a3[2] = z3[2]! > 0 ? z3[2]! : t13[2]!;
+    a3[3] = z3[3]! > 0 ? z3[3]! : t13[3]!;
+    a3[4] = z3[4]! > 0 ? z3[4]! : t13[4]!;
+    a3[5] = z3[5]! > 0 ? z3[5]! : t13[5]!;
+    a3[6] = z3[6]! > 0 ? z3[6]! : t13[6]!;
+    a3[7] = z3[7]! > 0 ? z3[7]! : t13[7]!;
+    a3[8] = z3[8]! > 0 ? z3[8]! : t13[8]!;
+    a3[9] = z3[9]! > 0 ? z3[9]! : t13[9]!;
     // t4 = W4 · a3
     for (let i = 0; i < 8; i++) {
       t4[i] =
@@ -983,10 +983,11 @@ export function gradient(
         params[516 + i]! * d_z4[7]!;
     }
 
-    // d_z3 = (z3 > 0 ? 0 : d_a3 ⊙ t13) + d_a3 ⊙ 1[z3 > 0]
+    // d_z3 = d_a3 ⊙ 1[z3 > 0] + (z3 > 0 ? 0 : (z3 > 0 ? 0 : d_a3) ⊙ (t13 + 1))
     for (let i = 0; i < 10; i++) {
       d_z3[i] =
-        (z3[i]! > 0 ? 0 : d_a3[i]! * t13[i]!) + (z3[i]! > 0 ? d_a3[i]! : 0);
+        (z3[i]! > 0 ? d_a3[i]! : 0) +
+        (z3[i]! > 0 ? 0 : (z3[i]! > 0 ? 0 : d_a3[i]!) * (t13[i]! + 1));
     }
 
     // d_b3 += d_z3

@@ -629,9 +629,7 @@ function wasmKernels(): Kernels | null {
   if (api === undefined) return null;
   const bytes = base64Bytes(wasmBinary);
   if (!api.validate(bytes)) return null;
-  const instance = new api.Instance(new api.Module(bytes), {
-    host: { pow: Math.pow },
-  });
+  const instance = new api.Instance(new api.Module(bytes), { host: {} });
   const exports = instance.exports as Omit<
     Kernels,
     "capacity" | "params" | "grads" | "inputs" | "targets" | "out"

@@ -14,7 +14,7 @@ import { type Env, type Rng, evalMany, evalUnbatched, finiteDifference, makeRng,
 // ---- the table ------------------------------------------------------------------------------------------
 
 /** Where an argument's values are drawn from. */
-type Domain = "real" | "pos" | "nonzero" | "cond" | "wide";
+type Domain = "real" | "pos" | "nonzero" | "cond" | "wide" | "unit" | "aboveOne" | "offInteger";
 
 const draw: Record<Domain, (rng: Rng) => number> = {
   real: (rng) => uniform(rng, -2, 2),
@@ -25,6 +25,12 @@ const draw: Record<Domain, (rng: Rng) => number> = {
   // a select condition: zero or clearly nonzero (never differentiated by finite differences)
   cond: (rng) => [0, 1, -1.5][Math.floor(rng() * 3)],
   wide: (rng) => uniform(rng, -3, 3),
+  // asin, acos, atanh: inside (−1, 1)
+  unit: (rng) => uniform(rng, -0.9, 0.9),
+  // acosh
+  aboveOne: (rng) => uniform(rng, 1.2, 3),
+  // floor, ceil, round: away from the jumps, so finite differences see the flat parts
+  offInteger: (rng) => Math.floor(uniform(rng, -3, 3)) + uniform(rng, 0.15, 0.35),
 };
 
 /** Independent reference: output values from the argument values (row-major) and shapes. */
@@ -67,6 +73,27 @@ const awayFromTies = (xs: readonly Float64Array[]) => {
   return true;
 };
 
+/** mod(a, b): a/b away from an integer, so finite differences stay on one piece. */
+const awayFromJumps = (xs: readonly Float64Array[]) => {
+  const len = Math.max(xs[0].length, xs[1].length);
+  for (let i = 0; i < len; i++) {
+    const q = (xs[0].length === 1 ? xs[0][0] : xs[0][i]) / (xs[1].length === 1 ? xs[1][0] : xs[1][i]);
+    if (Math.abs(q - Math.round(q)) < 0.1) return false;
+  }
+  return true;
+};
+
+/** erf by its Maclaurin series, summed to convergence (independent of the op table's quadrature). */
+function erfSeries(x: number): number {
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 200 && Math.abs(term) > 1e-18; n++) {
+    term *= (-x * x) / n;
+    sum += term / (2 * n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
 /** Nested-array views, so structural references do not share index arithmetic with the op table. */
 const asMatrix = (x: Float64Array, s: Shape): number[][] =>
   Array.from({ length: s[0] }, (_, i) => Array.from(x.subarray(i * s[1], (i + 1) * s[1])));
@@ -107,6 +134,27 @@ const ROWS: Row[] = [
   ...unaryRows("tanh", "real", (x) => (Math.exp(2 * x) - 1) / (Math.exp(2 * x) + 1)),
   ...unaryRows("sigmoid", "real", (x) => 1 / (1 + Math.exp(-x))),
   ...unaryRows("softplus", "real", (x) => Math.log(1 + Math.exp(x))),
+  ...unaryRows("expm1", "real", (x) => Math.exp(x) - 1),
+  ...unaryRows("log1p", "pos", (x) => Math.log(1 + x)),
+  ...unaryRows("log2", "pos", (x) => Math.log(x) / Math.LN2),
+  ...unaryRows("log10", "pos", (x) => Math.log(x) / Math.LN10),
+  ...unaryRows("cbrt", "nonzero", (x) => Math.sign(x) * Math.abs(x) ** (1 / 3)),
+  ...unaryRows("sin", "wide", (x) => Math.cos(x - Math.PI / 2)),
+  ...unaryRows("cos", "wide", (x) => Math.sin(x + Math.PI / 2)),
+  ...unaryRows("tan", "unit", (x) => Math.sin(x) / Math.cos(x)),
+  ...unaryRows("asin", "unit", (x) => Math.atan(x / Math.sqrt(1 - x * x))),
+  ...unaryRows("acos", "unit", (x) => Math.PI / 2 - Math.atan(x / Math.sqrt(1 - x * x))),
+  ...unaryRows("atan", "wide", (x) => 2 * Math.atan(x / (1 + Math.sqrt(1 + x * x)))),
+  ...unaryRows("sinh", "real", (x) => (Math.exp(x) - Math.exp(-x)) / 2),
+  ...unaryRows("cosh", "real", (x) => (Math.exp(x) + Math.exp(-x)) / 2),
+  ...unaryRows("asinh", "wide", (x) => Math.log(x + Math.sqrt(x * x + 1))),
+  ...unaryRows("acosh", "aboveOne", (x) => Math.log(x + Math.sqrt(x * x - 1))),
+  ...unaryRows("atanh", "unit", (x) => 0.5 * Math.log((1 + x) / (1 - x))),
+  ...unaryRows("erf", "wide", (x) => erfSeries(x)),
+  ...unaryRows("erfc", "wide", (x) => 1 - erfSeries(x)),
+  ...unaryRows("floor", "offInteger", (x) => x - (((x % 1) + 1) % 1), { nullGrad: [0] }),
+  ...unaryRows("ceil", "offInteger", (x) => x - (((x % 1) + 1) % 1) + 1, { nullGrad: [0] }),
+  ...unaryRows("round", "offInteger", (x) => Math.sign(x) * Math.floor(Math.abs(x) + 0.5), { nullGrad: [0] }),
 
   ...binaryRows("add", ["real", "real"], (a, b) => a + b),
   ...binaryRows("sub", ["real", "real"], (a, b) => a - b),
@@ -116,6 +164,11 @@ const ROWS: Row[] = [
   ...binaryRows("max", ["real", "real"], (a, b) => (a > b ? a : b), { accept: awayFromTies }),
   ...binaryRows("min", ["real", "real"], (a, b) => (a < b ? a : b), { accept: awayFromTies }),
   ...binaryRows("gt", ["real", "real"], (a, b) => (a > b ? 1 : 0), { accept: awayFromTies, nullGrad: [0, 1] }),
+  ...binaryRows("ge", ["real", "real"], (a, b) => (a < b ? 0 : 1), { accept: awayFromTies, nullGrad: [0, 1] }),
+  ...binaryRows("eq", ["real", "real"], (a, b) => (a - b === 0 ? 1 : 0), { accept: awayFromTies, nullGrad: [0, 1] }),
+  ...binaryRows("ne", ["real", "real"], (a, b) => (a - b === 0 ? 0 : 1), { accept: awayFromTies, nullGrad: [0, 1] }),
+  ...binaryRows("atan2", ["nonzero", "nonzero"], (y, x) => (x > 0 ? Math.atan(y / x) : Math.atan(y / x) + (y >= 0 ? Math.PI : -Math.PI))),
+  ...binaryRows("mod", ["wide", "nonzero"], (a, b) => a - b * Math.floor(a / b), { accept: awayFromJumps }),
 
   // select(c, a, b) = c ≠ 0 ? a : b, with scalar operands in every position
   ...(

@@ -4,6 +4,7 @@
  * growing the memory for a larger batch. Where `WebAssembly` is missing or rejects SIMD, `wasmKernels()`
  * is null and the exported functions run the TypeScript kernels.
  */
+import { HOST_FUNCTIONS } from "../render/wasm/function.ts";
 import type { WasmKernels } from "../render/wasm/module.ts";
 
 export function wasmSection(array: string, paramCount: number, builds: { plain: WasmKernels; relaxed?: WasmKernels }): string {
@@ -64,7 +65,7 @@ ${
       : "  const bytes = base64Bytes(wasmBinary);"
   }
   if (!api.validate(bytes)) return null;
-  const instance = new api.Instance(new api.Module(bytes), { host: { pow: Math.pow } });
+  const instance = new api.Instance(new api.Module(bytes), { host: { ${hostImports(builds)} } });
   const exports = instance.exports as Omit<Kernels, "capacity" | "params" | "grads" | "inputs" | "targets" | "out">;
   const empty = new ${array}(0);
   kernels = { ...exports, capacity: 0, params: empty, grads: empty, inputs: empty, targets: empty, out: empty };
@@ -90,6 +91,18 @@ function reserveKernels(k: Kernels, batch: number): void {
   k.out = new ${array}(buffer, ${m.io} + batch * ${m.inputsPerSample + m.targetsPerSample}, batch * ${m.outPerSample / bytesPer(array)});
 }
 `;
+}
+
+/** The host functions the kernels import: Math's, or the module's own (template) functions. */
+function hostImports(builds: { plain: WasmKernels; relaxed?: WasmKernels }): string {
+  const names = [...new Set([...builds.plain.hosts, ...(builds.relaxed?.hosts ?? [])])].sort();
+  return names
+    .map((name) => {
+      const fn = HOST_FUNCTIONS[name];
+      // the module's own functions are named by a call, so that the template splicer brings them in
+      return fn.startsWith("Math.") ? `${name}: ${fn}` : `${name}: (x: number) => ${fn}(x)`;
+    })
+    .join(", ");
 }
 
 const bytesPer = (array: string) => (array === "Float64Array" ? 8 : 4);

@@ -9,7 +9,7 @@ import type { Graph } from "../ir/graph.ts";
 import { type Node, sameShape, shapeText } from "../ir/node.ts";
 import { ShapeError } from "../ir/ops.ts";
 import { suggest } from "../spec/suggest.ts";
-import { BUILTINS, CONSTANTS } from "./functions.ts";
+import { BUILTINS, type Builtin, CONSTANTS, arityOf } from "./functions.ts";
 import { checkNesting, checkSize, checkTreeDepth } from "./limits.ts";
 
 export interface Scope {
@@ -107,6 +107,13 @@ function build(g: Graph, node: MathNode, scope: Scope): Node {
       result = shapeChecked(() => operator(g, fn, op.op, args, scope), () => operands(op.op, args), OPERATOR_SHAPES[op.op]);
       break;
     }
+    case "ConditionalNode": {
+      // c ? a : b, per element
+      const cond = node as unknown as { condition: MathNode; trueExpr: MathNode; falseExpr: MathNode };
+      const [c, a, b] = [rec(cond.condition), rec(cond.trueExpr), rec(cond.falseExpr)];
+      result = shapeChecked(() => g.select(c, a, b), () => `${shapeText(c.shape)} ? ${shapeText(a.shape)} : ${shapeText(b.shape)}`, ELEMENTWISE_SHAPES);
+      break;
+    }
     case "FunctionNode": {
       const call = node as unknown as { fn: MathNode; args: MathNode[] };
       if (call.fn.type !== "SymbolNode") throw unsupported("a computed function", "a function name", scope);
@@ -163,7 +170,6 @@ function shapeChecked(make: () => Node, found: () => string, expected: string | 
 const SYNTAX_TOKENS: Record<string, string> = {
   ObjectNode: "{",
   ArrayNode: "[",
-  ConditionalNode: "?",
   RangeNode: ":",
   IndexNode: "[",
   AssignmentNode: "=",
@@ -182,6 +188,12 @@ const OPERATOR_SHAPES: Record<string, string> = {
   "/": 'a scalar divisor ("./" divides element by element)',
   "^": 'scalar operands (".^" raises element by element)',
   "'": "a vector or a matrix",
+  "<": ELEMENTWISE_SHAPES,
+  ">": ELEMENTWISE_SHAPES,
+  "<=": ELEMENTWISE_SHAPES,
+  ">=": ELEMENTWISE_SHAPES,
+  "==": ELEMENTWISE_SHAPES,
+  "!=": ELEMENTWISE_SHAPES,
 };
 const FUNCTION_SHAPES: Record<string, string> = {
   softmax: "a vector",
@@ -231,8 +243,21 @@ function operator(g: Graph, fn: string, op: string, args: Node[], scope: Scope):
     case "ctranspose":
     case "transpose":
       return g.transpose(a);
+    // comparisons: 1 where they hold, 0 elsewhere (per element)
+    case "larger":
+      return g.gt(a, b);
+    case "smaller":
+      return g.gt(b, a);
+    case "largerEq":
+      return g.make("ge", [a, b]);
+    case "smallerEq":
+      return g.make("ge", [b, a]);
+    case "equal":
+      return g.make("eq", [a, b]);
+    case "unequal":
+      return g.make("ne", [a, b]);
     default:
-      throw unsupported(`the operator "${op}"`, "+ - * / ^ .* ./ .^ '", scope, op);
+      throw unsupported(`the operator "${op}"`, "+ - * / ^ .* ./ .^ ' < > <= >= == != and c ? a : b", scope, op);
   }
 }
 
@@ -256,15 +281,68 @@ function resolveFunction(name: string, arity: number, scope: Scope): Apply {
       index,
     });
   }
-  if (arity !== builtin.arity) throw arityError(name, builtin.arity, arity, index);
+  const [fewest, most] = arityOf(builtin);
+  if (arity < fewest || arity > most) throw builtinArityError(name, builtin, arity, index);
   if (scope.elementwise && !builtin.elementwise) {
     throw new BpgenError({ message: `${name}() is not allowed in a scalar function`, expected: "elementwise functions of x", found: `${name}()`, index });
   }
-  return (g, args) => builtin.build(g, args);
+  return (g, args) => {
+    if (!scope.elementwise) checkMathjsReading(name, args, index);
+    return builtin.build(g, args);
+  };
 }
 
 function arityError(name: string, expected: number, found: number, index: number | undefined): BpgenError {
   return new BpgenError({ message: `${name}() takes ${expected} argument${expected === 1 ? "" : "s"}`, expected: String(expected), found: String(found), index });
+}
+
+/** How many arguments a builtin takes, each with what it means, and what an extra one would have been. */
+function builtinArityError(name: string, builtin: Builtin, found: number, index: number | undefined): BpgenError {
+  const [fewest, most] = arityOf(builtin);
+  const count = fewest === most ? `${fewest}` : `${fewest} to ${most}`;
+  const list = builtin.params.map((p) => `${p.name}: ${p.meaning}${p.default !== undefined ? ` (default ${p.default})` : ""}`).join("; ");
+  const extra = found > most ? EXTRA_ARGUMENT[name] : undefined;
+  return new BpgenError({
+    message: `${name}() takes ${count} argument${most === 1 ? "" : "s"} (${list})${extra ? `; ${extra}` : ""}`,
+    expected: count,
+    found: String(found),
+    index,
+  });
+}
+
+/** What a further argument means in mathjs, for the functions where users reach for one. */
+const EXTRA_ARGUMENT: Readonly<Record<string, string>> = {
+  relu: "for a slope below 0 use leaky_relu(x, alpha)",
+  exp: "mathjs's exp takes one argument; for a power of another base write b ^ x",
+  sqrt: "for other roots use nthRoot(x, n)",
+  sigmoid: "a scaled sigmoid is sigmoid(k * x)",
+};
+
+/**
+ * Where mathjs would read a call differently from bpgen, an error naming both readings: mathjs's max(x, n) and
+ * min(x, n) of a tensor reduce along dimension n, its max(a, b) of tensors is their largest element, and its
+ * pow(A, n) of a matrix is a matrix power.
+ */
+function checkMathjsReading(name: string, args: readonly Node[], index: number | undefined): void {
+  const tensor = args.some((a) => a.shape.length > 0);
+  if ((name === "max" || name === "min") && tensor) {
+    const elementwise = name === "max" ? "maximum" : "minimum";
+    throw new BpgenError({
+      message: `${name}() of a tensor reads differently in mathjs and bpgen: mathjs's ${name}(x, n) is the ${name}imum along dimension n, and its ${name}(a, b) of tensors the ${name === "max" ? "largest" : "smallest"} of all their elements`,
+      expected: `${elementwise}(a, b) for the elementwise ${name}imum, or ${name}(x, n) with a dimension n`,
+      found: `${name}(${args.map((a) => shapeText(a.shape)).join(", ")})`,
+      suggestion: `"${elementwise}"`,
+      index,
+    });
+  }
+  if (name === "pow" && tensor) {
+    throw new BpgenError({
+      message: "pow() of a tensor is a matrix power in mathjs; bpgen does not compute matrix powers",
+      expected: "x .^ y for the elementwise power, or pow(x, y) of scalars",
+      found: `pow(${args.map((a) => shapeText(a.shape)).join(", ")})`,
+      index,
+    });
+  }
 }
 
 function unsupported(what: string, expected: string, scope?: Scope, token?: string): BpgenError {

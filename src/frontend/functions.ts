@@ -1,53 +1,214 @@
 /**
- * Functions usable in equations and as activations, each written with the graph builder's primitives and
- * composites. Activations are the unary elementwise entries; `linear` is the identity.
+ * The functions of equations and activations: one record each, with what its arguments mean, its domain and
+ * its derivative convention (docs/functions.md is printed from this table), and how it is built from the graph's
+ * primitives and composites. Activations are the elementwise functions of one argument.
  */
 import type { Graph } from "../ir/graph.ts";
-import type { Node } from "../ir/node.ts";
+import { type Node, shapeText } from "../ir/node.ts";
 import { ShapeError } from "../ir/ops.ts";
 
+export interface Param {
+  readonly name: string;
+  /** What the argument is, for messages ("the slope below 0"). */
+  readonly meaning: string;
+  /** The default of an optional argument, as the documentation shows it. */
+  readonly default?: string;
+}
+
 export interface Builtin {
-  arity: number;
-  /** True for functions applied to each element (the ones usable as activations). */
-  elementwise: boolean;
+  readonly params: readonly Param[];
+  /** Applied to each element (usable as an activation, and inside scalar functions). */
+  readonly elementwise: boolean;
+  /** Where the function is defined (for real arguments). */
+  readonly domain: string;
+  /** Its derivative, and the convention at kinks, ties and jumps. */
+  readonly derivative: string;
+  /** The section of the documentation it is listed in. */
+  readonly group: Group;
   build(g: Graph, args: readonly Node[]): Node;
 }
 
-const unary = (f: (g: Graph, x: Node) => Node): Builtin => ({ arity: 1, elementwise: true, build: (g, [x]) => f(g, x) });
-const reduce = (f: (g: Graph, x: Node) => Node): Builtin => ({ arity: 1, elementwise: false, build: (g, [x]) => f(g, x) });
+export type Group = "arithmetic" | "exponential" | "trigonometric" | "activation" | "steps" | "comparison" | "reduction" | "structure";
+
+const X: Param = { name: "x", meaning: "the argument" };
+const ALL = "all reals";
+
+interface Entry {
+  readonly domain?: string;
+  readonly derivative: string;
+  readonly group: Group;
+}
+
+/** An elementwise function of one argument. */
+function unary(f: (g: Graph, x: Node) => Node, entry: Entry): Builtin {
+  return { params: [X], elementwise: true, domain: entry.domain ?? ALL, derivative: entry.derivative, group: entry.group, build: (g, [x]) => f(g, x as Node) };
+}
+
+/** An elementwise function with optional scalar arguments after x. */
+function withOptions(params: readonly Param[], f: (g: Graph, args: readonly Node[]) => Node, entry: Entry): Builtin {
+  return { params: [X, ...params], elementwise: true, domain: entry.domain ?? ALL, derivative: entry.derivative, group: entry.group, build: f };
+}
+
+function binary(names: [string, string], f: (g: Graph, a: Node, b: Node) => Node, entry: Entry): Builtin {
+  return {
+    params: names.map((name) => ({ name, meaning: `the ${name === names[0] ? "first" : "second"} operand` })),
+    elementwise: true,
+    domain: entry.domain ?? ALL,
+    derivative: entry.derivative,
+    group: entry.group,
+    build: (g, [a, b]) => f(g, a as Node, b as Node),
+  };
+}
+
+const c = (g: Graph, v: number) => g.constant(v);
+const op = (name: Parameters<Graph["make"]>[0]) => (g: Graph, ...args: Node[]) => g.make(name, args);
 
 export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
-  ["linear", unary((_g, x) => x)],
-  ["exp", unary((g, x) => g.exp(x))],
-  ["log", unary((g, x) => g.log(x))],
-  ["sqrt", unary((g, x) => g.sqrt(x))],
-  ["abs", unary((g, x) => g.abs(x))],
-  ["sign", unary((g, x) => g.sign(x))],
-  ["square", unary((g, x) => g.square(x))],
-  ["tanh", unary((g, x) => g.tanh(x))],
-  ["sigmoid", unary((g, x) => g.sigmoid(x))],
-  ["relu", unary((g, x) => g.relu(x))],
-  ["leaky_relu", unary((g, x) => g.leakyRelu(x))],
-  ["elu", unary((g, x) => g.elu(x))],
-  ["softplus", unary((g, x) => g.softplus(x))],
-  ["softsign", unary((g, x) => g.softsign(x))],
-  ["gelu", unary((g, x) => g.gelu(x))],
-  ["swish", unary((g, x) => g.swish(x))],
-  ["sum", reduce((g, x) => g.sum(x))],
-  ["mean", reduce((g, x) => g.mean(x))],
-  ["logsumexp", reduce((g, x) => g.logsumexp(x))],
+  ["linear", unary((_g, x) => x, { derivative: "1", group: "activation" })],
+  // ---- exponentials, logarithms, powers
+  ["exp", unary((g, x) => g.exp(x), { derivative: "exp(x)", group: "exponential" })],
+  ["expm1", unary((g, x) => g.expm1(x), { derivative: "exp(x); precise near 0", group: "exponential" })],
+  ["log", withOptions([{ name: "b", meaning: "the base", default: "e" }], (g, [x, b]) => (b ? g.div(g.log(x as Node), g.log(b)) : g.log(x as Node)), { domain: "x > 0 (b > 0, b ≠ 1)", derivative: "1 / (x ln b)", group: "exponential" })],
+  ["log1p", unary(op("log1p"), { domain: "x > −1", derivative: "1 / (1 + x); precise near 0", group: "exponential" })],
+  ["log2", unary(op("log2"), { domain: "x > 0", derivative: "1 / (x ln 2)", group: "exponential" })],
+  ["log10", unary(op("log10"), { domain: "x > 0", derivative: "1 / (x ln 10)", group: "exponential" })],
+  ["sqrt", unary((g, x) => g.sqrt(x), { domain: "x ≥ 0", derivative: "1 / (2√x); infinite at 0", group: "exponential" })],
+  ["rsqrt", unary((g, x) => g.div(c(g, 1), g.sqrt(x)), { domain: "x > 0", derivative: "−1 / (2 x^(3/2))", group: "exponential" })],
+  ["cbrt", unary(op("cbrt"), { derivative: "1 / (3 ∛x²); infinite at 0", group: "exponential" })],
+  ["square", unary((g, x) => g.square(x), { derivative: "2x", group: "arithmetic" })],
+  ["reciprocal", unary((g, x) => g.div(c(g, 1), x), { domain: "x ≠ 0", derivative: "−1 / x²", group: "arithmetic" })],
+  ["pow", binary(["x", "y"], (g, a, b) => g.pow(a, b), { domain: "x > 0, or x ≤ 0 with y an integer", derivative: "∂/∂x = y x^(y−1); ∂/∂y = x^y ln x, taken as 0 where x ≤ 0", group: "exponential" })],
+  ["nthRoot", binary(["x", "n"], nthRoot, { domain: "x ≥ 0; any x for an odd integer n", derivative: "x^(1/n − 1) / n", group: "exponential" })],
+  ["abs", unary((g, x) => g.abs(x), { derivative: "sign(x); 0 at 0", group: "arithmetic" })],
+  ["sign", unary((g, x) => g.sign(x), { derivative: "0 (a step)", group: "steps" })],
+  // ---- trigonometric and hyperbolic
+  ["sin", unary(op("sin"), { derivative: "cos(x)", group: "trigonometric" })],
+  ["cos", unary(op("cos"), { derivative: "−sin(x)", group: "trigonometric" })],
+  ["tan", unary(op("tan"), { domain: "x ≠ π/2 + kπ", derivative: "1 + tan²(x)", group: "trigonometric" })],
+  ["asin", unary(op("asin"), { domain: "−1 ≤ x ≤ 1", derivative: "1 / √(1 − x²); infinite at ±1", group: "trigonometric" })],
+  ["acos", unary(op("acos"), { domain: "−1 ≤ x ≤ 1", derivative: "−1 / √(1 − x²); infinite at ±1", group: "trigonometric" })],
+  ["atan", unary(op("atan"), { derivative: "1 / (1 + x²)", group: "trigonometric" })],
+  ["atan2", binary(["y", "x"], op("atan2"), { domain: "(y, x) ≠ (0, 0)", derivative: "∂/∂y = x / (x² + y²); ∂/∂x = −y / (x² + y²)", group: "trigonometric" })],
+  ["sinh", unary(op("sinh"), { derivative: "cosh(x)", group: "trigonometric" })],
+  ["cosh", unary(op("cosh"), { derivative: "sinh(x)", group: "trigonometric" })],
+  ["tanh", unary((g, x) => g.tanh(x), { derivative: "1 − tanh²(x)", group: "trigonometric" })],
+  ["asinh", unary(op("asinh"), { derivative: "1 / √(x² + 1)", group: "trigonometric" })],
+  ["acosh", unary(op("acosh"), { domain: "x ≥ 1", derivative: "1 / √(x² − 1); infinite at 1", group: "trigonometric" })],
+  ["atanh", unary(op("atanh"), { domain: "−1 < x < 1", derivative: "1 / (1 − x²)", group: "trigonometric" })],
+  ["erf", unary((g, x) => g.erf(x), { derivative: "(2/√π) e^(−x²)", group: "exponential" })],
+  ["erfc", unary(op("erfc"), { derivative: "−(2/√π) e^(−x²); precise for large x", group: "exponential" })],
+  // ---- activations
+  ["sigmoid", unary((g, x) => g.sigmoid(x), { derivative: "σ(x)(1 − σ(x))", group: "activation" })],
+  ["log_sigmoid", unary((g, x) => g.logSigmoid(x), { derivative: "1 − σ(x); computed as −softplus(−x), finite everywhere", group: "activation" })],
+  ["relu", unary((g, x) => g.relu(x), { derivative: "1 where x > 0, else 0 (0 at 0)", group: "activation" })],
+  ["relu6", unary((g, x) => g.relu6(x), { derivative: "1 where 0 < x < 6, else 0 (0 at both kinks)", group: "activation" })],
   [
-    "softmax",
-    reduce((g, x) => {
-      if (x.shape.length !== 1) throw new ShapeError("softmax needs a vector");
-      return g.softmax(x);
+    "leaky_relu",
+    withOptions([{ name: "alpha", meaning: "the slope below 0", default: "0.01" }], (g, [x, a]) => g.leakyRelu(x as Node, a), {
+      derivative: "1 where x > 0, else α (α at 0)",
+      group: "activation",
     }),
   ],
-  ["transpose", reduce((g, x) => g.transpose(x))],
-  ["dot", { arity: 2, elementwise: false, build: (g, [a, b]) => dot(g, a, b) }],
-  ["max", { arity: 2, elementwise: true, build: (g, [a, b]) => g.max(a, b) }],
-  ["min", { arity: 2, elementwise: true, build: (g, [a, b]) => g.min(a, b) }],
+  ["prelu", binary(["x", "alpha"], (g, x, a) => g.leakyRelu(x, a), { derivative: "∂/∂x = 1 where x > 0, else α; ∂/∂α = x where x ≤ 0, else 0 (α is usually a parameter)", group: "activation" })],
+  [
+    "elu",
+    withOptions([{ name: "alpha", meaning: "the value approached below 0 is −α", default: "1" }], (g, [x, a]) => g.elu(x as Node, a), {
+      derivative: "1 where x > 0, else α eˣ (α at 0)",
+      group: "activation",
+    }),
+  ],
+  ["selu", unary((g, x) => g.selu(x), { derivative: "λ where x > 0, else λα eˣ (λ = 1.0507…, α = 1.6733…)", group: "activation" })],
+  [
+    "celu",
+    withOptions([{ name: "alpha", meaning: "the scale of the negative part", default: "1" }], (g, [x, a]) => g.celu(x as Node, a), {
+      derivative: "1 where x > 0, else e^(x/α)",
+      group: "activation",
+    }),
+  ],
+  ["softplus", unary((g, x) => g.softplus(x), { derivative: "σ(x)", group: "activation" })],
+  ["softsign", unary((g, x) => g.softsign(x), { derivative: "1 / (1 + |x|)²", group: "activation" })],
+  ["gelu", unary((g, x) => g.gelu(x), { derivative: "of the tanh form 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))", group: "activation" })],
+  ["gelu_tanh", unary((g, x) => g.gelu(x), { derivative: "the same as gelu (the tanh form)", group: "activation" })],
+  ["gelu_exact", unary((g, x) => g.geluExact(x), { derivative: "Φ(x) + x φ(x), with Φ(x) = ½(1 + erf(x/√2)) (PyTorch's default GELU)", group: "activation" })],
+  ["swish", unary((g, x) => g.swish(x), { derivative: "σ(x) + x σ(x)(1 − σ(x))", group: "activation" })],
+  ["silu", unary((g, x) => g.swish(x), { derivative: "the same as swish", group: "activation" })],
+  ["mish", unary((g, x) => g.mish(x), { derivative: "of x·tanh(softplus(x))", group: "activation" })],
+  ["hard_sigmoid", unary((g, x) => g.hardSigmoid(x), { derivative: "1/6 where −3 < x < 3, else 0 (relu6(x + 3)/6, as PyTorch)", group: "activation" })],
+  ["hard_swish", unary((g, x) => g.hardSwish(x), { derivative: "of x·hard_sigmoid(x)", group: "activation" })],
+  // ---- steps
+  ["floor", unary(op("floor"), { derivative: "0 (taken as 0 at the jumps)", group: "steps" })],
+  ["ceil", unary(op("ceil"), { derivative: "0 (taken as 0 at the jumps)", group: "steps" })],
+  ["round", unary(op("round"), { derivative: "0 (taken as 0 at the jumps); halves round away from 0, as mathjs", group: "steps" })],
+  ["mod", binary(["x", "y"], op("mod"), { domain: "y ≠ 0", derivative: "∂/∂x = 1; ∂/∂y = −floor(x/y) (away from the jumps); x − y·floor(x/y), the sign of y, as mathjs", group: "steps" })],
+  [
+    "clamp",
+    {
+      params: [X, { name: "lo", meaning: "the lower bound" }, { name: "hi", meaning: "the upper bound" }],
+      elementwise: true,
+      domain: "lo ≤ hi",
+      derivative: "∂/∂x = 1 where lo ≤ x ≤ hi (at both bounds alike), else 0; the bound that is taken gets the gradient",
+      group: "steps",
+      build: (g, [x, lo, hi]) => g.clamp(x as Node, lo as Node, hi as Node),
+    },
+  ],
+  // ---- comparisons and selection
+  [
+    "where",
+    {
+      params: [
+        { name: "c", meaning: "the condition (nonzero: true)" },
+        { name: "a", meaning: "the value where it holds" },
+        { name: "b", meaning: "the value where it does not" },
+      ],
+      elementwise: true,
+      domain: ALL,
+      derivative: "∂/∂a = 1 where c ≠ 0, ∂/∂b = 1 where c = 0; none to c",
+      group: "comparison",
+      build: (g, [cond, a, b]) => g.select(cond as Node, a as Node, b as Node),
+    },
+  ],
+  ["maximum", binary(["a", "b"], (g, a, b) => g.max(a, b), { derivative: "to the larger operand; at a tie, to the second", group: "comparison" })],
+  ["minimum", binary(["a", "b"], (g, a, b) => g.min(a, b), { derivative: "to the smaller operand; at a tie, to the second", group: "comparison" })],
+  // ---- reductions and structure
+  ["sum", reduction((g, x) => g.sum(x), "1 for every element")],
+  ["mean", reduction((g, x) => g.mean(x), "1/n for every element")],
+  ["logsumexp", reduction((g, x) => g.logsumexp(x), "softmax(x); computed from the maximum, finite for any logits")],
+  [
+    "softmax",
+    reduction((g, x) => {
+      if (x.shape.length !== 1) throw new ShapeError(`softmax of ${shapeText(x.shape)} needs a vector`);
+      return g.softmax(x);
+    }, "p ⊙ (δ − p·δ) for the cotangent δ; computed as exp(x − logsumexp(x))"),
+  ],
+  ["transpose", { ...reduction((g, x) => g.transpose(x), "the cotangent transposed back"), domain: "a matrix (a vector is its own transpose)" }],
+  ["dot", { params: [{ name: "a", meaning: "a vector" }, { name: "b", meaning: "a vector of the same length" }], elementwise: false, domain: "two vectors of the same length", derivative: "∂/∂a = b, ∂/∂b = a", group: "structure", build: (g, [a, b]) => dot(g, a as Node, b as Node) }],
+  [
+    "max",
+    {
+      params: [{ name: "a", meaning: "a scalar" }, { name: "b", meaning: "a scalar" }],
+      elementwise: true,
+      domain: "scalars (maximum(a, b) for the elementwise maximum of tensors)",
+      derivative: "to the larger; at a tie, to the second",
+      group: "comparison",
+      build: (g, [a, b]) => g.max(a as Node, b as Node),
+    },
+  ],
+  [
+    "min",
+    {
+      params: [{ name: "a", meaning: "a scalar" }, { name: "b", meaning: "a scalar" }],
+      elementwise: true,
+      domain: "scalars (minimum(a, b) for the elementwise minimum of tensors)",
+      derivative: "to the smaller; at a tie, to the second",
+      group: "comparison",
+      build: (g, [a, b]) => g.min(a as Node, b as Node),
+    },
+  ],
 ]);
+
+function reduction(f: (g: Graph, x: Node) => Node, derivative: string): Builtin {
+  return { params: [{ name: "x", meaning: "the tensor" }], elementwise: false, domain: "a tensor", derivative, group: "reduction", build: (g, [x]) => f(g, x as Node) };
+}
 
 function dot(g: Graph, a: Node, b: Node): Node {
   if (a.shape.length !== 1 || b.shape.length !== 1 || a.shape[0] !== b.shape[0]) {
@@ -56,5 +217,17 @@ function dot(g: Graph, a: Node, b: Node): Node {
   return g.matmul(a, b);
 }
 
+/** The n-th root: x^(1/n), and for an odd integer n the real root of a negative x too (as mathjs's nthRoot). */
+function nthRoot(g: Graph, x: Node, n: Node): Node {
+  const inverse = g.div(g.constant(1), n);
+  const odd = n.op === "const" && Number.isInteger(n.attr) && Math.abs(n.attr as number) % 2 === 1;
+  return odd ? g.mul(g.sign(x), g.pow(g.abs(x), inverse)) : g.pow(x, inverse);
+}
+
 /** Named constants of expressions. */
 export const CONSTANTS: ReadonlyMap<string, number> = new Map([["pi", Math.PI]]);
+
+/** Fewest and most arguments of a builtin. */
+export function arityOf(b: Builtin): [number, number] {
+  return [b.params.filter((p) => p.default === undefined).length, b.params.length];
+}

@@ -9,7 +9,7 @@ import type { DenseLayerSpec, InitSpec, LayerNetSpec, Locate } from "../spec/typ
 import { buildExpression, elementwiseResult, parseExpression } from "./expressions.ts";
 import { DepthMeter } from "./limits.ts";
 import { Problems } from "./problems.ts";
-import { BUILTINS } from "./functions.ts";
+import { BUILTINS, arityOf } from "./functions.ts";
 import { type InitPlan, type Leaf, type Net, type ParamLeaf } from "./net.ts";
 
 const RELU_LIKE = new Set(["relu", "leaky_relu", "elu", "gelu", "swish"]);
@@ -82,7 +82,7 @@ function l2Penalty(g: Graph, lambda: number, params: readonly ParamLeaf[]): Node
 function activate(g: Graph, layer: DenseLayerSpec, z: Node): Node {
   const name = (layer.activation ?? "linear").trim();
   const builtin = BUILTINS.get(name);
-  if (builtin?.elementwise && builtin.arity === 1) return builtin.build(g, [z]);
+  if (builtin?.elementwise && arityOf(builtin)[0] === 1) return builtin.build(g, [z]);
   const text = layer.activation ?? name;
   const value = buildExpression(g, parseExpression(text), {
     lookup: (n) => (n === "x" ? z : undefined),

@@ -7,6 +7,10 @@ import { type Attr, type Node, type OpName, type Shape, sameShape, shapeText } f
 import { OPS, ShapeError } from "./ops.ts";
 import { simplify } from "../simplify/rules.ts";
 
+/** The constants of SELU (self-normalising networks). */
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_LAMBDA = 1.0507009873554805;
+
 export class Graph {
   private readonly interned = new Map<string, Node>();
   private readonly hints = new Map<Node, string>();
@@ -105,12 +109,41 @@ export class Graph {
   /** softmax(x) = exp(x − lse(x)): shares lse with a cross-entropy built on the same logits. */
   softmax = (a: Node) => this.exp(this.sub(a, this.logsumexp(a)));
   relu = (a: Node) => this.max(a, this.constant(0));
-  /** slope 0.01 below zero */
-  leakyRelu = (a: Node) => this.add(this.max(a, this.constant(0)), this.scale(0.01, this.min(a, this.constant(0))));
-  /** α = 1; exp only ever sees min(x, 0), so the unused branch cannot overflow */
-  elu = (a: Node) => this.add(this.max(a, this.constant(0)), this.sub(this.exp(this.min(a, this.constant(0))), this.constant(1)));
+  /** x where x > 0, else slope·x: the gradient at 0 is the slope, as in PyTorch and TF.js */
+  leakyRelu = (a: Node, slope: Node = this.constant(0.01)) => this.select(this.gt(a, this.constant(0)), a, this.mul(slope, a));
+  /**
+   * x where x > 0, else α(eˣ − 1); exp only ever sees the non-positive part of x, so the unused branch cannot
+   * overflow, and the gradient at 0 is α, as in PyTorch and TF.js
+   */
+  elu = (a: Node, alpha: Node = this.constant(1)) => {
+    const positive = this.gt(a, this.constant(0));
+    return this.select(positive, a, this.mul(alpha, this.expm1(this.select(positive, this.constant(0), a))));
+  };
+  /** λ·elu(x, α) with the constants of self-normalising networks */
+  selu = (a: Node) => this.scale(SELU_LAMBDA, this.elu(a, this.constant(SELU_ALPHA)));
+  /** x where x > 0, else α(e^(x/α) − 1) */
+  celu = (a: Node, alpha: Node = this.constant(1)) => {
+    const positive = this.gt(a, this.constant(0));
+    return this.select(positive, a, this.mul(alpha, this.expm1(this.div(this.select(positive, this.constant(0), a), alpha))));
+  };
+  /** min(max(x, 0), 6): the gradient is 0 at both kinks */
+  relu6 = (a: Node) => this.min(this.relu(a), this.constant(6));
+  /** relu6(x + 3) / 6, PyTorch's hardsigmoid */
+  hardSigmoid = (a: Node) => this.scale(1 / 6, this.relu6(this.add(a, this.constant(3))));
+  /** x · hardSigmoid(x) */
+  hardSwish = (a: Node) => this.mul(a, this.hardSigmoid(a));
+  /** x · tanh(softplus(x)) */
+  mish = (a: Node) => this.mul(a, this.tanh(this.softplus(a)));
+  /** log σ(x) = −softplus(−x), finite for any x */
+  logSigmoid = (a: Node) => this.neg(this.softplus(this.neg(a)));
+  /** lo where x < lo, hi where x > hi, else x: the gradient passes at both bounds, as in PyTorch and TF.js */
+  clamp = (a: Node, lo: Node, hi: Node) => this.select(this.gt(lo, a), lo, this.select(this.gt(a, hi), hi, a));
+  expm1 = (a: Node) => this.make("expm1", [a]);
+  erf = (a: Node) => this.make("erf", [a]);
   softsign = (a: Node) => this.div(a, this.add(this.constant(1), this.abs(a)));
   swish = (a: Node) => this.mul(a, this.sigmoid(a));
+  /** the exact GELU, x·Φ(x) = 0.5x(1 + erf(x/√2)) (PyTorch's default) */
+  geluExact = (a: Node) => this.mul(this.scale(0.5, a), this.add(this.constant(1), this.erf(this.scale(Math.SQRT1_2, a))));
   /** tanh form: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) */
   gelu = (a: Node) => {
     const inner = this.scale(Math.sqrt(2 / Math.PI), this.add(a, this.scale(0.044715, this.pow(a, this.constant(3)))));

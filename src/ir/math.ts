@@ -20,7 +20,7 @@ export type MathExpr =
   | { k: "T"; a: MathExpr }
   /** A named function; `plain` and `latex` are its name in each notation. */
   | { k: "fn"; plain: string; latex: string; form: FnForm; args: readonly MathExpr[] }
-  | { k: "cmp"; op: ">" | "≤"; a: MathExpr; b: MathExpr }
+  | { k: "cmp"; op: ">" | "≤" | "≥" | "=" | "≠"; a: MathExpr; b: MathExpr }
   /** 1[cond]: one where the condition holds, zero elsewhere. */
   | { k: "ind"; cond: MathExpr }
   | { k: "sel"; cond: MathExpr; a: MathExpr; b: MathExpr }

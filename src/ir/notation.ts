@@ -20,6 +20,8 @@ const ATOM = 5;
 
 type Printed = { text: string; prec: number; kind?: Expr["k"]; scripted?: boolean };
 
+const LATEX_RELATION: Readonly<Record<string, string>> = { "≤": "\\le", "≥": "\\ge", "≠": "\\ne" };
+
 const PRODUCT_SYMBOL = {
   latex: { scale: " \\cdot ", had: " \\odot ", mm: "\\, ", outer: " \\otimes " },
   plain: { scale: " · ", had: " ⊙ ", mm: " · ", outer: " ⊗ " },
@@ -73,7 +75,7 @@ export function printer(flavour: Flavour, symbol: (n: Node) => string): Printer 
       case "fn":
         return fn(e, e.args.map(go));
       case "cmp":
-        return { text: `${go(e.a).text} ${latex && e.op === "≤" ? "\\le" : e.op} ${go(e.b).text}`, prec: 0 };
+        return { text: `${go(e.a).text} ${latex ? (LATEX_RELATION[e.op] ?? e.op) : e.op} ${go(e.b).text}`, prec: 0 };
       case "ind":
         return { text: `${latex ? "\\mathbf{1}" : "1"}[${go(e.cond).text}]`, prec: ATOM };
       case "sel": {

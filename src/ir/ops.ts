@@ -7,6 +7,7 @@
 import type { Graph } from "./graph.ts";
 import { type MathExpr, binary, fn, isNum } from "./math.ts";
 import { type ElementwiseOp, type Node, type OpName, type Shape, isElementwiseOp, sameShape, shapeText, sizeOf } from "./node.ts";
+import { erfcFn, erfFn } from "./special.ts";
 
 export class ShapeError extends Error {}
 
@@ -92,15 +93,25 @@ function leaf(): OpRule {
   };
 }
 
-/** VJP of max/min: the cotangent goes to `a` where a > b is (larger) or is not (smaller), else to `b`. */
+/**
+ * VJP of max/min: the cotangent goes to the operand that won; at a tie, to the second, for max and min
+ * alike (so relu(x) = max(x, 0) has relu′(0) = 0, and min(max(x, 0), 6) has 0 at both kinks).
+ */
 function toWinner(which: "larger" | "smaller"): Vjp {
   return (g, n, ct, i) => {
-    const aIsLarger = g.gt(n.inputs[0], n.inputs[1]);
-    // input i wins where a > b when it is a and we want the larger, or b and we want the smaller
-    const winsWhereALarger = (i === 0) === (which === "larger");
-    return winsWhereALarger ? g.select(aIsLarger, ct, g.constant(0)) : g.select(aIsLarger, g.constant(0), ct);
+    const [a, b] = n.inputs;
+    const aWins = which === "larger" ? g.gt(a, b) : g.gt(b, a);
+    return i === 0 ? g.select(aWins, ct, g.constant(0)) : g.select(aWins, g.constant(0), ct);
   };
 }
+
+/** A unary op whose derivative is `d(x, y)` (x its operand, y its value): the cotangent times it. */
+const chain = (d: (g: Graph, x: Node, y: Node) => Node): Vjp => (g, n, ct) => g.mul(ct, d(g, ins(n, 0), n));
+/** A step function: its derivative is 0 wherever it is defined. */
+const flat: Vjp = noGrad;
+const LN2 = Math.LN2;
+const LN10 = Math.LN10;
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
 /** select(c, x, 0) reads x ⊙ 1[c], select(a > b, 0, x) reads x ⊙ 1[a ≤ b]; anything else is a case split. */
 const selectMath: MathRule = ([cond, a, b], n) => {
@@ -110,6 +121,10 @@ const selectMath: MathRule = ([cond, a, b], n) => {
   return { k: "sel", cond, a, b };
 };
 
+/** Rounding half away from zero (mathjs's round; Math.round rounds halves up). */
+const roundFn = (x: number) => (x < 0 ? -Math.round(-x) : Math.round(x));
+/** mathjs's mod: the remainder with the sign of the divisor, x − y·floor(x/y). */
+const modFn = (x: number, y: number) => x - y * Math.floor(x / y);
 const sigmoidFn = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 const softplusFn = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 const ins = (n: Node, i: number) => n.inputs[i];
@@ -136,6 +151,47 @@ const ELEMENTWISE_RULES: Record<ElementwiseOp, ElementwiseRule> = {
   // d softplus(x) = σ(x) dx; computed in the overflow-free form max(x, 0) + log1p(exp(-|x|))
   softplus: elementwise(1, softplusFn, (g, n, ct) => g.mul(ct, g.sigmoid(ins(n, 0))), named("softplus", "\\operatorname{softplus}"), 4),
 
+  // d expm1(x) = (expm1(x) + 1) dx
+  expm1: elementwise(1, Math.expm1, chain((g, _x, y) => g.add(y, g.constant(1))), named("expm1", "\\operatorname{expm1}")),
+  // d log1p(x) = dx / (1 + x)
+  log1p: elementwise(1, Math.log1p, (g, n, ct) => g.div(ct, g.add(g.constant(1), ins(n, 0))), named("log1p", "\\operatorname{log1p}")),
+  // d log₂(x) = dx / (x ln 2)
+  log2: elementwise(1, Math.log2, (g, n, ct) => g.div(ct, g.mul(g.constant(LN2), ins(n, 0))), named("log₂", "\\log_2")),
+  // d log₁₀(x) = dx / (x ln 10)
+  log10: elementwise(1, Math.log10, (g, n, ct) => g.div(ct, g.mul(g.constant(LN10), ins(n, 0))), named("log₁₀", "\\log_{10}")),
+  // d ∛x = dx / (3 ∛x²)
+  cbrt: elementwise(1, Math.cbrt, (g, n, ct) => g.div(ct, g.mul(g.constant(3), g.mul(n, n))), named("cbrt", "\\sqrt[3]")),
+  // d sin(x) = cos(x) dx
+  sin: elementwise(1, Math.sin, chain((g, x) => g.make("cos", [x])), named("sin", "\\sin")),
+  // d cos(x) = −sin(x) dx
+  cos: elementwise(1, Math.cos, chain((g, x) => g.neg(g.make("sin", [x]))), named("cos", "\\cos")),
+  // d tan(x) = (1 + tan²(x)) dx
+  tan: elementwise(1, Math.tan, chain((g, _x, y) => g.add(g.constant(1), g.mul(y, y))), named("tan", "\\tan")),
+  // d asin(x) = dx / √(1 − x²)
+  asin: elementwise(1, Math.asin, (g, n, ct) => g.div(ct, g.sqrt(g.sub(g.constant(1), g.mul(ins(n, 0), ins(n, 0))))), named("asin", "\\arcsin")),
+  // d acos(x) = −dx / √(1 − x²)
+  acos: elementwise(1, Math.acos, (g, n, ct) => g.neg(g.div(ct, g.sqrt(g.sub(g.constant(1), g.mul(ins(n, 0), ins(n, 0)))))), named("acos", "\\arccos")),
+  // d atan(x) = dx / (1 + x²)
+  atan: elementwise(1, Math.atan, (g, n, ct) => g.div(ct, g.add(g.constant(1), g.mul(ins(n, 0), ins(n, 0)))), named("atan", "\\arctan")),
+  // d sinh(x) = cosh(x) dx
+  sinh: elementwise(1, Math.sinh, chain((g, x) => g.make("cosh", [x])), named("sinh", "\\sinh")),
+  // d cosh(x) = sinh(x) dx
+  cosh: elementwise(1, Math.cosh, chain((g, x) => g.make("sinh", [x])), named("cosh", "\\cosh")),
+  // d asinh(x) = dx / √(x² + 1)
+  asinh: elementwise(1, Math.asinh, (g, n, ct) => g.div(ct, g.sqrt(g.add(g.mul(ins(n, 0), ins(n, 0)), g.constant(1)))), named("asinh", "\\operatorname{arsinh}")),
+  // d acosh(x) = dx / √(x² − 1)
+  acosh: elementwise(1, Math.acosh, (g, n, ct) => g.div(ct, g.sqrt(g.sub(g.mul(ins(n, 0), ins(n, 0)), g.constant(1)))), named("acosh", "\\operatorname{arcosh}")),
+  // d atanh(x) = dx / (1 − x²)
+  atanh: elementwise(1, Math.atanh, (g, n, ct) => g.div(ct, g.sub(g.constant(1), g.mul(ins(n, 0), ins(n, 0)))), named("atanh", "\\operatorname{artanh}")),
+  // d erf(x) = (2/√π) e^(−x²) dx
+  erf: elementwise(1, erfFn, chain((g, x) => g.scale(TWO_OVER_SQRT_PI, g.exp(g.neg(g.mul(x, x))))), named("erf", "\\operatorname{erf}")),
+  // d erfc(x) = −(2/√π) e^(−x²) dx
+  erfc: elementwise(1, erfcFn, chain((g, x) => g.scale(-TWO_OVER_SQRT_PI, g.exp(g.neg(g.mul(x, x))))), named("erfc", "\\operatorname{erfc}")),
+  // steps: the derivative is 0 away from the jumps (and taken as 0 at them)
+  floor: elementwise(1, Math.floor, flat, named("floor", "\\operatorname{floor}")),
+  ceil: elementwise(1, Math.ceil, flat, named("ceil", "\\operatorname{ceil}")),
+  round: elementwise(1, roundFn, flat, named("round", "\\operatorname{round}")),
+
   add: elementwise(2, (a, b) => a + b, (_g, _n, ct) => ct, ([a, b]) => binary("add", a, b)),
   sub: elementwise(2, (a, b) => a - b, (g, _n, ct, i) => (i === 0 ? ct : g.neg(ct)), ([a, b]) => binary("sub", a, b)),
   // d(ab) = b da + a db
@@ -147,20 +203,47 @@ const ELEMENTWISE_RULES: Record<ElementwiseOp, ElementwiseRule> = {
     (g, n, ct, i) => (i === 0 ? g.div(ct, ins(n, 1)) : g.neg(g.div(g.mul(ct, n), ins(n, 1)))),
     ([a, b]) => binary("div", a, b),
   ),
-  // d(a^b) = b a^(b-1) da + a^b log(a) db
+  // d(a^b) = b a^(b-1) da + a^b log(a) db, the second taken as 0 where a ≤ 0 (a^b is 0 at a = 0 for b > 0, and
+  // a negative base has no real logarithm: PyTorch and TF.js give 0 there too)
   pow: elementwise(
     2,
     Math.pow,
-    (g, n, ct, i) =>
-      i === 0
-        ? g.mul(ct, g.mul(ins(n, 1), g.pow(ins(n, 0), g.sub(ins(n, 1), g.constant(1)))))
-        : g.mul(ct, g.mul(n, g.log(ins(n, 0)))),
+    (g, n, ct, i) => {
+      const [a, b] = n.inputs;
+      if (i === 0) return g.mul(ct, g.mul(b, g.pow(a, g.sub(b, g.constant(1)))));
+      const positive = g.gt(a, g.constant(0));
+      // log(a) only where a > 0, so that 0·(−∞) never appears
+      const safeLog = g.log(g.select(positive, a, g.constant(1)));
+      return g.select(positive, g.mul(ct, g.mul(n, safeLog)), g.constant(0));
+    },
     ([a, b]) => binary("pow", a, b),
+  ),
+  // d atan2(y, x) = (x dy − y dx) / (x² + y²)
+  atan2: elementwise(
+    2,
+    Math.atan2,
+    (g, n, ct, i) => {
+      const [y, x] = n.inputs;
+      const r2 = g.add(g.mul(x, x), g.mul(y, y));
+      return i === 0 ? g.div(g.mul(ct, x), r2) : g.neg(g.div(g.mul(ct, y), r2));
+    },
+    named("atan2", "\\operatorname{atan2}"),
+  ),
+  // mod(a, b) = a − b·floor(a/b): d/da = 1, d/db = −floor(a/b) (away from the jumps)
+  mod: elementwise(
+    2,
+    modFn,
+    (g, n, ct, i) => (i === 0 ? ct : g.neg(g.mul(ct, g.make("floor", [g.div(ins(n, 0), ins(n, 1))])))),
+    named("mod", "\\operatorname{mod}"),
   ),
   // d max(a, b) and d min(a, b) route the cotangent to the operand that won the comparison
   max: elementwise(2, Math.max, toWinner("larger"), named("max", "\\max")),
   min: elementwise(2, Math.min, toWinner("smaller"), named("min", "\\min")),
+  // comparisons: 1 where they hold, 0 elsewhere; no gradient
   gt: elementwise(2, (a, b) => (a > b ? 1 : 0), noGrad, ([a, b]) => ({ k: "cmp", op: ">", a, b })),
+  ge: elementwise(2, (a, b) => (a >= b ? 1 : 0), noGrad, ([a, b]) => ({ k: "cmp", op: "≥", a, b })),
+  eq: elementwise(2, (a, b) => (a === b ? 1 : 0), noGrad, ([a, b]) => ({ k: "cmp", op: "=", a, b })),
+  ne: elementwise(2, (a, b) => (a !== b ? 1 : 0), noGrad, ([a, b]) => ({ k: "cmp", op: "≠", a, b })),
   // select(c, a, b) = c ≠ 0 ? a : b
   select: elementwise(
     3,

@@ -65,7 +65,7 @@ function expression(leaves: readonly string[], functions: readonly string[], vec
       fc.tuple(fc.constantFrom(...SAFE), tie("e")).map(([f, a]) => ({ text: f.replaceAll("%", `(${a.text})`), vector: a.vector })),
       fc.tuple(fc.constantFrom("+", "-", ".*"), tie("e"), tie("e")).map(([op, a, b]) => ({ text: `(${a.text} ${op} ${b.text})`, vector: a.vector || b.vector })),
       fc
-        .tuple(fc.constantFrom("max", "min"), tie("e"), tie("e"))
+        .tuple(fc.constantFrom("maximum", "minimum"), tie("e"), tie("e"))
         // equal shapes only (TF.js cannot differentiate a broadcasting max), and no ties max(a, a): the
         // subgradient there is a convention, which finite differences cannot check
         .filter(([, a, b]) => a.vector === b.vector && a.text !== b.text)

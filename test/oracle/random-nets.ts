@@ -277,8 +277,8 @@ const gated: Template = (rng, name) => {
   const mix = rng.int(0, 3);
   if (mix === 0) equations.push("h = g .* c + (1 - g) .* x");
   else if (mix === 1) equations.push("h = c ./ (1 + g .* g)");
-  else if (mix === 2) equations.push("h = max(c, 0.1 * c) .* g");
-  else equations.push("h = min(c, g) + x .^ 2 ./ 4");
+  else if (mix === 2) equations.push("h = maximum(c, 0.1 * c) .* g");
+  else equations.push("h = minimum(c, g) + x .^ 2 ./ 4");
   equations.push("o = Wo * h");
   const loss = vectorLoss(rng.pick(["mse", "bce"] as const), "o", "t", rng);
   return finish(name, { params, inputs: { x: [n] }, targets: { t: [m] }, equations, output: "o", loss }, functions);

@@ -250,11 +250,13 @@ function evalFunction(n: FunctionNodeView, ctx: Ctx): tf.Tensor {
       return tf.reshape(tf.softmax(tf.reshape(a, [-1])), a.shape);
     }
     case "max":
+    case "maximum":
       arity(2);
-      return elementwise2("max", args[0], args[1], tf.maximum);
+      return elementwise2(name, args[0], args[1], tf.maximum);
     case "min":
+    case "minimum":
       arity(2);
-      return elementwise2("min", args[0], args[1], tf.minimum);
+      return elementwise2(name, args[0], args[1], tf.minimum);
     case "dot":
       arity(2);
       if (ctx.elementwise) return tf.mul(args[0], args[1]);

@@ -23,6 +23,9 @@ const infix = (symbol: string): OpText => (a) => `(${a[0]} ${symbol} ${a[1]})`;
 /** A value read as it is (a local or one element): squaring it is a product, cheaper than ** and exact. */
 const plain = (e: Expr) => e.k === "load" || e.k === "get";
 
+/** The comparisons, as the operators they are. */
+const COMPARISON: Partial<Record<ElementwiseOp, string>> = { gt: ">", ge: ">=", eq: "===", ne: "!==" };
+
 export const OP_TEXT: Record<ElementwiseOp, OpText> = {
   neg: (a) => `(-${a[0]})`,
   exp: call("Math.exp"),
@@ -33,18 +36,44 @@ export const OP_TEXT: Record<ElementwiseOp, OpText> = {
   tanh: call("Math.tanh"),
   sigmoid: call("sigmoid"),
   softplus: call("softplus"),
+  expm1: call("Math.expm1"),
+  log1p: call("Math.log1p"),
+  log2: call("Math.log2"),
+  log10: call("Math.log10"),
+  cbrt: call("Math.cbrt"),
+  sin: call("Math.sin"),
+  cos: call("Math.cos"),
+  tan: call("Math.tan"),
+  asin: call("Math.asin"),
+  acos: call("Math.acos"),
+  atan: call("Math.atan"),
+  sinh: call("Math.sinh"),
+  cosh: call("Math.cosh"),
+  asinh: call("Math.asinh"),
+  acosh: call("Math.acosh"),
+  atanh: call("Math.atanh"),
+  erf: call("erf"),
+  erfc: call("erfc"),
+  floor: call("Math.floor"),
+  ceil: call("Math.ceil"),
+  round: call("roundHalfAway"),
   add: infix("+"),
   sub: infix("-"),
   mul: infix("*"),
   div: infix("/"),
   pow: (a, e) => (e[1].k === "num" && e[1].value === 2 && plain(e[0]) ? `(${a[0]} * ${a[0]})` : `(${a[0]} ** ${a[1]})`),
+  atan2: call("Math.atan2"),
+  mod: call("floorMod"),
   max: call("Math.max"),
   min: call("Math.min"),
   gt: (a) => `(${a[0]} > ${a[1]} ? 1 : 0)`,
+  ge: (a) => `(${a[0]} >= ${a[1]} ? 1 : 0)`,
+  eq: (a) => `(${a[0]} === ${a[1]} ? 1 : 0)`,
+  ne: (a) => `(${a[0]} !== ${a[1]} ? 1 : 0)`,
   // a comparison condition is tested in place
   select: (a, e, render) => {
     const c = e[0];
-    const test = c.k === "op" && c.op === "gt" ? `${render(c.args[0])} > ${render(c.args[1])}` : `${a[0]} !== 0`;
+    const test = c.k === "op" && c.op in COMPARISON ? `${render(c.args[0])} ${COMPARISON[c.op]} ${render(c.args[1])}` : `${a[0]} !== 0`;
     return `(${test} ? ${a[1]} : ${a[2]})`;
   },
 };

@@ -16,6 +16,29 @@ import { type MathFunction, useMath } from "./math.ts";
 import type { Numeric } from "./numeric.ts";
 import { renderContraction } from "./contract.ts";
 
+/** The host functions the kernels may import, by the name of the op (or `pow`). */
+export const HOST_FUNCTIONS = {
+  pow: "Math.pow",
+  log2: "Math.log2",
+  log10: "Math.log10",
+  cbrt: "Math.cbrt",
+  tan: "Math.tan",
+  asin: "Math.asin",
+  acos: "Math.acos",
+  atan: "Math.atan",
+  sinh: "Math.sinh",
+  cosh: "Math.cosh",
+  asinh: "Math.asinh",
+  acosh: "Math.acosh",
+  atanh: "Math.atanh",
+  atan2: "Math.atan2",
+  erfc: "erfc",
+  round: "roundHalfAway",
+} as const;
+export type HostFunction = keyof typeof HOST_FUNCTIONS;
+/** Host functions of two arguments. */
+export const BINARY_HOST: ReadonlySet<HostFunction> = new Set(["pow", "atan2"]);
+
 /** Byte addresses of the module's memory regions (see module.ts for the whole map). */
 export interface MemoryMap {
   readonly params: number;
@@ -40,8 +63,12 @@ export interface FunctionContext {
   readonly names: IrNames;
   /** Fused multiply-add from relaxed SIMD in the contractions (opt-in; results then vary by machine). */
   readonly relaxed: boolean;
-  /** Math.pow from the host, for powers that are not small integers. */
-  readonly hostPow: () => FuncRef;
+  /**
+   * A function of the host, f64 → f64 (or (f64, f64) → f64): Math's, or the module's own TypeScript one, for
+   * the few ops without a WebAssembly implementation (powers that are not small integers, tan, the inverse
+   * trigonometric and hyperbolic functions, erfc, …). Called once per element; never in a vector loop.
+   */
+  readonly host: (name: HostFunction) => FuncRef;
 }
 
 /** Where a buffer starts: a constant byte address, or a local computed once per call, plus a constant. */
@@ -418,10 +445,10 @@ export class FunctionEmitter {
   /** Pushes an i32 that is nonzero where the condition `c` holds (a comparison, or c ≠ 0). */
   condition(c: Expr): void {
     const { f, num } = this;
-    if (c.k === "op" && c.op === "gt") {
+    if (c.k === "op" && c.op in COMPARE) {
       this.scalar(c.args[0]);
       this.scalar(c.args[1]);
-      num.s(f, "gt");
+      num.s(f, COMPARE[c.op] as string);
       return;
     }
     this.scalar(c);
@@ -432,10 +459,10 @@ export class FunctionEmitter {
   /** Pushes a lane mask (all ones where the condition holds). */
   mask(c: Expr, v: Var): void {
     const { f, num } = this;
-    if (c.k === "op" && c.op === "gt") {
+    if (c.k === "op" && c.op in COMPARE) {
       this.vector(c.args[0], v);
       this.vector(c.args[1], v);
-      num.v(f, "gt");
+      num.v(f, COMPARE[c.op] as string);
       return;
     }
     this.vector(c, v);
@@ -449,6 +476,9 @@ export class FunctionEmitter {
 }
 
 // ---- one line per elementwise op -----------------------------------------------------------------------
+
+/** The comparisons, as the instructions they are. */
+const COMPARE: Partial<Record<ElementwiseOp, string>> = { gt: "gt", ge: "ge", eq: "eq", ne: "ne" };
 
 type ScalarOp = (e: FunctionEmitter, args: readonly Expr[]) => void;
 type VectorOp = (e: FunctionEmitter, args: readonly Expr[], v: Var) => void;
@@ -484,6 +514,65 @@ const vMath = (fn: MathFunction): VectorOp => (e, [a], v) => {
   e.f.call(e.math(fn, true));
 };
 
+/** An op computed by the host (in f64), one element at a time. */
+const sHost = (name: HostFunction): ScalarOp => (e, args) => {
+  for (const a of args) {
+    e.scalar(a);
+    e.num.toF64(e.f);
+  }
+  e.f.call(e.ctx.host(name));
+  e.num.fromF64(e.f);
+};
+const noVector = (name: string): VectorOp => () => {
+  throw new Error(`internal: ${name} has no vector form (its loops run one element at a time)`);
+};
+/** Ops whose vector loops would need a call per lane: their loops run one element at a time. */
+const SCALAR_ONLY: ReadonlySet<ElementwiseOp> = new Set(["log2", "log10", "cbrt", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "erfc", "round", "atan2"]);
+
+/** a − b·floor(a/b), with each operand computed once. */
+function modScalar(e: FunctionEmitter, [a, b]: readonly Expr[]): void {
+  const t = e.num.scalar;
+  e.withTemp(t, (x) =>
+    e.withTemp(t, (y) => {
+      e.scalar(a);
+      e.f.localSet(x);
+      e.scalar(b);
+      e.f.localSet(y);
+      e.f.localGet(x).localGet(y).localGet(x).localGet(y);
+      e.num.s(e.f, "div");
+      e.num.s(e.f, "floor");
+      e.num.s(e.f, "mul");
+      e.num.s(e.f, "sub");
+    }),
+  );
+}
+
+function modVector(e: FunctionEmitter, [a, b]: readonly Expr[], v: Var): void {
+  e.withTemp("v128", (x) =>
+    e.withTemp("v128", (y) => {
+      e.vector(a, v);
+      e.f.localSet(x);
+      e.vector(b, v);
+      e.f.localSet(y);
+      e.f.localGet(x).localGet(y).localGet(x).localGet(y);
+      e.num.v(e.f, "div");
+      e.num.v(e.f, "floor");
+      e.num.v(e.f, "mul");
+      e.num.v(e.f, "sub");
+    }),
+  );
+}
+
+const sCompare = (name: string): ScalarOp => (e, args) => {
+  e.condition({ k: "op", op: name as ElementwiseOp, args });
+  e.num.fromBool(e.f);
+};
+const vCompare = (name: string): VectorOp => (e, args, v) => {
+  e.mask({ k: "op", op: name as ElementwiseOp, args }, v);
+  e.num.constV(e.f, 1);
+  e.f.v128And();
+};
+
 /** A small integer power as products; undefined when the exponent is anything else. */
 function integerPower(args: readonly Expr[]): number | undefined {
   const b = args[1];
@@ -513,6 +602,27 @@ export const SCALAR_OPS: Record<ElementwiseOp, ScalarOp> = {
   tanh: sMath("tanh"),
   sigmoid: sMath("sigmoid"),
   softplus: sMath("softplus"),
+  expm1: sMath("expm1"),
+  log1p: sMath("log1p"),
+  log2: sHost("log2"),
+  log10: sHost("log10"),
+  cbrt: sHost("cbrt"),
+  sin: sMath("sin"),
+  cos: sMath("cos"),
+  tan: sHost("tan"),
+  asin: sHost("asin"),
+  acos: sHost("acos"),
+  atan: sHost("atan"),
+  sinh: sHost("sinh"),
+  cosh: sHost("cosh"),
+  asinh: sHost("asinh"),
+  acosh: sHost("acosh"),
+  atanh: sHost("atanh"),
+  erf: sMath("erf"),
+  erfc: sHost("erfc"),
+  floor: sInstr("floor"),
+  ceil: sInstr("ceil"),
+  round: sHost("round"),
   add: sInstr("add"),
   sub: sInstr("sub"),
   mul: sInstr("mul"),
@@ -535,15 +645,17 @@ export const SCALAR_OPS: Record<ElementwiseOp, ScalarOp> = {
     e.num.toF64(e.f);
     e.scalar(args[1]);
     e.num.toF64(e.f);
-    e.f.call(e.ctx.hostPow());
+    e.f.call(e.ctx.host("pow"));
     e.num.fromF64(e.f);
   },
+  atan2: sHost("atan2"),
+  mod: modScalar,
   max: sInstr("max"),
   min: sInstr("min"),
-  gt: (e, args) => {
-    e.condition({ k: "op", op: "gt", args });
-    e.num.fromBool(e.f);
-  },
+  gt: sCompare("gt"),
+  ge: sCompare("ge"),
+  eq: sCompare("eq"),
+  ne: sCompare("ne"),
   select: (e, [c, a, b]) => {
     e.scalar(a);
     e.scalar(b);
@@ -577,6 +689,27 @@ export const VECTOR_OPS: Record<ElementwiseOp, VectorOp> = {
   tanh: vMath("tanh"),
   sigmoid: vMath("sigmoid"),
   softplus: vMath("softplus"),
+  expm1: vMath("expm1"),
+  log1p: vMath("log1p"),
+  log2: noVector("log2"),
+  log10: noVector("log10"),
+  cbrt: noVector("cbrt"),
+  sin: vMath("sin"),
+  cos: vMath("cos"),
+  tan: noVector("tan"),
+  asin: noVector("asin"),
+  acos: noVector("acos"),
+  atan: noVector("atan"),
+  sinh: noVector("sinh"),
+  cosh: noVector("cosh"),
+  asinh: noVector("asinh"),
+  acosh: noVector("acosh"),
+  atanh: noVector("atanh"),
+  erf: vMath("erf"),
+  erfc: noVector("erfc"),
+  floor: vInstr("floor"),
+  ceil: vInstr("ceil"),
+  round: noVector("round"),
   add: vInstr("add"),
   sub: vInstr("sub"),
   mul: vInstr("mul"),
@@ -593,13 +726,14 @@ export const VECTOR_OPS: Record<ElementwiseOp, VectorOp> = {
       }
     });
   },
+  atan2: noVector("atan2"),
+  mod: modVector,
   max: vInstr("max"),
   min: vInstr("min"),
-  gt: (e, args, v) => {
-    e.mask({ k: "op", op: "gt", args }, v);
-    e.num.constV(e.f, 1);
-    e.f.v128And();
-  },
+  gt: vCompare("gt"),
+  ge: vCompare("ge"),
+  eq: vCompare("eq"),
+  ne: vCompare("ne"),
   select: (e, [c, a, b], v) => {
     e.vector(a, v);
     e.vector(b, v);
@@ -616,6 +750,7 @@ function laneable(e: Expr, v: Var): boolean {
   visitExpr(e, (x) => {
     if (x.k === "load") ok &&= [0, 1].includes(coefficient(x.index, v));
     if (x.k === "op" && x.op === "pow") ok &&= integerPower(x.args) !== undefined;
+    if (x.k === "op" && SCALAR_ONLY.has(x.op)) ok = false;
     if (x.k === "sum") ok = false;
   });
   return ok;

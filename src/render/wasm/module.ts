@@ -12,7 +12,7 @@ import type { FunctionName, LoweredModule } from "../../lower/functions.ts";
 import type { IrNames } from "../../lower/names.ts";
 import type { WorkspaceLayout } from "../../lower/passes/reuse.ts";
 import { type FuncRef, ModuleBuilder } from "./encoder.ts";
-import { type MemoryMap, renderFunction } from "./function.ts";
+import { BINARY_HOST, type HostFunction, type MemoryMap, renderFunction } from "./function.ts";
 import { Numeric, type Precision } from "./numeric.ts";
 
 export interface WasmOptions {
@@ -34,8 +34,8 @@ export interface WasmKernels {
     /** All per-sample regions together: inputs, targets, outputs and workspace rows. */
     readonly bytesPerSample: number;
   };
-  /** Whether the kernels call the host's Math.pow (`{ host: { pow } }` at instantiation). */
-  readonly importsPow: boolean;
+  /** The host functions the kernels import (`{ host: { … } }` at instantiation). */
+  readonly hosts: readonly HostFunction[];
 }
 
 const PAGE = 65536;
@@ -66,10 +66,18 @@ export function renderWasm(
   const mod = new ModuleBuilder("bpgen");
   const bytesPerSample = bytesOf(layout.inputSize + layout.targetSize + layout.outputSize + rowsWork);
   mod.defineMemory({ min: Math.max(1, Math.ceil((io + bytesPerSample) / PAGE)) }, "memory");
-  let pow: FuncRef | undefined;
-  const hostPow = () => (pow ??= mod.importFunction("host", "pow", { name: "pow", params: { x: "f64", y: "f64" }, results: ["f64"] }));
+  const hosts = new Map<HostFunction, FuncRef>();
+  const host = (name: HostFunction): FuncRef => {
+    let ref = hosts.get(name);
+    if (!ref) {
+      const params: Record<string, "f64"> = BINARY_HOST.has(name) ? { x: "f64", y: "f64" } : { x: "f64" };
+      ref = mod.importFunction("host", name, { name, params, results: ["f64"] });
+      hosts.set(name, ref);
+    }
+    return ref;
+  };
   for (const [name, fn] of functions) {
-    const ctx = { mod, num, kernelNum, mem, layout: layouts.get(name) as WorkspaceLayout, names, relaxed: options.relaxed, hostPow };
+    const ctx = { mod, num, kernelNum, mem, layout: layouts.get(name) as WorkspaceLayout, names, relaxed: options.relaxed, host };
     mod.exportFunction(name, renderFunction(ctx, fn, name !== "forward"));
   }
   mod.exportFunction("sgdUpdate", sgdUpdate(mod, kernelNum, mem, layout.paramCount));
@@ -84,7 +92,7 @@ export function renderWasm(
       outPerSample: bytesOf(layout.outputSize),
       bytesPerSample,
     },
-    importsPow: pow !== undefined,
+    hosts: [...hosts.keys()].sort(),
   };
 }
 
