@@ -14,7 +14,7 @@ import { type Env, type Rng, evalMany, evalUnbatched, finiteDifference, makeRng,
 // ---- the table ------------------------------------------------------------------------------------------
 
 /** Where an argument's values are drawn from. */
-type Domain = "real" | "pos" | "nonzero" | "cond" | "wide" | "unit" | "aboveOne" | "offInteger";
+type Domain = "real" | "pos" | "nonzero" | "cond" | "wide" | "unit" | "aboveOne" | "offInteger" | "someZeros";
 
 const draw: Record<Domain, (rng: Rng) => number> = {
   real: (rng) => uniform(rng, -2, 2),
@@ -31,6 +31,8 @@ const draw: Record<Domain, (rng: Rng) => number> = {
   aboveOne: (rng) => uniform(rng, 1.2, 3),
   // floor, ceil, round: away from the jumps, so finite differences see the flat parts
   offInteger: (rng) => Math.floor(uniform(rng, -3, 3)) + uniform(rng, 0.15, 0.35),
+  // a product's gradient where factors are exactly zero (the product is linear in each, so differences are exact)
+  someZeros: (rng) => (rng() < 0.35 ? 0 : uniform(rng, -2, 2)),
 };
 
 /** Independent reference: output values from the argument values (row-major) and shapes. */
@@ -54,6 +56,25 @@ interface Row {
   batch?: number;
   tol?: number;
 }
+
+/** The values along `axis` of a matrix, one list per position of the other axis (row-major). */
+function alongAxis(x: Float64Array, shape: Shape, axis: number): number[][] {
+  const [rows, cols] = shape;
+  return axis === 0
+    ? Array.from({ length: cols }, (_, j) => Array.from({ length: rows }, (_, i) => x[i * cols + j]))
+    : Array.from({ length: rows }, (_, i) => Array.from(x.slice(i * cols, (i + 1) * cols)));
+}
+
+const REDUCE_REF = {
+  sum: (v: number[]) => v.reduce((s, x) => s + x, 0),
+  max: (v: number[]) => Math.max(...v),
+  min: (v: number[]) => Math.min(...v),
+  prod: (v: number[]) => v.reduce((p, x) => p * x, 1),
+  lse: (v: number[]) => Math.log(v.reduce((s, x) => s + Math.exp(x), 0)),
+};
+
+/** No two values within 0.1 of each other (a max or min away from ties). */
+const distinct = (v: number[]) => v.every((a, i) => v.every((b, j) => i === j || Math.abs(a - b) >= 0.1));
 
 /** Plain-JS elementwise reference with scalar broadcasting. */
 const ew =
@@ -225,6 +246,55 @@ const ROWS: Row[] = [
   { op: "logsumexp", shapes: [[5]], domain: ["wide"], ref: (xs) => [Math.log(Array.from(xs[0]).reduce((s, v) => s + Math.exp(v), 0))] },
   { op: "logsumexp", shapes: [[2, 3]], domain: ["wide"], ref: (xs) => [Math.log(Array.from(xs[0]).reduce((s, v) => s + Math.exp(v), 0))] },
   { op: "logsumexp", shapes: [[1]], domain: ["wide"], ref: (xs) => [xs[0][0]] },
+
+  // along one axis of a [2, 3] (or [3, 4]) matrix
+  ...(["sum", "max", "min", "prod", "lse"] as const).flatMap((kind) =>
+    [0, 1].map((axis): Row => ({
+      op: "reduce",
+      shapes: [axis === 0 ? [3, 4] : [2, 3]],
+      domain: [kind === "lse" ? "wide" : "real"],
+      build: (g, [a]) => g.reduce(kind, a, axis),
+      ref: (xs, [shape]) => alongAxis(xs[0], shape, axis).map(REDUCE_REF[kind]),
+      accept: kind === "max" || kind === "min" ? (xs) => alongAxis(xs[0], axis === 0 ? [3, 4] : [2, 3], axis).every(distinct) : undefined,
+    })),
+  ),
+  { op: "reduce", shapes: [[3, 4]], domain: ["someZeros"], build: (g, [a]) => g.reduce("prod", a, 1), ref: (xs) => alongAxis(xs[0], [3, 4], 1).map(REDUCE_REF.prod) },
+  { op: "reduce", shapes: [[2, 3]], domain: ["real"], build: (g, [a]) => g.reduce("max", a, 1), ref: (xs) => alongAxis(xs[0], [2, 3], 1).map(REDUCE_REF.max), accept: (xs) => alongAxis(xs[0], [2, 3], 1).every(distinct) },
+  // numpy broadcasting and its adjoint
+  { op: "expand", shapes: [[3]], domain: ["real"], build: (g, [a]) => g.expand(a, [null, 0], [2, 3]), ref: (xs) => [...xs[0], ...xs[0]] },
+  { op: "expand", shapes: [[2]], domain: ["real"], build: (g, [a]) => g.expand(a, [0, null], [2, 3]), ref: (xs) => [0, 0, 0, 1, 1, 1].map((i) => xs[0][i]) },
+  { op: "expand", shapes: [[2, 1]], domain: ["real"], build: (g, [a]) => g.expand(a, [0, 1], [2, 3]), ref: (xs) => [0, 0, 0, 1, 1, 1].map((i) => xs[0][i]) },
+  // an elementwise op of a vector and a matrix broadcasts the vector over the rows, by numpy's rule
+  { op: "add", shapes: [[3], [2, 3]], domain: ["real", "real"], ref: (xs) => [0, 1, 2, 3, 4, 5].map((i) => xs[0][i % 3] + xs[1][i]) },
+  { op: "mul", shapes: [[2, 1], [2, 3]], domain: ["real", "real"], ref: (xs) => [0, 1, 2, 3, 4, 5].map((i) => xs[0][Math.floor(i / 3)] * xs[1][i]) },
+  { op: "sumTo", shapes: [[2, 3]], domain: ["real"], build: (g, [a]) => g.sumTo(a, [null, 0], [3]), ref: (xs) => [0, 1, 2].map((j) => xs[0][j] + xs[0][3 + j]) },
+  { op: "sumTo", shapes: [[2, 3]], domain: ["real"], build: (g, [a]) => g.sumTo(a, [0, 1], [2, 1]), ref: (xs) => [0, 1].map((i) => xs[0][3 * i] + xs[0][3 * i + 1] + xs[0][3 * i + 2]) },
+  // parts of a tensor, and their adjoint
+  { op: "slice", shapes: [[5]], domain: ["real"], build: (g, [a]) => g.slice(a, [{ start: 1, count: 3, keep: true }]), ref: (xs) => [xs[0][1], xs[0][2], xs[0][3]] },
+  { op: "slice", shapes: [[3, 4]], domain: ["real"], build: (g, [a]) => g.slice(a, [{ start: 1, count: 1, keep: false }, { start: 0, count: 4, keep: true }]), ref: (xs) => Array.from(xs[0].slice(4, 8)) },
+  { op: "slice", shapes: [[3, 4]], domain: ["real"], build: (g, [a]) => g.slice(a, [{ start: 0, count: 3, keep: true }, { start: 2, count: 1, keep: false }]), ref: (xs) => [xs[0][2], xs[0][6], xs[0][10]] },
+  { op: "slice", shapes: [[3, 4]], domain: ["real"], build: (g, [a]) => g.slice(a, [{ start: 1, count: 2, keep: true }, { start: 1, count: 2, keep: true }]), ref: (xs) => [5, 6, 9, 10].map((i) => xs[0][i]) },
+  { op: "slice", shapes: [[3, 4]], domain: ["real"], build: (g, [a]) => g.slice(a, [{ start: 2, count: 1, keep: false }, { start: 3, count: 1, keep: false }]), ref: (xs) => [xs[0][11]] },
+  { op: "unslice", shapes: [[2]], domain: ["real"], build: (g, [a]) => g.unslice(a, [{ start: 1, count: 2, keep: true }], [4]), ref: (xs) => [0, xs[0][0], xs[0][1], 0] },
+  {
+    op: "unslice",
+    shapes: [[2]],
+    domain: ["real"],
+    build: (g, [a]) => g.unslice(a, [{ start: 1, count: 2, keep: true }, { start: 0, count: 1, keep: false }], [3, 2]),
+    ref: (xs) => [0, 0, xs[0][0], 0, xs[0][1], 0],
+  },
+  // arrays and joins
+  { op: "pack", shapes: [[], [], []], domain: ["real", "real", "real"], build: (g, xs) => g.pack(xs), ref: (xs) => xs.map((x) => x[0]) },
+  { op: "pack", shapes: [[3], [3]], domain: ["real", "real"], build: (g, xs) => g.pack(xs), ref: (xs) => [...xs[0], ...xs[1]] },
+  { op: "concat", shapes: [[2], [3]], domain: ["real", "real"], build: (g, xs) => g.concat(xs, 0), ref: (xs) => [...xs[0], ...xs[1]] },
+  { op: "concat", shapes: [[1, 3], [2, 3]], domain: ["real", "real"], build: (g, xs) => g.concat(xs, 0), ref: (xs) => [...xs[0], ...xs[1]] },
+  {
+    op: "concat",
+    shapes: [[2, 3], [2, 1]],
+    domain: ["real", "real"],
+    build: (g, xs) => g.concat(xs, 1),
+    ref: (xs) => [xs[0][0], xs[0][1], xs[0][2], xs[1][0], xs[0][3], xs[0][4], xs[0][5], xs[1][1]],
+  },
 
   // batchMean needs per-sample values: mean over 3 samples of a ⊙ x (its reference is computed in the test)
   {
@@ -426,8 +496,11 @@ describe("op table: shape errors are ShapeErrors with readable messages", () => 
     ["matmul [3]·[4]", () => g.matmul(v3, v4), /\[3\] \* \[4\]/],
     ["matmul [2,3]·[4]", () => g.matmul(m23, v4), /\[2, 3\] \* \[4\]/],
     ["matmul of a scalar", () => g.matmul(s, v3), /scalar/],
-    ["add [3] + [4]", () => g.add(v3, v4), /same shape or be scalars.*\[3\] and \[4\]/],
-    ["mul [2,3] ⊙ [3]", () => g.mul(m23, v3), /\[2, 3\] and \[3\]/],
+    ["add [3] + [4]", () => g.add(v3, v4), /\[3\] and \[4\] do not broadcast/],
+    ["mul [2,3] ⊙ [4]", () => g.mul(m23, v4), /\[2, 3\] and \[4\] do not broadcast/],
+    ["slice outside the tensor", () => g.slice(v3, [{ start: 2, count: 2, keep: true }]), /outside dimension 1 of \[3\]/],
+    ["reduce along a missing axis", () => g.reduce("sum", v3, 1), /dimension 2 of \[3\]/],
+    ["concat of mismatched matrices", () => g.concat([m23, v3], 0), /other dimensions equal/],
     ["select with mismatched branches", () => g.select(v3, v3, v4), /\[3\].*\[4\]/],
     ["transpose of a vector (raw op)", () => g.make("transpose", [v3]), /transpose needs a matrix, found \[3\]/],
     ["transpose of a scalar", () => g.transpose(s), /transpose needs a matrix, found \[\]/],

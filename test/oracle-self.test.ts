@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Ajv } from "ajv";
 import { readFileSync } from "node:fs";
+import { erfFn } from "../src/ir/special.ts";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EquationNetSpec, LayerNetSpec, NetSpec } from "../src/spec/types.ts";
 import { isLayerSpec } from "../src/spec/types.ts";
@@ -50,6 +51,20 @@ const ACT64: Record<string, (x: number) => number> = {
   softsign: (x) => x / (1 + Math.abs(x)),
   gelu: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
   swish: (x) => x * sigmoid64(x),
+  silu: (x) => x * sigmoid64(x),
+  gelu_exact: (x) => 0.5 * x * (1 + erfFn(x / Math.SQRT2)),
+  selu: (x) => 1.0507009873554805 * (x > 0 ? x : 1.6732632423543772 * Math.expm1(x)),
+  celu: (x) => (x > 0 ? x : Math.expm1(x)),
+  relu6: (x) => Math.min(Math.max(x, 0), 6),
+  mish: (x) => x * Math.tanh(softplus64(x)),
+  hard_sigmoid: (x) => Math.min(Math.max(x + 3, 0), 6) / 6,
+  hard_swish: (x) => (x * Math.min(Math.max(x + 3, 0), 6)) / 6,
+  log_sigmoid: (x) => -softplus64(-x),
+  sin: Math.sin,
+  cos: Math.cos,
+  atan: Math.atan,
+  asinh: Math.asinh,
+  erf: (x) => erfFn(x),
   // the custom expressions of random-nets.ts, written by hand
   "x / (1 + abs(x))": (x) => x / (1 + Math.abs(x)),
   "tanh(x) * 0.5 + x": (x) => Math.tanh(x) * 0.5 + x,

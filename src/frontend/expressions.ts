@@ -6,10 +6,11 @@ import { createRequire } from "node:module";
 import type { MathNode } from "mathjs";
 import { BpgenError, type ErrorDetail } from "../errors.ts";
 import type { Graph } from "../ir/graph.ts";
-import { type Node, sameShape, shapeText } from "../ir/node.ts";
+import type { SlicePart } from "../ir/axes.ts";
+import { type Node, type Shape, sameShape, shapeText } from "../ir/node.ts";
 import { ShapeError } from "../ir/ops.ts";
 import { suggest } from "../spec/suggest.ts";
-import { BUILTINS, type Builtin, CONSTANTS, arityOf } from "./functions.ts";
+import { ArgumentError, BUILTINS, type Builtin, CONSTANTS, arityOf } from "./functions.ts";
 import { checkNesting, checkSize, checkTreeDepth } from "./limits.ts";
 
 export interface Scope {
@@ -123,11 +124,86 @@ function build(g: Graph, node: MathNode, scope: Scope): Node {
       result = shapeChecked(() => apply(g, args), () => `${name}(${args.map((a) => shapeText(a.shape)).join(", ")})`, FUNCTION_SHAPES[name]);
       break;
     }
+    case "AccessorNode": {
+      // x[2], W[1, :], x[2:end]: one-based and inclusive, as in mathjs
+      const access = node as unknown as { object: MathNode; index: { dimensions: MathNode[]; dotNotation: boolean } };
+      if (access.index.dotNotation) throw unsupported("property access", "indexing such as x[2] or W[1, :]", scope, ".");
+      const object = rec(access.object);
+      result = shapeChecked(() => g.slice(object, indexParts(g, object, access.index.dimensions, scope)), () => shapeText(object.shape), "indices inside the tensor");
+      break;
+    }
+    case "ArrayNode": {
+      // [a, b, c] and [1, 2; 3, 4]: the items stacked along a new first dimension
+      const items = (node as unknown as { items: MathNode[] }).items.map(rec);
+      result = shapeChecked(() => g.pack(items), () => `[${items.map((i) => shapeText(i.shape)).join(", ")}]`, "elements of one shape");
+      break;
+    }
+    case "RangeNode": {
+      // a:b outside an index is the vector [a, a + 1, …, b]
+      const [from, to] = rangeBounds(g, node, undefined, scope);
+      if (to < from) throw new BpgenError({ message: "an empty range", expected: "a range a:b with a ≤ b", found: `${from}:${to}` });
+      result = g.pack(Array.from({ length: to - from + 1 }, (_, k) => g.constant(from + k)));
+      break;
+    }
     default:
-      throw unsupported(`${node.type.replace(/Node$/, "").toLowerCase()} syntax`, "numbers, names, operators and function calls", scope, SYNTAX_TOKENS[node.type]);
+      throw unsupported(`${node.type.replace(/Node$/, "").toLowerCase()} syntax`, "numbers, names, operators, function calls, indexing and arrays", scope, SYNTAX_TOKENS[node.type]);
   }
   checkSize(result);
   return result;
+}
+
+/** The part of `object` that an index names, from one index expression per dimension. */
+function indexParts(g: Graph, object: Node, dimensions: readonly MathNode[], scope: Scope): SlicePart[] {
+  const shape = object.shape;
+  if (dimensions.length !== shape.length) {
+    throw new BpgenError({
+      message: `${shapeText(shape)} needs ${shape.length === 0 ? "no index (it is a scalar)" : `${shape.length} ${shape.length === 1 ? "index" : "indices"}`}, one per dimension`,
+      expected: shape.length === 0 ? "a scalar used as it is" : `${shape.length} ${shape.length === 1 ? "index" : "indices"} such as ${shape.length === 1 ? "x[2] or x[2:4]" : "W[1, :] or W[2, 3]"}`,
+      found: `${dimensions.length} ${dimensions.length === 1 ? "index" : "indices"}`,
+    });
+  }
+  return dimensions.map((dim, d): SlicePart => {
+    const size = shape[d];
+    if (dim.type === "RangeNode") {
+      const [from, to] = rangeBounds(g, dim, size, scope);
+      checkInside(from, size, d, shape);
+      checkInside(to, size, d, shape);
+      if (to < from) throw new BpgenError({ message: "an empty range", expected: `a range a:b with a ≤ b inside 1:${size}`, found: `${from}:${to}` });
+      return { start: from - 1, count: to - from + 1, keep: true };
+    }
+    const at = indexValue(g, dim, size, scope);
+    checkInside(at, size, d, shape);
+    return { start: at - 1, count: 1, keep: false };
+  });
+}
+
+/** The bounds of a:b (`end` is the size of the dimension indexed); a step other than 1 is not supported. */
+function rangeBounds(g: Graph, node: MathNode, size: number | undefined, scope: Scope): [number, number] {
+  const range = node as unknown as { start: MathNode; end: MathNode; step: MathNode | null };
+  if (range.step && indexValue(g, range.step, size, scope) !== 1) {
+    throw new BpgenError({ message: "a range with a step is not supported", expected: "a:b (every element from a to b)", found: "a:step:b" });
+  }
+  return [indexValue(g, range.start, size, scope), indexValue(g, range.end, size, scope)];
+}
+
+/** An index: a constant integer expression, where `end` is the size of the dimension. */
+function indexValue(g: Graph, node: MathNode, size: number | undefined, scope: Scope): number {
+  const inner: Scope = { ...scope, lookup: (name) => (name === "end" && size !== undefined ? g.constant(size) : scope.lookup(name)) };
+  const value = build(g, node, inner);
+  if (value.op !== "const" || !Number.isInteger(value.attr)) {
+    throw new BpgenError({
+      message: "an index must be a constant integer",
+      expected: "a number such as 2, or an expression of numbers and end such as end - 1",
+      found: value.op === "const" ? String(value.attr) : `a value of shape ${shapeText(value.shape)} computed by the network`,
+    });
+  }
+  return value.attr as number;
+}
+
+function checkInside(at: number, size: number, d: number, shape: Shape): void {
+  if (at < 1 || at > size) {
+    throw new BpgenError({ message: `index ${at} is outside dimension ${d + 1} of ${shapeText(shape)}`, expected: `1 to ${size} (indices count from 1, as in mathjs)`, found: String(at) });
+  }
 }
 
 function constant(g: Graph, value: unknown, scope: Scope): Node {
@@ -169,15 +245,12 @@ function shapeChecked(make: () => Node, found: () => string, expected: string | 
 /** The character that starts each unsupported kind of syntax, to point at it. */
 const SYNTAX_TOKENS: Record<string, string> = {
   ObjectNode: "{",
-  ArrayNode: "[",
-  RangeNode: ":",
-  IndexNode: "[",
   AssignmentNode: "=",
   FunctionAssignmentNode: "=",
   BlockNode: ";",
 };
 
-const ELEMENTWISE_SHAPES = "operands of the same shape, or a scalar operand";
+const ELEMENTWISE_SHAPES = "operands of the same shape, a scalar operand, or shapes that broadcast (aligned on the right, each dimension equal or 1)";
 const OPERATOR_SHAPES: Record<string, string> = {
   "+": ELEMENTWISE_SHAPES,
   "-": ELEMENTWISE_SHAPES,
@@ -196,11 +269,13 @@ const OPERATOR_SHAPES: Record<string, string> = {
   "!=": ELEMENTWISE_SHAPES,
 };
 const FUNCTION_SHAPES: Record<string, string> = {
-  softmax: "a vector",
+  softmax: "a vector or a matrix",
+  log_softmax: "a vector or a matrix",
   dot: "two vectors of the same length",
   transpose: "a vector or a matrix",
-  max: ELEMENTWISE_SHAPES,
-  min: ELEMENTWISE_SHAPES,
+  concat: "tensors equal in every dimension but the one joined",
+  maximum: ELEMENTWISE_SHAPES,
+  minimum: ELEMENTWISE_SHAPES,
 };
 
 /** The operand shapes of an operator, as in `[3, 2] * [3]`. */
@@ -283,12 +358,18 @@ function resolveFunction(name: string, arity: number, scope: Scope): Apply {
   }
   const [fewest, most] = arityOf(builtin);
   if (arity < fewest || arity > most) throw builtinArityError(name, builtin, arity, index);
-  if (scope.elementwise && !builtin.elementwise) {
+  if (scope.elementwise && !builtin.elementwise && !builtin.perElement) {
     throw new BpgenError({ message: `${name}() is not allowed in a scalar function`, expected: "elementwise functions of x", found: `${name}()`, index });
   }
+  const build = scope.elementwise ? (builtin.perElement ?? builtin.build) : builtin.build;
   return (g, args) => {
     if (!scope.elementwise) checkMathjsReading(name, args, index);
-    return builtin.build(g, args);
+    try {
+      return build(g, args);
+    } catch (e) {
+      if (!(e instanceof ArgumentError)) throw e;
+      throw new BpgenError({ message: e.message, expected: e.expected, found: e.found, suggestion: e.suggestion, index });
+    }
   };
 }
 
@@ -299,7 +380,7 @@ function arityError(name: string, expected: number, found: number, index: number
 /** How many arguments a builtin takes, each with what it means, and what an extra one would have been. */
 function builtinArityError(name: string, builtin: Builtin, found: number, index: number | undefined): BpgenError {
   const [fewest, most] = arityOf(builtin);
-  const count = fewest === most ? `${fewest}` : `${fewest} to ${most}`;
+  const count = fewest === most ? `${fewest}` : most === Infinity ? `at least ${fewest}` : `${fewest} to ${most}`;
   const list = builtin.params.map((p) => `${p.name}: ${p.meaning}${p.default !== undefined ? ` (default ${p.default})` : ""}`).join("; ");
   const extra = found > most ? EXTRA_ARGUMENT[name] : undefined;
   return new BpgenError({
@@ -319,22 +400,11 @@ const EXTRA_ARGUMENT: Readonly<Record<string, string>> = {
 };
 
 /**
- * Where mathjs would read a call differently from bpgen, an error naming both readings: mathjs's max(x, n) and
- * min(x, n) of a tensor reduce along dimension n, its max(a, b) of tensors is their largest element, and its
- * pow(A, n) of a matrix is a matrix power.
+ * Where mathjs would read a call differently from bpgen, an error naming both readings: its pow(A, n) of a
+ * matrix is a matrix power. (max and min follow mathjs's readings: functions.ts.)
  */
 function checkMathjsReading(name: string, args: readonly Node[], index: number | undefined): void {
   const tensor = args.some((a) => a.shape.length > 0);
-  if ((name === "max" || name === "min") && tensor) {
-    const elementwise = name === "max" ? "maximum" : "minimum";
-    throw new BpgenError({
-      message: `${name}() of a tensor reads differently in mathjs and bpgen: mathjs's ${name}(x, n) is the ${name}imum along dimension n, and its ${name}(a, b) of tensors the ${name === "max" ? "largest" : "smallest"} of all their elements`,
-      expected: `${elementwise}(a, b) for the elementwise ${name}imum, or ${name}(x, n) with a dimension n`,
-      found: `${name}(${args.map((a) => shapeText(a.shape)).join(", ")})`,
-      suggestion: `"${elementwise}"`,
-      index,
-    });
-  }
   if (name === "pow" && tensor) {
     throw new BpgenError({
       message: "pow() of a tensor is a matrix power in mathjs; bpgen does not compute matrix powers",

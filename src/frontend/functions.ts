@@ -4,7 +4,7 @@
  * primitives and composites. Activations are the elementwise functions of one argument.
  */
 import type { Graph } from "../ir/graph.ts";
-import { type Node, shapeText } from "../ir/node.ts";
+import { type Node, type ReduceKind, shapeText } from "../ir/node.ts";
 import { ShapeError } from "../ir/ops.ts";
 
 export interface Param {
@@ -17,6 +17,8 @@ export interface Param {
 
 export interface Builtin {
   readonly params: readonly Param[];
+  /** The last parameter repeats (concat's tensors). */
+  readonly variadic?: boolean;
   /** Applied to each element (usable as an activation, and inside scalar functions). */
   readonly elementwise: boolean;
   /** Where the function is defined (for real arguments). */
@@ -26,6 +28,20 @@ export interface Builtin {
   /** The section of the documentation it is listed in. */
   readonly group: Group;
   build(g: Graph, args: readonly Node[]): Node;
+  /** How a function that is not elementwise reads inside a scalar function's body, applied per element. */
+  readonly perElement?: (g: Graph, args: readonly Node[]) => Node;
+}
+
+/** An argument that is wrong for its function: a dimension that is not one, a reading mathjs would differ on. */
+export class ArgumentError extends Error {
+  constructor(
+    message: string,
+    readonly expected: string,
+    readonly found: string,
+    readonly suggestion?: string,
+  ) {
+    super(message);
+  }
 }
 
 export type Group = "arithmetic" | "exponential" | "trigonometric" | "activation" | "steps" | "comparison" | "reduction" | "structure";
@@ -170,44 +186,171 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ["maximum", binary(["a", "b"], (g, a, b) => g.max(a, b), { derivative: "to the larger operand; at a tie, to the second", group: "comparison" })],
   ["minimum", binary(["a", "b"], (g, a, b) => g.min(a, b), { derivative: "to the smaller operand; at a tie, to the second", group: "comparison" })],
   // ---- reductions and structure
-  ["sum", reduction((g, x) => g.sum(x), "1 for every element")],
-  ["mean", reduction((g, x) => g.mean(x), "1/n for every element")],
-  ["logsumexp", reduction((g, x) => g.logsumexp(x), "softmax(x); computed from the maximum, finite for any logits")],
+  ["sum", alongDim("sum", (g, x, axis) => (axis === undefined ? g.sum(x) : g.reduce("sum", x, axis)), "1 for every element summed")],
+  ["mean", alongDim("average", (g, x, axis) => (axis === undefined ? g.mean(x) : g.meanAlong(x, axis)), "1/n for every element of the n averaged")],
+  [
+    "prod",
+    alongDim("multiply", (g, x, axis) => (axis === undefined ? reduceAll(g, "prod", x) : g.reduce("prod", x, axis)), "the product of the other elements (exact where elements are 0)"),
+  ],
+  [
+    "logsumexp",
+    alongDim("reduce", (g, x, axis) => (axis === undefined ? g.logsumexp(x) : g.reduce("lse", x, axis)), "softmax(x) along the reduced elements; computed from the maximum, finite for any logits"),
+  ],
   [
     "softmax",
-    reduction((g, x) => {
-      if (x.shape.length !== 1) throw new ShapeError(`softmax of ${shapeText(x.shape)} needs a vector`);
-      return g.softmax(x);
-    }, "p ⊙ (δ − p·δ) for the cotangent δ; computed as exp(x − logsumexp(x))"),
+    normalised("the softmax", (g, x, axis) => g.softmaxAlong(x, axis), "p ⊙ (δ − Σ p δ) for the cotangent δ; computed as exp(x − logsumexp(x)), finite for any logits"),
   ],
-  ["transpose", { ...reduction((g, x) => g.transpose(x), "the cotangent transposed back"), domain: "a matrix (a vector is its own transpose)" }],
-  ["dot", { params: [{ name: "a", meaning: "a vector" }, { name: "b", meaning: "a vector of the same length" }], elementwise: false, domain: "two vectors of the same length", derivative: "∂/∂a = b, ∂/∂b = a", group: "structure", build: (g, [a, b]) => dot(g, a as Node, b as Node) }],
+  ["log_softmax", normalised("the log-softmax", (g, x, axis) => g.logSoftmaxAlong(x, axis), "δ − softmax(x) Σ δ for the cotangent δ; computed as x − logsumexp(x), finite for any logits")],
+  ["max", extremum("max")],
+  ["min", extremum("min")],
+  ["transpose", { ...tensorFunction([{ name: "x", meaning: "a matrix" }], (g, [x]) => g.transpose(x as Node), "the cotangent transposed back"), domain: "a matrix (a vector is its own transpose)" }],
   [
-    "max",
+    "dot",
     {
-      params: [{ name: "a", meaning: "a scalar" }, { name: "b", meaning: "a scalar" }],
-      elementwise: true,
-      domain: "scalars (maximum(a, b) for the elementwise maximum of tensors)",
-      derivative: "to the larger; at a tie, to the second",
-      group: "comparison",
-      build: (g, [a, b]) => g.max(a as Node, b as Node),
+      ...tensorFunction([{ name: "a", meaning: "a vector" }, { name: "b", meaning: "a vector of the same length" }], (g, [a, b]) => dot(g, a as Node, b as Node), "∂/∂a = b, ∂/∂b = a"),
+      domain: "two vectors of the same length",
     },
   ],
   [
-    "min",
+    "concat",
     {
-      params: [{ name: "a", meaning: "a scalar" }, { name: "b", meaning: "a scalar" }],
-      elementwise: true,
-      domain: "scalars (minimum(a, b) for the elementwise minimum of tensors)",
-      derivative: "to the smaller; at a tie, to the second",
-      group: "comparison",
-      build: (g, [a, b]) => g.min(a as Node, b as Node),
+      ...tensorFunction(
+        [{ name: "a", meaning: "a tensor" }, { name: "b", meaning: "further tensors, and last an optional dimension to join along (default the last)" }],
+        (g, args) => concat(g, args),
+        "each tensor receives its part of the cotangent",
+      ),
+      variadic: true,
+      domain: "tensors equal in every dimension but the one joined (one-based, as mathjs)",
+    },
+  ],
+  ["ones", constantTensor(1)],
+  ["zeros", constantTensor(0)],
+  [
+    "identity",
+    {
+      ...tensorFunction([{ name: "n", meaning: "the rows" }, { name: "m", meaning: "the columns", default: "n" }], (g, [n, m]) => identity(g, n as Node, m), "none (a constant)"),
+      domain: "constant positive integers",
     },
   ],
 ]);
 
-function reduction(f: (g: Graph, x: Node) => Node, derivative: string): Builtin {
-  return { params: [{ name: "x", meaning: "the tensor" }], elementwise: false, domain: "a tensor", derivative, group: "reduction", build: (g, [x]) => f(g, x as Node) };
+/** A function of whole tensors (not usable per element). */
+function tensorFunction(params: readonly Param[], build: Builtin["build"], derivative: string, group: Group = "structure"): Builtin {
+  return { params, elementwise: false, domain: "tensors", derivative, group, build };
+}
+
+function dimParam(verb: string): Param {
+  return { name: "dim", meaning: `the dimension to ${verb} along (one-based, as mathjs: 1 down the columns, 2 along the rows)`, default: "every element" };
+}
+
+/** A reduction of every element, or along one dimension (which is dropped). */
+function alongDim(verb: string, f: (g: Graph, x: Node, axis: number | undefined) => Node, derivative: string): Builtin {
+  return {
+    ...tensorFunction([{ name: "x", meaning: "the tensor" }, dimParam(verb)], (g, [x, d]) => f(g, x as Node, d ? dimension(String(verb), x as Node, d) : undefined), derivative, "reduction"),
+    domain: "a tensor",
+  };
+}
+
+/** softmax and log_softmax: of a vector, or of each row of a matrix (dimension 2) unless another is given. */
+function normalised(what: string, f: (g: Graph, x: Node, axis: number) => Node, derivative: string): Builtin {
+  return {
+    ...tensorFunction(
+      [{ name: "x", meaning: "the logits" }, { name: "dim", meaning: "the dimension to normalise along (one-based)", default: "the last: each row of a matrix" }],
+      (g, [x, d]) => {
+        const t = x as Node;
+        if (t.shape.length === 0) throw new ShapeError(`${what} of a scalar is always 1 (0 for its logarithm); it needs a vector or a matrix`);
+        return f(g, t, d ? dimension(what, t, d) : t.shape.length - 1);
+      },
+      derivative,
+      "reduction",
+    ),
+    domain: "a vector or a matrix",
+  };
+}
+
+/**
+ * max and min read as mathjs reads them: of scalars, the larger or smaller; of one tensor, its largest or
+ * smallest element; of a tensor and a dimension, along that dimension. mathjs has no elementwise reading
+ * for tensors (that is maximum and minimum), so one is an error naming both.
+ */
+function extremum(which: "max" | "min"): Builtin {
+  const elementwise = which === "max" ? "maximum" : "minimum";
+  const pick = (g: Graph, a: Node, b: Node) => (which === "max" ? g.max(a, b) : g.min(a, b));
+  return {
+    params: [{ name: "x", meaning: "a scalar or a tensor" }, { name: "y", meaning: "a second scalar, or the dimension of the tensor to reduce along (one-based)", default: "none" }],
+    elementwise: false,
+    perElement: (g, [a, b]) => (b ? pick(g, a as Node, b) : (a as Node)),
+    domain: `scalars, or a tensor (${elementwise}(a, b) for tensors element by element)`,
+    derivative: `to the ${which === "max" ? "larger" : "smaller"} of two scalars (at a tie, to the second); along a tensor, to every element equal to the result (as TF.js)`,
+    group: "reduction",
+    build: (g, [a, b]) => {
+      const x = a as Node;
+      if (!b) return x.shape.length === 0 ? x : reduceAll(g, which, x);
+      if (x.shape.length === 0 && b.shape.length === 0) return pick(g, x, b);
+      if (x.shape.length > 0 && b.shape.length === 0 && isDimension(b, x)) return g.reduce(which, x, (b.attr as number) - 1);
+      throw new ArgumentError(
+        x.shape.length > 0 && b.shape.length === 0
+          ? `${which}(x, n) of a tensor is, in mathjs, the ${which}imum along dimension n, and n here is not a dimension of ${shapeText(x.shape)}`
+          : `${which}(a, b) of tensors is an error in mathjs (it takes scalars, or one tensor and a dimension)`,
+        `${elementwise}(a, b) for the ${which}imum element by element, or ${which}(x, n) with n from 1 to ${Math.max(1, x.shape.length)}`,
+        `${which}(${shapeText(x.shape)}, ${b.op === "const" ? String(b.attr) : shapeText(b.shape)})`,
+        `"${elementwise}"`,
+      );
+    },
+  };
+}
+
+/** ones(m[, n]) and zeros(m[, n]): a constant repeated over the shape. */
+function constantTensor(value: number): Builtin {
+  return {
+    ...tensorFunction(
+      [{ name: "m", meaning: "the length (or the rows)" }, { name: "n", meaning: "the columns", default: "none: a vector" }],
+      (g, dims) => g.broadcast(g.constant(value), dims.map((d, k) => size(d as Node, ["m", "n"][k] as string))),
+      "none (a constant)",
+    ),
+    domain: "constant positive integers",
+  };
+}
+
+function identity(g: Graph, n: Node, m: Node | undefined): Node {
+  const rows = size(n, "n");
+  const cols = m ? size(m, "m") : rows;
+  return g.pack(Array.from({ length: rows }, (_, i) => g.pack(Array.from({ length: cols }, (_, j) => g.constant(i === j ? 1 : 0)))));
+}
+
+/** concat(a, b, …[, dim]): mathjs joins along the last dimension unless a dimension comes last. */
+function concat(g: Graph, args: readonly Node[]): Node {
+  const last = args[args.length - 1] as Node;
+  const hasDim = args.length > 1 && last.shape.length === 0;
+  const items = hasDim ? args.slice(0, -1) : [...args];
+  const scalar = items.find((n) => n.shape.length === 0);
+  if (scalar) throw new ShapeError("concat joins tensors; a scalar can only be its last argument, the dimension");
+  const axis = hasDim ? dimension("concat", items[0] as Node, last) : (items[0] as Node).shape.length - 1;
+  return g.concat(items, axis);
+}
+
+function reduceAll(g: Graph, kind: ReduceKind, x: Node): Node {
+  let v = x;
+  while (v.shape.length > 0) v = g.reduce(kind, v, v.shape.length - 1);
+  return v;
+}
+
+const isDimension = (d: Node, x: Node) => d.op === "const" && Number.isInteger(d.attr) && (d.attr as number) >= 1 && (d.attr as number) <= x.shape.length;
+
+/** The zero-based axis a one-based dimension argument names. */
+function dimension(what: string, x: Node, d: Node): number {
+  if (isDimension(d, x)) return (d.attr as number) - 1;
+  if (x.shape.length === 0) throw new ArgumentError(`${what} along a dimension of a scalar`, "a vector or a matrix", "a scalar");
+  throw new ArgumentError(
+    `the dimension must be a constant integer from 1 to ${x.shape.length} for ${shapeText(x.shape)}`,
+    `1 to ${x.shape.length} (one-based, as in mathjs)`,
+    d.op === "const" ? String(d.attr) : `a value of shape ${shapeText(d.shape)}`,
+  );
+}
+
+function size(d: Node, name: string): number {
+  if (d.op === "const" && Number.isInteger(d.attr) && (d.attr as number) >= 1) return d.attr as number;
+  throw new ArgumentError(`the size ${name} must be a constant positive integer`, "an integer such as 3", d.op === "const" ? String(d.attr) : `a value of shape ${shapeText(d.shape)}`);
 }
 
 function dot(g: Graph, a: Node, b: Node): Node {
@@ -225,9 +368,18 @@ function nthRoot(g: Graph, x: Node, n: Node): Node {
 }
 
 /** Named constants of expressions. */
-export const CONSTANTS: ReadonlyMap<string, number> = new Map([["pi", Math.PI]]);
+export const CONSTANTS: ReadonlyMap<string, number> = new Map([
+  ["pi", Math.PI],
+  ["PI", Math.PI],
+  ["e", Math.E],
+  ["E", Math.E],
+  ["tau", 2 * Math.PI],
+]);
 
-/** Fewest and most arguments of a builtin. */
+/** Fewest and most arguments of a builtin (most is Infinity for a variadic one). */
 export function arityOf(b: Builtin): [number, number] {
-  return [b.params.filter((p) => p.default === undefined).length, b.params.length];
+  return [b.params.filter((p) => p.default === undefined).length, b.variadic ? Infinity : b.params.length];
 }
+
+/** The activations: every elementwise function of one argument (others optional), by name. */
+export const ACTIVATIONS: readonly string[] = [...BUILTINS].filter(([, b]) => b.elementwise && arityOf(b)[0] === 1).map(([name]) => name);

@@ -44,8 +44,8 @@ export function buildLayerNet(spec: LayerNetSpec, locate: Locate = () => undefin
   });
   problems.throwIfAny();
   const y = g.target("y", [width]);
-  const last = spec.layers[spec.layers.length - 1];
-  const { loss, output } = buildLoss(g, spec.loss, a, logits, (last.activation ?? "linear").trim() === "sigmoid", y);
+  // σ(z) however it was written ("sigmoid", or an expression the simplifier recognised as one)
+  const { loss, output } = buildLoss(g, spec.loss, a, logits, a.op === "sigmoid" && a.inputs[0] === logits, y);
   g.name(loss, "L");
   const regularizer = spec.l2 ? l2Penalty(g, spec.l2, params) : undefined;
   const meanLoss = g.name(g.batchMean(loss), "meanL");

@@ -3,7 +3,19 @@
  * hash-consed, so a subexpression built twice (a forward value reused by a gradient, a delta reused by two
  * parameters) is one node.
  */
-import { type Attr, type Node, type OpName, type Shape, sameShape, shapeText } from "./node.ts";
+import {
+  type AxisMap,
+  type SlicePart,
+  axisMapAttr,
+  broadcastMap,
+  broadcastShapes,
+  reduceAttr,
+  reinsertAxis,
+  sliceAttr,
+  sliceShape,
+  validAxisMap,
+} from "./axes.ts";
+import { type Attr, type Node, type OpName, type ReduceKind, type Shape, isElementwiseOp, sameShape, shapeText, sizeOf } from "./node.ts";
 import { OPS, ShapeError } from "./ops.ts";
 import { simplify } from "../simplify/rules.ts";
 
@@ -16,11 +28,19 @@ export class Graph {
   private readonly hints = new Map<Node, string>();
   private nextId = 0;
 
-  /** The node for (op, inputs, attr), built once. `shape` is given only by leaves and broadcast. */
+  /**
+   * The node for (op, inputs, attr), built once. `shape` is given only by leaves and the ops that carry
+   * their shape (broadcast, expand, sumTo, unslice). Operands of an elementwise op whose shapes differ are
+   * broadcast first, by numpy's rule (as mathjs does).
+   */
   make(op: OpName, inputs: readonly Node[], attr?: Attr, shape?: Shape): Node {
     const rule = OPS[op] as (typeof OPS)[OpName] | undefined;
     if (!rule) throw new Error(`internal: no rule for op "${op}" in the op table`);
-    if (inputs.length !== rule.arity) throw new Error(`internal: ${op} takes ${rule.arity} inputs`);
+    if (rule.arity !== "any" && inputs.length !== rule.arity) throw new Error(`internal: ${op} takes ${rule.arity} inputs`);
+    if (isElementwiseOp(op)) {
+      const expanded = this.broadcastOperands(inputs);
+      if (expanded) return this.make(op, expanded, attr);
+    }
     if (shape === undefined) {
       const rewritten = simplify(this, op, inputs);
       if (rewritten) return rewritten;
@@ -33,6 +53,17 @@ export class Graph {
     const node: Node = Object.freeze({ id: this.nextId++, op, inputs: Object.freeze([...inputs]), attr, shape: Object.freeze([...outShape]), batched });
     this.interned.set(key, node);
     return node;
+  }
+
+  /** The operands expanded to their common shape, when tensors of different shapes meet; undefined when none differ. */
+  private broadcastOperands(inputs: readonly Node[]): Node[] | undefined {
+    const tensors = inputs.filter((n) => n.shape.length > 0);
+    if (tensors.every((n) => sameShape(n.shape, tensors[0].shape))) return undefined;
+    const shape = broadcastShapes(tensors.map((n) => n.shape));
+    if (!shape) {
+      throw new ShapeError(`operands of shapes ${inputs.map((n) => shapeText(n.shape)).join(" and ")} do not broadcast (each dimension, aligned on the right, must be equal or 1)`);
+    }
+    return inputs.map((n) => (n.shape.length === 0 ? n : this.expand(n, broadcastMap(n.shape, shape) as AxisMap, shape)));
   }
 
   /** Suggests a readable name for a node (the first suggestion wins). */
@@ -101,6 +132,56 @@ export class Graph {
     return this.make("broadcast", [a], undefined, shape);
   };
 
+  /** `a` read over the larger `shape`, each dimension of the result reading the dimension of `a` that `map` names. */
+  expand = (a: Node, map: AxisMap, shape: Shape): Node => {
+    if (a.shape.length === 0) return this.broadcast(a, shape);
+    // a repeated scalar read over a larger shape is still the scalar repeated
+    if (a.op === "broadcast") return this.broadcast(a.inputs[0], shape);
+    if (sameShape(a.shape, shape) && map.every((j, d) => j === d)) return a;
+    if (!validAxisMap(map, a.shape, shape)) throw new ShapeError(`cannot broadcast ${shapeText(a.shape)} to ${shapeText(shape)}`);
+    return this.make("expand", [a], axisMapAttr(map), shape);
+  };
+
+  /** The adjoint of expand: `a` summed back to `shape`. */
+  sumTo = (a: Node, map: AxisMap, shape: Shape): Node => {
+    if (shape.length === 0) return this.sum(a);
+    if (a.op === "broadcast") return this.broadcast(this.scale(sizeOf(a.shape) / sizeOf(shape), a.inputs[0]), shape);
+    if (sameShape(a.shape, shape) && map.every((j, d) => j === d)) return a;
+    if (a.op === "expand" && a.attr === axisMapAttr(map) && sameShape(a.inputs[0].shape, shape)) {
+      // sumTo(expand(x)) adds each element once per copy
+      return this.scale(sizeOf(a.shape) / sizeOf(shape), a.inputs[0]);
+    }
+    return this.make("sumTo", [a], axisMapAttr(map), shape);
+  };
+
+  /** sum, max, min, prod or log-sum-exp along `axis` (dropped); a vector's is the whole-tensor op. */
+  reduce = (kind: ReduceKind, a: Node, axis: number): Node => {
+    if (a.shape.length === 1 && axis === 0 && kind === "sum") return this.sum(a);
+    if (a.shape.length === 1 && axis === 0 && kind === "lse") return this.logsumexp(a);
+    return this.make("reduce", [a], reduceAttr(kind, axis));
+  };
+
+  /** A part of `a`; the whole of it is `a` itself. */
+  slice = (a: Node, parts: readonly SlicePart[]): Node => {
+    if (parts.every((p, d) => p.keep && p.start === 0 && p.count === a.shape[d]) && parts.length === a.shape.length) return a;
+    // a part of a repeated scalar is the scalar; a row of an array is that element of it
+    if (a.op === "broadcast" && parts.length === a.shape.length) return this.broadcast(a.inputs[0], sliceShape(parts));
+    if (a.op === "pack" && parts.length === a.shape.length && !parts[0].keep) return this.slice(a.inputs[parts[0].start], parts.slice(1));
+    return this.make("slice", [a], sliceAttr(parts));
+  };
+
+  /** `a` placed at `parts` of a tensor of zeros of `shape`. */
+  unslice = (a: Node, parts: readonly SlicePart[], shape: Shape): Node => {
+    if (parts.every((p, d) => p.keep && p.start === 0 && p.count === shape[d])) return a;
+    return this.make("unslice", [a], sliceAttr(parts), shape);
+  };
+
+  /** Values of one shape stacked along a new first axis. */
+  pack = (items: readonly Node[]): Node => this.make("pack", items);
+
+  /** Tensors joined along `axis`; one tensor is itself. */
+  concat = (items: readonly Node[], axis: number): Node => (items.length === 1 && axis < items[0].shape.length ? items[0] : this.make("concat", items, axis));
+
   // ---- composites, written in primitives
   scale = (c: number, a: Node) => this.mul(this.constant(c), a);
   square = (a: Node) => this.pow(a, this.constant(2));
@@ -108,6 +189,15 @@ export class Graph {
   dot = (a: Node, b: Node) => this.sum(this.mul(a, b));
   /** softmax(x) = exp(x − lse(x)): shares lse with a cross-entropy built on the same logits. */
   softmax = (a: Node) => this.exp(this.sub(a, this.logsumexp(a)));
+  /** x − lse(x) along `axis`: finite for any logits. */
+  logSoftmaxAlong = (a: Node, axis: number) => this.sub(a, this.back(this.reduce("lse", a, axis), a, axis));
+  /** exp(x − lse(x)) along `axis`. */
+  softmaxAlong = (a: Node, axis: number) => this.exp(this.logSoftmaxAlong(a, axis));
+  /** The mean along `axis`. */
+  meanAlong = (a: Node, axis: number) => this.scale(1 / a.shape[axis], this.reduce("sum", a, axis));
+  /** A value reduced along `axis` of `like`, read back over `like`'s shape. */
+  private back = (reduced: Node, like: Node, axis: number): Node =>
+    this.expand(reduced, reinsertAxis(like.shape.length, axis), like.shape);
   relu = (a: Node) => this.max(a, this.constant(0));
   /** x where x > 0, else slope·x: the gradient at 0 is the slope, as in PyTorch and TF.js */
   leakyRelu = (a: Node, slope: Node = this.constant(0.01)) => this.select(this.gt(a, this.constant(0)), a, this.mul(slope, a));

@@ -6,8 +6,8 @@
  */
 import type { Node } from "./node.ts";
 
-/** How a function application is typeset: `f(x)`, √x, or |x|. */
-export type FnForm = "call" | "root" | "bars";
+/** How a function application is typeset: `f(x)`, √x, |x|, or a list of its arguments `[a, b]`. */
+export type FnForm = "call" | "root" | "bars" | "list";
 
 export type MathExpr =
   | { k: "sym"; node: Node }
@@ -24,6 +24,8 @@ export type MathExpr =
   /** 1[cond]: one where the condition holds, zero elsewhere. */
   | { k: "ind"; cond: MathExpr }
   | { k: "sel"; cond: MathExpr; a: MathExpr; b: MathExpr }
+  /** A part of a tensor, `a[2, 1:3]` (one-based and inclusive, as equations write it). */
+  | { k: "index"; a: MathExpr; parts: string }
   /** Σ over the elements; the mean over the samples of the batch; a scalar repeated over a tensor. */
   | { k: "sum" | "mean" | "bcast"; a: MathExpr };
 
@@ -48,6 +50,7 @@ export function mapChildren(e: MathExpr, f: (x: MathExpr) => MathExpr): MathExpr
       return e;
     case "neg":
     case "T":
+    case "index":
     case "sum":
     case "mean":
     case "bcast":

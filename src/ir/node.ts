@@ -54,7 +54,32 @@ export const ELEMENTWISE_OPS = [
   "select",
 ] as const;
 /** Ops that move or combine elements; lowering turns each into loops (lower/structural.ts). */
-export const STRUCTURAL_OPS = ["matmul", "transpose", "outer", "sum", "broadcast", "logsumexp", "batchMean"] as const;
+export const STRUCTURAL_OPS = [
+  "matmul",
+  "transpose",
+  "outer",
+  "sum",
+  "broadcast",
+  "logsumexp",
+  "batchMean",
+  // along one axis: attr "sum@1" (kind @ zero-based axis), kinds in REDUCE_KINDS
+  "reduce",
+  // numpy broadcasting of an operand to a larger shape, and its adjoint (the sum back to the operand's shape)
+  "expand",
+  "sumTo",
+  // a part of a tensor: attr per dimension "start:count" (kept) or "index" (dropped), zero-based, comma-separated
+  "slice",
+  // the adjoint of slice: a tensor of the original shape, zero outside the part
+  "unslice",
+  // scalars (or any values) laid out as a tensor, row-major
+  "pack",
+  // tensors joined along an axis (attr)
+  "concat",
+] as const;
+
+/** What a `reduce` computes along its axis. */
+export const REDUCE_KINDS = ["sum", "max", "min", "prod", "lse"] as const;
+export type ReduceKind = (typeof REDUCE_KINDS)[number];
 
 export type LeafOp = (typeof LEAF_OPS)[number];
 export type ElementwiseOp = (typeof ELEMENTWISE_OPS)[number];

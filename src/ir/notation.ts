@@ -83,6 +83,8 @@ export function printer(flavour: Flavour, symbol: (n: Node) => string): Printer 
         if (latex) return { text: `\\begin{cases} ${a.text} & \\text{if } ${c.text} \\\\ ${b.text} & \\text{otherwise} \\end{cases}`, prec: ATOM };
         return { text: `(${c.text} ? ${a.text} : ${b.text})`, prec: ATOM };
       }
+      case "index":
+        return { text: `${base(go(e.a))}[${e.parts}]`, prec: ATOM };
       case "sum":
         return { text: latex ? `\\sum ${paren({ ...go(e.a), prec: 0 }, ATOM)}` : `Σ(${go(e.a).text})`, prec: latex ? PRODUCT : ATOM };
       case "mean":
@@ -101,6 +103,7 @@ export function printer(flavour: Flavour, symbol: (n: Node) => string): Printer 
 
   const fn = (e: Extract<Expr, { k: "fn" }>, args: readonly Printed[]): Printed => {
     if (e.form === "root") return { text: latex ? `\\sqrt{${args[0].text}}` : `√${wrap(args[0].text)}`, prec: ATOM };
+    if (e.form === "list") return { text: `[${args.map((a) => a.text).join(", ")}]`, prec: ATOM };
     if (e.form === "bars") return { text: latex ? `\\left\\lvert ${args[0].text} \\right\\rvert` : `|${args[0].text}|`, prec: ATOM };
     return { text: call(latex ? e.latex : e.plain, args), prec: ATOM };
   };

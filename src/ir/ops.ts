@@ -5,14 +5,30 @@
  * renderer (one line per elementwise op there). An op missing a rule fails by name.
  */
 import type { Graph } from "./graph.ts";
-import { type MathExpr, binary, fn, isNum } from "./math.ts";
-import { type ElementwiseOp, type Node, type OpName, type Shape, isElementwiseOp, sameShape, shapeText, sizeOf } from "./node.ts";
+import {
+  type AxisMap,
+  type SlicePart,
+  coordinates,
+  parseAxisMap,
+  parseReduce,
+  parseSlice,
+  reinsertAxis,
+  sliceShape,
+  sliceText,
+  smallIndex,
+  strides,
+  wholeIndex,
+  withoutAxis,
+} from "./axes.ts";
+import { type MathExpr, binary, fn, isNum, num, raw } from "./math.ts";
+import { type ElementwiseOp, type Node, type OpName, type ReduceKind, type Shape, isElementwiseOp, sameShape, shapeText, sizeOf } from "./node.ts";
 import { erfcFn, erfFn } from "./special.ts";
 
 export class ShapeError extends Error {}
 
 export interface OpRule {
-  arity: number;
+  /** How many inputs; "any" for ops that lay out any number of values (pack, concat). */
+  arity: number | "any";
   /** Output shape from input shapes; throws ShapeError with a readable reason. */
   shape(inputs: readonly Node[], attr: unknown): Shape;
   /** Reference value of one sample, in f64. */
@@ -346,6 +362,123 @@ const STRUCTURAL_RULES = {
     cost: perElement(1),
     math: ([a]) => ({ k: "mean", a }),
   },
+  // sum, max, min, prod or log-sum-exp along one axis (the axis is dropped)
+  reduce: {
+    arity: 1,
+    shape: ([a], attr) => {
+      const { axis } = parseReduce(attr);
+      if (axis >= a.shape.length) throw new ShapeError(`cannot reduce along dimension ${axis + 1} of ${shapeText(a.shape)}`);
+      return withoutAxis(a.shape, axis);
+    },
+    evaluate: ([a], n) => reduceEval(a, ins(n, 0).shape, n),
+    vjp: (g, n, ct) => reduceVjp(g, n, ct),
+    // lse: a comparison, a subtraction and an exp per element; the others one operation
+    cost: (n) => (parseReduce(n.attr).kind === "lse" ? 3 : 1) * sizeOf(ins(n, 0).shape),
+    math: ([a], n) => {
+      const { kind, axis } = parseReduce(n.attr);
+      const [plain, latex] = REDUCE_NAMES[kind];
+      return fn(plain, latex, [a, num(axis + 1)]);
+    },
+  },
+  // numpy broadcasting: each element of the result reads the element of the operand its axis map names
+  expand: {
+    arity: 1,
+    shape: () => {
+      throw new Error("internal: expand carries its own shape");
+    },
+    evaluate: ([a], n) => {
+      const map = parseAxisMap(n.attr);
+      const small = ins(n, 0).shape;
+      return Float64Array.from({ length: sizeOf(n.shape) }, (_, i) => a[smallIndex(i, n.shape, small, map)]);
+    },
+    // every copy of an element sends its cotangent back: the sum over the broadcast dimensions
+    vjp: (g, n, ct) => g.sumTo(ct, parseAxisMap(n.attr), ins(n, 0).shape),
+    cost: () => 0,
+    math: ([a]) => ({ k: "bcast", a }),
+  },
+  // the adjoint of expand: each element of the result sums the elements of the operand that read it
+  sumTo: {
+    arity: 1,
+    shape: () => {
+      throw new Error("internal: sumTo carries its own shape");
+    },
+    evaluate: ([a], n) => {
+      const map = parseAxisMap(n.attr);
+      const big = ins(n, 0).shape;
+      const out = new Float64Array(sizeOf(n.shape));
+      a.forEach((v, i) => (out[smallIndex(i, big, n.shape, map)] += v));
+      return out;
+    },
+    vjp: (g, n, ct) => g.expand(ct, parseAxisMap(n.attr), ins(n, 0).shape),
+    cost: (n) => sizeOf(ins(n, 0).shape),
+    math: ([a], n) => {
+      const summed = summedAxes(parseAxisMap(n.attr), n.shape, ins(n, 0).shape).map((d) => d + 1);
+      return fn("sum", "\\operatorname{sum}", [a, raw(summed.join(", "), summed.join(", "))]);
+    },
+  },
+  // a part of a tensor; the cotangent goes back to the part, zero elsewhere
+  slice: {
+    arity: 1,
+    shape: ([a], attr) => {
+      const parts = parseSlice(attr);
+      checkParts(parts, a.shape);
+      return sliceShape(parts);
+    },
+    evaluate: ([a], n) => {
+      const parts = parseSlice(n.attr);
+      return Float64Array.from({ length: sizeOf(n.shape) }, (_, i) => a[wholeIndex(i, parts, ins(n, 0).shape)]);
+    },
+    vjp: (g, n, ct) => g.unslice(ct, parseSlice(n.attr), ins(n, 0).shape),
+    cost: () => 0,
+    math: ([a], n) => ({ k: "index", a, parts: sliceText(parseSlice(n.attr), ins(n, 0).shape) }),
+  },
+  // the adjoint of slice: the operand placed at the part of a tensor of zeros
+  unslice: {
+    arity: 1,
+    shape: () => {
+      throw new Error("internal: unslice carries its own shape");
+    },
+    evaluate: ([a], n) => {
+      const parts = parseSlice(n.attr);
+      const out = new Float64Array(sizeOf(n.shape));
+      a.forEach((v, i) => (out[wholeIndex(i, parts, n.shape)] = v));
+      return out;
+    },
+    vjp: (g, n, ct) => g.slice(ct, parseSlice(n.attr)),
+    cost: () => 0,
+    math: ([a], n) => {
+      const at = sliceText(parseSlice(n.attr), n.shape);
+      return fn(`place[${at}]`, `\\operatorname{place}_{[${at}]}`, [a]);
+    },
+  },
+  // values of one shape stacked along a new first axis (a row each): [a, b, c], [1, 2; 3, 4]
+  pack: {
+    arity: "any",
+    shape: (inputs) => {
+      const [first] = inputs;
+      if (!first) throw new ShapeError("an array needs at least one element");
+      const odd = inputs.find((n) => !sameShape(n.shape, first.shape));
+      if (odd) throw new ShapeError(`the elements of an array must have the same shape, found ${shapeText(first.shape)} and ${shapeText(odd.shape)}`);
+      return [inputs.length, ...first.shape];
+    },
+    evaluate: (values) => concatenated(values),
+    vjp: (g, n, ct, i) => g.slice(ct, [{ start: i, count: 1, keep: false }, ...ins(n, 0).shape.map((d) => ({ start: 0, count: d, keep: true }))]),
+    cost: () => 0,
+    math: (args) => fn("", "", args, "list"),
+  },
+  // tensors joined along an axis; each receives its part of the cotangent
+  concat: {
+    arity: "any",
+    shape: (inputs, attr) => concatShape(inputs, Number(attr)),
+    evaluate: (values, n) => concatEval(values, n),
+    vjp: (g, n, ct, i) => {
+      const axis = Number(n.attr);
+      const start = n.inputs.slice(0, i).reduce((s, m) => s + m.shape[axis], 0);
+      return g.slice(ct, n.shape.map((d, k) => (k === axis ? { start, count: ins(n, i).shape[axis], keep: true } : { start: 0, count: d, keep: true })));
+    },
+    cost: () => 0,
+    math: (args, n) => fn("concat", "\\operatorname{concat}", [...args, num(Number(n.attr) + 1)]),
+  },
 } satisfies Record<string, OpRule>;
 
 export const OPS: Record<OpName, OpRule> = {
@@ -360,6 +493,126 @@ export const OPS: Record<OpName, OpRule> = {
 /** The rule of an elementwise op, with its scalar function. */
 export function elementwiseRule(op: ElementwiseOp): ElementwiseRule {
   return ELEMENTWISE_RULES[op];
+}
+
+// ---- reductions along an axis, parts and joins -------------------------------------------------------------
+
+const REDUCE_NAMES: Readonly<Record<ReduceKind, [string, string]>> = {
+  sum: ["sum", "\\operatorname{sum}"],
+  max: ["max", "\\max"],
+  min: ["min", "\\min"],
+  prod: ["prod", "\\operatorname{prod}"],
+  lse: ["logsumexp", "\\operatorname{logsumexp}"],
+};
+
+/** The reduction of `a` (of shape `shape`) along the axis of `n`, one result per position of the other axes. */
+function reduceEval(a: Float64Array, shape: Shape, n: Node): Float64Array {
+  const { kind, axis } = parseReduce(n.attr);
+  const extent = shape[axis];
+  const inner = strides(shape)[axis];
+  const out = new Float64Array(sizeOf(n.shape));
+  for (let o = 0; o < out.length; o++) {
+    const first = Math.floor(o / inner) * extent * inner + (o % inner);
+    const along = Array.from({ length: extent }, (_, t) => a[first + t * inner]);
+    out[o] = reduceValues(kind, along);
+  }
+  return out;
+}
+
+/** A running maximum keeps its value when the next is NaN, as the generated loops do. */
+function reduceValues(kind: ReduceKind, xs: readonly number[]): number {
+  const largest = (ys: readonly number[]) => ys.reduce((m, v) => (v > m ? v : m), -Infinity);
+  switch (kind) {
+    case "sum":
+      return xs.reduce((s, v) => s + v, 0);
+    case "prod":
+      return xs.reduce((p, v) => p * v, 1);
+    case "max":
+      return largest(xs);
+    case "min":
+      return -largest(xs.map((v) => -v));
+    case "lse": {
+      const m = largest(xs);
+      return m + Math.log(xs.reduce((s, v) => s + Math.exp(v - m), 0));
+    }
+  }
+}
+
+/**
+ * d sum = the cotangent repeated along the axis; d max, d min = it where the element equals the result (every
+ * tied element, as TF.js); d lse = it times the softmax along the axis; d prod = it times the product of the
+ * other elements, computed without dividing by zero: prod/x where x ≠ 0, and where x = 0 the product of the
+ * nonzero others if x is the only zero, else 0.
+ */
+function reduceVjp(g: Graph, n: Node, ct: Node): Node {
+  const x = ins(n, 0);
+  const { kind, axis } = parseReduce(n.attr);
+  const back = (v: Node) => g.expand(v, reinsertAxis(x.shape.length, axis), x.shape);
+  switch (kind) {
+    case "sum":
+      return back(ct);
+    case "max":
+    case "min":
+      return g.select(g.make("eq", [x, back(n)]), back(ct), g.constant(0));
+    case "lse":
+      return g.mul(back(ct), g.exp(g.sub(x, back(n))));
+    case "prod": {
+      const zero = g.make("eq", [x, g.constant(0)]);
+      const zeros = back(g.reduce("sum", zero, axis));
+      const othersIfOnlyZero = back(g.reduce("prod", g.select(zero, g.constant(1), x), axis));
+      const atZero = g.select(g.make("eq", [zeros, g.constant(1)]), othersIfOnlyZero, g.constant(0));
+      return g.mul(back(ct), g.select(zero, atZero, g.div(back(n), x)));
+    }
+  }
+}
+
+/** The dimensions of `big` that a sum back to `small` adds up. */
+function summedAxes(map: AxisMap, small: Shape, big: Shape): number[] {
+  return big.flatMap((size, d) => (map[d] === null || (small[map[d] as number] === 1 && size > 1) ? [d] : []));
+}
+
+function checkParts(parts: readonly SlicePart[], shape: Shape): void {
+  if (parts.length !== shape.length) throw new ShapeError(`${shapeText(shape)} has ${shape.length} dimensions, indexed with ${parts.length}`);
+  parts.forEach((p, d) => {
+    if (p.count < 1 || p.start < 0 || p.start + p.count > shape[d]) {
+      throw new ShapeError(`index ${sliceText([p], [shape[d]])} is outside dimension ${d + 1} of ${shapeText(shape)} (1 to ${shape[d]})`);
+    }
+  });
+}
+
+function concatenated(values: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(values.reduce((s, v) => s + v.length, 0));
+  let at = 0;
+  for (const v of values) {
+    out.set(v, at);
+    at += v.length;
+  }
+  return out;
+}
+
+function concatShape(inputs: readonly Node[], axis: number): Shape {
+  const [first] = inputs;
+  if (!first) throw new ShapeError("concat needs at least one tensor");
+  if (axis < 0 || axis >= first.shape.length) throw new ShapeError(`cannot concatenate ${shapeText(first.shape)} along dimension ${axis + 1}`);
+  const odd = inputs.find((m) => m.shape.length !== first.shape.length || m.shape.some((d, k) => k !== axis && d !== first.shape[k]));
+  if (odd) throw new ShapeError(`concat along dimension ${axis + 1} needs the other dimensions equal, found ${shapeText(first.shape)} and ${shapeText(odd.shape)}`);
+  return first.shape.map((d, k) => (k === axis ? inputs.reduce((s, m) => s + m.shape[axis], 0) : d));
+}
+
+function concatEval(values: readonly Float64Array[], n: Node): Float64Array {
+  const axis = Number(n.attr);
+  const out = new Float64Array(sizeOf(n.shape));
+  const outStrides = strides(n.shape);
+  let offset = 0;
+  n.inputs.forEach((m, k) => {
+    values[k].forEach((v, i) => {
+      const at = coordinates(i, m.shape);
+      at[axis] += offset;
+      out[at.reduce((s, c, d) => s + c * outStrides[d], 0)] = v;
+    });
+    offset += m.shape[axis];
+  });
+  return out;
 }
 
 // ---- matmul cases ----------------------------------------------------------------------------------

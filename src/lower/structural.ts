@@ -5,7 +5,8 @@
  * a nest over output positions with a `sum` over kernel taps whose operand index is oy·stride + ky, a pooling
  * a running maximum (`max=`) over the window, a reduction along one axis a nest over the other axes.
  */
-import type { Node, StructuralOp } from "../ir/node.ts";
+import { type AxisMap, type SlicePart, parseAxisMap, parseReduce, parseSlice, strides } from "../ir/axes.ts";
+import { type Node, type Shape, type StructuralOp, sizeOf } from "../ir/node.ts";
 import type { NodeContext } from "./build.ts";
 import { elementNest } from "./build.ts";
 import { type Expr, type Index, type LoopKind, type Stmt, addIndex, constIndex, get, num, op, varIndex } from "./kernel.ts";
@@ -81,7 +82,169 @@ function nest2(ctx: NodeContext, rows: number, cols: number, kind: LoopKind, bod
   return stmts;
 }
 
-const LOWERINGS: Record<Exclude<StructuralOp, "batchMean">, Lowering> = { matmul, outer, transpose, sum: sumAll, broadcast, logsumexp };
+/**
+ * One loop per dimension of `extents` (none for a dimension of 1), the body given each dimension's index.
+ * `names` are the loop variables' hints.
+ */
+function dimNest(ctx: NodeContext, extents: Shape, kind: LoopKind, body: (at: Index[]) => Stmt[], names = ["i", "j", "k", "l"]): Stmt[] {
+  const vars = extents.map((extent, d) => (extent > 1 ? ctx.loopVar(names[d] ?? `i${d}`, extent) : undefined));
+  const at = vars.map((v) => (v ? varIndex(v) : constIndex(0)));
+  return vars.reduceRight<Stmt[]>((inner, v) => (v ? [{ k: "loop", v, kind, body: inner }] : inner), body(at));
+}
+
+/** The flat index of per-dimension indices `at` in a tensor of `shape`, moved by `offsets`. */
+function flatIndex(shape: Shape, at: readonly Index[], offsets: readonly number[] = []): Index {
+  const st = strides(shape);
+  return at.reduce((acc, i, d) => addIndex(acc, scale(addIndex(i, constIndex(offsets[d] ?? 0)), st[d])), constIndex(0));
+}
+
+/** Where the small operand of a broadcast is read, given the indices of the big shape's dimensions. */
+function smallAt(map: AxisMap, small: Shape, at: readonly Index[]): Index {
+  const smallAtDim = small.map((_, j) => {
+    const d = map.indexOf(j);
+    return d >= 0 && small[j] > 1 ? at[d] : constIndex(0);
+  });
+  return flatIndex(small, smallAtDim);
+}
+
+/** Each element of the result reads one element of the operand: an element nest, like an elementwise op. */
+const expand: Lowering = (ctx) => {
+  const x = ctx.node.inputs[0];
+  const map = parseAxisMap(ctx.node.attr);
+  return dimNest(ctx, ctx.node.shape, "elements", (at) => [ctx.write(flatIndex(ctx.node.shape, at), ctx.read(x, smallAt(map, x.shape, at)))]);
+};
+
+/** Each element of the result sums the elements of the operand that read it: a `sum` per broadcast dimension. */
+const sumTo: Lowering = (ctx) => {
+  const x = ctx.node.inputs[0];
+  const small = ctx.node.shape;
+  const map = parseAxisMap(ctx.node.attr);
+  return dimNest(ctx, small, "structure", (smallIdx) => {
+    const summed = (d: number): boolean => map[d] === null || (small[map[d] as number] === 1 && x.shape[d] > 1);
+    const build = (d: number, at: Index[]): Expr => {
+      if (d === x.shape.length) return ctx.read(x, flatIndex(x.shape, at));
+      if (!summed(d)) return build(d + 1, [...at, small[map[d] as number] > 1 ? smallIdx[map[d] as number] : constIndex(0)]);
+      return sum(ctx, ["r", "q", "p"][d] ?? `r${d}`, x.shape[d], (i) => build(d + 1, [...at, i]));
+    };
+    return [ctx.write(flatIndex(small, smallIdx), build(0, []))];
+  });
+};
+
+/**
+ * Along one axis, for each position of the others: a `sum`, or a running value — a maximum (`max=`; the
+ * minimum is the negated maximum of the negated values), a product (`*=`), or for log-sum-exp the maximum
+ * first, so that exp never overflows.
+ */
+const reduce: Lowering = (ctx) => {
+  const x = ctx.node.inputs[0];
+  const { kind, axis } = parseReduce(ctx.node.attr);
+  const extent = x.shape[axis];
+  return dimNest(ctx, ctx.node.shape, "structure", (outAt) => {
+    const inAt = (t: Index) => flatIndex(x.shape, [...outAt.slice(0, axis), t, ...outAt.slice(axis)]);
+    const out = flatIndex(ctx.node.shape, outAt);
+    const along = (update: (t: Index) => Stmt): Stmt[] => {
+      if (extent === 1) return [update(constIndex(0))];
+      const v = ctx.loopVar("r", extent);
+      return [{ k: "loop", v, kind: "structure", body: [update(varIndex(v))] }];
+    };
+    const running = (hint: string, init: number, mode: "max=" | "*=", value: (t: Index) => Expr, result: (acc: Expr) => Expr): Stmt[] => {
+      const acc = ctx.temp(hint);
+      return [
+        { k: "let", local: acc, value: num(init), mutable: true },
+        ...along((t) => ({ k: "update", local: acc, value: value(t), mode })),
+        ctx.write(out, result(get(acc))),
+      ];
+    };
+    const read = (t: Index) => ctx.read(x, inAt(t));
+    switch (kind) {
+      case "sum":
+        return [ctx.write(out, sum(ctx, "r", extent, read))];
+      case "max":
+        return running("max", -Infinity, "max=", read, (m) => m);
+      case "min":
+        return running("min", -Infinity, "max=", (t) => op("neg", read(t)), (m) => op("neg", m));
+      case "prod":
+        return running("prod", 1, "*=", read, (p) => p);
+      case "lse": {
+        const m = ctx.temp("max");
+        return [
+          { k: "let", local: m, value: num(-Infinity), mutable: true },
+          ...along((t) => ({ k: "update", local: m, value: read(t), mode: "max=" })),
+          ctx.write(out, op("add", get(m), op("log", sum(ctx, "r", extent, (t) => op("exp", op("sub", read(t), get(m))))))),
+        ];
+      }
+    }
+  });
+};
+
+/** Each element of the part reads its element of the whole. */
+const slice: Lowering = (ctx) => {
+  const x = ctx.node.inputs[0];
+  const parts = parseSlice(ctx.node.attr);
+  return dimNest(ctx, ctx.node.shape, "elements", (at) => [ctx.write(flatIndex(ctx.node.shape, at), ctx.read(x, flatIndex(x.shape, wholeAt(parts, at))))]);
+};
+
+/** The indices in the whole tensor of the part's element at `at` (a dropped dimension is at its index). */
+function wholeAt(parts: readonly SlicePart[], at: readonly Index[]): Index[] {
+  let k = 0;
+  return parts.map((p) => addIndex(p.keep ? at[k++] : constIndex(0), constIndex(p.start)));
+}
+
+/**
+ * The operand at its part, zeros everywhere else; each element written once: the part, and around it one box
+ * per dimension and side (dimensions before it inside the part, after it whole).
+ */
+const unslice: Lowering = (ctx) => {
+  const x = ctx.node.inputs[0];
+  const shape = ctx.node.shape;
+  const parts = parseSlice(ctx.node.attr);
+  const zeros: Stmt[] = [];
+  parts.forEach((p, d) => {
+    for (const [from, count] of [[0, p.start], [p.start + p.count, shape[d] - p.start - p.count]]) {
+      if (count === 0) continue;
+      const extents = shape.map((size, e) => (e < d ? parts[e].count : e === d ? count : size));
+      const offsets = shape.map((_, e) => (e < d ? parts[e].start : e === d ? from : 0));
+      zeros.push(...dimNest(ctx, extents, "elements", (at) => [ctx.write(flatIndex(shape, at, offsets), num(0))]));
+    }
+  });
+  const part = dimNest(ctx, x.shape, "elements", (at) => [ctx.write(flatIndex(shape, wholeAt(parts, at)), ctx.read(x, flatIndex(x.shape, at)))]);
+  return [...zeros, ...part];
+};
+
+/** Each value copied to its row. */
+const pack: Lowering = (ctx) => {
+  const inner = ctx.node.shape.slice(1);
+  return ctx.node.inputs.flatMap((item, k) =>
+    dimNest(ctx, inner, "elements", (at) => [ctx.write(addIndex(constIndex(k * sizeOf(inner)), flatIndex(inner, at)), ctx.read(item, flatIndex(inner, at)))]),
+  );
+};
+
+/** Each tensor copied to its place along the axis. */
+const concat: Lowering = (ctx) => {
+  const axis = Number(ctx.node.attr);
+  let offset = 0;
+  return ctx.node.inputs.flatMap((item) => {
+    const offsets = item.shape.map((_, d) => (d === axis ? offset : 0));
+    offset += item.shape[axis];
+    return dimNest(ctx, item.shape, "elements", (at) => [ctx.write(flatIndex(ctx.node.shape, at, offsets), ctx.read(item, flatIndex(item.shape, at)))]);
+  });
+};
+
+const LOWERINGS: Record<Exclude<StructuralOp, "batchMean">, Lowering> = {
+  matmul,
+  outer,
+  transpose,
+  sum: sumAll,
+  broadcast,
+  logsumexp,
+  reduce,
+  expand,
+  sumTo,
+  slice,
+  unslice,
+  pack,
+  concat,
+};
 
 export function lowerStructural(ctx: NodeContext): Stmt[] {
   const name = ctx.node.op;

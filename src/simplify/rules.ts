@@ -6,6 +6,7 @@
 import type { Graph } from "../ir/graph.ts";
 import { type Node, type OpName, constValue, isConst, sameShape, sizeOf } from "../ir/node.ts";
 import { OPS, isElementwise } from "../ir/ops.ts";
+import { axisMapAttr, parseAxisMap, parseReduce, reinsertAxis } from "../ir/axes.ts";
 
 interface Rule {
   op: OpName | "elementwise";
@@ -20,6 +21,19 @@ const resultShape = (ins: readonly Node[]) => ins.find((n) => !scalar(n))?.shape
 /** `x` standing for a result of shape `ins`: only when that does not lose a broadcast. */
 const keep = (x: Node, ins: readonly Node[]) => (sameShape(x.shape, resultShape(ins)) ? x : undefined);
 
+
+/** x when n is 1 + exp(-x) (in either order), for the logistic function. */
+function sigmoidOf(n: Node): Node | undefined {
+  const e = onePlus(n);
+  return e?.op === "exp" && e.inputs[0].op === "neg" ? e.inputs[0].inputs[0] : undefined;
+}
+
+/** t when n is 1 + t or t + 1. */
+function onePlus(n: Node): Node | undefined {
+  if (n.op !== "add") return undefined;
+  const [a, b] = n.inputs;
+  return c(a, 1) ? b : c(b, 1) ? a : undefined;
+}
 
 export const RULES: readonly Rule[] = [
   { op: "elementwise", rule: "f(c1, c2) -> c: fold scalar constants", rewrite: (g, ins, op) => foldConstants(g, op, ins) },
@@ -72,6 +86,61 @@ export const RULES: readonly Rule[] = [
     rule: "log(1 - σ(z)) -> -softplus(z): finite for any logit",
     rewrite: (g, [a]) =>
       a.op === "sub" && c(a.inputs[0], 1) && a.inputs[1].op === "sigmoid" ? g.neg(g.softplus(a.inputs[1].inputs[0])) : undefined,
+  },
+  // ---- the stable forms of what users write out: exp never overflows, log never sees 0
+  { op: "div", rule: "1 / (1 + exp(-x)) -> σ(x)", rewrite: (g, [a, b]) => (c(a, 1) ? sigmoidOf(b) && g.sigmoid(sigmoidOf(b) as Node) : undefined) },
+  {
+    op: "div",
+    rule: "exp(x) / (1 + exp(x)) -> σ(x)",
+    rewrite: (g, [a, b]) => (a.op === "exp" && onePlus(b)?.op === "exp" && onePlus(b)?.inputs[0] === a.inputs[0] ? g.sigmoid(a.inputs[0]) : undefined),
+  },
+  {
+    op: "pow",
+    rule: "(1 + exp(-x)) ^ -1 -> σ(x)",
+    rewrite: (g, [a, b]) => (c(b, -1) && sigmoidOf(a) ? g.sigmoid(sigmoidOf(a) as Node) : undefined),
+  },
+  {
+    op: "div",
+    rule: "(exp(x) - exp(-x)) / (exp(x) + exp(-x)) -> tanh(x)",
+    rewrite: (g, [a, b]) => {
+      const x = a.op === "sub" && a.inputs[0].op === "exp" ? a.inputs[0].inputs[0] : undefined;
+      const e = x && a.inputs[1].op === "exp" && a.inputs[1].inputs[0] === g.neg(x) ? [a.inputs[0], a.inputs[1]] : undefined;
+      return e && b.op === "add" && ((b.inputs[0] === e[0] && b.inputs[1] === e[1]) || (b.inputs[0] === e[1] && b.inputs[1] === e[0])) ? g.tanh(x as Node) : undefined;
+    },
+  },
+  { op: "pow", rule: "e ^ x -> exp(x)", rewrite: (g, [a, b]) => (c(a, Math.E) ? g.exp(b) : undefined) },
+  { op: "log", rule: "log(1 + exp(x)) -> softplus(x)", rewrite: (g, [a]) => (onePlus(a)?.op === "exp" ? g.softplus((onePlus(a) as Node).inputs[0]) : undefined) },
+  { op: "log1p", rule: "log1p(exp(x)) -> softplus(x)", rewrite: (g, [a]) => (a.op === "exp" ? g.softplus(a.inputs[0]) : undefined) },
+  { op: "log", rule: "log(Σ exp(x)) -> logsumexp(x)", rewrite: (g, [a]) => (a.op === "sum" && a.inputs[0].op === "exp" ? g.logsumexp(a.inputs[0].inputs[0]) : undefined) },
+  {
+    op: "log",
+    rule: "log(sum(exp(x), d)) -> logsumexp(x, d)",
+    rewrite: (g, [a]) => (a.op === "reduce" && parseReduce(a.attr).kind === "sum" && a.inputs[0].op === "exp" ? g.reduce("lse", a.inputs[0].inputs[0], parseReduce(a.attr).axis) : undefined),
+  },
+  // exp(a) > 0, so wherever log(exp(a) / b) is defined, b > 0 and it equals a − log(b)
+  { op: "log", rule: "log(exp(a) / b) -> a - log(b)", rewrite: (g, [a]) => (a.op === "div" && a.inputs[0].op === "exp" ? g.sub(a.inputs[0].inputs[0], g.log(a.inputs[1])) : undefined) },
+  {
+    op: "div",
+    rule: "exp(x) / Σ exp(x) -> softmax(x) = exp(x - logsumexp(x))",
+    rewrite: (g, [a, b]) => (a.op === "exp" && b.op === "sum" && b.inputs[0] === a ? g.softmax(a.inputs[0]) : undefined),
+  },
+  {
+    op: "div",
+    rule: "exp(x) / sum(exp(x), d) -> softmax(x, d)",
+    rewrite: (g, [a, b]) => {
+      const r = b.op === "expand" ? b.inputs[0] : undefined;
+      if (!r || r.op !== "reduce" || r.inputs[0] !== a || a.op !== "exp" || parseReduce(r.attr).kind !== "sum") return undefined;
+      const { axis } = parseReduce(r.attr);
+      // the sums must be read back along the axis they were taken over (a square matrix could broadcast them across it)
+      if (b.attr !== axisMapAttr(reinsertAxis(a.shape.length, axis))) return undefined;
+      return g.softmaxAlong(a.inputs[0], axis);
+    },
+  },
+  // a function of a broadcast value is the broadcast of the function: computed once per element of the operand
+  {
+    op: "elementwise",
+    rule: "f(expand(x)) -> expand(f(x)) for f of one operand",
+    rewrite: (g, ins, op) => (ins.length === 1 && ins[0].op === "expand" ? g.expand(g.make(op, [ins[0].inputs[0]]), parseAxisMap(ins[0].attr), ins[0].shape) : undefined),
   },
   {
     op: "select",

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { BUILTIN_ACTIVATIONS, INIT_NAMES, LAYER_LOSSES } from "./types.ts";
+import { ACTIVATIONS } from "../frontend/functions.ts";
+import { INIT_NAMES, LAYER_LOSSES } from "./types.ts";
 import { formatPath, type PathSegment } from "./paths.ts";
 import { suggest } from "./suggest.ts";
 
@@ -78,7 +79,7 @@ const COMMON: Record<string, Descriptor> = {
   comment: NOTE("comment"),
 };
 
-export const ACTIVATION_EXPECTED = `one of ${quoteList(BUILTIN_ACTIVATIONS)}, or an expression in x such as "x / (1 + abs(x))"`;
+export const ACTIVATION_EXPECTED = `one of ${quoteList(ACTIVATIONS)}, or an expression in x such as "x / (1 + abs(x))"`;
 
 const LAYER: Record<string, Descriptor> = {
   ...COMMON,

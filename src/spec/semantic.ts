@@ -2,7 +2,7 @@
  * Checks the schema cannot express: activation names, declared names (identifiers, reserved words,
  * clashes across sections) and sizes. They run on the raw value, so each guards its own types.
  */
-import { BUILTIN_ACTIVATIONS } from "./types.ts";
+import { ACTIVATIONS } from "../frontend/functions.ts";
 import type { PathSegment } from "./paths.ts";
 import { ACTIVATION_EXPECTED, type Problem } from "./schema.ts";
 import { suggest } from "./suggest.ts";
@@ -32,7 +32,7 @@ const plural = (n: number) => n.toLocaleString("en-US");
 export function checkActivations(spec: Record<string, unknown>): Problem[] {
   if (!Array.isArray(spec.layers)) return [];
   const problems: Problem[] = [];
-  const builtins: readonly string[] = BUILTIN_ACTIVATIONS;
+  const builtins: readonly string[] = ACTIVATIONS;
   spec.layers.forEach((layer, i) => {
     const activation = isObject(layer) ? layer.activation : undefined;
     if (typeof activation !== "string") return;

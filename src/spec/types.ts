@@ -1,19 +1,6 @@
 /** The two forms of net.json (CONTRACT.md §1), after validation. */
 export type NetSpec = LayerNetSpec | EquationNetSpec;
 
-export const BUILTIN_ACTIVATIONS = [
-  "linear",
-  "sigmoid",
-  "tanh",
-  "relu",
-  "leaky_relu",
-  "elu",
-  "softplus",
-  "softsign",
-  "gelu",
-  "swish",
-] as const;
-export type BuiltinActivation = (typeof BUILTIN_ACTIVATIONS)[number];
 
 export const LAYER_LOSSES = ["mse", "binary_cross_entropy", "softmax_cross_entropy"] as const;
 export type LayerLoss = (typeof LAYER_LOSSES)[number];

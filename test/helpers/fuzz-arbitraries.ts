@@ -4,12 +4,13 @@
  * and malformed files made by mutating valid ones (values, keys, names, expression text, raw JSON text).
  */
 import fc from "fast-check";
-import { BUILTIN_ACTIVATIONS, LAYER_LOSSES, type EquationNetSpec, type LayerNetSpec, type NetSpec } from "../../src/spec/types.ts";
+import { LAYER_LOSSES, type EquationNetSpec, type LayerNetSpec, type NetSpec } from "../../src/spec/types.ts";
 import { CUSTOM_ACTIVATIONS, makeRng, randomEquationNet } from "../oracle/random-nets.ts";
+import { ORACLE_ACTIVATIONS } from "../oracle/tf-equations.ts";
 
 // ---- layer form ------------------------------------------------------------------------------------------
 
-const activation = fc.constantFrom<string>(...BUILTIN_ACTIVATIONS, ...CUSTOM_ACTIVATIONS);
+const activation = fc.constantFrom<string>(...ORACLE_ACTIVATIONS, ...CUSTOM_ACTIVATIONS);
 
 const layer = fc.record(
   {

@@ -2,9 +2,9 @@
  * Seeded generators of random valid networks (both net.json forms), parameters and data, for the oracle tests.
  * Deterministic: the same seed gives the same spec, parameters and data on every platform.
  */
-import { BUILTIN_ACTIVATIONS, type EquationNetSpec, type LayerLoss, type LayerNetSpec, type NetSpec } from "../../src/spec/types.ts";
+import { type EquationNetSpec, type LayerLoss, type LayerNetSpec, type NetSpec } from "../../src/spec/types.ts";
 import { isLayerSpec } from "../../src/spec/types.ts";
-import { equationLayout, equationOutputSize } from "./tf-equations.ts";
+import { ORACLE_ACTIVATIONS, equationLayout, equationOutputSize } from "./tf-equations.ts";
 import { layerLayout } from "./tf-layers.ts";
 
 // ---- PRNG --------------------------------------------------------------------------------------------
@@ -92,7 +92,7 @@ export const CUSTOM_ACTIVATIONS = [
 ] as const;
 
 function randomActivation(rng: Rng): string {
-  return rng.bool(0.15) ? rng.pick(CUSTOM_ACTIVATIONS) : rng.pick(BUILTIN_ACTIVATIONS);
+  return rng.bool(0.15) ? rng.pick(CUSTOM_ACTIVATIONS) : rng.pick(ORACLE_ACTIVATIONS);
 }
 
 /** Size ranges of random layer nets; wide ones make bpgen use its batched dense kernels. */

@@ -49,7 +49,69 @@ export const ELEMENTWISE: Record<string, (t: tf.Tensor) => tf.Tensor> = {
   gelu: (t) =>
     tf.mul(tf.mul(0.5, t), tf.add(1, tf.tanh(tf.mul(SQRT_2_OVER_PI, tf.add(t, tf.mul(0.044715, tf.mul(t, tf.mul(t, t)))))))),
   swish: (t) => tf.mul(t, tf.sigmoid(t)),
+  silu: (t) => tf.mul(t, tf.sigmoid(t)),
+  gelu_tanh: (t) =>
+    tf.mul(tf.mul(0.5, t), tf.add(1, tf.tanh(tf.mul(SQRT_2_OVER_PI, tf.add(t, tf.mul(0.044715, tf.mul(t, tf.mul(t, t)))))))),
+  gelu_exact: (t) => tf.mul(tf.mul(0.5, t), tf.add(1, tf.erf(tf.mul(Math.SQRT1_2, t)))),
+  selu: (t) => tf.selu(t),
+  // celu with α = 1 is elu
+  celu: (t) => tf.elu(t),
+  relu6: (t) => tf.relu6(t),
+  mish: (t) => tf.mul(t, tf.tanh(tf.softplus(t))),
+  hard_sigmoid: (t) => tf.div(tf.relu6(tf.add(t, 3)), 6),
+  hard_swish: (t) => tf.mul(t, tf.div(tf.relu6(tf.add(t, 3)), 6)),
+  log_sigmoid: (t) => tf.neg(tf.softplus(tf.neg(t))),
+  expm1: (t) => tf.expm1(t),
+  log1p: (t) => tf.log1p(t),
+  rsqrt: (t) => tf.rsqrt(t),
+  reciprocal: (t) => tf.reciprocal(t),
+  sign: (t) => tf.sign(t),
+  sin: (t) => tf.sin(t),
+  cos: (t) => tf.cos(t),
+  tan: (t) => tf.tan(t),
+  asin: (t) => tf.asin(t),
+  acos: (t) => tf.acos(t),
+  atan: (t) => tf.atan(t),
+  sinh: (t) => tf.sinh(t),
+  cosh: (t) => tf.cosh(t),
+  asinh: (t) => tf.asinh(t),
+  acosh: (t) => tf.acosh(t),
+  atanh: (t) => tf.atanh(t),
+  erf: (t) => tf.erf(t),
+  floor: (t) => tf.floor(t),
+  ceil: (t) => tf.ceil(t),
 };
+
+/**
+ * The builtin activations the random networks draw from: defined for every real, with a derivative that
+ * TF.js and bpgen agree on everywhere but at measure-zero kinks.
+ */
+export const ORACLE_ACTIVATIONS = [
+  "linear",
+  "sigmoid",
+  "tanh",
+  "relu",
+  "leaky_relu",
+  "elu",
+  "softplus",
+  "softsign",
+  "gelu",
+  "swish",
+  "silu",
+  "gelu_exact",
+  "selu",
+  "celu",
+  "relu6",
+  "mish",
+  "hard_sigmoid",
+  "hard_swish",
+  "log_sigmoid",
+  "sin",
+  "cos",
+  "atan",
+  "asinh",
+  "erf",
+] as const;
 
 // ---- the interpreter ---------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@
  * W1 [units_1, input] row-major, then b1 (if bias), then W2, b2, …; z = W a + b.
  */
 import * as tf from "@tensorflow/tfjs";
-import { BUILTIN_ACTIVATIONS, type LayerNetSpec } from "../../src/spec/types.ts";
+import type { LayerNetSpec } from "../../src/spec/types.ts";
 import { ELEMENTWISE, OracleError, evalMath, scoped, type OracleResult, type Slot } from "./tf-equations.ts";
 
 export type { OracleResult } from "./tf-equations.ts";
@@ -44,7 +44,8 @@ export function layerLayout(spec: LayerNetSpec): LayerLayout {
 
 /** A builtin activation by name, otherwise a mathjs expression in `x` applied per element. */
 export function applyActivation(activation: string, z: tf.Tensor): tf.Tensor {
-  if ((BUILTIN_ACTIVATIONS as readonly string[]).includes(activation)) return ELEMENTWISE[activation](z);
+  const builtin = ELEMENTWISE[activation];
+  if (builtin) return builtin(z);
   return evalMath(activation, { x: z }, { elementwise: true });
 }
 

@@ -1,7 +1,8 @@
 /**
  * Inlining: a value stored once and read once, element for element, is computed where it is read instead
  * (fusion of producer and consumer: no store, no load, no buffer). The reader's comment spells the value out.
- *   - elementwise values are inlined into elementwise readers, sums and batch-mean accumulations;
+ *   - elementwise values (and broadcasts and parts of tensors, which read one element each) are inlined into
+ *     elementwise readers, sums and batch-mean accumulations;
  *   - any value with one definition is inlined into the batch mean that is its only reader (so `d_W += δ ⊗ a`
  *     accumulates the product directly);
  *   - a comparison read only as the condition of selects is inlined into all of them.
@@ -171,7 +172,7 @@ function readPlan(def: Site, read: Read, node: Node): Map<Var, Var> | undefined 
   if (!reader || read.site.conditional || read.site.pos < def.pos) return undefined;
   // the batch mean of a value takes it in place whatever its op; other readers take elementwise values
   const meanOfIt = reader.op === "batchMean" && reader.inputs[0] === node;
-  const elementwiseInto = isElementwise(node.op) && (isElementwise(reader.op) || reader.op === "sum" || reader.op === "batchMean");
+  const elementwiseInto = readsOneElement(node) && (isElementwise(reader.op) || reader.op === "sum" || reader.op === "batchMean");
   if (!meanOfIt && !elementwiseInto) return undefined;
   if (sampleLoop(def) !== sampleLoop(read.site)) return undefined;
   const defVars = elementVars(def);
@@ -179,6 +180,11 @@ function readPlan(def: Site, read: Read, node: Node): Map<Var, Var> | undefined 
   if (read.index === undefined) return defVars.length === 0 && readVars.length === 0 ? new Map() : undefined;
   const defIndex = (def.stmt as Extract<Stmt, { k: "store" }>).index;
   return matchIndices(defIndex, defVars, read.index, readVars);
+}
+
+/** Values whose every element is computed from one element of each operand: elementwise ops, broadcasts and parts. */
+function readsOneElement(n: Node): boolean {
+  return isElementwise(n.op) || n.op === "expand" || n.op === "slice";
 }
 
 /** The loop over the samples around a site, if any. */

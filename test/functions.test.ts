@@ -1,0 +1,359 @@
+/**
+ * Every function of equations (src/frontend/functions.ts), compiled into a module and checked the way a user
+ * would meet it: the module's gradient against central finite differences of its own loss (f64), and the f32
+ * module against the f64 one, at random points of the function's domain away from its kinks. Runs on both
+ * kernel back ends (vitest.config.ts).
+ */
+import { describe, expect, it } from "vitest";
+import { loadModule } from "../src/check/module.ts";
+import { BUILTINS, arityOf } from "../src/frontend/functions.ts";
+import { compile } from "../src/pipeline.ts";
+import type {
+  EquationNetSpec,
+  LayerNetSpec,
+  NetSpec,
+} from "../src/spec/types.ts";
+import { withKernels } from "./helpers/kernels.ts";
+
+/** Where each argument is drawn from: [lo, hi], or a list of ranges to pick from (to avoid a kink at 0). */
+type Range = readonly [number, number];
+interface Case {
+  /** Ranges of the arguments in order. */
+  args: readonly (readonly Range[])[];
+  /** The equation's right-hand side, in the argument names a, b, c. */
+  call?: string;
+  /** Arguments that are constants in the call (not differentiated), e.g. nthRoot's n. */
+  fixed?: Readonly<Record<number, string>>;
+}
+
+const R: Range[] = [[-2, 2]];
+const POS: Range[] = [[0.3, 2]];
+const OFF0: Range[] = [
+  [-2, -0.2],
+  [0.2, 2],
+];
+const UNIT: Range[] = [[-0.8, 0.8]];
+const OFF_INT: Range[] = [
+  [-2.8, -2.6],
+  [-1.8, -1.6],
+  [0.2, 0.4],
+  [1.6, 1.8],
+];
+
+/** One case per function; the test checks that no function is left out. */
+const CASES: Record<string, Case> = {
+  linear: { args: [R] },
+  exp: { args: [R] },
+  expm1: { args: [R] },
+  log: { args: [POS] },
+  log1p: { args: [POS] },
+  log2: { args: [POS] },
+  log10: { args: [POS] },
+  sqrt: { args: [POS] },
+  rsqrt: { args: [POS] },
+  cbrt: { args: [OFF0] },
+  square: { args: [R] },
+  reciprocal: { args: [OFF0] },
+  pow: { args: [POS, R], call: "pow(a[1], b[2]) * a + a .^ b" },
+  nthRoot: { args: [OFF0], call: "nthRoot(a, 3)" },
+  abs: { args: [OFF0] },
+  sign: { args: [OFF0] },
+  sin: { args: [[[-3, 3]]] },
+  cos: { args: [[[-3, 3]]] },
+  tan: { args: [UNIT] },
+  asin: { args: [UNIT] },
+  acos: { args: [UNIT] },
+  atan: { args: [[[-3, 3]]] },
+  atan2: { args: [OFF0, OFF0] },
+  sinh: { args: [R] },
+  cosh: { args: [R] },
+  tanh: { args: [R] },
+  asinh: { args: [[[-3, 3]]] },
+  acosh: { args: [[[1.2, 3]]] },
+  atanh: { args: [UNIT] },
+  erf: { args: [R] },
+  erfc: { args: [[[-2, 4]]] },
+  sigmoid: { args: [R] },
+  log_sigmoid: { args: [R] },
+  relu: { args: [OFF0] },
+  relu6: {
+    args: [
+      [
+        [-2, -0.2],
+        [0.2, 5.8],
+        [6.2, 8],
+      ],
+    ],
+  },
+  leaky_relu: { args: [OFF0], call: "leaky_relu(a, 0.2)" },
+  prelu: { args: [OFF0, [[0.05, 0.5]]] },
+  elu: { args: [OFF0], call: "elu(a, 1.5)" },
+  selu: { args: [OFF0] },
+  celu: { args: [OFF0], call: "celu(a, 0.7)" },
+  softplus: { args: [R] },
+  softsign: { args: [OFF0] },
+  gelu: { args: [R] },
+  gelu_tanh: { args: [R] },
+  gelu_exact: { args: [R] },
+  swish: { args: [R] },
+  silu: { args: [R] },
+  mish: { args: [R] },
+  hard_sigmoid: {
+    args: [
+      [
+        [-4, -3.2],
+        [-2.8, 2.8],
+        [3.2, 4],
+      ],
+    ],
+  },
+  hard_swish: {
+    args: [
+      [
+        [-4, -3.2],
+        [-2.8, 2.8],
+        [3.2, 4],
+      ],
+    ],
+  },
+  floor: { args: [OFF_INT] },
+  ceil: { args: [OFF_INT] },
+  round: { args: [OFF_INT] },
+  mod: {
+    args: [
+      [
+        [0.1, 0.4],
+        [1.1, 1.4],
+      ],
+      [[1.5, 1.6]],
+    ],
+  },
+  clamp: {
+    args: [
+      [
+        [-2, -1.2],
+        [-0.8, 0.8],
+        [1.2, 2],
+      ],
+      [[-1, -1]],
+      [[1, 1]],
+    ],
+    call: "clamp(a, b, c)",
+  },
+  where: { args: [OFF0, R, R], call: "where(a > 0, b, c)" },
+  maximum: { args: [[[-2, -1]], [[0, 2]]] },
+  minimum: { args: [[[-2, -1]], [[0, 2]]] },
+  max: { args: [[[-2, -1]], [[0, 2]]], call: "max(a[1], b[2]) * a + max(b)" },
+  min: { args: [[[-2, -1]], [[0, 2]]], call: "min(a[1], b[2]) * a + min(a)" },
+  sum: { args: [R] },
+  mean: { args: [R] },
+  prod: { args: [OFF0] },
+  logsumexp: { args: [R] },
+  softmax: { args: [R] },
+  log_softmax: { args: [R] },
+  transpose: { args: [R], call: "transpose(a) .* a" },
+  dot: { args: [R, R] },
+  concat: { args: [R, R], call: "concat(a[1:2], b, a[3:4])[2:5]" },
+  ones: { args: [R], call: "a .* ones(4) + sum(ones(2, 3)) * a" },
+  zeros: { args: [R], call: "a + zeros(4)" },
+  identity: { args: [R], call: "identity(4) * a + identity(4, 2) * a[2:3]" },
+};
+
+/**
+ * Functions of matrices: along each dimension, over rows, with broadcasting and indexing. `A` is a [3, 4]
+ * parameter, `v` a [4] parameter and `u` a [3] parameter; the equation's value is a vector of 4.
+ */
+const MATRIX_CASES: Record<string, { call: string; A?: readonly Range[] }> = {
+  "sum along each dimension": { call: "sum(A, 1) + sum(A, 2)[2] * v" },
+  "mean along each dimension": { call: "mean(A, 1) .* v + mean(A, 2)[3]" },
+  "prod along each dimension (some factors 0)": {
+    call: "prod(A, 1) + prod(A', 2) .* v",
+    A: [
+      [-2, -0.3],
+      [0.3, 2],
+      [0, 0],
+    ],
+  },
+  "max and min along each dimension": {
+    call: "max(A, 1) .* v + min(A, 2)[1] + max(A, 2)[3] - min(A, 1)",
+  },
+  "logsumexp along each dimension": {
+    call: "logsumexp(A, 1) .* v + logsumexp(A, 2)[2]",
+  },
+  "softmax of each row, and along the columns": {
+    call: "sum(softmax(A) .* A, 1) + softmax(A, 1)[2, :] .* v",
+  },
+  "log_softmax of each row": {
+    call: "sum(log_softmax(A) .* (A .^ 2), 1) + log_softmax(v)",
+  },
+  "a vector broadcast over the rows, and a column over the columns": {
+    call: "sum(tanh(A + v) .* (A .* [1; 2; 3]), 1) + sum(A .* [u[1]; u[2]; u[3]], 1)",
+  },
+  "u as a column: broadcast by a [3, 1] array": {
+    call: "sum(A .* concat([u[1]; u[2]; u[3]], [1; 1; 1], 2)[:, 1:1], 1)",
+  },
+  "rows, columns and elements by index": {
+    call: "A[2, :] .* v + A[1, 3] * v + A[:, 4][2] * A[3, 1:4] + A[end, end] * v[end]",
+  },
+  "an array of computed values": {
+    call: "[sum(v), v[1] * u[2], exp(u[3]), A[1, 1]] .* v",
+  },
+  "concat along rows and columns": {
+    call: "sum(concat(A, [v], 1) .* concat([v], A, 1), 1) + concat(u, v)[3:6] + sum(concat(A, A, 2)[:, 3:6], 1)",
+  },
+};
+
+const N = 4;
+let seed = 11;
+const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+const sample = (ranges: readonly Range[]) => {
+  const [lo, hi] = ranges[Math.floor(random() * ranges.length)] as Range;
+  return lo + (hi - lo) * random();
+};
+
+const NAMES = ["a", "b", "c"];
+
+function net(name: string, c: Case): EquationNetSpec {
+  const builtin = BUILTINS.get(name);
+  if (!builtin) throw new Error(`no builtin ${name}`);
+  const count = c.args.length;
+  const args = NAMES.slice(0, count);
+  const params = Object.fromEntries(args.map((a) => [a, { shape: [N] }]));
+  const call = c.call ?? `${name}(${args.join(", ")})`;
+  // a weighted sum, so every output element carries its own cotangent
+  return {
+    name: `fn_${name}`,
+    params,
+    inputs: { w: [N] },
+    targets: {},
+    equations: [`f = ${call}`],
+    output: "f",
+    loss: "sum(f .* w)",
+  };
+}
+
+/** The scalar-result functions: their output is summed with one weight. */
+function fixSpec(spec: EquationNetSpec, name: string): EquationNetSpec {
+  const reduces =
+    ["sum", "mean", "prod", "logsumexp", "dot"].includes(name) &&
+    !CASES[name]?.call?.includes("*");
+  return reduces ? { ...spec, loss: "f * w[1]" } : spec;
+}
+
+describe("every function of equations, compiled: gradient = finite differences (f64), f32 ≈ f64", () => {
+  it("has a case for every builtin", () => {
+    expect([...BUILTINS.keys()].filter((n) => !(n in CASES))).toEqual([]);
+    for (const [name, b] of BUILTINS) {
+      const [fewest] = arityOf(b);
+      const c = CASES[name] as Case;
+      if (!c.call) expect(c.args.length, name).toBe(fewest);
+    }
+  });
+
+  for (const [name, c] of Object.entries(CASES)) {
+    if (name === "linear") continue; // an activation only (the layer form): below
+    it(name, async () => {
+      const spec = fixSpec(net(name, c), name);
+      await checkGradients(name, spec, c.args);
+    });
+  }
+
+  it("linear, as a layer activation", async () => {
+    const spec: LayerNetSpec = {
+      name: "fn_linear",
+      input: N,
+      layers: [{ type: "dense", units: 3, activation: "linear" }],
+      loss: "mse",
+    };
+    await checkGradients("linear", spec, [R]);
+  });
+
+  for (const [name, c] of Object.entries(MATRIX_CASES)) {
+    it(name, async () => {
+      const spec: EquationNetSpec = {
+        name: "fn_matrix",
+        params: { A: { shape: [3, 4] }, v: { shape: [N] }, u: { shape: [3] } },
+        inputs: { w: [N] },
+        targets: {},
+        equations: [`f = ${c.call}`],
+        output: "f",
+        loss: "sum(f .* w)",
+      };
+      await checkGradients(
+        name,
+        spec,
+        [...Array(12).fill(c.A ?? R), ...Array(N + 3).fill(R)],
+        true,
+      );
+    });
+  }
+});
+
+/**
+ * The module's gradient against central finite differences of its own loss (f64), and f32 against f64.
+ * `ranges` are per argument (N elements each), or per element when `perElement`.
+ */
+async function checkGradients(
+  name: string,
+  spec: NetSpec,
+  ranges: readonly (readonly Range[])[],
+  perElement = false,
+): Promise<void> {
+  const m64 = loadModule<Float64Array>(
+    (await compile(structuredClone(spec), withKernels({ precision: "f64" })))
+      .source,
+  );
+  const m32 = loadModule<Float32Array>(
+    (await compile(structuredClone(spec), withKernels({ precision: "f32" })))
+      .source,
+  );
+  const P = m64.meta.paramCount;
+  const inputSize = m64.meta.inputSize;
+  const targetSize = m64.meta.targetSize;
+  for (let trial = 0; trial < 3; trial++) {
+    const p = new Float64Array(P);
+    if (perElement) ranges.forEach((r, i) => (p[i] = Math.fround(sample(r))));
+    else {
+      ranges.forEach((r, k) => {
+        for (let i = 0; i < N; i++) p[k * N + i] = Math.fround(sample(r));
+      });
+      for (let i = ranges.length * N; i < P; i++) p[i] = Math.fround(sample(R));
+    }
+    const w = Float64Array.from({ length: inputSize }, () =>
+      Math.fround(0.5 + random()),
+    );
+    const y = Float64Array.from({ length: targetSize }, () =>
+      Math.fround(random()),
+    );
+    const g = new Float64Array(P);
+    m64.gradient(p, w, y, g, 1);
+    const J = (q: Float64Array) => m64.loss(q, w, y, 1);
+    const scale = Math.max(...g.map(Math.abs), 1e-3);
+    for (let i = 0; i < P; i++) {
+      const h = 1e-6 * Math.max(1, Math.abs(p[i] as number));
+      const up = Float64Array.from(p);
+      const down = Float64Array.from(p);
+      up[i] = (p[i] as number) + h;
+      down[i] = (p[i] as number) - h;
+      const fd = (J(up) - J(down)) / (2 * h);
+      expect(
+        Math.abs((g[i] as number) - fd),
+        `${name}: d/dp[${i}] at ${Array.from(p).join(", ")}: gradient ${g[i]}, finite difference ${fd}`,
+      ).toBeLessThan(1e-6 * scale + 1e-8);
+    }
+    const g32 = new Float32Array(P);
+    m32.gradient(
+      Float32Array.from(p),
+      Float32Array.from(w),
+      Float32Array.from(y),
+      g32,
+      1,
+    );
+    for (let i = 0; i < P; i++) {
+      expect(
+        Math.abs((g32[i] as number) - (g[i] as number)),
+        `${name} f32: d/dp[${i}]`,
+      ).toBeLessThan(2e-4 * scale + 1e-6);
+    }
+  }
+}
