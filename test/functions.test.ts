@@ -55,7 +55,7 @@ const CASES: Record<string, Case> = {
   square: { args: [R] },
   reciprocal: { args: [OFF0] },
   pow: { args: [POS, R], call: "pow(a[1], b[2]) * a + a .^ b" },
-  nthRoot: { args: [OFF0], call: "nthRoot(a, 3)" },
+  nthRoot: { args: [OFF0], call: "nthRoot(a, 3) + nthRoot(a .* a)" },
   abs: { args: [OFF0] },
   sign: { args: [OFF0] },
   sin: { args: [[[-3, 3]]] },
@@ -71,6 +71,18 @@ const CASES: Record<string, Case> = {
   asinh: { args: [[[-3, 3]]] },
   acosh: { args: [[[1.2, 3]]] },
   atanh: { args: [UNIT] },
+  sec: { args: [[[-1.2, 1.2]]] },
+  csc: { args: [[[0.3, 2.8]]] },
+  cot: { args: [[[0.3, 2.8]]] },
+  asec: { args: [[[-3, -1.2], [1.2, 3]]] },
+  acsc: { args: [[[-3, -1.2], [1.2, 3]]] },
+  acot: { args: [OFF0] },
+  sech: { args: [R] },
+  csch: { args: [OFF0] },
+  coth: { args: [OFF0] },
+  asech: { args: [[[0.2, 0.9]]] },
+  acsch: { args: [OFF0] },
+  acoth: { args: [[[-3, -1.2], [1.2, 3]]] },
   erf: { args: [R] },
   erfc: { args: [[[-2, 4]]] },
   sigmoid: { args: [R] },
@@ -140,6 +152,7 @@ const CASES: Record<string, Case> = {
     ],
     call: "clamp(a, b, c)",
   },
+  clip: { args: [[[-2, -1.2], [-0.8, 0.8], [1.2, 2]], [[-1, -1]], [[1, 1]]], call: "clip(a, b, c)" },
   where: { args: [OFF0, R, R], call: "where(a > 0, b, c)" },
   maximum: { args: [[[-2, -1]], [[0, 2]]] },
   minimum: { args: [[[-2, -1]], [[0, 2]]] },
@@ -153,6 +166,7 @@ const CASES: Record<string, Case> = {
   log_softmax: { args: [R] },
   transpose: { args: [R], call: "transpose(a) .* a" },
   dot: { args: [R, R] },
+  cumsum: { args: [R] },
   concat: { args: [R, R], call: "concat(a[1:2], b, a[3:4])[2:5]" },
   ones: { args: [R], call: "a .* ones(4) + sum(ones(2, 3)) * a" },
   zeros: { args: [R], call: "a + zeros(4)" },
@@ -198,6 +212,8 @@ const MATRIX_CASES: Record<string, { call: string; A?: readonly Range[] }> = {
   "an array of computed values": {
     call: "[sum(v), v[1] * u[2], exp(u[3]), A[1, 1]] .* v",
   },
+  "lists of indices (gathers, with repeats)": { call: "A[[3, 1, 1, 2], :][:, 2] .* v[[4, 4, 1, 2]] + sum(A[[2, 3], [4, 1, 1, 2]], 1) .* v" },
+  "cumsum along each dimension": { call: "sum(cumsum(A) .* A, 1) + cumsum(A, 2)[2, :] .* v" },
   "concat along rows and columns": {
     call: "sum(concat(A, [v], 1) .* concat([v], A, 1), 1) + concat(u, v)[3:6] + sum(concat(A, A, 2)[:, 3:6], 1)",
   },
@@ -357,3 +373,64 @@ async function checkGradients(
     }
   }
 }
+
+describe("regressions", () => {
+  const scalarNet = (name: string, equation: string, init = 0.5): EquationNetSpec => ({
+    name,
+    params: { x: { shape: [], init } },
+    inputs: {},
+    targets: {},
+    equations: [equation],
+    output: "e",
+    loss: "e",
+  });
+  const none = new Float64Array(0);
+
+  for (const [what, equation] of [
+    ["a loss that is exactly a scalar parameter", "e = x"],
+    ["a loss the simplifier reduces to a scalar parameter", "e = x + 0"],
+  ] as const) {
+    it(`${what} (${equation}): loss, gradient and forward return it`, async () => {
+      for (const [precision, F] of [["f64", Float64Array], ["f32", Float32Array]] as const) {
+        const m = loadModule<Float64Array | Float32Array>((await compile(scalarNet("loss_is_param", equation), withKernels({ precision }))).source);
+        const p = F.of(0.75);
+        const g = new F(1);
+        const out = new F(1);
+        const empty = new F(0);
+        expect(m.loss(p, empty, empty, 1)).toBe(0.75);
+        expect(m.gradient(p, empty, empty, g, 1)).toBe(0.75);
+        expect(g[0]).toBe(1);
+        m.forward(p, empty, out, 1);
+        expect(out[0]).toBe(0.75);
+      }
+    });
+  }
+
+  it("d/dx 0^(2^x + x^3 + 2) is 0, not NaN", async () => {
+    const m = loadModule<Float64Array>((await compile(scalarNet("zero_base", "e = 0^(2^x + x^3 + 2)"), withKernels({ precision: "f64" }))).source);
+    for (const x of [0.5, -0.3, 2]) {
+      const g = new Float64Array(1);
+      expect(m.gradient(Float64Array.of(x), none, none, g, 1)).toBe(0);
+      expect(g[0]).toBe(0);
+    }
+  });
+
+  it("a learnable exponent of relu outputs: dJ/dp finite where an output is 0, and 0 for a negative base", async () => {
+    const spec: EquationNetSpec = {
+      name: "relu_pow",
+      params: { p: { shape: [], init: 1.5 } },
+      inputs: { x: [4] },
+      targets: {},
+      equations: ["h = relu(x) .^ p", "n = (x - 1) .^ p"],
+      output: "h",
+      loss: "sum(h) + sum(n)",
+    };
+    const m = loadModule<Float64Array>((await compile(spec, withKernels({ precision: "f64" }))).source);
+    const x = Float64Array.of(-1, 0, 2, 3);
+    const g = new Float64Array(1);
+    m.gradient(Float64Array.of(2), x, none, g, 1);
+    // d/dp Σ relu(x)^p = Σ_{x > 0} x^p log x; (x − 1)^p contributes where x − 1 > 0 only (the negative bases give 0)
+    const want = 2 ** 2 * Math.log(2) + 3 ** 2 * Math.log(3) + 1 ** 2 * Math.log(1) + 2 ** 2 * Math.log(2);
+    expect(g[0]).toBeCloseTo(want, 10);
+  });
+});

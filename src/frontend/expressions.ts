@@ -129,7 +129,7 @@ function build(g: Graph, node: MathNode, scope: Scope): Node {
       const access = node as unknown as { object: MathNode; index: { dimensions: MathNode[]; dotNotation: boolean } };
       if (access.index.dotNotation) throw unsupported("property access", "indexing such as x[2] or W[1, :]", scope, ".");
       const object = rec(access.object);
-      result = shapeChecked(() => g.slice(object, indexParts(g, object, access.index.dimensions, scope)), () => shapeText(object.shape), "indices inside the tensor");
+      result = shapeChecked(() => indexInto(g, object, access.index.dimensions, scope), () => shapeText(object.shape), "indices inside the tensor");
       break;
     }
     case "ArrayNode": {
@@ -152,8 +152,12 @@ function build(g: Graph, node: MathNode, scope: Scope): Node {
   return result;
 }
 
-/** The part of `object` that an index names, from one index expression per dimension. */
-function indexParts(g: Graph, object: Node, dimensions: readonly MathNode[], scope: Scope): SlicePart[] {
+/**
+ * The part of `object` an index names, one index expression per dimension: a number (the dimension is
+ * dropped), a range a:b, or a list of numbers [i, j, …] (those elements, in that order, repeats allowed: a
+ * gather, whose gradient adds up the repeats).
+ */
+function indexInto(g: Graph, object: Node, dimensions: readonly MathNode[], scope: Scope): Node {
   const shape = object.shape;
   if (dimensions.length !== shape.length) {
     throw new BpgenError({
@@ -162,8 +166,18 @@ function indexParts(g: Graph, object: Node, dimensions: readonly MathNode[], sco
       found: `${dimensions.length} ${dimensions.length === 1 ? "index" : "indices"}`,
     });
   }
-  return dimensions.map((dim, d): SlicePart => {
+  let value = object;
+  const whole = (d: number): SlicePart => ({ start: 0, count: value.shape[d], keep: true });
+  const parts = dimensions.map((dim, d): SlicePart => {
     const size = shape[d];
+    if (dim.type === "ArrayNode") {
+      const picks = (dim as unknown as { items: MathNode[] }).items.map((item) => indexValue(g, item, size, scope));
+      if (picks.length === 0) throw new BpgenError({ message: "an empty list of indices", expected: "one or more indices", found: "[]" });
+      picks.forEach((at) => checkInside(at, size, d, shape));
+      const pick = (at: number) => g.slice(value, value.shape.map((_, e) => (e === d ? { start: at - 1, count: 1, keep: true } : whole(e))));
+      value = g.concat(picks.map(pick), d);
+      return { start: 0, count: picks.length, keep: true };
+    }
     if (dim.type === "RangeNode") {
       const [from, to] = rangeBounds(g, dim, size, scope);
       checkInside(from, size, d, shape);
@@ -175,6 +189,7 @@ function indexParts(g: Graph, object: Node, dimensions: readonly MathNode[], sco
     checkInside(at, size, d, shape);
     return { start: at - 1, count: 1, keep: false };
   });
+  return g.slice(value, parts);
 }
 
 /** The bounds of a:b (`end` is the size of the dimension indexed); a step other than 1 is not supported. */

@@ -77,6 +77,7 @@ function binary(names: [string, string], f: (g: Graph, a: Node, b: Node) => Node
 }
 
 const c = (g: Graph, v: number) => g.constant(v);
+const inverse = (g: Graph, x: Node) => g.div(g.constant(1), x);
 const op = (name: Parameters<Graph["make"]>[0]) => (g: Graph, ...args: Node[]) => g.make(name, args);
 
 export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
@@ -94,7 +95,14 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ["square", unary((g, x) => g.square(x), { derivative: "2x", group: "arithmetic" })],
   ["reciprocal", unary((g, x) => g.div(c(g, 1), x), { domain: "x ≠ 0", derivative: "−1 / x²", group: "arithmetic" })],
   ["pow", binary(["x", "y"], (g, a, b) => g.pow(a, b), { domain: "x > 0, or x ≤ 0 with y an integer", derivative: "∂/∂x = y x^(y−1); ∂/∂y = x^y ln x, taken as 0 where x ≤ 0", group: "exponential" })],
-  ["nthRoot", binary(["x", "n"], nthRoot, { domain: "x ≥ 0; any x for an odd integer n", derivative: "x^(1/n − 1) / n", group: "exponential" })],
+  [
+    "nthRoot",
+    withOptions([{ name: "n", meaning: "the degree of the root", default: "2" }], (g, [x, n]) => nthRoot(g, x as Node, n ?? g.constant(2)), {
+      domain: "x ≥ 0; any x for an odd integer n",
+      derivative: "x^(1/n − 1) / n",
+      group: "exponential",
+    }),
+  ],
   ["abs", unary((g, x) => g.abs(x), { derivative: "sign(x); 0 at 0", group: "arithmetic" })],
   ["sign", unary((g, x) => g.sign(x), { derivative: "0 (a step)", group: "steps" })],
   // ---- trigonometric and hyperbolic
@@ -111,6 +119,19 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ["asinh", unary(op("asinh"), { derivative: "1 / √(x² + 1)", group: "trigonometric" })],
   ["acosh", unary(op("acosh"), { domain: "x ≥ 1", derivative: "1 / √(x² − 1); infinite at 1", group: "trigonometric" })],
   ["atanh", unary(op("atanh"), { domain: "−1 < x < 1", derivative: "1 / (1 − x²)", group: "trigonometric" })],
+  // the reciprocal functions, as mathjs defines them
+  ["sec", unary((g, x) => inverse(g, g.make("cos", [x])), { domain: "x ≠ π/2 + kπ", derivative: "sec(x) tan(x)", group: "trigonometric" })],
+  ["csc", unary((g, x) => inverse(g, g.make("sin", [x])), { domain: "x ≠ kπ", derivative: "−csc(x) cot(x)", group: "trigonometric" })],
+  ["cot", unary((g, x) => g.div(g.make("cos", [x]), g.make("sin", [x])), { domain: "x ≠ kπ", derivative: "−1 − cot²(x)", group: "trigonometric" })],
+  ["asec", unary((g, x) => g.make("acos", [inverse(g, x)]), { domain: "|x| ≥ 1", derivative: "1 / (|x| √(x² − 1))", group: "trigonometric" })],
+  ["acsc", unary((g, x) => g.make("asin", [inverse(g, x)]), { domain: "|x| ≥ 1", derivative: "−1 / (|x| √(x² − 1))", group: "trigonometric" })],
+  ["acot", unary((g, x) => g.make("atan", [inverse(g, x)]), { domain: "x ≠ 0 (atan(1/x), as mathjs)", derivative: "−1 / (1 + x²)", group: "trigonometric" })],
+  ["sech", unary((g, x) => inverse(g, g.make("cosh", [x])), { derivative: "−sech(x) tanh(x)", group: "trigonometric" })],
+  ["csch", unary((g, x) => inverse(g, g.make("sinh", [x])), { domain: "x ≠ 0", derivative: "−csch(x) coth(x)", group: "trigonometric" })],
+  ["coth", unary((g, x) => inverse(g, g.tanh(x)), { domain: "x ≠ 0", derivative: "1 − coth²(x)", group: "trigonometric" })],
+  ["asech", unary((g, x) => g.make("acosh", [inverse(g, x)]), { domain: "0 < x ≤ 1", derivative: "−1 / (x √(1 − x²))", group: "trigonometric" })],
+  ["acsch", unary((g, x) => g.make("asinh", [inverse(g, x)]), { domain: "x ≠ 0", derivative: "−1 / (|x| √(1 + x²))", group: "trigonometric" })],
+  ["acoth", unary((g, x) => g.make("atanh", [inverse(g, x)]), { domain: "|x| > 1", derivative: "1 / (1 − x²)", group: "trigonometric" })],
   ["erf", unary((g, x) => g.erf(x), { derivative: "(2/√π) e^(−x²)", group: "exponential" })],
   ["erfc", unary(op("erfc"), { derivative: "−(2/√π) e^(−x²); precise for large x", group: "exponential" })],
   // ---- activations
@@ -156,17 +177,8 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ["ceil", unary(op("ceil"), { derivative: "0 (taken as 0 at the jumps)", group: "steps" })],
   ["round", unary(op("round"), { derivative: "0 (taken as 0 at the jumps); halves round away from 0, as mathjs", group: "steps" })],
   ["mod", binary(["x", "y"], op("mod"), { domain: "y ≠ 0", derivative: "∂/∂x = 1; ∂/∂y = −floor(x/y) (away from the jumps); x − y·floor(x/y), the sign of y, as mathjs", group: "steps" })],
-  [
-    "clamp",
-    {
-      params: [X, { name: "lo", meaning: "the lower bound" }, { name: "hi", meaning: "the upper bound" }],
-      elementwise: true,
-      domain: "lo ≤ hi",
-      derivative: "∂/∂x = 1 where lo ≤ x ≤ hi (at both bounds alike), else 0; the bound that is taken gets the gradient",
-      group: "steps",
-      build: (g, [x, lo, hi]) => g.clamp(x as Node, lo as Node, hi as Node),
-    },
-  ],
+  ["clamp", clampEntry()],
+  ["clip", { ...clampEntry(), derivative: "the same as clamp (clip is its name in numpy and TF.js)" }],
   // ---- comparisons and selection
   [
     "where",
@@ -183,8 +195,8 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
       build: (g, [cond, a, b]) => g.select(cond as Node, a as Node, b as Node),
     },
   ],
-  ["maximum", binary(["a", "b"], (g, a, b) => g.max(a, b), { derivative: "to the larger operand; at a tie, to the second", group: "comparison" })],
-  ["minimum", binary(["a", "b"], (g, a, b) => g.min(a, b), { derivative: "to the smaller operand; at a tie, to the second", group: "comparison" })],
+  ["maximum", binary(["a", "b"], (g, a, b) => g.max(a, b), { derivative: "to the larger operand; at a tie, to the first (as TF.js)", group: "comparison" })],
+  ["minimum", binary(["a", "b"], (g, a, b) => g.min(a, b), { derivative: "to the smaller operand; at a tie, to the first (as TF.js)", group: "comparison" })],
   // ---- reductions and structure
   ["sum", alongDim("sum", (g, x, axis) => (axis === undefined ? g.sum(x) : g.reduce("sum", x, axis)), "1 for every element summed")],
   ["mean", alongDim("average", (g, x, axis) => (axis === undefined ? g.mean(x) : g.meanAlong(x, axis)), "1/n for every element of the n averaged")],
@@ -201,6 +213,18 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
     normalised("the softmax", (g, x, axis) => g.softmaxAlong(x, axis), "p ⊙ (δ − Σ p δ) for the cotangent δ; computed as exp(x − logsumexp(x)), finite for any logits"),
   ],
   ["log_softmax", normalised("the log-softmax", (g, x, axis) => g.logSoftmaxAlong(x, axis), "δ − softmax(x) Σ δ for the cotangent δ; computed as x − logsumexp(x), finite for any logits")],
+  [
+    "cumsum",
+    {
+      ...tensorFunction(
+        [{ name: "x", meaning: "the tensor" }, { name: "dim", meaning: "the dimension to accumulate along (one-based)", default: "1, as mathjs" }],
+        (g, [x, d]) => cumsum(g, x as Node, d ? dimension("cumsum", x as Node, d) : 0),
+        "the running sums of the cotangent from the end",
+        "reduction",
+      ),
+      domain: "a vector or a matrix",
+    },
+  ],
   ["max", extremum("max")],
   ["min", extremum("min")],
   ["transpose", { ...tensorFunction([{ name: "x", meaning: "a matrix" }], (g, [x]) => g.transpose(x as Node), "the cotangent transposed back"), domain: "a matrix (a vector is its own transpose)" }],
@@ -233,6 +257,17 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
     },
   ],
 ]);
+
+function clampEntry(): Builtin {
+  return {
+    params: [X, { name: "lo", meaning: "the lower bound" }, { name: "hi", meaning: "the upper bound" }],
+    elementwise: true,
+    domain: "lo ≤ hi",
+    derivative: "∂/∂x = 1 where lo ≤ x ≤ hi (at both bounds alike, as PyTorch and TF.js), else 0; the bound that is taken gets the gradient",
+    group: "steps",
+    build: (g, [x, lo, hi]) => g.clamp(x as Node, lo as Node, hi as Node),
+  };
+}
 
 /** A function of whole tensors (not usable per element). */
 function tensorFunction(params: readonly Param[], build: Builtin["build"], derivative: string, group: Group = "structure"): Builtin {
@@ -281,7 +316,7 @@ function extremum(which: "max" | "min"): Builtin {
     elementwise: false,
     perElement: (g, [a, b]) => (b ? pick(g, a as Node, b) : (a as Node)),
     domain: `scalars, or a tensor (${elementwise}(a, b) for tensors element by element)`,
-    derivative: `to the ${which === "max" ? "larger" : "smaller"} of two scalars (at a tie, to the second); along a tensor, to every element equal to the result (as TF.js)`,
+    derivative: `to the ${which === "max" ? "larger" : "smaller"} of two scalars (at a tie, to the first, as TF.js); along a tensor, to every element equal to the result (as TF.js)`,
     group: "reduction",
     build: (g, [a, b]) => {
       const x = a as Node;
@@ -327,6 +362,15 @@ function concat(g: Graph, args: readonly Node[]): Node {
   if (scalar) throw new ShapeError("concat joins tensors; a scalar can only be its last argument, the dimension");
   const axis = hasDim ? dimension("concat", items[0] as Node, last) : (items[0] as Node).shape.length - 1;
   return g.concat(items, axis);
+}
+
+/** Running sums along `axis`: each slice is the previous running sum plus the slice of x. */
+function cumsum(g: Graph, x: Node, axis: number): Node {
+  if (x.shape.length === 0) throw new ShapeError("cumsum of a scalar: it needs a vector or a matrix");
+  const at = (k: number) => g.slice(x, x.shape.map((size, d) => (d === axis ? { start: k, count: 1, keep: true } : { start: 0, count: size, keep: true })));
+  const running = [at(0)];
+  for (let k = 1; k < x.shape[axis]; k++) running.push(g.add(running[k - 1] as Node, at(k)));
+  return g.concat(running, axis);
 }
 
 function reduceAll(g: Graph, kind: ReduceKind, x: Node): Node {

@@ -198,7 +198,8 @@ export class Graph {
   /** A value reduced along `axis` of `like`, read back over `like`'s shape. */
   private back = (reduced: Node, like: Node, axis: number): Node =>
     this.expand(reduced, reinsertAxis(like.shape.length, axis), like.shape);
-  relu = (a: Node) => this.max(a, this.constant(0));
+  /** max(0, x): a tie goes to the first operand, so relu′(0) = 0 */
+  relu = (a: Node) => this.max(this.constant(0), a);
   /** x where x > 0, else slope·x: the gradient at 0 is the slope, as in PyTorch and TF.js */
   leakyRelu = (a: Node, slope: Node = this.constant(0.01)) => this.select(this.gt(a, this.constant(0)), a, this.mul(slope, a));
   /**
@@ -216,8 +217,8 @@ export class Graph {
     const positive = this.gt(a, this.constant(0));
     return this.select(positive, a, this.mul(alpha, this.expm1(this.div(this.select(positive, this.constant(0), a), alpha))));
   };
-  /** min(max(x, 0), 6): the gradient is 0 at both kinks */
-  relu6 = (a: Node) => this.min(this.relu(a), this.constant(6));
+  /** min(6, max(0, x)): the constants come first, so the gradient is 0 at both kinks (as PyTorch) */
+  relu6 = (a: Node) => this.min(this.constant(6), this.relu(a));
   /** relu6(x + 3) / 6, PyTorch's hardsigmoid */
   hardSigmoid = (a: Node) => this.scale(1 / 6, this.relu6(this.add(a, this.constant(3))));
   /** x · hardSigmoid(x) */

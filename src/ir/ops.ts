@@ -110,14 +110,14 @@ function leaf(): OpRule {
 }
 
 /**
- * VJP of max/min: the cotangent goes to the operand that won; at a tie, to the second, for max and min
- * alike (so relu(x) = max(x, 0) has relu′(0) = 0, and min(max(x, 0), 6) has 0 at both kinks).
+ * VJP of max/min: the cotangent goes to the operand that won; at a tie, to the first, for max and min alike
+ * (as TF.js). relu(x) = max(0, x) therefore has relu′(0) = 0: its first operand is the constant.
  */
 function toWinner(which: "larger" | "smaller"): Vjp {
   return (g, n, ct, i) => {
     const [a, b] = n.inputs;
-    const aWins = which === "larger" ? g.gt(a, b) : g.gt(b, a);
-    return i === 0 ? g.select(aWins, ct, g.constant(0)) : g.select(aWins, g.constant(0), ct);
+    const bWins = which === "larger" ? g.gt(b, a) : g.gt(a, b);
+    return i === 0 ? g.select(bWins, g.constant(0), ct) : g.select(bWins, ct, g.constant(0));
   };
 }
 

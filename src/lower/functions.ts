@@ -64,8 +64,17 @@ function forwardFunction(net: Net, lowering: FunctionLowering): KernelFunction {
   return { name: "forward", body: lowering.body(() => lowering.copyOutput(net.output)) };
 }
 
+/**
+ * The returned J is read before the body is built: when J is a scalar parameter itself (`e = x`), reading it
+ * is what declares its local at the top of the body.
+ */
+function returnObjective(net: Net, lowering: FunctionLowering): Stmt {
+  return { k: "return", value: lowering.read(net.objective, constIndex(0)) };
+}
+
 function lossFunction(net: Net, lowering: FunctionLowering): KernelFunction {
-  return { name: "loss", body: [...lowering.body(), { k: "return", value: lowering.read(net.objective, constIndex(0)) }] };
+  const result = returnObjective(net, lowering);
+  return { name: "loss", body: [...lowering.body(), result] };
 }
 
 function gradientPlan(net: Net, grads: Gradients, layout: Layout, named: (n: Node) => boolean): FunctionPlan {
@@ -82,6 +91,7 @@ function gradientPlan(net: Net, grads: Gradients, layout: Layout, named: (n: Nod
 }
 
 function gradientFunction(net: Net, grads: Gradients, layout: Layout, lowering: FunctionLowering): KernelFunction {
+  const result = returnObjective(net, lowering);
   const copies = net.params.flatMap((p): Stmt[] => {
     const grad = grads.byParam.get(p.node) ?? null;
     const lines = lowering.copyIntoGrads(layout.offsets.get(p.node) ?? 0, grad, sizeOf(p.shape));
@@ -91,5 +101,5 @@ function gradientFunction(net: Net, grads: Gradients, layout: Layout, lowering: 
       : { k: "note", note: { lhs: "grads", op: "←", rhs: null, tail: `d_${p.name} = 0 (J does not depend on it)` } };
     return [note, ...lines];
   });
-  return { name: "gradient", body: [...lowering.body(), ...copies, { k: "return", value: lowering.read(net.objective, constIndex(0)) }] };
+  return { name: "gradient", body: [...lowering.body(), ...copies, result] };
 }
