@@ -10,6 +10,7 @@ import type { SlicePart } from "../ir/axes.ts";
 import { type Node, type Shape, sameShape, shapeText } from "../ir/node.ts";
 import { ShapeError } from "../ir/ops.ts";
 import { suggest } from "../spec/suggest.ts";
+import { explainUnknownFunction } from "./elsewhere.ts";
 import { ArgumentError, BUILTINS, type Builtin, CONSTANTS, arityOf } from "./functions.ts";
 import { checkNesting, checkSize, checkTreeDepth } from "./limits.ts";
 
@@ -363,13 +364,8 @@ function resolveFunction(name: string, arity: number, scope: Scope): Apply {
   }
   const builtin = BUILTINS.get(name);
   if (!builtin || name === "linear") {
-    throw new BpgenError({
-      message: `unknown function "${name}"`,
-      expected: "a builtin function or one declared in `functions`",
-      found: name,
-      suggestion: quoted(suggest(name, [...BUILTINS.keys()].filter((n) => n !== "linear"))),
-      index,
-    });
+    const help = explainUnknownFunction(name, [...BUILTINS.keys()].filter((n) => n !== "linear"));
+    throw new BpgenError({ message: `unknown function "${name}"${help.why === undefined ? "" : ` (${help.why})`}`, expected: "a builtin function or one declared in `functions`", found: name, suggestion: help.suggestion, index });
   }
   const [fewest, most] = arityOf(builtin);
   if (arity < fewest || arity > most) throw builtinArityError(name, builtin, arity, index);

@@ -5,7 +5,7 @@
 import { ACTIVATIONS } from "../frontend/functions.ts";
 import type { PathSegment } from "./paths.ts";
 import { ACTIVATION_EXPECTED, type Problem } from "./schema.ts";
-import { suggest } from "./suggest.ts";
+import { explainUnknownFunction } from "../frontend/elsewhere.ts";
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -38,12 +38,12 @@ export function checkActivations(spec: Record<string, unknown>): Problem[] {
     if (typeof activation !== "string") return;
     const name = activation.trim();
     if (!IDENTIFIER.test(name) || name === "x" || builtins.includes(name)) return;
-    const near = suggest(name, builtins);
+    const help = explainUnknownFunction(name, builtins);
     problems.push({
       segments: ["layers", i, "activation"],
-      message: `unknown activation ${JSON.stringify(name)}`,
+      message: `unknown activation ${JSON.stringify(name)}${help.why === undefined ? "" : ` (${help.why})`}`,
       expected: ACTIVATION_EXPECTED,
-      suggestion: near === undefined ? undefined : JSON.stringify(near),
+      suggestion: help.suggestion,
     });
   });
   return problems;

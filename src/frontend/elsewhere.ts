@@ -1,0 +1,136 @@
+/**
+ * Function names users bring from other libraries (mathjs, numpy, PyTorch, TensorFlow) that bpgen does not define,
+ * and what to write instead. Suggestions for an unknown name go by meaning, not spelling: a name another library
+ * defines gets its own alternative (or none), never the nearest spelling, which would be a different function —
+ * `sin` is not `sign`, `cot` not `dot`, `erf` not `exp`. Only a name nobody defines (a typo) gets a spelling
+ * suggestion.
+ */
+import * as mathjs from "mathjs";
+import { suggest } from "../spec/suggest.ts";
+
+/** What another library means by a name, and how to say it in bpgen. */
+export interface Elsewhere {
+  /** The bpgen function or expression with the same meaning, when there is one. */
+  readonly instead?: string;
+  /** Why there is none, or what differs. */
+  readonly why?: string;
+}
+
+const same = (instead: string): Elsewhere => ({ instead });
+const NOT_DIFFERENTIABLE = "its result is piecewise constant or chosen by sorting, so it has no useful gradient";
+const MATRIX_FUNCTION = "matrix functions (determinants, inverses, decompositions) are not ops yet";
+const SPECIAL_FUNCTION = "the gamma family is not an op yet";
+const RESHAPE = "shapes are fixed by the equations; write the tensor with the shape you need, or index it";
+
+export const ELSEWHERE: ReadonlyMap<string, Elsewhere> = new Map<string, Elsewhere>([
+  // mathjs's operator functions: bpgen reads the operators
+  ["add", same("a + b")],
+  ["subtract", same("a - b")],
+  ["multiply", same("a * b")],
+  ["divide", same("a / b")],
+  ["dotMultiply", same("a .* b")],
+  ["dotDivide", same("a ./ b")],
+  ["dotPow", same("a .^ b")],
+  ["unaryMinus", same("-x")],
+  ["unaryPlus", same("x")],
+  ["larger", same("a > b")],
+  ["smaller", same("a < b")],
+  ["largerEq", same("a >= b")],
+  ["smallerEq", same("a <= b")],
+  ["equal", same("a == b")],
+  ["unequal", same("a != b")],
+  ["ctranspose", same("transpose(A)")],
+  ["cube", same("x^3")],
+  ["fix", { instead: "sign(x) * floor(abs(x))", why: "rounding toward zero; its gradient is 0" }],
+  ["hypot", same("sqrt(a^2 + b^2)")],
+  ["norm", { instead: "sqrt(sum(x .^ 2))", why: "the 2-norm; sum(abs(x)) is the 1-norm" }],
+  ["variance", { instead: "sum((x - mean(x)) .^ 2) / (n - 1)", why: "mathjs divides by n − 1 (the unbiased estimate); mean((x - mean(x)) .^ 2) divides by n" }],
+  ["std", { instead: "sqrt(sum((x - mean(x)) .^ 2) / (n - 1))", why: "mathjs divides by n − 1 (the unbiased estimate)" }],
+  ["trace", same("sum(A .* identity(n))")],
+  ["kldivergence", same("sum(p .* log(p ./ q))")],
+  ["expm", { why: MATRIX_FUNCTION }],
+  ["sqrtm", { why: MATRIX_FUNCTION }],
+  ["det", { why: MATRIX_FUNCTION }],
+  ["inv", { why: MATRIX_FUNCTION }],
+  ["pinv", { why: MATRIX_FUNCTION }],
+  ["lusolve", { why: MATRIX_FUNCTION }],
+  ["eigs", { why: MATRIX_FUNCTION }],
+  ["gamma", { why: SPECIAL_FUNCTION }],
+  ["lgamma", { why: SPECIAL_FUNCTION }],
+  ["factorial", { why: SPECIAL_FUNCTION }],
+  ["median", { why: NOT_DIFFERENTIABLE }],
+  ["mode", { why: NOT_DIFFERENTIABLE }],
+  ["sort", { why: NOT_DIFFERENTIABLE }],
+  ["reshape", { why: RESHAPE }],
+  ["flatten", { why: RESHAPE }],
+  ["squeeze", { why: RESHAPE }],
+  // numpy, PyTorch and TensorFlow names for bpgen's functions
+  ["ln", same("log(x)")],
+  ["exp2", same("2^x")],
+  ["power", same("pow(x, y)")],
+  ["absolute", same("abs(x)")],
+  ["negative", same("-x")],
+  ["arcsin", same("asin(x)")],
+  ["arccos", same("acos(x)")],
+  ["arctan", same("atan(x)")],
+  ["arctan2", same("atan2(y, x)")],
+  ["arcsinh", same("asinh(x)")],
+  ["arccosh", same("acosh(x)")],
+  ["arctanh", same("atanh(x)")],
+  ["logistic", same("sigmoid(x)")],
+  ["expit", same("sigmoid(x)")],
+  ["logsigmoid", same("log_sigmoid(x)")],
+  ["logsoftmax", same("log_softmax(x)")],
+  ["softmin", same("softmax(-x)")],
+  ["leakyrelu", same("leaky_relu(x, alpha)")],
+  ["hardsigmoid", same("hard_sigmoid(x)")],
+  ["hardswish", same("hard_swish(x)")],
+  ["hardtanh", same("clamp(x, -1, 1)")],
+  ["tanhshrink", same("x - tanh(x)")],
+  ["heaviside", same("x > 0")],
+  ["step", same("x > 0")],
+  ["greater", same("a > b")],
+  ["less", same("a < b")],
+  ["fmax", same("maximum(a, b)")],
+  ["fmin", same("minimum(a, b)")],
+  ["select", same("where(c, a, b)")],
+  ["clip_by_value", same("clip(x, lo, hi)")],
+  ["reduce_sum", same("sum(x)")],
+  ["reduce_mean", same("mean(x)")],
+  ["reduce_max", same("max(x)")],
+  ["reduce_min", same("min(x)")],
+  ["reduce_prod", same("prod(x)")],
+  ["reduce_logsumexp", same("logsumexp(x)")],
+  ["logaddexp", same("log(exp(a) + exp(b))")],
+  ["matmul", same("A * B")],
+  ["mm", same("A * B")],
+  ["var", { instead: "mean((x - mean(x)) .^ 2)", why: "numpy's default divides by n" }],
+  ["erfinv", { why: SPECIAL_FUNCTION }],
+  ["digamma", { why: SPECIAL_FUNCTION }],
+  ["argmax", { why: "it returns an index, which has no gradient" }],
+  ["argmin", { why: "it returns an index, which has no gradient" }],
+]);
+
+/** What an unknown function's error says beyond its name. */
+export interface UnknownFunctionHelp {
+  /** Why bpgen lacks it, when another library defines it. */
+  readonly why?: string;
+  /** What to write instead (quoted), when something has the same meaning or the name looks like a typo. */
+  readonly suggestion?: string;
+}
+
+/**
+ * How to explain an unknown function `name` to its author, given the names bpgen accepts in that place:
+ * the alternative with the same meaning for a name another library defines, else a spelling suggestion.
+ */
+export function explainUnknownFunction(name: string, known: readonly string[]): UnknownFunctionHelp {
+  const elsewhere = ELSEWHERE.get(name);
+  if (elsewhere !== undefined) return { why: elsewhere.why, suggestion: elsewhere.instead === undefined ? undefined : JSON.stringify(elsewhere.instead) };
+  if (isMathjsFunction(name)) return { why: "a mathjs function bpgen does not differentiate" };
+  const near = suggest(name, known);
+  return { suggestion: near === undefined ? undefined : JSON.stringify(near) };
+}
+
+function isMathjsFunction(name: string): boolean {
+  return Object.hasOwn(mathjs, name) && typeof (mathjs as Record<string, unknown>)[name] === "function";
+}
