@@ -434,3 +434,50 @@ describe("regressions", () => {
     expect(g[0]).toBeCloseTo(want, 10);
   });
 });
+
+/**
+ * The documented convention at kinks, ties and bounds (each function's `derivative` text), where PyTorch and
+ * TF.js agree: relu′(0) = 0, relu6′ = 0 at 0 and 6, leaky_relu′(0) = α, |x|′ = 0 at 0, a clamp passes the
+ * gradient at both bounds; ties of maximum/minimum go to the first operand and, along a dimension, to every tied
+ * element (as TF.js). Exact points, so exact values.
+ */
+describe("conventions at kinks, ties and bounds", () => {
+  async function gradientAt(equation: string, x: readonly number[], precision: "f64" | "f32" = "f64"): Promise<number[]> {
+    const spec: EquationNetSpec = {
+      name: "kink",
+      params: { x: { shape: [x.length], init: 0 } },
+      inputs: {},
+      targets: {},
+      equations: [`e = ${equation}`],
+      output: "e",
+      loss: "e",
+    };
+    const m = loadModule<Float64Array | Float32Array>((await compile(spec, withKernels({ precision }))).source);
+    const F = precision === "f64" ? Float64Array : Float32Array;
+    const g = new F(x.length);
+    const none = new F(0);
+    m.gradient(F.from(x), none, none, g, 1);
+    return [...g];
+  }
+
+  const CONVENTIONS: readonly [string, readonly number[], readonly number[]][] = [
+    ["sum(relu(x))", [0, -1, 1], [0, 0, 1]],
+    ["sum(relu6(x))", [0, 6, 3, 7], [0, 0, 1, 0]],
+    ["sum(leaky_relu(x, 0.25))", [0, -1, 1], [0.25, 0.25, 1]],
+    ["sum(elu(x))", [0, 1], [1, 1]],
+    ["sum(abs(x))", [0, -2, 2], [0, -1, 1]],
+    ["sum(clamp(x, -1, 1))", [-1, 1, 0, 2, -2], [1, 1, 1, 0, 0]],
+    ["sum(clip(x, -1, 1))", [-1, 1], [1, 1]],
+    ["maximum(x[1], x[2])", [2, 2], [1, 0]],
+    ["minimum(x[1], x[2])", [2, 2], [1, 0]],
+    ["maximum(x[2], x[1])", [2, 2], [0, 1]],
+    ["max(x)", [3, 1, 3], [1, 0, 1]],
+    ["min(x)", [0, 0, 4], [1, 1, 0]],
+    ["sum(sign(x)) + sum(floor(x)) + sum(round(x))", [0, 0.5, 1], [0, 0, 0]],
+  ];
+  for (const [equation, x, want] of CONVENTIONS) {
+    it(`${equation} at x = [${x.join(", ")}]: gradient [${want.join(", ")}]`, async () => {
+      for (const precision of ["f64", "f32"] as const) expect(await gradientAt(equation, x, precision), precision).toEqual(want);
+    });
+  }
+});
