@@ -9,7 +9,7 @@ import { BpgenError } from "../src/errors.ts";
 import { ELSEWHERE } from "../src/frontend/elsewhere.ts";
 import { BUILTINS } from "../src/frontend/functions.ts";
 import { compile } from "../src/pipeline.ts";
-import type { EquationNetSpec } from "../src/spec/types.ts";
+import type { EquationNetSpec, LayerNetSpec } from "../src/spec/types.ts";
 
 /** The names an alternative may use: as tensors (vectors, matrices A and B, scalar bounds), or all as scalars. */
 const TENSORS = { x: [3], y: [3], a: [3], b: [3], p: [3], q: [3], A: [3, 3], B: [3, 3], alpha: [], lo: [], hi: [], c: [3] } as const;
@@ -95,7 +95,7 @@ describe("suggestions for unknown functions", () => {
   });
 
   it("layer activations get the same advice", async () => {
-    const spec = { name: "act", input: 2, layers: [{ type: "dense", units: 2, activation: "expit" }], loss: "mse" };
+    const spec: LayerNetSpec = { name: "act", input: 2, layers: [{ type: "dense", units: 2, activation: "expit" }], loss: "mse" };
     const error = await compile(spec, { precision: "f64", kernels: "js" }).then(
       () => undefined,
       (e: unknown) => e,

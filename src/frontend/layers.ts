@@ -12,7 +12,7 @@ import { Problems } from "./problems.ts";
 import { BUILTINS, arityOf } from "./functions.ts";
 import { type InitPlan, type Leaf, type Net, type ParamLeaf } from "./net.ts";
 
-const RELU_LIKE = new Set(["relu", "leaky_relu", "elu", "gelu", "swish"]);
+const RELU_LIKE = new Set(["relu", "relu6", "leaky_relu", "elu", "celu", "gelu", "gelu_tanh", "gelu_exact", "swish", "silu", "mish"]);
 
 export function buildLayerNet(spec: LayerNetSpec, locate: Locate = () => undefined): Net {
   const g = new Graph();
