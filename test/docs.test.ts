@@ -1,10 +1,11 @@
 /**
  * The documentation in the repo stays true: docs/functions.md is the one printed from the table of functions,
- * and every relative link in the README and docs/ points at a file that exists.
+ * every relative link in the README and docs/ points at a file that exists, and the JSON schema knows every
+ * activation.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { BUILTINS } from "../src/frontend/functions.ts";
+import { ACTIVATIONS, BUILTINS } from "../src/frontend/functions.ts";
 import { functionReference } from "../src/frontend/reference.ts";
 
 const root = new URL("../", import.meta.url);
@@ -35,5 +36,14 @@ describe("docs", () => {
   it("the README and the net.json reference point to the function list", () => {
     expect(read("README.md")).toContain("docs/functions.md");
     expect(read("docs/net-json.md")).toContain("functions.md");
+  });
+});
+
+describe("schema/net.schema.json", () => {
+  it("lists exactly the compiler's activations (editors complete them from it)", () => {
+    const text = read("schema/net.schema.json");
+    const listed = [...text.matchAll(/"enum": (\["linear",[^\]]*\])/g)].map((m) => JSON.parse(m[1] as string) as string[]);
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toEqual([...ACTIVATIONS]);
   });
 });

@@ -53,6 +53,7 @@ const CASES: Record<string, Case> = {
   rsqrt: { args: [POS] },
   cbrt: { args: [OFF0] },
   square: { args: [R] },
+  cube: { args: [R] },
   reciprocal: { args: [OFF0] },
   pow: { args: [POS, R], call: "pow(a[1], b[2]) * a + a .^ b" },
   nthRoot: { args: [OFF0], call: "nthRoot(a, 3) + nthRoot(a .* a)" },
@@ -164,6 +165,11 @@ const CASES: Record<string, Case> = {
   logsumexp: { args: [R] },
   softmax: { args: [R] },
   log_softmax: { args: [R] },
+  variance: { args: [R, R], call: "variance(a) * a + variance(a, 1) * b" },
+  std: { args: [R], call: "std(a) * a + std(a, 1)" },
+  norm: { args: [OFF0], call: "norm(a) * a + norm(a, 1) * a + norm(a, Infinity) * a + norm(a[1]) * a" },
+  hypot: { args: [OFF0], call: "hypot(a[1], a[2], a[3]) * a + hypot(a) * a" },
+  trace: { args: [R], call: "trace([a[1], a[2]; a[3], a[4]]) * a" },
   transpose: { args: [R], call: "transpose(a) .* a" },
   dot: { args: [R, R] },
   cumsum: { args: [R] },
@@ -213,6 +219,9 @@ const MATRIX_CASES: Record<string, { call: string; A?: readonly Range[] }> = {
     call: "[sum(v), v[1] * u[2], exp(u[3]), A[1, 1]] .* v",
   },
   "lists of indices (gathers, with repeats)": { call: "A[[3, 1, 1, 2], :][:, 2] .* v[[4, 4, 1, 2]] + sum(A[[2, 3], [4, 1, 1, 2]], 1) .* v" },
+  "variance, std and norms of a matrix": {
+    call: "variance(A, 1) .* v + std(A, 2)[2] + variance(A) * v + norm(A, 1) * v + norm(A, Infinity) * v + trace(A[:, 1:3]) * v",
+  },
   "cumsum along each dimension": { call: "sum(cumsum(A) .* A, 1) + cumsum(A, 2)[2, :] .* v" },
   "concat along rows and columns": {
     call: "sum(concat(A, [v], 1) .* concat([v], A, 1), 1) + concat(u, v)[3:6] + sum(concat(A, A, 2)[:, 3:6], 1)",
@@ -439,7 +448,7 @@ describe("regressions", () => {
  * The documented convention at kinks, ties and bounds (each function's `derivative` text), where PyTorch and
  * TF.js agree: relu′(0) = 0, relu6′ = 0 at 0 and 6, leaky_relu′(0) = α, |x|′ = 0 at 0, a clamp passes the
  * gradient at both bounds; ties of maximum/minimum go to the first operand and, along a dimension, to every tied
- * element (as TF.js). Exact points, so exact values.
+ * element (as TF.js); a 2-norm or hypot of zeros has gradient 0 (as PyTorch). Exact points, so exact values.
  */
 describe("conventions at kinks, ties and bounds", () => {
   async function gradientAt(equation: string, x: readonly number[], precision: "f64" | "f32" = "f64"): Promise<number[]> {
@@ -474,6 +483,8 @@ describe("conventions at kinks, ties and bounds", () => {
     ["max(x)", [3, 1, 3], [1, 0, 1]],
     ["min(x)", [0, 0, 4], [1, 1, 0]],
     ["sum(sign(x)) + sum(floor(x)) + sum(round(x))", [0, 0.5, 1], [0, 0, 0]],
+    ["norm(x) + hypot(x[1], x[2]) + hypot(x)", [0, 0], [0, 0]],
+    ["norm(x, 1)", [0, 2], [0, 1]],
   ];
   for (const [equation, x, want] of CONVENTIONS) {
     it(`${equation} at x = [${x.join(", ")}]: gradient [${want.join(", ")}]`, async () => {

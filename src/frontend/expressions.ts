@@ -224,9 +224,13 @@ function checkInside(at: number, size: number, d: number, shape: Shape): void {
 
 function constant(g: Graph, value: unknown, scope: Scope): Node {
   if (typeof value !== "number") throw unsupported(`the constant ${JSON.stringify(value)}`, "a number", scope, typeof value === "string" ? value : String(value));
+  if (Number.isNaN(value)) throw unsupported("the constant NaN", "a number", scope, "NaN");
   if (!Number.isFinite(value)) {
+    // mathjs reads both `Infinity` and an overflowing literal such as 1e999 as ∞: only the first is meant
     const literal = [...(scope.text ?? "").matchAll(/\d+(?:\.\d*)?(?:e[+-]?\d+)?/gi)].find((m) => !Number.isFinite(Number(m[0])));
-    throw new BpgenError({ message: "a number is too large", expected: "a finite number (at most about 1.8e308)", found: literal?.[0] ?? String(value), index: literal?.index });
+    if (literal || !/\bInfinity\b/.test(scope.text ?? "")) {
+      throw new BpgenError({ message: "a number is too large", expected: "a finite number (at most about 1.8e308)", found: literal?.[0] ?? String(value), index: literal?.index });
+    }
   }
   return g.constant(value);
 }

@@ -93,6 +93,7 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ["rsqrt", unary((g, x) => g.div(c(g, 1), g.sqrt(x)), { domain: "x > 0", derivative: "−1 / (2 x^(3/2))", group: "exponential" })],
   ["cbrt", unary(op("cbrt"), { derivative: "1 / (3 ∛x²); infinite at 0", group: "exponential" })],
   ["square", unary((g, x) => g.square(x), { derivative: "2x", group: "arithmetic" })],
+  ["cube", unary((g, x) => g.mul(x, g.square(x)), { derivative: "3x²", group: "arithmetic" })],
   ["reciprocal", unary((g, x) => g.div(c(g, 1), x), { domain: "x ≠ 0", derivative: "−1 / x²", group: "arithmetic" })],
   ["pow", binary(["x", "y"], (g, a, b) => g.pow(a, b), { domain: "x > 0, or x ≤ 0 with y an integer", derivative: "∂/∂x = y x^(y−1); ∂/∂y = x^y ln x, taken as 0 where x ≤ 0", group: "exponential" })],
   [
@@ -224,6 +225,39 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
       ),
       domain: "a vector or a matrix",
     },
+  ],
+  [
+    "variance",
+    alongDim("take the variance", (g, x, axis) => variance(g, x, axis), "2(x − mean) / (n − 1) for each element; n − 1 as mathjs (the unbiased estimate)"),
+  ],
+  [
+    "std",
+    alongDim("take the standard deviation", (g, x, axis) => g.sqrt(variance(g, x, axis)), "(x − mean) / ((n − 1) std); infinite where every element is equal"),
+  ],
+  [
+    "norm",
+    {
+      ...tensorFunction(
+        [{ name: "x", meaning: "a vector or a matrix" }, { name: "p", meaning: "which norm: 1, 2 or Infinity (a matrix: 1 or Infinity)", default: "2 (a vector only)" }],
+        (g, [x, p]) => norm(g, x as Node, p),
+        "x / ‖x‖ for the 2-norm (0 where x = 0); sign(x) for the 1-norm; to the largest |x| (its sum) for Infinity",
+        "reduction",
+      ),
+      domain: "a vector or a matrix",
+    },
+  ],
+  [
+    "hypot",
+    {
+      ...tensorFunction([{ name: "a", meaning: "a scalar, or one tensor" }, { name: "b", meaning: "further scalars" }], (g, args) => hypot(g, args), "a / hypot for each argument (0 where all are 0)", "arithmetic"),
+      params: [{ name: "a", meaning: "a scalar, or one tensor" }, { name: "b", meaning: "further scalars", default: "none" }],
+      variadic: true,
+      domain: "scalars, or one tensor (its elements); not rescaled, so squares beyond the float range overflow",
+    },
+  ],
+  [
+    "trace",
+    { ...tensorFunction([{ name: "A", meaning: "a square matrix" }], (g, [a]) => trace(g, a as Node), "the identity matrix", "reduction"), domain: "a square matrix" },
   ],
   ["max", extremum("max")],
   ["min", extremum("min")],
@@ -409,6 +443,66 @@ function nthRoot(g: Graph, x: Node, n: Node): Node {
   const inverse = g.div(g.constant(1), n);
   const odd = n.op === "const" && Number.isInteger(n.attr) && Math.abs(n.attr as number) % 2 === 1;
   return odd ? g.mul(g.sign(x), g.pow(g.abs(x), inverse)) : g.pow(x, inverse);
+}
+
+/** mathjs's variance: Σ (x − mean)² / (n − 1), of every element or along `axis`. */
+function variance(g: Graph, x: Node, axis: number | undefined): Node {
+  const n = axis === undefined ? x.shape.reduce((a, b) => a * b, 1) : x.shape[axis];
+  if (n < 2) throw new ArgumentError("the variance of one element divides by n − 1 = 0", "at least two elements", `${n} of ${shapeText(x.shape)}`);
+  if (axis === undefined) return g.scale(1 / (n - 1), g.sum(g.square(g.sub(x, g.mean(x)))));
+  const centred = g.sub(x, g.back(g.meanAlong(x, axis), x, axis));
+  return g.scale(1 / (n - 1), g.reduce("sum", g.square(centred), axis));
+}
+
+/**
+ * √s for a sum of squares s, with gradient 0 (not 0 · ∞) where s = 0: the square root reads 1 there, and the
+ * outer selection takes 0, so neither branch sends a non-finite value back.
+ */
+function rootOfSquares(g: Graph, s: Node): Node {
+  const positive = g.gt(s, g.constant(0));
+  return g.select(positive, g.sqrt(g.select(positive, s, g.constant(1))), g.constant(0));
+}
+
+function sumAll(g: Graph, x: Node): Node {
+  return x.shape.length === 0 ? x : g.sum(x);
+}
+
+/** mathjs's norm: a vector's 1-, 2- (default) or ∞-norm; a matrix's 1- (column sums) or ∞-norm (row sums). */
+function norm(g: Graph, x: Node, p: Node | undefined): Node {
+  if (x.shape.length === 0) return g.abs(x);
+  const which = p === undefined ? 2 : p.op === "const" ? (p.attr as number) : NaN;
+  const abs = g.abs(x);
+  if (x.shape.length === 2) {
+    if (p === undefined) {
+      throw new ArgumentError(
+        "norm(A) of a matrix is, in mathjs, its 2-norm (the largest singular value), which bpgen does not compute",
+        "norm(A, 1), norm(A, Infinity), or sqrt(sum(A .^ 2)) for the Frobenius norm",
+        `norm(${shapeText(x.shape)})`,
+        '"sqrt(sum(A .^ 2))"',
+      );
+    }
+    if (which === 1) return reduceAll(g, "max", g.reduce("sum", abs, 0));
+    if (which === Infinity) return reduceAll(g, "max", g.reduce("sum", abs, 1));
+    throw new ArgumentError("norm(A, p) of a matrix takes p = 1 or Infinity here (the 2-norm of a matrix, its largest singular value, is not an op)", "1 or Infinity, or no p for the Frobenius norm", p.op === "const" ? String(p.attr) : "a value");
+  }
+  if (which === 2) return rootOfSquares(g, g.sum(g.square(x)));
+  if (which === 1) return g.sum(abs);
+  if (which === Infinity) return reduceAll(g, "max", abs);
+  throw new ArgumentError("norm(x, p) takes p = 1, 2 or Infinity", "1, 2 or Infinity", p && p.op === "const" ? String(p.attr) : "a value");
+}
+
+/** mathjs's hypot: √(a² + b² + …) of scalars, or of the elements of one tensor. */
+function hypot(g: Graph, args: readonly Node[]): Node {
+  if (args.length === 1) return rootOfSquares(g, sumAll(g, g.square(args[0] as Node)));
+  if (args.some((a) => a.shape.length > 0)) throw new ArgumentError("hypot(a, b, …) takes scalars (or one tensor alone)", "scalars, or hypot(x) of one tensor", args.map((a) => shapeText(a.shape)).join(", "));
+  return rootOfSquares(g, args.map((a) => g.square(a)).reduce((s, t) => g.add(s, t)));
+}
+
+/** The sum of the diagonal of a square matrix. */
+function trace(g: Graph, a: Node): Node {
+  if (a.shape.length !== 2 || a.shape[0] !== a.shape[1]) throw new ArgumentError("trace needs a square matrix", "[n, n]", shapeText(a.shape));
+  const n = a.shape[0] as number;
+  return g.sum(g.mul(a, identity(g, g.constant(n), undefined)));
 }
 
 /** Named constants of expressions. */

@@ -196,7 +196,7 @@ export class Graph {
   /** The mean along `axis`. */
   meanAlong = (a: Node, axis: number) => this.scale(1 / a.shape[axis], this.reduce("sum", a, axis));
   /** A value reduced along `axis` of `like`, read back over `like`'s shape. */
-  private back = (reduced: Node, like: Node, axis: number): Node =>
+  back = (reduced: Node, like: Node, axis: number): Node =>
     this.expand(reduced, reinsertAxis(like.shape.length, axis), like.shape);
   /** max(0, x): a tie goes to the first operand, so relu′(0) = 0 */
   relu = (a: Node) => this.max(this.constant(0), a);
