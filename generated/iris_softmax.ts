@@ -105,6 +105,153 @@ export function forward(
     checkArray("out", out, Float32Array, batch * 3, false);
   }
 
+  const k = wasmKernels();
+  if (k === null) return forwardKernel(params, inputs, out, batch);
+  reserveKernels(k, batch);
+  if (params !== k.params) k.params.set(params);
+  if (inputs !== k.inputs) copyElements(k.inputs, inputs, batch * 4);
+  k.forward(batch, k.capacity);
+  if (out !== k.out) copyElements(out, k.out, batch * 3);
+}
+
+/** The objective J: the per-sample loss averaged over the batch, plus the regularizer. */
+export function loss(
+  params: Float32Array,
+  inputs: Float32Array,
+  targets: Float32Array,
+  batch = batchOf(inputs, 4, "inputs"),
+): number {
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    !(params instanceof Float32Array) ||
+    !(inputs instanceof Float32Array) ||
+    !(targets instanceof Float32Array) ||
+    params.length !== 67 ||
+    inputs.length < batch * 4 ||
+    targets.length < batch * 3
+  ) {
+    checkBatch(batch);
+    checkArray("params", params, Float32Array, 67, true);
+    checkArray("inputs", inputs, Float32Array, batch * 4, false);
+    checkArray("targets", targets, Float32Array, batch * 3, false);
+  }
+
+  const k = wasmKernels();
+  if (k === null) return lossKernel(params, inputs, targets, batch);
+  reserveKernels(k, batch);
+  if (params !== k.params) k.params.set(params);
+  if (inputs !== k.inputs) copyElements(k.inputs, inputs, batch * 4);
+  if (targets !== k.targets) copyElements(k.targets, targets, batch * 3);
+  return k.loss(batch, k.capacity);
+}
+
+/** Overwrites `grads` with dJ/dparams (same layout as `params`) and returns J, all from one forward and one backward sweep. */
+export function gradient(
+  params: Float32Array,
+  inputs: Float32Array,
+  targets: Float32Array,
+  grads: Float32Array,
+  batch = batchOf(inputs, 4, "inputs"),
+): number {
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    !(params instanceof Float32Array) ||
+    !(inputs instanceof Float32Array) ||
+    !(targets instanceof Float32Array) ||
+    !(grads instanceof Float32Array) ||
+    params.length !== 67 ||
+    inputs.length < batch * 4 ||
+    targets.length < batch * 3 ||
+    grads.length !== 67
+  ) {
+    checkBatch(batch);
+    checkArray("params", params, Float32Array, 67, true);
+    checkArray("inputs", inputs, Float32Array, batch * 4, false);
+    checkArray("targets", targets, Float32Array, batch * 3, false);
+    checkArray("grads", grads, Float32Array, 67, true);
+  }
+
+  const k = wasmKernels();
+  if (k === null) return gradientKernel(params, inputs, targets, grads, batch);
+  reserveKernels(k, batch);
+  if (params !== k.params) k.params.set(params);
+  if (inputs !== k.inputs) copyElements(k.inputs, inputs, batch * 4);
+  if (targets !== k.targets) copyElements(k.targets, targets, batch * 3);
+  const J = k.gradient(batch, k.capacity);
+  if (grads !== k.grads) grads.set(k.grads);
+  return J;
+}
+
+/** One step of gradient descent, params ← params − lr · dJ/dparams, in place; returns J before the step. */
+export function sgdStep(
+  params: Float32Array,
+  inputs: Float32Array,
+  targets: Float32Array,
+  lr: number,
+  batch = batchOf(inputs, 4, "inputs"),
+): number {
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    !(params instanceof Float32Array) ||
+    !(inputs instanceof Float32Array) ||
+    !(targets instanceof Float32Array) ||
+    params.length !== 67 ||
+    inputs.length < batch * 4 ||
+    targets.length < batch * 3
+  ) {
+    checkBatch(batch);
+    checkArray("params", params, Float32Array, 67, true);
+    checkArray("inputs", inputs, Float32Array, batch * 4, false);
+    checkArray("targets", targets, Float32Array, batch * 3, false);
+  }
+
+  const k = wasmKernels();
+  if (k === null) return sgdStepKernel(params, inputs, targets, lr, batch);
+  reserveKernels(k, batch);
+  if (params !== k.params) k.params.set(params);
+  if (inputs !== k.inputs) copyElements(k.inputs, inputs, batch * 4);
+  if (targets !== k.targets) copyElements(k.targets, targets, batch * 3);
+  const J = k.gradient(batch, k.capacity);
+  // params ← params − lr · dJ/dparams, in the kernels' memory
+  k.sgdUpdate(lr);
+  if (params !== k.params) params.set(k.params);
+  return J;
+}
+
+/** Arrays for up to `batch` samples to pass to forward, loss, gradient and sgdStep. With WebAssembly kernels they live in the kernels' memory and calls skip copying them; a call with a larger batch (or kernelArrays with one) moves that memory and leaves older arrays empty, so take them again after it. Without WebAssembly they are ordinary arrays. */
+export function kernelArrays(batch: number): KernelArrays {
+  checkBatch(batch);
+  const k = wasmKernels();
+  if (k === null) return plainArrays(batch);
+  reserveKernels(k, batch);
+  return {
+    params: k.params,
+    grads: k.grads,
+    inputs: k.inputs,
+    targets: k.targets,
+    out: k.out,
+  };
+}
+
+function plainArrays(batch: number): KernelArrays {
+  return {
+    params: new Float32Array(67),
+    grads: new Float32Array(67),
+    inputs: new Float32Array(batch * 4),
+    targets: new Float32Array(batch * 3),
+    out: new Float32Array(batch * 3),
+  };
+}
+
+function forwardKernel(
+  params: Float32Array,
+  inputs: Float32Array,
+  out: Float32Array,
+  batch: number,
+): void {
   reserveBatch(batch);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 4;
@@ -178,29 +325,12 @@ export function forward(
   }
 }
 
-/** The objective J: the per-sample loss averaged over the batch, plus the regularizer. */
-export function loss(
+function lossKernel(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 4, "inputs"),
+  batch: number,
 ): number {
-  if (
-    !(batch >= 1) ||
-    batch % 1 !== 0 ||
-    !(params instanceof Float32Array) ||
-    !(inputs instanceof Float32Array) ||
-    !(targets instanceof Float32Array) ||
-    params.length !== 67 ||
-    inputs.length < batch * 4 ||
-    targets.length < batch * 3
-  ) {
-    checkBatch(batch);
-    checkArray("params", params, Float32Array, 67, true);
-    checkArray("inputs", inputs, Float32Array, batch * 4, false);
-    checkArray("targets", targets, Float32Array, batch * 3, false);
-  }
-
   reserveBatch(batch);
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
@@ -282,33 +412,13 @@ export function loss(
   return meanL;
 }
 
-/** Overwrites `grads` with dJ/dparams (same layout as `params`) and returns J, all from one forward and one backward sweep. */
-export function gradient(
+function gradientKernel(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
   grads: Float32Array,
-  batch = batchOf(inputs, 4, "inputs"),
+  batch: number,
 ): number {
-  if (
-    !(batch >= 1) ||
-    batch % 1 !== 0 ||
-    !(params instanceof Float32Array) ||
-    !(inputs instanceof Float32Array) ||
-    !(targets instanceof Float32Array) ||
-    !(grads instanceof Float32Array) ||
-    params.length !== 67 ||
-    inputs.length < batch * 4 ||
-    targets.length < batch * 3 ||
-    grads.length !== 67
-  ) {
-    checkBatch(batch);
-    checkArray("params", params, Float32Array, 67, true);
-    checkArray("inputs", inputs, Float32Array, batch * 4, false);
-    checkArray("targets", targets, Float32Array, batch * 3, false);
-    checkArray("grads", grads, Float32Array, 67, true);
-  }
-
   reserveBatch(batch);
   grads.fill(0, 0, 67);
   let meanL = 0;
@@ -472,35 +582,98 @@ export function gradient(
   return meanL;
 }
 
-/** One step of gradient descent, params ← params − lr · dJ/dparams, in place; returns J before the step. */
-export function sgdStep(
+function sgdStepKernel(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
   lr: number,
-  batch = batchOf(inputs, 4, "inputs"),
+  batch: number,
 ): number {
   const grads = (sgdGrads ??= new Float32Array(67));
-  const J = gradient(params, inputs, targets, grads, batch);
-  // params ← params − lr · dJ/dparams, after the whole gradient is known
+  const J = gradientKernel(params, inputs, targets, grads, batch);
   for (let i = 0; i < 67; i++) params[i]! -= lr * grads[i]!;
   return J;
 }
 
-/** Arrays for up to `batch` samples to pass to forward, loss, gradient and sgdStep. With WebAssembly kernels they live in the kernels' memory and calls skip copying them; a call with a larger batch (or kernelArrays with one) moves that memory and leaves older arrays empty, so take them again after it. Without WebAssembly they are ordinary arrays. */
-export function kernelArrays(batch: number): KernelArrays {
-  checkBatch(batch);
-  return plainArrays(batch);
+// ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
+
+/** The kernels' binary (6915 bytes), base64. */
+const wasmBinary =
+  "AGFzbQEAAAABGgVgAn9/AGABfQF9YAF8AXxgAn9/AXxgAXwAAwgHAAECAgMDBAUDAQABBzIFBm1lbW9yeQIAB2ZvcndhcmQAAARsb3NzAAQIZ3JhZGllbnQABQlzZ2RVcGRhdGUABgqkMQf9BwMBfAN/A3wgALchAiABQRxsIQNBACEEA0BBACEFA0AgBUEEbCAFQRBsKgIAuyAEQRBsKgKABbuiIAVBEGwqAgS7IARBEGwqAoQFu6KgIAVBEGwqAgi7IARBEGwqAogFu6KgIAVBEGwqAgy7IARBEGwqAowFu6KgtjgCoAQgBUEBaiIFQQhIDQALQQBBACoCoAS7QQAqAoABu6C2EAG7tjgCwARBAEEAKgKkBLtBACoChAG7oLYQAbu2OALEBEEAQQAqAqgEu0EAKgKIAbugthABu7Y4AsgEQQBBACoCrAS7QQAqAowBu6C2EAG7tjgCzARBAEEAKgKwBLtBACoCkAG7oLYQAbu2OALQBEEAQQAqArQEu0EAKgKUAbugthABu7Y4AtQEQQBBACoCuAS7QQAqApgBu6C2EAG7tjgC2ARBAEEAKgK8BLtBACoCnAG7oLYQAbu2OALcBEEAQQAqAqABu0EAKgLABLuiQQAqAqQBu0EAKgLEBLuioEEAKgKoAbtBACoCyAS7oqBBACoCrAG7QQAqAswEu6KgQQAqArABu0EAKgLQBLuioEEAKgK0AbtBACoC1AS7oqBBACoCuAG7QQAqAtgEu6KgQQAqArwBu0EAKgLcBLuioLY4AqAEQQBBACoCwAG7QQAqAsAEu6JBACoCxAG7QQAqAsQEu6KgQQAqAsgBu0EAKgLIBLuioEEAKgLMAbtBACoCzAS7oqBBACoC0AG7QQAqAtAEu6KgQQAqAtQBu0EAKgLUBLuioEEAKgLYAbtBACoC2AS7oqBBACoC3AG7QQAqAtwEu6KgtjgCpARBAEEAKgLgAbtBACoCwAS7okEAKgLkAbtBACoCxAS7oqBBACoC6AG7QQAqAsgEu6KgQQAqAuwBu0EAKgLMBLuioEEAKgLwAbtBACoC0AS7oqBBACoC9AG7QQAqAtQEu6KgQQAqAvgBu0EAKgLYBLuioEEAKgL8AbtBACoC3AS7oqC2OAKoBEEAQQAqAqAEu0EAKgKAArugtjgCsARBAEEAKgKkBLtBACoChAK7oLY4ArQEQQBBACoCqAS7QQAqAogCu6C2OAK4BEQAAAAAAADw/yEGQQAqArAEuyEHIAcgBiAHIAZkGyEGQQAqArQEuyEHIAcgBiAHIAZkGyEGQQAqArgEuyEHIAcgBiAHIAZkGyEGIAZBACoCsAS7IAahEAJBACoCtAS7IAahEAKgQQAqArgEuyAGoRACoBADoCEIIAMgBEEMbGpBACoCsAS7IAihEAK2OAKABSADIARBDGxqQQAqArQEuyAIoRACtjgChAUgAyAEQQxsakEAKgK4BLsgCKEQArY4AogFIARBAWoiBCAASA0ACwv2AQUGfQJ/AX0BfwJ9QwAAgD9DAACyQkMAANDCIACLjCIBIAFDAADQwl0bIgJDAACyQiACXRsiAyADQzuquD+UQwAAQEuSIgRDAABAS5MiBUMAgDE/lJMgBUODgF65lJMiBiAGIAaUQxoStTogBpRD8RwJPJIgBpRDeawqPZIgBpRDSaoqPpIgBpRD/v//PpKUkkMAAIA/kiAEvEGAgIDaBGsiB0EBdSIIQf8AakEXdL6UIAcgCGtB/wBqQRd0vpQiCSAAQwAAAABgIgobIAlDAACAP5IiC5UiDCAMIAkgC0MAAIA/k5OUIAxDAACAPyAMkyAKG5STC7ICAgV8An5EAAAAAAAwhkBEAAAAAABQh8AgACAARAAAAAAAUIfAYxsiAUQAAAAAADCGQCABYxsiAiACRP6CK2VHFfc/okQAAAAAAAA4Q6AiA0QAAAAAAAA4Q6EiBEQAAOD+Qi7mP6KhIAREdjx5Ne856j2ioSIFIAUgBaJE4p558PbXWj4gBaJEqg3DLNeKkj6gIAWiRMKQI1XyHcc+oCAFokSsd8agmQH6PqAgBaJEUXulEqABKj+gIAWiRB2hQhhswVY/oCAFokTlexIRERGBP6AgBaJEfAhVVVVVpT+gIAWiRPpUVVVVVcU/oCAFokQKAAAAAADgP6CioEQAAAAAAADwP6AgA71CgICAgICAgJzDAH0iBkIBhyIHQv8HfEI0hr+iIAYgB31C/wd8QjSGv6IL3QIDAX8BfgV8IABEAAAAAAAAUEOiIAAgAEQAAAAAAAAQAGMiARu9QrOIg8yZ7NcEfCICQjSHQv8HfblEAAAAAAAAS0BEAAAAAAAAAAAgARuhIgNEAADg/kIu5j+iIAJC/////////weDQs33/LPmk6jzP3y/RAAAAAAAAPA/oSIEIASiRAAAAAAAAOA/oiIFIAQgBEQAAAAAAAAAQKCjIgYgBSAGIAaiIgdE3N6EoI/6wj8gB6JEWRmH1yGZwz+gIAeiRM6mgjNtRsc/oCAHokTg8pH1xHHMP6AgB6JE3R5RlCRJ0j+gIAeiRLPIl5mZmdk/oCAHokScVVVVVVXlP6CioKIgA0R2PHk17znqPaKgoSAEoaFEAAAAAAAA8P9EAAAAAAAA+H8gACAARAAAAAAAAAAAYxsgAEQAAAAAAAAAAGEbIABEAAAAAAAAAABkIABEAAAAAAAA8H9jcRsLpggFAXwBfwF8An8FfCAAtyECIAFBEGwhA0QAAAAAAAAAACEEQQAhBQNAQQAhBgNAIAZBBGwgBkEQbCoCALsgBUEQbCoCgAW7oiAGQRBsKgIEuyAFQRBsKgKEBbuioCAGQRBsKgIIuyAFQRBsKgKIBbuioCAGQRBsKgIMuyAFQRBsKgKMBbuioLY4AqAEIAZBAWoiBkEISA0AC0EAQQAqAqAEu0EAKgKAAbugthABu7Y4AsAEQQBBACoCpAS7QQAqAoQBu6C2EAG7tjgCxARBAEEAKgKoBLtBACoCiAG7oLYQAbu2OALIBEEAQQAqAqwEu0EAKgKMAbugthABu7Y4AswEQQBBACoCsAS7QQAqApABu6C2EAG7tjgC0ARBAEEAKgK0BLtBACoClAG7oLYQAbu2OALUBEEAQQAqArgEu0EAKgKYAbugthABu7Y4AtgEQQBBACoCvAS7QQAqApwBu6C2EAG7tjgC3ARBAEEAKgKgAbtBACoCwAS7okEAKgKkAbtBACoCxAS7oqBBACoCqAG7QQAqAsgEu6KgQQAqAqwBu0EAKgLMBLuioEEAKgKwAbtBACoC0AS7oqBBACoCtAG7QQAqAtQEu6KgQQAqArgBu0EAKgLYBLuioEEAKgK8AbtBACoC3AS7oqC2OAKgBEEAQQAqAsABu0EAKgLABLuiQQAqAsQBu0EAKgLEBLuioEEAKgLIAbtBACoCyAS7oqBBACoCzAG7QQAqAswEu6KgQQAqAtABu0EAKgLQBLuioEEAKgLUAbtBACoC1AS7oqBBACoC2AG7QQAqAtgEu6KgQQAqAtwBu0EAKgLcBLuioLY4AqQEQQBBACoC4AG7QQAqAsAEu6JBACoC5AG7QQAqAsQEu6KgQQAqAugBu0EAKgLIBLuioEEAKgLsAbtBACoCzAS7oqBBACoC8AG7QQAqAtAEu6KgQQAqAvQBu0EAKgLUBLuioEEAKgL4AbtBACoC2AS7oqBBACoC/AG7QQAqAtwEu6KgtjgCqARBAEEAKgKgBLtBACoCgAK7oLY4ArAEQQBBACoCpAS7QQAqAoQCu6C2OAK0BEEAQQAqAqgEu0EAKgKIArugtjgCuAREAAAAAAAA8P8hB0EAKgKwBLshCCAIIAcgCCAHZBshB0EAKgK0BLshCCAIIAcgCCAHZBshB0EAKgK4BLshCCAIIAcgCCAHZBshByAHQQAqArAEuyAHoRACQQAqArQEuyAHoRACoEEAKgK4BLsgB6EQAqAQA6AhCSADIAVBDGxqKgKABbtBACoCsAS7oiADIAVBDGxqKgKEBbtBACoCtAS7oqAgAyAFQQxsaioCiAW7QQAqArgEu6KgIQogBCAJIAqhoCEEIAVBAWoiBSAASA0AC0QAAAAAAADwPyACoyELIAQgC6IhBCAEDwviGAgBfAF/AXwCfwR8AX8BfAJ/IAC3IQIgAUEQbCEDQQBBkAJqQQBBjAL8CwBEAAAAAAAAAAAhBEEAIQUDQEEAIQYDQCAGQQRsIAZBEGwqAgC7IAVBEGwqAoAFu6IgBkEQbCoCBLsgBUEQbCoChAW7oqAgBkEQbCoCCLsgBUEQbCoCiAW7oqAgBkEQbCoCDLsgBUEQbCoCjAW7oqC2OAKgBCAGQQFqIgZBCEgNAAtBAEEAKgKgBLtBACoCgAG7oLYQAbu2OALABEEAQQAqAqQEu0EAKgKEAbugthABu7Y4AsQEQQBBACoCqAS7QQAqAogBu6C2EAG7tjgCyARBAEEAKgKsBLtBACoCjAG7oLYQAbu2OALMBEEAQQAqArAEu0EAKgKQAbugthABu7Y4AtAEQQBBACoCtAS7QQAqApQBu6C2EAG7tjgC1ARBAEEAKgK4BLtBACoCmAG7oLYQAbu2OALYBEEAQQAqArwEu0EAKgKcAbugthABu7Y4AtwEQQBBACoCoAG7QQAqAsAEu6JBACoCpAG7QQAqAsQEu6KgQQAqAqgBu0EAKgLIBLuioEEAKgKsAbtBACoCzAS7oqBBACoCsAG7QQAqAtAEu6KgQQAqArQBu0EAKgLUBLuioEEAKgK4AbtBACoC2AS7oqBBACoCvAG7QQAqAtwEu6KgtjgCoARBAEEAKgLAAbtBACoCwAS7okEAKgLEAbtBACoCxAS7oqBBACoCyAG7QQAqAsgEu6KgQQAqAswBu0EAKgLMBLuioEEAKgLQAbtBACoC0AS7oqBBACoC1AG7QQAqAtQEu6KgQQAqAtgBu0EAKgLYBLuioEEAKgLcAbtBACoC3AS7oqC2OAKkBEEAQQAqAuABu0EAKgLABLuiQQAqAuQBu0EAKgLEBLuioEEAKgLoAbtBACoCyAS7oqBBACoC7AG7QQAqAswEu6KgQQAqAvABu0EAKgLQBLuioEEAKgL0AbtBACoC1AS7oqBBACoC+AG7QQAqAtgEu6KgQQAqAvwBu0EAKgLcBLuioLY4AqgEQQBBACoCoAS7QQAqAoACu6C2OAKwBEEAQQAqAqQEu0EAKgKEArugtjgCtARBAEEAKgKoBLtBACoCiAK7oLY4ArgERAAAAAAAAPD/IQdBACoCsAS7IQggCCAHIAggB2QbIQdBACoCtAS7IQggCCAHIAggB2QbIQdBACoCuAS7IQggCCAHIAggB2QbIQcgB0EAKgKwBLsgB6EQAkEAKgK0BLsgB6EQAqBBACoCuAS7IAehEAKgEAOgIQkgAyAFQQxsaioCgAW7QQAqArAEu6IgAyAFQQxsaioChAW7QQAqArQEu6KgIAMgBUEMbGoqAogFu0EAKgK4BLuioCEKIAQgCSAKoaAhBEEAQQAqArAEuyAJoRACIAMgBUEMbGoqAoAFu6G2OAKgBEEAQQAqArQEuyAJoRACIAMgBUEMbGoqAoQFu6G2OAKkBEEAQQAqArgEuyAJoRACIAMgBUEMbGoqAogFu6G2OAKoBEEAQQAqApAEu0EAKgKgBLugtjgCkARBAEEAKgKUBLtBACoCpAS7oLY4ApQEQQBBACoCmAS7QQAqAqgEu6C2OAKYBEEAQQAqArADu0EAKgKgBLtBACoCwAS7oqC2OAKwA0EAQQAqArQDu0EAKgKgBLtBACoCxAS7oqC2OAK0A0EAQQAqArgDu0EAKgKgBLtBACoCyAS7oqC2OAK4A0EAQQAqArwDu0EAKgKgBLtBACoCzAS7oqC2OAK8A0EAQQAqAsADu0EAKgKgBLtBACoC0AS7oqC2OALAA0EAQQAqAsQDu0EAKgKgBLtBACoC1AS7oqC2OALEA0EAQQAqAsgDu0EAKgKgBLtBACoC2AS7oqC2OALIA0EAQQAqAswDu0EAKgKgBLtBACoC3AS7oqC2OALMA0EAQQAqAtADu0EAKgKkBLtBACoCwAS7oqC2OALQA0EAQQAqAtQDu0EAKgKkBLtBACoCxAS7oqC2OALUA0EAQQAqAtgDu0EAKgKkBLtBACoCyAS7oqC2OALYA0EAQQAqAtwDu0EAKgKkBLtBACoCzAS7oqC2OALcA0EAQQAqAuADu0EAKgKkBLtBACoC0AS7oqC2OALgA0EAQQAqAuQDu0EAKgKkBLtBACoC1AS7oqC2OALkA0EAQQAqAugDu0EAKgKkBLtBACoC2AS7oqC2OALoA0EAQQAqAuwDu0EAKgKkBLtBACoC3AS7oqC2OALsA0EAQQAqAvADu0EAKgKoBLtBACoCwAS7oqC2OALwA0EAQQAqAvQDu0EAKgKoBLtBACoCxAS7oqC2OAL0A0EAQQAqAvgDu0EAKgKoBLtBACoCyAS7oqC2OAL4A0EAQQAqAvwDu0EAKgKoBLtBACoCzAS7oqC2OAL8A0EAQQAqAoAEu0EAKgKoBLtBACoC0AS7oqC2OAKABEEAQQAqAoQEu0EAKgKoBLtBACoC1AS7oqC2OAKEBEEAQQAqAogEu0EAKgKoBLtBACoC2AS7oqC2OAKIBEEAQQAqAowEu0EAKgKoBLtBACoC3AS7oqC2OAKMBEEAQQAqAqABu0EAKgKgBLuiQQAqAsABu0EAKgKkBLuioEEAKgLgAbtBACoCqAS7oqC2OALgBEEAQQAqAqQBu0EAKgKgBLuiQQAqAsQBu0EAKgKkBLuioEEAKgLkAbtBACoCqAS7oqC2OALkBEEAQQAqAqgBu0EAKgKgBLuiQQAqAsgBu0EAKgKkBLuioEEAKgLoAbtBACoCqAS7oqC2OALoBEEAQQAqAqwBu0EAKgKgBLuiQQAqAswBu0EAKgKkBLuioEEAKgLsAbtBACoCqAS7oqC2OALsBEEAQQAqArABu0EAKgKgBLuiQQAqAtABu0EAKgKkBLuioEEAKgLwAbtBACoCqAS7oqC2OALwBEEAQQAqArQBu0EAKgKgBLuiQQAqAtQBu0EAKgKkBLuioEEAKgL0AbtBACoCqAS7oqC2OAL0BEEAQQAqArgBu0EAKgKgBLuiQQAqAtgBu0EAKgKkBLuioEEAKgL4AbtBACoCqAS7oqC2OAL4BEEAQQAqArwBu0EAKgKgBLuiQQAqAtwBu0EAKgKkBLuioEEAKgL8AbtBACoCqAS7oqC2OAL8BEEAQQAqAuAEu0EAKgLABLtEAAAAAAAA8D9BACoCwAS7oaKitjgCoARBAEEAKgLkBLtBACoCxAS7RAAAAAAAAPA/QQAqAsQEu6GiorY4AqQEQQBBACoC6AS7QQAqAsgEu0QAAAAAAADwP0EAKgLIBLuhoqK2OAKoBEEAQQAqAuwEu0EAKgLMBLtEAAAAAAAA8D9BACoCzAS7oaKitjgCrARBAEEAKgLwBLtBACoC0AS7RAAAAAAAAPA/QQAqAtAEu6GiorY4ArAEQQBBACoC9AS7QQAqAtQEu0QAAAAAAADwP0EAKgLUBLuhoqK2OAK0BEEAQQAqAvgEu0EAKgLYBLtEAAAAAAAA8D9BACoC2AS7oaKitjgCuARBAEEAKgL8BLtBACoC3AS7RAAAAAAAAPA/QQAqAtwEu6GiorY4ArwEQQBBACoCkAO7QQAqAqAEu6C2OAKQA0EAQQAqApQDu0EAKgKkBLugtjgClANBAEEAKgKYA7tBACoCqAS7oLY4ApgDQQBBACoCnAO7QQAqAqwEu6C2OAKcA0EAQQAqAqADu0EAKgKwBLugtjgCoANBAEEAKgKkA7tBACoCtAS7oLY4AqQDQQBBACoCqAO7QQAqArgEu6C2OAKoA0EAQQAqAqwDu0EAKgK8BLugtjgCrANBACELA0AgC0EQbCALQRBsKgKQArsgC0EEbCoCoAS7IAVBEGwqAoAFu6KgtjgCkAIgC0EQbCALQRBsKgKUArsgC0EEbCoCoAS7IAVBEGwqAoQFu6KgtjgClAIgC0EQbCALQRBsKgKYArsgC0EEbCoCoAS7IAVBEGwqAogFu6KgtjgCmAIgC0EQbCALQRBsKgKcArsgC0EEbCoCoAS7IAVBEGwqAowFu6KgtjgCnAIgC0EBaiILQQhIDQALIAVBAWoiBSAASA0AC0QAAAAAAADwPyACoyEMIAQgDKIhBCAAQQFKBEBBACENA0AgDUEEbCANQQRs/V0CkAL9XyAM/RT98gH9Xv1bApACACANQQJqIg1BwgBIDQALQcIAIQ4gDkEEbCAOQQRsKgKQArsgDKK2OAKQAgsgBA8LiwEDAX0BewF/IAC2IgH9EyECQQAhAwNAIAMgA/0AAgAgA/0AApACIAL95gH95QH9CwIAIANBEGoiA0GAAkgNAAtBgAIhAyADIAMqAgAgAyoCkAIgAZSTOAIAQYQCIQMgAyADKgIAIAMqApACIAGUkzgCAEGIAiEDIAMgAyoCACADKgKQAiABlJM4AgALAPIDBG5hbWUABgVicGdlbgFTBwAHZm9yd2FyZAEQbWF0aC5zaWdtb2lkLmYzMgIMbWF0aC5leHAuZjY0AwxtYXRoLmxvZy5mNjQEBGxvc3MFCGdyYWRpZW50BglzZ2RVcGRhdGUCjQMHAAkABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMGb3V0X2F0BAFzBQFpBgNtYXgHA3RtcAgCdDMBDQABeAEBdAIDdF8xAwN0XzIEA3RfMwUDdF80BgN0XzUHA3RfNggDdF83CQN0XzgKA3RfOQsEdF8xMAwEdF8xMQIIAAF4AQF0AgN0XzEDA3RfMgQDdF8zBQN0XzQGA3RfNQcDdF82AwgAAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81BwN0XzYEDAAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwp0YXJnZXRzX2F0BAVtZWFuTAUBcwYBaQcFbWF4JDEIA3RtcAkCdDMKAnQ0CwRpbnZCBQ8ABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMKdGFyZ2V0c19hdAQFbWVhbkwFAXMGAWkHBW1heCQyCAN0bXAJAnQzCgJ0NAsDaV8xDARpbnZCDQNpXzIOBmlfdGFpbAYEAAJscgEEcmF0ZQIFcmF0ZXMDAmF0";
+
+/** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (
+    module: object,
+    imports: object,
+  ) => { readonly exports: object };
 }
 
-function plainArrays(batch: number): KernelArrays {
-  return {
-    params: new Float32Array(67),
-    grads: new Float32Array(67),
-    inputs: new Float32Array(batch * 4),
-    targets: new Float32Array(batch * 3),
-    out: new Float32Array(batch * 3),
+/** The kernels' exports, and views of their memory for `capacity` samples. */
+interface Kernels {
+  readonly memory: {
+    readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
   };
+  readonly forward: (batch: number, capacity: number) => void;
+  readonly loss: (batch: number, capacity: number) => number;
+  readonly gradient: (batch: number, capacity: number) => number;
+  readonly sgdUpdate: (lr: number) => void;
+  capacity: number;
+  params: Float32Array;
+  grads: Float32Array;
+  inputs: Float32Array;
+  targets: Float32Array;
+  out: Float32Array;
+}
+
+let kernels: Kernels | null | undefined;
+
+/** The WebAssembly kernels, instantiated on first use; null where WebAssembly SIMD is unavailable. */
+function wasmKernels(): Kernels | null {
+  if (kernels !== undefined) return kernels;
+  kernels = null;
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (api === undefined) return null;
+  const bytes = base64Bytes(wasmBinary);
+  if (!api.validate(bytes)) return null;
+  const instance = new api.Instance(new api.Module(bytes), { host: {} });
+  const exports = instance.exports as Omit<
+    Kernels,
+    "capacity" | "params" | "grads" | "inputs" | "targets" | "out"
+  >;
+  const empty = new Float32Array(0);
+  kernels = {
+    ...exports,
+    capacity: 0,
+    params: empty,
+    grads: empty,
+    inputs: empty,
+    targets: empty,
+    out: empty,
+  };
+  reserveKernels(kernels, 1);
+  return kernels;
+}
+
+/**
+ * Makes the kernels' memory hold `batch` samples (growing it when a larger batch arrives) and the views
+ * of it current: growing detaches every earlier view, those kernelArrays gave out included.
+ */
+function reserveKernels(k: Kernels, batch: number): void {
+  if (batch <= k.capacity) return;
+  const bytes = 640 + batch * 40;
+  const pages = Math.ceil((bytes - k.memory.buffer.byteLength) / 65536);
+  if (pages > 0) k.memory.grow(pages);
+  const buffer = k.memory.buffer;
+  k.capacity = batch;
+  k.params = new Float32Array(buffer, 0, 67);
+  k.grads = new Float32Array(buffer, 272, 67);
+  k.inputs = new Float32Array(buffer, 640, batch * 4);
+  k.targets = new Float32Array(buffer, 640 + batch * 16, batch * 3);
+  k.out = new Float32Array(buffer, 640 + batch * 28, batch * 3);
 }
 
 /** The optimizers createOptimizer makes. */
@@ -738,6 +911,26 @@ export function trainStep(
   return J;
 }
 
+/** The bytes of a base64 text (standard alphabet, with or without padding). */
+function base64Bytes(text: string): Uint8Array {
+  const alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const clean = text.replace(/=+$/, "");
+  const bytes = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0;
+  let count = 0;
+  let at = 0;
+  for (let i = 0; i < clean.length; i++) {
+    bits = (bits << 6) | alphabet.indexOf(clean.charAt(i));
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      bytes[at++] = (bits >> count) & 0xff;
+    }
+  }
+  return bytes;
+}
+
 /** Throws unless `batch` is a positive integer. */
 function checkBatch(batch: number): void {
   if (!(batch >= 1) || batch % 1 !== 0)
@@ -785,6 +978,19 @@ function batchOf(
     );
   }
   return batch;
+}
+
+/** dst[0 .. count) ← src[0 .. count); `set` when src is exactly that long (a part of src would need a view). */
+function copyElements(
+  dst: Float32Array | Float64Array,
+  src: Float32Array | Float64Array,
+  count: number,
+): void {
+  if (src.length === count && dst.length >= count) {
+    dst.set(src);
+    return;
+  }
+  for (let i = 0; i < count; i++) dst[i] = src[i]!;
 }
 
 /**

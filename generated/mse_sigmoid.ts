@@ -120,6 +120,153 @@ export function forward(
     checkArray("out", out, Float32Array, batch * 2, false);
   }
 
+  const k = wasmKernels();
+  if (k === null) return forwardKernel(params, inputs, out, batch);
+  reserveKernels(k, batch);
+  if (params !== k.params) k.params.set(params);
+  if (inputs !== k.inputs) copyElements(k.inputs, inputs, batch * 3);
+  k.forward(batch, k.capacity);
+  if (out !== k.out) copyElements(out, k.out, batch * 2);
+}
+
+/** The objective J: the per-sample loss averaged over the batch, plus the regularizer. */
+export function loss(
+  params: Float32Array,
+  inputs: Float32Array,
+  targets: Float32Array,
+  batch = batchOf(inputs, 3, "inputs"),
+): number {
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    !(params instanceof Float32Array) ||
+    !(inputs instanceof Float32Array) ||
+    !(targets instanceof Float32Array) ||
+    params.length !== 54 ||
+    inputs.length < batch * 3 ||
+    targets.length < batch * 2
+  ) {
+    checkBatch(batch);
+    checkArray("params", params, Float32Array, 54, true);
+    checkArray("inputs", inputs, Float32Array, batch * 3, false);
+    checkArray("targets", targets, Float32Array, batch * 2, false);
+  }
+
+  const k = wasmKernels();
+  if (k === null) return lossKernel(params, inputs, targets, batch);
+  reserveKernels(k, batch);
+  if (params !== k.params) k.params.set(params);
+  if (inputs !== k.inputs) copyElements(k.inputs, inputs, batch * 3);
+  if (targets !== k.targets) copyElements(k.targets, targets, batch * 2);
+  return k.loss(batch, k.capacity);
+}
+
+/** Overwrites `grads` with dJ/dparams (same layout as `params`) and returns J, all from one forward and one backward sweep. */
+export function gradient(
+  params: Float32Array,
+  inputs: Float32Array,
+  targets: Float32Array,
+  grads: Float32Array,
+  batch = batchOf(inputs, 3, "inputs"),
+): number {
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    !(params instanceof Float32Array) ||
+    !(inputs instanceof Float32Array) ||
+    !(targets instanceof Float32Array) ||
+    !(grads instanceof Float32Array) ||
+    params.length !== 54 ||
+    inputs.length < batch * 3 ||
+    targets.length < batch * 2 ||
+    grads.length !== 54
+  ) {
+    checkBatch(batch);
+    checkArray("params", params, Float32Array, 54, true);
+    checkArray("inputs", inputs, Float32Array, batch * 3, false);
+    checkArray("targets", targets, Float32Array, batch * 2, false);
+    checkArray("grads", grads, Float32Array, 54, true);
+  }
+
+  const k = wasmKernels();
+  if (k === null) return gradientKernel(params, inputs, targets, grads, batch);
+  reserveKernels(k, batch);
+  if (params !== k.params) k.params.set(params);
+  if (inputs !== k.inputs) copyElements(k.inputs, inputs, batch * 3);
+  if (targets !== k.targets) copyElements(k.targets, targets, batch * 2);
+  const J = k.gradient(batch, k.capacity);
+  if (grads !== k.grads) grads.set(k.grads);
+  return J;
+}
+
+/** One step of gradient descent, params ← params − lr · dJ/dparams, in place; returns J before the step. */
+export function sgdStep(
+  params: Float32Array,
+  inputs: Float32Array,
+  targets: Float32Array,
+  lr: number,
+  batch = batchOf(inputs, 3, "inputs"),
+): number {
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    !(params instanceof Float32Array) ||
+    !(inputs instanceof Float32Array) ||
+    !(targets instanceof Float32Array) ||
+    params.length !== 54 ||
+    inputs.length < batch * 3 ||
+    targets.length < batch * 2
+  ) {
+    checkBatch(batch);
+    checkArray("params", params, Float32Array, 54, true);
+    checkArray("inputs", inputs, Float32Array, batch * 3, false);
+    checkArray("targets", targets, Float32Array, batch * 2, false);
+  }
+
+  const k = wasmKernels();
+  if (k === null) return sgdStepKernel(params, inputs, targets, lr, batch);
+  reserveKernels(k, batch);
+  if (params !== k.params) k.params.set(params);
+  if (inputs !== k.inputs) copyElements(k.inputs, inputs, batch * 3);
+  if (targets !== k.targets) copyElements(k.targets, targets, batch * 2);
+  const J = k.gradient(batch, k.capacity);
+  // params ← params − lr · dJ/dparams, in the kernels' memory
+  k.sgdUpdate(lr);
+  if (params !== k.params) params.set(k.params);
+  return J;
+}
+
+/** Arrays for up to `batch` samples to pass to forward, loss, gradient and sgdStep. With WebAssembly kernels they live in the kernels' memory and calls skip copying them; a call with a larger batch (or kernelArrays with one) moves that memory and leaves older arrays empty, so take them again after it. Without WebAssembly they are ordinary arrays. */
+export function kernelArrays(batch: number): KernelArrays {
+  checkBatch(batch);
+  const k = wasmKernels();
+  if (k === null) return plainArrays(batch);
+  reserveKernels(k, batch);
+  return {
+    params: k.params,
+    grads: k.grads,
+    inputs: k.inputs,
+    targets: k.targets,
+    out: k.out,
+  };
+}
+
+function plainArrays(batch: number): KernelArrays {
+  return {
+    params: new Float32Array(54),
+    grads: new Float32Array(54),
+    inputs: new Float32Array(batch * 3),
+    targets: new Float32Array(batch * 2),
+    out: new Float32Array(batch * 2),
+  };
+}
+
+function forwardKernel(
+  params: Float32Array,
+  inputs: Float32Array,
+  out: Float32Array,
+  batch: number,
+): void {
   reserveBatch(batch);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 3;
@@ -198,29 +345,12 @@ export function forward(
   }
 }
 
-/** The objective J: the per-sample loss averaged over the batch, plus the regularizer. */
-export function loss(
+function lossKernel(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 3, "inputs"),
+  batch: number,
 ): number {
-  if (
-    !(batch >= 1) ||
-    batch % 1 !== 0 ||
-    !(params instanceof Float32Array) ||
-    !(inputs instanceof Float32Array) ||
-    !(targets instanceof Float32Array) ||
-    params.length !== 54 ||
-    inputs.length < batch * 3 ||
-    targets.length < batch * 2
-  ) {
-    checkBatch(batch);
-    checkArray("params", params, Float32Array, 54, true);
-    checkArray("inputs", inputs, Float32Array, batch * 3, false);
-    checkArray("targets", targets, Float32Array, batch * 2, false);
-  }
-
   reserveBatch(batch);
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
@@ -307,33 +437,13 @@ export function loss(
   return meanL;
 }
 
-/** Overwrites `grads` with dJ/dparams (same layout as `params`) and returns J, all from one forward and one backward sweep. */
-export function gradient(
+function gradientKernel(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
   grads: Float32Array,
-  batch = batchOf(inputs, 3, "inputs"),
+  batch: number,
 ): number {
-  if (
-    !(batch >= 1) ||
-    batch % 1 !== 0 ||
-    !(params instanceof Float32Array) ||
-    !(inputs instanceof Float32Array) ||
-    !(targets instanceof Float32Array) ||
-    !(grads instanceof Float32Array) ||
-    params.length !== 54 ||
-    inputs.length < batch * 3 ||
-    targets.length < batch * 2 ||
-    grads.length !== 54
-  ) {
-    checkBatch(batch);
-    checkArray("params", params, Float32Array, 54, true);
-    checkArray("inputs", inputs, Float32Array, batch * 3, false);
-    checkArray("targets", targets, Float32Array, batch * 2, false);
-    checkArray("grads", grads, Float32Array, 54, true);
-  }
-
   reserveBatch(batch);
   grads.fill(0, 0, 54);
   let meanL = 0;
@@ -536,35 +646,98 @@ export function gradient(
   return meanL;
 }
 
-/** One step of gradient descent, params ← params − lr · dJ/dparams, in place; returns J before the step. */
-export function sgdStep(
+function sgdStepKernel(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
   lr: number,
-  batch = batchOf(inputs, 3, "inputs"),
+  batch: number,
 ): number {
   const grads = (sgdGrads ??= new Float32Array(54));
-  const J = gradient(params, inputs, targets, grads, batch);
-  // params ← params − lr · dJ/dparams, after the whole gradient is known
+  const J = gradientKernel(params, inputs, targets, grads, batch);
   for (let i = 0; i < 54; i++) params[i]! -= lr * grads[i]!;
   return J;
 }
 
-/** Arrays for up to `batch` samples to pass to forward, loss, gradient and sgdStep. With WebAssembly kernels they live in the kernels' memory and calls skip copying them; a call with a larger batch (or kernelArrays with one) moves that memory and leaves older arrays empty, so take them again after it. Without WebAssembly they are ordinary arrays. */
-export function kernelArrays(batch: number): KernelArrays {
-  checkBatch(batch);
-  return plainArrays(batch);
+// ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
+
+/** The kernels' binary (6896 bytes), base64. */
+const wasmBinary =
+  "AGFzbQEAAAABFQRgAn9/AGABfQF9YAJ/fwF8YAF8AAMGBQABAgIDBQMBAAEHMgUGbWVtb3J5AgAHZm9yd2FyZAAABGxvc3MAAghncmFkaWVudAADCXNnZFVwZGF0ZQAECrwyBc4IAgF8An8gALchAiABQRRsIQNBACEEA0BBAEEAKgIAuyAEQQxsKgKgBLuiQQAqAgS7IARBDGwqAqQEu6KgQQAqAgi7IARBDGwqAqgEu6KgtjgCwANBAEEAKgIMuyAEQQxsKgKgBLuiQQAqAhC7IARBDGwqAqQEu6KgQQAqAhS7IARBDGwqAqgEu6KgtjgCxANBAEEAKgIYuyAEQQxsKgKgBLuiQQAqAhy7IARBDGwqAqQEu6KgQQAqAiC7IARBDGwqAqgEu6KgtjgCyANBAEEAKgIkuyAEQQxsKgKgBLuiQQAqAii7IARBDGwqAqQEu6KgQQAqAiy7IARBDGwqAqgEu6KgtjgCzANBAEEAKgIwuyAEQQxsKgKgBLuiQQAqAjS7IARBDGwqAqQEu6KgQQAqAji7IARBDGwqAqgEu6KgtjgC0ANBAEEAKgLAA7tBACoCPLugthABu7Y4AuADQQBBACoCxAO7QQAqAkC7oLYQAbu2OALkA0EAQQAqAsgDu0EAKgJEu6C2EAG7tjgC6ANBAEEAKgLMA7tBACoCSLugthABu7Y4AuwDQQBBACoC0AO7QQAqAky7oLYQAbu2OALwA0EAQQAqAlC7QQAqAuADu6JBACoCVLtBACoC5AO7oqBBACoCWLtBACoC6AO7oqBBACoCXLtBACoC7AO7oqBBACoCYLtBACoC8AO7oqC2OALAA0EAQQAqAmS7QQAqAuADu6JBACoCaLtBACoC5AO7oqBBACoCbLtBACoC6AO7oqBBACoCcLtBACoC7AO7oqBBACoCdLtBACoC8AO7oqC2OALEA0EAQQAqAni7QQAqAuADu6JBACoCfLtBACoC5AO7oqBBACoCgAG7QQAqAugDu6KgQQAqAoQBu0EAKgLsA7uioEEAKgKIAbtBACoC8AO7oqC2OALIA0EAQQAqAowBu0EAKgLgA7uiQQAqApABu0EAKgLkA7uioEEAKgKUAbtBACoC6AO7oqBBACoCmAG7QQAqAuwDu6KgQQAqApwBu0EAKgLwA7uioLY4AswDQQBBACoCwAO7QQAqAqABu6C2EAG7tjgC0ANBAEEAKgLEA7tBACoCpAG7oLYQAbu2OALUA0EAQQAqAsgDu0EAKgKoAbugthABu7Y4AtgDQQBBACoCzAO7QQAqAqwBu6C2EAG7tjgC3ANBAEEAKgKwAbtBACoC0AO7okEAKgK0AbtBACoC1AO7oqBBACoCuAG7QQAqAtgDu6KgQQAqArwBu0EAKgLcA7uioLY4AsADQQBBACoCwAG7QQAqAtADu6JBACoCxAG7QQAqAtQDu6KgQQAqAsgBu0EAKgLYA7uioEEAKgLMAbtBACoC3AO7oqC2OALEAyADIARBCGxqQQAqAsADu0EAKgLQAbugthABu7Y4AqAEIAMgBEEIbGpBACoCxAO7QQAqAtQBu6C2EAG7tjgCpAQgBEEBaiIEIABIDQALC/YBBQZ9An8BfQF/An1DAACAP0MAALJCQwAA0MIgAIuMIgEgAUMAANDCXRsiAkMAALJCIAJdGyIDIANDO6q4P5RDAABAS5IiBEMAAEBLkyIFQwCAMT+UkyAFQ4OAXrmUkyIGIAYgBpRDGhK1OiAGlEPxHAk8kiAGlEN5rCo9kiAGlENJqio+kiAGlEP+//8+kpSSQwAAgD+SIAS8QYCAgNoEayIHQQF1IghB/wBqQRd0vpQgByAIa0H/AGpBF3S+lCIJIABDAAAAAGAiChsgCUMAAIA/kiILlSIMIAwgCSALQwAAgD+Tk5QgDEMAAIA/IAyTIAoblJMLlwkFAXwBfwF8AX8DfCAAtyECIAFBDGwhA0QAAAAAAAAAACEEQQAhBQNAQQBBACoCALsgBUEMbCoCoAS7okEAKgIEuyAFQQxsKgKkBLuioEEAKgIIuyAFQQxsKgKoBLuioLY4AsADQQBBACoCDLsgBUEMbCoCoAS7okEAKgIQuyAFQQxsKgKkBLuioEEAKgIUuyAFQQxsKgKoBLuioLY4AsQDQQBBACoCGLsgBUEMbCoCoAS7okEAKgIcuyAFQQxsKgKkBLuioEEAKgIguyAFQQxsKgKoBLuioLY4AsgDQQBBACoCJLsgBUEMbCoCoAS7okEAKgIouyAFQQxsKgKkBLuioEEAKgIsuyAFQQxsKgKoBLuioLY4AswDQQBBACoCMLsgBUEMbCoCoAS7okEAKgI0uyAFQQxsKgKkBLuioEEAKgI4uyAFQQxsKgKoBLuioLY4AtADQQBBACoCwAO7QQAqAjy7oLYQAbu2OALgA0EAQQAqAsQDu0EAKgJAu6C2EAG7tjgC5ANBAEEAKgLIA7tBACoCRLugthABu7Y4AugDQQBBACoCzAO7QQAqAki7oLYQAbu2OALsA0EAQQAqAtADu0EAKgJMu6C2EAG7tjgC8ANBAEEAKgJQu0EAKgLgA7uiQQAqAlS7QQAqAuQDu6KgQQAqAli7QQAqAugDu6KgQQAqAly7QQAqAuwDu6KgQQAqAmC7QQAqAvADu6KgtjgCwANBAEEAKgJku0EAKgLgA7uiQQAqAmi7QQAqAuQDu6KgQQAqAmy7QQAqAugDu6KgQQAqAnC7QQAqAuwDu6KgQQAqAnS7QQAqAvADu6KgtjgCxANBAEEAKgJ4u0EAKgLgA7uiQQAqAny7QQAqAuQDu6KgQQAqAoABu0EAKgLoA7uioEEAKgKEAbtBACoC7AO7oqBBACoCiAG7QQAqAvADu6KgtjgCyANBAEEAKgKMAbtBACoC4AO7okEAKgKQAbtBACoC5AO7oqBBACoClAG7QQAqAugDu6KgQQAqApgBu0EAKgLsA7uioEEAKgKcAbtBACoC8AO7oqC2OALMA0EAQQAqAsADu0EAKgKgAbugthABu7Y4AtADQQBBACoCxAO7QQAqAqQBu6C2EAG7tjgC1ANBAEEAKgLIA7tBACoCqAG7oLYQAbu2OALYA0EAQQAqAswDu0EAKgKsAbugthABu7Y4AtwDQQBBACoCsAG7QQAqAtADu6JBACoCtAG7QQAqAtQDu6KgQQAqArgBu0EAKgLYA7uioEEAKgK8AbtBACoC3AO7oqC2OALAA0EAQQAqAsABu0EAKgLQA7uiQQAqAsQBu0EAKgLUA7uioEEAKgLIAbtBACoC2AO7oqBBACoCzAG7QQAqAtwDu6KgtjgCxANBACoCwAO7QQAqAtABu6C2EAG7IAMgBUEIbGoqAqAEu6EiBiAGokEAKgLEA7tBACoC1AG7oLYQAbsgAyAFQQhsaioCpAS7oSIGIAaioCEHIAREAAAAAAAA4D8gB6KgIQQgBUEBaiIFIABIDQALRAAAAAAAAPA/IAKjIQggBCAIoiEEIAQPC+UdBgF8AX8BfAF/A3wBfyAAtyECIAFBDGwhA0EAQeABakEAQdgB/AsARAAAAAAAAAAAIQRBACEFA0BBAEEAKgIAuyAFQQxsKgKgBLuiQQAqAgS7IAVBDGwqAqQEu6KgQQAqAgi7IAVBDGwqAqgEu6KgtjgCwANBAEEAKgIMuyAFQQxsKgKgBLuiQQAqAhC7IAVBDGwqAqQEu6KgQQAqAhS7IAVBDGwqAqgEu6KgtjgCxANBAEEAKgIYuyAFQQxsKgKgBLuiQQAqAhy7IAVBDGwqAqQEu6KgQQAqAiC7IAVBDGwqAqgEu6KgtjgCyANBAEEAKgIkuyAFQQxsKgKgBLuiQQAqAii7IAVBDGwqAqQEu6KgQQAqAiy7IAVBDGwqAqgEu6KgtjgCzANBAEEAKgIwuyAFQQxsKgKgBLuiQQAqAjS7IAVBDGwqAqQEu6KgQQAqAji7IAVBDGwqAqgEu6KgtjgC0ANBAEEAKgLAA7tBACoCPLugthABu7Y4AuADQQBBACoCxAO7QQAqAkC7oLYQAbu2OALkA0EAQQAqAsgDu0EAKgJEu6C2EAG7tjgC6ANBAEEAKgLMA7tBACoCSLugthABu7Y4AuwDQQBBACoC0AO7QQAqAky7oLYQAbu2OALwA0EAQQAqAlC7QQAqAuADu6JBACoCVLtBACoC5AO7oqBBACoCWLtBACoC6AO7oqBBACoCXLtBACoC7AO7oqBBACoCYLtBACoC8AO7oqC2OALAA0EAQQAqAmS7QQAqAuADu6JBACoCaLtBACoC5AO7oqBBACoCbLtBACoC6AO7oqBBACoCcLtBACoC7AO7oqBBACoCdLtBACoC8AO7oqC2OALEA0EAQQAqAni7QQAqAuADu6JBACoCfLtBACoC5AO7oqBBACoCgAG7QQAqAugDu6KgQQAqAoQBu0EAKgLsA7uioEEAKgKIAbtBACoC8AO7oqC2OALIA0EAQQAqAowBu0EAKgLgA7uiQQAqApABu0EAKgLkA7uioEEAKgKUAbtBACoC6AO7oqBBACoCmAG7QQAqAuwDu6KgQQAqApwBu0EAKgLwA7uioLY4AswDQQBBACoCwAO7QQAqAqABu6C2EAG7tjgC0ANBAEEAKgLEA7tBACoCpAG7oLYQAbu2OALUA0EAQQAqAsgDu0EAKgKoAbugthABu7Y4AtgDQQBBACoCzAO7QQAqAqwBu6C2EAG7tjgC3ANBAEEAKgKwAbtBACoC0AO7okEAKgK0AbtBACoC1AO7oqBBACoCuAG7QQAqAtgDu6KgQQAqArwBu0EAKgLcA7uioLY4AsADQQBBACoCwAG7QQAqAtADu6JBACoCxAG7QQAqAtQDu6KgQQAqAsgBu0EAKgLYA7uioEEAKgLMAbtBACoC3AO7oqC2OALEA0EAQQAqAsADu0EAKgLQAbugthABu7Y4AoAEQQBBACoCxAO7QQAqAtQBu6C2EAG7tjgChARBAEEAKgKABLsgAyAFQQhsaioCoAS7obY4AsADQQBBACoChAS7IAMgBUEIbGoqAqQEu6G2OALEA0EAKgLAA7siBiAGokEAKgLEA7siBiAGoqAhByAERAAAAAAAAOA/IAeioCEEQQBBACoCwAO7QQAqAoAEu0QAAAAAAADwP0EAKgKABLuhoqK2OAKQBEEAQQAqAsQDu0EAKgKEBLtEAAAAAAAA8D9BACoChAS7oaKitjgClARBAEEAKgKwA7tBACoCkAS7oLY4ArADQQBBACoCtAO7QQAqApQEu6C2OAK0A0EAQQAqApADu0EAKgKQBLtBACoC0AO7oqC2OAKQA0EAQQAqApQDu0EAKgKQBLtBACoC1AO7oqC2OAKUA0EAQQAqApgDu0EAKgKQBLtBACoC2AO7oqC2OAKYA0EAQQAqApwDu0EAKgKQBLtBACoC3AO7oqC2OAKcA0EAQQAqAqADu0EAKgKUBLtBACoC0AO7oqC2OAKgA0EAQQAqAqQDu0EAKgKUBLtBACoC1AO7oqC2OAKkA0EAQQAqAqgDu0EAKgKUBLtBACoC2AO7oqC2OAKoA0EAQQAqAqwDu0EAKgKUBLtBACoC3AO7oqC2OAKsA0EAQQAqArABu0EAKgKQBLuiQQAqAsABu0EAKgKUBLuioLY4AsADQQBBACoCtAG7QQAqApAEu6JBACoCxAG7QQAqApQEu6KgtjgCxANBAEEAKgK4AbtBACoCkAS7okEAKgLIAbtBACoClAS7oqC2OALIA0EAQQAqArwBu0EAKgKQBLuiQQAqAswBu0EAKgKUBLuioLY4AswDQQBBACoCwAO7QQAqAtADu0QAAAAAAADwP0EAKgLQA7uhoqK2OAKABEEAQQAqAsQDu0EAKgLUA7tEAAAAAAAA8D9BACoC1AO7oaKitjgChARBAEEAKgLIA7tBACoC2AO7RAAAAAAAAPA/QQAqAtgDu6GiorY4AogEQQBBACoCzAO7QQAqAtwDu0QAAAAAAADwP0EAKgLcA7uhoqK2OAKMBEEAQQAqAoADu0EAKgKABLugtjgCgANBAEEAKgKEA7tBACoChAS7oLY4AoQDQQBBACoCiAO7QQAqAogEu6C2OAKIA0EAQQAqAowDu0EAKgKMBLugtjgCjANBAEEAKgKwArtBACoCgAS7QQAqAuADu6KgtjgCsAJBAEEAKgK0ArtBACoCgAS7QQAqAuQDu6KgtjgCtAJBAEEAKgK4ArtBACoCgAS7QQAqAugDu6KgtjgCuAJBAEEAKgK8ArtBACoCgAS7QQAqAuwDu6KgtjgCvAJBAEEAKgLAArtBACoCgAS7QQAqAvADu6KgtjgCwAJBAEEAKgLEArtBACoChAS7QQAqAuADu6KgtjgCxAJBAEEAKgLIArtBACoChAS7QQAqAuQDu6KgtjgCyAJBAEEAKgLMArtBACoChAS7QQAqAugDu6KgtjgCzAJBAEEAKgLQArtBACoChAS7QQAqAuwDu6KgtjgC0AJBAEEAKgLUArtBACoChAS7QQAqAvADu6KgtjgC1AJBAEEAKgLYArtBACoCiAS7QQAqAuADu6KgtjgC2AJBAEEAKgLcArtBACoCiAS7QQAqAuQDu6KgtjgC3AJBAEEAKgLgArtBACoCiAS7QQAqAugDu6KgtjgC4AJBAEEAKgLkArtBACoCiAS7QQAqAuwDu6KgtjgC5AJBAEEAKgLoArtBACoCiAS7QQAqAvADu6KgtjgC6AJBAEEAKgLsArtBACoCjAS7QQAqAuADu6KgtjgC7AJBAEEAKgLwArtBACoCjAS7QQAqAuQDu6KgtjgC8AJBAEEAKgL0ArtBACoCjAS7QQAqAugDu6KgtjgC9AJBAEEAKgL4ArtBACoCjAS7QQAqAuwDu6KgtjgC+AJBAEEAKgL8ArtBACoCjAS7QQAqAvADu6KgtjgC/AJBAEEAKgJQu0EAKgKABLuiQQAqAmS7QQAqAoQEu6KgQQAqAni7QQAqAogEu6KgQQAqAowBu0EAKgKMBLuioLY4AsADQQBBACoCVLtBACoCgAS7okEAKgJou0EAKgKEBLuioEEAKgJ8u0EAKgKIBLuioEEAKgKQAbtBACoCjAS7oqC2OALEA0EAQQAqAli7QQAqAoAEu6JBACoCbLtBACoChAS7oqBBACoCgAG7QQAqAogEu6KgQQAqApQBu0EAKgKMBLuioLY4AsgDQQBBACoCXLtBACoCgAS7okEAKgJwu0EAKgKEBLuioEEAKgKEAbtBACoCiAS7oqBBACoCmAG7QQAqAowEu6KgtjgCzANBAEEAKgJgu0EAKgKABLuiQQAqAnS7QQAqAoQEu6KgQQAqAogBu0EAKgKIBLuioEEAKgKcAbtBACoCjAS7oqC2OALQA0EAQQAqAsADu0EAKgLgA7tEAAAAAAAA8D9BACoC4AO7oaKitjgCgARBAEEAKgLEA7tBACoC5AO7RAAAAAAAAPA/QQAqAuQDu6GiorY4AoQEQQBBACoCyAO7QQAqAugDu0QAAAAAAADwP0EAKgLoA7uhoqK2OAKIBEEAQQAqAswDu0EAKgLsA7tEAAAAAAAA8D9BACoC7AO7oaKitjgCjARBAEEAKgLQA7tBACoC8AO7RAAAAAAAAPA/QQAqAvADu6GiorY4ApAEQQBBACoCnAK7QQAqAoAEu6C2OAKcAkEAQQAqAqACu0EAKgKEBLugtjgCoAJBAEEAKgKkArtBACoCiAS7oLY4AqQCQQBBACoCqAK7QQAqAowEu6C2OAKoAkEAQQAqAqwCu0EAKgKQBLugtjgCrAJBAEEAKgLgAbtBACoCgAS7IAVBDGwqAqAEu6KgtjgC4AFBAEEAKgLkAbtBACoCgAS7IAVBDGwqAqQEu6KgtjgC5AFBAEEAKgLoAbtBACoCgAS7IAVBDGwqAqgEu6KgtjgC6AFBAEEAKgLsAbtBACoChAS7IAVBDGwqAqAEu6KgtjgC7AFBAEEAKgLwAbtBACoChAS7IAVBDGwqAqQEu6KgtjgC8AFBAEEAKgL0AbtBACoChAS7IAVBDGwqAqgEu6KgtjgC9AFBAEEAKgL4AbtBACoCiAS7IAVBDGwqAqAEu6KgtjgC+AFBAEEAKgL8AbtBACoCiAS7IAVBDGwqAqQEu6KgtjgC/AFBAEEAKgKAArtBACoCiAS7IAVBDGwqAqgEu6KgtjgCgAJBAEEAKgKEArtBACoCjAS7IAVBDGwqAqAEu6KgtjgChAJBAEEAKgKIArtBACoCjAS7IAVBDGwqAqQEu6KgtjgCiAJBAEEAKgKMArtBACoCjAS7IAVBDGwqAqgEu6KgtjgCjAJBAEEAKgKQArtBACoCkAS7IAVBDGwqAqAEu6KgtjgCkAJBAEEAKgKUArtBACoCkAS7IAVBDGwqAqQEu6KgtjgClAJBAEEAKgKYArtBACoCkAS7IAVBDGwqAqgEu6KgtjgCmAIgBUEBaiIFIABIDQALRAAAAAAAAPA/IAKjIQggBCAIoiEEIABBAUoEQEEAIQkDQCAJQQRsIAlBBGz9XQLgAf1fIAj9FP3yAf1e/VsC4AEAIAlBAmoiCUE2SA0ACwsgBA8LcgMBfQF7AX8gALYiAf0TIQJBACEDA0AgAyAD/QACACAD/QAC4AEgAv3mAf3lAf0LAgAgA0EQaiIDQdABSA0AC0HQASEDIAMgAyoCACADKgLgASABlJM4AgBB1AEhAyADIAMqAgAgAyoC4AEgAZSTOAIACwDOAgRuYW1lAAYFYnBnZW4BNwUAB2ZvcndhcmQBEG1hdGguc2lnbW9pZC5mMzICBGxvc3MDCGdyYWRpZW50BAlzZ2RVcGRhdGUChQIFAAUABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMGb3V0X2F0BAFzAQ0AAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81BwN0XzYIA3RfNwkDdF84CgN0XzkLBHRfMTAMBHRfMTECCQAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwp0YXJnZXRzX2F0BAVtZWFuTAUBcwYDdG1wBwJ0NAgEaW52QgMKAAViYXRjaAEIY2FwYWNpdHkCB2JhdGNoX24DCnRhcmdldHNfYXQEBW1lYW5MBQFzBgN0bXAHAnQ0CARpbnZCCQFpBAQAAmxyAQRyYXRlAgVyYXRlcwMCYXQ=";
+
+/** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (
+    module: object,
+    imports: object,
+  ) => { readonly exports: object };
 }
 
-function plainArrays(batch: number): KernelArrays {
-  return {
-    params: new Float32Array(54),
-    grads: new Float32Array(54),
-    inputs: new Float32Array(batch * 3),
-    targets: new Float32Array(batch * 2),
-    out: new Float32Array(batch * 2),
+/** The kernels' exports, and views of their memory for `capacity` samples. */
+interface Kernels {
+  readonly memory: {
+    readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
   };
+  readonly forward: (batch: number, capacity: number) => void;
+  readonly loss: (batch: number, capacity: number) => number;
+  readonly gradient: (batch: number, capacity: number) => number;
+  readonly sgdUpdate: (lr: number) => void;
+  capacity: number;
+  params: Float32Array;
+  grads: Float32Array;
+  inputs: Float32Array;
+  targets: Float32Array;
+  out: Float32Array;
+}
+
+let kernels: Kernels | null | undefined;
+
+/** The WebAssembly kernels, instantiated on first use; null where WebAssembly SIMD is unavailable. */
+function wasmKernels(): Kernels | null {
+  if (kernels !== undefined) return kernels;
+  kernels = null;
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (api === undefined) return null;
+  const bytes = base64Bytes(wasmBinary);
+  if (!api.validate(bytes)) return null;
+  const instance = new api.Instance(new api.Module(bytes), { host: {} });
+  const exports = instance.exports as Omit<
+    Kernels,
+    "capacity" | "params" | "grads" | "inputs" | "targets" | "out"
+  >;
+  const empty = new Float32Array(0);
+  kernels = {
+    ...exports,
+    capacity: 0,
+    params: empty,
+    grads: empty,
+    inputs: empty,
+    targets: empty,
+    out: empty,
+  };
+  reserveKernels(kernels, 1);
+  return kernels;
+}
+
+/**
+ * Makes the kernels' memory hold `batch` samples (growing it when a larger batch arrives) and the views
+ * of it current: growing detaches every earlier view, those kernelArrays gave out included.
+ */
+function reserveKernels(k: Kernels, batch: number): void {
+  if (batch <= k.capacity) return;
+  const bytes = 544 + batch * 28;
+  const pages = Math.ceil((bytes - k.memory.buffer.byteLength) / 65536);
+  if (pages > 0) k.memory.grow(pages);
+  const buffer = k.memory.buffer;
+  k.capacity = batch;
+  k.params = new Float32Array(buffer, 0, 54);
+  k.grads = new Float32Array(buffer, 224, 54);
+  k.inputs = new Float32Array(buffer, 544, batch * 3);
+  k.targets = new Float32Array(buffer, 544 + batch * 12, batch * 2);
+  k.out = new Float32Array(buffer, 544 + batch * 20, batch * 2);
 }
 
 /** The optimizers createOptimizer makes. */
@@ -802,6 +975,26 @@ export function trainStep(
   return J;
 }
 
+/** The bytes of a base64 text (standard alphabet, with or without padding). */
+function base64Bytes(text: string): Uint8Array {
+  const alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const clean = text.replace(/=+$/, "");
+  const bytes = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0;
+  let count = 0;
+  let at = 0;
+  for (let i = 0; i < clean.length; i++) {
+    bits = (bits << 6) | alphabet.indexOf(clean.charAt(i));
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      bytes[at++] = (bits >> count) & 0xff;
+    }
+  }
+  return bytes;
+}
+
 /** Throws unless `batch` is a positive integer. */
 function checkBatch(batch: number): void {
   if (!(batch >= 1) || batch % 1 !== 0)
@@ -849,6 +1042,19 @@ function batchOf(
     );
   }
   return batch;
+}
+
+/** dst[0 .. count) ← src[0 .. count); `set` when src is exactly that long (a part of src would need a view). */
+function copyElements(
+  dst: Float32Array | Float64Array,
+  src: Float32Array | Float64Array,
+  count: number,
+): void {
+  if (src.length === count && dst.length >= count) {
+    dst.set(src);
+    return;
+  }
+  for (let i = 0; i < count; i++) dst[i] = src[i]!;
 }
 
 /**

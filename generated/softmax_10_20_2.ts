@@ -94,6 +94,153 @@ export function forward(
     checkArray("out", out, Float32Array, batch * 2, false);
   }
 
+  const k = wasmKernels();
+  if (k === null) return forwardKernel(params, inputs, out, batch);
+  reserveKernels(k, batch);
+  if (params !== k.params) k.params.set(params);
+  if (inputs !== k.inputs) copyElements(k.inputs, inputs, batch * 10);
+  k.forward(batch, k.capacity);
+  if (out !== k.out) copyElements(out, k.out, batch * 2);
+}
+
+/** The objective J: the per-sample loss averaged over the batch, plus the regularizer. */
+export function loss(
+  params: Float32Array,
+  inputs: Float32Array,
+  targets: Float32Array,
+  batch = batchOf(inputs, 10, "inputs"),
+): number {
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    !(params instanceof Float32Array) ||
+    !(inputs instanceof Float32Array) ||
+    !(targets instanceof Float32Array) ||
+    params.length !== 240 ||
+    inputs.length < batch * 10 ||
+    targets.length < batch * 2
+  ) {
+    checkBatch(batch);
+    checkArray("params", params, Float32Array, 240, true);
+    checkArray("inputs", inputs, Float32Array, batch * 10, false);
+    checkArray("targets", targets, Float32Array, batch * 2, false);
+  }
+
+  const k = wasmKernels();
+  if (k === null) return lossKernel(params, inputs, targets, batch);
+  reserveKernels(k, batch);
+  if (params !== k.params) k.params.set(params);
+  if (inputs !== k.inputs) copyElements(k.inputs, inputs, batch * 10);
+  if (targets !== k.targets) copyElements(k.targets, targets, batch * 2);
+  return k.loss(batch, k.capacity);
+}
+
+/** Overwrites `grads` with dJ/dparams (same layout as `params`) and returns J, all from one forward and one backward sweep. */
+export function gradient(
+  params: Float32Array,
+  inputs: Float32Array,
+  targets: Float32Array,
+  grads: Float32Array,
+  batch = batchOf(inputs, 10, "inputs"),
+): number {
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    !(params instanceof Float32Array) ||
+    !(inputs instanceof Float32Array) ||
+    !(targets instanceof Float32Array) ||
+    !(grads instanceof Float32Array) ||
+    params.length !== 240 ||
+    inputs.length < batch * 10 ||
+    targets.length < batch * 2 ||
+    grads.length !== 240
+  ) {
+    checkBatch(batch);
+    checkArray("params", params, Float32Array, 240, true);
+    checkArray("inputs", inputs, Float32Array, batch * 10, false);
+    checkArray("targets", targets, Float32Array, batch * 2, false);
+    checkArray("grads", grads, Float32Array, 240, true);
+  }
+
+  const k = wasmKernels();
+  if (k === null) return gradientKernel(params, inputs, targets, grads, batch);
+  reserveKernels(k, batch);
+  if (params !== k.params) k.params.set(params);
+  if (inputs !== k.inputs) copyElements(k.inputs, inputs, batch * 10);
+  if (targets !== k.targets) copyElements(k.targets, targets, batch * 2);
+  const J = k.gradient(batch, k.capacity);
+  if (grads !== k.grads) grads.set(k.grads);
+  return J;
+}
+
+/** One step of gradient descent, params ← params − lr · dJ/dparams, in place; returns J before the step. */
+export function sgdStep(
+  params: Float32Array,
+  inputs: Float32Array,
+  targets: Float32Array,
+  lr: number,
+  batch = batchOf(inputs, 10, "inputs"),
+): number {
+  if (
+    !(batch >= 1) ||
+    batch % 1 !== 0 ||
+    !(params instanceof Float32Array) ||
+    !(inputs instanceof Float32Array) ||
+    !(targets instanceof Float32Array) ||
+    params.length !== 240 ||
+    inputs.length < batch * 10 ||
+    targets.length < batch * 2
+  ) {
+    checkBatch(batch);
+    checkArray("params", params, Float32Array, 240, true);
+    checkArray("inputs", inputs, Float32Array, batch * 10, false);
+    checkArray("targets", targets, Float32Array, batch * 2, false);
+  }
+
+  const k = wasmKernels();
+  if (k === null) return sgdStepKernel(params, inputs, targets, lr, batch);
+  reserveKernels(k, batch);
+  if (params !== k.params) k.params.set(params);
+  if (inputs !== k.inputs) copyElements(k.inputs, inputs, batch * 10);
+  if (targets !== k.targets) copyElements(k.targets, targets, batch * 2);
+  const J = k.gradient(batch, k.capacity);
+  // params ← params − lr · dJ/dparams, in the kernels' memory
+  k.sgdUpdate(lr);
+  if (params !== k.params) params.set(k.params);
+  return J;
+}
+
+/** Arrays for up to `batch` samples to pass to forward, loss, gradient and sgdStep. With WebAssembly kernels they live in the kernels' memory and calls skip copying them; a call with a larger batch (or kernelArrays with one) moves that memory and leaves older arrays empty, so take them again after it. Without WebAssembly they are ordinary arrays. */
+export function kernelArrays(batch: number): KernelArrays {
+  checkBatch(batch);
+  const k = wasmKernels();
+  if (k === null) return plainArrays(batch);
+  reserveKernels(k, batch);
+  return {
+    params: k.params,
+    grads: k.grads,
+    inputs: k.inputs,
+    targets: k.targets,
+    out: k.out,
+  };
+}
+
+function plainArrays(batch: number): KernelArrays {
+  return {
+    params: new Float32Array(240),
+    grads: new Float32Array(240),
+    inputs: new Float32Array(batch * 10),
+    targets: new Float32Array(batch * 2),
+    out: new Float32Array(batch * 2),
+  };
+}
+
+function forwardKernel(
+  params: Float32Array,
+  inputs: Float32Array,
+  out: Float32Array,
+  batch: number,
+): void {
   reserveBatch(batch);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 10;
@@ -131,29 +278,12 @@ export function forward(
   }
 }
 
-/** The objective J: the per-sample loss averaged over the batch, plus the regularizer. */
-export function loss(
+function lossKernel(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 10, "inputs"),
+  batch: number,
 ): number {
-  if (
-    !(batch >= 1) ||
-    batch % 1 !== 0 ||
-    !(params instanceof Float32Array) ||
-    !(inputs instanceof Float32Array) ||
-    !(targets instanceof Float32Array) ||
-    params.length !== 240 ||
-    inputs.length < batch * 10 ||
-    targets.length < batch * 2
-  ) {
-    checkBatch(batch);
-    checkArray("params", params, Float32Array, 240, true);
-    checkArray("inputs", inputs, Float32Array, batch * 10, false);
-    checkArray("targets", targets, Float32Array, batch * 2, false);
-  }
-
   reserveBatch(batch);
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
@@ -198,33 +328,13 @@ export function loss(
   return meanL;
 }
 
-/** Overwrites `grads` with dJ/dparams (same layout as `params`) and returns J, all from one forward and one backward sweep. */
-export function gradient(
+function gradientKernel(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
   grads: Float32Array,
-  batch = batchOf(inputs, 10, "inputs"),
+  batch: number,
 ): number {
-  if (
-    !(batch >= 1) ||
-    batch % 1 !== 0 ||
-    !(params instanceof Float32Array) ||
-    !(inputs instanceof Float32Array) ||
-    !(targets instanceof Float32Array) ||
-    !(grads instanceof Float32Array) ||
-    params.length !== 240 ||
-    inputs.length < batch * 10 ||
-    targets.length < batch * 2 ||
-    grads.length !== 240
-  ) {
-    checkBatch(batch);
-    checkArray("params", params, Float32Array, 240, true);
-    checkArray("inputs", inputs, Float32Array, batch * 10, false);
-    checkArray("targets", targets, Float32Array, batch * 2, false);
-    checkArray("grads", grads, Float32Array, 240, true);
-  }
-
   reserveBatch(batch);
   grads.fill(0, 0, 240);
   let meanL = 0;
@@ -306,35 +416,98 @@ export function gradient(
   return meanL;
 }
 
-/** One step of gradient descent, params ← params − lr · dJ/dparams, in place; returns J before the step. */
-export function sgdStep(
+function sgdStepKernel(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
   lr: number,
-  batch = batchOf(inputs, 10, "inputs"),
+  batch: number,
 ): number {
   const grads = (sgdGrads ??= new Float32Array(240));
-  const J = gradient(params, inputs, targets, grads, batch);
-  // params ← params − lr · dJ/dparams, after the whole gradient is known
+  const J = gradientKernel(params, inputs, targets, grads, batch);
   for (let i = 0; i < 240; i++) params[i]! -= lr * grads[i]!;
   return J;
 }
 
-/** Arrays for up to `batch` samples to pass to forward, loss, gradient and sgdStep. With WebAssembly kernels they live in the kernels' memory and calls skip copying them; a call with a larger batch (or kernelArrays with one) moves that memory and leaves older arrays empty, so take them again after it. Without WebAssembly they are ordinary arrays. */
-export function kernelArrays(batch: number): KernelArrays {
-  checkBatch(batch);
-  return plainArrays(batch);
+// ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
+
+/** The kernels' binary (4171 bytes), base64. */
+const wasmBinary =
+  "AGFzbQEAAAABFQRgAn9/AGABfAF8YAJ/fwF8YAF8AAMHBgABAQICAwUDAQABBzIFBm1lbW9yeQIAB2ZvcndhcmQAAARsb3NzAAMIZ3JhZGllbnQABAlzZ2RVcGRhdGUABQrSGwaCBQkBfAN/AXwBewF/AXwBewF/A3wgALchAiABQTBsIQNBACEEA0BBACEFA0AgBUEEbCAFQShsKgIAuyAEQShsKgLwD7uiIAVBKGwqAgS7IARBKGwqAvQPu6KgIAVBKGwqAgi7IARBKGwqAvgPu6KgIAVBKGwqAgy7IARBKGwqAvwPu6KgIAVBKGwqAhC7IARBKGwqAoAQu6KgIAVBKGwqAhS7IARBKGwqAoQQu6KgIAVBKGwqAhi7IARBKGwqAogQu6KgIAVBKGwqAhy7IARBKGwqAowQu6KgIAVBKGwqAiC7IARBKGwqApAQu6KgIAVBKGwqAiS7IARBKGwqApQQu6KgtjgCgA8gBUEBaiIFQRRIDQALRAAAAAAAAAAAIQb9DAAAAAAAAAAAAAAAAAAAAAAhB0EAIQgDQCAHIAhBBGz9XQKgBv1fIAhBBGz9XQKAD/1f/fIB/fABIQcgCEECaiIIQRRIDQALIAYgB/0hACAH/SEBoKAhBkEAIAa2OALQD0QAAAAAAAAAACEJ/QwAAAAAAAAAAAAAAAAAAAAAIQpBACELA0AgCiALQQRs/V0C8Ab9XyALQQRs/V0CgA/9X/3yAf3wASEKIAtBAmoiC0EUSA0ACyAJIAr9IQAgCv0hAaCgIQlBACAJtjgC1A9EAAAAAAAA8P8hDEEAKgLQD7shDSANIAwgDSAMZBshDEEAKgLUD7shDSANIAwgDSAMZBshDCAMQQAqAtAPuyAMoRABQQAqAtQPuyAMoRABoBACoCEOIAMgBEEIbGpBACoC0A+7IA6hEAG2OALwDyADIARBCGxqQQAqAtQPuyAOoRABtjgC9A8gBEEBaiIEIABIDQALC7ICAgV8An5EAAAAAAAwhkBEAAAAAABQh8AgACAARAAAAAAAUIfAYxsiAUQAAAAAADCGQCABYxsiAiACRP6CK2VHFfc/okQAAAAAAAA4Q6AiA0QAAAAAAAA4Q6EiBEQAAOD+Qi7mP6KhIAREdjx5Ne856j2ioSIFIAUgBaJE4p558PbXWj4gBaJEqg3DLNeKkj6gIAWiRMKQI1XyHcc+oCAFokSsd8agmQH6PqAgBaJEUXulEqABKj+gIAWiRB2hQhhswVY/oCAFokTlexIRERGBP6AgBaJEfAhVVVVVpT+gIAWiRPpUVVVVVcU/oCAFokQKAAAAAADgP6CioEQAAAAAAADwP6AgA71CgICAgICAgJzDAH0iBkIBhyIHQv8HfEI0hr+iIAYgB31C/wd8QjSGv6IL3QIDAX8BfgV8IABEAAAAAAAAUEOiIAAgAEQAAAAAAAAQAGMiARu9QrOIg8yZ7NcEfCICQjSHQv8HfblEAAAAAAAAS0BEAAAAAAAAAAAgARuhIgNEAADg/kIu5j+iIAJC/////////weDQs33/LPmk6jzP3y/RAAAAAAAAPA/oSIEIASiRAAAAAAAAOA/oiIFIAQgBEQAAAAAAAAAQKCjIgYgBSAGIAaiIgdE3N6EoI/6wj8gB6JEWRmH1yGZwz+gIAeiRM6mgjNtRsc/oCAHokTg8pH1xHHMP6AgB6JE3R5RlCRJ0j+gIAeiRLPIl5mZmdk/oCAHokScVVVVVVXlP6CioKIgA0R2PHk17znqPaKgoSAEoaFEAAAAAAAA8P9EAAAAAAAA+H8gACAARAAAAAAAAAAAYxsgAEQAAAAAAAAAAGEbIABEAAAAAAAAAABkIABEAAAAAAAA8H9jcRsLrgULAXwBfwF8An8BfAF7AX8BfAF7AX8FfCAAtyECIAFBKGwhA0QAAAAAAAAAACEEQQAhBQNAQQAhBgNAIAZBBGwgBkEobCoCALsgBUEobCoC8A+7oiAGQShsKgIEuyAFQShsKgL0D7uioCAGQShsKgIIuyAFQShsKgL4D7uioCAGQShsKgIMuyAFQShsKgL8D7uioCAGQShsKgIQuyAFQShsKgKAELuioCAGQShsKgIUuyAFQShsKgKEELuioCAGQShsKgIYuyAFQShsKgKIELuioCAGQShsKgIcuyAFQShsKgKMELuioCAGQShsKgIguyAFQShsKgKQELuioCAGQShsKgIkuyAFQShsKgKUELuioLY4AoAPIAZBAWoiBkEUSA0AC0QAAAAAAAAAACEH/QwAAAAAAAAAAAAAAAAAAAAAIQhBACEJA0AgCCAJQQRs/V0CoAb9XyAJQQRs/V0CgA/9X/3yAf3wASEIIAlBAmoiCUEUSA0ACyAHIAj9IQAgCP0hAaCgIQdBACAHtjgC0A9EAAAAAAAAAAAhCv0MAAAAAAAAAAAAAAAAAAAAACELQQAhDANAIAsgDEEEbP1dAvAG/V8gDEEEbP1dAoAP/V/98gH98AEhCyAMQQJqIgxBFEgNAAsgCiAL/SEAIAv9IQGgoCEKQQAgCrY4AtQPRAAAAAAAAPD/IQ1BACoC0A+7IQ4gDiANIA4gDWQbIQ1BACoC1A+7IQ4gDiANIA4gDWQbIQ0gDUEAKgLQD7sgDaEQAUEAKgLUD7sgDaEQAaAQAqAhDyADIAVBCGxqKgLwD7tBACoC0A+7oiADIAVBCGxqKgL0D7tBACoC1A+7oqAhECAEIA8gEKGgIQQgBUEBaiIFIABIDQALRAAAAAAAAPA/IAKjIREgBCARoiEEIAQPC8cLDgF8AX8BfAJ/AXwBewF/AXwBewF/BHwEfwF8AX8gALchAiABQShsIQNBAEHAB2pBAEHAB/wLAEQAAAAAAAAAACEEQQAhBQNAQQAhBgNAIAZBBGwgBkEobCoCALsgBUEobCoC8A+7oiAGQShsKgIEuyAFQShsKgL0D7uioCAGQShsKgIIuyAFQShsKgL4D7uioCAGQShsKgIMuyAFQShsKgL8D7uioCAGQShsKgIQuyAFQShsKgKAELuioCAGQShsKgIUuyAFQShsKgKEELuioCAGQShsKgIYuyAFQShsKgKIELuioCAGQShsKgIcuyAFQShsKgKMELuioCAGQShsKgIguyAFQShsKgKQELuioCAGQShsKgIkuyAFQShsKgKUELuioLY4AoAPIAZBAWoiBkEUSA0AC0QAAAAAAAAAACEH/QwAAAAAAAAAAAAAAAAAAAAAIQhBACEJA0AgCCAJQQRs/V0CoAb9XyAJQQRs/V0CgA/9X/3yAf3wASEIIAlBAmoiCUEUSA0ACyAHIAj9IQAgCP0hAaCgIQdBACAHtjgC0A9EAAAAAAAAAAAhCv0MAAAAAAAAAAAAAAAAAAAAACELQQAhDANAIAsgDEEEbP1dAvAG/V8gDEEEbP1dAoAP/V/98gH98AEhCyAMQQJqIgxBFEgNAAsgCiAL/SEAIAv9IQGgoCEKQQAgCrY4AtQPRAAAAAAAAPD/IQ1BACoC0A+7IQ4gDiANIA4gDWQbIQ1BACoC1A+7IQ4gDiANIA4gDWQbIQ0gDUEAKgLQD7sgDaEQAUEAKgLUD7sgDaEQAaAQAqAhDyADIAVBCGxqKgLwD7tBACoC0A+7oiADIAVBCGxqKgL0D7tBACoC1A+7oqAhECAEIA8gEKGgIQRBAEEAKgLQD7sgD6EQASADIAVBCGxqKgLwD7uhtjgC4A9BAEEAKgLUD7sgD6EQASADIAVBCGxqKgL0D7uhtjgC5A9BACERA0AgEUEEbCARQQRs/V0C4A39X0EAKgLgD7v9FCARQQRs/V0CgA/9X/3yAf3wAf1e/VsC4A0AIBFBAmoiEUEUSA0AC0EAIRIDQCASQQRsIBJBBGz9XQKwDv1fQQAqAuQPu/0UIBJBBGz9XQKAD/1f/fIB/fAB/V79WwKwDgAgEkECaiISQRRIDQALQQAhEwNAIBNBBGwgE0EEbCoCoAa7QQAqAuAPu6IgE0EEbCoC8Aa7QQAqAuQPu6KgtjgCgA8gE0EBaiITQRRIDQALQQAhFANAIBRBKGwgFEEobCoCwAe7IBRBBGwqAoAPuyAFQShsKgLwD7uioLY4AsAHIBRBKGwgFEEobCoCxAe7IBRBBGwqAoAPuyAFQShsKgL0D7uioLY4AsQHIBRBKGwgFEEobCoCyAe7IBRBBGwqAoAPuyAFQShsKgL4D7uioLY4AsgHIBRBKGwgFEEobCoCzAe7IBRBBGwqAoAPuyAFQShsKgL8D7uioLY4AswHIBRBKGwgFEEobCoC0Ae7IBRBBGwqAoAPuyAFQShsKgKAELuioLY4AtAHIBRBKGwgFEEobCoC1Ae7IBRBBGwqAoAPuyAFQShsKgKEELuioLY4AtQHIBRBKGwgFEEobCoC2Ae7IBRBBGwqAoAPuyAFQShsKgKIELuioLY4AtgHIBRBKGwgFEEobCoC3Ae7IBRBBGwqAoAPuyAFQShsKgKMELuioLY4AtwHIBRBKGwgFEEobCoC4Ae7IBRBBGwqAoAPuyAFQShsKgKQELuioLY4AuAHIBRBKGwgFEEobCoC5Ae7IBRBBGwqAoAPuyAFQShsKgKUELuioLY4AuQHIBRBAWoiFEEUSA0ACyAFQQFqIgUgAEgNAAtEAAAAAAAA8D8gAqMhFSAEIBWiIQQgAEEBSgRAQQAhFgNAIBZBBGwgFkEEbP1dAsAH/V8gFf0U/fIB/V79WwLABwAgFkECaiIWQfABSA0ACwsgBA8LQAMBfQF7AX8gALYiAf0TIQJBACEDA0AgAyAD/QACACAD/QACwAcgAv3mAf3lAf0LAgAgA0EQaiIDQcAHSA0ACwsAkgQEbmFtZQAGBWJwZ2VuAUEGAAdmb3J3YXJkAQxtYXRoLmV4cC5mNjQCDG1hdGgubG9nLmY2NAMEbG9zcwQIZ3JhZGllbnQFCXNnZFVwZGF0ZQK/AwYADwAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwZvdXRfYXQEAXMFAWkGBWFjYyQ2BwR2YWNjCAFrCQVhY2MkNwoGdmFjY18xCwNrXzEMA21heA0DdG1wDgJ0MQEIAAF4AQF0AgN0XzEDA3RfMgQDdF8zBQN0XzQGA3RfNQcDdF82AggAAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81BwN0XzYDEgAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwp0YXJnZXRzX2F0BAVtZWFuTAUBcwYBaQcFYWNjJDgIBHZhY2MJAWsKBWFjYyQ5CwZ2YWNjXzEMA2tfMQ0FbWF4JDEOA3RtcA8CdDEQAnQyEQRpbnZCBBcABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMKdGFyZ2V0c19hdAQFbWVhbkwFAXMGAWkHBmFjYyQxMAgEdmFjYwkBawoGYWNjJDExCwZ2YWNjXzEMA2tfMQ0FbWF4JDIOA3RtcA8CdDEQAnQyEQFqEgNqXzETA2lfMRQDaV8yFQRpbnZCFgNpXzMFBAACbHIBBHJhdGUCBXJhdGVzAwJhdA==";
+
+/** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (
+    module: object,
+    imports: object,
+  ) => { readonly exports: object };
 }
 
-function plainArrays(batch: number): KernelArrays {
-  return {
-    params: new Float32Array(240),
-    grads: new Float32Array(240),
-    inputs: new Float32Array(batch * 10),
-    targets: new Float32Array(batch * 2),
-    out: new Float32Array(batch * 2),
+/** The kernels' exports, and views of their memory for `capacity` samples. */
+interface Kernels {
+  readonly memory: {
+    readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
   };
+  readonly forward: (batch: number, capacity: number) => void;
+  readonly loss: (batch: number, capacity: number) => number;
+  readonly gradient: (batch: number, capacity: number) => number;
+  readonly sgdUpdate: (lr: number) => void;
+  capacity: number;
+  params: Float32Array;
+  grads: Float32Array;
+  inputs: Float32Array;
+  targets: Float32Array;
+  out: Float32Array;
+}
+
+let kernels: Kernels | null | undefined;
+
+/** The WebAssembly kernels, instantiated on first use; null where WebAssembly SIMD is unavailable. */
+function wasmKernels(): Kernels | null {
+  if (kernels !== undefined) return kernels;
+  kernels = null;
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (api === undefined) return null;
+  const bytes = base64Bytes(wasmBinary);
+  if (!api.validate(bytes)) return null;
+  const instance = new api.Instance(new api.Module(bytes), { host: {} });
+  const exports = instance.exports as Omit<
+    Kernels,
+    "capacity" | "params" | "grads" | "inputs" | "targets" | "out"
+  >;
+  const empty = new Float32Array(0);
+  kernels = {
+    ...exports,
+    capacity: 0,
+    params: empty,
+    grads: empty,
+    inputs: empty,
+    targets: empty,
+    out: empty,
+  };
+  reserveKernels(kernels, 1);
+  return kernels;
+}
+
+/**
+ * Makes the kernels' memory hold `batch` samples (growing it when a larger batch arrives) and the views
+ * of it current: growing detaches every earlier view, those kernelArrays gave out included.
+ */
+function reserveKernels(k: Kernels, batch: number): void {
+  if (batch <= k.capacity) return;
+  const bytes = 2032 + batch * 56;
+  const pages = Math.ceil((bytes - k.memory.buffer.byteLength) / 65536);
+  if (pages > 0) k.memory.grow(pages);
+  const buffer = k.memory.buffer;
+  k.capacity = batch;
+  k.params = new Float32Array(buffer, 0, 240);
+  k.grads = new Float32Array(buffer, 960, 240);
+  k.inputs = new Float32Array(buffer, 2032, batch * 10);
+  k.targets = new Float32Array(buffer, 2032 + batch * 40, batch * 2);
+  k.out = new Float32Array(buffer, 2032 + batch * 48, batch * 2);
 }
 
 /** The optimizers createOptimizer makes. */
@@ -572,6 +745,26 @@ export function trainStep(
   return J;
 }
 
+/** The bytes of a base64 text (standard alphabet, with or without padding). */
+function base64Bytes(text: string): Uint8Array {
+  const alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const clean = text.replace(/=+$/, "");
+  const bytes = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0;
+  let count = 0;
+  let at = 0;
+  for (let i = 0; i < clean.length; i++) {
+    bits = (bits << 6) | alphabet.indexOf(clean.charAt(i));
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      bytes[at++] = (bits >> count) & 0xff;
+    }
+  }
+  return bytes;
+}
+
 /** Throws unless `batch` is a positive integer. */
 function checkBatch(batch: number): void {
   if (!(batch >= 1) || batch % 1 !== 0)
@@ -619,6 +812,19 @@ function batchOf(
     );
   }
   return batch;
+}
+
+/** dst[0 .. count) ← src[0 .. count); `set` when src is exactly that long (a part of src would need a view). */
+function copyElements(
+  dst: Float32Array | Float64Array,
+  src: Float32Array | Float64Array,
+  count: number,
+): void {
+  if (src.length === count && dst.length >= count) {
+    dst.set(src);
+    return;
+  }
+  for (let i = 0; i < count; i++) dst[i] = src[i]!;
 }
 
 /** Sets p[offset .. offset + size) to `value`. */

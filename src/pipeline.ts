@@ -180,15 +180,23 @@ export async function compileNet(
 }
 
 /**
- * `auto`: WebAssembly where the network has batched dense products (a layer with 512 weights or more),
- * where SIMD wins by several times; TypeScript below that size, where a call into WebAssembly and its
- * copies cost more than the arithmetic.
+ * Below this many operations per sample in the gradient, a call into WebAssembly and its copies cost more than
+ * the arithmetic they would speed up. Measured on the examples (sgdStep, batch 1 and 16): chain3 (15 operations)
+ * runs 1.7–2.5× faster in TypeScript, xor_sigmoid (102) the same in both, mse_sigmoid and iris_softmax (≈ 350)
+ * 1.3–1.5× faster in WebAssembly, softmax_10_20_2 (1 058) 2.5–2.9×, and the straight-line deep nets (≈ 14 000),
+ * whose TypeScript functions are too large for V8 to optimise, 37–62×.
+ */
+export const WASM_MIN_OPERATIONS = 256;
+
+/**
+ * `auto`: WebAssembly where the network has batched dense products (a layer with 512 weights or more) or its
+ * gradient does at least WASM_MIN_OPERATIONS operations per sample; TypeScript below that.
  */
 export function chooseKernels(requested: Kernels, lowered: LoweredModule): "js" | "wasm" {
   if (requested !== "auto") return requested;
   let dense = false;
   visitStmts(lowered.functions.gradient.body, (s) => (dense ||= s.k === "contract"));
-  return dense ? "wasm" : "js";
+  return dense || countOps(lowered.plans.gradient).perSample >= WASM_MIN_OPERATIONS ? "wasm" : "js";
 }
 
 /** The DAG of a network (front end only), for tools that inspect it. */

@@ -248,3 +248,16 @@ worker.onerror = (e) => { document.getElementById("worker").textContent = "error
     }
   });
 });
+
+describe("--kernels auto", () => {
+  // the module embeds its WebAssembly binary as base64, which starts with the magic bytes \0asm: "AGFzbQ"
+  const embedsWasm = async (example: string) => (await compileFile(join(ROOT, "examples", `${example}.json`))).source.includes('"AGFzbQ');
+
+  it("keeps the smallest networks in TypeScript, where a call into WebAssembly costs more than their arithmetic", async () => {
+    for (const example of ["chain3", "xor_sigmoid"]) expect(await embedsWasm(example), example).toBe(false);
+  });
+
+  it("picks WebAssembly from 256 operations per sample, and for dense layers", async () => {
+    for (const example of ["mse_sigmoid", "softmax_10_20_2", "deep_relu10", "mnist_mlp"]) expect(await embedsWasm(example), example).toBe(true);
+  });
+});

@@ -12,7 +12,7 @@ export function registerBuild(program: Command, done: Done): void {
     .option("-o, --out <file|dir>", "destination file (one input; its extension sets the target: .ts, .js, .d.ts) or folder (default: generated/)")
     .addOption(new Option("--target <target>", "ts: the TypeScript module; js: JavaScript and its .d.ts; dts: the .d.ts only (default ts)").choices([...TARGETS]))
     .addOption(new Option("--precision <p>", "array type of the generated module (default f32)").choices([...PRECISIONS]))
-    .addOption(new Option("--kernels <k>", "the module's kernels: WebAssembly SIMD (wasm), TypeScript (js), or wasm for networks with dense layers of 512 weights or more (auto, the default)").choices([...KERNELS]))
+    .addOption(new Option("--kernels <k>", "the module's kernels: WebAssembly SIMD (wasm), TypeScript (js), or wasm for all but the smallest networks (auto, the default: dense layers of 512 weights or more, or 256 operations per sample)").choices([...KERNELS]))
     .option("--relaxed-simd", "WebAssembly kernels also in a relaxed-SIMD build (fused multiply-add), used where the engine supports it: faster, but results then depend on the machine")
     .option("--verify", "write nothing; fail when a file on disk differs from what would be generated, showing the diff")
     .option("--watch", "build, then rebuild an input whenever it (or the config) changes, until Ctrl-C")
