@@ -5,7 +5,7 @@
  * `sin` is not `sign`, `cot` not `dot`, `erf` not `exp`. Only a name nobody defines (a typo) gets a spelling
  * suggestion.
  */
-import * as mathjs from "mathjs";
+import { createRequire } from "node:module";
 import { suggest } from "../spec/suggest.ts";
 
 /** What another library means by a name, and how to say it in bpgen. */
@@ -125,6 +125,10 @@ export function explainUnknownFunction(name: string, known: readonly string[]): 
   return { suggestion: near === undefined ? undefined : JSON.stringify(near) };
 }
 
+let mathjsNamespace: Readonly<Record<string, unknown>> | undefined;
+
+/** Whether mathjs defines `name`: its whole namespace is loaded only here, on an error's path, never to compile. */
 function isMathjsFunction(name: string): boolean {
-  return Object.hasOwn(mathjs, name) && typeof (mathjs as Record<string, unknown>)[name] === "function";
+  mathjsNamespace ??= createRequire(import.meta.url)("mathjs") as Readonly<Record<string, unknown>>;
+  return Object.hasOwn(mathjsNamespace, name) && typeof mathjsNamespace[name] === "function";
 }
