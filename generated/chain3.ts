@@ -62,7 +62,7 @@ export function forward(
   params: Float32Array,
   inputs: Float32Array,
   out: Float32Array,
-  batch = batchOf(inputs, 1, "inputs"),
+  batch: number = batchOf(inputs, 1, "inputs"),
 ): void {
   if (
     !(batch >= 1) ||
@@ -99,7 +99,7 @@ export function loss(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 1, "inputs"),
+  batch: number = batchOf(inputs, 1, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -147,7 +147,7 @@ export function gradient(
   inputs: Float32Array,
   targets: Float32Array,
   grads: Float32Array,
-  batch = batchOf(inputs, 1, "inputs"),
+  batch: number = batchOf(inputs, 1, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -220,7 +220,7 @@ export function sgdStep(
   inputs: Float32Array,
   targets: Float32Array,
   lr: number,
-  batch = batchOf(inputs, 1, "inputs"),
+  batch: number = batchOf(inputs, 1, "inputs"),
 ): number {
   const grads = (sgdGrads ??= new Float32Array(3));
   const J = gradient(params, inputs, targets, grads, batch);
@@ -472,7 +472,7 @@ export function trainStep(
   state: OptimizerState,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 1, "inputs"),
+  batch: number = batchOf(inputs, 1, "inputs"),
 ): number {
   checkState(state);
   const J = gradient(params, inputs, targets, state.grads, batch);

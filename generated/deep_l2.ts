@@ -136,7 +136,7 @@ export function forward(
   params: Float32Array,
   inputs: Float32Array,
   out: Float32Array,
-  batch = batchOf(inputs, 6, "inputs"),
+  batch: number = batchOf(inputs, 6, "inputs"),
 ): void {
   if (
     !(batch >= 1) ||
@@ -168,7 +168,7 @@ export function loss(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 6, "inputs"),
+  batch: number = batchOf(inputs, 6, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -201,7 +201,7 @@ export function gradient(
   inputs: Float32Array,
   targets: Float32Array,
   grads: Float32Array,
-  batch = batchOf(inputs, 6, "inputs"),
+  batch: number = batchOf(inputs, 6, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -239,7 +239,7 @@ export function sgdStep(
   inputs: Float32Array,
   targets: Float32Array,
   lr: number,
-  batch = batchOf(inputs, 6, "inputs"),
+  batch: number = batchOf(inputs, 6, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -1655,7 +1655,7 @@ export function trainStep(
   state: OptimizerState,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 6, "inputs"),
+  batch: number = batchOf(inputs, 6, "inputs"),
 ): number {
   checkState(state);
   const J = gradient(params, inputs, targets, state.grads, batch);

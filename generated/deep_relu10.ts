@@ -209,7 +209,7 @@ export function forward(
   params: Float32Array,
   inputs: Float32Array,
   out: Float32Array,
-  batch = batchOf(inputs, 4, "inputs"),
+  batch: number = batchOf(inputs, 4, "inputs"),
 ): void {
   if (
     !(batch >= 1) ||
@@ -241,7 +241,7 @@ export function loss(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 4, "inputs"),
+  batch: number = batchOf(inputs, 4, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -274,7 +274,7 @@ export function gradient(
   inputs: Float32Array,
   targets: Float32Array,
   grads: Float32Array,
-  batch = batchOf(inputs, 4, "inputs"),
+  batch: number = batchOf(inputs, 4, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -312,7 +312,7 @@ export function sgdStep(
   inputs: Float32Array,
   targets: Float32Array,
   lr: number,
-  batch = batchOf(inputs, 4, "inputs"),
+  batch: number = batchOf(inputs, 4, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -2699,7 +2699,7 @@ export function trainStep(
   state: OptimizerState,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 4, "inputs"),
+  batch: number = batchOf(inputs, 4, "inputs"),
 ): number {
   checkState(state);
   const J = gradient(params, inputs, targets, state.grads, batch);

@@ -89,7 +89,7 @@ export function forward(
   params: Float32Array,
   inputs: Float32Array,
   out: Float32Array,
-  batch = batchOf(inputs, 784, "inputs"),
+  batch: number = batchOf(inputs, 784, "inputs"),
 ): void {
   if (
     !(batch >= 1) ||
@@ -121,7 +121,7 @@ export function loss(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 784, "inputs"),
+  batch: number = batchOf(inputs, 784, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -154,7 +154,7 @@ export function gradient(
   inputs: Float32Array,
   targets: Float32Array,
   grads: Float32Array,
-  batch = batchOf(inputs, 784, "inputs"),
+  batch: number = batchOf(inputs, 784, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -192,7 +192,7 @@ export function sgdStep(
   inputs: Float32Array,
   targets: Float32Array,
   lr: number,
-  batch = batchOf(inputs, 784, "inputs"),
+  batch: number = batchOf(inputs, 784, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -894,7 +894,7 @@ export function trainStep(
   state: OptimizerState,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 784, "inputs"),
+  batch: number = batchOf(inputs, 784, "inputs"),
 ): number {
   checkState(state);
   const J = gradient(params, inputs, targets, state.grads, batch);

@@ -102,7 +102,7 @@ export function forward(
   params: Float32Array,
   inputs: Float32Array,
   out: Float32Array,
-  batch = batchOf(inputs, 3, "inputs"),
+  batch: number = batchOf(inputs, 3, "inputs"),
 ): void {
   if (
     !(batch >= 1) ||
@@ -134,7 +134,7 @@ export function loss(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 3, "inputs"),
+  batch: number = batchOf(inputs, 3, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -167,7 +167,7 @@ export function gradient(
   inputs: Float32Array,
   targets: Float32Array,
   grads: Float32Array,
-  batch = batchOf(inputs, 3, "inputs"),
+  batch: number = batchOf(inputs, 3, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -205,7 +205,7 @@ export function sgdStep(
   inputs: Float32Array,
   targets: Float32Array,
   lr: number,
-  batch = batchOf(inputs, 3, "inputs"),
+  batch: number = batchOf(inputs, 3, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -967,7 +967,7 @@ export function trainStep(
   state: OptimizerState,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 3, "inputs"),
+  batch: number = batchOf(inputs, 3, "inputs"),
 ): number {
   checkState(state);
   const J = gradient(params, inputs, targets, state.grads, batch);

@@ -76,7 +76,7 @@ export function forward(
   params: Float32Array,
   inputs: Float32Array,
   out: Float32Array,
-  batch = batchOf(inputs, 10, "inputs"),
+  batch: number = batchOf(inputs, 10, "inputs"),
 ): void {
   if (
     !(batch >= 1) ||
@@ -108,7 +108,7 @@ export function loss(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 10, "inputs"),
+  batch: number = batchOf(inputs, 10, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -141,7 +141,7 @@ export function gradient(
   inputs: Float32Array,
   targets: Float32Array,
   grads: Float32Array,
-  batch = batchOf(inputs, 10, "inputs"),
+  batch: number = batchOf(inputs, 10, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -179,7 +179,7 @@ export function sgdStep(
   inputs: Float32Array,
   targets: Float32Array,
   lr: number,
-  batch = batchOf(inputs, 10, "inputs"),
+  batch: number = batchOf(inputs, 10, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -737,7 +737,7 @@ export function trainStep(
   state: OptimizerState,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 10, "inputs"),
+  batch: number = batchOf(inputs, 10, "inputs"),
 ): number {
   checkState(state);
   const J = gradient(params, inputs, targets, state.grads, batch);

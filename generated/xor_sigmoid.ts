@@ -81,7 +81,7 @@ export function forward(
   params: Float32Array,
   inputs: Float32Array,
   out: Float32Array,
-  batch = batchOf(inputs, 2, "inputs"),
+  batch: number = batchOf(inputs, 2, "inputs"),
 ): void {
   if (
     !(batch >= 1) ||
@@ -131,7 +131,7 @@ export function loss(
   params: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 2, "inputs"),
+  batch: number = batchOf(inputs, 2, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -188,7 +188,7 @@ export function gradient(
   inputs: Float32Array,
   targets: Float32Array,
   grads: Float32Array,
-  batch = batchOf(inputs, 2, "inputs"),
+  batch: number = batchOf(inputs, 2, "inputs"),
 ): number {
   if (
     !(batch >= 1) ||
@@ -307,7 +307,7 @@ export function sgdStep(
   inputs: Float32Array,
   targets: Float32Array,
   lr: number,
-  batch = batchOf(inputs, 2, "inputs"),
+  batch: number = batchOf(inputs, 2, "inputs"),
 ): number {
   const grads = (sgdGrads ??= new Float32Array(17));
   const J = gradient(params, inputs, targets, grads, batch);
@@ -559,7 +559,7 @@ export function trainStep(
   state: OptimizerState,
   inputs: Float32Array,
   targets: Float32Array,
-  batch = batchOf(inputs, 2, "inputs"),
+  batch: number = batchOf(inputs, 2, "inputs"),
 ): number {
   checkState(state);
   const J = gradient(params, inputs, targets, state.grads, batch);

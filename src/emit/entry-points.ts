@@ -59,9 +59,12 @@ const inputsCheck = (ctx: EntryContext): ArrayCheck => ({ name: "inputs", size: 
 const targetsCheck = (ctx: EntryContext): ArrayCheck => ({ name: "targets", size: perBatch(ctx.targetSize), exact: false });
 const gradsCheck = (ctx: EntryContext): ArrayCheck => ({ name: "grads", size: String(ctx.paramCount), exact: true });
 
-/** `batch` defaults to the number of samples the inputs hold (1 for a network without inputs). */
+/**
+ * `batch` defaults to the number of samples the inputs hold (1 for a network without inputs). Its type is
+ * written out so that declarations can be emitted without type checking (isolated declarations).
+ */
 function batchDefault(ctx: EntryContext): [string, string] {
-  return ["batch", ctx.inputSize === 0 ? "= 1" : `= batchOf(inputs, ${ctx.inputSize}, "inputs")`];
+  return ["batch", ctx.inputSize === 0 ? "number = 1" : `number = batchOf(inputs, ${ctx.inputSize}, "inputs")`];
 }
 
 /** Statements that run the WebAssembly kernel `call`, copying what the caller did not place in the kernels' memory. */

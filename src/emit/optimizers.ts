@@ -165,7 +165,7 @@ function trainStep(ctx: OptimizerContext): string {
  * gradient is not finite (NaN or ±Infinity in a batch, a diverging run) the parameters are left as they were,
  * state.lastStepApplied is false and state.skippedSteps counts it.
  */
-export function trainStep(params: ${ctx.array}, state: OptimizerState, inputs: ${ctx.array}, targets: ${ctx.array}, batch = ${ctx.inputSize === 0 ? "1" : `batchOf(inputs, ${ctx.inputSize}, "inputs")`}): number {
+export function trainStep(params: ${ctx.array}, state: OptimizerState, inputs: ${ctx.array}, targets: ${ctx.array}, batch: number = ${ctx.inputSize === 0 ? "1" : `batchOf(inputs, ${ctx.inputSize}, "inputs")`}): number {
   checkState(state);
   const J = gradient(params, inputs, targets, state.grads, batch);
   updateParams(params, state, state.grads, J);
