@@ -107,7 +107,7 @@ export interface MlpLayout {
   readonly l2: number;
 }
 
-/** bpgen's flat parameter layout of a layer net (CONTRACT.md §1): W1 [units, in] row-major, b1, W2, b2, … */
+/** bpgen's flat parameter layout of a layer net (docs/net-json.md): W1 [units, in] row-major, b1, W2, b2, … */
 export function mlpLayout(spec: LayerNetSpec): MlpLayout {
   const inputSize = typeof spec.input === "number" ? spec.input : spec.input.reduce((a, b) => a * b, 1);
   const out: DenseLayer[] = [];

@@ -171,7 +171,7 @@ describe("oracle: hand computations", () => {
     expectClose("grad", res.grad, [d * 1, d * 2], () => 1e-6);
   });
 
-  it("chain3 (CONTRACT.md example) matches a hand computation", () => {
+  it("chain3 (the example of docs/net-json.md) matches a hand computation", () => {
     const spec: EquationNetSpec = {
       name: "chain3",
       params: { w1: { shape: [], init: 0.2333 }, w2: { shape: [], init: -0.233 }, w3: { shape: [], init: -0.52133 } },

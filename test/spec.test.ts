@@ -73,7 +73,7 @@ const layer = (from: string, to: string) => {
 };
 
 describe("valid files", () => {
-  it("loads the layer-form example from CONTRACT.md", () => {
+  it("loads the layer-form example from docs/net-json.md", () => {
     const { spec, locate, file } = parseSpec("net.json", LAYER_EXAMPLE);
     expect(file).toBe("net.json");
     expect(isLayerSpec(spec)).toBe(true);
@@ -90,7 +90,7 @@ describe("valid files", () => {
     expect(locate([])).toEqual({ line: 1, column: 1 });
   });
 
-  it("loads the equation-form example from CONTRACT.md", () => {
+  it("loads the equation-form example from docs/net-json.md", () => {
     const { spec, locate } = parseSpec("net.json", EQUATION_EXAMPLE);
     expect(isLayerSpec(spec)).toBe(false);
     if (isLayerSpec(spec)) return;

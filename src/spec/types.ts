@@ -1,4 +1,4 @@
-/** The two forms of net.json (CONTRACT.md §1), after validation. */
+/** The two forms of net.json (docs/net-json.md), after validation. */
 export type NetSpec = LayerNetSpec | EquationNetSpec;
 
 

@@ -1,5 +1,5 @@
 /**
- * Independent oracle for the equation form (CONTRACT.md §1): an interpreter from mathjs parse trees to
+ * Independent oracle for the equation form (docs/net-json.md): an interpreter from mathjs parse trees to
  * TensorFlow.js ops, differentiated by TF.js autodiff. Nothing here is shared with the compiler; mathjs is
  * used only as a parser (never `evaluate`).
  *

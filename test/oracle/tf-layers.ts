@@ -1,5 +1,5 @@
 /**
- * Independent oracle for the layer form (CONTRACT.md §1), computed with TensorFlow.js (float32) and
+ * Independent oracle for the layer form (docs/net-json.md), computed with TensorFlow.js (float32) and
  * differentiated by TF.js autodiff, in bpgen's flat parameter layout:
  * W1 [units_1, input] row-major, then b1 (if bias), then W2, b2, …; z = W a + b.
  */
