@@ -105,24 +105,26 @@ export const ELSEWHERE: ReadonlyMap<string, Elsewhere> = new Map<string, Elsewhe
   ["argmin", { why: "it returns an index, which has no gradient" }],
 ]);
 
-/** What an unknown function's error says beyond its name. */
+/** What an unknown function's error says. */
 export interface UnknownFunctionHelp {
-  /** Why bpgen lacks it, when another library defines it. */
-  readonly why?: string;
+  /** `unknown function "gamma" (the gamma family is not an op yet)`: the why when another library defines it. */
+  readonly message: string;
   /** What to write instead (quoted), when something has the same meaning or the name looks like a typo. */
   readonly suggestion?: string;
 }
 
 /**
- * How to explain an unknown function `name` to its author, given the names bpgen accepts in that place:
- * the alternative with the same meaning for a name another library defines, else a spelling suggestion.
+ * How to explain an unknown function `name` (an equation's `function` or a layer's `activation`) to its author,
+ * given the names bpgen accepts in that place: the alternative with the same meaning for a name another library
+ * defines, else a spelling suggestion.
  */
-export function explainUnknownFunction(name: string, known: readonly string[]): UnknownFunctionHelp {
+export function explainUnknownFunction(name: string, what: "function" | "activation", known: readonly string[]): UnknownFunctionHelp {
+  const message = (why?: string) => `unknown ${what} ${JSON.stringify(name)}${why === undefined ? "" : ` (${why})`}`;
   const elsewhere = ELSEWHERE.get(name);
-  if (elsewhere !== undefined) return { why: elsewhere.why, suggestion: elsewhere.instead === undefined ? undefined : JSON.stringify(elsewhere.instead) };
-  if (isMathjsFunction(name)) return { why: "a mathjs function bpgen does not differentiate" };
+  if (elsewhere !== undefined) return { message: message(elsewhere.why), suggestion: elsewhere.instead === undefined ? undefined : JSON.stringify(elsewhere.instead) };
+  if (isMathjsFunction(name)) return { message: message("a mathjs function bpgen does not differentiate") };
   const near = suggest(name, known);
-  return { suggestion: near === undefined ? undefined : JSON.stringify(near) };
+  return { message: message(), suggestion: near === undefined ? undefined : JSON.stringify(near) };
 }
 
 let mathjsNamespace: Readonly<Record<string, unknown>> | undefined;

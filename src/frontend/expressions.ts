@@ -368,8 +368,8 @@ function resolveFunction(name: string, arity: number, scope: Scope): Apply {
   }
   const builtin = BUILTINS.get(name);
   if (!builtin || name === "linear") {
-    const help = explainUnknownFunction(name, [...BUILTINS.keys()].filter((n) => n !== "linear"));
-    throw new BpgenError({ message: `unknown function "${name}"${help.why === undefined ? "" : ` (${help.why})`}`, expected: "a builtin function or one declared in `functions`", found: name, suggestion: help.suggestion, index });
+    const help = explainUnknownFunction(name, "function", [...BUILTINS.keys()].filter((n) => n !== "linear"));
+    throw new BpgenError({ message: help.message, expected: "a builtin function or one declared in `functions`", found: name, suggestion: help.suggestion, index });
   }
   const [fewest, most] = arityOf(builtin);
   if (arity < fewest || arity > most) throw builtinArityError(name, builtin, arity, index);

@@ -76,7 +76,6 @@ function binary(names: [string, string], f: (g: Graph, a: Node, b: Node) => Node
   };
 }
 
-const c = (g: Graph, v: number) => g.constant(v);
 const inverse = (g: Graph, x: Node) => g.div(g.constant(1), x);
 const op = (name: Parameters<Graph["make"]>[0]) => (g: Graph, ...args: Node[]) => g.make(name, args);
 
@@ -90,11 +89,11 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ["log2", unary(op("log2"), { domain: "x > 0", derivative: "1 / (x ln 2)", group: "exponential" })],
   ["log10", unary(op("log10"), { domain: "x > 0", derivative: "1 / (x ln 10)", group: "exponential" })],
   ["sqrt", unary((g, x) => g.sqrt(x), { domain: "x ≥ 0", derivative: "1 / (2√x); infinite at 0", group: "exponential" })],
-  ["rsqrt", unary((g, x) => g.div(c(g, 1), g.sqrt(x)), { domain: "x > 0", derivative: "−1 / (2 x^(3/2))", group: "exponential" })],
+  ["rsqrt", unary((g, x) => inverse(g, g.sqrt(x)), { domain: "x > 0", derivative: "−1 / (2 x^(3/2))", group: "exponential" })],
   ["cbrt", unary(op("cbrt"), { derivative: "1 / (3 ∛x²); infinite at 0", group: "exponential" })],
   ["square", unary((g, x) => g.square(x), { derivative: "2x", group: "arithmetic" })],
   ["cube", unary((g, x) => g.mul(x, g.square(x)), { derivative: "3x²", group: "arithmetic" })],
-  ["reciprocal", unary((g, x) => g.div(c(g, 1), x), { domain: "x ≠ 0", derivative: "−1 / x²", group: "arithmetic" })],
+  ["reciprocal", unary((g, x) => inverse(g, x), { domain: "x ≠ 0", derivative: "−1 / x²", group: "arithmetic" })],
   ["pow", binary(["x", "y"], (g, a, b) => g.pow(a, b), { domain: "x > 0, or x ≤ 0 with y an integer", derivative: "∂/∂x = y x^(y−1); ∂/∂y = x^y ln x, taken as 0 where x ≤ 0", group: "exponential" })],
   [
     "nthRoot",
@@ -440,9 +439,9 @@ function dot(g: Graph, a: Node, b: Node): Node {
 
 /** The n-th root: x^(1/n), and for an odd integer n the real root of a negative x too (as mathjs's nthRoot). */
 function nthRoot(g: Graph, x: Node, n: Node): Node {
-  const inverse = g.div(g.constant(1), n);
+  const degree = inverse(g, n);
   const odd = n.op === "const" && Number.isInteger(n.attr) && Math.abs(n.attr as number) % 2 === 1;
-  return odd ? g.mul(g.sign(x), g.pow(g.abs(x), inverse)) : g.pow(x, inverse);
+  return odd ? g.mul(g.sign(x), g.pow(g.abs(x), degree)) : g.pow(x, degree);
 }
 
 /** mathjs's variance: Σ (x − mean)² / (n − 1), of every element or along `axis`. */
@@ -450,7 +449,7 @@ function variance(g: Graph, x: Node, axis: number | undefined): Node {
   const n = axis === undefined ? x.shape.reduce((a, b) => a * b, 1) : x.shape[axis];
   if (n < 2) throw new ArgumentError("the variance of one element divides by n − 1 = 0", "at least two elements", `${n} of ${shapeText(x.shape)}`);
   if (axis === undefined) return g.scale(1 / (n - 1), g.sum(g.square(g.sub(x, g.mean(x)))));
-  const centred = g.sub(x, g.back(g.meanAlong(x, axis), x, axis));
+  const centred = g.sub(x, g.expandAlong(g.meanAlong(x, axis), x, axis));
   return g.scale(1 / (n - 1), g.reduce("sum", g.square(centred), axis));
 }
 
@@ -463,8 +462,10 @@ function rootOfSquares(g: Graph, s: Node): Node {
   return g.select(positive, g.sqrt(g.select(positive, s, g.constant(1))), g.constant(0));
 }
 
-function sumAll(g: Graph, x: Node): Node {
-  return x.shape.length === 0 ? x : g.sum(x);
+/** √(Σ x²) over every element of x (a scalar: |x|), with gradient 0 at 0. */
+function euclidean(g: Graph, x: Node): Node {
+  const squares = g.square(x);
+  return rootOfSquares(g, x.shape.length === 0 ? squares : g.sum(squares));
 }
 
 /** mathjs's norm: a vector's 1-, 2- (default) or ∞-norm; a matrix's 1- (column sums) or ∞-norm (row sums). */
@@ -485,7 +486,7 @@ function norm(g: Graph, x: Node, p: Node | undefined): Node {
     if (which === Infinity) return reduceAll(g, "max", g.reduce("sum", abs, 1));
     throw new ArgumentError("norm(A, p) of a matrix takes p = 1 or Infinity here (the 2-norm of a matrix, its largest singular value, is not an op)", "1 or Infinity, or no p for the Frobenius norm", p.op === "const" ? String(p.attr) : "a value");
   }
-  if (which === 2) return rootOfSquares(g, g.sum(g.square(x)));
+  if (which === 2) return euclidean(g, x);
   if (which === 1) return g.sum(abs);
   if (which === Infinity) return reduceAll(g, "max", abs);
   throw new ArgumentError("norm(x, p) takes p = 1, 2 or Infinity", "1, 2 or Infinity", p && p.op === "const" ? String(p.attr) : "a value");
@@ -493,7 +494,7 @@ function norm(g: Graph, x: Node, p: Node | undefined): Node {
 
 /** mathjs's hypot: √(a² + b² + …) of scalars, or of the elements of one tensor. */
 function hypot(g: Graph, args: readonly Node[]): Node {
-  if (args.length === 1) return rootOfSquares(g, sumAll(g, g.square(args[0] as Node)));
+  if (args.length === 1) return euclidean(g, args[0] as Node);
   if (args.some((a) => a.shape.length > 0)) throw new ArgumentError("hypot(a, b, …) takes scalars (or one tensor alone)", "scalars, or hypot(x) of one tensor", args.map((a) => shapeText(a.shape)).join(", "));
   return rootOfSquares(g, args.map((a) => g.square(a)).reduce((s, t) => g.add(s, t)));
 }

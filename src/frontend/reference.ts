@@ -16,7 +16,8 @@ const GROUP_TITLES: Readonly<Record<Group, string>> = {
   structure: "Structure: building and rearranging tensors",
 };
 
-const GROUP_ORDER: readonly Group[] = ["arithmetic", "exponential", "trigonometric", "activation", "steps", "comparison", "reduction", "structure"];
+/** The sections in the order of GROUP_TITLES. */
+const GROUP_ORDER = Object.keys(GROUP_TITLES) as Group[];
 
 /** `leaky_relu(x, alpha)`; optional arguments in brackets, a repeated one with an ellipsis. */
 function signature(name: string, b: Builtin): string {

@@ -190,13 +190,13 @@ export class Graph {
   /** softmax(x) = exp(x − lse(x)): shares lse with a cross-entropy built on the same logits. */
   softmax = (a: Node) => this.exp(this.sub(a, this.logsumexp(a)));
   /** x − lse(x) along `axis`: finite for any logits. */
-  logSoftmaxAlong = (a: Node, axis: number) => this.sub(a, this.back(this.reduce("lse", a, axis), a, axis));
+  logSoftmaxAlong = (a: Node, axis: number) => this.sub(a, this.expandAlong(this.reduce("lse", a, axis), a, axis));
   /** exp(x − lse(x)) along `axis`. */
   softmaxAlong = (a: Node, axis: number) => this.exp(this.logSoftmaxAlong(a, axis));
   /** The mean along `axis`. */
   meanAlong = (a: Node, axis: number) => this.scale(1 / a.shape[axis], this.reduce("sum", a, axis));
   /** A value reduced along `axis` of `like`, read back over `like`'s shape. */
-  back = (reduced: Node, like: Node, axis: number): Node =>
+  expandAlong = (reduced: Node, like: Node, axis: number): Node =>
     this.expand(reduced, reinsertAxis(like.shape.length, axis), like.shape);
   /** max(0, x): a tie goes to the first operand, so relu′(0) = 0 */
   relu = (a: Node) => this.max(this.constant(0), a);

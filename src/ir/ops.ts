@@ -271,6 +271,13 @@ const ELEMENTWISE_RULES: Record<ElementwiseOp, ElementwiseRule> = {
 
 // ---- structural ops ------------------------------------------------------------------------------
 
+/** The shape rule of an op whose node is made with its shape (broadcasts, scatters): never asked. */
+function ownShape(op: string): () => never {
+  return () => {
+    throw new Error(`internal: ${op} carries its own shape`);
+  };
+}
+
 const STRUCTURAL_RULES = {
   // C = A·B; dA = dC·Bᵀ, dB = Aᵀ·dC (vectors: outer products and dot products)
   matmul: {
@@ -329,9 +336,7 @@ const STRUCTURAL_RULES = {
   // a scalar repeated over a shape: the cotangent is summed back
   broadcast: {
     arity: 1,
-    shape: () => {
-      throw new Error("internal: broadcast carries its own shape");
-    },
+    shape: ownShape("broadcast"),
     evaluate: ([a], n) => new Float64Array(sizeOf(n.shape)).fill(a[0]),
     vjp: (g, _n, ct) => g.sum(ct),
     cost: () => 0,
@@ -383,9 +388,7 @@ const STRUCTURAL_RULES = {
   // numpy broadcasting: each element of the result reads the element of the operand its axis map names
   expand: {
     arity: 1,
-    shape: () => {
-      throw new Error("internal: expand carries its own shape");
-    },
+    shape: ownShape("expand"),
     evaluate: ([a], n) => {
       const map = parseAxisMap(n.attr);
       const small = ins(n, 0).shape;
@@ -399,9 +402,7 @@ const STRUCTURAL_RULES = {
   // the adjoint of expand: each element of the result sums the elements of the operand that read it
   sumTo: {
     arity: 1,
-    shape: () => {
-      throw new Error("internal: sumTo carries its own shape");
-    },
+    shape: ownShape("sumTo"),
     evaluate: ([a], n) => {
       const map = parseAxisMap(n.attr);
       const big = ins(n, 0).shape;
@@ -435,9 +436,7 @@ const STRUCTURAL_RULES = {
   // the adjoint of slice: the operand placed at the part of a tensor of zeros
   unslice: {
     arity: 1,
-    shape: () => {
-      throw new Error("internal: unslice carries its own shape");
-    },
+    shape: ownShape("unslice"),
     evaluate: ([a], n) => {
       const parts = parseSlice(n.attr);
       const out = new Float64Array(sizeOf(n.shape));

@@ -38,10 +38,10 @@ export function checkActivations(spec: Record<string, unknown>): Problem[] {
     if (typeof activation !== "string") return;
     const name = activation.trim();
     if (!IDENTIFIER.test(name) || name === "x" || builtins.includes(name)) return;
-    const help = explainUnknownFunction(name, builtins);
+    const help = explainUnknownFunction(name, "activation", builtins);
     problems.push({
       segments: ["layers", i, "activation"],
-      message: `unknown activation ${JSON.stringify(name)}${help.why === undefined ? "" : ` (${help.why})`}`,
+      message: help.message,
       expected: ACTIVATION_EXPECTED,
       suggestion: help.suggestion,
     });

@@ -434,9 +434,12 @@ export class FunctionEmitter {
         if (coefficient(e.index, v) === 0) num.loadSplat(f, this.address(e.buf, e.index));
         else num.loadV(f, this.address(e.buf, e.index));
         return;
-      case "op":
-        VECTOR_OPS[e.op](this, e.args, v);
+      case "op": {
+        const op = VECTOR_OPS[e.op];
+        if (!op) throw new Error(`internal: ${e.op} has no vector form (its loops run one element at a time)`);
+        op(this, e.args, v);
         return;
+      }
       case "sum":
         throw new Error("internal: a sum reached the renderer");
     }
@@ -523,12 +526,6 @@ const sHost = (name: HostFunction): ScalarOp => (e, args) => {
   e.f.call(e.ctx.host(name));
   e.num.fromF64(e.f);
 };
-const noVector = (name: string): VectorOp => () => {
-  throw new Error(`internal: ${name} has no vector form (its loops run one element at a time)`);
-};
-/** Ops whose vector loops would need a call per lane: their loops run one element at a time. */
-const SCALAR_ONLY: ReadonlySet<ElementwiseOp> = new Set(["log2", "log10", "cbrt", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "erfc", "round", "atan2"]);
-
 /** a − b·floor(a/b), with each operand computed once. */
 function modScalar(e: FunctionEmitter, [a, b]: readonly Expr[]): void {
   const t = e.num.scalar;
@@ -664,7 +661,11 @@ export const SCALAR_OPS: Record<ElementwiseOp, ScalarOp> = {
   },
 };
 
-export const VECTOR_OPS: Record<ElementwiseOp, VectorOp> = {
+/**
+ * Each op's form in lanes. An op missing here (a host function, whose vector loop would need a call per lane)
+ * keeps its loops one element at a time.
+ */
+export const VECTOR_OPS: Partial<Record<ElementwiseOp, VectorOp>> = {
   neg: vInstr("neg"),
   exp: vMath("exp"),
   log: vMath("log"),
@@ -691,25 +692,11 @@ export const VECTOR_OPS: Record<ElementwiseOp, VectorOp> = {
   softplus: vMath("softplus"),
   expm1: vMath("expm1"),
   log1p: vMath("log1p"),
-  log2: noVector("log2"),
-  log10: noVector("log10"),
-  cbrt: noVector("cbrt"),
   sin: vMath("sin"),
   cos: vMath("cos"),
-  tan: noVector("tan"),
-  asin: noVector("asin"),
-  acos: noVector("acos"),
-  atan: noVector("atan"),
-  sinh: noVector("sinh"),
-  cosh: noVector("cosh"),
-  asinh: noVector("asinh"),
-  acosh: noVector("acosh"),
-  atanh: noVector("atanh"),
   erf: vMath("erf"),
-  erfc: noVector("erfc"),
   floor: vInstr("floor"),
   ceil: vInstr("ceil"),
-  round: noVector("round"),
   add: vInstr("add"),
   sub: vInstr("sub"),
   mul: vInstr("mul"),
@@ -726,7 +713,6 @@ export const VECTOR_OPS: Record<ElementwiseOp, VectorOp> = {
       }
     });
   },
-  atan2: noVector("atan2"),
   mod: modVector,
   max: vInstr("max"),
   min: vInstr("min"),
@@ -750,7 +736,7 @@ function laneable(e: Expr, v: Var): boolean {
   visitExpr(e, (x) => {
     if (x.k === "load") ok &&= [0, 1].includes(coefficient(x.index, v));
     if (x.k === "op" && x.op === "pow") ok &&= integerPower(x.args) !== undefined;
-    if (x.k === "op" && SCALAR_ONLY.has(x.op)) ok = false;
+    if (x.k === "op" && VECTOR_OPS[x.op] === undefined) ok = false;
     if (x.k === "sum") ok = false;
   });
   return ok;
