@@ -177,6 +177,24 @@ const CASES: Record<string, Case> = {
   ones: { args: [R], call: "a .* ones(4) + sum(ones(2, 3)) * a" },
   zeros: { args: [R], call: "a + zeros(4)" },
   identity: { args: [R], call: "identity(4) * a + identity(4, 2) * a[2:3]" },
+  // tensors of higher rank, folded back to the 4 values of the weighted sum; TENSOR_CASES has larger ones
+  reshape: { args: [R, R], call: "reshape(reshape(a, [2, 2]) .* [1, 2; 3, 4], [-1]) .* b + reshape(b, [1, -1, 2])[1, 2, 1]" },
+  pad: { args: [R, R], call: "pad(a, [[1, 0]], 2)[1:4] .* b + pad(b, 1)[2:5] .* a" },
+  matmul: { args: [R, R], call: "sum(reshape(matmul(reshape(a, [2, 2, 1]), reshape(b, [2, 1, 2])), [2, 4]), 1)" },
+  conv1d: { args: [R, R], call: 'sum(conv1d(reshape(a, [4, 1]), reshape(b, [2, 1, 2]), 1, "same"), 2)' },
+  conv2d: { args: [R, R], call: 'reshape(conv2d(reshape(a, [2, 2, 1]), reshape(b, [2, 2, 1, 1]), 1, "same"), [-1])' },
+  conv3d: { args: [R, R], call: 'reshape(conv3d(reshape(a, [1, 2, 2, 1]), reshape(b, [1, 2, 2, 1, 1]), 1, "same"), [-1])' },
+  conv1d_transpose: { args: [R, R], call: 'sum(conv1d_transpose(reshape(a, [4, 1]), reshape(b, [2, 2, 1]), [4, 2], 1, "same"), 2)' },
+  conv2d_transpose: { args: [R, R], call: 'reshape(conv2d_transpose(reshape(a, [2, 2, 1]), reshape(b, [2, 2, 1, 1]), [2, 2, 1], 1, "same"), [-1])' },
+  conv3d_transpose: { args: [R, R], call: 'reshape(conv3d_transpose(reshape(a, [1, 2, 2, 1]), reshape(b, [1, 2, 2, 1, 1]), [1, 2, 2, 1], 1, "same"), [-1])' },
+  depthwise_conv2d: { args: [R, R], call: 'reshape(depthwise_conv2d(reshape(a, [2, 2, 1]), reshape(b, [2, 2, 1, 1]), 1, "same"), [-1])' },
+  dilation2d: { args: [R, R], call: 'reshape(dilation2d(reshape(a, [2, 2, 1]), reshape(b, [2, 2, 1]), 1, "same"), [-1])' },
+  max_pool1d: { args: [R], call: 'reshape(max_pool1d(reshape(a, [4, 1]), 2, 1, "same"), [-1]) + max_pool1d(reshape(a, [4, 1]), 4)[1, 1]' },
+  max_pool2d: { args: [R], call: 'reshape(max_pool2d(reshape(a, [2, 2, 1]), 2, 1, "same"), [-1])' },
+  max_pool3d: { args: [R], call: 'reshape(max_pool3d(reshape(a, [1, 2, 2, 1]), [1, 2, 2], 1, "same"), [-1])' },
+  avg_pool1d: { args: [R], call: 'reshape(avg_pool1d(reshape(a, [4, 1]), 2, 1, "same"), [-1]) .* a' },
+  avg_pool2d: { args: [R], call: 'reshape(avg_pool2d(reshape(a, [2, 2, 1]), 2, 1, "same"), [-1]) .* a' },
+  avg_pool3d: { args: [R], call: 'reshape(avg_pool3d(reshape(a, [1, 2, 2, 1]), [1, 2, 2], 1, "same"), [-1]) .* a' },
 };
 
 /**
@@ -265,6 +283,31 @@ function fixSpec(spec: EquationNetSpec, name: string): EquationNetSpec {
   return reduces ? { ...spec, loss: "f * w[1]" } : spec;
 }
 
+/**
+ * Tensors of rank 3 and more, as images and batches use them: convolutions and pooling with strides, dilations
+ * and padding, permutations, batched products, padding and reductions. Each case names its parameters' shapes and
+ * its value's shape (the weights of the weighted sum have that shape).
+ */
+const TENSOR_CASES: Record<string, { params: Record<string, readonly number[]>; call: string; shape: readonly number[] }> = {
+  "conv2d over a batch, with strides, explicit padding and dilation": {
+    params: { X: [2, 5, 5, 2], K: [2, 2, 2, 3] },
+    call: "conv2d(X, K, [2, 1], [[1, 0], [0, 1]], [1, 2])",
+    shape: [2, 3, 4, 3],
+  },
+  "conv2d plus a per-channel bias, through tanh": { params: { X: [4, 4, 2], K: [3, 3, 2, 2], c: [2] }, call: "tanh(conv2d(X, K) + c)", shape: [2, 2, 2] },
+  "conv1d with stride 2, same padding": { params: { X: [7, 2], K: [3, 2, 2] }, call: 'conv1d(X, K, 2, "same")', shape: [4, 2] },
+  "conv3d": { params: { X: [3, 3, 3, 1], K: [2, 2, 2, 1, 2] }, call: "conv3d(X, K)", shape: [2, 2, 2, 2] },
+  "conv2d_transpose with stride 2": { params: { X: [2, 2, 2], K: [3, 3, 1, 2] }, call: 'conv2d_transpose(X, K, [4, 4, 1], 2, "same")', shape: [4, 4, 1] },
+  "depthwise_conv2d with multiplier 2, stride 2": { params: { X: [5, 5, 2], K: [3, 3, 2, 2] }, call: 'depthwise_conv2d(X, K, 2, "same")', shape: [3, 3, 4] },
+  "dilation2d with dilation 2": { params: { X: [5, 5, 2], K: [2, 2, 2] }, call: 'dilation2d(X, K, 1, "valid", 2)', shape: [3, 3, 2] },
+  "max_pool2d 3×3, stride 2, same padding": { params: { X: [5, 5, 2] }, call: 'max_pool2d(X, 3, 2, "same") .^ 2', shape: [3, 3, 2] },
+  "avg_pool2d 2×3, stride [1, 2]": { params: { X: [4, 5, 2] }, call: "avg_pool2d(X, [2, 3], [1, 2]) .^ 2", shape: [3, 2, 2] },
+  "a permutation of three axes, and reshape": { params: { A: [2, 3, 4] }, call: "reshape(transpose(A, [3, 1, 2]), [4, 6]) .* reshape(A, [4, 6])", shape: [4, 6] },
+  "batched matmul, the matrix broadcast over the batch": { params: { A: [2, 3, 4], B: [4, 2] }, call: "matmul(A, B) .* matmul(A, B)", shape: [2, 3, 2] },
+  "pad of a rank-3 tensor": { params: { A: [2, 3, 2] }, call: "pad(A, [[1, 0], [0, 2], [1, 1]], -1) .^ 2", shape: [3, 5, 4] },
+  "reductions along the axes of a rank-3 tensor": { params: { A: [2, 3, 4] }, call: "sum(A, 2) .* max(A, 2) + mean(A .^ 2, 2)", shape: [2, 4] },
+};
+
 describe("every function of equations, compiled: gradient = finite differences (f64), f32 ≈ f64", () => {
   it("has a case for every builtin", () => {
     expect([...BUILTINS.keys()].filter((n) => !(n in CASES))).toEqual([]);
@@ -292,6 +335,22 @@ describe("every function of equations, compiled: gradient = finite differences (
     };
     await checkGradients("linear", spec, [R]);
   });
+
+  for (const [name, c] of Object.entries(TENSOR_CASES)) {
+    it(name, async () => {
+      const spec: EquationNetSpec = {
+        name: "fn_tensor",
+        params: Object.fromEntries(Object.entries(c.params).map(([p, shape]) => [p, { shape: [...shape] }])),
+        inputs: { w: [...c.shape] },
+        targets: {},
+        equations: [`f = ${c.call}`],
+        output: "f",
+        loss: "sum(f .* w)",
+      };
+      const count = Object.values(c.params).reduce((total, shape) => total + shape.reduce((a, b) => a * b, 1), 0);
+      await checkGradients(name, spec, Array(count).fill(R), true);
+    });
+  }
 
   for (const [name, c] of Object.entries(MATRIX_CASES)) {
     it(name, async () => {

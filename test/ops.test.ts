@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { reverse } from "../src/autodiff/reverse.ts";
 import { Graph } from "../src/ir/graph.ts";
 import { type Node, type OpName, type Shape, sameShape, shapeText, sizeOf } from "../src/ir/node.ts";
+import { permuteView, reshapeView } from "../src/ir/axes.ts";
 import { OPS, ShapeError } from "../src/ir/ops.ts";
 import { type Env, type Rng, evalMany, evalUnbatched, finiteDifference, makeRng, mismatch, uniform } from "./helpers/ir-util.ts";
 
@@ -282,6 +283,37 @@ const ROWS: Row[] = [
     domain: ["real"],
     build: (g, [a]) => g.unslice(a, [{ start: 1, count: 2, keep: true }, { start: 0, count: 1, keep: false }], [3, 2]),
     ref: (xs) => [0, 0, xs[0][0], 0, xs[0][1], 0],
+  },
+  { op: "unslice", shapes: [[2]], domain: ["real"], build: (g, [a]) => g.unslice(a, [{ start: 1, count: 2, keep: true }], [4], 2.5), ref: (xs) => [2.5, xs[0][0], xs[0][1], 2.5] },
+  // views: a reshape, a permutation of three axes, the overlapping windows of a convolution, and their adjoints
+  { op: "view", shapes: [[2, 3]], domain: ["real"], build: (g, [a]) => g.view(a, reshapeView([3, 2], "reshape|[3, 2]"), [3, 2]), ref: (xs) => Array.from(xs[0]) },
+  {
+    op: "view",
+    shapes: [[2, 3, 2]],
+    domain: ["real"],
+    build: (g, [a]) => g.view(a, permuteView([2, 3, 2], [2, 0, 1], "transpose|[3, 1, 2]"), [2, 2, 3]),
+    ref: ([x]) => [0, 2, 4, 6, 8, 10, 1, 3, 5, 7, 9, 11].map((i) => x[i]),
+  },
+  {
+    op: "view",
+    shapes: [[4]],
+    domain: ["real"],
+    build: (g, [a]) => g.view(a, { label: "windows|[2], stride [1]", offset: 0, strides: [1, 1] }, [3, 2]),
+    ref: ([x]) => [x[0], x[1], x[1], x[2], x[2], x[3]],
+  },
+  {
+    op: "unview",
+    shapes: [[3, 2]],
+    domain: ["real"],
+    build: (g, [a]) => g.unview(a, { label: "windows|[2], stride [1]", offset: 0, strides: [1, 1] }, [4]),
+    ref: ([x]) => [x[0], x[1] + x[2], x[3] + x[4], x[5]],
+  },
+  {
+    op: "unview",
+    shapes: [[2, 2]],
+    domain: ["real"],
+    build: (g, [a]) => g.unview(a, { label: "windows|[2], stride [2]", offset: 1, strides: [2, 1] }, [6]),
+    ref: ([x]) => [0, x[0], x[1], x[2], x[3], 0],
   },
   // arrays and joins
   { op: "pack", shapes: [[], [], []], domain: ["real", "real", "real"], build: (g, xs) => g.pack(xs), ref: (xs) => xs.map((x) => x[0]) },

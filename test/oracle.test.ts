@@ -19,6 +19,7 @@ import {
   netSizes,
   randomData,
   randomEquationNet,
+  randomConvNet,
   randomLayerNet,
   randomParams,
   randomSharedNet,
@@ -43,6 +44,9 @@ const SHARED_NETS = 24;
 const SHARED_SEED = 40_000;
 const WIDE_SHARED_NETS = 8;
 const WIDE_SHARED_SEED = 50_000;
+/** Image nets: conv2d, pooling and reshape on [height, width, channels] inputs. */
+const CONV_NETS = 16;
+const CONV_SEED = 60_000;
 /** Relative tolerances: values |a − b| ≤ tol·(1 + |b|); gradients |a − b| ≤ tol·max(‖b‖∞, 1e-2). */
 const TOLERANCE: Record<Precision, number> = { f64: 1e-4, f32: 1e-3 };
 const LEARNING_RATE = 0.05;
@@ -53,7 +57,7 @@ beforeAll(async () => {
 });
 
 interface Case {
-  kind: "layer" | "equation" | "wide layer" | "shared" | "wide shared";
+  kind: "layer" | "equation" | "wide layer" | "shared" | "wide shared" | "conv";
   seed: number;
   spec: NetSpec;
   batch: number;
@@ -68,7 +72,9 @@ function makeCase(kind: Case["kind"], seed: number): Case {
   const spec =
     kind === "equation"
       ? randomEquationNet(rng, `oracle_eq_${seed}`)
-      : kind === "shared" || kind === "wide shared"
+      : kind === "conv"
+        ? randomConvNet(rng, `oracle_conv_${seed}`)
+        : kind === "shared" || kind === "wide shared"
         ? randomSharedNet(rng, `oracle_shared_${seed}`, kind === "wide shared" ? SHARED_WIDE : SHARED_NARROW)
         : randomLayerNet(rng, `oracle_layer_${seed}`, kind === "wide layer" ? WIDE : NARROW);
   // wide nets run as batched kernels in blocks of four samples: cover the remainders too
@@ -220,3 +226,4 @@ suite("equation", EQUATION_NETS, EQUATION_SEED);
 suite("wide layer", WIDE_LAYER_NETS, WIDE_LAYER_SEED);
 suite("shared", SHARED_NETS, SHARED_SEED);
 suite("wide shared", WIDE_SHARED_NETS, WIDE_SHARED_SEED);
+suite("conv", CONV_NETS, CONV_SEED);

@@ -3,10 +3,8 @@
  * TensorFlow.js's op gradient tests, from the tables in test/peers/ (which say where each case comes from and
  * how it was translated). Each in-scope case is its own test, run for both kernel back ends and both precisions:
  * its net compiles (a failure prints bpgen's message) and `gradient` matches the peer's expected derivative.
- * An in-scope case that needs what net.json cannot express yet (tensors of rank above 2) is kept with its checks:
- * its test asserts that bpgen refuses it for that reason, so the day such shapes exist it fails and moves back to
- * the matched cases. Out-of-scope cases have a reason from a fixed list, documented in test/peers/README.md; the
- * last test checks that list and prints the counts.
+ * Out-of-scope cases have a reason from a fixed list, documented in test/peers/README.md; the last test checks
+ * that list and prints the counts.
  *
  * Tolerances: mathjs cases 1e-9 relative (f64); TF.js cases the test's own tolerance, else 1e-4 (TF.js compares
  * |actual − expected| ≤ ε; here ε · max(1, |expected|)); f32 at least 1e-3. As in TF.js, an expected value that
@@ -18,8 +16,7 @@ import { compile as mathCompile, type EvalFunction } from "mathjs";
 import { checkKey, errorText, runSingle, runUnits, unitSpec, unitsOf, type Unit, type UnitResult, type Variant } from "./peers/harness.ts";
 import { featuresOf } from "./peers/features.ts";
 import { MATHJS_CASES, MATHJS_OUT_OF_SCOPE, MATHJS_SOURCE, type MathjsCase } from "./peers/mathjs-cases.ts";
-import { TFJS_CASES, TFJS_OUT_OF_SCOPE, TFJS_SOURCE, type TfjsNeeds } from "./peers/tfjs-cases.ts";
-import { compile } from "../src/pipeline.ts";
+import { TFJS_CASES, TFJS_OUT_OF_SCOPE, TFJS_SOURCE } from "./peers/tfjs-cases.ts";
 import type { GradientCheck } from "./peers/types.ts";
 
 type Source = "mathjs" | "tfjs";
@@ -66,21 +63,14 @@ function mathjsChecks(c: Extract<MathjsCase, { scope: "in" }>): GradientCheck[] 
   }));
 }
 
-/** An in-scope case bpgen cannot compile yet, and why. */
-interface PendingCase extends RunCase {
-  readonly needs: TfjsNeeds;
-}
-
 const IN_CASES: RunCase[] = [];
-const PENDING_CASES: PendingCase[] = [];
 const OUT_CASES: OutCase[] = [];
 for (const c of MATHJS_CASES) {
   if (c.scope === "in") IN_CASES.push({ source: "mathjs", id: c.id, note: c.note, checks: mathjsChecks(c), tolerance: MATHJS_RTOL });
   else OUT_CASES.push({ source: "mathjs", id: c.id, reason: c.reason });
 }
 for (const c of TFJS_CASES) {
-  if (c.scope === "in" && c.needs) PENDING_CASES.push({ source: "tfjs", id: c.id, note: c.note, checks: c.checks, tolerance: TFJS_TOLERANCE, needs: c.needs });
-  else if (c.scope === "in") IN_CASES.push({ source: "tfjs", id: c.id, note: c.note, checks: c.checks, tolerance: TFJS_TOLERANCE });
+  if (c.scope === "in") IN_CASES.push({ source: "tfjs", id: c.id, note: c.note, checks: c.checks, tolerance: TFJS_TOLERANCE });
   else OUT_CASES.push({ source: "tfjs", id: c.id, reason: c.reason });
 }
 
@@ -183,24 +173,6 @@ describe("peer case tables", () => {
   });
 });
 
-/** The message bpgen gives for what a pending case needs. */
-const REFUSAL: Record<TfjsNeeds, RegExp> = {
-  "tensors of rank above 2": /shape must be \[\], \[n\] or \[m, n\]/,
-};
-
-describe("cases that need what net.json cannot express yet", () => {
-  it.each(PENDING_CASES.map((c) => [c.source, c.id, c] as const))("%s %s", async (_source, _id, c) => {
-    for (const check of c.checks) {
-      const { units } = unitsOf([check]);
-      const refused = await compile(unitSpec(units[0]), { precision: "f64", kernels: "js" }).then(
-        () => "compiled",
-        (e: unknown) => errorText(e),
-      );
-      expect(refused, `${c.id} needs ${c.needs}`).toMatch(REFUSAL[c.needs]);
-    }
-  });
-});
-
 for (const v of VARIANTS) {
   describe(variantName(v), () => {
     beforeAll(async () => {
@@ -255,9 +227,7 @@ describe("peer suites", () => {
     for (const s of sources) {
       const inScope = IN_CASES.filter((c) => c.source === s.source);
       const out = OUT_CASES.filter((c) => c.source === s.source);
-      const pending = PENDING_CASES.filter((c) => c.source === s.source);
-      lines.push(`${s.source} (${s.commit}): ${s.total} cases, ${inScope.length + pending.length} in scope, ${out.length} out of scope`);
-      for (const need of new Set(pending.map((c) => c.needs))) lines.push(`    in scope, not compiled yet (needs ${need}): ${pending.filter((c) => c.needs === need).length}`);
+      lines.push(`${s.source} (${s.commit}): ${s.total} cases, ${inScope.length} in scope, ${out.length} out of scope`);
       for (const r of s.reasons) lines.push(`    out of scope, ${r}: ${out.filter((c) => c.reason === r).length}`);
       for (const v of VARIANTS) {
         const o = outcomes.get(variantName(v));
@@ -295,6 +265,6 @@ describe("peer suites", () => {
     const documented = [...readme.matchAll(/^\| (mathjs|tfjs) \| `([^`]+)` \| ([^|]+?) \|$/gm)].map((m) => `${m[1]} | ${m[2]} | ${m[3]}`).sort();
     const actual = OUT_CASES.map((c) => `${c.source} | ${c.id} | ${c.reason}`).sort();
     expect(documented).toEqual(actual);
-    expect(MATHJS_CASES.length + TFJS_CASES.length).toBe(IN_CASES.length + PENDING_CASES.length + OUT_CASES.length);
+    expect(MATHJS_CASES.length + TFJS_CASES.length).toBe(IN_CASES.length + OUT_CASES.length);
   });
 });

@@ -11,8 +11,11 @@ import { BUILTINS } from "../src/frontend/functions.ts";
 import { compile } from "../src/pipeline.ts";
 import type { EquationNetSpec, LayerNetSpec } from "../src/spec/types.ts";
 
-/** The names an alternative may use: as tensors (vectors, matrices A and B, scalar bounds), or all as scalars. */
-const TENSORS = { x: [3], y: [3], a: [3], b: [3], p: [3], q: [3], A: [3, 3], B: [3, 3], alpha: [], lo: [], hi: [], c: [3] } as const;
+/**
+ * The names an alternative may use: as tensors (vectors, matrices A and B, scalar bounds, an image X with two
+ * channels and a 3×3 filter W from two channels to two), or all as scalars.
+ */
+const TENSORS = { x: [3], y: [3], a: [3], b: [3], p: [3], q: [3], A: [3, 3], B: [3, 3], alpha: [], lo: [], hi: [], c: [3], X: [4, 4, 2], W: [3, 3, 2, 2] } as const;
 const SCALARS = Object.fromEntries(Object.keys(TENSORS).map((n) => [n, []]));
 
 function net(equation: string, shapes: Readonly<Record<string, readonly number[]>> = TENSORS): EquationNetSpec {

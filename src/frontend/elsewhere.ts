@@ -20,7 +20,7 @@ const same = (instead: string): Elsewhere => ({ instead });
 const NOT_DIFFERENTIABLE = "its result is piecewise constant or chosen by sorting, so it has no useful gradient";
 const MATRIX_FUNCTION = "matrix functions (determinants, inverses, decompositions) are not ops yet";
 const SPECIAL_FUNCTION = "the gamma family is not an op yet";
-const RESHAPE = "shapes are fixed by the equations; write the tensor with the shape you need, or index it";
+const OTHER_RANKS = "1d and 3d for other ranks; channels last";
 
 export const ELSEWHERE: ReadonlyMap<string, Elsewhere> = new Map<string, Elsewhere>([
   // mathjs's operator functions: bpgen reads the operators
@@ -55,9 +55,8 @@ export const ELSEWHERE: ReadonlyMap<string, Elsewhere> = new Map<string, Elsewhe
   ["median", { why: NOT_DIFFERENTIABLE }],
   ["mode", { why: NOT_DIFFERENTIABLE }],
   ["sort", { why: NOT_DIFFERENTIABLE }],
-  ["reshape", { why: RESHAPE }],
-  ["flatten", { why: RESHAPE }],
-  ["squeeze", { why: RESHAPE }],
+  ["flatten", same("reshape(x, [-1])")],
+  ["squeeze", { why: "reshape(x, sizes) with the sizes other than 1" }],
   // numpy, PyTorch and TensorFlow names for bpgen's functions
   ["ln", same("log(x)")],
   ["exp2", same("2^x")],
@@ -96,8 +95,21 @@ export const ELSEWHERE: ReadonlyMap<string, Elsewhere> = new Map<string, Elsewhe
   ["reduce_prod", same("prod(x)")],
   ["reduce_logsumexp", same("logsumexp(x)")],
   ["logaddexp", same("log(exp(a) + exp(b))")],
-  ["matmul", same("A * B")],
   ["mm", same("A * B")],
+  ["bmm", same("matmul(A, B)")],
+  ["permute", { instead: "transpose(X, [3, 1, 2])", why: "the new order of the axes, one-based" }],
+  ["permute_dims", { instead: "transpose(X, [3, 1, 2])", why: "the new order of the axes, one-based" }],
+  ["conv", { instead: "conv2d(X, W)", why: OTHER_RANKS }],
+  ["convolution", { instead: "conv2d(X, W)", why: OTHER_RANKS }],
+  ["conv_transpose2d", same("conv2d_transpose(X, W, [4, 4, 2], 1, \"same\")")],
+  ["conv2dTranspose", same("conv2d_transpose(X, W, [4, 4, 2], 1, \"same\")")],
+  ["depthwiseConv2d", same("depthwise_conv2d(X, W)")],
+  ["max_pool", { instead: "max_pool2d(X, 2)", why: OTHER_RANKS }],
+  ["maxPool", { instead: "max_pool2d(X, 2)", why: OTHER_RANKS }],
+  ["avg_pool", { instead: "avg_pool2d(X, 2)", why: OTHER_RANKS }],
+  ["avgPool", { instead: "avg_pool2d(X, 2)", why: OTHER_RANKS }],
+  ["mirror_pad", { why: "reflected padding is not an op yet; pad(x, widths, value) pads with a constant" }],
+  ["mirrorPad", { why: "reflected padding is not an op yet; pad(x, widths, value) pads with a constant" }],
   ["var", { instead: "mean((x - mean(x)) .^ 2)", why: "numpy's default divides by n" }],
   ["erfinv", { why: SPECIAL_FUNCTION }],
   ["digamma", { why: SPECIAL_FUNCTION }],

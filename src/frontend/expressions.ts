@@ -11,7 +11,7 @@ import { type Node, type Shape, sameShape, shapeText } from "../ir/node.ts";
 import { ShapeError } from "../ir/ops.ts";
 import { suggest } from "../spec/suggest.ts";
 import { explainUnknownFunction } from "./elsewhere.ts";
-import { ArgumentError, BUILTINS, type Builtin, CONSTANTS, arityOf } from "./functions.ts";
+import { ArgumentError, BUILTINS, type Builtin, CONSTANTS, type Literal, arityOf } from "./functions.ts";
 import { checkNesting, checkSize, checkTreeDepth } from "./limits.ts";
 
 export interface Scope {
@@ -120,9 +120,13 @@ function build(g: Graph, node: MathNode, scope: Scope): Node {
       const call = node as unknown as { fn: MathNode; args: MathNode[] };
       if (call.fn.type !== "SymbolNode") throw unsupported("a computed function", "a function name", scope);
       const name = (call.fn as unknown as { name: string }).name;
-      const apply = resolveFunction(name, call.args.length, scope);
-      const args = call.args.map(rec);
-      result = shapeChecked(() => apply(g, args), () => `${name}(${args.map((a) => shapeText(a.shape)).join(", ")})`, FUNCTION_SHAPES[name]);
+      const { apply, literalsFrom } = resolveFunction(name, call.args.length, scope);
+      // the options of a function such as conv2d (a padding "same", a stride [2, 2]) are read as written
+      const cut = Math.min(literalsFrom ?? Infinity, call.args.length);
+      const args = call.args.slice(0, cut).map(rec);
+      const literals = call.args.slice(cut).map((a) => literal(g, a, scope));
+      const shown = () => `${name}(${[...args.map((a) => shapeText(a.shape)), ...literals.map((l) => JSON.stringify(l))].join(", ")})`;
+      result = shapeChecked(() => apply(g, args, literals), shown, FUNCTION_SHAPES[name]);
       break;
     }
     case "AccessorNode": {
@@ -292,7 +296,8 @@ const FUNCTION_SHAPES: Record<string, string> = {
   softmax: "a vector or a matrix",
   log_softmax: "a vector or a matrix",
   dot: "two vectors of the same length",
-  transpose: "a vector or a matrix",
+  transpose: "a vector or a matrix, or a tensor with an order of its dimensions",
+  matmul: "[..., m, k] and [..., k, n], the batch dimensions broadcasting",
   concat: "tensors equal in every dimension but the one joined",
   maximum: ELEMENTWISE_SHAPES,
   minimum: ELEMENTWISE_SHAPES,
@@ -356,15 +361,34 @@ function operator(g: Graph, fn: string, op: string, args: Node[], scope: Scope):
   }
 }
 
-type Apply = (g: Graph, args: Node[]) => Node;
+type Apply = (g: Graph, args: Node[], literals: readonly Literal[]) => Node;
+
+/**
+ * An option written as a constant: a string, a number (any constant expression of numbers), or a list of
+ * them, `[[1, 2], [0, 1]]`.
+ */
+function literal(g: Graph, node: MathNode, scope: Scope): Literal {
+  if (node.type === "ParenthesisNode") return literal(g, (node as unknown as { content: MathNode }).content, scope);
+  if (node.type === "ConstantNode" && typeof (node as unknown as { value: unknown }).value === "string") return (node as unknown as { value: string }).value;
+  if (node.type === "ArrayNode") return (node as unknown as { items: MathNode[] }).items.map((item) => literal(g, item, scope));
+  const value = build(g, node, scope);
+  if (value.op !== "const") {
+    throw new BpgenError({
+      message: "an option of this function must be a constant",
+      expected: 'a number, a string such as "same", or a list such as [2, 2]',
+      found: `a value of shape ${shapeText(value.shape)} computed by the network`,
+    });
+  }
+  return value.attr as number;
+}
 
 /** The function a call refers to, checked (name, arity, use in a scalar function) before its arguments are built. */
-function resolveFunction(name: string, arity: number, scope: Scope): Apply {
+function resolveFunction(name: string, arity: number, scope: Scope): { apply: Apply; literalsFrom?: number } {
   const index = tokenIndex(scope.text, name, true, scope.from);
   const user = scope.userFunction(name);
   if (user) {
     if (arity !== 1) throw arityError(name, 1, arity, index);
-    return (g, [arg]) => user(g, arg);
+    return { apply: (g, [arg]) => user(g, arg as Node) };
   }
   const builtin = BUILTINS.get(name);
   if (!builtin || name === "linear") {
@@ -377,15 +401,16 @@ function resolveFunction(name: string, arity: number, scope: Scope): Apply {
     throw new BpgenError({ message: `${name}() is not allowed in a scalar function`, expected: "elementwise functions of x", found: `${name}()`, index });
   }
   const build = scope.elementwise ? (builtin.perElement ?? builtin.build) : builtin.build;
-  return (g, args) => {
+  const apply: Apply = (g, args, literals) => {
     if (!scope.elementwise) checkMathjsReading(name, args, index);
     try {
-      return build(g, args);
+      return build(g, args, literals);
     } catch (e) {
       if (!(e instanceof ArgumentError)) throw e;
       throw new BpgenError({ message: e.message, expected: e.expected, found: e.found, suggestion: e.suggestion, index });
     }
   };
+  return { apply, ...(builtin.literalsFrom !== undefined ? { literalsFrom: builtin.literalsFrom } : {}) };
 }
 
 function arityError(name: string, expected: number, found: number, index: number | undefined): BpgenError {

@@ -6,6 +6,7 @@
 import type { Graph } from "../ir/graph.ts";
 import { type Node, type ReduceKind, shapeText } from "../ir/node.ts";
 import { ShapeError } from "../ir/ops.ts";
+import * as tensors from "./tensors.ts";
 
 export interface Param {
   readonly name: string;
@@ -27,10 +28,15 @@ export interface Builtin {
   readonly derivative: string;
   /** The section of the documentation it is listed in. */
   readonly group: Group;
-  build(g: Graph, args: readonly Node[]): Node;
+  /** Parameters from this position on are options read as written (literals), not values of the network. */
+  readonly literalsFrom?: number;
+  build(g: Graph, args: readonly Node[], literals?: readonly Literal[]): Node;
   /** How a function that is not elementwise reads inside a scalar function's body, applied per element. */
   readonly perElement?: (g: Graph, args: readonly Node[]) => Node;
 }
+
+/** An option as written in an equation: a number, a string, or a list of them. */
+export type Literal = number | string | readonly Literal[];
 
 /** An argument that is wrong for its function: a dimension that is not one, a reading mathjs would differ on. */
 export class ArgumentError extends Error {
@@ -44,7 +50,7 @@ export class ArgumentError extends Error {
   }
 }
 
-export type Group = "arithmetic" | "exponential" | "trigonometric" | "activation" | "steps" | "comparison" | "reduction" | "structure";
+export type Group = "arithmetic" | "exponential" | "trigonometric" | "activation" | "steps" | "comparison" | "reduction" | "structure" | "windows";
 
 const X: Param = { name: "x", meaning: "the argument" };
 const ALL = "all reals";
@@ -260,7 +266,58 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ],
   ["max", extremum("max")],
   ["min", extremum("min")],
-  ["transpose", { ...tensorFunction([{ name: "x", meaning: "a matrix" }], (g, [x]) => g.transpose(x as Node), "the cotangent transposed back"), domain: "a matrix (a vector is its own transpose)" }],
+  [
+    "transpose",
+    {
+      ...tensorFunction(
+        [{ name: "x", meaning: "a tensor" }, { name: "perm", meaning: "the order of x's dimensions in the result (one-based)", default: "the two of a matrix swapped" }],
+        (g, [x], [perm] = []) => tensors.transpose(g, x as Node, perm),
+        "the cotangent permuted back",
+      ),
+      literalsFrom: 1,
+      domain: "a matrix (a vector is its own transpose); any tensor with perm",
+    },
+  ],
+  [
+    "reshape",
+    {
+      ...tensorFunction(
+        [{ name: "x", meaning: "a tensor" }, { name: "sizes", meaning: "the new sizes, a list (one may be −1: what the others leave)" }],
+        (g, [x], [sizes] = []) => tensors.reshape(g, x as Node, sizes),
+        "the cotangent laid out in x's shape",
+      ),
+      literalsFrom: 1,
+      domain: "sizes with as many elements as x (row-major, as mathjs)",
+    },
+  ],
+  [
+    "pad",
+    {
+      ...tensorFunction(
+        [
+          { name: "x", meaning: "a tensor" },
+          { name: "widths", meaning: "the cells added before and after each dimension: a number for all, or [[before, after], …] (numpy's pad)" },
+          { name: "value", meaning: "the constant around x", default: "0" },
+        ],
+        (g, [x], [widths, value] = []) => tensors.pad(g, x as Node, widths, value),
+        "the cotangent of x's part; none to the padding",
+      ),
+      literalsFrom: 1,
+      domain: "tensors",
+    },
+  ],
+  [
+    "matmul",
+    {
+      ...tensorFunction(
+        [{ name: "a", meaning: "[..., m, k] (a vector: one row)" }, { name: "b", meaning: "[..., k, n] (a vector: one column)" }],
+        (g, [a, b]) => tensors.matmul(g, a as Node, b as Node),
+        "∂/∂a = δ · bᵀ and ∂/∂b = aᵀ · δ for each product of the batch (broadcast dimensions summed back)",
+      ),
+      domain: "numpy's matmul: the last two dimensions multiplied, the ones in front broadcast",
+    },
+  ],
+  ...windowFunctions(),
   [
     "dot",
     {
@@ -290,6 +347,82 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
     },
   ],
 ]);
+
+/** Convolutions and pooling over 1, 2 and 3 spatial dimensions, channels last (tensors.ts). */
+function windowFunctions(): [string, Builtin][] {
+  const stride: Param = { name: "stride", meaning: "the step between windows: a number, or one per spatial dimension", default: "1" };
+  const padding: Param = { name: "padding", meaning: 'cells around x: "valid" (none), "same" (as many outputs as inputs over the stride, as TF.js), a number, or [[before, after], …]', default: '"valid"' };
+  const dilation: Param = { name: "dilation", meaning: "the spacing of the taps", default: "1" };
+  const x: Param = { name: "x", meaning: "the input, [..., spatial..., channels]" };
+  const entry = (params: readonly Param[], derivative: string, domain: string, build: Builtin["build"]): Builtin => ({
+    ...tensorFunction(params, build, derivative, "windows"),
+    literalsFrom: params.findIndex((p) => p.default !== undefined || p.name === "size" || p.name === "output"),
+    domain,
+  });
+  const spatial = (n: number) => ["", "[..., width, channels]", "[..., height, width, channels]", "[..., depth, height, width, channels]"][n];
+  const taps = (n: number) => ["", "[k", "[kh, kw", "[kd, kh, kw"][n];
+  const out: [string, Builtin][] = [];
+  for (const n of [1, 2, 3]) {
+    const d = `${n}d`;
+    out.push([
+      `conv${d}`,
+      entry(
+        [x, { name: "w", meaning: `the filter, ${taps(n)}, in, out]` }, stride, padding, dilation],
+        "∂/∂x: each output's cotangent spread back over its window through w; ∂/∂w: Σ over the outputs of the window times the cotangent",
+        `x ${spatial(n)}, w ${taps(n)}, channels, out]`,
+        (g, [xv, w], opts = []) => tensors.conv(g, n, `conv${d}`, xv as Node, w as Node, opts),
+      ),
+    ]);
+    out.push([
+      `conv${d}_transpose`,
+      entry(
+        [x, { name: "w", meaning: `the filter, ${taps(n)}, out, in]` }, { name: "output", meaning: "the shape of the result, a list" }, stride, padding],
+        `the convolution of the cotangent (the transposed convolution is the adjoint of conv${d} with respect to its input)`,
+        `x the shape conv${d} of the output shape would have`,
+        (g, [xv, w], opts = []) => tensors.convTranspose(g, n, `conv${d}_transpose`, xv as Node, w as Node, opts),
+      ),
+    ]);
+    const size: Param = { name: "size", meaning: "the window: a number, or one per spatial dimension" };
+    const poolStride: Param = { ...stride, default: "the window size" };
+    out.push([
+      `max_pool${d}`,
+      entry(
+        [x, size, poolStride, padding, dilation],
+        "to the element equal to each window's maximum (at a tie, to every tied element); padded cells never win",
+        `x ${spatial(n)}`,
+        (g, [xv], opts = []) => tensors.pool(g, "max", n, `max_pool${d}`, xv as Node, opts),
+      ),
+    ]);
+    out.push([
+      `avg_pool${d}`,
+      entry(
+        [x, size, poolStride, padding, dilation],
+        "1/k for each of a window's k cells; padded cells count as zeros (PyTorch's default; TF.js divides by the cells inside x)",
+        `x ${spatial(n)}`,
+        (g, [xv], opts = []) => tensors.pool(g, "avg", n, `avg_pool${d}`, xv as Node, opts),
+      ),
+    ]);
+  }
+  out.push([
+    "depthwise_conv2d",
+    entry(
+      [x, { name: "w", meaning: "the filters, [kh, kw, channels, multiplier]" }, stride, padding, dilation],
+      "as conv2d, each channel with its own filters; output channel c·multiplier + m",
+      "x [..., height, width, channels]",
+      (g, [xv, w], opts = []) => tensors.depthwiseConv(g, 2, "depthwise_conv2d", xv as Node, w as Node, opts),
+    ),
+  ]);
+  out.push([
+    "dilation2d",
+    entry(
+      [x, { name: "w", meaning: "the structuring element, [kh, kw, channels]" }, stride, padding, dilation],
+      "to the x and w of each window's maximum of x + w (at a tie, to every tied pair); padded cells never win",
+      "x [..., height, width, channels]",
+      (g, [xv, w], opts = []) => tensors.dilation(g, 2, "dilation2d", xv as Node, w as Node, opts),
+    ),
+  ]);
+  return out;
+}
 
 function clampEntry(): Builtin {
   return {

@@ -35,9 +35,14 @@ export interface Net {
   readonly objective: Node;
 }
 
-/** Fan-in and fan-out of a parameter of the given shape: [out, in] for matrices. */
+/**
+ * Fan-in and fan-out of a parameter of the given shape: [out, in] for matrices (W * x); for a filter of rank 3 or
+ * more, [taps..., in, out] as conv2d takes it, each tap counted (so a 3×3 filter from 8 channels has fan-in 72).
+ */
 export function fans(shape: Shape): { fanIn: number; fanOut: number } {
   if (shape.length === 2) return { fanIn: shape[1], fanOut: shape[0] };
   if (shape.length === 1) return { fanIn: shape[0], fanOut: shape[0] };
-  return { fanIn: 1, fanOut: 1 };
+  if (shape.length === 0) return { fanIn: 1, fanOut: 1 };
+  const taps = shape.slice(0, -2).reduce((p, s) => p * s, 1);
+  return { fanIn: taps * shape[shape.length - 2], fanOut: taps * shape[shape.length - 1] };
 }

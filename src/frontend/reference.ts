@@ -14,6 +14,7 @@ const GROUP_TITLES: Readonly<Record<Group, string>> = {
   comparison: "Comparisons and selection",
   reduction: "Reductions along a dimension",
   structure: "Structure: building and rearranging tensors",
+  windows: "Convolution and pooling (channels last)",
 };
 
 /** The sections in the order of GROUP_TITLES. */

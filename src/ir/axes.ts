@@ -106,11 +106,20 @@ export const sliceAttr = (parts: readonly SlicePart[]): string => parts.map((p) 
 
 export function parseSlice(attr: unknown): SlicePart[] {
   return String(attr)
+    .split("|")[0]
     .split(",")
     .map((p) => {
       const [start, count] = p.split(":").map(Number);
       return count === undefined ? { start, count: 1, keep: false } : { start, count, keep: true };
     });
+}
+
+/** An unslice's attribute: the part, and the value around it when that is not 0 (a padding of −∞ for a maximum). */
+export const unsliceAttr = (parts: readonly SlicePart[], fill: number): string => (fill === 0 ? sliceAttr(parts) : `${sliceAttr(parts)}|${fill}`);
+
+export function unsliceFill(attr: unknown): number {
+  const fill = String(attr).split("|")[1];
+  return fill === undefined ? 0 : Number(fill);
 }
 
 export function sliceShape(parts: readonly SlicePart[]): Shape {
@@ -134,4 +143,66 @@ export function wholeIndex(partFlat: number, parts: readonly SlicePart[], shape:
   const wholeStrides = strides(shape);
   let k = 0;
   return parts.reduce((sum, p, d) => sum + (p.start + (p.keep ? at[k++] : 0)) * wholeStrides[d], 0);
+}
+
+// ---- views: each element read from an affine position of the operand --------------------------------------
+
+/**
+ * Element `at` of a view reads element `offset + Σ at[d]·strides[d]` of its operand (flat, row-major): a
+ * reshape, a permutation of axes, a strided part, or the windows of a convolution (two dimensions of the
+ * view, the window's position and the tap inside it, stepping through one dimension of the operand).
+ * `label` is how equations write it (`reshape(x, [4, 3])`), for the comments of the generated code.
+ */
+export interface View {
+  readonly label: string;
+  readonly offset: number;
+  readonly strides: readonly number[];
+}
+
+export const viewAttr = (v: View): string => `${v.offset};${v.strides.join(",")};${v.label}`;
+
+export function parseView(attr: unknown): View {
+  const text = String(attr);
+  const [offset, strideText] = text.split(";", 2);
+  const label = text.slice(offset.length + strideText.length + 2);
+  return { offset: Number(offset), strides: strideText === "" ? [] : strideText.split(",").map(Number), label };
+}
+
+/** The flat index in the operand that element `flat` of a view of shape `shape` reads. */
+export function viewSource(flat: number, shape: Shape, view: View): number {
+  return coordinates(flat, shape).reduce((sum, c, d) => sum + c * view.strides[d], view.offset);
+}
+
+/** The view that reads `shape` as `like`'s row-major elements in order (a reshape). */
+export function reshapeView(shape: Shape, label: string): View {
+  return { label, offset: 0, strides: strides(shape) };
+}
+
+/** The view whose dimension d is dimension perm[d] of the operand (zero-based). */
+export function permuteView(from: Shape, perm: readonly number[], label: string): View {
+  const st = strides(from);
+  return { label, offset: 0, strides: perm.map((p) => st[p]) };
+}
+
+/** Whether a view of `shape` reads an operand of `source` shape as it is, element for element. */
+export function isIdentityView(view: View, shape: Shape, source: Shape): boolean {
+  if (view.offset !== 0 || shape.reduce((a, b) => a * b, 1) !== source.reduce((a, b) => a * b, 1)) return false;
+  const st = strides(shape);
+  return shape.every((size, d) => size === 1 || view.strides[d] === st[d]);
+}
+
+/**
+ * The view that undoes `view` (of shape `shape`, over a tensor of shape `source`) when it moves every element
+ * once without changing the row-major order of any dimension's elements — a reshape (read back in order) or
+ * a permutation of axes (permuted back); undefined for the others (windows, parts), whose adjoint adds up.
+ */
+export function inverseView(view: View, shape: Shape, source: Shape): View | undefined {
+  const [name] = view.label.split("|", 1);
+  if (isIdentityView(view, shape, source)) return reshapeView(source, `reshape|[${source.join(", ")}]`);
+  if (view.offset !== 0 || shape.length !== source.length) return undefined;
+  const st = strides(source);
+  const perm = view.strides.map((s, d) => st.findIndex((t, e) => t === s && source[e] === shape[d]));
+  if (perm.some((p) => p < 0) || new Set(perm).size !== perm.length) return undefined;
+  const back = source.map((_, e) => perm.indexOf(e));
+  return permuteView(shape, back, `transpose|[${back.map((b) => b + 1).join(", ")}]`);
 }

@@ -6,14 +6,18 @@
 import {
   type AxisMap,
   type SlicePart,
+  type View,
   axisMapAttr,
   broadcastMap,
   broadcastShapes,
+  isIdentityView,
   reduceAttr,
   reinsertAxis,
   sliceAttr,
   sliceShape,
+  unsliceAttr,
   validAxisMap,
+  viewAttr,
 } from "./axes.ts";
 import { type Attr, type Node, type OpName, type ReduceKind, type Shape, isElementwiseOp, sameShape, shapeText, sizeOf } from "./node.ts";
 import { OPS, ShapeError } from "./ops.ts";
@@ -30,7 +34,7 @@ export class Graph {
 
   /**
    * The node for (op, inputs, attr), built once. `shape` is given only by leaves and the ops that carry
-   * their shape (broadcast, expand, sumTo, unslice). Operands of an elementwise op whose shapes differ are
+   * their shape (broadcast, expand, sumTo, unslice, view, unview). Operands of an elementwise op whose shapes differ are
    * broadcast first, by numpy's rule (as mathjs does).
    */
   make(op: OpName, inputs: readonly Node[], attr?: Attr, shape?: Shape): Node {
@@ -170,10 +174,22 @@ export class Graph {
     return this.make("slice", [a], sliceAttr(parts));
   };
 
-  /** `a` placed at `parts` of a tensor of zeros of `shape`. */
-  unslice = (a: Node, parts: readonly SlicePart[], shape: Shape): Node => {
+  /** `a` placed at `parts` of a tensor of `shape` that holds `fill` everywhere else (zeros: the adjoint of slice). */
+  unslice = (a: Node, parts: readonly SlicePart[], shape: Shape, fill = 0): Node => {
     if (parts.every((p, d) => p.keep && p.start === 0 && p.count === shape[d])) return a;
-    return this.make("unslice", [a], sliceAttr(parts), shape);
+    return this.make("unslice", [a], unsliceAttr(parts, fill), shape);
+  };
+
+  /** A view of `a` with the given shape (axes.ts View); one that reads `a` as it is, is `a`. */
+  view = (a: Node, view: View, shape: Shape): Node => {
+    if (sameShape(a.shape, shape) && isIdentityView(view, shape, a.shape)) return a;
+    return this.make("view", [a], viewAttr(view), shape);
+  };
+
+  /** The adjoint of a view of shape `a.shape` of a tensor of `shape`. */
+  unview = (a: Node, view: View, shape: Shape): Node => {
+    if (sameShape(a.shape, shape) && isIdentityView(view, a.shape, shape)) return a;
+    return this.make("unview", [a], viewAttr(view), shape);
   };
 
   /** Values of one shape stacked along a new first axis. */

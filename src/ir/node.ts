@@ -1,4 +1,4 @@
-/** Shapes are per sample: [] scalar, [n] vector, [m, n] matrix (row-major). */
+/** Shapes are per sample: [] scalar, [n] vector, [m, n] matrix, and tensors of any rank (row-major). */
 export type Shape = readonly number[];
 
 /** Leaves: the values a function is called with, and constants. */
@@ -75,6 +75,10 @@ export const STRUCTURAL_OPS = [
   "pack",
   // tensors joined along an axis (attr)
   "concat",
+  // each element read from an affine position of the operand (axes.ts View): reshapes, permutations, windows
+  "view",
+  // the adjoint of view: a tensor of the operand's shape, each element the sum of the view's elements that read it
+  "unview",
 ] as const;
 
 /** What a `reduce` computes along its axis. */

@@ -9,14 +9,18 @@ import {
   type AxisMap,
   type SlicePart,
   coordinates,
+  inverseView,
   parseAxisMap,
   parseReduce,
   parseSlice,
+  parseView,
   reinsertAxis,
   sliceShape,
   sliceText,
   smallIndex,
   strides,
+  unsliceFill,
+  viewSource,
   wholeIndex,
   withoutAxis,
 } from "./axes.ts";
@@ -439,16 +443,52 @@ const STRUCTURAL_RULES = {
     shape: ownShape("unslice"),
     evaluate: ([a], n) => {
       const parts = parseSlice(n.attr);
-      const out = new Float64Array(sizeOf(n.shape));
+      const out = new Float64Array(sizeOf(n.shape)).fill(unsliceFill(n.attr));
       a.forEach((v, i) => (out[wholeIndex(i, parts, n.shape)] = v));
       return out;
     },
+    // the value around the part is a constant: only the part sends its cotangent back
     vjp: (g, n, ct) => g.slice(ct, parseSlice(n.attr)),
     cost: () => 0,
     math: ([a], n) => {
       const at = sliceText(parseSlice(n.attr), n.shape);
-      return fn(`place[${at}]`, `\\operatorname{place}_{[${at}]}`, [a]);
+      const fill = unsliceFill(n.attr);
+      const around = fill === 0 ? "" : `, ${fill === -Infinity ? "−∞" : fill}`;
+      return fn(`place[${at}${around}]`, `\\operatorname{place}_{[${at}${around.replace("−∞", "-\\infty")}]}`, [a]);
     },
+  },
+  // a reshape, a permutation, windows: element `at` reads the operand at offset + Σ at·strides
+  view: {
+    arity: 1,
+    shape: ownShape("view"),
+    evaluate: ([a], n) => {
+      const view = parseView(n.attr);
+      return Float64Array.from({ length: sizeOf(n.shape) }, (_, i) => a[viewSource(i, n.shape, view)]);
+    },
+    // each element read sends its cotangent back to where it was read (windows that overlap add up); a
+    // reshape or a permutation is undone by its inverse view
+    vjp: (g, n, ct) => {
+      const source = ins(n, 0).shape;
+      const back = inverseView(parseView(n.attr), n.shape, source);
+      return back ? g.view(ct, back, source) : g.unview(ct, parseView(n.attr), source);
+    },
+    cost: () => 0,
+    math: ([a], n) => viewMath(a, n, ""),
+  },
+  // the adjoint of view: every element of the operand added to the element of the result it was read from
+  unview: {
+    arity: 1,
+    shape: ownShape("unview"),
+    evaluate: ([a], n) => {
+      const view = parseView(n.attr);
+      const out = new Float64Array(sizeOf(n.shape));
+      const from = ins(n, 0).shape;
+      a.forEach((v, i) => (out[viewSource(i, from, view)] += v));
+      return out;
+    },
+    vjp: (g, n, ct) => g.view(ct, parseView(n.attr), ins(n, 0).shape),
+    cost: (n) => sizeOf(ins(n, 0).shape),
+    math: ([a], n) => viewMath(a, n, "ᵀ"),
   },
   // values of one shape stacked along a new first axis (a row each): [a, b, c], [1, 2; 3, 4]
   pack: {
@@ -565,6 +605,14 @@ function reduceVjp(g: Graph, n: Node, ct: Node): Node {
   }
 }
 
+/** A view as its equation writes it, `reshape(x, [4, 3])`; its adjoint marked ᵀ. */
+function viewMath(a: MathExpr, n: Node, mark: string): MathExpr {
+  const { label } = parseView(n.attr);
+  const [name, args] = label.split("|", 2);
+  const rest = args ? [raw(args, args)] : [];
+  return fn(`${name}${mark}`, `\\operatorname{${name.replace(/_/g, "\\_")}}${mark ? "^\\top" : ""}`, [a, ...rest]);
+}
+
 /** The dimensions of `big` that a sum back to `small` adds up. */
 function summedAxes(map: AxisMap, small: Shape, big: Shape): number[] {
   return big.flatMap((size, d) => (map[d] === null || (small[map[d] as number] === 1 && size > 1) ? [d] : []));
@@ -625,6 +673,10 @@ export function matmulShape(a: Shape, b: Shape): Shape {
   const mismatch = () =>
     new ShapeError(`matrix product needs matching inner sizes, found ${shapeText(a)} * ${shapeText(b)}`);
   if (a.length === 0 || b.length === 0) throw new ShapeError("matrix product of a scalar: use scaling instead");
+  if (a.length > 2 || b.length > 2)
+    throw new ShapeError(
+      `"*" multiplies vectors and matrices, found ${shapeText(a)} * ${shapeText(b)}; matmul(A, B) multiplies the matrices stacked along leading axes`,
+    );
   const inner = (s: Shape, first: boolean) => (s.length === 1 ? s[0] : first ? s[1] : s[0]);
   if (inner(a, true) !== inner(b, false)) throw mismatch();
   return [...(a.length === 2 ? [a[0]] : []), ...(b.length === 2 ? [b[1]] : [])];

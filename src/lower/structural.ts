@@ -5,7 +5,7 @@
  * a nest over output positions with a `sum` over kernel taps whose operand index is oy·stride + ky, a pooling
  * a running maximum (`max=`) over the window, a reduction along one axis a nest over the other axes.
  */
-import { type AxisMap, type SlicePart, parseAxisMap, parseReduce, parseSlice, strides } from "../ir/axes.ts";
+import { type AxisMap, type SlicePart, parseAxisMap, parseReduce, parseSlice, parseView, strides, unsliceFill } from "../ir/axes.ts";
 import { type Node, type Shape, type StructuralOp, sizeOf } from "../ir/node.ts";
 import type { NodeContext } from "./build.ts";
 import { elementNest } from "./build.ts";
@@ -191,20 +191,22 @@ function wholeAt(parts: readonly SlicePart[], at: readonly Index[]): Index[] {
 }
 
 /**
- * The operand at its part, zeros everywhere else; each element written once: the part, and around it one box
- * per dimension and side (dimensions before it inside the part, after it whole).
+ * The operand at its part, the fill value (0, or −∞ around a maximum's window) everywhere else; each element
+ * written once: the part, and around it one box per dimension and side (dimensions before it inside the part,
+ * after it whole).
  */
 const unslice: Lowering = (ctx) => {
   const x = ctx.node.inputs[0];
   const shape = ctx.node.shape;
   const parts = parseSlice(ctx.node.attr);
+  const fill = unsliceFill(ctx.node.attr);
   const zeros: Stmt[] = [];
   parts.forEach((p, d) => {
     for (const [from, count] of [[0, p.start], [p.start + p.count, shape[d] - p.start - p.count]]) {
       if (count === 0) continue;
       const extents = shape.map((size, e) => (e < d ? parts[e].count : e === d ? count : size));
       const offsets = shape.map((_, e) => (e < d ? parts[e].start : e === d ? from : 0));
-      zeros.push(...dimNest(ctx, extents, "elements", (at) => [ctx.write(flatIndex(shape, at, offsets), num(0))]));
+      zeros.push(...dimNest(ctx, extents, "elements", (at) => [ctx.write(flatIndex(shape, at, offsets), num(fill))]));
     }
   });
   const part = dimNest(ctx, x.shape, "elements", (at) => [ctx.write(flatIndex(shape, wholeAt(parts, at)), ctx.read(x, flatIndex(x.shape, at)))]);
@@ -230,6 +232,33 @@ const concat: Lowering = (ctx) => {
   });
 };
 
+/** The operand's element at offset + Σ at·strides, for each element of the view. */
+const view: Lowering = (ctx) => {
+  const x = ctx.node.inputs[0];
+  const v = parseView(ctx.node.attr);
+  return dimNest(ctx, ctx.node.shape, "elements", (at) => [ctx.write(flatIndex(ctx.node.shape, at), ctx.read(x, viewIndex(v, at)))]);
+};
+
+/**
+ * Zeros, then each element of the operand (a view's cotangent) added where the view read it: overlapping
+ * windows add up. The nest over the operand is a structure loop: two of its elements may land on one place.
+ */
+const unview: Lowering = (ctx) => {
+  const g = ctx.node.inputs[0];
+  const v = parseView(ctx.node.attr);
+  const shape = ctx.node.shape;
+  // a single element is the sum of the whole cotangent
+  if (sizeOf(shape) === 1) return [ctx.write(constIndex(0), sumOver(ctx, g, (index) => ctx.read(g, index)))];
+  const zeros = dimNest(ctx, shape, "elements", (at) => [ctx.write(flatIndex(shape, at), num(0))]);
+  const scatter = dimNest(ctx, g.shape, "structure", (at) => [ctx.write(viewIndex(v, at), ctx.read(g, flatIndex(g.shape, at)), "+=")]);
+  return [...zeros, ...scatter];
+};
+
+/** Where a view's element at `at` reads its operand. */
+function viewIndex(v: ReturnType<typeof parseView>, at: readonly Index[]): Index {
+  return at.reduce((acc, i, d) => addIndex(acc, scale(i, v.strides[d])), constIndex(v.offset));
+}
+
 const LOWERINGS: Record<Exclude<StructuralOp, "batchMean">, Lowering> = {
   matmul,
   outer,
@@ -244,6 +273,8 @@ const LOWERINGS: Record<Exclude<StructuralOp, "batchMean">, Lowering> = {
   unslice,
   pack,
   concat,
+  view,
+  unview,
 };
 
 export function lowerStructural(ctx: NodeContext): Stmt[] {

@@ -59,8 +59,8 @@ interface Descriptor {
 
 const quoteList = (names: readonly string[]) => names.map((n) => JSON.stringify(n)).join(", ");
 const DIMENSION: Descriptor = { what: "dimension", rule: "must be a positive integer", expected: "an integer ≥ 1" };
-const SHAPE_RULE = "must be [], [n] or [m, n] with positive integers";
-const SHAPE_EXPECTED = "[] (scalar), [n] (vector) or [m, n] (matrix)";
+const SHAPE_RULE = "must be an array of positive integers";
+const SHAPE_EXPECTED = "[] (scalar), [n] (vector), [m, n] (matrix) or more dimensions, such as [h, w, c]";
 const INIT: Descriptor = {
   what: "initialization",
   rule: `must be a number or one of ${quoteList(INIT_NAMES)}`,

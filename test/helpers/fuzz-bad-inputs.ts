@@ -171,10 +171,10 @@ export const SCHEMA_INPUTS: BadInput[] = [
     says: ['"W" is declared twice (first in params, again in inputs)'],
   },
   {
-    label: "a shape of rank 3",
-    text: eqNet({ params: { ...EQ.params, T: { shape: [2, 2, 2] } } }),
-    at: { needle: "[\n        2,\n        2,\n        2" },
-    says: ["parameter shape must be [], [n] or [m, n]", "at params.T.shape"],
+    label: "a shape with a fractional size",
+    text: eqNet({ params: { ...EQ.params, T: { shape: [2, 2.5] } } }),
+    at: { needle: "2.5" },
+    says: ["shape dimension must be a positive integer", "at params.T.shape[1]", "found: 2.5"],
   },
   {
     label: "inputs of 10¹⁴ values per sample",
@@ -183,6 +183,10 @@ export const SCHEMA_INPUTS: BadInput[] = [
     says: ["the inputs of one sample have 100,000,000,000,002 values, too many to compile", "expected: at most 100,000,000"],
   },
 ];
+
+/** An image net: X is [4, 4, 2] (height, width, channels), K a 3×3 filter from its 2 channels to 2. */
+const image = (equation: string, K: number[] = [3, 3, 2, 2]) =>
+  eqNet({ params: { K: { shape: K } }, inputs: { X: [4, 4, 2] }, targets: {}, equations: [equation], output: "h", loss: "sum(h)" });
 
 export const EQUATION_INPUTS: BadInput[] = [
   {
@@ -381,4 +385,46 @@ export const EQUATION_INPUTS: BadInput[] = [
     says: ["block syntax is not supported in expressions", "at layers[0].activation"],
   },
   { label: "an activation calling require()", text: layers({ type: "dense", units: 3, activation: "require('fs')" }), at: { needle: "require(" }, says: ['unknown function "require"'] },
+  {
+    label: "a padding conv2d does not know",
+    text: image('h = conv2d(X, K, 1, "full")'),
+    at: { needle: "conv2d(" },
+    says: ['conv2d: the padding is "valid", "same", a number, or [before, after]', 'found: "full"'],
+  },
+  {
+    label: "a filter for other channels",
+    text: image("h = conv2d(X, K)", [3, 3, 3, 2]),
+    at: { needle: "conv2d(" },
+    says: ["conv2d needs a filter [taps, taps, 2, out], with x's 2 channels", "found: [3, 3, 3, 2]"],
+  },
+  {
+    label: "a window larger than the image",
+    text: image("h = max_pool2d(X, 5)"),
+    at: { needle: "max_pool2d(" },
+    says: ["max_pool2d: a window spans 5 elements of spatial dimension 1, which has 4 with padding", "expected: an input of at least 5 there"],
+  },
+  {
+    label: "transpose of a rank-3 tensor without an order",
+    text: image("h = transpose(X)"),
+    at: { needle: "transpose(" },
+    says: ["mathjs transposes only matrices, and numpy would reverse every axis", "transpose(x, [3, 2, 1])"],
+  },
+  {
+    label: "a permutation with a repeated axis",
+    text: image("h = transpose(X, [1, 1, 2])"),
+    at: { needle: "transpose(" },
+    says: ["needs an order of the dimensions 1 to 3 of [4, 4, 2]", "found: [1, 1, 2]"],
+  },
+  {
+    label: "a reshape to another number of elements",
+    text: image("h = reshape(X, [5, 6])"),
+    at: { needle: "reshape(" },
+    says: ["reshape of [4, 4, 2] (32 elements) to [5, 6] (30 elements)", "expected: sizes whose product is 32"],
+  },
+  {
+    label: "* between tensors of rank 3",
+    text: image("h = X * K"),
+    at: { needle: '"h = X * K"' },
+    says: ['"*" multiplies vectors and matrices', "matmul(A, B)"],
+  },
 ];

@@ -430,6 +430,54 @@ export function randomEquationNet(rng: Rng, name = "random_equation_net"): Equat
   return template(rng, name);
 }
 
+// ---- convolutional nets ------------------------------------------------------------------------------
+
+/** The activations of the convolutional nets: smooth, or kinked only where a max-pool tie cannot matter. */
+const CONV_ACTIVATIONS = ["softsign", "relu", "tanh", "sigmoid", "softplus", "elu", "swish"] as const;
+
+/** Output size along one dimension of a window op, as TF.js computes it. */
+function windowed(size: number, window: number, stride: number, padding: "valid" | "same"): number {
+  return padding === "same" ? Math.ceil(size / stride) : Math.floor((size - window) / stride) + 1;
+}
+
+/**
+ * A small image classifier: conv2d (random filter size, stride and padding) + per-channel bias, an activation,
+ * optionally max or average pooling, flattened by reshape into a dense layer. The image is [h, w, channels].
+ */
+export function randomConvNet(rng: Rng, name = "random_conv_net"): EquationNetSpec {
+  const [h, w, channels] = [rng.int(3, 7), rng.int(3, 7), rng.int(1, 3)];
+  const [kh, kw, filters] = [rng.int(1, 3), rng.int(1, 3), rng.int(1, 4)];
+  const stride = rng.int(1, 2);
+  const padding = rng.pick(["valid", "same"] as const);
+  let shape = [windowed(h, kh, stride, padding), windowed(w, kw, stride, padding), filters];
+  const equations = [`a = ${rng.pick(CONV_ACTIVATIONS)}(conv2d(img, K, ${stride}, "${padding}") + c)`];
+  let last = "a";
+  if (shape[0] >= 2 && shape[1] >= 2 && rng.bool(0.7)) {
+    const kind = rng.pick(["max", "avg"] as const);
+    const poolStride = rng.int(1, 2);
+    // average pooling only without padding: TF.js divides by the cells inside the image, bpgen (as PyTorch) by the window
+    const poolPadding = kind === "max" ? rng.pick(["valid", "same"] as const) : "valid";
+    equations.push(`p = ${kind}_pool2d(a, 2, ${poolStride}, "${poolPadding}")`);
+    shape = [windowed(shape[0], 2, poolStride, poolPadding), windowed(shape[1], 2, poolStride, poolPadding), filters];
+    last = "p";
+  }
+  const features = shape[0] * shape[1] * shape[2];
+  const classes = rng.int(1, 3);
+  equations.push(`f = reshape(${last}, [-1])`, "o = V * f + d");
+  return finish(
+    name,
+    {
+      params: { K: { shape: [kh, kw, channels, filters] }, c: { shape: [filters] }, V: { shape: [classes, features] }, d: { shape: [classes] } },
+      inputs: { img: [h, w, channels] },
+      targets: { t: [classes] },
+      equations,
+      output: "o",
+      loss: vectorLoss(rng.pick(["mse", "softmax"] as const), "o", "t", rng),
+    },
+    {},
+  );
+}
+
 // ---- parameters and data -----------------------------------------------------------------------------
 
 export function randomParams(paramCount: number, rng: Rng, std = 0.5): Float64Array {

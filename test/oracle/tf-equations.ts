@@ -18,7 +18,10 @@
  *   argument tensor in *elementwise mode*, where `*`, `/`, `^` act per element (exactly the result of applying
  *   the scalar function to every element), reductions are the identity and transposes are no-ops;
  *   user functions take precedence over builtins of the same name; a body sees only `x`, `pi` and functions;
- * - the constant `pi` (a declared name shadows it).
+ * - the constant `pi` (a declared name shadows it);
+ * - tensors of rank 3 ([height, width, channels]) for conv2d(x, w, stride, padding), max_pool2d and avg_pool2d
+ *   (x, size, stride = size, padding), with literal options as TF.js takes them, reshape(x, sizes), and `+` of a
+ *   vector along the last axis (a per-channel bias).
  */
 import * as tf from "@tensorflow/tfjs";
 import { parse, type MathNode } from "mathjs";
@@ -181,9 +184,10 @@ function sameShape(a: tf.Tensor, b: tf.Tensor): boolean {
   return a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
 }
 
-/** Elementwise binary op: equal shapes, or one operand scalar. */
+/** Elementwise binary op: equal shapes, one operand scalar, or a vector along the last axis of the other (a per-channel bias). */
 function elementwise2(what: string, a: tf.Tensor, b: tf.Tensor, f: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): tf.Tensor {
-  if (rank(a) > 0 && rank(b) > 0 && !sameShape(a, b)) {
+  const perChannel = (x: tf.Tensor, v: tf.Tensor) => rank(x) > 2 && rank(v) === 1 && x.shape[rank(x) - 1] === v.shape[0];
+  if (rank(a) > 0 && rank(b) > 0 && !sameShape(a, b) && !perChannel(a, b) && !perChannel(b, a)) {
     throw new OracleError(`${what}: operands must have equal shapes or be scalars, found ${shapeText(a)} and ${shapeText(b)}`);
   }
   return f(a, b);
@@ -269,9 +273,63 @@ function evalOperator(n: OperatorNodeView, ctx: Ctx): tf.Tensor {
   }
 }
 
+/** A literal argument: a number, a string, or a list of them (`[-1]`, `"same"`). */
+type Literal = number | string | Literal[];
+function literalOf(node: MathNode): Literal {
+  const n = node as unknown as AnyNode;
+  if (n.type === "ConstantNode") {
+    const v = (n as ConstantNodeView).value;
+    if (typeof v === "number" || typeof v === "string") return v;
+  }
+  if (n.type === "OperatorNode" && (n as OperatorNodeView).fn === "unaryMinus") {
+    const v = literalOf((n as OperatorNodeView).args[0]);
+    if (typeof v === "number") return -v;
+  }
+  if (n.type === "ArrayNode") return (n as unknown as { items: MathNode[] }).items.map(literalOf);
+  throw new OracleError(`unsupported literal ${n.type}`);
+}
+
+const numberOf = (v: Literal | undefined, fallback: number): number => {
+  if (v === undefined) return fallback;
+  if (typeof v !== "number") throw new OracleError(`expected a number, found ${JSON.stringify(v)}`);
+  return v;
+};
+const paddingOf = (v: Literal | undefined): "valid" | "same" => {
+  if (v === undefined || v === "valid" || v === "same") return v ?? "valid";
+  throw new OracleError(`unsupported padding ${JSON.stringify(v)}`);
+};
+
+/**
+ * Functions with literal options (sizes, strides, padding), channels last as TF.js takes them:
+ * conv2d(x, w, stride?, padding?), max_pool2d / avg_pool2d(x, size, stride = size, padding?), reshape(x, sizes).
+ */
+function evalWindowFunction(name: string, n: FunctionNodeView, ctx: Ctx): tf.Tensor | undefined {
+  const tensor = (i: number) => evalNode(n.args[i], ctx);
+  const literal = (i: number) => (i < n.args.length ? literalOf(n.args[i]) : undefined);
+  switch (name) {
+    case "reshape": {
+      const sizes = literal(1);
+      if (!Array.isArray(sizes) || !sizes.every((s) => typeof s === "number")) throw new OracleError("reshape needs a list of sizes");
+      return tf.reshape(tensor(0), sizes as number[]);
+    }
+    case "conv2d":
+      return tf.conv2d(tensor(0) as tf.Tensor3D, tensor(1) as tf.Tensor4D, numberOf(literal(2), 1), paddingOf(literal(3)));
+    case "max_pool2d":
+    case "avg_pool2d": {
+      const size = numberOf(literal(1), NaN);
+      const pool = name === "max_pool2d" ? tf.maxPool : tf.avgPool;
+      return pool(tensor(0) as tf.Tensor3D, size, numberOf(literal(2), size), paddingOf(literal(3)));
+    }
+    default:
+      return undefined;
+  }
+}
+
 function evalFunction(n: FunctionNodeView, ctx: Ctx): tf.Tensor {
   if (n.fn.type !== "SymbolNode" || !n.fn.name) throw new OracleError("unsupported call");
   const name = n.fn.name;
+  const windowed = ctx.elementwise ? undefined : evalWindowFunction(name, n, ctx);
+  if (windowed) return windowed;
   const args = n.args.map((a) => evalNode(a, ctx));
   const arity = (k: number) => {
     if (args.length !== k) throw new OracleError(`${name} takes ${k} argument(s), found ${args.length}`);

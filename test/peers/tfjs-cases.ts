@@ -10,9 +10,10 @@
  * parameters). The loss is y weighted by the test's dy (sum(dy .* y)), or summed when the test passes no dy.
  * Tensors of rank above 2 are folded to matrices where the op does not see the difference (elementwise ops,
  * per-channel ops, concatenation and gathers along a leading or trailing axis, reductions over leading or trailing
- * axes); ops with no spelling in bpgen's vocabulary keep TF's name (snake_case), arguments and shapes. A case
- * whose tensors keep a rank above 2 says so in `needs`: net.json's shapes stop at matrices, so the harness checks
- * that bpgen refuses it with that reason, until such shapes exist.
+ * axes), and kept as they are elsewhere (convolutions, pooling, batched products, permutations). TF's options are
+ * moved to bpgen's spelling (tools/tf-spelling.cjs): padding per spatial dimension, NCHW through transposes,
+ * transposed matmul operands written out, space_to_batch_nd and batch_to_space_nd as pad, reshape, transpose and
+ * a part.
  */
 import type { GradientCheck, PeerTensor, Scoped } from "./types.ts";
 
@@ -28,11 +29,7 @@ export const TFJS_OUT_OF_SCOPE = [
 ] as const;
 export type TfjsOutOfScope = (typeof TFJS_OUT_OF_SCOPE)[number];
 
-/** What an in-scope case needs that bpgen does not have yet (the whole list). */
-export const TFJS_NEEDS = ["tensors of rank above 2"] as const;
-export type TfjsNeeds = (typeof TFJS_NEEDS)[number];
-
-export type TfjsCase = Scoped<TfjsOutOfScope, { readonly checks: readonly GradientCheck[]; readonly needs?: TfjsNeeds }>;
+export type TfjsCase = Scoped<TfjsOutOfScope, { readonly checks: readonly GradientCheck[] }>;
 
 function t(shape: readonly number[], values: readonly number[]): PeerTensor {
   return { shape, values };
@@ -900,9 +897,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "avg_pool_3d_test.ts:247 avgPool3dBackprop › gradient x=[2,2,2,1] f=[1,1,1] s=1",
     file: "avg_pool_3d_test.ts",
     line: 247,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = avg_pool3d(x, 1, 1, 0)"],
@@ -917,9 +913,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "avg_pool_3d_test.ts:258 avgPool3dBackprop › gradient x=[1,2,2,2,1] f=[1,1,1] s=1",
     file: "avg_pool_3d_test.ts",
     line: 258,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = avg_pool3d(x, 1, 1, 0)"],
@@ -934,9 +929,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "avg_pool_3d_test.ts:269 avgPool3dBackprop › gradient x=[1,2,2,2,1] f=[2,2,2] s=2",
     file: "avg_pool_3d_test.ts",
     line: 269,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = avg_pool3d(x, 2, 1, 0)"],
@@ -951,9 +945,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "avg_pool_3d_test.ts:280 avgPool3dBackprop › gradient with clone x=[1,2,2,2,1] f=[2,2,2] s=1",
     file: "avg_pool_3d_test.ts",
     line: 280,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = avg_pool3d(x, 2, 1, 0)"],
@@ -968,9 +961,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "avg_pool_3d_test.ts:292 avgPool3dBackprop › gradient x=[1,3,3,3,1] f=[2,2,2] s=1",
     file: "avg_pool_3d_test.ts",
     line: 292,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = avg_pool3d(x, 2, 1, 0)"],
@@ -990,9 +982,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "avg_pool_3d_test.ts:307 avgPool3dBackprop › gradient x=[1,4,4,4,1] f=[2,2,2] s=2",
     file: "avg_pool_3d_test.ts",
     line: 307,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = avg_pool3d(x, 2, 2, 0)"],
@@ -1021,9 +1012,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "avg_pool_3d_test.ts:326 avgPool3dBackprop › gradient x=[1,3,3,3,2] f=[2,2,2] s=1",
     file: "avg_pool_3d_test.ts",
     line: 326,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = avg_pool3d(x, 2, 1, 0)"],
@@ -1051,9 +1041,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "avg_pool_3d_test.ts:345 avgPool3dBackprop › gradient x=[2,3,3,3,1] f=[2,2,2] s=1",
     file: "avg_pool_3d_test.ts",
     line: 345,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = avg_pool3d(x, 2, 1, 0)"],
@@ -1082,12 +1071,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "avg_pool_test.ts:159 avgPool › gradient x=[1,1,1] f=[1,1] s=1 [0] => [0]",
     file: "avg_pool_test.ts",
     line: 159,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = avg_pool(x, 1, 1, 0)"],
+        equations: ["y = avg_pool2d(x, 1, 1, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([1, 1, 1], [0]) },
         inputs: { dy: t([1, 1, 1], [0]) },
@@ -1099,12 +1087,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "avg_pool_test.ts:168 avgPool › gradient with clones",
     file: "avg_pool_test.ts",
     line: 168,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = avg_pool(x, 1, 1, 0)"],
+        equations: ["y = avg_pool2d(x, 1, 1, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([1, 1, 1], [0]) },
         inputs: { dy: t([1, 1, 1], [0]) },
@@ -1116,12 +1103,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "avg_pool_test.ts:178 avgPool › gradient x=[3,3,1] f=[2,2] s=1",
     file: "avg_pool_test.ts",
     line: 178,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = avg_pool(x, 2, 1, 0)"],
+        equations: ["y = avg_pool2d(x, 2, 1, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([3, 3, 1], [1, 2, 3, 4, 5, 6, 7, 9, 8]) },
         inputs: { dy: t([2, 2, 1], [1, 2, 3, 4]) },
@@ -1133,12 +1119,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "avg_pool_test.ts:194 avgPool › gradient x=[3,3,1] f=[3,3] s=1 p=explicit",
     file: "avg_pool_test.ts",
     line: 194,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions; the expected values divide every window by 9, counting the padded cells; tfjs's own forward divides by the cells inside the input, and the derivative of that forward is [0, 1.75, 1.75, 0, 4, 4, 0, 9.25, 9.25]",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes; the expected values divide every window by 9, counting the padded cells; tfjs's own forward divides by the cells inside the input, and the derivative of that forward is [0, 1.75, 1.75, 0, 4, 4, 0, 9.25, 9.25]",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = avg_pool(x, 3, 1, [[0, 0], [1, 2], [0, 1], [0, 0]])"],
+        equations: ["y = avg_pool2d(x, 3, 1, [[1, 2], [0, 1]])"],
         loss: "sum(dy .* y)",
         params: { x: t([3, 3, 1], [0, 1, 2, 3, 4, 5, 6, 7, 8]) },
         inputs: { dy: t([4, 2, 1], [0, 3, 0, 6, 0, 9, 0, 12]) },
@@ -1150,12 +1135,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "avg_pool_test.ts:205 avgPool › gradient x=[2,3,3,1] f=[2,2], s=1",
     file: "avg_pool_test.ts",
     line: 205,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = avg_pool(x, 2, 1, 0)"],
+        equations: ["y = avg_pool2d(x, 2, 1, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([2, 3, 3, 1], [1, 2, 3, 4, 5, 6, 7, 9, 8, 1, 2, 3, 4, 5, 6, 7, 8, 9]) },
         inputs: { dy: t([2, 2, 2, 1], [1, 2, 3, 4, 1, 2, 3, 4]) },
@@ -1167,12 +1151,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "batch_to_space_nd_test.ts:164 batchToSpaceND › gradients,  input shape=[4, 2, 2], block shape=[2]",
     file: "batch_to_space_nd_test.ts",
     line: 164,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = batch_to_space_nd(t, [2], [[0, 2]])"],
+        equations: ["u = reshape(transpose(reshape(t, [2, 2, 2, 2]), [2, 3, 1, 4]), [2, 4, 2])", "y = u[:, 1:2, :]"],
         loss: "sum(dy .* y)",
         params: { t: t([4, 2, 2], [-61, 37, -68, 72, 31, 62, 0, -13, 28, 54, 96, 44, -55, -64, -88, -94]) },
         inputs: { dy: t([2, 2, 2], [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08]) },
@@ -1184,12 +1167,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "batch_to_space_nd_test.ts:180 batchToSpaceND › gradients, input shape=[4, 2, 2, 1], block shape=[2, 2]",
     file: "batch_to_space_nd_test.ts",
     line: 180,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = batch_to_space_nd(t, [2, 2], [[0, 0], [0, 0]])"],
+        equations: ["u = reshape(transpose(reshape(t, [2, 2, 1, 2, 2, 1]), [3, 4, 1, 5, 2, 6]), [1, 4, 4, 1])", "y = u[:, 1:4, 1:4, :]"],
         loss: "sum(dy .* y)",
         params: { t: t([4, 2, 2, 1], [1, 3, 9, 11, 2, 4, 10, 12, 5, 7, 13, 15, 6, 8, 14, 16]) },
         inputs: { dy: t([1, 4, 4, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]) },
@@ -1201,12 +1183,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "batch_to_space_nd_test.ts:196 batchToSpaceND › gradient with clones, input=[4, 2, 2, 1], block shape=[2, 2]",
     file: "batch_to_space_nd_test.ts",
     line: 196,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = batch_to_space_nd(t, [2, 2], [[0, 0], [0, 0]])"],
+        equations: ["u = reshape(transpose(reshape(t, [2, 2, 1, 2, 2, 1]), [3, 4, 1, 5, 2, 6]), [1, 4, 4, 1])", "y = u[:, 1:4, 1:4, :]"],
         loss: "sum(dy .* y)",
         params: { t: t([4, 2, 2, 1], [1, 3, 9, 11, 2, 4, 10, 12, 5, 7, 13, 15, 6, 8, 14, 16]) },
         inputs: { dy: t([1, 4, 4, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]) },
@@ -2123,12 +2104,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "conv1d_test.ts:403 conv1d › gradient with clones, input=2x2x1,d2=1,f=1,s=1,d=1,p=same",
     file: "conv1d_test.ts",
     line: 403,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = conv1d(x, w, 1, "same", "NWC", 1)'],
+        equations: ["y = conv1d(x, w, 1, \"same\", 1)"],
         loss: "sum(dy .* y)",
         params: { x: t([2, 2, 1], [1, 2, 3, 4]), w: t([1, 1, 1], [3]) },
         inputs: { dy: t([2, 2, 1], [3, 2, 1, 0]) },
@@ -2140,12 +2120,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "conv1d_test.ts:433 conv1d › conv1d gradients input=14x1,d2=1,f=3x1x1,s=1,p=valid",
     file: "conv1d_test.ts",
     line: 433,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = conv1d(x, w, 1, "valid", "NWC")'],
+        equations: ["y = conv1d(x, w, 1, \"valid\", 1)"],
         loss: "sum(dy .* y)",
         params: { x: t([14, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]), w: t([3, 1, 1], [3, 2, 1]) },
         inputs: { dy: t([12, 1], [3, 2, 1, 0, 3, 2, 1, 0, 3, 2, 1, 0]) },
@@ -2157,9 +2136,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "conv2d_test.ts:799 conv2d › gradient with clones input=[3,3,1] f=[2,2,1,1] s=1 p=0",
     file: "conv2d_test.ts",
     line: 799,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = conv2d(x, filter, 1, 0)"],
@@ -2174,9 +2152,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "conv2d_test.ts:826 conv2d › gradient x=[2,3,3,1] f=[2,2,1,1] s=1 p=0",
     file: "conv2d_test.ts",
     line: 826,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = conv2d(x, filter, 1, 0)"],
@@ -2191,12 +2168,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "conv2d_test.ts:855 conv2d › gradient x=[1,1,3,3] f=[2,2,1,1] s=1 p=0 NCHW",
     file: "conv2d_test.ts",
     line: 855,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = conv2d(x, filter, 1, 0, "NCHW")'],
+        equations: ["y = transpose(conv2d(transpose(x, [1, 3, 4, 2]), filter, 1, 0), [1, 4, 2, 3])"],
         loss: "sum(dy .* y)",
         params: { x: t([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]), filter: t([2, 2, 1, 1], [1, 1, 1, 1]) },
         inputs: { dy: t([1, 1, 2, 2], [3, 1, 2, 0]) },
@@ -2208,12 +2184,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "conv2d_test.ts:883 conv2d › gradient x=[2,1,3,3] f=[2,2,1,1] s=1 p=0 NCHW",
     file: "conv2d_test.ts",
     line: 883,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = conv2d(x, filter, 1, 0, "NCHW")'],
+        equations: ["y = transpose(conv2d(transpose(x, [1, 3, 4, 2]), filter, 1, 0), [1, 4, 2, 3])"],
         loss: "sum(dy .* y)",
         params: { x: t([2, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9]), filter: t([2, 2, 1, 1], [1, 1, 1, 1]) },
         inputs: { dy: t([2, 1, 2, 2], [3, 1, 2, 0, 3, 1, 2, 0]) },
@@ -2225,12 +2200,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "conv2d_transpose_test.ts:281 conv2dTranspose › gradient with clones input=[1,3,3,1] f=[2,2,2,1] s=1 padding=valid",
     file: "conv2d_transpose_test.ts",
     line: 281,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = conv2d_transpose(x, filter, [1, 4, 4, 2], 1, "valid")'],
+        equations: ["y = conv2d_transpose(x, filter, [1, 4, 4, 2], 1, \"valid\")"],
         loss: "sum(dy .* y)",
         params: {
           x: t([1, 3, 3, 1], [-0.146563, 0.32942238, -1.9030286, -0.06487813, -2.0263784, -1.8366938, 0.82650787, -0.8924909, 0.01207666]),
@@ -2248,12 +2222,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "conv2d_transpose_test.ts:350 conv2dTranspose › gradient input=[1,2,2,1] f=[2,2,2,1] s=[2,2] padding=valid",
     file: "conv2d_transpose_test.ts",
     line: 350,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = conv2d_transpose(x, filter, [1, 4, 4, 2], [2, 2], "valid")'],
+        equations: ["y = conv2d_transpose(x, filter, [1, 4, 4, 2], [2, 2], \"valid\")"],
         loss: "sum(dy .* y)",
         params: {
           x: t([1, 2, 2, 1], [-0.36541712, -0.53973114, 0.01731674, 0.9022777]),
@@ -2273,12 +2246,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "conv2d_transpose_test.ts:414 conv2dTranspose › gradient input=[1,3,3,1] f=[2,2,2,1] s=[1,1] padding=same",
     file: "conv2d_transpose_test.ts",
     line: 414,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = conv2d_transpose(x, filter, [1, 3, 3, 2], [1, 1], "same")'],
+        equations: ["y = conv2d_transpose(x, filter, [1, 3, 3, 2], [1, 1], \"same\")"],
         loss: "sum(dy .* y)",
         params: {
           x: t([1, 3, 3, 1], [1.5243306, -0.77053434, -0.6456234, 0.7796289, 1.5841389, -0.25581855, -0.5896622, 0.05411662, 0.7074914]),
@@ -2296,12 +2268,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "conv2d_transpose_test.ts:456 conv2dTranspose › gradient input=[1,3,3,1] f=[2,2,2,1] s=[1,1] p=explicit",
     file: "conv2d_transpose_test.ts",
     line: 456,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = conv2d_transpose(x, filter, [1, 3, 3, 2], [1, 1], [[0, 0], [0, 1], [0, 1], [0, 0]])"],
+        equations: ["y = conv2d_transpose(x, filter, [1, 3, 3, 2], [1, 1], [[0, 1], [0, 1]])"],
         loss: "sum(dy .* y)",
         params: {
           x: t([1, 3, 3, 1], [1.5243306, -0.77053434, -0.6456234, 0.7796289, 1.5841389, -0.25581855, -0.5896622, 0.05411662, 0.7074914]),
@@ -2319,12 +2290,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "conv2d_transpose_test.ts:526 conv2dTranspose › gradient input=[1,2,2,2] f=[2,2,2,1] s=[2,2] padding=same",
     file: "conv2d_transpose_test.ts",
     line: 526,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = conv2d_transpose(x, filter, [1, 3, 3, 2], [2, 2], "same")'],
+        equations: ["y = conv2d_transpose(x, filter, [1, 3, 3, 2], [2, 2], \"same\")"],
         loss: "sum(dy .* y)",
         params: {
           x: t([1, 2, 2, 2], [-1.815066, 1.0090009, -0.05199118, 0.26311377, -1.1846979, -0.3478052, 2.0497124, -0.6515469]),
@@ -2503,12 +2473,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "depthwise_conv2d_test.ts:1230 depthwiseConv2d gradients › wrt input",
     file: "depthwise_conv2d_test.ts",
     line: 1230,
-    note: "images and filter come from the describe's beforeEach; no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "images and filter come from the describe's beforeEach; TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = depthwise_conv2d(x, filter, 1, "same")'],
+        equations: ["y = depthwise_conv2d(x, filter, 1, \"same\")"],
         loss: "sum(y)",
         params: { x: t([2, 2, 2, 3], [2, 3, 1, 3, 0, 2, 0, 4, 1, 3, 1, 3, 2, 1, 0, 0, 3, 3, 4, 0, 1, 1, 4, 1]) },
         inputs: { filter: t([2, 2, 3, 2], [1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0]) },
@@ -2520,12 +2489,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "depthwise_conv2d_test.ts:1247 depthwiseConv2d gradients › wrt input, squared output",
     file: "depthwise_conv2d_test.ts",
     line: 1247,
-    note: "images and filter come from the describe's beforeEach; no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "images and filter come from the describe's beforeEach; TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = square(depthwise_conv2d(x, filter, 1, "same"))'],
+        equations: ["y = square(depthwise_conv2d(x, filter, 1, \"same\"))"],
         loss: "sum(y)",
         params: { x: t([2, 2, 2, 3], [2, 3, 1, 3, 0, 2, 0, 4, 1, 3, 1, 3, 2, 1, 0, 0, 3, 3, 4, 0, 1, 1, 4, 1]) },
         inputs: { filter: t([2, 2, 3, 2], [1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0]) },
@@ -2537,12 +2505,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "depthwise_conv2d_test.ts:1260 depthwiseConv2d gradients › wrt filter",
     file: "depthwise_conv2d_test.ts",
     line: 1260,
-    note: "images and filter come from the describe's beforeEach; no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "images and filter come from the describe's beforeEach; TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = depthwise_conv2d(images, f, 1, "same")'],
+        equations: ["y = depthwise_conv2d(images, f, 1, \"same\")"],
         loss: "sum(y)",
         params: { f: t([2, 2, 3, 2], [1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0]) },
         inputs: { images: t([2, 2, 2, 3], [2, 3, 1, 3, 0, 2, 0, 4, 1, 3, 1, 3, 2, 1, 0, 0, 3, 3, 4, 0, 1, 1, 4, 1]) },
@@ -2561,12 +2528,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "depthwise_conv2d_test.ts:1284 depthwiseConv2d gradients › wrt filter, squared output",
     file: "depthwise_conv2d_test.ts",
     line: 1284,
-    note: "images and filter come from the describe's beforeEach; no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "images and filter come from the describe's beforeEach; TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = square(depthwise_conv2d(images, f, 1, "same"))'],
+        equations: ["y = square(depthwise_conv2d(images, f, 1, \"same\"))"],
         loss: "sum(y)",
         params: { f: t([2, 2, 3, 2], [1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0]) },
         inputs: { images: t([2, 2, 2, 3], [2, 3, 1, 3, 0, 2, 0, 4, 1, 3, 1, 3, 2, 1, 0, 0, 3, 3, 4, 0, 1, 1, 4, 1]) },
@@ -2586,12 +2552,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "depthwise_conv2d_test.ts:1312 depthwiseConv2d gradients › wrt input, stride=2, pad=valid",
     file: "depthwise_conv2d_test.ts",
     line: 1312,
-    note: "images and filter come from the describe's beforeEach; no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "images and filter come from the describe's beforeEach; TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = depthwise_conv2d(x, filter, 2, "valid")'],
+        equations: ["y = depthwise_conv2d(x, filter, 2, \"valid\")"],
         loss: "sum(y)",
         params: { x: t([2, 2, 2, 3], [2, 3, 1, 3, 0, 2, 0, 4, 1, 3, 1, 3, 2, 1, 0, 0, 3, 3, 4, 0, 1, 1, 4, 1]) },
         inputs: { filter: t([2, 2, 3, 2], [1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0]) },
@@ -2603,12 +2568,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "depthwise_conv2d_test.ts:1323 depthwiseConv2d gradients › wrt filter, stride=2, pad=valid",
     file: "depthwise_conv2d_test.ts",
     line: 1323,
-    note: "images and filter come from the describe's beforeEach; no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "images and filter come from the describe's beforeEach; TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = depthwise_conv2d(images, f, 2, "valid")'],
+        equations: ["y = depthwise_conv2d(images, f, 2, \"valid\")"],
         loss: "sum(y)",
         params: { f: t([2, 2, 3, 2], [1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0]) },
         inputs: { images: t([2, 2, 2, 3], [2, 3, 1, 3, 0, 2, 0, 4, 1, 3, 1, 3, 2, 1, 0, 0, 3, 3, 4, 0, 1, 1, 4, 1]) },
@@ -2620,12 +2584,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "depthwise_conv2d_test.ts:1334 depthwiseConv2d gradients › gradient with clones",
     file: "depthwise_conv2d_test.ts",
     line: 1334,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = depthwise_conv2d(x, f, 1, "valid")'],
+        equations: ["y = depthwise_conv2d(x, f, 1, \"valid\")"],
         loss: "sum(y)",
         params: {
           x: t([1, 3, 3, 1], [0.230664, 0.987388, 0.0685208, 0.419224, 0.887861, 0.731641, 0.0741907, 0.409265, 0.351377]),
@@ -2643,12 +2606,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "dilation2d_test.ts:161 dilation2d › dilation gradient valid padding.",
     file: "dilation2d_test.ts",
     line: 161,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = dilation2d(x, filter, 1, "valid")'],
+        equations: ["y = dilation2d(x, filter, 1, \"valid\")"],
         loss: "sum(dy .* y)",
         params: { x: t([1, 3, 3, 1], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]), filter: t([1, 1, 1], [0.5]) },
         inputs: { dy: t([1, 3, 3, 1], [0.2, 0.3, 0.4, 0.2, 0.1, 1, 0.2, 0.3, 0.4]) },
@@ -2660,12 +2622,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "dilation2d_test.ts:181 dilation2d › dilation gradient same padding.",
     file: "dilation2d_test.ts",
     line: 181,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = dilation2d(x, filter, 1, "same")'],
+        equations: ["y = dilation2d(x, filter, 1, \"same\")"],
         loss: "sum(dy .* y)",
         params: { x: t([1, 3, 3, 1], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]), filter: t([1, 1, 1], [0.5]) },
         inputs: { dy: t([1, 3, 3, 1], [0.2, 0.3, 0.4, 0.2, 0.1, 1, 0.2, 0.3, 0.4]) },
@@ -2677,12 +2638,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "dilation2d_test.ts:201 dilation2d › dilation gradient same padding depth 2.",
     file: "dilation2d_test.ts",
     line: 201,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = dilation2d(x, filter, 1, "same")'],
+        equations: ["y = dilation2d(x, filter, 1, \"same\")"],
         loss: "sum(dy .* y)",
         params: { x: t([1, 2, 2, 3], [0.1, 0.2, 0, 0.2, 0.3, 0.1, 0.3, 0.4, 0.2, 0.4, 0.5, 0.3]), filter: t([1, 1, 3], [0.4, 0.5, 0.6]) },
         inputs: { dy: t([1, 2, 2, 3], [0.2, 0.3, 0.4, 0.2, 0.1, 1, 0.2, 0.3, 0.4, 0.8, -0.1, 0.1]) },
@@ -2694,12 +2654,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "dilation2d_test.ts:224 dilation2d › dilation gradient valid padding filter 2.",
     file: "dilation2d_test.ts",
     line: 224,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = dilation2d(x, filter, 1, "valid")'],
+        equations: ["y = dilation2d(x, filter, 1, \"valid\")"],
         loss: "sum(dy .* y)",
         params: { x: t([1, 3, 3, 1], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]), filter: t([2, 2, 1], [0.4, 0.3, 0.1, 0.2]) },
         inputs: { dy: t([1, 2, 2, 1], [0.2, 0.3, 0.4, 0.2]) },
@@ -2711,12 +2670,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "dilation2d_test.ts:245 dilation2d › dilation gradient same padding filter 2 depth 3.",
     file: "dilation2d_test.ts",
     line: 245,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = dilation2d(x, filter, 1, "same")'],
+        equations: ["y = dilation2d(x, filter, 1, \"same\")"],
         loss: "sum(dy .* y)",
         params: {
           x: t(
@@ -3259,7 +3217,6 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     line: 459,
     note: "gather written as mathjs indexing (one-based); an index matrix is flattened together with dy, which leaves the summed loss unchanged; shapes folded: dy [2,2,2,2] as [2,4,2]",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = t[:, [2, 3, 3, 2], :]"],
@@ -3900,12 +3857,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "mat_mul_test.ts:926 matmulBatch › gradients: A x B",
     file: "mat_mul_test.ts",
     line: 926,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = matmul(a, b, false, false)"],
+        equations: ["y = matmul(a, b)"],
         loss: "sum(dy .* y)",
         params: {
           a: t([5, 2, 3], [-5, -5, -6, 8, -2, -8, 4, -7, -6, -9, -1, 3, 7, -2, 5, -6, 3, 8, 7, -8, 1, 4, -4, 6, 4, -4, -9, -5, 2, -2]),
@@ -3923,12 +3879,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "mat_mul_test.ts:962 matmulBatch › 4d gradients: A x B",
     file: "mat_mul_test.ts",
     line: 962,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = matmul(a, b, false, false)"],
+        equations: ["y = matmul(a, b)"],
         loss: "sum(dy .* y)",
         params: {
           a: t(
@@ -3978,12 +3933,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "mat_mul_test.ts:1030 matmulBatch › gradients: A x B^t",
     file: "mat_mul_test.ts",
     line: 1030,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = matmul(a, b, false, true)"],
+        equations: ["y = matmul(a, transpose(b, [1, 3, 2]))"],
         loss: "sum(dy .* y)",
         params: {
           a: t([5, 3, 2], [-5, -5, -6, 8, -2, -8, 4, -7, -6, -9, -1, 3, 7, -2, 5, -6, 3, 8, 7, -8, 1, 4, -4, 6, 4, -4, -9, -5, 2, -2]),
@@ -4009,12 +3963,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "mat_mul_test.ts:1068 matmulBatch › 4d gradients: A x B^t",
     file: "mat_mul_test.ts",
     line: 1068,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = matmul(a, b, false, true)"],
+        equations: ["y = matmul(a, transpose(b, [1, 2, 4, 3]))"],
         loss: "sum(dy .* y)",
         params: {
           a: t(
@@ -4067,12 +4020,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "mat_mul_test.ts:1141 matmulBatch › gradients: A^t x B",
     file: "mat_mul_test.ts",
     line: 1141,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = matmul(a, b, true, false)"],
+        equations: ["y = matmul(transpose(a, [1, 3, 2]), b)"],
         loss: "sum(dy .* y)",
         params: {
           a: t([5, 3, 2], [-5, -5, -6, 8, -2, -8, 4, -7, -6, -9, -1, 3, 7, -2, 5, -6, 3, 8, 7, -8, 1, 4, -4, 6, 4, -4, -9, -5, 2, -2]),
@@ -4090,12 +4042,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "mat_mul_test.ts:1175 matmulBatch › gradients: A^t x B^t",
     file: "mat_mul_test.ts",
     line: 1175,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = matmul(a, b, true, true)"],
+        equations: ["y = matmul(transpose(a, [1, 3, 2]), transpose(b, [1, 3, 2]))"],
         loss: "sum(dy .* y)",
         params: {
           a: t([5, 3, 2], [-5, -5, -6, 8, -2, -8, 4, -7, -6, -9, -1, 3, 7, -2, 5, -6, 3, 8, 7, -8, 1, 4, -4, 6, 4, -4, -9, -5, 2, -2]),
@@ -4113,9 +4064,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_3d_test.ts:195 maxPool3dBackprop › gradient x=[2,2,2,1] f=[1,1,1] s=1",
     file: "max_pool_3d_test.ts",
     line: 195,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = max_pool3d(x, 1, 1, 0)"],
@@ -4130,9 +4080,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_3d_test.ts:206 maxPool3dBackprop › gradient x=[1,2,2,2,1] f=[1,1,1] s=1",
     file: "max_pool_3d_test.ts",
     line: 206,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = max_pool3d(x, 1, 1, 0)"],
@@ -4147,9 +4096,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_3d_test.ts:217 maxPool3dBackprop › gradient x=[1,2,2,2,1] f=[2,2,2] s=2",
     file: "max_pool_3d_test.ts",
     line: 217,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = max_pool3d(x, 2, 1, 0)"],
@@ -4164,9 +4112,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_3d_test.ts:228 maxPool3dBackprop › gradient with clone x=[1,2,2,2,1] f=[2,2,2] s=1",
     file: "max_pool_3d_test.ts",
     line: 228,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = max_pool3d(x, 2, 1, 0)"],
@@ -4181,9 +4128,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_3d_test.ts:240 maxPool3dBackprop › gradient x=[1,3,3,3,1] f=[2,2,2] s=1 no dup max value",
     file: "max_pool_3d_test.ts",
     line: 240,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = max_pool3d(x, 2, 1, 0)"],
@@ -4198,9 +4144,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_3d_test.ts:259 maxPool3dBackprop › gradient x=[1,3,3,3,1] f=[2,2,2] s=1 dup max value",
     file: "max_pool_3d_test.ts",
     line: 259,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = max_pool3d(x, 2, 1, 0)"],
@@ -4215,9 +4160,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_3d_test.ts:278 maxPool3dBackprop › gradient x=[1,4,4,4,1] f=[2,2,2] s=2",
     file: "max_pool_3d_test.ts",
     line: 278,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = max_pool3d(x, 2, 2, 0)"],
@@ -4245,9 +4189,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_3d_test.ts:300 maxPool3dBackprop › gradient x=[1,3,3,3,2] f=[2,2,2] s=1 no dup max value",
     file: "max_pool_3d_test.ts",
     line: 300,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = max_pool3d(x, 2, 1, 0)"],
@@ -4275,9 +4218,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_3d_test.ts:324 maxPool3dBackprop › gradient x=[1,3,3,3,2] f=[2,2,2] s=1 dup max value",
     file: "max_pool_3d_test.ts",
     line: 324,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = max_pool3d(x, 2, 1, 0)"],
@@ -4305,9 +4247,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_3d_test.ts:348 maxPool3dBackprop › gradient x=[2,3,3,3,1] f=[2,2,2] s=1 no dup max value",
     file: "max_pool_3d_test.ts",
     line: 348,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = max_pool3d(x, 2, 1, 0)"],
@@ -4335,9 +4276,8 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_3d_test.ts:372 maxPool3dBackprop › gradient x=[2,3,3,3,1] f=[2,2,2] s=1 dup max value",
     file: "max_pool_3d_test.ts",
     line: 372,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = max_pool3d(x, 2, 1, 0)"],
@@ -4365,12 +4305,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:217 maxPoolBackprop › gradients x=[3,3,1] f=[2,2] s=1 no dup max value, test #1",
     file: "max_pool_test.ts",
     line: 217,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 2, 1, 0)"],
+        equations: ["y = max_pool2d(x, 2, 1, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([3, 3, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9]) },
         inputs: { dy: t([2, 2, 1], [1, 2, 3, 4]) },
@@ -4382,12 +4321,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:228 maxPoolBackprop › gradient with clones x=[3,3,1] f=[2,2] s=1",
     file: "max_pool_test.ts",
     line: 228,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 2, 1, 0)"],
+        equations: ["y = max_pool2d(x, 2, 1, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([3, 3, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9]) },
         inputs: { dy: t([2, 2, 1], [1, 2, 3, 4]) },
@@ -4399,12 +4337,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:240 maxPoolBackprop › gradients x=[3,3,1] f=[2,2] s=1 no dup max value, test #2",
     file: "max_pool_test.ts",
     line: 240,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 2, 1, 0)"],
+        equations: ["y = max_pool2d(x, 2, 1, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([3, 3, 1], [9, 5, 6, 6, 8, 4, 9, 5, 10]) },
         inputs: { dy: t([2, 2, 1], [1, 2, 3, 4]) },
@@ -4416,12 +4353,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:251 maxPoolBackprop › gradients x=[2,3,3,1] f=[2,2] s=1 no duplicate max value",
     file: "max_pool_test.ts",
     line: 251,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 2, 1, 0)"],
+        equations: ["y = max_pool2d(x, 2, 1, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([2, 3, 3, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 5, 6, 6, 8, 4, 9, 5, 10]) },
         inputs: { dy: t([2, 2, 2, 1], [1, 2, 3, 4, 1, 2, 3, 4]) },
@@ -4433,12 +4369,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:264 maxPoolBackprop › gradient x=[3,3,1] f=[2,2] s=1 dup max value, test 1",
     file: "max_pool_test.ts",
     line: 264,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 2, 1, 0)"],
+        equations: ["y = max_pool2d(x, 2, 1, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([3, 3, 1], [0, 0, 0, 0, 5, 0, 0, 0, 0]) },
         inputs: { dy: t([2, 2, 1], [1, 2, 3, 4]) },
@@ -4450,12 +4385,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:275 maxPoolBackprop › gradient x=[3,3,1] f=[2,2] s=1 dup max value, test 2",
     file: "max_pool_test.ts",
     line: 275,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 2, 1, 0)"],
+        equations: ["y = max_pool2d(x, 2, 1, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([3, 3, 1], [1, 3, 2, 1, 2, 1, 1, 1, 5]) },
         inputs: { dy: t([2, 2, 1], [1, 2, 3, 4]) },
@@ -4467,12 +4401,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:286 maxPoolBackprop › gradient x=[2,3,3,1] f=[2,2] s=1 dup max value in 2nd input",
     file: "max_pool_test.ts",
     line: 286,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 2, 1, 0)"],
+        equations: ["y = max_pool2d(x, 2, 1, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([2, 3, 3, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 7, 9, 8]) },
         inputs: { dy: t([2, 2, 2, 1], [1, 2, 3, 4, 5, 6, 7, 8]) },
@@ -4484,12 +4417,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:301 maxPoolBackprop › gradient x=[4,4,1] f=[2,2] s=2 test #1",
     file: "max_pool_test.ts",
     line: 301,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 2, 2, 0)"],
+        equations: ["y = max_pool2d(x, 2, 2, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([4, 4, 1], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]) },
         inputs: { dy: t([2, 2, 1], [1, 2, 3, 4]) },
@@ -4501,12 +4433,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:313 maxPoolBackprop › gradient x=[4,4,1] f=[2,2] s=2 test #2",
     file: "max_pool_test.ts",
     line: 313,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 2, 2, 0)"],
+        equations: ["y = max_pool2d(x, 2, 2, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([4, 4, 1], [1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 1]) },
         inputs: { dy: t([2, 2, 1], [1, 2, 3, 4]) },
@@ -4518,12 +4449,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:325 maxPoolBackprop › gradient x=[5,5,1] f=[3,3] s=2 no duplicate max value",
     file: "max_pool_test.ts",
     line: 325,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 3, 2, 0)"],
+        equations: ["y = max_pool2d(x, 3, 2, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([5, 5, 1], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24]) },
         inputs: { dy: t([2, 2, 1], [1, 2, 3, 4]) },
@@ -4535,12 +4465,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:344 maxPoolBackprop › gradient x=[5,5,1] f=[3,3] s=2 duplicate max value",
     file: "max_pool_test.ts",
     line: 344,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 3, 2, 0)"],
+        equations: ["y = max_pool2d(x, 3, 2, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([5, 5, 1], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 24, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 12]) },
         inputs: { dy: t([2, 2, 1], [1, 2, 3, 4]) },
@@ -4552,12 +4481,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:364 maxPoolBackprop › gradient x=[3,3,2] f=[2,2] s=1, no duplicate max value",
     file: "max_pool_test.ts",
     line: 364,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 2, 1, 0)"],
+        equations: ["y = max_pool2d(x, 2, 1, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([3, 3, 2], [1, 99, 2, 55, 3, 66, 4, 66, 5, 88, 6, 44, 7, 99, 8, 55, 9, 100]) },
         inputs: { dy: t([2, 2, 2], [1, 44, 2, 33, 3, 22, 4, 11]) },
@@ -4569,12 +4497,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:380 maxPoolBackprop › gradient x=[3,3,2] f=[2,2] s=1 duplicate max value",
     file: "max_pool_test.ts",
     line: 380,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 2, 1, 0)"],
+        equations: ["y = max_pool2d(x, 2, 1, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([3, 3, 2], [0, 1, 0, 3, 0, 2, 0, 1, 5, 2, 0, 1, 0, 1, 0, 1, 0, 5]) },
         inputs: { dy: t([2, 2, 2], [1, 44, 2, 33, 3, 22, 4, 11]) },
@@ -4586,12 +4513,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:396 maxPoolBackprop › gradient x=[4,4,2] f=[2,2] s=1",
     file: "max_pool_test.ts",
     line: 396,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 2, 2, 0)"],
+        equations: ["y = max_pool2d(x, 2, 2, 0)"],
         loss: "sum(dy .* y)",
         params: { x: t([4, 4, 2], [0, 1, 1, 2, 2, 2, 3, 1, 4, 1, 5, 1, 6, 1, 7, 1, 8, 1, 9, 1, 10, 1, 11, 1, 12, 1, 13, 2, 14, 2, 15, 1]) },
         inputs: { dy: t([2, 2, 2], [1, 11, 2, 22, 3, 33, 4, 44]) },
@@ -4603,12 +4529,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:418 maxPoolBackprop › gradient x=[3,3,1] f=3 s=1 p=explicit",
     file: "max_pool_test.ts",
     line: 418,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 3, 1, [[0, 0], [1, 2], [0, 1], [0, 0]])"],
+        equations: ["y = max_pool2d(x, 3, 1, [[1, 2], [0, 1]])"],
         loss: "sum(dy .* y)",
         params: { x: t([3, 3, 1], [0, 1, 2, 3, 4, 5, 6, 7, 8]) },
         inputs: { dy: t([4, 2, 1], [1, 11, 2, 22, 3, 33, 4, 44]) },
@@ -4620,12 +4545,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "max_pool_test.ts:430 maxPoolBackprop › gradient x=5x5x2, f=3, s=2 no duplicate max value",
     file: "max_pool_test.ts",
     line: 430,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = max_pool(x, 3, 2, 0)"],
+        equations: ["y = max_pool2d(x, 3, 2, 0)"],
         loss: "sum(dy .* y)",
         params: {
           x: t(
@@ -5296,12 +5220,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "pool_test.ts:426 poolBackprop › max gradients x=[3,3,1] f=[2,2] s=1 d=1 no dup max value",
     file: "pool_test.ts",
     line: 426,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = pool(x, 2, "max", 0)'],
+        equations: ["y = max_pool2d(x, 2, 1, 0, 1)"],
         loss: "sum(dy .* y)",
         params: { x: t([3, 3, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9]) },
         inputs: { dy: t([2, 2, 1], [1, 2, 3, 4]) },
@@ -5313,12 +5236,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "pool_test.ts:444 poolBackprop › max gradients x=[3,3,1] f=[2,2] s=1 d=2 no dup max value, test #1",
     file: "pool_test.ts",
     line: 444,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = pool(x, 2, "max", 0, 2)'],
+        equations: ["y = max_pool2d(x, 2, 1, 0, 2)"],
         loss: "sum(dy .* y)",
         params: { x: t([4, 4, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]) },
         inputs: { dy: t([2, 2, 1], [1, 2, 3, 4]) },
@@ -5330,12 +5252,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "pool_test.ts:464 poolBackprop › max gradients x=[3,3,1] f=[2,2] s=1 d=2 no dup max value, test #2",
     file: "pool_test.ts",
     line: 464,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = pool(x, 2, "max", 0, 2)'],
+        equations: ["y = max_pool2d(x, 2, 1, 0, 2)"],
         loss: "sum(dy .* y)",
         params: { x: t([4, 4, 1], [9, 5, 8, 6, 3, 1, 2, 4, 7, 3, 6, 4, 11, 15, 10, 16]) },
         inputs: { dy: t([2, 2, 1], [1, 2, 3, 4]) },
@@ -5347,12 +5268,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "pool_test.ts:484 poolBackprop › max gradient x=[3,3,1] f=[2,2] s=1 d=2 dup max value",
     file: "pool_test.ts",
     line: 484,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = pool(x, 2, "max", 0, 2)'],
+        equations: ["y = max_pool2d(x, 2, 1, 0, 2)"],
         loss: "sum(dy .* y)",
         params: { x: t([5, 5, 1], [0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) },
         inputs: { dy: t([3, 3, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9]) },
@@ -5364,12 +5284,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "pool_test.ts:510 poolBackprop › avg gradient x=[4,4,1] f=[2,2] s=1 d=2",
     file: "pool_test.ts",
     line: 510,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ['y = pool(x, 2, "avg", 0, 2)'],
+        equations: ["y = avg_pool2d(x, 2, 1, 0, 2)"],
         loss: "sum(dy .* y)",
         params: { x: t([5, 5, 1], [1, 3, 2, 4, 6, 5, 8, 7, 9, 10, 12, 11, 16, 15, 14, 13, 17, 18, 19, 20, 21, 22, 23, 24, 25]) },
         inputs: { dy: t([3, 3, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9]) },
@@ -5383,7 +5302,6 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     line: 112,
     note: "the inputs contain zeros",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = prod(a, 2)"],
@@ -6253,12 +6171,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "space_to_batch_nd_test.ts:203 batchToSpaceND X spaceToBatchND › gradients,  input shape=[4, 2, 2], block shape=[2]",
     file: "space_to_batch_nd_test.ts",
     line: 203,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = space_to_batch_nd(t, [2], [[0, 2]])"],
+        equations: ["p = pad(t, [[0, 0], [0, 2], [0, 0]])", "y = reshape(transpose(reshape(p, [4, 2, 2, 2]), [3, 1, 2, 4]), [8, 2, 2])"],
         loss: "sum(dy .* y)",
         params: { t: t([4, 2, 2], [-61, 37, -68, 72, 31, 62, 0, -13, 28, 54, 96, 44, -55, -64, -88, -94]) },
         inputs: { dy: t([8, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32]) },
@@ -6270,12 +6187,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "space_to_batch_nd_test.ts:224 batchToSpaceND X spaceToBatchND › gradient with clones input=[4, 2, 2], block shape=[2]",
     file: "space_to_batch_nd_test.ts",
     line: 224,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = space_to_batch_nd(t, [2], [[0, 2]])"],
+        equations: ["p = pad(t, [[0, 0], [0, 2], [0, 0]])", "y = reshape(transpose(reshape(p, [4, 2, 2, 2]), [3, 1, 2, 4]), [8, 2, 2])"],
         loss: "sum(dy .* y)",
         params: { t: t([4, 2, 2], [-61, 37, -68, 72, 31, 62, 0, -13, 28, 54, 96, 44, -55, -64, -88, -94]) },
         inputs: { dy: t([8, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32]) },
@@ -6287,12 +6203,11 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     id: "space_to_batch_nd_test.ts:245 batchToSpaceND X spaceToBatchND › gradients, input shape=[2, 2, 4, 1], block shape=[2, 2]",
     file: "space_to_batch_nd_test.ts",
     line: 245,
-    note: "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions",
+    note: "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
-        equations: ["y = space_to_batch_nd(t, [2, 2], [[0, 0], [2, 0]])"],
+        equations: ["p = pad(t, [[0, 0], [0, 0], [2, 0], [0, 0]])", "y = reshape(transpose(reshape(p, [2, 1, 2, 3, 2, 1]), [3, 5, 1, 2, 4, 6]), [8, 1, 3, 1])"],
         loss: "sum(dy .* y)",
         params: { t: t([2, 2, 4, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]) },
         inputs: { dy: t([8, 1, 3, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24]) },
@@ -6922,7 +6837,6 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     line: 212,
     note: "a permutation of the axes of a rank-3 tensor (one-based axes)",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = transpose(t, [3, 2, 1])"],
@@ -6939,7 +6853,6 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     line: 223,
     note: "a permutation of the axes of a rank-3 tensor (one-based axes)",
     scope: "in",
-    needs: "tensors of rank above 2",
     checks: [
       {
         equations: ["y = transpose(t, [3, 2, 1])"],

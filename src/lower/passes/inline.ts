@@ -182,9 +182,9 @@ function readPlan(def: Site, read: Read, node: Node): Map<Var, Var> | undefined 
   return matchIndices(defIndex, defVars, read.index, readVars);
 }
 
-/** Values whose every element is computed from one element of each operand: elementwise ops, broadcasts and parts. */
+/** Values whose every element is computed from one element of each operand: elementwise ops, broadcasts, parts and views. */
 function readsOneElement(n: Node): boolean {
-  return isElementwise(n.op) || n.op === "expand" || n.op === "slice";
+  return isElementwise(n.op) || n.op === "expand" || n.op === "slice" || n.op === "view";
 }
 
 /** The loop over the samples around a site, if any. */

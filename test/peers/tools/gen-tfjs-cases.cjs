@@ -7,6 +7,7 @@
  */
 const fs = require("fs");
 const ts = require("typescript");
+const { respell } = require("./tf-spelling.cjs");
 
 const [inFile, outFile] = process.argv.slice(2);
 if (!inFile || !outFile) throw new Error("usage: gen-tfjs-cases.cjs <recorded.json> <out.ts>");
@@ -46,9 +47,6 @@ const T = (rec, shape) => ({ shape: shape ?? rec.shape, values: rec.values.map(f
 const size = (s) => s.reduce((a, b) => a * b, 1);
 /** Folds a shape to rank ≤ 2 for elementwise ops: a vector of all elements (or keeps rank ≤ 2). */
 const flatShape = (s) => (s.length <= 2 ? s : [size(s)]);
-
-/** What an in-scope case needs that bpgen does not have yet (the case is kept, and checked to fail as expected). */
-const NEEDS = { rank: "tensors of rank above 2" };
 
 // ---------- the case specs ----------
 const OUT = {
@@ -101,7 +99,8 @@ function finish(t, ch, opts, k) {
     loss = dyShape.length === 0 ? "dy * y" : "sum(dy .* y)";
   } else loss = opts.scalarOut ? "y" : "sum(y)";
   if (opts.loss) loss = opts.loss;
-  const eqs = opts.eq(ch.names, k, params, inputs);
+  const shapes = Object.fromEntries(Object.entries({ ...params, ...inputs }).map(([n, v]) => [n, v.shape]));
+  const eqs = opts.eq(ch.names, k, params, inputs).flatMap((e) => respell(e, shapes));
   const expected = {};
   let tol = opts.tol ?? null;
   for (const [n, e] of Object.entries(ch.expected)) {
@@ -493,8 +492,7 @@ function emit() {
     const head = `id: ${q(c.id)}, file: ${q(t.file)}, line: ${t.line}`;
     if (c.out) { lines.push(`  { ${head}, scope: "out", reason: ${q(c.out)}${c.note ? `, note: ${q(c.note)}` : ""} },`); continue; }
     const notes = [NOTES[`${t.file}:${t.line}`], shapeNote(t, c.checks)].filter(Boolean).join("; ");
-    const needsRank = c.checks.some((ch) => [...Object.values(ch.params), ...Object.values(ch.inputs)].some((v) => v.shape.length > 2));
-    lines.push(`  {`, `    ${head},`, ...(notes ? [`    note: ${q(notes)},`] : []), `    scope: "in",`, ...(needsRank ? [`    needs: ${q(NEEDS.rank)},`] : []), `    checks: [`);
+    lines.push(`  {`, `    ${head},`, ...(notes ? [`    note: ${q(notes)},`] : []), `    scope: "in",`, `    checks: [`);
     for (const ch of c.checks) {
       lines.push(`      {`, `        equations: [${ch.equations.map(q).join(", ")}],`, `        loss: ${q(ch.loss)},`, `        params: ${rec(ch.params, tensor)},`, `        inputs: ${rec(ch.inputs, tensor)},`, `        expected: ${rec(ch.expected, arr)},`);
       if (ch.tolerance != null) lines.push(`        tolerance: ${num(ch.tolerance)},`);
@@ -515,9 +513,10 @@ function emit() {
  * parameters). The loss is y weighted by the test's dy (sum(dy .* y)), or summed when the test passes no dy.
  * Tensors of rank above 2 are folded to matrices where the op does not see the difference (elementwise ops,
  * per-channel ops, concatenation and gathers along a leading or trailing axis, reductions over leading or trailing
- * axes); ops with no spelling in bpgen's vocabulary keep TF's name (snake_case), arguments and shapes. A case
- * whose tensors keep a rank above 2 says so in \`needs\`: net.json's shapes stop at matrices, so the harness checks
- * that bpgen refuses it with that reason, until such shapes exist.
+ * axes), and kept as they are elsewhere (convolutions, pooling, batched products, permutations). TF's options are
+ * moved to bpgen's spelling (tools/tf-spelling.cjs): padding per spatial dimension, NCHW through transposes,
+ * transposed matmul operands written out, space_to_batch_nd and batch_to_space_nd as pad, reshape, transpose and
+ * a part.
  */
 import type { GradientCheck, PeerTensor, Scoped } from "./types.ts";
 
@@ -527,11 +526,7 @@ export const TFJS_SOURCE = { repository: "tensorflow/tfjs", commit: "0fc04d958ea
 export const TFJS_OUT_OF_SCOPE = [${reasons.map(q).join(", ")}] as const;
 export type TfjsOutOfScope = (typeof TFJS_OUT_OF_SCOPE)[number];
 
-/** What an in-scope case needs that bpgen does not have yet (the whole list). */
-export const TFJS_NEEDS = [${Object.values(NEEDS).map(q).join(", ")}] as const;
-export type TfjsNeeds = (typeof TFJS_NEEDS)[number];
-
-export type TfjsCase = Scoped<TfjsOutOfScope, { readonly checks: readonly GradientCheck[]; readonly needs?: TfjsNeeds }>;
+export type TfjsCase = Scoped<TfjsOutOfScope, { readonly checks: readonly GradientCheck[] }>;
 
 function t(shape: readonly number[], values: readonly number[]): PeerTensor {
   return { shape, values };
