@@ -501,13 +501,53 @@ describe("regressions", () => {
     const want = 2 ** 2 * Math.log(2) + 3 ** 2 * Math.log(3) + 1 ** 2 * Math.log(1) + 2 ** 2 * Math.log(2);
     expect(g[0]).toBeCloseTo(want, 10);
   });
+
+  it("a convolution under a dense layer of 512+ weights, over a batch: gradient = finite differences of loss, forward per sample", async () => {
+    // the im2col matrix is read by the filter's gradient through a transpose, in the sample loop after the
+    // batched dense kernels: it must be kept one row per sample there (it was the last sample's for all), and
+    // forward, which keeps it one row only, must not lay another value's rows over it
+    const spec: EquationNetSpec = {
+      name: "conv_dense",
+      params: { K: { shape: [3, 3, 1, 8] }, V: { shape: [10, 128] } },
+      inputs: { img: [6, 6, 1] },
+      targets: { y: [10] },
+      equations: ["z = V * reshape(conv2d(img, K), [-1])"],
+      output: "z",
+      loss: "0.5 * sum((z - y) .^ 2)",
+    };
+    const m = loadModule<Float64Array>((await compile(spec, withKernels({ precision: "f64" }))).source);
+    const batch = 3;
+    const P = m.meta.paramCount;
+    const p = Float64Array.from({ length: P }, () => random() - 0.5);
+    const x = Float64Array.from({ length: batch * 36 }, () => random() - 0.5);
+    const y = Float64Array.from({ length: batch * 10 }, () => random() - 0.5);
+    const g = new Float64Array(P);
+    m.gradient(p, x, y, g, batch);
+    for (let i = 0; i < P; i += 7) {
+      const h = 1e-6;
+      const up = Float64Array.from(p);
+      const down = Float64Array.from(p);
+      up[i] = (p[i] as number) + h;
+      down[i] = (p[i] as number) - h;
+      const fd = (m.loss(up, x, y, batch) - m.loss(down, x, y, batch)) / (2 * h);
+      expect(Math.abs((g[i] as number) - fd), `d/dp[${i}]`).toBeLessThan(1e-6 * Math.max(1, Math.abs(fd)));
+    }
+    const out = new Float64Array(batch * 10);
+    m.forward(p, x, out, batch);
+    for (let s = 0; s < batch; s++) {
+      const one = new Float64Array(10);
+      m.forward(p, x.slice(s * 36, (s + 1) * 36), one, 1);
+      expect(Array.from(out.slice(s * 10, (s + 1) * 10)), `sample ${s}`).toEqual(Array.from(one));
+    }
+  });
 });
 
 /**
  * The documented convention at kinks, ties and bounds (each function's `derivative` text), where PyTorch and
  * TF.js agree: relu′(0) = 0, relu6′ = 0 at 0 and 6, leaky_relu′(0) = α, |x|′ = 0 at 0, a clamp passes the
  * gradient at both bounds; ties of maximum/minimum go to the first operand and, along a dimension, to every tied
- * element (as TF.js); a 2-norm or hypot of zeros has gradient 0 (as PyTorch). Exact points, so exact values.
+ * element (as TF.js); in a max-pooling window or a dilation, to the first tied element in row-major order (as
+ * TF.js and PyTorch); a 2-norm or hypot of zeros has gradient 0 (as PyTorch). Exact points, so exact values.
  */
 describe("conventions at kinks, ties and bounds", () => {
   async function gradientAt(equation: string, x: readonly number[], precision: "f64" | "f32" = "f64"): Promise<number[]> {
@@ -544,6 +584,10 @@ describe("conventions at kinks, ties and bounds", () => {
     ["sum(sign(x)) + sum(floor(x)) + sum(round(x))", [0, 0.5, 1], [0, 0, 0]],
     ["norm(x) + hypot(x[1], x[2]) + hypot(x)", [0, 0], [0, 0]],
     ["norm(x, 1)", [0, 2], [0, 1]],
+    // windows of [2, 2] over a 2×3 image, one channel: the first of the tied maxima in each window
+    ["sum(max_pool2d(reshape(x, [2, 3, 1]), 2, 1))", [3, 1, 3, 3, 0, 3], [1, 0, 1, 0, 0, 0]],
+    ["sum(max_pool1d(reshape(x, [4, 1]), 2, 2, \"same\"))", [5, 5, 2, 2], [1, 0, 1, 0]],
+    ["sum(dilation2d(reshape(x, [2, 2, 1]), reshape(zeros(4), [2, 2, 1])))", [4, 4, 4, 4], [1, 0, 0, 0]],
   ];
   for (const [equation, x, want] of CONVENTIONS) {
     it(`${equation} at x = [${x.join(", ")}]: gradient [${want.join(", ")}]`, async () => {

@@ -69,6 +69,7 @@ function alongAxis(x: Float64Array, shape: Shape, axis: number): number[][] {
 const REDUCE_REF = {
   sum: (v: number[]) => v.reduce((s, x) => s + x, 0),
   max: (v: number[]) => Math.max(...v),
+  firstMax: (v: number[]) => Math.max(...v),
   min: (v: number[]) => Math.min(...v),
   prod: (v: number[]) => v.reduce((p, x) => p * x, 1),
   lse: (v: number[]) => Math.log(v.reduce((s, x) => s + Math.exp(x), 0)),
@@ -249,14 +250,14 @@ const ROWS: Row[] = [
   { op: "logsumexp", shapes: [[1]], domain: ["wide"], ref: (xs) => [xs[0][0]] },
 
   // along one axis of a [2, 3] (or [3, 4]) matrix
-  ...(["sum", "max", "min", "prod", "lse"] as const).flatMap((kind) =>
+  ...(["sum", "max", "firstMax", "min", "prod", "lse"] as const).flatMap((kind) =>
     [0, 1].map((axis): Row => ({
       op: "reduce",
       shapes: [axis === 0 ? [3, 4] : [2, 3]],
       domain: [kind === "lse" ? "wide" : "real"],
       build: (g, [a]) => g.reduce(kind, a, axis),
       ref: (xs, [shape]) => alongAxis(xs[0], shape, axis).map(REDUCE_REF[kind]),
-      accept: kind === "max" || kind === "min" ? (xs) => alongAxis(xs[0], axis === 0 ? [3, 4] : [2, 3], axis).every(distinct) : undefined,
+      accept: kind === "max" || kind === "firstMax" || kind === "min" ? (xs) => alongAxis(xs[0], axis === 0 ? [3, 4] : [2, 3], axis).every(distinct) : undefined,
     })),
   ),
   { op: "reduce", shapes: [[3, 4]], domain: ["someZeros"], build: (g, [a]) => g.reduce("prod", a, 1), ref: (xs) => alongAxis(xs[0], [3, 4], 1).map(REDUCE_REF.prod) },

@@ -388,7 +388,7 @@ function windowFunctions(): [string, Builtin][] {
       `max_pool${d}`,
       entry(
         [x, size, poolStride, padding, dilation],
-        "to the element equal to each window's maximum (at a tie, to every tied element); padded cells never win",
+        "to the element equal to each window's maximum (at a tie, to the first in the window's row-major order, as TF.js and PyTorch); padded cells never win",
         `x ${spatial(n)}`,
         (g, [xv], opts = []) => tensors.pool(g, "max", n, `max_pool${d}`, xv as Node, opts),
       ),
@@ -416,7 +416,7 @@ function windowFunctions(): [string, Builtin][] {
     "dilation2d",
     entry(
       [x, { name: "w", meaning: "the structuring element, [kh, kw, channels]" }, stride, padding, dilation],
-      "to the x and w of each window's maximum of x + w (at a tie, to every tied pair); padded cells never win",
+      "to the x and w of each window's maximum of x + w (at a tie, to the first pair in the window's row-major order, as TF.js); padded cells never win",
       "x [..., height, width, channels]",
       (g, [xv, w], opts = []) => tensors.dilation(g, 2, "dilation2d", xv as Node, w as Node, opts),
     ),
@@ -530,13 +530,9 @@ function concat(g: Graph, args: readonly Node[]): Node {
   return g.concat(items, axis);
 }
 
-/** Running sums along `axis`: each slice is the previous running sum plus the slice of x. */
 function cumsum(g: Graph, x: Node, axis: number): Node {
   if (x.shape.length === 0) throw new ShapeError("cumsum of a scalar: it needs a vector or a matrix");
-  const at = (k: number) => g.slice(x, x.shape.map((size, d) => (d === axis ? { start: k, count: 1, keep: true } : { start: 0, count: size, keep: true })));
-  const running = [at(0)];
-  for (let k = 1; k < x.shape[axis]; k++) running.push(g.add(running[k - 1] as Node, at(k)));
-  return g.concat(running, axis);
+  return g.cumsum(x, axis);
 }
 
 function reduceAll(g: Graph, kind: ReduceKind, x: Node): Node {

@@ -295,7 +295,7 @@ export function pool(g: Graph, kind: "max" | "avg", n: number, what: string, x: 
   const { node, w: win } = windows(g, what, x, n, s, kind === "max" ? -Infinity : 0);
   const grouped = toShape(g, node, [...win.lead, ...win.out, product(taps), x.shape[x.shape.length - 1]]);
   const axis = win.lead.length + n;
-  return kind === "max" ? g.reduce("max", grouped, axis) : g.scale(1 / product(taps), g.reduce("sum", grouped, axis));
+  return kind === "max" ? g.reduce("firstMax", grouped, axis) : g.scale(1 / product(taps), g.reduce("sum", grouped, axis));
 }
 
 /** dilation2d: the greyscale dilation y[..., o, c] = max over the window of x + w[taps..., c]. */
@@ -306,5 +306,5 @@ export function dilation(g: Graph, n: number, what: string, x: Node, w: Node, op
   const s = sliding(what, x.shape, n, taps, options, Array(n).fill(1));
   const { node, w: win } = windows(g, what, x, n, s, -Infinity);
   const grouped = toShape(g, g.add(node, w), [...win.lead, ...win.out, product(taps), channels]);
-  return g.reduce("max", grouped, win.lead.length + n);
+  return g.reduce("firstMax", grouped, win.lead.length + n);
 }

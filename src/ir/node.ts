@@ -81,8 +81,11 @@ export const STRUCTURAL_OPS = [
   "unview",
 ] as const;
 
-/** What a `reduce` computes along its axis. */
-export const REDUCE_KINDS = ["sum", "max", "min", "prod", "lse"] as const;
+/**
+ * What a `reduce` computes along its axis. `firstMax` is the maximum whose gradient goes to the first maximal
+ * element along the axis alone (max pooling's convention in TF.js and PyTorch); `max` gives it to every tie.
+ */
+export const REDUCE_KINDS = ["sum", "max", "firstMax", "min", "prod", "lse"] as const;
 export type ReduceKind = (typeof REDUCE_KINDS)[number];
 
 export type LeafOp = (typeof LEAF_OPS)[number];

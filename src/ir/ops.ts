@@ -539,6 +539,7 @@ export function elementwiseRule(op: ElementwiseOp): ElementwiseRule {
 const REDUCE_NAMES: Readonly<Record<ReduceKind, [string, string]>> = {
   sum: ["sum", "\\operatorname{sum}"],
   max: ["max", "\\max"],
+  firstMax: ["max", "\\max"],
   min: ["min", "\\min"],
   prod: ["prod", "\\operatorname{prod}"],
   lse: ["logsumexp", "\\operatorname{logsumexp}"],
@@ -567,6 +568,7 @@ function reduceValues(kind: ReduceKind, xs: readonly number[]): number {
     case "prod":
       return xs.reduce((p, v) => p * v, 1);
     case "max":
+    case "firstMax":
       return largest(xs);
     case "min":
       return -largest(xs.map((v) => -v));
@@ -579,7 +581,7 @@ function reduceValues(kind: ReduceKind, xs: readonly number[]): number {
 
 /**
  * d sum = the cotangent repeated along the axis; d max, d min = it where the element equals the result (every
- * tied element, as TF.js); d lse = it times the softmax along the axis; d prod = it times the product of the
+ * tied element, as TF.js); d firstMax = it at the first element equal to the result; d lse = it times the softmax along the axis; d prod = it times the product of the
  * other elements, computed without dividing by zero: prod/x where x ≠ 0, and where x = 0 the product of the
  * nonzero others if x is the only zero, else 0.
  */
@@ -593,6 +595,12 @@ function reduceVjp(g: Graph, n: Node, ct: Node): Node {
     case "max":
     case "min":
       return g.select(g.make("eq", [x, back(n)]), back(ct), g.constant(0));
+    case "firstMax": {
+      // a tie is the first when no earlier element along the axis ties: the running count of ties is 1 there
+      const tie = g.make("eq", [x, back(n)]);
+      const first = g.make("eq", [g.cumsum(tie, axis), g.constant(1)]);
+      return g.select(tie, g.select(first, back(ct), g.constant(0)), g.constant(0));
+    }
     case "lse":
       return g.mul(back(ct), g.exp(g.sub(x, back(n))));
     case "prod": {

@@ -59,7 +59,7 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
   const views = new Set(nodes.filter((n) => n.op === "transpose" && !rootSet.has(n) && users(n).every((c) => c.op === "matmul")));
   const computed = nodes.filter((n) => !isLeaf(n) && !views.has(n) && !absorbed.has(n));
   const segments = segment(computed, phase, dense);
-  const rows = rowsStored(segments, computed, kernelOperands, users);
+  const rows = rowsStored(segments, computed, kernelOperands, users, views);
   const storage = new Map<Node, Storage>();
   for (const n of computed) {
     const kind = rows.has(n) ? "rows" : sizeOf(n.shape) === 1 ? "local" : "buffer";
@@ -124,12 +124,16 @@ function segment(computed: readonly Node[], phase: ReadonlyMap<Node, Phase>, den
   return segments;
 }
 
-/** Loop values needed outside the segment that computes them: kernel results and operands, and cross-segment reads. */
+/**
+ * Loop values needed outside the segment that computes them: kernel results and operands, and cross-segment reads
+ * (a transpose read through by its products reads in their segments).
+ */
 function rowsStored(
   segments: readonly Segment[],
   computed: readonly Node[],
   kernelOperands: ReadonlySet<Node>,
   users: (n: Node) => readonly Node[],
+  views: ReadonlySet<Node>,
 ): Set<Node> {
   const segmentOf = new Map<Node, number>();
   segments.forEach((s, k) => (s.kind === "dense" ? [s.call.node] : s.nodes).forEach((n) => segmentOf.set(n, k)));
@@ -137,7 +141,9 @@ function rowsStored(
   for (const n of computed) {
     const own = segmentOf.get(n);
     if (own === undefined || n.op === "batchMean") continue;
-    const readers = users(n).flatMap((u) => (segmentOf.has(u) ? [segmentOf.get(u) as number] : []));
+    const readers = users(n)
+      .flatMap((u) => (views.has(u) ? users(u) : [u]))
+      .flatMap((u) => (segmentOf.has(u) ? [segmentOf.get(u) as number] : []));
     if (segments[own].kind === "dense" || kernelOperands.has(n) || readers.some((k) => k !== own)) rows.add(n);
   }
   return rows;

@@ -160,6 +160,7 @@ const reduce: Lowering = (ctx) => {
       case "sum":
         return [ctx.write(out, sum(ctx, "r", extent, read))];
       case "max":
+      case "firstMax":
         return running("max", -Infinity, "max=", read, (m) => m);
       case "min":
         return running("min", -Infinity, "max=", (t) => op("neg", read(t)), (m) => op("neg", m));

@@ -442,11 +442,14 @@ function windowed(size: number, window: number, stride: number, padding: "valid"
 
 /**
  * A small image classifier: conv2d (random filter size, stride and padding) + per-channel bias, an activation,
- * optionally max or average pooling, flattened by reshape into a dense layer. The image is [h, w, channels].
+ * optionally max or average pooling, flattened by reshape into a dense layer (a batched kernel when it is wide).
+ * The image is [h, w, channels].
  */
 export function randomConvNet(rng: Rng, name = "random_conv_net"): EquationNetSpec {
-  const [h, w, channels] = [rng.int(3, 7), rng.int(3, 7), rng.int(1, 3)];
-  const [kh, kw, filters] = [rng.int(1, 3), rng.int(1, 3), rng.int(1, 4)];
+  // a wide net's dense layer is a batched kernel (512 weights or more)
+  const wide = rng.bool(0.5);
+  const [h, w, channels] = [rng.int(3, 9), rng.int(3, 9), rng.int(1, 3)];
+  const [kh, kw, filters] = [rng.int(1, 3), rng.int(1, 3), wide ? rng.int(6, 10) : rng.int(1, 4)];
   const stride = rng.int(1, 2);
   const padding = rng.pick(["valid", "same"] as const);
   let shape = [windowed(h, kh, stride, padding), windowed(w, kw, stride, padding), filters];
@@ -462,7 +465,7 @@ export function randomConvNet(rng: Rng, name = "random_conv_net"): EquationNetSp
     last = "p";
   }
   const features = shape[0] * shape[1] * shape[2];
-  const classes = rng.int(1, 3);
+  const classes = wide ? rng.int(10, 16) : rng.int(1, 3);
   equations.push(`f = reshape(${last}, [-1])`, "o = V * f + d");
   return finish(
     name,

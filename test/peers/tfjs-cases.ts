@@ -2108,7 +2108,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = conv1d(x, w, 1, \"same\", 1)"],
+        equations: ['y = conv1d(x, w, 1, "same", 1)'],
         loss: "sum(dy .* y)",
         params: { x: t([2, 2, 1], [1, 2, 3, 4]), w: t([1, 1, 1], [3]) },
         inputs: { dy: t([2, 2, 1], [3, 2, 1, 0]) },
@@ -2124,7 +2124,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = conv1d(x, w, 1, \"valid\", 1)"],
+        equations: ['y = conv1d(x, w, 1, "valid", 1)'],
         loss: "sum(dy .* y)",
         params: { x: t([14, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]), w: t([3, 1, 1], [3, 2, 1]) },
         inputs: { dy: t([12, 1], [3, 2, 1, 0, 3, 2, 1, 0, 3, 2, 1, 0]) },
@@ -2204,7 +2204,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = conv2d_transpose(x, filter, [1, 4, 4, 2], 1, \"valid\")"],
+        equations: ['y = conv2d_transpose(x, filter, [1, 4, 4, 2], 1, "valid")'],
         loss: "sum(dy .* y)",
         params: {
           x: t([1, 3, 3, 1], [-0.146563, 0.32942238, -1.9030286, -0.06487813, -2.0263784, -1.8366938, 0.82650787, -0.8924909, 0.01207666]),
@@ -2226,7 +2226,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = conv2d_transpose(x, filter, [1, 4, 4, 2], [2, 2], \"valid\")"],
+        equations: ['y = conv2d_transpose(x, filter, [1, 4, 4, 2], [2, 2], "valid")'],
         loss: "sum(dy .* y)",
         params: {
           x: t([1, 2, 2, 1], [-0.36541712, -0.53973114, 0.01731674, 0.9022777]),
@@ -2250,7 +2250,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = conv2d_transpose(x, filter, [1, 3, 3, 2], [1, 1], \"same\")"],
+        equations: ['y = conv2d_transpose(x, filter, [1, 3, 3, 2], [1, 1], "same")'],
         loss: "sum(dy .* y)",
         params: {
           x: t([1, 3, 3, 1], [1.5243306, -0.77053434, -0.6456234, 0.7796289, 1.5841389, -0.25581855, -0.5896622, 0.05411662, 0.7074914]),
@@ -2294,7 +2294,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = conv2d_transpose(x, filter, [1, 3, 3, 2], [2, 2], \"same\")"],
+        equations: ['y = conv2d_transpose(x, filter, [1, 3, 3, 2], [2, 2], "same")'],
         loss: "sum(dy .* y)",
         params: {
           x: t([1, 2, 2, 2], [-1.815066, 1.0090009, -0.05199118, 0.26311377, -1.1846979, -0.3478052, 2.0497124, -0.6515469]),
@@ -2477,7 +2477,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = depthwise_conv2d(x, filter, 1, \"same\")"],
+        equations: ['y = depthwise_conv2d(x, filter, 1, "same")'],
         loss: "sum(y)",
         params: { x: t([2, 2, 2, 3], [2, 3, 1, 3, 0, 2, 0, 4, 1, 3, 1, 3, 2, 1, 0, 0, 3, 3, 4, 0, 1, 1, 4, 1]) },
         inputs: { filter: t([2, 2, 3, 2], [1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0]) },
@@ -2493,7 +2493,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = square(depthwise_conv2d(x, filter, 1, \"same\"))"],
+        equations: ['y = square(depthwise_conv2d(x, filter, 1, "same"))'],
         loss: "sum(y)",
         params: { x: t([2, 2, 2, 3], [2, 3, 1, 3, 0, 2, 0, 4, 1, 3, 1, 3, 2, 1, 0, 0, 3, 3, 4, 0, 1, 1, 4, 1]) },
         inputs: { filter: t([2, 2, 3, 2], [1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0]) },
@@ -2509,7 +2509,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = depthwise_conv2d(images, f, 1, \"same\")"],
+        equations: ['y = depthwise_conv2d(images, f, 1, "same")'],
         loss: "sum(y)",
         params: { f: t([2, 2, 3, 2], [1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0]) },
         inputs: { images: t([2, 2, 2, 3], [2, 3, 1, 3, 0, 2, 0, 4, 1, 3, 1, 3, 2, 1, 0, 0, 3, 3, 4, 0, 1, 1, 4, 1]) },
@@ -2532,7 +2532,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = square(depthwise_conv2d(images, f, 1, \"same\"))"],
+        equations: ['y = square(depthwise_conv2d(images, f, 1, "same"))'],
         loss: "sum(y)",
         params: { f: t([2, 2, 3, 2], [1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0]) },
         inputs: { images: t([2, 2, 2, 3], [2, 3, 1, 3, 0, 2, 0, 4, 1, 3, 1, 3, 2, 1, 0, 0, 3, 3, 4, 0, 1, 1, 4, 1]) },
@@ -2556,7 +2556,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = depthwise_conv2d(x, filter, 2, \"valid\")"],
+        equations: ['y = depthwise_conv2d(x, filter, 2, "valid")'],
         loss: "sum(y)",
         params: { x: t([2, 2, 2, 3], [2, 3, 1, 3, 0, 2, 0, 4, 1, 3, 1, 3, 2, 1, 0, 0, 3, 3, 4, 0, 1, 1, 4, 1]) },
         inputs: { filter: t([2, 2, 3, 2], [1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0]) },
@@ -2572,7 +2572,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = depthwise_conv2d(images, f, 2, \"valid\")"],
+        equations: ['y = depthwise_conv2d(images, f, 2, "valid")'],
         loss: "sum(y)",
         params: { f: t([2, 2, 3, 2], [1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0]) },
         inputs: { images: t([2, 2, 2, 3], [2, 3, 1, 3, 0, 2, 0, 4, 1, 3, 1, 3, 2, 1, 0, 0, 3, 3, 4, 0, 1, 1, 4, 1]) },
@@ -2588,7 +2588,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = depthwise_conv2d(x, f, 1, \"valid\")"],
+        equations: ['y = depthwise_conv2d(x, f, 1, "valid")'],
         loss: "sum(y)",
         params: {
           x: t([1, 3, 3, 1], [0.230664, 0.987388, 0.0685208, 0.419224, 0.887861, 0.731641, 0.0741907, 0.409265, 0.351377]),
@@ -2610,7 +2610,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = dilation2d(x, filter, 1, \"valid\")"],
+        equations: ['y = dilation2d(x, filter, 1, "valid")'],
         loss: "sum(dy .* y)",
         params: { x: t([1, 3, 3, 1], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]), filter: t([1, 1, 1], [0.5]) },
         inputs: { dy: t([1, 3, 3, 1], [0.2, 0.3, 0.4, 0.2, 0.1, 1, 0.2, 0.3, 0.4]) },
@@ -2626,7 +2626,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = dilation2d(x, filter, 1, \"same\")"],
+        equations: ['y = dilation2d(x, filter, 1, "same")'],
         loss: "sum(dy .* y)",
         params: { x: t([1, 3, 3, 1], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]), filter: t([1, 1, 1], [0.5]) },
         inputs: { dy: t([1, 3, 3, 1], [0.2, 0.3, 0.4, 0.2, 0.1, 1, 0.2, 0.3, 0.4]) },
@@ -2642,7 +2642,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = dilation2d(x, filter, 1, \"same\")"],
+        equations: ['y = dilation2d(x, filter, 1, "same")'],
         loss: "sum(dy .* y)",
         params: { x: t([1, 2, 2, 3], [0.1, 0.2, 0, 0.2, 0.3, 0.1, 0.3, 0.4, 0.2, 0.4, 0.5, 0.3]), filter: t([1, 1, 3], [0.4, 0.5, 0.6]) },
         inputs: { dy: t([1, 2, 2, 3], [0.2, 0.3, 0.4, 0.2, 0.1, 1, 0.2, 0.3, 0.4, 0.8, -0.1, 0.1]) },
@@ -2658,7 +2658,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = dilation2d(x, filter, 1, \"valid\")"],
+        equations: ['y = dilation2d(x, filter, 1, "valid")'],
         loss: "sum(dy .* y)",
         params: { x: t([1, 3, 3, 1], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]), filter: t([2, 2, 1], [0.4, 0.3, 0.1, 0.2]) },
         inputs: { dy: t([1, 2, 2, 1], [0.2, 0.3, 0.4, 0.2]) },
@@ -2674,7 +2674,7 @@ export const TFJS_CASES: readonly TfjsCase[] = [
     scope: "in",
     checks: [
       {
-        equations: ["y = dilation2d(x, filter, 1, \"same\")"],
+        equations: ['y = dilation2d(x, filter, 1, "same")'],
         loss: "sum(dy .* y)",
         params: {
           x: t(

@@ -5,7 +5,7 @@
  * of one row per sample are packed separately (the second in elements per sample). The WebAssembly renderer
  * addresses its memory with this layout; the TypeScript renderer keeps one array per value, as a reader expects.
  */
-import type { Buffer, KernelFunction, Stmt } from "../kernel.ts";
+import type { Buffer, Index, KernelFunction, Stmt } from "../kernel.ts";
 import { ownExprs, visitExpr } from "../walk.ts";
 
 export interface WorkspaceLayout {
@@ -32,11 +32,18 @@ export function reuse(fn: KernelFunction, align: number): WorkspaceLayout {
   return { fixed: fixed.offsets, rows: rows.offsets, fixedSize: fixed.size, rowsSize: rows.size };
 }
 
+/**
+ * A row buffer that this function uses at its first row only (a value another function stores per sample) is
+ * rewritten by every sample, so it lives through the whole sample loop: sharing bytes with a row of another
+ * value there would overwrite an earlier sample's row.
+ */
 function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
   const spans = new Map<Buffer, Lifetime>();
+  const firstRowOnly = new Set<Buffer>();
   let pos = 0;
-  const touch = (buf: Buffer) => {
+  const touch = (buf: Buffer, index?: Index) => {
     if (buf.role !== "work") return;
+    if (buf.perSample && index && !index.terms.some((t) => t.v.extent === "batch")) firstRowOnly.add(buf);
     const l = spans.get(buf);
     if (l) l.last = pos;
     else spans.set(buf, { buf, first: pos, last: pos });
@@ -44,14 +51,23 @@ function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
   const walk = (stmts: readonly Stmt[]) => {
     for (const s of stmts) {
       pos++;
-      if (s.k === "store" || s.k === "fill") touch(s.buf);
-      if (s.k === "contract") [s.c.out.buf, s.c.a.buf, s.c.b.buf].forEach(touch);
-      for (const e of ownExprs(s)) visitExpr(e, (x) => x.k === "load" && touch(x.buf));
+      if (s.k === "store") touch(s.buf, s.index);
+      if (s.k === "fill") touch(s.buf);
+      if (s.k === "contract") [s.c.out, s.c.a, s.c.b].forEach((a) => touch(a.buf, a.index));
+      for (const e of ownExprs(s)) visitExpr(e, (x) => x.k === "load" && touch(x.buf, x.index));
       if (s.k === "loop" || s.k === "ifBatch") {
         const start = pos;
         walk(s.body);
         // a value carried from one iteration to the next lives through the whole loop
         for (const l of spans.values()) if (l.first < start && l.last > start) l.last = Math.max(l.last, pos);
+        if (s.k === "loop" && s.kind === "samples") {
+          for (const l of spans.values()) {
+            if (firstRowOnly.has(l.buf) && l.first >= start) {
+              l.first = start;
+              l.last = Math.max(l.last, pos);
+            }
+          }
+        }
       }
     }
   };

@@ -445,7 +445,7 @@ for (const l of [1230, 1247, 1260, 1284, 1312, 1323]) note(`depthwise_conv2d_tes
 for (const t of all) {
   const k = `${t.file}:${t.line}`;
   if (["avg_pool_3d_test.ts", "avg_pool_test.ts", "max_pool_3d_test.ts", "max_pool_test.ts", "pool_test.ts", "conv1d_test.ts", "conv2d_test.ts", "conv2d_transpose_test.ts", "depthwise_conv2d_test.ts", "dilation2d_test.ts", "batch_to_space_nd_test.ts", "space_to_batch_nd_test.ts"].includes(t.file) || ["mat_mul_test.ts:926", "mat_mul_test.ts:962", "mat_mul_test.ts:1030", "mat_mul_test.ts:1068", "mat_mul_test.ts:1141", "mat_mul_test.ts:1175"].includes(k))
-    note(k, "no vocabulary spelling: TF's op under its snake_case name, with TF's arguments, shapes and zero-based conventions");
+    note(k, "TF's op in bpgen's spelling (tools/tf-spelling.cjs), with TF's shapes");
 }
 note("avg_pool_test.ts:194", "the expected values divide every window by 9, counting the padded cells; tfjs's own forward divides by the cells inside the input, and the derivative of that forward is [0, 1.75, 1.75, 0, 4, 4, 0, 9.25, 9.25]");
 for (const t of all.filter((t) => t.file === "unsorted_segment_sum_test.ts")) note(`${t.file}:${t.line}`, "unsortedSegmentSum(a, ids, n) written as S * a with the constant segment matrix S[s, i] = (ids[i] == s)");
