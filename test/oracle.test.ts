@@ -45,7 +45,7 @@ const SHARED_SEED = 40_000;
 const WIDE_SHARED_NETS = 8;
 const WIDE_SHARED_SEED = 50_000;
 /** Image nets: conv2d, pooling and reshape on [height, width, channels] inputs. */
-const CONV_NETS = 16;
+const CONV_NETS = 12;
 const CONV_SEED = 60_000;
 /** Relative tolerances: values |a − b| ≤ tol·(1 + |b|); gradients |a − b| ≤ tol·max(‖b‖∞, 1e-2). */
 const TOLERANCE: Record<Precision, number> = { f64: 1e-4, f32: 1e-3 };
