@@ -228,14 +228,22 @@ function filterTaps(what: string, w: Node, n: number, channels: number, trailing
   return w.shape.slice(0, n);
 }
 
-/** conv1d/2d/3d: y[..., o..., j] = Σ over taps and channels of windows(x)[..., o..., taps..., c] w[taps..., c, j]. */
-export function conv(g: Graph, n: number, what: string, x: Node, w: Node, options: readonly (Literal | undefined)[]): Node {
+/**
+ * The windows of x that a filter w slides over (conv, depthwise_conv, dilation): x and w checked, w laid out
+ * [taps..., channels, ...trailing] (`trailing` names the dimensions after the channels), padded cells `fill`.
+ */
+function filterWindows(g: Graph, n: number, what: string, x: Node, w: Node, options: readonly (Literal | undefined)[], trailing: readonly string[], fill: number) {
   checkInput(what, x, n);
   const channels = x.shape[x.shape.length - 1];
-  const taps = filterTaps(what, w, n, channels, 1, `[${[...Array(n).fill("taps"), channels, "out"].join(", ")}]`);
+  const taps = filterTaps(what, w, n, channels, trailing.length, `[${[...Array(n).fill("taps"), channels, ...trailing].join(", ")}]`);
   const s = sliding(what, x.shape, n, taps, options, Array(n).fill(1));
-  const { node, w: win } = windows(g, what, x, n, s, 0);
-  const rows = product(win.lead) * product(win.out);
+  const { node, w: win } = windows(g, what, x, n, s, fill);
+  return { node, win, taps, channels, rows: product(win.lead) * product(win.out) };
+}
+
+/** conv1d/2d/3d: y[..., o..., j] = Σ over taps and channels of windows(x)[..., o..., taps..., c] w[taps..., c, j]. */
+export function conv(g: Graph, n: number, what: string, x: Node, w: Node, options: readonly (Literal | undefined)[]): Node {
+  const { node, win, taps, channels, rows } = filterWindows(g, n, what, x, w, options, ["out"], 0);
   const inner = product(taps) * channels;
   const outChannels = w.shape[n + 1];
   const y = g.matmul(toShape(g, node, [rows, inner]), toShape(g, w, [inner, outChannels]));
@@ -244,12 +252,7 @@ export function conv(g: Graph, n: number, what: string, x: Node, w: Node, option
 
 /** depthwise_conv2d: each channel c convolved with its own filters w[taps..., c, m]; output channel c·M + m. */
 export function depthwiseConv(g: Graph, n: number, what: string, x: Node, w: Node, options: readonly (Literal | undefined)[]): Node {
-  checkInput(what, x, n);
-  const channels = x.shape[x.shape.length - 1];
-  const taps = filterTaps(what, w, n, channels, 1, `[${[...Array(n).fill("taps"), channels, "multiplier"].join(", ")}]`);
-  const s = sliding(what, x.shape, n, taps, options, Array(n).fill(1));
-  const { node, w: win } = windows(g, what, x, n, s, 0);
-  const rows = product(win.lead) * product(win.out);
+  const { node, win, taps, channels, rows } = filterWindows(g, n, what, x, w, options, ["multiplier"], 0);
   const multiplier = w.shape[n + 1];
   const cols = toShape(g, node, [rows, product(taps), channels, 1]);
   const filters = toShape(g, w, [product(taps), channels, multiplier]);
@@ -300,11 +303,8 @@ export function pool(g: Graph, kind: "max" | "avg", n: number, what: string, x: 
 
 /** dilation2d: the greyscale dilation y[..., o, c] = max over the window of x + w[taps..., c]. */
 export function dilation(g: Graph, n: number, what: string, x: Node, w: Node, options: readonly (Literal | undefined)[]): Node {
-  checkInput(what, x, n);
-  const channels = x.shape[x.shape.length - 1];
-  const taps = filterTaps(what, w, n, channels, 0, `[${[...Array(n).fill("taps"), channels].join(", ")}]`);
-  const s = sliding(what, x.shape, n, taps, options, Array(n).fill(1));
-  const { node, w: win } = windows(g, what, x, n, s, -Infinity);
+  // padded cells never win a maximum
+  const { node, win, taps, channels } = filterWindows(g, n, what, x, w, options, [], -Infinity);
   const grouped = toShape(g, g.add(node, w), [...win.lead, ...win.out, product(taps), channels]);
   return g.reduce("firstMax", grouped, win.lead.length + n);
 }
