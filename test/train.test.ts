@@ -8,7 +8,9 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BpgenError } from "../src/errors.ts";
-import { compileFile } from "../src/pipeline.ts";
+import { isSoftmaxClassifier } from "../src/frontend/net.ts";
+import { buildNet, compileFile } from "../src/pipeline.ts";
+import type { EquationNetSpec } from "../src/spec/types.ts";
 import { loadData } from "../src/train/data.ts";
 import { type NetModule, loadTrainable } from "../src/train/module-api.ts";
 import { encodeParams, loadParams } from "../src/train/params.ts";
@@ -47,6 +49,23 @@ describe("bpgen train", () => {
     const r = train("mnist_mlp", ["--data", "mnist", "--limit", "2000", "--epochs", "3", "--batch", "32"]);
     expect(r.code, r.stderr).toBe(0);
     expect(best(historyOf(r.dir))?.validation?.accuracy).toBeGreaterThan(0.75);
+  });
+
+  it("trains the convolutional mnist_cnn (equation form) and reports its accuracies, its loss being a softmax cross-entropy", () => {
+    const r = train("mnist_cnn", ["--data", "mnist", "--limit", "1000", "--epochs", "2", "--batch", "32"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/epoch 2\/2 +loss \S+ +val_loss \S+ +acc \S+% +val_acc \S+%/);
+    expect(best(historyOf(r.dir))?.validation?.accuracy).toBeGreaterThan(0.6);
+  });
+
+  it("an equation net is a classifier when its loss is the softmax cross-entropy of its output, however the target is multiplied", () => {
+    const spec = JSON.parse(readFileSync(example("mnist_cnn"), "utf8")) as EquationNetSpec;
+    const classifies = (loss: string) => isSoftmaxClassifier(buildNet({ ...spec, loss }));
+    expect(classifies("logsumexp(z) - sum(y .* z)")).toBe(true);
+    expect(classifies("logsumexp(z) - sum(z .* y)")).toBe(true);
+    expect(classifies("0.5 * sum((z - y) .^ 2)")).toBe(false);
+    expect(classifies("logsumexp(z) - sum(y .* z) + 0.1 * sum(z .^ 2)")).toBe(false);
+    expect(isSoftmaxClassifier(buildNet(JSON.parse(readFileSync(example("chain3"), "utf8")) as EquationNetSpec))).toBe(false);
   });
 
   it("deep_sigmoid10 warns of vanishing gradients in its first layers and does not learn; deep_relu10 learns without warnings", () => {

@@ -79,7 +79,7 @@ export function registerTrain(program: Command, done: Done): void {
 
 async function runTrain(file: string, flags: TrainFlags): Promise<number> {
   // the compiler, the data loaders, the trainer and the report load only when the command runs
-  const [{ compileLoaded }, { loadSpec }, { loadData }, { train }, { loadTrainable }, { encodeParams, loadParams }, { TerminalProgress }, { reportHtml }, { writeAllAtomically }] =
+  const [{ buildNet, compileLoaded }, { loadSpec }, { loadData }, { train }, { loadTrainable }, { encodeParams, loadParams }, { TerminalProgress }, { reportHtml }, { writeAllAtomically }, { isSoftmaxClassifier }] =
     await Promise.all([
       import("../pipeline.ts"),
       import("../spec/load.ts"),
@@ -90,6 +90,7 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
       import("../train/progress.ts"),
       import("../train/report.ts"),
       import("../files.ts"),
+      import("../frontend/net.ts"),
     ]);
   const loaded = loadSpec(file);
   const { spec } = loaded;
@@ -137,7 +138,7 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
       seed,
       optimizer: state.config,
       thresholds,
-      task: taskOf(spec),
+      task: taskOf(spec, () => isSoftmaxClassifier(buildNet(spec, loaded.locate))),
       initial,
       shift: shift(flags, data),
       shouldStop: () => stop,
@@ -203,8 +204,9 @@ function shift(flags: TrainFlags, data: { image?: [number, number] }): number {
   return pixels;
 }
 
-function taskOf(spec: NetSpec): Task {
-  if (!isLayerSpec(spec)) return "regression";
+/** What the accuracy means: the layer form says it with its loss; an equation net whose loss is the softmax cross-entropy of its output is a classifier. */
+function taskOf(spec: NetSpec, softmaxEquations: () => boolean): Task {
+  if (!isLayerSpec(spec)) return softmaxEquations() ? "softmax" : "regression";
   return spec.loss === "softmax_cross_entropy" ? "softmax" : spec.loss === "binary_cross_entropy" ? "binary" : "regression";
 }
 

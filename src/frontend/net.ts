@@ -46,3 +46,18 @@ export function fans(shape: Shape): { fanIn: number; fanOut: number } {
   const taps = shape.slice(0, -2).reduce((p, s) => p * s, 1);
   return { fanIn: taps * shape[shape.length - 2], fanOut: taps * shape[shape.length - 1] };
 }
+
+/**
+ * Whether the per-sample loss is the softmax cross-entropy of the output against one target of its shape,
+ * logsumexp(z) − Σ y ⊙ z (the form the layer form builds, and the stable rewrites give equations): the output
+ * is then the logits of a classifier, and its largest element the predicted class.
+ */
+export function isSoftmaxClassifier(net: Net): boolean {
+  const { loss, output } = net;
+  if (loss.op !== "sub" || output.shape.length !== 1) return false;
+  const [lse, dot] = loss.inputs;
+  if (lse.op !== "logsumexp" || lse.inputs[0] !== output || dot.op !== "sum" || dot.inputs[0].op !== "mul") return false;
+  const [a, b] = dot.inputs[0].inputs;
+  const target = a === output ? b : b === output ? a : undefined;
+  return target !== undefined && target.op === "target" && net.targets.length === 1 && net.targets[0].node === target;
+}
