@@ -48,123 +48,99 @@ export interface KernelArrays {
 // Workspace: one buffer per stored intermediate, allocated by the first call and reused by every later one.
 let sgdGrads: Float32Array | undefined;
 let capacity = 0;
-let t5 = /* @__PURE__ */ new Float32Array(0);
-let t6 = /* @__PURE__ */ new Float32Array(0);
+let t3 = /* @__PURE__ */ new Float32Array(0);
+let t4 = /* @__PURE__ */ new Float32Array(0);
 let t1 = /* @__PURE__ */ new Float32Array(0);
+let t17 = /* @__PURE__ */ new Float32Array(0);
+let a1 = /* @__PURE__ */ new Float32Array(0);
+let t5 = /* @__PURE__ */ new Float32Array(0);
+let p1 = /* @__PURE__ */ new Float32Array(0);
+let t6 = /* @__PURE__ */ new Float32Array(0);
 let t7 = /* @__PURE__ */ new Float32Array(0);
 let t2 = /* @__PURE__ */ new Float32Array(0);
-let t23 = /* @__PURE__ */ new Float32Array(0);
-let a1 = /* @__PURE__ */ new Float32Array(0);
-let t8 = /* @__PURE__ */ new Float32Array(0);
-let t9 = /* @__PURE__ */ new Float32Array(0);
-let p1 = /* @__PURE__ */ new Float32Array(0);
-let t10 = /* @__PURE__ */ new Float32Array(0);
-let t11 = /* @__PURE__ */ new Float32Array(0);
-let t3 = /* @__PURE__ */ new Float32Array(0);
-let t12 = /* @__PURE__ */ new Float32Array(0);
-let t4 = /* @__PURE__ */ new Float32Array(0);
-let t24 = /* @__PURE__ */ new Float32Array(0);
+let t18 = /* @__PURE__ */ new Float32Array(0);
 let a2 = /* @__PURE__ */ new Float32Array(0);
-let t13 = /* @__PURE__ */ new Float32Array(0);
-let t14 = /* @__PURE__ */ new Float32Array(0);
+let t8 = /* @__PURE__ */ new Float32Array(0);
 let p2 = /* @__PURE__ */ new Float32Array(0);
-let t15 = /* @__PURE__ */ new Float32Array(0);
-let t16 = /* @__PURE__ */ new Float32Array(0);
+let t9 = /* @__PURE__ */ new Float32Array(0);
+let t10 = /* @__PURE__ */ new Float32Array(0);
 let z = /* @__PURE__ */ new Float32Array(0);
 let d_z = /* @__PURE__ */ new Float32Array(0);
+let t19 = /* @__PURE__ */ new Float32Array(0);
+let t20 = /* @__PURE__ */ new Float32Array(0);
+let t21 = /* @__PURE__ */ new Float32Array(0);
+let t22 = /* @__PURE__ */ new Float32Array(0);
+let t23 = /* @__PURE__ */ new Float32Array(0);
+let t24 = /* @__PURE__ */ new Float32Array(0);
 let t25 = /* @__PURE__ */ new Float32Array(0);
-let d_p2 = /* @__PURE__ */ new Float32Array(0);
 let t26 = /* @__PURE__ */ new Float32Array(0);
+let d_a2 = /* @__PURE__ */ new Float32Array(0);
 let t27 = /* @__PURE__ */ new Float32Array(0);
+let t13 = /* @__PURE__ */ new Float32Array(0);
 let t28 = /* @__PURE__ */ new Float32Array(0);
+let t14 = /* @__PURE__ */ new Float32Array(0);
+let d_p1 = /* @__PURE__ */ new Float32Array(0);
 let t29 = /* @__PURE__ */ new Float32Array(0);
 let t30 = /* @__PURE__ */ new Float32Array(0);
 let t31 = /* @__PURE__ */ new Float32Array(0);
 let t32 = /* @__PURE__ */ new Float32Array(0);
 let t33 = /* @__PURE__ */ new Float32Array(0);
-let d_a2 = /* @__PURE__ */ new Float32Array(0);
 let t34 = /* @__PURE__ */ new Float32Array(0);
-let t19 = /* @__PURE__ */ new Float32Array(0);
 let t35 = /* @__PURE__ */ new Float32Array(0);
-let t36 = /* @__PURE__ */ new Float32Array(0);
-let t20 = /* @__PURE__ */ new Float32Array(0);
-let t37 = /* @__PURE__ */ new Float32Array(0);
-let d_p1 = /* @__PURE__ */ new Float32Array(0);
-let t38 = /* @__PURE__ */ new Float32Array(0);
-let t39 = /* @__PURE__ */ new Float32Array(0);
-let t40 = /* @__PURE__ */ new Float32Array(0);
-let t41 = /* @__PURE__ */ new Float32Array(0);
-let t42 = /* @__PURE__ */ new Float32Array(0);
-let t43 = /* @__PURE__ */ new Float32Array(0);
-let t44 = /* @__PURE__ */ new Float32Array(0);
-let t45 = /* @__PURE__ */ new Float32Array(0);
 let d_a1 = /* @__PURE__ */ new Float32Array(0);
-let t46 = /* @__PURE__ */ new Float32Array(0);
-let t21 = /* @__PURE__ */ new Float32Array(0);
-let t47 = /* @__PURE__ */ new Float32Array(0);
-let t22 = /* @__PURE__ */ new Float32Array(0);
+let t36 = /* @__PURE__ */ new Float32Array(0);
+let t15 = /* @__PURE__ */ new Float32Array(0);
+let t16 = /* @__PURE__ */ new Float32Array(0);
 
 /** Makes the workspace hold `batch` samples: allocated by the first call, rows grown for a larger batch. */
 function reserveBatch(batch: number): void {
   if (batch <= capacity) return;
   if (capacity === 0) {
-    t5 = new Float32Array(6084);
-    t1 = new Float32Array(72);
-    t7 = new Float32Array(5408);
-    t2 = new Float32Array(5408);
+    t4 = new Float32Array(5408);
+    t1 = new Float32Array(5408);
     a1 = new Float32Array(5408);
-    t8 = new Float32Array(5408);
-    t10 = new Float32Array(8712);
-    t3 = new Float32Array(1152);
-    t12 = new Float32Array(1936);
-    t4 = new Float32Array(1936);
+    t7 = new Float32Array(1936);
+    t2 = new Float32Array(1936);
     a2 = new Float32Array(1936);
-    t13 = new Float32Array(1600);
     z = new Float32Array(10);
-    d_p2 = new Float32Array(400);
+    t20 = new Float32Array(1600);
+    t21 = new Float32Array(400);
+    t22 = new Float32Array(400);
+    t23 = new Float32Array(400);
+    t24 = new Float32Array(400);
+    t25 = new Float32Array(1600);
     t26 = new Float32Array(1600);
-    t27 = new Float32Array(400);
-    t28 = new Float32Array(400);
-    t29 = new Float32Array(400);
-    t30 = new Float32Array(400);
-    t31 = new Float32Array(1600);
-    t32 = new Float32Array(1600);
-    t33 = new Float32Array(1600);
     d_a2 = new Float32Array(1936);
-    t34 = new Float32Array(1936);
-    t19 = new Float32Array(1936);
-    t35 = new Float32Array(1936);
-    t36 = new Float32Array(8712);
-    t20 = new Float32Array(1152);
-    t37 = new Float32Array(8712);
+    t27 = new Float32Array(1936);
+    t13 = new Float32Array(1936);
+    t28 = new Float32Array(8712);
+    t14 = new Float32Array(1152);
     d_p1 = new Float32Array(1352);
-    t38 = new Float32Array(5408);
-    t39 = new Float32Array(1352);
-    t40 = new Float32Array(1352);
-    t41 = new Float32Array(1352);
-    t42 = new Float32Array(1352);
-    t43 = new Float32Array(5408);
-    t44 = new Float32Array(5408);
-    t45 = new Float32Array(5408);
+    t29 = new Float32Array(5408);
+    t30 = new Float32Array(1352);
+    t31 = new Float32Array(1352);
+    t32 = new Float32Array(1352);
+    t33 = new Float32Array(1352);
+    t34 = new Float32Array(5408);
+    t35 = new Float32Array(5408);
     d_a1 = new Float32Array(5408);
-    t46 = new Float32Array(5408);
-    t21 = new Float32Array(5408);
-    t47 = new Float32Array(5408);
-    t22 = new Float32Array(72);
+    t36 = new Float32Array(5408);
+    t15 = new Float32Array(5408);
+    t16 = new Float32Array(72);
   }
   capacity = batch;
-  t6 = new Float32Array(batch * 6084);
-  t23 = new Float32Array(batch * 5408);
-  t9 = new Float32Array(batch * 5408);
+  t3 = new Float32Array(batch * 6084);
+  t17 = new Float32Array(batch * 5408);
+  t5 = new Float32Array(batch * 5408);
   p1 = new Float32Array(batch * 1352);
-  t11 = new Float32Array(batch * 8712);
-  t24 = new Float32Array(batch * 1936);
-  t14 = new Float32Array(batch * 1600);
+  t6 = new Float32Array(batch * 8712);
+  t18 = new Float32Array(batch * 1936);
+  t8 = new Float32Array(batch * 1600);
   p2 = new Float32Array(batch * 400);
-  t15 = new Float32Array(batch * 400);
-  t16 = new Float32Array(batch * 10);
+  t9 = new Float32Array(batch * 400);
+  t10 = new Float32Array(batch * 10);
   d_z = new Float32Array(batch * 10);
-  t25 = new Float32Array(batch * 400);
+  t19 = new Float32Array(batch * 400);
 }
 
 /** A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers. */
@@ -354,540 +330,520 @@ function forwardKernel(
   batch: number,
 ): void {
   reserveBatch(batch);
-  // t1 = reshape(K1, [9, 8])
-  for (let i = 0; i < 72; i++) {
-    t1[i] = params[i]!;
-  }
-
-  // t2 = c1·𝟙
+  // t1 = c1·𝟙
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
-      t2[i * 208 + j * 8] = params[72]!;
-      t2[i * 208 + j * 8 + 1] = params[73]!;
-      t2[i * 208 + j * 8 + 2] = params[74]!;
-      t2[i * 208 + j * 8 + 3] = params[75]!;
-      t2[i * 208 + j * 8 + 4] = params[76]!;
-      t2[i * 208 + j * 8 + 5] = params[77]!;
-      t2[i * 208 + j * 8 + 6] = params[78]!;
-      t2[i * 208 + j * 8 + 7] = params[79]!;
+      t1[i * 208 + j * 8] = params[72]!;
+      t1[i * 208 + j * 8 + 1] = params[73]!;
+      t1[i * 208 + j * 8 + 2] = params[74]!;
+      t1[i * 208 + j * 8 + 3] = params[75]!;
+      t1[i * 208 + j * 8 + 4] = params[76]!;
+      t1[i * 208 + j * 8 + 5] = params[77]!;
+      t1[i * 208 + j * 8 + 6] = params[78]!;
+      t1[i * 208 + j * 8 + 7] = params[79]!;
     }
   }
 
-  // t3 = reshape(K2, [72, 16])
-  for (let i = 0; i < 1152; i++) {
-    t3[i] = params[80 + i]!;
-  }
-
-  // t4 = c2·𝟙
+  // t2 = c2·𝟙
   for (let i = 0; i < 11; i++) {
     for (let j = 0; j < 11; j++) {
-      t4[i * 176 + j * 16] = params[1232]!;
-      t4[i * 176 + j * 16 + 1] = params[1233]!;
-      t4[i * 176 + j * 16 + 2] = params[1234]!;
-      t4[i * 176 + j * 16 + 3] = params[1235]!;
-      t4[i * 176 + j * 16 + 4] = params[1236]!;
-      t4[i * 176 + j * 16 + 5] = params[1237]!;
-      t4[i * 176 + j * 16 + 6] = params[1238]!;
-      t4[i * 176 + j * 16 + 7] = params[1239]!;
-      t4[i * 176 + j * 16 + 8] = params[1240]!;
-      t4[i * 176 + j * 16 + 9] = params[1241]!;
-      t4[i * 176 + j * 16 + 10] = params[1242]!;
-      t4[i * 176 + j * 16 + 11] = params[1243]!;
-      t4[i * 176 + j * 16 + 12] = params[1244]!;
-      t4[i * 176 + j * 16 + 13] = params[1245]!;
-      t4[i * 176 + j * 16 + 14] = params[1246]!;
-      t4[i * 176 + j * 16 + 15] = params[1247]!;
+      t2[i * 176 + j * 16] = params[1232]!;
+      t2[i * 176 + j * 16 + 1] = params[1233]!;
+      t2[i * 176 + j * 16 + 2] = params[1234]!;
+      t2[i * 176 + j * 16 + 3] = params[1235]!;
+      t2[i * 176 + j * 16 + 4] = params[1236]!;
+      t2[i * 176 + j * 16 + 5] = params[1237]!;
+      t2[i * 176 + j * 16 + 6] = params[1238]!;
+      t2[i * 176 + j * 16 + 7] = params[1239]!;
+      t2[i * 176 + j * 16 + 8] = params[1240]!;
+      t2[i * 176 + j * 16 + 9] = params[1241]!;
+      t2[i * 176 + j * 16 + 10] = params[1242]!;
+      t2[i * 176 + j * 16 + 11] = params[1243]!;
+      t2[i * 176 + j * 16 + 12] = params[1244]!;
+      t2[i * 176 + j * 16 + 13] = params[1245]!;
+      t2[i * 176 + j * 16 + 14] = params[1246]!;
+      t2[i * 176 + j * 16 + 15] = params[1247]!;
     }
   }
 
   for (let s = 0; s < batch; s++) {
     const xRow = s * 784;
-    // t5 = windows(img, [3, 3])
+    // t3 = windows(img, [3, 3])
     for (let i = 0; i < 26; i++) {
       for (let j = 0; j < 26; j++) {
-        t5[i * 234 + j * 9] = inputs[xRow + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 1] = inputs[xRow + i * 28 + j + 1]!;
-        t5[i * 234 + j * 9 + 2] = inputs[xRow + i * 28 + j + 2]!;
-        t5[i * 234 + j * 9 + 3] = inputs[xRow + 28 + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 4] = inputs[xRow + 29 + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 5] = inputs[xRow + 30 + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 6] = inputs[xRow + 56 + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 7] = inputs[xRow + 57 + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 8] = inputs[xRow + 58 + i * 28 + j]!;
+        t3[i * 234 + j * 9] = inputs[xRow + i * 28 + j]!;
+        t3[i * 234 + j * 9 + 1] = inputs[xRow + i * 28 + j + 1]!;
+        t3[i * 234 + j * 9 + 2] = inputs[xRow + i * 28 + j + 2]!;
+        t3[i * 234 + j * 9 + 3] = inputs[xRow + 28 + i * 28 + j]!;
+        t3[i * 234 + j * 9 + 4] = inputs[xRow + 29 + i * 28 + j]!;
+        t3[i * 234 + j * 9 + 5] = inputs[xRow + 30 + i * 28 + j]!;
+        t3[i * 234 + j * 9 + 6] = inputs[xRow + 56 + i * 28 + j]!;
+        t3[i * 234 + j * 9 + 7] = inputs[xRow + 57 + i * 28 + j]!;
+        t3[i * 234 + j * 9 + 8] = inputs[xRow + 58 + i * 28 + j]!;
       }
     }
 
-    // t6 = reshape(t5, [676, 9])
-    for (let i = 0; i < 6084; i++) {
-      t6[i] = t5[i]!;
-    }
-
-    // t7 = t6 · t1
+    // t4 = reshape(t3, [676, 9]) · reshape(K1, [9, 8])
     for (let i = 0; i < 676; i++) {
       for (let j = 0; j < 8; j++) {
-        t7[i * 8 + j] =
-          t6[i * 9]! * t1[j]! +
-          t6[i * 9 + 1]! * t1[8 + j]! +
-          t6[i * 9 + 2]! * t1[16 + j]! +
-          t6[i * 9 + 3]! * t1[24 + j]! +
-          t6[i * 9 + 4]! * t1[32 + j]! +
-          t6[i * 9 + 5]! * t1[40 + j]! +
-          t6[i * 9 + 6]! * t1[48 + j]! +
-          t6[i * 9 + 7]! * t1[56 + j]! +
-          t6[i * 9 + 8]! * t1[64 + j]!;
+        t4[i * 8 + j] =
+          t3[i * 9]! * params[j]! +
+          t3[i * 9 + 1]! * params[8 + j]! +
+          t3[i * 9 + 2]! * params[16 + j]! +
+          t3[i * 9 + 3]! * params[24 + j]! +
+          t3[i * 9 + 4]! * params[32 + j]! +
+          t3[i * 9 + 5]! * params[40 + j]! +
+          t3[i * 9 + 6]! * params[48 + j]! +
+          t3[i * 9 + 7]! * params[56 + j]! +
+          t3[i * 9 + 8]! * params[64 + j]!;
       }
     }
 
-    // a1 = max(0, reshape(t7, [26, 26, 8]) + t2)
+    // a1 = max(0, reshape(t4, [26, 26, 8]) + t1)
     for (let i = 0; i < 5408; i++) {
-      a1[i] = Math.max(0, t7[i]! + t2[i]!);
+      a1[i] = Math.max(0, t4[i]! + t1[i]!);
     }
 
-    // t8 = windows(a1, [2, 2], stride [2, 2])
+    // t5 = windows(a1, [2, 2], stride [2, 2])
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t8[i * 416 + j * 32] = a1[i * 416 + j * 16]!;
-        t8[i * 416 + j * 32 + 1] = a1[i * 416 + j * 16 + 1]!;
-        t8[i * 416 + j * 32 + 2] = a1[i * 416 + j * 16 + 2]!;
-        t8[i * 416 + j * 32 + 3] = a1[i * 416 + j * 16 + 3]!;
-        t8[i * 416 + j * 32 + 4] = a1[i * 416 + j * 16 + 4]!;
-        t8[i * 416 + j * 32 + 5] = a1[i * 416 + j * 16 + 5]!;
-        t8[i * 416 + j * 32 + 6] = a1[i * 416 + j * 16 + 6]!;
-        t8[i * 416 + j * 32 + 7] = a1[i * 416 + j * 16 + 7]!;
-        t8[i * 416 + j * 32 + 8] = a1[i * 416 + j * 16 + 8]!;
-        t8[i * 416 + j * 32 + 9] = a1[i * 416 + j * 16 + 9]!;
-        t8[i * 416 + j * 32 + 10] = a1[i * 416 + j * 16 + 10]!;
-        t8[i * 416 + j * 32 + 11] = a1[i * 416 + j * 16 + 11]!;
-        t8[i * 416 + j * 32 + 12] = a1[i * 416 + j * 16 + 12]!;
-        t8[i * 416 + j * 32 + 13] = a1[i * 416 + j * 16 + 13]!;
-        t8[i * 416 + j * 32 + 14] = a1[i * 416 + j * 16 + 14]!;
-        t8[i * 416 + j * 32 + 15] = a1[i * 416 + j * 16 + 15]!;
-        t8[i * 416 + j * 32 + 16] = a1[i * 416 + j * 16 + 208]!;
-        t8[i * 416 + j * 32 + 17] = a1[i * 416 + j * 16 + 209]!;
-        t8[i * 416 + j * 32 + 18] = a1[i * 416 + j * 16 + 210]!;
-        t8[i * 416 + j * 32 + 19] = a1[i * 416 + j * 16 + 211]!;
-        t8[i * 416 + j * 32 + 20] = a1[i * 416 + j * 16 + 212]!;
-        t8[i * 416 + j * 32 + 21] = a1[i * 416 + j * 16 + 213]!;
-        t8[i * 416 + j * 32 + 22] = a1[i * 416 + j * 16 + 214]!;
-        t8[i * 416 + j * 32 + 23] = a1[i * 416 + j * 16 + 215]!;
-        t8[i * 416 + j * 32 + 24] = a1[i * 416 + j * 16 + 216]!;
-        t8[i * 416 + j * 32 + 25] = a1[i * 416 + j * 16 + 217]!;
-        t8[i * 416 + j * 32 + 26] = a1[i * 416 + j * 16 + 218]!;
-        t8[i * 416 + j * 32 + 27] = a1[i * 416 + j * 16 + 219]!;
-        t8[i * 416 + j * 32 + 28] = a1[i * 416 + j * 16 + 220]!;
-        t8[i * 416 + j * 32 + 29] = a1[i * 416 + j * 16 + 221]!;
-        t8[i * 416 + j * 32 + 30] = a1[i * 416 + j * 16 + 222]!;
-        t8[i * 416 + j * 32 + 31] = a1[i * 416 + j * 16 + 223]!;
+        t5[i * 416 + j * 32] = a1[i * 416 + j * 16]!;
+        t5[i * 416 + j * 32 + 1] = a1[i * 416 + j * 16 + 1]!;
+        t5[i * 416 + j * 32 + 2] = a1[i * 416 + j * 16 + 2]!;
+        t5[i * 416 + j * 32 + 3] = a1[i * 416 + j * 16 + 3]!;
+        t5[i * 416 + j * 32 + 4] = a1[i * 416 + j * 16 + 4]!;
+        t5[i * 416 + j * 32 + 5] = a1[i * 416 + j * 16 + 5]!;
+        t5[i * 416 + j * 32 + 6] = a1[i * 416 + j * 16 + 6]!;
+        t5[i * 416 + j * 32 + 7] = a1[i * 416 + j * 16 + 7]!;
+        t5[i * 416 + j * 32 + 8] = a1[i * 416 + j * 16 + 8]!;
+        t5[i * 416 + j * 32 + 9] = a1[i * 416 + j * 16 + 9]!;
+        t5[i * 416 + j * 32 + 10] = a1[i * 416 + j * 16 + 10]!;
+        t5[i * 416 + j * 32 + 11] = a1[i * 416 + j * 16 + 11]!;
+        t5[i * 416 + j * 32 + 12] = a1[i * 416 + j * 16 + 12]!;
+        t5[i * 416 + j * 32 + 13] = a1[i * 416 + j * 16 + 13]!;
+        t5[i * 416 + j * 32 + 14] = a1[i * 416 + j * 16 + 14]!;
+        t5[i * 416 + j * 32 + 15] = a1[i * 416 + j * 16 + 15]!;
+        t5[i * 416 + j * 32 + 16] = a1[i * 416 + j * 16 + 208]!;
+        t5[i * 416 + j * 32 + 17] = a1[i * 416 + j * 16 + 209]!;
+        t5[i * 416 + j * 32 + 18] = a1[i * 416 + j * 16 + 210]!;
+        t5[i * 416 + j * 32 + 19] = a1[i * 416 + j * 16 + 211]!;
+        t5[i * 416 + j * 32 + 20] = a1[i * 416 + j * 16 + 212]!;
+        t5[i * 416 + j * 32 + 21] = a1[i * 416 + j * 16 + 213]!;
+        t5[i * 416 + j * 32 + 22] = a1[i * 416 + j * 16 + 214]!;
+        t5[i * 416 + j * 32 + 23] = a1[i * 416 + j * 16 + 215]!;
+        t5[i * 416 + j * 32 + 24] = a1[i * 416 + j * 16 + 216]!;
+        t5[i * 416 + j * 32 + 25] = a1[i * 416 + j * 16 + 217]!;
+        t5[i * 416 + j * 32 + 26] = a1[i * 416 + j * 16 + 218]!;
+        t5[i * 416 + j * 32 + 27] = a1[i * 416 + j * 16 + 219]!;
+        t5[i * 416 + j * 32 + 28] = a1[i * 416 + j * 16 + 220]!;
+        t5[i * 416 + j * 32 + 29] = a1[i * 416 + j * 16 + 221]!;
+        t5[i * 416 + j * 32 + 30] = a1[i * 416 + j * 16 + 222]!;
+        t5[i * 416 + j * 32 + 31] = a1[i * 416 + j * 16 + 223]!;
       }
     }
 
-    // t9 = reshape(t8, [13, 13, 4, 8])
-    for (let i = 0; i < 5408; i++) {
-      t9[i] = t8[i]!;
-    }
-
-    // p1 = max(t9, 3)
+    // p1 = max(reshape(t5, [13, 13, 4, 8]), 3)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         let max = -Infinity;
-        if (t9[i * 416 + j * 32]! > max) max = t9[i * 416 + j * 32]!;
-        if (t9[i * 416 + j * 32 + 8]! > max) max = t9[i * 416 + j * 32 + 8]!;
-        if (t9[i * 416 + j * 32 + 16]! > max) max = t9[i * 416 + j * 32 + 16]!;
-        if (t9[i * 416 + j * 32 + 24]! > max) max = t9[i * 416 + j * 32 + 24]!;
+        if (t5[i * 416 + j * 32]! > max) max = t5[i * 416 + j * 32]!;
+        if (t5[i * 416 + j * 32 + 8]! > max) max = t5[i * 416 + j * 32 + 8]!;
+        if (t5[i * 416 + j * 32 + 16]! > max) max = t5[i * 416 + j * 32 + 16]!;
+        if (t5[i * 416 + j * 32 + 24]! > max) max = t5[i * 416 + j * 32 + 24]!;
         p1[i * 104 + j * 8] = max;
         let max$1 = -Infinity;
-        if (t9[i * 416 + j * 32 + 1]! > max$1)
-          max$1 = t9[i * 416 + j * 32 + 1]!;
-        if (t9[i * 416 + j * 32 + 9]! > max$1)
-          max$1 = t9[i * 416 + j * 32 + 9]!;
-        if (t9[i * 416 + j * 32 + 17]! > max$1)
-          max$1 = t9[i * 416 + j * 32 + 17]!;
-        if (t9[i * 416 + j * 32 + 25]! > max$1)
-          max$1 = t9[i * 416 + j * 32 + 25]!;
+        if (t5[i * 416 + j * 32 + 1]! > max$1)
+          max$1 = t5[i * 416 + j * 32 + 1]!;
+        if (t5[i * 416 + j * 32 + 9]! > max$1)
+          max$1 = t5[i * 416 + j * 32 + 9]!;
+        if (t5[i * 416 + j * 32 + 17]! > max$1)
+          max$1 = t5[i * 416 + j * 32 + 17]!;
+        if (t5[i * 416 + j * 32 + 25]! > max$1)
+          max$1 = t5[i * 416 + j * 32 + 25]!;
         p1[i * 104 + j * 8 + 1] = max$1;
         let max$2 = -Infinity;
-        if (t9[i * 416 + j * 32 + 2]! > max$2)
-          max$2 = t9[i * 416 + j * 32 + 2]!;
-        if (t9[i * 416 + j * 32 + 10]! > max$2)
-          max$2 = t9[i * 416 + j * 32 + 10]!;
-        if (t9[i * 416 + j * 32 + 18]! > max$2)
-          max$2 = t9[i * 416 + j * 32 + 18]!;
-        if (t9[i * 416 + j * 32 + 26]! > max$2)
-          max$2 = t9[i * 416 + j * 32 + 26]!;
+        if (t5[i * 416 + j * 32 + 2]! > max$2)
+          max$2 = t5[i * 416 + j * 32 + 2]!;
+        if (t5[i * 416 + j * 32 + 10]! > max$2)
+          max$2 = t5[i * 416 + j * 32 + 10]!;
+        if (t5[i * 416 + j * 32 + 18]! > max$2)
+          max$2 = t5[i * 416 + j * 32 + 18]!;
+        if (t5[i * 416 + j * 32 + 26]! > max$2)
+          max$2 = t5[i * 416 + j * 32 + 26]!;
         p1[i * 104 + j * 8 + 2] = max$2;
         let max$3 = -Infinity;
-        if (t9[i * 416 + j * 32 + 3]! > max$3)
-          max$3 = t9[i * 416 + j * 32 + 3]!;
-        if (t9[i * 416 + j * 32 + 11]! > max$3)
-          max$3 = t9[i * 416 + j * 32 + 11]!;
-        if (t9[i * 416 + j * 32 + 19]! > max$3)
-          max$3 = t9[i * 416 + j * 32 + 19]!;
-        if (t9[i * 416 + j * 32 + 27]! > max$3)
-          max$3 = t9[i * 416 + j * 32 + 27]!;
+        if (t5[i * 416 + j * 32 + 3]! > max$3)
+          max$3 = t5[i * 416 + j * 32 + 3]!;
+        if (t5[i * 416 + j * 32 + 11]! > max$3)
+          max$3 = t5[i * 416 + j * 32 + 11]!;
+        if (t5[i * 416 + j * 32 + 19]! > max$3)
+          max$3 = t5[i * 416 + j * 32 + 19]!;
+        if (t5[i * 416 + j * 32 + 27]! > max$3)
+          max$3 = t5[i * 416 + j * 32 + 27]!;
         p1[i * 104 + j * 8 + 3] = max$3;
         let max$4 = -Infinity;
-        if (t9[i * 416 + j * 32 + 4]! > max$4)
-          max$4 = t9[i * 416 + j * 32 + 4]!;
-        if (t9[i * 416 + j * 32 + 12]! > max$4)
-          max$4 = t9[i * 416 + j * 32 + 12]!;
-        if (t9[i * 416 + j * 32 + 20]! > max$4)
-          max$4 = t9[i * 416 + j * 32 + 20]!;
-        if (t9[i * 416 + j * 32 + 28]! > max$4)
-          max$4 = t9[i * 416 + j * 32 + 28]!;
+        if (t5[i * 416 + j * 32 + 4]! > max$4)
+          max$4 = t5[i * 416 + j * 32 + 4]!;
+        if (t5[i * 416 + j * 32 + 12]! > max$4)
+          max$4 = t5[i * 416 + j * 32 + 12]!;
+        if (t5[i * 416 + j * 32 + 20]! > max$4)
+          max$4 = t5[i * 416 + j * 32 + 20]!;
+        if (t5[i * 416 + j * 32 + 28]! > max$4)
+          max$4 = t5[i * 416 + j * 32 + 28]!;
         p1[i * 104 + j * 8 + 4] = max$4;
         let max$5 = -Infinity;
-        if (t9[i * 416 + j * 32 + 5]! > max$5)
-          max$5 = t9[i * 416 + j * 32 + 5]!;
-        if (t9[i * 416 + j * 32 + 13]! > max$5)
-          max$5 = t9[i * 416 + j * 32 + 13]!;
-        if (t9[i * 416 + j * 32 + 21]! > max$5)
-          max$5 = t9[i * 416 + j * 32 + 21]!;
-        if (t9[i * 416 + j * 32 + 29]! > max$5)
-          max$5 = t9[i * 416 + j * 32 + 29]!;
+        if (t5[i * 416 + j * 32 + 5]! > max$5)
+          max$5 = t5[i * 416 + j * 32 + 5]!;
+        if (t5[i * 416 + j * 32 + 13]! > max$5)
+          max$5 = t5[i * 416 + j * 32 + 13]!;
+        if (t5[i * 416 + j * 32 + 21]! > max$5)
+          max$5 = t5[i * 416 + j * 32 + 21]!;
+        if (t5[i * 416 + j * 32 + 29]! > max$5)
+          max$5 = t5[i * 416 + j * 32 + 29]!;
         p1[i * 104 + j * 8 + 5] = max$5;
         let max$6 = -Infinity;
-        if (t9[i * 416 + j * 32 + 6]! > max$6)
-          max$6 = t9[i * 416 + j * 32 + 6]!;
-        if (t9[i * 416 + j * 32 + 14]! > max$6)
-          max$6 = t9[i * 416 + j * 32 + 14]!;
-        if (t9[i * 416 + j * 32 + 22]! > max$6)
-          max$6 = t9[i * 416 + j * 32 + 22]!;
-        if (t9[i * 416 + j * 32 + 30]! > max$6)
-          max$6 = t9[i * 416 + j * 32 + 30]!;
+        if (t5[i * 416 + j * 32 + 6]! > max$6)
+          max$6 = t5[i * 416 + j * 32 + 6]!;
+        if (t5[i * 416 + j * 32 + 14]! > max$6)
+          max$6 = t5[i * 416 + j * 32 + 14]!;
+        if (t5[i * 416 + j * 32 + 22]! > max$6)
+          max$6 = t5[i * 416 + j * 32 + 22]!;
+        if (t5[i * 416 + j * 32 + 30]! > max$6)
+          max$6 = t5[i * 416 + j * 32 + 30]!;
         p1[i * 104 + j * 8 + 6] = max$6;
         let max$7 = -Infinity;
-        if (t9[i * 416 + j * 32 + 7]! > max$7)
-          max$7 = t9[i * 416 + j * 32 + 7]!;
-        if (t9[i * 416 + j * 32 + 15]! > max$7)
-          max$7 = t9[i * 416 + j * 32 + 15]!;
-        if (t9[i * 416 + j * 32 + 23]! > max$7)
-          max$7 = t9[i * 416 + j * 32 + 23]!;
-        if (t9[i * 416 + j * 32 + 31]! > max$7)
-          max$7 = t9[i * 416 + j * 32 + 31]!;
+        if (t5[i * 416 + j * 32 + 7]! > max$7)
+          max$7 = t5[i * 416 + j * 32 + 7]!;
+        if (t5[i * 416 + j * 32 + 15]! > max$7)
+          max$7 = t5[i * 416 + j * 32 + 15]!;
+        if (t5[i * 416 + j * 32 + 23]! > max$7)
+          max$7 = t5[i * 416 + j * 32 + 23]!;
+        if (t5[i * 416 + j * 32 + 31]! > max$7)
+          max$7 = t5[i * 416 + j * 32 + 31]!;
         p1[i * 104 + j * 8 + 7] = max$7;
       }
     }
 
-    // t10 = windows(p1, [3, 3])
+    // t6 = windows(p1, [3, 3])
     for (let i = 0; i < 11; i++) {
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l] = p1[i * 104 + l]!;
+        t6[i * 792 + l] = p1[i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 24] = p1[104 + i * 104 + l]!;
+        t6[i * 792 + l + 24] = p1[104 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 48] = p1[208 + i * 104 + l]!;
+        t6[i * 792 + l + 48] = p1[208 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 72] = p1[i * 104 + l + 8]!;
+        t6[i * 792 + l + 72] = p1[i * 104 + l + 8]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 96] = p1[112 + i * 104 + l]!;
+        t6[i * 792 + l + 96] = p1[112 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 120] = p1[216 + i * 104 + l]!;
+        t6[i * 792 + l + 120] = p1[216 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 144] = p1[i * 104 + l + 16]!;
+        t6[i * 792 + l + 144] = p1[i * 104 + l + 16]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 168] = p1[120 + i * 104 + l]!;
+        t6[i * 792 + l + 168] = p1[120 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 192] = p1[224 + i * 104 + l]!;
+        t6[i * 792 + l + 192] = p1[224 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 216] = p1[i * 104 + l + 24]!;
+        t6[i * 792 + l + 216] = p1[i * 104 + l + 24]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 240] = p1[128 + i * 104 + l]!;
+        t6[i * 792 + l + 240] = p1[128 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 264] = p1[232 + i * 104 + l]!;
+        t6[i * 792 + l + 264] = p1[232 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 288] = p1[i * 104 + l + 32]!;
+        t6[i * 792 + l + 288] = p1[i * 104 + l + 32]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 312] = p1[136 + i * 104 + l]!;
+        t6[i * 792 + l + 312] = p1[136 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 336] = p1[240 + i * 104 + l]!;
+        t6[i * 792 + l + 336] = p1[240 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 360] = p1[i * 104 + l + 40]!;
+        t6[i * 792 + l + 360] = p1[i * 104 + l + 40]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 384] = p1[144 + i * 104 + l]!;
+        t6[i * 792 + l + 384] = p1[144 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 408] = p1[248 + i * 104 + l]!;
+        t6[i * 792 + l + 408] = p1[248 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 432] = p1[i * 104 + l + 48]!;
+        t6[i * 792 + l + 432] = p1[i * 104 + l + 48]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 456] = p1[152 + i * 104 + l]!;
+        t6[i * 792 + l + 456] = p1[152 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 480] = p1[256 + i * 104 + l]!;
+        t6[i * 792 + l + 480] = p1[256 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 504] = p1[i * 104 + l + 56]!;
+        t6[i * 792 + l + 504] = p1[i * 104 + l + 56]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 528] = p1[160 + i * 104 + l]!;
+        t6[i * 792 + l + 528] = p1[160 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 552] = p1[264 + i * 104 + l]!;
+        t6[i * 792 + l + 552] = p1[264 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 576] = p1[i * 104 + l + 64]!;
+        t6[i * 792 + l + 576] = p1[i * 104 + l + 64]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 600] = p1[168 + i * 104 + l]!;
+        t6[i * 792 + l + 600] = p1[168 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 624] = p1[272 + i * 104 + l]!;
+        t6[i * 792 + l + 624] = p1[272 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 648] = p1[i * 104 + l + 72]!;
+        t6[i * 792 + l + 648] = p1[i * 104 + l + 72]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 672] = p1[176 + i * 104 + l]!;
+        t6[i * 792 + l + 672] = p1[176 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 696] = p1[280 + i * 104 + l]!;
+        t6[i * 792 + l + 696] = p1[280 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 720] = p1[i * 104 + l + 80]!;
+        t6[i * 792 + l + 720] = p1[i * 104 + l + 80]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 744] = p1[184 + i * 104 + l]!;
+        t6[i * 792 + l + 744] = p1[184 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 768] = p1[288 + i * 104 + l]!;
+        t6[i * 792 + l + 768] = p1[288 + i * 104 + l]!;
       }
     }
 
-    // t11 = reshape(t10, [121, 72])
-    for (let i = 0; i < 8712; i++) {
-      t11[i] = t10[i]!;
-    }
-
-    // t12 = t11 · t3
+    // t7 = reshape(t6, [121, 72]) · reshape(K2, [72, 16])
     for (let i = 0; i < 121; i++) {
       let acc = 0;
-      for (let k = 0; k < 72; k++) acc += t11[i * 72 + k]! * t3[k * 16]!;
-      t12[i * 16] = acc;
+      for (let k = 0; k < 72; k++)
+        acc += t6[i * 72 + k]! * params[80 + k * 16]!;
+      t7[i * 16] = acc;
       let acc$1 = 0;
-      for (let k = 0; k < 72; k++) acc$1 += t11[i * 72 + k]! * t3[k * 16 + 1]!;
-      t12[i * 16 + 1] = acc$1;
+      for (let k = 0; k < 72; k++)
+        acc$1 += t6[i * 72 + k]! * params[80 + k * 16 + 1]!;
+      t7[i * 16 + 1] = acc$1;
       let acc$2 = 0;
-      for (let k = 0; k < 72; k++) acc$2 += t11[i * 72 + k]! * t3[k * 16 + 2]!;
-      t12[i * 16 + 2] = acc$2;
+      for (let k = 0; k < 72; k++)
+        acc$2 += t6[i * 72 + k]! * params[80 + k * 16 + 2]!;
+      t7[i * 16 + 2] = acc$2;
       let acc$3 = 0;
-      for (let k = 0; k < 72; k++) acc$3 += t11[i * 72 + k]! * t3[k * 16 + 3]!;
-      t12[i * 16 + 3] = acc$3;
+      for (let k = 0; k < 72; k++)
+        acc$3 += t6[i * 72 + k]! * params[80 + k * 16 + 3]!;
+      t7[i * 16 + 3] = acc$3;
       let acc$4 = 0;
-      for (let k = 0; k < 72; k++) acc$4 += t11[i * 72 + k]! * t3[k * 16 + 4]!;
-      t12[i * 16 + 4] = acc$4;
+      for (let k = 0; k < 72; k++)
+        acc$4 += t6[i * 72 + k]! * params[80 + k * 16 + 4]!;
+      t7[i * 16 + 4] = acc$4;
       let acc$5 = 0;
-      for (let k = 0; k < 72; k++) acc$5 += t11[i * 72 + k]! * t3[k * 16 + 5]!;
-      t12[i * 16 + 5] = acc$5;
+      for (let k = 0; k < 72; k++)
+        acc$5 += t6[i * 72 + k]! * params[80 + k * 16 + 5]!;
+      t7[i * 16 + 5] = acc$5;
       let acc$6 = 0;
-      for (let k = 0; k < 72; k++) acc$6 += t11[i * 72 + k]! * t3[k * 16 + 6]!;
-      t12[i * 16 + 6] = acc$6;
+      for (let k = 0; k < 72; k++)
+        acc$6 += t6[i * 72 + k]! * params[80 + k * 16 + 6]!;
+      t7[i * 16 + 6] = acc$6;
       let acc$7 = 0;
-      for (let k = 0; k < 72; k++) acc$7 += t11[i * 72 + k]! * t3[k * 16 + 7]!;
-      t12[i * 16 + 7] = acc$7;
+      for (let k = 0; k < 72; k++)
+        acc$7 += t6[i * 72 + k]! * params[80 + k * 16 + 7]!;
+      t7[i * 16 + 7] = acc$7;
       let acc$8 = 0;
-      for (let k = 0; k < 72; k++) acc$8 += t11[i * 72 + k]! * t3[k * 16 + 8]!;
-      t12[i * 16 + 8] = acc$8;
+      for (let k = 0; k < 72; k++)
+        acc$8 += t6[i * 72 + k]! * params[80 + k * 16 + 8]!;
+      t7[i * 16 + 8] = acc$8;
       let acc$9 = 0;
-      for (let k = 0; k < 72; k++) acc$9 += t11[i * 72 + k]! * t3[k * 16 + 9]!;
-      t12[i * 16 + 9] = acc$9;
+      for (let k = 0; k < 72; k++)
+        acc$9 += t6[i * 72 + k]! * params[80 + k * 16 + 9]!;
+      t7[i * 16 + 9] = acc$9;
       let acc$10 = 0;
       for (let k = 0; k < 72; k++)
-        acc$10 += t11[i * 72 + k]! * t3[k * 16 + 10]!;
-      t12[i * 16 + 10] = acc$10;
+        acc$10 += t6[i * 72 + k]! * params[80 + k * 16 + 10]!;
+      t7[i * 16 + 10] = acc$10;
       let acc$11 = 0;
       for (let k = 0; k < 72; k++)
-        acc$11 += t11[i * 72 + k]! * t3[k * 16 + 11]!;
-      t12[i * 16 + 11] = acc$11;
+        acc$11 += t6[i * 72 + k]! * params[80 + k * 16 + 11]!;
+      t7[i * 16 + 11] = acc$11;
       let acc$12 = 0;
       for (let k = 0; k < 72; k++)
-        acc$12 += t11[i * 72 + k]! * t3[k * 16 + 12]!;
-      t12[i * 16 + 12] = acc$12;
+        acc$12 += t6[i * 72 + k]! * params[80 + k * 16 + 12]!;
+      t7[i * 16 + 12] = acc$12;
       let acc$13 = 0;
       for (let k = 0; k < 72; k++)
-        acc$13 += t11[i * 72 + k]! * t3[k * 16 + 13]!;
-      t12[i * 16 + 13] = acc$13;
+        acc$13 += t6[i * 72 + k]! * params[80 + k * 16 + 13]!;
+      t7[i * 16 + 13] = acc$13;
       let acc$14 = 0;
       for (let k = 0; k < 72; k++)
-        acc$14 += t11[i * 72 + k]! * t3[k * 16 + 14]!;
-      t12[i * 16 + 14] = acc$14;
+        acc$14 += t6[i * 72 + k]! * params[80 + k * 16 + 14]!;
+      t7[i * 16 + 14] = acc$14;
       let acc$15 = 0;
       for (let k = 0; k < 72; k++)
-        acc$15 += t11[i * 72 + k]! * t3[k * 16 + 15]!;
-      t12[i * 16 + 15] = acc$15;
+        acc$15 += t6[i * 72 + k]! * params[80 + k * 16 + 15]!;
+      t7[i * 16 + 15] = acc$15;
     }
 
-    // a2 = max(0, reshape(t12, [11, 11, 16]) + t4)
+    // a2 = max(0, reshape(t7, [11, 11, 16]) + t2)
     for (let i = 0; i < 1936; i++) {
-      a2[i] = Math.max(0, t12[i]! + t4[i]!);
+      a2[i] = Math.max(0, t7[i]! + t2[i]!);
     }
 
-    // t13 = windows(a2, [2, 2], stride [2, 2])
+    // t8 = windows(a2, [2, 2], stride [2, 2])
     for (let i = 0; i < 5; i++) {
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l] = a2[i * 352 + l]!;
+        t8[i * 320 + l] = a2[i * 352 + l]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 32] = a2[i * 352 + l + 176]!;
+        t8[i * 320 + l + 32] = a2[i * 352 + l + 176]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 64] = a2[i * 352 + l + 32]!;
+        t8[i * 320 + l + 64] = a2[i * 352 + l + 32]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 96] = a2[i * 352 + l + 208]!;
+        t8[i * 320 + l + 96] = a2[i * 352 + l + 208]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 128] = a2[i * 352 + l + 64]!;
+        t8[i * 320 + l + 128] = a2[i * 352 + l + 64]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 160] = a2[i * 352 + l + 240]!;
+        t8[i * 320 + l + 160] = a2[i * 352 + l + 240]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 192] = a2[i * 352 + l + 96]!;
+        t8[i * 320 + l + 192] = a2[i * 352 + l + 96]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 224] = a2[i * 352 + l + 272]!;
+        t8[i * 320 + l + 224] = a2[i * 352 + l + 272]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 256] = a2[i * 352 + l + 128]!;
+        t8[i * 320 + l + 256] = a2[i * 352 + l + 128]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 288] = a2[i * 352 + l + 304]!;
+        t8[i * 320 + l + 288] = a2[i * 352 + l + 304]!;
       }
     }
 
-    // t14 = reshape(t13, [5, 5, 4, 16])
-    for (let i = 0; i < 1600; i++) {
-      t14[i] = t13[i]!;
-    }
-
-    // p2 = max(t14, 3)
+    // p2 = max(reshape(t8, [5, 5, 4, 16]), 3)
     for (let i = 0; i < 5; i++) {
       for (let k = 0; k < 16; k++) {
         let max$8 = -Infinity;
-        if (t14[i * 320 + k]! > max$8) max$8 = t14[i * 320 + k]!;
-        if (t14[i * 320 + k + 16]! > max$8) max$8 = t14[i * 320 + k + 16]!;
-        if (t14[i * 320 + k + 32]! > max$8) max$8 = t14[i * 320 + k + 32]!;
-        if (t14[i * 320 + k + 48]! > max$8) max$8 = t14[i * 320 + k + 48]!;
+        if (t8[i * 320 + k]! > max$8) max$8 = t8[i * 320 + k]!;
+        if (t8[i * 320 + k + 16]! > max$8) max$8 = t8[i * 320 + k + 16]!;
+        if (t8[i * 320 + k + 32]! > max$8) max$8 = t8[i * 320 + k + 32]!;
+        if (t8[i * 320 + k + 48]! > max$8) max$8 = t8[i * 320 + k + 48]!;
         p2[i * 80 + k] = max$8;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$9 = -Infinity;
-        if (t14[i * 320 + k + 64]! > max$9) max$9 = t14[i * 320 + k + 64]!;
-        if (t14[i * 320 + k + 80]! > max$9) max$9 = t14[i * 320 + k + 80]!;
-        if (t14[i * 320 + k + 96]! > max$9) max$9 = t14[i * 320 + k + 96]!;
-        if (t14[i * 320 + k + 112]! > max$9) max$9 = t14[i * 320 + k + 112]!;
+        if (t8[i * 320 + k + 64]! > max$9) max$9 = t8[i * 320 + k + 64]!;
+        if (t8[i * 320 + k + 80]! > max$9) max$9 = t8[i * 320 + k + 80]!;
+        if (t8[i * 320 + k + 96]! > max$9) max$9 = t8[i * 320 + k + 96]!;
+        if (t8[i * 320 + k + 112]! > max$9) max$9 = t8[i * 320 + k + 112]!;
         p2[i * 80 + k + 16] = max$9;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$10 = -Infinity;
-        if (t14[i * 320 + k + 128]! > max$10) max$10 = t14[i * 320 + k + 128]!;
-        if (t14[i * 320 + k + 144]! > max$10) max$10 = t14[i * 320 + k + 144]!;
-        if (t14[i * 320 + k + 160]! > max$10) max$10 = t14[i * 320 + k + 160]!;
-        if (t14[i * 320 + k + 176]! > max$10) max$10 = t14[i * 320 + k + 176]!;
+        if (t8[i * 320 + k + 128]! > max$10) max$10 = t8[i * 320 + k + 128]!;
+        if (t8[i * 320 + k + 144]! > max$10) max$10 = t8[i * 320 + k + 144]!;
+        if (t8[i * 320 + k + 160]! > max$10) max$10 = t8[i * 320 + k + 160]!;
+        if (t8[i * 320 + k + 176]! > max$10) max$10 = t8[i * 320 + k + 176]!;
         p2[i * 80 + k + 32] = max$10;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$11 = -Infinity;
-        if (t14[i * 320 + k + 192]! > max$11) max$11 = t14[i * 320 + k + 192]!;
-        if (t14[i * 320 + k + 208]! > max$11) max$11 = t14[i * 320 + k + 208]!;
-        if (t14[i * 320 + k + 224]! > max$11) max$11 = t14[i * 320 + k + 224]!;
-        if (t14[i * 320 + k + 240]! > max$11) max$11 = t14[i * 320 + k + 240]!;
+        if (t8[i * 320 + k + 192]! > max$11) max$11 = t8[i * 320 + k + 192]!;
+        if (t8[i * 320 + k + 208]! > max$11) max$11 = t8[i * 320 + k + 208]!;
+        if (t8[i * 320 + k + 224]! > max$11) max$11 = t8[i * 320 + k + 224]!;
+        if (t8[i * 320 + k + 240]! > max$11) max$11 = t8[i * 320 + k + 240]!;
         p2[i * 80 + k + 48] = max$11;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$12 = -Infinity;
-        if (t14[i * 320 + k + 256]! > max$12) max$12 = t14[i * 320 + k + 256]!;
-        if (t14[i * 320 + k + 272]! > max$12) max$12 = t14[i * 320 + k + 272]!;
-        if (t14[i * 320 + k + 288]! > max$12) max$12 = t14[i * 320 + k + 288]!;
-        if (t14[i * 320 + k + 304]! > max$12) max$12 = t14[i * 320 + k + 304]!;
+        if (t8[i * 320 + k + 256]! > max$12) max$12 = t8[i * 320 + k + 256]!;
+        if (t8[i * 320 + k + 272]! > max$12) max$12 = t8[i * 320 + k + 272]!;
+        if (t8[i * 320 + k + 288]! > max$12) max$12 = t8[i * 320 + k + 288]!;
+        if (t8[i * 320 + k + 304]! > max$12) max$12 = t8[i * 320 + k + 304]!;
         p2[i * 80 + k + 64] = max$12;
       }
     }
 
-    // t15 = reshape(p2, [400])
+    // t9 = reshape(p2, [400])
     for (let i = 0; i < 400; i++) {
-      t15[s * 400 + i] = p2[i]!;
+      t9[s * 400 + i] = p2[i]!;
     }
   }
 
-  // t16 = V · t15, for every sample at once
-  denseForward(t16, params, 1248, t15, 0, 400, batch, 10, 400);
+  // t10 = V · t9, for every sample at once
+  denseForward(t10, params, 1248, t9, 0, 400, batch, 10, 400);
   for (let s = 0; s < batch; s++) {
     const outRow = s * 10;
-    // z = t16 + d
-    out[outRow] = t16[s * 10]! + params[5248]!;
-    out[outRow + 1] = t16[s * 10 + 1]! + params[5249]!;
-    out[outRow + 2] = t16[s * 10 + 2]! + params[5250]!;
-    out[outRow + 3] = t16[s * 10 + 3]! + params[5251]!;
-    out[outRow + 4] = t16[s * 10 + 4]! + params[5252]!;
-    out[outRow + 5] = t16[s * 10 + 5]! + params[5253]!;
-    out[outRow + 6] = t16[s * 10 + 6]! + params[5254]!;
-    out[outRow + 7] = t16[s * 10 + 7]! + params[5255]!;
-    out[outRow + 8] = t16[s * 10 + 8]! + params[5256]!;
-    out[outRow + 9] = t16[s * 10 + 9]! + params[5257]!;
+    // z = t10 + d
+    out[outRow] = t10[s * 10]! + params[5248]!;
+    out[outRow + 1] = t10[s * 10 + 1]! + params[5249]!;
+    out[outRow + 2] = t10[s * 10 + 2]! + params[5250]!;
+    out[outRow + 3] = t10[s * 10 + 3]! + params[5251]!;
+    out[outRow + 4] = t10[s * 10 + 4]! + params[5252]!;
+    out[outRow + 5] = t10[s * 10 + 5]! + params[5253]!;
+    out[outRow + 6] = t10[s * 10 + 6]! + params[5254]!;
+    out[outRow + 7] = t10[s * 10 + 7]! + params[5255]!;
+    out[outRow + 8] = t10[s * 10 + 8]! + params[5256]!;
+    out[outRow + 9] = t10[s * 10 + 9]! + params[5257]!;
   }
 }
 
@@ -898,545 +854,525 @@ function lossKernel(
   batch: number,
 ): number {
   reserveBatch(batch);
-  // t1 = reshape(K1, [9, 8])
-  for (let i = 0; i < 72; i++) {
-    t1[i] = params[i]!;
-  }
-
-  // t2 = c1·𝟙
+  // t1 = c1·𝟙
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
-      t2[i * 208 + j * 8] = params[72]!;
-      t2[i * 208 + j * 8 + 1] = params[73]!;
-      t2[i * 208 + j * 8 + 2] = params[74]!;
-      t2[i * 208 + j * 8 + 3] = params[75]!;
-      t2[i * 208 + j * 8 + 4] = params[76]!;
-      t2[i * 208 + j * 8 + 5] = params[77]!;
-      t2[i * 208 + j * 8 + 6] = params[78]!;
-      t2[i * 208 + j * 8 + 7] = params[79]!;
+      t1[i * 208 + j * 8] = params[72]!;
+      t1[i * 208 + j * 8 + 1] = params[73]!;
+      t1[i * 208 + j * 8 + 2] = params[74]!;
+      t1[i * 208 + j * 8 + 3] = params[75]!;
+      t1[i * 208 + j * 8 + 4] = params[76]!;
+      t1[i * 208 + j * 8 + 5] = params[77]!;
+      t1[i * 208 + j * 8 + 6] = params[78]!;
+      t1[i * 208 + j * 8 + 7] = params[79]!;
     }
   }
 
-  // t3 = reshape(K2, [72, 16])
-  for (let i = 0; i < 1152; i++) {
-    t3[i] = params[80 + i]!;
-  }
-
-  // t4 = c2·𝟙
+  // t2 = c2·𝟙
   for (let i = 0; i < 11; i++) {
     for (let j = 0; j < 11; j++) {
-      t4[i * 176 + j * 16] = params[1232]!;
-      t4[i * 176 + j * 16 + 1] = params[1233]!;
-      t4[i * 176 + j * 16 + 2] = params[1234]!;
-      t4[i * 176 + j * 16 + 3] = params[1235]!;
-      t4[i * 176 + j * 16 + 4] = params[1236]!;
-      t4[i * 176 + j * 16 + 5] = params[1237]!;
-      t4[i * 176 + j * 16 + 6] = params[1238]!;
-      t4[i * 176 + j * 16 + 7] = params[1239]!;
-      t4[i * 176 + j * 16 + 8] = params[1240]!;
-      t4[i * 176 + j * 16 + 9] = params[1241]!;
-      t4[i * 176 + j * 16 + 10] = params[1242]!;
-      t4[i * 176 + j * 16 + 11] = params[1243]!;
-      t4[i * 176 + j * 16 + 12] = params[1244]!;
-      t4[i * 176 + j * 16 + 13] = params[1245]!;
-      t4[i * 176 + j * 16 + 14] = params[1246]!;
-      t4[i * 176 + j * 16 + 15] = params[1247]!;
+      t2[i * 176 + j * 16] = params[1232]!;
+      t2[i * 176 + j * 16 + 1] = params[1233]!;
+      t2[i * 176 + j * 16 + 2] = params[1234]!;
+      t2[i * 176 + j * 16 + 3] = params[1235]!;
+      t2[i * 176 + j * 16 + 4] = params[1236]!;
+      t2[i * 176 + j * 16 + 5] = params[1237]!;
+      t2[i * 176 + j * 16 + 6] = params[1238]!;
+      t2[i * 176 + j * 16 + 7] = params[1239]!;
+      t2[i * 176 + j * 16 + 8] = params[1240]!;
+      t2[i * 176 + j * 16 + 9] = params[1241]!;
+      t2[i * 176 + j * 16 + 10] = params[1242]!;
+      t2[i * 176 + j * 16 + 11] = params[1243]!;
+      t2[i * 176 + j * 16 + 12] = params[1244]!;
+      t2[i * 176 + j * 16 + 13] = params[1245]!;
+      t2[i * 176 + j * 16 + 14] = params[1246]!;
+      t2[i * 176 + j * 16 + 15] = params[1247]!;
     }
   }
 
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
     const xRow = s * 784;
-    // t5 = windows(img, [3, 3])
+    // t3 = windows(img, [3, 3])
     for (let i = 0; i < 26; i++) {
       for (let j = 0; j < 26; j++) {
-        t5[i * 234 + j * 9] = inputs[xRow + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 1] = inputs[xRow + i * 28 + j + 1]!;
-        t5[i * 234 + j * 9 + 2] = inputs[xRow + i * 28 + j + 2]!;
-        t5[i * 234 + j * 9 + 3] = inputs[xRow + 28 + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 4] = inputs[xRow + 29 + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 5] = inputs[xRow + 30 + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 6] = inputs[xRow + 56 + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 7] = inputs[xRow + 57 + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 8] = inputs[xRow + 58 + i * 28 + j]!;
+        t3[i * 234 + j * 9] = inputs[xRow + i * 28 + j]!;
+        t3[i * 234 + j * 9 + 1] = inputs[xRow + i * 28 + j + 1]!;
+        t3[i * 234 + j * 9 + 2] = inputs[xRow + i * 28 + j + 2]!;
+        t3[i * 234 + j * 9 + 3] = inputs[xRow + 28 + i * 28 + j]!;
+        t3[i * 234 + j * 9 + 4] = inputs[xRow + 29 + i * 28 + j]!;
+        t3[i * 234 + j * 9 + 5] = inputs[xRow + 30 + i * 28 + j]!;
+        t3[i * 234 + j * 9 + 6] = inputs[xRow + 56 + i * 28 + j]!;
+        t3[i * 234 + j * 9 + 7] = inputs[xRow + 57 + i * 28 + j]!;
+        t3[i * 234 + j * 9 + 8] = inputs[xRow + 58 + i * 28 + j]!;
       }
     }
 
-    // t6 = reshape(t5, [676, 9])
-    for (let i = 0; i < 6084; i++) {
-      t6[i] = t5[i]!;
-    }
-
-    // t7 = t6 · t1
+    // t4 = reshape(t3, [676, 9]) · reshape(K1, [9, 8])
     for (let i = 0; i < 676; i++) {
       for (let j = 0; j < 8; j++) {
-        t7[i * 8 + j] =
-          t6[i * 9]! * t1[j]! +
-          t6[i * 9 + 1]! * t1[8 + j]! +
-          t6[i * 9 + 2]! * t1[16 + j]! +
-          t6[i * 9 + 3]! * t1[24 + j]! +
-          t6[i * 9 + 4]! * t1[32 + j]! +
-          t6[i * 9 + 5]! * t1[40 + j]! +
-          t6[i * 9 + 6]! * t1[48 + j]! +
-          t6[i * 9 + 7]! * t1[56 + j]! +
-          t6[i * 9 + 8]! * t1[64 + j]!;
+        t4[i * 8 + j] =
+          t3[i * 9]! * params[j]! +
+          t3[i * 9 + 1]! * params[8 + j]! +
+          t3[i * 9 + 2]! * params[16 + j]! +
+          t3[i * 9 + 3]! * params[24 + j]! +
+          t3[i * 9 + 4]! * params[32 + j]! +
+          t3[i * 9 + 5]! * params[40 + j]! +
+          t3[i * 9 + 6]! * params[48 + j]! +
+          t3[i * 9 + 7]! * params[56 + j]! +
+          t3[i * 9 + 8]! * params[64 + j]!;
       }
     }
 
-    // a1 = max(0, reshape(t7, [26, 26, 8]) + t2)
+    // a1 = max(0, reshape(t4, [26, 26, 8]) + t1)
     for (let i = 0; i < 5408; i++) {
-      a1[i] = Math.max(0, t7[i]! + t2[i]!);
+      a1[i] = Math.max(0, t4[i]! + t1[i]!);
     }
 
-    // t8 = windows(a1, [2, 2], stride [2, 2])
+    // t5 = windows(a1, [2, 2], stride [2, 2])
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t8[i * 416 + j * 32] = a1[i * 416 + j * 16]!;
-        t8[i * 416 + j * 32 + 1] = a1[i * 416 + j * 16 + 1]!;
-        t8[i * 416 + j * 32 + 2] = a1[i * 416 + j * 16 + 2]!;
-        t8[i * 416 + j * 32 + 3] = a1[i * 416 + j * 16 + 3]!;
-        t8[i * 416 + j * 32 + 4] = a1[i * 416 + j * 16 + 4]!;
-        t8[i * 416 + j * 32 + 5] = a1[i * 416 + j * 16 + 5]!;
-        t8[i * 416 + j * 32 + 6] = a1[i * 416 + j * 16 + 6]!;
-        t8[i * 416 + j * 32 + 7] = a1[i * 416 + j * 16 + 7]!;
-        t8[i * 416 + j * 32 + 8] = a1[i * 416 + j * 16 + 8]!;
-        t8[i * 416 + j * 32 + 9] = a1[i * 416 + j * 16 + 9]!;
-        t8[i * 416 + j * 32 + 10] = a1[i * 416 + j * 16 + 10]!;
-        t8[i * 416 + j * 32 + 11] = a1[i * 416 + j * 16 + 11]!;
-        t8[i * 416 + j * 32 + 12] = a1[i * 416 + j * 16 + 12]!;
-        t8[i * 416 + j * 32 + 13] = a1[i * 416 + j * 16 + 13]!;
-        t8[i * 416 + j * 32 + 14] = a1[i * 416 + j * 16 + 14]!;
-        t8[i * 416 + j * 32 + 15] = a1[i * 416 + j * 16 + 15]!;
-        t8[i * 416 + j * 32 + 16] = a1[i * 416 + j * 16 + 208]!;
-        t8[i * 416 + j * 32 + 17] = a1[i * 416 + j * 16 + 209]!;
-        t8[i * 416 + j * 32 + 18] = a1[i * 416 + j * 16 + 210]!;
-        t8[i * 416 + j * 32 + 19] = a1[i * 416 + j * 16 + 211]!;
-        t8[i * 416 + j * 32 + 20] = a1[i * 416 + j * 16 + 212]!;
-        t8[i * 416 + j * 32 + 21] = a1[i * 416 + j * 16 + 213]!;
-        t8[i * 416 + j * 32 + 22] = a1[i * 416 + j * 16 + 214]!;
-        t8[i * 416 + j * 32 + 23] = a1[i * 416 + j * 16 + 215]!;
-        t8[i * 416 + j * 32 + 24] = a1[i * 416 + j * 16 + 216]!;
-        t8[i * 416 + j * 32 + 25] = a1[i * 416 + j * 16 + 217]!;
-        t8[i * 416 + j * 32 + 26] = a1[i * 416 + j * 16 + 218]!;
-        t8[i * 416 + j * 32 + 27] = a1[i * 416 + j * 16 + 219]!;
-        t8[i * 416 + j * 32 + 28] = a1[i * 416 + j * 16 + 220]!;
-        t8[i * 416 + j * 32 + 29] = a1[i * 416 + j * 16 + 221]!;
-        t8[i * 416 + j * 32 + 30] = a1[i * 416 + j * 16 + 222]!;
-        t8[i * 416 + j * 32 + 31] = a1[i * 416 + j * 16 + 223]!;
+        t5[i * 416 + j * 32] = a1[i * 416 + j * 16]!;
+        t5[i * 416 + j * 32 + 1] = a1[i * 416 + j * 16 + 1]!;
+        t5[i * 416 + j * 32 + 2] = a1[i * 416 + j * 16 + 2]!;
+        t5[i * 416 + j * 32 + 3] = a1[i * 416 + j * 16 + 3]!;
+        t5[i * 416 + j * 32 + 4] = a1[i * 416 + j * 16 + 4]!;
+        t5[i * 416 + j * 32 + 5] = a1[i * 416 + j * 16 + 5]!;
+        t5[i * 416 + j * 32 + 6] = a1[i * 416 + j * 16 + 6]!;
+        t5[i * 416 + j * 32 + 7] = a1[i * 416 + j * 16 + 7]!;
+        t5[i * 416 + j * 32 + 8] = a1[i * 416 + j * 16 + 8]!;
+        t5[i * 416 + j * 32 + 9] = a1[i * 416 + j * 16 + 9]!;
+        t5[i * 416 + j * 32 + 10] = a1[i * 416 + j * 16 + 10]!;
+        t5[i * 416 + j * 32 + 11] = a1[i * 416 + j * 16 + 11]!;
+        t5[i * 416 + j * 32 + 12] = a1[i * 416 + j * 16 + 12]!;
+        t5[i * 416 + j * 32 + 13] = a1[i * 416 + j * 16 + 13]!;
+        t5[i * 416 + j * 32 + 14] = a1[i * 416 + j * 16 + 14]!;
+        t5[i * 416 + j * 32 + 15] = a1[i * 416 + j * 16 + 15]!;
+        t5[i * 416 + j * 32 + 16] = a1[i * 416 + j * 16 + 208]!;
+        t5[i * 416 + j * 32 + 17] = a1[i * 416 + j * 16 + 209]!;
+        t5[i * 416 + j * 32 + 18] = a1[i * 416 + j * 16 + 210]!;
+        t5[i * 416 + j * 32 + 19] = a1[i * 416 + j * 16 + 211]!;
+        t5[i * 416 + j * 32 + 20] = a1[i * 416 + j * 16 + 212]!;
+        t5[i * 416 + j * 32 + 21] = a1[i * 416 + j * 16 + 213]!;
+        t5[i * 416 + j * 32 + 22] = a1[i * 416 + j * 16 + 214]!;
+        t5[i * 416 + j * 32 + 23] = a1[i * 416 + j * 16 + 215]!;
+        t5[i * 416 + j * 32 + 24] = a1[i * 416 + j * 16 + 216]!;
+        t5[i * 416 + j * 32 + 25] = a1[i * 416 + j * 16 + 217]!;
+        t5[i * 416 + j * 32 + 26] = a1[i * 416 + j * 16 + 218]!;
+        t5[i * 416 + j * 32 + 27] = a1[i * 416 + j * 16 + 219]!;
+        t5[i * 416 + j * 32 + 28] = a1[i * 416 + j * 16 + 220]!;
+        t5[i * 416 + j * 32 + 29] = a1[i * 416 + j * 16 + 221]!;
+        t5[i * 416 + j * 32 + 30] = a1[i * 416 + j * 16 + 222]!;
+        t5[i * 416 + j * 32 + 31] = a1[i * 416 + j * 16 + 223]!;
       }
     }
 
-    // t9 = reshape(t8, [13, 13, 4, 8])
-    for (let i = 0; i < 5408; i++) {
-      t9[i] = t8[i]!;
-    }
-
-    // p1 = max(t9, 3)
+    // p1 = max(reshape(t5, [13, 13, 4, 8]), 3)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         let max$13 = -Infinity;
-        if (t9[i * 416 + j * 32]! > max$13) max$13 = t9[i * 416 + j * 32]!;
-        if (t9[i * 416 + j * 32 + 8]! > max$13)
-          max$13 = t9[i * 416 + j * 32 + 8]!;
-        if (t9[i * 416 + j * 32 + 16]! > max$13)
-          max$13 = t9[i * 416 + j * 32 + 16]!;
-        if (t9[i * 416 + j * 32 + 24]! > max$13)
-          max$13 = t9[i * 416 + j * 32 + 24]!;
+        if (t5[i * 416 + j * 32]! > max$13) max$13 = t5[i * 416 + j * 32]!;
+        if (t5[i * 416 + j * 32 + 8]! > max$13)
+          max$13 = t5[i * 416 + j * 32 + 8]!;
+        if (t5[i * 416 + j * 32 + 16]! > max$13)
+          max$13 = t5[i * 416 + j * 32 + 16]!;
+        if (t5[i * 416 + j * 32 + 24]! > max$13)
+          max$13 = t5[i * 416 + j * 32 + 24]!;
         p1[i * 104 + j * 8] = max$13;
         let max$14 = -Infinity;
-        if (t9[i * 416 + j * 32 + 1]! > max$14)
-          max$14 = t9[i * 416 + j * 32 + 1]!;
-        if (t9[i * 416 + j * 32 + 9]! > max$14)
-          max$14 = t9[i * 416 + j * 32 + 9]!;
-        if (t9[i * 416 + j * 32 + 17]! > max$14)
-          max$14 = t9[i * 416 + j * 32 + 17]!;
-        if (t9[i * 416 + j * 32 + 25]! > max$14)
-          max$14 = t9[i * 416 + j * 32 + 25]!;
+        if (t5[i * 416 + j * 32 + 1]! > max$14)
+          max$14 = t5[i * 416 + j * 32 + 1]!;
+        if (t5[i * 416 + j * 32 + 9]! > max$14)
+          max$14 = t5[i * 416 + j * 32 + 9]!;
+        if (t5[i * 416 + j * 32 + 17]! > max$14)
+          max$14 = t5[i * 416 + j * 32 + 17]!;
+        if (t5[i * 416 + j * 32 + 25]! > max$14)
+          max$14 = t5[i * 416 + j * 32 + 25]!;
         p1[i * 104 + j * 8 + 1] = max$14;
         let max$15 = -Infinity;
-        if (t9[i * 416 + j * 32 + 2]! > max$15)
-          max$15 = t9[i * 416 + j * 32 + 2]!;
-        if (t9[i * 416 + j * 32 + 10]! > max$15)
-          max$15 = t9[i * 416 + j * 32 + 10]!;
-        if (t9[i * 416 + j * 32 + 18]! > max$15)
-          max$15 = t9[i * 416 + j * 32 + 18]!;
-        if (t9[i * 416 + j * 32 + 26]! > max$15)
-          max$15 = t9[i * 416 + j * 32 + 26]!;
+        if (t5[i * 416 + j * 32 + 2]! > max$15)
+          max$15 = t5[i * 416 + j * 32 + 2]!;
+        if (t5[i * 416 + j * 32 + 10]! > max$15)
+          max$15 = t5[i * 416 + j * 32 + 10]!;
+        if (t5[i * 416 + j * 32 + 18]! > max$15)
+          max$15 = t5[i * 416 + j * 32 + 18]!;
+        if (t5[i * 416 + j * 32 + 26]! > max$15)
+          max$15 = t5[i * 416 + j * 32 + 26]!;
         p1[i * 104 + j * 8 + 2] = max$15;
         let max$16 = -Infinity;
-        if (t9[i * 416 + j * 32 + 3]! > max$16)
-          max$16 = t9[i * 416 + j * 32 + 3]!;
-        if (t9[i * 416 + j * 32 + 11]! > max$16)
-          max$16 = t9[i * 416 + j * 32 + 11]!;
-        if (t9[i * 416 + j * 32 + 19]! > max$16)
-          max$16 = t9[i * 416 + j * 32 + 19]!;
-        if (t9[i * 416 + j * 32 + 27]! > max$16)
-          max$16 = t9[i * 416 + j * 32 + 27]!;
+        if (t5[i * 416 + j * 32 + 3]! > max$16)
+          max$16 = t5[i * 416 + j * 32 + 3]!;
+        if (t5[i * 416 + j * 32 + 11]! > max$16)
+          max$16 = t5[i * 416 + j * 32 + 11]!;
+        if (t5[i * 416 + j * 32 + 19]! > max$16)
+          max$16 = t5[i * 416 + j * 32 + 19]!;
+        if (t5[i * 416 + j * 32 + 27]! > max$16)
+          max$16 = t5[i * 416 + j * 32 + 27]!;
         p1[i * 104 + j * 8 + 3] = max$16;
         let max$17 = -Infinity;
-        if (t9[i * 416 + j * 32 + 4]! > max$17)
-          max$17 = t9[i * 416 + j * 32 + 4]!;
-        if (t9[i * 416 + j * 32 + 12]! > max$17)
-          max$17 = t9[i * 416 + j * 32 + 12]!;
-        if (t9[i * 416 + j * 32 + 20]! > max$17)
-          max$17 = t9[i * 416 + j * 32 + 20]!;
-        if (t9[i * 416 + j * 32 + 28]! > max$17)
-          max$17 = t9[i * 416 + j * 32 + 28]!;
+        if (t5[i * 416 + j * 32 + 4]! > max$17)
+          max$17 = t5[i * 416 + j * 32 + 4]!;
+        if (t5[i * 416 + j * 32 + 12]! > max$17)
+          max$17 = t5[i * 416 + j * 32 + 12]!;
+        if (t5[i * 416 + j * 32 + 20]! > max$17)
+          max$17 = t5[i * 416 + j * 32 + 20]!;
+        if (t5[i * 416 + j * 32 + 28]! > max$17)
+          max$17 = t5[i * 416 + j * 32 + 28]!;
         p1[i * 104 + j * 8 + 4] = max$17;
         let max$18 = -Infinity;
-        if (t9[i * 416 + j * 32 + 5]! > max$18)
-          max$18 = t9[i * 416 + j * 32 + 5]!;
-        if (t9[i * 416 + j * 32 + 13]! > max$18)
-          max$18 = t9[i * 416 + j * 32 + 13]!;
-        if (t9[i * 416 + j * 32 + 21]! > max$18)
-          max$18 = t9[i * 416 + j * 32 + 21]!;
-        if (t9[i * 416 + j * 32 + 29]! > max$18)
-          max$18 = t9[i * 416 + j * 32 + 29]!;
+        if (t5[i * 416 + j * 32 + 5]! > max$18)
+          max$18 = t5[i * 416 + j * 32 + 5]!;
+        if (t5[i * 416 + j * 32 + 13]! > max$18)
+          max$18 = t5[i * 416 + j * 32 + 13]!;
+        if (t5[i * 416 + j * 32 + 21]! > max$18)
+          max$18 = t5[i * 416 + j * 32 + 21]!;
+        if (t5[i * 416 + j * 32 + 29]! > max$18)
+          max$18 = t5[i * 416 + j * 32 + 29]!;
         p1[i * 104 + j * 8 + 5] = max$18;
         let max$19 = -Infinity;
-        if (t9[i * 416 + j * 32 + 6]! > max$19)
-          max$19 = t9[i * 416 + j * 32 + 6]!;
-        if (t9[i * 416 + j * 32 + 14]! > max$19)
-          max$19 = t9[i * 416 + j * 32 + 14]!;
-        if (t9[i * 416 + j * 32 + 22]! > max$19)
-          max$19 = t9[i * 416 + j * 32 + 22]!;
-        if (t9[i * 416 + j * 32 + 30]! > max$19)
-          max$19 = t9[i * 416 + j * 32 + 30]!;
+        if (t5[i * 416 + j * 32 + 6]! > max$19)
+          max$19 = t5[i * 416 + j * 32 + 6]!;
+        if (t5[i * 416 + j * 32 + 14]! > max$19)
+          max$19 = t5[i * 416 + j * 32 + 14]!;
+        if (t5[i * 416 + j * 32 + 22]! > max$19)
+          max$19 = t5[i * 416 + j * 32 + 22]!;
+        if (t5[i * 416 + j * 32 + 30]! > max$19)
+          max$19 = t5[i * 416 + j * 32 + 30]!;
         p1[i * 104 + j * 8 + 6] = max$19;
         let max$20 = -Infinity;
-        if (t9[i * 416 + j * 32 + 7]! > max$20)
-          max$20 = t9[i * 416 + j * 32 + 7]!;
-        if (t9[i * 416 + j * 32 + 15]! > max$20)
-          max$20 = t9[i * 416 + j * 32 + 15]!;
-        if (t9[i * 416 + j * 32 + 23]! > max$20)
-          max$20 = t9[i * 416 + j * 32 + 23]!;
-        if (t9[i * 416 + j * 32 + 31]! > max$20)
-          max$20 = t9[i * 416 + j * 32 + 31]!;
+        if (t5[i * 416 + j * 32 + 7]! > max$20)
+          max$20 = t5[i * 416 + j * 32 + 7]!;
+        if (t5[i * 416 + j * 32 + 15]! > max$20)
+          max$20 = t5[i * 416 + j * 32 + 15]!;
+        if (t5[i * 416 + j * 32 + 23]! > max$20)
+          max$20 = t5[i * 416 + j * 32 + 23]!;
+        if (t5[i * 416 + j * 32 + 31]! > max$20)
+          max$20 = t5[i * 416 + j * 32 + 31]!;
         p1[i * 104 + j * 8 + 7] = max$20;
       }
     }
 
-    // t10 = windows(p1, [3, 3])
+    // t6 = windows(p1, [3, 3])
     for (let i = 0; i < 11; i++) {
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l] = p1[i * 104 + l]!;
+        t6[i * 792 + l] = p1[i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 24] = p1[104 + i * 104 + l]!;
+        t6[i * 792 + l + 24] = p1[104 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 48] = p1[208 + i * 104 + l]!;
+        t6[i * 792 + l + 48] = p1[208 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 72] = p1[i * 104 + l + 8]!;
+        t6[i * 792 + l + 72] = p1[i * 104 + l + 8]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 96] = p1[112 + i * 104 + l]!;
+        t6[i * 792 + l + 96] = p1[112 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 120] = p1[216 + i * 104 + l]!;
+        t6[i * 792 + l + 120] = p1[216 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 144] = p1[i * 104 + l + 16]!;
+        t6[i * 792 + l + 144] = p1[i * 104 + l + 16]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 168] = p1[120 + i * 104 + l]!;
+        t6[i * 792 + l + 168] = p1[120 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 192] = p1[224 + i * 104 + l]!;
+        t6[i * 792 + l + 192] = p1[224 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 216] = p1[i * 104 + l + 24]!;
+        t6[i * 792 + l + 216] = p1[i * 104 + l + 24]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 240] = p1[128 + i * 104 + l]!;
+        t6[i * 792 + l + 240] = p1[128 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 264] = p1[232 + i * 104 + l]!;
+        t6[i * 792 + l + 264] = p1[232 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 288] = p1[i * 104 + l + 32]!;
+        t6[i * 792 + l + 288] = p1[i * 104 + l + 32]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 312] = p1[136 + i * 104 + l]!;
+        t6[i * 792 + l + 312] = p1[136 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 336] = p1[240 + i * 104 + l]!;
+        t6[i * 792 + l + 336] = p1[240 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 360] = p1[i * 104 + l + 40]!;
+        t6[i * 792 + l + 360] = p1[i * 104 + l + 40]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 384] = p1[144 + i * 104 + l]!;
+        t6[i * 792 + l + 384] = p1[144 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 408] = p1[248 + i * 104 + l]!;
+        t6[i * 792 + l + 408] = p1[248 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 432] = p1[i * 104 + l + 48]!;
+        t6[i * 792 + l + 432] = p1[i * 104 + l + 48]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 456] = p1[152 + i * 104 + l]!;
+        t6[i * 792 + l + 456] = p1[152 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 480] = p1[256 + i * 104 + l]!;
+        t6[i * 792 + l + 480] = p1[256 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 504] = p1[i * 104 + l + 56]!;
+        t6[i * 792 + l + 504] = p1[i * 104 + l + 56]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 528] = p1[160 + i * 104 + l]!;
+        t6[i * 792 + l + 528] = p1[160 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 552] = p1[264 + i * 104 + l]!;
+        t6[i * 792 + l + 552] = p1[264 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 576] = p1[i * 104 + l + 64]!;
+        t6[i * 792 + l + 576] = p1[i * 104 + l + 64]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 600] = p1[168 + i * 104 + l]!;
+        t6[i * 792 + l + 600] = p1[168 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 624] = p1[272 + i * 104 + l]!;
+        t6[i * 792 + l + 624] = p1[272 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 648] = p1[i * 104 + l + 72]!;
+        t6[i * 792 + l + 648] = p1[i * 104 + l + 72]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 672] = p1[176 + i * 104 + l]!;
+        t6[i * 792 + l + 672] = p1[176 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 696] = p1[280 + i * 104 + l]!;
+        t6[i * 792 + l + 696] = p1[280 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 720] = p1[i * 104 + l + 80]!;
+        t6[i * 792 + l + 720] = p1[i * 104 + l + 80]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 744] = p1[184 + i * 104 + l]!;
+        t6[i * 792 + l + 744] = p1[184 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 768] = p1[288 + i * 104 + l]!;
+        t6[i * 792 + l + 768] = p1[288 + i * 104 + l]!;
       }
     }
 
-    // t11 = reshape(t10, [121, 72])
-    for (let i = 0; i < 8712; i++) {
-      t11[i] = t10[i]!;
-    }
-
-    // t12 = t11 · t3
+    // t7 = reshape(t6, [121, 72]) · reshape(K2, [72, 16])
     for (let i = 0; i < 121; i++) {
       let acc$16 = 0;
-      for (let k = 0; k < 72; k++) acc$16 += t11[i * 72 + k]! * t3[k * 16]!;
-      t12[i * 16] = acc$16;
+      for (let k = 0; k < 72; k++)
+        acc$16 += t6[i * 72 + k]! * params[80 + k * 16]!;
+      t7[i * 16] = acc$16;
       let acc$17 = 0;
-      for (let k = 0; k < 72; k++) acc$17 += t11[i * 72 + k]! * t3[k * 16 + 1]!;
-      t12[i * 16 + 1] = acc$17;
+      for (let k = 0; k < 72; k++)
+        acc$17 += t6[i * 72 + k]! * params[80 + k * 16 + 1]!;
+      t7[i * 16 + 1] = acc$17;
       let acc$18 = 0;
-      for (let k = 0; k < 72; k++) acc$18 += t11[i * 72 + k]! * t3[k * 16 + 2]!;
-      t12[i * 16 + 2] = acc$18;
+      for (let k = 0; k < 72; k++)
+        acc$18 += t6[i * 72 + k]! * params[80 + k * 16 + 2]!;
+      t7[i * 16 + 2] = acc$18;
       let acc$19 = 0;
-      for (let k = 0; k < 72; k++) acc$19 += t11[i * 72 + k]! * t3[k * 16 + 3]!;
-      t12[i * 16 + 3] = acc$19;
+      for (let k = 0; k < 72; k++)
+        acc$19 += t6[i * 72 + k]! * params[80 + k * 16 + 3]!;
+      t7[i * 16 + 3] = acc$19;
       let acc$20 = 0;
-      for (let k = 0; k < 72; k++) acc$20 += t11[i * 72 + k]! * t3[k * 16 + 4]!;
-      t12[i * 16 + 4] = acc$20;
+      for (let k = 0; k < 72; k++)
+        acc$20 += t6[i * 72 + k]! * params[80 + k * 16 + 4]!;
+      t7[i * 16 + 4] = acc$20;
       let acc$21 = 0;
-      for (let k = 0; k < 72; k++) acc$21 += t11[i * 72 + k]! * t3[k * 16 + 5]!;
-      t12[i * 16 + 5] = acc$21;
+      for (let k = 0; k < 72; k++)
+        acc$21 += t6[i * 72 + k]! * params[80 + k * 16 + 5]!;
+      t7[i * 16 + 5] = acc$21;
       let acc$22 = 0;
-      for (let k = 0; k < 72; k++) acc$22 += t11[i * 72 + k]! * t3[k * 16 + 6]!;
-      t12[i * 16 + 6] = acc$22;
+      for (let k = 0; k < 72; k++)
+        acc$22 += t6[i * 72 + k]! * params[80 + k * 16 + 6]!;
+      t7[i * 16 + 6] = acc$22;
       let acc$23 = 0;
-      for (let k = 0; k < 72; k++) acc$23 += t11[i * 72 + k]! * t3[k * 16 + 7]!;
-      t12[i * 16 + 7] = acc$23;
+      for (let k = 0; k < 72; k++)
+        acc$23 += t6[i * 72 + k]! * params[80 + k * 16 + 7]!;
+      t7[i * 16 + 7] = acc$23;
       let acc$24 = 0;
-      for (let k = 0; k < 72; k++) acc$24 += t11[i * 72 + k]! * t3[k * 16 + 8]!;
-      t12[i * 16 + 8] = acc$24;
+      for (let k = 0; k < 72; k++)
+        acc$24 += t6[i * 72 + k]! * params[80 + k * 16 + 8]!;
+      t7[i * 16 + 8] = acc$24;
       let acc$25 = 0;
-      for (let k = 0; k < 72; k++) acc$25 += t11[i * 72 + k]! * t3[k * 16 + 9]!;
-      t12[i * 16 + 9] = acc$25;
+      for (let k = 0; k < 72; k++)
+        acc$25 += t6[i * 72 + k]! * params[80 + k * 16 + 9]!;
+      t7[i * 16 + 9] = acc$25;
       let acc$26 = 0;
       for (let k = 0; k < 72; k++)
-        acc$26 += t11[i * 72 + k]! * t3[k * 16 + 10]!;
-      t12[i * 16 + 10] = acc$26;
+        acc$26 += t6[i * 72 + k]! * params[80 + k * 16 + 10]!;
+      t7[i * 16 + 10] = acc$26;
       let acc$27 = 0;
       for (let k = 0; k < 72; k++)
-        acc$27 += t11[i * 72 + k]! * t3[k * 16 + 11]!;
-      t12[i * 16 + 11] = acc$27;
+        acc$27 += t6[i * 72 + k]! * params[80 + k * 16 + 11]!;
+      t7[i * 16 + 11] = acc$27;
       let acc$28 = 0;
       for (let k = 0; k < 72; k++)
-        acc$28 += t11[i * 72 + k]! * t3[k * 16 + 12]!;
-      t12[i * 16 + 12] = acc$28;
+        acc$28 += t6[i * 72 + k]! * params[80 + k * 16 + 12]!;
+      t7[i * 16 + 12] = acc$28;
       let acc$29 = 0;
       for (let k = 0; k < 72; k++)
-        acc$29 += t11[i * 72 + k]! * t3[k * 16 + 13]!;
-      t12[i * 16 + 13] = acc$29;
+        acc$29 += t6[i * 72 + k]! * params[80 + k * 16 + 13]!;
+      t7[i * 16 + 13] = acc$29;
       let acc$30 = 0;
       for (let k = 0; k < 72; k++)
-        acc$30 += t11[i * 72 + k]! * t3[k * 16 + 14]!;
-      t12[i * 16 + 14] = acc$30;
+        acc$30 += t6[i * 72 + k]! * params[80 + k * 16 + 14]!;
+      t7[i * 16 + 14] = acc$30;
       let acc$31 = 0;
       for (let k = 0; k < 72; k++)
-        acc$31 += t11[i * 72 + k]! * t3[k * 16 + 15]!;
-      t12[i * 16 + 15] = acc$31;
+        acc$31 += t6[i * 72 + k]! * params[80 + k * 16 + 15]!;
+      t7[i * 16 + 15] = acc$31;
     }
 
-    // a2 = max(0, reshape(t12, [11, 11, 16]) + t4)
+    // a2 = max(0, reshape(t7, [11, 11, 16]) + t2)
     for (let i = 0; i < 1936; i++) {
-      a2[i] = Math.max(0, t12[i]! + t4[i]!);
+      a2[i] = Math.max(0, t7[i]! + t2[i]!);
     }
 
-    // t13 = windows(a2, [2, 2], stride [2, 2])
+    // t8 = windows(a2, [2, 2], stride [2, 2])
     for (let i = 0; i < 5; i++) {
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l] = a2[i * 352 + l]!;
+        t8[i * 320 + l] = a2[i * 352 + l]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 32] = a2[i * 352 + l + 176]!;
+        t8[i * 320 + l + 32] = a2[i * 352 + l + 176]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 64] = a2[i * 352 + l + 32]!;
+        t8[i * 320 + l + 64] = a2[i * 352 + l + 32]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 96] = a2[i * 352 + l + 208]!;
+        t8[i * 320 + l + 96] = a2[i * 352 + l + 208]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 128] = a2[i * 352 + l + 64]!;
+        t8[i * 320 + l + 128] = a2[i * 352 + l + 64]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 160] = a2[i * 352 + l + 240]!;
+        t8[i * 320 + l + 160] = a2[i * 352 + l + 240]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 192] = a2[i * 352 + l + 96]!;
+        t8[i * 320 + l + 192] = a2[i * 352 + l + 96]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 224] = a2[i * 352 + l + 272]!;
+        t8[i * 320 + l + 224] = a2[i * 352 + l + 272]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 256] = a2[i * 352 + l + 128]!;
+        t8[i * 320 + l + 256] = a2[i * 352 + l + 128]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 288] = a2[i * 352 + l + 304]!;
+        t8[i * 320 + l + 288] = a2[i * 352 + l + 304]!;
       }
     }
 
-    // t14 = reshape(t13, [5, 5, 4, 16])
-    for (let i = 0; i < 1600; i++) {
-      t14[i] = t13[i]!;
-    }
-
-    // p2 = max(t14, 3)
+    // p2 = max(reshape(t8, [5, 5, 4, 16]), 3)
     for (let i = 0; i < 5; i++) {
       for (let k = 0; k < 16; k++) {
         let max$21 = -Infinity;
-        if (t14[i * 320 + k]! > max$21) max$21 = t14[i * 320 + k]!;
-        if (t14[i * 320 + k + 16]! > max$21) max$21 = t14[i * 320 + k + 16]!;
-        if (t14[i * 320 + k + 32]! > max$21) max$21 = t14[i * 320 + k + 32]!;
-        if (t14[i * 320 + k + 48]! > max$21) max$21 = t14[i * 320 + k + 48]!;
+        if (t8[i * 320 + k]! > max$21) max$21 = t8[i * 320 + k]!;
+        if (t8[i * 320 + k + 16]! > max$21) max$21 = t8[i * 320 + k + 16]!;
+        if (t8[i * 320 + k + 32]! > max$21) max$21 = t8[i * 320 + k + 32]!;
+        if (t8[i * 320 + k + 48]! > max$21) max$21 = t8[i * 320 + k + 48]!;
         p2[i * 80 + k] = max$21;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$22 = -Infinity;
-        if (t14[i * 320 + k + 64]! > max$22) max$22 = t14[i * 320 + k + 64]!;
-        if (t14[i * 320 + k + 80]! > max$22) max$22 = t14[i * 320 + k + 80]!;
-        if (t14[i * 320 + k + 96]! > max$22) max$22 = t14[i * 320 + k + 96]!;
-        if (t14[i * 320 + k + 112]! > max$22) max$22 = t14[i * 320 + k + 112]!;
+        if (t8[i * 320 + k + 64]! > max$22) max$22 = t8[i * 320 + k + 64]!;
+        if (t8[i * 320 + k + 80]! > max$22) max$22 = t8[i * 320 + k + 80]!;
+        if (t8[i * 320 + k + 96]! > max$22) max$22 = t8[i * 320 + k + 96]!;
+        if (t8[i * 320 + k + 112]! > max$22) max$22 = t8[i * 320 + k + 112]!;
         p2[i * 80 + k + 16] = max$22;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$23 = -Infinity;
-        if (t14[i * 320 + k + 128]! > max$23) max$23 = t14[i * 320 + k + 128]!;
-        if (t14[i * 320 + k + 144]! > max$23) max$23 = t14[i * 320 + k + 144]!;
-        if (t14[i * 320 + k + 160]! > max$23) max$23 = t14[i * 320 + k + 160]!;
-        if (t14[i * 320 + k + 176]! > max$23) max$23 = t14[i * 320 + k + 176]!;
+        if (t8[i * 320 + k + 128]! > max$23) max$23 = t8[i * 320 + k + 128]!;
+        if (t8[i * 320 + k + 144]! > max$23) max$23 = t8[i * 320 + k + 144]!;
+        if (t8[i * 320 + k + 160]! > max$23) max$23 = t8[i * 320 + k + 160]!;
+        if (t8[i * 320 + k + 176]! > max$23) max$23 = t8[i * 320 + k + 176]!;
         p2[i * 80 + k + 32] = max$23;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$24 = -Infinity;
-        if (t14[i * 320 + k + 192]! > max$24) max$24 = t14[i * 320 + k + 192]!;
-        if (t14[i * 320 + k + 208]! > max$24) max$24 = t14[i * 320 + k + 208]!;
-        if (t14[i * 320 + k + 224]! > max$24) max$24 = t14[i * 320 + k + 224]!;
-        if (t14[i * 320 + k + 240]! > max$24) max$24 = t14[i * 320 + k + 240]!;
+        if (t8[i * 320 + k + 192]! > max$24) max$24 = t8[i * 320 + k + 192]!;
+        if (t8[i * 320 + k + 208]! > max$24) max$24 = t8[i * 320 + k + 208]!;
+        if (t8[i * 320 + k + 224]! > max$24) max$24 = t8[i * 320 + k + 224]!;
+        if (t8[i * 320 + k + 240]! > max$24) max$24 = t8[i * 320 + k + 240]!;
         p2[i * 80 + k + 48] = max$24;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$25 = -Infinity;
-        if (t14[i * 320 + k + 256]! > max$25) max$25 = t14[i * 320 + k + 256]!;
-        if (t14[i * 320 + k + 272]! > max$25) max$25 = t14[i * 320 + k + 272]!;
-        if (t14[i * 320 + k + 288]! > max$25) max$25 = t14[i * 320 + k + 288]!;
-        if (t14[i * 320 + k + 304]! > max$25) max$25 = t14[i * 320 + k + 304]!;
+        if (t8[i * 320 + k + 256]! > max$25) max$25 = t8[i * 320 + k + 256]!;
+        if (t8[i * 320 + k + 272]! > max$25) max$25 = t8[i * 320 + k + 272]!;
+        if (t8[i * 320 + k + 288]! > max$25) max$25 = t8[i * 320 + k + 288]!;
+        if (t8[i * 320 + k + 304]! > max$25) max$25 = t8[i * 320 + k + 304]!;
         p2[i * 80 + k + 64] = max$25;
       }
     }
 
-    // t15 = reshape(p2, [400])
+    // t9 = reshape(p2, [400])
     for (let i = 0; i < 400; i++) {
-      t15[s * 400 + i] = p2[i]!;
+      t9[s * 400 + i] = p2[i]!;
     }
   }
 
-  // t16 = V · t15, for every sample at once
-  denseForward(t16, params, 1248, t15, 0, 400, batch, 10, 400);
+  // t10 = V · t9, for every sample at once
+  denseForward(t10, params, 1248, t9, 0, 400, batch, 10, 400);
   for (let s = 0; s < batch; s++) {
     const yRow = s * 10;
-    // z = t16 + d
-    z[0] = t16[s * 10]! + params[5248]!;
-    z[1] = t16[s * 10 + 1]! + params[5249]!;
-    z[2] = t16[s * 10 + 2]! + params[5250]!;
-    z[3] = t16[s * 10 + 3]! + params[5251]!;
-    z[4] = t16[s * 10 + 4]! + params[5252]!;
-    z[5] = t16[s * 10 + 5]! + params[5253]!;
-    z[6] = t16[s * 10 + 6]! + params[5254]!;
-    z[7] = t16[s * 10 + 7]! + params[5255]!;
-    z[8] = t16[s * 10 + 8]! + params[5256]!;
-    z[9] = t16[s * 10 + 9]! + params[5257]!;
-    // t17 = logsumexp(z)
+    // z = t10 + d
+    z[0] = t10[s * 10]! + params[5248]!;
+    z[1] = t10[s * 10 + 1]! + params[5249]!;
+    z[2] = t10[s * 10 + 2]! + params[5250]!;
+    z[3] = t10[s * 10 + 3]! + params[5251]!;
+    z[4] = t10[s * 10 + 4]! + params[5252]!;
+    z[5] = t10[s * 10 + 5]! + params[5253]!;
+    z[6] = t10[s * 10 + 6]! + params[5254]!;
+    z[7] = t10[s * 10 + 7]! + params[5255]!;
+    z[8] = t10[s * 10 + 8]! + params[5256]!;
+    z[9] = t10[s * 10 + 9]! + params[5257]!;
+    // t11 = logsumexp(z)
     let max$26 = -Infinity;
     if (z[0]! > max$26) max$26 = z[0]!;
     if (z[1]! > max$26) max$26 = z[1]!;
@@ -1448,7 +1384,7 @@ function lossKernel(
     if (z[7]! > max$26) max$26 = z[7]!;
     if (z[8]! > max$26) max$26 = z[8]!;
     if (z[9]! > max$26) max$26 = z[9]!;
-    const t17 =
+    const t11 =
       max$26 +
       Math.log(
         Math.exp(z[0]! - max$26) +
@@ -1462,8 +1398,8 @@ function lossKernel(
           Math.exp(z[8]! - max$26) +
           Math.exp(z[9]! - max$26),
       );
-    // t18 = Σ(y ⊙ z)
-    const t18 =
+    // t12 = Σ(y ⊙ z)
+    const t12 =
       targets[yRow]! * z[0]! +
       targets[yRow + 1]! * z[1]! +
       targets[yRow + 2]! * z[2]! +
@@ -1474,8 +1410,8 @@ function lossKernel(
       targets[yRow + 7]! * z[7]! +
       targets[yRow + 8]! * z[8]! +
       targets[yRow + 9]! * z[9]!;
-    // meanL += t17 - t18
-    meanL += t17 - t18;
+    // meanL += t11 - t12
+    meanL += t11 - t12;
   }
 
   const invB = 1 / batch;
@@ -1491,585 +1427,555 @@ function gradientKernel(
   batch: number,
 ): number {
   reserveBatch(batch);
-  // t1 = reshape(K1, [9, 8])
-  for (let i = 0; i < 72; i++) {
-    t1[i] = params[i]!;
-  }
-
-  // t2 = c1·𝟙
+  // t1 = c1·𝟙
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
-      t2[i * 208 + j * 8] = params[72]!;
-      t2[i * 208 + j * 8 + 1] = params[73]!;
-      t2[i * 208 + j * 8 + 2] = params[74]!;
-      t2[i * 208 + j * 8 + 3] = params[75]!;
-      t2[i * 208 + j * 8 + 4] = params[76]!;
-      t2[i * 208 + j * 8 + 5] = params[77]!;
-      t2[i * 208 + j * 8 + 6] = params[78]!;
-      t2[i * 208 + j * 8 + 7] = params[79]!;
+      t1[i * 208 + j * 8] = params[72]!;
+      t1[i * 208 + j * 8 + 1] = params[73]!;
+      t1[i * 208 + j * 8 + 2] = params[74]!;
+      t1[i * 208 + j * 8 + 3] = params[75]!;
+      t1[i * 208 + j * 8 + 4] = params[76]!;
+      t1[i * 208 + j * 8 + 5] = params[77]!;
+      t1[i * 208 + j * 8 + 6] = params[78]!;
+      t1[i * 208 + j * 8 + 7] = params[79]!;
     }
   }
 
-  // t3 = reshape(K2, [72, 16])
-  for (let i = 0; i < 1152; i++) {
-    t3[i] = params[80 + i]!;
-  }
-
-  // t4 = c2·𝟙
+  // t2 = c2·𝟙
   for (let i = 0; i < 11; i++) {
     for (let j = 0; j < 11; j++) {
-      t4[i * 176 + j * 16] = params[1232]!;
-      t4[i * 176 + j * 16 + 1] = params[1233]!;
-      t4[i * 176 + j * 16 + 2] = params[1234]!;
-      t4[i * 176 + j * 16 + 3] = params[1235]!;
-      t4[i * 176 + j * 16 + 4] = params[1236]!;
-      t4[i * 176 + j * 16 + 5] = params[1237]!;
-      t4[i * 176 + j * 16 + 6] = params[1238]!;
-      t4[i * 176 + j * 16 + 7] = params[1239]!;
-      t4[i * 176 + j * 16 + 8] = params[1240]!;
-      t4[i * 176 + j * 16 + 9] = params[1241]!;
-      t4[i * 176 + j * 16 + 10] = params[1242]!;
-      t4[i * 176 + j * 16 + 11] = params[1243]!;
-      t4[i * 176 + j * 16 + 12] = params[1244]!;
-      t4[i * 176 + j * 16 + 13] = params[1245]!;
-      t4[i * 176 + j * 16 + 14] = params[1246]!;
-      t4[i * 176 + j * 16 + 15] = params[1247]!;
+      t2[i * 176 + j * 16] = params[1232]!;
+      t2[i * 176 + j * 16 + 1] = params[1233]!;
+      t2[i * 176 + j * 16 + 2] = params[1234]!;
+      t2[i * 176 + j * 16 + 3] = params[1235]!;
+      t2[i * 176 + j * 16 + 4] = params[1236]!;
+      t2[i * 176 + j * 16 + 5] = params[1237]!;
+      t2[i * 176 + j * 16 + 6] = params[1238]!;
+      t2[i * 176 + j * 16 + 7] = params[1239]!;
+      t2[i * 176 + j * 16 + 8] = params[1240]!;
+      t2[i * 176 + j * 16 + 9] = params[1241]!;
+      t2[i * 176 + j * 16 + 10] = params[1242]!;
+      t2[i * 176 + j * 16 + 11] = params[1243]!;
+      t2[i * 176 + j * 16 + 12] = params[1244]!;
+      t2[i * 176 + j * 16 + 13] = params[1245]!;
+      t2[i * 176 + j * 16 + 14] = params[1246]!;
+      t2[i * 176 + j * 16 + 15] = params[1247]!;
     }
   }
 
   grads.fill(0, 5248, 5258);
   let meanL = 0;
-  t19.fill(0);
-  t20.fill(0);
-  t21.fill(0);
-  t22.fill(0);
+  t13.fill(0);
+  t14.fill(0);
+  t15.fill(0);
+  t16.fill(0);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 784;
-    // t5 = windows(img, [3, 3])
+    // t3 = windows(img, [3, 3])
     for (let i = 0; i < 26; i++) {
       for (let j = 0; j < 26; j++) {
-        t5[i * 234 + j * 9] = inputs[xRow + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 1] = inputs[xRow + i * 28 + j + 1]!;
-        t5[i * 234 + j * 9 + 2] = inputs[xRow + i * 28 + j + 2]!;
-        t5[i * 234 + j * 9 + 3] = inputs[xRow + 28 + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 4] = inputs[xRow + 29 + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 5] = inputs[xRow + 30 + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 6] = inputs[xRow + 56 + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 7] = inputs[xRow + 57 + i * 28 + j]!;
-        t5[i * 234 + j * 9 + 8] = inputs[xRow + 58 + i * 28 + j]!;
+        t3[s * 6084 + i * 234 + j * 9] = inputs[xRow + i * 28 + j]!;
+        t3[s * 6084 + i * 234 + j * 9 + 1] = inputs[xRow + i * 28 + j + 1]!;
+        t3[s * 6084 + i * 234 + j * 9 + 2] = inputs[xRow + i * 28 + j + 2]!;
+        t3[s * 6084 + i * 234 + j * 9 + 3] = inputs[xRow + 28 + i * 28 + j]!;
+        t3[s * 6084 + i * 234 + j * 9 + 4] = inputs[xRow + 29 + i * 28 + j]!;
+        t3[s * 6084 + i * 234 + j * 9 + 5] = inputs[xRow + 30 + i * 28 + j]!;
+        t3[s * 6084 + i * 234 + j * 9 + 6] = inputs[xRow + 56 + i * 28 + j]!;
+        t3[s * 6084 + i * 234 + j * 9 + 7] = inputs[xRow + 57 + i * 28 + j]!;
+        t3[s * 6084 + i * 234 + j * 9 + 8] = inputs[xRow + 58 + i * 28 + j]!;
       }
     }
 
-    // t6 = reshape(t5, [676, 9])
-    for (let i = 0; i < 6084; i++) {
-      t6[s * 6084 + i] = t5[i]!;
-    }
-
-    // t7 = t6 · t1
+    // t4 = reshape(t3, [676, 9]) · reshape(K1, [9, 8])
     for (let i = 0; i < 676; i++) {
       for (let j = 0; j < 8; j++) {
-        t7[i * 8 + j] =
-          t6[s * 6084 + i * 9]! * t1[j]! +
-          t6[s * 6084 + i * 9 + 1]! * t1[8 + j]! +
-          t6[s * 6084 + i * 9 + 2]! * t1[16 + j]! +
-          t6[s * 6084 + i * 9 + 3]! * t1[24 + j]! +
-          t6[s * 6084 + i * 9 + 4]! * t1[32 + j]! +
-          t6[s * 6084 + i * 9 + 5]! * t1[40 + j]! +
-          t6[s * 6084 + i * 9 + 6]! * t1[48 + j]! +
-          t6[s * 6084 + i * 9 + 7]! * t1[56 + j]! +
-          t6[s * 6084 + i * 9 + 8]! * t1[64 + j]!;
+        t4[i * 8 + j] =
+          t3[s * 6084 + i * 9]! * params[j]! +
+          t3[s * 6084 + i * 9 + 1]! * params[8 + j]! +
+          t3[s * 6084 + i * 9 + 2]! * params[16 + j]! +
+          t3[s * 6084 + i * 9 + 3]! * params[24 + j]! +
+          t3[s * 6084 + i * 9 + 4]! * params[32 + j]! +
+          t3[s * 6084 + i * 9 + 5]! * params[40 + j]! +
+          t3[s * 6084 + i * 9 + 6]! * params[48 + j]! +
+          t3[s * 6084 + i * 9 + 7]! * params[56 + j]! +
+          t3[s * 6084 + i * 9 + 8]! * params[64 + j]!;
       }
     }
 
-    // t23 = reshape(t7, [26, 26, 8]) + t2
-    // a1 = max(0, t23)
+    // t17 = reshape(t4, [26, 26, 8]) + t1
+    // a1 = max(0, t17)
     for (let i = 0; i < 5408; i++) {
-      t23[s * 5408 + i] = t7[i]! + t2[i]!;
-      a1[i] = Math.max(0, t23[s * 5408 + i]!);
+      t17[s * 5408 + i] = t4[i]! + t1[i]!;
+      a1[i] = Math.max(0, t17[s * 5408 + i]!);
     }
 
-    // t8 = windows(a1, [2, 2], stride [2, 2])
+    // t5 = windows(a1, [2, 2], stride [2, 2])
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t8[i * 416 + j * 32] = a1[i * 416 + j * 16]!;
-        t8[i * 416 + j * 32 + 1] = a1[i * 416 + j * 16 + 1]!;
-        t8[i * 416 + j * 32 + 2] = a1[i * 416 + j * 16 + 2]!;
-        t8[i * 416 + j * 32 + 3] = a1[i * 416 + j * 16 + 3]!;
-        t8[i * 416 + j * 32 + 4] = a1[i * 416 + j * 16 + 4]!;
-        t8[i * 416 + j * 32 + 5] = a1[i * 416 + j * 16 + 5]!;
-        t8[i * 416 + j * 32 + 6] = a1[i * 416 + j * 16 + 6]!;
-        t8[i * 416 + j * 32 + 7] = a1[i * 416 + j * 16 + 7]!;
-        t8[i * 416 + j * 32 + 8] = a1[i * 416 + j * 16 + 8]!;
-        t8[i * 416 + j * 32 + 9] = a1[i * 416 + j * 16 + 9]!;
-        t8[i * 416 + j * 32 + 10] = a1[i * 416 + j * 16 + 10]!;
-        t8[i * 416 + j * 32 + 11] = a1[i * 416 + j * 16 + 11]!;
-        t8[i * 416 + j * 32 + 12] = a1[i * 416 + j * 16 + 12]!;
-        t8[i * 416 + j * 32 + 13] = a1[i * 416 + j * 16 + 13]!;
-        t8[i * 416 + j * 32 + 14] = a1[i * 416 + j * 16 + 14]!;
-        t8[i * 416 + j * 32 + 15] = a1[i * 416 + j * 16 + 15]!;
-        t8[i * 416 + j * 32 + 16] = a1[i * 416 + j * 16 + 208]!;
-        t8[i * 416 + j * 32 + 17] = a1[i * 416 + j * 16 + 209]!;
-        t8[i * 416 + j * 32 + 18] = a1[i * 416 + j * 16 + 210]!;
-        t8[i * 416 + j * 32 + 19] = a1[i * 416 + j * 16 + 211]!;
-        t8[i * 416 + j * 32 + 20] = a1[i * 416 + j * 16 + 212]!;
-        t8[i * 416 + j * 32 + 21] = a1[i * 416 + j * 16 + 213]!;
-        t8[i * 416 + j * 32 + 22] = a1[i * 416 + j * 16 + 214]!;
-        t8[i * 416 + j * 32 + 23] = a1[i * 416 + j * 16 + 215]!;
-        t8[i * 416 + j * 32 + 24] = a1[i * 416 + j * 16 + 216]!;
-        t8[i * 416 + j * 32 + 25] = a1[i * 416 + j * 16 + 217]!;
-        t8[i * 416 + j * 32 + 26] = a1[i * 416 + j * 16 + 218]!;
-        t8[i * 416 + j * 32 + 27] = a1[i * 416 + j * 16 + 219]!;
-        t8[i * 416 + j * 32 + 28] = a1[i * 416 + j * 16 + 220]!;
-        t8[i * 416 + j * 32 + 29] = a1[i * 416 + j * 16 + 221]!;
-        t8[i * 416 + j * 32 + 30] = a1[i * 416 + j * 16 + 222]!;
-        t8[i * 416 + j * 32 + 31] = a1[i * 416 + j * 16 + 223]!;
+        t5[s * 5408 + i * 416 + j * 32] = a1[i * 416 + j * 16]!;
+        t5[s * 5408 + i * 416 + j * 32 + 1] = a1[i * 416 + j * 16 + 1]!;
+        t5[s * 5408 + i * 416 + j * 32 + 2] = a1[i * 416 + j * 16 + 2]!;
+        t5[s * 5408 + i * 416 + j * 32 + 3] = a1[i * 416 + j * 16 + 3]!;
+        t5[s * 5408 + i * 416 + j * 32 + 4] = a1[i * 416 + j * 16 + 4]!;
+        t5[s * 5408 + i * 416 + j * 32 + 5] = a1[i * 416 + j * 16 + 5]!;
+        t5[s * 5408 + i * 416 + j * 32 + 6] = a1[i * 416 + j * 16 + 6]!;
+        t5[s * 5408 + i * 416 + j * 32 + 7] = a1[i * 416 + j * 16 + 7]!;
+        t5[s * 5408 + i * 416 + j * 32 + 8] = a1[i * 416 + j * 16 + 8]!;
+        t5[s * 5408 + i * 416 + j * 32 + 9] = a1[i * 416 + j * 16 + 9]!;
+        t5[s * 5408 + i * 416 + j * 32 + 10] = a1[i * 416 + j * 16 + 10]!;
+        t5[s * 5408 + i * 416 + j * 32 + 11] = a1[i * 416 + j * 16 + 11]!;
+        t5[s * 5408 + i * 416 + j * 32 + 12] = a1[i * 416 + j * 16 + 12]!;
+        t5[s * 5408 + i * 416 + j * 32 + 13] = a1[i * 416 + j * 16 + 13]!;
+        t5[s * 5408 + i * 416 + j * 32 + 14] = a1[i * 416 + j * 16 + 14]!;
+        t5[s * 5408 + i * 416 + j * 32 + 15] = a1[i * 416 + j * 16 + 15]!;
+        t5[s * 5408 + i * 416 + j * 32 + 16] = a1[i * 416 + j * 16 + 208]!;
+        t5[s * 5408 + i * 416 + j * 32 + 17] = a1[i * 416 + j * 16 + 209]!;
+        t5[s * 5408 + i * 416 + j * 32 + 18] = a1[i * 416 + j * 16 + 210]!;
+        t5[s * 5408 + i * 416 + j * 32 + 19] = a1[i * 416 + j * 16 + 211]!;
+        t5[s * 5408 + i * 416 + j * 32 + 20] = a1[i * 416 + j * 16 + 212]!;
+        t5[s * 5408 + i * 416 + j * 32 + 21] = a1[i * 416 + j * 16 + 213]!;
+        t5[s * 5408 + i * 416 + j * 32 + 22] = a1[i * 416 + j * 16 + 214]!;
+        t5[s * 5408 + i * 416 + j * 32 + 23] = a1[i * 416 + j * 16 + 215]!;
+        t5[s * 5408 + i * 416 + j * 32 + 24] = a1[i * 416 + j * 16 + 216]!;
+        t5[s * 5408 + i * 416 + j * 32 + 25] = a1[i * 416 + j * 16 + 217]!;
+        t5[s * 5408 + i * 416 + j * 32 + 26] = a1[i * 416 + j * 16 + 218]!;
+        t5[s * 5408 + i * 416 + j * 32 + 27] = a1[i * 416 + j * 16 + 219]!;
+        t5[s * 5408 + i * 416 + j * 32 + 28] = a1[i * 416 + j * 16 + 220]!;
+        t5[s * 5408 + i * 416 + j * 32 + 29] = a1[i * 416 + j * 16 + 221]!;
+        t5[s * 5408 + i * 416 + j * 32 + 30] = a1[i * 416 + j * 16 + 222]!;
+        t5[s * 5408 + i * 416 + j * 32 + 31] = a1[i * 416 + j * 16 + 223]!;
       }
     }
 
-    // t9 = reshape(t8, [13, 13, 4, 8])
-    for (let i = 0; i < 5408; i++) {
-      t9[s * 5408 + i] = t8[i]!;
-    }
-
-    // p1 = max(t9, 3)
+    // p1 = max(reshape(t5, [13, 13, 4, 8]), 3)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         let max$27 = -Infinity;
-        if (t9[s * 5408 + i * 416 + j * 32]! > max$27)
-          max$27 = t9[s * 5408 + i * 416 + j * 32]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 8]! > max$27)
-          max$27 = t9[s * 5408 + i * 416 + j * 32 + 8]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 16]! > max$27)
-          max$27 = t9[s * 5408 + i * 416 + j * 32 + 16]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 24]! > max$27)
-          max$27 = t9[s * 5408 + i * 416 + j * 32 + 24]!;
+        if (t5[s * 5408 + i * 416 + j * 32]! > max$27)
+          max$27 = t5[s * 5408 + i * 416 + j * 32]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 8]! > max$27)
+          max$27 = t5[s * 5408 + i * 416 + j * 32 + 8]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 16]! > max$27)
+          max$27 = t5[s * 5408 + i * 416 + j * 32 + 16]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 24]! > max$27)
+          max$27 = t5[s * 5408 + i * 416 + j * 32 + 24]!;
         p1[s * 1352 + i * 104 + j * 8] = max$27;
         let max$28 = -Infinity;
-        if (t9[s * 5408 + i * 416 + j * 32 + 1]! > max$28)
-          max$28 = t9[s * 5408 + i * 416 + j * 32 + 1]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 9]! > max$28)
-          max$28 = t9[s * 5408 + i * 416 + j * 32 + 9]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 17]! > max$28)
-          max$28 = t9[s * 5408 + i * 416 + j * 32 + 17]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 25]! > max$28)
-          max$28 = t9[s * 5408 + i * 416 + j * 32 + 25]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 1]! > max$28)
+          max$28 = t5[s * 5408 + i * 416 + j * 32 + 1]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 9]! > max$28)
+          max$28 = t5[s * 5408 + i * 416 + j * 32 + 9]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 17]! > max$28)
+          max$28 = t5[s * 5408 + i * 416 + j * 32 + 17]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 25]! > max$28)
+          max$28 = t5[s * 5408 + i * 416 + j * 32 + 25]!;
         p1[s * 1352 + i * 104 + j * 8 + 1] = max$28;
         let max$29 = -Infinity;
-        if (t9[s * 5408 + i * 416 + j * 32 + 2]! > max$29)
-          max$29 = t9[s * 5408 + i * 416 + j * 32 + 2]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 10]! > max$29)
-          max$29 = t9[s * 5408 + i * 416 + j * 32 + 10]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 18]! > max$29)
-          max$29 = t9[s * 5408 + i * 416 + j * 32 + 18]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 26]! > max$29)
-          max$29 = t9[s * 5408 + i * 416 + j * 32 + 26]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 2]! > max$29)
+          max$29 = t5[s * 5408 + i * 416 + j * 32 + 2]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 10]! > max$29)
+          max$29 = t5[s * 5408 + i * 416 + j * 32 + 10]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 18]! > max$29)
+          max$29 = t5[s * 5408 + i * 416 + j * 32 + 18]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 26]! > max$29)
+          max$29 = t5[s * 5408 + i * 416 + j * 32 + 26]!;
         p1[s * 1352 + i * 104 + j * 8 + 2] = max$29;
         let max$30 = -Infinity;
-        if (t9[s * 5408 + i * 416 + j * 32 + 3]! > max$30)
-          max$30 = t9[s * 5408 + i * 416 + j * 32 + 3]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 11]! > max$30)
-          max$30 = t9[s * 5408 + i * 416 + j * 32 + 11]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 19]! > max$30)
-          max$30 = t9[s * 5408 + i * 416 + j * 32 + 19]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 27]! > max$30)
-          max$30 = t9[s * 5408 + i * 416 + j * 32 + 27]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 3]! > max$30)
+          max$30 = t5[s * 5408 + i * 416 + j * 32 + 3]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 11]! > max$30)
+          max$30 = t5[s * 5408 + i * 416 + j * 32 + 11]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 19]! > max$30)
+          max$30 = t5[s * 5408 + i * 416 + j * 32 + 19]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 27]! > max$30)
+          max$30 = t5[s * 5408 + i * 416 + j * 32 + 27]!;
         p1[s * 1352 + i * 104 + j * 8 + 3] = max$30;
         let max$31 = -Infinity;
-        if (t9[s * 5408 + i * 416 + j * 32 + 4]! > max$31)
-          max$31 = t9[s * 5408 + i * 416 + j * 32 + 4]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 12]! > max$31)
-          max$31 = t9[s * 5408 + i * 416 + j * 32 + 12]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 20]! > max$31)
-          max$31 = t9[s * 5408 + i * 416 + j * 32 + 20]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 28]! > max$31)
-          max$31 = t9[s * 5408 + i * 416 + j * 32 + 28]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 4]! > max$31)
+          max$31 = t5[s * 5408 + i * 416 + j * 32 + 4]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 12]! > max$31)
+          max$31 = t5[s * 5408 + i * 416 + j * 32 + 12]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 20]! > max$31)
+          max$31 = t5[s * 5408 + i * 416 + j * 32 + 20]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 28]! > max$31)
+          max$31 = t5[s * 5408 + i * 416 + j * 32 + 28]!;
         p1[s * 1352 + i * 104 + j * 8 + 4] = max$31;
         let max$32 = -Infinity;
-        if (t9[s * 5408 + i * 416 + j * 32 + 5]! > max$32)
-          max$32 = t9[s * 5408 + i * 416 + j * 32 + 5]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 13]! > max$32)
-          max$32 = t9[s * 5408 + i * 416 + j * 32 + 13]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 21]! > max$32)
-          max$32 = t9[s * 5408 + i * 416 + j * 32 + 21]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 29]! > max$32)
-          max$32 = t9[s * 5408 + i * 416 + j * 32 + 29]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 5]! > max$32)
+          max$32 = t5[s * 5408 + i * 416 + j * 32 + 5]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 13]! > max$32)
+          max$32 = t5[s * 5408 + i * 416 + j * 32 + 13]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 21]! > max$32)
+          max$32 = t5[s * 5408 + i * 416 + j * 32 + 21]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 29]! > max$32)
+          max$32 = t5[s * 5408 + i * 416 + j * 32 + 29]!;
         p1[s * 1352 + i * 104 + j * 8 + 5] = max$32;
         let max$33 = -Infinity;
-        if (t9[s * 5408 + i * 416 + j * 32 + 6]! > max$33)
-          max$33 = t9[s * 5408 + i * 416 + j * 32 + 6]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 14]! > max$33)
-          max$33 = t9[s * 5408 + i * 416 + j * 32 + 14]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 22]! > max$33)
-          max$33 = t9[s * 5408 + i * 416 + j * 32 + 22]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 30]! > max$33)
-          max$33 = t9[s * 5408 + i * 416 + j * 32 + 30]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 6]! > max$33)
+          max$33 = t5[s * 5408 + i * 416 + j * 32 + 6]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 14]! > max$33)
+          max$33 = t5[s * 5408 + i * 416 + j * 32 + 14]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 22]! > max$33)
+          max$33 = t5[s * 5408 + i * 416 + j * 32 + 22]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 30]! > max$33)
+          max$33 = t5[s * 5408 + i * 416 + j * 32 + 30]!;
         p1[s * 1352 + i * 104 + j * 8 + 6] = max$33;
         let max$34 = -Infinity;
-        if (t9[s * 5408 + i * 416 + j * 32 + 7]! > max$34)
-          max$34 = t9[s * 5408 + i * 416 + j * 32 + 7]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 15]! > max$34)
-          max$34 = t9[s * 5408 + i * 416 + j * 32 + 15]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 23]! > max$34)
-          max$34 = t9[s * 5408 + i * 416 + j * 32 + 23]!;
-        if (t9[s * 5408 + i * 416 + j * 32 + 31]! > max$34)
-          max$34 = t9[s * 5408 + i * 416 + j * 32 + 31]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 7]! > max$34)
+          max$34 = t5[s * 5408 + i * 416 + j * 32 + 7]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 15]! > max$34)
+          max$34 = t5[s * 5408 + i * 416 + j * 32 + 15]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 23]! > max$34)
+          max$34 = t5[s * 5408 + i * 416 + j * 32 + 23]!;
+        if (t5[s * 5408 + i * 416 + j * 32 + 31]! > max$34)
+          max$34 = t5[s * 5408 + i * 416 + j * 32 + 31]!;
         p1[s * 1352 + i * 104 + j * 8 + 7] = max$34;
       }
     }
 
-    // t10 = windows(p1, [3, 3])
+    // t6 = windows(p1, [3, 3])
     for (let i = 0; i < 11; i++) {
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l] = p1[s * 1352 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l] = p1[s * 1352 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 24] = p1[s * 1352 + 104 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 24] = p1[s * 1352 + 104 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 48] = p1[s * 1352 + 208 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 48] = p1[s * 1352 + 208 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 72] = p1[s * 1352 + i * 104 + l + 8]!;
+        t6[s * 8712 + i * 792 + l + 72] = p1[s * 1352 + i * 104 + l + 8]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 96] = p1[s * 1352 + 112 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 96] = p1[s * 1352 + 112 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 120] = p1[s * 1352 + 216 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 120] = p1[s * 1352 + 216 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 144] = p1[s * 1352 + i * 104 + l + 16]!;
+        t6[s * 8712 + i * 792 + l + 144] = p1[s * 1352 + i * 104 + l + 16]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 168] = p1[s * 1352 + 120 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 168] = p1[s * 1352 + 120 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 192] = p1[s * 1352 + 224 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 192] = p1[s * 1352 + 224 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 216] = p1[s * 1352 + i * 104 + l + 24]!;
+        t6[s * 8712 + i * 792 + l + 216] = p1[s * 1352 + i * 104 + l + 24]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 240] = p1[s * 1352 + 128 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 240] = p1[s * 1352 + 128 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 264] = p1[s * 1352 + 232 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 264] = p1[s * 1352 + 232 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 288] = p1[s * 1352 + i * 104 + l + 32]!;
+        t6[s * 8712 + i * 792 + l + 288] = p1[s * 1352 + i * 104 + l + 32]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 312] = p1[s * 1352 + 136 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 312] = p1[s * 1352 + 136 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 336] = p1[s * 1352 + 240 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 336] = p1[s * 1352 + 240 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 360] = p1[s * 1352 + i * 104 + l + 40]!;
+        t6[s * 8712 + i * 792 + l + 360] = p1[s * 1352 + i * 104 + l + 40]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 384] = p1[s * 1352 + 144 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 384] = p1[s * 1352 + 144 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 408] = p1[s * 1352 + 248 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 408] = p1[s * 1352 + 248 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 432] = p1[s * 1352 + i * 104 + l + 48]!;
+        t6[s * 8712 + i * 792 + l + 432] = p1[s * 1352 + i * 104 + l + 48]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 456] = p1[s * 1352 + 152 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 456] = p1[s * 1352 + 152 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 480] = p1[s * 1352 + 256 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 480] = p1[s * 1352 + 256 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 504] = p1[s * 1352 + i * 104 + l + 56]!;
+        t6[s * 8712 + i * 792 + l + 504] = p1[s * 1352 + i * 104 + l + 56]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 528] = p1[s * 1352 + 160 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 528] = p1[s * 1352 + 160 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 552] = p1[s * 1352 + 264 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 552] = p1[s * 1352 + 264 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 576] = p1[s * 1352 + i * 104 + l + 64]!;
+        t6[s * 8712 + i * 792 + l + 576] = p1[s * 1352 + i * 104 + l + 64]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 600] = p1[s * 1352 + 168 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 600] = p1[s * 1352 + 168 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 624] = p1[s * 1352 + 272 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 624] = p1[s * 1352 + 272 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 648] = p1[s * 1352 + i * 104 + l + 72]!;
+        t6[s * 8712 + i * 792 + l + 648] = p1[s * 1352 + i * 104 + l + 72]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 672] = p1[s * 1352 + 176 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 672] = p1[s * 1352 + 176 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 696] = p1[s * 1352 + 280 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 696] = p1[s * 1352 + 280 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 720] = p1[s * 1352 + i * 104 + l + 80]!;
+        t6[s * 8712 + i * 792 + l + 720] = p1[s * 1352 + i * 104 + l + 80]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 744] = p1[s * 1352 + 184 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 744] = p1[s * 1352 + 184 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t10[i * 792 + l + 768] = p1[s * 1352 + 288 + i * 104 + l]!;
+        t6[s * 8712 + i * 792 + l + 768] = p1[s * 1352 + 288 + i * 104 + l]!;
       }
     }
 
-    // t11 = reshape(t10, [121, 72])
-    for (let i = 0; i < 8712; i++) {
-      t11[s * 8712 + i] = t10[i]!;
-    }
-
-    // t12 = t11 · t3
+    // t7 = reshape(t6, [121, 72]) · reshape(K2, [72, 16])
     for (let i = 0; i < 121; i++) {
       let acc$32 = 0;
       for (let k = 0; k < 72; k++)
-        acc$32 += t11[s * 8712 + i * 72 + k]! * t3[k * 16]!;
-      t12[i * 16] = acc$32;
+        acc$32 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16]!;
+      t7[i * 16] = acc$32;
       let acc$33 = 0;
       for (let k = 0; k < 72; k++)
-        acc$33 += t11[s * 8712 + i * 72 + k]! * t3[k * 16 + 1]!;
-      t12[i * 16 + 1] = acc$33;
+        acc$33 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16 + 1]!;
+      t7[i * 16 + 1] = acc$33;
       let acc$34 = 0;
       for (let k = 0; k < 72; k++)
-        acc$34 += t11[s * 8712 + i * 72 + k]! * t3[k * 16 + 2]!;
-      t12[i * 16 + 2] = acc$34;
+        acc$34 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16 + 2]!;
+      t7[i * 16 + 2] = acc$34;
       let acc$35 = 0;
       for (let k = 0; k < 72; k++)
-        acc$35 += t11[s * 8712 + i * 72 + k]! * t3[k * 16 + 3]!;
-      t12[i * 16 + 3] = acc$35;
+        acc$35 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16 + 3]!;
+      t7[i * 16 + 3] = acc$35;
       let acc$36 = 0;
       for (let k = 0; k < 72; k++)
-        acc$36 += t11[s * 8712 + i * 72 + k]! * t3[k * 16 + 4]!;
-      t12[i * 16 + 4] = acc$36;
+        acc$36 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16 + 4]!;
+      t7[i * 16 + 4] = acc$36;
       let acc$37 = 0;
       for (let k = 0; k < 72; k++)
-        acc$37 += t11[s * 8712 + i * 72 + k]! * t3[k * 16 + 5]!;
-      t12[i * 16 + 5] = acc$37;
+        acc$37 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16 + 5]!;
+      t7[i * 16 + 5] = acc$37;
       let acc$38 = 0;
       for (let k = 0; k < 72; k++)
-        acc$38 += t11[s * 8712 + i * 72 + k]! * t3[k * 16 + 6]!;
-      t12[i * 16 + 6] = acc$38;
+        acc$38 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16 + 6]!;
+      t7[i * 16 + 6] = acc$38;
       let acc$39 = 0;
       for (let k = 0; k < 72; k++)
-        acc$39 += t11[s * 8712 + i * 72 + k]! * t3[k * 16 + 7]!;
-      t12[i * 16 + 7] = acc$39;
+        acc$39 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16 + 7]!;
+      t7[i * 16 + 7] = acc$39;
       let acc$40 = 0;
       for (let k = 0; k < 72; k++)
-        acc$40 += t11[s * 8712 + i * 72 + k]! * t3[k * 16 + 8]!;
-      t12[i * 16 + 8] = acc$40;
+        acc$40 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16 + 8]!;
+      t7[i * 16 + 8] = acc$40;
       let acc$41 = 0;
       for (let k = 0; k < 72; k++)
-        acc$41 += t11[s * 8712 + i * 72 + k]! * t3[k * 16 + 9]!;
-      t12[i * 16 + 9] = acc$41;
+        acc$41 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16 + 9]!;
+      t7[i * 16 + 9] = acc$41;
       let acc$42 = 0;
       for (let k = 0; k < 72; k++)
-        acc$42 += t11[s * 8712 + i * 72 + k]! * t3[k * 16 + 10]!;
-      t12[i * 16 + 10] = acc$42;
+        acc$42 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16 + 10]!;
+      t7[i * 16 + 10] = acc$42;
       let acc$43 = 0;
       for (let k = 0; k < 72; k++)
-        acc$43 += t11[s * 8712 + i * 72 + k]! * t3[k * 16 + 11]!;
-      t12[i * 16 + 11] = acc$43;
+        acc$43 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16 + 11]!;
+      t7[i * 16 + 11] = acc$43;
       let acc$44 = 0;
       for (let k = 0; k < 72; k++)
-        acc$44 += t11[s * 8712 + i * 72 + k]! * t3[k * 16 + 12]!;
-      t12[i * 16 + 12] = acc$44;
+        acc$44 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16 + 12]!;
+      t7[i * 16 + 12] = acc$44;
       let acc$45 = 0;
       for (let k = 0; k < 72; k++)
-        acc$45 += t11[s * 8712 + i * 72 + k]! * t3[k * 16 + 13]!;
-      t12[i * 16 + 13] = acc$45;
+        acc$45 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16 + 13]!;
+      t7[i * 16 + 13] = acc$45;
       let acc$46 = 0;
       for (let k = 0; k < 72; k++)
-        acc$46 += t11[s * 8712 + i * 72 + k]! * t3[k * 16 + 14]!;
-      t12[i * 16 + 14] = acc$46;
+        acc$46 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16 + 14]!;
+      t7[i * 16 + 14] = acc$46;
       let acc$47 = 0;
       for (let k = 0; k < 72; k++)
-        acc$47 += t11[s * 8712 + i * 72 + k]! * t3[k * 16 + 15]!;
-      t12[i * 16 + 15] = acc$47;
+        acc$47 += t6[s * 8712 + i * 72 + k]! * params[80 + k * 16 + 15]!;
+      t7[i * 16 + 15] = acc$47;
     }
 
-    // t24 = reshape(t12, [11, 11, 16]) + t4
-    // a2 = max(0, t24)
+    // t18 = reshape(t7, [11, 11, 16]) + t2
+    // a2 = max(0, t18)
     for (let i = 0; i < 1936; i++) {
-      t24[s * 1936 + i] = t12[i]! + t4[i]!;
-      a2[i] = Math.max(0, t24[s * 1936 + i]!);
+      t18[s * 1936 + i] = t7[i]! + t2[i]!;
+      a2[i] = Math.max(0, t18[s * 1936 + i]!);
     }
 
-    // t13 = windows(a2, [2, 2], stride [2, 2])
+    // t8 = windows(a2, [2, 2], stride [2, 2])
     for (let i = 0; i < 5; i++) {
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l] = a2[i * 352 + l]!;
+        t8[s * 1600 + i * 320 + l] = a2[i * 352 + l]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 32] = a2[i * 352 + l + 176]!;
+        t8[s * 1600 + i * 320 + l + 32] = a2[i * 352 + l + 176]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 64] = a2[i * 352 + l + 32]!;
+        t8[s * 1600 + i * 320 + l + 64] = a2[i * 352 + l + 32]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 96] = a2[i * 352 + l + 208]!;
+        t8[s * 1600 + i * 320 + l + 96] = a2[i * 352 + l + 208]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 128] = a2[i * 352 + l + 64]!;
+        t8[s * 1600 + i * 320 + l + 128] = a2[i * 352 + l + 64]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 160] = a2[i * 352 + l + 240]!;
+        t8[s * 1600 + i * 320 + l + 160] = a2[i * 352 + l + 240]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 192] = a2[i * 352 + l + 96]!;
+        t8[s * 1600 + i * 320 + l + 192] = a2[i * 352 + l + 96]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 224] = a2[i * 352 + l + 272]!;
+        t8[s * 1600 + i * 320 + l + 224] = a2[i * 352 + l + 272]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 256] = a2[i * 352 + l + 128]!;
+        t8[s * 1600 + i * 320 + l + 256] = a2[i * 352 + l + 128]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t13[i * 320 + l + 288] = a2[i * 352 + l + 304]!;
+        t8[s * 1600 + i * 320 + l + 288] = a2[i * 352 + l + 304]!;
       }
     }
 
-    // t14 = reshape(t13, [5, 5, 4, 16])
-    for (let i = 0; i < 1600; i++) {
-      t14[s * 1600 + i] = t13[i]!;
-    }
-
-    // p2 = max(t14, 3)
+    // p2 = max(reshape(t8, [5, 5, 4, 16]), 3)
     for (let i = 0; i < 5; i++) {
       for (let k = 0; k < 16; k++) {
         let max$35 = -Infinity;
-        if (t14[s * 1600 + i * 320 + k]! > max$35)
-          max$35 = t14[s * 1600 + i * 320 + k]!;
-        if (t14[s * 1600 + i * 320 + k + 16]! > max$35)
-          max$35 = t14[s * 1600 + i * 320 + k + 16]!;
-        if (t14[s * 1600 + i * 320 + k + 32]! > max$35)
-          max$35 = t14[s * 1600 + i * 320 + k + 32]!;
-        if (t14[s * 1600 + i * 320 + k + 48]! > max$35)
-          max$35 = t14[s * 1600 + i * 320 + k + 48]!;
+        if (t8[s * 1600 + i * 320 + k]! > max$35)
+          max$35 = t8[s * 1600 + i * 320 + k]!;
+        if (t8[s * 1600 + i * 320 + k + 16]! > max$35)
+          max$35 = t8[s * 1600 + i * 320 + k + 16]!;
+        if (t8[s * 1600 + i * 320 + k + 32]! > max$35)
+          max$35 = t8[s * 1600 + i * 320 + k + 32]!;
+        if (t8[s * 1600 + i * 320 + k + 48]! > max$35)
+          max$35 = t8[s * 1600 + i * 320 + k + 48]!;
         p2[s * 400 + i * 80 + k] = max$35;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$36 = -Infinity;
-        if (t14[s * 1600 + i * 320 + k + 64]! > max$36)
-          max$36 = t14[s * 1600 + i * 320 + k + 64]!;
-        if (t14[s * 1600 + i * 320 + k + 80]! > max$36)
-          max$36 = t14[s * 1600 + i * 320 + k + 80]!;
-        if (t14[s * 1600 + i * 320 + k + 96]! > max$36)
-          max$36 = t14[s * 1600 + i * 320 + k + 96]!;
-        if (t14[s * 1600 + i * 320 + k + 112]! > max$36)
-          max$36 = t14[s * 1600 + i * 320 + k + 112]!;
+        if (t8[s * 1600 + i * 320 + k + 64]! > max$36)
+          max$36 = t8[s * 1600 + i * 320 + k + 64]!;
+        if (t8[s * 1600 + i * 320 + k + 80]! > max$36)
+          max$36 = t8[s * 1600 + i * 320 + k + 80]!;
+        if (t8[s * 1600 + i * 320 + k + 96]! > max$36)
+          max$36 = t8[s * 1600 + i * 320 + k + 96]!;
+        if (t8[s * 1600 + i * 320 + k + 112]! > max$36)
+          max$36 = t8[s * 1600 + i * 320 + k + 112]!;
         p2[s * 400 + i * 80 + k + 16] = max$36;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$37 = -Infinity;
-        if (t14[s * 1600 + i * 320 + k + 128]! > max$37)
-          max$37 = t14[s * 1600 + i * 320 + k + 128]!;
-        if (t14[s * 1600 + i * 320 + k + 144]! > max$37)
-          max$37 = t14[s * 1600 + i * 320 + k + 144]!;
-        if (t14[s * 1600 + i * 320 + k + 160]! > max$37)
-          max$37 = t14[s * 1600 + i * 320 + k + 160]!;
-        if (t14[s * 1600 + i * 320 + k + 176]! > max$37)
-          max$37 = t14[s * 1600 + i * 320 + k + 176]!;
+        if (t8[s * 1600 + i * 320 + k + 128]! > max$37)
+          max$37 = t8[s * 1600 + i * 320 + k + 128]!;
+        if (t8[s * 1600 + i * 320 + k + 144]! > max$37)
+          max$37 = t8[s * 1600 + i * 320 + k + 144]!;
+        if (t8[s * 1600 + i * 320 + k + 160]! > max$37)
+          max$37 = t8[s * 1600 + i * 320 + k + 160]!;
+        if (t8[s * 1600 + i * 320 + k + 176]! > max$37)
+          max$37 = t8[s * 1600 + i * 320 + k + 176]!;
         p2[s * 400 + i * 80 + k + 32] = max$37;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$38 = -Infinity;
-        if (t14[s * 1600 + i * 320 + k + 192]! > max$38)
-          max$38 = t14[s * 1600 + i * 320 + k + 192]!;
-        if (t14[s * 1600 + i * 320 + k + 208]! > max$38)
-          max$38 = t14[s * 1600 + i * 320 + k + 208]!;
-        if (t14[s * 1600 + i * 320 + k + 224]! > max$38)
-          max$38 = t14[s * 1600 + i * 320 + k + 224]!;
-        if (t14[s * 1600 + i * 320 + k + 240]! > max$38)
-          max$38 = t14[s * 1600 + i * 320 + k + 240]!;
+        if (t8[s * 1600 + i * 320 + k + 192]! > max$38)
+          max$38 = t8[s * 1600 + i * 320 + k + 192]!;
+        if (t8[s * 1600 + i * 320 + k + 208]! > max$38)
+          max$38 = t8[s * 1600 + i * 320 + k + 208]!;
+        if (t8[s * 1600 + i * 320 + k + 224]! > max$38)
+          max$38 = t8[s * 1600 + i * 320 + k + 224]!;
+        if (t8[s * 1600 + i * 320 + k + 240]! > max$38)
+          max$38 = t8[s * 1600 + i * 320 + k + 240]!;
         p2[s * 400 + i * 80 + k + 48] = max$38;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$39 = -Infinity;
-        if (t14[s * 1600 + i * 320 + k + 256]! > max$39)
-          max$39 = t14[s * 1600 + i * 320 + k + 256]!;
-        if (t14[s * 1600 + i * 320 + k + 272]! > max$39)
-          max$39 = t14[s * 1600 + i * 320 + k + 272]!;
-        if (t14[s * 1600 + i * 320 + k + 288]! > max$39)
-          max$39 = t14[s * 1600 + i * 320 + k + 288]!;
-        if (t14[s * 1600 + i * 320 + k + 304]! > max$39)
-          max$39 = t14[s * 1600 + i * 320 + k + 304]!;
+        if (t8[s * 1600 + i * 320 + k + 256]! > max$39)
+          max$39 = t8[s * 1600 + i * 320 + k + 256]!;
+        if (t8[s * 1600 + i * 320 + k + 272]! > max$39)
+          max$39 = t8[s * 1600 + i * 320 + k + 272]!;
+        if (t8[s * 1600 + i * 320 + k + 288]! > max$39)
+          max$39 = t8[s * 1600 + i * 320 + k + 288]!;
+        if (t8[s * 1600 + i * 320 + k + 304]! > max$39)
+          max$39 = t8[s * 1600 + i * 320 + k + 304]!;
         p2[s * 400 + i * 80 + k + 64] = max$39;
       }
     }
 
-    // t15 = reshape(p2, [400])
+    // t9 = reshape(p2, [400])
     for (let i = 0; i < 400; i++) {
-      t15[s * 400 + i] = p2[s * 400 + i]!;
+      t9[s * 400 + i] = p2[s * 400 + i]!;
     }
   }
 
-  // t16 = V · t15, for every sample at once
-  denseForward(t16, params, 1248, t15, 0, 400, batch, 10, 400);
+  // t10 = V · t9, for every sample at once
+  denseForward(t10, params, 1248, t9, 0, 400, batch, 10, 400);
   for (let s = 0; s < batch; s++) {
     const yRow = s * 10;
-    // z = t16 + d
-    z[0] = t16[s * 10]! + params[5248]!;
-    z[1] = t16[s * 10 + 1]! + params[5249]!;
-    z[2] = t16[s * 10 + 2]! + params[5250]!;
-    z[3] = t16[s * 10 + 3]! + params[5251]!;
-    z[4] = t16[s * 10 + 4]! + params[5252]!;
-    z[5] = t16[s * 10 + 5]! + params[5253]!;
-    z[6] = t16[s * 10 + 6]! + params[5254]!;
-    z[7] = t16[s * 10 + 7]! + params[5255]!;
-    z[8] = t16[s * 10 + 8]! + params[5256]!;
-    z[9] = t16[s * 10 + 9]! + params[5257]!;
-    // t17 = logsumexp(z)
+    // z = t10 + d
+    z[0] = t10[s * 10]! + params[5248]!;
+    z[1] = t10[s * 10 + 1]! + params[5249]!;
+    z[2] = t10[s * 10 + 2]! + params[5250]!;
+    z[3] = t10[s * 10 + 3]! + params[5251]!;
+    z[4] = t10[s * 10 + 4]! + params[5252]!;
+    z[5] = t10[s * 10 + 5]! + params[5253]!;
+    z[6] = t10[s * 10 + 6]! + params[5254]!;
+    z[7] = t10[s * 10 + 7]! + params[5255]!;
+    z[8] = t10[s * 10 + 8]! + params[5256]!;
+    z[9] = t10[s * 10 + 9]! + params[5257]!;
+    // t11 = logsumexp(z)
     let max$40 = -Infinity;
     if (z[0]! > max$40) max$40 = z[0]!;
     if (z[1]! > max$40) max$40 = z[1]!;
@@ -2081,7 +1987,7 @@ function gradientKernel(
     if (z[7]! > max$40) max$40 = z[7]!;
     if (z[8]! > max$40) max$40 = z[8]!;
     if (z[9]! > max$40) max$40 = z[9]!;
-    const t17 =
+    const t11 =
       max$40 +
       Math.log(
         Math.exp(z[0]! - max$40) +
@@ -2095,8 +2001,8 @@ function gradientKernel(
           Math.exp(z[8]! - max$40) +
           Math.exp(z[9]! - max$40),
       );
-    // t18 = Σ(y ⊙ z)
-    const t18 =
+    // t12 = Σ(y ⊙ z)
+    const t12 =
       targets[yRow]! * z[0]! +
       targets[yRow + 1]! * z[1]! +
       targets[yRow + 2]! * z[2]! +
@@ -2107,19 +2013,19 @@ function gradientKernel(
       targets[yRow + 7]! * z[7]! +
       targets[yRow + 8]! * z[8]! +
       targets[yRow + 9]! * z[9]!;
-    // meanL += t17 - t18
-    meanL += t17 - t18;
-    // d_z = exp(z - t17) - y
-    d_z[s * 10] = Math.exp(z[0]! - t17) - targets[yRow]!;
-    d_z[s * 10 + 1] = Math.exp(z[1]! - t17) - targets[yRow + 1]!;
-    d_z[s * 10 + 2] = Math.exp(z[2]! - t17) - targets[yRow + 2]!;
-    d_z[s * 10 + 3] = Math.exp(z[3]! - t17) - targets[yRow + 3]!;
-    d_z[s * 10 + 4] = Math.exp(z[4]! - t17) - targets[yRow + 4]!;
-    d_z[s * 10 + 5] = Math.exp(z[5]! - t17) - targets[yRow + 5]!;
-    d_z[s * 10 + 6] = Math.exp(z[6]! - t17) - targets[yRow + 6]!;
-    d_z[s * 10 + 7] = Math.exp(z[7]! - t17) - targets[yRow + 7]!;
-    d_z[s * 10 + 8] = Math.exp(z[8]! - t17) - targets[yRow + 8]!;
-    d_z[s * 10 + 9] = Math.exp(z[9]! - t17) - targets[yRow + 9]!;
+    // meanL += t11 - t12
+    meanL += t11 - t12;
+    // d_z = exp(z - t11) - y
+    d_z[s * 10] = Math.exp(z[0]! - t11) - targets[yRow]!;
+    d_z[s * 10 + 1] = Math.exp(z[1]! - t11) - targets[yRow + 1]!;
+    d_z[s * 10 + 2] = Math.exp(z[2]! - t11) - targets[yRow + 2]!;
+    d_z[s * 10 + 3] = Math.exp(z[3]! - t11) - targets[yRow + 3]!;
+    d_z[s * 10 + 4] = Math.exp(z[4]! - t11) - targets[yRow + 4]!;
+    d_z[s * 10 + 5] = Math.exp(z[5]! - t11) - targets[yRow + 5]!;
+    d_z[s * 10 + 6] = Math.exp(z[6]! - t11) - targets[yRow + 6]!;
+    d_z[s * 10 + 7] = Math.exp(z[7]! - t11) - targets[yRow + 7]!;
+    d_z[s * 10 + 8] = Math.exp(z[8]! - t11) - targets[yRow + 8]!;
+    d_z[s * 10 + 9] = Math.exp(z[9]! - t11) - targets[yRow + 9]!;
     // d_d += d_z
     grads[5248]! += d_z[s * 10]!;
     grads[5249]! += d_z[s * 10 + 1]!;
@@ -2133,97 +2039,92 @@ function gradientKernel(
     grads[5257]! += d_z[s * 10 + 9]!;
   }
 
-  // d_V = mean over the batch of d_z ⊗ t15
-  denseWeightGradient(grads, 1248, d_z, t15, 0, 400, batch, 10, 400);
-  // t25 = Vᵀ · d_z, for every sample at once
-  denseTransposed(t25, params, 1248, d_z, batch, 10, 400);
+  // d_V = mean over the batch of d_z ⊗ t9
+  denseWeightGradient(grads, 1248, d_z, t9, 0, 400, batch, 10, 400);
+  // t19 = Vᵀ · d_z, for every sample at once
+  denseTransposed(t19, params, 1248, d_z, batch, 10, 400);
   for (let s = 0; s < batch; s++) {
-    // d_p2 = reshape(t25, [5, 5, 16])
-    for (let i = 0; i < 400; i++) {
-      d_p2[i] = t25[s * 400 + i]!;
-    }
-
-    // t26 = t14 = p2·𝟙
+    // t20 = reshape(t8, [5, 5, 4, 16]) = p2·𝟙
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let k = 0; k < 4; k++) {
-          t26[i * 320 + j * 64 + k * 16] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16]! ===
+          t20[i * 320 + j * 64 + k * 16] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16]! ===
             p2[s * 400 + i * 80 + j * 16]!
               ? 1
               : 0;
-          t26[i * 320 + j * 64 + k * 16 + 1] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16 + 1]! ===
+          t20[i * 320 + j * 64 + k * 16 + 1] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16 + 1]! ===
             p2[s * 400 + i * 80 + j * 16 + 1]!
               ? 1
               : 0;
-          t26[i * 320 + j * 64 + k * 16 + 2] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16 + 2]! ===
+          t20[i * 320 + j * 64 + k * 16 + 2] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16 + 2]! ===
             p2[s * 400 + i * 80 + j * 16 + 2]!
               ? 1
               : 0;
-          t26[i * 320 + j * 64 + k * 16 + 3] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16 + 3]! ===
+          t20[i * 320 + j * 64 + k * 16 + 3] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16 + 3]! ===
             p2[s * 400 + i * 80 + j * 16 + 3]!
               ? 1
               : 0;
-          t26[i * 320 + j * 64 + k * 16 + 4] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16 + 4]! ===
+          t20[i * 320 + j * 64 + k * 16 + 4] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16 + 4]! ===
             p2[s * 400 + i * 80 + j * 16 + 4]!
               ? 1
               : 0;
-          t26[i * 320 + j * 64 + k * 16 + 5] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16 + 5]! ===
+          t20[i * 320 + j * 64 + k * 16 + 5] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16 + 5]! ===
             p2[s * 400 + i * 80 + j * 16 + 5]!
               ? 1
               : 0;
-          t26[i * 320 + j * 64 + k * 16 + 6] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16 + 6]! ===
+          t20[i * 320 + j * 64 + k * 16 + 6] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16 + 6]! ===
             p2[s * 400 + i * 80 + j * 16 + 6]!
               ? 1
               : 0;
-          t26[i * 320 + j * 64 + k * 16 + 7] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16 + 7]! ===
+          t20[i * 320 + j * 64 + k * 16 + 7] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16 + 7]! ===
             p2[s * 400 + i * 80 + j * 16 + 7]!
               ? 1
               : 0;
-          t26[i * 320 + j * 64 + k * 16 + 8] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16 + 8]! ===
+          t20[i * 320 + j * 64 + k * 16 + 8] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16 + 8]! ===
             p2[s * 400 + i * 80 + j * 16 + 8]!
               ? 1
               : 0;
-          t26[i * 320 + j * 64 + k * 16 + 9] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16 + 9]! ===
+          t20[i * 320 + j * 64 + k * 16 + 9] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16 + 9]! ===
             p2[s * 400 + i * 80 + j * 16 + 9]!
               ? 1
               : 0;
-          t26[i * 320 + j * 64 + k * 16 + 10] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16 + 10]! ===
+          t20[i * 320 + j * 64 + k * 16 + 10] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16 + 10]! ===
             p2[s * 400 + i * 80 + j * 16 + 10]!
               ? 1
               : 0;
-          t26[i * 320 + j * 64 + k * 16 + 11] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16 + 11]! ===
+          t20[i * 320 + j * 64 + k * 16 + 11] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16 + 11]! ===
             p2[s * 400 + i * 80 + j * 16 + 11]!
               ? 1
               : 0;
-          t26[i * 320 + j * 64 + k * 16 + 12] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16 + 12]! ===
+          t20[i * 320 + j * 64 + k * 16 + 12] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16 + 12]! ===
             p2[s * 400 + i * 80 + j * 16 + 12]!
               ? 1
               : 0;
-          t26[i * 320 + j * 64 + k * 16 + 13] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16 + 13]! ===
+          t20[i * 320 + j * 64 + k * 16 + 13] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16 + 13]! ===
             p2[s * 400 + i * 80 + j * 16 + 13]!
               ? 1
               : 0;
-          t26[i * 320 + j * 64 + k * 16 + 14] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16 + 14]! ===
+          t20[i * 320 + j * 64 + k * 16 + 14] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16 + 14]! ===
             p2[s * 400 + i * 80 + j * 16 + 14]!
               ? 1
               : 0;
-          t26[i * 320 + j * 64 + k * 16 + 15] =
-            t14[s * 1600 + i * 320 + j * 64 + k * 16 + 15]! ===
+          t20[i * 320 + j * 64 + k * 16 + 15] =
+            t8[s * 1600 + i * 320 + j * 64 + k * 16 + 15]! ===
             p2[s * 400 + i * 80 + j * 16 + 15]!
               ? 1
               : 0;
@@ -2231,274 +2132,269 @@ function gradientKernel(
       }
     }
 
-    // t27 = t26[:, :, 1:1, :]
+    // t21 = t20[:, :, 1:1, :]
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
-        t27[i * 80 + j * 16] = t26[i * 320 + j * 64]!;
-        t27[i * 80 + j * 16 + 1] = t26[i * 320 + j * 64 + 1]!;
-        t27[i * 80 + j * 16 + 2] = t26[i * 320 + j * 64 + 2]!;
-        t27[i * 80 + j * 16 + 3] = t26[i * 320 + j * 64 + 3]!;
-        t27[i * 80 + j * 16 + 4] = t26[i * 320 + j * 64 + 4]!;
-        t27[i * 80 + j * 16 + 5] = t26[i * 320 + j * 64 + 5]!;
-        t27[i * 80 + j * 16 + 6] = t26[i * 320 + j * 64 + 6]!;
-        t27[i * 80 + j * 16 + 7] = t26[i * 320 + j * 64 + 7]!;
-        t27[i * 80 + j * 16 + 8] = t26[i * 320 + j * 64 + 8]!;
-        t27[i * 80 + j * 16 + 9] = t26[i * 320 + j * 64 + 9]!;
-        t27[i * 80 + j * 16 + 10] = t26[i * 320 + j * 64 + 10]!;
-        t27[i * 80 + j * 16 + 11] = t26[i * 320 + j * 64 + 11]!;
-        t27[i * 80 + j * 16 + 12] = t26[i * 320 + j * 64 + 12]!;
-        t27[i * 80 + j * 16 + 13] = t26[i * 320 + j * 64 + 13]!;
-        t27[i * 80 + j * 16 + 14] = t26[i * 320 + j * 64 + 14]!;
-        t27[i * 80 + j * 16 + 15] = t26[i * 320 + j * 64 + 15]!;
+        t21[i * 80 + j * 16] = t20[i * 320 + j * 64]!;
+        t21[i * 80 + j * 16 + 1] = t20[i * 320 + j * 64 + 1]!;
+        t21[i * 80 + j * 16 + 2] = t20[i * 320 + j * 64 + 2]!;
+        t21[i * 80 + j * 16 + 3] = t20[i * 320 + j * 64 + 3]!;
+        t21[i * 80 + j * 16 + 4] = t20[i * 320 + j * 64 + 4]!;
+        t21[i * 80 + j * 16 + 5] = t20[i * 320 + j * 64 + 5]!;
+        t21[i * 80 + j * 16 + 6] = t20[i * 320 + j * 64 + 6]!;
+        t21[i * 80 + j * 16 + 7] = t20[i * 320 + j * 64 + 7]!;
+        t21[i * 80 + j * 16 + 8] = t20[i * 320 + j * 64 + 8]!;
+        t21[i * 80 + j * 16 + 9] = t20[i * 320 + j * 64 + 9]!;
+        t21[i * 80 + j * 16 + 10] = t20[i * 320 + j * 64 + 10]!;
+        t21[i * 80 + j * 16 + 11] = t20[i * 320 + j * 64 + 11]!;
+        t21[i * 80 + j * 16 + 12] = t20[i * 320 + j * 64 + 12]!;
+        t21[i * 80 + j * 16 + 13] = t20[i * 320 + j * 64 + 13]!;
+        t21[i * 80 + j * 16 + 14] = t20[i * 320 + j * 64 + 14]!;
+        t21[i * 80 + j * 16 + 15] = t20[i * 320 + j * 64 + 15]!;
       }
     }
 
-    // t28 = t27 + t26[:, :, 2:2, :]
+    // t22 = t21 + t20[:, :, 2:2, :]
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
-        t28[i * 80 + j * 16] =
-          t27[i * 80 + j * 16]! + t26[i * 320 + j * 64 + 16]!;
-        t28[i * 80 + j * 16 + 1] =
-          t27[i * 80 + j * 16 + 1]! + t26[i * 320 + j * 64 + 17]!;
-        t28[i * 80 + j * 16 + 2] =
-          t27[i * 80 + j * 16 + 2]! + t26[i * 320 + j * 64 + 18]!;
-        t28[i * 80 + j * 16 + 3] =
-          t27[i * 80 + j * 16 + 3]! + t26[i * 320 + j * 64 + 19]!;
-        t28[i * 80 + j * 16 + 4] =
-          t27[i * 80 + j * 16 + 4]! + t26[i * 320 + j * 64 + 20]!;
-        t28[i * 80 + j * 16 + 5] =
-          t27[i * 80 + j * 16 + 5]! + t26[i * 320 + j * 64 + 21]!;
-        t28[i * 80 + j * 16 + 6] =
-          t27[i * 80 + j * 16 + 6]! + t26[i * 320 + j * 64 + 22]!;
-        t28[i * 80 + j * 16 + 7] =
-          t27[i * 80 + j * 16 + 7]! + t26[i * 320 + j * 64 + 23]!;
-        t28[i * 80 + j * 16 + 8] =
-          t27[i * 80 + j * 16 + 8]! + t26[i * 320 + j * 64 + 24]!;
-        t28[i * 80 + j * 16 + 9] =
-          t27[i * 80 + j * 16 + 9]! + t26[i * 320 + j * 64 + 25]!;
-        t28[i * 80 + j * 16 + 10] =
-          t27[i * 80 + j * 16 + 10]! + t26[i * 320 + j * 64 + 26]!;
-        t28[i * 80 + j * 16 + 11] =
-          t27[i * 80 + j * 16 + 11]! + t26[i * 320 + j * 64 + 27]!;
-        t28[i * 80 + j * 16 + 12] =
-          t27[i * 80 + j * 16 + 12]! + t26[i * 320 + j * 64 + 28]!;
-        t28[i * 80 + j * 16 + 13] =
-          t27[i * 80 + j * 16 + 13]! + t26[i * 320 + j * 64 + 29]!;
-        t28[i * 80 + j * 16 + 14] =
-          t27[i * 80 + j * 16 + 14]! + t26[i * 320 + j * 64 + 30]!;
-        t28[i * 80 + j * 16 + 15] =
-          t27[i * 80 + j * 16 + 15]! + t26[i * 320 + j * 64 + 31]!;
+        t22[i * 80 + j * 16] =
+          t21[i * 80 + j * 16]! + t20[i * 320 + j * 64 + 16]!;
+        t22[i * 80 + j * 16 + 1] =
+          t21[i * 80 + j * 16 + 1]! + t20[i * 320 + j * 64 + 17]!;
+        t22[i * 80 + j * 16 + 2] =
+          t21[i * 80 + j * 16 + 2]! + t20[i * 320 + j * 64 + 18]!;
+        t22[i * 80 + j * 16 + 3] =
+          t21[i * 80 + j * 16 + 3]! + t20[i * 320 + j * 64 + 19]!;
+        t22[i * 80 + j * 16 + 4] =
+          t21[i * 80 + j * 16 + 4]! + t20[i * 320 + j * 64 + 20]!;
+        t22[i * 80 + j * 16 + 5] =
+          t21[i * 80 + j * 16 + 5]! + t20[i * 320 + j * 64 + 21]!;
+        t22[i * 80 + j * 16 + 6] =
+          t21[i * 80 + j * 16 + 6]! + t20[i * 320 + j * 64 + 22]!;
+        t22[i * 80 + j * 16 + 7] =
+          t21[i * 80 + j * 16 + 7]! + t20[i * 320 + j * 64 + 23]!;
+        t22[i * 80 + j * 16 + 8] =
+          t21[i * 80 + j * 16 + 8]! + t20[i * 320 + j * 64 + 24]!;
+        t22[i * 80 + j * 16 + 9] =
+          t21[i * 80 + j * 16 + 9]! + t20[i * 320 + j * 64 + 25]!;
+        t22[i * 80 + j * 16 + 10] =
+          t21[i * 80 + j * 16 + 10]! + t20[i * 320 + j * 64 + 26]!;
+        t22[i * 80 + j * 16 + 11] =
+          t21[i * 80 + j * 16 + 11]! + t20[i * 320 + j * 64 + 27]!;
+        t22[i * 80 + j * 16 + 12] =
+          t21[i * 80 + j * 16 + 12]! + t20[i * 320 + j * 64 + 28]!;
+        t22[i * 80 + j * 16 + 13] =
+          t21[i * 80 + j * 16 + 13]! + t20[i * 320 + j * 64 + 29]!;
+        t22[i * 80 + j * 16 + 14] =
+          t21[i * 80 + j * 16 + 14]! + t20[i * 320 + j * 64 + 30]!;
+        t22[i * 80 + j * 16 + 15] =
+          t21[i * 80 + j * 16 + 15]! + t20[i * 320 + j * 64 + 31]!;
       }
     }
 
-    // t29 = t28 + t26[:, :, 3:3, :]
+    // t23 = t22 + t20[:, :, 3:3, :]
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
-        t29[i * 80 + j * 16] =
-          t28[i * 80 + j * 16]! + t26[i * 320 + j * 64 + 32]!;
-        t29[i * 80 + j * 16 + 1] =
-          t28[i * 80 + j * 16 + 1]! + t26[i * 320 + j * 64 + 33]!;
-        t29[i * 80 + j * 16 + 2] =
-          t28[i * 80 + j * 16 + 2]! + t26[i * 320 + j * 64 + 34]!;
-        t29[i * 80 + j * 16 + 3] =
-          t28[i * 80 + j * 16 + 3]! + t26[i * 320 + j * 64 + 35]!;
-        t29[i * 80 + j * 16 + 4] =
-          t28[i * 80 + j * 16 + 4]! + t26[i * 320 + j * 64 + 36]!;
-        t29[i * 80 + j * 16 + 5] =
-          t28[i * 80 + j * 16 + 5]! + t26[i * 320 + j * 64 + 37]!;
-        t29[i * 80 + j * 16 + 6] =
-          t28[i * 80 + j * 16 + 6]! + t26[i * 320 + j * 64 + 38]!;
-        t29[i * 80 + j * 16 + 7] =
-          t28[i * 80 + j * 16 + 7]! + t26[i * 320 + j * 64 + 39]!;
-        t29[i * 80 + j * 16 + 8] =
-          t28[i * 80 + j * 16 + 8]! + t26[i * 320 + j * 64 + 40]!;
-        t29[i * 80 + j * 16 + 9] =
-          t28[i * 80 + j * 16 + 9]! + t26[i * 320 + j * 64 + 41]!;
-        t29[i * 80 + j * 16 + 10] =
-          t28[i * 80 + j * 16 + 10]! + t26[i * 320 + j * 64 + 42]!;
-        t29[i * 80 + j * 16 + 11] =
-          t28[i * 80 + j * 16 + 11]! + t26[i * 320 + j * 64 + 43]!;
-        t29[i * 80 + j * 16 + 12] =
-          t28[i * 80 + j * 16 + 12]! + t26[i * 320 + j * 64 + 44]!;
-        t29[i * 80 + j * 16 + 13] =
-          t28[i * 80 + j * 16 + 13]! + t26[i * 320 + j * 64 + 45]!;
-        t29[i * 80 + j * 16 + 14] =
-          t28[i * 80 + j * 16 + 14]! + t26[i * 320 + j * 64 + 46]!;
-        t29[i * 80 + j * 16 + 15] =
-          t28[i * 80 + j * 16 + 15]! + t26[i * 320 + j * 64 + 47]!;
+        t23[i * 80 + j * 16] =
+          t22[i * 80 + j * 16]! + t20[i * 320 + j * 64 + 32]!;
+        t23[i * 80 + j * 16 + 1] =
+          t22[i * 80 + j * 16 + 1]! + t20[i * 320 + j * 64 + 33]!;
+        t23[i * 80 + j * 16 + 2] =
+          t22[i * 80 + j * 16 + 2]! + t20[i * 320 + j * 64 + 34]!;
+        t23[i * 80 + j * 16 + 3] =
+          t22[i * 80 + j * 16 + 3]! + t20[i * 320 + j * 64 + 35]!;
+        t23[i * 80 + j * 16 + 4] =
+          t22[i * 80 + j * 16 + 4]! + t20[i * 320 + j * 64 + 36]!;
+        t23[i * 80 + j * 16 + 5] =
+          t22[i * 80 + j * 16 + 5]! + t20[i * 320 + j * 64 + 37]!;
+        t23[i * 80 + j * 16 + 6] =
+          t22[i * 80 + j * 16 + 6]! + t20[i * 320 + j * 64 + 38]!;
+        t23[i * 80 + j * 16 + 7] =
+          t22[i * 80 + j * 16 + 7]! + t20[i * 320 + j * 64 + 39]!;
+        t23[i * 80 + j * 16 + 8] =
+          t22[i * 80 + j * 16 + 8]! + t20[i * 320 + j * 64 + 40]!;
+        t23[i * 80 + j * 16 + 9] =
+          t22[i * 80 + j * 16 + 9]! + t20[i * 320 + j * 64 + 41]!;
+        t23[i * 80 + j * 16 + 10] =
+          t22[i * 80 + j * 16 + 10]! + t20[i * 320 + j * 64 + 42]!;
+        t23[i * 80 + j * 16 + 11] =
+          t22[i * 80 + j * 16 + 11]! + t20[i * 320 + j * 64 + 43]!;
+        t23[i * 80 + j * 16 + 12] =
+          t22[i * 80 + j * 16 + 12]! + t20[i * 320 + j * 64 + 44]!;
+        t23[i * 80 + j * 16 + 13] =
+          t22[i * 80 + j * 16 + 13]! + t20[i * 320 + j * 64 + 45]!;
+        t23[i * 80 + j * 16 + 14] =
+          t22[i * 80 + j * 16 + 14]! + t20[i * 320 + j * 64 + 46]!;
+        t23[i * 80 + j * 16 + 15] =
+          t22[i * 80 + j * 16 + 15]! + t20[i * 320 + j * 64 + 47]!;
       }
     }
 
-    // t30 = t29 + t26[:, :, 4:4, :]
+    // t24 = t23 + t20[:, :, 4:4, :]
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
-        t30[i * 80 + j * 16] =
-          t29[i * 80 + j * 16]! + t26[i * 320 + j * 64 + 48]!;
-        t30[i * 80 + j * 16 + 1] =
-          t29[i * 80 + j * 16 + 1]! + t26[i * 320 + j * 64 + 49]!;
-        t30[i * 80 + j * 16 + 2] =
-          t29[i * 80 + j * 16 + 2]! + t26[i * 320 + j * 64 + 50]!;
-        t30[i * 80 + j * 16 + 3] =
-          t29[i * 80 + j * 16 + 3]! + t26[i * 320 + j * 64 + 51]!;
-        t30[i * 80 + j * 16 + 4] =
-          t29[i * 80 + j * 16 + 4]! + t26[i * 320 + j * 64 + 52]!;
-        t30[i * 80 + j * 16 + 5] =
-          t29[i * 80 + j * 16 + 5]! + t26[i * 320 + j * 64 + 53]!;
-        t30[i * 80 + j * 16 + 6] =
-          t29[i * 80 + j * 16 + 6]! + t26[i * 320 + j * 64 + 54]!;
-        t30[i * 80 + j * 16 + 7] =
-          t29[i * 80 + j * 16 + 7]! + t26[i * 320 + j * 64 + 55]!;
-        t30[i * 80 + j * 16 + 8] =
-          t29[i * 80 + j * 16 + 8]! + t26[i * 320 + j * 64 + 56]!;
-        t30[i * 80 + j * 16 + 9] =
-          t29[i * 80 + j * 16 + 9]! + t26[i * 320 + j * 64 + 57]!;
-        t30[i * 80 + j * 16 + 10] =
-          t29[i * 80 + j * 16 + 10]! + t26[i * 320 + j * 64 + 58]!;
-        t30[i * 80 + j * 16 + 11] =
-          t29[i * 80 + j * 16 + 11]! + t26[i * 320 + j * 64 + 59]!;
-        t30[i * 80 + j * 16 + 12] =
-          t29[i * 80 + j * 16 + 12]! + t26[i * 320 + j * 64 + 60]!;
-        t30[i * 80 + j * 16 + 13] =
-          t29[i * 80 + j * 16 + 13]! + t26[i * 320 + j * 64 + 61]!;
-        t30[i * 80 + j * 16 + 14] =
-          t29[i * 80 + j * 16 + 14]! + t26[i * 320 + j * 64 + 62]!;
-        t30[i * 80 + j * 16 + 15] =
-          t29[i * 80 + j * 16 + 15]! + t26[i * 320 + j * 64 + 63]!;
+        t24[i * 80 + j * 16] =
+          t23[i * 80 + j * 16]! + t20[i * 320 + j * 64 + 48]!;
+        t24[i * 80 + j * 16 + 1] =
+          t23[i * 80 + j * 16 + 1]! + t20[i * 320 + j * 64 + 49]!;
+        t24[i * 80 + j * 16 + 2] =
+          t23[i * 80 + j * 16 + 2]! + t20[i * 320 + j * 64 + 50]!;
+        t24[i * 80 + j * 16 + 3] =
+          t23[i * 80 + j * 16 + 3]! + t20[i * 320 + j * 64 + 51]!;
+        t24[i * 80 + j * 16 + 4] =
+          t23[i * 80 + j * 16 + 4]! + t20[i * 320 + j * 64 + 52]!;
+        t24[i * 80 + j * 16 + 5] =
+          t23[i * 80 + j * 16 + 5]! + t20[i * 320 + j * 64 + 53]!;
+        t24[i * 80 + j * 16 + 6] =
+          t23[i * 80 + j * 16 + 6]! + t20[i * 320 + j * 64 + 54]!;
+        t24[i * 80 + j * 16 + 7] =
+          t23[i * 80 + j * 16 + 7]! + t20[i * 320 + j * 64 + 55]!;
+        t24[i * 80 + j * 16 + 8] =
+          t23[i * 80 + j * 16 + 8]! + t20[i * 320 + j * 64 + 56]!;
+        t24[i * 80 + j * 16 + 9] =
+          t23[i * 80 + j * 16 + 9]! + t20[i * 320 + j * 64 + 57]!;
+        t24[i * 80 + j * 16 + 10] =
+          t23[i * 80 + j * 16 + 10]! + t20[i * 320 + j * 64 + 58]!;
+        t24[i * 80 + j * 16 + 11] =
+          t23[i * 80 + j * 16 + 11]! + t20[i * 320 + j * 64 + 59]!;
+        t24[i * 80 + j * 16 + 12] =
+          t23[i * 80 + j * 16 + 12]! + t20[i * 320 + j * 64 + 60]!;
+        t24[i * 80 + j * 16 + 13] =
+          t23[i * 80 + j * 16 + 13]! + t20[i * 320 + j * 64 + 61]!;
+        t24[i * 80 + j * 16 + 14] =
+          t23[i * 80 + j * 16 + 14]! + t20[i * 320 + j * 64 + 62]!;
+        t24[i * 80 + j * 16 + 15] =
+          t23[i * 80 + j * 16 + 15]! + t20[i * 320 + j * 64 + 63]!;
       }
     }
 
-    // t31 = concat(t27, t28, t29, t30, 3)
+    // t25 = concat(t21, t22, t23, t24, 3)
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
-        t31[i * 320 + j * 64] = t27[i * 80 + j * 16]!;
-        t31[i * 320 + j * 64 + 1] = t27[i * 80 + j * 16 + 1]!;
-        t31[i * 320 + j * 64 + 2] = t27[i * 80 + j * 16 + 2]!;
-        t31[i * 320 + j * 64 + 3] = t27[i * 80 + j * 16 + 3]!;
-        t31[i * 320 + j * 64 + 4] = t27[i * 80 + j * 16 + 4]!;
-        t31[i * 320 + j * 64 + 5] = t27[i * 80 + j * 16 + 5]!;
-        t31[i * 320 + j * 64 + 6] = t27[i * 80 + j * 16 + 6]!;
-        t31[i * 320 + j * 64 + 7] = t27[i * 80 + j * 16 + 7]!;
-        t31[i * 320 + j * 64 + 8] = t27[i * 80 + j * 16 + 8]!;
-        t31[i * 320 + j * 64 + 9] = t27[i * 80 + j * 16 + 9]!;
-        t31[i * 320 + j * 64 + 10] = t27[i * 80 + j * 16 + 10]!;
-        t31[i * 320 + j * 64 + 11] = t27[i * 80 + j * 16 + 11]!;
-        t31[i * 320 + j * 64 + 12] = t27[i * 80 + j * 16 + 12]!;
-        t31[i * 320 + j * 64 + 13] = t27[i * 80 + j * 16 + 13]!;
-        t31[i * 320 + j * 64 + 14] = t27[i * 80 + j * 16 + 14]!;
-        t31[i * 320 + j * 64 + 15] = t27[i * 80 + j * 16 + 15]!;
-      }
-    }
-
-    for (let i = 0; i < 5; i++) {
-      for (let j = 0; j < 5; j++) {
-        t31[i * 320 + j * 64 + 16] = t28[i * 80 + j * 16]!;
-        t31[i * 320 + j * 64 + 17] = t28[i * 80 + j * 16 + 1]!;
-        t31[i * 320 + j * 64 + 18] = t28[i * 80 + j * 16 + 2]!;
-        t31[i * 320 + j * 64 + 19] = t28[i * 80 + j * 16 + 3]!;
-        t31[i * 320 + j * 64 + 20] = t28[i * 80 + j * 16 + 4]!;
-        t31[i * 320 + j * 64 + 21] = t28[i * 80 + j * 16 + 5]!;
-        t31[i * 320 + j * 64 + 22] = t28[i * 80 + j * 16 + 6]!;
-        t31[i * 320 + j * 64 + 23] = t28[i * 80 + j * 16 + 7]!;
-        t31[i * 320 + j * 64 + 24] = t28[i * 80 + j * 16 + 8]!;
-        t31[i * 320 + j * 64 + 25] = t28[i * 80 + j * 16 + 9]!;
-        t31[i * 320 + j * 64 + 26] = t28[i * 80 + j * 16 + 10]!;
-        t31[i * 320 + j * 64 + 27] = t28[i * 80 + j * 16 + 11]!;
-        t31[i * 320 + j * 64 + 28] = t28[i * 80 + j * 16 + 12]!;
-        t31[i * 320 + j * 64 + 29] = t28[i * 80 + j * 16 + 13]!;
-        t31[i * 320 + j * 64 + 30] = t28[i * 80 + j * 16 + 14]!;
-        t31[i * 320 + j * 64 + 31] = t28[i * 80 + j * 16 + 15]!;
+        t25[i * 320 + j * 64] = t21[i * 80 + j * 16]!;
+        t25[i * 320 + j * 64 + 1] = t21[i * 80 + j * 16 + 1]!;
+        t25[i * 320 + j * 64 + 2] = t21[i * 80 + j * 16 + 2]!;
+        t25[i * 320 + j * 64 + 3] = t21[i * 80 + j * 16 + 3]!;
+        t25[i * 320 + j * 64 + 4] = t21[i * 80 + j * 16 + 4]!;
+        t25[i * 320 + j * 64 + 5] = t21[i * 80 + j * 16 + 5]!;
+        t25[i * 320 + j * 64 + 6] = t21[i * 80 + j * 16 + 6]!;
+        t25[i * 320 + j * 64 + 7] = t21[i * 80 + j * 16 + 7]!;
+        t25[i * 320 + j * 64 + 8] = t21[i * 80 + j * 16 + 8]!;
+        t25[i * 320 + j * 64 + 9] = t21[i * 80 + j * 16 + 9]!;
+        t25[i * 320 + j * 64 + 10] = t21[i * 80 + j * 16 + 10]!;
+        t25[i * 320 + j * 64 + 11] = t21[i * 80 + j * 16 + 11]!;
+        t25[i * 320 + j * 64 + 12] = t21[i * 80 + j * 16 + 12]!;
+        t25[i * 320 + j * 64 + 13] = t21[i * 80 + j * 16 + 13]!;
+        t25[i * 320 + j * 64 + 14] = t21[i * 80 + j * 16 + 14]!;
+        t25[i * 320 + j * 64 + 15] = t21[i * 80 + j * 16 + 15]!;
       }
     }
 
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
-        t31[i * 320 + j * 64 + 32] = t29[i * 80 + j * 16]!;
-        t31[i * 320 + j * 64 + 33] = t29[i * 80 + j * 16 + 1]!;
-        t31[i * 320 + j * 64 + 34] = t29[i * 80 + j * 16 + 2]!;
-        t31[i * 320 + j * 64 + 35] = t29[i * 80 + j * 16 + 3]!;
-        t31[i * 320 + j * 64 + 36] = t29[i * 80 + j * 16 + 4]!;
-        t31[i * 320 + j * 64 + 37] = t29[i * 80 + j * 16 + 5]!;
-        t31[i * 320 + j * 64 + 38] = t29[i * 80 + j * 16 + 6]!;
-        t31[i * 320 + j * 64 + 39] = t29[i * 80 + j * 16 + 7]!;
-        t31[i * 320 + j * 64 + 40] = t29[i * 80 + j * 16 + 8]!;
-        t31[i * 320 + j * 64 + 41] = t29[i * 80 + j * 16 + 9]!;
-        t31[i * 320 + j * 64 + 42] = t29[i * 80 + j * 16 + 10]!;
-        t31[i * 320 + j * 64 + 43] = t29[i * 80 + j * 16 + 11]!;
-        t31[i * 320 + j * 64 + 44] = t29[i * 80 + j * 16 + 12]!;
-        t31[i * 320 + j * 64 + 45] = t29[i * 80 + j * 16 + 13]!;
-        t31[i * 320 + j * 64 + 46] = t29[i * 80 + j * 16 + 14]!;
-        t31[i * 320 + j * 64 + 47] = t29[i * 80 + j * 16 + 15]!;
+        t25[i * 320 + j * 64 + 16] = t22[i * 80 + j * 16]!;
+        t25[i * 320 + j * 64 + 17] = t22[i * 80 + j * 16 + 1]!;
+        t25[i * 320 + j * 64 + 18] = t22[i * 80 + j * 16 + 2]!;
+        t25[i * 320 + j * 64 + 19] = t22[i * 80 + j * 16 + 3]!;
+        t25[i * 320 + j * 64 + 20] = t22[i * 80 + j * 16 + 4]!;
+        t25[i * 320 + j * 64 + 21] = t22[i * 80 + j * 16 + 5]!;
+        t25[i * 320 + j * 64 + 22] = t22[i * 80 + j * 16 + 6]!;
+        t25[i * 320 + j * 64 + 23] = t22[i * 80 + j * 16 + 7]!;
+        t25[i * 320 + j * 64 + 24] = t22[i * 80 + j * 16 + 8]!;
+        t25[i * 320 + j * 64 + 25] = t22[i * 80 + j * 16 + 9]!;
+        t25[i * 320 + j * 64 + 26] = t22[i * 80 + j * 16 + 10]!;
+        t25[i * 320 + j * 64 + 27] = t22[i * 80 + j * 16 + 11]!;
+        t25[i * 320 + j * 64 + 28] = t22[i * 80 + j * 16 + 12]!;
+        t25[i * 320 + j * 64 + 29] = t22[i * 80 + j * 16 + 13]!;
+        t25[i * 320 + j * 64 + 30] = t22[i * 80 + j * 16 + 14]!;
+        t25[i * 320 + j * 64 + 31] = t22[i * 80 + j * 16 + 15]!;
       }
     }
 
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
-        t31[i * 320 + j * 64 + 48] = t30[i * 80 + j * 16]!;
-        t31[i * 320 + j * 64 + 49] = t30[i * 80 + j * 16 + 1]!;
-        t31[i * 320 + j * 64 + 50] = t30[i * 80 + j * 16 + 2]!;
-        t31[i * 320 + j * 64 + 51] = t30[i * 80 + j * 16 + 3]!;
-        t31[i * 320 + j * 64 + 52] = t30[i * 80 + j * 16 + 4]!;
-        t31[i * 320 + j * 64 + 53] = t30[i * 80 + j * 16 + 5]!;
-        t31[i * 320 + j * 64 + 54] = t30[i * 80 + j * 16 + 6]!;
-        t31[i * 320 + j * 64 + 55] = t30[i * 80 + j * 16 + 7]!;
-        t31[i * 320 + j * 64 + 56] = t30[i * 80 + j * 16 + 8]!;
-        t31[i * 320 + j * 64 + 57] = t30[i * 80 + j * 16 + 9]!;
-        t31[i * 320 + j * 64 + 58] = t30[i * 80 + j * 16 + 10]!;
-        t31[i * 320 + j * 64 + 59] = t30[i * 80 + j * 16 + 11]!;
-        t31[i * 320 + j * 64 + 60] = t30[i * 80 + j * 16 + 12]!;
-        t31[i * 320 + j * 64 + 61] = t30[i * 80 + j * 16 + 13]!;
-        t31[i * 320 + j * 64 + 62] = t30[i * 80 + j * 16 + 14]!;
-        t31[i * 320 + j * 64 + 63] = t30[i * 80 + j * 16 + 15]!;
+        t25[i * 320 + j * 64 + 32] = t23[i * 80 + j * 16]!;
+        t25[i * 320 + j * 64 + 33] = t23[i * 80 + j * 16 + 1]!;
+        t25[i * 320 + j * 64 + 34] = t23[i * 80 + j * 16 + 2]!;
+        t25[i * 320 + j * 64 + 35] = t23[i * 80 + j * 16 + 3]!;
+        t25[i * 320 + j * 64 + 36] = t23[i * 80 + j * 16 + 4]!;
+        t25[i * 320 + j * 64 + 37] = t23[i * 80 + j * 16 + 5]!;
+        t25[i * 320 + j * 64 + 38] = t23[i * 80 + j * 16 + 6]!;
+        t25[i * 320 + j * 64 + 39] = t23[i * 80 + j * 16 + 7]!;
+        t25[i * 320 + j * 64 + 40] = t23[i * 80 + j * 16 + 8]!;
+        t25[i * 320 + j * 64 + 41] = t23[i * 80 + j * 16 + 9]!;
+        t25[i * 320 + j * 64 + 42] = t23[i * 80 + j * 16 + 10]!;
+        t25[i * 320 + j * 64 + 43] = t23[i * 80 + j * 16 + 11]!;
+        t25[i * 320 + j * 64 + 44] = t23[i * 80 + j * 16 + 12]!;
+        t25[i * 320 + j * 64 + 45] = t23[i * 80 + j * 16 + 13]!;
+        t25[i * 320 + j * 64 + 46] = t23[i * 80 + j * 16 + 14]!;
+        t25[i * 320 + j * 64 + 47] = t23[i * 80 + j * 16 + 15]!;
       }
     }
 
-    // t32 = (d_p2·𝟙) ⊙ 1[t31 = 1] ⊙ 1[t26]
+    for (let i = 0; i < 5; i++) {
+      for (let j = 0; j < 5; j++) {
+        t25[i * 320 + j * 64 + 48] = t24[i * 80 + j * 16]!;
+        t25[i * 320 + j * 64 + 49] = t24[i * 80 + j * 16 + 1]!;
+        t25[i * 320 + j * 64 + 50] = t24[i * 80 + j * 16 + 2]!;
+        t25[i * 320 + j * 64 + 51] = t24[i * 80 + j * 16 + 3]!;
+        t25[i * 320 + j * 64 + 52] = t24[i * 80 + j * 16 + 4]!;
+        t25[i * 320 + j * 64 + 53] = t24[i * 80 + j * 16 + 5]!;
+        t25[i * 320 + j * 64 + 54] = t24[i * 80 + j * 16 + 6]!;
+        t25[i * 320 + j * 64 + 55] = t24[i * 80 + j * 16 + 7]!;
+        t25[i * 320 + j * 64 + 56] = t24[i * 80 + j * 16 + 8]!;
+        t25[i * 320 + j * 64 + 57] = t24[i * 80 + j * 16 + 9]!;
+        t25[i * 320 + j * 64 + 58] = t24[i * 80 + j * 16 + 10]!;
+        t25[i * 320 + j * 64 + 59] = t24[i * 80 + j * 16 + 11]!;
+        t25[i * 320 + j * 64 + 60] = t24[i * 80 + j * 16 + 12]!;
+        t25[i * 320 + j * 64 + 61] = t24[i * 80 + j * 16 + 13]!;
+        t25[i * 320 + j * 64 + 62] = t24[i * 80 + j * 16 + 14]!;
+        t25[i * 320 + j * 64 + 63] = t24[i * 80 + j * 16 + 15]!;
+      }
+    }
+
+    // t26 = (reshape(t19, [5, 5, 16])·𝟙) ⊙ 1[t25 = 1] ⊙ 1[t20]
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let l = 0; l < 16; l++) {
-          t32[i * 320 + j * 64 + l] =
-            t26[i * 320 + j * 64 + l]! !== 0
-              ? t31[i * 320 + j * 64 + l]! === 1
-                ? d_p2[i * 80 + j * 16 + l]!
+          t26[i * 320 + j * 64 + l] =
+            t20[i * 320 + j * 64 + l]! !== 0
+              ? t25[i * 320 + j * 64 + l]! === 1
+                ? t19[s * 400 + i * 80 + j * 16 + l]!
                 : 0
               : 0;
         }
 
         for (let l = 0; l < 16; l++) {
-          t32[i * 320 + j * 64 + l + 16] =
-            t26[i * 320 + j * 64 + l + 16]! !== 0
-              ? t31[i * 320 + j * 64 + l + 16]! === 1
-                ? d_p2[i * 80 + j * 16 + l]!
+          t26[i * 320 + j * 64 + l + 16] =
+            t20[i * 320 + j * 64 + l + 16]! !== 0
+              ? t25[i * 320 + j * 64 + l + 16]! === 1
+                ? t19[s * 400 + i * 80 + j * 16 + l]!
                 : 0
               : 0;
         }
 
         for (let l = 0; l < 16; l++) {
-          t32[i * 320 + j * 64 + l + 32] =
-            t26[i * 320 + j * 64 + l + 32]! !== 0
-              ? t31[i * 320 + j * 64 + l + 32]! === 1
-                ? d_p2[i * 80 + j * 16 + l]!
+          t26[i * 320 + j * 64 + l + 32] =
+            t20[i * 320 + j * 64 + l + 32]! !== 0
+              ? t25[i * 320 + j * 64 + l + 32]! === 1
+                ? t19[s * 400 + i * 80 + j * 16 + l]!
                 : 0
               : 0;
         }
 
         for (let l = 0; l < 16; l++) {
-          t32[i * 320 + j * 64 + l + 48] =
-            t26[i * 320 + j * 64 + l + 48]! !== 0
-              ? t31[i * 320 + j * 64 + l + 48]! === 1
-                ? d_p2[i * 80 + j * 16 + l]!
+          t26[i * 320 + j * 64 + l + 48] =
+            t20[i * 320 + j * 64 + l + 48]! !== 0
+              ? t25[i * 320 + j * 64 + l + 48]! === 1
+                ? t19[s * 400 + i * 80 + j * 16 + l]!
                 : 0
               : 0;
         }
       }
     }
 
-    // t33 = reshape(t32, [5, 5, 2, 2, 16])
-    for (let i = 0; i < 1600; i++) {
-      t33[i] = t32[i]!;
-    }
-
-    // d_a2 = windowsᵀ(t33, [2, 2], stride [2, 2])
+    // d_a2 = windowsᵀ(reshape(t26, [5, 5, 2, 2, 16]), [2, 2], stride [2, 2])
     for (let i = 0; i < 1936; i++) {
       d_a2[i] = 0;
     }
@@ -2506,179 +2402,172 @@ function gradientKernel(
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let k = 0; k < 2; k++) {
-          d_a2[i * 352 + j * 32 + k * 176]! += t33[i * 320 + j * 64 + k * 32]!;
+          d_a2[i * 352 + j * 32 + k * 176]! += t26[i * 320 + j * 64 + k * 32]!;
           d_a2[i * 352 + j * 32 + k * 176 + 1]! +=
-            t33[i * 320 + j * 64 + k * 32 + 1]!;
+            t26[i * 320 + j * 64 + k * 32 + 1]!;
           d_a2[i * 352 + j * 32 + k * 176 + 2]! +=
-            t33[i * 320 + j * 64 + k * 32 + 2]!;
+            t26[i * 320 + j * 64 + k * 32 + 2]!;
           d_a2[i * 352 + j * 32 + k * 176 + 3]! +=
-            t33[i * 320 + j * 64 + k * 32 + 3]!;
+            t26[i * 320 + j * 64 + k * 32 + 3]!;
           d_a2[i * 352 + j * 32 + k * 176 + 4]! +=
-            t33[i * 320 + j * 64 + k * 32 + 4]!;
+            t26[i * 320 + j * 64 + k * 32 + 4]!;
           d_a2[i * 352 + j * 32 + k * 176 + 5]! +=
-            t33[i * 320 + j * 64 + k * 32 + 5]!;
+            t26[i * 320 + j * 64 + k * 32 + 5]!;
           d_a2[i * 352 + j * 32 + k * 176 + 6]! +=
-            t33[i * 320 + j * 64 + k * 32 + 6]!;
+            t26[i * 320 + j * 64 + k * 32 + 6]!;
           d_a2[i * 352 + j * 32 + k * 176 + 7]! +=
-            t33[i * 320 + j * 64 + k * 32 + 7]!;
+            t26[i * 320 + j * 64 + k * 32 + 7]!;
           d_a2[i * 352 + j * 32 + k * 176 + 8]! +=
-            t33[i * 320 + j * 64 + k * 32 + 8]!;
+            t26[i * 320 + j * 64 + k * 32 + 8]!;
           d_a2[i * 352 + j * 32 + k * 176 + 9]! +=
-            t33[i * 320 + j * 64 + k * 32 + 9]!;
+            t26[i * 320 + j * 64 + k * 32 + 9]!;
           d_a2[i * 352 + j * 32 + k * 176 + 10]! +=
-            t33[i * 320 + j * 64 + k * 32 + 10]!;
+            t26[i * 320 + j * 64 + k * 32 + 10]!;
           d_a2[i * 352 + j * 32 + k * 176 + 11]! +=
-            t33[i * 320 + j * 64 + k * 32 + 11]!;
+            t26[i * 320 + j * 64 + k * 32 + 11]!;
           d_a2[i * 352 + j * 32 + k * 176 + 12]! +=
-            t33[i * 320 + j * 64 + k * 32 + 12]!;
+            t26[i * 320 + j * 64 + k * 32 + 12]!;
           d_a2[i * 352 + j * 32 + k * 176 + 13]! +=
-            t33[i * 320 + j * 64 + k * 32 + 13]!;
+            t26[i * 320 + j * 64 + k * 32 + 13]!;
           d_a2[i * 352 + j * 32 + k * 176 + 14]! +=
-            t33[i * 320 + j * 64 + k * 32 + 14]!;
+            t26[i * 320 + j * 64 + k * 32 + 14]!;
           d_a2[i * 352 + j * 32 + k * 176 + 15]! +=
-            t33[i * 320 + j * 64 + k * 32 + 15]!;
+            t26[i * 320 + j * 64 + k * 32 + 15]!;
           d_a2[i * 352 + j * 32 + k * 176 + 16]! +=
-            t33[i * 320 + j * 64 + k * 32 + 16]!;
+            t26[i * 320 + j * 64 + k * 32 + 16]!;
           d_a2[i * 352 + j * 32 + k * 176 + 17]! +=
-            t33[i * 320 + j * 64 + k * 32 + 17]!;
+            t26[i * 320 + j * 64 + k * 32 + 17]!;
           d_a2[i * 352 + j * 32 + k * 176 + 18]! +=
-            t33[i * 320 + j * 64 + k * 32 + 18]!;
+            t26[i * 320 + j * 64 + k * 32 + 18]!;
           d_a2[i * 352 + j * 32 + k * 176 + 19]! +=
-            t33[i * 320 + j * 64 + k * 32 + 19]!;
+            t26[i * 320 + j * 64 + k * 32 + 19]!;
           d_a2[i * 352 + j * 32 + k * 176 + 20]! +=
-            t33[i * 320 + j * 64 + k * 32 + 20]!;
+            t26[i * 320 + j * 64 + k * 32 + 20]!;
           d_a2[i * 352 + j * 32 + k * 176 + 21]! +=
-            t33[i * 320 + j * 64 + k * 32 + 21]!;
+            t26[i * 320 + j * 64 + k * 32 + 21]!;
           d_a2[i * 352 + j * 32 + k * 176 + 22]! +=
-            t33[i * 320 + j * 64 + k * 32 + 22]!;
+            t26[i * 320 + j * 64 + k * 32 + 22]!;
           d_a2[i * 352 + j * 32 + k * 176 + 23]! +=
-            t33[i * 320 + j * 64 + k * 32 + 23]!;
+            t26[i * 320 + j * 64 + k * 32 + 23]!;
           d_a2[i * 352 + j * 32 + k * 176 + 24]! +=
-            t33[i * 320 + j * 64 + k * 32 + 24]!;
+            t26[i * 320 + j * 64 + k * 32 + 24]!;
           d_a2[i * 352 + j * 32 + k * 176 + 25]! +=
-            t33[i * 320 + j * 64 + k * 32 + 25]!;
+            t26[i * 320 + j * 64 + k * 32 + 25]!;
           d_a2[i * 352 + j * 32 + k * 176 + 26]! +=
-            t33[i * 320 + j * 64 + k * 32 + 26]!;
+            t26[i * 320 + j * 64 + k * 32 + 26]!;
           d_a2[i * 352 + j * 32 + k * 176 + 27]! +=
-            t33[i * 320 + j * 64 + k * 32 + 27]!;
+            t26[i * 320 + j * 64 + k * 32 + 27]!;
           d_a2[i * 352 + j * 32 + k * 176 + 28]! +=
-            t33[i * 320 + j * 64 + k * 32 + 28]!;
+            t26[i * 320 + j * 64 + k * 32 + 28]!;
           d_a2[i * 352 + j * 32 + k * 176 + 29]! +=
-            t33[i * 320 + j * 64 + k * 32 + 29]!;
+            t26[i * 320 + j * 64 + k * 32 + 29]!;
           d_a2[i * 352 + j * 32 + k * 176 + 30]! +=
-            t33[i * 320 + j * 64 + k * 32 + 30]!;
+            t26[i * 320 + j * 64 + k * 32 + 30]!;
           d_a2[i * 352 + j * 32 + k * 176 + 31]! +=
-            t33[i * 320 + j * 64 + k * 32 + 31]!;
+            t26[i * 320 + j * 64 + k * 32 + 31]!;
         }
       }
     }
 
-    // t34 = d_a2 ⊙ 1[t24 > 0]
-    // t19 += t34
-    // t35 = reshape(t34, [121, 16])
+    // t27 = d_a2 ⊙ 1[t18 > 0]
+    // t13 += t27
     for (let i = 0; i < 1936; i++) {
-      t34[i] = t24[s * 1936 + i]! > 0 ? d_a2[i]! : 0;
-      t19[i]! += t34[i]!;
-      t35[i] = t34[i]!;
+      t27[i] = t18[s * 1936 + i]! > 0 ? d_a2[i]! : 0;
+      t13[i]! += t27[i]!;
     }
 
-    // t36 = t35 · t3ᵀ
+    // t28 = reshape(t27, [121, 16]) · reshape(K2, [72, 16])ᵀ
     for (let i = 0; i < 121; i++) {
       for (let j = 0; j < 72; j++) {
-        t36[i * 72 + j] =
-          t35[i * 16]! * t3[j * 16]! +
-          t35[i * 16 + 1]! * t3[j * 16 + 1]! +
-          t35[i * 16 + 2]! * t3[j * 16 + 2]! +
-          t35[i * 16 + 3]! * t3[j * 16 + 3]! +
-          t35[i * 16 + 4]! * t3[j * 16 + 4]! +
-          t35[i * 16 + 5]! * t3[j * 16 + 5]! +
-          t35[i * 16 + 6]! * t3[j * 16 + 6]! +
-          t35[i * 16 + 7]! * t3[j * 16 + 7]! +
-          t35[i * 16 + 8]! * t3[j * 16 + 8]! +
-          t35[i * 16 + 9]! * t3[j * 16 + 9]! +
-          t35[i * 16 + 10]! * t3[j * 16 + 10]! +
-          t35[i * 16 + 11]! * t3[j * 16 + 11]! +
-          t35[i * 16 + 12]! * t3[j * 16 + 12]! +
-          t35[i * 16 + 13]! * t3[j * 16 + 13]! +
-          t35[i * 16 + 14]! * t3[j * 16 + 14]! +
-          t35[i * 16 + 15]! * t3[j * 16 + 15]!;
+        t28[i * 72 + j] =
+          t27[i * 16]! * params[80 + j * 16]! +
+          t27[i * 16 + 1]! * params[80 + j * 16 + 1]! +
+          t27[i * 16 + 2]! * params[80 + j * 16 + 2]! +
+          t27[i * 16 + 3]! * params[80 + j * 16 + 3]! +
+          t27[i * 16 + 4]! * params[80 + j * 16 + 4]! +
+          t27[i * 16 + 5]! * params[80 + j * 16 + 5]! +
+          t27[i * 16 + 6]! * params[80 + j * 16 + 6]! +
+          t27[i * 16 + 7]! * params[80 + j * 16 + 7]! +
+          t27[i * 16 + 8]! * params[80 + j * 16 + 8]! +
+          t27[i * 16 + 9]! * params[80 + j * 16 + 9]! +
+          t27[i * 16 + 10]! * params[80 + j * 16 + 10]! +
+          t27[i * 16 + 11]! * params[80 + j * 16 + 11]! +
+          t27[i * 16 + 12]! * params[80 + j * 16 + 12]! +
+          t27[i * 16 + 13]! * params[80 + j * 16 + 13]! +
+          t27[i * 16 + 14]! * params[80 + j * 16 + 14]! +
+          t27[i * 16 + 15]! * params[80 + j * 16 + 15]!;
       }
     }
 
-    // t20 += t11ᵀ · t35
+    // t14 += reshape(t6, [121, 72])ᵀ · reshape(t27, [121, 16])
     for (let i = 0; i < 72; i++) {
       let acc$48 = 0;
       for (let k = 0; k < 121; k++)
-        acc$48 += t11[s * 8712 + k * 72 + i]! * t35[k * 16]!;
-      t20[i * 16]! += acc$48;
+        acc$48 += t6[s * 8712 + k * 72 + i]! * t27[k * 16]!;
+      t14[i * 16]! += acc$48;
       let acc$49 = 0;
       for (let k = 0; k < 121; k++)
-        acc$49 += t11[s * 8712 + k * 72 + i]! * t35[k * 16 + 1]!;
-      t20[i * 16 + 1]! += acc$49;
+        acc$49 += t6[s * 8712 + k * 72 + i]! * t27[k * 16 + 1]!;
+      t14[i * 16 + 1]! += acc$49;
       let acc$50 = 0;
       for (let k = 0; k < 121; k++)
-        acc$50 += t11[s * 8712 + k * 72 + i]! * t35[k * 16 + 2]!;
-      t20[i * 16 + 2]! += acc$50;
+        acc$50 += t6[s * 8712 + k * 72 + i]! * t27[k * 16 + 2]!;
+      t14[i * 16 + 2]! += acc$50;
       let acc$51 = 0;
       for (let k = 0; k < 121; k++)
-        acc$51 += t11[s * 8712 + k * 72 + i]! * t35[k * 16 + 3]!;
-      t20[i * 16 + 3]! += acc$51;
+        acc$51 += t6[s * 8712 + k * 72 + i]! * t27[k * 16 + 3]!;
+      t14[i * 16 + 3]! += acc$51;
       let acc$52 = 0;
       for (let k = 0; k < 121; k++)
-        acc$52 += t11[s * 8712 + k * 72 + i]! * t35[k * 16 + 4]!;
-      t20[i * 16 + 4]! += acc$52;
+        acc$52 += t6[s * 8712 + k * 72 + i]! * t27[k * 16 + 4]!;
+      t14[i * 16 + 4]! += acc$52;
       let acc$53 = 0;
       for (let k = 0; k < 121; k++)
-        acc$53 += t11[s * 8712 + k * 72 + i]! * t35[k * 16 + 5]!;
-      t20[i * 16 + 5]! += acc$53;
+        acc$53 += t6[s * 8712 + k * 72 + i]! * t27[k * 16 + 5]!;
+      t14[i * 16 + 5]! += acc$53;
       let acc$54 = 0;
       for (let k = 0; k < 121; k++)
-        acc$54 += t11[s * 8712 + k * 72 + i]! * t35[k * 16 + 6]!;
-      t20[i * 16 + 6]! += acc$54;
+        acc$54 += t6[s * 8712 + k * 72 + i]! * t27[k * 16 + 6]!;
+      t14[i * 16 + 6]! += acc$54;
       let acc$55 = 0;
       for (let k = 0; k < 121; k++)
-        acc$55 += t11[s * 8712 + k * 72 + i]! * t35[k * 16 + 7]!;
-      t20[i * 16 + 7]! += acc$55;
+        acc$55 += t6[s * 8712 + k * 72 + i]! * t27[k * 16 + 7]!;
+      t14[i * 16 + 7]! += acc$55;
       let acc$56 = 0;
       for (let k = 0; k < 121; k++)
-        acc$56 += t11[s * 8712 + k * 72 + i]! * t35[k * 16 + 8]!;
-      t20[i * 16 + 8]! += acc$56;
+        acc$56 += t6[s * 8712 + k * 72 + i]! * t27[k * 16 + 8]!;
+      t14[i * 16 + 8]! += acc$56;
       let acc$57 = 0;
       for (let k = 0; k < 121; k++)
-        acc$57 += t11[s * 8712 + k * 72 + i]! * t35[k * 16 + 9]!;
-      t20[i * 16 + 9]! += acc$57;
+        acc$57 += t6[s * 8712 + k * 72 + i]! * t27[k * 16 + 9]!;
+      t14[i * 16 + 9]! += acc$57;
       let acc$58 = 0;
       for (let k = 0; k < 121; k++)
-        acc$58 += t11[s * 8712 + k * 72 + i]! * t35[k * 16 + 10]!;
-      t20[i * 16 + 10]! += acc$58;
+        acc$58 += t6[s * 8712 + k * 72 + i]! * t27[k * 16 + 10]!;
+      t14[i * 16 + 10]! += acc$58;
       let acc$59 = 0;
       for (let k = 0; k < 121; k++)
-        acc$59 += t11[s * 8712 + k * 72 + i]! * t35[k * 16 + 11]!;
-      t20[i * 16 + 11]! += acc$59;
+        acc$59 += t6[s * 8712 + k * 72 + i]! * t27[k * 16 + 11]!;
+      t14[i * 16 + 11]! += acc$59;
       let acc$60 = 0;
       for (let k = 0; k < 121; k++)
-        acc$60 += t11[s * 8712 + k * 72 + i]! * t35[k * 16 + 12]!;
-      t20[i * 16 + 12]! += acc$60;
+        acc$60 += t6[s * 8712 + k * 72 + i]! * t27[k * 16 + 12]!;
+      t14[i * 16 + 12]! += acc$60;
       let acc$61 = 0;
       for (let k = 0; k < 121; k++)
-        acc$61 += t11[s * 8712 + k * 72 + i]! * t35[k * 16 + 13]!;
-      t20[i * 16 + 13]! += acc$61;
+        acc$61 += t6[s * 8712 + k * 72 + i]! * t27[k * 16 + 13]!;
+      t14[i * 16 + 13]! += acc$61;
       let acc$62 = 0;
       for (let k = 0; k < 121; k++)
-        acc$62 += t11[s * 8712 + k * 72 + i]! * t35[k * 16 + 14]!;
-      t20[i * 16 + 14]! += acc$62;
+        acc$62 += t6[s * 8712 + k * 72 + i]! * t27[k * 16 + 14]!;
+      t14[i * 16 + 14]! += acc$62;
       let acc$63 = 0;
       for (let k = 0; k < 121; k++)
-        acc$63 += t11[s * 8712 + k * 72 + i]! * t35[k * 16 + 15]!;
-      t20[i * 16 + 15]! += acc$63;
+        acc$63 += t6[s * 8712 + k * 72 + i]! * t27[k * 16 + 15]!;
+      t14[i * 16 + 15]! += acc$63;
     }
 
-    // t37 = reshape(t36, [11, 11, 3, 3, 8])
-    for (let i = 0; i < 8712; i++) {
-      t37[i] = t36[i]!;
-    }
-
-    // d_p1 = windowsᵀ(t37, [3, 3])
+    // d_p1 = windowsᵀ(reshape(t28, [11, 11, 3, 3, 8]), [3, 3])
     for (let i = 0; i < 1352; i++) {
       d_p1[i] = 0;
     }
@@ -2686,98 +2575,98 @@ function gradientKernel(
     for (let i = 0; i < 11; i++) {
       for (let j = 0; j < 11; j++) {
         for (let k = 0; k < 3; k++) {
-          d_p1[i * 104 + j * 8 + k * 104]! += t37[i * 792 + j * 72 + k * 24]!;
+          d_p1[i * 104 + j * 8 + k * 104]! += t28[i * 792 + j * 72 + k * 24]!;
           d_p1[i * 104 + j * 8 + k * 104 + 1]! +=
-            t37[i * 792 + j * 72 + k * 24 + 1]!;
+            t28[i * 792 + j * 72 + k * 24 + 1]!;
           d_p1[i * 104 + j * 8 + k * 104 + 2]! +=
-            t37[i * 792 + j * 72 + k * 24 + 2]!;
+            t28[i * 792 + j * 72 + k * 24 + 2]!;
           d_p1[i * 104 + j * 8 + k * 104 + 3]! +=
-            t37[i * 792 + j * 72 + k * 24 + 3]!;
+            t28[i * 792 + j * 72 + k * 24 + 3]!;
           d_p1[i * 104 + j * 8 + k * 104 + 4]! +=
-            t37[i * 792 + j * 72 + k * 24 + 4]!;
+            t28[i * 792 + j * 72 + k * 24 + 4]!;
           d_p1[i * 104 + j * 8 + k * 104 + 5]! +=
-            t37[i * 792 + j * 72 + k * 24 + 5]!;
+            t28[i * 792 + j * 72 + k * 24 + 5]!;
           d_p1[i * 104 + j * 8 + k * 104 + 6]! +=
-            t37[i * 792 + j * 72 + k * 24 + 6]!;
+            t28[i * 792 + j * 72 + k * 24 + 6]!;
           d_p1[i * 104 + j * 8 + k * 104 + 7]! +=
-            t37[i * 792 + j * 72 + k * 24 + 7]!;
+            t28[i * 792 + j * 72 + k * 24 + 7]!;
           d_p1[i * 104 + j * 8 + k * 104 + 8]! +=
-            t37[i * 792 + j * 72 + k * 24 + 8]!;
+            t28[i * 792 + j * 72 + k * 24 + 8]!;
           d_p1[i * 104 + j * 8 + k * 104 + 9]! +=
-            t37[i * 792 + j * 72 + k * 24 + 9]!;
+            t28[i * 792 + j * 72 + k * 24 + 9]!;
           d_p1[i * 104 + j * 8 + k * 104 + 10]! +=
-            t37[i * 792 + j * 72 + k * 24 + 10]!;
+            t28[i * 792 + j * 72 + k * 24 + 10]!;
           d_p1[i * 104 + j * 8 + k * 104 + 11]! +=
-            t37[i * 792 + j * 72 + k * 24 + 11]!;
+            t28[i * 792 + j * 72 + k * 24 + 11]!;
           d_p1[i * 104 + j * 8 + k * 104 + 12]! +=
-            t37[i * 792 + j * 72 + k * 24 + 12]!;
+            t28[i * 792 + j * 72 + k * 24 + 12]!;
           d_p1[i * 104 + j * 8 + k * 104 + 13]! +=
-            t37[i * 792 + j * 72 + k * 24 + 13]!;
+            t28[i * 792 + j * 72 + k * 24 + 13]!;
           d_p1[i * 104 + j * 8 + k * 104 + 14]! +=
-            t37[i * 792 + j * 72 + k * 24 + 14]!;
+            t28[i * 792 + j * 72 + k * 24 + 14]!;
           d_p1[i * 104 + j * 8 + k * 104 + 15]! +=
-            t37[i * 792 + j * 72 + k * 24 + 15]!;
+            t28[i * 792 + j * 72 + k * 24 + 15]!;
           d_p1[i * 104 + j * 8 + k * 104 + 16]! +=
-            t37[i * 792 + j * 72 + k * 24 + 16]!;
+            t28[i * 792 + j * 72 + k * 24 + 16]!;
           d_p1[i * 104 + j * 8 + k * 104 + 17]! +=
-            t37[i * 792 + j * 72 + k * 24 + 17]!;
+            t28[i * 792 + j * 72 + k * 24 + 17]!;
           d_p1[i * 104 + j * 8 + k * 104 + 18]! +=
-            t37[i * 792 + j * 72 + k * 24 + 18]!;
+            t28[i * 792 + j * 72 + k * 24 + 18]!;
           d_p1[i * 104 + j * 8 + k * 104 + 19]! +=
-            t37[i * 792 + j * 72 + k * 24 + 19]!;
+            t28[i * 792 + j * 72 + k * 24 + 19]!;
           d_p1[i * 104 + j * 8 + k * 104 + 20]! +=
-            t37[i * 792 + j * 72 + k * 24 + 20]!;
+            t28[i * 792 + j * 72 + k * 24 + 20]!;
           d_p1[i * 104 + j * 8 + k * 104 + 21]! +=
-            t37[i * 792 + j * 72 + k * 24 + 21]!;
+            t28[i * 792 + j * 72 + k * 24 + 21]!;
           d_p1[i * 104 + j * 8 + k * 104 + 22]! +=
-            t37[i * 792 + j * 72 + k * 24 + 22]!;
+            t28[i * 792 + j * 72 + k * 24 + 22]!;
           d_p1[i * 104 + j * 8 + k * 104 + 23]! +=
-            t37[i * 792 + j * 72 + k * 24 + 23]!;
+            t28[i * 792 + j * 72 + k * 24 + 23]!;
         }
       }
     }
 
-    // t38 = t9 = p1·𝟙
+    // t29 = reshape(t5, [13, 13, 4, 8]) = p1·𝟙
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let k = 0; k < 4; k++) {
-          t38[i * 416 + j * 32 + k * 8] =
-            t9[s * 5408 + i * 416 + j * 32 + k * 8]! ===
+          t29[i * 416 + j * 32 + k * 8] =
+            t5[s * 5408 + i * 416 + j * 32 + k * 8]! ===
             p1[s * 1352 + i * 104 + j * 8]!
               ? 1
               : 0;
-          t38[i * 416 + j * 32 + k * 8 + 1] =
-            t9[s * 5408 + i * 416 + j * 32 + k * 8 + 1]! ===
+          t29[i * 416 + j * 32 + k * 8 + 1] =
+            t5[s * 5408 + i * 416 + j * 32 + k * 8 + 1]! ===
             p1[s * 1352 + i * 104 + j * 8 + 1]!
               ? 1
               : 0;
-          t38[i * 416 + j * 32 + k * 8 + 2] =
-            t9[s * 5408 + i * 416 + j * 32 + k * 8 + 2]! ===
+          t29[i * 416 + j * 32 + k * 8 + 2] =
+            t5[s * 5408 + i * 416 + j * 32 + k * 8 + 2]! ===
             p1[s * 1352 + i * 104 + j * 8 + 2]!
               ? 1
               : 0;
-          t38[i * 416 + j * 32 + k * 8 + 3] =
-            t9[s * 5408 + i * 416 + j * 32 + k * 8 + 3]! ===
+          t29[i * 416 + j * 32 + k * 8 + 3] =
+            t5[s * 5408 + i * 416 + j * 32 + k * 8 + 3]! ===
             p1[s * 1352 + i * 104 + j * 8 + 3]!
               ? 1
               : 0;
-          t38[i * 416 + j * 32 + k * 8 + 4] =
-            t9[s * 5408 + i * 416 + j * 32 + k * 8 + 4]! ===
+          t29[i * 416 + j * 32 + k * 8 + 4] =
+            t5[s * 5408 + i * 416 + j * 32 + k * 8 + 4]! ===
             p1[s * 1352 + i * 104 + j * 8 + 4]!
               ? 1
               : 0;
-          t38[i * 416 + j * 32 + k * 8 + 5] =
-            t9[s * 5408 + i * 416 + j * 32 + k * 8 + 5]! ===
+          t29[i * 416 + j * 32 + k * 8 + 5] =
+            t5[s * 5408 + i * 416 + j * 32 + k * 8 + 5]! ===
             p1[s * 1352 + i * 104 + j * 8 + 5]!
               ? 1
               : 0;
-          t38[i * 416 + j * 32 + k * 8 + 6] =
-            t9[s * 5408 + i * 416 + j * 32 + k * 8 + 6]! ===
+          t29[i * 416 + j * 32 + k * 8 + 6] =
+            t5[s * 5408 + i * 416 + j * 32 + k * 8 + 6]! ===
             p1[s * 1352 + i * 104 + j * 8 + 6]!
               ? 1
               : 0;
-          t38[i * 416 + j * 32 + k * 8 + 7] =
-            t9[s * 5408 + i * 416 + j * 32 + k * 8 + 7]! ===
+          t29[i * 416 + j * 32 + k * 8 + 7] =
+            t5[s * 5408 + i * 416 + j * 32 + k * 8 + 7]! ===
             p1[s * 1352 + i * 104 + j * 8 + 7]!
               ? 1
               : 0;
@@ -2785,188 +2674,188 @@ function gradientKernel(
       }
     }
 
-    // t39 = t38[:, :, 1:1, :]
+    // t30 = t29[:, :, 1:1, :]
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t39[i * 104 + j * 8] = t38[i * 416 + j * 32]!;
-        t39[i * 104 + j * 8 + 1] = t38[i * 416 + j * 32 + 1]!;
-        t39[i * 104 + j * 8 + 2] = t38[i * 416 + j * 32 + 2]!;
-        t39[i * 104 + j * 8 + 3] = t38[i * 416 + j * 32 + 3]!;
-        t39[i * 104 + j * 8 + 4] = t38[i * 416 + j * 32 + 4]!;
-        t39[i * 104 + j * 8 + 5] = t38[i * 416 + j * 32 + 5]!;
-        t39[i * 104 + j * 8 + 6] = t38[i * 416 + j * 32 + 6]!;
-        t39[i * 104 + j * 8 + 7] = t38[i * 416 + j * 32 + 7]!;
+        t30[i * 104 + j * 8] = t29[i * 416 + j * 32]!;
+        t30[i * 104 + j * 8 + 1] = t29[i * 416 + j * 32 + 1]!;
+        t30[i * 104 + j * 8 + 2] = t29[i * 416 + j * 32 + 2]!;
+        t30[i * 104 + j * 8 + 3] = t29[i * 416 + j * 32 + 3]!;
+        t30[i * 104 + j * 8 + 4] = t29[i * 416 + j * 32 + 4]!;
+        t30[i * 104 + j * 8 + 5] = t29[i * 416 + j * 32 + 5]!;
+        t30[i * 104 + j * 8 + 6] = t29[i * 416 + j * 32 + 6]!;
+        t30[i * 104 + j * 8 + 7] = t29[i * 416 + j * 32 + 7]!;
       }
     }
 
-    // t40 = t39 + t38[:, :, 2:2, :]
+    // t31 = t30 + t29[:, :, 2:2, :]
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t40[i * 104 + j * 8] =
-          t39[i * 104 + j * 8]! + t38[i * 416 + j * 32 + 8]!;
-        t40[i * 104 + j * 8 + 1] =
-          t39[i * 104 + j * 8 + 1]! + t38[i * 416 + j * 32 + 9]!;
-        t40[i * 104 + j * 8 + 2] =
-          t39[i * 104 + j * 8 + 2]! + t38[i * 416 + j * 32 + 10]!;
-        t40[i * 104 + j * 8 + 3] =
-          t39[i * 104 + j * 8 + 3]! + t38[i * 416 + j * 32 + 11]!;
-        t40[i * 104 + j * 8 + 4] =
-          t39[i * 104 + j * 8 + 4]! + t38[i * 416 + j * 32 + 12]!;
-        t40[i * 104 + j * 8 + 5] =
-          t39[i * 104 + j * 8 + 5]! + t38[i * 416 + j * 32 + 13]!;
-        t40[i * 104 + j * 8 + 6] =
-          t39[i * 104 + j * 8 + 6]! + t38[i * 416 + j * 32 + 14]!;
-        t40[i * 104 + j * 8 + 7] =
-          t39[i * 104 + j * 8 + 7]! + t38[i * 416 + j * 32 + 15]!;
+        t31[i * 104 + j * 8] =
+          t30[i * 104 + j * 8]! + t29[i * 416 + j * 32 + 8]!;
+        t31[i * 104 + j * 8 + 1] =
+          t30[i * 104 + j * 8 + 1]! + t29[i * 416 + j * 32 + 9]!;
+        t31[i * 104 + j * 8 + 2] =
+          t30[i * 104 + j * 8 + 2]! + t29[i * 416 + j * 32 + 10]!;
+        t31[i * 104 + j * 8 + 3] =
+          t30[i * 104 + j * 8 + 3]! + t29[i * 416 + j * 32 + 11]!;
+        t31[i * 104 + j * 8 + 4] =
+          t30[i * 104 + j * 8 + 4]! + t29[i * 416 + j * 32 + 12]!;
+        t31[i * 104 + j * 8 + 5] =
+          t30[i * 104 + j * 8 + 5]! + t29[i * 416 + j * 32 + 13]!;
+        t31[i * 104 + j * 8 + 6] =
+          t30[i * 104 + j * 8 + 6]! + t29[i * 416 + j * 32 + 14]!;
+        t31[i * 104 + j * 8 + 7] =
+          t30[i * 104 + j * 8 + 7]! + t29[i * 416 + j * 32 + 15]!;
       }
     }
 
-    // t41 = t40 + t38[:, :, 3:3, :]
+    // t32 = t31 + t29[:, :, 3:3, :]
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t41[i * 104 + j * 8] =
-          t40[i * 104 + j * 8]! + t38[i * 416 + j * 32 + 16]!;
-        t41[i * 104 + j * 8 + 1] =
-          t40[i * 104 + j * 8 + 1]! + t38[i * 416 + j * 32 + 17]!;
-        t41[i * 104 + j * 8 + 2] =
-          t40[i * 104 + j * 8 + 2]! + t38[i * 416 + j * 32 + 18]!;
-        t41[i * 104 + j * 8 + 3] =
-          t40[i * 104 + j * 8 + 3]! + t38[i * 416 + j * 32 + 19]!;
-        t41[i * 104 + j * 8 + 4] =
-          t40[i * 104 + j * 8 + 4]! + t38[i * 416 + j * 32 + 20]!;
-        t41[i * 104 + j * 8 + 5] =
-          t40[i * 104 + j * 8 + 5]! + t38[i * 416 + j * 32 + 21]!;
-        t41[i * 104 + j * 8 + 6] =
-          t40[i * 104 + j * 8 + 6]! + t38[i * 416 + j * 32 + 22]!;
-        t41[i * 104 + j * 8 + 7] =
-          t40[i * 104 + j * 8 + 7]! + t38[i * 416 + j * 32 + 23]!;
+        t32[i * 104 + j * 8] =
+          t31[i * 104 + j * 8]! + t29[i * 416 + j * 32 + 16]!;
+        t32[i * 104 + j * 8 + 1] =
+          t31[i * 104 + j * 8 + 1]! + t29[i * 416 + j * 32 + 17]!;
+        t32[i * 104 + j * 8 + 2] =
+          t31[i * 104 + j * 8 + 2]! + t29[i * 416 + j * 32 + 18]!;
+        t32[i * 104 + j * 8 + 3] =
+          t31[i * 104 + j * 8 + 3]! + t29[i * 416 + j * 32 + 19]!;
+        t32[i * 104 + j * 8 + 4] =
+          t31[i * 104 + j * 8 + 4]! + t29[i * 416 + j * 32 + 20]!;
+        t32[i * 104 + j * 8 + 5] =
+          t31[i * 104 + j * 8 + 5]! + t29[i * 416 + j * 32 + 21]!;
+        t32[i * 104 + j * 8 + 6] =
+          t31[i * 104 + j * 8 + 6]! + t29[i * 416 + j * 32 + 22]!;
+        t32[i * 104 + j * 8 + 7] =
+          t31[i * 104 + j * 8 + 7]! + t29[i * 416 + j * 32 + 23]!;
       }
     }
 
-    // t42 = t41 + t38[:, :, 4:4, :]
+    // t33 = t32 + t29[:, :, 4:4, :]
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t42[i * 104 + j * 8] =
-          t41[i * 104 + j * 8]! + t38[i * 416 + j * 32 + 24]!;
-        t42[i * 104 + j * 8 + 1] =
-          t41[i * 104 + j * 8 + 1]! + t38[i * 416 + j * 32 + 25]!;
-        t42[i * 104 + j * 8 + 2] =
-          t41[i * 104 + j * 8 + 2]! + t38[i * 416 + j * 32 + 26]!;
-        t42[i * 104 + j * 8 + 3] =
-          t41[i * 104 + j * 8 + 3]! + t38[i * 416 + j * 32 + 27]!;
-        t42[i * 104 + j * 8 + 4] =
-          t41[i * 104 + j * 8 + 4]! + t38[i * 416 + j * 32 + 28]!;
-        t42[i * 104 + j * 8 + 5] =
-          t41[i * 104 + j * 8 + 5]! + t38[i * 416 + j * 32 + 29]!;
-        t42[i * 104 + j * 8 + 6] =
-          t41[i * 104 + j * 8 + 6]! + t38[i * 416 + j * 32 + 30]!;
-        t42[i * 104 + j * 8 + 7] =
-          t41[i * 104 + j * 8 + 7]! + t38[i * 416 + j * 32 + 31]!;
+        t33[i * 104 + j * 8] =
+          t32[i * 104 + j * 8]! + t29[i * 416 + j * 32 + 24]!;
+        t33[i * 104 + j * 8 + 1] =
+          t32[i * 104 + j * 8 + 1]! + t29[i * 416 + j * 32 + 25]!;
+        t33[i * 104 + j * 8 + 2] =
+          t32[i * 104 + j * 8 + 2]! + t29[i * 416 + j * 32 + 26]!;
+        t33[i * 104 + j * 8 + 3] =
+          t32[i * 104 + j * 8 + 3]! + t29[i * 416 + j * 32 + 27]!;
+        t33[i * 104 + j * 8 + 4] =
+          t32[i * 104 + j * 8 + 4]! + t29[i * 416 + j * 32 + 28]!;
+        t33[i * 104 + j * 8 + 5] =
+          t32[i * 104 + j * 8 + 5]! + t29[i * 416 + j * 32 + 29]!;
+        t33[i * 104 + j * 8 + 6] =
+          t32[i * 104 + j * 8 + 6]! + t29[i * 416 + j * 32 + 30]!;
+        t33[i * 104 + j * 8 + 7] =
+          t32[i * 104 + j * 8 + 7]! + t29[i * 416 + j * 32 + 31]!;
       }
     }
 
-    // t43 = concat(t39, t40, t41, t42, 3)
+    // t34 = concat(t30, t31, t32, t33, 3)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t43[i * 416 + j * 32] = t39[i * 104 + j * 8]!;
-        t43[i * 416 + j * 32 + 1] = t39[i * 104 + j * 8 + 1]!;
-        t43[i * 416 + j * 32 + 2] = t39[i * 104 + j * 8 + 2]!;
-        t43[i * 416 + j * 32 + 3] = t39[i * 104 + j * 8 + 3]!;
-        t43[i * 416 + j * 32 + 4] = t39[i * 104 + j * 8 + 4]!;
-        t43[i * 416 + j * 32 + 5] = t39[i * 104 + j * 8 + 5]!;
-        t43[i * 416 + j * 32 + 6] = t39[i * 104 + j * 8 + 6]!;
-        t43[i * 416 + j * 32 + 7] = t39[i * 104 + j * 8 + 7]!;
-      }
-    }
-
-    for (let i = 0; i < 13; i++) {
-      for (let j = 0; j < 13; j++) {
-        t43[i * 416 + j * 32 + 8] = t40[i * 104 + j * 8]!;
-        t43[i * 416 + j * 32 + 9] = t40[i * 104 + j * 8 + 1]!;
-        t43[i * 416 + j * 32 + 10] = t40[i * 104 + j * 8 + 2]!;
-        t43[i * 416 + j * 32 + 11] = t40[i * 104 + j * 8 + 3]!;
-        t43[i * 416 + j * 32 + 12] = t40[i * 104 + j * 8 + 4]!;
-        t43[i * 416 + j * 32 + 13] = t40[i * 104 + j * 8 + 5]!;
-        t43[i * 416 + j * 32 + 14] = t40[i * 104 + j * 8 + 6]!;
-        t43[i * 416 + j * 32 + 15] = t40[i * 104 + j * 8 + 7]!;
+        t34[i * 416 + j * 32] = t30[i * 104 + j * 8]!;
+        t34[i * 416 + j * 32 + 1] = t30[i * 104 + j * 8 + 1]!;
+        t34[i * 416 + j * 32 + 2] = t30[i * 104 + j * 8 + 2]!;
+        t34[i * 416 + j * 32 + 3] = t30[i * 104 + j * 8 + 3]!;
+        t34[i * 416 + j * 32 + 4] = t30[i * 104 + j * 8 + 4]!;
+        t34[i * 416 + j * 32 + 5] = t30[i * 104 + j * 8 + 5]!;
+        t34[i * 416 + j * 32 + 6] = t30[i * 104 + j * 8 + 6]!;
+        t34[i * 416 + j * 32 + 7] = t30[i * 104 + j * 8 + 7]!;
       }
     }
 
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t43[i * 416 + j * 32 + 16] = t41[i * 104 + j * 8]!;
-        t43[i * 416 + j * 32 + 17] = t41[i * 104 + j * 8 + 1]!;
-        t43[i * 416 + j * 32 + 18] = t41[i * 104 + j * 8 + 2]!;
-        t43[i * 416 + j * 32 + 19] = t41[i * 104 + j * 8 + 3]!;
-        t43[i * 416 + j * 32 + 20] = t41[i * 104 + j * 8 + 4]!;
-        t43[i * 416 + j * 32 + 21] = t41[i * 104 + j * 8 + 5]!;
-        t43[i * 416 + j * 32 + 22] = t41[i * 104 + j * 8 + 6]!;
-        t43[i * 416 + j * 32 + 23] = t41[i * 104 + j * 8 + 7]!;
+        t34[i * 416 + j * 32 + 8] = t31[i * 104 + j * 8]!;
+        t34[i * 416 + j * 32 + 9] = t31[i * 104 + j * 8 + 1]!;
+        t34[i * 416 + j * 32 + 10] = t31[i * 104 + j * 8 + 2]!;
+        t34[i * 416 + j * 32 + 11] = t31[i * 104 + j * 8 + 3]!;
+        t34[i * 416 + j * 32 + 12] = t31[i * 104 + j * 8 + 4]!;
+        t34[i * 416 + j * 32 + 13] = t31[i * 104 + j * 8 + 5]!;
+        t34[i * 416 + j * 32 + 14] = t31[i * 104 + j * 8 + 6]!;
+        t34[i * 416 + j * 32 + 15] = t31[i * 104 + j * 8 + 7]!;
       }
     }
 
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t43[i * 416 + j * 32 + 24] = t42[i * 104 + j * 8]!;
-        t43[i * 416 + j * 32 + 25] = t42[i * 104 + j * 8 + 1]!;
-        t43[i * 416 + j * 32 + 26] = t42[i * 104 + j * 8 + 2]!;
-        t43[i * 416 + j * 32 + 27] = t42[i * 104 + j * 8 + 3]!;
-        t43[i * 416 + j * 32 + 28] = t42[i * 104 + j * 8 + 4]!;
-        t43[i * 416 + j * 32 + 29] = t42[i * 104 + j * 8 + 5]!;
-        t43[i * 416 + j * 32 + 30] = t42[i * 104 + j * 8 + 6]!;
-        t43[i * 416 + j * 32 + 31] = t42[i * 104 + j * 8 + 7]!;
+        t34[i * 416 + j * 32 + 16] = t32[i * 104 + j * 8]!;
+        t34[i * 416 + j * 32 + 17] = t32[i * 104 + j * 8 + 1]!;
+        t34[i * 416 + j * 32 + 18] = t32[i * 104 + j * 8 + 2]!;
+        t34[i * 416 + j * 32 + 19] = t32[i * 104 + j * 8 + 3]!;
+        t34[i * 416 + j * 32 + 20] = t32[i * 104 + j * 8 + 4]!;
+        t34[i * 416 + j * 32 + 21] = t32[i * 104 + j * 8 + 5]!;
+        t34[i * 416 + j * 32 + 22] = t32[i * 104 + j * 8 + 6]!;
+        t34[i * 416 + j * 32 + 23] = t32[i * 104 + j * 8 + 7]!;
       }
     }
 
-    // t44 = (d_p1·𝟙) ⊙ 1[t43 = 1] ⊙ 1[t38]
+    for (let i = 0; i < 13; i++) {
+      for (let j = 0; j < 13; j++) {
+        t34[i * 416 + j * 32 + 24] = t33[i * 104 + j * 8]!;
+        t34[i * 416 + j * 32 + 25] = t33[i * 104 + j * 8 + 1]!;
+        t34[i * 416 + j * 32 + 26] = t33[i * 104 + j * 8 + 2]!;
+        t34[i * 416 + j * 32 + 27] = t33[i * 104 + j * 8 + 3]!;
+        t34[i * 416 + j * 32 + 28] = t33[i * 104 + j * 8 + 4]!;
+        t34[i * 416 + j * 32 + 29] = t33[i * 104 + j * 8 + 5]!;
+        t34[i * 416 + j * 32 + 30] = t33[i * 104 + j * 8 + 6]!;
+        t34[i * 416 + j * 32 + 31] = t33[i * 104 + j * 8 + 7]!;
+      }
+    }
+
+    // t35 = (d_p1·𝟙) ⊙ 1[t34 = 1] ⊙ 1[t29]
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let k = 0; k < 4; k++) {
-          t44[i * 416 + j * 32 + k * 8] =
-            t38[i * 416 + j * 32 + k * 8]! !== 0
-              ? t43[i * 416 + j * 32 + k * 8]! === 1
+          t35[i * 416 + j * 32 + k * 8] =
+            t29[i * 416 + j * 32 + k * 8]! !== 0
+              ? t34[i * 416 + j * 32 + k * 8]! === 1
                 ? d_p1[i * 104 + j * 8]!
                 : 0
               : 0;
-          t44[i * 416 + j * 32 + k * 8 + 1] =
-            t38[i * 416 + j * 32 + k * 8 + 1]! !== 0
-              ? t43[i * 416 + j * 32 + k * 8 + 1]! === 1
+          t35[i * 416 + j * 32 + k * 8 + 1] =
+            t29[i * 416 + j * 32 + k * 8 + 1]! !== 0
+              ? t34[i * 416 + j * 32 + k * 8 + 1]! === 1
                 ? d_p1[i * 104 + j * 8 + 1]!
                 : 0
               : 0;
-          t44[i * 416 + j * 32 + k * 8 + 2] =
-            t38[i * 416 + j * 32 + k * 8 + 2]! !== 0
-              ? t43[i * 416 + j * 32 + k * 8 + 2]! === 1
+          t35[i * 416 + j * 32 + k * 8 + 2] =
+            t29[i * 416 + j * 32 + k * 8 + 2]! !== 0
+              ? t34[i * 416 + j * 32 + k * 8 + 2]! === 1
                 ? d_p1[i * 104 + j * 8 + 2]!
                 : 0
               : 0;
-          t44[i * 416 + j * 32 + k * 8 + 3] =
-            t38[i * 416 + j * 32 + k * 8 + 3]! !== 0
-              ? t43[i * 416 + j * 32 + k * 8 + 3]! === 1
+          t35[i * 416 + j * 32 + k * 8 + 3] =
+            t29[i * 416 + j * 32 + k * 8 + 3]! !== 0
+              ? t34[i * 416 + j * 32 + k * 8 + 3]! === 1
                 ? d_p1[i * 104 + j * 8 + 3]!
                 : 0
               : 0;
-          t44[i * 416 + j * 32 + k * 8 + 4] =
-            t38[i * 416 + j * 32 + k * 8 + 4]! !== 0
-              ? t43[i * 416 + j * 32 + k * 8 + 4]! === 1
+          t35[i * 416 + j * 32 + k * 8 + 4] =
+            t29[i * 416 + j * 32 + k * 8 + 4]! !== 0
+              ? t34[i * 416 + j * 32 + k * 8 + 4]! === 1
                 ? d_p1[i * 104 + j * 8 + 4]!
                 : 0
               : 0;
-          t44[i * 416 + j * 32 + k * 8 + 5] =
-            t38[i * 416 + j * 32 + k * 8 + 5]! !== 0
-              ? t43[i * 416 + j * 32 + k * 8 + 5]! === 1
+          t35[i * 416 + j * 32 + k * 8 + 5] =
+            t29[i * 416 + j * 32 + k * 8 + 5]! !== 0
+              ? t34[i * 416 + j * 32 + k * 8 + 5]! === 1
                 ? d_p1[i * 104 + j * 8 + 5]!
                 : 0
               : 0;
-          t44[i * 416 + j * 32 + k * 8 + 6] =
-            t38[i * 416 + j * 32 + k * 8 + 6]! !== 0
-              ? t43[i * 416 + j * 32 + k * 8 + 6]! === 1
+          t35[i * 416 + j * 32 + k * 8 + 6] =
+            t29[i * 416 + j * 32 + k * 8 + 6]! !== 0
+              ? t34[i * 416 + j * 32 + k * 8 + 6]! === 1
                 ? d_p1[i * 104 + j * 8 + 6]!
                 : 0
               : 0;
-          t44[i * 416 + j * 32 + k * 8 + 7] =
-            t38[i * 416 + j * 32 + k * 8 + 7]! !== 0
-              ? t43[i * 416 + j * 32 + k * 8 + 7]! === 1
+          t35[i * 416 + j * 32 + k * 8 + 7] =
+            t29[i * 416 + j * 32 + k * 8 + 7]! !== 0
+              ? t34[i * 416 + j * 32 + k * 8 + 7]! === 1
                 ? d_p1[i * 104 + j * 8 + 7]!
                 : 0
               : 0;
@@ -2974,93 +2863,89 @@ function gradientKernel(
       }
     }
 
-    // t45 = reshape(t44, [13, 13, 2, 2, 8])
-    // d_a1 = windowsᵀ(t45, [2, 2], stride [2, 2])
+    // d_a1 = windowsᵀ(reshape(t35, [13, 13, 2, 2, 8]), [2, 2], stride [2, 2])
     for (let i = 0; i < 5408; i++) {
-      t45[i] = t44[i]!;
       d_a1[i] = 0;
     }
 
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        d_a1[i * 416 + j * 16]! += t45[i * 416 + j * 32]!;
-        d_a1[i * 416 + j * 16 + 1]! += t45[i * 416 + j * 32 + 1]!;
-        d_a1[i * 416 + j * 16 + 2]! += t45[i * 416 + j * 32 + 2]!;
-        d_a1[i * 416 + j * 16 + 3]! += t45[i * 416 + j * 32 + 3]!;
-        d_a1[i * 416 + j * 16 + 4]! += t45[i * 416 + j * 32 + 4]!;
-        d_a1[i * 416 + j * 16 + 5]! += t45[i * 416 + j * 32 + 5]!;
-        d_a1[i * 416 + j * 16 + 6]! += t45[i * 416 + j * 32 + 6]!;
-        d_a1[i * 416 + j * 16 + 7]! += t45[i * 416 + j * 32 + 7]!;
-        d_a1[i * 416 + j * 16 + 8]! += t45[i * 416 + j * 32 + 8]!;
-        d_a1[i * 416 + j * 16 + 9]! += t45[i * 416 + j * 32 + 9]!;
-        d_a1[i * 416 + j * 16 + 10]! += t45[i * 416 + j * 32 + 10]!;
-        d_a1[i * 416 + j * 16 + 11]! += t45[i * 416 + j * 32 + 11]!;
-        d_a1[i * 416 + j * 16 + 12]! += t45[i * 416 + j * 32 + 12]!;
-        d_a1[i * 416 + j * 16 + 13]! += t45[i * 416 + j * 32 + 13]!;
-        d_a1[i * 416 + j * 16 + 14]! += t45[i * 416 + j * 32 + 14]!;
-        d_a1[i * 416 + j * 16 + 15]! += t45[i * 416 + j * 32 + 15]!;
-        d_a1[i * 416 + j * 16 + 208]! += t45[i * 416 + j * 32 + 16]!;
-        d_a1[i * 416 + j * 16 + 209]! += t45[i * 416 + j * 32 + 17]!;
-        d_a1[i * 416 + j * 16 + 210]! += t45[i * 416 + j * 32 + 18]!;
-        d_a1[i * 416 + j * 16 + 211]! += t45[i * 416 + j * 32 + 19]!;
-        d_a1[i * 416 + j * 16 + 212]! += t45[i * 416 + j * 32 + 20]!;
-        d_a1[i * 416 + j * 16 + 213]! += t45[i * 416 + j * 32 + 21]!;
-        d_a1[i * 416 + j * 16 + 214]! += t45[i * 416 + j * 32 + 22]!;
-        d_a1[i * 416 + j * 16 + 215]! += t45[i * 416 + j * 32 + 23]!;
-        d_a1[i * 416 + j * 16 + 216]! += t45[i * 416 + j * 32 + 24]!;
-        d_a1[i * 416 + j * 16 + 217]! += t45[i * 416 + j * 32 + 25]!;
-        d_a1[i * 416 + j * 16 + 218]! += t45[i * 416 + j * 32 + 26]!;
-        d_a1[i * 416 + j * 16 + 219]! += t45[i * 416 + j * 32 + 27]!;
-        d_a1[i * 416 + j * 16 + 220]! += t45[i * 416 + j * 32 + 28]!;
-        d_a1[i * 416 + j * 16 + 221]! += t45[i * 416 + j * 32 + 29]!;
-        d_a1[i * 416 + j * 16 + 222]! += t45[i * 416 + j * 32 + 30]!;
-        d_a1[i * 416 + j * 16 + 223]! += t45[i * 416 + j * 32 + 31]!;
+        d_a1[i * 416 + j * 16]! += t35[i * 416 + j * 32]!;
+        d_a1[i * 416 + j * 16 + 1]! += t35[i * 416 + j * 32 + 1]!;
+        d_a1[i * 416 + j * 16 + 2]! += t35[i * 416 + j * 32 + 2]!;
+        d_a1[i * 416 + j * 16 + 3]! += t35[i * 416 + j * 32 + 3]!;
+        d_a1[i * 416 + j * 16 + 4]! += t35[i * 416 + j * 32 + 4]!;
+        d_a1[i * 416 + j * 16 + 5]! += t35[i * 416 + j * 32 + 5]!;
+        d_a1[i * 416 + j * 16 + 6]! += t35[i * 416 + j * 32 + 6]!;
+        d_a1[i * 416 + j * 16 + 7]! += t35[i * 416 + j * 32 + 7]!;
+        d_a1[i * 416 + j * 16 + 8]! += t35[i * 416 + j * 32 + 8]!;
+        d_a1[i * 416 + j * 16 + 9]! += t35[i * 416 + j * 32 + 9]!;
+        d_a1[i * 416 + j * 16 + 10]! += t35[i * 416 + j * 32 + 10]!;
+        d_a1[i * 416 + j * 16 + 11]! += t35[i * 416 + j * 32 + 11]!;
+        d_a1[i * 416 + j * 16 + 12]! += t35[i * 416 + j * 32 + 12]!;
+        d_a1[i * 416 + j * 16 + 13]! += t35[i * 416 + j * 32 + 13]!;
+        d_a1[i * 416 + j * 16 + 14]! += t35[i * 416 + j * 32 + 14]!;
+        d_a1[i * 416 + j * 16 + 15]! += t35[i * 416 + j * 32 + 15]!;
+        d_a1[i * 416 + j * 16 + 208]! += t35[i * 416 + j * 32 + 16]!;
+        d_a1[i * 416 + j * 16 + 209]! += t35[i * 416 + j * 32 + 17]!;
+        d_a1[i * 416 + j * 16 + 210]! += t35[i * 416 + j * 32 + 18]!;
+        d_a1[i * 416 + j * 16 + 211]! += t35[i * 416 + j * 32 + 19]!;
+        d_a1[i * 416 + j * 16 + 212]! += t35[i * 416 + j * 32 + 20]!;
+        d_a1[i * 416 + j * 16 + 213]! += t35[i * 416 + j * 32 + 21]!;
+        d_a1[i * 416 + j * 16 + 214]! += t35[i * 416 + j * 32 + 22]!;
+        d_a1[i * 416 + j * 16 + 215]! += t35[i * 416 + j * 32 + 23]!;
+        d_a1[i * 416 + j * 16 + 216]! += t35[i * 416 + j * 32 + 24]!;
+        d_a1[i * 416 + j * 16 + 217]! += t35[i * 416 + j * 32 + 25]!;
+        d_a1[i * 416 + j * 16 + 218]! += t35[i * 416 + j * 32 + 26]!;
+        d_a1[i * 416 + j * 16 + 219]! += t35[i * 416 + j * 32 + 27]!;
+        d_a1[i * 416 + j * 16 + 220]! += t35[i * 416 + j * 32 + 28]!;
+        d_a1[i * 416 + j * 16 + 221]! += t35[i * 416 + j * 32 + 29]!;
+        d_a1[i * 416 + j * 16 + 222]! += t35[i * 416 + j * 32 + 30]!;
+        d_a1[i * 416 + j * 16 + 223]! += t35[i * 416 + j * 32 + 31]!;
       }
     }
 
-    // t46 = d_a1 ⊙ 1[t23 > 0]
-    // t21 += t46
-    // t47 = reshape(t46, [676, 8])
+    // t36 = d_a1 ⊙ 1[t17 > 0]
+    // t15 += t36
     for (let i = 0; i < 5408; i++) {
-      t46[i] = t23[s * 5408 + i]! > 0 ? d_a1[i]! : 0;
-      t21[i]! += t46[i]!;
-      t47[i] = t46[i]!;
+      t36[i] = t17[s * 5408 + i]! > 0 ? d_a1[i]! : 0;
+      t15[i]! += t36[i]!;
     }
 
-    // t22 += t6ᵀ · t47
+    // t16 += reshape(t3, [676, 9])ᵀ · reshape(t36, [676, 8])
     for (let i = 0; i < 9; i++) {
       let acc$64 = 0;
       for (let k = 0; k < 676; k++)
-        acc$64 += t6[s * 6084 + k * 9 + i]! * t47[k * 8]!;
-      t22[i * 8]! += acc$64;
+        acc$64 += t3[s * 6084 + k * 9 + i]! * t36[k * 8]!;
+      t16[i * 8]! += acc$64;
       let acc$65 = 0;
       for (let k = 0; k < 676; k++)
-        acc$65 += t6[s * 6084 + k * 9 + i]! * t47[k * 8 + 1]!;
-      t22[i * 8 + 1]! += acc$65;
+        acc$65 += t3[s * 6084 + k * 9 + i]! * t36[k * 8 + 1]!;
+      t16[i * 8 + 1]! += acc$65;
       let acc$66 = 0;
       for (let k = 0; k < 676; k++)
-        acc$66 += t6[s * 6084 + k * 9 + i]! * t47[k * 8 + 2]!;
-      t22[i * 8 + 2]! += acc$66;
+        acc$66 += t3[s * 6084 + k * 9 + i]! * t36[k * 8 + 2]!;
+      t16[i * 8 + 2]! += acc$66;
       let acc$67 = 0;
       for (let k = 0; k < 676; k++)
-        acc$67 += t6[s * 6084 + k * 9 + i]! * t47[k * 8 + 3]!;
-      t22[i * 8 + 3]! += acc$67;
+        acc$67 += t3[s * 6084 + k * 9 + i]! * t36[k * 8 + 3]!;
+      t16[i * 8 + 3]! += acc$67;
       let acc$68 = 0;
       for (let k = 0; k < 676; k++)
-        acc$68 += t6[s * 6084 + k * 9 + i]! * t47[k * 8 + 4]!;
-      t22[i * 8 + 4]! += acc$68;
+        acc$68 += t3[s * 6084 + k * 9 + i]! * t36[k * 8 + 4]!;
+      t16[i * 8 + 4]! += acc$68;
       let acc$69 = 0;
       for (let k = 0; k < 676; k++)
-        acc$69 += t6[s * 6084 + k * 9 + i]! * t47[k * 8 + 5]!;
-      t22[i * 8 + 5]! += acc$69;
+        acc$69 += t3[s * 6084 + k * 9 + i]! * t36[k * 8 + 5]!;
+      t16[i * 8 + 5]! += acc$69;
       let acc$70 = 0;
       for (let k = 0; k < 676; k++)
-        acc$70 += t6[s * 6084 + k * 9 + i]! * t47[k * 8 + 6]!;
-      t22[i * 8 + 6]! += acc$70;
+        acc$70 += t3[s * 6084 + k * 9 + i]! * t36[k * 8 + 6]!;
+      t16[i * 8 + 6]! += acc$70;
       let acc$71 = 0;
       for (let k = 0; k < 676; k++)
-        acc$71 += t6[s * 6084 + k * 9 + i]! * t47[k * 8 + 7]!;
-      t22[i * 8 + 7]! += acc$71;
+        acc$71 += t3[s * 6084 + k * 9 + i]! * t36[k * 8 + 7]!;
+      t16[i * 8 + 7]! += acc$71;
     }
   }
 
@@ -3078,104 +2963,104 @@ function gradientKernel(
     grads[5256]! *= invB;
     grads[5257]! *= invB;
     for (let i = 0; i < 1936; i++) {
-      t19[i]! *= invB;
+      t13[i]! *= invB;
     }
 
     for (let i = 0; i < 1152; i++) {
-      t20[i]! *= invB;
+      t14[i]! *= invB;
     }
 
     for (let i = 0; i < 5408; i++) {
-      t21[i]! *= invB;
+      t15[i]! *= invB;
     }
 
     for (let i = 0; i < 72; i++) {
-      t22[i]! *= invB;
+      t16[i]! *= invB;
     }
   }
 
-  // d_c2 = sum(t19, 1, 2)
+  // d_c2 = sum(t13, 1, 2)
   let acc$72 = 0;
-  for (let r = 0; r < 121; r++) acc$72 += t19[r * 16]!;
+  for (let r = 0; r < 121; r++) acc$72 += t13[r * 16]!;
   grads[1232] = acc$72;
   let acc$73 = 0;
-  for (let r = 0; r < 121; r++) acc$73 += t19[r * 16 + 1]!;
+  for (let r = 0; r < 121; r++) acc$73 += t13[r * 16 + 1]!;
   grads[1233] = acc$73;
   let acc$74 = 0;
-  for (let r = 0; r < 121; r++) acc$74 += t19[r * 16 + 2]!;
+  for (let r = 0; r < 121; r++) acc$74 += t13[r * 16 + 2]!;
   grads[1234] = acc$74;
   let acc$75 = 0;
-  for (let r = 0; r < 121; r++) acc$75 += t19[r * 16 + 3]!;
+  for (let r = 0; r < 121; r++) acc$75 += t13[r * 16 + 3]!;
   grads[1235] = acc$75;
   let acc$76 = 0;
-  for (let r = 0; r < 121; r++) acc$76 += t19[r * 16 + 4]!;
+  for (let r = 0; r < 121; r++) acc$76 += t13[r * 16 + 4]!;
   grads[1236] = acc$76;
   let acc$77 = 0;
-  for (let r = 0; r < 121; r++) acc$77 += t19[r * 16 + 5]!;
+  for (let r = 0; r < 121; r++) acc$77 += t13[r * 16 + 5]!;
   grads[1237] = acc$77;
   let acc$78 = 0;
-  for (let r = 0; r < 121; r++) acc$78 += t19[r * 16 + 6]!;
+  for (let r = 0; r < 121; r++) acc$78 += t13[r * 16 + 6]!;
   grads[1238] = acc$78;
   let acc$79 = 0;
-  for (let r = 0; r < 121; r++) acc$79 += t19[r * 16 + 7]!;
+  for (let r = 0; r < 121; r++) acc$79 += t13[r * 16 + 7]!;
   grads[1239] = acc$79;
   let acc$80 = 0;
-  for (let r = 0; r < 121; r++) acc$80 += t19[r * 16 + 8]!;
+  for (let r = 0; r < 121; r++) acc$80 += t13[r * 16 + 8]!;
   grads[1240] = acc$80;
   let acc$81 = 0;
-  for (let r = 0; r < 121; r++) acc$81 += t19[r * 16 + 9]!;
+  for (let r = 0; r < 121; r++) acc$81 += t13[r * 16 + 9]!;
   grads[1241] = acc$81;
   let acc$82 = 0;
-  for (let r = 0; r < 121; r++) acc$82 += t19[r * 16 + 10]!;
+  for (let r = 0; r < 121; r++) acc$82 += t13[r * 16 + 10]!;
   grads[1242] = acc$82;
   let acc$83 = 0;
-  for (let r = 0; r < 121; r++) acc$83 += t19[r * 16 + 11]!;
+  for (let r = 0; r < 121; r++) acc$83 += t13[r * 16 + 11]!;
   grads[1243] = acc$83;
   let acc$84 = 0;
-  for (let r = 0; r < 121; r++) acc$84 += t19[r * 16 + 12]!;
+  for (let r = 0; r < 121; r++) acc$84 += t13[r * 16 + 12]!;
   grads[1244] = acc$84;
   let acc$85 = 0;
-  for (let r = 0; r < 121; r++) acc$85 += t19[r * 16 + 13]!;
+  for (let r = 0; r < 121; r++) acc$85 += t13[r * 16 + 13]!;
   grads[1245] = acc$85;
   let acc$86 = 0;
-  for (let r = 0; r < 121; r++) acc$86 += t19[r * 16 + 14]!;
+  for (let r = 0; r < 121; r++) acc$86 += t13[r * 16 + 14]!;
   grads[1246] = acc$86;
   let acc$87 = 0;
-  for (let r = 0; r < 121; r++) acc$87 += t19[r * 16 + 15]!;
+  for (let r = 0; r < 121; r++) acc$87 += t13[r * 16 + 15]!;
   grads[1247] = acc$87;
-  // d_K2 = reshape(t20, [3, 3, 8, 16])
+  // d_K2 = reshape(t14, [3, 3, 8, 16])
   for (let i = 0; i < 1152; i++) {
-    grads[80 + i] = t20[i]!;
+    grads[80 + i] = t14[i]!;
   }
 
-  // d_c1 = sum(t21, 1, 2)
+  // d_c1 = sum(t15, 1, 2)
   let acc$88 = 0;
-  for (let r = 0; r < 676; r++) acc$88 += t21[r * 8]!;
+  for (let r = 0; r < 676; r++) acc$88 += t15[r * 8]!;
   grads[72] = acc$88;
   let acc$89 = 0;
-  for (let r = 0; r < 676; r++) acc$89 += t21[r * 8 + 1]!;
+  for (let r = 0; r < 676; r++) acc$89 += t15[r * 8 + 1]!;
   grads[73] = acc$89;
   let acc$90 = 0;
-  for (let r = 0; r < 676; r++) acc$90 += t21[r * 8 + 2]!;
+  for (let r = 0; r < 676; r++) acc$90 += t15[r * 8 + 2]!;
   grads[74] = acc$90;
   let acc$91 = 0;
-  for (let r = 0; r < 676; r++) acc$91 += t21[r * 8 + 3]!;
+  for (let r = 0; r < 676; r++) acc$91 += t15[r * 8 + 3]!;
   grads[75] = acc$91;
   let acc$92 = 0;
-  for (let r = 0; r < 676; r++) acc$92 += t21[r * 8 + 4]!;
+  for (let r = 0; r < 676; r++) acc$92 += t15[r * 8 + 4]!;
   grads[76] = acc$92;
   let acc$93 = 0;
-  for (let r = 0; r < 676; r++) acc$93 += t21[r * 8 + 5]!;
+  for (let r = 0; r < 676; r++) acc$93 += t15[r * 8 + 5]!;
   grads[77] = acc$93;
   let acc$94 = 0;
-  for (let r = 0; r < 676; r++) acc$94 += t21[r * 8 + 6]!;
+  for (let r = 0; r < 676; r++) acc$94 += t15[r * 8 + 6]!;
   grads[78] = acc$94;
   let acc$95 = 0;
-  for (let r = 0; r < 676; r++) acc$95 += t21[r * 8 + 7]!;
+  for (let r = 0; r < 676; r++) acc$95 += t15[r * 8 + 7]!;
   grads[79] = acc$95;
-  // d_K1 = reshape(t22, [3, 3, 1, 8])
+  // d_K1 = reshape(t16, [3, 3, 1, 8])
   for (let i = 0; i < 72; i++) {
-    grads[i] = t22[i]!;
+    grads[i] = t16[i]!;
   }
 
   return meanL;
@@ -3196,9 +3081,9 @@ function sgdStepKernel(
 
 // ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
 
-/** The kernels' binary (77970 bytes), base64. */
+/** The kernels' binary (77789 bytes), base64. */
 const wasmBinary =
-  "AGFzbQEAAAABFQRgAn9/AGACf38BfGABfAF8YAF8AAMHBgABAgIBAwUDAQAFBzIFBm1lbW9yeQIAB2ZvcndhcmQAAARsb3NzAAEIZ3JhZGllbnQABAlzZ2RVcGRhdGUABQrSswQGiGI2AXwbfwl8JH8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfBB/AXwBfwF8AX8BfAF/AXwBfwF8B38PewJ/CXsEfwh7An8FewJ/IAC3IQIgAUGQGWwgAEHgkQJsaiEDIAFBkBlsIABB4OgAbGohBCABQZAZbCAAQcAMbGohBSABQZAZbCAAQfDPA2xqIQYgAUGQGWwgAEHgNmxqIQcgAUGQGWwgAEEAbGohCCABQZAZbCAAQZDgBWxqIQkgAUGQGWwgAEEAbGohCiABQegYbCELQQAhDANAIAxBBGwgDEEEbP1dAgD9X/1e/VsC4MgCACAMQQJqIgxByABIDQALQQAhDQNAQQAhDgNAIA1BwAZsIA5BIGxqQQAqAqACu7Y4AoDLAiANQcAGbCAOQSBsakEAKgKkAru2OAKEywIgDUHABmwgDkEgbGpBACoCqAK7tjgCiMsCIA1BwAZsIA5BIGxqQQAqAqwCu7Y4AozLAiANQcAGbCAOQSBsakEAKgKwAru2OAKQywIgDUHABmwgDkEgbGpBACoCtAK7tjgClMsCIA1BwAZsIA5BIGxqQQAqArgCu7Y4ApjLAiANQcAGbCAOQSBsakEAKgK8Aru2OAKcywIgDkEBaiIOQRpIDQALIA1BAWoiDUEaSA0AC0EAIQ8DQCAPQQRsIA9BBGz9XQLAAv1f/V79WwKA9AMAIA9BAmoiD0GACUgNAAtBACEQA0BBACERA0AgEEHABWwgEUHAAGxqQQAqAsAmu7Y4AoCYBCAQQcAFbCARQcAAbGpBACoCxCa7tjgChJgEIBBBwAVsIBFBwABsakEAKgLIJru2OAKImAQgEEHABWwgEUHAAGxqQQAqAswmu7Y4AoyYBCAQQcAFbCARQcAAbGpBACoC0Ca7tjgCkJgEIBBBwAVsIBFBwABsakEAKgLUJru2OAKUmAQgEEHABWwgEUHAAGxqQQAqAtgmu7Y4ApiYBCAQQcAFbCARQcAAbGpBACoC3Ca7tjgCnJgEIBBBwAVsIBFBwABsakEAKgLgJru2OAKgmAQgEEHABWwgEUHAAGxqQQAqAuQmu7Y4AqSYBCAQQcAFbCARQcAAbGpBACoC6Ca7tjgCqJgEIBBBwAVsIBFBwABsakEAKgLsJru2OAKsmAQgEEHABWwgEUHAAGxqQQAqAvAmu7Y4ArCYBCAQQcAFbCARQcAAbGpBACoC9Ca7tjgCtJgEIBBBwAVsIBFBwABsakEAKgL4Jru2OAK4mAQgEEHABWwgEUHAAGxqQQAqAvwmu7Y4AryYBCARQQFqIhFBC0gNAAsgEEEBaiIQQQtIDQALQQAhEgNAQQAhEwNAQQAhFANAIBNBqAdsIBRBJGxqIBJBwBhsIBNB8ABsaiAUQQRsaioC4IALu7Y4AsDUBCATQagHbCAUQSRsaiASQcAYbCATQfAAbGogFEEEbGoqAuSAC7u2OALE1AQgE0GoB2wgFEEkbGogEkHAGGwgE0HwAGxqIBRBBGxqKgLogAu7tjgCyNQEIBNBqAdsIBRBJGxqIBJBwBhsIBNB8ABsaiAUQQRsaioC0IELu7Y4AszUBCATQagHbCAUQSRsaiASQcAYbCATQfAAbGogFEEEbGoqAtSBC7u2OALQ1AQgE0GoB2wgFEEkbGogEkHAGGwgE0HwAGxqIBRBBGxqKgLYgQu7tjgC1NQEIBNBqAdsIBRBJGxqIBJBwBhsIBNB8ABsaiAUQQRsaioCwIILu7Y4AtjUBCATQagHbCAUQSRsaiASQcAYbCATQfAAbGogFEEEbGoqAsSCC7u2OALc1AQgE0GoB2wgFEEkbGogEkHAGGwgE0HwAGxqIBRBBGxqKgLIggu7tjgC4NQEIBRBAWoiFEEaSA0ACyATQQFqIhNBGkgNAAtBACEVA0AgAyAVQQRsaiAVQQRs/V0CwNQE/V/9Xv1bAuCACwAgFUECaiIVQcQvSA0AC0EAIRYDQEEAIRcDQCAWQSBsIBdBBGxqIAMgFkEkbGoqAuCAC7sgF0EEbCoC4MgCu6IgAyAWQSRsaioC5IALuyAXQQRsKgKAyQK7oqAgAyAWQSRsaioC6IALuyAXQQRsKgKgyQK7oqAgAyAWQSRsaioC7IALuyAXQQRsKgLAyQK7oqAgAyAWQSRsaioC8IALuyAXQQRsKgLgyQK7oqAgAyAWQSRsaioC9IALuyAXQQRsKgKAygK7oqAgAyAWQSRsaioC+IALuyAXQQRsKgKgygK7oqAgAyAWQSRsaioC/IALuyAXQQRsKgLAygK7oqAgAyAWQSRsaioCgIELuyAXQQRsKgLgygK7oqC2OALA1AQgF0EBaiIXQQhIDQALIBZBAWoiFkGkBUgNAAtBACEYA0AgGEEEbP0MAAAAAAAAAAAAAAAAAAAAACAYQQRs/V0CwNQE/V8gGEEEbP1dAoDLAv1f/fAB/fUB/V79WwLA/QUAIBhBAmoiGEGgKkgNAAtBACEZA0BBACEaA0AgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCwP0Fu7Y4AsDUBCAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgLE/QW7tjgCxNQEIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAsj9Bbu2OALI1AQgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCzP0Fu7Y4AszUBCAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgLQ/QW7tjgC0NQEIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAtT9Bbu2OALU1AQgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioC2P0Fu7Y4AtjUBCAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgLc/QW7tjgC3NQEIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAuD9Bbu2OALg1AQgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioC5P0Fu7Y4AuTUBCAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgLo/QW7tjgC6NQEIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAuz9Bbu2OALs1AQgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioC8P0Fu7Y4AvDUBCAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgL0/QW7tjgC9NQEIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAvj9Bbu2OAL41AQgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioC/P0Fu7Y4AvzUBCAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgKAhAa7tjgCgNUEIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAoSEBru2OAKE1QQgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCiIQGu7Y4AojVBCAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgKMhAa7tjgCjNUEIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqApCEBru2OAKQ1QQgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioClIQGu7Y4ApTVBCAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgKYhAa7tjgCmNUEIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqApyEBru2OAKc1QQgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCoIQGu7Y4AqDVBCAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgKkhAa7tjgCpNUEIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAqiEBru2OAKo1QQgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCrIQGu7Y4AqzVBCAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgKwhAa7tjgCsNUEIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqArSEBru2OAK01QQgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCuIQGu7Y4ArjVBCAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgK8hAa7tjgCvNUEIBpBAWoiGkENSA0ACyAZQQFqIhlBDUgNAAtBACEbA0AgBCAbQQRsaiAbQQRs/V0CwNQE/V/9Xv1bAuCACwAgG0ECaiIbQaAqSA0AC0EAIRwDQEEAIR0DQEQAAAAAAADw/yEeIAQgHEGADWxqIB1BgAFsaioC4IALuyEfIB8gHiAfIB5kGyEeIAQgHEGADWxqIB1BgAFsaioCgIELuyEfIB8gHiAfIB5kGyEeIAQgHEGADWxqIB1BgAFsaioCoIELuyEfIB8gHiAfIB5kGyEeIAQgHEGADWxqIB1BgAFsaioCwIELuyEfIB8gHiAfIB5kGyEeIAUgHEGgA2xqIB1BIGxqIB62OALggAtEAAAAAAAA8P8hICAEIBxBgA1saiAdQYABbGoqAuSAC7shHyAfICAgHyAgZBshICAEIBxBgA1saiAdQYABbGoqAoSBC7shHyAfICAgHyAgZBshICAEIBxBgA1saiAdQYABbGoqAqSBC7shHyAfICAgHyAgZBshICAEIBxBgA1saiAdQYABbGoqAsSBC7shHyAfICAgHyAgZBshICAFIBxBoANsaiAdQSBsaiAgtjgC5IALRAAAAAAAAPD/ISEgBCAcQYANbGogHUGAAWxqKgLogAu7IR8gHyAhIB8gIWQbISEgBCAcQYANbGogHUGAAWxqKgKIgQu7IR8gHyAhIB8gIWQbISEgBCAcQYANbGogHUGAAWxqKgKogQu7IR8gHyAhIB8gIWQbISEgBCAcQYANbGogHUGAAWxqKgLIgQu7IR8gHyAhIB8gIWQbISEgBSAcQaADbGogHUEgbGogIbY4AuiAC0QAAAAAAADw/yEiIAQgHEGADWxqIB1BgAFsaioC7IALuyEfIB8gIiAfICJkGyEiIAQgHEGADWxqIB1BgAFsaioCjIELuyEfIB8gIiAfICJkGyEiIAQgHEGADWxqIB1BgAFsaioCrIELuyEfIB8gIiAfICJkGyEiIAQgHEGADWxqIB1BgAFsaioCzIELuyEfIB8gIiAfICJkGyEiIAUgHEGgA2xqIB1BIGxqICK2OALsgAtEAAAAAAAA8P8hIyAEIBxBgA1saiAdQYABbGoqAvCAC7shHyAfICMgHyAjZBshIyAEIBxBgA1saiAdQYABbGoqApCBC7shHyAfICMgHyAjZBshIyAEIBxBgA1saiAdQYABbGoqArCBC7shHyAfICMgHyAjZBshIyAEIBxBgA1saiAdQYABbGoqAtCBC7shHyAfICMgHyAjZBshIyAFIBxBoANsaiAdQSBsaiAjtjgC8IALRAAAAAAAAPD/ISQgBCAcQYANbGogHUGAAWxqKgL0gAu7IR8gHyAkIB8gJGQbISQgBCAcQYANbGogHUGAAWxqKgKUgQu7IR8gHyAkIB8gJGQbISQgBCAcQYANbGogHUGAAWxqKgK0gQu7IR8gHyAkIB8gJGQbISQgBCAcQYANbGogHUGAAWxqKgLUgQu7IR8gHyAkIB8gJGQbISQgBSAcQaADbGogHUEgbGogJLY4AvSAC0QAAAAAAADw/yElIAQgHEGADWxqIB1BgAFsaioC+IALuyEfIB8gJSAfICVkGyElIAQgHEGADWxqIB1BgAFsaioCmIELuyEfIB8gJSAfICVkGyElIAQgHEGADWxqIB1BgAFsaioCuIELuyEfIB8gJSAfICVkGyElIAQgHEGADWxqIB1BgAFsaioC2IELuyEfIB8gJSAfICVkGyElIAUgHEGgA2xqIB1BIGxqICW2OAL4gAtEAAAAAAAA8P8hJiAEIBxBgA1saiAdQYABbGoqAvyAC7shHyAfICYgHyAmZBshJiAEIBxBgA1saiAdQYABbGoqApyBC7shHyAfICYgHyAmZBshJiAEIBxBgA1saiAdQYABbGoqAryBC7shHyAfICYgHyAmZBshJiAEIBxBgA1saiAdQYABbGoqAtyBC7shHyAfICYgHyAmZBshJiAFIBxBoANsaiAdQSBsaiAmtjgC/IALIB1BAWoiHUENSA0ACyAcQQFqIhxBDUgNAAtBACEnA0BBACEoA0AgJ0HgGGwgKEEEbGogBSAnQaADbGogKEEEbGr9XQLggAv9X/1e/VsCwNQEACAoQQJqIihBGEgNAAtBACEpA0AgJ0HgGGwgKUEEbGogBSAnQaADbGogKUEEbGr9XQKAhAv9X/1e/VsCoNUEACApQQJqIilBGEgNAAtBACEqA0AgJ0HgGGwgKkEEbGogBSAnQaADbGogKkEEbGr9XQKghwv9X/1e/VsCgNYEACAqQQJqIipBGEgNAAtBACErA0AgJ0HgGGwgK0EEbGogBSAnQaADbGogK0EEbGr9XQKAgQv9X/1e/VsC4NYEACArQQJqIitBGEgNAAtBACEsA0AgJ0HgGGwgLEEEbGogBSAnQaADbGogLEEEbGr9XQKghAv9X/1e/VsCwNcEACAsQQJqIixBGEgNAAtBACEtA0AgJ0HgGGwgLUEEbGogBSAnQaADbGogLUEEbGr9XQLAhwv9X/1e/VsCoNgEACAtQQJqIi1BGEgNAAtBACEuA0AgJ0HgGGwgLkEEbGogBSAnQaADbGogLkEEbGr9XQKggQv9X/1e/VsCgNkEACAuQQJqIi5BGEgNAAtBACEvA0AgJ0HgGGwgL0EEbGogBSAnQaADbGogL0EEbGr9XQLAhAv9X/1e/VsC4NkEACAvQQJqIi9BGEgNAAtBACEwA0AgJ0HgGGwgMEEEbGogBSAnQaADbGogMEEEbGr9XQLghwv9X/1e/VsCwNoEACAwQQJqIjBBGEgNAAtBACExA0AgJ0HgGGwgMUEEbGogBSAnQaADbGogMUEEbGr9XQLAgQv9X/1e/VsCoNsEACAxQQJqIjFBGEgNAAtBACEyA0AgJ0HgGGwgMkEEbGogBSAnQaADbGogMkEEbGr9XQLghAv9X/1e/VsCgNwEACAyQQJqIjJBGEgNAAtBACEzA0AgJ0HgGGwgM0EEbGogBSAnQaADbGogM0EEbGr9XQKAiAv9X/1e/VsC4NwEACAzQQJqIjNBGEgNAAtBACE0A0AgJ0HgGGwgNEEEbGogBSAnQaADbGogNEEEbGr9XQLggQv9X/1e/VsCwN0EACA0QQJqIjRBGEgNAAtBACE1A0AgJ0HgGGwgNUEEbGogBSAnQaADbGogNUEEbGr9XQKAhQv9X/1e/VsCoN4EACA1QQJqIjVBGEgNAAtBACE2A0AgJ0HgGGwgNkEEbGogBSAnQaADbGogNkEEbGr9XQKgiAv9X/1e/VsCgN8EACA2QQJqIjZBGEgNAAtBACE3A0AgJ0HgGGwgN0EEbGogBSAnQaADbGogN0EEbGr9XQKAggv9X/1e/VsC4N8EACA3QQJqIjdBGEgNAAtBACE4A0AgJ0HgGGwgOEEEbGogBSAnQaADbGogOEEEbGr9XQKghQv9X/1e/VsCwOAEACA4QQJqIjhBGEgNAAtBACE5A0AgJ0HgGGwgOUEEbGogBSAnQaADbGogOUEEbGr9XQLAiAv9X/1e/VsCoOEEACA5QQJqIjlBGEgNAAtBACE6A0AgJ0HgGGwgOkEEbGogBSAnQaADbGogOkEEbGr9XQKgggv9X/1e/VsCgOIEACA6QQJqIjpBGEgNAAtBACE7A0AgJ0HgGGwgO0EEbGogBSAnQaADbGogO0EEbGr9XQLAhQv9X/1e/VsC4OIEACA7QQJqIjtBGEgNAAtBACE8A0AgJ0HgGGwgPEEEbGogBSAnQaADbGogPEEEbGr9XQLgiAv9X/1e/VsCwOMEACA8QQJqIjxBGEgNAAtBACE9A0AgJ0HgGGwgPUEEbGogBSAnQaADbGogPUEEbGr9XQLAggv9X/1e/VsCoOQEACA9QQJqIj1BGEgNAAtBACE+A0AgJ0HgGGwgPkEEbGogBSAnQaADbGogPkEEbGr9XQLghQv9X/1e/VsCgOUEACA+QQJqIj5BGEgNAAtBACE/A0AgJ0HgGGwgP0EEbGogBSAnQaADbGogP0EEbGr9XQKAiQv9X/1e/VsC4OUEACA/QQJqIj9BGEgNAAtBACFAA0AgJ0HgGGwgQEEEbGogBSAnQaADbGogQEEEbGr9XQLgggv9X/1e/VsCwOYEACBAQQJqIkBBGEgNAAtBACFBA0AgJ0HgGGwgQUEEbGogBSAnQaADbGogQUEEbGr9XQKAhgv9X/1e/VsCoOcEACBBQQJqIkFBGEgNAAtBACFCA0AgJ0HgGGwgQkEEbGogBSAnQaADbGogQkEEbGr9XQKgiQv9X/1e/VsCgOgEACBCQQJqIkJBGEgNAAtBACFDA0AgJ0HgGGwgQ0EEbGogBSAnQaADbGogQ0EEbGr9XQKAgwv9X/1e/VsC4OgEACBDQQJqIkNBGEgNAAtBACFEA0AgJ0HgGGwgREEEbGogBSAnQaADbGogREEEbGr9XQKghgv9X/1e/VsCwOkEACBEQQJqIkRBGEgNAAtBACFFA0AgJ0HgGGwgRUEEbGogBSAnQaADbGogRUEEbGr9XQLAiQv9X/1e/VsCoOoEACBFQQJqIkVBGEgNAAtBACFGA0AgJ0HgGGwgRkEEbGogBSAnQaADbGogRkEEbGr9XQKggwv9X/1e/VsCgOsEACBGQQJqIkZBGEgNAAtBACFHA0AgJ0HgGGwgR0EEbGogBSAnQaADbGogR0EEbGr9XQLAhgv9X/1e/VsC4OsEACBHQQJqIkdBGEgNAAtBACFIA0AgJ0HgGGwgSEEEbGogBSAnQaADbGogSEEEbGr9XQLgiQv9X/1e/VsCwOwEACBIQQJqIkhBGEgNAAsgJ0EBaiInQQtIDQALQQAhSQNAIAYgSUEEbGogSUEEbP1dAsDUBP1f/V79WwLggAsAIElBAmoiSUGIxABIDQALQQAhSgNARAAAAAAAAAAAIUtBACFMA0AgSyAGIEpBoAJsaiBMQQRsaioC4IALuyBMQcAAbCoCgPQDu6KgIUsgTEEBaiJMQcgASA0ACyBKQcAAbCBLtjgCwNQERAAAAAAAAAAAIU1BACFOA0AgTSAGIEpBoAJsaiBOQQRsaioC4IALuyBOQcAAbCoChPQDu6KgIU0gTkEBaiJOQcgASA0ACyBKQcAAbCBNtjgCxNQERAAAAAAAAAAAIU9BACFQA0AgTyAGIEpBoAJsaiBQQQRsaioC4IALuyBQQcAAbCoCiPQDu6KgIU8gUEEBaiJQQcgASA0ACyBKQcAAbCBPtjgCyNQERAAAAAAAAAAAIVFBACFSA0AgUSAGIEpBoAJsaiBSQQRsaioC4IALuyBSQcAAbCoCjPQDu6KgIVEgUkEBaiJSQcgASA0ACyBKQcAAbCBRtjgCzNQERAAAAAAAAAAAIVNBACFUA0AgUyAGIEpBoAJsaiBUQQRsaioC4IALuyBUQcAAbCoCkPQDu6KgIVMgVEEBaiJUQcgASA0ACyBKQcAAbCBTtjgC0NQERAAAAAAAAAAAIVVBACFWA0AgVSAGIEpBoAJsaiBWQQRsaioC4IALuyBWQcAAbCoClPQDu6KgIVUgVkEBaiJWQcgASA0ACyBKQcAAbCBVtjgC1NQERAAAAAAAAAAAIVdBACFYA0AgVyAGIEpBoAJsaiBYQQRsaioC4IALuyBYQcAAbCoCmPQDu6KgIVcgWEEBaiJYQcgASA0ACyBKQcAAbCBXtjgC2NQERAAAAAAAAAAAIVlBACFaA0AgWSAGIEpBoAJsaiBaQQRsaioC4IALuyBaQcAAbCoCnPQDu6KgIVkgWkEBaiJaQcgASA0ACyBKQcAAbCBZtjgC3NQERAAAAAAAAAAAIVtBACFcA0AgWyAGIEpBoAJsaiBcQQRsaioC4IALuyBcQcAAbCoCoPQDu6KgIVsgXEEBaiJcQcgASA0ACyBKQcAAbCBbtjgC4NQERAAAAAAAAAAAIV1BACFeA0AgXSAGIEpBoAJsaiBeQQRsaioC4IALuyBeQcAAbCoCpPQDu6KgIV0gXkEBaiJeQcgASA0ACyBKQcAAbCBdtjgC5NQERAAAAAAAAAAAIV9BACFgA0AgXyAGIEpBoAJsaiBgQQRsaioC4IALuyBgQcAAbCoCqPQDu6KgIV8gYEEBaiJgQcgASA0ACyBKQcAAbCBftjgC6NQERAAAAAAAAAAAIWFBACFiA0AgYSAGIEpBoAJsaiBiQQRsaioC4IALuyBiQcAAbCoCrPQDu6KgIWEgYkEBaiJiQcgASA0ACyBKQcAAbCBhtjgC7NQERAAAAAAAAAAAIWNBACFkA0AgYyAGIEpBoAJsaiBkQQRsaioC4IALuyBkQcAAbCoCsPQDu6KgIWMgZEEBaiJkQcgASA0ACyBKQcAAbCBjtjgC8NQERAAAAAAAAAAAIWVBACFmA0AgZSAGIEpBoAJsaiBmQQRsaioC4IALuyBmQcAAbCoCtPQDu6KgIWUgZkEBaiJmQcgASA0ACyBKQcAAbCBltjgC9NQERAAAAAAAAAAAIWdBACFoA0AgZyAGIEpBoAJsaiBoQQRsaioC4IALuyBoQcAAbCoCuPQDu6KgIWcgaEEBaiJoQcgASA0ACyBKQcAAbCBntjgC+NQERAAAAAAAAAAAIWlBACFqA0AgaSAGIEpBoAJsaiBqQQRsaioC4IALuyBqQcAAbCoCvPQDu6KgIWkgakEBaiJqQcgASA0ACyBKQcAAbCBptjgC/NQEIEpBAWoiSkH5AEgNAAtBACFrA0Aga0EEbP0MAAAAAAAAAAAAAAAAAAAAACBrQQRs/V0CwNQE/V8ga0EEbP1dAoCYBP1f/fAB/fUB/V79WwKAkQUAIGtBAmoia0GQD0gNAAtBACFsA0BBACFtA0AgbEGACmwgbUEEbGogbEGAC2wgbUEEbGr9XQKAkQX9X/1e/VsCwNQEACBtQQJqIm1BIEgNAAtBACFuA0AgbEGACmwgbkEEbGogbEGAC2wgbkEEbGr9XQLAlgX9X/1e/VsCwNUEACBuQQJqIm5BIEgNAAtBACFvA0AgbEGACmwgb0EEbGogbEGAC2wgb0EEbGr9XQKAkgX9X/1e/VsCwNYEACBvQQJqIm9BIEgNAAtBACFwA0AgbEGACmwgcEEEbGogbEGAC2wgcEEEbGr9XQLAlwX9X/1e/VsCwNcEACBwQQJqInBBIEgNAAtBACFxA0AgbEGACmwgcUEEbGogbEGAC2wgcUEEbGr9XQKAkwX9X/1e/VsCwNgEACBxQQJqInFBIEgNAAtBACFyA0AgbEGACmwgckEEbGogbEGAC2wgckEEbGr9XQLAmAX9X/1e/VsCwNkEACByQQJqInJBIEgNAAtBACFzA0AgbEGACmwgc0EEbGogbEGAC2wgc0EEbGr9XQKAlAX9X/1e/VsCwNoEACBzQQJqInNBIEgNAAtBACF0A0AgbEGACmwgdEEEbGogbEGAC2wgdEEEbGr9XQLAmQX9X/1e/VsCwNsEACB0QQJqInRBIEgNAAtBACF1A0AgbEGACmwgdUEEbGogbEGAC2wgdUEEbGr9XQKAlQX9X/1e/VsCwNwEACB1QQJqInVBIEgNAAtBACF2A0AgbEGACmwgdkEEbGogbEGAC2wgdkEEbGr9XQLAmgX9X/1e/VsCwN0EACB2QQJqInZBIEgNAAsgbEEBaiJsQQVIDQALQQAhdwNAIAcgd0EEbGogd0EEbP1dAsDUBP1f/V79WwLggAsAIHdBAmoid0HADEgNAAtBACF4A0BBACF5A0BEAAAAAAAA8P8heiAHIHhBgApsaiB5QQRsaioC4IALuyEfIB8geiAfIHpkGyF6IAcgeEGACmxqIHlBBGxqKgKggQu7IR8gHyB6IB8gemQbIXogByB4QYAKbGogeUEEbGoqAuCBC7shHyAfIHogHyB6ZBsheiAHIHhBgApsaiB5QQRsaioCoIILuyEfIB8geiAfIHpkGyF6IAggeEHAAmxqIHlBBGxqIHq2OALggAsgeUEBaiJ5QRBIDQALQQAhewNARAAAAAAAAPD/IXwgByB4QYAKbGoge0EEbGoqAuCCC7shHyAfIHwgHyB8ZBshfCAHIHhBgApsaiB7QQRsaioCoIMLuyEfIB8gfCAfIHxkGyF8IAcgeEGACmxqIHtBBGxqKgLggwu7IR8gHyB8IB8gfGQbIXwgByB4QYAKbGoge0EEbGoqAqCEC7shHyAfIHwgHyB8ZBshfCAIIHhBwAJsaiB7QQRsaiB8tjgCoIELIHtBAWoie0EQSA0AC0EAIX0DQEQAAAAAAADw/yF+IAcgeEGACmxqIH1BBGxqKgLghAu7IR8gHyB+IB8gfmQbIX4gByB4QYAKbGogfUEEbGoqAqCFC7shHyAfIH4gHyB+ZBshfiAHIHhBgApsaiB9QQRsaioC4IULuyEfIB8gfiAfIH5kGyF+IAcgeEGACmxqIH1BBGxqKgKghgu7IR8gHyB+IB8gfmQbIX4gCCB4QcACbGogfUEEbGogfrY4AuCBCyB9QQFqIn1BEEgNAAtBACF/A0BEAAAAAAAA8P8hgAEgByB4QYAKbGogf0EEbGoqAuCGC7shHyAfIIABIB8ggAFkGyGAASAHIHhBgApsaiB/QQRsaioCoIcLuyEfIB8ggAEgHyCAAWQbIYABIAcgeEGACmxqIH9BBGxqKgLghwu7IR8gHyCAASAfIIABZBshgAEgByB4QYAKbGogf0EEbGoqAqCIC7shHyAfIIABIB8ggAFkGyGAASAIIHhBwAJsaiB/QQRsaiCAAbY4AqCCCyB/QQFqIn9BEEgNAAtBACGBAQNARAAAAAAAAPD/IYIBIAcgeEGACmxqIIEBQQRsaioC4IgLuyEfIB8gggEgHyCCAWQbIYIBIAcgeEGACmxqIIEBQQRsaioCoIkLuyEfIB8gggEgHyCCAWQbIYIBIAcgeEGACmxqIIEBQQRsaioC4IkLuyEfIB8gggEgHyCCAWQbIYIBIAcgeEGACmxqIIEBQQRsaioCoIoLuyEfIB8gggEgHyCCAWQbIYIBIAggeEHAAmxqIIEBQQRsaiCCAbY4AuCCCyCBAUEBaiKBAUEQSA0ACyB4QQFqInhBBUgNAAtBACGDAQNAIAkgEkHADGxqIIMBQQRsaiAIIIMBQQRsav1dAuCAC/1f/V79WwLggAsAIIMBQQJqIoMBQZADSA0ACyASQQFqIhIgAEgNAAtBACGHAQNAQQAhiAECQANAIIgBQQJqIABKDQEghwFBwAxsIYQBIAkgiAFBwAxsaiGFAf0MAAAAAAAAAAAAAAAAAAAAACGKAf0MAAAAAAAAAAAAAAAAAAAAACGLAf0MAAAAAAAAAAAAAAAAAAAAACGMAf0MAAAAAAAAAAAAAAAAAAAAACGNAf0MAAAAAAAAAAAAAAAAAAAAACGOAf0MAAAAAAAAAAAAAAAAAAAAACGPAf0MAAAAAAAAAAAAAAAAAAAAACGQAf0MAAAAAAAAAAAAAAAAAAAAACGRAUEAIYYBA0AghAH9AAKAJyGSASCEAf0AAsAzIZMBIIQB/QACgEAhlAEghAH9AALATCGVASCFAf0AAuCACyGWASCFAf0AAqCNCyGXASCSASCWASCKASGYAf3mASCYAf3kASGKASCSASCXASCLASGYAf3mASCYAf3kASGLASCTASCWASCMASGYAf3mASCYAf3kASGMASCTASCXASCNASGYAf3mASCYAf3kASGNASCUASCWASCOASGYAf3mASCYAf3kASGOASCUASCXASCPASGYAf3mASCYAf3kASGPASCVASCWASCQASGYAf3mASCYAf3kASGQASCVASCXASCRASGYAf3mASCYAf3kASGRASCEAUEQaiGEASCFAUEQaiGFASCGAUEEaiKGAUGQA0gNAAsgCiCIAUEobGoghwFBBGxqIZkBIJkBIIoB/R8AIIoB/R8BkiCKAf0fApIgigH9HwOSOALggAsgmQEgiwH9HwAgiwH9HwGSIIsB/R8CkiCLAf0fA5I4AoiBCyCZASCMAf0fACCMAf0fAZIgjAH9HwKSIIwB/R8DkjgC5IALIJkBII0B/R8AII0B/R8BkiCNAf0fApIgjQH9HwOSOAKMgQsgmQEgjgH9HwAgjgH9HwGSII4B/R8CkiCOAf0fA5I4AuiACyCZASCPAf0fACCPAf0fAZIgjwH9HwKSII8B/R8DkjgCkIELIJkBIJAB/R8AIJAB/R8BkiCQAf0fApIgkAH9HwOSOALsgAsgmQEgkQH9HwAgkQH9HwGSIJEB/R8CkiCRAf0fA5I4ApSBCyCIAUECaiGIAQwACwsCQANAIIgBIABODQEghwFBwAxsIYQBIAkgiAFBwAxsaiGFAf0MAAAAAAAAAAAAAAAAAAAAACGbAf0MAAAAAAAAAAAAAAAAAAAAACGcAf0MAAAAAAAAAAAAAAAAAAAAACGdAf0MAAAAAAAAAAAAAAAAAAAAACGeAUEAIYYBA0AghAH9AAKAJyGfASCEAf0AAsAzIaABIIQB/QACgEAhoQEghAH9AALATCGiASCFAf0AAuCACyGjASCfASCjASCbASGYAf3mASCYAf3kASGbASCgASCjASCcASGYAf3mASCYAf3kASGcASChASCjASCdASGYAf3mASCYAf3kASGdASCiASCjASCeASGYAf3mASCYAf3kASGeASCEAUEQaiGEASCFAUEQaiGFASCGAUEEaiKGAUGQA0gNAAsgCiCIAUEobGoghwFBBGxqIaQBIKQBIJsB/R8AIJsB/R8BkiCbAf0fApIgmwH9HwOSOALggAsgpAEgnAH9HwAgnAH9HwGSIJwB/R8CkiCcAf0fA5I4AuSACyCkASCdAf0fACCdAf0fAZIgnQH9HwKSIJ0B/R8DkjgC6IALIKQBIJ4B/R8AIJ4B/R8BkiCeAf0fApIgngH9HwOSOALsgAsgiAFBAWohiAEMAAsLIIcBQQRqIocBQQhIDQALQQghpQFBACGmAQJAA0AgpgFBAmogAEoNASClAUHADGwhhAEgCSCmAUHADGxqIYUB/QwAAAAAAAAAAAAAAAAAAAAAIagB/QwAAAAAAAAAAAAAAAAAAAAAIakB/QwAAAAAAAAAAAAAAAAAAAAAIaoB/QwAAAAAAAAAAAAAAAAAAAAAIasBQQAhhgEDQCCEAf0AAoAnIawBIIQB/QACwDMhrQEghQH9AALggAshrgEghQH9AAKgjQshrwEgrAEgrgEgqAEhmAH95gEgmAH95AEhqAEgrAEgrwEgqQEhmAH95gEgmAH95AEhqQEgrQEgrgEgqgEhmAH95gEgmAH95AEhqgEgrQEgrwEgqwEhmAH95gEgmAH95AEhqwEghAFBEGohhAEghQFBEGohhQEghgFBBGoihgFBkANIDQALIAogpgFBKGxqIKUBQQRsaiGwASCwASCoAf0fACCoAf0fAZIgqAH9HwKSIKgB/R8DkjgC4IALILABIKkB/R8AIKkB/R8BkiCpAf0fApIgqQH9HwOSOAKIgQsgsAEgqgH9HwAgqgH9HwGSIKoB/R8CkiCqAf0fA5I4AuSACyCwASCrAf0fACCrAf0fAZIgqwH9HwKSIKsB/R8DkjgCjIELIKYBQQJqIaYBDAALCwJAA0AgpgEgAE4NASClAUHADGwhhAEgCSCmAUHADGxqIYUB/QwAAAAAAAAAAAAAAAAAAAAAIbIB/QwAAAAAAAAAAAAAAAAAAAAAIbMBQQAhhgEDQCCEAf0AAoAnIbQBIIQB/QACwDMhtQEghQH9AALggAshtgEgtAEgtgEgsgEhmAH95gEgmAH95AEhsgEgtQEgtgEgswEhmAH95gEgmAH95AEhswEghAFBEGohhAEghQFBEGohhQEghgFBBGoihgFBkANIDQALIAogpgFBKGxqIKUBQQRsaiG3ASC3ASCyAf0fACCyAf0fAZIgsgH9HwKSILIB/R8DkjgC4IALILcBILMB/R8AILMB/R8BkiCzAf0fApIgswH9HwOSOALkgAsgpgFBAWohpgEMAAsLQQAhuAEDQCALILgBQShsaiAKILgBQShsaioC4IALu0EAKgKApAG7oLY4AuCACyALILgBQShsaiAKILgBQShsaioC5IALu0EAKgKEpAG7oLY4AuSACyALILgBQShsaiAKILgBQShsaioC6IALu0EAKgKIpAG7oLY4AuiACyALILgBQShsaiAKILgBQShsaioC7IALu0EAKgKMpAG7oLY4AuyACyALILgBQShsaiAKILgBQShsaioC8IALu0EAKgKQpAG7oLY4AvCACyALILgBQShsaiAKILgBQShsaioC9IALu0EAKgKUpAG7oLY4AvSACyALILgBQShsaiAKILgBQShsaioC+IALu0EAKgKYpAG7oLY4AviACyALILgBQShsaiAKILgBQShsaioC/IALu0EAKgKcpAG7oLY4AvyACyALILgBQShsaiAKILgBQShsaioCgIELu0EAKgKgpAG7oLY4AoCBCyALILgBQShsaiAKILgBQShsaioChIELu0EAKgKkpAG7oLY4AoSBCyC4AUEBaiK4ASAASA0ACwuhZzkBfA9/AXwMfwl8JH8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfBB/AXwBfwF8AX8BfAF/AXwBfwF8B38PewJ/CXsEfwh7An8FewJ/BHwgALchAiABQZAZbCAAQeCRAmxqIQMgAUGQGWwgAEHg6ABsaiEEIAFBkBlsIABBwAxsaiEFIAFBkBlsIABB8M8DbGohBiABQZAZbCAAQeA2bGohByABQZAZbCAAQQBsaiEIIAFBkBlsIABBkOAFbGohCSABQZAZbCAAQQBsaiEKIAFBwBhsIQtBACEMA0AgDEEEbCAMQQRs/V0CAP1f/V79WwLgyAIAIAxBAmoiDEHIAEgNAAtBACENA0BBACEOA0AgDUHABmwgDkEgbGpBACoCoAK7tjgCgMsCIA1BwAZsIA5BIGxqQQAqAqQCu7Y4AoTLAiANQcAGbCAOQSBsakEAKgKoAru2OAKIywIgDUHABmwgDkEgbGpBACoCrAK7tjgCjMsCIA1BwAZsIA5BIGxqQQAqArACu7Y4ApDLAiANQcAGbCAOQSBsakEAKgK0Aru2OAKUywIgDUHABmwgDkEgbGpBACoCuAK7tjgCmMsCIA1BwAZsIA5BIGxqQQAqArwCu7Y4ApzLAiAOQQFqIg5BGkgNAAsgDUEBaiINQRpIDQALQQAhDwNAIA9BBGwgD0EEbP1dAsAC/V/9Xv1bAoD0AwAgD0ECaiIPQYAJSA0AC0EAIRADQEEAIREDQCAQQcAFbCARQcAAbGpBACoCwCa7tjgCgJgEIBBBwAVsIBFBwABsakEAKgLEJru2OAKEmAQgEEHABWwgEUHAAGxqQQAqAsgmu7Y4AoiYBCAQQcAFbCARQcAAbGpBACoCzCa7tjgCjJgEIBBBwAVsIBFBwABsakEAKgLQJru2OAKQmAQgEEHABWwgEUHAAGxqQQAqAtQmu7Y4ApSYBCAQQcAFbCARQcAAbGpBACoC2Ca7tjgCmJgEIBBBwAVsIBFBwABsakEAKgLcJru2OAKcmAQgEEHABWwgEUHAAGxqQQAqAuAmu7Y4AqCYBCAQQcAFbCARQcAAbGpBACoC5Ca7tjgCpJgEIBBBwAVsIBFBwABsakEAKgLoJru2OAKomAQgEEHABWwgEUHAAGxqQQAqAuwmu7Y4AqyYBCAQQcAFbCARQcAAbGpBACoC8Ca7tjgCsJgEIBBBwAVsIBFBwABsakEAKgL0Jru2OAK0mAQgEEHABWwgEUHAAGxqQQAqAvgmu7Y4AriYBCAQQcAFbCARQcAAbGpBACoC/Ca7tjgCvJgEIBFBAWoiEUELSA0ACyAQQQFqIhBBC0gNAAtEAAAAAAAAAAAhEkEAIRMDQEEAIRQDQEEAIRUDQCAUQagHbCAVQSRsaiATQcAYbCAUQfAAbGogFUEEbGoqAuCAC7u2OALA1AQgFEGoB2wgFUEkbGogE0HAGGwgFEHwAGxqIBVBBGxqKgLkgAu7tjgCxNQEIBRBqAdsIBVBJGxqIBNBwBhsIBRB8ABsaiAVQQRsaioC6IALu7Y4AsjUBCAUQagHbCAVQSRsaiATQcAYbCAUQfAAbGogFUEEbGoqAtCBC7u2OALM1AQgFEGoB2wgFUEkbGogE0HAGGwgFEHwAGxqIBVBBGxqKgLUgQu7tjgC0NQEIBRBqAdsIBVBJGxqIBNBwBhsIBRB8ABsaiAVQQRsaioC2IELu7Y4AtTUBCAUQagHbCAVQSRsaiATQcAYbCAUQfAAbGogFUEEbGoqAsCCC7u2OALY1AQgFEGoB2wgFUEkbGogE0HAGGwgFEHwAGxqIBVBBGxqKgLEggu7tjgC3NQEIBRBqAdsIBVBJGxqIBNBwBhsIBRB8ABsaiAVQQRsaioCyIILu7Y4AuDUBCAVQQFqIhVBGkgNAAsgFEEBaiIUQRpIDQALQQAhFgNAIAMgFkEEbGogFkEEbP1dAsDUBP1f/V79WwLggAsAIBZBAmoiFkHEL0gNAAtBACEXA0BBACEYA0AgF0EgbCAYQQRsaiADIBdBJGxqKgLggAu7IBhBBGwqAuDIAruiIAMgF0EkbGoqAuSAC7sgGEEEbCoCgMkCu6KgIAMgF0EkbGoqAuiAC7sgGEEEbCoCoMkCu6KgIAMgF0EkbGoqAuyAC7sgGEEEbCoCwMkCu6KgIAMgF0EkbGoqAvCAC7sgGEEEbCoC4MkCu6KgIAMgF0EkbGoqAvSAC7sgGEEEbCoCgMoCu6KgIAMgF0EkbGoqAviAC7sgGEEEbCoCoMoCu6KgIAMgF0EkbGoqAvyAC7sgGEEEbCoCwMoCu6KgIAMgF0EkbGoqAoCBC7sgGEEEbCoC4MoCu6KgtjgCwNQEIBhBAWoiGEEISA0ACyAXQQFqIhdBpAVIDQALQQAhGQNAIBlBBGz9DAAAAAAAAAAAAAAAAAAAAAAgGUEEbP1dAsDUBP1fIBlBBGz9XQKAywL9X/3wAf31Af1e/VsCwP0FACAZQQJqIhlBoCpIDQALQQAhGgNAQQAhGwNAIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAsD9Bbu2OALA1AQgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCxP0Fu7Y4AsTUBCAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgLI/QW7tjgCyNQEIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAsz9Bbu2OALM1AQgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioC0P0Fu7Y4AtDUBCAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgLU/QW7tjgC1NQEIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAtj9Bbu2OALY1AQgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioC3P0Fu7Y4AtzUBCAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgLg/QW7tjgC4NQEIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAuT9Bbu2OALk1AQgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioC6P0Fu7Y4AujUBCAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgLs/QW7tjgC7NQEIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAvD9Bbu2OALw1AQgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioC9P0Fu7Y4AvTUBCAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgL4/QW7tjgC+NQEIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAvz9Bbu2OAL81AQgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCgIQGu7Y4AoDVBCAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgKEhAa7tjgChNUEIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAoiEBru2OAKI1QQgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCjIQGu7Y4AozVBCAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgKQhAa7tjgCkNUEIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqApSEBru2OAKU1QQgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCmIQGu7Y4ApjVBCAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgKchAa7tjgCnNUEIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAqCEBru2OAKg1QQgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCpIQGu7Y4AqTVBCAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgKohAa7tjgCqNUEIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAqyEBru2OAKs1QQgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCsIQGu7Y4ArDVBCAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgK0hAa7tjgCtNUEIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAriEBru2OAK41QQgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCvIQGu7Y4ArzVBCAbQQFqIhtBDUgNAAsgGkEBaiIaQQ1IDQALQQAhHANAIAQgHEEEbGogHEEEbP1dAsDUBP1f/V79WwLggAsAIBxBAmoiHEGgKkgNAAtBACEdA0BBACEeA0BEAAAAAAAA8P8hHyAEIB1BgA1saiAeQYABbGoqAuCAC7shICAgIB8gICAfZBshHyAEIB1BgA1saiAeQYABbGoqAoCBC7shICAgIB8gICAfZBshHyAEIB1BgA1saiAeQYABbGoqAqCBC7shICAgIB8gICAfZBshHyAEIB1BgA1saiAeQYABbGoqAsCBC7shICAgIB8gICAfZBshHyAFIB1BoANsaiAeQSBsaiAftjgC4IALRAAAAAAAAPD/ISEgBCAdQYANbGogHkGAAWxqKgLkgAu7ISAgICAhICAgIWQbISEgBCAdQYANbGogHkGAAWxqKgKEgQu7ISAgICAhICAgIWQbISEgBCAdQYANbGogHkGAAWxqKgKkgQu7ISAgICAhICAgIWQbISEgBCAdQYANbGogHkGAAWxqKgLEgQu7ISAgICAhICAgIWQbISEgBSAdQaADbGogHkEgbGogIbY4AuSAC0QAAAAAAADw/yEiIAQgHUGADWxqIB5BgAFsaioC6IALuyEgICAgIiAgICJkGyEiIAQgHUGADWxqIB5BgAFsaioCiIELuyEgICAgIiAgICJkGyEiIAQgHUGADWxqIB5BgAFsaioCqIELuyEgICAgIiAgICJkGyEiIAQgHUGADWxqIB5BgAFsaioCyIELuyEgICAgIiAgICJkGyEiIAUgHUGgA2xqIB5BIGxqICK2OALogAtEAAAAAAAA8P8hIyAEIB1BgA1saiAeQYABbGoqAuyAC7shICAgICMgICAjZBshIyAEIB1BgA1saiAeQYABbGoqAoyBC7shICAgICMgICAjZBshIyAEIB1BgA1saiAeQYABbGoqAqyBC7shICAgICMgICAjZBshIyAEIB1BgA1saiAeQYABbGoqAsyBC7shICAgICMgICAjZBshIyAFIB1BoANsaiAeQSBsaiAjtjgC7IALRAAAAAAAAPD/ISQgBCAdQYANbGogHkGAAWxqKgLwgAu7ISAgICAkICAgJGQbISQgBCAdQYANbGogHkGAAWxqKgKQgQu7ISAgICAkICAgJGQbISQgBCAdQYANbGogHkGAAWxqKgKwgQu7ISAgICAkICAgJGQbISQgBCAdQYANbGogHkGAAWxqKgLQgQu7ISAgICAkICAgJGQbISQgBSAdQaADbGogHkEgbGogJLY4AvCAC0QAAAAAAADw/yElIAQgHUGADWxqIB5BgAFsaioC9IALuyEgICAgJSAgICVkGyElIAQgHUGADWxqIB5BgAFsaioClIELuyEgICAgJSAgICVkGyElIAQgHUGADWxqIB5BgAFsaioCtIELuyEgICAgJSAgICVkGyElIAQgHUGADWxqIB5BgAFsaioC1IELuyEgICAgJSAgICVkGyElIAUgHUGgA2xqIB5BIGxqICW2OAL0gAtEAAAAAAAA8P8hJiAEIB1BgA1saiAeQYABbGoqAviAC7shICAgICYgICAmZBshJiAEIB1BgA1saiAeQYABbGoqApiBC7shICAgICYgICAmZBshJiAEIB1BgA1saiAeQYABbGoqAriBC7shICAgICYgICAmZBshJiAEIB1BgA1saiAeQYABbGoqAtiBC7shICAgICYgICAmZBshJiAFIB1BoANsaiAeQSBsaiAmtjgC+IALRAAAAAAAAPD/IScgBCAdQYANbGogHkGAAWxqKgL8gAu7ISAgICAnICAgJ2QbIScgBCAdQYANbGogHkGAAWxqKgKcgQu7ISAgICAnICAgJ2QbIScgBCAdQYANbGogHkGAAWxqKgK8gQu7ISAgICAnICAgJ2QbIScgBCAdQYANbGogHkGAAWxqKgLcgQu7ISAgICAnICAgJ2QbIScgBSAdQaADbGogHkEgbGogJ7Y4AvyACyAeQQFqIh5BDUgNAAsgHUEBaiIdQQ1IDQALQQAhKANAQQAhKQNAIChB4BhsIClBBGxqIAUgKEGgA2xqIClBBGxq/V0C4IAL/V/9Xv1bAsDUBAAgKUECaiIpQRhIDQALQQAhKgNAIChB4BhsICpBBGxqIAUgKEGgA2xqICpBBGxq/V0CgIQL/V/9Xv1bAqDVBAAgKkECaiIqQRhIDQALQQAhKwNAIChB4BhsICtBBGxqIAUgKEGgA2xqICtBBGxq/V0CoIcL/V/9Xv1bAoDWBAAgK0ECaiIrQRhIDQALQQAhLANAIChB4BhsICxBBGxqIAUgKEGgA2xqICxBBGxq/V0CgIEL/V/9Xv1bAuDWBAAgLEECaiIsQRhIDQALQQAhLQNAIChB4BhsIC1BBGxqIAUgKEGgA2xqIC1BBGxq/V0CoIQL/V/9Xv1bAsDXBAAgLUECaiItQRhIDQALQQAhLgNAIChB4BhsIC5BBGxqIAUgKEGgA2xqIC5BBGxq/V0CwIcL/V/9Xv1bAqDYBAAgLkECaiIuQRhIDQALQQAhLwNAIChB4BhsIC9BBGxqIAUgKEGgA2xqIC9BBGxq/V0CoIEL/V/9Xv1bAoDZBAAgL0ECaiIvQRhIDQALQQAhMANAIChB4BhsIDBBBGxqIAUgKEGgA2xqIDBBBGxq/V0CwIQL/V/9Xv1bAuDZBAAgMEECaiIwQRhIDQALQQAhMQNAIChB4BhsIDFBBGxqIAUgKEGgA2xqIDFBBGxq/V0C4IcL/V/9Xv1bAsDaBAAgMUECaiIxQRhIDQALQQAhMgNAIChB4BhsIDJBBGxqIAUgKEGgA2xqIDJBBGxq/V0CwIEL/V/9Xv1bAqDbBAAgMkECaiIyQRhIDQALQQAhMwNAIChB4BhsIDNBBGxqIAUgKEGgA2xqIDNBBGxq/V0C4IQL/V/9Xv1bAoDcBAAgM0ECaiIzQRhIDQALQQAhNANAIChB4BhsIDRBBGxqIAUgKEGgA2xqIDRBBGxq/V0CgIgL/V/9Xv1bAuDcBAAgNEECaiI0QRhIDQALQQAhNQNAIChB4BhsIDVBBGxqIAUgKEGgA2xqIDVBBGxq/V0C4IEL/V/9Xv1bAsDdBAAgNUECaiI1QRhIDQALQQAhNgNAIChB4BhsIDZBBGxqIAUgKEGgA2xqIDZBBGxq/V0CgIUL/V/9Xv1bAqDeBAAgNkECaiI2QRhIDQALQQAhNwNAIChB4BhsIDdBBGxqIAUgKEGgA2xqIDdBBGxq/V0CoIgL/V/9Xv1bAoDfBAAgN0ECaiI3QRhIDQALQQAhOANAIChB4BhsIDhBBGxqIAUgKEGgA2xqIDhBBGxq/V0CgIIL/V/9Xv1bAuDfBAAgOEECaiI4QRhIDQALQQAhOQNAIChB4BhsIDlBBGxqIAUgKEGgA2xqIDlBBGxq/V0CoIUL/V/9Xv1bAsDgBAAgOUECaiI5QRhIDQALQQAhOgNAIChB4BhsIDpBBGxqIAUgKEGgA2xqIDpBBGxq/V0CwIgL/V/9Xv1bAqDhBAAgOkECaiI6QRhIDQALQQAhOwNAIChB4BhsIDtBBGxqIAUgKEGgA2xqIDtBBGxq/V0CoIIL/V/9Xv1bAoDiBAAgO0ECaiI7QRhIDQALQQAhPANAIChB4BhsIDxBBGxqIAUgKEGgA2xqIDxBBGxq/V0CwIUL/V/9Xv1bAuDiBAAgPEECaiI8QRhIDQALQQAhPQNAIChB4BhsID1BBGxqIAUgKEGgA2xqID1BBGxq/V0C4IgL/V/9Xv1bAsDjBAAgPUECaiI9QRhIDQALQQAhPgNAIChB4BhsID5BBGxqIAUgKEGgA2xqID5BBGxq/V0CwIIL/V/9Xv1bAqDkBAAgPkECaiI+QRhIDQALQQAhPwNAIChB4BhsID9BBGxqIAUgKEGgA2xqID9BBGxq/V0C4IUL/V/9Xv1bAoDlBAAgP0ECaiI/QRhIDQALQQAhQANAIChB4BhsIEBBBGxqIAUgKEGgA2xqIEBBBGxq/V0CgIkL/V/9Xv1bAuDlBAAgQEECaiJAQRhIDQALQQAhQQNAIChB4BhsIEFBBGxqIAUgKEGgA2xqIEFBBGxq/V0C4IIL/V/9Xv1bAsDmBAAgQUECaiJBQRhIDQALQQAhQgNAIChB4BhsIEJBBGxqIAUgKEGgA2xqIEJBBGxq/V0CgIYL/V/9Xv1bAqDnBAAgQkECaiJCQRhIDQALQQAhQwNAIChB4BhsIENBBGxqIAUgKEGgA2xqIENBBGxq/V0CoIkL/V/9Xv1bAoDoBAAgQ0ECaiJDQRhIDQALQQAhRANAIChB4BhsIERBBGxqIAUgKEGgA2xqIERBBGxq/V0CgIML/V/9Xv1bAuDoBAAgREECaiJEQRhIDQALQQAhRQNAIChB4BhsIEVBBGxqIAUgKEGgA2xqIEVBBGxq/V0CoIYL/V/9Xv1bAsDpBAAgRUECaiJFQRhIDQALQQAhRgNAIChB4BhsIEZBBGxqIAUgKEGgA2xqIEZBBGxq/V0CwIkL/V/9Xv1bAqDqBAAgRkECaiJGQRhIDQALQQAhRwNAIChB4BhsIEdBBGxqIAUgKEGgA2xqIEdBBGxq/V0CoIML/V/9Xv1bAoDrBAAgR0ECaiJHQRhIDQALQQAhSANAIChB4BhsIEhBBGxqIAUgKEGgA2xqIEhBBGxq/V0CwIYL/V/9Xv1bAuDrBAAgSEECaiJIQRhIDQALQQAhSQNAIChB4BhsIElBBGxqIAUgKEGgA2xqIElBBGxq/V0C4IkL/V/9Xv1bAsDsBAAgSUECaiJJQRhIDQALIChBAWoiKEELSA0AC0EAIUoDQCAGIEpBBGxqIEpBBGz9XQLA1AT9X/1e/VsC4IALACBKQQJqIkpBiMQASA0AC0EAIUsDQEQAAAAAAAAAACFMQQAhTQNAIEwgBiBLQaACbGogTUEEbGoqAuCAC7sgTUHAAGwqAoD0A7uioCFMIE1BAWoiTUHIAEgNAAsgS0HAAGwgTLY4AsDUBEQAAAAAAAAAACFOQQAhTwNAIE4gBiBLQaACbGogT0EEbGoqAuCAC7sgT0HAAGwqAoT0A7uioCFOIE9BAWoiT0HIAEgNAAsgS0HAAGwgTrY4AsTUBEQAAAAAAAAAACFQQQAhUQNAIFAgBiBLQaACbGogUUEEbGoqAuCAC7sgUUHAAGwqAoj0A7uioCFQIFFBAWoiUUHIAEgNAAsgS0HAAGwgULY4AsjUBEQAAAAAAAAAACFSQQAhUwNAIFIgBiBLQaACbGogU0EEbGoqAuCAC7sgU0HAAGwqAoz0A7uioCFSIFNBAWoiU0HIAEgNAAsgS0HAAGwgUrY4AszUBEQAAAAAAAAAACFUQQAhVQNAIFQgBiBLQaACbGogVUEEbGoqAuCAC7sgVUHAAGwqApD0A7uioCFUIFVBAWoiVUHIAEgNAAsgS0HAAGwgVLY4AtDUBEQAAAAAAAAAACFWQQAhVwNAIFYgBiBLQaACbGogV0EEbGoqAuCAC7sgV0HAAGwqApT0A7uioCFWIFdBAWoiV0HIAEgNAAsgS0HAAGwgVrY4AtTUBEQAAAAAAAAAACFYQQAhWQNAIFggBiBLQaACbGogWUEEbGoqAuCAC7sgWUHAAGwqApj0A7uioCFYIFlBAWoiWUHIAEgNAAsgS0HAAGwgWLY4AtjUBEQAAAAAAAAAACFaQQAhWwNAIFogBiBLQaACbGogW0EEbGoqAuCAC7sgW0HAAGwqApz0A7uioCFaIFtBAWoiW0HIAEgNAAsgS0HAAGwgWrY4AtzUBEQAAAAAAAAAACFcQQAhXQNAIFwgBiBLQaACbGogXUEEbGoqAuCAC7sgXUHAAGwqAqD0A7uioCFcIF1BAWoiXUHIAEgNAAsgS0HAAGwgXLY4AuDUBEQAAAAAAAAAACFeQQAhXwNAIF4gBiBLQaACbGogX0EEbGoqAuCAC7sgX0HAAGwqAqT0A7uioCFeIF9BAWoiX0HIAEgNAAsgS0HAAGwgXrY4AuTUBEQAAAAAAAAAACFgQQAhYQNAIGAgBiBLQaACbGogYUEEbGoqAuCAC7sgYUHAAGwqAqj0A7uioCFgIGFBAWoiYUHIAEgNAAsgS0HAAGwgYLY4AujUBEQAAAAAAAAAACFiQQAhYwNAIGIgBiBLQaACbGogY0EEbGoqAuCAC7sgY0HAAGwqAqz0A7uioCFiIGNBAWoiY0HIAEgNAAsgS0HAAGwgYrY4AuzUBEQAAAAAAAAAACFkQQAhZQNAIGQgBiBLQaACbGogZUEEbGoqAuCAC7sgZUHAAGwqArD0A7uioCFkIGVBAWoiZUHIAEgNAAsgS0HAAGwgZLY4AvDUBEQAAAAAAAAAACFmQQAhZwNAIGYgBiBLQaACbGogZ0EEbGoqAuCAC7sgZ0HAAGwqArT0A7uioCFmIGdBAWoiZ0HIAEgNAAsgS0HAAGwgZrY4AvTUBEQAAAAAAAAAACFoQQAhaQNAIGggBiBLQaACbGogaUEEbGoqAuCAC7sgaUHAAGwqArj0A7uioCFoIGlBAWoiaUHIAEgNAAsgS0HAAGwgaLY4AvjUBEQAAAAAAAAAACFqQQAhawNAIGogBiBLQaACbGoga0EEbGoqAuCAC7sga0HAAGwqArz0A7uioCFqIGtBAWoia0HIAEgNAAsgS0HAAGwgarY4AvzUBCBLQQFqIktB+QBIDQALQQAhbANAIGxBBGz9DAAAAAAAAAAAAAAAAAAAAAAgbEEEbP1dAsDUBP1fIGxBBGz9XQKAmAT9X/3wAf31Af1e/VsCgJEFACBsQQJqImxBkA9IDQALQQAhbQNAQQAhbgNAIG1BgApsIG5BBGxqIG1BgAtsIG5BBGxq/V0CgJEF/V/9Xv1bAsDUBAAgbkECaiJuQSBIDQALQQAhbwNAIG1BgApsIG9BBGxqIG1BgAtsIG9BBGxq/V0CwJYF/V/9Xv1bAsDVBAAgb0ECaiJvQSBIDQALQQAhcANAIG1BgApsIHBBBGxqIG1BgAtsIHBBBGxq/V0CgJIF/V/9Xv1bAsDWBAAgcEECaiJwQSBIDQALQQAhcQNAIG1BgApsIHFBBGxqIG1BgAtsIHFBBGxq/V0CwJcF/V/9Xv1bAsDXBAAgcUECaiJxQSBIDQALQQAhcgNAIG1BgApsIHJBBGxqIG1BgAtsIHJBBGxq/V0CgJMF/V/9Xv1bAsDYBAAgckECaiJyQSBIDQALQQAhcwNAIG1BgApsIHNBBGxqIG1BgAtsIHNBBGxq/V0CwJgF/V/9Xv1bAsDZBAAgc0ECaiJzQSBIDQALQQAhdANAIG1BgApsIHRBBGxqIG1BgAtsIHRBBGxq/V0CgJQF/V/9Xv1bAsDaBAAgdEECaiJ0QSBIDQALQQAhdQNAIG1BgApsIHVBBGxqIG1BgAtsIHVBBGxq/V0CwJkF/V/9Xv1bAsDbBAAgdUECaiJ1QSBIDQALQQAhdgNAIG1BgApsIHZBBGxqIG1BgAtsIHZBBGxq/V0CgJUF/V/9Xv1bAsDcBAAgdkECaiJ2QSBIDQALQQAhdwNAIG1BgApsIHdBBGxqIG1BgAtsIHdBBGxq/V0CwJoF/V/9Xv1bAsDdBAAgd0ECaiJ3QSBIDQALIG1BAWoibUEFSA0AC0EAIXgDQCAHIHhBBGxqIHhBBGz9XQLA1AT9X/1e/VsC4IALACB4QQJqInhBwAxIDQALQQAheQNAQQAhegNARAAAAAAAAPD/IXsgByB5QYAKbGogekEEbGoqAuCAC7shICAgIHsgICB7ZBsheyAHIHlBgApsaiB6QQRsaioCoIELuyEgICAgeyAgIHtkGyF7IAcgeUGACmxqIHpBBGxqKgLggQu7ISAgICB7ICAge2QbIXsgByB5QYAKbGogekEEbGoqAqCCC7shICAgIHsgICB7ZBsheyAIIHlBwAJsaiB6QQRsaiB7tjgC4IALIHpBAWoiekEQSA0AC0EAIXwDQEQAAAAAAADw/yF9IAcgeUGACmxqIHxBBGxqKgLgggu7ISAgICB9ICAgfWQbIX0gByB5QYAKbGogfEEEbGoqAqCDC7shICAgIH0gICB9ZBshfSAHIHlBgApsaiB8QQRsaioC4IMLuyEgICAgfSAgIH1kGyF9IAcgeUGACmxqIHxBBGxqKgKghAu7ISAgICB9ICAgfWQbIX0gCCB5QcACbGogfEEEbGogfbY4AqCBCyB8QQFqInxBEEgNAAtBACF+A0BEAAAAAAAA8P8hfyAHIHlBgApsaiB+QQRsaioC4IQLuyEgICAgfyAgIH9kGyF/IAcgeUGACmxqIH5BBGxqKgKghQu7ISAgICB/ICAgf2QbIX8gByB5QYAKbGogfkEEbGoqAuCFC7shICAgIH8gICB/ZBshfyAHIHlBgApsaiB+QQRsaioCoIYLuyEgICAgfyAgIH9kGyF/IAggeUHAAmxqIH5BBGxqIH+2OALggQsgfkEBaiJ+QRBIDQALQQAhgAEDQEQAAAAAAADw/yGBASAHIHlBgApsaiCAAUEEbGoqAuCGC7shICAgIIEBICAggQFkGyGBASAHIHlBgApsaiCAAUEEbGoqAqCHC7shICAgIIEBICAggQFkGyGBASAHIHlBgApsaiCAAUEEbGoqAuCHC7shICAgIIEBICAggQFkGyGBASAHIHlBgApsaiCAAUEEbGoqAqCIC7shICAgIIEBICAggQFkGyGBASAIIHlBwAJsaiCAAUEEbGoggQG2OAKgggsggAFBAWoigAFBEEgNAAtBACGCAQNARAAAAAAAAPD/IYMBIAcgeUGACmxqIIIBQQRsaioC4IgLuyEgICAggwEgICCDAWQbIYMBIAcgeUGACmxqIIIBQQRsaioCoIkLuyEgICAggwEgICCDAWQbIYMBIAcgeUGACmxqIIIBQQRsaioC4IkLuyEgICAggwEgICCDAWQbIYMBIAcgeUGACmxqIIIBQQRsaioCoIoLuyEgICAggwEgICCDAWQbIYMBIAggeUHAAmxqIIIBQQRsaiCDAbY4AuCCCyCCAUEBaiKCAUEQSA0ACyB5QQFqInlBBUgNAAtBACGEAQNAIAkgE0HADGxqIIQBQQRsaiAIIIQBQQRsav1dAuCAC/1f/V79WwLggAsAIIQBQQJqIoQBQZADSA0ACyATQQFqIhMgAEgNAAtBACGIAQNAQQAhiQECQANAIIkBQQJqIABKDQEgiAFBwAxsIYUBIAkgiQFBwAxsaiGGAf0MAAAAAAAAAAAAAAAAAAAAACGLAf0MAAAAAAAAAAAAAAAAAAAAACGMAf0MAAAAAAAAAAAAAAAAAAAAACGNAf0MAAAAAAAAAAAAAAAAAAAAACGOAf0MAAAAAAAAAAAAAAAAAAAAACGPAf0MAAAAAAAAAAAAAAAAAAAAACGQAf0MAAAAAAAAAAAAAAAAAAAAACGRAf0MAAAAAAAAAAAAAAAAAAAAACGSAUEAIYcBA0AghQH9AAKAJyGTASCFAf0AAsAzIZQBIIUB/QACgEAhlQEghQH9AALATCGWASCGAf0AAuCACyGXASCGAf0AAqCNCyGYASCTASCXASCLASGZAf3mASCZAf3kASGLASCTASCYASCMASGZAf3mASCZAf3kASGMASCUASCXASCNASGZAf3mASCZAf3kASGNASCUASCYASCOASGZAf3mASCZAf3kASGOASCVASCXASCPASGZAf3mASCZAf3kASGPASCVASCYASCQASGZAf3mASCZAf3kASGQASCWASCXASCRASGZAf3mASCZAf3kASGRASCWASCYASCSASGZAf3mASCZAf3kASGSASCFAUEQaiGFASCGAUEQaiGGASCHAUEEaiKHAUGQA0gNAAsgCiCJAUEobGogiAFBBGxqIZoBIJoBIIsB/R8AIIsB/R8BkiCLAf0fApIgiwH9HwOSOALggAsgmgEgjAH9HwAgjAH9HwGSIIwB/R8CkiCMAf0fA5I4AoiBCyCaASCNAf0fACCNAf0fAZIgjQH9HwKSII0B/R8DkjgC5IALIJoBII4B/R8AII4B/R8BkiCOAf0fApIgjgH9HwOSOAKMgQsgmgEgjwH9HwAgjwH9HwGSII8B/R8CkiCPAf0fA5I4AuiACyCaASCQAf0fACCQAf0fAZIgkAH9HwKSIJAB/R8DkjgCkIELIJoBIJEB/R8AIJEB/R8BkiCRAf0fApIgkQH9HwOSOALsgAsgmgEgkgH9HwAgkgH9HwGSIJIB/R8CkiCSAf0fA5I4ApSBCyCJAUECaiGJAQwACwsCQANAIIkBIABODQEgiAFBwAxsIYUBIAkgiQFBwAxsaiGGAf0MAAAAAAAAAAAAAAAAAAAAACGcAf0MAAAAAAAAAAAAAAAAAAAAACGdAf0MAAAAAAAAAAAAAAAAAAAAACGeAf0MAAAAAAAAAAAAAAAAAAAAACGfAUEAIYcBA0AghQH9AAKAJyGgASCFAf0AAsAzIaEBIIUB/QACgEAhogEghQH9AALATCGjASCGAf0AAuCACyGkASCgASCkASCcASGZAf3mASCZAf3kASGcASChASCkASCdASGZAf3mASCZAf3kASGdASCiASCkASCeASGZAf3mASCZAf3kASGeASCjASCkASCfASGZAf3mASCZAf3kASGfASCFAUEQaiGFASCGAUEQaiGGASCHAUEEaiKHAUGQA0gNAAsgCiCJAUEobGogiAFBBGxqIaUBIKUBIJwB/R8AIJwB/R8BkiCcAf0fApIgnAH9HwOSOALggAsgpQEgnQH9HwAgnQH9HwGSIJ0B/R8CkiCdAf0fA5I4AuSACyClASCeAf0fACCeAf0fAZIgngH9HwKSIJ4B/R8DkjgC6IALIKUBIJ8B/R8AIJ8B/R8BkiCfAf0fApIgnwH9HwOSOALsgAsgiQFBAWohiQEMAAsLIIgBQQRqIogBQQhIDQALQQghpgFBACGnAQJAA0AgpwFBAmogAEoNASCmAUHADGwhhQEgCSCnAUHADGxqIYYB/QwAAAAAAAAAAAAAAAAAAAAAIakB/QwAAAAAAAAAAAAAAAAAAAAAIaoB/QwAAAAAAAAAAAAAAAAAAAAAIasB/QwAAAAAAAAAAAAAAAAAAAAAIawBQQAhhwEDQCCFAf0AAoAnIa0BIIUB/QACwDMhrgEghgH9AALggAshrwEghgH9AAKgjQshsAEgrQEgrwEgqQEhmQH95gEgmQH95AEhqQEgrQEgsAEgqgEhmQH95gEgmQH95AEhqgEgrgEgrwEgqwEhmQH95gEgmQH95AEhqwEgrgEgsAEgrAEhmQH95gEgmQH95AEhrAEghQFBEGohhQEghgFBEGohhgEghwFBBGoihwFBkANIDQALIAogpwFBKGxqIKYBQQRsaiGxASCxASCpAf0fACCpAf0fAZIgqQH9HwKSIKkB/R8DkjgC4IALILEBIKoB/R8AIKoB/R8BkiCqAf0fApIgqgH9HwOSOAKIgQsgsQEgqwH9HwAgqwH9HwGSIKsB/R8CkiCrAf0fA5I4AuSACyCxASCsAf0fACCsAf0fAZIgrAH9HwKSIKwB/R8DkjgCjIELIKcBQQJqIacBDAALCwJAA0AgpwEgAE4NASCmAUHADGwhhQEgCSCnAUHADGxqIYYB/QwAAAAAAAAAAAAAAAAAAAAAIbMB/QwAAAAAAAAAAAAAAAAAAAAAIbQBQQAhhwEDQCCFAf0AAoAnIbUBIIUB/QACwDMhtgEghgH9AALggAshtwEgtQEgtwEgswEhmQH95gEgmQH95AEhswEgtgEgtwEgtAEhmQH95gEgmQH95AEhtAEghQFBEGohhQEghgFBEGohhgEghwFBBGoihwFBkANIDQALIAogpwFBKGxqIKYBQQRsaiG4ASC4ASCzAf0fACCzAf0fAZIgswH9HwKSILMB/R8DkjgC4IALILgBILQB/R8AILQB/R8BkiC0Af0fApIgtAH9HwOSOALkgAsgpwFBAWohpwEMAAsLQQAhuQEDQEEAIAoguQFBKGxqKgLggAu7QQAqAoCkAbugtjgC4MgCQQAgCiC5AUEobGoqAuSAC7tBACoChKQBu6C2OALkyAJBACAKILkBQShsaioC6IALu0EAKgKIpAG7oLY4AujIAkEAIAoguQFBKGxqKgLsgAu7QQAqAoykAbugtjgC7MgCQQAgCiC5AUEobGoqAvCAC7tBACoCkKQBu6C2OALwyAJBACAKILkBQShsaioC9IALu0EAKgKUpAG7oLY4AvTIAkEAIAoguQFBKGxqKgL4gAu7QQAqApikAbugtjgC+MgCQQAgCiC5AUEobGoqAvyAC7tBACoCnKQBu6C2OAL8yAJBACAKILkBQShsaioCgIELu0EAKgKgpAG7oLY4AoDJAkEAIAoguQFBKGxqKgKEgQu7QQAqAqSkAbugtjgChMkCRAAAAAAAAPD/IboBQQAqAuDIArshICAgILoBICAgugFkGyG6AUEAKgLkyAK7ISAgICC6ASAgILoBZBshugFBACoC6MgCuyEgICAgugEgICC6AWQbIboBQQAqAuzIArshICAgILoBICAgugFkGyG6AUEAKgLwyAK7ISAgICC6ASAgILoBZBshugFBACoC9MgCuyEgICAgugEgICC6AWQbIboBQQAqAvjIArshICAgILoBICAgugFkGyG6AUEAKgL8yAK7ISAgICC6ASAgILoBZBshugFBACoCgMkCuyEgICAgugEgICC6AWQbIboBQQAqAoTJArshICAgILoBICAgugFkGyG6ASC6AUEAKgLgyAK7ILoBoRACQQAqAuTIArsgugGhEAKgQQAqAujIArsgugGhEAKgQQAqAuzIArsgugGhEAKgQQAqAvDIArsgugGhEAKgQQAqAvTIArsgugGhEAKgQQAqAvjIArsgugGhEAKgQQAqAvzIArsgugGhEAKgQQAqAoDJArsgugGhEAKgQQAqAoTJArsgugGhEAKgEAOgIbsBIAsguQFBKGxqKgLggAu7QQAqAuDIAruiIAsguQFBKGxqKgLkgAu7QQAqAuTIAruioCALILkBQShsaioC6IALu0EAKgLoyAK7oqAgCyC5AUEobGoqAuyAC7tBACoC7MgCu6KgIAsguQFBKGxqKgLwgAu7QQAqAvDIAruioCALILkBQShsaioC9IALu0EAKgL0yAK7oqAgCyC5AUEobGoqAviAC7tBACoC+MgCu6KgIAsguQFBKGxqKgL8gAu7QQAqAvzIAruioCALILkBQShsaioCgIELu0EAKgKAyQK7oqAgCyC5AUEobGoqAoSBC7tBACoChMkCu6KgIbwBIBIguwEgvAGhoCESILkBQQFqIrkBIABIDQALRAAAAAAAAPA/IAKjIb0BIBIgvQGiIRIgEg8LsgICBXwCfkQAAAAAADCGQEQAAAAAAFCHwCAAIABEAAAAAABQh8BjGyIBRAAAAAAAMIZAIAFjGyICIAJE/oIrZUcV9z+iRAAAAAAAADhDoCIDRAAAAAAAADhDoSIERAAA4P5CLuY/oqEgBER2PHk17znqPaKhIgUgBSAFokTinnnw9tdaPiAFokSqDcMs14qSPqAgBaJEwpAjVfIdxz6gIAWiRKx3xqCZAfo+oCAFokRRe6USoAEqP6AgBaJEHaFCGGzBVj+gIAWiROV7EhEREYE/oCAFokR8CFVVVVWlP6AgBaJE+lRVVVVVxT+gIAWiRAoAAAAAAOA/oKKgRAAAAAAAAPA/oCADvUKAgICAgICAnMMAfSIGQgGHIgdC/wd8QjSGv6IgBiAHfUL/B3xCNIa/ogvdAgMBfwF+BXwgAEQAAAAAAABQQ6IgACAARAAAAAAAABAAYyIBG71Cs4iDzJns1wR8IgJCNIdC/wd9uUQAAAAAAABLQEQAAAAAAAAAACABG6EiA0QAAOD+Qi7mP6IgAkL/////////B4NCzff8s+aTqPM/fL9EAAAAAAAA8D+hIgQgBKJEAAAAAAAA4D+iIgUgBCAERAAAAAAAAABAoKMiBiAFIAYgBqIiB0Tc3oSgj/rCPyAHokRZGYfXIZnDP6AgB6JEzqaCM21Gxz+gIAeiRODykfXEccw/oCAHokTdHlGUJEnSP6AgB6JEs8iXmZmZ2T+gIAeiRJxVVVVVVeU/oKKgoiADRHY8eTXvOeo9oqChIAShoUQAAAAAAADw/0QAAAAAAAD4fyAAIABEAAAAAAAAAABjGyAARAAAAAAAAAAAYRsgAEQAAAAAAAAAAGQgAEQAAAAAAADwf2NxGwuV5AKkAQF8E38BfAx/CXwkfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8EH8BfAF/AXwBfwF8AX8BfAF/AXwHfw97An8JewR/CHsCfwV7An8DfAF9AXsGfw57B38OewJ/CXslfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8IX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8BH8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAJ/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8An8gALchAiABQZAZbCAAQQBsaiEDIAFBkBlsIABBkL4BbGohBCABQZAZbCAAQZDnAmxqIQUgAUGQGWwgAEGQkARsaiEGIAFBkBlsIABBsLoEbGohByABQZAZbCAAQdDKBmxqIQggAUGQGWwgAEGQhwdsaiEJIAFBkBlsIABBkLkHbGohCiABQZAZbCAAQdDFB2xqIQsgAUGQGWwgAEGQ0gdsaiEMIAFBwBhsIQ0gAUGQGWwgAEG40gdsaiEOIAFBkBlsIABB0MUHbGohD0EAIRADQCAQQQRsIBBBBGz9XQIA/V/9Xv1bAuDIAgAgEEECaiIQQcgASA0AC0EAIREDQEEAIRIDQCARQcAGbCASQSBsakEAKgKgAru2OAKAywIgEUHABmwgEkEgbGpBACoCpAK7tjgChMsCIBFBwAZsIBJBIGxqQQAqAqgCu7Y4AojLAiARQcAGbCASQSBsakEAKgKsAru2OAKMywIgEUHABmwgEkEgbGpBACoCsAK7tjgCkMsCIBFBwAZsIBJBIGxqQQAqArQCu7Y4ApTLAiARQcAGbCASQSBsakEAKgK4Aru2OAKYywIgEUHABmwgEkEgbGpBACoCvAK7tjgCnMsCIBJBAWoiEkEaSA0ACyARQQFqIhFBGkgNAAtBACETA0AgE0EEbCATQQRs/V0CwAL9X/1e/VsCgPQDACATQQJqIhNBgAlIDQALQQAhFANAQQAhFQNAIBRBwAVsIBVBwABsakEAKgLAJru2OAKAmAQgFEHABWwgFUHAAGxqQQAqAsQmu7Y4AoSYBCAUQcAFbCAVQcAAbGpBACoCyCa7tjgCiJgEIBRBwAVsIBVBwABsakEAKgLMJru2OAKMmAQgFEHABWwgFUHAAGxqQQAqAtAmu7Y4ApCYBCAUQcAFbCAVQcAAbGpBACoC1Ca7tjgClJgEIBRBwAVsIBVBwABsakEAKgLYJru2OAKYmAQgFEHABWwgFUHAAGxqQQAqAtwmu7Y4ApyYBCAUQcAFbCAVQcAAbGpBACoC4Ca7tjgCoJgEIBRBwAVsIBVBwABsakEAKgLkJru2OAKkmAQgFEHABWwgFUHAAGxqQQAqAugmu7Y4AqiYBCAUQcAFbCAVQcAAbGpBACoC7Ca7tjgCrJgEIBRBwAVsIBVBwABsakEAKgLwJru2OAKwmAQgFEHABWwgFUHAAGxqQQAqAvQmu7Y4ArSYBCAUQcAFbCAVQcAAbGpBACoC+Ca7tjgCuJgEIBRBwAVsIBVBwABsakEAKgL8Jru2OAK8mAQgFUEBaiIVQQtIDQALIBRBAWoiFEELSA0AC0EAQbDIAmpBAEEo/AsARAAAAAAAAAAAIRZBAEHA1ARqQQBBwDz8CwBBAEGAkQVqQQBBgCT8CwBBAEGAtQVqQQBBgKkB/AsAQQBBgN4GakEAQaAC/AsAQQAhFwNAQQAhGANAQQAhGQNAIBhBqAdsIBlBJGxqIBdBwBhsIBhB8ABsaiAZQQRsaioC4IALu7Y4AqDgBiAYQagHbCAZQSRsaiAXQcAYbCAYQfAAbGogGUEEbGoqAuSAC7u2OAKk4AYgGEGoB2wgGUEkbGogF0HAGGwgGEHwAGxqIBlBBGxqKgLogAu7tjgCqOAGIBhBqAdsIBlBJGxqIBdBwBhsIBhB8ABsaiAZQQRsaioC0IELu7Y4AqzgBiAYQagHbCAZQSRsaiAXQcAYbCAYQfAAbGogGUEEbGoqAtSBC7u2OAKw4AYgGEGoB2wgGUEkbGogF0HAGGwgGEHwAGxqIBlBBGxqKgLYgQu7tjgCtOAGIBhBqAdsIBlBJGxqIBdBwBhsIBhB8ABsaiAZQQRsaioCwIILu7Y4ArjgBiAYQagHbCAZQSRsaiAXQcAYbCAYQfAAbGogGUEEbGoqAsSCC7u2OAK84AYgGEGoB2wgGUEkbGogF0HAGGwgGEHwAGxqIBlBBGxqKgLIggu7tjgCwOAGIBlBAWoiGUEaSA0ACyAYQQFqIhhBGkgNAAtBACEaA0AgAyAXQZC+AWxqIBpBBGxqIBpBBGz9XQKg4Ab9X/1e/VsC4IALACAaQQJqIhpBxC9IDQALQQAhGwNAQQAhHANAIBtBIGwgHEEEbGogAyAXQZC+AWxqIBtBJGxqKgLggAu7IBxBBGwqAuDIAruiIAMgF0GQvgFsaiAbQSRsaioC5IALuyAcQQRsKgKAyQK7oqAgAyAXQZC+AWxqIBtBJGxqKgLogAu7IBxBBGwqAqDJAruioCADIBdBkL4BbGogG0EkbGoqAuyAC7sgHEEEbCoCwMkCu6KgIAMgF0GQvgFsaiAbQSRsaioC8IALuyAcQQRsKgLgyQK7oqAgAyAXQZC+AWxqIBtBJGxqKgL0gAu7IBxBBGwqAoDKAruioCADIBdBkL4BbGogG0EkbGoqAviAC7sgHEEEbCoCoMoCu6KgIAMgF0GQvgFsaiAbQSRsaioC/IALuyAcQQRsKgLAygK7oqAgAyAXQZC+AWxqIBtBJGxqKgKAgQu7IBxBBGwqAuDKAruioLY4AqDgBiAcQQFqIhxBCEgNAAsgG0EBaiIbQaQFSA0AC0EAIR0DQCAEIBdBgKkBbGogHUEEbGogHUEEbP1dAqDgBv1fIB1BBGz9XQKAywL9X/3wAf1e/VsC4IALACAdQQRs/QwAAAAAAAAAAAAAAAAAAAAAIAQgF0GAqQFsaiAdQQRsav1dAuCAC/1f/fUB/V79WwKgiQgAIB1BAmoiHUGgKkgNAAtBACEeA0BBACEfA0AgHkGADWwgH0GAAWxqIB5BgA1sIB9BwABsaioCoIkIu7Y4AqDgBiAeQYANbCAfQYABbGogHkGADWwgH0HAAGxqKgKkiQi7tjgCpOAGIB5BgA1sIB9BgAFsaiAeQYANbCAfQcAAbGoqAqiJCLu2OAKo4AYgHkGADWwgH0GAAWxqIB5BgA1sIB9BwABsaioCrIkIu7Y4AqzgBiAeQYANbCAfQYABbGogHkGADWwgH0HAAGxqKgKwiQi7tjgCsOAGIB5BgA1sIB9BgAFsaiAeQYANbCAfQcAAbGoqArSJCLu2OAK04AYgHkGADWwgH0GAAWxqIB5BgA1sIB9BwABsaioCuIkIu7Y4ArjgBiAeQYANbCAfQYABbGogHkGADWwgH0HAAGxqKgK8iQi7tjgCvOAGIB5BgA1sIB9BgAFsaiAeQYANbCAfQcAAbGoqAsCJCLu2OALA4AYgHkGADWwgH0GAAWxqIB5BgA1sIB9BwABsaioCxIkIu7Y4AsTgBiAeQYANbCAfQYABbGogHkGADWwgH0HAAGxqKgLIiQi7tjgCyOAGIB5BgA1sIB9BgAFsaiAeQYANbCAfQcAAbGoqAsyJCLu2OALM4AYgHkGADWwgH0GAAWxqIB5BgA1sIB9BwABsaioC0IkIu7Y4AtDgBiAeQYANbCAfQYABbGogHkGADWwgH0HAAGxqKgLUiQi7tjgC1OAGIB5BgA1sIB9BgAFsaiAeQYANbCAfQcAAbGoqAtiJCLu2OALY4AYgHkGADWwgH0GAAWxqIB5BgA1sIB9BwABsaioC3IkIu7Y4AtzgBiAeQYANbCAfQYABbGogHkGADWwgH0HAAGxqKgLgjwi7tjgC4OAGIB5BgA1sIB9BgAFsaiAeQYANbCAfQcAAbGoqAuSPCLu2OALk4AYgHkGADWwgH0GAAWxqIB5BgA1sIB9BwABsaioC6I8Iu7Y4AujgBiAeQYANbCAfQYABbGogHkGADWwgH0HAAGxqKgLsjwi7tjgC7OAGIB5BgA1sIB9BgAFsaiAeQYANbCAfQcAAbGoqAvCPCLu2OALw4AYgHkGADWwgH0GAAWxqIB5BgA1sIB9BwABsaioC9I8Iu7Y4AvTgBiAeQYANbCAfQYABbGogHkGADWwgH0HAAGxqKgL4jwi7tjgC+OAGIB5BgA1sIB9BgAFsaiAeQYANbCAfQcAAbGoqAvyPCLu2OAL84AYgHkGADWwgH0GAAWxqIB5BgA1sIB9BwABsaioCgJAIu7Y4AoDhBiAeQYANbCAfQYABbGogHkGADWwgH0HAAGxqKgKEkAi7tjgChOEGIB5BgA1sIB9BgAFsaiAeQYANbCAfQcAAbGoqAoiQCLu2OAKI4QYgHkGADWwgH0GAAWxqIB5BgA1sIB9BwABsaioCjJAIu7Y4AozhBiAeQYANbCAfQYABbGogHkGADWwgH0HAAGxqKgKQkAi7tjgCkOEGIB5BgA1sIB9BgAFsaiAeQYANbCAfQcAAbGoqApSQCLu2OAKU4QYgHkGADWwgH0GAAWxqIB5BgA1sIB9BwABsaioCmJAIu7Y4ApjhBiAeQYANbCAfQYABbGogHkGADWwgH0HAAGxqKgKckAi7tjgCnOEGIB9BAWoiH0ENSA0ACyAeQQFqIh5BDUgNAAtBACEgA0AgBSAXQYCpAWxqICBBBGxqICBBBGz9XQKg4Ab9X/1e/VsC4IALACAgQQJqIiBBoCpIDQALQQAhIQNAQQAhIgNARAAAAAAAAPD/ISMgBSAXQYCpAWxqICFBgA1saiAiQYABbGoqAuCAC7shJCAkICMgJCAjZBshIyAFIBdBgKkBbGogIUGADWxqICJBgAFsaioCgIELuyEkICQgIyAkICNkGyEjIAUgF0GAqQFsaiAhQYANbGogIkGAAWxqKgKggQu7ISQgJCAjICQgI2QbISMgBSAXQYCpAWxqICFBgA1saiAiQYABbGoqAsCBC7shJCAkICMgJCAjZBshIyAGIBdBoCpsaiAhQaADbGogIkEgbGogI7Y4AuCAC0QAAAAAAADw/yElIAUgF0GAqQFsaiAhQYANbGogIkGAAWxqKgLkgAu7ISQgJCAlICQgJWQbISUgBSAXQYCpAWxqICFBgA1saiAiQYABbGoqAoSBC7shJCAkICUgJCAlZBshJSAFIBdBgKkBbGogIUGADWxqICJBgAFsaioCpIELuyEkICQgJSAkICVkGyElIAUgF0GAqQFsaiAhQYANbGogIkGAAWxqKgLEgQu7ISQgJCAlICQgJWQbISUgBiAXQaAqbGogIUGgA2xqICJBIGxqICW2OALkgAtEAAAAAAAA8P8hJiAFIBdBgKkBbGogIUGADWxqICJBgAFsaioC6IALuyEkICQgJiAkICZkGyEmIAUgF0GAqQFsaiAhQYANbGogIkGAAWxqKgKIgQu7ISQgJCAmICQgJmQbISYgBSAXQYCpAWxqICFBgA1saiAiQYABbGoqAqiBC7shJCAkICYgJCAmZBshJiAFIBdBgKkBbGogIUGADWxqICJBgAFsaioCyIELuyEkICQgJiAkICZkGyEmIAYgF0GgKmxqICFBoANsaiAiQSBsaiAmtjgC6IALRAAAAAAAAPD/IScgBSAXQYCpAWxqICFBgA1saiAiQYABbGoqAuyAC7shJCAkICcgJCAnZBshJyAFIBdBgKkBbGogIUGADWxqICJBgAFsaioCjIELuyEkICQgJyAkICdkGyEnIAUgF0GAqQFsaiAhQYANbGogIkGAAWxqKgKsgQu7ISQgJCAnICQgJ2QbIScgBSAXQYCpAWxqICFBgA1saiAiQYABbGoqAsyBC7shJCAkICcgJCAnZBshJyAGIBdBoCpsaiAhQaADbGogIkEgbGogJ7Y4AuyAC0QAAAAAAADw/yEoIAUgF0GAqQFsaiAhQYANbGogIkGAAWxqKgLwgAu7ISQgJCAoICQgKGQbISggBSAXQYCpAWxqICFBgA1saiAiQYABbGoqApCBC7shJCAkICggJCAoZBshKCAFIBdBgKkBbGogIUGADWxqICJBgAFsaioCsIELuyEkICQgKCAkIChkGyEoIAUgF0GAqQFsaiAhQYANbGogIkGAAWxqKgLQgQu7ISQgJCAoICQgKGQbISggBiAXQaAqbGogIUGgA2xqICJBIGxqICi2OALwgAtEAAAAAAAA8P8hKSAFIBdBgKkBbGogIUGADWxqICJBgAFsaioC9IALuyEkICQgKSAkIClkGyEpIAUgF0GAqQFsaiAhQYANbGogIkGAAWxqKgKUgQu7ISQgJCApICQgKWQbISkgBSAXQYCpAWxqICFBgA1saiAiQYABbGoqArSBC7shJCAkICkgJCApZBshKSAFIBdBgKkBbGogIUGADWxqICJBgAFsaioC1IELuyEkICQgKSAkIClkGyEpIAYgF0GgKmxqICFBoANsaiAiQSBsaiAptjgC9IALRAAAAAAAAPD/ISogBSAXQYCpAWxqICFBgA1saiAiQYABbGoqAviAC7shJCAkICogJCAqZBshKiAFIBdBgKkBbGogIUGADWxqICJBgAFsaioCmIELuyEkICQgKiAkICpkGyEqIAUgF0GAqQFsaiAhQYANbGogIkGAAWxqKgK4gQu7ISQgJCAqICQgKmQbISogBSAXQYCpAWxqICFBgA1saiAiQYABbGoqAtiBC7shJCAkICogJCAqZBshKiAGIBdBoCpsaiAhQaADbGogIkEgbGogKrY4AviAC0QAAAAAAADw/yErIAUgF0GAqQFsaiAhQYANbGogIkGAAWxqKgL8gAu7ISQgJCArICQgK2QbISsgBSAXQYCpAWxqICFBgA1saiAiQYABbGoqApyBC7shJCAkICsgJCArZBshKyAFIBdBgKkBbGogIUGADWxqICJBgAFsaioCvIELuyEkICQgKyAkICtkGyErIAUgF0GAqQFsaiAhQYANbGogIkGAAWxqKgLcgQu7ISQgJCArICQgK2QbISsgBiAXQaAqbGogIUGgA2xqICJBIGxqICu2OAL8gAsgIkEBaiIiQQ1IDQALICFBAWoiIUENSA0AC0EAISwDQEEAIS0DQCAsQeAYbCAtQQRsaiAGIBdBoCpsaiAsQaADbGogLUEEbGr9XQLggAv9X/1e/VsCoOAGACAtQQJqIi1BGEgNAAtBACEuA0AgLEHgGGwgLkEEbGogBiAXQaAqbGogLEGgA2xqIC5BBGxq/V0CgIQL/V/9Xv1bAoDhBgAgLkECaiIuQRhIDQALQQAhLwNAICxB4BhsIC9BBGxqIAYgF0GgKmxqICxBoANsaiAvQQRsav1dAqCHC/1f/V79WwLg4QYAIC9BAmoiL0EYSA0AC0EAITADQCAsQeAYbCAwQQRsaiAGIBdBoCpsaiAsQaADbGogMEEEbGr9XQKAgQv9X/1e/VsCwOIGACAwQQJqIjBBGEgNAAtBACExA0AgLEHgGGwgMUEEbGogBiAXQaAqbGogLEGgA2xqIDFBBGxq/V0CoIQL/V/9Xv1bAqDjBgAgMUECaiIxQRhIDQALQQAhMgNAICxB4BhsIDJBBGxqIAYgF0GgKmxqICxBoANsaiAyQQRsav1dAsCHC/1f/V79WwKA5AYAIDJBAmoiMkEYSA0AC0EAITMDQCAsQeAYbCAzQQRsaiAGIBdBoCpsaiAsQaADbGogM0EEbGr9XQKggQv9X/1e/VsC4OQGACAzQQJqIjNBGEgNAAtBACE0A0AgLEHgGGwgNEEEbGogBiAXQaAqbGogLEGgA2xqIDRBBGxq/V0CwIQL/V/9Xv1bAsDlBgAgNEECaiI0QRhIDQALQQAhNQNAICxB4BhsIDVBBGxqIAYgF0GgKmxqICxBoANsaiA1QQRsav1dAuCHC/1f/V79WwKg5gYAIDVBAmoiNUEYSA0AC0EAITYDQCAsQeAYbCA2QQRsaiAGIBdBoCpsaiAsQaADbGogNkEEbGr9XQLAgQv9X/1e/VsCgOcGACA2QQJqIjZBGEgNAAtBACE3A0AgLEHgGGwgN0EEbGogBiAXQaAqbGogLEGgA2xqIDdBBGxq/V0C4IQL/V/9Xv1bAuDnBgAgN0ECaiI3QRhIDQALQQAhOANAICxB4BhsIDhBBGxqIAYgF0GgKmxqICxBoANsaiA4QQRsav1dAoCIC/1f/V79WwLA6AYAIDhBAmoiOEEYSA0AC0EAITkDQCAsQeAYbCA5QQRsaiAGIBdBoCpsaiAsQaADbGogOUEEbGr9XQLggQv9X/1e/VsCoOkGACA5QQJqIjlBGEgNAAtBACE6A0AgLEHgGGwgOkEEbGogBiAXQaAqbGogLEGgA2xqIDpBBGxq/V0CgIUL/V/9Xv1bAoDqBgAgOkECaiI6QRhIDQALQQAhOwNAICxB4BhsIDtBBGxqIAYgF0GgKmxqICxBoANsaiA7QQRsav1dAqCIC/1f/V79WwLg6gYAIDtBAmoiO0EYSA0AC0EAITwDQCAsQeAYbCA8QQRsaiAGIBdBoCpsaiAsQaADbGogPEEEbGr9XQKAggv9X/1e/VsCwOsGACA8QQJqIjxBGEgNAAtBACE9A0AgLEHgGGwgPUEEbGogBiAXQaAqbGogLEGgA2xqID1BBGxq/V0CoIUL/V/9Xv1bAqDsBgAgPUECaiI9QRhIDQALQQAhPgNAICxB4BhsID5BBGxqIAYgF0GgKmxqICxBoANsaiA+QQRsav1dAsCIC/1f/V79WwKA7QYAID5BAmoiPkEYSA0AC0EAIT8DQCAsQeAYbCA/QQRsaiAGIBdBoCpsaiAsQaADbGogP0EEbGr9XQKgggv9X/1e/VsC4O0GACA/QQJqIj9BGEgNAAtBACFAA0AgLEHgGGwgQEEEbGogBiAXQaAqbGogLEGgA2xqIEBBBGxq/V0CwIUL/V/9Xv1bAsDuBgAgQEECaiJAQRhIDQALQQAhQQNAICxB4BhsIEFBBGxqIAYgF0GgKmxqICxBoANsaiBBQQRsav1dAuCIC/1f/V79WwKg7wYAIEFBAmoiQUEYSA0AC0EAIUIDQCAsQeAYbCBCQQRsaiAGIBdBoCpsaiAsQaADbGogQkEEbGr9XQLAggv9X/1e/VsCgPAGACBCQQJqIkJBGEgNAAtBACFDA0AgLEHgGGwgQ0EEbGogBiAXQaAqbGogLEGgA2xqIENBBGxq/V0C4IUL/V/9Xv1bAuDwBgAgQ0ECaiJDQRhIDQALQQAhRANAICxB4BhsIERBBGxqIAYgF0GgKmxqICxBoANsaiBEQQRsav1dAoCJC/1f/V79WwLA8QYAIERBAmoiREEYSA0AC0EAIUUDQCAsQeAYbCBFQQRsaiAGIBdBoCpsaiAsQaADbGogRUEEbGr9XQLgggv9X/1e/VsCoPIGACBFQQJqIkVBGEgNAAtBACFGA0AgLEHgGGwgRkEEbGogBiAXQaAqbGogLEGgA2xqIEZBBGxq/V0CgIYL/V/9Xv1bAoDzBgAgRkECaiJGQRhIDQALQQAhRwNAICxB4BhsIEdBBGxqIAYgF0GgKmxqICxBoANsaiBHQQRsav1dAqCJC/1f/V79WwLg8wYAIEdBAmoiR0EYSA0AC0EAIUgDQCAsQeAYbCBIQQRsaiAGIBdBoCpsaiAsQaADbGogSEEEbGr9XQKAgwv9X/1e/VsCwPQGACBIQQJqIkhBGEgNAAtBACFJA0AgLEHgGGwgSUEEbGogBiAXQaAqbGogLEGgA2xqIElBBGxq/V0CoIYL/V/9Xv1bAqD1BgAgSUECaiJJQRhIDQALQQAhSgNAICxB4BhsIEpBBGxqIAYgF0GgKmxqICxBoANsaiBKQQRsav1dAsCJC/1f/V79WwKA9gYAIEpBAmoiSkEYSA0AC0EAIUsDQCAsQeAYbCBLQQRsaiAGIBdBoCpsaiAsQaADbGogS0EEbGr9XQKggwv9X/1e/VsC4PYGACBLQQJqIktBGEgNAAtBACFMA0AgLEHgGGwgTEEEbGogBiAXQaAqbGogLEGgA2xqIExBBGxq/V0CwIYL/V/9Xv1bAsD3BgAgTEECaiJMQRhIDQALQQAhTQNAICxB4BhsIE1BBGxqIAYgF0GgKmxqICxBoANsaiBNQQRsav1dAuCJC/1f/V79WwKg+AYAIE1BAmoiTUEYSA0ACyAsQQFqIixBC0gNAAtBACFOA0AgByAXQaCQAmxqIE5BBGxqIE5BBGz9XQKg4Ab9X/1e/VsC4IALACBOQQJqIk5BiMQASA0AC0EAIU8DQEQAAAAAAAAAACFQQQAhUQNAIFAgByAXQaCQAmxqIE9BoAJsaiBRQQRsaioC4IALuyBRQcAAbCoCgPQDu6KgIVAgUUEBaiJRQcgASA0ACyBPQcAAbCBQtjgCoOAGRAAAAAAAAAAAIVJBACFTA0AgUiAHIBdBoJACbGogT0GgAmxqIFNBBGxqKgLggAu7IFNBwABsKgKE9AO7oqAhUiBTQQFqIlNByABIDQALIE9BwABsIFK2OAKk4AZEAAAAAAAAAAAhVEEAIVUDQCBUIAcgF0GgkAJsaiBPQaACbGogVUEEbGoqAuCAC7sgVUHAAGwqAoj0A7uioCFUIFVBAWoiVUHIAEgNAAsgT0HAAGwgVLY4AqjgBkQAAAAAAAAAACFWQQAhVwNAIFYgByAXQaCQAmxqIE9BoAJsaiBXQQRsaioC4IALuyBXQcAAbCoCjPQDu6KgIVYgV0EBaiJXQcgASA0ACyBPQcAAbCBWtjgCrOAGRAAAAAAAAAAAIVhBACFZA0AgWCAHIBdBoJACbGogT0GgAmxqIFlBBGxqKgLggAu7IFlBwABsKgKQ9AO7oqAhWCBZQQFqIllByABIDQALIE9BwABsIFi2OAKw4AZEAAAAAAAAAAAhWkEAIVsDQCBaIAcgF0GgkAJsaiBPQaACbGogW0EEbGoqAuCAC7sgW0HAAGwqApT0A7uioCFaIFtBAWoiW0HIAEgNAAsgT0HAAGwgWrY4ArTgBkQAAAAAAAAAACFcQQAhXQNAIFwgByAXQaCQAmxqIE9BoAJsaiBdQQRsaioC4IALuyBdQcAAbCoCmPQDu6KgIVwgXUEBaiJdQcgASA0ACyBPQcAAbCBctjgCuOAGRAAAAAAAAAAAIV5BACFfA0AgXiAHIBdBoJACbGogT0GgAmxqIF9BBGxqKgLggAu7IF9BwABsKgKc9AO7oqAhXiBfQQFqIl9ByABIDQALIE9BwABsIF62OAK84AZEAAAAAAAAAAAhYEEAIWEDQCBgIAcgF0GgkAJsaiBPQaACbGogYUEEbGoqAuCAC7sgYUHAAGwqAqD0A7uioCFgIGFBAWoiYUHIAEgNAAsgT0HAAGwgYLY4AsDgBkQAAAAAAAAAACFiQQAhYwNAIGIgByAXQaCQAmxqIE9BoAJsaiBjQQRsaioC4IALuyBjQcAAbCoCpPQDu6KgIWIgY0EBaiJjQcgASA0ACyBPQcAAbCBitjgCxOAGRAAAAAAAAAAAIWRBACFlA0AgZCAHIBdBoJACbGogT0GgAmxqIGVBBGxqKgLggAu7IGVBwABsKgKo9AO7oqAhZCBlQQFqImVByABIDQALIE9BwABsIGS2OALI4AZEAAAAAAAAAAAhZkEAIWcDQCBmIAcgF0GgkAJsaiBPQaACbGogZ0EEbGoqAuCAC7sgZ0HAAGwqAqz0A7uioCFmIGdBAWoiZ0HIAEgNAAsgT0HAAGwgZrY4AszgBkQAAAAAAAAAACFoQQAhaQNAIGggByAXQaCQAmxqIE9BoAJsaiBpQQRsaioC4IALuyBpQcAAbCoCsPQDu6KgIWggaUEBaiJpQcgASA0ACyBPQcAAbCBotjgC0OAGRAAAAAAAAAAAIWpBACFrA0AgaiAHIBdBoJACbGogT0GgAmxqIGtBBGxqKgLggAu7IGtBwABsKgK09AO7oqAhaiBrQQFqImtByABIDQALIE9BwABsIGq2OALU4AZEAAAAAAAAAAAhbEEAIW0DQCBsIAcgF0GgkAJsaiBPQaACbGogbUEEbGoqAuCAC7sgbUHAAGwqArj0A7uioCFsIG1BAWoibUHIAEgNAAsgT0HAAGwgbLY4AtjgBkQAAAAAAAAAACFuQQAhbwNAIG4gByAXQaCQAmxqIE9BoAJsaiBvQQRsaioC4IALuyBvQcAAbCoCvPQDu6KgIW4gb0EBaiJvQcgASA0ACyBPQcAAbCButjgC3OAGIE9BAWoiT0H5AEgNAAtBACFwA0AgCCAXQcA8bGogcEEEbGogcEEEbP1dAqDgBv1fIHBBBGz9XQKAmAT9X/3wAf1e/VsC4IALACBwQQRs/QwAAAAAAAAAAAAAAAAAAAAAIAggF0HAPGxqIHBBBGxq/V0C4IAL/V/99QH9Xv1bAuCcBwAgcEECaiJwQZAPSA0AC0EAIXEDQEEAIXIDQCBxQYAKbCByQQRsaiBxQYALbCByQQRsav1dAuCcB/1f/V79WwKg4AYAIHJBAmoickEgSA0AC0EAIXMDQCBxQYAKbCBzQQRsaiBxQYALbCBzQQRsav1dAqCiB/1f/V79WwKg4QYAIHNBAmoic0EgSA0AC0EAIXQDQCBxQYAKbCB0QQRsaiBxQYALbCB0QQRsav1dAuCdB/1f/V79WwKg4gYAIHRBAmoidEEgSA0AC0EAIXUDQCBxQYAKbCB1QQRsaiBxQYALbCB1QQRsav1dAqCjB/1f/V79WwKg4wYAIHVBAmoidUEgSA0AC0EAIXYDQCBxQYAKbCB2QQRsaiBxQYALbCB2QQRsav1dAuCeB/1f/V79WwKg5AYAIHZBAmoidkEgSA0AC0EAIXcDQCBxQYAKbCB3QQRsaiBxQYALbCB3QQRsav1dAqCkB/1f/V79WwKg5QYAIHdBAmoid0EgSA0AC0EAIXgDQCBxQYAKbCB4QQRsaiBxQYALbCB4QQRsav1dAuCfB/1f/V79WwKg5gYAIHhBAmoieEEgSA0AC0EAIXkDQCBxQYAKbCB5QQRsaiBxQYALbCB5QQRsav1dAqClB/1f/V79WwKg5wYAIHlBAmoieUEgSA0AC0EAIXoDQCBxQYAKbCB6QQRsaiBxQYALbCB6QQRsav1dAuCgB/1f/V79WwKg6AYAIHpBAmoiekEgSA0AC0EAIXsDQCBxQYAKbCB7QQRsaiBxQYALbCB7QQRsav1dAqCmB/1f/V79WwKg6QYAIHtBAmoie0EgSA0ACyBxQQFqInFBBUgNAAtBACF8A0AgCSAXQYAybGogfEEEbGogfEEEbP1dAqDgBv1f/V79WwLggAsAIHxBAmoifEHADEgNAAtBACF9A0BBACF+A0BEAAAAAAAA8P8hfyAJIBdBgDJsaiB9QYAKbGogfkEEbGoqAuCAC7shJCAkIH8gJCB/ZBshfyAJIBdBgDJsaiB9QYAKbGogfkEEbGoqAqCBC7shJCAkIH8gJCB/ZBshfyAJIBdBgDJsaiB9QYAKbGogfkEEbGoqAuCBC7shJCAkIH8gJCB/ZBshfyAJIBdBgDJsaiB9QYAKbGogfkEEbGoqAqCCC7shJCAkIH8gJCB/ZBshfyAKIBdBwAxsaiB9QcACbGogfkEEbGogf7Y4AuCACyB+QQFqIn5BEEgNAAtBACGAAQNARAAAAAAAAPD/IYEBIAkgF0GAMmxqIH1BgApsaiCAAUEEbGoqAuCCC7shJCAkIIEBICQggQFkGyGBASAJIBdBgDJsaiB9QYAKbGoggAFBBGxqKgKggwu7ISQgJCCBASAkIIEBZBshgQEgCSAXQYAybGogfUGACmxqIIABQQRsaioC4IMLuyEkICQggQEgJCCBAWQbIYEBIAkgF0GAMmxqIH1BgApsaiCAAUEEbGoqAqCEC7shJCAkIIEBICQggQFkGyGBASAKIBdBwAxsaiB9QcACbGoggAFBBGxqIIEBtjgCoIELIIABQQFqIoABQRBIDQALQQAhggEDQEQAAAAAAADw/yGDASAJIBdBgDJsaiB9QYAKbGogggFBBGxqKgLghAu7ISQgJCCDASAkIIMBZBshgwEgCSAXQYAybGogfUGACmxqIIIBQQRsaioCoIULuyEkICQggwEgJCCDAWQbIYMBIAkgF0GAMmxqIH1BgApsaiCCAUEEbGoqAuCFC7shJCAkIIMBICQggwFkGyGDASAJIBdBgDJsaiB9QYAKbGogggFBBGxqKgKghgu7ISQgJCCDASAkIIMBZBshgwEgCiAXQcAMbGogfUHAAmxqIIIBQQRsaiCDAbY4AuCBCyCCAUEBaiKCAUEQSA0AC0EAIYQBA0BEAAAAAAAA8P8hhQEgCSAXQYAybGogfUGACmxqIIQBQQRsaioC4IYLuyEkICQghQEgJCCFAWQbIYUBIAkgF0GAMmxqIH1BgApsaiCEAUEEbGoqAqCHC7shJCAkIIUBICQghQFkGyGFASAJIBdBgDJsaiB9QYAKbGoghAFBBGxqKgLghwu7ISQgJCCFASAkIIUBZBshhQEgCSAXQYAybGogfUGACmxqIIQBQQRsaioCoIgLuyEkICQghQEgJCCFAWQbIYUBIAogF0HADGxqIH1BwAJsaiCEAUEEbGoghQG2OAKgggsghAFBAWoihAFBEEgNAAtBACGGAQNARAAAAAAAAPD/IYcBIAkgF0GAMmxqIH1BgApsaiCGAUEEbGoqAuCIC7shJCAkIIcBICQghwFkGyGHASAJIBdBgDJsaiB9QYAKbGoghgFBBGxqKgKgiQu7ISQgJCCHASAkIIcBZBshhwEgCSAXQYAybGogfUGACmxqIIYBQQRsaioC4IkLuyEkICQghwEgJCCHAWQbIYcBIAkgF0GAMmxqIH1BgApsaiCGAUEEbGoqAqCKC7shJCAkIIcBICQghwFkGyGHASAKIBdBwAxsaiB9QcACbGoghgFBBGxqIIcBtjgC4IILIIYBQQFqIoYBQRBIDQALIH1BAWoifUEFSA0AC0EAIYgBA0AgCyAXQcAMbGogiAFBBGxqIAogF0HADGxqIIgBQQRsav1dAuCAC/1f/V79WwLggAsAIIgBQQJqIogBQZADSA0ACyAXQQFqIhcgAEgNAAtBACGMAQNAQQAhjQECQANAII0BQQJqIABKDQEgjAFBwAxsIYkBIAsgjQFBwAxsaiGKAf0MAAAAAAAAAAAAAAAAAAAAACGPAf0MAAAAAAAAAAAAAAAAAAAAACGQAf0MAAAAAAAAAAAAAAAAAAAAACGRAf0MAAAAAAAAAAAAAAAAAAAAACGSAf0MAAAAAAAAAAAAAAAAAAAAACGTAf0MAAAAAAAAAAAAAAAAAAAAACGUAf0MAAAAAAAAAAAAAAAAAAAAACGVAf0MAAAAAAAAAAAAAAAAAAAAACGWAUEAIYsBA0AgiQH9AAKAJyGXASCJAf0AAsAzIZgBIIkB/QACgEAhmQEgiQH9AALATCGaASCKAf0AAuCACyGbASCKAf0AAqCNCyGcASCXASCbASCPASGdAf3mASCdAf3kASGPASCXASCcASCQASGdAf3mASCdAf3kASGQASCYASCbASCRASGdAf3mASCdAf3kASGRASCYASCcASCSASGdAf3mASCdAf3kASGSASCZASCbASCTASGdAf3mASCdAf3kASGTASCZASCcASCUASGdAf3mASCdAf3kASGUASCaASCbASCVASGdAf3mASCdAf3kASGVASCaASCcASCWASGdAf3mASCdAf3kASGWASCJAUEQaiGJASCKAUEQaiGKASCLAUEEaiKLAUGQA0gNAAsgDCCNAUEobGogjAFBBGxqIZ4BIJ4BII8B/R8AII8B/R8BkiCPAf0fApIgjwH9HwOSOALggAsgngEgkAH9HwAgkAH9HwGSIJAB/R8CkiCQAf0fA5I4AoiBCyCeASCRAf0fACCRAf0fAZIgkQH9HwKSIJEB/R8DkjgC5IALIJ4BIJIB/R8AIJIB/R8BkiCSAf0fApIgkgH9HwOSOAKMgQsgngEgkwH9HwAgkwH9HwGSIJMB/R8CkiCTAf0fA5I4AuiACyCeASCUAf0fACCUAf0fAZIglAH9HwKSIJQB/R8DkjgCkIELIJ4BIJUB/R8AIJUB/R8BkiCVAf0fApIglQH9HwOSOALsgAsgngEglgH9HwAglgH9HwGSIJYB/R8CkiCWAf0fA5I4ApSBCyCNAUECaiGNAQwACwsCQANAII0BIABODQEgjAFBwAxsIYkBIAsgjQFBwAxsaiGKAf0MAAAAAAAAAAAAAAAAAAAAACGgAf0MAAAAAAAAAAAAAAAAAAAAACGhAf0MAAAAAAAAAAAAAAAAAAAAACGiAf0MAAAAAAAAAAAAAAAAAAAAACGjAUEAIYsBA0AgiQH9AAKAJyGkASCJAf0AAsAzIaUBIIkB/QACgEAhpgEgiQH9AALATCGnASCKAf0AAuCACyGoASCkASCoASCgASGdAf3mASCdAf3kASGgASClASCoASChASGdAf3mASCdAf3kASGhASCmASCoASCiASGdAf3mASCdAf3kASGiASCnASCoASCjASGdAf3mASCdAf3kASGjASCJAUEQaiGJASCKAUEQaiGKASCLAUEEaiKLAUGQA0gNAAsgDCCNAUEobGogjAFBBGxqIakBIKkBIKAB/R8AIKAB/R8BkiCgAf0fApIgoAH9HwOSOALggAsgqQEgoQH9HwAgoQH9HwGSIKEB/R8CkiChAf0fA5I4AuSACyCpASCiAf0fACCiAf0fAZIgogH9HwKSIKIB/R8DkjgC6IALIKkBIKMB/R8AIKMB/R8BkiCjAf0fApIgowH9HwOSOALsgAsgjQFBAWohjQEMAAsLIIwBQQRqIowBQQhIDQALQQghqgFBACGrAQJAA0AgqwFBAmogAEoNASCqAUHADGwhiQEgCyCrAUHADGxqIYoB/QwAAAAAAAAAAAAAAAAAAAAAIa0B/QwAAAAAAAAAAAAAAAAAAAAAIa4B/QwAAAAAAAAAAAAAAAAAAAAAIa8B/QwAAAAAAAAAAAAAAAAAAAAAIbABQQAhiwEDQCCJAf0AAoAnIbEBIIkB/QACwDMhsgEgigH9AALggAshswEgigH9AAKgjQshtAEgsQEgswEgrQEhnQH95gEgnQH95AEhrQEgsQEgtAEgrgEhnQH95gEgnQH95AEhrgEgsgEgswEgrwEhnQH95gEgnQH95AEhrwEgsgEgtAEgsAEhnQH95gEgnQH95AEhsAEgiQFBEGohiQEgigFBEGohigEgiwFBBGoiiwFBkANIDQALIAwgqwFBKGxqIKoBQQRsaiG1ASC1ASCtAf0fACCtAf0fAZIgrQH9HwKSIK0B/R8DkjgC4IALILUBIK4B/R8AIK4B/R8BkiCuAf0fApIgrgH9HwOSOAKIgQsgtQEgrwH9HwAgrwH9HwGSIK8B/R8CkiCvAf0fA5I4AuSACyC1ASCwAf0fACCwAf0fAZIgsAH9HwKSILAB/R8DkjgCjIELIKsBQQJqIasBDAALCwJAA0AgqwEgAE4NASCqAUHADGwhiQEgCyCrAUHADGxqIYoB/QwAAAAAAAAAAAAAAAAAAAAAIbcB/QwAAAAAAAAAAAAAAAAAAAAAIbgBQQAhiwEDQCCJAf0AAoAnIbkBIIkB/QACwDMhugEgigH9AALggAshuwEguQEguwEgtwEhnQH95gEgnQH95AEhtwEgugEguwEguAEhnQH95gEgnQH95AEhuAEgiQFBEGohiQEgigFBEGohigEgiwFBBGoiiwFBkANIDQALIAwgqwFBKGxqIKoBQQRsaiG8ASC8ASC3Af0fACC3Af0fAZIgtwH9HwKSILcB/R8DkjgC4IALILwBILgB/R8AILgB/R8BkiC4Af0fApIguAH9HwOSOALkgAsgqwFBAWohqwEMAAsLQQAhvQEDQEEAIAwgvQFBKGxqKgLggAu7QQAqAoCkAbugtjgC4MgCQQAgDCC9AUEobGoqAuSAC7tBACoChKQBu6C2OALkyAJBACAMIL0BQShsaioC6IALu0EAKgKIpAG7oLY4AujIAkEAIAwgvQFBKGxqKgLsgAu7QQAqAoykAbugtjgC7MgCQQAgDCC9AUEobGoqAvCAC7tBACoCkKQBu6C2OALwyAJBACAMIL0BQShsaioC9IALu0EAKgKUpAG7oLY4AvTIAkEAIAwgvQFBKGxqKgL4gAu7QQAqApikAbugtjgC+MgCQQAgDCC9AUEobGoqAvyAC7tBACoCnKQBu6C2OAL8yAJBACAMIL0BQShsaioCgIELu0EAKgKgpAG7oLY4AoDJAkEAIAwgvQFBKGxqKgKEgQu7QQAqAqSkAbugtjgChMkCRAAAAAAAAPD/Ib4BQQAqAuDIArshJCAkIL4BICQgvgFkGyG+AUEAKgLkyAK7ISQgJCC+ASAkIL4BZBshvgFBACoC6MgCuyEkICQgvgEgJCC+AWQbIb4BQQAqAuzIArshJCAkIL4BICQgvgFkGyG+AUEAKgLwyAK7ISQgJCC+ASAkIL4BZBshvgFBACoC9MgCuyEkICQgvgEgJCC+AWQbIb4BQQAqAvjIArshJCAkIL4BICQgvgFkGyG+AUEAKgL8yAK7ISQgJCC+ASAkIL4BZBshvgFBACoCgMkCuyEkICQgvgEgJCC+AWQbIb4BQQAqAoTJArshJCAkIL4BICQgvgFkGyG+ASC+AUEAKgLgyAK7IL4BoRACQQAqAuTIArsgvgGhEAKgQQAqAujIArsgvgGhEAKgQQAqAuzIArsgvgGhEAKgQQAqAvDIArsgvgGhEAKgQQAqAvTIArsgvgGhEAKgQQAqAvjIArsgvgGhEAKgQQAqAvzIArsgvgGhEAKgQQAqAoDJArsgvgGhEAKgQQAqAoTJArsgvgGhEAKgEAOgIb8BIA0gvQFBKGxqKgLggAu7QQAqAuDIAruiIA0gvQFBKGxqKgLkgAu7QQAqAuTIAruioCANIL0BQShsaioC6IALu0EAKgLoyAK7oqAgDSC9AUEobGoqAuyAC7tBACoC7MgCu6KgIA0gvQFBKGxqKgLwgAu7QQAqAvDIAruioCANIL0BQShsaioC9IALu0EAKgL0yAK7oqAgDSC9AUEobGoqAviAC7tBACoC+MgCu6KgIA0gvQFBKGxqKgL8gAu7QQAqAvzIAruioCANIL0BQShsaioCgIELu0EAKgKAyQK7oqAgDSC9AUEobGoqAoSBC7tBACoChMkCu6KgIcABIBYgvwEgwAGhoCEWIA4gvQFBKGxqQQAqAuDIArsgvwGhEAIgDSC9AUEobGoqAuCAC7uhtjgC4IALIA4gvQFBKGxqQQAqAuTIArsgvwGhEAIgDSC9AUEobGoqAuSAC7uhtjgC5IALIA4gvQFBKGxqQQAqAujIArsgvwGhEAIgDSC9AUEobGoqAuiAC7uhtjgC6IALIA4gvQFBKGxqQQAqAuzIArsgvwGhEAIgDSC9AUEobGoqAuyAC7uhtjgC7IALIA4gvQFBKGxqQQAqAvDIArsgvwGhEAIgDSC9AUEobGoqAvCAC7uhtjgC8IALIA4gvQFBKGxqQQAqAvTIArsgvwGhEAIgDSC9AUEobGoqAvSAC7uhtjgC9IALIA4gvQFBKGxqQQAqAvjIArsgvwGhEAIgDSC9AUEobGoqAviAC7uhtjgC+IALIA4gvQFBKGxqQQAqAvzIArsgvwGhEAIgDSC9AUEobGoqAvyAC7uhtjgC/IALIA4gvQFBKGxqQQAqAoDJArsgvwGhEAIgDSC9AUEobGoqAoCBC7uhtjgCgIELIA4gvQFBKGxqQQAqAoTJArsgvwGhEAIgDSC9AUEobGoqAoSBC7uhtjgChIELQQBBACoCsMgCuyAOIL0BQShsaioC4IALu6C2OAKwyAJBAEEAKgK0yAK7IA4gvQFBKGxqKgLkgAu7oLY4ArTIAkEAQQAqArjIArsgDiC9AUEobGoqAuiAC7ugtjgCuMgCQQBBACoCvMgCuyAOIL0BQShsaioC7IALu6C2OAK8yAJBAEEAKgLAyAK7IA4gvQFBKGxqKgLwgAu7oLY4AsDIAkEAQQAqAsTIArsgDiC9AUEobGoqAvSAC7ugtjgCxMgCQQBBACoCyMgCuyAOIL0BQShsaioC+IALu6C2OALIyAJBAEEAKgLMyAK7IA4gvQFBKGxqKgL8gAu7oLY4AszIAkEAQQAqAtDIArsgDiC9AUEobGoqAoCBC7ugtjgC0MgCQQBBACoC1MgCuyAOIL0BQShsaioChIELu6C2OALUyAIgvQFBAWoivQEgAEgNAAtEAAAAAAAA8D8gAqO2IcEBIMEB/RMhwgFBACHGAQNAQQAhxwEDQCALIMYBQQRsaiHDASAOIMcBQQRsaiHEAf0MAAAAAAAAAAAAAAAAAAAAACHJAf0MAAAAAAAAAAAAAAAAAAAAACHKAf0MAAAAAAAAAAAAAAAAAAAAACHLAf0MAAAAAAAAAAAAAAAAAAAAACHMAf0MAAAAAAAAAAAAAAAAAAAAACHNAf0MAAAAAAAAAAAAAAAAAAAAACHOAf0MAAAAAAAAAAAAAAAAAAAAACHPAf0MAAAAAAAAAAAAAAAAAAAAACHQAUEAIdcBA0AgwwH9AALggAsh0QEgwwH9AALwgAsh0gEgwwH9AAKAgQsh0wEgwwH9AAKQgQsh1AEgxAH9CQLggAsh1QEgxAH9CQLkgAsh1gEg1QEg0QEgyQEhnQH95gEgnQH95AEhyQEg1QEg0gEgygEhnQH95gEgnQH95AEhygEg1QEg0wEgywEhnQH95gEgnQH95AEhywEg1QEg1AEgzAEhnQH95gEgnQH95AEhzAEg1gEg0QEgzQEhnQH95gEgnQH95AEhzQEg1gEg0gEgzgEhnQH95gEgnQH95AEhzgEg1gEg0wEgzwEhnQH95gEgnQH95AEhzwEg1gEg1AEg0AEhnQH95gEgnQH95AEh0AEgwwFBwAxqIcMBIMQBQShqIcQBINcBQQFqItcBIABIDQALIMcBQcAMbCDGAUEEbGohxQEgxQEgyQEgwgH95gH9CwKwywEgxQEgygEgwgH95gH9CwLAywEgxQEgywEgwgH95gH9CwLQywEgxQEgzAEgwgH95gH9CwLgywEgxQEgzQEgwgH95gH9CwLw1wEgxQEgzgEgwgH95gH9CwKA2AEgxQEgzwEgwgH95gH9CwKQ2AEgxQEg0AEgwgH95gH9CwKg2AEgxwFBAmoixwFBCkgNAAsgxgFBEGoixgFBkANIDQALQQAh2wEDQEEAIdwBAkADQCDcAUECaiAASg0BINsBQQRsIdgBIA4g3AFBKGxqIdkB/QwAAAAAAAAAAAAAAAAAAAAAId4B/QwAAAAAAAAAAAAAAAAAAAAAId8B/QwAAAAAAAAAAAAAAAAAAAAAIeAB/QwAAAAAAAAAAAAAAAAAAAAAIeEB/QwAAAAAAAAAAAAAAAAAAAAAIeIB/QwAAAAAAAAAAAAAAAAAAAAAIeMB/QwAAAAAAAAAAAAAAAAAAAAAIeQB/QwAAAAAAAAAAAAAAAAAAAAAIeUBQQAh7AEDQCDYAf0AAoAnIeYBINgB/QACkCch5wEg2AH9AAKgJyHoASDYAf0AArAnIekBINkB/QkC4IALIeoBINkB/QkCiIELIesBIOoBIOYBIN4BIZ0B/eYBIJ0B/eQBId4BIOoBIOcBIN8BIZ0B/eYBIJ0B/eQBId8BIOoBIOgBIOABIZ0B/eYBIJ0B/eQBIeABIOoBIOkBIOEBIZ0B/eYBIJ0B/eQBIeEBIOsBIOYBIOIBIZ0B/eYBIJ0B/eQBIeIBIOsBIOcBIOMBIZ0B/eYBIJ0B/eQBIeMBIOsBIOgBIOQBIZ0B/eYBIJ0B/eQBIeQBIOsBIOkBIOUBIZ0B/eYBIJ0B/eQBIeUBINgBQcAMaiHYASDZAUEEaiHZASDsAUEBaiLsAUEKSA0ACyAPINwBQcAMbGog2wFBBGxqIdoBINoBIN4B/QsC4IALINoBIN8B/QsC8IALINoBIOAB/QsCgIELINoBIOEB/QsCkIELINoBIOIB/QsCoI0LINoBIOMB/QsCsI0LINoBIOQB/QsCwI0LINoBIOUB/QsC0I0LINwBQQJqIdwBDAALCwJAA0Ag3AEgAE4NASDbAUEEbCHYASAOINwBQShsaiHZAf0MAAAAAAAAAAAAAAAAAAAAACHuAf0MAAAAAAAAAAAAAAAAAAAAACHvAf0MAAAAAAAAAAAAAAAAAAAAACHwAf0MAAAAAAAAAAAAAAAAAAAAACHxAUEAIfcBA0Ag2AH9AAKAJyHyASDYAf0AApAnIfMBINgB/QACoCch9AEg2AH9AAKwJyH1ASDZAf0JAuCACyH2ASD2ASDyASDuASGdAf3mASCdAf3kASHuASD2ASDzASDvASGdAf3mASCdAf3kASHvASD2ASD0ASDwASGdAf3mASCdAf3kASHwASD2ASD1ASDxASGdAf3mASCdAf3kASHxASDYAUHADGoh2AEg2QFBBGoh2QEg9wFBAWoi9wFBCkgNAAsgDyDcAUHADGxqINsBQQRsaiHaASDaASDuAf0LAuCACyDaASDvAf0LAvCACyDaASDwAf0LAoCBCyDaASDxAf0LApCBCyDcAUEBaiHcAQwACwsg2wFBEGoi2wFBkANIDQALQQAh+AEDQEEAIfkBA0Ag+QFBBGwgDyD4AUHADGxqIPkBQQRsav1dAuCAC/1f/V79WwLgyAIAIPkBQQJqIvkBQZADSA0AC0EAIfoBA0BBACH7AQNAQQAh/AEDQCD6AUGACmwg+wFBgAJsaiD8AUHAAGxqIAkg+AFBgDJsaiD6AUGACmxqIPsBQYACbGog/AFBwABsaioC4IALuyAKIPgBQcAMbGog+gFBwAJsaiD7AUHAAGxqKgLggAu7Ybi2OAKg1QIg+gFBgApsIPsBQYACbGog/AFBwABsaiAJIPgBQYAybGog+gFBgApsaiD7AUGAAmxqIPwBQcAAbGoqAuSAC7sgCiD4AUHADGxqIPoBQcACbGog+wFBwABsaioC5IALu2G4tjgCpNUCIPoBQYAKbCD7AUGAAmxqIPwBQcAAbGogCSD4AUGAMmxqIPoBQYAKbGog+wFBgAJsaiD8AUHAAGxqKgLogAu7IAog+AFBwAxsaiD6AUHAAmxqIPsBQcAAbGoqAuiAC7thuLY4AqjVAiD6AUGACmwg+wFBgAJsaiD8AUHAAGxqIAkg+AFBgDJsaiD6AUGACmxqIPsBQYACbGog/AFBwABsaioC7IALuyAKIPgBQcAMbGog+gFBwAJsaiD7AUHAAGxqKgLsgAu7Ybi2OAKs1QIg+gFBgApsIPsBQYACbGog/AFBwABsaiAJIPgBQYAybGog+gFBgApsaiD7AUGAAmxqIPwBQcAAbGoqAvCAC7sgCiD4AUHADGxqIPoBQcACbGog+wFBwABsaioC8IALu2G4tjgCsNUCIPoBQYAKbCD7AUGAAmxqIPwBQcAAbGogCSD4AUGAMmxqIPoBQYAKbGog+wFBgAJsaiD8AUHAAGxqKgL0gAu7IAog+AFBwAxsaiD6AUHAAmxqIPsBQcAAbGoqAvSAC7thuLY4ArTVAiD6AUGACmwg+wFBgAJsaiD8AUHAAGxqIAkg+AFBgDJsaiD6AUGACmxqIPsBQYACbGog/AFBwABsaioC+IALuyAKIPgBQcAMbGog+gFBwAJsaiD7AUHAAGxqKgL4gAu7Ybi2OAK41QIg+gFBgApsIPsBQYACbGog/AFBwABsaiAJIPgBQYAybGog+gFBgApsaiD7AUGAAmxqIPwBQcAAbGoqAvyAC7sgCiD4AUHADGxqIPoBQcACbGog+wFBwABsaioC/IALu2G4tjgCvNUCIPoBQYAKbCD7AUGAAmxqIPwBQcAAbGogCSD4AUGAMmxqIPoBQYAKbGog+wFBgAJsaiD8AUHAAGxqKgKAgQu7IAog+AFBwAxsaiD6AUHAAmxqIPsBQcAAbGoqAoCBC7thuLY4AsDVAiD6AUGACmwg+wFBgAJsaiD8AUHAAGxqIAkg+AFBgDJsaiD6AUGACmxqIPsBQYACbGog/AFBwABsaioChIELuyAKIPgBQcAMbGog+gFBwAJsaiD7AUHAAGxqKgKEgQu7Ybi2OALE1QIg+gFBgApsIPsBQYACbGog/AFBwABsaiAJIPgBQYAybGog+gFBgApsaiD7AUGAAmxqIPwBQcAAbGoqAoiBC7sgCiD4AUHADGxqIPoBQcACbGog+wFBwABsaioCiIELu2G4tjgCyNUCIPoBQYAKbCD7AUGAAmxqIPwBQcAAbGogCSD4AUGAMmxqIPoBQYAKbGog+wFBgAJsaiD8AUHAAGxqKgKMgQu7IAog+AFBwAxsaiD6AUHAAmxqIPsBQcAAbGoqAoyBC7thuLY4AszVAiD6AUGACmwg+wFBgAJsaiD8AUHAAGxqIAkg+AFBgDJsaiD6AUGACmxqIPsBQYACbGog/AFBwABsaioCkIELuyAKIPgBQcAMbGog+gFBwAJsaiD7AUHAAGxqKgKQgQu7Ybi2OALQ1QIg+gFBgApsIPsBQYACbGog/AFBwABsaiAJIPgBQYAybGog+gFBgApsaiD7AUGAAmxqIPwBQcAAbGoqApSBC7sgCiD4AUHADGxqIPoBQcACbGog+wFBwABsaioClIELu2G4tjgC1NUCIPoBQYAKbCD7AUGAAmxqIPwBQcAAbGogCSD4AUGAMmxqIPoBQYAKbGog+wFBgAJsaiD8AUHAAGxqKgKYgQu7IAog+AFBwAxsaiD6AUHAAmxqIPsBQcAAbGoqApiBC7thuLY4AtjVAiD6AUGACmwg+wFBgAJsaiD8AUHAAGxqIAkg+AFBgDJsaiD6AUGACmxqIPsBQYACbGog/AFBwABsaioCnIELuyAKIPgBQcAMbGog+gFBwAJsaiD7AUHAAGxqKgKcgQu7Ybi2OALc1QIg/AFBAWoi/AFBBEgNAAsg+wFBAWoi+wFBBUgNAAsg+gFBAWoi+gFBBUgNAAtBACH9AQNAQQAh/gEDQCD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioCoNUCu7Y4AqCHAyD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioCpNUCu7Y4AqSHAyD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioCqNUCu7Y4AqiHAyD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioCrNUCu7Y4AqyHAyD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioCsNUCu7Y4ArCHAyD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioCtNUCu7Y4ArSHAyD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioCuNUCu7Y4AriHAyD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioCvNUCu7Y4AryHAyD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioCwNUCu7Y4AsCHAyD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioCxNUCu7Y4AsSHAyD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioCyNUCu7Y4AsiHAyD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioCzNUCu7Y4AsyHAyD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioC0NUCu7Y4AtCHAyD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioC1NUCu7Y4AtSHAyD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioC2NUCu7Y4AtiHAyD9AUHAAmwg/gFBwABsaiD9AUGACmwg/gFBgAJsaioC3NUCu7Y4AtyHAyD+AUEBaiL+AUEFSA0ACyD9AUEBaiL9AUEFSA0AC0EAIf8BA0BBACGAAgNAIP8BQcACbCCAAkHAAGxqIP8BQcACbCCAAkHAAGxqKgKghwO7IP8BQYAKbCCAAkGAAmxqKgLg1QK7oLY4AuCTAyD/AUHAAmwggAJBwABsaiD/AUHAAmwggAJBwABsaioCpIcDuyD/AUGACmwggAJBgAJsaioC5NUCu6C2OALkkwMg/wFBwAJsIIACQcAAbGog/wFBwAJsIIACQcAAbGoqAqiHA7sg/wFBgApsIIACQYACbGoqAujVArugtjgC6JMDIP8BQcACbCCAAkHAAGxqIP8BQcACbCCAAkHAAGxqKgKshwO7IP8BQYAKbCCAAkGAAmxqKgLs1QK7oLY4AuyTAyD/AUHAAmwggAJBwABsaiD/AUHAAmwggAJBwABsaioCsIcDuyD/AUGACmwggAJBgAJsaioC8NUCu6C2OALwkwMg/wFBwAJsIIACQcAAbGog/wFBwAJsIIACQcAAbGoqArSHA7sg/wFBgApsIIACQYACbGoqAvTVArugtjgC9JMDIP8BQcACbCCAAkHAAGxqIP8BQcACbCCAAkHAAGxqKgK4hwO7IP8BQYAKbCCAAkGAAmxqKgL41QK7oLY4AviTAyD/AUHAAmwggAJBwABsaiD/AUHAAmwggAJBwABsaioCvIcDuyD/AUGACmwggAJBgAJsaioC/NUCu6C2OAL8kwMg/wFBwAJsIIACQcAAbGog/wFBwAJsIIACQcAAbGoqAsCHA7sg/wFBgApsIIACQYACbGoqAoDWArugtjgCgJQDIP8BQcACbCCAAkHAAGxqIP8BQcACbCCAAkHAAGxqKgLEhwO7IP8BQYAKbCCAAkGAAmxqKgKE1gK7oLY4AoSUAyD/AUHAAmwggAJBwABsaiD/AUHAAmwggAJBwABsaioCyIcDuyD/AUGACmwggAJBgAJsaioCiNYCu6C2OAKIlAMg/wFBwAJsIIACQcAAbGog/wFBwAJsIIACQcAAbGoqAsyHA7sg/wFBgApsIIACQYACbGoqAozWArugtjgCjJQDIP8BQcACbCCAAkHAAGxqIP8BQcACbCCAAkHAAGxqKgLQhwO7IP8BQYAKbCCAAkGAAmxqKgKQ1gK7oLY4ApCUAyD/AUHAAmwggAJBwABsaiD/AUHAAmwggAJBwABsaioC1IcDuyD/AUGACmwggAJBgAJsaioClNYCu6C2OAKUlAMg/wFBwAJsIIACQcAAbGog/wFBwAJsIIACQcAAbGoqAtiHA7sg/wFBgApsIIACQYACbGoqApjWArugtjgCmJQDIP8BQcACbCCAAkHAAGxqIP8BQcACbCCAAkHAAGxqKgLchwO7IP8BQYAKbCCAAkGAAmxqKgKc1gK7oLY4ApyUAyCAAkEBaiKAAkEFSA0ACyD/AUEBaiL/AUEFSA0AC0EAIYECA0BBACGCAgNAIIECQcACbCCCAkHAAGxqIIECQcACbCCCAkHAAGxqKgLgkwO7IIECQYAKbCCCAkGAAmxqKgKg1gK7oLY4AqCgAyCBAkHAAmwgggJBwABsaiCBAkHAAmwgggJBwABsaioC5JMDuyCBAkGACmwgggJBgAJsaioCpNYCu6C2OAKkoAMggQJBwAJsIIICQcAAbGoggQJBwAJsIIICQcAAbGoqAuiTA7sggQJBgApsIIICQYACbGoqAqjWArugtjgCqKADIIECQcACbCCCAkHAAGxqIIECQcACbCCCAkHAAGxqKgLskwO7IIECQYAKbCCCAkGAAmxqKgKs1gK7oLY4AqygAyCBAkHAAmwgggJBwABsaiCBAkHAAmwgggJBwABsaioC8JMDuyCBAkGACmwgggJBgAJsaioCsNYCu6C2OAKwoAMggQJBwAJsIIICQcAAbGoggQJBwAJsIIICQcAAbGoqAvSTA7sggQJBgApsIIICQYACbGoqArTWArugtjgCtKADIIECQcACbCCCAkHAAGxqIIECQcACbCCCAkHAAGxqKgL4kwO7IIECQYAKbCCCAkGAAmxqKgK41gK7oLY4ArigAyCBAkHAAmwgggJBwABsaiCBAkHAAmwgggJBwABsaioC/JMDuyCBAkGACmwgggJBgAJsaioCvNYCu6C2OAK8oAMggQJBwAJsIIICQcAAbGoggQJBwAJsIIICQcAAbGoqAoCUA7sggQJBgApsIIICQYACbGoqAsDWArugtjgCwKADIIECQcACbCCCAkHAAGxqIIECQcACbCCCAkHAAGxqKgKElAO7IIECQYAKbCCCAkGAAmxqKgLE1gK7oLY4AsSgAyCBAkHAAmwgggJBwABsaiCBAkHAAmwgggJBwABsaioCiJQDuyCBAkGACmwgggJBgAJsaioCyNYCu6C2OALIoAMggQJBwAJsIIICQcAAbGoggQJBwAJsIIICQcAAbGoqAoyUA7sggQJBgApsIIICQYACbGoqAszWArugtjgCzKADIIECQcACbCCCAkHAAGxqIIECQcACbCCCAkHAAGxqKgKQlAO7IIECQYAKbCCCAkGAAmxqKgLQ1gK7oLY4AtCgAyCBAkHAAmwgggJBwABsaiCBAkHAAmwgggJBwABsaioClJQDuyCBAkGACmwgggJBgAJsaioC1NYCu6C2OALUoAMggQJBwAJsIIICQcAAbGoggQJBwAJsIIICQcAAbGoqApiUA7sggQJBgApsIIICQYACbGoqAtjWArugtjgC2KADIIECQcACbCCCAkHAAGxqIIECQcACbCCCAkHAAGxqKgKclAO7IIECQYAKbCCCAkGAAmxqKgLc1gK7oLY4AtygAyCCAkEBaiKCAkEFSA0ACyCBAkEBaiKBAkEFSA0AC0EAIYMCA0BBACGEAgNAIIMCQcACbCCEAkHAAGxqIIMCQcACbCCEAkHAAGxqKgKgoAO7IIMCQYAKbCCEAkGAAmxqKgLg1gK7oLY4AuCsAyCDAkHAAmwghAJBwABsaiCDAkHAAmwghAJBwABsaioCpKADuyCDAkGACmwghAJBgAJsaioC5NYCu6C2OALkrAMggwJBwAJsIIQCQcAAbGoggwJBwAJsIIQCQcAAbGoqAqigA7sggwJBgApsIIQCQYACbGoqAujWArugtjgC6KwDIIMCQcACbCCEAkHAAGxqIIMCQcACbCCEAkHAAGxqKgKsoAO7IIMCQYAKbCCEAkGAAmxqKgLs1gK7oLY4AuysAyCDAkHAAmwghAJBwABsaiCDAkHAAmwghAJBwABsaioCsKADuyCDAkGACmwghAJBgAJsaioC8NYCu6C2OALwrAMggwJBwAJsIIQCQcAAbGoggwJBwAJsIIQCQcAAbGoqArSgA7sggwJBgApsIIQCQYACbGoqAvTWArugtjgC9KwDIIMCQcACbCCEAkHAAGxqIIMCQcACbCCEAkHAAGxqKgK4oAO7IIMCQYAKbCCEAkGAAmxqKgL41gK7oLY4AvisAyCDAkHAAmwghAJBwABsaiCDAkHAAmwghAJBwABsaioCvKADuyCDAkGACmwghAJBgAJsaioC/NYCu6C2OAL8rAMggwJBwAJsIIQCQcAAbGoggwJBwAJsIIQCQcAAbGoqAsCgA7sggwJBgApsIIQCQYACbGoqAoDXArugtjgCgK0DIIMCQcACbCCEAkHAAGxqIIMCQcACbCCEAkHAAGxqKgLEoAO7IIMCQYAKbCCEAkGAAmxqKgKE1wK7oLY4AoStAyCDAkHAAmwghAJBwABsaiCDAkHAAmwghAJBwABsaioCyKADuyCDAkGACmwghAJBgAJsaioCiNcCu6C2OAKIrQMggwJBwAJsIIQCQcAAbGoggwJBwAJsIIQCQcAAbGoqAsygA7sggwJBgApsIIQCQYACbGoqAozXArugtjgCjK0DIIMCQcACbCCEAkHAAGxqIIMCQcACbCCEAkHAAGxqKgLQoAO7IIMCQYAKbCCEAkGAAmxqKgKQ1wK7oLY4ApCtAyCDAkHAAmwghAJBwABsaiCDAkHAAmwghAJBwABsaioC1KADuyCDAkGACmwghAJBgAJsaioClNcCu6C2OAKUrQMggwJBwAJsIIQCQcAAbGoggwJBwAJsIIQCQcAAbGoqAtigA7sggwJBgApsIIQCQYACbGoqApjXArugtjgCmK0DIIMCQcACbCCEAkHAAGxqIIMCQcACbCCEAkHAAGxqKgLcoAO7IIMCQYAKbCCEAkGAAmxqKgKc1wK7oLY4ApytAyCEAkEBaiKEAkEFSA0ACyCDAkEBaiKDAkEFSA0AC0EAIYUCA0BBACGGAgNAIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgKghwO7tjgCoLkDIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgKkhwO7tjgCpLkDIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgKohwO7tjgCqLkDIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgKshwO7tjgCrLkDIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgKwhwO7tjgCsLkDIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgK0hwO7tjgCtLkDIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgK4hwO7tjgCuLkDIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgK8hwO7tjgCvLkDIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgLAhwO7tjgCwLkDIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgLEhwO7tjgCxLkDIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgLIhwO7tjgCyLkDIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgLMhwO7tjgCzLkDIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgLQhwO7tjgC0LkDIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgLUhwO7tjgC1LkDIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgLYhwO7tjgC2LkDIIUCQYAKbCCGAkGAAmxqIIUCQcACbCCGAkHAAGxqKgLchwO7tjgC3LkDIIYCQQFqIoYCQQVIDQALIIUCQQFqIoUCQQVIDQALQQAhhwIDQEEAIYgCA0AghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqAuCTA7u2OALguQMghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqAuSTA7u2OALkuQMghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqAuiTA7u2OALouQMghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqAuyTA7u2OALsuQMghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqAvCTA7u2OALwuQMghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqAvSTA7u2OAL0uQMghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqAviTA7u2OAL4uQMghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqAvyTA7u2OAL8uQMghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqAoCUA7u2OAKAugMghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqAoSUA7u2OAKEugMghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqAoiUA7u2OAKIugMghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqAoyUA7u2OAKMugMghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqApCUA7u2OAKQugMghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqApSUA7u2OAKUugMghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqApiUA7u2OAKYugMghwJBgApsIIgCQYACbGoghwJBwAJsIIgCQcAAbGoqApyUA7u2OAKcugMgiAJBAWoiiAJBBUgNAAsghwJBAWoihwJBBUgNAAtBACGJAgNAQQAhigIDQCCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioCoKADu7Y4AqC6AyCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioCpKADu7Y4AqS6AyCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioCqKADu7Y4Aqi6AyCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioCrKADu7Y4Aqy6AyCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioCsKADu7Y4ArC6AyCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioCtKADu7Y4ArS6AyCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioCuKADu7Y4Ari6AyCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioCvKADu7Y4Ary6AyCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioCwKADu7Y4AsC6AyCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioCxKADu7Y4AsS6AyCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioCyKADu7Y4Asi6AyCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioCzKADu7Y4Asy6AyCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioC0KADu7Y4AtC6AyCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioC1KADu7Y4AtS6AyCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioC2KADu7Y4Ati6AyCJAkGACmwgigJBgAJsaiCJAkHAAmwgigJBwABsaioC3KADu7Y4Aty6AyCKAkEBaiKKAkEFSA0ACyCJAkEBaiKJAkEFSA0AC0EAIYsCA0BBACGMAgNAIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgLgrAO7tjgC4LoDIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgLkrAO7tjgC5LoDIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgLorAO7tjgC6LoDIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgLsrAO7tjgC7LoDIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgLwrAO7tjgC8LoDIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgL0rAO7tjgC9LoDIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgL4rAO7tjgC+LoDIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgL8rAO7tjgC/LoDIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgKArQO7tjgCgLsDIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgKErQO7tjgChLsDIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgKIrQO7tjgCiLsDIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgKMrQO7tjgCjLsDIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgKQrQO7tjgCkLsDIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgKUrQO7tjgClLsDIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgKYrQO7tjgCmLsDIIsCQYAKbCCMAkGAAmxqIIsCQcACbCCMAkHAAGxqKgKcrQO7tjgCnLsDIIwCQQFqIowCQQVIDQALIIsCQQFqIosCQQVIDQALQQAhjQIDQEEAIY4CA0BBACGPAgNAII0CQYAKbCCOAkGAAmxqII8CQQRsaiCNAkHAAmwgjgJBwABsaiCPAkEEbGr9XQLgyAL9X/0MAAAAAAAAAAAAAAAAAAAAACCNAkGACmwgjgJBgAJsaiCPAkEEbGr9XQKguQP9X/0MAAAAAAAA8D8AAAAAAADwP/1H/VL9DAAAAAAAAAAAAAAAAAAAAAAgjQJBgApsII4CQYACbGogjwJBBGxq/V0CoNUC/V/9DAAAAAAAAAAAAAAAAAAAAAD9SP1S/V79WwKghwMAII8CQQJqIo8CQRBIDQALQQAhkAIDQCCNAkGACmwgjgJBgAJsaiCQAkEEbGogjQJBwAJsII4CQcAAbGogkAJBBGxq/V0C4MgC/V/9DAAAAAAAAAAAAAAAAAAAAAAgjQJBgApsII4CQYACbGogkAJBBGxq/V0C4LkD/V/9DAAAAAAAAPA/AAAAAAAA8D/9R/1S/QwAAAAAAAAAAAAAAAAAAAAAII0CQYAKbCCOAkGAAmxqIJACQQRsav1dAuDVAv1f/QwAAAAAAAAAAAAAAAAAAAAA/Uj9Uv1e/VsC4IcDACCQAkECaiKQAkEQSA0AC0EAIZECA0AgjQJBgApsII4CQYACbGogkQJBBGxqII0CQcACbCCOAkHAAGxqIJECQQRsav1dAuDIAv1f/QwAAAAAAAAAAAAAAAAAAAAAII0CQYAKbCCOAkGAAmxqIJECQQRsav1dAqC6A/1f/QwAAAAAAADwPwAAAAAAAPA//Uf9Uv0MAAAAAAAAAAAAAAAAAAAAACCNAkGACmwgjgJBgAJsaiCRAkEEbGr9XQKg1gL9X/0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqCIAwAgkQJBAmoikQJBEEgNAAtBACGSAgNAII0CQYAKbCCOAkGAAmxqIJICQQRsaiCNAkHAAmwgjgJBwABsaiCSAkEEbGr9XQLgyAL9X/0MAAAAAAAAAAAAAAAAAAAAACCNAkGACmwgjgJBgAJsaiCSAkEEbGr9XQLgugP9X/0MAAAAAAAA8D8AAAAAAADwP/1H/VL9DAAAAAAAAAAAAAAAAAAAAAAgjQJBgApsII4CQYACbGogkgJBBGxq/V0C4NYC/V/9DAAAAAAAAAAAAAAAAAAAAAD9SP1S/V79WwLgiAMAIJICQQJqIpICQRBIDQALII4CQQFqIo4CQQVIDQALII0CQQFqIo0CQQVIDQALQQAhkwIDQCCTAkEEbCCTAkEEbP1dAqCHA/1f/V79WwLgyAIAIJMCQQJqIpMCQcAMSA0AC0EAIZQCA0AglAJBBGz9DAAAAAAAAAAAAAAAAAAAAAD9Xv1bAuD6AgAglAJBAmoilAJBkA9IDQALQQAhlQIDQEEAIZYCA0BBACGXAgNAIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoglQJBgAtsIJYCQYABbGoglwJBwAVsaioC4PoCuyCVAkGACmwglgJBgAJsaiCXAkGAAWxqKgLgyAK7oLY4AuD6AiCVAkGAC2wglgJBgAFsaiCXAkHABWxqIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoqAuT6ArsglQJBgApsIJYCQYACbGoglwJBgAFsaioC5MgCu6C2OALk+gIglQJBgAtsIJYCQYABbGoglwJBwAVsaiCVAkGAC2wglgJBgAFsaiCXAkHABWxqKgLo+gK7IJUCQYAKbCCWAkGAAmxqIJcCQYABbGoqAujIArugtjgC6PoCIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoglQJBgAtsIJYCQYABbGoglwJBwAVsaioC7PoCuyCVAkGACmwglgJBgAJsaiCXAkGAAWxqKgLsyAK7oLY4Auz6AiCVAkGAC2wglgJBgAFsaiCXAkHABWxqIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoqAvD6ArsglQJBgApsIJYCQYACbGoglwJBgAFsaioC8MgCu6C2OALw+gIglQJBgAtsIJYCQYABbGoglwJBwAVsaiCVAkGAC2wglgJBgAFsaiCXAkHABWxqKgL0+gK7IJUCQYAKbCCWAkGAAmxqIJcCQYABbGoqAvTIArugtjgC9PoCIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoglQJBgAtsIJYCQYABbGoglwJBwAVsaioC+PoCuyCVAkGACmwglgJBgAJsaiCXAkGAAWxqKgL4yAK7oLY4Avj6AiCVAkGAC2wglgJBgAFsaiCXAkHABWxqIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoqAvz6ArsglQJBgApsIJYCQYACbGoglwJBgAFsaioC/MgCu6C2OAL8+gIglQJBgAtsIJYCQYABbGoglwJBwAVsaiCVAkGAC2wglgJBgAFsaiCXAkHABWxqKgKA+wK7IJUCQYAKbCCWAkGAAmxqIJcCQYABbGoqAoDJArugtjgCgPsCIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoglQJBgAtsIJYCQYABbGoglwJBwAVsaioChPsCuyCVAkGACmwglgJBgAJsaiCXAkGAAWxqKgKEyQK7oLY4AoT7AiCVAkGAC2wglgJBgAFsaiCXAkHABWxqIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoqAoj7ArsglQJBgApsIJYCQYACbGoglwJBgAFsaioCiMkCu6C2OAKI+wIglQJBgAtsIJYCQYABbGoglwJBwAVsaiCVAkGAC2wglgJBgAFsaiCXAkHABWxqKgKM+wK7IJUCQYAKbCCWAkGAAmxqIJcCQYABbGoqAozJArugtjgCjPsCIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoglQJBgAtsIJYCQYABbGoglwJBwAVsaioCkPsCuyCVAkGACmwglgJBgAJsaiCXAkGAAWxqKgKQyQK7oLY4ApD7AiCVAkGAC2wglgJBgAFsaiCXAkHABWxqIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoqApT7ArsglQJBgApsIJYCQYACbGoglwJBgAFsaioClMkCu6C2OAKU+wIglQJBgAtsIJYCQYABbGoglwJBwAVsaiCVAkGAC2wglgJBgAFsaiCXAkHABWxqKgKY+wK7IJUCQYAKbCCWAkGAAmxqIJcCQYABbGoqApjJArugtjgCmPsCIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoglQJBgAtsIJYCQYABbGoglwJBwAVsaioCnPsCuyCVAkGACmwglgJBgAJsaiCXAkGAAWxqKgKcyQK7oLY4Apz7AiCVAkGAC2wglgJBgAFsaiCXAkHABWxqIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoqAqD7ArsglQJBgApsIJYCQYACbGoglwJBgAFsaioCoMkCu6C2OAKg+wIglQJBgAtsIJYCQYABbGoglwJBwAVsaiCVAkGAC2wglgJBgAFsaiCXAkHABWxqKgKk+wK7IJUCQYAKbCCWAkGAAmxqIJcCQYABbGoqAqTJArugtjgCpPsCIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoglQJBgAtsIJYCQYABbGoglwJBwAVsaioCqPsCuyCVAkGACmwglgJBgAJsaiCXAkGAAWxqKgKoyQK7oLY4Aqj7AiCVAkGAC2wglgJBgAFsaiCXAkHABWxqIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoqAqz7ArsglQJBgApsIJYCQYACbGoglwJBgAFsaioCrMkCu6C2OAKs+wIglQJBgAtsIJYCQYABbGoglwJBwAVsaiCVAkGAC2wglgJBgAFsaiCXAkHABWxqKgKw+wK7IJUCQYAKbCCWAkGAAmxqIJcCQYABbGoqArDJArugtjgCsPsCIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoglQJBgAtsIJYCQYABbGoglwJBwAVsaioCtPsCuyCVAkGACmwglgJBgAJsaiCXAkGAAWxqKgK0yQK7oLY4ArT7AiCVAkGAC2wglgJBgAFsaiCXAkHABWxqIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoqArj7ArsglQJBgApsIJYCQYACbGoglwJBgAFsaioCuMkCu6C2OAK4+wIglQJBgAtsIJYCQYABbGoglwJBwAVsaiCVAkGAC2wglgJBgAFsaiCXAkHABWxqKgK8+wK7IJUCQYAKbCCWAkGAAmxqIJcCQYABbGoqArzJArugtjgCvPsCIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoglQJBgAtsIJYCQYABbGoglwJBwAVsaioCwPsCuyCVAkGACmwglgJBgAJsaiCXAkGAAWxqKgLAyQK7oLY4AsD7AiCVAkGAC2wglgJBgAFsaiCXAkHABWxqIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoqAsT7ArsglQJBgApsIJYCQYACbGoglwJBgAFsaioCxMkCu6C2OALE+wIglQJBgAtsIJYCQYABbGoglwJBwAVsaiCVAkGAC2wglgJBgAFsaiCXAkHABWxqKgLI+wK7IJUCQYAKbCCWAkGAAmxqIJcCQYABbGoqAsjJArugtjgCyPsCIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoglQJBgAtsIJYCQYABbGoglwJBwAVsaioCzPsCuyCVAkGACmwglgJBgAJsaiCXAkGAAWxqKgLMyQK7oLY4Asz7AiCVAkGAC2wglgJBgAFsaiCXAkHABWxqIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoqAtD7ArsglQJBgApsIJYCQYACbGoglwJBgAFsaioC0MkCu6C2OALQ+wIglQJBgAtsIJYCQYABbGoglwJBwAVsaiCVAkGAC2wglgJBgAFsaiCXAkHABWxqKgLU+wK7IJUCQYAKbCCWAkGAAmxqIJcCQYABbGoqAtTJArugtjgC1PsCIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoglQJBgAtsIJYCQYABbGoglwJBwAVsaioC2PsCuyCVAkGACmwglgJBgAJsaiCXAkGAAWxqKgLYyQK7oLY4Atj7AiCVAkGAC2wglgJBgAFsaiCXAkHABWxqIJUCQYALbCCWAkGAAWxqIJcCQcAFbGoqAtz7ArsglQJBgApsIJYCQYACbGoglwJBgAFsaioC3MkCu6C2OALc+wIglwJBAWoilwJBAkgNAAsglgJBAWoilgJBBUgNAAsglQJBAWoilQJBBUgNAAtBACGYAgNAIJgCQQRsIJgCQQRs/V0C4PoC/V/9DAAAAAAAAAAAAAAAAAAAAAAgCCD4AUHAPGxqIJgCQQRsav1dAuCAC/1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsCoLcDACCYAkEEbCCYAkEEbP1dAsDUBP1fIJgCQQRs/V0CoLcD/V/98AH9Xv1bAsDUBAAgmAJBBGwgmAJBBGz9XQKgtwP9X/1e/VsCgJgEACCYAkECaiKYAkGQD0gNAAtBACGZAgNAQQAhmgIDQCCZAkGgAmwgmgJBBGxqIJkCQcAAbCoCgJgEuyCaAkHAAGwqAoD0A7uiIJkCQcAAbCoChJgEuyCaAkHAAGwqAoT0A7uioCCZAkHAAGwqAoiYBLsgmgJBwABsKgKI9AO7oqAgmQJBwABsKgKMmAS7IJoCQcAAbCoCjPQDu6KgIJkCQcAAbCoCkJgEuyCaAkHAAGwqApD0A7uioCCZAkHAAGwqApSYBLsgmgJBwABsKgKU9AO7oqAgmQJBwABsKgKYmAS7IJoCQcAAbCoCmPQDu6KgIJkCQcAAbCoCnJgEuyCaAkHAAGwqApz0A7uioCCZAkHAAGwqAqCYBLsgmgJBwABsKgKg9AO7oqAgmQJBwABsKgKkmAS7IJoCQcAAbCoCpPQDu6KgIJkCQcAAbCoCqJgEuyCaAkHAAGwqAqj0A7uioCCZAkHAAGwqAqyYBLsgmgJBwABsKgKs9AO7oqAgmQJBwABsKgKwmAS7IJoCQcAAbCoCsPQDu6KgIJkCQcAAbCoCtJgEuyCaAkHAAGwqArT0A7uioCCZAkHAAGwqAriYBLsgmgJBwABsKgK49AO7oqAgmQJBwABsKgK8mAS7IJoCQcAAbCoCvPQDu6KgtjgCoOAGIJoCQQFqIpoCQcgASA0ACyCZAkEBaiKZAkH5AEgNAAtBACGbAgNARAAAAAAAAAAAIZwCQQAhnQIDQCCcAiAHIPgBQaCQAmxqIJ0CQaACbGogmwJBBGxqKgLggAu7IJ0CQcAAbCoCgJgEu6KgIZwCIJ0CQQFqIp0CQfkASA0ACyCbAkHAAGwgmwJBwABsKgKAkQW7IJwCoLY4AoCRBUQAAAAAAAAAACGeAkEAIZ8CA0AgngIgByD4AUGgkAJsaiCfAkGgAmxqIJsCQQRsaioC4IALuyCfAkHAAGwqAoSYBLuioCGeAiCfAkEBaiKfAkH5AEgNAAsgmwJBwABsIJsCQcAAbCoChJEFuyCeAqC2OAKEkQVEAAAAAAAAAAAhoAJBACGhAgNAIKACIAcg+AFBoJACbGogoQJBoAJsaiCbAkEEbGoqAuCAC7sgoQJBwABsKgKImAS7oqAhoAIgoQJBAWoioQJB+QBIDQALIJsCQcAAbCCbAkHAAGwqAoiRBbsgoAKgtjgCiJEFRAAAAAAAAAAAIaICQQAhowIDQCCiAiAHIPgBQaCQAmxqIKMCQaACbGogmwJBBGxqKgLggAu7IKMCQcAAbCoCjJgEu6KgIaICIKMCQQFqIqMCQfkASA0ACyCbAkHAAGwgmwJBwABsKgKMkQW7IKICoLY4AoyRBUQAAAAAAAAAACGkAkEAIaUCA0AgpAIgByD4AUGgkAJsaiClAkGgAmxqIJsCQQRsaioC4IALuyClAkHAAGwqApCYBLuioCGkAiClAkEBaiKlAkH5AEgNAAsgmwJBwABsIJsCQcAAbCoCkJEFuyCkAqC2OAKQkQVEAAAAAAAAAAAhpgJBACGnAgNAIKYCIAcg+AFBoJACbGogpwJBoAJsaiCbAkEEbGoqAuCAC7sgpwJBwABsKgKUmAS7oqAhpgIgpwJBAWoipwJB+QBIDQALIJsCQcAAbCCbAkHAAGwqApSRBbsgpgKgtjgClJEFRAAAAAAAAAAAIagCQQAhqQIDQCCoAiAHIPgBQaCQAmxqIKkCQaACbGogmwJBBGxqKgLggAu7IKkCQcAAbCoCmJgEu6KgIagCIKkCQQFqIqkCQfkASA0ACyCbAkHAAGwgmwJBwABsKgKYkQW7IKgCoLY4ApiRBUQAAAAAAAAAACGqAkEAIasCA0AgqgIgByD4AUGgkAJsaiCrAkGgAmxqIJsCQQRsaioC4IALuyCrAkHAAGwqApyYBLuioCGqAiCrAkEBaiKrAkH5AEgNAAsgmwJBwABsIJsCQcAAbCoCnJEFuyCqAqC2OAKckQVEAAAAAAAAAAAhrAJBACGtAgNAIKwCIAcg+AFBoJACbGogrQJBoAJsaiCbAkEEbGoqAuCAC7sgrQJBwABsKgKgmAS7oqAhrAIgrQJBAWoirQJB+QBIDQALIJsCQcAAbCCbAkHAAGwqAqCRBbsgrAKgtjgCoJEFRAAAAAAAAAAAIa4CQQAhrwIDQCCuAiAHIPgBQaCQAmxqIK8CQaACbGogmwJBBGxqKgLggAu7IK8CQcAAbCoCpJgEu6KgIa4CIK8CQQFqIq8CQfkASA0ACyCbAkHAAGwgmwJBwABsKgKkkQW7IK4CoLY4AqSRBUQAAAAAAAAAACGwAkEAIbECA0AgsAIgByD4AUGgkAJsaiCxAkGgAmxqIJsCQQRsaioC4IALuyCxAkHAAGwqAqiYBLuioCGwAiCxAkEBaiKxAkH5AEgNAAsgmwJBwABsIJsCQcAAbCoCqJEFuyCwAqC2OAKokQVEAAAAAAAAAAAhsgJBACGzAgNAILICIAcg+AFBoJACbGogswJBoAJsaiCbAkEEbGoqAuCAC7sgswJBwABsKgKsmAS7oqAhsgIgswJBAWoiswJB+QBIDQALIJsCQcAAbCCbAkHAAGwqAqyRBbsgsgKgtjgCrJEFRAAAAAAAAAAAIbQCQQAhtQIDQCC0AiAHIPgBQaCQAmxqILUCQaACbGogmwJBBGxqKgLggAu7ILUCQcAAbCoCsJgEu6KgIbQCILUCQQFqIrUCQfkASA0ACyCbAkHAAGwgmwJBwABsKgKwkQW7ILQCoLY4ArCRBUQAAAAAAAAAACG2AkEAIbcCA0AgtgIgByD4AUGgkAJsaiC3AkGgAmxqIJsCQQRsaioC4IALuyC3AkHAAGwqArSYBLuioCG2AiC3AkEBaiK3AkH5AEgNAAsgmwJBwABsIJsCQcAAbCoCtJEFuyC2AqC2OAK0kQVEAAAAAAAAAAAhuAJBACG5AgNAILgCIAcg+AFBoJACbGoguQJBoAJsaiCbAkEEbGoqAuCAC7sguQJBwABsKgK4mAS7oqAhuAIguQJBAWoiuQJB+QBIDQALIJsCQcAAbCCbAkHAAGwqAriRBbsguAKgtjgCuJEFRAAAAAAAAAAAIboCQQAhuwIDQCC6AiAHIPgBQaCQAmxqILsCQaACbGogmwJBBGxqKgLggAu7ILsCQcAAbCoCvJgEu6KgIboCILsCQQFqIrsCQfkASA0ACyCbAkHAAGwgmwJBwABsKgK8kQW7ILoCoLY4AryRBSCbAkEBaiKbAkHIAEgNAAtBACG8AgNAILwCQQRsILwCQQRs/V0CoOAG/V/9Xv1bAsDwCAAgvAJBAmoivAJBiMQASA0AC0EAIb0CA0AgvQJBBGz9DAAAAAAAAAAAAAAAAAAAAAD9Xv1bAuDIAgAgvQJBAmoivQJByApIDQALQQAhvgIDQEEAIb8CA0BBACHAAgNAIL4CQaADbCC/AkEgbGogwAJBoANsaiC+AkGgA2wgvwJBIGxqIMACQaADbGoqAuDIArsgvgJB4BhsIL8CQaACbGogwAJB4ABsaioCwPAIu6C2OALgyAIgvgJBoANsIL8CQSBsaiDAAkGgA2xqIL4CQaADbCC/AkEgbGogwAJBoANsaioC5MgCuyC+AkHgGGwgvwJBoAJsaiDAAkHgAGxqKgLE8Ai7oLY4AuTIAiC+AkGgA2wgvwJBIGxqIMACQaADbGogvgJBoANsIL8CQSBsaiDAAkGgA2xqKgLoyAK7IL4CQeAYbCC/AkGgAmxqIMACQeAAbGoqAsjwCLugtjgC6MgCIL4CQaADbCC/AkEgbGogwAJBoANsaiC+AkGgA2wgvwJBIGxqIMACQaADbGoqAuzIArsgvgJB4BhsIL8CQaACbGogwAJB4ABsaioCzPAIu6C2OALsyAIgvgJBoANsIL8CQSBsaiDAAkGgA2xqIL4CQaADbCC/AkEgbGogwAJBoANsaioC8MgCuyC+AkHgGGwgvwJBoAJsaiDAAkHgAGxqKgLQ8Ai7oLY4AvDIAiC+AkGgA2wgvwJBIGxqIMACQaADbGogvgJBoANsIL8CQSBsaiDAAkGgA2xqKgL0yAK7IL4CQeAYbCC/AkGgAmxqIMACQeAAbGoqAtTwCLugtjgC9MgCIL4CQaADbCC/AkEgbGogwAJBoANsaiC+AkGgA2wgvwJBIGxqIMACQaADbGoqAvjIArsgvgJB4BhsIL8CQaACbGogwAJB4ABsaioC2PAIu6C2OAL4yAIgvgJBoANsIL8CQSBsaiDAAkGgA2xqIL4CQaADbCC/AkEgbGogwAJBoANsaioC/MgCuyC+AkHgGGwgvwJBoAJsaiDAAkHgAGxqKgLc8Ai7oLY4AvzIAiC+AkGgA2wgvwJBIGxqIMACQaADbGogvgJBoANsIL8CQSBsaiDAAkGgA2xqKgKAyQK7IL4CQeAYbCC/AkGgAmxqIMACQeAAbGoqAuDwCLugtjgCgMkCIL4CQaADbCC/AkEgbGogwAJBoANsaiC+AkGgA2wgvwJBIGxqIMACQaADbGoqAoTJArsgvgJB4BhsIL8CQaACbGogwAJB4ABsaioC5PAIu6C2OAKEyQIgvgJBoANsIL8CQSBsaiDAAkGgA2xqIL4CQaADbCC/AkEgbGogwAJBoANsaioCiMkCuyC+AkHgGGwgvwJBoAJsaiDAAkHgAGxqKgLo8Ai7oLY4AojJAiC+AkGgA2wgvwJBIGxqIMACQaADbGogvgJBoANsIL8CQSBsaiDAAkGgA2xqKgKMyQK7IL4CQeAYbCC/AkGgAmxqIMACQeAAbGoqAuzwCLugtjgCjMkCIL4CQaADbCC/AkEgbGogwAJBoANsaiC+AkGgA2wgvwJBIGxqIMACQaADbGoqApDJArsgvgJB4BhsIL8CQaACbGogwAJB4ABsaioC8PAIu6C2OAKQyQIgvgJBoANsIL8CQSBsaiDAAkGgA2xqIL4CQaADbCC/AkEgbGogwAJBoANsaioClMkCuyC+AkHgGGwgvwJBoAJsaiDAAkHgAGxqKgL08Ai7oLY4ApTJAiC+AkGgA2wgvwJBIGxqIMACQaADbGogvgJBoANsIL8CQSBsaiDAAkGgA2xqKgKYyQK7IL4CQeAYbCC/AkGgAmxqIMACQeAAbGoqAvjwCLugtjgCmMkCIL4CQaADbCC/AkEgbGogwAJBoANsaiC+AkGgA2wgvwJBIGxqIMACQaADbGoqApzJArsgvgJB4BhsIL8CQaACbGogwAJB4ABsaioC/PAIu6C2OAKcyQIgvgJBoANsIL8CQSBsaiDAAkGgA2xqIL4CQaADbCC/AkEgbGogwAJBoANsaioCoMkCuyC+AkHgGGwgvwJBoAJsaiDAAkHgAGxqKgKA8Qi7oLY4AqDJAiC+AkGgA2wgvwJBIGxqIMACQaADbGogvgJBoANsIL8CQSBsaiDAAkGgA2xqKgKkyQK7IL4CQeAYbCC/AkGgAmxqIMACQeAAbGoqAoTxCLugtjgCpMkCIL4CQaADbCC/AkEgbGogwAJBoANsaiC+AkGgA2wgvwJBIGxqIMACQaADbGoqAqjJArsgvgJB4BhsIL8CQaACbGogwAJB4ABsaioCiPEIu6C2OAKoyQIgvgJBoANsIL8CQSBsaiDAAkGgA2xqIL4CQaADbCC/AkEgbGogwAJBoANsaioCrMkCuyC+AkHgGGwgvwJBoAJsaiDAAkHgAGxqKgKM8Qi7oLY4AqzJAiC+AkGgA2wgvwJBIGxqIMACQaADbGogvgJBoANsIL8CQSBsaiDAAkGgA2xqKgKwyQK7IL4CQeAYbCC/AkGgAmxqIMACQeAAbGoqApDxCLugtjgCsMkCIL4CQaADbCC/AkEgbGogwAJBoANsaiC+AkGgA2wgvwJBIGxqIMACQaADbGoqArTJArsgvgJB4BhsIL8CQaACbGogwAJB4ABsaioClPEIu6C2OAK0yQIgvgJBoANsIL8CQSBsaiDAAkGgA2xqIL4CQaADbCC/AkEgbGogwAJBoANsaioCuMkCuyC+AkHgGGwgvwJBoAJsaiDAAkHgAGxqKgKY8Qi7oLY4ArjJAiC+AkGgA2wgvwJBIGxqIMACQaADbGogvgJBoANsIL8CQSBsaiDAAkGgA2xqKgK8yQK7IL4CQeAYbCC/AkGgAmxqIMACQeAAbGoqApzxCLugtjgCvMkCIMACQQFqIsACQQNIDQALIL8CQQFqIr8CQQtIDQALIL4CQQFqIr4CQQtIDQALQQAhwQIDQEEAIcICA0BBACHDAgNAIMECQYANbCDCAkGAAWxqIMMCQSBsaiAFIPgBQYCpAWxqIMECQYANbGogwgJBgAFsaiDDAkEgbGoqAuCAC7sgBiD4AUGgKmxqIMECQaADbGogwgJBIGxqKgLggAu7Ybi2OAKg4AYgwQJBgA1sIMICQYABbGogwwJBIGxqIAUg+AFBgKkBbGogwQJBgA1saiDCAkGAAWxqIMMCQSBsaioC5IALuyAGIPgBQaAqbGogwQJBoANsaiDCAkEgbGoqAuSAC7thuLY4AqTgBiDBAkGADWwgwgJBgAFsaiDDAkEgbGogBSD4AUGAqQFsaiDBAkGADWxqIMICQYABbGogwwJBIGxqKgLogAu7IAYg+AFBoCpsaiDBAkGgA2xqIMICQSBsaioC6IALu2G4tjgCqOAGIMECQYANbCDCAkGAAWxqIMMCQSBsaiAFIPgBQYCpAWxqIMECQYANbGogwgJBgAFsaiDDAkEgbGoqAuyAC7sgBiD4AUGgKmxqIMECQaADbGogwgJBIGxqKgLsgAu7Ybi2OAKs4AYgwQJBgA1sIMICQYABbGogwwJBIGxqIAUg+AFBgKkBbGogwQJBgA1saiDCAkGAAWxqIMMCQSBsaioC8IALuyAGIPgBQaAqbGogwQJBoANsaiDCAkEgbGoqAvCAC7thuLY4ArDgBiDBAkGADWwgwgJBgAFsaiDDAkEgbGogBSD4AUGAqQFsaiDBAkGADWxqIMICQYABbGogwwJBIGxqKgL0gAu7IAYg+AFBoCpsaiDBAkGgA2xqIMICQSBsaioC9IALu2G4tjgCtOAGIMECQYANbCDCAkGAAWxqIMMCQSBsaiAFIPgBQYCpAWxqIMECQYANbGogwgJBgAFsaiDDAkEgbGoqAviAC7sgBiD4AUGgKmxqIMECQaADbGogwgJBIGxqKgL4gAu7Ybi2OAK44AYgwQJBgA1sIMICQYABbGogwwJBIGxqIAUg+AFBgKkBbGogwQJBgA1saiDCAkGAAWxqIMMCQSBsaioC/IALuyAGIPgBQaAqbGogwQJBoANsaiDCAkEgbGoqAvyAC7thuLY4ArzgBiDDAkEBaiLDAkEESA0ACyDCAkEBaiLCAkENSA0ACyDBAkEBaiLBAkENSA0AC0EAIcQCA0BBACHFAgNAIMQCQaADbCDFAkEgbGogxAJBgA1sIMUCQYABbGoqAqDgBru2OAKA8wIgxAJBoANsIMUCQSBsaiDEAkGADWwgxQJBgAFsaioCpOAGu7Y4AoTzAiDEAkGgA2wgxQJBIGxqIMQCQYANbCDFAkGAAWxqKgKo4Aa7tjgCiPMCIMQCQaADbCDFAkEgbGogxAJBgA1sIMUCQYABbGoqAqzgBru2OAKM8wIgxAJBoANsIMUCQSBsaiDEAkGADWwgxQJBgAFsaioCsOAGu7Y4ApDzAiDEAkGgA2wgxQJBIGxqIMQCQYANbCDFAkGAAWxqKgK04Aa7tjgClPMCIMQCQaADbCDFAkEgbGogxAJBgA1sIMUCQYABbGoqArjgBru2OAKY8wIgxAJBoANsIMUCQSBsaiDEAkGADWwgxQJBgAFsaioCvOAGu7Y4ApzzAiDFAkEBaiLFAkENSA0ACyDEAkEBaiLEAkENSA0AC0EAIcYCA0BBACHHAgNAIMYCQaADbCDHAkEgbGogxgJBoANsIMcCQSBsaioCgPMCuyDGAkGADWwgxwJBgAFsaioCwOAGu6C2OAKgnQMgxgJBoANsIMcCQSBsaiDGAkGgA2wgxwJBIGxqKgKE8wK7IMYCQYANbCDHAkGAAWxqKgLE4Aa7oLY4AqSdAyDGAkGgA2wgxwJBIGxqIMYCQaADbCDHAkEgbGoqAojzArsgxgJBgA1sIMcCQYABbGoqAsjgBrugtjgCqJ0DIMYCQaADbCDHAkEgbGogxgJBoANsIMcCQSBsaioCjPMCuyDGAkGADWwgxwJBgAFsaioCzOAGu6C2OAKsnQMgxgJBoANsIMcCQSBsaiDGAkGgA2wgxwJBIGxqKgKQ8wK7IMYCQYANbCDHAkGAAWxqKgLQ4Aa7oLY4ArCdAyDGAkGgA2wgxwJBIGxqIMYCQaADbCDHAkEgbGoqApTzArsgxgJBgA1sIMcCQYABbGoqAtTgBrugtjgCtJ0DIMYCQaADbCDHAkEgbGogxgJBoANsIMcCQSBsaioCmPMCuyDGAkGADWwgxwJBgAFsaioC2OAGu6C2OAK4nQMgxgJBoANsIMcCQSBsaiDGAkGgA2wgxwJBIGxqKgKc8wK7IMYCQYANbCDHAkGAAWxqKgLc4Aa7oLY4ArydAyDHAkEBaiLHAkENSA0ACyDGAkEBaiLGAkENSA0AC0EAIcgCA0BBACHJAgNAIMgCQaADbCDJAkEgbGogyAJBoANsIMkCQSBsaioCoJ0DuyDIAkGADWwgyQJBgAFsaioC4OAGu6C2OALAxwMgyAJBoANsIMkCQSBsaiDIAkGgA2wgyQJBIGxqKgKknQO7IMgCQYANbCDJAkGAAWxqKgLk4Aa7oLY4AsTHAyDIAkGgA2wgyQJBIGxqIMgCQaADbCDJAkEgbGoqAqidA7sgyAJBgA1sIMkCQYABbGoqAujgBrugtjgCyMcDIMgCQaADbCDJAkEgbGogyAJBoANsIMkCQSBsaioCrJ0DuyDIAkGADWwgyQJBgAFsaioC7OAGu6C2OALMxwMgyAJBoANsIMkCQSBsaiDIAkGgA2wgyQJBIGxqKgKwnQO7IMgCQYANbCDJAkGAAWxqKgLw4Aa7oLY4AtDHAyDIAkGgA2wgyQJBIGxqIMgCQaADbCDJAkEgbGoqArSdA7sgyAJBgA1sIMkCQYABbGoqAvTgBrugtjgC1McDIMgCQaADbCDJAkEgbGogyAJBoANsIMkCQSBsaioCuJ0DuyDIAkGADWwgyQJBgAFsaioC+OAGu6C2OALYxwMgyAJBoANsIMkCQSBsaiDIAkGgA2wgyQJBIGxqKgK8nQO7IMgCQYANbCDJAkGAAWxqKgL84Aa7oLY4AtzHAyDJAkEBaiLJAkENSA0ACyDIAkEBaiLIAkENSA0AC0EAIcoCA0BBACHLAgNAIMoCQaADbCDLAkEgbGogygJBoANsIMsCQSBsaioCwMcDuyDKAkGADWwgywJBgAFsaioCgOEGu6C2OAKAmAQgygJBoANsIMsCQSBsaiDKAkGgA2wgywJBIGxqKgLExwO7IMoCQYANbCDLAkGAAWxqKgKE4Qa7oLY4AoSYBCDKAkGgA2wgywJBIGxqIMoCQaADbCDLAkEgbGoqAsjHA7sgygJBgA1sIMsCQYABbGoqAojhBrugtjgCiJgEIMoCQaADbCDLAkEgbGogygJBoANsIMsCQSBsaioCzMcDuyDKAkGADWwgywJBgAFsaioCjOEGu6C2OAKMmAQgygJBoANsIMsCQSBsaiDKAkGgA2wgywJBIGxqKgLQxwO7IMoCQYANbCDLAkGAAWxqKgKQ4Qa7oLY4ApCYBCDKAkGgA2wgywJBIGxqIMoCQaADbCDLAkEgbGoqAtTHA7sgygJBgA1sIMsCQYABbGoqApThBrugtjgClJgEIMoCQaADbCDLAkEgbGogygJBoANsIMsCQSBsaioC2McDuyDKAkGADWwgywJBgAFsaioCmOEGu6C2OAKYmAQgygJBoANsIMsCQSBsaiDKAkGgA2wgywJBIGxqKgLcxwO7IMoCQYANbCDLAkGAAWxqKgKc4Qa7oLY4ApyYBCDLAkEBaiLLAkENSA0ACyDKAkEBaiLKAkENSA0AC0EAIcwCA0BBACHNAgNAIMwCQYANbCDNAkGAAWxqIMwCQaADbCDNAkEgbGoqAoDzAru2OAKgiQggzAJBgA1sIM0CQYABbGogzAJBoANsIM0CQSBsaioChPMCu7Y4AqSJCCDMAkGADWwgzQJBgAFsaiDMAkGgA2wgzQJBIGxqKgKI8wK7tjgCqIkIIMwCQYANbCDNAkGAAWxqIMwCQaADbCDNAkEgbGoqAozzAru2OAKsiQggzAJBgA1sIM0CQYABbGogzAJBoANsIM0CQSBsaioCkPMCu7Y4ArCJCCDMAkGADWwgzQJBgAFsaiDMAkGgA2wgzQJBIGxqKgKU8wK7tjgCtIkIIMwCQYANbCDNAkGAAWxqIMwCQaADbCDNAkEgbGoqApjzAru2OAK4iQggzAJBgA1sIM0CQYABbGogzAJBoANsIM0CQSBsaioCnPMCu7Y4AryJCCDNAkEBaiLNAkENSA0ACyDMAkEBaiLMAkENSA0AC0EAIc4CA0BBACHPAgNAIM4CQYANbCDPAkGAAWxqIM4CQaADbCDPAkEgbGoqAqCdA7u2OALAiQggzgJBgA1sIM8CQYABbGogzgJBoANsIM8CQSBsaioCpJ0Du7Y4AsSJCCDOAkGADWwgzwJBgAFsaiDOAkGgA2wgzwJBIGxqKgKonQO7tjgCyIkIIM4CQYANbCDPAkGAAWxqIM4CQaADbCDPAkEgbGoqAqydA7u2OALMiQggzgJBgA1sIM8CQYABbGogzgJBoANsIM8CQSBsaioCsJ0Du7Y4AtCJCCDOAkGADWwgzwJBgAFsaiDOAkGgA2wgzwJBIGxqKgK0nQO7tjgC1IkIIM4CQYANbCDPAkGAAWxqIM4CQaADbCDPAkEgbGoqAridA7u2OALYiQggzgJBgA1sIM8CQYABbGogzgJBoANsIM8CQSBsaioCvJ0Du7Y4AtyJCCDPAkEBaiLPAkENSA0ACyDOAkEBaiLOAkENSA0AC0EAIdACA0BBACHRAgNAINACQYANbCDRAkGAAWxqINACQaADbCDRAkEgbGoqAsDHA7u2OALgiQgg0AJBgA1sINECQYABbGog0AJBoANsINECQSBsaioCxMcDu7Y4AuSJCCDQAkGADWwg0QJBgAFsaiDQAkGgA2wg0QJBIGxqKgLIxwO7tjgC6IkIINACQYANbCDRAkGAAWxqINACQaADbCDRAkEgbGoqAszHA7u2OALsiQgg0AJBgA1sINECQYABbGog0AJBoANsINECQSBsaioC0McDu7Y4AvCJCCDQAkGADWwg0QJBgAFsaiDQAkGgA2wg0QJBIGxqKgLUxwO7tjgC9IkIINACQYANbCDRAkGAAWxqINACQaADbCDRAkEgbGoqAtjHA7u2OAL4iQgg0AJBgA1sINECQYABbGog0AJBoANsINECQSBsaioC3McDu7Y4AvyJCCDRAkEBaiLRAkENSA0ACyDQAkEBaiLQAkENSA0AC0EAIdICA0BBACHTAgNAINICQYANbCDTAkGAAWxqINICQaADbCDTAkEgbGoqAoCYBLu2OAKAiggg0gJBgA1sINMCQYABbGog0gJBoANsINMCQSBsaioChJgEu7Y4AoSKCCDSAkGADWwg0wJBgAFsaiDSAkGgA2wg0wJBIGxqKgKImAS7tjgCiIoIINICQYANbCDTAkGAAWxqINICQaADbCDTAkEgbGoqAoyYBLu2OAKMiggg0gJBgA1sINMCQYABbGog0gJBoANsINMCQSBsaioCkJgEu7Y4ApCKCCDSAkGADWwg0wJBgAFsaiDSAkGgA2wg0wJBIGxqKgKUmAS7tjgClIoIINICQYANbCDTAkGAAWxqINICQaADbCDTAkEgbGoqApiYBLu2OAKYiggg0gJBgA1sINMCQYABbGog0gJBoANsINMCQSBsaioCnJgEu7Y4ApyKCCDTAkEBaiLTAkENSA0ACyDSAkEBaiLSAkENSA0AC0EAIdQCA0BBACHVAgNAQQAh1gIDQCDUAkGADWwg1QJBgAFsaiDWAkEgbGog1AJBoANsINUCQSBsaioC4MgCu0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqAqCJCLtEAAAAAAAA8D9hG0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqAqDgBrtEAAAAAAAAAABiG7Y4AqCyCSDUAkGADWwg1QJBgAFsaiDWAkEgbGog1AJBoANsINUCQSBsaioC5MgCu0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqAqSJCLtEAAAAAAAA8D9hG0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqAqTgBrtEAAAAAAAAAABiG7Y4AqSyCSDUAkGADWwg1QJBgAFsaiDWAkEgbGog1AJBoANsINUCQSBsaioC6MgCu0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqAqiJCLtEAAAAAAAA8D9hG0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqAqjgBrtEAAAAAAAAAABiG7Y4AqiyCSDUAkGADWwg1QJBgAFsaiDWAkEgbGog1AJBoANsINUCQSBsaioC7MgCu0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqAqyJCLtEAAAAAAAA8D9hG0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqAqzgBrtEAAAAAAAAAABiG7Y4AqyyCSDUAkGADWwg1QJBgAFsaiDWAkEgbGog1AJBoANsINUCQSBsaioC8MgCu0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqArCJCLtEAAAAAAAA8D9hG0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqArDgBrtEAAAAAAAAAABiG7Y4ArCyCSDUAkGADWwg1QJBgAFsaiDWAkEgbGog1AJBoANsINUCQSBsaioC9MgCu0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqArSJCLtEAAAAAAAA8D9hG0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqArTgBrtEAAAAAAAAAABiG7Y4ArSyCSDUAkGADWwg1QJBgAFsaiDWAkEgbGog1AJBoANsINUCQSBsaioC+MgCu0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqAriJCLtEAAAAAAAA8D9hG0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqArjgBrtEAAAAAAAAAABiG7Y4AriyCSDUAkGADWwg1QJBgAFsaiDWAkEgbGog1AJBoANsINUCQSBsaioC/MgCu0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqAryJCLtEAAAAAAAA8D9hG0QAAAAAAAAAACDUAkGADWwg1QJBgAFsaiDWAkEgbGoqArzgBrtEAAAAAAAAAABiG7Y4AryyCSDWAkEBaiLWAkEESA0ACyDVAkEBaiLVAkENSA0ACyDUAkEBaiLUAkENSA0AC0EAIdcCA0Ag1wJBBGwg1wJBBGz9XQKgsgn9X/1e/VsC4MgCACDXAkEEbP0MAAAAAAAAAAAAAAAAAAAAAP1e/VsCoOAGACDXAkECaiLXAkGgKkgNAAtBACHYAgNAQQAh2QIDQCDYAkGADWwg2QJBwABsaiDYAkGADWwg2QJBwABsaioCoOAGuyDYAkGADWwg2QJBgAFsaioC4MgCu6C2OAKg4AYg2AJBgA1sINkCQcAAbGog2AJBgA1sINkCQcAAbGoqAqTgBrsg2AJBgA1sINkCQYABbGoqAuTIArugtjgCpOAGINgCQYANbCDZAkHAAGxqINgCQYANbCDZAkHAAGxqKgKo4Aa7INgCQYANbCDZAkGAAWxqKgLoyAK7oLY4AqjgBiDYAkGADWwg2QJBwABsaiDYAkGADWwg2QJBwABsaioCrOAGuyDYAkGADWwg2QJBgAFsaioC7MgCu6C2OAKs4AYg2AJBgA1sINkCQcAAbGog2AJBgA1sINkCQcAAbGoqArDgBrsg2AJBgA1sINkCQYABbGoqAvDIArugtjgCsOAGINgCQYANbCDZAkHAAGxqINgCQYANbCDZAkHAAGxqKgK04Aa7INgCQYANbCDZAkGAAWxqKgL0yAK7oLY4ArTgBiDYAkGADWwg2QJBwABsaiDYAkGADWwg2QJBwABsaioCuOAGuyDYAkGADWwg2QJBgAFsaioC+MgCu6C2OAK44AYg2AJBgA1sINkCQcAAbGog2AJBgA1sINkCQcAAbGoqArzgBrsg2AJBgA1sINkCQYABbGoqAvzIArugtjgCvOAGINgCQYANbCDZAkHAAGxqINgCQYANbCDZAkHAAGxqKgLA4Aa7INgCQYANbCDZAkGAAWxqKgKAyQK7oLY4AsDgBiDYAkGADWwg2QJBwABsaiDYAkGADWwg2QJBwABsaioCxOAGuyDYAkGADWwg2QJBgAFsaioChMkCu6C2OALE4AYg2AJBgA1sINkCQcAAbGog2AJBgA1sINkCQcAAbGoqAsjgBrsg2AJBgA1sINkCQYABbGoqAojJArugtjgCyOAGINgCQYANbCDZAkHAAGxqINgCQYANbCDZAkHAAGxqKgLM4Aa7INgCQYANbCDZAkGAAWxqKgKMyQK7oLY4AszgBiDYAkGADWwg2QJBwABsaiDYAkGADWwg2QJBwABsaioC0OAGuyDYAkGADWwg2QJBgAFsaioCkMkCu6C2OALQ4AYg2AJBgA1sINkCQcAAbGog2AJBgA1sINkCQcAAbGoqAtTgBrsg2AJBgA1sINkCQYABbGoqApTJArugtjgC1OAGINgCQYANbCDZAkHAAGxqINgCQYANbCDZAkHAAGxqKgLY4Aa7INgCQYANbCDZAkGAAWxqKgKYyQK7oLY4AtjgBiDYAkGADWwg2QJBwABsaiDYAkGADWwg2QJBwABsaioC3OAGuyDYAkGADWwg2QJBgAFsaioCnMkCu6C2OALc4AYg2AJBgA1sINkCQcAAbGog2AJBgA1sINkCQcAAbGoqAuDmBrsg2AJBgA1sINkCQYABbGoqAqDJArugtjgC4OYGINgCQYANbCDZAkHAAGxqINgCQYANbCDZAkHAAGxqKgLk5ga7INgCQYANbCDZAkGAAWxqKgKkyQK7oLY4AuTmBiDYAkGADWwg2QJBwABsaiDYAkGADWwg2QJBwABsaioC6OYGuyDYAkGADWwg2QJBgAFsaioCqMkCu6C2OALo5gYg2AJBgA1sINkCQcAAbGog2AJBgA1sINkCQcAAbGoqAuzmBrsg2AJBgA1sINkCQYABbGoqAqzJArugtjgC7OYGINgCQYANbCDZAkHAAGxqINgCQYANbCDZAkHAAGxqKgLw5ga7INgCQYANbCDZAkGAAWxqKgKwyQK7oLY4AvDmBiDYAkGADWwg2QJBwABsaiDYAkGADWwg2QJBwABsaioC9OYGuyDYAkGADWwg2QJBgAFsaioCtMkCu6C2OAL05gYg2AJBgA1sINkCQcAAbGog2AJBgA1sINkCQcAAbGoqAvjmBrsg2AJBgA1sINkCQYABbGoqArjJArugtjgC+OYGINgCQYANbCDZAkHAAGxqINgCQYANbCDZAkHAAGxqKgL85ga7INgCQYANbCDZAkGAAWxqKgK8yQK7oLY4AvzmBiDYAkGADWwg2QJBwABsaiDYAkGADWwg2QJBwABsaioCgOcGuyDYAkGADWwg2QJBgAFsaioCwMkCu6C2OAKA5wYg2AJBgA1sINkCQcAAbGog2AJBgA1sINkCQcAAbGoqAoTnBrsg2AJBgA1sINkCQYABbGoqAsTJArugtjgChOcGINgCQYANbCDZAkHAAGxqINgCQYANbCDZAkHAAGxqKgKI5wa7INgCQYANbCDZAkGAAWxqKgLIyQK7oLY4AojnBiDYAkGADWwg2QJBwABsaiDYAkGADWwg2QJBwABsaioCjOcGuyDYAkGADWwg2QJBgAFsaioCzMkCu6C2OAKM5wYg2AJBgA1sINkCQcAAbGog2AJBgA1sINkCQcAAbGoqApDnBrsg2AJBgA1sINkCQYABbGoqAtDJArugtjgCkOcGINgCQYANbCDZAkHAAGxqINgCQYANbCDZAkHAAGxqKgKU5wa7INgCQYANbCDZAkGAAWxqKgLUyQK7oLY4ApTnBiDYAkGADWwg2QJBwABsaiDYAkGADWwg2QJBwABsaioCmOcGuyDYAkGADWwg2QJBgAFsaioC2MkCu6C2OAKY5wYg2AJBgA1sINkCQcAAbGog2AJBgA1sINkCQcAAbGoqApznBrsg2AJBgA1sINkCQYABbGoqAtzJArugtjgCnOcGINkCQQFqItkCQQ1IDQALINgCQQFqItgCQQ1IDQALQQAh2gIDQCDaAkEEbCDaAkEEbP1dAqDgBv1f/QwAAAAAAAAAAAAAAAAAAAAAIAQg+AFBgKkBbGog2gJBBGxq/V0C4IAL/V/9DAAAAAAAAAAAAAAAAAAAAAD9Sv1S/V79WwLgyAIAINoCQQRsINoCQQRs/V0CgLUF/V8g2gJBBGz9XQLgyAL9X/3wAf1e/VsCgLUFACDaAkEEbCDaAkEEbP1dAuDIAv1f/V79WwKgiQgAINoCQQJqItoCQaAqSA0AC0EAIdsCA0BEAAAAAAAAAAAh3AJBACHdAgNAINwCIAMg+AFBkL4BbGog3QJBJGxqINsCQQRsaioC4IALuyDdAkEgbCoCoIkIu6KgIdwCIN0CQQFqIt0CQaQFSA0ACyDbAkEgbCDbAkEgbCoCgN4GuyDcAqC2OAKA3gZEAAAAAAAAAAAh3gJBACHfAgNAIN4CIAMg+AFBkL4BbGog3wJBJGxqINsCQQRsaioC4IALuyDfAkEgbCoCpIkIu6KgId4CIN8CQQFqIt8CQaQFSA0ACyDbAkEgbCDbAkEgbCoChN4GuyDeAqC2OAKE3gZEAAAAAAAAAAAh4AJBACHhAgNAIOACIAMg+AFBkL4BbGog4QJBJGxqINsCQQRsaioC4IALuyDhAkEgbCoCqIkIu6KgIeACIOECQQFqIuECQaQFSA0ACyDbAkEgbCDbAkEgbCoCiN4GuyDgAqC2OAKI3gZEAAAAAAAAAAAh4gJBACHjAgNAIOICIAMg+AFBkL4BbGog4wJBJGxqINsCQQRsaioC4IALuyDjAkEgbCoCrIkIu6KgIeICIOMCQQFqIuMCQaQFSA0ACyDbAkEgbCDbAkEgbCoCjN4GuyDiAqC2OAKM3gZEAAAAAAAAAAAh5AJBACHlAgNAIOQCIAMg+AFBkL4BbGog5QJBJGxqINsCQQRsaioC4IALuyDlAkEgbCoCsIkIu6KgIeQCIOUCQQFqIuUCQaQFSA0ACyDbAkEgbCDbAkEgbCoCkN4GuyDkAqC2OAKQ3gZEAAAAAAAAAAAh5gJBACHnAgNAIOYCIAMg+AFBkL4BbGog5wJBJGxqINsCQQRsaioC4IALuyDnAkEgbCoCtIkIu6KgIeYCIOcCQQFqIucCQaQFSA0ACyDbAkEgbCDbAkEgbCoClN4GuyDmAqC2OAKU3gZEAAAAAAAAAAAh6AJBACHpAgNAIOgCIAMg+AFBkL4BbGog6QJBJGxqINsCQQRsaioC4IALuyDpAkEgbCoCuIkIu6KgIegCIOkCQQFqIukCQaQFSA0ACyDbAkEgbCDbAkEgbCoCmN4GuyDoAqC2OAKY3gZEAAAAAAAAAAAh6gJBACHrAgNAIOoCIAMg+AFBkL4BbGog6wJBJGxqINsCQQRsaioC4IALuyDrAkEgbCoCvIkIu6KgIeoCIOsCQQFqIusCQaQFSA0ACyDbAkEgbCDbAkEgbCoCnN4GuyDqAqC2OAKc3gYg2wJBAWoi2wJBCUgNAAsg+AFBAWoi+AEgAEgNAAtEAAAAAAAA8D8gAqMh7AIgFiDsAqIhFiAAQQFKBEBBAEEAKgKwyAK7IOwCorY4ArDIAkEAQQAqArTIArsg7AKitjgCtMgCQQBBACoCuMgCuyDsAqK2OAK4yAJBAEEAKgK8yAK7IOwCorY4ArzIAkEAQQAqAsDIArsg7AKitjgCwMgCQQBBACoCxMgCuyDsAqK2OALEyAJBAEEAKgLIyAK7IOwCorY4AsjIAkEAQQAqAszIArsg7AKitjgCzMgCQQBBACoC0MgCuyDsAqK2OALQyAJBAEEAKgLUyAK7IOwCorY4AtTIAkEAIe0CA0Ag7QJBBGwg7QJBBGz9XQLA1AT9XyDsAv0U/fIB/V79WwLA1AQAIO0CQQJqIu0CQZAPSA0AC0EAIe4CA0Ag7gJBBGwg7gJBBGz9XQKAkQX9XyDsAv0U/fIB/V79WwKAkQUAIO4CQQJqIu4CQYAJSA0AC0EAIe8CA0Ag7wJBBGwg7wJBBGz9XQKAtQX9XyDsAv0U/fIB/V79WwKAtQUAIO8CQQJqIu8CQaAqSA0AC0EAIfACA0Ag8AJBBGwg8AJBBGz9XQKA3gb9XyDsAv0U/fIB/V79WwKA3gYAIPACQQJqIvACQcgASA0ACwtEAAAAAAAAAAAh8QJBACHyAgNAIPECIPICQcAAbCoCwNQEu6Ah8QIg8gJBAWoi8gJB+QBIDQALQQAg8QK2OALwygFEAAAAAAAAAAAh8wJBACH0AgNAIPMCIPQCQcAAbCoCxNQEu6Ah8wIg9AJBAWoi9AJB+QBIDQALQQAg8wK2OAL0ygFEAAAAAAAAAAAh9QJBACH2AgNAIPUCIPYCQcAAbCoCyNQEu6Ah9QIg9gJBAWoi9gJB+QBIDQALQQAg9QK2OAL4ygFEAAAAAAAAAAAh9wJBACH4AgNAIPcCIPgCQcAAbCoCzNQEu6Ah9wIg+AJBAWoi+AJB+QBIDQALQQAg9wK2OAL8ygFEAAAAAAAAAAAh+QJBACH6AgNAIPkCIPoCQcAAbCoC0NQEu6Ah+QIg+gJBAWoi+gJB+QBIDQALQQAg+QK2OAKAywFEAAAAAAAAAAAh+wJBACH8AgNAIPsCIPwCQcAAbCoC1NQEu6Ah+wIg/AJBAWoi/AJB+QBIDQALQQAg+wK2OAKEywFEAAAAAAAAAAAh/QJBACH+AgNAIP0CIP4CQcAAbCoC2NQEu6Ah/QIg/gJBAWoi/gJB+QBIDQALQQAg/QK2OAKIywFEAAAAAAAAAAAh/wJBACGAAwNAIP8CIIADQcAAbCoC3NQEu6Ah/wIggANBAWoigANB+QBIDQALQQAg/wK2OAKMywFEAAAAAAAAAAAhgQNBACGCAwNAIIEDIIIDQcAAbCoC4NQEu6AhgQMgggNBAWoiggNB+QBIDQALQQAggQO2OAKQywFEAAAAAAAAAAAhgwNBACGEAwNAIIMDIIQDQcAAbCoC5NQEu6AhgwMghANBAWoihANB+QBIDQALQQAggwO2OAKUywFEAAAAAAAAAAAhhQNBACGGAwNAIIUDIIYDQcAAbCoC6NQEu6AhhQMghgNBAWoihgNB+QBIDQALQQAghQO2OAKYywFEAAAAAAAAAAAhhwNBACGIAwNAIIcDIIgDQcAAbCoC7NQEu6AhhwMgiANBAWoiiANB+QBIDQALQQAghwO2OAKcywFEAAAAAAAAAAAhiQNBACGKAwNAIIkDIIoDQcAAbCoC8NQEu6AhiQMgigNBAWoiigNB+QBIDQALQQAgiQO2OAKgywFEAAAAAAAAAAAhiwNBACGMAwNAIIsDIIwDQcAAbCoC9NQEu6AhiwMgjANBAWoijANB+QBIDQALQQAgiwO2OAKkywFEAAAAAAAAAAAhjQNBACGOAwNAII0DII4DQcAAbCoC+NQEu6AhjQMgjgNBAWoijgNB+QBIDQALQQAgjQO2OAKoywFEAAAAAAAAAAAhjwNBACGQAwNAII8DIJADQcAAbCoC/NQEu6AhjwMgkANBAWoikANB+QBIDQALQQAgjwO2OAKsywFBACGRAwNAIJEDQQRsIJEDQQRs/V0CgJEF/V/9Xv1bAvCmAQAgkQNBAmoikQNBgAlIDQALRAAAAAAAAAAAIZIDQQAhkwMDQCCSAyCTA0EgbCoCgLUFu6AhkgMgkwNBAWoikwNBpAVIDQALQQAgkgO2OALQpgFEAAAAAAAAAAAhlANBACGVAwNAIJQDIJUDQSBsKgKEtQW7oCGUAyCVA0EBaiKVA0GkBUgNAAtBACCUA7Y4AtSmAUQAAAAAAAAAACGWA0EAIZcDA0AglgMglwNBIGwqAoi1BbugIZYDIJcDQQFqIpcDQaQFSA0AC0EAIJYDtjgC2KYBRAAAAAAAAAAAIZgDQQAhmQMDQCCYAyCZA0EgbCoCjLUFu6AhmAMgmQNBAWoimQNBpAVIDQALQQAgmAO2OALcpgFEAAAAAAAAAAAhmgNBACGbAwNAIJoDIJsDQSBsKgKQtQW7oCGaAyCbA0EBaiKbA0GkBUgNAAtBACCaA7Y4AuCmAUQAAAAAAAAAACGcA0EAIZ0DA0AgnAMgnQNBIGwqApS1BbugIZwDIJ0DQQFqIp0DQaQFSA0AC0EAIJwDtjgC5KYBRAAAAAAAAAAAIZ4DQQAhnwMDQCCeAyCfA0EgbCoCmLUFu6AhngMgnwNBAWoinwNBpAVIDQALQQAgngO2OALopgFEAAAAAAAAAAAhoANBACGhAwNAIKADIKEDQSBsKgKctQW7oCGgAyChA0EBaiKhA0GkBUgNAAtBACCgA7Y4AuymAUEAIaIDA0AgogNBBGwgogNBBGz9XQKA3gb9X/1e/VsCsKQBACCiA0ECaiKiA0HIAEgNAAsgFg8LeAMBfQF7AX8gALYiAf0TIQJBACEDA0AgAyAD/QACACAD/QACsKQBIAL95gH95QH9CwIAIANBEGoiA0GgpAFIDQALQaCkASEDIAMgAyoCACADKgKwpAEgAZSTOAIAQaSkASEDIAMgAyoCACADKgKwpAEgAZSTOAIACwDYLARuYW1lAAYFYnBnZW4BQQYAB2ZvcndhcmQBBGxvc3MCDG1hdGguZXhwLmY2NAMMbWF0aC5sb2cuZjY0BAhncmFkaWVudAUJc2dkVXBkYXRlAoUsBgC5AQAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwV0Nl9hdAQFdDlfYXQFBXAxX2F0BgZ0MTFfYXQHBnQxNF9hdAgFcDJfYXQJBnQxNV9hdAoGdDE2X2F0CwZvdXRfYXQMAWkNA2lfMQ4Bag8DaV8yEANpXzMRA2pfMRIBcxMDaV80FANqXzIVA2lfNRYDaV82FwNqXzMYA2lfNxkDaV84GgNqXzQbA2lfORwEaV8xMB0Dal81HgZtYXgkNDEfA3RtcCAGbWF4JDQyIQZtYXgkNDMiBm1heCQ0NCMGbWF4JDQ1JAZtYXgkNDYlBm1heCQ0NyYGbWF4JDQ4JwRpXzExKAFsKQNsXzEqA2xfMisDbF8zLANsXzQtA2xfNS4DbF82LwNsXzcwA2xfODEDbF85MgRsXzEwMwRsXzExNARsXzEyNQRsXzEzNgRsXzE0NwRsXzE1OARsXzE2OQRsXzE3OgRsXzE4OwRsXzE5PARsXzIwPQRsXzIxPgRsXzIyPwRsXzIzQARsXzI0QQRsXzI1QgRsXzI2QwRsXzI3RARsXzI4RQRsXzI5RgRsXzMwRwRsXzMxSARsXzMySQRpXzEySgRpXzEzSwZhY2MkOTZMAWtNBmFjYyQ5N04Da18xTwZhY2MkOThQA2tfMlEGYWNjJDk5UgNrXzNTB2FjYyQxMDBUA2tfNFUHYWNjJDEwMVYDa181VwdhY2MkMTAyWANrXzZZB2FjYyQxMDNaA2tfN1sHYWNjJDEwNFwDa184XQdhY2MkMTA1XgNrXzlfB2FjYyQxMDZgBGtfMTBhB2FjYyQxMDdiBGtfMTFjB2FjYyQxMDhkBGtfMTJlB2FjYyQxMDlmBGtfMTNnB2FjYyQxMTBoBGtfMTRpB2FjYyQxMTFqBGtfMTVrBGlfMTRsBGlfMTVtBGxfMzNuBGxfMzRvBGxfMzVwBGxfMzZxBGxfMzdyBGxfMzhzBGxfMzl0BGxfNDB1BGxfNDF2BGxfNDJ3BGlfMTZ4BGlfMTd5BGtfMTZ6Bm1heCQ0OXsEa18xN3wGbWF4JDUwfQRrXzE4fgZtYXgkNTF/BGtfMTmAAQZtYXgkNTKBAQRrXzIwggEGbWF4JDUzgwEEaV8xOIQBAnBhhQECcGKGAQF0hwEEaV8xOYgBAnMwiQECdDCKAQNhY2OLAQVhY2NfMYwBBWFjY18yjQEFYWNjXzOOAQVhY2NfNI8BBWFjY181kAEFYWNjXzaRAQVhY2NfN5IBAmF2kwEEYXZfMZQBBGF2XzKVAQRhdl8zlgECYnaXAQRidl8xmAEFdG1wXzGZAQJwb5oBBHQwXzGbAQVhY2NfOJwBBWFjY185nQEGYWNjXzEwngEGYWNjXzExnwEEYXZfNKABBGF2XzWhAQRhdl82ogEEYXZfN6MBBGJ2XzKkAQRwb18xpQEGaV9yZXN0pgEEczBfMacBBHQwXzKoAQZhY2NfMTKpAQZhY2NfMTOqAQZhY2NfMTSrAQZhY2NfMTWsAQRhdl84rQEEYXZfOa4BBGJ2XzOvAQRidl80sAEEcG9fMrEBBHQwXzOyAQZhY2NfMTazAQZhY2NfMTe0AQVhdl8xMLUBBWF2XzExtgEEYnZfNbcBBHBvXzO4AQNzXzEBvgEABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMFdDZfYXQEBXQ5X2F0BQVwMV9hdAYGdDExX2F0BwZ0MTRfYXQIBXAyX2F0CQZ0MTVfYXQKBnQxNl9hdAsKdGFyZ2V0c19hdAwBaQ0DaV8xDgFqDwNpXzIQA2lfMxEDal8xEgVtZWFuTBMBcxQDaV80FQNqXzIWA2lfNRcDaV82GANqXzMZA2lfNxoDaV84GwNqXzQcA2lfOR0EaV8xMB4Dal81HwZtYXgkNTQgA3RtcCEGbWF4JDU1IgZtYXgkNTYjBm1heCQ1NyQGbWF4JDU4JQZtYXgkNTkmBm1heCQ2MCcGbWF4JDYxKARpXzExKQFsKgNsXzErA2xfMiwDbF8zLQNsXzQuA2xfNS8DbF82MANsXzcxA2xfODIDbF85MwRsXzEwNARsXzExNQRsXzEyNgRsXzEzNwRsXzE0OARsXzE1OQRsXzE2OgRsXzE3OwRsXzE4PARsXzE5PQRsXzIwPgRsXzIxPwRsXzIyQARsXzIzQQRsXzI0QgRsXzI1QwRsXzI2RARsXzI3RQRsXzI4RgRsXzI5RwRsXzMwSARsXzMxSQRsXzMySgRpXzEySwRpXzEzTAdhY2MkMTEyTQFrTgdhY2MkMTEzTwNrXzFQB2FjYyQxMTRRA2tfMlIHYWNjJDExNVMDa18zVAdhY2MkMTE2VQNrXzRWB2FjYyQxMTdXA2tfNVgHYWNjJDExOFkDa182WgdhY2MkMTE5WwNrXzdcB2FjYyQxMjBdA2tfOF4HYWNjJDEyMV8Da185YAdhY2MkMTIyYQRrXzEwYgdhY2MkMTIzYwRrXzExZAdhY2MkMTI0ZQRrXzEyZgdhY2MkMTI1ZwRrXzEzaAdhY2MkMTI2aQRrXzE0agdhY2MkMTI3awRrXzE1bARpXzE0bQRpXzE1bgRsXzMzbwRsXzM0cARsXzM1cQRsXzM2cgRsXzM3cwRsXzM4dARsXzM5dQRsXzQwdgRsXzQxdwRsXzQyeARpXzE2eQRpXzE3egRrXzE2ewZtYXgkNjJ8BGtfMTd9Bm1heCQ2M34Ea18xOH8GbWF4JDY0gAEEa18xOYEBBm1heCQ2NYIBBGtfMjCDAQZtYXgkNjaEAQRpXzE4hQECcGGGAQJwYocBAXSIAQRpXzE5iQECczCKAQJ0MIsBA2FjY4wBBWFjY18xjQEFYWNjXzKOAQVhY2NfM48BBWFjY180kAEFYWNjXzWRAQVhY2NfNpIBBWFjY183kwECYXaUAQRhdl8xlQEEYXZfMpYBBGF2XzOXAQJidpgBBGJ2XzGZAQV0bXBfMZoBAnBvmwEEdDBfMZwBBWFjY184nQEFYWNjXzmeAQZhY2NfMTCfAQZhY2NfMTGgAQRhdl80oQEEYXZfNaIBBGF2XzajAQRhdl83pAEEYnZfMqUBBHBvXzGmAQZpX3Jlc3SnAQRzMF8xqAEEdDBfMqkBBmFjY18xMqoBBmFjY18xM6sBBmFjY18xNKwBBmFjY18xNa0BBGF2XziuAQRhdl85rwEEYnZfM7ABBGJ2XzSxAQRwb18ysgEEdDBfM7MBBmFjY18xNrQBBmFjY18xN7UBBWF2XzEwtgEFYXZfMTG3AQRidl81uAEEcG9fM7kBA3NfMboBBm1heCQyNrsBA3QxN7wBA3QxOL0BBGludkICCAABeAEBdAIDdF8xAwN0XzIEA3RfMwUDdF80BgN0XzUHA3RfNgMIAAF4AQF0AgN0XzEDA3RfMgQDdF8zBQN0XzQGA3RfNQcDdF82BKMDAAViYXRjaAEIY2FwYWNpdHkCB2JhdGNoX24DBXQ2X2F0BAZ0MjNfYXQFBXQ5X2F0BgVwMV9hdAcGdDExX2F0CAZ0MjRfYXQJBnQxNF9hdAoFcDJfYXQLBnQxNV9hdAwGdDE2X2F0DQp0YXJnZXRzX2F0DgZkX3pfYXQPBnQyNV9hdBABaREDaV8xEgFqEwNpXzIUA2lfMxUDal8xFgVtZWFuTBcBcxgDaV80GQNqXzIaA2lfNRsDaV82HANqXzMdA2lfNx4DaV84HwNqXzQgA2lfOSEEaV8xMCIDal81IwZtYXgkNjckA3RtcCUGbWF4JDY4JgZtYXgkNjknBm1heCQ3MCgGbWF4JDcxKQZtYXgkNzIqBm1heCQ3MysGbWF4JDc0LARpXzExLQFsLgNsXzEvA2xfMjADbF8zMQNsXzQyA2xfNTMDbF82NANsXzc1A2xfODYDbF85NwRsXzEwOARsXzExOQRsXzEyOgRsXzEzOwRsXzE0PARsXzE1PQRsXzE2PgRsXzE3PwRsXzE4QARsXzE5QQRsXzIwQgRsXzIxQwRsXzIyRARsXzIzRQRsXzI0RgRsXzI1RwRsXzI2SARsXzI3SQRsXzI4SgRsXzI5SwRsXzMwTARsXzMxTQRsXzMyTgRpXzEyTwRpXzEzUAdhY2MkMTI4UQFrUgdhY2MkMTI5UwNrXzFUB2FjYyQxMzBVA2tfMlYHYWNjJDEzMVcDa18zWAdhY2MkMTMyWQNrXzRaB2FjYyQxMzNbA2tfNVwHYWNjJDEzNF0Da182XgdhY2MkMTM1XwNrXzdgB2FjYyQxMzZhA2tfOGIHYWNjJDEzN2MDa185ZAdhY2MkMTM4ZQRrXzEwZgdhY2MkMTM5ZwRrXzExaAdhY2MkMTQwaQRrXzEyagdhY2MkMTQxawRrXzEzbAdhY2MkMTQybQRrXzE0bgdhY2MkMTQzbwRrXzE1cARpXzE0cQRpXzE1cgRsXzMzcwRsXzM0dARsXzM1dQRsXzM2dgRsXzM3dwRsXzM4eARsXzM5eQRsXzQwegRsXzQxewRsXzQyfARpXzE2fQRpXzE3fgRrXzE2fwZtYXgkNzWAAQRrXzE3gQEGbWF4JDc2ggEEa18xOIMBBm1heCQ3N4QBBGtfMTmFAQZtYXgkNziGAQRrXzIwhwEGbWF4JDc5iAEEaV8xOIkBAnBhigECcGKLAQF0jAEEaV8xOY0BAnMwjgECdDCPAQNhY2OQAQVhY2NfMZEBBWFjY18ykgEFYWNjXzOTAQVhY2NfNJQBBWFjY181lQEFYWNjXzaWAQVhY2NfN5cBAmF2mAEEYXZfMZkBBGF2XzKaAQRhdl8zmwECYnacAQRidl8xnQEFdG1wXzGeAQJwb58BBHQwXzGgAQVhY2NfOKEBBWFjY185ogEGYWNjXzEwowEGYWNjXzExpAEEYXZfNKUBBGF2XzWmAQRhdl82pwEEYXZfN6gBBGJ2XzKpAQRwb18xqgEGaV9yZXN0qwEEczBfMawBBHQwXzKtAQZhY2NfMTKuAQZhY2NfMTOvAQZhY2NfMTSwAQZhY2NfMTWxAQRhdl84sgEEYXZfObMBBGJ2XzO0AQRidl80tQEEcG9fMrYBBHQwXzO3AQZhY2NfMTa4AQZhY2NfMTe5AQVhdl8xMLoBBWF2XzExuwEEYnZfNbwBBHBvXzO9AQNzXzG+AQZtYXgkNDC/AQN0MTfAAQN0MTjBAQVzY2FsZcIBB3NjYWxlX3bDAQJwdsQBAnBzxQEEcG9fNMYBA2pfNscBBGlfMjDIAQJyMMkBBmFjY18xOMoBBmFjY18xOcsBBmFjY18yMMwBBmFjY18yMc0BBmFjY18yMs4BBmFjY18yM88BBmFjY18yNNABBmFjY18yNdEBAnZ20gEEdnZfMdMBBHZ2XzLUAQR2dl8z1QECc3PWAQRzc18x1wEBctgBBHB2XzHZAQRwc18x2gEEcG9fNdsBA2pfN9wBBHMwXzLdAQRyMF8x3gEGYWNjXzI23wEGYWNjXzI34AEGYWNjXzI44QEGYWNjXzI54gEGYWNjXzMw4wEGYWNjXzMx5AEGYWNjXzMy5QEGYWNjXzMz5gEEdnZfNOcBBHZ2XzXoAQR2dl826QEEdnZfN+oBBHNzXzLrAQRzc18z7AEDcl8x7QEEcjBfMu4BBmFjY18zNO8BBmFjY18zNfABBmFjY18zNvEBBmFjY18zN/IBBHZ2XzjzAQR2dl859AEFdnZfMTD1AQV2dl8xMfYBBHNzXzT3AQNyXzL4AQNzXzL5AQRpXzIx+gEEaV8yMvsBA2pfOPwBBGtfMjH9AQRpXzIz/gEDal85/wEEaV8yNIACBGpfMTCBAgRpXzI1ggIEal8xMYMCBGlfMjaEAgRqXzEyhQIEaV8yN4YCBGpfMTOHAgRpXzI4iAIEal8xNIkCBGlfMjmKAgRqXzE1iwIEaV8zMIwCBGpfMTaNAgRpXzMxjgIEal8xN48CBGxfNDOQAgRsXzQ0kQIEbF80NZICBGxfNDaTAgRpXzMylAIEaV8zM5UCBGlfMzSWAgRqXzE4lwIEa18yMpgCBGlfMzWZAgRpXzM2mgIEal8xOZsCBGlfMzecAgdhY2MkMTQ0nQIEa18yM54CB2FjYyQxNDWfAgRrXzI0oAIHYWNjJDE0NqECBGtfMjWiAgdhY2MkMTQ3owIEa18yNqQCB2FjYyQxNDilAgRrXzI3pgIHYWNjJDE0OacCBGtfMjioAgdhY2MkMTUwqQIEa18yOaoCB2FjYyQxNTGrAgRrXzMwrAIHYWNjJDE1Mq0CBGtfMzGuAgdhY2MkMTUzrwIEa18zMrACB2FjYyQxNTSxAgRrXzMzsgIHYWNjJDE1NbMCBGtfMzS0AgdhY2MkMTU2tQIEa18zNbYCB2FjYyQxNTe3AgRrXzM2uAIHYWNjJDE1OLkCBGtfMze6AgdhY2MkMTU5uwIEa18zOLwCBGlfMzi9AgRpXzM5vgIEaV80ML8CBGpfMjDAAgRrXzM5wQIEaV80McICBGpfMjHDAgRrXzQwxAIEaV80MsUCBGpfMjLGAgRpXzQzxwIEal8yM8gCBGlfNDTJAgRqXzI0ygIEaV80NcsCBGpfMjXMAgRpXzQ2zQIEal8yNs4CBGlfNDfPAgRqXzI30AIEaV80ONECBGpfMjjSAgRpXzQ50wIEal8yOdQCBGlfNTDVAgRqXzMw1gIEa180MdcCBGlfNTHYAgRpXzUy2QIEal8zMdoCBGlfNTPbAgRpXzU03AIHYWNjJDE2MN0CBGtfNDLeAgdhY2MkMTYx3wIEa180M+ACB2FjYyQxNjLhAgRrXzQ04gIHYWNjJDE2M+MCBGtfNDXkAgdhY2MkMTY05QIEa180NuYCB2FjYyQxNjXnAgRrXzQ36AIHYWNjJDE2NukCBGtfNDjqAgdhY2MkMTY36wIEa180OewCBGludkLtAgRpXzU17gIEaV81Nu8CBGlfNTfwAgRpXzU48QIHYWNjJDE2OPICA3JfM/MCB2FjYyQxNjn0AgNyXzT1AgdhY2MkMTcw9gIDcl819wIHYWNjJDE3MfgCA3JfNvkCB2FjYyQxNzL6AgNyXzf7AgdhY2MkMTcz/AIDcl84/QIHYWNjJDE3NP4CA3JfOf8CB2FjYyQxNzWAAwRyXzEwgQMHYWNjJDE3NoIDBHJfMTGDAwdhY2MkMTc3hAMEcl8xMoUDB2FjYyQxNziGAwRyXzEzhwMHYWNjJDE3OYgDBHJfMTSJAwdhY2MkMTgwigMEcl8xNYsDB2FjYyQxODGMAwRyXzE2jQMHYWNjJDE4Mo4DBHJfMTePAwdhY2MkMTgzkAMEcl8xOJEDBGlfNTmSAwdhY2MkMTg0kwMEcl8xOZQDB2FjYyQxODWVAwRyXzIwlgMHYWNjJDE4NpcDBHJfMjGYAwdhY2MkMTg3mQMEcl8yMpoDB2FjYyQxODibAwRyXzIznAMHYWNjJDE4OZ0DBHJfMjSeAwdhY2MkMTkwnwMEcl8yNaADB2FjYyQxOTGhAwRyXzI2ogMEaV82MAUEAAJscgEEcmF0ZQIFcmF0ZXMDAmF0";
+  "AGFzbQEAAAABFQRgAn9/AGACf38BfGABfAF8YAF8AAMHBgABAgIBAwUDAQAFBzIFBm1lbW9yeQIAB2ZvcndhcmQAAARsb3NzAAEIZ3JhZGllbnQABAlzZ2RVcGRhdGUABQq5swQG8GA2AXwXfwl8I38BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfA9/AXwBfwF8AX8BfAF/AXwBfwF8B38PewJ/CXsEfwh7An8FewJ/IAC3IQIgAUGQGWwgAEHgkQJsaiEDIAFBkBlsIABB4OgAbGohBCABQZAZbCAAQcAMbGohBSABQZAZbCAAQfDPA2xqIQYgAUGQGWwgAEHgNmxqIQcgAUGQGWwgAEEAbGohCCABQZAZbCAAQZDgBWxqIQkgAUGQGWwgAEEAbGohCiABQegYbCELQQAhDANAQQAhDQNAIAxBwAZsIA1BIGxqQQAqAqACu7Y4AuDIAiAMQcAGbCANQSBsakEAKgKkAru2OALkyAIgDEHABmwgDUEgbGpBACoCqAK7tjgC6MgCIAxBwAZsIA1BIGxqQQAqAqwCu7Y4AuzIAiAMQcAGbCANQSBsakEAKgKwAru2OALwyAIgDEHABmwgDUEgbGpBACoCtAK7tjgC9MgCIAxBwAZsIA1BIGxqQQAqArgCu7Y4AvjIAiAMQcAGbCANQSBsakEAKgK8Aru2OAL8yAIgDUEBaiINQRpIDQALIAxBAWoiDEEaSA0AC0EAIQ4DQEEAIQ8DQCAOQcAFbCAPQcAAbGpBACoCwCa7tjgC4PEDIA5BwAVsIA9BwABsakEAKgLEJru2OALk8QMgDkHABWwgD0HAAGxqQQAqAsgmu7Y4AujxAyAOQcAFbCAPQcAAbGpBACoCzCa7tjgC7PEDIA5BwAVsIA9BwABsakEAKgLQJru2OALw8QMgDkHABWwgD0HAAGxqQQAqAtQmu7Y4AvTxAyAOQcAFbCAPQcAAbGpBACoC2Ca7tjgC+PEDIA5BwAVsIA9BwABsakEAKgLcJru2OAL88QMgDkHABWwgD0HAAGxqQQAqAuAmu7Y4AoDyAyAOQcAFbCAPQcAAbGpBACoC5Ca7tjgChPIDIA5BwAVsIA9BwABsakEAKgLoJru2OAKI8gMgDkHABWwgD0HAAGxqQQAqAuwmu7Y4AozyAyAOQcAFbCAPQcAAbGpBACoC8Ca7tjgCkPIDIA5BwAVsIA9BwABsakEAKgL0Jru2OAKU8gMgDkHABWwgD0HAAGxqQQAqAvgmu7Y4ApjyAyAOQcAFbCAPQcAAbGpBACoC/Ca7tjgCnPIDIA9BAWoiD0ELSA0ACyAOQQFqIg5BC0gNAAtBACEQA0BBACERA0BBACESA0AgAyARQagHbGogEkEkbGogEEHAGGwgEUHwAGxqIBJBBGxqKgKAjAm7tjgCgIwJIAMgEUGoB2xqIBJBJGxqIBBBwBhsIBFB8ABsaiASQQRsaioChIwJu7Y4AoSMCSADIBFBqAdsaiASQSRsaiAQQcAYbCARQfAAbGogEkEEbGoqAoiMCbu2OAKIjAkgAyARQagHbGogEkEkbGogEEHAGGwgEUHwAGxqIBJBBGxqKgLwjAm7tjgCjIwJIAMgEUGoB2xqIBJBJGxqIBBBwBhsIBFB8ABsaiASQQRsaioC9IwJu7Y4ApCMCSADIBFBqAdsaiASQSRsaiAQQcAYbCARQfAAbGogEkEEbGoqAviMCbu2OAKUjAkgAyARQagHbGogEkEkbGogEEHAGGwgEUHwAGxqIBJBBGxqKgLgjQm7tjgCmIwJIAMgEUGoB2xqIBJBJGxqIBBBwBhsIBFB8ABsaiASQQRsaioC5I0Ju7Y4ApyMCSADIBFBqAdsaiASQSRsaiAQQcAYbCARQfAAbGogEkEEbGoqAuiNCbu2OAKgjAkgEkEBaiISQRpIDQALIBFBAWoiEUEaSA0AC0EAIRMDQEEAIRQDQCATQSBsIBRBBGxqIAMgE0EkbGoqAoCMCbsgFEEEbCoCALuiIAMgE0EkbGoqAoSMCbsgFEEEbCoCILuioCADIBNBJGxqKgKIjAm7IBRBBGwqAkC7oqAgAyATQSRsaioCjIwJuyAUQQRsKgJgu6KgIAMgE0EkbGoqApCMCbsgFEEEbCoCgAG7oqAgAyATQSRsaioClIwJuyAUQQRsKgKgAbuioCADIBNBJGxqKgKYjAm7IBRBBGwqAsABu6KgIAMgE0EkbGoqApyMCbsgFEEEbCoC4AG7oqAgAyATQSRsaioCoIwJuyAUQQRsKgKAAruioLY4AqCuBCAUQQFqIhRBCEgNAAsgE0EBaiITQaQFSA0AC0EAIRUDQCAVQQRs/QwAAAAAAAAAAAAAAAAAAAAAIBVBBGz9XQKgrgT9XyAVQQRs/V0C4MgC/V/98AH99QH9Xv1bAqDXBQAgFUECaiIVQaAqSA0AC0EAIRYDQEEAIRcDQCAEIBZBgA1saiAXQYABbGogFkGADWwgF0HAAGxqKgKg1wW7tjgCgIwJIAQgFkGADWxqIBdBgAFsaiAWQYANbCAXQcAAbGoqAqTXBbu2OAKEjAkgBCAWQYANbGogF0GAAWxqIBZBgA1sIBdBwABsaioCqNcFu7Y4AoiMCSAEIBZBgA1saiAXQYABbGogFkGADWwgF0HAAGxqKgKs1wW7tjgCjIwJIAQgFkGADWxqIBdBgAFsaiAWQYANbCAXQcAAbGoqArDXBbu2OAKQjAkgBCAWQYANbGogF0GAAWxqIBZBgA1sIBdBwABsaioCtNcFu7Y4ApSMCSAEIBZBgA1saiAXQYABbGogFkGADWwgF0HAAGxqKgK41wW7tjgCmIwJIAQgFkGADWxqIBdBgAFsaiAWQYANbCAXQcAAbGoqArzXBbu2OAKcjAkgBCAWQYANbGogF0GAAWxqIBZBgA1sIBdBwABsaioCwNcFu7Y4AqCMCSAEIBZBgA1saiAXQYABbGogFkGADWwgF0HAAGxqKgLE1wW7tjgCpIwJIAQgFkGADWxqIBdBgAFsaiAWQYANbCAXQcAAbGoqAsjXBbu2OAKojAkgBCAWQYANbGogF0GAAWxqIBZBgA1sIBdBwABsaioCzNcFu7Y4AqyMCSAEIBZBgA1saiAXQYABbGogFkGADWwgF0HAAGxqKgLQ1wW7tjgCsIwJIAQgFkGADWxqIBdBgAFsaiAWQYANbCAXQcAAbGoqAtTXBbu2OAK0jAkgBCAWQYANbGogF0GAAWxqIBZBgA1sIBdBwABsaioC2NcFu7Y4AriMCSAEIBZBgA1saiAXQYABbGogFkGADWwgF0HAAGxqKgLc1wW7tjgCvIwJIAQgFkGADWxqIBdBgAFsaiAWQYANbCAXQcAAbGoqAuDdBbu2OALAjAkgBCAWQYANbGogF0GAAWxqIBZBgA1sIBdBwABsaioC5N0Fu7Y4AsSMCSAEIBZBgA1saiAXQYABbGogFkGADWwgF0HAAGxqKgLo3QW7tjgCyIwJIAQgFkGADWxqIBdBgAFsaiAWQYANbCAXQcAAbGoqAuzdBbu2OALMjAkgBCAWQYANbGogF0GAAWxqIBZBgA1sIBdBwABsaioC8N0Fu7Y4AtCMCSAEIBZBgA1saiAXQYABbGogFkGADWwgF0HAAGxqKgL03QW7tjgC1IwJIAQgFkGADWxqIBdBgAFsaiAWQYANbCAXQcAAbGoqAvjdBbu2OALYjAkgBCAWQYANbGogF0GAAWxqIBZBgA1sIBdBwABsaioC/N0Fu7Y4AtyMCSAEIBZBgA1saiAXQYABbGogFkGADWwgF0HAAGxqKgKA3gW7tjgC4IwJIAQgFkGADWxqIBdBgAFsaiAWQYANbCAXQcAAbGoqAoTeBbu2OALkjAkgBCAWQYANbGogF0GAAWxqIBZBgA1sIBdBwABsaioCiN4Fu7Y4AuiMCSAEIBZBgA1saiAXQYABbGogFkGADWwgF0HAAGxqKgKM3gW7tjgC7IwJIAQgFkGADWxqIBdBgAFsaiAWQYANbCAXQcAAbGoqApDeBbu2OALwjAkgBCAWQYANbGogF0GAAWxqIBZBgA1sIBdBwABsaioClN4Fu7Y4AvSMCSAEIBZBgA1saiAXQYABbGogFkGADWwgF0HAAGxqKgKY3gW7tjgC+IwJIAQgFkGADWxqIBdBgAFsaiAWQYANbCAXQcAAbGoqApzeBbu2OAL8jAkgF0EBaiIXQQ1IDQALIBZBAWoiFkENSA0AC0EAIRgDQEEAIRkDQEQAAAAAAADw/yEaIAQgGEGADWxqIBlBgAFsaioCgIwJuyEbIBsgGiAbIBpkGyEaIAQgGEGADWxqIBlBgAFsaioCoIwJuyEbIBsgGiAbIBpkGyEaIAQgGEGADWxqIBlBgAFsaioCwIwJuyEbIBsgGiAbIBpkGyEaIAQgGEGADWxqIBlBgAFsaioC4IwJuyEbIBsgGiAbIBpkGyEaIAUgGEGgA2xqIBlBIGxqIBq2OAKAjAlEAAAAAAAA8P8hHCAEIBhBgA1saiAZQYABbGoqAoSMCbshGyAbIBwgGyAcZBshHCAEIBhBgA1saiAZQYABbGoqAqSMCbshGyAbIBwgGyAcZBshHCAEIBhBgA1saiAZQYABbGoqAsSMCbshGyAbIBwgGyAcZBshHCAEIBhBgA1saiAZQYABbGoqAuSMCbshGyAbIBwgGyAcZBshHCAFIBhBoANsaiAZQSBsaiActjgChIwJRAAAAAAAAPD/IR0gBCAYQYANbGogGUGAAWxqKgKIjAm7IRsgGyAdIBsgHWQbIR0gBCAYQYANbGogGUGAAWxqKgKojAm7IRsgGyAdIBsgHWQbIR0gBCAYQYANbGogGUGAAWxqKgLIjAm7IRsgGyAdIBsgHWQbIR0gBCAYQYANbGogGUGAAWxqKgLojAm7IRsgGyAdIBsgHWQbIR0gBSAYQaADbGogGUEgbGogHbY4AoiMCUQAAAAAAADw/yEeIAQgGEGADWxqIBlBgAFsaioCjIwJuyEbIBsgHiAbIB5kGyEeIAQgGEGADWxqIBlBgAFsaioCrIwJuyEbIBsgHiAbIB5kGyEeIAQgGEGADWxqIBlBgAFsaioCzIwJuyEbIBsgHiAbIB5kGyEeIAQgGEGADWxqIBlBgAFsaioC7IwJuyEbIBsgHiAbIB5kGyEeIAUgGEGgA2xqIBlBIGxqIB62OAKMjAlEAAAAAAAA8P8hHyAEIBhBgA1saiAZQYABbGoqApCMCbshGyAbIB8gGyAfZBshHyAEIBhBgA1saiAZQYABbGoqArCMCbshGyAbIB8gGyAfZBshHyAEIBhBgA1saiAZQYABbGoqAtCMCbshGyAbIB8gGyAfZBshHyAEIBhBgA1saiAZQYABbGoqAvCMCbshGyAbIB8gGyAfZBshHyAFIBhBoANsaiAZQSBsaiAftjgCkIwJRAAAAAAAAPD/ISAgBCAYQYANbGogGUGAAWxqKgKUjAm7IRsgGyAgIBsgIGQbISAgBCAYQYANbGogGUGAAWxqKgK0jAm7IRsgGyAgIBsgIGQbISAgBCAYQYANbGogGUGAAWxqKgLUjAm7IRsgGyAgIBsgIGQbISAgBCAYQYANbGogGUGAAWxqKgL0jAm7IRsgGyAgIBsgIGQbISAgBSAYQaADbGogGUEgbGogILY4ApSMCUQAAAAAAADw/yEhIAQgGEGADWxqIBlBgAFsaioCmIwJuyEbIBsgISAbICFkGyEhIAQgGEGADWxqIBlBgAFsaioCuIwJuyEbIBsgISAbICFkGyEhIAQgGEGADWxqIBlBgAFsaioC2IwJuyEbIBsgISAbICFkGyEhIAQgGEGADWxqIBlBgAFsaioC+IwJuyEbIBsgISAbICFkGyEhIAUgGEGgA2xqIBlBIGxqICG2OAKYjAlEAAAAAAAA8P8hIiAEIBhBgA1saiAZQYABbGoqApyMCbshGyAbICIgGyAiZBshIiAEIBhBgA1saiAZQYABbGoqAryMCbshGyAbICIgGyAiZBshIiAEIBhBgA1saiAZQYABbGoqAtyMCbshGyAbICIgGyAiZBshIiAEIBhBgA1saiAZQYABbGoqAvyMCbshGyAbICIgGyAiZBshIiAFIBhBoANsaiAZQSBsaiAitjgCnIwJIBlBAWoiGUENSA0ACyAYQQFqIhhBDUgNAAtBACEjA0BBACEkA0AgBiAjQeAYbGogJEEEbGogBSAjQaADbGogJEEEbGr9XQKAjAn9X/1e/VsCgIwJACAkQQJqIiRBGEgNAAtBACElA0AgBiAjQeAYbGogJUEEbGogBSAjQaADbGogJUEEbGr9XQKgjwn9X/1e/VsC4IwJACAlQQJqIiVBGEgNAAtBACEmA0AgBiAjQeAYbGogJkEEbGogBSAjQaADbGogJkEEbGr9XQLAkgn9X/1e/VsCwI0JACAmQQJqIiZBGEgNAAtBACEnA0AgBiAjQeAYbGogJ0EEbGogBSAjQaADbGogJ0EEbGr9XQKgjAn9X/1e/VsCoI4JACAnQQJqIidBGEgNAAtBACEoA0AgBiAjQeAYbGogKEEEbGogBSAjQaADbGogKEEEbGr9XQLAjwn9X/1e/VsCgI8JACAoQQJqIihBGEgNAAtBACEpA0AgBiAjQeAYbGogKUEEbGogBSAjQaADbGogKUEEbGr9XQLgkgn9X/1e/VsC4I8JACApQQJqIilBGEgNAAtBACEqA0AgBiAjQeAYbGogKkEEbGogBSAjQaADbGogKkEEbGr9XQLAjAn9X/1e/VsCwJAJACAqQQJqIipBGEgNAAtBACErA0AgBiAjQeAYbGogK0EEbGogBSAjQaADbGogK0EEbGr9XQLgjwn9X/1e/VsCoJEJACArQQJqIitBGEgNAAtBACEsA0AgBiAjQeAYbGogLEEEbGogBSAjQaADbGogLEEEbGr9XQKAkwn9X/1e/VsCgJIJACAsQQJqIixBGEgNAAtBACEtA0AgBiAjQeAYbGogLUEEbGogBSAjQaADbGogLUEEbGr9XQLgjAn9X/1e/VsC4JIJACAtQQJqIi1BGEgNAAtBACEuA0AgBiAjQeAYbGogLkEEbGogBSAjQaADbGogLkEEbGr9XQKAkAn9X/1e/VsCwJMJACAuQQJqIi5BGEgNAAtBACEvA0AgBiAjQeAYbGogL0EEbGogBSAjQaADbGogL0EEbGr9XQKgkwn9X/1e/VsCoJQJACAvQQJqIi9BGEgNAAtBACEwA0AgBiAjQeAYbGogMEEEbGogBSAjQaADbGogMEEEbGr9XQKAjQn9X/1e/VsCgJUJACAwQQJqIjBBGEgNAAtBACExA0AgBiAjQeAYbGogMUEEbGogBSAjQaADbGogMUEEbGr9XQKgkAn9X/1e/VsC4JUJACAxQQJqIjFBGEgNAAtBACEyA0AgBiAjQeAYbGogMkEEbGogBSAjQaADbGogMkEEbGr9XQLAkwn9X/1e/VsCwJYJACAyQQJqIjJBGEgNAAtBACEzA0AgBiAjQeAYbGogM0EEbGogBSAjQaADbGogM0EEbGr9XQKgjQn9X/1e/VsCoJcJACAzQQJqIjNBGEgNAAtBACE0A0AgBiAjQeAYbGogNEEEbGogBSAjQaADbGogNEEEbGr9XQLAkAn9X/1e/VsCgJgJACA0QQJqIjRBGEgNAAtBACE1A0AgBiAjQeAYbGogNUEEbGogBSAjQaADbGogNUEEbGr9XQLgkwn9X/1e/VsC4JgJACA1QQJqIjVBGEgNAAtBACE2A0AgBiAjQeAYbGogNkEEbGogBSAjQaADbGogNkEEbGr9XQLAjQn9X/1e/VsCwJkJACA2QQJqIjZBGEgNAAtBACE3A0AgBiAjQeAYbGogN0EEbGogBSAjQaADbGogN0EEbGr9XQLgkAn9X/1e/VsCoJoJACA3QQJqIjdBGEgNAAtBACE4A0AgBiAjQeAYbGogOEEEbGogBSAjQaADbGogOEEEbGr9XQKAlAn9X/1e/VsCgJsJACA4QQJqIjhBGEgNAAtBACE5A0AgBiAjQeAYbGogOUEEbGogBSAjQaADbGogOUEEbGr9XQLgjQn9X/1e/VsC4JsJACA5QQJqIjlBGEgNAAtBACE6A0AgBiAjQeAYbGogOkEEbGogBSAjQaADbGogOkEEbGr9XQKAkQn9X/1e/VsCwJwJACA6QQJqIjpBGEgNAAtBACE7A0AgBiAjQeAYbGogO0EEbGogBSAjQaADbGogO0EEbGr9XQKglAn9X/1e/VsCoJ0JACA7QQJqIjtBGEgNAAtBACE8A0AgBiAjQeAYbGogPEEEbGogBSAjQaADbGogPEEEbGr9XQKAjgn9X/1e/VsCgJ4JACA8QQJqIjxBGEgNAAtBACE9A0AgBiAjQeAYbGogPUEEbGogBSAjQaADbGogPUEEbGr9XQKgkQn9X/1e/VsC4J4JACA9QQJqIj1BGEgNAAtBACE+A0AgBiAjQeAYbGogPkEEbGogBSAjQaADbGogPkEEbGr9XQLAlAn9X/1e/VsCwJ8JACA+QQJqIj5BGEgNAAtBACE/A0AgBiAjQeAYbGogP0EEbGogBSAjQaADbGogP0EEbGr9XQKgjgn9X/1e/VsCoKAJACA/QQJqIj9BGEgNAAtBACFAA0AgBiAjQeAYbGogQEEEbGogBSAjQaADbGogQEEEbGr9XQLAkQn9X/1e/VsCgKEJACBAQQJqIkBBGEgNAAtBACFBA0AgBiAjQeAYbGogQUEEbGogBSAjQaADbGogQUEEbGr9XQLglAn9X/1e/VsC4KEJACBBQQJqIkFBGEgNAAtBACFCA0AgBiAjQeAYbGogQkEEbGogBSAjQaADbGogQkEEbGr9XQLAjgn9X/1e/VsCwKIJACBCQQJqIkJBGEgNAAtBACFDA0AgBiAjQeAYbGogQ0EEbGogBSAjQaADbGogQ0EEbGr9XQLgkQn9X/1e/VsCoKMJACBDQQJqIkNBGEgNAAtBACFEA0AgBiAjQeAYbGogREEEbGogBSAjQaADbGogREEEbGr9XQKAlQn9X/1e/VsCgKQJACBEQQJqIkRBGEgNAAsgI0EBaiIjQQtIDQALQQAhRQNARAAAAAAAAAAAIUZBACFHA0AgRiAGIEVBoAJsaiBHQQRsaioCgIwJuyBHQcAAbCoCwAK7oqAhRiBHQQFqIkdByABIDQALIEVBwABsIEa2OAKgrgREAAAAAAAAAAAhSEEAIUkDQCBIIAYgRUGgAmxqIElBBGxqKgKAjAm7IElBwABsKgLEAruioCFIIElBAWoiSUHIAEgNAAsgRUHAAGwgSLY4AqSuBEQAAAAAAAAAACFKQQAhSwNAIEogBiBFQaACbGogS0EEbGoqAoCMCbsgS0HAAGwqAsgCu6KgIUogS0EBaiJLQcgASA0ACyBFQcAAbCBKtjgCqK4ERAAAAAAAAAAAIUxBACFNA0AgTCAGIEVBoAJsaiBNQQRsaioCgIwJuyBNQcAAbCoCzAK7oqAhTCBNQQFqIk1ByABIDQALIEVBwABsIEy2OAKsrgREAAAAAAAAAAAhTkEAIU8DQCBOIAYgRUGgAmxqIE9BBGxqKgKAjAm7IE9BwABsKgLQAruioCFOIE9BAWoiT0HIAEgNAAsgRUHAAGwgTrY4ArCuBEQAAAAAAAAAACFQQQAhUQNAIFAgBiBFQaACbGogUUEEbGoqAoCMCbsgUUHAAGwqAtQCu6KgIVAgUUEBaiJRQcgASA0ACyBFQcAAbCBQtjgCtK4ERAAAAAAAAAAAIVJBACFTA0AgUiAGIEVBoAJsaiBTQQRsaioCgIwJuyBTQcAAbCoC2AK7oqAhUiBTQQFqIlNByABIDQALIEVBwABsIFK2OAK4rgREAAAAAAAAAAAhVEEAIVUDQCBUIAYgRUGgAmxqIFVBBGxqKgKAjAm7IFVBwABsKgLcAruioCFUIFVBAWoiVUHIAEgNAAsgRUHAAGwgVLY4AryuBEQAAAAAAAAAACFWQQAhVwNAIFYgBiBFQaACbGogV0EEbGoqAoCMCbsgV0HAAGwqAuACu6KgIVYgV0EBaiJXQcgASA0ACyBFQcAAbCBWtjgCwK4ERAAAAAAAAAAAIVhBACFZA0AgWCAGIEVBoAJsaiBZQQRsaioCgIwJuyBZQcAAbCoC5AK7oqAhWCBZQQFqIllByABIDQALIEVBwABsIFi2OALErgREAAAAAAAAAAAhWkEAIVsDQCBaIAYgRUGgAmxqIFtBBGxqKgKAjAm7IFtBwABsKgLoAruioCFaIFtBAWoiW0HIAEgNAAsgRUHAAGwgWrY4AsiuBEQAAAAAAAAAACFcQQAhXQNAIFwgBiBFQaACbGogXUEEbGoqAoCMCbsgXUHAAGwqAuwCu6KgIVwgXUEBaiJdQcgASA0ACyBFQcAAbCBctjgCzK4ERAAAAAAAAAAAIV5BACFfA0AgXiAGIEVBoAJsaiBfQQRsaioCgIwJuyBfQcAAbCoC8AK7oqAhXiBfQQFqIl9ByABIDQALIEVBwABsIF62OALQrgREAAAAAAAAAAAhYEEAIWEDQCBgIAYgRUGgAmxqIGFBBGxqKgKAjAm7IGFBwABsKgL0AruioCFgIGFBAWoiYUHIAEgNAAsgRUHAAGwgYLY4AtSuBEQAAAAAAAAAACFiQQAhYwNAIGIgBiBFQaACbGogY0EEbGoqAoCMCbsgY0HAAGwqAvgCu6KgIWIgY0EBaiJjQcgASA0ACyBFQcAAbCBitjgC2K4ERAAAAAAAAAAAIWRBACFlA0AgZCAGIEVBoAJsaiBlQQRsaioCgIwJuyBlQcAAbCoC/AK7oqAhZCBlQQFqImVByABIDQALIEVBwABsIGS2OALcrgQgRUEBaiJFQfkASA0AC0EAIWYDQCBmQQRs/QwAAAAAAAAAAAAAAAAAAAAAIGZBBGz9XQKgrgT9XyBmQQRs/V0C4PED/V/98AH99QH9Xv1bAuDqBAAgZkECaiJmQZAPSA0AC0EAIWcDQEEAIWgDQCAHIGdBgApsaiBoQQRsaiBnQYALbCBoQQRsav1dAuDqBP1f/V79WwKAjAkAIGhBAmoiaEEgSA0AC0EAIWkDQCAHIGdBgApsaiBpQQRsaiBnQYALbCBpQQRsav1dAqDwBP1f/V79WwKAjQkAIGlBAmoiaUEgSA0AC0EAIWoDQCAHIGdBgApsaiBqQQRsaiBnQYALbCBqQQRsav1dAuDrBP1f/V79WwKAjgkAIGpBAmoiakEgSA0AC0EAIWsDQCAHIGdBgApsaiBrQQRsaiBnQYALbCBrQQRsav1dAqDxBP1f/V79WwKAjwkAIGtBAmoia0EgSA0AC0EAIWwDQCAHIGdBgApsaiBsQQRsaiBnQYALbCBsQQRsav1dAuDsBP1f/V79WwKAkAkAIGxBAmoibEEgSA0AC0EAIW0DQCAHIGdBgApsaiBtQQRsaiBnQYALbCBtQQRsav1dAqDyBP1f/V79WwKAkQkAIG1BAmoibUEgSA0AC0EAIW4DQCAHIGdBgApsaiBuQQRsaiBnQYALbCBuQQRsav1dAuDtBP1f/V79WwKAkgkAIG5BAmoibkEgSA0AC0EAIW8DQCAHIGdBgApsaiBvQQRsaiBnQYALbCBvQQRsav1dAqDzBP1f/V79WwKAkwkAIG9BAmoib0EgSA0AC0EAIXADQCAHIGdBgApsaiBwQQRsaiBnQYALbCBwQQRsav1dAuDuBP1f/V79WwKAlAkAIHBBAmoicEEgSA0AC0EAIXEDQCAHIGdBgApsaiBxQQRsaiBnQYALbCBxQQRsav1dAqD0BP1f/V79WwKAlQkAIHFBAmoicUEgSA0ACyBnQQFqImdBBUgNAAtBACFyA0BBACFzA0BEAAAAAAAA8P8hdCAHIHJBgApsaiBzQQRsaioCgIwJuyEbIBsgdCAbIHRkGyF0IAcgckGACmxqIHNBBGxqKgLAjAm7IRsgGyB0IBsgdGQbIXQgByByQYAKbGogc0EEbGoqAoCNCbshGyAbIHQgGyB0ZBshdCAHIHJBgApsaiBzQQRsaioCwI0JuyEbIBsgdCAbIHRkGyF0IAggckHAAmxqIHNBBGxqIHS2OAKAjAkgc0EBaiJzQRBIDQALQQAhdQNARAAAAAAAAPD/IXYgByByQYAKbGogdUEEbGoqAoCOCbshGyAbIHYgGyB2ZBshdiAHIHJBgApsaiB1QQRsaioCwI4JuyEbIBsgdiAbIHZkGyF2IAcgckGACmxqIHVBBGxqKgKAjwm7IRsgGyB2IBsgdmQbIXYgByByQYAKbGogdUEEbGoqAsCPCbshGyAbIHYgGyB2ZBshdiAIIHJBwAJsaiB1QQRsaiB2tjgCwIwJIHVBAWoidUEQSA0AC0EAIXcDQEQAAAAAAADw/yF4IAcgckGACmxqIHdBBGxqKgKAkAm7IRsgGyB4IBsgeGQbIXggByByQYAKbGogd0EEbGoqAsCQCbshGyAbIHggGyB4ZBsheCAHIHJBgApsaiB3QQRsaioCgJEJuyEbIBsgeCAbIHhkGyF4IAcgckGACmxqIHdBBGxqKgLAkQm7IRsgGyB4IBsgeGQbIXggCCByQcACbGogd0EEbGogeLY4AoCNCSB3QQFqIndBEEgNAAtBACF5A0BEAAAAAAAA8P8heiAHIHJBgApsaiB5QQRsaioCgJIJuyEbIBsgeiAbIHpkGyF6IAcgckGACmxqIHlBBGxqKgLAkgm7IRsgGyB6IBsgemQbIXogByByQYAKbGogeUEEbGoqAoCTCbshGyAbIHogGyB6ZBsheiAHIHJBgApsaiB5QQRsaioCwJMJuyEbIBsgeiAbIHpkGyF6IAggckHAAmxqIHlBBGxqIHq2OALAjQkgeUEBaiJ5QRBIDQALQQAhewNARAAAAAAAAPD/IXwgByByQYAKbGoge0EEbGoqAoCUCbshGyAbIHwgGyB8ZBshfCAHIHJBgApsaiB7QQRsaioCwJQJuyEbIBsgfCAbIHxkGyF8IAcgckGACmxqIHtBBGxqKgKAlQm7IRsgGyB8IBsgfGQbIXwgByByQYAKbGoge0EEbGoqAsCVCbshGyAbIHwgGyB8ZBshfCAIIHJBwAJsaiB7QQRsaiB8tjgCgI4JIHtBAWoie0EQSA0ACyByQQFqInJBBUgNAAtBACF9A0AgCSAQQcAMbGogfUEEbGogCCB9QQRsav1dAoCMCf1f/V79WwKAjAkAIH1BAmoifUGQA0gNAAsgEEEBaiIQIABIDQALQQAhgQEDQEEAIYIBAkADQCCCAUECaiAASg0BIIEBQcAMbCF+IAkgggFBwAxsaiF//QwAAAAAAAAAAAAAAAAAAAAAIYQB/QwAAAAAAAAAAAAAAAAAAAAAIYUB/QwAAAAAAAAAAAAAAAAAAAAAIYYB/QwAAAAAAAAAAAAAAAAAAAAAIYcB/QwAAAAAAAAAAAAAAAAAAAAAIYgB/QwAAAAAAAAAAAAAAAAAAAAAIYkB/QwAAAAAAAAAAAAAAAAAAAAAIYoB/QwAAAAAAAAAAAAAAAAAAAAAIYsBQQAhgAEDQCB+/QACgCchjAEgfv0AAsAzIY0BIH79AAKAQCGOASB+/QACwEwhjwEgf/0AAoCMCSGQASB//QACwJgJIZEBIIwBIJABIIQBIZIB/eYBIJIB/eQBIYQBIIwBIJEBIIUBIZIB/eYBIJIB/eQBIYUBII0BIJABIIYBIZIB/eYBIJIB/eQBIYYBII0BIJEBIIcBIZIB/eYBIJIB/eQBIYcBII4BIJABIIgBIZIB/eYBIJIB/eQBIYgBII4BIJEBIIkBIZIB/eYBIJIB/eQBIYkBII8BIJABIIoBIZIB/eYBIJIB/eQBIYoBII8BIJEBIIsBIZIB/eYBIJIB/eQBIYsBIH5BEGohfiB/QRBqIX8ggAFBBGoigAFBkANIDQALIAogggFBKGxqIIEBQQRsaiGTASCTASCEAf0fACCEAf0fAZIghAH9HwKSIIQB/R8DkjgCgIwJIJMBIIUB/R8AIIUB/R8BkiCFAf0fApIghQH9HwOSOAKojAkgkwEghgH9HwAghgH9HwGSIIYB/R8CkiCGAf0fA5I4AoSMCSCTASCHAf0fACCHAf0fAZIghwH9HwKSIIcB/R8DkjgCrIwJIJMBIIgB/R8AIIgB/R8BkiCIAf0fApIgiAH9HwOSOAKIjAkgkwEgiQH9HwAgiQH9HwGSIIkB/R8CkiCJAf0fA5I4ArCMCSCTASCKAf0fACCKAf0fAZIgigH9HwKSIIoB/R8DkjgCjIwJIJMBIIsB/R8AIIsB/R8BkiCLAf0fApIgiwH9HwOSOAK0jAkgggFBAmohggEMAAsLAkADQCCCASAATg0BIIEBQcAMbCF+IAkgggFBwAxsaiF//QwAAAAAAAAAAAAAAAAAAAAAIZUB/QwAAAAAAAAAAAAAAAAAAAAAIZYB/QwAAAAAAAAAAAAAAAAAAAAAIZcB/QwAAAAAAAAAAAAAAAAAAAAAIZgBQQAhgAEDQCB+/QACgCchmQEgfv0AAsAzIZoBIH79AAKAQCGbASB+/QACwEwhnAEgf/0AAoCMCSGdASCZASCdASCVASGSAf3mASCSAf3kASGVASCaASCdASCWASGSAf3mASCSAf3kASGWASCbASCdASCXASGSAf3mASCSAf3kASGXASCcASCdASCYASGSAf3mASCSAf3kASGYASB+QRBqIX4gf0EQaiF/IIABQQRqIoABQZADSA0ACyAKIIIBQShsaiCBAUEEbGohngEgngEglQH9HwAglQH9HwGSIJUB/R8CkiCVAf0fA5I4AoCMCSCeASCWAf0fACCWAf0fAZIglgH9HwKSIJYB/R8DkjgChIwJIJ4BIJcB/R8AIJcB/R8BkiCXAf0fApIglwH9HwOSOAKIjAkgngEgmAH9HwAgmAH9HwGSIJgB/R8CkiCYAf0fA5I4AoyMCSCCAUEBaiGCAQwACwsggQFBBGoigQFBCEgNAAtBCCGfAUEAIaABAkADQCCgAUECaiAASg0BIJ8BQcAMbCF+IAkgoAFBwAxsaiF//QwAAAAAAAAAAAAAAAAAAAAAIaIB/QwAAAAAAAAAAAAAAAAAAAAAIaMB/QwAAAAAAAAAAAAAAAAAAAAAIaQB/QwAAAAAAAAAAAAAAAAAAAAAIaUBQQAhgAEDQCB+/QACgCchpgEgfv0AAsAzIacBIH/9AAKAjAkhqAEgf/0AAsCYCSGpASCmASCoASCiASGSAf3mASCSAf3kASGiASCmASCpASCjASGSAf3mASCSAf3kASGjASCnASCoASCkASGSAf3mASCSAf3kASGkASCnASCpASClASGSAf3mASCSAf3kASGlASB+QRBqIX4gf0EQaiF/IIABQQRqIoABQZADSA0ACyAKIKABQShsaiCfAUEEbGohqgEgqgEgogH9HwAgogH9HwGSIKIB/R8CkiCiAf0fA5I4AoCMCSCqASCjAf0fACCjAf0fAZIgowH9HwKSIKMB/R8DkjgCqIwJIKoBIKQB/R8AIKQB/R8BkiCkAf0fApIgpAH9HwOSOAKEjAkgqgEgpQH9HwAgpQH9HwGSIKUB/R8CkiClAf0fA5I4AqyMCSCgAUECaiGgAQwACwsCQANAIKABIABODQEgnwFBwAxsIX4gCSCgAUHADGxqIX/9DAAAAAAAAAAAAAAAAAAAAAAhrAH9DAAAAAAAAAAAAAAAAAAAAAAhrQFBACGAAQNAIH79AAKAJyGuASB+/QACwDMhrwEgf/0AAoCMCSGwASCuASCwASCsASGSAf3mASCSAf3kASGsASCvASCwASCtASGSAf3mASCSAf3kASGtASB+QRBqIX4gf0EQaiF/IIABQQRqIoABQZADSA0ACyAKIKABQShsaiCfAUEEbGohsQEgsQEgrAH9HwAgrAH9HwGSIKwB/R8CkiCsAf0fA5I4AoCMCSCxASCtAf0fACCtAf0fAZIgrQH9HwKSIK0B/R8DkjgChIwJIKABQQFqIaABDAALC0EAIbIBA0AgCyCyAUEobGogCiCyAUEobGoqAoCMCbtBACoCgKQBu6C2OAKAjAkgCyCyAUEobGogCiCyAUEobGoqAoSMCbtBACoChKQBu6C2OAKEjAkgCyCyAUEobGogCiCyAUEobGoqAoiMCbtBACoCiKQBu6C2OAKIjAkgCyCyAUEobGogCiCyAUEobGoqAoyMCbtBACoCjKQBu6C2OAKMjAkgCyCyAUEobGogCiCyAUEobGoqApCMCbtBACoCkKQBu6C2OAKQjAkgCyCyAUEobGogCiCyAUEobGoqApSMCbtBACoClKQBu6C2OAKUjAkgCyCyAUEobGogCiCyAUEobGoqApiMCbtBACoCmKQBu6C2OAKYjAkgCyCyAUEobGogCiCyAUEobGoqApyMCbtBACoCnKQBu6C2OAKcjAkgCyCyAUEobGogCiCyAUEobGoqAqCMCbtBACoCoKQBu6C2OAKgjAkgCyCyAUEobGogCiCyAUEobGoqAqSMCbtBACoCpKQBu6C2OAKkjAkgsgFBAWoisgEgAEgNAAsLk2Y5AXwNfwF8Cn8JfCN/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwPfwF8AX8BfAF/AXwBfwF8AX8BfAd/D3sCfwl7BH8IewJ/BXsCfwR8IAC3IQIgAUGQGWwgAEHgkQJsaiEDIAFBkBlsIABB4OgAbGohBCABQZAZbCAAQcAMbGohBSABQZAZbCAAQfDPA2xqIQYgAUGQGWwgAEHgNmxqIQcgAUGQGWwgAEEAbGohCCABQZAZbCAAQZDgBWxqIQkgAUGQGWwgAEEAbGohCiABQcAYbCELQQAhDANAQQAhDQNAIAxBwAZsIA1BIGxqQQAqAqACu7Y4AuDIAiAMQcAGbCANQSBsakEAKgKkAru2OALkyAIgDEHABmwgDUEgbGpBACoCqAK7tjgC6MgCIAxBwAZsIA1BIGxqQQAqAqwCu7Y4AuzIAiAMQcAGbCANQSBsakEAKgKwAru2OALwyAIgDEHABmwgDUEgbGpBACoCtAK7tjgC9MgCIAxBwAZsIA1BIGxqQQAqArgCu7Y4AvjIAiAMQcAGbCANQSBsakEAKgK8Aru2OAL8yAIgDUEBaiINQRpIDQALIAxBAWoiDEEaSA0AC0EAIQ4DQEEAIQ8DQCAOQcAFbCAPQcAAbGpBACoCwCa7tjgC4PEDIA5BwAVsIA9BwABsakEAKgLEJru2OALk8QMgDkHABWwgD0HAAGxqQQAqAsgmu7Y4AujxAyAOQcAFbCAPQcAAbGpBACoCzCa7tjgC7PEDIA5BwAVsIA9BwABsakEAKgLQJru2OALw8QMgDkHABWwgD0HAAGxqQQAqAtQmu7Y4AvTxAyAOQcAFbCAPQcAAbGpBACoC2Ca7tjgC+PEDIA5BwAVsIA9BwABsakEAKgLcJru2OAL88QMgDkHABWwgD0HAAGxqQQAqAuAmu7Y4AoDyAyAOQcAFbCAPQcAAbGpBACoC5Ca7tjgChPIDIA5BwAVsIA9BwABsakEAKgLoJru2OAKI8gMgDkHABWwgD0HAAGxqQQAqAuwmu7Y4AozyAyAOQcAFbCAPQcAAbGpBACoC8Ca7tjgCkPIDIA5BwAVsIA9BwABsakEAKgL0Jru2OAKU8gMgDkHABWwgD0HAAGxqQQAqAvgmu7Y4ApjyAyAOQcAFbCAPQcAAbGpBACoC/Ca7tjgCnPIDIA9BAWoiD0ELSA0ACyAOQQFqIg5BC0gNAAtEAAAAAAAAAAAhEEEAIREDQEEAIRIDQEEAIRMDQCADIBJBqAdsaiATQSRsaiARQcAYbCASQfAAbGogE0EEbGoqAoCMCbu2OAKAjAkgAyASQagHbGogE0EkbGogEUHAGGwgEkHwAGxqIBNBBGxqKgKEjAm7tjgChIwJIAMgEkGoB2xqIBNBJGxqIBFBwBhsIBJB8ABsaiATQQRsaioCiIwJu7Y4AoiMCSADIBJBqAdsaiATQSRsaiARQcAYbCASQfAAbGogE0EEbGoqAvCMCbu2OAKMjAkgAyASQagHbGogE0EkbGogEUHAGGwgEkHwAGxqIBNBBGxqKgL0jAm7tjgCkIwJIAMgEkGoB2xqIBNBJGxqIBFBwBhsIBJB8ABsaiATQQRsaioC+IwJu7Y4ApSMCSADIBJBqAdsaiATQSRsaiARQcAYbCASQfAAbGogE0EEbGoqAuCNCbu2OAKYjAkgAyASQagHbGogE0EkbGogEUHAGGwgEkHwAGxqIBNBBGxqKgLkjQm7tjgCnIwJIAMgEkGoB2xqIBNBJGxqIBFBwBhsIBJB8ABsaiATQQRsaioC6I0Ju7Y4AqCMCSATQQFqIhNBGkgNAAsgEkEBaiISQRpIDQALQQAhFANAQQAhFQNAIBRBIGwgFUEEbGogAyAUQSRsaioCgIwJuyAVQQRsKgIAu6IgAyAUQSRsaioChIwJuyAVQQRsKgIgu6KgIAMgFEEkbGoqAoiMCbsgFUEEbCoCQLuioCADIBRBJGxqKgKMjAm7IBVBBGwqAmC7oqAgAyAUQSRsaioCkIwJuyAVQQRsKgKAAbuioCADIBRBJGxqKgKUjAm7IBVBBGwqAqABu6KgIAMgFEEkbGoqApiMCbsgFUEEbCoCwAG7oqAgAyAUQSRsaioCnIwJuyAVQQRsKgLgAbuioCADIBRBJGxqKgKgjAm7IBVBBGwqAoACu6KgtjgCoK4EIBVBAWoiFUEISA0ACyAUQQFqIhRBpAVIDQALQQAhFgNAIBZBBGz9DAAAAAAAAAAAAAAAAAAAAAAgFkEEbP1dAqCuBP1fIBZBBGz9XQLgyAL9X/3wAf31Af1e/VsCoNcFACAWQQJqIhZBoCpIDQALQQAhFwNAQQAhGANAIAQgF0GADWxqIBhBgAFsaiAXQYANbCAYQcAAbGoqAqDXBbu2OAKAjAkgBCAXQYANbGogGEGAAWxqIBdBgA1sIBhBwABsaioCpNcFu7Y4AoSMCSAEIBdBgA1saiAYQYABbGogF0GADWwgGEHAAGxqKgKo1wW7tjgCiIwJIAQgF0GADWxqIBhBgAFsaiAXQYANbCAYQcAAbGoqAqzXBbu2OAKMjAkgBCAXQYANbGogGEGAAWxqIBdBgA1sIBhBwABsaioCsNcFu7Y4ApCMCSAEIBdBgA1saiAYQYABbGogF0GADWwgGEHAAGxqKgK01wW7tjgClIwJIAQgF0GADWxqIBhBgAFsaiAXQYANbCAYQcAAbGoqArjXBbu2OAKYjAkgBCAXQYANbGogGEGAAWxqIBdBgA1sIBhBwABsaioCvNcFu7Y4ApyMCSAEIBdBgA1saiAYQYABbGogF0GADWwgGEHAAGxqKgLA1wW7tjgCoIwJIAQgF0GADWxqIBhBgAFsaiAXQYANbCAYQcAAbGoqAsTXBbu2OAKkjAkgBCAXQYANbGogGEGAAWxqIBdBgA1sIBhBwABsaioCyNcFu7Y4AqiMCSAEIBdBgA1saiAYQYABbGogF0GADWwgGEHAAGxqKgLM1wW7tjgCrIwJIAQgF0GADWxqIBhBgAFsaiAXQYANbCAYQcAAbGoqAtDXBbu2OAKwjAkgBCAXQYANbGogGEGAAWxqIBdBgA1sIBhBwABsaioC1NcFu7Y4ArSMCSAEIBdBgA1saiAYQYABbGogF0GADWwgGEHAAGxqKgLY1wW7tjgCuIwJIAQgF0GADWxqIBhBgAFsaiAXQYANbCAYQcAAbGoqAtzXBbu2OAK8jAkgBCAXQYANbGogGEGAAWxqIBdBgA1sIBhBwABsaioC4N0Fu7Y4AsCMCSAEIBdBgA1saiAYQYABbGogF0GADWwgGEHAAGxqKgLk3QW7tjgCxIwJIAQgF0GADWxqIBhBgAFsaiAXQYANbCAYQcAAbGoqAujdBbu2OALIjAkgBCAXQYANbGogGEGAAWxqIBdBgA1sIBhBwABsaioC7N0Fu7Y4AsyMCSAEIBdBgA1saiAYQYABbGogF0GADWwgGEHAAGxqKgLw3QW7tjgC0IwJIAQgF0GADWxqIBhBgAFsaiAXQYANbCAYQcAAbGoqAvTdBbu2OALUjAkgBCAXQYANbGogGEGAAWxqIBdBgA1sIBhBwABsaioC+N0Fu7Y4AtiMCSAEIBdBgA1saiAYQYABbGogF0GADWwgGEHAAGxqKgL83QW7tjgC3IwJIAQgF0GADWxqIBhBgAFsaiAXQYANbCAYQcAAbGoqAoDeBbu2OALgjAkgBCAXQYANbGogGEGAAWxqIBdBgA1sIBhBwABsaioChN4Fu7Y4AuSMCSAEIBdBgA1saiAYQYABbGogF0GADWwgGEHAAGxqKgKI3gW7tjgC6IwJIAQgF0GADWxqIBhBgAFsaiAXQYANbCAYQcAAbGoqAozeBbu2OALsjAkgBCAXQYANbGogGEGAAWxqIBdBgA1sIBhBwABsaioCkN4Fu7Y4AvCMCSAEIBdBgA1saiAYQYABbGogF0GADWwgGEHAAGxqKgKU3gW7tjgC9IwJIAQgF0GADWxqIBhBgAFsaiAXQYANbCAYQcAAbGoqApjeBbu2OAL4jAkgBCAXQYANbGogGEGAAWxqIBdBgA1sIBhBwABsaioCnN4Fu7Y4AvyMCSAYQQFqIhhBDUgNAAsgF0EBaiIXQQ1IDQALQQAhGQNAQQAhGgNARAAAAAAAAPD/IRsgBCAZQYANbGogGkGAAWxqKgKAjAm7IRwgHCAbIBwgG2QbIRsgBCAZQYANbGogGkGAAWxqKgKgjAm7IRwgHCAbIBwgG2QbIRsgBCAZQYANbGogGkGAAWxqKgLAjAm7IRwgHCAbIBwgG2QbIRsgBCAZQYANbGogGkGAAWxqKgLgjAm7IRwgHCAbIBwgG2QbIRsgBSAZQaADbGogGkEgbGogG7Y4AoCMCUQAAAAAAADw/yEdIAQgGUGADWxqIBpBgAFsaioChIwJuyEcIBwgHSAcIB1kGyEdIAQgGUGADWxqIBpBgAFsaioCpIwJuyEcIBwgHSAcIB1kGyEdIAQgGUGADWxqIBpBgAFsaioCxIwJuyEcIBwgHSAcIB1kGyEdIAQgGUGADWxqIBpBgAFsaioC5IwJuyEcIBwgHSAcIB1kGyEdIAUgGUGgA2xqIBpBIGxqIB22OAKEjAlEAAAAAAAA8P8hHiAEIBlBgA1saiAaQYABbGoqAoiMCbshHCAcIB4gHCAeZBshHiAEIBlBgA1saiAaQYABbGoqAqiMCbshHCAcIB4gHCAeZBshHiAEIBlBgA1saiAaQYABbGoqAsiMCbshHCAcIB4gHCAeZBshHiAEIBlBgA1saiAaQYABbGoqAuiMCbshHCAcIB4gHCAeZBshHiAFIBlBoANsaiAaQSBsaiAetjgCiIwJRAAAAAAAAPD/IR8gBCAZQYANbGogGkGAAWxqKgKMjAm7IRwgHCAfIBwgH2QbIR8gBCAZQYANbGogGkGAAWxqKgKsjAm7IRwgHCAfIBwgH2QbIR8gBCAZQYANbGogGkGAAWxqKgLMjAm7IRwgHCAfIBwgH2QbIR8gBCAZQYANbGogGkGAAWxqKgLsjAm7IRwgHCAfIBwgH2QbIR8gBSAZQaADbGogGkEgbGogH7Y4AoyMCUQAAAAAAADw/yEgIAQgGUGADWxqIBpBgAFsaioCkIwJuyEcIBwgICAcICBkGyEgIAQgGUGADWxqIBpBgAFsaioCsIwJuyEcIBwgICAcICBkGyEgIAQgGUGADWxqIBpBgAFsaioC0IwJuyEcIBwgICAcICBkGyEgIAQgGUGADWxqIBpBgAFsaioC8IwJuyEcIBwgICAcICBkGyEgIAUgGUGgA2xqIBpBIGxqICC2OAKQjAlEAAAAAAAA8P8hISAEIBlBgA1saiAaQYABbGoqApSMCbshHCAcICEgHCAhZBshISAEIBlBgA1saiAaQYABbGoqArSMCbshHCAcICEgHCAhZBshISAEIBlBgA1saiAaQYABbGoqAtSMCbshHCAcICEgHCAhZBshISAEIBlBgA1saiAaQYABbGoqAvSMCbshHCAcICEgHCAhZBshISAFIBlBoANsaiAaQSBsaiAhtjgClIwJRAAAAAAAAPD/ISIgBCAZQYANbGogGkGAAWxqKgKYjAm7IRwgHCAiIBwgImQbISIgBCAZQYANbGogGkGAAWxqKgK4jAm7IRwgHCAiIBwgImQbISIgBCAZQYANbGogGkGAAWxqKgLYjAm7IRwgHCAiIBwgImQbISIgBCAZQYANbGogGkGAAWxqKgL4jAm7IRwgHCAiIBwgImQbISIgBSAZQaADbGogGkEgbGogIrY4ApiMCUQAAAAAAADw/yEjIAQgGUGADWxqIBpBgAFsaioCnIwJuyEcIBwgIyAcICNkGyEjIAQgGUGADWxqIBpBgAFsaioCvIwJuyEcIBwgIyAcICNkGyEjIAQgGUGADWxqIBpBgAFsaioC3IwJuyEcIBwgIyAcICNkGyEjIAQgGUGADWxqIBpBgAFsaioC/IwJuyEcIBwgIyAcICNkGyEjIAUgGUGgA2xqIBpBIGxqICO2OAKcjAkgGkEBaiIaQQ1IDQALIBlBAWoiGUENSA0AC0EAISQDQEEAISUDQCAGICRB4BhsaiAlQQRsaiAFICRBoANsaiAlQQRsav1dAoCMCf1f/V79WwKAjAkAICVBAmoiJUEYSA0AC0EAISYDQCAGICRB4BhsaiAmQQRsaiAFICRBoANsaiAmQQRsav1dAqCPCf1f/V79WwLgjAkAICZBAmoiJkEYSA0AC0EAIScDQCAGICRB4BhsaiAnQQRsaiAFICRBoANsaiAnQQRsav1dAsCSCf1f/V79WwLAjQkAICdBAmoiJ0EYSA0AC0EAISgDQCAGICRB4BhsaiAoQQRsaiAFICRBoANsaiAoQQRsav1dAqCMCf1f/V79WwKgjgkAIChBAmoiKEEYSA0AC0EAISkDQCAGICRB4BhsaiApQQRsaiAFICRBoANsaiApQQRsav1dAsCPCf1f/V79WwKAjwkAIClBAmoiKUEYSA0AC0EAISoDQCAGICRB4BhsaiAqQQRsaiAFICRBoANsaiAqQQRsav1dAuCSCf1f/V79WwLgjwkAICpBAmoiKkEYSA0AC0EAISsDQCAGICRB4BhsaiArQQRsaiAFICRBoANsaiArQQRsav1dAsCMCf1f/V79WwLAkAkAICtBAmoiK0EYSA0AC0EAISwDQCAGICRB4BhsaiAsQQRsaiAFICRBoANsaiAsQQRsav1dAuCPCf1f/V79WwKgkQkAICxBAmoiLEEYSA0AC0EAIS0DQCAGICRB4BhsaiAtQQRsaiAFICRBoANsaiAtQQRsav1dAoCTCf1f/V79WwKAkgkAIC1BAmoiLUEYSA0AC0EAIS4DQCAGICRB4BhsaiAuQQRsaiAFICRBoANsaiAuQQRsav1dAuCMCf1f/V79WwLgkgkAIC5BAmoiLkEYSA0AC0EAIS8DQCAGICRB4BhsaiAvQQRsaiAFICRBoANsaiAvQQRsav1dAoCQCf1f/V79WwLAkwkAIC9BAmoiL0EYSA0AC0EAITADQCAGICRB4BhsaiAwQQRsaiAFICRBoANsaiAwQQRsav1dAqCTCf1f/V79WwKglAkAIDBBAmoiMEEYSA0AC0EAITEDQCAGICRB4BhsaiAxQQRsaiAFICRBoANsaiAxQQRsav1dAoCNCf1f/V79WwKAlQkAIDFBAmoiMUEYSA0AC0EAITIDQCAGICRB4BhsaiAyQQRsaiAFICRBoANsaiAyQQRsav1dAqCQCf1f/V79WwLglQkAIDJBAmoiMkEYSA0AC0EAITMDQCAGICRB4BhsaiAzQQRsaiAFICRBoANsaiAzQQRsav1dAsCTCf1f/V79WwLAlgkAIDNBAmoiM0EYSA0AC0EAITQDQCAGICRB4BhsaiA0QQRsaiAFICRBoANsaiA0QQRsav1dAqCNCf1f/V79WwKglwkAIDRBAmoiNEEYSA0AC0EAITUDQCAGICRB4BhsaiA1QQRsaiAFICRBoANsaiA1QQRsav1dAsCQCf1f/V79WwKAmAkAIDVBAmoiNUEYSA0AC0EAITYDQCAGICRB4BhsaiA2QQRsaiAFICRBoANsaiA2QQRsav1dAuCTCf1f/V79WwLgmAkAIDZBAmoiNkEYSA0AC0EAITcDQCAGICRB4BhsaiA3QQRsaiAFICRBoANsaiA3QQRsav1dAsCNCf1f/V79WwLAmQkAIDdBAmoiN0EYSA0AC0EAITgDQCAGICRB4BhsaiA4QQRsaiAFICRBoANsaiA4QQRsav1dAuCQCf1f/V79WwKgmgkAIDhBAmoiOEEYSA0AC0EAITkDQCAGICRB4BhsaiA5QQRsaiAFICRBoANsaiA5QQRsav1dAoCUCf1f/V79WwKAmwkAIDlBAmoiOUEYSA0AC0EAIToDQCAGICRB4BhsaiA6QQRsaiAFICRBoANsaiA6QQRsav1dAuCNCf1f/V79WwLgmwkAIDpBAmoiOkEYSA0AC0EAITsDQCAGICRB4BhsaiA7QQRsaiAFICRBoANsaiA7QQRsav1dAoCRCf1f/V79WwLAnAkAIDtBAmoiO0EYSA0AC0EAITwDQCAGICRB4BhsaiA8QQRsaiAFICRBoANsaiA8QQRsav1dAqCUCf1f/V79WwKgnQkAIDxBAmoiPEEYSA0AC0EAIT0DQCAGICRB4BhsaiA9QQRsaiAFICRBoANsaiA9QQRsav1dAoCOCf1f/V79WwKAngkAID1BAmoiPUEYSA0AC0EAIT4DQCAGICRB4BhsaiA+QQRsaiAFICRBoANsaiA+QQRsav1dAqCRCf1f/V79WwLgngkAID5BAmoiPkEYSA0AC0EAIT8DQCAGICRB4BhsaiA/QQRsaiAFICRBoANsaiA/QQRsav1dAsCUCf1f/V79WwLAnwkAID9BAmoiP0EYSA0AC0EAIUADQCAGICRB4BhsaiBAQQRsaiAFICRBoANsaiBAQQRsav1dAqCOCf1f/V79WwKgoAkAIEBBAmoiQEEYSA0AC0EAIUEDQCAGICRB4BhsaiBBQQRsaiAFICRBoANsaiBBQQRsav1dAsCRCf1f/V79WwKAoQkAIEFBAmoiQUEYSA0AC0EAIUIDQCAGICRB4BhsaiBCQQRsaiAFICRBoANsaiBCQQRsav1dAuCUCf1f/V79WwLgoQkAIEJBAmoiQkEYSA0AC0EAIUMDQCAGICRB4BhsaiBDQQRsaiAFICRBoANsaiBDQQRsav1dAsCOCf1f/V79WwLAogkAIENBAmoiQ0EYSA0AC0EAIUQDQCAGICRB4BhsaiBEQQRsaiAFICRBoANsaiBEQQRsav1dAuCRCf1f/V79WwKgowkAIERBAmoiREEYSA0AC0EAIUUDQCAGICRB4BhsaiBFQQRsaiAFICRBoANsaiBFQQRsav1dAoCVCf1f/V79WwKApAkAIEVBAmoiRUEYSA0ACyAkQQFqIiRBC0gNAAtBACFGA0BEAAAAAAAAAAAhR0EAIUgDQCBHIAYgRkGgAmxqIEhBBGxqKgKAjAm7IEhBwABsKgLAAruioCFHIEhBAWoiSEHIAEgNAAsgRkHAAGwgR7Y4AqCuBEQAAAAAAAAAACFJQQAhSgNAIEkgBiBGQaACbGogSkEEbGoqAoCMCbsgSkHAAGwqAsQCu6KgIUkgSkEBaiJKQcgASA0ACyBGQcAAbCBJtjgCpK4ERAAAAAAAAAAAIUtBACFMA0AgSyAGIEZBoAJsaiBMQQRsaioCgIwJuyBMQcAAbCoCyAK7oqAhSyBMQQFqIkxByABIDQALIEZBwABsIEu2OAKorgREAAAAAAAAAAAhTUEAIU4DQCBNIAYgRkGgAmxqIE5BBGxqKgKAjAm7IE5BwABsKgLMAruioCFNIE5BAWoiTkHIAEgNAAsgRkHAAGwgTbY4AqyuBEQAAAAAAAAAACFPQQAhUANAIE8gBiBGQaACbGogUEEEbGoqAoCMCbsgUEHAAGwqAtACu6KgIU8gUEEBaiJQQcgASA0ACyBGQcAAbCBPtjgCsK4ERAAAAAAAAAAAIVFBACFSA0AgUSAGIEZBoAJsaiBSQQRsaioCgIwJuyBSQcAAbCoC1AK7oqAhUSBSQQFqIlJByABIDQALIEZBwABsIFG2OAK0rgREAAAAAAAAAAAhU0EAIVQDQCBTIAYgRkGgAmxqIFRBBGxqKgKAjAm7IFRBwABsKgLYAruioCFTIFRBAWoiVEHIAEgNAAsgRkHAAGwgU7Y4AriuBEQAAAAAAAAAACFVQQAhVgNAIFUgBiBGQaACbGogVkEEbGoqAoCMCbsgVkHAAGwqAtwCu6KgIVUgVkEBaiJWQcgASA0ACyBGQcAAbCBVtjgCvK4ERAAAAAAAAAAAIVdBACFYA0AgVyAGIEZBoAJsaiBYQQRsaioCgIwJuyBYQcAAbCoC4AK7oqAhVyBYQQFqIlhByABIDQALIEZBwABsIFe2OALArgREAAAAAAAAAAAhWUEAIVoDQCBZIAYgRkGgAmxqIFpBBGxqKgKAjAm7IFpBwABsKgLkAruioCFZIFpBAWoiWkHIAEgNAAsgRkHAAGwgWbY4AsSuBEQAAAAAAAAAACFbQQAhXANAIFsgBiBGQaACbGogXEEEbGoqAoCMCbsgXEHAAGwqAugCu6KgIVsgXEEBaiJcQcgASA0ACyBGQcAAbCBbtjgCyK4ERAAAAAAAAAAAIV1BACFeA0AgXSAGIEZBoAJsaiBeQQRsaioCgIwJuyBeQcAAbCoC7AK7oqAhXSBeQQFqIl5ByABIDQALIEZBwABsIF22OALMrgREAAAAAAAAAAAhX0EAIWADQCBfIAYgRkGgAmxqIGBBBGxqKgKAjAm7IGBBwABsKgLwAruioCFfIGBBAWoiYEHIAEgNAAsgRkHAAGwgX7Y4AtCuBEQAAAAAAAAAACFhQQAhYgNAIGEgBiBGQaACbGogYkEEbGoqAoCMCbsgYkHAAGwqAvQCu6KgIWEgYkEBaiJiQcgASA0ACyBGQcAAbCBhtjgC1K4ERAAAAAAAAAAAIWNBACFkA0AgYyAGIEZBoAJsaiBkQQRsaioCgIwJuyBkQcAAbCoC+AK7oqAhYyBkQQFqImRByABIDQALIEZBwABsIGO2OALYrgREAAAAAAAAAAAhZUEAIWYDQCBlIAYgRkGgAmxqIGZBBGxqKgKAjAm7IGZBwABsKgL8AruioCFlIGZBAWoiZkHIAEgNAAsgRkHAAGwgZbY4AtyuBCBGQQFqIkZB+QBIDQALQQAhZwNAIGdBBGz9DAAAAAAAAAAAAAAAAAAAAAAgZ0EEbP1dAqCuBP1fIGdBBGz9XQLg8QP9X/3wAf31Af1e/VsC4OoEACBnQQJqImdBkA9IDQALQQAhaANAQQAhaQNAIAcgaEGACmxqIGlBBGxqIGhBgAtsIGlBBGxq/V0C4OoE/V/9Xv1bAoCMCQAgaUECaiJpQSBIDQALQQAhagNAIAcgaEGACmxqIGpBBGxqIGhBgAtsIGpBBGxq/V0CoPAE/V/9Xv1bAoCNCQAgakECaiJqQSBIDQALQQAhawNAIAcgaEGACmxqIGtBBGxqIGhBgAtsIGtBBGxq/V0C4OsE/V/9Xv1bAoCOCQAga0ECaiJrQSBIDQALQQAhbANAIAcgaEGACmxqIGxBBGxqIGhBgAtsIGxBBGxq/V0CoPEE/V/9Xv1bAoCPCQAgbEECaiJsQSBIDQALQQAhbQNAIAcgaEGACmxqIG1BBGxqIGhBgAtsIG1BBGxq/V0C4OwE/V/9Xv1bAoCQCQAgbUECaiJtQSBIDQALQQAhbgNAIAcgaEGACmxqIG5BBGxqIGhBgAtsIG5BBGxq/V0CoPIE/V/9Xv1bAoCRCQAgbkECaiJuQSBIDQALQQAhbwNAIAcgaEGACmxqIG9BBGxqIGhBgAtsIG9BBGxq/V0C4O0E/V/9Xv1bAoCSCQAgb0ECaiJvQSBIDQALQQAhcANAIAcgaEGACmxqIHBBBGxqIGhBgAtsIHBBBGxq/V0CoPME/V/9Xv1bAoCTCQAgcEECaiJwQSBIDQALQQAhcQNAIAcgaEGACmxqIHFBBGxqIGhBgAtsIHFBBGxq/V0C4O4E/V/9Xv1bAoCUCQAgcUECaiJxQSBIDQALQQAhcgNAIAcgaEGACmxqIHJBBGxqIGhBgAtsIHJBBGxq/V0CoPQE/V/9Xv1bAoCVCQAgckECaiJyQSBIDQALIGhBAWoiaEEFSA0AC0EAIXMDQEEAIXQDQEQAAAAAAADw/yF1IAcgc0GACmxqIHRBBGxqKgKAjAm7IRwgHCB1IBwgdWQbIXUgByBzQYAKbGogdEEEbGoqAsCMCbshHCAcIHUgHCB1ZBshdSAHIHNBgApsaiB0QQRsaioCgI0JuyEcIBwgdSAcIHVkGyF1IAcgc0GACmxqIHRBBGxqKgLAjQm7IRwgHCB1IBwgdWQbIXUgCCBzQcACbGogdEEEbGogdbY4AoCMCSB0QQFqInRBEEgNAAtBACF2A0BEAAAAAAAA8P8hdyAHIHNBgApsaiB2QQRsaioCgI4JuyEcIBwgdyAcIHdkGyF3IAcgc0GACmxqIHZBBGxqKgLAjgm7IRwgHCB3IBwgd2QbIXcgByBzQYAKbGogdkEEbGoqAoCPCbshHCAcIHcgHCB3ZBshdyAHIHNBgApsaiB2QQRsaioCwI8JuyEcIBwgdyAcIHdkGyF3IAggc0HAAmxqIHZBBGxqIHe2OALAjAkgdkEBaiJ2QRBIDQALQQAheANARAAAAAAAAPD/IXkgByBzQYAKbGogeEEEbGoqAoCQCbshHCAcIHkgHCB5ZBsheSAHIHNBgApsaiB4QQRsaioCwJAJuyEcIBwgeSAcIHlkGyF5IAcgc0GACmxqIHhBBGxqKgKAkQm7IRwgHCB5IBwgeWQbIXkgByBzQYAKbGogeEEEbGoqAsCRCbshHCAcIHkgHCB5ZBsheSAIIHNBwAJsaiB4QQRsaiB5tjgCgI0JIHhBAWoieEEQSA0AC0EAIXoDQEQAAAAAAADw/yF7IAcgc0GACmxqIHpBBGxqKgKAkgm7IRwgHCB7IBwge2QbIXsgByBzQYAKbGogekEEbGoqAsCSCbshHCAcIHsgHCB7ZBsheyAHIHNBgApsaiB6QQRsaioCgJMJuyEcIBwgeyAcIHtkGyF7IAcgc0GACmxqIHpBBGxqKgLAkwm7IRwgHCB7IBwge2QbIXsgCCBzQcACbGogekEEbGoge7Y4AsCNCSB6QQFqInpBEEgNAAtBACF8A0BEAAAAAAAA8P8hfSAHIHNBgApsaiB8QQRsaioCgJQJuyEcIBwgfSAcIH1kGyF9IAcgc0GACmxqIHxBBGxqKgLAlAm7IRwgHCB9IBwgfWQbIX0gByBzQYAKbGogfEEEbGoqAoCVCbshHCAcIH0gHCB9ZBshfSAHIHNBgApsaiB8QQRsaioCwJUJuyEcIBwgfSAcIH1kGyF9IAggc0HAAmxqIHxBBGxqIH22OAKAjgkgfEEBaiJ8QRBIDQALIHNBAWoic0EFSA0AC0EAIX4DQCAJIBFBwAxsaiB+QQRsaiAIIH5BBGxq/V0CgIwJ/V/9Xv1bAoCMCQAgfkECaiJ+QZADSA0ACyARQQFqIhEgAEgNAAtBACGCAQNAQQAhgwECQANAIIMBQQJqIABKDQEgggFBwAxsIX8gCSCDAUHADGxqIYAB/QwAAAAAAAAAAAAAAAAAAAAAIYUB/QwAAAAAAAAAAAAAAAAAAAAAIYYB/QwAAAAAAAAAAAAAAAAAAAAAIYcB/QwAAAAAAAAAAAAAAAAAAAAAIYgB/QwAAAAAAAAAAAAAAAAAAAAAIYkB/QwAAAAAAAAAAAAAAAAAAAAAIYoB/QwAAAAAAAAAAAAAAAAAAAAAIYsB/QwAAAAAAAAAAAAAAAAAAAAAIYwBQQAhgQEDQCB//QACgCchjQEgf/0AAsAzIY4BIH/9AAKAQCGPASB//QACwEwhkAEggAH9AAKAjAkhkQEggAH9AALAmAkhkgEgjQEgkQEghQEhkwH95gEgkwH95AEhhQEgjQEgkgEghgEhkwH95gEgkwH95AEhhgEgjgEgkQEghwEhkwH95gEgkwH95AEhhwEgjgEgkgEgiAEhkwH95gEgkwH95AEhiAEgjwEgkQEgiQEhkwH95gEgkwH95AEhiQEgjwEgkgEgigEhkwH95gEgkwH95AEhigEgkAEgkQEgiwEhkwH95gEgkwH95AEhiwEgkAEgkgEgjAEhkwH95gEgkwH95AEhjAEgf0EQaiF/IIABQRBqIYABIIEBQQRqIoEBQZADSA0ACyAKIIMBQShsaiCCAUEEbGohlAEglAEghQH9HwAghQH9HwGSIIUB/R8CkiCFAf0fA5I4AoCMCSCUASCGAf0fACCGAf0fAZIghgH9HwKSIIYB/R8DkjgCqIwJIJQBIIcB/R8AIIcB/R8BkiCHAf0fApIghwH9HwOSOAKEjAkglAEgiAH9HwAgiAH9HwGSIIgB/R8CkiCIAf0fA5I4AqyMCSCUASCJAf0fACCJAf0fAZIgiQH9HwKSIIkB/R8DkjgCiIwJIJQBIIoB/R8AIIoB/R8BkiCKAf0fApIgigH9HwOSOAKwjAkglAEgiwH9HwAgiwH9HwGSIIsB/R8CkiCLAf0fA5I4AoyMCSCUASCMAf0fACCMAf0fAZIgjAH9HwKSIIwB/R8DkjgCtIwJIIMBQQJqIYMBDAALCwJAA0AggwEgAE4NASCCAUHADGwhfyAJIIMBQcAMbGohgAH9DAAAAAAAAAAAAAAAAAAAAAAhlgH9DAAAAAAAAAAAAAAAAAAAAAAhlwH9DAAAAAAAAAAAAAAAAAAAAAAhmAH9DAAAAAAAAAAAAAAAAAAAAAAhmQFBACGBAQNAIH/9AAKAJyGaASB//QACwDMhmwEgf/0AAoBAIZwBIH/9AALATCGdASCAAf0AAoCMCSGeASCaASCeASCWASGTAf3mASCTAf3kASGWASCbASCeASCXASGTAf3mASCTAf3kASGXASCcASCeASCYASGTAf3mASCTAf3kASGYASCdASCeASCZASGTAf3mASCTAf3kASGZASB/QRBqIX8ggAFBEGohgAEggQFBBGoigQFBkANIDQALIAoggwFBKGxqIIIBQQRsaiGfASCfASCWAf0fACCWAf0fAZIglgH9HwKSIJYB/R8DkjgCgIwJIJ8BIJcB/R8AIJcB/R8BkiCXAf0fApIglwH9HwOSOAKEjAkgnwEgmAH9HwAgmAH9HwGSIJgB/R8CkiCYAf0fA5I4AoiMCSCfASCZAf0fACCZAf0fAZIgmQH9HwKSIJkB/R8DkjgCjIwJIIMBQQFqIYMBDAALCyCCAUEEaiKCAUEISA0AC0EIIaABQQAhoQECQANAIKEBQQJqIABKDQEgoAFBwAxsIX8gCSChAUHADGxqIYAB/QwAAAAAAAAAAAAAAAAAAAAAIaMB/QwAAAAAAAAAAAAAAAAAAAAAIaQB/QwAAAAAAAAAAAAAAAAAAAAAIaUB/QwAAAAAAAAAAAAAAAAAAAAAIaYBQQAhgQEDQCB//QACgCchpwEgf/0AAsAzIagBIIAB/QACgIwJIakBIIAB/QACwJgJIaoBIKcBIKkBIKMBIZMB/eYBIJMB/eQBIaMBIKcBIKoBIKQBIZMB/eYBIJMB/eQBIaQBIKgBIKkBIKUBIZMB/eYBIJMB/eQBIaUBIKgBIKoBIKYBIZMB/eYBIJMB/eQBIaYBIH9BEGohfyCAAUEQaiGAASCBAUEEaiKBAUGQA0gNAAsgCiChAUEobGogoAFBBGxqIasBIKsBIKMB/R8AIKMB/R8BkiCjAf0fApIgowH9HwOSOAKAjAkgqwEgpAH9HwAgpAH9HwGSIKQB/R8CkiCkAf0fA5I4AqiMCSCrASClAf0fACClAf0fAZIgpQH9HwKSIKUB/R8DkjgChIwJIKsBIKYB/R8AIKYB/R8BkiCmAf0fApIgpgH9HwOSOAKsjAkgoQFBAmohoQEMAAsLAkADQCChASAATg0BIKABQcAMbCF/IAkgoQFBwAxsaiGAAf0MAAAAAAAAAAAAAAAAAAAAACGtAf0MAAAAAAAAAAAAAAAAAAAAACGuAUEAIYEBA0Agf/0AAoAnIa8BIH/9AALAMyGwASCAAf0AAoCMCSGxASCvASCxASCtASGTAf3mASCTAf3kASGtASCwASCxASCuASGTAf3mASCTAf3kASGuASB/QRBqIX8ggAFBEGohgAEggQFBBGoigQFBkANIDQALIAogoQFBKGxqIKABQQRsaiGyASCyASCtAf0fACCtAf0fAZIgrQH9HwKSIK0B/R8DkjgCgIwJILIBIK4B/R8AIK4B/R8BkiCuAf0fApIgrgH9HwOSOAKEjAkgoQFBAWohoQEMAAsLQQAhswEDQEEAIAogswFBKGxqKgKAjAm7QQAqAoCkAbugtjgC4MgCQQAgCiCzAUEobGoqAoSMCbtBACoChKQBu6C2OALkyAJBACAKILMBQShsaioCiIwJu0EAKgKIpAG7oLY4AujIAkEAIAogswFBKGxqKgKMjAm7QQAqAoykAbugtjgC7MgCQQAgCiCzAUEobGoqApCMCbtBACoCkKQBu6C2OALwyAJBACAKILMBQShsaioClIwJu0EAKgKUpAG7oLY4AvTIAkEAIAogswFBKGxqKgKYjAm7QQAqApikAbugtjgC+MgCQQAgCiCzAUEobGoqApyMCbtBACoCnKQBu6C2OAL8yAJBACAKILMBQShsaioCoIwJu0EAKgKgpAG7oLY4AoDJAkEAIAogswFBKGxqKgKkjAm7QQAqAqSkAbugtjgChMkCRAAAAAAAAPD/IbQBQQAqAuDIArshHCAcILQBIBwgtAFkGyG0AUEAKgLkyAK7IRwgHCC0ASAcILQBZBshtAFBACoC6MgCuyEcIBwgtAEgHCC0AWQbIbQBQQAqAuzIArshHCAcILQBIBwgtAFkGyG0AUEAKgLwyAK7IRwgHCC0ASAcILQBZBshtAFBACoC9MgCuyEcIBwgtAEgHCC0AWQbIbQBQQAqAvjIArshHCAcILQBIBwgtAFkGyG0AUEAKgL8yAK7IRwgHCC0ASAcILQBZBshtAFBACoCgMkCuyEcIBwgtAEgHCC0AWQbIbQBQQAqAoTJArshHCAcILQBIBwgtAFkGyG0ASC0AUEAKgLgyAK7ILQBoRACQQAqAuTIArsgtAGhEAKgQQAqAujIArsgtAGhEAKgQQAqAuzIArsgtAGhEAKgQQAqAvDIArsgtAGhEAKgQQAqAvTIArsgtAGhEAKgQQAqAvjIArsgtAGhEAKgQQAqAvzIArsgtAGhEAKgQQAqAoDJArsgtAGhEAKgQQAqAoTJArsgtAGhEAKgEAOgIbUBIAsgswFBKGxqKgKAjAm7QQAqAuDIAruiIAsgswFBKGxqKgKEjAm7QQAqAuTIAruioCALILMBQShsaioCiIwJu0EAKgLoyAK7oqAgCyCzAUEobGoqAoyMCbtBACoC7MgCu6KgIAsgswFBKGxqKgKQjAm7QQAqAvDIAruioCALILMBQShsaioClIwJu0EAKgL0yAK7oqAgCyCzAUEobGoqApiMCbtBACoC+MgCu6KgIAsgswFBKGxqKgKcjAm7QQAqAvzIAruioCALILMBQShsaioCoIwJu0EAKgKAyQK7oqAgCyCzAUEobGoqAqSMCbtBACoChMkCu6KgIbYBIBAgtQEgtgGhoCEQILMBQQFqIrMBIABIDQALRAAAAAAAAPA/IAKjIbcBIBAgtwGiIRAgEA8LsgICBXwCfkQAAAAAADCGQEQAAAAAAFCHwCAAIABEAAAAAABQh8BjGyIBRAAAAAAAMIZAIAFjGyICIAJE/oIrZUcV9z+iRAAAAAAAADhDoCIDRAAAAAAAADhDoSIERAAA4P5CLuY/oqEgBER2PHk17znqPaKhIgUgBSAFokTinnnw9tdaPiAFokSqDcMs14qSPqAgBaJEwpAjVfIdxz6gIAWiRKx3xqCZAfo+oCAFokRRe6USoAEqP6AgBaJEHaFCGGzBVj+gIAWiROV7EhEREYE/oCAFokR8CFVVVVWlP6AgBaJE+lRVVVVVxT+gIAWiRAoAAAAAAOA/oKKgRAAAAAAAAPA/oCADvUKAgICAgICAnMMAfSIGQgGHIgdC/wd8QjSGv6IgBiAHfUL/B3xCNIa/ogvdAgMBfwF+BXwgAEQAAAAAAABQQ6IgACAARAAAAAAAABAAYyIBG71Cs4iDzJns1wR8IgJCNIdC/wd9uUQAAAAAAABLQEQAAAAAAAAAACABG6EiA0QAAOD+Qi7mP6IgAkL/////////B4NCzff8s+aTqPM/fL9EAAAAAAAA8D+hIgQgBKJEAAAAAAAA4D+iIgUgBCAERAAAAAAAAABAoKMiBiAFIAYgBqIiB0Tc3oSgj/rCPyAHokRZGYfXIZnDP6AgB6JEzqaCM21Gxz+gIAeiRODykfXEccw/oCAHokTdHlGUJEnSP6AgB6JEs8iXmZmZ2T+gIAeiRJxVVVVVVeU/oKKgoiADRHY8eTXvOeo9oqChIAShoUQAAAAAAADw/0QAAAAAAAD4fyAAIABEAAAAAAAAAABjGyAARAAAAAAAAAAAYRsgAEQAAAAAAAAAAGQgAEQAAAAAAADwf2NxGwui5gKkAQF8EX8BfAp/CXwjfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8D38BfAF/AXwBfwF8AX8BfAF/AXwHfw97An8JewR/CHsCfwV7An8DfAF9AXsGfw57B38OewJ/CXsjfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8IH8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8BH8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAJ/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8An8gALchAiABQZAZbCAAQQBsaiEDIAFBkBlsIABBkL4BbGohBCABQZAZbCAAQZDnAmxqIQUgAUGQGWwgAEGQkARsaiEGIAFBkBlsIABBsLoEbGohByABQZAZbCAAQdDKBmxqIQggAUGQGWwgAEGQhwdsaiEJIAFBkBlsIABBkLkHbGohCiABQZAZbCAAQdDFB2xqIQsgAUGQGWwgAEGQ0gdsaiEMIAFBwBhsIQ0gAUGQGWwgAEG40gdsaiEOIAFBkBlsIABB0MUHbGohD0EAIRADQEEAIREDQCAQQcAGbCARQSBsakEAKgKgAru2OALgyAIgEEHABmwgEUEgbGpBACoCpAK7tjgC5MgCIBBBwAZsIBFBIGxqQQAqAqgCu7Y4AujIAiAQQcAGbCARQSBsakEAKgKsAru2OALsyAIgEEHABmwgEUEgbGpBACoCsAK7tjgC8MgCIBBBwAZsIBFBIGxqQQAqArQCu7Y4AvTIAiAQQcAGbCARQSBsakEAKgK4Aru2OAL4yAIgEEHABmwgEUEgbGpBACoCvAK7tjgC/MgCIBFBAWoiEUEaSA0ACyAQQQFqIhBBGkgNAAtBACESA0BBACETA0AgEkHABWwgE0HAAGxqQQAqAsAmu7Y4AuDxAyASQcAFbCATQcAAbGpBACoCxCa7tjgC5PEDIBJBwAVsIBNBwABsakEAKgLIJru2OALo8QMgEkHABWwgE0HAAGxqQQAqAswmu7Y4AuzxAyASQcAFbCATQcAAbGpBACoC0Ca7tjgC8PEDIBJBwAVsIBNBwABsakEAKgLUJru2OAL08QMgEkHABWwgE0HAAGxqQQAqAtgmu7Y4AvjxAyASQcAFbCATQcAAbGpBACoC3Ca7tjgC/PEDIBJBwAVsIBNBwABsakEAKgLgJru2OAKA8gMgEkHABWwgE0HAAGxqQQAqAuQmu7Y4AoTyAyASQcAFbCATQcAAbGpBACoC6Ca7tjgCiPIDIBJBwAVsIBNBwABsakEAKgLsJru2OAKM8gMgEkHABWwgE0HAAGxqQQAqAvAmu7Y4ApDyAyASQcAFbCATQcAAbGpBACoC9Ca7tjgClPIDIBJBwAVsIBNBwABsakEAKgL4Jru2OAKY8gMgEkHABWwgE0HAAGxqQQAqAvwmu7Y4ApzyAyATQQFqIhNBC0gNAAsgEkEBaiISQQtIDQALQQBBsMgCakEAQSj8CwBEAAAAAAAAAAAhFEEAQaCuBGpBAEHAPPwLAEEAQeDqBGpBAEGAJPwLAEEAQeCOBWpBAEGAqQH8CwBBAEHgtwZqQQBBoAL8CwBBACEVA0BBACEWA0BBACEXA0AgAyAVQZC+AWxqIBZBqAdsaiAXQSRsaiAVQcAYbCAWQfAAbGogF0EEbGoqAoCMCbu2OAKAjAkgAyAVQZC+AWxqIBZBqAdsaiAXQSRsaiAVQcAYbCAWQfAAbGogF0EEbGoqAoSMCbu2OAKEjAkgAyAVQZC+AWxqIBZBqAdsaiAXQSRsaiAVQcAYbCAWQfAAbGogF0EEbGoqAoiMCbu2OAKIjAkgAyAVQZC+AWxqIBZBqAdsaiAXQSRsaiAVQcAYbCAWQfAAbGogF0EEbGoqAvCMCbu2OAKMjAkgAyAVQZC+AWxqIBZBqAdsaiAXQSRsaiAVQcAYbCAWQfAAbGogF0EEbGoqAvSMCbu2OAKQjAkgAyAVQZC+AWxqIBZBqAdsaiAXQSRsaiAVQcAYbCAWQfAAbGogF0EEbGoqAviMCbu2OAKUjAkgAyAVQZC+AWxqIBZBqAdsaiAXQSRsaiAVQcAYbCAWQfAAbGogF0EEbGoqAuCNCbu2OAKYjAkgAyAVQZC+AWxqIBZBqAdsaiAXQSRsaiAVQcAYbCAWQfAAbGogF0EEbGoqAuSNCbu2OAKcjAkgAyAVQZC+AWxqIBZBqAdsaiAXQSRsaiAVQcAYbCAWQfAAbGogF0EEbGoqAuiNCbu2OAKgjAkgF0EBaiIXQRpIDQALIBZBAWoiFkEaSA0AC0EAIRgDQEEAIRkDQCAYQSBsIBlBBGxqIAMgFUGQvgFsaiAYQSRsaioCgIwJuyAZQQRsKgIAu6IgAyAVQZC+AWxqIBhBJGxqKgKEjAm7IBlBBGwqAiC7oqAgAyAVQZC+AWxqIBhBJGxqKgKIjAm7IBlBBGwqAkC7oqAgAyAVQZC+AWxqIBhBJGxqKgKMjAm7IBlBBGwqAmC7oqAgAyAVQZC+AWxqIBhBJGxqKgKQjAm7IBlBBGwqAoABu6KgIAMgFUGQvgFsaiAYQSRsaioClIwJuyAZQQRsKgKgAbuioCADIBVBkL4BbGogGEEkbGoqApiMCbsgGUEEbCoCwAG7oqAgAyAVQZC+AWxqIBhBJGxqKgKcjAm7IBlBBGwqAuABu6KgIAMgFUGQvgFsaiAYQSRsaioCoIwJuyAZQQRsKgKAAruioLY4AoC6BiAZQQFqIhlBCEgNAAsgGEEBaiIYQaQFSA0AC0EAIRoDQCAEIBVBgKkBbGogGkEEbGogGkEEbP1dAoC6Bv1fIBpBBGz9XQLgyAL9X/3wAf1e/VsCgIwJACAaQQRs/QwAAAAAAAAAAAAAAAAAAAAAIAQgFUGAqQFsaiAaQQRsav1dAoCMCf1f/fUB/V79WwKA4wcAIBpBAmoiGkGgKkgNAAtBACEbA0BBACEcA0AgBSAVQYCpAWxqIBtBgA1saiAcQYABbGogG0GADWwgHEHAAGxqKgKA4we7tjgCgIwJIAUgFUGAqQFsaiAbQYANbGogHEGAAWxqIBtBgA1sIBxBwABsaioChOMHu7Y4AoSMCSAFIBVBgKkBbGogG0GADWxqIBxBgAFsaiAbQYANbCAcQcAAbGoqAojjB7u2OAKIjAkgBSAVQYCpAWxqIBtBgA1saiAcQYABbGogG0GADWwgHEHAAGxqKgKM4we7tjgCjIwJIAUgFUGAqQFsaiAbQYANbGogHEGAAWxqIBtBgA1sIBxBwABsaioCkOMHu7Y4ApCMCSAFIBVBgKkBbGogG0GADWxqIBxBgAFsaiAbQYANbCAcQcAAbGoqApTjB7u2OAKUjAkgBSAVQYCpAWxqIBtBgA1saiAcQYABbGogG0GADWwgHEHAAGxqKgKY4we7tjgCmIwJIAUgFUGAqQFsaiAbQYANbGogHEGAAWxqIBtBgA1sIBxBwABsaioCnOMHu7Y4ApyMCSAFIBVBgKkBbGogG0GADWxqIBxBgAFsaiAbQYANbCAcQcAAbGoqAqDjB7u2OAKgjAkgBSAVQYCpAWxqIBtBgA1saiAcQYABbGogG0GADWwgHEHAAGxqKgKk4we7tjgCpIwJIAUgFUGAqQFsaiAbQYANbGogHEGAAWxqIBtBgA1sIBxBwABsaioCqOMHu7Y4AqiMCSAFIBVBgKkBbGogG0GADWxqIBxBgAFsaiAbQYANbCAcQcAAbGoqAqzjB7u2OAKsjAkgBSAVQYCpAWxqIBtBgA1saiAcQYABbGogG0GADWwgHEHAAGxqKgKw4we7tjgCsIwJIAUgFUGAqQFsaiAbQYANbGogHEGAAWxqIBtBgA1sIBxBwABsaioCtOMHu7Y4ArSMCSAFIBVBgKkBbGogG0GADWxqIBxBgAFsaiAbQYANbCAcQcAAbGoqArjjB7u2OAK4jAkgBSAVQYCpAWxqIBtBgA1saiAcQYABbGogG0GADWwgHEHAAGxqKgK84we7tjgCvIwJIAUgFUGAqQFsaiAbQYANbGogHEGAAWxqIBtBgA1sIBxBwABsaioCwOkHu7Y4AsCMCSAFIBVBgKkBbGogG0GADWxqIBxBgAFsaiAbQYANbCAcQcAAbGoqAsTpB7u2OALEjAkgBSAVQYCpAWxqIBtBgA1saiAcQYABbGogG0GADWwgHEHAAGxqKgLI6Qe7tjgCyIwJIAUgFUGAqQFsaiAbQYANbGogHEGAAWxqIBtBgA1sIBxBwABsaioCzOkHu7Y4AsyMCSAFIBVBgKkBbGogG0GADWxqIBxBgAFsaiAbQYANbCAcQcAAbGoqAtDpB7u2OALQjAkgBSAVQYCpAWxqIBtBgA1saiAcQYABbGogG0GADWwgHEHAAGxqKgLU6Qe7tjgC1IwJIAUgFUGAqQFsaiAbQYANbGogHEGAAWxqIBtBgA1sIBxBwABsaioC2OkHu7Y4AtiMCSAFIBVBgKkBbGogG0GADWxqIBxBgAFsaiAbQYANbCAcQcAAbGoqAtzpB7u2OALcjAkgBSAVQYCpAWxqIBtBgA1saiAcQYABbGogG0GADWwgHEHAAGxqKgLg6Qe7tjgC4IwJIAUgFUGAqQFsaiAbQYANbGogHEGAAWxqIBtBgA1sIBxBwABsaioC5OkHu7Y4AuSMCSAFIBVBgKkBbGogG0GADWxqIBxBgAFsaiAbQYANbCAcQcAAbGoqAujpB7u2OALojAkgBSAVQYCpAWxqIBtBgA1saiAcQYABbGogG0GADWwgHEHAAGxqKgLs6Qe7tjgC7IwJIAUgFUGAqQFsaiAbQYANbGogHEGAAWxqIBtBgA1sIBxBwABsaioC8OkHu7Y4AvCMCSAFIBVBgKkBbGogG0GADWxqIBxBgAFsaiAbQYANbCAcQcAAbGoqAvTpB7u2OAL0jAkgBSAVQYCpAWxqIBtBgA1saiAcQYABbGogG0GADWwgHEHAAGxqKgL46Qe7tjgC+IwJIAUgFUGAqQFsaiAbQYANbGogHEGAAWxqIBtBgA1sIBxBwABsaioC/OkHu7Y4AvyMCSAcQQFqIhxBDUgNAAsgG0EBaiIbQQ1IDQALQQAhHQNAQQAhHgNARAAAAAAAAPD/IR8gBSAVQYCpAWxqIB1BgA1saiAeQYABbGoqAoCMCbshICAgIB8gICAfZBshHyAFIBVBgKkBbGogHUGADWxqIB5BgAFsaioCoIwJuyEgICAgHyAgIB9kGyEfIAUgFUGAqQFsaiAdQYANbGogHkGAAWxqKgLAjAm7ISAgICAfICAgH2QbIR8gBSAVQYCpAWxqIB1BgA1saiAeQYABbGoqAuCMCbshICAgIB8gICAfZBshHyAGIBVBoCpsaiAdQaADbGogHkEgbGogH7Y4AoCMCUQAAAAAAADw/yEhIAUgFUGAqQFsaiAdQYANbGogHkGAAWxqKgKEjAm7ISAgICAhICAgIWQbISEgBSAVQYCpAWxqIB1BgA1saiAeQYABbGoqAqSMCbshICAgICEgICAhZBshISAFIBVBgKkBbGogHUGADWxqIB5BgAFsaioCxIwJuyEgICAgISAgICFkGyEhIAUgFUGAqQFsaiAdQYANbGogHkGAAWxqKgLkjAm7ISAgICAhICAgIWQbISEgBiAVQaAqbGogHUGgA2xqIB5BIGxqICG2OAKEjAlEAAAAAAAA8P8hIiAFIBVBgKkBbGogHUGADWxqIB5BgAFsaioCiIwJuyEgICAgIiAgICJkGyEiIAUgFUGAqQFsaiAdQYANbGogHkGAAWxqKgKojAm7ISAgICAiICAgImQbISIgBSAVQYCpAWxqIB1BgA1saiAeQYABbGoqAsiMCbshICAgICIgICAiZBshIiAFIBVBgKkBbGogHUGADWxqIB5BgAFsaioC6IwJuyEgICAgIiAgICJkGyEiIAYgFUGgKmxqIB1BoANsaiAeQSBsaiAitjgCiIwJRAAAAAAAAPD/ISMgBSAVQYCpAWxqIB1BgA1saiAeQYABbGoqAoyMCbshICAgICMgICAjZBshIyAFIBVBgKkBbGogHUGADWxqIB5BgAFsaioCrIwJuyEgICAgIyAgICNkGyEjIAUgFUGAqQFsaiAdQYANbGogHkGAAWxqKgLMjAm7ISAgICAjICAgI2QbISMgBSAVQYCpAWxqIB1BgA1saiAeQYABbGoqAuyMCbshICAgICMgICAjZBshIyAGIBVBoCpsaiAdQaADbGogHkEgbGogI7Y4AoyMCUQAAAAAAADw/yEkIAUgFUGAqQFsaiAdQYANbGogHkGAAWxqKgKQjAm7ISAgICAkICAgJGQbISQgBSAVQYCpAWxqIB1BgA1saiAeQYABbGoqArCMCbshICAgICQgICAkZBshJCAFIBVBgKkBbGogHUGADWxqIB5BgAFsaioC0IwJuyEgICAgJCAgICRkGyEkIAUgFUGAqQFsaiAdQYANbGogHkGAAWxqKgLwjAm7ISAgICAkICAgJGQbISQgBiAVQaAqbGogHUGgA2xqIB5BIGxqICS2OAKQjAlEAAAAAAAA8P8hJSAFIBVBgKkBbGogHUGADWxqIB5BgAFsaioClIwJuyEgICAgJSAgICVkGyElIAUgFUGAqQFsaiAdQYANbGogHkGAAWxqKgK0jAm7ISAgICAlICAgJWQbISUgBSAVQYCpAWxqIB1BgA1saiAeQYABbGoqAtSMCbshICAgICUgICAlZBshJSAFIBVBgKkBbGogHUGADWxqIB5BgAFsaioC9IwJuyEgICAgJSAgICVkGyElIAYgFUGgKmxqIB1BoANsaiAeQSBsaiAltjgClIwJRAAAAAAAAPD/ISYgBSAVQYCpAWxqIB1BgA1saiAeQYABbGoqApiMCbshICAgICYgICAmZBshJiAFIBVBgKkBbGogHUGADWxqIB5BgAFsaioCuIwJuyEgICAgJiAgICZkGyEmIAUgFUGAqQFsaiAdQYANbGogHkGAAWxqKgLYjAm7ISAgICAmICAgJmQbISYgBSAVQYCpAWxqIB1BgA1saiAeQYABbGoqAviMCbshICAgICYgICAmZBshJiAGIBVBoCpsaiAdQaADbGogHkEgbGogJrY4ApiMCUQAAAAAAADw/yEnIAUgFUGAqQFsaiAdQYANbGogHkGAAWxqKgKcjAm7ISAgICAnICAgJ2QbIScgBSAVQYCpAWxqIB1BgA1saiAeQYABbGoqAryMCbshICAgICcgICAnZBshJyAFIBVBgKkBbGogHUGADWxqIB5BgAFsaioC3IwJuyEgICAgJyAgICdkGyEnIAUgFUGAqQFsaiAdQYANbGogHkGAAWxqKgL8jAm7ISAgICAnICAgJ2QbIScgBiAVQaAqbGogHUGgA2xqIB5BIGxqICe2OAKcjAkgHkEBaiIeQQ1IDQALIB1BAWoiHUENSA0AC0EAISgDQEEAISkDQCAHIBVBoJACbGogKEHgGGxqIClBBGxqIAYgFUGgKmxqIChBoANsaiApQQRsav1dAoCMCf1f/V79WwKAjAkAIClBAmoiKUEYSA0AC0EAISoDQCAHIBVBoJACbGogKEHgGGxqICpBBGxqIAYgFUGgKmxqIChBoANsaiAqQQRsav1dAqCPCf1f/V79WwLgjAkAICpBAmoiKkEYSA0AC0EAISsDQCAHIBVBoJACbGogKEHgGGxqICtBBGxqIAYgFUGgKmxqIChBoANsaiArQQRsav1dAsCSCf1f/V79WwLAjQkAICtBAmoiK0EYSA0AC0EAISwDQCAHIBVBoJACbGogKEHgGGxqICxBBGxqIAYgFUGgKmxqIChBoANsaiAsQQRsav1dAqCMCf1f/V79WwKgjgkAICxBAmoiLEEYSA0AC0EAIS0DQCAHIBVBoJACbGogKEHgGGxqIC1BBGxqIAYgFUGgKmxqIChBoANsaiAtQQRsav1dAsCPCf1f/V79WwKAjwkAIC1BAmoiLUEYSA0AC0EAIS4DQCAHIBVBoJACbGogKEHgGGxqIC5BBGxqIAYgFUGgKmxqIChBoANsaiAuQQRsav1dAuCSCf1f/V79WwLgjwkAIC5BAmoiLkEYSA0AC0EAIS8DQCAHIBVBoJACbGogKEHgGGxqIC9BBGxqIAYgFUGgKmxqIChBoANsaiAvQQRsav1dAsCMCf1f/V79WwLAkAkAIC9BAmoiL0EYSA0AC0EAITADQCAHIBVBoJACbGogKEHgGGxqIDBBBGxqIAYgFUGgKmxqIChBoANsaiAwQQRsav1dAuCPCf1f/V79WwKgkQkAIDBBAmoiMEEYSA0AC0EAITEDQCAHIBVBoJACbGogKEHgGGxqIDFBBGxqIAYgFUGgKmxqIChBoANsaiAxQQRsav1dAoCTCf1f/V79WwKAkgkAIDFBAmoiMUEYSA0AC0EAITIDQCAHIBVBoJACbGogKEHgGGxqIDJBBGxqIAYgFUGgKmxqIChBoANsaiAyQQRsav1dAuCMCf1f/V79WwLgkgkAIDJBAmoiMkEYSA0AC0EAITMDQCAHIBVBoJACbGogKEHgGGxqIDNBBGxqIAYgFUGgKmxqIChBoANsaiAzQQRsav1dAoCQCf1f/V79WwLAkwkAIDNBAmoiM0EYSA0AC0EAITQDQCAHIBVBoJACbGogKEHgGGxqIDRBBGxqIAYgFUGgKmxqIChBoANsaiA0QQRsav1dAqCTCf1f/V79WwKglAkAIDRBAmoiNEEYSA0AC0EAITUDQCAHIBVBoJACbGogKEHgGGxqIDVBBGxqIAYgFUGgKmxqIChBoANsaiA1QQRsav1dAoCNCf1f/V79WwKAlQkAIDVBAmoiNUEYSA0AC0EAITYDQCAHIBVBoJACbGogKEHgGGxqIDZBBGxqIAYgFUGgKmxqIChBoANsaiA2QQRsav1dAqCQCf1f/V79WwLglQkAIDZBAmoiNkEYSA0AC0EAITcDQCAHIBVBoJACbGogKEHgGGxqIDdBBGxqIAYgFUGgKmxqIChBoANsaiA3QQRsav1dAsCTCf1f/V79WwLAlgkAIDdBAmoiN0EYSA0AC0EAITgDQCAHIBVBoJACbGogKEHgGGxqIDhBBGxqIAYgFUGgKmxqIChBoANsaiA4QQRsav1dAqCNCf1f/V79WwKglwkAIDhBAmoiOEEYSA0AC0EAITkDQCAHIBVBoJACbGogKEHgGGxqIDlBBGxqIAYgFUGgKmxqIChBoANsaiA5QQRsav1dAsCQCf1f/V79WwKAmAkAIDlBAmoiOUEYSA0AC0EAIToDQCAHIBVBoJACbGogKEHgGGxqIDpBBGxqIAYgFUGgKmxqIChBoANsaiA6QQRsav1dAuCTCf1f/V79WwLgmAkAIDpBAmoiOkEYSA0AC0EAITsDQCAHIBVBoJACbGogKEHgGGxqIDtBBGxqIAYgFUGgKmxqIChBoANsaiA7QQRsav1dAsCNCf1f/V79WwLAmQkAIDtBAmoiO0EYSA0AC0EAITwDQCAHIBVBoJACbGogKEHgGGxqIDxBBGxqIAYgFUGgKmxqIChBoANsaiA8QQRsav1dAuCQCf1f/V79WwKgmgkAIDxBAmoiPEEYSA0AC0EAIT0DQCAHIBVBoJACbGogKEHgGGxqID1BBGxqIAYgFUGgKmxqIChBoANsaiA9QQRsav1dAoCUCf1f/V79WwKAmwkAID1BAmoiPUEYSA0AC0EAIT4DQCAHIBVBoJACbGogKEHgGGxqID5BBGxqIAYgFUGgKmxqIChBoANsaiA+QQRsav1dAuCNCf1f/V79WwLgmwkAID5BAmoiPkEYSA0AC0EAIT8DQCAHIBVBoJACbGogKEHgGGxqID9BBGxqIAYgFUGgKmxqIChBoANsaiA/QQRsav1dAoCRCf1f/V79WwLAnAkAID9BAmoiP0EYSA0AC0EAIUADQCAHIBVBoJACbGogKEHgGGxqIEBBBGxqIAYgFUGgKmxqIChBoANsaiBAQQRsav1dAqCUCf1f/V79WwKgnQkAIEBBAmoiQEEYSA0AC0EAIUEDQCAHIBVBoJACbGogKEHgGGxqIEFBBGxqIAYgFUGgKmxqIChBoANsaiBBQQRsav1dAoCOCf1f/V79WwKAngkAIEFBAmoiQUEYSA0AC0EAIUIDQCAHIBVBoJACbGogKEHgGGxqIEJBBGxqIAYgFUGgKmxqIChBoANsaiBCQQRsav1dAqCRCf1f/V79WwLgngkAIEJBAmoiQkEYSA0AC0EAIUMDQCAHIBVBoJACbGogKEHgGGxqIENBBGxqIAYgFUGgKmxqIChBoANsaiBDQQRsav1dAsCUCf1f/V79WwLAnwkAIENBAmoiQ0EYSA0AC0EAIUQDQCAHIBVBoJACbGogKEHgGGxqIERBBGxqIAYgFUGgKmxqIChBoANsaiBEQQRsav1dAqCOCf1f/V79WwKgoAkAIERBAmoiREEYSA0AC0EAIUUDQCAHIBVBoJACbGogKEHgGGxqIEVBBGxqIAYgFUGgKmxqIChBoANsaiBFQQRsav1dAsCRCf1f/V79WwKAoQkAIEVBAmoiRUEYSA0AC0EAIUYDQCAHIBVBoJACbGogKEHgGGxqIEZBBGxqIAYgFUGgKmxqIChBoANsaiBGQQRsav1dAuCUCf1f/V79WwLgoQkAIEZBAmoiRkEYSA0AC0EAIUcDQCAHIBVBoJACbGogKEHgGGxqIEdBBGxqIAYgFUGgKmxqIChBoANsaiBHQQRsav1dAsCOCf1f/V79WwLAogkAIEdBAmoiR0EYSA0AC0EAIUgDQCAHIBVBoJACbGogKEHgGGxqIEhBBGxqIAYgFUGgKmxqIChBoANsaiBIQQRsav1dAuCRCf1f/V79WwKgowkAIEhBAmoiSEEYSA0AC0EAIUkDQCAHIBVBoJACbGogKEHgGGxqIElBBGxqIAYgFUGgKmxqIChBoANsaiBJQQRsav1dAoCVCf1f/V79WwKApAkAIElBAmoiSUEYSA0ACyAoQQFqIihBC0gNAAtBACFKA0BEAAAAAAAAAAAhS0EAIUwDQCBLIAcgFUGgkAJsaiBKQaACbGogTEEEbGoqAoCMCbsgTEHAAGwqAsACu6KgIUsgTEEBaiJMQcgASA0ACyBKQcAAbCBLtjgCgLoGRAAAAAAAAAAAIU1BACFOA0AgTSAHIBVBoJACbGogSkGgAmxqIE5BBGxqKgKAjAm7IE5BwABsKgLEAruioCFNIE5BAWoiTkHIAEgNAAsgSkHAAGwgTbY4AoS6BkQAAAAAAAAAACFPQQAhUANAIE8gByAVQaCQAmxqIEpBoAJsaiBQQQRsaioCgIwJuyBQQcAAbCoCyAK7oqAhTyBQQQFqIlBByABIDQALIEpBwABsIE+2OAKIugZEAAAAAAAAAAAhUUEAIVIDQCBRIAcgFUGgkAJsaiBKQaACbGogUkEEbGoqAoCMCbsgUkHAAGwqAswCu6KgIVEgUkEBaiJSQcgASA0ACyBKQcAAbCBRtjgCjLoGRAAAAAAAAAAAIVNBACFUA0AgUyAHIBVBoJACbGogSkGgAmxqIFRBBGxqKgKAjAm7IFRBwABsKgLQAruioCFTIFRBAWoiVEHIAEgNAAsgSkHAAGwgU7Y4ApC6BkQAAAAAAAAAACFVQQAhVgNAIFUgByAVQaCQAmxqIEpBoAJsaiBWQQRsaioCgIwJuyBWQcAAbCoC1AK7oqAhVSBWQQFqIlZByABIDQALIEpBwABsIFW2OAKUugZEAAAAAAAAAAAhV0EAIVgDQCBXIAcgFUGgkAJsaiBKQaACbGogWEEEbGoqAoCMCbsgWEHAAGwqAtgCu6KgIVcgWEEBaiJYQcgASA0ACyBKQcAAbCBXtjgCmLoGRAAAAAAAAAAAIVlBACFaA0AgWSAHIBVBoJACbGogSkGgAmxqIFpBBGxqKgKAjAm7IFpBwABsKgLcAruioCFZIFpBAWoiWkHIAEgNAAsgSkHAAGwgWbY4Apy6BkQAAAAAAAAAACFbQQAhXANAIFsgByAVQaCQAmxqIEpBoAJsaiBcQQRsaioCgIwJuyBcQcAAbCoC4AK7oqAhWyBcQQFqIlxByABIDQALIEpBwABsIFu2OAKgugZEAAAAAAAAAAAhXUEAIV4DQCBdIAcgFUGgkAJsaiBKQaACbGogXkEEbGoqAoCMCbsgXkHAAGwqAuQCu6KgIV0gXkEBaiJeQcgASA0ACyBKQcAAbCBdtjgCpLoGRAAAAAAAAAAAIV9BACFgA0AgXyAHIBVBoJACbGogSkGgAmxqIGBBBGxqKgKAjAm7IGBBwABsKgLoAruioCFfIGBBAWoiYEHIAEgNAAsgSkHAAGwgX7Y4Aqi6BkQAAAAAAAAAACFhQQAhYgNAIGEgByAVQaCQAmxqIEpBoAJsaiBiQQRsaioCgIwJuyBiQcAAbCoC7AK7oqAhYSBiQQFqImJByABIDQALIEpBwABsIGG2OAKsugZEAAAAAAAAAAAhY0EAIWQDQCBjIAcgFUGgkAJsaiBKQaACbGogZEEEbGoqAoCMCbsgZEHAAGwqAvACu6KgIWMgZEEBaiJkQcgASA0ACyBKQcAAbCBjtjgCsLoGRAAAAAAAAAAAIWVBACFmA0AgZSAHIBVBoJACbGogSkGgAmxqIGZBBGxqKgKAjAm7IGZBwABsKgL0AruioCFlIGZBAWoiZkHIAEgNAAsgSkHAAGwgZbY4ArS6BkQAAAAAAAAAACFnQQAhaANAIGcgByAVQaCQAmxqIEpBoAJsaiBoQQRsaioCgIwJuyBoQcAAbCoC+AK7oqAhZyBoQQFqImhByABIDQALIEpBwABsIGe2OAK4ugZEAAAAAAAAAAAhaUEAIWoDQCBpIAcgFUGgkAJsaiBKQaACbGogakEEbGoqAoCMCbsgakHAAGwqAvwCu6KgIWkgakEBaiJqQcgASA0ACyBKQcAAbCBptjgCvLoGIEpBAWoiSkH5AEgNAAtBACFrA0AgCCAVQcA8bGoga0EEbGoga0EEbP1dAoC6Bv1fIGtBBGz9XQLg8QP9X/3wAf1e/VsCgIwJACBrQQRs/QwAAAAAAAAAAAAAAAAAAAAAIAggFUHAPGxqIGtBBGxq/V0CgIwJ/V/99QH9Xv1bAsD2BgAga0ECaiJrQZAPSA0AC0EAIWwDQEEAIW0DQCAJIBVBgDJsaiBsQYAKbGogbUEEbGogbEGAC2wgbUEEbGr9XQLA9gb9X/1e/VsCgIwJACBtQQJqIm1BIEgNAAtBACFuA0AgCSAVQYAybGogbEGACmxqIG5BBGxqIGxBgAtsIG5BBGxq/V0CgPwG/V/9Xv1bAoCNCQAgbkECaiJuQSBIDQALQQAhbwNAIAkgFUGAMmxqIGxBgApsaiBvQQRsaiBsQYALbCBvQQRsav1dAsD3Bv1f/V79WwKAjgkAIG9BAmoib0EgSA0AC0EAIXADQCAJIBVBgDJsaiBsQYAKbGogcEEEbGogbEGAC2wgcEEEbGr9XQKA/Qb9X/1e/VsCgI8JACBwQQJqInBBIEgNAAtBACFxA0AgCSAVQYAybGogbEGACmxqIHFBBGxqIGxBgAtsIHFBBGxq/V0CwPgG/V/9Xv1bAoCQCQAgcUECaiJxQSBIDQALQQAhcgNAIAkgFUGAMmxqIGxBgApsaiByQQRsaiBsQYALbCByQQRsav1dAoD+Bv1f/V79WwKAkQkAIHJBAmoickEgSA0AC0EAIXMDQCAJIBVBgDJsaiBsQYAKbGogc0EEbGogbEGAC2wgc0EEbGr9XQLA+Qb9X/1e/VsCgJIJACBzQQJqInNBIEgNAAtBACF0A0AgCSAVQYAybGogbEGACmxqIHRBBGxqIGxBgAtsIHRBBGxq/V0CgP8G/V/9Xv1bAoCTCQAgdEECaiJ0QSBIDQALQQAhdQNAIAkgFUGAMmxqIGxBgApsaiB1QQRsaiBsQYALbCB1QQRsav1dAsD6Bv1f/V79WwKAlAkAIHVBAmoidUEgSA0AC0EAIXYDQCAJIBVBgDJsaiBsQYAKbGogdkEEbGogbEGAC2wgdkEEbGr9XQKAgAf9X/1e/VsCgJUJACB2QQJqInZBIEgNAAsgbEEBaiJsQQVIDQALQQAhdwNAQQAheANARAAAAAAAAPD/IXkgCSAVQYAybGogd0GACmxqIHhBBGxqKgKAjAm7ISAgICB5ICAgeWQbIXkgCSAVQYAybGogd0GACmxqIHhBBGxqKgLAjAm7ISAgICB5ICAgeWQbIXkgCSAVQYAybGogd0GACmxqIHhBBGxqKgKAjQm7ISAgICB5ICAgeWQbIXkgCSAVQYAybGogd0GACmxqIHhBBGxqKgLAjQm7ISAgICB5ICAgeWQbIXkgCiAVQcAMbGogd0HAAmxqIHhBBGxqIHm2OAKAjAkgeEEBaiJ4QRBIDQALQQAhegNARAAAAAAAAPD/IXsgCSAVQYAybGogd0GACmxqIHpBBGxqKgKAjgm7ISAgICB7ICAge2QbIXsgCSAVQYAybGogd0GACmxqIHpBBGxqKgLAjgm7ISAgICB7ICAge2QbIXsgCSAVQYAybGogd0GACmxqIHpBBGxqKgKAjwm7ISAgICB7ICAge2QbIXsgCSAVQYAybGogd0GACmxqIHpBBGxqKgLAjwm7ISAgICB7ICAge2QbIXsgCiAVQcAMbGogd0HAAmxqIHpBBGxqIHu2OALAjAkgekEBaiJ6QRBIDQALQQAhfANARAAAAAAAAPD/IX0gCSAVQYAybGogd0GACmxqIHxBBGxqKgKAkAm7ISAgICB9ICAgfWQbIX0gCSAVQYAybGogd0GACmxqIHxBBGxqKgLAkAm7ISAgICB9ICAgfWQbIX0gCSAVQYAybGogd0GACmxqIHxBBGxqKgKAkQm7ISAgICB9ICAgfWQbIX0gCSAVQYAybGogd0GACmxqIHxBBGxqKgLAkQm7ISAgICB9ICAgfWQbIX0gCiAVQcAMbGogd0HAAmxqIHxBBGxqIH22OAKAjQkgfEEBaiJ8QRBIDQALQQAhfgNARAAAAAAAAPD/IX8gCSAVQYAybGogd0GACmxqIH5BBGxqKgKAkgm7ISAgICB/ICAgf2QbIX8gCSAVQYAybGogd0GACmxqIH5BBGxqKgLAkgm7ISAgICB/ICAgf2QbIX8gCSAVQYAybGogd0GACmxqIH5BBGxqKgKAkwm7ISAgICB/ICAgf2QbIX8gCSAVQYAybGogd0GACmxqIH5BBGxqKgLAkwm7ISAgICB/ICAgf2QbIX8gCiAVQcAMbGogd0HAAmxqIH5BBGxqIH+2OALAjQkgfkEBaiJ+QRBIDQALQQAhgAEDQEQAAAAAAADw/yGBASAJIBVBgDJsaiB3QYAKbGoggAFBBGxqKgKAlAm7ISAgICCBASAgIIEBZBshgQEgCSAVQYAybGogd0GACmxqIIABQQRsaioCwJQJuyEgICAggQEgICCBAWQbIYEBIAkgFUGAMmxqIHdBgApsaiCAAUEEbGoqAoCVCbshICAgIIEBICAggQFkGyGBASAJIBVBgDJsaiB3QYAKbGoggAFBBGxqKgLAlQm7ISAgICCBASAgIIEBZBshgQEgCiAVQcAMbGogd0HAAmxqIIABQQRsaiCBAbY4AoCOCSCAAUEBaiKAAUEQSA0ACyB3QQFqIndBBUgNAAtBACGCAQNAIAsgFUHADGxqIIIBQQRsaiAKIBVBwAxsaiCCAUEEbGr9XQKAjAn9X/1e/VsCgIwJACCCAUECaiKCAUGQA0gNAAsgFUEBaiIVIABIDQALQQAhhgEDQEEAIYcBAkADQCCHAUECaiAASg0BIIYBQcAMbCGDASALIIcBQcAMbGohhAH9DAAAAAAAAAAAAAAAAAAAAAAhiQH9DAAAAAAAAAAAAAAAAAAAAAAhigH9DAAAAAAAAAAAAAAAAAAAAAAhiwH9DAAAAAAAAAAAAAAAAAAAAAAhjAH9DAAAAAAAAAAAAAAAAAAAAAAhjQH9DAAAAAAAAAAAAAAAAAAAAAAhjgH9DAAAAAAAAAAAAAAAAAAAAAAhjwH9DAAAAAAAAAAAAAAAAAAAAAAhkAFBACGFAQNAIIMB/QACgCchkQEggwH9AALAMyGSASCDAf0AAoBAIZMBIIMB/QACwEwhlAEghAH9AAKAjAkhlQEghAH9AALAmAkhlgEgkQEglQEgiQEhlwH95gEglwH95AEhiQEgkQEglgEgigEhlwH95gEglwH95AEhigEgkgEglQEgiwEhlwH95gEglwH95AEhiwEgkgEglgEgjAEhlwH95gEglwH95AEhjAEgkwEglQEgjQEhlwH95gEglwH95AEhjQEgkwEglgEgjgEhlwH95gEglwH95AEhjgEglAEglQEgjwEhlwH95gEglwH95AEhjwEglAEglgEgkAEhlwH95gEglwH95AEhkAEggwFBEGohgwEghAFBEGohhAEghQFBBGoihQFBkANIDQALIAwghwFBKGxqIIYBQQRsaiGYASCYASCJAf0fACCJAf0fAZIgiQH9HwKSIIkB/R8DkjgCgIwJIJgBIIoB/R8AIIoB/R8BkiCKAf0fApIgigH9HwOSOAKojAkgmAEgiwH9HwAgiwH9HwGSIIsB/R8CkiCLAf0fA5I4AoSMCSCYASCMAf0fACCMAf0fAZIgjAH9HwKSIIwB/R8DkjgCrIwJIJgBII0B/R8AII0B/R8BkiCNAf0fApIgjQH9HwOSOAKIjAkgmAEgjgH9HwAgjgH9HwGSII4B/R8CkiCOAf0fA5I4ArCMCSCYASCPAf0fACCPAf0fAZIgjwH9HwKSII8B/R8DkjgCjIwJIJgBIJAB/R8AIJAB/R8BkiCQAf0fApIgkAH9HwOSOAK0jAkghwFBAmohhwEMAAsLAkADQCCHASAATg0BIIYBQcAMbCGDASALIIcBQcAMbGohhAH9DAAAAAAAAAAAAAAAAAAAAAAhmgH9DAAAAAAAAAAAAAAAAAAAAAAhmwH9DAAAAAAAAAAAAAAAAAAAAAAhnAH9DAAAAAAAAAAAAAAAAAAAAAAhnQFBACGFAQNAIIMB/QACgCchngEggwH9AALAMyGfASCDAf0AAoBAIaABIIMB/QACwEwhoQEghAH9AAKAjAkhogEgngEgogEgmgEhlwH95gEglwH95AEhmgEgnwEgogEgmwEhlwH95gEglwH95AEhmwEgoAEgogEgnAEhlwH95gEglwH95AEhnAEgoQEgogEgnQEhlwH95gEglwH95AEhnQEggwFBEGohgwEghAFBEGohhAEghQFBBGoihQFBkANIDQALIAwghwFBKGxqIIYBQQRsaiGjASCjASCaAf0fACCaAf0fAZIgmgH9HwKSIJoB/R8DkjgCgIwJIKMBIJsB/R8AIJsB/R8BkiCbAf0fApIgmwH9HwOSOAKEjAkgowEgnAH9HwAgnAH9HwGSIJwB/R8CkiCcAf0fA5I4AoiMCSCjASCdAf0fACCdAf0fAZIgnQH9HwKSIJ0B/R8DkjgCjIwJIIcBQQFqIYcBDAALCyCGAUEEaiKGAUEISA0AC0EIIaQBQQAhpQECQANAIKUBQQJqIABKDQEgpAFBwAxsIYMBIAsgpQFBwAxsaiGEAf0MAAAAAAAAAAAAAAAAAAAAACGnAf0MAAAAAAAAAAAAAAAAAAAAACGoAf0MAAAAAAAAAAAAAAAAAAAAACGpAf0MAAAAAAAAAAAAAAAAAAAAACGqAUEAIYUBA0AggwH9AAKAJyGrASCDAf0AAsAzIawBIIQB/QACgIwJIa0BIIQB/QACwJgJIa4BIKsBIK0BIKcBIZcB/eYBIJcB/eQBIacBIKsBIK4BIKgBIZcB/eYBIJcB/eQBIagBIKwBIK0BIKkBIZcB/eYBIJcB/eQBIakBIKwBIK4BIKoBIZcB/eYBIJcB/eQBIaoBIIMBQRBqIYMBIIQBQRBqIYQBIIUBQQRqIoUBQZADSA0ACyAMIKUBQShsaiCkAUEEbGohrwEgrwEgpwH9HwAgpwH9HwGSIKcB/R8CkiCnAf0fA5I4AoCMCSCvASCoAf0fACCoAf0fAZIgqAH9HwKSIKgB/R8DkjgCqIwJIK8BIKkB/R8AIKkB/R8BkiCpAf0fApIgqQH9HwOSOAKEjAkgrwEgqgH9HwAgqgH9HwGSIKoB/R8CkiCqAf0fA5I4AqyMCSClAUECaiGlAQwACwsCQANAIKUBIABODQEgpAFBwAxsIYMBIAsgpQFBwAxsaiGEAf0MAAAAAAAAAAAAAAAAAAAAACGxAf0MAAAAAAAAAAAAAAAAAAAAACGyAUEAIYUBA0AggwH9AAKAJyGzASCDAf0AAsAzIbQBIIQB/QACgIwJIbUBILMBILUBILEBIZcB/eYBIJcB/eQBIbEBILQBILUBILIBIZcB/eYBIJcB/eQBIbIBIIMBQRBqIYMBIIQBQRBqIYQBIIUBQQRqIoUBQZADSA0ACyAMIKUBQShsaiCkAUEEbGohtgEgtgEgsQH9HwAgsQH9HwGSILEB/R8CkiCxAf0fA5I4AoCMCSC2ASCyAf0fACCyAf0fAZIgsgH9HwKSILIB/R8DkjgChIwJIKUBQQFqIaUBDAALC0EAIbcBA0BBACAMILcBQShsaioCgIwJu0EAKgKApAG7oLY4AuDIAkEAIAwgtwFBKGxqKgKEjAm7QQAqAoSkAbugtjgC5MgCQQAgDCC3AUEobGoqAoiMCbtBACoCiKQBu6C2OALoyAJBACAMILcBQShsaioCjIwJu0EAKgKMpAG7oLY4AuzIAkEAIAwgtwFBKGxqKgKQjAm7QQAqApCkAbugtjgC8MgCQQAgDCC3AUEobGoqApSMCbtBACoClKQBu6C2OAL0yAJBACAMILcBQShsaioCmIwJu0EAKgKYpAG7oLY4AvjIAkEAIAwgtwFBKGxqKgKcjAm7QQAqApykAbugtjgC/MgCQQAgDCC3AUEobGoqAqCMCbtBACoCoKQBu6C2OAKAyQJBACAMILcBQShsaioCpIwJu0EAKgKkpAG7oLY4AoTJAkQAAAAAAADw/yG4AUEAKgLgyAK7ISAgICC4ASAgILgBZBshuAFBACoC5MgCuyEgICAguAEgICC4AWQbIbgBQQAqAujIArshICAgILgBICAguAFkGyG4AUEAKgLsyAK7ISAgICC4ASAgILgBZBshuAFBACoC8MgCuyEgICAguAEgICC4AWQbIbgBQQAqAvTIArshICAgILgBICAguAFkGyG4AUEAKgL4yAK7ISAgICC4ASAgILgBZBshuAFBACoC/MgCuyEgICAguAEgICC4AWQbIbgBQQAqAoDJArshICAgILgBICAguAFkGyG4AUEAKgKEyQK7ISAgICC4ASAgILgBZBshuAEguAFBACoC4MgCuyC4AaEQAkEAKgLkyAK7ILgBoRACoEEAKgLoyAK7ILgBoRACoEEAKgLsyAK7ILgBoRACoEEAKgLwyAK7ILgBoRACoEEAKgL0yAK7ILgBoRACoEEAKgL4yAK7ILgBoRACoEEAKgL8yAK7ILgBoRACoEEAKgKAyQK7ILgBoRACoEEAKgKEyQK7ILgBoRACoBADoCG5ASANILcBQShsaioCgIwJu0EAKgLgyAK7oiANILcBQShsaioChIwJu0EAKgLkyAK7oqAgDSC3AUEobGoqAoiMCbtBACoC6MgCu6KgIA0gtwFBKGxqKgKMjAm7QQAqAuzIAruioCANILcBQShsaioCkIwJu0EAKgLwyAK7oqAgDSC3AUEobGoqApSMCbtBACoC9MgCu6KgIA0gtwFBKGxqKgKYjAm7QQAqAvjIAruioCANILcBQShsaioCnIwJu0EAKgL8yAK7oqAgDSC3AUEobGoqAqCMCbtBACoCgMkCu6KgIA0gtwFBKGxqKgKkjAm7QQAqAoTJAruioCG6ASAUILkBILoBoaAhFCAOILcBQShsakEAKgLgyAK7ILkBoRACIA0gtwFBKGxqKgKAjAm7obY4AoCMCSAOILcBQShsakEAKgLkyAK7ILkBoRACIA0gtwFBKGxqKgKEjAm7obY4AoSMCSAOILcBQShsakEAKgLoyAK7ILkBoRACIA0gtwFBKGxqKgKIjAm7obY4AoiMCSAOILcBQShsakEAKgLsyAK7ILkBoRACIA0gtwFBKGxqKgKMjAm7obY4AoyMCSAOILcBQShsakEAKgLwyAK7ILkBoRACIA0gtwFBKGxqKgKQjAm7obY4ApCMCSAOILcBQShsakEAKgL0yAK7ILkBoRACIA0gtwFBKGxqKgKUjAm7obY4ApSMCSAOILcBQShsakEAKgL4yAK7ILkBoRACIA0gtwFBKGxqKgKYjAm7obY4ApiMCSAOILcBQShsakEAKgL8yAK7ILkBoRACIA0gtwFBKGxqKgKcjAm7obY4ApyMCSAOILcBQShsakEAKgKAyQK7ILkBoRACIA0gtwFBKGxqKgKgjAm7obY4AqCMCSAOILcBQShsakEAKgKEyQK7ILkBoRACIA0gtwFBKGxqKgKkjAm7obY4AqSMCUEAQQAqArDIArsgDiC3AUEobGoqAoCMCbugtjgCsMgCQQBBACoCtMgCuyAOILcBQShsaioChIwJu6C2OAK0yAJBAEEAKgK4yAK7IA4gtwFBKGxqKgKIjAm7oLY4ArjIAkEAQQAqArzIArsgDiC3AUEobGoqAoyMCbugtjgCvMgCQQBBACoCwMgCuyAOILcBQShsaioCkIwJu6C2OALAyAJBAEEAKgLEyAK7IA4gtwFBKGxqKgKUjAm7oLY4AsTIAkEAQQAqAsjIArsgDiC3AUEobGoqApiMCbugtjgCyMgCQQBBACoCzMgCuyAOILcBQShsaioCnIwJu6C2OALMyAJBAEEAKgLQyAK7IA4gtwFBKGxqKgKgjAm7oLY4AtDIAkEAQQAqAtTIArsgDiC3AUEobGoqAqSMCbugtjgC1MgCILcBQQFqIrcBIABIDQALRAAAAAAAAPA/IAKjtiG7ASC7Af0TIbwBQQAhwAEDQEEAIcEBA0AgCyDAAUEEbGohvQEgDiDBAUEEbGohvgH9DAAAAAAAAAAAAAAAAAAAAAAhwwH9DAAAAAAAAAAAAAAAAAAAAAAhxAH9DAAAAAAAAAAAAAAAAAAAAAAhxQH9DAAAAAAAAAAAAAAAAAAAAAAhxgH9DAAAAAAAAAAAAAAAAAAAAAAhxwH9DAAAAAAAAAAAAAAAAAAAAAAhyAH9DAAAAAAAAAAAAAAAAAAAAAAhyQH9DAAAAAAAAAAAAAAAAAAAAAAhygFBACHRAQNAIL0B/QACgIwJIcsBIL0B/QACkIwJIcwBIL0B/QACoIwJIc0BIL0B/QACsIwJIc4BIL4B/QkCgIwJIc8BIL4B/QkChIwJIdABIM8BIMsBIMMBIZcB/eYBIJcB/eQBIcMBIM8BIMwBIMQBIZcB/eYBIJcB/eQBIcQBIM8BIM0BIMUBIZcB/eYBIJcB/eQBIcUBIM8BIM4BIMYBIZcB/eYBIJcB/eQBIcYBINABIMsBIMcBIZcB/eYBIJcB/eQBIccBINABIMwBIMgBIZcB/eYBIJcB/eQBIcgBINABIM0BIMkBIZcB/eYBIJcB/eQBIckBINABIM4BIMoBIZcB/eYBIJcB/eQBIcoBIL0BQcAMaiG9ASC+AUEoaiG+ASDRAUEBaiLRASAASA0ACyDBAUHADGwgwAFBBGxqIb8BIL8BIMMBILwB/eYB/QsCsMsBIL8BIMQBILwB/eYB/QsCwMsBIL8BIMUBILwB/eYB/QsC0MsBIL8BIMYBILwB/eYB/QsC4MsBIL8BIMcBILwB/eYB/QsC8NcBIL8BIMgBILwB/eYB/QsCgNgBIL8BIMkBILwB/eYB/QsCkNgBIL8BIMoBILwB/eYB/QsCoNgBIMEBQQJqIsEBQQpIDQALIMABQRBqIsABQZADSA0AC0EAIdUBA0BBACHWAQJAA0Ag1gFBAmogAEoNASDVAUEEbCHSASAOINYBQShsaiHTAf0MAAAAAAAAAAAAAAAAAAAAACHYAf0MAAAAAAAAAAAAAAAAAAAAACHZAf0MAAAAAAAAAAAAAAAAAAAAACHaAf0MAAAAAAAAAAAAAAAAAAAAACHbAf0MAAAAAAAAAAAAAAAAAAAAACHcAf0MAAAAAAAAAAAAAAAAAAAAACHdAf0MAAAAAAAAAAAAAAAAAAAAACHeAf0MAAAAAAAAAAAAAAAAAAAAACHfAUEAIeYBA0Ag0gH9AAKAJyHgASDSAf0AApAnIeEBINIB/QACoCch4gEg0gH9AAKwJyHjASDTAf0JAoCMCSHkASDTAf0JAqiMCSHlASDkASDgASDYASGXAf3mASCXAf3kASHYASDkASDhASDZASGXAf3mASCXAf3kASHZASDkASDiASDaASGXAf3mASCXAf3kASHaASDkASDjASDbASGXAf3mASCXAf3kASHbASDlASDgASDcASGXAf3mASCXAf3kASHcASDlASDhASDdASGXAf3mASCXAf3kASHdASDlASDiASDeASGXAf3mASCXAf3kASHeASDlASDjASDfASGXAf3mASCXAf3kASHfASDSAUHADGoh0gEg0wFBBGoh0wEg5gFBAWoi5gFBCkgNAAsgDyDWAUHADGxqINUBQQRsaiHUASDUASDYAf0LAoCMCSDUASDZAf0LApCMCSDUASDaAf0LAqCMCSDUASDbAf0LArCMCSDUASDcAf0LAsCYCSDUASDdAf0LAtCYCSDUASDeAf0LAuCYCSDUASDfAf0LAvCYCSDWAUECaiHWAQwACwsCQANAINYBIABODQEg1QFBBGwh0gEgDiDWAUEobGoh0wH9DAAAAAAAAAAAAAAAAAAAAAAh6AH9DAAAAAAAAAAAAAAAAAAAAAAh6QH9DAAAAAAAAAAAAAAAAAAAAAAh6gH9DAAAAAAAAAAAAAAAAAAAAAAh6wFBACHxAQNAINIB/QACgCch7AEg0gH9AAKQJyHtASDSAf0AAqAnIe4BINIB/QACsCch7wEg0wH9CQKAjAkh8AEg8AEg7AEg6AEhlwH95gEglwH95AEh6AEg8AEg7QEg6QEhlwH95gEglwH95AEh6QEg8AEg7gEg6gEhlwH95gEglwH95AEh6gEg8AEg7wEg6wEhlwH95gEglwH95AEh6wEg0gFBwAxqIdIBINMBQQRqIdMBIPEBQQFqIvEBQQpIDQALIA8g1gFBwAxsaiDVAUEEbGoh1AEg1AEg6AH9CwKAjAkg1AEg6QH9CwKQjAkg1AEg6gH9CwKgjAkg1AEg6wH9CwKwjAkg1gFBAWoh1gEMAAsLINUBQRBqItUBQZADSA0AC0EAIfIBA0BBACHzAQNAQQAh9AEDQEEAIfUBA0Ag8wFBgApsIPQBQYACbGog9QFBwABsaiAJIPIBQYAybGog8wFBgApsaiD0AUGAAmxqIPUBQcAAbGoqAoCMCbsgCiDyAUHADGxqIPMBQcACbGog9AFBwABsaioCgIwJu2G4tjgC4MgCIPMBQYAKbCD0AUGAAmxqIPUBQcAAbGogCSDyAUGAMmxqIPMBQYAKbGog9AFBgAJsaiD1AUHAAGxqKgKEjAm7IAog8gFBwAxsaiDzAUHAAmxqIPQBQcAAbGoqAoSMCbthuLY4AuTIAiDzAUGACmwg9AFBgAJsaiD1AUHAAGxqIAkg8gFBgDJsaiDzAUGACmxqIPQBQYACbGog9QFBwABsaioCiIwJuyAKIPIBQcAMbGog8wFBwAJsaiD0AUHAAGxqKgKIjAm7Ybi2OALoyAIg8wFBgApsIPQBQYACbGog9QFBwABsaiAJIPIBQYAybGog8wFBgApsaiD0AUGAAmxqIPUBQcAAbGoqAoyMCbsgCiDyAUHADGxqIPMBQcACbGog9AFBwABsaioCjIwJu2G4tjgC7MgCIPMBQYAKbCD0AUGAAmxqIPUBQcAAbGogCSDyAUGAMmxqIPMBQYAKbGog9AFBgAJsaiD1AUHAAGxqKgKQjAm7IAog8gFBwAxsaiDzAUHAAmxqIPQBQcAAbGoqApCMCbthuLY4AvDIAiDzAUGACmwg9AFBgAJsaiD1AUHAAGxqIAkg8gFBgDJsaiDzAUGACmxqIPQBQYACbGog9QFBwABsaioClIwJuyAKIPIBQcAMbGog8wFBwAJsaiD0AUHAAGxqKgKUjAm7Ybi2OAL0yAIg8wFBgApsIPQBQYACbGog9QFBwABsaiAJIPIBQYAybGog8wFBgApsaiD0AUGAAmxqIPUBQcAAbGoqApiMCbsgCiDyAUHADGxqIPMBQcACbGog9AFBwABsaioCmIwJu2G4tjgC+MgCIPMBQYAKbCD0AUGAAmxqIPUBQcAAbGogCSDyAUGAMmxqIPMBQYAKbGog9AFBgAJsaiD1AUHAAGxqKgKcjAm7IAog8gFBwAxsaiDzAUHAAmxqIPQBQcAAbGoqApyMCbthuLY4AvzIAiDzAUGACmwg9AFBgAJsaiD1AUHAAGxqIAkg8gFBgDJsaiDzAUGACmxqIPQBQYACbGog9QFBwABsaioCoIwJuyAKIPIBQcAMbGog8wFBwAJsaiD0AUHAAGxqKgKgjAm7Ybi2OAKAyQIg8wFBgApsIPQBQYACbGog9QFBwABsaiAJIPIBQYAybGog8wFBgApsaiD0AUGAAmxqIPUBQcAAbGoqAqSMCbsgCiDyAUHADGxqIPMBQcACbGog9AFBwABsaioCpIwJu2G4tjgChMkCIPMBQYAKbCD0AUGAAmxqIPUBQcAAbGogCSDyAUGAMmxqIPMBQYAKbGog9AFBgAJsaiD1AUHAAGxqKgKojAm7IAog8gFBwAxsaiDzAUHAAmxqIPQBQcAAbGoqAqiMCbthuLY4AojJAiDzAUGACmwg9AFBgAJsaiD1AUHAAGxqIAkg8gFBgDJsaiDzAUGACmxqIPQBQYACbGog9QFBwABsaioCrIwJuyAKIPIBQcAMbGog8wFBwAJsaiD0AUHAAGxqKgKsjAm7Ybi2OAKMyQIg8wFBgApsIPQBQYACbGog9QFBwABsaiAJIPIBQYAybGog8wFBgApsaiD0AUGAAmxqIPUBQcAAbGoqArCMCbsgCiDyAUHADGxqIPMBQcACbGog9AFBwABsaioCsIwJu2G4tjgCkMkCIPMBQYAKbCD0AUGAAmxqIPUBQcAAbGogCSDyAUGAMmxqIPMBQYAKbGog9AFBgAJsaiD1AUHAAGxqKgK0jAm7IAog8gFBwAxsaiDzAUHAAmxqIPQBQcAAbGoqArSMCbthuLY4ApTJAiDzAUGACmwg9AFBgAJsaiD1AUHAAGxqIAkg8gFBgDJsaiDzAUGACmxqIPQBQYACbGog9QFBwABsaioCuIwJuyAKIPIBQcAMbGog8wFBwAJsaiD0AUHAAGxqKgK4jAm7Ybi2OAKYyQIg8wFBgApsIPQBQYACbGog9QFBwABsaiAJIPIBQYAybGog8wFBgApsaiD0AUGAAmxqIPUBQcAAbGoqAryMCbsgCiDyAUHADGxqIPMBQcACbGog9AFBwABsaioCvIwJu2G4tjgCnMkCIPUBQQFqIvUBQQRIDQALIPQBQQFqIvQBQQVIDQALIPMBQQFqIvMBQQVIDQALQQAh9gEDQEEAIfcBA0Ag9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqAuDIAru2OALg+gIg9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqAuTIAru2OALk+gIg9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqAujIAru2OALo+gIg9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqAuzIAru2OALs+gIg9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqAvDIAru2OALw+gIg9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqAvTIAru2OAL0+gIg9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqAvjIAru2OAL4+gIg9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqAvzIAru2OAL8+gIg9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqAoDJAru2OAKA+wIg9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqAoTJAru2OAKE+wIg9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqAojJAru2OAKI+wIg9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqAozJAru2OAKM+wIg9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqApDJAru2OAKQ+wIg9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqApTJAru2OAKU+wIg9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqApjJAru2OAKY+wIg9gFBwAJsIPcBQcAAbGog9gFBgApsIPcBQYACbGoqApzJAru2OAKc+wIg9wFBAWoi9wFBBUgNAAsg9gFBAWoi9gFBBUgNAAtBACH4AQNAQQAh+QEDQCD4AUHAAmwg+QFBwABsaiD4AUHAAmwg+QFBwABsaioC4PoCuyD4AUGACmwg+QFBgAJsaioCoMkCu6C2OAKghwMg+AFBwAJsIPkBQcAAbGog+AFBwAJsIPkBQcAAbGoqAuT6Arsg+AFBgApsIPkBQYACbGoqAqTJArugtjgCpIcDIPgBQcACbCD5AUHAAGxqIPgBQcACbCD5AUHAAGxqKgLo+gK7IPgBQYAKbCD5AUGAAmxqKgKoyQK7oLY4AqiHAyD4AUHAAmwg+QFBwABsaiD4AUHAAmwg+QFBwABsaioC7PoCuyD4AUGACmwg+QFBgAJsaioCrMkCu6C2OAKshwMg+AFBwAJsIPkBQcAAbGog+AFBwAJsIPkBQcAAbGoqAvD6Arsg+AFBgApsIPkBQYACbGoqArDJArugtjgCsIcDIPgBQcACbCD5AUHAAGxqIPgBQcACbCD5AUHAAGxqKgL0+gK7IPgBQYAKbCD5AUGAAmxqKgK0yQK7oLY4ArSHAyD4AUHAAmwg+QFBwABsaiD4AUHAAmwg+QFBwABsaioC+PoCuyD4AUGACmwg+QFBgAJsaioCuMkCu6C2OAK4hwMg+AFBwAJsIPkBQcAAbGog+AFBwAJsIPkBQcAAbGoqAvz6Arsg+AFBgApsIPkBQYACbGoqArzJArugtjgCvIcDIPgBQcACbCD5AUHAAGxqIPgBQcACbCD5AUHAAGxqKgKA+wK7IPgBQYAKbCD5AUGAAmxqKgLAyQK7oLY4AsCHAyD4AUHAAmwg+QFBwABsaiD4AUHAAmwg+QFBwABsaioChPsCuyD4AUGACmwg+QFBgAJsaioCxMkCu6C2OALEhwMg+AFBwAJsIPkBQcAAbGog+AFBwAJsIPkBQcAAbGoqAoj7Arsg+AFBgApsIPkBQYACbGoqAsjJArugtjgCyIcDIPgBQcACbCD5AUHAAGxqIPgBQcACbCD5AUHAAGxqKgKM+wK7IPgBQYAKbCD5AUGAAmxqKgLMyQK7oLY4AsyHAyD4AUHAAmwg+QFBwABsaiD4AUHAAmwg+QFBwABsaioCkPsCuyD4AUGACmwg+QFBgAJsaioC0MkCu6C2OALQhwMg+AFBwAJsIPkBQcAAbGog+AFBwAJsIPkBQcAAbGoqApT7Arsg+AFBgApsIPkBQYACbGoqAtTJArugtjgC1IcDIPgBQcACbCD5AUHAAGxqIPgBQcACbCD5AUHAAGxqKgKY+wK7IPgBQYAKbCD5AUGAAmxqKgLYyQK7oLY4AtiHAyD4AUHAAmwg+QFBwABsaiD4AUHAAmwg+QFBwABsaioCnPsCuyD4AUGACmwg+QFBgAJsaioC3MkCu6C2OALchwMg+QFBAWoi+QFBBUgNAAsg+AFBAWoi+AFBBUgNAAtBACH6AQNAQQAh+wEDQCD6AUHAAmwg+wFBwABsaiD6AUHAAmwg+wFBwABsaioCoIcDuyD6AUGACmwg+wFBgAJsaioC4MkCu6C2OALgkwMg+gFBwAJsIPsBQcAAbGog+gFBwAJsIPsBQcAAbGoqAqSHA7sg+gFBgApsIPsBQYACbGoqAuTJArugtjgC5JMDIPoBQcACbCD7AUHAAGxqIPoBQcACbCD7AUHAAGxqKgKohwO7IPoBQYAKbCD7AUGAAmxqKgLoyQK7oLY4AuiTAyD6AUHAAmwg+wFBwABsaiD6AUHAAmwg+wFBwABsaioCrIcDuyD6AUGACmwg+wFBgAJsaioC7MkCu6C2OALskwMg+gFBwAJsIPsBQcAAbGog+gFBwAJsIPsBQcAAbGoqArCHA7sg+gFBgApsIPsBQYACbGoqAvDJArugtjgC8JMDIPoBQcACbCD7AUHAAGxqIPoBQcACbCD7AUHAAGxqKgK0hwO7IPoBQYAKbCD7AUGAAmxqKgL0yQK7oLY4AvSTAyD6AUHAAmwg+wFBwABsaiD6AUHAAmwg+wFBwABsaioCuIcDuyD6AUGACmwg+wFBgAJsaioC+MkCu6C2OAL4kwMg+gFBwAJsIPsBQcAAbGog+gFBwAJsIPsBQcAAbGoqAryHA7sg+gFBgApsIPsBQYACbGoqAvzJArugtjgC/JMDIPoBQcACbCD7AUHAAGxqIPoBQcACbCD7AUHAAGxqKgLAhwO7IPoBQYAKbCD7AUGAAmxqKgKAygK7oLY4AoCUAyD6AUHAAmwg+wFBwABsaiD6AUHAAmwg+wFBwABsaioCxIcDuyD6AUGACmwg+wFBgAJsaioChMoCu6C2OAKElAMg+gFBwAJsIPsBQcAAbGog+gFBwAJsIPsBQcAAbGoqAsiHA7sg+gFBgApsIPsBQYACbGoqAojKArugtjgCiJQDIPoBQcACbCD7AUHAAGxqIPoBQcACbCD7AUHAAGxqKgLMhwO7IPoBQYAKbCD7AUGAAmxqKgKMygK7oLY4AoyUAyD6AUHAAmwg+wFBwABsaiD6AUHAAmwg+wFBwABsaioC0IcDuyD6AUGACmwg+wFBgAJsaioCkMoCu6C2OAKQlAMg+gFBwAJsIPsBQcAAbGog+gFBwAJsIPsBQcAAbGoqAtSHA7sg+gFBgApsIPsBQYACbGoqApTKArugtjgClJQDIPoBQcACbCD7AUHAAGxqIPoBQcACbCD7AUHAAGxqKgLYhwO7IPoBQYAKbCD7AUGAAmxqKgKYygK7oLY4ApiUAyD6AUHAAmwg+wFBwABsaiD6AUHAAmwg+wFBwABsaioC3IcDuyD6AUGACmwg+wFBgAJsaioCnMoCu6C2OAKclAMg+wFBAWoi+wFBBUgNAAsg+gFBAWoi+gFBBUgNAAtBACH8AQNAQQAh/QEDQCD8AUHAAmwg/QFBwABsaiD8AUHAAmwg/QFBwABsaioC4JMDuyD8AUGACmwg/QFBgAJsaioCoMoCu6C2OAKgoAMg/AFBwAJsIP0BQcAAbGog/AFBwAJsIP0BQcAAbGoqAuSTA7sg/AFBgApsIP0BQYACbGoqAqTKArugtjgCpKADIPwBQcACbCD9AUHAAGxqIPwBQcACbCD9AUHAAGxqKgLokwO7IPwBQYAKbCD9AUGAAmxqKgKoygK7oLY4AqigAyD8AUHAAmwg/QFBwABsaiD8AUHAAmwg/QFBwABsaioC7JMDuyD8AUGACmwg/QFBgAJsaioCrMoCu6C2OAKsoAMg/AFBwAJsIP0BQcAAbGog/AFBwAJsIP0BQcAAbGoqAvCTA7sg/AFBgApsIP0BQYACbGoqArDKArugtjgCsKADIPwBQcACbCD9AUHAAGxqIPwBQcACbCD9AUHAAGxqKgL0kwO7IPwBQYAKbCD9AUGAAmxqKgK0ygK7oLY4ArSgAyD8AUHAAmwg/QFBwABsaiD8AUHAAmwg/QFBwABsaioC+JMDuyD8AUGACmwg/QFBgAJsaioCuMoCu6C2OAK4oAMg/AFBwAJsIP0BQcAAbGog/AFBwAJsIP0BQcAAbGoqAvyTA7sg/AFBgApsIP0BQYACbGoqArzKArugtjgCvKADIPwBQcACbCD9AUHAAGxqIPwBQcACbCD9AUHAAGxqKgKAlAO7IPwBQYAKbCD9AUGAAmxqKgLAygK7oLY4AsCgAyD8AUHAAmwg/QFBwABsaiD8AUHAAmwg/QFBwABsaioChJQDuyD8AUGACmwg/QFBgAJsaioCxMoCu6C2OALEoAMg/AFBwAJsIP0BQcAAbGog/AFBwAJsIP0BQcAAbGoqAoiUA7sg/AFBgApsIP0BQYACbGoqAsjKArugtjgCyKADIPwBQcACbCD9AUHAAGxqIPwBQcACbCD9AUHAAGxqKgKMlAO7IPwBQYAKbCD9AUGAAmxqKgLMygK7oLY4AsygAyD8AUHAAmwg/QFBwABsaiD8AUHAAmwg/QFBwABsaioCkJQDuyD8AUGACmwg/QFBgAJsaioC0MoCu6C2OALQoAMg/AFBwAJsIP0BQcAAbGog/AFBwAJsIP0BQcAAbGoqApSUA7sg/AFBgApsIP0BQYACbGoqAtTKArugtjgC1KADIPwBQcACbCD9AUHAAGxqIPwBQcACbCD9AUHAAGxqKgKYlAO7IPwBQYAKbCD9AUGAAmxqKgLYygK7oLY4AtigAyD8AUHAAmwg/QFBwABsaiD8AUHAAmwg/QFBwABsaioCnJQDuyD8AUGACmwg/QFBgAJsaioC3MoCu6C2OALcoAMg/QFBAWoi/QFBBUgNAAsg/AFBAWoi/AFBBUgNAAtBACH+AQNAQQAh/wEDQCD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioC4PoCu7Y4AuCsAyD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioC5PoCu7Y4AuSsAyD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioC6PoCu7Y4AuisAyD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioC7PoCu7Y4AuysAyD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioC8PoCu7Y4AvCsAyD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioC9PoCu7Y4AvSsAyD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioC+PoCu7Y4AvisAyD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioC/PoCu7Y4AvysAyD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioCgPsCu7Y4AoCtAyD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioChPsCu7Y4AoStAyD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioCiPsCu7Y4AoitAyD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioCjPsCu7Y4AoytAyD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioCkPsCu7Y4ApCtAyD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioClPsCu7Y4ApStAyD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioCmPsCu7Y4ApitAyD+AUGACmwg/wFBgAJsaiD+AUHAAmwg/wFBwABsaioCnPsCu7Y4ApytAyD/AUEBaiL/AUEFSA0ACyD+AUEBaiL+AUEFSA0AC0EAIYACA0BBACGBAgNAIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgKghwO7tjgCoK0DIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgKkhwO7tjgCpK0DIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgKohwO7tjgCqK0DIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgKshwO7tjgCrK0DIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgKwhwO7tjgCsK0DIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgK0hwO7tjgCtK0DIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgK4hwO7tjgCuK0DIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgK8hwO7tjgCvK0DIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgLAhwO7tjgCwK0DIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgLEhwO7tjgCxK0DIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgLIhwO7tjgCyK0DIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgLMhwO7tjgCzK0DIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgLQhwO7tjgC0K0DIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgLUhwO7tjgC1K0DIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgLYhwO7tjgC2K0DIIACQYAKbCCBAkGAAmxqIIACQcACbCCBAkHAAGxqKgLchwO7tjgC3K0DIIECQQFqIoECQQVIDQALIIACQQFqIoACQQVIDQALQQAhggIDQEEAIYMCA0AgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqAuCTA7u2OALgrQMgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqAuSTA7u2OALkrQMgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqAuiTA7u2OALorQMgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqAuyTA7u2OALsrQMgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqAvCTA7u2OALwrQMgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqAvSTA7u2OAL0rQMgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqAviTA7u2OAL4rQMgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqAvyTA7u2OAL8rQMgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqAoCUA7u2OAKArgMgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqAoSUA7u2OAKErgMgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqAoiUA7u2OAKIrgMgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqAoyUA7u2OAKMrgMgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqApCUA7u2OAKQrgMgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqApSUA7u2OAKUrgMgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqApiUA7u2OAKYrgMgggJBgApsIIMCQYACbGogggJBwAJsIIMCQcAAbGoqApyUA7u2OAKcrgMggwJBAWoigwJBBUgNAAsgggJBAWoiggJBBUgNAAtBACGEAgNAQQAhhQIDQCCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioCoKADu7Y4AqCuAyCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioCpKADu7Y4AqSuAyCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioCqKADu7Y4AqiuAyCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioCrKADu7Y4AqyuAyCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioCsKADu7Y4ArCuAyCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioCtKADu7Y4ArSuAyCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioCuKADu7Y4AriuAyCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioCvKADu7Y4AryuAyCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioCwKADu7Y4AsCuAyCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioCxKADu7Y4AsSuAyCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioCyKADu7Y4AsiuAyCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioCzKADu7Y4AsyuAyCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioC0KADu7Y4AtCuAyCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioC1KADu7Y4AtSuAyCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioC2KADu7Y4AtiuAyCEAkGACmwghQJBgAJsaiCEAkHAAmwghQJBwABsaioC3KADu7Y4AtyuAyCFAkEBaiKFAkEFSA0ACyCEAkEBaiKEAkEFSA0AC0EAIYYCA0BBACGHAgNAQQAhiAIDQCCGAkGACmwghwJBgAJsaiCIAkEEbGogDyDyAUHADGxqIIYCQcACbGoghwJBwABsaiCIAkEEbGr9XQKAjAn9X/0MAAAAAAAAAAAAAAAAAAAAACCGAkGACmwghwJBgAJsaiCIAkEEbGr9XQLgrAP9X/0MAAAAAAAA8D8AAAAAAADwP/1H/VL9DAAAAAAAAAAAAAAAAAAAAAAghgJBgApsIIcCQYACbGogiAJBBGxq/V0C4MgC/V/9DAAAAAAAAAAAAAAAAAAAAAD9SP1S/V79WwLg+gIAIIgCQQJqIogCQRBIDQALQQAhiQIDQCCGAkGACmwghwJBgAJsaiCJAkEEbGogDyDyAUHADGxqIIYCQcACbGoghwJBwABsaiCJAkEEbGr9XQKAjAn9X/0MAAAAAAAAAAAAAAAAAAAAACCGAkGACmwghwJBgAJsaiCJAkEEbGr9XQKgrQP9X/0MAAAAAAAA8D8AAAAAAADwP/1H/VL9DAAAAAAAAAAAAAAAAAAAAAAghgJBgApsIIcCQYACbGogiQJBBGxq/V0CoMkC/V/9DAAAAAAAAAAAAAAAAAAAAAD9SP1S/V79WwKg+wIAIIkCQQJqIokCQRBIDQALQQAhigIDQCCGAkGACmwghwJBgAJsaiCKAkEEbGogDyDyAUHADGxqIIYCQcACbGoghwJBwABsaiCKAkEEbGr9XQKAjAn9X/0MAAAAAAAAAAAAAAAAAAAAACCGAkGACmwghwJBgAJsaiCKAkEEbGr9XQLgrQP9X/0MAAAAAAAA8D8AAAAAAADwP/1H/VL9DAAAAAAAAAAAAAAAAAAAAAAghgJBgApsIIcCQYACbGogigJBBGxq/V0C4MkC/V/9DAAAAAAAAAAAAAAAAAAAAAD9SP1S/V79WwLg+wIAIIoCQQJqIooCQRBIDQALQQAhiwIDQCCGAkGACmwghwJBgAJsaiCLAkEEbGogDyDyAUHADGxqIIYCQcACbGoghwJBwABsaiCLAkEEbGr9XQKAjAn9X/0MAAAAAAAAAAAAAAAAAAAAACCGAkGACmwghwJBgAJsaiCLAkEEbGr9XQKgrgP9X/0MAAAAAAAA8D8AAAAAAADwP/1H/VL9DAAAAAAAAAAAAAAAAAAAAAAghgJBgApsIIcCQYACbGogiwJBBGxq/V0CoMoC/V/9DAAAAAAAAAAAAAAAAAAAAAD9SP1S/V79WwKg/AIAIIsCQQJqIosCQRBIDQALIIcCQQFqIocCQQVIDQALIIYCQQFqIoYCQQVIDQALQQAhjAIDQCCMAkEEbP0MAAAAAAAAAAAAAAAAAAAAAP1e/VsC4KwDACCMAkECaiKMAkGQD0gNAAtBACGNAgNAQQAhjgIDQEEAIY8CA0AgjQJBgAtsII4CQYABbGogjwJBwAVsaiCNAkGAC2wgjgJBgAFsaiCPAkHABWxqKgLgrAO7II0CQYAKbCCOAkGAAmxqII8CQYABbGoqAuD6ArugtjgC4KwDII0CQYALbCCOAkGAAWxqII8CQcAFbGogjQJBgAtsII4CQYABbGogjwJBwAVsaioC5KwDuyCNAkGACmwgjgJBgAJsaiCPAkGAAWxqKgLk+gK7oLY4AuSsAyCNAkGAC2wgjgJBgAFsaiCPAkHABWxqII0CQYALbCCOAkGAAWxqII8CQcAFbGoqAuisA7sgjQJBgApsII4CQYACbGogjwJBgAFsaioC6PoCu6C2OALorAMgjQJBgAtsII4CQYABbGogjwJBwAVsaiCNAkGAC2wgjgJBgAFsaiCPAkHABWxqKgLsrAO7II0CQYAKbCCOAkGAAmxqII8CQYABbGoqAuz6ArugtjgC7KwDII0CQYALbCCOAkGAAWxqII8CQcAFbGogjQJBgAtsII4CQYABbGogjwJBwAVsaioC8KwDuyCNAkGACmwgjgJBgAJsaiCPAkGAAWxqKgLw+gK7oLY4AvCsAyCNAkGAC2wgjgJBgAFsaiCPAkHABWxqII0CQYALbCCOAkGAAWxqII8CQcAFbGoqAvSsA7sgjQJBgApsII4CQYACbGogjwJBgAFsaioC9PoCu6C2OAL0rAMgjQJBgAtsII4CQYABbGogjwJBwAVsaiCNAkGAC2wgjgJBgAFsaiCPAkHABWxqKgL4rAO7II0CQYAKbCCOAkGAAmxqII8CQYABbGoqAvj6ArugtjgC+KwDII0CQYALbCCOAkGAAWxqII8CQcAFbGogjQJBgAtsII4CQYABbGogjwJBwAVsaioC/KwDuyCNAkGACmwgjgJBgAJsaiCPAkGAAWxqKgL8+gK7oLY4AvysAyCNAkGAC2wgjgJBgAFsaiCPAkHABWxqII0CQYALbCCOAkGAAWxqII8CQcAFbGoqAoCtA7sgjQJBgApsII4CQYACbGogjwJBgAFsaioCgPsCu6C2OAKArQMgjQJBgAtsII4CQYABbGogjwJBwAVsaiCNAkGAC2wgjgJBgAFsaiCPAkHABWxqKgKErQO7II0CQYAKbCCOAkGAAmxqII8CQYABbGoqAoT7ArugtjgChK0DII0CQYALbCCOAkGAAWxqII8CQcAFbGogjQJBgAtsII4CQYABbGogjwJBwAVsaioCiK0DuyCNAkGACmwgjgJBgAJsaiCPAkGAAWxqKgKI+wK7oLY4AoitAyCNAkGAC2wgjgJBgAFsaiCPAkHABWxqII0CQYALbCCOAkGAAWxqII8CQcAFbGoqAoytA7sgjQJBgApsII4CQYACbGogjwJBgAFsaioCjPsCu6C2OAKMrQMgjQJBgAtsII4CQYABbGogjwJBwAVsaiCNAkGAC2wgjgJBgAFsaiCPAkHABWxqKgKQrQO7II0CQYAKbCCOAkGAAmxqII8CQYABbGoqApD7ArugtjgCkK0DII0CQYALbCCOAkGAAWxqII8CQcAFbGogjQJBgAtsII4CQYABbGogjwJBwAVsaioClK0DuyCNAkGACmwgjgJBgAJsaiCPAkGAAWxqKgKU+wK7oLY4ApStAyCNAkGAC2wgjgJBgAFsaiCPAkHABWxqII0CQYALbCCOAkGAAWxqII8CQcAFbGoqApitA7sgjQJBgApsII4CQYACbGogjwJBgAFsaioCmPsCu6C2OAKYrQMgjQJBgAtsII4CQYABbGogjwJBwAVsaiCNAkGAC2wgjgJBgAFsaiCPAkHABWxqKgKcrQO7II0CQYAKbCCOAkGAAmxqII8CQYABbGoqApz7ArugtjgCnK0DII0CQYALbCCOAkGAAWxqII8CQcAFbGogjQJBgAtsII4CQYABbGogjwJBwAVsaioCoK0DuyCNAkGACmwgjgJBgAJsaiCPAkGAAWxqKgKg+wK7oLY4AqCtAyCNAkGAC2wgjgJBgAFsaiCPAkHABWxqII0CQYALbCCOAkGAAWxqII8CQcAFbGoqAqStA7sgjQJBgApsII4CQYACbGogjwJBgAFsaioCpPsCu6C2OAKkrQMgjQJBgAtsII4CQYABbGogjwJBwAVsaiCNAkGAC2wgjgJBgAFsaiCPAkHABWxqKgKorQO7II0CQYAKbCCOAkGAAmxqII8CQYABbGoqAqj7ArugtjgCqK0DII0CQYALbCCOAkGAAWxqII8CQcAFbGogjQJBgAtsII4CQYABbGogjwJBwAVsaioCrK0DuyCNAkGACmwgjgJBgAJsaiCPAkGAAWxqKgKs+wK7oLY4AqytAyCNAkGAC2wgjgJBgAFsaiCPAkHABWxqII0CQYALbCCOAkGAAWxqII8CQcAFbGoqArCtA7sgjQJBgApsII4CQYACbGogjwJBgAFsaioCsPsCu6C2OAKwrQMgjQJBgAtsII4CQYABbGogjwJBwAVsaiCNAkGAC2wgjgJBgAFsaiCPAkHABWxqKgK0rQO7II0CQYAKbCCOAkGAAmxqII8CQYABbGoqArT7ArugtjgCtK0DII0CQYALbCCOAkGAAWxqII8CQcAFbGogjQJBgAtsII4CQYABbGogjwJBwAVsaioCuK0DuyCNAkGACmwgjgJBgAJsaiCPAkGAAWxqKgK4+wK7oLY4AritAyCNAkGAC2wgjgJBgAFsaiCPAkHABWxqII0CQYALbCCOAkGAAWxqII8CQcAFbGoqArytA7sgjQJBgApsII4CQYACbGogjwJBgAFsaioCvPsCu6C2OAK8rQMgjQJBgAtsII4CQYABbGogjwJBwAVsaiCNAkGAC2wgjgJBgAFsaiCPAkHABWxqKgLArQO7II0CQYAKbCCOAkGAAmxqII8CQYABbGoqAsD7ArugtjgCwK0DII0CQYALbCCOAkGAAWxqII8CQcAFbGogjQJBgAtsII4CQYABbGogjwJBwAVsaioCxK0DuyCNAkGACmwgjgJBgAJsaiCPAkGAAWxqKgLE+wK7oLY4AsStAyCNAkGAC2wgjgJBgAFsaiCPAkHABWxqII0CQYALbCCOAkGAAWxqII8CQcAFbGoqAsitA7sgjQJBgApsII4CQYACbGogjwJBgAFsaioCyPsCu6C2OALIrQMgjQJBgAtsII4CQYABbGogjwJBwAVsaiCNAkGAC2wgjgJBgAFsaiCPAkHABWxqKgLMrQO7II0CQYAKbCCOAkGAAmxqII8CQYABbGoqAsz7ArugtjgCzK0DII0CQYALbCCOAkGAAWxqII8CQcAFbGogjQJBgAtsII4CQYABbGogjwJBwAVsaioC0K0DuyCNAkGACmwgjgJBgAJsaiCPAkGAAWxqKgLQ+wK7oLY4AtCtAyCNAkGAC2wgjgJBgAFsaiCPAkHABWxqII0CQYALbCCOAkGAAWxqII8CQcAFbGoqAtStA7sgjQJBgApsII4CQYACbGogjwJBgAFsaioC1PsCu6C2OALUrQMgjQJBgAtsII4CQYABbGogjwJBwAVsaiCNAkGAC2wgjgJBgAFsaiCPAkHABWxqKgLYrQO7II0CQYAKbCCOAkGAAmxqII8CQYABbGoqAtj7ArugtjgC2K0DII0CQYALbCCOAkGAAWxqII8CQcAFbGogjQJBgAtsII4CQYABbGogjwJBwAVsaioC3K0DuyCNAkGACmwgjgJBgAJsaiCPAkGAAWxqKgLc+wK7oLY4AtytAyCPAkEBaiKPAkECSA0ACyCOAkEBaiKOAkEFSA0ACyCNAkEBaiKNAkEFSA0AC0EAIZACA0AgkAJBBGwgkAJBBGz9XQLgrAP9X/0MAAAAAAAAAAAAAAAAAAAAACAIIPIBQcA8bGogkAJBBGxq/V0CgIwJ/V/9DAAAAAAAAAAAAAAAAAAAAAD9Sv1S/V79WwLgyAIAIJACQQRsIJACQQRs/V0CoK4E/V8gkAJBBGz9XQLgyAL9X/3wAf1e/VsCoK4EACCQAkECaiKQAkGQD0gNAAtBACGRAgNAQQAhkgIDQCCRAkGgAmwgkgJBBGxqIJECQcAAbCoC4MgCuyCSAkHAAGwqAsACu6IgkQJBwABsKgLkyAK7IJICQcAAbCoCxAK7oqAgkQJBwABsKgLoyAK7IJICQcAAbCoCyAK7oqAgkQJBwABsKgLsyAK7IJICQcAAbCoCzAK7oqAgkQJBwABsKgLwyAK7IJICQcAAbCoC0AK7oqAgkQJBwABsKgL0yAK7IJICQcAAbCoC1AK7oqAgkQJBwABsKgL4yAK7IJICQcAAbCoC2AK7oqAgkQJBwABsKgL8yAK7IJICQcAAbCoC3AK7oqAgkQJBwABsKgKAyQK7IJICQcAAbCoC4AK7oqAgkQJBwABsKgKEyQK7IJICQcAAbCoC5AK7oqAgkQJBwABsKgKIyQK7IJICQcAAbCoC6AK7oqAgkQJBwABsKgKMyQK7IJICQcAAbCoC7AK7oqAgkQJBwABsKgKQyQK7IJICQcAAbCoC8AK7oqAgkQJBwABsKgKUyQK7IJICQcAAbCoC9AK7oqAgkQJBwABsKgKYyQK7IJICQcAAbCoC+AK7oqAgkQJBwABsKgKcyQK7IJICQcAAbCoC/AK7oqC2OAKAugYgkgJBAWoikgJByABIDQALIJECQQFqIpECQfkASA0AC0EAIZMCA0BEAAAAAAAAAAAhlAJBACGVAgNAIJQCIAcg8gFBoJACbGoglQJBoAJsaiCTAkEEbGoqAoCMCbsglQJBwABsKgLgyAK7oqAhlAIglQJBAWoilQJB+QBIDQALIJMCQcAAbCCTAkHAAGwqAuDqBLsglAKgtjgC4OoERAAAAAAAAAAAIZYCQQAhlwIDQCCWAiAHIPIBQaCQAmxqIJcCQaACbGogkwJBBGxqKgKAjAm7IJcCQcAAbCoC5MgCu6KgIZYCIJcCQQFqIpcCQfkASA0ACyCTAkHAAGwgkwJBwABsKgLk6gS7IJYCoLY4AuTqBEQAAAAAAAAAACGYAkEAIZkCA0AgmAIgByDyAUGgkAJsaiCZAkGgAmxqIJMCQQRsaioCgIwJuyCZAkHAAGwqAujIAruioCGYAiCZAkEBaiKZAkH5AEgNAAsgkwJBwABsIJMCQcAAbCoC6OoEuyCYAqC2OALo6gREAAAAAAAAAAAhmgJBACGbAgNAIJoCIAcg8gFBoJACbGogmwJBoAJsaiCTAkEEbGoqAoCMCbsgmwJBwABsKgLsyAK7oqAhmgIgmwJBAWoimwJB+QBIDQALIJMCQcAAbCCTAkHAAGwqAuzqBLsgmgKgtjgC7OoERAAAAAAAAAAAIZwCQQAhnQIDQCCcAiAHIPIBQaCQAmxqIJ0CQaACbGogkwJBBGxqKgKAjAm7IJ0CQcAAbCoC8MgCu6KgIZwCIJ0CQQFqIp0CQfkASA0ACyCTAkHAAGwgkwJBwABsKgLw6gS7IJwCoLY4AvDqBEQAAAAAAAAAACGeAkEAIZ8CA0AgngIgByDyAUGgkAJsaiCfAkGgAmxqIJMCQQRsaioCgIwJuyCfAkHAAGwqAvTIAruioCGeAiCfAkEBaiKfAkH5AEgNAAsgkwJBwABsIJMCQcAAbCoC9OoEuyCeAqC2OAL06gREAAAAAAAAAAAhoAJBACGhAgNAIKACIAcg8gFBoJACbGogoQJBoAJsaiCTAkEEbGoqAoCMCbsgoQJBwABsKgL4yAK7oqAhoAIgoQJBAWoioQJB+QBIDQALIJMCQcAAbCCTAkHAAGwqAvjqBLsgoAKgtjgC+OoERAAAAAAAAAAAIaICQQAhowIDQCCiAiAHIPIBQaCQAmxqIKMCQaACbGogkwJBBGxqKgKAjAm7IKMCQcAAbCoC/MgCu6KgIaICIKMCQQFqIqMCQfkASA0ACyCTAkHAAGwgkwJBwABsKgL86gS7IKICoLY4AvzqBEQAAAAAAAAAACGkAkEAIaUCA0AgpAIgByDyAUGgkAJsaiClAkGgAmxqIJMCQQRsaioCgIwJuyClAkHAAGwqAoDJAruioCGkAiClAkEBaiKlAkH5AEgNAAsgkwJBwABsIJMCQcAAbCoCgOsEuyCkAqC2OAKA6wREAAAAAAAAAAAhpgJBACGnAgNAIKYCIAcg8gFBoJACbGogpwJBoAJsaiCTAkEEbGoqAoCMCbsgpwJBwABsKgKEyQK7oqAhpgIgpwJBAWoipwJB+QBIDQALIJMCQcAAbCCTAkHAAGwqAoTrBLsgpgKgtjgChOsERAAAAAAAAAAAIagCQQAhqQIDQCCoAiAHIPIBQaCQAmxqIKkCQaACbGogkwJBBGxqKgKAjAm7IKkCQcAAbCoCiMkCu6KgIagCIKkCQQFqIqkCQfkASA0ACyCTAkHAAGwgkwJBwABsKgKI6wS7IKgCoLY4AojrBEQAAAAAAAAAACGqAkEAIasCA0AgqgIgByDyAUGgkAJsaiCrAkGgAmxqIJMCQQRsaioCgIwJuyCrAkHAAGwqAozJAruioCGqAiCrAkEBaiKrAkH5AEgNAAsgkwJBwABsIJMCQcAAbCoCjOsEuyCqAqC2OAKM6wREAAAAAAAAAAAhrAJBACGtAgNAIKwCIAcg8gFBoJACbGogrQJBoAJsaiCTAkEEbGoqAoCMCbsgrQJBwABsKgKQyQK7oqAhrAIgrQJBAWoirQJB+QBIDQALIJMCQcAAbCCTAkHAAGwqApDrBLsgrAKgtjgCkOsERAAAAAAAAAAAIa4CQQAhrwIDQCCuAiAHIPIBQaCQAmxqIK8CQaACbGogkwJBBGxqKgKAjAm7IK8CQcAAbCoClMkCu6KgIa4CIK8CQQFqIq8CQfkASA0ACyCTAkHAAGwgkwJBwABsKgKU6wS7IK4CoLY4ApTrBEQAAAAAAAAAACGwAkEAIbECA0AgsAIgByDyAUGgkAJsaiCxAkGgAmxqIJMCQQRsaioCgIwJuyCxAkHAAGwqApjJAruioCGwAiCxAkEBaiKxAkH5AEgNAAsgkwJBwABsIJMCQcAAbCoCmOsEuyCwAqC2OAKY6wREAAAAAAAAAAAhsgJBACGzAgNAILICIAcg8gFBoJACbGogswJBoAJsaiCTAkEEbGoqAoCMCbsgswJBwABsKgKcyQK7oqAhsgIgswJBAWoiswJB+QBIDQALIJMCQcAAbCCTAkHAAGwqApzrBLsgsgKgtjgCnOsEIJMCQQFqIpMCQcgASA0AC0EAIbQCA0AgtAJBBGz9DAAAAAAAAAAAAAAAAAAAAAD9Xv1bAuDIAgAgtAJBAmoitAJByApIDQALQQAhtQIDQEEAIbYCA0BBACG3AgNAILUCQaADbCC2AkEgbGogtwJBoANsaiC1AkGgA2wgtgJBIGxqILcCQaADbGoqAuDIArsgtQJB4BhsILYCQaACbGogtwJB4ABsaioCgLoGu6C2OALgyAIgtQJBoANsILYCQSBsaiC3AkGgA2xqILUCQaADbCC2AkEgbGogtwJBoANsaioC5MgCuyC1AkHgGGwgtgJBoAJsaiC3AkHgAGxqKgKEuga7oLY4AuTIAiC1AkGgA2wgtgJBIGxqILcCQaADbGogtQJBoANsILYCQSBsaiC3AkGgA2xqKgLoyAK7ILUCQeAYbCC2AkGgAmxqILcCQeAAbGoqAoi6BrugtjgC6MgCILUCQaADbCC2AkEgbGogtwJBoANsaiC1AkGgA2wgtgJBIGxqILcCQaADbGoqAuzIArsgtQJB4BhsILYCQaACbGogtwJB4ABsaioCjLoGu6C2OALsyAIgtQJBoANsILYCQSBsaiC3AkGgA2xqILUCQaADbCC2AkEgbGogtwJBoANsaioC8MgCuyC1AkHgGGwgtgJBoAJsaiC3AkHgAGxqKgKQuga7oLY4AvDIAiC1AkGgA2wgtgJBIGxqILcCQaADbGogtQJBoANsILYCQSBsaiC3AkGgA2xqKgL0yAK7ILUCQeAYbCC2AkGgAmxqILcCQeAAbGoqApS6BrugtjgC9MgCILUCQaADbCC2AkEgbGogtwJBoANsaiC1AkGgA2wgtgJBIGxqILcCQaADbGoqAvjIArsgtQJB4BhsILYCQaACbGogtwJB4ABsaioCmLoGu6C2OAL4yAIgtQJBoANsILYCQSBsaiC3AkGgA2xqILUCQaADbCC2AkEgbGogtwJBoANsaioC/MgCuyC1AkHgGGwgtgJBoAJsaiC3AkHgAGxqKgKcuga7oLY4AvzIAiC1AkGgA2wgtgJBIGxqILcCQaADbGogtQJBoANsILYCQSBsaiC3AkGgA2xqKgKAyQK7ILUCQeAYbCC2AkGgAmxqILcCQeAAbGoqAqC6BrugtjgCgMkCILUCQaADbCC2AkEgbGogtwJBoANsaiC1AkGgA2wgtgJBIGxqILcCQaADbGoqAoTJArsgtQJB4BhsILYCQaACbGogtwJB4ABsaioCpLoGu6C2OAKEyQIgtQJBoANsILYCQSBsaiC3AkGgA2xqILUCQaADbCC2AkEgbGogtwJBoANsaioCiMkCuyC1AkHgGGwgtgJBoAJsaiC3AkHgAGxqKgKouga7oLY4AojJAiC1AkGgA2wgtgJBIGxqILcCQaADbGogtQJBoANsILYCQSBsaiC3AkGgA2xqKgKMyQK7ILUCQeAYbCC2AkGgAmxqILcCQeAAbGoqAqy6BrugtjgCjMkCILUCQaADbCC2AkEgbGogtwJBoANsaiC1AkGgA2wgtgJBIGxqILcCQaADbGoqApDJArsgtQJB4BhsILYCQaACbGogtwJB4ABsaioCsLoGu6C2OAKQyQIgtQJBoANsILYCQSBsaiC3AkGgA2xqILUCQaADbCC2AkEgbGogtwJBoANsaioClMkCuyC1AkHgGGwgtgJBoAJsaiC3AkHgAGxqKgK0uga7oLY4ApTJAiC1AkGgA2wgtgJBIGxqILcCQaADbGogtQJBoANsILYCQSBsaiC3AkGgA2xqKgKYyQK7ILUCQeAYbCC2AkGgAmxqILcCQeAAbGoqAri6BrugtjgCmMkCILUCQaADbCC2AkEgbGogtwJBoANsaiC1AkGgA2wgtgJBIGxqILcCQaADbGoqApzJArsgtQJB4BhsILYCQaACbGogtwJB4ABsaioCvLoGu6C2OAKcyQIgtQJBoANsILYCQSBsaiC3AkGgA2xqILUCQaADbCC2AkEgbGogtwJBoANsaioCoMkCuyC1AkHgGGwgtgJBoAJsaiC3AkHgAGxqKgLAuga7oLY4AqDJAiC1AkGgA2wgtgJBIGxqILcCQaADbGogtQJBoANsILYCQSBsaiC3AkGgA2xqKgKkyQK7ILUCQeAYbCC2AkGgAmxqILcCQeAAbGoqAsS6BrugtjgCpMkCILUCQaADbCC2AkEgbGogtwJBoANsaiC1AkGgA2wgtgJBIGxqILcCQaADbGoqAqjJArsgtQJB4BhsILYCQaACbGogtwJB4ABsaioCyLoGu6C2OAKoyQIgtQJBoANsILYCQSBsaiC3AkGgA2xqILUCQaADbCC2AkEgbGogtwJBoANsaioCrMkCuyC1AkHgGGwgtgJBoAJsaiC3AkHgAGxqKgLMuga7oLY4AqzJAiC1AkGgA2wgtgJBIGxqILcCQaADbGogtQJBoANsILYCQSBsaiC3AkGgA2xqKgKwyQK7ILUCQeAYbCC2AkGgAmxqILcCQeAAbGoqAtC6BrugtjgCsMkCILUCQaADbCC2AkEgbGogtwJBoANsaiC1AkGgA2wgtgJBIGxqILcCQaADbGoqArTJArsgtQJB4BhsILYCQaACbGogtwJB4ABsaioC1LoGu6C2OAK0yQIgtQJBoANsILYCQSBsaiC3AkGgA2xqILUCQaADbCC2AkEgbGogtwJBoANsaioCuMkCuyC1AkHgGGwgtgJBoAJsaiC3AkHgAGxqKgLYuga7oLY4ArjJAiC1AkGgA2wgtgJBIGxqILcCQaADbGogtQJBoANsILYCQSBsaiC3AkGgA2xqKgK8yQK7ILUCQeAYbCC2AkGgAmxqILcCQeAAbGoqAty6BrugtjgCvMkCILcCQQFqIrcCQQNIDQALILYCQQFqIrYCQQtIDQALILUCQQFqIrUCQQtIDQALQQAhuAIDQEEAIbkCA0BBACG6AgNAILgCQYANbCC5AkGAAWxqILoCQSBsaiAFIPIBQYCpAWxqILgCQYANbGoguQJBgAFsaiC6AkEgbGoqAoCMCbsgBiDyAUGgKmxqILgCQaADbGoguQJBIGxqKgKAjAm7Ybi2OAKA8wIguAJBgA1sILkCQYABbGogugJBIGxqIAUg8gFBgKkBbGoguAJBgA1saiC5AkGAAWxqILoCQSBsaioChIwJuyAGIPIBQaAqbGoguAJBoANsaiC5AkEgbGoqAoSMCbthuLY4AoTzAiC4AkGADWwguQJBgAFsaiC6AkEgbGogBSDyAUGAqQFsaiC4AkGADWxqILkCQYABbGogugJBIGxqKgKIjAm7IAYg8gFBoCpsaiC4AkGgA2xqILkCQSBsaioCiIwJu2G4tjgCiPMCILgCQYANbCC5AkGAAWxqILoCQSBsaiAFIPIBQYCpAWxqILgCQYANbGoguQJBgAFsaiC6AkEgbGoqAoyMCbsgBiDyAUGgKmxqILgCQaADbGoguQJBIGxqKgKMjAm7Ybi2OAKM8wIguAJBgA1sILkCQYABbGogugJBIGxqIAUg8gFBgKkBbGoguAJBgA1saiC5AkGAAWxqILoCQSBsaioCkIwJuyAGIPIBQaAqbGoguAJBoANsaiC5AkEgbGoqApCMCbthuLY4ApDzAiC4AkGADWwguQJBgAFsaiC6AkEgbGogBSDyAUGAqQFsaiC4AkGADWxqILkCQYABbGogugJBIGxqKgKUjAm7IAYg8gFBoCpsaiC4AkGgA2xqILkCQSBsaioClIwJu2G4tjgClPMCILgCQYANbCC5AkGAAWxqILoCQSBsaiAFIPIBQYCpAWxqILgCQYANbGoguQJBgAFsaiC6AkEgbGoqApiMCbsgBiDyAUGgKmxqILgCQaADbGoguQJBIGxqKgKYjAm7Ybi2OAKY8wIguAJBgA1sILkCQYABbGogugJBIGxqIAUg8gFBgKkBbGoguAJBgA1saiC5AkGAAWxqILoCQSBsaioCnIwJuyAGIPIBQaAqbGoguAJBoANsaiC5AkEgbGoqApyMCbthuLY4ApzzAiC6AkEBaiK6AkEESA0ACyC5AkEBaiK5AkENSA0ACyC4AkEBaiK4AkENSA0AC0EAIbsCA0BBACG8AgNAILsCQaADbCC8AkEgbGoguwJBgA1sILwCQYABbGoqAoDzAru2OAKAugYguwJBoANsILwCQSBsaiC7AkGADWwgvAJBgAFsaioChPMCu7Y4AoS6BiC7AkGgA2wgvAJBIGxqILsCQYANbCC8AkGAAWxqKgKI8wK7tjgCiLoGILsCQaADbCC8AkEgbGoguwJBgA1sILwCQYABbGoqAozzAru2OAKMugYguwJBoANsILwCQSBsaiC7AkGADWwgvAJBgAFsaioCkPMCu7Y4ApC6BiC7AkGgA2wgvAJBIGxqILsCQYANbCC8AkGAAWxqKgKU8wK7tjgClLoGILsCQaADbCC8AkEgbGoguwJBgA1sILwCQYABbGoqApjzAru2OAKYugYguwJBoANsILwCQSBsaiC7AkGADWwgvAJBgAFsaioCnPMCu7Y4Apy6BiC8AkEBaiK8AkENSA0ACyC7AkEBaiK7AkENSA0AC0EAIb0CA0BBACG+AgNAIL0CQaADbCC+AkEgbGogvQJBoANsIL4CQSBsaioCgLoGuyC9AkGADWwgvgJBgAFsaioCoPMCu6C2OAKg5AYgvQJBoANsIL4CQSBsaiC9AkGgA2wgvgJBIGxqKgKEuga7IL0CQYANbCC+AkGAAWxqKgKk8wK7oLY4AqTkBiC9AkGgA2wgvgJBIGxqIL0CQaADbCC+AkEgbGoqAoi6BrsgvQJBgA1sIL4CQYABbGoqAqjzArugtjgCqOQGIL0CQaADbCC+AkEgbGogvQJBoANsIL4CQSBsaioCjLoGuyC9AkGADWwgvgJBgAFsaioCrPMCu6C2OAKs5AYgvQJBoANsIL4CQSBsaiC9AkGgA2wgvgJBIGxqKgKQuga7IL0CQYANbCC+AkGAAWxqKgKw8wK7oLY4ArDkBiC9AkGgA2wgvgJBIGxqIL0CQaADbCC+AkEgbGoqApS6BrsgvQJBgA1sIL4CQYABbGoqArTzArugtjgCtOQGIL0CQaADbCC+AkEgbGogvQJBoANsIL4CQSBsaioCmLoGuyC9AkGADWwgvgJBgAFsaioCuPMCu6C2OAK45AYgvQJBoANsIL4CQSBsaiC9AkGgA2wgvgJBIGxqKgKcuga7IL0CQYANbCC+AkGAAWxqKgK88wK7oLY4ArzkBiC+AkEBaiK+AkENSA0ACyC9AkEBaiK9AkENSA0AC0EAIb8CA0BBACHAAgNAIL8CQaADbCDAAkEgbGogvwJBoANsIMACQSBsaioCoOQGuyC/AkGADWwgwAJBgAFsaioCwPMCu6C2OALAjgcgvwJBoANsIMACQSBsaiC/AkGgA2wgwAJBIGxqKgKk5Aa7IL8CQYANbCDAAkGAAWxqKgLE8wK7oLY4AsSOByC/AkGgA2wgwAJBIGxqIL8CQaADbCDAAkEgbGoqAqjkBrsgvwJBgA1sIMACQYABbGoqAsjzArugtjgCyI4HIL8CQaADbCDAAkEgbGogvwJBoANsIMACQSBsaioCrOQGuyC/AkGADWwgwAJBgAFsaioCzPMCu6C2OALMjgcgvwJBoANsIMACQSBsaiC/AkGgA2wgwAJBIGxqKgKw5Aa7IL8CQYANbCDAAkGAAWxqKgLQ8wK7oLY4AtCOByC/AkGgA2wgwAJBIGxqIL8CQaADbCDAAkEgbGoqArTkBrsgvwJBgA1sIMACQYABbGoqAtTzArugtjgC1I4HIL8CQaADbCDAAkEgbGogvwJBoANsIMACQSBsaioCuOQGuyC/AkGADWwgwAJBgAFsaioC2PMCu6C2OALYjgcgvwJBoANsIMACQSBsaiC/AkGgA2wgwAJBIGxqKgK85Aa7IL8CQYANbCDAAkGAAWxqKgLc8wK7oLY4AtyOByDAAkEBaiLAAkENSA0ACyC/AkEBaiK/AkENSA0AC0EAIcECA0BBACHCAgNAIMECQaADbCDCAkEgbGogwQJBoANsIMICQSBsaioCwI4HuyDBAkGADWwgwgJBgAFsaioC4PMCu6C2OALguAcgwQJBoANsIMICQSBsaiDBAkGgA2wgwgJBIGxqKgLEjge7IMECQYANbCDCAkGAAWxqKgLk8wK7oLY4AuS4ByDBAkGgA2wgwgJBIGxqIMECQaADbCDCAkEgbGoqAsiOB7sgwQJBgA1sIMICQYABbGoqAujzArugtjgC6LgHIMECQaADbCDCAkEgbGogwQJBoANsIMICQSBsaioCzI4HuyDBAkGADWwgwgJBgAFsaioC7PMCu6C2OALsuAcgwQJBoANsIMICQSBsaiDBAkGgA2wgwgJBIGxqKgLQjge7IMECQYANbCDCAkGAAWxqKgLw8wK7oLY4AvC4ByDBAkGgA2wgwgJBIGxqIMECQaADbCDCAkEgbGoqAtSOB7sgwQJBgA1sIMICQYABbGoqAvTzArugtjgC9LgHIMECQaADbCDCAkEgbGogwQJBoANsIMICQSBsaioC2I4HuyDBAkGADWwgwgJBgAFsaioC+PMCu6C2OAL4uAcgwQJBoANsIMICQSBsaiDBAkGgA2wgwgJBIGxqKgLcjge7IMECQYANbCDCAkGAAWxqKgL88wK7oLY4Avy4ByDCAkEBaiLCAkENSA0ACyDBAkEBaiLBAkENSA0AC0EAIcMCA0BBACHEAgNAIMMCQYANbCDEAkGAAWxqIMMCQaADbCDEAkEgbGoqAoC6Bru2OAKA4wcgwwJBgA1sIMQCQYABbGogwwJBoANsIMQCQSBsaioChLoGu7Y4AoTjByDDAkGADWwgxAJBgAFsaiDDAkGgA2wgxAJBIGxqKgKIuga7tjgCiOMHIMMCQYANbCDEAkGAAWxqIMMCQaADbCDEAkEgbGoqAoy6Bru2OAKM4wcgwwJBgA1sIMQCQYABbGogwwJBoANsIMQCQSBsaioCkLoGu7Y4ApDjByDDAkGADWwgxAJBgAFsaiDDAkGgA2wgxAJBIGxqKgKUuga7tjgClOMHIMMCQYANbCDEAkGAAWxqIMMCQaADbCDEAkEgbGoqApi6Bru2OAKY4wcgwwJBgA1sIMQCQYABbGogwwJBoANsIMQCQSBsaioCnLoGu7Y4ApzjByDEAkEBaiLEAkENSA0ACyDDAkEBaiLDAkENSA0AC0EAIcUCA0BBACHGAgNAIMUCQYANbCDGAkGAAWxqIMUCQaADbCDGAkEgbGoqAqDkBru2OAKg4wcgxQJBgA1sIMYCQYABbGogxQJBoANsIMYCQSBsaioCpOQGu7Y4AqTjByDFAkGADWwgxgJBgAFsaiDFAkGgA2wgxgJBIGxqKgKo5Aa7tjgCqOMHIMUCQYANbCDGAkGAAWxqIMUCQaADbCDGAkEgbGoqAqzkBru2OAKs4wcgxQJBgA1sIMYCQYABbGogxQJBoANsIMYCQSBsaioCsOQGu7Y4ArDjByDFAkGADWwgxgJBgAFsaiDFAkGgA2wgxgJBIGxqKgK05Aa7tjgCtOMHIMUCQYANbCDGAkGAAWxqIMUCQaADbCDGAkEgbGoqArjkBru2OAK44wcgxQJBgA1sIMYCQYABbGogxQJBoANsIMYCQSBsaioCvOQGu7Y4ArzjByDGAkEBaiLGAkENSA0ACyDFAkEBaiLFAkENSA0AC0EAIccCA0BBACHIAgNAIMcCQYANbCDIAkGAAWxqIMcCQaADbCDIAkEgbGoqAsCOB7u2OALA4wcgxwJBgA1sIMgCQYABbGogxwJBoANsIMgCQSBsaioCxI4Hu7Y4AsTjByDHAkGADWwgyAJBgAFsaiDHAkGgA2wgyAJBIGxqKgLIjge7tjgCyOMHIMcCQYANbCDIAkGAAWxqIMcCQaADbCDIAkEgbGoqAsyOB7u2OALM4wcgxwJBgA1sIMgCQYABbGogxwJBoANsIMgCQSBsaioC0I4Hu7Y4AtDjByDHAkGADWwgyAJBgAFsaiDHAkGgA2wgyAJBIGxqKgLUjge7tjgC1OMHIMcCQYANbCDIAkGAAWxqIMcCQaADbCDIAkEgbGoqAtiOB7u2OALY4wcgxwJBgA1sIMgCQYABbGogxwJBoANsIMgCQSBsaioC3I4Hu7Y4AtzjByDIAkEBaiLIAkENSA0ACyDHAkEBaiLHAkENSA0AC0EAIckCA0BBACHKAgNAIMkCQYANbCDKAkGAAWxqIMkCQaADbCDKAkEgbGoqAuC4B7u2OALg4wcgyQJBgA1sIMoCQYABbGogyQJBoANsIMoCQSBsaioC5LgHu7Y4AuTjByDJAkGADWwgygJBgAFsaiDJAkGgA2wgygJBIGxqKgLouAe7tjgC6OMHIMkCQYANbCDKAkGAAWxqIMkCQaADbCDKAkEgbGoqAuy4B7u2OALs4wcgyQJBgA1sIMoCQYABbGogyQJBoANsIMoCQSBsaioC8LgHu7Y4AvDjByDJAkGADWwgygJBgAFsaiDJAkGgA2wgygJBIGxqKgL0uAe7tjgC9OMHIMkCQYANbCDKAkGAAWxqIMkCQaADbCDKAkEgbGoqAvi4B7u2OAL44wcgyQJBgA1sIMoCQYABbGogyQJBoANsIMoCQSBsaioC/LgHu7Y4AvzjByDKAkEBaiLKAkENSA0ACyDJAkEBaiLJAkENSA0AC0EAIcsCA0BBACHMAgNAQQAhzQIDQCDLAkGADWwgzAJBgAFsaiDNAkEgbGogywJBoANsIMwCQSBsaioC4MgCu0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqAoDjB7tEAAAAAAAA8D9hG0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqAoDzArtEAAAAAAAAAABiG7Y4AoC6BiDLAkGADWwgzAJBgAFsaiDNAkEgbGogywJBoANsIMwCQSBsaioC5MgCu0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqAoTjB7tEAAAAAAAA8D9hG0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqAoTzArtEAAAAAAAAAABiG7Y4AoS6BiDLAkGADWwgzAJBgAFsaiDNAkEgbGogywJBoANsIMwCQSBsaioC6MgCu0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqAojjB7tEAAAAAAAA8D9hG0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqAojzArtEAAAAAAAAAABiG7Y4Aoi6BiDLAkGADWwgzAJBgAFsaiDNAkEgbGogywJBoANsIMwCQSBsaioC7MgCu0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqAozjB7tEAAAAAAAA8D9hG0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqAozzArtEAAAAAAAAAABiG7Y4Aoy6BiDLAkGADWwgzAJBgAFsaiDNAkEgbGogywJBoANsIMwCQSBsaioC8MgCu0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqApDjB7tEAAAAAAAA8D9hG0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqApDzArtEAAAAAAAAAABiG7Y4ApC6BiDLAkGADWwgzAJBgAFsaiDNAkEgbGogywJBoANsIMwCQSBsaioC9MgCu0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqApTjB7tEAAAAAAAA8D9hG0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqApTzArtEAAAAAAAAAABiG7Y4ApS6BiDLAkGADWwgzAJBgAFsaiDNAkEgbGogywJBoANsIMwCQSBsaioC+MgCu0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqApjjB7tEAAAAAAAA8D9hG0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqApjzArtEAAAAAAAAAABiG7Y4Api6BiDLAkGADWwgzAJBgAFsaiDNAkEgbGogywJBoANsIMwCQSBsaioC/MgCu0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqApzjB7tEAAAAAAAA8D9hG0QAAAAAAAAAACDLAkGADWwgzAJBgAFsaiDNAkEgbGoqApzzArtEAAAAAAAAAABiG7Y4Apy6BiDNAkEBaiLNAkEESA0ACyDMAkEBaiLMAkENSA0ACyDLAkEBaiLLAkENSA0AC0EAIc4CA0AgzgJBBGz9DAAAAAAAAAAAAAAAAAAAAAD9Xv1bAuDIAgAgzgJBAmoizgJBoCpIDQALQQAhzwIDQEEAIdACA0AgzwJBgA1sINACQcAAbGogzwJBgA1sINACQcAAbGoqAuDIArsgzwJBgA1sINACQYABbGoqAoC6BrugtjgC4MgCIM8CQYANbCDQAkHAAGxqIM8CQYANbCDQAkHAAGxqKgLkyAK7IM8CQYANbCDQAkGAAWxqKgKEuga7oLY4AuTIAiDPAkGADWwg0AJBwABsaiDPAkGADWwg0AJBwABsaioC6MgCuyDPAkGADWwg0AJBgAFsaioCiLoGu6C2OALoyAIgzwJBgA1sINACQcAAbGogzwJBgA1sINACQcAAbGoqAuzIArsgzwJBgA1sINACQYABbGoqAoy6BrugtjgC7MgCIM8CQYANbCDQAkHAAGxqIM8CQYANbCDQAkHAAGxqKgLwyAK7IM8CQYANbCDQAkGAAWxqKgKQuga7oLY4AvDIAiDPAkGADWwg0AJBwABsaiDPAkGADWwg0AJBwABsaioC9MgCuyDPAkGADWwg0AJBgAFsaioClLoGu6C2OAL0yAIgzwJBgA1sINACQcAAbGogzwJBgA1sINACQcAAbGoqAvjIArsgzwJBgA1sINACQYABbGoqApi6BrugtjgC+MgCIM8CQYANbCDQAkHAAGxqIM8CQYANbCDQAkHAAGxqKgL8yAK7IM8CQYANbCDQAkGAAWxqKgKcuga7oLY4AvzIAiDPAkGADWwg0AJBwABsaiDPAkGADWwg0AJBwABsaioCgMkCuyDPAkGADWwg0AJBgAFsaioCoLoGu6C2OAKAyQIgzwJBgA1sINACQcAAbGogzwJBgA1sINACQcAAbGoqAoTJArsgzwJBgA1sINACQYABbGoqAqS6BrugtjgChMkCIM8CQYANbCDQAkHAAGxqIM8CQYANbCDQAkHAAGxqKgKIyQK7IM8CQYANbCDQAkGAAWxqKgKouga7oLY4AojJAiDPAkGADWwg0AJBwABsaiDPAkGADWwg0AJBwABsaioCjMkCuyDPAkGADWwg0AJBgAFsaioCrLoGu6C2OAKMyQIgzwJBgA1sINACQcAAbGogzwJBgA1sINACQcAAbGoqApDJArsgzwJBgA1sINACQYABbGoqArC6BrugtjgCkMkCIM8CQYANbCDQAkHAAGxqIM8CQYANbCDQAkHAAGxqKgKUyQK7IM8CQYANbCDQAkGAAWxqKgK0uga7oLY4ApTJAiDPAkGADWwg0AJBwABsaiDPAkGADWwg0AJBwABsaioCmMkCuyDPAkGADWwg0AJBgAFsaioCuLoGu6C2OAKYyQIgzwJBgA1sINACQcAAbGogzwJBgA1sINACQcAAbGoqApzJArsgzwJBgA1sINACQYABbGoqAry6BrugtjgCnMkCIM8CQYANbCDQAkHAAGxqIM8CQYANbCDQAkHAAGxqKgKgzwK7IM8CQYANbCDQAkGAAWxqKgLAuga7oLY4AqDPAiDPAkGADWwg0AJBwABsaiDPAkGADWwg0AJBwABsaioCpM8CuyDPAkGADWwg0AJBgAFsaioCxLoGu6C2OAKkzwIgzwJBgA1sINACQcAAbGogzwJBgA1sINACQcAAbGoqAqjPArsgzwJBgA1sINACQYABbGoqAsi6BrugtjgCqM8CIM8CQYANbCDQAkHAAGxqIM8CQYANbCDQAkHAAGxqKgKszwK7IM8CQYANbCDQAkGAAWxqKgLMuga7oLY4AqzPAiDPAkGADWwg0AJBwABsaiDPAkGADWwg0AJBwABsaioCsM8CuyDPAkGADWwg0AJBgAFsaioC0LoGu6C2OAKwzwIgzwJBgA1sINACQcAAbGogzwJBgA1sINACQcAAbGoqArTPArsgzwJBgA1sINACQYABbGoqAtS6BrugtjgCtM8CIM8CQYANbCDQAkHAAGxqIM8CQYANbCDQAkHAAGxqKgK4zwK7IM8CQYANbCDQAkGAAWxqKgLYuga7oLY4ArjPAiDPAkGADWwg0AJBwABsaiDPAkGADWwg0AJBwABsaioCvM8CuyDPAkGADWwg0AJBgAFsaioC3LoGu6C2OAK8zwIgzwJBgA1sINACQcAAbGogzwJBgA1sINACQcAAbGoqAsDPArsgzwJBgA1sINACQYABbGoqAuC6BrugtjgCwM8CIM8CQYANbCDQAkHAAGxqIM8CQYANbCDQAkHAAGxqKgLEzwK7IM8CQYANbCDQAkGAAWxqKgLkuga7oLY4AsTPAiDPAkGADWwg0AJBwABsaiDPAkGADWwg0AJBwABsaioCyM8CuyDPAkGADWwg0AJBgAFsaioC6LoGu6C2OALIzwIgzwJBgA1sINACQcAAbGogzwJBgA1sINACQcAAbGoqAszPArsgzwJBgA1sINACQYABbGoqAuy6BrugtjgCzM8CIM8CQYANbCDQAkHAAGxqIM8CQYANbCDQAkHAAGxqKgLQzwK7IM8CQYANbCDQAkGAAWxqKgLwuga7oLY4AtDPAiDPAkGADWwg0AJBwABsaiDPAkGADWwg0AJBwABsaioC1M8CuyDPAkGADWwg0AJBgAFsaioC9LoGu6C2OALUzwIgzwJBgA1sINACQcAAbGogzwJBgA1sINACQcAAbGoqAtjPArsgzwJBgA1sINACQYABbGoqAvi6BrugtjgC2M8CIM8CQYANbCDQAkHAAGxqIM8CQYANbCDQAkHAAGxqKgLczwK7IM8CQYANbCDQAkGAAWxqKgL8uga7oLY4AtzPAiDQAkEBaiLQAkENSA0ACyDPAkEBaiLPAkENSA0AC0EAIdECA0Ag0QJBBGwg0QJBBGz9XQLgyAL9X/0MAAAAAAAAAAAAAAAAAAAAACAEIPIBQYCpAWxqINECQQRsav1dAoCMCf1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsCgLoGACDRAkEEbCDRAkEEbP1dAuCOBf1fINECQQRs/V0CgLoG/V/98AH9Xv1bAuCOBQAg0QJBAmoi0QJBoCpIDQALQQAh0gIDQEQAAAAAAAAAACHTAkEAIdQCA0Ag0wIgAyDyAUGQvgFsaiDUAkEkbGog0gJBBGxqKgKAjAm7INQCQSBsKgKAuga7oqAh0wIg1AJBAWoi1AJBpAVIDQALINICQSBsINICQSBsKgLgtwa7INMCoLY4AuC3BkQAAAAAAAAAACHVAkEAIdYCA0Ag1QIgAyDyAUGQvgFsaiDWAkEkbGog0gJBBGxqKgKAjAm7INYCQSBsKgKEuga7oqAh1QIg1gJBAWoi1gJBpAVIDQALINICQSBsINICQSBsKgLktwa7INUCoLY4AuS3BkQAAAAAAAAAACHXAkEAIdgCA0Ag1wIgAyDyAUGQvgFsaiDYAkEkbGog0gJBBGxqKgKAjAm7INgCQSBsKgKIuga7oqAh1wIg2AJBAWoi2AJBpAVIDQALINICQSBsINICQSBsKgLotwa7INcCoLY4Aui3BkQAAAAAAAAAACHZAkEAIdoCA0Ag2QIgAyDyAUGQvgFsaiDaAkEkbGog0gJBBGxqKgKAjAm7INoCQSBsKgKMuga7oqAh2QIg2gJBAWoi2gJBpAVIDQALINICQSBsINICQSBsKgLstwa7INkCoLY4Auy3BkQAAAAAAAAAACHbAkEAIdwCA0Ag2wIgAyDyAUGQvgFsaiDcAkEkbGog0gJBBGxqKgKAjAm7INwCQSBsKgKQuga7oqAh2wIg3AJBAWoi3AJBpAVIDQALINICQSBsINICQSBsKgLwtwa7INsCoLY4AvC3BkQAAAAAAAAAACHdAkEAId4CA0Ag3QIgAyDyAUGQvgFsaiDeAkEkbGog0gJBBGxqKgKAjAm7IN4CQSBsKgKUuga7oqAh3QIg3gJBAWoi3gJBpAVIDQALINICQSBsINICQSBsKgL0twa7IN0CoLY4AvS3BkQAAAAAAAAAACHfAkEAIeACA0Ag3wIgAyDyAUGQvgFsaiDgAkEkbGog0gJBBGxqKgKAjAm7IOACQSBsKgKYuga7oqAh3wIg4AJBAWoi4AJBpAVIDQALINICQSBsINICQSBsKgL4twa7IN8CoLY4Avi3BkQAAAAAAAAAACHhAkEAIeICA0Ag4QIgAyDyAUGQvgFsaiDiAkEkbGog0gJBBGxqKgKAjAm7IOICQSBsKgKcuga7oqAh4QIg4gJBAWoi4gJBpAVIDQALINICQSBsINICQSBsKgL8twa7IOECoLY4Avy3BiDSAkEBaiLSAkEJSA0ACyDyAUEBaiLyASAASA0AC0QAAAAAAADwPyACoyHjAiAUIOMCoiEUIABBAUoEQEEAQQAqArDIArsg4wKitjgCsMgCQQBBACoCtMgCuyDjAqK2OAK0yAJBAEEAKgK4yAK7IOMCorY4ArjIAkEAQQAqArzIArsg4wKitjgCvMgCQQBBACoCwMgCuyDjAqK2OALAyAJBAEEAKgLEyAK7IOMCorY4AsTIAkEAQQAqAsjIArsg4wKitjgCyMgCQQBBACoCzMgCuyDjAqK2OALMyAJBAEEAKgLQyAK7IOMCorY4AtDIAkEAQQAqAtTIArsg4wKitjgC1MgCQQAh5AIDQCDkAkEEbCDkAkEEbP1dAqCuBP1fIOMC/RT98gH9Xv1bAqCuBAAg5AJBAmoi5AJBkA9IDQALQQAh5QIDQCDlAkEEbCDlAkEEbP1dAuDqBP1fIOMC/RT98gH9Xv1bAuDqBAAg5QJBAmoi5QJBgAlIDQALQQAh5gIDQCDmAkEEbCDmAkEEbP1dAuCOBf1fIOMC/RT98gH9Xv1bAuCOBQAg5gJBAmoi5gJBoCpIDQALQQAh5wIDQCDnAkEEbCDnAkEEbP1dAuC3Bv1fIOMC/RT98gH9Xv1bAuC3BgAg5wJBAmoi5wJByABIDQALC0QAAAAAAAAAACHoAkEAIekCA0Ag6AIg6QJBwABsKgKgrgS7oCHoAiDpAkEBaiLpAkH5AEgNAAtBACDoArY4AvDKAUQAAAAAAAAAACHqAkEAIesCA0Ag6gIg6wJBwABsKgKkrgS7oCHqAiDrAkEBaiLrAkH5AEgNAAtBACDqArY4AvTKAUQAAAAAAAAAACHsAkEAIe0CA0Ag7AIg7QJBwABsKgKorgS7oCHsAiDtAkEBaiLtAkH5AEgNAAtBACDsArY4AvjKAUQAAAAAAAAAACHuAkEAIe8CA0Ag7gIg7wJBwABsKgKsrgS7oCHuAiDvAkEBaiLvAkH5AEgNAAtBACDuArY4AvzKAUQAAAAAAAAAACHwAkEAIfECA0Ag8AIg8QJBwABsKgKwrgS7oCHwAiDxAkEBaiLxAkH5AEgNAAtBACDwArY4AoDLAUQAAAAAAAAAACHyAkEAIfMCA0Ag8gIg8wJBwABsKgK0rgS7oCHyAiDzAkEBaiLzAkH5AEgNAAtBACDyArY4AoTLAUQAAAAAAAAAACH0AkEAIfUCA0Ag9AIg9QJBwABsKgK4rgS7oCH0AiD1AkEBaiL1AkH5AEgNAAtBACD0ArY4AojLAUQAAAAAAAAAACH2AkEAIfcCA0Ag9gIg9wJBwABsKgK8rgS7oCH2AiD3AkEBaiL3AkH5AEgNAAtBACD2ArY4AozLAUQAAAAAAAAAACH4AkEAIfkCA0Ag+AIg+QJBwABsKgLArgS7oCH4AiD5AkEBaiL5AkH5AEgNAAtBACD4ArY4ApDLAUQAAAAAAAAAACH6AkEAIfsCA0Ag+gIg+wJBwABsKgLErgS7oCH6AiD7AkEBaiL7AkH5AEgNAAtBACD6ArY4ApTLAUQAAAAAAAAAACH8AkEAIf0CA0Ag/AIg/QJBwABsKgLIrgS7oCH8AiD9AkEBaiL9AkH5AEgNAAtBACD8ArY4ApjLAUQAAAAAAAAAACH+AkEAIf8CA0Ag/gIg/wJBwABsKgLMrgS7oCH+AiD/AkEBaiL/AkH5AEgNAAtBACD+ArY4ApzLAUQAAAAAAAAAACGAA0EAIYEDA0AggAMggQNBwABsKgLQrgS7oCGAAyCBA0EBaiKBA0H5AEgNAAtBACCAA7Y4AqDLAUQAAAAAAAAAACGCA0EAIYMDA0AgggMggwNBwABsKgLUrgS7oCGCAyCDA0EBaiKDA0H5AEgNAAtBACCCA7Y4AqTLAUQAAAAAAAAAACGEA0EAIYUDA0AghAMghQNBwABsKgLYrgS7oCGEAyCFA0EBaiKFA0H5AEgNAAtBACCEA7Y4AqjLAUQAAAAAAAAAACGGA0EAIYcDA0AghgMghwNBwABsKgLcrgS7oCGGAyCHA0EBaiKHA0H5AEgNAAtBACCGA7Y4AqzLAUEAIYgDA0AgiANBBGwgiANBBGz9XQLg6gT9X/1e/VsC8KYBACCIA0ECaiKIA0GACUgNAAtEAAAAAAAAAAAhiQNBACGKAwNAIIkDIIoDQSBsKgLgjgW7oCGJAyCKA0EBaiKKA0GkBUgNAAtBACCJA7Y4AtCmAUQAAAAAAAAAACGLA0EAIYwDA0AgiwMgjANBIGwqAuSOBbugIYsDIIwDQQFqIowDQaQFSA0AC0EAIIsDtjgC1KYBRAAAAAAAAAAAIY0DQQAhjgMDQCCNAyCOA0EgbCoC6I4Fu6AhjQMgjgNBAWoijgNBpAVIDQALQQAgjQO2OALYpgFEAAAAAAAAAAAhjwNBACGQAwNAII8DIJADQSBsKgLsjgW7oCGPAyCQA0EBaiKQA0GkBUgNAAtBACCPA7Y4AtymAUQAAAAAAAAAACGRA0EAIZIDA0AgkQMgkgNBIGwqAvCOBbugIZEDIJIDQQFqIpIDQaQFSA0AC0EAIJEDtjgC4KYBRAAAAAAAAAAAIZMDQQAhlAMDQCCTAyCUA0EgbCoC9I4Fu6AhkwMglANBAWoilANBpAVIDQALQQAgkwO2OALkpgFEAAAAAAAAAAAhlQNBACGWAwNAIJUDIJYDQSBsKgL4jgW7oCGVAyCWA0EBaiKWA0GkBUgNAAtBACCVA7Y4AuimAUQAAAAAAAAAACGXA0EAIZgDA0AglwMgmANBIGwqAvyOBbugIZcDIJgDQQFqIpgDQaQFSA0AC0EAIJcDtjgC7KYBQQAhmQMDQCCZA0EEbCCZA0EEbP1dAuC3Bv1f/V79WwKwpAEAIJkDQQJqIpkDQcgASA0ACyAUDwt4AwF9AXsBfyAAtiIB/RMhAkEAIQMDQCADIAP9AAIAIAP9AAKwpAEgAv3mAf3lAf0LAgAgA0EQaiIDQaCkAUgNAAtBoKQBIQMgAyADKgIAIAMqArCkASABlJM4AgBBpKQBIQMgAyADKgIAIAMqArCkASABlJM4AgALALwrBG5hbWUABgVicGdlbgFBBgAHZm9yd2FyZAEEbG9zcwIMbWF0aC5leHAuZjY0AwxtYXRoLmxvZy5mNjQECGdyYWRpZW50BQlzZ2RVcGRhdGUC6SoGALMBAAViYXRjaAEIY2FwYWNpdHkCB2JhdGNoX24DBXQzX2F0BAV0NV9hdAUFcDFfYXQGBXQ2X2F0BwV0OF9hdAgFcDJfYXQJBXQ5X2F0CgZ0MTBfYXQLBm91dF9hdAwBaQ0Bag4DaV8xDwNqXzEQAXMRA2lfMhIDal8yEwNpXzMUA2pfMxUDaV80FgNpXzUXA2pfNBgDaV82GQNqXzUaBm1heCQ0MRsDdG1wHAZtYXgkNDIdBm1heCQ0Mx4GbWF4JDQ0HwZtYXgkNDUgBm1heCQ0NiEGbWF4JDQ3IgZtYXgkNDgjA2lfNyQBbCUDbF8xJgNsXzInA2xfMygDbF80KQNsXzUqA2xfNisDbF83LANsXzgtA2xfOS4EbF8xMC8EbF8xMTAEbF8xMjEEbF8xMzIEbF8xNDMEbF8xNTQEbF8xNjUEbF8xNzYEbF8xODcEbF8xOTgEbF8yMDkEbF8yMToEbF8yMjsEbF8yMzwEbF8yND0EbF8yNT4EbF8yNj8EbF8yN0AEbF8yOEEEbF8yOUIEbF8zMEMEbF8zMUQEbF8zMkUDaV84RgZhY2MkOTZHAWtIBmFjYyQ5N0kDa18xSgZhY2MkOThLA2tfMkwGYWNjJDk5TQNrXzNOB2FjYyQxMDBPA2tfNFAHYWNjJDEwMVEDa181UgdhY2MkMTAyUwNrXzZUB2FjYyQxMDNVA2tfN1YHYWNjJDEwNFcDa184WAdhY2MkMTA1WQNrXzlaB2FjYyQxMDZbBGtfMTBcB2FjYyQxMDddBGtfMTFeB2FjYyQxMDhfBGtfMTJgB2FjYyQxMDlhBGtfMTNiB2FjYyQxMTBjBGtfMTRkB2FjYyQxMTFlBGtfMTVmA2lfOWcEaV8xMGgEbF8zM2kEbF8zNGoEbF8zNWsEbF8zNmwEbF8zN20EbF8zOG4EbF8zOW8EbF80MHAEbF80MXEEbF80MnIEaV8xMXMEa18xNnQGbWF4JDQ5dQRrXzE3dgZtYXgkNTB3BGtfMTh4Bm1heCQ1MXkEa18xOXoGbWF4JDUyewRrXzIwfAZtYXgkNTN9BGlfMTJ+AnBhfwJwYoABAXSBAQRpXzEzggECczCDAQJ0MIQBA2FjY4UBBWFjY18xhgEFYWNjXzKHAQVhY2NfM4gBBWFjY180iQEFYWNjXzWKAQVhY2NfNosBBWFjY183jAECYXaNAQRhdl8xjgEEYXZfMo8BBGF2XzOQAQJidpEBBGJ2XzGSAQV0bXBfMZMBAnBvlAEEdDBfMZUBBWFjY184lgEFYWNjXzmXAQZhY2NfMTCYAQZhY2NfMTGZAQRhdl80mgEEYXZfNZsBBGF2XzacAQRhdl83nQEEYnZfMp4BBHBvXzGfAQZpX3Jlc3SgAQRzMF8xoQEEdDBfMqIBBmFjY18xMqMBBmFjY18xM6QBBmFjY18xNKUBBmFjY18xNaYBBGF2XzinAQRhdl85qAEEYnZfM6kBBGJ2XzSqAQRwb18yqwEEdDBfM6wBBmFjY18xNq0BBmFjY18xN64BBWF2XzEwrwEFYXZfMTGwAQRidl81sQEEcG9fM7IBA3NfMQG4AQAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwV0M19hdAQFdDVfYXQFBXAxX2F0BgV0Nl9hdAcFdDhfYXQIBXAyX2F0CQV0OV9hdAoGdDEwX2F0Cwp0YXJnZXRzX2F0DAFpDQFqDgNpXzEPA2pfMRAFbWVhbkwRAXMSA2lfMhMDal8yFANpXzMVA2pfMxYDaV80FwNpXzUYA2pfNBkDaV82GgNqXzUbBm1heCQ1NBwDdG1wHQZtYXgkNTUeBm1heCQ1Nh8GbWF4JDU3IAZtYXgkNTghBm1heCQ1OSIGbWF4JDYwIwZtYXgkNjEkA2lfNyUBbCYDbF8xJwNsXzIoA2xfMykDbF80KgNsXzUrA2xfNiwDbF83LQNsXzguA2xfOS8EbF8xMDAEbF8xMTEEbF8xMjIEbF8xMzMEbF8xNDQEbF8xNTUEbF8xNjYEbF8xNzcEbF8xODgEbF8xOTkEbF8yMDoEbF8yMTsEbF8yMjwEbF8yMz0EbF8yND4EbF8yNT8EbF8yNkAEbF8yN0EEbF8yOEIEbF8yOUMEbF8zMEQEbF8zMUUEbF8zMkYDaV84RwdhY2MkMTEySAFrSQdhY2MkMTEzSgNrXzFLB2FjYyQxMTRMA2tfMk0HYWNjJDExNU4Da18zTwdhY2MkMTE2UANrXzRRB2FjYyQxMTdSA2tfNVMHYWNjJDExOFQDa182VQdhY2MkMTE5VgNrXzdXB2FjYyQxMjBYA2tfOFkHYWNjJDEyMVoDa185WwdhY2MkMTIyXARrXzEwXQdhY2MkMTIzXgRrXzExXwdhY2MkMTI0YARrXzEyYQdhY2MkMTI1YgRrXzEzYwdhY2MkMTI2ZARrXzE0ZQdhY2MkMTI3ZgRrXzE1ZwNpXzloBGlfMTBpBGxfMzNqBGxfMzRrBGxfMzVsBGxfMzZtBGxfMzduBGxfMzhvBGxfMzlwBGxfNDBxBGxfNDFyBGxfNDJzBGlfMTF0BGtfMTZ1Bm1heCQ2MnYEa18xN3cGbWF4JDYzeARrXzE4eQZtYXgkNjR6BGtfMTl7Bm1heCQ2NXwEa18yMH0GbWF4JDY2fgRpXzEyfwJwYYABAnBigQEBdIIBBGlfMTODAQJzMIQBAnQwhQEDYWNjhgEFYWNjXzGHAQVhY2NfMogBBWFjY18ziQEFYWNjXzSKAQVhY2NfNYsBBWFjY182jAEFYWNjXzeNAQJhdo4BBGF2XzGPAQRhdl8ykAEEYXZfM5EBAmJ2kgEEYnZfMZMBBXRtcF8xlAECcG+VAQR0MF8xlgEFYWNjXziXAQVhY2NfOZgBBmFjY18xMJkBBmFjY18xMZoBBGF2XzSbAQRhdl81nAEEYXZfNp0BBGF2XzeeAQRidl8ynwEEcG9fMaABBmlfcmVzdKEBBHMwXzGiAQR0MF8yowEGYWNjXzEypAEGYWNjXzEzpQEGYWNjXzE0pgEGYWNjXzE1pwEEYXZfOKgBBGF2XzmpAQRidl8zqgEEYnZfNKsBBHBvXzKsAQR0MF8zrQEGYWNjXzE2rgEGYWNjXzE3rwEFYXZfMTCwAQVhdl8xMbEBBGJ2XzWyAQRwb18zswEDc18xtAEGbWF4JDI2tQEDdDExtgEDdDEytwEEaW52QgIIAAF4AQF0AgN0XzEDA3RfMgQDdF8zBQN0XzQGA3RfNQcDdF82AwgAAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81BwN0XzYEmgMABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMFdDNfYXQEBnQxN19hdAUFdDVfYXQGBXAxX2F0BwV0Nl9hdAgGdDE4X2F0CQV0OF9hdAoFcDJfYXQLBXQ5X2F0DAZ0MTBfYXQNCnRhcmdldHNfYXQOBmRfel9hdA8GdDE5X2F0EAFpEQFqEgNpXzETA2pfMRQFbWVhbkwVAXMWA2lfMhcDal8yGANpXzMZA2pfMxoDaV80GwNpXzUcA2pfNB0DaV82HgNqXzUfBm1heCQ2NyADdG1wIQZtYXgkNjgiBm1heCQ2OSMGbWF4JDcwJAZtYXgkNzElBm1heCQ3MiYGbWF4JDczJwZtYXgkNzQoA2lfNykBbCoDbF8xKwNsXzIsA2xfMy0DbF80LgNsXzUvA2xfNjADbF83MQNsXzgyA2xfOTMEbF8xMDQEbF8xMTUEbF8xMjYEbF8xMzcEbF8xNDgEbF8xNTkEbF8xNjoEbF8xNzsEbF8xODwEbF8xOT0EbF8yMD4EbF8yMT8EbF8yMkAEbF8yM0EEbF8yNEIEbF8yNUMEbF8yNkQEbF8yN0UEbF8yOEYEbF8yOUcEbF8zMEgEbF8zMUkEbF8zMkoDaV84SwdhY2MkMTI4TAFrTQdhY2MkMTI5TgNrXzFPB2FjYyQxMzBQA2tfMlEHYWNjJDEzMVIDa18zUwdhY2MkMTMyVANrXzRVB2FjYyQxMzNWA2tfNVcHYWNjJDEzNFgDa182WQdhY2MkMTM1WgNrXzdbB2FjYyQxMzZcA2tfOF0HYWNjJDEzN14Da185XwdhY2MkMTM4YARrXzEwYQdhY2MkMTM5YgRrXzExYwdhY2MkMTQwZARrXzEyZQdhY2MkMTQxZgRrXzEzZwdhY2MkMTQyaARrXzE0aQdhY2MkMTQzagRrXzE1awNpXzlsBGlfMTBtBGxfMzNuBGxfMzRvBGxfMzVwBGxfMzZxBGxfMzdyBGxfMzhzBGxfMzl0BGxfNDB1BGxfNDF2BGxfNDJ3BGlfMTF4BGtfMTZ5Bm1heCQ3NXoEa18xN3sGbWF4JDc2fARrXzE4fQZtYXgkNzd+BGtfMTl/Bm1heCQ3OIABBGtfMjCBAQZtYXgkNzmCAQRpXzEygwECcGGEAQJwYoUBAXSGAQRpXzEzhwECczCIAQJ0MIkBA2FjY4oBBWFjY18xiwEFYWNjXzKMAQVhY2NfM40BBWFjY180jgEFYWNjXzWPAQVhY2NfNpABBWFjY183kQECYXaSAQRhdl8xkwEEYXZfMpQBBGF2XzOVAQJidpYBBGJ2XzGXAQV0bXBfMZgBAnBvmQEEdDBfMZoBBWFjY184mwEFYWNjXzmcAQZhY2NfMTCdAQZhY2NfMTGeAQRhdl80nwEEYXZfNaABBGF2XzahAQRhdl83ogEEYnZfMqMBBHBvXzGkAQZpX3Jlc3SlAQRzMF8xpgEEdDBfMqcBBmFjY18xMqgBBmFjY18xM6kBBmFjY18xNKoBBmFjY18xNasBBGF2XzisAQRhdl85rQEEYnZfM64BBGJ2XzSvAQRwb18ysAEEdDBfM7EBBmFjY18xNrIBBmFjY18xN7MBBWF2XzEwtAEFYXZfMTG1AQRidl81tgEEcG9fM7cBA3NfMbgBBm1heCQ0MLkBA3QxMboBA3QxMrsBBXNjYWxlvAEHc2NhbGVfdr0BAnB2vgECcHO/AQRwb180wAEDal82wQEEaV8xNMIBAnIwwwEGYWNjXzE4xAEGYWNjXzE5xQEGYWNjXzIwxgEGYWNjXzIxxwEGYWNjXzIyyAEGYWNjXzIzyQEGYWNjXzI0ygEGYWNjXzI1ywECdnbMAQR2dl8xzQEEdnZfMs4BBHZ2XzPPAQJzc9ABBHNzXzHRAQFy0gEEcHZfMdMBBHBzXzHUAQRwb1811QEDal831gEEczBfMtcBBHIwXzHYAQZhY2NfMjbZAQZhY2NfMjfaAQZhY2NfMjjbAQZhY2NfMjncAQZhY2NfMzDdAQZhY2NfMzHeAQZhY2NfMzLfAQZhY2NfMzPgAQR2dl804QEEdnZfNeIBBHZ2XzbjAQR2dl835AEEc3NfMuUBBHNzXzPmAQNyXzHnAQRyMF8y6AEGYWNjXzM06QEGYWNjXzM16gEGYWNjXzM26wEGYWNjXzM37AEEdnZfOO0BBHZ2XznuAQV2dl8xMO8BBXZ2XzEx8AEEc3NfNPEBA3JfMvIBA3NfMvMBBGlfMTX0AQNqXzj1AQRrXzIx9gEEaV8xNvcBA2pfOfgBBGlfMTf5AQRqXzEw+gEEaV8xOPsBBGpfMTH8AQRpXzE5/QEEal8xMv4BBGlfMjD/AQRqXzEzgAIEaV8yMYECBGpfMTSCAgRpXzIygwIEal8xNYQCBGlfMjOFAgRqXzE2hgIEaV8yNIcCBGpfMTeIAgRsXzQziQIEbF80NIoCBGxfNDWLAgRsXzQ2jAIEaV8yNY0CBGlfMjaOAgRqXzE4jwIEa18yMpACBGlfMjeRAgRpXzI4kgIEal8xOZMCBGlfMjmUAgdhY2MkMTQ0lQIEa18yM5YCB2FjYyQxNDWXAgRrXzI0mAIHYWNjJDE0NpkCBGtfMjWaAgdhY2MkMTQ3mwIEa18yNpwCB2FjYyQxNDidAgRrXzI3ngIHYWNjJDE0OZ8CBGtfMjigAgdhY2MkMTUwoQIEa18yOaICB2FjYyQxNTGjAgRrXzMwpAIHYWNjJDE1MqUCBGtfMzGmAgdhY2MkMTUzpwIEa18zMqgCB2FjYyQxNTSpAgRrXzMzqgIHYWNjJDE1NasCBGtfMzSsAgdhY2MkMTU2rQIEa18zNa4CB2FjYyQxNTevAgRrXzM2sAIHYWNjJDE1OLECBGtfMzeyAgdhY2MkMTU5swIEa18zOLQCBGlfMzC1AgRpXzMxtgIEal8yMLcCBGtfMzm4AgRpXzMyuQIEal8yMboCBGtfNDC7AgRpXzMzvAIEal8yMr0CBGlfMzS+AgRqXzIzvwIEaV8zNcACBGpfMjTBAgRpXzM2wgIEal8yNcMCBGlfMzfEAgRqXzI2xQIEaV8zOMYCBGpfMjfHAgRpXzM5yAIEal8yOMkCBGlfNDDKAgRqXzI5ywIEaV80McwCBGpfMzDNAgRrXzQxzgIEaV80Ms8CBGlfNDPQAgRqXzMx0QIEaV80NNICBGlfNDXTAgdhY2MkMTYw1AIEa180MtUCB2FjYyQxNjHWAgRrXzQz1wIHYWNjJDE2MtgCBGtfNDTZAgdhY2MkMTYz2gIEa180NdsCB2FjYyQxNjTcAgRrXzQ23QIHYWNjJDE2Nd4CBGtfNDffAgdhY2MkMTY24AIEa180OOECB2FjYyQxNjfiAgRrXzQ54wIEaW52QuQCBGlfNDblAgRpXzQ35gIEaV80OOcCBGlfNDnoAgdhY2MkMTY46QIDcl8z6gIHYWNjJDE2OesCA3JfNOwCB2FjYyQxNzDtAgNyXzXuAgdhY2MkMTcx7wIDcl828AIHYWNjJDE3MvECA3JfN/ICB2FjYyQxNzPzAgNyXzj0AgdhY2MkMTc09QIDcl859gIHYWNjJDE3NfcCBHJfMTD4AgdhY2MkMTc2+QIEcl8xMfoCB2FjYyQxNzf7AgRyXzEy/AIHYWNjJDE3OP0CBHJfMTP+AgdhY2MkMTc5/wIEcl8xNIADB2FjYyQxODCBAwRyXzE1ggMHYWNjJDE4MYMDBHJfMTaEAwdhY2MkMTgyhQMEcl8xN4YDB2FjYyQxODOHAwRyXzE4iAMEaV81MIkDB2FjYyQxODSKAwRyXzE5iwMHYWNjJDE4NYwDBHJfMjCNAwdhY2MkMTg2jgMEcl8yMY8DB2FjYyQxODeQAwRyXzIykQMHYWNjJDE4OJIDBHJfMjOTAwdhY2MkMTg5lAMEcl8yNJUDB2FjYyQxOTCWAwRyXzI1lwMHYWNjJDE5MZgDBHJfMjaZAwRpXzUxBQQAAmxyAQRyYXRlAgVyYXRlcwMCYXQ=";
 
 /** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
 interface WasmApi {
@@ -3263,16 +3148,16 @@ function wasmKernels(): Kernels | null {
  */
 function reserveKernels(k: Kernels, batch: number): void {
   if (batch <= k.capacity) return;
-  const bytes = 180320 + batch * 128496;
+  const bytes = 148992 + batch * 128496;
   const pages = Math.ceil((bytes - k.memory.buffer.byteLength) / 65536);
   if (pages > 0) k.memory.grow(pages);
   const buffer = k.memory.buffer;
   k.capacity = batch;
   k.params = new Float32Array(buffer, 0, 5258);
   k.grads = new Float32Array(buffer, 21040, 5258);
-  k.inputs = new Float32Array(buffer, 180320, batch * 784);
-  k.targets = new Float32Array(buffer, 180320 + batch * 3136, batch * 10);
-  k.out = new Float32Array(buffer, 180320 + batch * 3176, batch * 10);
+  k.inputs = new Float32Array(buffer, 148992, batch * 784);
+  k.targets = new Float32Array(buffer, 148992 + batch * 3136, batch * 10);
+  k.out = new Float32Array(buffer, 148992 + batch * 3176, batch * 10);
 }
 
 /** The optimizers createOptimizer makes. */

@@ -284,7 +284,7 @@ const OPERATOR_SHAPES: Record<string, string> = {
   "*": "a scalar operand, or [m, k] * [k, n], [m, k] * [k], [k] * [k, n] or [k] * [k]",
   "/": 'a scalar divisor ("./" divides element by element)',
   "^": 'scalar operands (".^" raises element by element)',
-  "'": "a vector or a matrix",
+  "'": "a vector or a matrix (transpose(x, perm) reorders the axes of a tensor)",
   "<": ELEMENTWISE_SHAPES,
   ">": ELEMENTWISE_SHAPES,
   "<=": ELEMENTWISE_SHAPES,

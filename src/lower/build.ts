@@ -113,6 +113,8 @@ export class FunctionLowering {
   /** Element `index` of `n`, wherever it lives. */
   read = (n: Node, index: Index): Expr => {
     if (n.op === "const") return num(n.attr as number);
+    // a reshape read through: its element i is its operand's element i
+    if (n.op === "view" && this.plan.views.has(n)) return this.read(n.inputs[0], index);
     if (sizeOf(n.shape) === 1 && n.inputs.length === 0) {
       (n.op === "param" ? this.scalarParams : this.sampleLeaves).add(n);
       return get(this.local(n));
@@ -128,7 +130,7 @@ export class FunctionLowering {
   };
 
   read2 = (n: Node, row: Index, col: Index): Expr =>
-    this.plan.views.has(n) ? this.read2(n.inputs[0], col, row) : this.read(n, addIndex(scaleIndex(row, n.shape[1]), col));
+    n.op === "transpose" && this.plan.views.has(n) ? this.read2(n.inputs[0], col, row) : this.read(n, addIndex(scaleIndex(row, n.shape[1]), col));
 
   /** The row of the current sample in a per-sample array. */
   private row(buf: Buffer): Index {
@@ -218,8 +220,8 @@ export class FunctionLowering {
 
   private operandMath(n: Node): MathExpr {
     if (n.op === "const") return { k: "num", value: n.attr as number };
-    // a transpose read through has no name of its own
-    return this.plan.views.has(n) ? OPS.transpose.math([sym(n.inputs[0])], n) : sym(n);
+    // a transpose or reshape read through has no name of its own
+    return this.plan.views.has(n) ? OPS[n.op].math([this.operandMath(n.inputs[0])], n) : sym(n);
   }
 
   /** The statements computing `n` (for a batch mean: adding this sample's value into its accumulator). */

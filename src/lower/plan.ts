@@ -6,10 +6,11 @@
  * The loop phase is a list of segments: loops over the samples running per-sample code, and batched
  * dense-layer contractions between them. A value read in another segment than its own is stored one row per
  * sample ("rows", buffers grown with the batch); other values live per sample: scalars in locals, tensors in
- * workspace buffers. Roots go straight into `grads` or `out`, and transposes feeding only products are read
- * through. Every other value is stored here; which ones need no storage is decided on the kernel IR
+ * workspace buffers. Roots go straight into `grads` or `out`; transposes feeding only products, and reshapes
+ * (views that keep the row-major order), are read through. Every other value is stored here; which ones need no storage is decided on the kernel IR
  * (passes/inline.ts).
  */
+import { isIdentityView, parseView } from "../ir/axes.ts";
 import { type Node, sizeOf } from "../ir/node.ts";
 import { isElementwise } from "../ir/ops.ts";
 import { reachable } from "../autodiff/reverse.ts";
@@ -31,7 +32,7 @@ export interface FunctionPlan {
   readonly computed: readonly Node[];
   readonly phase: ReadonlyMap<Node, Phase>;
   readonly segments: readonly Segment[];
-  /** Transposes that are read through (never stored). */
+  /** Transposes and reshapes that are read through (never stored). */
   readonly views: ReadonlySet<Node>;
   readonly storage: ReadonlyMap<Node, Storage>;
   /** The readers of each node in this function. */
@@ -56,7 +57,8 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
   const dense = new Map(nodes.flatMap((n) => ((call) => (call ? [[n, call] as const] : []))(denseCall(n, users))));
   const absorbed = new Set([...dense.values()].flatMap((c) => (c.kind === "denseWeightGradient" ? [c.outer] : [])));
   const kernelOperands = new Set([...dense.values()].flatMap(rowOperands));
-  const views = new Set(nodes.filter((n) => n.op === "transpose" && !rootSet.has(n) && users(n).every((c) => c.op === "matmul")));
+  const transposes = new Set(nodes.filter((n) => n.op === "transpose" && !rootSet.has(n) && users(n).every((c) => c.op === "matmul")));
+  const views = new Set([...transposes, ...nodes.filter((n) => isReshape(n) && !rootSet.has(n) && !kernelOperands.has(n) && !transposes.has(n.inputs[0]))]);
   const computed = nodes.filter((n) => !isLeaf(n) && !views.has(n) && !absorbed.has(n));
   const segments = segment(computed, phase, dense);
   const rows = rowsStored(segments, computed, kernelOperands, users, views);
@@ -87,6 +89,11 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
     }
   }
   return { roots, computed, phase, segments, views, storage, users, named, sharesReaderStorage };
+}
+
+/** A view that reads its operand's elements in their order (a reshape): element i is the operand's element i. */
+function isReshape(n: Node): boolean {
+  return n.op === "view" && isIdentityView(parseView(n.attr), n.shape, n.inputs[0].shape);
 }
 
 function consumerMap(nodes: readonly Node[]): Map<Node, Node[]> {
@@ -126,7 +133,7 @@ function segment(computed: readonly Node[], phase: ReadonlyMap<Node, Phase>, den
 
 /**
  * Loop values needed outside the segment that computes them: kernel results and operands, and cross-segment reads
- * (a transpose read through by its products reads in their segments).
+ * (a view read through reads in its readers' segments).
  */
 function rowsStored(
   segments: readonly Segment[],
@@ -141,8 +148,9 @@ function rowsStored(
   for (const n of computed) {
     const own = segmentOf.get(n);
     if (own === undefined || n.op === "batchMean") continue;
+    const through = (u: Node): Node[] => (views.has(u) ? users(u).flatMap(through) : [u]);
     const readers = users(n)
-      .flatMap((u) => (views.has(u) ? users(u) : [u]))
+      .flatMap(through)
       .flatMap((u) => (segmentOf.has(u) ? [segmentOf.get(u) as number] : []));
     if (segments[own].kind === "dense" || kernelOperands.has(n) || readers.some((k) => k !== own)) rows.add(n);
   }
