@@ -1149,345 +1149,111 @@ function gradientKernel(
     }
 
     // a1 = σ(t1 + b1)
-    a1[0] = sigmoid(t1[0]! + params[64]!);
-    a1[1] = sigmoid(t1[1]! + params[65]!);
-    a1[2] = sigmoid(t1[2]! + params[66]!);
-    a1[3] = sigmoid(t1[3]! + params[67]!);
-    a1[4] = sigmoid(t1[4]! + params[68]!);
-    a1[5] = sigmoid(t1[5]! + params[69]!);
-    a1[6] = sigmoid(t1[6]! + params[70]!);
-    a1[7] = sigmoid(t1[7]! + params[71]!);
-    a1[8] = sigmoid(t1[8]! + params[72]!);
-    a1[9] = sigmoid(t1[9]! + params[73]!);
-    a1[10] = sigmoid(t1[10]! + params[74]!);
-    a1[11] = sigmoid(t1[11]! + params[75]!);
-    a1[12] = sigmoid(t1[12]! + params[76]!);
-    a1[13] = sigmoid(t1[13]! + params[77]!);
-    a1[14] = sigmoid(t1[14]! + params[78]!);
-    a1[15] = sigmoid(t1[15]! + params[79]!);
+    for (let i = 0; i < 16; i++) {
+      a1[i] = sigmoid(t1[i]! + params[64 + i]!);
+    }
+
     // t2 = W2 · a1
     for (let i = 0; i < 16; i++) {
-      t2[i] =
-        params[80 + i * 16]! * a1[0]! +
-        params[80 + i * 16 + 1]! * a1[1]! +
-        params[80 + i * 16 + 2]! * a1[2]! +
-        params[80 + i * 16 + 3]! * a1[3]! +
-        params[80 + i * 16 + 4]! * a1[4]! +
-        params[80 + i * 16 + 5]! * a1[5]! +
-        params[80 + i * 16 + 6]! * a1[6]! +
-        params[80 + i * 16 + 7]! * a1[7]! +
-        params[80 + i * 16 + 8]! * a1[8]! +
-        params[80 + i * 16 + 9]! * a1[9]! +
-        params[80 + i * 16 + 10]! * a1[10]! +
-        params[80 + i * 16 + 11]! * a1[11]! +
-        params[80 + i * 16 + 12]! * a1[12]! +
-        params[80 + i * 16 + 13]! * a1[13]! +
-        params[80 + i * 16 + 14]! * a1[14]! +
-        params[80 + i * 16 + 15]! * a1[15]!;
+      let acc = 0;
+      for (let k = 0; k < 16; k++) acc += params[80 + i * 16 + k]! * a1[k]!;
+      t2[i] = acc;
     }
 
     // a2 = σ(t2 + b2)
-    a2[0] = sigmoid(t2[0]! + params[336]!);
-    a2[1] = sigmoid(t2[1]! + params[337]!);
-    a2[2] = sigmoid(t2[2]! + params[338]!);
-    a2[3] = sigmoid(t2[3]! + params[339]!);
-    a2[4] = sigmoid(t2[4]! + params[340]!);
-    a2[5] = sigmoid(t2[5]! + params[341]!);
-    a2[6] = sigmoid(t2[6]! + params[342]!);
-    a2[7] = sigmoid(t2[7]! + params[343]!);
-    a2[8] = sigmoid(t2[8]! + params[344]!);
-    a2[9] = sigmoid(t2[9]! + params[345]!);
-    a2[10] = sigmoid(t2[10]! + params[346]!);
-    a2[11] = sigmoid(t2[11]! + params[347]!);
-    a2[12] = sigmoid(t2[12]! + params[348]!);
-    a2[13] = sigmoid(t2[13]! + params[349]!);
-    a2[14] = sigmoid(t2[14]! + params[350]!);
-    a2[15] = sigmoid(t2[15]! + params[351]!);
+    for (let i = 0; i < 16; i++) {
+      a2[i] = sigmoid(t2[i]! + params[336 + i]!);
+    }
+
     // t3 = W3 · a2
     for (let i = 0; i < 16; i++) {
-      t3[i] =
-        params[352 + i * 16]! * a2[0]! +
-        params[352 + i * 16 + 1]! * a2[1]! +
-        params[352 + i * 16 + 2]! * a2[2]! +
-        params[352 + i * 16 + 3]! * a2[3]! +
-        params[352 + i * 16 + 4]! * a2[4]! +
-        params[352 + i * 16 + 5]! * a2[5]! +
-        params[352 + i * 16 + 6]! * a2[6]! +
-        params[352 + i * 16 + 7]! * a2[7]! +
-        params[352 + i * 16 + 8]! * a2[8]! +
-        params[352 + i * 16 + 9]! * a2[9]! +
-        params[352 + i * 16 + 10]! * a2[10]! +
-        params[352 + i * 16 + 11]! * a2[11]! +
-        params[352 + i * 16 + 12]! * a2[12]! +
-        params[352 + i * 16 + 13]! * a2[13]! +
-        params[352 + i * 16 + 14]! * a2[14]! +
-        params[352 + i * 16 + 15]! * a2[15]!;
+      let acc$1 = 0;
+      for (let k = 0; k < 16; k++) acc$1 += params[352 + i * 16 + k]! * a2[k]!;
+      t3[i] = acc$1;
     }
 
     // a3 = σ(t3 + b3)
-    a3[0] = sigmoid(t3[0]! + params[608]!);
-    a3[1] = sigmoid(t3[1]! + params[609]!);
-    a3[2] = sigmoid(t3[2]! + params[610]!);
-    a3[3] = sigmoid(t3[3]! + params[611]!);
-    a3[4] = sigmoid(t3[4]! + params[612]!);
-    a3[5] = sigmoid(t3[5]! + params[613]!);
-    a3[6] = sigmoid(t3[6]! + params[614]!);
-    a3[7] = sigmoid(t3[7]! + params[615]!);
-    a3[8] = sigmoid(t3[8]! + params[616]!);
-    a3[9] = sigmoid(t3[9]! + params[617]!);
-    a3[10] = sigmoid(t3[10]! + params[618]!);
-    a3[11] = sigmoid(t3[11]! + params[619]!);
-    a3[12] = sigmoid(t3[12]! + params[620]!);
-    a3[13] = sigmoid(t3[13]! + params[621]!);
-    a3[14] = sigmoid(t3[14]! + params[622]!);
-    a3[15] = sigmoid(t3[15]! + params[623]!);
+    for (let i = 0; i < 16; i++) {
+      a3[i] = sigmoid(t3[i]! + params[608 + i]!);
+    }
+
     // t4 = W4 · a3
     for (let i = 0; i < 16; i++) {
-      t4[i] =
-        params[624 + i * 16]! * a3[0]! +
-        params[624 + i * 16 + 1]! * a3[1]! +
-        params[624 + i * 16 + 2]! * a3[2]! +
-        params[624 + i * 16 + 3]! * a3[3]! +
-        params[624 + i * 16 + 4]! * a3[4]! +
-        params[624 + i * 16 + 5]! * a3[5]! +
-        params[624 + i * 16 + 6]! * a3[6]! +
-        params[624 + i * 16 + 7]! * a3[7]! +
-        params[624 + i * 16 + 8]! * a3[8]! +
-        params[624 + i * 16 + 9]! * a3[9]! +
-        params[624 + i * 16 + 10]! * a3[10]! +
-        params[624 + i * 16 + 11]! * a3[11]! +
-        params[624 + i * 16 + 12]! * a3[12]! +
-        params[624 + i * 16 + 13]! * a3[13]! +
-        params[624 + i * 16 + 14]! * a3[14]! +
-        params[624 + i * 16 + 15]! * a3[15]!;
+      let acc$2 = 0;
+      for (let k = 0; k < 16; k++) acc$2 += params[624 + i * 16 + k]! * a3[k]!;
+      t4[i] = acc$2;
     }
 
     // a4 = σ(t4 + b4)
-    a4[0] = sigmoid(t4[0]! + params[880]!);
-    a4[1] = sigmoid(t4[1]! + params[881]!);
-    a4[2] = sigmoid(t4[2]! + params[882]!);
-    a4[3] = sigmoid(t4[3]! + params[883]!);
-    a4[4] = sigmoid(t4[4]! + params[884]!);
-    a4[5] = sigmoid(t4[5]! + params[885]!);
-    a4[6] = sigmoid(t4[6]! + params[886]!);
-    a4[7] = sigmoid(t4[7]! + params[887]!);
-    a4[8] = sigmoid(t4[8]! + params[888]!);
-    a4[9] = sigmoid(t4[9]! + params[889]!);
-    a4[10] = sigmoid(t4[10]! + params[890]!);
-    a4[11] = sigmoid(t4[11]! + params[891]!);
-    a4[12] = sigmoid(t4[12]! + params[892]!);
-    a4[13] = sigmoid(t4[13]! + params[893]!);
-    a4[14] = sigmoid(t4[14]! + params[894]!);
-    a4[15] = sigmoid(t4[15]! + params[895]!);
+    for (let i = 0; i < 16; i++) {
+      a4[i] = sigmoid(t4[i]! + params[880 + i]!);
+    }
+
     // t5 = W5 · a4
     for (let i = 0; i < 16; i++) {
-      t5[i] =
-        params[896 + i * 16]! * a4[0]! +
-        params[896 + i * 16 + 1]! * a4[1]! +
-        params[896 + i * 16 + 2]! * a4[2]! +
-        params[896 + i * 16 + 3]! * a4[3]! +
-        params[896 + i * 16 + 4]! * a4[4]! +
-        params[896 + i * 16 + 5]! * a4[5]! +
-        params[896 + i * 16 + 6]! * a4[6]! +
-        params[896 + i * 16 + 7]! * a4[7]! +
-        params[896 + i * 16 + 8]! * a4[8]! +
-        params[896 + i * 16 + 9]! * a4[9]! +
-        params[896 + i * 16 + 10]! * a4[10]! +
-        params[896 + i * 16 + 11]! * a4[11]! +
-        params[896 + i * 16 + 12]! * a4[12]! +
-        params[896 + i * 16 + 13]! * a4[13]! +
-        params[896 + i * 16 + 14]! * a4[14]! +
-        params[896 + i * 16 + 15]! * a4[15]!;
+      let acc$3 = 0;
+      for (let k = 0; k < 16; k++) acc$3 += params[896 + i * 16 + k]! * a4[k]!;
+      t5[i] = acc$3;
     }
 
     // a5 = σ(t5 + b5)
-    a5[0] = sigmoid(t5[0]! + params[1152]!);
-    a5[1] = sigmoid(t5[1]! + params[1153]!);
-    a5[2] = sigmoid(t5[2]! + params[1154]!);
-    a5[3] = sigmoid(t5[3]! + params[1155]!);
-    a5[4] = sigmoid(t5[4]! + params[1156]!);
-    a5[5] = sigmoid(t5[5]! + params[1157]!);
-    a5[6] = sigmoid(t5[6]! + params[1158]!);
-    a5[7] = sigmoid(t5[7]! + params[1159]!);
-    a5[8] = sigmoid(t5[8]! + params[1160]!);
-    a5[9] = sigmoid(t5[9]! + params[1161]!);
-    a5[10] = sigmoid(t5[10]! + params[1162]!);
-    a5[11] = sigmoid(t5[11]! + params[1163]!);
-    a5[12] = sigmoid(t5[12]! + params[1164]!);
-    a5[13] = sigmoid(t5[13]! + params[1165]!);
-    a5[14] = sigmoid(t5[14]! + params[1166]!);
-    a5[15] = sigmoid(t5[15]! + params[1167]!);
+    for (let i = 0; i < 16; i++) {
+      a5[i] = sigmoid(t5[i]! + params[1152 + i]!);
+    }
+
     // t6 = W6 · a5
     for (let i = 0; i < 16; i++) {
-      t6[i] =
-        params[1168 + i * 16]! * a5[0]! +
-        params[1168 + i * 16 + 1]! * a5[1]! +
-        params[1168 + i * 16 + 2]! * a5[2]! +
-        params[1168 + i * 16 + 3]! * a5[3]! +
-        params[1168 + i * 16 + 4]! * a5[4]! +
-        params[1168 + i * 16 + 5]! * a5[5]! +
-        params[1168 + i * 16 + 6]! * a5[6]! +
-        params[1168 + i * 16 + 7]! * a5[7]! +
-        params[1168 + i * 16 + 8]! * a5[8]! +
-        params[1168 + i * 16 + 9]! * a5[9]! +
-        params[1168 + i * 16 + 10]! * a5[10]! +
-        params[1168 + i * 16 + 11]! * a5[11]! +
-        params[1168 + i * 16 + 12]! * a5[12]! +
-        params[1168 + i * 16 + 13]! * a5[13]! +
-        params[1168 + i * 16 + 14]! * a5[14]! +
-        params[1168 + i * 16 + 15]! * a5[15]!;
+      let acc$4 = 0;
+      for (let k = 0; k < 16; k++) acc$4 += params[1168 + i * 16 + k]! * a5[k]!;
+      t6[i] = acc$4;
     }
 
     // a6 = σ(t6 + b6)
-    a6[0] = sigmoid(t6[0]! + params[1424]!);
-    a6[1] = sigmoid(t6[1]! + params[1425]!);
-    a6[2] = sigmoid(t6[2]! + params[1426]!);
-    a6[3] = sigmoid(t6[3]! + params[1427]!);
-    a6[4] = sigmoid(t6[4]! + params[1428]!);
-    a6[5] = sigmoid(t6[5]! + params[1429]!);
-    a6[6] = sigmoid(t6[6]! + params[1430]!);
-    a6[7] = sigmoid(t6[7]! + params[1431]!);
-    a6[8] = sigmoid(t6[8]! + params[1432]!);
-    a6[9] = sigmoid(t6[9]! + params[1433]!);
-    a6[10] = sigmoid(t6[10]! + params[1434]!);
-    a6[11] = sigmoid(t6[11]! + params[1435]!);
-    a6[12] = sigmoid(t6[12]! + params[1436]!);
-    a6[13] = sigmoid(t6[13]! + params[1437]!);
-    a6[14] = sigmoid(t6[14]! + params[1438]!);
-    a6[15] = sigmoid(t6[15]! + params[1439]!);
+    for (let i = 0; i < 16; i++) {
+      a6[i] = sigmoid(t6[i]! + params[1424 + i]!);
+    }
+
     // t7 = W7 · a6
     for (let i = 0; i < 16; i++) {
-      t7[i] =
-        params[1440 + i * 16]! * a6[0]! +
-        params[1440 + i * 16 + 1]! * a6[1]! +
-        params[1440 + i * 16 + 2]! * a6[2]! +
-        params[1440 + i * 16 + 3]! * a6[3]! +
-        params[1440 + i * 16 + 4]! * a6[4]! +
-        params[1440 + i * 16 + 5]! * a6[5]! +
-        params[1440 + i * 16 + 6]! * a6[6]! +
-        params[1440 + i * 16 + 7]! * a6[7]! +
-        params[1440 + i * 16 + 8]! * a6[8]! +
-        params[1440 + i * 16 + 9]! * a6[9]! +
-        params[1440 + i * 16 + 10]! * a6[10]! +
-        params[1440 + i * 16 + 11]! * a6[11]! +
-        params[1440 + i * 16 + 12]! * a6[12]! +
-        params[1440 + i * 16 + 13]! * a6[13]! +
-        params[1440 + i * 16 + 14]! * a6[14]! +
-        params[1440 + i * 16 + 15]! * a6[15]!;
+      let acc$5 = 0;
+      for (let k = 0; k < 16; k++) acc$5 += params[1440 + i * 16 + k]! * a6[k]!;
+      t7[i] = acc$5;
     }
 
     // a7 = σ(t7 + b7)
-    a7[0] = sigmoid(t7[0]! + params[1696]!);
-    a7[1] = sigmoid(t7[1]! + params[1697]!);
-    a7[2] = sigmoid(t7[2]! + params[1698]!);
-    a7[3] = sigmoid(t7[3]! + params[1699]!);
-    a7[4] = sigmoid(t7[4]! + params[1700]!);
-    a7[5] = sigmoid(t7[5]! + params[1701]!);
-    a7[6] = sigmoid(t7[6]! + params[1702]!);
-    a7[7] = sigmoid(t7[7]! + params[1703]!);
-    a7[8] = sigmoid(t7[8]! + params[1704]!);
-    a7[9] = sigmoid(t7[9]! + params[1705]!);
-    a7[10] = sigmoid(t7[10]! + params[1706]!);
-    a7[11] = sigmoid(t7[11]! + params[1707]!);
-    a7[12] = sigmoid(t7[12]! + params[1708]!);
-    a7[13] = sigmoid(t7[13]! + params[1709]!);
-    a7[14] = sigmoid(t7[14]! + params[1710]!);
-    a7[15] = sigmoid(t7[15]! + params[1711]!);
+    for (let i = 0; i < 16; i++) {
+      a7[i] = sigmoid(t7[i]! + params[1696 + i]!);
+    }
+
     // t8 = W8 · a7
     for (let i = 0; i < 16; i++) {
-      t8[i] =
-        params[1712 + i * 16]! * a7[0]! +
-        params[1712 + i * 16 + 1]! * a7[1]! +
-        params[1712 + i * 16 + 2]! * a7[2]! +
-        params[1712 + i * 16 + 3]! * a7[3]! +
-        params[1712 + i * 16 + 4]! * a7[4]! +
-        params[1712 + i * 16 + 5]! * a7[5]! +
-        params[1712 + i * 16 + 6]! * a7[6]! +
-        params[1712 + i * 16 + 7]! * a7[7]! +
-        params[1712 + i * 16 + 8]! * a7[8]! +
-        params[1712 + i * 16 + 9]! * a7[9]! +
-        params[1712 + i * 16 + 10]! * a7[10]! +
-        params[1712 + i * 16 + 11]! * a7[11]! +
-        params[1712 + i * 16 + 12]! * a7[12]! +
-        params[1712 + i * 16 + 13]! * a7[13]! +
-        params[1712 + i * 16 + 14]! * a7[14]! +
-        params[1712 + i * 16 + 15]! * a7[15]!;
+      let acc$6 = 0;
+      for (let k = 0; k < 16; k++) acc$6 += params[1712 + i * 16 + k]! * a7[k]!;
+      t8[i] = acc$6;
     }
 
     // a8 = σ(t8 + b8)
-    a8[0] = sigmoid(t8[0]! + params[1968]!);
-    a8[1] = sigmoid(t8[1]! + params[1969]!);
-    a8[2] = sigmoid(t8[2]! + params[1970]!);
-    a8[3] = sigmoid(t8[3]! + params[1971]!);
-    a8[4] = sigmoid(t8[4]! + params[1972]!);
-    a8[5] = sigmoid(t8[5]! + params[1973]!);
-    a8[6] = sigmoid(t8[6]! + params[1974]!);
-    a8[7] = sigmoid(t8[7]! + params[1975]!);
-    a8[8] = sigmoid(t8[8]! + params[1976]!);
-    a8[9] = sigmoid(t8[9]! + params[1977]!);
-    a8[10] = sigmoid(t8[10]! + params[1978]!);
-    a8[11] = sigmoid(t8[11]! + params[1979]!);
-    a8[12] = sigmoid(t8[12]! + params[1980]!);
-    a8[13] = sigmoid(t8[13]! + params[1981]!);
-    a8[14] = sigmoid(t8[14]! + params[1982]!);
-    a8[15] = sigmoid(t8[15]! + params[1983]!);
+    for (let i = 0; i < 16; i++) {
+      a8[i] = sigmoid(t8[i]! + params[1968 + i]!);
+    }
+
     // t9 = W9 · a8
     for (let i = 0; i < 16; i++) {
-      t9[i] =
-        params[1984 + i * 16]! * a8[0]! +
-        params[1984 + i * 16 + 1]! * a8[1]! +
-        params[1984 + i * 16 + 2]! * a8[2]! +
-        params[1984 + i * 16 + 3]! * a8[3]! +
-        params[1984 + i * 16 + 4]! * a8[4]! +
-        params[1984 + i * 16 + 5]! * a8[5]! +
-        params[1984 + i * 16 + 6]! * a8[6]! +
-        params[1984 + i * 16 + 7]! * a8[7]! +
-        params[1984 + i * 16 + 8]! * a8[8]! +
-        params[1984 + i * 16 + 9]! * a8[9]! +
-        params[1984 + i * 16 + 10]! * a8[10]! +
-        params[1984 + i * 16 + 11]! * a8[11]! +
-        params[1984 + i * 16 + 12]! * a8[12]! +
-        params[1984 + i * 16 + 13]! * a8[13]! +
-        params[1984 + i * 16 + 14]! * a8[14]! +
-        params[1984 + i * 16 + 15]! * a8[15]!;
+      let acc$7 = 0;
+      for (let k = 0; k < 16; k++) acc$7 += params[1984 + i * 16 + k]! * a8[k]!;
+      t9[i] = acc$7;
     }
 
     // a9 = σ(t9 + b9)
-    a9[0] = sigmoid(t9[0]! + params[2240]!);
-    a9[1] = sigmoid(t9[1]! + params[2241]!);
-    a9[2] = sigmoid(t9[2]! + params[2242]!);
-    a9[3] = sigmoid(t9[3]! + params[2243]!);
-    a9[4] = sigmoid(t9[4]! + params[2244]!);
-    a9[5] = sigmoid(t9[5]! + params[2245]!);
-    a9[6] = sigmoid(t9[6]! + params[2246]!);
-    a9[7] = sigmoid(t9[7]! + params[2247]!);
-    a9[8] = sigmoid(t9[8]! + params[2248]!);
-    a9[9] = sigmoid(t9[9]! + params[2249]!);
-    a9[10] = sigmoid(t9[10]! + params[2250]!);
-    a9[11] = sigmoid(t9[11]! + params[2251]!);
-    a9[12] = sigmoid(t9[12]! + params[2252]!);
-    a9[13] = sigmoid(t9[13]! + params[2253]!);
-    a9[14] = sigmoid(t9[14]! + params[2254]!);
-    a9[15] = sigmoid(t9[15]! + params[2255]!);
+    for (let i = 0; i < 16; i++) {
+      a9[i] = sigmoid(t9[i]! + params[2240 + i]!);
+    }
+
     // t10 = W10 · a9
     for (let i = 0; i < 3; i++) {
-      t10[i] =
-        params[2256 + i * 16]! * a9[0]! +
-        params[2256 + i * 16 + 1]! * a9[1]! +
-        params[2256 + i * 16 + 2]! * a9[2]! +
-        params[2256 + i * 16 + 3]! * a9[3]! +
-        params[2256 + i * 16 + 4]! * a9[4]! +
-        params[2256 + i * 16 + 5]! * a9[5]! +
-        params[2256 + i * 16 + 6]! * a9[6]! +
-        params[2256 + i * 16 + 7]! * a9[7]! +
-        params[2256 + i * 16 + 8]! * a9[8]! +
-        params[2256 + i * 16 + 9]! * a9[9]! +
-        params[2256 + i * 16 + 10]! * a9[10]! +
-        params[2256 + i * 16 + 11]! * a9[11]! +
-        params[2256 + i * 16 + 12]! * a9[12]! +
-        params[2256 + i * 16 + 13]! * a9[13]! +
-        params[2256 + i * 16 + 14]! * a9[14]! +
-        params[2256 + i * 16 + 15]! * a9[15]!;
+      let acc$8 = 0;
+      for (let k = 0; k < 16; k++) acc$8 += params[2256 + i * 16 + k]! * a9[k]!;
+      t10[i] = acc$8;
     }
 
     // z10 = t10 + b10
@@ -1514,31 +1280,19 @@ function gradientKernel(
     // meanL += t11 - t12
     meanL += t11 - t12;
     // d_z10 = exp(z10 - t11) - y
-    d_z10[0] = Math.exp(z10[0]! - t11) - targets[yRow]!;
-    d_z10[1] = Math.exp(z10[1]! - t11) - targets[yRow + 1]!;
-    d_z10[2] = Math.exp(z10[2]! - t11) - targets[yRow + 2]!;
+    for (let i = 0; i < 3; i++) {
+      d_z10[i] = Math.exp(z10[i]! - t11) - targets[yRow + i]!;
+    }
+
     // d_b10 += d_z10
     grads[2304]! += d_z10[0]!;
     grads[2305]! += d_z10[1]!;
     grads[2306]! += d_z10[2]!;
     // d_W10 += d_z10 ⊗ a9
     for (let i = 0; i < 3; i++) {
-      grads[2256 + i * 16]! += d_z10[i]! * a9[0]!;
-      grads[2256 + i * 16 + 1]! += d_z10[i]! * a9[1]!;
-      grads[2256 + i * 16 + 2]! += d_z10[i]! * a9[2]!;
-      grads[2256 + i * 16 + 3]! += d_z10[i]! * a9[3]!;
-      grads[2256 + i * 16 + 4]! += d_z10[i]! * a9[4]!;
-      grads[2256 + i * 16 + 5]! += d_z10[i]! * a9[5]!;
-      grads[2256 + i * 16 + 6]! += d_z10[i]! * a9[6]!;
-      grads[2256 + i * 16 + 7]! += d_z10[i]! * a9[7]!;
-      grads[2256 + i * 16 + 8]! += d_z10[i]! * a9[8]!;
-      grads[2256 + i * 16 + 9]! += d_z10[i]! * a9[9]!;
-      grads[2256 + i * 16 + 10]! += d_z10[i]! * a9[10]!;
-      grads[2256 + i * 16 + 11]! += d_z10[i]! * a9[11]!;
-      grads[2256 + i * 16 + 12]! += d_z10[i]! * a9[12]!;
-      grads[2256 + i * 16 + 13]! += d_z10[i]! * a9[13]!;
-      grads[2256 + i * 16 + 14]! += d_z10[i]! * a9[14]!;
-      grads[2256 + i * 16 + 15]! += d_z10[i]! * a9[15]!;
+      for (let j = 0; j < 16; j++) {
+        grads[2256 + i * 16 + j]! += d_z10[i]! * a9[j]!;
+      }
     }
 
     // d_a9 = W10ᵀ · d_z10
@@ -1550,645 +1304,193 @@ function gradientKernel(
     }
 
     // d_z9 = d_a9 ⊙ a9 ⊙ (1 - a9)
-    d_z9[0] = d_a9[0]! * (a9[0]! * (1 - a9[0]!));
-    d_z9[1] = d_a9[1]! * (a9[1]! * (1 - a9[1]!));
-    d_z9[2] = d_a9[2]! * (a9[2]! * (1 - a9[2]!));
-    d_z9[3] = d_a9[3]! * (a9[3]! * (1 - a9[3]!));
-    d_z9[4] = d_a9[4]! * (a9[4]! * (1 - a9[4]!));
-    d_z9[5] = d_a9[5]! * (a9[5]! * (1 - a9[5]!));
-    d_z9[6] = d_a9[6]! * (a9[6]! * (1 - a9[6]!));
-    d_z9[7] = d_a9[7]! * (a9[7]! * (1 - a9[7]!));
-    d_z9[8] = d_a9[8]! * (a9[8]! * (1 - a9[8]!));
-    d_z9[9] = d_a9[9]! * (a9[9]! * (1 - a9[9]!));
-    d_z9[10] = d_a9[10]! * (a9[10]! * (1 - a9[10]!));
-    d_z9[11] = d_a9[11]! * (a9[11]! * (1 - a9[11]!));
-    d_z9[12] = d_a9[12]! * (a9[12]! * (1 - a9[12]!));
-    d_z9[13] = d_a9[13]! * (a9[13]! * (1 - a9[13]!));
-    d_z9[14] = d_a9[14]! * (a9[14]! * (1 - a9[14]!));
-    d_z9[15] = d_a9[15]! * (a9[15]! * (1 - a9[15]!));
     // d_b9 += d_z9
-    grads[2240]! += d_z9[0]!;
-    grads[2241]! += d_z9[1]!;
-    grads[2242]! += d_z9[2]!;
-    grads[2243]! += d_z9[3]!;
-    grads[2244]! += d_z9[4]!;
-    grads[2245]! += d_z9[5]!;
-    grads[2246]! += d_z9[6]!;
-    grads[2247]! += d_z9[7]!;
-    grads[2248]! += d_z9[8]!;
-    grads[2249]! += d_z9[9]!;
-    grads[2250]! += d_z9[10]!;
-    grads[2251]! += d_z9[11]!;
-    grads[2252]! += d_z9[12]!;
-    grads[2253]! += d_z9[13]!;
-    grads[2254]! += d_z9[14]!;
-    grads[2255]! += d_z9[15]!;
+    for (let i = 0; i < 16; i++) {
+      d_z9[i] = d_a9[i]! * (a9[i]! * (1 - a9[i]!));
+      grads[2240 + i]! += d_z9[i]!;
+    }
+
     // d_W9 += d_z9 ⊗ a8
     for (let i = 0; i < 16; i++) {
-      grads[1984 + i * 16]! += d_z9[i]! * a8[0]!;
-      grads[1984 + i * 16 + 1]! += d_z9[i]! * a8[1]!;
-      grads[1984 + i * 16 + 2]! += d_z9[i]! * a8[2]!;
-      grads[1984 + i * 16 + 3]! += d_z9[i]! * a8[3]!;
-      grads[1984 + i * 16 + 4]! += d_z9[i]! * a8[4]!;
-      grads[1984 + i * 16 + 5]! += d_z9[i]! * a8[5]!;
-      grads[1984 + i * 16 + 6]! += d_z9[i]! * a8[6]!;
-      grads[1984 + i * 16 + 7]! += d_z9[i]! * a8[7]!;
-      grads[1984 + i * 16 + 8]! += d_z9[i]! * a8[8]!;
-      grads[1984 + i * 16 + 9]! += d_z9[i]! * a8[9]!;
-      grads[1984 + i * 16 + 10]! += d_z9[i]! * a8[10]!;
-      grads[1984 + i * 16 + 11]! += d_z9[i]! * a8[11]!;
-      grads[1984 + i * 16 + 12]! += d_z9[i]! * a8[12]!;
-      grads[1984 + i * 16 + 13]! += d_z9[i]! * a8[13]!;
-      grads[1984 + i * 16 + 14]! += d_z9[i]! * a8[14]!;
-      grads[1984 + i * 16 + 15]! += d_z9[i]! * a8[15]!;
+      for (let j = 0; j < 16; j++) {
+        grads[1984 + i * 16 + j]! += d_z9[i]! * a8[j]!;
+      }
     }
 
     // d_a8 = W9ᵀ · d_z9
     for (let i = 0; i < 16; i++) {
-      d_a8[i] =
-        params[1984 + i]! * d_z9[0]! +
-        params[2000 + i]! * d_z9[1]! +
-        params[2016 + i]! * d_z9[2]! +
-        params[2032 + i]! * d_z9[3]! +
-        params[2048 + i]! * d_z9[4]! +
-        params[2064 + i]! * d_z9[5]! +
-        params[2080 + i]! * d_z9[6]! +
-        params[2096 + i]! * d_z9[7]! +
-        params[2112 + i]! * d_z9[8]! +
-        params[2128 + i]! * d_z9[9]! +
-        params[2144 + i]! * d_z9[10]! +
-        params[2160 + i]! * d_z9[11]! +
-        params[2176 + i]! * d_z9[12]! +
-        params[2192 + i]! * d_z9[13]! +
-        params[2208 + i]! * d_z9[14]! +
-        params[2224 + i]! * d_z9[15]!;
+      let acc$9 = 0;
+      for (let k = 0; k < 16; k++)
+        acc$9 += params[1984 + k * 16 + i]! * d_z9[k]!;
+      d_a8[i] = acc$9;
     }
 
     // d_z8 = d_a8 ⊙ a8 ⊙ (1 - a8)
-    d_z8[0] = d_a8[0]! * (a8[0]! * (1 - a8[0]!));
-    d_z8[1] = d_a8[1]! * (a8[1]! * (1 - a8[1]!));
-    d_z8[2] = d_a8[2]! * (a8[2]! * (1 - a8[2]!));
-    d_z8[3] = d_a8[3]! * (a8[3]! * (1 - a8[3]!));
-    d_z8[4] = d_a8[4]! * (a8[4]! * (1 - a8[4]!));
-    d_z8[5] = d_a8[5]! * (a8[5]! * (1 - a8[5]!));
-    d_z8[6] = d_a8[6]! * (a8[6]! * (1 - a8[6]!));
-    d_z8[7] = d_a8[7]! * (a8[7]! * (1 - a8[7]!));
-    d_z8[8] = d_a8[8]! * (a8[8]! * (1 - a8[8]!));
-    d_z8[9] = d_a8[9]! * (a8[9]! * (1 - a8[9]!));
-    d_z8[10] = d_a8[10]! * (a8[10]! * (1 - a8[10]!));
-    d_z8[11] = d_a8[11]! * (a8[11]! * (1 - a8[11]!));
-    d_z8[12] = d_a8[12]! * (a8[12]! * (1 - a8[12]!));
-    d_z8[13] = d_a8[13]! * (a8[13]! * (1 - a8[13]!));
-    d_z8[14] = d_a8[14]! * (a8[14]! * (1 - a8[14]!));
-    d_z8[15] = d_a8[15]! * (a8[15]! * (1 - a8[15]!));
     // d_b8 += d_z8
-    grads[1968]! += d_z8[0]!;
-    grads[1969]! += d_z8[1]!;
-    grads[1970]! += d_z8[2]!;
-    grads[1971]! += d_z8[3]!;
-    grads[1972]! += d_z8[4]!;
-    grads[1973]! += d_z8[5]!;
-    grads[1974]! += d_z8[6]!;
-    grads[1975]! += d_z8[7]!;
-    grads[1976]! += d_z8[8]!;
-    grads[1977]! += d_z8[9]!;
-    grads[1978]! += d_z8[10]!;
-    grads[1979]! += d_z8[11]!;
-    grads[1980]! += d_z8[12]!;
-    grads[1981]! += d_z8[13]!;
-    grads[1982]! += d_z8[14]!;
-    grads[1983]! += d_z8[15]!;
+    for (let i = 0; i < 16; i++) {
+      d_z8[i] = d_a8[i]! * (a8[i]! * (1 - a8[i]!));
+      grads[1968 + i]! += d_z8[i]!;
+    }
+
     // d_W8 += d_z8 ⊗ a7
     for (let i = 0; i < 16; i++) {
-      grads[1712 + i * 16]! += d_z8[i]! * a7[0]!;
-      grads[1712 + i * 16 + 1]! += d_z8[i]! * a7[1]!;
-      grads[1712 + i * 16 + 2]! += d_z8[i]! * a7[2]!;
-      grads[1712 + i * 16 + 3]! += d_z8[i]! * a7[3]!;
-      grads[1712 + i * 16 + 4]! += d_z8[i]! * a7[4]!;
-      grads[1712 + i * 16 + 5]! += d_z8[i]! * a7[5]!;
-      grads[1712 + i * 16 + 6]! += d_z8[i]! * a7[6]!;
-      grads[1712 + i * 16 + 7]! += d_z8[i]! * a7[7]!;
-      grads[1712 + i * 16 + 8]! += d_z8[i]! * a7[8]!;
-      grads[1712 + i * 16 + 9]! += d_z8[i]! * a7[9]!;
-      grads[1712 + i * 16 + 10]! += d_z8[i]! * a7[10]!;
-      grads[1712 + i * 16 + 11]! += d_z8[i]! * a7[11]!;
-      grads[1712 + i * 16 + 12]! += d_z8[i]! * a7[12]!;
-      grads[1712 + i * 16 + 13]! += d_z8[i]! * a7[13]!;
-      grads[1712 + i * 16 + 14]! += d_z8[i]! * a7[14]!;
-      grads[1712 + i * 16 + 15]! += d_z8[i]! * a7[15]!;
+      for (let j = 0; j < 16; j++) {
+        grads[1712 + i * 16 + j]! += d_z8[i]! * a7[j]!;
+      }
     }
 
     // d_a7 = W8ᵀ · d_z8
     for (let i = 0; i < 16; i++) {
-      d_a7[i] =
-        params[1712 + i]! * d_z8[0]! +
-        params[1728 + i]! * d_z8[1]! +
-        params[1744 + i]! * d_z8[2]! +
-        params[1760 + i]! * d_z8[3]! +
-        params[1776 + i]! * d_z8[4]! +
-        params[1792 + i]! * d_z8[5]! +
-        params[1808 + i]! * d_z8[6]! +
-        params[1824 + i]! * d_z8[7]! +
-        params[1840 + i]! * d_z8[8]! +
-        params[1856 + i]! * d_z8[9]! +
-        params[1872 + i]! * d_z8[10]! +
-        params[1888 + i]! * d_z8[11]! +
-        params[1904 + i]! * d_z8[12]! +
-        params[1920 + i]! * d_z8[13]! +
-        params[1936 + i]! * d_z8[14]! +
-        params[1952 + i]! * d_z8[15]!;
+      let acc$10 = 0;
+      for (let k = 0; k < 16; k++)
+        acc$10 += params[1712 + k * 16 + i]! * d_z8[k]!;
+      d_a7[i] = acc$10;
     }
 
     // d_z7 = d_a7 ⊙ a7 ⊙ (1 - a7)
-    d_z7[0] = d_a7[0]! * (a7[0]! * (1 - a7[0]!));
-    d_z7[1] = d_a7[1]! * (a7[1]! * (1 - a7[1]!));
-    d_z7[2] = d_a7[2]! * (a7[2]! * (1 - a7[2]!));
-    d_z7[3] = d_a7[3]! * (a7[3]! * (1 - a7[3]!));
-    d_z7[4] = d_a7[4]! * (a7[4]! * (1 - a7[4]!));
-    d_z7[5] = d_a7[5]! * (a7[5]! * (1 - a7[5]!));
-    d_z7[6] = d_a7[6]! * (a7[6]! * (1 - a7[6]!));
-    d_z7[7] = d_a7[7]! * (a7[7]! * (1 - a7[7]!));
-    d_z7[8] = d_a7[8]! * (a7[8]! * (1 - a7[8]!));
-    d_z7[9] = d_a7[9]! * (a7[9]! * (1 - a7[9]!));
-    d_z7[10] = d_a7[10]! * (a7[10]! * (1 - a7[10]!));
-    d_z7[11] = d_a7[11]! * (a7[11]! * (1 - a7[11]!));
-    d_z7[12] = d_a7[12]! * (a7[12]! * (1 - a7[12]!));
-    d_z7[13] = d_a7[13]! * (a7[13]! * (1 - a7[13]!));
-    d_z7[14] = d_a7[14]! * (a7[14]! * (1 - a7[14]!));
-    d_z7[15] = d_a7[15]! * (a7[15]! * (1 - a7[15]!));
     // d_b7 += d_z7
-    grads[1696]! += d_z7[0]!;
-    grads[1697]! += d_z7[1]!;
-    grads[1698]! += d_z7[2]!;
-    grads[1699]! += d_z7[3]!;
-    grads[1700]! += d_z7[4]!;
-    grads[1701]! += d_z7[5]!;
-    grads[1702]! += d_z7[6]!;
-    grads[1703]! += d_z7[7]!;
-    grads[1704]! += d_z7[8]!;
-    grads[1705]! += d_z7[9]!;
-    grads[1706]! += d_z7[10]!;
-    grads[1707]! += d_z7[11]!;
-    grads[1708]! += d_z7[12]!;
-    grads[1709]! += d_z7[13]!;
-    grads[1710]! += d_z7[14]!;
-    grads[1711]! += d_z7[15]!;
+    for (let i = 0; i < 16; i++) {
+      d_z7[i] = d_a7[i]! * (a7[i]! * (1 - a7[i]!));
+      grads[1696 + i]! += d_z7[i]!;
+    }
+
     // d_W7 += d_z7 ⊗ a6
     for (let i = 0; i < 16; i++) {
-      grads[1440 + i * 16]! += d_z7[i]! * a6[0]!;
-      grads[1440 + i * 16 + 1]! += d_z7[i]! * a6[1]!;
-      grads[1440 + i * 16 + 2]! += d_z7[i]! * a6[2]!;
-      grads[1440 + i * 16 + 3]! += d_z7[i]! * a6[3]!;
-      grads[1440 + i * 16 + 4]! += d_z7[i]! * a6[4]!;
-      grads[1440 + i * 16 + 5]! += d_z7[i]! * a6[5]!;
-      grads[1440 + i * 16 + 6]! += d_z7[i]! * a6[6]!;
-      grads[1440 + i * 16 + 7]! += d_z7[i]! * a6[7]!;
-      grads[1440 + i * 16 + 8]! += d_z7[i]! * a6[8]!;
-      grads[1440 + i * 16 + 9]! += d_z7[i]! * a6[9]!;
-      grads[1440 + i * 16 + 10]! += d_z7[i]! * a6[10]!;
-      grads[1440 + i * 16 + 11]! += d_z7[i]! * a6[11]!;
-      grads[1440 + i * 16 + 12]! += d_z7[i]! * a6[12]!;
-      grads[1440 + i * 16 + 13]! += d_z7[i]! * a6[13]!;
-      grads[1440 + i * 16 + 14]! += d_z7[i]! * a6[14]!;
-      grads[1440 + i * 16 + 15]! += d_z7[i]! * a6[15]!;
+      for (let j = 0; j < 16; j++) {
+        grads[1440 + i * 16 + j]! += d_z7[i]! * a6[j]!;
+      }
     }
 
     // d_a6 = W7ᵀ · d_z7
     for (let i = 0; i < 16; i++) {
-      d_a6[i] =
-        params[1440 + i]! * d_z7[0]! +
-        params[1456 + i]! * d_z7[1]! +
-        params[1472 + i]! * d_z7[2]! +
-        params[1488 + i]! * d_z7[3]! +
-        params[1504 + i]! * d_z7[4]! +
-        params[1520 + i]! * d_z7[5]! +
-        params[1536 + i]! * d_z7[6]! +
-        params[1552 + i]! * d_z7[7]! +
-        params[1568 + i]! * d_z7[8]! +
-        params[1584 + i]! * d_z7[9]! +
-        params[1600 + i]! * d_z7[10]! +
-        params[1616 + i]! * d_z7[11]! +
-        params[1632 + i]! * d_z7[12]! +
-        params[1648 + i]! * d_z7[13]! +
-        params[1664 + i]! * d_z7[14]! +
-        params[1680 + i]! * d_z7[15]!;
+      let acc$11 = 0;
+      for (let k = 0; k < 16; k++)
+        acc$11 += params[1440 + k * 16 + i]! * d_z7[k]!;
+      d_a6[i] = acc$11;
     }
 
     // d_z6 = d_a6 ⊙ a6 ⊙ (1 - a6)
-    d_z6[0] = d_a6[0]! * (a6[0]! * (1 - a6[0]!));
-    d_z6[1] = d_a6[1]! * (a6[1]! * (1 - a6[1]!));
-    d_z6[2] = d_a6[2]! * (a6[2]! * (1 - a6[2]!));
-    d_z6[3] = d_a6[3]! * (a6[3]! * (1 - a6[3]!));
-    d_z6[4] = d_a6[4]! * (a6[4]! * (1 - a6[4]!));
-    d_z6[5] = d_a6[5]! * (a6[5]! * (1 - a6[5]!));
-    d_z6[6] = d_a6[6]! * (a6[6]! * (1 - a6[6]!));
-    d_z6[7] = d_a6[7]! * (a6[7]! * (1 - a6[7]!));
-    d_z6[8] = d_a6[8]! * (a6[8]! * (1 - a6[8]!));
-    d_z6[9] = d_a6[9]! * (a6[9]! * (1 - a6[9]!));
-    d_z6[10] = d_a6[10]! * (a6[10]! * (1 - a6[10]!));
-    d_z6[11] = d_a6[11]! * (a6[11]! * (1 - a6[11]!));
-    d_z6[12] = d_a6[12]! * (a6[12]! * (1 - a6[12]!));
-    d_z6[13] = d_a6[13]! * (a6[13]! * (1 - a6[13]!));
-    d_z6[14] = d_a6[14]! * (a6[14]! * (1 - a6[14]!));
-    d_z6[15] = d_a6[15]! * (a6[15]! * (1 - a6[15]!));
     // d_b6 += d_z6
-    grads[1424]! += d_z6[0]!;
-    grads[1425]! += d_z6[1]!;
-    grads[1426]! += d_z6[2]!;
-    grads[1427]! += d_z6[3]!;
-    grads[1428]! += d_z6[4]!;
-    grads[1429]! += d_z6[5]!;
-    grads[1430]! += d_z6[6]!;
-    grads[1431]! += d_z6[7]!;
-    grads[1432]! += d_z6[8]!;
-    grads[1433]! += d_z6[9]!;
-    grads[1434]! += d_z6[10]!;
-    grads[1435]! += d_z6[11]!;
-    grads[1436]! += d_z6[12]!;
-    grads[1437]! += d_z6[13]!;
-    grads[1438]! += d_z6[14]!;
-    grads[1439]! += d_z6[15]!;
+    for (let i = 0; i < 16; i++) {
+      d_z6[i] = d_a6[i]! * (a6[i]! * (1 - a6[i]!));
+      grads[1424 + i]! += d_z6[i]!;
+    }
+
     // d_W6 += d_z6 ⊗ a5
     for (let i = 0; i < 16; i++) {
-      grads[1168 + i * 16]! += d_z6[i]! * a5[0]!;
-      grads[1168 + i * 16 + 1]! += d_z6[i]! * a5[1]!;
-      grads[1168 + i * 16 + 2]! += d_z6[i]! * a5[2]!;
-      grads[1168 + i * 16 + 3]! += d_z6[i]! * a5[3]!;
-      grads[1168 + i * 16 + 4]! += d_z6[i]! * a5[4]!;
-      grads[1168 + i * 16 + 5]! += d_z6[i]! * a5[5]!;
-      grads[1168 + i * 16 + 6]! += d_z6[i]! * a5[6]!;
-      grads[1168 + i * 16 + 7]! += d_z6[i]! * a5[7]!;
-      grads[1168 + i * 16 + 8]! += d_z6[i]! * a5[8]!;
-      grads[1168 + i * 16 + 9]! += d_z6[i]! * a5[9]!;
-      grads[1168 + i * 16 + 10]! += d_z6[i]! * a5[10]!;
-      grads[1168 + i * 16 + 11]! += d_z6[i]! * a5[11]!;
-      grads[1168 + i * 16 + 12]! += d_z6[i]! * a5[12]!;
-      grads[1168 + i * 16 + 13]! += d_z6[i]! * a5[13]!;
-      grads[1168 + i * 16 + 14]! += d_z6[i]! * a5[14]!;
-      grads[1168 + i * 16 + 15]! += d_z6[i]! * a5[15]!;
+      for (let j = 0; j < 16; j++) {
+        grads[1168 + i * 16 + j]! += d_z6[i]! * a5[j]!;
+      }
     }
 
     // d_a5 = W6ᵀ · d_z6
     for (let i = 0; i < 16; i++) {
-      d_a5[i] =
-        params[1168 + i]! * d_z6[0]! +
-        params[1184 + i]! * d_z6[1]! +
-        params[1200 + i]! * d_z6[2]! +
-        params[1216 + i]! * d_z6[3]! +
-        params[1232 + i]! * d_z6[4]! +
-        params[1248 + i]! * d_z6[5]! +
-        params[1264 + i]! * d_z6[6]! +
-        params[1280 + i]! * d_z6[7]! +
-        params[1296 + i]! * d_z6[8]! +
-        params[1312 + i]! * d_z6[9]! +
-        params[1328 + i]! * d_z6[10]! +
-        params[1344 + i]! * d_z6[11]! +
-        params[1360 + i]! * d_z6[12]! +
-        params[1376 + i]! * d_z6[13]! +
-        params[1392 + i]! * d_z6[14]! +
-        params[1408 + i]! * d_z6[15]!;
+      let acc$12 = 0;
+      for (let k = 0; k < 16; k++)
+        acc$12 += params[1168 + k * 16 + i]! * d_z6[k]!;
+      d_a5[i] = acc$12;
     }
 
     // d_z5 = d_a5 ⊙ a5 ⊙ (1 - a5)
-    d_z5[0] = d_a5[0]! * (a5[0]! * (1 - a5[0]!));
-    d_z5[1] = d_a5[1]! * (a5[1]! * (1 - a5[1]!));
-    d_z5[2] = d_a5[2]! * (a5[2]! * (1 - a5[2]!));
-    d_z5[3] = d_a5[3]! * (a5[3]! * (1 - a5[3]!));
-    d_z5[4] = d_a5[4]! * (a5[4]! * (1 - a5[4]!));
-    d_z5[5] = d_a5[5]! * (a5[5]! * (1 - a5[5]!));
-    d_z5[6] = d_a5[6]! * (a5[6]! * (1 - a5[6]!));
-    d_z5[7] = d_a5[7]! * (a5[7]! * (1 - a5[7]!));
-    d_z5[8] = d_a5[8]! * (a5[8]! * (1 - a5[8]!));
-    d_z5[9] = d_a5[9]! * (a5[9]! * (1 - a5[9]!));
-    d_z5[10] = d_a5[10]! * (a5[10]! * (1 - a5[10]!));
-    d_z5[11] = d_a5[11]! * (a5[11]! * (1 - a5[11]!));
-    d_z5[12] = d_a5[12]! * (a5[12]! * (1 - a5[12]!));
-    d_z5[13] = d_a5[13]! * (a5[13]! * (1 - a5[13]!));
-    d_z5[14] = d_a5[14]! * (a5[14]! * (1 - a5[14]!));
-    d_z5[15] = d_a5[15]! * (a5[15]! * (1 - a5[15]!));
     // d_b5 += d_z5
-    grads[1152]! += d_z5[0]!;
-    grads[1153]! += d_z5[1]!;
-    grads[1154]! += d_z5[2]!;
-    grads[1155]! += d_z5[3]!;
-    grads[1156]! += d_z5[4]!;
-    grads[1157]! += d_z5[5]!;
-    grads[1158]! += d_z5[6]!;
-    grads[1159]! += d_z5[7]!;
-    grads[1160]! += d_z5[8]!;
-    grads[1161]! += d_z5[9]!;
-    grads[1162]! += d_z5[10]!;
-    grads[1163]! += d_z5[11]!;
-    grads[1164]! += d_z5[12]!;
-    grads[1165]! += d_z5[13]!;
-    grads[1166]! += d_z5[14]!;
-    grads[1167]! += d_z5[15]!;
+    for (let i = 0; i < 16; i++) {
+      d_z5[i] = d_a5[i]! * (a5[i]! * (1 - a5[i]!));
+      grads[1152 + i]! += d_z5[i]!;
+    }
+
     // d_W5 += d_z5 ⊗ a4
     for (let i = 0; i < 16; i++) {
-      grads[896 + i * 16]! += d_z5[i]! * a4[0]!;
-      grads[896 + i * 16 + 1]! += d_z5[i]! * a4[1]!;
-      grads[896 + i * 16 + 2]! += d_z5[i]! * a4[2]!;
-      grads[896 + i * 16 + 3]! += d_z5[i]! * a4[3]!;
-      grads[896 + i * 16 + 4]! += d_z5[i]! * a4[4]!;
-      grads[896 + i * 16 + 5]! += d_z5[i]! * a4[5]!;
-      grads[896 + i * 16 + 6]! += d_z5[i]! * a4[6]!;
-      grads[896 + i * 16 + 7]! += d_z5[i]! * a4[7]!;
-      grads[896 + i * 16 + 8]! += d_z5[i]! * a4[8]!;
-      grads[896 + i * 16 + 9]! += d_z5[i]! * a4[9]!;
-      grads[896 + i * 16 + 10]! += d_z5[i]! * a4[10]!;
-      grads[896 + i * 16 + 11]! += d_z5[i]! * a4[11]!;
-      grads[896 + i * 16 + 12]! += d_z5[i]! * a4[12]!;
-      grads[896 + i * 16 + 13]! += d_z5[i]! * a4[13]!;
-      grads[896 + i * 16 + 14]! += d_z5[i]! * a4[14]!;
-      grads[896 + i * 16 + 15]! += d_z5[i]! * a4[15]!;
+      for (let j = 0; j < 16; j++) {
+        grads[896 + i * 16 + j]! += d_z5[i]! * a4[j]!;
+      }
     }
 
     // d_a4 = W5ᵀ · d_z5
     for (let i = 0; i < 16; i++) {
-      d_a4[i] =
-        params[896 + i]! * d_z5[0]! +
-        params[912 + i]! * d_z5[1]! +
-        params[928 + i]! * d_z5[2]! +
-        params[944 + i]! * d_z5[3]! +
-        params[960 + i]! * d_z5[4]! +
-        params[976 + i]! * d_z5[5]! +
-        params[992 + i]! * d_z5[6]! +
-        params[1008 + i]! * d_z5[7]! +
-        params[1024 + i]! * d_z5[8]! +
-        params[1040 + i]! * d_z5[9]! +
-        params[1056 + i]! * d_z5[10]! +
-        params[1072 + i]! * d_z5[11]! +
-        params[1088 + i]! * d_z5[12]! +
-        params[1104 + i]! * d_z5[13]! +
-        params[1120 + i]! * d_z5[14]! +
-        params[1136 + i]! * d_z5[15]!;
+      let acc$13 = 0;
+      for (let k = 0; k < 16; k++)
+        acc$13 += params[896 + k * 16 + i]! * d_z5[k]!;
+      d_a4[i] = acc$13;
     }
 
     // d_z4 = d_a4 ⊙ a4 ⊙ (1 - a4)
-    d_z4[0] = d_a4[0]! * (a4[0]! * (1 - a4[0]!));
-    d_z4[1] = d_a4[1]! * (a4[1]! * (1 - a4[1]!));
-    d_z4[2] = d_a4[2]! * (a4[2]! * (1 - a4[2]!));
-    d_z4[3] = d_a4[3]! * (a4[3]! * (1 - a4[3]!));
-    d_z4[4] = d_a4[4]! * (a4[4]! * (1 - a4[4]!));
-    d_z4[5] = d_a4[5]! * (a4[5]! * (1 - a4[5]!));
-    d_z4[6] = d_a4[6]! * (a4[6]! * (1 - a4[6]!));
-    d_z4[7] = d_a4[7]! * (a4[7]! * (1 - a4[7]!));
-    d_z4[8] = d_a4[8]! * (a4[8]! * (1 - a4[8]!));
-    d_z4[9] = d_a4[9]! * (a4[9]! * (1 - a4[9]!));
-    d_z4[10] = d_a4[10]! * (a4[10]! * (1 - a4[10]!));
-    d_z4[11] = d_a4[11]! * (a4[11]! * (1 - a4[11]!));
-    d_z4[12] = d_a4[12]! * (a4[12]! * (1 - a4[12]!));
-    d_z4[13] = d_a4[13]! * (a4[13]! * (1 - a4[13]!));
-    d_z4[14] = d_a4[14]! * (a4[14]! * (1 - a4[14]!));
-    d_z4[15] = d_a4[15]! * (a4[15]! * (1 - a4[15]!));
     // d_b4 += d_z4
-    grads[880]! += d_z4[0]!;
-    grads[881]! += d_z4[1]!;
-    grads[882]! += d_z4[2]!;
-    grads[883]! += d_z4[3]!;
-    grads[884]! += d_z4[4]!;
-    grads[885]! += d_z4[5]!;
-    grads[886]! += d_z4[6]!;
-    grads[887]! += d_z4[7]!;
-    grads[888]! += d_z4[8]!;
-    grads[889]! += d_z4[9]!;
-    grads[890]! += d_z4[10]!;
-    grads[891]! += d_z4[11]!;
-    grads[892]! += d_z4[12]!;
-    grads[893]! += d_z4[13]!;
-    grads[894]! += d_z4[14]!;
-    grads[895]! += d_z4[15]!;
+    for (let i = 0; i < 16; i++) {
+      d_z4[i] = d_a4[i]! * (a4[i]! * (1 - a4[i]!));
+      grads[880 + i]! += d_z4[i]!;
+    }
+
     // d_W4 += d_z4 ⊗ a3
     for (let i = 0; i < 16; i++) {
-      grads[624 + i * 16]! += d_z4[i]! * a3[0]!;
-      grads[624 + i * 16 + 1]! += d_z4[i]! * a3[1]!;
-      grads[624 + i * 16 + 2]! += d_z4[i]! * a3[2]!;
-      grads[624 + i * 16 + 3]! += d_z4[i]! * a3[3]!;
-      grads[624 + i * 16 + 4]! += d_z4[i]! * a3[4]!;
-      grads[624 + i * 16 + 5]! += d_z4[i]! * a3[5]!;
-      grads[624 + i * 16 + 6]! += d_z4[i]! * a3[6]!;
-      grads[624 + i * 16 + 7]! += d_z4[i]! * a3[7]!;
-      grads[624 + i * 16 + 8]! += d_z4[i]! * a3[8]!;
-      grads[624 + i * 16 + 9]! += d_z4[i]! * a3[9]!;
-      grads[624 + i * 16 + 10]! += d_z4[i]! * a3[10]!;
-      grads[624 + i * 16 + 11]! += d_z4[i]! * a3[11]!;
-      grads[624 + i * 16 + 12]! += d_z4[i]! * a3[12]!;
-      grads[624 + i * 16 + 13]! += d_z4[i]! * a3[13]!;
-      grads[624 + i * 16 + 14]! += d_z4[i]! * a3[14]!;
-      grads[624 + i * 16 + 15]! += d_z4[i]! * a3[15]!;
+      for (let j = 0; j < 16; j++) {
+        grads[624 + i * 16 + j]! += d_z4[i]! * a3[j]!;
+      }
     }
 
     // d_a3 = W4ᵀ · d_z4
     for (let i = 0; i < 16; i++) {
-      d_a3[i] =
-        params[624 + i]! * d_z4[0]! +
-        params[640 + i]! * d_z4[1]! +
-        params[656 + i]! * d_z4[2]! +
-        params[672 + i]! * d_z4[3]! +
-        params[688 + i]! * d_z4[4]! +
-        params[704 + i]! * d_z4[5]! +
-        params[720 + i]! * d_z4[6]! +
-        params[736 + i]! * d_z4[7]! +
-        params[752 + i]! * d_z4[8]! +
-        params[768 + i]! * d_z4[9]! +
-        params[784 + i]! * d_z4[10]! +
-        params[800 + i]! * d_z4[11]! +
-        params[816 + i]! * d_z4[12]! +
-        params[832 + i]! * d_z4[13]! +
-        params[848 + i]! * d_z4[14]! +
-        params[864 + i]! * d_z4[15]!;
+      let acc$14 = 0;
+      for (let k = 0; k < 16; k++)
+        acc$14 += params[624 + k * 16 + i]! * d_z4[k]!;
+      d_a3[i] = acc$14;
     }
 
     // d_z3 = d_a3 ⊙ a3 ⊙ (1 - a3)
-    d_z3[0] = d_a3[0]! * (a3[0]! * (1 - a3[0]!));
-    d_z3[1] = d_a3[1]! * (a3[1]! * (1 - a3[1]!));
-    d_z3[2] = d_a3[2]! * (a3[2]! * (1 - a3[2]!));
-    d_z3[3] = d_a3[3]! * (a3[3]! * (1 - a3[3]!));
-    d_z3[4] = d_a3[4]! * (a3[4]! * (1 - a3[4]!));
-    d_z3[5] = d_a3[5]! * (a3[5]! * (1 - a3[5]!));
-    d_z3[6] = d_a3[6]! * (a3[6]! * (1 - a3[6]!));
-    d_z3[7] = d_a3[7]! * (a3[7]! * (1 - a3[7]!));
-    d_z3[8] = d_a3[8]! * (a3[8]! * (1 - a3[8]!));
-    d_z3[9] = d_a3[9]! * (a3[9]! * (1 - a3[9]!));
-    d_z3[10] = d_a3[10]! * (a3[10]! * (1 - a3[10]!));
-    d_z3[11] = d_a3[11]! * (a3[11]! * (1 - a3[11]!));
-    d_z3[12] = d_a3[12]! * (a3[12]! * (1 - a3[12]!));
-    d_z3[13] = d_a3[13]! * (a3[13]! * (1 - a3[13]!));
-    d_z3[14] = d_a3[14]! * (a3[14]! * (1 - a3[14]!));
-    d_z3[15] = d_a3[15]! * (a3[15]! * (1 - a3[15]!));
     // d_b3 += d_z3
-    grads[608]! += d_z3[0]!;
-    grads[609]! += d_z3[1]!;
-    grads[610]! += d_z3[2]!;
-    grads[611]! += d_z3[3]!;
-    grads[612]! += d_z3[4]!;
-    grads[613]! += d_z3[5]!;
-    grads[614]! += d_z3[6]!;
-    grads[615]! += d_z3[7]!;
-    grads[616]! += d_z3[8]!;
-    grads[617]! += d_z3[9]!;
-    grads[618]! += d_z3[10]!;
-    grads[619]! += d_z3[11]!;
-    grads[620]! += d_z3[12]!;
-    grads[621]! += d_z3[13]!;
-    grads[622]! += d_z3[14]!;
-    grads[623]! += d_z3[15]!;
+    for (let i = 0; i < 16; i++) {
+      d_z3[i] = d_a3[i]! * (a3[i]! * (1 - a3[i]!));
+      grads[608 + i]! += d_z3[i]!;
+    }
+
     // d_W3 += d_z3 ⊗ a2
     for (let i = 0; i < 16; i++) {
-      grads[352 + i * 16]! += d_z3[i]! * a2[0]!;
-      grads[352 + i * 16 + 1]! += d_z3[i]! * a2[1]!;
-      grads[352 + i * 16 + 2]! += d_z3[i]! * a2[2]!;
-      grads[352 + i * 16 + 3]! += d_z3[i]! * a2[3]!;
-      grads[352 + i * 16 + 4]! += d_z3[i]! * a2[4]!;
-      grads[352 + i * 16 + 5]! += d_z3[i]! * a2[5]!;
-      grads[352 + i * 16 + 6]! += d_z3[i]! * a2[6]!;
-      grads[352 + i * 16 + 7]! += d_z3[i]! * a2[7]!;
-      grads[352 + i * 16 + 8]! += d_z3[i]! * a2[8]!;
-      grads[352 + i * 16 + 9]! += d_z3[i]! * a2[9]!;
-      grads[352 + i * 16 + 10]! += d_z3[i]! * a2[10]!;
-      grads[352 + i * 16 + 11]! += d_z3[i]! * a2[11]!;
-      grads[352 + i * 16 + 12]! += d_z3[i]! * a2[12]!;
-      grads[352 + i * 16 + 13]! += d_z3[i]! * a2[13]!;
-      grads[352 + i * 16 + 14]! += d_z3[i]! * a2[14]!;
-      grads[352 + i * 16 + 15]! += d_z3[i]! * a2[15]!;
+      for (let j = 0; j < 16; j++) {
+        grads[352 + i * 16 + j]! += d_z3[i]! * a2[j]!;
+      }
     }
 
     // d_a2 = W3ᵀ · d_z3
     for (let i = 0; i < 16; i++) {
-      d_a2[i] =
-        params[352 + i]! * d_z3[0]! +
-        params[368 + i]! * d_z3[1]! +
-        params[384 + i]! * d_z3[2]! +
-        params[400 + i]! * d_z3[3]! +
-        params[416 + i]! * d_z3[4]! +
-        params[432 + i]! * d_z3[5]! +
-        params[448 + i]! * d_z3[6]! +
-        params[464 + i]! * d_z3[7]! +
-        params[480 + i]! * d_z3[8]! +
-        params[496 + i]! * d_z3[9]! +
-        params[512 + i]! * d_z3[10]! +
-        params[528 + i]! * d_z3[11]! +
-        params[544 + i]! * d_z3[12]! +
-        params[560 + i]! * d_z3[13]! +
-        params[576 + i]! * d_z3[14]! +
-        params[592 + i]! * d_z3[15]!;
+      let acc$15 = 0;
+      for (let k = 0; k < 16; k++)
+        acc$15 += params[352 + k * 16 + i]! * d_z3[k]!;
+      d_a2[i] = acc$15;
     }
 
     // d_z2 = d_a2 ⊙ a2 ⊙ (1 - a2)
-    d_z2[0] = d_a2[0]! * (a2[0]! * (1 - a2[0]!));
-    d_z2[1] = d_a2[1]! * (a2[1]! * (1 - a2[1]!));
-    d_z2[2] = d_a2[2]! * (a2[2]! * (1 - a2[2]!));
-    d_z2[3] = d_a2[3]! * (a2[3]! * (1 - a2[3]!));
-    d_z2[4] = d_a2[4]! * (a2[4]! * (1 - a2[4]!));
-    d_z2[5] = d_a2[5]! * (a2[5]! * (1 - a2[5]!));
-    d_z2[6] = d_a2[6]! * (a2[6]! * (1 - a2[6]!));
-    d_z2[7] = d_a2[7]! * (a2[7]! * (1 - a2[7]!));
-    d_z2[8] = d_a2[8]! * (a2[8]! * (1 - a2[8]!));
-    d_z2[9] = d_a2[9]! * (a2[9]! * (1 - a2[9]!));
-    d_z2[10] = d_a2[10]! * (a2[10]! * (1 - a2[10]!));
-    d_z2[11] = d_a2[11]! * (a2[11]! * (1 - a2[11]!));
-    d_z2[12] = d_a2[12]! * (a2[12]! * (1 - a2[12]!));
-    d_z2[13] = d_a2[13]! * (a2[13]! * (1 - a2[13]!));
-    d_z2[14] = d_a2[14]! * (a2[14]! * (1 - a2[14]!));
-    d_z2[15] = d_a2[15]! * (a2[15]! * (1 - a2[15]!));
     // d_b2 += d_z2
-    grads[336]! += d_z2[0]!;
-    grads[337]! += d_z2[1]!;
-    grads[338]! += d_z2[2]!;
-    grads[339]! += d_z2[3]!;
-    grads[340]! += d_z2[4]!;
-    grads[341]! += d_z2[5]!;
-    grads[342]! += d_z2[6]!;
-    grads[343]! += d_z2[7]!;
-    grads[344]! += d_z2[8]!;
-    grads[345]! += d_z2[9]!;
-    grads[346]! += d_z2[10]!;
-    grads[347]! += d_z2[11]!;
-    grads[348]! += d_z2[12]!;
-    grads[349]! += d_z2[13]!;
-    grads[350]! += d_z2[14]!;
-    grads[351]! += d_z2[15]!;
+    for (let i = 0; i < 16; i++) {
+      d_z2[i] = d_a2[i]! * (a2[i]! * (1 - a2[i]!));
+      grads[336 + i]! += d_z2[i]!;
+    }
+
     // d_W2 += d_z2 ⊗ a1
     for (let i = 0; i < 16; i++) {
-      grads[80 + i * 16]! += d_z2[i]! * a1[0]!;
-      grads[80 + i * 16 + 1]! += d_z2[i]! * a1[1]!;
-      grads[80 + i * 16 + 2]! += d_z2[i]! * a1[2]!;
-      grads[80 + i * 16 + 3]! += d_z2[i]! * a1[3]!;
-      grads[80 + i * 16 + 4]! += d_z2[i]! * a1[4]!;
-      grads[80 + i * 16 + 5]! += d_z2[i]! * a1[5]!;
-      grads[80 + i * 16 + 6]! += d_z2[i]! * a1[6]!;
-      grads[80 + i * 16 + 7]! += d_z2[i]! * a1[7]!;
-      grads[80 + i * 16 + 8]! += d_z2[i]! * a1[8]!;
-      grads[80 + i * 16 + 9]! += d_z2[i]! * a1[9]!;
-      grads[80 + i * 16 + 10]! += d_z2[i]! * a1[10]!;
-      grads[80 + i * 16 + 11]! += d_z2[i]! * a1[11]!;
-      grads[80 + i * 16 + 12]! += d_z2[i]! * a1[12]!;
-      grads[80 + i * 16 + 13]! += d_z2[i]! * a1[13]!;
-      grads[80 + i * 16 + 14]! += d_z2[i]! * a1[14]!;
-      grads[80 + i * 16 + 15]! += d_z2[i]! * a1[15]!;
+      for (let j = 0; j < 16; j++) {
+        grads[80 + i * 16 + j]! += d_z2[i]! * a1[j]!;
+      }
     }
 
     // d_a1 = W2ᵀ · d_z2
     for (let i = 0; i < 16; i++) {
-      d_a1[i] =
-        params[80 + i]! * d_z2[0]! +
-        params[96 + i]! * d_z2[1]! +
-        params[112 + i]! * d_z2[2]! +
-        params[128 + i]! * d_z2[3]! +
-        params[144 + i]! * d_z2[4]! +
-        params[160 + i]! * d_z2[5]! +
-        params[176 + i]! * d_z2[6]! +
-        params[192 + i]! * d_z2[7]! +
-        params[208 + i]! * d_z2[8]! +
-        params[224 + i]! * d_z2[9]! +
-        params[240 + i]! * d_z2[10]! +
-        params[256 + i]! * d_z2[11]! +
-        params[272 + i]! * d_z2[12]! +
-        params[288 + i]! * d_z2[13]! +
-        params[304 + i]! * d_z2[14]! +
-        params[320 + i]! * d_z2[15]!;
+      let acc$16 = 0;
+      for (let k = 0; k < 16; k++)
+        acc$16 += params[80 + k * 16 + i]! * d_z2[k]!;
+      d_a1[i] = acc$16;
     }
 
     // d_z1 = d_a1 ⊙ a1 ⊙ (1 - a1)
-    d_z1[0] = d_a1[0]! * (a1[0]! * (1 - a1[0]!));
-    d_z1[1] = d_a1[1]! * (a1[1]! * (1 - a1[1]!));
-    d_z1[2] = d_a1[2]! * (a1[2]! * (1 - a1[2]!));
-    d_z1[3] = d_a1[3]! * (a1[3]! * (1 - a1[3]!));
-    d_z1[4] = d_a1[4]! * (a1[4]! * (1 - a1[4]!));
-    d_z1[5] = d_a1[5]! * (a1[5]! * (1 - a1[5]!));
-    d_z1[6] = d_a1[6]! * (a1[6]! * (1 - a1[6]!));
-    d_z1[7] = d_a1[7]! * (a1[7]! * (1 - a1[7]!));
-    d_z1[8] = d_a1[8]! * (a1[8]! * (1 - a1[8]!));
-    d_z1[9] = d_a1[9]! * (a1[9]! * (1 - a1[9]!));
-    d_z1[10] = d_a1[10]! * (a1[10]! * (1 - a1[10]!));
-    d_z1[11] = d_a1[11]! * (a1[11]! * (1 - a1[11]!));
-    d_z1[12] = d_a1[12]! * (a1[12]! * (1 - a1[12]!));
-    d_z1[13] = d_a1[13]! * (a1[13]! * (1 - a1[13]!));
-    d_z1[14] = d_a1[14]! * (a1[14]! * (1 - a1[14]!));
-    d_z1[15] = d_a1[15]! * (a1[15]! * (1 - a1[15]!));
     // d_b1 += d_z1
-    grads[64]! += d_z1[0]!;
-    grads[65]! += d_z1[1]!;
-    grads[66]! += d_z1[2]!;
-    grads[67]! += d_z1[3]!;
-    grads[68]! += d_z1[4]!;
-    grads[69]! += d_z1[5]!;
-    grads[70]! += d_z1[6]!;
-    grads[71]! += d_z1[7]!;
-    grads[72]! += d_z1[8]!;
-    grads[73]! += d_z1[9]!;
-    grads[74]! += d_z1[10]!;
-    grads[75]! += d_z1[11]!;
-    grads[76]! += d_z1[12]!;
-    grads[77]! += d_z1[13]!;
-    grads[78]! += d_z1[14]!;
-    grads[79]! += d_z1[15]!;
+    for (let i = 0; i < 16; i++) {
+      d_z1[i] = d_a1[i]! * (a1[i]! * (1 - a1[i]!));
+      grads[64 + i]! += d_z1[i]!;
+    }
+
     // d_W1 += d_z1 ⊗ x
     for (let i = 0; i < 16; i++) {
-      grads[i * 4]! += d_z1[i]! * inputs[xRow]!;
-      grads[i * 4 + 1]! += d_z1[i]! * inputs[xRow + 1]!;
-      grads[i * 4 + 2]! += d_z1[i]! * inputs[xRow + 2]!;
-      grads[i * 4 + 3]! += d_z1[i]! * inputs[xRow + 3]!;
+      for (let j = 0; j < 4; j++) {
+        grads[i * 4 + j]! += d_z1[i]! * inputs[xRow + j]!;
+      }
     }
   }
 

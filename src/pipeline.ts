@@ -25,7 +25,7 @@ import { prune } from "./lower/passes/prune.ts";
 import { type TileChooser, libraryTiles, tile } from "./lower/passes/tile.ts";
 import { unroll } from "./lower/passes/unroll.ts";
 import { type WorkspaceLayout, reuse } from "./lower/passes/reuse.ts";
-import { visitStmts } from "./lower/walk.ts";
+import { codeSize, visitStmts } from "./lower/walk.ts";
 import { renderWasm } from "./render/wasm/module.ts";
 import { wasmTiles } from "./render/wasm/tiles.ts";
 import { type OpCounts, countOps } from "./lower/stats.ts";
@@ -92,6 +92,8 @@ export interface PassContext {
   readonly tiles: TileChooser;
   /** A fresh scalar local (an accumulator). */
   readonly temp: (base: string) => Local;
+  /** How far loops are written out. */
+  readonly unrolling: { readonly maxTrips: number; readonly budget: number };
 }
 
 export interface Pass {
@@ -101,6 +103,15 @@ export interface Pass {
 
 /** Loops of at most this many trips, whose copies stay within UNROLL_BUDGET IR nodes, are written out. */
 const UNROLL = { maxTrips: 16, budget: 256 } as const;
+/** What a function too large for that unrolling writes out instead: only the shortest loops. */
+const UNROLL_LARGE = { maxTrips: 4, budget: 32 } as const;
+
+/**
+ * The largest TypeScript kernel written with UNROLL (lower/walk.ts codeSize units, ≈ 10 bytes of bytecode each):
+ * V8 never optimises a function over 60 KB of bytecode, and the examples' functions near that size run 3–15×
+ * faster with fewer loops written out (mnist_cnn's gradient: 780 ms → 52 ms a batch of 32; deep_relu10's 3×).
+ */
+export const JS_CODE_BUDGET = 4500;
 
 /** The kernel IR passes, in order. */
 export const PASSES: readonly Pass[] = [
@@ -109,9 +120,9 @@ export const PASSES: readonly Pass[] = [
   // a loop nest walking its buffers row-major becomes one loop over all elements
   { name: "flatten", run: (body) => flatten(body) },
   // consecutive element loops of one trip count (too long to write out) run as one loop
-  { name: "fuse", run: (body) => fuse(body, UNROLL.maxTrips) },
+  { name: "fuse", run: (body, ctx) => fuse(body, ctx.unrolling.maxTrips) },
   // short loops and sums written out with literal indices; long sums get an accumulator loop
-  { name: "unroll", run: (body, ctx) => unroll(body, { ...UNROLL, temp: ctx.temp }) },
+  { name: "unroll", run: (body, ctx) => unroll(body, { ...ctx.unrolling, temp: ctx.temp }) },
   // stores and locals nothing reads any more
   { name: "prune", run: (body) => prune(body) },
   // each contraction gets its renderer's register tile
@@ -132,13 +143,19 @@ function workspaceLayouts(lowered: LoweredModule): (precision: Precision) => Rec
     >;
 }
 
-/** Runs every pass over every function of the lowered module. */
-export function runPasses(lowered: LoweredModule, tiles: TileChooser = libraryTiles): LoweredModule {
+/**
+ * Runs every pass over every function of the lowered module; with a `codeBudget`, a function whose code would
+ * pass it is passed again with UNROLL_LARGE.
+ */
+export function runPasses(lowered: LoweredModule, tiles: TileChooser = libraryTiles, codeBudget = Infinity): LoweredModule {
   const functions = Object.fromEntries(
     (Object.entries(lowered.functions) as [FunctionName, KernelFunction][]).map(([name, fn]) => {
-      const ctx: PassContext = { roots: new Set(lowered.plans[name].roots), tiles, temp: (base) => ({ hint: base, named: false }) };
-      const body = PASSES.reduce((b, pass) => pass.run(b, ctx), fn.body);
-      return [name, { ...fn, body }];
+      const passed = (unrolling: typeof UNROLL | typeof UNROLL_LARGE) => {
+        const ctx: PassContext = { roots: new Set(lowered.plans[name].roots), tiles, temp: (base) => ({ hint: base, named: false }), unrolling };
+        return PASSES.reduce((b, pass) => pass.run(b, ctx), fn.body);
+      };
+      const body = passed(UNROLL);
+      return [name, { ...fn, body: codeSize(body) > codeBudget ? passed(UNROLL_LARGE) : body }];
     }),
   ) as Record<FunctionName, KernelFunction>;
   return { ...lowered, functions };
@@ -162,7 +179,7 @@ export async function compileNet(
 ): Promise<CompiledNet> {
   const grads = reverse(net.graph, net.objective, net.params.map((p) => p.node));
   const materialized = lowerModule(net, grads);
-  const lowered = runPasses(materialized);
+  const lowered = runPasses(materialized, libraryTiles, JS_CODE_BUDGET);
   const namer = new Namer();
   namer.reserve(templateNames());
   const names = new IrNames(new NodeNames(net.graph, namer));
