@@ -150,7 +150,7 @@ function workspaceLayouts(lowered: LoweredModule): (precision: Precision) => Rec
 export function runPasses(lowered: LoweredModule, tiles: TileChooser = libraryTiles, codeBudget = Infinity): LoweredModule {
   const functions = Object.fromEntries(
     (Object.entries(lowered.functions) as [FunctionName, KernelFunction][]).map(([name, fn]) => {
-      const passed = (unrolling: typeof UNROLL | typeof UNROLL_LARGE) => {
+      const passed = (unrolling: PassContext["unrolling"]) => {
         const ctx: PassContext = { roots: new Set(lowered.plans[name].roots), tiles, temp: (base) => ({ hint: base, named: false }), unrolling };
         return PASSES.reduce((b, pass) => pass.run(b, ctx), fn.body);
       };

@@ -21,6 +21,8 @@ const NOT_DIFFERENTIABLE = "its result is piecewise constant or chosen by sortin
 const MATRIX_FUNCTION = "matrix functions (determinants, inverses, decompositions) are not ops yet";
 const SPECIAL_FUNCTION = "the gamma family is not an op yet";
 const OTHER_RANKS = "1d and 3d for other ranks; channels last";
+const MIRROR_PAD = "reflected padding is not an op yet; pad(x, widths, value) pads with a constant";
+const PERMUTE = { instead: "transpose(X, [3, 1, 2])", why: "the new order of the axes, one-based" };
 
 export const ELSEWHERE: ReadonlyMap<string, Elsewhere> = new Map<string, Elsewhere>([
   // mathjs's operator functions: bpgen reads the operators
@@ -97,8 +99,8 @@ export const ELSEWHERE: ReadonlyMap<string, Elsewhere> = new Map<string, Elsewhe
   ["logaddexp", same("log(exp(a) + exp(b))")],
   ["mm", same("A * B")],
   ["bmm", same("matmul(A, B)")],
-  ["permute", { instead: "transpose(X, [3, 1, 2])", why: "the new order of the axes, one-based" }],
-  ["permute_dims", { instead: "transpose(X, [3, 1, 2])", why: "the new order of the axes, one-based" }],
+  ["permute", PERMUTE],
+  ["permute_dims", PERMUTE],
   ["conv", { instead: "conv2d(X, W)", why: OTHER_RANKS }],
   ["convolution", { instead: "conv2d(X, W)", why: OTHER_RANKS }],
   ["conv_transpose2d", same("conv2d_transpose(X, W, [4, 4, 2], 1, \"same\")")],
@@ -108,8 +110,8 @@ export const ELSEWHERE: ReadonlyMap<string, Elsewhere> = new Map<string, Elsewhe
   ["maxPool", { instead: "max_pool2d(X, 2)", why: OTHER_RANKS }],
   ["avg_pool", { instead: "avg_pool2d(X, 2)", why: OTHER_RANKS }],
   ["avgPool", { instead: "avg_pool2d(X, 2)", why: OTHER_RANKS }],
-  ["mirror_pad", { why: "reflected padding is not an op yet; pad(x, widths, value) pads with a constant" }],
-  ["mirrorPad", { why: "reflected padding is not an op yet; pad(x, widths, value) pads with a constant" }],
+  ["mirror_pad", { why: MIRROR_PAD }],
+  ["mirrorPad", { why: MIRROR_PAD }],
   ["var", { instead: "mean((x - mean(x)) .^ 2)", why: "numpy's default divides by n" }],
   ["erfinv", { why: SPECIAL_FUNCTION }],
   ["digamma", { why: SPECIAL_FUNCTION }],

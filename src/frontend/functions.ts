@@ -384,24 +384,14 @@ function windowFunctions(): [string, Builtin][] {
     ]);
     const size: Param = { name: "size", meaning: "the window: a number, or one per spatial dimension" };
     const poolStride: Param = { ...stride, default: "the window size" };
-    out.push([
-      `max_pool${d}`,
-      entry(
-        [x, size, poolStride, padding, dilation],
-        "to the element equal to each window's maximum (at a tie, to the first in the window's row-major order, as TF.js and PyTorch); padded cells never win",
-        `x ${spatial(n)}`,
-        (g, [xv], opts = []) => tensors.pool(g, "max", n, `max_pool${d}`, xv as Node, opts),
-      ),
-    ]);
-    out.push([
-      `avg_pool${d}`,
-      entry(
-        [x, size, poolStride, padding, dilation],
-        "1/k for each of a window's k cells; padded cells count as zeros (PyTorch's default; TF.js divides by the cells inside x)",
-        `x ${spatial(n)}`,
-        (g, [xv], opts = []) => tensors.pool(g, "avg", n, `avg_pool${d}`, xv as Node, opts),
-      ),
-    ]);
+    const pooling = {
+      max: "to the element equal to each window's maximum (at a tie, to the first in the window's row-major order, as TF.js and PyTorch); padded cells never win",
+      avg: "1/k for each of a window's k cells; padded cells count as zeros (PyTorch's default; TF.js divides by the cells inside x)",
+    } as const;
+    for (const [kind, derivative] of Object.entries(pooling) as ["max" | "avg", string][]) {
+      const name = `${kind}_pool${d}`;
+      out.push([name, entry([x, size, poolStride, padding, dilation], derivative, `x ${spatial(n)}`, (g, [xv], opts = []) => tensors.pool(g, kind, n, name, xv as Node, opts))]);
+    }
   }
   out.push([
     "depthwise_conv2d",
@@ -530,9 +520,13 @@ function concat(g: Graph, args: readonly Node[]): Node {
   return g.concat(items, axis);
 }
 
+/** Running sums along `axis`: each slice is the previous running sum plus the slice of x. */
 function cumsum(g: Graph, x: Node, axis: number): Node {
   if (x.shape.length === 0) throw new ShapeError("cumsum of a scalar: it needs a vector or a matrix");
-  return g.cumsum(x, axis);
+  const at = (k: number) => g.slice(x, x.shape.map((size, d) => (d === axis ? { start: k, count: 1, keep: true } : { start: 0, count: size, keep: true })));
+  const running = [at(0)];
+  for (let k = 1; k < x.shape[axis]; k++) running.push(g.add(running[k - 1] as Node, at(k)));
+  return g.concat(running, axis);
 }
 
 function reduceAll(g: Graph, kind: ReduceKind, x: Node): Node {

@@ -66,16 +66,18 @@ export function pad(g: Graph, x: Node, widths: Literal | undefined, value: Liter
   const rank = x.shape.length;
   const fill = value ?? 0;
   if (typeof fill !== "number") throw new ArgumentError("pad(x, widths, value) takes a number as the value", "a number such as 0 or -Infinity", show(value));
-  const perDim = (w: Literal): [number, number] | undefined => {
-    if (typeof w === "number") return Number.isInteger(w) && w >= 0 ? [w, w] : undefined;
-    if (Array.isArray(w) && w.length === 2 && w.every((v) => Number.isInteger(v) && (v as number) >= 0)) return [w[0] as number, w[1] as number];
-    return undefined;
-  };
-  const sides = typeof widths === "number" ? x.shape.map(() => perDim(widths)) : Array.isArray(widths) && widths.length === rank ? widths.map(perDim) : [];
+  const sides = typeof widths === "number" ? x.shape.map(() => sidesOf(widths)) : Array.isArray(widths) && widths.length === rank ? widths.map(sidesOf) : [];
   if (sides.length !== rank || sides.some((s) => s === undefined)) {
     throw new ArgumentError(`pad(x, widths) needs a width for all sides, or [before, after] for each of the ${rank} dimensions of ${shapeText(x.shape)}`, `a number, or a list such as [${x.shape.map(() => "[0, 1]").join(", ")}]`, show(widths));
   }
   return padBy(g, x, sides as [number, number][], fill);
+}
+
+/** Cells before and after one dimension: a number for both, or [before, after]; non-negative integers. */
+function sidesOf(w: Literal): [number, number] | undefined {
+  if (typeof w === "number") return Number.isInteger(w) && w >= 0 ? [w, w] : undefined;
+  if (Array.isArray(w) && w.length === 2 && w.every((v) => Number.isInteger(v) && (v as number) >= 0)) return [w[0] as number, w[1] as number];
+  return undefined;
 }
 
 function padBy(g: Graph, x: Node, sides: readonly (readonly [number, number])[], fill: number): Node {
@@ -194,12 +196,7 @@ function paddingOf(what: string, value: Literal | undefined, spatial: readonly n
       return [Math.floor(total / 2), total - Math.floor(total / 2)];
     });
   }
-  const side = (v: Literal): [number, number] | undefined => {
-    if (typeof v === "number") return Number.isInteger(v) && v >= 0 ? [v, v] : undefined;
-    if (Array.isArray(v) && v.length === 2 && v.every((u) => Number.isInteger(u) && (u as number) >= 0)) return [v[0] as number, v[1] as number];
-    return undefined;
-  };
-  const sides = typeof value === "number" ? spatial.map(() => side(value)) : Array.isArray(value) && value.length === n ? value.map(side) : [];
+  const sides = typeof value === "number" ? spatial.map(() => sidesOf(value)) : Array.isArray(value) && value.length === n ? value.map(sidesOf) : [];
   if (sides.length !== n || sides.some((s) => s === undefined)) {
     throw new ArgumentError(
       `${what}: the padding is "valid", "same", a number, or [before, after] for each of the ${n} spatial dimension${n === 1 ? "" : "s"}`,

@@ -192,14 +192,6 @@ export class Graph {
     return this.make("unview", [a], viewAttr(view), shape);
   };
 
-  /** Running sums along `axis`: each slice is the previous running sum plus the slice of `a`. */
-  cumsum = (a: Node, axis: number): Node => {
-    const at = (k: number) => this.slice(a, a.shape.map((size, d) => (d === axis ? { start: k, count: 1, keep: true } : { start: 0, count: size, keep: true })));
-    const running = [at(0)];
-    for (let k = 1; k < a.shape[axis]; k++) running.push(this.add(running[k - 1] as Node, at(k)));
-    return this.concat(running, axis);
-  };
-
   /** Values of one shape stacked along a new first axis. */
   pack = (items: readonly Node[]): Node => this.make("pack", items);
 

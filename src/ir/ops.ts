@@ -596,10 +596,12 @@ function reduceVjp(g: Graph, n: Node, ct: Node): Node {
     case "min":
       return g.select(g.make("eq", [x, back(n)]), back(ct), g.constant(0));
     case "firstMax": {
-      // a tie is the first when no earlier element along the axis ties: the running count of ties is 1 there
+      // the position along the axis of each element; the winner is the smallest position among the ties
+      const extent = x.shape[axis];
+      const position = g.expand(g.pack(Array.from({ length: extent }, (_, k) => g.constant(k))), x.shape.map((_, d) => (d === axis ? 0 : null)), x.shape);
       const tie = g.make("eq", [x, back(n)]);
-      const first = g.make("eq", [g.cumsum(tie, axis), g.constant(1)]);
-      return g.select(tie, g.select(first, back(ct), g.constant(0)), g.constant(0));
+      const winner = g.reduce("min", g.select(tie, position, g.constant(extent)), axis);
+      return g.select(g.make("eq", [position, back(winner)]), back(ct), g.constant(0));
     }
     case "lse":
       return g.mul(back(ct), g.exp(g.sub(x, back(n))));
