@@ -12,22 +12,24 @@ import { type Gradients, reverse } from "./autodiff/reverse.ts";
 import { buildEquationNet } from "./frontend/equations.ts";
 import { buildLayerNet } from "./frontend/layers.ts";
 import type { Net } from "./frontend/net.ts";
-import { emitModule, type Precision } from "./emit/module.ts";
+import { argumentChecks } from "./emit/entry-points.ts";
+import { DEFAULT_PRECISION, emitModule, moduleShape, type Precision } from "./emit/module.ts";
 import type { Target, TargetFile } from "./emit/targets.ts";
 import { templateNames } from "./emit/templates.ts";
 import { type FunctionName, type LoweredModule, lowerModule } from "./lower/functions.ts";
 import type { KernelFunction, Local, Stmt } from "./lower/kernel.ts";
+import { claimNames } from "./lower/name-order.ts";
 import { IrNames, Namer, NodeNames } from "./lower/names.ts";
 import { flatten } from "./lower/passes/flatten.ts";
 import { fuse } from "./lower/passes/fuse.ts";
 import { inline } from "./lower/passes/inline.ts";
 import { prune } from "./lower/passes/prune.ts";
-import { type TileChooser, libraryTiles, tile } from "./lower/passes/tile.ts";
+import { type TileChooser, tile } from "./lower/passes/tile.ts";
 import { unroll } from "./lower/passes/unroll.ts";
-import { type WorkspaceLayout, reuse } from "./lower/passes/reuse.ts";
-import { codeSize, visitStmts } from "./lower/walk.ts";
-import { renderWasm } from "./render/wasm/module.ts";
-import { wasmTiles } from "./render/wasm/tiles.ts";
+import { codeSize } from "./lower/walk.ts";
+import { type Backend, type ModulePart, functionsInOrder } from "./render/backend.ts";
+import { BACKENDS, type BackendName } from "./render/backends.ts";
+import { DEFAULT_KERNELS, type Kernels, kernelChain } from "./render/policy.ts";
 import { type OpCounts, countOps } from "./lower/stats.ts";
 import { naiveOps } from "./explain/naive.ts";
 import { loadSpec, parseSpec } from "./spec/load.ts";
@@ -39,8 +41,7 @@ import { posixRelative, projectRootOf } from "./build/project.ts";
 export type { Precision, Target, TargetFile };
 export { VERSION };
 
-/** How the generated module runs its batched dense kernels (passed through to the compiler). */
-export type Kernels = "auto" | "js" | "wasm";
+export type { Kernels };
 
 export interface CompileOptions {
   /** `Float32Array` (`"f32"`, the default) or `Float64Array` (`"f64"`) throughout the module. */
@@ -106,13 +107,6 @@ const UNROLL = { maxTrips: 16, budget: 256 } as const;
 /** What a function too large for that unrolling writes out instead: only the shortest loops. */
 const UNROLL_LARGE = { maxTrips: 4, budget: 32 } as const;
 
-/**
- * The largest TypeScript kernel written with UNROLL (lower/walk.ts codeSize units, ≈ 10 bytes of bytecode each):
- * V8 never optimises a function over 60 KB of bytecode, and the examples' functions near that size run 3–15×
- * faster with fewer loops written out (mnist_cnn's gradient: 780 ms → 52 ms a batch of 32; deep_relu10's 3×).
- */
-export const JS_CODE_BUDGET = 4500;
-
 /** The kernel IR passes, in order. */
 export const PASSES: readonly Pass[] = [
   // a value read once, element for element, is computed where it is read: no store, no buffer
@@ -125,37 +119,23 @@ export const PASSES: readonly Pass[] = [
   { name: "unroll", run: (body, ctx) => unroll(body, { ...ctx.unrolling, temp: ctx.temp }) },
   // stores and locals nothing reads any more
   { name: "prune", run: (body) => prune(body) },
-  // each contraction gets its renderer's register tile
+  // each contraction gets its backend's register tile
   { name: "tile", run: (body, ctx) => tile(body, ctx.tiles) },
 ];
 
 /**
- * After the passes, for the WebAssembly renderer only: buffer reuse lays out each function's workspace in
- * its memory, buffers whose lifetimes do not overlap sharing bytes (16-byte aligned).
+ * Runs every pass over every function of the lowered module, for the backend whose tiles and code budget
+ * are given: a function whose code would pass the budget is passed again with UNROLL_LARGE.
  */
-export const LAYOUT = { name: "reuse", run: (fn: KernelFunction, precision: Precision) => reuse(fn, precision === "f64" ? 2 : 4) } as const;
-
-function workspaceLayouts(lowered: LoweredModule): (precision: Precision) => Record<FunctionName, WorkspaceLayout> {
-  return (precision) =>
-    Object.fromEntries((Object.entries(lowered.functions) as [FunctionName, KernelFunction][]).map(([name, fn]) => [name, LAYOUT.run(fn, precision)])) as Record<
-      FunctionName,
-      WorkspaceLayout
-    >;
-}
-
-/**
- * Runs every pass over every function of the lowered module; with a `codeBudget`, a function whose code would
- * pass it is passed again with UNROLL_LARGE.
- */
-export function runPasses(lowered: LoweredModule, tiles: TileChooser = libraryTiles, codeBudget = Infinity): LoweredModule {
+export function runPasses(lowered: LoweredModule, backend: Pick<Backend, "tiles" | "codeBudget">): LoweredModule {
   const functions = Object.fromEntries(
     (Object.entries(lowered.functions) as [FunctionName, KernelFunction][]).map(([name, fn]) => {
       const passed = (unrolling: PassContext["unrolling"]) => {
-        const ctx: PassContext = { roots: new Set(lowered.plans[name].roots), tiles, temp: (base) => ({ hint: base, named: false }), unrolling };
+        const ctx: PassContext = { roots: new Set(lowered.plans[name].roots), tiles: backend.tiles, temp: (base) => ({ hint: base, named: false }), unrolling };
         return PASSES.reduce((b, pass) => pass.run(b, ctx), fn.body);
       };
       const body = passed(UNROLL);
-      return [name, { ...fn, body: codeSize(body) > codeBudget ? passed(UNROLL_LARGE) : body }];
+      return [name, { ...fn, body: codeSize(body) > backend.codeBudget ? passed(UNROLL_LARGE) : body }];
     }),
   ) as Record<FunctionName, KernelFunction>;
   return { ...lowered, functions };
@@ -165,55 +145,56 @@ export function runPasses(lowered: LoweredModule, tiles: TileChooser = libraryTi
 export interface CompiledNet {
   readonly net: Net;
   readonly grads: Gradients;
+  /** The kernel IR of the backend that runs everywhere (TypeScript), after its passes. */
   readonly lowered: LoweredModule;
   readonly names: IrNames;
-  /** The kernels the module runs. */
-  readonly kernels: "js" | "wasm";
+  /** The backends the module runs, in order of preference. */
+  readonly kernels: readonly BackendName[];
   readonly source: string;
 }
 
-/** net → gradients → kernel IR → passes → module text. */
-export async function compileNet(
-  net: Net,
-  options: { precision: Precision; sourceFile: string; optimizer?: NetSpec["optimizer"]; regenerate?: string; kernels?: Kernels; relaxedSimd?: boolean },
-): Promise<CompiledNet> {
+export interface CompileNetOptions {
+  precision: Precision;
+  sourceFile: string;
+  optimizer?: NetSpec["optimizer"];
+  regenerate?: string;
+  kernels?: Kernels;
+  relaxedSimd?: boolean;
+}
+
+/** net → gradients → kernel IR → each backend's passes → names → each backend's part → module text. */
+export async function compileNet(net: Net, options: CompileNetOptions): Promise<CompiledNet> {
   const grads = reverse(net.graph, net.objective, net.params.map((p) => p.node));
   const materialized = lowerModule(net, grads);
-  const lowered = runPasses(materialized, libraryTiles, JS_CODE_BUDGET);
-  const namer = new Namer();
-  namer.reserve(templateNames());
-  const names = new IrNames(new NodeNames(net.graph, namer));
-  const kernels = chooseKernels(options.kernels ?? "auto", lowered);
-  // the TypeScript kernels first, so that names are claimed in the order the module prints them
-  const emitOptions = { ...options, version: VERSION };
-  if (kernels === "js") return { net, grads, lowered, names, kernels, source: await emitModule(net, lowered, names, emitOptions) };
-  const wasmIr = runPasses(materialized, wasmTiles);
-  const layouts = workspaceLayouts(wasmIr);
-  const render = (relaxed: boolean) => renderWasm(wasmIr, layouts, names, { precision: options.precision, relaxed });
-  // the relaxed build (opt-in) beside the deterministic one, which engines without relaxed SIMD run
-  const wasm = () => ({ plain: render(false), ...(options.relaxedSimd ? { relaxed: render(true) } : {}) });
-  const source = await emitModule(net, lowered, names, { ...emitOptions, wasm });
-  return { net, grads, lowered, names, kernels, source };
+  const kernels = kernelChain(options.kernels ?? DEFAULT_KERNELS, materialized);
+  const chain = kernels.map((name) => ({ name, backend: BACKENDS[name] as Backend }));
+  const passed = new Map(chain.map(({ name, backend }) => [name, runPasses(materialized, backend)]));
+  const names = moduleNames(net, [...passed.values()]);
+  const shape = moduleShape(materialized.layout, options.precision);
+  const parts = chain.map(({ name, backend }, i): ModulePart => {
+    if (!backend.module) throw internalError(new Error(`the ${name} backend is not shipped in modules`), options.sourceFile);
+    const lowered = passed.get(name) as LoweredModule;
+    return backend.module({ lowered, names, shape, relaxedSimd: options.relaxedSimd ?? false, fallback: i > 0, checks: (fn) => argumentChecks(shape, fn) });
+  });
+  const source = await emitModule(net, materialized.layout, names, parts, { ...options, version: VERSION });
+  return { net, grads, lowered: passed.get("js") ?? runPasses(materialized, BACKENDS.js), names, kernels, source };
 }
 
 /**
- * Below this many operations per sample in the gradient, a call into WebAssembly and its copies cost more than
- * the arithmetic they would speed up. Measured on the examples (sgdStep, batch 1 and 16): chain3 (15 operations)
- * runs 1.7–2.5× faster in TypeScript, xor_sigmoid (102) the same in both, mse_sigmoid and iris_softmax (≈ 350)
- * 1.3–1.5× faster in WebAssembly, softmax_10_20_2 (1 058) 2.5–2.9×, and the straight-line deep nets (≈ 14 000),
- * whose TypeScript functions are too large for V8 to optimise, 37–62×.
+ * Every name the module uses, claimed before any backend prints: the template functions', the kernel IR of
+ * the backend that runs everywhere (lower/name-order.ts), the output, then the other backends' kernel IR.
  */
-export const WASM_MIN_OPERATIONS = 256;
-
-/**
- * `auto`: WebAssembly where the network has batched dense products (a layer with 512 weights or more) or its
- * gradient does at least WASM_MIN_OPERATIONS operations per sample; TypeScript below that.
- */
-export function chooseKernels(requested: Kernels, lowered: LoweredModule): "js" | "wasm" {
-  if (requested !== "auto") return requested;
-  let dense = false;
-  visitStmts(lowered.functions.gradient.body, (s) => (dense ||= s.k === "contract"));
-  return dense || countOps(lowered.plans.gradient).perSample >= WASM_MIN_OPERATIONS ? "wasm" : "js";
+function moduleNames(net: Net, loweredByBackend: readonly LoweredModule[]): IrNames {
+  const namer = new Namer();
+  namer.reserve(templateNames());
+  const names = new IrNames(new NodeNames(net.graph, namer));
+  const [everywhere, ...faster] = [...loweredByBackend].reverse();
+  const claim = (lowered: LoweredModule) => claimNames(functionsInOrder(lowered).map(([, f]) => f), names);
+  if (everywhere) claim(everywhere);
+  // forward's documentation names the output
+  names.nodes.of(net.output);
+  faster.forEach(claim);
+  return names;
 }
 
 /** The DAG of a network (front end only), for tools that inspect it. */
@@ -261,14 +242,14 @@ export async function compileLoaded(loaded: LoadedSpec, options: CompileOptions 
   const sourceFile = options.sourceFile ?? loaded.file;
   try {
     const net = buildNet(spec, options.locate ?? loaded.locate);
-    const precision = options.precision ?? "f32";
+    const precision = options.precision ?? DEFAULT_PRECISION;
     const emitted = await compileNet(net, {
       precision,
       sourceFile,
       optimizer: spec.optimizer,
       regenerate: options.regenerate,
-      kernels: options.kernels ?? "auto",
-      relaxedSimd: options.relaxedSimd ?? false,
+      kernels: options.kernels,
+      relaxedSimd: options.relaxedSimd,
     });
     const target = options.target ?? "ts";
     const files: TargetFile[] =

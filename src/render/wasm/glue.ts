@@ -4,8 +4,8 @@
  * growing the memory for a larger batch. Where `WebAssembly` is missing or rejects SIMD, `wasmKernels()`
  * is null and the exported functions run the TypeScript kernels.
  */
-import { HOST_FUNCTIONS } from "../render/wasm/function.ts";
-import type { WasmKernels } from "../render/wasm/module.ts";
+import { HOST_FUNCTIONS } from "./function.ts";
+import type { WasmKernels } from "./module.ts";
 
 export function wasmSection(array: string, paramCount: number, builds: { plain: WasmKernels; relaxed?: WasmKernels }): string {
   const wasm = builds.plain;

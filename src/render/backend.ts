@@ -1,0 +1,74 @@
+/**
+ * A kernel target: one folder under render/ and one record in render/backends.ts. The pipeline runs the
+ * kernel-IR passes with the backend's tiles and code budget and names every value before any backend prints
+ * anything; the module emitter (emit/module.ts) then asks each backend of the module's chain for its part:
+ * declarations, and the statements of each exported function after its argument checks.
+ *
+ * A chain lists the module's backends in order of preference and ends with one that runs everywhere
+ * (TypeScript): each earlier backend's statements run its kernels, or, where they cannot run (no WebAssembly
+ * SIMD, say), the next backend's.
+ */
+import type { FunctionName, LoweredModule } from "../lower/functions.ts";
+import type { KernelFunction } from "../lower/kernel.ts";
+import type { IrNames } from "../lower/names.ts";
+import type { TileChooser } from "../lower/passes/tile.ts";
+
+export type Precision = "f32" | "f64";
+
+/** The module's functions that run kernels, besides initParams and the optimizers. */
+export type EntryName = FunctionName | "sgdStep" | "kernelArrays";
+
+/** What every backend needs to know about the module's arrays. */
+export interface ModuleShape {
+  /** "Float32Array" or "Float64Array". */
+  readonly array: string;
+  readonly precision: Precision;
+  readonly paramCount: number;
+  readonly inputSize: number;
+  readonly targetSize: number;
+  readonly outputSize: number;
+}
+
+/** What a backend renders: the lowered module after its own passes, named. */
+export interface BackendInput {
+  readonly lowered: LoweredModule;
+  readonly names: IrNames;
+  readonly shape: ModuleShape;
+  /** Whether WebAssembly kernels also come in a relaxed-SIMD build. */
+  readonly relaxedSimd: boolean;
+  /** Whether another backend runs before this one (its kernels are then the fallback, not the exported functions' bodies). */
+  readonly fallback: boolean;
+  /** The argument checks of an exported function, for a backend that runs a function without calling another that checks. */
+  readonly checks: (name: EntryName) => string[];
+}
+
+/** A backend's part of the module. */
+export interface ModulePart {
+  /** Top-level declarations before the exported functions (the TypeScript kernels' workspace). */
+  readonly before: readonly string[];
+  /** Top-level declarations after them (kernel functions, an embedded binary and the glue that runs it). */
+  readonly after: readonly string[];
+  /**
+   * The statements of exported function `name` after its argument checks. `next` runs the same function
+   * with the next backend of the chain (undefined for the last one, which must always run).
+   */
+  entry(name: EntryName, next: readonly string[] | undefined): string[];
+}
+
+export interface Backend {
+  /** The `--kernels` value that selects it. */
+  readonly name: string;
+  /** The register tile the tile pass records on each contraction. */
+  readonly tiles: TileChooser;
+  /** lower/walk.ts codeSize above which a function is passed again with less unrolling (Infinity: never). */
+  readonly codeBudget: number;
+  /** Whether it runs wherever the module runs, so that it can end a chain. */
+  readonly runsEverywhere: boolean;
+  /** Its part of a generated module; absent for a backend that is never shipped (the interpreter). */
+  readonly module?: (input: BackendInput) => ModulePart;
+}
+
+/** The functions of a lowered module in the order the module prints them. */
+export function functionsInOrder(lowered: LoweredModule): [FunctionName, KernelFunction][] {
+  return (["forward", "loss", "gradient"] as const).map((name) => [name, lowered.functions[name]]);
+}

@@ -1,0 +1,172 @@
+/**
+ * The TypeScript backend: kernels as TypeScript functions over the caller's typed arrays and a workspace of
+ * typed arrays, contractions as calls of the library kernels of templates/dense.ts. It runs wherever the
+ * module runs, so it ends every chain: alone, its statements are the exported functions' bodies; behind
+ * another backend, they are functions of their own (`forwardKernel`, …) that the exported functions fall back to.
+ */
+import type { Buffer, Expr, KernelFunction } from "../../lower/kernel.ts";
+import type { IrNames } from "../../lower/names.ts";
+import { ownExprs, visitExpr, visitStmts } from "../../lower/walk.ts";
+import { type FunctionDecl, functionText } from "../../emit/printer.ts";
+import { type Backend, type BackendInput, type EntryName, type ModulePart, type ModuleShape, functionsInOrder } from "../backend.ts";
+import { JS_CODE_BUDGET } from "../policy.ts";
+import { renderBody } from "./statements.ts";
+import { libraryTiles } from "./tiles.ts";
+
+export const typescriptBackend: Backend = {
+  name: "js",
+  tiles: libraryTiles,
+  codeBudget: JS_CODE_BUDGET,
+  runsEverywhere: true,
+  module: typescriptPart,
+};
+
+/** One function's kernel, rendered, and the workspace it touches. */
+interface Rendered {
+  readonly body: string[];
+  /** Workspace buffers it stores into or reads (the module declares them once). */
+  readonly buffers: ReadonlySet<Buffer>;
+}
+
+function typescriptPart(input: BackendInput): ModulePart {
+  const { shape, names } = input;
+  const rendered = Object.fromEntries(functionsInOrder(input.lowered).map(([name, f]) => [name, render(f, names)])) as Record<
+    "forward" | "loss" | "gradient",
+    Rendered
+  >;
+  const workspace = [...new Set(Object.values(rendered).flatMap((r) => [...r.buffers]))].sort((a, b) => (a.node?.id ?? 0) - (b.node?.id ?? 0));
+  const bodies = {
+    forward: withWorkspace(rendered.forward, workspace),
+    loss: withWorkspace(rendered.loss, workspace),
+    gradient: withWorkspace(rendered.gradient, workspace),
+  };
+  const kernels = input.fallback ? [...kernelFunctions(shape, bodies), sgdStepKernel(shape)] : [];
+  return {
+    before: [workspaceDeclarations(shape, names, workspace)],
+    after: [functionText(plainArraysFunction(shape)), ...(kernels.length > 0 ? [kernels.map(functionText).join("\n")] : [])],
+    entry: (name) => (input.fallback ? [fallbackCall(name)] : inlineEntry(name, shape, bodies)),
+  };
+}
+
+function render(f: KernelFunction, names: IrNames): Rendered {
+  const buffers = new Set<Buffer>();
+  visitStmts(f.body, (s) => {
+    if (s.k === "store" || s.k === "fill") buffers.add(s.buf);
+    if (s.k === "contract") [s.c.out.buf, s.c.a.buf, s.c.b.buf].forEach((b) => buffers.add(b));
+    for (const e of ownExprs(s)) visitExpr(e, (x: Expr) => x.k === "load" && buffers.add(x.buf));
+  });
+  return { body: renderBody(f.body, names), buffers: new Set([...buffers].filter((b) => b.role === "work")) };
+}
+
+/** A kernel's statements, after making the workspace it uses (allocated on the first call, grown with the batch). */
+function withWorkspace(r: Rendered, workspace: readonly Buffer[]): string[] {
+  return [...(r.buffers.size > 0 && workspace.length > 0 ? ["reserveBatch(batch);"] : []), ...r.body];
+}
+
+const SGD_UPDATE = (paramCount: number) => `for (let i = 0; i < ${paramCount}; i++) params[i]! -= lr * grads[i]!;`;
+
+/** The exported functions' statements when the TypeScript kernels are the module's only ones. */
+function inlineEntry(name: EntryName, shape: ModuleShape, bodies: Record<"forward" | "loss" | "gradient", string[]>): string[] {
+  switch (name) {
+    case "sgdStep":
+      // gradient checks the arguments
+      return [
+        `const grads = (sgdGrads ??= new ${shape.array}(${shape.paramCount}));`,
+        "const J = gradient(params, inputs, targets, grads, batch);",
+        "// params ← params − lr · dJ/dparams, after the whole gradient is known",
+        SGD_UPDATE(shape.paramCount),
+        "return J;",
+      ];
+    case "kernelArrays":
+      return ["return plainArrays(batch);"];
+    default:
+      return bodies[name];
+  }
+}
+
+/** The statement that runs `name` with the TypeScript kernels behind another backend. */
+function fallbackCall(name: EntryName): string {
+  switch (name) {
+    case "forward":
+      return "return forwardKernel(params, inputs, out, batch);";
+    case "loss":
+      return "return lossKernel(params, inputs, targets, batch);";
+    case "gradient":
+      return "return gradientKernel(params, inputs, targets, grads, batch);";
+    case "sgdStep":
+      return "return sgdStepKernel(params, inputs, targets, lr, batch);";
+    case "kernelArrays":
+      return "return plainArrays(batch);";
+  }
+}
+
+const decl = (name: string, docs: string | undefined, parameters: [string, string][], returnType: string, statements: string[], exported = false): FunctionDecl => ({
+  name,
+  ...(docs ? { docs } : {}),
+  parameters,
+  returnType,
+  statements,
+  exported,
+});
+
+/** The TypeScript kernels behind another backend: no checks (the exported functions made them). */
+function kernelFunctions(shape: ModuleShape, bodies: Record<"forward" | "loss" | "gradient", string[]>): FunctionDecl[] {
+  const a = shape.array;
+  return [
+    decl("forwardKernel", undefined, [["params", a], ["inputs", a], ["out", a], ["batch", "number"]], "void", bodies.forward),
+    decl("lossKernel", undefined, [["params", a], ["inputs", a], ["targets", a], ["batch", "number"]], "number", bodies.loss),
+    decl("gradientKernel", undefined, [["params", a], ["inputs", a], ["targets", a], ["grads", a], ["batch", "number"]], "number", bodies.gradient),
+  ];
+}
+
+/** The TypeScript sgd step behind another backend (its fallback). */
+function sgdStepKernel(shape: ModuleShape): FunctionDecl {
+  const a = shape.array;
+  return decl("sgdStepKernel", undefined, [["params", a], ["inputs", a], ["targets", a], ["lr", "number"], ["batch", "number"]], "number", [
+    `const grads = (sgdGrads ??= new ${a}(${shape.paramCount}));`,
+    "const J = gradientKernel(params, inputs, targets, grads, batch);",
+    SGD_UPDATE(shape.paramCount),
+    "return J;",
+  ]);
+}
+
+const perBatch = (size: number) => (size === 1 ? "batch" : `batch * ${size}`);
+
+/** Ordinary arrays for `batch` samples (kernelArrays of the TypeScript kernels). */
+function plainArraysFunction(shape: ModuleShape): FunctionDecl {
+  const a = shape.array;
+  return decl("plainArrays", undefined, [["batch", "number"]], "KernelArrays", [
+    `return { params: new ${a}(${shape.paramCount}), grads: new ${a}(${shape.paramCount}), inputs: new ${a}(${perBatch(shape.inputSize)}), targets: new ${a}(${perBatch(shape.targetSize)}), out: new ${a}(${perBatch(shape.outputSize)}) };`,
+  ]);
+}
+
+/**
+ * One buffer per stored intermediate, made by the first call (so an app that imports the module and calls
+ * nothing allocates nothing, and a bundler can drop what it does not call), the per-sample rows grown when a
+ * larger batch arrives: the only allocations after the first call.
+ */
+function workspaceDeclarations(shape: ModuleShape, names: IrNames, workspace: readonly Buffer[]): string {
+  const empty = `/* @__PURE__ */ new ${shape.array}(0)`;
+  const lines = [
+    "// Workspace: one buffer per stored intermediate, allocated by the first call and reused by every later one.",
+    `let sgdGrads: ${shape.array} | undefined;`,
+  ];
+  if (workspace.length === 0) return `${lines.join("\n")}\n`;
+  const fixed = workspace.filter((b) => !b.perSample);
+  const rows = workspace.filter((b) => b.perSample);
+  const grow = (b: Buffer) => `  ${names.buffer(b)} = new ${shape.array}(${b.perSample ? `batch * ${b.size}` : b.size});`;
+  return [
+    ...lines,
+    "let capacity = 0;",
+    ...workspace.map((b) => `let ${names.buffer(b)} = ${empty};`),
+    "",
+    "/** Makes the workspace hold `batch` samples: allocated by the first call, rows grown for a larger batch. */",
+    "function reserveBatch(batch: number): void {",
+    "  if (batch <= capacity) return;",
+    ...(fixed.length > 0 ? ["  if (capacity === 0) {", ...fixed.map((b) => `  ${grow(b)}`), "  }"] : []),
+    "  capacity = batch;",
+    ...rows.map(grow),
+    "}",
+    "",
+  ].join("\n");
+}

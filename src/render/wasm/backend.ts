@@ -1,0 +1,101 @@
+/**
+ * The WebAssembly backend: one binary of SIMD128 kernels over one memory (module.ts), embedded in the module
+ * with the glue that instantiates it on first use (glue.ts). Where WebAssembly SIMD is missing, its
+ * statements run the next backend of the chain instead.
+ */
+import type { FunctionName, LoweredModule } from "../../lower/functions.ts";
+import type { KernelFunction } from "../../lower/kernel.ts";
+import { type WorkspaceLayout, reuse } from "../../lower/passes/reuse.ts";
+import { type Backend, type BackendInput, type EntryName, type ModulePart, type ModuleShape, functionsInOrder } from "../backend.ts";
+import { wasmSection } from "./glue.ts";
+import { renderWasm } from "./module.ts";
+import type { Precision } from "./numeric.ts";
+import { wasmTiles } from "./tiles.ts";
+
+export const webAssemblyBackend: Backend = {
+  name: "wasm",
+  tiles: wasmTiles,
+  // loops run as tight in WebAssembly written out or not; no engine limit on a function's size bites first
+  codeBudget: Infinity,
+  runsEverywhere: false,
+  module: webAssemblyPart,
+};
+
+/**
+ * The layout pass, after the others: each function's workspace laid out in the kernels' memory, buffers whose
+ * lifetimes do not overlap sharing bytes (16-byte aligned).
+ */
+function workspaceLayouts(lowered: LoweredModule, precision: Precision): Record<FunctionName, WorkspaceLayout> {
+  const bytes = precision === "f64" ? 2 : 4;
+  return Object.fromEntries(functionsInOrder(lowered).map(([name, f]: [FunctionName, KernelFunction]) => [name, reuse(f, bytes)])) as Record<FunctionName, WorkspaceLayout>;
+}
+
+function webAssemblyPart(input: BackendInput): ModulePart {
+  const { lowered, names, shape } = input;
+  const render = (relaxed: boolean) => renderWasm(lowered, (p) => workspaceLayouts(lowered, p), names, { precision: shape.precision, relaxed });
+  // the relaxed build (opt-in) beside the deterministic one, which engines without relaxed SIMD run
+  const builds = { plain: render(false), ...(input.relaxedSimd ? { relaxed: render(true) } : {}) };
+  return {
+    before: [],
+    after: [wasmSection(shape.array, shape.paramCount, builds)],
+    entry: (name, next) => entry(name, shape, input.checks, next),
+  };
+}
+
+const perBatch = (size: number) => (size === 1 ? "batch" : `batch * ${size}`);
+
+/** What each exported function copies in, calls and copies out. */
+function entry(name: EntryName, shape: ModuleShape, checks: BackendInput["checks"], next: readonly string[] | undefined): string[] {
+  if (next === undefined) throw new Error("internal: WebAssembly kernels need a backend to fall back to");
+  const fallback = next.length === 1 ? (next[0] as string) : `{\n${next.join("\n")}\n}`;
+  switch (name) {
+    case "forward":
+      return viaWasm(shape, ["params", "inputs"], "k.forward(batch, k.capacity);", ["out"], fallback);
+    case "loss":
+      return viaWasm(shape, ["params", "inputs", "targets"], "return k.loss(batch, k.capacity);", [], fallback);
+    case "gradient":
+      return [...viaWasm(shape, ["params", "inputs", "targets"], "const J = k.gradient(batch, k.capacity);", ["grads"], fallback), "return J;"];
+    case "sgdStep":
+      // the whole step runs in the kernels' memory, without calling gradient (which would check the arguments)
+      return [
+        ...checks("sgdStep"),
+        ...viaWasm(
+          shape,
+          ["params", "inputs", "targets"],
+          "const J = k.gradient(batch, k.capacity);\n// params ← params − lr · dJ/dparams, in the kernels' memory\nk.sgdUpdate(lr);",
+          ["params"],
+          fallback,
+        ),
+        "return J;",
+      ];
+    case "kernelArrays":
+      return [
+        "const k = wasmKernels();",
+        `if (k === null) ${fallback}`,
+        "reserveKernels(k, batch);",
+        "return { params: k.params, grads: k.grads, inputs: k.inputs, targets: k.targets, out: k.out };",
+      ];
+  }
+}
+
+/** Statements that run the WebAssembly kernel `call`, copying what the caller did not place in the kernels' memory. */
+function viaWasm(shape: ModuleShape, ins: string[], call: string, outs: string[], fallback: string): string[] {
+  const copyIn: Record<string, string> = {
+    params: "if (params !== k.params) k.params.set(params);",
+    inputs: `if (inputs !== k.inputs) copyElements(k.inputs, inputs, ${perBatch(shape.inputSize)});`,
+    targets: `if (targets !== k.targets) copyElements(k.targets, targets, ${perBatch(shape.targetSize)});`,
+  };
+  const copyOut: Record<string, string> = {
+    out: `if (out !== k.out) copyElements(out, k.out, ${perBatch(shape.outputSize)});`,
+    grads: "if (grads !== k.grads) grads.set(k.grads);",
+    params: "if (params !== k.params) params.set(k.params);",
+  };
+  return [
+    "const k = wasmKernels();",
+    `if (k === null) ${fallback}`,
+    "reserveKernels(k, batch);",
+    ...ins.map((a) => copyIn[a] as string),
+    ...call.split("\n"),
+    ...outs.map((a) => copyOut[a] as string),
+  ];
+}
