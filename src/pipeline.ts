@@ -48,7 +48,7 @@ export interface CompileOptions {
   precision?: Precision;
   /** The files to produce (`result.files`): `"ts"` (default) the module; `"js"` JavaScript and its `.d.ts`; `"dts"` the `.d.ts` only. */
   target?: Target;
-  /** The module's kernels: `"auto"` (default: WebAssembly for networks with batched dense layers), `"js"` or `"wasm"`. */
+  /** The module's kernels: `"auto"` (the default: render/policy.ts), or a backend by name (`"js"`, `"wasm"`). */
   kernels?: Kernels;
   /** WebAssembly kernels may use relaxed SIMD's fused multiply-add where the engine has it (faster; results then vary by machine). */
   relaxedSimd?: boolean;
