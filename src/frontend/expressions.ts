@@ -11,7 +11,8 @@ import { type Node, type Shape, sameShape, shapeText } from "../ir/node.ts";
 import { ShapeError } from "../ir/ops.ts";
 import { suggest } from "../spec/suggest.ts";
 import { explainUnknownFunction } from "./elsewhere.ts";
-import { ArgumentError, BUILTINS, type Builtin, CONSTANTS, type Literal, arityOf } from "./functions.ts";
+import { ArgumentError, type Literal } from "./arguments.ts";
+import { BUILTINS, type Builtin, CONSTANTS, arityOf } from "./functions.ts";
 import { checkNesting, checkSize, checkTreeDepth } from "./limits.ts";
 
 export interface Scope {

@@ -6,6 +6,7 @@
 import type { Graph } from "../ir/graph.ts";
 import { type Node, type ReduceKind, shapeText } from "../ir/node.ts";
 import { ShapeError } from "../ir/ops.ts";
+import { ArgumentError, type Literal } from "./arguments.ts";
 import * as tensors from "./tensors.ts";
 
 export interface Param {
@@ -33,21 +34,6 @@ export interface Builtin {
   build(g: Graph, args: readonly Node[], literals?: readonly Literal[]): Node;
   /** How a function that is not elementwise reads inside a scalar function's body, applied per element. */
   readonly perElement?: (g: Graph, args: readonly Node[]) => Node;
-}
-
-/** An option as written in an equation: a number, a string, or a list of them. */
-export type Literal = number | string | readonly Literal[];
-
-/** An argument that is wrong for its function: a dimension that is not one, a reading mathjs would differ on. */
-export class ArgumentError extends Error {
-  constructor(
-    message: string,
-    readonly expected: string,
-    readonly found: string,
-    readonly suggestion?: string,
-  ) {
-    super(message);
-  }
 }
 
 export type Group = "arithmetic" | "exponential" | "trigonometric" | "activation" | "steps" | "comparison" | "reduction" | "structure" | "windows";

@@ -7,7 +7,7 @@
 import { type SlicePart, type View, broadcastShapes, permuteView, reshapeView, strides } from "../ir/axes.ts";
 import type { Graph } from "../ir/graph.ts";
 import { type Node, type Shape, shapeText, sizeOf } from "../ir/node.ts";
-import { ArgumentError, type Literal } from "./functions.ts";
+import { ArgumentError, type Literal } from "./arguments.ts";
 
 const listText = (xs: readonly number[]) => `[${xs.join(", ")}]`;
 /** A literal as equations write it: `[1, 2]`, `"same"`. */
