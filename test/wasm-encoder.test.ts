@@ -987,6 +987,9 @@ describe("misuse fails at build time with a clear message", () => {
   it("rejects operands of the wrong type, naming the instruction and what was found", () => {
     expect(build((f) => f.f32Const(1).i32Const(2).f32Add().drop())).toThrow(/instruction 3 \(f32\.add\): expects \[f32 f32\] on the stack, found \[f32 i32\]/);
     expect(build((f) => f.f32x4Add())).toThrow(/f32x4\.add\): expects \[v128 v128\] on the stack, found \[2 missing\]/);
+    expect(build((f) => f.f32x4Const(1).f64Const(1).f32x4ReplaceLane(0).drop())).toThrow(/\(f32x4\.replace_lane\): expects \[v128 f32\] on the stack, found \[v128 f64\]/);
+    expect(build((f) => f.f32Const(1).op("i32.load", { offset: 4 }).drop())).toThrow(/\(i32\.load\): expects \[i32\] on the stack, found \[f32\]/);
+    expect(build((f) => f.i32Const(0).f64Const(1).f32Store())).toThrow(/\(f32\.store\): expects \[i32 f32\] on the stack, found \[i32 f64\]/);
   });
 
   it("rejects unbalanced blocks and functions (values left over, results missing)", () => {
@@ -1043,15 +1046,31 @@ describe("misuse fails at build time with a clear message", () => {
     expect(() => dup.global("q", "i64", 1)).toThrow(/bigint/);
   });
 
-  it("op(name) writes immediate-free instructions by name and refuses the others", () => {
+  it("op(name, ...immediates) writes table instructions by name, immediates checked at compile time and at run time", () => {
     const mod = new ModuleBuilder();
+    mod.defineMemory({ min: 1 });
     const shape: string = "f64";
     mod.exportFunction("mad", mod.function("mad", { params: { a: "f64", b: "f64" }, results: ["f64"] }, (f, { a, b }) => {
       f.localGet(a).localGet(b).op(opName(`${shape}.mul`)).localGet(a).op("f64.add");
     }));
-    expect(fn<(a: number, b: number) => number>(instantiate(mod), "mad")(3, 4)).toBe(15);
-    expect(build((f) => f.f32x4Const(0).op("f32x4.extract_lane").drop())).toThrow(/takes a lane immediate; use its method f32x4ExtractLane/);
-    expect(build((f) => f.op("f32.nope" as OpName))).toThrow(/no such instruction/);
+    mod.exportFunction("lane", mod.function("lane", { results: ["f32"] }, (f) => {
+      f.i32Const(0).f32x4Const([1, 2, 3, 4]).v128Store().i32Const(0).op("v128.load", { align: 4 }).op("f32x4.extract_lane", 2);
+    }));
+    const e = instantiate(mod);
+    expect(fn<(a: number, b: number) => number>(e, "mad")(3, 4)).toBe(15);
+    expect(fn<() => number>(e, "lane")()).toBe(3);
+    // @ts-expect-error: extract_lane needs its lane
+    expect(build((f) => f.f32x4Const(0).op("f32x4.extract_lane").drop())).toThrow(/\(f32x4\.extract_lane\): takes a lane index, got 0 argument/);
+    // @ts-expect-error: add has no immediates
+    expect(build((f) => f.f32x4Const(0).f32x4Const(0).op("f32x4.add", 1).drop())).toThrow(/\(f32x4\.add\): takes no immediates, got 1 argument/);
+    // @ts-expect-error: the same through the method
+    expect(build((f) => f.f32Const(0).f32Const(0).f32Add(1).drop())).toThrow(/\(f32\.add\): takes no immediates/);
+    // @ts-expect-error: a lane load takes the lane first
+    expect(build((f) => f.i32Const(0).v128Const(new Array(16).fill(0)).v128Load32Lane({ offset: 4 }).drop())).toThrow(/lane must be an integer in \[0, 4\)/);
+    // @ts-expect-error: no such instruction
+    expect(build((f) => f.op("f32.nope"))).toThrow(/no such instruction/);
+    // @ts-expect-error: no such method
+    expect(build((f) => f.f32Ad())).toThrow(TypeError);
     expect(() => opName("f32.nope")).toThrow(/no instruction "f32\.nope"/);
   });
 
