@@ -15,7 +15,7 @@ import {
 import { FunctionBuilder, ModuleBuilder, type ValType, WasmBuildError } from "../src/render/wasm/encoder.ts";
 import { relaxedSimdProbe, relaxedSimdSupported, simdSupported } from "../src/render/wasm/features.ts";
 import { OPCODES, type OpInfo, type OpName, methodName, opName } from "../src/render/wasm/opcodes.ts";
-import { wabtValidate, wasmToText } from "./helpers/wat.ts";
+import { wabtValidate, wasmToText, watToWasm } from "./helpers/wat.ts";
 
 type Exports = Record<string, unknown>;
 
@@ -44,6 +44,69 @@ function sigTypes(sig: string): { ins: ValType[]; outs: ValType[] } {
   return { ins: [...ins].map((c) => LETTER[c]), outs: [...outs].map((c) => LETTER[c]) };
 }
 
+/** The identity shuffle, the default immediate of i8x16.shuffle here. */
+const IDENTITY_SHUFFLE = Array.from({ length: 16 }, (_, i) => i);
+
+/** A table instruction in the text format, with the immediates emitTableOp gives it. */
+function tableOpText(op: OpName): string {
+  switch (OPCODES[op].imm) {
+    case "lane":
+    case "memarg-lane":
+      return `${op} 0`;
+    case "shuffle":
+      return `${op} ${IDENTITY_SHUFFLE.join(" ")}`;
+    default:
+      return op;
+  }
+}
+
+/** Reads unsigned LEB128 numbers and byte runs (enough of a decoder to find sections and bodies). */
+class ByteReader {
+  private at = 0;
+
+  constructor(private readonly bytes: Uint8Array) {}
+
+  get done(): boolean {
+    return this.at >= this.bytes.length;
+  }
+
+  u32(): number {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = this.bytes[this.at++];
+      value += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return value;
+    }
+  }
+
+  take(n: number): Uint8Array {
+    this.at += n;
+    return this.bytes.subarray(this.at - n, this.at);
+  }
+}
+
+/** The payload of section `id` of a module binary, found by walking the section headers. */
+function sectionOf(bytes: Uint8Array, id: number): Uint8Array {
+  const r = new ByteReader(bytes);
+  r.take(8); // the magic number and version
+  while (!r.done) {
+    const section = r.take(1)[0];
+    const payload = r.take(r.u32());
+    if (section === id) return payload;
+  }
+  throw new Error(`no section ${id}`);
+}
+
+/** The function bodies of a module's code section, each as hex bytes. */
+function functionBodies(module: Uint8Array): string[] {
+  const r = new ByteReader(sectionOf(module, CODE_SECTION));
+  return Array.from({ length: r.u32() }, () => hex([...r.take(r.u32())]));
+}
+
+const hex = (bytes: readonly number[]) => bytes.map((b) => b.toString(16).padStart(2, "0")).join(" ");
+
+const CODE_SECTION = 10;
+
 /** Calls a table instruction's method by name, with default immediates (lane 0, identity shuffle). */
 function emitTableOp(f: FunctionBuilder, op: OpName): void {
   const info: OpInfo = OPCODES[op];
@@ -54,7 +117,7 @@ function emitTableOp(f: FunctionBuilder, op: OpName): void {
       method.call(f, 0);
       break;
     case "shuffle":
-      method.call(f, Array.from({ length: 16 }, (_, i) => i));
+      method.call(f, IDENTITY_SHUFFLE);
       break;
     default:
       method.call(f);
@@ -140,6 +203,54 @@ describe("opcode table", () => {
   it("encodes every non-relaxed instruction so that V8 validates it with the table's signature", () => {
     const { bytes } = everyOpcodeModule((op) => OPCODES[op].feature !== "relaxed-simd");
     expect(WebAssembly.validate(bytes)).toBe(true);
+  });
+
+  it("encodes every instruction (relaxed SIMD included) to the bytes wabt assembles from the same text", async () => {
+    const { bytes, names } = everyOpcodeModule(() => true);
+    const funcs = names.map((op) => {
+      const { ins, outs } = sigTypes(OPCODES[op].sig);
+      const params = ins.length > 0 ? ` (param ${ins.join(" ")})` : "";
+      const results = outs.length > 0 ? ` (result ${outs.join(" ")})` : "";
+      const operands = ins.map((_, k) => `local.get ${k} `).join("");
+      return `  (func${params}${results} ${operands}${tableOpText(op)})`;
+    });
+    const wat = `(module\n  (memory 1)\n${funcs.join("\n")}\n)`;
+    const assembled = await watToWasm(wat, { relaxedSimd: true });
+    // Function by function, so that a difference names its instruction.
+    const ours = functionBodies(bytes);
+    const wabts = functionBodies(assembled);
+    expect(ours.length).toBe(names.length);
+    const different = names.flatMap((op, i) => (ours[i] === wabts[i] ? [] : [`${op}: ${ours[i]} (wabt: ${wabts[i]})`]));
+    expect(different).toEqual([]);
+  });
+
+  it("encodes a few instructions to the bytes the specification lists", () => {
+    // [instruction, its method call, its bytes from the specification's binary format]
+    const expected: [OpName, (f: FunctionBuilder) => void, number[]][] = [
+      ["i32.add", (f) => f.i32Add(), [0x6a]],
+      ["f64.promote_f32", (f) => f.f64PromoteF32(), [0xbb]],
+      ["i32.trunc_sat_f64_u", (f) => f.i32TruncSatF64U(), [0xfc, 0x03]],
+      ["f32.load", (f) => f.f32Load({ offset: 8 }), [0x2a, 0x02, 0x08]], // align 2^2, offset 8
+      ["i64.load8_u", (f) => f.i64Load8U(), [0x31, 0x00, 0x00]],
+      ["memory.copy", (f) => f.memoryCopy(), [0xfc, 0x0a, 0x00, 0x00]],
+      ["memory.fill", (f) => f.memoryFill(), [0xfc, 0x0b, 0x00]],
+      ["f32x4.add", (f) => f.f32x4Add(), [0xfd, 0xe4, 0x01]],
+      ["f32x4.extract_lane", (f) => f.f32x4ExtractLane(3), [0xfd, 0x1f, 0x03]],
+      ["v128.store64_lane", (f) => f.v128Store64Lane(1, { offset: 4, align: 4 }), [0xfd, 0x5b, 0x02, 0x04, 0x01]],
+      ["i8x16.shuffle", (f) => f.i8x16Shuffle([...IDENTITY_SHUFFLE].reverse()), [0xfd, 0x0d, ...[...IDENTITY_SHUFFLE].reverse()]],
+      ["f64x2.relaxed_madd", (f) => f.f64x2RelaxedMadd(), [0xfd, 0x87, 0x02]],
+    ];
+    for (const [op, write, opcode] of expected) {
+      const { ins, outs } = sigTypes(OPCODES[op].sig);
+      const mod = new ModuleBuilder();
+      mod.defineMemory({ min: 1 });
+      mod.function("k", { params: Object.fromEntries(ins.map((t, k) => [`a${k}`, t])), results: outs }, (f) => {
+        for (const p of f.params) f.localGet(p);
+        write(f);
+      });
+      const localGets = ins.flatMap((_, k) => [0x20, k]);
+      expect(functionBodies(mod.toBytes()), op).toEqual([hex([0x00, ...localGets, ...opcode, 0x0b])]); // no locals; end
+    }
   });
 
   it("encodes every instruction (relaxed SIMD included) to the opcode wabt prints under the same name", async () => {
