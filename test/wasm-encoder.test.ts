@@ -1,8 +1,9 @@
 /**
  * The WebAssembly encoder (src/render/wasm/encoder.ts): modules built with the API validate, run and
- * compute what they should; every opcode of the table encodes to the instruction wabt names the same;
- * LEB128 edge cases; deterministic bytes; names in wabt's text; clear errors on misuse; relaxed SIMD
- * feature detection.
+ * compute what they should; every row of the opcode table encodes to the bytes wabt assembles from
+ * the same text, and wabt prints it back under its name; LEB128 edge cases; deterministic bytes;
+ * names in wabt's text; clear errors on misuse (wrong immediates caught by the compiler as well);
+ * relaxed SIMD feature detection.
  */
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";

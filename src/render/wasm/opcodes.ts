@@ -54,7 +54,8 @@ export interface OpInfo {
 const plain = (code: number, sig: string, feature: Feature = "mvp") => ({ code, sig, imm: "none", feature }) as const;
 const memory = (code: number, sig: string, bytes: number) => ({ code, sig, imm: "memarg", feature: "mvp", bytes }) as const;
 const saturating = (code: number, sig: string) => ({ prefix: 0xfc, code, sig, imm: "none", feature: "saturating-truncation" }) as const;
-const bulkMemory = <I extends "memory" | "memory-pair">(code: number, sig: string, imm: I) => ({ prefix: 0xfc, code, sig, imm, feature: "bulk-memory" }) as const;
+const bulkMemory = <I extends "memory" | "memory-pair">(code: number, sig: string, imm: I) =>
+  ({ prefix: 0xfc, code, sig, imm, feature: "bulk-memory" }) as const;
 const simd = (code: number, sig: string) => ({ prefix: 0xfd, code, sig, imm: "none", feature: "simd" }) as const;
 const simdMemory = (code: number, sig: string, bytes: number) => ({ prefix: 0xfd, code, sig, imm: "memarg", feature: "simd", bytes }) as const;
 const simdLane = (code: number, sig: string, lanes: number) => ({ prefix: 0xfd, code, sig, imm: "lane", feature: "simd", lanes }) as const;
