@@ -15,7 +15,7 @@ import {
 } from "../src/render/wasm/bytes.ts";
 import { FunctionBuilder, ModuleBuilder, type ValType, WasmBuildError } from "../src/render/wasm/encoder.ts";
 import { relaxedSimdProbe, relaxedSimdSupported, simdSupported } from "../src/render/wasm/features.ts";
-import { OPCODES, type OpInfo, type OpName, methodName, opName } from "../src/render/wasm/opcodes.ts";
+import { type MethodName, OPCODES, type OpInfo, type OpName, methodName, opName } from "../src/render/wasm/opcodes.ts";
 import { wabtValidate, wasmToText, watToWasm } from "./helpers/wat.ts";
 
 type Exports = Record<string, unknown>;
@@ -199,6 +199,18 @@ describe("opcode table", () => {
   it("has a FunctionBuilder method for every instruction", () => {
     const missing = ops.filter((op) => typeof (FunctionBuilder.prototype as unknown as Record<string, unknown>)[methodName(op)] !== "function");
     expect(missing).toEqual([]);
+  });
+
+  it("names each method at run time as its type does (the camelCased text-format name)", () => {
+    // The annotation makes the compiler check the type-level names; the loop checks the run-time ones.
+    const samples: { readonly [Op in OpName]?: MethodName<Op> } = {
+      "i32.trunc_sat_f32_s": "i32TruncSatF32S",
+      "v128.load8x8_s": "v128Load8x8S",
+      "f32x4.relaxed_madd": "f32x4RelaxedMadd",
+      "i16x8.extract_lane_u": "i16x8ExtractLaneU",
+      "memory.copy": "memoryCopy",
+    };
+    for (const [op, name] of Object.entries(samples)) expect(methodName(op)).toBe(name);
   });
 
   it("encodes every non-relaxed instruction so that V8 validates it with the table's signature", () => {
