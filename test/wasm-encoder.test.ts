@@ -1,8 +1,9 @@
 /**
  * The WebAssembly encoder (src/render/wasm/encoder.ts): modules built with the API validate, run and
- * compute what they should; every opcode of the table encodes to the instruction wabt names the same;
- * LEB128 edge cases; deterministic bytes; names in wabt's text; clear errors on misuse; relaxed SIMD
- * feature detection.
+ * compute what they should; every row of the opcode table encodes to the bytes wabt assembles from
+ * the same text, and wabt prints it back under its name; LEB128 edge cases; deterministic bytes;
+ * names in wabt's text; clear errors on misuse (wrong immediates caught by the compiler as well);
+ * relaxed SIMD feature detection.
  */
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
@@ -14,8 +15,8 @@ import {
 } from "../src/render/wasm/bytes.ts";
 import { FunctionBuilder, ModuleBuilder, type ValType, WasmBuildError } from "../src/render/wasm/encoder.ts";
 import { relaxedSimdProbe, relaxedSimdSupported, simdSupported } from "../src/render/wasm/features.ts";
-import { OPCODES, type OpInfo, type OpName, methodName, opName } from "../src/render/wasm/opcodes.ts";
-import { wabtValidate, wasmToText } from "./helpers/wat.ts";
+import { type MethodName, OPCODES, type OpInfo, type OpName, methodName, opName } from "../src/render/wasm/opcodes.ts";
+import { wabtValidate, wasmToText, watToWasm } from "./helpers/wat.ts";
 
 type Exports = Record<string, unknown>;
 
@@ -44,6 +45,69 @@ function sigTypes(sig: string): { ins: ValType[]; outs: ValType[] } {
   return { ins: [...ins].map((c) => LETTER[c]), outs: [...outs].map((c) => LETTER[c]) };
 }
 
+/** The identity shuffle, the default immediate of i8x16.shuffle here. */
+const IDENTITY_SHUFFLE = Array.from({ length: 16 }, (_, i) => i);
+
+/** A table instruction in the text format, with the immediates emitTableOp gives it. */
+function tableOpText(op: OpName): string {
+  switch (OPCODES[op].imm) {
+    case "lane":
+    case "memarg-lane":
+      return `${op} 0`;
+    case "shuffle":
+      return `${op} ${IDENTITY_SHUFFLE.join(" ")}`;
+    default:
+      return op;
+  }
+}
+
+/** Reads unsigned LEB128 numbers and byte runs (enough of a decoder to find sections and bodies). */
+class ByteReader {
+  private at = 0;
+
+  constructor(private readonly bytes: Uint8Array) {}
+
+  get done(): boolean {
+    return this.at >= this.bytes.length;
+  }
+
+  u32(): number {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = this.bytes[this.at++];
+      value += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return value;
+    }
+  }
+
+  take(n: number): Uint8Array {
+    this.at += n;
+    return this.bytes.subarray(this.at - n, this.at);
+  }
+}
+
+/** The payload of section `id` of a module binary, found by walking the section headers. */
+function sectionOf(bytes: Uint8Array, id: number): Uint8Array {
+  const r = new ByteReader(bytes);
+  r.take(8); // the magic number and version
+  while (!r.done) {
+    const section = r.take(1)[0];
+    const payload = r.take(r.u32());
+    if (section === id) return payload;
+  }
+  throw new Error(`no section ${id}`);
+}
+
+/** The function bodies of a module's code section, each as hex bytes. */
+function functionBodies(module: Uint8Array): string[] {
+  const r = new ByteReader(sectionOf(module, CODE_SECTION));
+  return Array.from({ length: r.u32() }, () => hex([...r.take(r.u32())]));
+}
+
+const hex = (bytes: readonly number[]) => bytes.map((b) => b.toString(16).padStart(2, "0")).join(" ");
+
+const CODE_SECTION = 10;
+
 /** Calls a table instruction's method by name, with default immediates (lane 0, identity shuffle). */
 function emitTableOp(f: FunctionBuilder, op: OpName): void {
   const info: OpInfo = OPCODES[op];
@@ -54,7 +118,7 @@ function emitTableOp(f: FunctionBuilder, op: OpName): void {
       method.call(f, 0);
       break;
     case "shuffle":
-      method.call(f, Array.from({ length: 16 }, (_, i) => i));
+      method.call(f, IDENTITY_SHUFFLE);
       break;
     default:
       method.call(f);
@@ -137,9 +201,69 @@ describe("opcode table", () => {
     expect(missing).toEqual([]);
   });
 
+  it("names each method at run time as its type does (the camelCased text-format name)", () => {
+    // The annotation makes the compiler check the type-level names; the loop checks the run-time ones.
+    const samples: { readonly [Op in OpName]?: MethodName<Op> } = {
+      "i32.trunc_sat_f32_s": "i32TruncSatF32S",
+      "v128.load8x8_s": "v128Load8x8S",
+      "f32x4.relaxed_madd": "f32x4RelaxedMadd",
+      "i16x8.extract_lane_u": "i16x8ExtractLaneU",
+      "memory.copy": "memoryCopy",
+    };
+    for (const [op, name] of Object.entries(samples)) expect(methodName(op)).toBe(name);
+  });
+
   it("encodes every non-relaxed instruction so that V8 validates it with the table's signature", () => {
     const { bytes } = everyOpcodeModule((op) => OPCODES[op].feature !== "relaxed-simd");
     expect(WebAssembly.validate(bytes)).toBe(true);
+  });
+
+  it("encodes every instruction (relaxed SIMD included) to the bytes wabt assembles from the same text", async () => {
+    const { bytes, names } = everyOpcodeModule(() => true);
+    const funcs = names.map((op) => {
+      const { ins, outs } = sigTypes(OPCODES[op].sig);
+      const params = ins.length > 0 ? ` (param ${ins.join(" ")})` : "";
+      const results = outs.length > 0 ? ` (result ${outs.join(" ")})` : "";
+      const operands = ins.map((_, k) => `local.get ${k} `).join("");
+      return `  (func${params}${results} ${operands}${tableOpText(op)})`;
+    });
+    const wat = `(module\n  (memory 1)\n${funcs.join("\n")}\n)`;
+    const assembled = await watToWasm(wat, { relaxedSimd: true });
+    // Function by function, so that a difference names its instruction.
+    const ours = functionBodies(bytes);
+    const wabts = functionBodies(assembled);
+    expect(ours.length).toBe(names.length);
+    const different = names.flatMap((op, i) => (ours[i] === wabts[i] ? [] : [`${op}: ${ours[i]} (wabt: ${wabts[i]})`]));
+    expect(different).toEqual([]);
+  });
+
+  it("encodes a few instructions to the bytes the specification lists", () => {
+    // [instruction, its method call, its bytes from the specification's binary format]
+    const expected: [OpName, (f: FunctionBuilder) => void, number[]][] = [
+      ["i32.add", (f) => f.i32Add(), [0x6a]],
+      ["f64.promote_f32", (f) => f.f64PromoteF32(), [0xbb]],
+      ["i32.trunc_sat_f64_u", (f) => f.i32TruncSatF64U(), [0xfc, 0x03]],
+      ["f32.load", (f) => f.f32Load({ offset: 8 }), [0x2a, 0x02, 0x08]], // align 2^2, offset 8
+      ["i64.load8_u", (f) => f.i64Load8U(), [0x31, 0x00, 0x00]],
+      ["memory.copy", (f) => f.memoryCopy(), [0xfc, 0x0a, 0x00, 0x00]],
+      ["memory.fill", (f) => f.memoryFill(), [0xfc, 0x0b, 0x00]],
+      ["f32x4.add", (f) => f.f32x4Add(), [0xfd, 0xe4, 0x01]],
+      ["f32x4.extract_lane", (f) => f.f32x4ExtractLane(3), [0xfd, 0x1f, 0x03]],
+      ["v128.store64_lane", (f) => f.v128Store64Lane(1, { offset: 4, align: 4 }), [0xfd, 0x5b, 0x02, 0x04, 0x01]],
+      ["i8x16.shuffle", (f) => f.i8x16Shuffle([...IDENTITY_SHUFFLE].reverse()), [0xfd, 0x0d, ...[...IDENTITY_SHUFFLE].reverse()]],
+      ["f64x2.relaxed_madd", (f) => f.f64x2RelaxedMadd(), [0xfd, 0x87, 0x02]],
+    ];
+    for (const [op, write, opcode] of expected) {
+      const { ins, outs } = sigTypes(OPCODES[op].sig);
+      const mod = new ModuleBuilder();
+      mod.defineMemory({ min: 1 });
+      mod.function("k", { params: Object.fromEntries(ins.map((t, k) => [`a${k}`, t])), results: outs }, (f) => {
+        for (const p of f.params) f.localGet(p);
+        write(f);
+      });
+      const localGets = ins.flatMap((_, k) => [0x20, k]);
+      expect(functionBodies(mod.toBytes()), op).toEqual([hex([0x00, ...localGets, ...opcode, 0x0b])]); // no locals; end
+    }
   });
 
   it("encodes every instruction (relaxed SIMD included) to the opcode wabt prints under the same name", async () => {
@@ -987,6 +1111,9 @@ describe("misuse fails at build time with a clear message", () => {
   it("rejects operands of the wrong type, naming the instruction and what was found", () => {
     expect(build((f) => f.f32Const(1).i32Const(2).f32Add().drop())).toThrow(/instruction 3 \(f32\.add\): expects \[f32 f32\] on the stack, found \[f32 i32\]/);
     expect(build((f) => f.f32x4Add())).toThrow(/f32x4\.add\): expects \[v128 v128\] on the stack, found \[2 missing\]/);
+    expect(build((f) => f.f32x4Const(1).f64Const(1).f32x4ReplaceLane(0).drop())).toThrow(/\(f32x4\.replace_lane\): expects \[v128 f32\] on the stack, found \[v128 f64\]/);
+    expect(build((f) => f.f32Const(1).op("i32.load", { offset: 4 }).drop())).toThrow(/\(i32\.load\): expects \[i32\] on the stack, found \[f32\]/);
+    expect(build((f) => f.i32Const(0).f64Const(1).f32Store())).toThrow(/\(f32\.store\): expects \[i32 f32\] on the stack, found \[i32 f64\]/);
   });
 
   it("rejects unbalanced blocks and functions (values left over, results missing)", () => {
@@ -1043,15 +1170,31 @@ describe("misuse fails at build time with a clear message", () => {
     expect(() => dup.global("q", "i64", 1)).toThrow(/bigint/);
   });
 
-  it("op(name) writes immediate-free instructions by name and refuses the others", () => {
+  it("op(name, ...immediates) writes table instructions by name, immediates checked at compile time and at run time", () => {
     const mod = new ModuleBuilder();
+    mod.defineMemory({ min: 1 });
     const shape: string = "f64";
     mod.exportFunction("mad", mod.function("mad", { params: { a: "f64", b: "f64" }, results: ["f64"] }, (f, { a, b }) => {
       f.localGet(a).localGet(b).op(opName(`${shape}.mul`)).localGet(a).op("f64.add");
     }));
-    expect(fn<(a: number, b: number) => number>(instantiate(mod), "mad")(3, 4)).toBe(15);
-    expect(build((f) => f.f32x4Const(0).op("f32x4.extract_lane").drop())).toThrow(/takes a lane immediate; use its method f32x4ExtractLane/);
-    expect(build((f) => f.op("f32.nope" as OpName))).toThrow(/no such instruction/);
+    mod.exportFunction("lane", mod.function("lane", { results: ["f32"] }, (f) => {
+      f.i32Const(0).f32x4Const([1, 2, 3, 4]).v128Store().i32Const(0).op("v128.load", { align: 4 }).op("f32x4.extract_lane", 2);
+    }));
+    const e = instantiate(mod);
+    expect(fn<(a: number, b: number) => number>(e, "mad")(3, 4)).toBe(15);
+    expect(fn<() => number>(e, "lane")()).toBe(3);
+    // @ts-expect-error: extract_lane needs its lane
+    expect(build((f) => f.f32x4Const(0).op("f32x4.extract_lane").drop())).toThrow(/\(f32x4\.extract_lane\): takes a lane index, got 0 argument/);
+    // @ts-expect-error: add has no immediates
+    expect(build((f) => f.f32x4Const(0).f32x4Const(0).op("f32x4.add", 1).drop())).toThrow(/\(f32x4\.add\): takes no immediates, got 1 argument/);
+    // @ts-expect-error: the same through the method
+    expect(build((f) => f.f32Const(0).f32Const(0).f32Add(1).drop())).toThrow(/\(f32\.add\): takes no immediates/);
+    // @ts-expect-error: a lane load takes the lane first
+    expect(build((f) => f.i32Const(0).v128Const(new Array(16).fill(0)).v128Load32Lane({ offset: 4 }).drop())).toThrow(/lane must be an integer in \[0, 4\)/);
+    // @ts-expect-error: no such instruction
+    expect(build((f) => f.op("f32.nope"))).toThrow(/no such instruction/);
+    // @ts-expect-error: no such method
+    expect(build((f) => f.f32Ad())).toThrow(TypeError);
     expect(() => opName("f32.nope")).toThrow(/no instruction "f32\.nope"/);
   });
 

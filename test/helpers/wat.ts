@@ -1,6 +1,7 @@
 /**
  * WebAssembly binary → text with wabt (tests only; src/ never depends on wabt). Names come from the
- * module's `name` section, so the text shows `$function` and `$local` names the encoder wrote.
+ * module's `name` section, so the text shows `$function` and `$local` names the encoder wrote. And
+ * text → binary with wabt's assembler, to hold the encoder's bytes against an independent encoder.
  */
 import wabtInit from "wabt";
 
@@ -17,16 +18,19 @@ export interface WatFeatures {
   relaxedSimd?: boolean;
 }
 
-function read(w: Wabt, bytes: Uint8Array, features: WatFeatures) {
-  return w.readWasm(bytes, {
-    readDebugNames: true,
+function featureFlags(features: WatFeatures) {
+  return {
     simd: true,
     relaxed_simd: features.relaxedSimd ?? false,
     bulk_memory: true,
     sat_float_to_int: true,
     sign_extension: true,
     multi_value: true,
-  });
+  };
+}
+
+function read(w: Wabt, bytes: Uint8Array, features: WatFeatures) {
+  return w.readWasm(bytes, { readDebugNames: true, ...featureFlags(features) });
 }
 
 /** The module as wabt's text format (flat instructions, exports listed separately). */
@@ -45,6 +49,18 @@ export async function wabtValidate(bytes: Uint8Array, features: WatFeatures = {}
   const module = read(await wabt(), bytes, features);
   try {
     module.validate();
+  } finally {
+    module.destroy();
+  }
+}
+
+/** The binary wabt assembles from `text` (validated, without a name section). */
+export async function watToWasm(text: string, features: WatFeatures = {}): Promise<Uint8Array> {
+  const module = (await wabt()).parseWat("test.wat", text, featureFlags(features));
+  try {
+    module.resolveNames();
+    module.validate();
+    return module.toBinary({ write_debug_names: false }).buffer;
   } finally {
     module.destroy();
   }

@@ -9,16 +9,40 @@
  * Edges that do not fill a tile run with smaller tiles (down to one element), never past an array's end.
  * Multiply and add are separate instructions unless relaxed SIMD was opted into (fused, machine-dependent).
  */
-import type { Access, Contraction, Var } from "../../lower/kernel.ts";
+import type { Access, Buffer, Contraction, Expr, Index, Var } from "../../lower/kernel.ts";
 import { coefficient } from "../../lower/kernel.ts";
-import type { Local as WasmLocal } from "./encoder.ts";
-import type { FunctionEmitter } from "./function.ts";
+import type { FunctionBuilder, Local as WasmLocal } from "./encoder.ts";
+import type { Numeric } from "./numeric.ts";
+
+/**
+ * What a contraction needs from the function body it is written into. function.ts's FunctionEmitter
+ * provides it; the interface lives here, with its one user, so that this module does not import
+ * function.ts (which imports renderContraction).
+ */
+export interface ContractionEmitter {
+  readonly f: FunctionBuilder;
+  /** Elementwise arithmetic (f64): the scale is computed in it. */
+  readonly num: Numeric;
+  /** The contraction's arithmetic (the storage type), and whether fused multiply-add was opted into. */
+  readonly ctx: { readonly kernelNum: Numeric; readonly relaxed: boolean };
+  readonly batch: WasmLocal;
+  /** Pushes the variable part of an address (`skip` left out) and returns the constant part. */
+  address(buf: Buffer, index: Index, skip?: Var): number;
+  /** A fresh i32 local for a loop variable, found by the addresses that use it. */
+  bindVar(v: Var, name?: string): WasmLocal;
+  /** `for v = from; v < n; v += step`, n ≥ 1. */
+  countedLoop(v: Var, n: number | WasmLocal, body: () => void, step?: number, from?: number): void;
+  /** Pushes the value of an elementwise expression. */
+  scalar(e: Expr): void;
+  /** A scratch local of `type` for the duration of `use`. */
+  withTemp(type: "i32" | "f32" | "f64" | "v128", use: (t: WasmLocal) => void): void;
+}
 
 /** Register tiles when the tile pass chose none. */
 const DEFAULT_DOT = { rows: 4, cols: 2 };
 const DEFAULT_AXPY = { rows: 2, cols: 4 };
 
-export function renderContraction(e: FunctionEmitter, c: Contraction): void {
+export function renderContraction(e: ContractionEmitter, c: Contraction): void {
   const [o0, o1] = c.outVars;
   const contiguous = (a: Access, v: Var) => coefficient(a.index, v) === 1;
   if (contiguous(c.a, c.reduce) && contiguous(c.b, c.reduce)) return dot(e, c);
@@ -28,7 +52,7 @@ export function renderContraction(e: FunctionEmitter, c: Contraction): void {
 }
 
 /** A loop over `extent` (a constant or the batch) in steps of `tile`, then the rest one at a time. */
-function blocks(e: FunctionEmitter, v: Var, tile: number, body: (size: number) => void): void {
+function blocks(e: ContractionEmitter, v: Var, tile: number, body: (size: number) => void): void {
   const { f } = e;
   if (typeof v.extent === "number") {
     const whole = v.extent - (v.extent % tile);
@@ -62,7 +86,7 @@ function blocks(e: FunctionEmitter, v: Var, tile: number, body: (size: number) =
 }
 
 /** Pushes acc + x·y (x, y, acc on the stack in that order), fused when relaxed SIMD was opted into. */
-function multiplyAdd(e: FunctionEmitter, vector: boolean): void {
+function multiplyAdd(e: ContractionEmitter, vector: boolean): void {
   const { f } = e;
   const num = e.ctx.kernelNum;
   if (vector && e.ctx.relaxed) {
@@ -80,7 +104,7 @@ function multiplyAdd(e: FunctionEmitter, vector: boolean): void {
 }
 
 /** The scale of the result (1/batch for a weight gradient), evaluated once. */
-function scaleLocal(e: FunctionEmitter, c: Contraction): { scalar: WasmLocal; vector: WasmLocal } | undefined {
+function scaleLocal(e: ContractionEmitter, c: Contraction): { scalar: WasmLocal; vector: WasmLocal } | undefined {
   if (!c.scale) return undefined;
   const num = e.ctx.kernelNum;
   const scalar = e.f.local(num.scalar, "scale");
@@ -95,7 +119,7 @@ function scaleLocal(e: FunctionEmitter, c: Contraction): { scalar: WasmLocal; ve
 }
 
 /** Pushes the sum of the lanes of `v` (in the contraction's type). */
-function lanesSum(e: FunctionEmitter, v: WasmLocal): void {
+function lanesSum(e: ContractionEmitter, v: WasmLocal): void {
   const num = e.ctx.kernelNum;
   e.f.localGet(v);
   num.extract(e.f, 0);
@@ -109,7 +133,7 @@ function lanesSum(e: FunctionEmitter, v: WasmLocal): void {
 // ---- dot form ---------------------------------------------------------------------------------------------
 
 /** out[s, i] = Σ_t a[i, t]·b[s, t]: rows of `a` × rows of `b`, vectors along t. */
-function dot(e: FunctionEmitter, c: Contraction): void {
+function dot(e: ContractionEmitter, c: Contraction): void {
   const { f } = e;
   const num = e.ctx.kernelNum;
   const t = c.reduce;
@@ -187,7 +211,7 @@ function dot(e: FunctionEmitter, c: Contraction): void {
  * out[u, j] = Σ_r s[u, r]·v[r, j] with `v` and `out` contiguous in j: rows of u × vectors of j, each term a
  * splat of s times a vector of v. Columns left over after the vectors run one at a time.
  */
-function axpy(e: FunctionEmitter, c: Contraction, j: Var, u: Var): void {
+function axpy(e: ContractionEmitter, c: Contraction, j: Var, u: Var): void {
   const { f } = e;
   const num = e.ctx.kernelNum;
   const r = c.reduce;
@@ -272,7 +296,7 @@ function axpy(e: FunctionEmitter, c: Contraction, j: Var, u: Var): void {
 }
 
 /** Stores the scalar on the stack (above its address) at `offset`, or adds it there for an accumulation. */
-function storeResult(e: FunctionEmitter, c: Contraction, offset: number): void {
+function storeResult(e: ContractionEmitter, c: Contraction, offset: number): void {
   if (c.mode === "+=") throw new Error("internal: accumulating contractions are not tiled");
   e.ctx.kernelNum.store(e.f, offset);
 }

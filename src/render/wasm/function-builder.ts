@@ -6,8 +6,18 @@
  * `if` hand the body a `Label`, and `br`/`brIf`/`brTable` compute relative depths from it.
  */
 import { ByteWriter, f32Bytes, f64Bytes } from "./bytes.ts";
-import { InstructionMethods } from "./instructions.ts";
-import { CONTROL, OPCODES, type OpInfo, type OpName, V128_CONST, methodName } from "./opcodes.ts";
+import {
+  CONTROL,
+  type Immediate,
+  type ImmediateArgs,
+  type InstructionMethods,
+  OPCODES,
+  type OpInfo,
+  type OpName,
+  V128_CONST,
+  isOpName,
+  methodName,
+} from "./opcodes.ts";
 import {
   type BlockType,
   type FuncRef,
@@ -91,7 +101,24 @@ function parseSignature(sig: string): Signature {
   return parsed;
 }
 
-export class FunctionBuilder extends InstructionMethods {
+/** How many immediate arguments each kind of immediate takes (min, max), and how to say it in an error. */
+const IMMEDIATE_ARGUMENTS: Readonly<Record<Immediate, readonly [number, number, string]>> = {
+  none: [0, 0, "no immediates"],
+  memory: [0, 0, "no immediates"],
+  "memory-pair": [0, 0, "no immediates"],
+  memarg: [0, 1, "an optional memarg"],
+  "memarg-lane": [1, 2, "a lane index and an optional memarg"],
+  lane: [1, 1, "a lane index"],
+  shuffle: [1, 1, "16 lane indices"],
+};
+
+/** The immediates of instructions that address the memory (the module must then have one). */
+const MEMORY_IMMEDIATES: ReadonlySet<Immediate> = new Set(["memarg", "memarg-lane", "memory", "memory-pair"]);
+
+/** The instruction methods, one per row of the opcode table (installed in the class's static block). */
+export interface FunctionBuilder extends InstructionMethods<FunctionBuilder> {}
+
+export class FunctionBuilder {
   /** The function's parameters, in order (also reachable by name from the body callback). */
   readonly params: readonly Local[];
   private readonly locals: Local[] = [];
@@ -110,7 +137,6 @@ export class FunctionBuilder extends InstructionMethods {
     readonly type: FuncType,
     paramNames: readonly string[],
   ) {
-    super();
     this.params = type.params.map((t, i) => this.addLocal(t, paramNames[i] ?? `p${i}`));
     this.frames.push(this.newFrame("function", [], type.results, 0));
   }
@@ -373,20 +399,29 @@ export class FunctionBuilder extends InstructionMethods {
     return this;
   }
 
-  // ---- table-driven emission -------------------------------------------------------------------
+  // ---- table instructions --------------------------------------------------------------------
 
   /**
-   * Writes any table instruction that takes no immediates, by its text-format name, e.g.
-   * `f.op(\`${shape}.add\`)` in a renderer that picks the shape at run time. Instructions with
-   * immediates (memarg, lane, shuffle) need their own methods.
+   * Writes a table instruction by its text-format name, with its immediates: `f.op("f32x4.add")`,
+   * `f.op("f32x4.extract_lane", 2)`. The named methods (`f32x4Add()`, `f32x4ExtractLane(2)`) do the
+   * same; `op` serves renderers that build the name at run time (`${shape}.add`).
    */
-  op(name: OpName): this {
-    const info: OpInfo | undefined = OPCODES[name];
-    if (!info) throw this.error(String(name), "no such instruction in the opcode table");
-    if (info.imm !== "none" && info.imm !== "memory" && info.imm !== "memory-pair") {
-      throw this.error(name, `takes a ${info.imm} immediate; use its method ${methodName(name)}(...)`);
+  op<Op extends OpName>(name: Op, ...imm: ImmediateArgs<Op>): this {
+    return this.tableInstruction(name, imm);
+  }
+
+  // The named instruction methods: their types are mapped from the table (InstructionMethods, merged
+  // into this class's interface above), their bodies installed here, one per row, all through op's path.
+  static {
+    for (const op of Object.keys(OPCODES) as OpName[]) {
+      Object.defineProperty(this.prototype, methodName(op), {
+        value(this: FunctionBuilder, ...imm: unknown[]): FunctionBuilder {
+          return this.tableInstruction(op, imm);
+        },
+        writable: true,
+        configurable: true,
+      });
     }
-    return this.plain(name);
   }
 
   // ---- module-facing ---------------------------------------------------------------------------
@@ -412,55 +447,54 @@ export class FunctionBuilder extends InstructionMethods {
     return this.finished;
   }
 
-  // ---- instruction table plumbing (InstructionMethods) ----------------------------------------
-
-  protected plain(op: OpName): this {
-    const info: OpInfo = OPCODES[op];
-    if (info.imm === "memory" || info.imm === "memory-pair") this.context.noteMemoryUse(op);
-    return this.tableInstruction(op, info, () => {
-      if (info.imm === "memory") this.code.byte(0x00);
-      if (info.imm === "memory-pair") this.code.byte(0x00).byte(0x00);
-    });
-  }
-
-  protected memoryAccess(op: OpName, memarg: MemArg | undefined): this {
-    const info: OpInfo = OPCODES[op];
-    this.context.noteMemoryUse(op);
-    const [align, offset] = this.memargFields(op, info, memarg);
-    return this.tableInstruction(op, info, () => this.code.u32(align).u32(offset));
-  }
-
-  protected laneAccess(op: OpName, lane: number): this {
-    const info: OpInfo = OPCODES[op];
-    this.checkLane(op, info, lane);
-    return this.tableInstruction(op, info, () => this.code.byte(lane));
-  }
-
-  protected memoryLaneAccess(op: OpName, memarg: MemArg | undefined, lane: number): this {
-    const info: OpInfo = OPCODES[op];
-    this.context.noteMemoryUse(op);
-    this.checkLane(op, info, lane);
-    const [align, offset] = this.memargFields(op, info, memarg);
-    return this.tableInstruction(op, info, () => this.code.u32(align).u32(offset).byte(lane));
-  }
-
-  protected shuffleLanes(op: OpName, lanes: readonly number[]): this {
-    const info: OpInfo = OPCODES[op];
-    if (lanes.length !== 16 || !lanes.every((l) => Number.isInteger(l) && l >= 0 && l < 32)) {
-      throw this.error(op, `needs 16 lane indices in [0, 32), got [${lanes.join(", ")}]`);
-    }
-    return this.tableInstruction(op, info, () => this.code.bytes(lanes));
-  }
-
   // ---- internals -------------------------------------------------------------------------------
 
-  private tableInstruction(op: string, info: OpInfo, immediates: () => void): this {
+  /** Checks a table instruction's immediates, then its operands, and writes it. */
+  private tableInstruction(op: OpName, imm: readonly unknown[]): this {
+    if (!isOpName(op)) throw this.error(String(op), "no such instruction in the opcode table");
+    const info: OpInfo = OPCODES[op];
+    const [min, max, expected] = IMMEDIATE_ARGUMENTS[info.imm];
+    if (imm.length < min || imm.length > max) throw this.error(op, `takes ${expected}, got ${imm.length} argument(s)`);
+    if (MEMORY_IMMEDIATES.has(info.imm)) this.context.noteMemoryUse(op);
+    const writeImmediates = this.immediates(op, info, imm);
     const { ins, outs } = parseSignature(info.sig);
     return this.instruction(op, ins, outs, () => {
       if (info.prefix === undefined) this.code.byte(info.code);
       else this.code.byte(info.prefix).u32(info.code);
-      immediates();
+      writeImmediates();
     });
+  }
+
+  /** Checks a table instruction's immediates (the types promise their kinds) and returns what writes them. */
+  private immediates(op: OpName, info: OpInfo, imm: readonly unknown[]): () => void {
+    switch (info.imm) {
+      case "none":
+        return () => {};
+      case "memory":
+        return () => this.code.byte(0x00);
+      case "memory-pair":
+        return () => this.code.byte(0x00).byte(0x00);
+      case "memarg": {
+        const [align, offset] = this.memargFields(op, info, imm[0] as MemArg | undefined);
+        return () => this.code.u32(align).u32(offset);
+      }
+      case "lane": {
+        const lane = this.checkLane(op, info, imm[0]);
+        return () => this.code.byte(lane);
+      }
+      case "memarg-lane": {
+        const lane = this.checkLane(op, info, imm[0]);
+        const [align, offset] = this.memargFields(op, info, imm[1] as MemArg | undefined);
+        return () => this.code.u32(align).u32(offset).byte(lane);
+      }
+      case "shuffle": {
+        const lanes = imm[0] as readonly number[];
+        if (lanes.length !== 16 || !lanes.every((l) => Number.isInteger(l) && l >= 0 && l < 32)) {
+          throw this.error(op, `needs 16 lane indices in [0, 32), got [${lanes.join(", ")}]`);
+        }
+        return () => this.code.bytes(lanes);
+      }
+    }
   }
 
   /** Checks and applies an instruction's stack effect, then writes it. */
@@ -523,11 +557,12 @@ export class FunctionBuilder extends InstructionMethods {
     return [log2, offset];
   }
 
-  private checkLane(op: string, info: OpInfo, lane: number): void {
+  private checkLane(op: string, info: OpInfo, lane: unknown): number {
     const lanes = info.lanes ?? 0;
-    if (!Number.isInteger(lane) || lane < 0 || lane >= lanes) {
-      throw this.error(op, `lane must be an integer in [0, ${lanes}), got ${lane}`);
+    if (typeof lane !== "number" || !Number.isInteger(lane) || lane < 0 || lane >= lanes) {
+      throw this.error(op, `lane must be an integer in [0, ${lanes}), got ${String(lane)}`);
     }
+    return lane;
   }
 
   private laneBytes(op: string, lanes: number | readonly number[], count: number, bytesOf: (v: number) => number[]): number[] {

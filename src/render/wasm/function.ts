@@ -14,7 +14,7 @@ import { ownExprs, visitExpr, visitStmts } from "../../lower/walk.ts";
 import type { FuncRef, FunctionBuilder, Local as WasmLocal, ModuleBuilder } from "./encoder.ts";
 import { type MathFunction, useMath } from "./math.ts";
 import type { Numeric } from "./numeric.ts";
-import { renderContraction } from "./contract.ts";
+import { type ContractionEmitter, renderContraction } from "./contract.ts";
 
 /** The host functions the kernels may import, by the name of the op (or `pow`). */
 export const HOST_FUNCTIONS = {
@@ -86,7 +86,7 @@ export function renderFunction(ctx: FunctionContext, fn: KernelFunction, returns
 }
 
 /** Emits statements and expressions of one function body. */
-export class FunctionEmitter {
+export class FunctionEmitter implements ContractionEmitter {
   readonly num: Numeric;
   private readonly locals = new Map<Local, WasmLocal>();
   private readonly vars = new Map<Var, WasmLocal>();

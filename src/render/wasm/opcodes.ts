@@ -9,9 +9,12 @@
  * v = v128 (so `"ff:i"` pops two f32 and pushes an i32). The FunctionBuilder checks every
  * instruction against it, so a wrong operand type fails at build time with the instruction's name.
  *
- * `FunctionBuilder` has one camelCase method per entry (`"f32x4.relaxed_madd"` → `f32x4RelaxedMadd`),
- * generated from this table into `instructions.ts`; a test checks they stay in step.
+ * This table is the whole instruction set of `FunctionBuilder`: each row is one camelCase method
+ * (`"f32x4.extract_lane"` → `f32x4ExtractLane(lane)`), its TypeScript signature mapped from the row's
+ * immediate by `InstructionMethods` below and its body installed from the row. Adding a row adds
+ * the method.
  */
+import type { MemArg } from "./types.ts";
 
 /** What follows the opcode in the binary. */
 export type Immediate =
@@ -47,22 +50,18 @@ export interface OpInfo {
   readonly lanes?: number;
 }
 
-const plain = (code: number, sig: string, feature: Feature = "mvp"): OpInfo => ({ code, sig, imm: "none", feature });
-const memory = (code: number, sig: string, bytes: number): OpInfo => ({ code, sig, imm: "memarg", feature: "mvp", bytes });
-const misc = (code: number, sig: string, feature: Feature, imm: Immediate = "none"): OpInfo => ({ prefix: 0xfc, code, sig, imm, feature });
-const simd = (code: number, sig: string): OpInfo => ({ prefix: 0xfd, code, sig, imm: "none", feature: "simd" });
-const simdMemory = (code: number, sig: string, bytes: number): OpInfo => ({ prefix: 0xfd, code, sig, imm: "memarg", feature: "simd", bytes });
-const simdLane = (code: number, sig: string, lanes: number): OpInfo => ({ prefix: 0xfd, code, sig, imm: "lane", feature: "simd", lanes });
-const simdMemoryLane = (code: number, sig: string, bytes: number): OpInfo => ({
-  prefix: 0xfd,
-  code,
-  sig,
-  imm: "memarg-lane",
-  feature: "simd",
-  bytes,
-  lanes: 16 / bytes,
-});
-const relaxed = (code: number, sig: string): OpInfo => ({ prefix: 0xfd, code, sig, imm: "none", feature: "relaxed-simd" });
+// The helpers keep each row's `imm` a literal type, from which InstructionMethods maps the method's arguments.
+const plain = (code: number, sig: string, feature: Feature = "mvp") => ({ code, sig, imm: "none", feature }) as const;
+const memory = (code: number, sig: string, bytes: number) => ({ code, sig, imm: "memarg", feature: "mvp", bytes }) as const;
+const saturating = (code: number, sig: string) => ({ prefix: 0xfc, code, sig, imm: "none", feature: "saturating-truncation" }) as const;
+const bulkMemory = <I extends "memory" | "memory-pair">(code: number, sig: string, imm: I) =>
+  ({ prefix: 0xfc, code, sig, imm, feature: "bulk-memory" }) as const;
+const simd = (code: number, sig: string) => ({ prefix: 0xfd, code, sig, imm: "none", feature: "simd" }) as const;
+const simdMemory = (code: number, sig: string, bytes: number) => ({ prefix: 0xfd, code, sig, imm: "memarg", feature: "simd", bytes }) as const;
+const simdLane = (code: number, sig: string, lanes: number) => ({ prefix: 0xfd, code, sig, imm: "lane", feature: "simd", lanes }) as const;
+const simdMemoryLane = (code: number, sig: string, bytes: number) =>
+  ({ prefix: 0xfd, code, sig, imm: "memarg-lane", feature: "simd", bytes, lanes: 16 / bytes }) as const;
+const relaxed = (code: number, sig: string) => ({ prefix: 0xfd, code, sig, imm: "none", feature: "relaxed-simd" }) as const;
 
 export const OPCODES = {
   // ---- memory (MVP) ----
@@ -237,18 +236,18 @@ export const OPCODES = {
   "i64.extend32_s": plain(0xc4, "l:l", "sign-extension"),
 
   // ---- saturating truncation (0xfc prefix) ----
-  "i32.trunc_sat_f32_s": misc(0x00, "f:i", "saturating-truncation"),
-  "i32.trunc_sat_f32_u": misc(0x01, "f:i", "saturating-truncation"),
-  "i32.trunc_sat_f64_s": misc(0x02, "d:i", "saturating-truncation"),
-  "i32.trunc_sat_f64_u": misc(0x03, "d:i", "saturating-truncation"),
-  "i64.trunc_sat_f32_s": misc(0x04, "f:l", "saturating-truncation"),
-  "i64.trunc_sat_f32_u": misc(0x05, "f:l", "saturating-truncation"),
-  "i64.trunc_sat_f64_s": misc(0x06, "d:l", "saturating-truncation"),
-  "i64.trunc_sat_f64_u": misc(0x07, "d:l", "saturating-truncation"),
+  "i32.trunc_sat_f32_s": saturating(0x00, "f:i"),
+  "i32.trunc_sat_f32_u": saturating(0x01, "f:i"),
+  "i32.trunc_sat_f64_s": saturating(0x02, "d:i"),
+  "i32.trunc_sat_f64_u": saturating(0x03, "d:i"),
+  "i64.trunc_sat_f32_s": saturating(0x04, "f:l"),
+  "i64.trunc_sat_f32_u": saturating(0x05, "f:l"),
+  "i64.trunc_sat_f64_s": saturating(0x06, "d:l"),
+  "i64.trunc_sat_f64_u": saturating(0x07, "d:l"),
 
   // ---- bulk memory (0xfc prefix): destination, source/value, length ----
-  "memory.copy": misc(0x0a, "iii:", "bulk-memory", "memory-pair"),
-  "memory.fill": misc(0x0b, "iii:", "bulk-memory", "memory"),
+  "memory.copy": bulkMemory(0x0a, "iii:", "memory-pair"),
+  "memory.fill": bulkMemory(0x0b, "iii:", "memory"),
 
   // ---- SIMD: memory ----
   "v128.load": simdMemory(0x00, "i:v", 16),
@@ -570,6 +569,35 @@ export function methodName(op: string): string {
     .map((part, i) => (i === 0 ? part : part.charAt(0).toUpperCase() + part.slice(1)))
     .join("");
 }
+
+/** `methodName` at the type level: each part after a `sep` capitalised, the separators dropped. */
+type JoinCapitalised<S extends string, Sep extends string> = S extends `${infer Head}${Sep}${infer Tail}`
+  ? `${Head}${Capitalize<JoinCapitalised<Tail, Sep>>}`
+  : S;
+export type MethodName<Op extends string> = JoinCapitalised<JoinCapitalised<Op, ".">, "_">;
+
+/** The arguments a method takes for each kind of immediate (memory indices are always 0, so none). */
+interface ImmediateArgsByKind {
+  none: [];
+  memarg: [memarg?: MemArg];
+  "memarg-lane": [lane: number, memarg?: MemArg];
+  lane: [lane: number];
+  shuffle: [lanes: readonly number[]];
+  memory: [];
+  "memory-pair": [];
+}
+
+/** The immediate arguments of a table instruction (of each, for a union of names). */
+export type ImmediateArgs<Op extends OpName> = ImmediateArgsByKind[(typeof OPCODES)[Op]["imm"]];
+
+/**
+ * FunctionBuilder's instruction methods, one per table row, returning the builder `Self` for
+ * chaining: `f32x4Add(): Self`, `f32Load(memarg?: MemArg): Self`, `f32x4ExtractLane(lane: number): Self`.
+ * A misspelt method or a missing or extra immediate is a compile error.
+ */
+export type InstructionMethods<Self> = {
+  [Op in OpName as MethodName<Op>]: (...imm: ImmediateArgs<Op>) => Self;
+};
 
 /** Whether `name` is an instruction of the table (for names built at run time, e.g. `${shape}.add`). */
 export function isOpName(name: string): name is OpName {
