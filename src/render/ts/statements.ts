@@ -30,6 +30,7 @@ interface Frame {
  * printer of notes, which `explain` also quotes, so the two cannot differ.
  */
 export function noteComment(note: Note, names: IrNames): string {
+  // the formula before the value it assigns: names are claimed in that order
   const rhs = note.rhs ? printer("plain", (n: Node) => names.nodes.of(n)).print(note.rhs) : "";
   const parts = [names.note(note.lhs), note.op, ...(note.lead ? [note.lead] : []), ...(rhs ? [rhs] : []), ...(note.tail && !note.rhs ? [note.tail] : [])];
   return commentText(`${parts.join(" ")}${note.tail && note.rhs ? `, ${note.tail}` : ""}`);
