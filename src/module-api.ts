@@ -1,9 +1,9 @@
 /**
- * The types of every generated module's API, written once. The generator copies each declaration below into
- * a module with `FloatArray` replaced by the module's array type (Float32Array, or Float64Array under
- * --precision f64), reading this file (or, in the package, its compiled .d.ts) as text; bpgen's own tools
- * (the gradient checker, the trainer, the tests) import the same types to call the modules they load.
- * `FloatArray` and `NetModule` are for such tools; modules do not carry them.
+ * The types of every generated module's API, for bpgen's own tools (the gradient checker, the trainer, the
+ * tests) to call the modules they load. Modules declare the same types, printed from their description in
+ * src/emit/api-types.ts with `FloatArray` as the module's array type (Float32Array, or Float64Array under
+ * --precision f64); test/templates.test.ts checks with the TypeScript compiler that the two agree.
+ * `FloatArray` and `NetModule` are for the tools only; modules do not carry them.
  */
 
 /** The array type of a module: Float32Array, or Float64Array for a module built with --precision f64. */

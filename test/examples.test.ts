@@ -10,7 +10,7 @@ import { gradcheck } from "../src/check/gradcheck.ts";
 import type { TargetKind } from "../src/check/data.ts";
 import type { NetModule } from "../src/check/module.ts";
 import type { NetSpec } from "../src/spec/types.ts";
-import { kernelText } from "../src/graph/code-names.ts";
+import { kernelText } from "./helpers/kernel-text.ts";
 import {
   Rng,
   block,

@@ -1,18 +1,21 @@
 /**
  * `bpgen graph`: the DAG as DOT (golden files for chain3, xor_sigmoid and mnist_mlp's one-box-per-layer view)
- * and SVG; shared deltas highlighted with their use count; forward-only and collapsed views; escaping;
- * every example; the command line. Regenerate goldens with UPDATE_GOLDEN=1 (see helpers/golden.ts).
+ * and SVG; shared deltas highlighted with their use count; forward-only and collapsed views; the module's
+ * names and comment lines as read off the kernel IR, checked against the generated files; escaping; every
+ * example; the command line. Regenerate goldens with UPDATE_GOLDEN=1 (see helpers/golden.ts).
  */
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { instance } from "@viz-js/viz";
+import { codeNames, gradientNotes } from "../src/graph/code-names.ts";
 import { compileForInspection } from "../src/graph/compiled.ts";
 import { viewDag, isSharedDelta } from "../src/graph/dag.ts";
 import { attrList, labelLines, quoted } from "../src/graph/dot-text.ts";
 import { drawDag } from "../src/graph/draw.ts";
 import { ROOT, bpgen, tempDir } from "./helpers/cli.ts";
 import { expectGolden } from "./helpers/golden.ts";
+import { kernelText } from "./helpers/kernel-text.ts";
 
 /** Relative to the working directory (the repo root under vitest), as a user would name it. */
 const example = (name: string) => relative(process.cwd(), join(ROOT, "examples", `${name}.json`));
@@ -85,6 +88,35 @@ describe("the DAG as DOT", () => {
       for (const collapse of [false, true]) {
         const { svg } = await drawDag(c, { collapse });
         expect(svg, `${name}${collapse ? " --collapse" : ""}`).toContain("<svg");
+      }
+    }
+  });
+});
+
+describe("the module's names and comments, from the kernel IR", () => {
+  it("names exactly identifiers of the generated module, and no value it computes in place (chain3's L)", async () => {
+    const compiled = await compileForInspection(example("chain3"));
+    const names = codeNames(compiled);
+    const source = readFileSync(join(ROOT, "generated", "chain3.ts"), "utf8");
+    const words = new Set(source.split(/[^\w$]+/));
+    for (const name of names.values()) expect(words.has(name), name).toBe(true);
+    expect([...names.values()].sort()).toEqual(["d_e", "d_w1", "d_w2", "d_w3", "d_y", "d_z", "e", "meanL", "t", "w1", "w2", "w3", "x", "y", "z"]);
+    const loss = viewDag(compiled).nodes.find((n) => compiled.net.graph.hint(n) === "L");
+    expect(loss && names.has(loss)).toBe(false);
+  });
+
+  it("prints each gradient note as the comment line the module's gradient kernel has, for every example", async () => {
+    for (const name of EXAMPLES) {
+      const generated = join(ROOT, "generated", `${name}.ts`);
+      if (!existsSync(generated)) continue;
+      const compiled = await compileForInspection(example(name));
+      const gradient = kernelText(readFileSync(generated, "utf8"), "gradient");
+      const notes = gradientNotes(compiled);
+      expect(notes.size, name).toBeGreaterThan(0);
+      const names = codeNames(compiled);
+      for (const [node, line] of notes) {
+        expect(gradient, `${name}: // ${line}`).toContain(`// ${line}\n`);
+        expect(line.startsWith(`${names.get(node)} `), line).toBe(true);
       }
     }
   });

@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { type InterfaceDeclaration, type JSDocableNode, Node, Project, type SourceFile, type Type } from "ts-morph";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { API_DECLARATIONS, apiDeclarations } from "../src/emit/api-types.ts";
 import { initConstant, initHeNormal, initXavierUniform } from "../templates/init.ts";
 import * as rng from "../templates/rng.ts";
 import { rngNext, rngNormal, rngSeed } from "../templates/rng.ts";
@@ -260,5 +262,57 @@ describe("templates/*.ts can be spliced by the generator", () => {
     initHeNormal(b, 20, 20, 3, sb);
     expect(a).toEqual(b);
     expect(sa).toEqual(sb);
+  });
+});
+
+describe("the module API's types, printed from their description (src/emit/api-types.ts)", () => {
+  // the printed declarations beside the hand-written ones of src/module-api.ts, compared by the TypeScript
+  // compiler: same declarations, docs, members, modifiers, and types assignable both ways
+  const project = new Project({ useInMemoryFileSystem: true, compilerOptions: { strict: true, target: ts.ScriptTarget.ES2022, exactOptionalPropertyTypes: true } });
+  const handWritten = project.createSourceFile("/module-api.ts", readFileSync(fileURLToPath(new URL("../src/module-api.ts", import.meta.url)), "utf8"));
+  const printedText = [...apiDeclarations("FloatArray").values()].join("\n\n");
+  const printed = project.createSourceFile("/printed.ts", `import type { FloatArray } from "./module-api.ts";\n\n${printedText}\n`);
+  const checker = project.getTypeChecker().compilerObject;
+  const sameType = (a: Type, b: Type) => checker.isTypeAssignableTo(a.compilerType, b.compilerType) && checker.isTypeAssignableTo(b.compilerType, a.compilerType);
+  const docOf = (node: JSDocableNode) => node.getJsDocs().map((d) => d.getDescription().trim());
+  const TOOL_ONLY = ["FloatArray", "NetModule"];
+
+  it("prints valid TypeScript, for both array types", () => {
+    expect(printed.getPreEmitDiagnostics().map((d) => d.getMessageText())).toEqual([]);
+    for (const array of ["Float32Array", "Float64Array"]) {
+      const alone = project.createSourceFile(`/alone-${array}.ts`, [...apiDeclarations(array).values()].join("\n\n"));
+      expect(alone.getPreEmitDiagnostics().map((d) => d.getMessageText()), array).toEqual([]);
+      const arrays = alone.getInterfaceOrThrow("KernelArrays").getProperties().map((p) => p.getType().getSymbol()?.getName());
+      expect(new Set(arrays), array).toEqual(new Set([array]));
+    }
+  });
+
+  it("declares every type of src/module-api.ts a module carries, in the same order, and no other", () => {
+    const declared = (sf: SourceFile) => [...sf.getInterfaces(), ...sf.getTypeAliases()].filter((d) => d.isExported()).sort((a, b) => a.getPos() - b.getPos()).map((d) => d.getName());
+    expect(declared(printed)).toEqual(declared(handWritten).filter((name) => !TOOL_ONLY.includes(name)));
+    expect(API_DECLARATIONS.map((d) => d.name)).toEqual(declared(printed));
+  });
+
+  it("declares each the same: doc, members, readonly and optional modifiers, member docs, types", () => {
+    for (const alias of printed.getTypeAliases()) {
+      const twin = handWritten.getTypeAliasOrThrow(alias.getName());
+      expect(docOf(alias), alias.getName()).toEqual(docOf(twin));
+      expect(sameType(alias.getType(), twin.getType()), alias.getName()).toBe(true);
+    }
+    for (const decl of printed.getInterfaces()) {
+      const name = decl.getName();
+      const twin = handWritten.getInterfaceOrThrow(name);
+      expect(docOf(decl), name).toEqual(docOf(twin));
+      const shape = (i: InterfaceDeclaration) => i.getMembers().map((m) => `${m.getKindName()} ${Node.isPropertySignature(m) ? m.getName() : m.getText()}`);
+      expect(shape(decl), name).toEqual(shape(twin));
+      for (const prop of decl.getProperties()) {
+        const other = twin.getPropertyOrThrow(prop.getName());
+        const where = `${name}.${prop.getName()}`;
+        expect([prop.isReadonly(), prop.hasQuestionToken()], where).toEqual([other.isReadonly(), other.hasQuestionToken()]);
+        expect(docOf(prop), where).toEqual(docOf(other));
+        expect(sameType(prop.getType(), other.getType()), `${where}: ${prop.getType().getText()} vs ${other.getType().getText()}`).toBe(true);
+      }
+      expect(sameType(decl.getType(), twin.getType()), name).toBe(true);
+    }
   });
 });

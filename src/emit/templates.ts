@@ -78,43 +78,5 @@ export function templatesUsedBy(code: string): string[] {
   return [...table.values()].filter((t) => needed.has(t.name)).map((t) => `${t.text}\n`);
 }
 
-/** Declarations of src/module-api.ts that only bpgen's tools use. */
-const TOOL_ONLY = new Set(["FloatArray", "NetModule"]);
-
-/**
- * The API types of a module, from src/module-api.ts (their one description; dist/module-api.d.ts in the
- * package): each `export interface` or `export type` with its doc comment, `FloatArray` replaced by the
- * module's array type, in file order.
- */
-export function apiDeclarations(array: string): Map<string, string> {
-  const lines = apiText().split("\n");
-  const out = new Map<string, string>();
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^export (?:declare )?(?:interface|type) (\w+)/.exec(lines[i] ?? "");
-    if (!m) continue;
-    let start = i;
-    if (/\*\/\s*$/.test(lines[i - 1] ?? "")) {
-      start = i - 1;
-      while (start > 0 && !/^\/\*\*/.test(lines[start] ?? "")) start--;
-    }
-    let end = i;
-    if (!/;\s*$/.test(lines[i] ?? "")) while (end < lines.length && lines[end] !== "}") end++;
-    if (!TOOL_ONLY.has(m[1] as string)) out.set(m[1] as string, lines.slice(start, end + 1).join("\n").replace(/\bFloatArray\b/g, array));
-    i = end;
-  }
-  return out;
-}
-
-let api: string | undefined;
-function apiText(): string {
-  if (api !== undefined) return api;
-  for (const file of ["../module-api.ts", "../module-api.d.ts"]) {
-    try {
-      api = readFileSync(fileURLToPath(new URL(file, import.meta.url)), "utf8");
-      return api;
-    } catch {
-      // the other form: sources run directly, or the compiled package
-    }
-  }
-  throw new Error("internal: the module API description (module-api.ts) is missing");
-}
+/** The module's API types are printed from their description (api-types.ts), not read from a file. */
+export { apiDeclarations } from "./api-types.ts";

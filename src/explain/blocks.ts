@@ -3,7 +3,8 @@
 export type Inline = { readonly t: "text"; readonly text: string } | { readonly t: "math"; readonly latex: string } | { readonly t: "code"; readonly text: string };
 
 export type Block =
-  | { readonly b: "heading"; readonly level: 1 | 2 | 3; readonly parts: readonly Inline[] }
+  /** `anchor`: the id of its section in HTML (else one is made from its words). */
+  | { readonly b: "heading"; readonly level: 1 | 2 | 3; readonly parts: readonly Inline[]; readonly anchor?: string }
   | { readonly b: "para"; readonly parts: readonly Inline[] }
   /** A displayed formula (LaTeX). */
   | { readonly b: "display"; readonly latex: string }
@@ -17,6 +18,8 @@ export const math = (latex: string): Inline => ({ t: "math", latex });
 export const code = (t: string): Inline => ({ t: "code", text: t });
 
 export const heading = (level: 1 | 2 | 3, ...parts: Inline[]): Block => ({ b: "heading", level, parts });
+/** The heading of the k-th step of the sweep, `k. …`, linkable as #step-k. */
+export const stepHeading = (k: number, ...parts: Inline[]): Block => ({ b: "heading", level: 3, parts: [text(`${k}. `), ...parts], anchor: `step-${k}` });
 export const para = (...parts: Inline[]): Block => ({ b: "para", parts });
 export const display = (latex: string): Block => ({ b: "display", latex });
 

@@ -13,11 +13,9 @@ export interface CodeRef {
   readonly stored: boolean;
 }
 
-export function codeRef(names: Names, comments: ReadonlyMap<string, string>, node: Node, isSymbol: (n: Node) => boolean): CodeRef {
-  const lineOf = (n: Node) => {
-    const code = names.code(n);
-    return code === undefined ? undefined : comments.get(code);
-  };
+/** `comments`: the comment line of each value the module's `gradient` function assigns (code-names.ts). */
+export function codeRef(names: Names, comments: ReadonlyMap<Node, string>, node: Node, isSymbol: (n: Node) => boolean): CodeRef {
+  const lineOf = (n: Node) => comments.get(n);
   const own = spelledNodes(node, isSymbol).flatMap((n) => lineOf(n) ?? []);
   const stored = lineOf(node) !== undefined;
   const readers = stored ? [] : nearestReaders(names, node, lineOf);

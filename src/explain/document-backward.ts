@@ -3,7 +3,7 @@
  * out), where the module computes it, which steps reuse it, its BP label in a layer net and its name in
  * the notation of a hand derivation; each parameter's per-sample derivative and its batch mean; then the fused forms.
  */
-import { type Block, type Inline, code, display, heading, joinAnd, math, para, text } from "./blocks.ts";
+import { type Block, type Inline, code, display, heading, joinAnd, math, para, stepHeading, text } from "./blocks.ts";
 import type { Derivation } from "./derivation.ts";
 import { codeParts, fracOf, nonEmpty, partialOf } from "./phrases.ts";
 import { layerBlocks } from "./document-layers.ts";
@@ -41,7 +41,7 @@ function deltaBlocks(d: Derivation, step: DeltaStep, k: number): Block[] {
     text("."),
   ];
   return [
-    heading(3, text(`${k}. `), math(`${delta} = ${partialOf(d, step.primal)}`), ...(result !== undefined ? [text(` (result${result})`)] : [])),
+    stepHeading(k, math(`${delta} = ${partialOf(d, step.primal)}`), ...(result !== undefined ? [text(` (result${result})`)] : [])),
     display(`${delta} = ${fracOf(d, step.primal)} = ${forms.join(" = ")}`),
     ...layerBlocks(d, step),
     para(...named),
@@ -68,7 +68,7 @@ function paramBlocks(d: Derivation, step: ParamStep, k: number): Block[] {
   const theta = d.names.latex(step.param.node, true);
   const dL = `\\frac{\\partial L}{\\partial ${theta}}`;
   const dJ = `\\frac{\\partial J}{\\partial ${theta}}`;
-  const heading3 = heading(3, text(`${k}. `), math(`\\partial J/\\partial ${theta}`));
+  const heading3 = stepHeading(k, math(`\\partial J/\\partial ${theta}`));
   const where = nonEmpty(codeParts(step.code, undefined, `d_${step.param.name}`));
   const codeName = d.names.code(step.node);
   const named = codeName ? [para(math(`\\partial J/\\partial ${theta}`), text(" is "), code(codeName), text(" in the generated code."))] : [];

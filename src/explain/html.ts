@@ -18,7 +18,7 @@ figure { margin: 1rem 0; } figure svg { max-width: 100%; height: auto; } figcapt
 
 export function toHtml(title: string, blocks: readonly Block[]): string {
   const ids = new Map<string, number>();
-  const body = blocks.map((b) => (b.b === "heading" ? heading(b.level, b.parts, ids) : block(b))).join("\n");
+  const body = blocks.map((b) => (b.b === "heading" ? heading(b, ids) : block(b))).join("\n");
   return [
     "<!doctype html>",
     '<html lang="en">',
@@ -38,11 +38,10 @@ export function toHtml(title: string, blocks: readonly Block[]): string {
   ].join("\n");
 }
 
-/** A heading with an id (its words, or step-k for a numbered step), unique in the page, so sections can be linked. */
-function heading(level: number, parts: readonly Inline[], ids: Map<string, number>): string {
+/** A heading with an id (its anchor, else its words), unique in the page, so sections can be linked. */
+function heading({ level, parts, anchor }: Extract<Block, { b: "heading" }>, ids: Map<string, number>): string {
   const words = parts.map((p) => (p.t === "math" ? "" : p.text)).join(" ");
-  const step = /^(\d+)\./.exec(words);
-  const base = step ? `step-${step[1]}` : words.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "section";
+  const base = anchor ?? (words.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "section");
   const seen = ids.get(base) ?? 0;
   ids.set(base, seen + 1);
   return `<h${level} id="${seen === 0 ? base : `${base}-${seen}`}">${inlines(parts)}</h${level}>`;

@@ -6,7 +6,7 @@
  */
 import { reachable } from "../autodiff/reverse.ts";
 import type { ParamLeaf } from "../frontend/net.ts";
-import { gradientComments } from "../graph/code-names.ts";
+import { gradientNotes } from "../graph/code-names.ts";
 import type { Node } from "../ir/node.ts";
 import { type CodeRef, codeRef } from "./code-ref.ts";
 import { type Expr, spell, toExpr } from "./expr.ts";
@@ -61,7 +61,7 @@ export interface Steps {
 
 export function deriveSteps(names: Names): Steps {
   const { view } = names;
-  const comments = gradientComments(view.compiled.emitted.source);
+  const comments = gradientNotes(view.compiled);
   const toOutput = new Set(reachable(view.compiled.net.output));
   const equation = (n: Node): Equation => ({
     node: n,
@@ -75,7 +75,7 @@ export function deriveSteps(names: Names): Steps {
   };
 }
 
-function backwardSteps(names: Names, comments: ReadonlyMap<string, string>): Step[] {
+function backwardSteps(names: Names, comments: ReadonlyMap<Node, string>): Step[] {
   const { net, grads } = names.view.compiled;
   const roots = net.params.flatMap((p) => {
     const g = grads.byParam.get(p.node);
@@ -103,7 +103,7 @@ function backwardSteps(names: Names, comments: ReadonlyMap<string, string>): Ste
 /** `readers` receives the (still empty) list of the steps reading this delta, filled once all steps exist. */
 function deltaStep(
   names: Names,
-  comments: ReadonlyMap<string, string>,
+  comments: ReadonlyMap<Node, string>,
   node: Node,
   primal: Node,
   expand: (n: Node) => boolean,
@@ -127,7 +127,7 @@ function deltaStep(
 
 function paramStep(
   names: Names,
-  comments: ReadonlyMap<string, string>,
+  comments: ReadonlyMap<Node, string>,
   param: ParamLeaf,
   node: Node,
   expand: (n: Node) => boolean,

@@ -4,7 +4,6 @@
  * shadowing an enclosing one); a sample loop opens with the row offsets it uses (`const xRow = s * 784;`).
  * Contractions call the library kernel of their pattern (templates/dense.ts).
  */
-import type { MathExpr } from "../../ir/math.ts";
 import type { Node } from "../../ir/node.ts";
 import { printer } from "../../ir/notation.ts";
 import { type Buffer, type Contraction, type Note, type Stmt, type Var, coefficient } from "../../lower/kernel.ts";
@@ -26,13 +25,19 @@ interface Frame {
   readonly rows: ReadonlyMap<Buffer, string>;
 }
 
-class BodyRenderer {
-  private readonly math: (e: MathExpr) => string;
+/**
+ * The comment of a note as the module prints it after `//` (`d_z = d_e · w3`, `d_w1 += d_y · x`): the one
+ * printer of notes, which `explain` also quotes, so the two cannot differ.
+ */
+export function noteComment(note: Note, names: IrNames): string {
+  // the formula before the value it assigns: names are claimed in that order
+  const rhs = note.rhs ? printer("plain", (n: Node) => names.nodes.of(n)).print(note.rhs) : "";
+  const parts = [names.note(note.lhs), note.op, ...(note.lead ? [note.lead] : []), ...(rhs ? [rhs] : []), ...(note.tail && !note.rhs ? [note.tail] : [])];
+  return commentText(`${parts.join(" ")}${note.tail && note.rhs ? `, ${note.tail}` : ""}`);
+}
 
-  constructor(private readonly names: IrNames) {
-    const plain = printer("plain", (n: Node) => names.nodes.of(n));
-    this.math = (e) => plain.print(e);
-  }
+class BodyRenderer {
+  constructor(private readonly names: IrNames) {}
 
   block(body: readonly Stmt[], frame: Frame): string[] {
     return body.flatMap((s) => this.stmt(s, frame));
@@ -56,7 +61,7 @@ class BodyRenderer {
     const text = (e: Parameters<typeof expressionText>[0]) => expressionText(e, scope);
     switch (s.k) {
       case "note":
-        return [`// ${commentText(this.noteText(s.note))}`];
+        return [`// ${noteComment(s.note, this.names)}`];
       case "store": {
         const target = elementText(s.buf, s.index, scope, s.mode !== "=");
         if (s.mode !== "max=") return [`${target} ${s.mode} ${text(s.value)};`];
@@ -98,12 +103,6 @@ class BodyRenderer {
     if (s.kind === "structure" && s.body.length === 1 && s.body[0].k === "update" && body.length === 1) return [`${head} ${body[0]}`];
     const declarations = [...rows].map(([buf, row]) => `const ${row} = ${buf.size === 1 ? name : `${name} * ${buf.size}`};`);
     return [`${head} {`, ...declarations, ...body, "}"];
-  }
-
-  private noteText(note: Note): string {
-    const rhs = note.rhs ? this.math(note.rhs) : "";
-    const parts = [this.names.note(note.lhs), note.op, ...(note.lead ? [note.lead] : []), ...(rhs ? [rhs] : []), ...(note.tail && !note.rhs ? [note.tail] : [])];
-    return `${parts.join(" ")}${note.tail && note.rhs ? `, ${note.tail}` : ""}`;
   }
 }
 
