@@ -1,7 +1,7 @@
 /**
  * Names are claimed before any backend prints anything, in one defined order: the functions of the module in
- * order, and in each the statements as a reader meets them — a comment's value, then the values its formula
- * names (left to right), then what a statement writes, then what it reads (left to right). Every backend then
+ * order, and in each the statements in order — a comment's formula (its values left to right), then the value it
+ * computes; a statement's target, then what it reads (left to right). Every backend then
  * finds every name taken, so no renderer's printing order decides what a value is called (`t3` or `t4`,
  * `z` or `z$1`).
  */
@@ -21,8 +21,8 @@ function claimInStmt(s: Stmt, names: IrNames): void {
   const expr = (e: Expr) => claimInExpr(e, names);
   switch (s.k) {
     case "note":
-      names.note(s.note.lhs);
       if (s.note.rhs) claimInMath(s.note.rhs, names);
+      names.note(s.note.lhs);
       return;
     case "store":
       names.buffer(s.buf);
