@@ -36,7 +36,7 @@ export const optimizerDefaults: OptimizerConfig = { ${fields.join(", ")} };
 `;
 }
 
-/** The optimizer types, from the module API's description (templates/api.ts). */
+/** The optimizer types, from the module API's description (api-types.ts). */
 function types(array: string): string {
   const api = apiDeclarations(array);
   return ["OptimizerType", "OptimizerConfig", "OptimizerState"].map((name) => api.get(name) ?? "").join("\n\n");

@@ -52,11 +52,6 @@ export class NodeNames {
     readonly namer: Namer,
   ) {}
 
-  /** Whether the module has named `node` (printed it somewhere). */
-  has(node: Node): boolean {
-    return this.names.has(node);
-  }
-
   of(node: Node): string {
     let name = this.names.get(node);
     if (!name) {
@@ -69,8 +64,8 @@ export class NodeNames {
 
 /**
  * Names of the kernel IR's buffers and locals as the renderers print them: the caller's arrays by role,
- * values by their node's name, temporaries after their hint (claimed on first use, so only what the module
- * prints gets a name, in the order it is printed).
+ * values by their node's name, temporaries after their hint (claimed on first use; lower/name-order.ts claims
+ * them all, in a defined order, before any backend prints).
  */
 export class IrNames {
   private readonly temps = new Map<Local, string>();
