@@ -69,7 +69,7 @@ export interface Outcome {
 }
 
 /** Seeded arrays: parameters ~ N(0, 0.5²), inputs ~ N(0, 1), targets uniform in [0, 1). */
-function callerArrays(sizes: Sizes, options: RunOptions) {
+export function callerArrays(sizes: Sizes, options: RunOptions) {
   const rng = makeRng(options.seed);
   const Array = arrayType(options.precision);
   const filled = (n: number, f: () => number): FloatArray => {
