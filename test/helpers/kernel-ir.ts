@@ -116,7 +116,7 @@ export function expectAgree(what: string, got: Outcome, want: Outcome, how: Agre
   for (const [name, a, b] of pairs) {
     expect(a.length, `${what}: ${name} length`).toBe(b.length);
     for (let i = 0; i < a.length; i++) {
-      if (!agree(a[i], b[i], how)) expect.fail(`${what}: ${name}[${i}] is ${a[i]} after, ${b[i]} before (${JSON.stringify(how)})`);
+      if (!agree(a[i], b[i], how)) expect.fail(`${what}: ${name}[${i}] is ${a[i]}, expected ${b[i]} (${JSON.stringify(how)})`);
     }
   }
 }
