@@ -3,7 +3,6 @@
  * exported functions and the TypeScript kernels they run, the WebAssembly kernels when the module has them,
  * the optimizers, and the template functions all of these call; printed as text (printer.ts), formatted by prettier.
  */
-import prettier from "prettier";
 import type { Net } from "../frontend/net.ts";
 import { shapeText, sizeOf } from "../ir/node.ts";
 import type { Layout } from "../lower/build.ts";
@@ -70,7 +69,9 @@ export async function emitModule(net: Net, layout: Layout, names: IrNames, chain
   ];
   const code = parts.join("\n");
   const text = `${code}\n${templatesUsedBy(code).join("\n")}`;
-  // prettier's defaults, so that a project's `prettier --check` passes on generated files as they are
+  // prettier's defaults, so that a project's `prettier --check` passes on generated files as they are; loaded
+  // here, not with the compiler, so that what only lowers (the tests of the passes, explain) does not load it
+  const prettier = await import("prettier");
   return prettier.format(text, { parser: "babel-ts" });
 }
 

@@ -5,9 +5,9 @@
 import { type Gradients, reverse } from "../../src/autodiff/reverse.ts";
 import type { Net } from "../../src/frontend/net.ts";
 import { type LoweredModule, lowerModule } from "../../src/lower/functions.ts";
-import type { TileChooser } from "../../src/lower/passes/tile.ts";
-import { libraryTiles } from "../../src/lower/passes/tile.ts";
-import { JS_CODE_BUDGET, buildNet, runPasses } from "../../src/pipeline.ts";
+import { buildNet, runPasses } from "../../src/pipeline.ts";
+import type { Backend } from "../../src/render/backend.ts";
+import { BACKENDS } from "../../src/render/backends.ts";
 import type { FloatArray, Precision } from "../../src/render/interp/interpret.ts";
 import { type InterpretedModule, interpretModule } from "../../src/render/interp/module.ts";
 import { parseSpec } from "../../src/spec/load.ts";
@@ -22,13 +22,13 @@ export interface Lowered {
   readonly passed: LoweredModule;
 }
 
-/** A spec (object or net.json text) lowered, before and after the passes. */
-export function lowerSpec(spec: NetSpec | string, tiles: TileChooser = libraryTiles): Lowered {
+/** A spec (object or net.json text) lowered, before and after the passes (those of `backend`, TypeScript's by default). */
+export function lowerSpec(spec: NetSpec | string, backend: Pick<Backend, "tiles" | "codeBudget"> = BACKENDS.js): Lowered {
   const parsed = typeof spec === "string" ? parseSpec("net.json", spec).spec : spec;
   const net = buildNet(parsed);
   const grads = reverse(net.graph, net.objective, net.params.map((p) => p.node));
   const materialized = lowerModule(net, grads);
-  return { net, grads, materialized, passed: runPasses(materialized, tiles, JS_CODE_BUDGET) };
+  return { net, grads, materialized, passed: runPasses(materialized, backend) };
 }
 
 /** The module the TypeScript kernels of `spec` compute, run by the interpreter. */

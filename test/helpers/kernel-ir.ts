@@ -7,7 +7,7 @@ import type { LoweredModule } from "../../src/lower/functions.ts";
 import type { FunctionName } from "../../src/lower/functions.ts";
 import type { Buffer, BufferRole, Expr, Index, KernelFunction, Local, LoopKind, Stmt, UpdateMode, Var } from "../../src/lower/kernel.ts";
 import { PASSES, type PassContext } from "../../src/pipeline.ts";
-import { libraryTiles } from "../../src/lower/passes/tile.ts";
+import { libraryTiles } from "../../src/render/ts/tiles.ts";
 import { type FloatArray, type Precision, type Workspace, arrayType, interpret } from "../../src/render/interp/interpret.ts";
 import type { LayerNetSpec, NetSpec } from "../../src/spec/types.ts";
 import { makeRng, randomConvNet, randomEquationNet, randomLayerNet, randomSharedNet } from "../oracle/random-nets.ts";

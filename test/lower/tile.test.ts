@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Contraction, Stmt } from "../../src/lower/kernel.ts";
-import { libraryTiles, tile } from "../../src/lower/passes/tile.ts";
+import { tile } from "../../src/lower/passes/tile.ts";
+import { libraryTiles } from "../../src/render/ts/tiles.ts";
 import { visitStmts } from "../../src/lower/walk.ts";
 import { wasmTiles } from "../../src/render/wasm/tiles.ts";
 import { DENSE, FUNCTION_NAMES, aroundPass, expectAgree, expectPassPreserves, run } from "../helpers/kernel-ir.ts";
