@@ -46,7 +46,27 @@ interface Site {
   readonly conditional: boolean;
 }
 
+/**
+ * The passes run more than once on the same kernel IR (for the TypeScript build, again with less unrolling when
+ * its code is too large, and for the WebAssembly build), and inlining comes first: its result is kept per body,
+ * with the answers `isRoot` gave, and reused while `isRoot` gives the same answers.
+ */
+const done = new WeakMap<readonly Stmt[], { readonly asked: ReadonlyMap<Node, boolean>; readonly result: readonly Stmt[] }>();
+
 export function inline(body: readonly Stmt[], isRoot: (n: Node) => boolean): Stmt[] {
+  const before = done.get(body);
+  if (before && [...before.asked].every(([n, root]) => isRoot(n) === root)) return [...before.result];
+  const asked = new Map<Node, boolean>();
+  const result = inlineAll(body, (n) => {
+    const root = isRoot(n);
+    asked.set(n, root);
+    return root;
+  });
+  done.set(body, { asked, result });
+  return [...result];
+}
+
+function inlineAll(body: readonly Stmt[], isRoot: (n: Node) => boolean): Stmt[] {
   const analysis = new Analysis(body);
   const queue = new ValueQueue([...analysis.writes.keys()]);
   for (let value = queue.pop(); value !== undefined; value = queue.pop()) {
