@@ -26,8 +26,11 @@ interface Chain {
   extended: boolean;
   readonly notes: Stmt[];
   readonly work: Stmt[];
-  /** Every access of `work`, per buffer. */
-  readonly touches: Map<Buffer, Touch>;
+  /**
+   * Every access of `work`, per buffer: worked out when a second loop is offered (most loops have none), and
+   * null if the head alone touches a buffer it writes at two elements (it then fuses with nothing).
+   */
+  touches?: Map<Buffer, Touch> | null;
 }
 
 export function fuse(body: readonly Stmt[], minTrips: number): Stmt[] {
@@ -50,8 +53,8 @@ export function fuse(body: readonly Stmt[], minTrips: number): Stmt[] {
     } else {
       close();
       out.push(...notes);
-      chain = stmt.k === "loop" && mayFuse(stmt, minTrips) ? open(stmt) : undefined;
-      if (!chain) out.push(stmt);
+      if (stmt.k === "loop" && mayFuse(stmt, minTrips)) chain = open(stmt);
+      else out.push(stmt);
     }
     notes = [];
   }
@@ -64,11 +67,13 @@ function mayFuse(l: Loop, minTrips: number): boolean {
   return l.kind === "elements" && typeof l.v.extent === "number" && l.v.extent > minTrips && l.body.every((s) => s.k === "store" || s.k === "note");
 }
 
-/** A chain starting at `head`; none if `head` alone already touches a buffer it writes at two elements (it fuses with nothing). */
-function open(head: Loop): Chain | undefined {
+function open(head: Loop): Chain {
+  return { head, extended: false, notes: head.body.filter((s) => s.k === "note"), work: head.body.filter((s) => s.k !== "note") };
+}
+
+function headTouches(head: Loop): Map<Buffer, Touch> | null {
   const touches = touchesOf(head.body);
-  if ([...touches.values()].some((t) => t.written && !t.uniform)) return undefined;
-  return { head, extended: false, notes: head.body.filter((s) => s.k === "note"), work: head.body.filter((s) => s.k !== "note"), touches };
+  return [...touches.values()].some((t) => t.written && !t.uniform) ? null : touches;
 }
 
 /**
@@ -78,24 +83,27 @@ function open(head: Loop): Chain | undefined {
 function extend(chain: Chain, next: Loop, minTrips: number): boolean {
   const head = chain.head;
   if (next.v.extent !== head.v.extent || !mayFuse(next, minTrips)) return false;
+  if (chain.touches === undefined) chain.touches = headTouches(head);
+  const sofar = chain.touches;
+  if (!sofar) return false;
   const work = substituteVar(
     next.body.filter((s) => s.k !== "note"),
     next.v,
     varIndex(head.v),
   );
   const touches = touchesOf(work);
-  // the chain itself writes every buffer at one element (or it would not have been opened or extended)
+  // the chain itself writes every buffer at one element (or it would not have been extended)
   for (const [buf, t] of touches) {
-    const before = chain.touches.get(buf);
-    const written = t.written || before?.written === true;
-    if (written && (!t.uniform || (before && (!before.uniform || !sameIndex(before.first, t.first))))) return false;
+    const had = sofar.get(buf);
+    const written = t.written || had?.written === true;
+    if (written && (!t.uniform || (had && (!had.uniform || !sameIndex(had.first, t.first))))) return false;
   }
   for (const [buf, t] of touches) {
-    const before = chain.touches.get(buf);
-    if (!before) chain.touches.set(buf, t);
+    const had = sofar.get(buf);
+    if (!had) sofar.set(buf, t);
     else {
-      before.uniform &&= t.uniform && sameIndex(before.first, t.first);
-      before.written ||= t.written;
+      had.uniform &&= t.uniform && sameIndex(had.first, t.first);
+      had.written ||= t.written;
     }
   }
   chain.notes.push(...next.body.filter((s) => s.k === "note"));
