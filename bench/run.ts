@@ -11,7 +11,7 @@
  *   --quick      fewer, shorter samples (timing tables only; BENCHMARKS.md is not written)
  *   --write      write BENCHMARKS.md even for a partial run
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { LOSS_TOLERANCE, OUTPUT_TOLERANCE, benchNet } from "./bench-net.ts";
@@ -177,9 +177,18 @@ async function main(): Promise<void> {
   }
   process.stdout.write(text);
   if (!partial || args.write) {
-    writeFileSync(join(ROOT, "BENCHMARKS.md"), text);
+    writeFileSync(join(ROOT, "BENCHMARKS.md"), text + keptSections(join(ROOT, "BENCHMARKS.md")));
     log("bench: wrote BENCHMARKS.md");
   } else log("bench: partial run, BENCHMARKS.md left as it is (--write to overwrite)");
+}
+
+/** The heading of the sections other scripts measure (bench/compile-time.ts): kept, to the end of the file, when it is rewritten. */
+const KEPT_FROM = "\n## Compile time against network size";
+
+function keptSections(file: string): string {
+  const old = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const at = old.indexOf(KEPT_FROM);
+  return at >= 0 ? old.slice(at) : "";
 }
 
 try {

@@ -32,7 +32,10 @@ export function reverse(g: Graph, objective: Node, params: readonly Node[]): Gra
     node.inputs.forEach((input, i) => {
       if (!needsGrad.has(input)) return;
       const contribution = OPS[node.op].vjp(g, node, ct, i);
-      if (contribution) pending.set(input, [...(pending.get(input) ?? []), fitTo(g, contribution, input)]);
+      if (!contribution) return;
+      const waiting = pending.get(input);
+      if (waiting) waiting.push(fitTo(g, contribution, input));
+      else pending.set(input, [fitTo(g, contribution, input)]);
     });
   }
   for (const p of params) {

@@ -27,6 +27,11 @@ createOptimizer applyGradients trainStep optimizerDefaults OptimizerType Optimiz
 
 export class Namer {
   private readonly taken = new Set<string>([...RESERVED_WORDS, ...HOST_NAMES, ...INTERNAL_NAMES]);
+  /**
+   * Per base, the first suffix not yet tried: names are never released, so the lower ones stay taken, and
+   * claiming a base k times costs k tries, not k²/2 (an accumulator `acc` is claimed once per long sum).
+   */
+  private readonly nextSuffix = new Map<string, number>();
 
   reserve(names: Iterable<string>): void {
     for (const n of names) this.taken.add(n);
@@ -36,7 +41,9 @@ export class Namer {
   claim(base: string): string {
     const clean = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(base) ? base : "t";
     let name = clean;
-    for (let k = 1; this.taken.has(name); k++) name = `${clean}$${k}`;
+    let k = this.nextSuffix.get(clean) ?? 1;
+    for (; this.taken.has(name); k++) name = `${clean}$${k}`;
+    this.nextSuffix.set(clean, k);
     this.taken.add(name);
     return name;
   }

@@ -98,7 +98,13 @@ function isReshape(n: Node): boolean {
 
 function consumerMap(nodes: readonly Node[]): Map<Node, Node[]> {
   const out = new Map<Node, Node[]>();
-  for (const n of nodes) for (const i of new Set(n.inputs)) out.set(i, [...(out.get(i) ?? []), n]);
+  for (const n of nodes) {
+    for (const i of new Set(n.inputs)) {
+      const readers = out.get(i);
+      if (readers) readers.push(n);
+      else out.set(i, [n]);
+    }
+  }
   return out;
 }
 

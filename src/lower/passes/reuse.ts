@@ -41,9 +41,12 @@ function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
   const spans = new Map<Buffer, Lifetime>();
   const firstRowOnly = new Set<Buffer>();
   let pos = 0;
+  /** The buffers touched in the statements being walked, collected per loop body (see `walk`). */
+  let touched = new Set<Buffer>();
   const touch = (buf: Buffer, index?: Index) => {
     if (buf.role !== "work") return;
     if (buf.perSample && index && !index.terms.some((t) => t.v.extent === "batch")) firstRowOnly.add(buf);
+    touched.add(buf);
     const l = spans.get(buf);
     if (l) l.last = pos;
     else spans.set(buf, { buf, first: pos, last: pos });
@@ -57,11 +60,22 @@ function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
       for (const e of ownExprs(s)) visitExpr(e, (x) => x.k === "load" && touch(x.buf, x.index));
       if (s.k === "loop" || s.k === "ifBatch") {
         const start = pos;
+        const outside = touched;
+        touched = new Set();
         walk(s.body);
+        // only buffers touched in the loop can have lived into it (a span ends where it was last touched), so
+        // those are the ones to look at, not every span so far: that would be quadratic in the loops
+        const inLoop = touched;
+        touched = outside;
+        for (const buf of inLoop) touched.add(buf);
         // a value carried from one iteration to the next lives through the whole loop
-        for (const l of spans.values()) if (l.first < start && l.last > start) l.last = Math.max(l.last, pos);
+        for (const buf of inLoop) {
+          const l = spans.get(buf) as Lifetime;
+          if (l.first < start && l.last > start) l.last = Math.max(l.last, pos);
+        }
         if (s.k === "loop" && s.kind === "samples") {
-          for (const l of spans.values()) {
+          for (const buf of inLoop) {
+            const l = spans.get(buf) as Lifetime;
             if (firstRowOnly.has(l.buf) && l.first >= start) {
               l.first = start;
               l.last = Math.max(l.last, pos);

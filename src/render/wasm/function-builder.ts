@@ -123,6 +123,8 @@ export class FunctionBuilder {
   readonly params: readonly Local[];
   private readonly locals: Local[] = [];
   private readonly localNames = new Set<string>();
+  /** Per requested name, the first suffix not yet tried (names are never freed, so lower ones stay taken). */
+  private readonly nextSuffix = new Map<string, number>();
   private readonly code = new ByteWriter();
   private readonly stack: StackType[] = [];
   private readonly frames: Frame[] = [];
@@ -517,7 +519,9 @@ export class FunctionBuilder {
 
   private addLocal(type: ValType, requested: string): Local {
     let name = requested;
-    for (let n = 1; this.localNames.has(name); n++) name = `${requested}_${n}`;
+    let n = this.nextSuffix.get(requested) ?? 1;
+    for (; this.localNames.has(name); n++) name = `${requested}_${n}`;
+    this.nextSuffix.set(requested, n);
     this.localNames.add(name);
     const local: Local = { kind: "local", index: this.locals.length, type, name, owner: this };
     this.locals.push(local);
