@@ -14,14 +14,13 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import prettier from "prettier";
 import { reverse } from "../src/autodiff/reverse.ts";
-import { emitModule } from "../src/emit/module.ts";
-import { templateNames } from "../src/emit/templates.ts";
-import { lowerModule } from "../src/lower/functions.ts";
-import { IrNames, Namer, NodeNames } from "../src/lower/names.ts";
-import { libraryTiles } from "../src/lower/passes/tile.ts";
-import { JS_CODE_BUDGET, LAYOUT, PASSES, type Pass, buildNet, chooseKernels, compile, runPasses } from "../src/pipeline.ts";
-import { renderWasm } from "../src/render/wasm/module.ts";
-import { wasmTiles } from "../src/render/wasm/tiles.ts";
+import { argumentChecks } from "../src/emit/entry-points.ts";
+import { emitModule, moduleShape } from "../src/emit/module.ts";
+import { type LoweredModule, lowerModule } from "../src/lower/functions.ts";
+import { PASSES, type Pass, buildNet, compile, moduleNames, runPasses } from "../src/pipeline.ts";
+import type { Backend } from "../src/render/backend.ts";
+import { BACKENDS } from "../src/render/backends.ts";
+import { kernelChain } from "../src/render/policy.ts";
 import type { NetSpec } from "../src/spec/types.ts";
 import { VERSION } from "../src/version.ts";
 import { lstmUnrolled } from "./lstm-unrolled.ts";
@@ -84,20 +83,19 @@ async function stages(spec: NetSpec): Promise<Times> {
   const net = timed(times, "frontend", () => buildNet(spec));
   const grads = timed(times, "autodiff", () => reverse(net.graph, net.objective, net.params.map((p) => p.node)));
   const materialized = timed(times, "plan+lower", () => lowerModule(net, grads));
-  const lowered = withTimedPasses(times, () => runPasses(materialized, libraryTiles, JS_CODE_BUDGET));
-  const namer = new Namer();
-  namer.reserve(templateNames());
-  const names = new IrNames(new NodeNames(net.graph, namer));
-  const kernels = chooseKernels("auto", lowered);
+  const chain = kernelChain("auto", materialized);
+  const passed = chain.map((name) => withTimedPasses(times, () => timed(times, `${name} passes`, () => runPasses(materialized, BACKENDS[name]))));
+  const names = timed(times, "names", () => moduleNames(net, passed));
+  const shape = moduleShape(materialized.layout, "f32");
+  const parts = chain.map((name, i) =>
+    timed(times, `${name} render`, () => {
+      const backend: Backend = BACKENDS[name];
+      if (!backend.module) throw new Error(`${name} ships nothing`);
+      return backend.module({ lowered: passed[i] as LoweredModule, names, shape, relaxedSimd: false, fallback: i > 0, checks: (fn) => argumentChecks(shape, fn) });
+    }),
+  );
   const options = { precision: "f32" as const, sourceFile: `${spec.name}.json`, version: VERSION };
-  let wasm: Parameters<typeof emitModule>[3]["wasm"];
-  if (kernels === "wasm") {
-    const wasmIr = withTimedPasses(times, () => timed(times, "wasm passes", () => runPasses(materialized, wasmTiles)));
-    const layouts = (precision: "f32" | "f64") =>
-      timed(times, "wasm layout", () => Object.fromEntries(Object.entries(wasmIr.functions).map(([name, fn]) => [name, LAYOUT.run(fn, precision)])) as ReturnType<Parameters<typeof renderWasm>[1]>);
-    wasm = () => ({ plain: timed(times, "wasm render", () => renderWasm(wasmIr, layouts, names, { precision: "f32", relaxed: false })) });
-  }
-  const source = await timedAsync(times, "emit (all)", () => emitModule(net, lowered, names, { ...options, wasm }));
+  const source = await timedAsync(times, "emit (all)", () => emitModule(net, materialized.layout, names, parts, options));
   // prettier once more on its own output: about what it took inside emit
   await timedAsync(times, "prettier (share)", () => prettier.format(source, { parser: "babel-ts" }));
   times.set("nodes", net.graph.size);
@@ -124,7 +122,17 @@ async function measure(spec: NetSpec): Promise<Row> {
   return row;
 }
 
-const STAGE_ORDER = ["frontend", "autodiff", "plan+lower", ...PASSES.map((p) => `pass ${p.name}`), "wasm passes", "wasm layout", "wasm render", "emit (all)", "prettier (share)"];
+const STAGE_ORDER = [
+  "frontend",
+  "autodiff",
+  "plan+lower",
+  ...PASSES.map((p) => `pass ${p.name}`),
+  ...Object.keys(BACKENDS).map((name) => `${name} passes`),
+  "names",
+  ...Object.keys(BACKENDS).map((name) => `${name} render`),
+  "emit (all)",
+  "prettier (share)",
+];
 
 function print(row: Row): void {
   const head = `${row.name.padEnd(20)} ${String(row.nodes).padStart(6)} nodes  ${row.seconds.toFixed(2).padStart(6)} s  (CPU ${row.cpuSeconds.toFixed(2).padStart(6)} s)`;

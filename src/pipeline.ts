@@ -184,7 +184,7 @@ export async function compileNet(net: Net, options: CompileNetOptions): Promise<
  * Every name the module uses, claimed before any backend prints: the template functions', the kernel IR of
  * the backend that runs everywhere (lower/name-order.ts), the output, then the other backends' kernel IR.
  */
-function moduleNames(net: Net, loweredByBackend: readonly LoweredModule[]): IrNames {
+export function moduleNames(net: Net, loweredByBackend: readonly LoweredModule[]): IrNames {
   const namer = new Namer();
   namer.reserve(templateNames());
   const names = new IrNames(new NodeNames(net.graph, namer));

@@ -72,7 +72,8 @@ export async function emitModule(net: Net, layout: Layout, names: IrNames, chain
   // prettier's defaults, so that a project's `prettier --check` passes on generated files as they are; loaded
   // here, not with the compiler, so that what only lowers (the tests of the passes, explain) does not load it
   const prettier = await import("prettier");
-  return prettier.format(text, { parser: "babel-ts" });
+  const formatted = await prettier.format(text, { parser: "babel-ts" });
+  return chain.reduce((module, part) => [...(part.literals ?? [])].reduce((m, [key, literal]) => m.split(key).join(literal), module), formatted);
 }
 
 /** What every backend needs to know about the module's arrays. */

@@ -49,6 +49,11 @@ export interface ModulePart {
   /** Top-level declarations after them (kernel functions, an embedded binary and the glue that runs it). */
   readonly after: readonly string[];
   /**
+   * Text put into the module after formatting, by the placeholder that stands for it in `after`: long literals
+   * (an embedded binary) the formatter would only read through. A placeholder must be laid out as its text would be.
+   */
+  readonly literals?: ReadonlyMap<string, string>;
+  /**
    * The statements of exported function `name` after its argument checks. `next` runs the same function
    * with the next backend of the chain (undefined for the last one, which must always run).
    */

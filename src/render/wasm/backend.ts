@@ -35,9 +35,11 @@ function webAssemblyPart(input: BackendInput): ModulePart {
   const render = (relaxed: boolean) => renderWasm(lowered, (p) => workspaceLayouts(lowered, p), names, { precision: shape.precision, relaxed });
   // the relaxed build (opt-in) beside the deterministic one, which engines without relaxed SIMD run
   const builds = { plain: render(false), ...(input.relaxedSimd ? { relaxed: render(true) } : {}) };
+  const glue = wasmSection(shape.array, shape.paramCount, builds);
   return {
     before: [],
-    after: [wasmSection(shape.array, shape.paramCount, builds)],
+    after: [glue.text],
+    literals: glue.literals,
     entry: (name, next) => entry(name, shape, input.checks, next),
   };
 }

@@ -7,10 +7,28 @@
 import { HOST_FUNCTIONS } from "./function.ts";
 import type { WasmKernels } from "./module.ts";
 
-export function wasmSection(array: string, paramCount: number, builds: { plain: WasmKernels; relaxed?: WasmKernels }): string {
+/** The glue's text, the binaries written as placeholders, and the base64 text each placeholder stands for. */
+export interface WasmSection {
+  readonly text: string;
+  readonly literals: ReadonlyMap<string, string>;
+}
+
+/**
+ * A placeholder as long as a line, so that the formatter lays out its declaration as it would the binary's
+ * (`const wasmBinary =` and the string on the next line); the binary goes in after formatting, which would
+ * otherwise spend most of a large module's time reading through one string.
+ */
+const placeholder = (name: string) => `${name}:${"=".repeat(96)}`;
+
+export function wasmSection(array: string, paramCount: number, builds: { plain: WasmKernels; relaxed?: WasmKernels }): WasmSection {
   const wasm = builds.plain;
   const m = wasm.memory;
-  const base64 = (k: WasmKernels) => Buffer.from(k.bytes).toString("base64");
+  const literals = new Map<string, string>();
+  const base64 = (k: WasmKernels) => {
+    const key = placeholder(k === wasm ? "wasmBinary" : "wasmBinaryRelaxed");
+    literals.set(key, Buffer.from(k.bytes).toString("base64"));
+    return key;
+  };
   const relaxed = builds.relaxed
     ? `
 /**
@@ -21,7 +39,7 @@ const wasmBinaryRelaxed =
   "${base64(builds.relaxed)}";
 `
     : "";
-  return `
+  const text = `
 // ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
 
 /** The kernels' binary (${wasm.bytes.length} bytes), base64. */
@@ -91,6 +109,7 @@ function reserveKernels(k: Kernels, batch: number): void {
   k.out = new ${array}(buffer, ${m.io} + batch * ${m.inputsPerSample + m.targetsPerSample}, batch * ${m.outPerSample / bytesPer(array)});
 }
 `;
+  return { text, literals };
 }
 
 /** The host functions the kernels import: Math's, or the module's own (template) functions. */
