@@ -14,12 +14,12 @@ import { formatPath, type PathSegment } from "../spec/paths.ts";
 import { suggest } from "../spec/suggest.ts";
 import { CONFIG_FILE, findProjectRoot } from "./project.ts";
 
+import { TARGETS } from "../emit/targets.ts";
 import type { Kernels, Precision, Target } from "../pipeline.ts";
 
 export type { Kernels, Precision, Target };
 
 export const PRECISIONS: readonly Precision[] = ["f32", "f64"];
-export const TARGETS: readonly Target[] = ["ts", "js", "dts"];
 export const KERNELS: readonly Kernels[] = ["auto", "js", "wasm"];
 
 export interface BpgenConfig {

@@ -1,7 +1,8 @@
 /** `bpgen [net.json …]` (the default command): the options of a build; the build itself is src/build/. */
 import { type Command, Option } from "commander";
 import type { BuildFlags } from "../build/build.ts";
-import { KERNELS, PRECISIONS, TARGETS } from "../build/config.ts";
+import { KERNELS, PRECISIONS } from "../build/config.ts";
+import { TARGETS } from "../emit/targets.ts";
 import type { Done } from "./types.ts";
 
 export function registerBuild(program: Command, done: Done): void {
