@@ -23,22 +23,39 @@ function userEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_")));
 }
 
-describe("the JavaScript target", () => {
-  it("trains XOR from plain node, on the main thread and inside a worker_threads worker", () => {
-    const dir = tempDir();
-    const run = bpgen([example("xor_sigmoid"), "--target", "js", "-o", dir]);
-    expect(run.code, run.stderr).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(["xor_sigmoid.d.ts", "xor_sigmoid.js"]);
-    writeFileSync(join(dir, "train.mjs"), xorTrainer("./xor_sigmoid.js"));
-    writeFileSync(
-      join(dir, "main.mjs"),
-      `import { Worker } from "node:worker_threads";
-const worker = new Worker(new URL("./train.mjs", import.meta.url));
+/** A fresh project made as a user makes one: `npm init -y` (npm 11 writes `"type": "commonjs"` into it). */
+function npmInitProject(): string {
+  const dir = tempDir();
+  const init = spawnSync("npm", ["init", "-y"], { cwd: dir, encoding: "utf8", env: userEnv() });
+  expect(init.status, init.stderr).toBe(0);
+  return dir;
+}
+
+/** A plain CommonJS script (a `.js` file in a CommonJS package) that runs `trainer` in a worker_threads worker. */
+const workerLauncher = `const { Worker } = require("node:worker_threads");
+const worker = new Worker(require("node:path").join(__dirname, "train.mjs"));
 worker.on("message", (m) => console.log(JSON.stringify({ ...m, worker: true })));
 worker.on("error", (e) => { console.error(e); process.exitCode = 1; });
-`,
-    );
-    for (const script of ["train.mjs", "main.mjs"]) {
+`;
+
+describe("the JavaScript target", () => {
+  const projects = [
+    { kind: 'made by `npm init -y` ("type": "commonjs")', make: npmInitProject, files: ["xor_sigmoid.d.mts", "xor_sigmoid.mjs"] },
+    { kind: "in no package", make: tempDir, files: ["xor_sigmoid.d.mts", "xor_sigmoid.mjs"] },
+    { kind: 'saying "type": "module"', make: () => tempProject(), files: ["xor_sigmoid.d.ts", "xor_sigmoid.js"] },
+  ];
+  it.each(projects)("trains XOR from plain node, on the main thread and inside a worker_threads worker, in a project $kind", ({ make, files }) => {
+    const dir = make();
+    const run = bpgen([example("xor_sigmoid"), "--target", "js", "-o", "gen/"], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe("");
+    expect(readdirSync(join(dir, "gen")).sort()).toEqual(files);
+    writeFileSync(join(dir, "train.mjs"), xorTrainer(`./gen/${files[1]}`));
+    // the launcher is CommonJS in a CommonJS package and an ES module elsewhere, as Node reads a .cjs or .mjs file
+    const commonJs = files[1].endsWith(".mjs");
+    const launcher = commonJs ? "main.cjs" : "main.mjs";
+    writeFileSync(join(dir, launcher), commonJs ? workerLauncher : workerLauncher.replace(/^const \{ Worker \} = require\("node:worker_threads"\);/, 'import { Worker } from "node:worker_threads";').replace('require("node:path").join(__dirname, "train.mjs")', 'new URL("./train.mjs", import.meta.url)'));
+    for (const script of ["train.mjs", launcher]) {
       const r = node(script, dir);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
@@ -47,8 +64,26 @@ worker.on("error", (e) => { console.error(e); process.exitCode = 1; });
       expect(result.correct).toBe(4);
       expect(result.after).toBeLessThan(0.05);
       expect(result.after).toBeLessThan(result.before);
-      if (script === "main.mjs") expect(r.stdout).toContain('"worker":true');
+      if (script === launcher) expect(r.stdout).toContain('"worker":true');
     }
+  });
+
+  it("warns when -o names a .js file that Node would load as CommonJS, which node then indeed fails to import", () => {
+    const dir = npmInitProject();
+    const run = bpgen([example("xor_sigmoid"), "-o", "gen/xor.js"], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain("warning: gen/xor.js is an ES module, but Node loads .js files there as CommonJS");
+    expect(run.stderr).toContain("name it gen/xor.mjs");
+    expect(readdirSync(join(dir, "gen")).sort()).toEqual(["xor.d.ts", "xor.js"]);
+    writeFileSync(join(dir, "train.mjs"), xorTrainer("./gen/xor.js"));
+    const r = node("train.mjs", dir);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/SyntaxError/);
+    // the same name in a "type": "module" project gets no warning
+    const esm = tempProject();
+    const quiet = bpgen([example("xor_sigmoid"), "-o", "gen/xor.js"], esm);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stderr).toBe("");
   });
 
   it("has a .d.ts that types it exactly as the TypeScript module is typed (strict project)", async () => {
