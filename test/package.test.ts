@@ -4,8 +4,8 @@
  * module, and the `npm pack` tarball installed into a fresh project.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join, posix } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { compileFile } from "../src/pipeline.ts";
@@ -21,6 +21,16 @@ function node(script: string, cwd: string) {
 /** The environment of a user's shell: none of the npm_* variables of the `npm test` running this suite. */
 function userEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_")));
+}
+
+/**
+ * The files a Markdown document in this repository links to, as paths from the repository root (anchors dropped;
+ * web addresses and links within the document left out).
+ */
+function localLinks(doc: string): string[] {
+  const text = readFileSync(join(ROOT, doc), "utf8");
+  const targets = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1].split("#")[0]).filter((t) => t !== "" && !/^[a-z][a-z0-9+.-]*:/i.test(t));
+  return [...new Set(targets.map((t) => posix.normalize(posix.join(posix.dirname(doc), t))))];
 }
 
 /** A fresh project made as a user makes one: `npm init -y` (npm 11 writes `"type": "commonjs"` into it). */
@@ -189,6 +199,28 @@ console.log(JSON.stringify({
     expect(out.error.message).not.toMatch(/SyntaxError|Expression expected/);
   });
 
+  it("ships every file that README.md and the documents it ships link to (docs/, examples/, BENCHMARKS.md)", () => {
+    const pack = spawnSync("npm", ["pack", "--dry-run", "--ignore-scripts", "--json"], { cwd: ROOT, encoding: "utf8", env: userEnv() });
+    expect(pack.status, pack.stderr).toBe(0);
+    const [info] = JSON.parse(pack.stdout) as { files: { path: string }[] }[];
+    const shipped = new Set(info.files.map((f) => f.path));
+    const documents = [...shipped].filter((p) => p.endsWith(".md"));
+    expect(documents).toEqual(expect.arrayContaining(["README.md", "BENCHMARKS.md", "docs/cli.md", "docs/net-json.md", "docs/module-api.md"]));
+    const broken: string[] = [];
+    const readmeLinks = new Set<string>();
+    for (const doc of documents) {
+      for (const target of localLinks(doc)) {
+        if (doc === "README.md") readmeLinks.add(target);
+        if (!shipped.has(target)) broken.push(`${doc} → ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
+    // the README's links were found (so the check above checked something): the documents and an example
+    expect([...readmeLinks]).toEqual(expect.arrayContaining(["docs/cli.md", "docs/module-api.md", "docs/ARCHITECTURE.md", "examples/chain3.json", "BENCHMARKS.md"]));
+    // the data the README's training commands read
+    expect(shipped.has("examples/data/iris.csv")).toBe(true);
+  });
+
   it("packs a tarball that installs into a fresh project, where `npx bpgen net.json --target js` writes a module that trains", () => {
     const packs = tempDir();
     // dist/ is current: `npm test` builds it first (pretest), so the pack skips its own prepack build
@@ -199,7 +231,7 @@ console.log(JSON.stringify({
     for (const wanted of ["LICENSE", "README.md", "package.json", "bin/bpgen.js", "dist/index.js", "dist/index.d.ts", "dist/cli.js", "dist/emit/targets.js", "schema/net.schema.json", "templates/rng.ts"]) {
       expect(paths).toContain(wanted);
     }
-    expect(paths.filter((p) => /^(src|test|bench|examples|generated|scratch)\//.test(p))).toEqual([]);
+    expect(paths.filter((p) => /^(src|test|bench|generated|scratch)\//.test(p))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
     expect(Object.keys(manifest.dependencies)).not.toContain("tsx");
 
@@ -215,6 +247,11 @@ console.log(JSON.stringify({
     const r = node("train.mjs", project);
     expect(r.stderr).toBe("");
     expect(xorResult(r.stdout).correct).toBe(4);
+    // the README's relative links resolve inside the installed package
+    const installed = join(project, "node_modules", "bpgen");
+    const links = localLinks("README.md");
+    expect(links.length).toBeGreaterThan(5);
+    expect(links.filter((l) => !existsSync(join(installed, l)))).toEqual([]);
     // the installed command is the compiled one: no tsx was installed with it
     expect(readdirSync(join(project, "node_modules"))).not.toContain("tsx");
   }, 300_000);
