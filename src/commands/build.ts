@@ -8,10 +8,10 @@ import type { Done } from "./types.ts";
 export function registerBuild(program: Command, done: Done): void {
   program
     .command("build", { isDefault: true })
-    .description("write generated/<name>.ts (or .js and .d.ts) for each net.json; with no file, build the inputs of the project's config")
+    .description("write generated/<name>.ts (or .js/.mjs and its declarations) for each net.json; with no file, build the inputs of the project's config")
     .argument("[files...]", "net.json files or quoted glob patterns ('nets/*.json', 'nets/**/*.json')")
     .option("-o, --out <file|dir>", "destination file (one input; its extension sets the target: .ts, .js, .d.ts) or folder (default: generated/)")
-    .addOption(new Option("--target <target>", "ts: the TypeScript module; js: JavaScript and its .d.ts; dts: the .d.ts only (default ts)").choices([...TARGETS]))
+    .addOption(new Option("--target <target>", "ts: the TypeScript module; js: the JavaScript ES module and its .d.ts (.mjs and .d.mts where the package is not \"type\": \"module\"); dts: the .d.ts only (default ts)").choices([...TARGETS]))
     .addOption(new Option("--precision <p>", "array type of the generated module (default f32)").choices([...PRECISIONS]))
     .addOption(new Option("--kernels <k>", "the module's kernels: WebAssembly SIMD (wasm), TypeScript (js), or wasm for all but the smallest networks (auto, the default: dense layers of 512 weights or more, or 256 operations per sample)").choices([...KERNELS]))
     .option("--relaxed-simd", "WebAssembly kernels also in a relaxed-SIMD build (fused multiply-add), used where the engine supports it: faster, but results then depend on the machine")
