@@ -61,6 +61,7 @@ describe("--target and -o", () => {
     const cjs = await cli([example("xor_sigmoid"), "-o", join(dir, "xor.cjs")]);
     expect(cjs.code).toBe(2);
     expect(cjs.stderr).toContain("bpgen cannot write a .cjs file");
+    expect(cjs.stderr).toContain("for a CommonJS package, .mjs");
     const bad = await cli([example("xor_sigmoid"), "--target", "wasm"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--target.*wasm.*invalid|Allowed choices are ts, js, dts/);

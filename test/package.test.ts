@@ -96,6 +96,30 @@ describe("the JavaScript target", () => {
     expect(quiet.stderr).toBe("");
   });
 
+  it("in a project made by `npm init -y`, TypeScript types the .mjs by its .d.mts, from an ES module and from CommonJS", () => {
+    const dir = npmInitProject();
+    expect(bpgen([example("xor_sigmoid"), "--target", "js"], dir).code).toBe(0);
+    writeFileSync(join(dir, "esm.mts"), 'import { initParams } from "./generated/xor_sigmoid.mjs";\nexport const p: Float32Array = initParams(1);\n');
+    // a .ts file is CommonJS in this package: it reaches the ES module through import()
+    writeFileSync(
+      join(dir, "cjs.ts"),
+      'export async function params(): Promise<Float32Array> {\n  const m = await import("./generated/xor_sigmoid.mjs");\n  return m.initParams(1);\n}\n// @ts-expect-error the module takes a seed, not a string\nexport const wrong = import("./generated/xor_sigmoid.mjs").then((m) => m.initParams("1"));\n',
+    );
+    const program = ts.createProgram([join(dir, "esm.mts"), join(dir, "cjs.ts")], {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      lib: ["lib.es2022.d.ts"],
+      types: [],
+    });
+    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+    expect(diagnostics).toEqual([]);
+    expect(program.getSourceFile(join(dir, "generated", "xor_sigmoid.d.mts"))).toBeDefined();
+    expect(program.getSourceFile(join(dir, "generated", "xor_sigmoid.mjs"))).toBeUndefined();
+  });
+
   it("has a .d.ts that types it exactly as the TypeScript module is typed (strict project)", async () => {
     const dir = tempDir();
     writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');

@@ -41,7 +41,7 @@ describe("bpgen train", () => {
   it("trains iris (CSV, label column one-hot encoded) to ≥ 90% validation accuracy and writes params, history and report", () => {
     const r = train("iris_softmax", ["--data", IRIS, "--epochs", "30", "--batch", "16", "--validation", "0.2"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/epoch 30\/30 +loss \S+ +val_loss \S+ +acc \S+% +val_acc \S+%/);
+    expect(r.stdout).toMatch(/epoch 30\/30 +loss +\S+ +val_loss +\S+ +acc +\S+% +val_acc +\S+%/);
     for (const f of ["params.json", "params.bin", "history.json", "report.html"]) expect(existsSync(join(r.dir, f)), f).toBe(true);
     const h = historyOf(r.dir);
     expect(best(h)?.validation?.accuracy).toBeGreaterThanOrEqual(0.9);
@@ -59,7 +59,7 @@ describe("bpgen train", () => {
   it("trains the convolutional mnist_cnn (equation form) and reports its accuracies, its loss being a softmax cross-entropy", () => {
     const r = train("mnist_cnn", ["--data", "mnist", "--limit", "1000", "--epochs", "2", "--batch", "32"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/epoch 2\/2 +loss \S+ +val_loss \S+ +acc \S+% +val_acc \S+%/);
+    expect(r.stdout).toMatch(/epoch 2\/2 +loss +\S+ +val_loss +\S+ +acc +\S+% +val_acc +\S+%/);
     expect(best(historyOf(r.dir))?.validation?.accuracy).toBeGreaterThan(0.6);
   });
 

@@ -165,7 +165,7 @@ export function fileKind(path: string): { suffix: string; target: Target } | und
   if (unsupported) {
     throw new BpgenError({
       message: `bpgen cannot write a ${unsupported} file`,
-      expected: "an output file ending in .ts, .mts, .js, .mjs, .d.ts or .d.mts (ES modules), or a folder",
+      expected: "an output file ending in .ts, .mts, .js, .mjs, .d.ts or .d.mts (ES modules), or a folder; for a CommonJS package, .mjs (its code loads it with import())",
       found: path,
     });
   }
