@@ -13,8 +13,8 @@ import { type JsonDocument, JsonSyntaxError, keyNodeAt, nodeAt, nodeText, parseJ
 import { formatPath, type PathSegment } from "../spec/paths.ts";
 import { suggest } from "../spec/suggest.ts";
 import { CONFIG_FILE, findProjectRoot } from "./project.ts";
-
 import { TARGETS } from "../emit/targets.ts";
+
 import type { Kernels, Precision, Target } from "../pipeline.ts";
 
 export type { Kernels, Precision, Target };
