@@ -21,8 +21,8 @@ const cli = (args: string[], cwd = ROOT) => runCliIn(cwd, args);
 const header = (file: string) => readFileSync(file, "utf8").split("\n").slice(0, 2);
 
 describe("--target and -o", () => {
-  it("--target js writes <name>.js and <name>.d.ts, --target dts only the .d.ts, with the module's header", () => {
-    const dir = tempDir();
+  it("--target js writes <name>.js and <name>.d.ts (in a \"type\": \"module\" package), --target dts only the .d.ts, with the module's header", () => {
+    const dir = tempProject();
     expect(bpgen([example("xor_sigmoid"), "--target", "js", "-o", join(dir, "js")]).code).toBe(0);
     expect(readdirSync(join(dir, "js")).sort()).toEqual(["xor_sigmoid.d.ts", "xor_sigmoid.js"]);
     expect(bpgen([example("xor_sigmoid"), "--target", "dts", "-o", join(dir, "dts")]).code).toBe(0);
@@ -61,6 +61,7 @@ describe("--target and -o", () => {
     const cjs = await cli([example("xor_sigmoid"), "-o", join(dir, "xor.cjs")]);
     expect(cjs.code).toBe(2);
     expect(cjs.stderr).toContain("bpgen cannot write a .cjs file");
+    expect(cjs.stderr).toContain("for a CommonJS package, .mjs");
     const bad = await cli([example("xor_sigmoid"), "--target", "wasm"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--target.*wasm.*invalid|Allowed choices are ts, js, dts/);
@@ -93,6 +94,15 @@ describe("project-relative headers", async () => {
     expect(header(join(dir, "generated", "xor_sigmoid.js"))[1]).toBe("// Regenerate with: npx bpgen xor.json --target js --kernels js");
     expect((await cli(["xor.json"], dir)).code).toBe(0);
     expect(header(join(dir, "generated", "xor_sigmoid.ts"))[1]).toBe("// Regenerate with: npx bpgen xor.json");
+  });
+
+  it("in a CommonJS package, --target js writes generated/<name>.mjs and .d.mts, and the header's command is still --target js", async () => {
+    const dir = tempProject({ "xor.json": XOR }, { name: "demo", version: "1.0.0", type: "commonjs" });
+    const run = await cli(["xor.json", "--target", "js"], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(readdirSync(join(dir, "generated")).sort()).toEqual(["xor_sigmoid.d.mts", "xor_sigmoid.mjs"]);
+    for (const file of ["xor_sigmoid.mjs", "xor_sigmoid.d.mts"]) expect(header(join(dir, "generated", file))[1]).toBe("// Regenerate with: npx bpgen xor.json --target js");
+    expect((await cli(["xor.json", "--target", "js", "--verify"], dir)).code).toBe(0);
   });
 });
 

@@ -4,8 +4,8 @@
  * module, and the `npm pack` tarball installed into a fresh project.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join, posix } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { compileFile } from "../src/pipeline.ts";
@@ -23,22 +23,49 @@ function userEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_")));
 }
 
-describe("the JavaScript target", () => {
-  it("trains XOR from plain node, on the main thread and inside a worker_threads worker", () => {
-    const dir = tempDir();
-    const run = bpgen([example("xor_sigmoid"), "--target", "js", "-o", dir]);
-    expect(run.code, run.stderr).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(["xor_sigmoid.d.ts", "xor_sigmoid.js"]);
-    writeFileSync(join(dir, "train.mjs"), xorTrainer("./xor_sigmoid.js"));
-    writeFileSync(
-      join(dir, "main.mjs"),
-      `import { Worker } from "node:worker_threads";
-const worker = new Worker(new URL("./train.mjs", import.meta.url));
+/**
+ * The files a Markdown document in this repository links to, as paths from the repository root (anchors dropped;
+ * web addresses and links within the document left out).
+ */
+function localLinks(doc: string): string[] {
+  const text = readFileSync(join(ROOT, doc), "utf8");
+  const targets = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1].split("#")[0]).filter((t) => t !== "" && !/^[a-z][a-z0-9+.-]*:/i.test(t));
+  return [...new Set(targets.map((t) => posix.normalize(posix.join(posix.dirname(doc), t))))];
+}
+
+/** A fresh project made as a user makes one: `npm init -y` (npm 11 writes `"type": "commonjs"` into it). */
+function npmInitProject(): string {
+  const dir = tempDir();
+  const init = spawnSync("npm", ["init", "-y"], { cwd: dir, encoding: "utf8", env: userEnv() });
+  expect(init.status, init.stderr).toBe(0);
+  return dir;
+}
+
+/** A plain CommonJS script (a `.js` file in a CommonJS package) that runs `trainer` in a worker_threads worker. */
+const workerLauncher = `const { Worker } = require("node:worker_threads");
+const worker = new Worker(require("node:path").join(__dirname, "train.mjs"));
 worker.on("message", (m) => console.log(JSON.stringify({ ...m, worker: true })));
 worker.on("error", (e) => { console.error(e); process.exitCode = 1; });
-`,
-    );
-    for (const script of ["train.mjs", "main.mjs"]) {
+`;
+
+describe("the JavaScript target", () => {
+  const projects = [
+    { kind: 'made by `npm init -y` ("type": "commonjs")', make: npmInitProject, files: ["xor_sigmoid.d.mts", "xor_sigmoid.mjs"] },
+    { kind: "in no package", make: tempDir, files: ["xor_sigmoid.d.mts", "xor_sigmoid.mjs"] },
+    { kind: 'saying "type": "module"', make: () => tempProject(), files: ["xor_sigmoid.d.ts", "xor_sigmoid.js"] },
+  ];
+  it.each(projects)("trains XOR from plain node, on the main thread and inside a worker_threads worker, in a project $kind", ({ make, files }) => {
+    const dir = make();
+    const run = bpgen([example("xor_sigmoid"), "--target", "js", "-o", "gen/"], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe("");
+    expect(readdirSync(join(dir, "gen")).sort()).toEqual(files);
+    writeFileSync(join(dir, "train.mjs"), xorTrainer(`./gen/${files[1]}`));
+    // the launcher is CommonJS in a CommonJS package and an ES module elsewhere, as Node reads a .cjs or .mjs file
+    const commonJs = files[1].endsWith(".mjs");
+    const launcher = commonJs ? "main.cjs" : "main.mjs";
+    writeFileSync(join(dir, launcher), commonJs ? workerLauncher : workerLauncher.replace(/^const \{ Worker \} = require\("node:worker_threads"\);/, 'import { Worker } from "node:worker_threads";').replace('require("node:path").join(__dirname, "train.mjs")', 'new URL("./train.mjs", import.meta.url)'));
+    for (const script of ["train.mjs", launcher]) {
       const r = node(script, dir);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
@@ -47,8 +74,50 @@ worker.on("error", (e) => { console.error(e); process.exitCode = 1; });
       expect(result.correct).toBe(4);
       expect(result.after).toBeLessThan(0.05);
       expect(result.after).toBeLessThan(result.before);
-      if (script === "main.mjs") expect(r.stdout).toContain('"worker":true');
+      if (script === launcher) expect(r.stdout).toContain('"worker":true');
     }
+  });
+
+  it("warns when -o names a .js file that Node would load as CommonJS, which node then indeed fails to import", () => {
+    const dir = npmInitProject();
+    const run = bpgen([example("xor_sigmoid"), "-o", "gen/xor.js"], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain("warning: gen/xor.js is an ES module, but Node loads .js files there as CommonJS");
+    expect(run.stderr).toContain("name it gen/xor.mjs");
+    expect(readdirSync(join(dir, "gen")).sort()).toEqual(["xor.d.ts", "xor.js"]);
+    writeFileSync(join(dir, "train.mjs"), xorTrainer("./gen/xor.js"));
+    const r = node("train.mjs", dir);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/SyntaxError/);
+    // the same name in a "type": "module" project gets no warning
+    const esm = tempProject();
+    const quiet = bpgen([example("xor_sigmoid"), "-o", "gen/xor.js"], esm);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stderr).toBe("");
+  });
+
+  it("in a project made by `npm init -y`, TypeScript types the .mjs by its .d.mts, from an ES module and from CommonJS", () => {
+    const dir = npmInitProject();
+    expect(bpgen([example("xor_sigmoid"), "--target", "js"], dir).code).toBe(0);
+    writeFileSync(join(dir, "esm.mts"), 'import { initParams } from "./generated/xor_sigmoid.mjs";\nexport const p: Float32Array = initParams(1);\n');
+    // a .ts file is CommonJS in this package: it reaches the ES module through import()
+    writeFileSync(
+      join(dir, "cjs.ts"),
+      'export async function params(): Promise<Float32Array> {\n  const m = await import("./generated/xor_sigmoid.mjs");\n  return m.initParams(1);\n}\n// @ts-expect-error the module takes a seed, not a string\nexport const wrong = import("./generated/xor_sigmoid.mjs").then((m) => m.initParams("1"));\n',
+    );
+    const program = ts.createProgram([join(dir, "esm.mts"), join(dir, "cjs.ts")], {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      lib: ["lib.es2022.d.ts"],
+      types: [],
+    });
+    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+    expect(diagnostics).toEqual([]);
+    expect(program.getSourceFile(join(dir, "generated", "xor_sigmoid.d.mts"))).toBeDefined();
+    expect(program.getSourceFile(join(dir, "generated", "xor_sigmoid.mjs"))).toBeUndefined();
   });
 
   it("has a .d.ts that types it exactly as the TypeScript module is typed (strict project)", async () => {
@@ -154,6 +223,28 @@ console.log(JSON.stringify({
     expect(out.error.message).not.toMatch(/SyntaxError|Expression expected/);
   });
 
+  it("ships every file that README.md and the documents it ships link to (docs/, examples/, BENCHMARKS.md)", () => {
+    const pack = spawnSync("npm", ["pack", "--dry-run", "--ignore-scripts", "--json"], { cwd: ROOT, encoding: "utf8", env: userEnv() });
+    expect(pack.status, pack.stderr).toBe(0);
+    const [info] = JSON.parse(pack.stdout) as { files: { path: string }[] }[];
+    const shipped = new Set(info.files.map((f) => f.path));
+    const documents = [...shipped].filter((p) => p.endsWith(".md"));
+    expect(documents).toEqual(expect.arrayContaining(["README.md", "BENCHMARKS.md", "docs/cli.md", "docs/net-json.md", "docs/module-api.md"]));
+    const broken: string[] = [];
+    const readmeLinks = new Set<string>();
+    for (const doc of documents) {
+      for (const target of localLinks(doc)) {
+        if (doc === "README.md") readmeLinks.add(target);
+        if (!shipped.has(target)) broken.push(`${doc} → ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
+    // the README's links were found (so the check above checked something): the documents and an example
+    expect([...readmeLinks]).toEqual(expect.arrayContaining(["docs/cli.md", "docs/module-api.md", "docs/ARCHITECTURE.md", "examples/chain3.json", "BENCHMARKS.md"]));
+    // the data the README's training commands read
+    expect(shipped.has("examples/data/iris.csv")).toBe(true);
+  });
+
   it("packs a tarball that installs into a fresh project, where `npx bpgen net.json --target js` writes a module that trains", () => {
     const packs = tempDir();
     // dist/ is current: `npm test` builds it first (pretest), so the pack skips its own prepack build
@@ -164,7 +255,7 @@ console.log(JSON.stringify({
     for (const wanted of ["LICENSE", "README.md", "package.json", "bin/bpgen.js", "dist/index.js", "dist/index.d.ts", "dist/cli.js", "dist/emit/targets.js", "schema/net.schema.json", "templates/rng.ts"]) {
       expect(paths).toContain(wanted);
     }
-    expect(paths.filter((p) => /^(src|test|bench|examples|generated|scratch)\//.test(p))).toEqual([]);
+    expect(paths.filter((p) => /^(src|test|bench|generated|scratch)\//.test(p))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
     expect(Object.keys(manifest.dependencies)).not.toContain("tsx");
 
@@ -180,6 +271,11 @@ console.log(JSON.stringify({
     const r = node("train.mjs", project);
     expect(r.stderr).toBe("");
     expect(xorResult(r.stdout).correct).toBe(4);
+    // the README's relative links resolve inside the installed package
+    const installed = join(project, "node_modules", "bpgen");
+    const links = localLinks("README.md");
+    expect(links.length).toBeGreaterThan(5);
+    expect(links.filter((l) => !existsSync(join(installed, l)))).toEqual([]);
     // the installed command is the compiled one: no tsx was installed with it
     expect(readdirSync(join(project, "node_modules"))).not.toContain("tsx");
   }, 300_000);

@@ -4,7 +4,7 @@
  * coloured curves on the page, not a blank or broken one. Fails, never skips, when Chromium is missing.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
@@ -107,5 +107,51 @@ describe("the training report in headless Chromium", () => {
       if (Math.max(r, g, b) - Math.min(r, g, b) > 80) coloured++;
     }
     expect(coloured / (width * height)).toBeGreaterThan(0.005);
+  });
+});
+
+/**
+ * Appended to a copy of a report: measures every text of every chart as laid out (its box on the page, rotated
+ * labels included) and writes the ones reaching outside their SVG, the legend labels that overlap, and how many texts were
+ * measured into a <pre id="measured">.
+ */
+const MEASURE = `<script>
+const outside = [];
+const overlapping = [];
+let texts = 0;
+for (const svg of document.querySelectorAll("svg.chart")) {
+  const s = svg.getBoundingClientRect();
+  const legend = [];
+  for (const t of svg.querySelectorAll("text")) {
+    texts++;
+    const b = t.getBoundingClientRect();
+    const box = { text: t.textContent, left: b.left - s.left, right: b.right - s.left, top: b.top - s.top, bottom: b.bottom - s.top };
+    if (box.left < -0.5 || box.right > s.width + 0.5 || box.top < -0.5 || box.bottom > s.height + 0.5) outside.push({ ...box, width: s.width, height: s.height });
+    if (t.classList.contains("legend")) legend.push(box);
+  }
+  for (let i = 1; i < legend.length; i++) if (legend[i].left < legend[i - 1].right + 4) overlapping.push([legend[i - 1].text, legend[i].text]);
+}
+const pre = document.createElement("pre");
+pre.id = "measured";
+pre.textContent = JSON.stringify({ outside, overlapping, texts });
+document.body.append(pre);
+</script>`;
+
+describe("the training report's text as Chromium lays it out", () => {
+  it.each([1, 3, 50, 500])("stays inside its charts at %i epoch(s), the heat map's caption and legend included", (epochs) => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const out = join(ARTIFACTS, `iris-${epochs}`);
+    const run = bpgen(["train", join(ROOT, "examples", "iris_softmax.json"), "--data", join(ROOT, "examples", "data", "iris.csv"), "--epochs", String(epochs), "--batch", "16", "--out", out, "--no-progress"]);
+    expect(run.code, run.stderr).toBe(0);
+    const report = readFileSync(join(out, "report.html"), "utf8");
+    expect(report).toContain("Gradient norm per layer (rows)");
+    const page = join(out, "measured.html");
+    writeFileSync(page, report.replace("</body>", `${MEASURE}</body>`));
+    const dom = browse(["--dump-dom"], `file://${page}`);
+    const json = /<pre id="measured">([^<]*)<\/pre>/.exec(dom)?.[1] ?? "";
+    const measured = JSON.parse(json.replace(/&quot;/g, '"').replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">")) as { outside: unknown[]; overlapping: unknown[]; texts: number };
+    expect(measured.texts).toBeGreaterThan(40);
+    expect(measured.outside).toEqual([]);
+    expect(measured.overlapping).toEqual([]);
   });
 });

@@ -218,6 +218,30 @@ describe("layer form", () => {
     expect(errorsOf(text).some((d) => d.message === 'missing required key "units"' && d.path === "layers[0].units")).toBe(true);
   });
 
+  it.each([
+    ["note", "comment"],
+    ["notes", "comment"],
+    ["Note", "comment"],
+    ["remark", "comment"],
+    ["doc", "comment"],
+    ["desc", "description"],
+    ["Description", "description"],
+    ["comments", "comment"],
+    ["comnent", "comment"],
+  ])("suggests by meaning, not only by spelling, for the top-level key %j: %j", (key, meant) => {
+    const text = layer('"l2": 0.0001', `"l2": 0.0001,\n  ${JSON.stringify(key)}: "a note"`);
+    const d = errorOf(text);
+    expect(d).toMatchObject({ message: `unknown key ${JSON.stringify(key)}`, path: key, suggestion: JSON.stringify(meant), ...where(text, `"${key}"`) });
+    // what it suggests is accepted there
+    expect(() => parseSpec("net.json", text.replace(`"${key}":`, `"${meant}":`))).not.toThrow();
+  });
+
+  it("suggests no free-text key where none is accepted (in a layer)", () => {
+    const d = errorsOf(withLayer('{ "type": "dense", "units": 128, "note": "hidden" }')).find((e) => e.message === 'unknown key "note"');
+    expect(d?.path).toBe("layers[0].note");
+    expect(d?.suggestion).toBeUndefined();
+  });
+
   it("reports an unknown top-level key with a suggestion", () => {
     const text = layer('"l2"', '"lamda2"').replace('"loss"', '"los"');
     const details = errorsOf(text);

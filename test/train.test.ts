@@ -13,7 +13,12 @@ import { buildNet, compileFile } from "../src/pipeline.ts";
 import type { EquationNetSpec } from "../src/spec/types.ts";
 import { loadData } from "../src/train/data.ts";
 import { type NetModule, loadTrainable } from "../src/train/module-api.ts";
+import type { EpochRecord, TrainResult } from "../src/train/loop.ts";
 import { encodeParams, loadParams } from "../src/train/params.ts";
+import { epochLine, lossColumn } from "../src/train/progress.ts";
+import { type RunInfo, reportHtml } from "../src/train/report.ts";
+import type { LayerStats } from "../src/train/stats.ts";
+import { HEAT_LEGEND, heatColour, heatMap } from "../src/train/svg.ts";
 import { ROOT, bpgen, tempDir } from "./helpers/cli.ts";
 
 const IRIS = join(ROOT, "examples", "data", "iris.csv");
@@ -36,7 +41,7 @@ describe("bpgen train", () => {
   it("trains iris (CSV, label column one-hot encoded) to ≥ 90% validation accuracy and writes params, history and report", () => {
     const r = train("iris_softmax", ["--data", IRIS, "--epochs", "30", "--batch", "16", "--validation", "0.2"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/epoch 30\/30 +loss \S+ +val_loss \S+ +acc \S+% +val_acc \S+%/);
+    expect(r.stdout).toMatch(/epoch 30\/30 +loss +\S+ +val_loss +\S+ +acc +\S+% +val_acc +\S+%/);
     for (const f of ["params.json", "params.bin", "history.json", "report.html"]) expect(existsSync(join(r.dir, f)), f).toBe(true);
     const h = historyOf(r.dir);
     expect(best(h)?.validation?.accuracy).toBeGreaterThanOrEqual(0.9);
@@ -54,7 +59,7 @@ describe("bpgen train", () => {
   it("trains the convolutional mnist_cnn (equation form) and reports its accuracies, its loss being a softmax cross-entropy", () => {
     const r = train("mnist_cnn", ["--data", "mnist", "--limit", "1000", "--epochs", "2", "--batch", "32"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/epoch 2\/2 +loss \S+ +val_loss \S+ +acc \S+% +val_acc \S+%/);
+    expect(r.stdout).toMatch(/epoch 2\/2 +loss +\S+ +val_loss +\S+ +acc +\S+% +val_acc +\S+%/);
     expect(best(historyOf(r.dir))?.validation?.accuracy).toBeGreaterThan(0.6);
   });
 
@@ -196,5 +201,119 @@ describe("data mapping", () => {
     writeFileSync(file, JSON.stringify([{ a: 1, b: 2, t: 0.5 }]));
     expect(Array.from(loadData(file, meta(2, 1), { inputs: "a,b", targets: "t" }).x)).toEqual([1, 2]);
     expect(() => loadData(file, meta(3, 1), { inputs: "a,b", targets: "t" })).toThrow(/wrong number of input values[^]*expected: 3 \(meta\.inputSize\)[^]*found: 2/);
+  });
+});
+
+/** A run of `epochs` epochs of two layers with healthy gradients (about 0.3), as the report receives it. */
+function syntheticRun(epochs: number): TrainResult {
+  const layers = (e: number): LayerStats[] =>
+    ["layer 1", "layer 2"].map((layer, k) => ({
+      layer,
+      ...(e === 0 ? {} : { grad: { norm: 0.3 + 0.01 * k + 0.001 * e, min: -0.1, max: 0.1 } }),
+      param: { norm: 2, min: -1, max: 1 },
+    }));
+  const history: EpochRecord[] = Array.from({ length: epochs + 1 }, (_, e) => ({
+    epoch: e,
+    train: { loss: 1 / (e + 1), accuracy: 0.5 },
+    validation: { loss: 1.1 / (e + 1), accuracy: 0.5 },
+    seconds: 0.01,
+    layers: layers(e),
+  }));
+  return { history, best: { epoch: epochs, params: new Float32Array(4) }, stopped: "finished", warnings: [], trainRows: 100, validationRows: 10, seconds: 1 };
+}
+
+const RUN_INFO: RunInfo = { net: "demo", source: "demo.json", data: "demo.csv", optimizer: "adam lr 0.01", epochs: 1, batch: 16, seed: 1, thresholds: { low: 1e-5, high: 1e3, ratio: 1e-3 } };
+
+/** The <svg> elements of a report, each with its width and its title lines (x and text). */
+function chartsOf(html: string): { width: number; titles: { x: number; text: string }[]; svg: string }[] {
+  return [...html.matchAll(/<svg [^>]*width="([\d.]+)"[^>]*>[\s\S]*?<\/svg>/g)].map((m) => ({
+    width: Number(m[1]),
+    svg: m[0],
+    titles: [...m[0].matchAll(/<text x="([\d.]+)" y="[\d.]+" class="title">([^<]*)<\/text>/g)].map((t) => ({ x: Number(t[1]), text: t[2] })),
+  }));
+}
+
+/** [hue, saturation, lightness] of an `hsl(h, s%, l%)` colour. */
+function hsl(colour: string): [number, number, number] {
+  const m = /^hsl\((\d+), (\d+)%, (\d+)%\)$/.exec(colour);
+  if (!m) throw new Error(`not an hsl colour: ${colour}`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+describe("the training report's heat map", () => {
+  it.each([1, 3, 50, 500])("has its whole caption inside the map at %i epoch(s)", (epochs) => {
+    const html = reportHtml({ ...RUN_INFO, epochs }, syntheticRun(epochs));
+    const heat = chartsOf(html).find((c) => c.titles.some((t) => t.text.startsWith("Gradient norm per layer (rows)")));
+    expect(heat).toBeDefined();
+    if (!heat) return;
+    expect(heat.titles.map((t) => t.text).join(" ")).toBe("Gradient norm per layer (rows) and epoch (columns)");
+    // at 0.6 em a character (more than DejaVu Sans Bold's average): the browser test measures the real glyphs
+    for (const t of heat.titles) expect(t.x + t.text.length * 13 * 0.6, t.text).toBeLessThanOrEqual(heat.width);
+    // one column per trained epoch
+    expect(heat.svg.match(/<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" fill="hsl/g)).toHaveLength(2 * epochs);
+  });
+
+  it("names the colours its scale uses: the legend's ends and middle are the colours of the cells at those values", () => {
+    const svg = heatMap({ title: "t", rows: ["a"], columns: ["1", "2", "3"], values: [[1e-2, 1, 1e2]], domain: [1e-2, 1e2] });
+    const fills = [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" fill="([^"]+)"><title>/g)].map((m) => m[1]);
+    expect(fills).toHaveLength(3);
+    const stops = new Map([...svg.matchAll(/<stop offset="(\d+)%" stop-color="([^"]+)"\/>/g)].map((m) => [Number(m[1]), m[2]]));
+    expect([stops.get(0), stops.get(50), stops.get(100)]).toEqual(fills);
+    const labels = [...svg.matchAll(/data-t="([\d.]+)">(\w+) ([^<]+)<\/text>/g)].map((m) => ({ t: Number(m[1]), name: m[2], value: m[3] }));
+    expect(labels.map((l) => [l.t, l.value])).toEqual([
+      [0, "0.01"],
+      [0.5, "1"],
+      [1, "100"],
+    ]);
+    // each name fits the hue at its place on the scale
+    const hueRange: Record<string, [number, number]> = { blue: [200, 250], green: [90, 150], red: [0, 15] };
+    for (const { t, name } of labels) {
+      const [hue] = hsl(stops.get(t * 100) ?? "");
+      const [lo, hi] = hueRange[name] ?? [NaN, NaN];
+      expect(hue >= lo && hue <= hi, `${name} at ${t}: hue ${hue}`).toBe(true);
+    }
+    expect(labels.map((l) => l.name)).toEqual(HEAT_LEGEND.map((c) => c.name));
+    // a healthy run's cells are in the middle of the scale, the legend's green
+    const healthy = chartsOf(reportHtml(RUN_INFO, syntheticRun(3))).find((c) => c.svg.includes("heat-scale"))?.svg ?? "";
+    const healthyFills = [...healthy.matchAll(/fill="(hsl[^"]+)"><title>/g)].map((m) => hsl(m[1])[0]);
+    expect(healthyFills.length).toBe(6);
+    for (const hue of healthyFills) expect(hue).toBeGreaterThanOrEqual(60);
+    for (const hue of healthyFills) expect(hue).toBeLessThanOrEqual(150);
+    expect(heatColour(0)).toBe(stops.get(0));
+  });
+});
+
+describe("the per-epoch lines", () => {
+  it("keep every field at the same column across lines whatever the values", () => {
+    const record = (epoch: number, loss: number, val: number, acc: number, partial = false): EpochRecord => ({
+      epoch,
+      train: { loss, accuracy: acc },
+      validation: { loss: val, accuracy: acc },
+      seconds: epoch * 3.3,
+      ...(partial ? { partial } : {}),
+      layers: [],
+    });
+    const lines = [
+      record(0, 1.26, 1.33, 0.35),
+      record(1, 0.49, 0.566, 0.5),
+      record(2, 0.1, 0.09999, 1),
+      record(9, 2.5e-5, 1234.5, 0.0667),
+      record(10, 0, NaN, 0.1, true),
+      record(100, 57.123456, -0.25, 0.999),
+    ].map((r) => epochLine(r, 100));
+    /** Where each label starts, each looked for after the one before. */
+    const columns = (line: string) => {
+      let from = 0;
+      return [" loss ", " val_loss ", " acc ", " val_acc ", " s"].map((label) => (from = line.indexOf(label, from) + 1));
+    };
+    const first = columns(lines[0]);
+    expect(first.every((c, k) => c > (first[k - 1] ?? 0))).toBe(true);
+    for (const line of lines) expect(columns(line), line).toEqual(first);
+    expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+    // fixed decimals: 0.49 is 0.4900 beside 0.5660
+    expect(lines[1]).toMatch(/loss +0\.4900 +val_loss +0\.5660 +acc +50\.00% +val_acc +50\.00%/);
+    expect(lines[3]).toMatch(/loss +2\.50e-5 +val_loss +1\.23e3 /);
+    expect(lines[4]).toMatch(/^epoch  10\/100\*/);
+    expect(lossColumn(0.1)).toBe("  0.1000");
   });
 });

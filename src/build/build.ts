@@ -3,14 +3,16 @@
  * that already holds its content untouched), or with --verify compares them with the files on disk.
  * Settings come from the flags, then the project's config (./config.ts), then the defaults.
  */
-import { basename, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { BpgenError } from "../errors.ts";
 import { describeWrites, writeAllAtomically, type OutputFile } from "../files.ts";
 import type { CompileResult, Kernels, Precision, Target } from "../pipeline.ts";
+import { DEFAULT_PRECISION } from "../render/backend.ts";
+import { DEFAULT_KERNELS } from "../render/policy.ts";
 import { loadSpec } from "../spec/load.ts";
 import { type LoadedConfig, findConfig } from "./config.ts";
 import { expandInputs } from "./inputs.ts";
-import { posixRelative, projectRootOf, shellQuote } from "./project.ts";
+import { jsModuleFormatAt, posixRelative, projectRootOf, shellQuote } from "./project.ts";
 
 export interface BuildFlags {
   out?: string;
@@ -53,6 +55,19 @@ const FILE_SUFFIXES: readonly { suffix: string; target: Target }[] = [
 const UNSUPPORTED_SUFFIXES = [".d.cts", ".cts", ".cjs", ".tsx", ".jsx"];
 const DEFAULT_SUFFIX: Readonly<Record<Target, string>> = { ts: ".ts", js: ".js", dts: ".d.ts" };
 
+/**
+ * The suffixes of the files a target writes into the folder `dir`: the main file's and, for js, its declarations'.
+ * The JavaScript is an ES module, and Node loads a `.js` file as one only under a package.json saying
+ * `"type": "module"`; anywhere else (a CommonJS package, as `npm init -y` makes) it is written as `.mjs` with a
+ * `.d.mts`, which every Node, worker, bundler and TypeScript reads as an ES module whatever the package says.
+ * (CommonJS output instead would lose what an ES module gives: loading in browser workers and bundlers' tree
+ * shaking; a CommonJS package imports the `.mjs` with `await import()`.)
+ */
+export function suffixesIn(dir: string, target: Target): { main: string; dts?: string } {
+  if (target !== "js") return { main: DEFAULT_SUFFIX[target] };
+  return jsModuleFormatAt(dir).format === "module" ? { main: ".js", dts: ".d.ts" } : { main: ".mjs", dts: ".d.mts" };
+}
+
 export async function runBuild(files: readonly string[], flags: BuildFlags): Promise<number> {
   if (flags.watch) {
     if (flags.verify) throw new BpgenError({ message: "--watch and --verify do not go together", expected: "one of them", found: "both" });
@@ -74,7 +89,23 @@ export async function runBuild(files: readonly string[], flags: BuildFlags): Pro
 export function prepare(files: readonly string[], flags: BuildFlags): { inputs: string[]; settings: BuildSettings; config?: LoadedConfig } {
   const config = findConfig(process.cwd());
   const inputs = inputsOf(files, config);
-  return { inputs, settings: resolveSettings(flags, config, inputs.length), config };
+  const settings = resolveSettings(flags, config, inputs.length);
+  const warning = commonJsWarning(settings.out);
+  if (warning !== undefined) process.stderr.write(`${warning}\n`);
+  return { inputs, settings, config };
+}
+
+/**
+ * A warning when `-o` names a `.js` file where Node loads `.js` as CommonJS: the file is still written (a
+ * bundler or a browser takes it as the ES module it is), but `node` would refuse its `export` statements.
+ */
+export function commonJsWarning(out: OutputPlace): string | undefined {
+  if (out.kind !== "file" || out.suffix !== ".js") return undefined;
+  const { format, packageJson } = jsModuleFormatAt(dirname(resolve(out.path)));
+  if (format === "module") return undefined;
+  const mjs = `${out.path.slice(0, -".js".length)}.mjs`;
+  const why = packageJson === undefined ? "no package.json above it" : `${packageJson} has no "type": "module"`;
+  return `warning: ${out.path} is an ES module, but Node loads .js files there as CommonJS (${why}) and \`node\` would fail on its exports: name it ${mjs}, or add "type": "module" to the package.json (bundlers and browsers load it either way)`;
 }
 
 function inputsOf(files: readonly string[], config: LoadedConfig | undefined): string[] {
@@ -120,9 +151,9 @@ export function resolveSettings(flags: BuildFlags, config: LoadedConfig | undefi
     out = { kind: "dir", path: c.outDir !== undefined && config ? displayPath(resolve(config.dir, c.outDir)) : "generated" };
   }
   return {
-    precision: flags.precision ?? c.precision ?? "f32",
+    precision: flags.precision ?? c.precision ?? DEFAULT_PRECISION,
     target: flags.target ?? implied ?? c.target ?? "ts",
-    kernels: flags.kernels ?? c.kernels ?? "auto",
+    kernels: flags.kernels ?? c.kernels ?? DEFAULT_KERNELS,
     relaxedSimd: flags.relaxedSimd ?? c.relaxedSimd ?? false,
     out,
     config,
@@ -136,7 +167,7 @@ export function fileKind(path: string): { suffix: string; target: Target } | und
   if (unsupported) {
     throw new BpgenError({
       message: `bpgen cannot write a ${unsupported} file`,
-      expected: "an output file ending in .ts, .mts, .js, .mjs, .d.ts or .d.mts (ES modules), or a folder",
+      expected: "an output file ending in .ts, .mts, .js, .mjs, .d.ts or .d.mts (ES modules), or a folder; for a CommonJS package, .mjs (its code loads it with import())",
       found: path,
     });
   }
@@ -153,8 +184,9 @@ export function outputPaths(name: string, settings: BuildSettings): Map<Target, 
     return paths;
   }
   const inDir = (suffix: string) => join(out.path, `${name}${suffix}`);
-  paths.set(target, inDir(DEFAULT_SUFFIX[target]));
-  if (target === "js") paths.set("dts", inDir(".d.ts"));
+  const suffixes = suffixesIn(out.path, target);
+  paths.set(target, inDir(suffixes.main));
+  if (suffixes.dts !== undefined) paths.set("dts", inDir(suffixes.dts));
   return paths;
 }
 
@@ -210,11 +242,12 @@ export async function buildInput(input: string, settings: BuildSettings): Promis
 export function regenerateCommand(input: string, name: string, main: string, settings: BuildSettings, root: string): string {
   const defaults = settings.config && resolve(settings.config.dir) === resolve(root) ? settings.config.config : {};
   const args = ["npx", "bpgen", posixRelative(root, input)];
-  const defaultMain = resolve(root, defaults.outDir ?? "generated", `${name}${DEFAULT_SUFFIX[settings.target]}`);
+  const defaultDir = resolve(root, defaults.outDir ?? "generated");
+  const defaultMain = join(defaultDir, `${name}${suffixesIn(defaultDir, settings.target).main}`);
   if (resolve(main) !== defaultMain) args.push("-o", posixRelative(root, main));
   else if (settings.target !== (defaults.target ?? "ts")) args.push("--target", settings.target);
-  if (settings.precision !== (defaults.precision ?? "f32")) args.push("--precision", settings.precision);
-  if (settings.kernels !== (defaults.kernels ?? "auto")) args.push("--kernels", settings.kernels);
+  if (settings.precision !== (defaults.precision ?? DEFAULT_PRECISION)) args.push("--precision", settings.precision);
+  if (settings.kernels !== (defaults.kernels ?? DEFAULT_KERNELS)) args.push("--kernels", settings.kernels);
   if (settings.relaxedSimd !== (defaults.relaxedSimd ?? false)) args.push("--relaxed-simd");
   return args.map(shellQuote).join(" ");
 }

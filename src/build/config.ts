@@ -13,14 +13,15 @@ import { type JsonDocument, JsonSyntaxError, keyNodeAt, nodeAt, nodeText, parseJ
 import { formatPath, type PathSegment } from "../spec/paths.ts";
 import { suggest } from "../spec/suggest.ts";
 import { CONFIG_FILE, findProjectRoot } from "./project.ts";
+import { TARGETS } from "../emit/targets.ts";
+import { KERNELS } from "../render/policy.ts";
 
 import type { Kernels, Precision, Target } from "../pipeline.ts";
 
 export type { Kernels, Precision, Target };
 
 export const PRECISIONS: readonly Precision[] = ["f32", "f64"];
-export const TARGETS: readonly Target[] = ["ts", "js", "dts"];
-export const KERNELS: readonly Kernels[] = ["auto", "js", "wasm"];
+export { KERNELS };
 
 export interface BpgenConfig {
   /** net.json files or glob patterns, relative to the config's folder. */

@@ -7,7 +7,7 @@ import type { Net } from "../frontend/net.ts";
 import { shapeText, sizeOf } from "../ir/node.ts";
 import type { Layout } from "../lower/build.ts";
 import type { IrNames } from "../lower/names.ts";
-import type { EntryName, ModulePart, ModuleShape, Precision } from "../render/backend.ts";
+import { DEFAULT_PRECISION, type EntryName, type ModulePart, type ModuleShape, type Precision } from "../render/backend.ts";
 import { type EntryContext, type Run, fn, forwardFunction, gradientFunction, kernelArraysFunction, lossFunction, sgdStepFunction } from "./entry-points.ts";
 import { commentText, numberLiteral, stringLiteral } from "./literals.ts";
 import { apiDeclarations, templatesUsedBy } from "./templates.ts";
@@ -15,10 +15,7 @@ import { optimizerSection } from "./optimizers.ts";
 import { type FunctionDecl, functionText } from "./printer.ts";
 import type { OptimizerSpec } from "../spec/types.ts";
 
-export type { Precision };
-
-/** `Float32Array` unless asked otherwise. */
-export const DEFAULT_PRECISION: Precision = "f32";
+export { DEFAULT_PRECISION, type Precision };
 
 export const arrayType = (precision: Precision) => (precision === "f64" ? "Float64Array" : "Float32Array");
 

@@ -15,6 +15,9 @@ import type { TileChooser } from "../lower/passes/tile.ts";
 
 export type Precision = "f32" | "f64";
 
+/** `Float32Array` unless asked otherwise. */
+export const DEFAULT_PRECISION: Precision = "f32";
+
 /** The module's functions that run kernels, besides initParams and the optimizers. */
 export type EntryName = FunctionName | "sgdStep" | "kernelArrays";
 

@@ -8,7 +8,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { ACTIVATIONS } from "../frontend/functions.ts";
 import { INIT_NAMES, LAYER_LOSSES } from "./types.ts";
 import { formatPath, type PathSegment } from "./paths.ts";
-import { suggest } from "./suggest.ts";
+import { suggest, suggestKey } from "./suggest.ts";
 
 export type Form = "layer" | "equation";
 
@@ -198,7 +198,7 @@ function unknownKey(form: Form, e: ErrorObject, data: unknown): Problem {
   const key = String((e.params as { additionalProperty: string }).additionalProperty);
   const parent = pointerSegments(e.instancePath, data);
   const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-  const suggestion = suggest(key, allowed);
+  const suggestion = suggestKey(key, allowed);
   const other = form === "layer" ? "equations" : "layers";
   const message =
     parent.length === 0 && key === other

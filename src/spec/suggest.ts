@@ -15,3 +15,27 @@ export function suggest(word: string, candidates: readonly string[]): string | u
   const d = distance(word, best);
   return d > 0 && d <= limit && d < Math.max(word.length, best.length) ? best : undefined;
 }
+
+/**
+ * Words people use as a key for free text, and the keys that take it, in order of preference. The spelling
+ * alone gets them wrong: "note" is two edits from "name", and "desc" is too far from "description".
+ */
+const SAME_MEANING: readonly { readonly words: readonly string[]; readonly keys: readonly string[] }[] = [
+  { words: ["desc", "descr"], keys: ["description", "comment"] },
+  {
+    words: ["note", "notes", "description", "doc", "docs", "remark", "remarks", "comments", "about", "info", "summary", "//", "_comment", "$comment"],
+    keys: ["comment", "description"],
+  },
+];
+
+/**
+ * The key an unknown `key` most likely meant among `allowed`: the same key in another case, then a key of the
+ * same meaning (note → comment), then the nearest spelling (unts → units).
+ */
+export function suggestKey(key: string, allowed: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  const sameCase = allowed.find((k) => k.toLowerCase() === lower && k !== key);
+  if (sameCase !== undefined) return sameCase;
+  const meant = SAME_MEANING.find((g) => g.words.includes(lower))?.keys.find((k) => allowed.includes(k));
+  return meant ?? suggest(key, allowed);
+}

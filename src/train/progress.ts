@@ -10,6 +10,38 @@ import { fmt } from "./svg.ts";
 
 const pct = (v: number | undefined) => (v === undefined ? "" : `${(100 * v).toFixed(2)}%`);
 
+/** The width of a loss column: "-99.9999", "1.23e-45" (an f32 goes no smaller) and "Infinity" fit. */
+const LOSS_WIDTH = 8;
+
+/**
+ * A loss for the per-epoch lines: four decimals from 0.001 up to 100, three significant digits with an exponent
+ * beyond, padded to one width, so that the columns of successive lines stay put (0.4900 under 0.5660).
+ */
+export function lossColumn(v: number): string {
+  const a = Math.abs(v);
+  const text = !Number.isFinite(v) ? String(v) : v === 0 || (a >= 1e-3 && a < 100) ? v.toFixed(4) : v.toExponential(2).replace("e+", "e");
+  return text.padStart(LOSS_WIDTH);
+}
+
+/** An accuracy for the per-epoch lines: two decimals, padded to the width of 100.00%. */
+const accuracyColumn = (v: number) => pct(v).padStart("100.00%".length);
+
+/**
+ * One epoch's line: every field at the same column on every line of a run (epoch numbers padded to the run's
+ * length, a space where a cut-short epoch has its `*`, fixed decimals and widths).
+ */
+export function epochLine(r: EpochRecord, epochs: number): string {
+  const width = String(epochs).length;
+  return [
+    `epoch ${String(r.epoch).padStart(width)}/${epochs}${r.partial ? "*" : " "}`,
+    `loss ${lossColumn(r.train.loss)}`,
+    ...(r.validation ? [`val_loss ${lossColumn(r.validation.loss)}`] : []),
+    ...(r.train.accuracy !== undefined ? [`acc ${accuracyColumn(r.train.accuracy)}`] : []),
+    ...(r.validation?.accuracy !== undefined ? [`val_acc ${accuracyColumn(r.validation.accuracy)}`] : []),
+    `${r.seconds.toFixed(1).padStart(5)} s`,
+  ].join("  ");
+}
+
 export class TerminalProgress {
   private bar: cliProgress.SingleBar | undefined;
   private barEpoch = -1;
@@ -36,16 +68,7 @@ export class TerminalProgress {
 
   epoch(r: EpochRecord, warnings: readonly HealthWarning[], t: HealthThresholds): void {
     this.stop();
-    const width = String(this.epochs).length;
-    const parts = [
-      `epoch ${String(r.epoch).padStart(width)}/${this.epochs}${r.partial ? "*" : ""}`,
-      `loss ${fmt(r.train.loss)}`,
-      ...(r.validation ? [`val_loss ${fmt(r.validation.loss)}`] : []),
-      ...(r.train.accuracy !== undefined ? [`acc ${pct(r.train.accuracy)}`] : []),
-      ...(r.validation?.accuracy !== undefined ? [`val_acc ${pct(r.validation.accuracy)}`] : []),
-      `${r.seconds.toFixed(1)} s`,
-    ];
-    process.stdout.write(`${parts.join("  ")}\n`);
+    process.stdout.write(`${epochLine(r, this.epochs)}\n`);
     for (const w of warnings) {
       const key = `${w.kind} ${w.layer}`;
       if (this.warned.has(key)) continue;

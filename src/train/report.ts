@@ -72,7 +72,7 @@ export function reportHtml(info: RunInfo, r: TrainResult): string {
   ];
   const trained = h.filter((e) => e.epoch > 0);
   const heat = heatMap({
-    title: "Gradient norm per layer (rows) and epoch (columns); blue = small, red = large, grey = NaN",
+    title: "Gradient norm per layer (rows) and epoch (columns)",
     rows: layers,
     columns: trained.map((e) => `${e.epoch}${e.partial ? "*" : ""}`),
     values: layers.map((_, k) => trained.map((e) => e.layers[k].grad?.norm)),
@@ -86,7 +86,8 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 22px 0 8p
 .summary td { padding: 1px 12px 1px 0; } .summary td:first-child { color: #666; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 .chart { background: #fff; border: 1px solid #ddd; border-radius: 4px; }
-.chart text { font-size: 11px; fill: #333; } .chart .title { font-size: 13px; font-weight: 600; } .chart .cell { font-size: 9.5px; fill: #111; }
+.wide { overflow-x: auto; }
+.chart text { font-size: 11px; fill: #333; } .chart .title { font-size: 13px; font-weight: 600; } .chart .cell { font-size: 9.5px; fill: #111; } .chart .cell.on-dark { fill: #fff; }
 .chart .grid { stroke: #eee; } .chart .axis { stroke: #999; }
 .warn { background: #fff4e5; border-left: 4px solid #e8590c; padding: 8px 12px; margin: 8px 0; }
 .ok { background: #ebfbee; border-left: 4px solid #2b8a3e; padding: 8px 12px; margin: 8px 0; }
@@ -103,7 +104,7 @@ ${warningsHtml(r.warnings, info.thresholds)}
 ${charts.join("\n")}
 </div>
 <h2>Gradient norm, layer by epoch</h2>
-${heat}
+<div class="wide">${heat}</div>
 <h2>Per layer and epoch</h2>
 ${statsTable(h)}
 </body></html>

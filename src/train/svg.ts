@@ -33,6 +33,32 @@ export function ramp(k: number, n: number): string {
   return `hsl(${Math.round(230 - 230 * t)}, 70%, 45%)`;
 }
 
+/** Wider than any character's advance in the report's fonts, in ems (bold titles, then plain labels). */
+const TITLE_EM = 0.62;
+const LABEL_EM = 0.6;
+const TITLE_PX = 13;
+const LABEL_PX = 11;
+
+/** `text` broken at spaces into lines that fit `width` pixels, judged by a generous width per character. */
+export function wrapText(text: string, width: number, charPx: number): string[] {
+  const most = Math.max(1, Math.floor(width / charPx));
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > most) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") lines.push(line);
+  return lines;
+}
+
+/** A title as `<text>` lines from (x, y), each line 16 px below the last. */
+function titleLines(lines: readonly string[], x: number, y: number): string {
+  return lines.map((l, k) => `<text x="${x}" y="${y + 16 * k}" class="title">${esc(l)}</text>`).join("\n");
+}
+
 function niceTicks(lo: number, hi: number, count: number): number[] {
   if (!(hi > lo)) return [lo];
   const step0 = (hi - lo) / count;
@@ -45,8 +71,10 @@ function niceTicks(lo: number, hi: number, count: number): number[] {
 
 export function lineChart(c: LineChart): string {
   const W = c.width ?? 560;
-  const H = c.height ?? 300;
-  const m = { l: 64, r: 130, t: 30, b: 42 };
+  const title = wrapText(c.title, W - 20, TITLE_PX * TITLE_EM);
+  const extra = 16 * (title.length - 1);
+  const H = (c.height ?? 300) + extra;
+  const m = { l: 64, r: 130, t: 30 + extra, b: 42 };
   const tf = (y: number) => (c.log ? Math.log10(y) : y);
   const usable = (y: number) => Number.isFinite(y) && (!c.log || y > 0);
   const pts = c.series.flatMap((s) => s.points.filter(([, y]) => usable(y)));
@@ -91,7 +119,7 @@ export function lineChart(c: LineChart): string {
     (s, k) => `<g transform="translate(${W - m.r + 12},${m.t + 4 + k * 16})"><line x1="0" x2="18" y1="0" y2="0" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ""}/><text x="24" y="4">${esc(s.name)}</text></g>`,
   );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" class="chart">
-<text x="${m.l}" y="18" class="title">${esc(c.title)}</text>
+${titleLines(title, 10, 18)}
 ${grid.join("\n")}
 <line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" class="axis"/><line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" class="axis"/>
 <text x="${(m.l + W - m.r) / 2}" y="${H - 6}" text-anchor="middle">${esc(c.xLabel)}</text>
@@ -111,35 +139,78 @@ export interface HeatMap {
   domain?: [number, number];
 }
 
-/** Colour by log10 of the value, from dark blue (tiny) through white to red (huge), labelled with the value. */
+/**
+ * The heat map's colour at t ∈ [0, 1], the place of a value's log10 between the smallest and the largest: the
+ * hue turns from blue (230°) through green (115°) to red (0°), lightest in the middle, so the middle of the
+ * range (a healthy gradient) is light green and both ends are dark.
+ */
+export function heatColour(t: number): string {
+  return `hsl(${Math.round(230 - 230 * t)}, 75%, ${Math.round(35 + 45 * (1 - Math.abs(2 * t - 1)))}%)`;
+}
+
+/** The colours the legend names, at their places on the scale (test/train.test.ts checks the hues). */
+export const HEAT_LEGEND: readonly { readonly t: number; readonly name: string }[] = [
+  { t: 0, name: "blue" },
+  { t: 0.5, name: "green" },
+  { t: 1, name: "red" },
+];
+export const NOT_FINITE_COLOUR = "#888";
+const NO_VALUE_COLOUR = "#f4f4f4";
+
+/** The legend's width: a 240 px colour bar and the grey swatch with its label. */
+const LEGEND_BAR = 240;
+const LEGEND_WIDTH = LEGEND_BAR + 16 + 14 + Math.ceil("NaN or ∞".length * LABEL_PX * LABEL_EM);
+
+/**
+ * A layer × epoch heat map, coloured by log10 of the value (`heatColour`), each cell labelled with its value when it
+ * is wide enough. The title wraps to the map's width, which is at least the legend's; below it the legend shows
+ * the whole scale with the values at its ends and middle, and the grey of a NaN or infinite value.
+ */
 export function heatMap(h: HeatMap): string {
   const cell = { w: Math.max(34, Math.min(64, 640 / Math.max(1, h.columns.length))), h: 22 };
-  const left = 80;
-  const top = 46;
-  const W = left + cell.w * h.columns.length + 10;
-  const H = top + cell.h * h.rows.length + 10;
+  const pad = 10;
+  const left = Math.max(80, pad + Math.ceil(Math.max(0, ...h.rows.map((r) => r.length)) * LABEL_PX * LABEL_EM) + 6);
+  const W = Math.max(left + cell.w * h.columns.length + pad, 2 * pad + LEGEND_WIDTH);
+  const title = wrapText(h.title, W - 2 * pad, TITLE_PX * TITLE_EM);
+  const legendTop = 18 + 16 * (title.length - 1) + 12;
+  const top = legendTop + 68;
+  const H = top + cell.h * h.rows.length + pad;
   const logs = h.values.flat().filter((v): v is number => v !== undefined && Number.isFinite(v) && v > 0).map(Math.log10);
   const [dLo, dHi] = h.domain ? h.domain.map(Math.log10) : [-1, 1];
   const lo = Math.min(...logs, dLo);
   const hi = Math.max(...logs, dHi);
-  const colour = (v: number | undefined) => {
-    if (v === undefined) return "#f4f4f4";
-    if (!Number.isFinite(v) || v <= 0) return "#888";
-    const t = (Math.log10(v) - lo) / (hi - lo || 1);
-    return `hsl(${Math.round(230 - 230 * t)}, 75%, ${Math.round(35 + 45 * (1 - Math.abs(2 * t - 1)))}%)`;
-  };
+  const place = (v: number) => (Math.log10(v) - lo) / (hi - lo || 1);
+  const finite = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v) && v > 0;
+  const colour = (v: number | undefined) => (v === undefined ? NO_VALUE_COLOUR : finite(v) ? heatColour(place(v)) : NOT_FINITE_COLOUR);
+  // white labels on the dark ends of the scale (where heatColour's lightness is below 50%)
+  const onDark = (v: number | undefined) => finite(v) && Math.abs(2 * place(v) - 1) > 2 / 3;
   const cells = h.values.flatMap((row, r) =>
     row.map((v, c) => {
       const x = left + c * cell.w;
       const y = top + r * cell.h;
       const label = v === undefined ? "" : fmt(v);
-      return `<rect x="${x}" y="${y}" width="${cell.w - 1}" height="${cell.h - 1}" fill="${colour(v)}"><title>${esc(`${h.rows[r]}, epoch ${h.columns[c]}: ${label}`)}</title></rect>${cell.w >= 44 ? `<text x="${x + cell.w / 2}" y="${y + 15}" text-anchor="middle" class="cell">${label}</text>` : ""}`;
+      return `<rect x="${x}" y="${y}" width="${cell.w - 1}" height="${cell.h - 1}" fill="${colour(v)}"><title>${esc(`${h.rows[r]}, epoch ${h.columns[c]}: ${label}`)}</title></rect>${cell.w >= 44 ? `<text x="${x + cell.w / 2}" y="${y + 15}" text-anchor="middle" class="cell${onDark(v) ? " on-dark" : ""}">${label}</text>` : ""}`;
     }),
   );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" class="chart">
-<text x="${left}" y="16" class="title">${esc(h.title)}</text>
+${titleLines(title, pad, 18)}
+${heatLegend(pad, legendTop, lo, hi)}
 ${h.columns.map((c, k) => `<text x="${left + k * cell.w + cell.w / 2}" y="${top - 6}" text-anchor="middle">${esc(c)}</text>`).join("")}
 ${h.rows.map((r, k) => `<text x="${left - 6}" y="${top + k * cell.h + 15}" text-anchor="end">${esc(r)}</text>`).join("")}
 ${cells.join("\n")}
 </svg>`;
+}
+
+/** The colour bar from `heatColour` itself (a stop every tenth), its named colours with their values, and the grey. */
+function heatLegend(x: number, y: number, lo: number, hi: number): string {
+  const stops = Array.from({ length: 11 }, (_, k) => `<stop offset="${k * 10}%" stop-color="${heatColour(k / 10)}"/>`).join("");
+  const anchor = (t: number) => (t === 0 ? "start" : t === 1 ? "end" : "middle");
+  const labels = HEAT_LEGEND.map(
+    ({ t, name }) => `<text x="${x + t * LEGEND_BAR}" y="${y + 24}" text-anchor="${anchor(t)}" class="legend" data-t="${t}">${name} ${esc(fmt(10 ** (lo + t * (hi - lo))))}</text>`,
+  ).join("");
+  const grey = x + LEGEND_BAR + 16;
+  return `<defs><linearGradient id="heat-scale">${stops}</linearGradient></defs>
+<rect x="${x}" y="${y}" width="${LEGEND_BAR}" height="10" fill="url(#heat-scale)"/>${labels}
+<rect x="${grey}" y="${y}" width="10" height="10" fill="${NOT_FINITE_COLOUR}"/><text x="${grey + 14}" y="${y + 9}">NaN or ∞</text>
+<text x="${x}" y="${y + 40}">${esc(`log scale: ${HEAT_LEGEND.map((c) => c.name).join(" → ")} from small to large`)}</text>`;
 }
