@@ -11,7 +11,7 @@
 import { type Gradients, reverse } from "./autodiff/reverse.ts";
 import { buildEquationNet } from "./frontend/equations.ts";
 import { buildLayerNet } from "./frontend/layers.ts";
-import type { Net } from "./frontend/net.ts";
+import type { Net } from "./ir/net.ts";
 import { argumentChecks } from "./emit/entry-points.ts";
 import { DEFAULT_PRECISION, emitModule, moduleShape, type Precision } from "./emit/module.ts";
 import type { Target, TargetFile } from "./emit/targets.ts";

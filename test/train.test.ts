@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BpgenError } from "../src/errors.ts";
-import { isSoftmaxClassifier } from "../src/frontend/net.ts";
+import { isSoftmaxClassifier } from "../src/ir/net.ts";
 import { buildNet, compileFile } from "../src/pipeline.ts";
 import type { EquationNetSpec } from "../src/spec/types.ts";
 import { loadData } from "../src/train/data.ts";

@@ -6,7 +6,7 @@
  * reduces scalar broadcasts and averages over the batch where a per-sample value meets a parameter.
  */
 import type { Graph } from "../ir/graph.ts";
-import type { Node } from "../ir/node.ts";
+import { type Node, reachable } from "../ir/node.ts";
 import { OPS } from "../ir/ops.ts";
 
 export interface Gradients {
@@ -76,18 +76,6 @@ function balancedSum(g: Graph, terms: readonly Node[]): Node {
 function nameAdjoint(g: Graph, node: Node, ct: Node): void {
   const hint = g.hint(node);
   if (hint) g.name(ct, `d_${hint}`);
-}
-
-export function reachable(root: Node | readonly Node[]): Node[] {
-  const seen = new Set<Node>();
-  const stack = Array.isArray(root) ? [...(root as readonly Node[])] : [root as Node];
-  while (stack.length > 0) {
-    const n = stack.pop() as Node;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    stack.push(...n.inputs);
-  }
-  return [...seen];
 }
 
 /** The nodes of `order` that depend on one of `sources` (including the sources). */

@@ -90,7 +90,7 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
       import("../train/progress.ts"),
       import("../train/report.ts"),
       import("../files.ts"),
-      import("../frontend/net.ts"),
+      import("../ir/net.ts"),
     ]);
   const loaded = loadSpec(file);
   const { spec } = loaded;

@@ -3,7 +3,7 @@
  * exported functions and the TypeScript kernels they run, the WebAssembly kernels when the module has them,
  * the optimizers, and the template functions all of these call; printed as text (printer.ts), formatted by prettier.
  */
-import type { Net } from "../frontend/net.ts";
+import type { Net } from "../ir/net.ts";
 import { shapeText, sizeOf } from "../ir/node.ts";
 import type { Layout } from "../lower/build.ts";
 import type { IrNames } from "../lower/names.ts";

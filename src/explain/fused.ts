@@ -5,8 +5,7 @@
  *     a = σ(z)): the derivative of the composite collapsed into that value, the same DAG node.
  * Each note shows the delta with those values written out in terms of v, next to the short form.
  */
-import { reachable } from "../autodiff/reverse.ts";
-import type { Node } from "../ir/node.ts";
+import { type Node, reachable } from "../ir/node.ts";
 import { type Expr, spell, symbols } from "./expr.ts";
 import type { Names } from "./names.ts";
 import type { DeltaStep, Step } from "./steps.ts";

@@ -5,9 +5,8 @@
  * node's tree cost is its own work plus the tree costs of its inputs, memoised per node.
  */
 import type { Gradients } from "../autodiff/reverse.ts";
-import { reachable } from "../autodiff/reverse.ts";
-import type { Net } from "../frontend/net.ts";
-import type { Node } from "../ir/node.ts";
+import type { Net } from "../ir/net.ts";
+import { type Node, reachable } from "../ir/node.ts";
 import { type OpCounts, work } from "../lower/stats.ts";
 
 export interface NaiveOps {

@@ -4,10 +4,9 @@
  * with the steps that reuse each delta, and the form a formula takes when deltas read only once are
  * written out (∂L/∂w1 = δ_y · x = δ_z · w2 · x).
  */
-import { reachable } from "../autodiff/reverse.ts";
-import type { ParamLeaf } from "../frontend/net.ts";
+import type { ParamLeaf } from "../ir/net.ts";
 import { gradientNotes } from "../graph/code-names.ts";
-import type { Node } from "../ir/node.ts";
+import { type Node, reachable } from "../ir/node.ts";
 import { type CodeRef, codeRef } from "./code-ref.ts";
 import { type Expr, spell, toExpr } from "./expr.ts";
 import type { Names } from "./names.ts";

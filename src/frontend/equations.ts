@@ -15,7 +15,7 @@ import type { EquationNetSpec, Locate } from "../spec/types.ts";
 import { DependsOnFailed, type Scope, buildExpression, parseExpression, tokenIndex } from "./expressions.ts";
 import { initPlan } from "./layers.ts";
 import { DepthMeter } from "./limits.ts";
-import { type Leaf, type Net, type ParamLeaf, fans } from "./net.ts";
+import { type Leaf, type Net, type ParamLeaf, fans } from "../ir/net.ts";
 import { Problems } from "./problems.ts";
 import { UserFunctions } from "./user-functions.ts";
 

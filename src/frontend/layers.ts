@@ -10,7 +10,7 @@ import { buildExpression, elementwiseResult, parseExpression } from "./expressio
 import { DepthMeter } from "./limits.ts";
 import { Problems } from "./problems.ts";
 import { BUILTINS, arityOf } from "./functions.ts";
-import { type InitPlan, type Leaf, type Net, type ParamLeaf } from "./net.ts";
+import { type InitPlan, type Leaf, type Net, type ParamLeaf } from "../ir/net.ts";
 
 const RELU_LIKE = new Set(["relu", "relu6", "leaky_relu", "elu", "celu", "gelu", "gelu_tanh", "gelu_exact", "swish", "silu", "mish"]);
 

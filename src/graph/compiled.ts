@@ -6,7 +6,7 @@
 import { posixRelative, projectRootOf } from "../build/project.ts";
 import type { Gradients } from "../autodiff/reverse.ts";
 import { BpgenError } from "../errors.ts";
-import type { Net } from "../frontend/net.ts";
+import type { Net } from "../ir/net.ts";
 import { type CompiledNet, buildNet, compileNet } from "../pipeline.ts";
 import { loadSpec } from "../spec/load.ts";
 import type { NetSpec } from "../spec/types.ts";

@@ -3,9 +3,8 @@
  * the backward pass adds, what the module calls them, and which parameter gradients read each one
  * (a delta read by several gradients is the sharing reverse mode buys).
  */
-import { reachable } from "../autodiff/reverse.ts";
-import type { ParamLeaf } from "../frontend/net.ts";
-import type { Node } from "../ir/node.ts";
+import type { ParamLeaf } from "../ir/net.ts";
+import { type Node, reachable } from "../ir/node.ts";
 import { codeNames } from "./code-names.ts";
 import type { Compiled } from "./compiled.ts";
 

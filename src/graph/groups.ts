@@ -5,9 +5,8 @@
  * gradient reads it; values that depend on the targets form the loss, values of the parameters alone that
  * only the objective reads form the regularizer. No rule looks at a layer's type.
  */
-import { reachable } from "../autodiff/reverse.ts";
-import type { ParamLeaf } from "../frontend/net.ts";
-import type { Node } from "../ir/node.ts";
+import type { ParamLeaf } from "../ir/net.ts";
+import { type Node, reachable } from "../ir/node.ts";
 import type { DagView } from "./dag.ts";
 
 export type GroupKind = "forward" | "backward" | "loss" | "regularizer" | "leaf";

@@ -135,3 +135,16 @@ export function constValue(n: Node): number {
   if (n.op !== "const") throw new Error(`internal: ${n.op} is not a constant`);
   return n.attr as number;
 }
+
+/** Every node `root` depends on (the roots included), in no particular order. */
+export function reachable(root: Node | readonly Node[]): Node[] {
+  const seen = new Set<Node>();
+  const stack = Array.isArray(root) ? [...(root as readonly Node[])] : [root as Node];
+  while (stack.length > 0) {
+    const n = stack.pop() as Node;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    stack.push(...n.inputs);
+  }
+  return [...seen];
+}

@@ -20,6 +20,7 @@ import {
   addIndex,
   arg,
   constIndex,
+  elementNest,
   get,
   load,
   num,
@@ -420,15 +421,3 @@ export class FunctionLowering {
   }
 }
 
-/**
- * A loop nest over `shape` (one loop per dimension, constant trip counts) whose body gets the row-major flat
- * index of the element; dimensions of size 1 get no loop. A scalar is the body once, at index 0.
- */
-export function elementNest(shape: readonly number[], body: (index: Index) => Stmt[], kind: LoopKind = "elements"): Stmt[] {
-  const names = ["i", "j", "k", "l"];
-  const dims = shape.map((extent, axis) => ({ extent, stride: shape.slice(axis + 1).reduce((a, b) => a * b, 1), axis }));
-  const looped = dims.filter((d) => d.extent > 1);
-  const vars = looped.map((d, i): Var => ({ name: names[i] ?? `i${i}`, extent: d.extent }));
-  const index = looped.reduce((acc, d, i) => addIndex(acc, varIndex(vars[i], d.stride)), constIndex(0));
-  return vars.reduceRight<Stmt[]>((inner, v) => [{ k: "loop", v, kind, body: inner }], body(index));
-}

@@ -4,7 +4,7 @@
  * one set of buffers for the module (a value stored one row per sample anywhere is a row buffer everywhere).
  */
 import type { Gradients } from "../autodiff/reverse.ts";
-import type { Net } from "../frontend/net.ts";
+import type { Net } from "../ir/net.ts";
 import { sym } from "../ir/math.ts";
 import { type Node, sizeOf } from "../ir/node.ts";
 import { Buffers, FunctionLowering, type Layout } from "./build.ts";

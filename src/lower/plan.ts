@@ -11,9 +11,8 @@
  * (passes/inline.ts).
  */
 import { isIdentityView, parseView } from "../ir/axes.ts";
-import { type Node, sizeOf } from "../ir/node.ts";
+import { type Node, reachable, sizeOf } from "../ir/node.ts";
 import { isElementwise } from "../ir/ops.ts";
-import { reachable } from "../autodiff/reverse.ts";
 import { type DenseCall, denseCall, rowOperands } from "./dense.ts";
 
 export type Phase = "pre" | "loop" | "post";

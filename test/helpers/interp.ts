@@ -3,7 +3,7 @@
  * lowering → passes, with nothing printed, formatted or loaded.
  */
 import { type Gradients, reverse } from "../../src/autodiff/reverse.ts";
-import type { Net } from "../../src/frontend/net.ts";
+import type { Net } from "../../src/ir/net.ts";
 import { type LoweredModule, lowerModule } from "../../src/lower/functions.ts";
 import { buildNet, runPasses } from "../../src/pipeline.ts";
 import type { Backend } from "../../src/render/backend.ts";

@@ -1,7 +1,7 @@
 /**
  * Small equation networks made for the plan and lowering tests, and a way to find their values by name.
  */
-import { reachable } from "../../src/autodiff/reverse.ts";
+import { reachable } from "../../src/ir/node.ts";
 import type { Node } from "../../src/ir/node.ts";
 import type { FunctionName } from "../../src/lower/functions.ts";
 import type { EquationNetSpec } from "../../src/spec/types.ts";

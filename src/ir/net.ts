@@ -1,6 +1,6 @@
-/** What a front end produces: the DAG of one network, with its leaves in layout order. */
-import type { Graph } from "../ir/graph.ts";
-import type { Node, Shape } from "../ir/node.ts";
+/** What a front end produces and the later stages read: the DAG of one network, with its leaves in layout order. */
+import type { Graph } from "./graph.ts";
+import type { Node, Shape } from "./node.ts";
 
 /** How initParams fills one parameter. */
 export type InitPlan =
