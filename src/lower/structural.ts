@@ -8,7 +8,6 @@
 import { type AxisMap, type SlicePart, parseAxisMap, parseReduce, parseSlice, parseView, strides, unsliceFill } from "../ir/axes.ts";
 import { type Node, type Shape, type StructuralOp, sizeOf } from "../ir/node.ts";
 import type { NodeContext } from "./build.ts";
-
 import { type Expr, type Index, type LoopKind, type Stmt, addIndex, constIndex, elementNest, get, num, op, varIndex } from "./kernel.ts";
 
 type Lowering = (ctx: NodeContext) => Stmt[];
