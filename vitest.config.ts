@@ -5,7 +5,6 @@ import { defineConfig } from "vitest/config";
  * WebAssembly); everything else runs once.
  */
 const KERNEL_TESTS = [
-  "test/oracle.test.ts",
   "test/examples.test.ts",
   "test/generated.test.ts",
   "test/shared-params.test.ts",
