@@ -5,6 +5,7 @@ import { defineConfig } from "vitest/config";
  * WebAssembly); everything else runs once.
  */
 const KERNEL_TESTS = [
+  "test/renderers.test.ts",
   "test/examples.test.ts",
   "test/generated.test.ts",
   "test/shared-params.test.ts",

@@ -1,0 +1,154 @@
+/**
+ * The renderers against the kernel-IR interpreter, and the whole path from net.json to a running module against
+ * the TF.js oracle, for the kernel back end of this run (vitest.config.ts runs this file once per back end; run
+ * on its own it checks both).
+ *
+ * The numeric tests (test/oracle.test.ts, functions, peer suites, extremes) run the interpreter on the kernel IR;
+ * here each backend's generated module (compiled, formatted, transpiled and loaded as a user's would be) must
+ * compute what the interpreter computes on the same kernel IR (the backend's passes, its tiles and code budget):
+ *  - TypeScript kernels: bit-equal (every element the same float, NaN to NaN, −0 to −0);
+ *  - WebAssembly kernels: within WASM_TOLERANCE of the largest element of each result. Their math library
+ *    (exp, log, tanh, …) differs from JavaScript's by a few ulps, and f32 modules accumulate contractions in
+ *    f32 lanes where the TypeScript kernels sum in f64 and round once.
+ * over every SAMPLE_EVERY-th net of each oracle family (seeds below) and every example, in f64 and in f32,
+ * forward, loss, gradient and sgdStep, at the oracle's batch (a net) or batches 1, 3 and 4 (an example).
+ * The sampled nets are also held to the oracle end to end (every check of test/oracle/check.ts).
+ */
+import { readdirSync } from "node:fs";
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadModule, type NetModule } from "../src/check/module.ts";
+import { compile } from "../src/pipeline.ts";
+import type { BackendName } from "../src/render/backends.ts";
+import type { NetSpec } from "../src/spec/types.ts";
+import { EXAMPLES_DIR, exampleSpec } from "./helpers/examples-support.ts";
+import { type FloatArray, InterpretedNet, type Precision, interpretedSgdStep } from "./helpers/interpreted.ts";
+import { TEST_KERNELS } from "./helpers/kernels.ts";
+import { FAMILIES, LEARNING_RATE, checkAgainstOracle, familyCases, type Case } from "./oracle/check.ts";
+import { makeRng } from "./oracle/random-nets.ts";
+import { arrayType } from "../src/render/interp/interpret.ts";
+
+/** Every SAMPLE_EVERY-th net of each oracle family, from its first seed (layer nets 10000, 10003, …). */
+const SAMPLE_EVERY = 3;
+/** |module − interpreter| ≤ tolerance · max(‖interpreter‖∞, 1e-30), per result array, for WebAssembly kernels. */
+const WASM_TOLERANCE: Record<Precision, number> = { f64: 1e-12, f32: 3e-5 };
+const EXAMPLE_BATCHES = [1, 3, 4];
+
+const BACKENDS_UNDER_TEST: readonly BackendName[] = TEST_KERNELS === "auto" ? ["js", "wasm"] : [TEST_KERNELS];
+const PRECISIONS = ["f64", "f32"] as const;
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+  await tf.ready();
+});
+
+async function generated(spec: NetSpec, precision: Precision, backend: BackendName): Promise<NetModule> {
+  return loadModule((await compile(structuredClone(spec), { precision, kernels: backend, sourceFile: `${spec.name}.json` })).source);
+}
+
+const maxAbs = (a: ArrayLike<number>) => Array.prototype.reduce.call(a, (m: number, v: number) => Math.max(m, Math.abs(v)), 0) as number;
+
+/** Where `got` (the module's) and `want` (the interpreter's) disagree beyond what `backend` allows, or "". */
+function disagreement(backend: BackendName, precision: Precision, got: ArrayLike<number>, want: ArrayLike<number>): string {
+  if (got.length !== want.length) return `length ${got.length}, want ${want.length}`;
+  const bound = backend === "js" ? 0 : WASM_TOLERANCE[precision] * Math.max(maxAbs(want), 1e-30);
+  for (let i = 0; i < want.length; i++) {
+    const same = backend === "js" ? Object.is(got[i], want[i]) : Object.is(got[i], want[i]) || Math.abs(got[i] - want[i]) <= bound;
+    if (!same) return `[${i}] is ${got[i]} from the module, ${want[i]} interpreted${backend === "js" ? "" : ` (|diff| > ${bound.toExponential(3)})`}`;
+  }
+  return "";
+}
+
+interface Point {
+  readonly batch: number;
+  readonly p: ArrayLike<number>;
+  readonly x: ArrayLike<number>;
+  readonly y: ArrayLike<number>;
+}
+
+/**
+ * forward, loss, gradient (g and J) and sgdStep of the generated module against the interpreter on `backend`'s
+ * kernel IR, at `point`; every disagreement in one failure.
+ */
+function expectSameAsInterpreter(what: string, mod: NetModule, net: InterpretedNet, backend: BackendName, precision: Precision, point: Point, nonzero: boolean): void {
+  const A = arrayType(precision);
+  const interpreted = net.module<FloatArray>(precision, backend);
+  const { batch } = point;
+  const fresh = () => ({ p: A.from(point.p), x: A.from(point.x), y: A.from(point.y) });
+  const problems: string[] = [];
+  const compare = (result: string, got: ArrayLike<number>, want: ArrayLike<number>) => {
+    const d = disagreement(backend, precision, got, want);
+    if (d) problems.push(`${result}: ${d}`);
+  };
+
+  expect(interpreted.meta).toEqual({ paramCount: mod.meta.paramCount, inputSize: mod.meta.inputSize, targetSize: mod.meta.targetSize, outputSize: mod.meta.outputSize });
+  expect(mod.meta.params.map((q) => ({ ...q, shape: [...q.shape] })), `${what}: meta.params`).toEqual(net.params());
+
+  const [m, i] = [fresh(), fresh()];
+  const outs = [new A(batch * mod.meta.outputSize).fill(Number.NaN), new A(batch * mod.meta.outputSize).fill(Number.NaN)];
+  mod.forward(m.p, m.x, outs[0], batch);
+  interpreted.forward(i.p, i.x, outs[1], batch);
+  compare("forward", outs[0], outs[1]);
+
+  compare("loss", [mod.loss(m.p, m.x, m.y, batch)], [interpreted.loss(i.p, i.x, i.y, batch)]);
+
+  const grads = [new A(mod.meta.paramCount).fill(Number.NaN), new A(mod.meta.paramCount).fill(Number.NaN)];
+  compare("gradient J", [mod.gradient(m.p, m.x, m.y, grads[0], batch)], [interpreted.gradient(i.p, i.x, i.y, grads[1], batch)]);
+  compare("gradient g", grads[0], grads[1]);
+
+  compare("sgdStep J", [mod.sgdStep(m.p, m.x, m.y, LEARNING_RATE, batch)], [interpretedSgdStep(interpreted, precision, i.p, i.x, i.y, LEARNING_RATE, batch)]);
+  compare("sgdStep params", m.p, i.p);
+
+  expect(problems, `${what}: the generated module against the interpreter`).toEqual([]);
+  // a comparison of two results that are all zero or all NaN would prove nothing (a random net may have no
+  // gradient at its point, a dead relu say: its values are still compared, and held to the oracle)
+  if (nonzero) expect(grads[1].some((g) => g !== 0 && Number.isFinite(g)), `${what}: some finite nonzero gradient`).toBe(true);
+}
+
+/** The oracle nets sampled here, in family order. */
+const SAMPLE: readonly Case[] = FAMILIES.flatMap((f) => familyCases(f).filter((_, i) => i % SAMPLE_EVERY === 0));
+
+const EXAMPLES = readdirSync(EXAMPLES_DIR)
+  .filter((f) => f.endsWith(".json"))
+  .map((f) => f.slice(0, -".json".length))
+  .sort();
+
+for (const backend of BACKENDS_UNDER_TEST) {
+  describe(`${backend} kernels: random oracle nets, the generated module against the interpreter and TF.js`, () => {
+    it("samples every family", () => expect(new Set(SAMPLE.map((c) => c.kind)).size).toBe(FAMILIES.length));
+    for (const c of SAMPLE) {
+      const net = new InterpretedNet(c.spec);
+      for (const precision of PRECISIONS) {
+        it(`${c.kind} seed ${c.seed} ${precision} (batch ${c.batch})`, async () => {
+          const mod = await generated(c.spec, precision, backend);
+          expectSameAsInterpreter(`${c.kind} seed ${c.seed}`, mod, net, backend, precision, c, false);
+          checkAgainstOracle(c, precision, mod, `the generated module (${backend} kernels)`);
+        });
+      }
+    }
+  });
+
+  describe(`${backend} kernels: every example, the generated module against the interpreter`, () => {
+    it("has examples to compare", () => expect(EXAMPLES.length).toBeGreaterThan(5));
+    for (const name of EXAMPLES) {
+      for (const precision of PRECISIONS) {
+        it(`${name} (${precision})`, async () => {
+          const spec = exampleSpec(name);
+          const mod = await generated(spec, precision, backend);
+          const net = new InterpretedNet(spec);
+          const rng = makeRng(name.length * 7919 + (precision === "f64" ? 1 : 2));
+          const draw = (n: number, f: () => number) => Array.from({ length: n }, f);
+          for (const batch of EXAMPLE_BATCHES) {
+            const point = {
+              batch,
+              p: draw(mod.meta.paramCount, () => 0.5 * rng.normal()),
+              x: draw(batch * mod.meta.inputSize, () => rng.normal()),
+              y: draw(batch * mod.meta.targetSize, () => rng.next()),
+            };
+            expectSameAsInterpreter(`${name} batch ${batch}`, mod, net, backend, precision, point, true);
+          }
+        });
+      }
+    }
+  });
+}
