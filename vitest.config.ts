@@ -13,7 +13,6 @@ const KERNEL_TESTS = [
   "test/optim.test.ts",
   "test/fuzz.test.ts",
   "test/traps.test.ts",
-  "test/functions.test.ts",
 ];
 
 const shared = { globalSetup: ["test/setup/chromium.ts"], testTimeout: 60_000, hookTimeout: 60_000 };

@@ -22,6 +22,8 @@ import { compile } from "../src/pipeline.ts";
 import type { BackendName } from "../src/render/backends.ts";
 import type { NetSpec } from "../src/spec/types.ts";
 import { EXAMPLES_DIR, exampleSpec } from "./helpers/examples-support.ts";
+import { packUnits } from "./helpers/function-cases.ts";
+import { type PackUnit, groups, packPoint, packSpec } from "./helpers/packs.ts";
 import { type FloatArray, InterpretedNet, type Precision, interpretedSgdStep } from "./helpers/interpreted.ts";
 import { TEST_KERNELS } from "./helpers/kernels.ts";
 import { FAMILIES, LEARNING_RATE, checkAgainstOracle, familyCases, type Case } from "./oracle/check.ts";
@@ -66,11 +68,23 @@ interface Point {
   readonly y: ArrayLike<number>;
 }
 
+/** Parts of the parameter vector compared one by one (a pack's units: each held to its own scale). */
+type Segments = readonly { readonly name: string; readonly start: number; readonly end: number }[];
+
 /**
  * forward, loss, gradient (g and J) and sgdStep of the generated module against the interpreter on `backend`'s
  * kernel IR, at `point`; every disagreement in one failure.
  */
-function expectSameAsInterpreter(what: string, mod: NetModule, net: InterpretedNet, backend: BackendName, precision: Precision, point: Point, nonzero: boolean): void {
+function expectSameAsInterpreter(
+  what: string,
+  mod: NetModule,
+  net: InterpretedNet,
+  backend: BackendName,
+  precision: Precision,
+  point: Point,
+  nonzero: boolean,
+  segments: Segments = [{ name: "", start: 0, end: mod.meta.paramCount }],
+): void {
   const A = arrayType(precision);
   const interpreted = net.module<FloatArray>(precision, backend);
   const { batch } = point;
@@ -79,6 +93,9 @@ function expectSameAsInterpreter(what: string, mod: NetModule, net: InterpretedN
   const compare = (result: string, got: ArrayLike<number>, want: ArrayLike<number>) => {
     const d = disagreement(backend, precision, got, want);
     if (d) problems.push(`${result}: ${d}`);
+  };
+  const compareParams = (result: string, got: FloatArray, want: FloatArray) => {
+    for (const { name, start, end } of segments) compare(name ? `${result} of ${name}` : result, got.subarray(start, end), want.subarray(start, end));
   };
 
   expect(interpreted.meta).toEqual({ paramCount: mod.meta.paramCount, inputSize: mod.meta.inputSize, targetSize: mod.meta.targetSize, outputSize: mod.meta.outputSize });
@@ -94,10 +111,10 @@ function expectSameAsInterpreter(what: string, mod: NetModule, net: InterpretedN
 
   const grads = [new A(mod.meta.paramCount).fill(Number.NaN), new A(mod.meta.paramCount).fill(Number.NaN)];
   compare("gradient J", [mod.gradient(m.p, m.x, m.y, grads[0], batch)], [interpreted.gradient(i.p, i.x, i.y, grads[1], batch)]);
-  compare("gradient g", grads[0], grads[1]);
+  compareParams("gradient g", grads[0], grads[1]);
 
   compare("sgdStep J", [mod.sgdStep(m.p, m.x, m.y, LEARNING_RATE, batch)], [interpretedSgdStep(interpreted, precision, i.p, i.x, i.y, LEARNING_RATE, batch)]);
-  compare("sgdStep params", m.p, i.p);
+  compareParams("sgdStep params", m.p, i.p);
 
   expect(problems, `${what}: the generated module against the interpreter`).toEqual([]);
   // a comparison of two results that are all zero or all NaN would prove nothing (a random net may have no
@@ -107,6 +124,19 @@ function expectSameAsInterpreter(what: string, mod: NetModule, net: InterpretedN
 
 /** The oracle nets sampled here, in family order. */
 const SAMPLE: readonly Case[] = FAMILIES.flatMap((f) => familyCases(f).filter((_, i) => i % SAMPLE_EVERY === 0));
+
+/** The units of a pack by their parameters (the pack's are `u<k>_<name>`, in unit order). */
+function unitSegments(mod: NetModule, units: readonly PackUnit[]): Segments {
+  return units.map((u, k) => {
+    const mine = mod.meta.params.filter((q) => q.name.startsWith(`u${k}_`));
+    const start = mine.length > 0 ? mine[0].offset : 0;
+    return { name: u.name, start, end: mine.length > 0 ? start + mine.reduce((n, q) => n + q.size, 0) : 0 };
+  });
+}
+
+/** Networks of test/functions.test.ts compiled together (test/helpers/packs.ts). */
+const FUNCTION_PACK = 24;
+const FUNCTION_PACKS = groups(packUnits(), FUNCTION_PACK);
 
 const EXAMPLES = readdirSync(EXAMPLES_DIR)
   .filter((f) => f.endsWith(".json"))
@@ -126,6 +156,22 @@ for (const backend of BACKENDS_UNDER_TEST) {
         });
       }
     }
+  });
+
+  describe(`${backend} kernels: every function, convention and regression of test/functions.test.ts, in packs, against the interpreter`, () => {
+    FUNCTION_PACKS.forEach((units, k) => {
+      const spec = packSpec(`functions_${k + 1}`, units);
+      const net = new InterpretedNet(spec);
+      for (const precision of PRECISIONS) {
+        it(`pack ${k + 1} of ${FUNCTION_PACKS.length}: ${units[0].name} … ${units[units.length - 1].name} (${precision})`, async () => {
+          const mod = await generated(spec, precision, backend);
+          const rng = makeRng(1_000 + k);
+          const { params, inputs, targets } = packPoint(units, 2, () => rng.next());
+          const point = { batch: 2, p: params, x: inputs, y: targets };
+          expectSameAsInterpreter(`functions pack ${k + 1}`, mod, net, backend, precision, point, true, unitSegments(mod, units));
+        });
+      }
+    });
   });
 
   describe(`${backend} kernels: every example, the generated module against the interpreter`, () => {
