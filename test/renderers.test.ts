@@ -24,6 +24,8 @@ import type { NetSpec } from "../src/spec/types.ts";
 import { EXAMPLES_DIR, exampleSpec } from "./helpers/examples-support.ts";
 import { packUnits } from "./helpers/function-cases.ts";
 import { type PackUnit, groups, packPoint, packSpec } from "./helpers/packs.ts";
+import { type Unit, type UnitResult, runUnits, unitsOf } from "./peers/harness.ts";
+import { IN_CASES } from "./peers/run-cases.ts";
 import { type FloatArray, InterpretedNet, type Precision, interpretedSgdStep } from "./helpers/interpreted.ts";
 import { TEST_KERNELS } from "./helpers/kernels.ts";
 import { FAMILIES, LEARNING_RATE, checkAgainstOracle, familyCases, type Case } from "./oracle/check.ts";
@@ -138,6 +140,31 @@ function unitSegments(mod: NetModule, units: readonly PackUnit[]): Segments {
 const FUNCTION_PACK = 24;
 const FUNCTION_PACKS = groups(packUnits(), FUNCTION_PACK);
 
+/** Every PEER_SAMPLE_EVERY-th pack of the peer suites' checks (test/peer-suites.test.ts), from the first. */
+const PEER_PACK = 24;
+const PEER_SAMPLE_EVERY = 4;
+const PEER_PACKS = groups(unitsOf(IN_CASES.flatMap((c) => c.checks)).units, PEER_PACK);
+
+/** The peer units' gradients at their points from the module and from the interpreter: both errors, or the same numbers. */
+function peerDisagreements(backend: BackendName, precision: Precision, units: readonly Unit[], got: Map<string, UnitResult>, want: Map<string, UnitResult>): string[] {
+  const problems: string[] = [];
+  for (const u of units) {
+    const [g, w] = [got.get(u.key), want.get(u.key)];
+    if (!g || !w) problems.push(`${u.equations.join("; ")}: no result`);
+    else if ("error" in g || "error" in w) {
+      if (!("error" in g && "error" in w)) problems.push(`${u.equations.join("; ")}: ${"error" in g ? `the module: ${g.error}` : `the interpreter: ${"error" in w ? w.error : ""}`}`);
+    } else {
+      w.grads.forEach((record, k) => {
+        for (const [name, values] of Object.entries(record)) {
+          const d = disagreement(backend, precision, g.grads[k][name] ?? [], values);
+          if (d) problems.push(`${u.equations.join("; ")} (point ${k + 1}) d/d${name}: ${d}`);
+        }
+      });
+    }
+  }
+  return problems;
+}
+
 const EXAMPLES = readdirSync(EXAMPLES_DIR)
   .filter((f) => f.endsWith(".json"))
   .map((f) => f.slice(0, -".json".length))
@@ -169,6 +196,19 @@ for (const backend of BACKENDS_UNDER_TEST) {
           const { params, inputs, targets } = packPoint(units, 2, () => rng.next());
           const point = { batch: 2, p: params, x: inputs, y: targets };
           expectSameAsInterpreter(`functions pack ${k + 1}`, mod, net, backend, precision, point, true, unitSegments(mod, units));
+        });
+      }
+    });
+  });
+
+  describe(`${backend} kernels: peer suite checks, in packs, the generated module against the interpreter`, () => {
+    PEER_PACKS.forEach((units, k) => {
+      if (k % PEER_SAMPLE_EVERY !== 0) return;
+      for (const precision of PRECISIONS) {
+        it(`pack ${k + 1} of ${PEER_PACKS.length} (${precision})`, async () => {
+          const got = await runUnits(units, { engine: backend, precision }, PEER_PACK);
+          const want = await runUnits(units, { engine: "interpreter", precision }, PEER_PACK);
+          expect(peerDisagreements(backend, precision, units, got, want)).toEqual([]);
         });
       }
     });

@@ -15,6 +15,7 @@ import { buildNet, runPasses } from "../../src/pipeline.ts";
 import { BACKENDS, type BackendName } from "../../src/render/backends.ts";
 import { type FloatArray, type Precision, arrayType } from "../../src/render/interp/interpret.ts";
 import { type InterpretedModule, interpretModule } from "../../src/render/interp/module.ts";
+import { parseSpec } from "../../src/spec/load.ts";
 import type { NetSpec } from "../../src/spec/types.ts";
 
 export type { FloatArray, Precision };
@@ -34,9 +35,9 @@ export class InterpretedNet {
   readonly materialized: LoweredModule;
   private readonly passed = new Map<BackendName, LoweredModule>();
 
+  /** `spec` is validated as compile() validates an object (as the text it serialises to), then lowered. */
   constructor(spec: NetSpec) {
-    // the front end may keep the spec's objects: lower a copy, as compile() does with its parsed input
-    this.net = buildNet(structuredClone(spec));
+    this.net = buildNet(parseSpec("net.json", JSON.stringify(spec, null, 2)).spec);
     const grads = reverse(this.net.graph, this.net.objective, this.net.params.map((p) => p.node));
     this.materialized = lowerModule(this.net, grads);
   }
