@@ -9,7 +9,6 @@ const KERNEL_TESTS = [
   "test/examples.test.ts",
   "test/generated.test.ts",
   "test/shared-params.test.ts",
-  "test/extremes.test.ts",
   "test/optim.test.ts",
   "test/fuzz.test.ts",
   "test/traps.test.ts",

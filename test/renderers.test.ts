@@ -22,6 +22,7 @@ import { compile } from "../src/pipeline.ts";
 import type { BackendName } from "../src/render/backends.ts";
 import type { NetSpec } from "../src/spec/types.ts";
 import { EXAMPLES_DIR, exampleSpec } from "./helpers/examples-support.ts";
+import { CASES as EXTREME_CASES, DERIVATIVES, FAR, derivativeNet } from "./helpers/extreme-cases.ts";
 import { packUnits } from "./helpers/function-cases.ts";
 import { type PackUnit, groups, packPoint, packSpec } from "./helpers/packs.ts";
 import { type Unit, type UnitResult, runUnits, unitsOf } from "./peers/harness.ts";
@@ -165,6 +166,24 @@ function peerDisagreements(backend: BackendName, precision: Precision, units: re
   return problems;
 }
 
+/**
+ * The networks and points of test/extremes.test.ts: each case's network at its point(s), and the derivative
+ * networks in one pack at w = 0, x = 1 and at w = 1, x = ±1e4, ±1e30.
+ */
+function extremePoints(): { name: string; spec: NetSpec; points: Point[] }[] {
+  const bySpec = new Map<NetSpec, { name: string; points: Point[] }>();
+  for (const c of EXTREME_CASES) {
+    const entry = bySpec.get(c.spec) ?? bySpec.set(c.spec, { name: c.label, points: [] }).get(c.spec)!;
+    entry.points.push({ batch: c.batch, p: c.p, x: c.x, y: c.y });
+  }
+  const units: PackUnit[] = DERIVATIVES.map(([f]) => ({ name: f, spec: derivativeNet(f), draw: () => ({ params: [], inputs: [], targets: [] }) }));
+  const at = (w: number, x: number): Point => ({ batch: 1, p: units.map(() => w), x: units.map(() => x), y: [] });
+  return [
+    ...[...bySpec].map(([spec, { name, points }]) => ({ name, spec, points })),
+    { name: "derivatives at 0 and far out", spec: packSpec("derivatives", units), points: [at(0, 1), ...FAR.map((x) => at(1, x))] },
+  ];
+}
+
 const EXAMPLES = readdirSync(EXAMPLES_DIR)
   .filter((f) => f.endsWith(".json"))
   .map((f) => f.slice(0, -".json".length))
@@ -212,6 +231,18 @@ for (const backend of BACKENDS_UNDER_TEST) {
         });
       }
     });
+  });
+
+  describe(`${backend} kernels: the numerical extremes of test/extremes.test.ts, the generated module against the interpreter`, () => {
+    for (const { name, spec, points } of extremePoints()) {
+      const net = new InterpretedNet(spec);
+      for (const precision of PRECISIONS) {
+        it(`${name}, ${points.length} point(s) (${precision})`, async () => {
+          const mod = await generated(spec, precision, backend);
+          points.forEach((point, k) => expectSameAsInterpreter(`${name} point ${k + 1}`, mod, net, backend, precision, point, false));
+        });
+      }
+    }
   });
 
   describe(`${backend} kernels: every example, the generated module against the interpreter`, () => {
