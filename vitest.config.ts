@@ -10,7 +10,6 @@ const KERNEL_TESTS = [
   "test/generated.test.ts",
   "test/shared-params.test.ts",
   "test/optim.test.ts",
-  "test/fuzz.test.ts",
   "test/traps.test.ts",
 ];
 

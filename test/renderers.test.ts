@@ -16,6 +16,7 @@
  */
 import { readdirSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadModule, type NetModule } from "../src/check/module.ts";
 import { compile } from "../src/pipeline.ts";
@@ -24,6 +25,8 @@ import type { NetSpec } from "../src/spec/types.ts";
 import { EXAMPLES_DIR, exampleSpec } from "./helpers/examples-support.ts";
 import { CASES as EXTREME_CASES, DERIVATIVES, FAR, derivativeNet } from "./helpers/extreme-cases.ts";
 import { packUnits } from "./helpers/function-cases.ts";
+import { data as fuzzData, equationNet, layerNet } from "./helpers/fuzz-arbitraries.ts";
+import { pointFor } from "./helpers/fuzz-checks.ts";
 import { type PackUnit, groups, packPoint, packSpec } from "./helpers/packs.ts";
 import { type Unit, type UnitResult, runUnits, unitsOf } from "./peers/harness.ts";
 import { IN_CASES } from "./peers/run-cases.ts";
@@ -184,6 +187,18 @@ function extremePoints(): { name: string; spec: NetSpec; points: Point[] }[] {
   ];
 }
 
+/** Nets of the fuzzing generators (test/helpers/fuzz-arbitraries.ts), a fixed sample of each form. */
+const FUZZ_SAMPLE = 4;
+const FUZZ_SEED = 2_024;
+function fuzzNets(): { name: string; spec: NetSpec; point: Point }[] {
+  const layers = fc.sample(fc.tuple(layerNet, fuzzData), { seed: FUZZ_SEED, numRuns: FUZZ_SAMPLE }).map(([spec, d]) => ({ spec, d }));
+  const equations = fc.sample(fc.tuple(equationNet, fuzzData), { seed: FUZZ_SEED, numRuns: FUZZ_SAMPLE }).map(([{ spec }, d]) => ({ spec, d }));
+  return [...layers, ...equations].map(({ spec, d }, k) => {
+    const { p, x, y, batch } = pointFor(spec, d.seed, d.batch, d.scale);
+    return { name: `${k < FUZZ_SAMPLE ? "layer" : "equation"} net ${(k % FUZZ_SAMPLE) + 1}`, spec, point: { batch, p, x, y } };
+  });
+}
+
 const EXAMPLES = readdirSync(EXAMPLES_DIR)
   .filter((f) => f.endsWith(".json"))
   .map((f) => f.slice(0, -".json".length))
@@ -240,6 +255,18 @@ for (const backend of BACKENDS_UNDER_TEST) {
         it(`${name}, ${points.length} point(s) (${precision})`, async () => {
           const mod = await generated(spec, precision, backend);
           points.forEach((point, k) => expectSameAsInterpreter(`${name} point ${k + 1}`, mod, net, backend, precision, point, false));
+        });
+      }
+    }
+  });
+
+  describe(`${backend} kernels: nets of the fuzzing generators (seed ${FUZZ_SEED}), the generated module against the interpreter`, () => {
+    for (const { name, spec, point } of fuzzNets()) {
+      const net = new InterpretedNet(spec);
+      for (const precision of PRECISIONS) {
+        it(`${name} (${precision})`, async () => {
+          const mod = await generated(spec, precision, backend);
+          expectSameAsInterpreter(name, mod, net, backend, precision, point, false);
         });
       }
     }
