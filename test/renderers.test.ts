@@ -32,12 +32,15 @@ import { type Unit, type UnitResult, runUnits, unitsOf } from "./peers/harness.t
 import { IN_CASES } from "./peers/run-cases.ts";
 import { type FloatArray, InterpretedNet, type Precision, interpretedSgdStep } from "./helpers/interpreted.ts";
 import { TEST_KERNELS } from "./helpers/kernels.ts";
-import { FAMILIES, LEARNING_RATE, checkAgainstOracle, familyCases, type Case } from "./oracle/check.ts";
+import { FAMILIES, LEARNING_RATE, ORACLE_LONG, checkAgainstOracle, familyCases, type Case } from "./oracle/check.ts";
 import { makeRng } from "./oracle/random-nets.ts";
 import { arrayType } from "../src/render/interp/interpret.ts";
 
-/** Every SAMPLE_EVERY-th net of each oracle family, from its first seed (layer nets 10000, 10003, …). */
-const SAMPLE_EVERY = 3;
+/**
+ * Every SAMPLE_EVERY-th net of each oracle family, from its first seed (layer nets 10000, 10003, …); every net
+ * under `npm run oracle:long`.
+ */
+const SAMPLE_EVERY = ORACLE_LONG > 0 ? 1 : 3;
 /** |module − interpreter| ≤ tolerance · max(‖interpreter‖∞, 1e-30), per result array, for WebAssembly kernels. */
 const WASM_TOLERANCE: Record<Precision, number> = { f64: 1e-12, f32: 3e-5 };
 const EXAMPLE_BATCHES = [1, 3, 4];

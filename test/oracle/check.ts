@@ -39,18 +39,25 @@ export interface Family {
 }
 
 /**
- * The networks `npm test` checks, by family: seeds seed0 … seed0 + count − 1. Shared nets read one parameter
- * several times per sample (tied weights, unrolled recurrences, shared biases); conv nets are image nets
- * (conv2d, pooling and reshape on [height, width, channels] inputs).
+ * `npm run oracle:long` sets ORACLE_LONG (default 5): that many times as many networks per family, every one of
+ * them also compiled end to end on both kernel back ends (test/renderers.test.ts).
  */
-export const FAMILIES: readonly Family[] = [
+export const ORACLE_LONG = Math.max(0, Math.floor(Number(process.env.ORACLE_LONG ?? 0) || 0));
+
+/**
+ * The networks `npm test` checks, by family: seeds seed0 … seed0 + count − 1 (count × ORACLE_LONG under
+ * `npm run oracle:long`). Shared nets read one parameter several times per sample (tied weights, unrolled
+ * recurrences, shared biases); conv nets are image nets (conv2d, pooling and reshape on [height, width,
+ * channels] inputs).
+ */
+export const FAMILIES: readonly Family[] = ([
   { kind: "layer", count: 50, seed0: 10_000 },
   { kind: "equation", count: 50, seed0: 20_000 },
   { kind: "wide layer", count: 16, seed0: 30_000 },
   { kind: "shared", count: 24, seed0: 40_000 },
   { kind: "wide shared", count: 8, seed0: 50_000 },
   { kind: "conv", count: 12, seed0: 60_000 },
-];
+] as const satisfies readonly Family[]).map((f) => (ORACLE_LONG > 0 ? { ...f, count: f.count * ORACLE_LONG } : f));
 
 /** Relative tolerances: values |a − b| ≤ tol·(1 + |b|); gradients |a − b| ≤ tol·max(‖b‖∞, 1e-2). */
 const TOLERANCE: Record<Precision, number> = { f64: 1e-4, f32: 1e-3 };
