@@ -2,7 +2,7 @@
  * Networks compiled to kernel IR and run by the interpreter (src/render/interp): spec → DAG → gradients →
  * lowering → passes, with nothing printed, formatted or loaded.
  */
-import { reverse } from "../../src/autodiff/reverse.ts";
+import { type Gradients, reverse } from "../../src/autodiff/reverse.ts";
 import type { Net } from "../../src/frontend/net.ts";
 import { type LoweredModule, lowerModule } from "../../src/lower/functions.ts";
 import type { TileChooser } from "../../src/lower/passes/tile.ts";
@@ -15,6 +15,7 @@ import type { NetSpec } from "../../src/spec/types.ts";
 
 export interface Lowered {
   readonly net: Net;
+  readonly grads: Gradients;
   /** Before the passes: every planned value stored. */
   readonly materialized: LoweredModule;
   /** After the passes, as the TypeScript kernels are built (library tiles, the JavaScript code budget). */
@@ -27,7 +28,7 @@ export function lowerSpec(spec: NetSpec | string, tiles: TileChooser = libraryTi
   const net = buildNet(parsed);
   const grads = reverse(net.graph, net.objective, net.params.map((p) => p.node));
   const materialized = lowerModule(net, grads);
-  return { net, materialized, passed: runPasses(materialized, tiles, JS_CODE_BUDGET) };
+  return { net, grads, materialized, passed: runPasses(materialized, tiles, JS_CODE_BUDGET) };
 }
 
 /** The module the TypeScript kernels of `spec` compute, run by the interpreter. */

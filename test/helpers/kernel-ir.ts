@@ -9,7 +9,7 @@ import type { Buffer, BufferRole, Expr, Index, KernelFunction, Local, LoopKind, 
 import { PASSES, type PassContext } from "../../src/pipeline.ts";
 import { libraryTiles } from "../../src/lower/passes/tile.ts";
 import { type FloatArray, type Precision, type Workspace, arrayType, interpret } from "../../src/render/interp/interpret.ts";
-import type { NetSpec } from "../../src/spec/types.ts";
+import type { LayerNetSpec, NetSpec } from "../../src/spec/types.ts";
 import { makeRng, randomConvNet, randomEquationNet, randomLayerNet, randomSharedNet } from "../oracle/random-nets.ts";
 import { type Lowered, lowerSpec } from "./interp.ts";
 
@@ -69,10 +69,14 @@ export interface Outcome {
 }
 
 /** Seeded arrays: parameters ~ N(0, 0.5²), inputs ~ N(0, 1), targets uniform in [0, 1). */
-function callerArrays(sizes: Sizes, options: RunOptions) {
+export function callerArrays(sizes: Sizes, options: RunOptions) {
   const rng = makeRng(options.seed);
   const Array = arrayType(options.precision);
-  const filled = (n: number, f: () => number) => Array.from({ length: n }, f);
+  const filled = (n: number, f: () => number): FloatArray => {
+    const a = new Array(n);
+    for (let i = 0; i < n; i++) a[i] = f();
+    return a;
+  };
   return {
     params: filled(sizes.paramCount, () => 0.5 * rng.normal()),
     inputs: filled(options.batch * sizes.inputSize, () => rng.normal()),
@@ -112,7 +116,7 @@ export function expectAgree(what: string, got: Outcome, want: Outcome, how: Agre
   for (const [name, a, b] of pairs) {
     expect(a.length, `${what}: ${name} length`).toBe(b.length);
     for (let i = 0; i < a.length; i++) {
-      if (!agree(a[i], b[i], how)) expect.fail(`${what}: ${name}[${i}] is ${a[i]} after, ${b[i]} before (${JSON.stringify(how)})`);
+      if (!agree(a[i], b[i], how)) expect.fail(`${what}: ${name}[${i}] is ${a[i]}, expected ${b[i]} (${JSON.stringify(how)})`);
     }
   }
 }
@@ -130,6 +134,20 @@ export function randomSpec(seed: number): NetSpec {
   const makers = [randomLayerNet, randomEquationNet, randomSharedNet, randomConvNet];
   return makers[seed % makers.length](rng, `random_${seed}`);
 }
+
+/**
+ * 32 inputs into 32 units: 1 024 weights, a batched dense product (its forward product and weight gradient;
+ * nothing flows back into the inputs). The second layer's 96 weights stay below the dense threshold.
+ */
+export const DENSE: LayerNetSpec = {
+  name: "dense_32",
+  input: 32,
+  layers: [
+    { type: "dense", units: 32, activation: "tanh" },
+    { type: "dense", units: 3 },
+  ],
+  loss: "softmax_cross_entropy",
+};
 
 export function randomLowered(seed: number): Lowered {
   return lowerSpec(randomSpec(seed));

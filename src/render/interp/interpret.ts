@@ -327,7 +327,8 @@ class FunctionCompiler {
 
   /**
    * `count` elements from the index. A whole workspace buffer is filled whole, every row of a per-sample one
-   * included (the renderer's `buf.fill(v)`).
+   * included (the renderer's `buf.fill(v)`). The index is evaluated with its loop variables, although the
+   * renderer prints only its constant (`fill(v, c, c + count)`): the lowering makes fills outside loops only.
    */
   private fill(s: Extract<Stmt, { k: "fill" }>): Exec {
     const slot = this.bufferSlot(s.buf);
