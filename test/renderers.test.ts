@@ -57,7 +57,12 @@ async function generated(spec: NetSpec, precision: Precision, backend: BackendNa
   return loadModule((await compile(structuredClone(spec), { precision, kernels: backend, sourceFile: `${spec.name}.json` })).source);
 }
 
-const maxAbs = (a: ArrayLike<number>) => Array.prototype.reduce.call(a, (m: number, v: number) => Math.max(m, Math.abs(v)), 0) as number;
+/** The largest |element| among the finite ones (NaN and ±∞ are compared exactly). */
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) if (Number.isFinite(a[i])) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
 
 /** Where `got` (the module's) and `want` (the interpreter's) disagree beyond what `backend` allows, or "". */
 function disagreement(backend: BackendName, precision: Precision, got: ArrayLike<number>, want: ArrayLike<number>): string {
