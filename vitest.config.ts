@@ -5,15 +5,12 @@ import { defineConfig } from "vitest/config";
  * WebAssembly); everything else runs once.
  */
 const KERNEL_TESTS = [
-  "test/oracle.test.ts",
+  "test/renderers.test.ts",
   "test/examples.test.ts",
   "test/generated.test.ts",
   "test/shared-params.test.ts",
-  "test/extremes.test.ts",
   "test/optim.test.ts",
-  "test/fuzz.test.ts",
   "test/traps.test.ts",
-  "test/functions.test.ts",
 ];
 
 const shared = { globalSetup: ["test/setup/chromium.ts"], testTimeout: 60_000, hookTimeout: 60_000 };

@@ -2,8 +2,10 @@
  * Property-based tests (fast-check) over random networks of both forms and random data:
  *  - a malformed file either compiles or fails with a clear error (exit 2, file:line:column, expected), and
  *    a failed run leaves the existing output untouched;
- *  - gradients agree with f64 central finite differences and with TF.js autodiff;
- *  - output is deterministic (same input, same bytes, whatever the key order of the objects in memory);
+ *  - gradients agree with f64 central finite differences and with TF.js autodiff (on the kernel-IR interpreter;
+ *    test/renderers.test.ts holds both kernel back ends' modules of the same generators' nets to it);
+ *  - output is deterministic (same input, same bytes, whatever the key order of the objects in memory), with
+ *    either kernel back end;
  *  - `--verify` passes on what was just written, and fails once it is edited.
  *
  * `npm test` runs a few dozen cases per property. `npm run fuzz` runs the same properties with FUZZ_RUNS
@@ -16,11 +18,11 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModule } from "../src/check/module.ts";
 import { compile } from "../src/pipeline.ts";
-import { withKernels } from "./helpers/kernels.ts";
 import type { NetSpec } from "../src/spec/types.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { anyNet, data, equationNet, layerNet, malformed } from "./helpers/fuzz-arbitraries.ts";
-import { finiteDifferenceProblems, oracleProblems, pointFor, unclearErrorProblems } from "./helpers/fuzz-checks.ts";
+import { type Checked, finiteDifferenceProblems, oracleProblems, pointFor, unclearErrorProblems } from "./helpers/fuzz-checks.ts";
+import { InterpretedNet } from "./helpers/interpreted.ts";
 import { assertNoTrace, runCli, snapshot } from "./helpers/fuzz-cli.ts";
 
 const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 0);
@@ -78,6 +80,18 @@ afterAll(() => {
 
 const PREVIOUS = "// previous output\n";
 
+/** The f64 module of `spec` as the kernel-IR interpreter runs it (test/renderers.test.ts holds the modules to it). */
+function interpreted(spec: NetSpec): Checked {
+  const net = new InterpretedNet(spec);
+  const m = net.module<Float64Array>("f64");
+  return {
+    meta: { ...m.meta, params: net.params() },
+    loss: (p, x, y, batch) => m.loss(p, x, y, batch),
+    gradient: (p, x, y, g, batch) => m.gradient(p, x, y, g, batch),
+    forward: (p, x, out, batch) => m.forward(p, x, out, batch),
+  };
+}
+
 describe("fuzzing", () => {
   it(
     "a malformed file compiles, or fails with a clear error and leaves the old output untouched",
@@ -111,13 +125,13 @@ describe("fuzzing", () => {
   );
 
   it(
-    "layer nets: gradients agree with f64 finite differences and TF.js autodiff",
+    "layer nets (interpreted): gradients agree with f64 finite differences and TF.js autodiff",
     async () => {
       await check(
         "layer nets: gradient = finite differences = TF.js",
         fc.tuple(layerNet, data),
         async ([spec, d]) => {
-          const m = loadModule<Float64Array>((await compile(structuredClone(spec), withKernels({ precision: "f64" }))).source);
+          const m = interpreted(spec);
           const point = pointFor(spec, d.seed, d.batch, d.scale);
           const context = JSON.stringify(spec);
           expect(finiteDifferenceProblems(m, point), context).toEqual([]);
@@ -130,13 +144,13 @@ describe("fuzzing", () => {
   );
 
   it(
-    "equation nets: gradients agree with f64 finite differences and TF.js autodiff",
+    "equation nets (interpreted): gradients agree with f64 finite differences and TF.js autodiff",
     async () => {
       await check(
         "equation nets: gradient = finite differences = TF.js",
         fc.tuple(equationNet, data),
         async ([{ spec }, d]) => {
-          const m = loadModule<Float64Array>((await compile(structuredClone(spec), withKernels({ precision: "f64" }))).source);
+          const m = interpreted(spec);
           const point = pointFor(spec, d.seed, d.batch, d.scale);
           const context = JSON.stringify(spec);
           expect(finiteDifferenceProblems(m, point), context).toEqual([]);
@@ -153,10 +167,10 @@ describe("fuzzing", () => {
     async () => {
       await check(
         "deterministic output",
-        fc.tuple(anyNet, fc.constantFrom("f32" as const, "f64" as const)),
-        async ([spec, precision]) => {
-          const first = await compile(structuredClone(spec), withKernels({ precision }));
-          const second = await compile(reorderKeys(spec), withKernels({ precision }));
+        fc.tuple(anyNet, fc.constantFrom("f32" as const, "f64" as const), fc.constantFrom("js" as const, "wasm" as const)),
+        async ([spec, precision, kernels]) => {
+          const first = await compile(structuredClone(spec), { precision, kernels });
+          const second = await compile(reorderKeys(spec), { precision, kernels });
           expect(second.source).toBe(first.source);
         },
         10,

@@ -1,8 +1,9 @@
 /**
  * bpgen against other projects' own derivative tests: every case of mathjs's derivative tests and of
  * TensorFlow.js's op gradient tests, from the tables in test/peers/ (which say where each case comes from and
- * how it was translated). Each in-scope case is its own test, run for both kernel back ends and both precisions:
- * its net compiles (a failure prints bpgen's message) and `gradient` matches the peer's expected derivative.
+ * how it was translated). Each in-scope case is its own test, run by the kernel-IR interpreter in both precisions
+ * (test/renderers.test.ts holds both kernel back ends' generated modules to the interpreter on a sample of the same
+ * packs): its net compiles (a failure prints bpgen's message) and `gradient` matches the peer's expected derivative.
  * Out-of-scope cases have a reason from a fixed list, documented in test/peers/README.md; the last test checks
  * that list and prints the counts.
  *
@@ -12,67 +13,17 @@
  */
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { compile as mathCompile, type EvalFunction } from "mathjs";
-import { checkKey, errorText, runSingle, runUnits, unitSpec, unitsOf, type Unit, type UnitResult, type Variant } from "./peers/harness.ts";
+import { compile as mathCompile } from "mathjs";
+import { checkKey, runSingle, runUnits, unitsOf, variantName, type Unit, type UnitResult, type Variant } from "./peers/harness.ts";
 import { featuresOf } from "./peers/features.ts";
-import { MATHJS_CASES, MATHJS_OUT_OF_SCOPE, MATHJS_SOURCE, type MathjsCase } from "./peers/mathjs-cases.ts";
+import { MATHJS_CASES, MATHJS_OUT_OF_SCOPE, MATHJS_SOURCE } from "./peers/mathjs-cases.ts";
+import { IN_CASES, OUT_CASES, mathjsValue, type RunCase, type Source } from "./peers/run-cases.ts";
 import { TFJS_CASES, TFJS_OUT_OF_SCOPE, TFJS_SOURCE } from "./peers/tfjs-cases.ts";
 import type { GradientCheck } from "./peers/types.ts";
 
-type Source = "mathjs" | "tfjs";
-
-/** A case as the harness runs it: its checks (mathjs: one per point) and how to compare. */
-interface RunCase {
-  readonly source: Source;
-  readonly id: string;
-  readonly note?: string;
-  readonly checks: readonly GradientCheck[];
-  /** The tolerance at f64 when the check states none (mathjs: relative). */
-  readonly tolerance: number;
-}
-
-interface OutCase {
-  readonly source: Source;
-  readonly id: string;
-  readonly reason: string;
-}
-
-const MATHJS_RTOL = 1e-9;
-const TFJS_TOLERANCE = 1e-4;
 const F32_TOLERANCE = 1e-3;
 /** Checks compiled together in one net (see harness.ts). */
 const PACK = 24;
-
-const compiledDerivatives = new Map<string, EvalFunction>();
-function mathjsValue(expr: string, x: number): number {
-  let f = compiledDerivatives.get(expr);
-  if (!f) compiledDerivatives.set(expr, (f = mathCompile(expr)));
-  const v: unknown = f.evaluate({ x });
-  if (typeof v !== "number") throw new Error(`the peer's derivative ${expr} is not a real number at x = ${x}`);
-  return v;
-}
-
-function mathjsChecks(c: Extract<MathjsCase, { scope: "in" }>): GradientCheck[] {
-  return c.points.map((x) => ({
-    equations: c.equations,
-    loss: "y",
-    ...(c.functions ? { functions: c.functions } : {}),
-    params: { x: { shape: [], values: [x] } },
-    inputs: {},
-    expected: { x: [mathjsValue(c.derivative, x)] },
-  }));
-}
-
-const IN_CASES: RunCase[] = [];
-const OUT_CASES: OutCase[] = [];
-for (const c of MATHJS_CASES) {
-  if (c.scope === "in") IN_CASES.push({ source: "mathjs", id: c.id, note: c.note, checks: mathjsChecks(c), tolerance: MATHJS_RTOL });
-  else OUT_CASES.push({ source: "mathjs", id: c.id, reason: c.reason });
-}
-for (const c of TFJS_CASES) {
-  if (c.scope === "in") IN_CASES.push({ source: "tfjs", id: c.id, note: c.note, checks: c.checks, tolerance: TFJS_TOLERANCE });
-  else OUT_CASES.push({ source: "tfjs", id: c.id, reason: c.reason });
-}
 
 const { units: UNITS, place: PLACES } = unitsOf(IN_CASES.flatMap((c) => c.checks));
 const placeOf = new Map<GradientCheck, { unit: Unit; point: number }>();
@@ -81,13 +32,11 @@ const placeOf = new Map<GradientCheck, { unit: Unit; point: number }>();
   for (const c of IN_CASES) for (const check of c.checks) placeOf.set(check, { unit: UNITS[PLACES[k].unit], point: PLACES[k++].point });
 }
 
+/** The interpreter on the kernel IR, in both precisions; test/renderers.test.ts holds both kernel back ends' modules to it. */
 const VARIANTS: readonly Variant[] = [
-  { kernels: "js", precision: "f64" },
-  { kernels: "js", precision: "f32" },
-  { kernels: "wasm", precision: "f64" },
-  { kernels: "wasm", precision: "f32" },
+  { engine: "interpreter", precision: "f64" },
+  { engine: "interpreter", precision: "f32" },
 ];
-const variantName = (v: Variant) => `${v.kernels} kernels, ${v.precision}`;
 
 const results = new Map<string, Map<string, UnitResult>>();
 /** Per variant and case: "mismatch" or "error" when it failed, "match" when it passed. */
@@ -235,7 +184,7 @@ describe("peer suites", () => {
         lines.push(`    ${variantName(v)}: compiled ${of("match") + of("mismatch")}, matched ${of("match")}`);
       }
     }
-    // what the in-scope cases need, and how many of them pass (js kernels, f64)
+    // what the in-scope cases need, and how many of them pass (the interpreter, f64)
     const need = new Map<string, { mathjs: number; tfjs: number; passing: number }>();
     const first = outcomes.get(variantName(VARIANTS[0]));
     for (const c of IN_CASES) {
@@ -255,7 +204,7 @@ describe("peer suites", () => {
         need.set(f, n);
       }
     }
-    lines.push("what the compiled cases use (cases: mathjs + tfjs, passing with js kernels at f64):");
+    lines.push("what the compiled cases use (cases: mathjs + tfjs, passing on the interpreter at f64):");
     const rows = [...need.entries()].sort((a, b) => b[1].mathjs + b[1].tfjs - (a[1].mathjs + a[1].tfjs) || a[0].localeCompare(b[0]));
     for (const [f, n] of rows) lines.push(`    ${f}: ${n.mathjs + n.tfjs} (${n.mathjs} + ${n.tfjs}), passing ${n.passing}`);
     console.log(lines.join("\n"));

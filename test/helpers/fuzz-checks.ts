@@ -1,9 +1,14 @@
 /**
- * The checks behind the fuzzing properties: a generated module against f64 central finite differences of its
- * own loss, and against the TF.js oracle; and what makes an error message clear. Each returns the list of
+ * The checks behind the fuzzing properties: a generated module (or the interpreter) against f64 central finite
+ * differences of its own loss, and against the TF.js oracle; and what makes an error message clear. Each returns the list of
  * problems found (empty when all is well), so a failing property prints them with its counterexample.
  */
 import type { NetModule } from "../../src/check/module.ts";
+
+/** What the checks call: a generated module, or the kernel-IR interpreter standing in for one. */
+export type Checked = Pick<NetModule<Float64Array>, "loss" | "gradient" | "forward"> & {
+  readonly meta: Pick<NetModule["meta"], "paramCount" | "outputSize" | "params">;
+};
 import { isLayerSpec, type NetSpec } from "../../src/spec/types.ts";
 import { ioSizes, makeRng, randomData, randomParams, toF32Values } from "../oracle/random-nets.ts";
 import { tfEquationNet } from "../oracle/tf-equations.ts";
@@ -32,7 +37,7 @@ const allFinite = (a: ArrayLike<number>) => Array.from(a).every(Number.isFinite)
  * direction through all parameters. Where two step sizes disagree the loss is not smooth within the step
  * (a relu, abs or max at its kink) and there is no derivative to compare: the element is skipped.
  */
-export function finiteDifferenceProblems(m: NetModule<Float64Array>, { p, x, y, batch }: Point): string[] {
+export function finiteDifferenceProblems(m: Checked, { p, x, y, batch }: Point): string[] {
   const n = m.meta.paramCount;
   const g = new Float64Array(n);
   const J0 = m.gradient(p, x, y, g, batch);
@@ -66,13 +71,13 @@ export function finiteDifferenceProblems(m: NetModule<Float64Array>, { p, x, y, 
   return problems;
 }
 
-function paramName(m: NetModule, i: number): string {
+function paramName(m: Checked, i: number): string {
   const param = m.meta.params.find((q) => i >= q.offset && i < q.offset + q.size);
   return param ? `${param.name}[${i - param.offset}]` : `p[${i}]`;
 }
 
 /** The f64 module against TF.js (float32): J, the gradient and forward, with the oracle suite's tolerances. */
-export function oracleProblems(spec: NetSpec, m: NetModule<Float64Array>, { p, x, y, batch }: Point, tolerance = 1e-4): string[] {
+export function oracleProblems(spec: NetSpec, m: Checked, { p, x, y, batch }: Point, tolerance = 1e-4): string[] {
   const want = isLayerSpec(spec) ? tfLayerNet(spec, p, x, y, batch) : tfEquationNet(spec, p, x, y, batch);
   const g = new Float64Array(m.meta.paramCount);
   const J = m.gradient(p, x, y, g, batch);

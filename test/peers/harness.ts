@@ -1,16 +1,19 @@
 /**
- * Compiles the peer cases' nets and evaluates their gradients.
+ * Compiles the peer cases' nets and evaluates their gradients, with the kernel-IR interpreter or a generated
+ * module of either kernel back end.
  *
- * Every check is an equation-form net of its own (`unitSpec`). Compiling ~500 tiny nets for each of four
- * variants (js/wasm kernels × f64/f32) one by one would take minutes, so checks are compiled in packs: the
+ * Every check is an equation-form net of its own (`unitSpec`). Compiling ~500 tiny nets for each variant one
+ * by one would take minutes, so checks are compiled in packs: the
  * pack's net holds each check's parameters, inputs and equations under a prefix (`u12_x`), and its loss is the
  * sum of the checks' losses. The checks share nothing, so d(sum)/d(u12_x) is check 12's own gradient. When a pack
  * does not compile, the checks its error names are compiled on their own (which gives each its own message) and
  * the rest are packed again; an error that names no check splits the pack in halves.
  */
 import { BpgenError } from "../../src/errors.ts";
-import { compile, type Kernels, type Precision } from "../../src/pipeline.ts";
-import { loadModule, type FloatArray, type NetModule } from "../../src/check/module.ts";
+import { compile, type Precision } from "../../src/pipeline.ts";
+import { loadModule, type FloatArray } from "../../src/check/module.ts";
+import type { BackendName } from "../../src/render/backends.ts";
+import { InterpretedNet } from "../helpers/interpreted.ts";
 import type { EquationNetSpec } from "../../src/spec/types.ts";
 import type { GradientCheck, PeerTensor } from "./types.ts";
 
@@ -33,9 +36,18 @@ export interface UnitPoint {
 /** What a variant made of a unit: bpgen's error, or the gradients at each point (per parameter, row-major). */
 export type UnitResult = { readonly error: string } | { readonly grads: readonly Readonly<Record<string, readonly number[]>>[] };
 
+/** What runs the nets: the interpreter on the kernel IR, or a generated module of one kernel back end. */
 export interface Variant {
-  readonly kernels: Exclude<Kernels, "auto">;
+  readonly engine: "interpreter" | BackendName;
   readonly precision: Precision;
+}
+
+export const variantName = (v: Variant): string => `${v.engine === "interpreter" ? "interpreter" : `${v.engine} kernels`}, ${v.precision}`;
+
+/** What the harness reads of a compiled net. */
+interface GradientModule {
+  readonly meta: { readonly paramCount: number; readonly inputSize: number; readonly params: readonly { readonly name: string; readonly offset: number; readonly size: number }[] };
+  gradient(params: FloatArray, inputs: FloatArray, targets: FloatArray, grads: FloatArray, batch?: number): number;
 }
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -157,8 +169,18 @@ function blamed(e: unknown, count: number): Set<number> {
   return found;
 }
 
-async function compileModule(spec: EquationNetSpec, v: Variant): Promise<NetModule> {
-  const result = await compile(spec, { precision: v.precision, kernels: v.kernels });
+/** Nets lowered for the interpreter, by spec: the kernel IR is the same in both precisions. */
+const lowered = new Map<string, InterpretedNet>();
+
+async function compileModule(spec: EquationNetSpec, v: Variant): Promise<GradientModule> {
+  if (v.engine === "interpreter") {
+    const key = JSON.stringify(spec);
+    const net = lowered.get(key) ?? new InterpretedNet(spec);
+    lowered.set(key, net);
+    const m = net.module(v.precision);
+    return { meta: { ...m.meta, params: net.params() }, gradient: (p, x, y, g, batch) => m.gradient(p, x, y, g, batch) };
+  }
+  const result = await compile(spec, { precision: v.precision, kernels: v.engine });
   return loadModule(result.source);
 }
 
@@ -167,7 +189,7 @@ function arrayOf(v: Variant, n: number): FloatArray {
 }
 
 /** Evaluates the gradients of `units` (compiled together as `module`, prefixed unless alone) at their points. */
-function evaluate(module: NetModule, units: readonly Unit[], v: Variant, prefixed: boolean): UnitResult[] {
+function evaluate(module: GradientModule, units: readonly Unit[], v: Variant, prefixed: boolean): UnitResult[] {
   const meta = module.meta;
   const offsets = new Map(meta.params.map((p) => [p.name, p]));
   const inputOffsets = new Map<string, number>();
@@ -208,7 +230,7 @@ function evaluate(module: NetModule, units: readonly Unit[], v: Variant, prefixe
 }
 
 async function single(u: Unit, v: Variant): Promise<UnitResult> {
-  let module: NetModule;
+  let module: GradientModule;
   try {
     module = await compileModule(unitSpec(u), v);
   } catch (e) {
@@ -227,7 +249,7 @@ async function pack(units: readonly Unit[], v: Variant, results: Map<string, Uni
     results.set(units[0].key, await single(units[0], v));
     return;
   }
-  let module: NetModule;
+  let module: GradientModule;
   try {
     module = await compileModule(packSpec(units), v);
   } catch (e) {
