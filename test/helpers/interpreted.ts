@@ -9,7 +9,7 @@
  * f64 and f32 run from one lowering, and each backend's passes run once.
  */
 import { reverse } from "../../src/autodiff/reverse.ts";
-import type { Net } from "../../src/frontend/net.ts";
+import type { Net } from "../../src/ir/net.ts";
 import { type LoweredModule, lowerModule } from "../../src/lower/functions.ts";
 import { buildNet, runPasses } from "../../src/pipeline.ts";
 import { BACKENDS, type BackendName } from "../../src/render/backends.ts";
