@@ -13,11 +13,11 @@ import { buildNet, compileFile } from "../src/pipeline.ts";
 import type { EquationNetSpec } from "../src/spec/types.ts";
 import { loadData } from "../src/train/data.ts";
 import { type NetModule, loadTrainable } from "../src/train/module-api.ts";
-import type { EpochRecord, TrainResult } from "../src/train/loop.ts";
+import type { EpochRecord } from "../src/train/loop.ts";
 import { encodeParams, loadParams } from "../src/train/params.ts";
 import { epochLine, lossColumn } from "../src/train/progress.ts";
-import { type RunInfo, reportHtml } from "../src/train/report.ts";
-import type { LayerStats } from "../src/train/stats.ts";
+import { reportHtml } from "../src/train/report.ts";
+import { RUN_INFO, syntheticRun } from "./helpers/synthetic-run.ts";
 import { HEAT_LEGEND, heatColour, heatMap } from "../src/train/svg.ts";
 import { ROOT, bpgen, tempDir } from "./helpers/cli.ts";
 
@@ -203,26 +203,6 @@ describe("data mapping", () => {
     expect(() => loadData(file, meta(3, 1), { inputs: "a,b", targets: "t" })).toThrow(/wrong number of input values[^]*expected: 3 \(meta\.inputSize\)[^]*found: 2/);
   });
 });
-
-/** A run of `epochs` epochs of two layers with healthy gradients (about 0.3), as the report receives it. */
-function syntheticRun(epochs: number): TrainResult {
-  const layers = (e: number): LayerStats[] =>
-    ["layer 1", "layer 2"].map((layer, k) => ({
-      layer,
-      ...(e === 0 ? {} : { grad: { norm: 0.3 + 0.01 * k + 0.001 * e, min: -0.1, max: 0.1 } }),
-      param: { norm: 2, min: -1, max: 1 },
-    }));
-  const history: EpochRecord[] = Array.from({ length: epochs + 1 }, (_, e) => ({
-    epoch: e,
-    train: { loss: 1 / (e + 1), accuracy: 0.5 },
-    validation: { loss: 1.1 / (e + 1), accuracy: 0.5 },
-    seconds: 0.01,
-    layers: layers(e),
-  }));
-  return { history, best: { epoch: epochs, params: new Float32Array(4) }, stopped: "finished", warnings: [], trainRows: 100, validationRows: 10, seconds: 1 };
-}
-
-const RUN_INFO: RunInfo = { net: "demo", source: "demo.json", data: "demo.csv", optimizer: "adam lr 0.01", epochs: 1, batch: 16, seed: 1, thresholds: { low: 1e-5, high: 1e3, ratio: 1e-3 } };
 
 /** The <svg> elements of a report, each with its width and its title lines (x and text). */
 function chartsOf(html: string): { width: number; titles: { x: number; text: string }[]; svg: string }[] {
