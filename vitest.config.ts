@@ -1,8 +1,11 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 /**
  * Tests of what the generated modules compute run twice, once per kernel back end (TypeScript and
- * WebAssembly); everything else runs once.
+ * WebAssembly); everything else runs once. The numeric tests whose subject is the mathematics run the kernel IR
+ * on the interpreter instead (test/helpers/interpreted.ts), once, and test/renderers.test.ts holds each back
+ * end's modules to the interpreter.
  */
 const KERNEL_TESTS = [
   "test/renderers.test.ts",
@@ -17,6 +20,8 @@ const shared = { globalSetup: ["test/setup/chromium.ts"], testTimeout: 60_000, h
 
 export default defineConfig({
   test: {
+    // vitest's default leaves one core to its main process, which idles: on two cores that is one test file at a time
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       { test: { ...shared, name: "kernels: js", include: KERNEL_TESTS, env: { BPGEN_TEST_KERNELS: "js" } } },
       { test: { ...shared, name: "kernels: wasm", include: KERNEL_TESTS, env: { BPGEN_TEST_KERNELS: "wasm" } } },

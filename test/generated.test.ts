@@ -11,12 +11,15 @@ import { ROOT, tempDir } from "./helpers/cli.ts";
 const EXAMPLES = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".json")).map((f) => join(ROOT, "examples", f));
 const nameOf = (file: string) => file.replace(/^.*\/(.*)\.json$/, "$1");
 
-/** Each example compiled once per precision for every test here that reads it (the determinism test compiles it again). */
+/**
+ * Each example compiled once per precision (none: the default) for every test here that reads it (the
+ * determinism test compiles it a second time).
+ */
 const compiled = new Map<string, Promise<CompileResult>>();
-function compileExample(file: string, precision: Precision = "f32"): Promise<CompileResult> {
-  const key = `${file} ${precision}`;
+function compileExample(file: string, precision?: Precision): Promise<CompileResult> {
+  const key = `${file} ${precision ?? "default"}`;
   let result = compiled.get(key);
-  if (!result) compiled.set(key, (result = compileFile(file, withKernels({ precision }))));
+  if (!result) compiled.set(key, (result = compileFile(file, withKernels(precision ? { precision } : {}))));
   return result;
 }
 
