@@ -58,6 +58,11 @@ export interface CompileOptions {
   regenerate?: string;
   /** Points JSON paths at line:column in the source, for errors found while compiling (set by the loaders). */
   locate?: Locate;
+  /**
+   * `false`: the module's source as printed, without formatting it with prettier (about half of a compile): the
+   * same code, for a caller that only loads and runs it. Files of other targets are formatted regardless.
+   */
+  format?: boolean;
 }
 
 export interface CompileStats {
@@ -160,6 +165,7 @@ export interface CompileNetOptions {
   regenerate?: string;
   kernels?: Kernels;
   relaxedSimd?: boolean;
+  format?: boolean;
 }
 
 /** net → gradients → kernel IR → each backend's passes → names → each backend's part → module text. */
@@ -250,6 +256,7 @@ export async function compileLoaded(loaded: LoadedSpec, options: CompileOptions 
       regenerate: options.regenerate,
       kernels: options.kernels,
       relaxedSimd: options.relaxedSimd,
+      format: options.format,
     });
     const target = options.target ?? "ts";
     const files: TargetFile[] =

@@ -6,7 +6,9 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import prettier from "prettier";
 import { describe, expect, it } from "vitest";
+import { compile } from "../src/pipeline.ts";
 import { BACKENDS, type BackendName } from "../src/render/backends.ts";
 import { KERNELS, KERNELS_HELP, WASM_MIN_OPERATIONS, kernelChain } from "../src/render/policy.ts";
 import { DENSE_MIN_WEIGHTS } from "../src/lower/dense.ts";
@@ -79,5 +81,15 @@ describe("one seam", () => {
   it("would see such a branch", () => {
     expect(branch.test('if (kernels === "wasm") return;')).toBe(true);
     expect(branch.test("const rest = ctx.wasm ? a : b;")).toBe(true);
+  });
+});
+
+describe("compiling without formatting", () => {
+  it.each(["xor_sigmoid", "mnist_mlp"])("%s: the module prettier would format, byte for byte, once formatted", async (name) => {
+    const spec = example(name);
+    const formatted = (await compile(spec, { sourceFile: `examples/${name}.json` })).source;
+    const printed = (await compile(spec, { sourceFile: `examples/${name}.json`, format: false })).source;
+    expect(printed).not.toBe(formatted);
+    expect(await prettier.format(printed, { parser: "babel-ts" })).toBe(formatted);
   });
 });

@@ -54,7 +54,7 @@ beforeAll(async () => {
 });
 
 async function generated(spec: NetSpec, precision: Precision, backend: BackendName): Promise<NetModule> {
-  return loadModule((await compile(structuredClone(spec), { precision, kernels: backend, sourceFile: `${spec.name}.json` })).source);
+  return loadModule((await compile(structuredClone(spec), { precision, kernels: backend, sourceFile: `${spec.name}.json`, format: false })).source);
 }
 
 /** The largest |element| among the finite ones (NaN and ±∞ are compared exactly). */

@@ -27,6 +27,8 @@ export interface EmitOptions {
   optimizer?: OptimizerSpec;
   /** The header's "Regenerate with:" command (default: `npx bpgen <sourceFile>`, plus the precision when f64). */
   regenerate?: string;
+  /** false: the module as printed, not formatted by prettier (the same code, for a caller that only runs it). */
+  format?: boolean;
 }
 
 interface Context {
@@ -68,8 +70,7 @@ export async function emitModule(net: Net, layout: Layout, names: IrNames, chain
   const text = `${code}\n${templatesUsedBy(code).join("\n")}`;
   // prettier's defaults, so that a project's `prettier --check` passes on generated files as they are; loaded
   // here, not with the compiler, so that what only lowers (the tests of the passes, explain) does not load it
-  const prettier = await import("prettier");
-  const formatted = await prettier.format(text, { parser: "babel-ts" });
+  const formatted = options.format === false ? text : await (await import("prettier")).format(text, { parser: "babel-ts" });
   return chain.reduce((module, part) => [...(part.literals ?? [])].reduce((m, [key, literal]) => m.split(key).join(literal), module), formatted);
 }
 
