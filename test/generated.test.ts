@@ -83,8 +83,8 @@ describe("generated modules", () => {
  * typed array per call already gives several times more).
  */
 const CALLS = 300_000;
-/** The least warm-up of each function, in milliseconds, besides its calls. */
-const WARM_UP_MS = 400;
+/** The most warm-up of each function, in milliseconds, waiting for V8 to finish optimising it. */
+const WARM_UP_MS = 10_000;
 const boxedReturnBound = (boxes: number) => Math.ceil((CALLS * 16 * boxes) / 2 ** 20) + 1;
 
 // one more try: a collection counted while V8 is still optimising (late on a busy machine) is not the module's
@@ -128,6 +128,7 @@ function countCollections(log: string): Record<string, number> {
 
 function allocationProbe(calls: number, batch: number): string {
   return `
+import { getHeapSpaceStatistics } from "node:v8";
 import * as m from "./net.mjs";
 const p = m.initParams(1);
 const x = new Float32Array(${batch} * m.meta.inputSize).map((_, i) => Math.sin(i));
@@ -144,10 +145,26 @@ const calls = {
   sgdStep: () => { acc[0] += m.sgdStep(p, x, y, 1e-9, ${batch}); },
   trainStep: () => { acc[0] += m.trainStep(p, state, x, y, ${batch}); },
 };
-for (const [name, call] of Object.entries(calls)) {
-  // warm-up long enough in time too: V8 optimises on a background thread, which a busy machine runs late
+const youngBytes = () => getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_used_size;
+/**
+ * Warm-up until V8 is done optimising: at least ${Math.min(calls, 5000)} calls, then rounds of calls until one allocates
+ * no more than the boxed results (a round that collects garbage, or grows the young generation by more, is not
+ * steady yet) or ${WARM_UP_MS} ms have passed. V8 optimises on a background thread, late on a busy machine, and
+ * until it has, a long loop runs as compiled on the stack (OSR), which boxes numbers on every call.
+ */
+function warmUp(call) {
   const started = performance.now();
-  for (let k = 0; k < ${Math.min(calls, 5000)} || performance.now() - started < ${WARM_UP_MS}; k++) call();
+  for (let k = 0; k < ${Math.min(calls, 5000)}; k++) call();
+  const round = ${Math.max(1, Math.min(calls, 5000) / 10)};
+  while (performance.now() - started < ${WARM_UP_MS}) {
+    const before = youngBytes();
+    for (let k = 0; k < round; k++) call();
+    const grown = youngBytes() - before;
+    if (grown >= 0 && grown <= round * 64) return;
+  }
+}
+for (const [name, call] of Object.entries(calls)) {
+  warmUp(call);
   console.log("BEGIN " + name);
   for (let k = 0; k < ${calls}; k++) call();
   console.log("END " + name);
