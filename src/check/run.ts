@@ -22,7 +22,7 @@ export async function runGradcheck(patterns: readonly string[], seed: number, ba
       const loaded = loadSpec(file);
       const compile = async (precision: "f32" | "f64") => {
         try {
-          return (await compileLoaded(loaded, { precision, sourceFile: file })).source;
+          return (await compileLoaded(loaded, { precision, sourceFile: file, format: false })).source;
         } catch (e) {
           if (e instanceof BpgenError && e.kind === "input") throw new BpgenError(e.details.map((d) => ({ ...d, file })));
           throw e;

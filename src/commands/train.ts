@@ -103,7 +103,7 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
   const high = number("--grad-high", flags.gradHigh);
   const ratio = number("--grad-ratio", flags.gradRatio);
 
-  const m = loadTrainable<Float32Array>((await compileLoaded(loaded, { precision: "f32", sourceFile: file })).source);
+  const m = loadTrainable<Float32Array>((await compileLoaded(loaded, { precision: "f32", sourceFile: file, format: false })).source);
   const optimizer = optimizerConfig(spec, flags);
   const state = (() => {
     try {

@@ -26,7 +26,7 @@ export async function compileForInspection(file: string): Promise<Compiled> {
   try {
     const net = buildNet(spec, locate);
     // f32, like the default build: the comments (and so the names) do not depend on the precision
-    const emitted = await compileNet(net, { precision: "f32", sourceFile });
+    const emitted = await compileNet(net, { precision: "f32", sourceFile, format: false });
     return { spec, net, grads: emitted.grads, emitted, sourceFile };
   } catch (e) {
     throw e instanceof BpgenError ? e.at({ file: sourceFile }) : e;
