@@ -3,9 +3,9 @@
  * documentation, the argument checks, then what the module's backends run (`Run`: the statements of the
  * chain, render/backend.ts).
  */
-import type { EntryName, ModuleShape } from "../render/backend.ts";
+import { type EntryName, type ModuleShape, perBatch } from "../render/backend.ts";
 import { stringLiteral } from "./literals.ts";
-import type { FunctionDecl } from "./printer.ts";
+import { type FunctionDecl, functionDecl as fn } from "./printer.ts";
 
 type Fn = FunctionDecl;
 
@@ -18,11 +18,6 @@ export interface EntryContext extends ModuleShape {
 /** The statements that run exported function `name` after its checks (the backends' chain). */
 export type Run = (name: EntryName) => string[];
 
-export function fn(name: string, docs: string | undefined, parameters: [string, string][], returnType: string, statements: string[], exported = true): Fn {
-  return { name, ...(docs ? { docs } : {}), parameters, returnType, statements, exported };
-}
-
-const perBatch = (size: number) => (size === 1 ? "batch" : `batch * ${size}`);
 
 type ArrayCheck = { name: string; size: string; exact: boolean };
 

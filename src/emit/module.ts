@@ -8,11 +8,11 @@ import { shapeText, sizeOf } from "../ir/node.ts";
 import type { Layout } from "../lower/build.ts";
 import type { IrNames } from "../lower/names.ts";
 import { DEFAULT_PRECISION, type EntryName, type ModulePart, type ModuleShape, type Precision } from "../render/backend.ts";
-import { type EntryContext, type Run, fn, forwardFunction, gradientFunction, kernelArraysFunction, lossFunction, sgdStepFunction } from "./entry-points.ts";
+import { type EntryContext, type Run, forwardFunction, gradientFunction, kernelArraysFunction, lossFunction, sgdStepFunction } from "./entry-points.ts";
 import { commentText, numberLiteral, stringLiteral } from "./literals.ts";
 import { apiDeclarations, templatesUsedBy } from "./templates.ts";
 import { optimizerSection } from "./optimizers.ts";
-import { type FunctionDecl, functionText } from "./printer.ts";
+import { type FunctionDecl, functionDecl, functionText } from "./printer.ts";
 import type { OptimizerSpec } from "../spec/types.ts";
 
 export { DEFAULT_PRECISION, type Precision };
@@ -122,7 +122,7 @@ export const meta: NetMeta = {
 
 // ---- the exported functions ----------------------------------------------------------------------
 
-type Fn = ReturnType<typeof fn>;
+type Fn = FunctionDecl;
 
 function initParamsFunction(ctx: Context): Fn {
   const random = ctx.net.params.some((p) => p.init.kind !== "constant");
@@ -142,5 +142,5 @@ function initParamsFunction(ctx: Context): Fn {
   const statements = [`const params = new ${ctx.array}(${ctx.paramCount});`, ...(random ? ["const state = rngSeed(seed);"] : []), ...lines, "return params;"];
   const docs = "A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers.";
   // a network initialised with constants only does not read the seed
-  return fn("initParams", docs, [[random ? "seed" : "_seed", "= 1"]], ctx.array, statements);
+  return functionDecl("initParams", docs, [[random ? "seed" : "_seed", "= 1"]], ctx.array, statements);
 }

@@ -14,6 +14,11 @@ export interface FunctionDecl {
   readonly exported: boolean;
 }
 
+/** A function of the module: exported unless `exported` is false; `docs` is its doc comment's text. */
+export function functionDecl(name: string, docs: string | undefined, parameters: [string, string][], returnType: string, statements: string[], exported = true): FunctionDecl {
+  return { name, ...(docs ? { docs } : {}), parameters, returnType, statements, exported };
+}
+
 export function functionText(f: FunctionDecl): string {
   const params = f.parameters.map(([n, t]) => (t.startsWith("=") ? `${n} ${t}` : `${n}: ${t}`)).join(", ");
   const docs = f.docs ? `/** ${f.docs} */\n` : "";

@@ -76,6 +76,9 @@ export interface Backend {
   readonly module?: (input: BackendInput) => ModulePart;
 }
 
+/** The elements of a per-sample array for `batch` samples, as module code: `batch` or `batch * size`. */
+export const perBatch = (size: number): string => (size === 1 ? "batch" : `batch * ${size}`);
+
 /** The functions of a lowered module in the order the module prints them. */
 export function functionsInOrder(lowered: LoweredModule): [FunctionName, KernelFunction][] {
   return (["forward", "loss", "gradient"] as const).map((name) => [name, lowered.functions[name]]);

@@ -1,17 +1,15 @@
 /**
- * Networks compiled to kernel IR and run by the interpreter (src/render/interp): spec → DAG → gradients →
- * lowering → passes, with nothing printed, formatted or loaded.
+ * Networks compiled to kernel IR and run by the interpreter (src/render/interp), for the tests of the passes,
+ * the plan and the lowering: the kernel IR before and after the TypeScript backend's passes (InterpretedNet,
+ * test/helpers/interpreted.ts, does the lowering).
  */
-import { type Gradients, reverse } from "../../src/autodiff/reverse.ts";
+import type { Gradients } from "../../src/autodiff/reverse.ts";
 import type { Net } from "../../src/ir/net.ts";
-import { type LoweredModule, lowerModule } from "../../src/lower/functions.ts";
-import { buildNet, runPasses } from "../../src/pipeline.ts";
-import type { Backend } from "../../src/render/backend.ts";
-import { BACKENDS } from "../../src/render/backends.ts";
+import type { LoweredModule } from "../../src/lower/functions.ts";
 import type { FloatArray, Precision } from "../../src/render/interp/interpret.ts";
 import { type InterpretedModule, interpretModule } from "../../src/render/interp/module.ts";
-import { parseSpec } from "../../src/spec/load.ts";
 import type { NetSpec } from "../../src/spec/types.ts";
+import { InterpretedNet } from "./interpreted.ts";
 
 export interface Lowered {
   readonly net: Net;
@@ -22,21 +20,18 @@ export interface Lowered {
   readonly passed: LoweredModule;
 }
 
-/** A spec (object or net.json text) lowered, before and after the passes (those of `backend`, TypeScript's by default). */
-export function lowerSpec(spec: NetSpec | string, backend: Pick<Backend, "tiles" | "codeBudget"> = BACKENDS.js): Lowered {
-  const parsed = typeof spec === "string" ? parseSpec("net.json", spec).spec : spec;
-  const net = buildNet(parsed);
-  const grads = reverse(net.graph, net.objective, net.params.map((p) => p.node));
-  const materialized = lowerModule(net, grads);
-  return { net, grads, materialized, passed: runPasses(materialized, backend) };
+/** A spec (object or net.json text) lowered, before and after the TypeScript backend's passes. */
+export function lowerSpec(spec: NetSpec | string): Lowered {
+  const n = new InterpretedNet(spec);
+  return { net: n.net, grads: n.grads, materialized: n.materialized, passed: n.lowered("js") };
 }
 
 /** The module the TypeScript kernels of `spec` compute, run by the interpreter. */
 export function compileForInterpreter<T extends FloatArray = FloatArray>(spec: NetSpec | string, precision: Precision): InterpretedModule<T> {
-  return interpretModule<T>(lowerSpec(spec).passed, precision);
+  return new InterpretedNet(spec).module<T>(precision);
 }
 
 /** The lowered module before any pass (every planned value stored), run by the interpreter: for pass tests. */
 export function compileMaterializedForInterpreter<T extends FloatArray = FloatArray>(spec: NetSpec | string, precision: Precision): InterpretedModule<T> {
-  return interpretModule<T>(lowerSpec(spec).materialized, precision);
+  return interpretModule<T>(new InterpretedNet(spec).materialized, precision);
 }

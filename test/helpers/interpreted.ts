@@ -8,7 +8,7 @@
  * One network is lowered once: the kernel IR does not depend on the precision (the module's arrays do), so
  * f64 and f32 run from one lowering, and each backend's passes run once.
  */
-import { reverse } from "../../src/autodiff/reverse.ts";
+import { type Gradients, reverse } from "../../src/autodiff/reverse.ts";
 import type { Net } from "../../src/ir/net.ts";
 import { type LoweredModule, lowerModule } from "../../src/lower/functions.ts";
 import { buildNet, runPasses } from "../../src/pipeline.ts";
@@ -31,15 +31,16 @@ export interface ParamPlace {
 /** One network lowered once, run by the interpreter after any backend's passes, at either precision. */
 export class InterpretedNet {
   readonly net: Net;
+  readonly grads: Gradients;
   /** Every planned value stored: the kernel IR before any pass. */
   readonly materialized: LoweredModule;
   private readonly passed = new Map<BackendName, LoweredModule>();
 
-  /** `spec` is validated as compile() validates an object (as the text it serialises to), then lowered. */
-  constructor(spec: NetSpec) {
-    this.net = buildNet(parseSpec("net.json", JSON.stringify(spec, null, 2)).spec);
-    const grads = reverse(this.net.graph, this.net.objective, this.net.params.map((p) => p.node));
-    this.materialized = lowerModule(this.net, grads);
+  /** `spec` (net.json's text, or an object checked as the text it serialises to, as compile() does) is validated, then lowered. */
+  constructor(spec: NetSpec | string) {
+    this.net = buildNet(parseSpec("net.json", typeof spec === "string" ? spec : JSON.stringify(spec, null, 2)).spec);
+    this.grads = reverse(this.net.graph, this.net.objective, this.net.params.map((p) => p.node));
+    this.materialized = lowerModule(this.net, this.grads);
   }
 
   /** The kernel IR `backend`'s part of a module is rendered from (its tiles, its code budget). */

@@ -19,10 +19,12 @@
  */
 import type { ElementwiseOp } from "../../ir/node.ts";
 import type { Buffer, BufferRole, Contraction, Expr, Index, KernelFunction, Local, Stmt, UpdateMode, Var } from "../../lower/kernel.ts";
+import type { FloatArray } from "../../module-api.ts";
+import type { Precision } from "../backend.ts";
+import { squareAsProduct } from "../ts/expressions.ts";
 import { SCALARS } from "./scalars.ts";
 
-export type FloatArray = Float32Array | Float64Array;
-export type Precision = "f32" | "f64";
+export type { FloatArray, Precision };
 
 /** The caller's arrays, by role (those a function does not touch may be left out). */
 export type CallerArrays = Partial<Record<Exclude<BufferRole, "work">, FloatArray>>;
@@ -488,9 +490,8 @@ class FunctionCompiler {
       case "neg":
         return (st) => -a(st);
       case "pow": {
-        // OP_TEXT writes the square of a value read as it is as a product (`x * x`, exact), not `x ** 2`
-        const [base, exponent] = argExprs;
-        if (exponent.k === "num" && exponent.value === 2 && (base.k === "load" || base.k === "get")) {
+        // as the TypeScript kernels write it
+        if (squareAsProduct(argExprs)) {
           return (st) => {
             const x = a(st);
             return x * x;

@@ -7,8 +7,8 @@
 import type { Buffer, Expr, KernelFunction } from "../../lower/kernel.ts";
 import type { IrNames } from "../../lower/names.ts";
 import { ownExprs, visitExpr, visitStmts } from "../../lower/walk.ts";
-import { type FunctionDecl, functionText } from "../../emit/printer.ts";
-import { type Backend, type BackendInput, type EntryName, type ModulePart, type ModuleShape, functionsInOrder } from "../backend.ts";
+import { type FunctionDecl, functionDecl, functionText } from "../../emit/printer.ts";
+import { type Backend, type BackendInput, type EntryName, type ModulePart, type ModuleShape, functionsInOrder, perBatch } from "../backend.ts";
 import { JS_CODE_BUDGET } from "../policy.ts";
 import { renderBody } from "./statements.ts";
 import { libraryTiles } from "./tiles.ts";
@@ -100,44 +100,34 @@ function fallbackCall(name: EntryName): string {
   }
 }
 
-const decl = (name: string, docs: string | undefined, parameters: [string, string][], returnType: string, statements: string[], exported = false): FunctionDecl => ({
-  name,
-  ...(docs ? { docs } : {}),
-  parameters,
-  returnType,
-  statements,
-  exported,
-});
 
 /** The TypeScript kernels behind another backend: no checks (the exported functions made them). */
 function kernelFunctions(shape: ModuleShape, bodies: Record<"forward" | "loss" | "gradient", string[]>): FunctionDecl[] {
   const a = shape.array;
   return [
-    decl("forwardKernel", undefined, [["params", a], ["inputs", a], ["out", a], ["batch", "number"]], "void", bodies.forward),
-    decl("lossKernel", undefined, [["params", a], ["inputs", a], ["targets", a], ["batch", "number"]], "number", bodies.loss),
-    decl("gradientKernel", undefined, [["params", a], ["inputs", a], ["targets", a], ["grads", a], ["batch", "number"]], "number", bodies.gradient),
+    functionDecl("forwardKernel", undefined, [["params", a], ["inputs", a], ["out", a], ["batch", "number"]], "void", bodies.forward, false),
+    functionDecl("lossKernel", undefined, [["params", a], ["inputs", a], ["targets", a], ["batch", "number"]], "number", bodies.loss, false),
+    functionDecl("gradientKernel", undefined, [["params", a], ["inputs", a], ["targets", a], ["grads", a], ["batch", "number"]], "number", bodies.gradient, false),
   ];
 }
 
 /** The TypeScript sgd step behind another backend (its fallback). */
 function sgdStepKernel(shape: ModuleShape): FunctionDecl {
   const a = shape.array;
-  return decl("sgdStepKernel", undefined, [["params", a], ["inputs", a], ["targets", a], ["lr", "number"], ["batch", "number"]], "number", [
+  return functionDecl("sgdStepKernel", undefined, [["params", a], ["inputs", a], ["targets", a], ["lr", "number"], ["batch", "number"]], "number", [
     `const grads = (sgdGrads ??= new ${a}(${shape.paramCount}));`,
     "const J = gradientKernel(params, inputs, targets, grads, batch);",
     SGD_UPDATE(shape.paramCount),
     "return J;",
-  ]);
+  ], false);
 }
-
-const perBatch = (size: number) => (size === 1 ? "batch" : `batch * ${size}`);
 
 /** Ordinary arrays for `batch` samples (kernelArrays of the TypeScript kernels). */
 function plainArraysFunction(shape: ModuleShape): FunctionDecl {
   const a = shape.array;
-  return decl("plainArrays", undefined, [["batch", "number"]], "KernelArrays", [
+  return functionDecl("plainArrays", undefined, [["batch", "number"]], "KernelArrays", [
     `return { params: new ${a}(${shape.paramCount}), grads: new ${a}(${shape.paramCount}), inputs: new ${a}(${perBatch(shape.inputSize)}), targets: new ${a}(${perBatch(shape.targetSize)}), out: new ${a}(${perBatch(shape.outputSize)}) };`,
-  ]);
+  ], false);
 }
 
 /**

@@ -20,8 +20,14 @@ export interface Scope {
 type OpText = (args: readonly string[], operands: readonly Expr[], render: (e: Expr) => string) => string;
 const call = (f: string): OpText => (a) => `${f}(${a.join(", ")})`;
 const infix = (symbol: string): OpText => (a) => `(${a[0]} ${symbol} ${a[1]})`;
-/** A value read as it is (a local or one element): squaring it is a product, cheaper than ** and exact. */
-const plain = (e: Expr) => e.k === "load" || e.k === "get";
+/**
+ * Whether `pow` with these operands is written as a product (`x * x`): the square of a value read as it is (a local
+ * or one element) is cheaper than `**` and exact. The interpreter asks the same, to compute what the kernels do.
+ */
+export const squareAsProduct = (operands: readonly Expr[]): boolean => {
+  const [base, exponent] = operands;
+  return exponent?.k === "num" && exponent.value === 2 && (base?.k === "load" || base?.k === "get");
+};
 
 /** The comparisons, as the operators they are. */
 const COMPARISON: Partial<Record<ElementwiseOp, string>> = { gt: ">", ge: ">=", eq: "===", ne: "!==" };
@@ -61,7 +67,7 @@ export const OP_TEXT: Record<ElementwiseOp, OpText> = {
   sub: infix("-"),
   mul: infix("*"),
   div: infix("/"),
-  pow: (a, e) => (e[1].k === "num" && e[1].value === 2 && plain(e[0]) ? `(${a[0]} * ${a[0]})` : `(${a[0]} ** ${a[1]})`),
+  pow: (a, e) => (squareAsProduct(e) ? `(${a[0]} * ${a[0]})` : `(${a[0]} ** ${a[1]})`),
   atan2: call("Math.atan2"),
   mod: call("floorMod"),
   max: call("Math.max"),

@@ -6,7 +6,7 @@
 import type { FunctionName, LoweredModule } from "../../lower/functions.ts";
 import type { KernelFunction } from "../../lower/kernel.ts";
 import { type WorkspaceLayout, reuse } from "../../lower/passes/reuse.ts";
-import { type Backend, type BackendInput, type EntryName, type ModulePart, type ModuleShape, functionsInOrder } from "../backend.ts";
+import { type Backend, type BackendInput, type EntryName, type ModulePart, type ModuleShape, functionsInOrder, perBatch } from "../backend.ts";
 import { wasmSection } from "./glue.ts";
 import { renderWasm } from "./module.ts";
 import type { Precision } from "./numeric.ts";
@@ -44,7 +44,6 @@ function webAssemblyPart(input: BackendInput): ModulePart {
   };
 }
 
-const perBatch = (size: number) => (size === 1 ? "batch" : `batch * ${size}`);
 
 /** What each exported function copies in, calls and copies out. */
 function entry(name: EntryName, shape: ModuleShape, checks: BackendInput["checks"], next: readonly string[] | undefined): string[] {
