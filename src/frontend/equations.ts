@@ -8,7 +8,7 @@
 import type { MathNode } from "mathjs";
 import { BpgenError } from "../errors.ts";
 import { Graph } from "../ir/graph.ts";
-import { type Node, shapeText } from "../ir/node.ts";
+import { type Node, reachable, shapeText } from "../ir/node.ts";
 import { identifierProblem } from "../spec/semantic.ts";
 import { suggest } from "../spec/suggest.ts";
 import type { EquationNetSpec, Locate } from "../spec/types.ts";
@@ -92,6 +92,8 @@ export function buildEquationNet(spec: EquationNetSpec, locate: Locate = () => u
 
   const output = names.get(spec.output);
   if (!output && !failed.has(spec.output)) problems.add(["output"], undefined, unknownOutput(spec.output, [...names.keys()]));
+  const targetRead = output && reachable([output]).find((n) => n.op === "target");
+  if (targetRead) problems.add(["output"], undefined, outputReadsTarget(spec.output, targets.find((t) => t.node === targetRead)?.name ?? "a target"));
 
   const lossNode = problems.attempt(["loss"], spec.loss, () => {
     const value = buildExpression(g, parseExpression(spec.loss), scope(spec.loss));
@@ -222,6 +224,15 @@ function requireScalar(n: Node, what: string): void {
   if (n.shape.length !== 0) {
     throw new BpgenError({ message: `${what} must be a scalar per sample`, expected: "shape []", found: `shape ${shapeText(n.shape)} (wrap it in sum(...) or mean(...))` });
   }
+}
+
+/** forward computes the output from parameters and inputs alone: it is given no targets. */
+function outputReadsTarget(output: string, target: string): BpgenError {
+  return new BpgenError({
+    message: `output "${output}" depends on the target "${target}", but forward is given no targets`,
+    expected: "an output computed from parameters and inputs only (use the target in the loss)",
+    found: `"${output}" reads "${target}"`,
+  });
 }
 
 function unknownOutput(output: string, names: string[]): BpgenError {

@@ -293,6 +293,12 @@ export const EQUATION_INPUTS: BadInput[] = [
     at: { needle: '"sum(x)"' },
     says: ["the regularizer may use parameters only", "at regularizer"],
   },
+  {
+    label: "an output that reads a target",
+    text: eqNet({ equations: ["h = tanh(W * x + b)", "r = h - t"], output: "r" }),
+    at: { needle: '"r"' },
+    says: ['output "r" depends on the target "t", but forward is given no targets', "at output", 'found: "r" reads "t"'],
+  },
   { label: "an undefined output", text: eqNet({ output: "hh" }), at: { needle: '"hh"' }, says: ['output "hh" is not defined', "at output", 'did you mean "h"?'] },
   {
     label: "a function that calls itself",
