@@ -71,6 +71,10 @@ function binary(names: [string, string], f: (g: Graph, a: Node, b: Node) => Node
 const inverse = (g: Graph, x: Node) => g.div(g.constant(1), x);
 const op = (name: Parameters<Graph["make"]>[0]) => (g: Graph, ...args: Node[]) => g.make(name, args);
 
+/** What the documentation says of the functions that read across the batch. */
+const ACROSS_THE_BATCH =
+  "reads across the batch: element by element over the samples of the call (the batch given to forward, loss, gradient or a training step, so forward's output for one sample depends on the others it is given with; a batch of one has mean x and variance 0)";
+
 export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ["linear", unary((_g, x) => x, { derivative: "1", group: "activation" })],
   // ---- exponentials, logarithms, powers
@@ -252,6 +256,21 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ],
   ["max", extremum("max")],
   ["min", extremum("min")],
+  // ---- across the batch: the only functions whose value for one sample depends on the others
+  [
+    "batch_mean",
+    {
+      ...tensorFunction([{ name: "x", meaning: "a value of each sample" }], (g, [x]) => g.batchMean(x as Node), "1/batch to x in every sample of the batch", "reduction"),
+      domain: `any value; ${ACROSS_THE_BATCH}`,
+    },
+  ],
+  [
+    "batch_var",
+    {
+      ...tensorFunction([{ name: "x", meaning: "a value of each sample" }], (g, [x]) => batchVariance(g, x as Node), "2(x − batch_mean(x)) / batch to x in every sample", "reduction"),
+      domain: `any value; the biased variance batch_mean((x − batch_mean(x)) .^ 2), centred first for accuracy (two batch barriers; batch_mean(x .^ 2) − batch_mean(x) .^ 2 takes one, and loses digits where the mean is large against the spread); ${ACROSS_THE_BATCH}`,
+    },
+  ],
   [
     "transpose",
     {
@@ -551,6 +570,11 @@ function nthRoot(g: Graph, x: Node, n: Node): Node {
   const degree = inverse(g, n);
   const odd = n.op === "const" && Number.isInteger(n.attr) && Math.abs(n.attr as number) % 2 === 1;
   return odd ? g.mul(g.sign(x), g.pow(g.abs(x), degree)) : g.pow(x, degree);
+}
+
+/** The biased batch variance, centred on the batch mean before squaring. */
+function batchVariance(g: Graph, x: Node): Node {
+  return g.batchMean(g.square(g.sub(x, g.batchMean(x))));
 }
 
 /** mathjs's variance: Σ (x − mean)² / (n − 1), of every element or along `axis`. */
