@@ -93,7 +93,7 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
   const transposes = new Set(nodes.filter((n) => n.op === "transpose" && !rootSet.has(n) && users(n).every((c) => c.op === "matmul")));
   const views = new Set([...transposes, ...nodes.filter((n) => isReshape(n) && !rootSet.has(n) && !kernelOperands.has(n) && !transposes.has(n.inputs[0]))]);
   const computed = nodes.filter((n) => !isLeaf(n) && !views.has(n) && !absorbed.has(n));
-  const stages = stagesOf(computed, level, dense);
+  const stages = stagesOf(computed, sinkToReaders(computed, level, users, (n) => rootSet.has(n) || views.has(n) || dense.has(n)), dense);
   const segments = stages.flatMap((s) => s.segments);
   const rows = rowsStored(segments, computed, kernelOperands, users, views);
   const storage = new Map<Node, Storage>();
@@ -154,6 +154,29 @@ function barriersBefore(nodes: readonly Node[]): Map<Node, number> {
     level.set(n, n.op === "batchMean" ? operands + 1 : operands);
   }
   return level;
+}
+
+/**
+ * Stages after sinking: a per-sample value read only by later stages is computed in the first of them, when
+ * its per-sample operands are stored one row per sample anyway (read in a later stage by another value), so
+ * it needs no rows of its own and no new ones. (A batch norm's g ⊙ (x − μ), read after the variance's
+ * barrier, is computed there from the rows of x − μ.) `fixed` values stay where they are.
+ */
+function sinkToReaders(computed: readonly Node[], level: ReadonlyMap<Node, number>, users: (n: Node) => readonly Node[], fixed: (n: Node) => boolean): Map<Node, number> {
+  const stage = new Map(level);
+  const stageOf = (n: Node) => stage.get(n) ?? 0;
+  // a batch mean reads its operand in the stage its barrier ends
+  const readIn = (reader: Node) => (reader.op === "batchMean" ? stageOf(reader) - 1 : stageOf(reader));
+  const isComputed = new Set(computed);
+  const storedAnyway = (operand: Node, reader: Node) =>
+    !operand.batched || isLeaf(operand) || (isComputed.has(operand) && users(operand).some((u) => u !== reader && readIn(u) > stageOf(operand)));
+  for (let k = computed.length - 1; k >= 0; k--) {
+    const n = computed[k];
+    if (!n.batched || n.op === "batchMean" || fixed(n) || users(n).length === 0) continue;
+    const first = users(n).reduce((least, u) => Math.min(least, readIn(u)), Infinity);
+    if (first > stageOf(n) && users(n).every(isComputed.has, isComputed) && n.inputs.every((i) => storedAnyway(i, n))) stage.set(n, first);
+  }
+  return stage;
 }
 
 function phases(nodes: readonly Node[], level: ReadonlyMap<Node, number>): Map<Node, Phase> {
