@@ -244,14 +244,15 @@ export class FunctionLowering {
   /**
    * The whole body: scalar parameters as locals, the pre phase, then each stage — its accumulators zeroed, its
    * loop segments (sample loops and dense contractions), then at its barrier the means finished and the values
-   * after it. `perSample` adds statements to the last sample loop, or to a loop of its own when the last
-   * barrier computed values (an output of the batch as a whole, written for every sample).
+   * after it. `perSample` adds statements to the last sample loop, or to a loop of its own after the last
+   * barrier when there is one (an output of the batch as a whole, written for every sample).
    */
   body(perSample: () => Stmt[] = () => []): Stmt[] {
     const { plan } = this;
     const pre = plan.computed.filter((n) => plan.phase.get(n) === "pre").flatMap((n) => this.compute(n));
     const lastStage = plan.stages.length - 1;
-    const endsInValues = plan.stages[lastStage].after.length > 0;
+    // a last barrier that finishes means or computes values comes after every loop: forward's output is then of the batch as a whole
+    const endsInValues = plan.stages[lastStage].means.length > 0 || plan.stages[lastStage].after.length > 0;
     let declaredInvB = false;
     const stages = plan.stages.flatMap((stage, k): Stmt[] => {
       const last = k === lastStage && !endsInValues;

@@ -70,7 +70,7 @@ export const MEAN_OUTPUT: EquationNetSpec = {
 };
 
 /** Batch norm between two layers of 512 weights, which run as batched contractions (src/lower/dense.ts). */
-export const DENSE_AROUND_NORM = batchNormSpec("moments", { x: 16, h: 32, o: 16 });
+export const DENSE_AROUND_NORM: EquationNetSpec = { ...batchNormSpec("moments", { x: 16, h: 32, o: 16 }), name: "dense_around_norm" };
 
 /** Deterministic values in [−1, 1) (a tiny LCG, so a failure reproduces). */
 export function values(count: number, seed: number): Float64Array {
