@@ -73,7 +73,7 @@ const op = (name: Parameters<Graph["make"]>[0]) => (g: Graph, ...args: Node[]) =
 
 /** What the documentation says of the functions that read across the batch. */
 const ACROSS_THE_BATCH =
-  "reads across the batch: element by element over the samples of the call (the batch given to forward, loss, gradient or a training step, so forward's output for one sample depends on the others it is given with; a batch of one has mean x and variance 0)";
+  "reads across the batch: element by element over the samples of the call — the batch given to forward, loss, gradient or a training step. forward keeps no running statistics: a sample's output depends on the samples it is given with, and a batch of one has mean x and variance 0"
 
 export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ["linear", unary((_g, x) => x, { derivative: "1", group: "activation" })],
@@ -268,7 +268,7 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
     "batch_var",
     {
       ...tensorFunction([{ name: "x", meaning: "a value of each sample" }], (g, [x]) => batchVariance(g, x as Node), "2(x − batch_mean(x)) / batch to x in every sample", "reduction"),
-      domain: `any value; the biased variance batch_mean((x − batch_mean(x)) .^ 2), centred first for accuracy (two batch barriers; batch_mean(x .^ 2) − batch_mean(x) .^ 2 takes one, and loses digits where the mean is large against the spread); ${ACROSS_THE_BATCH}`,
+      domain: `any value; the biased variance batch_mean((x − batch_mean(x)) .^ 2), centred on the mean first for accuracy, at the cost of one more pass over the batch than batch_mean(x .^ 2) − batch_mean(x) .^ 2 (which loses digits where the mean is large against the spread); ${ACROSS_THE_BATCH}`,
     },
   ],
   [
