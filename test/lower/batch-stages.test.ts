@@ -143,6 +143,26 @@ describe("plan: storage across barriers", () => {
   });
 });
 
+describe("plan: the cost of batch norm's barriers", () => {
+  const rowsOf = (plan: FunctionPlan) => [...plan.storage].filter(([, s]) => s.kind === "rows").map(([n]) => n);
+
+  it("stores one pass over the normalised layer each way in the one-barrier form: its input forward, one delta backward", () => {
+    const lowered = lowerSpec(batchNormSpec("moments"));
+    const { forward, gradient } = lowered.materialized.plans;
+    expect(rowsOf(forward)).toEqual([named(lowered, "forward", "z")]);
+    const backward = rowsOf(gradient).filter((n) => n !== named(lowered, "gradient", "z"));
+    expect(rowsOf(gradient)).toContain(named(lowered, "gradient", "z"));
+    expect(backward).toHaveLength(1);
+    expect(backward[0].shape).toEqual([5]);
+  });
+
+  it("stores at most twice that with the variance centred first (one more barrier each way)", () => {
+    const { forward, gradient } = lowerSpec(batchNormSpec("centred")).materialized.plans;
+    expect(rowsOf(forward).length).toBeLessThanOrEqual(2);
+    expect(rowsOf(gradient).length).toBeLessThanOrEqual(4);
+  });
+});
+
 describe("plan: dense layers around a barrier", () => {
   it("runs the product after the barrier as a batched contraction of the second stage", () => {
     const { forward, gradient } = lowerSpec(DENSE_AROUND_NORM).materialized.plans;
