@@ -15,6 +15,7 @@ import type { InterpretedModule } from "../src/render/interp/module.ts";
 import type { EquationNetSpec } from "../src/spec/types.ts";
 import {
   type Arrays,
+  COUPLED_LOSS,
   DENSE_AROUND_NORM,
   MEAN_CENTRING,
   MEAN_OUTPUT,
@@ -34,6 +35,7 @@ const SPECS: readonly EquationNetSpec[] = [
   MEAN_CENTRING,
   TWO_BARRIERS,
   MEAN_OUTPUT,
+  COUPLED_LOSS,
   DENSE_AROUND_NORM,
 ];
 const BATCHES = [1, 2, 3, 5, 7];

@@ -69,6 +69,17 @@ export const MEAN_OUTPUT: EquationNetSpec = {
   loss: "sum((h - t) .^ 2) + sum(m .* m)",
 };
 
+/** The loss itself reads a batch mean: the errors' spread around their batch mean. */
+export const COUPLED_LOSS: EquationNetSpec = {
+  name: "coupled_loss",
+  params: { W: { shape: [2, 3] }, b: { shape: [2] } },
+  inputs: { x: [3] },
+  targets: { t: [2] },
+  equations: ["o = tanh(W * x + b)", "e = o - t"],
+  output: "o",
+  loss: "sum((e - batch_mean(e)) .^ 2) + 0.5 * sum(e .^ 2)",
+};
+
 /** Batch norm between two layers of 512 weights, which run as batched contractions (src/lower/dense.ts). */
 export const DENSE_AROUND_NORM: EquationNetSpec = { ...batchNormSpec("moments", { x: 16, h: 32, o: 16 }), name: "dense_around_norm" };
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { Graph } from "../../src/ir/graph.ts";
 import type { Node } from "../../src/ir/node.ts";
 import { type FunctionPlan, planFunction } from "../../src/lower/plan.ts";
-import { DENSE_AROUND_NORM, MEAN_CENTRING, MEAN_OUTPUT, TWO_BARRIERS, batchNormSpec } from "../helpers/batch-nets.ts";
+import { COUPLED_LOSS, DENSE_AROUND_NORM, MEAN_CENTRING, MEAN_OUTPUT, TWO_BARRIERS, batchNormSpec } from "../helpers/batch-nets.ts";
 import { lowerSpec } from "../helpers/interp.ts";
 import { PHASES, named } from "../helpers/small-nets.ts";
 
@@ -95,7 +95,7 @@ describe("plan: stages at batch barriers", () => {
   });
 
   it("has every operand ready where its reader runs, in every function", () => {
-    for (const spec of [batchNormSpec("centred"), batchNormSpec("moments"), batchNormSpec("shifted"), MEAN_CENTRING, TWO_BARRIERS, MEAN_OUTPUT, DENSE_AROUND_NORM]) {
+    for (const spec of [batchNormSpec("centred"), batchNormSpec("moments"), batchNormSpec("shifted"), MEAN_CENTRING, TWO_BARRIERS, MEAN_OUTPUT, COUPLED_LOSS, DENSE_AROUND_NORM]) {
       for (const plan of Object.values(lowerSpec(spec).materialized.plans)) expectSchedulable(plan);
     }
   });
