@@ -32,6 +32,7 @@ const SPECS: readonly EquationNetSpec[] = [
   batchNormSpec("centred"),
   batchNormSpec("moments"),
   batchNormSpec("shifted"),
+  batchNormSpec("shiftArgument"),
   MEAN_CENTRING,
   TWO_BARRIERS,
   MEAN_OUTPUT,
@@ -126,6 +127,39 @@ describe("batch coupling: a mean as forward's output", () => {
     const size = n.materialized.layout.outputSize;
     for (let s = 1; s < 3; s++) expect(Array.from(out.subarray(s * size, (s + 1) * size))).toEqual(Array.from(out.subarray(0, size)));
     expect(relativeError(out, reference(n, a).out)).toBeLessThan(1e-12);
+  });
+});
+
+describe("batch coupling: batch_var", () => {
+  it("refuses a shift that differs between samples", () => {
+    const spec = { ...batchNormSpec("moments"), equations: ["z = W * x", "mu = batch_mean(z)", "v = batch_var(z, z)", "y = g .* (z - mu) ./ sqrt(v + 0.001) + b", "o = V * tanh(y)"] };
+    expect(() => new InterpretedNet(spec)).toThrow(/shift must be the same for every sample/);
+  });
+
+  it("keeps in f32, with a shift near the mean, the digits mean and mean of squares lose", () => {
+    // activations of mean about 50 and spread below 0.1: E[z²] − E[z]² subtracts two numbers near 2500 in f32
+    const forms = ["moments", "shiftArgument", "centred"] as const;
+    const errors = forms.map((form) => {
+      const n = netOf(batchNormSpec(form));
+      const a = arraysFor(n, 6, 77);
+      const inputs = a.inputs.map((v) => 10 + 0.01 * v);
+      const params = Float64Array.from(a.params);
+      const { offsets } = n.materialized.layout;
+      const param = (name: string) => n.net.params.find((p) => p.name === name)?.node;
+      const W = offsets.get(param("W") as never) ?? 0;
+      for (let i = 0; i < 20; i++) params[W + i] = 1.25 + 0.01 * a.params[W + i];
+      const c = param("c");
+      // the shift: 50, near the mean (as a running mean would be)
+      if (c) for (let i = 0; i < 5; i++) params[(offsets.get(c) ?? 0) + i] = Math.fround(50);
+      const shifted = { ...a, inputs, params };
+      const want = reference(n, shifted);
+      const got = run(n.module("f32"), shifted, "f32");
+      return relativeError(got.out, want.out);
+    });
+    const [moments, shiftArgument, centred] = errors;
+    expect(Number.isFinite(moments)).toBe(true);
+    expect(shiftArgument).toBeLessThan(moments / 10);
+    expect(centred).toBeLessThan(moments / 10);
   });
 });
 

@@ -267,8 +267,16 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   [
     "batch_var",
     {
-      ...tensorFunction([{ name: "x", meaning: "a value of each sample" }], (g, [x]) => batchVariance(g, x as Node), "2(x − batch_mean(x)) / batch to x in every sample", "reduction"),
-      domain: `any value; the biased variance batch_mean((x − batch_mean(x)) .^ 2), centred on the mean first for accuracy, at the cost of one more pass over the batch than batch_mean(x .^ 2) − batch_mean(x) .^ 2 (which loses digits where the mean is large against the spread); ${ACROSS_THE_BATCH}`,
+      ...tensorFunction(
+        [
+          { name: "x", meaning: "a value of each sample" },
+          { name: "c", meaning: "a shift near the mean, the same for every sample (a parameter, say)", default: "none: centred on the batch mean" },
+        ],
+        (g, [x, c]) => batchVariance(g, x as Node, c),
+        "2(x − batch_mean(x)) / batch to x in every sample; none to c",
+        "reduction",
+      ),
+      domain: `any value; the biased variance. Without c, batch_mean((x − batch_mean(x)) .^ 2): centred on the mean first, exact, at the cost of one more pass over the batch; with c, batch_mean((x − c) .^ 2) − (batch_mean(x) − c) .^ 2 (at least 0): one pass, as accurate as c is near the mean (c = 0 loses digits where the mean is large against the spread); ${ACROSS_THE_BATCH}`,
     },
   ],
   [
@@ -572,9 +580,16 @@ function nthRoot(g: Graph, x: Node, n: Node): Node {
   return odd ? g.mul(g.sign(x), g.pow(g.abs(x), degree)) : g.pow(x, degree);
 }
 
-/** The biased batch variance, centred on the batch mean before squaring. */
-function batchVariance(g: Graph, x: Node): Node {
-  return g.batchMean(g.square(g.sub(x, g.batchMean(x))));
+/**
+ * The biased batch variance: centred on the batch mean before squaring (exact; the mean's barrier comes
+ * first), or from the moments about a shift `c` the same for every sample (both means in one stage: one barrier).
+ */
+function batchVariance(g: Graph, x: Node, c: Node | undefined): Node {
+  if (!c) return g.batchMean(g.square(g.sub(x, g.batchMean(x))));
+  if (c.batched) {
+    throw new ArgumentError("batch_var's shift must be the same for every sample (the moments about a per-sample value are not the variance)", "a parameter or a constant", "a value of each sample");
+  }
+  return g.relu(g.sub(g.batchMean(g.square(g.sub(x, c))), g.square(g.sub(g.batchMean(x), c))));
 }
 
 /** mathjs's variance: Σ (x − mean)² / (n − 1), of every element or along `axis`. */

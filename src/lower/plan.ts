@@ -20,11 +20,12 @@
  *
  * Cost of a barrier: one more pass over what the next stage reads of the earlier one (its rows). A builder
  * writing a batch variance should take it in one barrier, from moments accumulated in the same stage:
- *   mu = batchMean(x), m2 = batchMean((x − c)²) with c a shift known before the stage (e.g. a running mean,
- *   or a parameter), var = m2 − (mu − c)²
- * (with c = 0 this is E[x²] − E[x]², which loses digits when |mean| ≫ std; the shift keeps them). Written
- * as batchMean((x − batchMean(x))²) it takes two barriers, and the reverse sweep two more: each is one pass
- * more over the activations between them. Both are scheduled correctly.
+ *   mu = batchMean(x), m2 = batchMean((x − c)²), var = m2 − (mu − c)²
+ * with c a shift known before the stage (a parameter, or any value of an earlier stage): with c = 0 this is
+ * E[x²] − E[x]², which loses digits when |mean| ≫ std, and the shift keeps them. Batch norm then takes one
+ * barrier forward and one more in the reverse sweep (three stages in the gradient: its input is stored one
+ * row per sample forward, one delta backward). Written as batchMean((x − batchMean(x))²), as batch_var is,
+ * the variance takes two barriers, and the reverse sweep two more (five stages). Both are scheduled correctly.
  */
 import { isIdentityView, parseView } from "../ir/axes.ts";
 import { type Node, reachable, sizeOf } from "../ir/node.ts";
@@ -186,7 +187,7 @@ function phases(nodes: readonly Node[], level: ReadonlyMap<Node, number>): Map<N
 }
 
 /** Each stage's loop work (and batch-mean accumulations), and the values after its barrier. */
-function stagesOf(computed: readonly Node[], level: ReadonlyMap<Node, number>, dense: ReadonlyMap<Node, DenseCall>): Stage[] {
+function stagesOf(computed: readonly Node[], stage: ReadonlyMap<Node, number>, dense: ReadonlyMap<Node, DenseCall>): Stage[] {
   const loopWork: Node[][] = [[]];
   const after: Node[][] = [[]];
   const at = (lists: Node[][], k: number): Node[] => {
@@ -194,7 +195,7 @@ function stagesOf(computed: readonly Node[], level: ReadonlyMap<Node, number>, d
     return lists[k];
   };
   for (const n of computed) {
-    const k = level.get(n) ?? 0;
+    const k = stage.get(n) ?? 0;
     // a batch mean accumulates in the loops of the stage its barrier ends
     if (n.op === "batchMean") at(loopWork, k - 1).push(n);
     else if (n.batched) at(loopWork, k).push(n);

@@ -10,7 +10,7 @@ import type { EquationNetSpec } from "../../src/spec/types.ts";
 import type { InterpretedNet } from "./interpreted.ts";
 
 /** z = W x, batch-normalised (scale g, shift b), then o = V tanh(y); squared error. */
-export function batchNormSpec(form: "centred" | "moments" | "shifted", sizes: { x: number; h: number; o: number } = { x: 4, h: 5, o: 2 }): EquationNetSpec {
+export function batchNormSpec(form: "centred" | "moments" | "shifted" | "shiftArgument", sizes: { x: number; h: number; o: number } = { x: 4, h: 5, o: 2 }): EquationNetSpec {
   const variance = {
     // batch_var: centred on the batch mean first (two barriers)
     centred: ["v = batch_var(z)"],
@@ -18,6 +18,8 @@ export function batchNormSpec(form: "centred" | "moments" | "shifted", sizes: { 
     moments: ["m2 = batch_mean(z .* z)", "v = m2 - mu .* mu"],
     // the same around a shift c known before the stage (one barrier, digits kept when |mean| ≫ spread)
     shifted: ["zc = z - c", "m2 = batch_mean(zc .* zc)", "v = m2 - (mu - c) .^ 2"],
+    // the same from batch_var's shift argument
+    shiftArgument: ["v = batch_var(z, c)"],
   }[form];
   return {
     name: `batch_norm_${form}`,
@@ -26,7 +28,7 @@ export function batchNormSpec(form: "centred" | "moments" | "shifted", sizes: { 
       g: { shape: [sizes.h] },
       b: { shape: [sizes.h] },
       V: { shape: [sizes.o, sizes.h] },
-      ...(form === "shifted" ? { c: { shape: [sizes.h] } } : {}),
+      ...(form === "shifted" || form === "shiftArgument" ? { c: { shape: [sizes.h] } } : {}),
     },
     inputs: { x: [sizes.x] },
     targets: { t: [sizes.o] },

@@ -165,7 +165,7 @@ export const CASES: Record<string, Case> = {
   trace: { args: [R], call: "trace([a[1], a[2]; a[3], a[4]]) * a" },
   // the batch functions at the batch of one these cases run (test/batch-coupling.test.ts checks larger batches)
   batch_mean: { args: [R], call: "batch_mean(a .* w) .* a" },
-  batch_var: { args: [R], call: "batch_var(a .* w) + a .* a" },
+  batch_var: { args: [R], call: "batch_var(a .* w) + batch_var(a .* w, a[2]) + a .* a" },
   transpose: { args: [R], call: "transpose(a) .* a" },
   dot: { args: [R, R] },
   cumsum: { args: [R] },

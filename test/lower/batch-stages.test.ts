@@ -82,6 +82,7 @@ describe("plan: stages at batch barriers", () => {
   it("takes one barrier for mean and mean of squares in one stage, and one more for the backward sweep", () => {
     expect(stageCounts(batchNormSpec("moments"))).toEqual({ forward: 2, loss: 2, gradient: 3 });
     expect(stageCounts(batchNormSpec("shifted"))).toEqual({ forward: 2, loss: 2, gradient: 3 });
+    expect(stageCounts(batchNormSpec("shiftArgument"))).toEqual({ forward: 2, loss: 2, gradient: 3 });
   });
 
   it("takes two barriers for a variance centred on the batch mean first, and two more backward", () => {
@@ -95,7 +96,7 @@ describe("plan: stages at batch barriers", () => {
   });
 
   it("has every operand ready where its reader runs, in every function", () => {
-    for (const spec of [batchNormSpec("centred"), batchNormSpec("moments"), batchNormSpec("shifted"), MEAN_CENTRING, TWO_BARRIERS, MEAN_OUTPUT, COUPLED_LOSS, DENSE_AROUND_NORM]) {
+    for (const spec of [batchNormSpec("centred"), batchNormSpec("moments"), batchNormSpec("shifted"), batchNormSpec("shiftArgument"), MEAN_CENTRING, TWO_BARRIERS, MEAN_OUTPUT, COUPLED_LOSS, DENSE_AROUND_NORM]) {
       for (const plan of Object.values(lowerSpec(spec).materialized.plans)) expectSchedulable(plan);
     }
   });
