@@ -24,8 +24,9 @@
  * with c a shift known before the stage (a parameter, or any value of an earlier stage): with c = 0 this is
  * E[x²] − E[x]², which loses digits when |mean| ≫ std, and the shift keeps them. Batch norm then takes one
  * barrier forward and one more in the reverse sweep (three stages in the gradient: its input is stored one
- * row per sample forward, one delta backward). Written as batchMean((x − batchMean(x))²), as batch_var is,
- * the variance takes two barriers, and the reverse sweep two more (five stages). Both are scheduled correctly.
+ * row per sample forward, one delta backward); equations write it batch_var(x, c). Written as
+ * batchMean((x − batchMean(x))²), as batch_var(x) is, the variance takes two barriers, and the reverse sweep
+ * two more (five stages). Both are scheduled correctly.
  */
 import { isIdentityView, parseView } from "../ir/axes.ts";
 import { type Node, reachable, sizeOf } from "../ir/node.ts";
