@@ -253,18 +253,17 @@ export class FunctionLowering {
     const lastStage = plan.stages.length - 1;
     // a last barrier that finishes means or computes values comes after every loop: forward's output is then of the batch as a whole
     const endsInValues = plan.stages[lastStage].means.length > 0 || plan.stages[lastStage].after.length > 0;
-    let declaredInvB = false;
-    const stages = plan.stages.flatMap((stage, k): Stmt[] => {
+    const loops = plan.stages.map((stage, k) => {
       const last = k === lastStage && !endsInValues;
-      const loop = stage.segments.flatMap((seg, j) =>
+      return stage.segments.flatMap((seg, j) =>
         seg.kind === "dense" ? this.dense(seg.call) : this.sampleLoop(seg, last && j === stage.segments.length - 1 ? perSample : () => []),
       );
-      const barrier = [...this.finishAccumulators(stage.means), ...stage.after.flatMap((n) => this.compute(n))];
-      // 1/batch is declared at the first barrier that uses it, and read by every later one
-      const invB = barrier.length > 0 && !declaredInvB ? [{ k: "let", local: this.invB, value: op("div", num(1), arg("batch")), mutable: false } satisfies Stmt] : [];
-      if (invB.length > 0) declaredInvB = true;
-      return [...this.resetAccumulators(stage.means), ...loop, ...invB, ...barrier];
     });
+    const barriers = plan.stages.map((stage) => [...this.finishAccumulators(stage.means), ...stage.after.flatMap((n) => this.compute(n))]);
+    // 1/batch is declared at the first barrier that does anything, and read by every later one
+    const declareInvB = barriers.findIndex((b) => b.length > 0);
+    const invB: Stmt = { k: "let", local: this.invB, value: op("div", num(1), arg("batch")), mutable: false };
+    const stages = plan.stages.flatMap((stage, k) => [...this.resetAccumulators(stage.means), ...loops[k], ...(k === declareInvB ? [invB] : []), ...barriers[k]]);
     const trailing = endsInValues ? this.sampleLoop({ kind: "samples", nodes: [] }, perSample) : [];
     const params = [...this.scalarParams].sort((a, b) => a.id - b.id);
     return [
