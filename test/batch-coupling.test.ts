@@ -179,7 +179,7 @@ describe("batch coupling: compiled modules of both back ends against the interpr
           const n = netOf(spec);
           const m = await generated(spec, precision, backend);
           const interpreted = n.module(precision, backend);
-          for (const batch of [1, 3, 4]) {
+          for (const batch of [1, 3, 4, 9]) {
             const a = arraysFor(n, batch, 40 + batch);
             const [got, want] = [run(m, a, precision), run(interpreted, a, precision)];
             const what = `${spec.name}, batch ${batch}`;
