@@ -71,6 +71,10 @@ function binary(names: [string, string], f: (g: Graph, a: Node, b: Node) => Node
 const inverse = (g: Graph, x: Node) => g.div(g.constant(1), x);
 const op = (name: Parameters<Graph["make"]>[0]) => (g: Graph, ...args: Node[]) => g.make(name, args);
 
+/** What the documentation says of the functions that read across the batch. */
+const ACROSS_THE_BATCH =
+  "reads across the batch: element by element over the samples of the call — the batch given to forward, loss, gradient or a training step. forward keeps no running statistics: a sample's output depends on the samples it is given with, and a batch of one has mean x and variance 0"
+
 export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ["linear", unary((_g, x) => x, { derivative: "1", group: "activation" })],
   // ---- exponentials, logarithms, powers
@@ -252,6 +256,29 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ],
   ["max", extremum("max")],
   ["min", extremum("min")],
+  // ---- across the batch: the only functions whose value for one sample depends on the others
+  [
+    "batch_mean",
+    {
+      ...tensorFunction([{ name: "x", meaning: "a value of each sample" }], (g, [x]) => g.batchMean(x as Node), "1/batch to x in every sample of the batch", "reduction"),
+      domain: `any value; ${ACROSS_THE_BATCH}`,
+    },
+  ],
+  [
+    "batch_var",
+    {
+      ...tensorFunction(
+        [
+          { name: "x", meaning: "a value of each sample" },
+          { name: "c", meaning: "a shift near the mean, the same for every sample (a parameter, say)", default: "none: centred on the batch mean" },
+        ],
+        (g, [x, c]) => batchVariance(g, x as Node, c),
+        "2(x − batch_mean(x)) / batch to x in every sample; none to c",
+        "reduction",
+      ),
+      domain: `any value; the biased variance. Without c, batch_mean((x − batch_mean(x)) .^ 2): centred on the mean first, exact, at the cost of one more pass over the batch; with c, batch_mean((x − c) .^ 2) − (batch_mean(x) − c) .^ 2 (at least 0): one pass, as accurate as c is near the mean (c = 0 loses digits where the mean is large against the spread); ${ACROSS_THE_BATCH}`,
+    },
+  ],
   [
     "transpose",
     {
@@ -551,6 +578,18 @@ function nthRoot(g: Graph, x: Node, n: Node): Node {
   const degree = inverse(g, n);
   const odd = n.op === "const" && Number.isInteger(n.attr) && Math.abs(n.attr as number) % 2 === 1;
   return odd ? g.mul(g.sign(x), g.pow(g.abs(x), degree)) : g.pow(x, degree);
+}
+
+/**
+ * The biased batch variance: centred on the batch mean before squaring (exact; the mean's barrier comes
+ * first), or from the moments about a shift `c` the same for every sample (both means in one stage: one barrier).
+ */
+function batchVariance(g: Graph, x: Node, c: Node | undefined): Node {
+  if (!c) return g.batchMean(g.square(g.sub(x, g.batchMean(x))));
+  if (c.batched) {
+    throw new ArgumentError("batch_var's shift must be the same for every sample (the moments about a per-sample value are not the variance)", "a parameter or a constant", "a value of each sample");
+  }
+  return g.relu(g.sub(g.batchMean(g.square(g.sub(x, c))), g.square(g.sub(g.batchMean(x), c))));
 }
 
 /** mathjs's variance: Σ (x − mean)² / (n − 1), of every element or along `axis`. */

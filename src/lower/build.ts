@@ -242,25 +242,35 @@ export class FunctionLowering {
   // ---- phases -------------------------------------------------------------------------------------
 
   /**
-   * The whole body: scalar parameters as locals, the pre phase, accumulators, the loop segments (sample
-   * loops and dense contractions), then the post phase. `perSample` adds statements to the last sample loop.
+   * The whole body: scalar parameters as locals, the pre phase, then each stage — its accumulators zeroed, its
+   * loop segments (sample loops and dense contractions), then at its barrier the means finished and the values
+   * after it. `perSample` adds statements to the last sample loop, or to a loop of its own after the last
+   * barrier when there is one (an output of the batch as a whole, written for every sample).
    */
   body(perSample: () => Stmt[] = () => []): Stmt[] {
     const { plan } = this;
-    const inPhase = (phase: string) => plan.computed.filter((n) => plan.phase.get(n) === phase && n.op !== "batchMean");
-    const means = plan.computed.filter((n) => n.op === "batchMean");
-    const pre = inPhase("pre").flatMap((n) => this.compute(n));
-    const loop = plan.segments.flatMap((seg, k) =>
-      seg.kind === "dense" ? this.dense(seg.call) : this.sampleLoop(seg, k === plan.segments.length - 1 ? perSample : () => []),
-    );
-    const post = [...this.finishAccumulators(means), ...inPhase("post").flatMap((n) => this.compute(n))];
+    const pre = plan.computed.filter((n) => plan.phase.get(n) === "pre").flatMap((n) => this.compute(n));
+    const lastStage = plan.stages.length - 1;
+    // a last barrier that finishes means or computes values comes after every loop: forward's output is then of the batch as a whole
+    const endsInValues = plan.stages[lastStage].means.length > 0 || plan.stages[lastStage].after.length > 0;
+    const loops = plan.stages.map((stage, k) => {
+      const last = k === lastStage && !endsInValues;
+      return stage.segments.flatMap((seg, j) =>
+        seg.kind === "dense" ? this.dense(seg.call) : this.sampleLoop(seg, last && j === stage.segments.length - 1 ? perSample : () => []),
+      );
+    });
+    const barriers = plan.stages.map((stage) => [...this.finishAccumulators(stage.means), ...stage.after.flatMap((n) => this.compute(n))]);
+    // 1/batch is declared at the first barrier that does anything, and read by every later one
+    const declareInvB = barriers.findIndex((b) => b.length > 0);
+    const invB: Stmt = { k: "let", local: this.invB, value: op("div", num(1), arg("batch")), mutable: false };
+    const stages = plan.stages.flatMap((stage, k) => [...this.resetAccumulators(stage.means), ...loops[k], ...(k === declareInvB ? [invB] : []), ...barriers[k]]);
+    const trailing = endsInValues ? this.sampleLoop({ kind: "samples", nodes: [] }, perSample) : [];
     const params = [...this.scalarParams].sort((a, b) => a.id - b.id);
     return [
       ...params.map((n): Stmt => ({ k: "let", local: this.local(n), value: load(this.buffers.params, constIndex(this.offset(n))), mutable: false })),
       ...pre,
-      ...this.resetAccumulators(means),
-      ...loop,
-      ...(post.length > 0 ? [{ k: "let", local: this.invB, value: op("div", num(1), arg("batch")), mutable: false } satisfies Stmt, ...post] : []),
+      ...stages,
+      ...trailing,
     ];
   }
 

@@ -1,14 +1,32 @@
 /**
- * Scheduling one generated function on the DAG, before it becomes kernel IR. The batch is processed in phases:
- *   pre  — values of the parameters alone (computed once, before any sample),
- *   loop — per-sample values, forward and backward, with batch means accumulated,
- *   post — values after the batch means (1/batch applied once): the objective and gradient roots.
- * The loop phase is a list of segments: loops over the samples running per-sample code, and batched
- * dense-layer contractions between them. A value read in another segment than its own is stored one row per
- * sample ("rows", buffers grown with the batch); other values live per sample: scalars in locals, tensors in
- * workspace buffers. Roots go straight into `grads` or `out`; transposes feeding only products, and reshapes
- * (views that keep the row-major order), are read through. Every other value is stored here; which ones need no storage is decided on the kernel IR
- * (passes/inline.ts).
+ * Scheduling one generated function on the DAG, before it becomes kernel IR. The batch is processed in stages,
+ * each ended by a batch barrier (the batch means its loops accumulate):
+ *   pre   — values of the parameters alone (computed once, before any sample),
+ *   stage — per-sample values, forward and backward, with the batch means that read them accumulated;
+ *   after its barrier — those means finished (1/batch applied once), then the values of the batch as a whole
+ *           that depend on them: the objective and gradient roots after the last stage, or, mid-network,
+ *           statistics such as a batch norm's mean and variance, which the next stage's loops read as they read
+ *           the parameters.
+ * A function whose only batch means are its results (J, the gradients) has one stage. A value's stage is the
+ * number of barriers it waits for: a per-sample value runs in the loops of the latest stage among its
+ * operands', a batch mean of a value of stage k is finished at the barrier ending stage k.
+ *
+ * Each stage's loop work is a list of segments: loops over the samples running per-sample code, and batched
+ * dense-layer contractions between them. A value read in another segment than its own (a later stage's
+ * included) is stored one row per sample ("rows", buffers grown with the batch); other values live per sample:
+ * scalars in locals, tensors in workspace buffers. Roots go straight into `grads` or `out`; transposes feeding
+ * only products, and reshapes (views that keep the row-major order), are read through. Every other value is
+ * stored here; which ones need no storage is decided on the kernel IR (passes/inline.ts).
+ *
+ * Cost of a barrier: one more pass over what the next stage reads of the earlier one (its rows). A builder
+ * writing a batch variance should take it in one barrier, from moments accumulated in the same stage:
+ *   mu = batchMean(x), m2 = batchMean((x − c)²), var = m2 − (mu − c)²
+ * with c a shift known before the stage (a parameter, or any value of an earlier stage): with c = 0 this is
+ * E[x²] − E[x]², which loses digits when |mean| ≫ std, and the shift keeps them. Batch norm then takes one
+ * barrier forward and one more in the reverse sweep (three stages in the gradient: its input is stored one
+ * row per sample forward, one delta backward); equations write it batch_var(x, c). Written as
+ * batchMean((x − batchMean(x))²), as batch_var(x) is, the variance takes two barriers, and the reverse sweep
+ * two more (five stages). Both are scheduled correctly.
  */
 import { isIdentityView, parseView } from "../ir/axes.ts";
 import { type Node, reachable, sizeOf } from "../ir/node.ts";
@@ -25,11 +43,28 @@ export type Storage =
 
 export type Segment = { kind: "samples"; nodes: readonly Node[] } | { kind: "dense"; call: DenseCall };
 
+/** The loop work up to one batch barrier, and what follows the barrier. */
+export interface Stage {
+  /** Sample loops and dense contractions: the stage's per-sample values and the accumulations of `means`. */
+  readonly segments: readonly Segment[];
+  /** Batch means accumulated in this stage, finished at its barrier. */
+  readonly means: readonly Node[];
+  /** Values of the batch as a whole computed after the barrier, from the finished means (in a valid order). */
+  readonly after: readonly Node[];
+}
+
 export interface FunctionPlan {
   readonly roots: readonly Node[];
   /** Non-leaf nodes that are computed and stored, in a valid order. */
   readonly computed: readonly Node[];
+  /**
+   * pre: before any sample (the parameters' values); loop: per sample, in a stage's loops; post: after a
+   * barrier (batch means and what depends on them).
+   */
   readonly phase: ReadonlyMap<Node, Phase>;
+  /** The stages in order; one when the batch means are only the function's results. */
+  readonly stages: readonly Stage[];
+  /** Every stage's segments, in order. */
   readonly segments: readonly Segment[];
   /** Transposes and reshapes that are read through (never stored). */
   readonly views: ReadonlySet<Node>;
@@ -51,7 +86,8 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
   const nodes = reachable(roots).sort((a, b) => a.id - b.id);
   const consumers = consumerMap(nodes);
   const users = (n: Node) => consumers.get(n) ?? [];
-  const phase = phases(nodes);
+  const level = barriersBefore(nodes);
+  const phase = phases(nodes, level);
   const rootSet = new Set(roots);
   const dense = new Map(nodes.flatMap((n) => ((call) => (call ? [[n, call] as const] : []))(denseCall(n, users))));
   const absorbed = new Set([...dense.values()].flatMap((c) => (c.kind === "denseWeightGradient" ? [c.outer] : [])));
@@ -59,7 +95,8 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
   const transposes = new Set(nodes.filter((n) => n.op === "transpose" && !rootSet.has(n) && users(n).every((c) => c.op === "matmul")));
   const views = new Set([...transposes, ...nodes.filter((n) => isReshape(n) && !rootSet.has(n) && !kernelOperands.has(n) && !transposes.has(n.inputs[0]))]);
   const computed = nodes.filter((n) => !isLeaf(n) && !views.has(n) && !absorbed.has(n));
-  const segments = segment(computed, phase, dense);
+  const stages = stagesOf(computed, sinkToReaders(computed, level, users, (n) => rootSet.has(n) || views.has(n) || dense.has(n)), dense);
+  const segments = stages.flatMap((s) => s.segments);
   const rows = rowsStored(segments, computed, kernelOperands, users, views);
   const storage = new Map<Node, Storage>();
   for (const n of computed) {
@@ -87,7 +124,7 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
       readersShared.add(reader);
     }
   }
-  return { roots, computed, phase, segments, views, storage, users, named, sharesReaderStorage };
+  return { roots, computed, phase, stages, segments, views, storage, users, named, sharesReaderStorage };
 }
 
 /** A view that reads its operand's elements in their order (a reshape): element i is the operand's element i. */
@@ -107,22 +144,76 @@ function consumerMap(nodes: readonly Node[]): Map<Node, Node[]> {
   return out;
 }
 
-function phases(nodes: readonly Node[]): Map<Node, Phase> {
-  const phase = new Map<Node, Phase>();
+/**
+ * The number of batch barriers each node waits for: a batch mean one more than its operand, any other node the
+ * most of its operands. A per-sample value of level k runs in stage k; a value of the batch as a whole of level
+ * k ≥ 1 after the k-th barrier.
+ */
+function barriersBefore(nodes: readonly Node[]): Map<Node, number> {
+  const level = new Map<Node, number>();
   for (const n of nodes) {
-    if (n.batched) phase.set(n, "loop");
-    else if (n.op === "batchMean" || n.inputs.some((i) => phase.get(i) === "post")) phase.set(n, "post");
-    else phase.set(n, "pre");
+    const operands = n.inputs.reduce((most, i) => Math.max(most, level.get(i) ?? 0), 0);
+    level.set(n, n.op === "batchMean" ? operands + 1 : operands);
   }
+  return level;
+}
+
+/**
+ * Stages after sinking: a per-sample value read only by later stages is computed in the first of them, when
+ * its per-sample operands are stored one row per sample anyway (read in a later stage by another value), so
+ * it needs no rows of its own and no new ones. (A batch norm's g ⊙ (x − μ), read after the variance's
+ * barrier, is computed there from the rows of x − μ.) `fixed` values stay where they are.
+ */
+function sinkToReaders(computed: readonly Node[], level: ReadonlyMap<Node, number>, users: (n: Node) => readonly Node[], fixed: (n: Node) => boolean): Map<Node, number> {
+  const stage = new Map(level);
+  const stageOf = (n: Node) => stage.get(n) ?? 0;
+  // a batch mean reads its operand in the stage its barrier ends
+  const readIn = (reader: Node) => (reader.op === "batchMean" ? stageOf(reader) - 1 : stageOf(reader));
+  const isComputed = new Set(computed);
+  const storedAnyway = (operand: Node, reader: Node) =>
+    !operand.batched || isLeaf(operand) || (isComputed.has(operand) && users(operand).some((u) => u !== reader && readIn(u) > stageOf(operand)));
+  for (let k = computed.length - 1; k >= 0; k--) {
+    const n = computed[k];
+    if (!n.batched || n.op === "batchMean" || fixed(n) || users(n).length === 0) continue;
+    const first = users(n).reduce((least, u) => Math.min(least, readIn(u)), Infinity);
+    if (first > stageOf(n) && users(n).every(isComputed.has, isComputed) && n.inputs.every((i) => storedAnyway(i, n))) stage.set(n, first);
+  }
+  return stage;
+}
+
+function phases(nodes: readonly Node[], level: ReadonlyMap<Node, number>): Map<Node, Phase> {
+  const phase = new Map<Node, Phase>();
+  for (const n of nodes) phase.set(n, n.batched ? "loop" : (level.get(n) ?? 0) > 0 ? "post" : "pre");
   return phase;
 }
 
-/** Loop-phase work (and batch-mean accumulations) in order, cut into sample loops around the dense kernels. */
-function segment(computed: readonly Node[], phase: ReadonlyMap<Node, Phase>, dense: ReadonlyMap<Node, DenseCall>): Segment[] {
+/** Each stage's loop work (and batch-mean accumulations), and the values after its barrier. */
+function stagesOf(computed: readonly Node[], stage: ReadonlyMap<Node, number>, dense: ReadonlyMap<Node, DenseCall>): Stage[] {
+  const loopWork: Node[][] = [[]];
+  const after: Node[][] = [[]];
+  const at = (lists: Node[][], k: number): Node[] => {
+    while (lists.length <= k) lists.push([]);
+    return lists[k];
+  };
+  for (const n of computed) {
+    const k = stage.get(n) ?? 0;
+    // a batch mean accumulates in the loops of the stage its barrier ends
+    if (n.op === "batchMean") at(loopWork, k - 1).push(n);
+    else if (n.batched) at(loopWork, k).push(n);
+    else if (k > 0) at(after, k - 1).push(n);
+  }
+  const count = Math.max(loopWork.length, after.length);
+  return Array.from({ length: count }, (_, k): Stage => {
+    const work = at(loopWork, k);
+    return { segments: segment(work, dense), means: work.filter((n) => n.op === "batchMean"), after: at(after, k) };
+  });
+}
+
+/** One stage's loop work in order, cut into sample loops around the dense kernels. */
+function segment(loopWork: readonly Node[], dense: ReadonlyMap<Node, DenseCall>): Segment[] {
   const segments: Segment[] = [];
   let current: Node[] = [];
-  for (const n of computed) {
-    if (phase.get(n) !== "loop" && n.op !== "batchMean") continue;
+  for (const n of loopWork) {
     const call = dense.get(n);
     if (!call) {
       current.push(n);

@@ -11,11 +11,14 @@ export function work(n: Node): number {
 export interface OpCounts {
   /** Work repeated for every sample (the loop over the batch). */
   perSample: number;
-  /** Work done once per call (values of the parameters alone, 1/batch scaling, the regularizer). */
+  /** Work done once per call (values of the parameters alone, 1/batch scaling, the regularizer, the values after a batch barrier). */
   perCall: number;
 }
 
-/** Operations of one call of this function, split by phase (stored and inlined nodes; views cost nothing). */
+/**
+ * Operations of one call of this function, split by phase (stored and inlined nodes; views cost nothing). A batch
+ * mean accumulates in a sample loop wherever it stands, so it counts per sample.
+ */
 export function countOps(plan: FunctionPlan): OpCounts {
   const counts: OpCounts = { perSample: 0, perCall: 0 };
   const evaluated = new Set(plan.computed);

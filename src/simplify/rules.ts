@@ -154,6 +154,7 @@ export const RULES: readonly Rule[] = [
     rule: "Σ broadcast(s) over n elements -> n * s",
     rewrite: (g, [a]) => (a.op === "broadcast" ? g.mul(g.constant(sizeOf(a.shape)), a.inputs[0]) : undefined),
   },
+  // exact wherever the mean stands, mid-network too: a value of the batch as a whole is the same for every sample
   { op: "batchMean", rule: "mean over the batch of a per-batch value -> the value", rewrite: (_g, [a]) => (a.batched ? undefined : a) },
 ];
 

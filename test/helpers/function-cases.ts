@@ -163,6 +163,9 @@ export const CASES: Record<string, Case> = {
   norm: { args: [OFF0], call: "norm(a) * a + norm(a, 1) * a + norm(a, Infinity) * a + norm(a[1]) * a" },
   hypot: { args: [OFF0], call: "hypot(a[1], a[2], a[3]) * a + hypot(a) * a" },
   trace: { args: [R], call: "trace([a[1], a[2]; a[3], a[4]]) * a" },
+  // the batch functions at the batch of one these cases run (test/batch-coupling.test.ts checks larger batches)
+  batch_mean: { args: [R], call: "batch_mean(a .* w) .* a" },
+  batch_var: { args: [R], call: "batch_var(a .* w) + batch_var(a .* w, a[2]) + a .* a" },
   transpose: { args: [R], call: "transpose(a) .* a" },
   dot: { args: [R, R] },
   cumsum: { args: [R] },
