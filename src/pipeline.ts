@@ -10,7 +10,7 @@
  */
 import { type Gradients, reverse } from "./autodiff/reverse.ts";
 import { buildEquationNet } from "./frontend/equations.ts";
-import { buildLayerNet } from "./frontend/layers.ts";
+import { buildLayerNet } from "./frontend/layers/index.ts";
 import type { Net } from "./ir/net.ts";
 import { argumentChecks } from "./emit/entry-points.ts";
 import { DEFAULT_PRECISION, emitModule, moduleShape, type Precision } from "./emit/module.ts";
