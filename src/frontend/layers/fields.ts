@@ -74,8 +74,9 @@ export function paddingField(n: number): Field {
       ],
     },
     what: "padding",
-    rule: `must be "valid", "same", a number of cells, or one entry per each of the ${n} spatial axes`,
+    rule: `must be "valid", "same", a number of cells, or one entry for each of the ${n} spatial axes`,
     expected: `"valid", "same", 1, or [${Array(n).fill("[0, 1]").join(", ")}]`,
+    choices: ["valid", "same"],
     default: '"valid"',
   };
 }

@@ -118,4 +118,9 @@ function poolKind(kind: "max" | "avg", n: 1 | 2 | 3): LayerKind<PoolLayerSpec> {
   };
 }
 
-export const WINDOW_KINDS: readonly LayerKind[] = ([1, 2, 3] as const).flatMap((n) => [erase(convKind(n)), erase(poolKind("max", n)), erase(poolKind("avg", n))]);
+const AXIS_COUNTS = [1, 2, 3] as const;
+export const WINDOW_KINDS: readonly LayerKind[] = [
+  ...AXIS_COUNTS.map((n) => erase(convKind(n))),
+  ...AXIS_COUNTS.map((n) => erase(poolKind("max", n))),
+  ...AXIS_COUNTS.map((n) => erase(poolKind("avg", n))),
+];
