@@ -4,7 +4,7 @@
  */
 import { ACTIVATIONS } from "../frontend/functions.ts";
 import { LAYER_KINDS, LayerShapeError } from "../frontend/layers/index.ts";
-import type { Shape } from "../ir/node.ts";
+import { type Shape, shapeText } from "../ir/node.ts";
 import type { PathSegment } from "./paths.ts";
 import type { LayerSpec } from "./types.ts";
 import type { Problem } from "./schema.ts";
@@ -151,7 +151,15 @@ function layerParameterCount(spec: Record<string, unknown>, dim: DimCheck, probl
     }
     return shape;
   };
-  walk(spec.layers as LayerSpec[], typeof input === "number" ? [input] : input, ["layers"]);
+  const output = walk(spec.layers as LayerSpec[], typeof input === "number" ? [input] : input, ["layers"]);
+  if (output !== undefined && spec.loss === "softmax_cross_entropy" && output.length !== 1) {
+    problems.push({
+      segments: ["loss"],
+      message: `softmax_cross_entropy needs the last layer to output a vector of class scores, not ${shapeText(output)}`,
+      expected: "a last layer with a vector output, such as global_avg_pool, flatten or dense",
+      found: shapeText(output),
+    });
+  }
   return { count, where: "layers" };
 }
 
