@@ -92,7 +92,7 @@ describe("shape rules", () => {
   it("an unknown type suggests the nearest and points to the equation form; fields are checked by the type's record", () => {
     const details = errorsOf({ input: [4, 4, 1], layers: [{ type: "Conv2d", filters: 2, kernel: 3 } as unknown as LayerSpec, { type: "max_pool2d", size: 2, strides: 2 } as unknown as LayerSpec], loss: "mse" });
     expect(details[0]).toMatchObject({ path: "layers[0].type", message: 'unknown layer type "Conv2d"', suggestion: '"conv2d"' });
-    expect(details[0].expected).toContain("docs/net-json.md#the-equation-form");
+    expect(details[0].expected).toContain("docs/net-json.md#equation-form");
     expect(details[1]).toMatchObject({ path: "layers[1].strides", message: 'unknown key "strides"', suggestion: '"stride"' });
     const [kernel] = errorsOf({ input: [4, 4, 1], layers: [{ type: "conv2d", filters: 2, kernel: [3, 3, 3] }], loss: "mse" });
     expect(kernel).toMatchObject({ path: "layers[0].kernel", message: "kernel size must be a positive integer or a list of 2" });
@@ -158,6 +158,23 @@ describe("parameters", () => {
 describe("the schema and the record of layers", () => {
   it("schema/net.schema.json is the registry's (regenerate with npm run docs)", () => {
     expect(readFileSync(SCHEMA_URL, "utf8")).toBe(netSchemaText());
+  });
+
+  it("docs/net-json.md lists every layer type and field, and its example builds the shapes and parameters it states", () => {
+    const doc = readFileSync(new URL("../docs/net-json.md", import.meta.url), "utf8");
+    const table = doc.slice(doc.indexOf("### Layer types"), doc.indexOf("Notes:"));
+    for (const kind of LAYER_KINDS.values()) {
+      const row = table.split("\n").find((line) => line.startsWith("| ") && line.split("|")[1].includes(`\`${kind.type}\``));
+      expect(row, kind.type).toBeDefined();
+      for (const field of Object.keys(kind.fields)) expect(row, `${kind.type}.${field}`).toContain(`\`${field}\``);
+    }
+    const example = /```json\n(\{ "name": "cnn"[\s\S]*?)```/.exec(doc)?.[1];
+    const stated = /its parameters (.*?)\.\n/s.exec(doc)?.[1].replace(/\s+/g, " ");
+    expect(example && stated).toBeTruthy();
+    const net = buildLayerNet(spec(JSON.parse(example as string) as Net));
+    expect(net.params.map((p) => `\`${p.name} [${p.shape.join(", ")}]\``).join(", ")).toBe(stated);
+    const shapes = net.layers?.map((l) => `${l.type} \`[${l.output.shape.join(", ")}]\``).join(" → ");
+    expect(doc.replace(/\s+/g, " ")).toContain(`\`[28, 28, 1]\` → ${shapes}`);
   });
 
   it("the builder records each layer with its type, label, values and parameters", () => {

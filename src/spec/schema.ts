@@ -81,7 +81,7 @@ const COMMON: Record<string, Descriptor> = {
 export { ACTIVATION_EXPECTED };
 
 /** Where the equation form is described, for what no layer type covers. */
-export const EQUATION_FORM_DOC = "docs/net-json.md#the-equation-form";
+export const EQUATION_FORM_DOC = "docs/net-json.md#equation-form";
 
 const LAYER: Record<string, Descriptor> = {
   ...COMMON,
