@@ -12,6 +12,8 @@ import { BUILTINS } from "../src/frontend/functions.ts";
 import { parseSpec } from "../src/spec/load.ts";
 import { SCHEMA_URL, netSchemaText } from "../src/spec/net-schema.ts";
 import { isLayerSpec, type LayerNetSpec, type LayerSpec } from "../src/spec/types.ts";
+import type { NetSpec } from "../src/spec/types.ts";
+import { build } from "./helpers/examples-support.ts";
 import { InterpretedNet } from "./helpers/interpreted.ts";
 import { makeRng, mismatch, randomArray } from "./helpers/ir-util.ts";
 
@@ -229,4 +231,27 @@ describe("gradients against central differences", () => {
     ["residual with a projection, an activation layer, L2", { input: [4, 4, 2], l2: 0.05, layers: [{ type: "residual", projection: true, layers: [{ type: "conv2d", filters: 3, kernel: 3, padding: "same", activation: "tanh" }, { type: "layernorm" }] }, { type: "activation", activation: "softplus" }, { type: "flatten" }, { type: "residual", layers: [{ type: "dense", units: 48 }] }], loss: "mse" }],
   ];
   cases.forEach(([name, net], i) => it(name, () => checkGradient(net, 40 + i)));
+});
+
+describe("end to end", () => {
+  it("the documented CNN compiles to a module that computes what the interpreter computes on its kernel IR", async () => {
+    const doc = readFileSync(new URL("../docs/net-json.md", import.meta.url), "utf8");
+    const example = JSON.parse(/```json\n(\{ "name": "cnn"[\s\S]*?)```/.exec(doc)?.[1] ?? "") as NetSpec;
+    const { module } = await build(example, "f64");
+    const interpreted = new InterpretedNet(example).module<Float64Array>("f64");
+    expect(module.meta.paramCount).toBe(8 * 9 + 8 + 8 * 72 + 8 + 8 + 8 + 80 + 10);
+    const batch = 2;
+    const rng = makeRng(7);
+    const params = module.initParams(3);
+    const x = randomArray(rng, [batch * 28 * 28]);
+    const y = new Float64Array(batch * 10);
+    y[3] = 1;
+    y[10 + 7] = 1;
+    const grads = new Float64Array(params.length);
+    const want = new Float64Array(params.length);
+    const J = module.gradient(params, x, y, grads, batch);
+    expect(mismatch([J], [interpreted.gradient(params, x, y, want, batch)], 1e-12)).toBeUndefined();
+    expect(mismatch(grads, want, 1e-10, 1e-8)).toBeUndefined();
+    expect(grads.some((g) => g !== 0)).toBe(true);
+  });
 });
