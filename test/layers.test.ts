@@ -85,6 +85,12 @@ describe("shape rules", () => {
     expect(shapes(fits)).toEqual(["6x6x3"]);
   });
 
+  it("a layer whose output is too large to compile is named", () => {
+    const [d] = errorsOf({ input: [2000, 2000, 3], layers: [{ type: "conv2d", filters: 64, kernel: 3 }, { type: "global_avg_pool" }], loss: "mse" });
+    // 1998 · 1998 positions × 64 filters
+    expect(d).toMatchObject({ path: "layers[0]", found: (1998 * 1998 * 64).toLocaleString("en-US") });
+  });
+
   it("softmax_cross_entropy needs a vector output", () => {
     const [d] = errorsOf({ input: [4, 4, 1], layers: [{ type: "conv2d", filters: 2, kernel: 3 }], loss: "softmax_cross_entropy" });
     expect(d).toMatchObject({ path: "loss", found: "[2, 2, 2]" });

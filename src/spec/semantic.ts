@@ -145,6 +145,7 @@ function layerParameterCount(spec: Record<string, unknown>, dim: DimCheck, probl
         problems.push({ segments: [...at, ...(e.path ?? [])], message: e.message, expected: e.expected, found: e.found });
         return undefined;
       }
+      dim(out.reduce((a, b) => a * b, 1), at, "the output of this layer has");
       if (layer.type === "residual") walk(layer.layers, shape, [...at, "layers"]);
       count += kind.paramsOf(layer, shape, "").reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
       shape = out;

@@ -40,7 +40,7 @@ export const dense: LayerKind<DenseLayerSpec> = {
     g.name(z, `z${ctx.label}`);
     return { output: ctx.activate(z, spec.activation, "activation"), preActivation: z };
   },
-  describe: (spec) => `dense ${spec.units}${spec.activation ? ` ${spec.activation.trim()}` : ""}`,
+  describe: (spec) => `dense ${spec.units}${spec.activation ? `, ${spec.activation.trim()}` : ""}`,
   torch: {
     module: "torch.nn.Linear",
     args: { in_features: "the input's size (all its axes)", out_features: "units", bias: "bias" },
