@@ -50,7 +50,7 @@ function intro(d: Derivation): Block[] {
   if (names.style === "layers") {
     lines.push(
       para(
-        text("Notation (as in the usual statement of backpropagation): layer "),
+        text("Notation (as in the usual statement of backpropagation): a dense layer "),
         math("l"),
         text(" computes "),
         math("z^{l} = W^{l} a^{l-1} + b^{l}"),

@@ -28,7 +28,7 @@ export function buildLayerNet(spec: LayerNetSpec<LayerSpec>, locate: Locate = ()
   const x = g.input("x", typeof spec.input === "number" ? [spec.input] : spec.input);
   const params: ParamLeaf[] = [];
   const roles = new Map<ParamLeaf, ParamRole>();
-  let layers: NetLayer[] = [];
+  const layers: NetLayer[] = [];
   let tooDeep = false;
 
   const buildLayer = (layer: LayerSpec, input: Node, path: PathSegment[], label: string): NetLayer => {
@@ -61,7 +61,7 @@ export function buildLayerNet(spec: LayerNetSpec<LayerSpec>, locate: Locate = ()
   try {
     spec.layers.forEach((layer, index) => {
       const built = buildLayer(layer, a, ["layers", index], String(index + 1));
-      layers = [...layers, built];
+      layers.push(built);
       a = built.output;
       if (!tooDeep) tooDeep = problems.attempt(["layers", index], undefined, () => meter.check(a, `the network up to layers[${index}]`)) === undefined;
     });
