@@ -102,6 +102,12 @@ describe("shape rules", () => {
     expect(details[0]).toMatchObject({ path: "layers[0].type", message: 'unknown layer type "Conv2d"', suggestion: '"conv2d"' });
     expect(details[0].expected).toContain("docs/net-json.md#equation-form");
     expect(details[1]).toMatchObject({ path: "layers[1].strides", message: 'unknown key "strides"', suggestion: '"stride"' });
+    const renamed = errorsOf({ input: [4, 4, 1], layers: [{ type: "conv2d", units: 2, kernel_size: 3 } as unknown as LayerSpec, { type: "max_pool2d", kernel: 2 } as unknown as LayerSpec], loss: "mse" });
+    expect(renamed.filter((d) => d.suggestion).map((d) => [d.path, d.suggestion])).toEqual([
+      ["layers[0].units", '"filters"'],
+      ["layers[0].kernel_size", '"kernel"'],
+      ["layers[1].kernel", '"size"'],
+    ]);
     const [kernel] = errorsOf({ input: [4, 4, 1], layers: [{ type: "conv2d", filters: 2, kernel: [3, 3, 3] }], loss: "mse" });
     expect(kernel).toMatchObject({ path: "layers[0].kernel", message: "kernel size must be a positive integer or a list of 2" });
     const [padding] = errorsOf({ input: [4, 4, 1], layers: [{ type: "conv2d", filters: 2, kernel: 3, padding: "sme" as "same" }], loss: "mse" });
