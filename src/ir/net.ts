@@ -53,7 +53,13 @@ export interface NetLayer {
   readonly output: Node;
   /** The value its activation is applied to (z), when it has one. */
   readonly preActivation?: Node;
-  readonly params: readonly ParamLeaf[];
+  /** Its own parameters (not those of the layers inside it), in the flat order. */
+  readonly params: readonly LayerParam[];
+}
+
+/** A layer's parameter, with what it is to the layer: "weight", "bias", "gain", "projection". */
+export interface LayerParam extends ParamLeaf {
+  readonly role: string;
 }
 
 /**

@@ -8,7 +8,7 @@
 import { BpgenError } from "../../errors.ts";
 import { Graph } from "../../ir/graph.ts";
 import { type Node, type Shape, shapeText } from "../../ir/node.ts";
-import type { Leaf, Net, NetLayer, ParamLeaf } from "../../ir/net.ts";
+import type { Leaf, LayerParam, Net, NetLayer, ParamLeaf } from "../../ir/net.ts";
 import { formatPath, type PathSegment } from "../../spec/paths.ts";
 import type { LayerNetSpec, LayerSpec, Locate } from "../../spec/types.ts";
 import { buildExpression, elementwiseResult, parseExpression } from "../expressions.ts";
@@ -26,8 +26,7 @@ export function buildLayerNet(spec: LayerNetSpec<LayerSpec>, locate: Locate = ()
   const problems = new Problems(locate);
   const meter = new DepthMeter();
   const x = g.input("x", typeof spec.input === "number" ? [spec.input] : spec.input);
-  const params: ParamLeaf[] = [];
-  const roles = new Map<ParamLeaf, ParamRole>();
+  const params: LayerParam[] = [];
   const layers: NetLayer[] = [];
   let tooDeep = false;
 
@@ -35,13 +34,13 @@ export function buildLayerNet(spec: LayerNetSpec<LayerSpec>, locate: Locate = ()
     const kind = layerKind(layer);
     const shape = checkedShape(problems, path, () => kind.outputShape(layer, input.shape));
     const decls = kind.paramsOf(layer, input.shape, label);
-    const own: ParamLeaf[] = [];
+    const own: LayerParam[] = [];
     const inner: NetLayer[] = [];
     const ctx: BuildContext = {
       g,
       label,
       path,
-      param: (role: ParamRole) => paramLeaf(g, decls, own, params, role, roles),
+      param: (role: ParamRole) => paramLeaf(g, decls, own, params, role),
       buildBlock: (block, from, field) => block.reduce((a, l, j) => {
         const built = buildLayer(l, a, [...path, field, j], `${label}_${j + 1}`);
         inner.push(built);
@@ -77,7 +76,7 @@ export function buildLayerNet(spec: LayerNetSpec<LayerSpec>, locate: Locate = ()
   // σ(z) however it was written ("sigmoid", or an expression the simplifier recognised as one)
   const { loss, output } = buildLoss(g, spec.loss, a, logits, a.op === "sigmoid" && a.inputs[0] === logits, y);
   g.name(loss, "L");
-  const regularizer = spec.l2 ? l2Penalty(g, spec.l2, params.filter((p) => roles.get(p) === "weight" || roles.get(p) === "projection")) : undefined;
+  const regularizer = spec.l2 ? l2Penalty(g, spec.l2, params.filter((p) => p.role === "weight" || p.role === "projection")) : undefined;
   const meanLoss = g.name(g.batchMean(loss), "meanL");
   const objective = g.name(regularizer ? g.add(meanLoss, regularizer) : meanLoss, "J");
   const leaf = (name: string, node: Node): Leaf => ({ name, node, shape: node.shape });
@@ -96,16 +95,15 @@ function checkedShape(problems: Problems, path: readonly PathSegment[], rule: ()
 }
 
 /** The leaf of the declared parameter of `role`, made (and listed in the net's flat order) when first asked for. */
-function paramLeaf(g: Graph, decls: readonly ParamDecl[], own: ParamLeaf[], all: ParamLeaf[], role: ParamRole, roles: Map<ParamLeaf, ParamRole>): Node {
+function paramLeaf(g: Graph, decls: readonly ParamDecl[], own: LayerParam[], all: LayerParam[], role: ParamRole): Node {
   const decl = decls.find((d) => d.role === role);
   if (!decl) throw new Error(`internal: no ${role} parameter declared`);
   const made = own.find((p) => p.name === decl.name);
   if (made) return made.node;
   const node = g.param(decl.name, decl.shape);
-  const leaf: ParamLeaf = { name: decl.name, node, shape: node.shape, init: decl.init };
+  const leaf: LayerParam = { name: decl.name, node, shape: node.shape, init: decl.init, role };
   own.push(leaf);
   all.push(leaf);
-  roles.set(leaf, role);
   return node;
 }
 
