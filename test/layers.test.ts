@@ -13,7 +13,15 @@ import { parseSpec } from "../src/spec/load.ts";
 import { SCHEMA_URL, netSchemaText } from "../src/spec/net-schema.ts";
 import { isLayerSpec, type LayerNetSpec, type LayerSpec } from "../src/spec/types.ts";
 import type { NetSpec } from "../src/spec/types.ts";
-import { build } from "./helpers/examples-support.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { explain } from "../src/explain/explain.ts";
+import { viewDag } from "../src/graph/dag.ts";
+import { layersToDot } from "../src/graph/dot-layers.ts";
+import { compileForInspection } from "../src/graph/compiled.ts";
+import { tempDir } from "./helpers/cli.ts";
+import { loadModule } from "../src/check/module.ts";
+import { compile } from "../src/pipeline.ts";
 import { InterpretedNet } from "./helpers/interpreted.ts";
 import { makeRng, mismatch, randomArray } from "./helpers/ir-util.ts";
 
@@ -245,11 +253,30 @@ describe("gradients against central differences", () => {
   cases.forEach(([name, net], i) => it(name, () => checkGradient(net, 40 + i)));
 });
 
+const documentedCnn = (): NetSpec => {
+  const doc = readFileSync(new URL("../docs/net-json.md", import.meta.url), "utf8");
+  return JSON.parse(/```json\n(\{ "name": "cnn"[\s\S]*?)```/.exec(doc)?.[1] ?? "") as NetSpec;
+};
+
 describe("end to end", () => {
+  it("explain names each layer by its type, and graph --collapse draws one box per layer", async () => {
+    const file = join(tempDir(), "cnn.json");
+    writeFileSync(file, JSON.stringify(documentedCnn()));
+    const compiled = await compileForInspection(file);
+    const { markdown } = await explain(compiled);
+    expect(markdown).toContain("The layers: layer 1: conv2d 3×3, 8 filters, relu (W1, b1); layer 2: max\\_pool2d 2×2; layer 3: residual of 2 layers;");
+    expect(markdown).toContain("layer 3\\_2: layernorm (g3\\_2, b3\\_2), in the block of layer 3");
+    expect(markdown).toContain("\\delta^{3,1}");
+    const dot = layersToDot(viewDag(compiled), true);
+    const forward = [...dot.matchAll(/label="(layer \d+)\\n(?:[^"]*?\\n)?([^"\\]*?(?:conv2d|max_pool2d|residual|global_avg_pool|dense)[^"\\]*)\\n/g)].map((m) => `${m[1]}: ${m[2]}`);
+    expect(forward).toEqual(["layer 1: conv2d 3×3, 8 filters, relu", "layer 2: max_pool2d 2×2", "layer 3: residual of 2 layers", "layer 4: global_avg_pool", "layer 5: dense 10"]);
+  });
+
   it("the documented CNN compiles to a module that computes what the interpreter computes on its kernel IR", async () => {
-    const doc = readFileSync(new URL("../docs/net-json.md", import.meta.url), "utf8");
-    const example = JSON.parse(/```json\n(\{ "name": "cnn"[\s\S]*?)```/.exec(doc)?.[1] ?? "") as NetSpec;
-    const { module } = await build(example, "f64");
+    const example = documentedCnn();
+    // the TypeScript kernels, unformatted: the same code, compiled in half the time
+    const { source } = await compile(example, { precision: "f64", kernels: "js", format: false });
+    const module = loadModule<Float64Array>(source);
     const interpreted = new InterpretedNet(example).module<Float64Array>("f64");
     expect(module.meta.paramCount).toBe(8 * 9 + 8 + 8 * 72 + 8 + 8 + 8 + 80 + 10);
     const batch = 2;
