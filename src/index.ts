@@ -11,4 +11,22 @@ export type { CompileOptions, CompileResult, CompileStats, Kernels, Precision, T
 export { BpgenError, EXIT_CODES, formatDetail } from "./errors.ts";
 export type { BpgenErrorOptions, ErrorDetail, ErrorKind, ErrorSite } from "./errors.ts";
 export type { OpCounts } from "./lower/stats.ts";
-export type { DenseLayerSpec, EquationNetSpec, InitSpec, LayerNetSpec, NetSpec, OptimizerSpec, ParamSpec } from "./spec/types.ts";
+export type {
+  ActivationLayerSpec,
+  ConvLayerSpec,
+  DenseLayerSpec,
+  EquationNetSpec,
+  FlattenLayerSpec,
+  GlobalAvgPoolLayerSpec,
+  InitSpec,
+  LayerNetSpec,
+  LayerNormLayerSpec,
+  LayerSpec,
+  NetSpec,
+  OptimizerSpec,
+  Padding,
+  ParamSpec,
+  PoolLayerSpec,
+  ResidualLayerSpec,
+  Spatial,
+} from "./spec/types.ts";

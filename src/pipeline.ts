@@ -10,7 +10,7 @@
  */
 import { type Gradients, reverse } from "./autodiff/reverse.ts";
 import { buildEquationNet } from "./frontend/equations.ts";
-import { buildLayerNet } from "./frontend/layers.ts";
+import { buildLayerNet } from "./frontend/layers/index.ts";
 import type { Net } from "./ir/net.ts";
 import { argumentChecks } from "./emit/entry-points.ts";
 import { DEFAULT_PRECISION, emitModule, moduleShape, type Precision } from "./emit/module.ts";
@@ -33,7 +33,7 @@ import { DEFAULT_KERNELS, type Kernels, kernelChain } from "./render/policy.ts";
 import { type OpCounts, countOps } from "./lower/stats.ts";
 import { naiveOps } from "./explain/naive.ts";
 import { loadSpec, parseSpec } from "./spec/load.ts";
-import { type LoadedSpec, type Locate, type NetSpec, isLayerSpec } from "./spec/types.ts";
+import { type LayerNetSpec, type LayerSpec, type LoadedSpec, type Locate, type NetSpec, isLayerSpec } from "./spec/types.ts";
 import { BpgenError, internalError } from "./errors.ts";
 import { VERSION } from "./version.ts";
 import { posixRelative, projectRootOf } from "./build/project.ts";
@@ -214,7 +214,7 @@ export function buildNet(spec: NetSpec, locate?: Locate): Net {
  * command line; for text also the line:column. A failure that is bpgen's fault is a BpgenError of kind
  * "internal" with the original error as its cause.
  */
-export async function compile(input: NetSpec | string, options: CompileOptions = {}): Promise<CompileResult> {
+export async function compile(input: NetSpec | LayerNetSpec<LayerSpec> | string, options: CompileOptions = {}): Promise<CompileResult> {
   if (typeof input === "string") {
     const file = options.sourceFile ?? "net.json";
     return compileLoaded(parseSpec(file, input), { ...options, sourceFile: file });

@@ -311,7 +311,9 @@ describe("layer form", () => {
     const text = withLayer('{ "type": "conv", "units": 3, "init": "xaviar", "bias": "yes" }');
     const details = errorsOf(text);
     expect(details.map((d) => d.path)).toEqual(["layers[0].type", "layers[0].init", "layers[0].bias"]);
-    expect(details[0]).toMatchObject({ message: 'unknown layer type "conv"', expected: '"dense"' });
+    expect(details[0]).toMatchObject({ message: 'unknown layer type "conv"' });
+    expect(details[0].expected).toContain('"dense", "conv1d", "conv2d"');
+    expect(details[0].expected).toContain("equation form (docs/net-json.md#equation-form)");
     expect(details[1]).toMatchObject({ message: 'unknown initialization "xaviar"', suggestion: '"xavier"', ...where(text, '"xaviar"') });
     expect(details[2]).toMatchObject({ message: "layer bias must be true or false", found: '"yes"' });
   });

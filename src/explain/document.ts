@@ -2,6 +2,7 @@
  * The derivation as a document: where it comes from and the notation, the forward equations, the loss,
  * the backward steps (document-backward.ts), the fused forms and the operation counts.
  */
+import type { NetLayer } from "../ir/net.ts";
 import { type Block, type Inline, code, display, heading, math, para, text } from "./blocks.ts";
 import type { Derivation } from "./derivation.ts";
 import { backwardBlocks, fusedBlocks } from "./document-backward.ts";
@@ -49,7 +50,7 @@ function intro(d: Derivation): Block[] {
   if (names.style === "layers") {
     lines.push(
       para(
-        text("Notation (as in the usual statement of backpropagation): layer "),
+        text("Notation (as in the usual statement of backpropagation): a dense layer "),
         math("l"),
         text(" computes "),
         math("z^{l} = W^{l} a^{l-1} + b^{l}"),
@@ -63,6 +64,7 @@ function intro(d: Derivation): Block[] {
         math("\\delta_{v} = \\partial L/\\partial v"),
         text(" the delta of any other named value. BP1–BP4 mark the four backpropagation equations where the DAG has their form."),
       ),
+      layerList(names.layers),
     );
   } else {
     lines.push(
@@ -82,6 +84,16 @@ function intro(d: Derivation): Block[] {
     );
   }
   return lines;
+}
+
+/** The layers by type, as net.json lists them, with their parameters: "layer 2: conv2d 3×3, 8 filters (W2, b2)". */
+function layerList(layers: readonly NetLayer[]): Block {
+  const item = (l: NetLayer) => {
+    const params = l.params.length > 0 ? ` (${l.params.map((p) => p.name).join(", ")})` : "";
+    const inside = l.label.includes("_") ? `, in the block of layer ${l.label.slice(0, l.label.lastIndexOf("_"))}` : "";
+    return `layer ${l.label}: ${l.title}${params}${inside}`;
+  };
+  return para(text(`The layers: ${layers.map(item).join("; ")}.`));
 }
 
 function equationBlocks(d: Derivation, eq: Equation): Block[] {

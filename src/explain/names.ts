@@ -3,6 +3,7 @@
  * values, the loss), the named deltas δ_v = ∂L/∂v of the reverse sweep, and the leaves. Everything else is
  * spelled out through its op. Each named value also has the identifier the generated module gives it.
  */
+import type { NetLayer } from "../ir/net.ts";
 import type { Node } from "../ir/node.ts";
 import { type DagView } from "../graph/dag.ts";
 import { primalOf } from "../graph/roles.ts";
@@ -26,6 +27,15 @@ export interface Names {
   name(n: Node): string;
   /** The generated module's identifier, when it names the value. */
   code(n: Node): string | undefined;
+  /** The layers of a layer net, nested ones after their block, as the builder recorded them. */
+  readonly layers: readonly NetLayer[];
+  /** The layer whose pre-activation (z) is `n`. */
+  layerOfPreActivation(n: Node): NetLayer | undefined;
+}
+
+/** Every layer, each block's inner layers after it. */
+export function allLayers(layers: readonly NetLayer[]): NetLayer[] {
+  return layers.flatMap((l) => [l, ...allLayers(l.inner)]);
 }
 
 export function nameValues(view: DagView): Names {
@@ -46,6 +56,8 @@ export function nameValues(view: DagView): Names {
     if (h !== undefined) hintCount.set(h, (hintCount.get(h) ?? 0) + 1);
   }
   const forwardSet = new Set(forwardNamed);
+  const layers = allLayers(net.layers ?? []);
+  const byPreActivation = new Map(layers.flatMap((l) => (l.preActivation ? [[l.preActivation, l] as const] : [])));
   const leaf = (n: Node) => n.inputs.length === 0;
   const name = (n: Node): string => {
     const h = hint(n);
@@ -61,9 +73,11 @@ export function nameValues(view: DagView): Names {
     backwardSymbol: (n) => leaf(n) || forwardSet.has(n) || deltaPrimal.has(n),
     latex: (n, forward = false) => {
       const primal = deltaPrimal.get(n);
-      return primal && !(forward && forwardSet.has(n)) ? deltaLatex(name(primal), style) : latexName(name(n), style);
+      return primal && !(forward && forwardSet.has(n)) ? deltaLatex(name(primal), style, byPreActivation.get(primal)?.label) : latexName(name(n), style);
     },
     name,
     code: (n) => view.codeNames.get(n),
+    layers,
+    layerOfPreActivation: (n) => byPreActivation.get(n),
   };
 }

@@ -9,18 +9,23 @@ export type NameStyle = "layers" | "equations";
 /** A name as a LaTeX symbol. */
 export function latexName(name: string, style: NameStyle): string {
   if (name === "meanL") return "\\bar{L}";
+  // a layer net's W3, and W3_1 of the first layer inside the block at layer 3 (docs/net-json.md)
+  const layered = style === "layers" ? /^([A-Za-z])(\d+(?:_\d+)*)$/.exec(name) : null;
+  if (layered) return `${layered[1]}^{${layerLatex(layered[2])}}`;
   const indexed = /^([A-Za-z])(\d+)$/.exec(name);
-  if (indexed) return style === "layers" ? `${indexed[1]}^{${indexed[2]}}` : `${indexed[1]}_{${indexed[2]}}`;
+  if (indexed) return `${indexed[1]}_{${indexed[2]}}`;
   if (/^[A-Za-z]$/.test(name)) return name;
   return `\\mathit{${escapeLatex(name)}}`;
 }
 
-/** δ of a named value: δˡ for the pre-activation zˡ of a layer, δ_v otherwise. */
-export function deltaLatex(primal: string, style: NameStyle): string {
-  const layer = /^z(\d+)$/.exec(primal);
-  if (style === "layers" && layer) return `\\delta^{${layer[1]}}`;
+/** δ of a named value: δˡ for the pre-activation zˡ of layer `layer` (its label, as the builder recorded it), δ_v otherwise. */
+export function deltaLatex(primal: string, style: NameStyle, layer?: string): string {
+  if (style === "layers" && layer !== undefined) return `\\delta^{${layerLatex(layer)}}`;
   return `\\delta_{${latexName(primal, style)}}`;
 }
+
+/** A layer's label as a superscript: "3_1" reads 3,1. */
+const layerLatex = (label: string) => label.replace(/_/g, ",");
 
 /** ∂top/∂name as a LaTeX fraction. */
 export function partialLatex(top: string, name: string, style: NameStyle): string {

@@ -6,7 +6,10 @@
  *   BP3  ∂L/∂bˡ = δˡ                      a gradient whose per-sample value is a δˡ
  *   BP4  ∂L/∂Wˡ = δˡ (aˡ⁻¹)ᵀ              a gradient whose per-sample value is an outer product δˡ ⊗ a
  * f′(zˡ) is whatever multiplies ∂L/∂aˡ in δˡ as the DAG computes it: δˡ with ∂L/∂aˡ replaced by 1.
+ * The layers are the builder's (Net.layers): the rules are the equations of dense layers, so they are read for
+ * the dense layers of the top level, BP2 where the layer above is dense too.
  */
+import type { NetLayer } from "../ir/net.ts";
 import type { Node } from "../ir/node.ts";
 import { type Expr, mentions, num, substitute } from "./expr.ts";
 import type { Names } from "./names.ts";
@@ -23,25 +26,29 @@ export type BpNote =
 export function readLayers(names: Names, steps: readonly Step[]): Map<Step, BpNote> {
   const notes = new Map<Step, BpNote>();
   if (names.style !== "layers") return notes;
+  const top = names.view.compiled.net.layers ?? [];
   const deltas = steps.filter((s): s is DeltaStep => s.kind === "delta");
+  const place = (layer: NetLayer | undefined) => (layer === undefined ? -1 : top.indexOf(layer));
   const layerOfDelta = (n: Node) => {
     const primal = names.deltaPrimal.get(n);
-    const m = primal && /^z(\d+)$/.exec(names.name(primal));
-    return m ? Number(m[1]) : undefined;
+    const k = place(primal && names.layerOfPreActivation(primal));
+    return k >= 0 && top[k].type === "dense" ? k + 1 : undefined;
   };
-  const last = Math.max(0, ...deltas.flatMap((d) => layerOfDelta(d.node) ?? []));
+  const last = top.length;
   for (const step of steps) {
-    const note = step.kind === "delta" ? deltaNote(names, deltas, step, layerOfDelta(step.node), last) : paramNote(step.perSample?.node, layerOfDelta);
+    const note = step.kind === "delta" ? deltaNote(deltas, step, layerOfDelta(step.node), last, top) : paramNote(step.perSample?.node, layerOfDelta);
     if (note) notes.set(step, note);
   }
   return notes;
 }
 
-function deltaNote(names: Names, deltas: readonly DeltaStep[], step: DeltaStep, layer: number | undefined, last: number): BpNote | undefined {
+function deltaNote(deltas: readonly DeltaStep[], step: DeltaStep, layer: number | undefined, last: number, top: readonly NetLayer[]): BpNote | undefined {
   if (layer === undefined) return undefined;
-  const gradA = deltas.find((d) => d.primal !== step.primal && names.name(d.primal) === `a${layer}` && mentions(step.expr, d.node));
+  const output = top[layer - 1].output;
+  const gradA = deltas.find((d) => d.primal !== step.primal && d.primal === output && mentions(step.expr, d.node));
   const fPrime = gradA ? substitute(step.expr, gradA.node, num(1)) : undefined;
   if (layer === last) return { rule: "BP1", layer, ...(gradA ? { gradA, fPrime } : {}) };
+  if (top[layer].type !== "dense") return undefined;
   return { rule: "BP2", layer, ...(gradA ? { fromAbove: gradA } : {}), fPrime: fPrime ?? num(1) };
 }
 

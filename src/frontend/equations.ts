@@ -13,7 +13,7 @@ import { identifierProblem } from "../spec/semantic.ts";
 import { suggest } from "../spec/suggest.ts";
 import type { EquationNetSpec, Locate } from "../spec/types.ts";
 import { DependsOnFailed, type Scope, buildExpression, parseExpression, tokenIndex } from "./expressions.ts";
-import { initPlan } from "./layers.ts";
+import { initPlan } from "./layers/index.ts";
 import { DepthMeter } from "./limits.ts";
 import { type Leaf, type Net, type ParamLeaf, fans } from "../ir/net.ts";
 import { Problems } from "./problems.ts";

@@ -29,6 +29,8 @@ export interface Builtin {
   readonly derivative: string;
   /** The section of the documentation it is listed in. */
   readonly group: Group;
+  /** An activation that passes positive inputs on with slope about 1 and damps the rest: a layer using it starts with He initialisation. */
+  readonly reluLike?: boolean;
   /** Parameters from this position on are options read as written (literals), not values of the network. */
   readonly literalsFrom?: number;
   build(g: Graph, args: readonly Node[], literals?: readonly Literal[]): Node;
@@ -45,16 +47,17 @@ interface Entry {
   readonly domain?: string;
   readonly derivative: string;
   readonly group: Group;
+  readonly reluLike?: boolean;
 }
 
 /** An elementwise function of one argument. */
 function unary(f: (g: Graph, x: Node) => Node, entry: Entry): Builtin {
-  return { params: [X], elementwise: true, domain: entry.domain ?? ALL, derivative: entry.derivative, group: entry.group, build: (g, [x]) => f(g, x as Node) };
+  return { params: [X], elementwise: true, domain: entry.domain ?? ALL, derivative: entry.derivative, group: entry.group, reluLike: entry.reluLike, build: (g, [x]) => f(g, x as Node) };
 }
 
 /** An elementwise function with optional scalar arguments after x. */
 function withOptions(params: readonly Param[], f: (g: Graph, args: readonly Node[]) => Node, entry: Entry): Builtin {
-  return { params: [X, ...params], elementwise: true, domain: entry.domain ?? ALL, derivative: entry.derivative, group: entry.group, build: f };
+  return { params: [X, ...params], elementwise: true, domain: entry.domain ?? ALL, derivative: entry.derivative, group: entry.group, reluLike: entry.reluLike, build: f };
 }
 
 function binary(names: [string, string], f: (g: Graph, a: Node, b: Node) => Node, entry: Entry): Builtin {
@@ -133,13 +136,13 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   // ---- activations
   ["sigmoid", unary((g, x) => g.sigmoid(x), { derivative: "σ(x)(1 − σ(x))", group: "activation" })],
   ["log_sigmoid", unary((g, x) => g.logSigmoid(x), { derivative: "1 − σ(x); computed as −softplus(−x), finite everywhere", group: "activation" })],
-  ["relu", unary((g, x) => g.relu(x), { derivative: "1 where x > 0, else 0 (0 at 0)", group: "activation" })],
-  ["relu6", unary((g, x) => g.relu6(x), { derivative: "1 where 0 < x < 6, else 0 (0 at both kinks)", group: "activation" })],
+  ["relu", unary((g, x) => g.relu(x), { derivative: "1 where x > 0, else 0 (0 at 0)", group: "activation", reluLike: true })],
+  ["relu6", unary((g, x) => g.relu6(x), { derivative: "1 where 0 < x < 6, else 0 (0 at both kinks)", group: "activation", reluLike: true })],
   [
     "leaky_relu",
     withOptions([{ name: "alpha", meaning: "the slope below 0", default: "0.01" }], (g, [x, a]) => g.leakyRelu(x as Node, a), {
       derivative: "1 where x > 0, else α (α at 0)",
-      group: "activation",
+      group: "activation", reluLike: true,
     }),
   ],
   ["prelu", binary(["x", "alpha"], (g, x, a) => g.leakyRelu(x, a), { derivative: "∂/∂x = 1 where x > 0, else α; ∂/∂α = x where x ≤ 0, else 0 (α is usually a parameter)", group: "activation" })],
@@ -147,7 +150,7 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
     "elu",
     withOptions([{ name: "alpha", meaning: "the value approached below 0 is −α", default: "1" }], (g, [x, a]) => g.elu(x as Node, a), {
       derivative: "1 where x > 0, else α eˣ (α at 0)",
-      group: "activation",
+      group: "activation", reluLike: true,
     }),
   ],
   ["selu", unary((g, x) => g.selu(x), { derivative: "λ where x > 0, else λα eˣ (λ = 1.0507…, α = 1.6733…)", group: "activation" })],
@@ -155,17 +158,17 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
     "celu",
     withOptions([{ name: "alpha", meaning: "the scale of the negative part", default: "1" }], (g, [x, a]) => g.celu(x as Node, a), {
       derivative: "1 where x > 0, else e^(x/α)",
-      group: "activation",
+      group: "activation", reluLike: true,
     }),
   ],
   ["softplus", unary((g, x) => g.softplus(x), { derivative: "σ(x)", group: "activation" })],
   ["softsign", unary((g, x) => g.softsign(x), { derivative: "1 / (1 + |x|)²", group: "activation" })],
-  ["gelu", unary((g, x) => g.gelu(x), { derivative: "of the tanh form 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))", group: "activation" })],
-  ["gelu_tanh", unary((g, x) => g.gelu(x), { derivative: "the same as gelu (the tanh form)", group: "activation" })],
-  ["gelu_exact", unary((g, x) => g.geluExact(x), { derivative: "Φ(x) + x φ(x), with Φ(x) = ½(1 + erf(x/√2)) (PyTorch's default GELU)", group: "activation" })],
-  ["swish", unary((g, x) => g.swish(x), { derivative: "σ(x) + x σ(x)(1 − σ(x))", group: "activation" })],
-  ["silu", unary((g, x) => g.swish(x), { derivative: "the same as swish", group: "activation" })],
-  ["mish", unary((g, x) => g.mish(x), { derivative: "of x·tanh(softplus(x))", group: "activation" })],
+  ["gelu", unary((g, x) => g.gelu(x), { derivative: "of the tanh form 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))", group: "activation", reluLike: true })],
+  ["gelu_tanh", unary((g, x) => g.gelu(x), { derivative: "the same as gelu (the tanh form)", group: "activation", reluLike: true })],
+  ["gelu_exact", unary((g, x) => g.geluExact(x), { derivative: "Φ(x) + x φ(x), with Φ(x) = ½(1 + erf(x/√2)) (PyTorch's default GELU)", group: "activation", reluLike: true })],
+  ["swish", unary((g, x) => g.swish(x), { derivative: "σ(x) + x σ(x)(1 − σ(x))", group: "activation", reluLike: true })],
+  ["silu", unary((g, x) => g.swish(x), { derivative: "the same as swish", group: "activation", reluLike: true })],
+  ["mish", unary((g, x) => g.mish(x), { derivative: "of x·tanh(softplus(x))", group: "activation", reluLike: true })],
   ["hard_sigmoid", unary((g, x) => g.hardSigmoid(x), { derivative: "1/6 where −3 < x < 3, else 0 (relu6(x + 3)/6, as PyTorch)", group: "activation" })],
   ["hard_swish", unary((g, x) => g.hardSwish(x), { derivative: "of x·hard_sigmoid(x)", group: "activation" })],
   // ---- steps

@@ -41,7 +41,7 @@ function groupAttrs(view: DagView, g: Group): Attrs {
   });
   const ops = g.nodes.filter((n) => n.inputs.length > 0);
   const operations = ops.reduce((s, n) => s + work(n), 0);
-  const lines = [g.title, ...chunk(params, 3), ...chunk(named, 4), `${plural(ops.length, "node")}, ${plural(operations, "operation")}`];
+  const lines = [g.title, ...chunk(params, 3), ...(g.subtitle ? [g.subtitle] : []), ...chunk(named, 4), `${plural(ops.length, "node")}, ${plural(operations, "operation")}`];
   const base = g.kind === "backward" ? STYLE.backward : g.kind === "loss" ? STYLE.loss : STYLE.forward;
   return { label: labelLines(lines), ...base, ...(maxShared > 1 ? STYLE.shared : {}) };
 }

@@ -3,9 +3,11 @@
  * named value that reads it (W1 and b1 to z1; w2 to z); those owners, in order, are the layers. A forward
  * value sits in the deepest layer it depends on, a gradient value in the deepest layer whose parameter
  * gradient reads it; values that depend on the targets form the loss, values of the parameters alone that
- * only the objective reads form the regularizer. No rule looks at a layer's type.
+ * only the objective reads form the regularizer. No rule looks at a layer's type. A layer-form net says where
+ * its layers are (Net.layers, recorded by the builder): a box per layer, parameters or not (a pooling layer too),
+ * a residual block one box, titled with the layer's type.
  */
-import type { ParamLeaf } from "../ir/net.ts";
+import type { NetLayer, ParamLeaf } from "../ir/net.ts";
 import { type Node, reachable } from "../ir/node.ts";
 import type { DagView } from "./dag.ts";
 
@@ -18,6 +20,8 @@ export interface Group {
   readonly nodes: Node[];
   /** Parameters drawn inside this box (forward layers only). */
   readonly params: ParamLeaf[];
+  /** What the layer is, for a layer-form net's forward boxes: "conv2d 3×3, 8 filters". */
+  subtitle?: string;
 }
 
 export interface Grouping {
@@ -27,7 +31,9 @@ export interface Grouping {
 
 export function groupByLayer(view: DagView, layerNet: boolean): Grouping {
   const { net } = view.compiled;
-  const layerOfParam = paramLayers(view);
+  const recorded = net.layers;
+  const layerOfParam = recorded ? recordedParamLayers(recorded) : paramLayers(view);
+  const layerOfNode = recorded ? recordedNodeLayers(recorded, view) : new Map<Node, number>();
   const core = new Set(reachable([net.output, net.loss]));
   const forwardLayer = new Map<Node, number>();
   const onTargets = new Set<Node>();
@@ -47,7 +53,7 @@ export function groupByLayer(view: DagView, layerNet: boolean): Grouping {
       place(n, `b${k}`, "backward", `${word} ${k} backward`);
       continue;
     }
-    forwardLayer.set(n, n.op === "param" ? (layerOfParam.get(n) ?? 0) : Math.max(0, ...n.inputs.map((i) => forwardLayer.get(i) ?? 0)));
+    forwardLayer.set(n, n.op === "param" ? (layerOfParam.get(n) ?? 0) : (layerOfNode.get(n) ?? Math.max(0, ...n.inputs.map((i) => forwardLayer.get(i) ?? 0))));
     if (n.op === "target" || n.inputs.some((i) => onTargets.has(i))) onTargets.add(n);
     if (n.op === "input" || n.op === "target") place(n, `leaf${n.id}`, "leaf", String(n.attr));
     else if (onTargets.has(n)) place(n, "loss", "loss", "loss");
@@ -58,7 +64,31 @@ export function groupByLayer(view: DagView, layerNet: boolean): Grouping {
     }
   }
   for (const p of net.params) groups.get(`f${layerOfParam.get(p.node) ?? 0}`)?.params.push(p);
+  recorded?.forEach((layer, k) => {
+    const box = groups.get(`f${k + 1}`);
+    if (box) box.subtitle = layer.title;
+  });
   return { groups: [...groups.values()], groupOf };
+}
+
+/** Layer index (from 1) of every parameter of the builder's layers: a block's inner layers' are the block's. */
+function recordedParamLayers(layers: readonly NetLayer[]): Map<Node, number> {
+  const out = new Map<Node, number>();
+  const claim = (l: NetLayer, k: number) => {
+    for (const p of l.params) out.set(p.node, k);
+    l.inner.forEach((i) => claim(i, k));
+  };
+  layers.forEach((l, k) => claim(l, k + 1));
+  return out;
+}
+
+/** Layer index (from 1) of every forward value a layer computes: what its output reads that no earlier layer computed. */
+function recordedNodeLayers(layers: readonly NetLayer[], view: DagView): Map<Node, number> {
+  const out = new Map<Node, number>();
+  layers.forEach((l, k) => {
+    for (const n of reachable(l.output)) if (!out.has(n) && view.forward.has(n) && n.inputs.length > 0) out.set(n, k + 1);
+  });
+  return out;
 }
 
 /** Layer index (from 1) of every parameter: the rank of the first named forward value that reads it. */

@@ -33,6 +33,33 @@ export interface Net {
   readonly loss: Node;
   /** J = mean over the batch of L, plus the regularizer. */
   readonly objective: Node;
+  /** The layers of a layer-form net, in order, as the builder made them (explain and graph read them). */
+  readonly layers?: readonly NetLayer[];
+}
+
+/** One layer of a layer-form net: what it is and which of the DAG's values and parameters are its own. */
+export interface NetLayer {
+  /** The JSON "type": "dense", "conv2d", … */
+  readonly type: string;
+  /** How explain and graph name it: "conv2d 3×3, 8 filters". */
+  readonly title: string;
+  /** Its place from 1, a nested layer's after an underscore ("3", "3_1"); its values and parameters are named with it. */
+  readonly label: string;
+  /** Its JSON path: "layers[2]", "layers[2].layers[0]". */
+  readonly path: string;
+  /** The layers inside it (a residual block's), in order. */
+  readonly inner: readonly NetLayer[];
+  readonly input: Node;
+  readonly output: Node;
+  /** The value its activation is applied to (z), when it has one. */
+  readonly preActivation?: Node;
+  /** Its own parameters (not those of the layers inside it), in the flat order. */
+  readonly params: readonly LayerParam[];
+}
+
+/** A layer's parameter, with what it is to the layer: "weight", "bias", "gain", "projection". */
+export interface LayerParam extends ParamLeaf {
+  readonly role: string;
 }
 
 /**

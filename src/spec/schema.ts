@@ -3,10 +3,10 @@
  * ajv's raw output is noisy (an anyOf yields one error per branch plus its own); we group by JSON path
  * and describe each path with a hand-written sentence instead.
  */
-import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { ACTIVATIONS } from "../frontend/functions.ts";
+import { ACTIVATION_EXPECTED, LAYER_KINDS, LAYER_TYPES } from "../frontend/layers/index.ts";
 import { INIT_NAMES, LAYER_LOSSES } from "./types.ts";
+import { netSchema } from "./net-schema.ts";
 import { formatPath, type PathSegment } from "./paths.ts";
 import { suggest, suggestKey } from "./suggest.ts";
 
@@ -25,13 +25,12 @@ export interface Problem {
   suggestion?: string;
 }
 
-const SCHEMA_URL = new URL("../../schema/net.schema.json", import.meta.url);
 let validators: Record<Form, ValidateFunction> | undefined;
 
-/** Compiles the two sub-schemas once per process. */
+/** Compiles the two sub-schemas once per process, the layer definitions from the layer registry. */
 function getValidators(): Record<Form, ValidateFunction> {
   if (validators) return validators;
-  const schema = JSON.parse(readFileSync(SCHEMA_URL, "utf8"));
+  const schema = netSchema();
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false });
   ajv.addSchema(schema, "net");
   validators = {
@@ -79,7 +78,10 @@ const COMMON: Record<string, Descriptor> = {
   comment: NOTE("comment"),
 };
 
-export const ACTIVATION_EXPECTED = `one of ${quoteList(ACTIVATIONS)}, or an expression in x such as "x / (1 + abs(x))"`;
+export { ACTIVATION_EXPECTED };
+
+/** Where the equation form is described, for what no layer type covers. */
+export const EQUATION_FORM_DOC = "docs/net-json.md#equation-form";
 
 const LAYER: Record<string, Descriptor> = {
   ...COMMON,
@@ -89,13 +91,8 @@ const LAYER: Record<string, Descriptor> = {
     expected: "an integer ≥ 1 or an array of integers ≥ 1",
   },
   "input.*": { ...DIMENSION, what: "input dimension" },
-  layers: { what: "layers", rule: "must be a non-empty array of layers", expected: 'an array of { "type": "dense", "units": n }' },
-  "layers.*": { what: "a layer", rule: "must be an object", expected: '{ "type": "dense", "units": n }' },
-  "layers.*.type": { what: "layer type", rule: 'must be "dense"', expected: '"dense"', choices: ["dense"] },
-  "layers.*.units": { what: "layer units", rule: "must be a positive integer", expected: "an integer ≥ 1" },
-  "layers.*.activation": { what: "activation", rule: "must be a builtin name or an expression in x", expected: ACTIVATION_EXPECTED },
-  "layers.*.bias": { what: "layer bias", rule: "must be true or false", expected: "a boolean" },
-  "layers.*.init": INIT,
+  layers: { what: "layers", rule: "must be a non-empty array of layers", expected: 'an array of layers such as { "type": "dense", "units": n }' },
+  // a layer's own fields are described by its record in the layer registry (layerDescriptor)
   loss: { what: "loss", rule: `must be one of ${quoteList(LAYER_LOSSES)}`, expected: `one of ${quoteList(LAYER_LOSSES)}`, choices: LAYER_LOSSES },
   l2: { what: "l2", rule: "must be a non-negative number", expected: "a number ≥ 0" },
 };
@@ -158,10 +155,42 @@ export function valueAt(data: unknown, segments: readonly PathSegment[]): unknow
   return current;
 }
 
+const LAYER_ITEM: Descriptor = { what: "a layer", rule: "must be an object", expected: '{ "type": "dense", "units": n }' };
+const LAYER_TYPE: Descriptor = {
+  what: "layer type",
+  rule: `must be one of ${quoteList(LAYER_TYPES)}`,
+  expected: `one of ${quoteList(LAYER_TYPES)}; anything else can be written in the equation form (${EQUATION_FORM_DOC})`,
+  choices: LAYER_TYPES,
+};
+
+/** The words for a value at `segments`: from the table, or for a layer's fields from its type's record. */
+type Describe = (segments: readonly PathSegment[], data: unknown) => Descriptor | undefined;
+
+const describeEquation: Describe = (segments) => EQUATION[pattern(segments)];
+
+const describeLayer: Describe = (segments, data) => (segments[0] === "layers" && typeof segments[1] === "number" ? layerDescriptor(segments, data) : LAYER[pattern(segments)]);
+
+/** layers[i](.layers[j])*.field(.k): the layer is found in the data, its field in its type's record. */
+function layerDescriptor(segments: readonly PathSegment[], data: unknown): Descriptor | undefined {
+  let k = 2;
+  while (segments.length > k + 1 && segments[k] === "layers" && typeof segments[k + 1] === "number") k += 2;
+  const [field, ...deeper] = segments.slice(k);
+  if (field === undefined) return LAYER_ITEM;
+  if (field === "type") return LAYER_TYPE;
+  const layer = valueAt(data, segments.slice(0, k));
+  const type = layer !== null && typeof layer === "object" ? (layer as { type?: unknown }).type : undefined;
+  // a layer of an unknown type: the words of the first type with that field (the shared fields are checked anyway)
+  const kind = typeof type === "string" ? LAYER_KINDS.get(type) : undefined;
+  const described = kind ? kind.fields[String(field)] : [...LAYER_KINDS.values()].find((k) => k.fields[String(field)])?.fields[String(field)];
+  if (!described || deeper.length === 0) return described;
+  return { what: `${described.what} entry`, rule: described.rule.replace(/^must be/, "must be part of"), expected: described.expected };
+}
+
 function describeErrors(form: Form, errors: readonly ErrorObject[], data: unknown): Problem[] {
-  const table = form === "layer" ? LAYER : EQUATION;
-  // propertyNames errors are left to the name checks, which explain reserved words and duplicates too.
-  const relevant = errors.filter((e) => e.keyword !== "propertyNames" && e.propertyName === undefined);
+  const table = form === "layer" ? describeLayer : describeEquation;
+  // propertyNames errors are left to the name checks, which explain reserved words and duplicates too;
+  // an if/then error only says which branch failed, and that branch's own errors say why
+  const relevant = errors.filter((e) => e.keyword !== "propertyNames" && e.keyword !== "if" && e.propertyName === undefined);
   const problems: Problem[] = [];
   const valueGroups = new Map<string, ErrorObject[]>();
   for (const e of relevant) {
@@ -178,8 +207,8 @@ function describeErrors(form: Form, errors: readonly ErrorObject[], data: unknow
   return problems;
 }
 
-function badValue(table: Record<string, Descriptor>, segments: PathSegment[], group: ErrorObject[], data: unknown): Problem {
-  const d = table[pattern(segments)];
+function badValue(table: Describe, segments: PathSegment[], group: ErrorObject[], data: unknown): Problem {
+  const d = table(segments, data);
   if (!d) return { segments, message: `${formatPath(segments) || "the value"} ${group[0].message ?? "is invalid"}` };
   const value = valueAt(data, segments);
   if (d.choices && typeof value === "string") {
@@ -214,9 +243,9 @@ function unknownKey(form: Form, e: ErrorObject, data: unknown): Problem {
   };
 }
 
-function missingKey(table: Record<string, Descriptor>, e: ErrorObject, data: unknown): Problem {
+function missingKey(table: Describe, e: ErrorObject, data: unknown): Problem {
   const key = String((e.params as { missingProperty: string }).missingProperty);
   const segments = [...pointerSegments(e.instancePath, data), key];
-  const d = table[pattern(segments)];
+  const d = table(segments, data);
   return { segments, atParent: true, message: `missing required key ${JSON.stringify(key)}`, expected: d?.expected };
 }

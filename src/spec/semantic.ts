@@ -3,8 +3,12 @@
  * clashes across sections) and sizes. They run on the raw value, so each guards its own types.
  */
 import { ACTIVATIONS } from "../frontend/functions.ts";
+import { LAYER_KINDS, LayerShapeError } from "../frontend/layers/index.ts";
+import { type Shape, shapeText } from "../ir/node.ts";
 import type { PathSegment } from "./paths.ts";
-import { ACTIVATION_EXPECTED, type Problem } from "./schema.ts";
+import type { LayerSpec } from "./types.ts";
+import type { Problem } from "./schema.ts";
+import { ACTIVATION_EXPECTED } from "../frontend/layers/fields.ts";
 import { explainUnknownFunction } from "../frontend/elsewhere.ts";
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -30,22 +34,23 @@ const plural = (n: number) => n.toLocaleString("en-US");
 
 /** A bare identifier activation must be a builtin (or "x", the identity); expressions are left to the compiler. */
 export function checkActivations(spec: Record<string, unknown>): Problem[] {
-  if (!Array.isArray(spec.layers)) return [];
   const problems: Problem[] = [];
   const builtins: readonly string[] = ACTIVATIONS;
-  spec.layers.forEach((layer, i) => {
-    const activation = isObject(layer) ? layer.activation : undefined;
-    if (typeof activation !== "string") return;
-    const name = activation.trim();
-    if (!IDENTIFIER.test(name) || name === "x" || builtins.includes(name)) return;
-    const help = explainUnknownFunction(name, "activation", builtins);
-    problems.push({
-      segments: ["layers", i, "activation"],
-      message: help.message,
-      expected: ACTIVATION_EXPECTED,
-      suggestion: help.suggestion,
+  const visit = (layers: unknown, path: PathSegment[]) => {
+    if (!Array.isArray(layers)) return;
+    layers.forEach((layer, i) => {
+      if (!isObject(layer)) return;
+      // a residual block's layers
+      if (layer.type === "residual") visit(layer.layers, [...path, i, "layers"]);
+      const activation = layer.activation;
+      if (typeof activation !== "string") return;
+      const name = activation.trim();
+      if (!IDENTIFIER.test(name) || name === "x" || builtins.includes(name)) return;
+      const help = explainUnknownFunction(name, "activation", builtins);
+      problems.push({ segments: [...path, i, "activation"], message: help.message, expected: ACTIVATION_EXPECTED, suggestion: help.suggestion });
     });
-  });
+  };
+  visit(spec.layers, ["layers"]);
   return problems;
 }
 
@@ -100,7 +105,7 @@ export function checkSizes(spec: Record<string, unknown>): Problem[] {
       });
     }
   };
-  const total = "layers" in spec ? layerParameterCount(spec, dim) : equationParameterCount(spec, dim);
+  const total = "layers" in spec ? layerParameterCount(spec, dim, problems) : equationParameterCount(spec, dim);
   if (problems.length === 0 && total.count > MAX_PARAMETERS) {
     problems.push({
       segments: [total.where],
@@ -115,18 +120,47 @@ export function checkSizes(spec: Record<string, unknown>): Problem[] {
 /** Reports `value` when above the limit: a dimension, or (with `total`) the size of a whole section. */
 type DimCheck = (value: number, segments: PathSegment[], total?: string) => void;
 
-function layerParameterCount(spec: Record<string, unknown>, dim: DimCheck): { count: number; where: string } {
+/**
+ * The parameters of a layer net, counted layer by layer from the input's shape with each type's rules; a layer
+ * whose input does not fit it is reported (at its JSON path, expected vs found) and ends the count.
+ */
+function layerParameterCount(spec: Record<string, unknown>, dim: DimCheck, problems: Problem[]): { count: number; where: string } {
   const input = spec.input as number | number[];
-  let previous = 1;
   if (typeof input === "number") dim(input, ["input"]);
   else input.forEach((n, i) => dim(n, ["input", i]));
-  previous = typeof input === "number" ? input : input.reduce((a, b) => a * b, 1);
   let count = 0;
-  (spec.layers as { units: number; bias?: boolean }[]).forEach((layer, i) => {
-    dim(layer.units, ["layers", i, "units"]);
-    count += layer.units * previous + (layer.bias === false ? 0 : layer.units);
-    previous = layer.units;
-  });
+  const walk = (layers: readonly LayerSpec[], from: Shape, path: PathSegment[]): Shape | undefined => {
+    let shape: Shape | undefined = from;
+    for (const [i, layer] of layers.entries()) {
+      if (shape === undefined) return undefined;
+      const kind = LAYER_KINDS.get(layer.type);
+      if (!kind) return undefined;
+      const at: PathSegment[] = [...path, i];
+      for (const field of ["units", "filters"] as const) if (field in layer) dim((layer as unknown as Record<string, number>)[field], [...at, field]);
+      let out: Shape;
+      try {
+        out = kind.outputShape(layer, shape);
+      } catch (e) {
+        if (!(e instanceof LayerShapeError)) throw e;
+        problems.push({ segments: [...at, ...(e.path ?? [])], message: e.message, expected: e.expected, found: e.found });
+        return undefined;
+      }
+      dim(out.reduce((a, b) => a * b, 1), at, "the output of this layer has");
+      if (layer.type === "residual") walk(layer.layers, shape, [...at, "layers"]);
+      count += kind.paramsOf(layer, shape, "").reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
+      shape = out;
+    }
+    return shape;
+  };
+  const output = walk(spec.layers as LayerSpec[], typeof input === "number" ? [input] : input, ["layers"]);
+  if (output !== undefined && spec.loss === "softmax_cross_entropy" && output.length !== 1) {
+    problems.push({
+      segments: ["loss"],
+      message: `softmax_cross_entropy needs the last layer to output a vector of class scores, not ${shapeText(output)}`,
+      expected: "a last layer with a vector output, such as global_avg_pool, flatten or dense",
+      found: shapeText(output),
+    });
+  }
   return { count, where: "layers" };
 }
 

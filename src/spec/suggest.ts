@@ -17,8 +17,9 @@ export function suggest(word: string, candidates: readonly string[]): string | u
 }
 
 /**
- * Words people use as a key for free text, and the keys that take it, in order of preference. The spelling
- * alone gets them wrong: "note" is two edits from "name", and "desc" is too far from "description".
+ * Words people use as a key, and the keys they mean, in order of preference: free text, and a layer's options
+ * under the names of other layer types and frameworks. The spelling alone gets them wrong: "note" is two edits from
+ * "name", "desc" is too far from "description", and "units" is nowhere near a convolution's "filters".
  */
 const SAME_MEANING: readonly { readonly words: readonly string[]; readonly keys: readonly string[] }[] = [
   { words: ["desc", "descr"], keys: ["description", "comment"] },
@@ -26,6 +27,13 @@ const SAME_MEANING: readonly { readonly words: readonly string[]; readonly keys:
     words: ["note", "notes", "description", "doc", "docs", "remark", "remarks", "comments", "about", "info", "summary", "//", "_comment", "$comment"],
     keys: ["comment", "description"],
   },
+  // the same option of a layer under another type's or another framework's name (Keras, PyTorch)
+  { words: ["kernel", "kernel_size", "kernelsize", "pool_size", "poolsize", "window", "size"], keys: ["size", "kernel"] },
+  { words: ["units", "filters", "out_channels", "out_features", "channels", "features"], keys: ["filters", "units"] },
+  { words: ["strides"], keys: ["stride"] },
+  { words: ["dilation_rate", "dilations"], keys: ["dilation"] },
+  { words: ["epsilon"], keys: ["eps"] },
+  { words: ["use_bias"], keys: ["bias"] },
 ];
 
 /**

@@ -27,6 +27,15 @@ export interface OptimizerSpec {
   clipValue?: number;
 }
 
+/**
+ * The layers of the layer form (docs/net-json.md; src/frontend/layers/ holds one record per type with its fields,
+ * shape rule, parameters and build). `kernel`, `size`, `stride`, `padding` and `dilation` take a number or one per
+ * spatial axis.
+ */
+export type Spatial = number | number[];
+/** "valid" (none), "same" (as many outputs as inputs over the stride), cells on both sides, or one entry per axis. */
+export type Padding = "valid" | "same" | number | (number | [number, number])[];
+
 export interface DenseLayerSpec {
   type: "dense";
   units: number;
@@ -37,10 +46,73 @@ export interface DenseLayerSpec {
   init?: InitSpec;
 }
 
-export interface LayerNetSpec {
+export interface ConvLayerSpec {
+  type: "conv1d" | "conv2d" | "conv3d";
+  filters: number;
+  kernel: Spatial;
+  stride?: Spatial;
+  padding?: Padding;
+  dilation?: Spatial;
+  activation?: string;
+  bias?: boolean;
+  init?: InitSpec;
+}
+
+export interface PoolLayerSpec {
+  type: "max_pool1d" | "max_pool2d" | "max_pool3d" | "avg_pool1d" | "avg_pool2d" | "avg_pool3d";
+  size: Spatial;
+  /** Default: the window size. */
+  stride?: Spatial;
+  padding?: Padding;
+}
+
+export interface GlobalAvgPoolLayerSpec {
+  type: "global_avg_pool";
+}
+
+export interface FlattenLayerSpec {
+  type: "flatten";
+}
+
+export interface ActivationLayerSpec {
+  type: "activation";
+  activation: string;
+}
+
+export interface LayerNormLayerSpec {
+  type: "layernorm";
+  /** Default 1e-5. */
+  eps?: number;
+}
+
+export interface ResidualLayerSpec {
+  type: "residual";
+  layers: LayerSpec[];
+  /** A learned projection of the input on its channels, when the block changes their number. Default false. */
+  projection?: boolean;
+}
+
+export type LayerSpec =
+  | DenseLayerSpec
+  | ConvLayerSpec
+  | PoolLayerSpec
+  | GlobalAvgPoolLayerSpec
+  | FlattenLayerSpec
+  | ActivationLayerSpec
+  | LayerNormLayerSpec
+  | ResidualLayerSpec;
+
+export type LayerType = LayerSpec["type"];
+
+/**
+ * A net in the layer form with layers of type `L`. The default is dense layers, the type's meaning before the
+ * other layer types existed, so TypeScript code that reads `units` keeps compiling; the builder and the
+ * validator take any layers (LayerNetSpec<LayerSpec>).
+ */
+export interface LayerNetSpec<L extends LayerSpec = DenseLayerSpec> {
   name: string;
   input: number | number[];
-  layers: DenseLayerSpec[];
+  layers: L[];
   loss: LayerLoss;
   l2?: number;
   optimizer?: OptimizerSpec;

@@ -1,0 +1,165 @@
+/**
+ * The layer form into the DAG: each layer built by its record (registry.ts) from the previous layer's output,
+ * then a loss on the last layer's output. Losses are built in their stable fused forms from the logits, so their
+ * derivatives come out as p − y (softmax cross-entropy) and a − y (sigmoid with binary cross-entropy).
+ * The builder records each layer (Net.layers) with its values and parameters: explain and graph read layers
+ * from there, never from the names of values.
+ */
+import { BpgenError } from "../../errors.ts";
+import { Graph } from "../../ir/graph.ts";
+import { type Node, type Shape, shapeText } from "../../ir/node.ts";
+import type { Leaf, LayerParam, Net, NetLayer, ParamLeaf } from "../../ir/net.ts";
+import { formatPath, type PathSegment } from "../../spec/paths.ts";
+import type { LayerNetSpec, LayerSpec, Locate } from "../../spec/types.ts";
+import { buildExpression, elementwiseResult, parseExpression } from "../expressions.ts";
+import { BUILTINS, arityOf } from "../functions.ts";
+import { DepthMeter } from "../limits.ts";
+import { Problems } from "../problems.ts";
+import { type BuildContext, LayerShapeError, type ParamDecl, type ParamRole } from "./layer.ts";
+import { layerKind } from "./registry.ts";
+
+/** Stops the build at the first layer that cannot be built: the layers after it have no input shape. */
+class Stop extends Error {}
+
+export function buildLayerNet(spec: LayerNetSpec<LayerSpec>, locate: Locate = () => undefined): Net {
+  const g = new Graph();
+  const problems = new Problems(locate);
+  const meter = new DepthMeter();
+  const x = g.input("x", typeof spec.input === "number" ? [spec.input] : spec.input);
+  const params: LayerParam[] = [];
+  const layers: NetLayer[] = [];
+  let tooDeep = false;
+
+  const buildLayer = (layer: LayerSpec, input: Node, path: PathSegment[], label: string): NetLayer => {
+    const kind = layerKind(layer);
+    const shape = checkedShape(problems, path, () => kind.outputShape(layer, input.shape));
+    const decls = kind.paramsOf(layer, input.shape, label);
+    const own: LayerParam[] = [];
+    const inner: NetLayer[] = [];
+    const ctx: BuildContext = {
+      g,
+      label,
+      path,
+      param: (role: ParamRole) => paramLeaf(g, decls, own, params, role),
+      buildBlock: (block, from, field) => block.reduce((a, l, j) => {
+        const built = buildLayer(l, a, [...path, field, j], `${label}_${j + 1}`);
+        inner.push(built);
+        return built.output;
+      }, from),
+      activate: (z, activation, field) => problems.attempt([...path, field], activation, () => activate(g, activation, z)) ?? z,
+    };
+    const built = kind.build(ctx, layer, input);
+    if (own.length !== decls.length || built.output.shape.join() !== shape.join()) {
+      throw new Error(`internal: the ${layer.type} layer at ${formatPath(path)} built ${shapeText(built.output.shape)} with ${own.length} parameters; its rules say ${shapeText(shape)} with ${decls.length}`);
+    }
+    const output = g.name(built.output, `a${label}`);
+    return { type: layer.type, title: kind.describe(layer), label, path: formatPath(path), inner, input, output, preActivation: built.preActivation, params: own };
+  };
+
+  let a = x;
+  try {
+    spec.layers.forEach((layer, index) => {
+      const built = buildLayer(layer, a, ["layers", index], String(index + 1));
+      layers.push(built);
+      a = built.output;
+      if (!tooDeep) tooDeep = problems.attempt(["layers", index], undefined, () => meter.check(a, `the network up to layers[${index}]`)) === undefined;
+    });
+  } catch (e) {
+    if (!(e instanceof Stop)) throw e;
+  }
+  problems.throwIfAny();
+  const last = layers[layers.length - 1];
+  const logits = last.preActivation ?? last.output;
+  problems.attempt(["loss"], undefined, () => checkLossShape(spec.loss, a));
+  problems.throwIfAny();
+  const y = g.target("y", a.shape);
+  // σ(z) however it was written ("sigmoid", or an expression the simplifier recognised as one)
+  const { loss, output } = buildLoss(g, spec.loss, a, logits, a.op === "sigmoid" && a.inputs[0] === logits, y);
+  g.name(loss, "L");
+  const regularizer = spec.l2 ? l2Penalty(g, spec.l2, params.filter((p) => p.role === "weight" || p.role === "projection")) : undefined;
+  const meanLoss = g.name(g.batchMean(loss), "meanL");
+  const objective = g.name(regularizer ? g.add(meanLoss, regularizer) : meanLoss, "J");
+  const leaf = (name: string, node: Node): Leaf => ({ name, node, shape: node.shape });
+  return { name: spec.name, graph: g, params, inputs: [leaf("x", x)], targets: [leaf("y", y)], output, loss, objective, layers };
+}
+
+/** A layer's output shape; when its rule fails, the problem is recorded at the layer's path (or the inner layer's) and the build stops. */
+function checkedShape(problems: Problems, path: readonly PathSegment[], rule: () => Shape): Shape {
+  try {
+    return rule();
+  } catch (e) {
+    if (!(e instanceof LayerShapeError)) throw e;
+    problems.add([...path, ...(e.path ?? [])], undefined, new BpgenError({ message: e.message, expected: e.expected, found: e.found }));
+    throw new Stop();
+  }
+}
+
+/** The leaf of the declared parameter of `role`, made (and listed in the net's flat order) when first asked for. */
+function paramLeaf(g: Graph, decls: readonly ParamDecl[], own: LayerParam[], all: LayerParam[], role: ParamRole): Node {
+  const decl = decls.find((d) => d.role === role);
+  if (!decl) throw new Error(`internal: no ${role} parameter declared`);
+  const made = own.find((p) => p.name === decl.name);
+  if (made) return made.node;
+  const node = g.param(decl.name, decl.shape);
+  const leaf: LayerParam = { name: decl.name, node, shape: node.shape, init: decl.init, role };
+  own.push(leaf);
+  all.push(leaf);
+  return node;
+}
+
+/** softmax_cross_entropy reads a vector of logits. */
+function checkLossShape(kind: LayerNetSpec["loss"], output: Node): void {
+  if (kind === "softmax_cross_entropy" && output.shape.length !== 1) {
+    throw new BpgenError({
+      message: `softmax_cross_entropy needs the last layer to output a vector of class scores, not ${shapeText(output.shape)}`,
+      expected: "a last layer with a vector output, such as global_avg_pool, flatten or dense",
+      found: shapeText(output.shape),
+    });
+  }
+}
+
+function buildLoss(g: Graph, kind: LayerNetSpec["loss"], a: Node, z: Node, sigmoidOut: boolean, y: Node): { loss: Node; output: Node } {
+  switch (kind) {
+    case "mse": // ½ Σ (a − y)²
+      return { loss: g.scale(0.5, g.sum(g.square(g.sub(a, y)))), output: a };
+    case "softmax_cross_entropy": {
+      // −Σ y log softmax(a) = lse(a) − Σ y ⊙ a  (targets sum to 1); output softmax(a) shares lse(a)
+      const output = g.name(g.softmax(a), "p");
+      return { loss: g.sub(g.logsumexp(a), g.sum(g.mul(y, a))), output };
+    }
+    case "binary_cross_entropy":
+      // from the logits when the output is σ(z): Σ softplus(z) − y ⊙ z, whose derivative is σ(z) − y
+      if (sigmoidOut) return { loss: g.sum(g.sub(g.softplus(z), g.mul(y, z))), output: a };
+      return {
+        loss: g.neg(g.sum(g.add(g.mul(y, g.log(a)), g.mul(g.sub(g.constant(1), y), g.log(g.sub(g.constant(1), a)))))),
+        output: a,
+      };
+  }
+}
+
+/** λ/2 Σ ‖W‖² over the weights and projections of every layer (not the biases, not the gains). */
+function l2Penalty(g: Graph, lambda: number, weights: readonly ParamLeaf[]): Node {
+  const squares = weights.map((p) => g.sum(g.mul(p.node, p.node)));
+  return g.name(g.scale(lambda / 2, squares.reduce((s, t) => g.add(s, t))), "R");
+}
+
+function activate(g: Graph, activation: string | undefined, z: Node): Node {
+  const name = (activation ?? "linear").trim();
+  const builtin = BUILTINS.get(name);
+  if (builtin?.elementwise && arityOf(builtin)[0] === 1) return builtin.build(g, [z]);
+  const text = activation ?? name;
+  const value = buildExpression(g, parseExpression(text), {
+    lookup: (n) => (n === "x" ? z : undefined),
+    names: () => ["x"],
+    userFunction: () => undefined,
+    elementwise: true,
+    text,
+    explainUnknown: (n) => ({
+      message: `unknown name "${n}" in an activation`,
+      expected: "x (the layer's pre-activation), numbers, pi and function calls",
+      found: n,
+      suggestion: n.length <= 2 && n !== "x" ? '"x"' : undefined,
+    }),
+  });
+  return elementwiseResult(g, value, z, "an activation");
+}
