@@ -25,6 +25,10 @@ export interface NetMeta {
   readonly targetSize: number;
   readonly paramCount: number;
   readonly params: readonly ParamLayout[];
+  /** Numbers in the state array (a network with state only). */
+  readonly stateCount?: number;
+  /** Where each state value lives in the state array, as params (a network with state only). */
+  readonly state?: readonly ParamLayout[];
 }
 
 /** Arrays for a number of samples, made by kernelArrays: parameters, gradients, and one row per sample of inputs, targets and outputs. */
@@ -34,6 +38,8 @@ export interface KernelArrays {
   readonly inputs: FloatArray;
   readonly targets: FloatArray;
   readonly out: FloatArray;
+  /** The state array (a network with state only). */
+  readonly state?: FloatArray;
 }
 
 /** The optimizers createOptimizer makes. */
@@ -98,4 +104,35 @@ export interface NetModule<T extends FloatArray = FloatArray> {
   createOptimizer(config?: Partial<OptimizerConfig>): OptimizerState;
   applyGradients(params: T, state: OptimizerState, grads: T): number;
   trainStep(params: T, state: OptimizerState, inputs: T, targets: T, batch?: number): number;
+}
+
+/**
+ * The exports of a module of a network with state (meta.stateCount is set): every function that computes takes
+ * the state array after the parameters; forward and loss compute in inference mode and never change it,
+ * gradient, sgdStep and trainStep compute in training mode and update it, trainingForward and trainingLoss
+ * compute in training mode without changing it.
+ */
+export interface StatefulNetModule<T extends FloatArray = FloatArray> {
+  readonly meta: NetMeta & { readonly stateCount: number; readonly state: readonly ParamLayout[] };
+  readonly optimizerDefaults: OptimizerConfig;
+  initParams(seed?: number): T;
+  initState(seed?: number): T;
+  forward(params: T, state: T, inputs: T, out: T, batch?: number): void;
+  loss(params: T, state: T, inputs: T, targets: T, batch?: number): number;
+  gradient(params: T, state: T, inputs: T, targets: T, grads: T, batch?: number): number;
+  sgdStep(params: T, state: T, inputs: T, targets: T, lr: number, batch?: number): number;
+  trainingForward(params: T, state: T, inputs: T, out: T, batch?: number): void;
+  trainingLoss(params: T, state: T, inputs: T, targets: T, batch?: number): number;
+  kernelArrays(batch: number): KernelArrays & { readonly state: T };
+  createOptimizer(config?: Partial<OptimizerConfig>): OptimizerState;
+  applyGradients(params: T, state: OptimizerState, grads: T): number;
+  trainStep(params: T, state: T, optimizer: OptimizerState, inputs: T, targets: T, batch?: number): number;
+}
+
+/** Either kind of module, as a tool loads it. */
+export type AnyNetModule<T extends FloatArray = FloatArray> = NetModule<T> | StatefulNetModule<T>;
+
+/** Whether a loaded module takes a state array. */
+export function isStatefulModule<T extends FloatArray>(m: AnyNetModule<T>): m is StatefulNetModule<T> {
+  return m.meta.stateCount !== undefined;
 }
