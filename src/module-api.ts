@@ -3,7 +3,8 @@
  * tests) to call the modules they load. Modules declare the same types, printed from their description in
  * src/emit/api-types.ts with `FloatArray` as the module's array type (Float32Array, or Float64Array under
  * --precision f64); test/templates.test.ts checks with the TypeScript compiler that the two agree.
- * `FloatArray` and `NetModule` are for the tools only; modules do not carry them.
+ * `FloatArray` and the module types (`NetModule`, `StatefulNetModule`, `AnyNetModule`) are for the tools only;
+ * modules do not carry them. A module with state prints NetMeta and KernelArrays with its state members.
  */
 
 /** The array type of a module: Float32Array, or Float64Array for a module built with --precision f64. */
@@ -25,10 +26,6 @@ export interface NetMeta {
   readonly targetSize: number;
   readonly paramCount: number;
   readonly params: readonly ParamLayout[];
-  /** Numbers in the state array (a network with state only). */
-  readonly stateCount?: number;
-  /** Where each state value lives in the state array, as params (a network with state only). */
-  readonly state?: readonly ParamLayout[];
 }
 
 /** Arrays for a number of samples, made by kernelArrays: parameters, gradients, and one row per sample of inputs, targets and outputs. */
@@ -38,8 +35,6 @@ export interface KernelArrays {
   readonly inputs: FloatArray;
   readonly targets: FloatArray;
   readonly out: FloatArray;
-  /** The state array (a network with state only). */
-  readonly state?: FloatArray;
 }
 
 /** The optimizers createOptimizer makes. */
@@ -113,6 +108,7 @@ export interface NetModule<T extends FloatArray = FloatArray> {
  * compute in training mode without changing it.
  */
 export interface StatefulNetModule<T extends FloatArray = FloatArray> {
+  /** With the state's size and layout (as the parameters'). */
   readonly meta: NetMeta & { readonly stateCount: number; readonly state: readonly ParamLayout[] };
   readonly optimizerDefaults: OptimizerConfig;
   initParams(seed?: number): T;
@@ -123,7 +119,7 @@ export interface StatefulNetModule<T extends FloatArray = FloatArray> {
   sgdStep(params: T, state: T, inputs: T, targets: T, lr: number, batch?: number): number;
   trainingForward(params: T, state: T, inputs: T, out: T, batch?: number): void;
   trainingLoss(params: T, state: T, inputs: T, targets: T, batch?: number): number;
-  kernelArrays(batch: number): KernelArrays & { readonly state: T };
+  kernelArrays(batch: number): { readonly [K in keyof KernelArrays | "state"]: T };
   createOptimizer(config?: Partial<OptimizerConfig>): OptimizerState;
   applyGradients(params: T, state: OptimizerState, grads: T): number;
   trainStep(params: T, state: T, optimizer: OptimizerState, inputs: T, targets: T, batch?: number): number;
@@ -134,5 +130,5 @@ export type AnyNetModule<T extends FloatArray = FloatArray> = NetModule<T> | Sta
 
 /** Whether a loaded module takes a state array. */
 export function isStatefulModule<T extends FloatArray>(m: AnyNetModule<T>): m is StatefulNetModule<T> {
-  return m.meta.stateCount !== undefined;
+  return "stateCount" in m.meta;
 }
