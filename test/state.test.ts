@@ -164,3 +164,34 @@ test.each<Precision>(["f64"])("an %s module with state", async (precision) => {
   m.gradient(m.initParams(), state, Float64Array.from(x), Float64Array.from(y), new Float64Array(8));
   expect(state[0]).not.toBe(1);
 });
+
+test("the modules of networks with state compile under the strictest settings the documentation promises", async () => {
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { spawnSync } = await import("node:child_process");
+  const { dropoutNet } = await import("./helpers/stateful-nets.ts");
+  const dir = mkdtempSync(join(tmpdir(), "bpgen-state-"));
+  for (const [net, kernels] of [[runningMeanNet(), "js"], [runningMeanNet(), "wasm"], [dropoutNet(8, 2, 0.5), "js"], [dropoutNet(8, 2, 0.5), "wasm"]] as const) {
+    const { source } = await compileStateful(net, "f32", kernels);
+    writeFileSync(join(dir, `${net.name}_${kernels}.ts`), source);
+  }
+  const compilerOptions = {
+    target: "ES2022",
+    module: "NodeNext",
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    exactOptionalPropertyTypes: true,
+    noUnusedLocals: true,
+    noUnusedParameters: true,
+    verbatimModuleSyntax: true,
+    isolatedModules: true,
+    noPropertyAccessFromIndexSignature: true,
+    noEmit: true,
+    types: [],
+  };
+  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions }));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  const tsc = spawnSync(process.execPath, [join(import.meta.dirname, "..", "node_modules", "typescript", "bin", "tsc"), "-p", dir], { encoding: "utf8" });
+  expect(tsc.stdout + tsc.stderr).toBe("");
+}, 60_000);

@@ -27,6 +27,8 @@ interface Rendered {
   readonly body: string[];
   /** Workspace buffers it stores into or reads (the module declares them once). */
   readonly buffers: ReadonlySet<Buffer>;
+  /** Whether it reads or writes the state array (an inference kernel may not: its parameter is then `_state`). */
+  readonly usesState: boolean;
 }
 
 type Bodies = ReadonlyMap<KernelName, string[]>;
@@ -36,7 +38,8 @@ function typescriptPart(input: BackendInput): ModulePart {
   const rendered = new Map(functionsInOrder(input.lowered).map(([name, f]) => [name, render(f, names)]));
   const workspace = [...new Set([...rendered.values()].flatMap((r) => [...r.buffers]))].sort((a, b) => (a.node?.id ?? 0) - (b.node?.id ?? 0));
   const bodies: Bodies = new Map([...rendered].map(([name, r]) => [name, withWorkspace(r, workspace)]));
-  const kernels = input.fallback ? [...kernelFunctions(shape, bodies), sgdStepKernel(shape)] : [];
+  const unusedState = new Set([...rendered].filter(([, r]) => !r.usesState).map(([name]) => name));
+  const kernels = input.fallback ? [...kernelFunctions(shape, bodies, unusedState), sgdStepKernel(shape)] : [];
   return {
     before: [workspaceDeclarations(shape, names, workspace)],
     after: [functionText(plainArraysFunction(shape)), ...(kernels.length > 0 ? [kernels.map(functionText).join("\n")] : [])],
@@ -51,7 +54,7 @@ function render(f: KernelFunction, names: IrNames): Rendered {
     if (s.k === "contract") [s.c.out.buf, s.c.a.buf, s.c.b.buf].forEach((b) => buffers.add(b));
     for (const e of ownExprs(s)) visitExpr(e, (x: Expr) => x.k === "load" && buffers.add(x.buf));
   });
-  return { body: renderBody(f.body, names), buffers: new Set([...buffers].filter((b) => b.role === "work")) };
+  return { body: renderBody(f.body, names), buffers: new Set([...buffers].filter((b) => b.role === "work")), usesState: [...buffers].some((b) => b.role === "state") };
 }
 
 /** A kernel's statements, after making the workspace it uses (allocated on the first call, grown with the batch). */
@@ -93,11 +96,12 @@ function fallbackCall(name: EntryName, shape: ModuleShape): string {
 }
 
 /** The TypeScript kernels behind another backend: no checks (the exported functions made them). */
-function kernelFunctions(shape: ModuleShape, bodies: Bodies): FunctionDecl[] {
+function kernelFunctions(shape: ModuleShape, bodies: Bodies, unusedState: ReadonlySet<KernelName>): FunctionDecl[] {
   const a = shape.array;
   return [...bodies].map(([name, body]) => {
     const returns = name === "forward" || name === "trainingForward" ? "void" : "number";
-    const params: [string, string][] = [...kernelArrayNames(name, shape).map((n): [string, string] => [n, a]), ["batch", "number"]];
+    const arrays = kernelArrayNames(name, shape).map((n): [string, string] => [n === "state" && unusedState.has(name) ? "_state" : n, a]);
+    const params: [string, string][] = [...arrays, ["batch", "number"]];
     return functionDecl(`${name}Kernel`, undefined, params, returns, body, false);
   });
 }
