@@ -10,7 +10,7 @@
 import type { Gradients } from "../autodiff/reverse.ts";
 import { type Net, isStateful, trainingObjective } from "../ir/net.ts";
 import { sym } from "../ir/math.ts";
-import { type Node, sizeOf } from "../ir/node.ts";
+import { type Node, reachable, sizeOf } from "../ir/node.ts";
 import { Buffers, FunctionLowering, type Layout } from "./build.ts";
 import { type KernelFunction, type Stmt, constIndex } from "./kernel.ts";
 import { type FunctionPlan, type Storage, planFunction } from "./plan.ts";
@@ -93,6 +93,10 @@ function checkModes(net: Net): void {
     const s = leaves.get(leaf);
     if (!s) throw new Error(`internal: a state update of a node that is no state leaf (${leaf.op} #${leaf.id})`);
     if (update.batched || update.shape.join() !== leaf.shape.join()) throw new Error(`internal: the update of state ${s.name} must be one value of its shape per step`);
+    // the updates are written one after another at the end of gradient: one that read another updated leaf
+    // could read its new value there
+    const others = reachable(update).filter((n) => n !== leaf && training.updates.has(n) && training.updates.get(n) !== n);
+    if (others.length > 0) throw new Error(`internal: the update of state ${s.name} reads another state value that a step updates`);
   }
 }
 

@@ -2,8 +2,10 @@
  * The kernels of a module as one WebAssembly binary: `forward`, `loss`, `gradient` (each `(batch, capacity)`)
  * and `sgdUpdate(lr)`, over one memory that holds every array the kernels touch:
  *
- *   params | grads | workspace (fixed) | inputs ×capacity | targets ×capacity | outputs ×capacity | workspace rows ×batch
+ *   params | grads | state | workspace (fixed) | inputs ×capacity | targets ×capacity | outputs ×capacity | workspace rows ×batch
  *
+ * (`state` is empty for a network without state, and a network with modes has `trainingForward` and
+ * `trainingLoss` too.)
  * Regions start on 16-byte boundaries. The caller (the generated module's glue) grows the memory and tells
  * each call the capacity; everything after the outputs is scratch for the length of one call.
  */
