@@ -4,6 +4,7 @@
  * state, the two modes, the zero-copy arrays, and the same results from the TypeScript and WebAssembly kernels.
  */
 import { beforeAll, describe, expect, test } from "vitest";
+import type { Node } from "../src/ir/node.ts";
 import type { Kernels, Precision } from "../src/pipeline.ts";
 import type { StatefulNetModule } from "../src/module-api.ts";
 import { isStatefulModule } from "../src/module-api.ts";
@@ -195,3 +196,16 @@ test("the modules of networks with state compile under the strictest settings th
   const tsc = spawnSync(process.execPath, [join(import.meta.dirname, "..", "node_modules", "typescript", "bin", "tsc"), "-p", dir], { encoding: "utf8" });
   expect(tsc.stdout + tsc.stderr).toBe("");
 }, 60_000);
+
+test("a state update that reads another updated state value is refused (the updates are written one after another)", async () => {
+  const net = runningMeanNet();
+  const g = net.graph;
+  const other = g.state("other", [2]);
+  const [[m, update]] = [...(net.training?.updates ?? [])] as [[Node, Node]];
+  const crossed = {
+    ...net,
+    state: [...(net.state ?? []), { name: "other", node: other, shape: [2], init: { kind: "constant", value: 0 } } as const],
+    training: { ...(net.training as NonNullable<typeof net.training>), updates: new Map([[m, g.add(update, other)], [other, g.add(m, other)]]) },
+  };
+  await expect(compileStateful(crossed, "f32", "js")).rejects.toThrow(/reads another state value/);
+});
