@@ -209,3 +209,17 @@ test("a state update that reads another updated state value is refused (the upda
   };
   await expect(compileStateful(crossed, "f32", "js")).rejects.toThrow(/reads another state value/);
 });
+
+test("a module with state, formatted, becomes JavaScript and declarations that declare its state API", async () => {
+  const { compileNet } = await import("../src/pipeline.ts");
+  const { emitTargets } = await import("../src/emit/targets.ts");
+  const { source } = await compileNet(runningMeanNet(), { precision: "f32", sourceFile: "running_mean.json", kernels: "js" });
+  const files = await emitTargets("running_mean", source, "js");
+  // without the formatter's line breaks and trailing commas
+  const dts = (files.find((f) => f.kind === "dts")?.text ?? "").replace(/\s+/g, "").replace(/,\)/g, ")");
+  expect(files.map((f) => f.kind)).toEqual(["js", "dts"]);
+  expect(dts).toContain("exportdeclarefunctioninitState(_seed?:number):Float32Array;");
+  expect(dts).toContain("exportdeclarefunctiontrainingLoss(params:Float32Array,state:Float32Array,inputs:Float32Array,targets:Float32Array,batch?:number):number;");
+  expect(dts).toContain("exportdeclarefunctiontrainStep(params:Float32Array,state:Float32Array,optimizer:OptimizerState,");
+  expect(dts).toContain("stateCount:number;");
+}, 60_000);
