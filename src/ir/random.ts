@@ -65,6 +65,6 @@ export function randomState(g: Graph, prefix = "rng"): RandomState {
  */
 export function dropoutMask(g: Graph, rng: RandomState, shape: Shape, rate: number, stream: number): Node {
   if (!(rate >= 0 && rate < 1)) throw new RangeError(`a dropout rate must be in [0, 1), got ${rate}`);
-  const u = g.uniform(rng.seed, rng.step, g.constant(stream), g.counter(shape));
+  const u = g.uniform(rng.seed, rng.step, g.constant(stream), g.name(g.counter(shape), "position"));
   return g.mul(g.make("ge", [u, g.constant(rate)]), g.constant(1 / (1 - rate)));
 }

@@ -146,7 +146,7 @@ function gradientFunction(net: Net, grads: Gradients, layout: Layout, lowering: 
   const result = returnObjective(trainingObjective(net), lowering);
   // read before the body is built (a scalar state leaf is declared at its top), written after it (the body reads the old state)
   const newState = stateUpdates(net).flatMap(([leaf, update]): Stmt[] => [
-    { k: "note", note: { lhs: "state", op: "←", rhs: sym(update), tail: `new ${net.graph.hint(leaf) ?? "state"}` } },
+    { k: "note", note: { lhs: leaf, op: "←", rhs: sym(update) } },
     ...lowering.copyIntoState(layout.offsets.get(leaf) ?? 0, update),
   ]);
   const copies = net.params.flatMap((p): Stmt[] => {
