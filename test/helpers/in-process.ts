@@ -9,11 +9,13 @@ import { main } from "../../src/cli.ts";
 import type { Run } from "./cli.ts";
 
 /**
- * Runs `bpgen <args>` in this process, from the current directory (give absolute paths), and returns the code
+ * Runs `bpgen <args>` in this process, from `cwd` (the current directory by default; the test files run one at
+ * a time in each worker process, so it is changed for the command and changed back), and returns the code
  * `main` returns (bin/bpgen.js makes it the exit status) with what the command wrote to stdout and stderr.
  */
-export async function bpgenInProcess(args: string[]): Promise<Run> {
+export async function bpgenInProcess(args: string[], cwd?: string): Promise<Run> {
   const captured = { stdout: "", stderr: "" };
+  const previousCwd = process.cwd();
   const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
   const capture = (stream: "stdout" | "stderr") =>
     ((chunk: string | Uint8Array) => {
@@ -23,9 +25,11 @@ export async function bpgenInProcess(args: string[]): Promise<Run> {
   process.stdout.write = capture("stdout");
   process.stderr.write = capture("stderr");
   try {
+    if (cwd !== undefined) process.chdir(cwd);
     const code = await main(args);
     return { code, ...captured };
   } finally {
+    process.chdir(previousCwd);
     process.stdout.write = writes.stdout;
     process.stderr.write = writes.stderr;
   }
