@@ -16,7 +16,14 @@ const KERNEL_TESTS = [
   "test/traps.test.ts",
 ];
 
-const shared = { globalSetup: ["test/setup/chromium.ts"], testTimeout: 60_000, hookTimeout: 60_000 };
+const shared = {
+  globalSetup: ["test/setup/chromium.ts"],
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  // a worker keeps the modules it loaded for its project's next file (the compiler takes about 2 s to load): no
+  // test file changes them, and the kernel projects' variable is the same for every file of a project
+  isolate: false,
+};
 
 export default defineConfig({
   test: {
@@ -25,8 +32,7 @@ export default defineConfig({
     projects: [
       { test: { ...shared, name: "kernels: js", include: KERNEL_TESTS, env: { BPGEN_TEST_KERNELS: "js" } } },
       { test: { ...shared, name: "kernels: wasm", include: KERNEL_TESTS, env: { BPGEN_TEST_KERNELS: "wasm" } } },
-      // these files share a worker's loaded modules (the compiler takes about 2 s to load): none changes them
-      { test: { ...shared, name: "other", include: ["test/**/*.test.ts"], exclude: KERNEL_TESTS, isolate: false } },
+      { test: { ...shared, name: "other", include: ["test/**/*.test.ts"], exclude: KERNEL_TESTS } },
     ],
   },
 });

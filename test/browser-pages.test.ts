@@ -58,6 +58,25 @@ function pngSize(file: string): { width: number; height: number } {
 describe("the SVG and HTML pages in headless Chromium", () => {
   const { binary, problem } = inject("chromium");
   const pages: { file: string; kind: "svg" | "html" }[] = [];
+  /** The window every page is shot at; the HTML pages are also shot tall. */
+  const WINDOW = "1200,900";
+  const TALL = "1200,5200";
+  const screenshotOf = (file: string, suffix = "") => file.replace(/\.(svg|html)$/, `.$1${suffix}.png`);
+  /** Chromium on `file`, shooting it at `size` into `png` (removed first, so an old one cannot pass). */
+  const shoot = (file: string, png: string, size: string, also: string[] = []): BrowserRun => {
+    rmSync(png, { force: true });
+    return chromium(binary as string, file, [...also, `--screenshot=${png}`, `--window-size=${size}`]);
+  };
+  /**
+   * Each page opened once for both tests: Chromium dumps its DOM and takes its screenshot in the same run (each
+   * browser start costs seconds).
+   */
+  const opened = new Map<string, BrowserRun>();
+  const open = (file: string): BrowserRun => {
+    const run = opened.get(file) ?? shoot(file, screenshotOf(file), WINDOW, ["--dump-dom"]);
+    opened.set(file, run);
+    return run;
+  };
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -83,7 +102,7 @@ describe("the SVG and HTML pages in headless Chromium", () => {
 
   it("opens each page without a console error or any file but itself, with the drawing or the formulas in its DOM", () => {
     for (const { file, kind } of pages) {
-      const run = chromium(binary as string, file, ["--dump-dom"]);
+      const run = open(file);
       expect(run.console, `${file}: console messages`).toEqual([]);
       expect(run.files, `${file}: files loaded`).toEqual([pathToFileURL(file).href]);
       if (kind === "svg") {
@@ -100,11 +119,9 @@ describe("the SVG and HTML pages in headless Chromium", () => {
 
   it("keeps a screenshot of each page in test/artifacts/pages/ (the HTML also as a tall one)", () => {
     for (const { file, kind } of pages) {
-      const shots: [string, string][] = [[file.replace(/\.(svg|html)$/, ".$1.png"), "1200,900"]];
-      if (kind === "html") shots.push([file.replace(/\.html$/, ".html.full.png"), "1200,5200"]);
-      for (const [png, size] of shots) {
-        rmSync(png, { force: true });
-        const run = chromium(binary as string, file, [`--screenshot=${png}`, `--window-size=${size}`]);
+      const shots = [{ png: screenshotOf(file), size: WINDOW, run: open(file) }];
+      if (kind === "html") shots.push({ png: screenshotOf(file, ".full"), size: TALL, run: shoot(file, screenshotOf(file, ".full"), TALL) });
+      for (const { png, size, run } of shots) {
         expect(run.console, `${file}: console messages`).toEqual([]);
         const [width, height] = size.split(",").map(Number);
         expect(pngSize(png)).toEqual({ width, height });

@@ -1,8 +1,15 @@
+/**
+ * The command line. A real `bpgen` process runs where the process is the subject: a build as a user runs it
+ * (exit status 0, what it prints), a stale file (exit status 1) and bad input (exit status 2, no stack trace).
+ * The other commands run in this process (test/helpers/in-process.ts), with the code `main` returns, which
+ * bin/bpgen.js makes the exit status: what they write and print is the subject.
+ */
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { VERSION, compileFile } from "../src/pipeline.ts";
 import { ROOT, bpgen, tempDir } from "./helpers/cli.ts";
+import { bpgenInProcess } from "./helpers/in-process.ts";
 
 const example = (name: string) => join(ROOT, "examples", `${name}.json`);
 
@@ -22,25 +29,25 @@ describe("bpgen build", () => {
     ]);
   });
 
-  it("honours -o for a file and for a folder, and several inputs", () => {
+  it("honours -o for a file and for a folder, and several inputs", async () => {
     const dir = tempDir();
-    expect(bpgen([example("chain3"), "-o", join(dir, "one.ts")]).code).toBe(0);
+    expect((await bpgenInProcess([example("chain3"), "-o", join(dir, "one.ts")], ROOT)).code).toBe(0);
     expect(existsSync(join(dir, "one.ts"))).toBe(true);
-    expect(bpgen([example("chain3"), example("xor_sigmoid"), "--out", join(dir, "many")]).code).toBe(0);
+    expect((await bpgenInProcess([example("chain3"), example("xor_sigmoid"), "--out", join(dir, "many")], ROOT)).code).toBe(0);
     expect(readdirSync(join(dir, "many")).sort()).toEqual(["chain3.ts", "xor_sigmoid.ts"]);
   });
 
-  it("emits Float64Array under --precision f64 and says so in the header", () => {
+  it("emits Float64Array under --precision f64 and says so in the header", async () => {
     const dir = tempDir();
-    expect(bpgen([example("xor_sigmoid"), "--precision", "f64", "-o", dir]).code).toBe(0);
+    expect((await bpgenInProcess([example("xor_sigmoid"), "--precision", "f64", "-o", dir], ROOT)).code).toBe(0);
     const text = readFileSync(join(dir, "xor_sigmoid.ts"), "utf8");
     expect(text).toMatch(/--precision f64/);
     expect(text).toMatch(/export function gradient\(\s*params: Float64Array/);
     expect(text).not.toMatch(/new Float32Array|: Float32Array[,)]/);
   });
 
-  it("prints operation counts with --stats", () => {
-    const run = bpgen([example("mnist_mlp"), "-o", tempDir(), "--stats"]);
+  it("prints operation counts with --stats", async () => {
+    const run = await bpgenInProcess([example("mnist_mlp"), "-o", tempDir(), "--stats"], ROOT);
     expect(run.code).toBe(0);
     const counts = /arithmetic operations per sample: forward (\d+), loss (\d+), forward\+backward (\d+) \((\d+\.\d+)× the loss\)/.exec(run.stdout);
     expect(counts, run.stdout).not.toBeNull();
@@ -54,8 +61,8 @@ describe("bpgen build", () => {
 });
 
 describe("bpgen --verify", () => {
-  it("passes on the committed generated/ folder (the golden files are current)", () => {
-    const run = bpgen([...readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".json")).map((f) => join("examples", f)), "--verify"]);
+  it("passes on the committed generated/ folder (the golden files are current)", async () => {
+    const run = await bpgenInProcess([...readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".json")).map((f) => join("examples", f)), "--verify"], ROOT);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
   });
@@ -86,7 +93,7 @@ describe("bad input", () => {
     expect(readFileSync(target, "utf8")).toBe("// previous\n");
   });
 
-  it("names the equation of an error inside one", () => {
+  it("names the equation of an error inside one", async () => {
     const dir = tempDir();
     const bad = join(dir, "eq.json");
     const spec = {
@@ -99,7 +106,7 @@ describe("bad input", () => {
       loss: "sum(h)",
     };
     writeFileSync(bad, JSON.stringify(spec, null, 2));
-    const run = bpgen([bad, "-o", dir]);
+    const run = await bpgenInProcess([bad, "-o", dir], ROOT);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("equations[0]");
     expect(run.stderr).toContain('"h = W * x"');
@@ -107,26 +114,26 @@ describe("bad input", () => {
     expect(readdirSync(dir)).toEqual(["eq.json"]);
   });
 
-  it("with several inputs, one bad input means none is written", () => {
+  it("with several inputs, one bad input means none is written", async () => {
     const dir = tempDir();
     const bad = join(dir, "bad.json");
     writeFileSync(bad, "{ nope");
-    const run = bpgen([example("chain3"), bad, "-o", dir]);
+    const run = await bpgenInProcess([example("chain3"), bad, "-o", dir], ROOT);
     expect(run.code).toBe(2);
     expect(readdirSync(dir)).toEqual(["bad.json"]);
   });
 
-  it("reports a missing file clearly", () => {
-    const run = bpgen([join(tempDir(), "missing.json")]);
+  it("reports a missing file clearly", async () => {
+    const run = await bpgenInProcess([join(tempDir(), "missing.json")], ROOT);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/missing\.json/);
   });
 });
 
 describe("bpgen gradcheck", () => {
-  it("prints a table per parameter and passes on every example", () => {
+  it("prints a table per parameter and passes on every example", async () => {
     const files = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".json")).map((f) => join("examples", f));
-    const run = bpgen(["gradcheck", ...files]);
+    const run = await bpgenInProcess(["gradcheck", ...files], ROOT);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     for (const name of ["w1", "w2", "w3", "W1", "b1", "W5"]) expect(run.stdout).toMatch(new RegExp(`^${name}\\s+\\[`, "m"));
@@ -136,7 +143,7 @@ describe("bpgen gradcheck", () => {
   it("exits 1 when a gradient is wrong (checked through the same code path)", async () => {
     const { gradcheck } = await import("../src/check/gradcheck.ts");
     const { loadModule } = await import("../src/check/module.ts");
-    const { source } = await compileFile(example("chain3"), { precision: "f64" });
+    const { source } = await compileFile(example("chain3"), { precision: "f64", format: false });
     const good = loadModule<Float64Array>(source);
     const broken = { ...good, gradient: (p: Float64Array, x: Float64Array, y: Float64Array, g: Float64Array, b?: number) => {
       const J = good.gradient(p, x, y, g, b);

@@ -10,6 +10,7 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { compileFile } from "../src/pipeline.ts";
 import { ROOT, bpgen, tempDir } from "./helpers/cli.ts";
+import { bpgenInProcess } from "./helpers/in-process.ts";
 import { example, exampleText, tempProject, xorResult, xorTrainer } from "./helpers/project.ts";
 
 /** Plain node, no loader: exactly what a user's `node file.mjs` does. */
@@ -33,13 +34,45 @@ function localLinks(doc: string): string[] {
   return [...new Set(targets.map((t) => posix.normalize(posix.join(posix.dirname(doc), t))))];
 }
 
-/** A fresh project made as a user makes one: `npm init -y` (npm 11 writes `"type": "commonjs"` into it). */
-function npmInitProject(): string {
+/** Runs `f` once, when first asked, and gives every later caller the same value. */
+function once<T>(f: () => T): () => T {
+  let result: { value: T } | undefined;
+  return () => (result ??= { value: f() }).value;
+}
+
+/** The package.json `npm init -y` writes (npm 11 writes `"type": "commonjs"` into it): npm runs once for all the tests. */
+const npmInitPackageJson = once(() => {
   const dir = tempDir();
   const init = spawnSync("npm", ["init", "-y"], { cwd: dir, encoding: "utf8", env: userEnv() });
   expect(init.status, init.stderr).toBe(0);
+  return readFileSync(join(dir, "package.json"), "utf8");
+});
+
+/** A fresh project as a user makes one with `npm init -y`: a folder holding only the package.json that npm wrote. */
+function npmInitProject(): string {
+  const dir = tempDir();
+  writeFileSync(join(dir, "package.json"), npmInitPackageJson());
   return dir;
 }
+
+interface Packed {
+  /** The tarball. */
+  file: string;
+  /** The paths in it. */
+  paths: string[];
+}
+
+/**
+ * `npm pack` of this repository, once for the tests that read its file list and the one that installs it. dist/ is
+ * current: `npm test` builds it first (pretest), so the pack skips its own prepack build.
+ */
+const packed = once((): Packed => {
+  const packs = tempDir();
+  const pack = spawnSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", packs], { cwd: ROOT, encoding: "utf8", env: userEnv() });
+  expect(pack.status, pack.stderr).toBe(0);
+  const [info] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+  return { file: join(packs, info.filename), paths: info.files.map((f) => f.path) };
+});
 
 /** A plain CommonJS script (a `.js` file in a CommonJS package) that runs `trainer` in a worker_threads worker. */
 const workerLauncher = `const { Worker } = require("node:worker_threads");
@@ -54,9 +87,10 @@ describe("the JavaScript target", () => {
     { kind: "in no package", make: tempDir, files: ["xor_sigmoid.d.mts", "xor_sigmoid.mjs"] },
     { kind: 'saying "type": "module"', make: () => tempProject(), files: ["xor_sigmoid.d.ts", "xor_sigmoid.js"] },
   ];
-  it.each(projects)("trains XOR from plain node, on the main thread and inside a worker_threads worker, in a project $kind", ({ make, files }) => {
+  it.each(projects)("trains XOR from plain node, on the main thread and inside a worker_threads worker, in a project $kind", async ({ make, files }) => {
     const dir = make();
-    const run = bpgen([example("xor_sigmoid"), "--target", "js", "-o", "gen/"], dir);
+    // the command in this process (the warning test below runs it as a process): what Node does with its output is the subject
+    const run = await bpgenInProcess([example("xor_sigmoid"), "--target", "js", "-o", "gen/"], dir);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toBe("");
     expect(readdirSync(join(dir, "gen")).sort()).toEqual(files);
@@ -78,7 +112,7 @@ describe("the JavaScript target", () => {
     }
   });
 
-  it("warns when -o names a .js file that Node would load as CommonJS, which node then indeed fails to import", () => {
+  it("warns when -o names a .js file that Node would load as CommonJS, which node then indeed fails to import", async () => {
     const dir = npmInitProject();
     const run = bpgen([example("xor_sigmoid"), "-o", "gen/xor.js"], dir);
     expect(run.code, run.stderr).toBe(0);
@@ -91,14 +125,14 @@ describe("the JavaScript target", () => {
     expect(r.stderr).toMatch(/SyntaxError/);
     // the same name in a "type": "module" project gets no warning
     const esm = tempProject();
-    const quiet = bpgen([example("xor_sigmoid"), "-o", "gen/xor.js"], esm);
+    const quiet = await bpgenInProcess([example("xor_sigmoid"), "-o", "gen/xor.js"], esm);
     expect(quiet.code, quiet.stderr).toBe(0);
     expect(quiet.stderr).toBe("");
   });
 
-  it("in a project made by `npm init -y`, TypeScript types the .mjs by its .d.mts, from an ES module and from CommonJS", () => {
+  it("in a project made by `npm init -y`, TypeScript types the .mjs by its .d.mts, from an ES module and from CommonJS", async () => {
     const dir = npmInitProject();
-    expect(bpgen([example("xor_sigmoid"), "--target", "js"], dir).code).toBe(0);
+    expect((await bpgenInProcess([example("xor_sigmoid"), "--target", "js"], dir)).code).toBe(0);
     writeFileSync(join(dir, "esm.mts"), 'import { initParams } from "./generated/xor_sigmoid.mjs";\nexport const p: Float32Array = initParams(1);\n');
     // a .ts file is CommonJS in this package: it reaches the ES module through import()
     writeFileSync(
@@ -113,6 +147,8 @@ describe("the JavaScript target", () => {
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
       lib: ["lib.es2022.d.ts"],
       types: [],
+      // TypeScript's own lib files are not under test; the generated declaration files are
+      skipDefaultLibCheck: true,
     });
     const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
     expect(diagnostics).toEqual([]);
@@ -127,7 +163,8 @@ describe("the JavaScript target", () => {
     mkdirSync(join(dir, "ts"));
     mkdirSync(join(dir, "js"));
     for (const name of ["xor_sigmoid", "mnist_mlp"]) {
-      const { source, files } = await compileFile(example(name), { target: "js" });
+      // the TypeScript module's text is not the subject, its types are: it compiles unformatted (the JavaScript target's files are formatted regardless)
+      const { source, files } = await compileFile(example(name), { target: "js", format: false });
       writeFileSync(join(dir, "ts", `${name}.ts`), source);
       for (const f of files) writeFileSync(join(dir, "js", f.fileName), f.text);
       exported[name] = [...source.matchAll(/^export (?:interface|type) (\w+)/gm)].map((m) => m[1]);
@@ -169,6 +206,8 @@ describe("the JavaScript target", () => {
       noUnusedLocals: true,
       lib: ["lib.es2022.d.ts"],
       types: [],
+      // TypeScript's own lib files are not under test; the generated declaration files are
+      skipDefaultLibCheck: true,
     });
     const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ({
       file: d.file ? d.file.fileName.slice(dir.length + 1) : "",
@@ -224,10 +263,7 @@ console.log(JSON.stringify({
   });
 
   it("ships every file that README.md and the documents it ships link to (docs/, examples/, BENCHMARKS.md)", () => {
-    const pack = spawnSync("npm", ["pack", "--dry-run", "--ignore-scripts", "--json"], { cwd: ROOT, encoding: "utf8", env: userEnv() });
-    expect(pack.status, pack.stderr).toBe(0);
-    const [info] = JSON.parse(pack.stdout) as { files: { path: string }[] }[];
-    const shipped = new Set(info.files.map((f) => f.path));
+    const shipped = new Set(packed().paths);
     const documents = [...shipped].filter((p) => p.endsWith(".md"));
     expect(documents).toEqual(expect.arrayContaining(["README.md", "BENCHMARKS.md", "docs/cli.md", "docs/net-json.md", "docs/module-api.md"]));
     const broken: string[] = [];
@@ -246,12 +282,7 @@ console.log(JSON.stringify({
   });
 
   it("packs a tarball that installs into a fresh project, where `npx bpgen net.json --target js` writes a module that trains", () => {
-    const packs = tempDir();
-    // dist/ is current: `npm test` builds it first (pretest), so the pack skips its own prepack build
-    const pack = spawnSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", packs], { cwd: ROOT, encoding: "utf8", env: userEnv() });
-    expect(pack.status, pack.stderr).toBe(0);
-    const [info] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
-    const paths = info.files.map((f) => f.path);
+    const { file: tarball, paths } = packed();
     for (const wanted of ["LICENSE", "README.md", "package.json", "bin/bpgen.js", "dist/index.js", "dist/index.d.ts", "dist/cli.js", "dist/emit/targets.js", "schema/net.schema.json", "templates/rng.ts"]) {
       expect(paths).toContain(wanted);
     }
@@ -260,7 +291,7 @@ console.log(JSON.stringify({
     expect(Object.keys(manifest.dependencies)).not.toContain("tsx");
 
     const project = tempProject({ "net.json": exampleText("xor_sigmoid"), "train.mjs": xorTrainer("./generated/xor_sigmoid.js") });
-    const install = spawnSync("npm", ["install", "--save-dev", "--no-audit", "--no-fund", "--prefer-offline", join(packs, info.filename)], { cwd: project, encoding: "utf8", env: userEnv() });
+    const install = spawnSync("npm", ["install", "--save-dev", "--no-audit", "--no-fund", "--prefer-offline", tarball], { cwd: project, encoding: "utf8", env: userEnv() });
     expect(install.status, install.stderr).toBe(0);
     const build = spawnSync("npx", ["--no", "bpgen", "net.json", "--target", "js"], { cwd: project, encoding: "utf8", env: userEnv() });
     expect(build.stderr).toBe("");

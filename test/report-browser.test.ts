@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";
 import { CHROMIUM_MISSING } from "./helpers/chromium.ts";
-import { ROOT, bpgen } from "./helpers/cli.ts";
+import { ROOT } from "./helpers/cli.ts";
+import { bpgenInProcess } from "./helpers/in-process.ts";
 import { RUN_INFO, syntheticRun } from "./helpers/synthetic-run.ts";
 import { reportHtml } from "../src/train/report.ts";
 
@@ -83,22 +84,23 @@ function decodePng(png: Buffer): { width: number; height: number; rgba: Uint8Arr
 }
 
 describe("the training report in headless Chromium", () => {
-  it.each(["deep_sigmoid10", "deep_relu10"])("%s: the DOM has the charts, and the screenshot shows coloured curves", (net) => {
+  it.each(["deep_sigmoid10", "deep_relu10"])("%s: the DOM has the charts, and the screenshot shows coloured curves", async (net) => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const out = join(ARTIFACTS, net);
-    const run = bpgen(["train", join(ROOT, "examples", `${net}.json`), "--data", join(ROOT, "examples", "data", "iris.csv"), "--epochs", "20", "--batch", "16", "--validation", "0.2", "--out", out, "--no-progress"]);
+    // the training runs in this process: the report is the subject here (test/train.test.ts runs the real command)
+    const run = await bpgenInProcess(["train", join(ROOT, "examples", `${net}.json`), "--data", join(ROOT, "examples", "data", "iris.csv"), "--epochs", "20", "--batch", "16", "--validation", "0.2", "--out", out, "--no-progress"]);
     expect(run.code, run.stderr).toBe(0);
     const url = `file://${join(out, "report.html")}`;
+    const png = join(ARTIFACTS, `report-${net}.png`);
+    rmSync(png, { force: true });
 
-    const dom = browse(["--dump-dom"], url);
+    // one browser run dumps the DOM and takes the screenshot
+    const dom = browse(["--dump-dom", `--screenshot=${png}`, `--window-size=${SIZE.join(",")}`, "--hide-scrollbars"], url);
     expect(dom.match(/<svg /g)?.length ?? 0).toBeGreaterThanOrEqual(5);
     expect(dom).toContain("Gradient norm ‖∂J/∂θ‖ per layer");
     if (net === "deep_sigmoid10") expect(dom).toContain("Vanishing gradients");
     else expect(dom).toContain("No layer's gradient norm left");
 
-    const png = join(ARTIFACTS, `report-${net}.png`);
-    rmSync(png, { force: true });
-    browse([`--screenshot=${png}`, `--window-size=${SIZE.join(",")}`, "--hide-scrollbars"], url);
     expect(existsSync(png)).toBe(true);
     const { width, height, rgba } = decodePng(readFileSync(png));
     expect([width, height]).toEqual([...SIZE]);
