@@ -10,7 +10,8 @@ import { ownExprs, visitExpr, visitStmts } from "../../lower/walk.ts";
 import { type FunctionDecl, functionDecl, functionText } from "../../emit/printer.ts";
 import { type Backend, type BackendInput, type EntryName, type ModulePart, type ModuleShape, functionsInOrder, perBatch } from "../backend.ts";
 import { JS_CODE_BUDGET } from "../policy.ts";
-import { renderBody } from "./statements.ts";
+import { KernelLayout, type Printed } from "./layout.ts";
+import { printBody } from "./statements.ts";
 import { libraryTiles } from "./tiles.ts";
 
 export const typescriptBackend: Backend = {
@@ -21,9 +22,9 @@ export const typescriptBackend: Backend = {
   module: typescriptPart,
 };
 
-/** One function's kernel, rendered, and the workspace it touches. */
+/** One function's kernel, printed, and the workspace it touches. */
 interface Rendered {
-  readonly body: string[];
+  readonly body: Printed[];
   /** Workspace buffers it stores into or reads (the module declares them once). */
   readonly buffers: ReadonlySet<Buffer>;
 }
@@ -35,16 +36,24 @@ function typescriptPart(input: BackendInput): ModulePart {
     Rendered
   >;
   const workspace = [...new Set(Object.values(rendered).flatMap((r) => [...r.buffers]))].sort((a, b) => (a.node?.id ?? 0) - (b.node?.id ?? 0));
-  const bodies = {
-    forward: withWorkspace(rendered.forward, workspace),
-    loss: withWorkspace(rendered.loss, workspace),
-    gradient: withWorkspace(rendered.gradient, workspace),
+  const layout = new KernelLayout();
+  const bodies = new Map<string, (string | number)[]>();
+  // each body is laid out here, as prettier would print it, and stands for its lines in the text prettier formats
+  const laidOut = (name: string, r: Rendered): string[] => {
+    const placeholder = `$bpgen$${name};`;
+    const lines = layout.lines(withWorkspace(r, workspace));
+    bodies.set(placeholder, lines);
+    return lines.length > 0 ? [placeholder] : [];
   };
-  const kernels = input.fallback ? [...kernelFunctions(shape, bodies), sgdStepKernel(shape)] : [];
+  const kernels = input.fallback
+    ? [...kernelFunctions(shape, { forward: laidOut("forwardKernel", rendered.forward), loss: laidOut("lossKernel", rendered.loss), gradient: laidOut("gradientKernel", rendered.gradient) }), sgdStepKernel(shape)]
+    : [];
+  const entries = input.fallback ? undefined : { forward: laidOut("forward", rendered.forward), loss: laidOut("loss", rendered.loss), gradient: laidOut("gradient", rendered.gradient) };
   return {
     before: [workspaceDeclarations(shape, names, workspace)],
     after: [functionText(plainArraysFunction(shape)), ...(kernels.length > 0 ? [kernels.map(functionText).join("\n")] : [])],
-    entry: (name) => (input.fallback ? [fallbackCall(name)] : inlineEntry(name, shape, bodies)),
+    entry: (name) => (entries ? inlineEntry(name, shape, entries) : [fallbackCall(name)]),
+    laidOut: layout.laidOut(bodies),
   };
 }
 
@@ -55,11 +64,11 @@ function render(f: KernelFunction, names: IrNames): Rendered {
     if (s.k === "contract") [s.c.out.buf, s.c.a.buf, s.c.b.buf].forEach((b) => buffers.add(b));
     for (const e of ownExprs(s)) visitExpr(e, (x: Expr) => x.k === "load" && buffers.add(x.buf));
   });
-  return { body: renderBody(f.body, names), buffers: new Set([...buffers].filter((b) => b.role === "work")) };
+  return { body: printBody(f.body, names), buffers: new Set([...buffers].filter((b) => b.role === "work")) };
 }
 
 /** A kernel's statements, after making the workspace it uses (allocated on the first call, grown with the batch). */
-function withWorkspace(r: Rendered, workspace: readonly Buffer[]): string[] {
+function withWorkspace(r: Rendered, workspace: readonly Buffer[]): Printed[] {
   return [...(r.buffers.size > 0 && workspace.length > 0 ? ["reserveBatch(batch);"] : []), ...r.body];
 }
 
