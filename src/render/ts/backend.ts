@@ -37,7 +37,8 @@ function typescriptPart(input: BackendInput): ModulePart {
   >;
   const workspace = [...new Set(Object.values(rendered).flatMap((r) => [...r.buffers]))].sort((a, b) => (a.node?.id ?? 0) - (b.node?.id ?? 0));
   const layout = new KernelLayout();
-  const bodies = new Map<string, (string | number)[]>();
+  const workspaceCode = "$bpgen$workspace;";
+  const bodies = new Map<string, (string | number)[]>([[workspaceCode, layout.lines(workspaceDeclarations(shape, names, workspace), 0)]]);
   // each body is laid out here, as prettier would print it, and stands for its lines in the text prettier formats
   const laidOut = (name: string, r: Rendered): string[] => {
     const placeholder = `$bpgen$${name};`;
@@ -50,7 +51,7 @@ function typescriptPart(input: BackendInput): ModulePart {
     : [];
   const entries = input.fallback ? undefined : { forward: laidOut("forward", rendered.forward), loss: laidOut("loss", rendered.loss), gradient: laidOut("gradient", rendered.gradient) };
   return {
-    before: [workspaceDeclarations(shape, names, workspace)],
+    before: [`${workspaceCode}\n`],
     after: [functionText(plainArraysFunction(shape)), ...(kernels.length > 0 ? [kernels.map(functionText).join("\n")] : [])],
     entry: (name) => (entries ? inlineEntry(name, shape, entries) : [fallbackCall(name)]),
     laidOut: layout.laidOut(bodies),
@@ -144,28 +145,25 @@ function plainArraysFunction(shape: ModuleShape): FunctionDecl {
  * nothing allocates nothing, and a bundler can drop what it does not call), the per-sample rows grown when a
  * larger batch arrives: the only allocations after the first call.
  */
-function workspaceDeclarations(shape: ModuleShape, names: IrNames, workspace: readonly Buffer[]): string {
+function workspaceDeclarations(shape: ModuleShape, names: IrNames, workspace: readonly Buffer[]): Printed[] {
   const empty = `/* @__PURE__ */ new ${shape.array}(0)`;
   const lines = [
     "// Workspace: one buffer per stored intermediate, allocated by the first call and reused by every later one.",
     `let sgdGrads: ${shape.array} | undefined;`,
   ];
-  if (workspace.length === 0) return `${lines.join("\n")}\n`;
+  if (workspace.length === 0) return lines;
   const fixed = workspace.filter((b) => !b.perSample);
   const rows = workspace.filter((b) => b.perSample);
-  const grow = (b: Buffer) => `  ${names.buffer(b)} = new ${shape.array}(${b.perSample ? `batch * ${b.size}` : b.size});`;
+  const grow = (b: Buffer) => `${names.buffer(b)} = new ${shape.array}(${b.perSample ? `batch * ${b.size}` : b.size});`;
   return [
     ...lines,
     "let capacity = 0;",
     ...workspace.map((b) => `let ${names.buffer(b)} = ${empty};`),
     "",
     "/** Makes the workspace hold `batch` samples: allocated by the first call, rows grown for a larger batch. */",
-    "function reserveBatch(batch: number): void {",
-    "  if (batch <= capacity) return;",
-    ...(fixed.length > 0 ? ["  if (capacity === 0) {", ...fixed.map((b) => `  ${grow(b)}`), "  }"] : []),
-    "  capacity = batch;",
-    ...rows.map(grow),
-    "}",
-    "",
-  ].join("\n");
+    {
+      head: "function reserveBatch(batch: number): void",
+      body: ["if (batch <= capacity) return;", ...(fixed.length > 0 ? [{ head: "if (capacity === 0)", body: fixed.map(grow) }] : []), "capacity = batch;", ...rows.map(grow)],
+    },
+  ];
 }

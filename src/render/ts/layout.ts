@@ -6,8 +6,8 @@
  * - parentheses: prettier keeps those the grammar needs and adds some for reading (`(a * b) / c`, `-(-x)`,
  *   `a + (b + c)`, a conditional in a consequent); `parenthesized` decides them as its needs-parens rules do;
  * - numbers as prettier writes them (`1e21`, not `1e+21`);
- * - lines: two spaces per block, a statement on one line when it fits in the print width, a blank line after a
- *   block that another statement follows (the module's paragraphs; prettier keeps a blank line it is given);
+ * - lines: two spaces per block, a statement on one line when it fits in the print width, blank lines where the
+ *   printer puts them (prettier keeps a blank line it is given, and the printer never puts one first or last);
  * - a statement that does not fit is left to prettier (`LaidOut.statements`), all of a module's in one call
  *   (emit/format.ts), at its indentation.
  * What guards it: test/format.test.ts, which formats every example and random networks with prettier and
@@ -105,7 +105,10 @@ export const numberText = (value: number): string => String(value).replace("e+",
 
 // ---- statements ------------------------------------------------------------------------------------------
 
-/** A statement as printed: one line (`x = y;`, `// note`), or a block (`for (…) {`, its statements, `}`). */
+/**
+ * A statement as printed: one line (`x = y;`, `// note`, or "" for a blank line, which prettier keeps), or a block
+ * (`for (…) {`, its statements, `}`).
+ */
 export type Printed = string | { readonly head: string; readonly body: readonly Printed[] };
 
 /**
@@ -115,18 +118,15 @@ export type Printed = string | { readonly head: string; readonly body: readonly 
 export class KernelLayout {
   private readonly long: LongStatement[] = [];
 
-  /** A body's lines, each a line of text or the index of a long statement. */
+  /** Lines of statements at `depth`, each a line of text or the index of a long statement. */
   lines(statements: readonly Printed[], depth = 1): (string | number)[] {
-    return statements.flatMap((s, i) => {
-      // a blank line after a block that another statement follows
-      const blank = typeof s !== "string" && i < statements.length - 1 ? [""] : [];
-      return [...this.statement(s, depth), ...blank];
-    });
+    return statements.flatMap((s) => this.statement(s, depth));
   }
 
   private statement(s: Printed, depth: number): (string | number)[] {
     const indent = INDENT.repeat(depth);
-    if (typeof s === "string") return [fits(s, depth) || s.startsWith("//") ? indent + s : this.leave(s, depth)];
+    if (s === "") return [""];
+    if (typeof s === "string") return [fits(s, depth) || isComment(s) ? indent + s : this.leave(s, depth)];
     const head = `${s.head} {`;
     if (!fits(head, depth)) return [this.leave(plainText(s), depth)];
     return [indent + head, ...this.lines(s.body, depth + 1), `${indent}}`];
@@ -147,6 +147,9 @@ export class KernelLayout {
 
 /** Whether prettier prints `text` at `depth` on one line as it is (widths are counted for ASCII only). */
 const fits = (text: string, depth: number) => INDENT.length * depth + text.length <= PRINT_WIDTH && /^[\x20-\x7e]*$/.test(text);
+
+/** Comments are printed as they are, however long. */
+const isComment = (line: string) => line.startsWith("//") || line.startsWith("/*");
 
 /** A statement on lines without indentation, for prettier to lay out. */
 const plainText = (s: Printed): string => (typeof s === "string" ? s : [`${s.head} {`, ...s.body.map(plainText), "}"].join("\n"));

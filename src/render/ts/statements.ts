@@ -45,8 +45,10 @@ export function noteComment(note: Note, names: IrNames): string {
 class BodyRenderer {
   constructor(private readonly names: IrNames) {}
 
+  /** The statements of a block, with a blank line after each block statement that another statement follows. */
   block(body: readonly Stmt[], frame: Frame): Printed[] {
-    return body.flatMap((s) => this.stmt(s, frame));
+    const printed = body.flatMap((s) => this.stmt(s, frame));
+    return printed.flatMap((p, i) => (typeof p !== "string" && i < printed.length - 1 ? [p, ""] : [p]));
   }
 
   private scope(frame: Frame): Scope {
