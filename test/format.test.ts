@@ -15,7 +15,7 @@ import prettier from "prettier";
 import { describe, expect, it } from "vitest";
 import { laidOutCode } from "../src/emit/format.ts";
 import { type CompileOptions, compile } from "../src/pipeline.ts";
-import { type BinaryOperator, type Code, KernelLayout, PRINT_WIDTH, type Printed, atom, binary, conditional, negation, numberCode } from "../src/render/ts/layout.ts";
+import { type BinaryOperator, type Code, KernelLayout, assignmentText, PRINT_WIDTH, type Printed, atom, binary, conditional, negation, numberCode } from "../src/render/ts/layout.ts";
 import type { NetSpec } from "../src/spec/types.ts";
 import { anyNet } from "./helpers/fuzz-arbitraries.ts";
 import { makeRng, randomConvNet, randomSharedNet } from "./oracle/random-nets.ts";
@@ -138,7 +138,46 @@ describe("statements laid out as prettier lays them out", () => {
     const past = [1, 2, 3, 4].flatMap((depth) => widths.filter((w) => 2 * depth + w > PRINT_WIDTH));
     expect(laidOut.statements.length).toBe(past.length);
     const code = (await laidOutCode([laidOut], true)).get(placeholder);
-    const plain = (ps: readonly Printed[]): string[] => ps.flatMap((p) => (typeof p === "string" ? [p] : [`${p.head} {`, ...plain(p.body), "}"]));
+    const plain = (ps: readonly Printed[]): string[] => ps.flatMap((p) => (typeof p === "string" ? [p] : "target" in p ? [assignmentText(p)] : [`${p.head} {`, ...plain(p.body), "}"]));
     expect(`function f(): void {\n${code}\n}\n`).toBe(await format(`function f(): void {\n${plain(body).join("\n")}\n}\n`));
+  });
+});
+
+describe("long assignments broken as prettier breaks them", () => {
+  const rng = makeRng(1207);
+  const LEAVES = ["t12[s * 64 + i]!", "sigmoid(z3[64 + i]!)", "Math.tanh(c63[s * 64 + i]!)", "params[18688 + i * 64 + k]!", "acc", "d_h12[i]!", "Math.exp(-x[i]!)"];
+  const ARITHMETIC: readonly BinaryOperator[] = ["+", "-", "*", "/", "**"];
+  /** A random expression of about `size` leaves: mostly arithmetic, sometimes a negation, a conditional or a negative number. */
+  const expression = (size: number): Both => {
+    if (size <= 1) {
+      const r = rng.next();
+      return r < 0.1 ? num(-rng.int(1, 500) / 4) : r < 0.15 ? neg(leaf(rng.pick(LEAVES))) : leaf(rng.pick(LEAVES));
+    }
+    const r = rng.next();
+    if (r < 0.05) return neg(expression(size - 1));
+    if (r < 0.1) return cond(bin(">", expression(1), num(0)), expression(size - 2), expression(1));
+    const left = rng.int(1, size - 1);
+    return bin(rng.pick(ARITHMETIC), expression(left), expression(size - left));
+  };
+
+  it("at every depth, of random values, all in one body (prettier lays out only what it would break inside an operand)", async () => {
+    const statements: { depth: number; target: string; operator: string; value: Both }[] = Array.from({ length: 240 }, (_, k) => ({
+      depth: 1 + (k % 4),
+      target: rng.pick(["c12[s * 64 + i]", "t300[i]", "const t301", "let acc", "grads[i]"]),
+      operator: "=",
+      value: expression(rng.int(2, 12)),
+    })).map((s) => (s.target.includes(" ") ? s : { ...s, operator: rng.pick(["=", "+=", "-="]) }));
+    // each statement in blocks as deep as its depth, a blank line between them
+    const nest = (depth: number, p: Printed): Printed => (depth === 1 ? p : { head: "if (batch > 1)", body: [nest(depth - 1, p)] });
+    const body = statements.flatMap((s) => [nest(s.depth, { target: s.target, operator: s.operator, value: s.value.code }), ""]).slice(0, -1);
+    const fullBody = statements.flatMap((s) => [nest(s.depth, `${s.target} ${s.operator} ${s.value.full};`), ""]).slice(0, -1);
+    const layout = new KernelLayout();
+    const laidOut = layout.laidOut(new Map([["$bpgen$test;", layout.lines(body)]]));
+    const long = statements.filter((s) => 2 * s.depth + `${s.target} ${s.operator} ${s.value.code.text};`.length > PRINT_WIDTH);
+    expect(long.length).toBeGreaterThan(statements.length / 3);
+    expect(laidOut.statements.length).toBeLessThan(long.length / 2);
+    const code = (await laidOutCode([laidOut], true)).get("$bpgen$test;");
+    const plain = (ps: readonly Printed[]): string[] => ps.flatMap((p) => (typeof p === "string" ? [p] : "target" in p ? [assignmentText(p)] : [`${p.head} {`, ...plain(p.body), "}"]));
+    expect(`function f(): void {\n${code}\n}\n`).toBe(await format(`function f(): void {\n${plain(fullBody).join("\n")}\n}\n`));
   });
 });

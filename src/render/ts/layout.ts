@@ -31,6 +31,8 @@ export type BinaryOperator = "+" | "-" | "*" | "/" | "**" | ">" | ">=" | "===" |
 export interface Code {
   readonly text: string;
   readonly form: "atom" | "unary" | "conditional" | BinaryOperator;
+  /** A binary operation's operands. */
+  readonly operands?: readonly [Code, Code];
 }
 
 /** Where an operand stands: under a unary minus, on one side of a binary operator, or in a part of a conditional. */
@@ -86,6 +88,7 @@ export const negation = (operand: Code): Code => ({ text: `-${parenthesized(oper
 export const binary = (op: BinaryOperator, left: Code, right: Code): Code => ({
   text: `${parenthesized(left, { k: "binary", op, side: "left" })} ${op} ${parenthesized(right, { k: "binary", op, side: "right" })}`,
   form: op,
+  operands: [left, right],
 });
 
 export const conditional = (test: Code, consequent: Code, alternate: Code): Code => ({
@@ -105,11 +108,117 @@ export const numberText = (value: number): string => String(value).replace("e+",
 
 // ---- statements ------------------------------------------------------------------------------------------
 
+// ---- line breaking: assignments of a binary operation -------------------------------------------------------
+
 /**
- * A statement as printed: one line (`x = y;`, `// note`, or "" for a blank line, which prettier keeps), or a block
- * (`for (…) {`, its statements, `}`).
+ * prettier's documents, for the one statement form whose line breaking is worth doing here (most long statements of
+ * the kernels): `target = a * b + c * d;` with any assignment operator. Anything within an operand is kept on one
+ * line; where prettier would break inside one, the line is too long, and the statement goes to prettier.
  */
-export type Printed = string | { readonly head: string; readonly body: readonly Printed[] };
+type Doc = string | readonly Doc[] | { readonly group: Doc } | { readonly indent: Doc } | typeof LINE;
+const LINE = { line: true } as const;
+const isList = (d: Doc): d is readonly Doc[] => Array.isArray(d);
+
+/** A binary operation's document (prettier's printBinaryish), under a parent that is (`nested`) or is not a binary operation. */
+function binaryDoc(code: Code, nested: boolean): Doc {
+  const parts = chainParts(code, nested);
+  // an assignment indents the continuation lines itself; a nested chain indents all but its first operand
+  return nested ? { group: [parts[0], { indent: parts.slice(1) }] } : { group: parts };
+}
+
+/** The operands of a chain of one precedence, flattened from the left, each after its operator and a line. */
+function chainParts(code: Code, nested: boolean): Doc[] {
+  const op = code.form as BinaryOperator;
+  const [left, right] = code.operands as readonly [Code, Code];
+  const leftOp = left.form as BinaryOperator;
+  const flatLeft = left.operands !== undefined && PRECEDENCE[op] === PRECEDENCE[leftOp] && flattens(op, leftOp);
+  const parts: Doc[] = flatLeft ? chainParts(left, true) : [{ group: operandDoc(left, { k: "binary", op, side: "left" }) }];
+  const rest: Doc = [op, LINE, operandDoc(right, { k: "binary", op, side: "right" })];
+  const alone = !nested && left.operands === undefined && right.operands === undefined;
+  return [...parts, " ", alone ? { group: rest } : rest];
+}
+
+function operandDoc(code: Code, at: Position): Doc {
+  if (code.operands === undefined || at.k === "unary") return parenthesized(code, at);
+  const doc = binaryDoc(code, true);
+  return needsParens(code.form, at) ? ["(", doc, ")"] : doc;
+}
+
+type Mode = "flat" | "break";
+type Command = readonly [indent: number, mode: Mode, doc: Doc];
+
+/** prettier's printDocToString for these documents, from column `indent`: the lines, or undefined when one is too long. */
+function printDoc(doc: Doc, indent: number): string[] | undefined {
+  const lines: string[] = [INDENT.repeat(indent / INDENT.length)];
+  let column = indent;
+  const commands: Command[] = [[indent, "break", doc]];
+  for (let c = commands.pop(); c !== undefined; c = commands.pop()) {
+    const [ind, mode, d] = c;
+    if (typeof d === "string") {
+      lines[lines.length - 1] += d;
+      column += d.length;
+    } else if (isList(d)) {
+      for (let i = d.length - 1; i >= 0; i--) commands.push([ind, mode, d[i]]);
+    } else if ("line" in d) {
+      if (mode === "flat") lines[lines.length - 1] += " ";
+      else lines.push(INDENT.repeat(ind / INDENT.length));
+      column = mode === "flat" ? column + 1 : ind;
+    } else if ("indent" in d) {
+      commands.push([ind + INDENT.length, mode, d.indent]);
+    } else {
+      const flat: Command = [ind, "flat", d.group];
+      commands.push(mode === "flat" || fitsOnLine(flat, commands, PRINT_WIDTH - column) ? flat : [ind, "break", d.group]);
+    }
+  }
+  return lines.every((l) => l.length <= PRINT_WIDTH) ? lines : undefined;
+}
+
+/** prettier's fits: whether `next` flat, then what follows up to the next line break, takes at most `width` columns. */
+function fitsOnLine(next: Command, rest: readonly Command[], width: number): boolean {
+  const commands: Command[] = [next];
+  let restIndex = rest.length;
+  while (width >= 0) {
+    const c = commands.pop() ?? (restIndex > 0 ? rest[--restIndex] : undefined);
+    if (c === undefined) return true;
+    const [ind, mode, d] = c;
+    if (typeof d === "string") width -= d.length;
+    else if (isList(d)) for (let i = d.length - 1; i >= 0; i--) commands.push([ind, mode, d[i]]);
+    else if ("line" in d) {
+      if (mode === "break") return true;
+      width -= 1;
+    } else commands.push([ind, mode, "indent" in d ? d.indent : d.group]);
+  }
+  return false;
+}
+
+/** An assignment: `target operator value;` (`const x = …`, `a[i] += …`). */
+export interface Assignment {
+  readonly target: string;
+  readonly operator: string;
+  readonly value: Code;
+}
+
+export const assignmentText = (a: Assignment) => `${a.target} ${a.operator} ${a.value.text};`;
+
+/**
+ * An assignment as prettier lays it out at `depth` (its "break-after-operator" layout, for a value that is a binary
+ * operation), or undefined when prettier would break it inside an operand.
+ */
+function assignmentLines(a: Assignment, depth: number): string[] | undefined {
+  if (a.value.operands === undefined) return undefined;
+  const doc: Doc = [{ group: [{ group: a.target }, ` ${a.operator}`, { group: { indent: [LINE, binaryDoc(a.value, false)] } }] }, ";"];
+  return printDoc(doc, INDENT.length * depth);
+}
+
+/**
+ * A statement as printed: one line (`x = y;`, `// note`, or "" for a blank line, which prettier keeps), an
+ * assignment, or a block (`for (…) {`, its statements, `}`).
+ */
+export type Printed = string | Assignment | Block;
+export interface Block {
+  readonly head: string;
+  readonly body: readonly Printed[];
+}
 
 /**
  * Lays out function bodies (at depth 1, as in the module) and collects the statements too long for one line,
@@ -127,6 +236,11 @@ export class KernelLayout {
     const indent = INDENT.repeat(depth);
     if (s === "") return [""];
     if (typeof s === "string") return [fits(s, depth) || isComment(s) ? indent + s : this.leave(s, depth)];
+    if ("target" in s) {
+      const text = assignmentText(s);
+      if (fits(text, depth)) return [indent + text];
+      return isAscii(text) ? (assignmentLines(s, depth) ?? [this.leave(text, depth)]) : [this.leave(text, depth)];
+    }
     const head = `${s.head} {`;
     if (!fits(head, depth)) return [this.leave(plainText(s), depth)];
     return [indent + head, ...this.lines(s.body, depth + 1), `${indent}}`];
@@ -146,13 +260,14 @@ export class KernelLayout {
 }
 
 /** Whether prettier prints `text` at `depth` on one line as it is (widths are counted for ASCII only). */
-const fits = (text: string, depth: number) => INDENT.length * depth + text.length <= PRINT_WIDTH && /^[\x20-\x7e]*$/.test(text);
+const fits = (text: string, depth: number) => INDENT.length * depth + text.length <= PRINT_WIDTH && isAscii(text);
+const isAscii = (text: string) => /^[\x20-\x7e]*$/.test(text);
 
 /** Comments are printed as they are, however long. */
 const isComment = (line: string) => line.startsWith("//") || line.startsWith("/*");
 
 /** A statement on lines without indentation, for prettier to lay out. */
-const plainText = (s: Printed): string => (typeof s === "string" ? s : [`${s.head} {`, ...s.body.map(plainText), "}"].join("\n"));
+const plainText = (s: Printed): string => (typeof s === "string" ? s : "target" in s ? assignmentText(s) : [`${s.head} {`, ...s.body.map(plainText), "}"].join("\n"));
 
 /** A body's lines with its long statements as they are (for a module that is not formatted, and the tests). */
 export function unformattedLines(statements: readonly Printed[]): string[] {

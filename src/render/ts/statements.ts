@@ -11,7 +11,7 @@ import { ownExprs, visitExpr, visitStmts } from "../../lower/walk.ts";
 import { commentText } from "../../emit/literals.ts";
 import type { IrNames } from "../../lower/names.ts";
 import { type Scope, elementText, expressionCode, expressionText } from "./expressions.ts";
-import { type Printed, atom, binary, numberText, unformattedLines } from "./layout.ts";
+import { type Printed, assignmentText, atom, binary, numberText, unformattedLines } from "./layout.ts";
 
 const ROW_NAMES: Partial<Record<Buffer["role"], string>> = { inputs: "xRow", targets: "yRow", out: "outRow" };
 const LOOP_NAMES = ["i", "j", "k", "l", "m", "n"];
@@ -48,7 +48,7 @@ class BodyRenderer {
   /** The statements of a block, with a blank line after each block statement that another statement follows. */
   block(body: readonly Stmt[], frame: Frame): Printed[] {
     const printed = body.flatMap((s) => this.stmt(s, frame));
-    return printed.flatMap((p, i) => (typeof p !== "string" && i < printed.length - 1 ? [p, ""] : [p]));
+    return printed.flatMap((p, i) => (typeof p !== "string" && "head" in p && i < printed.length - 1 ? [p, ""] : [p]));
   }
 
   private scope(frame: Frame): Scope {
@@ -75,14 +75,14 @@ class BodyRenderer {
         return [`// ${noteComment(s.note, this.names)}`];
       case "store": {
         const target = elementText(s.buf, s.index, scope, s.mode !== "=");
-        if (s.mode !== "max=") return [`${target} ${s.mode} ${text(s.value)};`];
+        if (s.mode !== "max=") return [{ target, operator: s.mode, value: expressionCode(s.value, scope) }];
         return [raise(s.value, target, elementText(s.buf, s.index, scope, false))];
       }
       case "let":
-        return [`${s.mutable ? "let" : "const"} ${scope.local(s.local)} = ${text(s.value)};`];
+        return [{ target: `${s.mutable ? "let" : "const"} ${scope.local(s.local)}`, operator: "=", value: expressionCode(s.value, scope) }];
       case "update": {
         const name = scope.local(s.local);
-        return [s.mode === "max=" ? raise(s.value, name, name) : `${name} ${s.mode} ${text(s.value)};`];
+        return [s.mode === "max=" ? raise(s.value, name, name) : { target: name, operator: s.mode, value: expressionCode(s.value, scope) }];
       }
       case "fill": {
         const whole = s.index.c === 0 && s.index.terms.length === 0 && s.count === s.buf.size && s.buf.role === "work";
@@ -111,7 +111,9 @@ class BodyRenderer {
     const head = `for (let ${name} = 0; ${name} < ${bound}; ${name}++)`;
     const body = this.block(s.body, inner);
     // an accumulator's loop reads as one line
-    if (s.kind === "structure" && s.body.length === 1 && s.body[0].k === "update" && body.length === 1 && typeof body[0] === "string") return `${head} ${body[0]}`;
+    const only = body[0];
+    if (s.kind === "structure" && s.body.length === 1 && s.body[0].k === "update" && body.length === 1 && typeof only !== "string" && "target" in only) return `${head} ${assignmentText(only)}`;
+    if (s.kind === "structure" && s.body.length === 1 && s.body[0].k === "update" && body.length === 1 && typeof only === "string") return `${head} ${only}`;
     const declarations = [...rows].map(([buf, row]) => `const ${row} = ${buf.size === 1 ? name : `${name} * ${buf.size}`};`);
     return { head, body: [...declarations, ...body] };
   }
