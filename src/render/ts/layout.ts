@@ -8,10 +8,13 @@
  * - numbers as prettier writes them (`1e21`, not `1e+21`);
  * - lines: two spaces per block, a statement on one line when it fits in the print width, blank lines where the
  *   printer puts them (prettier keeps a blank line it is given, and the printer never puts one first or last);
- * - a statement that does not fit is left to prettier (`LaidOut.statements`), all of a module's in one call
- *   (emit/format.ts), at its indentation.
+ * - an assignment of a binary operation that does not fit broken as prettier breaks it (its documents for binary
+ *   chains and its printer's rule for when a group fits);
+ * - any other statement that does not fit, and an assignment prettier would break inside an operand, is left to
+ *   prettier (`LaidOut.statements`), all of a module's in one call (emit/format.ts), at its indentation.
  * What guards it: test/format.test.ts, which formats every example and random networks with prettier and
- * compares, and compares the parentheses with prettier's on every pair of operators.
+ * compares, and compares parentheses and line breaks with prettier's on every pair of operators and on random
+ * long assignments.
  */
 import type { LaidOut, LongStatement } from "../backend.ts";
 
@@ -106,8 +109,6 @@ export function numberCode(value: number): Code {
 /** A number as prettier prints its literal (or the negation of one). */
 export const numberText = (value: number): string => String(value).replace("e+", "e");
 
-// ---- statements ------------------------------------------------------------------------------------------
-
 // ---- line breaking: assignments of a binary operation -------------------------------------------------------
 
 /**
@@ -139,7 +140,7 @@ function chainParts(code: Code, nested: boolean): Doc[] {
 }
 
 function operandDoc(code: Code, at: Position): Doc {
-  if (code.operands === undefined || at.k === "unary") return parenthesized(code, at);
+  if (code.operands === undefined) return parenthesized(code, at);
   const doc = binaryDoc(code, true);
   return needsParens(code.form, at) ? ["(", doc, ")"] : doc;
 }
@@ -209,6 +210,8 @@ function assignmentLines(a: Assignment, depth: number): string[] | undefined {
   const doc: Doc = [{ group: [{ group: a.target }, ` ${a.operator}`, { group: { indent: [LINE, binaryDoc(a.value, false)] } }] }, ";"];
   return printDoc(doc, INDENT.length * depth);
 }
+
+// ---- statements ------------------------------------------------------------------------------------------
 
 /**
  * A statement as printed: one line (`x = y;`, `// note`, or "" for a blank line, which prettier keeps), an
