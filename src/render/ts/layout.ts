@@ -223,6 +223,9 @@ export interface Block {
   readonly body: readonly Printed[];
 }
 
+/** A statement's text when it is one line (not a block). */
+export const lineText = (s: Printed): string | undefined => (typeof s === "string" ? s : "target" in s ? assignmentText(s) : undefined);
+
 /**
  * Lays out function bodies (at depth 1, as in the module) and collects the statements too long for one line,
  * which the formatter lays out; `laidOut` then puts them back in.
@@ -270,7 +273,10 @@ const isAscii = (text: string) => /^[\x20-\x7e]*$/.test(text);
 const isComment = (line: string) => line.startsWith("//") || line.startsWith("/*");
 
 /** A statement on lines without indentation, for prettier to lay out. */
-const plainText = (s: Printed): string => (typeof s === "string" ? s : "target" in s ? assignmentText(s) : [`${s.head} {`, ...s.body.map(plainText), "}"].join("\n"));
+function plainText(s: Printed): string {
+  if (typeof s === "string") return s;
+  return "target" in s ? assignmentText(s) : [`${s.head} {`, ...s.body.map(plainText), "}"].join("\n");
+}
 
 /** A body's lines with its long statements as they are (for a module that is not formatted, and the tests). */
 export function unformattedLines(statements: readonly Printed[]): string[] {

@@ -11,7 +11,7 @@ import { ownExprs, visitExpr, visitStmts } from "../../lower/walk.ts";
 import { commentText } from "../../emit/literals.ts";
 import type { IrNames } from "../../lower/names.ts";
 import { type Scope, elementText, expressionCode, expressionText } from "./expressions.ts";
-import { type Printed, assignmentText, atom, binary, numberText, unformattedLines } from "./layout.ts";
+import { type Printed, atom, binary, lineText, numberText, unformattedLines } from "./layout.ts";
 
 const ROW_NAMES: Partial<Record<Buffer["role"], string>> = { inputs: "xRow", targets: "yRow", out: "outRow" };
 const LOOP_NAMES = ["i", "j", "k", "l", "m", "n"];
@@ -111,9 +111,8 @@ class BodyRenderer {
     const head = `for (let ${name} = 0; ${name} < ${bound}; ${name}++)`;
     const body = this.block(s.body, inner);
     // an accumulator's loop reads as one line
-    const only = body[0];
-    if (s.kind === "structure" && s.body.length === 1 && s.body[0].k === "update" && body.length === 1 && typeof only !== "string" && "target" in only) return `${head} ${assignmentText(only)}`;
-    if (s.kind === "structure" && s.body.length === 1 && s.body[0].k === "update" && body.length === 1 && typeof only === "string") return `${head} ${only}`;
+    const line = body.length === 1 ? lineText(body[0]) : undefined;
+    if (s.kind === "structure" && s.body.length === 1 && s.body[0].k === "update" && line !== undefined) return `${head} ${line}`;
     const declarations = [...rows].map(([buf, row]) => `const ${row} = ${buf.size === 1 ? name : `${name} * ${buf.size}`};`);
     return { head, body: [...declarations, ...body] };
   }
