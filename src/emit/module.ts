@@ -1,7 +1,8 @@
 /**
  * Assembles the generated module: provenance header, `meta`, the workspace (allocated on first use), the
  * exported functions and the TypeScript kernels they run, the WebAssembly kernels when the module has them,
- * the optimizers, and the template functions all of these call; printed as text (printer.ts), formatted by prettier.
+ * the optimizers, and the template functions all of these call; printed as text (printer.ts), formatted by prettier
+ * but for the code the backends lay out themselves (format.ts).
  */
 import type { Net } from "../ir/net.ts";
 import { type Node, shapeText, sizeOf } from "../ir/node.ts";
@@ -23,6 +24,7 @@ import {
 import { commentText, numberLiteral, stringLiteral } from "./literals.ts";
 import { apiDeclarations, templatesUsedBy } from "./templates.ts";
 import { optimizerSection } from "./optimizers.ts";
+import { format, laidOutCode, placeCode } from "./format.ts";
 import { type FunctionDecl, functionDecl, functionText } from "./printer.ts";
 import type { OptimizerSpec } from "../spec/types.ts";
 
@@ -81,11 +83,12 @@ export async function emitModule(net: Net, layout: Layout, names: IrNames, chain
     ...optimizerSection({ paramCount: ctx.paramCount, stateCount: layout.stateCount ?? 0, inputSize: layout.inputSize, array: ctx.array, optimizer: options.optimizer }),
   ];
   const code = parts.join("\n");
-  const text = `${code}\n${templatesUsedBy(code).join("\n")}`;
-  // prettier's defaults, so that a project's `prettier --check` passes on generated files as they are; loaded
-  // here, not with the compiler, so that what only lowers (the tests of the passes, explain) does not load it
-  const formatted = options.format === false ? text : await (await import("prettier")).format(text, { parser: "babel-ts" });
-  return chain.reduce((module, part) => [...(part.literals ?? [])].reduce((m, [key, literal]) => m.split(key).join(literal), module), formatted);
+  // the code the backends lay out themselves goes in after formatting; the templates it calls before
+  const laidOut = chain.flatMap((p) => (p.laidOut ? [p.laidOut] : []));
+  const unformatted = await laidOutCode(laidOut, false);
+  const text = `${code}\n${templatesUsedBy([code, ...unformatted.values()].join("\n")).join("\n")}`;
+  const module = options.format === false ? placeCode(text, unformatted) : placeCode(await format(text), await laidOutCode(laidOut, true));
+  return chain.reduce((m, part) => [...(part.literals ?? [])].reduce((n, [key, literal]) => n.split(key).join(literal), m), module);
 }
 
 /** What every backend needs to know about the module's arrays. */

@@ -73,11 +73,30 @@ export interface ModulePart {
    * (an embedded binary) the formatter would only read through. A placeholder must be laid out as its text would be.
    */
   readonly literals?: ReadonlyMap<string, string>;
+  /** Code the backend lays out as the formatter would print it, put in after formatting (like `literals`). */
+  readonly laidOut?: LaidOut;
   /**
    * The statements of exported function `name` after its argument checks. `next` runs the same function
    * with the next backend of the chain (undefined for the last one, which must always run).
    */
   entry(name: EntryName, next: readonly string[] | undefined): string[];
+}
+
+/**
+ * Code laid out by its backend as the formatter would print it, so that the formatter (most of a large compile)
+ * reads only the module around it. Each placeholder statement, alone on its line in the module's text, stands
+ * for lines of code (indented as in the module); `statements` are those the backend leaves to the formatter (too
+ * long for one line), formatted all at once and handed to `code`.
+ */
+export interface LaidOut {
+  readonly statements: readonly LongStatement[];
+  code(formatted: readonly string[]): ReadonlyMap<string, string>;
+}
+
+/** A statement for the formatter, at its depth of blocks in the module; formatted, its lines carry their indentation. */
+export interface LongStatement {
+  readonly depth: number;
+  readonly text: string;
 }
 
 export interface Backend {

@@ -11,7 +11,8 @@ import { type FunctionDecl, functionDecl, functionText } from "../../emit/printe
 import type { KernelName } from "../../lower/functions.ts";
 import { type Backend, type BackendInput, type EntryName, type ModulePart, type ModuleShape, functionsInOrder, kernelArrayNames, perBatch } from "../backend.ts";
 import { JS_CODE_BUDGET } from "../policy.ts";
-import { renderBody } from "./statements.ts";
+import { KernelLayout, type Printed } from "./layout.ts";
+import { printBody } from "./statements.ts";
 import { libraryTiles } from "./tiles.ts";
 
 export const typescriptBackend: Backend = {
@@ -22,9 +23,9 @@ export const typescriptBackend: Backend = {
   module: typescriptPart,
 };
 
-/** One function's kernel, rendered, and the workspace it touches. */
+/** One function's kernel, printed, and the workspace it touches. */
 interface Rendered {
-  readonly body: string[];
+  readonly body: Printed[];
   /** Workspace buffers it stores into or reads (the module declares them once). */
   readonly buffers: ReadonlySet<Buffer>;
   /** Whether it reads or writes the state array (an inference kernel may not: its parameter is then `_state`). */
@@ -37,13 +38,25 @@ function typescriptPart(input: BackendInput): ModulePart {
   const { shape, names } = input;
   const rendered = new Map(functionsInOrder(input.lowered).map(([name, f]) => [name, render(f, names)]));
   const workspace = [...new Set([...rendered.values()].flatMap((r) => [...r.buffers]))].sort((a, b) => (a.node?.id ?? 0) - (b.node?.id ?? 0));
-  const bodies: Bodies = new Map([...rendered].map(([name, r]) => [name, withWorkspace(r, workspace)]));
   const unusedState = new Set([...rendered].filter(([, r]) => !r.usesState).map(([name]) => name));
-  const kernels = input.fallback ? [...kernelFunctions(shape, bodies, unusedState), sgdStepKernel(shape)] : [];
+  const layout = new KernelLayout();
+  const workspaceCode = "$bpgen$workspace;";
+  const laidOutBodies = new Map<string, (string | number)[]>([[workspaceCode, layout.lines(workspaceDeclarations(shape, names, workspace), 0)]]);
+  // each body is laid out here, as prettier would print it, and stands for its lines in the text prettier formats
+  const placeholders = (functionName: string, r: Rendered): string[] => {
+    const placeholder = `$bpgen$${functionName};`;
+    const lines = layout.lines(withWorkspace(r, workspace));
+    laidOutBodies.set(placeholder, lines);
+    return lines.length > 0 ? [placeholder] : [];
+  };
+  const bodies = (suffix: string): Bodies => new Map([...rendered].map(([name, r]) => [name, placeholders(`${name}${suffix}`, r)]));
+  const kernels = input.fallback ? [...kernelFunctions(shape, bodies("Kernel"), unusedState), sgdStepKernel(shape)] : [];
+  const entries = input.fallback ? undefined : bodies("");
   return {
-    before: [workspaceDeclarations(shape, names, workspace)],
+    before: [`${workspaceCode}\n`],
     after: [functionText(plainArraysFunction(shape)), ...(kernels.length > 0 ? [kernels.map(functionText).join("\n")] : [])],
-    entry: (name) => (input.fallback ? [fallbackCall(name, shape)] : inlineEntry(name, shape, bodies)),
+    entry: (name) => (entries ? inlineEntry(name, shape, entries) : [fallbackCall(name, shape)]),
+    laidOut: layout.laidOut(laidOutBodies),
   };
 }
 
@@ -54,11 +67,11 @@ function render(f: KernelFunction, names: IrNames): Rendered {
     if (s.k === "contract") [s.c.out.buf, s.c.a.buf, s.c.b.buf].forEach((b) => buffers.add(b));
     for (const e of ownExprs(s)) visitExpr(e, (x: Expr) => x.k === "load" && buffers.add(x.buf));
   });
-  return { body: renderBody(f.body, names), buffers: new Set([...buffers].filter((b) => b.role === "work")), usesState: [...buffers].some((b) => b.role === "state") };
+  return { body: printBody(f.body, names), buffers: new Set([...buffers].filter((b) => b.role === "work")), usesState: [...buffers].some((b) => b.role === "state") };
 }
 
 /** A kernel's statements, after making the workspace it uses (allocated on the first call, grown with the batch). */
-function withWorkspace(r: Rendered, workspace: readonly Buffer[]): string[] {
+function withWorkspace(r: Rendered, workspace: readonly Buffer[]): Printed[] {
   return [...(r.buffers.size > 0 && workspace.length > 0 ? ["reserveBatch(batch);"] : []), ...r.body];
 }
 
@@ -131,28 +144,25 @@ function plainArraysFunction(shape: ModuleShape): FunctionDecl {
  * nothing allocates nothing, and a bundler can drop what it does not call), the per-sample rows grown when a
  * larger batch arrives: the only allocations after the first call.
  */
-function workspaceDeclarations(shape: ModuleShape, names: IrNames, workspace: readonly Buffer[]): string {
+function workspaceDeclarations(shape: ModuleShape, names: IrNames, workspace: readonly Buffer[]): Printed[] {
   const empty = `/* @__PURE__ */ new ${shape.array}(0)`;
   const lines = [
     "// Workspace: one buffer per stored intermediate, allocated by the first call and reused by every later one.",
     `let sgdGrads: ${shape.array} | undefined;`,
   ];
-  if (workspace.length === 0) return `${lines.join("\n")}\n`;
+  if (workspace.length === 0) return lines;
   const fixed = workspace.filter((b) => !b.perSample);
   const rows = workspace.filter((b) => b.perSample);
-  const grow = (b: Buffer) => `  ${names.buffer(b)} = new ${shape.array}(${b.perSample ? `batch * ${b.size}` : b.size});`;
+  const grow = (b: Buffer) => `${names.buffer(b)} = new ${shape.array}(${b.perSample ? `batch * ${b.size}` : b.size});`;
   return [
     ...lines,
     "let capacity = 0;",
     ...workspace.map((b) => `let ${names.buffer(b)} = ${empty};`),
     "",
     "/** Makes the workspace hold `batch` samples: allocated by the first call, rows grown for a larger batch. */",
-    "function reserveBatch(batch: number): void {",
-    "  if (batch <= capacity) return;",
-    ...(fixed.length > 0 ? ["  if (capacity === 0) {", ...fixed.map((b) => `  ${grow(b)}`), "  }"] : []),
-    "  capacity = batch;",
-    ...rows.map(grow),
-    "}",
-    "",
-  ].join("\n");
+    {
+      head: "function reserveBatch(batch: number): void",
+      body: ["if (batch <= capacity) return;", ...(fixed.length > 0 ? [{ head: "if (capacity === 0)", body: fixed.map(grow) }] : []), "capacity = batch;", ...rows.map(grow)],
+    },
+  ];
 }

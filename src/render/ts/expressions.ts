@@ -1,11 +1,11 @@
 /**
  * TypeScript for kernel-IR expressions: one line per elementwise op (OP_TEXT), addresses as a reader writes
- * them (`params[100352 + i]`, `inputs[xRow + 1]`, `a1[s * 128 + i]`). Every operator application is
- * parenthesized here; prettier drops the parentheses the grammar does not need, never ones that group.
+ * them (`params[100352 + i]`, `inputs[xRow + 1]`, `a1[s * 128 + i]`). Operands are parenthesized as prettier
+ * prints them (layout.ts), so that the kernels need no formatting.
  */
 import type { ElementwiseOp } from "../../ir/node.ts";
 import type { Buffer, Expr, Index, Local, Var } from "../../lower/kernel.ts";
-import { numberLiteral } from "../../emit/literals.ts";
+import { type BinaryOperator, type Code, atom, binary, conditional, negation, numberCode } from "./layout.ts";
 
 /** How loop variables and per-sample rows are spelled where an expression is printed. */
 export interface Scope {
@@ -16,10 +16,13 @@ export interface Scope {
   rowName(buf: Buffer): string | undefined;
 }
 
-/** An op's text from its operands' texts; `operands` and `render` for ops that look at what they apply to. */
-type OpText = (args: readonly string[], operands: readonly Expr[], render: (e: Expr) => string) => string;
-const call = (f: string): OpText => (a) => `${f}(${a.join(", ")})`;
-const infix = (symbol: string): OpText => (a) => `(${a[0]} ${symbol} ${a[1]})`;
+/** An op's code from its operands' code; `operands` and `render` for ops that look at what they apply to. */
+type OpText = (args: readonly Code[], operands: readonly Expr[], render: (e: Expr) => Code) => Code;
+const call = (f: string): OpText => (a) => atom(`${f}(${a.map((x) => x.text).join(", ")})`);
+const infix = (op: BinaryOperator): OpText => (a) => binary(op, a[0], a[1]);
+const [ONE, ZERO] = [atom("1"), atom("0")];
+/** A comparison as a number: 1 where it holds, else 0. */
+const comparison = (op: BinaryOperator): OpText => (a) => conditional(binary(op, a[0], a[1]), ONE, ZERO);
 /**
  * Whether `pow` with these operands is written as a product (`x * x`): the square of a value read as it is (a local
  * or one element) is cheaper than `**` and exact. The interpreter asks the same, to compute what the kernels do.
@@ -30,10 +33,10 @@ export const squareAsProduct = (operands: readonly Expr[]): boolean => {
 };
 
 /** The comparisons, as the operators they are. */
-const COMPARISON: Partial<Record<ElementwiseOp, string>> = { gt: ">", ge: ">=", eq: "===", ne: "!==" };
+const COMPARISON: Partial<Record<ElementwiseOp, BinaryOperator>> = { gt: ">", ge: ">=", eq: "===", ne: "!==" };
 
 export const OP_TEXT: Record<ElementwiseOp, OpText> = {
-  neg: (a) => `(-${a[0]})`,
+  neg: (a) => negation(a[0]),
   exp: call("Math.exp"),
   log: call("Math.log"),
   sqrt: call("Math.sqrt"),
@@ -67,41 +70,46 @@ export const OP_TEXT: Record<ElementwiseOp, OpText> = {
   sub: infix("-"),
   mul: infix("*"),
   div: infix("/"),
-  pow: (a, e) => (squareAsProduct(e) ? `(${a[0]} * ${a[0]})` : `(${a[0]} ** ${a[1]})`),
+  pow: (a, e) => binary(squareAsProduct(e) ? "*" : "**", a[0], squareAsProduct(e) ? a[0] : a[1]),
   atan2: call("Math.atan2"),
   mod: call("floorMod"),
   max: call("Math.max"),
   min: call("Math.min"),
-  gt: (a) => `(${a[0]} > ${a[1]} ? 1 : 0)`,
-  ge: (a) => `(${a[0]} >= ${a[1]} ? 1 : 0)`,
-  eq: (a) => `(${a[0]} === ${a[1]} ? 1 : 0)`,
-  ne: (a) => `(${a[0]} !== ${a[1]} ? 1 : 0)`,
+  gt: comparison(">"),
+  ge: comparison(">="),
+  eq: comparison("==="),
+  ne: comparison("!=="),
   // a comparison condition is tested in place
   select: (a, e, render) => {
     const c = e[0];
-    const test = c.k === "op" && c.op in COMPARISON ? `${render(c.args[0])} ${COMPARISON[c.op]} ${render(c.args[1])}` : `${a[0]} !== 0`;
-    return `(${test} ? ${a[1]} : ${a[2]})`;
+    const test = c.k === "op" && COMPARISON[c.op] ? binary(COMPARISON[c.op] as BinaryOperator, render(c.args[0]), render(c.args[1])) : binary("!==", a[0], ZERO);
+    return conditional(test, a[1], a[2]);
   },
   uniform: call("uniform24"),
 };
 
 export function expressionText(e: Expr, scope: Scope): string {
+  return expressionCode(e, scope).text;
+}
+
+export function expressionCode(e: Expr, scope: Scope): Code {
   switch (e.k) {
     case "num":
       // a running maximum starts below every number
-      return e.value === -Infinity ? "-Infinity" : numberLiteral(e.value);
+      if (!Number.isFinite(e.value) && e.value !== -Infinity) throw new Error(`internal: non-finite constant ${e.value}`);
+      return numberCode(e.value);
     case "get":
-      return scope.local(e.local);
+      return atom(scope.local(e.local));
     case "load":
       // a counter's element is its own position (kernel.ts BufferRole)
-      return e.buf.role === "counter" ? `(${indexText(e.index, scope)})` : elementText(e.buf, e.index, scope, true);
+      return e.buf.role === "counter" ? sumCode(indexText(e.index, scope)) : atom(elementText(e.buf, e.index, scope, true));
     case "arg":
-      return e.name;
+      return atom(e.name);
     case "op":
       return OP_TEXT[e.op](
-        e.args.map((a) => expressionText(a, scope)),
+        e.args.map((a) => expressionCode(a, scope)),
         e.args,
-        (x) => expressionText(x, scope),
+        (x) => expressionCode(x, scope),
       );
     case "sum":
       throw new Error("internal: a sum reached the renderer (the unroll pass expands every sum)");
@@ -112,6 +120,15 @@ export function expressionText(e: Expr, scope: Scope): string {
  * One element of a buffer. A read carries `!`: typed arrays index as `number | undefined` under
  * `noUncheckedIndexedAccess`, and every address here is in range by construction.
  */
+/** An index sum as an expression (`s * 10 + i`), with the form its parentheses depend on. */
+function sumCode(text: string): Code {
+  const termCode = (t: string): Code => {
+    const [name, factor] = t.split(" * ");
+    return factor === undefined ? atom(name) : binary("*", atom(name), atom(factor));
+  };
+  return text.split(" + ").map(termCode).reduce((sum, t) => binary("+", sum, t));
+}
+
 export function elementText(buf: Buffer, index: Index, scope: Scope, read: boolean): string {
   return `${scope.buffer(buf)}[${indexText(index, scope, buf)}]${read ? "!" : ""}`;
 }

@@ -10,14 +10,20 @@ import { type Buffer, type Contraction, type Note, type Stmt, type Var, coeffici
 import { ownExprs, visitExpr, visitStmts } from "../../lower/walk.ts";
 import { commentText } from "../../emit/literals.ts";
 import type { IrNames } from "../../lower/names.ts";
-import { type Scope, elementText, expressionText } from "./expressions.ts";
+import { type Scope, elementText, expressionCode, expressionText } from "./expressions.ts";
+import { type Printed, atom, binary, lineText, numberText, unformattedLines } from "./layout.ts";
 
 const ROW_NAMES: Partial<Record<Buffer["role"], string>> = { inputs: "xRow", targets: "yRow", out: "outRow" };
 const LOOP_NAMES = ["i", "j", "k", "l", "m", "n"];
 
-/** Renders one function body. */
-export function renderBody(body: readonly Stmt[], names: IrNames): string[] {
+/** Prints one function body. */
+export function printBody(body: readonly Stmt[], names: IrNames): Printed[] {
   return new BodyRenderer(names).block(body, { vars: new Map(), rows: new Map() });
+}
+
+/** One function body as lines, long statements on one line (unformatted). */
+export function renderBody(body: readonly Stmt[], names: IrNames): string[] {
+  return unformattedLines(printBody(body, names));
 }
 
 interface Frame {
@@ -39,8 +45,10 @@ export function noteComment(note: Note, names: IrNames): string {
 class BodyRenderer {
   constructor(private readonly names: IrNames) {}
 
-  block(body: readonly Stmt[], frame: Frame): string[] {
-    return body.flatMap((s) => this.stmt(s, frame));
+  /** The statements of a block, with a blank line after each block statement that another statement follows. */
+  block(body: readonly Stmt[], frame: Frame): Printed[] {
+    const printed = body.flatMap((s) => this.stmt(s, frame));
+    return printed.flatMap((p, i) => (typeof p !== "string" && "head" in p && i < printed.length - 1 ? [p, ""] : [p]));
   }
 
   private scope(frame: Frame): Scope {
@@ -56,41 +64,44 @@ class BodyRenderer {
     };
   }
 
-  private stmt(s: Stmt, frame: Frame): string[] {
+  private stmt(s: Stmt, frame: Frame): Printed[] {
     const scope = this.scope(frame);
     const text = (e: Parameters<typeof expressionText>[0]) => expressionText(e, scope);
+    // `if (value > target) target = value;`
+    const raise = (value: Parameters<typeof expressionText>[0], target: string, plainTarget: string) =>
+      `if (${binary(">", expressionCode(value, scope), atom(target)).text}) ${plainTarget} = ${text(value)};`;
     switch (s.k) {
       case "note":
         return [`// ${noteComment(s.note, this.names)}`];
       case "store": {
         const target = elementText(s.buf, s.index, scope, s.mode !== "=");
-        if (s.mode !== "max=") return [`${target} ${s.mode} ${text(s.value)};`];
-        const plainTarget = elementText(s.buf, s.index, scope, false);
-        return [`if (${text(s.value)} > ${target}) ${plainTarget} = ${text(s.value)};`];
+        if (s.mode !== "max=") return [{ target, operator: s.mode, value: expressionCode(s.value, scope) }];
+        return [raise(s.value, target, elementText(s.buf, s.index, scope, false))];
       }
       case "let":
-        return [`${s.mutable ? "let" : "const"} ${scope.local(s.local)} = ${text(s.value)};`];
+        return [{ target: `${s.mutable ? "let" : "const"} ${scope.local(s.local)}`, operator: "=", value: expressionCode(s.value, scope) }];
       case "update": {
         const name = scope.local(s.local);
-        return [s.mode === "max=" ? `if (${text(s.value)} > ${name}) ${name} = ${text(s.value)};` : `${name} ${s.mode} ${text(s.value)};`];
+        return [s.mode === "max=" ? raise(s.value, name, name) : { target: name, operator: s.mode, value: expressionCode(s.value, scope) }];
       }
       case "fill": {
         const whole = s.index.c === 0 && s.index.terms.length === 0 && s.count === s.buf.size && s.buf.role === "work";
         const name = scope.buffer(s.buf);
-        return [whole ? `${name}.fill(${s.value});` : `${name}.fill(${s.value}, ${s.index.c}, ${s.index.c + s.count});`];
+        const value = numberText(s.value);
+        return [whole ? `${name}.fill(${value});` : `${name}.fill(${value}, ${s.index.c}, ${s.index.c + s.count});`];
       }
       case "return":
         return [`return ${text(s.value)};`];
       case "ifBatch":
-        return ["if (batch > 1) {", ...this.block(s.body, frame), "}"];
+        return [{ head: "if (batch > 1)", body: this.block(s.body, frame) }];
       case "contract":
         return [contractionCall(s.c, (b) => this.names.buffer(b))];
       case "loop":
-        return this.loop(s, frame);
+        return [this.loop(s, frame)];
     }
   }
 
-  private loop(s: Extract<Stmt, { k: "loop" }>, frame: Frame): string[] {
+  private loop(s: Extract<Stmt, { k: "loop" }>, frame: Frame): Printed {
     const taken = new Set(frame.vars.values());
     const name = s.kind === "samples" ? "s" : ([s.v.name, ...LOOP_NAMES].find((n) => !taken.has(n)) ?? `i${taken.size}`);
     const vars = new Map(frame.vars).set(s.v, name);
@@ -100,9 +111,10 @@ class BodyRenderer {
     const head = `for (let ${name} = 0; ${name} < ${bound}; ${name}++)`;
     const body = this.block(s.body, inner);
     // an accumulator's loop reads as one line
-    if (s.kind === "structure" && s.body.length === 1 && s.body[0].k === "update" && body.length === 1) return [`${head} ${body[0]}`];
+    const line = body.length === 1 ? lineText(body[0]) : undefined;
+    if (s.kind === "structure" && s.body.length === 1 && s.body[0].k === "update" && line !== undefined) return `${head} ${line}`;
     const declarations = [...rows].map(([buf, row]) => `const ${row} = ${buf.size === 1 ? name : `${name} * ${buf.size}`};`);
-    return [`${head} {`, ...declarations, ...body, "}"];
+    return { head, body: [...declarations, ...body] };
   }
 }
 
