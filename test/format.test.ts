@@ -31,16 +31,18 @@ const EXAMPLES = readdirSync(new URL("../examples/", import.meta.url))
 
 /** Random networks of both forms (the fuzz tests' generators, and the oracle's shared-weight and convolutional nets), fixed by their seeds. */
 const RANDOM: [string, NetSpec][] = [
-  ...fc.sample(anyNet, { seed: 20261207, numRuns: 24 }).map((spec, i): [string, NetSpec] => [`fuzz ${i}`, spec]),
+  ...fc.sample(anyNet, { seed: 20261207, numRuns: 16 }).map((spec, i): [string, NetSpec] => [`fuzz ${i}`, spec]),
   ...[1, 2, 3].map((seed): [string, NetSpec] => [`shared ${seed}`, randomSharedNet(makeRng(seed))]),
   ...[1, 2, 3].map((seed): [string, NetSpec] => [`conv ${seed}`, randomConvNet(makeRng(seed))]),
 ];
 
-/** The module formatted as bpgen formats it, and prettier's formatting of the whole module printed without formatting. */
+/**
+ * The module formatted as bpgen formats it equals prettier's formatting of the whole module printed without
+ * formatting (so prettier, being idempotent, also leaves it as it is).
+ */
 async function expectPrettiersLayout(spec: NetSpec | string, options: CompileOptions): Promise<void> {
   const module = (await compile(spec, options)).source;
   const unformatted = (await compile(spec, { ...options, format: false })).source;
-  expect(await format(module)).toBe(module);
   expect(await format(unformatted)).toBe(module);
 }
 
