@@ -3,7 +3,8 @@
  * tests) to call the modules they load. Modules declare the same types, printed from their description in
  * src/emit/api-types.ts with `FloatArray` as the module's array type (Float32Array, or Float64Array under
  * --precision f64); test/templates.test.ts checks with the TypeScript compiler that the two agree.
- * `FloatArray` and `NetModule` are for the tools only; modules do not carry them.
+ * `FloatArray` and the module types (`NetModule`, `StatefulNetModule`, `AnyNetModule`) are for the tools only;
+ * modules do not carry them. A module with state prints NetMeta and KernelArrays with its state members.
  */
 
 /** The array type of a module: Float32Array, or Float64Array for a module built with --precision f64. */
@@ -98,4 +99,36 @@ export interface NetModule<T extends FloatArray = FloatArray> {
   createOptimizer(config?: Partial<OptimizerConfig>): OptimizerState;
   applyGradients(params: T, state: OptimizerState, grads: T): number;
   trainStep(params: T, state: OptimizerState, inputs: T, targets: T, batch?: number): number;
+}
+
+/**
+ * The exports of a module of a network with state (meta.stateCount is set): every function that computes takes
+ * the state array after the parameters; forward and loss compute in inference mode and never change it,
+ * gradient, sgdStep and trainStep compute in training mode and update it, trainingForward and trainingLoss
+ * compute in training mode without changing it.
+ */
+export interface StatefulNetModule<T extends FloatArray = FloatArray> {
+  /** With the state's size and layout (as the parameters'). */
+  readonly meta: NetMeta & { readonly stateCount: number; readonly state: readonly ParamLayout[] };
+  readonly optimizerDefaults: OptimizerConfig;
+  initParams(seed?: number): T;
+  initState(seed?: number): T;
+  forward(params: T, state: T, inputs: T, out: T, batch?: number): void;
+  loss(params: T, state: T, inputs: T, targets: T, batch?: number): number;
+  gradient(params: T, state: T, inputs: T, targets: T, grads: T, batch?: number): number;
+  sgdStep(params: T, state: T, inputs: T, targets: T, lr: number, batch?: number): number;
+  trainingForward(params: T, state: T, inputs: T, out: T, batch?: number): void;
+  trainingLoss(params: T, state: T, inputs: T, targets: T, batch?: number): number;
+  kernelArrays(batch: number): { readonly [K in keyof KernelArrays | "state"]: T };
+  createOptimizer(config?: Partial<OptimizerConfig>): OptimizerState;
+  applyGradients(params: T, state: OptimizerState, grads: T): number;
+  trainStep(params: T, state: T, optimizer: OptimizerState, inputs: T, targets: T, batch?: number): number;
+}
+
+/** Either kind of module, as a tool loads it. */
+export type AnyNetModule<T extends FloatArray = FloatArray> = NetModule<T> | StatefulNetModule<T>;
+
+/** Whether a loaded module takes a state array. */
+export function isStatefulModule<T extends FloatArray>(m: AnyNetModule<T>): m is StatefulNetModule<T> {
+  return "stateCount" in m.meta;
 }

@@ -11,12 +11,13 @@
 import { type Gradients, reverse } from "./autodiff/reverse.ts";
 import { buildEquationNet } from "./frontend/equations.ts";
 import { buildLayerNet } from "./frontend/layers/index.ts";
-import type { Net } from "./ir/net.ts";
+import { type Net, trainingObjective } from "./ir/net.ts";
 import { argumentChecks } from "./emit/entry-points.ts";
 import { DEFAULT_PRECISION, emitModule, moduleShape, type Precision } from "./emit/module.ts";
 import type { Target, TargetFile } from "./emit/targets.ts";
 import { templateNames } from "./emit/templates.ts";
-import { type FunctionName, type LoweredModule, lowerModule } from "./lower/functions.ts";
+import { type KernelName, type LoweredModule, type PerFunction, lowerModule } from "./lower/functions.ts";
+import type { FunctionPlan } from "./lower/plan.ts";
 import type { KernelFunction, Local, Stmt } from "./lower/kernel.ts";
 import { claimNames } from "./lower/name-order.ts";
 import { IrNames, Namer, NodeNames } from "./lower/names.ts";
@@ -134,15 +135,15 @@ export const PASSES: readonly Pass[] = [
  */
 export function runPasses(lowered: LoweredModule, backend: Pick<Backend, "tiles" | "codeBudget">): LoweredModule {
   const functions = Object.fromEntries(
-    (Object.entries(lowered.functions) as [FunctionName, KernelFunction][]).map(([name, fn]) => {
+    (Object.entries(lowered.functions) as [KernelName, KernelFunction][]).map(([name, fn]) => {
       const passed = (unrolling: PassContext["unrolling"]) => {
-        const ctx: PassContext = { roots: new Set(lowered.plans[name].roots), tiles: backend.tiles, temp: (base) => ({ hint: base, named: false }), unrolling };
+        const ctx: PassContext = { roots: new Set((lowered.plans[name] as FunctionPlan).roots), tiles: backend.tiles, temp: (base) => ({ hint: base, named: false }), unrolling };
         return PASSES.reduce((b, pass) => pass.run(b, ctx), fn.body);
       };
       const body = passed(UNROLL);
       return [name, { ...fn, body: codeSize(body) > backend.codeBudget ? passed(UNROLL_LARGE) : body }];
     }),
-  ) as Record<FunctionName, KernelFunction>;
+  ) as PerFunction<KernelFunction>;
   return { ...lowered, functions };
 }
 
@@ -170,7 +171,7 @@ export interface CompileNetOptions {
 
 /** net → gradients → kernel IR → each backend's passes → names → each backend's part → module text. */
 export async function compileNet(net: Net, options: CompileNetOptions): Promise<CompiledNet> {
-  const grads = reverse(net.graph, net.objective, net.params.map((p) => p.node));
+  const grads = reverse(net.graph, trainingObjective(net), net.params.map((p) => p.node));
   const materialized = lowerModule(net, grads);
   const kernels = kernelChain(options.kernels ?? DEFAULT_KERNELS, materialized);
   const chain = kernels.map((name) => ({ name, backend: BACKENDS[name] as Backend }));

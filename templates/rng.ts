@@ -46,3 +46,25 @@ export function rngNormal(state: Uint32Array): number {
   const u2 = rngNext(state);
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
+
+/** One round of the dropout generator: xor in a word, then murmur3's finaliser. */
+export function rngRound(h: number, word: number): number {
+  h = Math.imul(h ^ word, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+// uses: rngRound
+/**
+ * Dropout's random number: a uniform number in [0, 1) with 24 bits (exact in f32) hashed from the seed and
+ * step (the network's state), the dropout layer's stream and the element's position s·size + e. No state
+ * advances: the same arguments give the same number in the forward and the backward sweep.
+ */
+export function uniform24(seed: number, step: number, stream: number, counter: number): number {
+  let h = rngRound(0x9e3779b9, seed | 0);
+  h = rngRound(h, step | 0);
+  h = rngRound(h, stream | 0);
+  h = rngRound(h, counter | 0);
+  return (h >>> 8) / 16777216;
+}

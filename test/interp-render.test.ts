@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { ts } from "ts-morph";
 import * as dense from "../templates/dense.ts";
 import * as math from "../templates/math.ts";
+import * as rng from "../templates/rng.ts";
 import { Graph } from "../src/ir/graph.ts";
 import { ELEMENTWISE_OPS, type ElementwiseOp } from "../src/ir/node.ts";
 import { type Buffer, type Expr, type Stmt, arg, get, load, num, op } from "../src/lower/kernel.ts";
@@ -61,7 +62,7 @@ function runRendered(c: Case, arrays: Arrays, batch: number, lr: number): number
   const work = c.work.map((b) => names.buffer(b));
   const source = `const kernel = function (${[...CALLER, "batch", "lr", ...work].join(", ")}) {\n${lines.join("\n")}\n};`;
   const js = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022 } }).outputText;
-  const helpers = { ...math, ...dense };
+  const helpers = { ...math, ...dense, ...rng };
   const kernel = new Function(...Object.keys(helpers), `${js}\nreturn kernel;`)(...Object.values(helpers)) as (...args: unknown[]) => number | undefined;
   return kernel(...CALLER.map((r) => arrays[r]), batch, lr, ...c.work.map((b) => arrays.work.get(b)));
 }

@@ -36,6 +36,18 @@ const draw: Record<Domain, (rng: Rng) => number> = {
   someZeros: (rng) => (rng() < 0.35 ? 0 : uniform(rng, -2, 2)),
 };
 
+/** ir/random.ts uniform24 in BigInt arithmetic: murmur3's finaliser rounds over the truncated arguments. */
+function bigUniform(...args: number[]): number {
+  const u32 = (x: bigint) => BigInt.asUintN(32, x);
+  const round = (h: bigint, word: number) => {
+    h = u32((h ^ u32(BigInt(Math.trunc(word)))) * 0x85ebca6bn);
+    h ^= h >> 13n;
+    h = u32(h * 0xc2b2ae35n);
+    return h ^ (h >> 16n);
+  };
+  return Number(args.reduce(round, 0x9e3779b9n) >> 8n) / 2 ** 24;
+}
+
 /** Independent reference: output values from the argument values (row-major) and shapes. */
 type Ref = (xs: readonly Float64Array[], shapes: readonly Shape[]) => number[];
 
@@ -214,6 +226,8 @@ const ROWS: Row[] = [
   ),
   // the condition itself has no gradient (nonzero everywhere, so its finite difference is 0)
   { op: "select", shapes: [[4], [4], [4]], domain: ["nonzero", "real", "real"], nullGrad: [0], ref: ew((c, a, b) => (c === 0 ? b : a)) },
+  // the dropout generator, recomputed here in BigInt arithmetic modulo 2^32; no gradient to any argument
+  { op: "uniform", shapes: [[], [], [], [5]], domain: ["offInteger", "offInteger", "offInteger", "offInteger"], nullGrad: [0, 1, 2, 3], ref: ew(bigUniform) },
 
   // matmul in all four cases, and degenerate sizes
   { op: "matmul", shapes: [[2, 3], [3, 4]], domain: ["real", "real"], ref: matmulRef },
@@ -350,7 +364,7 @@ const ROWS: Row[] = [
   },
 ];
 
-const LEAVES: OpName[] = ["param", "input", "target", "const"];
+const LEAVES: OpName[] = ["param", "input", "target", "const", "state", "counter"];
 
 // ---- the harness ----------------------------------------------------------------------------------------
 

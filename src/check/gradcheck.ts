@@ -5,9 +5,13 @@
  *  - a seeded random-direction test ⟨∇J, t⟩ = (J(p + ht) − J(p − ht)) / 2h over the whole block, which
  *    scales to any size;
  *  - the f32 module's gradient against the f64 one at the same (f32-rounded) parameters.
+ * A network with state is checked in training mode: `gradient` against differences of `trainingLoss`, every
+ * evaluation from the same initial state (initState(seed)), so batch statistics come from the same batch and
+ * dropout keeps one mask throughout (the state's seed and step fix it).
  */
 import { type TargetKind, makeRandom, normal, randomInputs, randomTargets } from "./data.ts";
-import type { NetModule, ParamLayout } from "./module.ts";
+import type { FloatArray, ParamLayout } from "./module.ts";
+import { type AnyNetModule, isStatefulModule } from "../module-api.ts";
 
 export interface GradcheckOptions {
   seed?: number;
@@ -41,19 +45,42 @@ export interface GradcheckReport {
 
 const STEP = 1e-5;
 
-export function gradcheck(m64: NetModule<Float64Array>, m32: NetModule<Float32Array> | undefined, options: GradcheckOptions = {}): GradcheckReport {
+/** What the checker calls: J and its gradient at a point, for one batch, state restored before each call. */
+interface Checked<T extends FloatArray> {
+  gradient(params: T, inputs: T, targets: T, grads: T, batch: number): number;
+  loss(params: T, inputs: T, targets: T, batch: number): number;
+}
+
+/** A module as the checker calls it: a network with state in training mode, from `state` every time. */
+function checked<T extends FloatArray>(m: AnyNetModule<T>, state: readonly number[]): Checked<T> {
+  if (!isStatefulModule(m)) return m;
+  const fresh = (like: T) => {
+    const s = like instanceof Float64Array ? new Float64Array(state.length) : new Float32Array(state.length);
+    s.set(state);
+    return s as T;
+  };
+  return {
+    gradient: (p, x, y, g, batch) => m.gradient(p, fresh(p), x, y, g, batch),
+    loss: (p, x, y, batch) => m.trainingLoss(p, fresh(p), x, y, batch),
+  };
+}
+
+export function gradcheck(m64: AnyNetModule<Float64Array>, m32: AnyNetModule<Float32Array> | undefined, options: GradcheckOptions = {}): GradcheckReport {
   const { seed = 1, batch = 3, targets = "real", maxElements = 64, tolerance = 1e-5, f32Tolerance = 2e-3 } = options;
   const rand = makeRandom(seed);
   const meta = m64.meta;
+  // one initial state for every evaluation of both modules (f32-representable, as the parameters)
+  const state = isStatefulModule(m64) ? Array.from(Float32Array.from(m64.initState(seed))) : [];
+  const c64 = checked(m64, state);
   // f32-representable parameters, so both modules see exactly the same point
   const p = Float64Array.from(Float32Array.from(jitter(m64.initParams(seed), rand)));
   const x = Float64Array.from(Float32Array.from(randomInputs(meta, batch, rand)));
   const y = Float64Array.from(Float32Array.from(randomTargets(meta, batch, targets, rand)));
   const g = new Float64Array(meta.paramCount);
-  const loss = m64.gradient(p, x, y, g, batch);
+  const loss = c64.gradient(p, x, y, g, batch);
   const g32 = m32 ? new Float32Array(meta.paramCount) : undefined;
-  if (m32 && g32) m32.gradient(Float32Array.from(p), Float32Array.from(x), Float32Array.from(y), g32, batch);
-  const J = (q: Float64Array) => m64.loss(q, x, y, batch);
+  if (m32 && g32) checked(m32, state).gradient(Float32Array.from(p), Float32Array.from(x), Float32Array.from(y), g32, batch);
+  const J = (q: Float64Array) => c64.loss(q, x, y, batch);
 
   // errors are relative to the parameter's gradient scale, floored so a near-zero block is not judged on noise
   const floor = Math.max(maxAbs(g, 0, meta.paramCount) * 1e-3, 1e-7);

@@ -79,7 +79,7 @@ export function registerTrain(program: Command, done: Done): void {
 
 async function runTrain(file: string, flags: TrainFlags): Promise<number> {
   // the compiler, the data loaders, the trainer and the report load only when the command runs
-  const [{ buildNet, compileLoaded }, { loadSpec }, { loadData }, { train }, { loadTrainable }, { encodeParams, loadParams }, { TerminalProgress }, { reportHtml }, { writeAllAtomically }, { isSoftmaxClassifier }] =
+  const [{ buildNet, compileLoaded }, { loadSpec }, { loadData }, { train }, { loadTrainable }, { encodeParams, loadParams, stateLayout }, { TerminalProgress }, { reportHtml }, { writeAllAtomically }, { isSoftmaxClassifier }] =
     await Promise.all([
       import("../pipeline.ts"),
       import("../spec/load.ts"),
@@ -116,7 +116,10 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
   const data = flags.limit === undefined ? full : subset(full, integer("--limit", flags.limit, 1), seed, m.meta.inputSize, m.meta.targetSize);
   if (data.count - Math.round(data.count * validation) < 1) throw bad("--validation", flags.validation, "a split that leaves at least one training row");
   const initial = flags.resume ? new Float32Array(m.meta.paramCount) : undefined;
-  if (initial && flags.resume) loadParams(flags.resume, m.meta, initial);
+  // a network with state resumes its state too (running statistics, the dropout generator's seed and step)
+  const stateCount = stateLayout(m.meta)?.stateCount;
+  const initialState = flags.resume && stateCount !== undefined ? new Float32Array(stateCount) : undefined;
+  if (initial && flags.resume) loadParams(flags.resume, m.meta, initial, initialState);
 
   const outDir = flags.out ?? join("runs", spec.name);
   const thresholds = { low, high, ratio };
@@ -140,6 +143,7 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
       thresholds,
       task: taskOf(spec, () => isSoftmaxClassifier(buildNet(spec, loaded.locate))),
       initial,
+      ...(initialState ? { initialState } : {}),
       shift: shift(flags, data),
       shouldStop: () => stop,
       onBatch: (epoch, k, total, loss) => progress.batch(epoch, k, total, loss),
@@ -153,8 +157,8 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
   const info = { net: spec.name, source: file, data: flags.data, optimizer: describeOptimizer(state.config), config: state.config, epochs, batch, seed, thresholds };
   const history = { ...info, stopped: result.stopped, divergence: result.divergence, bestEpoch: result.best.epoch, history: result.history };
   const outputs = [
-    { target: join(outDir, "params.json"), data: encodeParams("params.json", m.meta, result.best.params) },
-    { target: join(outDir, "params.bin"), data: encodeParams("params.bin", m.meta, result.best.params) },
+    { target: join(outDir, "params.json"), data: encodeParams("params.json", m.meta, result.best.params, result.best.state) },
+    { target: join(outDir, "params.bin"), data: encodeParams("params.bin", m.meta, result.best.params, result.best.state) },
     { target: join(outDir, "history.json"), data: `${JSON.stringify(history, numbers, 1)}\n` },
     { target: join(outDir, "report.html"), data: reportHtml(info, result) },
   ];

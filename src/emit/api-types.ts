@@ -95,9 +95,23 @@ export const API_DECLARATIONS: readonly ApiDeclaration[] = [
   },
 ];
 
+/**
+ * A network with state (ir/net.ts StateLeaf) has more in two declarations: the state layout in NetMeta, the
+ * state array in KernelArrays.
+ */
+const STATE_MEMBERS: Readonly<Record<string, readonly ApiMember[]>> = {
+  NetMeta: [member("stateCount", "number"), member("state", "readonly ParamLayout[]")],
+  KernelArrays: [member("state", MODULE_ARRAY)],
+};
+
+/** The declarations of a module whose functions take a state array. */
+export const STATEFUL_API_DECLARATIONS: readonly ApiDeclaration[] = API_DECLARATIONS.map((d) =>
+  d.kind === "interface" && STATE_MEMBERS[d.name] ? { ...d, members: [...d.members, ...(STATE_MEMBERS[d.name] ?? [])] } : d,
+);
+
 /** Each declaration as a module prints it, by name: its doc comment, then `export interface …` or `export type …`. */
-export function apiDeclarations(array: string): Map<string, string> {
-  return new Map(API_DECLARATIONS.map((d) => [d.name, declarationText(d, array)]));
+export function apiDeclarations(array: string, stateful = false): Map<string, string> {
+  return new Map((stateful ? STATEFUL_API_DECLARATIONS : API_DECLARATIONS).map((d) => [d.name, declarationText(d, array)]));
 }
 
 export function declarationText(d: ApiDeclaration, array: string): string {

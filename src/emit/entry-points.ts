@@ -3,7 +3,7 @@
  * documentation, the argument checks, then what the module's backends run (`Run`: the statements of the
  * chain, render/backend.ts).
  */
-import { type EntryName, type ModuleShape, perBatch } from "../render/backend.ts";
+import { type EntryName, type ModuleShape, kernelArrayNames, perBatch } from "../render/backend.ts";
 import { stringLiteral } from "./literals.ts";
 import { type FunctionDecl, functionDecl as fn } from "./printer.ts";
 
@@ -23,7 +23,8 @@ type ArrayCheck = { name: string; size: string; exact: boolean };
 
 /** One branch on the fast path; the precise checks (and their messages) run only when it fails. */
 function checks(ctx: ModuleShape, arrays: readonly ArrayCheck[]): string[] {
-  const all: ArrayCheck[] = [{ name: "params", size: String(ctx.paramCount), exact: true }, ...arrays];
+  const state: ArrayCheck[] = ctx.stateCount > 0 ? [{ name: "state", size: String(ctx.stateCount), exact: true }] : [];
+  const all: ArrayCheck[] = [{ name: "params", size: String(ctx.paramCount), exact: true }, ...state, ...arrays];
   const bad = [
     "!(batch >= 1)",
     "batch % 1 !== 0",
@@ -46,8 +47,10 @@ const gradsCheck = (ctx: ModuleShape): ArrayCheck => ({ name: "grads", size: Str
 export function argumentChecks(ctx: ModuleShape, name: EntryName): string[] {
   switch (name) {
     case "forward":
+    case "trainingForward":
       return checks(ctx, [inputsCheck(ctx), { name: "out", size: perBatch(ctx.outputSize), exact: false }]);
     case "loss":
+    case "trainingLoss":
       return checks(ctx, [inputsCheck(ctx), targetsCheck(ctx)]);
     case "gradient":
       return checks(ctx, [inputsCheck(ctx), targetsCheck(ctx), gradsCheck(ctx)]);
@@ -66,29 +69,49 @@ function batchDefault(ctx: ModuleShape): [string, string] {
   return ["batch", ctx.inputSize === 0 ? "number = 1" : `number = batchOf(inputs, ${ctx.inputSize}, "inputs")`];
 }
 
+/** The parameters of exported function `name`: its arrays (kernelArrayNames), sgdStep's rate, the batch. */
+function parameters(ctx: EntryContext, name: Exclude<EntryName, "kernelArrays">): [string, string][] {
+  const arrays = kernelArrayNames(name === "sgdStep" ? "loss" : name, ctx).map((a): [string, string] => [a, ctx.array]);
+  return [...arrays, ...(name === "sgdStep" ? [["lr", "number"] as [string, string]] : []), batchDefault(ctx)];
+}
+
+/** What a network with state says of the mode of each function. */
+const INFERENCE = " In inference mode (running statistics, no dropout); `state` is read, never changed.";
+const TRAINING = " In training mode (batch statistics, dropout); then `state` takes its training update (running statistics, the dropout step).";
+const TRAINING_UNCHANGED = " In training mode (batch statistics, the dropout mask the next `gradient` call uses), without changing `state`.";
+const mode = (ctx: EntryContext, text: string) => (ctx.stateCount > 0 ? text : "");
+
 export function forwardFunction(ctx: EntryContext, run: Run): Fn {
-  const docs = `Writes the network's output for each of \`batch\` samples: out[s] = ${ctx.outputName}(inputs[s]).`;
-  const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["out", ctx.array], batchDefault(ctx)];
-  return fn("forward", docs, params, "void", [...argumentChecks(ctx, "forward"), ...run("forward")]);
+  const docs = `Writes the network's output for each of \`batch\` samples: out[s] = ${ctx.outputName}(inputs[s]).${mode(ctx, INFERENCE)}`;
+  return fn("forward", docs, parameters(ctx, "forward"), "void", [...argumentChecks(ctx, "forward"), ...run("forward")]);
 }
 
 export function lossFunction(ctx: EntryContext, run: Run): Fn {
-  const docs = "The objective J: the per-sample loss averaged over the batch, plus the regularizer.";
-  const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["targets", ctx.array], batchDefault(ctx)];
-  return fn("loss", docs, params, "number", [...argumentChecks(ctx, "loss"), ...run("loss")]);
+  const docs = `The objective J: the per-sample loss averaged over the batch, plus the regularizer.${mode(ctx, INFERENCE)}`;
+  return fn("loss", docs, parameters(ctx, "loss"), "number", [...argumentChecks(ctx, "loss"), ...run("loss")]);
 }
 
 export function gradientFunction(ctx: EntryContext, run: Run): Fn {
-  const docs = "Overwrites `grads` with dJ/dparams (same layout as `params`) and returns J, all from one forward and one backward sweep.";
-  const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["targets", ctx.array], ["grads", ctx.array], batchDefault(ctx)];
-  return fn("gradient", docs, params, "number", [...argumentChecks(ctx, "gradient"), ...run("gradient")]);
+  const docs = `Overwrites \`grads\` with dJ/dparams (same layout as \`params\`) and returns J, all from one forward and one backward sweep.${mode(ctx, TRAINING)}`;
+  return fn("gradient", docs, parameters(ctx, "gradient"), "number", [...argumentChecks(ctx, "gradient"), ...run("gradient")]);
 }
 
 /** sgdStep checks nothing itself where it calls gradient (which does); a backend that runs it directly checks first. */
 export function sgdStepFunction(ctx: EntryContext, run: Run): Fn {
-  const docs = "One step of gradient descent, params ← params − lr · dJ/dparams, in place; returns J before the step.";
-  const params: [string, string][] = [["params", ctx.array], ["inputs", ctx.array], ["targets", ctx.array], ["lr", "number"], batchDefault(ctx)];
-  return fn("sgdStep", docs, params, "number", run("sgdStep"));
+  const docs = `One step of gradient descent, params ← params − lr · dJ/dparams, in place; returns J before the step.${mode(ctx, TRAINING)}`;
+  return fn("sgdStep", docs, parameters(ctx, "sgdStep"), "number", run("sgdStep"));
+}
+
+/** forward in training mode, for a network with modes. */
+export function trainingForwardFunction(ctx: EntryContext, run: Run): Fn {
+  const docs = `Writes the network's training-mode output for each of \`batch\` samples.${TRAINING_UNCHANGED}`;
+  return fn("trainingForward", docs, parameters(ctx, "trainingForward"), "void", [...argumentChecks(ctx, "trainingForward"), ...run("trainingForward")]);
+}
+
+/** loss in training mode: what gradient differentiates (a gradient check compares the two). */
+export function trainingLossFunction(ctx: EntryContext, run: Run): Fn {
+  const docs = `The training-mode objective J, the one \`gradient\` differentiates.${TRAINING_UNCHANGED}`;
+  return fn("trainingLoss", docs, parameters(ctx, "trainingLoss"), "number", [...argumentChecks(ctx, "trainingLoss"), ...run("trainingLoss")]);
 }
 
 export function kernelArraysFunction(ctx: EntryContext, run: Run): Fn {

@@ -4,11 +4,22 @@
  * the optimizers, and the template functions all of these call; printed as text (printer.ts), formatted by prettier.
  */
 import type { Net } from "../ir/net.ts";
-import { shapeText, sizeOf } from "../ir/node.ts";
+import { type Node, shapeText, sizeOf } from "../ir/node.ts";
+import { STEP_PERIOD } from "../ir/random.ts";
 import type { Layout } from "../lower/build.ts";
 import type { IrNames } from "../lower/names.ts";
 import { DEFAULT_PRECISION, type EntryName, type ModulePart, type ModuleShape, type Precision } from "../render/backend.ts";
-import { type EntryContext, type Run, forwardFunction, gradientFunction, kernelArraysFunction, lossFunction, sgdStepFunction } from "./entry-points.ts";
+import {
+  type EntryContext,
+  type Run,
+  forwardFunction,
+  gradientFunction,
+  kernelArraysFunction,
+  lossFunction,
+  sgdStepFunction,
+  trainingForwardFunction,
+  trainingLossFunction,
+} from "./entry-points.ts";
 import { commentText, numberLiteral, stringLiteral } from "./literals.ts";
 import { apiDeclarations, templatesUsedBy } from "./templates.ts";
 import { optimizerSection } from "./optimizers.ts";
@@ -44,6 +55,7 @@ interface Context {
  */
 export async function emitModule(net: Net, layout: Layout, names: IrNames, chain: readonly ModulePart[], options: EmitOptions): Promise<string> {
   const ctx: Context = { net, layout, array: arrayType(options.precision), paramCount: layout.paramCount };
+  const stateful = (layout.stateCount ?? 0) > 0;
   const entry: EntryContext = { ...moduleShape(layout, options.precision), outputName: commentText(names.nodes.of(net.output)) };
   const run: Run = (name: EntryName) => chain.reduceRight<string[] | undefined>((next, part) => part.entry(name, next), undefined) ?? [];
   // the parts that run everywhere first: every other backend renders the same kernel IR faster
@@ -53,18 +65,20 @@ export async function emitModule(net: Net, layout: Layout, names: IrNames, chain
   const parts = [
     header(options),
     metaDeclarations(ctx),
-    apiDeclarations(ctx.array).get("KernelArrays") ?? "",
+    apiDeclarations(ctx.array, stateful).get("KernelArrays") ?? "",
     ...fallbackFirst.flatMap((p) => p.before),
     functions([
       initParamsFunction(ctx),
+      ...(stateful ? [initStateFunction(ctx)] : []),
       forwardFunction(entry, run),
       lossFunction(entry, run),
       gradientFunction(entry, run),
       sgdStepFunction(entry, run),
+      ...(net.training ? [trainingForwardFunction(entry, run), trainingLossFunction(entry, run)] : []),
       kernelArraysFunction(entry, run),
     ]),
     ...fallbackFirst.flatMap((p) => p.after),
-    ...optimizerSection({ paramCount: ctx.paramCount, inputSize: layout.inputSize, array: ctx.array, optimizer: options.optimizer }),
+    ...optimizerSection({ paramCount: ctx.paramCount, stateCount: layout.stateCount ?? 0, inputSize: layout.inputSize, array: ctx.array, optimizer: options.optimizer }),
   ];
   const code = parts.join("\n");
   const text = `${code}\n${templatesUsedBy(code).join("\n")}`;
@@ -83,6 +97,7 @@ export function moduleShape(layout: Layout, precision: Precision): ModuleShape {
     inputSize: layout.inputSize,
     targetSize: layout.targetSize,
     outputSize: layout.outputSize,
+    stateCount: layout.stateCount ?? 0,
   };
 }
 
@@ -98,11 +113,13 @@ function header(options: EmitOptions): string {
 
 function metaDeclarations(ctx: Context): string {
   const { net } = ctx;
-  const api = apiDeclarations(ctx.array);
   const layout = ctx.layout;
-  const params = net.params.map(
-    (p) => `{ name: ${stringLiteral(p.name)}, shape: [${p.shape.join(", ")}], offset: ${layout.offsets.get(p.node)}, size: ${sizeOf(p.shape)} }`,
-  );
+  const stateful = (layout.stateCount ?? 0) > 0;
+  const api = apiDeclarations(ctx.array, stateful);
+  const entries = (leaves: readonly { name: string; node: Node; shape: readonly number[] }[]) =>
+    leaves.map((p) => `{ name: ${stringLiteral(p.name)}, shape: [${p.shape.join(", ")}], offset: ${layout.offsets.get(p.node)}, size: ${sizeOf(p.shape)} }`);
+  const params = entries(net.params);
+  const state = stateful ? `\n  stateCount: ${layout.stateCount},\n  state: [${entries(net.state ?? []).join(", ")}],` : "";
   return `
 ${api.get("ParamLayout")}
 
@@ -115,7 +132,7 @@ export const meta: NetMeta = {
   outputSize: ${layout.outputSize},
   targetSize: ${layout.targetSize},
   paramCount: ${ctx.paramCount},
-  params: [${params.join(", ")}],
+  params: [${params.join(", ")}],${state}
 };
 `;
 }
@@ -143,4 +160,28 @@ function initParamsFunction(ctx: Context): Fn {
   const docs = "A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers.";
   // a network initialised with constants only does not read the seed
   return functionDecl("initParams", docs, [[random ? "seed" : "_seed", "= 1"]], ctx.array, statements);
+}
+
+/**
+ * A fresh state: each value as the network says (running means 0, variances 1, a dropout generator's step 0),
+ * and the generator's seed from `seed`, as a whole number below 2^24 (exact in a Float32Array).
+ */
+function initStateFunction(ctx: Context): Fn {
+  const leaves = ctx.net.state ?? [];
+  const seeded = leaves.some((s) => s.init.kind === "seed");
+  const lines = leaves.flatMap((s) => {
+    const offset = ctx.layout.offsets.get(s.node) ?? 0;
+    const what = `// ${commentText(s.name)} ${shapeText(s.shape)}: `;
+    if (s.init.kind === "seed") return [`${what}the seed`, `state[${offset}] = seedValue;`];
+    if (s.init.value === 0) return [`${what}zeros`];
+    return [`${what}constant`, `state.fill(${numberLiteral(s.init.value)}, ${offset}, ${offset + sizeOf(s.shape)});`];
+  });
+  const statements = [
+    `const state = new ${ctx.array}(${ctx.layout.stateCount ?? 0});`,
+    ...(seeded ? [`const seedValue = ((Math.floor(Number.isFinite(seed) ? seed : 0) % ${STEP_PERIOD}) + ${STEP_PERIOD}) % ${STEP_PERIOD};`] : []),
+    ...lines,
+    "return state;",
+  ];
+  const docs = "A fresh state (values kept between calls that are not parameters): running statistics at their start, the dropout generator's seed (a whole number below 2^24, from `seed`) and step 0.";
+  return functionDecl("initState", docs, [[seeded ? "seed" : "_seed", "= 1"]], ctx.array, statements);
 }

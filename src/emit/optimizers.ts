@@ -10,6 +10,8 @@ import { apiDeclarations } from "./templates.ts";
 
 export interface OptimizerContext {
   paramCount: number;
+  /** Numbers in the network's state: trainStep then takes the state array after the parameters. */
+  stateCount?: number;
   /** Numbers per sample in the inputs (trainStep's batch is their count when not given). */
   inputSize: number;
   /** "Float32Array" or "Float64Array" */
@@ -158,6 +160,7 @@ const optHyper = /* @__PURE__ */ new Float64Array(11);
 }
 
 function trainStep(ctx: OptimizerContext): string {
+  if ((ctx.stateCount ?? 0) > 0) return statefulTrainStep(ctx);
   return `
 /**
  * One training step: the gradient of J on this batch into state.grads, then applyGradients. All of the
@@ -169,6 +172,26 @@ export function trainStep(params: ${ctx.array}, state: OptimizerState, inputs: $
   checkState(state);
   const J = gradient(params, inputs, targets, state.grads, batch);
   updateParams(params, state, state.grads, J);
+  return J;
+}
+`;
+}
+
+/** trainStep of a network with state: the optimizer comes after the state array, which the step updates. */
+function statefulTrainStep(ctx: OptimizerContext): string {
+  const a = ctx.array;
+  return `
+/**
+ * One training step: the gradient of J on this batch, in training mode, into optimizer.grads, then
+ * applyGradients; \`state\` takes its training update. All of the step is computed from the parameters and
+ * the state as they were before it. Returns J before the step. When J or the gradient is not finite the
+ * parameters are left as they were (the state is updated all the same), optimizer.lastStepApplied is false
+ * and optimizer.skippedSteps counts it.
+ */
+export function trainStep(params: ${a}, state: ${a}, optimizer: OptimizerState, inputs: ${a}, targets: ${a}, batch: number = ${ctx.inputSize === 0 ? "1" : `batchOf(inputs, ${ctx.inputSize}, "inputs")`}): number {
+  checkState(optimizer);
+  const J = gradient(params, state, inputs, targets, optimizer.grads, batch);
+  updateParams(params, optimizer, optimizer.grads, J);
   return J;
 }
 `;

@@ -53,7 +53,7 @@ export class Graph {
     const key = `${op}|${attr ?? ""}|${outShape.join("x")}|${inputs.map((n) => n.id).join(",")}`;
     const found = this.interned.get(key);
     if (found) return found;
-    const batched = op === "input" || op === "target" || (op !== "batchMean" && inputs.some((n) => n.batched));
+    const batched = op === "input" || op === "target" || op === "counter" || (op !== "batchMean" && inputs.some((n) => n.batched));
     const node: Node = Object.freeze({ id: this.nextId++, op, inputs: Object.freeze([...inputs]), attr, shape: Object.freeze([...outShape]), batched });
     this.interned.set(key, node);
     return node;
@@ -94,6 +94,16 @@ export class Graph {
   target(name: string, shape: Shape): Node {
     return this.name(this.make("target", [], name, shape), name);
   }
+  /** A value kept between calls (ir/net.ts StateLeaf): unbatched like a parameter, never differentiated. */
+  state(name: string, shape: Shape): Node {
+    return this.name(this.make("state", [], name, shape), name);
+  }
+  /** Element e of sample s is s·size(shape) + e: the position a random op hashes. */
+  counter(shape: Shape): Node {
+    return this.make("counter", [], undefined, shape);
+  }
+  /** A counter-based uniform number in [0, 1) for each element of `counter` (ir/random.ts). */
+  uniform = (seed: Node, step: Node, stream: Node, counter: Node) => this.make("uniform", [seed, step, stream, counter]);
   constant(value: number): Node {
     return this.make("const", [], Object.is(value, -0) ? 0 : value, []);
   }

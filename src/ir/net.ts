@@ -18,6 +18,26 @@ export interface ParamLeaf extends Leaf {
   readonly init: InitPlan;
 }
 
+/** How initState fills one state value: a constant, or initState's seed (the dropout generator's). */
+export type StateInit = { kind: "constant"; value: number } | { kind: "seed" };
+
+/** A value kept between calls that is not a parameter (a `state` leaf): running statistics, a generator's seed and step. */
+export interface StateLeaf extends Leaf {
+  readonly init: StateInit;
+}
+
+/**
+ * A network's training mode: what it computes while training (dropout on, batch statistics) and how a
+ * training step changes its state. The net's own output, loss and objective are then its inference mode.
+ */
+export interface TrainingMode {
+  readonly output: Node;
+  readonly loss: Node;
+  readonly objective: Node;
+  /** Each state leaf's node → its value after a training step (leaves not listed keep theirs). */
+  readonly updates: ReadonlyMap<Node, Node>;
+}
+
 export interface Net {
   readonly name: string;
   readonly graph: Graph;
@@ -33,6 +53,10 @@ export interface Net {
   readonly loss: Node;
   /** J = mean over the batch of L, plus the regularizer. */
   readonly objective: Node;
+  /** Values kept between calls, in flat-vector order (none: a stateless network, as most are). */
+  readonly state?: readonly StateLeaf[];
+  /** The training mode of a network with modes; without it, training and inference compute the same. */
+  readonly training?: TrainingMode;
   /** The layers of a layer-form net, in order, as the builder made them (explain and graph read them). */
   readonly layers?: readonly NetLayer[];
 }
@@ -61,6 +85,14 @@ export interface NetLayer {
 export interface LayerParam extends ParamLeaf {
   readonly role: string;
 }
+
+/** Whether the module of `net` takes a state array (and has trainingForward, trainingLoss, initState). */
+export function isStateful(net: Net): boolean {
+  return (net.state ?? []).length > 0 || net.training !== undefined;
+}
+
+/** What the gradient differentiates: the training objective when the network has modes. */
+export const trainingObjective = (net: Net): Node => net.training?.objective ?? net.objective;
 
 /**
  * Fan-in and fan-out of a parameter of the given shape: [out, in] for matrices (W * x); for a filter of rank 3 or

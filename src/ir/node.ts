@@ -1,8 +1,12 @@
 /** Shapes are per sample: [] scalar, [n] vector, [m, n] matrix, and tensors of any rank (row-major). */
 export type Shape = readonly number[];
 
-/** Leaves: the values a function is called with, and constants. */
-export const LEAF_OPS = ["param", "input", "target", "const"] as const;
+/**
+ * Leaves: the values a function is called with, and constants. `state` is a value kept between calls that is
+ * not a parameter (a running mean, the dropout generator's seed and step): unbatched, never differentiated.
+ * `counter` is batched: element e of sample s holds s·size + e (what a random op hashes, ir/random.ts).
+ */
+export const LEAF_OPS = ["param", "input", "target", "const", "state", "counter"] as const;
 /**
  * Elementwise ops compute each output element from the same element of each operand (a scalar operand
  * broadcasts). They are also the scalar arithmetic of the kernel IR: every renderer has one line per op.
@@ -52,6 +56,8 @@ export const ELEMENTWISE_OPS = [
   "eq",
   "ne",
   "select",
+  // uniform(seed, step, stream, counter): a counter-based random number in [0, 1), 24 bits (ir/random.ts)
+  "uniform",
 ] as const;
 /** Ops that move or combine elements; lowering turns each into loops (lower/structural.ts). */
 export const STRUCTURAL_OPS = [

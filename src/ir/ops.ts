@@ -26,6 +26,7 @@ import {
 } from "./axes.ts";
 import { type MathExpr, binary, fn, isNum, num, raw } from "./math.ts";
 import { type ElementwiseOp, type Node, type OpName, type ReduceKind, type Shape, isElementwiseOp, sameShape, shapeText, sizeOf } from "./node.ts";
+import { uniform24 } from "./random.ts";
 import { erfcFn, erfFn } from "./special.ts";
 
 export class ShapeError extends Error {}
@@ -271,6 +272,8 @@ const ELEMENTWISE_RULES: Record<ElementwiseOp, ElementwiseRule> = {
     (g, n, ct, i) => (i === 0 ? null : i === 1 ? g.select(ins(n, 0), ct, g.constant(0)) : g.select(ins(n, 0), g.constant(0), ct)),
     selectMath,
   ),
+  // a counter-based random number (ir/random.ts): no gradient to its seed, step, stream or counter
+  uniform: elementwise(4, uniform24, noGrad, named("uniform", "\\operatorname{U}"), 12),
 };
 
 // ---- structural ops ------------------------------------------------------------------------------
@@ -525,6 +528,8 @@ export const OPS: Record<OpName, OpRule> = {
   input: leaf(),
   target: leaf(),
   const: leaf(),
+  state: leaf(),
+  counter: leaf(),
   ...ELEMENTWISE_RULES,
   ...STRUCTURAL_RULES,
 };

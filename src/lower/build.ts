@@ -39,6 +39,8 @@ export interface Layout {
   readonly targetSize: number;
   readonly outputSize: number;
   readonly paramCount: number;
+  /** Numbers in the state array (0 or absent: a stateless network). */
+  readonly stateCount?: number;
 }
 
 /** The module's buffers: the caller's arrays, and one workspace buffer per stored value (shared by the functions). */
@@ -48,7 +50,9 @@ export class Buffers {
   readonly targets: Buffer;
   readonly out: Buffer;
   readonly grads: Buffer;
+  readonly state: Buffer;
   private readonly work = new Map<Node, Buffer>();
+  private readonly counters = new Map<number, Buffer>();
 
   constructor(
     layout: Layout,
@@ -60,6 +64,17 @@ export class Buffers {
     this.inputs = { role: "inputs", size: layout.inputSize, perSample: true };
     this.targets = { role: "targets", size: layout.targetSize, perSample: true };
     this.out = { role: "out", size: layout.outputSize, perSample: true };
+    this.state = { role: "state", size: layout.stateCount ?? 0, perSample: false };
+  }
+
+  /** The counter of values of `size` elements: row s holds s·size … s·size + size − 1 (nothing is stored). */
+  counter(size: number): Buffer {
+    let b = this.counters.get(size);
+    if (!b) {
+      b = { role: "counter", size, perSample: true };
+      this.counters.set(size, b);
+    }
+    return b;
   }
 
   /** The workspace buffer of a value. */
@@ -116,11 +131,16 @@ export class FunctionLowering {
     if (n.op === "const") return num(n.attr as number);
     // a reshape read through: its element i is its operand's element i
     if (n.op === "view" && this.plan.views.has(n)) return this.read(n.inputs[0], index);
+    if (n.op === "counter") {
+      const counter = this.buffers.counter(sizeOf(n.shape));
+      return load(counter, addIndex(this.row(counter), index));
+    }
     if (sizeOf(n.shape) === 1 && n.inputs.length === 0) {
-      (n.op === "param" ? this.scalarParams : this.sampleLeaves).add(n);
+      (n.op === "param" || n.op === "state" ? this.scalarParams : this.sampleLeaves).add(n);
       return get(this.local(n));
     }
     if (n.op === "param") return load(this.buffers.params, offsetIndex(index, this.offset(n)));
+    if (n.op === "state") return load(this.buffers.state, offsetIndex(index, this.offset(n)));
     if (n.op === "input") return load(this.buffers.inputs, addIndex(this.row(this.buffers.inputs), offsetIndex(index, this.offset(n))));
     if (n.op === "target") return load(this.buffers.targets, addIndex(this.row(this.buffers.targets), offsetIndex(index, this.offset(n))));
     const storage = this.storageOf(n);
@@ -159,6 +179,7 @@ export class FunctionLowering {
   /** Where a dense kernel finds a value: buffer, first element, and distance between samples. */
   denseAccess(n: Node): { buf: Buffer; base: Index } {
     if (n.op === "param") return { buf: this.buffers.params, base: constIndex(this.offset(n)) };
+    if (n.op === "state") return { buf: this.buffers.state, base: constIndex(this.offset(n)) };
     if (n.op === "input") return { buf: this.buffers.inputs, base: addIndex(this.row(this.buffers.inputs), constIndex(this.offset(n))) };
     if (n.op === "target") return { buf: this.buffers.targets, base: addIndex(this.row(this.buffers.targets), constIndex(this.offset(n))) };
     const storage = this.storageOf(n);
@@ -267,7 +288,7 @@ export class FunctionLowering {
     const trailing = endsInValues ? this.sampleLoop({ kind: "samples", nodes: [] }, perSample) : [];
     const params = [...this.scalarParams].sort((a, b) => a.id - b.id);
     return [
-      ...params.map((n): Stmt => ({ k: "let", local: this.local(n), value: load(this.buffers.params, constIndex(this.offset(n))), mutable: false })),
+      ...params.map((n): Stmt => ({ k: "let", local: this.local(n), value: load(n.op === "state" ? this.buffers.state : this.buffers.params, constIndex(this.offset(n))), mutable: false })),
       ...pre,
       ...stages,
       ...trailing,
@@ -420,6 +441,11 @@ export class FunctionLowering {
     const s = this.plan.storage.get(n);
     if (s?.kind === "region" && s.array === "grads" && s.offset === offset) return [];
     return elementNest([size], (index) => [{ k: "store", buf: this.buffers.grads, index: offsetIndex(index, offset), value: this.read(n, index), mode: "=" }]);
+  }
+
+  /** Writes `n` into `size` elements of the state array from `offset` (a training step's new state, written after everything read the old). */
+  copyIntoState(offset: number, n: Node): Stmt[] {
+    return elementNest([sizeOf(n.shape)], (index) => [{ k: "store", buf: this.buffers.state, index: offsetIndex(index, offset), value: this.read(n, index), mode: "=" }]);
   }
 
   /** Writes the output node into `out` for the current sample when it was stored elsewhere. */

@@ -2,22 +2,42 @@
  * What each function of the module computes, as kernel IR before the passes: `forward` writes the output
  * of every sample, `loss` returns J, `gradient` writes dJ/dparams and returns J. One plan per function,
  * one set of buffers for the module (a value stored one row per sample anywhere is a row buffer everywhere).
+ *
+ * A network with modes (ir/net.ts TrainingMode) has two more: `trainingForward` and `trainingLoss`, the
+ * training mode's output and J; forward and loss are then its inference mode, and gradient differentiates the
+ * training objective and, after everything else, writes the state's training updates into the state array.
  */
 import type { Gradients } from "../autodiff/reverse.ts";
-import type { Net } from "../ir/net.ts";
+import { type Net, isStateful, trainingObjective } from "../ir/net.ts";
 import { sym } from "../ir/math.ts";
-import { type Node, sizeOf } from "../ir/node.ts";
+import { type Node, reachable, sizeOf } from "../ir/node.ts";
 import { Buffers, FunctionLowering, type Layout } from "./build.ts";
 import { type KernelFunction, type Stmt, constIndex } from "./kernel.ts";
 import { type FunctionPlan, type Storage, planFunction } from "./plan.ts";
 
+/** The functions of every module. */
 export type FunctionName = "forward" | "loss" | "gradient";
+/** The two more of a module with modes: the training mode without changing state. */
+export type ModeFunctionName = "trainingForward" | "trainingLoss";
+export type KernelName = FunctionName | ModeFunctionName;
+
+/** In the order the module prints them. */
+export const BASE_FUNCTIONS: readonly FunctionName[] = ["forward", "loss", "gradient"];
+export const MODE_FUNCTIONS: readonly ModeFunctionName[] = ["trainingForward", "trainingLoss"];
+
+/** forward, loss and gradient always; trainingForward and trainingLoss for a network with modes. */
+export type PerFunction<T> = Readonly<Record<FunctionName, T> & Partial<Record<ModeFunctionName, T>>>;
 
 export interface LoweredModule {
   readonly layout: Layout;
   readonly buffers: Buffers;
-  readonly plans: Readonly<Record<FunctionName, FunctionPlan>>;
-  readonly functions: Readonly<Record<FunctionName, KernelFunction>>;
+  readonly plans: PerFunction<FunctionPlan>;
+  readonly functions: PerFunction<KernelFunction>;
+}
+
+/** The functions of a lowered module, in the order the module prints them. */
+export function functionNames(lowered: LoweredModule): KernelName[] {
+  return [...BASE_FUNCTIONS, ...MODE_FUNCTIONS].filter((name) => lowered.functions[name] !== undefined);
 }
 
 export function layoutOf(net: Net): Layout {
@@ -27,54 +47,80 @@ export function layoutOf(net: Net): Layout {
   const paramCount = place(net.params);
   const inputSize = place(net.inputs);
   const targetSize = place(net.targets);
-  return { offsets, inputSize, targetSize, outputSize: sizeOf(net.output.shape), paramCount };
+  const layout = { offsets, inputSize, targetSize, outputSize: sizeOf(net.output.shape), paramCount };
+  return isStateful(net) ? { ...layout, stateCount: place(net.state ?? []) } : layout;
 }
 
 export function lowerModule(net: Net, grads: Gradients): LoweredModule {
+  checkModes(net);
   const layout = layoutOf(net);
   const named = (n: Node) => net.graph.hint(n) !== undefined;
-  const plans: Record<FunctionName, FunctionPlan> = {
-    forward: forwardPlan(net, named),
+  const training = net.training;
+  const plans: PerFunction<FunctionPlan> = {
+    forward: forwardPlan(net.output, named),
     loss: planFunction([net.objective], new Map(), named),
     gradient: gradientPlan(net, grads, layout, named),
+    ...(training ? { trainingForward: forwardPlan(training.output, named), trainingLoss: planFunction([training.objective], new Map(), named) } : {}),
   };
   const rowNodes = new Set(Object.values(plans).flatMap((p) => [...p.storage].filter(([, s]) => s.kind === "rows").map(([n]) => n)));
   const buffers = new Buffers(layout, rowNodes);
-  const lowering = (name: FunctionName) => new FunctionLowering(plans[name], layout, buffers);
+  const lowering = (name: KernelName) => new FunctionLowering(plans[name] as FunctionPlan, layout, buffers);
   return {
     layout,
     buffers,
     plans,
     functions: {
-      forward: forwardFunction(net, lowering("forward")),
-      loss: lossFunction(net, lowering("loss")),
+      forward: forwardFunction("forward", net.output, lowering("forward")),
+      loss: lossFunction("loss", net.objective, lowering("loss")),
       gradient: gradientFunction(net, grads, layout, lowering("gradient")),
+      ...(training
+        ? {
+            trainingForward: forwardFunction("trainingForward", training.output, lowering("trainingForward")),
+            trainingLoss: lossFunction("trainingLoss", training.objective, lowering("trainingLoss")),
+          }
+        : {}),
     },
   };
 }
 
-function forwardPlan(net: Net, named: (n: Node) => boolean): FunctionPlan {
-  const out = net.output;
+/** A network's modes as the lowering needs them: one output shape, state updates of their leaves' shapes, computed once per step. */
+function checkModes(net: Net): void {
+  const training = net.training;
+  if (!training) return;
+  if (training.output.shape.join() !== net.output.shape.join()) throw new Error("internal: the training output must have the inference output's shape");
+  const leaves = new Map((net.state ?? []).map((s) => [s.node, s]));
+  for (const [leaf, update] of training.updates) {
+    const s = leaves.get(leaf);
+    if (!s) throw new Error(`internal: a state update of a node that is no state leaf (${leaf.op} #${leaf.id})`);
+    if (update.batched || update.shape.join() !== leaf.shape.join()) throw new Error(`internal: the update of state ${s.name} must be one value of its shape per step`);
+    // the updates are written one after another at the end of gradient: one that read another updated leaf
+    // could read its new value there
+    const others = reachable(update).filter((n) => n !== leaf && training.updates.has(n) && training.updates.get(n) !== n);
+    if (others.length > 0) throw new Error(`internal: the update of state ${s.name} reads another state value that a step updates`);
+  }
+}
+
+function forwardPlan(out: Node, named: (n: Node) => boolean): FunctionPlan {
   const storeInOut = out.inputs.length > 0 && out.batched;
   const rootStorage = new Map<Node, Storage>(storeInOut ? [[out, { kind: "region", array: "out", offset: 0 }]] : []);
   return planFunction([out], rootStorage, named);
 }
 
-function forwardFunction(net: Net, lowering: FunctionLowering): KernelFunction {
-  return { name: "forward", body: lowering.body(() => lowering.copyOutput(net.output)) };
+function forwardFunction(name: KernelName, output: Node, lowering: FunctionLowering): KernelFunction {
+  return { name, body: lowering.body(() => lowering.copyOutput(output)) };
 }
 
 /**
  * The returned J is read before the body is built: when J is a scalar parameter itself (`e = x`), reading it
  * is what declares its local at the top of the body.
  */
-function returnObjective(net: Net, lowering: FunctionLowering): Stmt {
-  return { k: "return", value: lowering.read(net.objective, constIndex(0)) };
+function returnObjective(objective: Node, lowering: FunctionLowering): Stmt {
+  return { k: "return", value: lowering.read(objective, constIndex(0)) };
 }
 
-function lossFunction(net: Net, lowering: FunctionLowering): KernelFunction {
-  const result = returnObjective(net, lowering);
-  return { name: "loss", body: [...lowering.body(), result] };
+function lossFunction(name: KernelName, objective: Node, lowering: FunctionLowering): KernelFunction {
+  const result = returnObjective(objective, lowering);
+  return { name, body: [...lowering.body(), result] };
 }
 
 function gradientPlan(net: Net, grads: Gradients, layout: Layout, named: (n: Node) => boolean): FunctionPlan {
@@ -86,12 +132,23 @@ function gradientPlan(net: Net, grads: Gradients, layout: Layout, named: (n: Nod
       rootStorage.set(grad, { kind: "region", array: "grads", offset: layout.offsets.get(p.node) ?? 0 });
     }
   }
-  const roots = [net.objective, ...net.params.map((p) => grads.byParam.get(p.node)).filter((n): n is Node => !!n)];
+  const updates = stateUpdates(net).map(([, update]) => update);
+  const roots = [trainingObjective(net), ...net.params.map((p) => grads.byParam.get(p.node)).filter((n): n is Node => !!n), ...updates];
   return planFunction(roots, rootStorage, named);
 }
 
+/** The state leaves a training step changes, with their new values (a leaf updated to itself is left out). */
+function stateUpdates(net: Net): [Node, Node][] {
+  return [...(net.training?.updates ?? [])].filter(([leaf, update]) => leaf !== update);
+}
+
 function gradientFunction(net: Net, grads: Gradients, layout: Layout, lowering: FunctionLowering): KernelFunction {
-  const result = returnObjective(net, lowering);
+  const result = returnObjective(trainingObjective(net), lowering);
+  // read before the body is built (a scalar state leaf is declared at its top), written after it (the body reads the old state)
+  const newState = stateUpdates(net).flatMap(([leaf, update]): Stmt[] => [
+    { k: "note", note: { lhs: "state", op: "←", rhs: sym(update), tail: `new ${net.graph.hint(leaf) ?? "state"}` } },
+    ...lowering.copyIntoState(layout.offsets.get(leaf) ?? 0, update),
+  ]);
   const copies = net.params.flatMap((p): Stmt[] => {
     const grad = grads.byParam.get(p.node) ?? null;
     const lines = lowering.copyIntoGrads(layout.offsets.get(p.node) ?? 0, grad, sizeOf(p.shape));
@@ -101,5 +158,5 @@ function gradientFunction(net: Net, grads: Gradients, layout: Layout, lowering: 
       : { k: "note", note: { lhs: "grads", op: "←", rhs: null, tail: `d_${p.name} = 0 (J does not depend on it)` } };
     return [note, ...lines];
   });
-  return { name: "gradient", body: [...lowering.body(), ...copies, result] };
+  return { name: "gradient", body: [...lowering.body(), ...copies, ...newState, result] };
 }

@@ -40,8 +40,12 @@ export interface Index {
 
 // ---- storage -------------------------------------------------------------------------------------------
 
-/** The caller's arrays, and the module's own workspace. */
-export type BufferRole = "params" | "inputs" | "targets" | "out" | "grads" | "work";
+/**
+ * The caller's arrays, and the module's own workspace. `state` is the values kept between calls (running
+ * statistics, a generator's step); `counter` is no memory at all: element i of it is the number i (a random
+ * op's position, ir/random.ts), so renderers print its index where another buffer would be read.
+ */
+export type BufferRole = "params" | "inputs" | "targets" | "out" | "grads" | "work" | "state" | "counter";
 
 /** A buffer: one of the caller's arrays (named by its role), or the workspace of one value (named by it). */
 export interface Buffer {

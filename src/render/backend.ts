@@ -8,7 +8,7 @@
  * (TypeScript): each earlier backend's statements run its kernels, or, where they cannot run (no WebAssembly
  * SIMD, say), the next backend's.
  */
-import type { FunctionName, LoweredModule } from "../lower/functions.ts";
+import { type KernelName, type LoweredModule, functionNames } from "../lower/functions.ts";
 import type { KernelFunction } from "../lower/kernel.ts";
 import type { IrNames } from "../lower/names.ts";
 import type { TileChooser } from "../lower/passes/tile.ts";
@@ -19,7 +19,7 @@ export type Precision = "f32" | "f64";
 export const DEFAULT_PRECISION: Precision = "f32";
 
 /** The module's functions that run kernels, besides initParams and the optimizers. */
-export type EntryName = FunctionName | "sgdStep" | "kernelArrays";
+export type EntryName = KernelName | "sgdStep" | "kernelArrays";
 
 /** What every backend needs to know about the module's arrays. */
 export interface ModuleShape {
@@ -30,6 +30,23 @@ export interface ModuleShape {
   readonly inputSize: number;
   readonly targetSize: number;
   readonly outputSize: number;
+  /** Numbers in the state array; 0 for a stateless network (whose functions take no state). */
+  readonly stateCount: number;
+}
+
+/** The arrays a kernel function takes, in order (then the batch): its exported function's, less the scalars. */
+export function kernelArrayNames(name: KernelName, shape: ModuleShape): string[] {
+  const head = shape.stateCount > 0 ? ["params", "state", "inputs"] : ["params", "inputs"];
+  switch (name) {
+    case "forward":
+    case "trainingForward":
+      return [...head, "out"];
+    case "loss":
+    case "trainingLoss":
+      return [...head, "targets"];
+    case "gradient":
+      return [...head, "targets", "grads"];
+  }
 }
 
 /** What a backend renders: the lowered module after its own passes, named. */
@@ -80,6 +97,6 @@ export interface Backend {
 export const perBatch = (size: number): string => (size === 1 ? "batch" : `batch * ${size}`);
 
 /** The functions of a lowered module in the order the module prints them. */
-export function functionsInOrder(lowered: LoweredModule): [FunctionName, KernelFunction][] {
-  return (["forward", "loss", "gradient"] as const).map((name) => [name, lowered.functions[name]]);
+export function functionsInOrder(lowered: LoweredModule): [KernelName, KernelFunction][] {
+  return functionNames(lowered).map((name) => [name, lowered.functions[name] as KernelFunction]);
 }

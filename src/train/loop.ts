@@ -4,7 +4,7 @@
  * stops on request (Ctrl-C, checked after every batch) or on divergence (a non-finite loss or gradient).
  */
 import { makeRandom } from "../check/data.ts";
-import type { OptimizerConfig, NetModule } from "./module-api.ts";
+import { type AnyNetModule, type NetModule, type OptimizerConfig, bindState, isStatefulModule } from "./module-api.ts";
 import { GradientTally, type HealthThresholds, type HealthWarning, type LayerStats, healthWarnings, layersOf } from "./stats.ts";
 import type { Dataset } from "./data.ts";
 
@@ -23,6 +23,8 @@ export interface TrainOptions {
   shift?: number;
   /** Starting parameters (e.g. loaded with --resume); initParams(seed) otherwise. */
   initial?: Float32Array;
+  /** A network with state: its starting state (loaded with --resume); initState(seed) otherwise. */
+  initialState?: Float32Array;
   /** Polled after every batch: true stops training after that batch. */
   shouldStop?: () => boolean;
   onBatch?: (epoch: number, done: number, total: number, meanLoss: number) => void;
@@ -56,8 +58,8 @@ export interface Divergence {
 
 export interface TrainResult {
   history: EpochRecord[];
-  /** The parameters of the epoch with the lowest validation loss (training loss without validation). */
-  best: { epoch: number; params: Float32Array };
+  /** The parameters (and a network's state) of the epoch with the lowest validation loss (training loss without validation). */
+  best: { epoch: number; params: Float32Array; state?: Float32Array };
   stopped: "finished" | "interrupted" | "diverged";
   divergence?: Divergence;
   warnings: HealthWarning[];
@@ -72,8 +74,12 @@ interface Split {
   count: number;
 }
 
-export async function train(m: NetModule<Float32Array>, data: Dataset, o: TrainOptions): Promise<TrainResult> {
+export async function train(module: AnyNetModule<Float32Array>, data: Dataset, o: TrainOptions): Promise<TrainResult> {
   const started = performance.now();
+  // a network with state trains on one state array, which its steps update and its evaluations read
+  const netState = isStatefulModule(module) ? (o.initialState ? Float32Array.from(o.initialState) : module.initState(o.seed)) : undefined;
+  const m: NetModule<Float32Array> = isStatefulModule(module) && netState ? bindState(module, netState) : (module as NetModule<Float32Array>);
+  const snapshot = () => (netState ? { state: Float32Array.from(netState) } : {});
   const { inputSize: nx, targetSize: ny } = m.meta;
   const rand = makeRandom(o.seed);
   const order = shuffle(Array.from({ length: data.count }, (_, i) => i), rand);
@@ -88,7 +94,7 @@ export async function train(m: NetModule<Float32Array>, data: Dataset, o: TrainO
   const yb = new Float32Array(o.batch * ny);
   const history: EpochRecord[] = [];
   const warnings: HealthWarning[] = [];
-  let best = { epoch: 0, params: Float32Array.from(params), score: Infinity };
+  let best: { epoch: number; params: Float32Array; state?: Float32Array; score: number } = { epoch: 0, params: Float32Array.from(params), ...snapshot(), score: Infinity };
   let stopped: TrainResult["stopped"] = "finished";
   let divergence: Divergence | undefined;
 
@@ -103,7 +109,7 @@ export async function train(m: NetModule<Float32Array>, data: Dataset, o: TrainO
     };
     history.push(record);
     const score = (record.validation ?? record.train).loss;
-    if (score < best.score) best = { epoch, params: Float32Array.from(params), score };
+    if (score < best.score) best = { epoch, params: Float32Array.from(params), ...snapshot(), score };
     const found = healthWarnings(epoch, record.layers, o.thresholds);
     warnings.push(...found);
     o.onEpoch?.(record, found);
@@ -153,7 +159,7 @@ export async function train(m: NetModule<Float32Array>, data: Dataset, o: TrainO
   }
   return {
     history,
-    best: { epoch: best.epoch, params: best.params },
+    best: { epoch: best.epoch, params: best.params, ...(best.state ? { state: best.state } : {}) },
     stopped,
     divergence,
     warnings,

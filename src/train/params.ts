@@ -8,10 +8,14 @@
  *   bytes 0–7 the magic `BPGPARAM`; a uint32 version (1); a uint32 length H; H bytes of UTF-8 JSON, the header
  *   `{ "net", "dtype", "paramCount", "params": [{ "name", "shape", "offset", "size" }] }`; zero bytes up to a
  *   multiple of 8; then paramCount float32 (or float64) values in meta.params order.
+ *
+ * A network with state (meta.stateCount) saves it too: in JSON `"stateCount": n` and a `"state"` list like
+ * `"params"`; in the binary header `stateCount` and `state` (layouts like `params`'), its values after the
+ * parameters'. A network without state writes exactly the files above.
  */
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
-import type { FloatArray, NetMeta } from "../check/module.ts";
+import type { FloatArray, NetMeta, ParamLayout } from "../check/module.ts";
 import { BpgenError } from "../errors.ts";
 
 const MAGIC = "BPGPARAM";
@@ -26,19 +30,40 @@ interface SavedParam {
 
 const dtypeOf = (p: FloatArray): Dtype => (p instanceof Float64Array ? "float64" : "float32");
 
-/** The file's bytes for `params` in the format its extension names. */
-export function encodeParams(file: string, meta: NetMeta, params: FloatArray): Buffer {
-  return extname(file).toLowerCase() === ".json" ? Buffer.from(paramsJson(meta, params)) : paramsBinary(meta, params);
+/** The state's size and layout of a network with state (its module's meta), undefined for one without. */
+export interface StateLayout {
+  readonly stateCount: number;
+  readonly state: readonly ParamLayout[];
+}
+export function stateLayout(meta: NetMeta): StateLayout | undefined {
+  const m = meta as NetMeta & Partial<StateLayout>;
+  return m.stateCount !== undefined && m.state !== undefined ? { stateCount: m.stateCount, state: m.state } : undefined;
 }
 
-export function paramsJson(meta: NetMeta, params: FloatArray): string {
+/** The state a network with state must save with its parameters. */
+function requireState(meta: NetMeta, state: FloatArray | undefined): { layout: StateLayout; values: FloatArray } | undefined {
+  const layout = stateLayout(meta);
+  if (!layout) return undefined;
+  if (!state || state.length !== layout.stateCount) throw new Error(`internal: the network ${meta.name} saves ${layout.stateCount} numbers of state`);
+  return { layout, values: state };
+}
+
+/** The file's bytes for `params` (and a network's `state`) in the format its extension names. */
+export function encodeParams(file: string, meta: NetMeta, params: FloatArray, state?: FloatArray): Buffer {
+  return extname(file).toLowerCase() === ".json" ? Buffer.from(paramsJson(meta, params, state)) : paramsBinary(meta, params, state);
+}
+
+export function paramsJson(meta: NetMeta, params: FloatArray, state?: FloatArray): string {
   const short = params instanceof Float32Array ? shortestFloat32 : (v: number) => String(v);
-  const entries = meta.params.map((p) => {
-    const values = Array.from(params.subarray(p.offset, p.offset + p.size), short).join(",");
-    return `    { "name": ${JSON.stringify(p.name)}, "shape": ${JSON.stringify(p.shape)}, "values": [${values}] }`;
-  });
-  const head = { format: "bpgen-params", version: VERSION, net: meta.name, dtype: dtypeOf(params), paramCount: meta.paramCount };
-  return `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "params": [\n${entries.join(",\n")}\n  ]\n}\n`;
+  const list = (layouts: readonly ParamLayout[], values: FloatArray) =>
+    layouts.map((p) => {
+      const text = Array.from(values.subarray(p.offset, p.offset + p.size), short).join(",");
+      return `    { "name": ${JSON.stringify(p.name)}, "shape": ${JSON.stringify(p.shape)}, "values": [${text}] }`;
+    });
+  const saved = requireState(meta, state);
+  const head = { format: "bpgen-params", version: VERSION, net: meta.name, dtype: dtypeOf(params), paramCount: meta.paramCount, ...(saved ? { stateCount: saved.layout.stateCount } : {}) };
+  const stateList = saved ? `,\n  "state": [\n${list(saved.layout.state, saved.values).join(",\n")}\n  ]` : "";
+  return `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "params": [\n${list(meta.params, params).join(",\n")}\n  ]${stateList}\n}\n`;
 }
 
 /** The fewest digits that read back as the same float32. */
@@ -51,25 +76,32 @@ function shortestFloat32(v: number): string {
   return String(v);
 }
 
-export function paramsBinary(meta: NetMeta, params: FloatArray): Buffer {
+export function paramsBinary(meta: NetMeta, params: FloatArray, state?: FloatArray): Buffer {
   const dtype = dtypeOf(params);
-  const header = Buffer.from(JSON.stringify({ net: meta.name, dtype, paramCount: meta.paramCount, params: meta.params }));
+  const saved = requireState(meta, state);
+  const stateHeader = saved ? { stateCount: saved.layout.stateCount, state: saved.layout.state } : {};
+  const header = Buffer.from(JSON.stringify({ net: meta.name, dtype, paramCount: meta.paramCount, params: meta.params, ...stateHeader }));
   const start = Math.ceil((16 + header.length) / 8) * 8;
   const width = dtype === "float64" ? 8 : 4;
-  const out = Buffer.alloc(start + meta.paramCount * width);
+  const count = meta.paramCount + (saved?.layout.stateCount ?? 0);
+  const out = Buffer.alloc(start + count * width);
   out.write(MAGIC, 0, "latin1");
   out.writeUInt32LE(VERSION, 8);
   out.writeUInt32LE(header.length, 12);
   header.copy(out, 16);
-  for (let i = 0; i < meta.paramCount; i++) {
-    if (width === 8) out.writeDoubleLE(params[i], start + 8 * i);
-    else out.writeFloatLE(params[i], start + 4 * i);
+  for (let i = 0; i < count; i++) {
+    const v = i < meta.paramCount ? params[i] : (saved?.values[i - meta.paramCount] ?? 0);
+    if (width === 8) out.writeDoubleLE(v, start + 8 * i);
+    else out.writeFloatLE(v, start + 4 * i);
   }
   return out;
 }
 
-/** Reads parameters saved by encodeParams into a new array of `meta.paramCount` numbers, after checking the layout. */
-export function loadParams(file: string, meta: NetMeta, into: FloatArray): void {
+/**
+ * Reads parameters saved by encodeParams into `into` (`meta.paramCount` numbers), and a network's state into
+ * `stateInto`, after checking the layouts: a network with state needs a file with its state.
+ */
+export function loadParams(file: string, meta: NetMeta, into: FloatArray, stateInto?: FloatArray): void {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -80,28 +112,59 @@ export function loadParams(file: string, meta: NetMeta, into: FloatArray): void 
     throw new BpgenError({ file, message, expected, found });
   };
   if (into.length !== meta.paramCount) fail("internal: destination array of the wrong length");
+  const state = stateLayout(meta);
+  if (state && stateInto?.length !== state.stateCount) fail("internal: destination state array of the wrong length");
   if (bytes.subarray(0, 8).toString("latin1") === MAGIC) {
     if (bytes.length < 16 || bytes.readUInt32LE(8) !== VERSION) fail("unsupported binary parameter file version", String(VERSION), String(bytes.length < 16 ? "a truncated header" : bytes.readUInt32LE(8)));
     const length = bytes.readUInt32LE(12);
-    const header = parseJson(file, bytes.subarray(16, 16 + length).toString("utf8")) as { dtype?: unknown; params?: unknown };
+    const header = parseJson(file, bytes.subarray(16, 16 + length).toString("utf8")) as { dtype?: unknown; params?: unknown; state?: unknown };
     checkLayout(file, meta, header.params);
+    checkStateLayout(file, meta, header.state);
     const width = header.dtype === "float64" ? 8 : header.dtype === "float32" ? 4 : fail("unknown dtype in the header", '"float32" or "float64"', JSON.stringify(header.dtype));
     const start = Math.ceil((16 + length) / 8) * 8;
-    if (bytes.length !== start + meta.paramCount * width) fail("the file is truncated or has extra bytes", `${start + meta.paramCount * width} bytes`, `${bytes.length}`);
-    for (let i = 0; i < meta.paramCount; i++) into[i] = width === 8 ? bytes.readDoubleLE(start + 8 * i) : bytes.readFloatLE(start + 4 * i);
+    const count = meta.paramCount + (state?.stateCount ?? 0);
+    if (bytes.length !== start + count * width) fail("the file is truncated or has extra bytes", `${start + count * width} bytes`, `${bytes.length}`);
+    const read = (i: number) => (width === 8 ? bytes.readDoubleLE(start + 8 * i) : bytes.readFloatLE(start + 4 * i));
+    for (let i = 0; i < meta.paramCount; i++) into[i] = read(i);
+    if (state && stateInto) for (let i = 0; i < state.stateCount; i++) stateInto[i] = read(meta.paramCount + i);
     return;
   }
-  const doc = parseJson(file, bytes.toString("utf8")) as { format?: unknown; params?: unknown };
+  const doc = parseJson(file, bytes.toString("utf8")) as { format?: unknown; params?: unknown; state?: unknown };
   if (doc.format !== "bpgen-params") fail("not a bpgen parameter file", '"format": "bpgen-params" (JSON) or the BPGPARAM magic (binary)', JSON.stringify(doc.format));
   checkLayout(file, meta, doc.params);
-  for (const [k, p] of (doc.params as (SavedParam & { values?: unknown })[]).entries()) {
-    const layout = meta.params[k];
+  checkStateLayout(file, meta, doc.state);
+  readValues(file, meta.params, doc.params, into, "parameter");
+  if (state && stateInto) readValues(file, state.state, doc.state, stateInto, "state value");
+}
+
+/** The "values" of each saved entry (checked to match `layouts` already) into `into`. */
+function readValues(file: string, layouts: readonly ParamLayout[], saved: unknown, into: FloatArray, what: string): void {
+  for (const [k, p] of (saved as (SavedParam & { values?: unknown })[]).entries()) {
+    const layout = layouts[k];
     const values = p.values;
     if (!Array.isArray(values) || values.length !== layout.size || !values.every((v) => typeof v === "number")) {
-      fail(`parameter ${p.name} needs ${layout.size} numbers in "values"`, `${layout.size} finite numbers`, Array.isArray(values) ? `${values.length} values, ${values.filter((v) => typeof v !== "number").length} not numbers` : typeof values);
+      throw new BpgenError({
+        file,
+        message: `${what} ${p.name} needs ${layout.size} numbers in "values"`,
+        expected: `${layout.size} finite numbers`,
+        found: Array.isArray(values) ? `${values.length} values, ${values.filter((v) => typeof v !== "number").length} not numbers` : typeof values,
+      });
     }
     (values as number[]).forEach((v, i) => (into[layout.offset + i] = v));
   }
+}
+
+/** A network with state needs the file's state, in its layout; a network without state takes a file without. */
+function checkStateLayout(file: string, meta: NetMeta, saved: unknown): void {
+  const state = stateLayout(meta);
+  if (!state) {
+    if (saved !== undefined) throw new BpgenError({ file, message: `the parameter file holds state, and the network ${meta.name} has none` });
+    return;
+  }
+  if (saved === undefined) {
+    throw new BpgenError({ file, message: `the parameter file holds no state, and the network ${meta.name} needs its state`, expected: describe(state.state.map((p) => ({ name: p.name, shape: [...p.shape] }))) });
+  }
+  checkLayout(file, { ...meta, params: state.state }, saved, "state");
 }
 
 function parseJson(file: string, text: string): unknown {
@@ -115,15 +178,15 @@ function parseJson(file: string, text: string): unknown {
 const describe = (params: readonly SavedParam[]) => params.map((p) => `${p.name} [${p.shape.join(", ")}]`).join(", ");
 
 /** The saved names and shapes must be meta.params', in order. */
-function checkLayout(file: string, meta: NetMeta, saved: unknown): void {
+function checkLayout(file: string, meta: NetMeta, saved: unknown, what: "parameters" | "state" = "parameters"): void {
   const ok = (p: unknown): p is SavedParam =>
     p !== null && typeof p === "object" && typeof (p as SavedParam).name === "string" && Array.isArray((p as SavedParam).shape);
-  if (!Array.isArray(saved) || !saved.every(ok)) throw new BpgenError({ file, message: "the parameter file has no list of parameters with names and shapes" });
+  if (!Array.isArray(saved) || !saved.every(ok)) throw new BpgenError({ file, message: `the parameter file has no list of ${what === "state" ? "state values" : "parameters"} with names and shapes` });
   const same = saved.length === meta.params.length && saved.every((p, i) => p.name === meta.params[i].name && JSON.stringify(p.shape) === JSON.stringify(meta.params[i].shape));
   if (!same) {
     throw new BpgenError({
       file,
-      message: `the saved parameters do not fit the network ${meta.name}`,
+      message: `the saved ${what} do${what === "state" ? "es" : ""} not fit the network ${meta.name}`,
       expected: describe(meta.params.map((p) => ({ name: p.name, shape: [...p.shape] }))),
       found: describe(saved),
     });

@@ -27,7 +27,7 @@ import { SCALARS } from "./scalars.ts";
 export type { FloatArray, Precision };
 
 /** The caller's arrays, by role (those a function does not touch may be left out). */
-export type CallerArrays = Partial<Record<Exclude<BufferRole, "work">, FloatArray>>;
+export type CallerArrays = Partial<Record<Exclude<BufferRole, "work" | "counter">, FloatArray>>;
 
 export interface InterpretOptions {
   readonly batch: number;
@@ -119,6 +119,7 @@ export function interpret(fn: KernelFunction, arrays: CallerArrays, options: Int
   workspace.reserve(batch);
   const bindings = compiled.buffers.map((b): Binding => {
     if (b.role === "work") return workspace.bind(b);
+    if (b.role === "counter") throw new Error(`internal: a counter is never bound`);
     const array = arrays[b.role];
     if (!array) throw new Error(`interpret ${fn.name}: no ${b.role} array given`);
     if (!(array instanceof arrayType(precision))) throw new Error(`interpret ${fn.name}: ${b.role} is not a ${arrayType(precision).name}`);
@@ -440,6 +441,8 @@ class FunctionCompiler {
         return (st) => st.locals[slot];
       }
       case "load": {
+        // a counter's element is its own position (kernel.ts BufferRole)
+        if (e.buf.role === "counter") return this.index(e.index);
         const at = this.address(e.buf, e.index);
         const slot = this.bufferSlot(e.buf);
         return (st) => st.arrays[slot][at(st)];

@@ -8,7 +8,8 @@ import type { Buffer, Expr, KernelFunction } from "../../lower/kernel.ts";
 import type { IrNames } from "../../lower/names.ts";
 import { ownExprs, visitExpr, visitStmts } from "../../lower/walk.ts";
 import { type FunctionDecl, functionDecl, functionText } from "../../emit/printer.ts";
-import { type Backend, type BackendInput, type EntryName, type ModulePart, type ModuleShape, functionsInOrder, perBatch } from "../backend.ts";
+import type { KernelName } from "../../lower/functions.ts";
+import { type Backend, type BackendInput, type EntryName, type ModulePart, type ModuleShape, functionsInOrder, kernelArrayNames, perBatch } from "../backend.ts";
 import { JS_CODE_BUDGET } from "../policy.ts";
 import { renderBody } from "./statements.ts";
 import { libraryTiles } from "./tiles.ts";
@@ -26,25 +27,23 @@ interface Rendered {
   readonly body: string[];
   /** Workspace buffers it stores into or reads (the module declares them once). */
   readonly buffers: ReadonlySet<Buffer>;
+  /** Whether it reads or writes the state array (an inference kernel may not: its parameter is then `_state`). */
+  readonly usesState: boolean;
 }
+
+type Bodies = ReadonlyMap<KernelName, string[]>;
 
 function typescriptPart(input: BackendInput): ModulePart {
   const { shape, names } = input;
-  const rendered = Object.fromEntries(functionsInOrder(input.lowered).map(([name, f]) => [name, render(f, names)])) as Record<
-    "forward" | "loss" | "gradient",
-    Rendered
-  >;
-  const workspace = [...new Set(Object.values(rendered).flatMap((r) => [...r.buffers]))].sort((a, b) => (a.node?.id ?? 0) - (b.node?.id ?? 0));
-  const bodies = {
-    forward: withWorkspace(rendered.forward, workspace),
-    loss: withWorkspace(rendered.loss, workspace),
-    gradient: withWorkspace(rendered.gradient, workspace),
-  };
-  const kernels = input.fallback ? [...kernelFunctions(shape, bodies), sgdStepKernel(shape)] : [];
+  const rendered = new Map(functionsInOrder(input.lowered).map(([name, f]) => [name, render(f, names)]));
+  const workspace = [...new Set([...rendered.values()].flatMap((r) => [...r.buffers]))].sort((a, b) => (a.node?.id ?? 0) - (b.node?.id ?? 0));
+  const bodies: Bodies = new Map([...rendered].map(([name, r]) => [name, withWorkspace(r, workspace)]));
+  const unusedState = new Set([...rendered].filter(([, r]) => !r.usesState).map(([name]) => name));
+  const kernels = input.fallback ? [...kernelFunctions(shape, bodies, unusedState), sgdStepKernel(shape)] : [];
   return {
     before: [workspaceDeclarations(shape, names, workspace)],
     after: [functionText(plainArraysFunction(shape)), ...(kernels.length > 0 ? [kernels.map(functionText).join("\n")] : [])],
-    entry: (name) => (input.fallback ? [fallbackCall(name)] : inlineEntry(name, shape, bodies)),
+    entry: (name) => (input.fallback ? [fallbackCall(name, shape)] : inlineEntry(name, shape, bodies)),
   };
 }
 
@@ -55,7 +54,7 @@ function render(f: KernelFunction, names: IrNames): Rendered {
     if (s.k === "contract") [s.c.out.buf, s.c.a.buf, s.c.b.buf].forEach((b) => buffers.add(b));
     for (const e of ownExprs(s)) visitExpr(e, (x: Expr) => x.k === "load" && buffers.add(x.buf));
   });
-  return { body: renderBody(f.body, names), buffers: new Set([...buffers].filter((b) => b.role === "work")) };
+  return { body: renderBody(f.body, names), buffers: new Set([...buffers].filter((b) => b.role === "work")), usesState: [...buffers].some((b) => b.role === "state") };
 }
 
 /** A kernel's statements, after making the workspace it uses (allocated on the first call, grown with the batch). */
@@ -66,13 +65,13 @@ function withWorkspace(r: Rendered, workspace: readonly Buffer[]): string[] {
 const SGD_UPDATE = (paramCount: number) => `for (let i = 0; i < ${paramCount}; i++) params[i]! -= lr * grads[i]!;`;
 
 /** The exported functions' statements when the TypeScript kernels are the module's only ones. */
-function inlineEntry(name: EntryName, shape: ModuleShape, bodies: Record<"forward" | "loss" | "gradient", string[]>): string[] {
+function inlineEntry(name: EntryName, shape: ModuleShape, bodies: Bodies): string[] {
   switch (name) {
     case "sgdStep":
       // gradient checks the arguments
       return [
         `const grads = (sgdGrads ??= new ${shape.array}(${shape.paramCount}));`,
-        "const J = gradient(params, inputs, targets, grads, batch);",
+        `const J = gradient(${kernelArrayNames("gradient", shape).join(", ")}, batch);`,
         "// params ← params − lr · dJ/dparams, after the whole gradient is known",
         SGD_UPDATE(shape.paramCount),
         "return J;",
@@ -80,43 +79,40 @@ function inlineEntry(name: EntryName, shape: ModuleShape, bodies: Record<"forwar
     case "kernelArrays":
       return ["return plainArrays(batch);"];
     default:
-      return bodies[name];
+      return bodies.get(name) ?? [];
   }
 }
 
 /** The statement that runs `name` with the TypeScript kernels behind another backend. */
-function fallbackCall(name: EntryName): string {
+function fallbackCall(name: EntryName, shape: ModuleShape): string {
   switch (name) {
-    case "forward":
-      return "return forwardKernel(params, inputs, out, batch);";
-    case "loss":
-      return "return lossKernel(params, inputs, targets, batch);";
-    case "gradient":
-      return "return gradientKernel(params, inputs, targets, grads, batch);";
     case "sgdStep":
-      return "return sgdStepKernel(params, inputs, targets, lr, batch);";
+      return `return sgdStepKernel(${[...kernelArrayNames("loss", shape), "lr"].join(", ")}, batch);`;
     case "kernelArrays":
       return "return plainArrays(batch);";
+    default:
+      return `return ${name}Kernel(${kernelArrayNames(name, shape).join(", ")}, batch);`;
   }
 }
 
-
 /** The TypeScript kernels behind another backend: no checks (the exported functions made them). */
-function kernelFunctions(shape: ModuleShape, bodies: Record<"forward" | "loss" | "gradient", string[]>): FunctionDecl[] {
+function kernelFunctions(shape: ModuleShape, bodies: Bodies, unusedState: ReadonlySet<KernelName>): FunctionDecl[] {
   const a = shape.array;
-  return [
-    functionDecl("forwardKernel", undefined, [["params", a], ["inputs", a], ["out", a], ["batch", "number"]], "void", bodies.forward, false),
-    functionDecl("lossKernel", undefined, [["params", a], ["inputs", a], ["targets", a], ["batch", "number"]], "number", bodies.loss, false),
-    functionDecl("gradientKernel", undefined, [["params", a], ["inputs", a], ["targets", a], ["grads", a], ["batch", "number"]], "number", bodies.gradient, false),
-  ];
+  return [...bodies].map(([name, body]) => {
+    const returns = name === "forward" || name === "trainingForward" ? "void" : "number";
+    const arrays = kernelArrayNames(name, shape).map((n): [string, string] => [n === "state" && unusedState.has(name) ? "_state" : n, a]);
+    const params: [string, string][] = [...arrays, ["batch", "number"]];
+    return functionDecl(`${name}Kernel`, undefined, params, returns, body, false);
+  });
 }
 
 /** The TypeScript sgd step behind another backend (its fallback). */
 function sgdStepKernel(shape: ModuleShape): FunctionDecl {
   const a = shape.array;
-  return functionDecl("sgdStepKernel", undefined, [["params", a], ["inputs", a], ["targets", a], ["lr", "number"], ["batch", "number"]], "number", [
+  const params: [string, string][] = [...kernelArrayNames("loss", shape).map((n): [string, string] => [n, a]), ["lr", "number"], ["batch", "number"]];
+  return functionDecl("sgdStepKernel", undefined, params, "number", [
     `const grads = (sgdGrads ??= new ${a}(${shape.paramCount}));`,
-    "const J = gradientKernel(params, inputs, targets, grads, batch);",
+    `const J = gradientKernel(${kernelArrayNames("gradient", shape).join(", ")}, batch);`,
     SGD_UPDATE(shape.paramCount),
     "return J;",
   ], false);
@@ -126,7 +122,7 @@ function sgdStepKernel(shape: ModuleShape): FunctionDecl {
 function plainArraysFunction(shape: ModuleShape): FunctionDecl {
   const a = shape.array;
   return functionDecl("plainArrays", undefined, [["batch", "number"]], "KernelArrays", [
-    `return { params: new ${a}(${shape.paramCount}), grads: new ${a}(${shape.paramCount}), inputs: new ${a}(${perBatch(shape.inputSize)}), targets: new ${a}(${perBatch(shape.targetSize)}), out: new ${a}(${perBatch(shape.outputSize)}) };`,
+    `return { params: new ${a}(${shape.paramCount}), ${shape.stateCount > 0 ? `state: new ${a}(${shape.stateCount}), ` : ""}grads: new ${a}(${shape.paramCount}), inputs: new ${a}(${perBatch(shape.inputSize)}), targets: new ${a}(${perBatch(shape.targetSize)}), out: new ${a}(${perBatch(shape.outputSize)}) };`,
   ], false);
 }
 

@@ -82,6 +82,7 @@ export const OP_TEXT: Record<ElementwiseOp, OpText> = {
     const test = c.k === "op" && c.op in COMPARISON ? `${render(c.args[0])} ${COMPARISON[c.op]} ${render(c.args[1])}` : `${a[0]} !== 0`;
     return `(${test} ? ${a[1]} : ${a[2]})`;
   },
+  uniform: call("uniform24"),
 };
 
 export function expressionText(e: Expr, scope: Scope): string {
@@ -92,7 +93,8 @@ export function expressionText(e: Expr, scope: Scope): string {
     case "get":
       return scope.local(e.local);
     case "load":
-      return elementText(e.buf, e.index, scope, true);
+      // a counter's element is its own position (kernel.ts BufferRole)
+      return e.buf.role === "counter" ? `(${indexText(e.index, scope)})` : elementText(e.buf, e.index, scope, true);
     case "arg":
       return e.name;
     case "op":

@@ -3,7 +3,7 @@
  * with the glue that instantiates it on first use (glue.ts). Where WebAssembly SIMD is missing, its
  * statements run the next backend of the chain instead.
  */
-import type { FunctionName, LoweredModule } from "../../lower/functions.ts";
+import type { KernelName, LoweredModule } from "../../lower/functions.ts";
 import type { KernelFunction } from "../../lower/kernel.ts";
 import { type WorkspaceLayout, reuse } from "../../lower/passes/reuse.ts";
 import { type Backend, type BackendInput, type EntryName, type ModulePart, type ModuleShape, functionsInOrder, perBatch } from "../backend.ts";
@@ -25,9 +25,9 @@ export const webAssemblyBackend: Backend = {
  * The layout pass, after the others: each function's workspace laid out in the kernels' memory, buffers whose
  * lifetimes do not overlap sharing bytes (16-byte aligned).
  */
-function workspaceLayouts(lowered: LoweredModule, precision: Precision): Record<FunctionName, WorkspaceLayout> {
+function workspaceLayouts(lowered: LoweredModule, precision: Precision): Partial<Record<KernelName, WorkspaceLayout>> {
   const bytes = precision === "f64" ? 2 : 4;
-  return Object.fromEntries(functionsInOrder(lowered).map(([name, f]: [FunctionName, KernelFunction]) => [name, reuse(f, bytes)])) as Record<FunctionName, WorkspaceLayout>;
+  return Object.fromEntries(functionsInOrder(lowered).map(([name, f]: [KernelName, KernelFunction]) => [name, reuse(f, bytes)]));
 }
 
 function webAssemblyPart(input: BackendInput): ModulePart {
@@ -35,7 +35,7 @@ function webAssemblyPart(input: BackendInput): ModulePart {
   const render = (relaxed: boolean) => renderWasm(lowered, (p) => workspaceLayouts(lowered, p), names, { precision: shape.precision, relaxed });
   // the relaxed build (opt-in) beside the deterministic one, which engines without relaxed SIMD run
   const builds = { plain: render(false), ...(input.relaxedSimd ? { relaxed: render(true) } : {}) };
-  const glue = wasmSection(shape.array, shape.paramCount, builds);
+  const glue = wasmSection(shape, builds, functionsInOrder(lowered).map(([name]) => name));
   return {
     before: [],
     after: [glue.text],
@@ -49,22 +49,27 @@ function webAssemblyPart(input: BackendInput): ModulePart {
 function entry(name: EntryName, shape: ModuleShape, checks: BackendInput["checks"], next: readonly string[] | undefined): string[] {
   if (next === undefined) throw new Error("internal: WebAssembly kernels need a backend to fall back to");
   const fallback = next.length === 1 ? (next[0] as string) : `{\n${next.join("\n")}\n}`;
+  // the state goes in with the parameters; a training step (gradient, sgdStep) brings its update back
+  const stateIn = shape.stateCount > 0 ? ["params", "state"] : ["params"];
+  const stateOut = shape.stateCount > 0 ? ["state"] : [];
   switch (name) {
     case "forward":
-      return viaWasm(shape, ["params", "inputs"], "k.forward(batch, k.capacity);", ["out"], fallback);
+    case "trainingForward":
+      return viaWasm(shape, [...stateIn, "inputs"], `k.${name}(batch, k.capacity);`, ["out"], fallback);
     case "loss":
-      return viaWasm(shape, ["params", "inputs", "targets"], "return k.loss(batch, k.capacity);", [], fallback);
+    case "trainingLoss":
+      return viaWasm(shape, [...stateIn, "inputs", "targets"], `return k.${name}(batch, k.capacity);`, [], fallback);
     case "gradient":
-      return [...viaWasm(shape, ["params", "inputs", "targets"], "const J = k.gradient(batch, k.capacity);", ["grads"], fallback), "return J;"];
+      return [...viaWasm(shape, [...stateIn, "inputs", "targets"], "const J = k.gradient(batch, k.capacity);", ["grads", ...stateOut], fallback), "return J;"];
     case "sgdStep":
       // the whole step runs in the kernels' memory, without calling gradient (which would check the arguments)
       return [
         ...checks("sgdStep"),
         ...viaWasm(
           shape,
-          ["params", "inputs", "targets"],
+          [...stateIn, "inputs", "targets"],
           "const J = k.gradient(batch, k.capacity);\n// params ← params − lr · dJ/dparams, in the kernels' memory\nk.sgdUpdate(lr);",
-          ["params"],
+          ["params", ...stateOut],
           fallback,
         ),
         "return J;",
@@ -74,7 +79,7 @@ function entry(name: EntryName, shape: ModuleShape, checks: BackendInput["checks
         "const k = wasmKernels();",
         `if (k === null) ${fallback}`,
         "reserveKernels(k, batch);",
-        "return { params: k.params, grads: k.grads, inputs: k.inputs, targets: k.targets, out: k.out };",
+        `return { params: k.params, ${shape.stateCount > 0 ? "state: k.state, " : ""}grads: k.grads, inputs: k.inputs, targets: k.targets, out: k.out };`,
       ];
   }
 }
@@ -83,6 +88,7 @@ function entry(name: EntryName, shape: ModuleShape, checks: BackendInput["checks
 function viaWasm(shape: ModuleShape, ins: string[], call: string, outs: string[], fallback: string): string[] {
   const copyIn: Record<string, string> = {
     params: "if (params !== k.params) k.params.set(params);",
+    state: "if (state !== k.state) k.state.set(state);",
     inputs: `if (inputs !== k.inputs) copyElements(k.inputs, inputs, ${perBatch(shape.inputSize)});`,
     targets: `if (targets !== k.targets) copyElements(k.targets, targets, ${perBatch(shape.targetSize)});`,
   };
@@ -90,6 +96,7 @@ function viaWasm(shape: ModuleShape, ins: string[], call: string, outs: string[]
     out: `if (out !== k.out) copyElements(out, k.out, ${perBatch(shape.outputSize)});`,
     grads: "if (grads !== k.grads) grads.set(k.grads);",
     params: "if (params !== k.params) params.set(k.params);",
+    state: "if (state !== k.state) state.set(k.state);",
   };
   return [
     "const k = wasmKernels();",

@@ -43,6 +43,8 @@ export const BINARY_HOST: ReadonlySet<HostFunction> = new Set(["pow", "atan2"]);
 export interface MemoryMap {
   readonly params: number;
   readonly grads: number;
+  /** The state array (a network's running statistics, a dropout generator's step); empty when stateless. */
+  readonly state: number;
   /** The fixed-size workspace (this function's layout places buffers inside it). */
   readonly work: number;
   /** Inputs, then targets and outputs, `capacity` rows each; then the workspace rows, `batch` rows each. */
@@ -115,7 +117,7 @@ export class FunctionEmitter implements ContractionEmitter {
       if (s.k === "contract") [s.c.out.buf, s.c.a.buf, s.c.b.buf].forEach((b) => buffers.add(b));
       for (const e of ownExprs(s)) visitExpr(e, (x) => x.k === "load" && buffers.add(x.buf));
     });
-    for (const b of buffers) this.base(b);
+    for (const b of buffers) if (b.role !== "counter") this.base(b);
     this.body(stmts);
   }
 
@@ -139,6 +141,11 @@ export class FunctionEmitter implements ContractionEmitter {
       case "grads":
         base = { offset: mem.grads };
         break;
+      case "state":
+        base = { offset: mem.state };
+        break;
+      case "counter":
+        throw new Error("internal: a counter has no memory (its loads are its index)");
       case "inputs":
         base = { offset: mem.io };
         break;
@@ -405,6 +412,12 @@ export class FunctionEmitter implements ContractionEmitter {
         f.localGet(this.batchNumber());
         return;
       case "load":
+        if (e.buf.role === "counter") {
+          this.indexValue(e.index);
+          f.f64ConvertI32S();
+          num.fromF64(f);
+          return;
+        }
         num.load(f, this.address(e.buf, e.index));
         return;
       case "op":
@@ -412,6 +425,17 @@ export class FunctionEmitter implements ContractionEmitter {
         return;
       case "sum":
         throw new Error("internal: a sum reached the renderer (the unroll pass expands every sum)");
+    }
+  }
+
+  /** Pushes c + Σ k·v as an i32: the element number a counter's load stands for. */
+  indexValue(index: Index): void {
+    const { f } = this;
+    f.i32Const(index.c);
+    for (const t of index.terms) {
+      f.localGet(this.varLocal(t.v));
+      if (t.k !== 1) f.i32Const(t.k).i32Mul();
+      f.i32Add();
     }
   }
 
@@ -576,6 +600,32 @@ function integerPower(args: readonly Expr[]): number | undefined {
   return b.k === "num" && Number.isInteger(b.value) && b.value >= 2 && b.value <= 4 ? b.value : undefined;
 }
 
+/** One round of templates/rng.ts rngRound on the i32 in `h`: h ← mix(h ^ word), word pushed by `word`. */
+function rngRound(e: FunctionEmitter, h: WasmLocal, word: () => void): void {
+  const { f } = e;
+  f.localGet(h);
+  word();
+  f.i32Xor().i32Const(0x85ebca6b).i32Mul().localTee(h);
+  f.localGet(h).i32Const(13).i32ShrU().i32Xor().i32Const(0xc2b2ae35).i32Mul().localTee(h);
+  f.localGet(h).i32Const(16).i32ShrU().i32Xor().localSet(h);
+}
+
+/** templates/rng.ts uniform24 in i32 arithmetic: the same bits as the TypeScript kernels. */
+const uniformScalar: ScalarOp = (e, args) =>
+  e.withTemp("i32", (h) => {
+    const { f } = e;
+    f.i32Const(0x9e3779b9).localSet(h);
+    for (const a of args) {
+      rngRound(e, h, () => {
+        e.scalar(a);
+        e.num.toF64(f);
+        f.i32TruncSatF64S();
+      });
+    }
+    f.localGet(h).i32Const(8).i32ShrU().f64ConvertI32U().f64Const(1 / 16777216).f64Mul();
+    e.num.fromF64(f);
+  });
+
 export const SCALAR_OPS: Record<ElementwiseOp, ScalarOp> = {
   neg: sInstr("neg"),
   exp: sMath("exp"),
@@ -646,6 +696,7 @@ export const SCALAR_OPS: Record<ElementwiseOp, ScalarOp> = {
     e.num.fromF64(e.f);
   },
   atan2: sHost("atan2"),
+  uniform: uniformScalar,
   mod: modScalar,
   max: sInstr("max"),
   min: sInstr("min"),
@@ -734,7 +785,7 @@ export const VECTOR_OPS: Partial<Record<ElementwiseOp, VectorOp>> = {
 function laneable(e: Expr, v: Var): boolean {
   let ok = true;
   visitExpr(e, (x) => {
-    if (x.k === "load") ok &&= [0, 1].includes(coefficient(x.index, v));
+    if (x.k === "load") ok &&= x.buf.role !== "counter" && [0, 1].includes(coefficient(x.index, v));
     if (x.k === "op" && x.op === "pow") ok &&= integerPower(x.args) !== undefined;
     if (x.k === "op" && VECTOR_OPS[x.op] === undefined) ok = false;
     if (x.k === "sum") ok = false;

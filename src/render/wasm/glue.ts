@@ -6,6 +6,8 @@
  */
 import { HOST_FUNCTIONS } from "./function.ts";
 import type { WasmKernels } from "./module.ts";
+import type { KernelName } from "../../lower/functions.ts";
+import type { ModuleShape } from "../backend.ts";
 
 /** The glue's text, the binaries written as placeholders, and the base64 text each placeholder stands for. */
 export interface WasmSection {
@@ -20,8 +22,15 @@ export interface WasmSection {
  */
 const placeholder = (name: string) => `${name}:${"=".repeat(96)}`;
 
-export function wasmSection(array: string, paramCount: number, builds: { plain: WasmKernels; relaxed?: WasmKernels }): WasmSection {
+export function wasmSection(shape: ModuleShape, builds: { plain: WasmKernels; relaxed?: WasmKernels }, functions: readonly KernelName[]): WasmSection {
+  const { array, paramCount, stateCount } = shape;
   const wasm = builds.plain;
+  const modes = functions.includes("trainingForward")
+    ? `
+  readonly trainingForward: (batch: number, capacity: number) => void;
+  readonly trainingLoss: (batch: number, capacity: number) => number;`
+    : "";
+  const stateView = stateCount > 0 ? `\n  state: ${array};` : "";
   const m = wasm.memory;
   const literals = new Map<string, string>();
   const base64 = (k: WasmKernels) => {
@@ -58,10 +67,10 @@ interface Kernels {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   readonly forward: (batch: number, capacity: number) => void;
   readonly loss: (batch: number, capacity: number) => number;
-  readonly gradient: (batch: number, capacity: number) => number;
+  readonly gradient: (batch: number, capacity: number) => number;${modes}
   readonly sgdUpdate: (lr: number) => void;
   capacity: number;
-  params: ${array};
+  params: ${array};${stateView}
   grads: ${array};
   inputs: ${array};
   targets: ${array};
@@ -84,9 +93,9 @@ ${
   }
   if (!api.validate(bytes)) return null;
   const instance = new api.Instance(new api.Module(bytes), { host: { ${hostImports(builds)} } });
-  const exports = instance.exports as Omit<Kernels, "capacity" | "params" | "grads" | "inputs" | "targets" | "out">;
+  const exports = instance.exports as Omit<Kernels, "capacity" | "params" | ${stateCount > 0 ? '"state" | ' : ""}"grads" | "inputs" | "targets" | "out">;
   const empty = new ${array}(0);
-  kernels = { ...exports, capacity: 0, params: empty, grads: empty, inputs: empty, targets: empty, out: empty };
+  kernels = { ...exports, capacity: 0, params: empty, ${stateCount > 0 ? "state: empty, " : ""}grads: empty, inputs: empty, targets: empty, out: empty };
   reserveKernels(kernels, 1);
   return kernels;
 }
@@ -103,7 +112,7 @@ function reserveKernels(k: Kernels, batch: number): void {
   const buffer = k.memory.buffer;
   k.capacity = batch;
   k.params = new ${array}(buffer, ${m.params}, ${paramCount});
-  k.grads = new ${array}(buffer, ${m.grads}, ${paramCount});
+  k.grads = new ${array}(buffer, ${m.grads}, ${paramCount});${stateCount > 0 ? `\n  k.state = new ${array}(buffer, ${m.state}, ${stateCount});` : ""}
   k.inputs = new ${array}(buffer, ${m.io}, batch * ${m.inputsPerSample / bytesPer(array)});
   k.targets = new ${array}(buffer, ${m.io} + batch * ${m.inputsPerSample}, batch * ${m.targetsPerSample / bytesPer(array)});
   k.out = new ${array}(buffer, ${m.io} + batch * ${m.inputsPerSample + m.targetsPerSample}, batch * ${m.outPerSample / bytesPer(array)});

@@ -2,13 +2,15 @@
  * The kernels of a module as one WebAssembly binary: `forward`, `loss`, `gradient` (each `(batch, capacity)`)
  * and `sgdUpdate(lr)`, over one memory that holds every array the kernels touch:
  *
- *   params | grads | workspace (fixed) | inputs ×capacity | targets ×capacity | outputs ×capacity | workspace rows ×batch
+ *   params | grads | state | workspace (fixed) | inputs ×capacity | targets ×capacity | outputs ×capacity | workspace rows ×batch
  *
+ * (`state` is empty for a network without state, and a network with modes has `trainingForward` and
+ * `trainingLoss` too.)
  * Regions start on 16-byte boundaries. The caller (the generated module's glue) grows the memory and tells
  * each call the capacity; everything after the outputs is scratch for the length of one call.
  */
-import type { KernelFunction } from "../../lower/kernel.ts";
-import type { FunctionName, LoweredModule } from "../../lower/functions.ts";
+import type { KernelName, LoweredModule } from "../../lower/functions.ts";
+import { functionsInOrder } from "../backend.ts";
 import type { IrNames } from "../../lower/names.ts";
 import type { WorkspaceLayout } from "../../lower/passes/reuse.ts";
 import { type FuncRef, ModuleBuilder } from "./encoder.ts";
@@ -27,6 +29,7 @@ export interface WasmKernels {
   readonly memory: {
     readonly params: number;
     readonly grads: number;
+    readonly state: number;
     readonly io: number;
     readonly inputsPerSample: number;
     readonly targetsPerSample: number;
@@ -44,7 +47,7 @@ const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 /** `layouts`: each function's workspace in memory (the reuse pass), for the module's precision. */
 export function renderWasm(
   lowered: LoweredModule,
-  layoutsFor: (precision: Precision) => Readonly<Record<FunctionName, WorkspaceLayout>>,
+  layoutsFor: (precision: Precision) => Readonly<Partial<Record<KernelName, WorkspaceLayout>>>,
   names: IrNames,
   options: WasmOptions,
 ): WasmKernels {
@@ -52,16 +55,17 @@ export function renderWasm(
   const num = new Numeric(options.precision, "f64");
   const kernelNum = new Numeric(options.precision);
   const { layout } = lowered;
-  const functions = Object.entries(lowered.functions) as [FunctionName, KernelFunction][];
-  const layouts = new Map<FunctionName, WorkspaceLayout>(Object.entries(layoutsFor(options.precision)) as [FunctionName, WorkspaceLayout][]);
+  const functions = functionsInOrder(lowered);
+  const layouts = new Map<KernelName, WorkspaceLayout>(Object.entries(layoutsFor(options.precision)) as [KernelName, WorkspaceLayout][]);
   const fixedWork = Math.max(0, ...[...layouts.values()].map((l) => l.fixedSize));
   const rowsWork = Math.max(0, ...[...layouts.values()].map((l) => l.rowsSize));
   const bytesOf = (elements: number) => elements * num.bytes;
   const params = 0;
   const grads = align16(bytesOf(layout.paramCount));
-  const work = grads + align16(bytesOf(layout.paramCount));
+  const state = grads + align16(bytesOf(layout.paramCount));
+  const work = state + align16(bytesOf(layout.stateCount ?? 0));
   const io = work + align16(bytesOf(fixedWork));
-  const mem: MemoryMap = { params, grads, work, io, inputSize: layout.inputSize, targetSize: layout.targetSize, outputSize: layout.outputSize };
+  const mem: MemoryMap = { params, grads, state, work, io, inputSize: layout.inputSize, targetSize: layout.targetSize, outputSize: layout.outputSize };
 
   const mod = new ModuleBuilder("bpgen");
   const bytesPerSample = bytesOf(layout.inputSize + layout.targetSize + layout.outputSize + rowsWork);
@@ -78,7 +82,7 @@ export function renderWasm(
   };
   for (const [name, fn] of functions) {
     const ctx = { mod, num, kernelNum, mem, layout: layouts.get(name) as WorkspaceLayout, names, relaxed: options.relaxed, host };
-    mod.exportFunction(name, renderFunction(ctx, fn, name !== "forward"));
+    mod.exportFunction(name, renderFunction(ctx, fn, name !== "forward" && name !== "trainingForward"));
   }
   mod.exportFunction("sgdUpdate", sgdUpdate(mod, kernelNum, mem, layout.paramCount));
   return {
@@ -86,6 +90,7 @@ export function renderWasm(
     memory: {
       params,
       grads,
+      state,
       io,
       inputsPerSample: bytesOf(layout.inputSize),
       targetsPerSample: bytesOf(layout.targetSize),
