@@ -21,6 +21,14 @@ export function layerKind(spec: LayerSpec): LayerKind {
   return kind;
 }
 
+/** Whether any of `layers`, or a layer inside one, reads the mode: then the stack is built once per mode. */
+export function usesModes(layers: readonly LayerSpec[]): boolean {
+  return layers.some((layer) => {
+    const kind = layerKind(layer);
+    return kind.modal === true || usesModes(kind.inner?.(layer) ?? []);
+  });
+}
+
 /**
  * The output shape of `layers` from `input`; the first layer that does not fit throws a LayerShapeError whose
  * path is that layer's JSON path (under `path`, the path of the array).
