@@ -106,6 +106,7 @@ let sgdGrads: Float32Array | undefined;
 let capacity = 0;
 let t10 = /* @__PURE__ */ new Float32Array(0);
 let a1 = /* @__PURE__ */ new Float32Array(0);
+let t27 = /* @__PURE__ */ new Float32Array(0);
 let t1 = /* @__PURE__ */ new Float32Array(0);
 let a2 = /* @__PURE__ */ new Float32Array(0);
 let t11 = /* @__PURE__ */ new Float32Array(0);
@@ -136,184 +137,192 @@ let t19 = /* @__PURE__ */ new Float32Array(0);
 let z19 = /* @__PURE__ */ new Float32Array(0);
 let t25 = /* @__PURE__ */ new Float32Array(0);
 let t26 = /* @__PURE__ */ new Float32Array(0);
-let t28 = /* @__PURE__ */ new Float32Array(0);
 let t29 = /* @__PURE__ */ new Float32Array(0);
 let t30 = /* @__PURE__ */ new Float32Array(0);
 let t31 = /* @__PURE__ */ new Float32Array(0);
-let t36 = /* @__PURE__ */ new Float32Array(0);
 let t32 = /* @__PURE__ */ new Float32Array(0);
-let t33 = /* @__PURE__ */ new Float32Array(0);
-let a2$1 = /* @__PURE__ */ new Float32Array(0);
 let t37 = /* @__PURE__ */ new Float32Array(0);
-let a3 = /* @__PURE__ */ new Float32Array(0);
+let t33 = /* @__PURE__ */ new Float32Array(0);
 let t34 = /* @__PURE__ */ new Float32Array(0);
-let t35 = /* @__PURE__ */ new Float32Array(0);
+let a2$1 = /* @__PURE__ */ new Float32Array(0);
+let t38 = /* @__PURE__ */ new Float32Array(0);
+let a3 = /* @__PURE__ */ new Float32Array(0);
 let t39 = /* @__PURE__ */ new Float32Array(0);
-let t40 = /* @__PURE__ */ new Float32Array(0);
+let t35 = /* @__PURE__ */ new Float32Array(0);
+let t36 = /* @__PURE__ */ new Float32Array(0);
 let t41 = /* @__PURE__ */ new Float32Array(0);
 let t42 = /* @__PURE__ */ new Float32Array(0);
-let t47 = /* @__PURE__ */ new Float32Array(0);
 let t43 = /* @__PURE__ */ new Float32Array(0);
 let t44 = /* @__PURE__ */ new Float32Array(0);
-let a4$1 = /* @__PURE__ */ new Float32Array(0);
-let t48 = /* @__PURE__ */ new Float32Array(0);
-let a5 = /* @__PURE__ */ new Float32Array(0);
+let t49 = /* @__PURE__ */ new Float32Array(0);
 let t45 = /* @__PURE__ */ new Float32Array(0);
 let t46 = /* @__PURE__ */ new Float32Array(0);
+let a4$1 = /* @__PURE__ */ new Float32Array(0);
 let t50 = /* @__PURE__ */ new Float32Array(0);
+let a5 = /* @__PURE__ */ new Float32Array(0);
 let t51 = /* @__PURE__ */ new Float32Array(0);
-let t52 = /* @__PURE__ */ new Float32Array(0);
+let t47 = /* @__PURE__ */ new Float32Array(0);
+let t48 = /* @__PURE__ */ new Float32Array(0);
 let t53 = /* @__PURE__ */ new Float32Array(0);
-let t58 = /* @__PURE__ */ new Float32Array(0);
 let t54 = /* @__PURE__ */ new Float32Array(0);
 let t55 = /* @__PURE__ */ new Float32Array(0);
-let a6$1 = /* @__PURE__ */ new Float32Array(0);
-let t59 = /* @__PURE__ */ new Float32Array(0);
-let a7 = /* @__PURE__ */ new Float32Array(0);
 let t56 = /* @__PURE__ */ new Float32Array(0);
-let t57 = /* @__PURE__ */ new Float32Array(0);
 let t61 = /* @__PURE__ */ new Float32Array(0);
+let t57 = /* @__PURE__ */ new Float32Array(0);
+let t58 = /* @__PURE__ */ new Float32Array(0);
+let a6$1 = /* @__PURE__ */ new Float32Array(0);
 let t62 = /* @__PURE__ */ new Float32Array(0);
+let a7 = /* @__PURE__ */ new Float32Array(0);
 let t63 = /* @__PURE__ */ new Float32Array(0);
-let t64 = /* @__PURE__ */ new Float32Array(0);
-let t69 = /* @__PURE__ */ new Float32Array(0);
+let t59 = /* @__PURE__ */ new Float32Array(0);
+let t60 = /* @__PURE__ */ new Float32Array(0);
 let t65 = /* @__PURE__ */ new Float32Array(0);
 let t66 = /* @__PURE__ */ new Float32Array(0);
-let a8$1 = /* @__PURE__ */ new Float32Array(0);
-let t70 = /* @__PURE__ */ new Float32Array(0);
-let a9 = /* @__PURE__ */ new Float32Array(0);
 let t67 = /* @__PURE__ */ new Float32Array(0);
 let t68 = /* @__PURE__ */ new Float32Array(0);
-let t72 = /* @__PURE__ */ new Float32Array(0);
 let t73 = /* @__PURE__ */ new Float32Array(0);
+let t69 = /* @__PURE__ */ new Float32Array(0);
+let t70 = /* @__PURE__ */ new Float32Array(0);
+let a8$1 = /* @__PURE__ */ new Float32Array(0);
 let t74 = /* @__PURE__ */ new Float32Array(0);
+let a9 = /* @__PURE__ */ new Float32Array(0);
 let t75 = /* @__PURE__ */ new Float32Array(0);
-let t80 = /* @__PURE__ */ new Float32Array(0);
-let t76 = /* @__PURE__ */ new Float32Array(0);
+let t71 = /* @__PURE__ */ new Float32Array(0);
+let t72 = /* @__PURE__ */ new Float32Array(0);
 let t77 = /* @__PURE__ */ new Float32Array(0);
-let a10$1 = /* @__PURE__ */ new Float32Array(0);
-let t81 = /* @__PURE__ */ new Float32Array(0);
-let a11 = /* @__PURE__ */ new Float32Array(0);
 let t78 = /* @__PURE__ */ new Float32Array(0);
 let t79 = /* @__PURE__ */ new Float32Array(0);
+let t80 = /* @__PURE__ */ new Float32Array(0);
+let t85 = /* @__PURE__ */ new Float32Array(0);
+let t81 = /* @__PURE__ */ new Float32Array(0);
+let t82 = /* @__PURE__ */ new Float32Array(0);
+let a10$1 = /* @__PURE__ */ new Float32Array(0);
+let t86 = /* @__PURE__ */ new Float32Array(0);
+let a11 = /* @__PURE__ */ new Float32Array(0);
+let t87 = /* @__PURE__ */ new Float32Array(0);
 let t83 = /* @__PURE__ */ new Float32Array(0);
 let t84 = /* @__PURE__ */ new Float32Array(0);
-let t85 = /* @__PURE__ */ new Float32Array(0);
-let t86 = /* @__PURE__ */ new Float32Array(0);
-let t91 = /* @__PURE__ */ new Float32Array(0);
-let t87 = /* @__PURE__ */ new Float32Array(0);
-let t88 = /* @__PURE__ */ new Float32Array(0);
-let a12$1 = /* @__PURE__ */ new Float32Array(0);
-let t92 = /* @__PURE__ */ new Float32Array(0);
-let a13 = /* @__PURE__ */ new Float32Array(0);
 let t89 = /* @__PURE__ */ new Float32Array(0);
 let t90 = /* @__PURE__ */ new Float32Array(0);
+let t91 = /* @__PURE__ */ new Float32Array(0);
+let t92 = /* @__PURE__ */ new Float32Array(0);
+let t97 = /* @__PURE__ */ new Float32Array(0);
+let t93 = /* @__PURE__ */ new Float32Array(0);
 let t94 = /* @__PURE__ */ new Float32Array(0);
+let a12$1 = /* @__PURE__ */ new Float32Array(0);
+let t98 = /* @__PURE__ */ new Float32Array(0);
+let a13 = /* @__PURE__ */ new Float32Array(0);
+let t99 = /* @__PURE__ */ new Float32Array(0);
 let t95 = /* @__PURE__ */ new Float32Array(0);
 let t96 = /* @__PURE__ */ new Float32Array(0);
-let t97 = /* @__PURE__ */ new Float32Array(0);
-let t102 = /* @__PURE__ */ new Float32Array(0);
-let t98 = /* @__PURE__ */ new Float32Array(0);
-let t99 = /* @__PURE__ */ new Float32Array(0);
-let a14$1 = /* @__PURE__ */ new Float32Array(0);
-let t103 = /* @__PURE__ */ new Float32Array(0);
-let a15 = /* @__PURE__ */ new Float32Array(0);
-let t100 = /* @__PURE__ */ new Float32Array(0);
 let t101 = /* @__PURE__ */ new Float32Array(0);
+let t102 = /* @__PURE__ */ new Float32Array(0);
+let t103 = /* @__PURE__ */ new Float32Array(0);
+let t104 = /* @__PURE__ */ new Float32Array(0);
+let t109 = /* @__PURE__ */ new Float32Array(0);
 let t105 = /* @__PURE__ */ new Float32Array(0);
 let t106 = /* @__PURE__ */ new Float32Array(0);
+let a14$1 = /* @__PURE__ */ new Float32Array(0);
+let t110 = /* @__PURE__ */ new Float32Array(0);
+let a15 = /* @__PURE__ */ new Float32Array(0);
+let t111 = /* @__PURE__ */ new Float32Array(0);
 let t107 = /* @__PURE__ */ new Float32Array(0);
 let t108 = /* @__PURE__ */ new Float32Array(0);
 let t113 = /* @__PURE__ */ new Float32Array(0);
-let t109 = /* @__PURE__ */ new Float32Array(0);
-let t110 = /* @__PURE__ */ new Float32Array(0);
-let a16$1 = /* @__PURE__ */ new Float32Array(0);
 let t114 = /* @__PURE__ */ new Float32Array(0);
-let a17 = /* @__PURE__ */ new Float32Array(0);
-let t111 = /* @__PURE__ */ new Float32Array(0);
-let t112 = /* @__PURE__ */ new Float32Array(0);
+let t115 = /* @__PURE__ */ new Float32Array(0);
 let t116 = /* @__PURE__ */ new Float32Array(0);
+let t121 = /* @__PURE__ */ new Float32Array(0);
 let t117 = /* @__PURE__ */ new Float32Array(0);
 let t118 = /* @__PURE__ */ new Float32Array(0);
+let a16$1 = /* @__PURE__ */ new Float32Array(0);
+let t122 = /* @__PURE__ */ new Float32Array(0);
+let a17 = /* @__PURE__ */ new Float32Array(0);
+let t123 = /* @__PURE__ */ new Float32Array(0);
 let t119 = /* @__PURE__ */ new Float32Array(0);
-let t124 = /* @__PURE__ */ new Float32Array(0);
 let t120 = /* @__PURE__ */ new Float32Array(0);
-let t121 = /* @__PURE__ */ new Float32Array(0);
-let a18$1 = /* @__PURE__ */ new Float32Array(0);
 let t125 = /* @__PURE__ */ new Float32Array(0);
+let t126 = /* @__PURE__ */ new Float32Array(0);
+let t127 = /* @__PURE__ */ new Float32Array(0);
+let t128 = /* @__PURE__ */ new Float32Array(0);
+let t133 = /* @__PURE__ */ new Float32Array(0);
+let t129 = /* @__PURE__ */ new Float32Array(0);
+let t130 = /* @__PURE__ */ new Float32Array(0);
+let a18$1 = /* @__PURE__ */ new Float32Array(0);
+let t134 = /* @__PURE__ */ new Float32Array(0);
 let z19$1 = /* @__PURE__ */ new Float32Array(0);
 let d_z19 = /* @__PURE__ */ new Float32Array(0);
 let d_a18 = /* @__PURE__ */ new Float32Array(0);
-let t128 = /* @__PURE__ */ new Float32Array(0);
-let t122 = /* @__PURE__ */ new Float32Array(0);
-let t123 = /* @__PURE__ */ new Float32Array(0);
-let t129 = /* @__PURE__ */ new Float32Array(0);
-let t130 = /* @__PURE__ */ new Float32Array(0);
-let t115 = /* @__PURE__ */ new Float32Array(0);
-let d_z17 = /* @__PURE__ */ new Float32Array(0);
-let d_a16 = /* @__PURE__ */ new Float32Array(0);
-let t133 = /* @__PURE__ */ new Float32Array(0);
+let t137 = /* @__PURE__ */ new Float32Array(0);
 let t131 = /* @__PURE__ */ new Float32Array(0);
 let t132 = /* @__PURE__ */ new Float32Array(0);
-let t134 = /* @__PURE__ */ new Float32Array(0);
-let t135 = /* @__PURE__ */ new Float32Array(0);
-let t104 = /* @__PURE__ */ new Float32Array(0);
+let t138 = /* @__PURE__ */ new Float32Array(0);
+let t139 = /* @__PURE__ */ new Float32Array(0);
+let t124 = /* @__PURE__ */ new Float32Array(0);
+let d_z17 = /* @__PURE__ */ new Float32Array(0);
+let d_a16 = /* @__PURE__ */ new Float32Array(0);
+let t142 = /* @__PURE__ */ new Float32Array(0);
+let t140 = /* @__PURE__ */ new Float32Array(0);
+let t141 = /* @__PURE__ */ new Float32Array(0);
+let t143 = /* @__PURE__ */ new Float32Array(0);
+let t144 = /* @__PURE__ */ new Float32Array(0);
+let t112 = /* @__PURE__ */ new Float32Array(0);
 let d_z15 = /* @__PURE__ */ new Float32Array(0);
 let d_a14 = /* @__PURE__ */ new Float32Array(0);
-let t138 = /* @__PURE__ */ new Float32Array(0);
-let t136 = /* @__PURE__ */ new Float32Array(0);
-let t137 = /* @__PURE__ */ new Float32Array(0);
-let t139 = /* @__PURE__ */ new Float32Array(0);
-let t140 = /* @__PURE__ */ new Float32Array(0);
-let t93 = /* @__PURE__ */ new Float32Array(0);
+let t147 = /* @__PURE__ */ new Float32Array(0);
+let t145 = /* @__PURE__ */ new Float32Array(0);
+let t146 = /* @__PURE__ */ new Float32Array(0);
+let t148 = /* @__PURE__ */ new Float32Array(0);
+let t149 = /* @__PURE__ */ new Float32Array(0);
+let t100 = /* @__PURE__ */ new Float32Array(0);
 let d_z13 = /* @__PURE__ */ new Float32Array(0);
 let d_a12 = /* @__PURE__ */ new Float32Array(0);
-let t143 = /* @__PURE__ */ new Float32Array(0);
-let t141 = /* @__PURE__ */ new Float32Array(0);
-let t142 = /* @__PURE__ */ new Float32Array(0);
-let t144 = /* @__PURE__ */ new Float32Array(0);
-let t145 = /* @__PURE__ */ new Float32Array(0);
-let t82 = /* @__PURE__ */ new Float32Array(0);
+let t152 = /* @__PURE__ */ new Float32Array(0);
+let t150 = /* @__PURE__ */ new Float32Array(0);
+let t151 = /* @__PURE__ */ new Float32Array(0);
+let t153 = /* @__PURE__ */ new Float32Array(0);
+let t154 = /* @__PURE__ */ new Float32Array(0);
+let t88 = /* @__PURE__ */ new Float32Array(0);
 let d_z11 = /* @__PURE__ */ new Float32Array(0);
 let d_a10 = /* @__PURE__ */ new Float32Array(0);
-let t148 = /* @__PURE__ */ new Float32Array(0);
-let t146 = /* @__PURE__ */ new Float32Array(0);
-let t147 = /* @__PURE__ */ new Float32Array(0);
-let t149 = /* @__PURE__ */ new Float32Array(0);
-let t150 = /* @__PURE__ */ new Float32Array(0);
-let t71 = /* @__PURE__ */ new Float32Array(0);
+let t157 = /* @__PURE__ */ new Float32Array(0);
+let t155 = /* @__PURE__ */ new Float32Array(0);
+let t156 = /* @__PURE__ */ new Float32Array(0);
+let t158 = /* @__PURE__ */ new Float32Array(0);
+let t159 = /* @__PURE__ */ new Float32Array(0);
+let t76 = /* @__PURE__ */ new Float32Array(0);
 let d_z9 = /* @__PURE__ */ new Float32Array(0);
 let d_a8 = /* @__PURE__ */ new Float32Array(0);
-let t153 = /* @__PURE__ */ new Float32Array(0);
-let t151 = /* @__PURE__ */ new Float32Array(0);
-let t152 = /* @__PURE__ */ new Float32Array(0);
-let t154 = /* @__PURE__ */ new Float32Array(0);
-let t155 = /* @__PURE__ */ new Float32Array(0);
-let t60 = /* @__PURE__ */ new Float32Array(0);
+let t162 = /* @__PURE__ */ new Float32Array(0);
+let t160 = /* @__PURE__ */ new Float32Array(0);
+let t161 = /* @__PURE__ */ new Float32Array(0);
+let t163 = /* @__PURE__ */ new Float32Array(0);
+let t164 = /* @__PURE__ */ new Float32Array(0);
+let t64 = /* @__PURE__ */ new Float32Array(0);
 let d_z7 = /* @__PURE__ */ new Float32Array(0);
 let d_a6 = /* @__PURE__ */ new Float32Array(0);
-let t158 = /* @__PURE__ */ new Float32Array(0);
-let t156 = /* @__PURE__ */ new Float32Array(0);
-let t157 = /* @__PURE__ */ new Float32Array(0);
-let t159 = /* @__PURE__ */ new Float32Array(0);
-let t160 = /* @__PURE__ */ new Float32Array(0);
-let t49 = /* @__PURE__ */ new Float32Array(0);
+let t167 = /* @__PURE__ */ new Float32Array(0);
+let t165 = /* @__PURE__ */ new Float32Array(0);
+let t166 = /* @__PURE__ */ new Float32Array(0);
+let t168 = /* @__PURE__ */ new Float32Array(0);
+let t169 = /* @__PURE__ */ new Float32Array(0);
+let t52 = /* @__PURE__ */ new Float32Array(0);
 let d_z5 = /* @__PURE__ */ new Float32Array(0);
 let d_a4 = /* @__PURE__ */ new Float32Array(0);
-let t163 = /* @__PURE__ */ new Float32Array(0);
-let t161 = /* @__PURE__ */ new Float32Array(0);
-let t162 = /* @__PURE__ */ new Float32Array(0);
-let t164 = /* @__PURE__ */ new Float32Array(0);
-let t165 = /* @__PURE__ */ new Float32Array(0);
-let t38 = /* @__PURE__ */ new Float32Array(0);
+let t172 = /* @__PURE__ */ new Float32Array(0);
+let t170 = /* @__PURE__ */ new Float32Array(0);
+let t171 = /* @__PURE__ */ new Float32Array(0);
+let t173 = /* @__PURE__ */ new Float32Array(0);
+let t174 = /* @__PURE__ */ new Float32Array(0);
+let t40 = /* @__PURE__ */ new Float32Array(0);
 let d_z3 = /* @__PURE__ */ new Float32Array(0);
 let d_a2 = /* @__PURE__ */ new Float32Array(0);
-let t168 = /* @__PURE__ */ new Float32Array(0);
-let t166 = /* @__PURE__ */ new Float32Array(0);
-let t167 = /* @__PURE__ */ new Float32Array(0);
-let t169 = /* @__PURE__ */ new Float32Array(0);
-let t170 = /* @__PURE__ */ new Float32Array(0);
-let t27 = /* @__PURE__ */ new Float32Array(0);
+let t177 = /* @__PURE__ */ new Float32Array(0);
+let t175 = /* @__PURE__ */ new Float32Array(0);
+let t176 = /* @__PURE__ */ new Float32Array(0);
+let t178 = /* @__PURE__ */ new Float32Array(0);
+let t179 = /* @__PURE__ */ new Float32Array(0);
+let t28 = /* @__PURE__ */ new Float32Array(0);
 let d_z1 = /* @__PURE__ */ new Float32Array(0);
 
 /** Makes the workspace hold `batch` samples: allocated by the first call, rows grown for a larger batch. */
@@ -321,6 +330,7 @@ function reserveBatch(batch: number): void {
   if (batch <= capacity) return;
   if (capacity === 0) {
     t10 = new Float32Array(16);
+    a1 = new Float32Array(16);
     t1 = new Float32Array(16);
     a2 = new Float32Array(16);
     t11 = new Float32Array(16);
@@ -351,188 +361,196 @@ function reserveBatch(batch: number): void {
     z19 = new Float32Array(3);
     t25 = new Float32Array(16);
     t26 = new Float32Array(16);
-    t28 = new Float32Array(16);
     t29 = new Float32Array(16);
     t30 = new Float32Array(16);
     t31 = new Float32Array(16);
     t32 = new Float32Array(16);
     t33 = new Float32Array(16);
-    t37 = new Float32Array(16);
     t34 = new Float32Array(16);
+    t38 = new Float32Array(16);
+    a3 = new Float32Array(16);
     t35 = new Float32Array(16);
-    t39 = new Float32Array(16);
-    t40 = new Float32Array(16);
+    t36 = new Float32Array(16);
     t41 = new Float32Array(16);
     t42 = new Float32Array(16);
     t43 = new Float32Array(16);
     t44 = new Float32Array(16);
-    t48 = new Float32Array(16);
     t45 = new Float32Array(16);
     t46 = new Float32Array(16);
     t50 = new Float32Array(16);
-    t51 = new Float32Array(16);
-    t52 = new Float32Array(16);
+    a5 = new Float32Array(16);
+    t47 = new Float32Array(16);
+    t48 = new Float32Array(16);
     t53 = new Float32Array(16);
     t54 = new Float32Array(16);
     t55 = new Float32Array(16);
-    t59 = new Float32Array(16);
     t56 = new Float32Array(16);
     t57 = new Float32Array(16);
-    t61 = new Float32Array(16);
+    t58 = new Float32Array(16);
     t62 = new Float32Array(16);
-    t63 = new Float32Array(16);
-    t64 = new Float32Array(16);
+    a7 = new Float32Array(16);
+    t59 = new Float32Array(16);
+    t60 = new Float32Array(16);
     t65 = new Float32Array(16);
     t66 = new Float32Array(16);
-    t70 = new Float32Array(16);
     t67 = new Float32Array(16);
     t68 = new Float32Array(16);
-    t72 = new Float32Array(16);
-    t73 = new Float32Array(16);
+    t69 = new Float32Array(16);
+    t70 = new Float32Array(16);
     t74 = new Float32Array(16);
-    t75 = new Float32Array(16);
-    t76 = new Float32Array(16);
+    a9 = new Float32Array(16);
+    t71 = new Float32Array(16);
+    t72 = new Float32Array(16);
     t77 = new Float32Array(16);
-    t81 = new Float32Array(16);
     t78 = new Float32Array(16);
     t79 = new Float32Array(16);
+    t80 = new Float32Array(16);
+    t81 = new Float32Array(16);
+    t82 = new Float32Array(16);
+    t86 = new Float32Array(16);
+    a11 = new Float32Array(16);
     t83 = new Float32Array(16);
     t84 = new Float32Array(16);
-    t85 = new Float32Array(16);
-    t86 = new Float32Array(16);
-    t87 = new Float32Array(16);
-    t88 = new Float32Array(16);
-    t92 = new Float32Array(16);
     t89 = new Float32Array(16);
     t90 = new Float32Array(16);
+    t91 = new Float32Array(16);
+    t92 = new Float32Array(16);
+    t93 = new Float32Array(16);
     t94 = new Float32Array(16);
+    t98 = new Float32Array(16);
+    a13 = new Float32Array(16);
     t95 = new Float32Array(16);
     t96 = new Float32Array(16);
-    t97 = new Float32Array(16);
-    t98 = new Float32Array(16);
-    t99 = new Float32Array(16);
-    t103 = new Float32Array(16);
-    t100 = new Float32Array(16);
     t101 = new Float32Array(16);
+    t102 = new Float32Array(16);
+    t103 = new Float32Array(16);
+    t104 = new Float32Array(16);
     t105 = new Float32Array(16);
     t106 = new Float32Array(16);
+    t110 = new Float32Array(16);
+    a15 = new Float32Array(16);
     t107 = new Float32Array(16);
     t108 = new Float32Array(16);
-    t109 = new Float32Array(16);
-    t110 = new Float32Array(16);
+    t113 = new Float32Array(16);
     t114 = new Float32Array(16);
-    t111 = new Float32Array(16);
-    t112 = new Float32Array(16);
+    t115 = new Float32Array(16);
     t116 = new Float32Array(16);
     t117 = new Float32Array(16);
     t118 = new Float32Array(16);
+    t122 = new Float32Array(16);
+    a17 = new Float32Array(16);
     t119 = new Float32Array(16);
-    t124 = new Float32Array(16);
     t120 = new Float32Array(16);
-    t121 = new Float32Array(16);
+    t125 = new Float32Array(16);
+    t126 = new Float32Array(16);
+    t127 = new Float32Array(16);
+    t128 = new Float32Array(16);
+    t133 = new Float32Array(16);
+    t129 = new Float32Array(16);
+    t130 = new Float32Array(16);
     a18$1 = new Float32Array(16);
-    t125 = new Float32Array(3);
+    t134 = new Float32Array(3);
     z19$1 = new Float32Array(3);
     d_z19 = new Float32Array(3);
     d_a18 = new Float32Array(16);
-    t122 = new Float32Array(16);
-    t123 = new Float32Array(16);
-    t129 = new Float32Array(16);
-    t130 = new Float32Array(16);
-    d_z17 = new Float32Array(16);
-    d_a16 = new Float32Array(16);
     t131 = new Float32Array(16);
     t132 = new Float32Array(16);
-    t134 = new Float32Array(16);
-    t135 = new Float32Array(16);
+    t138 = new Float32Array(16);
+    t139 = new Float32Array(16);
+    d_z17 = new Float32Array(16);
+    d_a16 = new Float32Array(16);
+    t140 = new Float32Array(16);
+    t141 = new Float32Array(16);
+    t143 = new Float32Array(16);
+    t144 = new Float32Array(16);
     d_z15 = new Float32Array(16);
     d_a14 = new Float32Array(16);
-    t136 = new Float32Array(16);
-    t137 = new Float32Array(16);
-    t139 = new Float32Array(16);
-    t140 = new Float32Array(16);
+    t145 = new Float32Array(16);
+    t146 = new Float32Array(16);
+    t148 = new Float32Array(16);
+    t149 = new Float32Array(16);
     d_z13 = new Float32Array(16);
     d_a12 = new Float32Array(16);
-    t141 = new Float32Array(16);
-    t142 = new Float32Array(16);
-    t144 = new Float32Array(16);
-    t145 = new Float32Array(16);
+    t150 = new Float32Array(16);
+    t151 = new Float32Array(16);
+    t153 = new Float32Array(16);
+    t154 = new Float32Array(16);
     d_z11 = new Float32Array(16);
     d_a10 = new Float32Array(16);
-    t146 = new Float32Array(16);
-    t147 = new Float32Array(16);
-    t149 = new Float32Array(16);
-    t150 = new Float32Array(16);
+    t155 = new Float32Array(16);
+    t156 = new Float32Array(16);
+    t158 = new Float32Array(16);
+    t159 = new Float32Array(16);
     d_z9 = new Float32Array(16);
     d_a8 = new Float32Array(16);
-    t151 = new Float32Array(16);
-    t152 = new Float32Array(16);
-    t154 = new Float32Array(16);
-    t155 = new Float32Array(16);
+    t160 = new Float32Array(16);
+    t161 = new Float32Array(16);
+    t163 = new Float32Array(16);
+    t164 = new Float32Array(16);
     d_z7 = new Float32Array(16);
     d_a6 = new Float32Array(16);
-    t156 = new Float32Array(16);
-    t157 = new Float32Array(16);
-    t159 = new Float32Array(16);
-    t160 = new Float32Array(16);
+    t165 = new Float32Array(16);
+    t166 = new Float32Array(16);
+    t168 = new Float32Array(16);
+    t169 = new Float32Array(16);
     d_z5 = new Float32Array(16);
     d_a4 = new Float32Array(16);
-    t161 = new Float32Array(16);
-    t162 = new Float32Array(16);
-    t164 = new Float32Array(16);
-    t165 = new Float32Array(16);
+    t170 = new Float32Array(16);
+    t171 = new Float32Array(16);
+    t173 = new Float32Array(16);
+    t174 = new Float32Array(16);
     d_z3 = new Float32Array(16);
     d_a2 = new Float32Array(16);
-    t166 = new Float32Array(16);
-    t167 = new Float32Array(16);
-    t169 = new Float32Array(16);
-    t170 = new Float32Array(16);
+    t175 = new Float32Array(16);
+    t176 = new Float32Array(16);
+    t178 = new Float32Array(16);
+    t179 = new Float32Array(16);
     d_z1 = new Float32Array(16);
   }
   capacity = batch;
-  a1 = new Float32Array(batch * 16);
-  t36 = new Float32Array(batch * 16);
-  a2$1 = new Float32Array(batch * 16);
-  a3 = new Float32Array(batch * 16);
-  t47 = new Float32Array(batch * 16);
-  a4$1 = new Float32Array(batch * 16);
-  a5 = new Float32Array(batch * 16);
-  t58 = new Float32Array(batch * 16);
-  a6$1 = new Float32Array(batch * 16);
-  a7 = new Float32Array(batch * 16);
-  t69 = new Float32Array(batch * 16);
-  a8$1 = new Float32Array(batch * 16);
-  a9 = new Float32Array(batch * 16);
-  t80 = new Float32Array(batch * 16);
-  a10$1 = new Float32Array(batch * 16);
-  a11 = new Float32Array(batch * 16);
-  t91 = new Float32Array(batch * 16);
-  a12$1 = new Float32Array(batch * 16);
-  a13 = new Float32Array(batch * 16);
-  t102 = new Float32Array(batch * 16);
-  a14$1 = new Float32Array(batch * 16);
-  a15 = new Float32Array(batch * 16);
-  t113 = new Float32Array(batch * 16);
-  a16$1 = new Float32Array(batch * 16);
-  a17 = new Float32Array(batch * 16);
-  t128 = new Float32Array(batch * 16);
-  t115 = new Float32Array(batch * 16);
-  t133 = new Float32Array(batch * 16);
-  t104 = new Float32Array(batch * 16);
-  t138 = new Float32Array(batch * 16);
-  t93 = new Float32Array(batch * 16);
-  t143 = new Float32Array(batch * 16);
-  t82 = new Float32Array(batch * 16);
-  t148 = new Float32Array(batch * 16);
-  t71 = new Float32Array(batch * 16);
-  t153 = new Float32Array(batch * 16);
-  t60 = new Float32Array(batch * 16);
-  t158 = new Float32Array(batch * 16);
-  t49 = new Float32Array(batch * 16);
-  t163 = new Float32Array(batch * 16);
-  t38 = new Float32Array(batch * 16);
-  t168 = new Float32Array(batch * 16);
   t27 = new Float32Array(batch * 16);
+  t37 = new Float32Array(batch * 16);
+  a2$1 = new Float32Array(batch * 16);
+  t39 = new Float32Array(batch * 16);
+  t49 = new Float32Array(batch * 16);
+  a4$1 = new Float32Array(batch * 16);
+  t51 = new Float32Array(batch * 16);
+  t61 = new Float32Array(batch * 16);
+  a6$1 = new Float32Array(batch * 16);
+  t63 = new Float32Array(batch * 16);
+  t73 = new Float32Array(batch * 16);
+  a8$1 = new Float32Array(batch * 16);
+  t75 = new Float32Array(batch * 16);
+  t85 = new Float32Array(batch * 16);
+  a10$1 = new Float32Array(batch * 16);
+  t87 = new Float32Array(batch * 16);
+  t97 = new Float32Array(batch * 16);
+  a12$1 = new Float32Array(batch * 16);
+  t99 = new Float32Array(batch * 16);
+  t109 = new Float32Array(batch * 16);
+  a14$1 = new Float32Array(batch * 16);
+  t111 = new Float32Array(batch * 16);
+  t121 = new Float32Array(batch * 16);
+  a16$1 = new Float32Array(batch * 16);
+  t123 = new Float32Array(batch * 16);
+  t137 = new Float32Array(batch * 16);
+  t124 = new Float32Array(batch * 16);
+  t142 = new Float32Array(batch * 16);
+  t112 = new Float32Array(batch * 16);
+  t147 = new Float32Array(batch * 16);
+  t100 = new Float32Array(batch * 16);
+  t152 = new Float32Array(batch * 16);
+  t88 = new Float32Array(batch * 16);
+  t157 = new Float32Array(batch * 16);
+  t76 = new Float32Array(batch * 16);
+  t162 = new Float32Array(batch * 16);
+  t64 = new Float32Array(batch * 16);
+  t167 = new Float32Array(batch * 16);
+  t52 = new Float32Array(batch * 16);
+  t172 = new Float32Array(batch * 16);
+  t40 = new Float32Array(batch * 16);
+  t177 = new Float32Array(batch * 16);
+  t28 = new Float32Array(batch * 16);
 }
 
 /** A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers. */
@@ -1829,14 +1847,16 @@ function gradientKernel(
     }
 
     // a1 = σ(t10 + b1)
-    // t25 += a1
-    // t26 += a1^2
-    // t27 = a1 ⊙ (1 - a1)
+    // t27 = a1 - m2
+    // t25 += t27
+    // t26 += t27^2
+    // t28 = a1 ⊙ (1 - a1)
     for (let i = 0; i < 16; i++) {
-      a1[s * 16 + i] = sigmoid(t10[i]! + params[64 + i]!);
-      t25[i]! += a1[s * 16 + i]!;
-      t26[i]! += a1[s * 16 + i]! * a1[s * 16 + i]!;
-      t27[s * 16 + i] = a1[s * 16 + i]! * (1 - a1[s * 16 + i]!);
+      a1[i] = sigmoid(t10[i]! + params[64 + i]!);
+      t27[s * 16 + i] = a1[i]! - state[i]!;
+      t25[i]! += t27[s * 16 + i]!;
+      t26[i]! += t27[s * 16 + i]! * t27[s * 16 + i]!;
+      t28[s * 16 + i] = a1[i]! * (1 - a1[i]!);
     }
   }
 
@@ -1848,505 +1868,521 @@ function gradientKernel(
     }
   }
 
-  // t28 = t26 - t25^2
-  // t29 = max(0, t28)
-  // t30 = 0.9 · m2 + 0.1 · t25
-  // t31 = (t23 ? 0.9 · v2 + 0.1 · t29 · t24 : v2)
-  // t32 = √(t29 + 1e-5)
-  // t33 = g2 / t32
+  // t29 = t26 - t25^2
+  // t30 = max(0, t29)
+  // t31 = 0.9 · m2 + 0.1 · (m2 + t25)
+  // t32 = (t23 ? 0.9 · v2 + 0.1 · t30 · t24 : v2)
+  // t33 = √(t30 + 1e-5)
+  // t34 = g2 / t33
   for (let i = 0; i < 16; i++) {
-    t28[i] = t26[i]! - t25[i]! * t25[i]!;
-    t29[i] = Math.max(0, t28[i]!);
-    t30[i] = 0.9 * state[i]! + 0.1 * t25[i]!;
-    t31[i] =
-      t23 !== 0 ? 0.9 * state[16 + i]! + 0.1 * (t29[i]! * t24) : state[16 + i]!;
-    t32[i] = Math.sqrt(t29[i]! + 0.00001);
-    t33[i] = params[80 + i]! / t32[i]!;
+    t29[i] = t26[i]! - t25[i]! * t25[i]!;
+    t30[i] = Math.max(0, t29[i]!);
+    t31[i] = 0.9 * state[i]! + 0.1 * (state[i]! + t25[i]!);
+    t32[i] =
+      t23 !== 0 ? 0.9 * state[16 + i]! + 0.1 * (t30[i]! * t24) : state[16 + i]!;
+    t33[i] = Math.sqrt(t30[i]! + 0.00001);
+    t34[i] = params[80 + i]! / t33[i]!;
   }
 
-  t34.fill(0);
   t35.fill(0);
+  t36.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t36 = a1 - t25
-    // a2$1 = t36 ⊙ t33 + b2
+    // t37 = t27 - t25
+    // a2$1 = t37 ⊙ t34 + b2
     for (let i = 0; i < 16; i++) {
-      t36[s * 16 + i] = a1[s * 16 + i]! - t25[i]!;
-      a2$1[s * 16 + i] = t36[s * 16 + i]! * t33[i]! + params[96 + i]!;
+      t37[s * 16 + i] = t27[s * 16 + i]! - t25[i]!;
+      a2$1[s * 16 + i] = t37[s * 16 + i]! * t34[i]! + params[96 + i]!;
     }
 
-    // t37 = W3 · a2$1
+    // t38 = W3 · a2$1
     for (let i = 0; i < 16; i++) {
       let acc = 0;
       for (let k = 0; k < 16; k++)
         acc += params[112 + i * 16 + k]! * a2$1[s * 16 + k]!;
-      t37[i] = acc;
+      t38[i] = acc;
     }
 
-    // a3 = σ(t37 + b3)
-    // t34 += a3
-    // t35 += a3^2
-    // t38 = a3 ⊙ (1 - a3)
+    // a3 = σ(t38 + b3)
+    // t39 = a3 - m4
+    // t35 += t39
+    // t36 += t39^2
+    // t40 = a3 ⊙ (1 - a3)
     for (let i = 0; i < 16; i++) {
-      a3[s * 16 + i] = sigmoid(t37[i]! + params[368 + i]!);
-      t34[i]! += a3[s * 16 + i]!;
-      t35[i]! += a3[s * 16 + i]! * a3[s * 16 + i]!;
-      t38[s * 16 + i] = a3[s * 16 + i]! * (1 - a3[s * 16 + i]!);
+      a3[i] = sigmoid(t38[i]! + params[368 + i]!);
+      t39[s * 16 + i] = a3[i]! - state[32 + i]!;
+      t35[i]! += t39[s * 16 + i]!;
+      t36[i]! += t39[s * 16 + i]! * t39[s * 16 + i]!;
+      t40[s * 16 + i] = a3[i]! * (1 - a3[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t34[i]! *= invB;
       t35[i]! *= invB;
+      t36[i]! *= invB;
     }
   }
 
-  // t39 = t35 - t34^2
-  // t40 = max(0, t39)
-  // t41 = 0.9 · m4 + 0.1 · t34
-  // t42 = (t23 ? 0.9 · v4 + 0.1 · t40 · t24 : v4)
-  // t43 = √(t40 + 1e-5)
-  // t44 = g4 / t43
+  // t41 = t36 - t35^2
+  // t42 = max(0, t41)
+  // t43 = 0.9 · m4 + 0.1 · (m4 + t35)
+  // t44 = (t23 ? 0.9 · v4 + 0.1 · t42 · t24 : v4)
+  // t45 = √(t42 + 1e-5)
+  // t46 = g4 / t45
   for (let i = 0; i < 16; i++) {
-    t39[i] = t35[i]! - t34[i]! * t34[i]!;
-    t40[i] = Math.max(0, t39[i]!);
-    t41[i] = 0.9 * state[32 + i]! + 0.1 * t34[i]!;
-    t42[i] =
-      t23 !== 0 ? 0.9 * state[48 + i]! + 0.1 * (t40[i]! * t24) : state[48 + i]!;
-    t43[i] = Math.sqrt(t40[i]! + 0.00001);
-    t44[i] = params[384 + i]! / t43[i]!;
+    t41[i] = t36[i]! - t35[i]! * t35[i]!;
+    t42[i] = Math.max(0, t41[i]!);
+    t43[i] = 0.9 * state[32 + i]! + 0.1 * (state[32 + i]! + t35[i]!);
+    t44[i] =
+      t23 !== 0 ? 0.9 * state[48 + i]! + 0.1 * (t42[i]! * t24) : state[48 + i]!;
+    t45[i] = Math.sqrt(t42[i]! + 0.00001);
+    t46[i] = params[384 + i]! / t45[i]!;
   }
 
-  t45.fill(0);
-  t46.fill(0);
+  t47.fill(0);
+  t48.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t47 = a3 - t34
-    // a4$1 = t47 ⊙ t44 + b4
+    // t49 = t39 - t35
+    // a4$1 = t49 ⊙ t46 + b4
     for (let i = 0; i < 16; i++) {
-      t47[s * 16 + i] = a3[s * 16 + i]! - t34[i]!;
-      a4$1[s * 16 + i] = t47[s * 16 + i]! * t44[i]! + params[400 + i]!;
+      t49[s * 16 + i] = t39[s * 16 + i]! - t35[i]!;
+      a4$1[s * 16 + i] = t49[s * 16 + i]! * t46[i]! + params[400 + i]!;
     }
 
-    // t48 = W5 · a4$1
+    // t50 = W5 · a4$1
     for (let i = 0; i < 16; i++) {
       let acc$1 = 0;
       for (let k = 0; k < 16; k++)
         acc$1 += params[416 + i * 16 + k]! * a4$1[s * 16 + k]!;
-      t48[i] = acc$1;
+      t50[i] = acc$1;
     }
 
-    // a5 = σ(t48 + b5)
-    // t45 += a5
-    // t46 += a5^2
-    // t49 = a5 ⊙ (1 - a5)
+    // a5 = σ(t50 + b5)
+    // t51 = a5 - m6
+    // t47 += t51
+    // t48 += t51^2
+    // t52 = a5 ⊙ (1 - a5)
     for (let i = 0; i < 16; i++) {
-      a5[s * 16 + i] = sigmoid(t48[i]! + params[672 + i]!);
-      t45[i]! += a5[s * 16 + i]!;
-      t46[i]! += a5[s * 16 + i]! * a5[s * 16 + i]!;
-      t49[s * 16 + i] = a5[s * 16 + i]! * (1 - a5[s * 16 + i]!);
+      a5[i] = sigmoid(t50[i]! + params[672 + i]!);
+      t51[s * 16 + i] = a5[i]! - state[64 + i]!;
+      t47[i]! += t51[s * 16 + i]!;
+      t48[i]! += t51[s * 16 + i]! * t51[s * 16 + i]!;
+      t52[s * 16 + i] = a5[i]! * (1 - a5[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t45[i]! *= invB;
-      t46[i]! *= invB;
+      t47[i]! *= invB;
+      t48[i]! *= invB;
     }
   }
 
-  // t50 = t46 - t45^2
-  // t51 = max(0, t50)
-  // t52 = 0.9 · m6 + 0.1 · t45
-  // t53 = (t23 ? 0.9 · v6 + 0.1 · t51 · t24 : v6)
-  // t54 = √(t51 + 1e-5)
-  // t55 = g6 / t54
+  // t53 = t48 - t47^2
+  // t54 = max(0, t53)
+  // t55 = 0.9 · m6 + 0.1 · (m6 + t47)
+  // t56 = (t23 ? 0.9 · v6 + 0.1 · t54 · t24 : v6)
+  // t57 = √(t54 + 1e-5)
+  // t58 = g6 / t57
   for (let i = 0; i < 16; i++) {
-    t50[i] = t46[i]! - t45[i]! * t45[i]!;
-    t51[i] = Math.max(0, t50[i]!);
-    t52[i] = 0.9 * state[64 + i]! + 0.1 * t45[i]!;
-    t53[i] =
-      t23 !== 0 ? 0.9 * state[80 + i]! + 0.1 * (t51[i]! * t24) : state[80 + i]!;
-    t54[i] = Math.sqrt(t51[i]! + 0.00001);
-    t55[i] = params[688 + i]! / t54[i]!;
+    t53[i] = t48[i]! - t47[i]! * t47[i]!;
+    t54[i] = Math.max(0, t53[i]!);
+    t55[i] = 0.9 * state[64 + i]! + 0.1 * (state[64 + i]! + t47[i]!);
+    t56[i] =
+      t23 !== 0 ? 0.9 * state[80 + i]! + 0.1 * (t54[i]! * t24) : state[80 + i]!;
+    t57[i] = Math.sqrt(t54[i]! + 0.00001);
+    t58[i] = params[688 + i]! / t57[i]!;
   }
 
-  t56.fill(0);
-  t57.fill(0);
+  t59.fill(0);
+  t60.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t58 = a5 - t45
-    // a6$1 = t58 ⊙ t55 + b6
+    // t61 = t51 - t47
+    // a6$1 = t61 ⊙ t58 + b6
     for (let i = 0; i < 16; i++) {
-      t58[s * 16 + i] = a5[s * 16 + i]! - t45[i]!;
-      a6$1[s * 16 + i] = t58[s * 16 + i]! * t55[i]! + params[704 + i]!;
+      t61[s * 16 + i] = t51[s * 16 + i]! - t47[i]!;
+      a6$1[s * 16 + i] = t61[s * 16 + i]! * t58[i]! + params[704 + i]!;
     }
 
-    // t59 = W7 · a6$1
+    // t62 = W7 · a6$1
     for (let i = 0; i < 16; i++) {
       let acc$2 = 0;
       for (let k = 0; k < 16; k++)
         acc$2 += params[720 + i * 16 + k]! * a6$1[s * 16 + k]!;
-      t59[i] = acc$2;
+      t62[i] = acc$2;
     }
 
-    // a7 = σ(t59 + b7)
-    // t56 += a7
-    // t57 += a7^2
-    // t60 = a7 ⊙ (1 - a7)
+    // a7 = σ(t62 + b7)
+    // t63 = a7 - m8
+    // t59 += t63
+    // t60 += t63^2
+    // t64 = a7 ⊙ (1 - a7)
     for (let i = 0; i < 16; i++) {
-      a7[s * 16 + i] = sigmoid(t59[i]! + params[976 + i]!);
-      t56[i]! += a7[s * 16 + i]!;
-      t57[i]! += a7[s * 16 + i]! * a7[s * 16 + i]!;
-      t60[s * 16 + i] = a7[s * 16 + i]! * (1 - a7[s * 16 + i]!);
+      a7[i] = sigmoid(t62[i]! + params[976 + i]!);
+      t63[s * 16 + i] = a7[i]! - state[96 + i]!;
+      t59[i]! += t63[s * 16 + i]!;
+      t60[i]! += t63[s * 16 + i]! * t63[s * 16 + i]!;
+      t64[s * 16 + i] = a7[i]! * (1 - a7[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t56[i]! *= invB;
-      t57[i]! *= invB;
+      t59[i]! *= invB;
+      t60[i]! *= invB;
     }
   }
 
-  // t61 = t57 - t56^2
-  // t62 = max(0, t61)
-  // t63 = 0.9 · m8 + 0.1 · t56
-  // t64 = (t23 ? 0.9 · v8 + 0.1 · t62 · t24 : v8)
-  // t65 = √(t62 + 1e-5)
-  // t66 = g8 / t65
+  // t65 = t60 - t59^2
+  // t66 = max(0, t65)
+  // t67 = 0.9 · m8 + 0.1 · (m8 + t59)
+  // t68 = (t23 ? 0.9 · v8 + 0.1 · t66 · t24 : v8)
+  // t69 = √(t66 + 1e-5)
+  // t70 = g8 / t69
   for (let i = 0; i < 16; i++) {
-    t61[i] = t57[i]! - t56[i]! * t56[i]!;
-    t62[i] = Math.max(0, t61[i]!);
-    t63[i] = 0.9 * state[96 + i]! + 0.1 * t56[i]!;
-    t64[i] =
+    t65[i] = t60[i]! - t59[i]! * t59[i]!;
+    t66[i] = Math.max(0, t65[i]!);
+    t67[i] = 0.9 * state[96 + i]! + 0.1 * (state[96 + i]! + t59[i]!);
+    t68[i] =
       t23 !== 0
-        ? 0.9 * state[112 + i]! + 0.1 * (t62[i]! * t24)
+        ? 0.9 * state[112 + i]! + 0.1 * (t66[i]! * t24)
         : state[112 + i]!;
-    t65[i] = Math.sqrt(t62[i]! + 0.00001);
-    t66[i] = params[992 + i]! / t65[i]!;
+    t69[i] = Math.sqrt(t66[i]! + 0.00001);
+    t70[i] = params[992 + i]! / t69[i]!;
   }
 
-  t67.fill(0);
-  t68.fill(0);
+  t71.fill(0);
+  t72.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t69 = a7 - t56
-    // a8$1 = t69 ⊙ t66 + b8
+    // t73 = t63 - t59
+    // a8$1 = t73 ⊙ t70 + b8
     for (let i = 0; i < 16; i++) {
-      t69[s * 16 + i] = a7[s * 16 + i]! - t56[i]!;
-      a8$1[s * 16 + i] = t69[s * 16 + i]! * t66[i]! + params[1008 + i]!;
+      t73[s * 16 + i] = t63[s * 16 + i]! - t59[i]!;
+      a8$1[s * 16 + i] = t73[s * 16 + i]! * t70[i]! + params[1008 + i]!;
     }
 
-    // t70 = W9 · a8$1
+    // t74 = W9 · a8$1
     for (let i = 0; i < 16; i++) {
       let acc$3 = 0;
       for (let k = 0; k < 16; k++)
         acc$3 += params[1024 + i * 16 + k]! * a8$1[s * 16 + k]!;
-      t70[i] = acc$3;
+      t74[i] = acc$3;
     }
 
-    // a9 = σ(t70 + b9)
-    // t67 += a9
-    // t68 += a9^2
-    // t71 = a9 ⊙ (1 - a9)
+    // a9 = σ(t74 + b9)
+    // t75 = a9 - m10
+    // t71 += t75
+    // t72 += t75^2
+    // t76 = a9 ⊙ (1 - a9)
     for (let i = 0; i < 16; i++) {
-      a9[s * 16 + i] = sigmoid(t70[i]! + params[1280 + i]!);
-      t67[i]! += a9[s * 16 + i]!;
-      t68[i]! += a9[s * 16 + i]! * a9[s * 16 + i]!;
-      t71[s * 16 + i] = a9[s * 16 + i]! * (1 - a9[s * 16 + i]!);
+      a9[i] = sigmoid(t74[i]! + params[1280 + i]!);
+      t75[s * 16 + i] = a9[i]! - state[128 + i]!;
+      t71[i]! += t75[s * 16 + i]!;
+      t72[i]! += t75[s * 16 + i]! * t75[s * 16 + i]!;
+      t76[s * 16 + i] = a9[i]! * (1 - a9[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t67[i]! *= invB;
-      t68[i]! *= invB;
+      t71[i]! *= invB;
+      t72[i]! *= invB;
     }
   }
 
-  // t72 = t68 - t67^2
-  // t73 = max(0, t72)
-  // t74 = 0.9 · m10 + 0.1 · t67
-  // t75 = (t23 ? 0.9 · v10 + 0.1 · t73 · t24 : v10)
-  // t76 = √(t73 + 1e-5)
-  // t77 = g10 / t76
+  // t77 = t72 - t71^2
+  // t78 = max(0, t77)
+  // t79 = 0.9 · m10 + 0.1 · (m10 + t71)
+  // t80 = (t23 ? 0.9 · v10 + 0.1 · t78 · t24 : v10)
+  // t81 = √(t78 + 1e-5)
+  // t82 = g10 / t81
   for (let i = 0; i < 16; i++) {
-    t72[i] = t68[i]! - t67[i]! * t67[i]!;
-    t73[i] = Math.max(0, t72[i]!);
-    t74[i] = 0.9 * state[128 + i]! + 0.1 * t67[i]!;
-    t75[i] =
+    t77[i] = t72[i]! - t71[i]! * t71[i]!;
+    t78[i] = Math.max(0, t77[i]!);
+    t79[i] = 0.9 * state[128 + i]! + 0.1 * (state[128 + i]! + t71[i]!);
+    t80[i] =
       t23 !== 0
-        ? 0.9 * state[144 + i]! + 0.1 * (t73[i]! * t24)
+        ? 0.9 * state[144 + i]! + 0.1 * (t78[i]! * t24)
         : state[144 + i]!;
-    t76[i] = Math.sqrt(t73[i]! + 0.00001);
-    t77[i] = params[1296 + i]! / t76[i]!;
+    t81[i] = Math.sqrt(t78[i]! + 0.00001);
+    t82[i] = params[1296 + i]! / t81[i]!;
   }
 
-  t78.fill(0);
-  t79.fill(0);
+  t83.fill(0);
+  t84.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t80 = a9 - t67
-    // a10$1 = t80 ⊙ t77 + b10
+    // t85 = t75 - t71
+    // a10$1 = t85 ⊙ t82 + b10
     for (let i = 0; i < 16; i++) {
-      t80[s * 16 + i] = a9[s * 16 + i]! - t67[i]!;
-      a10$1[s * 16 + i] = t80[s * 16 + i]! * t77[i]! + params[1312 + i]!;
+      t85[s * 16 + i] = t75[s * 16 + i]! - t71[i]!;
+      a10$1[s * 16 + i] = t85[s * 16 + i]! * t82[i]! + params[1312 + i]!;
     }
 
-    // t81 = W11 · a10$1
+    // t86 = W11 · a10$1
     for (let i = 0; i < 16; i++) {
       let acc$4 = 0;
       for (let k = 0; k < 16; k++)
         acc$4 += params[1328 + i * 16 + k]! * a10$1[s * 16 + k]!;
-      t81[i] = acc$4;
+      t86[i] = acc$4;
     }
 
-    // a11 = σ(t81 + b11)
-    // t78 += a11
-    // t79 += a11^2
-    // t82 = a11 ⊙ (1 - a11)
+    // a11 = σ(t86 + b11)
+    // t87 = a11 - m12
+    // t83 += t87
+    // t84 += t87^2
+    // t88 = a11 ⊙ (1 - a11)
     for (let i = 0; i < 16; i++) {
-      a11[s * 16 + i] = sigmoid(t81[i]! + params[1584 + i]!);
-      t78[i]! += a11[s * 16 + i]!;
-      t79[i]! += a11[s * 16 + i]! * a11[s * 16 + i]!;
-      t82[s * 16 + i] = a11[s * 16 + i]! * (1 - a11[s * 16 + i]!);
+      a11[i] = sigmoid(t86[i]! + params[1584 + i]!);
+      t87[s * 16 + i] = a11[i]! - state[160 + i]!;
+      t83[i]! += t87[s * 16 + i]!;
+      t84[i]! += t87[s * 16 + i]! * t87[s * 16 + i]!;
+      t88[s * 16 + i] = a11[i]! * (1 - a11[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t78[i]! *= invB;
-      t79[i]! *= invB;
+      t83[i]! *= invB;
+      t84[i]! *= invB;
     }
   }
 
-  // t83 = t79 - t78^2
-  // t84 = max(0, t83)
-  // t85 = 0.9 · m12 + 0.1 · t78
-  // t86 = (t23 ? 0.9 · v12 + 0.1 · t84 · t24 : v12)
-  // t87 = √(t84 + 1e-5)
-  // t88 = g12 / t87
+  // t89 = t84 - t83^2
+  // t90 = max(0, t89)
+  // t91 = 0.9 · m12 + 0.1 · (m12 + t83)
+  // t92 = (t23 ? 0.9 · v12 + 0.1 · t90 · t24 : v12)
+  // t93 = √(t90 + 1e-5)
+  // t94 = g12 / t93
   for (let i = 0; i < 16; i++) {
-    t83[i] = t79[i]! - t78[i]! * t78[i]!;
-    t84[i] = Math.max(0, t83[i]!);
-    t85[i] = 0.9 * state[160 + i]! + 0.1 * t78[i]!;
-    t86[i] =
+    t89[i] = t84[i]! - t83[i]! * t83[i]!;
+    t90[i] = Math.max(0, t89[i]!);
+    t91[i] = 0.9 * state[160 + i]! + 0.1 * (state[160 + i]! + t83[i]!);
+    t92[i] =
       t23 !== 0
-        ? 0.9 * state[176 + i]! + 0.1 * (t84[i]! * t24)
+        ? 0.9 * state[176 + i]! + 0.1 * (t90[i]! * t24)
         : state[176 + i]!;
-    t87[i] = Math.sqrt(t84[i]! + 0.00001);
-    t88[i] = params[1600 + i]! / t87[i]!;
+    t93[i] = Math.sqrt(t90[i]! + 0.00001);
+    t94[i] = params[1600 + i]! / t93[i]!;
   }
 
-  t89.fill(0);
-  t90.fill(0);
+  t95.fill(0);
+  t96.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t91 = a11 - t78
-    // a12$1 = t91 ⊙ t88 + b12
+    // t97 = t87 - t83
+    // a12$1 = t97 ⊙ t94 + b12
     for (let i = 0; i < 16; i++) {
-      t91[s * 16 + i] = a11[s * 16 + i]! - t78[i]!;
-      a12$1[s * 16 + i] = t91[s * 16 + i]! * t88[i]! + params[1616 + i]!;
+      t97[s * 16 + i] = t87[s * 16 + i]! - t83[i]!;
+      a12$1[s * 16 + i] = t97[s * 16 + i]! * t94[i]! + params[1616 + i]!;
     }
 
-    // t92 = W13 · a12$1
+    // t98 = W13 · a12$1
     for (let i = 0; i < 16; i++) {
       let acc$5 = 0;
       for (let k = 0; k < 16; k++)
         acc$5 += params[1632 + i * 16 + k]! * a12$1[s * 16 + k]!;
-      t92[i] = acc$5;
+      t98[i] = acc$5;
     }
 
-    // a13 = σ(t92 + b13)
-    // t89 += a13
-    // t90 += a13^2
-    // t93 = a13 ⊙ (1 - a13)
+    // a13 = σ(t98 + b13)
+    // t99 = a13 - m14
+    // t95 += t99
+    // t96 += t99^2
+    // t100 = a13 ⊙ (1 - a13)
     for (let i = 0; i < 16; i++) {
-      a13[s * 16 + i] = sigmoid(t92[i]! + params[1888 + i]!);
-      t89[i]! += a13[s * 16 + i]!;
-      t90[i]! += a13[s * 16 + i]! * a13[s * 16 + i]!;
-      t93[s * 16 + i] = a13[s * 16 + i]! * (1 - a13[s * 16 + i]!);
+      a13[i] = sigmoid(t98[i]! + params[1888 + i]!);
+      t99[s * 16 + i] = a13[i]! - state[192 + i]!;
+      t95[i]! += t99[s * 16 + i]!;
+      t96[i]! += t99[s * 16 + i]! * t99[s * 16 + i]!;
+      t100[s * 16 + i] = a13[i]! * (1 - a13[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t89[i]! *= invB;
-      t90[i]! *= invB;
+      t95[i]! *= invB;
+      t96[i]! *= invB;
     }
   }
 
-  // t94 = t90 - t89^2
-  // t95 = max(0, t94)
-  // t96 = 0.9 · m14 + 0.1 · t89
-  // t97 = (t23 ? 0.9 · v14 + 0.1 · t95 · t24 : v14)
-  // t98 = √(t95 + 1e-5)
-  // t99 = g14 / t98
+  // t101 = t96 - t95^2
+  // t102 = max(0, t101)
+  // t103 = 0.9 · m14 + 0.1 · (m14 + t95)
+  // t104 = (t23 ? 0.9 · v14 + 0.1 · t102 · t24 : v14)
+  // t105 = √(t102 + 1e-5)
+  // t106 = g14 / t105
   for (let i = 0; i < 16; i++) {
-    t94[i] = t90[i]! - t89[i]! * t89[i]!;
-    t95[i] = Math.max(0, t94[i]!);
-    t96[i] = 0.9 * state[192 + i]! + 0.1 * t89[i]!;
-    t97[i] =
+    t101[i] = t96[i]! - t95[i]! * t95[i]!;
+    t102[i] = Math.max(0, t101[i]!);
+    t103[i] = 0.9 * state[192 + i]! + 0.1 * (state[192 + i]! + t95[i]!);
+    t104[i] =
       t23 !== 0
-        ? 0.9 * state[208 + i]! + 0.1 * (t95[i]! * t24)
+        ? 0.9 * state[208 + i]! + 0.1 * (t102[i]! * t24)
         : state[208 + i]!;
-    t98[i] = Math.sqrt(t95[i]! + 0.00001);
-    t99[i] = params[1904 + i]! / t98[i]!;
+    t105[i] = Math.sqrt(t102[i]! + 0.00001);
+    t106[i] = params[1904 + i]! / t105[i]!;
   }
 
-  t100.fill(0);
-  t101.fill(0);
+  t107.fill(0);
+  t108.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t102 = a13 - t89
-    // a14$1 = t102 ⊙ t99 + b14
+    // t109 = t99 - t95
+    // a14$1 = t109 ⊙ t106 + b14
     for (let i = 0; i < 16; i++) {
-      t102[s * 16 + i] = a13[s * 16 + i]! - t89[i]!;
-      a14$1[s * 16 + i] = t102[s * 16 + i]! * t99[i]! + params[1920 + i]!;
+      t109[s * 16 + i] = t99[s * 16 + i]! - t95[i]!;
+      a14$1[s * 16 + i] = t109[s * 16 + i]! * t106[i]! + params[1920 + i]!;
     }
 
-    // t103 = W15 · a14$1
+    // t110 = W15 · a14$1
     for (let i = 0; i < 16; i++) {
       let acc$6 = 0;
       for (let k = 0; k < 16; k++)
         acc$6 += params[1936 + i * 16 + k]! * a14$1[s * 16 + k]!;
-      t103[i] = acc$6;
+      t110[i] = acc$6;
     }
 
-    // a15 = σ(t103 + b15)
-    // t100 += a15
-    // t101 += a15^2
-    // t104 = a15 ⊙ (1 - a15)
+    // a15 = σ(t110 + b15)
+    // t111 = a15 - m16
+    // t107 += t111
+    // t108 += t111^2
+    // t112 = a15 ⊙ (1 - a15)
     for (let i = 0; i < 16; i++) {
-      a15[s * 16 + i] = sigmoid(t103[i]! + params[2192 + i]!);
-      t100[i]! += a15[s * 16 + i]!;
-      t101[i]! += a15[s * 16 + i]! * a15[s * 16 + i]!;
-      t104[s * 16 + i] = a15[s * 16 + i]! * (1 - a15[s * 16 + i]!);
+      a15[i] = sigmoid(t110[i]! + params[2192 + i]!);
+      t111[s * 16 + i] = a15[i]! - state[224 + i]!;
+      t107[i]! += t111[s * 16 + i]!;
+      t108[i]! += t111[s * 16 + i]! * t111[s * 16 + i]!;
+      t112[s * 16 + i] = a15[i]! * (1 - a15[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t100[i]! *= invB;
-      t101[i]! *= invB;
+      t107[i]! *= invB;
+      t108[i]! *= invB;
     }
   }
 
-  // t105 = t101 - t100^2
-  // t106 = max(0, t105)
-  // t107 = 0.9 · m16 + 0.1 · t100
-  // t108 = (t23 ? 0.9 · v16 + 0.1 · t106 · t24 : v16)
-  // t109 = √(t106 + 1e-5)
-  // t110 = g16 / t109
+  // t113 = t108 - t107^2
+  // t114 = max(0, t113)
+  // t115 = 0.9 · m16 + 0.1 · (m16 + t107)
+  // t116 = (t23 ? 0.9 · v16 + 0.1 · t114 · t24 : v16)
+  // t117 = √(t114 + 1e-5)
+  // t118 = g16 / t117
   for (let i = 0; i < 16; i++) {
-    t105[i] = t101[i]! - t100[i]! * t100[i]!;
-    t106[i] = Math.max(0, t105[i]!);
-    t107[i] = 0.9 * state[224 + i]! + 0.1 * t100[i]!;
-    t108[i] =
+    t113[i] = t108[i]! - t107[i]! * t107[i]!;
+    t114[i] = Math.max(0, t113[i]!);
+    t115[i] = 0.9 * state[224 + i]! + 0.1 * (state[224 + i]! + t107[i]!);
+    t116[i] =
       t23 !== 0
-        ? 0.9 * state[240 + i]! + 0.1 * (t106[i]! * t24)
+        ? 0.9 * state[240 + i]! + 0.1 * (t114[i]! * t24)
         : state[240 + i]!;
-    t109[i] = Math.sqrt(t106[i]! + 0.00001);
-    t110[i] = params[2208 + i]! / t109[i]!;
+    t117[i] = Math.sqrt(t114[i]! + 0.00001);
+    t118[i] = params[2208 + i]! / t117[i]!;
   }
 
-  t111.fill(0);
-  t112.fill(0);
+  t119.fill(0);
+  t120.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t113 = a15 - t100
-    // a16$1 = t113 ⊙ t110 + b16
+    // t121 = t111 - t107
+    // a16$1 = t121 ⊙ t118 + b16
     for (let i = 0; i < 16; i++) {
-      t113[s * 16 + i] = a15[s * 16 + i]! - t100[i]!;
-      a16$1[s * 16 + i] = t113[s * 16 + i]! * t110[i]! + params[2224 + i]!;
+      t121[s * 16 + i] = t111[s * 16 + i]! - t107[i]!;
+      a16$1[s * 16 + i] = t121[s * 16 + i]! * t118[i]! + params[2224 + i]!;
     }
 
-    // t114 = W17 · a16$1
+    // t122 = W17 · a16$1
     for (let i = 0; i < 16; i++) {
       let acc$7 = 0;
       for (let k = 0; k < 16; k++)
         acc$7 += params[2240 + i * 16 + k]! * a16$1[s * 16 + k]!;
-      t114[i] = acc$7;
+      t122[i] = acc$7;
     }
 
-    // a17 = σ(t114 + b17)
-    // t111 += a17
-    // t112 += a17^2
-    // t115 = a17 ⊙ (1 - a17)
+    // a17 = σ(t122 + b17)
+    // t123 = a17 - m18
+    // t119 += t123
+    // t120 += t123^2
+    // t124 = a17 ⊙ (1 - a17)
     for (let i = 0; i < 16; i++) {
-      a17[s * 16 + i] = sigmoid(t114[i]! + params[2496 + i]!);
-      t111[i]! += a17[s * 16 + i]!;
-      t112[i]! += a17[s * 16 + i]! * a17[s * 16 + i]!;
-      t115[s * 16 + i] = a17[s * 16 + i]! * (1 - a17[s * 16 + i]!);
+      a17[i] = sigmoid(t122[i]! + params[2496 + i]!);
+      t123[s * 16 + i] = a17[i]! - state[256 + i]!;
+      t119[i]! += t123[s * 16 + i]!;
+      t120[i]! += t123[s * 16 + i]! * t123[s * 16 + i]!;
+      t124[s * 16 + i] = a17[i]! * (1 - a17[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t111[i]! *= invB;
-      t112[i]! *= invB;
+      t119[i]! *= invB;
+      t120[i]! *= invB;
     }
   }
 
-  // t116 = t112 - t111^2
-  // t117 = max(0, t116)
-  // t118 = 0.9 · m18 + 0.1 · t111
-  // t119 = (t23 ? 0.9 · v18 + 0.1 · t117 · t24 : v18)
-  // t120 = √(t117 + 1e-5)
-  // t121 = g18 / t120
+  // t125 = t120 - t119^2
+  // t126 = max(0, t125)
+  // t127 = 0.9 · m18 + 0.1 · (m18 + t119)
+  // t128 = (t23 ? 0.9 · v18 + 0.1 · t126 · t24 : v18)
+  // t129 = √(t126 + 1e-5)
+  // t130 = g18 / t129
   for (let i = 0; i < 16; i++) {
-    t116[i] = t112[i]! - t111[i]! * t111[i]!;
-    t117[i] = Math.max(0, t116[i]!);
-    t118[i] = 0.9 * state[256 + i]! + 0.1 * t111[i]!;
-    t119[i] =
+    t125[i] = t120[i]! - t119[i]! * t119[i]!;
+    t126[i] = Math.max(0, t125[i]!);
+    t127[i] = 0.9 * state[256 + i]! + 0.1 * (state[256 + i]! + t119[i]!);
+    t128[i] =
       t23 !== 0
-        ? 0.9 * state[272 + i]! + 0.1 * (t117[i]! * t24)
+        ? 0.9 * state[272 + i]! + 0.1 * (t126[i]! * t24)
         : state[272 + i]!;
-    t120[i] = Math.sqrt(t117[i]! + 0.00001);
-    t121[i] = params[2512 + i]! / t120[i]!;
+    t129[i] = Math.sqrt(t126[i]! + 0.00001);
+    t130[i] = params[2512 + i]! / t129[i]!;
   }
 
   grads.fill(0, 2528, 2595);
   let meanL$1 = 0;
-  t122.fill(0);
-  t123.fill(0);
+  t131.fill(0);
+  t132.fill(0);
   for (let s = 0; s < batch; s++) {
     const yRow = s * 3;
-    // t124 = a17 - t111
-    // a18$1 = t124 ⊙ t121 + b18
+    // t133 = t123 - t119
+    // a18$1 = t133 ⊙ t130 + b18
     for (let i = 0; i < 16; i++) {
-      t124[i] = a17[s * 16 + i]! - t111[i]!;
-      a18$1[i] = t124[i]! * t121[i]! + params[2528 + i]!;
+      t133[i] = t123[s * 16 + i]! - t119[i]!;
+      a18$1[i] = t133[i]! * t130[i]! + params[2528 + i]!;
     }
 
-    // t125 = W19 · a18$1
+    // t134 = W19 · a18$1
     for (let i = 0; i < 3; i++) {
       let acc$8 = 0;
       for (let k = 0; k < 16; k++)
         acc$8 += params[2544 + i * 16 + k]! * a18$1[k]!;
-      t125[i] = acc$8;
+      t134[i] = acc$8;
     }
 
-    // z19$1 = t125 + b19
-    z19$1[0] = t125[0]! + params[2592]!;
-    z19$1[1] = t125[1]! + params[2593]!;
-    z19$1[2] = t125[2]! + params[2594]!;
-    // t126 = logsumexp(z19$1)
+    // z19$1 = t134 + b19
+    z19$1[0] = t134[0]! + params[2592]!;
+    z19$1[1] = t134[1]! + params[2593]!;
+    z19$1[2] = t134[2]! + params[2594]!;
+    // t135 = logsumexp(z19$1)
     let max$2 = -Infinity;
     if (z19$1[0]! > max$2) max$2 = z19$1[0]!;
     if (z19$1[1]! > max$2) max$2 = z19$1[1]!;
     if (z19$1[2]! > max$2) max$2 = z19$1[2]!;
-    const t126 =
+    const t135 =
       max$2 +
       Math.log(
         Math.exp(z19$1[0]! - max$2) +
           Math.exp(z19$1[1]! - max$2) +
           Math.exp(z19$1[2]! - max$2),
       );
-    // t127 = Σ(y ⊙ z19$1)
-    const t127 =
+    // t136 = Σ(y ⊙ z19$1)
+    const t136 =
       targets[yRow]! * z19$1[0]! +
       targets[yRow + 1]! * z19$1[1]! +
       targets[yRow + 2]! * z19$1[2]!;
-    // meanL$1 += t126 - t127
-    meanL$1 += t126 - t127;
-    // d_z19 = exp(z19$1 - t126) - y
+    // meanL$1 += t135 - t136
+    meanL$1 += t135 - t136;
+    // d_z19 = exp(z19$1 - t135) - y
     for (let i = 0; i < 3; i++) {
-      d_z19[i] = Math.exp(z19$1[i]! - t126) - targets[yRow + i]!;
+      d_z19[i] = Math.exp(z19$1[i]! - t135) - targets[yRow + i]!;
     }
 
     // d_b19 += d_z19
@@ -2369,14 +2405,14 @@ function gradientKernel(
     }
 
     // d_b18 += d_a18
-    // t128 = d_a18 ⊙ t121
-    // t122 += d_a18 ⊙ t124
-    // t123 += -t128
+    // t137 = d_a18 ⊙ t130
+    // t131 += d_a18 ⊙ t133
+    // t132 += -t137
     for (let i = 0; i < 16; i++) {
       grads[2528 + i]! += d_a18[i]!;
-      t128[s * 16 + i] = d_a18[i]! * t121[i]!;
-      t122[i]! += d_a18[i]! * t124[i]!;
-      t123[i]! += -t128[s * 16 + i]!;
+      t137[s * 16 + i] = d_a18[i]! * t130[i]!;
+      t131[i]! += d_a18[i]! * t133[i]!;
+      t132[i]! += -t137[s * 16 + i]!;
     }
   }
 
@@ -2387,31 +2423,31 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t122[i]! *= invB;
-      t123[i]! *= invB;
+      t131[i]! *= invB;
+      t132[i]! *= invB;
     }
   }
 
-  // d_g18 = t122 / t120
-  // t129 = ((-t122 ⊙ t121 / t120) / (2 · t120)) ⊙ 1[t116 > 0]
-  // t130 = t123 - t129 ⊙ (2 · t111)
+  // d_g18 = t131 / t129
+  // t138 = ((-t131 ⊙ t130 / t129) / (2 · t129)) ⊙ 1[t125 > 0]
+  // t139 = t132 - t138 ⊙ (2 · t119)
   for (let i = 0; i < 16; i++) {
-    grads[2512 + i] = t122[i]! / t120[i]!;
-    t129[i] =
-      t116[i]! > 0 ? -((t122[i]! * t121[i]!) / t120[i]!) / (2 * t120[i]!) : 0;
-    t130[i] = t123[i]! - t129[i]! * (2 * t111[i]!);
+    grads[2512 + i] = t131[i]! / t129[i]!;
+    t138[i] =
+      t125[i]! > 0 ? -((t131[i]! * t130[i]!) / t129[i]!) / (2 * t129[i]!) : 0;
+    t139[i] = t132[i]! - t138[i]! * (2 * t119[i]!);
   }
 
   grads.fill(0, 2224, 2512);
-  t131.fill(0);
-  t132.fill(0);
+  t140.fill(0);
+  t141.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z17 = (t128 + t129 ⊙ (2 · a17) + t130) ⊙ t115
+    // d_z17 = (t137 + t138 ⊙ (2 · t123) + t139) ⊙ t124
     // d_b17 += d_z17
     for (let i = 0; i < 16; i++) {
       d_z17[i] =
-        (t128[s * 16 + i]! + t129[i]! * (2 * a17[s * 16 + i]!) + t130[i]!) *
-        t115[s * 16 + i]!;
+        (t137[s * 16 + i]! + t138[i]! * (2 * t123[s * 16 + i]!) + t139[i]!) *
+        t124[s * 16 + i]!;
       grads[2496 + i]! += d_z17[i]!;
     }
 
@@ -2431,14 +2467,14 @@ function gradientKernel(
     }
 
     // d_b16 += d_a16
-    // t133 = d_a16 ⊙ t110
-    // t131 += d_a16 ⊙ t113
-    // t132 += -t133
+    // t142 = d_a16 ⊙ t118
+    // t140 += d_a16 ⊙ t121
+    // t141 += -t142
     for (let i = 0; i < 16; i++) {
       grads[2224 + i]! += d_a16[i]!;
-      t133[s * 16 + i] = d_a16[i]! * t110[i]!;
-      t131[i]! += d_a16[i]! * t113[s * 16 + i]!;
-      t132[i]! += -t133[s * 16 + i]!;
+      t142[s * 16 + i] = d_a16[i]! * t118[i]!;
+      t140[i]! += d_a16[i]! * t121[s * 16 + i]!;
+      t141[i]! += -t142[s * 16 + i]!;
     }
   }
 
@@ -2448,31 +2484,31 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t131[i]! *= invB;
-      t132[i]! *= invB;
+      t140[i]! *= invB;
+      t141[i]! *= invB;
     }
   }
 
-  // d_g16 = t131 / t109
-  // t134 = ((-t131 ⊙ t110 / t109) / (2 · t109)) ⊙ 1[t105 > 0]
-  // t135 = t132 - t134 ⊙ (2 · t100)
+  // d_g16 = t140 / t117
+  // t143 = ((-t140 ⊙ t118 / t117) / (2 · t117)) ⊙ 1[t113 > 0]
+  // t144 = t141 - t143 ⊙ (2 · t107)
   for (let i = 0; i < 16; i++) {
-    grads[2208 + i] = t131[i]! / t109[i]!;
-    t134[i] =
-      t105[i]! > 0 ? -((t131[i]! * t110[i]!) / t109[i]!) / (2 * t109[i]!) : 0;
-    t135[i] = t132[i]! - t134[i]! * (2 * t100[i]!);
+    grads[2208 + i] = t140[i]! / t117[i]!;
+    t143[i] =
+      t113[i]! > 0 ? -((t140[i]! * t118[i]!) / t117[i]!) / (2 * t117[i]!) : 0;
+    t144[i] = t141[i]! - t143[i]! * (2 * t107[i]!);
   }
 
   grads.fill(0, 1920, 2208);
-  t136.fill(0);
-  t137.fill(0);
+  t145.fill(0);
+  t146.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z15 = (t133 + t134 ⊙ (2 · a15) + t135) ⊙ t104
+    // d_z15 = (t142 + t143 ⊙ (2 · t111) + t144) ⊙ t112
     // d_b15 += d_z15
     for (let i = 0; i < 16; i++) {
       d_z15[i] =
-        (t133[s * 16 + i]! + t134[i]! * (2 * a15[s * 16 + i]!) + t135[i]!) *
-        t104[s * 16 + i]!;
+        (t142[s * 16 + i]! + t143[i]! * (2 * t111[s * 16 + i]!) + t144[i]!) *
+        t112[s * 16 + i]!;
       grads[2192 + i]! += d_z15[i]!;
     }
 
@@ -2492,14 +2528,14 @@ function gradientKernel(
     }
 
     // d_b14 += d_a14
-    // t138 = d_a14 ⊙ t99
-    // t136 += d_a14 ⊙ t102
-    // t137 += -t138
+    // t147 = d_a14 ⊙ t106
+    // t145 += d_a14 ⊙ t109
+    // t146 += -t147
     for (let i = 0; i < 16; i++) {
       grads[1920 + i]! += d_a14[i]!;
-      t138[s * 16 + i] = d_a14[i]! * t99[i]!;
-      t136[i]! += d_a14[i]! * t102[s * 16 + i]!;
-      t137[i]! += -t138[s * 16 + i]!;
+      t147[s * 16 + i] = d_a14[i]! * t106[i]!;
+      t145[i]! += d_a14[i]! * t109[s * 16 + i]!;
+      t146[i]! += -t147[s * 16 + i]!;
     }
   }
 
@@ -2509,31 +2545,31 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t136[i]! *= invB;
-      t137[i]! *= invB;
+      t145[i]! *= invB;
+      t146[i]! *= invB;
     }
   }
 
-  // d_g14 = t136 / t98
-  // t139 = ((-t136 ⊙ t99 / t98) / (2 · t98)) ⊙ 1[t94 > 0]
-  // t140 = t137 - t139 ⊙ (2 · t89)
+  // d_g14 = t145 / t105
+  // t148 = ((-t145 ⊙ t106 / t105) / (2 · t105)) ⊙ 1[t101 > 0]
+  // t149 = t146 - t148 ⊙ (2 · t95)
   for (let i = 0; i < 16; i++) {
-    grads[1904 + i] = t136[i]! / t98[i]!;
-    t139[i] =
-      t94[i]! > 0 ? -((t136[i]! * t99[i]!) / t98[i]!) / (2 * t98[i]!) : 0;
-    t140[i] = t137[i]! - t139[i]! * (2 * t89[i]!);
+    grads[1904 + i] = t145[i]! / t105[i]!;
+    t148[i] =
+      t101[i]! > 0 ? -((t145[i]! * t106[i]!) / t105[i]!) / (2 * t105[i]!) : 0;
+    t149[i] = t146[i]! - t148[i]! * (2 * t95[i]!);
   }
 
   grads.fill(0, 1616, 1904);
-  t141.fill(0);
-  t142.fill(0);
+  t150.fill(0);
+  t151.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z13 = (t138 + t139 ⊙ (2 · a13) + t140) ⊙ t93
+    // d_z13 = (t147 + t148 ⊙ (2 · t99) + t149) ⊙ t100
     // d_b13 += d_z13
     for (let i = 0; i < 16; i++) {
       d_z13[i] =
-        (t138[s * 16 + i]! + t139[i]! * (2 * a13[s * 16 + i]!) + t140[i]!) *
-        t93[s * 16 + i]!;
+        (t147[s * 16 + i]! + t148[i]! * (2 * t99[s * 16 + i]!) + t149[i]!) *
+        t100[s * 16 + i]!;
       grads[1888 + i]! += d_z13[i]!;
     }
 
@@ -2553,14 +2589,14 @@ function gradientKernel(
     }
 
     // d_b12 += d_a12
-    // t143 = d_a12 ⊙ t88
-    // t141 += d_a12 ⊙ t91
-    // t142 += -t143
+    // t152 = d_a12 ⊙ t94
+    // t150 += d_a12 ⊙ t97
+    // t151 += -t152
     for (let i = 0; i < 16; i++) {
       grads[1616 + i]! += d_a12[i]!;
-      t143[s * 16 + i] = d_a12[i]! * t88[i]!;
-      t141[i]! += d_a12[i]! * t91[s * 16 + i]!;
-      t142[i]! += -t143[s * 16 + i]!;
+      t152[s * 16 + i] = d_a12[i]! * t94[i]!;
+      t150[i]! += d_a12[i]! * t97[s * 16 + i]!;
+      t151[i]! += -t152[s * 16 + i]!;
     }
   }
 
@@ -2570,31 +2606,31 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t141[i]! *= invB;
-      t142[i]! *= invB;
+      t150[i]! *= invB;
+      t151[i]! *= invB;
     }
   }
 
-  // d_g12 = t141 / t87
-  // t144 = ((-t141 ⊙ t88 / t87) / (2 · t87)) ⊙ 1[t83 > 0]
-  // t145 = t142 - t144 ⊙ (2 · t78)
+  // d_g12 = t150 / t93
+  // t153 = ((-t150 ⊙ t94 / t93) / (2 · t93)) ⊙ 1[t89 > 0]
+  // t154 = t151 - t153 ⊙ (2 · t83)
   for (let i = 0; i < 16; i++) {
-    grads[1600 + i] = t141[i]! / t87[i]!;
-    t144[i] =
-      t83[i]! > 0 ? -((t141[i]! * t88[i]!) / t87[i]!) / (2 * t87[i]!) : 0;
-    t145[i] = t142[i]! - t144[i]! * (2 * t78[i]!);
+    grads[1600 + i] = t150[i]! / t93[i]!;
+    t153[i] =
+      t89[i]! > 0 ? -((t150[i]! * t94[i]!) / t93[i]!) / (2 * t93[i]!) : 0;
+    t154[i] = t151[i]! - t153[i]! * (2 * t83[i]!);
   }
 
   grads.fill(0, 1312, 1600);
-  t146.fill(0);
-  t147.fill(0);
+  t155.fill(0);
+  t156.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z11 = (t143 + t144 ⊙ (2 · a11) + t145) ⊙ t82
+    // d_z11 = (t152 + t153 ⊙ (2 · t87) + t154) ⊙ t88
     // d_b11 += d_z11
     for (let i = 0; i < 16; i++) {
       d_z11[i] =
-        (t143[s * 16 + i]! + t144[i]! * (2 * a11[s * 16 + i]!) + t145[i]!) *
-        t82[s * 16 + i]!;
+        (t152[s * 16 + i]! + t153[i]! * (2 * t87[s * 16 + i]!) + t154[i]!) *
+        t88[s * 16 + i]!;
       grads[1584 + i]! += d_z11[i]!;
     }
 
@@ -2614,14 +2650,14 @@ function gradientKernel(
     }
 
     // d_b10 += d_a10
-    // t148 = d_a10 ⊙ t77
-    // t146 += d_a10 ⊙ t80
-    // t147 += -t148
+    // t157 = d_a10 ⊙ t82
+    // t155 += d_a10 ⊙ t85
+    // t156 += -t157
     for (let i = 0; i < 16; i++) {
       grads[1312 + i]! += d_a10[i]!;
-      t148[s * 16 + i] = d_a10[i]! * t77[i]!;
-      t146[i]! += d_a10[i]! * t80[s * 16 + i]!;
-      t147[i]! += -t148[s * 16 + i]!;
+      t157[s * 16 + i] = d_a10[i]! * t82[i]!;
+      t155[i]! += d_a10[i]! * t85[s * 16 + i]!;
+      t156[i]! += -t157[s * 16 + i]!;
     }
   }
 
@@ -2631,31 +2667,31 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t146[i]! *= invB;
-      t147[i]! *= invB;
+      t155[i]! *= invB;
+      t156[i]! *= invB;
     }
   }
 
-  // d_g10 = t146 / t76
-  // t149 = ((-t146 ⊙ t77 / t76) / (2 · t76)) ⊙ 1[t72 > 0]
-  // t150 = t147 - t149 ⊙ (2 · t67)
+  // d_g10 = t155 / t81
+  // t158 = ((-t155 ⊙ t82 / t81) / (2 · t81)) ⊙ 1[t77 > 0]
+  // t159 = t156 - t158 ⊙ (2 · t71)
   for (let i = 0; i < 16; i++) {
-    grads[1296 + i] = t146[i]! / t76[i]!;
-    t149[i] =
-      t72[i]! > 0 ? -((t146[i]! * t77[i]!) / t76[i]!) / (2 * t76[i]!) : 0;
-    t150[i] = t147[i]! - t149[i]! * (2 * t67[i]!);
+    grads[1296 + i] = t155[i]! / t81[i]!;
+    t158[i] =
+      t77[i]! > 0 ? -((t155[i]! * t82[i]!) / t81[i]!) / (2 * t81[i]!) : 0;
+    t159[i] = t156[i]! - t158[i]! * (2 * t71[i]!);
   }
 
   grads.fill(0, 1008, 1296);
-  t151.fill(0);
-  t152.fill(0);
+  t160.fill(0);
+  t161.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z9 = (t148 + t149 ⊙ (2 · a9) + t150) ⊙ t71
+    // d_z9 = (t157 + t158 ⊙ (2 · t75) + t159) ⊙ t76
     // d_b9 += d_z9
     for (let i = 0; i < 16; i++) {
       d_z9[i] =
-        (t148[s * 16 + i]! + t149[i]! * (2 * a9[s * 16 + i]!) + t150[i]!) *
-        t71[s * 16 + i]!;
+        (t157[s * 16 + i]! + t158[i]! * (2 * t75[s * 16 + i]!) + t159[i]!) *
+        t76[s * 16 + i]!;
       grads[1280 + i]! += d_z9[i]!;
     }
 
@@ -2675,14 +2711,14 @@ function gradientKernel(
     }
 
     // d_b8 += d_a8
-    // t153 = d_a8 ⊙ t66
-    // t151 += d_a8 ⊙ t69
-    // t152 += -t153
+    // t162 = d_a8 ⊙ t70
+    // t160 += d_a8 ⊙ t73
+    // t161 += -t162
     for (let i = 0; i < 16; i++) {
       grads[1008 + i]! += d_a8[i]!;
-      t153[s * 16 + i] = d_a8[i]! * t66[i]!;
-      t151[i]! += d_a8[i]! * t69[s * 16 + i]!;
-      t152[i]! += -t153[s * 16 + i]!;
+      t162[s * 16 + i] = d_a8[i]! * t70[i]!;
+      t160[i]! += d_a8[i]! * t73[s * 16 + i]!;
+      t161[i]! += -t162[s * 16 + i]!;
     }
   }
 
@@ -2692,31 +2728,31 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t151[i]! *= invB;
-      t152[i]! *= invB;
+      t160[i]! *= invB;
+      t161[i]! *= invB;
     }
   }
 
-  // d_g8 = t151 / t65
-  // t154 = ((-t151 ⊙ t66 / t65) / (2 · t65)) ⊙ 1[t61 > 0]
-  // t155 = t152 - t154 ⊙ (2 · t56)
+  // d_g8 = t160 / t69
+  // t163 = ((-t160 ⊙ t70 / t69) / (2 · t69)) ⊙ 1[t65 > 0]
+  // t164 = t161 - t163 ⊙ (2 · t59)
   for (let i = 0; i < 16; i++) {
-    grads[992 + i] = t151[i]! / t65[i]!;
-    t154[i] =
-      t61[i]! > 0 ? -((t151[i]! * t66[i]!) / t65[i]!) / (2 * t65[i]!) : 0;
-    t155[i] = t152[i]! - t154[i]! * (2 * t56[i]!);
+    grads[992 + i] = t160[i]! / t69[i]!;
+    t163[i] =
+      t65[i]! > 0 ? -((t160[i]! * t70[i]!) / t69[i]!) / (2 * t69[i]!) : 0;
+    t164[i] = t161[i]! - t163[i]! * (2 * t59[i]!);
   }
 
   grads.fill(0, 704, 992);
-  t156.fill(0);
-  t157.fill(0);
+  t165.fill(0);
+  t166.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z7 = (t153 + t154 ⊙ (2 · a7) + t155) ⊙ t60
+    // d_z7 = (t162 + t163 ⊙ (2 · t63) + t164) ⊙ t64
     // d_b7 += d_z7
     for (let i = 0; i < 16; i++) {
       d_z7[i] =
-        (t153[s * 16 + i]! + t154[i]! * (2 * a7[s * 16 + i]!) + t155[i]!) *
-        t60[s * 16 + i]!;
+        (t162[s * 16 + i]! + t163[i]! * (2 * t63[s * 16 + i]!) + t164[i]!) *
+        t64[s * 16 + i]!;
       grads[976 + i]! += d_z7[i]!;
     }
 
@@ -2736,14 +2772,14 @@ function gradientKernel(
     }
 
     // d_b6 += d_a6
-    // t158 = d_a6 ⊙ t55
-    // t156 += d_a6 ⊙ t58
-    // t157 += -t158
+    // t167 = d_a6 ⊙ t58
+    // t165 += d_a6 ⊙ t61
+    // t166 += -t167
     for (let i = 0; i < 16; i++) {
       grads[704 + i]! += d_a6[i]!;
-      t158[s * 16 + i] = d_a6[i]! * t55[i]!;
-      t156[i]! += d_a6[i]! * t58[s * 16 + i]!;
-      t157[i]! += -t158[s * 16 + i]!;
+      t167[s * 16 + i] = d_a6[i]! * t58[i]!;
+      t165[i]! += d_a6[i]! * t61[s * 16 + i]!;
+      t166[i]! += -t167[s * 16 + i]!;
     }
   }
 
@@ -2753,31 +2789,31 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t156[i]! *= invB;
-      t157[i]! *= invB;
+      t165[i]! *= invB;
+      t166[i]! *= invB;
     }
   }
 
-  // d_g6 = t156 / t54
-  // t159 = ((-t156 ⊙ t55 / t54) / (2 · t54)) ⊙ 1[t50 > 0]
-  // t160 = t157 - t159 ⊙ (2 · t45)
+  // d_g6 = t165 / t57
+  // t168 = ((-t165 ⊙ t58 / t57) / (2 · t57)) ⊙ 1[t53 > 0]
+  // t169 = t166 - t168 ⊙ (2 · t47)
   for (let i = 0; i < 16; i++) {
-    grads[688 + i] = t156[i]! / t54[i]!;
-    t159[i] =
-      t50[i]! > 0 ? -((t156[i]! * t55[i]!) / t54[i]!) / (2 * t54[i]!) : 0;
-    t160[i] = t157[i]! - t159[i]! * (2 * t45[i]!);
+    grads[688 + i] = t165[i]! / t57[i]!;
+    t168[i] =
+      t53[i]! > 0 ? -((t165[i]! * t58[i]!) / t57[i]!) / (2 * t57[i]!) : 0;
+    t169[i] = t166[i]! - t168[i]! * (2 * t47[i]!);
   }
 
   grads.fill(0, 400, 688);
-  t161.fill(0);
-  t162.fill(0);
+  t170.fill(0);
+  t171.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z5 = (t158 + t159 ⊙ (2 · a5) + t160) ⊙ t49
+    // d_z5 = (t167 + t168 ⊙ (2 · t51) + t169) ⊙ t52
     // d_b5 += d_z5
     for (let i = 0; i < 16; i++) {
       d_z5[i] =
-        (t158[s * 16 + i]! + t159[i]! * (2 * a5[s * 16 + i]!) + t160[i]!) *
-        t49[s * 16 + i]!;
+        (t167[s * 16 + i]! + t168[i]! * (2 * t51[s * 16 + i]!) + t169[i]!) *
+        t52[s * 16 + i]!;
       grads[672 + i]! += d_z5[i]!;
     }
 
@@ -2797,14 +2833,14 @@ function gradientKernel(
     }
 
     // d_b4 += d_a4
-    // t163 = d_a4 ⊙ t44
-    // t161 += d_a4 ⊙ t47
-    // t162 += -t163
+    // t172 = d_a4 ⊙ t46
+    // t170 += d_a4 ⊙ t49
+    // t171 += -t172
     for (let i = 0; i < 16; i++) {
       grads[400 + i]! += d_a4[i]!;
-      t163[s * 16 + i] = d_a4[i]! * t44[i]!;
-      t161[i]! += d_a4[i]! * t47[s * 16 + i]!;
-      t162[i]! += -t163[s * 16 + i]!;
+      t172[s * 16 + i] = d_a4[i]! * t46[i]!;
+      t170[i]! += d_a4[i]! * t49[s * 16 + i]!;
+      t171[i]! += -t172[s * 16 + i]!;
     }
   }
 
@@ -2814,31 +2850,31 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t161[i]! *= invB;
-      t162[i]! *= invB;
+      t170[i]! *= invB;
+      t171[i]! *= invB;
     }
   }
 
-  // d_g4 = t161 / t43
-  // t164 = ((-t161 ⊙ t44 / t43) / (2 · t43)) ⊙ 1[t39 > 0]
-  // t165 = t162 - t164 ⊙ (2 · t34)
+  // d_g4 = t170 / t45
+  // t173 = ((-t170 ⊙ t46 / t45) / (2 · t45)) ⊙ 1[t41 > 0]
+  // t174 = t171 - t173 ⊙ (2 · t35)
   for (let i = 0; i < 16; i++) {
-    grads[384 + i] = t161[i]! / t43[i]!;
-    t164[i] =
-      t39[i]! > 0 ? -((t161[i]! * t44[i]!) / t43[i]!) / (2 * t43[i]!) : 0;
-    t165[i] = t162[i]! - t164[i]! * (2 * t34[i]!);
+    grads[384 + i] = t170[i]! / t45[i]!;
+    t173[i] =
+      t41[i]! > 0 ? -((t170[i]! * t46[i]!) / t45[i]!) / (2 * t45[i]!) : 0;
+    t174[i] = t171[i]! - t173[i]! * (2 * t35[i]!);
   }
 
   grads.fill(0, 96, 384);
-  t166.fill(0);
-  t167.fill(0);
+  t175.fill(0);
+  t176.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z3 = (t163 + t164 ⊙ (2 · a3) + t165) ⊙ t38
+    // d_z3 = (t172 + t173 ⊙ (2 · t39) + t174) ⊙ t40
     // d_b3 += d_z3
     for (let i = 0; i < 16; i++) {
       d_z3[i] =
-        (t163[s * 16 + i]! + t164[i]! * (2 * a3[s * 16 + i]!) + t165[i]!) *
-        t38[s * 16 + i]!;
+        (t172[s * 16 + i]! + t173[i]! * (2 * t39[s * 16 + i]!) + t174[i]!) *
+        t40[s * 16 + i]!;
       grads[368 + i]! += d_z3[i]!;
     }
 
@@ -2858,14 +2894,14 @@ function gradientKernel(
     }
 
     // d_b2 += d_a2
-    // t168 = d_a2 ⊙ t33
-    // t166 += d_a2 ⊙ t36
-    // t167 += -t168
+    // t177 = d_a2 ⊙ t34
+    // t175 += d_a2 ⊙ t37
+    // t176 += -t177
     for (let i = 0; i < 16; i++) {
       grads[96 + i]! += d_a2[i]!;
-      t168[s * 16 + i] = d_a2[i]! * t33[i]!;
-      t166[i]! += d_a2[i]! * t36[s * 16 + i]!;
-      t167[i]! += -t168[s * 16 + i]!;
+      t177[s * 16 + i] = d_a2[i]! * t34[i]!;
+      t175[i]! += d_a2[i]! * t37[s * 16 + i]!;
+      t176[i]! += -t177[s * 16 + i]!;
     }
   }
 
@@ -2875,30 +2911,30 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t166[i]! *= invB;
-      t167[i]! *= invB;
+      t175[i]! *= invB;
+      t176[i]! *= invB;
     }
   }
 
-  // d_g2 = t166 / t32
-  // t169 = ((-t166 ⊙ t33 / t32) / (2 · t32)) ⊙ 1[t28 > 0]
-  // t170 = t167 - t169 ⊙ (2 · t25)
+  // d_g2 = t175 / t33
+  // t178 = ((-t175 ⊙ t34 / t33) / (2 · t33)) ⊙ 1[t29 > 0]
+  // t179 = t176 - t178 ⊙ (2 · t25)
   for (let i = 0; i < 16; i++) {
-    grads[80 + i] = t166[i]! / t32[i]!;
-    t169[i] =
-      t28[i]! > 0 ? -((t166[i]! * t33[i]!) / t32[i]!) / (2 * t32[i]!) : 0;
-    t170[i] = t167[i]! - t169[i]! * (2 * t25[i]!);
+    grads[80 + i] = t175[i]! / t33[i]!;
+    t178[i] =
+      t29[i]! > 0 ? -((t175[i]! * t34[i]!) / t33[i]!) / (2 * t33[i]!) : 0;
+    t179[i] = t176[i]! - t178[i]! * (2 * t25[i]!);
   }
 
   grads.fill(0, 0, 80);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 4;
-    // d_z1 = (t168 + t169 ⊙ (2 · a1) + t170) ⊙ t27
+    // d_z1 = (t177 + t178 ⊙ (2 · t27) + t179) ⊙ t28
     // d_b1 += d_z1
     for (let i = 0; i < 16; i++) {
       d_z1[i] =
-        (t168[s * 16 + i]! + t169[i]! * (2 * a1[s * 16 + i]!) + t170[i]!) *
-        t27[s * 16 + i]!;
+        (t177[s * 16 + i]! + t178[i]! * (2 * t27[s * 16 + i]!) + t179[i]!) *
+        t28[s * 16 + i]!;
       grads[64 + i]! += d_z1[i]!;
     }
 
@@ -2916,94 +2952,94 @@ function gradientKernel(
     }
   }
 
-  // state ← t30, new m2
+  // state ← t31, new m2
   for (let i = 0; i < 16; i++) {
-    state[i] = t30[i]!;
+    state[i] = t31[i]!;
   }
 
-  // state ← t31, new v2
+  // state ← t32, new v2
   for (let i = 0; i < 16; i++) {
-    state[16 + i] = t31[i]!;
+    state[16 + i] = t32[i]!;
   }
 
-  // state ← t41, new m4
+  // state ← t43, new m4
   for (let i = 0; i < 16; i++) {
-    state[32 + i] = t41[i]!;
+    state[32 + i] = t43[i]!;
   }
 
-  // state ← t42, new v4
+  // state ← t44, new v4
   for (let i = 0; i < 16; i++) {
-    state[48 + i] = t42[i]!;
+    state[48 + i] = t44[i]!;
   }
 
-  // state ← t52, new m6
+  // state ← t55, new m6
   for (let i = 0; i < 16; i++) {
-    state[64 + i] = t52[i]!;
+    state[64 + i] = t55[i]!;
   }
 
-  // state ← t53, new v6
+  // state ← t56, new v6
   for (let i = 0; i < 16; i++) {
-    state[80 + i] = t53[i]!;
+    state[80 + i] = t56[i]!;
   }
 
-  // state ← t63, new m8
+  // state ← t67, new m8
   for (let i = 0; i < 16; i++) {
-    state[96 + i] = t63[i]!;
+    state[96 + i] = t67[i]!;
   }
 
-  // state ← t64, new v8
+  // state ← t68, new v8
   for (let i = 0; i < 16; i++) {
-    state[112 + i] = t64[i]!;
+    state[112 + i] = t68[i]!;
   }
 
-  // state ← t74, new m10
+  // state ← t79, new m10
   for (let i = 0; i < 16; i++) {
-    state[128 + i] = t74[i]!;
+    state[128 + i] = t79[i]!;
   }
 
-  // state ← t75, new v10
+  // state ← t80, new v10
   for (let i = 0; i < 16; i++) {
-    state[144 + i] = t75[i]!;
+    state[144 + i] = t80[i]!;
   }
 
-  // state ← t85, new m12
+  // state ← t91, new m12
   for (let i = 0; i < 16; i++) {
-    state[160 + i] = t85[i]!;
+    state[160 + i] = t91[i]!;
   }
 
-  // state ← t86, new v12
+  // state ← t92, new v12
   for (let i = 0; i < 16; i++) {
-    state[176 + i] = t86[i]!;
+    state[176 + i] = t92[i]!;
   }
 
-  // state ← t96, new m14
+  // state ← t103, new m14
   for (let i = 0; i < 16; i++) {
-    state[192 + i] = t96[i]!;
+    state[192 + i] = t103[i]!;
   }
 
-  // state ← t97, new v14
+  // state ← t104, new v14
   for (let i = 0; i < 16; i++) {
-    state[208 + i] = t97[i]!;
+    state[208 + i] = t104[i]!;
   }
 
-  // state ← t107, new m16
+  // state ← t115, new m16
   for (let i = 0; i < 16; i++) {
-    state[224 + i] = t107[i]!;
+    state[224 + i] = t115[i]!;
   }
 
-  // state ← t108, new v16
+  // state ← t116, new v16
   for (let i = 0; i < 16; i++) {
-    state[240 + i] = t108[i]!;
+    state[240 + i] = t116[i]!;
   }
 
-  // state ← t118, new m18
+  // state ← t127, new m18
   for (let i = 0; i < 16; i++) {
-    state[256 + i] = t118[i]!;
+    state[256 + i] = t127[i]!;
   }
 
-  // state ← t119, new v18
+  // state ← t128, new v18
   for (let i = 0; i < 16; i++) {
-    state[272 + i] = t119[i]!;
+    state[272 + i] = t128[i]!;
   }
 
   return meanL$1;
@@ -3011,7 +3047,7 @@ function gradientKernel(
 
 function trainingForwardKernel(
   params: Float32Array,
-  _state: Float32Array,
+  state: Float32Array,
   inputs: Float32Array,
   out: Float32Array,
   batch: number,
@@ -3030,13 +3066,13 @@ function trainingForwardKernel(
         params[i * 4 + 3]! * inputs[xRow + 3]!;
     }
 
-    // a1 = σ(t10 + b1)
-    // t25 += a1
-    // t26 += a1^2
+    // t27 = σ(t10 + b1) - m2
+    // t25 += t27
+    // t26 += t27^2
     for (let i = 0; i < 16; i++) {
-      a1[s * 16 + i] = sigmoid(t10[i]! + params[64 + i]!);
-      t25[i]! += a1[s * 16 + i]!;
-      t26[i]! += a1[s * 16 + i]! * a1[s * 16 + i]!;
+      t27[s * 16 + i] = sigmoid(t10[i]! + params[64 + i]!) - state[i]!;
+      t25[i]! += t27[s * 16 + i]!;
+      t26[i]! += t27[s * 16 + i]! * t27[s * 16 + i]!;
     }
   }
 
@@ -3048,374 +3084,376 @@ function trainingForwardKernel(
     }
   }
 
-  // t33 = g2 / √(max(0, t26 - t25^2) + 1e-5)
+  // t34 = g2 / √(max(0, t26 - t25^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t33[i] =
+    t34[i] =
       params[80 + i]! /
       Math.sqrt(Math.max(0, t26[i]! - t25[i]! * t25[i]!) + 0.00001);
   }
 
-  t34.fill(0);
   t35.fill(0);
+  t36.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a2$1 = (a1 - t25) ⊙ t33 + b2
+    // a2$1 = (t27 - t25) ⊙ t34 + b2
     for (let i = 0; i < 16; i++) {
-      a2$1[i] = (a1[s * 16 + i]! - t25[i]!) * t33[i]! + params[96 + i]!;
+      a2$1[i] = (t27[s * 16 + i]! - t25[i]!) * t34[i]! + params[96 + i]!;
     }
 
-    // t37 = W3 · a2$1
+    // t38 = W3 · a2$1
     for (let i = 0; i < 16; i++) {
       let acc$17 = 0;
       for (let k = 0; k < 16; k++)
         acc$17 += params[112 + i * 16 + k]! * a2$1[k]!;
-      t37[i] = acc$17;
+      t38[i] = acc$17;
     }
 
-    // a3 = σ(t37 + b3)
-    // t34 += a3
-    // t35 += a3^2
+    // t39 = σ(t38 + b3) - m4
+    // t35 += t39
+    // t36 += t39^2
     for (let i = 0; i < 16; i++) {
-      a3[s * 16 + i] = sigmoid(t37[i]! + params[368 + i]!);
-      t34[i]! += a3[s * 16 + i]!;
-      t35[i]! += a3[s * 16 + i]! * a3[s * 16 + i]!;
+      t39[s * 16 + i] = sigmoid(t38[i]! + params[368 + i]!) - state[32 + i]!;
+      t35[i]! += t39[s * 16 + i]!;
+      t36[i]! += t39[s * 16 + i]! * t39[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t34[i]! *= invB;
       t35[i]! *= invB;
+      t36[i]! *= invB;
     }
   }
 
-  // t44 = g4 / √(max(0, t35 - t34^2) + 1e-5)
+  // t46 = g4 / √(max(0, t36 - t35^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t44[i] =
+    t46[i] =
       params[384 + i]! /
-      Math.sqrt(Math.max(0, t35[i]! - t34[i]! * t34[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t36[i]! - t35[i]! * t35[i]!) + 0.00001);
   }
 
-  t45.fill(0);
-  t46.fill(0);
+  t47.fill(0);
+  t48.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a4$1 = (a3 - t34) ⊙ t44 + b4
+    // a4$1 = (t39 - t35) ⊙ t46 + b4
     for (let i = 0; i < 16; i++) {
-      a4$1[i] = (a3[s * 16 + i]! - t34[i]!) * t44[i]! + params[400 + i]!;
+      a4$1[i] = (t39[s * 16 + i]! - t35[i]!) * t46[i]! + params[400 + i]!;
     }
 
-    // t48 = W5 · a4$1
+    // t50 = W5 · a4$1
     for (let i = 0; i < 16; i++) {
       let acc$18 = 0;
       for (let k = 0; k < 16; k++)
         acc$18 += params[416 + i * 16 + k]! * a4$1[k]!;
-      t48[i] = acc$18;
+      t50[i] = acc$18;
     }
 
-    // a5 = σ(t48 + b5)
-    // t45 += a5
-    // t46 += a5^2
+    // t51 = σ(t50 + b5) - m6
+    // t47 += t51
+    // t48 += t51^2
     for (let i = 0; i < 16; i++) {
-      a5[s * 16 + i] = sigmoid(t48[i]! + params[672 + i]!);
-      t45[i]! += a5[s * 16 + i]!;
-      t46[i]! += a5[s * 16 + i]! * a5[s * 16 + i]!;
+      t51[s * 16 + i] = sigmoid(t50[i]! + params[672 + i]!) - state[64 + i]!;
+      t47[i]! += t51[s * 16 + i]!;
+      t48[i]! += t51[s * 16 + i]! * t51[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t45[i]! *= invB;
-      t46[i]! *= invB;
+      t47[i]! *= invB;
+      t48[i]! *= invB;
     }
   }
 
-  // t55 = g6 / √(max(0, t46 - t45^2) + 1e-5)
+  // t58 = g6 / √(max(0, t48 - t47^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t55[i] =
+    t58[i] =
       params[688 + i]! /
-      Math.sqrt(Math.max(0, t46[i]! - t45[i]! * t45[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t48[i]! - t47[i]! * t47[i]!) + 0.00001);
   }
 
-  t56.fill(0);
-  t57.fill(0);
+  t59.fill(0);
+  t60.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a6$1 = (a5 - t45) ⊙ t55 + b6
+    // a6$1 = (t51 - t47) ⊙ t58 + b6
     for (let i = 0; i < 16; i++) {
-      a6$1[i] = (a5[s * 16 + i]! - t45[i]!) * t55[i]! + params[704 + i]!;
+      a6$1[i] = (t51[s * 16 + i]! - t47[i]!) * t58[i]! + params[704 + i]!;
     }
 
-    // t59 = W7 · a6$1
+    // t62 = W7 · a6$1
     for (let i = 0; i < 16; i++) {
       let acc$19 = 0;
       for (let k = 0; k < 16; k++)
         acc$19 += params[720 + i * 16 + k]! * a6$1[k]!;
-      t59[i] = acc$19;
+      t62[i] = acc$19;
     }
 
-    // a7 = σ(t59 + b7)
-    // t56 += a7
-    // t57 += a7^2
+    // t63 = σ(t62 + b7) - m8
+    // t59 += t63
+    // t60 += t63^2
     for (let i = 0; i < 16; i++) {
-      a7[s * 16 + i] = sigmoid(t59[i]! + params[976 + i]!);
-      t56[i]! += a7[s * 16 + i]!;
-      t57[i]! += a7[s * 16 + i]! * a7[s * 16 + i]!;
+      t63[s * 16 + i] = sigmoid(t62[i]! + params[976 + i]!) - state[96 + i]!;
+      t59[i]! += t63[s * 16 + i]!;
+      t60[i]! += t63[s * 16 + i]! * t63[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t56[i]! *= invB;
-      t57[i]! *= invB;
+      t59[i]! *= invB;
+      t60[i]! *= invB;
     }
   }
 
-  // t66 = g8 / √(max(0, t57 - t56^2) + 1e-5)
+  // t70 = g8 / √(max(0, t60 - t59^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t66[i] =
+    t70[i] =
       params[992 + i]! /
-      Math.sqrt(Math.max(0, t57[i]! - t56[i]! * t56[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t60[i]! - t59[i]! * t59[i]!) + 0.00001);
   }
 
-  t67.fill(0);
-  t68.fill(0);
+  t71.fill(0);
+  t72.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a8$1 = (a7 - t56) ⊙ t66 + b8
+    // a8$1 = (t63 - t59) ⊙ t70 + b8
     for (let i = 0; i < 16; i++) {
-      a8$1[i] = (a7[s * 16 + i]! - t56[i]!) * t66[i]! + params[1008 + i]!;
+      a8$1[i] = (t63[s * 16 + i]! - t59[i]!) * t70[i]! + params[1008 + i]!;
     }
 
-    // t70 = W9 · a8$1
+    // t74 = W9 · a8$1
     for (let i = 0; i < 16; i++) {
       let acc$20 = 0;
       for (let k = 0; k < 16; k++)
         acc$20 += params[1024 + i * 16 + k]! * a8$1[k]!;
-      t70[i] = acc$20;
+      t74[i] = acc$20;
     }
 
-    // a9 = σ(t70 + b9)
-    // t67 += a9
-    // t68 += a9^2
+    // t75 = σ(t74 + b9) - m10
+    // t71 += t75
+    // t72 += t75^2
     for (let i = 0; i < 16; i++) {
-      a9[s * 16 + i] = sigmoid(t70[i]! + params[1280 + i]!);
-      t67[i]! += a9[s * 16 + i]!;
-      t68[i]! += a9[s * 16 + i]! * a9[s * 16 + i]!;
+      t75[s * 16 + i] = sigmoid(t74[i]! + params[1280 + i]!) - state[128 + i]!;
+      t71[i]! += t75[s * 16 + i]!;
+      t72[i]! += t75[s * 16 + i]! * t75[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t67[i]! *= invB;
-      t68[i]! *= invB;
+      t71[i]! *= invB;
+      t72[i]! *= invB;
     }
   }
 
-  // t77 = g10 / √(max(0, t68 - t67^2) + 1e-5)
+  // t82 = g10 / √(max(0, t72 - t71^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t77[i] =
+    t82[i] =
       params[1296 + i]! /
-      Math.sqrt(Math.max(0, t68[i]! - t67[i]! * t67[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t72[i]! - t71[i]! * t71[i]!) + 0.00001);
   }
 
-  t78.fill(0);
-  t79.fill(0);
+  t83.fill(0);
+  t84.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a10$1 = (a9 - t67) ⊙ t77 + b10
+    // a10$1 = (t75 - t71) ⊙ t82 + b10
     for (let i = 0; i < 16; i++) {
-      a10$1[i] = (a9[s * 16 + i]! - t67[i]!) * t77[i]! + params[1312 + i]!;
+      a10$1[i] = (t75[s * 16 + i]! - t71[i]!) * t82[i]! + params[1312 + i]!;
     }
 
-    // t81 = W11 · a10$1
+    // t86 = W11 · a10$1
     for (let i = 0; i < 16; i++) {
       let acc$21 = 0;
       for (let k = 0; k < 16; k++)
         acc$21 += params[1328 + i * 16 + k]! * a10$1[k]!;
-      t81[i] = acc$21;
+      t86[i] = acc$21;
     }
 
-    // a11 = σ(t81 + b11)
-    // t78 += a11
-    // t79 += a11^2
+    // t87 = σ(t86 + b11) - m12
+    // t83 += t87
+    // t84 += t87^2
     for (let i = 0; i < 16; i++) {
-      a11[s * 16 + i] = sigmoid(t81[i]! + params[1584 + i]!);
-      t78[i]! += a11[s * 16 + i]!;
-      t79[i]! += a11[s * 16 + i]! * a11[s * 16 + i]!;
+      t87[s * 16 + i] = sigmoid(t86[i]! + params[1584 + i]!) - state[160 + i]!;
+      t83[i]! += t87[s * 16 + i]!;
+      t84[i]! += t87[s * 16 + i]! * t87[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t78[i]! *= invB;
-      t79[i]! *= invB;
+      t83[i]! *= invB;
+      t84[i]! *= invB;
     }
   }
 
-  // t88 = g12 / √(max(0, t79 - t78^2) + 1e-5)
+  // t94 = g12 / √(max(0, t84 - t83^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t88[i] =
+    t94[i] =
       params[1600 + i]! /
-      Math.sqrt(Math.max(0, t79[i]! - t78[i]! * t78[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t84[i]! - t83[i]! * t83[i]!) + 0.00001);
   }
 
-  t89.fill(0);
-  t90.fill(0);
+  t95.fill(0);
+  t96.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a12$1 = (a11 - t78) ⊙ t88 + b12
+    // a12$1 = (t87 - t83) ⊙ t94 + b12
     for (let i = 0; i < 16; i++) {
-      a12$1[i] = (a11[s * 16 + i]! - t78[i]!) * t88[i]! + params[1616 + i]!;
+      a12$1[i] = (t87[s * 16 + i]! - t83[i]!) * t94[i]! + params[1616 + i]!;
     }
 
-    // t92 = W13 · a12$1
+    // t98 = W13 · a12$1
     for (let i = 0; i < 16; i++) {
       let acc$22 = 0;
       for (let k = 0; k < 16; k++)
         acc$22 += params[1632 + i * 16 + k]! * a12$1[k]!;
-      t92[i] = acc$22;
+      t98[i] = acc$22;
     }
 
-    // a13 = σ(t92 + b13)
-    // t89 += a13
-    // t90 += a13^2
+    // t99 = σ(t98 + b13) - m14
+    // t95 += t99
+    // t96 += t99^2
     for (let i = 0; i < 16; i++) {
-      a13[s * 16 + i] = sigmoid(t92[i]! + params[1888 + i]!);
-      t89[i]! += a13[s * 16 + i]!;
-      t90[i]! += a13[s * 16 + i]! * a13[s * 16 + i]!;
+      t99[s * 16 + i] = sigmoid(t98[i]! + params[1888 + i]!) - state[192 + i]!;
+      t95[i]! += t99[s * 16 + i]!;
+      t96[i]! += t99[s * 16 + i]! * t99[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t89[i]! *= invB;
-      t90[i]! *= invB;
+      t95[i]! *= invB;
+      t96[i]! *= invB;
     }
   }
 
-  // t99 = g14 / √(max(0, t90 - t89^2) + 1e-5)
+  // t106 = g14 / √(max(0, t96 - t95^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t99[i] =
+    t106[i] =
       params[1904 + i]! /
-      Math.sqrt(Math.max(0, t90[i]! - t89[i]! * t89[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t96[i]! - t95[i]! * t95[i]!) + 0.00001);
   }
 
-  t100.fill(0);
-  t101.fill(0);
+  t107.fill(0);
+  t108.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a14$1 = (a13 - t89) ⊙ t99 + b14
+    // a14$1 = (t99 - t95) ⊙ t106 + b14
     for (let i = 0; i < 16; i++) {
-      a14$1[i] = (a13[s * 16 + i]! - t89[i]!) * t99[i]! + params[1920 + i]!;
+      a14$1[i] = (t99[s * 16 + i]! - t95[i]!) * t106[i]! + params[1920 + i]!;
     }
 
-    // t103 = W15 · a14$1
+    // t110 = W15 · a14$1
     for (let i = 0; i < 16; i++) {
       let acc$23 = 0;
       for (let k = 0; k < 16; k++)
         acc$23 += params[1936 + i * 16 + k]! * a14$1[k]!;
-      t103[i] = acc$23;
+      t110[i] = acc$23;
     }
 
-    // a15 = σ(t103 + b15)
-    // t100 += a15
-    // t101 += a15^2
+    // t111 = σ(t110 + b15) - m16
+    // t107 += t111
+    // t108 += t111^2
     for (let i = 0; i < 16; i++) {
-      a15[s * 16 + i] = sigmoid(t103[i]! + params[2192 + i]!);
-      t100[i]! += a15[s * 16 + i]!;
-      t101[i]! += a15[s * 16 + i]! * a15[s * 16 + i]!;
+      t111[s * 16 + i] =
+        sigmoid(t110[i]! + params[2192 + i]!) - state[224 + i]!;
+      t107[i]! += t111[s * 16 + i]!;
+      t108[i]! += t111[s * 16 + i]! * t111[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t100[i]! *= invB;
-      t101[i]! *= invB;
+      t107[i]! *= invB;
+      t108[i]! *= invB;
     }
   }
 
-  // t110 = g16 / √(max(0, t101 - t100^2) + 1e-5)
+  // t118 = g16 / √(max(0, t108 - t107^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t110[i] =
+    t118[i] =
       params[2208 + i]! /
-      Math.sqrt(Math.max(0, t101[i]! - t100[i]! * t100[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t108[i]! - t107[i]! * t107[i]!) + 0.00001);
   }
 
-  t111.fill(0);
-  t112.fill(0);
+  t119.fill(0);
+  t120.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a16$1 = (a15 - t100) ⊙ t110 + b16
+    // a16$1 = (t111 - t107) ⊙ t118 + b16
     for (let i = 0; i < 16; i++) {
-      a16$1[i] = (a15[s * 16 + i]! - t100[i]!) * t110[i]! + params[2224 + i]!;
+      a16$1[i] = (t111[s * 16 + i]! - t107[i]!) * t118[i]! + params[2224 + i]!;
     }
 
-    // t114 = W17 · a16$1
+    // t122 = W17 · a16$1
     for (let i = 0; i < 16; i++) {
       let acc$24 = 0;
       for (let k = 0; k < 16; k++)
         acc$24 += params[2240 + i * 16 + k]! * a16$1[k]!;
-      t114[i] = acc$24;
+      t122[i] = acc$24;
     }
 
-    // a17 = σ(t114 + b17)
-    // t111 += a17
-    // t112 += a17^2
+    // t123 = σ(t122 + b17) - m18
+    // t119 += t123
+    // t120 += t123^2
     for (let i = 0; i < 16; i++) {
-      a17[s * 16 + i] = sigmoid(t114[i]! + params[2496 + i]!);
-      t111[i]! += a17[s * 16 + i]!;
-      t112[i]! += a17[s * 16 + i]! * a17[s * 16 + i]!;
+      t123[s * 16 + i] =
+        sigmoid(t122[i]! + params[2496 + i]!) - state[256 + i]!;
+      t119[i]! += t123[s * 16 + i]!;
+      t120[i]! += t123[s * 16 + i]! * t123[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t111[i]! *= invB;
-      t112[i]! *= invB;
+      t119[i]! *= invB;
+      t120[i]! *= invB;
     }
   }
 
-  // t121 = g18 / √(max(0, t112 - t111^2) + 1e-5)
+  // t130 = g18 / √(max(0, t120 - t119^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t121[i] =
+    t130[i] =
       params[2512 + i]! /
-      Math.sqrt(Math.max(0, t112[i]! - t111[i]! * t111[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t120[i]! - t119[i]! * t119[i]!) + 0.00001);
   }
 
   for (let s = 0; s < batch; s++) {
     const outRow = s * 3;
-    // a18$1 = (a17 - t111) ⊙ t121 + b18
+    // a18$1 = (t123 - t119) ⊙ t130 + b18
     for (let i = 0; i < 16; i++) {
-      a18$1[i] = (a17[s * 16 + i]! - t111[i]!) * t121[i]! + params[2528 + i]!;
+      a18$1[i] = (t123[s * 16 + i]! - t119[i]!) * t130[i]! + params[2528 + i]!;
     }
 
-    // t125 = W19 · a18$1
+    // t134 = W19 · a18$1
     for (let i = 0; i < 3; i++) {
       let acc$25 = 0;
       for (let k = 0; k < 16; k++)
         acc$25 += params[2544 + i * 16 + k]! * a18$1[k]!;
-      t125[i] = acc$25;
+      t134[i] = acc$25;
     }
 
-    // z19$1 = t125 + b19
-    z19$1[0] = t125[0]! + params[2592]!;
-    z19$1[1] = t125[1]! + params[2593]!;
-    z19$1[2] = t125[2]! + params[2594]!;
-    // t126 = logsumexp(z19$1)
+    // z19$1 = t134 + b19
+    z19$1[0] = t134[0]! + params[2592]!;
+    z19$1[1] = t134[1]! + params[2593]!;
+    z19$1[2] = t134[2]! + params[2594]!;
+    // t135 = logsumexp(z19$1)
     let max$3 = -Infinity;
     if (z19$1[0]! > max$3) max$3 = z19$1[0]!;
     if (z19$1[1]! > max$3) max$3 = z19$1[1]!;
     if (z19$1[2]! > max$3) max$3 = z19$1[2]!;
-    const t126 =
+    const t135 =
       max$3 +
       Math.log(
         Math.exp(z19$1[0]! - max$3) +
           Math.exp(z19$1[1]! - max$3) +
           Math.exp(z19$1[2]! - max$3),
       );
-    // p$1 = exp(z19$1 - t126)
-    out[outRow] = Math.exp(z19$1[0]! - t126);
-    out[outRow + 1] = Math.exp(z19$1[1]! - t126);
-    out[outRow + 2] = Math.exp(z19$1[2]! - t126);
+    // p$1 = exp(z19$1 - t135)
+    out[outRow] = Math.exp(z19$1[0]! - t135);
+    out[outRow + 1] = Math.exp(z19$1[1]! - t135);
+    out[outRow + 2] = Math.exp(z19$1[2]! - t135);
   }
 }
 
 function trainingLossKernel(
   params: Float32Array,
-  _state: Float32Array,
+  state: Float32Array,
   inputs: Float32Array,
   targets: Float32Array,
   batch: number,
@@ -3434,13 +3472,13 @@ function trainingLossKernel(
         params[i * 4 + 3]! * inputs[xRow + 3]!;
     }
 
-    // a1 = σ(t10 + b1)
-    // t25 += a1
-    // t26 += a1^2
+    // t27 = σ(t10 + b1) - m2
+    // t25 += t27
+    // t26 += t27^2
     for (let i = 0; i < 16; i++) {
-      a1[s * 16 + i] = sigmoid(t10[i]! + params[64 + i]!);
-      t25[i]! += a1[s * 16 + i]!;
-      t26[i]! += a1[s * 16 + i]! * a1[s * 16 + i]!;
+      t27[s * 16 + i] = sigmoid(t10[i]! + params[64 + i]!) - state[i]!;
+      t25[i]! += t27[s * 16 + i]!;
+      t26[i]! += t27[s * 16 + i]! * t27[s * 16 + i]!;
     }
   }
 
@@ -3452,372 +3490,374 @@ function trainingLossKernel(
     }
   }
 
-  // t33 = g2 / √(max(0, t26 - t25^2) + 1e-5)
+  // t34 = g2 / √(max(0, t26 - t25^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t33[i] =
+    t34[i] =
       params[80 + i]! /
       Math.sqrt(Math.max(0, t26[i]! - t25[i]! * t25[i]!) + 0.00001);
   }
 
-  t34.fill(0);
   t35.fill(0);
+  t36.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a2$1 = (a1 - t25) ⊙ t33 + b2
+    // a2$1 = (t27 - t25) ⊙ t34 + b2
     for (let i = 0; i < 16; i++) {
-      a2$1[i] = (a1[s * 16 + i]! - t25[i]!) * t33[i]! + params[96 + i]!;
+      a2$1[i] = (t27[s * 16 + i]! - t25[i]!) * t34[i]! + params[96 + i]!;
     }
 
-    // t37 = W3 · a2$1
+    // t38 = W3 · a2$1
     for (let i = 0; i < 16; i++) {
       let acc$26 = 0;
       for (let k = 0; k < 16; k++)
         acc$26 += params[112 + i * 16 + k]! * a2$1[k]!;
-      t37[i] = acc$26;
+      t38[i] = acc$26;
     }
 
-    // a3 = σ(t37 + b3)
-    // t34 += a3
-    // t35 += a3^2
+    // t39 = σ(t38 + b3) - m4
+    // t35 += t39
+    // t36 += t39^2
     for (let i = 0; i < 16; i++) {
-      a3[s * 16 + i] = sigmoid(t37[i]! + params[368 + i]!);
-      t34[i]! += a3[s * 16 + i]!;
-      t35[i]! += a3[s * 16 + i]! * a3[s * 16 + i]!;
+      t39[s * 16 + i] = sigmoid(t38[i]! + params[368 + i]!) - state[32 + i]!;
+      t35[i]! += t39[s * 16 + i]!;
+      t36[i]! += t39[s * 16 + i]! * t39[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t34[i]! *= invB;
       t35[i]! *= invB;
+      t36[i]! *= invB;
     }
   }
 
-  // t44 = g4 / √(max(0, t35 - t34^2) + 1e-5)
+  // t46 = g4 / √(max(0, t36 - t35^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t44[i] =
+    t46[i] =
       params[384 + i]! /
-      Math.sqrt(Math.max(0, t35[i]! - t34[i]! * t34[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t36[i]! - t35[i]! * t35[i]!) + 0.00001);
   }
 
-  t45.fill(0);
-  t46.fill(0);
+  t47.fill(0);
+  t48.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a4$1 = (a3 - t34) ⊙ t44 + b4
+    // a4$1 = (t39 - t35) ⊙ t46 + b4
     for (let i = 0; i < 16; i++) {
-      a4$1[i] = (a3[s * 16 + i]! - t34[i]!) * t44[i]! + params[400 + i]!;
+      a4$1[i] = (t39[s * 16 + i]! - t35[i]!) * t46[i]! + params[400 + i]!;
     }
 
-    // t48 = W5 · a4$1
+    // t50 = W5 · a4$1
     for (let i = 0; i < 16; i++) {
       let acc$27 = 0;
       for (let k = 0; k < 16; k++)
         acc$27 += params[416 + i * 16 + k]! * a4$1[k]!;
-      t48[i] = acc$27;
+      t50[i] = acc$27;
     }
 
-    // a5 = σ(t48 + b5)
-    // t45 += a5
-    // t46 += a5^2
+    // t51 = σ(t50 + b5) - m6
+    // t47 += t51
+    // t48 += t51^2
     for (let i = 0; i < 16; i++) {
-      a5[s * 16 + i] = sigmoid(t48[i]! + params[672 + i]!);
-      t45[i]! += a5[s * 16 + i]!;
-      t46[i]! += a5[s * 16 + i]! * a5[s * 16 + i]!;
+      t51[s * 16 + i] = sigmoid(t50[i]! + params[672 + i]!) - state[64 + i]!;
+      t47[i]! += t51[s * 16 + i]!;
+      t48[i]! += t51[s * 16 + i]! * t51[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t45[i]! *= invB;
-      t46[i]! *= invB;
+      t47[i]! *= invB;
+      t48[i]! *= invB;
     }
   }
 
-  // t55 = g6 / √(max(0, t46 - t45^2) + 1e-5)
+  // t58 = g6 / √(max(0, t48 - t47^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t55[i] =
+    t58[i] =
       params[688 + i]! /
-      Math.sqrt(Math.max(0, t46[i]! - t45[i]! * t45[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t48[i]! - t47[i]! * t47[i]!) + 0.00001);
   }
 
-  t56.fill(0);
-  t57.fill(0);
+  t59.fill(0);
+  t60.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a6$1 = (a5 - t45) ⊙ t55 + b6
+    // a6$1 = (t51 - t47) ⊙ t58 + b6
     for (let i = 0; i < 16; i++) {
-      a6$1[i] = (a5[s * 16 + i]! - t45[i]!) * t55[i]! + params[704 + i]!;
+      a6$1[i] = (t51[s * 16 + i]! - t47[i]!) * t58[i]! + params[704 + i]!;
     }
 
-    // t59 = W7 · a6$1
+    // t62 = W7 · a6$1
     for (let i = 0; i < 16; i++) {
       let acc$28 = 0;
       for (let k = 0; k < 16; k++)
         acc$28 += params[720 + i * 16 + k]! * a6$1[k]!;
-      t59[i] = acc$28;
+      t62[i] = acc$28;
     }
 
-    // a7 = σ(t59 + b7)
-    // t56 += a7
-    // t57 += a7^2
+    // t63 = σ(t62 + b7) - m8
+    // t59 += t63
+    // t60 += t63^2
     for (let i = 0; i < 16; i++) {
-      a7[s * 16 + i] = sigmoid(t59[i]! + params[976 + i]!);
-      t56[i]! += a7[s * 16 + i]!;
-      t57[i]! += a7[s * 16 + i]! * a7[s * 16 + i]!;
+      t63[s * 16 + i] = sigmoid(t62[i]! + params[976 + i]!) - state[96 + i]!;
+      t59[i]! += t63[s * 16 + i]!;
+      t60[i]! += t63[s * 16 + i]! * t63[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t56[i]! *= invB;
-      t57[i]! *= invB;
+      t59[i]! *= invB;
+      t60[i]! *= invB;
     }
   }
 
-  // t66 = g8 / √(max(0, t57 - t56^2) + 1e-5)
+  // t70 = g8 / √(max(0, t60 - t59^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t66[i] =
+    t70[i] =
       params[992 + i]! /
-      Math.sqrt(Math.max(0, t57[i]! - t56[i]! * t56[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t60[i]! - t59[i]! * t59[i]!) + 0.00001);
   }
 
-  t67.fill(0);
-  t68.fill(0);
+  t71.fill(0);
+  t72.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a8$1 = (a7 - t56) ⊙ t66 + b8
+    // a8$1 = (t63 - t59) ⊙ t70 + b8
     for (let i = 0; i < 16; i++) {
-      a8$1[i] = (a7[s * 16 + i]! - t56[i]!) * t66[i]! + params[1008 + i]!;
+      a8$1[i] = (t63[s * 16 + i]! - t59[i]!) * t70[i]! + params[1008 + i]!;
     }
 
-    // t70 = W9 · a8$1
+    // t74 = W9 · a8$1
     for (let i = 0; i < 16; i++) {
       let acc$29 = 0;
       for (let k = 0; k < 16; k++)
         acc$29 += params[1024 + i * 16 + k]! * a8$1[k]!;
-      t70[i] = acc$29;
+      t74[i] = acc$29;
     }
 
-    // a9 = σ(t70 + b9)
-    // t67 += a9
-    // t68 += a9^2
+    // t75 = σ(t74 + b9) - m10
+    // t71 += t75
+    // t72 += t75^2
     for (let i = 0; i < 16; i++) {
-      a9[s * 16 + i] = sigmoid(t70[i]! + params[1280 + i]!);
-      t67[i]! += a9[s * 16 + i]!;
-      t68[i]! += a9[s * 16 + i]! * a9[s * 16 + i]!;
+      t75[s * 16 + i] = sigmoid(t74[i]! + params[1280 + i]!) - state[128 + i]!;
+      t71[i]! += t75[s * 16 + i]!;
+      t72[i]! += t75[s * 16 + i]! * t75[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t67[i]! *= invB;
-      t68[i]! *= invB;
+      t71[i]! *= invB;
+      t72[i]! *= invB;
     }
   }
 
-  // t77 = g10 / √(max(0, t68 - t67^2) + 1e-5)
+  // t82 = g10 / √(max(0, t72 - t71^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t77[i] =
+    t82[i] =
       params[1296 + i]! /
-      Math.sqrt(Math.max(0, t68[i]! - t67[i]! * t67[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t72[i]! - t71[i]! * t71[i]!) + 0.00001);
   }
 
-  t78.fill(0);
-  t79.fill(0);
+  t83.fill(0);
+  t84.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a10$1 = (a9 - t67) ⊙ t77 + b10
+    // a10$1 = (t75 - t71) ⊙ t82 + b10
     for (let i = 0; i < 16; i++) {
-      a10$1[i] = (a9[s * 16 + i]! - t67[i]!) * t77[i]! + params[1312 + i]!;
+      a10$1[i] = (t75[s * 16 + i]! - t71[i]!) * t82[i]! + params[1312 + i]!;
     }
 
-    // t81 = W11 · a10$1
+    // t86 = W11 · a10$1
     for (let i = 0; i < 16; i++) {
       let acc$30 = 0;
       for (let k = 0; k < 16; k++)
         acc$30 += params[1328 + i * 16 + k]! * a10$1[k]!;
-      t81[i] = acc$30;
+      t86[i] = acc$30;
     }
 
-    // a11 = σ(t81 + b11)
-    // t78 += a11
-    // t79 += a11^2
+    // t87 = σ(t86 + b11) - m12
+    // t83 += t87
+    // t84 += t87^2
     for (let i = 0; i < 16; i++) {
-      a11[s * 16 + i] = sigmoid(t81[i]! + params[1584 + i]!);
-      t78[i]! += a11[s * 16 + i]!;
-      t79[i]! += a11[s * 16 + i]! * a11[s * 16 + i]!;
+      t87[s * 16 + i] = sigmoid(t86[i]! + params[1584 + i]!) - state[160 + i]!;
+      t83[i]! += t87[s * 16 + i]!;
+      t84[i]! += t87[s * 16 + i]! * t87[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t78[i]! *= invB;
-      t79[i]! *= invB;
+      t83[i]! *= invB;
+      t84[i]! *= invB;
     }
   }
 
-  // t88 = g12 / √(max(0, t79 - t78^2) + 1e-5)
+  // t94 = g12 / √(max(0, t84 - t83^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t88[i] =
+    t94[i] =
       params[1600 + i]! /
-      Math.sqrt(Math.max(0, t79[i]! - t78[i]! * t78[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t84[i]! - t83[i]! * t83[i]!) + 0.00001);
   }
 
-  t89.fill(0);
-  t90.fill(0);
+  t95.fill(0);
+  t96.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a12$1 = (a11 - t78) ⊙ t88 + b12
+    // a12$1 = (t87 - t83) ⊙ t94 + b12
     for (let i = 0; i < 16; i++) {
-      a12$1[i] = (a11[s * 16 + i]! - t78[i]!) * t88[i]! + params[1616 + i]!;
+      a12$1[i] = (t87[s * 16 + i]! - t83[i]!) * t94[i]! + params[1616 + i]!;
     }
 
-    // t92 = W13 · a12$1
+    // t98 = W13 · a12$1
     for (let i = 0; i < 16; i++) {
       let acc$31 = 0;
       for (let k = 0; k < 16; k++)
         acc$31 += params[1632 + i * 16 + k]! * a12$1[k]!;
-      t92[i] = acc$31;
+      t98[i] = acc$31;
     }
 
-    // a13 = σ(t92 + b13)
-    // t89 += a13
-    // t90 += a13^2
+    // t99 = σ(t98 + b13) - m14
+    // t95 += t99
+    // t96 += t99^2
     for (let i = 0; i < 16; i++) {
-      a13[s * 16 + i] = sigmoid(t92[i]! + params[1888 + i]!);
-      t89[i]! += a13[s * 16 + i]!;
-      t90[i]! += a13[s * 16 + i]! * a13[s * 16 + i]!;
+      t99[s * 16 + i] = sigmoid(t98[i]! + params[1888 + i]!) - state[192 + i]!;
+      t95[i]! += t99[s * 16 + i]!;
+      t96[i]! += t99[s * 16 + i]! * t99[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t89[i]! *= invB;
-      t90[i]! *= invB;
+      t95[i]! *= invB;
+      t96[i]! *= invB;
     }
   }
 
-  // t99 = g14 / √(max(0, t90 - t89^2) + 1e-5)
+  // t106 = g14 / √(max(0, t96 - t95^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t99[i] =
+    t106[i] =
       params[1904 + i]! /
-      Math.sqrt(Math.max(0, t90[i]! - t89[i]! * t89[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t96[i]! - t95[i]! * t95[i]!) + 0.00001);
   }
 
-  t100.fill(0);
-  t101.fill(0);
+  t107.fill(0);
+  t108.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a14$1 = (a13 - t89) ⊙ t99 + b14
+    // a14$1 = (t99 - t95) ⊙ t106 + b14
     for (let i = 0; i < 16; i++) {
-      a14$1[i] = (a13[s * 16 + i]! - t89[i]!) * t99[i]! + params[1920 + i]!;
+      a14$1[i] = (t99[s * 16 + i]! - t95[i]!) * t106[i]! + params[1920 + i]!;
     }
 
-    // t103 = W15 · a14$1
+    // t110 = W15 · a14$1
     for (let i = 0; i < 16; i++) {
       let acc$32 = 0;
       for (let k = 0; k < 16; k++)
         acc$32 += params[1936 + i * 16 + k]! * a14$1[k]!;
-      t103[i] = acc$32;
+      t110[i] = acc$32;
     }
 
-    // a15 = σ(t103 + b15)
-    // t100 += a15
-    // t101 += a15^2
+    // t111 = σ(t110 + b15) - m16
+    // t107 += t111
+    // t108 += t111^2
     for (let i = 0; i < 16; i++) {
-      a15[s * 16 + i] = sigmoid(t103[i]! + params[2192 + i]!);
-      t100[i]! += a15[s * 16 + i]!;
-      t101[i]! += a15[s * 16 + i]! * a15[s * 16 + i]!;
+      t111[s * 16 + i] =
+        sigmoid(t110[i]! + params[2192 + i]!) - state[224 + i]!;
+      t107[i]! += t111[s * 16 + i]!;
+      t108[i]! += t111[s * 16 + i]! * t111[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t100[i]! *= invB;
-      t101[i]! *= invB;
+      t107[i]! *= invB;
+      t108[i]! *= invB;
     }
   }
 
-  // t110 = g16 / √(max(0, t101 - t100^2) + 1e-5)
+  // t118 = g16 / √(max(0, t108 - t107^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t110[i] =
+    t118[i] =
       params[2208 + i]! /
-      Math.sqrt(Math.max(0, t101[i]! - t100[i]! * t100[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t108[i]! - t107[i]! * t107[i]!) + 0.00001);
   }
 
-  t111.fill(0);
-  t112.fill(0);
+  t119.fill(0);
+  t120.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a16$1 = (a15 - t100) ⊙ t110 + b16
+    // a16$1 = (t111 - t107) ⊙ t118 + b16
     for (let i = 0; i < 16; i++) {
-      a16$1[i] = (a15[s * 16 + i]! - t100[i]!) * t110[i]! + params[2224 + i]!;
+      a16$1[i] = (t111[s * 16 + i]! - t107[i]!) * t118[i]! + params[2224 + i]!;
     }
 
-    // t114 = W17 · a16$1
+    // t122 = W17 · a16$1
     for (let i = 0; i < 16; i++) {
       let acc$33 = 0;
       for (let k = 0; k < 16; k++)
         acc$33 += params[2240 + i * 16 + k]! * a16$1[k]!;
-      t114[i] = acc$33;
+      t122[i] = acc$33;
     }
 
-    // a17 = σ(t114 + b17)
-    // t111 += a17
-    // t112 += a17^2
+    // t123 = σ(t122 + b17) - m18
+    // t119 += t123
+    // t120 += t123^2
     for (let i = 0; i < 16; i++) {
-      a17[s * 16 + i] = sigmoid(t114[i]! + params[2496 + i]!);
-      t111[i]! += a17[s * 16 + i]!;
-      t112[i]! += a17[s * 16 + i]! * a17[s * 16 + i]!;
+      t123[s * 16 + i] =
+        sigmoid(t122[i]! + params[2496 + i]!) - state[256 + i]!;
+      t119[i]! += t123[s * 16 + i]!;
+      t120[i]! += t123[s * 16 + i]! * t123[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t111[i]! *= invB;
-      t112[i]! *= invB;
+      t119[i]! *= invB;
+      t120[i]! *= invB;
     }
   }
 
-  // t121 = g18 / √(max(0, t112 - t111^2) + 1e-5)
+  // t130 = g18 / √(max(0, t120 - t119^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t121[i] =
+    t130[i] =
       params[2512 + i]! /
-      Math.sqrt(Math.max(0, t112[i]! - t111[i]! * t111[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t120[i]! - t119[i]! * t119[i]!) + 0.00001);
   }
 
   let meanL$1 = 0;
   for (let s = 0; s < batch; s++) {
     const yRow = s * 3;
-    // a18$1 = (a17 - t111) ⊙ t121 + b18
+    // a18$1 = (t123 - t119) ⊙ t130 + b18
     for (let i = 0; i < 16; i++) {
-      a18$1[i] = (a17[s * 16 + i]! - t111[i]!) * t121[i]! + params[2528 + i]!;
+      a18$1[i] = (t123[s * 16 + i]! - t119[i]!) * t130[i]! + params[2528 + i]!;
     }
 
-    // t125 = W19 · a18$1
+    // t134 = W19 · a18$1
     for (let i = 0; i < 3; i++) {
       let acc$34 = 0;
       for (let k = 0; k < 16; k++)
         acc$34 += params[2544 + i * 16 + k]! * a18$1[k]!;
-      t125[i] = acc$34;
+      t134[i] = acc$34;
     }
 
-    // z19$1 = t125 + b19
-    z19$1[0] = t125[0]! + params[2592]!;
-    z19$1[1] = t125[1]! + params[2593]!;
-    z19$1[2] = t125[2]! + params[2594]!;
-    // t126 = logsumexp(z19$1)
+    // z19$1 = t134 + b19
+    z19$1[0] = t134[0]! + params[2592]!;
+    z19$1[1] = t134[1]! + params[2593]!;
+    z19$1[2] = t134[2]! + params[2594]!;
+    // t135 = logsumexp(z19$1)
     let max$4 = -Infinity;
     if (z19$1[0]! > max$4) max$4 = z19$1[0]!;
     if (z19$1[1]! > max$4) max$4 = z19$1[1]!;
     if (z19$1[2]! > max$4) max$4 = z19$1[2]!;
-    const t126 =
+    const t135 =
       max$4 +
       Math.log(
         Math.exp(z19$1[0]! - max$4) +
           Math.exp(z19$1[1]! - max$4) +
           Math.exp(z19$1[2]! - max$4),
       );
-    // t127 = Σ(y ⊙ z19$1)
-    const t127 =
+    // t136 = Σ(y ⊙ z19$1)
+    const t136 =
       targets[yRow]! * z19$1[0]! +
       targets[yRow + 1]! * z19$1[1]! +
       targets[yRow + 2]! * z19$1[2]!;
-    // meanL$1 += t126 - t127
-    meanL$1 += t126 - t127;
+    // meanL$1 += t135 - t136
+    meanL$1 += t135 - t136;
   }
 
   meanL$1 *= invB;
@@ -3840,9 +3880,9 @@ function sgdStepKernel(
 
 // ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
 
-/** The kernels' binary (204734 bytes), base64. */
+/** The kernels' binary (203889 bytes), base64. */
 const wasmBinary =
-  "AGFzbQEAAAABHwZgAn9/AGABewF7YAF8AXxgAn9/AXxgAX0BfWABfAADCwoAAQICAwMEAAMFBQMBAAEHUwcGbWVtb3J5AgAHZm9yd2FyZAAABGxvc3MABAhncmFkaWVudAAFD3RyYWluaW5nRm9yd2FyZAAHDHRyYWluaW5nTG9zcwAICXNnZFVwZGF0ZQAJCtSqDAq5TAMBfBV/A3wgALchAiABQRxsIQNBAEEAKgLAArtBACoC4KIBu0TxaOOItfjkPqCfo7Y4AqCrAUEAQQAqAsQCu0EAKgLkogG7RPFo44i1+OQ+oJ+jtjgCpKsBQQBBACoCyAK7QQAqAuiiAbtE8WjjiLX45D6gn6O2OAKoqwFBAEEAKgLMArtBACoC7KIBu0TxaOOItfjkPqCfo7Y4AqyrAUEAQQAqAtACu0EAKgLwogG7RPFo44i1+OQ+oJ+jtjgCsKsBQQBBACoC1AK7QQAqAvSiAbtE8WjjiLX45D6gn6O2OAK0qwFBAEEAKgLYArtBACoC+KIBu0TxaOOItfjkPqCfo7Y4ArirAUEAQQAqAtwCu0EAKgL8ogG7RPFo44i1+OQ+oJ+jtjgCvKsBQQBBACoC4AK7QQAqAoCjAbtE8WjjiLX45D6gn6O2OALAqwFBAEEAKgLkArtBACoChKMBu0TxaOOItfjkPqCfo7Y4AsSrAUEAQQAqAugCu0EAKgKIowG7RPFo44i1+OQ+oJ+jtjgCyKsBQQBBACoC7AK7QQAqAoyjAbtE8WjjiLX45D6gn6O2OALMqwFBAEEAKgLwArtBACoCkKMBu0TxaOOItfjkPqCfo7Y4AtCrAUEAQQAqAvQCu0EAKgKUowG7RPFo44i1+OQ+oJ+jtjgC1KsBQQBBACoC+AK7QQAqApijAbtE8WjjiLX45D6gn6O2OALYqwFBAEEAKgL8ArtBACoCnKMBu0TxaOOItfjkPqCfo7Y4AtyrAUEAQQAqAoAMu0EAKgLgowG7RPFo44i1+OQ+oJ+jtjgC4KsBQQBBACoChAy7QQAqAuSjAbtE8WjjiLX45D6gn6O2OALkqwFBAEEAKgKIDLtBACoC6KMBu0TxaOOItfjkPqCfo7Y4AuirAUEAQQAqAowMu0EAKgLsowG7RPFo44i1+OQ+oJ+jtjgC7KsBQQBBACoCkAy7QQAqAvCjAbtE8WjjiLX45D6gn6O2OALwqwFBAEEAKgKUDLtBACoC9KMBu0TxaOOItfjkPqCfo7Y4AvSrAUEAQQAqApgMu0EAKgL4owG7RPFo44i1+OQ+oJ+jtjgC+KsBQQBBACoCnAy7QQAqAvyjAbtE8WjjiLX45D6gn6O2OAL8qwFBAEEAKgKgDLtBACoCgKQBu0TxaOOItfjkPqCfo7Y4AoCsAUEAQQAqAqQMu0EAKgKEpAG7RPFo44i1+OQ+oJ+jtjgChKwBQQBBACoCqAy7QQAqAoikAbtE8WjjiLX45D6gn6O2OAKIrAFBAEEAKgKsDLtBACoCjKQBu0TxaOOItfjkPqCfo7Y4AoysAUEAQQAqArAMu0EAKgKQpAG7RPFo44i1+OQ+oJ+jtjgCkKwBQQBBACoCtAy7QQAqApSkAbtE8WjjiLX45D6gn6O2OAKUrAFBAEEAKgK4DLtBACoCmKQBu0TxaOOItfjkPqCfo7Y4ApisAUEAQQAqArwMu0EAKgKcpAG7RPFo44i1+OQ+oJ+jtjgCnKwBQQBBACoCwBW7QQAqAuCkAbtE8WjjiLX45D6gn6O2OAKgrAFBAEEAKgLEFbtBACoC5KQBu0TxaOOItfjkPqCfo7Y4AqSsAUEAQQAqAsgVu0EAKgLopAG7RPFo44i1+OQ+oJ+jtjgCqKwBQQBBACoCzBW7QQAqAuykAbtE8WjjiLX45D6gn6O2OAKsrAFBAEEAKgLQFbtBACoC8KQBu0TxaOOItfjkPqCfo7Y4ArCsAUEAQQAqAtQVu0EAKgL0pAG7RPFo44i1+OQ+oJ+jtjgCtKwBQQBBACoC2BW7QQAqAvikAbtE8WjjiLX45D6gn6O2OAK4rAFBAEEAKgLcFbtBACoC/KQBu0TxaOOItfjkPqCfo7Y4ArysAUEAQQAqAuAVu0EAKgKApQG7RPFo44i1+OQ+oJ+jtjgCwKwBQQBBACoC5BW7QQAqAoSlAbtE8WjjiLX45D6gn6O2OALErAFBAEEAKgLoFbtBACoCiKUBu0TxaOOItfjkPqCfo7Y4AsisAUEAQQAqAuwVu0EAKgKMpQG7RPFo44i1+OQ+oJ+jtjgCzKwBQQBBACoC8BW7QQAqApClAbtE8WjjiLX45D6gn6O2OALQrAFBAEEAKgL0FbtBACoClKUBu0TxaOOItfjkPqCfo7Y4AtSsAUEAQQAqAvgVu0EAKgKYpQG7RPFo44i1+OQ+oJ+jtjgC2KwBQQBBACoC/BW7QQAqApylAbtE8WjjiLX45D6gn6O2OALcrAFBAEEAKgKAH7tBACoC4KUBu0TxaOOItfjkPqCfo7Y4AuCsAUEAQQAqAoQfu0EAKgLkpQG7RPFo44i1+OQ+oJ+jtjgC5KwBQQBBACoCiB+7QQAqAuilAbtE8WjjiLX45D6gn6O2OALorAFBAEEAKgKMH7tBACoC7KUBu0TxaOOItfjkPqCfo7Y4AuysAUEAQQAqApAfu0EAKgLwpQG7RPFo44i1+OQ+oJ+jtjgC8KwBQQBBACoClB+7QQAqAvSlAbtE8WjjiLX45D6gn6O2OAL0rAFBAEEAKgKYH7tBACoC+KUBu0TxaOOItfjkPqCfo7Y4AvisAUEAQQAqApwfu0EAKgL8pQG7RPFo44i1+OQ+oJ+jtjgC/KwBQQBBACoCoB+7QQAqAoCmAbtE8WjjiLX45D6gn6O2OAKArQFBAEEAKgKkH7tBACoChKYBu0TxaOOItfjkPqCfo7Y4AoStAUEAQQAqAqgfu0EAKgKIpgG7RPFo44i1+OQ+oJ+jtjgCiK0BQQBBACoCrB+7QQAqAoymAbtE8WjjiLX45D6gn6O2OAKMrQFBAEEAKgKwH7tBACoCkKYBu0TxaOOItfjkPqCfo7Y4ApCtAUEAQQAqArQfu0EAKgKUpgG7RPFo44i1+OQ+oJ+jtjgClK0BQQBBACoCuB+7QQAqApimAbtE8WjjiLX45D6gn6O2OAKYrQFBAEEAKgK8H7tBACoCnKYBu0TxaOOItfjkPqCfo7Y4ApytAUEAQQAqAsAou0EAKgLgpgG7RPFo44i1+OQ+oJ+jtjgCoK0BQQBBACoCxCi7QQAqAuSmAbtE8WjjiLX45D6gn6O2OAKkrQFBAEEAKgLIKLtBACoC6KYBu0TxaOOItfjkPqCfo7Y4AqitAUEAQQAqAswou0EAKgLspgG7RPFo44i1+OQ+oJ+jtjgCrK0BQQBBACoC0Ci7QQAqAvCmAbtE8WjjiLX45D6gn6O2OAKwrQFBAEEAKgLUKLtBACoC9KYBu0TxaOOItfjkPqCfo7Y4ArStAUEAQQAqAtgou0EAKgL4pgG7RPFo44i1+OQ+oJ+jtjgCuK0BQQBBACoC3Ci7QQAqAvymAbtE8WjjiLX45D6gn6O2OAK8rQFBAEEAKgLgKLtBACoCgKcBu0TxaOOItfjkPqCfo7Y4AsCtAUEAQQAqAuQou0EAKgKEpwG7RPFo44i1+OQ+oJ+jtjgCxK0BQQBBACoC6Ci7QQAqAoinAbtE8WjjiLX45D6gn6O2OALIrQFBAEEAKgLsKLtBACoCjKcBu0TxaOOItfjkPqCfo7Y4AsytAUEAQQAqAvAou0EAKgKQpwG7RPFo44i1+OQ+oJ+jtjgC0K0BQQBBACoC9Ci7QQAqApSnAbtE8WjjiLX45D6gn6O2OALUrQFBAEEAKgL4KLtBACoCmKcBu0TxaOOItfjkPqCfo7Y4AtitAUEAQQAqAvwou0EAKgKcpwG7RPFo44i1+OQ+oJ+jtjgC3K0BQQBBACoCgDK7QQAqAuCnAbtE8WjjiLX45D6gn6O2OALgrQFBAEEAKgKEMrtBACoC5KcBu0TxaOOItfjkPqCfo7Y4AuStAUEAQQAqAogyu0EAKgLopwG7RPFo44i1+OQ+oJ+jtjgC6K0BQQBBACoCjDK7QQAqAuynAbtE8WjjiLX45D6gn6O2OALsrQFBAEEAKgKQMrtBACoC8KcBu0TxaOOItfjkPqCfo7Y4AvCtAUEAQQAqApQyu0EAKgL0pwG7RPFo44i1+OQ+oJ+jtjgC9K0BQQBBACoCmDK7QQAqAvinAbtE8WjjiLX45D6gn6O2OAL4rQFBAEEAKgKcMrtBACoC/KcBu0TxaOOItfjkPqCfo7Y4AvytAUEAQQAqAqAyu0EAKgKAqAG7RPFo44i1+OQ+oJ+jtjgCgK4BQQBBACoCpDK7QQAqAoSoAbtE8WjjiLX45D6gn6O2OAKErgFBAEEAKgKoMrtBACoCiKgBu0TxaOOItfjkPqCfo7Y4AoiuAUEAQQAqAqwyu0EAKgKMqAG7RPFo44i1+OQ+oJ+jtjgCjK4BQQBBACoCsDK7QQAqApCoAbtE8WjjiLX45D6gn6O2OAKQrgFBAEEAKgK0MrtBACoClKgBu0TxaOOItfjkPqCfo7Y4ApSuAUEAQQAqArgyu0EAKgKYqAG7RPFo44i1+OQ+oJ+jtjgCmK4BQQBBACoCvDK7QQAqApyoAbtE8WjjiLX45D6gn6O2OAKcrgFBAEEAKgLAO7tBACoC4KgBu0TxaOOItfjkPqCfo7Y4AqCuAUEAQQAqAsQ7u0EAKgLkqAG7RPFo44i1+OQ+oJ+jtjgCpK4BQQBBACoCyDu7QQAqAuioAbtE8WjjiLX45D6gn6O2OAKorgFBAEEAKgLMO7tBACoC7KgBu0TxaOOItfjkPqCfo7Y4AqyuAUEAQQAqAtA7u0EAKgLwqAG7RPFo44i1+OQ+oJ+jtjgCsK4BQQBBACoC1Du7QQAqAvSoAbtE8WjjiLX45D6gn6O2OAK0rgFBAEEAKgLYO7tBACoC+KgBu0TxaOOItfjkPqCfo7Y4AriuAUEAQQAqAtw7u0EAKgL8qAG7RPFo44i1+OQ+oJ+jtjgCvK4BQQBBACoC4Du7QQAqAoCpAbtE8WjjiLX45D6gn6O2OALArgFBAEEAKgLkO7tBACoChKkBu0TxaOOItfjkPqCfo7Y4AsSuAUEAQQAqAug7u0EAKgKIqQG7RPFo44i1+OQ+oJ+jtjgCyK4BQQBBACoC7Du7QQAqAoypAbtE8WjjiLX45D6gn6O2OALMrgFBAEEAKgLwO7tBACoCkKkBu0TxaOOItfjkPqCfo7Y4AtCuAUEAQQAqAvQ7u0EAKgKUqQG7RPFo44i1+OQ+oJ+jtjgC1K4BQQBBACoC+Du7QQAqApipAbtE8WjjiLX45D6gn6O2OALYrgFBAEEAKgL8O7tBACoCnKkBu0TxaOOItfjkPqCfo7Y4AtyuAUEAQQAqAoBFu0EAKgLgqQG7RPFo44i1+OQ+oJ+jtjgC4K4BQQBBACoChEW7QQAqAuSpAbtE8WjjiLX45D6gn6O2OALkrgFBAEEAKgKIRbtBACoC6KkBu0TxaOOItfjkPqCfo7Y4AuiuAUEAQQAqAoxFu0EAKgLsqQG7RPFo44i1+OQ+oJ+jtjgC7K4BQQBBACoCkEW7QQAqAvCpAbtE8WjjiLX45D6gn6O2OALwrgFBAEEAKgKURbtBACoC9KkBu0TxaOOItfjkPqCfo7Y4AvSuAUEAQQAqAphFu0EAKgL4qQG7RPFo44i1+OQ+oJ+jtjgC+K4BQQBBACoCnEW7QQAqAvypAbtE8WjjiLX45D6gn6O2OAL8rgFBAEEAKgKgRbtBACoCgKoBu0TxaOOItfjkPqCfo7Y4AoCvAUEAQQAqAqRFu0EAKgKEqgG7RPFo44i1+OQ+oJ+jtjgChK8BQQBBACoCqEW7QQAqAoiqAbtE8WjjiLX45D6gn6O2OAKIrwFBAEEAKgKsRbtBACoCjKoBu0TxaOOItfjkPqCfo7Y4AoyvAUEAQQAqArBFu0EAKgKQqgG7RPFo44i1+OQ+oJ+jtjgCkK8BQQBBACoCtEW7QQAqApSqAbtE8WjjiLX45D6gn6O2OAKUrwFBAEEAKgK4RbtBACoCmKoBu0TxaOOItfjkPqCfo7Y4ApivAUEAQQAqArxFu0EAKgKcqgG7RPFo44i1+OQ+oJ+jtjgCnK8BQQBBACoCwE67QQAqAuCqAbtE8WjjiLX45D6gn6O2OAKgrwFBAEEAKgLETrtBACoC5KoBu0TxaOOItfjkPqCfo7Y4AqSvAUEAQQAqAshOu0EAKgLoqgG7RPFo44i1+OQ+oJ+jtjgCqK8BQQBBACoCzE67QQAqAuyqAbtE8WjjiLX45D6gn6O2OAKsrwFBAEEAKgLQTrtBACoC8KoBu0TxaOOItfjkPqCfo7Y4ArCvAUEAQQAqAtROu0EAKgL0qgG7RPFo44i1+OQ+oJ+jtjgCtK8BQQBBACoC2E67QQAqAviqAbtE8WjjiLX45D6gn6O2OAK4rwFBAEEAKgLcTrtBACoC/KoBu0TxaOOItfjkPqCfo7Y4AryvAUEAQQAqAuBOu0EAKgKAqwG7RPFo44i1+OQ+oJ+jtjgCwK8BQQBBACoC5E67QQAqAoSrAbtE8WjjiLX45D6gn6O2OALErwFBAEEAKgLoTrtBACoCiKsBu0TxaOOItfjkPqCfo7Y4AsivAUEAQQAqAuxOu0EAKgKMqwG7RPFo44i1+OQ+oJ+jtjgCzK8BQQBBACoC8E67QQAqApCrAbtE8WjjiLX45D6gn6O2OALQrwFBAEEAKgL0TrtBACoClKsBu0TxaOOItfjkPqCfo7Y4AtSvAUEAQQAqAvhOu0EAKgKYqwG7RPFo44i1+OQ+oJ+jtjgC2K8BQQBBACoC/E67QQAqApyrAbtE8WjjiLX45D6gn6O2OALcrwFBACEEA0BBACEFA0AgBUEEbCAFQRBsKgIAuyAEQRBsKgLAyAG7oiAFQRBsKgIEuyAEQRBsKgLEyAG7oqAgBUEQbCoCCLsgBEEQbCoCyMgBu6KgIAVBEGwqAgy7IARBEGwqAszIAbuioLY4AuCvASAFQQFqIgVBEEgNAAtBACEGA0AgBkEEbCAGQQRs/V0C4K8B/V8gBkEEbP1dAoAC/V/98AH9XhAB/V8gBkEEbP1dAqCiAf1f/fEBIAZBBGz9XQKgqwH9X/3yASAGQQRs/V0CgAP9X/3wAf1e/VsCoLABACAGQQJqIgZBEEgNAAtBACEHA0AgB0EEbCAHQcAAbCoCwAO7QQAqAqCwAbuiIAdBwABsKgLEA7tBACoCpLABu6KgIAdBwABsKgLIA7tBACoCqLABu6KgIAdBwABsKgLMA7tBACoCrLABu6KgIAdBwABsKgLQA7tBACoCsLABu6KgIAdBwABsKgLUA7tBACoCtLABu6KgIAdBwABsKgLYA7tBACoCuLABu6KgIAdBwABsKgLcA7tBACoCvLABu6KgIAdBwABsKgLgA7tBACoCwLABu6KgIAdBwABsKgLkA7tBACoCxLABu6KgIAdBwABsKgLoA7tBACoCyLABu6KgIAdBwABsKgLsA7tBACoCzLABu6KgIAdBwABsKgLwA7tBACoC0LABu6KgIAdBwABsKgL0A7tBACoC1LABu6KgIAdBwABsKgL4A7tBACoC2LABu6KgIAdBwABsKgL8A7tBACoC3LABu6KgtjgC4K8BIAdBAWoiB0EQSA0AC0EAIQgDQCAIQQRsIAhBBGz9XQLgrwH9XyAIQQRs/V0CwAv9X/3wAf1eEAH9XyAIQQRs/V0CoKMB/V/98QEgCEEEbP1dAuCrAf1f/fIBIAhBBGz9XQLADP1f/fAB/V79WwKgsAEAIAhBAmoiCEEQSA0AC0EAIQkDQCAJQQRsIAlBwABsKgKADbtBACoCoLABu6IgCUHAAGwqAoQNu0EAKgKksAG7oqAgCUHAAGwqAogNu0EAKgKosAG7oqAgCUHAAGwqAowNu0EAKgKssAG7oqAgCUHAAGwqApANu0EAKgKwsAG7oqAgCUHAAGwqApQNu0EAKgK0sAG7oqAgCUHAAGwqApgNu0EAKgK4sAG7oqAgCUHAAGwqApwNu0EAKgK8sAG7oqAgCUHAAGwqAqANu0EAKgLAsAG7oqAgCUHAAGwqAqQNu0EAKgLEsAG7oqAgCUHAAGwqAqgNu0EAKgLIsAG7oqAgCUHAAGwqAqwNu0EAKgLMsAG7oqAgCUHAAGwqArANu0EAKgLQsAG7oqAgCUHAAGwqArQNu0EAKgLUsAG7oqAgCUHAAGwqArgNu0EAKgLYsAG7oqAgCUHAAGwqArwNu0EAKgLcsAG7oqC2OALgrwEgCUEBaiIJQRBIDQALQQAhCgNAIApBBGwgCkEEbP1dAuCvAf1fIApBBGz9XQKAFf1f/fAB/V4QAf1fIApBBGz9XQKgpAH9X/3xASAKQQRs/V0CoKwB/V/98gEgCkEEbP1dAoAW/V/98AH9Xv1bAqCwAQAgCkECaiIKQRBIDQALQQAhCwNAIAtBBGwgC0HAAGwqAsAWu0EAKgKgsAG7oiALQcAAbCoCxBa7QQAqAqSwAbuioCALQcAAbCoCyBa7QQAqAqiwAbuioCALQcAAbCoCzBa7QQAqAqywAbuioCALQcAAbCoC0Ba7QQAqArCwAbuioCALQcAAbCoC1Ba7QQAqArSwAbuioCALQcAAbCoC2Ba7QQAqAriwAbuioCALQcAAbCoC3Ba7QQAqArywAbuioCALQcAAbCoC4Ba7QQAqAsCwAbuioCALQcAAbCoC5Ba7QQAqAsSwAbuioCALQcAAbCoC6Ba7QQAqAsiwAbuioCALQcAAbCoC7Ba7QQAqAsywAbuioCALQcAAbCoC8Ba7QQAqAtCwAbuioCALQcAAbCoC9Ba7QQAqAtSwAbuioCALQcAAbCoC+Ba7QQAqAtiwAbuioCALQcAAbCoC/Ba7QQAqAtywAbuioLY4AuCvASALQQFqIgtBEEgNAAtBACEMA0AgDEEEbCAMQQRs/V0C4K8B/V8gDEEEbP1dAsAe/V/98AH9XhAB/V8gDEEEbP1dAqClAf1f/fEBIAxBBGz9XQLgrAH9X/3yASAMQQRs/V0CwB/9X/3wAf1e/VsCoLABACAMQQJqIgxBEEgNAAtBACENA0AgDUEEbCANQcAAbCoCgCC7QQAqAqCwAbuiIA1BwABsKgKEILtBACoCpLABu6KgIA1BwABsKgKIILtBACoCqLABu6KgIA1BwABsKgKMILtBACoCrLABu6KgIA1BwABsKgKQILtBACoCsLABu6KgIA1BwABsKgKUILtBACoCtLABu6KgIA1BwABsKgKYILtBACoCuLABu6KgIA1BwABsKgKcILtBACoCvLABu6KgIA1BwABsKgKgILtBACoCwLABu6KgIA1BwABsKgKkILtBACoCxLABu6KgIA1BwABsKgKoILtBACoCyLABu6KgIA1BwABsKgKsILtBACoCzLABu6KgIA1BwABsKgKwILtBACoC0LABu6KgIA1BwABsKgK0ILtBACoC1LABu6KgIA1BwABsKgK4ILtBACoC2LABu6KgIA1BwABsKgK8ILtBACoC3LABu6KgtjgC4K8BIA1BAWoiDUEQSA0AC0EAIQ4DQCAOQQRsIA5BBGz9XQLgrwH9XyAOQQRs/V0CgCj9X/3wAf1eEAH9XyAOQQRs/V0CoKYB/V/98QEgDkEEbP1dAqCtAf1f/fIBIA5BBGz9XQKAKf1f/fAB/V79WwKgsAEAIA5BAmoiDkEQSA0AC0EAIQ8DQCAPQQRsIA9BwABsKgLAKbtBACoCoLABu6IgD0HAAGwqAsQpu0EAKgKksAG7oqAgD0HAAGwqAsgpu0EAKgKosAG7oqAgD0HAAGwqAswpu0EAKgKssAG7oqAgD0HAAGwqAtApu0EAKgKwsAG7oqAgD0HAAGwqAtQpu0EAKgK0sAG7oqAgD0HAAGwqAtgpu0EAKgK4sAG7oqAgD0HAAGwqAtwpu0EAKgK8sAG7oqAgD0HAAGwqAuApu0EAKgLAsAG7oqAgD0HAAGwqAuQpu0EAKgLEsAG7oqAgD0HAAGwqAugpu0EAKgLIsAG7oqAgD0HAAGwqAuwpu0EAKgLMsAG7oqAgD0HAAGwqAvApu0EAKgLQsAG7oqAgD0HAAGwqAvQpu0EAKgLUsAG7oqAgD0HAAGwqAvgpu0EAKgLYsAG7oqAgD0HAAGwqAvwpu0EAKgLcsAG7oqC2OALgrwEgD0EBaiIPQRBIDQALQQAhEANAIBBBBGwgEEEEbP1dAuCvAf1fIBBBBGz9XQLAMf1f/fAB/V4QAf1fIBBBBGz9XQKgpwH9X/3xASAQQQRs/V0C4K0B/V/98gEgEEEEbP1dAsAy/V/98AH9Xv1bAqCwAQAgEEECaiIQQRBIDQALQQAhEQNAIBFBBGwgEUHAAGwqAoAzu0EAKgKgsAG7oiARQcAAbCoChDO7QQAqAqSwAbuioCARQcAAbCoCiDO7QQAqAqiwAbuioCARQcAAbCoCjDO7QQAqAqywAbuioCARQcAAbCoCkDO7QQAqArCwAbuioCARQcAAbCoClDO7QQAqArSwAbuioCARQcAAbCoCmDO7QQAqAriwAbuioCARQcAAbCoCnDO7QQAqArywAbuioCARQcAAbCoCoDO7QQAqAsCwAbuioCARQcAAbCoCpDO7QQAqAsSwAbuioCARQcAAbCoCqDO7QQAqAsiwAbuioCARQcAAbCoCrDO7QQAqAsywAbuioCARQcAAbCoCsDO7QQAqAtCwAbuioCARQcAAbCoCtDO7QQAqAtSwAbuioCARQcAAbCoCuDO7QQAqAtiwAbuioCARQcAAbCoCvDO7QQAqAtywAbuioLY4AuCvASARQQFqIhFBEEgNAAtBACESA0AgEkEEbCASQQRs/V0C4K8B/V8gEkEEbP1dAoA7/V/98AH9XhAB/V8gEkEEbP1dAqCoAf1f/fEBIBJBBGz9XQKgrgH9X/3yASASQQRs/V0CgDz9X/3wAf1e/VsCoLABACASQQJqIhJBEEgNAAtBACETA0AgE0EEbCATQcAAbCoCwDy7QQAqAqCwAbuiIBNBwABsKgLEPLtBACoCpLABu6KgIBNBwABsKgLIPLtBACoCqLABu6KgIBNBwABsKgLMPLtBACoCrLABu6KgIBNBwABsKgLQPLtBACoCsLABu6KgIBNBwABsKgLUPLtBACoCtLABu6KgIBNBwABsKgLYPLtBACoCuLABu6KgIBNBwABsKgLcPLtBACoCvLABu6KgIBNBwABsKgLgPLtBACoCwLABu6KgIBNBwABsKgLkPLtBACoCxLABu6KgIBNBwABsKgLoPLtBACoCyLABu6KgIBNBwABsKgLsPLtBACoCzLABu6KgIBNBwABsKgLwPLtBACoC0LABu6KgIBNBwABsKgL0PLtBACoC1LABu6KgIBNBwABsKgL4PLtBACoC2LABu6KgIBNBwABsKgL8PLtBACoC3LABu6KgtjgC4K8BIBNBAWoiE0EQSA0AC0EAIRQDQCAUQQRsIBRBBGz9XQLgrwH9XyAUQQRs/V0CwET9X/3wAf1eEAH9XyAUQQRs/V0CoKkB/V/98QEgFEEEbP1dAuCuAf1f/fIBIBRBBGz9XQLARf1f/fAB/V79WwKgsAEAIBRBAmoiFEEQSA0AC0EAIRUDQCAVQQRsIBVBwABsKgKARrtBACoCoLABu6IgFUHAAGwqAoRGu0EAKgKksAG7oqAgFUHAAGwqAohGu0EAKgKosAG7oqAgFUHAAGwqAoxGu0EAKgKssAG7oqAgFUHAAGwqApBGu0EAKgKwsAG7oqAgFUHAAGwqApRGu0EAKgK0sAG7oqAgFUHAAGwqAphGu0EAKgK4sAG7oqAgFUHAAGwqApxGu0EAKgK8sAG7oqAgFUHAAGwqAqBGu0EAKgLAsAG7oqAgFUHAAGwqAqRGu0EAKgLEsAG7oqAgFUHAAGwqAqhGu0EAKgLIsAG7oqAgFUHAAGwqAqxGu0EAKgLMsAG7oqAgFUHAAGwqArBGu0EAKgLQsAG7oqAgFUHAAGwqArRGu0EAKgLUsAG7oqAgFUHAAGwqArhGu0EAKgLYsAG7oqAgFUHAAGwqArxGu0EAKgLcsAG7oqC2OALgrwEgFUEBaiIVQRBIDQALQQAhFgNAIBZBBGwgFkEEbP1dAuCvAf1fIBZBBGz9XQKATv1f/fAB/V4QAf1fIBZBBGz9XQKgqgH9X/3xASAWQQRs/V0CoK8B/V/98gEgFkEEbP1dAoBP/V/98AH9Xv1bAqCwAQAgFkECaiIWQRBIDQALQQAhFwNAIBdBBGwgF0HAAGwqAsBPu0EAKgKgsAG7oiAXQcAAbCoCxE+7QQAqAqSwAbuioCAXQcAAbCoCyE+7QQAqAqiwAbuioCAXQcAAbCoCzE+7QQAqAqywAbuioCAXQcAAbCoC0E+7QQAqArCwAbuioCAXQcAAbCoC1E+7QQAqArSwAbuioCAXQcAAbCoC2E+7QQAqAriwAbuioCAXQcAAbCoC3E+7QQAqArywAbuioCAXQcAAbCoC4E+7QQAqAsCwAbuioCAXQcAAbCoC5E+7QQAqAsSwAbuioCAXQcAAbCoC6E+7QQAqAsiwAbuioCAXQcAAbCoC7E+7QQAqAsywAbuioCAXQcAAbCoC8E+7QQAqAtCwAbuioCAXQcAAbCoC9E+7QQAqAtSwAbuioCAXQcAAbCoC+E+7QQAqAtiwAbuioCAXQcAAbCoC/E+7QQAqAtywAbuioLY4AuCvASAXQQFqIhdBA0gNAAtBAEEAKgLgrwG7QQAqAoBRu6C2OALwrwFBAEEAKgLkrwG7QQAqAoRRu6C2OAL0rwFBAEEAKgLorwG7QQAqAohRu6C2OAL4rwFEAAAAAAAA8P8hGEEAKgLwrwG7IRkgGSAYIBkgGGQbIRhBACoC9K8BuyEZIBkgGCAZIBhkGyEYQQAqAvivAbshGSAZIBggGSAYZBshGCAYQQAqAvCvAbsgGKEQAkEAKgL0rwG7IBihEAKgQQAqAvivAbsgGKEQAqAQA6AhGiADIARBDGxqQQAqAvCvAbsgGqEQArY4AsDIASADIARBDGxqQQAqAvSvAbsgGqEQArY4AsTIASADIARBDGxqQQAqAvivAbsgGqEQArY4AsjIASAEQQFqIgQgAEgNAAsLvgQBCnv9DAAAgD8AAIA/AACAPwAAgD8gAP3gAf3hAf0MAADQwgAA0MIAANDCAADQwv3rAf0MAACyQgAAskIAALJCAACyQv3qASIBIAH9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEiAv0MAABASwAAQEsAAEBLAABAS/3lASID/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIAP9DIOAXrmDgF65g4BeuYOAXrn95gH95QEiBCAEIAT95gH9DBoStToaErU6GhK1OhoStTogBP3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASAE/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIAT95gH9DEmqKj5Jqio+SaoqPkmqKj795AEgBP3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASAC/QwAAEBLAABASwAAQEsAAEBL/bEBIgVBAf2sASIG/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEgBSAG/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEiByAA/QwAAAAAAAAAAAAAAAAAAAAA/UYiCP1SIAf9DAAAgD8AAIA/AACAPwAAgD/95AEiCf3nASIKIAogByAJ/QwAAIA/AACAPwAAgD8AAIA//eUB/eUB/eYBIAr9DAAAgD8AAIA/AACAPwAAgD8gCv3lASAI/VL95gH95QELsgICBXwCfkQAAAAAADCGQEQAAAAAAFCHwCAAIABEAAAAAABQh8BjGyIBRAAAAAAAMIZAIAFjGyICIAJE/oIrZUcV9z+iRAAAAAAAADhDoCIDRAAAAAAAADhDoSIERAAA4P5CLuY/oqEgBER2PHk17znqPaKhIgUgBSAFokTinnnw9tdaPiAFokSqDcMs14qSPqAgBaJEwpAjVfIdxz6gIAWiRKx3xqCZAfo+oCAFokRRe6USoAEqP6AgBaJEHaFCGGzBVj+gIAWiROV7EhEREYE/oCAFokR8CFVVVVWlP6AgBaJE+lRVVVVVxT+gIAWiRAoAAAAAAOA/oKKgRAAAAAAAAPA/oCADvUKAgICAgICAnMMAfSIGQgGHIgdC/wd8QjSGv6IgBiAHfUL/B3xCNIa/ogvdAgMBfwF+BXwgAEQAAAAAAABQQ6IgACAARAAAAAAAABAAYyIBG71Cs4iDzJns1wR8IgJCNIdC/wd9uUQAAAAAAABLQEQAAAAAAAAAACABG6EiA0QAAOD+Qi7mP6IgAkL/////////B4NCzff8s+aTqPM/fL9EAAAAAAAA8D+hIgQgBKJEAAAAAAAA4D+iIgUgBCAERAAAAAAAAABAoKMiBiAFIAYgBqIiB0Tc3oSgj/rCPyAHokRZGYfXIZnDP6AgB6JEzqaCM21Gxz+gIAeiRODykfXEccw/oCAHokTdHlGUJEnSP6AgB6JEs8iXmZmZ2T+gIAeiRJxVVVVVVeU/oKKgoiADRHY8eTXvOeo9oqChIAShoUQAAAAAAADw/0QAAAAAAAD4fyAAIABEAAAAAAAAAABjGyAARAAAAAAAAAAAYRsgAEQAAAAAAAAAAGQgAEQAAAAAAADwf2NxGwviTAUBfAF/AXwUfwV8IAC3IQIgAUEQbCEDQQBBACoCwAK7QQAqAuCiAbtE8WjjiLX45D6gn6O2OAKgqwFBAEEAKgLEArtBACoC5KIBu0TxaOOItfjkPqCfo7Y4AqSrAUEAQQAqAsgCu0EAKgLoogG7RPFo44i1+OQ+oJ+jtjgCqKsBQQBBACoCzAK7QQAqAuyiAbtE8WjjiLX45D6gn6O2OAKsqwFBAEEAKgLQArtBACoC8KIBu0TxaOOItfjkPqCfo7Y4ArCrAUEAQQAqAtQCu0EAKgL0ogG7RPFo44i1+OQ+oJ+jtjgCtKsBQQBBACoC2AK7QQAqAviiAbtE8WjjiLX45D6gn6O2OAK4qwFBAEEAKgLcArtBACoC/KIBu0TxaOOItfjkPqCfo7Y4AryrAUEAQQAqAuACu0EAKgKAowG7RPFo44i1+OQ+oJ+jtjgCwKsBQQBBACoC5AK7QQAqAoSjAbtE8WjjiLX45D6gn6O2OALEqwFBAEEAKgLoArtBACoCiKMBu0TxaOOItfjkPqCfo7Y4AsirAUEAQQAqAuwCu0EAKgKMowG7RPFo44i1+OQ+oJ+jtjgCzKsBQQBBACoC8AK7QQAqApCjAbtE8WjjiLX45D6gn6O2OALQqwFBAEEAKgL0ArtBACoClKMBu0TxaOOItfjkPqCfo7Y4AtSrAUEAQQAqAvgCu0EAKgKYowG7RPFo44i1+OQ+oJ+jtjgC2KsBQQBBACoC/AK7QQAqApyjAbtE8WjjiLX45D6gn6O2OALcqwFBAEEAKgKADLtBACoC4KMBu0TxaOOItfjkPqCfo7Y4AuCrAUEAQQAqAoQMu0EAKgLkowG7RPFo44i1+OQ+oJ+jtjgC5KsBQQBBACoCiAy7QQAqAuijAbtE8WjjiLX45D6gn6O2OALoqwFBAEEAKgKMDLtBACoC7KMBu0TxaOOItfjkPqCfo7Y4AuyrAUEAQQAqApAMu0EAKgLwowG7RPFo44i1+OQ+oJ+jtjgC8KsBQQBBACoClAy7QQAqAvSjAbtE8WjjiLX45D6gn6O2OAL0qwFBAEEAKgKYDLtBACoC+KMBu0TxaOOItfjkPqCfo7Y4AvirAUEAQQAqApwMu0EAKgL8owG7RPFo44i1+OQ+oJ+jtjgC/KsBQQBBACoCoAy7QQAqAoCkAbtE8WjjiLX45D6gn6O2OAKArAFBAEEAKgKkDLtBACoChKQBu0TxaOOItfjkPqCfo7Y4AoSsAUEAQQAqAqgMu0EAKgKIpAG7RPFo44i1+OQ+oJ+jtjgCiKwBQQBBACoCrAy7QQAqAoykAbtE8WjjiLX45D6gn6O2OAKMrAFBAEEAKgKwDLtBACoCkKQBu0TxaOOItfjkPqCfo7Y4ApCsAUEAQQAqArQMu0EAKgKUpAG7RPFo44i1+OQ+oJ+jtjgClKwBQQBBACoCuAy7QQAqApikAbtE8WjjiLX45D6gn6O2OAKYrAFBAEEAKgK8DLtBACoCnKQBu0TxaOOItfjkPqCfo7Y4ApysAUEAQQAqAsAVu0EAKgLgpAG7RPFo44i1+OQ+oJ+jtjgCoKwBQQBBACoCxBW7QQAqAuSkAbtE8WjjiLX45D6gn6O2OAKkrAFBAEEAKgLIFbtBACoC6KQBu0TxaOOItfjkPqCfo7Y4AqisAUEAQQAqAswVu0EAKgLspAG7RPFo44i1+OQ+oJ+jtjgCrKwBQQBBACoC0BW7QQAqAvCkAbtE8WjjiLX45D6gn6O2OAKwrAFBAEEAKgLUFbtBACoC9KQBu0TxaOOItfjkPqCfo7Y4ArSsAUEAQQAqAtgVu0EAKgL4pAG7RPFo44i1+OQ+oJ+jtjgCuKwBQQBBACoC3BW7QQAqAvykAbtE8WjjiLX45D6gn6O2OAK8rAFBAEEAKgLgFbtBACoCgKUBu0TxaOOItfjkPqCfo7Y4AsCsAUEAQQAqAuQVu0EAKgKEpQG7RPFo44i1+OQ+oJ+jtjgCxKwBQQBBACoC6BW7QQAqAoilAbtE8WjjiLX45D6gn6O2OALIrAFBAEEAKgLsFbtBACoCjKUBu0TxaOOItfjkPqCfo7Y4AsysAUEAQQAqAvAVu0EAKgKQpQG7RPFo44i1+OQ+oJ+jtjgC0KwBQQBBACoC9BW7QQAqApSlAbtE8WjjiLX45D6gn6O2OALUrAFBAEEAKgL4FbtBACoCmKUBu0TxaOOItfjkPqCfo7Y4AtisAUEAQQAqAvwVu0EAKgKcpQG7RPFo44i1+OQ+oJ+jtjgC3KwBQQBBACoCgB+7QQAqAuClAbtE8WjjiLX45D6gn6O2OALgrAFBAEEAKgKEH7tBACoC5KUBu0TxaOOItfjkPqCfo7Y4AuSsAUEAQQAqAogfu0EAKgLopQG7RPFo44i1+OQ+oJ+jtjgC6KwBQQBBACoCjB+7QQAqAuylAbtE8WjjiLX45D6gn6O2OALsrAFBAEEAKgKQH7tBACoC8KUBu0TxaOOItfjkPqCfo7Y4AvCsAUEAQQAqApQfu0EAKgL0pQG7RPFo44i1+OQ+oJ+jtjgC9KwBQQBBACoCmB+7QQAqAvilAbtE8WjjiLX45D6gn6O2OAL4rAFBAEEAKgKcH7tBACoC/KUBu0TxaOOItfjkPqCfo7Y4AvysAUEAQQAqAqAfu0EAKgKApgG7RPFo44i1+OQ+oJ+jtjgCgK0BQQBBACoCpB+7QQAqAoSmAbtE8WjjiLX45D6gn6O2OAKErQFBAEEAKgKoH7tBACoCiKYBu0TxaOOItfjkPqCfo7Y4AoitAUEAQQAqAqwfu0EAKgKMpgG7RPFo44i1+OQ+oJ+jtjgCjK0BQQBBACoCsB+7QQAqApCmAbtE8WjjiLX45D6gn6O2OAKQrQFBAEEAKgK0H7tBACoClKYBu0TxaOOItfjkPqCfo7Y4ApStAUEAQQAqArgfu0EAKgKYpgG7RPFo44i1+OQ+oJ+jtjgCmK0BQQBBACoCvB+7QQAqApymAbtE8WjjiLX45D6gn6O2OAKcrQFBAEEAKgLAKLtBACoC4KYBu0TxaOOItfjkPqCfo7Y4AqCtAUEAQQAqAsQou0EAKgLkpgG7RPFo44i1+OQ+oJ+jtjgCpK0BQQBBACoCyCi7QQAqAuimAbtE8WjjiLX45D6gn6O2OAKorQFBAEEAKgLMKLtBACoC7KYBu0TxaOOItfjkPqCfo7Y4AqytAUEAQQAqAtAou0EAKgLwpgG7RPFo44i1+OQ+oJ+jtjgCsK0BQQBBACoC1Ci7QQAqAvSmAbtE8WjjiLX45D6gn6O2OAK0rQFBAEEAKgLYKLtBACoC+KYBu0TxaOOItfjkPqCfo7Y4AritAUEAQQAqAtwou0EAKgL8pgG7RPFo44i1+OQ+oJ+jtjgCvK0BQQBBACoC4Ci7QQAqAoCnAbtE8WjjiLX45D6gn6O2OALArQFBAEEAKgLkKLtBACoChKcBu0TxaOOItfjkPqCfo7Y4AsStAUEAQQAqAugou0EAKgKIpwG7RPFo44i1+OQ+oJ+jtjgCyK0BQQBBACoC7Ci7QQAqAoynAbtE8WjjiLX45D6gn6O2OALMrQFBAEEAKgLwKLtBACoCkKcBu0TxaOOItfjkPqCfo7Y4AtCtAUEAQQAqAvQou0EAKgKUpwG7RPFo44i1+OQ+oJ+jtjgC1K0BQQBBACoC+Ci7QQAqApinAbtE8WjjiLX45D6gn6O2OALYrQFBAEEAKgL8KLtBACoCnKcBu0TxaOOItfjkPqCfo7Y4AtytAUEAQQAqAoAyu0EAKgLgpwG7RPFo44i1+OQ+oJ+jtjgC4K0BQQBBACoChDK7QQAqAuSnAbtE8WjjiLX45D6gn6O2OALkrQFBAEEAKgKIMrtBACoC6KcBu0TxaOOItfjkPqCfo7Y4AuitAUEAQQAqAowyu0EAKgLspwG7RPFo44i1+OQ+oJ+jtjgC7K0BQQBBACoCkDK7QQAqAvCnAbtE8WjjiLX45D6gn6O2OALwrQFBAEEAKgKUMrtBACoC9KcBu0TxaOOItfjkPqCfo7Y4AvStAUEAQQAqApgyu0EAKgL4pwG7RPFo44i1+OQ+oJ+jtjgC+K0BQQBBACoCnDK7QQAqAvynAbtE8WjjiLX45D6gn6O2OAL8rQFBAEEAKgKgMrtBACoCgKgBu0TxaOOItfjkPqCfo7Y4AoCuAUEAQQAqAqQyu0EAKgKEqAG7RPFo44i1+OQ+oJ+jtjgChK4BQQBBACoCqDK7QQAqAoioAbtE8WjjiLX45D6gn6O2OAKIrgFBAEEAKgKsMrtBACoCjKgBu0TxaOOItfjkPqCfo7Y4AoyuAUEAQQAqArAyu0EAKgKQqAG7RPFo44i1+OQ+oJ+jtjgCkK4BQQBBACoCtDK7QQAqApSoAbtE8WjjiLX45D6gn6O2OAKUrgFBAEEAKgK4MrtBACoCmKgBu0TxaOOItfjkPqCfo7Y4ApiuAUEAQQAqArwyu0EAKgKcqAG7RPFo44i1+OQ+oJ+jtjgCnK4BQQBBACoCwDu7QQAqAuCoAbtE8WjjiLX45D6gn6O2OAKgrgFBAEEAKgLEO7tBACoC5KgBu0TxaOOItfjkPqCfo7Y4AqSuAUEAQQAqAsg7u0EAKgLoqAG7RPFo44i1+OQ+oJ+jtjgCqK4BQQBBACoCzDu7QQAqAuyoAbtE8WjjiLX45D6gn6O2OAKsrgFBAEEAKgLQO7tBACoC8KgBu0TxaOOItfjkPqCfo7Y4ArCuAUEAQQAqAtQ7u0EAKgL0qAG7RPFo44i1+OQ+oJ+jtjgCtK4BQQBBACoC2Du7QQAqAvioAbtE8WjjiLX45D6gn6O2OAK4rgFBAEEAKgLcO7tBACoC/KgBu0TxaOOItfjkPqCfo7Y4AryuAUEAQQAqAuA7u0EAKgKAqQG7RPFo44i1+OQ+oJ+jtjgCwK4BQQBBACoC5Du7QQAqAoSpAbtE8WjjiLX45D6gn6O2OALErgFBAEEAKgLoO7tBACoCiKkBu0TxaOOItfjkPqCfo7Y4AsiuAUEAQQAqAuw7u0EAKgKMqQG7RPFo44i1+OQ+oJ+jtjgCzK4BQQBBACoC8Du7QQAqApCpAbtE8WjjiLX45D6gn6O2OALQrgFBAEEAKgL0O7tBACoClKkBu0TxaOOItfjkPqCfo7Y4AtSuAUEAQQAqAvg7u0EAKgKYqQG7RPFo44i1+OQ+oJ+jtjgC2K4BQQBBACoC/Du7QQAqApypAbtE8WjjiLX45D6gn6O2OALcrgFBAEEAKgKARbtBACoC4KkBu0TxaOOItfjkPqCfo7Y4AuCuAUEAQQAqAoRFu0EAKgLkqQG7RPFo44i1+OQ+oJ+jtjgC5K4BQQBBACoCiEW7QQAqAuipAbtE8WjjiLX45D6gn6O2OALorgFBAEEAKgKMRbtBACoC7KkBu0TxaOOItfjkPqCfo7Y4AuyuAUEAQQAqApBFu0EAKgLwqQG7RPFo44i1+OQ+oJ+jtjgC8K4BQQBBACoClEW7QQAqAvSpAbtE8WjjiLX45D6gn6O2OAL0rgFBAEEAKgKYRbtBACoC+KkBu0TxaOOItfjkPqCfo7Y4AviuAUEAQQAqApxFu0EAKgL8qQG7RPFo44i1+OQ+oJ+jtjgC/K4BQQBBACoCoEW7QQAqAoCqAbtE8WjjiLX45D6gn6O2OAKArwFBAEEAKgKkRbtBACoChKoBu0TxaOOItfjkPqCfo7Y4AoSvAUEAQQAqAqhFu0EAKgKIqgG7RPFo44i1+OQ+oJ+jtjgCiK8BQQBBACoCrEW7QQAqAoyqAbtE8WjjiLX45D6gn6O2OAKMrwFBAEEAKgKwRbtBACoCkKoBu0TxaOOItfjkPqCfo7Y4ApCvAUEAQQAqArRFu0EAKgKUqgG7RPFo44i1+OQ+oJ+jtjgClK8BQQBBACoCuEW7QQAqApiqAbtE8WjjiLX45D6gn6O2OAKYrwFBAEEAKgK8RbtBACoCnKoBu0TxaOOItfjkPqCfo7Y4ApyvAUEAQQAqAsBOu0EAKgLgqgG7RPFo44i1+OQ+oJ+jtjgCoK8BQQBBACoCxE67QQAqAuSqAbtE8WjjiLX45D6gn6O2OAKkrwFBAEEAKgLITrtBACoC6KoBu0TxaOOItfjkPqCfo7Y4AqivAUEAQQAqAsxOu0EAKgLsqgG7RPFo44i1+OQ+oJ+jtjgCrK8BQQBBACoC0E67QQAqAvCqAbtE8WjjiLX45D6gn6O2OAKwrwFBAEEAKgLUTrtBACoC9KoBu0TxaOOItfjkPqCfo7Y4ArSvAUEAQQAqAthOu0EAKgL4qgG7RPFo44i1+OQ+oJ+jtjgCuK8BQQBBACoC3E67QQAqAvyqAbtE8WjjiLX45D6gn6O2OAK8rwFBAEEAKgLgTrtBACoCgKsBu0TxaOOItfjkPqCfo7Y4AsCvAUEAQQAqAuROu0EAKgKEqwG7RPFo44i1+OQ+oJ+jtjgCxK8BQQBBACoC6E67QQAqAoirAbtE8WjjiLX45D6gn6O2OALIrwFBAEEAKgLsTrtBACoCjKsBu0TxaOOItfjkPqCfo7Y4AsyvAUEAQQAqAvBOu0EAKgKQqwG7RPFo44i1+OQ+oJ+jtjgC0K8BQQBBACoC9E67QQAqApSrAbtE8WjjiLX45D6gn6O2OALUrwFBAEEAKgL4TrtBACoCmKsBu0TxaOOItfjkPqCfo7Y4AtivAUEAQQAqAvxOu0EAKgKcqwG7RPFo44i1+OQ+oJ+jtjgC3K8BRAAAAAAAAAAAIQRBACEFA0BBACEGA0AgBkEEbCAGQRBsKgIAuyAFQRBsKgLAyAG7oiAGQRBsKgIEuyAFQRBsKgLEyAG7oqAgBkEQbCoCCLsgBUEQbCoCyMgBu6KgIAZBEGwqAgy7IAVBEGwqAszIAbuioLY4AuCvASAGQQFqIgZBEEgNAAtBACEHA0AgB0EEbCAHQQRs/V0C4K8B/V8gB0EEbP1dAoAC/V/98AH9XhAB/V8gB0EEbP1dAqCiAf1f/fEBIAdBBGz9XQKgqwH9X/3yASAHQQRs/V0CgAP9X/3wAf1e/VsCoLABACAHQQJqIgdBEEgNAAtBACEIA0AgCEEEbCAIQcAAbCoCwAO7QQAqAqCwAbuiIAhBwABsKgLEA7tBACoCpLABu6KgIAhBwABsKgLIA7tBACoCqLABu6KgIAhBwABsKgLMA7tBACoCrLABu6KgIAhBwABsKgLQA7tBACoCsLABu6KgIAhBwABsKgLUA7tBACoCtLABu6KgIAhBwABsKgLYA7tBACoCuLABu6KgIAhBwABsKgLcA7tBACoCvLABu6KgIAhBwABsKgLgA7tBACoCwLABu6KgIAhBwABsKgLkA7tBACoCxLABu6KgIAhBwABsKgLoA7tBACoCyLABu6KgIAhBwABsKgLsA7tBACoCzLABu6KgIAhBwABsKgLwA7tBACoC0LABu6KgIAhBwABsKgL0A7tBACoC1LABu6KgIAhBwABsKgL4A7tBACoC2LABu6KgIAhBwABsKgL8A7tBACoC3LABu6KgtjgC4K8BIAhBAWoiCEEQSA0AC0EAIQkDQCAJQQRsIAlBBGz9XQLgrwH9XyAJQQRs/V0CwAv9X/3wAf1eEAH9XyAJQQRs/V0CoKMB/V/98QEgCUEEbP1dAuCrAf1f/fIBIAlBBGz9XQLADP1f/fAB/V79WwKgsAEAIAlBAmoiCUEQSA0AC0EAIQoDQCAKQQRsIApBwABsKgKADbtBACoCoLABu6IgCkHAAGwqAoQNu0EAKgKksAG7oqAgCkHAAGwqAogNu0EAKgKosAG7oqAgCkHAAGwqAowNu0EAKgKssAG7oqAgCkHAAGwqApANu0EAKgKwsAG7oqAgCkHAAGwqApQNu0EAKgK0sAG7oqAgCkHAAGwqApgNu0EAKgK4sAG7oqAgCkHAAGwqApwNu0EAKgK8sAG7oqAgCkHAAGwqAqANu0EAKgLAsAG7oqAgCkHAAGwqAqQNu0EAKgLEsAG7oqAgCkHAAGwqAqgNu0EAKgLIsAG7oqAgCkHAAGwqAqwNu0EAKgLMsAG7oqAgCkHAAGwqArANu0EAKgLQsAG7oqAgCkHAAGwqArQNu0EAKgLUsAG7oqAgCkHAAGwqArgNu0EAKgLYsAG7oqAgCkHAAGwqArwNu0EAKgLcsAG7oqC2OALgrwEgCkEBaiIKQRBIDQALQQAhCwNAIAtBBGwgC0EEbP1dAuCvAf1fIAtBBGz9XQKAFf1f/fAB/V4QAf1fIAtBBGz9XQKgpAH9X/3xASALQQRs/V0CoKwB/V/98gEgC0EEbP1dAoAW/V/98AH9Xv1bAqCwAQAgC0ECaiILQRBIDQALQQAhDANAIAxBBGwgDEHAAGwqAsAWu0EAKgKgsAG7oiAMQcAAbCoCxBa7QQAqAqSwAbuioCAMQcAAbCoCyBa7QQAqAqiwAbuioCAMQcAAbCoCzBa7QQAqAqywAbuioCAMQcAAbCoC0Ba7QQAqArCwAbuioCAMQcAAbCoC1Ba7QQAqArSwAbuioCAMQcAAbCoC2Ba7QQAqAriwAbuioCAMQcAAbCoC3Ba7QQAqArywAbuioCAMQcAAbCoC4Ba7QQAqAsCwAbuioCAMQcAAbCoC5Ba7QQAqAsSwAbuioCAMQcAAbCoC6Ba7QQAqAsiwAbuioCAMQcAAbCoC7Ba7QQAqAsywAbuioCAMQcAAbCoC8Ba7QQAqAtCwAbuioCAMQcAAbCoC9Ba7QQAqAtSwAbuioCAMQcAAbCoC+Ba7QQAqAtiwAbuioCAMQcAAbCoC/Ba7QQAqAtywAbuioLY4AuCvASAMQQFqIgxBEEgNAAtBACENA0AgDUEEbCANQQRs/V0C4K8B/V8gDUEEbP1dAsAe/V/98AH9XhAB/V8gDUEEbP1dAqClAf1f/fEBIA1BBGz9XQLgrAH9X/3yASANQQRs/V0CwB/9X/3wAf1e/VsCoLABACANQQJqIg1BEEgNAAtBACEOA0AgDkEEbCAOQcAAbCoCgCC7QQAqAqCwAbuiIA5BwABsKgKEILtBACoCpLABu6KgIA5BwABsKgKIILtBACoCqLABu6KgIA5BwABsKgKMILtBACoCrLABu6KgIA5BwABsKgKQILtBACoCsLABu6KgIA5BwABsKgKUILtBACoCtLABu6KgIA5BwABsKgKYILtBACoCuLABu6KgIA5BwABsKgKcILtBACoCvLABu6KgIA5BwABsKgKgILtBACoCwLABu6KgIA5BwABsKgKkILtBACoCxLABu6KgIA5BwABsKgKoILtBACoCyLABu6KgIA5BwABsKgKsILtBACoCzLABu6KgIA5BwABsKgKwILtBACoC0LABu6KgIA5BwABsKgK0ILtBACoC1LABu6KgIA5BwABsKgK4ILtBACoC2LABu6KgIA5BwABsKgK8ILtBACoC3LABu6KgtjgC4K8BIA5BAWoiDkEQSA0AC0EAIQ8DQCAPQQRsIA9BBGz9XQLgrwH9XyAPQQRs/V0CgCj9X/3wAf1eEAH9XyAPQQRs/V0CoKYB/V/98QEgD0EEbP1dAqCtAf1f/fIBIA9BBGz9XQKAKf1f/fAB/V79WwKgsAEAIA9BAmoiD0EQSA0AC0EAIRADQCAQQQRsIBBBwABsKgLAKbtBACoCoLABu6IgEEHAAGwqAsQpu0EAKgKksAG7oqAgEEHAAGwqAsgpu0EAKgKosAG7oqAgEEHAAGwqAswpu0EAKgKssAG7oqAgEEHAAGwqAtApu0EAKgKwsAG7oqAgEEHAAGwqAtQpu0EAKgK0sAG7oqAgEEHAAGwqAtgpu0EAKgK4sAG7oqAgEEHAAGwqAtwpu0EAKgK8sAG7oqAgEEHAAGwqAuApu0EAKgLAsAG7oqAgEEHAAGwqAuQpu0EAKgLEsAG7oqAgEEHAAGwqAugpu0EAKgLIsAG7oqAgEEHAAGwqAuwpu0EAKgLMsAG7oqAgEEHAAGwqAvApu0EAKgLQsAG7oqAgEEHAAGwqAvQpu0EAKgLUsAG7oqAgEEHAAGwqAvgpu0EAKgLYsAG7oqAgEEHAAGwqAvwpu0EAKgLcsAG7oqC2OALgrwEgEEEBaiIQQRBIDQALQQAhEQNAIBFBBGwgEUEEbP1dAuCvAf1fIBFBBGz9XQLAMf1f/fAB/V4QAf1fIBFBBGz9XQKgpwH9X/3xASARQQRs/V0C4K0B/V/98gEgEUEEbP1dAsAy/V/98AH9Xv1bAqCwAQAgEUECaiIRQRBIDQALQQAhEgNAIBJBBGwgEkHAAGwqAoAzu0EAKgKgsAG7oiASQcAAbCoChDO7QQAqAqSwAbuioCASQcAAbCoCiDO7QQAqAqiwAbuioCASQcAAbCoCjDO7QQAqAqywAbuioCASQcAAbCoCkDO7QQAqArCwAbuioCASQcAAbCoClDO7QQAqArSwAbuioCASQcAAbCoCmDO7QQAqAriwAbuioCASQcAAbCoCnDO7QQAqArywAbuioCASQcAAbCoCoDO7QQAqAsCwAbuioCASQcAAbCoCpDO7QQAqAsSwAbuioCASQcAAbCoCqDO7QQAqAsiwAbuioCASQcAAbCoCrDO7QQAqAsywAbuioCASQcAAbCoCsDO7QQAqAtCwAbuioCASQcAAbCoCtDO7QQAqAtSwAbuioCASQcAAbCoCuDO7QQAqAtiwAbuioCASQcAAbCoCvDO7QQAqAtywAbuioLY4AuCvASASQQFqIhJBEEgNAAtBACETA0AgE0EEbCATQQRs/V0C4K8B/V8gE0EEbP1dAoA7/V/98AH9XhAB/V8gE0EEbP1dAqCoAf1f/fEBIBNBBGz9XQKgrgH9X/3yASATQQRs/V0CgDz9X/3wAf1e/VsCoLABACATQQJqIhNBEEgNAAtBACEUA0AgFEEEbCAUQcAAbCoCwDy7QQAqAqCwAbuiIBRBwABsKgLEPLtBACoCpLABu6KgIBRBwABsKgLIPLtBACoCqLABu6KgIBRBwABsKgLMPLtBACoCrLABu6KgIBRBwABsKgLQPLtBACoCsLABu6KgIBRBwABsKgLUPLtBACoCtLABu6KgIBRBwABsKgLYPLtBACoCuLABu6KgIBRBwABsKgLcPLtBACoCvLABu6KgIBRBwABsKgLgPLtBACoCwLABu6KgIBRBwABsKgLkPLtBACoCxLABu6KgIBRBwABsKgLoPLtBACoCyLABu6KgIBRBwABsKgLsPLtBACoCzLABu6KgIBRBwABsKgLwPLtBACoC0LABu6KgIBRBwABsKgL0PLtBACoC1LABu6KgIBRBwABsKgL4PLtBACoC2LABu6KgIBRBwABsKgL8PLtBACoC3LABu6KgtjgC4K8BIBRBAWoiFEEQSA0AC0EAIRUDQCAVQQRsIBVBBGz9XQLgrwH9XyAVQQRs/V0CwET9X/3wAf1eEAH9XyAVQQRs/V0CoKkB/V/98QEgFUEEbP1dAuCuAf1f/fIBIBVBBGz9XQLARf1f/fAB/V79WwKgsAEAIBVBAmoiFUEQSA0AC0EAIRYDQCAWQQRsIBZBwABsKgKARrtBACoCoLABu6IgFkHAAGwqAoRGu0EAKgKksAG7oqAgFkHAAGwqAohGu0EAKgKosAG7oqAgFkHAAGwqAoxGu0EAKgKssAG7oqAgFkHAAGwqApBGu0EAKgKwsAG7oqAgFkHAAGwqApRGu0EAKgK0sAG7oqAgFkHAAGwqAphGu0EAKgK4sAG7oqAgFkHAAGwqApxGu0EAKgK8sAG7oqAgFkHAAGwqAqBGu0EAKgLAsAG7oqAgFkHAAGwqAqRGu0EAKgLEsAG7oqAgFkHAAGwqAqhGu0EAKgLIsAG7oqAgFkHAAGwqAqxGu0EAKgLMsAG7oqAgFkHAAGwqArBGu0EAKgLQsAG7oqAgFkHAAGwqArRGu0EAKgLUsAG7oqAgFkHAAGwqArhGu0EAKgLYsAG7oqAgFkHAAGwqArxGu0EAKgLcsAG7oqC2OALgrwEgFkEBaiIWQRBIDQALQQAhFwNAIBdBBGwgF0EEbP1dAuCvAf1fIBdBBGz9XQKATv1f/fAB/V4QAf1fIBdBBGz9XQKgqgH9X/3xASAXQQRs/V0CoK8B/V/98gEgF0EEbP1dAoBP/V/98AH9Xv1bAqCwAQAgF0ECaiIXQRBIDQALQQAhGANAIBhBBGwgGEHAAGwqAsBPu0EAKgKgsAG7oiAYQcAAbCoCxE+7QQAqAqSwAbuioCAYQcAAbCoCyE+7QQAqAqiwAbuioCAYQcAAbCoCzE+7QQAqAqywAbuioCAYQcAAbCoC0E+7QQAqArCwAbuioCAYQcAAbCoC1E+7QQAqArSwAbuioCAYQcAAbCoC2E+7QQAqAriwAbuioCAYQcAAbCoC3E+7QQAqArywAbuioCAYQcAAbCoC4E+7QQAqAsCwAbuioCAYQcAAbCoC5E+7QQAqAsSwAbuioCAYQcAAbCoC6E+7QQAqAsiwAbuioCAYQcAAbCoC7E+7QQAqAsywAbuioCAYQcAAbCoC8E+7QQAqAtCwAbuioCAYQcAAbCoC9E+7QQAqAtSwAbuioCAYQcAAbCoC+E+7QQAqAtiwAbuioCAYQcAAbCoC/E+7QQAqAtywAbuioLY4AuCvASAYQQFqIhhBA0gNAAtBAEEAKgLgrwG7QQAqAoBRu6C2OALwrwFBAEEAKgLkrwG7QQAqAoRRu6C2OAL0rwFBAEEAKgLorwG7QQAqAohRu6C2OAL4rwFEAAAAAAAA8P8hGUEAKgLwrwG7IRogGiAZIBogGWQbIRlBACoC9K8BuyEaIBogGSAaIBlkGyEZQQAqAvivAbshGiAaIBkgGiAZZBshGSAZQQAqAvCvAbsgGaEQAkEAKgL0rwG7IBmhEAKgQQAqAvivAbsgGaEQAqAQA6AhGyADIAVBDGxqKgLAyAG7QQAqAvCvAbuiIAMgBUEMbGoqAsTIAbtBACoC9K8Bu6KgIAMgBUEMbGoqAsjIAbtBACoC+K8Bu6KgIRwgBCAbIByhoCEEIAVBAWoiBSAASA0AC0QAAAAAAADwPyACoyEdIAQgHaIhBCAEDwvs3QcKAXwsfwJ8An8CfBl/AXwCfwN8OX8gALchAiABQShsIABBAGxqIQMgAUEobCAAQcAAbGohBCABQShsIABBgAFsaiEFIAFBKGwgAEHAAWxqIQYgAUEobCAAQYACbGohByABQShsIABBwAJsaiEIIAFBKGwgAEGAA2xqIQkgAUEobCAAQcADbGohCiABQShsIABBgARsaiELIAFBKGwgAEHABGxqIQwgAUEobCAAQYAFbGohDSABQShsIABBwAVsaiEOIAFBKGwgAEGABmxqIQ8gAUEobCAAQcAGbGohECABQShsIABBgAdsaiERIAFBKGwgAEHAB2xqIRIgAUEobCAAQYAIbGohEyABQShsIABBwAhsaiEUIAFBKGwgAEGACWxqIRUgAUEobCAAQcAJbGohFiABQShsIABBgApsaiEXIAFBKGwgAEHACmxqIRggAUEobCAAQYALbGohGSABQShsIABBwAtsaiEaIAFBKGwgAEGADGxqIRsgAUEobCAAQcAMbGohHCABQShsIABBgA1saiEdIAFBKGwgAEHADWxqIR4gAUEobCAAQYAObGohHyABQShsIABBwA5saiEgIAFBKGwgAEGAD2xqISEgAUEobCAAQcAPbGohIiABQShsIABBgBBsaiEjIAFBKGwgAEHAEGxqISQgAUEQbCElIAFBKGwgAEGAEWxqISYgAUEobCAAQcARbGohJyABQShsIABBgA9saiEoIAFBKGwgAEGADWxqISkgAUEobCAAQYALbGohKiABQShsIABBgAlsaiErIAFBKGwgAEGAB2xqISwgAUEobCAAQYAFbGohLSABQShsIABBgANsaiEuIAJEAAAAAAAA8D9kuCEvIAIgAkQAAAAAAAAAQCAvRAAAAAAAAAAAYhtEAAAAAAAA8D+hoyEwQQBBoKsBakEAQcAA/AsAQQBB4KsBakEAQcAA/AsAQQAhMQNAQQAhMgNAIDJBBGwgMkEQbCoCALsgMUEQbCoCwMgBu6IgMkEQbCoCBLsgMUEQbCoCxMgBu6KgIDJBEGwqAgi7IDFBEGwqAsjIAbuioCAyQRBsKgIMuyAxQRBsKgLMyAG7oqC2OAKgrAEgMkEBaiIyQRBIDQALIAMgMUHAAGxqQQAqAqCsAbtBACoCgAK7oLYQBru2OALAyAEgAyAxQcAAbGpBACoCpKwBu0EAKgKEArugthAGu7Y4AsTIASADIDFBwABsakEAKgKorAG7QQAqAogCu6C2EAa7tjgCyMgBIAMgMUHAAGxqQQAqAqysAbtBACoCjAK7oLYQBru2OALMyAEgAyAxQcAAbGpBACoCsKwBu0EAKgKQArugthAGu7Y4AtDIASADIDFBwABsakEAKgK0rAG7QQAqApQCu6C2EAa7tjgC1MgBIAMgMUHAAGxqQQAqArisAbtBACoCmAK7oLYQBru2OALYyAEgAyAxQcAAbGpBACoCvKwBu0EAKgKcArugthAGu7Y4AtzIASADIDFBwABsakEAKgLArAG7QQAqAqACu6C2EAa7tjgC4MgBIAMgMUHAAGxqQQAqAsSsAbtBACoCpAK7oLYQBru2OALkyAEgAyAxQcAAbGpBACoCyKwBu0EAKgKoArugthAGu7Y4AujIASADIDFBwABsakEAKgLMrAG7QQAqAqwCu6C2EAa7tjgC7MgBIAMgMUHAAGxqQQAqAtCsAbtBACoCsAK7oLYQBru2OALwyAEgAyAxQcAAbGpBACoC1KwBu0EAKgK0ArugthAGu7Y4AvTIASADIDFBwABsakEAKgLYrAG7QQAqArgCu6C2EAa7tjgC+MgBIAMgMUHAAGxqQQAqAtysAbtBACoCvAK7oLYQBru2OAL8yAFBAEEAKgKgqwG7IAMgMUHAAGxqKgLAyAG7oLY4AqCrAUEAQQAqAqSrAbsgAyAxQcAAbGoqAsTIAbugtjgCpKsBQQBBACoCqKsBuyADIDFBwABsaioCyMgBu6C2OAKoqwFBAEEAKgKsqwG7IAMgMUHAAGxqKgLMyAG7oLY4AqyrAUEAQQAqArCrAbsgAyAxQcAAbGoqAtDIAbugtjgCsKsBQQBBACoCtKsBuyADIDFBwABsaioC1MgBu6C2OAK0qwFBAEEAKgK4qwG7IAMgMUHAAGxqKgLYyAG7oLY4ArirAUEAQQAqAryrAbsgAyAxQcAAbGoqAtzIAbugtjgCvKsBQQBBACoCwKsBuyADIDFBwABsaioC4MgBu6C2OALAqwFBAEEAKgLEqwG7IAMgMUHAAGxqKgLkyAG7oLY4AsSrAUEAQQAqAsirAbsgAyAxQcAAbGoqAujIAbugtjgCyKsBQQBBACoCzKsBuyADIDFBwABsaioC7MgBu6C2OALMqwFBAEEAKgLQqwG7IAMgMUHAAGxqKgLwyAG7oLY4AtCrAUEAQQAqAtSrAbsgAyAxQcAAbGoqAvTIAbugtjgC1KsBQQBBACoC2KsBuyADIDFBwABsaioC+MgBu6C2OALYqwFBAEEAKgLcqwG7IAMgMUHAAGxqKgL8yAG7oLY4AtyrAUEAQQAqAuCrAbsgAyAxQcAAbGoqAsDIAbsiMyAzoqC2OALgqwFBAEEAKgLkqwG7IAMgMUHAAGxqKgLEyAG7IjMgM6KgtjgC5KsBQQBBACoC6KsBuyADIDFBwABsaioCyMgBuyIzIDOioLY4AuirAUEAQQAqAuyrAbsgAyAxQcAAbGoqAszIAbsiMyAzoqC2OALsqwFBAEEAKgLwqwG7IAMgMUHAAGxqKgLQyAG7IjMgM6KgtjgC8KsBQQBBACoC9KsBuyADIDFBwABsaioC1MgBuyIzIDOioLY4AvSrAUEAQQAqAvirAbsgAyAxQcAAbGoqAtjIAbsiMyAzoqC2OAL4qwFBAEEAKgL8qwG7IAMgMUHAAGxqKgLcyAG7IjMgM6KgtjgC/KsBQQBBACoCgKwBuyADIDFBwABsaioC4MgBuyIzIDOioLY4AoCsAUEAQQAqAoSsAbsgAyAxQcAAbGoqAuTIAbsiMyAzoqC2OAKErAFBAEEAKgKIrAG7IAMgMUHAAGxqKgLoyAG7IjMgM6KgtjgCiKwBQQBBACoCjKwBuyADIDFBwABsaioC7MgBuyIzIDOioLY4AoysAUEAQQAqApCsAbsgAyAxQcAAbGoqAvDIAbsiMyAzoqC2OAKQrAFBAEEAKgKUrAG7IAMgMUHAAGxqKgL0yAG7IjMgM6KgtjgClKwBQQBBACoCmKwBuyADIDFBwABsaioC+MgBuyIzIDOioLY4ApisAUEAQQAqApysAbsgAyAxQcAAbGoqAvzIAbsiMyAzoqC2OAKcrAEgBCAxQcAAbGogAyAxQcAAbGoqAsDIAbtEAAAAAAAA8D8gAyAxQcAAbGoqAsDIAbuhorY4AsDIASAEIDFBwABsaiADIDFBwABsaioCxMgBu0QAAAAAAADwPyADIDFBwABsaioCxMgBu6GitjgCxMgBIAQgMUHAAGxqIAMgMUHAAGxqKgLIyAG7RAAAAAAAAPA/IAMgMUHAAGxqKgLIyAG7oaK2OALIyAEgBCAxQcAAbGogAyAxQcAAbGoqAszIAbtEAAAAAAAA8D8gAyAxQcAAbGoqAszIAbuhorY4AszIASAEIDFBwABsaiADIDFBwABsaioC0MgBu0QAAAAAAADwPyADIDFBwABsaioC0MgBu6GitjgC0MgBIAQgMUHAAGxqIAMgMUHAAGxqKgLUyAG7RAAAAAAAAPA/IAMgMUHAAGxqKgLUyAG7oaK2OALUyAEgBCAxQcAAbGogAyAxQcAAbGoqAtjIAbtEAAAAAAAA8D8gAyAxQcAAbGoqAtjIAbuhorY4AtjIASAEIDFBwABsaiADIDFBwABsaioC3MgBu0QAAAAAAADwPyADIDFBwABsaioC3MgBu6GitjgC3MgBIAQgMUHAAGxqIAMgMUHAAGxqKgLgyAG7RAAAAAAAAPA/IAMgMUHAAGxqKgLgyAG7oaK2OALgyAEgBCAxQcAAbGogAyAxQcAAbGoqAuTIAbtEAAAAAAAA8D8gAyAxQcAAbGoqAuTIAbuhorY4AuTIASAEIDFBwABsaiADIDFBwABsaioC6MgBu0QAAAAAAADwPyADIDFBwABsaioC6MgBu6GitjgC6MgBIAQgMUHAAGxqIAMgMUHAAGxqKgLsyAG7RAAAAAAAAPA/IAMgMUHAAGxqKgLsyAG7oaK2OALsyAEgBCAxQcAAbGogAyAxQcAAbGoqAvDIAbtEAAAAAAAA8D8gAyAxQcAAbGoqAvDIAbuhorY4AvDIASAEIDFBwABsaiADIDFBwABsaioC9MgBu0QAAAAAAADwPyADIDFBwABsaioC9MgBu6GitjgC9MgBIAQgMUHAAGxqIAMgMUHAAGxqKgL4yAG7RAAAAAAAAPA/IAMgMUHAAGxqKgL4yAG7oaK2OAL4yAEgBCAxQcAAbGogAyAxQcAAbGoqAvzIAbtEAAAAAAAA8D8gAyAxQcAAbGoqAvzIAbuhorY4AvzIASAxQQFqIjEgAEgNAAtEAAAAAAAA8D8gAqMhNCAAQQFKBEBBAEEAKgKgqwG7IDSitjgCoKsBQQBBACoCpKsBuyA0orY4AqSrAUEAQQAqAqirAbsgNKK2OAKoqwFBAEEAKgKsqwG7IDSitjgCrKsBQQBBACoCsKsBuyA0orY4ArCrAUEAQQAqArSrAbsgNKK2OAK0qwFBAEEAKgK4qwG7IDSitjgCuKsBQQBBACoCvKsBuyA0orY4AryrAUEAQQAqAsCrAbsgNKK2OALAqwFBAEEAKgLEqwG7IDSitjgCxKsBQQBBACoCyKsBuyA0orY4AsirAUEAQQAqAsyrAbsgNKK2OALMqwFBAEEAKgLQqwG7IDSitjgC0KsBQQBBACoC1KsBuyA0orY4AtSrAUEAQQAqAtirAbsgNKK2OALYqwFBAEEAKgLcqwG7IDSitjgC3KsBQQBBACoC4KsBuyA0orY4AuCrAUEAQQAqAuSrAbsgNKK2OALkqwFBAEEAKgLoqwG7IDSitjgC6KsBQQBBACoC7KsBuyA0orY4AuyrAUEAQQAqAvCrAbsgNKK2OALwqwFBAEEAKgL0qwG7IDSitjgC9KsBQQBBACoC+KsBuyA0orY4AvirAUEAQQAqAvyrAbsgNKK2OAL8qwFBAEEAKgKArAG7IDSitjgCgKwBQQBBACoChKwBuyA0orY4AoSsAUEAQQAqAoisAbsgNKK2OAKIrAFBAEEAKgKMrAG7IDSitjgCjKwBQQBBACoCkKwBuyA0orY4ApCsAUEAQQAqApSsAbsgNKK2OAKUrAFBAEEAKgKYrAG7IDSitjgCmKwBQQBBACoCnKwBuyA0orY4ApysAQtBAEEAKgLgqwG7QQAqAqCrAbsiMyAzoqG2OAKgrAFBAEEAKgLkqwG7QQAqAqSrAbsiMyAzoqG2OAKkrAFBAEEAKgLoqwG7QQAqAqirAbsiMyAzoqG2OAKorAFBAEEAKgLsqwG7QQAqAqyrAbsiMyAzoqG2OAKsrAFBAEEAKgLwqwG7QQAqArCrAbsiMyAzoqG2OAKwrAFBAEEAKgL0qwG7QQAqArSrAbsiMyAzoqG2OAK0rAFBAEEAKgL4qwG7QQAqArirAbsiMyAzoqG2OAK4rAFBAEEAKgL8qwG7QQAqAryrAbsiMyAzoqG2OAK8rAFBAEEAKgKArAG7QQAqAsCrAbsiMyAzoqG2OALArAFBAEEAKgKErAG7QQAqAsSrAbsiMyAzoqG2OALErAFBAEEAKgKIrAG7QQAqAsirAbsiMyAzoqG2OALIrAFBAEEAKgKMrAG7QQAqAsyrAbsiMyAzoqG2OALMrAFBAEEAKgKQrAG7QQAqAtCrAbsiMyAzoqG2OALQrAFBAEEAKgKUrAG7QQAqAtSrAbsiMyAzoqG2OALUrAFBAEEAKgKYrAG7QQAqAtirAbsiMyAzoqG2OALYrAFBAEEAKgKcrAG7QQAqAtyrAbsiMyAzoqG2OALcrAFBAEQAAAAAAAAAAEEAKgKgrAG7pbY4AuCrAUEARAAAAAAAAAAAQQAqAqSsAbultjgC5KsBQQBEAAAAAAAAAABBACoCqKwBu6W2OALoqwFBAEQAAAAAAAAAAEEAKgKsrAG7pbY4AuyrAUEARAAAAAAAAAAAQQAqArCsAbultjgC8KsBQQBEAAAAAAAAAABBACoCtKwBu6W2OAL0qwFBAEQAAAAAAAAAAEEAKgK4rAG7pbY4AvirAUEARAAAAAAAAAAAQQAqArysAbultjgC/KsBQQBEAAAAAAAAAABBACoCwKwBu6W2OAKArAFBAEQAAAAAAAAAAEEAKgLErAG7pbY4AoSsAUEARAAAAAAAAAAAQQAqAsisAbultjgCiKwBQQBEAAAAAAAAAABBACoCzKwBu6W2OAKMrAFBAEQAAAAAAAAAAEEAKgLQrAG7pbY4ApCsAUEARAAAAAAAAAAAQQAqAtSsAbultjgClKwBQQBEAAAAAAAAAABBACoC2KwBu6W2OAKYrAFBAEQAAAAAAAAAAEEAKgLcrAG7pbY4ApysAUEARM3MzMzMzOw/QQAqAqCiAbuiRJqZmZmZmbk/QQAqAqCrAbuioLY4AuCsAUEARM3MzMzMzOw/QQAqAqSiAbuiRJqZmZmZmbk/QQAqAqSrAbuioLY4AuSsAUEARM3MzMzMzOw/QQAqAqiiAbuiRJqZmZmZmbk/QQAqAqirAbuioLY4AuisAUEARM3MzMzMzOw/QQAqAqyiAbuiRJqZmZmZmbk/QQAqAqyrAbuioLY4AuysAUEARM3MzMzMzOw/QQAqArCiAbuiRJqZmZmZmbk/QQAqArCrAbuioLY4AvCsAUEARM3MzMzMzOw/QQAqArSiAbuiRJqZmZmZmbk/QQAqArSrAbuioLY4AvSsAUEARM3MzMzMzOw/QQAqAriiAbuiRJqZmZmZmbk/QQAqArirAbuioLY4AvisAUEARM3MzMzMzOw/QQAqAryiAbuiRJqZmZmZmbk/QQAqAryrAbuioLY4AvysAUEARM3MzMzMzOw/QQAqAsCiAbuiRJqZmZmZmbk/QQAqAsCrAbuioLY4AoCtAUEARM3MzMzMzOw/QQAqAsSiAbuiRJqZmZmZmbk/QQAqAsSrAbuioLY4AoStAUEARM3MzMzMzOw/QQAqAsiiAbuiRJqZmZmZmbk/QQAqAsirAbuioLY4AoitAUEARM3MzMzMzOw/QQAqAsyiAbuiRJqZmZmZmbk/QQAqAsyrAbuioLY4AoytAUEARM3MzMzMzOw/QQAqAtCiAbuiRJqZmZmZmbk/QQAqAtCrAbuioLY4ApCtAUEARM3MzMzMzOw/QQAqAtSiAbuiRJqZmZmZmbk/QQAqAtSrAbuioLY4ApStAUEARM3MzMzMzOw/QQAqAtiiAbuiRJqZmZmZmbk/QQAqAtirAbuioLY4ApitAUEARM3MzMzMzOw/QQAqAtyiAbuiRJqZmZmZmbk/QQAqAtyrAbuioLY4ApytAUEAITUDQCA1QQRs/QzNzMzMzMzsP83MzMzMzOw/IDVBBGz9XQLgogH9X/3yAf0MmpmZmZmZuT+amZmZmZm5PyA1QQRs/V0C4KsB/V8gMP0U/fIB/fIB/fABIDVBBGz9XQLgogH9XyAv/RT9DAAAAAAAAAAAAAAAAAAAAAD9SP1S/V79WwKgrQEAIDVBAmoiNUEQSA0AC0EAQQAqAuCrAbtE8WjjiLX45D6gn7Y4AuCtAUEAQQAqAuSrAbtE8WjjiLX45D6gn7Y4AuStAUEAQQAqAuirAbtE8WjjiLX45D6gn7Y4AuitAUEAQQAqAuyrAbtE8WjjiLX45D6gn7Y4AuytAUEAQQAqAvCrAbtE8WjjiLX45D6gn7Y4AvCtAUEAQQAqAvSrAbtE8WjjiLX45D6gn7Y4AvStAUEAQQAqAvirAbtE8WjjiLX45D6gn7Y4AvitAUEAQQAqAvyrAbtE8WjjiLX45D6gn7Y4AvytAUEAQQAqAoCsAbtE8WjjiLX45D6gn7Y4AoCuAUEAQQAqAoSsAbtE8WjjiLX45D6gn7Y4AoSuAUEAQQAqAoisAbtE8WjjiLX45D6gn7Y4AoiuAUEAQQAqAoysAbtE8WjjiLX45D6gn7Y4AoyuAUEAQQAqApCsAbtE8WjjiLX45D6gn7Y4ApCuAUEAQQAqApSsAbtE8WjjiLX45D6gn7Y4ApSuAUEAQQAqApisAbtE8WjjiLX45D6gn7Y4ApiuAUEAQQAqApysAbtE8WjjiLX45D6gn7Y4ApyuAUEAQQAqAsACu0EAKgLgrQG7o7Y4AuCrAUEAQQAqAsQCu0EAKgLkrQG7o7Y4AuSrAUEAQQAqAsgCu0EAKgLorQG7o7Y4AuirAUEAQQAqAswCu0EAKgLsrQG7o7Y4AuyrAUEAQQAqAtACu0EAKgLwrQG7o7Y4AvCrAUEAQQAqAtQCu0EAKgL0rQG7o7Y4AvSrAUEAQQAqAtgCu0EAKgL4rQG7o7Y4AvirAUEAQQAqAtwCu0EAKgL8rQG7o7Y4AvyrAUEAQQAqAuACu0EAKgKArgG7o7Y4AoCsAUEAQQAqAuQCu0EAKgKErgG7o7Y4AoSsAUEAQQAqAugCu0EAKgKIrgG7o7Y4AoisAUEAQQAqAuwCu0EAKgKMrgG7o7Y4AoysAUEAQQAqAvACu0EAKgKQrgG7o7Y4ApCsAUEAQQAqAvQCu0EAKgKUrgG7o7Y4ApSsAUEAQQAqAvgCu0EAKgKYrgG7o7Y4ApisAUEAQQAqAvwCu0EAKgKcrgG7o7Y4ApysAUEAQaCuAWpBAEHAAPwLAEEAQeCuAWpBAEHAAPwLAEEAITYDQCAFIDZBwABsaiADIDZBwABsaioCwMgBu0EAKgKgqwG7obY4AsDIASAFIDZBwABsaiADIDZBwABsaioCxMgBu0EAKgKkqwG7obY4AsTIASAFIDZBwABsaiADIDZBwABsaioCyMgBu0EAKgKoqwG7obY4AsjIASAFIDZBwABsaiADIDZBwABsaioCzMgBu0EAKgKsqwG7obY4AszIASAFIDZBwABsaiADIDZBwABsaioC0MgBu0EAKgKwqwG7obY4AtDIASAFIDZBwABsaiADIDZBwABsaioC1MgBu0EAKgK0qwG7obY4AtTIASAFIDZBwABsaiADIDZBwABsaioC2MgBu0EAKgK4qwG7obY4AtjIASAFIDZBwABsaiADIDZBwABsaioC3MgBu0EAKgK8qwG7obY4AtzIASAFIDZBwABsaiADIDZBwABsaioC4MgBu0EAKgLAqwG7obY4AuDIASAFIDZBwABsaiADIDZBwABsaioC5MgBu0EAKgLEqwG7obY4AuTIASAFIDZBwABsaiADIDZBwABsaioC6MgBu0EAKgLIqwG7obY4AujIASAFIDZBwABsaiADIDZBwABsaioC7MgBu0EAKgLMqwG7obY4AuzIASAFIDZBwABsaiADIDZBwABsaioC8MgBu0EAKgLQqwG7obY4AvDIASAFIDZBwABsaiADIDZBwABsaioC9MgBu0EAKgLUqwG7obY4AvTIASAFIDZBwABsaiADIDZBwABsaioC+MgBu0EAKgLYqwG7obY4AvjIASAFIDZBwABsaiADIDZBwABsaioC/MgBu0EAKgLcqwG7obY4AvzIASAGIDZBwABsaiAFIDZBwABsaioCwMgBu0EAKgLgqwG7okEAKgKAA7ugtjgCwMgBIAYgNkHAAGxqIAUgNkHAAGxqKgLEyAG7QQAqAuSrAbuiQQAqAoQDu6C2OALEyAEgBiA2QcAAbGogBSA2QcAAbGoqAsjIAbtBACoC6KsBu6JBACoCiAO7oLY4AsjIASAGIDZBwABsaiAFIDZBwABsaioCzMgBu0EAKgLsqwG7okEAKgKMA7ugtjgCzMgBIAYgNkHAAGxqIAUgNkHAAGxqKgLQyAG7QQAqAvCrAbuiQQAqApADu6C2OALQyAEgBiA2QcAAbGogBSA2QcAAbGoqAtTIAbtBACoC9KsBu6JBACoClAO7oLY4AtTIASAGIDZBwABsaiAFIDZBwABsaioC2MgBu0EAKgL4qwG7okEAKgKYA7ugtjgC2MgBIAYgNkHAAGxqIAUgNkHAAGxqKgLcyAG7QQAqAvyrAbuiQQAqApwDu6C2OALcyAEgBiA2QcAAbGogBSA2QcAAbGoqAuDIAbtBACoCgKwBu6JBACoCoAO7oLY4AuDIASAGIDZBwABsaiAFIDZBwABsaioC5MgBu0EAKgKErAG7okEAKgKkA7ugtjgC5MgBIAYgNkHAAGxqIAUgNkHAAGxqKgLoyAG7QQAqAoisAbuiQQAqAqgDu6C2OALoyAEgBiA2QcAAbGogBSA2QcAAbGoqAuzIAbtBACoCjKwBu6JBACoCrAO7oLY4AuzIASAGIDZBwABsaiAFIDZBwABsaioC8MgBu0EAKgKQrAG7okEAKgKwA7ugtjgC8MgBIAYgNkHAAGxqIAUgNkHAAGxqKgL0yAG7QQAqApSsAbuiQQAqArQDu6C2OAL0yAEgBiA2QcAAbGogBSA2QcAAbGoqAvjIAbtBACoCmKwBu6JBACoCuAO7oLY4AvjIASAGIDZBwABsaiAFIDZBwABsaioC/MgBu0EAKgKcrAG7okEAKgK8A7ugtjgC/MgBQQAhNwNAIDdBBGwgN0HAAGwqAsADuyAGIDZBwABsaioCwMgBu6IgN0HAAGwqAsQDuyAGIDZBwABsaioCxMgBu6KgIDdBwABsKgLIA7sgBiA2QcAAbGoqAsjIAbuioCA3QcAAbCoCzAO7IAYgNkHAAGxqKgLMyAG7oqAgN0HAAGwqAtADuyAGIDZBwABsaioC0MgBu6KgIDdBwABsKgLUA7sgBiA2QcAAbGoqAtTIAbuioCA3QcAAbCoC2AO7IAYgNkHAAGxqKgLYyAG7oqAgN0HAAGwqAtwDuyAGIDZBwABsaioC3MgBu6KgIDdBwABsKgLgA7sgBiA2QcAAbGoqAuDIAbuioCA3QcAAbCoC5AO7IAYgNkHAAGxqKgLkyAG7oqAgN0HAAGwqAugDuyAGIDZBwABsaioC6MgBu6KgIDdBwABsKgLsA7sgBiA2QcAAbGoqAuzIAbuioCA3QcAAbCoC8AO7IAYgNkHAAGxqKgLwyAG7oqAgN0HAAGwqAvQDuyAGIDZBwABsaioC9MgBu6KgIDdBwABsKgL4A7sgBiA2QcAAbGoqAvjIAbuioCA3QcAAbCoC/AO7IAYgNkHAAGxqKgL8yAG7oqC2OAKgrwEgN0EBaiI3QRBIDQALIAcgNkHAAGxqQQAqAqCvAbtBACoCwAu7oLYQBru2OALAyAEgByA2QcAAbGpBACoCpK8Bu0EAKgLEC7ugthAGu7Y4AsTIASAHIDZBwABsakEAKgKorwG7QQAqAsgLu6C2EAa7tjgCyMgBIAcgNkHAAGxqQQAqAqyvAbtBACoCzAu7oLYQBru2OALMyAEgByA2QcAAbGpBACoCsK8Bu0EAKgLQC7ugthAGu7Y4AtDIASAHIDZBwABsakEAKgK0rwG7QQAqAtQLu6C2EAa7tjgC1MgBIAcgNkHAAGxqQQAqArivAbtBACoC2Au7oLYQBru2OALYyAEgByA2QcAAbGpBACoCvK8Bu0EAKgLcC7ugthAGu7Y4AtzIASAHIDZBwABsakEAKgLArwG7QQAqAuALu6C2EAa7tjgC4MgBIAcgNkHAAGxqQQAqAsSvAbtBACoC5Au7oLYQBru2OALkyAEgByA2QcAAbGpBACoCyK8Bu0EAKgLoC7ugthAGu7Y4AujIASAHIDZBwABsakEAKgLMrwG7QQAqAuwLu6C2EAa7tjgC7MgBIAcgNkHAAGxqQQAqAtCvAbtBACoC8Au7oLYQBru2OALwyAEgByA2QcAAbGpBACoC1K8Bu0EAKgL0C7ugthAGu7Y4AvTIASAHIDZBwABsakEAKgLYrwG7QQAqAvgLu6C2EAa7tjgC+MgBIAcgNkHAAGxqQQAqAtyvAbtBACoC/Au7oLYQBru2OAL8yAFBAEEAKgKgrgG7IAcgNkHAAGxqKgLAyAG7oLY4AqCuAUEAQQAqAqSuAbsgByA2QcAAbGoqAsTIAbugtjgCpK4BQQBBACoCqK4BuyAHIDZBwABsaioCyMgBu6C2OAKorgFBAEEAKgKsrgG7IAcgNkHAAGxqKgLMyAG7oLY4AqyuAUEAQQAqArCuAbsgByA2QcAAbGoqAtDIAbugtjgCsK4BQQBBACoCtK4BuyAHIDZBwABsaioC1MgBu6C2OAK0rgFBAEEAKgK4rgG7IAcgNkHAAGxqKgLYyAG7oLY4AriuAUEAQQAqAryuAbsgByA2QcAAbGoqAtzIAbugtjgCvK4BQQBBACoCwK4BuyAHIDZBwABsaioC4MgBu6C2OALArgFBAEEAKgLErgG7IAcgNkHAAGxqKgLkyAG7oLY4AsSuAUEAQQAqAsiuAbsgByA2QcAAbGoqAujIAbugtjgCyK4BQQBBACoCzK4BuyAHIDZBwABsaioC7MgBu6C2OALMrgFBAEEAKgLQrgG7IAcgNkHAAGxqKgLwyAG7oLY4AtCuAUEAQQAqAtSuAbsgByA2QcAAbGoqAvTIAbugtjgC1K4BQQBBACoC2K4BuyAHIDZBwABsaioC+MgBu6C2OALYrgFBAEEAKgLcrgG7IAcgNkHAAGxqKgL8yAG7oLY4AtyuAUEAQQAqAuCuAbsgByA2QcAAbGoqAsDIAbsiMyAzoqC2OALgrgFBAEEAKgLkrgG7IAcgNkHAAGxqKgLEyAG7IjMgM6KgtjgC5K4BQQBBACoC6K4BuyAHIDZBwABsaioCyMgBuyIzIDOioLY4AuiuAUEAQQAqAuyuAbsgByA2QcAAbGoqAszIAbsiMyAzoqC2OALsrgFBAEEAKgLwrgG7IAcgNkHAAGxqKgLQyAG7IjMgM6KgtjgC8K4BQQBBACoC9K4BuyAHIDZBwABsaioC1MgBuyIzIDOioLY4AvSuAUEAQQAqAviuAbsgByA2QcAAbGoqAtjIAbsiMyAzoqC2OAL4rgFBAEEAKgL8rgG7IAcgNkHAAGxqKgLcyAG7IjMgM6KgtjgC/K4BQQBBACoCgK8BuyAHIDZBwABsaioC4MgBuyIzIDOioLY4AoCvAUEAQQAqAoSvAbsgByA2QcAAbGoqAuTIAbsiMyAzoqC2OAKErwFBAEEAKgKIrwG7IAcgNkHAAGxqKgLoyAG7IjMgM6KgtjgCiK8BQQBBACoCjK8BuyAHIDZBwABsaioC7MgBuyIzIDOioLY4AoyvAUEAQQAqApCvAbsgByA2QcAAbGoqAvDIAbsiMyAzoqC2OAKQrwFBAEEAKgKUrwG7IAcgNkHAAGxqKgL0yAG7IjMgM6KgtjgClK8BQQBBACoCmK8BuyAHIDZBwABsaioC+MgBuyIzIDOioLY4ApivAUEAQQAqApyvAbsgByA2QcAAbGoqAvzIAbsiMyAzoqC2OAKcrwEgCCA2QcAAbGogByA2QcAAbGoqAsDIAbtEAAAAAAAA8D8gByA2QcAAbGoqAsDIAbuhorY4AsDIASAIIDZBwABsaiAHIDZBwABsaioCxMgBu0QAAAAAAADwPyAHIDZBwABsaioCxMgBu6GitjgCxMgBIAggNkHAAGxqIAcgNkHAAGxqKgLIyAG7RAAAAAAAAPA/IAcgNkHAAGxqKgLIyAG7oaK2OALIyAEgCCA2QcAAbGogByA2QcAAbGoqAszIAbtEAAAAAAAA8D8gByA2QcAAbGoqAszIAbuhorY4AszIASAIIDZBwABsaiAHIDZBwABsaioC0MgBu0QAAAAAAADwPyAHIDZBwABsaioC0MgBu6GitjgC0MgBIAggNkHAAGxqIAcgNkHAAGxqKgLUyAG7RAAAAAAAAPA/IAcgNkHAAGxqKgLUyAG7oaK2OALUyAEgCCA2QcAAbGogByA2QcAAbGoqAtjIAbtEAAAAAAAA8D8gByA2QcAAbGoqAtjIAbuhorY4AtjIASAIIDZBwABsaiAHIDZBwABsaioC3MgBu0QAAAAAAADwPyAHIDZBwABsaioC3MgBu6GitjgC3MgBIAggNkHAAGxqIAcgNkHAAGxqKgLgyAG7RAAAAAAAAPA/IAcgNkHAAGxqKgLgyAG7oaK2OALgyAEgCCA2QcAAbGogByA2QcAAbGoqAuTIAbtEAAAAAAAA8D8gByA2QcAAbGoqAuTIAbuhorY4AuTIASAIIDZBwABsaiAHIDZBwABsaioC6MgBu0QAAAAAAADwPyAHIDZBwABsaioC6MgBu6GitjgC6MgBIAggNkHAAGxqIAcgNkHAAGxqKgLsyAG7RAAAAAAAAPA/IAcgNkHAAGxqKgLsyAG7oaK2OALsyAEgCCA2QcAAbGogByA2QcAAbGoqAvDIAbtEAAAAAAAA8D8gByA2QcAAbGoqAvDIAbuhorY4AvDIASAIIDZBwABsaiAHIDZBwABsaioC9MgBu0QAAAAAAADwPyAHIDZBwABsaioC9MgBu6GitjgC9MgBIAggNkHAAGxqIAcgNkHAAGxqKgL4yAG7RAAAAAAAAPA/IAcgNkHAAGxqKgL4yAG7oaK2OAL4yAEgCCA2QcAAbGogByA2QcAAbGoqAvzIAbtEAAAAAAAA8D8gByA2QcAAbGoqAvzIAbuhorY4AvzIASA2QQFqIjYgAEgNAAsgAEEBSgRAQQBBACoCoK4BuyA0orY4AqCuAUEAQQAqAqSuAbsgNKK2OAKkrgFBAEEAKgKorgG7IDSitjgCqK4BQQBBACoCrK4BuyA0orY4AqyuAUEAQQAqArCuAbsgNKK2OAKwrgFBAEEAKgK0rgG7IDSitjgCtK4BQQBBACoCuK4BuyA0orY4AriuAUEAQQAqAryuAbsgNKK2OAK8rgFBAEEAKgLArgG7IDSitjgCwK4BQQBBACoCxK4BuyA0orY4AsSuAUEAQQAqAsiuAbsgNKK2OALIrgFBAEEAKgLMrgG7IDSitjgCzK4BQQBBACoC0K4BuyA0orY4AtCuAUEAQQAqAtSuAbsgNKK2OALUrgFBAEEAKgLYrgG7IDSitjgC2K4BQQBBACoC3K4BuyA0orY4AtyuAUEAQQAqAuCuAbsgNKK2OALgrgFBAEEAKgLkrgG7IDSitjgC5K4BQQBBACoC6K4BuyA0orY4AuiuAUEAQQAqAuyuAbsgNKK2OALsrgFBAEEAKgLwrgG7IDSitjgC8K4BQQBBACoC9K4BuyA0orY4AvSuAUEAQQAqAviuAbsgNKK2OAL4rgFBAEEAKgL8rgG7IDSitjgC/K4BQQBBACoCgK8BuyA0orY4AoCvAUEAQQAqAoSvAbsgNKK2OAKErwFBAEEAKgKIrwG7IDSitjgCiK8BQQBBACoCjK8BuyA0orY4AoyvAUEAQQAqApCvAbsgNKK2OAKQrwFBAEEAKgKUrwG7IDSitjgClK8BQQBBACoCmK8BuyA0orY4ApivAUEAQQAqApyvAbsgNKK2OAKcrwELQQBBACoC4K4Bu0EAKgKgrgG7IjMgM6KhtjgCoK8BQQBBACoC5K4Bu0EAKgKkrgG7IjMgM6KhtjgCpK8BQQBBACoC6K4Bu0EAKgKorgG7IjMgM6KhtjgCqK8BQQBBACoC7K4Bu0EAKgKsrgG7IjMgM6KhtjgCrK8BQQBBACoC8K4Bu0EAKgKwrgG7IjMgM6KhtjgCsK8BQQBBACoC9K4Bu0EAKgK0rgG7IjMgM6KhtjgCtK8BQQBBACoC+K4Bu0EAKgK4rgG7IjMgM6KhtjgCuK8BQQBBACoC/K4Bu0EAKgK8rgG7IjMgM6KhtjgCvK8BQQBBACoCgK8Bu0EAKgLArgG7IjMgM6KhtjgCwK8BQQBBACoChK8Bu0EAKgLErgG7IjMgM6KhtjgCxK8BQQBBACoCiK8Bu0EAKgLIrgG7IjMgM6KhtjgCyK8BQQBBACoCjK8Bu0EAKgLMrgG7IjMgM6KhtjgCzK8BQQBBACoCkK8Bu0EAKgLQrgG7IjMgM6KhtjgC0K8BQQBBACoClK8Bu0EAKgLUrgG7IjMgM6KhtjgC1K8BQQBBACoCmK8Bu0EAKgLYrgG7IjMgM6KhtjgC2K8BQQBBACoCnK8Bu0EAKgLcrgG7IjMgM6KhtjgC3K8BQQBEAAAAAAAAAABBACoCoK8Bu6W2OALgrgFBAEQAAAAAAAAAAEEAKgKkrwG7pbY4AuSuAUEARAAAAAAAAAAAQQAqAqivAbultjgC6K4BQQBEAAAAAAAAAABBACoCrK8Bu6W2OALsrgFBAEQAAAAAAAAAAEEAKgKwrwG7pbY4AvCuAUEARAAAAAAAAAAAQQAqArSvAbultjgC9K4BQQBEAAAAAAAAAABBACoCuK8Bu6W2OAL4rgFBAEQAAAAAAAAAAEEAKgK8rwG7pbY4AvyuAUEARAAAAAAAAAAAQQAqAsCvAbultjgCgK8BQQBEAAAAAAAAAABBACoCxK8Bu6W2OAKErwFBAEQAAAAAAAAAAEEAKgLIrwG7pbY4AoivAUEARAAAAAAAAAAAQQAqAsyvAbultjgCjK8BQQBEAAAAAAAAAABBACoC0K8Bu6W2OAKQrwFBAEQAAAAAAAAAAEEAKgLUrwG7pbY4ApSvAUEARAAAAAAAAAAAQQAqAtivAbultjgCmK8BQQBEAAAAAAAAAABBACoC3K8Bu6W2OAKcrwFBAETNzMzMzMzsP0EAKgKgowG7okSamZmZmZm5P0EAKgKgrgG7oqC2OALgrwFBAETNzMzMzMzsP0EAKgKkowG7okSamZmZmZm5P0EAKgKkrgG7oqC2OALkrwFBAETNzMzMzMzsP0EAKgKoowG7okSamZmZmZm5P0EAKgKorgG7oqC2OALorwFBAETNzMzMzMzsP0EAKgKsowG7okSamZmZmZm5P0EAKgKsrgG7oqC2OALsrwFBAETNzMzMzMzsP0EAKgKwowG7okSamZmZmZm5P0EAKgKwrgG7oqC2OALwrwFBAETNzMzMzMzsP0EAKgK0owG7okSamZmZmZm5P0EAKgK0rgG7oqC2OAL0rwFBAETNzMzMzMzsP0EAKgK4owG7okSamZmZmZm5P0EAKgK4rgG7oqC2OAL4rwFBAETNzMzMzMzsP0EAKgK8owG7okSamZmZmZm5P0EAKgK8rgG7oqC2OAL8rwFBAETNzMzMzMzsP0EAKgLAowG7okSamZmZmZm5P0EAKgLArgG7oqC2OAKAsAFBAETNzMzMzMzsP0EAKgLEowG7okSamZmZmZm5P0EAKgLErgG7oqC2OAKEsAFBAETNzMzMzMzsP0EAKgLIowG7okSamZmZmZm5P0EAKgLIrgG7oqC2OAKIsAFBAETNzMzMzMzsP0EAKgLMowG7okSamZmZmZm5P0EAKgLMrgG7oqC2OAKMsAFBAETNzMzMzMzsP0EAKgLQowG7okSamZmZmZm5P0EAKgLQrgG7oqC2OAKQsAFBAETNzMzMzMzsP0EAKgLUowG7okSamZmZmZm5P0EAKgLUrgG7oqC2OAKUsAFBAETNzMzMzMzsP0EAKgLYowG7okSamZmZmZm5P0EAKgLYrgG7oqC2OAKYsAFBAETNzMzMzMzsP0EAKgLcowG7okSamZmZmZm5P0EAKgLcrgG7oqC2OAKcsAFBACE4A0AgOEEEbP0MzczMzMzM7D/NzMzMzMzsPyA4QQRs/V0C4KMB/V/98gH9DJqZmZmZmbk/mpmZmZmZuT8gOEEEbP1dAuCuAf1fIDD9FP3yAf3yAf3wASA4QQRs/V0C4KMB/V8gL/0U/QwAAAAAAAAAAAAAAAAAAAAA/Uj9Uv1e/VsCoLABACA4QQJqIjhBEEgNAAtBAEEAKgLgrgG7RPFo44i1+OQ+oJ+2OALgsAFBAEEAKgLkrgG7RPFo44i1+OQ+oJ+2OALksAFBAEEAKgLorgG7RPFo44i1+OQ+oJ+2OALosAFBAEEAKgLsrgG7RPFo44i1+OQ+oJ+2OALssAFBAEEAKgLwrgG7RPFo44i1+OQ+oJ+2OALwsAFBAEEAKgL0rgG7RPFo44i1+OQ+oJ+2OAL0sAFBAEEAKgL4rgG7RPFo44i1+OQ+oJ+2OAL4sAFBAEEAKgL8rgG7RPFo44i1+OQ+oJ+2OAL8sAFBAEEAKgKArwG7RPFo44i1+OQ+oJ+2OAKAsQFBAEEAKgKErwG7RPFo44i1+OQ+oJ+2OAKEsQFBAEEAKgKIrwG7RPFo44i1+OQ+oJ+2OAKIsQFBAEEAKgKMrwG7RPFo44i1+OQ+oJ+2OAKMsQFBAEEAKgKQrwG7RPFo44i1+OQ+oJ+2OAKQsQFBAEEAKgKUrwG7RPFo44i1+OQ+oJ+2OAKUsQFBAEEAKgKYrwG7RPFo44i1+OQ+oJ+2OAKYsQFBAEEAKgKcrwG7RPFo44i1+OQ+oJ+2OAKcsQFBAEEAKgKADLtBACoC4LABu6O2OALgrgFBAEEAKgKEDLtBACoC5LABu6O2OALkrgFBAEEAKgKIDLtBACoC6LABu6O2OALorgFBAEEAKgKMDLtBACoC7LABu6O2OALsrgFBAEEAKgKQDLtBACoC8LABu6O2OALwrgFBAEEAKgKUDLtBACoC9LABu6O2OAL0rgFBAEEAKgKYDLtBACoC+LABu6O2OAL4rgFBAEEAKgKcDLtBACoC/LABu6O2OAL8rgFBAEEAKgKgDLtBACoCgLEBu6O2OAKArwFBAEEAKgKkDLtBACoChLEBu6O2OAKErwFBAEEAKgKoDLtBACoCiLEBu6O2OAKIrwFBAEEAKgKsDLtBACoCjLEBu6O2OAKMrwFBAEEAKgKwDLtBACoCkLEBu6O2OAKQrwFBAEEAKgK0DLtBACoClLEBu6O2OAKUrwFBAEEAKgK4DLtBACoCmLEBu6O2OAKYrwFBAEEAKgK8DLtBACoCnLEBu6O2OAKcrwFBAEGgsQFqQQBBwAD8CwBBAEHgsQFqQQBBwAD8CwBBACE5A0AgCSA5QcAAbGogByA5QcAAbGoqAsDIAbtBACoCoK4Bu6G2OALAyAEgCSA5QcAAbGogByA5QcAAbGoqAsTIAbtBACoCpK4Bu6G2OALEyAEgCSA5QcAAbGogByA5QcAAbGoqAsjIAbtBACoCqK4Bu6G2OALIyAEgCSA5QcAAbGogByA5QcAAbGoqAszIAbtBACoCrK4Bu6G2OALMyAEgCSA5QcAAbGogByA5QcAAbGoqAtDIAbtBACoCsK4Bu6G2OALQyAEgCSA5QcAAbGogByA5QcAAbGoqAtTIAbtBACoCtK4Bu6G2OALUyAEgCSA5QcAAbGogByA5QcAAbGoqAtjIAbtBACoCuK4Bu6G2OALYyAEgCSA5QcAAbGogByA5QcAAbGoqAtzIAbtBACoCvK4Bu6G2OALcyAEgCSA5QcAAbGogByA5QcAAbGoqAuDIAbtBACoCwK4Bu6G2OALgyAEgCSA5QcAAbGogByA5QcAAbGoqAuTIAbtBACoCxK4Bu6G2OALkyAEgCSA5QcAAbGogByA5QcAAbGoqAujIAbtBACoCyK4Bu6G2OALoyAEgCSA5QcAAbGogByA5QcAAbGoqAuzIAbtBACoCzK4Bu6G2OALsyAEgCSA5QcAAbGogByA5QcAAbGoqAvDIAbtBACoC0K4Bu6G2OALwyAEgCSA5QcAAbGogByA5QcAAbGoqAvTIAbtBACoC1K4Bu6G2OAL0yAEgCSA5QcAAbGogByA5QcAAbGoqAvjIAbtBACoC2K4Bu6G2OAL4yAEgCSA5QcAAbGogByA5QcAAbGoqAvzIAbtBACoC3K4Bu6G2OAL8yAEgCiA5QcAAbGogCSA5QcAAbGoqAsDIAbtBACoC4K4Bu6JBACoCwAy7oLY4AsDIASAKIDlBwABsaiAJIDlBwABsaioCxMgBu0EAKgLkrgG7okEAKgLEDLugtjgCxMgBIAogOUHAAGxqIAkgOUHAAGxqKgLIyAG7QQAqAuiuAbuiQQAqAsgMu6C2OALIyAEgCiA5QcAAbGogCSA5QcAAbGoqAszIAbtBACoC7K4Bu6JBACoCzAy7oLY4AszIASAKIDlBwABsaiAJIDlBwABsaioC0MgBu0EAKgLwrgG7okEAKgLQDLugtjgC0MgBIAogOUHAAGxqIAkgOUHAAGxqKgLUyAG7QQAqAvSuAbuiQQAqAtQMu6C2OALUyAEgCiA5QcAAbGogCSA5QcAAbGoqAtjIAbtBACoC+K4Bu6JBACoC2Ay7oLY4AtjIASAKIDlBwABsaiAJIDlBwABsaioC3MgBu0EAKgL8rgG7okEAKgLcDLugtjgC3MgBIAogOUHAAGxqIAkgOUHAAGxqKgLgyAG7QQAqAoCvAbuiQQAqAuAMu6C2OALgyAEgCiA5QcAAbGogCSA5QcAAbGoqAuTIAbtBACoChK8Bu6JBACoC5Ay7oLY4AuTIASAKIDlBwABsaiAJIDlBwABsaioC6MgBu0EAKgKIrwG7okEAKgLoDLugtjgC6MgBIAogOUHAAGxqIAkgOUHAAGxqKgLsyAG7QQAqAoyvAbuiQQAqAuwMu6C2OALsyAEgCiA5QcAAbGogCSA5QcAAbGoqAvDIAbtBACoCkK8Bu6JBACoC8Ay7oLY4AvDIASAKIDlBwABsaiAJIDlBwABsaioC9MgBu0EAKgKUrwG7okEAKgL0DLugtjgC9MgBIAogOUHAAGxqIAkgOUHAAGxqKgL4yAG7QQAqApivAbuiQQAqAvgMu6C2OAL4yAEgCiA5QcAAbGogCSA5QcAAbGoqAvzIAbtBACoCnK8Bu6JBACoC/Ay7oLY4AvzIAUEAIToDQCA6QQRsIDpBwABsKgKADbsgCiA5QcAAbGoqAsDIAbuiIDpBwABsKgKEDbsgCiA5QcAAbGoqAsTIAbuioCA6QcAAbCoCiA27IAogOUHAAGxqKgLIyAG7oqAgOkHAAGwqAowNuyAKIDlBwABsaioCzMgBu6KgIDpBwABsKgKQDbsgCiA5QcAAbGoqAtDIAbuioCA6QcAAbCoClA27IAogOUHAAGxqKgLUyAG7oqAgOkHAAGwqApgNuyAKIDlBwABsaioC2MgBu6KgIDpBwABsKgKcDbsgCiA5QcAAbGoqAtzIAbuioCA6QcAAbCoCoA27IAogOUHAAGxqKgLgyAG7oqAgOkHAAGwqAqQNuyAKIDlBwABsaioC5MgBu6KgIDpBwABsKgKoDbsgCiA5QcAAbGoqAujIAbuioCA6QcAAbCoCrA27IAogOUHAAGxqKgLsyAG7oqAgOkHAAGwqArANuyAKIDlBwABsaioC8MgBu6KgIDpBwABsKgK0DbsgCiA5QcAAbGoqAvTIAbuioCA6QcAAbCoCuA27IAogOUHAAGxqKgL4yAG7oqAgOkHAAGwqArwNuyAKIDlBwABsaioC/MgBu6KgtjgCoLIBIDpBAWoiOkEQSA0ACyALIDlBwABsakEAKgKgsgG7QQAqAoAVu6C2EAa7tjgCwMgBIAsgOUHAAGxqQQAqAqSyAbtBACoChBW7oLYQBru2OALEyAEgCyA5QcAAbGpBACoCqLIBu0EAKgKIFbugthAGu7Y4AsjIASALIDlBwABsakEAKgKssgG7QQAqAowVu6C2EAa7tjgCzMgBIAsgOUHAAGxqQQAqArCyAbtBACoCkBW7oLYQBru2OALQyAEgCyA5QcAAbGpBACoCtLIBu0EAKgKUFbugthAGu7Y4AtTIASALIDlBwABsakEAKgK4sgG7QQAqApgVu6C2EAa7tjgC2MgBIAsgOUHAAGxqQQAqAryyAbtBACoCnBW7oLYQBru2OALcyAEgCyA5QcAAbGpBACoCwLIBu0EAKgKgFbugthAGu7Y4AuDIASALIDlBwABsakEAKgLEsgG7QQAqAqQVu6C2EAa7tjgC5MgBIAsgOUHAAGxqQQAqAsiyAbtBACoCqBW7oLYQBru2OALoyAEgCyA5QcAAbGpBACoCzLIBu0EAKgKsFbugthAGu7Y4AuzIASALIDlBwABsakEAKgLQsgG7QQAqArAVu6C2EAa7tjgC8MgBIAsgOUHAAGxqQQAqAtSyAbtBACoCtBW7oLYQBru2OAL0yAEgCyA5QcAAbGpBACoC2LIBu0EAKgK4FbugthAGu7Y4AvjIASALIDlBwABsakEAKgLcsgG7QQAqArwVu6C2EAa7tjgC/MgBQQBBACoCoLEBuyALIDlBwABsaioCwMgBu6C2OAKgsQFBAEEAKgKksQG7IAsgOUHAAGxqKgLEyAG7oLY4AqSxAUEAQQAqAqixAbsgCyA5QcAAbGoqAsjIAbugtjgCqLEBQQBBACoCrLEBuyALIDlBwABsaioCzMgBu6C2OAKssQFBAEEAKgKwsQG7IAsgOUHAAGxqKgLQyAG7oLY4ArCxAUEAQQAqArSxAbsgCyA5QcAAbGoqAtTIAbugtjgCtLEBQQBBACoCuLEBuyALIDlBwABsaioC2MgBu6C2OAK4sQFBAEEAKgK8sQG7IAsgOUHAAGxqKgLcyAG7oLY4AryxAUEAQQAqAsCxAbsgCyA5QcAAbGoqAuDIAbugtjgCwLEBQQBBACoCxLEBuyALIDlBwABsaioC5MgBu6C2OALEsQFBAEEAKgLIsQG7IAsgOUHAAGxqKgLoyAG7oLY4AsixAUEAQQAqAsyxAbsgCyA5QcAAbGoqAuzIAbugtjgCzLEBQQBBACoC0LEBuyALIDlBwABsaioC8MgBu6C2OALQsQFBAEEAKgLUsQG7IAsgOUHAAGxqKgL0yAG7oLY4AtSxAUEAQQAqAtixAbsgCyA5QcAAbGoqAvjIAbugtjgC2LEBQQBBACoC3LEBuyALIDlBwABsaioC/MgBu6C2OALcsQFBAEEAKgLgsQG7IAsgOUHAAGxqKgLAyAG7IjMgM6KgtjgC4LEBQQBBACoC5LEBuyALIDlBwABsaioCxMgBuyIzIDOioLY4AuSxAUEAQQAqAuixAbsgCyA5QcAAbGoqAsjIAbsiMyAzoqC2OALosQFBAEEAKgLssQG7IAsgOUHAAGxqKgLMyAG7IjMgM6KgtjgC7LEBQQBBACoC8LEBuyALIDlBwABsaioC0MgBuyIzIDOioLY4AvCxAUEAQQAqAvSxAbsgCyA5QcAAbGoqAtTIAbsiMyAzoqC2OAL0sQFBAEEAKgL4sQG7IAsgOUHAAGxqKgLYyAG7IjMgM6KgtjgC+LEBQQBBACoC/LEBuyALIDlBwABsaioC3MgBuyIzIDOioLY4AvyxAUEAQQAqAoCyAbsgCyA5QcAAbGoqAuDIAbsiMyAzoqC2OAKAsgFBAEEAKgKEsgG7IAsgOUHAAGxqKgLkyAG7IjMgM6KgtjgChLIBQQBBACoCiLIBuyALIDlBwABsaioC6MgBuyIzIDOioLY4AoiyAUEAQQAqAoyyAbsgCyA5QcAAbGoqAuzIAbsiMyAzoqC2OAKMsgFBAEEAKgKQsgG7IAsgOUHAAGxqKgLwyAG7IjMgM6KgtjgCkLIBQQBBACoClLIBuyALIDlBwABsaioC9MgBuyIzIDOioLY4ApSyAUEAQQAqApiyAbsgCyA5QcAAbGoqAvjIAbsiMyAzoqC2OAKYsgFBAEEAKgKcsgG7IAsgOUHAAGxqKgL8yAG7IjMgM6KgtjgCnLIBIAwgOUHAAGxqIAsgOUHAAGxqKgLAyAG7RAAAAAAAAPA/IAsgOUHAAGxqKgLAyAG7oaK2OALAyAEgDCA5QcAAbGogCyA5QcAAbGoqAsTIAbtEAAAAAAAA8D8gCyA5QcAAbGoqAsTIAbuhorY4AsTIASAMIDlBwABsaiALIDlBwABsaioCyMgBu0QAAAAAAADwPyALIDlBwABsaioCyMgBu6GitjgCyMgBIAwgOUHAAGxqIAsgOUHAAGxqKgLMyAG7RAAAAAAAAPA/IAsgOUHAAGxqKgLMyAG7oaK2OALMyAEgDCA5QcAAbGogCyA5QcAAbGoqAtDIAbtEAAAAAAAA8D8gCyA5QcAAbGoqAtDIAbuhorY4AtDIASAMIDlBwABsaiALIDlBwABsaioC1MgBu0QAAAAAAADwPyALIDlBwABsaioC1MgBu6GitjgC1MgBIAwgOUHAAGxqIAsgOUHAAGxqKgLYyAG7RAAAAAAAAPA/IAsgOUHAAGxqKgLYyAG7oaK2OALYyAEgDCA5QcAAbGogCyA5QcAAbGoqAtzIAbtEAAAAAAAA8D8gCyA5QcAAbGoqAtzIAbuhorY4AtzIASAMIDlBwABsaiALIDlBwABsaioC4MgBu0QAAAAAAADwPyALIDlBwABsaioC4MgBu6GitjgC4MgBIAwgOUHAAGxqIAsgOUHAAGxqKgLkyAG7RAAAAAAAAPA/IAsgOUHAAGxqKgLkyAG7oaK2OALkyAEgDCA5QcAAbGogCyA5QcAAbGoqAujIAbtEAAAAAAAA8D8gCyA5QcAAbGoqAujIAbuhorY4AujIASAMIDlBwABsaiALIDlBwABsaioC7MgBu0QAAAAAAADwPyALIDlBwABsaioC7MgBu6GitjgC7MgBIAwgOUHAAGxqIAsgOUHAAGxqKgLwyAG7RAAAAAAAAPA/IAsgOUHAAGxqKgLwyAG7oaK2OALwyAEgDCA5QcAAbGogCyA5QcAAbGoqAvTIAbtEAAAAAAAA8D8gCyA5QcAAbGoqAvTIAbuhorY4AvTIASAMIDlBwABsaiALIDlBwABsaioC+MgBu0QAAAAAAADwPyALIDlBwABsaioC+MgBu6GitjgC+MgBIAwgOUHAAGxqIAsgOUHAAGxqKgL8yAG7RAAAAAAAAPA/IAsgOUHAAGxqKgL8yAG7oaK2OAL8yAEgOUEBaiI5IABIDQALIABBAUoEQEEAQQAqAqCxAbsgNKK2OAKgsQFBAEEAKgKksQG7IDSitjgCpLEBQQBBACoCqLEBuyA0orY4AqixAUEAQQAqAqyxAbsgNKK2OAKssQFBAEEAKgKwsQG7IDSitjgCsLEBQQBBACoCtLEBuyA0orY4ArSxAUEAQQAqArixAbsgNKK2OAK4sQFBAEEAKgK8sQG7IDSitjgCvLEBQQBBACoCwLEBuyA0orY4AsCxAUEAQQAqAsSxAbsgNKK2OALEsQFBAEEAKgLIsQG7IDSitjgCyLEBQQBBACoCzLEBuyA0orY4AsyxAUEAQQAqAtCxAbsgNKK2OALQsQFBAEEAKgLUsQG7IDSitjgC1LEBQQBBACoC2LEBuyA0orY4AtixAUEAQQAqAtyxAbsgNKK2OALcsQFBAEEAKgLgsQG7IDSitjgC4LEBQQBBACoC5LEBuyA0orY4AuSxAUEAQQAqAuixAbsgNKK2OALosQFBAEEAKgLssQG7IDSitjgC7LEBQQBBACoC8LEBuyA0orY4AvCxAUEAQQAqAvSxAbsgNKK2OAL0sQFBAEEAKgL4sQG7IDSitjgC+LEBQQBBACoC/LEBuyA0orY4AvyxAUEAQQAqAoCyAbsgNKK2OAKAsgFBAEEAKgKEsgG7IDSitjgChLIBQQBBACoCiLIBuyA0orY4AoiyAUEAQQAqAoyyAbsgNKK2OAKMsgFBAEEAKgKQsgG7IDSitjgCkLIBQQBBACoClLIBuyA0orY4ApSyAUEAQQAqApiyAbsgNKK2OAKYsgFBAEEAKgKcsgG7IDSitjgCnLIBC0EAQQAqAuCxAbtBACoCoLEBuyIzIDOiobY4AqCyAUEAQQAqAuSxAbtBACoCpLEBuyIzIDOiobY4AqSyAUEAQQAqAuixAbtBACoCqLEBuyIzIDOiobY4AqiyAUEAQQAqAuyxAbtBACoCrLEBuyIzIDOiobY4AqyyAUEAQQAqAvCxAbtBACoCsLEBuyIzIDOiobY4ArCyAUEAQQAqAvSxAbtBACoCtLEBuyIzIDOiobY4ArSyAUEAQQAqAvixAbtBACoCuLEBuyIzIDOiobY4AriyAUEAQQAqAvyxAbtBACoCvLEBuyIzIDOiobY4AryyAUEAQQAqAoCyAbtBACoCwLEBuyIzIDOiobY4AsCyAUEAQQAqAoSyAbtBACoCxLEBuyIzIDOiobY4AsSyAUEAQQAqAoiyAbtBACoCyLEBuyIzIDOiobY4AsiyAUEAQQAqAoyyAbtBACoCzLEBuyIzIDOiobY4AsyyAUEAQQAqApCyAbtBACoC0LEBuyIzIDOiobY4AtCyAUEAQQAqApSyAbtBACoC1LEBuyIzIDOiobY4AtSyAUEAQQAqApiyAbtBACoC2LEBuyIzIDOiobY4AtiyAUEAQQAqApyyAbtBACoC3LEBuyIzIDOiobY4AtyyAUEARAAAAAAAAAAAQQAqAqCyAbultjgC4LEBQQBEAAAAAAAAAABBACoCpLIBu6W2OALksQFBAEQAAAAAAAAAAEEAKgKosgG7pbY4AuixAUEARAAAAAAAAAAAQQAqAqyyAbultjgC7LEBQQBEAAAAAAAAAABBACoCsLIBu6W2OALwsQFBAEQAAAAAAAAAAEEAKgK0sgG7pbY4AvSxAUEARAAAAAAAAAAAQQAqAriyAbultjgC+LEBQQBEAAAAAAAAAABBACoCvLIBu6W2OAL8sQFBAEQAAAAAAAAAAEEAKgLAsgG7pbY4AoCyAUEARAAAAAAAAAAAQQAqAsSyAbultjgChLIBQQBEAAAAAAAAAABBACoCyLIBu6W2OAKIsgFBAEQAAAAAAAAAAEEAKgLMsgG7pbY4AoyyAUEARAAAAAAAAAAAQQAqAtCyAbultjgCkLIBQQBEAAAAAAAAAABBACoC1LIBu6W2OAKUsgFBAEQAAAAAAAAAAEEAKgLYsgG7pbY4ApiyAUEARAAAAAAAAAAAQQAqAtyyAbultjgCnLIBQQBEzczMzMzM7D9BACoCoKQBu6JEmpmZmZmZuT9BACoCoLEBu6KgtjgC4LIBQQBEzczMzMzM7D9BACoCpKQBu6JEmpmZmZmZuT9BACoCpLEBu6KgtjgC5LIBQQBEzczMzMzM7D9BACoCqKQBu6JEmpmZmZmZuT9BACoCqLEBu6KgtjgC6LIBQQBEzczMzMzM7D9BACoCrKQBu6JEmpmZmZmZuT9BACoCrLEBu6KgtjgC7LIBQQBEzczMzMzM7D9BACoCsKQBu6JEmpmZmZmZuT9BACoCsLEBu6KgtjgC8LIBQQBEzczMzMzM7D9BACoCtKQBu6JEmpmZmZmZuT9BACoCtLEBu6KgtjgC9LIBQQBEzczMzMzM7D9BACoCuKQBu6JEmpmZmZmZuT9BACoCuLEBu6KgtjgC+LIBQQBEzczMzMzM7D9BACoCvKQBu6JEmpmZmZmZuT9BACoCvLEBu6KgtjgC/LIBQQBEzczMzMzM7D9BACoCwKQBu6JEmpmZmZmZuT9BACoCwLEBu6KgtjgCgLMBQQBEzczMzMzM7D9BACoCxKQBu6JEmpmZmZmZuT9BACoCxLEBu6KgtjgChLMBQQBEzczMzMzM7D9BACoCyKQBu6JEmpmZmZmZuT9BACoCyLEBu6KgtjgCiLMBQQBEzczMzMzM7D9BACoCzKQBu6JEmpmZmZmZuT9BACoCzLEBu6KgtjgCjLMBQQBEzczMzMzM7D9BACoC0KQBu6JEmpmZmZmZuT9BACoC0LEBu6KgtjgCkLMBQQBEzczMzMzM7D9BACoC1KQBu6JEmpmZmZmZuT9BACoC1LEBu6KgtjgClLMBQQBEzczMzMzM7D9BACoC2KQBu6JEmpmZmZmZuT9BACoC2LEBu6KgtjgCmLMBQQBEzczMzMzM7D9BACoC3KQBu6JEmpmZmZmZuT9BACoC3LEBu6KgtjgCnLMBQQAhOwNAIDtBBGz9DM3MzMzMzOw/zczMzMzM7D8gO0EEbP1dAuCkAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IDtBBGz9XQLgsQH9XyAw/RT98gH98gH98AEgO0EEbP1dAuCkAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqCzAQAgO0ECaiI7QRBIDQALQQBBACoC4LEBu0TxaOOItfjkPqCftjgC4LMBQQBBACoC5LEBu0TxaOOItfjkPqCftjgC5LMBQQBBACoC6LEBu0TxaOOItfjkPqCftjgC6LMBQQBBACoC7LEBu0TxaOOItfjkPqCftjgC7LMBQQBBACoC8LEBu0TxaOOItfjkPqCftjgC8LMBQQBBACoC9LEBu0TxaOOItfjkPqCftjgC9LMBQQBBACoC+LEBu0TxaOOItfjkPqCftjgC+LMBQQBBACoC/LEBu0TxaOOItfjkPqCftjgC/LMBQQBBACoCgLIBu0TxaOOItfjkPqCftjgCgLQBQQBBACoChLIBu0TxaOOItfjkPqCftjgChLQBQQBBACoCiLIBu0TxaOOItfjkPqCftjgCiLQBQQBBACoCjLIBu0TxaOOItfjkPqCftjgCjLQBQQBBACoCkLIBu0TxaOOItfjkPqCftjgCkLQBQQBBACoClLIBu0TxaOOItfjkPqCftjgClLQBQQBBACoCmLIBu0TxaOOItfjkPqCftjgCmLQBQQBBACoCnLIBu0TxaOOItfjkPqCftjgCnLQBQQBBACoCwBW7QQAqAuCzAbujtjgC4LEBQQBBACoCxBW7QQAqAuSzAbujtjgC5LEBQQBBACoCyBW7QQAqAuizAbujtjgC6LEBQQBBACoCzBW7QQAqAuyzAbujtjgC7LEBQQBBACoC0BW7QQAqAvCzAbujtjgC8LEBQQBBACoC1BW7QQAqAvSzAbujtjgC9LEBQQBBACoC2BW7QQAqAvizAbujtjgC+LEBQQBBACoC3BW7QQAqAvyzAbujtjgC/LEBQQBBACoC4BW7QQAqAoC0AbujtjgCgLIBQQBBACoC5BW7QQAqAoS0AbujtjgChLIBQQBBACoC6BW7QQAqAoi0AbujtjgCiLIBQQBBACoC7BW7QQAqAoy0AbujtjgCjLIBQQBBACoC8BW7QQAqApC0AbujtjgCkLIBQQBBACoC9BW7QQAqApS0AbujtjgClLIBQQBBACoC+BW7QQAqApi0AbujtjgCmLIBQQBBACoC/BW7QQAqApy0AbujtjgCnLIBQQBBoLQBakEAQcAA/AsAQQBB4LQBakEAQcAA/AsAQQAhPANAIA0gPEHAAGxqIAsgPEHAAGxqKgLAyAG7QQAqAqCxAbuhtjgCwMgBIA0gPEHAAGxqIAsgPEHAAGxqKgLEyAG7QQAqAqSxAbuhtjgCxMgBIA0gPEHAAGxqIAsgPEHAAGxqKgLIyAG7QQAqAqixAbuhtjgCyMgBIA0gPEHAAGxqIAsgPEHAAGxqKgLMyAG7QQAqAqyxAbuhtjgCzMgBIA0gPEHAAGxqIAsgPEHAAGxqKgLQyAG7QQAqArCxAbuhtjgC0MgBIA0gPEHAAGxqIAsgPEHAAGxqKgLUyAG7QQAqArSxAbuhtjgC1MgBIA0gPEHAAGxqIAsgPEHAAGxqKgLYyAG7QQAqArixAbuhtjgC2MgBIA0gPEHAAGxqIAsgPEHAAGxqKgLcyAG7QQAqAryxAbuhtjgC3MgBIA0gPEHAAGxqIAsgPEHAAGxqKgLgyAG7QQAqAsCxAbuhtjgC4MgBIA0gPEHAAGxqIAsgPEHAAGxqKgLkyAG7QQAqAsSxAbuhtjgC5MgBIA0gPEHAAGxqIAsgPEHAAGxqKgLoyAG7QQAqAsixAbuhtjgC6MgBIA0gPEHAAGxqIAsgPEHAAGxqKgLsyAG7QQAqAsyxAbuhtjgC7MgBIA0gPEHAAGxqIAsgPEHAAGxqKgLwyAG7QQAqAtCxAbuhtjgC8MgBIA0gPEHAAGxqIAsgPEHAAGxqKgL0yAG7QQAqAtSxAbuhtjgC9MgBIA0gPEHAAGxqIAsgPEHAAGxqKgL4yAG7QQAqAtixAbuhtjgC+MgBIA0gPEHAAGxqIAsgPEHAAGxqKgL8yAG7QQAqAtyxAbuhtjgC/MgBIA4gPEHAAGxqIA0gPEHAAGxqKgLAyAG7QQAqAuCxAbuiQQAqAoAWu6C2OALAyAEgDiA8QcAAbGogDSA8QcAAbGoqAsTIAbtBACoC5LEBu6JBACoChBa7oLY4AsTIASAOIDxBwABsaiANIDxBwABsaioCyMgBu0EAKgLosQG7okEAKgKIFrugtjgCyMgBIA4gPEHAAGxqIA0gPEHAAGxqKgLMyAG7QQAqAuyxAbuiQQAqAowWu6C2OALMyAEgDiA8QcAAbGogDSA8QcAAbGoqAtDIAbtBACoC8LEBu6JBACoCkBa7oLY4AtDIASAOIDxBwABsaiANIDxBwABsaioC1MgBu0EAKgL0sQG7okEAKgKUFrugtjgC1MgBIA4gPEHAAGxqIA0gPEHAAGxqKgLYyAG7QQAqAvixAbuiQQAqApgWu6C2OALYyAEgDiA8QcAAbGogDSA8QcAAbGoqAtzIAbtBACoC/LEBu6JBACoCnBa7oLY4AtzIASAOIDxBwABsaiANIDxBwABsaioC4MgBu0EAKgKAsgG7okEAKgKgFrugtjgC4MgBIA4gPEHAAGxqIA0gPEHAAGxqKgLkyAG7QQAqAoSyAbuiQQAqAqQWu6C2OALkyAEgDiA8QcAAbGogDSA8QcAAbGoqAujIAbtBACoCiLIBu6JBACoCqBa7oLY4AujIASAOIDxBwABsaiANIDxBwABsaioC7MgBu0EAKgKMsgG7okEAKgKsFrugtjgC7MgBIA4gPEHAAGxqIA0gPEHAAGxqKgLwyAG7QQAqApCyAbuiQQAqArAWu6C2OALwyAEgDiA8QcAAbGogDSA8QcAAbGoqAvTIAbtBACoClLIBu6JBACoCtBa7oLY4AvTIASAOIDxBwABsaiANIDxBwABsaioC+MgBu0EAKgKYsgG7okEAKgK4FrugtjgC+MgBIA4gPEHAAGxqIA0gPEHAAGxqKgL8yAG7QQAqApyyAbuiQQAqArwWu6C2OAL8yAFBACE9A0AgPUEEbCA9QcAAbCoCwBa7IA4gPEHAAGxqKgLAyAG7oiA9QcAAbCoCxBa7IA4gPEHAAGxqKgLEyAG7oqAgPUHAAGwqAsgWuyAOIDxBwABsaioCyMgBu6KgID1BwABsKgLMFrsgDiA8QcAAbGoqAszIAbuioCA9QcAAbCoC0Ba7IA4gPEHAAGxqKgLQyAG7oqAgPUHAAGwqAtQWuyAOIDxBwABsaioC1MgBu6KgID1BwABsKgLYFrsgDiA8QcAAbGoqAtjIAbuioCA9QcAAbCoC3Ba7IA4gPEHAAGxqKgLcyAG7oqAgPUHAAGwqAuAWuyAOIDxBwABsaioC4MgBu6KgID1BwABsKgLkFrsgDiA8QcAAbGoqAuTIAbuioCA9QcAAbCoC6Ba7IA4gPEHAAGxqKgLoyAG7oqAgPUHAAGwqAuwWuyAOIDxBwABsaioC7MgBu6KgID1BwABsKgLwFrsgDiA8QcAAbGoqAvDIAbuioCA9QcAAbCoC9Ba7IA4gPEHAAGxqKgL0yAG7oqAgPUHAAGwqAvgWuyAOIDxBwABsaioC+MgBu6KgID1BwABsKgL8FrsgDiA8QcAAbGoqAvzIAbuioLY4AqC1ASA9QQFqIj1BEEgNAAsgDyA8QcAAbGpBACoCoLUBu0EAKgLAHrugthAGu7Y4AsDIASAPIDxBwABsakEAKgKktQG7QQAqAsQeu6C2EAa7tjgCxMgBIA8gPEHAAGxqQQAqAqi1AbtBACoCyB67oLYQBru2OALIyAEgDyA8QcAAbGpBACoCrLUBu0EAKgLMHrugthAGu7Y4AszIASAPIDxBwABsakEAKgKwtQG7QQAqAtAeu6C2EAa7tjgC0MgBIA8gPEHAAGxqQQAqArS1AbtBACoC1B67oLYQBru2OALUyAEgDyA8QcAAbGpBACoCuLUBu0EAKgLYHrugthAGu7Y4AtjIASAPIDxBwABsakEAKgK8tQG7QQAqAtweu6C2EAa7tjgC3MgBIA8gPEHAAGxqQQAqAsC1AbtBACoC4B67oLYQBru2OALgyAEgDyA8QcAAbGpBACoCxLUBu0EAKgLkHrugthAGu7Y4AuTIASAPIDxBwABsakEAKgLItQG7QQAqAugeu6C2EAa7tjgC6MgBIA8gPEHAAGxqQQAqAsy1AbtBACoC7B67oLYQBru2OALsyAEgDyA8QcAAbGpBACoC0LUBu0EAKgLwHrugthAGu7Y4AvDIASAPIDxBwABsakEAKgLUtQG7QQAqAvQeu6C2EAa7tjgC9MgBIA8gPEHAAGxqQQAqAti1AbtBACoC+B67oLYQBru2OAL4yAEgDyA8QcAAbGpBACoC3LUBu0EAKgL8HrugthAGu7Y4AvzIAUEAQQAqAqC0AbsgDyA8QcAAbGoqAsDIAbugtjgCoLQBQQBBACoCpLQBuyAPIDxBwABsaioCxMgBu6C2OAKktAFBAEEAKgKotAG7IA8gPEHAAGxqKgLIyAG7oLY4Aqi0AUEAQQAqAqy0AbsgDyA8QcAAbGoqAszIAbugtjgCrLQBQQBBACoCsLQBuyAPIDxBwABsaioC0MgBu6C2OAKwtAFBAEEAKgK0tAG7IA8gPEHAAGxqKgLUyAG7oLY4ArS0AUEAQQAqAri0AbsgDyA8QcAAbGoqAtjIAbugtjgCuLQBQQBBACoCvLQBuyAPIDxBwABsaioC3MgBu6C2OAK8tAFBAEEAKgLAtAG7IA8gPEHAAGxqKgLgyAG7oLY4AsC0AUEAQQAqAsS0AbsgDyA8QcAAbGoqAuTIAbugtjgCxLQBQQBBACoCyLQBuyAPIDxBwABsaioC6MgBu6C2OALItAFBAEEAKgLMtAG7IA8gPEHAAGxqKgLsyAG7oLY4Asy0AUEAQQAqAtC0AbsgDyA8QcAAbGoqAvDIAbugtjgC0LQBQQBBACoC1LQBuyAPIDxBwABsaioC9MgBu6C2OALUtAFBAEEAKgLYtAG7IA8gPEHAAGxqKgL4yAG7oLY4Ati0AUEAQQAqAty0AbsgDyA8QcAAbGoqAvzIAbugtjgC3LQBQQBBACoC4LQBuyAPIDxBwABsaioCwMgBuyIzIDOioLY4AuC0AUEAQQAqAuS0AbsgDyA8QcAAbGoqAsTIAbsiMyAzoqC2OALktAFBAEEAKgLotAG7IA8gPEHAAGxqKgLIyAG7IjMgM6KgtjgC6LQBQQBBACoC7LQBuyAPIDxBwABsaioCzMgBuyIzIDOioLY4Auy0AUEAQQAqAvC0AbsgDyA8QcAAbGoqAtDIAbsiMyAzoqC2OALwtAFBAEEAKgL0tAG7IA8gPEHAAGxqKgLUyAG7IjMgM6KgtjgC9LQBQQBBACoC+LQBuyAPIDxBwABsaioC2MgBuyIzIDOioLY4Avi0AUEAQQAqAvy0AbsgDyA8QcAAbGoqAtzIAbsiMyAzoqC2OAL8tAFBAEEAKgKAtQG7IA8gPEHAAGxqKgLgyAG7IjMgM6KgtjgCgLUBQQBBACoChLUBuyAPIDxBwABsaioC5MgBuyIzIDOioLY4AoS1AUEAQQAqAoi1AbsgDyA8QcAAbGoqAujIAbsiMyAzoqC2OAKItQFBAEEAKgKMtQG7IA8gPEHAAGxqKgLsyAG7IjMgM6KgtjgCjLUBQQBBACoCkLUBuyAPIDxBwABsaioC8MgBuyIzIDOioLY4ApC1AUEAQQAqApS1AbsgDyA8QcAAbGoqAvTIAbsiMyAzoqC2OAKUtQFBAEEAKgKYtQG7IA8gPEHAAGxqKgL4yAG7IjMgM6KgtjgCmLUBQQBBACoCnLUBuyAPIDxBwABsaioC/MgBuyIzIDOioLY4Apy1ASAQIDxBwABsaiAPIDxBwABsaioCwMgBu0QAAAAAAADwPyAPIDxBwABsaioCwMgBu6GitjgCwMgBIBAgPEHAAGxqIA8gPEHAAGxqKgLEyAG7RAAAAAAAAPA/IA8gPEHAAGxqKgLEyAG7oaK2OALEyAEgECA8QcAAbGogDyA8QcAAbGoqAsjIAbtEAAAAAAAA8D8gDyA8QcAAbGoqAsjIAbuhorY4AsjIASAQIDxBwABsaiAPIDxBwABsaioCzMgBu0QAAAAAAADwPyAPIDxBwABsaioCzMgBu6GitjgCzMgBIBAgPEHAAGxqIA8gPEHAAGxqKgLQyAG7RAAAAAAAAPA/IA8gPEHAAGxqKgLQyAG7oaK2OALQyAEgECA8QcAAbGogDyA8QcAAbGoqAtTIAbtEAAAAAAAA8D8gDyA8QcAAbGoqAtTIAbuhorY4AtTIASAQIDxBwABsaiAPIDxBwABsaioC2MgBu0QAAAAAAADwPyAPIDxBwABsaioC2MgBu6GitjgC2MgBIBAgPEHAAGxqIA8gPEHAAGxqKgLcyAG7RAAAAAAAAPA/IA8gPEHAAGxqKgLcyAG7oaK2OALcyAEgECA8QcAAbGogDyA8QcAAbGoqAuDIAbtEAAAAAAAA8D8gDyA8QcAAbGoqAuDIAbuhorY4AuDIASAQIDxBwABsaiAPIDxBwABsaioC5MgBu0QAAAAAAADwPyAPIDxBwABsaioC5MgBu6GitjgC5MgBIBAgPEHAAGxqIA8gPEHAAGxqKgLoyAG7RAAAAAAAAPA/IA8gPEHAAGxqKgLoyAG7oaK2OALoyAEgECA8QcAAbGogDyA8QcAAbGoqAuzIAbtEAAAAAAAA8D8gDyA8QcAAbGoqAuzIAbuhorY4AuzIASAQIDxBwABsaiAPIDxBwABsaioC8MgBu0QAAAAAAADwPyAPIDxBwABsaioC8MgBu6GitjgC8MgBIBAgPEHAAGxqIA8gPEHAAGxqKgL0yAG7RAAAAAAAAPA/IA8gPEHAAGxqKgL0yAG7oaK2OAL0yAEgECA8QcAAbGogDyA8QcAAbGoqAvjIAbtEAAAAAAAA8D8gDyA8QcAAbGoqAvjIAbuhorY4AvjIASAQIDxBwABsaiAPIDxBwABsaioC/MgBu0QAAAAAAADwPyAPIDxBwABsaioC/MgBu6GitjgC/MgBIDxBAWoiPCAASA0ACyAAQQFKBEBBAEEAKgKgtAG7IDSitjgCoLQBQQBBACoCpLQBuyA0orY4AqS0AUEAQQAqAqi0AbsgNKK2OAKotAFBAEEAKgKstAG7IDSitjgCrLQBQQBBACoCsLQBuyA0orY4ArC0AUEAQQAqArS0AbsgNKK2OAK0tAFBAEEAKgK4tAG7IDSitjgCuLQBQQBBACoCvLQBuyA0orY4Ary0AUEAQQAqAsC0AbsgNKK2OALAtAFBAEEAKgLEtAG7IDSitjgCxLQBQQBBACoCyLQBuyA0orY4Asi0AUEAQQAqAsy0AbsgNKK2OALMtAFBAEEAKgLQtAG7IDSitjgC0LQBQQBBACoC1LQBuyA0orY4AtS0AUEAQQAqAti0AbsgNKK2OALYtAFBAEEAKgLctAG7IDSitjgC3LQBQQBBACoC4LQBuyA0orY4AuC0AUEAQQAqAuS0AbsgNKK2OALktAFBAEEAKgLotAG7IDSitjgC6LQBQQBBACoC7LQBuyA0orY4Auy0AUEAQQAqAvC0AbsgNKK2OALwtAFBAEEAKgL0tAG7IDSitjgC9LQBQQBBACoC+LQBuyA0orY4Avi0AUEAQQAqAvy0AbsgNKK2OAL8tAFBAEEAKgKAtQG7IDSitjgCgLUBQQBBACoChLUBuyA0orY4AoS1AUEAQQAqAoi1AbsgNKK2OAKItQFBAEEAKgKMtQG7IDSitjgCjLUBQQBBACoCkLUBuyA0orY4ApC1AUEAQQAqApS1AbsgNKK2OAKUtQFBAEEAKgKYtQG7IDSitjgCmLUBQQBBACoCnLUBuyA0orY4Apy1AQtBAEEAKgLgtAG7QQAqAqC0AbsiMyAzoqG2OAKgtQFBAEEAKgLktAG7QQAqAqS0AbsiMyAzoqG2OAKktQFBAEEAKgLotAG7QQAqAqi0AbsiMyAzoqG2OAKotQFBAEEAKgLstAG7QQAqAqy0AbsiMyAzoqG2OAKstQFBAEEAKgLwtAG7QQAqArC0AbsiMyAzoqG2OAKwtQFBAEEAKgL0tAG7QQAqArS0AbsiMyAzoqG2OAK0tQFBAEEAKgL4tAG7QQAqAri0AbsiMyAzoqG2OAK4tQFBAEEAKgL8tAG7QQAqAry0AbsiMyAzoqG2OAK8tQFBAEEAKgKAtQG7QQAqAsC0AbsiMyAzoqG2OALAtQFBAEEAKgKEtQG7QQAqAsS0AbsiMyAzoqG2OALEtQFBAEEAKgKItQG7QQAqAsi0AbsiMyAzoqG2OALItQFBAEEAKgKMtQG7QQAqAsy0AbsiMyAzoqG2OALMtQFBAEEAKgKQtQG7QQAqAtC0AbsiMyAzoqG2OALQtQFBAEEAKgKUtQG7QQAqAtS0AbsiMyAzoqG2OALUtQFBAEEAKgKYtQG7QQAqAti0AbsiMyAzoqG2OALYtQFBAEEAKgKctQG7QQAqAty0AbsiMyAzoqG2OALctQFBAEQAAAAAAAAAAEEAKgKgtQG7pbY4AuC0AUEARAAAAAAAAAAAQQAqAqS1AbultjgC5LQBQQBEAAAAAAAAAABBACoCqLUBu6W2OALotAFBAEQAAAAAAAAAAEEAKgKstQG7pbY4Auy0AUEARAAAAAAAAAAAQQAqArC1AbultjgC8LQBQQBEAAAAAAAAAABBACoCtLUBu6W2OAL0tAFBAEQAAAAAAAAAAEEAKgK4tQG7pbY4Avi0AUEARAAAAAAAAAAAQQAqAry1AbultjgC/LQBQQBEAAAAAAAAAABBACoCwLUBu6W2OAKAtQFBAEQAAAAAAAAAAEEAKgLEtQG7pbY4AoS1AUEARAAAAAAAAAAAQQAqAsi1AbultjgCiLUBQQBEAAAAAAAAAABBACoCzLUBu6W2OAKMtQFBAEQAAAAAAAAAAEEAKgLQtQG7pbY4ApC1AUEARAAAAAAAAAAAQQAqAtS1AbultjgClLUBQQBEAAAAAAAAAABBACoC2LUBu6W2OAKYtQFBAEQAAAAAAAAAAEEAKgLctQG7pbY4Apy1AUEARM3MzMzMzOw/QQAqAqClAbuiRJqZmZmZmbk/QQAqAqC0AbuioLY4AuC1AUEARM3MzMzMzOw/QQAqAqSlAbuiRJqZmZmZmbk/QQAqAqS0AbuioLY4AuS1AUEARM3MzMzMzOw/QQAqAqilAbuiRJqZmZmZmbk/QQAqAqi0AbuioLY4Aui1AUEARM3MzMzMzOw/QQAqAqylAbuiRJqZmZmZmbk/QQAqAqy0AbuioLY4Auy1AUEARM3MzMzMzOw/QQAqArClAbuiRJqZmZmZmbk/QQAqArC0AbuioLY4AvC1AUEARM3MzMzMzOw/QQAqArSlAbuiRJqZmZmZmbk/QQAqArS0AbuioLY4AvS1AUEARM3MzMzMzOw/QQAqArilAbuiRJqZmZmZmbk/QQAqAri0AbuioLY4Avi1AUEARM3MzMzMzOw/QQAqArylAbuiRJqZmZmZmbk/QQAqAry0AbuioLY4Avy1AUEARM3MzMzMzOw/QQAqAsClAbuiRJqZmZmZmbk/QQAqAsC0AbuioLY4AoC2AUEARM3MzMzMzOw/QQAqAsSlAbuiRJqZmZmZmbk/QQAqAsS0AbuioLY4AoS2AUEARM3MzMzMzOw/QQAqAsilAbuiRJqZmZmZmbk/QQAqAsi0AbuioLY4Aoi2AUEARM3MzMzMzOw/QQAqAsylAbuiRJqZmZmZmbk/QQAqAsy0AbuioLY4Aoy2AUEARM3MzMzMzOw/QQAqAtClAbuiRJqZmZmZmbk/QQAqAtC0AbuioLY4ApC2AUEARM3MzMzMzOw/QQAqAtSlAbuiRJqZmZmZmbk/QQAqAtS0AbuioLY4ApS2AUEARM3MzMzMzOw/QQAqAtilAbuiRJqZmZmZmbk/QQAqAti0AbuioLY4Api2AUEARM3MzMzMzOw/QQAqAtylAbuiRJqZmZmZmbk/QQAqAty0AbuioLY4Apy2AUEAIT4DQCA+QQRs/QzNzMzMzMzsP83MzMzMzOw/ID5BBGz9XQLgpQH9X/3yAf0MmpmZmZmZuT+amZmZmZm5PyA+QQRs/V0C4LQB/V8gMP0U/fIB/fIB/fABID5BBGz9XQLgpQH9XyAv/RT9DAAAAAAAAAAAAAAAAAAAAAD9SP1S/V79WwKgtgEAID5BAmoiPkEQSA0AC0EAQQAqAuC0AbtE8WjjiLX45D6gn7Y4AuC2AUEAQQAqAuS0AbtE8WjjiLX45D6gn7Y4AuS2AUEAQQAqAui0AbtE8WjjiLX45D6gn7Y4Aui2AUEAQQAqAuy0AbtE8WjjiLX45D6gn7Y4Auy2AUEAQQAqAvC0AbtE8WjjiLX45D6gn7Y4AvC2AUEAQQAqAvS0AbtE8WjjiLX45D6gn7Y4AvS2AUEAQQAqAvi0AbtE8WjjiLX45D6gn7Y4Avi2AUEAQQAqAvy0AbtE8WjjiLX45D6gn7Y4Avy2AUEAQQAqAoC1AbtE8WjjiLX45D6gn7Y4AoC3AUEAQQAqAoS1AbtE8WjjiLX45D6gn7Y4AoS3AUEAQQAqAoi1AbtE8WjjiLX45D6gn7Y4Aoi3AUEAQQAqAoy1AbtE8WjjiLX45D6gn7Y4Aoy3AUEAQQAqApC1AbtE8WjjiLX45D6gn7Y4ApC3AUEAQQAqApS1AbtE8WjjiLX45D6gn7Y4ApS3AUEAQQAqApi1AbtE8WjjiLX45D6gn7Y4Api3AUEAQQAqApy1AbtE8WjjiLX45D6gn7Y4Apy3AUEAQQAqAoAfu0EAKgLgtgG7o7Y4AuC0AUEAQQAqAoQfu0EAKgLktgG7o7Y4AuS0AUEAQQAqAogfu0EAKgLotgG7o7Y4Aui0AUEAQQAqAowfu0EAKgLstgG7o7Y4Auy0AUEAQQAqApAfu0EAKgLwtgG7o7Y4AvC0AUEAQQAqApQfu0EAKgL0tgG7o7Y4AvS0AUEAQQAqApgfu0EAKgL4tgG7o7Y4Avi0AUEAQQAqApwfu0EAKgL8tgG7o7Y4Avy0AUEAQQAqAqAfu0EAKgKAtwG7o7Y4AoC1AUEAQQAqAqQfu0EAKgKEtwG7o7Y4AoS1AUEAQQAqAqgfu0EAKgKItwG7o7Y4Aoi1AUEAQQAqAqwfu0EAKgKMtwG7o7Y4Aoy1AUEAQQAqArAfu0EAKgKQtwG7o7Y4ApC1AUEAQQAqArQfu0EAKgKUtwG7o7Y4ApS1AUEAQQAqArgfu0EAKgKYtwG7o7Y4Api1AUEAQQAqArwfu0EAKgKctwG7o7Y4Apy1AUEAQaC3AWpBAEHAAPwLAEEAQeC3AWpBAEHAAPwLAEEAIT8DQCARID9BwABsaiAPID9BwABsaioCwMgBu0EAKgKgtAG7obY4AsDIASARID9BwABsaiAPID9BwABsaioCxMgBu0EAKgKktAG7obY4AsTIASARID9BwABsaiAPID9BwABsaioCyMgBu0EAKgKotAG7obY4AsjIASARID9BwABsaiAPID9BwABsaioCzMgBu0EAKgKstAG7obY4AszIASARID9BwABsaiAPID9BwABsaioC0MgBu0EAKgKwtAG7obY4AtDIASARID9BwABsaiAPID9BwABsaioC1MgBu0EAKgK0tAG7obY4AtTIASARID9BwABsaiAPID9BwABsaioC2MgBu0EAKgK4tAG7obY4AtjIASARID9BwABsaiAPID9BwABsaioC3MgBu0EAKgK8tAG7obY4AtzIASARID9BwABsaiAPID9BwABsaioC4MgBu0EAKgLAtAG7obY4AuDIASARID9BwABsaiAPID9BwABsaioC5MgBu0EAKgLEtAG7obY4AuTIASARID9BwABsaiAPID9BwABsaioC6MgBu0EAKgLItAG7obY4AujIASARID9BwABsaiAPID9BwABsaioC7MgBu0EAKgLMtAG7obY4AuzIASARID9BwABsaiAPID9BwABsaioC8MgBu0EAKgLQtAG7obY4AvDIASARID9BwABsaiAPID9BwABsaioC9MgBu0EAKgLUtAG7obY4AvTIASARID9BwABsaiAPID9BwABsaioC+MgBu0EAKgLYtAG7obY4AvjIASARID9BwABsaiAPID9BwABsaioC/MgBu0EAKgLctAG7obY4AvzIASASID9BwABsaiARID9BwABsaioCwMgBu0EAKgLgtAG7okEAKgLAH7ugtjgCwMgBIBIgP0HAAGxqIBEgP0HAAGxqKgLEyAG7QQAqAuS0AbuiQQAqAsQfu6C2OALEyAEgEiA/QcAAbGogESA/QcAAbGoqAsjIAbtBACoC6LQBu6JBACoCyB+7oLY4AsjIASASID9BwABsaiARID9BwABsaioCzMgBu0EAKgLstAG7okEAKgLMH7ugtjgCzMgBIBIgP0HAAGxqIBEgP0HAAGxqKgLQyAG7QQAqAvC0AbuiQQAqAtAfu6C2OALQyAEgEiA/QcAAbGogESA/QcAAbGoqAtTIAbtBACoC9LQBu6JBACoC1B+7oLY4AtTIASASID9BwABsaiARID9BwABsaioC2MgBu0EAKgL4tAG7okEAKgLYH7ugtjgC2MgBIBIgP0HAAGxqIBEgP0HAAGxqKgLcyAG7QQAqAvy0AbuiQQAqAtwfu6C2OALcyAEgEiA/QcAAbGogESA/QcAAbGoqAuDIAbtBACoCgLUBu6JBACoC4B+7oLY4AuDIASASID9BwABsaiARID9BwABsaioC5MgBu0EAKgKEtQG7okEAKgLkH7ugtjgC5MgBIBIgP0HAAGxqIBEgP0HAAGxqKgLoyAG7QQAqAoi1AbuiQQAqAugfu6C2OALoyAEgEiA/QcAAbGogESA/QcAAbGoqAuzIAbtBACoCjLUBu6JBACoC7B+7oLY4AuzIASASID9BwABsaiARID9BwABsaioC8MgBu0EAKgKQtQG7okEAKgLwH7ugtjgC8MgBIBIgP0HAAGxqIBEgP0HAAGxqKgL0yAG7QQAqApS1AbuiQQAqAvQfu6C2OAL0yAEgEiA/QcAAbGogESA/QcAAbGoqAvjIAbtBACoCmLUBu6JBACoC+B+7oLY4AvjIASASID9BwABsaiARID9BwABsaioC/MgBu0EAKgKctQG7okEAKgL8H7ugtjgC/MgBQQAhQANAIEBBBGwgQEHAAGwqAoAguyASID9BwABsaioCwMgBu6IgQEHAAGwqAoQguyASID9BwABsaioCxMgBu6KgIEBBwABsKgKIILsgEiA/QcAAbGoqAsjIAbuioCBAQcAAbCoCjCC7IBIgP0HAAGxqKgLMyAG7oqAgQEHAAGwqApAguyASID9BwABsaioC0MgBu6KgIEBBwABsKgKUILsgEiA/QcAAbGoqAtTIAbuioCBAQcAAbCoCmCC7IBIgP0HAAGxqKgLYyAG7oqAgQEHAAGwqApwguyASID9BwABsaioC3MgBu6KgIEBBwABsKgKgILsgEiA/QcAAbGoqAuDIAbuioCBAQcAAbCoCpCC7IBIgP0HAAGxqKgLkyAG7oqAgQEHAAGwqAqgguyASID9BwABsaioC6MgBu6KgIEBBwABsKgKsILsgEiA/QcAAbGoqAuzIAbuioCBAQcAAbCoCsCC7IBIgP0HAAGxqKgLwyAG7oqAgQEHAAGwqArQguyASID9BwABsaioC9MgBu6KgIEBBwABsKgK4ILsgEiA/QcAAbGoqAvjIAbuioCBAQcAAbCoCvCC7IBIgP0HAAGxqKgL8yAG7oqC2OAKguAEgQEEBaiJAQRBIDQALIBMgP0HAAGxqQQAqAqC4AbtBACoCgCi7oLYQBru2OALAyAEgEyA/QcAAbGpBACoCpLgBu0EAKgKEKLugthAGu7Y4AsTIASATID9BwABsakEAKgKouAG7QQAqAogou6C2EAa7tjgCyMgBIBMgP0HAAGxqQQAqAqy4AbtBACoCjCi7oLYQBru2OALMyAEgEyA/QcAAbGpBACoCsLgBu0EAKgKQKLugthAGu7Y4AtDIASATID9BwABsakEAKgK0uAG7QQAqApQou6C2EAa7tjgC1MgBIBMgP0HAAGxqQQAqAri4AbtBACoCmCi7oLYQBru2OALYyAEgEyA/QcAAbGpBACoCvLgBu0EAKgKcKLugthAGu7Y4AtzIASATID9BwABsakEAKgLAuAG7QQAqAqAou6C2EAa7tjgC4MgBIBMgP0HAAGxqQQAqAsS4AbtBACoCpCi7oLYQBru2OALkyAEgEyA/QcAAbGpBACoCyLgBu0EAKgKoKLugthAGu7Y4AujIASATID9BwABsakEAKgLMuAG7QQAqAqwou6C2EAa7tjgC7MgBIBMgP0HAAGxqQQAqAtC4AbtBACoCsCi7oLYQBru2OALwyAEgEyA/QcAAbGpBACoC1LgBu0EAKgK0KLugthAGu7Y4AvTIASATID9BwABsakEAKgLYuAG7QQAqArgou6C2EAa7tjgC+MgBIBMgP0HAAGxqQQAqAty4AbtBACoCvCi7oLYQBru2OAL8yAFBAEEAKgKgtwG7IBMgP0HAAGxqKgLAyAG7oLY4AqC3AUEAQQAqAqS3AbsgEyA/QcAAbGoqAsTIAbugtjgCpLcBQQBBACoCqLcBuyATID9BwABsaioCyMgBu6C2OAKotwFBAEEAKgKstwG7IBMgP0HAAGxqKgLMyAG7oLY4Aqy3AUEAQQAqArC3AbsgEyA/QcAAbGoqAtDIAbugtjgCsLcBQQBBACoCtLcBuyATID9BwABsaioC1MgBu6C2OAK0twFBAEEAKgK4twG7IBMgP0HAAGxqKgLYyAG7oLY4Ari3AUEAQQAqAry3AbsgEyA/QcAAbGoqAtzIAbugtjgCvLcBQQBBACoCwLcBuyATID9BwABsaioC4MgBu6C2OALAtwFBAEEAKgLEtwG7IBMgP0HAAGxqKgLkyAG7oLY4AsS3AUEAQQAqAsi3AbsgEyA/QcAAbGoqAujIAbugtjgCyLcBQQBBACoCzLcBuyATID9BwABsaioC7MgBu6C2OALMtwFBAEEAKgLQtwG7IBMgP0HAAGxqKgLwyAG7oLY4AtC3AUEAQQAqAtS3AbsgEyA/QcAAbGoqAvTIAbugtjgC1LcBQQBBACoC2LcBuyATID9BwABsaioC+MgBu6C2OALYtwFBAEEAKgLctwG7IBMgP0HAAGxqKgL8yAG7oLY4Aty3AUEAQQAqAuC3AbsgEyA/QcAAbGoqAsDIAbsiMyAzoqC2OALgtwFBAEEAKgLktwG7IBMgP0HAAGxqKgLEyAG7IjMgM6KgtjgC5LcBQQBBACoC6LcBuyATID9BwABsaioCyMgBuyIzIDOioLY4Aui3AUEAQQAqAuy3AbsgEyA/QcAAbGoqAszIAbsiMyAzoqC2OALstwFBAEEAKgLwtwG7IBMgP0HAAGxqKgLQyAG7IjMgM6KgtjgC8LcBQQBBACoC9LcBuyATID9BwABsaioC1MgBuyIzIDOioLY4AvS3AUEAQQAqAvi3AbsgEyA/QcAAbGoqAtjIAbsiMyAzoqC2OAL4twFBAEEAKgL8twG7IBMgP0HAAGxqKgLcyAG7IjMgM6KgtjgC/LcBQQBBACoCgLgBuyATID9BwABsaioC4MgBuyIzIDOioLY4AoC4AUEAQQAqAoS4AbsgEyA/QcAAbGoqAuTIAbsiMyAzoqC2OAKEuAFBAEEAKgKIuAG7IBMgP0HAAGxqKgLoyAG7IjMgM6KgtjgCiLgBQQBBACoCjLgBuyATID9BwABsaioC7MgBuyIzIDOioLY4Aoy4AUEAQQAqApC4AbsgEyA/QcAAbGoqAvDIAbsiMyAzoqC2OAKQuAFBAEEAKgKUuAG7IBMgP0HAAGxqKgL0yAG7IjMgM6KgtjgClLgBQQBBACoCmLgBuyATID9BwABsaioC+MgBuyIzIDOioLY4Api4AUEAQQAqApy4AbsgEyA/QcAAbGoqAvzIAbsiMyAzoqC2OAKcuAEgFCA/QcAAbGogEyA/QcAAbGoqAsDIAbtEAAAAAAAA8D8gEyA/QcAAbGoqAsDIAbuhorY4AsDIASAUID9BwABsaiATID9BwABsaioCxMgBu0QAAAAAAADwPyATID9BwABsaioCxMgBu6GitjgCxMgBIBQgP0HAAGxqIBMgP0HAAGxqKgLIyAG7RAAAAAAAAPA/IBMgP0HAAGxqKgLIyAG7oaK2OALIyAEgFCA/QcAAbGogEyA/QcAAbGoqAszIAbtEAAAAAAAA8D8gEyA/QcAAbGoqAszIAbuhorY4AszIASAUID9BwABsaiATID9BwABsaioC0MgBu0QAAAAAAADwPyATID9BwABsaioC0MgBu6GitjgC0MgBIBQgP0HAAGxqIBMgP0HAAGxqKgLUyAG7RAAAAAAAAPA/IBMgP0HAAGxqKgLUyAG7oaK2OALUyAEgFCA/QcAAbGogEyA/QcAAbGoqAtjIAbtEAAAAAAAA8D8gEyA/QcAAbGoqAtjIAbuhorY4AtjIASAUID9BwABsaiATID9BwABsaioC3MgBu0QAAAAAAADwPyATID9BwABsaioC3MgBu6GitjgC3MgBIBQgP0HAAGxqIBMgP0HAAGxqKgLgyAG7RAAAAAAAAPA/IBMgP0HAAGxqKgLgyAG7oaK2OALgyAEgFCA/QcAAbGogEyA/QcAAbGoqAuTIAbtEAAAAAAAA8D8gEyA/QcAAbGoqAuTIAbuhorY4AuTIASAUID9BwABsaiATID9BwABsaioC6MgBu0QAAAAAAADwPyATID9BwABsaioC6MgBu6GitjgC6MgBIBQgP0HAAGxqIBMgP0HAAGxqKgLsyAG7RAAAAAAAAPA/IBMgP0HAAGxqKgLsyAG7oaK2OALsyAEgFCA/QcAAbGogEyA/QcAAbGoqAvDIAbtEAAAAAAAA8D8gEyA/QcAAbGoqAvDIAbuhorY4AvDIASAUID9BwABsaiATID9BwABsaioC9MgBu0QAAAAAAADwPyATID9BwABsaioC9MgBu6GitjgC9MgBIBQgP0HAAGxqIBMgP0HAAGxqKgL4yAG7RAAAAAAAAPA/IBMgP0HAAGxqKgL4yAG7oaK2OAL4yAEgFCA/QcAAbGogEyA/QcAAbGoqAvzIAbtEAAAAAAAA8D8gEyA/QcAAbGoqAvzIAbuhorY4AvzIASA/QQFqIj8gAEgNAAsgAEEBSgRAQQBBACoCoLcBuyA0orY4AqC3AUEAQQAqAqS3AbsgNKK2OAKktwFBAEEAKgKotwG7IDSitjgCqLcBQQBBACoCrLcBuyA0orY4Aqy3AUEAQQAqArC3AbsgNKK2OAKwtwFBAEEAKgK0twG7IDSitjgCtLcBQQBBACoCuLcBuyA0orY4Ari3AUEAQQAqAry3AbsgNKK2OAK8twFBAEEAKgLAtwG7IDSitjgCwLcBQQBBACoCxLcBuyA0orY4AsS3AUEAQQAqAsi3AbsgNKK2OALItwFBAEEAKgLMtwG7IDSitjgCzLcBQQBBACoC0LcBuyA0orY4AtC3AUEAQQAqAtS3AbsgNKK2OALUtwFBAEEAKgLYtwG7IDSitjgC2LcBQQBBACoC3LcBuyA0orY4Aty3AUEAQQAqAuC3AbsgNKK2OALgtwFBAEEAKgLktwG7IDSitjgC5LcBQQBBACoC6LcBuyA0orY4Aui3AUEAQQAqAuy3AbsgNKK2OALstwFBAEEAKgLwtwG7IDSitjgC8LcBQQBBACoC9LcBuyA0orY4AvS3AUEAQQAqAvi3AbsgNKK2OAL4twFBAEEAKgL8twG7IDSitjgC/LcBQQBBACoCgLgBuyA0orY4AoC4AUEAQQAqAoS4AbsgNKK2OAKEuAFBAEEAKgKIuAG7IDSitjgCiLgBQQBBACoCjLgBuyA0orY4Aoy4AUEAQQAqApC4AbsgNKK2OAKQuAFBAEEAKgKUuAG7IDSitjgClLgBQQBBACoCmLgBuyA0orY4Api4AUEAQQAqApy4AbsgNKK2OAKcuAELQQBBACoC4LcBu0EAKgKgtwG7IjMgM6KhtjgCoLgBQQBBACoC5LcBu0EAKgKktwG7IjMgM6KhtjgCpLgBQQBBACoC6LcBu0EAKgKotwG7IjMgM6KhtjgCqLgBQQBBACoC7LcBu0EAKgKstwG7IjMgM6KhtjgCrLgBQQBBACoC8LcBu0EAKgKwtwG7IjMgM6KhtjgCsLgBQQBBACoC9LcBu0EAKgK0twG7IjMgM6KhtjgCtLgBQQBBACoC+LcBu0EAKgK4twG7IjMgM6KhtjgCuLgBQQBBACoC/LcBu0EAKgK8twG7IjMgM6KhtjgCvLgBQQBBACoCgLgBu0EAKgLAtwG7IjMgM6KhtjgCwLgBQQBBACoChLgBu0EAKgLEtwG7IjMgM6KhtjgCxLgBQQBBACoCiLgBu0EAKgLItwG7IjMgM6KhtjgCyLgBQQBBACoCjLgBu0EAKgLMtwG7IjMgM6KhtjgCzLgBQQBBACoCkLgBu0EAKgLQtwG7IjMgM6KhtjgC0LgBQQBBACoClLgBu0EAKgLUtwG7IjMgM6KhtjgC1LgBQQBBACoCmLgBu0EAKgLYtwG7IjMgM6KhtjgC2LgBQQBBACoCnLgBu0EAKgLctwG7IjMgM6KhtjgC3LgBQQBEAAAAAAAAAABBACoCoLgBu6W2OALgtwFBAEQAAAAAAAAAAEEAKgKkuAG7pbY4AuS3AUEARAAAAAAAAAAAQQAqAqi4AbultjgC6LcBQQBEAAAAAAAAAABBACoCrLgBu6W2OALstwFBAEQAAAAAAAAAAEEAKgKwuAG7pbY4AvC3AUEARAAAAAAAAAAAQQAqArS4AbultjgC9LcBQQBEAAAAAAAAAABBACoCuLgBu6W2OAL4twFBAEQAAAAAAAAAAEEAKgK8uAG7pbY4Avy3AUEARAAAAAAAAAAAQQAqAsC4AbultjgCgLgBQQBEAAAAAAAAAABBACoCxLgBu6W2OAKEuAFBAEQAAAAAAAAAAEEAKgLIuAG7pbY4Aoi4AUEARAAAAAAAAAAAQQAqAsy4AbultjgCjLgBQQBEAAAAAAAAAABBACoC0LgBu6W2OAKQuAFBAEQAAAAAAAAAAEEAKgLUuAG7pbY4ApS4AUEARAAAAAAAAAAAQQAqAti4AbultjgCmLgBQQBEAAAAAAAAAABBACoC3LgBu6W2OAKcuAFBAETNzMzMzMzsP0EAKgKgpgG7okSamZmZmZm5P0EAKgKgtwG7oqC2OALguAFBAETNzMzMzMzsP0EAKgKkpgG7okSamZmZmZm5P0EAKgKktwG7oqC2OALkuAFBAETNzMzMzMzsP0EAKgKopgG7okSamZmZmZm5P0EAKgKotwG7oqC2OALouAFBAETNzMzMzMzsP0EAKgKspgG7okSamZmZmZm5P0EAKgKstwG7oqC2OALsuAFBAETNzMzMzMzsP0EAKgKwpgG7okSamZmZmZm5P0EAKgKwtwG7oqC2OALwuAFBAETNzMzMzMzsP0EAKgK0pgG7okSamZmZmZm5P0EAKgK0twG7oqC2OAL0uAFBAETNzMzMzMzsP0EAKgK4pgG7okSamZmZmZm5P0EAKgK4twG7oqC2OAL4uAFBAETNzMzMzMzsP0EAKgK8pgG7okSamZmZmZm5P0EAKgK8twG7oqC2OAL8uAFBAETNzMzMzMzsP0EAKgLApgG7okSamZmZmZm5P0EAKgLAtwG7oqC2OAKAuQFBAETNzMzMzMzsP0EAKgLEpgG7okSamZmZmZm5P0EAKgLEtwG7oqC2OAKEuQFBAETNzMzMzMzsP0EAKgLIpgG7okSamZmZmZm5P0EAKgLItwG7oqC2OAKIuQFBAETNzMzMzMzsP0EAKgLMpgG7okSamZmZmZm5P0EAKgLMtwG7oqC2OAKMuQFBAETNzMzMzMzsP0EAKgLQpgG7okSamZmZmZm5P0EAKgLQtwG7oqC2OAKQuQFBAETNzMzMzMzsP0EAKgLUpgG7okSamZmZmZm5P0EAKgLUtwG7oqC2OAKUuQFBAETNzMzMzMzsP0EAKgLYpgG7okSamZmZmZm5P0EAKgLYtwG7oqC2OAKYuQFBAETNzMzMzMzsP0EAKgLcpgG7okSamZmZmZm5P0EAKgLctwG7oqC2OAKcuQFBACFBA0AgQUEEbP0MzczMzMzM7D/NzMzMzMzsPyBBQQRs/V0C4KYB/V/98gH9DJqZmZmZmbk/mpmZmZmZuT8gQUEEbP1dAuC3Af1fIDD9FP3yAf3yAf3wASBBQQRs/V0C4KYB/V8gL/0U/QwAAAAAAAAAAAAAAAAAAAAA/Uj9Uv1e/VsCoLkBACBBQQJqIkFBEEgNAAtBAEEAKgLgtwG7RPFo44i1+OQ+oJ+2OALguQFBAEEAKgLktwG7RPFo44i1+OQ+oJ+2OALkuQFBAEEAKgLotwG7RPFo44i1+OQ+oJ+2OALouQFBAEEAKgLstwG7RPFo44i1+OQ+oJ+2OALsuQFBAEEAKgLwtwG7RPFo44i1+OQ+oJ+2OALwuQFBAEEAKgL0twG7RPFo44i1+OQ+oJ+2OAL0uQFBAEEAKgL4twG7RPFo44i1+OQ+oJ+2OAL4uQFBAEEAKgL8twG7RPFo44i1+OQ+oJ+2OAL8uQFBAEEAKgKAuAG7RPFo44i1+OQ+oJ+2OAKAugFBAEEAKgKEuAG7RPFo44i1+OQ+oJ+2OAKEugFBAEEAKgKIuAG7RPFo44i1+OQ+oJ+2OAKIugFBAEEAKgKMuAG7RPFo44i1+OQ+oJ+2OAKMugFBAEEAKgKQuAG7RPFo44i1+OQ+oJ+2OAKQugFBAEEAKgKUuAG7RPFo44i1+OQ+oJ+2OAKUugFBAEEAKgKYuAG7RPFo44i1+OQ+oJ+2OAKYugFBAEEAKgKcuAG7RPFo44i1+OQ+oJ+2OAKcugFBAEEAKgLAKLtBACoC4LkBu6O2OALgtwFBAEEAKgLEKLtBACoC5LkBu6O2OALktwFBAEEAKgLIKLtBACoC6LkBu6O2OALotwFBAEEAKgLMKLtBACoC7LkBu6O2OALstwFBAEEAKgLQKLtBACoC8LkBu6O2OALwtwFBAEEAKgLUKLtBACoC9LkBu6O2OAL0twFBAEEAKgLYKLtBACoC+LkBu6O2OAL4twFBAEEAKgLcKLtBACoC/LkBu6O2OAL8twFBAEEAKgLgKLtBACoCgLoBu6O2OAKAuAFBAEEAKgLkKLtBACoChLoBu6O2OAKEuAFBAEEAKgLoKLtBACoCiLoBu6O2OAKIuAFBAEEAKgLsKLtBACoCjLoBu6O2OAKMuAFBAEEAKgLwKLtBACoCkLoBu6O2OAKQuAFBAEEAKgL0KLtBACoClLoBu6O2OAKUuAFBAEEAKgL4KLtBACoCmLoBu6O2OAKYuAFBAEEAKgL8KLtBACoCnLoBu6O2OAKcuAFBAEGgugFqQQBBwAD8CwBBAEHgugFqQQBBwAD8CwBBACFCA0AgFSBCQcAAbGogEyBCQcAAbGoqAsDIAbtBACoCoLcBu6G2OALAyAEgFSBCQcAAbGogEyBCQcAAbGoqAsTIAbtBACoCpLcBu6G2OALEyAEgFSBCQcAAbGogEyBCQcAAbGoqAsjIAbtBACoCqLcBu6G2OALIyAEgFSBCQcAAbGogEyBCQcAAbGoqAszIAbtBACoCrLcBu6G2OALMyAEgFSBCQcAAbGogEyBCQcAAbGoqAtDIAbtBACoCsLcBu6G2OALQyAEgFSBCQcAAbGogEyBCQcAAbGoqAtTIAbtBACoCtLcBu6G2OALUyAEgFSBCQcAAbGogEyBCQcAAbGoqAtjIAbtBACoCuLcBu6G2OALYyAEgFSBCQcAAbGogEyBCQcAAbGoqAtzIAbtBACoCvLcBu6G2OALcyAEgFSBCQcAAbGogEyBCQcAAbGoqAuDIAbtBACoCwLcBu6G2OALgyAEgFSBCQcAAbGogEyBCQcAAbGoqAuTIAbtBACoCxLcBu6G2OALkyAEgFSBCQcAAbGogEyBCQcAAbGoqAujIAbtBACoCyLcBu6G2OALoyAEgFSBCQcAAbGogEyBCQcAAbGoqAuzIAbtBACoCzLcBu6G2OALsyAEgFSBCQcAAbGogEyBCQcAAbGoqAvDIAbtBACoC0LcBu6G2OALwyAEgFSBCQcAAbGogEyBCQcAAbGoqAvTIAbtBACoC1LcBu6G2OAL0yAEgFSBCQcAAbGogEyBCQcAAbGoqAvjIAbtBACoC2LcBu6G2OAL4yAEgFSBCQcAAbGogEyBCQcAAbGoqAvzIAbtBACoC3LcBu6G2OAL8yAEgFiBCQcAAbGogFSBCQcAAbGoqAsDIAbtBACoC4LcBu6JBACoCgCm7oLY4AsDIASAWIEJBwABsaiAVIEJBwABsaioCxMgBu0EAKgLktwG7okEAKgKEKbugtjgCxMgBIBYgQkHAAGxqIBUgQkHAAGxqKgLIyAG7QQAqAui3AbuiQQAqAogpu6C2OALIyAEgFiBCQcAAbGogFSBCQcAAbGoqAszIAbtBACoC7LcBu6JBACoCjCm7oLY4AszIASAWIEJBwABsaiAVIEJBwABsaioC0MgBu0EAKgLwtwG7okEAKgKQKbugtjgC0MgBIBYgQkHAAGxqIBUgQkHAAGxqKgLUyAG7QQAqAvS3AbuiQQAqApQpu6C2OALUyAEgFiBCQcAAbGogFSBCQcAAbGoqAtjIAbtBACoC+LcBu6JBACoCmCm7oLY4AtjIASAWIEJBwABsaiAVIEJBwABsaioC3MgBu0EAKgL8twG7okEAKgKcKbugtjgC3MgBIBYgQkHAAGxqIBUgQkHAAGxqKgLgyAG7QQAqAoC4AbuiQQAqAqApu6C2OALgyAEgFiBCQcAAbGogFSBCQcAAbGoqAuTIAbtBACoChLgBu6JBACoCpCm7oLY4AuTIASAWIEJBwABsaiAVIEJBwABsaioC6MgBu0EAKgKIuAG7okEAKgKoKbugtjgC6MgBIBYgQkHAAGxqIBUgQkHAAGxqKgLsyAG7QQAqAoy4AbuiQQAqAqwpu6C2OALsyAEgFiBCQcAAbGogFSBCQcAAbGoqAvDIAbtBACoCkLgBu6JBACoCsCm7oLY4AvDIASAWIEJBwABsaiAVIEJBwABsaioC9MgBu0EAKgKUuAG7okEAKgK0KbugtjgC9MgBIBYgQkHAAGxqIBUgQkHAAGxqKgL4yAG7QQAqApi4AbuiQQAqArgpu6C2OAL4yAEgFiBCQcAAbGogFSBCQcAAbGoqAvzIAbtBACoCnLgBu6JBACoCvCm7oLY4AvzIAUEAIUMDQCBDQQRsIENBwABsKgLAKbsgFiBCQcAAbGoqAsDIAbuiIENBwABsKgLEKbsgFiBCQcAAbGoqAsTIAbuioCBDQcAAbCoCyCm7IBYgQkHAAGxqKgLIyAG7oqAgQ0HAAGwqAswpuyAWIEJBwABsaioCzMgBu6KgIENBwABsKgLQKbsgFiBCQcAAbGoqAtDIAbuioCBDQcAAbCoC1Cm7IBYgQkHAAGxqKgLUyAG7oqAgQ0HAAGwqAtgpuyAWIEJBwABsaioC2MgBu6KgIENBwABsKgLcKbsgFiBCQcAAbGoqAtzIAbuioCBDQcAAbCoC4Cm7IBYgQkHAAGxqKgLgyAG7oqAgQ0HAAGwqAuQpuyAWIEJBwABsaioC5MgBu6KgIENBwABsKgLoKbsgFiBCQcAAbGoqAujIAbuioCBDQcAAbCoC7Cm7IBYgQkHAAGxqKgLsyAG7oqAgQ0HAAGwqAvApuyAWIEJBwABsaioC8MgBu6KgIENBwABsKgL0KbsgFiBCQcAAbGoqAvTIAbuioCBDQcAAbCoC+Cm7IBYgQkHAAGxqKgL4yAG7oqAgQ0HAAGwqAvwpuyAWIEJBwABsaioC/MgBu6KgtjgCoLsBIENBAWoiQ0EQSA0ACyAXIEJBwABsakEAKgKguwG7QQAqAsAxu6C2EAa7tjgCwMgBIBcgQkHAAGxqQQAqAqS7AbtBACoCxDG7oLYQBru2OALEyAEgFyBCQcAAbGpBACoCqLsBu0EAKgLIMbugthAGu7Y4AsjIASAXIEJBwABsakEAKgKsuwG7QQAqAswxu6C2EAa7tjgCzMgBIBcgQkHAAGxqQQAqArC7AbtBACoC0DG7oLYQBru2OALQyAEgFyBCQcAAbGpBACoCtLsBu0EAKgLUMbugthAGu7Y4AtTIASAXIEJBwABsakEAKgK4uwG7QQAqAtgxu6C2EAa7tjgC2MgBIBcgQkHAAGxqQQAqAry7AbtBACoC3DG7oLYQBru2OALcyAEgFyBCQcAAbGpBACoCwLsBu0EAKgLgMbugthAGu7Y4AuDIASAXIEJBwABsakEAKgLEuwG7QQAqAuQxu6C2EAa7tjgC5MgBIBcgQkHAAGxqQQAqAsi7AbtBACoC6DG7oLYQBru2OALoyAEgFyBCQcAAbGpBACoCzLsBu0EAKgLsMbugthAGu7Y4AuzIASAXIEJBwABsakEAKgLQuwG7QQAqAvAxu6C2EAa7tjgC8MgBIBcgQkHAAGxqQQAqAtS7AbtBACoC9DG7oLYQBru2OAL0yAEgFyBCQcAAbGpBACoC2LsBu0EAKgL4MbugthAGu7Y4AvjIASAXIEJBwABsakEAKgLcuwG7QQAqAvwxu6C2EAa7tjgC/MgBQQBBACoCoLoBuyAXIEJBwABsaioCwMgBu6C2OAKgugFBAEEAKgKkugG7IBcgQkHAAGxqKgLEyAG7oLY4AqS6AUEAQQAqAqi6AbsgFyBCQcAAbGoqAsjIAbugtjgCqLoBQQBBACoCrLoBuyAXIEJBwABsaioCzMgBu6C2OAKsugFBAEEAKgKwugG7IBcgQkHAAGxqKgLQyAG7oLY4ArC6AUEAQQAqArS6AbsgFyBCQcAAbGoqAtTIAbugtjgCtLoBQQBBACoCuLoBuyAXIEJBwABsaioC2MgBu6C2OAK4ugFBAEEAKgK8ugG7IBcgQkHAAGxqKgLcyAG7oLY4Ary6AUEAQQAqAsC6AbsgFyBCQcAAbGoqAuDIAbugtjgCwLoBQQBBACoCxLoBuyAXIEJBwABsaioC5MgBu6C2OALEugFBAEEAKgLIugG7IBcgQkHAAGxqKgLoyAG7oLY4Asi6AUEAQQAqAsy6AbsgFyBCQcAAbGoqAuzIAbugtjgCzLoBQQBBACoC0LoBuyAXIEJBwABsaioC8MgBu6C2OALQugFBAEEAKgLUugG7IBcgQkHAAGxqKgL0yAG7oLY4AtS6AUEAQQAqAti6AbsgFyBCQcAAbGoqAvjIAbugtjgC2LoBQQBBACoC3LoBuyAXIEJBwABsaioC/MgBu6C2OALcugFBAEEAKgLgugG7IBcgQkHAAGxqKgLAyAG7IjMgM6KgtjgC4LoBQQBBACoC5LoBuyAXIEJBwABsaioCxMgBuyIzIDOioLY4AuS6AUEAQQAqAui6AbsgFyBCQcAAbGoqAsjIAbsiMyAzoqC2OALougFBAEEAKgLsugG7IBcgQkHAAGxqKgLMyAG7IjMgM6KgtjgC7LoBQQBBACoC8LoBuyAXIEJBwABsaioC0MgBuyIzIDOioLY4AvC6AUEAQQAqAvS6AbsgFyBCQcAAbGoqAtTIAbsiMyAzoqC2OAL0ugFBAEEAKgL4ugG7IBcgQkHAAGxqKgLYyAG7IjMgM6KgtjgC+LoBQQBBACoC/LoBuyAXIEJBwABsaioC3MgBuyIzIDOioLY4Avy6AUEAQQAqAoC7AbsgFyBCQcAAbGoqAuDIAbsiMyAzoqC2OAKAuwFBAEEAKgKEuwG7IBcgQkHAAGxqKgLkyAG7IjMgM6KgtjgChLsBQQBBACoCiLsBuyAXIEJBwABsaioC6MgBuyIzIDOioLY4Aoi7AUEAQQAqAoy7AbsgFyBCQcAAbGoqAuzIAbsiMyAzoqC2OAKMuwFBAEEAKgKQuwG7IBcgQkHAAGxqKgLwyAG7IjMgM6KgtjgCkLsBQQBBACoClLsBuyAXIEJBwABsaioC9MgBuyIzIDOioLY4ApS7AUEAQQAqApi7AbsgFyBCQcAAbGoqAvjIAbsiMyAzoqC2OAKYuwFBAEEAKgKcuwG7IBcgQkHAAGxqKgL8yAG7IjMgM6KgtjgCnLsBIBggQkHAAGxqIBcgQkHAAGxqKgLAyAG7RAAAAAAAAPA/IBcgQkHAAGxqKgLAyAG7oaK2OALAyAEgGCBCQcAAbGogFyBCQcAAbGoqAsTIAbtEAAAAAAAA8D8gFyBCQcAAbGoqAsTIAbuhorY4AsTIASAYIEJBwABsaiAXIEJBwABsaioCyMgBu0QAAAAAAADwPyAXIEJBwABsaioCyMgBu6GitjgCyMgBIBggQkHAAGxqIBcgQkHAAGxqKgLMyAG7RAAAAAAAAPA/IBcgQkHAAGxqKgLMyAG7oaK2OALMyAEgGCBCQcAAbGogFyBCQcAAbGoqAtDIAbtEAAAAAAAA8D8gFyBCQcAAbGoqAtDIAbuhorY4AtDIASAYIEJBwABsaiAXIEJBwABsaioC1MgBu0QAAAAAAADwPyAXIEJBwABsaioC1MgBu6GitjgC1MgBIBggQkHAAGxqIBcgQkHAAGxqKgLYyAG7RAAAAAAAAPA/IBcgQkHAAGxqKgLYyAG7oaK2OALYyAEgGCBCQcAAbGogFyBCQcAAbGoqAtzIAbtEAAAAAAAA8D8gFyBCQcAAbGoqAtzIAbuhorY4AtzIASAYIEJBwABsaiAXIEJBwABsaioC4MgBu0QAAAAAAADwPyAXIEJBwABsaioC4MgBu6GitjgC4MgBIBggQkHAAGxqIBcgQkHAAGxqKgLkyAG7RAAAAAAAAPA/IBcgQkHAAGxqKgLkyAG7oaK2OALkyAEgGCBCQcAAbGogFyBCQcAAbGoqAujIAbtEAAAAAAAA8D8gFyBCQcAAbGoqAujIAbuhorY4AujIASAYIEJBwABsaiAXIEJBwABsaioC7MgBu0QAAAAAAADwPyAXIEJBwABsaioC7MgBu6GitjgC7MgBIBggQkHAAGxqIBcgQkHAAGxqKgLwyAG7RAAAAAAAAPA/IBcgQkHAAGxqKgLwyAG7oaK2OALwyAEgGCBCQcAAbGogFyBCQcAAbGoqAvTIAbtEAAAAAAAA8D8gFyBCQcAAbGoqAvTIAbuhorY4AvTIASAYIEJBwABsaiAXIEJBwABsaioC+MgBu0QAAAAAAADwPyAXIEJBwABsaioC+MgBu6GitjgC+MgBIBggQkHAAGxqIBcgQkHAAGxqKgL8yAG7RAAAAAAAAPA/IBcgQkHAAGxqKgL8yAG7oaK2OAL8yAEgQkEBaiJCIABIDQALIABBAUoEQEEAQQAqAqC6AbsgNKK2OAKgugFBAEEAKgKkugG7IDSitjgCpLoBQQBBACoCqLoBuyA0orY4Aqi6AUEAQQAqAqy6AbsgNKK2OAKsugFBAEEAKgKwugG7IDSitjgCsLoBQQBBACoCtLoBuyA0orY4ArS6AUEAQQAqAri6AbsgNKK2OAK4ugFBAEEAKgK8ugG7IDSitjgCvLoBQQBBACoCwLoBuyA0orY4AsC6AUEAQQAqAsS6AbsgNKK2OALEugFBAEEAKgLIugG7IDSitjgCyLoBQQBBACoCzLoBuyA0orY4Asy6AUEAQQAqAtC6AbsgNKK2OALQugFBAEEAKgLUugG7IDSitjgC1LoBQQBBACoC2LoBuyA0orY4Ati6AUEAQQAqAty6AbsgNKK2OALcugFBAEEAKgLgugG7IDSitjgC4LoBQQBBACoC5LoBuyA0orY4AuS6AUEAQQAqAui6AbsgNKK2OALougFBAEEAKgLsugG7IDSitjgC7LoBQQBBACoC8LoBuyA0orY4AvC6AUEAQQAqAvS6AbsgNKK2OAL0ugFBAEEAKgL4ugG7IDSitjgC+LoBQQBBACoC/LoBuyA0orY4Avy6AUEAQQAqAoC7AbsgNKK2OAKAuwFBAEEAKgKEuwG7IDSitjgChLsBQQBBACoCiLsBuyA0orY4Aoi7AUEAQQAqAoy7AbsgNKK2OAKMuwFBAEEAKgKQuwG7IDSitjgCkLsBQQBBACoClLsBuyA0orY4ApS7AUEAQQAqApi7AbsgNKK2OAKYuwFBAEEAKgKcuwG7IDSitjgCnLsBC0EAQQAqAuC6AbtBACoCoLoBuyIzIDOiobY4AqC7AUEAQQAqAuS6AbtBACoCpLoBuyIzIDOiobY4AqS7AUEAQQAqAui6AbtBACoCqLoBuyIzIDOiobY4Aqi7AUEAQQAqAuy6AbtBACoCrLoBuyIzIDOiobY4Aqy7AUEAQQAqAvC6AbtBACoCsLoBuyIzIDOiobY4ArC7AUEAQQAqAvS6AbtBACoCtLoBuyIzIDOiobY4ArS7AUEAQQAqAvi6AbtBACoCuLoBuyIzIDOiobY4Ari7AUEAQQAqAvy6AbtBACoCvLoBuyIzIDOiobY4Ary7AUEAQQAqAoC7AbtBACoCwLoBuyIzIDOiobY4AsC7AUEAQQAqAoS7AbtBACoCxLoBuyIzIDOiobY4AsS7AUEAQQAqAoi7AbtBACoCyLoBuyIzIDOiobY4Asi7AUEAQQAqAoy7AbtBACoCzLoBuyIzIDOiobY4Asy7AUEAQQAqApC7AbtBACoC0LoBuyIzIDOiobY4AtC7AUEAQQAqApS7AbtBACoC1LoBuyIzIDOiobY4AtS7AUEAQQAqApi7AbtBACoC2LoBuyIzIDOiobY4Ati7AUEAQQAqApy7AbtBACoC3LoBuyIzIDOiobY4Aty7AUEARAAAAAAAAAAAQQAqAqC7AbultjgC4LoBQQBEAAAAAAAAAABBACoCpLsBu6W2OALkugFBAEQAAAAAAAAAAEEAKgKouwG7pbY4Aui6AUEARAAAAAAAAAAAQQAqAqy7AbultjgC7LoBQQBEAAAAAAAAAABBACoCsLsBu6W2OALwugFBAEQAAAAAAAAAAEEAKgK0uwG7pbY4AvS6AUEARAAAAAAAAAAAQQAqAri7AbultjgC+LoBQQBEAAAAAAAAAABBACoCvLsBu6W2OAL8ugFBAEQAAAAAAAAAAEEAKgLAuwG7pbY4AoC7AUEARAAAAAAAAAAAQQAqAsS7AbultjgChLsBQQBEAAAAAAAAAABBACoCyLsBu6W2OAKIuwFBAEQAAAAAAAAAAEEAKgLMuwG7pbY4Aoy7AUEARAAAAAAAAAAAQQAqAtC7AbultjgCkLsBQQBEAAAAAAAAAABBACoC1LsBu6W2OAKUuwFBAEQAAAAAAAAAAEEAKgLYuwG7pbY4Api7AUEARAAAAAAAAAAAQQAqAty7AbultjgCnLsBQQBEzczMzMzM7D9BACoCoKcBu6JEmpmZmZmZuT9BACoCoLoBu6KgtjgC4LsBQQBEzczMzMzM7D9BACoCpKcBu6JEmpmZmZmZuT9BACoCpLoBu6KgtjgC5LsBQQBEzczMzMzM7D9BACoCqKcBu6JEmpmZmZmZuT9BACoCqLoBu6KgtjgC6LsBQQBEzczMzMzM7D9BACoCrKcBu6JEmpmZmZmZuT9BACoCrLoBu6KgtjgC7LsBQQBEzczMzMzM7D9BACoCsKcBu6JEmpmZmZmZuT9BACoCsLoBu6KgtjgC8LsBQQBEzczMzMzM7D9BACoCtKcBu6JEmpmZmZmZuT9BACoCtLoBu6KgtjgC9LsBQQBEzczMzMzM7D9BACoCuKcBu6JEmpmZmZmZuT9BACoCuLoBu6KgtjgC+LsBQQBEzczMzMzM7D9BACoCvKcBu6JEmpmZmZmZuT9BACoCvLoBu6KgtjgC/LsBQQBEzczMzMzM7D9BACoCwKcBu6JEmpmZmZmZuT9BACoCwLoBu6KgtjgCgLwBQQBEzczMzMzM7D9BACoCxKcBu6JEmpmZmZmZuT9BACoCxLoBu6KgtjgChLwBQQBEzczMzMzM7D9BACoCyKcBu6JEmpmZmZmZuT9BACoCyLoBu6KgtjgCiLwBQQBEzczMzMzM7D9BACoCzKcBu6JEmpmZmZmZuT9BACoCzLoBu6KgtjgCjLwBQQBEzczMzMzM7D9BACoC0KcBu6JEmpmZmZmZuT9BACoC0LoBu6KgtjgCkLwBQQBEzczMzMzM7D9BACoC1KcBu6JEmpmZmZmZuT9BACoC1LoBu6KgtjgClLwBQQBEzczMzMzM7D9BACoC2KcBu6JEmpmZmZmZuT9BACoC2LoBu6KgtjgCmLwBQQBEzczMzMzM7D9BACoC3KcBu6JEmpmZmZmZuT9BACoC3LoBu6KgtjgCnLwBQQAhRANAIERBBGz9DM3MzMzMzOw/zczMzMzM7D8gREEEbP1dAuCnAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IERBBGz9XQLgugH9XyAw/RT98gH98gH98AEgREEEbP1dAuCnAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqC8AQAgREECaiJEQRBIDQALQQBBACoC4LoBu0TxaOOItfjkPqCftjgC4LwBQQBBACoC5LoBu0TxaOOItfjkPqCftjgC5LwBQQBBACoC6LoBu0TxaOOItfjkPqCftjgC6LwBQQBBACoC7LoBu0TxaOOItfjkPqCftjgC7LwBQQBBACoC8LoBu0TxaOOItfjkPqCftjgC8LwBQQBBACoC9LoBu0TxaOOItfjkPqCftjgC9LwBQQBBACoC+LoBu0TxaOOItfjkPqCftjgC+LwBQQBBACoC/LoBu0TxaOOItfjkPqCftjgC/LwBQQBBACoCgLsBu0TxaOOItfjkPqCftjgCgL0BQQBBACoChLsBu0TxaOOItfjkPqCftjgChL0BQQBBACoCiLsBu0TxaOOItfjkPqCftjgCiL0BQQBBACoCjLsBu0TxaOOItfjkPqCftjgCjL0BQQBBACoCkLsBu0TxaOOItfjkPqCftjgCkL0BQQBBACoClLsBu0TxaOOItfjkPqCftjgClL0BQQBBACoCmLsBu0TxaOOItfjkPqCftjgCmL0BQQBBACoCnLsBu0TxaOOItfjkPqCftjgCnL0BQQBBACoCgDK7QQAqAuC8AbujtjgC4LoBQQBBACoChDK7QQAqAuS8AbujtjgC5LoBQQBBACoCiDK7QQAqAui8AbujtjgC6LoBQQBBACoCjDK7QQAqAuy8AbujtjgC7LoBQQBBACoCkDK7QQAqAvC8AbujtjgC8LoBQQBBACoClDK7QQAqAvS8AbujtjgC9LoBQQBBACoCmDK7QQAqAvi8AbujtjgC+LoBQQBBACoCnDK7QQAqAvy8AbujtjgC/LoBQQBBACoCoDK7QQAqAoC9AbujtjgCgLsBQQBBACoCpDK7QQAqAoS9AbujtjgChLsBQQBBACoCqDK7QQAqAoi9AbujtjgCiLsBQQBBACoCrDK7QQAqAoy9AbujtjgCjLsBQQBBACoCsDK7QQAqApC9AbujtjgCkLsBQQBBACoCtDK7QQAqApS9AbujtjgClLsBQQBBACoCuDK7QQAqApi9AbujtjgCmLsBQQBBACoCvDK7QQAqApy9AbujtjgCnLsBQQBBoL0BakEAQcAA/AsAQQBB4L0BakEAQcAA/AsAQQAhRQNAIBkgRUHAAGxqIBcgRUHAAGxqKgLAyAG7QQAqAqC6AbuhtjgCwMgBIBkgRUHAAGxqIBcgRUHAAGxqKgLEyAG7QQAqAqS6AbuhtjgCxMgBIBkgRUHAAGxqIBcgRUHAAGxqKgLIyAG7QQAqAqi6AbuhtjgCyMgBIBkgRUHAAGxqIBcgRUHAAGxqKgLMyAG7QQAqAqy6AbuhtjgCzMgBIBkgRUHAAGxqIBcgRUHAAGxqKgLQyAG7QQAqArC6AbuhtjgC0MgBIBkgRUHAAGxqIBcgRUHAAGxqKgLUyAG7QQAqArS6AbuhtjgC1MgBIBkgRUHAAGxqIBcgRUHAAGxqKgLYyAG7QQAqAri6AbuhtjgC2MgBIBkgRUHAAGxqIBcgRUHAAGxqKgLcyAG7QQAqAry6AbuhtjgC3MgBIBkgRUHAAGxqIBcgRUHAAGxqKgLgyAG7QQAqAsC6AbuhtjgC4MgBIBkgRUHAAGxqIBcgRUHAAGxqKgLkyAG7QQAqAsS6AbuhtjgC5MgBIBkgRUHAAGxqIBcgRUHAAGxqKgLoyAG7QQAqAsi6AbuhtjgC6MgBIBkgRUHAAGxqIBcgRUHAAGxqKgLsyAG7QQAqAsy6AbuhtjgC7MgBIBkgRUHAAGxqIBcgRUHAAGxqKgLwyAG7QQAqAtC6AbuhtjgC8MgBIBkgRUHAAGxqIBcgRUHAAGxqKgL0yAG7QQAqAtS6AbuhtjgC9MgBIBkgRUHAAGxqIBcgRUHAAGxqKgL4yAG7QQAqAti6AbuhtjgC+MgBIBkgRUHAAGxqIBcgRUHAAGxqKgL8yAG7QQAqAty6AbuhtjgC/MgBIBogRUHAAGxqIBkgRUHAAGxqKgLAyAG7QQAqAuC6AbuiQQAqAsAyu6C2OALAyAEgGiBFQcAAbGogGSBFQcAAbGoqAsTIAbtBACoC5LoBu6JBACoCxDK7oLY4AsTIASAaIEVBwABsaiAZIEVBwABsaioCyMgBu0EAKgLougG7okEAKgLIMrugtjgCyMgBIBogRUHAAGxqIBkgRUHAAGxqKgLMyAG7QQAqAuy6AbuiQQAqAswyu6C2OALMyAEgGiBFQcAAbGogGSBFQcAAbGoqAtDIAbtBACoC8LoBu6JBACoC0DK7oLY4AtDIASAaIEVBwABsaiAZIEVBwABsaioC1MgBu0EAKgL0ugG7okEAKgLUMrugtjgC1MgBIBogRUHAAGxqIBkgRUHAAGxqKgLYyAG7QQAqAvi6AbuiQQAqAtgyu6C2OALYyAEgGiBFQcAAbGogGSBFQcAAbGoqAtzIAbtBACoC/LoBu6JBACoC3DK7oLY4AtzIASAaIEVBwABsaiAZIEVBwABsaioC4MgBu0EAKgKAuwG7okEAKgLgMrugtjgC4MgBIBogRUHAAGxqIBkgRUHAAGxqKgLkyAG7QQAqAoS7AbuiQQAqAuQyu6C2OALkyAEgGiBFQcAAbGogGSBFQcAAbGoqAujIAbtBACoCiLsBu6JBACoC6DK7oLY4AujIASAaIEVBwABsaiAZIEVBwABsaioC7MgBu0EAKgKMuwG7okEAKgLsMrugtjgC7MgBIBogRUHAAGxqIBkgRUHAAGxqKgLwyAG7QQAqApC7AbuiQQAqAvAyu6C2OALwyAEgGiBFQcAAbGogGSBFQcAAbGoqAvTIAbtBACoClLsBu6JBACoC9DK7oLY4AvTIASAaIEVBwABsaiAZIEVBwABsaioC+MgBu0EAKgKYuwG7okEAKgL4MrugtjgC+MgBIBogRUHAAGxqIBkgRUHAAGxqKgL8yAG7QQAqApy7AbuiQQAqAvwyu6C2OAL8yAFBACFGA0AgRkEEbCBGQcAAbCoCgDO7IBogRUHAAGxqKgLAyAG7oiBGQcAAbCoChDO7IBogRUHAAGxqKgLEyAG7oqAgRkHAAGwqAogzuyAaIEVBwABsaioCyMgBu6KgIEZBwABsKgKMM7sgGiBFQcAAbGoqAszIAbuioCBGQcAAbCoCkDO7IBogRUHAAGxqKgLQyAG7oqAgRkHAAGwqApQzuyAaIEVBwABsaioC1MgBu6KgIEZBwABsKgKYM7sgGiBFQcAAbGoqAtjIAbuioCBGQcAAbCoCnDO7IBogRUHAAGxqKgLcyAG7oqAgRkHAAGwqAqAzuyAaIEVBwABsaioC4MgBu6KgIEZBwABsKgKkM7sgGiBFQcAAbGoqAuTIAbuioCBGQcAAbCoCqDO7IBogRUHAAGxqKgLoyAG7oqAgRkHAAGwqAqwzuyAaIEVBwABsaioC7MgBu6KgIEZBwABsKgKwM7sgGiBFQcAAbGoqAvDIAbuioCBGQcAAbCoCtDO7IBogRUHAAGxqKgL0yAG7oqAgRkHAAGwqArgzuyAaIEVBwABsaioC+MgBu6KgIEZBwABsKgK8M7sgGiBFQcAAbGoqAvzIAbuioLY4AqC+ASBGQQFqIkZBEEgNAAsgGyBFQcAAbGpBACoCoL4Bu0EAKgKAO7ugthAGu7Y4AsDIASAbIEVBwABsakEAKgKkvgG7QQAqAoQ7u6C2EAa7tjgCxMgBIBsgRUHAAGxqQQAqAqi+AbtBACoCiDu7oLYQBru2OALIyAEgGyBFQcAAbGpBACoCrL4Bu0EAKgKMO7ugthAGu7Y4AszIASAbIEVBwABsakEAKgKwvgG7QQAqApA7u6C2EAa7tjgC0MgBIBsgRUHAAGxqQQAqArS+AbtBACoClDu7oLYQBru2OALUyAEgGyBFQcAAbGpBACoCuL4Bu0EAKgKYO7ugthAGu7Y4AtjIASAbIEVBwABsakEAKgK8vgG7QQAqApw7u6C2EAa7tjgC3MgBIBsgRUHAAGxqQQAqAsC+AbtBACoCoDu7oLYQBru2OALgyAEgGyBFQcAAbGpBACoCxL4Bu0EAKgKkO7ugthAGu7Y4AuTIASAbIEVBwABsakEAKgLIvgG7QQAqAqg7u6C2EAa7tjgC6MgBIBsgRUHAAGxqQQAqAsy+AbtBACoCrDu7oLYQBru2OALsyAEgGyBFQcAAbGpBACoC0L4Bu0EAKgKwO7ugthAGu7Y4AvDIASAbIEVBwABsakEAKgLUvgG7QQAqArQ7u6C2EAa7tjgC9MgBIBsgRUHAAGxqQQAqAti+AbtBACoCuDu7oLYQBru2OAL4yAEgGyBFQcAAbGpBACoC3L4Bu0EAKgK8O7ugthAGu7Y4AvzIAUEAQQAqAqC9AbsgGyBFQcAAbGoqAsDIAbugtjgCoL0BQQBBACoCpL0BuyAbIEVBwABsaioCxMgBu6C2OAKkvQFBAEEAKgKovQG7IBsgRUHAAGxqKgLIyAG7oLY4Aqi9AUEAQQAqAqy9AbsgGyBFQcAAbGoqAszIAbugtjgCrL0BQQBBACoCsL0BuyAbIEVBwABsaioC0MgBu6C2OAKwvQFBAEEAKgK0vQG7IBsgRUHAAGxqKgLUyAG7oLY4ArS9AUEAQQAqAri9AbsgGyBFQcAAbGoqAtjIAbugtjgCuL0BQQBBACoCvL0BuyAbIEVBwABsaioC3MgBu6C2OAK8vQFBAEEAKgLAvQG7IBsgRUHAAGxqKgLgyAG7oLY4AsC9AUEAQQAqAsS9AbsgGyBFQcAAbGoqAuTIAbugtjgCxL0BQQBBACoCyL0BuyAbIEVBwABsaioC6MgBu6C2OALIvQFBAEEAKgLMvQG7IBsgRUHAAGxqKgLsyAG7oLY4Asy9AUEAQQAqAtC9AbsgGyBFQcAAbGoqAvDIAbugtjgC0L0BQQBBACoC1L0BuyAbIEVBwABsaioC9MgBu6C2OALUvQFBAEEAKgLYvQG7IBsgRUHAAGxqKgL4yAG7oLY4Ati9AUEAQQAqAty9AbsgGyBFQcAAbGoqAvzIAbugtjgC3L0BQQBBACoC4L0BuyAbIEVBwABsaioCwMgBuyIzIDOioLY4AuC9AUEAQQAqAuS9AbsgGyBFQcAAbGoqAsTIAbsiMyAzoqC2OALkvQFBAEEAKgLovQG7IBsgRUHAAGxqKgLIyAG7IjMgM6KgtjgC6L0BQQBBACoC7L0BuyAbIEVBwABsaioCzMgBuyIzIDOioLY4Auy9AUEAQQAqAvC9AbsgGyBFQcAAbGoqAtDIAbsiMyAzoqC2OALwvQFBAEEAKgL0vQG7IBsgRUHAAGxqKgLUyAG7IjMgM6KgtjgC9L0BQQBBACoC+L0BuyAbIEVBwABsaioC2MgBuyIzIDOioLY4Avi9AUEAQQAqAvy9AbsgGyBFQcAAbGoqAtzIAbsiMyAzoqC2OAL8vQFBAEEAKgKAvgG7IBsgRUHAAGxqKgLgyAG7IjMgM6KgtjgCgL4BQQBBACoChL4BuyAbIEVBwABsaioC5MgBuyIzIDOioLY4AoS+AUEAQQAqAoi+AbsgGyBFQcAAbGoqAujIAbsiMyAzoqC2OAKIvgFBAEEAKgKMvgG7IBsgRUHAAGxqKgLsyAG7IjMgM6KgtjgCjL4BQQBBACoCkL4BuyAbIEVBwABsaioC8MgBuyIzIDOioLY4ApC+AUEAQQAqApS+AbsgGyBFQcAAbGoqAvTIAbsiMyAzoqC2OAKUvgFBAEEAKgKYvgG7IBsgRUHAAGxqKgL4yAG7IjMgM6KgtjgCmL4BQQBBACoCnL4BuyAbIEVBwABsaioC/MgBuyIzIDOioLY4Apy+ASAcIEVBwABsaiAbIEVBwABsaioCwMgBu0QAAAAAAADwPyAbIEVBwABsaioCwMgBu6GitjgCwMgBIBwgRUHAAGxqIBsgRUHAAGxqKgLEyAG7RAAAAAAAAPA/IBsgRUHAAGxqKgLEyAG7oaK2OALEyAEgHCBFQcAAbGogGyBFQcAAbGoqAsjIAbtEAAAAAAAA8D8gGyBFQcAAbGoqAsjIAbuhorY4AsjIASAcIEVBwABsaiAbIEVBwABsaioCzMgBu0QAAAAAAADwPyAbIEVBwABsaioCzMgBu6GitjgCzMgBIBwgRUHAAGxqIBsgRUHAAGxqKgLQyAG7RAAAAAAAAPA/IBsgRUHAAGxqKgLQyAG7oaK2OALQyAEgHCBFQcAAbGogGyBFQcAAbGoqAtTIAbtEAAAAAAAA8D8gGyBFQcAAbGoqAtTIAbuhorY4AtTIASAcIEVBwABsaiAbIEVBwABsaioC2MgBu0QAAAAAAADwPyAbIEVBwABsaioC2MgBu6GitjgC2MgBIBwgRUHAAGxqIBsgRUHAAGxqKgLcyAG7RAAAAAAAAPA/IBsgRUHAAGxqKgLcyAG7oaK2OALcyAEgHCBFQcAAbGogGyBFQcAAbGoqAuDIAbtEAAAAAAAA8D8gGyBFQcAAbGoqAuDIAbuhorY4AuDIASAcIEVBwABsaiAbIEVBwABsaioC5MgBu0QAAAAAAADwPyAbIEVBwABsaioC5MgBu6GitjgC5MgBIBwgRUHAAGxqIBsgRUHAAGxqKgLoyAG7RAAAAAAAAPA/IBsgRUHAAGxqKgLoyAG7oaK2OALoyAEgHCBFQcAAbGogGyBFQcAAbGoqAuzIAbtEAAAAAAAA8D8gGyBFQcAAbGoqAuzIAbuhorY4AuzIASAcIEVBwABsaiAbIEVBwABsaioC8MgBu0QAAAAAAADwPyAbIEVBwABsaioC8MgBu6GitjgC8MgBIBwgRUHAAGxqIBsgRUHAAGxqKgL0yAG7RAAAAAAAAPA/IBsgRUHAAGxqKgL0yAG7oaK2OAL0yAEgHCBFQcAAbGogGyBFQcAAbGoqAvjIAbtEAAAAAAAA8D8gGyBFQcAAbGoqAvjIAbuhorY4AvjIASAcIEVBwABsaiAbIEVBwABsaioC/MgBu0QAAAAAAADwPyAbIEVBwABsaioC/MgBu6GitjgC/MgBIEVBAWoiRSAASA0ACyAAQQFKBEBBAEEAKgKgvQG7IDSitjgCoL0BQQBBACoCpL0BuyA0orY4AqS9AUEAQQAqAqi9AbsgNKK2OAKovQFBAEEAKgKsvQG7IDSitjgCrL0BQQBBACoCsL0BuyA0orY4ArC9AUEAQQAqArS9AbsgNKK2OAK0vQFBAEEAKgK4vQG7IDSitjgCuL0BQQBBACoCvL0BuyA0orY4Ary9AUEAQQAqAsC9AbsgNKK2OALAvQFBAEEAKgLEvQG7IDSitjgCxL0BQQBBACoCyL0BuyA0orY4Asi9AUEAQQAqAsy9AbsgNKK2OALMvQFBAEEAKgLQvQG7IDSitjgC0L0BQQBBACoC1L0BuyA0orY4AtS9AUEAQQAqAti9AbsgNKK2OALYvQFBAEEAKgLcvQG7IDSitjgC3L0BQQBBACoC4L0BuyA0orY4AuC9AUEAQQAqAuS9AbsgNKK2OALkvQFBAEEAKgLovQG7IDSitjgC6L0BQQBBACoC7L0BuyA0orY4Auy9AUEAQQAqAvC9AbsgNKK2OALwvQFBAEEAKgL0vQG7IDSitjgC9L0BQQBBACoC+L0BuyA0orY4Avi9AUEAQQAqAvy9AbsgNKK2OAL8vQFBAEEAKgKAvgG7IDSitjgCgL4BQQBBACoChL4BuyA0orY4AoS+AUEAQQAqAoi+AbsgNKK2OAKIvgFBAEEAKgKMvgG7IDSitjgCjL4BQQBBACoCkL4BuyA0orY4ApC+AUEAQQAqApS+AbsgNKK2OAKUvgFBAEEAKgKYvgG7IDSitjgCmL4BQQBBACoCnL4BuyA0orY4Apy+AQtBAEEAKgLgvQG7QQAqAqC9AbsiMyAzoqG2OAKgvgFBAEEAKgLkvQG7QQAqAqS9AbsiMyAzoqG2OAKkvgFBAEEAKgLovQG7QQAqAqi9AbsiMyAzoqG2OAKovgFBAEEAKgLsvQG7QQAqAqy9AbsiMyAzoqG2OAKsvgFBAEEAKgLwvQG7QQAqArC9AbsiMyAzoqG2OAKwvgFBAEEAKgL0vQG7QQAqArS9AbsiMyAzoqG2OAK0vgFBAEEAKgL4vQG7QQAqAri9AbsiMyAzoqG2OAK4vgFBAEEAKgL8vQG7QQAqAry9AbsiMyAzoqG2OAK8vgFBAEEAKgKAvgG7QQAqAsC9AbsiMyAzoqG2OALAvgFBAEEAKgKEvgG7QQAqAsS9AbsiMyAzoqG2OALEvgFBAEEAKgKIvgG7QQAqAsi9AbsiMyAzoqG2OALIvgFBAEEAKgKMvgG7QQAqAsy9AbsiMyAzoqG2OALMvgFBAEEAKgKQvgG7QQAqAtC9AbsiMyAzoqG2OALQvgFBAEEAKgKUvgG7QQAqAtS9AbsiMyAzoqG2OALUvgFBAEEAKgKYvgG7QQAqAti9AbsiMyAzoqG2OALYvgFBAEEAKgKcvgG7QQAqAty9AbsiMyAzoqG2OALcvgFBAEQAAAAAAAAAAEEAKgKgvgG7pbY4AuC9AUEARAAAAAAAAAAAQQAqAqS+AbultjgC5L0BQQBEAAAAAAAAAABBACoCqL4Bu6W2OALovQFBAEQAAAAAAAAAAEEAKgKsvgG7pbY4Auy9AUEARAAAAAAAAAAAQQAqArC+AbultjgC8L0BQQBEAAAAAAAAAABBACoCtL4Bu6W2OAL0vQFBAEQAAAAAAAAAAEEAKgK4vgG7pbY4Avi9AUEARAAAAAAAAAAAQQAqAry+AbultjgC/L0BQQBEAAAAAAAAAABBACoCwL4Bu6W2OAKAvgFBAEQAAAAAAAAAAEEAKgLEvgG7pbY4AoS+AUEARAAAAAAAAAAAQQAqAsi+AbultjgCiL4BQQBEAAAAAAAAAABBACoCzL4Bu6W2OAKMvgFBAEQAAAAAAAAAAEEAKgLQvgG7pbY4ApC+AUEARAAAAAAAAAAAQQAqAtS+AbultjgClL4BQQBEAAAAAAAAAABBACoC2L4Bu6W2OAKYvgFBAEQAAAAAAAAAAEEAKgLcvgG7pbY4Apy+AUEARM3MzMzMzOw/QQAqAqCoAbuiRJqZmZmZmbk/QQAqAqC9AbuioLY4AuC+AUEARM3MzMzMzOw/QQAqAqSoAbuiRJqZmZmZmbk/QQAqAqS9AbuioLY4AuS+AUEARM3MzMzMzOw/QQAqAqioAbuiRJqZmZmZmbk/QQAqAqi9AbuioLY4Aui+AUEARM3MzMzMzOw/QQAqAqyoAbuiRJqZmZmZmbk/QQAqAqy9AbuioLY4Auy+AUEARM3MzMzMzOw/QQAqArCoAbuiRJqZmZmZmbk/QQAqArC9AbuioLY4AvC+AUEARM3MzMzMzOw/QQAqArSoAbuiRJqZmZmZmbk/QQAqArS9AbuioLY4AvS+AUEARM3MzMzMzOw/QQAqArioAbuiRJqZmZmZmbk/QQAqAri9AbuioLY4Avi+AUEARM3MzMzMzOw/QQAqAryoAbuiRJqZmZmZmbk/QQAqAry9AbuioLY4Avy+AUEARM3MzMzMzOw/QQAqAsCoAbuiRJqZmZmZmbk/QQAqAsC9AbuioLY4AoC/AUEARM3MzMzMzOw/QQAqAsSoAbuiRJqZmZmZmbk/QQAqAsS9AbuioLY4AoS/AUEARM3MzMzMzOw/QQAqAsioAbuiRJqZmZmZmbk/QQAqAsi9AbuioLY4Aoi/AUEARM3MzMzMzOw/QQAqAsyoAbuiRJqZmZmZmbk/QQAqAsy9AbuioLY4Aoy/AUEARM3MzMzMzOw/QQAqAtCoAbuiRJqZmZmZmbk/QQAqAtC9AbuioLY4ApC/AUEARM3MzMzMzOw/QQAqAtSoAbuiRJqZmZmZmbk/QQAqAtS9AbuioLY4ApS/AUEARM3MzMzMzOw/QQAqAtioAbuiRJqZmZmZmbk/QQAqAti9AbuioLY4Api/AUEARM3MzMzMzOw/QQAqAtyoAbuiRJqZmZmZmbk/QQAqAty9AbuioLY4Apy/AUEAIUcDQCBHQQRs/QzNzMzMzMzsP83MzMzMzOw/IEdBBGz9XQLgqAH9X/3yAf0MmpmZmZmZuT+amZmZmZm5PyBHQQRs/V0C4L0B/V8gMP0U/fIB/fIB/fABIEdBBGz9XQLgqAH9XyAv/RT9DAAAAAAAAAAAAAAAAAAAAAD9SP1S/V79WwKgvwEAIEdBAmoiR0EQSA0AC0EAQQAqAuC9AbtE8WjjiLX45D6gn7Y4AuC/AUEAQQAqAuS9AbtE8WjjiLX45D6gn7Y4AuS/AUEAQQAqAui9AbtE8WjjiLX45D6gn7Y4Aui/AUEAQQAqAuy9AbtE8WjjiLX45D6gn7Y4Auy/AUEAQQAqAvC9AbtE8WjjiLX45D6gn7Y4AvC/AUEAQQAqAvS9AbtE8WjjiLX45D6gn7Y4AvS/AUEAQQAqAvi9AbtE8WjjiLX45D6gn7Y4Avi/AUEAQQAqAvy9AbtE8WjjiLX45D6gn7Y4Avy/AUEAQQAqAoC+AbtE8WjjiLX45D6gn7Y4AoDAAUEAQQAqAoS+AbtE8WjjiLX45D6gn7Y4AoTAAUEAQQAqAoi+AbtE8WjjiLX45D6gn7Y4AojAAUEAQQAqAoy+AbtE8WjjiLX45D6gn7Y4AozAAUEAQQAqApC+AbtE8WjjiLX45D6gn7Y4ApDAAUEAQQAqApS+AbtE8WjjiLX45D6gn7Y4ApTAAUEAQQAqApi+AbtE8WjjiLX45D6gn7Y4ApjAAUEAQQAqApy+AbtE8WjjiLX45D6gn7Y4ApzAAUEAQQAqAsA7u0EAKgLgvwG7o7Y4AuC9AUEAQQAqAsQ7u0EAKgLkvwG7o7Y4AuS9AUEAQQAqAsg7u0EAKgLovwG7o7Y4Aui9AUEAQQAqAsw7u0EAKgLsvwG7o7Y4Auy9AUEAQQAqAtA7u0EAKgLwvwG7o7Y4AvC9AUEAQQAqAtQ7u0EAKgL0vwG7o7Y4AvS9AUEAQQAqAtg7u0EAKgL4vwG7o7Y4Avi9AUEAQQAqAtw7u0EAKgL8vwG7o7Y4Avy9AUEAQQAqAuA7u0EAKgKAwAG7o7Y4AoC+AUEAQQAqAuQ7u0EAKgKEwAG7o7Y4AoS+AUEAQQAqAug7u0EAKgKIwAG7o7Y4Aoi+AUEAQQAqAuw7u0EAKgKMwAG7o7Y4Aoy+AUEAQQAqAvA7u0EAKgKQwAG7o7Y4ApC+AUEAQQAqAvQ7u0EAKgKUwAG7o7Y4ApS+AUEAQQAqAvg7u0EAKgKYwAG7o7Y4Api+AUEAQQAqAvw7u0EAKgKcwAG7o7Y4Apy+AUEAQaDAAWpBAEHAAPwLAEEAQeDAAWpBAEHAAPwLAEEAIUgDQCAdIEhBwABsaiAbIEhBwABsaioCwMgBu0EAKgKgvQG7obY4AsDIASAdIEhBwABsaiAbIEhBwABsaioCxMgBu0EAKgKkvQG7obY4AsTIASAdIEhBwABsaiAbIEhBwABsaioCyMgBu0EAKgKovQG7obY4AsjIASAdIEhBwABsaiAbIEhBwABsaioCzMgBu0EAKgKsvQG7obY4AszIASAdIEhBwABsaiAbIEhBwABsaioC0MgBu0EAKgKwvQG7obY4AtDIASAdIEhBwABsaiAbIEhBwABsaioC1MgBu0EAKgK0vQG7obY4AtTIASAdIEhBwABsaiAbIEhBwABsaioC2MgBu0EAKgK4vQG7obY4AtjIASAdIEhBwABsaiAbIEhBwABsaioC3MgBu0EAKgK8vQG7obY4AtzIASAdIEhBwABsaiAbIEhBwABsaioC4MgBu0EAKgLAvQG7obY4AuDIASAdIEhBwABsaiAbIEhBwABsaioC5MgBu0EAKgLEvQG7obY4AuTIASAdIEhBwABsaiAbIEhBwABsaioC6MgBu0EAKgLIvQG7obY4AujIASAdIEhBwABsaiAbIEhBwABsaioC7MgBu0EAKgLMvQG7obY4AuzIASAdIEhBwABsaiAbIEhBwABsaioC8MgBu0EAKgLQvQG7obY4AvDIASAdIEhBwABsaiAbIEhBwABsaioC9MgBu0EAKgLUvQG7obY4AvTIASAdIEhBwABsaiAbIEhBwABsaioC+MgBu0EAKgLYvQG7obY4AvjIASAdIEhBwABsaiAbIEhBwABsaioC/MgBu0EAKgLcvQG7obY4AvzIASAeIEhBwABsaiAdIEhBwABsaioCwMgBu0EAKgLgvQG7okEAKgKAPLugtjgCwMgBIB4gSEHAAGxqIB0gSEHAAGxqKgLEyAG7QQAqAuS9AbuiQQAqAoQ8u6C2OALEyAEgHiBIQcAAbGogHSBIQcAAbGoqAsjIAbtBACoC6L0Bu6JBACoCiDy7oLY4AsjIASAeIEhBwABsaiAdIEhBwABsaioCzMgBu0EAKgLsvQG7okEAKgKMPLugtjgCzMgBIB4gSEHAAGxqIB0gSEHAAGxqKgLQyAG7QQAqAvC9AbuiQQAqApA8u6C2OALQyAEgHiBIQcAAbGogHSBIQcAAbGoqAtTIAbtBACoC9L0Bu6JBACoClDy7oLY4AtTIASAeIEhBwABsaiAdIEhBwABsaioC2MgBu0EAKgL4vQG7okEAKgKYPLugtjgC2MgBIB4gSEHAAGxqIB0gSEHAAGxqKgLcyAG7QQAqAvy9AbuiQQAqApw8u6C2OALcyAEgHiBIQcAAbGogHSBIQcAAbGoqAuDIAbtBACoCgL4Bu6JBACoCoDy7oLY4AuDIASAeIEhBwABsaiAdIEhBwABsaioC5MgBu0EAKgKEvgG7okEAKgKkPLugtjgC5MgBIB4gSEHAAGxqIB0gSEHAAGxqKgLoyAG7QQAqAoi+AbuiQQAqAqg8u6C2OALoyAEgHiBIQcAAbGogHSBIQcAAbGoqAuzIAbtBACoCjL4Bu6JBACoCrDy7oLY4AuzIASAeIEhBwABsaiAdIEhBwABsaioC8MgBu0EAKgKQvgG7okEAKgKwPLugtjgC8MgBIB4gSEHAAGxqIB0gSEHAAGxqKgL0yAG7QQAqApS+AbuiQQAqArQ8u6C2OAL0yAEgHiBIQcAAbGogHSBIQcAAbGoqAvjIAbtBACoCmL4Bu6JBACoCuDy7oLY4AvjIASAeIEhBwABsaiAdIEhBwABsaioC/MgBu0EAKgKcvgG7okEAKgK8PLugtjgC/MgBQQAhSQNAIElBBGwgSUHAAGwqAsA8uyAeIEhBwABsaioCwMgBu6IgSUHAAGwqAsQ8uyAeIEhBwABsaioCxMgBu6KgIElBwABsKgLIPLsgHiBIQcAAbGoqAsjIAbuioCBJQcAAbCoCzDy7IB4gSEHAAGxqKgLMyAG7oqAgSUHAAGwqAtA8uyAeIEhBwABsaioC0MgBu6KgIElBwABsKgLUPLsgHiBIQcAAbGoqAtTIAbuioCBJQcAAbCoC2Dy7IB4gSEHAAGxqKgLYyAG7oqAgSUHAAGwqAtw8uyAeIEhBwABsaioC3MgBu6KgIElBwABsKgLgPLsgHiBIQcAAbGoqAuDIAbuioCBJQcAAbCoC5Dy7IB4gSEHAAGxqKgLkyAG7oqAgSUHAAGwqAug8uyAeIEhBwABsaioC6MgBu6KgIElBwABsKgLsPLsgHiBIQcAAbGoqAuzIAbuioCBJQcAAbCoC8Dy7IB4gSEHAAGxqKgLwyAG7oqAgSUHAAGwqAvQ8uyAeIEhBwABsaioC9MgBu6KgIElBwABsKgL4PLsgHiBIQcAAbGoqAvjIAbuioCBJQcAAbCoC/Dy7IB4gSEHAAGxqKgL8yAG7oqC2OAKgwQEgSUEBaiJJQRBIDQALIB8gSEHAAGxqQQAqAqDBAbtBACoCwES7oLYQBru2OALAyAEgHyBIQcAAbGpBACoCpMEBu0EAKgLERLugthAGu7Y4AsTIASAfIEhBwABsakEAKgKowQG7QQAqAshEu6C2EAa7tjgCyMgBIB8gSEHAAGxqQQAqAqzBAbtBACoCzES7oLYQBru2OALMyAEgHyBIQcAAbGpBACoCsMEBu0EAKgLQRLugthAGu7Y4AtDIASAfIEhBwABsakEAKgK0wQG7QQAqAtREu6C2EAa7tjgC1MgBIB8gSEHAAGxqQQAqArjBAbtBACoC2ES7oLYQBru2OALYyAEgHyBIQcAAbGpBACoCvMEBu0EAKgLcRLugthAGu7Y4AtzIASAfIEhBwABsakEAKgLAwQG7QQAqAuBEu6C2EAa7tjgC4MgBIB8gSEHAAGxqQQAqAsTBAbtBACoC5ES7oLYQBru2OALkyAEgHyBIQcAAbGpBACoCyMEBu0EAKgLoRLugthAGu7Y4AujIASAfIEhBwABsakEAKgLMwQG7QQAqAuxEu6C2EAa7tjgC7MgBIB8gSEHAAGxqQQAqAtDBAbtBACoC8ES7oLYQBru2OALwyAEgHyBIQcAAbGpBACoC1MEBu0EAKgL0RLugthAGu7Y4AvTIASAfIEhBwABsakEAKgLYwQG7QQAqAvhEu6C2EAa7tjgC+MgBIB8gSEHAAGxqQQAqAtzBAbtBACoC/ES7oLYQBru2OAL8yAFBAEEAKgKgwAG7IB8gSEHAAGxqKgLAyAG7oLY4AqDAAUEAQQAqAqTAAbsgHyBIQcAAbGoqAsTIAbugtjgCpMABQQBBACoCqMABuyAfIEhBwABsaioCyMgBu6C2OAKowAFBAEEAKgKswAG7IB8gSEHAAGxqKgLMyAG7oLY4AqzAAUEAQQAqArDAAbsgHyBIQcAAbGoqAtDIAbugtjgCsMABQQBBACoCtMABuyAfIEhBwABsaioC1MgBu6C2OAK0wAFBAEEAKgK4wAG7IB8gSEHAAGxqKgLYyAG7oLY4ArjAAUEAQQAqArzAAbsgHyBIQcAAbGoqAtzIAbugtjgCvMABQQBBACoCwMABuyAfIEhBwABsaioC4MgBu6C2OALAwAFBAEEAKgLEwAG7IB8gSEHAAGxqKgLkyAG7oLY4AsTAAUEAQQAqAsjAAbsgHyBIQcAAbGoqAujIAbugtjgCyMABQQBBACoCzMABuyAfIEhBwABsaioC7MgBu6C2OALMwAFBAEEAKgLQwAG7IB8gSEHAAGxqKgLwyAG7oLY4AtDAAUEAQQAqAtTAAbsgHyBIQcAAbGoqAvTIAbugtjgC1MABQQBBACoC2MABuyAfIEhBwABsaioC+MgBu6C2OALYwAFBAEEAKgLcwAG7IB8gSEHAAGxqKgL8yAG7oLY4AtzAAUEAQQAqAuDAAbsgHyBIQcAAbGoqAsDIAbsiMyAzoqC2OALgwAFBAEEAKgLkwAG7IB8gSEHAAGxqKgLEyAG7IjMgM6KgtjgC5MABQQBBACoC6MABuyAfIEhBwABsaioCyMgBuyIzIDOioLY4AujAAUEAQQAqAuzAAbsgHyBIQcAAbGoqAszIAbsiMyAzoqC2OALswAFBAEEAKgLwwAG7IB8gSEHAAGxqKgLQyAG7IjMgM6KgtjgC8MABQQBBACoC9MABuyAfIEhBwABsaioC1MgBuyIzIDOioLY4AvTAAUEAQQAqAvjAAbsgHyBIQcAAbGoqAtjIAbsiMyAzoqC2OAL4wAFBAEEAKgL8wAG7IB8gSEHAAGxqKgLcyAG7IjMgM6KgtjgC/MABQQBBACoCgMEBuyAfIEhBwABsaioC4MgBuyIzIDOioLY4AoDBAUEAQQAqAoTBAbsgHyBIQcAAbGoqAuTIAbsiMyAzoqC2OAKEwQFBAEEAKgKIwQG7IB8gSEHAAGxqKgLoyAG7IjMgM6KgtjgCiMEBQQBBACoCjMEBuyAfIEhBwABsaioC7MgBuyIzIDOioLY4AozBAUEAQQAqApDBAbsgHyBIQcAAbGoqAvDIAbsiMyAzoqC2OAKQwQFBAEEAKgKUwQG7IB8gSEHAAGxqKgL0yAG7IjMgM6KgtjgClMEBQQBBACoCmMEBuyAfIEhBwABsaioC+MgBuyIzIDOioLY4ApjBAUEAQQAqApzBAbsgHyBIQcAAbGoqAvzIAbsiMyAzoqC2OAKcwQEgICBIQcAAbGogHyBIQcAAbGoqAsDIAbtEAAAAAAAA8D8gHyBIQcAAbGoqAsDIAbuhorY4AsDIASAgIEhBwABsaiAfIEhBwABsaioCxMgBu0QAAAAAAADwPyAfIEhBwABsaioCxMgBu6GitjgCxMgBICAgSEHAAGxqIB8gSEHAAGxqKgLIyAG7RAAAAAAAAPA/IB8gSEHAAGxqKgLIyAG7oaK2OALIyAEgICBIQcAAbGogHyBIQcAAbGoqAszIAbtEAAAAAAAA8D8gHyBIQcAAbGoqAszIAbuhorY4AszIASAgIEhBwABsaiAfIEhBwABsaioC0MgBu0QAAAAAAADwPyAfIEhBwABsaioC0MgBu6GitjgC0MgBICAgSEHAAGxqIB8gSEHAAGxqKgLUyAG7RAAAAAAAAPA/IB8gSEHAAGxqKgLUyAG7oaK2OALUyAEgICBIQcAAbGogHyBIQcAAbGoqAtjIAbtEAAAAAAAA8D8gHyBIQcAAbGoqAtjIAbuhorY4AtjIASAgIEhBwABsaiAfIEhBwABsaioC3MgBu0QAAAAAAADwPyAfIEhBwABsaioC3MgBu6GitjgC3MgBICAgSEHAAGxqIB8gSEHAAGxqKgLgyAG7RAAAAAAAAPA/IB8gSEHAAGxqKgLgyAG7oaK2OALgyAEgICBIQcAAbGogHyBIQcAAbGoqAuTIAbtEAAAAAAAA8D8gHyBIQcAAbGoqAuTIAbuhorY4AuTIASAgIEhBwABsaiAfIEhBwABsaioC6MgBu0QAAAAAAADwPyAfIEhBwABsaioC6MgBu6GitjgC6MgBICAgSEHAAGxqIB8gSEHAAGxqKgLsyAG7RAAAAAAAAPA/IB8gSEHAAGxqKgLsyAG7oaK2OALsyAEgICBIQcAAbGogHyBIQcAAbGoqAvDIAbtEAAAAAAAA8D8gHyBIQcAAbGoqAvDIAbuhorY4AvDIASAgIEhBwABsaiAfIEhBwABsaioC9MgBu0QAAAAAAADwPyAfIEhBwABsaioC9MgBu6GitjgC9MgBICAgSEHAAGxqIB8gSEHAAGxqKgL4yAG7RAAAAAAAAPA/IB8gSEHAAGxqKgL4yAG7oaK2OAL4yAEgICBIQcAAbGogHyBIQcAAbGoqAvzIAbtEAAAAAAAA8D8gHyBIQcAAbGoqAvzIAbuhorY4AvzIASBIQQFqIkggAEgNAAsgAEEBSgRAQQBBACoCoMABuyA0orY4AqDAAUEAQQAqAqTAAbsgNKK2OAKkwAFBAEEAKgKowAG7IDSitjgCqMABQQBBACoCrMABuyA0orY4AqzAAUEAQQAqArDAAbsgNKK2OAKwwAFBAEEAKgK0wAG7IDSitjgCtMABQQBBACoCuMABuyA0orY4ArjAAUEAQQAqArzAAbsgNKK2OAK8wAFBAEEAKgLAwAG7IDSitjgCwMABQQBBACoCxMABuyA0orY4AsTAAUEAQQAqAsjAAbsgNKK2OALIwAFBAEEAKgLMwAG7IDSitjgCzMABQQBBACoC0MABuyA0orY4AtDAAUEAQQAqAtTAAbsgNKK2OALUwAFBAEEAKgLYwAG7IDSitjgC2MABQQBBACoC3MABuyA0orY4AtzAAUEAQQAqAuDAAbsgNKK2OALgwAFBAEEAKgLkwAG7IDSitjgC5MABQQBBACoC6MABuyA0orY4AujAAUEAQQAqAuzAAbsgNKK2OALswAFBAEEAKgLwwAG7IDSitjgC8MABQQBBACoC9MABuyA0orY4AvTAAUEAQQAqAvjAAbsgNKK2OAL4wAFBAEEAKgL8wAG7IDSitjgC/MABQQBBACoCgMEBuyA0orY4AoDBAUEAQQAqAoTBAbsgNKK2OAKEwQFBAEEAKgKIwQG7IDSitjgCiMEBQQBBACoCjMEBuyA0orY4AozBAUEAQQAqApDBAbsgNKK2OAKQwQFBAEEAKgKUwQG7IDSitjgClMEBQQBBACoCmMEBuyA0orY4ApjBAUEAQQAqApzBAbsgNKK2OAKcwQELQQBBACoC4MABu0EAKgKgwAG7IjMgM6KhtjgCoMEBQQBBACoC5MABu0EAKgKkwAG7IjMgM6KhtjgCpMEBQQBBACoC6MABu0EAKgKowAG7IjMgM6KhtjgCqMEBQQBBACoC7MABu0EAKgKswAG7IjMgM6KhtjgCrMEBQQBBACoC8MABu0EAKgKwwAG7IjMgM6KhtjgCsMEBQQBBACoC9MABu0EAKgK0wAG7IjMgM6KhtjgCtMEBQQBBACoC+MABu0EAKgK4wAG7IjMgM6KhtjgCuMEBQQBBACoC/MABu0EAKgK8wAG7IjMgM6KhtjgCvMEBQQBBACoCgMEBu0EAKgLAwAG7IjMgM6KhtjgCwMEBQQBBACoChMEBu0EAKgLEwAG7IjMgM6KhtjgCxMEBQQBBACoCiMEBu0EAKgLIwAG7IjMgM6KhtjgCyMEBQQBBACoCjMEBu0EAKgLMwAG7IjMgM6KhtjgCzMEBQQBBACoCkMEBu0EAKgLQwAG7IjMgM6KhtjgC0MEBQQBBACoClMEBu0EAKgLUwAG7IjMgM6KhtjgC1MEBQQBBACoCmMEBu0EAKgLYwAG7IjMgM6KhtjgC2MEBQQBBACoCnMEBu0EAKgLcwAG7IjMgM6KhtjgC3MEBQQBEAAAAAAAAAABBACoCoMEBu6W2OALgwAFBAEQAAAAAAAAAAEEAKgKkwQG7pbY4AuTAAUEARAAAAAAAAAAAQQAqAqjBAbultjgC6MABQQBEAAAAAAAAAABBACoCrMEBu6W2OALswAFBAEQAAAAAAAAAAEEAKgKwwQG7pbY4AvDAAUEARAAAAAAAAAAAQQAqArTBAbultjgC9MABQQBEAAAAAAAAAABBACoCuMEBu6W2OAL4wAFBAEQAAAAAAAAAAEEAKgK8wQG7pbY4AvzAAUEARAAAAAAAAAAAQQAqAsDBAbultjgCgMEBQQBEAAAAAAAAAABBACoCxMEBu6W2OAKEwQFBAEQAAAAAAAAAAEEAKgLIwQG7pbY4AojBAUEARAAAAAAAAAAAQQAqAszBAbultjgCjMEBQQBEAAAAAAAAAABBACoC0MEBu6W2OAKQwQFBAEQAAAAAAAAAAEEAKgLUwQG7pbY4ApTBAUEARAAAAAAAAAAAQQAqAtjBAbultjgCmMEBQQBEAAAAAAAAAABBACoC3MEBu6W2OAKcwQFBAETNzMzMzMzsP0EAKgKgqQG7okSamZmZmZm5P0EAKgKgwAG7oqC2OALgwQFBAETNzMzMzMzsP0EAKgKkqQG7okSamZmZmZm5P0EAKgKkwAG7oqC2OALkwQFBAETNzMzMzMzsP0EAKgKoqQG7okSamZmZmZm5P0EAKgKowAG7oqC2OALowQFBAETNzMzMzMzsP0EAKgKsqQG7okSamZmZmZm5P0EAKgKswAG7oqC2OALswQFBAETNzMzMzMzsP0EAKgKwqQG7okSamZmZmZm5P0EAKgKwwAG7oqC2OALwwQFBAETNzMzMzMzsP0EAKgK0qQG7okSamZmZmZm5P0EAKgK0wAG7oqC2OAL0wQFBAETNzMzMzMzsP0EAKgK4qQG7okSamZmZmZm5P0EAKgK4wAG7oqC2OAL4wQFBAETNzMzMzMzsP0EAKgK8qQG7okSamZmZmZm5P0EAKgK8wAG7oqC2OAL8wQFBAETNzMzMzMzsP0EAKgLAqQG7okSamZmZmZm5P0EAKgLAwAG7oqC2OAKAwgFBAETNzMzMzMzsP0EAKgLEqQG7okSamZmZmZm5P0EAKgLEwAG7oqC2OAKEwgFBAETNzMzMzMzsP0EAKgLIqQG7okSamZmZmZm5P0EAKgLIwAG7oqC2OAKIwgFBAETNzMzMzMzsP0EAKgLMqQG7okSamZmZmZm5P0EAKgLMwAG7oqC2OAKMwgFBAETNzMzMzMzsP0EAKgLQqQG7okSamZmZmZm5P0EAKgLQwAG7oqC2OAKQwgFBAETNzMzMzMzsP0EAKgLUqQG7okSamZmZmZm5P0EAKgLUwAG7oqC2OAKUwgFBAETNzMzMzMzsP0EAKgLYqQG7okSamZmZmZm5P0EAKgLYwAG7oqC2OAKYwgFBAETNzMzMzMzsP0EAKgLcqQG7okSamZmZmZm5P0EAKgLcwAG7oqC2OAKcwgFBACFKA0AgSkEEbP0MzczMzMzM7D/NzMzMzMzsPyBKQQRs/V0C4KkB/V/98gH9DJqZmZmZmbk/mpmZmZmZuT8gSkEEbP1dAuDAAf1fIDD9FP3yAf3yAf3wASBKQQRs/V0C4KkB/V8gL/0U/QwAAAAAAAAAAAAAAAAAAAAA/Uj9Uv1e/VsCoMIBACBKQQJqIkpBEEgNAAtBAEEAKgLgwAG7RPFo44i1+OQ+oJ+2OALgwgFBAEEAKgLkwAG7RPFo44i1+OQ+oJ+2OALkwgFBAEEAKgLowAG7RPFo44i1+OQ+oJ+2OALowgFBAEEAKgLswAG7RPFo44i1+OQ+oJ+2OALswgFBAEEAKgLwwAG7RPFo44i1+OQ+oJ+2OALwwgFBAEEAKgL0wAG7RPFo44i1+OQ+oJ+2OAL0wgFBAEEAKgL4wAG7RPFo44i1+OQ+oJ+2OAL4wgFBAEEAKgL8wAG7RPFo44i1+OQ+oJ+2OAL8wgFBAEEAKgKAwQG7RPFo44i1+OQ+oJ+2OAKAwwFBAEEAKgKEwQG7RPFo44i1+OQ+oJ+2OAKEwwFBAEEAKgKIwQG7RPFo44i1+OQ+oJ+2OAKIwwFBAEEAKgKMwQG7RPFo44i1+OQ+oJ+2OAKMwwFBAEEAKgKQwQG7RPFo44i1+OQ+oJ+2OAKQwwFBAEEAKgKUwQG7RPFo44i1+OQ+oJ+2OAKUwwFBAEEAKgKYwQG7RPFo44i1+OQ+oJ+2OAKYwwFBAEEAKgKcwQG7RPFo44i1+OQ+oJ+2OAKcwwFBAEEAKgKARbtBACoC4MIBu6O2OALgwAFBAEEAKgKERbtBACoC5MIBu6O2OALkwAFBAEEAKgKIRbtBACoC6MIBu6O2OALowAFBAEEAKgKMRbtBACoC7MIBu6O2OALswAFBAEEAKgKQRbtBACoC8MIBu6O2OALwwAFBAEEAKgKURbtBACoC9MIBu6O2OAL0wAFBAEEAKgKYRbtBACoC+MIBu6O2OAL4wAFBAEEAKgKcRbtBACoC/MIBu6O2OAL8wAFBAEEAKgKgRbtBACoCgMMBu6O2OAKAwQFBAEEAKgKkRbtBACoChMMBu6O2OAKEwQFBAEEAKgKoRbtBACoCiMMBu6O2OAKIwQFBAEEAKgKsRbtBACoCjMMBu6O2OAKMwQFBAEEAKgKwRbtBACoCkMMBu6O2OAKQwQFBAEEAKgK0RbtBACoClMMBu6O2OAKUwQFBAEEAKgK4RbtBACoCmMMBu6O2OAKYwQFBAEEAKgK8RbtBACoCnMMBu6O2OAKcwQFBAEGgwwFqQQBBwAD8CwBBAEHgwwFqQQBBwAD8CwBBACFLA0AgISBLQcAAbGogHyBLQcAAbGoqAsDIAbtBACoCoMABu6G2OALAyAEgISBLQcAAbGogHyBLQcAAbGoqAsTIAbtBACoCpMABu6G2OALEyAEgISBLQcAAbGogHyBLQcAAbGoqAsjIAbtBACoCqMABu6G2OALIyAEgISBLQcAAbGogHyBLQcAAbGoqAszIAbtBACoCrMABu6G2OALMyAEgISBLQcAAbGogHyBLQcAAbGoqAtDIAbtBACoCsMABu6G2OALQyAEgISBLQcAAbGogHyBLQcAAbGoqAtTIAbtBACoCtMABu6G2OALUyAEgISBLQcAAbGogHyBLQcAAbGoqAtjIAbtBACoCuMABu6G2OALYyAEgISBLQcAAbGogHyBLQcAAbGoqAtzIAbtBACoCvMABu6G2OALcyAEgISBLQcAAbGogHyBLQcAAbGoqAuDIAbtBACoCwMABu6G2OALgyAEgISBLQcAAbGogHyBLQcAAbGoqAuTIAbtBACoCxMABu6G2OALkyAEgISBLQcAAbGogHyBLQcAAbGoqAujIAbtBACoCyMABu6G2OALoyAEgISBLQcAAbGogHyBLQcAAbGoqAuzIAbtBACoCzMABu6G2OALsyAEgISBLQcAAbGogHyBLQcAAbGoqAvDIAbtBACoC0MABu6G2OALwyAEgISBLQcAAbGogHyBLQcAAbGoqAvTIAbtBACoC1MABu6G2OAL0yAEgISBLQcAAbGogHyBLQcAAbGoqAvjIAbtBACoC2MABu6G2OAL4yAEgISBLQcAAbGogHyBLQcAAbGoqAvzIAbtBACoC3MABu6G2OAL8yAEgIiBLQcAAbGogISBLQcAAbGoqAsDIAbtBACoC4MABu6JBACoCwEW7oLY4AsDIASAiIEtBwABsaiAhIEtBwABsaioCxMgBu0EAKgLkwAG7okEAKgLERbugtjgCxMgBICIgS0HAAGxqICEgS0HAAGxqKgLIyAG7QQAqAujAAbuiQQAqAshFu6C2OALIyAEgIiBLQcAAbGogISBLQcAAbGoqAszIAbtBACoC7MABu6JBACoCzEW7oLY4AszIASAiIEtBwABsaiAhIEtBwABsaioC0MgBu0EAKgLwwAG7okEAKgLQRbugtjgC0MgBICIgS0HAAGxqICEgS0HAAGxqKgLUyAG7QQAqAvTAAbuiQQAqAtRFu6C2OALUyAEgIiBLQcAAbGogISBLQcAAbGoqAtjIAbtBACoC+MABu6JBACoC2EW7oLY4AtjIASAiIEtBwABsaiAhIEtBwABsaioC3MgBu0EAKgL8wAG7okEAKgLcRbugtjgC3MgBICIgS0HAAGxqICEgS0HAAGxqKgLgyAG7QQAqAoDBAbuiQQAqAuBFu6C2OALgyAEgIiBLQcAAbGogISBLQcAAbGoqAuTIAbtBACoChMEBu6JBACoC5EW7oLY4AuTIASAiIEtBwABsaiAhIEtBwABsaioC6MgBu0EAKgKIwQG7okEAKgLoRbugtjgC6MgBICIgS0HAAGxqICEgS0HAAGxqKgLsyAG7QQAqAozBAbuiQQAqAuxFu6C2OALsyAEgIiBLQcAAbGogISBLQcAAbGoqAvDIAbtBACoCkMEBu6JBACoC8EW7oLY4AvDIASAiIEtBwABsaiAhIEtBwABsaioC9MgBu0EAKgKUwQG7okEAKgL0RbugtjgC9MgBICIgS0HAAGxqICEgS0HAAGxqKgL4yAG7QQAqApjBAbuiQQAqAvhFu6C2OAL4yAEgIiBLQcAAbGogISBLQcAAbGoqAvzIAbtBACoCnMEBu6JBACoC/EW7oLY4AvzIAUEAIUwDQCBMQQRsIExBwABsKgKARrsgIiBLQcAAbGoqAsDIAbuiIExBwABsKgKERrsgIiBLQcAAbGoqAsTIAbuioCBMQcAAbCoCiEa7ICIgS0HAAGxqKgLIyAG7oqAgTEHAAGwqAoxGuyAiIEtBwABsaioCzMgBu6KgIExBwABsKgKQRrsgIiBLQcAAbGoqAtDIAbuioCBMQcAAbCoClEa7ICIgS0HAAGxqKgLUyAG7oqAgTEHAAGwqAphGuyAiIEtBwABsaioC2MgBu6KgIExBwABsKgKcRrsgIiBLQcAAbGoqAtzIAbuioCBMQcAAbCoCoEa7ICIgS0HAAGxqKgLgyAG7oqAgTEHAAGwqAqRGuyAiIEtBwABsaioC5MgBu6KgIExBwABsKgKoRrsgIiBLQcAAbGoqAujIAbuioCBMQcAAbCoCrEa7ICIgS0HAAGxqKgLsyAG7oqAgTEHAAGwqArBGuyAiIEtBwABsaioC8MgBu6KgIExBwABsKgK0RrsgIiBLQcAAbGoqAvTIAbuioCBMQcAAbCoCuEa7ICIgS0HAAGxqKgL4yAG7oqAgTEHAAGwqArxGuyAiIEtBwABsaioC/MgBu6KgtjgCoMQBIExBAWoiTEEQSA0ACyAjIEtBwABsakEAKgKgxAG7QQAqAoBOu6C2EAa7tjgCwMgBICMgS0HAAGxqQQAqAqTEAbtBACoChE67oLYQBru2OALEyAEgIyBLQcAAbGpBACoCqMQBu0EAKgKITrugthAGu7Y4AsjIASAjIEtBwABsakEAKgKsxAG7QQAqAoxOu6C2EAa7tjgCzMgBICMgS0HAAGxqQQAqArDEAbtBACoCkE67oLYQBru2OALQyAEgIyBLQcAAbGpBACoCtMQBu0EAKgKUTrugthAGu7Y4AtTIASAjIEtBwABsakEAKgK4xAG7QQAqAphOu6C2EAa7tjgC2MgBICMgS0HAAGxqQQAqArzEAbtBACoCnE67oLYQBru2OALcyAEgIyBLQcAAbGpBACoCwMQBu0EAKgKgTrugthAGu7Y4AuDIASAjIEtBwABsakEAKgLExAG7QQAqAqROu6C2EAa7tjgC5MgBICMgS0HAAGxqQQAqAsjEAbtBACoCqE67oLYQBru2OALoyAEgIyBLQcAAbGpBACoCzMQBu0EAKgKsTrugthAGu7Y4AuzIASAjIEtBwABsakEAKgLQxAG7QQAqArBOu6C2EAa7tjgC8MgBICMgS0HAAGxqQQAqAtTEAbtBACoCtE67oLYQBru2OAL0yAEgIyBLQcAAbGpBACoC2MQBu0EAKgK4TrugthAGu7Y4AvjIASAjIEtBwABsakEAKgLcxAG7QQAqArxOu6C2EAa7tjgC/MgBQQBBACoCoMMBuyAjIEtBwABsaioCwMgBu6C2OAKgwwFBAEEAKgKkwwG7ICMgS0HAAGxqKgLEyAG7oLY4AqTDAUEAQQAqAqjDAbsgIyBLQcAAbGoqAsjIAbugtjgCqMMBQQBBACoCrMMBuyAjIEtBwABsaioCzMgBu6C2OAKswwFBAEEAKgKwwwG7ICMgS0HAAGxqKgLQyAG7oLY4ArDDAUEAQQAqArTDAbsgIyBLQcAAbGoqAtTIAbugtjgCtMMBQQBBACoCuMMBuyAjIEtBwABsaioC2MgBu6C2OAK4wwFBAEEAKgK8wwG7ICMgS0HAAGxqKgLcyAG7oLY4ArzDAUEAQQAqAsDDAbsgIyBLQcAAbGoqAuDIAbugtjgCwMMBQQBBACoCxMMBuyAjIEtBwABsaioC5MgBu6C2OALEwwFBAEEAKgLIwwG7ICMgS0HAAGxqKgLoyAG7oLY4AsjDAUEAQQAqAszDAbsgIyBLQcAAbGoqAuzIAbugtjgCzMMBQQBBACoC0MMBuyAjIEtBwABsaioC8MgBu6C2OALQwwFBAEEAKgLUwwG7ICMgS0HAAGxqKgL0yAG7oLY4AtTDAUEAQQAqAtjDAbsgIyBLQcAAbGoqAvjIAbugtjgC2MMBQQBBACoC3MMBuyAjIEtBwABsaioC/MgBu6C2OALcwwFBAEEAKgLgwwG7ICMgS0HAAGxqKgLAyAG7IjMgM6KgtjgC4MMBQQBBACoC5MMBuyAjIEtBwABsaioCxMgBuyIzIDOioLY4AuTDAUEAQQAqAujDAbsgIyBLQcAAbGoqAsjIAbsiMyAzoqC2OALowwFBAEEAKgLswwG7ICMgS0HAAGxqKgLMyAG7IjMgM6KgtjgC7MMBQQBBACoC8MMBuyAjIEtBwABsaioC0MgBuyIzIDOioLY4AvDDAUEAQQAqAvTDAbsgIyBLQcAAbGoqAtTIAbsiMyAzoqC2OAL0wwFBAEEAKgL4wwG7ICMgS0HAAGxqKgLYyAG7IjMgM6KgtjgC+MMBQQBBACoC/MMBuyAjIEtBwABsaioC3MgBuyIzIDOioLY4AvzDAUEAQQAqAoDEAbsgIyBLQcAAbGoqAuDIAbsiMyAzoqC2OAKAxAFBAEEAKgKExAG7ICMgS0HAAGxqKgLkyAG7IjMgM6KgtjgChMQBQQBBACoCiMQBuyAjIEtBwABsaioC6MgBuyIzIDOioLY4AojEAUEAQQAqAozEAbsgIyBLQcAAbGoqAuzIAbsiMyAzoqC2OAKMxAFBAEEAKgKQxAG7ICMgS0HAAGxqKgLwyAG7IjMgM6KgtjgCkMQBQQBBACoClMQBuyAjIEtBwABsaioC9MgBuyIzIDOioLY4ApTEAUEAQQAqApjEAbsgIyBLQcAAbGoqAvjIAbsiMyAzoqC2OAKYxAFBAEEAKgKcxAG7ICMgS0HAAGxqKgL8yAG7IjMgM6KgtjgCnMQBICQgS0HAAGxqICMgS0HAAGxqKgLAyAG7RAAAAAAAAPA/ICMgS0HAAGxqKgLAyAG7oaK2OALAyAEgJCBLQcAAbGogIyBLQcAAbGoqAsTIAbtEAAAAAAAA8D8gIyBLQcAAbGoqAsTIAbuhorY4AsTIASAkIEtBwABsaiAjIEtBwABsaioCyMgBu0QAAAAAAADwPyAjIEtBwABsaioCyMgBu6GitjgCyMgBICQgS0HAAGxqICMgS0HAAGxqKgLMyAG7RAAAAAAAAPA/ICMgS0HAAGxqKgLMyAG7oaK2OALMyAEgJCBLQcAAbGogIyBLQcAAbGoqAtDIAbtEAAAAAAAA8D8gIyBLQcAAbGoqAtDIAbuhorY4AtDIASAkIEtBwABsaiAjIEtBwABsaioC1MgBu0QAAAAAAADwPyAjIEtBwABsaioC1MgBu6GitjgC1MgBICQgS0HAAGxqICMgS0HAAGxqKgLYyAG7RAAAAAAAAPA/ICMgS0HAAGxqKgLYyAG7oaK2OALYyAEgJCBLQcAAbGogIyBLQcAAbGoqAtzIAbtEAAAAAAAA8D8gIyBLQcAAbGoqAtzIAbuhorY4AtzIASAkIEtBwABsaiAjIEtBwABsaioC4MgBu0QAAAAAAADwPyAjIEtBwABsaioC4MgBu6GitjgC4MgBICQgS0HAAGxqICMgS0HAAGxqKgLkyAG7RAAAAAAAAPA/ICMgS0HAAGxqKgLkyAG7oaK2OALkyAEgJCBLQcAAbGogIyBLQcAAbGoqAujIAbtEAAAAAAAA8D8gIyBLQcAAbGoqAujIAbuhorY4AujIASAkIEtBwABsaiAjIEtBwABsaioC7MgBu0QAAAAAAADwPyAjIEtBwABsaioC7MgBu6GitjgC7MgBICQgS0HAAGxqICMgS0HAAGxqKgLwyAG7RAAAAAAAAPA/ICMgS0HAAGxqKgLwyAG7oaK2OALwyAEgJCBLQcAAbGogIyBLQcAAbGoqAvTIAbtEAAAAAAAA8D8gIyBLQcAAbGoqAvTIAbuhorY4AvTIASAkIEtBwABsaiAjIEtBwABsaioC+MgBu0QAAAAAAADwPyAjIEtBwABsaioC+MgBu6GitjgC+MgBICQgS0HAAGxqICMgS0HAAGxqKgL8yAG7RAAAAAAAAPA/ICMgS0HAAGxqKgL8yAG7oaK2OAL8yAEgS0EBaiJLIABIDQALIABBAUoEQEEAQQAqAqDDAbsgNKK2OAKgwwFBAEEAKgKkwwG7IDSitjgCpMMBQQBBACoCqMMBuyA0orY4AqjDAUEAQQAqAqzDAbsgNKK2OAKswwFBAEEAKgKwwwG7IDSitjgCsMMBQQBBACoCtMMBuyA0orY4ArTDAUEAQQAqArjDAbsgNKK2OAK4wwFBAEEAKgK8wwG7IDSitjgCvMMBQQBBACoCwMMBuyA0orY4AsDDAUEAQQAqAsTDAbsgNKK2OALEwwFBAEEAKgLIwwG7IDSitjgCyMMBQQBBACoCzMMBuyA0orY4AszDAUEAQQAqAtDDAbsgNKK2OALQwwFBAEEAKgLUwwG7IDSitjgC1MMBQQBBACoC2MMBuyA0orY4AtjDAUEAQQAqAtzDAbsgNKK2OALcwwFBAEEAKgLgwwG7IDSitjgC4MMBQQBBACoC5MMBuyA0orY4AuTDAUEAQQAqAujDAbsgNKK2OALowwFBAEEAKgLswwG7IDSitjgC7MMBQQBBACoC8MMBuyA0orY4AvDDAUEAQQAqAvTDAbsgNKK2OAL0wwFBAEEAKgL4wwG7IDSitjgC+MMBQQBBACoC/MMBuyA0orY4AvzDAUEAQQAqAoDEAbsgNKK2OAKAxAFBAEEAKgKExAG7IDSitjgChMQBQQBBACoCiMQBuyA0orY4AojEAUEAQQAqAozEAbsgNKK2OAKMxAFBAEEAKgKQxAG7IDSitjgCkMQBQQBBACoClMQBuyA0orY4ApTEAUEAQQAqApjEAbsgNKK2OAKYxAFBAEEAKgKcxAG7IDSitjgCnMQBC0EAQQAqAuDDAbtBACoCoMMBuyIzIDOiobY4AqDEAUEAQQAqAuTDAbtBACoCpMMBuyIzIDOiobY4AqTEAUEAQQAqAujDAbtBACoCqMMBuyIzIDOiobY4AqjEAUEAQQAqAuzDAbtBACoCrMMBuyIzIDOiobY4AqzEAUEAQQAqAvDDAbtBACoCsMMBuyIzIDOiobY4ArDEAUEAQQAqAvTDAbtBACoCtMMBuyIzIDOiobY4ArTEAUEAQQAqAvjDAbtBACoCuMMBuyIzIDOiobY4ArjEAUEAQQAqAvzDAbtBACoCvMMBuyIzIDOiobY4ArzEAUEAQQAqAoDEAbtBACoCwMMBuyIzIDOiobY4AsDEAUEAQQAqAoTEAbtBACoCxMMBuyIzIDOiobY4AsTEAUEAQQAqAojEAbtBACoCyMMBuyIzIDOiobY4AsjEAUEAQQAqAozEAbtBACoCzMMBuyIzIDOiobY4AszEAUEAQQAqApDEAbtBACoC0MMBuyIzIDOiobY4AtDEAUEAQQAqApTEAbtBACoC1MMBuyIzIDOiobY4AtTEAUEAQQAqApjEAbtBACoC2MMBuyIzIDOiobY4AtjEAUEAQQAqApzEAbtBACoC3MMBuyIzIDOiobY4AtzEAUEARAAAAAAAAAAAQQAqAqDEAbultjgC4MMBQQBEAAAAAAAAAABBACoCpMQBu6W2OALkwwFBAEQAAAAAAAAAAEEAKgKoxAG7pbY4AujDAUEARAAAAAAAAAAAQQAqAqzEAbultjgC7MMBQQBEAAAAAAAAAABBACoCsMQBu6W2OALwwwFBAEQAAAAAAAAAAEEAKgK0xAG7pbY4AvTDAUEARAAAAAAAAAAAQQAqArjEAbultjgC+MMBQQBEAAAAAAAAAABBACoCvMQBu6W2OAL8wwFBAEQAAAAAAAAAAEEAKgLAxAG7pbY4AoDEAUEARAAAAAAAAAAAQQAqAsTEAbultjgChMQBQQBEAAAAAAAAAABBACoCyMQBu6W2OAKIxAFBAEQAAAAAAAAAAEEAKgLMxAG7pbY4AozEAUEARAAAAAAAAAAAQQAqAtDEAbultjgCkMQBQQBEAAAAAAAAAABBACoC1MQBu6W2OAKUxAFBAEQAAAAAAAAAAEEAKgLYxAG7pbY4ApjEAUEARAAAAAAAAAAAQQAqAtzEAbultjgCnMQBQQBEzczMzMzM7D9BACoCoKoBu6JEmpmZmZmZuT9BACoCoMMBu6KgtjgC4MQBQQBEzczMzMzM7D9BACoCpKoBu6JEmpmZmZmZuT9BACoCpMMBu6KgtjgC5MQBQQBEzczMzMzM7D9BACoCqKoBu6JEmpmZmZmZuT9BACoCqMMBu6KgtjgC6MQBQQBEzczMzMzM7D9BACoCrKoBu6JEmpmZmZmZuT9BACoCrMMBu6KgtjgC7MQBQQBEzczMzMzM7D9BACoCsKoBu6JEmpmZmZmZuT9BACoCsMMBu6KgtjgC8MQBQQBEzczMzMzM7D9BACoCtKoBu6JEmpmZmZmZuT9BACoCtMMBu6KgtjgC9MQBQQBEzczMzMzM7D9BACoCuKoBu6JEmpmZmZmZuT9BACoCuMMBu6KgtjgC+MQBQQBEzczMzMzM7D9BACoCvKoBu6JEmpmZmZmZuT9BACoCvMMBu6KgtjgC/MQBQQBEzczMzMzM7D9BACoCwKoBu6JEmpmZmZmZuT9BACoCwMMBu6KgtjgCgMUBQQBEzczMzMzM7D9BACoCxKoBu6JEmpmZmZmZuT9BACoCxMMBu6KgtjgChMUBQQBEzczMzMzM7D9BACoCyKoBu6JEmpmZmZmZuT9BACoCyMMBu6KgtjgCiMUBQQBEzczMzMzM7D9BACoCzKoBu6JEmpmZmZmZuT9BACoCzMMBu6KgtjgCjMUBQQBEzczMzMzM7D9BACoC0KoBu6JEmpmZmZmZuT9BACoC0MMBu6KgtjgCkMUBQQBEzczMzMzM7D9BACoC1KoBu6JEmpmZmZmZuT9BACoC1MMBu6KgtjgClMUBQQBEzczMzMzM7D9BACoC2KoBu6JEmpmZmZmZuT9BACoC2MMBu6KgtjgCmMUBQQBEzczMzMzM7D9BACoC3KoBu6JEmpmZmZmZuT9BACoC3MMBu6KgtjgCnMUBQQAhTQNAIE1BBGz9DM3MzMzMzOw/zczMzMzM7D8gTUEEbP1dAuCqAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IE1BBGz9XQLgwwH9XyAw/RT98gH98gH98AEgTUEEbP1dAuCqAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqDFAQAgTUECaiJNQRBIDQALQQBBACoC4MMBu0TxaOOItfjkPqCftjgC4MUBQQBBACoC5MMBu0TxaOOItfjkPqCftjgC5MUBQQBBACoC6MMBu0TxaOOItfjkPqCftjgC6MUBQQBBACoC7MMBu0TxaOOItfjkPqCftjgC7MUBQQBBACoC8MMBu0TxaOOItfjkPqCftjgC8MUBQQBBACoC9MMBu0TxaOOItfjkPqCftjgC9MUBQQBBACoC+MMBu0TxaOOItfjkPqCftjgC+MUBQQBBACoC/MMBu0TxaOOItfjkPqCftjgC/MUBQQBBACoCgMQBu0TxaOOItfjkPqCftjgCgMYBQQBBACoChMQBu0TxaOOItfjkPqCftjgChMYBQQBBACoCiMQBu0TxaOOItfjkPqCftjgCiMYBQQBBACoCjMQBu0TxaOOItfjkPqCftjgCjMYBQQBBACoCkMQBu0TxaOOItfjkPqCftjgCkMYBQQBBACoClMQBu0TxaOOItfjkPqCftjgClMYBQQBBACoCmMQBu0TxaOOItfjkPqCftjgCmMYBQQBBACoCnMQBu0TxaOOItfjkPqCftjgCnMYBQQBBACoCwE67QQAqAuDFAbujtjgC4MMBQQBBACoCxE67QQAqAuTFAbujtjgC5MMBQQBBACoCyE67QQAqAujFAbujtjgC6MMBQQBBACoCzE67QQAqAuzFAbujtjgC7MMBQQBBACoC0E67QQAqAvDFAbujtjgC8MMBQQBBACoC1E67QQAqAvTFAbujtjgC9MMBQQBBACoC2E67QQAqAvjFAbujtjgC+MMBQQBBACoC3E67QQAqAvzFAbujtjgC/MMBQQBBACoC4E67QQAqAoDGAbujtjgCgMQBQQBBACoC5E67QQAqAoTGAbujtjgChMQBQQBBACoC6E67QQAqAojGAbujtjgCiMQBQQBBACoC7E67QQAqAozGAbujtjgCjMQBQQBBACoC8E67QQAqApDGAbujtjgCkMQBQQBBACoC9E67QQAqApTGAbujtjgClMQBQQBBACoC+E67QQAqApjGAbujtjgCmMQBQQBBACoC/E67QQAqApzGAbujtjgCnMQBQQBBkKABakEAQYwC/AsARAAAAAAAAAAAIU5BAEGgxgFqQQBBwAD8CwBBAEHgxgFqQQBBwAD8CwBBACFPA0BBACAjIE9BwABsaioCwMgBu0EAKgKgwwG7obY4AqDHAUEAICMgT0HAAGxqKgLEyAG7QQAqAqTDAbuhtjgCpMcBQQAgIyBPQcAAbGoqAsjIAbtBACoCqMMBu6G2OAKoxwFBACAjIE9BwABsaioCzMgBu0EAKgKswwG7obY4AqzHAUEAICMgT0HAAGxqKgLQyAG7QQAqArDDAbuhtjgCsMcBQQAgIyBPQcAAbGoqAtTIAbtBACoCtMMBu6G2OAK0xwFBACAjIE9BwABsaioC2MgBu0EAKgK4wwG7obY4ArjHAUEAICMgT0HAAGxqKgLcyAG7QQAqArzDAbuhtjgCvMcBQQAgIyBPQcAAbGoqAuDIAbtBACoCwMMBu6G2OALAxwFBACAjIE9BwABsaioC5MgBu0EAKgLEwwG7obY4AsTHAUEAICMgT0HAAGxqKgLoyAG7QQAqAsjDAbuhtjgCyMcBQQAgIyBPQcAAbGoqAuzIAbtBACoCzMMBu6G2OALMxwFBACAjIE9BwABsaioC8MgBu0EAKgLQwwG7obY4AtDHAUEAICMgT0HAAGxqKgL0yAG7QQAqAtTDAbuhtjgC1McBQQAgIyBPQcAAbGoqAvjIAbtBACoC2MMBu6G2OALYxwFBACAjIE9BwABsaioC/MgBu0EAKgLcwwG7obY4AtzHAUEAQQAqAqDHAbtBACoC4MMBu6JBACoCgE+7oLY4AuDHAUEAQQAqAqTHAbtBACoC5MMBu6JBACoChE+7oLY4AuTHAUEAQQAqAqjHAbtBACoC6MMBu6JBACoCiE+7oLY4AujHAUEAQQAqAqzHAbtBACoC7MMBu6JBACoCjE+7oLY4AuzHAUEAQQAqArDHAbtBACoC8MMBu6JBACoCkE+7oLY4AvDHAUEAQQAqArTHAbtBACoC9MMBu6JBACoClE+7oLY4AvTHAUEAQQAqArjHAbtBACoC+MMBu6JBACoCmE+7oLY4AvjHAUEAQQAqArzHAbtBACoC/MMBu6JBACoCnE+7oLY4AvzHAUEAQQAqAsDHAbtBACoCgMQBu6JBACoCoE+7oLY4AoDIAUEAQQAqAsTHAbtBACoChMQBu6JBACoCpE+7oLY4AoTIAUEAQQAqAsjHAbtBACoCiMQBu6JBACoCqE+7oLY4AojIAUEAQQAqAszHAbtBACoCjMQBu6JBACoCrE+7oLY4AozIAUEAQQAqAtDHAbtBACoCkMQBu6JBACoCsE+7oLY4ApDIAUEAQQAqAtTHAbtBACoClMQBu6JBACoCtE+7oLY4ApTIAUEAQQAqAtjHAbtBACoCmMQBu6JBACoCuE+7oLY4ApjIAUEAQQAqAtzHAbtBACoCnMQBu6JBACoCvE+7oLY4ApzIAUEAIVADQCBQQQRsIFBBwABsKgLAT7tBACoC4McBu6IgUEHAAGwqAsRPu0EAKgLkxwG7oqAgUEHAAGwqAshPu0EAKgLoxwG7oqAgUEHAAGwqAsxPu0EAKgLsxwG7oqAgUEHAAGwqAtBPu0EAKgLwxwG7oqAgUEHAAGwqAtRPu0EAKgL0xwG7oqAgUEHAAGwqAthPu0EAKgL4xwG7oqAgUEHAAGwqAtxPu0EAKgL8xwG7oqAgUEHAAGwqAuBPu0EAKgKAyAG7oqAgUEHAAGwqAuRPu0EAKgKEyAG7oqAgUEHAAGwqAuhPu0EAKgKIyAG7oqAgUEHAAGwqAuxPu0EAKgKMyAG7oqAgUEHAAGwqAvBPu0EAKgKQyAG7oqAgUEHAAGwqAvRPu0EAKgKUyAG7oqAgUEHAAGwqAvhPu0EAKgKYyAG7oqAgUEHAAGwqAvxPu0EAKgKcyAG7oqC2OAKgyAEgUEEBaiJQQQNIDQALQQBBACoCoMgBu0EAKgKAUbugtjgCsMgBQQBBACoCpMgBu0EAKgKEUbugtjgCtMgBQQBBACoCqMgBu0EAKgKIUbugtjgCuMgBRAAAAAAAAPD/IVFBACoCsMgBuyEzIDMgUSAzIFFkGyFRQQAqArTIAbshMyAzIFEgMyBRZBshUUEAKgK4yAG7ITMgMyBRIDMgUWQbIVEgUUEAKgKwyAG7IFGhEAJBACoCtMgBuyBRoRACoEEAKgK4yAG7IFGhEAKgEAOgIVIgJSBPQQxsaioCwMgBu0EAKgKwyAG7oiAlIE9BDGxqKgLEyAG7QQAqArTIAbuioCAlIE9BDGxqKgLIyAG7QQAqArjIAbuioCFTIE4gUiBToaAhTkEAQQAqArDIAbsgUqEQAiAlIE9BDGxqKgLAyAG7obY4AqDIAUEAQQAqArTIAbsgUqEQAiAlIE9BDGxqKgLEyAG7obY4AqTIAUEAQQAqArjIAbsgUqEQAiAlIE9BDGxqKgLIyAG7obY4AqjIAUEAQQAqApCiAbtBACoCoMgBu6C2OAKQogFBAEEAKgKUogG7QQAqAqTIAbugtjgClKIBQQBBACoCmKIBu0EAKgKoyAG7oLY4ApiiAUEAIVQDQCBUQcAAbCBUQcAAbCoC0KABuyBUQQRsKgKgyAG7QQAqAuDHAbuioLY4AtCgASBUQcAAbCBUQcAAbCoC1KABuyBUQQRsKgKgyAG7QQAqAuTHAbuioLY4AtSgASBUQcAAbCBUQcAAbCoC2KABuyBUQQRsKgKgyAG7QQAqAujHAbuioLY4AtigASBUQcAAbCBUQcAAbCoC3KABuyBUQQRsKgKgyAG7QQAqAuzHAbuioLY4AtygASBUQcAAbCBUQcAAbCoC4KABuyBUQQRsKgKgyAG7QQAqAvDHAbuioLY4AuCgASBUQcAAbCBUQcAAbCoC5KABuyBUQQRsKgKgyAG7QQAqAvTHAbuioLY4AuSgASBUQcAAbCBUQcAAbCoC6KABuyBUQQRsKgKgyAG7QQAqAvjHAbuioLY4AuigASBUQcAAbCBUQcAAbCoC7KABuyBUQQRsKgKgyAG7QQAqAvzHAbuioLY4AuygASBUQcAAbCBUQcAAbCoC8KABuyBUQQRsKgKgyAG7QQAqAoDIAbuioLY4AvCgASBUQcAAbCBUQcAAbCoC9KABuyBUQQRsKgKgyAG7QQAqAoTIAbuioLY4AvSgASBUQcAAbCBUQcAAbCoC+KABuyBUQQRsKgKgyAG7QQAqAojIAbuioLY4AvigASBUQcAAbCBUQcAAbCoC/KABuyBUQQRsKgKgyAG7QQAqAozIAbuioLY4AvygASBUQcAAbCBUQcAAbCoCgKEBuyBUQQRsKgKgyAG7QQAqApDIAbuioLY4AoChASBUQcAAbCBUQcAAbCoChKEBuyBUQQRsKgKgyAG7QQAqApTIAbuioLY4AoShASBUQcAAbCBUQcAAbCoCiKEBuyBUQQRsKgKgyAG7QQAqApjIAbuioLY4AoihASBUQcAAbCBUQcAAbCoCjKEBuyBUQQRsKgKgyAG7QQAqApzIAbuioLY4AoyhASBUQQFqIlRBA0gNAAtBACFVA0AgVUEEbCBVQQRsKgLAT7tBACoCoMgBu6IgVUEEbCoCgFC7QQAqAqTIAbuioCBVQQRsKgLAULtBACoCqMgBu6KgtjgC4McBIFVBAWoiVUEQSA0AC0EAQQAqApCgAbtBACoC4McBu6C2OAKQoAFBAEEAKgKUoAG7QQAqAuTHAbugtjgClKABQQBBACoCmKABu0EAKgLoxwG7oLY4ApigAUEAQQAqApygAbtBACoC7McBu6C2OAKcoAFBAEEAKgKgoAG7QQAqAvDHAbugtjgCoKABQQBBACoCpKABu0EAKgL0xwG7oLY4AqSgAUEAQQAqAqigAbtBACoC+McBu6C2OAKooAFBAEEAKgKsoAG7QQAqAvzHAbugtjgCrKABQQBBACoCsKABu0EAKgKAyAG7oLY4ArCgAUEAQQAqArSgAbtBACoChMgBu6C2OAK0oAFBAEEAKgK4oAG7QQAqAojIAbugtjgCuKABQQBBACoCvKABu0EAKgKMyAG7oLY4ArygAUEAQQAqAsCgAbtBACoCkMgBu6C2OALAoAFBAEEAKgLEoAG7QQAqApTIAbugtjgCxKABQQBBACoCyKABu0EAKgKYyAG7oLY4AsigAUEAQQAqAsygAbtBACoCnMgBu6C2OALMoAEgJiBPQcAAbGpBACoC4McBu0EAKgLgwwG7orY4AsDIASAmIE9BwABsakEAKgLkxwG7QQAqAuTDAbuitjgCxMgBICYgT0HAAGxqQQAqAujHAbtBACoC6MMBu6K2OALIyAEgJiBPQcAAbGpBACoC7McBu0EAKgLswwG7orY4AszIASAmIE9BwABsakEAKgLwxwG7QQAqAvDDAbuitjgC0MgBICYgT0HAAGxqQQAqAvTHAbtBACoC9MMBu6K2OALUyAEgJiBPQcAAbGpBACoC+McBu0EAKgL4wwG7orY4AtjIASAmIE9BwABsakEAKgL8xwG7QQAqAvzDAbuitjgC3MgBICYgT0HAAGxqQQAqAoDIAbtBACoCgMQBu6K2OALgyAEgJiBPQcAAbGpBACoChMgBu0EAKgKExAG7orY4AuTIASAmIE9BwABsakEAKgKIyAG7QQAqAojEAbuitjgC6MgBICYgT0HAAGxqQQAqAozIAbtBACoCjMQBu6K2OALsyAEgJiBPQcAAbGpBACoCkMgBu0EAKgKQxAG7orY4AvDIASAmIE9BwABsakEAKgKUyAG7QQAqApTEAbuitjgC9MgBICYgT0HAAGxqQQAqApjIAbtBACoCmMQBu6K2OAL4yAEgJiBPQcAAbGpBACoCnMgBu0EAKgKcxAG7orY4AvzIAUEAQQAqAqDGAbtBACoC4McBu0EAKgKgxwG7oqC2OAKgxgFBAEEAKgKkxgG7QQAqAuTHAbtBACoCpMcBu6KgtjgCpMYBQQBBACoCqMYBu0EAKgLoxwG7QQAqAqjHAbuioLY4AqjGAUEAQQAqAqzGAbtBACoC7McBu0EAKgKsxwG7oqC2OAKsxgFBAEEAKgKwxgG7QQAqAvDHAbtBACoCsMcBu6KgtjgCsMYBQQBBACoCtMYBu0EAKgL0xwG7QQAqArTHAbuioLY4ArTGAUEAQQAqArjGAbtBACoC+McBu0EAKgK4xwG7oqC2OAK4xgFBAEEAKgK8xgG7QQAqAvzHAbtBACoCvMcBu6KgtjgCvMYBQQBBACoCwMYBu0EAKgKAyAG7QQAqAsDHAbuioLY4AsDGAUEAQQAqAsTGAbtBACoChMgBu0EAKgLExwG7oqC2OALExgFBAEEAKgLIxgG7QQAqAojIAbtBACoCyMcBu6KgtjgCyMYBQQBBACoCzMYBu0EAKgKMyAG7QQAqAszHAbuioLY4AszGAUEAQQAqAtDGAbtBACoCkMgBu0EAKgLQxwG7oqC2OALQxgFBAEEAKgLUxgG7QQAqApTIAbtBACoC1McBu6KgtjgC1MYBQQBBACoC2MYBu0EAKgKYyAG7QQAqAtjHAbuioLY4AtjGAUEAQQAqAtzGAbtBACoCnMgBu0EAKgLcxwG7oqC2OALcxgFBAEEAKgLgxgG7ICYgT0HAAGxqKgLAyAG7mqC2OALgxgFBAEEAKgLkxgG7ICYgT0HAAGxqKgLEyAG7mqC2OALkxgFBAEEAKgLoxgG7ICYgT0HAAGxqKgLIyAG7mqC2OALoxgFBAEEAKgLsxgG7ICYgT0HAAGxqKgLMyAG7mqC2OALsxgFBAEEAKgLwxgG7ICYgT0HAAGxqKgLQyAG7mqC2OALwxgFBAEEAKgL0xgG7ICYgT0HAAGxqKgLUyAG7mqC2OAL0xgFBAEEAKgL4xgG7ICYgT0HAAGxqKgLYyAG7mqC2OAL4xgFBAEEAKgL8xgG7ICYgT0HAAGxqKgLcyAG7mqC2OAL8xgFBAEEAKgKAxwG7ICYgT0HAAGxqKgLgyAG7mqC2OAKAxwFBAEEAKgKExwG7ICYgT0HAAGxqKgLkyAG7mqC2OAKExwFBAEEAKgKIxwG7ICYgT0HAAGxqKgLoyAG7mqC2OAKIxwFBAEEAKgKMxwG7ICYgT0HAAGxqKgLsyAG7mqC2OAKMxwFBAEEAKgKQxwG7ICYgT0HAAGxqKgLwyAG7mqC2OAKQxwFBAEEAKgKUxwG7ICYgT0HAAGxqKgL0yAG7mqC2OAKUxwFBAEEAKgKYxwG7ICYgT0HAAGxqKgL4yAG7mqC2OAKYxwFBAEEAKgKcxwG7ICYgT0HAAGxqKgL8yAG7mqC2OAKcxwEgT0EBaiJPIABIDQALIE4gNKIhTiAAQQFKBEBBACFWA0AgVkEEbCBWQQRs/V0CkKAB/V8gNP0U/fIB/V79WwKQoAEAIFZBAmoiVkHCAEgNAAtBwgAhVyBXQQRsIFdBBGwqApCgAbsgNKK2OAKQoAFBAEEAKgKgxgG7IDSitjgCoMYBQQBBACoCpMYBuyA0orY4AqTGAUEAQQAqAqjGAbsgNKK2OAKoxgFBAEEAKgKsxgG7IDSitjgCrMYBQQBBACoCsMYBuyA0orY4ArDGAUEAQQAqArTGAbsgNKK2OAK0xgFBAEEAKgK4xgG7IDSitjgCuMYBQQBBACoCvMYBuyA0orY4ArzGAUEAQQAqAsDGAbsgNKK2OALAxgFBAEEAKgLExgG7IDSitjgCxMYBQQBBACoCyMYBuyA0orY4AsjGAUEAQQAqAszGAbsgNKK2OALMxgFBAEEAKgLQxgG7IDSitjgC0MYBQQBBACoC1MYBuyA0orY4AtTGAUEAQQAqAtjGAbsgNKK2OALYxgFBAEEAKgLcxgG7IDSitjgC3MYBQQBBACoC4MYBuyA0orY4AuDGAUEAQQAqAuTGAbsgNKK2OALkxgFBAEEAKgLoxgG7IDSitjgC6MYBQQBBACoC7MYBuyA0orY4AuzGAUEAQQAqAvDGAbsgNKK2OALwxgFBAEEAKgL0xgG7IDSitjgC9MYBQQBBACoC+MYBuyA0orY4AvjGAUEAQQAqAvzGAbsgNKK2OAL8xgFBAEEAKgKAxwG7IDSitjgCgMcBQQBBACoChMcBuyA0orY4AoTHAUEAQQAqAojHAbsgNKK2OAKIxwFBAEEAKgKMxwG7IDSitjgCjMcBQQBBACoCkMcBuyA0orY4ApDHAUEAQQAqApTHAbsgNKK2OAKUxwFBAEEAKgKYxwG7IDSitjgCmMcBQQBBACoCnMcBuyA0orY4ApzHAQtBAEEAKgKgxgG7QQAqAuDFAbujtjgC0J8BQQBBACoCpMYBu0EAKgLkxQG7o7Y4AtSfAUEAQQAqAqjGAbtBACoC6MUBu6O2OALYnwFBAEEAKgKsxgG7QQAqAuzFAbujtjgC3J8BQQBBACoCsMYBu0EAKgLwxQG7o7Y4AuCfAUEAQQAqArTGAbtBACoC9MUBu6O2OALknwFBAEEAKgK4xgG7QQAqAvjFAbujtjgC6J8BQQBBACoCvMYBu0EAKgL8xQG7o7Y4AuyfAUEAQQAqAsDGAbtBACoCgMYBu6O2OALwnwFBAEEAKgLExgG7QQAqAoTGAbujtjgC9J8BQQBBACoCyMYBu0EAKgKIxgG7o7Y4AvifAUEAQQAqAszGAbtBACoCjMYBu6O2OAL8nwFBAEEAKgLQxgG7QQAqApDGAbujtjgCgKABQQBBACoC1MYBu0EAKgKUxgG7o7Y4AoSgAUEAQQAqAtjGAbtBACoCmMYBu6O2OAKIoAFBAEEAKgLcxgG7QQAqApzGAbujtjgCjKABQQAhWANAIFhBBGwgWEEEbP1dAqDGAf1fIFhBBGz9XQLgwwH9X/3yASBYQQRs/V0C4MUB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgWEEEbP1dAuDFAf1f/fIB/fMB/QwAAAAAAAAAAAAAAAAAAAAAIFhBBGz9XQKgxAH9X/0MAAAAAAAAAAAAAAAAAAAAAP1K/VL9Xv1bAqDHAQAgWEECaiJYQRBIDQALQQBBACoC4MYBu0EAKgKgxwG7RAAAAAAAAABAQQAqAqDDAbuioqG2OALgwwFBAEEAKgLkxgG7QQAqAqTHAbtEAAAAAAAAAEBBACoCpMMBu6KiobY4AuTDAUEAQQAqAujGAbtBACoCqMcBu0QAAAAAAAAAQEEAKgKowwG7oqKhtjgC6MMBQQBBACoC7MYBu0EAKgKsxwG7RAAAAAAAAABAQQAqAqzDAbuioqG2OALswwFBAEEAKgLwxgG7QQAqArDHAbtEAAAAAAAAAEBBACoCsMMBu6KiobY4AvDDAUEAQQAqAvTGAbtBACoCtMcBu0QAAAAAAAAAQEEAKgK0wwG7oqKhtjgC9MMBQQBBACoC+MYBu0EAKgK4xwG7RAAAAAAAAABAQQAqArjDAbuioqG2OAL4wwFBAEEAKgL8xgG7QQAqArzHAbtEAAAAAAAAAEBBACoCvMMBu6KiobY4AvzDAUEAQQAqAoDHAbtBACoCwMcBu0QAAAAAAAAAQEEAKgLAwwG7oqKhtjgCgMQBQQBBACoChMcBu0EAKgLExwG7RAAAAAAAAABAQQAqAsTDAbuioqG2OAKExAFBAEEAKgKIxwG7QQAqAsjHAbtEAAAAAAAAAEBBACoCyMMBu6KiobY4AojEAUEAQQAqAozHAbtBACoCzMcBu0QAAAAAAAAAQEEAKgLMwwG7oqKhtjgCjMQBQQBBACoCkMcBu0EAKgLQxwG7RAAAAAAAAABAQQAqAtDDAbuioqG2OAKQxAFBAEEAKgKUxwG7QQAqAtTHAbtEAAAAAAAAAEBBACoC1MMBu6KiobY4ApTEAUEAQQAqApjHAbtBACoC2McBu0QAAAAAAAAAQEEAKgLYwwG7oqKhtjgCmMQBQQBBACoCnMcBu0EAKgLcxwG7RAAAAAAAAABAQQAqAtzDAbuioqG2OAKcxAFBAEHQlgFqQQBBgAn8CwBBAEGgwwFqQQBBwAD8CwBBAEGgxAFqQQBBwAD8CwBBACFZA0BBACFaA0AgWkEEbCAmIFlBwABsaiBaQQRsav1dAsDIAf1fIFpBBGz9XQKgxwH9X/0MAAAAAAAAAEAAAAAAAAAAQCAjIFlBwABsaiBaQQRsav1dAsDIAf1f/fIB/fIB/fABIFpBBGz9XQLgwwH9X/3wASAkIFlBwABsaiBaQQRsav1dAsDIAf1f/fIB/V79WwLgxQEAIFpBAmoiWkEQSA0AC0EAQQAqApCfAbtBACoC4MUBu6C2OAKQnwFBAEEAKgKUnwG7QQAqAuTFAbugtjgClJ8BQQBBACoCmJ8Bu0EAKgLoxQG7oLY4ApifAUEAQQAqApyfAbtBACoC7MUBu6C2OAKcnwFBAEEAKgKgnwG7QQAqAvDFAbugtjgCoJ8BQQBBACoCpJ8Bu0EAKgL0xQG7oLY4AqSfAUEAQQAqAqifAbtBACoC+MUBu6C2OAKonwFBAEEAKgKsnwG7QQAqAvzFAbugtjgCrJ8BQQBBACoCsJ8Bu0EAKgKAxgG7oLY4ArCfAUEAQQAqArSfAbtBACoChMYBu6C2OAK0nwFBAEEAKgK4nwG7QQAqAojGAbugtjgCuJ8BQQBBACoCvJ8Bu0EAKgKMxgG7oLY4AryfAUEAQQAqAsCfAbtBACoCkMYBu6C2OALAnwFBAEEAKgLEnwG7QQAqApTGAbugtjgCxJ8BQQBBACoCyJ8Bu0EAKgKYxgG7oLY4AsifAUEAQQAqAsyfAbtBACoCnMYBu6C2OALMnwFBACFbA0AgW0HAAGwgW0HAAGwqApCXAbsgW0EEbCoC4MUBuyAiIFlBwABsaioCwMgBu6KgtjgCkJcBIFtBwABsIFtBwABsKgKUlwG7IFtBBGwqAuDFAbsgIiBZQcAAbGoqAsTIAbuioLY4ApSXASBbQcAAbCBbQcAAbCoCmJcBuyBbQQRsKgLgxQG7ICIgWUHAAGxqKgLIyAG7oqC2OAKYlwEgW0HAAGwgW0HAAGwqApyXAbsgW0EEbCoC4MUBuyAiIFlBwABsaioCzMgBu6KgtjgCnJcBIFtBwABsIFtBwABsKgKglwG7IFtBBGwqAuDFAbsgIiBZQcAAbGoqAtDIAbuioLY4AqCXASBbQcAAbCBbQcAAbCoCpJcBuyBbQQRsKgLgxQG7ICIgWUHAAGxqKgLUyAG7oqC2OAKklwEgW0HAAGwgW0HAAGwqAqiXAbsgW0EEbCoC4MUBuyAiIFlBwABsaioC2MgBu6KgtjgCqJcBIFtBwABsIFtBwABsKgKslwG7IFtBBGwqAuDFAbsgIiBZQcAAbGoqAtzIAbuioLY4AqyXASBbQcAAbCBbQcAAbCoCsJcBuyBbQQRsKgLgxQG7ICIgWUHAAGxqKgLgyAG7oqC2OAKwlwEgW0HAAGwgW0HAAGwqArSXAbsgW0EEbCoC4MUBuyAiIFlBwABsaioC5MgBu6KgtjgCtJcBIFtBwABsIFtBwABsKgK4lwG7IFtBBGwqAuDFAbsgIiBZQcAAbGoqAujIAbuioLY4AriXASBbQcAAbCBbQcAAbCoCvJcBuyBbQQRsKgLgxQG7ICIgWUHAAGxqKgLsyAG7oqC2OAK8lwEgW0HAAGwgW0HAAGwqAsCXAbsgW0EEbCoC4MUBuyAiIFlBwABsaioC8MgBu6KgtjgCwJcBIFtBwABsIFtBwABsKgLElwG7IFtBBGwqAuDFAbsgIiBZQcAAbGoqAvTIAbuioLY4AsSXASBbQcAAbCBbQcAAbCoCyJcBuyBbQQRsKgLgxQG7ICIgWUHAAGxqKgL4yAG7oqC2OALIlwEgW0HAAGwgW0HAAGwqAsyXAbsgW0EEbCoC4MUBuyAiIFlBwABsaioC/MgBu6KgtjgCzJcBIFtBAWoiW0EQSA0AC0EAIVwDQCBcQQRsIFxBBGwqAoBGu0EAKgLgxQG7oiBcQQRsKgLARrtBACoC5MUBu6KgIFxBBGwqAoBHu0EAKgLoxQG7oqAgXEEEbCoCwEe7QQAqAuzFAbuioCBcQQRsKgKASLtBACoC8MUBu6KgIFxBBGwqAsBIu0EAKgL0xQG7oqAgXEEEbCoCgEm7QQAqAvjFAbuioCBcQQRsKgLASbtBACoC/MUBu6KgIFxBBGwqAoBKu0EAKgKAxgG7oqAgXEEEbCoCwEq7QQAqAoTGAbuioCBcQQRsKgKAS7tBACoCiMYBu6KgIFxBBGwqAsBLu0EAKgKMxgG7oqAgXEEEbCoCgEy7QQAqApDGAbuioCBcQQRsKgLATLtBACoClMYBu6KgIFxBBGwqAoBNu0EAKgKYxgG7oqAgXEEEbCoCwE27QQAqApzGAbuioLY4AqDGASBcQQFqIlxBEEgNAAtBAEEAKgLQlgG7QQAqAqDGAbugtjgC0JYBQQBBACoC1JYBu0EAKgKkxgG7oLY4AtSWAUEAQQAqAtiWAbtBACoCqMYBu6C2OALYlgFBAEEAKgLclgG7QQAqAqzGAbugtjgC3JYBQQBBACoC4JYBu0EAKgKwxgG7oLY4AuCWAUEAQQAqAuSWAbtBACoCtMYBu6C2OALklgFBAEEAKgLolgG7QQAqArjGAbugtjgC6JYBQQBBACoC7JYBu0EAKgK8xgG7oLY4AuyWAUEAQQAqAvCWAbtBACoCwMYBu6C2OALwlgFBAEEAKgL0lgG7QQAqAsTGAbugtjgC9JYBQQBBACoC+JYBu0EAKgLIxgG7oLY4AviWAUEAQQAqAvyWAbtBACoCzMYBu6C2OAL8lgFBAEEAKgKAlwG7QQAqAtDGAbugtjgCgJcBQQBBACoChJcBu0EAKgLUxgG7oLY4AoSXAUEAQQAqAoiXAbtBACoC2MYBu6C2OAKIlwFBAEEAKgKMlwG7QQAqAtzGAbugtjgCjJcBICcgWUHAAGxqQQAqAqDGAbtBACoC4MABu6K2OALAyAEgJyBZQcAAbGpBACoCpMYBu0EAKgLkwAG7orY4AsTIASAnIFlBwABsakEAKgKoxgG7QQAqAujAAbuitjgCyMgBICcgWUHAAGxqQQAqAqzGAbtBACoC7MABu6K2OALMyAEgJyBZQcAAbGpBACoCsMYBu0EAKgLwwAG7orY4AtDIASAnIFlBwABsakEAKgK0xgG7QQAqAvTAAbuitjgC1MgBICcgWUHAAGxqQQAqArjGAbtBACoC+MABu6K2OALYyAEgJyBZQcAAbGpBACoCvMYBu0EAKgL8wAG7orY4AtzIASAnIFlBwABsakEAKgLAxgG7QQAqAoDBAbuitjgC4MgBICcgWUHAAGxqQQAqAsTGAbtBACoChMEBu6K2OALkyAEgJyBZQcAAbGpBACoCyMYBu0EAKgKIwQG7orY4AujIASAnIFlBwABsakEAKgLMxgG7QQAqAozBAbuitjgC7MgBICcgWUHAAGxqQQAqAtDGAbtBACoCkMEBu6K2OALwyAEgJyBZQcAAbGpBACoC1MYBu0EAKgKUwQG7orY4AvTIASAnIFlBwABsakEAKgLYxgG7QQAqApjBAbuitjgC+MgBICcgWUHAAGxqQQAqAtzGAbtBACoCnMEBu6K2OAL8yAFBAEEAKgKgwwG7QQAqAqDGAbsgISBZQcAAbGoqAsDIAbuioLY4AqDDAUEAQQAqAqTDAbtBACoCpMYBuyAhIFlBwABsaioCxMgBu6KgtjgCpMMBQQBBACoCqMMBu0EAKgKoxgG7ICEgWUHAAGxqKgLIyAG7oqC2OAKowwFBAEEAKgKswwG7QQAqAqzGAbsgISBZQcAAbGoqAszIAbuioLY4AqzDAUEAQQAqArDDAbtBACoCsMYBuyAhIFlBwABsaioC0MgBu6KgtjgCsMMBQQBBACoCtMMBu0EAKgK0xgG7ICEgWUHAAGxqKgLUyAG7oqC2OAK0wwFBAEEAKgK4wwG7QQAqArjGAbsgISBZQcAAbGoqAtjIAbuioLY4ArjDAUEAQQAqArzDAbtBACoCvMYBuyAhIFlBwABsaioC3MgBu6KgtjgCvMMBQQBBACoCwMMBu0EAKgLAxgG7ICEgWUHAAGxqKgLgyAG7oqC2OALAwwFBAEEAKgLEwwG7QQAqAsTGAbsgISBZQcAAbGoqAuTIAbuioLY4AsTDAUEAQQAqAsjDAbtBACoCyMYBuyAhIFlBwABsaioC6MgBu6KgtjgCyMMBQQBBACoCzMMBu0EAKgLMxgG7ICEgWUHAAGxqKgLsyAG7oqC2OALMwwFBAEEAKgLQwwG7QQAqAtDGAbsgISBZQcAAbGoqAvDIAbuioLY4AtDDAUEAQQAqAtTDAbtBACoC1MYBuyAhIFlBwABsaioC9MgBu6KgtjgC1MMBQQBBACoC2MMBu0EAKgLYxgG7ICEgWUHAAGxqKgL4yAG7oqC2OALYwwFBAEEAKgLcwwG7QQAqAtzGAbsgISBZQcAAbGoqAvzIAbuioLY4AtzDAUEAQQAqAqDEAbsgJyBZQcAAbGoqAsDIAbuaoLY4AqDEAUEAQQAqAqTEAbsgJyBZQcAAbGoqAsTIAbuaoLY4AqTEAUEAQQAqAqjEAbsgJyBZQcAAbGoqAsjIAbuaoLY4AqjEAUEAQQAqAqzEAbsgJyBZQcAAbGoqAszIAbuaoLY4AqzEAUEAQQAqArDEAbsgJyBZQcAAbGoqAtDIAbuaoLY4ArDEAUEAQQAqArTEAbsgJyBZQcAAbGoqAtTIAbuaoLY4ArTEAUEAQQAqArjEAbsgJyBZQcAAbGoqAtjIAbuaoLY4ArjEAUEAQQAqArzEAbsgJyBZQcAAbGoqAtzIAbuaoLY4ArzEAUEAQQAqAsDEAbsgJyBZQcAAbGoqAuDIAbuaoLY4AsDEAUEAQQAqAsTEAbsgJyBZQcAAbGoqAuTIAbuaoLY4AsTEAUEAQQAqAsjEAbsgJyBZQcAAbGoqAujIAbuaoLY4AsjEAUEAQQAqAszEAbsgJyBZQcAAbGoqAuzIAbuaoLY4AszEAUEAQQAqAtDEAbsgJyBZQcAAbGoqAvDIAbuaoLY4AtDEAUEAQQAqAtTEAbsgJyBZQcAAbGoqAvTIAbuaoLY4AtTEAUEAQQAqAtjEAbsgJyBZQcAAbGoqAvjIAbuaoLY4AtjEAUEAQQAqAtzEAbsgJyBZQcAAbGoqAvzIAbuaoLY4AtzEASBZQQFqIlkgAEgNAAsgAEEBSgRAQQAhXQNAIF1BBGwgXUEEbP1dAtCWAf1fIDT9FP3yAf1e/VsC0JYBACBdQQJqIl1BoAJIDQALQQBBACoCoMMBuyA0orY4AqDDAUEAQQAqAqTDAbsgNKK2OAKkwwFBAEEAKgKowwG7IDSitjgCqMMBQQBBACoCrMMBuyA0orY4AqzDAUEAQQAqArDDAbsgNKK2OAKwwwFBAEEAKgK0wwG7IDSitjgCtMMBQQBBACoCuMMBuyA0orY4ArjDAUEAQQAqArzDAbsgNKK2OAK8wwFBAEEAKgLAwwG7IDSitjgCwMMBQQBBACoCxMMBuyA0orY4AsTDAUEAQQAqAsjDAbsgNKK2OALIwwFBAEEAKgLMwwG7IDSitjgCzMMBQQBBACoC0MMBuyA0orY4AtDDAUEAQQAqAtTDAbsgNKK2OALUwwFBAEEAKgLYwwG7IDSitjgC2MMBQQBBACoC3MMBuyA0orY4AtzDAUEAQQAqAqDEAbsgNKK2OAKgxAFBAEEAKgKkxAG7IDSitjgCpMQBQQBBACoCqMQBuyA0orY4AqjEAUEAQQAqAqzEAbsgNKK2OAKsxAFBAEEAKgKwxAG7IDSitjgCsMQBQQBBACoCtMQBuyA0orY4ArTEAUEAQQAqArjEAbsgNKK2OAK4xAFBAEEAKgK8xAG7IDSitjgCvMQBQQBBACoCwMQBuyA0orY4AsDEAUEAQQAqAsTEAbsgNKK2OALExAFBAEEAKgLIxAG7IDSitjgCyMQBQQBBACoCzMQBuyA0orY4AszEAUEAQQAqAtDEAbsgNKK2OALQxAFBAEEAKgLUxAG7IDSitjgC1MQBQQBBACoC2MQBuyA0orY4AtjEAUEAQQAqAtzEAbsgNKK2OALcxAELQQBBACoCoMMBu0EAKgLgwgG7o7Y4ApCWAUEAQQAqAqTDAbtBACoC5MIBu6O2OAKUlgFBAEEAKgKowwG7QQAqAujCAbujtjgCmJYBQQBBACoCrMMBu0EAKgLswgG7o7Y4ApyWAUEAQQAqArDDAbtBACoC8MIBu6O2OAKglgFBAEEAKgK0wwG7QQAqAvTCAbujtjgCpJYBQQBBACoCuMMBu0EAKgL4wgG7o7Y4AqiWAUEAQQAqArzDAbtBACoC/MIBu6O2OAKslgFBAEEAKgLAwwG7QQAqAoDDAbujtjgCsJYBQQBBACoCxMMBu0EAKgKEwwG7o7Y4ArSWAUEAQQAqAsjDAbtBACoCiMMBu6O2OAK4lgFBAEEAKgLMwwG7QQAqAozDAbujtjgCvJYBQQBBACoC0MMBu0EAKgKQwwG7o7Y4AsCWAUEAQQAqAtTDAbtBACoClMMBu6O2OALElgFBAEEAKgLYwwG7QQAqApjDAbujtjgCyJYBQQBBACoC3MMBu0EAKgKcwwG7o7Y4AsyWAUEAIV4DQCBeQQRsIF5BBGz9XQKgwwH9XyBeQQRs/V0C4MAB/V/98gEgXkEEbP1dAuDCAf1f/fMB/e0B/QwAAAAAAAAAQAAAAAAAAABAIF5BBGz9XQLgwgH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACBeQQRs/V0CoMEB/V/9DAAAAAAAAAAAAAAAAAAAAAD9Sv1S/V79WwLgwwEAIF5BAmoiXkEQSA0AC0EAQQAqAqDEAbtBACoC4MMBu0QAAAAAAAAAQEEAKgKgwAG7oqKhtjgC4MABQQBBACoCpMQBu0EAKgLkwwG7RAAAAAAAAABAQQAqAqTAAbuioqG2OALkwAFBAEEAKgKoxAG7QQAqAujDAbtEAAAAAAAAAEBBACoCqMABu6KiobY4AujAAUEAQQAqAqzEAbtBACoC7MMBu0QAAAAAAAAAQEEAKgKswAG7oqKhtjgC7MABQQBBACoCsMQBu0EAKgLwwwG7RAAAAAAAAABAQQAqArDAAbuioqG2OALwwAFBAEEAKgK0xAG7QQAqAvTDAbtEAAAAAAAAAEBBACoCtMABu6KiobY4AvTAAUEAQQAqArjEAbtBACoC+MMBu0QAAAAAAAAAQEEAKgK4wAG7oqKhtjgC+MABQQBBACoCvMQBu0EAKgL8wwG7RAAAAAAAAABAQQAqArzAAbuioqG2OAL8wAFBAEEAKgLAxAG7QQAqAoDEAbtEAAAAAAAAAEBBACoCwMABu6KiobY4AoDBAUEAQQAqAsTEAbtBACoChMQBu0QAAAAAAAAAQEEAKgLEwAG7oqKhtjgChMEBQQBBACoCyMQBu0EAKgKIxAG7RAAAAAAAAABAQQAqAsjAAbuioqG2OAKIwQFBAEEAKgLMxAG7QQAqAozEAbtEAAAAAAAAAEBBACoCzMABu6KiobY4AozBAUEAQQAqAtDEAbtBACoCkMQBu0QAAAAAAAAAQEEAKgLQwAG7oqKhtjgCkMEBQQBBACoC1MQBu0EAKgKUxAG7RAAAAAAAAABAQQAqAtTAAbuioqG2OAKUwQFBAEEAKgLYxAG7QQAqApjEAbtEAAAAAAAAAEBBACoC2MABu6KiobY4ApjBAUEAQQAqAtzEAbtBACoCnMQBu0QAAAAAAAAAQEEAKgLcwAG7oqKhtjgCnMEBQQBBkI0BakEAQYAJ/AsAQQBBoMABakEAQcAA/AsAQQBBoMEBakEAQcAA/AsAQQAhXwNAQQAhYANAIGBBBGwgJyBfQcAAbGogYEEEbGr9XQLAyAH9XyBgQQRs/V0C4MMB/V/9DAAAAAAAAABAAAAAAAAAAEAgHyBfQcAAbGogYEEEbGr9XQLAyAH9X/3yAf3yAf3wASBgQQRs/V0C4MAB/V/98AEgICBfQcAAbGogYEEEbGr9XQLAyAH9X/3yAf1e/VsC4MIBACBgQQJqImBBEEgNAAtBAEEAKgLQlQG7QQAqAuDCAbugtjgC0JUBQQBBACoC1JUBu0EAKgLkwgG7oLY4AtSVAUEAQQAqAtiVAbtBACoC6MIBu6C2OALYlQFBAEEAKgLclQG7QQAqAuzCAbugtjgC3JUBQQBBACoC4JUBu0EAKgLwwgG7oLY4AuCVAUEAQQAqAuSVAbtBACoC9MIBu6C2OALklQFBAEEAKgLolQG7QQAqAvjCAbugtjgC6JUBQQBBACoC7JUBu0EAKgL8wgG7oLY4AuyVAUEAQQAqAvCVAbtBACoCgMMBu6C2OALwlQFBAEEAKgL0lQG7QQAqAoTDAbugtjgC9JUBQQBBACoC+JUBu0EAKgKIwwG7oLY4AviVAUEAQQAqAvyVAbtBACoCjMMBu6C2OAL8lQFBAEEAKgKAlgG7QQAqApDDAbugtjgCgJYBQQBBACoChJYBu0EAKgKUwwG7oLY4AoSWAUEAQQAqAoiWAbtBACoCmMMBu6C2OAKIlgFBAEEAKgKMlgG7QQAqApzDAbugtjgCjJYBQQAhYQNAIGFBwABsIGFBwABsKgLQjQG7IGFBBGwqAuDCAbsgHiBfQcAAbGoqAsDIAbuioLY4AtCNASBhQcAAbCBhQcAAbCoC1I0BuyBhQQRsKgLgwgG7IB4gX0HAAGxqKgLEyAG7oqC2OALUjQEgYUHAAGwgYUHAAGwqAtiNAbsgYUEEbCoC4MIBuyAeIF9BwABsaioCyMgBu6KgtjgC2I0BIGFBwABsIGFBwABsKgLcjQG7IGFBBGwqAuDCAbsgHiBfQcAAbGoqAszIAbuioLY4AtyNASBhQcAAbCBhQcAAbCoC4I0BuyBhQQRsKgLgwgG7IB4gX0HAAGxqKgLQyAG7oqC2OALgjQEgYUHAAGwgYUHAAGwqAuSNAbsgYUEEbCoC4MIBuyAeIF9BwABsaioC1MgBu6KgtjgC5I0BIGFBwABsIGFBwABsKgLojQG7IGFBBGwqAuDCAbsgHiBfQcAAbGoqAtjIAbuioLY4AuiNASBhQcAAbCBhQcAAbCoC7I0BuyBhQQRsKgLgwgG7IB4gX0HAAGxqKgLcyAG7oqC2OALsjQEgYUHAAGwgYUHAAGwqAvCNAbsgYUEEbCoC4MIBuyAeIF9BwABsaioC4MgBu6KgtjgC8I0BIGFBwABsIGFBwABsKgL0jQG7IGFBBGwqAuDCAbsgHiBfQcAAbGoqAuTIAbuioLY4AvSNASBhQcAAbCBhQcAAbCoC+I0BuyBhQQRsKgLgwgG7IB4gX0HAAGxqKgLoyAG7oqC2OAL4jQEgYUHAAGwgYUHAAGwqAvyNAbsgYUEEbCoC4MIBuyAeIF9BwABsaioC7MgBu6KgtjgC/I0BIGFBwABsIGFBwABsKgKAjgG7IGFBBGwqAuDCAbsgHiBfQcAAbGoqAvDIAbuioLY4AoCOASBhQcAAbCBhQcAAbCoChI4BuyBhQQRsKgLgwgG7IB4gX0HAAGxqKgL0yAG7oqC2OAKEjgEgYUHAAGwgYUHAAGwqAoiOAbsgYUEEbCoC4MIBuyAeIF9BwABsaioC+MgBu6KgtjgCiI4BIGFBwABsIGFBwABsKgKMjgG7IGFBBGwqAuDCAbsgHiBfQcAAbGoqAvzIAbuioLY4AoyOASBhQQFqImFBEEgNAAtBACFiA0AgYkEEbCBiQQRsKgLAPLtBACoC4MIBu6IgYkEEbCoCgD27QQAqAuTCAbuioCBiQQRsKgLAPbtBACoC6MIBu6KgIGJBBGwqAoA+u0EAKgLswgG7oqAgYkEEbCoCwD67QQAqAvDCAbuioCBiQQRsKgKAP7tBACoC9MIBu6KgIGJBBGwqAsA/u0EAKgL4wgG7oqAgYkEEbCoCgEC7QQAqAvzCAbuioCBiQQRsKgLAQLtBACoCgMMBu6KgIGJBBGwqAoBBu0EAKgKEwwG7oqAgYkEEbCoCwEG7QQAqAojDAbuioCBiQQRsKgKAQrtBACoCjMMBu6KgIGJBBGwqAsBCu0EAKgKQwwG7oqAgYkEEbCoCgEO7QQAqApTDAbuioCBiQQRsKgLAQ7tBACoCmMMBu6KgIGJBBGwqAoBEu0EAKgKcwwG7oqC2OAKgwwEgYkEBaiJiQRBIDQALQQBBACoCkI0Bu0EAKgKgwwG7oLY4ApCNAUEAQQAqApSNAbtBACoCpMMBu6C2OAKUjQFBAEEAKgKYjQG7QQAqAqjDAbugtjgCmI0BQQBBACoCnI0Bu0EAKgKswwG7oLY4ApyNAUEAQQAqAqCNAbtBACoCsMMBu6C2OAKgjQFBAEEAKgKkjQG7QQAqArTDAbugtjgCpI0BQQBBACoCqI0Bu0EAKgK4wwG7oLY4AqiNAUEAQQAqAqyNAbtBACoCvMMBu6C2OAKsjQFBAEEAKgKwjQG7QQAqAsDDAbugtjgCsI0BQQBBACoCtI0Bu0EAKgLEwwG7oLY4ArSNAUEAQQAqAriNAbtBACoCyMMBu6C2OAK4jQFBAEEAKgK8jQG7QQAqAszDAbugtjgCvI0BQQBBACoCwI0Bu0EAKgLQwwG7oLY4AsCNAUEAQQAqAsSNAbtBACoC1MMBu6C2OALEjQFBAEEAKgLIjQG7QQAqAtjDAbugtjgCyI0BQQBBACoCzI0Bu0EAKgLcwwG7oLY4AsyNASAoIF9BwABsakEAKgKgwwG7QQAqAuC9AbuitjgCwMgBICggX0HAAGxqQQAqAqTDAbtBACoC5L0Bu6K2OALEyAEgKCBfQcAAbGpBACoCqMMBu0EAKgLovQG7orY4AsjIASAoIF9BwABsakEAKgKswwG7QQAqAuy9AbuitjgCzMgBICggX0HAAGxqQQAqArDDAbtBACoC8L0Bu6K2OALQyAEgKCBfQcAAbGpBACoCtMMBu0EAKgL0vQG7orY4AtTIASAoIF9BwABsakEAKgK4wwG7QQAqAvi9AbuitjgC2MgBICggX0HAAGxqQQAqArzDAbtBACoC/L0Bu6K2OALcyAEgKCBfQcAAbGpBACoCwMMBu0EAKgKAvgG7orY4AuDIASAoIF9BwABsakEAKgLEwwG7QQAqAoS+AbuitjgC5MgBICggX0HAAGxqQQAqAsjDAbtBACoCiL4Bu6K2OALoyAEgKCBfQcAAbGpBACoCzMMBu0EAKgKMvgG7orY4AuzIASAoIF9BwABsakEAKgLQwwG7QQAqApC+AbuitjgC8MgBICggX0HAAGxqQQAqAtTDAbtBACoClL4Bu6K2OAL0yAEgKCBfQcAAbGpBACoC2MMBu0EAKgKYvgG7orY4AvjIASAoIF9BwABsakEAKgLcwwG7QQAqApy+AbuitjgC/MgBQQBBACoCoMABu0EAKgKgwwG7IB0gX0HAAGxqKgLAyAG7oqC2OAKgwAFBAEEAKgKkwAG7QQAqAqTDAbsgHSBfQcAAbGoqAsTIAbuioLY4AqTAAUEAQQAqAqjAAbtBACoCqMMBuyAdIF9BwABsaioCyMgBu6KgtjgCqMABQQBBACoCrMABu0EAKgKswwG7IB0gX0HAAGxqKgLMyAG7oqC2OAKswAFBAEEAKgKwwAG7QQAqArDDAbsgHSBfQcAAbGoqAtDIAbuioLY4ArDAAUEAQQAqArTAAbtBACoCtMMBuyAdIF9BwABsaioC1MgBu6KgtjgCtMABQQBBACoCuMABu0EAKgK4wwG7IB0gX0HAAGxqKgLYyAG7oqC2OAK4wAFBAEEAKgK8wAG7QQAqArzDAbsgHSBfQcAAbGoqAtzIAbuioLY4ArzAAUEAQQAqAsDAAbtBACoCwMMBuyAdIF9BwABsaioC4MgBu6KgtjgCwMABQQBBACoCxMABu0EAKgLEwwG7IB0gX0HAAGxqKgLkyAG7oqC2OALEwAFBAEEAKgLIwAG7QQAqAsjDAbsgHSBfQcAAbGoqAujIAbuioLY4AsjAAUEAQQAqAszAAbtBACoCzMMBuyAdIF9BwABsaioC7MgBu6KgtjgCzMABQQBBACoC0MABu0EAKgLQwwG7IB0gX0HAAGxqKgLwyAG7oqC2OALQwAFBAEEAKgLUwAG7QQAqAtTDAbsgHSBfQcAAbGoqAvTIAbuioLY4AtTAAUEAQQAqAtjAAbtBACoC2MMBuyAdIF9BwABsaioC+MgBu6KgtjgC2MABQQBBACoC3MABu0EAKgLcwwG7IB0gX0HAAGxqKgL8yAG7oqC2OALcwAFBAEEAKgKgwQG7ICggX0HAAGxqKgLAyAG7mqC2OAKgwQFBAEEAKgKkwQG7ICggX0HAAGxqKgLEyAG7mqC2OAKkwQFBAEEAKgKowQG7ICggX0HAAGxqKgLIyAG7mqC2OAKowQFBAEEAKgKswQG7ICggX0HAAGxqKgLMyAG7mqC2OAKswQFBAEEAKgKwwQG7ICggX0HAAGxqKgLQyAG7mqC2OAKwwQFBAEEAKgK0wQG7ICggX0HAAGxqKgLUyAG7mqC2OAK0wQFBAEEAKgK4wQG7ICggX0HAAGxqKgLYyAG7mqC2OAK4wQFBAEEAKgK8wQG7ICggX0HAAGxqKgLcyAG7mqC2OAK8wQFBAEEAKgLAwQG7ICggX0HAAGxqKgLgyAG7mqC2OALAwQFBAEEAKgLEwQG7ICggX0HAAGxqKgLkyAG7mqC2OALEwQFBAEEAKgLIwQG7ICggX0HAAGxqKgLoyAG7mqC2OALIwQFBAEEAKgLMwQG7ICggX0HAAGxqKgLsyAG7mqC2OALMwQFBAEEAKgLQwQG7ICggX0HAAGxqKgLwyAG7mqC2OALQwQFBAEEAKgLUwQG7ICggX0HAAGxqKgL0yAG7mqC2OALUwQFBAEEAKgLYwQG7ICggX0HAAGxqKgL4yAG7mqC2OALYwQFBAEEAKgLcwQG7ICggX0HAAGxqKgL8yAG7mqC2OALcwQEgX0EBaiJfIABIDQALIABBAUoEQEEAIWMDQCBjQQRsIGNBBGz9XQKQjQH9XyA0/RT98gH9Xv1bApCNAQAgY0ECaiJjQaACSA0AC0EAQQAqAqDAAbsgNKK2OAKgwAFBAEEAKgKkwAG7IDSitjgCpMABQQBBACoCqMABuyA0orY4AqjAAUEAQQAqAqzAAbsgNKK2OAKswAFBAEEAKgKwwAG7IDSitjgCsMABQQBBACoCtMABuyA0orY4ArTAAUEAQQAqArjAAbsgNKK2OAK4wAFBAEEAKgK8wAG7IDSitjgCvMABQQBBACoCwMABuyA0orY4AsDAAUEAQQAqAsTAAbsgNKK2OALEwAFBAEEAKgLIwAG7IDSitjgCyMABQQBBACoCzMABuyA0orY4AszAAUEAQQAqAtDAAbsgNKK2OALQwAFBAEEAKgLUwAG7IDSitjgC1MABQQBBACoC2MABuyA0orY4AtjAAUEAQQAqAtzAAbsgNKK2OALcwAFBAEEAKgKgwQG7IDSitjgCoMEBQQBBACoCpMEBuyA0orY4AqTBAUEAQQAqAqjBAbsgNKK2OAKowQFBAEEAKgKswQG7IDSitjgCrMEBQQBBACoCsMEBuyA0orY4ArDBAUEAQQAqArTBAbsgNKK2OAK0wQFBAEEAKgK4wQG7IDSitjgCuMEBQQBBACoCvMEBuyA0orY4ArzBAUEAQQAqAsDBAbsgNKK2OALAwQFBAEEAKgLEwQG7IDSitjgCxMEBQQBBACoCyMEBuyA0orY4AsjBAUEAQQAqAszBAbsgNKK2OALMwQFBAEEAKgLQwQG7IDSitjgC0MEBQQBBACoC1MEBuyA0orY4AtTBAUEAQQAqAtjBAbsgNKK2OALYwQFBAEEAKgLcwQG7IDSitjgC3MEBC0EAQQAqAqDAAbtBACoC4L8Bu6O2OALQjAFBAEEAKgKkwAG7QQAqAuS/AbujtjgC1IwBQQBBACoCqMABu0EAKgLovwG7o7Y4AtiMAUEAQQAqAqzAAbtBACoC7L8Bu6O2OALcjAFBAEEAKgKwwAG7QQAqAvC/AbujtjgC4IwBQQBBACoCtMABu0EAKgL0vwG7o7Y4AuSMAUEAQQAqArjAAbtBACoC+L8Bu6O2OALojAFBAEEAKgK8wAG7QQAqAvy/AbujtjgC7IwBQQBBACoCwMABu0EAKgKAwAG7o7Y4AvCMAUEAQQAqAsTAAbtBACoChMABu6O2OAL0jAFBAEEAKgLIwAG7QQAqAojAAbujtjgC+IwBQQBBACoCzMABu0EAKgKMwAG7o7Y4AvyMAUEAQQAqAtDAAbtBACoCkMABu6O2OAKAjQFBAEEAKgLUwAG7QQAqApTAAbujtjgChI0BQQBBACoC2MABu0EAKgKYwAG7o7Y4AoiNAUEAQQAqAtzAAbtBACoCnMABu6O2OAKMjQFBACFkA0AgZEEEbCBkQQRs/V0CoMAB/V8gZEEEbP1dAuC9Af1f/fIBIGRBBGz9XQLgvwH9X/3zAf3tAf0MAAAAAAAAAEAAAAAAAAAAQCBkQQRs/V0C4L8B/V/98gH98wH9DAAAAAAAAAAAAAAAAAAAAAAgZEEEbP1dAqC+Af1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4MABACBkQQJqImRBEEgNAAtBAEEAKgKgwQG7QQAqAuDAAbtEAAAAAAAAAEBBACoCoL0Bu6KiobY4AuC9AUEAQQAqAqTBAbtBACoC5MABu0QAAAAAAAAAQEEAKgKkvQG7oqKhtjgC5L0BQQBBACoCqMEBu0EAKgLowAG7RAAAAAAAAABAQQAqAqi9AbuioqG2OALovQFBAEEAKgKswQG7QQAqAuzAAbtEAAAAAAAAAEBBACoCrL0Bu6KiobY4Auy9AUEAQQAqArDBAbtBACoC8MABu0QAAAAAAAAAQEEAKgKwvQG7oqKhtjgC8L0BQQBBACoCtMEBu0EAKgL0wAG7RAAAAAAAAABAQQAqArS9AbuioqG2OAL0vQFBAEEAKgK4wQG7QQAqAvjAAbtEAAAAAAAAAEBBACoCuL0Bu6KiobY4Avi9AUEAQQAqArzBAbtBACoC/MABu0QAAAAAAAAAQEEAKgK8vQG7oqKhtjgC/L0BQQBBACoCwMEBu0EAKgKAwQG7RAAAAAAAAABAQQAqAsC9AbuioqG2OAKAvgFBAEEAKgLEwQG7QQAqAoTBAbtEAAAAAAAAAEBBACoCxL0Bu6KiobY4AoS+AUEAQQAqAsjBAbtBACoCiMEBu0QAAAAAAAAAQEEAKgLIvQG7oqKhtjgCiL4BQQBBACoCzMEBu0EAKgKMwQG7RAAAAAAAAABAQQAqAsy9AbuioqG2OAKMvgFBAEEAKgLQwQG7QQAqApDBAbtEAAAAAAAAAEBBACoC0L0Bu6KiobY4ApC+AUEAQQAqAtTBAbtBACoClMEBu0QAAAAAAAAAQEEAKgLUvQG7oqKhtjgClL4BQQBBACoC2MEBu0EAKgKYwQG7RAAAAAAAAABAQQAqAti9AbuioqG2OAKYvgFBAEEAKgLcwQG7QQAqApzBAbtEAAAAAAAAAEBBACoC3L0Bu6KiobY4Apy+AUEAQdCDAWpBAEGACfwLAEEAQaC9AWpBAEHAAPwLAEEAQaC+AWpBAEHAAPwLAEEAIWUDQEEAIWYDQCBmQQRsICggZUHAAGxqIGZBBGxq/V0CwMgB/V8gZkEEbP1dAuDAAf1f/QwAAAAAAAAAQAAAAAAAAABAIBsgZUHAAGxqIGZBBGxq/V0CwMgB/V/98gH98gH98AEgZkEEbP1dAuC9Af1f/fABIBwgZUHAAGxqIGZBBGxq/V0CwMgB/V/98gH9Xv1bAuC/AQAgZkECaiJmQRBIDQALQQBBACoCkIwBu0EAKgLgvwG7oLY4ApCMAUEAQQAqApSMAbtBACoC5L8Bu6C2OAKUjAFBAEEAKgKYjAG7QQAqAui/AbugtjgCmIwBQQBBACoCnIwBu0EAKgLsvwG7oLY4ApyMAUEAQQAqAqCMAbtBACoC8L8Bu6C2OAKgjAFBAEEAKgKkjAG7QQAqAvS/AbugtjgCpIwBQQBBACoCqIwBu0EAKgL4vwG7oLY4AqiMAUEAQQAqAqyMAbtBACoC/L8Bu6C2OAKsjAFBAEEAKgKwjAG7QQAqAoDAAbugtjgCsIwBQQBBACoCtIwBu0EAKgKEwAG7oLY4ArSMAUEAQQAqAriMAbtBACoCiMABu6C2OAK4jAFBAEEAKgK8jAG7QQAqAozAAbugtjgCvIwBQQBBACoCwIwBu0EAKgKQwAG7oLY4AsCMAUEAQQAqAsSMAbtBACoClMABu6C2OALEjAFBAEEAKgLIjAG7QQAqApjAAbugtjgCyIwBQQBBACoCzIwBu0EAKgKcwAG7oLY4AsyMAUEAIWcDQCBnQcAAbCBnQcAAbCoCkIQBuyBnQQRsKgLgvwG7IBogZUHAAGxqKgLAyAG7oqC2OAKQhAEgZ0HAAGwgZ0HAAGwqApSEAbsgZ0EEbCoC4L8BuyAaIGVBwABsaioCxMgBu6KgtjgClIQBIGdBwABsIGdBwABsKgKYhAG7IGdBBGwqAuC/AbsgGiBlQcAAbGoqAsjIAbuioLY4ApiEASBnQcAAbCBnQcAAbCoCnIQBuyBnQQRsKgLgvwG7IBogZUHAAGxqKgLMyAG7oqC2OAKchAEgZ0HAAGwgZ0HAAGwqAqCEAbsgZ0EEbCoC4L8BuyAaIGVBwABsaioC0MgBu6KgtjgCoIQBIGdBwABsIGdBwABsKgKkhAG7IGdBBGwqAuC/AbsgGiBlQcAAbGoqAtTIAbuioLY4AqSEASBnQcAAbCBnQcAAbCoCqIQBuyBnQQRsKgLgvwG7IBogZUHAAGxqKgLYyAG7oqC2OAKohAEgZ0HAAGwgZ0HAAGwqAqyEAbsgZ0EEbCoC4L8BuyAaIGVBwABsaioC3MgBu6KgtjgCrIQBIGdBwABsIGdBwABsKgKwhAG7IGdBBGwqAuC/AbsgGiBlQcAAbGoqAuDIAbuioLY4ArCEASBnQcAAbCBnQcAAbCoCtIQBuyBnQQRsKgLgvwG7IBogZUHAAGxqKgLkyAG7oqC2OAK0hAEgZ0HAAGwgZ0HAAGwqAriEAbsgZ0EEbCoC4L8BuyAaIGVBwABsaioC6MgBu6KgtjgCuIQBIGdBwABsIGdBwABsKgK8hAG7IGdBBGwqAuC/AbsgGiBlQcAAbGoqAuzIAbuioLY4AryEASBnQcAAbCBnQcAAbCoCwIQBuyBnQQRsKgLgvwG7IBogZUHAAGxqKgLwyAG7oqC2OALAhAEgZ0HAAGwgZ0HAAGwqAsSEAbsgZ0EEbCoC4L8BuyAaIGVBwABsaioC9MgBu6KgtjgCxIQBIGdBwABsIGdBwABsKgLIhAG7IGdBBGwqAuC/AbsgGiBlQcAAbGoqAvjIAbuioLY4AsiEASBnQcAAbCBnQcAAbCoCzIQBuyBnQQRsKgLgvwG7IBogZUHAAGxqKgL8yAG7oqC2OALMhAEgZ0EBaiJnQRBIDQALQQAhaANAIGhBBGwgaEEEbCoCgDO7QQAqAuC/AbuiIGhBBGwqAsAzu0EAKgLkvwG7oqAgaEEEbCoCgDS7QQAqAui/AbuioCBoQQRsKgLANLtBACoC7L8Bu6KgIGhBBGwqAoA1u0EAKgLwvwG7oqAgaEEEbCoCwDW7QQAqAvS/AbuioCBoQQRsKgKANrtBACoC+L8Bu6KgIGhBBGwqAsA2u0EAKgL8vwG7oqAgaEEEbCoCgDe7QQAqAoDAAbuioCBoQQRsKgLAN7tBACoChMABu6KgIGhBBGwqAoA4u0EAKgKIwAG7oqAgaEEEbCoCwDi7QQAqAozAAbuioCBoQQRsKgKAObtBACoCkMABu6KgIGhBBGwqAsA5u0EAKgKUwAG7oqAgaEEEbCoCgDq7QQAqApjAAbuioCBoQQRsKgLAOrtBACoCnMABu6KgtjgCoMABIGhBAWoiaEEQSA0AC0EAQQAqAtCDAbtBACoCoMABu6C2OALQgwFBAEEAKgLUgwG7QQAqAqTAAbugtjgC1IMBQQBBACoC2IMBu0EAKgKowAG7oLY4AtiDAUEAQQAqAtyDAbtBACoCrMABu6C2OALcgwFBAEEAKgLggwG7QQAqArDAAbugtjgC4IMBQQBBACoC5IMBu0EAKgK0wAG7oLY4AuSDAUEAQQAqAuiDAbtBACoCuMABu6C2OALogwFBAEEAKgLsgwG7QQAqArzAAbugtjgC7IMBQQBBACoC8IMBu0EAKgLAwAG7oLY4AvCDAUEAQQAqAvSDAbtBACoCxMABu6C2OAL0gwFBAEEAKgL4gwG7QQAqAsjAAbugtjgC+IMBQQBBACoC/IMBu0EAKgLMwAG7oLY4AvyDAUEAQQAqAoCEAbtBACoC0MABu6C2OAKAhAFBAEEAKgKEhAG7QQAqAtTAAbugtjgChIQBQQBBACoCiIQBu0EAKgLYwAG7oLY4AoiEAUEAQQAqAoyEAbtBACoC3MABu6C2OAKMhAEgKSBlQcAAbGpBACoCoMABu0EAKgLgugG7orY4AsDIASApIGVBwABsakEAKgKkwAG7QQAqAuS6AbuitjgCxMgBICkgZUHAAGxqQQAqAqjAAbtBACoC6LoBu6K2OALIyAEgKSBlQcAAbGpBACoCrMABu0EAKgLsugG7orY4AszIASApIGVBwABsakEAKgKwwAG7QQAqAvC6AbuitjgC0MgBICkgZUHAAGxqQQAqArTAAbtBACoC9LoBu6K2OALUyAEgKSBlQcAAbGpBACoCuMABu0EAKgL4ugG7orY4AtjIASApIGVBwABsakEAKgK8wAG7QQAqAvy6AbuitjgC3MgBICkgZUHAAGxqQQAqAsDAAbtBACoCgLsBu6K2OALgyAEgKSBlQcAAbGpBACoCxMABu0EAKgKEuwG7orY4AuTIASApIGVBwABsakEAKgLIwAG7QQAqAoi7AbuitjgC6MgBICkgZUHAAGxqQQAqAszAAbtBACoCjLsBu6K2OALsyAEgKSBlQcAAbGpBACoC0MABu0EAKgKQuwG7orY4AvDIASApIGVBwABsakEAKgLUwAG7QQAqApS7AbuitjgC9MgBICkgZUHAAGxqQQAqAtjAAbtBACoCmLsBu6K2OAL4yAEgKSBlQcAAbGpBACoC3MABu0EAKgKcuwG7orY4AvzIAUEAQQAqAqC9AbtBACoCoMABuyAZIGVBwABsaioCwMgBu6KgtjgCoL0BQQBBACoCpL0Bu0EAKgKkwAG7IBkgZUHAAGxqKgLEyAG7oqC2OAKkvQFBAEEAKgKovQG7QQAqAqjAAbsgGSBlQcAAbGoqAsjIAbuioLY4Aqi9AUEAQQAqAqy9AbtBACoCrMABuyAZIGVBwABsaioCzMgBu6KgtjgCrL0BQQBBACoCsL0Bu0EAKgKwwAG7IBkgZUHAAGxqKgLQyAG7oqC2OAKwvQFBAEEAKgK0vQG7QQAqArTAAbsgGSBlQcAAbGoqAtTIAbuioLY4ArS9AUEAQQAqAri9AbtBACoCuMABuyAZIGVBwABsaioC2MgBu6KgtjgCuL0BQQBBACoCvL0Bu0EAKgK8wAG7IBkgZUHAAGxqKgLcyAG7oqC2OAK8vQFBAEEAKgLAvQG7QQAqAsDAAbsgGSBlQcAAbGoqAuDIAbuioLY4AsC9AUEAQQAqAsS9AbtBACoCxMABuyAZIGVBwABsaioC5MgBu6KgtjgCxL0BQQBBACoCyL0Bu0EAKgLIwAG7IBkgZUHAAGxqKgLoyAG7oqC2OALIvQFBAEEAKgLMvQG7QQAqAszAAbsgGSBlQcAAbGoqAuzIAbuioLY4Asy9AUEAQQAqAtC9AbtBACoC0MABuyAZIGVBwABsaioC8MgBu6KgtjgC0L0BQQBBACoC1L0Bu0EAKgLUwAG7IBkgZUHAAGxqKgL0yAG7oqC2OALUvQFBAEEAKgLYvQG7QQAqAtjAAbsgGSBlQcAAbGoqAvjIAbuioLY4Ati9AUEAQQAqAty9AbtBACoC3MABuyAZIGVBwABsaioC/MgBu6KgtjgC3L0BQQBBACoCoL4BuyApIGVBwABsaioCwMgBu5qgtjgCoL4BQQBBACoCpL4BuyApIGVBwABsaioCxMgBu5qgtjgCpL4BQQBBACoCqL4BuyApIGVBwABsaioCyMgBu5qgtjgCqL4BQQBBACoCrL4BuyApIGVBwABsaioCzMgBu5qgtjgCrL4BQQBBACoCsL4BuyApIGVBwABsaioC0MgBu5qgtjgCsL4BQQBBACoCtL4BuyApIGVBwABsaioC1MgBu5qgtjgCtL4BQQBBACoCuL4BuyApIGVBwABsaioC2MgBu5qgtjgCuL4BQQBBACoCvL4BuyApIGVBwABsaioC3MgBu5qgtjgCvL4BQQBBACoCwL4BuyApIGVBwABsaioC4MgBu5qgtjgCwL4BQQBBACoCxL4BuyApIGVBwABsaioC5MgBu5qgtjgCxL4BQQBBACoCyL4BuyApIGVBwABsaioC6MgBu5qgtjgCyL4BQQBBACoCzL4BuyApIGVBwABsaioC7MgBu5qgtjgCzL4BQQBBACoC0L4BuyApIGVBwABsaioC8MgBu5qgtjgC0L4BQQBBACoC1L4BuyApIGVBwABsaioC9MgBu5qgtjgC1L4BQQBBACoC2L4BuyApIGVBwABsaioC+MgBu5qgtjgC2L4BQQBBACoC3L4BuyApIGVBwABsaioC/MgBu5qgtjgC3L4BIGVBAWoiZSAASA0ACyAAQQFKBEBBACFpA0AgaUEEbCBpQQRs/V0C0IMB/V8gNP0U/fIB/V79WwLQgwEAIGlBAmoiaUGgAkgNAAtBAEEAKgKgvQG7IDSitjgCoL0BQQBBACoCpL0BuyA0orY4AqS9AUEAQQAqAqi9AbsgNKK2OAKovQFBAEEAKgKsvQG7IDSitjgCrL0BQQBBACoCsL0BuyA0orY4ArC9AUEAQQAqArS9AbsgNKK2OAK0vQFBAEEAKgK4vQG7IDSitjgCuL0BQQBBACoCvL0BuyA0orY4Ary9AUEAQQAqAsC9AbsgNKK2OALAvQFBAEEAKgLEvQG7IDSitjgCxL0BQQBBACoCyL0BuyA0orY4Asi9AUEAQQAqAsy9AbsgNKK2OALMvQFBAEEAKgLQvQG7IDSitjgC0L0BQQBBACoC1L0BuyA0orY4AtS9AUEAQQAqAti9AbsgNKK2OALYvQFBAEEAKgLcvQG7IDSitjgC3L0BQQBBACoCoL4BuyA0orY4AqC+AUEAQQAqAqS+AbsgNKK2OAKkvgFBAEEAKgKovgG7IDSitjgCqL4BQQBBACoCrL4BuyA0orY4Aqy+AUEAQQAqArC+AbsgNKK2OAKwvgFBAEEAKgK0vgG7IDSitjgCtL4BQQBBACoCuL4BuyA0orY4Ari+AUEAQQAqAry+AbsgNKK2OAK8vgFBAEEAKgLAvgG7IDSitjgCwL4BQQBBACoCxL4BuyA0orY4AsS+AUEAQQAqAsi+AbsgNKK2OALIvgFBAEEAKgLMvgG7IDSitjgCzL4BQQBBACoC0L4BuyA0orY4AtC+AUEAQQAqAtS+AbsgNKK2OALUvgFBAEEAKgLYvgG7IDSitjgC2L4BQQBBACoC3L4BuyA0orY4Aty+AQtBAEEAKgKgvQG7QQAqAuC8AbujtjgCkIMBQQBBACoCpL0Bu0EAKgLkvAG7o7Y4ApSDAUEAQQAqAqi9AbtBACoC6LwBu6O2OAKYgwFBAEEAKgKsvQG7QQAqAuy8AbujtjgCnIMBQQBBACoCsL0Bu0EAKgLwvAG7o7Y4AqCDAUEAQQAqArS9AbtBACoC9LwBu6O2OAKkgwFBAEEAKgK4vQG7QQAqAvi8AbujtjgCqIMBQQBBACoCvL0Bu0EAKgL8vAG7o7Y4AqyDAUEAQQAqAsC9AbtBACoCgL0Bu6O2OAKwgwFBAEEAKgLEvQG7QQAqAoS9AbujtjgCtIMBQQBBACoCyL0Bu0EAKgKIvQG7o7Y4AriDAUEAQQAqAsy9AbtBACoCjL0Bu6O2OAK8gwFBAEEAKgLQvQG7QQAqApC9AbujtjgCwIMBQQBBACoC1L0Bu0EAKgKUvQG7o7Y4AsSDAUEAQQAqAti9AbtBACoCmL0Bu6O2OALIgwFBAEEAKgLcvQG7QQAqApy9AbujtjgCzIMBQQAhagNAIGpBBGwgakEEbP1dAqC9Af1fIGpBBGz9XQLgugH9X/3yASBqQQRs/V0C4LwB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgakEEbP1dAuC8Af1f/fIB/fMB/QwAAAAAAAAAAAAAAAAAAAAAIGpBBGz9XQKguwH9X/0MAAAAAAAAAAAAAAAAAAAAAP1K/VL9Xv1bAuC9AQAgakECaiJqQRBIDQALQQBBACoCoL4Bu0EAKgLgvQG7RAAAAAAAAABAQQAqAqC6AbuioqG2OALgugFBAEEAKgKkvgG7QQAqAuS9AbtEAAAAAAAAAEBBACoCpLoBu6KiobY4AuS6AUEAQQAqAqi+AbtBACoC6L0Bu0QAAAAAAAAAQEEAKgKougG7oqKhtjgC6LoBQQBBACoCrL4Bu0EAKgLsvQG7RAAAAAAAAABAQQAqAqy6AbuioqG2OALsugFBAEEAKgKwvgG7QQAqAvC9AbtEAAAAAAAAAEBBACoCsLoBu6KiobY4AvC6AUEAQQAqArS+AbtBACoC9L0Bu0QAAAAAAAAAQEEAKgK0ugG7oqKhtjgC9LoBQQBBACoCuL4Bu0EAKgL4vQG7RAAAAAAAAABAQQAqAri6AbuioqG2OAL4ugFBAEEAKgK8vgG7QQAqAvy9AbtEAAAAAAAAAEBBACoCvLoBu6KiobY4Avy6AUEAQQAqAsC+AbtBACoCgL4Bu0QAAAAAAAAAQEEAKgLAugG7oqKhtjgCgLsBQQBBACoCxL4Bu0EAKgKEvgG7RAAAAAAAAABAQQAqAsS6AbuioqG2OAKEuwFBAEEAKgLIvgG7QQAqAoi+AbtEAAAAAAAAAEBBACoCyLoBu6KiobY4Aoi7AUEAQQAqAsy+AbtBACoCjL4Bu0QAAAAAAAAAQEEAKgLMugG7oqKhtjgCjLsBQQBBACoC0L4Bu0EAKgKQvgG7RAAAAAAAAABAQQAqAtC6AbuioqG2OAKQuwFBAEEAKgLUvgG7QQAqApS+AbtEAAAAAAAAAEBBACoC1LoBu6KiobY4ApS7AUEAQQAqAti+AbtBACoCmL4Bu0QAAAAAAAAAQEEAKgLYugG7oqKhtjgCmLsBQQBBACoC3L4Bu0EAKgKcvgG7RAAAAAAAAABAQQAqAty6AbuioqG2OAKcuwFBAEGQ+gBqQQBBgAn8CwBBAEGgugFqQQBBwAD8CwBBAEGguwFqQQBBwAD8CwBBACFrA0BBACFsA0AgbEEEbCApIGtBwABsaiBsQQRsav1dAsDIAf1fIGxBBGz9XQLgvQH9X/0MAAAAAAAAAEAAAAAAAAAAQCAXIGtBwABsaiBsQQRsav1dAsDIAf1f/fIB/fIB/fABIGxBBGz9XQLgugH9X/3wASAYIGtBwABsaiBsQQRsav1dAsDIAf1f/fIB/V79WwLgvAEAIGxBAmoibEEQSA0AC0EAQQAqAtCCAbtBACoC4LwBu6C2OALQggFBAEEAKgLUggG7QQAqAuS8AbugtjgC1IIBQQBBACoC2IIBu0EAKgLovAG7oLY4AtiCAUEAQQAqAtyCAbtBACoC7LwBu6C2OALcggFBAEEAKgLgggG7QQAqAvC8AbugtjgC4IIBQQBBACoC5IIBu0EAKgL0vAG7oLY4AuSCAUEAQQAqAuiCAbtBACoC+LwBu6C2OALoggFBAEEAKgLsggG7QQAqAvy8AbugtjgC7IIBQQBBACoC8IIBu0EAKgKAvQG7oLY4AvCCAUEAQQAqAvSCAbtBACoChL0Bu6C2OAL0ggFBAEEAKgL4ggG7QQAqAoi9AbugtjgC+IIBQQBBACoC/IIBu0EAKgKMvQG7oLY4AvyCAUEAQQAqAoCDAbtBACoCkL0Bu6C2OAKAgwFBAEEAKgKEgwG7QQAqApS9AbugtjgChIMBQQBBACoCiIMBu0EAKgKYvQG7oLY4AoiDAUEAQQAqAoyDAbtBACoCnL0Bu6C2OAKMgwFBACFtA0AgbUHAAGwgbUHAAGwqAtB6uyBtQQRsKgLgvAG7IBYga0HAAGxqKgLAyAG7oqC2OALQeiBtQcAAbCBtQcAAbCoC1Hq7IG1BBGwqAuC8AbsgFiBrQcAAbGoqAsTIAbuioLY4AtR6IG1BwABsIG1BwABsKgLYersgbUEEbCoC4LwBuyAWIGtBwABsaioCyMgBu6KgtjgC2HogbUHAAGwgbUHAAGwqAtx6uyBtQQRsKgLgvAG7IBYga0HAAGxqKgLMyAG7oqC2OALceiBtQcAAbCBtQcAAbCoC4Hq7IG1BBGwqAuC8AbsgFiBrQcAAbGoqAtDIAbuioLY4AuB6IG1BwABsIG1BwABsKgLkersgbUEEbCoC4LwBuyAWIGtBwABsaioC1MgBu6KgtjgC5HogbUHAAGwgbUHAAGwqAuh6uyBtQQRsKgLgvAG7IBYga0HAAGxqKgLYyAG7oqC2OALoeiBtQcAAbCBtQcAAbCoC7Hq7IG1BBGwqAuC8AbsgFiBrQcAAbGoqAtzIAbuioLY4Aux6IG1BwABsIG1BwABsKgLwersgbUEEbCoC4LwBuyAWIGtBwABsaioC4MgBu6KgtjgC8HogbUHAAGwgbUHAAGwqAvR6uyBtQQRsKgLgvAG7IBYga0HAAGxqKgLkyAG7oqC2OAL0eiBtQcAAbCBtQcAAbCoC+Hq7IG1BBGwqAuC8AbsgFiBrQcAAbGoqAujIAbuioLY4Avh6IG1BwABsIG1BwABsKgL8ersgbUEEbCoC4LwBuyAWIGtBwABsaioC7MgBu6KgtjgC/HogbUHAAGwgbUHAAGwqAoB7uyBtQQRsKgLgvAG7IBYga0HAAGxqKgLwyAG7oqC2OAKAeyBtQcAAbCBtQcAAbCoChHu7IG1BBGwqAuC8AbsgFiBrQcAAbGoqAvTIAbuioLY4AoR7IG1BwABsIG1BwABsKgKIe7sgbUEEbCoC4LwBuyAWIGtBwABsaioC+MgBu6KgtjgCiHsgbUHAAGwgbUHAAGwqAox7uyBtQQRsKgLgvAG7IBYga0HAAGxqKgL8yAG7oqC2OAKMeyBtQQFqIm1BEEgNAAtBACFuA0AgbkEEbCBuQQRsKgLAKbtBACoC4LwBu6IgbkEEbCoCgCq7QQAqAuS8AbuioCBuQQRsKgLAKrtBACoC6LwBu6KgIG5BBGwqAoAru0EAKgLsvAG7oqAgbkEEbCoCwCu7QQAqAvC8AbuioCBuQQRsKgKALLtBACoC9LwBu6KgIG5BBGwqAsAsu0EAKgL4vAG7oqAgbkEEbCoCgC27QQAqAvy8AbuioCBuQQRsKgLALbtBACoCgL0Bu6KgIG5BBGwqAoAuu0EAKgKEvQG7oqAgbkEEbCoCwC67QQAqAoi9AbuioCBuQQRsKgKAL7tBACoCjL0Bu6KgIG5BBGwqAsAvu0EAKgKQvQG7oqAgbkEEbCoCgDC7QQAqApS9AbuioCBuQQRsKgLAMLtBACoCmL0Bu6KgIG5BBGwqAoAxu0EAKgKcvQG7oqC2OAKgvQEgbkEBaiJuQRBIDQALQQBBACoCkHq7QQAqAqC9AbugtjgCkHpBAEEAKgKUertBACoCpL0Bu6C2OAKUekEAQQAqAph6u0EAKgKovQG7oLY4Aph6QQBBACoCnHq7QQAqAqy9AbugtjgCnHpBAEEAKgKgertBACoCsL0Bu6C2OAKgekEAQQAqAqR6u0EAKgK0vQG7oLY4AqR6QQBBACoCqHq7QQAqAri9AbugtjgCqHpBAEEAKgKsertBACoCvL0Bu6C2OAKsekEAQQAqArB6u0EAKgLAvQG7oLY4ArB6QQBBACoCtHq7QQAqAsS9AbugtjgCtHpBAEEAKgK4ertBACoCyL0Bu6C2OAK4ekEAQQAqArx6u0EAKgLMvQG7oLY4Arx6QQBBACoCwHq7QQAqAtC9AbugtjgCwHpBAEEAKgLEertBACoC1L0Bu6C2OALEekEAQQAqAsh6u0EAKgLYvQG7oLY4Ash6QQBBACoCzHq7QQAqAty9AbugtjgCzHogKiBrQcAAbGpBACoCoL0Bu0EAKgLgtwG7orY4AsDIASAqIGtBwABsakEAKgKkvQG7QQAqAuS3AbuitjgCxMgBICoga0HAAGxqQQAqAqi9AbtBACoC6LcBu6K2OALIyAEgKiBrQcAAbGpBACoCrL0Bu0EAKgLstwG7orY4AszIASAqIGtBwABsakEAKgKwvQG7QQAqAvC3AbuitjgC0MgBICoga0HAAGxqQQAqArS9AbtBACoC9LcBu6K2OALUyAEgKiBrQcAAbGpBACoCuL0Bu0EAKgL4twG7orY4AtjIASAqIGtBwABsakEAKgK8vQG7QQAqAvy3AbuitjgC3MgBICoga0HAAGxqQQAqAsC9AbtBACoCgLgBu6K2OALgyAEgKiBrQcAAbGpBACoCxL0Bu0EAKgKEuAG7orY4AuTIASAqIGtBwABsakEAKgLIvQG7QQAqAoi4AbuitjgC6MgBICoga0HAAGxqQQAqAsy9AbtBACoCjLgBu6K2OALsyAEgKiBrQcAAbGpBACoC0L0Bu0EAKgKQuAG7orY4AvDIASAqIGtBwABsakEAKgLUvQG7QQAqApS4AbuitjgC9MgBICoga0HAAGxqQQAqAti9AbtBACoCmLgBu6K2OAL4yAEgKiBrQcAAbGpBACoC3L0Bu0EAKgKcuAG7orY4AvzIAUEAQQAqAqC6AbtBACoCoL0BuyAVIGtBwABsaioCwMgBu6KgtjgCoLoBQQBBACoCpLoBu0EAKgKkvQG7IBUga0HAAGxqKgLEyAG7oqC2OAKkugFBAEEAKgKougG7QQAqAqi9AbsgFSBrQcAAbGoqAsjIAbuioLY4Aqi6AUEAQQAqAqy6AbtBACoCrL0BuyAVIGtBwABsaioCzMgBu6KgtjgCrLoBQQBBACoCsLoBu0EAKgKwvQG7IBUga0HAAGxqKgLQyAG7oqC2OAKwugFBAEEAKgK0ugG7QQAqArS9AbsgFSBrQcAAbGoqAtTIAbuioLY4ArS6AUEAQQAqAri6AbtBACoCuL0BuyAVIGtBwABsaioC2MgBu6KgtjgCuLoBQQBBACoCvLoBu0EAKgK8vQG7IBUga0HAAGxqKgLcyAG7oqC2OAK8ugFBAEEAKgLAugG7QQAqAsC9AbsgFSBrQcAAbGoqAuDIAbuioLY4AsC6AUEAQQAqAsS6AbtBACoCxL0BuyAVIGtBwABsaioC5MgBu6KgtjgCxLoBQQBBACoCyLoBu0EAKgLIvQG7IBUga0HAAGxqKgLoyAG7oqC2OALIugFBAEEAKgLMugG7QQAqAsy9AbsgFSBrQcAAbGoqAuzIAbuioLY4Asy6AUEAQQAqAtC6AbtBACoC0L0BuyAVIGtBwABsaioC8MgBu6KgtjgC0LoBQQBBACoC1LoBu0EAKgLUvQG7IBUga0HAAGxqKgL0yAG7oqC2OALUugFBAEEAKgLYugG7QQAqAti9AbsgFSBrQcAAbGoqAvjIAbuioLY4Ati6AUEAQQAqAty6AbtBACoC3L0BuyAVIGtBwABsaioC/MgBu6KgtjgC3LoBQQBBACoCoLsBuyAqIGtBwABsaioCwMgBu5qgtjgCoLsBQQBBACoCpLsBuyAqIGtBwABsaioCxMgBu5qgtjgCpLsBQQBBACoCqLsBuyAqIGtBwABsaioCyMgBu5qgtjgCqLsBQQBBACoCrLsBuyAqIGtBwABsaioCzMgBu5qgtjgCrLsBQQBBACoCsLsBuyAqIGtBwABsaioC0MgBu5qgtjgCsLsBQQBBACoCtLsBuyAqIGtBwABsaioC1MgBu5qgtjgCtLsBQQBBACoCuLsBuyAqIGtBwABsaioC2MgBu5qgtjgCuLsBQQBBACoCvLsBuyAqIGtBwABsaioC3MgBu5qgtjgCvLsBQQBBACoCwLsBuyAqIGtBwABsaioC4MgBu5qgtjgCwLsBQQBBACoCxLsBuyAqIGtBwABsaioC5MgBu5qgtjgCxLsBQQBBACoCyLsBuyAqIGtBwABsaioC6MgBu5qgtjgCyLsBQQBBACoCzLsBuyAqIGtBwABsaioC7MgBu5qgtjgCzLsBQQBBACoC0LsBuyAqIGtBwABsaioC8MgBu5qgtjgC0LsBQQBBACoC1LsBuyAqIGtBwABsaioC9MgBu5qgtjgC1LsBQQBBACoC2LsBuyAqIGtBwABsaioC+MgBu5qgtjgC2LsBQQBBACoC3LsBuyAqIGtBwABsaioC/MgBu5qgtjgC3LsBIGtBAWoiayAASA0ACyAAQQFKBEBBACFvA0Agb0EEbCBvQQRs/V0CkHr9XyA0/RT98gH9Xv1bApB6ACBvQQJqIm9BoAJIDQALQQBBACoCoLoBuyA0orY4AqC6AUEAQQAqAqS6AbsgNKK2OAKkugFBAEEAKgKougG7IDSitjgCqLoBQQBBACoCrLoBuyA0orY4Aqy6AUEAQQAqArC6AbsgNKK2OAKwugFBAEEAKgK0ugG7IDSitjgCtLoBQQBBACoCuLoBuyA0orY4Ari6AUEAQQAqAry6AbsgNKK2OAK8ugFBAEEAKgLAugG7IDSitjgCwLoBQQBBACoCxLoBuyA0orY4AsS6AUEAQQAqAsi6AbsgNKK2OALIugFBAEEAKgLMugG7IDSitjgCzLoBQQBBACoC0LoBuyA0orY4AtC6AUEAQQAqAtS6AbsgNKK2OALUugFBAEEAKgLYugG7IDSitjgC2LoBQQBBACoC3LoBuyA0orY4Aty6AUEAQQAqAqC7AbsgNKK2OAKguwFBAEEAKgKkuwG7IDSitjgCpLsBQQBBACoCqLsBuyA0orY4Aqi7AUEAQQAqAqy7AbsgNKK2OAKsuwFBAEEAKgKwuwG7IDSitjgCsLsBQQBBACoCtLsBuyA0orY4ArS7AUEAQQAqAri7AbsgNKK2OAK4uwFBAEEAKgK8uwG7IDSitjgCvLsBQQBBACoCwLsBuyA0orY4AsC7AUEAQQAqAsS7AbsgNKK2OALEuwFBAEEAKgLIuwG7IDSitjgCyLsBQQBBACoCzLsBuyA0orY4Asy7AUEAQQAqAtC7AbsgNKK2OALQuwFBAEEAKgLUuwG7IDSitjgC1LsBQQBBACoC2LsBuyA0orY4Ati7AUEAQQAqAty7AbsgNKK2OALcuwELQQBBACoCoLoBu0EAKgLguQG7o7Y4AtB5QQBBACoCpLoBu0EAKgLkuQG7o7Y4AtR5QQBBACoCqLoBu0EAKgLouQG7o7Y4Ath5QQBBACoCrLoBu0EAKgLsuQG7o7Y4Atx5QQBBACoCsLoBu0EAKgLwuQG7o7Y4AuB5QQBBACoCtLoBu0EAKgL0uQG7o7Y4AuR5QQBBACoCuLoBu0EAKgL4uQG7o7Y4Auh5QQBBACoCvLoBu0EAKgL8uQG7o7Y4Aux5QQBBACoCwLoBu0EAKgKAugG7o7Y4AvB5QQBBACoCxLoBu0EAKgKEugG7o7Y4AvR5QQBBACoCyLoBu0EAKgKIugG7o7Y4Avh5QQBBACoCzLoBu0EAKgKMugG7o7Y4Avx5QQBBACoC0LoBu0EAKgKQugG7o7Y4AoB6QQBBACoC1LoBu0EAKgKUugG7o7Y4AoR6QQBBACoC2LoBu0EAKgKYugG7o7Y4Aoh6QQBBACoC3LoBu0EAKgKcugG7o7Y4Aox6QQAhcANAIHBBBGwgcEEEbP1dAqC6Af1fIHBBBGz9XQLgtwH9X/3yASBwQQRs/V0C4LkB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgcEEEbP1dAuC5Af1f/fIB/fMB/QwAAAAAAAAAAAAAAAAAAAAAIHBBBGz9XQKguAH9X/0MAAAAAAAAAAAAAAAAAAAAAP1K/VL9Xv1bAuC6AQAgcEECaiJwQRBIDQALQQBBACoCoLsBu0EAKgLgugG7RAAAAAAAAABAQQAqAqC3AbuioqG2OALgtwFBAEEAKgKkuwG7QQAqAuS6AbtEAAAAAAAAAEBBACoCpLcBu6KiobY4AuS3AUEAQQAqAqi7AbtBACoC6LoBu0QAAAAAAAAAQEEAKgKotwG7oqKhtjgC6LcBQQBBACoCrLsBu0EAKgLsugG7RAAAAAAAAABAQQAqAqy3AbuioqG2OALstwFBAEEAKgKwuwG7QQAqAvC6AbtEAAAAAAAAAEBBACoCsLcBu6KiobY4AvC3AUEAQQAqArS7AbtBACoC9LoBu0QAAAAAAAAAQEEAKgK0twG7oqKhtjgC9LcBQQBBACoCuLsBu0EAKgL4ugG7RAAAAAAAAABAQQAqAri3AbuioqG2OAL4twFBAEEAKgK8uwG7QQAqAvy6AbtEAAAAAAAAAEBBACoCvLcBu6KiobY4Avy3AUEAQQAqAsC7AbtBACoCgLsBu0QAAAAAAAAAQEEAKgLAtwG7oqKhtjgCgLgBQQBBACoCxLsBu0EAKgKEuwG7RAAAAAAAAABAQQAqAsS3AbuioqG2OAKEuAFBAEEAKgLIuwG7QQAqAoi7AbtEAAAAAAAAAEBBACoCyLcBu6KiobY4Aoi4AUEAQQAqAsy7AbtBACoCjLsBu0QAAAAAAAAAQEEAKgLMtwG7oqKhtjgCjLgBQQBBACoC0LsBu0EAKgKQuwG7RAAAAAAAAABAQQAqAtC3AbuioqG2OAKQuAFBAEEAKgLUuwG7QQAqApS7AbtEAAAAAAAAAEBBACoC1LcBu6KiobY4ApS4AUEAQQAqAti7AbtBACoCmLsBu0QAAAAAAAAAQEEAKgLYtwG7oqKhtjgCmLgBQQBBACoC3LsBu0EAKgKcuwG7RAAAAAAAAABAQQAqAty3AbuioqG2OAKcuAFBAEHQ8ABqQQBBgAn8CwBBAEGgtwFqQQBBwAD8CwBBAEGguAFqQQBBwAD8CwBBACFxA0BBACFyA0AgckEEbCAqIHFBwABsaiByQQRsav1dAsDIAf1fIHJBBGz9XQLgugH9X/0MAAAAAAAAAEAAAAAAAAAAQCATIHFBwABsaiByQQRsav1dAsDIAf1f/fIB/fIB/fABIHJBBGz9XQLgtwH9X/3wASAUIHFBwABsaiByQQRsav1dAsDIAf1f/fIB/V79WwLguQEAIHJBAmoickEQSA0AC0EAQQAqApB5u0EAKgLguQG7oLY4ApB5QQBBACoClHm7QQAqAuS5AbugtjgClHlBAEEAKgKYebtBACoC6LkBu6C2OAKYeUEAQQAqApx5u0EAKgLsuQG7oLY4Apx5QQBBACoCoHm7QQAqAvC5AbugtjgCoHlBAEEAKgKkebtBACoC9LkBu6C2OAKkeUEAQQAqAqh5u0EAKgL4uQG7oLY4Aqh5QQBBACoCrHm7QQAqAvy5AbugtjgCrHlBAEEAKgKwebtBACoCgLoBu6C2OAKweUEAQQAqArR5u0EAKgKEugG7oLY4ArR5QQBBACoCuHm7QQAqAoi6AbugtjgCuHlBAEEAKgK8ebtBACoCjLoBu6C2OAK8eUEAQQAqAsB5u0EAKgKQugG7oLY4AsB5QQBBACoCxHm7QQAqApS6AbugtjgCxHlBAEEAKgLIebtBACoCmLoBu6C2OALIeUEAQQAqAsx5u0EAKgKcugG7oLY4Asx5QQAhcwNAIHNBwABsIHNBwABsKgKQcbsgc0EEbCoC4LkBuyASIHFBwABsaioCwMgBu6KgtjgCkHEgc0HAAGwgc0HAAGwqApRxuyBzQQRsKgLguQG7IBIgcUHAAGxqKgLEyAG7oqC2OAKUcSBzQcAAbCBzQcAAbCoCmHG7IHNBBGwqAuC5AbsgEiBxQcAAbGoqAsjIAbuioLY4AphxIHNBwABsIHNBwABsKgKccbsgc0EEbCoC4LkBuyASIHFBwABsaioCzMgBu6KgtjgCnHEgc0HAAGwgc0HAAGwqAqBxuyBzQQRsKgLguQG7IBIgcUHAAGxqKgLQyAG7oqC2OAKgcSBzQcAAbCBzQcAAbCoCpHG7IHNBBGwqAuC5AbsgEiBxQcAAbGoqAtTIAbuioLY4AqRxIHNBwABsIHNBwABsKgKocbsgc0EEbCoC4LkBuyASIHFBwABsaioC2MgBu6KgtjgCqHEgc0HAAGwgc0HAAGwqAqxxuyBzQQRsKgLguQG7IBIgcUHAAGxqKgLcyAG7oqC2OAKscSBzQcAAbCBzQcAAbCoCsHG7IHNBBGwqAuC5AbsgEiBxQcAAbGoqAuDIAbuioLY4ArBxIHNBwABsIHNBwABsKgK0cbsgc0EEbCoC4LkBuyASIHFBwABsaioC5MgBu6KgtjgCtHEgc0HAAGwgc0HAAGwqArhxuyBzQQRsKgLguQG7IBIgcUHAAGxqKgLoyAG7oqC2OAK4cSBzQcAAbCBzQcAAbCoCvHG7IHNBBGwqAuC5AbsgEiBxQcAAbGoqAuzIAbuioLY4ArxxIHNBwABsIHNBwABsKgLAcbsgc0EEbCoC4LkBuyASIHFBwABsaioC8MgBu6KgtjgCwHEgc0HAAGwgc0HAAGwqAsRxuyBzQQRsKgLguQG7IBIgcUHAAGxqKgL0yAG7oqC2OALEcSBzQcAAbCBzQcAAbCoCyHG7IHNBBGwqAuC5AbsgEiBxQcAAbGoqAvjIAbuioLY4AshxIHNBwABsIHNBwABsKgLMcbsgc0EEbCoC4LkBuyASIHFBwABsaioC/MgBu6KgtjgCzHEgc0EBaiJzQRBIDQALQQAhdANAIHRBBGwgdEEEbCoCgCC7QQAqAuC5AbuiIHRBBGwqAsAgu0EAKgLkuQG7oqAgdEEEbCoCgCG7QQAqAui5AbuioCB0QQRsKgLAIbtBACoC7LkBu6KgIHRBBGwqAoAiu0EAKgLwuQG7oqAgdEEEbCoCwCK7QQAqAvS5AbuioCB0QQRsKgKAI7tBACoC+LkBu6KgIHRBBGwqAsAju0EAKgL8uQG7oqAgdEEEbCoCgCS7QQAqAoC6AbuioCB0QQRsKgLAJLtBACoChLoBu6KgIHRBBGwqAoAlu0EAKgKIugG7oqAgdEEEbCoCwCW7QQAqAoy6AbuioCB0QQRsKgKAJrtBACoCkLoBu6KgIHRBBGwqAsAmu0EAKgKUugG7oqAgdEEEbCoCgCe7QQAqApi6AbuioCB0QQRsKgLAJ7tBACoCnLoBu6KgtjgCoLoBIHRBAWoidEEQSA0AC0EAQQAqAtBwu0EAKgKgugG7oLY4AtBwQQBBACoC1HC7QQAqAqS6AbugtjgC1HBBAEEAKgLYcLtBACoCqLoBu6C2OALYcEEAQQAqAtxwu0EAKgKsugG7oLY4AtxwQQBBACoC4HC7QQAqArC6AbugtjgC4HBBAEEAKgLkcLtBACoCtLoBu6C2OALkcEEAQQAqAuhwu0EAKgK4ugG7oLY4AuhwQQBBACoC7HC7QQAqAry6AbugtjgC7HBBAEEAKgLwcLtBACoCwLoBu6C2OALwcEEAQQAqAvRwu0EAKgLEugG7oLY4AvRwQQBBACoC+HC7QQAqAsi6AbugtjgC+HBBAEEAKgL8cLtBACoCzLoBu6C2OAL8cEEAQQAqAoBxu0EAKgLQugG7oLY4AoBxQQBBACoChHG7QQAqAtS6AbugtjgChHFBAEEAKgKIcbtBACoC2LoBu6C2OAKIcUEAQQAqAoxxu0EAKgLcugG7oLY4AoxxICsgcUHAAGxqQQAqAqC6AbtBACoC4LQBu6K2OALAyAEgKyBxQcAAbGpBACoCpLoBu0EAKgLktAG7orY4AsTIASArIHFBwABsakEAKgKougG7QQAqAui0AbuitjgCyMgBICsgcUHAAGxqQQAqAqy6AbtBACoC7LQBu6K2OALMyAEgKyBxQcAAbGpBACoCsLoBu0EAKgLwtAG7orY4AtDIASArIHFBwABsakEAKgK0ugG7QQAqAvS0AbuitjgC1MgBICsgcUHAAGxqQQAqAri6AbtBACoC+LQBu6K2OALYyAEgKyBxQcAAbGpBACoCvLoBu0EAKgL8tAG7orY4AtzIASArIHFBwABsakEAKgLAugG7QQAqAoC1AbuitjgC4MgBICsgcUHAAGxqQQAqAsS6AbtBACoChLUBu6K2OALkyAEgKyBxQcAAbGpBACoCyLoBu0EAKgKItQG7orY4AujIASArIHFBwABsakEAKgLMugG7QQAqAoy1AbuitjgC7MgBICsgcUHAAGxqQQAqAtC6AbtBACoCkLUBu6K2OALwyAEgKyBxQcAAbGpBACoC1LoBu0EAKgKUtQG7orY4AvTIASArIHFBwABsakEAKgLYugG7QQAqApi1AbuitjgC+MgBICsgcUHAAGxqQQAqAty6AbtBACoCnLUBu6K2OAL8yAFBAEEAKgKgtwG7QQAqAqC6AbsgESBxQcAAbGoqAsDIAbuioLY4AqC3AUEAQQAqAqS3AbtBACoCpLoBuyARIHFBwABsaioCxMgBu6KgtjgCpLcBQQBBACoCqLcBu0EAKgKougG7IBEgcUHAAGxqKgLIyAG7oqC2OAKotwFBAEEAKgKstwG7QQAqAqy6AbsgESBxQcAAbGoqAszIAbuioLY4Aqy3AUEAQQAqArC3AbtBACoCsLoBuyARIHFBwABsaioC0MgBu6KgtjgCsLcBQQBBACoCtLcBu0EAKgK0ugG7IBEgcUHAAGxqKgLUyAG7oqC2OAK0twFBAEEAKgK4twG7QQAqAri6AbsgESBxQcAAbGoqAtjIAbuioLY4Ari3AUEAQQAqAry3AbtBACoCvLoBuyARIHFBwABsaioC3MgBu6KgtjgCvLcBQQBBACoCwLcBu0EAKgLAugG7IBEgcUHAAGxqKgLgyAG7oqC2OALAtwFBAEEAKgLEtwG7QQAqAsS6AbsgESBxQcAAbGoqAuTIAbuioLY4AsS3AUEAQQAqAsi3AbtBACoCyLoBuyARIHFBwABsaioC6MgBu6KgtjgCyLcBQQBBACoCzLcBu0EAKgLMugG7IBEgcUHAAGxqKgLsyAG7oqC2OALMtwFBAEEAKgLQtwG7QQAqAtC6AbsgESBxQcAAbGoqAvDIAbuioLY4AtC3AUEAQQAqAtS3AbtBACoC1LoBuyARIHFBwABsaioC9MgBu6KgtjgC1LcBQQBBACoC2LcBu0EAKgLYugG7IBEgcUHAAGxqKgL4yAG7oqC2OALYtwFBAEEAKgLctwG7QQAqAty6AbsgESBxQcAAbGoqAvzIAbuioLY4Aty3AUEAQQAqAqC4AbsgKyBxQcAAbGoqAsDIAbuaoLY4AqC4AUEAQQAqAqS4AbsgKyBxQcAAbGoqAsTIAbuaoLY4AqS4AUEAQQAqAqi4AbsgKyBxQcAAbGoqAsjIAbuaoLY4Aqi4AUEAQQAqAqy4AbsgKyBxQcAAbGoqAszIAbuaoLY4Aqy4AUEAQQAqArC4AbsgKyBxQcAAbGoqAtDIAbuaoLY4ArC4AUEAQQAqArS4AbsgKyBxQcAAbGoqAtTIAbuaoLY4ArS4AUEAQQAqAri4AbsgKyBxQcAAbGoqAtjIAbuaoLY4Ari4AUEAQQAqAry4AbsgKyBxQcAAbGoqAtzIAbuaoLY4Ary4AUEAQQAqAsC4AbsgKyBxQcAAbGoqAuDIAbuaoLY4AsC4AUEAQQAqAsS4AbsgKyBxQcAAbGoqAuTIAbuaoLY4AsS4AUEAQQAqAsi4AbsgKyBxQcAAbGoqAujIAbuaoLY4Asi4AUEAQQAqAsy4AbsgKyBxQcAAbGoqAuzIAbuaoLY4Asy4AUEAQQAqAtC4AbsgKyBxQcAAbGoqAvDIAbuaoLY4AtC4AUEAQQAqAtS4AbsgKyBxQcAAbGoqAvTIAbuaoLY4AtS4AUEAQQAqAti4AbsgKyBxQcAAbGoqAvjIAbuaoLY4Ati4AUEAQQAqAty4AbsgKyBxQcAAbGoqAvzIAbuaoLY4Aty4ASBxQQFqInEgAEgNAAsgAEEBSgRAQQAhdQNAIHVBBGwgdUEEbP1dAtBw/V8gNP0U/fIB/V79WwLQcAAgdUECaiJ1QaACSA0AC0EAQQAqAqC3AbsgNKK2OAKgtwFBAEEAKgKktwG7IDSitjgCpLcBQQBBACoCqLcBuyA0orY4Aqi3AUEAQQAqAqy3AbsgNKK2OAKstwFBAEEAKgKwtwG7IDSitjgCsLcBQQBBACoCtLcBuyA0orY4ArS3AUEAQQAqAri3AbsgNKK2OAK4twFBAEEAKgK8twG7IDSitjgCvLcBQQBBACoCwLcBuyA0orY4AsC3AUEAQQAqAsS3AbsgNKK2OALEtwFBAEEAKgLItwG7IDSitjgCyLcBQQBBACoCzLcBuyA0orY4Asy3AUEAQQAqAtC3AbsgNKK2OALQtwFBAEEAKgLUtwG7IDSitjgC1LcBQQBBACoC2LcBuyA0orY4Ati3AUEAQQAqAty3AbsgNKK2OALctwFBAEEAKgKguAG7IDSitjgCoLgBQQBBACoCpLgBuyA0orY4AqS4AUEAQQAqAqi4AbsgNKK2OAKouAFBAEEAKgKsuAG7IDSitjgCrLgBQQBBACoCsLgBuyA0orY4ArC4AUEAQQAqArS4AbsgNKK2OAK0uAFBAEEAKgK4uAG7IDSitjgCuLgBQQBBACoCvLgBuyA0orY4Ary4AUEAQQAqAsC4AbsgNKK2OALAuAFBAEEAKgLEuAG7IDSitjgCxLgBQQBBACoCyLgBuyA0orY4Asi4AUEAQQAqAsy4AbsgNKK2OALMuAFBAEEAKgLQuAG7IDSitjgC0LgBQQBBACoC1LgBuyA0orY4AtS4AUEAQQAqAti4AbsgNKK2OALYuAFBAEEAKgLcuAG7IDSitjgC3LgBC0EAQQAqAqC3AbtBACoC4LYBu6O2OAKQcEEAQQAqAqS3AbtBACoC5LYBu6O2OAKUcEEAQQAqAqi3AbtBACoC6LYBu6O2OAKYcEEAQQAqAqy3AbtBACoC7LYBu6O2OAKccEEAQQAqArC3AbtBACoC8LYBu6O2OAKgcEEAQQAqArS3AbtBACoC9LYBu6O2OAKkcEEAQQAqAri3AbtBACoC+LYBu6O2OAKocEEAQQAqAry3AbtBACoC/LYBu6O2OAKscEEAQQAqAsC3AbtBACoCgLcBu6O2OAKwcEEAQQAqAsS3AbtBACoChLcBu6O2OAK0cEEAQQAqAsi3AbtBACoCiLcBu6O2OAK4cEEAQQAqAsy3AbtBACoCjLcBu6O2OAK8cEEAQQAqAtC3AbtBACoCkLcBu6O2OALAcEEAQQAqAtS3AbtBACoClLcBu6O2OALEcEEAQQAqAti3AbtBACoCmLcBu6O2OALIcEEAQQAqAty3AbtBACoCnLcBu6O2OALMcEEAIXYDQCB2QQRsIHZBBGz9XQKgtwH9XyB2QQRs/V0C4LQB/V/98gEgdkEEbP1dAuC2Af1f/fMB/e0B/QwAAAAAAAAAQAAAAAAAAABAIHZBBGz9XQLgtgH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACB2QQRs/V0CoLUB/V/9DAAAAAAAAAAAAAAAAAAAAAD9Sv1S/V79WwLgtwEAIHZBAmoidkEQSA0AC0EAQQAqAqC4AbtBACoC4LcBu0QAAAAAAAAAQEEAKgKgtAG7oqKhtjgC4LQBQQBBACoCpLgBu0EAKgLktwG7RAAAAAAAAABAQQAqAqS0AbuioqG2OALktAFBAEEAKgKouAG7QQAqAui3AbtEAAAAAAAAAEBBACoCqLQBu6KiobY4Aui0AUEAQQAqAqy4AbtBACoC7LcBu0QAAAAAAAAAQEEAKgKstAG7oqKhtjgC7LQBQQBBACoCsLgBu0EAKgLwtwG7RAAAAAAAAABAQQAqArC0AbuioqG2OALwtAFBAEEAKgK0uAG7QQAqAvS3AbtEAAAAAAAAAEBBACoCtLQBu6KiobY4AvS0AUEAQQAqAri4AbtBACoC+LcBu0QAAAAAAAAAQEEAKgK4tAG7oqKhtjgC+LQBQQBBACoCvLgBu0EAKgL8twG7RAAAAAAAAABAQQAqAry0AbuioqG2OAL8tAFBAEEAKgLAuAG7QQAqAoC4AbtEAAAAAAAAAEBBACoCwLQBu6KiobY4AoC1AUEAQQAqAsS4AbtBACoChLgBu0QAAAAAAAAAQEEAKgLEtAG7oqKhtjgChLUBQQBBACoCyLgBu0EAKgKIuAG7RAAAAAAAAABAQQAqAsi0AbuioqG2OAKItQFBAEEAKgLMuAG7QQAqAoy4AbtEAAAAAAAAAEBBACoCzLQBu6KiobY4Aoy1AUEAQQAqAtC4AbtBACoCkLgBu0QAAAAAAAAAQEEAKgLQtAG7oqKhtjgCkLUBQQBBACoC1LgBu0EAKgKUuAG7RAAAAAAAAABAQQAqAtS0AbuioqG2OAKUtQFBAEEAKgLYuAG7QQAqApi4AbtEAAAAAAAAAEBBACoC2LQBu6KiobY4Api1AUEAQQAqAty4AbtBACoCnLgBu0QAAAAAAAAAQEEAKgLctAG7oqKhtjgCnLUBQQBBkOcAakEAQYAJ/AsAQQBBoLQBakEAQcAA/AsAQQBBoLUBakEAQcAA/AsAQQAhdwNAQQAheANAIHhBBGwgKyB3QcAAbGogeEEEbGr9XQLAyAH9XyB4QQRs/V0C4LcB/V/9DAAAAAAAAABAAAAAAAAAAEAgDyB3QcAAbGogeEEEbGr9XQLAyAH9X/3yAf3yAf3wASB4QQRs/V0C4LQB/V/98AEgECB3QcAAbGogeEEEbGr9XQLAyAH9X/3yAf1e/VsC4LYBACB4QQJqInhBEEgNAAtBAEEAKgLQb7tBACoC4LYBu6C2OALQb0EAQQAqAtRvu0EAKgLktgG7oLY4AtRvQQBBACoC2G+7QQAqAui2AbugtjgC2G9BAEEAKgLcb7tBACoC7LYBu6C2OALcb0EAQQAqAuBvu0EAKgLwtgG7oLY4AuBvQQBBACoC5G+7QQAqAvS2AbugtjgC5G9BAEEAKgLob7tBACoC+LYBu6C2OALob0EAQQAqAuxvu0EAKgL8tgG7oLY4AuxvQQBBACoC8G+7QQAqAoC3AbugtjgC8G9BAEEAKgL0b7tBACoChLcBu6C2OAL0b0EAQQAqAvhvu0EAKgKItwG7oLY4AvhvQQBBACoC/G+7QQAqAoy3AbugtjgC/G9BAEEAKgKAcLtBACoCkLcBu6C2OAKAcEEAQQAqAoRwu0EAKgKUtwG7oLY4AoRwQQBBACoCiHC7QQAqApi3AbugtjgCiHBBAEEAKgKMcLtBACoCnLcBu6C2OAKMcEEAIXkDQCB5QcAAbCB5QcAAbCoC0Ge7IHlBBGwqAuC2AbsgDiB3QcAAbGoqAsDIAbuioLY4AtBnIHlBwABsIHlBwABsKgLUZ7sgeUEEbCoC4LYBuyAOIHdBwABsaioCxMgBu6KgtjgC1GcgeUHAAGwgeUHAAGwqAthnuyB5QQRsKgLgtgG7IA4gd0HAAGxqKgLIyAG7oqC2OALYZyB5QcAAbCB5QcAAbCoC3Ge7IHlBBGwqAuC2AbsgDiB3QcAAbGoqAszIAbuioLY4AtxnIHlBwABsIHlBwABsKgLgZ7sgeUEEbCoC4LYBuyAOIHdBwABsaioC0MgBu6KgtjgC4GcgeUHAAGwgeUHAAGwqAuRnuyB5QQRsKgLgtgG7IA4gd0HAAGxqKgLUyAG7oqC2OALkZyB5QcAAbCB5QcAAbCoC6Ge7IHlBBGwqAuC2AbsgDiB3QcAAbGoqAtjIAbuioLY4AuhnIHlBwABsIHlBwABsKgLsZ7sgeUEEbCoC4LYBuyAOIHdBwABsaioC3MgBu6KgtjgC7GcgeUHAAGwgeUHAAGwqAvBnuyB5QQRsKgLgtgG7IA4gd0HAAGxqKgLgyAG7oqC2OALwZyB5QcAAbCB5QcAAbCoC9Ge7IHlBBGwqAuC2AbsgDiB3QcAAbGoqAuTIAbuioLY4AvRnIHlBwABsIHlBwABsKgL4Z7sgeUEEbCoC4LYBuyAOIHdBwABsaioC6MgBu6KgtjgC+GcgeUHAAGwgeUHAAGwqAvxnuyB5QQRsKgLgtgG7IA4gd0HAAGxqKgLsyAG7oqC2OAL8ZyB5QcAAbCB5QcAAbCoCgGi7IHlBBGwqAuC2AbsgDiB3QcAAbGoqAvDIAbuioLY4AoBoIHlBwABsIHlBwABsKgKEaLsgeUEEbCoC4LYBuyAOIHdBwABsaioC9MgBu6KgtjgChGggeUHAAGwgeUHAAGwqAohouyB5QQRsKgLgtgG7IA4gd0HAAGxqKgL4yAG7oqC2OAKIaCB5QcAAbCB5QcAAbCoCjGi7IHlBBGwqAuC2AbsgDiB3QcAAbGoqAvzIAbuioLY4AoxoIHlBAWoieUEQSA0AC0EAIXoDQCB6QQRsIHpBBGwqAsAWu0EAKgLgtgG7oiB6QQRsKgKAF7tBACoC5LYBu6KgIHpBBGwqAsAXu0EAKgLotgG7oqAgekEEbCoCgBi7QQAqAuy2AbuioCB6QQRsKgLAGLtBACoC8LYBu6KgIHpBBGwqAoAZu0EAKgL0tgG7oqAgekEEbCoCwBm7QQAqAvi2AbuioCB6QQRsKgKAGrtBACoC/LYBu6KgIHpBBGwqAsAau0EAKgKAtwG7oqAgekEEbCoCgBu7QQAqAoS3AbuioCB6QQRsKgLAG7tBACoCiLcBu6KgIHpBBGwqAoAcu0EAKgKMtwG7oqAgekEEbCoCwBy7QQAqApC3AbuioCB6QQRsKgKAHbtBACoClLcBu6KgIHpBBGwqAsAdu0EAKgKYtwG7oqAgekEEbCoCgB67QQAqApy3AbuioLY4AqC3ASB6QQFqInpBEEgNAAtBAEEAKgKQZ7tBACoCoLcBu6C2OAKQZ0EAQQAqApRnu0EAKgKktwG7oLY4ApRnQQBBACoCmGe7QQAqAqi3AbugtjgCmGdBAEEAKgKcZ7tBACoCrLcBu6C2OAKcZ0EAQQAqAqBnu0EAKgKwtwG7oLY4AqBnQQBBACoCpGe7QQAqArS3AbugtjgCpGdBAEEAKgKoZ7tBACoCuLcBu6C2OAKoZ0EAQQAqAqxnu0EAKgK8twG7oLY4AqxnQQBBACoCsGe7QQAqAsC3AbugtjgCsGdBAEEAKgK0Z7tBACoCxLcBu6C2OAK0Z0EAQQAqArhnu0EAKgLItwG7oLY4ArhnQQBBACoCvGe7QQAqAsy3AbugtjgCvGdBAEEAKgLAZ7tBACoC0LcBu6C2OALAZ0EAQQAqAsRnu0EAKgLUtwG7oLY4AsRnQQBBACoCyGe7QQAqAti3AbugtjgCyGdBAEEAKgLMZ7tBACoC3LcBu6C2OALMZyAsIHdBwABsakEAKgKgtwG7QQAqAuCxAbuitjgCwMgBICwgd0HAAGxqQQAqAqS3AbtBACoC5LEBu6K2OALEyAEgLCB3QcAAbGpBACoCqLcBu0EAKgLosQG7orY4AsjIASAsIHdBwABsakEAKgKstwG7QQAqAuyxAbuitjgCzMgBICwgd0HAAGxqQQAqArC3AbtBACoC8LEBu6K2OALQyAEgLCB3QcAAbGpBACoCtLcBu0EAKgL0sQG7orY4AtTIASAsIHdBwABsakEAKgK4twG7QQAqAvixAbuitjgC2MgBICwgd0HAAGxqQQAqAry3AbtBACoC/LEBu6K2OALcyAEgLCB3QcAAbGpBACoCwLcBu0EAKgKAsgG7orY4AuDIASAsIHdBwABsakEAKgLEtwG7QQAqAoSyAbuitjgC5MgBICwgd0HAAGxqQQAqAsi3AbtBACoCiLIBu6K2OALoyAEgLCB3QcAAbGpBACoCzLcBu0EAKgKMsgG7orY4AuzIASAsIHdBwABsakEAKgLQtwG7QQAqApCyAbuitjgC8MgBICwgd0HAAGxqQQAqAtS3AbtBACoClLIBu6K2OAL0yAEgLCB3QcAAbGpBACoC2LcBu0EAKgKYsgG7orY4AvjIASAsIHdBwABsakEAKgLctwG7QQAqApyyAbuitjgC/MgBQQBBACoCoLQBu0EAKgKgtwG7IA0gd0HAAGxqKgLAyAG7oqC2OAKgtAFBAEEAKgKktAG7QQAqAqS3AbsgDSB3QcAAbGoqAsTIAbuioLY4AqS0AUEAQQAqAqi0AbtBACoCqLcBuyANIHdBwABsaioCyMgBu6KgtjgCqLQBQQBBACoCrLQBu0EAKgKstwG7IA0gd0HAAGxqKgLMyAG7oqC2OAKstAFBAEEAKgKwtAG7QQAqArC3AbsgDSB3QcAAbGoqAtDIAbuioLY4ArC0AUEAQQAqArS0AbtBACoCtLcBuyANIHdBwABsaioC1MgBu6KgtjgCtLQBQQBBACoCuLQBu0EAKgK4twG7IA0gd0HAAGxqKgLYyAG7oqC2OAK4tAFBAEEAKgK8tAG7QQAqAry3AbsgDSB3QcAAbGoqAtzIAbuioLY4Ary0AUEAQQAqAsC0AbtBACoCwLcBuyANIHdBwABsaioC4MgBu6KgtjgCwLQBQQBBACoCxLQBu0EAKgLEtwG7IA0gd0HAAGxqKgLkyAG7oqC2OALEtAFBAEEAKgLItAG7QQAqAsi3AbsgDSB3QcAAbGoqAujIAbuioLY4Asi0AUEAQQAqAsy0AbtBACoCzLcBuyANIHdBwABsaioC7MgBu6KgtjgCzLQBQQBBACoC0LQBu0EAKgLQtwG7IA0gd0HAAGxqKgLwyAG7oqC2OALQtAFBAEEAKgLUtAG7QQAqAtS3AbsgDSB3QcAAbGoqAvTIAbuioLY4AtS0AUEAQQAqAti0AbtBACoC2LcBuyANIHdBwABsaioC+MgBu6KgtjgC2LQBQQBBACoC3LQBu0EAKgLctwG7IA0gd0HAAGxqKgL8yAG7oqC2OALctAFBAEEAKgKgtQG7ICwgd0HAAGxqKgLAyAG7mqC2OAKgtQFBAEEAKgKktQG7ICwgd0HAAGxqKgLEyAG7mqC2OAKktQFBAEEAKgKotQG7ICwgd0HAAGxqKgLIyAG7mqC2OAKotQFBAEEAKgKstQG7ICwgd0HAAGxqKgLMyAG7mqC2OAKstQFBAEEAKgKwtQG7ICwgd0HAAGxqKgLQyAG7mqC2OAKwtQFBAEEAKgK0tQG7ICwgd0HAAGxqKgLUyAG7mqC2OAK0tQFBAEEAKgK4tQG7ICwgd0HAAGxqKgLYyAG7mqC2OAK4tQFBAEEAKgK8tQG7ICwgd0HAAGxqKgLcyAG7mqC2OAK8tQFBAEEAKgLAtQG7ICwgd0HAAGxqKgLgyAG7mqC2OALAtQFBAEEAKgLEtQG7ICwgd0HAAGxqKgLkyAG7mqC2OALEtQFBAEEAKgLItQG7ICwgd0HAAGxqKgLoyAG7mqC2OALItQFBAEEAKgLMtQG7ICwgd0HAAGxqKgLsyAG7mqC2OALMtQFBAEEAKgLQtQG7ICwgd0HAAGxqKgLwyAG7mqC2OALQtQFBAEEAKgLUtQG7ICwgd0HAAGxqKgL0yAG7mqC2OALUtQFBAEEAKgLYtQG7ICwgd0HAAGxqKgL4yAG7mqC2OALYtQFBAEEAKgLctQG7ICwgd0HAAGxqKgL8yAG7mqC2OALctQEgd0EBaiJ3IABIDQALIABBAUoEQEEAIXsDQCB7QQRsIHtBBGz9XQKQZ/1fIDT9FP3yAf1e/VsCkGcAIHtBAmoie0GgAkgNAAtBAEEAKgKgtAG7IDSitjgCoLQBQQBBACoCpLQBuyA0orY4AqS0AUEAQQAqAqi0AbsgNKK2OAKotAFBAEEAKgKstAG7IDSitjgCrLQBQQBBACoCsLQBuyA0orY4ArC0AUEAQQAqArS0AbsgNKK2OAK0tAFBAEEAKgK4tAG7IDSitjgCuLQBQQBBACoCvLQBuyA0orY4Ary0AUEAQQAqAsC0AbsgNKK2OALAtAFBAEEAKgLEtAG7IDSitjgCxLQBQQBBACoCyLQBuyA0orY4Asi0AUEAQQAqAsy0AbsgNKK2OALMtAFBAEEAKgLQtAG7IDSitjgC0LQBQQBBACoC1LQBuyA0orY4AtS0AUEAQQAqAti0AbsgNKK2OALYtAFBAEEAKgLctAG7IDSitjgC3LQBQQBBACoCoLUBuyA0orY4AqC1AUEAQQAqAqS1AbsgNKK2OAKktQFBAEEAKgKotQG7IDSitjgCqLUBQQBBACoCrLUBuyA0orY4Aqy1AUEAQQAqArC1AbsgNKK2OAKwtQFBAEEAKgK0tQG7IDSitjgCtLUBQQBBACoCuLUBuyA0orY4Ari1AUEAQQAqAry1AbsgNKK2OAK8tQFBAEEAKgLAtQG7IDSitjgCwLUBQQBBACoCxLUBuyA0orY4AsS1AUEAQQAqAsi1AbsgNKK2OALItQFBAEEAKgLMtQG7IDSitjgCzLUBQQBBACoC0LUBuyA0orY4AtC1AUEAQQAqAtS1AbsgNKK2OALUtQFBAEEAKgLYtQG7IDSitjgC2LUBQQBBACoC3LUBuyA0orY4Aty1AQtBAEEAKgKgtAG7QQAqAuCzAbujtjgC0GZBAEEAKgKktAG7QQAqAuSzAbujtjgC1GZBAEEAKgKotAG7QQAqAuizAbujtjgC2GZBAEEAKgKstAG7QQAqAuyzAbujtjgC3GZBAEEAKgKwtAG7QQAqAvCzAbujtjgC4GZBAEEAKgK0tAG7QQAqAvSzAbujtjgC5GZBAEEAKgK4tAG7QQAqAvizAbujtjgC6GZBAEEAKgK8tAG7QQAqAvyzAbujtjgC7GZBAEEAKgLAtAG7QQAqAoC0AbujtjgC8GZBAEEAKgLEtAG7QQAqAoS0AbujtjgC9GZBAEEAKgLItAG7QQAqAoi0AbujtjgC+GZBAEEAKgLMtAG7QQAqAoy0AbujtjgC/GZBAEEAKgLQtAG7QQAqApC0AbujtjgCgGdBAEEAKgLUtAG7QQAqApS0AbujtjgChGdBAEEAKgLYtAG7QQAqApi0AbujtjgCiGdBAEEAKgLctAG7QQAqApy0AbujtjgCjGdBACF8A0AgfEEEbCB8QQRs/V0CoLQB/V8gfEEEbP1dAuCxAf1f/fIBIHxBBGz9XQLgswH9X/3zAf3tAf0MAAAAAAAAAEAAAAAAAAAAQCB8QQRs/V0C4LMB/V/98gH98wH9DAAAAAAAAAAAAAAAAAAAAAAgfEEEbP1dAqCyAf1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4LQBACB8QQJqInxBEEgNAAtBAEEAKgKgtQG7QQAqAuC0AbtEAAAAAAAAAEBBACoCoLEBu6KiobY4AuCxAUEAQQAqAqS1AbtBACoC5LQBu0QAAAAAAAAAQEEAKgKksQG7oqKhtjgC5LEBQQBBACoCqLUBu0EAKgLotAG7RAAAAAAAAABAQQAqAqixAbuioqG2OALosQFBAEEAKgKstQG7QQAqAuy0AbtEAAAAAAAAAEBBACoCrLEBu6KiobY4AuyxAUEAQQAqArC1AbtBACoC8LQBu0QAAAAAAAAAQEEAKgKwsQG7oqKhtjgC8LEBQQBBACoCtLUBu0EAKgL0tAG7RAAAAAAAAABAQQAqArSxAbuioqG2OAL0sQFBAEEAKgK4tQG7QQAqAvi0AbtEAAAAAAAAAEBBACoCuLEBu6KiobY4AvixAUEAQQAqAry1AbtBACoC/LQBu0QAAAAAAAAAQEEAKgK8sQG7oqKhtjgC/LEBQQBBACoCwLUBu0EAKgKAtQG7RAAAAAAAAABAQQAqAsCxAbuioqG2OAKAsgFBAEEAKgLEtQG7QQAqAoS1AbtEAAAAAAAAAEBBACoCxLEBu6KiobY4AoSyAUEAQQAqAsi1AbtBACoCiLUBu0QAAAAAAAAAQEEAKgLIsQG7oqKhtjgCiLIBQQBBACoCzLUBu0EAKgKMtQG7RAAAAAAAAABAQQAqAsyxAbuioqG2OAKMsgFBAEEAKgLQtQG7QQAqApC1AbtEAAAAAAAAAEBBACoC0LEBu6KiobY4ApCyAUEAQQAqAtS1AbtBACoClLUBu0QAAAAAAAAAQEEAKgLUsQG7oqKhtjgClLIBQQBBACoC2LUBu0EAKgKYtQG7RAAAAAAAAABAQQAqAtixAbuioqG2OAKYsgFBAEEAKgLctQG7QQAqApy1AbtEAAAAAAAAAEBBACoC3LEBu6KiobY4ApyyAUEAQdDdAGpBAEGACfwLAEEAQaCxAWpBAEHAAPwLAEEAQaCyAWpBAEHAAPwLAEEAIX0DQEEAIX4DQCB+QQRsICwgfUHAAGxqIH5BBGxq/V0CwMgB/V8gfkEEbP1dAuC0Af1f/QwAAAAAAAAAQAAAAAAAAABAIAsgfUHAAGxqIH5BBGxq/V0CwMgB/V/98gH98gH98AEgfkEEbP1dAuCxAf1f/fABIAwgfUHAAGxqIH5BBGxq/V0CwMgB/V/98gH9Xv1bAuCzAQAgfkECaiJ+QRBIDQALQQBBACoCkGa7QQAqAuCzAbugtjgCkGZBAEEAKgKUZrtBACoC5LMBu6C2OAKUZkEAQQAqAphmu0EAKgLoswG7oLY4AphmQQBBACoCnGa7QQAqAuyzAbugtjgCnGZBAEEAKgKgZrtBACoC8LMBu6C2OAKgZkEAQQAqAqRmu0EAKgL0swG7oLY4AqRmQQBBACoCqGa7QQAqAvizAbugtjgCqGZBAEEAKgKsZrtBACoC/LMBu6C2OAKsZkEAQQAqArBmu0EAKgKAtAG7oLY4ArBmQQBBACoCtGa7QQAqAoS0AbugtjgCtGZBAEEAKgK4ZrtBACoCiLQBu6C2OAK4ZkEAQQAqArxmu0EAKgKMtAG7oLY4ArxmQQBBACoCwGa7QQAqApC0AbugtjgCwGZBAEEAKgLEZrtBACoClLQBu6C2OALEZkEAQQAqAshmu0EAKgKYtAG7oLY4AshmQQBBACoCzGa7QQAqApy0AbugtjgCzGZBACF/A0Agf0HAAGwgf0HAAGwqApBeuyB/QQRsKgLgswG7IAogfUHAAGxqKgLAyAG7oqC2OAKQXiB/QcAAbCB/QcAAbCoClF67IH9BBGwqAuCzAbsgCiB9QcAAbGoqAsTIAbuioLY4ApReIH9BwABsIH9BwABsKgKYXrsgf0EEbCoC4LMBuyAKIH1BwABsaioCyMgBu6KgtjgCmF4gf0HAAGwgf0HAAGwqApxeuyB/QQRsKgLgswG7IAogfUHAAGxqKgLMyAG7oqC2OAKcXiB/QcAAbCB/QcAAbCoCoF67IH9BBGwqAuCzAbsgCiB9QcAAbGoqAtDIAbuioLY4AqBeIH9BwABsIH9BwABsKgKkXrsgf0EEbCoC4LMBuyAKIH1BwABsaioC1MgBu6KgtjgCpF4gf0HAAGwgf0HAAGwqAqheuyB/QQRsKgLgswG7IAogfUHAAGxqKgLYyAG7oqC2OAKoXiB/QcAAbCB/QcAAbCoCrF67IH9BBGwqAuCzAbsgCiB9QcAAbGoqAtzIAbuioLY4AqxeIH9BwABsIH9BwABsKgKwXrsgf0EEbCoC4LMBuyAKIH1BwABsaioC4MgBu6KgtjgCsF4gf0HAAGwgf0HAAGwqArReuyB/QQRsKgLgswG7IAogfUHAAGxqKgLkyAG7oqC2OAK0XiB/QcAAbCB/QcAAbCoCuF67IH9BBGwqAuCzAbsgCiB9QcAAbGoqAujIAbuioLY4ArheIH9BwABsIH9BwABsKgK8Xrsgf0EEbCoC4LMBuyAKIH1BwABsaioC7MgBu6KgtjgCvF4gf0HAAGwgf0HAAGwqAsBeuyB/QQRsKgLgswG7IAogfUHAAGxqKgLwyAG7oqC2OALAXiB/QcAAbCB/QcAAbCoCxF67IH9BBGwqAuCzAbsgCiB9QcAAbGoqAvTIAbuioLY4AsReIH9BwABsIH9BwABsKgLIXrsgf0EEbCoC4LMBuyAKIH1BwABsaioC+MgBu6KgtjgCyF4gf0HAAGwgf0HAAGwqAsxeuyB/QQRsKgLgswG7IAogfUHAAGxqKgL8yAG7oqC2OALMXiB/QQFqIn9BEEgNAAtBACGAAQNAIIABQQRsIIABQQRsKgKADbtBACoC4LMBu6IggAFBBGwqAsANu0EAKgLkswG7oqAggAFBBGwqAoAOu0EAKgLoswG7oqAggAFBBGwqAsAOu0EAKgLsswG7oqAggAFBBGwqAoAPu0EAKgLwswG7oqAggAFBBGwqAsAPu0EAKgL0swG7oqAggAFBBGwqAoAQu0EAKgL4swG7oqAggAFBBGwqAsAQu0EAKgL8swG7oqAggAFBBGwqAoARu0EAKgKAtAG7oqAggAFBBGwqAsARu0EAKgKEtAG7oqAggAFBBGwqAoASu0EAKgKItAG7oqAggAFBBGwqAsASu0EAKgKMtAG7oqAggAFBBGwqAoATu0EAKgKQtAG7oqAggAFBBGwqAsATu0EAKgKUtAG7oqAggAFBBGwqAoAUu0EAKgKYtAG7oqAggAFBBGwqAsAUu0EAKgKctAG7oqC2OAKgtAEggAFBAWoigAFBEEgNAAtBAEEAKgLQXbtBACoCoLQBu6C2OALQXUEAQQAqAtRdu0EAKgKktAG7oLY4AtRdQQBBACoC2F27QQAqAqi0AbugtjgC2F1BAEEAKgLcXbtBACoCrLQBu6C2OALcXUEAQQAqAuBdu0EAKgKwtAG7oLY4AuBdQQBBACoC5F27QQAqArS0AbugtjgC5F1BAEEAKgLoXbtBACoCuLQBu6C2OALoXUEAQQAqAuxdu0EAKgK8tAG7oLY4AuxdQQBBACoC8F27QQAqAsC0AbugtjgC8F1BAEEAKgL0XbtBACoCxLQBu6C2OAL0XUEAQQAqAvhdu0EAKgLItAG7oLY4AvhdQQBBACoC/F27QQAqAsy0AbugtjgC/F1BAEEAKgKAXrtBACoC0LQBu6C2OAKAXkEAQQAqAoReu0EAKgLUtAG7oLY4AoReQQBBACoCiF67QQAqAti0AbugtjgCiF5BAEEAKgKMXrtBACoC3LQBu6C2OAKMXiAtIH1BwABsakEAKgKgtAG7QQAqAuCuAbuitjgCwMgBIC0gfUHAAGxqQQAqAqS0AbtBACoC5K4Bu6K2OALEyAEgLSB9QcAAbGpBACoCqLQBu0EAKgLorgG7orY4AsjIASAtIH1BwABsakEAKgKstAG7QQAqAuyuAbuitjgCzMgBIC0gfUHAAGxqQQAqArC0AbtBACoC8K4Bu6K2OALQyAEgLSB9QcAAbGpBACoCtLQBu0EAKgL0rgG7orY4AtTIASAtIH1BwABsakEAKgK4tAG7QQAqAviuAbuitjgC2MgBIC0gfUHAAGxqQQAqAry0AbtBACoC/K4Bu6K2OALcyAEgLSB9QcAAbGpBACoCwLQBu0EAKgKArwG7orY4AuDIASAtIH1BwABsakEAKgLEtAG7QQAqAoSvAbuitjgC5MgBIC0gfUHAAGxqQQAqAsi0AbtBACoCiK8Bu6K2OALoyAEgLSB9QcAAbGpBACoCzLQBu0EAKgKMrwG7orY4AuzIASAtIH1BwABsakEAKgLQtAG7QQAqApCvAbuitjgC8MgBIC0gfUHAAGxqQQAqAtS0AbtBACoClK8Bu6K2OAL0yAEgLSB9QcAAbGpBACoC2LQBu0EAKgKYrwG7orY4AvjIASAtIH1BwABsakEAKgLctAG7QQAqApyvAbuitjgC/MgBQQBBACoCoLEBu0EAKgKgtAG7IAkgfUHAAGxqKgLAyAG7oqC2OAKgsQFBAEEAKgKksQG7QQAqAqS0AbsgCSB9QcAAbGoqAsTIAbuioLY4AqSxAUEAQQAqAqixAbtBACoCqLQBuyAJIH1BwABsaioCyMgBu6KgtjgCqLEBQQBBACoCrLEBu0EAKgKstAG7IAkgfUHAAGxqKgLMyAG7oqC2OAKssQFBAEEAKgKwsQG7QQAqArC0AbsgCSB9QcAAbGoqAtDIAbuioLY4ArCxAUEAQQAqArSxAbtBACoCtLQBuyAJIH1BwABsaioC1MgBu6KgtjgCtLEBQQBBACoCuLEBu0EAKgK4tAG7IAkgfUHAAGxqKgLYyAG7oqC2OAK4sQFBAEEAKgK8sQG7QQAqAry0AbsgCSB9QcAAbGoqAtzIAbuioLY4AryxAUEAQQAqAsCxAbtBACoCwLQBuyAJIH1BwABsaioC4MgBu6KgtjgCwLEBQQBBACoCxLEBu0EAKgLEtAG7IAkgfUHAAGxqKgLkyAG7oqC2OALEsQFBAEEAKgLIsQG7QQAqAsi0AbsgCSB9QcAAbGoqAujIAbuioLY4AsixAUEAQQAqAsyxAbtBACoCzLQBuyAJIH1BwABsaioC7MgBu6KgtjgCzLEBQQBBACoC0LEBu0EAKgLQtAG7IAkgfUHAAGxqKgLwyAG7oqC2OALQsQFBAEEAKgLUsQG7QQAqAtS0AbsgCSB9QcAAbGoqAvTIAbuioLY4AtSxAUEAQQAqAtixAbtBACoC2LQBuyAJIH1BwABsaioC+MgBu6KgtjgC2LEBQQBBACoC3LEBu0EAKgLctAG7IAkgfUHAAGxqKgL8yAG7oqC2OALcsQFBAEEAKgKgsgG7IC0gfUHAAGxqKgLAyAG7mqC2OAKgsgFBAEEAKgKksgG7IC0gfUHAAGxqKgLEyAG7mqC2OAKksgFBAEEAKgKosgG7IC0gfUHAAGxqKgLIyAG7mqC2OAKosgFBAEEAKgKssgG7IC0gfUHAAGxqKgLMyAG7mqC2OAKssgFBAEEAKgKwsgG7IC0gfUHAAGxqKgLQyAG7mqC2OAKwsgFBAEEAKgK0sgG7IC0gfUHAAGxqKgLUyAG7mqC2OAK0sgFBAEEAKgK4sgG7IC0gfUHAAGxqKgLYyAG7mqC2OAK4sgFBAEEAKgK8sgG7IC0gfUHAAGxqKgLcyAG7mqC2OAK8sgFBAEEAKgLAsgG7IC0gfUHAAGxqKgLgyAG7mqC2OALAsgFBAEEAKgLEsgG7IC0gfUHAAGxqKgLkyAG7mqC2OALEsgFBAEEAKgLIsgG7IC0gfUHAAGxqKgLoyAG7mqC2OALIsgFBAEEAKgLMsgG7IC0gfUHAAGxqKgLsyAG7mqC2OALMsgFBAEEAKgLQsgG7IC0gfUHAAGxqKgLwyAG7mqC2OALQsgFBAEEAKgLUsgG7IC0gfUHAAGxqKgL0yAG7mqC2OALUsgFBAEEAKgLYsgG7IC0gfUHAAGxqKgL4yAG7mqC2OALYsgFBAEEAKgLcsgG7IC0gfUHAAGxqKgL8yAG7mqC2OALcsgEgfUEBaiJ9IABIDQALIABBAUoEQEEAIYEBA0AggQFBBGwggQFBBGz9XQLQXf1fIDT9FP3yAf1e/VsC0F0AIIEBQQJqIoEBQaACSA0AC0EAQQAqAqCxAbsgNKK2OAKgsQFBAEEAKgKksQG7IDSitjgCpLEBQQBBACoCqLEBuyA0orY4AqixAUEAQQAqAqyxAbsgNKK2OAKssQFBAEEAKgKwsQG7IDSitjgCsLEBQQBBACoCtLEBuyA0orY4ArSxAUEAQQAqArixAbsgNKK2OAK4sQFBAEEAKgK8sQG7IDSitjgCvLEBQQBBACoCwLEBuyA0orY4AsCxAUEAQQAqAsSxAbsgNKK2OALEsQFBAEEAKgLIsQG7IDSitjgCyLEBQQBBACoCzLEBuyA0orY4AsyxAUEAQQAqAtCxAbsgNKK2OALQsQFBAEEAKgLUsQG7IDSitjgC1LEBQQBBACoC2LEBuyA0orY4AtixAUEAQQAqAtyxAbsgNKK2OALcsQFBAEEAKgKgsgG7IDSitjgCoLIBQQBBACoCpLIBuyA0orY4AqSyAUEAQQAqAqiyAbsgNKK2OAKosgFBAEEAKgKssgG7IDSitjgCrLIBQQBBACoCsLIBuyA0orY4ArCyAUEAQQAqArSyAbsgNKK2OAK0sgFBAEEAKgK4sgG7IDSitjgCuLIBQQBBACoCvLIBuyA0orY4AryyAUEAQQAqAsCyAbsgNKK2OALAsgFBAEEAKgLEsgG7IDSitjgCxLIBQQBBACoCyLIBuyA0orY4AsiyAUEAQQAqAsyyAbsgNKK2OALMsgFBAEEAKgLQsgG7IDSitjgC0LIBQQBBACoC1LIBuyA0orY4AtSyAUEAQQAqAtiyAbsgNKK2OALYsgFBAEEAKgLcsgG7IDSitjgC3LIBC0EAQQAqAqCxAbtBACoC4LABu6O2OAKQXUEAQQAqAqSxAbtBACoC5LABu6O2OAKUXUEAQQAqAqixAbtBACoC6LABu6O2OAKYXUEAQQAqAqyxAbtBACoC7LABu6O2OAKcXUEAQQAqArCxAbtBACoC8LABu6O2OAKgXUEAQQAqArSxAbtBACoC9LABu6O2OAKkXUEAQQAqArixAbtBACoC+LABu6O2OAKoXUEAQQAqAryxAbtBACoC/LABu6O2OAKsXUEAQQAqAsCxAbtBACoCgLEBu6O2OAKwXUEAQQAqAsSxAbtBACoChLEBu6O2OAK0XUEAQQAqAsixAbtBACoCiLEBu6O2OAK4XUEAQQAqAsyxAbtBACoCjLEBu6O2OAK8XUEAQQAqAtCxAbtBACoCkLEBu6O2OALAXUEAQQAqAtSxAbtBACoClLEBu6O2OALEXUEAQQAqAtixAbtBACoCmLEBu6O2OALIXUEAQQAqAtyxAbtBACoCnLEBu6O2OALMXUEAIYIBA0AgggFBBGwgggFBBGz9XQKgsQH9XyCCAUEEbP1dAuCuAf1f/fIBIIIBQQRs/V0C4LAB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgggFBBGz9XQLgsAH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACCCAUEEbP1dAqCvAf1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4LEBACCCAUECaiKCAUEQSA0AC0EAQQAqAqCyAbtBACoC4LEBu0QAAAAAAAAAQEEAKgKgrgG7oqKhtjgC4K4BQQBBACoCpLIBu0EAKgLksQG7RAAAAAAAAABAQQAqAqSuAbuioqG2OALkrgFBAEEAKgKosgG7QQAqAuixAbtEAAAAAAAAAEBBACoCqK4Bu6KiobY4AuiuAUEAQQAqAqyyAbtBACoC7LEBu0QAAAAAAAAAQEEAKgKsrgG7oqKhtjgC7K4BQQBBACoCsLIBu0EAKgLwsQG7RAAAAAAAAABAQQAqArCuAbuioqG2OALwrgFBAEEAKgK0sgG7QQAqAvSxAbtEAAAAAAAAAEBBACoCtK4Bu6KiobY4AvSuAUEAQQAqAriyAbtBACoC+LEBu0QAAAAAAAAAQEEAKgK4rgG7oqKhtjgC+K4BQQBBACoCvLIBu0EAKgL8sQG7RAAAAAAAAABAQQAqAryuAbuioqG2OAL8rgFBAEEAKgLAsgG7QQAqAoCyAbtEAAAAAAAAAEBBACoCwK4Bu6KiobY4AoCvAUEAQQAqAsSyAbtBACoChLIBu0QAAAAAAAAAQEEAKgLErgG7oqKhtjgChK8BQQBBACoCyLIBu0EAKgKIsgG7RAAAAAAAAABAQQAqAsiuAbuioqG2OAKIrwFBAEEAKgLMsgG7QQAqAoyyAbtEAAAAAAAAAEBBACoCzK4Bu6KiobY4AoyvAUEAQQAqAtCyAbtBACoCkLIBu0QAAAAAAAAAQEEAKgLQrgG7oqKhtjgCkK8BQQBBACoC1LIBu0EAKgKUsgG7RAAAAAAAAABAQQAqAtSuAbuioqG2OAKUrwFBAEEAKgLYsgG7QQAqApiyAbtEAAAAAAAAAEBBACoC2K4Bu6KiobY4ApivAUEAQQAqAtyyAbtBACoCnLIBu0QAAAAAAAAAQEEAKgLcrgG7oqKhtjgCnK8BQQBBkNQAakEAQYAJ/AsAQQBBoK4BakEAQcAA/AsAQQBBoK8BakEAQcAA/AsAQQAhgwEDQEEAIYQBA0AghAFBBGwgLSCDAUHAAGxqIIQBQQRsav1dAsDIAf1fIIQBQQRs/V0C4LEB/V/9DAAAAAAAAABAAAAAAAAAAEAgByCDAUHAAGxqIIQBQQRsav1dAsDIAf1f/fIB/fIB/fABIIQBQQRs/V0C4K4B/V/98AEgCCCDAUHAAGxqIIQBQQRsav1dAsDIAf1f/fIB/V79WwLgsAEAIIQBQQJqIoQBQRBIDQALQQBBACoC0Fy7QQAqAuCwAbugtjgC0FxBAEEAKgLUXLtBACoC5LABu6C2OALUXEEAQQAqAthcu0EAKgLosAG7oLY4AthcQQBBACoC3Fy7QQAqAuywAbugtjgC3FxBAEEAKgLgXLtBACoC8LABu6C2OALgXEEAQQAqAuRcu0EAKgL0sAG7oLY4AuRcQQBBACoC6Fy7QQAqAviwAbugtjgC6FxBAEEAKgLsXLtBACoC/LABu6C2OALsXEEAQQAqAvBcu0EAKgKAsQG7oLY4AvBcQQBBACoC9Fy7QQAqAoSxAbugtjgC9FxBAEEAKgL4XLtBACoCiLEBu6C2OAL4XEEAQQAqAvxcu0EAKgKMsQG7oLY4AvxcQQBBACoCgF27QQAqApCxAbugtjgCgF1BAEEAKgKEXbtBACoClLEBu6C2OAKEXUEAQQAqAohdu0EAKgKYsQG7oLY4AohdQQBBACoCjF27QQAqApyxAbugtjgCjF1BACGFAQNAIIUBQcAAbCCFAUHAAGwqAtBUuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAsDIAbuioLY4AtBUIIUBQcAAbCCFAUHAAGwqAtRUuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAsTIAbuioLY4AtRUIIUBQcAAbCCFAUHAAGwqAthUuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAsjIAbuioLY4AthUIIUBQcAAbCCFAUHAAGwqAtxUuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAszIAbuioLY4AtxUIIUBQcAAbCCFAUHAAGwqAuBUuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAtDIAbuioLY4AuBUIIUBQcAAbCCFAUHAAGwqAuRUuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAtTIAbuioLY4AuRUIIUBQcAAbCCFAUHAAGwqAuhUuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAtjIAbuioLY4AuhUIIUBQcAAbCCFAUHAAGwqAuxUuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAtzIAbuioLY4AuxUIIUBQcAAbCCFAUHAAGwqAvBUuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAuDIAbuioLY4AvBUIIUBQcAAbCCFAUHAAGwqAvRUuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAuTIAbuioLY4AvRUIIUBQcAAbCCFAUHAAGwqAvhUuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAujIAbuioLY4AvhUIIUBQcAAbCCFAUHAAGwqAvxUuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAuzIAbuioLY4AvxUIIUBQcAAbCCFAUHAAGwqAoBVuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAvDIAbuioLY4AoBVIIUBQcAAbCCFAUHAAGwqAoRVuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAvTIAbuioLY4AoRVIIUBQcAAbCCFAUHAAGwqAohVuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAvjIAbuioLY4AohVIIUBQcAAbCCFAUHAAGwqAoxVuyCFAUEEbCoC4LABuyAGIIMBQcAAbGoqAvzIAbuioLY4AoxVIIUBQQFqIoUBQRBIDQALQQAhhgEDQCCGAUEEbCCGAUEEbCoCwAO7QQAqAuCwAbuiIIYBQQRsKgKABLtBACoC5LABu6KgIIYBQQRsKgLABLtBACoC6LABu6KgIIYBQQRsKgKABbtBACoC7LABu6KgIIYBQQRsKgLABbtBACoC8LABu6KgIIYBQQRsKgKABrtBACoC9LABu6KgIIYBQQRsKgLABrtBACoC+LABu6KgIIYBQQRsKgKAB7tBACoC/LABu6KgIIYBQQRsKgLAB7tBACoCgLEBu6KgIIYBQQRsKgKACLtBACoChLEBu6KgIIYBQQRsKgLACLtBACoCiLEBu6KgIIYBQQRsKgKACbtBACoCjLEBu6KgIIYBQQRsKgLACbtBACoCkLEBu6KgIIYBQQRsKgKACrtBACoClLEBu6KgIIYBQQRsKgLACrtBACoCmLEBu6KgIIYBQQRsKgKAC7tBACoCnLEBu6KgtjgCoLEBIIYBQQFqIoYBQRBIDQALQQBBACoCkFS7QQAqAqCxAbugtjgCkFRBAEEAKgKUVLtBACoCpLEBu6C2OAKUVEEAQQAqAphUu0EAKgKosQG7oLY4AphUQQBBACoCnFS7QQAqAqyxAbugtjgCnFRBAEEAKgKgVLtBACoCsLEBu6C2OAKgVEEAQQAqAqRUu0EAKgK0sQG7oLY4AqRUQQBBACoCqFS7QQAqArixAbugtjgCqFRBAEEAKgKsVLtBACoCvLEBu6C2OAKsVEEAQQAqArBUu0EAKgLAsQG7oLY4ArBUQQBBACoCtFS7QQAqAsSxAbugtjgCtFRBAEEAKgK4VLtBACoCyLEBu6C2OAK4VEEAQQAqArxUu0EAKgLMsQG7oLY4ArxUQQBBACoCwFS7QQAqAtCxAbugtjgCwFRBAEEAKgLEVLtBACoC1LEBu6C2OALEVEEAQQAqAshUu0EAKgLYsQG7oLY4AshUQQBBACoCzFS7QQAqAtyxAbugtjgCzFQgLiCDAUHAAGxqQQAqAqCxAbtBACoC4KsBu6K2OALAyAEgLiCDAUHAAGxqQQAqAqSxAbtBACoC5KsBu6K2OALEyAEgLiCDAUHAAGxqQQAqAqixAbtBACoC6KsBu6K2OALIyAEgLiCDAUHAAGxqQQAqAqyxAbtBACoC7KsBu6K2OALMyAEgLiCDAUHAAGxqQQAqArCxAbtBACoC8KsBu6K2OALQyAEgLiCDAUHAAGxqQQAqArSxAbtBACoC9KsBu6K2OALUyAEgLiCDAUHAAGxqQQAqArixAbtBACoC+KsBu6K2OALYyAEgLiCDAUHAAGxqQQAqAryxAbtBACoC/KsBu6K2OALcyAEgLiCDAUHAAGxqQQAqAsCxAbtBACoCgKwBu6K2OALgyAEgLiCDAUHAAGxqQQAqAsSxAbtBACoChKwBu6K2OALkyAEgLiCDAUHAAGxqQQAqAsixAbtBACoCiKwBu6K2OALoyAEgLiCDAUHAAGxqQQAqAsyxAbtBACoCjKwBu6K2OALsyAEgLiCDAUHAAGxqQQAqAtCxAbtBACoCkKwBu6K2OALwyAEgLiCDAUHAAGxqQQAqAtSxAbtBACoClKwBu6K2OAL0yAEgLiCDAUHAAGxqQQAqAtixAbtBACoCmKwBu6K2OAL4yAEgLiCDAUHAAGxqQQAqAtyxAbtBACoCnKwBu6K2OAL8yAFBAEEAKgKgrgG7QQAqAqCxAbsgBSCDAUHAAGxqKgLAyAG7oqC2OAKgrgFBAEEAKgKkrgG7QQAqAqSxAbsgBSCDAUHAAGxqKgLEyAG7oqC2OAKkrgFBAEEAKgKorgG7QQAqAqixAbsgBSCDAUHAAGxqKgLIyAG7oqC2OAKorgFBAEEAKgKsrgG7QQAqAqyxAbsgBSCDAUHAAGxqKgLMyAG7oqC2OAKsrgFBAEEAKgKwrgG7QQAqArCxAbsgBSCDAUHAAGxqKgLQyAG7oqC2OAKwrgFBAEEAKgK0rgG7QQAqArSxAbsgBSCDAUHAAGxqKgLUyAG7oqC2OAK0rgFBAEEAKgK4rgG7QQAqArixAbsgBSCDAUHAAGxqKgLYyAG7oqC2OAK4rgFBAEEAKgK8rgG7QQAqAryxAbsgBSCDAUHAAGxqKgLcyAG7oqC2OAK8rgFBAEEAKgLArgG7QQAqAsCxAbsgBSCDAUHAAGxqKgLgyAG7oqC2OALArgFBAEEAKgLErgG7QQAqAsSxAbsgBSCDAUHAAGxqKgLkyAG7oqC2OALErgFBAEEAKgLIrgG7QQAqAsixAbsgBSCDAUHAAGxqKgLoyAG7oqC2OALIrgFBAEEAKgLMrgG7QQAqAsyxAbsgBSCDAUHAAGxqKgLsyAG7oqC2OALMrgFBAEEAKgLQrgG7QQAqAtCxAbsgBSCDAUHAAGxqKgLwyAG7oqC2OALQrgFBAEEAKgLUrgG7QQAqAtSxAbsgBSCDAUHAAGxqKgL0yAG7oqC2OALUrgFBAEEAKgLYrgG7QQAqAtixAbsgBSCDAUHAAGxqKgL4yAG7oqC2OALYrgFBAEEAKgLcrgG7QQAqAtyxAbsgBSCDAUHAAGxqKgL8yAG7oqC2OALcrgFBAEEAKgKgrwG7IC4ggwFBwABsaioCwMgBu5qgtjgCoK8BQQBBACoCpK8BuyAuIIMBQcAAbGoqAsTIAbuaoLY4AqSvAUEAQQAqAqivAbsgLiCDAUHAAGxqKgLIyAG7mqC2OAKorwFBAEEAKgKsrwG7IC4ggwFBwABsaioCzMgBu5qgtjgCrK8BQQBBACoCsK8BuyAuIIMBQcAAbGoqAtDIAbuaoLY4ArCvAUEAQQAqArSvAbsgLiCDAUHAAGxqKgLUyAG7mqC2OAK0rwFBAEEAKgK4rwG7IC4ggwFBwABsaioC2MgBu5qgtjgCuK8BQQBBACoCvK8BuyAuIIMBQcAAbGoqAtzIAbuaoLY4AryvAUEAQQAqAsCvAbsgLiCDAUHAAGxqKgLgyAG7mqC2OALArwFBAEEAKgLErwG7IC4ggwFBwABsaioC5MgBu5qgtjgCxK8BQQBBACoCyK8BuyAuIIMBQcAAbGoqAujIAbuaoLY4AsivAUEAQQAqAsyvAbsgLiCDAUHAAGxqKgLsyAG7mqC2OALMrwFBAEEAKgLQrwG7IC4ggwFBwABsaioC8MgBu5qgtjgC0K8BQQBBACoC1K8BuyAuIIMBQcAAbGoqAvTIAbuaoLY4AtSvAUEAQQAqAtivAbsgLiCDAUHAAGxqKgL4yAG7mqC2OALYrwFBAEEAKgLcrwG7IC4ggwFBwABsaioC/MgBu5qgtjgC3K8BIIMBQQFqIoMBIABIDQALIABBAUoEQEEAIYcBA0AghwFBBGwghwFBBGz9XQKQVP1fIDT9FP3yAf1e/VsCkFQAIIcBQQJqIocBQaACSA0AC0EAQQAqAqCuAbsgNKK2OAKgrgFBAEEAKgKkrgG7IDSitjgCpK4BQQBBACoCqK4BuyA0orY4AqiuAUEAQQAqAqyuAbsgNKK2OAKsrgFBAEEAKgKwrgG7IDSitjgCsK4BQQBBACoCtK4BuyA0orY4ArSuAUEAQQAqAriuAbsgNKK2OAK4rgFBAEEAKgK8rgG7IDSitjgCvK4BQQBBACoCwK4BuyA0orY4AsCuAUEAQQAqAsSuAbsgNKK2OALErgFBAEEAKgLIrgG7IDSitjgCyK4BQQBBACoCzK4BuyA0orY4AsyuAUEAQQAqAtCuAbsgNKK2OALQrgFBAEEAKgLUrgG7IDSitjgC1K4BQQBBACoC2K4BuyA0orY4AtiuAUEAQQAqAtyuAbsgNKK2OALcrgFBAEEAKgKgrwG7IDSitjgCoK8BQQBBACoCpK8BuyA0orY4AqSvAUEAQQAqAqivAbsgNKK2OAKorwFBAEEAKgKsrwG7IDSitjgCrK8BQQBBACoCsK8BuyA0orY4ArCvAUEAQQAqArSvAbsgNKK2OAK0rwFBAEEAKgK4rwG7IDSitjgCuK8BQQBBACoCvK8BuyA0orY4AryvAUEAQQAqAsCvAbsgNKK2OALArwFBAEEAKgLErwG7IDSitjgCxK8BQQBBACoCyK8BuyA0orY4AsivAUEAQQAqAsyvAbsgNKK2OALMrwFBAEEAKgLQrwG7IDSitjgC0K8BQQBBACoC1K8BuyA0orY4AtSvAUEAQQAqAtivAbsgNKK2OALYrwFBAEEAKgLcrwG7IDSitjgC3K8BC0EAQQAqAqCuAbtBACoC4K0Bu6O2OALQU0EAQQAqAqSuAbtBACoC5K0Bu6O2OALUU0EAQQAqAqiuAbtBACoC6K0Bu6O2OALYU0EAQQAqAqyuAbtBACoC7K0Bu6O2OALcU0EAQQAqArCuAbtBACoC8K0Bu6O2OALgU0EAQQAqArSuAbtBACoC9K0Bu6O2OALkU0EAQQAqAriuAbtBACoC+K0Bu6O2OALoU0EAQQAqAryuAbtBACoC/K0Bu6O2OALsU0EAQQAqAsCuAbtBACoCgK4Bu6O2OALwU0EAQQAqAsSuAbtBACoChK4Bu6O2OAL0U0EAQQAqAsiuAbtBACoCiK4Bu6O2OAL4U0EAQQAqAsyuAbtBACoCjK4Bu6O2OAL8U0EAQQAqAtCuAbtBACoCkK4Bu6O2OAKAVEEAQQAqAtSuAbtBACoClK4Bu6O2OAKEVEEAQQAqAtiuAbtBACoCmK4Bu6O2OAKIVEEAQQAqAtyuAbtBACoCnK4Bu6O2OAKMVEEAIYgBA0AgiAFBBGwgiAFBBGz9XQKgrgH9XyCIAUEEbP1dAuCrAf1f/fIBIIgBQQRs/V0C4K0B/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgiAFBBGz9XQLgrQH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACCIAUEEbP1dAqCsAf1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4K4BACCIAUECaiKIAUEQSA0AC0EAQQAqAqCvAbtBACoC4K4Bu0QAAAAAAAAAQEEAKgKgqwG7oqKhtjgC4KsBQQBBACoCpK8Bu0EAKgLkrgG7RAAAAAAAAABAQQAqAqSrAbuioqG2OALkqwFBAEEAKgKorwG7QQAqAuiuAbtEAAAAAAAAAEBBACoCqKsBu6KiobY4AuirAUEAQQAqAqyvAbtBACoC7K4Bu0QAAAAAAAAAQEEAKgKsqwG7oqKhtjgC7KsBQQBBACoCsK8Bu0EAKgLwrgG7RAAAAAAAAABAQQAqArCrAbuioqG2OALwqwFBAEEAKgK0rwG7QQAqAvSuAbtEAAAAAAAAAEBBACoCtKsBu6KiobY4AvSrAUEAQQAqArivAbtBACoC+K4Bu0QAAAAAAAAAQEEAKgK4qwG7oqKhtjgC+KsBQQBBACoCvK8Bu0EAKgL8rgG7RAAAAAAAAABAQQAqAryrAbuioqG2OAL8qwFBAEEAKgLArwG7QQAqAoCvAbtEAAAAAAAAAEBBACoCwKsBu6KiobY4AoCsAUEAQQAqAsSvAbtBACoChK8Bu0QAAAAAAAAAQEEAKgLEqwG7oqKhtjgChKwBQQBBACoCyK8Bu0EAKgKIrwG7RAAAAAAAAABAQQAqAsirAbuioqG2OAKIrAFBAEEAKgLMrwG7QQAqAoyvAbtEAAAAAAAAAEBBACoCzKsBu6KiobY4AoysAUEAQQAqAtCvAbtBACoCkK8Bu0QAAAAAAAAAQEEAKgLQqwG7oqKhtjgCkKwBQQBBACoC1K8Bu0EAKgKUrwG7RAAAAAAAAABAQQAqAtSrAbuioqG2OAKUrAFBAEEAKgLYrwG7QQAqApivAbtEAAAAAAAAAEBBACoC2KsBu6KiobY4ApisAUEAQQAqAtyvAbtBACoCnK8Bu0QAAAAAAAAAQEEAKgLcqwG7oqKhtjgCnKwBQQBBkNEAakEAQcAC/AsAQQAhiQEDQEEAIYoBA0AgigFBBGwgLiCJAUHAAGxqIIoBQQRsav1dAsDIAf1fIIoBQQRs/V0C4K4B/V/9DAAAAAAAAABAAAAAAAAAAEAgAyCJAUHAAGxqIIoBQQRsav1dAsDIAf1f/fIB/fIB/fABIIoBQQRs/V0C4KsB/V/98AEgBCCJAUHAAGxqIIoBQQRsav1dAsDIAf1f/fIB/V79WwKgqwEAIIoBQQJqIooBQRBIDQALQQBBACoCkFO7QQAqAqCrAbugtjgCkFNBAEEAKgKUU7tBACoCpKsBu6C2OAKUU0EAQQAqAphTu0EAKgKoqwG7oLY4AphTQQBBACoCnFO7QQAqAqyrAbugtjgCnFNBAEEAKgKgU7tBACoCsKsBu6C2OAKgU0EAQQAqAqRTu0EAKgK0qwG7oLY4AqRTQQBBACoCqFO7QQAqArirAbugtjgCqFNBAEEAKgKsU7tBACoCvKsBu6C2OAKsU0EAQQAqArBTu0EAKgLAqwG7oLY4ArBTQQBBACoCtFO7QQAqAsSrAbugtjgCtFNBAEEAKgK4U7tBACoCyKsBu6C2OAK4U0EAQQAqArxTu0EAKgLMqwG7oLY4ArxTQQBBACoCwFO7QQAqAtCrAbugtjgCwFNBAEEAKgLEU7tBACoC1KsBu6C2OALEU0EAQQAqAshTu0EAKgLYqwG7oLY4AshTQQBBACoCzFO7QQAqAtyrAbugtjgCzFNBACGLAQNAIIsBQRBsIIsBQRBsKgKQUbsgiwFBBGwqAqCrAbsgiQFBEGwqAsDIAbuioLY4ApBRIIsBQRBsIIsBQRBsKgKUUbsgiwFBBGwqAqCrAbsgiQFBEGwqAsTIAbuioLY4ApRRIIsBQRBsIIsBQRBsKgKYUbsgiwFBBGwqAqCrAbsgiQFBEGwqAsjIAbuioLY4AphRIIsBQRBsIIsBQRBsKgKcUbsgiwFBBGwqAqCrAbsgiQFBEGwqAszIAbuioLY4ApxRIIsBQQFqIosBQRBIDQALIIkBQQFqIokBIABIDQALIABBAUoEQEEAIYwBA0AgjAFBBGwgjAFBBGz9XQKQUf1fIDT9FP3yAf1e/VsCkFEAIIwBQQJqIowBQdAASA0ACwtBAEEAKgLgrAG7tjgCoKIBQQBBACoC5KwBu7Y4AqSiAUEAQQAqAuisAbu2OAKoogFBAEEAKgLsrAG7tjgCrKIBQQBBACoC8KwBu7Y4ArCiAUEAQQAqAvSsAbu2OAK0ogFBAEEAKgL4rAG7tjgCuKIBQQBBACoC/KwBu7Y4AryiAUEAQQAqAoCtAbu2OALAogFBAEEAKgKErQG7tjgCxKIBQQBBACoCiK0Bu7Y4AsiiAUEAQQAqAoytAbu2OALMogFBAEEAKgKQrQG7tjgC0KIBQQBBACoClK0Bu7Y4AtSiAUEAQQAqApitAbu2OALYogFBAEEAKgKcrQG7tjgC3KIBQQBBACoCoK0Bu7Y4AuCiAUEAQQAqAqStAbu2OALkogFBAEEAKgKorQG7tjgC6KIBQQBBACoCrK0Bu7Y4AuyiAUEAQQAqArCtAbu2OALwogFBAEEAKgK0rQG7tjgC9KIBQQBBACoCuK0Bu7Y4AviiAUEAQQAqArytAbu2OAL8ogFBAEEAKgLArQG7tjgCgKMBQQBBACoCxK0Bu7Y4AoSjAUEAQQAqAsitAbu2OAKIowFBAEEAKgLMrQG7tjgCjKMBQQBBACoC0K0Bu7Y4ApCjAUEAQQAqAtStAbu2OAKUowFBAEEAKgLYrQG7tjgCmKMBQQBBACoC3K0Bu7Y4ApyjAUEAQQAqAuCvAbu2OAKgowFBAEEAKgLkrwG7tjgCpKMBQQBBACoC6K8Bu7Y4AqijAUEAQQAqAuyvAbu2OAKsowFBAEEAKgLwrwG7tjgCsKMBQQBBACoC9K8Bu7Y4ArSjAUEAQQAqAvivAbu2OAK4owFBAEEAKgL8rwG7tjgCvKMBQQBBACoCgLABu7Y4AsCjAUEAQQAqAoSwAbu2OALEowFBAEEAKgKIsAG7tjgCyKMBQQBBACoCjLABu7Y4AsyjAUEAQQAqApCwAbu2OALQowFBAEEAKgKUsAG7tjgC1KMBQQBBACoCmLABu7Y4AtijAUEAQQAqApywAbu2OALcowFBAEEAKgKgsAG7tjgC4KMBQQBBACoCpLABu7Y4AuSjAUEAQQAqAqiwAbu2OALoowFBAEEAKgKssAG7tjgC7KMBQQBBACoCsLABu7Y4AvCjAUEAQQAqArSwAbu2OAL0owFBAEEAKgK4sAG7tjgC+KMBQQBBACoCvLABu7Y4AvyjAUEAQQAqAsCwAbu2OAKApAFBAEEAKgLEsAG7tjgChKQBQQBBACoCyLABu7Y4AoikAUEAQQAqAsywAbu2OAKMpAFBAEEAKgLQsAG7tjgCkKQBQQBBACoC1LABu7Y4ApSkAUEAQQAqAtiwAbu2OAKYpAFBAEEAKgLcsAG7tjgCnKQBQQBBACoC4LIBu7Y4AqCkAUEAQQAqAuSyAbu2OAKkpAFBAEEAKgLosgG7tjgCqKQBQQBBACoC7LIBu7Y4AqykAUEAQQAqAvCyAbu2OAKwpAFBAEEAKgL0sgG7tjgCtKQBQQBBACoC+LIBu7Y4ArikAUEAQQAqAvyyAbu2OAK8pAFBAEEAKgKAswG7tjgCwKQBQQBBACoChLMBu7Y4AsSkAUEAQQAqAoizAbu2OALIpAFBAEEAKgKMswG7tjgCzKQBQQBBACoCkLMBu7Y4AtCkAUEAQQAqApSzAbu2OALUpAFBAEEAKgKYswG7tjgC2KQBQQBBACoCnLMBu7Y4AtykAUEAQQAqAqCzAbu2OALgpAFBAEEAKgKkswG7tjgC5KQBQQBBACoCqLMBu7Y4AuikAUEAQQAqAqyzAbu2OALspAFBAEEAKgKwswG7tjgC8KQBQQBBACoCtLMBu7Y4AvSkAUEAQQAqArizAbu2OAL4pAFBAEEAKgK8swG7tjgC/KQBQQBBACoCwLMBu7Y4AoClAUEAQQAqAsSzAbu2OAKEpQFBAEEAKgLIswG7tjgCiKUBQQBBACoCzLMBu7Y4AoylAUEAQQAqAtCzAbu2OAKQpQFBAEEAKgLUswG7tjgClKUBQQBBACoC2LMBu7Y4ApilAUEAQQAqAtyzAbu2OAKcpQFBAEEAKgLgtQG7tjgCoKUBQQBBACoC5LUBu7Y4AqSlAUEAQQAqAui1Abu2OAKopQFBAEEAKgLstQG7tjgCrKUBQQBBACoC8LUBu7Y4ArClAUEAQQAqAvS1Abu2OAK0pQFBAEEAKgL4tQG7tjgCuKUBQQBBACoC/LUBu7Y4ArylAUEAQQAqAoC2Abu2OALApQFBAEEAKgKEtgG7tjgCxKUBQQBBACoCiLYBu7Y4AsilAUEAQQAqAoy2Abu2OALMpQFBAEEAKgKQtgG7tjgC0KUBQQBBACoClLYBu7Y4AtSlAUEAQQAqApi2Abu2OALYpQFBAEEAKgKctgG7tjgC3KUBQQBBACoCoLYBu7Y4AuClAUEAQQAqAqS2Abu2OALkpQFBAEEAKgKotgG7tjgC6KUBQQBBACoCrLYBu7Y4AuylAUEAQQAqArC2Abu2OALwpQFBAEEAKgK0tgG7tjgC9KUBQQBBACoCuLYBu7Y4AvilAUEAQQAqAry2Abu2OAL8pQFBAEEAKgLAtgG7tjgCgKYBQQBBACoCxLYBu7Y4AoSmAUEAQQAqAsi2Abu2OAKIpgFBAEEAKgLMtgG7tjgCjKYBQQBBACoC0LYBu7Y4ApCmAUEAQQAqAtS2Abu2OAKUpgFBAEEAKgLYtgG7tjgCmKYBQQBBACoC3LYBu7Y4ApymAUEAQQAqAuC4Abu2OAKgpgFBAEEAKgLkuAG7tjgCpKYBQQBBACoC6LgBu7Y4AqimAUEAQQAqAuy4Abu2OAKspgFBAEEAKgLwuAG7tjgCsKYBQQBBACoC9LgBu7Y4ArSmAUEAQQAqAvi4Abu2OAK4pgFBAEEAKgL8uAG7tjgCvKYBQQBBACoCgLkBu7Y4AsCmAUEAQQAqAoS5Abu2OALEpgFBAEEAKgKIuQG7tjgCyKYBQQBBACoCjLkBu7Y4AsymAUEAQQAqApC5Abu2OALQpgFBAEEAKgKUuQG7tjgC1KYBQQBBACoCmLkBu7Y4AtimAUEAQQAqApy5Abu2OALcpgFBAEEAKgKguQG7tjgC4KYBQQBBACoCpLkBu7Y4AuSmAUEAQQAqAqi5Abu2OALopgFBAEEAKgKsuQG7tjgC7KYBQQBBACoCsLkBu7Y4AvCmAUEAQQAqArS5Abu2OAL0pgFBAEEAKgK4uQG7tjgC+KYBQQBBACoCvLkBu7Y4AvymAUEAQQAqAsC5Abu2OAKApwFBAEEAKgLEuQG7tjgChKcBQQBBACoCyLkBu7Y4AoinAUEAQQAqAsy5Abu2OAKMpwFBAEEAKgLQuQG7tjgCkKcBQQBBACoC1LkBu7Y4ApSnAUEAQQAqAti5Abu2OAKYpwFBAEEAKgLcuQG7tjgCnKcBQQBBACoC4LsBu7Y4AqCnAUEAQQAqAuS7Abu2OAKkpwFBAEEAKgLouwG7tjgCqKcBQQBBACoC7LsBu7Y4AqynAUEAQQAqAvC7Abu2OAKwpwFBAEEAKgL0uwG7tjgCtKcBQQBBACoC+LsBu7Y4ArinAUEAQQAqAvy7Abu2OAK8pwFBAEEAKgKAvAG7tjgCwKcBQQBBACoChLwBu7Y4AsSnAUEAQQAqAoi8Abu2OALIpwFBAEEAKgKMvAG7tjgCzKcBQQBBACoCkLwBu7Y4AtCnAUEAQQAqApS8Abu2OALUpwFBAEEAKgKYvAG7tjgC2KcBQQBBACoCnLwBu7Y4AtynAUEAQQAqAqC8Abu2OALgpwFBAEEAKgKkvAG7tjgC5KcBQQBBACoCqLwBu7Y4AuinAUEAQQAqAqy8Abu2OALspwFBAEEAKgKwvAG7tjgC8KcBQQBBACoCtLwBu7Y4AvSnAUEAQQAqAri8Abu2OAL4pwFBAEEAKgK8vAG7tjgC/KcBQQBBACoCwLwBu7Y4AoCoAUEAQQAqAsS8Abu2OAKEqAFBAEEAKgLIvAG7tjgCiKgBQQBBACoCzLwBu7Y4AoyoAUEAQQAqAtC8Abu2OAKQqAFBAEEAKgLUvAG7tjgClKgBQQBBACoC2LwBu7Y4ApioAUEAQQAqAty8Abu2OAKcqAFBAEEAKgLgvgG7tjgCoKgBQQBBACoC5L4Bu7Y4AqSoAUEAQQAqAui+Abu2OAKoqAFBAEEAKgLsvgG7tjgCrKgBQQBBACoC8L4Bu7Y4ArCoAUEAQQAqAvS+Abu2OAK0qAFBAEEAKgL4vgG7tjgCuKgBQQBBACoC/L4Bu7Y4AryoAUEAQQAqAoC/Abu2OALAqAFBAEEAKgKEvwG7tjgCxKgBQQBBACoCiL8Bu7Y4AsioAUEAQQAqAoy/Abu2OALMqAFBAEEAKgKQvwG7tjgC0KgBQQBBACoClL8Bu7Y4AtSoAUEAQQAqApi/Abu2OALYqAFBAEEAKgKcvwG7tjgC3KgBQQBBACoCoL8Bu7Y4AuCoAUEAQQAqAqS/Abu2OALkqAFBAEEAKgKovwG7tjgC6KgBQQBBACoCrL8Bu7Y4AuyoAUEAQQAqArC/Abu2OALwqAFBAEEAKgK0vwG7tjgC9KgBQQBBACoCuL8Bu7Y4AvioAUEAQQAqAry/Abu2OAL8qAFBAEEAKgLAvwG7tjgCgKkBQQBBACoCxL8Bu7Y4AoSpAUEAQQAqAsi/Abu2OAKIqQFBAEEAKgLMvwG7tjgCjKkBQQBBACoC0L8Bu7Y4ApCpAUEAQQAqAtS/Abu2OAKUqQFBAEEAKgLYvwG7tjgCmKkBQQBBACoC3L8Bu7Y4ApypAUEAQQAqAuDBAbu2OAKgqQFBAEEAKgLkwQG7tjgCpKkBQQBBACoC6MEBu7Y4AqipAUEAQQAqAuzBAbu2OAKsqQFBAEEAKgLwwQG7tjgCsKkBQQBBACoC9MEBu7Y4ArSpAUEAQQAqAvjBAbu2OAK4qQFBAEEAKgL8wQG7tjgCvKkBQQBBACoCgMIBu7Y4AsCpAUEAQQAqAoTCAbu2OALEqQFBAEEAKgKIwgG7tjgCyKkBQQBBACoCjMIBu7Y4AsypAUEAQQAqApDCAbu2OALQqQFBAEEAKgKUwgG7tjgC1KkBQQBBACoCmMIBu7Y4AtipAUEAQQAqApzCAbu2OALcqQFBAEEAKgKgwgG7tjgC4KkBQQBBACoCpMIBu7Y4AuSpAUEAQQAqAqjCAbu2OALoqQFBAEEAKgKswgG7tjgC7KkBQQBBACoCsMIBu7Y4AvCpAUEAQQAqArTCAbu2OAL0qQFBAEEAKgK4wgG7tjgC+KkBQQBBACoCvMIBu7Y4AvypAUEAQQAqAsDCAbu2OAKAqgFBAEEAKgLEwgG7tjgChKoBQQBBACoCyMIBu7Y4AoiqAUEAQQAqAszCAbu2OAKMqgFBAEEAKgLQwgG7tjgCkKoBQQBBACoC1MIBu7Y4ApSqAUEAQQAqAtjCAbu2OAKYqgFBAEEAKgLcwgG7tjgCnKoBQQBBACoC4MQBu7Y4AqCqAUEAQQAqAuTEAbu2OAKkqgFBAEEAKgLoxAG7tjgCqKoBQQBBACoC7MQBu7Y4AqyqAUEAQQAqAvDEAbu2OAKwqgFBAEEAKgL0xAG7tjgCtKoBQQBBACoC+MQBu7Y4AriqAUEAQQAqAvzEAbu2OAK8qgFBAEEAKgKAxQG7tjgCwKoBQQBBACoChMUBu7Y4AsSqAUEAQQAqAojFAbu2OALIqgFBAEEAKgKMxQG7tjgCzKoBQQBBACoCkMUBu7Y4AtCqAUEAQQAqApTFAbu2OALUqgFBAEEAKgKYxQG7tjgC2KoBQQBBACoCnMUBu7Y4AtyqAUEAQQAqAqDFAbu2OALgqgFBAEEAKgKkxQG7tjgC5KoBQQBBACoCqMUBu7Y4AuiqAUEAQQAqAqzFAbu2OALsqgFBAEEAKgKwxQG7tjgC8KoBQQBBACoCtMUBu7Y4AvSqAUEAQQAqArjFAbu2OAL4qgFBAEEAKgK8xQG7tjgC/KoBQQBBACoCwMUBu7Y4AoCrAUEAQQAqAsTFAbu2OAKEqwFBAEEAKgLIxQG7tjgCiKsBQQBBACoCzMUBu7Y4AoyrAUEAQQAqAtDFAbu2OAKQqwFBAEEAKgLUxQG7tjgClKsBQQBBACoC2MUBu7Y4ApirAUEAQQAqAtzFAbu2OAKcqwEgTg8L9gEFBn0CfwF9AX8CfUMAAIA/QwAAskJDAADQwiAAi4wiASABQwAA0MJdGyICQwAAskIgAl0bIgMgA0M7qrg/lEMAAEBLkiIEQwAAQEuTIgVDAIAxP5STIAVDg4BeuZSTIgYgBiAGlEMaErU6IAaUQ/EcCTySIAaUQ3msKj2SIAaUQ0mqKj6SIAaUQ/7//z6SlJJDAACAP5IgBLxBgICA2gRrIgdBAXUiCEH/AGpBF3S+lCAHIAhrQf8AakEXdL6UIgkgAEMAAAAAYCIKGyAJQwAAgD+SIguVIgwgDCAJIAtDAACAP5OTlCAMQwAAgD8gDJMgChuUkwuk0wEHAXwUfwJ8AX8BeyN/AnwgALchAiABQShsIABBAGxqIQMgAUEobCAAQcAAbGohBCABQShsIABBgAFsaiEFIAFBKGwgAEEAbGohBiABQShsIABBwABsaiEHIAFBKGwgAEEAbGohCCABQShsIABBgAFsaiEJIAFBKGwgAEEAbGohCiABQShsIABBwABsaiELIAFBKGwgAEEAbGohDCABQShsIABBgAFsaiENIAFBKGwgAEEAbGohDiABQShsIABBwABsaiEPIAFBKGwgAEEAbGohECABQShsIABBgAFsaiERIAFBKGwgAEEAbGohEiABQShsIABBwABsaiETIAFBHGwhFEEAQaCrAWpBAEHAAPwLAEEAQeCrAWpBAEHAAPwLAEEAIRUDQEEAIRYDQCAWQQRsIBZBEGwqAgC7IBVBEGwqAsDIAbuiIBZBEGwqAgS7IBVBEGwqAsTIAbuioCAWQRBsKgIIuyAVQRBsKgLIyAG7oqAgFkEQbCoCDLsgFUEQbCoCzMgBu6KgtjgCoKwBIBZBAWoiFkEQSA0ACyADIBVBwABsakEAKgKgrAG7QQAqAoACu6C2EAa7tjgCwMgBIAMgFUHAAGxqQQAqAqSsAbtBACoChAK7oLYQBru2OALEyAEgAyAVQcAAbGpBACoCqKwBu0EAKgKIArugthAGu7Y4AsjIASADIBVBwABsakEAKgKsrAG7QQAqAowCu6C2EAa7tjgCzMgBIAMgFUHAAGxqQQAqArCsAbtBACoCkAK7oLYQBru2OALQyAEgAyAVQcAAbGpBACoCtKwBu0EAKgKUArugthAGu7Y4AtTIASADIBVBwABsakEAKgK4rAG7QQAqApgCu6C2EAa7tjgC2MgBIAMgFUHAAGxqQQAqArysAbtBACoCnAK7oLYQBru2OALcyAEgAyAVQcAAbGpBACoCwKwBu0EAKgKgArugthAGu7Y4AuDIASADIBVBwABsakEAKgLErAG7QQAqAqQCu6C2EAa7tjgC5MgBIAMgFUHAAGxqQQAqAsisAbtBACoCqAK7oLYQBru2OALoyAEgAyAVQcAAbGpBACoCzKwBu0EAKgKsArugthAGu7Y4AuzIASADIBVBwABsakEAKgLQrAG7QQAqArACu6C2EAa7tjgC8MgBIAMgFUHAAGxqQQAqAtSsAbtBACoCtAK7oLYQBru2OAL0yAEgAyAVQcAAbGpBACoC2KwBu0EAKgK4ArugthAGu7Y4AvjIASADIBVBwABsakEAKgLcrAG7QQAqArwCu6C2EAa7tjgC/MgBQQBBACoCoKsBuyADIBVBwABsaioCwMgBu6C2OAKgqwFBAEEAKgKkqwG7IAMgFUHAAGxqKgLEyAG7oLY4AqSrAUEAQQAqAqirAbsgAyAVQcAAbGoqAsjIAbugtjgCqKsBQQBBACoCrKsBuyADIBVBwABsaioCzMgBu6C2OAKsqwFBAEEAKgKwqwG7IAMgFUHAAGxqKgLQyAG7oLY4ArCrAUEAQQAqArSrAbsgAyAVQcAAbGoqAtTIAbugtjgCtKsBQQBBACoCuKsBuyADIBVBwABsaioC2MgBu6C2OAK4qwFBAEEAKgK8qwG7IAMgFUHAAGxqKgLcyAG7oLY4AryrAUEAQQAqAsCrAbsgAyAVQcAAbGoqAuDIAbugtjgCwKsBQQBBACoCxKsBuyADIBVBwABsaioC5MgBu6C2OALEqwFBAEEAKgLIqwG7IAMgFUHAAGxqKgLoyAG7oLY4AsirAUEAQQAqAsyrAbsgAyAVQcAAbGoqAuzIAbugtjgCzKsBQQBBACoC0KsBuyADIBVBwABsaioC8MgBu6C2OALQqwFBAEEAKgLUqwG7IAMgFUHAAGxqKgL0yAG7oLY4AtSrAUEAQQAqAtirAbsgAyAVQcAAbGoqAvjIAbugtjgC2KsBQQBBACoC3KsBuyADIBVBwABsaioC/MgBu6C2OALcqwFBAEEAKgLgqwG7IAMgFUHAAGxqKgLAyAG7IhcgF6KgtjgC4KsBQQBBACoC5KsBuyADIBVBwABsaioCxMgBuyIXIBeioLY4AuSrAUEAQQAqAuirAbsgAyAVQcAAbGoqAsjIAbsiFyAXoqC2OALoqwFBAEEAKgLsqwG7IAMgFUHAAGxqKgLMyAG7IhcgF6KgtjgC7KsBQQBBACoC8KsBuyADIBVBwABsaioC0MgBuyIXIBeioLY4AvCrAUEAQQAqAvSrAbsgAyAVQcAAbGoqAtTIAbsiFyAXoqC2OAL0qwFBAEEAKgL4qwG7IAMgFUHAAGxqKgLYyAG7IhcgF6KgtjgC+KsBQQBBACoC/KsBuyADIBVBwABsaioC3MgBuyIXIBeioLY4AvyrAUEAQQAqAoCsAbsgAyAVQcAAbGoqAuDIAbsiFyAXoqC2OAKArAFBAEEAKgKErAG7IAMgFUHAAGxqKgLkyAG7IhcgF6KgtjgChKwBQQBBACoCiKwBuyADIBVBwABsaioC6MgBuyIXIBeioLY4AoisAUEAQQAqAoysAbsgAyAVQcAAbGoqAuzIAbsiFyAXoqC2OAKMrAFBAEEAKgKQrAG7IAMgFUHAAGxqKgLwyAG7IhcgF6KgtjgCkKwBQQBBACoClKwBuyADIBVBwABsaioC9MgBuyIXIBeioLY4ApSsAUEAQQAqApisAbsgAyAVQcAAbGoqAvjIAbsiFyAXoqC2OAKYrAFBAEEAKgKcrAG7IAMgFUHAAGxqKgL8yAG7IhcgF6KgtjgCnKwBIBVBAWoiFSAASA0AC0QAAAAAAADwPyACoyEYIABBAUoEQEEAQQAqAqCrAbsgGKK2OAKgqwFBAEEAKgKkqwG7IBiitjgCpKsBQQBBACoCqKsBuyAYorY4AqirAUEAQQAqAqyrAbsgGKK2OAKsqwFBAEEAKgKwqwG7IBiitjgCsKsBQQBBACoCtKsBuyAYorY4ArSrAUEAQQAqArirAbsgGKK2OAK4qwFBAEEAKgK8qwG7IBiitjgCvKsBQQBBACoCwKsBuyAYorY4AsCrAUEAQQAqAsSrAbsgGKK2OALEqwFBAEEAKgLIqwG7IBiitjgCyKsBQQBBACoCzKsBuyAYorY4AsyrAUEAQQAqAtCrAbsgGKK2OALQqwFBAEEAKgLUqwG7IBiitjgC1KsBQQBBACoC2KsBuyAYorY4AtirAUEAQQAqAtyrAbsgGKK2OALcqwFBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBC0EAIRkDQCAZQQRsIBlBBGz9XQLAAv1f/QwAAAAAAAAAAAAAAAAAAAAAIBlBBGz9XQLgqwH9XyAZQQRs/V0CoKsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgrAEAIBlBAmoiGUEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIRsDQEEAIRwDQCAEIBxBBGxqIAMgG0HAAGxqIBxBBGxq/V0CwMgB/V8gHEEEbP1dAqCrAf1f/fEBIBxBBGz9XQKgrAH9X/3yASAcQQRs/V0CgAP9X/3wAf1e/VsCwMgBACAcQQJqIhxBEEgNAAtBACEdA0AgHUEEbCAdQcAAbCoCwAO7IAQqAsDIAbuiIB1BwABsKgLEA7sgBCoCxMgBu6KgIB1BwABsKgLIA7sgBCoCyMgBu6KgIB1BwABsKgLMA7sgBCoCzMgBu6KgIB1BwABsKgLQA7sgBCoC0MgBu6KgIB1BwABsKgLUA7sgBCoC1MgBu6KgIB1BwABsKgLYA7sgBCoC2MgBu6KgIB1BwABsKgLcA7sgBCoC3MgBu6KgIB1BwABsKgLgA7sgBCoC4MgBu6KgIB1BwABsKgLkA7sgBCoC5MgBu6KgIB1BwABsKgLoA7sgBCoC6MgBu6KgIB1BwABsKgLsA7sgBCoC7MgBu6KgIB1BwABsKgLwA7sgBCoC8MgBu6KgIB1BwABsKgL0A7sgBCoC9MgBu6KgIB1BwABsKgL4A7sgBCoC+MgBu6KgIB1BwABsKgL8A7sgBCoC/MgBu6KgtjgCoK0BIB1BAWoiHUEQSA0ACyAFIBtBwABsakEAKgKgrQG7QQAqAsALu6C2EAa7tjgCwMgBIAUgG0HAAGxqQQAqAqStAbtBACoCxAu7oLYQBru2OALEyAEgBSAbQcAAbGpBACoCqK0Bu0EAKgLIC7ugthAGu7Y4AsjIASAFIBtBwABsakEAKgKsrQG7QQAqAswLu6C2EAa7tjgCzMgBIAUgG0HAAGxqQQAqArCtAbtBACoC0Au7oLYQBru2OALQyAEgBSAbQcAAbGpBACoCtK0Bu0EAKgLUC7ugthAGu7Y4AtTIASAFIBtBwABsakEAKgK4rQG7QQAqAtgLu6C2EAa7tjgC2MgBIAUgG0HAAGxqQQAqArytAbtBACoC3Au7oLYQBru2OALcyAEgBSAbQcAAbGpBACoCwK0Bu0EAKgLgC7ugthAGu7Y4AuDIASAFIBtBwABsakEAKgLErQG7QQAqAuQLu6C2EAa7tjgC5MgBIAUgG0HAAGxqQQAqAsitAbtBACoC6Au7oLYQBru2OALoyAEgBSAbQcAAbGpBACoCzK0Bu0EAKgLsC7ugthAGu7Y4AuzIASAFIBtBwABsakEAKgLQrQG7QQAqAvALu6C2EAa7tjgC8MgBIAUgG0HAAGxqQQAqAtStAbtBACoC9Au7oLYQBru2OAL0yAEgBSAbQcAAbGpBACoC2K0Bu0EAKgL4C7ugthAGu7Y4AvjIASAFIBtBwABsakEAKgLcrQG7QQAqAvwLu6C2EAa7tjgC/MgBQQBBACoC4KsBuyAFIBtBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IAUgG0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgBSAbQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyAFIBtBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IAUgG0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgBSAbQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyAFIBtBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IAUgG0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgBSAbQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyAFIBtBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IAUgG0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgBSAbQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyAFIBtBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IAUgG0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgBSAbQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyAFIBtBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IAUgG0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyAFIBtBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgBSAbQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAUgG0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyAFIBtBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgBSAbQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAUgG0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyAFIBtBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgBSAbQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAUgG0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyAFIBtBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgBSAbQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAUgG0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyAFIBtBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgBSAbQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAUgG0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIBtBAWoiGyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEeA0AgHkEEbCAeQQRs/V0CgAz9X/0MAAAAAAAAAAAAAAAAAAAAACAeQQRs/V0C4KwB/V8gHkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAeQQJqIh5BEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACEfA0BBACEgA0AgBiAgQQRsaiAFIB9BwABsaiAgQQRsav1dAsDIAf1fICBBBGz9XQLgqwH9X/3xASAgQQRs/V0CoKsB/V/98gEgIEEEbP1dAsAM/V/98AH9Xv1bAsDIAQAgIEECaiIgQRBIDQALQQAhIQNAICFBBGwgIUHAAGwqAoANuyAGKgLAyAG7oiAhQcAAbCoChA27IAYqAsTIAbuioCAhQcAAbCoCiA27IAYqAsjIAbuioCAhQcAAbCoCjA27IAYqAszIAbuioCAhQcAAbCoCkA27IAYqAtDIAbuioCAhQcAAbCoClA27IAYqAtTIAbuioCAhQcAAbCoCmA27IAYqAtjIAbuioCAhQcAAbCoCnA27IAYqAtzIAbuioCAhQcAAbCoCoA27IAYqAuDIAbuioCAhQcAAbCoCpA27IAYqAuTIAbuioCAhQcAAbCoCqA27IAYqAujIAbuioCAhQcAAbCoCrA27IAYqAuzIAbuioCAhQcAAbCoCsA27IAYqAvDIAbuioCAhQcAAbCoCtA27IAYqAvTIAbuioCAhQcAAbCoCuA27IAYqAvjIAbuioCAhQcAAbCoCvA27IAYqAvzIAbuioLY4AqCtASAhQQFqIiFBEEgNAAsgByAfQcAAbGpBACoCoK0Bu0EAKgKAFbugthAGu7Y4AsDIASAHIB9BwABsakEAKgKkrQG7QQAqAoQVu6C2EAa7tjgCxMgBIAcgH0HAAGxqQQAqAqitAbtBACoCiBW7oLYQBru2OALIyAEgByAfQcAAbGpBACoCrK0Bu0EAKgKMFbugthAGu7Y4AszIASAHIB9BwABsakEAKgKwrQG7QQAqApAVu6C2EAa7tjgC0MgBIAcgH0HAAGxqQQAqArStAbtBACoClBW7oLYQBru2OALUyAEgByAfQcAAbGpBACoCuK0Bu0EAKgKYFbugthAGu7Y4AtjIASAHIB9BwABsakEAKgK8rQG7QQAqApwVu6C2EAa7tjgC3MgBIAcgH0HAAGxqQQAqAsCtAbtBACoCoBW7oLYQBru2OALgyAEgByAfQcAAbGpBACoCxK0Bu0EAKgKkFbugthAGu7Y4AuTIASAHIB9BwABsakEAKgLIrQG7QQAqAqgVu6C2EAa7tjgC6MgBIAcgH0HAAGxqQQAqAsytAbtBACoCrBW7oLYQBru2OALsyAEgByAfQcAAbGpBACoC0K0Bu0EAKgKwFbugthAGu7Y4AvDIASAHIB9BwABsakEAKgLUrQG7QQAqArQVu6C2EAa7tjgC9MgBIAcgH0HAAGxqQQAqAtitAbtBACoCuBW7oLYQBru2OAL4yAEgByAfQcAAbGpBACoC3K0Bu0EAKgK8FbugthAGu7Y4AvzIAUEAQQAqAqCsAbsgByAfQcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyAHIB9BwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IAcgH0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgByAfQcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyAHIB9BwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IAcgH0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgByAfQcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyAHIB9BwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IAcgH0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgByAfQcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyAHIB9BwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IAcgH0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgByAfQcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyAHIB9BwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IAcgH0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgByAfQcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyAHIB9BwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgByAfQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IAcgH0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyAHIB9BwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgByAfQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IAcgH0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyAHIB9BwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgByAfQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IAcgH0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyAHIB9BwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgByAfQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IAcgH0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyAHIB9BwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgByAfQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IAcgH0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyAHIB9BwABsaioC/MgBuyIXIBeioLY4ApytASAfQQFqIh8gAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhIgNAICJBBGwgIkEEbP1dAsAV/V/9DAAAAAAAAAAAAAAAAAAAAAAgIkEEbP1dAuCsAf1fICJBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgIkECaiIiQRBIDQALQQBB4KsBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhIwNAQQAhJANAIAggJEEEbGogByAjQcAAbGogJEEEbGr9XQLAyAH9XyAkQQRs/V0CoKwB/V/98QEgJEEEbP1dAqCrAf1f/fIBICRBBGz9XQKAFv1f/fAB/V79WwLAyAEAICRBAmoiJEEQSA0AC0EAISUDQCAlQQRsICVBwABsKgLAFrsgCCoCwMgBu6IgJUHAAGwqAsQWuyAIKgLEyAG7oqAgJUHAAGwqAsgWuyAIKgLIyAG7oqAgJUHAAGwqAswWuyAIKgLMyAG7oqAgJUHAAGwqAtAWuyAIKgLQyAG7oqAgJUHAAGwqAtQWuyAIKgLUyAG7oqAgJUHAAGwqAtgWuyAIKgLYyAG7oqAgJUHAAGwqAtwWuyAIKgLcyAG7oqAgJUHAAGwqAuAWuyAIKgLgyAG7oqAgJUHAAGwqAuQWuyAIKgLkyAG7oqAgJUHAAGwqAugWuyAIKgLoyAG7oqAgJUHAAGwqAuwWuyAIKgLsyAG7oqAgJUHAAGwqAvAWuyAIKgLwyAG7oqAgJUHAAGwqAvQWuyAIKgL0yAG7oqAgJUHAAGwqAvgWuyAIKgL4yAG7oqAgJUHAAGwqAvwWuyAIKgL8yAG7oqC2OAKgrQEgJUEBaiIlQRBIDQALIAkgI0HAAGxqQQAqAqCtAbtBACoCwB67oLYQBru2OALAyAEgCSAjQcAAbGpBACoCpK0Bu0EAKgLEHrugthAGu7Y4AsTIASAJICNBwABsakEAKgKorQG7QQAqAsgeu6C2EAa7tjgCyMgBIAkgI0HAAGxqQQAqAqytAbtBACoCzB67oLYQBru2OALMyAEgCSAjQcAAbGpBACoCsK0Bu0EAKgLQHrugthAGu7Y4AtDIASAJICNBwABsakEAKgK0rQG7QQAqAtQeu6C2EAa7tjgC1MgBIAkgI0HAAGxqQQAqAritAbtBACoC2B67oLYQBru2OALYyAEgCSAjQcAAbGpBACoCvK0Bu0EAKgLcHrugthAGu7Y4AtzIASAJICNBwABsakEAKgLArQG7QQAqAuAeu6C2EAa7tjgC4MgBIAkgI0HAAGxqQQAqAsStAbtBACoC5B67oLYQBru2OALkyAEgCSAjQcAAbGpBACoCyK0Bu0EAKgLoHrugthAGu7Y4AujIASAJICNBwABsakEAKgLMrQG7QQAqAuweu6C2EAa7tjgC7MgBIAkgI0HAAGxqQQAqAtCtAbtBACoC8B67oLYQBru2OALwyAEgCSAjQcAAbGpBACoC1K0Bu0EAKgL0HrugthAGu7Y4AvTIASAJICNBwABsakEAKgLYrQG7QQAqAvgeu6C2EAa7tjgC+MgBIAkgI0HAAGxqQQAqAtytAbtBACoC/B67oLYQBru2OAL8yAFBAEEAKgLgqwG7IAkgI0HAAGxqKgLAyAG7oLY4AuCrAUEAQQAqAuSrAbsgCSAjQcAAbGoqAsTIAbugtjgC5KsBQQBBACoC6KsBuyAJICNBwABsaioCyMgBu6C2OALoqwFBAEEAKgLsqwG7IAkgI0HAAGxqKgLMyAG7oLY4AuyrAUEAQQAqAvCrAbsgCSAjQcAAbGoqAtDIAbugtjgC8KsBQQBBACoC9KsBuyAJICNBwABsaioC1MgBu6C2OAL0qwFBAEEAKgL4qwG7IAkgI0HAAGxqKgLYyAG7oLY4AvirAUEAQQAqAvyrAbsgCSAjQcAAbGoqAtzIAbugtjgC/KsBQQBBACoCgKwBuyAJICNBwABsaioC4MgBu6C2OAKArAFBAEEAKgKErAG7IAkgI0HAAGxqKgLkyAG7oLY4AoSsAUEAQQAqAoisAbsgCSAjQcAAbGoqAujIAbugtjgCiKwBQQBBACoCjKwBuyAJICNBwABsaioC7MgBu6C2OAKMrAFBAEEAKgKQrAG7IAkgI0HAAGxqKgLwyAG7oLY4ApCsAUEAQQAqApSsAbsgCSAjQcAAbGoqAvTIAbugtjgClKwBQQBBACoCmKwBuyAJICNBwABsaioC+MgBu6C2OAKYrAFBAEEAKgKcrAG7IAkgI0HAAGxqKgL8yAG7oLY4ApysAUEAQQAqAuCsAbsgCSAjQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IAkgI0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAJICNBwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgCSAjQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IAkgI0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAJICNBwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgCSAjQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IAkgI0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAJICNBwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgCSAjQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IAkgI0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAJICNBwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgCSAjQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IAkgI0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAJICNBwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgCSAjQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgI0EBaiIjIABIDQALIABBAUoEQEEAQQAqAuCrAbsgGKK2OALgqwFBAEEAKgLkqwG7IBiitjgC5KsBQQBBACoC6KsBuyAYorY4AuirAUEAQQAqAuyrAbsgGKK2OALsqwFBAEEAKgLwqwG7IBiitjgC8KsBQQBBACoC9KsBuyAYorY4AvSrAUEAQQAqAvirAbsgGKK2OAL4qwFBAEEAKgL8qwG7IBiitjgC/KsBQQBBACoCgKwBuyAYorY4AoCsAUEAQQAqAoSsAbsgGKK2OAKErAFBAEEAKgKIrAG7IBiitjgCiKwBQQBBACoCjKwBuyAYorY4AoysAUEAQQAqApCsAbsgGKK2OAKQrAFBAEEAKgKUrAG7IBiitjgClKwBQQBBACoCmKwBuyAYorY4ApisAUEAQQAqApysAbsgGKK2OAKcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAISYDQCAmQQRsICZBBGz9XQKAH/1f/QwAAAAAAAAAAAAAAAAAAAAAICZBBGz9XQLgrAH9XyAmQQRs/V0C4KsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAICZBAmoiJkEQSA0AC0EAQaCsAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIScDQEEAISgDQCAKIChBBGxqIAkgJ0HAAGxqIChBBGxq/V0CwMgB/V8gKEEEbP1dAuCrAf1f/fEBIChBBGz9XQKgqwH9X/3yASAoQQRs/V0CwB/9X/3wAf1e/VsCwMgBACAoQQJqIihBEEgNAAtBACEpA0AgKUEEbCApQcAAbCoCgCC7IAoqAsDIAbuiIClBwABsKgKEILsgCioCxMgBu6KgIClBwABsKgKIILsgCioCyMgBu6KgIClBwABsKgKMILsgCioCzMgBu6KgIClBwABsKgKQILsgCioC0MgBu6KgIClBwABsKgKUILsgCioC1MgBu6KgIClBwABsKgKYILsgCioC2MgBu6KgIClBwABsKgKcILsgCioC3MgBu6KgIClBwABsKgKgILsgCioC4MgBu6KgIClBwABsKgKkILsgCioC5MgBu6KgIClBwABsKgKoILsgCioC6MgBu6KgIClBwABsKgKsILsgCioC7MgBu6KgIClBwABsKgKwILsgCioC8MgBu6KgIClBwABsKgK0ILsgCioC9MgBu6KgIClBwABsKgK4ILsgCioC+MgBu6KgIClBwABsKgK8ILsgCioC/MgBu6KgtjgCoK0BIClBAWoiKUEQSA0ACyALICdBwABsakEAKgKgrQG7QQAqAoAou6C2EAa7tjgCwMgBIAsgJ0HAAGxqQQAqAqStAbtBACoChCi7oLYQBru2OALEyAEgCyAnQcAAbGpBACoCqK0Bu0EAKgKIKLugthAGu7Y4AsjIASALICdBwABsakEAKgKsrQG7QQAqAowou6C2EAa7tjgCzMgBIAsgJ0HAAGxqQQAqArCtAbtBACoCkCi7oLYQBru2OALQyAEgCyAnQcAAbGpBACoCtK0Bu0EAKgKUKLugthAGu7Y4AtTIASALICdBwABsakEAKgK4rQG7QQAqApgou6C2EAa7tjgC2MgBIAsgJ0HAAGxqQQAqArytAbtBACoCnCi7oLYQBru2OALcyAEgCyAnQcAAbGpBACoCwK0Bu0EAKgKgKLugthAGu7Y4AuDIASALICdBwABsakEAKgLErQG7QQAqAqQou6C2EAa7tjgC5MgBIAsgJ0HAAGxqQQAqAsitAbtBACoCqCi7oLYQBru2OALoyAEgCyAnQcAAbGpBACoCzK0Bu0EAKgKsKLugthAGu7Y4AuzIASALICdBwABsakEAKgLQrQG7QQAqArAou6C2EAa7tjgC8MgBIAsgJ0HAAGxqQQAqAtStAbtBACoCtCi7oLYQBru2OAL0yAEgCyAnQcAAbGpBACoC2K0Bu0EAKgK4KLugthAGu7Y4AvjIASALICdBwABsakEAKgLcrQG7QQAqArwou6C2EAa7tjgC/MgBQQBBACoCoKwBuyALICdBwABsaioCwMgBu6C2OAKgrAFBAEEAKgKkrAG7IAsgJ0HAAGxqKgLEyAG7oLY4AqSsAUEAQQAqAqisAbsgCyAnQcAAbGoqAsjIAbugtjgCqKwBQQBBACoCrKwBuyALICdBwABsaioCzMgBu6C2OAKsrAFBAEEAKgKwrAG7IAsgJ0HAAGxqKgLQyAG7oLY4ArCsAUEAQQAqArSsAbsgCyAnQcAAbGoqAtTIAbugtjgCtKwBQQBBACoCuKwBuyALICdBwABsaioC2MgBu6C2OAK4rAFBAEEAKgK8rAG7IAsgJ0HAAGxqKgLcyAG7oLY4ArysAUEAQQAqAsCsAbsgCyAnQcAAbGoqAuDIAbugtjgCwKwBQQBBACoCxKwBuyALICdBwABsaioC5MgBu6C2OALErAFBAEEAKgLIrAG7IAsgJ0HAAGxqKgLoyAG7oLY4AsisAUEAQQAqAsysAbsgCyAnQcAAbGoqAuzIAbugtjgCzKwBQQBBACoC0KwBuyALICdBwABsaioC8MgBu6C2OALQrAFBAEEAKgLUrAG7IAsgJ0HAAGxqKgL0yAG7oLY4AtSsAUEAQQAqAtisAbsgCyAnQcAAbGoqAvjIAbugtjgC2KwBQQBBACoC3KwBuyALICdBwABsaioC/MgBu6C2OALcrAFBAEEAKgLgrAG7IAsgJ0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyALICdBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgCyAnQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAsgJ0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyALICdBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgCyAnQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAsgJ0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyALICdBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgCyAnQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAsgJ0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyALICdBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgCyAnQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAsgJ0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyALICdBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgCyAnQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAsgJ0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BICdBAWoiJyAASA0ACyAAQQFKBEBBAEEAKgKgrAG7IBiitjgCoKwBQQBBACoCpKwBuyAYorY4AqSsAUEAQQAqAqisAbsgGKK2OAKorAFBAEEAKgKsrAG7IBiitjgCrKwBQQBBACoCsKwBuyAYorY4ArCsAUEAQQAqArSsAbsgGKK2OAK0rAFBAEEAKgK4rAG7IBiitjgCuKwBQQBBACoCvKwBuyAYorY4ArysAUEAQQAqAsCsAbsgGKK2OALArAFBAEEAKgLErAG7IBiitjgCxKwBQQBBACoCyKwBuyAYorY4AsisAUEAQQAqAsysAbsgGKK2OALMrAFBAEEAKgLQrAG7IBiitjgC0KwBQQBBACoC1KwBuyAYorY4AtSsAUEAQQAqAtisAbsgGKK2OALYrAFBAEEAKgLcrAG7IBiitjgC3KwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEqA0AgKkEEbCAqQQRs/V0CwCj9X/0MAAAAAAAAAAAAAAAAAAAAACAqQQRs/V0C4KwB/V8gKkEEbP1dAqCsAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAqQQJqIipBEEgNAAtBAEHgqwFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACErA0BBACEsA0AgDCAsQQRsaiALICtBwABsaiAsQQRsav1dAsDIAf1fICxBBGz9XQKgrAH9X/3xASAsQQRs/V0CoKsB/V/98gEgLEEEbP1dAoAp/V/98AH9Xv1bAsDIAQAgLEECaiIsQRBIDQALQQAhLQNAIC1BBGwgLUHAAGwqAsApuyAMKgLAyAG7oiAtQcAAbCoCxCm7IAwqAsTIAbuioCAtQcAAbCoCyCm7IAwqAsjIAbuioCAtQcAAbCoCzCm7IAwqAszIAbuioCAtQcAAbCoC0Cm7IAwqAtDIAbuioCAtQcAAbCoC1Cm7IAwqAtTIAbuioCAtQcAAbCoC2Cm7IAwqAtjIAbuioCAtQcAAbCoC3Cm7IAwqAtzIAbuioCAtQcAAbCoC4Cm7IAwqAuDIAbuioCAtQcAAbCoC5Cm7IAwqAuTIAbuioCAtQcAAbCoC6Cm7IAwqAujIAbuioCAtQcAAbCoC7Cm7IAwqAuzIAbuioCAtQcAAbCoC8Cm7IAwqAvDIAbuioCAtQcAAbCoC9Cm7IAwqAvTIAbuioCAtQcAAbCoC+Cm7IAwqAvjIAbuioCAtQcAAbCoC/Cm7IAwqAvzIAbuioLY4AqCtASAtQQFqIi1BEEgNAAsgDSArQcAAbGpBACoCoK0Bu0EAKgLAMbugthAGu7Y4AsDIASANICtBwABsakEAKgKkrQG7QQAqAsQxu6C2EAa7tjgCxMgBIA0gK0HAAGxqQQAqAqitAbtBACoCyDG7oLYQBru2OALIyAEgDSArQcAAbGpBACoCrK0Bu0EAKgLMMbugthAGu7Y4AszIASANICtBwABsakEAKgKwrQG7QQAqAtAxu6C2EAa7tjgC0MgBIA0gK0HAAGxqQQAqArStAbtBACoC1DG7oLYQBru2OALUyAEgDSArQcAAbGpBACoCuK0Bu0EAKgLYMbugthAGu7Y4AtjIASANICtBwABsakEAKgK8rQG7QQAqAtwxu6C2EAa7tjgC3MgBIA0gK0HAAGxqQQAqAsCtAbtBACoC4DG7oLYQBru2OALgyAEgDSArQcAAbGpBACoCxK0Bu0EAKgLkMbugthAGu7Y4AuTIASANICtBwABsakEAKgLIrQG7QQAqAugxu6C2EAa7tjgC6MgBIA0gK0HAAGxqQQAqAsytAbtBACoC7DG7oLYQBru2OALsyAEgDSArQcAAbGpBACoC0K0Bu0EAKgLwMbugthAGu7Y4AvDIASANICtBwABsakEAKgLUrQG7QQAqAvQxu6C2EAa7tjgC9MgBIA0gK0HAAGxqQQAqAtitAbtBACoC+DG7oLYQBru2OAL4yAEgDSArQcAAbGpBACoC3K0Bu0EAKgL8MbugthAGu7Y4AvzIAUEAQQAqAuCrAbsgDSArQcAAbGoqAsDIAbugtjgC4KsBQQBBACoC5KsBuyANICtBwABsaioCxMgBu6C2OALkqwFBAEEAKgLoqwG7IA0gK0HAAGxqKgLIyAG7oLY4AuirAUEAQQAqAuyrAbsgDSArQcAAbGoqAszIAbugtjgC7KsBQQBBACoC8KsBuyANICtBwABsaioC0MgBu6C2OALwqwFBAEEAKgL0qwG7IA0gK0HAAGxqKgLUyAG7oLY4AvSrAUEAQQAqAvirAbsgDSArQcAAbGoqAtjIAbugtjgC+KsBQQBBACoC/KsBuyANICtBwABsaioC3MgBu6C2OAL8qwFBAEEAKgKArAG7IA0gK0HAAGxqKgLgyAG7oLY4AoCsAUEAQQAqAoSsAbsgDSArQcAAbGoqAuTIAbugtjgChKwBQQBBACoCiKwBuyANICtBwABsaioC6MgBu6C2OAKIrAFBAEEAKgKMrAG7IA0gK0HAAGxqKgLsyAG7oLY4AoysAUEAQQAqApCsAbsgDSArQcAAbGoqAvDIAbugtjgCkKwBQQBBACoClKwBuyANICtBwABsaioC9MgBu6C2OAKUrAFBAEEAKgKYrAG7IA0gK0HAAGxqKgL4yAG7oLY4ApisAUEAQQAqApysAbsgDSArQcAAbGoqAvzIAbugtjgCnKwBQQBBACoC4KwBuyANICtBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgDSArQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IA0gK0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyANICtBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgDSArQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IA0gK0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyANICtBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgDSArQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IA0gK0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyANICtBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgDSArQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IA0gK0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyANICtBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgDSArQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IA0gK0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyANICtBwABsaioC/MgBuyIXIBeioLY4ApytASArQQFqIisgAEgNAAsgAEEBSgRAQQBBACoC4KsBuyAYorY4AuCrAUEAQQAqAuSrAbsgGKK2OALkqwFBAEEAKgLoqwG7IBiitjgC6KsBQQBBACoC7KsBuyAYorY4AuyrAUEAQQAqAvCrAbsgGKK2OALwqwFBAEEAKgL0qwG7IBiitjgC9KsBQQBBACoC+KsBuyAYorY4AvirAUEAQQAqAvyrAbsgGKK2OAL8qwFBAEEAKgKArAG7IBiitjgCgKwBQQBBACoChKwBuyAYorY4AoSsAUEAQQAqAoisAbsgGKK2OAKIrAFBAEEAKgKMrAG7IBiitjgCjKwBQQBBACoCkKwBuyAYorY4ApCsAUEAQQAqApSsAbsgGKK2OAKUrAFBAEEAKgKYrAG7IBiitjgCmKwBQQBBACoCnKwBuyAYorY4ApysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhLgNAIC5BBGwgLkEEbP1dAoAy/V/9DAAAAAAAAAAAAAAAAAAAAAAgLkEEbP1dAuCsAf1fIC5BBGz9XQLgqwH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgLkECaiIuQRBIDQALQQBBoKwBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhLwNAQQAhMANAIA4gMEEEbGogDSAvQcAAbGogMEEEbGr9XQLAyAH9XyAwQQRs/V0C4KsB/V/98QEgMEEEbP1dAqCrAf1f/fIBIDBBBGz9XQLAMv1f/fAB/V79WwLAyAEAIDBBAmoiMEEQSA0AC0EAITEDQCAxQQRsIDFBwABsKgKAM7sgDioCwMgBu6IgMUHAAGwqAoQzuyAOKgLEyAG7oqAgMUHAAGwqAogzuyAOKgLIyAG7oqAgMUHAAGwqAowzuyAOKgLMyAG7oqAgMUHAAGwqApAzuyAOKgLQyAG7oqAgMUHAAGwqApQzuyAOKgLUyAG7oqAgMUHAAGwqApgzuyAOKgLYyAG7oqAgMUHAAGwqApwzuyAOKgLcyAG7oqAgMUHAAGwqAqAzuyAOKgLgyAG7oqAgMUHAAGwqAqQzuyAOKgLkyAG7oqAgMUHAAGwqAqgzuyAOKgLoyAG7oqAgMUHAAGwqAqwzuyAOKgLsyAG7oqAgMUHAAGwqArAzuyAOKgLwyAG7oqAgMUHAAGwqArQzuyAOKgL0yAG7oqAgMUHAAGwqArgzuyAOKgL4yAG7oqAgMUHAAGwqArwzuyAOKgL8yAG7oqC2OAKgrQEgMUEBaiIxQRBIDQALIA8gL0HAAGxqQQAqAqCtAbtBACoCgDu7oLYQBru2OALAyAEgDyAvQcAAbGpBACoCpK0Bu0EAKgKEO7ugthAGu7Y4AsTIASAPIC9BwABsakEAKgKorQG7QQAqAog7u6C2EAa7tjgCyMgBIA8gL0HAAGxqQQAqAqytAbtBACoCjDu7oLYQBru2OALMyAEgDyAvQcAAbGpBACoCsK0Bu0EAKgKQO7ugthAGu7Y4AtDIASAPIC9BwABsakEAKgK0rQG7QQAqApQ7u6C2EAa7tjgC1MgBIA8gL0HAAGxqQQAqAritAbtBACoCmDu7oLYQBru2OALYyAEgDyAvQcAAbGpBACoCvK0Bu0EAKgKcO7ugthAGu7Y4AtzIASAPIC9BwABsakEAKgLArQG7QQAqAqA7u6C2EAa7tjgC4MgBIA8gL0HAAGxqQQAqAsStAbtBACoCpDu7oLYQBru2OALkyAEgDyAvQcAAbGpBACoCyK0Bu0EAKgKoO7ugthAGu7Y4AujIASAPIC9BwABsakEAKgLMrQG7QQAqAqw7u6C2EAa7tjgC7MgBIA8gL0HAAGxqQQAqAtCtAbtBACoCsDu7oLYQBru2OALwyAEgDyAvQcAAbGpBACoC1K0Bu0EAKgK0O7ugthAGu7Y4AvTIASAPIC9BwABsakEAKgLYrQG7QQAqArg7u6C2EAa7tjgC+MgBIA8gL0HAAGxqQQAqAtytAbtBACoCvDu7oLYQBru2OAL8yAFBAEEAKgKgrAG7IA8gL0HAAGxqKgLAyAG7oLY4AqCsAUEAQQAqAqSsAbsgDyAvQcAAbGoqAsTIAbugtjgCpKwBQQBBACoCqKwBuyAPIC9BwABsaioCyMgBu6C2OAKorAFBAEEAKgKsrAG7IA8gL0HAAGxqKgLMyAG7oLY4AqysAUEAQQAqArCsAbsgDyAvQcAAbGoqAtDIAbugtjgCsKwBQQBBACoCtKwBuyAPIC9BwABsaioC1MgBu6C2OAK0rAFBAEEAKgK4rAG7IA8gL0HAAGxqKgLYyAG7oLY4ArisAUEAQQAqArysAbsgDyAvQcAAbGoqAtzIAbugtjgCvKwBQQBBACoCwKwBuyAPIC9BwABsaioC4MgBu6C2OALArAFBAEEAKgLErAG7IA8gL0HAAGxqKgLkyAG7oLY4AsSsAUEAQQAqAsisAbsgDyAvQcAAbGoqAujIAbugtjgCyKwBQQBBACoCzKwBuyAPIC9BwABsaioC7MgBu6C2OALMrAFBAEEAKgLQrAG7IA8gL0HAAGxqKgLwyAG7oLY4AtCsAUEAQQAqAtSsAbsgDyAvQcAAbGoqAvTIAbugtjgC1KwBQQBBACoC2KwBuyAPIC9BwABsaioC+MgBu6C2OALYrAFBAEEAKgLcrAG7IA8gL0HAAGxqKgL8yAG7oLY4AtysAUEAQQAqAuCsAbsgDyAvQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IA8gL0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAPIC9BwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgDyAvQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IA8gL0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAPIC9BwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgDyAvQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IA8gL0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAPIC9BwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgDyAvQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IA8gL0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAPIC9BwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgDyAvQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IA8gL0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAPIC9BwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgDyAvQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgL0EBaiIvIABIDQALIABBAUoEQEEAQQAqAqCsAbsgGKK2OAKgrAFBAEEAKgKkrAG7IBiitjgCpKwBQQBBACoCqKwBuyAYorY4AqisAUEAQQAqAqysAbsgGKK2OAKsrAFBAEEAKgKwrAG7IBiitjgCsKwBQQBBACoCtKwBuyAYorY4ArSsAUEAQQAqArisAbsgGKK2OAK4rAFBAEEAKgK8rAG7IBiitjgCvKwBQQBBACoCwKwBuyAYorY4AsCsAUEAQQAqAsSsAbsgGKK2OALErAFBAEEAKgLIrAG7IBiitjgCyKwBQQBBACoCzKwBuyAYorY4AsysAUEAQQAqAtCsAbsgGKK2OALQrAFBAEEAKgLUrAG7IBiitjgC1KwBQQBBACoC2KwBuyAYorY4AtisAUEAQQAqAtysAbsgGKK2OALcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAITIDQCAyQQRsIDJBBGz9XQLAO/1f/QwAAAAAAAAAAAAAAAAAAAAAIDJBBGz9XQLgrAH9XyAyQQRs/V0CoKwB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAIDJBAmoiMkEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAITMDQEEAITQDQCAQIDRBBGxqIA8gM0HAAGxqIDRBBGxq/V0CwMgB/V8gNEEEbP1dAqCsAf1f/fEBIDRBBGz9XQKgqwH9X/3yASA0QQRs/V0CgDz9X/3wAf1e/VsCwMgBACA0QQJqIjRBEEgNAAtBACE1A0AgNUEEbCA1QcAAbCoCwDy7IBAqAsDIAbuiIDVBwABsKgLEPLsgECoCxMgBu6KgIDVBwABsKgLIPLsgECoCyMgBu6KgIDVBwABsKgLMPLsgECoCzMgBu6KgIDVBwABsKgLQPLsgECoC0MgBu6KgIDVBwABsKgLUPLsgECoC1MgBu6KgIDVBwABsKgLYPLsgECoC2MgBu6KgIDVBwABsKgLcPLsgECoC3MgBu6KgIDVBwABsKgLgPLsgECoC4MgBu6KgIDVBwABsKgLkPLsgECoC5MgBu6KgIDVBwABsKgLoPLsgECoC6MgBu6KgIDVBwABsKgLsPLsgECoC7MgBu6KgIDVBwABsKgLwPLsgECoC8MgBu6KgIDVBwABsKgL0PLsgECoC9MgBu6KgIDVBwABsKgL4PLsgECoC+MgBu6KgIDVBwABsKgL8PLsgECoC/MgBu6KgtjgCoK0BIDVBAWoiNUEQSA0ACyARIDNBwABsakEAKgKgrQG7QQAqAsBEu6C2EAa7tjgCwMgBIBEgM0HAAGxqQQAqAqStAbtBACoCxES7oLYQBru2OALEyAEgESAzQcAAbGpBACoCqK0Bu0EAKgLIRLugthAGu7Y4AsjIASARIDNBwABsakEAKgKsrQG7QQAqAsxEu6C2EAa7tjgCzMgBIBEgM0HAAGxqQQAqArCtAbtBACoC0ES7oLYQBru2OALQyAEgESAzQcAAbGpBACoCtK0Bu0EAKgLURLugthAGu7Y4AtTIASARIDNBwABsakEAKgK4rQG7QQAqAthEu6C2EAa7tjgC2MgBIBEgM0HAAGxqQQAqArytAbtBACoC3ES7oLYQBru2OALcyAEgESAzQcAAbGpBACoCwK0Bu0EAKgLgRLugthAGu7Y4AuDIASARIDNBwABsakEAKgLErQG7QQAqAuREu6C2EAa7tjgC5MgBIBEgM0HAAGxqQQAqAsitAbtBACoC6ES7oLYQBru2OALoyAEgESAzQcAAbGpBACoCzK0Bu0EAKgLsRLugthAGu7Y4AuzIASARIDNBwABsakEAKgLQrQG7QQAqAvBEu6C2EAa7tjgC8MgBIBEgM0HAAGxqQQAqAtStAbtBACoC9ES7oLYQBru2OAL0yAEgESAzQcAAbGpBACoC2K0Bu0EAKgL4RLugthAGu7Y4AvjIASARIDNBwABsakEAKgLcrQG7QQAqAvxEu6C2EAa7tjgC/MgBQQBBACoC4KsBuyARIDNBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IBEgM0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgESAzQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyARIDNBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IBEgM0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgESAzQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyARIDNBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IBEgM0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgESAzQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyARIDNBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IBEgM0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgESAzQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyARIDNBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IBEgM0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgESAzQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyARIDNBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IBEgM0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyARIDNBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgESAzQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IBEgM0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyARIDNBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgESAzQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IBEgM0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyARIDNBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgESAzQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IBEgM0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyARIDNBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgESAzQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IBEgM0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyARIDNBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgESAzQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IBEgM0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIDNBAWoiMyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACE2A0AgNkEEbCA2QQRs/V0CgEX9X/0MAAAAAAAAAAAAAAAAAAAAACA2QQRs/V0C4KwB/V8gNkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACA2QQJqIjZBEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACE3A0BBACE4A0AgEiA4QQRsaiARIDdBwABsaiA4QQRsav1dAsDIAf1fIDhBBGz9XQLgqwH9X/3xASA4QQRs/V0CoKsB/V/98gEgOEEEbP1dAsBF/V/98AH9Xv1bAsDIAQAgOEECaiI4QRBIDQALQQAhOQNAIDlBBGwgOUHAAGwqAoBGuyASKgLAyAG7oiA5QcAAbCoChEa7IBIqAsTIAbuioCA5QcAAbCoCiEa7IBIqAsjIAbuioCA5QcAAbCoCjEa7IBIqAszIAbuioCA5QcAAbCoCkEa7IBIqAtDIAbuioCA5QcAAbCoClEa7IBIqAtTIAbuioCA5QcAAbCoCmEa7IBIqAtjIAbuioCA5QcAAbCoCnEa7IBIqAtzIAbuioCA5QcAAbCoCoEa7IBIqAuDIAbuioCA5QcAAbCoCpEa7IBIqAuTIAbuioCA5QcAAbCoCqEa7IBIqAujIAbuioCA5QcAAbCoCrEa7IBIqAuzIAbuioCA5QcAAbCoCsEa7IBIqAvDIAbuioCA5QcAAbCoCtEa7IBIqAvTIAbuioCA5QcAAbCoCuEa7IBIqAvjIAbuioCA5QcAAbCoCvEa7IBIqAvzIAbuioLY4AqCtASA5QQFqIjlBEEgNAAsgEyA3QcAAbGpBACoCoK0Bu0EAKgKATrugthAGu7Y4AsDIASATIDdBwABsakEAKgKkrQG7QQAqAoROu6C2EAa7tjgCxMgBIBMgN0HAAGxqQQAqAqitAbtBACoCiE67oLYQBru2OALIyAEgEyA3QcAAbGpBACoCrK0Bu0EAKgKMTrugthAGu7Y4AszIASATIDdBwABsakEAKgKwrQG7QQAqApBOu6C2EAa7tjgC0MgBIBMgN0HAAGxqQQAqArStAbtBACoClE67oLYQBru2OALUyAEgEyA3QcAAbGpBACoCuK0Bu0EAKgKYTrugthAGu7Y4AtjIASATIDdBwABsakEAKgK8rQG7QQAqApxOu6C2EAa7tjgC3MgBIBMgN0HAAGxqQQAqAsCtAbtBACoCoE67oLYQBru2OALgyAEgEyA3QcAAbGpBACoCxK0Bu0EAKgKkTrugthAGu7Y4AuTIASATIDdBwABsakEAKgLIrQG7QQAqAqhOu6C2EAa7tjgC6MgBIBMgN0HAAGxqQQAqAsytAbtBACoCrE67oLYQBru2OALsyAEgEyA3QcAAbGpBACoC0K0Bu0EAKgKwTrugthAGu7Y4AvDIASATIDdBwABsakEAKgLUrQG7QQAqArROu6C2EAa7tjgC9MgBIBMgN0HAAGxqQQAqAtitAbtBACoCuE67oLYQBru2OAL4yAEgEyA3QcAAbGpBACoC3K0Bu0EAKgK8TrugthAGu7Y4AvzIAUEAQQAqAqCsAbsgEyA3QcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyATIDdBwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IBMgN0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgEyA3QcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyATIDdBwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IBMgN0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgEyA3QcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyATIDdBwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IBMgN0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgEyA3QcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyATIDdBwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IBMgN0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgEyA3QcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyATIDdBwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IBMgN0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgEyA3QcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyATIDdBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgEyA3QcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IBMgN0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyATIDdBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgEyA3QcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IBMgN0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyATIDdBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgEyA3QcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IBMgN0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyATIDdBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgEyA3QcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IBMgN0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyATIDdBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgEyA3QcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IBMgN0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyATIDdBwABsaioC/MgBuyIXIBeioLY4ApytASA3QQFqIjcgAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhOgNAIDpBBGwgOkEEbP1dAsBO/V/9DAAAAAAAAAAAAAAAAAAAAAAgOkEEbP1dAuCsAf1fIDpBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgOkECaiI6QRBIDQALQQAhOwNAQQAhPANAIDxBBGwgEyA7QcAAbGogPEEEbGr9XQLAyAH9XyA8QQRs/V0CoKwB/V/98QEgPEEEbP1dAqCrAf1f/fIBIDxBBGz9XQKAT/1f/fAB/V79WwLgqwEAIDxBAmoiPEEQSA0AC0EAIT0DQCA9QQRsID1BwABsKgLAT7tBACoC4KsBu6IgPUHAAGwqAsRPu0EAKgLkqwG7oqAgPUHAAGwqAshPu0EAKgLoqwG7oqAgPUHAAGwqAsxPu0EAKgLsqwG7oqAgPUHAAGwqAtBPu0EAKgLwqwG7oqAgPUHAAGwqAtRPu0EAKgL0qwG7oqAgPUHAAGwqAthPu0EAKgL4qwG7oqAgPUHAAGwqAtxPu0EAKgL8qwG7oqAgPUHAAGwqAuBPu0EAKgKArAG7oqAgPUHAAGwqAuRPu0EAKgKErAG7oqAgPUHAAGwqAuhPu0EAKgKIrAG7oqAgPUHAAGwqAuxPu0EAKgKMrAG7oqAgPUHAAGwqAvBPu0EAKgKQrAG7oqAgPUHAAGwqAvRPu0EAKgKUrAG7oqAgPUHAAGwqAvhPu0EAKgKYrAG7oqAgPUHAAGwqAvxPu0EAKgKcrAG7oqC2OALgrAEgPUEBaiI9QQNIDQALQQBBACoC4KwBu0EAKgKAUbugtjgC4KsBQQBBACoC5KwBu0EAKgKEUbugtjgC5KsBQQBBACoC6KwBu0EAKgKIUbugtjgC6KsBRAAAAAAAAPD/IT5BACoC4KsBuyEXIBcgPiAXID5kGyE+QQAqAuSrAbshFyAXID4gFyA+ZBshPkEAKgLoqwG7IRcgFyA+IBcgPmQbIT4gPkEAKgLgqwG7ID6hEAJBACoC5KsBuyA+oRACoEEAKgLoqwG7ID6hEAKgEAOgIT8gFCA7QQxsakEAKgLgqwG7ID+hEAK2OALAyAEgFCA7QQxsakEAKgLkqwG7ID+hEAK2OALEyAEgFCA7QQxsakEAKgLoqwG7ID+hEAK2OALIyAEgO0EBaiI7IABIDQALC7/TAQkBfBR/AnwBfwF7IH8BfAN/A3wgALchAiABQShsIABBAGxqIQMgAUEobCAAQcAAbGohBCABQShsIABBgAFsaiEFIAFBKGwgAEEAbGohBiABQShsIABBwABsaiEHIAFBKGwgAEEAbGohCCABQShsIABBgAFsaiEJIAFBKGwgAEEAbGohCiABQShsIABBwABsaiELIAFBKGwgAEEAbGohDCABQShsIABBgAFsaiENIAFBKGwgAEEAbGohDiABQShsIABBwABsaiEPIAFBKGwgAEEAbGohECABQShsIABBgAFsaiERIAFBKGwgAEEAbGohEiABQShsIABBwABsaiETIAFBEGwhFEEAQaCrAWpBAEHAAPwLAEEAQeCrAWpBAEHAAPwLAEEAIRUDQEEAIRYDQCAWQQRsIBZBEGwqAgC7IBVBEGwqAsDIAbuiIBZBEGwqAgS7IBVBEGwqAsTIAbuioCAWQRBsKgIIuyAVQRBsKgLIyAG7oqAgFkEQbCoCDLsgFUEQbCoCzMgBu6KgtjgCoKwBIBZBAWoiFkEQSA0ACyADIBVBwABsakEAKgKgrAG7QQAqAoACu6C2EAa7tjgCwMgBIAMgFUHAAGxqQQAqAqSsAbtBACoChAK7oLYQBru2OALEyAEgAyAVQcAAbGpBACoCqKwBu0EAKgKIArugthAGu7Y4AsjIASADIBVBwABsakEAKgKsrAG7QQAqAowCu6C2EAa7tjgCzMgBIAMgFUHAAGxqQQAqArCsAbtBACoCkAK7oLYQBru2OALQyAEgAyAVQcAAbGpBACoCtKwBu0EAKgKUArugthAGu7Y4AtTIASADIBVBwABsakEAKgK4rAG7QQAqApgCu6C2EAa7tjgC2MgBIAMgFUHAAGxqQQAqArysAbtBACoCnAK7oLYQBru2OALcyAEgAyAVQcAAbGpBACoCwKwBu0EAKgKgArugthAGu7Y4AuDIASADIBVBwABsakEAKgLErAG7QQAqAqQCu6C2EAa7tjgC5MgBIAMgFUHAAGxqQQAqAsisAbtBACoCqAK7oLYQBru2OALoyAEgAyAVQcAAbGpBACoCzKwBu0EAKgKsArugthAGu7Y4AuzIASADIBVBwABsakEAKgLQrAG7QQAqArACu6C2EAa7tjgC8MgBIAMgFUHAAGxqQQAqAtSsAbtBACoCtAK7oLYQBru2OAL0yAEgAyAVQcAAbGpBACoC2KwBu0EAKgK4ArugthAGu7Y4AvjIASADIBVBwABsakEAKgLcrAG7QQAqArwCu6C2EAa7tjgC/MgBQQBBACoCoKsBuyADIBVBwABsaioCwMgBu6C2OAKgqwFBAEEAKgKkqwG7IAMgFUHAAGxqKgLEyAG7oLY4AqSrAUEAQQAqAqirAbsgAyAVQcAAbGoqAsjIAbugtjgCqKsBQQBBACoCrKsBuyADIBVBwABsaioCzMgBu6C2OAKsqwFBAEEAKgKwqwG7IAMgFUHAAGxqKgLQyAG7oLY4ArCrAUEAQQAqArSrAbsgAyAVQcAAbGoqAtTIAbugtjgCtKsBQQBBACoCuKsBuyADIBVBwABsaioC2MgBu6C2OAK4qwFBAEEAKgK8qwG7IAMgFUHAAGxqKgLcyAG7oLY4AryrAUEAQQAqAsCrAbsgAyAVQcAAbGoqAuDIAbugtjgCwKsBQQBBACoCxKsBuyADIBVBwABsaioC5MgBu6C2OALEqwFBAEEAKgLIqwG7IAMgFUHAAGxqKgLoyAG7oLY4AsirAUEAQQAqAsyrAbsgAyAVQcAAbGoqAuzIAbugtjgCzKsBQQBBACoC0KsBuyADIBVBwABsaioC8MgBu6C2OALQqwFBAEEAKgLUqwG7IAMgFUHAAGxqKgL0yAG7oLY4AtSrAUEAQQAqAtirAbsgAyAVQcAAbGoqAvjIAbugtjgC2KsBQQBBACoC3KsBuyADIBVBwABsaioC/MgBu6C2OALcqwFBAEEAKgLgqwG7IAMgFUHAAGxqKgLAyAG7IhcgF6KgtjgC4KsBQQBBACoC5KsBuyADIBVBwABsaioCxMgBuyIXIBeioLY4AuSrAUEAQQAqAuirAbsgAyAVQcAAbGoqAsjIAbsiFyAXoqC2OALoqwFBAEEAKgLsqwG7IAMgFUHAAGxqKgLMyAG7IhcgF6KgtjgC7KsBQQBBACoC8KsBuyADIBVBwABsaioC0MgBuyIXIBeioLY4AvCrAUEAQQAqAvSrAbsgAyAVQcAAbGoqAtTIAbsiFyAXoqC2OAL0qwFBAEEAKgL4qwG7IAMgFUHAAGxqKgLYyAG7IhcgF6KgtjgC+KsBQQBBACoC/KsBuyADIBVBwABsaioC3MgBuyIXIBeioLY4AvyrAUEAQQAqAoCsAbsgAyAVQcAAbGoqAuDIAbsiFyAXoqC2OAKArAFBAEEAKgKErAG7IAMgFUHAAGxqKgLkyAG7IhcgF6KgtjgChKwBQQBBACoCiKwBuyADIBVBwABsaioC6MgBuyIXIBeioLY4AoisAUEAQQAqAoysAbsgAyAVQcAAbGoqAuzIAbsiFyAXoqC2OAKMrAFBAEEAKgKQrAG7IAMgFUHAAGxqKgLwyAG7IhcgF6KgtjgCkKwBQQBBACoClKwBuyADIBVBwABsaioC9MgBuyIXIBeioLY4ApSsAUEAQQAqApisAbsgAyAVQcAAbGoqAvjIAbsiFyAXoqC2OAKYrAFBAEEAKgKcrAG7IAMgFUHAAGxqKgL8yAG7IhcgF6KgtjgCnKwBIBVBAWoiFSAASA0AC0QAAAAAAADwPyACoyEYIABBAUoEQEEAQQAqAqCrAbsgGKK2OAKgqwFBAEEAKgKkqwG7IBiitjgCpKsBQQBBACoCqKsBuyAYorY4AqirAUEAQQAqAqyrAbsgGKK2OAKsqwFBAEEAKgKwqwG7IBiitjgCsKsBQQBBACoCtKsBuyAYorY4ArSrAUEAQQAqArirAbsgGKK2OAK4qwFBAEEAKgK8qwG7IBiitjgCvKsBQQBBACoCwKsBuyAYorY4AsCrAUEAQQAqAsSrAbsgGKK2OALEqwFBAEEAKgLIqwG7IBiitjgCyKsBQQBBACoCzKsBuyAYorY4AsyrAUEAQQAqAtCrAbsgGKK2OALQqwFBAEEAKgLUqwG7IBiitjgC1KsBQQBBACoC2KsBuyAYorY4AtirAUEAQQAqAtyrAbsgGKK2OALcqwFBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBC0EAIRkDQCAZQQRsIBlBBGz9XQLAAv1f/QwAAAAAAAAAAAAAAAAAAAAAIBlBBGz9XQLgqwH9XyAZQQRs/V0CoKsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgrAEAIBlBAmoiGUEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIRsDQEEAIRwDQCAEIBxBBGxqIAMgG0HAAGxqIBxBBGxq/V0CwMgB/V8gHEEEbP1dAqCrAf1f/fEBIBxBBGz9XQKgrAH9X/3yASAcQQRs/V0CgAP9X/3wAf1e/VsCwMgBACAcQQJqIhxBEEgNAAtBACEdA0AgHUEEbCAdQcAAbCoCwAO7IAQqAsDIAbuiIB1BwABsKgLEA7sgBCoCxMgBu6KgIB1BwABsKgLIA7sgBCoCyMgBu6KgIB1BwABsKgLMA7sgBCoCzMgBu6KgIB1BwABsKgLQA7sgBCoC0MgBu6KgIB1BwABsKgLUA7sgBCoC1MgBu6KgIB1BwABsKgLYA7sgBCoC2MgBu6KgIB1BwABsKgLcA7sgBCoC3MgBu6KgIB1BwABsKgLgA7sgBCoC4MgBu6KgIB1BwABsKgLkA7sgBCoC5MgBu6KgIB1BwABsKgLoA7sgBCoC6MgBu6KgIB1BwABsKgLsA7sgBCoC7MgBu6KgIB1BwABsKgLwA7sgBCoC8MgBu6KgIB1BwABsKgL0A7sgBCoC9MgBu6KgIB1BwABsKgL4A7sgBCoC+MgBu6KgIB1BwABsKgL8A7sgBCoC/MgBu6KgtjgCoK0BIB1BAWoiHUEQSA0ACyAFIBtBwABsakEAKgKgrQG7QQAqAsALu6C2EAa7tjgCwMgBIAUgG0HAAGxqQQAqAqStAbtBACoCxAu7oLYQBru2OALEyAEgBSAbQcAAbGpBACoCqK0Bu0EAKgLIC7ugthAGu7Y4AsjIASAFIBtBwABsakEAKgKsrQG7QQAqAswLu6C2EAa7tjgCzMgBIAUgG0HAAGxqQQAqArCtAbtBACoC0Au7oLYQBru2OALQyAEgBSAbQcAAbGpBACoCtK0Bu0EAKgLUC7ugthAGu7Y4AtTIASAFIBtBwABsakEAKgK4rQG7QQAqAtgLu6C2EAa7tjgC2MgBIAUgG0HAAGxqQQAqArytAbtBACoC3Au7oLYQBru2OALcyAEgBSAbQcAAbGpBACoCwK0Bu0EAKgLgC7ugthAGu7Y4AuDIASAFIBtBwABsakEAKgLErQG7QQAqAuQLu6C2EAa7tjgC5MgBIAUgG0HAAGxqQQAqAsitAbtBACoC6Au7oLYQBru2OALoyAEgBSAbQcAAbGpBACoCzK0Bu0EAKgLsC7ugthAGu7Y4AuzIASAFIBtBwABsakEAKgLQrQG7QQAqAvALu6C2EAa7tjgC8MgBIAUgG0HAAGxqQQAqAtStAbtBACoC9Au7oLYQBru2OAL0yAEgBSAbQcAAbGpBACoC2K0Bu0EAKgL4C7ugthAGu7Y4AvjIASAFIBtBwABsakEAKgLcrQG7QQAqAvwLu6C2EAa7tjgC/MgBQQBBACoC4KsBuyAFIBtBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IAUgG0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgBSAbQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyAFIBtBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IAUgG0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgBSAbQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyAFIBtBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IAUgG0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgBSAbQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyAFIBtBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IAUgG0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgBSAbQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyAFIBtBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IAUgG0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgBSAbQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyAFIBtBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IAUgG0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyAFIBtBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgBSAbQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAUgG0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyAFIBtBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgBSAbQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAUgG0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyAFIBtBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgBSAbQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAUgG0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyAFIBtBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgBSAbQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAUgG0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyAFIBtBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgBSAbQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAUgG0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIBtBAWoiGyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEeA0AgHkEEbCAeQQRs/V0CgAz9X/0MAAAAAAAAAAAAAAAAAAAAACAeQQRs/V0C4KwB/V8gHkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAeQQJqIh5BEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACEfA0BBACEgA0AgBiAgQQRsaiAFIB9BwABsaiAgQQRsav1dAsDIAf1fICBBBGz9XQLgqwH9X/3xASAgQQRs/V0CoKsB/V/98gEgIEEEbP1dAsAM/V/98AH9Xv1bAsDIAQAgIEECaiIgQRBIDQALQQAhIQNAICFBBGwgIUHAAGwqAoANuyAGKgLAyAG7oiAhQcAAbCoChA27IAYqAsTIAbuioCAhQcAAbCoCiA27IAYqAsjIAbuioCAhQcAAbCoCjA27IAYqAszIAbuioCAhQcAAbCoCkA27IAYqAtDIAbuioCAhQcAAbCoClA27IAYqAtTIAbuioCAhQcAAbCoCmA27IAYqAtjIAbuioCAhQcAAbCoCnA27IAYqAtzIAbuioCAhQcAAbCoCoA27IAYqAuDIAbuioCAhQcAAbCoCpA27IAYqAuTIAbuioCAhQcAAbCoCqA27IAYqAujIAbuioCAhQcAAbCoCrA27IAYqAuzIAbuioCAhQcAAbCoCsA27IAYqAvDIAbuioCAhQcAAbCoCtA27IAYqAvTIAbuioCAhQcAAbCoCuA27IAYqAvjIAbuioCAhQcAAbCoCvA27IAYqAvzIAbuioLY4AqCtASAhQQFqIiFBEEgNAAsgByAfQcAAbGpBACoCoK0Bu0EAKgKAFbugthAGu7Y4AsDIASAHIB9BwABsakEAKgKkrQG7QQAqAoQVu6C2EAa7tjgCxMgBIAcgH0HAAGxqQQAqAqitAbtBACoCiBW7oLYQBru2OALIyAEgByAfQcAAbGpBACoCrK0Bu0EAKgKMFbugthAGu7Y4AszIASAHIB9BwABsakEAKgKwrQG7QQAqApAVu6C2EAa7tjgC0MgBIAcgH0HAAGxqQQAqArStAbtBACoClBW7oLYQBru2OALUyAEgByAfQcAAbGpBACoCuK0Bu0EAKgKYFbugthAGu7Y4AtjIASAHIB9BwABsakEAKgK8rQG7QQAqApwVu6C2EAa7tjgC3MgBIAcgH0HAAGxqQQAqAsCtAbtBACoCoBW7oLYQBru2OALgyAEgByAfQcAAbGpBACoCxK0Bu0EAKgKkFbugthAGu7Y4AuTIASAHIB9BwABsakEAKgLIrQG7QQAqAqgVu6C2EAa7tjgC6MgBIAcgH0HAAGxqQQAqAsytAbtBACoCrBW7oLYQBru2OALsyAEgByAfQcAAbGpBACoC0K0Bu0EAKgKwFbugthAGu7Y4AvDIASAHIB9BwABsakEAKgLUrQG7QQAqArQVu6C2EAa7tjgC9MgBIAcgH0HAAGxqQQAqAtitAbtBACoCuBW7oLYQBru2OAL4yAEgByAfQcAAbGpBACoC3K0Bu0EAKgK8FbugthAGu7Y4AvzIAUEAQQAqAqCsAbsgByAfQcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyAHIB9BwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IAcgH0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgByAfQcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyAHIB9BwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IAcgH0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgByAfQcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyAHIB9BwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IAcgH0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgByAfQcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyAHIB9BwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IAcgH0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgByAfQcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyAHIB9BwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IAcgH0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgByAfQcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyAHIB9BwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgByAfQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IAcgH0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyAHIB9BwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgByAfQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IAcgH0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyAHIB9BwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgByAfQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IAcgH0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyAHIB9BwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgByAfQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IAcgH0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyAHIB9BwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgByAfQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IAcgH0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyAHIB9BwABsaioC/MgBuyIXIBeioLY4ApytASAfQQFqIh8gAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhIgNAICJBBGwgIkEEbP1dAsAV/V/9DAAAAAAAAAAAAAAAAAAAAAAgIkEEbP1dAuCsAf1fICJBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgIkECaiIiQRBIDQALQQBB4KsBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhIwNAQQAhJANAIAggJEEEbGogByAjQcAAbGogJEEEbGr9XQLAyAH9XyAkQQRs/V0CoKwB/V/98QEgJEEEbP1dAqCrAf1f/fIBICRBBGz9XQKAFv1f/fAB/V79WwLAyAEAICRBAmoiJEEQSA0AC0EAISUDQCAlQQRsICVBwABsKgLAFrsgCCoCwMgBu6IgJUHAAGwqAsQWuyAIKgLEyAG7oqAgJUHAAGwqAsgWuyAIKgLIyAG7oqAgJUHAAGwqAswWuyAIKgLMyAG7oqAgJUHAAGwqAtAWuyAIKgLQyAG7oqAgJUHAAGwqAtQWuyAIKgLUyAG7oqAgJUHAAGwqAtgWuyAIKgLYyAG7oqAgJUHAAGwqAtwWuyAIKgLcyAG7oqAgJUHAAGwqAuAWuyAIKgLgyAG7oqAgJUHAAGwqAuQWuyAIKgLkyAG7oqAgJUHAAGwqAugWuyAIKgLoyAG7oqAgJUHAAGwqAuwWuyAIKgLsyAG7oqAgJUHAAGwqAvAWuyAIKgLwyAG7oqAgJUHAAGwqAvQWuyAIKgL0yAG7oqAgJUHAAGwqAvgWuyAIKgL4yAG7oqAgJUHAAGwqAvwWuyAIKgL8yAG7oqC2OAKgrQEgJUEBaiIlQRBIDQALIAkgI0HAAGxqQQAqAqCtAbtBACoCwB67oLYQBru2OALAyAEgCSAjQcAAbGpBACoCpK0Bu0EAKgLEHrugthAGu7Y4AsTIASAJICNBwABsakEAKgKorQG7QQAqAsgeu6C2EAa7tjgCyMgBIAkgI0HAAGxqQQAqAqytAbtBACoCzB67oLYQBru2OALMyAEgCSAjQcAAbGpBACoCsK0Bu0EAKgLQHrugthAGu7Y4AtDIASAJICNBwABsakEAKgK0rQG7QQAqAtQeu6C2EAa7tjgC1MgBIAkgI0HAAGxqQQAqAritAbtBACoC2B67oLYQBru2OALYyAEgCSAjQcAAbGpBACoCvK0Bu0EAKgLcHrugthAGu7Y4AtzIASAJICNBwABsakEAKgLArQG7QQAqAuAeu6C2EAa7tjgC4MgBIAkgI0HAAGxqQQAqAsStAbtBACoC5B67oLYQBru2OALkyAEgCSAjQcAAbGpBACoCyK0Bu0EAKgLoHrugthAGu7Y4AujIASAJICNBwABsakEAKgLMrQG7QQAqAuweu6C2EAa7tjgC7MgBIAkgI0HAAGxqQQAqAtCtAbtBACoC8B67oLYQBru2OALwyAEgCSAjQcAAbGpBACoC1K0Bu0EAKgL0HrugthAGu7Y4AvTIASAJICNBwABsakEAKgLYrQG7QQAqAvgeu6C2EAa7tjgC+MgBIAkgI0HAAGxqQQAqAtytAbtBACoC/B67oLYQBru2OAL8yAFBAEEAKgLgqwG7IAkgI0HAAGxqKgLAyAG7oLY4AuCrAUEAQQAqAuSrAbsgCSAjQcAAbGoqAsTIAbugtjgC5KsBQQBBACoC6KsBuyAJICNBwABsaioCyMgBu6C2OALoqwFBAEEAKgLsqwG7IAkgI0HAAGxqKgLMyAG7oLY4AuyrAUEAQQAqAvCrAbsgCSAjQcAAbGoqAtDIAbugtjgC8KsBQQBBACoC9KsBuyAJICNBwABsaioC1MgBu6C2OAL0qwFBAEEAKgL4qwG7IAkgI0HAAGxqKgLYyAG7oLY4AvirAUEAQQAqAvyrAbsgCSAjQcAAbGoqAtzIAbugtjgC/KsBQQBBACoCgKwBuyAJICNBwABsaioC4MgBu6C2OAKArAFBAEEAKgKErAG7IAkgI0HAAGxqKgLkyAG7oLY4AoSsAUEAQQAqAoisAbsgCSAjQcAAbGoqAujIAbugtjgCiKwBQQBBACoCjKwBuyAJICNBwABsaioC7MgBu6C2OAKMrAFBAEEAKgKQrAG7IAkgI0HAAGxqKgLwyAG7oLY4ApCsAUEAQQAqApSsAbsgCSAjQcAAbGoqAvTIAbugtjgClKwBQQBBACoCmKwBuyAJICNBwABsaioC+MgBu6C2OAKYrAFBAEEAKgKcrAG7IAkgI0HAAGxqKgL8yAG7oLY4ApysAUEAQQAqAuCsAbsgCSAjQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IAkgI0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAJICNBwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgCSAjQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IAkgI0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAJICNBwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgCSAjQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IAkgI0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAJICNBwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgCSAjQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IAkgI0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAJICNBwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgCSAjQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IAkgI0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAJICNBwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgCSAjQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgI0EBaiIjIABIDQALIABBAUoEQEEAQQAqAuCrAbsgGKK2OALgqwFBAEEAKgLkqwG7IBiitjgC5KsBQQBBACoC6KsBuyAYorY4AuirAUEAQQAqAuyrAbsgGKK2OALsqwFBAEEAKgLwqwG7IBiitjgC8KsBQQBBACoC9KsBuyAYorY4AvSrAUEAQQAqAvirAbsgGKK2OAL4qwFBAEEAKgL8qwG7IBiitjgC/KsBQQBBACoCgKwBuyAYorY4AoCsAUEAQQAqAoSsAbsgGKK2OAKErAFBAEEAKgKIrAG7IBiitjgCiKwBQQBBACoCjKwBuyAYorY4AoysAUEAQQAqApCsAbsgGKK2OAKQrAFBAEEAKgKUrAG7IBiitjgClKwBQQBBACoCmKwBuyAYorY4ApisAUEAQQAqApysAbsgGKK2OAKcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAISYDQCAmQQRsICZBBGz9XQKAH/1f/QwAAAAAAAAAAAAAAAAAAAAAICZBBGz9XQLgrAH9XyAmQQRs/V0C4KsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAICZBAmoiJkEQSA0AC0EAQaCsAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIScDQEEAISgDQCAKIChBBGxqIAkgJ0HAAGxqIChBBGxq/V0CwMgB/V8gKEEEbP1dAuCrAf1f/fEBIChBBGz9XQKgqwH9X/3yASAoQQRs/V0CwB/9X/3wAf1e/VsCwMgBACAoQQJqIihBEEgNAAtBACEpA0AgKUEEbCApQcAAbCoCgCC7IAoqAsDIAbuiIClBwABsKgKEILsgCioCxMgBu6KgIClBwABsKgKIILsgCioCyMgBu6KgIClBwABsKgKMILsgCioCzMgBu6KgIClBwABsKgKQILsgCioC0MgBu6KgIClBwABsKgKUILsgCioC1MgBu6KgIClBwABsKgKYILsgCioC2MgBu6KgIClBwABsKgKcILsgCioC3MgBu6KgIClBwABsKgKgILsgCioC4MgBu6KgIClBwABsKgKkILsgCioC5MgBu6KgIClBwABsKgKoILsgCioC6MgBu6KgIClBwABsKgKsILsgCioC7MgBu6KgIClBwABsKgKwILsgCioC8MgBu6KgIClBwABsKgK0ILsgCioC9MgBu6KgIClBwABsKgK4ILsgCioC+MgBu6KgIClBwABsKgK8ILsgCioC/MgBu6KgtjgCoK0BIClBAWoiKUEQSA0ACyALICdBwABsakEAKgKgrQG7QQAqAoAou6C2EAa7tjgCwMgBIAsgJ0HAAGxqQQAqAqStAbtBACoChCi7oLYQBru2OALEyAEgCyAnQcAAbGpBACoCqK0Bu0EAKgKIKLugthAGu7Y4AsjIASALICdBwABsakEAKgKsrQG7QQAqAowou6C2EAa7tjgCzMgBIAsgJ0HAAGxqQQAqArCtAbtBACoCkCi7oLYQBru2OALQyAEgCyAnQcAAbGpBACoCtK0Bu0EAKgKUKLugthAGu7Y4AtTIASALICdBwABsakEAKgK4rQG7QQAqApgou6C2EAa7tjgC2MgBIAsgJ0HAAGxqQQAqArytAbtBACoCnCi7oLYQBru2OALcyAEgCyAnQcAAbGpBACoCwK0Bu0EAKgKgKLugthAGu7Y4AuDIASALICdBwABsakEAKgLErQG7QQAqAqQou6C2EAa7tjgC5MgBIAsgJ0HAAGxqQQAqAsitAbtBACoCqCi7oLYQBru2OALoyAEgCyAnQcAAbGpBACoCzK0Bu0EAKgKsKLugthAGu7Y4AuzIASALICdBwABsakEAKgLQrQG7QQAqArAou6C2EAa7tjgC8MgBIAsgJ0HAAGxqQQAqAtStAbtBACoCtCi7oLYQBru2OAL0yAEgCyAnQcAAbGpBACoC2K0Bu0EAKgK4KLugthAGu7Y4AvjIASALICdBwABsakEAKgLcrQG7QQAqArwou6C2EAa7tjgC/MgBQQBBACoCoKwBuyALICdBwABsaioCwMgBu6C2OAKgrAFBAEEAKgKkrAG7IAsgJ0HAAGxqKgLEyAG7oLY4AqSsAUEAQQAqAqisAbsgCyAnQcAAbGoqAsjIAbugtjgCqKwBQQBBACoCrKwBuyALICdBwABsaioCzMgBu6C2OAKsrAFBAEEAKgKwrAG7IAsgJ0HAAGxqKgLQyAG7oLY4ArCsAUEAQQAqArSsAbsgCyAnQcAAbGoqAtTIAbugtjgCtKwBQQBBACoCuKwBuyALICdBwABsaioC2MgBu6C2OAK4rAFBAEEAKgK8rAG7IAsgJ0HAAGxqKgLcyAG7oLY4ArysAUEAQQAqAsCsAbsgCyAnQcAAbGoqAuDIAbugtjgCwKwBQQBBACoCxKwBuyALICdBwABsaioC5MgBu6C2OALErAFBAEEAKgLIrAG7IAsgJ0HAAGxqKgLoyAG7oLY4AsisAUEAQQAqAsysAbsgCyAnQcAAbGoqAuzIAbugtjgCzKwBQQBBACoC0KwBuyALICdBwABsaioC8MgBu6C2OALQrAFBAEEAKgLUrAG7IAsgJ0HAAGxqKgL0yAG7oLY4AtSsAUEAQQAqAtisAbsgCyAnQcAAbGoqAvjIAbugtjgC2KwBQQBBACoC3KwBuyALICdBwABsaioC/MgBu6C2OALcrAFBAEEAKgLgrAG7IAsgJ0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyALICdBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgCyAnQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAsgJ0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyALICdBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgCyAnQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAsgJ0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyALICdBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgCyAnQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAsgJ0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyALICdBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgCyAnQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAsgJ0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyALICdBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgCyAnQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAsgJ0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BICdBAWoiJyAASA0ACyAAQQFKBEBBAEEAKgKgrAG7IBiitjgCoKwBQQBBACoCpKwBuyAYorY4AqSsAUEAQQAqAqisAbsgGKK2OAKorAFBAEEAKgKsrAG7IBiitjgCrKwBQQBBACoCsKwBuyAYorY4ArCsAUEAQQAqArSsAbsgGKK2OAK0rAFBAEEAKgK4rAG7IBiitjgCuKwBQQBBACoCvKwBuyAYorY4ArysAUEAQQAqAsCsAbsgGKK2OALArAFBAEEAKgLErAG7IBiitjgCxKwBQQBBACoCyKwBuyAYorY4AsisAUEAQQAqAsysAbsgGKK2OALMrAFBAEEAKgLQrAG7IBiitjgC0KwBQQBBACoC1KwBuyAYorY4AtSsAUEAQQAqAtisAbsgGKK2OALYrAFBAEEAKgLcrAG7IBiitjgC3KwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEqA0AgKkEEbCAqQQRs/V0CwCj9X/0MAAAAAAAAAAAAAAAAAAAAACAqQQRs/V0C4KwB/V8gKkEEbP1dAqCsAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAqQQJqIipBEEgNAAtBAEHgqwFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACErA0BBACEsA0AgDCAsQQRsaiALICtBwABsaiAsQQRsav1dAsDIAf1fICxBBGz9XQKgrAH9X/3xASAsQQRs/V0CoKsB/V/98gEgLEEEbP1dAoAp/V/98AH9Xv1bAsDIAQAgLEECaiIsQRBIDQALQQAhLQNAIC1BBGwgLUHAAGwqAsApuyAMKgLAyAG7oiAtQcAAbCoCxCm7IAwqAsTIAbuioCAtQcAAbCoCyCm7IAwqAsjIAbuioCAtQcAAbCoCzCm7IAwqAszIAbuioCAtQcAAbCoC0Cm7IAwqAtDIAbuioCAtQcAAbCoC1Cm7IAwqAtTIAbuioCAtQcAAbCoC2Cm7IAwqAtjIAbuioCAtQcAAbCoC3Cm7IAwqAtzIAbuioCAtQcAAbCoC4Cm7IAwqAuDIAbuioCAtQcAAbCoC5Cm7IAwqAuTIAbuioCAtQcAAbCoC6Cm7IAwqAujIAbuioCAtQcAAbCoC7Cm7IAwqAuzIAbuioCAtQcAAbCoC8Cm7IAwqAvDIAbuioCAtQcAAbCoC9Cm7IAwqAvTIAbuioCAtQcAAbCoC+Cm7IAwqAvjIAbuioCAtQcAAbCoC/Cm7IAwqAvzIAbuioLY4AqCtASAtQQFqIi1BEEgNAAsgDSArQcAAbGpBACoCoK0Bu0EAKgLAMbugthAGu7Y4AsDIASANICtBwABsakEAKgKkrQG7QQAqAsQxu6C2EAa7tjgCxMgBIA0gK0HAAGxqQQAqAqitAbtBACoCyDG7oLYQBru2OALIyAEgDSArQcAAbGpBACoCrK0Bu0EAKgLMMbugthAGu7Y4AszIASANICtBwABsakEAKgKwrQG7QQAqAtAxu6C2EAa7tjgC0MgBIA0gK0HAAGxqQQAqArStAbtBACoC1DG7oLYQBru2OALUyAEgDSArQcAAbGpBACoCuK0Bu0EAKgLYMbugthAGu7Y4AtjIASANICtBwABsakEAKgK8rQG7QQAqAtwxu6C2EAa7tjgC3MgBIA0gK0HAAGxqQQAqAsCtAbtBACoC4DG7oLYQBru2OALgyAEgDSArQcAAbGpBACoCxK0Bu0EAKgLkMbugthAGu7Y4AuTIASANICtBwABsakEAKgLIrQG7QQAqAugxu6C2EAa7tjgC6MgBIA0gK0HAAGxqQQAqAsytAbtBACoC7DG7oLYQBru2OALsyAEgDSArQcAAbGpBACoC0K0Bu0EAKgLwMbugthAGu7Y4AvDIASANICtBwABsakEAKgLUrQG7QQAqAvQxu6C2EAa7tjgC9MgBIA0gK0HAAGxqQQAqAtitAbtBACoC+DG7oLYQBru2OAL4yAEgDSArQcAAbGpBACoC3K0Bu0EAKgL8MbugthAGu7Y4AvzIAUEAQQAqAuCrAbsgDSArQcAAbGoqAsDIAbugtjgC4KsBQQBBACoC5KsBuyANICtBwABsaioCxMgBu6C2OALkqwFBAEEAKgLoqwG7IA0gK0HAAGxqKgLIyAG7oLY4AuirAUEAQQAqAuyrAbsgDSArQcAAbGoqAszIAbugtjgC7KsBQQBBACoC8KsBuyANICtBwABsaioC0MgBu6C2OALwqwFBAEEAKgL0qwG7IA0gK0HAAGxqKgLUyAG7oLY4AvSrAUEAQQAqAvirAbsgDSArQcAAbGoqAtjIAbugtjgC+KsBQQBBACoC/KsBuyANICtBwABsaioC3MgBu6C2OAL8qwFBAEEAKgKArAG7IA0gK0HAAGxqKgLgyAG7oLY4AoCsAUEAQQAqAoSsAbsgDSArQcAAbGoqAuTIAbugtjgChKwBQQBBACoCiKwBuyANICtBwABsaioC6MgBu6C2OAKIrAFBAEEAKgKMrAG7IA0gK0HAAGxqKgLsyAG7oLY4AoysAUEAQQAqApCsAbsgDSArQcAAbGoqAvDIAbugtjgCkKwBQQBBACoClKwBuyANICtBwABsaioC9MgBu6C2OAKUrAFBAEEAKgKYrAG7IA0gK0HAAGxqKgL4yAG7oLY4ApisAUEAQQAqApysAbsgDSArQcAAbGoqAvzIAbugtjgCnKwBQQBBACoC4KwBuyANICtBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgDSArQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IA0gK0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyANICtBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgDSArQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IA0gK0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyANICtBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgDSArQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IA0gK0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyANICtBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgDSArQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IA0gK0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyANICtBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgDSArQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IA0gK0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyANICtBwABsaioC/MgBuyIXIBeioLY4ApytASArQQFqIisgAEgNAAsgAEEBSgRAQQBBACoC4KsBuyAYorY4AuCrAUEAQQAqAuSrAbsgGKK2OALkqwFBAEEAKgLoqwG7IBiitjgC6KsBQQBBACoC7KsBuyAYorY4AuyrAUEAQQAqAvCrAbsgGKK2OALwqwFBAEEAKgL0qwG7IBiitjgC9KsBQQBBACoC+KsBuyAYorY4AvirAUEAQQAqAvyrAbsgGKK2OAL8qwFBAEEAKgKArAG7IBiitjgCgKwBQQBBACoChKwBuyAYorY4AoSsAUEAQQAqAoisAbsgGKK2OAKIrAFBAEEAKgKMrAG7IBiitjgCjKwBQQBBACoCkKwBuyAYorY4ApCsAUEAQQAqApSsAbsgGKK2OAKUrAFBAEEAKgKYrAG7IBiitjgCmKwBQQBBACoCnKwBuyAYorY4ApysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhLgNAIC5BBGwgLkEEbP1dAoAy/V/9DAAAAAAAAAAAAAAAAAAAAAAgLkEEbP1dAuCsAf1fIC5BBGz9XQLgqwH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgLkECaiIuQRBIDQALQQBBoKwBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhLwNAQQAhMANAIA4gMEEEbGogDSAvQcAAbGogMEEEbGr9XQLAyAH9XyAwQQRs/V0C4KsB/V/98QEgMEEEbP1dAqCrAf1f/fIBIDBBBGz9XQLAMv1f/fAB/V79WwLAyAEAIDBBAmoiMEEQSA0AC0EAITEDQCAxQQRsIDFBwABsKgKAM7sgDioCwMgBu6IgMUHAAGwqAoQzuyAOKgLEyAG7oqAgMUHAAGwqAogzuyAOKgLIyAG7oqAgMUHAAGwqAowzuyAOKgLMyAG7oqAgMUHAAGwqApAzuyAOKgLQyAG7oqAgMUHAAGwqApQzuyAOKgLUyAG7oqAgMUHAAGwqApgzuyAOKgLYyAG7oqAgMUHAAGwqApwzuyAOKgLcyAG7oqAgMUHAAGwqAqAzuyAOKgLgyAG7oqAgMUHAAGwqAqQzuyAOKgLkyAG7oqAgMUHAAGwqAqgzuyAOKgLoyAG7oqAgMUHAAGwqAqwzuyAOKgLsyAG7oqAgMUHAAGwqArAzuyAOKgLwyAG7oqAgMUHAAGwqArQzuyAOKgL0yAG7oqAgMUHAAGwqArgzuyAOKgL4yAG7oqAgMUHAAGwqArwzuyAOKgL8yAG7oqC2OAKgrQEgMUEBaiIxQRBIDQALIA8gL0HAAGxqQQAqAqCtAbtBACoCgDu7oLYQBru2OALAyAEgDyAvQcAAbGpBACoCpK0Bu0EAKgKEO7ugthAGu7Y4AsTIASAPIC9BwABsakEAKgKorQG7QQAqAog7u6C2EAa7tjgCyMgBIA8gL0HAAGxqQQAqAqytAbtBACoCjDu7oLYQBru2OALMyAEgDyAvQcAAbGpBACoCsK0Bu0EAKgKQO7ugthAGu7Y4AtDIASAPIC9BwABsakEAKgK0rQG7QQAqApQ7u6C2EAa7tjgC1MgBIA8gL0HAAGxqQQAqAritAbtBACoCmDu7oLYQBru2OALYyAEgDyAvQcAAbGpBACoCvK0Bu0EAKgKcO7ugthAGu7Y4AtzIASAPIC9BwABsakEAKgLArQG7QQAqAqA7u6C2EAa7tjgC4MgBIA8gL0HAAGxqQQAqAsStAbtBACoCpDu7oLYQBru2OALkyAEgDyAvQcAAbGpBACoCyK0Bu0EAKgKoO7ugthAGu7Y4AujIASAPIC9BwABsakEAKgLMrQG7QQAqAqw7u6C2EAa7tjgC7MgBIA8gL0HAAGxqQQAqAtCtAbtBACoCsDu7oLYQBru2OALwyAEgDyAvQcAAbGpBACoC1K0Bu0EAKgK0O7ugthAGu7Y4AvTIASAPIC9BwABsakEAKgLYrQG7QQAqArg7u6C2EAa7tjgC+MgBIA8gL0HAAGxqQQAqAtytAbtBACoCvDu7oLYQBru2OAL8yAFBAEEAKgKgrAG7IA8gL0HAAGxqKgLAyAG7oLY4AqCsAUEAQQAqAqSsAbsgDyAvQcAAbGoqAsTIAbugtjgCpKwBQQBBACoCqKwBuyAPIC9BwABsaioCyMgBu6C2OAKorAFBAEEAKgKsrAG7IA8gL0HAAGxqKgLMyAG7oLY4AqysAUEAQQAqArCsAbsgDyAvQcAAbGoqAtDIAbugtjgCsKwBQQBBACoCtKwBuyAPIC9BwABsaioC1MgBu6C2OAK0rAFBAEEAKgK4rAG7IA8gL0HAAGxqKgLYyAG7oLY4ArisAUEAQQAqArysAbsgDyAvQcAAbGoqAtzIAbugtjgCvKwBQQBBACoCwKwBuyAPIC9BwABsaioC4MgBu6C2OALArAFBAEEAKgLErAG7IA8gL0HAAGxqKgLkyAG7oLY4AsSsAUEAQQAqAsisAbsgDyAvQcAAbGoqAujIAbugtjgCyKwBQQBBACoCzKwBuyAPIC9BwABsaioC7MgBu6C2OALMrAFBAEEAKgLQrAG7IA8gL0HAAGxqKgLwyAG7oLY4AtCsAUEAQQAqAtSsAbsgDyAvQcAAbGoqAvTIAbugtjgC1KwBQQBBACoC2KwBuyAPIC9BwABsaioC+MgBu6C2OALYrAFBAEEAKgLcrAG7IA8gL0HAAGxqKgL8yAG7oLY4AtysAUEAQQAqAuCsAbsgDyAvQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IA8gL0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAPIC9BwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgDyAvQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IA8gL0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAPIC9BwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgDyAvQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IA8gL0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAPIC9BwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgDyAvQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IA8gL0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAPIC9BwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgDyAvQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IA8gL0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAPIC9BwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgDyAvQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgL0EBaiIvIABIDQALIABBAUoEQEEAQQAqAqCsAbsgGKK2OAKgrAFBAEEAKgKkrAG7IBiitjgCpKwBQQBBACoCqKwBuyAYorY4AqisAUEAQQAqAqysAbsgGKK2OAKsrAFBAEEAKgKwrAG7IBiitjgCsKwBQQBBACoCtKwBuyAYorY4ArSsAUEAQQAqArisAbsgGKK2OAK4rAFBAEEAKgK8rAG7IBiitjgCvKwBQQBBACoCwKwBuyAYorY4AsCsAUEAQQAqAsSsAbsgGKK2OALErAFBAEEAKgLIrAG7IBiitjgCyKwBQQBBACoCzKwBuyAYorY4AsysAUEAQQAqAtCsAbsgGKK2OALQrAFBAEEAKgLUrAG7IBiitjgC1KwBQQBBACoC2KwBuyAYorY4AtisAUEAQQAqAtysAbsgGKK2OALcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAITIDQCAyQQRsIDJBBGz9XQLAO/1f/QwAAAAAAAAAAAAAAAAAAAAAIDJBBGz9XQLgrAH9XyAyQQRs/V0CoKwB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAIDJBAmoiMkEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAITMDQEEAITQDQCAQIDRBBGxqIA8gM0HAAGxqIDRBBGxq/V0CwMgB/V8gNEEEbP1dAqCsAf1f/fEBIDRBBGz9XQKgqwH9X/3yASA0QQRs/V0CgDz9X/3wAf1e/VsCwMgBACA0QQJqIjRBEEgNAAtBACE1A0AgNUEEbCA1QcAAbCoCwDy7IBAqAsDIAbuiIDVBwABsKgLEPLsgECoCxMgBu6KgIDVBwABsKgLIPLsgECoCyMgBu6KgIDVBwABsKgLMPLsgECoCzMgBu6KgIDVBwABsKgLQPLsgECoC0MgBu6KgIDVBwABsKgLUPLsgECoC1MgBu6KgIDVBwABsKgLYPLsgECoC2MgBu6KgIDVBwABsKgLcPLsgECoC3MgBu6KgIDVBwABsKgLgPLsgECoC4MgBu6KgIDVBwABsKgLkPLsgECoC5MgBu6KgIDVBwABsKgLoPLsgECoC6MgBu6KgIDVBwABsKgLsPLsgECoC7MgBu6KgIDVBwABsKgLwPLsgECoC8MgBu6KgIDVBwABsKgL0PLsgECoC9MgBu6KgIDVBwABsKgL4PLsgECoC+MgBu6KgIDVBwABsKgL8PLsgECoC/MgBu6KgtjgCoK0BIDVBAWoiNUEQSA0ACyARIDNBwABsakEAKgKgrQG7QQAqAsBEu6C2EAa7tjgCwMgBIBEgM0HAAGxqQQAqAqStAbtBACoCxES7oLYQBru2OALEyAEgESAzQcAAbGpBACoCqK0Bu0EAKgLIRLugthAGu7Y4AsjIASARIDNBwABsakEAKgKsrQG7QQAqAsxEu6C2EAa7tjgCzMgBIBEgM0HAAGxqQQAqArCtAbtBACoC0ES7oLYQBru2OALQyAEgESAzQcAAbGpBACoCtK0Bu0EAKgLURLugthAGu7Y4AtTIASARIDNBwABsakEAKgK4rQG7QQAqAthEu6C2EAa7tjgC2MgBIBEgM0HAAGxqQQAqArytAbtBACoC3ES7oLYQBru2OALcyAEgESAzQcAAbGpBACoCwK0Bu0EAKgLgRLugthAGu7Y4AuDIASARIDNBwABsakEAKgLErQG7QQAqAuREu6C2EAa7tjgC5MgBIBEgM0HAAGxqQQAqAsitAbtBACoC6ES7oLYQBru2OALoyAEgESAzQcAAbGpBACoCzK0Bu0EAKgLsRLugthAGu7Y4AuzIASARIDNBwABsakEAKgLQrQG7QQAqAvBEu6C2EAa7tjgC8MgBIBEgM0HAAGxqQQAqAtStAbtBACoC9ES7oLYQBru2OAL0yAEgESAzQcAAbGpBACoC2K0Bu0EAKgL4RLugthAGu7Y4AvjIASARIDNBwABsakEAKgLcrQG7QQAqAvxEu6C2EAa7tjgC/MgBQQBBACoC4KsBuyARIDNBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IBEgM0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgESAzQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyARIDNBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IBEgM0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgESAzQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyARIDNBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IBEgM0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgESAzQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyARIDNBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IBEgM0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgESAzQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyARIDNBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IBEgM0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgESAzQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyARIDNBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IBEgM0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyARIDNBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgESAzQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IBEgM0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyARIDNBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgESAzQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IBEgM0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyARIDNBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgESAzQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IBEgM0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyARIDNBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgESAzQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IBEgM0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyARIDNBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgESAzQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IBEgM0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIDNBAWoiMyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACE2A0AgNkEEbCA2QQRs/V0CgEX9X/0MAAAAAAAAAAAAAAAAAAAAACA2QQRs/V0C4KwB/V8gNkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACA2QQJqIjZBEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACE3A0BBACE4A0AgEiA4QQRsaiARIDdBwABsaiA4QQRsav1dAsDIAf1fIDhBBGz9XQLgqwH9X/3xASA4QQRs/V0CoKsB/V/98gEgOEEEbP1dAsBF/V/98AH9Xv1bAsDIAQAgOEECaiI4QRBIDQALQQAhOQNAIDlBBGwgOUHAAGwqAoBGuyASKgLAyAG7oiA5QcAAbCoChEa7IBIqAsTIAbuioCA5QcAAbCoCiEa7IBIqAsjIAbuioCA5QcAAbCoCjEa7IBIqAszIAbuioCA5QcAAbCoCkEa7IBIqAtDIAbuioCA5QcAAbCoClEa7IBIqAtTIAbuioCA5QcAAbCoCmEa7IBIqAtjIAbuioCA5QcAAbCoCnEa7IBIqAtzIAbuioCA5QcAAbCoCoEa7IBIqAuDIAbuioCA5QcAAbCoCpEa7IBIqAuTIAbuioCA5QcAAbCoCqEa7IBIqAujIAbuioCA5QcAAbCoCrEa7IBIqAuzIAbuioCA5QcAAbCoCsEa7IBIqAvDIAbuioCA5QcAAbCoCtEa7IBIqAvTIAbuioCA5QcAAbCoCuEa7IBIqAvjIAbuioCA5QcAAbCoCvEa7IBIqAvzIAbuioLY4AqCtASA5QQFqIjlBEEgNAAsgEyA3QcAAbGpBACoCoK0Bu0EAKgKATrugthAGu7Y4AsDIASATIDdBwABsakEAKgKkrQG7QQAqAoROu6C2EAa7tjgCxMgBIBMgN0HAAGxqQQAqAqitAbtBACoCiE67oLYQBru2OALIyAEgEyA3QcAAbGpBACoCrK0Bu0EAKgKMTrugthAGu7Y4AszIASATIDdBwABsakEAKgKwrQG7QQAqApBOu6C2EAa7tjgC0MgBIBMgN0HAAGxqQQAqArStAbtBACoClE67oLYQBru2OALUyAEgEyA3QcAAbGpBACoCuK0Bu0EAKgKYTrugthAGu7Y4AtjIASATIDdBwABsakEAKgK8rQG7QQAqApxOu6C2EAa7tjgC3MgBIBMgN0HAAGxqQQAqAsCtAbtBACoCoE67oLYQBru2OALgyAEgEyA3QcAAbGpBACoCxK0Bu0EAKgKkTrugthAGu7Y4AuTIASATIDdBwABsakEAKgLIrQG7QQAqAqhOu6C2EAa7tjgC6MgBIBMgN0HAAGxqQQAqAsytAbtBACoCrE67oLYQBru2OALsyAEgEyA3QcAAbGpBACoC0K0Bu0EAKgKwTrugthAGu7Y4AvDIASATIDdBwABsakEAKgLUrQG7QQAqArROu6C2EAa7tjgC9MgBIBMgN0HAAGxqQQAqAtitAbtBACoCuE67oLYQBru2OAL4yAEgEyA3QcAAbGpBACoC3K0Bu0EAKgK8TrugthAGu7Y4AvzIAUEAQQAqAqCsAbsgEyA3QcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyATIDdBwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IBMgN0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgEyA3QcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyATIDdBwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IBMgN0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgEyA3QcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyATIDdBwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IBMgN0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgEyA3QcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyATIDdBwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IBMgN0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgEyA3QcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyATIDdBwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IBMgN0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgEyA3QcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyATIDdBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgEyA3QcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IBMgN0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyATIDdBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgEyA3QcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IBMgN0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyATIDdBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgEyA3QcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IBMgN0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyATIDdBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgEyA3QcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IBMgN0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyATIDdBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgEyA3QcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IBMgN0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyATIDdBwABsaioC/MgBuyIXIBeioLY4ApytASA3QQFqIjcgAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhOgNAIDpBBGwgOkEEbP1dAsBO/V/9DAAAAAAAAAAAAAAAAAAAAAAgOkEEbP1dAuCsAf1fIDpBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgOkECaiI6QRBIDQALRAAAAAAAAAAAITtBACE8A0BBACE9A0AgPUEEbCATIDxBwABsaiA9QQRsav1dAsDIAf1fID1BBGz9XQKgrAH9X/3xASA9QQRs/V0CoKsB/V/98gEgPUEEbP1dAoBP/V/98AH9Xv1bAuCrAQAgPUECaiI9QRBIDQALQQAhPgNAID5BBGwgPkHAAGwqAsBPu0EAKgLgqwG7oiA+QcAAbCoCxE+7QQAqAuSrAbuioCA+QcAAbCoCyE+7QQAqAuirAbuioCA+QcAAbCoCzE+7QQAqAuyrAbuioCA+QcAAbCoC0E+7QQAqAvCrAbuioCA+QcAAbCoC1E+7QQAqAvSrAbuioCA+QcAAbCoC2E+7QQAqAvirAbuioCA+QcAAbCoC3E+7QQAqAvyrAbuioCA+QcAAbCoC4E+7QQAqAoCsAbuioCA+QcAAbCoC5E+7QQAqAoSsAbuioCA+QcAAbCoC6E+7QQAqAoisAbuioCA+QcAAbCoC7E+7QQAqAoysAbuioCA+QcAAbCoC8E+7QQAqApCsAbuioCA+QcAAbCoC9E+7QQAqApSsAbuioCA+QcAAbCoC+E+7QQAqApisAbuioCA+QcAAbCoC/E+7QQAqApysAbuioLY4AuCsASA+QQFqIj5BA0gNAAtBAEEAKgLgrAG7QQAqAoBRu6C2OALgqwFBAEEAKgLkrAG7QQAqAoRRu6C2OALkqwFBAEEAKgLorAG7QQAqAohRu6C2OALoqwFEAAAAAAAA8P8hP0EAKgLgqwG7IRcgFyA/IBcgP2QbIT9BACoC5KsBuyEXIBcgPyAXID9kGyE/QQAqAuirAbshFyAXID8gFyA/ZBshPyA/QQAqAuCrAbsgP6EQAkEAKgLkqwG7ID+hEAKgQQAqAuirAbsgP6EQAqAQA6AhQCAUIDxBDGxqKgLAyAG7QQAqAuCrAbuiIBQgPEEMbGoqAsTIAbtBACoC5KsBu6KgIBQgPEEMbGoqAsjIAbtBACoC6KsBu6KgIUEgOyBAIEGhoCE7IDxBAWoiPCAASA0ACyA7IBiiITsgOw8LjwEDAX0BewF/IAC2IgH9EyECQQAhAwNAIAMgA/0AAgAgA/0AApBRIAL95gH95QH9CwIAIANBEGoiA0GA0QBIDQALQYDRACEDIAMgAyoCACADKgKQUSABlJM4AgBBhNEAIQMgAyADKgIAIAMqApBRIAGUkzgCAEGI0QAhAyADIAMqAgAgAyoCkFEgAZSTOAIACwDTEwRuYW1lAAYFYnBnZW4BhgEKAAdmb3J3YXJkARJtYXRoLnNpZ21vaWQuZjMyeDQCDG1hdGguZXhwLmY2NAMMbWF0aC5sb2cuZjY0BARsb3NzBQhncmFkaWVudAYQbWF0aC5zaWdtb2lkLmYzMgcPdHJhaW5pbmdGb3J3YXJkCAx0cmFpbmluZ0xvc3MJCXNnZFVwZGF0ZQK6EgoAGwAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwZvdXRfYXQEAXMFAWkGA2lfMQcDaV8yCANpXzMJA2lfNAoDaV81CwNpXzYMA2lfNw0DaV84DgNpXzkPBGlfMTAQBGlfMTERBGlfMTISBGlfMTMTBGlfMTQUBGlfMTUVBGlfMTYWBGlfMTcXBGlfMTgYA21heBkDdG1wGgN0MjABCwABeAEBdAIDdF8xAwN0XzIEA3RfMwUDdF80BgN0XzUHA3RfNggDdF83CQN0XzgKA3RfOQIIAAF4AQF0AgN0XzEDA3RfMgQDdF8zBQN0XzQGA3RfNQcDdF82AwgAAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81BwN0XzYEHgAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwp0YXJnZXRzX2F0BAVtZWFuTAUBcwYBaQcDaV8xCANpXzIJA2lfMwoDaV80CwNpXzUMA2lfNg0DaV83DgNpXzgPA2lfORAEaV8xMBEEaV8xMRIEaV8xMhMEaV8xMxQEaV8xNBUEaV8xNRYEaV8xNhcEaV8xNxgEaV8xOBkFbWF4JDEaA3RtcBsDdDIwHAN0MjEdBGludkIFjQEABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMFYTFfYXQEBnQyN19hdAUGdDM2X2F0BgdhMiQxX2F0BwVhM19hdAgGdDM4X2F0CQZ0NDdfYXQKB2E0JDFfYXQLBWE1X2F0DAZ0NDlfYXQNBnQ1OF9hdA4HYTYkMV9hdA8FYTdfYXQQBnQ2MF9hdBEGdDY5X2F0EgdhOCQxX2F0EwVhOV9hdBQGdDcxX2F0FQZ0ODBfYXQWCGExMCQxX2F0FwZhMTFfYXQYBnQ4Ml9hdBkGdDkxX2F0GghhMTIkMV9hdBsGYTEzX2F0HAZ0OTNfYXQdB3QxMDJfYXQeCGExNCQxX2F0HwZhMTVfYXQgB3QxMDRfYXQhB3QxMTNfYXQiCGExNiQxX2F0IwZhMTdfYXQkB3QxMTVfYXQlCnRhcmdldHNfYXQmB3QxMjhfYXQnB3QxMzNfYXQoB3QxMzhfYXQpB3QxNDNfYXQqB3QxNDhfYXQrB3QxNTNfYXQsB3QxNThfYXQtB3QxNjNfYXQuB3QxNjhfYXQvA3QyMzADdDI0MQFzMgFpMwN0bXA0BGludkI1A2lfMTYDc18xNwNpXzI4A2lfMzkDc18yOgNpXzQ7A2lfNTwDc18zPQNpXzY+A2lfNz8Dc180QANpXzhBA2lfOUIDc181QwRpXzEwRARpXzExRQNzXzZGBGlfMTJHBGlfMTNIA3NfN0kEaV8xNEoEaV8xNUsDc184TARpXzE2TQRpXzE3TgdtZWFuTCQxTwNzXzlQBGlfMThRBW1heCQyUgR0MTI2UwR0MTI3VARpXzE5VQRpXzIwVgRpXzIxVwZpX3RhaWxYBGlfMjJZBHNfMTBaBGlfMjNbBGlfMjRcBGlfMjVdBGlfMjZeBGlfMjdfBHNfMTFgBGlfMjhhBGlfMjliBGlfMzBjBGlfMzFkBGlfMzJlBHNfMTJmBGlfMzNnBGlfMzRoBGlfMzVpBGlfMzZqBGlfMzdrBHNfMTNsBGlfMzhtBGlfMzluBGlfNDBvBGlfNDFwBGlfNDJxBHNfMTRyBGlfNDNzBGlfNDR0BGlfNDV1BGlfNDZ2BGlfNDd3BHNfMTV4BGlfNDh5BGlfNDl6BGlfNTB7BGlfNTF8BGlfNTJ9BHNfMTZ+BGlfNTN/BGlfNTSAAQRpXzU1gQEEaV81NoIBBGlfNTeDAQRzXzE3hAEEaV81OIUBBGlfNTmGAQRpXzYwhwEEaV82MYgBBGlfNjKJAQRzXzE4igEEaV82M4sBBGlfNjSMAQRpXzY1Bg0AAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81BwN0XzYIA3RfNwkDdF84CgN0XzkLBHRfMTAMBHRfMTEHQAAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwVhMV9hdAQHYTIkMV9hdAUFYTNfYXQGB2E0JDFfYXQHBWE1X2F0CAdhNiQxX2F0CQVhN19hdAoHYTgkMV9hdAsFYTlfYXQMCGExMCQxX2F0DQZhMTFfYXQOCGExMiQxX2F0DwZhMTNfYXQQCGExNCQxX2F0EQZhMTVfYXQSCGExNiQxX2F0EwZhMTdfYXQUBm91dF9hdBUBcxYBaRcDdG1wGARpbnZCGQNpXzEaBXRtcF8xGwNzXzEcA2lfMh0DaV8zHgNpXzQfA3NfMiADaV81IQNpXzYiA2lfNyMDc18zJANpXzglA2lfOSYEaV8xMCcDc180KARpXzExKQRpXzEyKgRpXzEzKwNzXzUsBGlfMTQtBGlfMTUuBGlfMTYvA3NfNjAEaV8xNzEEaV8xODIEaV8xOTMDc183NARpXzIwNQRpXzIxNgRpXzIyNwNzXzg4BGlfMjM5BGlfMjQ6BGlfMjU7A3NfOTwEaV8yNj0EaV8yNz4FbWF4JDM/BHQxMjYIQgAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwVhMV9hdAQHYTIkMV9hdAUFYTNfYXQGB2E0JDFfYXQHBWE1X2F0CAdhNiQxX2F0CQVhN19hdAoHYTgkMV9hdAsFYTlfYXQMCGExMCQxX2F0DQZhMTFfYXQOCGExMiQxX2F0DwZhMTNfYXQQCGExNCQxX2F0EQZhMTVfYXQSCGExNiQxX2F0EwZhMTdfYXQUCnRhcmdldHNfYXQVAXMWAWkXA3RtcBgEaW52QhkDaV8xGgV0bXBfMRsDc18xHANpXzIdA2lfMx4DaV80HwNzXzIgA2lfNSEDaV82IgNpXzcjA3NfMyQDaV84JQNpXzkmBGlfMTAnA3NfNCgEaV8xMSkEaV8xMioEaV8xMysDc181LARpXzE0LQRpXzE1LgRpXzE2LwNzXzYwBGlfMTcxBGlfMTgyBGlfMTkzA3NfNzQEaV8yMDUEaV8yMTYEaV8yMjcDc184OARpXzIzOQRpXzI0OgRpXzI1OwdtZWFuTCQxPANzXzk9BGlfMjY+BGlfMjc/BW1heCQ0QAR0MTI2QQR0MTI3CQQAAmxyAQRyYXRlAgVyYXRlcwMCYXQ=";
+  "AGFzbQEAAAABHwZgAn9/AGABewF7YAF8AXxgAn9/AXxgAX0BfWABfAADCwoAAQICAwMEAAMFBQMBAAEHUwcGbWVtb3J5AgAHZm9yd2FyZAAABGxvc3MABAhncmFkaWVudAAFD3RyYWluaW5nRm9yd2FyZAAHDHRyYWluaW5nTG9zcwAICXNnZFVwZGF0ZQAJCrKjDAq5TAMBfBV/A3wgALchAiABQRxsIQNBAEEAKgLAArtBACoC4KIBu0TxaOOItfjkPqCfo7Y4AqCrAUEAQQAqAsQCu0EAKgLkogG7RPFo44i1+OQ+oJ+jtjgCpKsBQQBBACoCyAK7QQAqAuiiAbtE8WjjiLX45D6gn6O2OAKoqwFBAEEAKgLMArtBACoC7KIBu0TxaOOItfjkPqCfo7Y4AqyrAUEAQQAqAtACu0EAKgLwogG7RPFo44i1+OQ+oJ+jtjgCsKsBQQBBACoC1AK7QQAqAvSiAbtE8WjjiLX45D6gn6O2OAK0qwFBAEEAKgLYArtBACoC+KIBu0TxaOOItfjkPqCfo7Y4ArirAUEAQQAqAtwCu0EAKgL8ogG7RPFo44i1+OQ+oJ+jtjgCvKsBQQBBACoC4AK7QQAqAoCjAbtE8WjjiLX45D6gn6O2OALAqwFBAEEAKgLkArtBACoChKMBu0TxaOOItfjkPqCfo7Y4AsSrAUEAQQAqAugCu0EAKgKIowG7RPFo44i1+OQ+oJ+jtjgCyKsBQQBBACoC7AK7QQAqAoyjAbtE8WjjiLX45D6gn6O2OALMqwFBAEEAKgLwArtBACoCkKMBu0TxaOOItfjkPqCfo7Y4AtCrAUEAQQAqAvQCu0EAKgKUowG7RPFo44i1+OQ+oJ+jtjgC1KsBQQBBACoC+AK7QQAqApijAbtE8WjjiLX45D6gn6O2OALYqwFBAEEAKgL8ArtBACoCnKMBu0TxaOOItfjkPqCfo7Y4AtyrAUEAQQAqAoAMu0EAKgLgowG7RPFo44i1+OQ+oJ+jtjgC4KsBQQBBACoChAy7QQAqAuSjAbtE8WjjiLX45D6gn6O2OALkqwFBAEEAKgKIDLtBACoC6KMBu0TxaOOItfjkPqCfo7Y4AuirAUEAQQAqAowMu0EAKgLsowG7RPFo44i1+OQ+oJ+jtjgC7KsBQQBBACoCkAy7QQAqAvCjAbtE8WjjiLX45D6gn6O2OALwqwFBAEEAKgKUDLtBACoC9KMBu0TxaOOItfjkPqCfo7Y4AvSrAUEAQQAqApgMu0EAKgL4owG7RPFo44i1+OQ+oJ+jtjgC+KsBQQBBACoCnAy7QQAqAvyjAbtE8WjjiLX45D6gn6O2OAL8qwFBAEEAKgKgDLtBACoCgKQBu0TxaOOItfjkPqCfo7Y4AoCsAUEAQQAqAqQMu0EAKgKEpAG7RPFo44i1+OQ+oJ+jtjgChKwBQQBBACoCqAy7QQAqAoikAbtE8WjjiLX45D6gn6O2OAKIrAFBAEEAKgKsDLtBACoCjKQBu0TxaOOItfjkPqCfo7Y4AoysAUEAQQAqArAMu0EAKgKQpAG7RPFo44i1+OQ+oJ+jtjgCkKwBQQBBACoCtAy7QQAqApSkAbtE8WjjiLX45D6gn6O2OAKUrAFBAEEAKgK4DLtBACoCmKQBu0TxaOOItfjkPqCfo7Y4ApisAUEAQQAqArwMu0EAKgKcpAG7RPFo44i1+OQ+oJ+jtjgCnKwBQQBBACoCwBW7QQAqAuCkAbtE8WjjiLX45D6gn6O2OAKgrAFBAEEAKgLEFbtBACoC5KQBu0TxaOOItfjkPqCfo7Y4AqSsAUEAQQAqAsgVu0EAKgLopAG7RPFo44i1+OQ+oJ+jtjgCqKwBQQBBACoCzBW7QQAqAuykAbtE8WjjiLX45D6gn6O2OAKsrAFBAEEAKgLQFbtBACoC8KQBu0TxaOOItfjkPqCfo7Y4ArCsAUEAQQAqAtQVu0EAKgL0pAG7RPFo44i1+OQ+oJ+jtjgCtKwBQQBBACoC2BW7QQAqAvikAbtE8WjjiLX45D6gn6O2OAK4rAFBAEEAKgLcFbtBACoC/KQBu0TxaOOItfjkPqCfo7Y4ArysAUEAQQAqAuAVu0EAKgKApQG7RPFo44i1+OQ+oJ+jtjgCwKwBQQBBACoC5BW7QQAqAoSlAbtE8WjjiLX45D6gn6O2OALErAFBAEEAKgLoFbtBACoCiKUBu0TxaOOItfjkPqCfo7Y4AsisAUEAQQAqAuwVu0EAKgKMpQG7RPFo44i1+OQ+oJ+jtjgCzKwBQQBBACoC8BW7QQAqApClAbtE8WjjiLX45D6gn6O2OALQrAFBAEEAKgL0FbtBACoClKUBu0TxaOOItfjkPqCfo7Y4AtSsAUEAQQAqAvgVu0EAKgKYpQG7RPFo44i1+OQ+oJ+jtjgC2KwBQQBBACoC/BW7QQAqApylAbtE8WjjiLX45D6gn6O2OALcrAFBAEEAKgKAH7tBACoC4KUBu0TxaOOItfjkPqCfo7Y4AuCsAUEAQQAqAoQfu0EAKgLkpQG7RPFo44i1+OQ+oJ+jtjgC5KwBQQBBACoCiB+7QQAqAuilAbtE8WjjiLX45D6gn6O2OALorAFBAEEAKgKMH7tBACoC7KUBu0TxaOOItfjkPqCfo7Y4AuysAUEAQQAqApAfu0EAKgLwpQG7RPFo44i1+OQ+oJ+jtjgC8KwBQQBBACoClB+7QQAqAvSlAbtE8WjjiLX45D6gn6O2OAL0rAFBAEEAKgKYH7tBACoC+KUBu0TxaOOItfjkPqCfo7Y4AvisAUEAQQAqApwfu0EAKgL8pQG7RPFo44i1+OQ+oJ+jtjgC/KwBQQBBACoCoB+7QQAqAoCmAbtE8WjjiLX45D6gn6O2OAKArQFBAEEAKgKkH7tBACoChKYBu0TxaOOItfjkPqCfo7Y4AoStAUEAQQAqAqgfu0EAKgKIpgG7RPFo44i1+OQ+oJ+jtjgCiK0BQQBBACoCrB+7QQAqAoymAbtE8WjjiLX45D6gn6O2OAKMrQFBAEEAKgKwH7tBACoCkKYBu0TxaOOItfjkPqCfo7Y4ApCtAUEAQQAqArQfu0EAKgKUpgG7RPFo44i1+OQ+oJ+jtjgClK0BQQBBACoCuB+7QQAqApimAbtE8WjjiLX45D6gn6O2OAKYrQFBAEEAKgK8H7tBACoCnKYBu0TxaOOItfjkPqCfo7Y4ApytAUEAQQAqAsAou0EAKgLgpgG7RPFo44i1+OQ+oJ+jtjgCoK0BQQBBACoCxCi7QQAqAuSmAbtE8WjjiLX45D6gn6O2OAKkrQFBAEEAKgLIKLtBACoC6KYBu0TxaOOItfjkPqCfo7Y4AqitAUEAQQAqAswou0EAKgLspgG7RPFo44i1+OQ+oJ+jtjgCrK0BQQBBACoC0Ci7QQAqAvCmAbtE8WjjiLX45D6gn6O2OAKwrQFBAEEAKgLUKLtBACoC9KYBu0TxaOOItfjkPqCfo7Y4ArStAUEAQQAqAtgou0EAKgL4pgG7RPFo44i1+OQ+oJ+jtjgCuK0BQQBBACoC3Ci7QQAqAvymAbtE8WjjiLX45D6gn6O2OAK8rQFBAEEAKgLgKLtBACoCgKcBu0TxaOOItfjkPqCfo7Y4AsCtAUEAQQAqAuQou0EAKgKEpwG7RPFo44i1+OQ+oJ+jtjgCxK0BQQBBACoC6Ci7QQAqAoinAbtE8WjjiLX45D6gn6O2OALIrQFBAEEAKgLsKLtBACoCjKcBu0TxaOOItfjkPqCfo7Y4AsytAUEAQQAqAvAou0EAKgKQpwG7RPFo44i1+OQ+oJ+jtjgC0K0BQQBBACoC9Ci7QQAqApSnAbtE8WjjiLX45D6gn6O2OALUrQFBAEEAKgL4KLtBACoCmKcBu0TxaOOItfjkPqCfo7Y4AtitAUEAQQAqAvwou0EAKgKcpwG7RPFo44i1+OQ+oJ+jtjgC3K0BQQBBACoCgDK7QQAqAuCnAbtE8WjjiLX45D6gn6O2OALgrQFBAEEAKgKEMrtBACoC5KcBu0TxaOOItfjkPqCfo7Y4AuStAUEAQQAqAogyu0EAKgLopwG7RPFo44i1+OQ+oJ+jtjgC6K0BQQBBACoCjDK7QQAqAuynAbtE8WjjiLX45D6gn6O2OALsrQFBAEEAKgKQMrtBACoC8KcBu0TxaOOItfjkPqCfo7Y4AvCtAUEAQQAqApQyu0EAKgL0pwG7RPFo44i1+OQ+oJ+jtjgC9K0BQQBBACoCmDK7QQAqAvinAbtE8WjjiLX45D6gn6O2OAL4rQFBAEEAKgKcMrtBACoC/KcBu0TxaOOItfjkPqCfo7Y4AvytAUEAQQAqAqAyu0EAKgKAqAG7RPFo44i1+OQ+oJ+jtjgCgK4BQQBBACoCpDK7QQAqAoSoAbtE8WjjiLX45D6gn6O2OAKErgFBAEEAKgKoMrtBACoCiKgBu0TxaOOItfjkPqCfo7Y4AoiuAUEAQQAqAqwyu0EAKgKMqAG7RPFo44i1+OQ+oJ+jtjgCjK4BQQBBACoCsDK7QQAqApCoAbtE8WjjiLX45D6gn6O2OAKQrgFBAEEAKgK0MrtBACoClKgBu0TxaOOItfjkPqCfo7Y4ApSuAUEAQQAqArgyu0EAKgKYqAG7RPFo44i1+OQ+oJ+jtjgCmK4BQQBBACoCvDK7QQAqApyoAbtE8WjjiLX45D6gn6O2OAKcrgFBAEEAKgLAO7tBACoC4KgBu0TxaOOItfjkPqCfo7Y4AqCuAUEAQQAqAsQ7u0EAKgLkqAG7RPFo44i1+OQ+oJ+jtjgCpK4BQQBBACoCyDu7QQAqAuioAbtE8WjjiLX45D6gn6O2OAKorgFBAEEAKgLMO7tBACoC7KgBu0TxaOOItfjkPqCfo7Y4AqyuAUEAQQAqAtA7u0EAKgLwqAG7RPFo44i1+OQ+oJ+jtjgCsK4BQQBBACoC1Du7QQAqAvSoAbtE8WjjiLX45D6gn6O2OAK0rgFBAEEAKgLYO7tBACoC+KgBu0TxaOOItfjkPqCfo7Y4AriuAUEAQQAqAtw7u0EAKgL8qAG7RPFo44i1+OQ+oJ+jtjgCvK4BQQBBACoC4Du7QQAqAoCpAbtE8WjjiLX45D6gn6O2OALArgFBAEEAKgLkO7tBACoChKkBu0TxaOOItfjkPqCfo7Y4AsSuAUEAQQAqAug7u0EAKgKIqQG7RPFo44i1+OQ+oJ+jtjgCyK4BQQBBACoC7Du7QQAqAoypAbtE8WjjiLX45D6gn6O2OALMrgFBAEEAKgLwO7tBACoCkKkBu0TxaOOItfjkPqCfo7Y4AtCuAUEAQQAqAvQ7u0EAKgKUqQG7RPFo44i1+OQ+oJ+jtjgC1K4BQQBBACoC+Du7QQAqApipAbtE8WjjiLX45D6gn6O2OALYrgFBAEEAKgL8O7tBACoCnKkBu0TxaOOItfjkPqCfo7Y4AtyuAUEAQQAqAoBFu0EAKgLgqQG7RPFo44i1+OQ+oJ+jtjgC4K4BQQBBACoChEW7QQAqAuSpAbtE8WjjiLX45D6gn6O2OALkrgFBAEEAKgKIRbtBACoC6KkBu0TxaOOItfjkPqCfo7Y4AuiuAUEAQQAqAoxFu0EAKgLsqQG7RPFo44i1+OQ+oJ+jtjgC7K4BQQBBACoCkEW7QQAqAvCpAbtE8WjjiLX45D6gn6O2OALwrgFBAEEAKgKURbtBACoC9KkBu0TxaOOItfjkPqCfo7Y4AvSuAUEAQQAqAphFu0EAKgL4qQG7RPFo44i1+OQ+oJ+jtjgC+K4BQQBBACoCnEW7QQAqAvypAbtE8WjjiLX45D6gn6O2OAL8rgFBAEEAKgKgRbtBACoCgKoBu0TxaOOItfjkPqCfo7Y4AoCvAUEAQQAqAqRFu0EAKgKEqgG7RPFo44i1+OQ+oJ+jtjgChK8BQQBBACoCqEW7QQAqAoiqAbtE8WjjiLX45D6gn6O2OAKIrwFBAEEAKgKsRbtBACoCjKoBu0TxaOOItfjkPqCfo7Y4AoyvAUEAQQAqArBFu0EAKgKQqgG7RPFo44i1+OQ+oJ+jtjgCkK8BQQBBACoCtEW7QQAqApSqAbtE8WjjiLX45D6gn6O2OAKUrwFBAEEAKgK4RbtBACoCmKoBu0TxaOOItfjkPqCfo7Y4ApivAUEAQQAqArxFu0EAKgKcqgG7RPFo44i1+OQ+oJ+jtjgCnK8BQQBBACoCwE67QQAqAuCqAbtE8WjjiLX45D6gn6O2OAKgrwFBAEEAKgLETrtBACoC5KoBu0TxaOOItfjkPqCfo7Y4AqSvAUEAQQAqAshOu0EAKgLoqgG7RPFo44i1+OQ+oJ+jtjgCqK8BQQBBACoCzE67QQAqAuyqAbtE8WjjiLX45D6gn6O2OAKsrwFBAEEAKgLQTrtBACoC8KoBu0TxaOOItfjkPqCfo7Y4ArCvAUEAQQAqAtROu0EAKgL0qgG7RPFo44i1+OQ+oJ+jtjgCtK8BQQBBACoC2E67QQAqAviqAbtE8WjjiLX45D6gn6O2OAK4rwFBAEEAKgLcTrtBACoC/KoBu0TxaOOItfjkPqCfo7Y4AryvAUEAQQAqAuBOu0EAKgKAqwG7RPFo44i1+OQ+oJ+jtjgCwK8BQQBBACoC5E67QQAqAoSrAbtE8WjjiLX45D6gn6O2OALErwFBAEEAKgLoTrtBACoCiKsBu0TxaOOItfjkPqCfo7Y4AsivAUEAQQAqAuxOu0EAKgKMqwG7RPFo44i1+OQ+oJ+jtjgCzK8BQQBBACoC8E67QQAqApCrAbtE8WjjiLX45D6gn6O2OALQrwFBAEEAKgL0TrtBACoClKsBu0TxaOOItfjkPqCfo7Y4AtSvAUEAQQAqAvhOu0EAKgKYqwG7RPFo44i1+OQ+oJ+jtjgC2K8BQQBBACoC/E67QQAqApyrAbtE8WjjiLX45D6gn6O2OALcrwFBACEEA0BBACEFA0AgBUEEbCAFQRBsKgIAuyAEQRBsKgLAyAG7oiAFQRBsKgIEuyAEQRBsKgLEyAG7oqAgBUEQbCoCCLsgBEEQbCoCyMgBu6KgIAVBEGwqAgy7IARBEGwqAszIAbuioLY4AuCvASAFQQFqIgVBEEgNAAtBACEGA0AgBkEEbCAGQQRs/V0C4K8B/V8gBkEEbP1dAoAC/V/98AH9XhAB/V8gBkEEbP1dAqCiAf1f/fEBIAZBBGz9XQKgqwH9X/3yASAGQQRs/V0CgAP9X/3wAf1e/VsCoLABACAGQQJqIgZBEEgNAAtBACEHA0AgB0EEbCAHQcAAbCoCwAO7QQAqAqCwAbuiIAdBwABsKgLEA7tBACoCpLABu6KgIAdBwABsKgLIA7tBACoCqLABu6KgIAdBwABsKgLMA7tBACoCrLABu6KgIAdBwABsKgLQA7tBACoCsLABu6KgIAdBwABsKgLUA7tBACoCtLABu6KgIAdBwABsKgLYA7tBACoCuLABu6KgIAdBwABsKgLcA7tBACoCvLABu6KgIAdBwABsKgLgA7tBACoCwLABu6KgIAdBwABsKgLkA7tBACoCxLABu6KgIAdBwABsKgLoA7tBACoCyLABu6KgIAdBwABsKgLsA7tBACoCzLABu6KgIAdBwABsKgLwA7tBACoC0LABu6KgIAdBwABsKgL0A7tBACoC1LABu6KgIAdBwABsKgL4A7tBACoC2LABu6KgIAdBwABsKgL8A7tBACoC3LABu6KgtjgC4K8BIAdBAWoiB0EQSA0AC0EAIQgDQCAIQQRsIAhBBGz9XQLgrwH9XyAIQQRs/V0CwAv9X/3wAf1eEAH9XyAIQQRs/V0CoKMB/V/98QEgCEEEbP1dAuCrAf1f/fIBIAhBBGz9XQLADP1f/fAB/V79WwKgsAEAIAhBAmoiCEEQSA0AC0EAIQkDQCAJQQRsIAlBwABsKgKADbtBACoCoLABu6IgCUHAAGwqAoQNu0EAKgKksAG7oqAgCUHAAGwqAogNu0EAKgKosAG7oqAgCUHAAGwqAowNu0EAKgKssAG7oqAgCUHAAGwqApANu0EAKgKwsAG7oqAgCUHAAGwqApQNu0EAKgK0sAG7oqAgCUHAAGwqApgNu0EAKgK4sAG7oqAgCUHAAGwqApwNu0EAKgK8sAG7oqAgCUHAAGwqAqANu0EAKgLAsAG7oqAgCUHAAGwqAqQNu0EAKgLEsAG7oqAgCUHAAGwqAqgNu0EAKgLIsAG7oqAgCUHAAGwqAqwNu0EAKgLMsAG7oqAgCUHAAGwqArANu0EAKgLQsAG7oqAgCUHAAGwqArQNu0EAKgLUsAG7oqAgCUHAAGwqArgNu0EAKgLYsAG7oqAgCUHAAGwqArwNu0EAKgLcsAG7oqC2OALgrwEgCUEBaiIJQRBIDQALQQAhCgNAIApBBGwgCkEEbP1dAuCvAf1fIApBBGz9XQKAFf1f/fAB/V4QAf1fIApBBGz9XQKgpAH9X/3xASAKQQRs/V0CoKwB/V/98gEgCkEEbP1dAoAW/V/98AH9Xv1bAqCwAQAgCkECaiIKQRBIDQALQQAhCwNAIAtBBGwgC0HAAGwqAsAWu0EAKgKgsAG7oiALQcAAbCoCxBa7QQAqAqSwAbuioCALQcAAbCoCyBa7QQAqAqiwAbuioCALQcAAbCoCzBa7QQAqAqywAbuioCALQcAAbCoC0Ba7QQAqArCwAbuioCALQcAAbCoC1Ba7QQAqArSwAbuioCALQcAAbCoC2Ba7QQAqAriwAbuioCALQcAAbCoC3Ba7QQAqArywAbuioCALQcAAbCoC4Ba7QQAqAsCwAbuioCALQcAAbCoC5Ba7QQAqAsSwAbuioCALQcAAbCoC6Ba7QQAqAsiwAbuioCALQcAAbCoC7Ba7QQAqAsywAbuioCALQcAAbCoC8Ba7QQAqAtCwAbuioCALQcAAbCoC9Ba7QQAqAtSwAbuioCALQcAAbCoC+Ba7QQAqAtiwAbuioCALQcAAbCoC/Ba7QQAqAtywAbuioLY4AuCvASALQQFqIgtBEEgNAAtBACEMA0AgDEEEbCAMQQRs/V0C4K8B/V8gDEEEbP1dAsAe/V/98AH9XhAB/V8gDEEEbP1dAqClAf1f/fEBIAxBBGz9XQLgrAH9X/3yASAMQQRs/V0CwB/9X/3wAf1e/VsCoLABACAMQQJqIgxBEEgNAAtBACENA0AgDUEEbCANQcAAbCoCgCC7QQAqAqCwAbuiIA1BwABsKgKEILtBACoCpLABu6KgIA1BwABsKgKIILtBACoCqLABu6KgIA1BwABsKgKMILtBACoCrLABu6KgIA1BwABsKgKQILtBACoCsLABu6KgIA1BwABsKgKUILtBACoCtLABu6KgIA1BwABsKgKYILtBACoCuLABu6KgIA1BwABsKgKcILtBACoCvLABu6KgIA1BwABsKgKgILtBACoCwLABu6KgIA1BwABsKgKkILtBACoCxLABu6KgIA1BwABsKgKoILtBACoCyLABu6KgIA1BwABsKgKsILtBACoCzLABu6KgIA1BwABsKgKwILtBACoC0LABu6KgIA1BwABsKgK0ILtBACoC1LABu6KgIA1BwABsKgK4ILtBACoC2LABu6KgIA1BwABsKgK8ILtBACoC3LABu6KgtjgC4K8BIA1BAWoiDUEQSA0AC0EAIQ4DQCAOQQRsIA5BBGz9XQLgrwH9XyAOQQRs/V0CgCj9X/3wAf1eEAH9XyAOQQRs/V0CoKYB/V/98QEgDkEEbP1dAqCtAf1f/fIBIA5BBGz9XQKAKf1f/fAB/V79WwKgsAEAIA5BAmoiDkEQSA0AC0EAIQ8DQCAPQQRsIA9BwABsKgLAKbtBACoCoLABu6IgD0HAAGwqAsQpu0EAKgKksAG7oqAgD0HAAGwqAsgpu0EAKgKosAG7oqAgD0HAAGwqAswpu0EAKgKssAG7oqAgD0HAAGwqAtApu0EAKgKwsAG7oqAgD0HAAGwqAtQpu0EAKgK0sAG7oqAgD0HAAGwqAtgpu0EAKgK4sAG7oqAgD0HAAGwqAtwpu0EAKgK8sAG7oqAgD0HAAGwqAuApu0EAKgLAsAG7oqAgD0HAAGwqAuQpu0EAKgLEsAG7oqAgD0HAAGwqAugpu0EAKgLIsAG7oqAgD0HAAGwqAuwpu0EAKgLMsAG7oqAgD0HAAGwqAvApu0EAKgLQsAG7oqAgD0HAAGwqAvQpu0EAKgLUsAG7oqAgD0HAAGwqAvgpu0EAKgLYsAG7oqAgD0HAAGwqAvwpu0EAKgLcsAG7oqC2OALgrwEgD0EBaiIPQRBIDQALQQAhEANAIBBBBGwgEEEEbP1dAuCvAf1fIBBBBGz9XQLAMf1f/fAB/V4QAf1fIBBBBGz9XQKgpwH9X/3xASAQQQRs/V0C4K0B/V/98gEgEEEEbP1dAsAy/V/98AH9Xv1bAqCwAQAgEEECaiIQQRBIDQALQQAhEQNAIBFBBGwgEUHAAGwqAoAzu0EAKgKgsAG7oiARQcAAbCoChDO7QQAqAqSwAbuioCARQcAAbCoCiDO7QQAqAqiwAbuioCARQcAAbCoCjDO7QQAqAqywAbuioCARQcAAbCoCkDO7QQAqArCwAbuioCARQcAAbCoClDO7QQAqArSwAbuioCARQcAAbCoCmDO7QQAqAriwAbuioCARQcAAbCoCnDO7QQAqArywAbuioCARQcAAbCoCoDO7QQAqAsCwAbuioCARQcAAbCoCpDO7QQAqAsSwAbuioCARQcAAbCoCqDO7QQAqAsiwAbuioCARQcAAbCoCrDO7QQAqAsywAbuioCARQcAAbCoCsDO7QQAqAtCwAbuioCARQcAAbCoCtDO7QQAqAtSwAbuioCARQcAAbCoCuDO7QQAqAtiwAbuioCARQcAAbCoCvDO7QQAqAtywAbuioLY4AuCvASARQQFqIhFBEEgNAAtBACESA0AgEkEEbCASQQRs/V0C4K8B/V8gEkEEbP1dAoA7/V/98AH9XhAB/V8gEkEEbP1dAqCoAf1f/fEBIBJBBGz9XQKgrgH9X/3yASASQQRs/V0CgDz9X/3wAf1e/VsCoLABACASQQJqIhJBEEgNAAtBACETA0AgE0EEbCATQcAAbCoCwDy7QQAqAqCwAbuiIBNBwABsKgLEPLtBACoCpLABu6KgIBNBwABsKgLIPLtBACoCqLABu6KgIBNBwABsKgLMPLtBACoCrLABu6KgIBNBwABsKgLQPLtBACoCsLABu6KgIBNBwABsKgLUPLtBACoCtLABu6KgIBNBwABsKgLYPLtBACoCuLABu6KgIBNBwABsKgLcPLtBACoCvLABu6KgIBNBwABsKgLgPLtBACoCwLABu6KgIBNBwABsKgLkPLtBACoCxLABu6KgIBNBwABsKgLoPLtBACoCyLABu6KgIBNBwABsKgLsPLtBACoCzLABu6KgIBNBwABsKgLwPLtBACoC0LABu6KgIBNBwABsKgL0PLtBACoC1LABu6KgIBNBwABsKgL4PLtBACoC2LABu6KgIBNBwABsKgL8PLtBACoC3LABu6KgtjgC4K8BIBNBAWoiE0EQSA0AC0EAIRQDQCAUQQRsIBRBBGz9XQLgrwH9XyAUQQRs/V0CwET9X/3wAf1eEAH9XyAUQQRs/V0CoKkB/V/98QEgFEEEbP1dAuCuAf1f/fIBIBRBBGz9XQLARf1f/fAB/V79WwKgsAEAIBRBAmoiFEEQSA0AC0EAIRUDQCAVQQRsIBVBwABsKgKARrtBACoCoLABu6IgFUHAAGwqAoRGu0EAKgKksAG7oqAgFUHAAGwqAohGu0EAKgKosAG7oqAgFUHAAGwqAoxGu0EAKgKssAG7oqAgFUHAAGwqApBGu0EAKgKwsAG7oqAgFUHAAGwqApRGu0EAKgK0sAG7oqAgFUHAAGwqAphGu0EAKgK4sAG7oqAgFUHAAGwqApxGu0EAKgK8sAG7oqAgFUHAAGwqAqBGu0EAKgLAsAG7oqAgFUHAAGwqAqRGu0EAKgLEsAG7oqAgFUHAAGwqAqhGu0EAKgLIsAG7oqAgFUHAAGwqAqxGu0EAKgLMsAG7oqAgFUHAAGwqArBGu0EAKgLQsAG7oqAgFUHAAGwqArRGu0EAKgLUsAG7oqAgFUHAAGwqArhGu0EAKgLYsAG7oqAgFUHAAGwqArxGu0EAKgLcsAG7oqC2OALgrwEgFUEBaiIVQRBIDQALQQAhFgNAIBZBBGwgFkEEbP1dAuCvAf1fIBZBBGz9XQKATv1f/fAB/V4QAf1fIBZBBGz9XQKgqgH9X/3xASAWQQRs/V0CoK8B/V/98gEgFkEEbP1dAoBP/V/98AH9Xv1bAqCwAQAgFkECaiIWQRBIDQALQQAhFwNAIBdBBGwgF0HAAGwqAsBPu0EAKgKgsAG7oiAXQcAAbCoCxE+7QQAqAqSwAbuioCAXQcAAbCoCyE+7QQAqAqiwAbuioCAXQcAAbCoCzE+7QQAqAqywAbuioCAXQcAAbCoC0E+7QQAqArCwAbuioCAXQcAAbCoC1E+7QQAqArSwAbuioCAXQcAAbCoC2E+7QQAqAriwAbuioCAXQcAAbCoC3E+7QQAqArywAbuioCAXQcAAbCoC4E+7QQAqAsCwAbuioCAXQcAAbCoC5E+7QQAqAsSwAbuioCAXQcAAbCoC6E+7QQAqAsiwAbuioCAXQcAAbCoC7E+7QQAqAsywAbuioCAXQcAAbCoC8E+7QQAqAtCwAbuioCAXQcAAbCoC9E+7QQAqAtSwAbuioCAXQcAAbCoC+E+7QQAqAtiwAbuioCAXQcAAbCoC/E+7QQAqAtywAbuioLY4AuCvASAXQQFqIhdBA0gNAAtBAEEAKgLgrwG7QQAqAoBRu6C2OALwrwFBAEEAKgLkrwG7QQAqAoRRu6C2OAL0rwFBAEEAKgLorwG7QQAqAohRu6C2OAL4rwFEAAAAAAAA8P8hGEEAKgLwrwG7IRkgGSAYIBkgGGQbIRhBACoC9K8BuyEZIBkgGCAZIBhkGyEYQQAqAvivAbshGSAZIBggGSAYZBshGCAYQQAqAvCvAbsgGKEQAkEAKgL0rwG7IBihEAKgQQAqAvivAbsgGKEQAqAQA6AhGiADIARBDGxqQQAqAvCvAbsgGqEQArY4AsDIASADIARBDGxqQQAqAvSvAbsgGqEQArY4AsTIASADIARBDGxqQQAqAvivAbsgGqEQArY4AsjIASAEQQFqIgQgAEgNAAsLvgQBCnv9DAAAgD8AAIA/AACAPwAAgD8gAP3gAf3hAf0MAADQwgAA0MIAANDCAADQwv3rAf0MAACyQgAAskIAALJCAACyQv3qASIBIAH9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEiAv0MAABASwAAQEsAAEBLAABAS/3lASID/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIAP9DIOAXrmDgF65g4BeuYOAXrn95gH95QEiBCAEIAT95gH9DBoStToaErU6GhK1OhoStTogBP3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASAE/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIAT95gH9DEmqKj5Jqio+SaoqPkmqKj795AEgBP3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASAC/QwAAEBLAABASwAAQEsAAEBL/bEBIgVBAf2sASIG/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEgBSAG/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEiByAA/QwAAAAAAAAAAAAAAAAAAAAA/UYiCP1SIAf9DAAAgD8AAIA/AACAPwAAgD/95AEiCf3nASIKIAogByAJ/QwAAIA/AACAPwAAgD8AAIA//eUB/eUB/eYBIAr9DAAAgD8AAIA/AACAPwAAgD8gCv3lASAI/VL95gH95QELsgICBXwCfkQAAAAAADCGQEQAAAAAAFCHwCAAIABEAAAAAABQh8BjGyIBRAAAAAAAMIZAIAFjGyICIAJE/oIrZUcV9z+iRAAAAAAAADhDoCIDRAAAAAAAADhDoSIERAAA4P5CLuY/oqEgBER2PHk17znqPaKhIgUgBSAFokTinnnw9tdaPiAFokSqDcMs14qSPqAgBaJEwpAjVfIdxz6gIAWiRKx3xqCZAfo+oCAFokRRe6USoAEqP6AgBaJEHaFCGGzBVj+gIAWiROV7EhEREYE/oCAFokR8CFVVVVWlP6AgBaJE+lRVVVVVxT+gIAWiRAoAAAAAAOA/oKKgRAAAAAAAAPA/oCADvUKAgICAgICAnMMAfSIGQgGHIgdC/wd8QjSGv6IgBiAHfUL/B3xCNIa/ogvdAgMBfwF+BXwgAEQAAAAAAABQQ6IgACAARAAAAAAAABAAYyIBG71Cs4iDzJns1wR8IgJCNIdC/wd9uUQAAAAAAABLQEQAAAAAAAAAACABG6EiA0QAAOD+Qi7mP6IgAkL/////////B4NCzff8s+aTqPM/fL9EAAAAAAAA8D+hIgQgBKJEAAAAAAAA4D+iIgUgBCAERAAAAAAAAABAoKMiBiAFIAYgBqIiB0Tc3oSgj/rCPyAHokRZGYfXIZnDP6AgB6JEzqaCM21Gxz+gIAeiRODykfXEccw/oCAHokTdHlGUJEnSP6AgB6JEs8iXmZmZ2T+gIAeiRJxVVVVVVeU/oKKgoiADRHY8eTXvOeo9oqChIAShoUQAAAAAAADw/0QAAAAAAAD4fyAAIABEAAAAAAAAAABjGyAARAAAAAAAAAAAYRsgAEQAAAAAAAAAAGQgAEQAAAAAAADwf2NxGwviTAUBfAF/AXwUfwV8IAC3IQIgAUEQbCEDQQBBACoCwAK7QQAqAuCiAbtE8WjjiLX45D6gn6O2OAKgqwFBAEEAKgLEArtBACoC5KIBu0TxaOOItfjkPqCfo7Y4AqSrAUEAQQAqAsgCu0EAKgLoogG7RPFo44i1+OQ+oJ+jtjgCqKsBQQBBACoCzAK7QQAqAuyiAbtE8WjjiLX45D6gn6O2OAKsqwFBAEEAKgLQArtBACoC8KIBu0TxaOOItfjkPqCfo7Y4ArCrAUEAQQAqAtQCu0EAKgL0ogG7RPFo44i1+OQ+oJ+jtjgCtKsBQQBBACoC2AK7QQAqAviiAbtE8WjjiLX45D6gn6O2OAK4qwFBAEEAKgLcArtBACoC/KIBu0TxaOOItfjkPqCfo7Y4AryrAUEAQQAqAuACu0EAKgKAowG7RPFo44i1+OQ+oJ+jtjgCwKsBQQBBACoC5AK7QQAqAoSjAbtE8WjjiLX45D6gn6O2OALEqwFBAEEAKgLoArtBACoCiKMBu0TxaOOItfjkPqCfo7Y4AsirAUEAQQAqAuwCu0EAKgKMowG7RPFo44i1+OQ+oJ+jtjgCzKsBQQBBACoC8AK7QQAqApCjAbtE8WjjiLX45D6gn6O2OALQqwFBAEEAKgL0ArtBACoClKMBu0TxaOOItfjkPqCfo7Y4AtSrAUEAQQAqAvgCu0EAKgKYowG7RPFo44i1+OQ+oJ+jtjgC2KsBQQBBACoC/AK7QQAqApyjAbtE8WjjiLX45D6gn6O2OALcqwFBAEEAKgKADLtBACoC4KMBu0TxaOOItfjkPqCfo7Y4AuCrAUEAQQAqAoQMu0EAKgLkowG7RPFo44i1+OQ+oJ+jtjgC5KsBQQBBACoCiAy7QQAqAuijAbtE8WjjiLX45D6gn6O2OALoqwFBAEEAKgKMDLtBACoC7KMBu0TxaOOItfjkPqCfo7Y4AuyrAUEAQQAqApAMu0EAKgLwowG7RPFo44i1+OQ+oJ+jtjgC8KsBQQBBACoClAy7QQAqAvSjAbtE8WjjiLX45D6gn6O2OAL0qwFBAEEAKgKYDLtBACoC+KMBu0TxaOOItfjkPqCfo7Y4AvirAUEAQQAqApwMu0EAKgL8owG7RPFo44i1+OQ+oJ+jtjgC/KsBQQBBACoCoAy7QQAqAoCkAbtE8WjjiLX45D6gn6O2OAKArAFBAEEAKgKkDLtBACoChKQBu0TxaOOItfjkPqCfo7Y4AoSsAUEAQQAqAqgMu0EAKgKIpAG7RPFo44i1+OQ+oJ+jtjgCiKwBQQBBACoCrAy7QQAqAoykAbtE8WjjiLX45D6gn6O2OAKMrAFBAEEAKgKwDLtBACoCkKQBu0TxaOOItfjkPqCfo7Y4ApCsAUEAQQAqArQMu0EAKgKUpAG7RPFo44i1+OQ+oJ+jtjgClKwBQQBBACoCuAy7QQAqApikAbtE8WjjiLX45D6gn6O2OAKYrAFBAEEAKgK8DLtBACoCnKQBu0TxaOOItfjkPqCfo7Y4ApysAUEAQQAqAsAVu0EAKgLgpAG7RPFo44i1+OQ+oJ+jtjgCoKwBQQBBACoCxBW7QQAqAuSkAbtE8WjjiLX45D6gn6O2OAKkrAFBAEEAKgLIFbtBACoC6KQBu0TxaOOItfjkPqCfo7Y4AqisAUEAQQAqAswVu0EAKgLspAG7RPFo44i1+OQ+oJ+jtjgCrKwBQQBBACoC0BW7QQAqAvCkAbtE8WjjiLX45D6gn6O2OAKwrAFBAEEAKgLUFbtBACoC9KQBu0TxaOOItfjkPqCfo7Y4ArSsAUEAQQAqAtgVu0EAKgL4pAG7RPFo44i1+OQ+oJ+jtjgCuKwBQQBBACoC3BW7QQAqAvykAbtE8WjjiLX45D6gn6O2OAK8rAFBAEEAKgLgFbtBACoCgKUBu0TxaOOItfjkPqCfo7Y4AsCsAUEAQQAqAuQVu0EAKgKEpQG7RPFo44i1+OQ+oJ+jtjgCxKwBQQBBACoC6BW7QQAqAoilAbtE8WjjiLX45D6gn6O2OALIrAFBAEEAKgLsFbtBACoCjKUBu0TxaOOItfjkPqCfo7Y4AsysAUEAQQAqAvAVu0EAKgKQpQG7RPFo44i1+OQ+oJ+jtjgC0KwBQQBBACoC9BW7QQAqApSlAbtE8WjjiLX45D6gn6O2OALUrAFBAEEAKgL4FbtBACoCmKUBu0TxaOOItfjkPqCfo7Y4AtisAUEAQQAqAvwVu0EAKgKcpQG7RPFo44i1+OQ+oJ+jtjgC3KwBQQBBACoCgB+7QQAqAuClAbtE8WjjiLX45D6gn6O2OALgrAFBAEEAKgKEH7tBACoC5KUBu0TxaOOItfjkPqCfo7Y4AuSsAUEAQQAqAogfu0EAKgLopQG7RPFo44i1+OQ+oJ+jtjgC6KwBQQBBACoCjB+7QQAqAuylAbtE8WjjiLX45D6gn6O2OALsrAFBAEEAKgKQH7tBACoC8KUBu0TxaOOItfjkPqCfo7Y4AvCsAUEAQQAqApQfu0EAKgL0pQG7RPFo44i1+OQ+oJ+jtjgC9KwBQQBBACoCmB+7QQAqAvilAbtE8WjjiLX45D6gn6O2OAL4rAFBAEEAKgKcH7tBACoC/KUBu0TxaOOItfjkPqCfo7Y4AvysAUEAQQAqAqAfu0EAKgKApgG7RPFo44i1+OQ+oJ+jtjgCgK0BQQBBACoCpB+7QQAqAoSmAbtE8WjjiLX45D6gn6O2OAKErQFBAEEAKgKoH7tBACoCiKYBu0TxaOOItfjkPqCfo7Y4AoitAUEAQQAqAqwfu0EAKgKMpgG7RPFo44i1+OQ+oJ+jtjgCjK0BQQBBACoCsB+7QQAqApCmAbtE8WjjiLX45D6gn6O2OAKQrQFBAEEAKgK0H7tBACoClKYBu0TxaOOItfjkPqCfo7Y4ApStAUEAQQAqArgfu0EAKgKYpgG7RPFo44i1+OQ+oJ+jtjgCmK0BQQBBACoCvB+7QQAqApymAbtE8WjjiLX45D6gn6O2OAKcrQFBAEEAKgLAKLtBACoC4KYBu0TxaOOItfjkPqCfo7Y4AqCtAUEAQQAqAsQou0EAKgLkpgG7RPFo44i1+OQ+oJ+jtjgCpK0BQQBBACoCyCi7QQAqAuimAbtE8WjjiLX45D6gn6O2OAKorQFBAEEAKgLMKLtBACoC7KYBu0TxaOOItfjkPqCfo7Y4AqytAUEAQQAqAtAou0EAKgLwpgG7RPFo44i1+OQ+oJ+jtjgCsK0BQQBBACoC1Ci7QQAqAvSmAbtE8WjjiLX45D6gn6O2OAK0rQFBAEEAKgLYKLtBACoC+KYBu0TxaOOItfjkPqCfo7Y4AritAUEAQQAqAtwou0EAKgL8pgG7RPFo44i1+OQ+oJ+jtjgCvK0BQQBBACoC4Ci7QQAqAoCnAbtE8WjjiLX45D6gn6O2OALArQFBAEEAKgLkKLtBACoChKcBu0TxaOOItfjkPqCfo7Y4AsStAUEAQQAqAugou0EAKgKIpwG7RPFo44i1+OQ+oJ+jtjgCyK0BQQBBACoC7Ci7QQAqAoynAbtE8WjjiLX45D6gn6O2OALMrQFBAEEAKgLwKLtBACoCkKcBu0TxaOOItfjkPqCfo7Y4AtCtAUEAQQAqAvQou0EAKgKUpwG7RPFo44i1+OQ+oJ+jtjgC1K0BQQBBACoC+Ci7QQAqApinAbtE8WjjiLX45D6gn6O2OALYrQFBAEEAKgL8KLtBACoCnKcBu0TxaOOItfjkPqCfo7Y4AtytAUEAQQAqAoAyu0EAKgLgpwG7RPFo44i1+OQ+oJ+jtjgC4K0BQQBBACoChDK7QQAqAuSnAbtE8WjjiLX45D6gn6O2OALkrQFBAEEAKgKIMrtBACoC6KcBu0TxaOOItfjkPqCfo7Y4AuitAUEAQQAqAowyu0EAKgLspwG7RPFo44i1+OQ+oJ+jtjgC7K0BQQBBACoCkDK7QQAqAvCnAbtE8WjjiLX45D6gn6O2OALwrQFBAEEAKgKUMrtBACoC9KcBu0TxaOOItfjkPqCfo7Y4AvStAUEAQQAqApgyu0EAKgL4pwG7RPFo44i1+OQ+oJ+jtjgC+K0BQQBBACoCnDK7QQAqAvynAbtE8WjjiLX45D6gn6O2OAL8rQFBAEEAKgKgMrtBACoCgKgBu0TxaOOItfjkPqCfo7Y4AoCuAUEAQQAqAqQyu0EAKgKEqAG7RPFo44i1+OQ+oJ+jtjgChK4BQQBBACoCqDK7QQAqAoioAbtE8WjjiLX45D6gn6O2OAKIrgFBAEEAKgKsMrtBACoCjKgBu0TxaOOItfjkPqCfo7Y4AoyuAUEAQQAqArAyu0EAKgKQqAG7RPFo44i1+OQ+oJ+jtjgCkK4BQQBBACoCtDK7QQAqApSoAbtE8WjjiLX45D6gn6O2OAKUrgFBAEEAKgK4MrtBACoCmKgBu0TxaOOItfjkPqCfo7Y4ApiuAUEAQQAqArwyu0EAKgKcqAG7RPFo44i1+OQ+oJ+jtjgCnK4BQQBBACoCwDu7QQAqAuCoAbtE8WjjiLX45D6gn6O2OAKgrgFBAEEAKgLEO7tBACoC5KgBu0TxaOOItfjkPqCfo7Y4AqSuAUEAQQAqAsg7u0EAKgLoqAG7RPFo44i1+OQ+oJ+jtjgCqK4BQQBBACoCzDu7QQAqAuyoAbtE8WjjiLX45D6gn6O2OAKsrgFBAEEAKgLQO7tBACoC8KgBu0TxaOOItfjkPqCfo7Y4ArCuAUEAQQAqAtQ7u0EAKgL0qAG7RPFo44i1+OQ+oJ+jtjgCtK4BQQBBACoC2Du7QQAqAvioAbtE8WjjiLX45D6gn6O2OAK4rgFBAEEAKgLcO7tBACoC/KgBu0TxaOOItfjkPqCfo7Y4AryuAUEAQQAqAuA7u0EAKgKAqQG7RPFo44i1+OQ+oJ+jtjgCwK4BQQBBACoC5Du7QQAqAoSpAbtE8WjjiLX45D6gn6O2OALErgFBAEEAKgLoO7tBACoCiKkBu0TxaOOItfjkPqCfo7Y4AsiuAUEAQQAqAuw7u0EAKgKMqQG7RPFo44i1+OQ+oJ+jtjgCzK4BQQBBACoC8Du7QQAqApCpAbtE8WjjiLX45D6gn6O2OALQrgFBAEEAKgL0O7tBACoClKkBu0TxaOOItfjkPqCfo7Y4AtSuAUEAQQAqAvg7u0EAKgKYqQG7RPFo44i1+OQ+oJ+jtjgC2K4BQQBBACoC/Du7QQAqApypAbtE8WjjiLX45D6gn6O2OALcrgFBAEEAKgKARbtBACoC4KkBu0TxaOOItfjkPqCfo7Y4AuCuAUEAQQAqAoRFu0EAKgLkqQG7RPFo44i1+OQ+oJ+jtjgC5K4BQQBBACoCiEW7QQAqAuipAbtE8WjjiLX45D6gn6O2OALorgFBAEEAKgKMRbtBACoC7KkBu0TxaOOItfjkPqCfo7Y4AuyuAUEAQQAqApBFu0EAKgLwqQG7RPFo44i1+OQ+oJ+jtjgC8K4BQQBBACoClEW7QQAqAvSpAbtE8WjjiLX45D6gn6O2OAL0rgFBAEEAKgKYRbtBACoC+KkBu0TxaOOItfjkPqCfo7Y4AviuAUEAQQAqApxFu0EAKgL8qQG7RPFo44i1+OQ+oJ+jtjgC/K4BQQBBACoCoEW7QQAqAoCqAbtE8WjjiLX45D6gn6O2OAKArwFBAEEAKgKkRbtBACoChKoBu0TxaOOItfjkPqCfo7Y4AoSvAUEAQQAqAqhFu0EAKgKIqgG7RPFo44i1+OQ+oJ+jtjgCiK8BQQBBACoCrEW7QQAqAoyqAbtE8WjjiLX45D6gn6O2OAKMrwFBAEEAKgKwRbtBACoCkKoBu0TxaOOItfjkPqCfo7Y4ApCvAUEAQQAqArRFu0EAKgKUqgG7RPFo44i1+OQ+oJ+jtjgClK8BQQBBACoCuEW7QQAqApiqAbtE8WjjiLX45D6gn6O2OAKYrwFBAEEAKgK8RbtBACoCnKoBu0TxaOOItfjkPqCfo7Y4ApyvAUEAQQAqAsBOu0EAKgLgqgG7RPFo44i1+OQ+oJ+jtjgCoK8BQQBBACoCxE67QQAqAuSqAbtE8WjjiLX45D6gn6O2OAKkrwFBAEEAKgLITrtBACoC6KoBu0TxaOOItfjkPqCfo7Y4AqivAUEAQQAqAsxOu0EAKgLsqgG7RPFo44i1+OQ+oJ+jtjgCrK8BQQBBACoC0E67QQAqAvCqAbtE8WjjiLX45D6gn6O2OAKwrwFBAEEAKgLUTrtBACoC9KoBu0TxaOOItfjkPqCfo7Y4ArSvAUEAQQAqAthOu0EAKgL4qgG7RPFo44i1+OQ+oJ+jtjgCuK8BQQBBACoC3E67QQAqAvyqAbtE8WjjiLX45D6gn6O2OAK8rwFBAEEAKgLgTrtBACoCgKsBu0TxaOOItfjkPqCfo7Y4AsCvAUEAQQAqAuROu0EAKgKEqwG7RPFo44i1+OQ+oJ+jtjgCxK8BQQBBACoC6E67QQAqAoirAbtE8WjjiLX45D6gn6O2OALIrwFBAEEAKgLsTrtBACoCjKsBu0TxaOOItfjkPqCfo7Y4AsyvAUEAQQAqAvBOu0EAKgKQqwG7RPFo44i1+OQ+oJ+jtjgC0K8BQQBBACoC9E67QQAqApSrAbtE8WjjiLX45D6gn6O2OALUrwFBAEEAKgL4TrtBACoCmKsBu0TxaOOItfjkPqCfo7Y4AtivAUEAQQAqAvxOu0EAKgKcqwG7RPFo44i1+OQ+oJ+jtjgC3K8BRAAAAAAAAAAAIQRBACEFA0BBACEGA0AgBkEEbCAGQRBsKgIAuyAFQRBsKgLAyAG7oiAGQRBsKgIEuyAFQRBsKgLEyAG7oqAgBkEQbCoCCLsgBUEQbCoCyMgBu6KgIAZBEGwqAgy7IAVBEGwqAszIAbuioLY4AuCvASAGQQFqIgZBEEgNAAtBACEHA0AgB0EEbCAHQQRs/V0C4K8B/V8gB0EEbP1dAoAC/V/98AH9XhAB/V8gB0EEbP1dAqCiAf1f/fEBIAdBBGz9XQKgqwH9X/3yASAHQQRs/V0CgAP9X/3wAf1e/VsCoLABACAHQQJqIgdBEEgNAAtBACEIA0AgCEEEbCAIQcAAbCoCwAO7QQAqAqCwAbuiIAhBwABsKgLEA7tBACoCpLABu6KgIAhBwABsKgLIA7tBACoCqLABu6KgIAhBwABsKgLMA7tBACoCrLABu6KgIAhBwABsKgLQA7tBACoCsLABu6KgIAhBwABsKgLUA7tBACoCtLABu6KgIAhBwABsKgLYA7tBACoCuLABu6KgIAhBwABsKgLcA7tBACoCvLABu6KgIAhBwABsKgLgA7tBACoCwLABu6KgIAhBwABsKgLkA7tBACoCxLABu6KgIAhBwABsKgLoA7tBACoCyLABu6KgIAhBwABsKgLsA7tBACoCzLABu6KgIAhBwABsKgLwA7tBACoC0LABu6KgIAhBwABsKgL0A7tBACoC1LABu6KgIAhBwABsKgL4A7tBACoC2LABu6KgIAhBwABsKgL8A7tBACoC3LABu6KgtjgC4K8BIAhBAWoiCEEQSA0AC0EAIQkDQCAJQQRsIAlBBGz9XQLgrwH9XyAJQQRs/V0CwAv9X/3wAf1eEAH9XyAJQQRs/V0CoKMB/V/98QEgCUEEbP1dAuCrAf1f/fIBIAlBBGz9XQLADP1f/fAB/V79WwKgsAEAIAlBAmoiCUEQSA0AC0EAIQoDQCAKQQRsIApBwABsKgKADbtBACoCoLABu6IgCkHAAGwqAoQNu0EAKgKksAG7oqAgCkHAAGwqAogNu0EAKgKosAG7oqAgCkHAAGwqAowNu0EAKgKssAG7oqAgCkHAAGwqApANu0EAKgKwsAG7oqAgCkHAAGwqApQNu0EAKgK0sAG7oqAgCkHAAGwqApgNu0EAKgK4sAG7oqAgCkHAAGwqApwNu0EAKgK8sAG7oqAgCkHAAGwqAqANu0EAKgLAsAG7oqAgCkHAAGwqAqQNu0EAKgLEsAG7oqAgCkHAAGwqAqgNu0EAKgLIsAG7oqAgCkHAAGwqAqwNu0EAKgLMsAG7oqAgCkHAAGwqArANu0EAKgLQsAG7oqAgCkHAAGwqArQNu0EAKgLUsAG7oqAgCkHAAGwqArgNu0EAKgLYsAG7oqAgCkHAAGwqArwNu0EAKgLcsAG7oqC2OALgrwEgCkEBaiIKQRBIDQALQQAhCwNAIAtBBGwgC0EEbP1dAuCvAf1fIAtBBGz9XQKAFf1f/fAB/V4QAf1fIAtBBGz9XQKgpAH9X/3xASALQQRs/V0CoKwB/V/98gEgC0EEbP1dAoAW/V/98AH9Xv1bAqCwAQAgC0ECaiILQRBIDQALQQAhDANAIAxBBGwgDEHAAGwqAsAWu0EAKgKgsAG7oiAMQcAAbCoCxBa7QQAqAqSwAbuioCAMQcAAbCoCyBa7QQAqAqiwAbuioCAMQcAAbCoCzBa7QQAqAqywAbuioCAMQcAAbCoC0Ba7QQAqArCwAbuioCAMQcAAbCoC1Ba7QQAqArSwAbuioCAMQcAAbCoC2Ba7QQAqAriwAbuioCAMQcAAbCoC3Ba7QQAqArywAbuioCAMQcAAbCoC4Ba7QQAqAsCwAbuioCAMQcAAbCoC5Ba7QQAqAsSwAbuioCAMQcAAbCoC6Ba7QQAqAsiwAbuioCAMQcAAbCoC7Ba7QQAqAsywAbuioCAMQcAAbCoC8Ba7QQAqAtCwAbuioCAMQcAAbCoC9Ba7QQAqAtSwAbuioCAMQcAAbCoC+Ba7QQAqAtiwAbuioCAMQcAAbCoC/Ba7QQAqAtywAbuioLY4AuCvASAMQQFqIgxBEEgNAAtBACENA0AgDUEEbCANQQRs/V0C4K8B/V8gDUEEbP1dAsAe/V/98AH9XhAB/V8gDUEEbP1dAqClAf1f/fEBIA1BBGz9XQLgrAH9X/3yASANQQRs/V0CwB/9X/3wAf1e/VsCoLABACANQQJqIg1BEEgNAAtBACEOA0AgDkEEbCAOQcAAbCoCgCC7QQAqAqCwAbuiIA5BwABsKgKEILtBACoCpLABu6KgIA5BwABsKgKIILtBACoCqLABu6KgIA5BwABsKgKMILtBACoCrLABu6KgIA5BwABsKgKQILtBACoCsLABu6KgIA5BwABsKgKUILtBACoCtLABu6KgIA5BwABsKgKYILtBACoCuLABu6KgIA5BwABsKgKcILtBACoCvLABu6KgIA5BwABsKgKgILtBACoCwLABu6KgIA5BwABsKgKkILtBACoCxLABu6KgIA5BwABsKgKoILtBACoCyLABu6KgIA5BwABsKgKsILtBACoCzLABu6KgIA5BwABsKgKwILtBACoC0LABu6KgIA5BwABsKgK0ILtBACoC1LABu6KgIA5BwABsKgK4ILtBACoC2LABu6KgIA5BwABsKgK8ILtBACoC3LABu6KgtjgC4K8BIA5BAWoiDkEQSA0AC0EAIQ8DQCAPQQRsIA9BBGz9XQLgrwH9XyAPQQRs/V0CgCj9X/3wAf1eEAH9XyAPQQRs/V0CoKYB/V/98QEgD0EEbP1dAqCtAf1f/fIBIA9BBGz9XQKAKf1f/fAB/V79WwKgsAEAIA9BAmoiD0EQSA0AC0EAIRADQCAQQQRsIBBBwABsKgLAKbtBACoCoLABu6IgEEHAAGwqAsQpu0EAKgKksAG7oqAgEEHAAGwqAsgpu0EAKgKosAG7oqAgEEHAAGwqAswpu0EAKgKssAG7oqAgEEHAAGwqAtApu0EAKgKwsAG7oqAgEEHAAGwqAtQpu0EAKgK0sAG7oqAgEEHAAGwqAtgpu0EAKgK4sAG7oqAgEEHAAGwqAtwpu0EAKgK8sAG7oqAgEEHAAGwqAuApu0EAKgLAsAG7oqAgEEHAAGwqAuQpu0EAKgLEsAG7oqAgEEHAAGwqAugpu0EAKgLIsAG7oqAgEEHAAGwqAuwpu0EAKgLMsAG7oqAgEEHAAGwqAvApu0EAKgLQsAG7oqAgEEHAAGwqAvQpu0EAKgLUsAG7oqAgEEHAAGwqAvgpu0EAKgLYsAG7oqAgEEHAAGwqAvwpu0EAKgLcsAG7oqC2OALgrwEgEEEBaiIQQRBIDQALQQAhEQNAIBFBBGwgEUEEbP1dAuCvAf1fIBFBBGz9XQLAMf1f/fAB/V4QAf1fIBFBBGz9XQKgpwH9X/3xASARQQRs/V0C4K0B/V/98gEgEUEEbP1dAsAy/V/98AH9Xv1bAqCwAQAgEUECaiIRQRBIDQALQQAhEgNAIBJBBGwgEkHAAGwqAoAzu0EAKgKgsAG7oiASQcAAbCoChDO7QQAqAqSwAbuioCASQcAAbCoCiDO7QQAqAqiwAbuioCASQcAAbCoCjDO7QQAqAqywAbuioCASQcAAbCoCkDO7QQAqArCwAbuioCASQcAAbCoClDO7QQAqArSwAbuioCASQcAAbCoCmDO7QQAqAriwAbuioCASQcAAbCoCnDO7QQAqArywAbuioCASQcAAbCoCoDO7QQAqAsCwAbuioCASQcAAbCoCpDO7QQAqAsSwAbuioCASQcAAbCoCqDO7QQAqAsiwAbuioCASQcAAbCoCrDO7QQAqAsywAbuioCASQcAAbCoCsDO7QQAqAtCwAbuioCASQcAAbCoCtDO7QQAqAtSwAbuioCASQcAAbCoCuDO7QQAqAtiwAbuioCASQcAAbCoCvDO7QQAqAtywAbuioLY4AuCvASASQQFqIhJBEEgNAAtBACETA0AgE0EEbCATQQRs/V0C4K8B/V8gE0EEbP1dAoA7/V/98AH9XhAB/V8gE0EEbP1dAqCoAf1f/fEBIBNBBGz9XQKgrgH9X/3yASATQQRs/V0CgDz9X/3wAf1e/VsCoLABACATQQJqIhNBEEgNAAtBACEUA0AgFEEEbCAUQcAAbCoCwDy7QQAqAqCwAbuiIBRBwABsKgLEPLtBACoCpLABu6KgIBRBwABsKgLIPLtBACoCqLABu6KgIBRBwABsKgLMPLtBACoCrLABu6KgIBRBwABsKgLQPLtBACoCsLABu6KgIBRBwABsKgLUPLtBACoCtLABu6KgIBRBwABsKgLYPLtBACoCuLABu6KgIBRBwABsKgLcPLtBACoCvLABu6KgIBRBwABsKgLgPLtBACoCwLABu6KgIBRBwABsKgLkPLtBACoCxLABu6KgIBRBwABsKgLoPLtBACoCyLABu6KgIBRBwABsKgLsPLtBACoCzLABu6KgIBRBwABsKgLwPLtBACoC0LABu6KgIBRBwABsKgL0PLtBACoC1LABu6KgIBRBwABsKgL4PLtBACoC2LABu6KgIBRBwABsKgL8PLtBACoC3LABu6KgtjgC4K8BIBRBAWoiFEEQSA0AC0EAIRUDQCAVQQRsIBVBBGz9XQLgrwH9XyAVQQRs/V0CwET9X/3wAf1eEAH9XyAVQQRs/V0CoKkB/V/98QEgFUEEbP1dAuCuAf1f/fIBIBVBBGz9XQLARf1f/fAB/V79WwKgsAEAIBVBAmoiFUEQSA0AC0EAIRYDQCAWQQRsIBZBwABsKgKARrtBACoCoLABu6IgFkHAAGwqAoRGu0EAKgKksAG7oqAgFkHAAGwqAohGu0EAKgKosAG7oqAgFkHAAGwqAoxGu0EAKgKssAG7oqAgFkHAAGwqApBGu0EAKgKwsAG7oqAgFkHAAGwqApRGu0EAKgK0sAG7oqAgFkHAAGwqAphGu0EAKgK4sAG7oqAgFkHAAGwqApxGu0EAKgK8sAG7oqAgFkHAAGwqAqBGu0EAKgLAsAG7oqAgFkHAAGwqAqRGu0EAKgLEsAG7oqAgFkHAAGwqAqhGu0EAKgLIsAG7oqAgFkHAAGwqAqxGu0EAKgLMsAG7oqAgFkHAAGwqArBGu0EAKgLQsAG7oqAgFkHAAGwqArRGu0EAKgLUsAG7oqAgFkHAAGwqArhGu0EAKgLYsAG7oqAgFkHAAGwqArxGu0EAKgLcsAG7oqC2OALgrwEgFkEBaiIWQRBIDQALQQAhFwNAIBdBBGwgF0EEbP1dAuCvAf1fIBdBBGz9XQKATv1f/fAB/V4QAf1fIBdBBGz9XQKgqgH9X/3xASAXQQRs/V0CoK8B/V/98gEgF0EEbP1dAoBP/V/98AH9Xv1bAqCwAQAgF0ECaiIXQRBIDQALQQAhGANAIBhBBGwgGEHAAGwqAsBPu0EAKgKgsAG7oiAYQcAAbCoCxE+7QQAqAqSwAbuioCAYQcAAbCoCyE+7QQAqAqiwAbuioCAYQcAAbCoCzE+7QQAqAqywAbuioCAYQcAAbCoC0E+7QQAqArCwAbuioCAYQcAAbCoC1E+7QQAqArSwAbuioCAYQcAAbCoC2E+7QQAqAriwAbuioCAYQcAAbCoC3E+7QQAqArywAbuioCAYQcAAbCoC4E+7QQAqAsCwAbuioCAYQcAAbCoC5E+7QQAqAsSwAbuioCAYQcAAbCoC6E+7QQAqAsiwAbuioCAYQcAAbCoC7E+7QQAqAsywAbuioCAYQcAAbCoC8E+7QQAqAtCwAbuioCAYQcAAbCoC9E+7QQAqAtSwAbuioCAYQcAAbCoC+E+7QQAqAtiwAbuioCAYQcAAbCoC/E+7QQAqAtywAbuioLY4AuCvASAYQQFqIhhBA0gNAAtBAEEAKgLgrwG7QQAqAoBRu6C2OALwrwFBAEEAKgLkrwG7QQAqAoRRu6C2OAL0rwFBAEEAKgLorwG7QQAqAohRu6C2OAL4rwFEAAAAAAAA8P8hGUEAKgLwrwG7IRogGiAZIBogGWQbIRlBACoC9K8BuyEaIBogGSAaIBlkGyEZQQAqAvivAbshGiAaIBkgGiAZZBshGSAZQQAqAvCvAbsgGaEQAkEAKgL0rwG7IBmhEAKgQQAqAvivAbsgGaEQAqAQA6AhGyADIAVBDGxqKgLAyAG7QQAqAvCvAbuiIAMgBUEMbGoqAsTIAbtBACoC9K8Bu6KgIAMgBUEMbGoqAsjIAbtBACoC+K8Bu6KgIRwgBCAbIByhoCEEIAVBAWoiBSAASA0AC0QAAAAAAADwPyACoyEdIAQgHaIhBCAEDwuqwgcKAXwsfwJ8An8CfCJ/AXwCfwN8OX8gALchAiABQShsIABBAGxqIQMgAUEobCAAQcAAbGohBCABQShsIABBgAFsaiEFIAFBKGwgAEHAAWxqIQYgAUEobCAAQYACbGohByABQShsIABBwAJsaiEIIAFBKGwgAEGAA2xqIQkgAUEobCAAQcADbGohCiABQShsIABBgARsaiELIAFBKGwgAEHABGxqIQwgAUEobCAAQYAFbGohDSABQShsIABBwAVsaiEOIAFBKGwgAEGABmxqIQ8gAUEobCAAQcAGbGohECABQShsIABBgAdsaiERIAFBKGwgAEHAB2xqIRIgAUEobCAAQYAIbGohEyABQShsIABBwAhsaiEUIAFBKGwgAEGACWxqIRUgAUEobCAAQcAJbGohFiABQShsIABBgApsaiEXIAFBKGwgAEHACmxqIRggAUEobCAAQYALbGohGSABQShsIABBwAtsaiEaIAFBKGwgAEGADGxqIRsgAUEobCAAQcAMbGohHCABQShsIABBgA1saiEdIAFBKGwgAEHADWxqIR4gAUEobCAAQYAObGohHyABQShsIABBwA5saiEgIAFBKGwgAEGAD2xqISEgAUEobCAAQcAPbGohIiABQShsIABBgBBsaiEjIAFBKGwgAEHAEGxqISQgAUEQbCElIAFBKGwgAEGAEWxqISYgAUEobCAAQcARbGohJyABQShsIABBgA9saiEoIAFBKGwgAEGADWxqISkgAUEobCAAQYALbGohKiABQShsIABBgAlsaiErIAFBKGwgAEGAB2xqISwgAUEobCAAQYAFbGohLSABQShsIABBgANsaiEuIAJEAAAAAAAA8D9kuCEvIAIgAkQAAAAAAAAAQCAvRAAAAAAAAAAAYhtEAAAAAAAA8D+hoyEwQQBBoKsBakEAQcAA/AsAQQBB4KsBakEAQcAA/AsAQQAhMQNAQQAhMgNAIDJBBGwgMkEQbCoCALsgMUEQbCoCwMgBu6IgMkEQbCoCBLsgMUEQbCoCxMgBu6KgIDJBEGwqAgi7IDFBEGwqAsjIAbuioCAyQRBsKgIMuyAxQRBsKgLMyAG7oqC2OAKgrAEgMkEBaiIyQRBIDQALQQBBACoCoKwBu0EAKgKAArugthAGu7Y4AuCsAUEAQQAqAqSsAbtBACoChAK7oLYQBru2OALkrAFBAEEAKgKorAG7QQAqAogCu6C2EAa7tjgC6KwBQQBBACoCrKwBu0EAKgKMArugthAGu7Y4AuysAUEAQQAqArCsAbtBACoCkAK7oLYQBru2OALwrAFBAEEAKgK0rAG7QQAqApQCu6C2EAa7tjgC9KwBQQBBACoCuKwBu0EAKgKYArugthAGu7Y4AvisAUEAQQAqArysAbtBACoCnAK7oLYQBru2OAL8rAFBAEEAKgLArAG7QQAqAqACu6C2EAa7tjgCgK0BQQBBACoCxKwBu0EAKgKkArugthAGu7Y4AoStAUEAQQAqAsisAbtBACoCqAK7oLYQBru2OAKIrQFBAEEAKgLMrAG7QQAqAqwCu6C2EAa7tjgCjK0BQQBBACoC0KwBu0EAKgKwArugthAGu7Y4ApCtAUEAQQAqAtSsAbtBACoCtAK7oLYQBru2OAKUrQFBAEEAKgLYrAG7QQAqArgCu6C2EAa7tjgCmK0BQQBBACoC3KwBu0EAKgK8ArugthAGu7Y4ApytASADIDFBwABsakEAKgLgrAG7QQAqAqCiAbuhtjgCwMgBIAMgMUHAAGxqQQAqAuSsAbtBACoCpKIBu6G2OALEyAEgAyAxQcAAbGpBACoC6KwBu0EAKgKoogG7obY4AsjIASADIDFBwABsakEAKgLsrAG7QQAqAqyiAbuhtjgCzMgBIAMgMUHAAGxqQQAqAvCsAbtBACoCsKIBu6G2OALQyAEgAyAxQcAAbGpBACoC9KwBu0EAKgK0ogG7obY4AtTIASADIDFBwABsakEAKgL4rAG7QQAqAriiAbuhtjgC2MgBIAMgMUHAAGxqQQAqAvysAbtBACoCvKIBu6G2OALcyAEgAyAxQcAAbGpBACoCgK0Bu0EAKgLAogG7obY4AuDIASADIDFBwABsakEAKgKErQG7QQAqAsSiAbuhtjgC5MgBIAMgMUHAAGxqQQAqAoitAbtBACoCyKIBu6G2OALoyAEgAyAxQcAAbGpBACoCjK0Bu0EAKgLMogG7obY4AuzIASADIDFBwABsakEAKgKQrQG7QQAqAtCiAbuhtjgC8MgBIAMgMUHAAGxqQQAqApStAbtBACoC1KIBu6G2OAL0yAEgAyAxQcAAbGpBACoCmK0Bu0EAKgLYogG7obY4AvjIASADIDFBwABsakEAKgKcrQG7QQAqAtyiAbuhtjgC/MgBQQBBACoCoKsBuyADIDFBwABsaioCwMgBu6C2OAKgqwFBAEEAKgKkqwG7IAMgMUHAAGxqKgLEyAG7oLY4AqSrAUEAQQAqAqirAbsgAyAxQcAAbGoqAsjIAbugtjgCqKsBQQBBACoCrKsBuyADIDFBwABsaioCzMgBu6C2OAKsqwFBAEEAKgKwqwG7IAMgMUHAAGxqKgLQyAG7oLY4ArCrAUEAQQAqArSrAbsgAyAxQcAAbGoqAtTIAbugtjgCtKsBQQBBACoCuKsBuyADIDFBwABsaioC2MgBu6C2OAK4qwFBAEEAKgK8qwG7IAMgMUHAAGxqKgLcyAG7oLY4AryrAUEAQQAqAsCrAbsgAyAxQcAAbGoqAuDIAbugtjgCwKsBQQBBACoCxKsBuyADIDFBwABsaioC5MgBu6C2OALEqwFBAEEAKgLIqwG7IAMgMUHAAGxqKgLoyAG7oLY4AsirAUEAQQAqAsyrAbsgAyAxQcAAbGoqAuzIAbugtjgCzKsBQQBBACoC0KsBuyADIDFBwABsaioC8MgBu6C2OALQqwFBAEEAKgLUqwG7IAMgMUHAAGxqKgL0yAG7oLY4AtSrAUEAQQAqAtirAbsgAyAxQcAAbGoqAvjIAbugtjgC2KsBQQBBACoC3KsBuyADIDFBwABsaioC/MgBu6C2OALcqwFBAEEAKgLgqwG7IAMgMUHAAGxqKgLAyAG7IjMgM6KgtjgC4KsBQQBBACoC5KsBuyADIDFBwABsaioCxMgBuyIzIDOioLY4AuSrAUEAQQAqAuirAbsgAyAxQcAAbGoqAsjIAbsiMyAzoqC2OALoqwFBAEEAKgLsqwG7IAMgMUHAAGxqKgLMyAG7IjMgM6KgtjgC7KsBQQBBACoC8KsBuyADIDFBwABsaioC0MgBuyIzIDOioLY4AvCrAUEAQQAqAvSrAbsgAyAxQcAAbGoqAtTIAbsiMyAzoqC2OAL0qwFBAEEAKgL4qwG7IAMgMUHAAGxqKgLYyAG7IjMgM6KgtjgC+KsBQQBBACoC/KsBuyADIDFBwABsaioC3MgBuyIzIDOioLY4AvyrAUEAQQAqAoCsAbsgAyAxQcAAbGoqAuDIAbsiMyAzoqC2OAKArAFBAEEAKgKErAG7IAMgMUHAAGxqKgLkyAG7IjMgM6KgtjgChKwBQQBBACoCiKwBuyADIDFBwABsaioC6MgBuyIzIDOioLY4AoisAUEAQQAqAoysAbsgAyAxQcAAbGoqAuzIAbsiMyAzoqC2OAKMrAFBAEEAKgKQrAG7IAMgMUHAAGxqKgLwyAG7IjMgM6KgtjgCkKwBQQBBACoClKwBuyADIDFBwABsaioC9MgBuyIzIDOioLY4ApSsAUEAQQAqApisAbsgAyAxQcAAbGoqAvjIAbsiMyAzoqC2OAKYrAFBAEEAKgKcrAG7IAMgMUHAAGxqKgL8yAG7IjMgM6KgtjgCnKwBIAQgMUHAAGxqQQAqAuCsAbtEAAAAAAAA8D9BACoC4KwBu6GitjgCwMgBIAQgMUHAAGxqQQAqAuSsAbtEAAAAAAAA8D9BACoC5KwBu6GitjgCxMgBIAQgMUHAAGxqQQAqAuisAbtEAAAAAAAA8D9BACoC6KwBu6GitjgCyMgBIAQgMUHAAGxqQQAqAuysAbtEAAAAAAAA8D9BACoC7KwBu6GitjgCzMgBIAQgMUHAAGxqQQAqAvCsAbtEAAAAAAAA8D9BACoC8KwBu6GitjgC0MgBIAQgMUHAAGxqQQAqAvSsAbtEAAAAAAAA8D9BACoC9KwBu6GitjgC1MgBIAQgMUHAAGxqQQAqAvisAbtEAAAAAAAA8D9BACoC+KwBu6GitjgC2MgBIAQgMUHAAGxqQQAqAvysAbtEAAAAAAAA8D9BACoC/KwBu6GitjgC3MgBIAQgMUHAAGxqQQAqAoCtAbtEAAAAAAAA8D9BACoCgK0Bu6GitjgC4MgBIAQgMUHAAGxqQQAqAoStAbtEAAAAAAAA8D9BACoChK0Bu6GitjgC5MgBIAQgMUHAAGxqQQAqAoitAbtEAAAAAAAA8D9BACoCiK0Bu6GitjgC6MgBIAQgMUHAAGxqQQAqAoytAbtEAAAAAAAA8D9BACoCjK0Bu6GitjgC7MgBIAQgMUHAAGxqQQAqApCtAbtEAAAAAAAA8D9BACoCkK0Bu6GitjgC8MgBIAQgMUHAAGxqQQAqApStAbtEAAAAAAAA8D9BACoClK0Bu6GitjgC9MgBIAQgMUHAAGxqQQAqApitAbtEAAAAAAAA8D9BACoCmK0Bu6GitjgC+MgBIAQgMUHAAGxqQQAqApytAbtEAAAAAAAA8D9BACoCnK0Bu6GitjgC/MgBIDFBAWoiMSAASA0AC0QAAAAAAADwPyACoyE0IABBAUoEQEEAQQAqAqCrAbsgNKK2OAKgqwFBAEEAKgKkqwG7IDSitjgCpKsBQQBBACoCqKsBuyA0orY4AqirAUEAQQAqAqyrAbsgNKK2OAKsqwFBAEEAKgKwqwG7IDSitjgCsKsBQQBBACoCtKsBuyA0orY4ArSrAUEAQQAqArirAbsgNKK2OAK4qwFBAEEAKgK8qwG7IDSitjgCvKsBQQBBACoCwKsBuyA0orY4AsCrAUEAQQAqAsSrAbsgNKK2OALEqwFBAEEAKgLIqwG7IDSitjgCyKsBQQBBACoCzKsBuyA0orY4AsyrAUEAQQAqAtCrAbsgNKK2OALQqwFBAEEAKgLUqwG7IDSitjgC1KsBQQBBACoC2KsBuyA0orY4AtirAUEAQQAqAtyrAbsgNKK2OALcqwFBAEEAKgLgqwG7IDSitjgC4KsBQQBBACoC5KsBuyA0orY4AuSrAUEAQQAqAuirAbsgNKK2OALoqwFBAEEAKgLsqwG7IDSitjgC7KsBQQBBACoC8KsBuyA0orY4AvCrAUEAQQAqAvSrAbsgNKK2OAL0qwFBAEEAKgL4qwG7IDSitjgC+KsBQQBBACoC/KsBuyA0orY4AvyrAUEAQQAqAoCsAbsgNKK2OAKArAFBAEEAKgKErAG7IDSitjgChKwBQQBBACoCiKwBuyA0orY4AoisAUEAQQAqAoysAbsgNKK2OAKMrAFBAEEAKgKQrAG7IDSitjgCkKwBQQBBACoClKwBuyA0orY4ApSsAUEAQQAqApisAbsgNKK2OAKYrAFBAEEAKgKcrAG7IDSitjgCnKwBC0EAQQAqAuCrAbtBACoCoKsBuyIzIDOiobY4AqCsAUEAQQAqAuSrAbtBACoCpKsBuyIzIDOiobY4AqSsAUEAQQAqAuirAbtBACoCqKsBuyIzIDOiobY4AqisAUEAQQAqAuyrAbtBACoCrKsBuyIzIDOiobY4AqysAUEAQQAqAvCrAbtBACoCsKsBuyIzIDOiobY4ArCsAUEAQQAqAvSrAbtBACoCtKsBuyIzIDOiobY4ArSsAUEAQQAqAvirAbtBACoCuKsBuyIzIDOiobY4ArisAUEAQQAqAvyrAbtBACoCvKsBuyIzIDOiobY4ArysAUEAQQAqAoCsAbtBACoCwKsBuyIzIDOiobY4AsCsAUEAQQAqAoSsAbtBACoCxKsBuyIzIDOiobY4AsSsAUEAQQAqAoisAbtBACoCyKsBuyIzIDOiobY4AsisAUEAQQAqAoysAbtBACoCzKsBuyIzIDOiobY4AsysAUEAQQAqApCsAbtBACoC0KsBuyIzIDOiobY4AtCsAUEAQQAqApSsAbtBACoC1KsBuyIzIDOiobY4AtSsAUEAQQAqApisAbtBACoC2KsBuyIzIDOiobY4AtisAUEAQQAqApysAbtBACoC3KsBuyIzIDOiobY4AtysAUEARAAAAAAAAAAAQQAqAqCsAbultjgC4KsBQQBEAAAAAAAAAABBACoCpKwBu6W2OALkqwFBAEQAAAAAAAAAAEEAKgKorAG7pbY4AuirAUEARAAAAAAAAAAAQQAqAqysAbultjgC7KsBQQBEAAAAAAAAAABBACoCsKwBu6W2OALwqwFBAEQAAAAAAAAAAEEAKgK0rAG7pbY4AvSrAUEARAAAAAAAAAAAQQAqArisAbultjgC+KsBQQBEAAAAAAAAAABBACoCvKwBu6W2OAL8qwFBAEQAAAAAAAAAAEEAKgLArAG7pbY4AoCsAUEARAAAAAAAAAAAQQAqAsSsAbultjgChKwBQQBEAAAAAAAAAABBACoCyKwBu6W2OAKIrAFBAEQAAAAAAAAAAEEAKgLMrAG7pbY4AoysAUEARAAAAAAAAAAAQQAqAtCsAbultjgCkKwBQQBEAAAAAAAAAABBACoC1KwBu6W2OAKUrAFBAEQAAAAAAAAAAEEAKgLYrAG7pbY4ApisAUEARAAAAAAAAAAAQQAqAtysAbultjgCnKwBQQAhNQNAIDVBBGz9DM3MzMzMzOw/zczMzMzM7D8gNUEEbP1dAqCiAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IDVBBGz9XQKgogH9XyA1QQRs/V0CoKsB/V/98AH98gH98AH9Xv1bAuCsAQAgNUECaiI1QRBIDQALQQAhNgNAIDZBBGz9DM3MzMzMzOw/zczMzMzM7D8gNkEEbP1dAuCiAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IDZBBGz9XQLgqwH9XyAw/RT98gH98gH98AEgNkEEbP1dAuCiAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqCtAQAgNkECaiI2QRBIDQALQQBBACoC4KsBu0TxaOOItfjkPqCftjgC4K0BQQBBACoC5KsBu0TxaOOItfjkPqCftjgC5K0BQQBBACoC6KsBu0TxaOOItfjkPqCftjgC6K0BQQBBACoC7KsBu0TxaOOItfjkPqCftjgC7K0BQQBBACoC8KsBu0TxaOOItfjkPqCftjgC8K0BQQBBACoC9KsBu0TxaOOItfjkPqCftjgC9K0BQQBBACoC+KsBu0TxaOOItfjkPqCftjgC+K0BQQBBACoC/KsBu0TxaOOItfjkPqCftjgC/K0BQQBBACoCgKwBu0TxaOOItfjkPqCftjgCgK4BQQBBACoChKwBu0TxaOOItfjkPqCftjgChK4BQQBBACoCiKwBu0TxaOOItfjkPqCftjgCiK4BQQBBACoCjKwBu0TxaOOItfjkPqCftjgCjK4BQQBBACoCkKwBu0TxaOOItfjkPqCftjgCkK4BQQBBACoClKwBu0TxaOOItfjkPqCftjgClK4BQQBBACoCmKwBu0TxaOOItfjkPqCftjgCmK4BQQBBACoCnKwBu0TxaOOItfjkPqCftjgCnK4BQQBBACoCwAK7QQAqAuCtAbujtjgC4KsBQQBBACoCxAK7QQAqAuStAbujtjgC5KsBQQBBACoCyAK7QQAqAuitAbujtjgC6KsBQQBBACoCzAK7QQAqAuytAbujtjgC7KsBQQBBACoC0AK7QQAqAvCtAbujtjgC8KsBQQBBACoC1AK7QQAqAvStAbujtjgC9KsBQQBBACoC2AK7QQAqAvitAbujtjgC+KsBQQBBACoC3AK7QQAqAvytAbujtjgC/KsBQQBBACoC4AK7QQAqAoCuAbujtjgCgKwBQQBBACoC5AK7QQAqAoSuAbujtjgChKwBQQBBACoC6AK7QQAqAoiuAbujtjgCiKwBQQBBACoC7AK7QQAqAoyuAbujtjgCjKwBQQBBACoC8AK7QQAqApCuAbujtjgCkKwBQQBBACoC9AK7QQAqApSuAbujtjgClKwBQQBBACoC+AK7QQAqApiuAbujtjgCmKwBQQBBACoC/AK7QQAqApyuAbujtjgCnKwBQQBBoK4BakEAQcAA/AsAQQBB4K4BakEAQcAA/AsAQQAhNwNAIAUgN0HAAGxqIAMgN0HAAGxqKgLAyAG7QQAqAqCrAbuhtjgCwMgBIAUgN0HAAGxqIAMgN0HAAGxqKgLEyAG7QQAqAqSrAbuhtjgCxMgBIAUgN0HAAGxqIAMgN0HAAGxqKgLIyAG7QQAqAqirAbuhtjgCyMgBIAUgN0HAAGxqIAMgN0HAAGxqKgLMyAG7QQAqAqyrAbuhtjgCzMgBIAUgN0HAAGxqIAMgN0HAAGxqKgLQyAG7QQAqArCrAbuhtjgC0MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLUyAG7QQAqArSrAbuhtjgC1MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLYyAG7QQAqArirAbuhtjgC2MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLcyAG7QQAqAryrAbuhtjgC3MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLgyAG7QQAqAsCrAbuhtjgC4MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLkyAG7QQAqAsSrAbuhtjgC5MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLoyAG7QQAqAsirAbuhtjgC6MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLsyAG7QQAqAsyrAbuhtjgC7MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLwyAG7QQAqAtCrAbuhtjgC8MgBIAUgN0HAAGxqIAMgN0HAAGxqKgL0yAG7QQAqAtSrAbuhtjgC9MgBIAUgN0HAAGxqIAMgN0HAAGxqKgL4yAG7QQAqAtirAbuhtjgC+MgBIAUgN0HAAGxqIAMgN0HAAGxqKgL8yAG7QQAqAtyrAbuhtjgC/MgBIAYgN0HAAGxqIAUgN0HAAGxqKgLAyAG7QQAqAuCrAbuiQQAqAoADu6C2OALAyAEgBiA3QcAAbGogBSA3QcAAbGoqAsTIAbtBACoC5KsBu6JBACoChAO7oLY4AsTIASAGIDdBwABsaiAFIDdBwABsaioCyMgBu0EAKgLoqwG7okEAKgKIA7ugtjgCyMgBIAYgN0HAAGxqIAUgN0HAAGxqKgLMyAG7QQAqAuyrAbuiQQAqAowDu6C2OALMyAEgBiA3QcAAbGogBSA3QcAAbGoqAtDIAbtBACoC8KsBu6JBACoCkAO7oLY4AtDIASAGIDdBwABsaiAFIDdBwABsaioC1MgBu0EAKgL0qwG7okEAKgKUA7ugtjgC1MgBIAYgN0HAAGxqIAUgN0HAAGxqKgLYyAG7QQAqAvirAbuiQQAqApgDu6C2OALYyAEgBiA3QcAAbGogBSA3QcAAbGoqAtzIAbtBACoC/KsBu6JBACoCnAO7oLY4AtzIASAGIDdBwABsaiAFIDdBwABsaioC4MgBu0EAKgKArAG7okEAKgKgA7ugtjgC4MgBIAYgN0HAAGxqIAUgN0HAAGxqKgLkyAG7QQAqAoSsAbuiQQAqAqQDu6C2OALkyAEgBiA3QcAAbGogBSA3QcAAbGoqAujIAbtBACoCiKwBu6JBACoCqAO7oLY4AujIASAGIDdBwABsaiAFIDdBwABsaioC7MgBu0EAKgKMrAG7okEAKgKsA7ugtjgC7MgBIAYgN0HAAGxqIAUgN0HAAGxqKgLwyAG7QQAqApCsAbuiQQAqArADu6C2OALwyAEgBiA3QcAAbGogBSA3QcAAbGoqAvTIAbtBACoClKwBu6JBACoCtAO7oLY4AvTIASAGIDdBwABsaiAFIDdBwABsaioC+MgBu0EAKgKYrAG7okEAKgK4A7ugtjgC+MgBIAYgN0HAAGxqIAUgN0HAAGxqKgL8yAG7QQAqApysAbuiQQAqArwDu6C2OAL8yAFBACE4A0AgOEEEbCA4QcAAbCoCwAO7IAYgN0HAAGxqKgLAyAG7oiA4QcAAbCoCxAO7IAYgN0HAAGxqKgLEyAG7oqAgOEHAAGwqAsgDuyAGIDdBwABsaioCyMgBu6KgIDhBwABsKgLMA7sgBiA3QcAAbGoqAszIAbuioCA4QcAAbCoC0AO7IAYgN0HAAGxqKgLQyAG7oqAgOEHAAGwqAtQDuyAGIDdBwABsaioC1MgBu6KgIDhBwABsKgLYA7sgBiA3QcAAbGoqAtjIAbuioCA4QcAAbCoC3AO7IAYgN0HAAGxqKgLcyAG7oqAgOEHAAGwqAuADuyAGIDdBwABsaioC4MgBu6KgIDhBwABsKgLkA7sgBiA3QcAAbGoqAuTIAbuioCA4QcAAbCoC6AO7IAYgN0HAAGxqKgLoyAG7oqAgOEHAAGwqAuwDuyAGIDdBwABsaioC7MgBu6KgIDhBwABsKgLwA7sgBiA3QcAAbGoqAvDIAbuioCA4QcAAbCoC9AO7IAYgN0HAAGxqKgL0yAG7oqAgOEHAAGwqAvgDuyAGIDdBwABsaioC+MgBu6KgIDhBwABsKgL8A7sgBiA3QcAAbGoqAvzIAbuioLY4AqCvASA4QQFqIjhBEEgNAAtBAEEAKgKgrwG7QQAqAsALu6C2EAa7tjgC4K8BQQBBACoCpK8Bu0EAKgLEC7ugthAGu7Y4AuSvAUEAQQAqAqivAbtBACoCyAu7oLYQBru2OALorwFBAEEAKgKsrwG7QQAqAswLu6C2EAa7tjgC7K8BQQBBACoCsK8Bu0EAKgLQC7ugthAGu7Y4AvCvAUEAQQAqArSvAbtBACoC1Au7oLYQBru2OAL0rwFBAEEAKgK4rwG7QQAqAtgLu6C2EAa7tjgC+K8BQQBBACoCvK8Bu0EAKgLcC7ugthAGu7Y4AvyvAUEAQQAqAsCvAbtBACoC4Au7oLYQBru2OAKAsAFBAEEAKgLErwG7QQAqAuQLu6C2EAa7tjgChLABQQBBACoCyK8Bu0EAKgLoC7ugthAGu7Y4AoiwAUEAQQAqAsyvAbtBACoC7Au7oLYQBru2OAKMsAFBAEEAKgLQrwG7QQAqAvALu6C2EAa7tjgCkLABQQBBACoC1K8Bu0EAKgL0C7ugthAGu7Y4ApSwAUEAQQAqAtivAbtBACoC+Au7oLYQBru2OAKYsAFBAEEAKgLcrwG7QQAqAvwLu6C2EAa7tjgCnLABIAcgN0HAAGxqQQAqAuCvAbtBACoCoKMBu6G2OALAyAEgByA3QcAAbGpBACoC5K8Bu0EAKgKkowG7obY4AsTIASAHIDdBwABsakEAKgLorwG7QQAqAqijAbuhtjgCyMgBIAcgN0HAAGxqQQAqAuyvAbtBACoCrKMBu6G2OALMyAEgByA3QcAAbGpBACoC8K8Bu0EAKgKwowG7obY4AtDIASAHIDdBwABsakEAKgL0rwG7QQAqArSjAbuhtjgC1MgBIAcgN0HAAGxqQQAqAvivAbtBACoCuKMBu6G2OALYyAEgByA3QcAAbGpBACoC/K8Bu0EAKgK8owG7obY4AtzIASAHIDdBwABsakEAKgKAsAG7QQAqAsCjAbuhtjgC4MgBIAcgN0HAAGxqQQAqAoSwAbtBACoCxKMBu6G2OALkyAEgByA3QcAAbGpBACoCiLABu0EAKgLIowG7obY4AujIASAHIDdBwABsakEAKgKMsAG7QQAqAsyjAbuhtjgC7MgBIAcgN0HAAGxqQQAqApCwAbtBACoC0KMBu6G2OALwyAEgByA3QcAAbGpBACoClLABu0EAKgLUowG7obY4AvTIASAHIDdBwABsakEAKgKYsAG7QQAqAtijAbuhtjgC+MgBIAcgN0HAAGxqQQAqApywAbtBACoC3KMBu6G2OAL8yAFBAEEAKgKgrgG7IAcgN0HAAGxqKgLAyAG7oLY4AqCuAUEAQQAqAqSuAbsgByA3QcAAbGoqAsTIAbugtjgCpK4BQQBBACoCqK4BuyAHIDdBwABsaioCyMgBu6C2OAKorgFBAEEAKgKsrgG7IAcgN0HAAGxqKgLMyAG7oLY4AqyuAUEAQQAqArCuAbsgByA3QcAAbGoqAtDIAbugtjgCsK4BQQBBACoCtK4BuyAHIDdBwABsaioC1MgBu6C2OAK0rgFBAEEAKgK4rgG7IAcgN0HAAGxqKgLYyAG7oLY4AriuAUEAQQAqAryuAbsgByA3QcAAbGoqAtzIAbugtjgCvK4BQQBBACoCwK4BuyAHIDdBwABsaioC4MgBu6C2OALArgFBAEEAKgLErgG7IAcgN0HAAGxqKgLkyAG7oLY4AsSuAUEAQQAqAsiuAbsgByA3QcAAbGoqAujIAbugtjgCyK4BQQBBACoCzK4BuyAHIDdBwABsaioC7MgBu6C2OALMrgFBAEEAKgLQrgG7IAcgN0HAAGxqKgLwyAG7oLY4AtCuAUEAQQAqAtSuAbsgByA3QcAAbGoqAvTIAbugtjgC1K4BQQBBACoC2K4BuyAHIDdBwABsaioC+MgBu6C2OALYrgFBAEEAKgLcrgG7IAcgN0HAAGxqKgL8yAG7oLY4AtyuAUEAQQAqAuCuAbsgByA3QcAAbGoqAsDIAbsiMyAzoqC2OALgrgFBAEEAKgLkrgG7IAcgN0HAAGxqKgLEyAG7IjMgM6KgtjgC5K4BQQBBACoC6K4BuyAHIDdBwABsaioCyMgBuyIzIDOioLY4AuiuAUEAQQAqAuyuAbsgByA3QcAAbGoqAszIAbsiMyAzoqC2OALsrgFBAEEAKgLwrgG7IAcgN0HAAGxqKgLQyAG7IjMgM6KgtjgC8K4BQQBBACoC9K4BuyAHIDdBwABsaioC1MgBuyIzIDOioLY4AvSuAUEAQQAqAviuAbsgByA3QcAAbGoqAtjIAbsiMyAzoqC2OAL4rgFBAEEAKgL8rgG7IAcgN0HAAGxqKgLcyAG7IjMgM6KgtjgC/K4BQQBBACoCgK8BuyAHIDdBwABsaioC4MgBuyIzIDOioLY4AoCvAUEAQQAqAoSvAbsgByA3QcAAbGoqAuTIAbsiMyAzoqC2OAKErwFBAEEAKgKIrwG7IAcgN0HAAGxqKgLoyAG7IjMgM6KgtjgCiK8BQQBBACoCjK8BuyAHIDdBwABsaioC7MgBuyIzIDOioLY4AoyvAUEAQQAqApCvAbsgByA3QcAAbGoqAvDIAbsiMyAzoqC2OAKQrwFBAEEAKgKUrwG7IAcgN0HAAGxqKgL0yAG7IjMgM6KgtjgClK8BQQBBACoCmK8BuyAHIDdBwABsaioC+MgBuyIzIDOioLY4ApivAUEAQQAqApyvAbsgByA3QcAAbGoqAvzIAbsiMyAzoqC2OAKcrwEgCCA3QcAAbGpBACoC4K8Bu0QAAAAAAADwP0EAKgLgrwG7oaK2OALAyAEgCCA3QcAAbGpBACoC5K8Bu0QAAAAAAADwP0EAKgLkrwG7oaK2OALEyAEgCCA3QcAAbGpBACoC6K8Bu0QAAAAAAADwP0EAKgLorwG7oaK2OALIyAEgCCA3QcAAbGpBACoC7K8Bu0QAAAAAAADwP0EAKgLsrwG7oaK2OALMyAEgCCA3QcAAbGpBACoC8K8Bu0QAAAAAAADwP0EAKgLwrwG7oaK2OALQyAEgCCA3QcAAbGpBACoC9K8Bu0QAAAAAAADwP0EAKgL0rwG7oaK2OALUyAEgCCA3QcAAbGpBACoC+K8Bu0QAAAAAAADwP0EAKgL4rwG7oaK2OALYyAEgCCA3QcAAbGpBACoC/K8Bu0QAAAAAAADwP0EAKgL8rwG7oaK2OALcyAEgCCA3QcAAbGpBACoCgLABu0QAAAAAAADwP0EAKgKAsAG7oaK2OALgyAEgCCA3QcAAbGpBACoChLABu0QAAAAAAADwP0EAKgKEsAG7oaK2OALkyAEgCCA3QcAAbGpBACoCiLABu0QAAAAAAADwP0EAKgKIsAG7oaK2OALoyAEgCCA3QcAAbGpBACoCjLABu0QAAAAAAADwP0EAKgKMsAG7oaK2OALsyAEgCCA3QcAAbGpBACoCkLABu0QAAAAAAADwP0EAKgKQsAG7oaK2OALwyAEgCCA3QcAAbGpBACoClLABu0QAAAAAAADwP0EAKgKUsAG7oaK2OAL0yAEgCCA3QcAAbGpBACoCmLABu0QAAAAAAADwP0EAKgKYsAG7oaK2OAL4yAEgCCA3QcAAbGpBACoCnLABu0QAAAAAAADwP0EAKgKcsAG7oaK2OAL8yAEgN0EBaiI3IABIDQALIABBAUoEQEEAQQAqAqCuAbsgNKK2OAKgrgFBAEEAKgKkrgG7IDSitjgCpK4BQQBBACoCqK4BuyA0orY4AqiuAUEAQQAqAqyuAbsgNKK2OAKsrgFBAEEAKgKwrgG7IDSitjgCsK4BQQBBACoCtK4BuyA0orY4ArSuAUEAQQAqAriuAbsgNKK2OAK4rgFBAEEAKgK8rgG7IDSitjgCvK4BQQBBACoCwK4BuyA0orY4AsCuAUEAQQAqAsSuAbsgNKK2OALErgFBAEEAKgLIrgG7IDSitjgCyK4BQQBBACoCzK4BuyA0orY4AsyuAUEAQQAqAtCuAbsgNKK2OALQrgFBAEEAKgLUrgG7IDSitjgC1K4BQQBBACoC2K4BuyA0orY4AtiuAUEAQQAqAtyuAbsgNKK2OALcrgFBAEEAKgLgrgG7IDSitjgC4K4BQQBBACoC5K4BuyA0orY4AuSuAUEAQQAqAuiuAbsgNKK2OALorgFBAEEAKgLsrgG7IDSitjgC7K4BQQBBACoC8K4BuyA0orY4AvCuAUEAQQAqAvSuAbsgNKK2OAL0rgFBAEEAKgL4rgG7IDSitjgC+K4BQQBBACoC/K4BuyA0orY4AvyuAUEAQQAqAoCvAbsgNKK2OAKArwFBAEEAKgKErwG7IDSitjgChK8BQQBBACoCiK8BuyA0orY4AoivAUEAQQAqAoyvAbsgNKK2OAKMrwFBAEEAKgKQrwG7IDSitjgCkK8BQQBBACoClK8BuyA0orY4ApSvAUEAQQAqApivAbsgNKK2OAKYrwFBAEEAKgKcrwG7IDSitjgCnK8BC0EAQQAqAuCuAbtBACoCoK4BuyIzIDOiobY4AqCvAUEAQQAqAuSuAbtBACoCpK4BuyIzIDOiobY4AqSvAUEAQQAqAuiuAbtBACoCqK4BuyIzIDOiobY4AqivAUEAQQAqAuyuAbtBACoCrK4BuyIzIDOiobY4AqyvAUEAQQAqAvCuAbtBACoCsK4BuyIzIDOiobY4ArCvAUEAQQAqAvSuAbtBACoCtK4BuyIzIDOiobY4ArSvAUEAQQAqAviuAbtBACoCuK4BuyIzIDOiobY4ArivAUEAQQAqAvyuAbtBACoCvK4BuyIzIDOiobY4AryvAUEAQQAqAoCvAbtBACoCwK4BuyIzIDOiobY4AsCvAUEAQQAqAoSvAbtBACoCxK4BuyIzIDOiobY4AsSvAUEAQQAqAoivAbtBACoCyK4BuyIzIDOiobY4AsivAUEAQQAqAoyvAbtBACoCzK4BuyIzIDOiobY4AsyvAUEAQQAqApCvAbtBACoC0K4BuyIzIDOiobY4AtCvAUEAQQAqApSvAbtBACoC1K4BuyIzIDOiobY4AtSvAUEAQQAqApivAbtBACoC2K4BuyIzIDOiobY4AtivAUEAQQAqApyvAbtBACoC3K4BuyIzIDOiobY4AtyvAUEARAAAAAAAAAAAQQAqAqCvAbultjgC4K4BQQBEAAAAAAAAAABBACoCpK8Bu6W2OALkrgFBAEQAAAAAAAAAAEEAKgKorwG7pbY4AuiuAUEARAAAAAAAAAAAQQAqAqyvAbultjgC7K4BQQBEAAAAAAAAAABBACoCsK8Bu6W2OALwrgFBAEQAAAAAAAAAAEEAKgK0rwG7pbY4AvSuAUEARAAAAAAAAAAAQQAqArivAbultjgC+K4BQQBEAAAAAAAAAABBACoCvK8Bu6W2OAL8rgFBAEQAAAAAAAAAAEEAKgLArwG7pbY4AoCvAUEARAAAAAAAAAAAQQAqAsSvAbultjgChK8BQQBEAAAAAAAAAABBACoCyK8Bu6W2OAKIrwFBAEQAAAAAAAAAAEEAKgLMrwG7pbY4AoyvAUEARAAAAAAAAAAAQQAqAtCvAbultjgCkK8BQQBEAAAAAAAAAABBACoC1K8Bu6W2OAKUrwFBAEQAAAAAAAAAAEEAKgLYrwG7pbY4ApivAUEARAAAAAAAAAAAQQAqAtyvAbultjgCnK8BQQAhOQNAIDlBBGz9DM3MzMzMzOw/zczMzMzM7D8gOUEEbP1dAqCjAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IDlBBGz9XQKgowH9XyA5QQRs/V0CoK4B/V/98AH98gH98AH9Xv1bAuCvAQAgOUECaiI5QRBIDQALQQAhOgNAIDpBBGz9DM3MzMzMzOw/zczMzMzM7D8gOkEEbP1dAuCjAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IDpBBGz9XQLgrgH9XyAw/RT98gH98gH98AEgOkEEbP1dAuCjAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqCwAQAgOkECaiI6QRBIDQALQQBBACoC4K4Bu0TxaOOItfjkPqCftjgC4LABQQBBACoC5K4Bu0TxaOOItfjkPqCftjgC5LABQQBBACoC6K4Bu0TxaOOItfjkPqCftjgC6LABQQBBACoC7K4Bu0TxaOOItfjkPqCftjgC7LABQQBBACoC8K4Bu0TxaOOItfjkPqCftjgC8LABQQBBACoC9K4Bu0TxaOOItfjkPqCftjgC9LABQQBBACoC+K4Bu0TxaOOItfjkPqCftjgC+LABQQBBACoC/K4Bu0TxaOOItfjkPqCftjgC/LABQQBBACoCgK8Bu0TxaOOItfjkPqCftjgCgLEBQQBBACoChK8Bu0TxaOOItfjkPqCftjgChLEBQQBBACoCiK8Bu0TxaOOItfjkPqCftjgCiLEBQQBBACoCjK8Bu0TxaOOItfjkPqCftjgCjLEBQQBBACoCkK8Bu0TxaOOItfjkPqCftjgCkLEBQQBBACoClK8Bu0TxaOOItfjkPqCftjgClLEBQQBBACoCmK8Bu0TxaOOItfjkPqCftjgCmLEBQQBBACoCnK8Bu0TxaOOItfjkPqCftjgCnLEBQQBBACoCgAy7QQAqAuCwAbujtjgC4K4BQQBBACoChAy7QQAqAuSwAbujtjgC5K4BQQBBACoCiAy7QQAqAuiwAbujtjgC6K4BQQBBACoCjAy7QQAqAuywAbujtjgC7K4BQQBBACoCkAy7QQAqAvCwAbujtjgC8K4BQQBBACoClAy7QQAqAvSwAbujtjgC9K4BQQBBACoCmAy7QQAqAviwAbujtjgC+K4BQQBBACoCnAy7QQAqAvywAbujtjgC/K4BQQBBACoCoAy7QQAqAoCxAbujtjgCgK8BQQBBACoCpAy7QQAqAoSxAbujtjgChK8BQQBBACoCqAy7QQAqAoixAbujtjgCiK8BQQBBACoCrAy7QQAqAoyxAbujtjgCjK8BQQBBACoCsAy7QQAqApCxAbujtjgCkK8BQQBBACoCtAy7QQAqApSxAbujtjgClK8BQQBBACoCuAy7QQAqApixAbujtjgCmK8BQQBBACoCvAy7QQAqApyxAbujtjgCnK8BQQBBoLEBakEAQcAA/AsAQQBB4LEBakEAQcAA/AsAQQAhOwNAIAkgO0HAAGxqIAcgO0HAAGxqKgLAyAG7QQAqAqCuAbuhtjgCwMgBIAkgO0HAAGxqIAcgO0HAAGxqKgLEyAG7QQAqAqSuAbuhtjgCxMgBIAkgO0HAAGxqIAcgO0HAAGxqKgLIyAG7QQAqAqiuAbuhtjgCyMgBIAkgO0HAAGxqIAcgO0HAAGxqKgLMyAG7QQAqAqyuAbuhtjgCzMgBIAkgO0HAAGxqIAcgO0HAAGxqKgLQyAG7QQAqArCuAbuhtjgC0MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLUyAG7QQAqArSuAbuhtjgC1MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLYyAG7QQAqAriuAbuhtjgC2MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLcyAG7QQAqAryuAbuhtjgC3MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLgyAG7QQAqAsCuAbuhtjgC4MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLkyAG7QQAqAsSuAbuhtjgC5MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLoyAG7QQAqAsiuAbuhtjgC6MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLsyAG7QQAqAsyuAbuhtjgC7MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLwyAG7QQAqAtCuAbuhtjgC8MgBIAkgO0HAAGxqIAcgO0HAAGxqKgL0yAG7QQAqAtSuAbuhtjgC9MgBIAkgO0HAAGxqIAcgO0HAAGxqKgL4yAG7QQAqAtiuAbuhtjgC+MgBIAkgO0HAAGxqIAcgO0HAAGxqKgL8yAG7QQAqAtyuAbuhtjgC/MgBIAogO0HAAGxqIAkgO0HAAGxqKgLAyAG7QQAqAuCuAbuiQQAqAsAMu6C2OALAyAEgCiA7QcAAbGogCSA7QcAAbGoqAsTIAbtBACoC5K4Bu6JBACoCxAy7oLY4AsTIASAKIDtBwABsaiAJIDtBwABsaioCyMgBu0EAKgLorgG7okEAKgLIDLugtjgCyMgBIAogO0HAAGxqIAkgO0HAAGxqKgLMyAG7QQAqAuyuAbuiQQAqAswMu6C2OALMyAEgCiA7QcAAbGogCSA7QcAAbGoqAtDIAbtBACoC8K4Bu6JBACoC0Ay7oLY4AtDIASAKIDtBwABsaiAJIDtBwABsaioC1MgBu0EAKgL0rgG7okEAKgLUDLugtjgC1MgBIAogO0HAAGxqIAkgO0HAAGxqKgLYyAG7QQAqAviuAbuiQQAqAtgMu6C2OALYyAEgCiA7QcAAbGogCSA7QcAAbGoqAtzIAbtBACoC/K4Bu6JBACoC3Ay7oLY4AtzIASAKIDtBwABsaiAJIDtBwABsaioC4MgBu0EAKgKArwG7okEAKgLgDLugtjgC4MgBIAogO0HAAGxqIAkgO0HAAGxqKgLkyAG7QQAqAoSvAbuiQQAqAuQMu6C2OALkyAEgCiA7QcAAbGogCSA7QcAAbGoqAujIAbtBACoCiK8Bu6JBACoC6Ay7oLY4AujIASAKIDtBwABsaiAJIDtBwABsaioC7MgBu0EAKgKMrwG7okEAKgLsDLugtjgC7MgBIAogO0HAAGxqIAkgO0HAAGxqKgLwyAG7QQAqApCvAbuiQQAqAvAMu6C2OALwyAEgCiA7QcAAbGogCSA7QcAAbGoqAvTIAbtBACoClK8Bu6JBACoC9Ay7oLY4AvTIASAKIDtBwABsaiAJIDtBwABsaioC+MgBu0EAKgKYrwG7okEAKgL4DLugtjgC+MgBIAogO0HAAGxqIAkgO0HAAGxqKgL8yAG7QQAqApyvAbuiQQAqAvwMu6C2OAL8yAFBACE8A0AgPEEEbCA8QcAAbCoCgA27IAogO0HAAGxqKgLAyAG7oiA8QcAAbCoChA27IAogO0HAAGxqKgLEyAG7oqAgPEHAAGwqAogNuyAKIDtBwABsaioCyMgBu6KgIDxBwABsKgKMDbsgCiA7QcAAbGoqAszIAbuioCA8QcAAbCoCkA27IAogO0HAAGxqKgLQyAG7oqAgPEHAAGwqApQNuyAKIDtBwABsaioC1MgBu6KgIDxBwABsKgKYDbsgCiA7QcAAbGoqAtjIAbuioCA8QcAAbCoCnA27IAogO0HAAGxqKgLcyAG7oqAgPEHAAGwqAqANuyAKIDtBwABsaioC4MgBu6KgIDxBwABsKgKkDbsgCiA7QcAAbGoqAuTIAbuioCA8QcAAbCoCqA27IAogO0HAAGxqKgLoyAG7oqAgPEHAAGwqAqwNuyAKIDtBwABsaioC7MgBu6KgIDxBwABsKgKwDbsgCiA7QcAAbGoqAvDIAbuioCA8QcAAbCoCtA27IAogO0HAAGxqKgL0yAG7oqAgPEHAAGwqArgNuyAKIDtBwABsaioC+MgBu6KgIDxBwABsKgK8DbsgCiA7QcAAbGoqAvzIAbuioLY4AqCyASA8QQFqIjxBEEgNAAtBAEEAKgKgsgG7QQAqAoAVu6C2EAa7tjgC4LIBQQBBACoCpLIBu0EAKgKEFbugthAGu7Y4AuSyAUEAQQAqAqiyAbtBACoCiBW7oLYQBru2OALosgFBAEEAKgKssgG7QQAqAowVu6C2EAa7tjgC7LIBQQBBACoCsLIBu0EAKgKQFbugthAGu7Y4AvCyAUEAQQAqArSyAbtBACoClBW7oLYQBru2OAL0sgFBAEEAKgK4sgG7QQAqApgVu6C2EAa7tjgC+LIBQQBBACoCvLIBu0EAKgKcFbugthAGu7Y4AvyyAUEAQQAqAsCyAbtBACoCoBW7oLYQBru2OAKAswFBAEEAKgLEsgG7QQAqAqQVu6C2EAa7tjgChLMBQQBBACoCyLIBu0EAKgKoFbugthAGu7Y4AoizAUEAQQAqAsyyAbtBACoCrBW7oLYQBru2OAKMswFBAEEAKgLQsgG7QQAqArAVu6C2EAa7tjgCkLMBQQBBACoC1LIBu0EAKgK0FbugthAGu7Y4ApSzAUEAQQAqAtiyAbtBACoCuBW7oLYQBru2OAKYswFBAEEAKgLcsgG7QQAqArwVu6C2EAa7tjgCnLMBIAsgO0HAAGxqQQAqAuCyAbtBACoCoKQBu6G2OALAyAEgCyA7QcAAbGpBACoC5LIBu0EAKgKkpAG7obY4AsTIASALIDtBwABsakEAKgLosgG7QQAqAqikAbuhtjgCyMgBIAsgO0HAAGxqQQAqAuyyAbtBACoCrKQBu6G2OALMyAEgCyA7QcAAbGpBACoC8LIBu0EAKgKwpAG7obY4AtDIASALIDtBwABsakEAKgL0sgG7QQAqArSkAbuhtjgC1MgBIAsgO0HAAGxqQQAqAviyAbtBACoCuKQBu6G2OALYyAEgCyA7QcAAbGpBACoC/LIBu0EAKgK8pAG7obY4AtzIASALIDtBwABsakEAKgKAswG7QQAqAsCkAbuhtjgC4MgBIAsgO0HAAGxqQQAqAoSzAbtBACoCxKQBu6G2OALkyAEgCyA7QcAAbGpBACoCiLMBu0EAKgLIpAG7obY4AujIASALIDtBwABsakEAKgKMswG7QQAqAsykAbuhtjgC7MgBIAsgO0HAAGxqQQAqApCzAbtBACoC0KQBu6G2OALwyAEgCyA7QcAAbGpBACoClLMBu0EAKgLUpAG7obY4AvTIASALIDtBwABsakEAKgKYswG7QQAqAtikAbuhtjgC+MgBIAsgO0HAAGxqQQAqApyzAbtBACoC3KQBu6G2OAL8yAFBAEEAKgKgsQG7IAsgO0HAAGxqKgLAyAG7oLY4AqCxAUEAQQAqAqSxAbsgCyA7QcAAbGoqAsTIAbugtjgCpLEBQQBBACoCqLEBuyALIDtBwABsaioCyMgBu6C2OAKosQFBAEEAKgKssQG7IAsgO0HAAGxqKgLMyAG7oLY4AqyxAUEAQQAqArCxAbsgCyA7QcAAbGoqAtDIAbugtjgCsLEBQQBBACoCtLEBuyALIDtBwABsaioC1MgBu6C2OAK0sQFBAEEAKgK4sQG7IAsgO0HAAGxqKgLYyAG7oLY4ArixAUEAQQAqAryxAbsgCyA7QcAAbGoqAtzIAbugtjgCvLEBQQBBACoCwLEBuyALIDtBwABsaioC4MgBu6C2OALAsQFBAEEAKgLEsQG7IAsgO0HAAGxqKgLkyAG7oLY4AsSxAUEAQQAqAsixAbsgCyA7QcAAbGoqAujIAbugtjgCyLEBQQBBACoCzLEBuyALIDtBwABsaioC7MgBu6C2OALMsQFBAEEAKgLQsQG7IAsgO0HAAGxqKgLwyAG7oLY4AtCxAUEAQQAqAtSxAbsgCyA7QcAAbGoqAvTIAbugtjgC1LEBQQBBACoC2LEBuyALIDtBwABsaioC+MgBu6C2OALYsQFBAEEAKgLcsQG7IAsgO0HAAGxqKgL8yAG7oLY4AtyxAUEAQQAqAuCxAbsgCyA7QcAAbGoqAsDIAbsiMyAzoqC2OALgsQFBAEEAKgLksQG7IAsgO0HAAGxqKgLEyAG7IjMgM6KgtjgC5LEBQQBBACoC6LEBuyALIDtBwABsaioCyMgBuyIzIDOioLY4AuixAUEAQQAqAuyxAbsgCyA7QcAAbGoqAszIAbsiMyAzoqC2OALssQFBAEEAKgLwsQG7IAsgO0HAAGxqKgLQyAG7IjMgM6KgtjgC8LEBQQBBACoC9LEBuyALIDtBwABsaioC1MgBuyIzIDOioLY4AvSxAUEAQQAqAvixAbsgCyA7QcAAbGoqAtjIAbsiMyAzoqC2OAL4sQFBAEEAKgL8sQG7IAsgO0HAAGxqKgLcyAG7IjMgM6KgtjgC/LEBQQBBACoCgLIBuyALIDtBwABsaioC4MgBuyIzIDOioLY4AoCyAUEAQQAqAoSyAbsgCyA7QcAAbGoqAuTIAbsiMyAzoqC2OAKEsgFBAEEAKgKIsgG7IAsgO0HAAGxqKgLoyAG7IjMgM6KgtjgCiLIBQQBBACoCjLIBuyALIDtBwABsaioC7MgBuyIzIDOioLY4AoyyAUEAQQAqApCyAbsgCyA7QcAAbGoqAvDIAbsiMyAzoqC2OAKQsgFBAEEAKgKUsgG7IAsgO0HAAGxqKgL0yAG7IjMgM6KgtjgClLIBQQBBACoCmLIBuyALIDtBwABsaioC+MgBuyIzIDOioLY4ApiyAUEAQQAqApyyAbsgCyA7QcAAbGoqAvzIAbsiMyAzoqC2OAKcsgEgDCA7QcAAbGpBACoC4LIBu0QAAAAAAADwP0EAKgLgsgG7oaK2OALAyAEgDCA7QcAAbGpBACoC5LIBu0QAAAAAAADwP0EAKgLksgG7oaK2OALEyAEgDCA7QcAAbGpBACoC6LIBu0QAAAAAAADwP0EAKgLosgG7oaK2OALIyAEgDCA7QcAAbGpBACoC7LIBu0QAAAAAAADwP0EAKgLssgG7oaK2OALMyAEgDCA7QcAAbGpBACoC8LIBu0QAAAAAAADwP0EAKgLwsgG7oaK2OALQyAEgDCA7QcAAbGpBACoC9LIBu0QAAAAAAADwP0EAKgL0sgG7oaK2OALUyAEgDCA7QcAAbGpBACoC+LIBu0QAAAAAAADwP0EAKgL4sgG7oaK2OALYyAEgDCA7QcAAbGpBACoC/LIBu0QAAAAAAADwP0EAKgL8sgG7oaK2OALcyAEgDCA7QcAAbGpBACoCgLMBu0QAAAAAAADwP0EAKgKAswG7oaK2OALgyAEgDCA7QcAAbGpBACoChLMBu0QAAAAAAADwP0EAKgKEswG7oaK2OALkyAEgDCA7QcAAbGpBACoCiLMBu0QAAAAAAADwP0EAKgKIswG7oaK2OALoyAEgDCA7QcAAbGpBACoCjLMBu0QAAAAAAADwP0EAKgKMswG7oaK2OALsyAEgDCA7QcAAbGpBACoCkLMBu0QAAAAAAADwP0EAKgKQswG7oaK2OALwyAEgDCA7QcAAbGpBACoClLMBu0QAAAAAAADwP0EAKgKUswG7oaK2OAL0yAEgDCA7QcAAbGpBACoCmLMBu0QAAAAAAADwP0EAKgKYswG7oaK2OAL4yAEgDCA7QcAAbGpBACoCnLMBu0QAAAAAAADwP0EAKgKcswG7oaK2OAL8yAEgO0EBaiI7IABIDQALIABBAUoEQEEAQQAqAqCxAbsgNKK2OAKgsQFBAEEAKgKksQG7IDSitjgCpLEBQQBBACoCqLEBuyA0orY4AqixAUEAQQAqAqyxAbsgNKK2OAKssQFBAEEAKgKwsQG7IDSitjgCsLEBQQBBACoCtLEBuyA0orY4ArSxAUEAQQAqArixAbsgNKK2OAK4sQFBAEEAKgK8sQG7IDSitjgCvLEBQQBBACoCwLEBuyA0orY4AsCxAUEAQQAqAsSxAbsgNKK2OALEsQFBAEEAKgLIsQG7IDSitjgCyLEBQQBBACoCzLEBuyA0orY4AsyxAUEAQQAqAtCxAbsgNKK2OALQsQFBAEEAKgLUsQG7IDSitjgC1LEBQQBBACoC2LEBuyA0orY4AtixAUEAQQAqAtyxAbsgNKK2OALcsQFBAEEAKgLgsQG7IDSitjgC4LEBQQBBACoC5LEBuyA0orY4AuSxAUEAQQAqAuixAbsgNKK2OALosQFBAEEAKgLssQG7IDSitjgC7LEBQQBBACoC8LEBuyA0orY4AvCxAUEAQQAqAvSxAbsgNKK2OAL0sQFBAEEAKgL4sQG7IDSitjgC+LEBQQBBACoC/LEBuyA0orY4AvyxAUEAQQAqAoCyAbsgNKK2OAKAsgFBAEEAKgKEsgG7IDSitjgChLIBQQBBACoCiLIBuyA0orY4AoiyAUEAQQAqAoyyAbsgNKK2OAKMsgFBAEEAKgKQsgG7IDSitjgCkLIBQQBBACoClLIBuyA0orY4ApSyAUEAQQAqApiyAbsgNKK2OAKYsgFBAEEAKgKcsgG7IDSitjgCnLIBC0EAQQAqAuCxAbtBACoCoLEBuyIzIDOiobY4AqCyAUEAQQAqAuSxAbtBACoCpLEBuyIzIDOiobY4AqSyAUEAQQAqAuixAbtBACoCqLEBuyIzIDOiobY4AqiyAUEAQQAqAuyxAbtBACoCrLEBuyIzIDOiobY4AqyyAUEAQQAqAvCxAbtBACoCsLEBuyIzIDOiobY4ArCyAUEAQQAqAvSxAbtBACoCtLEBuyIzIDOiobY4ArSyAUEAQQAqAvixAbtBACoCuLEBuyIzIDOiobY4AriyAUEAQQAqAvyxAbtBACoCvLEBuyIzIDOiobY4AryyAUEAQQAqAoCyAbtBACoCwLEBuyIzIDOiobY4AsCyAUEAQQAqAoSyAbtBACoCxLEBuyIzIDOiobY4AsSyAUEAQQAqAoiyAbtBACoCyLEBuyIzIDOiobY4AsiyAUEAQQAqAoyyAbtBACoCzLEBuyIzIDOiobY4AsyyAUEAQQAqApCyAbtBACoC0LEBuyIzIDOiobY4AtCyAUEAQQAqApSyAbtBACoC1LEBuyIzIDOiobY4AtSyAUEAQQAqApiyAbtBACoC2LEBuyIzIDOiobY4AtiyAUEAQQAqApyyAbtBACoC3LEBuyIzIDOiobY4AtyyAUEARAAAAAAAAAAAQQAqAqCyAbultjgC4LEBQQBEAAAAAAAAAABBACoCpLIBu6W2OALksQFBAEQAAAAAAAAAAEEAKgKosgG7pbY4AuixAUEARAAAAAAAAAAAQQAqAqyyAbultjgC7LEBQQBEAAAAAAAAAABBACoCsLIBu6W2OALwsQFBAEQAAAAAAAAAAEEAKgK0sgG7pbY4AvSxAUEARAAAAAAAAAAAQQAqAriyAbultjgC+LEBQQBEAAAAAAAAAABBACoCvLIBu6W2OAL8sQFBAEQAAAAAAAAAAEEAKgLAsgG7pbY4AoCyAUEARAAAAAAAAAAAQQAqAsSyAbultjgChLIBQQBEAAAAAAAAAABBACoCyLIBu6W2OAKIsgFBAEQAAAAAAAAAAEEAKgLMsgG7pbY4AoyyAUEARAAAAAAAAAAAQQAqAtCyAbultjgCkLIBQQBEAAAAAAAAAABBACoC1LIBu6W2OAKUsgFBAEQAAAAAAAAAAEEAKgLYsgG7pbY4ApiyAUEARAAAAAAAAAAAQQAqAtyyAbultjgCnLIBQQAhPQNAID1BBGz9DM3MzMzMzOw/zczMzMzM7D8gPUEEbP1dAqCkAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/ID1BBGz9XQKgpAH9XyA9QQRs/V0CoLEB/V/98AH98gH98AH9Xv1bAuCyAQAgPUECaiI9QRBIDQALQQAhPgNAID5BBGz9DM3MzMzMzOw/zczMzMzM7D8gPkEEbP1dAuCkAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/ID5BBGz9XQLgsQH9XyAw/RT98gH98gH98AEgPkEEbP1dAuCkAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqCzAQAgPkECaiI+QRBIDQALQQBBACoC4LEBu0TxaOOItfjkPqCftjgC4LMBQQBBACoC5LEBu0TxaOOItfjkPqCftjgC5LMBQQBBACoC6LEBu0TxaOOItfjkPqCftjgC6LMBQQBBACoC7LEBu0TxaOOItfjkPqCftjgC7LMBQQBBACoC8LEBu0TxaOOItfjkPqCftjgC8LMBQQBBACoC9LEBu0TxaOOItfjkPqCftjgC9LMBQQBBACoC+LEBu0TxaOOItfjkPqCftjgC+LMBQQBBACoC/LEBu0TxaOOItfjkPqCftjgC/LMBQQBBACoCgLIBu0TxaOOItfjkPqCftjgCgLQBQQBBACoChLIBu0TxaOOItfjkPqCftjgChLQBQQBBACoCiLIBu0TxaOOItfjkPqCftjgCiLQBQQBBACoCjLIBu0TxaOOItfjkPqCftjgCjLQBQQBBACoCkLIBu0TxaOOItfjkPqCftjgCkLQBQQBBACoClLIBu0TxaOOItfjkPqCftjgClLQBQQBBACoCmLIBu0TxaOOItfjkPqCftjgCmLQBQQBBACoCnLIBu0TxaOOItfjkPqCftjgCnLQBQQBBACoCwBW7QQAqAuCzAbujtjgC4LEBQQBBACoCxBW7QQAqAuSzAbujtjgC5LEBQQBBACoCyBW7QQAqAuizAbujtjgC6LEBQQBBACoCzBW7QQAqAuyzAbujtjgC7LEBQQBBACoC0BW7QQAqAvCzAbujtjgC8LEBQQBBACoC1BW7QQAqAvSzAbujtjgC9LEBQQBBACoC2BW7QQAqAvizAbujtjgC+LEBQQBBACoC3BW7QQAqAvyzAbujtjgC/LEBQQBBACoC4BW7QQAqAoC0AbujtjgCgLIBQQBBACoC5BW7QQAqAoS0AbujtjgChLIBQQBBACoC6BW7QQAqAoi0AbujtjgCiLIBQQBBACoC7BW7QQAqAoy0AbujtjgCjLIBQQBBACoC8BW7QQAqApC0AbujtjgCkLIBQQBBACoC9BW7QQAqApS0AbujtjgClLIBQQBBACoC+BW7QQAqApi0AbujtjgCmLIBQQBBACoC/BW7QQAqApy0AbujtjgCnLIBQQBBoLQBakEAQcAA/AsAQQBB4LQBakEAQcAA/AsAQQAhPwNAIA0gP0HAAGxqIAsgP0HAAGxqKgLAyAG7QQAqAqCxAbuhtjgCwMgBIA0gP0HAAGxqIAsgP0HAAGxqKgLEyAG7QQAqAqSxAbuhtjgCxMgBIA0gP0HAAGxqIAsgP0HAAGxqKgLIyAG7QQAqAqixAbuhtjgCyMgBIA0gP0HAAGxqIAsgP0HAAGxqKgLMyAG7QQAqAqyxAbuhtjgCzMgBIA0gP0HAAGxqIAsgP0HAAGxqKgLQyAG7QQAqArCxAbuhtjgC0MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLUyAG7QQAqArSxAbuhtjgC1MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLYyAG7QQAqArixAbuhtjgC2MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLcyAG7QQAqAryxAbuhtjgC3MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLgyAG7QQAqAsCxAbuhtjgC4MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLkyAG7QQAqAsSxAbuhtjgC5MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLoyAG7QQAqAsixAbuhtjgC6MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLsyAG7QQAqAsyxAbuhtjgC7MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLwyAG7QQAqAtCxAbuhtjgC8MgBIA0gP0HAAGxqIAsgP0HAAGxqKgL0yAG7QQAqAtSxAbuhtjgC9MgBIA0gP0HAAGxqIAsgP0HAAGxqKgL4yAG7QQAqAtixAbuhtjgC+MgBIA0gP0HAAGxqIAsgP0HAAGxqKgL8yAG7QQAqAtyxAbuhtjgC/MgBIA4gP0HAAGxqIA0gP0HAAGxqKgLAyAG7QQAqAuCxAbuiQQAqAoAWu6C2OALAyAEgDiA/QcAAbGogDSA/QcAAbGoqAsTIAbtBACoC5LEBu6JBACoChBa7oLY4AsTIASAOID9BwABsaiANID9BwABsaioCyMgBu0EAKgLosQG7okEAKgKIFrugtjgCyMgBIA4gP0HAAGxqIA0gP0HAAGxqKgLMyAG7QQAqAuyxAbuiQQAqAowWu6C2OALMyAEgDiA/QcAAbGogDSA/QcAAbGoqAtDIAbtBACoC8LEBu6JBACoCkBa7oLY4AtDIASAOID9BwABsaiANID9BwABsaioC1MgBu0EAKgL0sQG7okEAKgKUFrugtjgC1MgBIA4gP0HAAGxqIA0gP0HAAGxqKgLYyAG7QQAqAvixAbuiQQAqApgWu6C2OALYyAEgDiA/QcAAbGogDSA/QcAAbGoqAtzIAbtBACoC/LEBu6JBACoCnBa7oLY4AtzIASAOID9BwABsaiANID9BwABsaioC4MgBu0EAKgKAsgG7okEAKgKgFrugtjgC4MgBIA4gP0HAAGxqIA0gP0HAAGxqKgLkyAG7QQAqAoSyAbuiQQAqAqQWu6C2OALkyAEgDiA/QcAAbGogDSA/QcAAbGoqAujIAbtBACoCiLIBu6JBACoCqBa7oLY4AujIASAOID9BwABsaiANID9BwABsaioC7MgBu0EAKgKMsgG7okEAKgKsFrugtjgC7MgBIA4gP0HAAGxqIA0gP0HAAGxqKgLwyAG7QQAqApCyAbuiQQAqArAWu6C2OALwyAEgDiA/QcAAbGogDSA/QcAAbGoqAvTIAbtBACoClLIBu6JBACoCtBa7oLY4AvTIASAOID9BwABsaiANID9BwABsaioC+MgBu0EAKgKYsgG7okEAKgK4FrugtjgC+MgBIA4gP0HAAGxqIA0gP0HAAGxqKgL8yAG7QQAqApyyAbuiQQAqArwWu6C2OAL8yAFBACFAA0AgQEEEbCBAQcAAbCoCwBa7IA4gP0HAAGxqKgLAyAG7oiBAQcAAbCoCxBa7IA4gP0HAAGxqKgLEyAG7oqAgQEHAAGwqAsgWuyAOID9BwABsaioCyMgBu6KgIEBBwABsKgLMFrsgDiA/QcAAbGoqAszIAbuioCBAQcAAbCoC0Ba7IA4gP0HAAGxqKgLQyAG7oqAgQEHAAGwqAtQWuyAOID9BwABsaioC1MgBu6KgIEBBwABsKgLYFrsgDiA/QcAAbGoqAtjIAbuioCBAQcAAbCoC3Ba7IA4gP0HAAGxqKgLcyAG7oqAgQEHAAGwqAuAWuyAOID9BwABsaioC4MgBu6KgIEBBwABsKgLkFrsgDiA/QcAAbGoqAuTIAbuioCBAQcAAbCoC6Ba7IA4gP0HAAGxqKgLoyAG7oqAgQEHAAGwqAuwWuyAOID9BwABsaioC7MgBu6KgIEBBwABsKgLwFrsgDiA/QcAAbGoqAvDIAbuioCBAQcAAbCoC9Ba7IA4gP0HAAGxqKgL0yAG7oqAgQEHAAGwqAvgWuyAOID9BwABsaioC+MgBu6KgIEBBwABsKgL8FrsgDiA/QcAAbGoqAvzIAbuioLY4AqC1ASBAQQFqIkBBEEgNAAtBAEEAKgKgtQG7QQAqAsAeu6C2EAa7tjgC4LUBQQBBACoCpLUBu0EAKgLEHrugthAGu7Y4AuS1AUEAQQAqAqi1AbtBACoCyB67oLYQBru2OALotQFBAEEAKgKstQG7QQAqAsweu6C2EAa7tjgC7LUBQQBBACoCsLUBu0EAKgLQHrugthAGu7Y4AvC1AUEAQQAqArS1AbtBACoC1B67oLYQBru2OAL0tQFBAEEAKgK4tQG7QQAqAtgeu6C2EAa7tjgC+LUBQQBBACoCvLUBu0EAKgLcHrugthAGu7Y4Avy1AUEAQQAqAsC1AbtBACoC4B67oLYQBru2OAKAtgFBAEEAKgLEtQG7QQAqAuQeu6C2EAa7tjgChLYBQQBBACoCyLUBu0EAKgLoHrugthAGu7Y4Aoi2AUEAQQAqAsy1AbtBACoC7B67oLYQBru2OAKMtgFBAEEAKgLQtQG7QQAqAvAeu6C2EAa7tjgCkLYBQQBBACoC1LUBu0EAKgL0HrugthAGu7Y4ApS2AUEAQQAqAti1AbtBACoC+B67oLYQBru2OAKYtgFBAEEAKgLctQG7QQAqAvweu6C2EAa7tjgCnLYBIA8gP0HAAGxqQQAqAuC1AbtBACoCoKUBu6G2OALAyAEgDyA/QcAAbGpBACoC5LUBu0EAKgKkpQG7obY4AsTIASAPID9BwABsakEAKgLotQG7QQAqAqilAbuhtjgCyMgBIA8gP0HAAGxqQQAqAuy1AbtBACoCrKUBu6G2OALMyAEgDyA/QcAAbGpBACoC8LUBu0EAKgKwpQG7obY4AtDIASAPID9BwABsakEAKgL0tQG7QQAqArSlAbuhtjgC1MgBIA8gP0HAAGxqQQAqAvi1AbtBACoCuKUBu6G2OALYyAEgDyA/QcAAbGpBACoC/LUBu0EAKgK8pQG7obY4AtzIASAPID9BwABsakEAKgKAtgG7QQAqAsClAbuhtjgC4MgBIA8gP0HAAGxqQQAqAoS2AbtBACoCxKUBu6G2OALkyAEgDyA/QcAAbGpBACoCiLYBu0EAKgLIpQG7obY4AujIASAPID9BwABsakEAKgKMtgG7QQAqAsylAbuhtjgC7MgBIA8gP0HAAGxqQQAqApC2AbtBACoC0KUBu6G2OALwyAEgDyA/QcAAbGpBACoClLYBu0EAKgLUpQG7obY4AvTIASAPID9BwABsakEAKgKYtgG7QQAqAtilAbuhtjgC+MgBIA8gP0HAAGxqQQAqApy2AbtBACoC3KUBu6G2OAL8yAFBAEEAKgKgtAG7IA8gP0HAAGxqKgLAyAG7oLY4AqC0AUEAQQAqAqS0AbsgDyA/QcAAbGoqAsTIAbugtjgCpLQBQQBBACoCqLQBuyAPID9BwABsaioCyMgBu6C2OAKotAFBAEEAKgKstAG7IA8gP0HAAGxqKgLMyAG7oLY4Aqy0AUEAQQAqArC0AbsgDyA/QcAAbGoqAtDIAbugtjgCsLQBQQBBACoCtLQBuyAPID9BwABsaioC1MgBu6C2OAK0tAFBAEEAKgK4tAG7IA8gP0HAAGxqKgLYyAG7oLY4Ari0AUEAQQAqAry0AbsgDyA/QcAAbGoqAtzIAbugtjgCvLQBQQBBACoCwLQBuyAPID9BwABsaioC4MgBu6C2OALAtAFBAEEAKgLEtAG7IA8gP0HAAGxqKgLkyAG7oLY4AsS0AUEAQQAqAsi0AbsgDyA/QcAAbGoqAujIAbugtjgCyLQBQQBBACoCzLQBuyAPID9BwABsaioC7MgBu6C2OALMtAFBAEEAKgLQtAG7IA8gP0HAAGxqKgLwyAG7oLY4AtC0AUEAQQAqAtS0AbsgDyA/QcAAbGoqAvTIAbugtjgC1LQBQQBBACoC2LQBuyAPID9BwABsaioC+MgBu6C2OALYtAFBAEEAKgLctAG7IA8gP0HAAGxqKgL8yAG7oLY4Aty0AUEAQQAqAuC0AbsgDyA/QcAAbGoqAsDIAbsiMyAzoqC2OALgtAFBAEEAKgLktAG7IA8gP0HAAGxqKgLEyAG7IjMgM6KgtjgC5LQBQQBBACoC6LQBuyAPID9BwABsaioCyMgBuyIzIDOioLY4Aui0AUEAQQAqAuy0AbsgDyA/QcAAbGoqAszIAbsiMyAzoqC2OALstAFBAEEAKgLwtAG7IA8gP0HAAGxqKgLQyAG7IjMgM6KgtjgC8LQBQQBBACoC9LQBuyAPID9BwABsaioC1MgBuyIzIDOioLY4AvS0AUEAQQAqAvi0AbsgDyA/QcAAbGoqAtjIAbsiMyAzoqC2OAL4tAFBAEEAKgL8tAG7IA8gP0HAAGxqKgLcyAG7IjMgM6KgtjgC/LQBQQBBACoCgLUBuyAPID9BwABsaioC4MgBuyIzIDOioLY4AoC1AUEAQQAqAoS1AbsgDyA/QcAAbGoqAuTIAbsiMyAzoqC2OAKEtQFBAEEAKgKItQG7IA8gP0HAAGxqKgLoyAG7IjMgM6KgtjgCiLUBQQBBACoCjLUBuyAPID9BwABsaioC7MgBuyIzIDOioLY4Aoy1AUEAQQAqApC1AbsgDyA/QcAAbGoqAvDIAbsiMyAzoqC2OAKQtQFBAEEAKgKUtQG7IA8gP0HAAGxqKgL0yAG7IjMgM6KgtjgClLUBQQBBACoCmLUBuyAPID9BwABsaioC+MgBuyIzIDOioLY4Api1AUEAQQAqApy1AbsgDyA/QcAAbGoqAvzIAbsiMyAzoqC2OAKctQEgECA/QcAAbGpBACoC4LUBu0QAAAAAAADwP0EAKgLgtQG7oaK2OALAyAEgECA/QcAAbGpBACoC5LUBu0QAAAAAAADwP0EAKgLktQG7oaK2OALEyAEgECA/QcAAbGpBACoC6LUBu0QAAAAAAADwP0EAKgLotQG7oaK2OALIyAEgECA/QcAAbGpBACoC7LUBu0QAAAAAAADwP0EAKgLstQG7oaK2OALMyAEgECA/QcAAbGpBACoC8LUBu0QAAAAAAADwP0EAKgLwtQG7oaK2OALQyAEgECA/QcAAbGpBACoC9LUBu0QAAAAAAADwP0EAKgL0tQG7oaK2OALUyAEgECA/QcAAbGpBACoC+LUBu0QAAAAAAADwP0EAKgL4tQG7oaK2OALYyAEgECA/QcAAbGpBACoC/LUBu0QAAAAAAADwP0EAKgL8tQG7oaK2OALcyAEgECA/QcAAbGpBACoCgLYBu0QAAAAAAADwP0EAKgKAtgG7oaK2OALgyAEgECA/QcAAbGpBACoChLYBu0QAAAAAAADwP0EAKgKEtgG7oaK2OALkyAEgECA/QcAAbGpBACoCiLYBu0QAAAAAAADwP0EAKgKItgG7oaK2OALoyAEgECA/QcAAbGpBACoCjLYBu0QAAAAAAADwP0EAKgKMtgG7oaK2OALsyAEgECA/QcAAbGpBACoCkLYBu0QAAAAAAADwP0EAKgKQtgG7oaK2OALwyAEgECA/QcAAbGpBACoClLYBu0QAAAAAAADwP0EAKgKUtgG7oaK2OAL0yAEgECA/QcAAbGpBACoCmLYBu0QAAAAAAADwP0EAKgKYtgG7oaK2OAL4yAEgECA/QcAAbGpBACoCnLYBu0QAAAAAAADwP0EAKgKctgG7oaK2OAL8yAEgP0EBaiI/IABIDQALIABBAUoEQEEAQQAqAqC0AbsgNKK2OAKgtAFBAEEAKgKktAG7IDSitjgCpLQBQQBBACoCqLQBuyA0orY4Aqi0AUEAQQAqAqy0AbsgNKK2OAKstAFBAEEAKgKwtAG7IDSitjgCsLQBQQBBACoCtLQBuyA0orY4ArS0AUEAQQAqAri0AbsgNKK2OAK4tAFBAEEAKgK8tAG7IDSitjgCvLQBQQBBACoCwLQBuyA0orY4AsC0AUEAQQAqAsS0AbsgNKK2OALEtAFBAEEAKgLItAG7IDSitjgCyLQBQQBBACoCzLQBuyA0orY4Asy0AUEAQQAqAtC0AbsgNKK2OALQtAFBAEEAKgLUtAG7IDSitjgC1LQBQQBBACoC2LQBuyA0orY4Ati0AUEAQQAqAty0AbsgNKK2OALctAFBAEEAKgLgtAG7IDSitjgC4LQBQQBBACoC5LQBuyA0orY4AuS0AUEAQQAqAui0AbsgNKK2OALotAFBAEEAKgLstAG7IDSitjgC7LQBQQBBACoC8LQBuyA0orY4AvC0AUEAQQAqAvS0AbsgNKK2OAL0tAFBAEEAKgL4tAG7IDSitjgC+LQBQQBBACoC/LQBuyA0orY4Avy0AUEAQQAqAoC1AbsgNKK2OAKAtQFBAEEAKgKEtQG7IDSitjgChLUBQQBBACoCiLUBuyA0orY4Aoi1AUEAQQAqAoy1AbsgNKK2OAKMtQFBAEEAKgKQtQG7IDSitjgCkLUBQQBBACoClLUBuyA0orY4ApS1AUEAQQAqApi1AbsgNKK2OAKYtQFBAEEAKgKctQG7IDSitjgCnLUBC0EAQQAqAuC0AbtBACoCoLQBuyIzIDOiobY4AqC1AUEAQQAqAuS0AbtBACoCpLQBuyIzIDOiobY4AqS1AUEAQQAqAui0AbtBACoCqLQBuyIzIDOiobY4Aqi1AUEAQQAqAuy0AbtBACoCrLQBuyIzIDOiobY4Aqy1AUEAQQAqAvC0AbtBACoCsLQBuyIzIDOiobY4ArC1AUEAQQAqAvS0AbtBACoCtLQBuyIzIDOiobY4ArS1AUEAQQAqAvi0AbtBACoCuLQBuyIzIDOiobY4Ari1AUEAQQAqAvy0AbtBACoCvLQBuyIzIDOiobY4Ary1AUEAQQAqAoC1AbtBACoCwLQBuyIzIDOiobY4AsC1AUEAQQAqAoS1AbtBACoCxLQBuyIzIDOiobY4AsS1AUEAQQAqAoi1AbtBACoCyLQBuyIzIDOiobY4Asi1AUEAQQAqAoy1AbtBACoCzLQBuyIzIDOiobY4Asy1AUEAQQAqApC1AbtBACoC0LQBuyIzIDOiobY4AtC1AUEAQQAqApS1AbtBACoC1LQBuyIzIDOiobY4AtS1AUEAQQAqApi1AbtBACoC2LQBuyIzIDOiobY4Ati1AUEAQQAqApy1AbtBACoC3LQBuyIzIDOiobY4Aty1AUEARAAAAAAAAAAAQQAqAqC1AbultjgC4LQBQQBEAAAAAAAAAABBACoCpLUBu6W2OALktAFBAEQAAAAAAAAAAEEAKgKotQG7pbY4Aui0AUEARAAAAAAAAAAAQQAqAqy1AbultjgC7LQBQQBEAAAAAAAAAABBACoCsLUBu6W2OALwtAFBAEQAAAAAAAAAAEEAKgK0tQG7pbY4AvS0AUEARAAAAAAAAAAAQQAqAri1AbultjgC+LQBQQBEAAAAAAAAAABBACoCvLUBu6W2OAL8tAFBAEQAAAAAAAAAAEEAKgLAtQG7pbY4AoC1AUEARAAAAAAAAAAAQQAqAsS1AbultjgChLUBQQBEAAAAAAAAAABBACoCyLUBu6W2OAKItQFBAEQAAAAAAAAAAEEAKgLMtQG7pbY4Aoy1AUEARAAAAAAAAAAAQQAqAtC1AbultjgCkLUBQQBEAAAAAAAAAABBACoC1LUBu6W2OAKUtQFBAEQAAAAAAAAAAEEAKgLYtQG7pbY4Api1AUEARAAAAAAAAAAAQQAqAty1AbultjgCnLUBQQAhQQNAIEFBBGz9DM3MzMzMzOw/zczMzMzM7D8gQUEEbP1dAqClAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IEFBBGz9XQKgpQH9XyBBQQRs/V0CoLQB/V/98AH98gH98AH9Xv1bAuC1AQAgQUECaiJBQRBIDQALQQAhQgNAIEJBBGz9DM3MzMzMzOw/zczMzMzM7D8gQkEEbP1dAuClAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IEJBBGz9XQLgtAH9XyAw/RT98gH98gH98AEgQkEEbP1dAuClAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqC2AQAgQkECaiJCQRBIDQALQQBBACoC4LQBu0TxaOOItfjkPqCftjgC4LYBQQBBACoC5LQBu0TxaOOItfjkPqCftjgC5LYBQQBBACoC6LQBu0TxaOOItfjkPqCftjgC6LYBQQBBACoC7LQBu0TxaOOItfjkPqCftjgC7LYBQQBBACoC8LQBu0TxaOOItfjkPqCftjgC8LYBQQBBACoC9LQBu0TxaOOItfjkPqCftjgC9LYBQQBBACoC+LQBu0TxaOOItfjkPqCftjgC+LYBQQBBACoC/LQBu0TxaOOItfjkPqCftjgC/LYBQQBBACoCgLUBu0TxaOOItfjkPqCftjgCgLcBQQBBACoChLUBu0TxaOOItfjkPqCftjgChLcBQQBBACoCiLUBu0TxaOOItfjkPqCftjgCiLcBQQBBACoCjLUBu0TxaOOItfjkPqCftjgCjLcBQQBBACoCkLUBu0TxaOOItfjkPqCftjgCkLcBQQBBACoClLUBu0TxaOOItfjkPqCftjgClLcBQQBBACoCmLUBu0TxaOOItfjkPqCftjgCmLcBQQBBACoCnLUBu0TxaOOItfjkPqCftjgCnLcBQQBBACoCgB+7QQAqAuC2AbujtjgC4LQBQQBBACoChB+7QQAqAuS2AbujtjgC5LQBQQBBACoCiB+7QQAqAui2AbujtjgC6LQBQQBBACoCjB+7QQAqAuy2AbujtjgC7LQBQQBBACoCkB+7QQAqAvC2AbujtjgC8LQBQQBBACoClB+7QQAqAvS2AbujtjgC9LQBQQBBACoCmB+7QQAqAvi2AbujtjgC+LQBQQBBACoCnB+7QQAqAvy2AbujtjgC/LQBQQBBACoCoB+7QQAqAoC3AbujtjgCgLUBQQBBACoCpB+7QQAqAoS3AbujtjgChLUBQQBBACoCqB+7QQAqAoi3AbujtjgCiLUBQQBBACoCrB+7QQAqAoy3AbujtjgCjLUBQQBBACoCsB+7QQAqApC3AbujtjgCkLUBQQBBACoCtB+7QQAqApS3AbujtjgClLUBQQBBACoCuB+7QQAqApi3AbujtjgCmLUBQQBBACoCvB+7QQAqApy3AbujtjgCnLUBQQBBoLcBakEAQcAA/AsAQQBB4LcBakEAQcAA/AsAQQAhQwNAIBEgQ0HAAGxqIA8gQ0HAAGxqKgLAyAG7QQAqAqC0AbuhtjgCwMgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLEyAG7QQAqAqS0AbuhtjgCxMgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLIyAG7QQAqAqi0AbuhtjgCyMgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLMyAG7QQAqAqy0AbuhtjgCzMgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLQyAG7QQAqArC0AbuhtjgC0MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLUyAG7QQAqArS0AbuhtjgC1MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLYyAG7QQAqAri0AbuhtjgC2MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLcyAG7QQAqAry0AbuhtjgC3MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLgyAG7QQAqAsC0AbuhtjgC4MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLkyAG7QQAqAsS0AbuhtjgC5MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLoyAG7QQAqAsi0AbuhtjgC6MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLsyAG7QQAqAsy0AbuhtjgC7MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLwyAG7QQAqAtC0AbuhtjgC8MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgL0yAG7QQAqAtS0AbuhtjgC9MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgL4yAG7QQAqAti0AbuhtjgC+MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgL8yAG7QQAqAty0AbuhtjgC/MgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgLAyAG7QQAqAuC0AbuiQQAqAsAfu6C2OALAyAEgEiBDQcAAbGogESBDQcAAbGoqAsTIAbtBACoC5LQBu6JBACoCxB+7oLY4AsTIASASIENBwABsaiARIENBwABsaioCyMgBu0EAKgLotAG7okEAKgLIH7ugtjgCyMgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgLMyAG7QQAqAuy0AbuiQQAqAswfu6C2OALMyAEgEiBDQcAAbGogESBDQcAAbGoqAtDIAbtBACoC8LQBu6JBACoC0B+7oLY4AtDIASASIENBwABsaiARIENBwABsaioC1MgBu0EAKgL0tAG7okEAKgLUH7ugtjgC1MgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgLYyAG7QQAqAvi0AbuiQQAqAtgfu6C2OALYyAEgEiBDQcAAbGogESBDQcAAbGoqAtzIAbtBACoC/LQBu6JBACoC3B+7oLY4AtzIASASIENBwABsaiARIENBwABsaioC4MgBu0EAKgKAtQG7okEAKgLgH7ugtjgC4MgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgLkyAG7QQAqAoS1AbuiQQAqAuQfu6C2OALkyAEgEiBDQcAAbGogESBDQcAAbGoqAujIAbtBACoCiLUBu6JBACoC6B+7oLY4AujIASASIENBwABsaiARIENBwABsaioC7MgBu0EAKgKMtQG7okEAKgLsH7ugtjgC7MgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgLwyAG7QQAqApC1AbuiQQAqAvAfu6C2OALwyAEgEiBDQcAAbGogESBDQcAAbGoqAvTIAbtBACoClLUBu6JBACoC9B+7oLY4AvTIASASIENBwABsaiARIENBwABsaioC+MgBu0EAKgKYtQG7okEAKgL4H7ugtjgC+MgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgL8yAG7QQAqApy1AbuiQQAqAvwfu6C2OAL8yAFBACFEA0AgREEEbCBEQcAAbCoCgCC7IBIgQ0HAAGxqKgLAyAG7oiBEQcAAbCoChCC7IBIgQ0HAAGxqKgLEyAG7oqAgREHAAGwqAogguyASIENBwABsaioCyMgBu6KgIERBwABsKgKMILsgEiBDQcAAbGoqAszIAbuioCBEQcAAbCoCkCC7IBIgQ0HAAGxqKgLQyAG7oqAgREHAAGwqApQguyASIENBwABsaioC1MgBu6KgIERBwABsKgKYILsgEiBDQcAAbGoqAtjIAbuioCBEQcAAbCoCnCC7IBIgQ0HAAGxqKgLcyAG7oqAgREHAAGwqAqAguyASIENBwABsaioC4MgBu6KgIERBwABsKgKkILsgEiBDQcAAbGoqAuTIAbuioCBEQcAAbCoCqCC7IBIgQ0HAAGxqKgLoyAG7oqAgREHAAGwqAqwguyASIENBwABsaioC7MgBu6KgIERBwABsKgKwILsgEiBDQcAAbGoqAvDIAbuioCBEQcAAbCoCtCC7IBIgQ0HAAGxqKgL0yAG7oqAgREHAAGwqArgguyASIENBwABsaioC+MgBu6KgIERBwABsKgK8ILsgEiBDQcAAbGoqAvzIAbuioLY4AqC4ASBEQQFqIkRBEEgNAAtBAEEAKgKguAG7QQAqAoAou6C2EAa7tjgC4LgBQQBBACoCpLgBu0EAKgKEKLugthAGu7Y4AuS4AUEAQQAqAqi4AbtBACoCiCi7oLYQBru2OALouAFBAEEAKgKsuAG7QQAqAowou6C2EAa7tjgC7LgBQQBBACoCsLgBu0EAKgKQKLugthAGu7Y4AvC4AUEAQQAqArS4AbtBACoClCi7oLYQBru2OAL0uAFBAEEAKgK4uAG7QQAqApgou6C2EAa7tjgC+LgBQQBBACoCvLgBu0EAKgKcKLugthAGu7Y4Avy4AUEAQQAqAsC4AbtBACoCoCi7oLYQBru2OAKAuQFBAEEAKgLEuAG7QQAqAqQou6C2EAa7tjgChLkBQQBBACoCyLgBu0EAKgKoKLugthAGu7Y4Aoi5AUEAQQAqAsy4AbtBACoCrCi7oLYQBru2OAKMuQFBAEEAKgLQuAG7QQAqArAou6C2EAa7tjgCkLkBQQBBACoC1LgBu0EAKgK0KLugthAGu7Y4ApS5AUEAQQAqAti4AbtBACoCuCi7oLYQBru2OAKYuQFBAEEAKgLcuAG7QQAqArwou6C2EAa7tjgCnLkBIBMgQ0HAAGxqQQAqAuC4AbtBACoCoKYBu6G2OALAyAEgEyBDQcAAbGpBACoC5LgBu0EAKgKkpgG7obY4AsTIASATIENBwABsakEAKgLouAG7QQAqAqimAbuhtjgCyMgBIBMgQ0HAAGxqQQAqAuy4AbtBACoCrKYBu6G2OALMyAEgEyBDQcAAbGpBACoC8LgBu0EAKgKwpgG7obY4AtDIASATIENBwABsakEAKgL0uAG7QQAqArSmAbuhtjgC1MgBIBMgQ0HAAGxqQQAqAvi4AbtBACoCuKYBu6G2OALYyAEgEyBDQcAAbGpBACoC/LgBu0EAKgK8pgG7obY4AtzIASATIENBwABsakEAKgKAuQG7QQAqAsCmAbuhtjgC4MgBIBMgQ0HAAGxqQQAqAoS5AbtBACoCxKYBu6G2OALkyAEgEyBDQcAAbGpBACoCiLkBu0EAKgLIpgG7obY4AujIASATIENBwABsakEAKgKMuQG7QQAqAsymAbuhtjgC7MgBIBMgQ0HAAGxqQQAqApC5AbtBACoC0KYBu6G2OALwyAEgEyBDQcAAbGpBACoClLkBu0EAKgLUpgG7obY4AvTIASATIENBwABsakEAKgKYuQG7QQAqAtimAbuhtjgC+MgBIBMgQ0HAAGxqQQAqApy5AbtBACoC3KYBu6G2OAL8yAFBAEEAKgKgtwG7IBMgQ0HAAGxqKgLAyAG7oLY4AqC3AUEAQQAqAqS3AbsgEyBDQcAAbGoqAsTIAbugtjgCpLcBQQBBACoCqLcBuyATIENBwABsaioCyMgBu6C2OAKotwFBAEEAKgKstwG7IBMgQ0HAAGxqKgLMyAG7oLY4Aqy3AUEAQQAqArC3AbsgEyBDQcAAbGoqAtDIAbugtjgCsLcBQQBBACoCtLcBuyATIENBwABsaioC1MgBu6C2OAK0twFBAEEAKgK4twG7IBMgQ0HAAGxqKgLYyAG7oLY4Ari3AUEAQQAqAry3AbsgEyBDQcAAbGoqAtzIAbugtjgCvLcBQQBBACoCwLcBuyATIENBwABsaioC4MgBu6C2OALAtwFBAEEAKgLEtwG7IBMgQ0HAAGxqKgLkyAG7oLY4AsS3AUEAQQAqAsi3AbsgEyBDQcAAbGoqAujIAbugtjgCyLcBQQBBACoCzLcBuyATIENBwABsaioC7MgBu6C2OALMtwFBAEEAKgLQtwG7IBMgQ0HAAGxqKgLwyAG7oLY4AtC3AUEAQQAqAtS3AbsgEyBDQcAAbGoqAvTIAbugtjgC1LcBQQBBACoC2LcBuyATIENBwABsaioC+MgBu6C2OALYtwFBAEEAKgLctwG7IBMgQ0HAAGxqKgL8yAG7oLY4Aty3AUEAQQAqAuC3AbsgEyBDQcAAbGoqAsDIAbsiMyAzoqC2OALgtwFBAEEAKgLktwG7IBMgQ0HAAGxqKgLEyAG7IjMgM6KgtjgC5LcBQQBBACoC6LcBuyATIENBwABsaioCyMgBuyIzIDOioLY4Aui3AUEAQQAqAuy3AbsgEyBDQcAAbGoqAszIAbsiMyAzoqC2OALstwFBAEEAKgLwtwG7IBMgQ0HAAGxqKgLQyAG7IjMgM6KgtjgC8LcBQQBBACoC9LcBuyATIENBwABsaioC1MgBuyIzIDOioLY4AvS3AUEAQQAqAvi3AbsgEyBDQcAAbGoqAtjIAbsiMyAzoqC2OAL4twFBAEEAKgL8twG7IBMgQ0HAAGxqKgLcyAG7IjMgM6KgtjgC/LcBQQBBACoCgLgBuyATIENBwABsaioC4MgBuyIzIDOioLY4AoC4AUEAQQAqAoS4AbsgEyBDQcAAbGoqAuTIAbsiMyAzoqC2OAKEuAFBAEEAKgKIuAG7IBMgQ0HAAGxqKgLoyAG7IjMgM6KgtjgCiLgBQQBBACoCjLgBuyATIENBwABsaioC7MgBuyIzIDOioLY4Aoy4AUEAQQAqApC4AbsgEyBDQcAAbGoqAvDIAbsiMyAzoqC2OAKQuAFBAEEAKgKUuAG7IBMgQ0HAAGxqKgL0yAG7IjMgM6KgtjgClLgBQQBBACoCmLgBuyATIENBwABsaioC+MgBuyIzIDOioLY4Api4AUEAQQAqApy4AbsgEyBDQcAAbGoqAvzIAbsiMyAzoqC2OAKcuAEgFCBDQcAAbGpBACoC4LgBu0QAAAAAAADwP0EAKgLguAG7oaK2OALAyAEgFCBDQcAAbGpBACoC5LgBu0QAAAAAAADwP0EAKgLkuAG7oaK2OALEyAEgFCBDQcAAbGpBACoC6LgBu0QAAAAAAADwP0EAKgLouAG7oaK2OALIyAEgFCBDQcAAbGpBACoC7LgBu0QAAAAAAADwP0EAKgLsuAG7oaK2OALMyAEgFCBDQcAAbGpBACoC8LgBu0QAAAAAAADwP0EAKgLwuAG7oaK2OALQyAEgFCBDQcAAbGpBACoC9LgBu0QAAAAAAADwP0EAKgL0uAG7oaK2OALUyAEgFCBDQcAAbGpBACoC+LgBu0QAAAAAAADwP0EAKgL4uAG7oaK2OALYyAEgFCBDQcAAbGpBACoC/LgBu0QAAAAAAADwP0EAKgL8uAG7oaK2OALcyAEgFCBDQcAAbGpBACoCgLkBu0QAAAAAAADwP0EAKgKAuQG7oaK2OALgyAEgFCBDQcAAbGpBACoChLkBu0QAAAAAAADwP0EAKgKEuQG7oaK2OALkyAEgFCBDQcAAbGpBACoCiLkBu0QAAAAAAADwP0EAKgKIuQG7oaK2OALoyAEgFCBDQcAAbGpBACoCjLkBu0QAAAAAAADwP0EAKgKMuQG7oaK2OALsyAEgFCBDQcAAbGpBACoCkLkBu0QAAAAAAADwP0EAKgKQuQG7oaK2OALwyAEgFCBDQcAAbGpBACoClLkBu0QAAAAAAADwP0EAKgKUuQG7oaK2OAL0yAEgFCBDQcAAbGpBACoCmLkBu0QAAAAAAADwP0EAKgKYuQG7oaK2OAL4yAEgFCBDQcAAbGpBACoCnLkBu0QAAAAAAADwP0EAKgKcuQG7oaK2OAL8yAEgQ0EBaiJDIABIDQALIABBAUoEQEEAQQAqAqC3AbsgNKK2OAKgtwFBAEEAKgKktwG7IDSitjgCpLcBQQBBACoCqLcBuyA0orY4Aqi3AUEAQQAqAqy3AbsgNKK2OAKstwFBAEEAKgKwtwG7IDSitjgCsLcBQQBBACoCtLcBuyA0orY4ArS3AUEAQQAqAri3AbsgNKK2OAK4twFBAEEAKgK8twG7IDSitjgCvLcBQQBBACoCwLcBuyA0orY4AsC3AUEAQQAqAsS3AbsgNKK2OALEtwFBAEEAKgLItwG7IDSitjgCyLcBQQBBACoCzLcBuyA0orY4Asy3AUEAQQAqAtC3AbsgNKK2OALQtwFBAEEAKgLUtwG7IDSitjgC1LcBQQBBACoC2LcBuyA0orY4Ati3AUEAQQAqAty3AbsgNKK2OALctwFBAEEAKgLgtwG7IDSitjgC4LcBQQBBACoC5LcBuyA0orY4AuS3AUEAQQAqAui3AbsgNKK2OALotwFBAEEAKgLstwG7IDSitjgC7LcBQQBBACoC8LcBuyA0orY4AvC3AUEAQQAqAvS3AbsgNKK2OAL0twFBAEEAKgL4twG7IDSitjgC+LcBQQBBACoC/LcBuyA0orY4Avy3AUEAQQAqAoC4AbsgNKK2OAKAuAFBAEEAKgKEuAG7IDSitjgChLgBQQBBACoCiLgBuyA0orY4Aoi4AUEAQQAqAoy4AbsgNKK2OAKMuAFBAEEAKgKQuAG7IDSitjgCkLgBQQBBACoClLgBuyA0orY4ApS4AUEAQQAqApi4AbsgNKK2OAKYuAFBAEEAKgKcuAG7IDSitjgCnLgBC0EAQQAqAuC3AbtBACoCoLcBuyIzIDOiobY4AqC4AUEAQQAqAuS3AbtBACoCpLcBuyIzIDOiobY4AqS4AUEAQQAqAui3AbtBACoCqLcBuyIzIDOiobY4Aqi4AUEAQQAqAuy3AbtBACoCrLcBuyIzIDOiobY4Aqy4AUEAQQAqAvC3AbtBACoCsLcBuyIzIDOiobY4ArC4AUEAQQAqAvS3AbtBACoCtLcBuyIzIDOiobY4ArS4AUEAQQAqAvi3AbtBACoCuLcBuyIzIDOiobY4Ari4AUEAQQAqAvy3AbtBACoCvLcBuyIzIDOiobY4Ary4AUEAQQAqAoC4AbtBACoCwLcBuyIzIDOiobY4AsC4AUEAQQAqAoS4AbtBACoCxLcBuyIzIDOiobY4AsS4AUEAQQAqAoi4AbtBACoCyLcBuyIzIDOiobY4Asi4AUEAQQAqAoy4AbtBACoCzLcBuyIzIDOiobY4Asy4AUEAQQAqApC4AbtBACoC0LcBuyIzIDOiobY4AtC4AUEAQQAqApS4AbtBACoC1LcBuyIzIDOiobY4AtS4AUEAQQAqApi4AbtBACoC2LcBuyIzIDOiobY4Ati4AUEAQQAqApy4AbtBACoC3LcBuyIzIDOiobY4Aty4AUEARAAAAAAAAAAAQQAqAqC4AbultjgC4LcBQQBEAAAAAAAAAABBACoCpLgBu6W2OALktwFBAEQAAAAAAAAAAEEAKgKouAG7pbY4Aui3AUEARAAAAAAAAAAAQQAqAqy4AbultjgC7LcBQQBEAAAAAAAAAABBACoCsLgBu6W2OALwtwFBAEQAAAAAAAAAAEEAKgK0uAG7pbY4AvS3AUEARAAAAAAAAAAAQQAqAri4AbultjgC+LcBQQBEAAAAAAAAAABBACoCvLgBu6W2OAL8twFBAEQAAAAAAAAAAEEAKgLAuAG7pbY4AoC4AUEARAAAAAAAAAAAQQAqAsS4AbultjgChLgBQQBEAAAAAAAAAABBACoCyLgBu6W2OAKIuAFBAEQAAAAAAAAAAEEAKgLMuAG7pbY4Aoy4AUEARAAAAAAAAAAAQQAqAtC4AbultjgCkLgBQQBEAAAAAAAAAABBACoC1LgBu6W2OAKUuAFBAEQAAAAAAAAAAEEAKgLYuAG7pbY4Api4AUEARAAAAAAAAAAAQQAqAty4AbultjgCnLgBQQAhRQNAIEVBBGz9DM3MzMzMzOw/zczMzMzM7D8gRUEEbP1dAqCmAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IEVBBGz9XQKgpgH9XyBFQQRs/V0CoLcB/V/98AH98gH98AH9Xv1bAuC4AQAgRUECaiJFQRBIDQALQQAhRgNAIEZBBGz9DM3MzMzMzOw/zczMzMzM7D8gRkEEbP1dAuCmAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IEZBBGz9XQLgtwH9XyAw/RT98gH98gH98AEgRkEEbP1dAuCmAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqC5AQAgRkECaiJGQRBIDQALQQBBACoC4LcBu0TxaOOItfjkPqCftjgC4LkBQQBBACoC5LcBu0TxaOOItfjkPqCftjgC5LkBQQBBACoC6LcBu0TxaOOItfjkPqCftjgC6LkBQQBBACoC7LcBu0TxaOOItfjkPqCftjgC7LkBQQBBACoC8LcBu0TxaOOItfjkPqCftjgC8LkBQQBBACoC9LcBu0TxaOOItfjkPqCftjgC9LkBQQBBACoC+LcBu0TxaOOItfjkPqCftjgC+LkBQQBBACoC/LcBu0TxaOOItfjkPqCftjgC/LkBQQBBACoCgLgBu0TxaOOItfjkPqCftjgCgLoBQQBBACoChLgBu0TxaOOItfjkPqCftjgChLoBQQBBACoCiLgBu0TxaOOItfjkPqCftjgCiLoBQQBBACoCjLgBu0TxaOOItfjkPqCftjgCjLoBQQBBACoCkLgBu0TxaOOItfjkPqCftjgCkLoBQQBBACoClLgBu0TxaOOItfjkPqCftjgClLoBQQBBACoCmLgBu0TxaOOItfjkPqCftjgCmLoBQQBBACoCnLgBu0TxaOOItfjkPqCftjgCnLoBQQBBACoCwCi7QQAqAuC5AbujtjgC4LcBQQBBACoCxCi7QQAqAuS5AbujtjgC5LcBQQBBACoCyCi7QQAqAui5AbujtjgC6LcBQQBBACoCzCi7QQAqAuy5AbujtjgC7LcBQQBBACoC0Ci7QQAqAvC5AbujtjgC8LcBQQBBACoC1Ci7QQAqAvS5AbujtjgC9LcBQQBBACoC2Ci7QQAqAvi5AbujtjgC+LcBQQBBACoC3Ci7QQAqAvy5AbujtjgC/LcBQQBBACoC4Ci7QQAqAoC6AbujtjgCgLgBQQBBACoC5Ci7QQAqAoS6AbujtjgChLgBQQBBACoC6Ci7QQAqAoi6AbujtjgCiLgBQQBBACoC7Ci7QQAqAoy6AbujtjgCjLgBQQBBACoC8Ci7QQAqApC6AbujtjgCkLgBQQBBACoC9Ci7QQAqApS6AbujtjgClLgBQQBBACoC+Ci7QQAqApi6AbujtjgCmLgBQQBBACoC/Ci7QQAqApy6AbujtjgCnLgBQQBBoLoBakEAQcAA/AsAQQBB4LoBakEAQcAA/AsAQQAhRwNAIBUgR0HAAGxqIBMgR0HAAGxqKgLAyAG7QQAqAqC3AbuhtjgCwMgBIBUgR0HAAGxqIBMgR0HAAGxqKgLEyAG7QQAqAqS3AbuhtjgCxMgBIBUgR0HAAGxqIBMgR0HAAGxqKgLIyAG7QQAqAqi3AbuhtjgCyMgBIBUgR0HAAGxqIBMgR0HAAGxqKgLMyAG7QQAqAqy3AbuhtjgCzMgBIBUgR0HAAGxqIBMgR0HAAGxqKgLQyAG7QQAqArC3AbuhtjgC0MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLUyAG7QQAqArS3AbuhtjgC1MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLYyAG7QQAqAri3AbuhtjgC2MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLcyAG7QQAqAry3AbuhtjgC3MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLgyAG7QQAqAsC3AbuhtjgC4MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLkyAG7QQAqAsS3AbuhtjgC5MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLoyAG7QQAqAsi3AbuhtjgC6MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLsyAG7QQAqAsy3AbuhtjgC7MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLwyAG7QQAqAtC3AbuhtjgC8MgBIBUgR0HAAGxqIBMgR0HAAGxqKgL0yAG7QQAqAtS3AbuhtjgC9MgBIBUgR0HAAGxqIBMgR0HAAGxqKgL4yAG7QQAqAti3AbuhtjgC+MgBIBUgR0HAAGxqIBMgR0HAAGxqKgL8yAG7QQAqAty3AbuhtjgC/MgBIBYgR0HAAGxqIBUgR0HAAGxqKgLAyAG7QQAqAuC3AbuiQQAqAoApu6C2OALAyAEgFiBHQcAAbGogFSBHQcAAbGoqAsTIAbtBACoC5LcBu6JBACoChCm7oLY4AsTIASAWIEdBwABsaiAVIEdBwABsaioCyMgBu0EAKgLotwG7okEAKgKIKbugtjgCyMgBIBYgR0HAAGxqIBUgR0HAAGxqKgLMyAG7QQAqAuy3AbuiQQAqAowpu6C2OALMyAEgFiBHQcAAbGogFSBHQcAAbGoqAtDIAbtBACoC8LcBu6JBACoCkCm7oLY4AtDIASAWIEdBwABsaiAVIEdBwABsaioC1MgBu0EAKgL0twG7okEAKgKUKbugtjgC1MgBIBYgR0HAAGxqIBUgR0HAAGxqKgLYyAG7QQAqAvi3AbuiQQAqApgpu6C2OALYyAEgFiBHQcAAbGogFSBHQcAAbGoqAtzIAbtBACoC/LcBu6JBACoCnCm7oLY4AtzIASAWIEdBwABsaiAVIEdBwABsaioC4MgBu0EAKgKAuAG7okEAKgKgKbugtjgC4MgBIBYgR0HAAGxqIBUgR0HAAGxqKgLkyAG7QQAqAoS4AbuiQQAqAqQpu6C2OALkyAEgFiBHQcAAbGogFSBHQcAAbGoqAujIAbtBACoCiLgBu6JBACoCqCm7oLY4AujIASAWIEdBwABsaiAVIEdBwABsaioC7MgBu0EAKgKMuAG7okEAKgKsKbugtjgC7MgBIBYgR0HAAGxqIBUgR0HAAGxqKgLwyAG7QQAqApC4AbuiQQAqArApu6C2OALwyAEgFiBHQcAAbGogFSBHQcAAbGoqAvTIAbtBACoClLgBu6JBACoCtCm7oLY4AvTIASAWIEdBwABsaiAVIEdBwABsaioC+MgBu0EAKgKYuAG7okEAKgK4KbugtjgC+MgBIBYgR0HAAGxqIBUgR0HAAGxqKgL8yAG7QQAqApy4AbuiQQAqArwpu6C2OAL8yAFBACFIA0AgSEEEbCBIQcAAbCoCwCm7IBYgR0HAAGxqKgLAyAG7oiBIQcAAbCoCxCm7IBYgR0HAAGxqKgLEyAG7oqAgSEHAAGwqAsgpuyAWIEdBwABsaioCyMgBu6KgIEhBwABsKgLMKbsgFiBHQcAAbGoqAszIAbuioCBIQcAAbCoC0Cm7IBYgR0HAAGxqKgLQyAG7oqAgSEHAAGwqAtQpuyAWIEdBwABsaioC1MgBu6KgIEhBwABsKgLYKbsgFiBHQcAAbGoqAtjIAbuioCBIQcAAbCoC3Cm7IBYgR0HAAGxqKgLcyAG7oqAgSEHAAGwqAuApuyAWIEdBwABsaioC4MgBu6KgIEhBwABsKgLkKbsgFiBHQcAAbGoqAuTIAbuioCBIQcAAbCoC6Cm7IBYgR0HAAGxqKgLoyAG7oqAgSEHAAGwqAuwpuyAWIEdBwABsaioC7MgBu6KgIEhBwABsKgLwKbsgFiBHQcAAbGoqAvDIAbuioCBIQcAAbCoC9Cm7IBYgR0HAAGxqKgL0yAG7oqAgSEHAAGwqAvgpuyAWIEdBwABsaioC+MgBu6KgIEhBwABsKgL8KbsgFiBHQcAAbGoqAvzIAbuioLY4AqC7ASBIQQFqIkhBEEgNAAtBAEEAKgKguwG7QQAqAsAxu6C2EAa7tjgC4LsBQQBBACoCpLsBu0EAKgLEMbugthAGu7Y4AuS7AUEAQQAqAqi7AbtBACoCyDG7oLYQBru2OALouwFBAEEAKgKsuwG7QQAqAswxu6C2EAa7tjgC7LsBQQBBACoCsLsBu0EAKgLQMbugthAGu7Y4AvC7AUEAQQAqArS7AbtBACoC1DG7oLYQBru2OAL0uwFBAEEAKgK4uwG7QQAqAtgxu6C2EAa7tjgC+LsBQQBBACoCvLsBu0EAKgLcMbugthAGu7Y4Avy7AUEAQQAqAsC7AbtBACoC4DG7oLYQBru2OAKAvAFBAEEAKgLEuwG7QQAqAuQxu6C2EAa7tjgChLwBQQBBACoCyLsBu0EAKgLoMbugthAGu7Y4Aoi8AUEAQQAqAsy7AbtBACoC7DG7oLYQBru2OAKMvAFBAEEAKgLQuwG7QQAqAvAxu6C2EAa7tjgCkLwBQQBBACoC1LsBu0EAKgL0MbugthAGu7Y4ApS8AUEAQQAqAti7AbtBACoC+DG7oLYQBru2OAKYvAFBAEEAKgLcuwG7QQAqAvwxu6C2EAa7tjgCnLwBIBcgR0HAAGxqQQAqAuC7AbtBACoCoKcBu6G2OALAyAEgFyBHQcAAbGpBACoC5LsBu0EAKgKkpwG7obY4AsTIASAXIEdBwABsakEAKgLouwG7QQAqAqinAbuhtjgCyMgBIBcgR0HAAGxqQQAqAuy7AbtBACoCrKcBu6G2OALMyAEgFyBHQcAAbGpBACoC8LsBu0EAKgKwpwG7obY4AtDIASAXIEdBwABsakEAKgL0uwG7QQAqArSnAbuhtjgC1MgBIBcgR0HAAGxqQQAqAvi7AbtBACoCuKcBu6G2OALYyAEgFyBHQcAAbGpBACoC/LsBu0EAKgK8pwG7obY4AtzIASAXIEdBwABsakEAKgKAvAG7QQAqAsCnAbuhtjgC4MgBIBcgR0HAAGxqQQAqAoS8AbtBACoCxKcBu6G2OALkyAEgFyBHQcAAbGpBACoCiLwBu0EAKgLIpwG7obY4AujIASAXIEdBwABsakEAKgKMvAG7QQAqAsynAbuhtjgC7MgBIBcgR0HAAGxqQQAqApC8AbtBACoC0KcBu6G2OALwyAEgFyBHQcAAbGpBACoClLwBu0EAKgLUpwG7obY4AvTIASAXIEdBwABsakEAKgKYvAG7QQAqAtinAbuhtjgC+MgBIBcgR0HAAGxqQQAqApy8AbtBACoC3KcBu6G2OAL8yAFBAEEAKgKgugG7IBcgR0HAAGxqKgLAyAG7oLY4AqC6AUEAQQAqAqS6AbsgFyBHQcAAbGoqAsTIAbugtjgCpLoBQQBBACoCqLoBuyAXIEdBwABsaioCyMgBu6C2OAKougFBAEEAKgKsugG7IBcgR0HAAGxqKgLMyAG7oLY4Aqy6AUEAQQAqArC6AbsgFyBHQcAAbGoqAtDIAbugtjgCsLoBQQBBACoCtLoBuyAXIEdBwABsaioC1MgBu6C2OAK0ugFBAEEAKgK4ugG7IBcgR0HAAGxqKgLYyAG7oLY4Ari6AUEAQQAqAry6AbsgFyBHQcAAbGoqAtzIAbugtjgCvLoBQQBBACoCwLoBuyAXIEdBwABsaioC4MgBu6C2OALAugFBAEEAKgLEugG7IBcgR0HAAGxqKgLkyAG7oLY4AsS6AUEAQQAqAsi6AbsgFyBHQcAAbGoqAujIAbugtjgCyLoBQQBBACoCzLoBuyAXIEdBwABsaioC7MgBu6C2OALMugFBAEEAKgLQugG7IBcgR0HAAGxqKgLwyAG7oLY4AtC6AUEAQQAqAtS6AbsgFyBHQcAAbGoqAvTIAbugtjgC1LoBQQBBACoC2LoBuyAXIEdBwABsaioC+MgBu6C2OALYugFBAEEAKgLcugG7IBcgR0HAAGxqKgL8yAG7oLY4Aty6AUEAQQAqAuC6AbsgFyBHQcAAbGoqAsDIAbsiMyAzoqC2OALgugFBAEEAKgLkugG7IBcgR0HAAGxqKgLEyAG7IjMgM6KgtjgC5LoBQQBBACoC6LoBuyAXIEdBwABsaioCyMgBuyIzIDOioLY4Aui6AUEAQQAqAuy6AbsgFyBHQcAAbGoqAszIAbsiMyAzoqC2OALsugFBAEEAKgLwugG7IBcgR0HAAGxqKgLQyAG7IjMgM6KgtjgC8LoBQQBBACoC9LoBuyAXIEdBwABsaioC1MgBuyIzIDOioLY4AvS6AUEAQQAqAvi6AbsgFyBHQcAAbGoqAtjIAbsiMyAzoqC2OAL4ugFBAEEAKgL8ugG7IBcgR0HAAGxqKgLcyAG7IjMgM6KgtjgC/LoBQQBBACoCgLsBuyAXIEdBwABsaioC4MgBuyIzIDOioLY4AoC7AUEAQQAqAoS7AbsgFyBHQcAAbGoqAuTIAbsiMyAzoqC2OAKEuwFBAEEAKgKIuwG7IBcgR0HAAGxqKgLoyAG7IjMgM6KgtjgCiLsBQQBBACoCjLsBuyAXIEdBwABsaioC7MgBuyIzIDOioLY4Aoy7AUEAQQAqApC7AbsgFyBHQcAAbGoqAvDIAbsiMyAzoqC2OAKQuwFBAEEAKgKUuwG7IBcgR0HAAGxqKgL0yAG7IjMgM6KgtjgClLsBQQBBACoCmLsBuyAXIEdBwABsaioC+MgBuyIzIDOioLY4Api7AUEAQQAqApy7AbsgFyBHQcAAbGoqAvzIAbsiMyAzoqC2OAKcuwEgGCBHQcAAbGpBACoC4LsBu0QAAAAAAADwP0EAKgLguwG7oaK2OALAyAEgGCBHQcAAbGpBACoC5LsBu0QAAAAAAADwP0EAKgLkuwG7oaK2OALEyAEgGCBHQcAAbGpBACoC6LsBu0QAAAAAAADwP0EAKgLouwG7oaK2OALIyAEgGCBHQcAAbGpBACoC7LsBu0QAAAAAAADwP0EAKgLsuwG7oaK2OALMyAEgGCBHQcAAbGpBACoC8LsBu0QAAAAAAADwP0EAKgLwuwG7oaK2OALQyAEgGCBHQcAAbGpBACoC9LsBu0QAAAAAAADwP0EAKgL0uwG7oaK2OALUyAEgGCBHQcAAbGpBACoC+LsBu0QAAAAAAADwP0EAKgL4uwG7oaK2OALYyAEgGCBHQcAAbGpBACoC/LsBu0QAAAAAAADwP0EAKgL8uwG7oaK2OALcyAEgGCBHQcAAbGpBACoCgLwBu0QAAAAAAADwP0EAKgKAvAG7oaK2OALgyAEgGCBHQcAAbGpBACoChLwBu0QAAAAAAADwP0EAKgKEvAG7oaK2OALkyAEgGCBHQcAAbGpBACoCiLwBu0QAAAAAAADwP0EAKgKIvAG7oaK2OALoyAEgGCBHQcAAbGpBACoCjLwBu0QAAAAAAADwP0EAKgKMvAG7oaK2OALsyAEgGCBHQcAAbGpBACoCkLwBu0QAAAAAAADwP0EAKgKQvAG7oaK2OALwyAEgGCBHQcAAbGpBACoClLwBu0QAAAAAAADwP0EAKgKUvAG7oaK2OAL0yAEgGCBHQcAAbGpBACoCmLwBu0QAAAAAAADwP0EAKgKYvAG7oaK2OAL4yAEgGCBHQcAAbGpBACoCnLwBu0QAAAAAAADwP0EAKgKcvAG7oaK2OAL8yAEgR0EBaiJHIABIDQALIABBAUoEQEEAQQAqAqC6AbsgNKK2OAKgugFBAEEAKgKkugG7IDSitjgCpLoBQQBBACoCqLoBuyA0orY4Aqi6AUEAQQAqAqy6AbsgNKK2OAKsugFBAEEAKgKwugG7IDSitjgCsLoBQQBBACoCtLoBuyA0orY4ArS6AUEAQQAqAri6AbsgNKK2OAK4ugFBAEEAKgK8ugG7IDSitjgCvLoBQQBBACoCwLoBuyA0orY4AsC6AUEAQQAqAsS6AbsgNKK2OALEugFBAEEAKgLIugG7IDSitjgCyLoBQQBBACoCzLoBuyA0orY4Asy6AUEAQQAqAtC6AbsgNKK2OALQugFBAEEAKgLUugG7IDSitjgC1LoBQQBBACoC2LoBuyA0orY4Ati6AUEAQQAqAty6AbsgNKK2OALcugFBAEEAKgLgugG7IDSitjgC4LoBQQBBACoC5LoBuyA0orY4AuS6AUEAQQAqAui6AbsgNKK2OALougFBAEEAKgLsugG7IDSitjgC7LoBQQBBACoC8LoBuyA0orY4AvC6AUEAQQAqAvS6AbsgNKK2OAL0ugFBAEEAKgL4ugG7IDSitjgC+LoBQQBBACoC/LoBuyA0orY4Avy6AUEAQQAqAoC7AbsgNKK2OAKAuwFBAEEAKgKEuwG7IDSitjgChLsBQQBBACoCiLsBuyA0orY4Aoi7AUEAQQAqAoy7AbsgNKK2OAKMuwFBAEEAKgKQuwG7IDSitjgCkLsBQQBBACoClLsBuyA0orY4ApS7AUEAQQAqApi7AbsgNKK2OAKYuwFBAEEAKgKcuwG7IDSitjgCnLsBC0EAQQAqAuC6AbtBACoCoLoBuyIzIDOiobY4AqC7AUEAQQAqAuS6AbtBACoCpLoBuyIzIDOiobY4AqS7AUEAQQAqAui6AbtBACoCqLoBuyIzIDOiobY4Aqi7AUEAQQAqAuy6AbtBACoCrLoBuyIzIDOiobY4Aqy7AUEAQQAqAvC6AbtBACoCsLoBuyIzIDOiobY4ArC7AUEAQQAqAvS6AbtBACoCtLoBuyIzIDOiobY4ArS7AUEAQQAqAvi6AbtBACoCuLoBuyIzIDOiobY4Ari7AUEAQQAqAvy6AbtBACoCvLoBuyIzIDOiobY4Ary7AUEAQQAqAoC7AbtBACoCwLoBuyIzIDOiobY4AsC7AUEAQQAqAoS7AbtBACoCxLoBuyIzIDOiobY4AsS7AUEAQQAqAoi7AbtBACoCyLoBuyIzIDOiobY4Asi7AUEAQQAqAoy7AbtBACoCzLoBuyIzIDOiobY4Asy7AUEAQQAqApC7AbtBACoC0LoBuyIzIDOiobY4AtC7AUEAQQAqApS7AbtBACoC1LoBuyIzIDOiobY4AtS7AUEAQQAqApi7AbtBACoC2LoBuyIzIDOiobY4Ati7AUEAQQAqApy7AbtBACoC3LoBuyIzIDOiobY4Aty7AUEARAAAAAAAAAAAQQAqAqC7AbultjgC4LoBQQBEAAAAAAAAAABBACoCpLsBu6W2OALkugFBAEQAAAAAAAAAAEEAKgKouwG7pbY4Aui6AUEARAAAAAAAAAAAQQAqAqy7AbultjgC7LoBQQBEAAAAAAAAAABBACoCsLsBu6W2OALwugFBAEQAAAAAAAAAAEEAKgK0uwG7pbY4AvS6AUEARAAAAAAAAAAAQQAqAri7AbultjgC+LoBQQBEAAAAAAAAAABBACoCvLsBu6W2OAL8ugFBAEQAAAAAAAAAAEEAKgLAuwG7pbY4AoC7AUEARAAAAAAAAAAAQQAqAsS7AbultjgChLsBQQBEAAAAAAAAAABBACoCyLsBu6W2OAKIuwFBAEQAAAAAAAAAAEEAKgLMuwG7pbY4Aoy7AUEARAAAAAAAAAAAQQAqAtC7AbultjgCkLsBQQBEAAAAAAAAAABBACoC1LsBu6W2OAKUuwFBAEQAAAAAAAAAAEEAKgLYuwG7pbY4Api7AUEARAAAAAAAAAAAQQAqAty7AbultjgCnLsBQQAhSQNAIElBBGz9DM3MzMzMzOw/zczMzMzM7D8gSUEEbP1dAqCnAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IElBBGz9XQKgpwH9XyBJQQRs/V0CoLoB/V/98AH98gH98AH9Xv1bAuC7AQAgSUECaiJJQRBIDQALQQAhSgNAIEpBBGz9DM3MzMzMzOw/zczMzMzM7D8gSkEEbP1dAuCnAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IEpBBGz9XQLgugH9XyAw/RT98gH98gH98AEgSkEEbP1dAuCnAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqC8AQAgSkECaiJKQRBIDQALQQBBACoC4LoBu0TxaOOItfjkPqCftjgC4LwBQQBBACoC5LoBu0TxaOOItfjkPqCftjgC5LwBQQBBACoC6LoBu0TxaOOItfjkPqCftjgC6LwBQQBBACoC7LoBu0TxaOOItfjkPqCftjgC7LwBQQBBACoC8LoBu0TxaOOItfjkPqCftjgC8LwBQQBBACoC9LoBu0TxaOOItfjkPqCftjgC9LwBQQBBACoC+LoBu0TxaOOItfjkPqCftjgC+LwBQQBBACoC/LoBu0TxaOOItfjkPqCftjgC/LwBQQBBACoCgLsBu0TxaOOItfjkPqCftjgCgL0BQQBBACoChLsBu0TxaOOItfjkPqCftjgChL0BQQBBACoCiLsBu0TxaOOItfjkPqCftjgCiL0BQQBBACoCjLsBu0TxaOOItfjkPqCftjgCjL0BQQBBACoCkLsBu0TxaOOItfjkPqCftjgCkL0BQQBBACoClLsBu0TxaOOItfjkPqCftjgClL0BQQBBACoCmLsBu0TxaOOItfjkPqCftjgCmL0BQQBBACoCnLsBu0TxaOOItfjkPqCftjgCnL0BQQBBACoCgDK7QQAqAuC8AbujtjgC4LoBQQBBACoChDK7QQAqAuS8AbujtjgC5LoBQQBBACoCiDK7QQAqAui8AbujtjgC6LoBQQBBACoCjDK7QQAqAuy8AbujtjgC7LoBQQBBACoCkDK7QQAqAvC8AbujtjgC8LoBQQBBACoClDK7QQAqAvS8AbujtjgC9LoBQQBBACoCmDK7QQAqAvi8AbujtjgC+LoBQQBBACoCnDK7QQAqAvy8AbujtjgC/LoBQQBBACoCoDK7QQAqAoC9AbujtjgCgLsBQQBBACoCpDK7QQAqAoS9AbujtjgChLsBQQBBACoCqDK7QQAqAoi9AbujtjgCiLsBQQBBACoCrDK7QQAqAoy9AbujtjgCjLsBQQBBACoCsDK7QQAqApC9AbujtjgCkLsBQQBBACoCtDK7QQAqApS9AbujtjgClLsBQQBBACoCuDK7QQAqApi9AbujtjgCmLsBQQBBACoCvDK7QQAqApy9AbujtjgCnLsBQQBBoL0BakEAQcAA/AsAQQBB4L0BakEAQcAA/AsAQQAhSwNAIBkgS0HAAGxqIBcgS0HAAGxqKgLAyAG7QQAqAqC6AbuhtjgCwMgBIBkgS0HAAGxqIBcgS0HAAGxqKgLEyAG7QQAqAqS6AbuhtjgCxMgBIBkgS0HAAGxqIBcgS0HAAGxqKgLIyAG7QQAqAqi6AbuhtjgCyMgBIBkgS0HAAGxqIBcgS0HAAGxqKgLMyAG7QQAqAqy6AbuhtjgCzMgBIBkgS0HAAGxqIBcgS0HAAGxqKgLQyAG7QQAqArC6AbuhtjgC0MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLUyAG7QQAqArS6AbuhtjgC1MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLYyAG7QQAqAri6AbuhtjgC2MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLcyAG7QQAqAry6AbuhtjgC3MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLgyAG7QQAqAsC6AbuhtjgC4MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLkyAG7QQAqAsS6AbuhtjgC5MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLoyAG7QQAqAsi6AbuhtjgC6MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLsyAG7QQAqAsy6AbuhtjgC7MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLwyAG7QQAqAtC6AbuhtjgC8MgBIBkgS0HAAGxqIBcgS0HAAGxqKgL0yAG7QQAqAtS6AbuhtjgC9MgBIBkgS0HAAGxqIBcgS0HAAGxqKgL4yAG7QQAqAti6AbuhtjgC+MgBIBkgS0HAAGxqIBcgS0HAAGxqKgL8yAG7QQAqAty6AbuhtjgC/MgBIBogS0HAAGxqIBkgS0HAAGxqKgLAyAG7QQAqAuC6AbuiQQAqAsAyu6C2OALAyAEgGiBLQcAAbGogGSBLQcAAbGoqAsTIAbtBACoC5LoBu6JBACoCxDK7oLY4AsTIASAaIEtBwABsaiAZIEtBwABsaioCyMgBu0EAKgLougG7okEAKgLIMrugtjgCyMgBIBogS0HAAGxqIBkgS0HAAGxqKgLMyAG7QQAqAuy6AbuiQQAqAswyu6C2OALMyAEgGiBLQcAAbGogGSBLQcAAbGoqAtDIAbtBACoC8LoBu6JBACoC0DK7oLY4AtDIASAaIEtBwABsaiAZIEtBwABsaioC1MgBu0EAKgL0ugG7okEAKgLUMrugtjgC1MgBIBogS0HAAGxqIBkgS0HAAGxqKgLYyAG7QQAqAvi6AbuiQQAqAtgyu6C2OALYyAEgGiBLQcAAbGogGSBLQcAAbGoqAtzIAbtBACoC/LoBu6JBACoC3DK7oLY4AtzIASAaIEtBwABsaiAZIEtBwABsaioC4MgBu0EAKgKAuwG7okEAKgLgMrugtjgC4MgBIBogS0HAAGxqIBkgS0HAAGxqKgLkyAG7QQAqAoS7AbuiQQAqAuQyu6C2OALkyAEgGiBLQcAAbGogGSBLQcAAbGoqAujIAbtBACoCiLsBu6JBACoC6DK7oLY4AujIASAaIEtBwABsaiAZIEtBwABsaioC7MgBu0EAKgKMuwG7okEAKgLsMrugtjgC7MgBIBogS0HAAGxqIBkgS0HAAGxqKgLwyAG7QQAqApC7AbuiQQAqAvAyu6C2OALwyAEgGiBLQcAAbGogGSBLQcAAbGoqAvTIAbtBACoClLsBu6JBACoC9DK7oLY4AvTIASAaIEtBwABsaiAZIEtBwABsaioC+MgBu0EAKgKYuwG7okEAKgL4MrugtjgC+MgBIBogS0HAAGxqIBkgS0HAAGxqKgL8yAG7QQAqApy7AbuiQQAqAvwyu6C2OAL8yAFBACFMA0AgTEEEbCBMQcAAbCoCgDO7IBogS0HAAGxqKgLAyAG7oiBMQcAAbCoChDO7IBogS0HAAGxqKgLEyAG7oqAgTEHAAGwqAogzuyAaIEtBwABsaioCyMgBu6KgIExBwABsKgKMM7sgGiBLQcAAbGoqAszIAbuioCBMQcAAbCoCkDO7IBogS0HAAGxqKgLQyAG7oqAgTEHAAGwqApQzuyAaIEtBwABsaioC1MgBu6KgIExBwABsKgKYM7sgGiBLQcAAbGoqAtjIAbuioCBMQcAAbCoCnDO7IBogS0HAAGxqKgLcyAG7oqAgTEHAAGwqAqAzuyAaIEtBwABsaioC4MgBu6KgIExBwABsKgKkM7sgGiBLQcAAbGoqAuTIAbuioCBMQcAAbCoCqDO7IBogS0HAAGxqKgLoyAG7oqAgTEHAAGwqAqwzuyAaIEtBwABsaioC7MgBu6KgIExBwABsKgKwM7sgGiBLQcAAbGoqAvDIAbuioCBMQcAAbCoCtDO7IBogS0HAAGxqKgL0yAG7oqAgTEHAAGwqArgzuyAaIEtBwABsaioC+MgBu6KgIExBwABsKgK8M7sgGiBLQcAAbGoqAvzIAbuioLY4AqC+ASBMQQFqIkxBEEgNAAtBAEEAKgKgvgG7QQAqAoA7u6C2EAa7tjgC4L4BQQBBACoCpL4Bu0EAKgKEO7ugthAGu7Y4AuS+AUEAQQAqAqi+AbtBACoCiDu7oLYQBru2OALovgFBAEEAKgKsvgG7QQAqAow7u6C2EAa7tjgC7L4BQQBBACoCsL4Bu0EAKgKQO7ugthAGu7Y4AvC+AUEAQQAqArS+AbtBACoClDu7oLYQBru2OAL0vgFBAEEAKgK4vgG7QQAqApg7u6C2EAa7tjgC+L4BQQBBACoCvL4Bu0EAKgKcO7ugthAGu7Y4Avy+AUEAQQAqAsC+AbtBACoCoDu7oLYQBru2OAKAvwFBAEEAKgLEvgG7QQAqAqQ7u6C2EAa7tjgChL8BQQBBACoCyL4Bu0EAKgKoO7ugthAGu7Y4Aoi/AUEAQQAqAsy+AbtBACoCrDu7oLYQBru2OAKMvwFBAEEAKgLQvgG7QQAqArA7u6C2EAa7tjgCkL8BQQBBACoC1L4Bu0EAKgK0O7ugthAGu7Y4ApS/AUEAQQAqAti+AbtBACoCuDu7oLYQBru2OAKYvwFBAEEAKgLcvgG7QQAqArw7u6C2EAa7tjgCnL8BIBsgS0HAAGxqQQAqAuC+AbtBACoCoKgBu6G2OALAyAEgGyBLQcAAbGpBACoC5L4Bu0EAKgKkqAG7obY4AsTIASAbIEtBwABsakEAKgLovgG7QQAqAqioAbuhtjgCyMgBIBsgS0HAAGxqQQAqAuy+AbtBACoCrKgBu6G2OALMyAEgGyBLQcAAbGpBACoC8L4Bu0EAKgKwqAG7obY4AtDIASAbIEtBwABsakEAKgL0vgG7QQAqArSoAbuhtjgC1MgBIBsgS0HAAGxqQQAqAvi+AbtBACoCuKgBu6G2OALYyAEgGyBLQcAAbGpBACoC/L4Bu0EAKgK8qAG7obY4AtzIASAbIEtBwABsakEAKgKAvwG7QQAqAsCoAbuhtjgC4MgBIBsgS0HAAGxqQQAqAoS/AbtBACoCxKgBu6G2OALkyAEgGyBLQcAAbGpBACoCiL8Bu0EAKgLIqAG7obY4AujIASAbIEtBwABsakEAKgKMvwG7QQAqAsyoAbuhtjgC7MgBIBsgS0HAAGxqQQAqApC/AbtBACoC0KgBu6G2OALwyAEgGyBLQcAAbGpBACoClL8Bu0EAKgLUqAG7obY4AvTIASAbIEtBwABsakEAKgKYvwG7QQAqAtioAbuhtjgC+MgBIBsgS0HAAGxqQQAqApy/AbtBACoC3KgBu6G2OAL8yAFBAEEAKgKgvQG7IBsgS0HAAGxqKgLAyAG7oLY4AqC9AUEAQQAqAqS9AbsgGyBLQcAAbGoqAsTIAbugtjgCpL0BQQBBACoCqL0BuyAbIEtBwABsaioCyMgBu6C2OAKovQFBAEEAKgKsvQG7IBsgS0HAAGxqKgLMyAG7oLY4Aqy9AUEAQQAqArC9AbsgGyBLQcAAbGoqAtDIAbugtjgCsL0BQQBBACoCtL0BuyAbIEtBwABsaioC1MgBu6C2OAK0vQFBAEEAKgK4vQG7IBsgS0HAAGxqKgLYyAG7oLY4Ari9AUEAQQAqAry9AbsgGyBLQcAAbGoqAtzIAbugtjgCvL0BQQBBACoCwL0BuyAbIEtBwABsaioC4MgBu6C2OALAvQFBAEEAKgLEvQG7IBsgS0HAAGxqKgLkyAG7oLY4AsS9AUEAQQAqAsi9AbsgGyBLQcAAbGoqAujIAbugtjgCyL0BQQBBACoCzL0BuyAbIEtBwABsaioC7MgBu6C2OALMvQFBAEEAKgLQvQG7IBsgS0HAAGxqKgLwyAG7oLY4AtC9AUEAQQAqAtS9AbsgGyBLQcAAbGoqAvTIAbugtjgC1L0BQQBBACoC2L0BuyAbIEtBwABsaioC+MgBu6C2OALYvQFBAEEAKgLcvQG7IBsgS0HAAGxqKgL8yAG7oLY4Aty9AUEAQQAqAuC9AbsgGyBLQcAAbGoqAsDIAbsiMyAzoqC2OALgvQFBAEEAKgLkvQG7IBsgS0HAAGxqKgLEyAG7IjMgM6KgtjgC5L0BQQBBACoC6L0BuyAbIEtBwABsaioCyMgBuyIzIDOioLY4Aui9AUEAQQAqAuy9AbsgGyBLQcAAbGoqAszIAbsiMyAzoqC2OALsvQFBAEEAKgLwvQG7IBsgS0HAAGxqKgLQyAG7IjMgM6KgtjgC8L0BQQBBACoC9L0BuyAbIEtBwABsaioC1MgBuyIzIDOioLY4AvS9AUEAQQAqAvi9AbsgGyBLQcAAbGoqAtjIAbsiMyAzoqC2OAL4vQFBAEEAKgL8vQG7IBsgS0HAAGxqKgLcyAG7IjMgM6KgtjgC/L0BQQBBACoCgL4BuyAbIEtBwABsaioC4MgBuyIzIDOioLY4AoC+AUEAQQAqAoS+AbsgGyBLQcAAbGoqAuTIAbsiMyAzoqC2OAKEvgFBAEEAKgKIvgG7IBsgS0HAAGxqKgLoyAG7IjMgM6KgtjgCiL4BQQBBACoCjL4BuyAbIEtBwABsaioC7MgBuyIzIDOioLY4Aoy+AUEAQQAqApC+AbsgGyBLQcAAbGoqAvDIAbsiMyAzoqC2OAKQvgFBAEEAKgKUvgG7IBsgS0HAAGxqKgL0yAG7IjMgM6KgtjgClL4BQQBBACoCmL4BuyAbIEtBwABsaioC+MgBuyIzIDOioLY4Api+AUEAQQAqApy+AbsgGyBLQcAAbGoqAvzIAbsiMyAzoqC2OAKcvgEgHCBLQcAAbGpBACoC4L4Bu0QAAAAAAADwP0EAKgLgvgG7oaK2OALAyAEgHCBLQcAAbGpBACoC5L4Bu0QAAAAAAADwP0EAKgLkvgG7oaK2OALEyAEgHCBLQcAAbGpBACoC6L4Bu0QAAAAAAADwP0EAKgLovgG7oaK2OALIyAEgHCBLQcAAbGpBACoC7L4Bu0QAAAAAAADwP0EAKgLsvgG7oaK2OALMyAEgHCBLQcAAbGpBACoC8L4Bu0QAAAAAAADwP0EAKgLwvgG7oaK2OALQyAEgHCBLQcAAbGpBACoC9L4Bu0QAAAAAAADwP0EAKgL0vgG7oaK2OALUyAEgHCBLQcAAbGpBACoC+L4Bu0QAAAAAAADwP0EAKgL4vgG7oaK2OALYyAEgHCBLQcAAbGpBACoC/L4Bu0QAAAAAAADwP0EAKgL8vgG7oaK2OALcyAEgHCBLQcAAbGpBACoCgL8Bu0QAAAAAAADwP0EAKgKAvwG7oaK2OALgyAEgHCBLQcAAbGpBACoChL8Bu0QAAAAAAADwP0EAKgKEvwG7oaK2OALkyAEgHCBLQcAAbGpBACoCiL8Bu0QAAAAAAADwP0EAKgKIvwG7oaK2OALoyAEgHCBLQcAAbGpBACoCjL8Bu0QAAAAAAADwP0EAKgKMvwG7oaK2OALsyAEgHCBLQcAAbGpBACoCkL8Bu0QAAAAAAADwP0EAKgKQvwG7oaK2OALwyAEgHCBLQcAAbGpBACoClL8Bu0QAAAAAAADwP0EAKgKUvwG7oaK2OAL0yAEgHCBLQcAAbGpBACoCmL8Bu0QAAAAAAADwP0EAKgKYvwG7oaK2OAL4yAEgHCBLQcAAbGpBACoCnL8Bu0QAAAAAAADwP0EAKgKcvwG7oaK2OAL8yAEgS0EBaiJLIABIDQALIABBAUoEQEEAQQAqAqC9AbsgNKK2OAKgvQFBAEEAKgKkvQG7IDSitjgCpL0BQQBBACoCqL0BuyA0orY4Aqi9AUEAQQAqAqy9AbsgNKK2OAKsvQFBAEEAKgKwvQG7IDSitjgCsL0BQQBBACoCtL0BuyA0orY4ArS9AUEAQQAqAri9AbsgNKK2OAK4vQFBAEEAKgK8vQG7IDSitjgCvL0BQQBBACoCwL0BuyA0orY4AsC9AUEAQQAqAsS9AbsgNKK2OALEvQFBAEEAKgLIvQG7IDSitjgCyL0BQQBBACoCzL0BuyA0orY4Asy9AUEAQQAqAtC9AbsgNKK2OALQvQFBAEEAKgLUvQG7IDSitjgC1L0BQQBBACoC2L0BuyA0orY4Ati9AUEAQQAqAty9AbsgNKK2OALcvQFBAEEAKgLgvQG7IDSitjgC4L0BQQBBACoC5L0BuyA0orY4AuS9AUEAQQAqAui9AbsgNKK2OALovQFBAEEAKgLsvQG7IDSitjgC7L0BQQBBACoC8L0BuyA0orY4AvC9AUEAQQAqAvS9AbsgNKK2OAL0vQFBAEEAKgL4vQG7IDSitjgC+L0BQQBBACoC/L0BuyA0orY4Avy9AUEAQQAqAoC+AbsgNKK2OAKAvgFBAEEAKgKEvgG7IDSitjgChL4BQQBBACoCiL4BuyA0orY4Aoi+AUEAQQAqAoy+AbsgNKK2OAKMvgFBAEEAKgKQvgG7IDSitjgCkL4BQQBBACoClL4BuyA0orY4ApS+AUEAQQAqApi+AbsgNKK2OAKYvgFBAEEAKgKcvgG7IDSitjgCnL4BC0EAQQAqAuC9AbtBACoCoL0BuyIzIDOiobY4AqC+AUEAQQAqAuS9AbtBACoCpL0BuyIzIDOiobY4AqS+AUEAQQAqAui9AbtBACoCqL0BuyIzIDOiobY4Aqi+AUEAQQAqAuy9AbtBACoCrL0BuyIzIDOiobY4Aqy+AUEAQQAqAvC9AbtBACoCsL0BuyIzIDOiobY4ArC+AUEAQQAqAvS9AbtBACoCtL0BuyIzIDOiobY4ArS+AUEAQQAqAvi9AbtBACoCuL0BuyIzIDOiobY4Ari+AUEAQQAqAvy9AbtBACoCvL0BuyIzIDOiobY4Ary+AUEAQQAqAoC+AbtBACoCwL0BuyIzIDOiobY4AsC+AUEAQQAqAoS+AbtBACoCxL0BuyIzIDOiobY4AsS+AUEAQQAqAoi+AbtBACoCyL0BuyIzIDOiobY4Asi+AUEAQQAqAoy+AbtBACoCzL0BuyIzIDOiobY4Asy+AUEAQQAqApC+AbtBACoC0L0BuyIzIDOiobY4AtC+AUEAQQAqApS+AbtBACoC1L0BuyIzIDOiobY4AtS+AUEAQQAqApi+AbtBACoC2L0BuyIzIDOiobY4Ati+AUEAQQAqApy+AbtBACoC3L0BuyIzIDOiobY4Aty+AUEARAAAAAAAAAAAQQAqAqC+AbultjgC4L0BQQBEAAAAAAAAAABBACoCpL4Bu6W2OALkvQFBAEQAAAAAAAAAAEEAKgKovgG7pbY4Aui9AUEARAAAAAAAAAAAQQAqAqy+AbultjgC7L0BQQBEAAAAAAAAAABBACoCsL4Bu6W2OALwvQFBAEQAAAAAAAAAAEEAKgK0vgG7pbY4AvS9AUEARAAAAAAAAAAAQQAqAri+AbultjgC+L0BQQBEAAAAAAAAAABBACoCvL4Bu6W2OAL8vQFBAEQAAAAAAAAAAEEAKgLAvgG7pbY4AoC+AUEARAAAAAAAAAAAQQAqAsS+AbultjgChL4BQQBEAAAAAAAAAABBACoCyL4Bu6W2OAKIvgFBAEQAAAAAAAAAAEEAKgLMvgG7pbY4Aoy+AUEARAAAAAAAAAAAQQAqAtC+AbultjgCkL4BQQBEAAAAAAAAAABBACoC1L4Bu6W2OAKUvgFBAEQAAAAAAAAAAEEAKgLYvgG7pbY4Api+AUEARAAAAAAAAAAAQQAqAty+AbultjgCnL4BQQAhTQNAIE1BBGz9DM3MzMzMzOw/zczMzMzM7D8gTUEEbP1dAqCoAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IE1BBGz9XQKgqAH9XyBNQQRs/V0CoL0B/V/98AH98gH98AH9Xv1bAuC+AQAgTUECaiJNQRBIDQALQQAhTgNAIE5BBGz9DM3MzMzMzOw/zczMzMzM7D8gTkEEbP1dAuCoAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IE5BBGz9XQLgvQH9XyAw/RT98gH98gH98AEgTkEEbP1dAuCoAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqC/AQAgTkECaiJOQRBIDQALQQBBACoC4L0Bu0TxaOOItfjkPqCftjgC4L8BQQBBACoC5L0Bu0TxaOOItfjkPqCftjgC5L8BQQBBACoC6L0Bu0TxaOOItfjkPqCftjgC6L8BQQBBACoC7L0Bu0TxaOOItfjkPqCftjgC7L8BQQBBACoC8L0Bu0TxaOOItfjkPqCftjgC8L8BQQBBACoC9L0Bu0TxaOOItfjkPqCftjgC9L8BQQBBACoC+L0Bu0TxaOOItfjkPqCftjgC+L8BQQBBACoC/L0Bu0TxaOOItfjkPqCftjgC/L8BQQBBACoCgL4Bu0TxaOOItfjkPqCftjgCgMABQQBBACoChL4Bu0TxaOOItfjkPqCftjgChMABQQBBACoCiL4Bu0TxaOOItfjkPqCftjgCiMABQQBBACoCjL4Bu0TxaOOItfjkPqCftjgCjMABQQBBACoCkL4Bu0TxaOOItfjkPqCftjgCkMABQQBBACoClL4Bu0TxaOOItfjkPqCftjgClMABQQBBACoCmL4Bu0TxaOOItfjkPqCftjgCmMABQQBBACoCnL4Bu0TxaOOItfjkPqCftjgCnMABQQBBACoCwDu7QQAqAuC/AbujtjgC4L0BQQBBACoCxDu7QQAqAuS/AbujtjgC5L0BQQBBACoCyDu7QQAqAui/AbujtjgC6L0BQQBBACoCzDu7QQAqAuy/AbujtjgC7L0BQQBBACoC0Du7QQAqAvC/AbujtjgC8L0BQQBBACoC1Du7QQAqAvS/AbujtjgC9L0BQQBBACoC2Du7QQAqAvi/AbujtjgC+L0BQQBBACoC3Du7QQAqAvy/AbujtjgC/L0BQQBBACoC4Du7QQAqAoDAAbujtjgCgL4BQQBBACoC5Du7QQAqAoTAAbujtjgChL4BQQBBACoC6Du7QQAqAojAAbujtjgCiL4BQQBBACoC7Du7QQAqAozAAbujtjgCjL4BQQBBACoC8Du7QQAqApDAAbujtjgCkL4BQQBBACoC9Du7QQAqApTAAbujtjgClL4BQQBBACoC+Du7QQAqApjAAbujtjgCmL4BQQBBACoC/Du7QQAqApzAAbujtjgCnL4BQQBBoMABakEAQcAA/AsAQQBB4MABakEAQcAA/AsAQQAhTwNAIB0gT0HAAGxqIBsgT0HAAGxqKgLAyAG7QQAqAqC9AbuhtjgCwMgBIB0gT0HAAGxqIBsgT0HAAGxqKgLEyAG7QQAqAqS9AbuhtjgCxMgBIB0gT0HAAGxqIBsgT0HAAGxqKgLIyAG7QQAqAqi9AbuhtjgCyMgBIB0gT0HAAGxqIBsgT0HAAGxqKgLMyAG7QQAqAqy9AbuhtjgCzMgBIB0gT0HAAGxqIBsgT0HAAGxqKgLQyAG7QQAqArC9AbuhtjgC0MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLUyAG7QQAqArS9AbuhtjgC1MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLYyAG7QQAqAri9AbuhtjgC2MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLcyAG7QQAqAry9AbuhtjgC3MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLgyAG7QQAqAsC9AbuhtjgC4MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLkyAG7QQAqAsS9AbuhtjgC5MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLoyAG7QQAqAsi9AbuhtjgC6MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLsyAG7QQAqAsy9AbuhtjgC7MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLwyAG7QQAqAtC9AbuhtjgC8MgBIB0gT0HAAGxqIBsgT0HAAGxqKgL0yAG7QQAqAtS9AbuhtjgC9MgBIB0gT0HAAGxqIBsgT0HAAGxqKgL4yAG7QQAqAti9AbuhtjgC+MgBIB0gT0HAAGxqIBsgT0HAAGxqKgL8yAG7QQAqAty9AbuhtjgC/MgBIB4gT0HAAGxqIB0gT0HAAGxqKgLAyAG7QQAqAuC9AbuiQQAqAoA8u6C2OALAyAEgHiBPQcAAbGogHSBPQcAAbGoqAsTIAbtBACoC5L0Bu6JBACoChDy7oLY4AsTIASAeIE9BwABsaiAdIE9BwABsaioCyMgBu0EAKgLovQG7okEAKgKIPLugtjgCyMgBIB4gT0HAAGxqIB0gT0HAAGxqKgLMyAG7QQAqAuy9AbuiQQAqAow8u6C2OALMyAEgHiBPQcAAbGogHSBPQcAAbGoqAtDIAbtBACoC8L0Bu6JBACoCkDy7oLY4AtDIASAeIE9BwABsaiAdIE9BwABsaioC1MgBu0EAKgL0vQG7okEAKgKUPLugtjgC1MgBIB4gT0HAAGxqIB0gT0HAAGxqKgLYyAG7QQAqAvi9AbuiQQAqApg8u6C2OALYyAEgHiBPQcAAbGogHSBPQcAAbGoqAtzIAbtBACoC/L0Bu6JBACoCnDy7oLY4AtzIASAeIE9BwABsaiAdIE9BwABsaioC4MgBu0EAKgKAvgG7okEAKgKgPLugtjgC4MgBIB4gT0HAAGxqIB0gT0HAAGxqKgLkyAG7QQAqAoS+AbuiQQAqAqQ8u6C2OALkyAEgHiBPQcAAbGogHSBPQcAAbGoqAujIAbtBACoCiL4Bu6JBACoCqDy7oLY4AujIASAeIE9BwABsaiAdIE9BwABsaioC7MgBu0EAKgKMvgG7okEAKgKsPLugtjgC7MgBIB4gT0HAAGxqIB0gT0HAAGxqKgLwyAG7QQAqApC+AbuiQQAqArA8u6C2OALwyAEgHiBPQcAAbGogHSBPQcAAbGoqAvTIAbtBACoClL4Bu6JBACoCtDy7oLY4AvTIASAeIE9BwABsaiAdIE9BwABsaioC+MgBu0EAKgKYvgG7okEAKgK4PLugtjgC+MgBIB4gT0HAAGxqIB0gT0HAAGxqKgL8yAG7QQAqApy+AbuiQQAqArw8u6C2OAL8yAFBACFQA0AgUEEEbCBQQcAAbCoCwDy7IB4gT0HAAGxqKgLAyAG7oiBQQcAAbCoCxDy7IB4gT0HAAGxqKgLEyAG7oqAgUEHAAGwqAsg8uyAeIE9BwABsaioCyMgBu6KgIFBBwABsKgLMPLsgHiBPQcAAbGoqAszIAbuioCBQQcAAbCoC0Dy7IB4gT0HAAGxqKgLQyAG7oqAgUEHAAGwqAtQ8uyAeIE9BwABsaioC1MgBu6KgIFBBwABsKgLYPLsgHiBPQcAAbGoqAtjIAbuioCBQQcAAbCoC3Dy7IB4gT0HAAGxqKgLcyAG7oqAgUEHAAGwqAuA8uyAeIE9BwABsaioC4MgBu6KgIFBBwABsKgLkPLsgHiBPQcAAbGoqAuTIAbuioCBQQcAAbCoC6Dy7IB4gT0HAAGxqKgLoyAG7oqAgUEHAAGwqAuw8uyAeIE9BwABsaioC7MgBu6KgIFBBwABsKgLwPLsgHiBPQcAAbGoqAvDIAbuioCBQQcAAbCoC9Dy7IB4gT0HAAGxqKgL0yAG7oqAgUEHAAGwqAvg8uyAeIE9BwABsaioC+MgBu6KgIFBBwABsKgL8PLsgHiBPQcAAbGoqAvzIAbuioLY4AqDBASBQQQFqIlBBEEgNAAtBAEEAKgKgwQG7QQAqAsBEu6C2EAa7tjgC4MEBQQBBACoCpMEBu0EAKgLERLugthAGu7Y4AuTBAUEAQQAqAqjBAbtBACoCyES7oLYQBru2OALowQFBAEEAKgKswQG7QQAqAsxEu6C2EAa7tjgC7MEBQQBBACoCsMEBu0EAKgLQRLugthAGu7Y4AvDBAUEAQQAqArTBAbtBACoC1ES7oLYQBru2OAL0wQFBAEEAKgK4wQG7QQAqAthEu6C2EAa7tjgC+MEBQQBBACoCvMEBu0EAKgLcRLugthAGu7Y4AvzBAUEAQQAqAsDBAbtBACoC4ES7oLYQBru2OAKAwgFBAEEAKgLEwQG7QQAqAuREu6C2EAa7tjgChMIBQQBBACoCyMEBu0EAKgLoRLugthAGu7Y4AojCAUEAQQAqAszBAbtBACoC7ES7oLYQBru2OAKMwgFBAEEAKgLQwQG7QQAqAvBEu6C2EAa7tjgCkMIBQQBBACoC1MEBu0EAKgL0RLugthAGu7Y4ApTCAUEAQQAqAtjBAbtBACoC+ES7oLYQBru2OAKYwgFBAEEAKgLcwQG7QQAqAvxEu6C2EAa7tjgCnMIBIB8gT0HAAGxqQQAqAuDBAbtBACoCoKkBu6G2OALAyAEgHyBPQcAAbGpBACoC5MEBu0EAKgKkqQG7obY4AsTIASAfIE9BwABsakEAKgLowQG7QQAqAqipAbuhtjgCyMgBIB8gT0HAAGxqQQAqAuzBAbtBACoCrKkBu6G2OALMyAEgHyBPQcAAbGpBACoC8MEBu0EAKgKwqQG7obY4AtDIASAfIE9BwABsakEAKgL0wQG7QQAqArSpAbuhtjgC1MgBIB8gT0HAAGxqQQAqAvjBAbtBACoCuKkBu6G2OALYyAEgHyBPQcAAbGpBACoC/MEBu0EAKgK8qQG7obY4AtzIASAfIE9BwABsakEAKgKAwgG7QQAqAsCpAbuhtjgC4MgBIB8gT0HAAGxqQQAqAoTCAbtBACoCxKkBu6G2OALkyAEgHyBPQcAAbGpBACoCiMIBu0EAKgLIqQG7obY4AujIASAfIE9BwABsakEAKgKMwgG7QQAqAsypAbuhtjgC7MgBIB8gT0HAAGxqQQAqApDCAbtBACoC0KkBu6G2OALwyAEgHyBPQcAAbGpBACoClMIBu0EAKgLUqQG7obY4AvTIASAfIE9BwABsakEAKgKYwgG7QQAqAtipAbuhtjgC+MgBIB8gT0HAAGxqQQAqApzCAbtBACoC3KkBu6G2OAL8yAFBAEEAKgKgwAG7IB8gT0HAAGxqKgLAyAG7oLY4AqDAAUEAQQAqAqTAAbsgHyBPQcAAbGoqAsTIAbugtjgCpMABQQBBACoCqMABuyAfIE9BwABsaioCyMgBu6C2OAKowAFBAEEAKgKswAG7IB8gT0HAAGxqKgLMyAG7oLY4AqzAAUEAQQAqArDAAbsgHyBPQcAAbGoqAtDIAbugtjgCsMABQQBBACoCtMABuyAfIE9BwABsaioC1MgBu6C2OAK0wAFBAEEAKgK4wAG7IB8gT0HAAGxqKgLYyAG7oLY4ArjAAUEAQQAqArzAAbsgHyBPQcAAbGoqAtzIAbugtjgCvMABQQBBACoCwMABuyAfIE9BwABsaioC4MgBu6C2OALAwAFBAEEAKgLEwAG7IB8gT0HAAGxqKgLkyAG7oLY4AsTAAUEAQQAqAsjAAbsgHyBPQcAAbGoqAujIAbugtjgCyMABQQBBACoCzMABuyAfIE9BwABsaioC7MgBu6C2OALMwAFBAEEAKgLQwAG7IB8gT0HAAGxqKgLwyAG7oLY4AtDAAUEAQQAqAtTAAbsgHyBPQcAAbGoqAvTIAbugtjgC1MABQQBBACoC2MABuyAfIE9BwABsaioC+MgBu6C2OALYwAFBAEEAKgLcwAG7IB8gT0HAAGxqKgL8yAG7oLY4AtzAAUEAQQAqAuDAAbsgHyBPQcAAbGoqAsDIAbsiMyAzoqC2OALgwAFBAEEAKgLkwAG7IB8gT0HAAGxqKgLEyAG7IjMgM6KgtjgC5MABQQBBACoC6MABuyAfIE9BwABsaioCyMgBuyIzIDOioLY4AujAAUEAQQAqAuzAAbsgHyBPQcAAbGoqAszIAbsiMyAzoqC2OALswAFBAEEAKgLwwAG7IB8gT0HAAGxqKgLQyAG7IjMgM6KgtjgC8MABQQBBACoC9MABuyAfIE9BwABsaioC1MgBuyIzIDOioLY4AvTAAUEAQQAqAvjAAbsgHyBPQcAAbGoqAtjIAbsiMyAzoqC2OAL4wAFBAEEAKgL8wAG7IB8gT0HAAGxqKgLcyAG7IjMgM6KgtjgC/MABQQBBACoCgMEBuyAfIE9BwABsaioC4MgBuyIzIDOioLY4AoDBAUEAQQAqAoTBAbsgHyBPQcAAbGoqAuTIAbsiMyAzoqC2OAKEwQFBAEEAKgKIwQG7IB8gT0HAAGxqKgLoyAG7IjMgM6KgtjgCiMEBQQBBACoCjMEBuyAfIE9BwABsaioC7MgBuyIzIDOioLY4AozBAUEAQQAqApDBAbsgHyBPQcAAbGoqAvDIAbsiMyAzoqC2OAKQwQFBAEEAKgKUwQG7IB8gT0HAAGxqKgL0yAG7IjMgM6KgtjgClMEBQQBBACoCmMEBuyAfIE9BwABsaioC+MgBuyIzIDOioLY4ApjBAUEAQQAqApzBAbsgHyBPQcAAbGoqAvzIAbsiMyAzoqC2OAKcwQEgICBPQcAAbGpBACoC4MEBu0QAAAAAAADwP0EAKgLgwQG7oaK2OALAyAEgICBPQcAAbGpBACoC5MEBu0QAAAAAAADwP0EAKgLkwQG7oaK2OALEyAEgICBPQcAAbGpBACoC6MEBu0QAAAAAAADwP0EAKgLowQG7oaK2OALIyAEgICBPQcAAbGpBACoC7MEBu0QAAAAAAADwP0EAKgLswQG7oaK2OALMyAEgICBPQcAAbGpBACoC8MEBu0QAAAAAAADwP0EAKgLwwQG7oaK2OALQyAEgICBPQcAAbGpBACoC9MEBu0QAAAAAAADwP0EAKgL0wQG7oaK2OALUyAEgICBPQcAAbGpBACoC+MEBu0QAAAAAAADwP0EAKgL4wQG7oaK2OALYyAEgICBPQcAAbGpBACoC/MEBu0QAAAAAAADwP0EAKgL8wQG7oaK2OALcyAEgICBPQcAAbGpBACoCgMIBu0QAAAAAAADwP0EAKgKAwgG7oaK2OALgyAEgICBPQcAAbGpBACoChMIBu0QAAAAAAADwP0EAKgKEwgG7oaK2OALkyAEgICBPQcAAbGpBACoCiMIBu0QAAAAAAADwP0EAKgKIwgG7oaK2OALoyAEgICBPQcAAbGpBACoCjMIBu0QAAAAAAADwP0EAKgKMwgG7oaK2OALsyAEgICBPQcAAbGpBACoCkMIBu0QAAAAAAADwP0EAKgKQwgG7oaK2OALwyAEgICBPQcAAbGpBACoClMIBu0QAAAAAAADwP0EAKgKUwgG7oaK2OAL0yAEgICBPQcAAbGpBACoCmMIBu0QAAAAAAADwP0EAKgKYwgG7oaK2OAL4yAEgICBPQcAAbGpBACoCnMIBu0QAAAAAAADwP0EAKgKcwgG7oaK2OAL8yAEgT0EBaiJPIABIDQALIABBAUoEQEEAQQAqAqDAAbsgNKK2OAKgwAFBAEEAKgKkwAG7IDSitjgCpMABQQBBACoCqMABuyA0orY4AqjAAUEAQQAqAqzAAbsgNKK2OAKswAFBAEEAKgKwwAG7IDSitjgCsMABQQBBACoCtMABuyA0orY4ArTAAUEAQQAqArjAAbsgNKK2OAK4wAFBAEEAKgK8wAG7IDSitjgCvMABQQBBACoCwMABuyA0orY4AsDAAUEAQQAqAsTAAbsgNKK2OALEwAFBAEEAKgLIwAG7IDSitjgCyMABQQBBACoCzMABuyA0orY4AszAAUEAQQAqAtDAAbsgNKK2OALQwAFBAEEAKgLUwAG7IDSitjgC1MABQQBBACoC2MABuyA0orY4AtjAAUEAQQAqAtzAAbsgNKK2OALcwAFBAEEAKgLgwAG7IDSitjgC4MABQQBBACoC5MABuyA0orY4AuTAAUEAQQAqAujAAbsgNKK2OALowAFBAEEAKgLswAG7IDSitjgC7MABQQBBACoC8MABuyA0orY4AvDAAUEAQQAqAvTAAbsgNKK2OAL0wAFBAEEAKgL4wAG7IDSitjgC+MABQQBBACoC/MABuyA0orY4AvzAAUEAQQAqAoDBAbsgNKK2OAKAwQFBAEEAKgKEwQG7IDSitjgChMEBQQBBACoCiMEBuyA0orY4AojBAUEAQQAqAozBAbsgNKK2OAKMwQFBAEEAKgKQwQG7IDSitjgCkMEBQQBBACoClMEBuyA0orY4ApTBAUEAQQAqApjBAbsgNKK2OAKYwQFBAEEAKgKcwQG7IDSitjgCnMEBC0EAQQAqAuDAAbtBACoCoMABuyIzIDOiobY4AqDBAUEAQQAqAuTAAbtBACoCpMABuyIzIDOiobY4AqTBAUEAQQAqAujAAbtBACoCqMABuyIzIDOiobY4AqjBAUEAQQAqAuzAAbtBACoCrMABuyIzIDOiobY4AqzBAUEAQQAqAvDAAbtBACoCsMABuyIzIDOiobY4ArDBAUEAQQAqAvTAAbtBACoCtMABuyIzIDOiobY4ArTBAUEAQQAqAvjAAbtBACoCuMABuyIzIDOiobY4ArjBAUEAQQAqAvzAAbtBACoCvMABuyIzIDOiobY4ArzBAUEAQQAqAoDBAbtBACoCwMABuyIzIDOiobY4AsDBAUEAQQAqAoTBAbtBACoCxMABuyIzIDOiobY4AsTBAUEAQQAqAojBAbtBACoCyMABuyIzIDOiobY4AsjBAUEAQQAqAozBAbtBACoCzMABuyIzIDOiobY4AszBAUEAQQAqApDBAbtBACoC0MABuyIzIDOiobY4AtDBAUEAQQAqApTBAbtBACoC1MABuyIzIDOiobY4AtTBAUEAQQAqApjBAbtBACoC2MABuyIzIDOiobY4AtjBAUEAQQAqApzBAbtBACoC3MABuyIzIDOiobY4AtzBAUEARAAAAAAAAAAAQQAqAqDBAbultjgC4MABQQBEAAAAAAAAAABBACoCpMEBu6W2OALkwAFBAEQAAAAAAAAAAEEAKgKowQG7pbY4AujAAUEARAAAAAAAAAAAQQAqAqzBAbultjgC7MABQQBEAAAAAAAAAABBACoCsMEBu6W2OALwwAFBAEQAAAAAAAAAAEEAKgK0wQG7pbY4AvTAAUEARAAAAAAAAAAAQQAqArjBAbultjgC+MABQQBEAAAAAAAAAABBACoCvMEBu6W2OAL8wAFBAEQAAAAAAAAAAEEAKgLAwQG7pbY4AoDBAUEARAAAAAAAAAAAQQAqAsTBAbultjgChMEBQQBEAAAAAAAAAABBACoCyMEBu6W2OAKIwQFBAEQAAAAAAAAAAEEAKgLMwQG7pbY4AozBAUEARAAAAAAAAAAAQQAqAtDBAbultjgCkMEBQQBEAAAAAAAAAABBACoC1MEBu6W2OAKUwQFBAEQAAAAAAAAAAEEAKgLYwQG7pbY4ApjBAUEARAAAAAAAAAAAQQAqAtzBAbultjgCnMEBQQAhUQNAIFFBBGz9DM3MzMzMzOw/zczMzMzM7D8gUUEEbP1dAqCpAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IFFBBGz9XQKgqQH9XyBRQQRs/V0CoMAB/V/98AH98gH98AH9Xv1bAuDBAQAgUUECaiJRQRBIDQALQQAhUgNAIFJBBGz9DM3MzMzMzOw/zczMzMzM7D8gUkEEbP1dAuCpAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IFJBBGz9XQLgwAH9XyAw/RT98gH98gH98AEgUkEEbP1dAuCpAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqDCAQAgUkECaiJSQRBIDQALQQBBACoC4MABu0TxaOOItfjkPqCftjgC4MIBQQBBACoC5MABu0TxaOOItfjkPqCftjgC5MIBQQBBACoC6MABu0TxaOOItfjkPqCftjgC6MIBQQBBACoC7MABu0TxaOOItfjkPqCftjgC7MIBQQBBACoC8MABu0TxaOOItfjkPqCftjgC8MIBQQBBACoC9MABu0TxaOOItfjkPqCftjgC9MIBQQBBACoC+MABu0TxaOOItfjkPqCftjgC+MIBQQBBACoC/MABu0TxaOOItfjkPqCftjgC/MIBQQBBACoCgMEBu0TxaOOItfjkPqCftjgCgMMBQQBBACoChMEBu0TxaOOItfjkPqCftjgChMMBQQBBACoCiMEBu0TxaOOItfjkPqCftjgCiMMBQQBBACoCjMEBu0TxaOOItfjkPqCftjgCjMMBQQBBACoCkMEBu0TxaOOItfjkPqCftjgCkMMBQQBBACoClMEBu0TxaOOItfjkPqCftjgClMMBQQBBACoCmMEBu0TxaOOItfjkPqCftjgCmMMBQQBBACoCnMEBu0TxaOOItfjkPqCftjgCnMMBQQBBACoCgEW7QQAqAuDCAbujtjgC4MABQQBBACoChEW7QQAqAuTCAbujtjgC5MABQQBBACoCiEW7QQAqAujCAbujtjgC6MABQQBBACoCjEW7QQAqAuzCAbujtjgC7MABQQBBACoCkEW7QQAqAvDCAbujtjgC8MABQQBBACoClEW7QQAqAvTCAbujtjgC9MABQQBBACoCmEW7QQAqAvjCAbujtjgC+MABQQBBACoCnEW7QQAqAvzCAbujtjgC/MABQQBBACoCoEW7QQAqAoDDAbujtjgCgMEBQQBBACoCpEW7QQAqAoTDAbujtjgChMEBQQBBACoCqEW7QQAqAojDAbujtjgCiMEBQQBBACoCrEW7QQAqAozDAbujtjgCjMEBQQBBACoCsEW7QQAqApDDAbujtjgCkMEBQQBBACoCtEW7QQAqApTDAbujtjgClMEBQQBBACoCuEW7QQAqApjDAbujtjgCmMEBQQBBACoCvEW7QQAqApzDAbujtjgCnMEBQQBBoMMBakEAQcAA/AsAQQBB4MMBakEAQcAA/AsAQQAhUwNAICEgU0HAAGxqIB8gU0HAAGxqKgLAyAG7QQAqAqDAAbuhtjgCwMgBICEgU0HAAGxqIB8gU0HAAGxqKgLEyAG7QQAqAqTAAbuhtjgCxMgBICEgU0HAAGxqIB8gU0HAAGxqKgLIyAG7QQAqAqjAAbuhtjgCyMgBICEgU0HAAGxqIB8gU0HAAGxqKgLMyAG7QQAqAqzAAbuhtjgCzMgBICEgU0HAAGxqIB8gU0HAAGxqKgLQyAG7QQAqArDAAbuhtjgC0MgBICEgU0HAAGxqIB8gU0HAAGxqKgLUyAG7QQAqArTAAbuhtjgC1MgBICEgU0HAAGxqIB8gU0HAAGxqKgLYyAG7QQAqArjAAbuhtjgC2MgBICEgU0HAAGxqIB8gU0HAAGxqKgLcyAG7QQAqArzAAbuhtjgC3MgBICEgU0HAAGxqIB8gU0HAAGxqKgLgyAG7QQAqAsDAAbuhtjgC4MgBICEgU0HAAGxqIB8gU0HAAGxqKgLkyAG7QQAqAsTAAbuhtjgC5MgBICEgU0HAAGxqIB8gU0HAAGxqKgLoyAG7QQAqAsjAAbuhtjgC6MgBICEgU0HAAGxqIB8gU0HAAGxqKgLsyAG7QQAqAszAAbuhtjgC7MgBICEgU0HAAGxqIB8gU0HAAGxqKgLwyAG7QQAqAtDAAbuhtjgC8MgBICEgU0HAAGxqIB8gU0HAAGxqKgL0yAG7QQAqAtTAAbuhtjgC9MgBICEgU0HAAGxqIB8gU0HAAGxqKgL4yAG7QQAqAtjAAbuhtjgC+MgBICEgU0HAAGxqIB8gU0HAAGxqKgL8yAG7QQAqAtzAAbuhtjgC/MgBICIgU0HAAGxqICEgU0HAAGxqKgLAyAG7QQAqAuDAAbuiQQAqAsBFu6C2OALAyAEgIiBTQcAAbGogISBTQcAAbGoqAsTIAbtBACoC5MABu6JBACoCxEW7oLY4AsTIASAiIFNBwABsaiAhIFNBwABsaioCyMgBu0EAKgLowAG7okEAKgLIRbugtjgCyMgBICIgU0HAAGxqICEgU0HAAGxqKgLMyAG7QQAqAuzAAbuiQQAqAsxFu6C2OALMyAEgIiBTQcAAbGogISBTQcAAbGoqAtDIAbtBACoC8MABu6JBACoC0EW7oLY4AtDIASAiIFNBwABsaiAhIFNBwABsaioC1MgBu0EAKgL0wAG7okEAKgLURbugtjgC1MgBICIgU0HAAGxqICEgU0HAAGxqKgLYyAG7QQAqAvjAAbuiQQAqAthFu6C2OALYyAEgIiBTQcAAbGogISBTQcAAbGoqAtzIAbtBACoC/MABu6JBACoC3EW7oLY4AtzIASAiIFNBwABsaiAhIFNBwABsaioC4MgBu0EAKgKAwQG7okEAKgLgRbugtjgC4MgBICIgU0HAAGxqICEgU0HAAGxqKgLkyAG7QQAqAoTBAbuiQQAqAuRFu6C2OALkyAEgIiBTQcAAbGogISBTQcAAbGoqAujIAbtBACoCiMEBu6JBACoC6EW7oLY4AujIASAiIFNBwABsaiAhIFNBwABsaioC7MgBu0EAKgKMwQG7okEAKgLsRbugtjgC7MgBICIgU0HAAGxqICEgU0HAAGxqKgLwyAG7QQAqApDBAbuiQQAqAvBFu6C2OALwyAEgIiBTQcAAbGogISBTQcAAbGoqAvTIAbtBACoClMEBu6JBACoC9EW7oLY4AvTIASAiIFNBwABsaiAhIFNBwABsaioC+MgBu0EAKgKYwQG7okEAKgL4RbugtjgC+MgBICIgU0HAAGxqICEgU0HAAGxqKgL8yAG7QQAqApzBAbuiQQAqAvxFu6C2OAL8yAFBACFUA0AgVEEEbCBUQcAAbCoCgEa7ICIgU0HAAGxqKgLAyAG7oiBUQcAAbCoChEa7ICIgU0HAAGxqKgLEyAG7oqAgVEHAAGwqAohGuyAiIFNBwABsaioCyMgBu6KgIFRBwABsKgKMRrsgIiBTQcAAbGoqAszIAbuioCBUQcAAbCoCkEa7ICIgU0HAAGxqKgLQyAG7oqAgVEHAAGwqApRGuyAiIFNBwABsaioC1MgBu6KgIFRBwABsKgKYRrsgIiBTQcAAbGoqAtjIAbuioCBUQcAAbCoCnEa7ICIgU0HAAGxqKgLcyAG7oqAgVEHAAGwqAqBGuyAiIFNBwABsaioC4MgBu6KgIFRBwABsKgKkRrsgIiBTQcAAbGoqAuTIAbuioCBUQcAAbCoCqEa7ICIgU0HAAGxqKgLoyAG7oqAgVEHAAGwqAqxGuyAiIFNBwABsaioC7MgBu6KgIFRBwABsKgKwRrsgIiBTQcAAbGoqAvDIAbuioCBUQcAAbCoCtEa7ICIgU0HAAGxqKgL0yAG7oqAgVEHAAGwqArhGuyAiIFNBwABsaioC+MgBu6KgIFRBwABsKgK8RrsgIiBTQcAAbGoqAvzIAbuioLY4AqDEASBUQQFqIlRBEEgNAAtBAEEAKgKgxAG7QQAqAoBOu6C2EAa7tjgC4MQBQQBBACoCpMQBu0EAKgKETrugthAGu7Y4AuTEAUEAQQAqAqjEAbtBACoCiE67oLYQBru2OALoxAFBAEEAKgKsxAG7QQAqAoxOu6C2EAa7tjgC7MQBQQBBACoCsMQBu0EAKgKQTrugthAGu7Y4AvDEAUEAQQAqArTEAbtBACoClE67oLYQBru2OAL0xAFBAEEAKgK4xAG7QQAqAphOu6C2EAa7tjgC+MQBQQBBACoCvMQBu0EAKgKcTrugthAGu7Y4AvzEAUEAQQAqAsDEAbtBACoCoE67oLYQBru2OAKAxQFBAEEAKgLExAG7QQAqAqROu6C2EAa7tjgChMUBQQBBACoCyMQBu0EAKgKoTrugthAGu7Y4AojFAUEAQQAqAszEAbtBACoCrE67oLYQBru2OAKMxQFBAEEAKgLQxAG7QQAqArBOu6C2EAa7tjgCkMUBQQBBACoC1MQBu0EAKgK0TrugthAGu7Y4ApTFAUEAQQAqAtjEAbtBACoCuE67oLYQBru2OAKYxQFBAEEAKgLcxAG7QQAqArxOu6C2EAa7tjgCnMUBICMgU0HAAGxqQQAqAuDEAbtBACoCoKoBu6G2OALAyAEgIyBTQcAAbGpBACoC5MQBu0EAKgKkqgG7obY4AsTIASAjIFNBwABsakEAKgLoxAG7QQAqAqiqAbuhtjgCyMgBICMgU0HAAGxqQQAqAuzEAbtBACoCrKoBu6G2OALMyAEgIyBTQcAAbGpBACoC8MQBu0EAKgKwqgG7obY4AtDIASAjIFNBwABsakEAKgL0xAG7QQAqArSqAbuhtjgC1MgBICMgU0HAAGxqQQAqAvjEAbtBACoCuKoBu6G2OALYyAEgIyBTQcAAbGpBACoC/MQBu0EAKgK8qgG7obY4AtzIASAjIFNBwABsakEAKgKAxQG7QQAqAsCqAbuhtjgC4MgBICMgU0HAAGxqQQAqAoTFAbtBACoCxKoBu6G2OALkyAEgIyBTQcAAbGpBACoCiMUBu0EAKgLIqgG7obY4AujIASAjIFNBwABsakEAKgKMxQG7QQAqAsyqAbuhtjgC7MgBICMgU0HAAGxqQQAqApDFAbtBACoC0KoBu6G2OALwyAEgIyBTQcAAbGpBACoClMUBu0EAKgLUqgG7obY4AvTIASAjIFNBwABsakEAKgKYxQG7QQAqAtiqAbuhtjgC+MgBICMgU0HAAGxqQQAqApzFAbtBACoC3KoBu6G2OAL8yAFBAEEAKgKgwwG7ICMgU0HAAGxqKgLAyAG7oLY4AqDDAUEAQQAqAqTDAbsgIyBTQcAAbGoqAsTIAbugtjgCpMMBQQBBACoCqMMBuyAjIFNBwABsaioCyMgBu6C2OAKowwFBAEEAKgKswwG7ICMgU0HAAGxqKgLMyAG7oLY4AqzDAUEAQQAqArDDAbsgIyBTQcAAbGoqAtDIAbugtjgCsMMBQQBBACoCtMMBuyAjIFNBwABsaioC1MgBu6C2OAK0wwFBAEEAKgK4wwG7ICMgU0HAAGxqKgLYyAG7oLY4ArjDAUEAQQAqArzDAbsgIyBTQcAAbGoqAtzIAbugtjgCvMMBQQBBACoCwMMBuyAjIFNBwABsaioC4MgBu6C2OALAwwFBAEEAKgLEwwG7ICMgU0HAAGxqKgLkyAG7oLY4AsTDAUEAQQAqAsjDAbsgIyBTQcAAbGoqAujIAbugtjgCyMMBQQBBACoCzMMBuyAjIFNBwABsaioC7MgBu6C2OALMwwFBAEEAKgLQwwG7ICMgU0HAAGxqKgLwyAG7oLY4AtDDAUEAQQAqAtTDAbsgIyBTQcAAbGoqAvTIAbugtjgC1MMBQQBBACoC2MMBuyAjIFNBwABsaioC+MgBu6C2OALYwwFBAEEAKgLcwwG7ICMgU0HAAGxqKgL8yAG7oLY4AtzDAUEAQQAqAuDDAbsgIyBTQcAAbGoqAsDIAbsiMyAzoqC2OALgwwFBAEEAKgLkwwG7ICMgU0HAAGxqKgLEyAG7IjMgM6KgtjgC5MMBQQBBACoC6MMBuyAjIFNBwABsaioCyMgBuyIzIDOioLY4AujDAUEAQQAqAuzDAbsgIyBTQcAAbGoqAszIAbsiMyAzoqC2OALswwFBAEEAKgLwwwG7ICMgU0HAAGxqKgLQyAG7IjMgM6KgtjgC8MMBQQBBACoC9MMBuyAjIFNBwABsaioC1MgBuyIzIDOioLY4AvTDAUEAQQAqAvjDAbsgIyBTQcAAbGoqAtjIAbsiMyAzoqC2OAL4wwFBAEEAKgL8wwG7ICMgU0HAAGxqKgLcyAG7IjMgM6KgtjgC/MMBQQBBACoCgMQBuyAjIFNBwABsaioC4MgBuyIzIDOioLY4AoDEAUEAQQAqAoTEAbsgIyBTQcAAbGoqAuTIAbsiMyAzoqC2OAKExAFBAEEAKgKIxAG7ICMgU0HAAGxqKgLoyAG7IjMgM6KgtjgCiMQBQQBBACoCjMQBuyAjIFNBwABsaioC7MgBuyIzIDOioLY4AozEAUEAQQAqApDEAbsgIyBTQcAAbGoqAvDIAbsiMyAzoqC2OAKQxAFBAEEAKgKUxAG7ICMgU0HAAGxqKgL0yAG7IjMgM6KgtjgClMQBQQBBACoCmMQBuyAjIFNBwABsaioC+MgBuyIzIDOioLY4ApjEAUEAQQAqApzEAbsgIyBTQcAAbGoqAvzIAbsiMyAzoqC2OAKcxAEgJCBTQcAAbGpBACoC4MQBu0QAAAAAAADwP0EAKgLgxAG7oaK2OALAyAEgJCBTQcAAbGpBACoC5MQBu0QAAAAAAADwP0EAKgLkxAG7oaK2OALEyAEgJCBTQcAAbGpBACoC6MQBu0QAAAAAAADwP0EAKgLoxAG7oaK2OALIyAEgJCBTQcAAbGpBACoC7MQBu0QAAAAAAADwP0EAKgLsxAG7oaK2OALMyAEgJCBTQcAAbGpBACoC8MQBu0QAAAAAAADwP0EAKgLwxAG7oaK2OALQyAEgJCBTQcAAbGpBACoC9MQBu0QAAAAAAADwP0EAKgL0xAG7oaK2OALUyAEgJCBTQcAAbGpBACoC+MQBu0QAAAAAAADwP0EAKgL4xAG7oaK2OALYyAEgJCBTQcAAbGpBACoC/MQBu0QAAAAAAADwP0EAKgL8xAG7oaK2OALcyAEgJCBTQcAAbGpBACoCgMUBu0QAAAAAAADwP0EAKgKAxQG7oaK2OALgyAEgJCBTQcAAbGpBACoChMUBu0QAAAAAAADwP0EAKgKExQG7oaK2OALkyAEgJCBTQcAAbGpBACoCiMUBu0QAAAAAAADwP0EAKgKIxQG7oaK2OALoyAEgJCBTQcAAbGpBACoCjMUBu0QAAAAAAADwP0EAKgKMxQG7oaK2OALsyAEgJCBTQcAAbGpBACoCkMUBu0QAAAAAAADwP0EAKgKQxQG7oaK2OALwyAEgJCBTQcAAbGpBACoClMUBu0QAAAAAAADwP0EAKgKUxQG7oaK2OAL0yAEgJCBTQcAAbGpBACoCmMUBu0QAAAAAAADwP0EAKgKYxQG7oaK2OAL4yAEgJCBTQcAAbGpBACoCnMUBu0QAAAAAAADwP0EAKgKcxQG7oaK2OAL8yAEgU0EBaiJTIABIDQALIABBAUoEQEEAQQAqAqDDAbsgNKK2OAKgwwFBAEEAKgKkwwG7IDSitjgCpMMBQQBBACoCqMMBuyA0orY4AqjDAUEAQQAqAqzDAbsgNKK2OAKswwFBAEEAKgKwwwG7IDSitjgCsMMBQQBBACoCtMMBuyA0orY4ArTDAUEAQQAqArjDAbsgNKK2OAK4wwFBAEEAKgK8wwG7IDSitjgCvMMBQQBBACoCwMMBuyA0orY4AsDDAUEAQQAqAsTDAbsgNKK2OALEwwFBAEEAKgLIwwG7IDSitjgCyMMBQQBBACoCzMMBuyA0orY4AszDAUEAQQAqAtDDAbsgNKK2OALQwwFBAEEAKgLUwwG7IDSitjgC1MMBQQBBACoC2MMBuyA0orY4AtjDAUEAQQAqAtzDAbsgNKK2OALcwwFBAEEAKgLgwwG7IDSitjgC4MMBQQBBACoC5MMBuyA0orY4AuTDAUEAQQAqAujDAbsgNKK2OALowwFBAEEAKgLswwG7IDSitjgC7MMBQQBBACoC8MMBuyA0orY4AvDDAUEAQQAqAvTDAbsgNKK2OAL0wwFBAEEAKgL4wwG7IDSitjgC+MMBQQBBACoC/MMBuyA0orY4AvzDAUEAQQAqAoDEAbsgNKK2OAKAxAFBAEEAKgKExAG7IDSitjgChMQBQQBBACoCiMQBuyA0orY4AojEAUEAQQAqAozEAbsgNKK2OAKMxAFBAEEAKgKQxAG7IDSitjgCkMQBQQBBACoClMQBuyA0orY4ApTEAUEAQQAqApjEAbsgNKK2OAKYxAFBAEEAKgKcxAG7IDSitjgCnMQBC0EAQQAqAuDDAbtBACoCoMMBuyIzIDOiobY4AqDEAUEAQQAqAuTDAbtBACoCpMMBuyIzIDOiobY4AqTEAUEAQQAqAujDAbtBACoCqMMBuyIzIDOiobY4AqjEAUEAQQAqAuzDAbtBACoCrMMBuyIzIDOiobY4AqzEAUEAQQAqAvDDAbtBACoCsMMBuyIzIDOiobY4ArDEAUEAQQAqAvTDAbtBACoCtMMBuyIzIDOiobY4ArTEAUEAQQAqAvjDAbtBACoCuMMBuyIzIDOiobY4ArjEAUEAQQAqAvzDAbtBACoCvMMBuyIzIDOiobY4ArzEAUEAQQAqAoDEAbtBACoCwMMBuyIzIDOiobY4AsDEAUEAQQAqAoTEAbtBACoCxMMBuyIzIDOiobY4AsTEAUEAQQAqAojEAbtBACoCyMMBuyIzIDOiobY4AsjEAUEAQQAqAozEAbtBACoCzMMBuyIzIDOiobY4AszEAUEAQQAqApDEAbtBACoC0MMBuyIzIDOiobY4AtDEAUEAQQAqApTEAbtBACoC1MMBuyIzIDOiobY4AtTEAUEAQQAqApjEAbtBACoC2MMBuyIzIDOiobY4AtjEAUEAQQAqApzEAbtBACoC3MMBuyIzIDOiobY4AtzEAUEARAAAAAAAAAAAQQAqAqDEAbultjgC4MMBQQBEAAAAAAAAAABBACoCpMQBu6W2OALkwwFBAEQAAAAAAAAAAEEAKgKoxAG7pbY4AujDAUEARAAAAAAAAAAAQQAqAqzEAbultjgC7MMBQQBEAAAAAAAAAABBACoCsMQBu6W2OALwwwFBAEQAAAAAAAAAAEEAKgK0xAG7pbY4AvTDAUEARAAAAAAAAAAAQQAqArjEAbultjgC+MMBQQBEAAAAAAAAAABBACoCvMQBu6W2OAL8wwFBAEQAAAAAAAAAAEEAKgLAxAG7pbY4AoDEAUEARAAAAAAAAAAAQQAqAsTEAbultjgChMQBQQBEAAAAAAAAAABBACoCyMQBu6W2OAKIxAFBAEQAAAAAAAAAAEEAKgLMxAG7pbY4AozEAUEARAAAAAAAAAAAQQAqAtDEAbultjgCkMQBQQBEAAAAAAAAAABBACoC1MQBu6W2OAKUxAFBAEQAAAAAAAAAAEEAKgLYxAG7pbY4ApjEAUEARAAAAAAAAAAAQQAqAtzEAbultjgCnMQBQQAhVQNAIFVBBGz9DM3MzMzMzOw/zczMzMzM7D8gVUEEbP1dAqCqAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IFVBBGz9XQKgqgH9XyBVQQRs/V0CoMMB/V/98AH98gH98AH9Xv1bAuDEAQAgVUECaiJVQRBIDQALQQAhVgNAIFZBBGz9DM3MzMzMzOw/zczMzMzM7D8gVkEEbP1dAuCqAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IFZBBGz9XQLgwwH9XyAw/RT98gH98gH98AEgVkEEbP1dAuCqAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqDFAQAgVkECaiJWQRBIDQALQQBBACoC4MMBu0TxaOOItfjkPqCftjgC4MUBQQBBACoC5MMBu0TxaOOItfjkPqCftjgC5MUBQQBBACoC6MMBu0TxaOOItfjkPqCftjgC6MUBQQBBACoC7MMBu0TxaOOItfjkPqCftjgC7MUBQQBBACoC8MMBu0TxaOOItfjkPqCftjgC8MUBQQBBACoC9MMBu0TxaOOItfjkPqCftjgC9MUBQQBBACoC+MMBu0TxaOOItfjkPqCftjgC+MUBQQBBACoC/MMBu0TxaOOItfjkPqCftjgC/MUBQQBBACoCgMQBu0TxaOOItfjkPqCftjgCgMYBQQBBACoChMQBu0TxaOOItfjkPqCftjgChMYBQQBBACoCiMQBu0TxaOOItfjkPqCftjgCiMYBQQBBACoCjMQBu0TxaOOItfjkPqCftjgCjMYBQQBBACoCkMQBu0TxaOOItfjkPqCftjgCkMYBQQBBACoClMQBu0TxaOOItfjkPqCftjgClMYBQQBBACoCmMQBu0TxaOOItfjkPqCftjgCmMYBQQBBACoCnMQBu0TxaOOItfjkPqCftjgCnMYBQQBBACoCwE67QQAqAuDFAbujtjgC4MMBQQBBACoCxE67QQAqAuTFAbujtjgC5MMBQQBBACoCyE67QQAqAujFAbujtjgC6MMBQQBBACoCzE67QQAqAuzFAbujtjgC7MMBQQBBACoC0E67QQAqAvDFAbujtjgC8MMBQQBBACoC1E67QQAqAvTFAbujtjgC9MMBQQBBACoC2E67QQAqAvjFAbujtjgC+MMBQQBBACoC3E67QQAqAvzFAbujtjgC/MMBQQBBACoC4E67QQAqAoDGAbujtjgCgMQBQQBBACoC5E67QQAqAoTGAbujtjgChMQBQQBBACoC6E67QQAqAojGAbujtjgCiMQBQQBBACoC7E67QQAqAozGAbujtjgCjMQBQQBBACoC8E67QQAqApDGAbujtjgCkMQBQQBBACoC9E67QQAqApTGAbujtjgClMQBQQBBACoC+E67QQAqApjGAbujtjgCmMQBQQBBACoC/E67QQAqApzGAbujtjgCnMQBQQBBkKABakEAQYwC/AsARAAAAAAAAAAAIVdBAEGgxgFqQQBBwAD8CwBBAEHgxgFqQQBBwAD8CwBBACFYA0BBACAjIFhBwABsaioCwMgBu0EAKgKgwwG7obY4AqDHAUEAICMgWEHAAGxqKgLEyAG7QQAqAqTDAbuhtjgCpMcBQQAgIyBYQcAAbGoqAsjIAbtBACoCqMMBu6G2OAKoxwFBACAjIFhBwABsaioCzMgBu0EAKgKswwG7obY4AqzHAUEAICMgWEHAAGxqKgLQyAG7QQAqArDDAbuhtjgCsMcBQQAgIyBYQcAAbGoqAtTIAbtBACoCtMMBu6G2OAK0xwFBACAjIFhBwABsaioC2MgBu0EAKgK4wwG7obY4ArjHAUEAICMgWEHAAGxqKgLcyAG7QQAqArzDAbuhtjgCvMcBQQAgIyBYQcAAbGoqAuDIAbtBACoCwMMBu6G2OALAxwFBACAjIFhBwABsaioC5MgBu0EAKgLEwwG7obY4AsTHAUEAICMgWEHAAGxqKgLoyAG7QQAqAsjDAbuhtjgCyMcBQQAgIyBYQcAAbGoqAuzIAbtBACoCzMMBu6G2OALMxwFBACAjIFhBwABsaioC8MgBu0EAKgLQwwG7obY4AtDHAUEAICMgWEHAAGxqKgL0yAG7QQAqAtTDAbuhtjgC1McBQQAgIyBYQcAAbGoqAvjIAbtBACoC2MMBu6G2OALYxwFBACAjIFhBwABsaioC/MgBu0EAKgLcwwG7obY4AtzHAUEAQQAqAqDHAbtBACoC4MMBu6JBACoCgE+7oLY4AuDHAUEAQQAqAqTHAbtBACoC5MMBu6JBACoChE+7oLY4AuTHAUEAQQAqAqjHAbtBACoC6MMBu6JBACoCiE+7oLY4AujHAUEAQQAqAqzHAbtBACoC7MMBu6JBACoCjE+7oLY4AuzHAUEAQQAqArDHAbtBACoC8MMBu6JBACoCkE+7oLY4AvDHAUEAQQAqArTHAbtBACoC9MMBu6JBACoClE+7oLY4AvTHAUEAQQAqArjHAbtBACoC+MMBu6JBACoCmE+7oLY4AvjHAUEAQQAqArzHAbtBACoC/MMBu6JBACoCnE+7oLY4AvzHAUEAQQAqAsDHAbtBACoCgMQBu6JBACoCoE+7oLY4AoDIAUEAQQAqAsTHAbtBACoChMQBu6JBACoCpE+7oLY4AoTIAUEAQQAqAsjHAbtBACoCiMQBu6JBACoCqE+7oLY4AojIAUEAQQAqAszHAbtBACoCjMQBu6JBACoCrE+7oLY4AozIAUEAQQAqAtDHAbtBACoCkMQBu6JBACoCsE+7oLY4ApDIAUEAQQAqAtTHAbtBACoClMQBu6JBACoCtE+7oLY4ApTIAUEAQQAqAtjHAbtBACoCmMQBu6JBACoCuE+7oLY4ApjIAUEAQQAqAtzHAbtBACoCnMQBu6JBACoCvE+7oLY4ApzIAUEAIVkDQCBZQQRsIFlBwABsKgLAT7tBACoC4McBu6IgWUHAAGwqAsRPu0EAKgLkxwG7oqAgWUHAAGwqAshPu0EAKgLoxwG7oqAgWUHAAGwqAsxPu0EAKgLsxwG7oqAgWUHAAGwqAtBPu0EAKgLwxwG7oqAgWUHAAGwqAtRPu0EAKgL0xwG7oqAgWUHAAGwqAthPu0EAKgL4xwG7oqAgWUHAAGwqAtxPu0EAKgL8xwG7oqAgWUHAAGwqAuBPu0EAKgKAyAG7oqAgWUHAAGwqAuRPu0EAKgKEyAG7oqAgWUHAAGwqAuhPu0EAKgKIyAG7oqAgWUHAAGwqAuxPu0EAKgKMyAG7oqAgWUHAAGwqAvBPu0EAKgKQyAG7oqAgWUHAAGwqAvRPu0EAKgKUyAG7oqAgWUHAAGwqAvhPu0EAKgKYyAG7oqAgWUHAAGwqAvxPu0EAKgKcyAG7oqC2OAKgyAEgWUEBaiJZQQNIDQALQQBBACoCoMgBu0EAKgKAUbugtjgCsMgBQQBBACoCpMgBu0EAKgKEUbugtjgCtMgBQQBBACoCqMgBu0EAKgKIUbugtjgCuMgBRAAAAAAAAPD/IVpBACoCsMgBuyEzIDMgWiAzIFpkGyFaQQAqArTIAbshMyAzIFogMyBaZBshWkEAKgK4yAG7ITMgMyBaIDMgWmQbIVogWkEAKgKwyAG7IFqhEAJBACoCtMgBuyBaoRACoEEAKgK4yAG7IFqhEAKgEAOgIVsgJSBYQQxsaioCwMgBu0EAKgKwyAG7oiAlIFhBDGxqKgLEyAG7QQAqArTIAbuioCAlIFhBDGxqKgLIyAG7QQAqArjIAbuioCFcIFcgWyBcoaAhV0EAQQAqArDIAbsgW6EQAiAlIFhBDGxqKgLAyAG7obY4AqDIAUEAQQAqArTIAbsgW6EQAiAlIFhBDGxqKgLEyAG7obY4AqTIAUEAQQAqArjIAbsgW6EQAiAlIFhBDGxqKgLIyAG7obY4AqjIAUEAQQAqApCiAbtBACoCoMgBu6C2OAKQogFBAEEAKgKUogG7QQAqAqTIAbugtjgClKIBQQBBACoCmKIBu0EAKgKoyAG7oLY4ApiiAUEAIV0DQCBdQcAAbCBdQcAAbCoC0KABuyBdQQRsKgKgyAG7QQAqAuDHAbuioLY4AtCgASBdQcAAbCBdQcAAbCoC1KABuyBdQQRsKgKgyAG7QQAqAuTHAbuioLY4AtSgASBdQcAAbCBdQcAAbCoC2KABuyBdQQRsKgKgyAG7QQAqAujHAbuioLY4AtigASBdQcAAbCBdQcAAbCoC3KABuyBdQQRsKgKgyAG7QQAqAuzHAbuioLY4AtygASBdQcAAbCBdQcAAbCoC4KABuyBdQQRsKgKgyAG7QQAqAvDHAbuioLY4AuCgASBdQcAAbCBdQcAAbCoC5KABuyBdQQRsKgKgyAG7QQAqAvTHAbuioLY4AuSgASBdQcAAbCBdQcAAbCoC6KABuyBdQQRsKgKgyAG7QQAqAvjHAbuioLY4AuigASBdQcAAbCBdQcAAbCoC7KABuyBdQQRsKgKgyAG7QQAqAvzHAbuioLY4AuygASBdQcAAbCBdQcAAbCoC8KABuyBdQQRsKgKgyAG7QQAqAoDIAbuioLY4AvCgASBdQcAAbCBdQcAAbCoC9KABuyBdQQRsKgKgyAG7QQAqAoTIAbuioLY4AvSgASBdQcAAbCBdQcAAbCoC+KABuyBdQQRsKgKgyAG7QQAqAojIAbuioLY4AvigASBdQcAAbCBdQcAAbCoC/KABuyBdQQRsKgKgyAG7QQAqAozIAbuioLY4AvygASBdQcAAbCBdQcAAbCoCgKEBuyBdQQRsKgKgyAG7QQAqApDIAbuioLY4AoChASBdQcAAbCBdQcAAbCoChKEBuyBdQQRsKgKgyAG7QQAqApTIAbuioLY4AoShASBdQcAAbCBdQcAAbCoCiKEBuyBdQQRsKgKgyAG7QQAqApjIAbuioLY4AoihASBdQcAAbCBdQcAAbCoCjKEBuyBdQQRsKgKgyAG7QQAqApzIAbuioLY4AoyhASBdQQFqIl1BA0gNAAtBACFeA0AgXkEEbCBeQQRsKgLAT7tBACoCoMgBu6IgXkEEbCoCgFC7QQAqAqTIAbuioCBeQQRsKgLAULtBACoCqMgBu6KgtjgC4McBIF5BAWoiXkEQSA0AC0EAQQAqApCgAbtBACoC4McBu6C2OAKQoAFBAEEAKgKUoAG7QQAqAuTHAbugtjgClKABQQBBACoCmKABu0EAKgLoxwG7oLY4ApigAUEAQQAqApygAbtBACoC7McBu6C2OAKcoAFBAEEAKgKgoAG7QQAqAvDHAbugtjgCoKABQQBBACoCpKABu0EAKgL0xwG7oLY4AqSgAUEAQQAqAqigAbtBACoC+McBu6C2OAKooAFBAEEAKgKsoAG7QQAqAvzHAbugtjgCrKABQQBBACoCsKABu0EAKgKAyAG7oLY4ArCgAUEAQQAqArSgAbtBACoChMgBu6C2OAK0oAFBAEEAKgK4oAG7QQAqAojIAbugtjgCuKABQQBBACoCvKABu0EAKgKMyAG7oLY4ArygAUEAQQAqAsCgAbtBACoCkMgBu6C2OALAoAFBAEEAKgLEoAG7QQAqApTIAbugtjgCxKABQQBBACoCyKABu0EAKgKYyAG7oLY4AsigAUEAQQAqAsygAbtBACoCnMgBu6C2OALMoAEgJiBYQcAAbGpBACoC4McBu0EAKgLgwwG7orY4AsDIASAmIFhBwABsakEAKgLkxwG7QQAqAuTDAbuitjgCxMgBICYgWEHAAGxqQQAqAujHAbtBACoC6MMBu6K2OALIyAEgJiBYQcAAbGpBACoC7McBu0EAKgLswwG7orY4AszIASAmIFhBwABsakEAKgLwxwG7QQAqAvDDAbuitjgC0MgBICYgWEHAAGxqQQAqAvTHAbtBACoC9MMBu6K2OALUyAEgJiBYQcAAbGpBACoC+McBu0EAKgL4wwG7orY4AtjIASAmIFhBwABsakEAKgL8xwG7QQAqAvzDAbuitjgC3MgBICYgWEHAAGxqQQAqAoDIAbtBACoCgMQBu6K2OALgyAEgJiBYQcAAbGpBACoChMgBu0EAKgKExAG7orY4AuTIASAmIFhBwABsakEAKgKIyAG7QQAqAojEAbuitjgC6MgBICYgWEHAAGxqQQAqAozIAbtBACoCjMQBu6K2OALsyAEgJiBYQcAAbGpBACoCkMgBu0EAKgKQxAG7orY4AvDIASAmIFhBwABsakEAKgKUyAG7QQAqApTEAbuitjgC9MgBICYgWEHAAGxqQQAqApjIAbtBACoCmMQBu6K2OAL4yAEgJiBYQcAAbGpBACoCnMgBu0EAKgKcxAG7orY4AvzIAUEAQQAqAqDGAbtBACoC4McBu0EAKgKgxwG7oqC2OAKgxgFBAEEAKgKkxgG7QQAqAuTHAbtBACoCpMcBu6KgtjgCpMYBQQBBACoCqMYBu0EAKgLoxwG7QQAqAqjHAbuioLY4AqjGAUEAQQAqAqzGAbtBACoC7McBu0EAKgKsxwG7oqC2OAKsxgFBAEEAKgKwxgG7QQAqAvDHAbtBACoCsMcBu6KgtjgCsMYBQQBBACoCtMYBu0EAKgL0xwG7QQAqArTHAbuioLY4ArTGAUEAQQAqArjGAbtBACoC+McBu0EAKgK4xwG7oqC2OAK4xgFBAEEAKgK8xgG7QQAqAvzHAbtBACoCvMcBu6KgtjgCvMYBQQBBACoCwMYBu0EAKgKAyAG7QQAqAsDHAbuioLY4AsDGAUEAQQAqAsTGAbtBACoChMgBu0EAKgLExwG7oqC2OALExgFBAEEAKgLIxgG7QQAqAojIAbtBACoCyMcBu6KgtjgCyMYBQQBBACoCzMYBu0EAKgKMyAG7QQAqAszHAbuioLY4AszGAUEAQQAqAtDGAbtBACoCkMgBu0EAKgLQxwG7oqC2OALQxgFBAEEAKgLUxgG7QQAqApTIAbtBACoC1McBu6KgtjgC1MYBQQBBACoC2MYBu0EAKgKYyAG7QQAqAtjHAbuioLY4AtjGAUEAQQAqAtzGAbtBACoCnMgBu0EAKgLcxwG7oqC2OALcxgFBAEEAKgLgxgG7ICYgWEHAAGxqKgLAyAG7mqC2OALgxgFBAEEAKgLkxgG7ICYgWEHAAGxqKgLEyAG7mqC2OALkxgFBAEEAKgLoxgG7ICYgWEHAAGxqKgLIyAG7mqC2OALoxgFBAEEAKgLsxgG7ICYgWEHAAGxqKgLMyAG7mqC2OALsxgFBAEEAKgLwxgG7ICYgWEHAAGxqKgLQyAG7mqC2OALwxgFBAEEAKgL0xgG7ICYgWEHAAGxqKgLUyAG7mqC2OAL0xgFBAEEAKgL4xgG7ICYgWEHAAGxqKgLYyAG7mqC2OAL4xgFBAEEAKgL8xgG7ICYgWEHAAGxqKgLcyAG7mqC2OAL8xgFBAEEAKgKAxwG7ICYgWEHAAGxqKgLgyAG7mqC2OAKAxwFBAEEAKgKExwG7ICYgWEHAAGxqKgLkyAG7mqC2OAKExwFBAEEAKgKIxwG7ICYgWEHAAGxqKgLoyAG7mqC2OAKIxwFBAEEAKgKMxwG7ICYgWEHAAGxqKgLsyAG7mqC2OAKMxwFBAEEAKgKQxwG7ICYgWEHAAGxqKgLwyAG7mqC2OAKQxwFBAEEAKgKUxwG7ICYgWEHAAGxqKgL0yAG7mqC2OAKUxwFBAEEAKgKYxwG7ICYgWEHAAGxqKgL4yAG7mqC2OAKYxwFBAEEAKgKcxwG7ICYgWEHAAGxqKgL8yAG7mqC2OAKcxwEgWEEBaiJYIABIDQALIFcgNKIhVyAAQQFKBEBBACFfA0AgX0EEbCBfQQRs/V0CkKAB/V8gNP0U/fIB/V79WwKQoAEAIF9BAmoiX0HCAEgNAAtBwgAhYCBgQQRsIGBBBGwqApCgAbsgNKK2OAKQoAFBAEEAKgKgxgG7IDSitjgCoMYBQQBBACoCpMYBuyA0orY4AqTGAUEAQQAqAqjGAbsgNKK2OAKoxgFBAEEAKgKsxgG7IDSitjgCrMYBQQBBACoCsMYBuyA0orY4ArDGAUEAQQAqArTGAbsgNKK2OAK0xgFBAEEAKgK4xgG7IDSitjgCuMYBQQBBACoCvMYBuyA0orY4ArzGAUEAQQAqAsDGAbsgNKK2OALAxgFBAEEAKgLExgG7IDSitjgCxMYBQQBBACoCyMYBuyA0orY4AsjGAUEAQQAqAszGAbsgNKK2OALMxgFBAEEAKgLQxgG7IDSitjgC0MYBQQBBACoC1MYBuyA0orY4AtTGAUEAQQAqAtjGAbsgNKK2OALYxgFBAEEAKgLcxgG7IDSitjgC3MYBQQBBACoC4MYBuyA0orY4AuDGAUEAQQAqAuTGAbsgNKK2OALkxgFBAEEAKgLoxgG7IDSitjgC6MYBQQBBACoC7MYBuyA0orY4AuzGAUEAQQAqAvDGAbsgNKK2OALwxgFBAEEAKgL0xgG7IDSitjgC9MYBQQBBACoC+MYBuyA0orY4AvjGAUEAQQAqAvzGAbsgNKK2OAL8xgFBAEEAKgKAxwG7IDSitjgCgMcBQQBBACoChMcBuyA0orY4AoTHAUEAQQAqAojHAbsgNKK2OAKIxwFBAEEAKgKMxwG7IDSitjgCjMcBQQBBACoCkMcBuyA0orY4ApDHAUEAQQAqApTHAbsgNKK2OAKUxwFBAEEAKgKYxwG7IDSitjgCmMcBQQBBACoCnMcBuyA0orY4ApzHAQtBAEEAKgKgxgG7QQAqAuDFAbujtjgC0J8BQQBBACoCpMYBu0EAKgLkxQG7o7Y4AtSfAUEAQQAqAqjGAbtBACoC6MUBu6O2OALYnwFBAEEAKgKsxgG7QQAqAuzFAbujtjgC3J8BQQBBACoCsMYBu0EAKgLwxQG7o7Y4AuCfAUEAQQAqArTGAbtBACoC9MUBu6O2OALknwFBAEEAKgK4xgG7QQAqAvjFAbujtjgC6J8BQQBBACoCvMYBu0EAKgL8xQG7o7Y4AuyfAUEAQQAqAsDGAbtBACoCgMYBu6O2OALwnwFBAEEAKgLExgG7QQAqAoTGAbujtjgC9J8BQQBBACoCyMYBu0EAKgKIxgG7o7Y4AvifAUEAQQAqAszGAbtBACoCjMYBu6O2OAL8nwFBAEEAKgLQxgG7QQAqApDGAbujtjgCgKABQQBBACoC1MYBu0EAKgKUxgG7o7Y4AoSgAUEAQQAqAtjGAbtBACoCmMYBu6O2OAKIoAFBAEEAKgLcxgG7QQAqApzGAbujtjgCjKABQQAhYQNAIGFBBGwgYUEEbP1dAqDGAf1fIGFBBGz9XQLgwwH9X/3yASBhQQRs/V0C4MUB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgYUEEbP1dAuDFAf1f/fIB/fMB/QwAAAAAAAAAAAAAAAAAAAAAIGFBBGz9XQKgxAH9X/0MAAAAAAAAAAAAAAAAAAAAAP1K/VL9Xv1bAqDHAQAgYUECaiJhQRBIDQALQQBBACoC4MYBu0EAKgKgxwG7RAAAAAAAAABAQQAqAqDDAbuioqG2OALgwwFBAEEAKgLkxgG7QQAqAqTHAbtEAAAAAAAAAEBBACoCpMMBu6KiobY4AuTDAUEAQQAqAujGAbtBACoCqMcBu0QAAAAAAAAAQEEAKgKowwG7oqKhtjgC6MMBQQBBACoC7MYBu0EAKgKsxwG7RAAAAAAAAABAQQAqAqzDAbuioqG2OALswwFBAEEAKgLwxgG7QQAqArDHAbtEAAAAAAAAAEBBACoCsMMBu6KiobY4AvDDAUEAQQAqAvTGAbtBACoCtMcBu0QAAAAAAAAAQEEAKgK0wwG7oqKhtjgC9MMBQQBBACoC+MYBu0EAKgK4xwG7RAAAAAAAAABAQQAqArjDAbuioqG2OAL4wwFBAEEAKgL8xgG7QQAqArzHAbtEAAAAAAAAAEBBACoCvMMBu6KiobY4AvzDAUEAQQAqAoDHAbtBACoCwMcBu0QAAAAAAAAAQEEAKgLAwwG7oqKhtjgCgMQBQQBBACoChMcBu0EAKgLExwG7RAAAAAAAAABAQQAqAsTDAbuioqG2OAKExAFBAEEAKgKIxwG7QQAqAsjHAbtEAAAAAAAAAEBBACoCyMMBu6KiobY4AojEAUEAQQAqAozHAbtBACoCzMcBu0QAAAAAAAAAQEEAKgLMwwG7oqKhtjgCjMQBQQBBACoCkMcBu0EAKgLQxwG7RAAAAAAAAABAQQAqAtDDAbuioqG2OAKQxAFBAEEAKgKUxwG7QQAqAtTHAbtEAAAAAAAAAEBBACoC1MMBu6KiobY4ApTEAUEAQQAqApjHAbtBACoC2McBu0QAAAAAAAAAQEEAKgLYwwG7oqKhtjgCmMQBQQBBACoCnMcBu0EAKgLcxwG7RAAAAAAAAABAQQAqAtzDAbuioqG2OAKcxAFBAEHQlgFqQQBBgAn8CwBBAEGgwwFqQQBBwAD8CwBBAEGgxAFqQQBBwAD8CwBBACFiA0BBACFjA0AgY0EEbCAmIGJBwABsaiBjQQRsav1dAsDIAf1fIGNBBGz9XQKgxwH9X/0MAAAAAAAAAEAAAAAAAAAAQCAjIGJBwABsaiBjQQRsav1dAsDIAf1f/fIB/fIB/fABIGNBBGz9XQLgwwH9X/3wASAkIGJBwABsaiBjQQRsav1dAsDIAf1f/fIB/V79WwLgxQEAIGNBAmoiY0EQSA0AC0EAQQAqApCfAbtBACoC4MUBu6C2OAKQnwFBAEEAKgKUnwG7QQAqAuTFAbugtjgClJ8BQQBBACoCmJ8Bu0EAKgLoxQG7oLY4ApifAUEAQQAqApyfAbtBACoC7MUBu6C2OAKcnwFBAEEAKgKgnwG7QQAqAvDFAbugtjgCoJ8BQQBBACoCpJ8Bu0EAKgL0xQG7oLY4AqSfAUEAQQAqAqifAbtBACoC+MUBu6C2OAKonwFBAEEAKgKsnwG7QQAqAvzFAbugtjgCrJ8BQQBBACoCsJ8Bu0EAKgKAxgG7oLY4ArCfAUEAQQAqArSfAbtBACoChMYBu6C2OAK0nwFBAEEAKgK4nwG7QQAqAojGAbugtjgCuJ8BQQBBACoCvJ8Bu0EAKgKMxgG7oLY4AryfAUEAQQAqAsCfAbtBACoCkMYBu6C2OALAnwFBAEEAKgLEnwG7QQAqApTGAbugtjgCxJ8BQQBBACoCyJ8Bu0EAKgKYxgG7oLY4AsifAUEAQQAqAsyfAbtBACoCnMYBu6C2OALMnwFBACFkA0AgZEHAAGwgZEHAAGwqApCXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioCwMgBu6KgtjgCkJcBIGRBwABsIGRBwABsKgKUlwG7IGRBBGwqAuDFAbsgIiBiQcAAbGoqAsTIAbuioLY4ApSXASBkQcAAbCBkQcAAbCoCmJcBuyBkQQRsKgLgxQG7ICIgYkHAAGxqKgLIyAG7oqC2OAKYlwEgZEHAAGwgZEHAAGwqApyXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioCzMgBu6KgtjgCnJcBIGRBwABsIGRBwABsKgKglwG7IGRBBGwqAuDFAbsgIiBiQcAAbGoqAtDIAbuioLY4AqCXASBkQcAAbCBkQcAAbCoCpJcBuyBkQQRsKgLgxQG7ICIgYkHAAGxqKgLUyAG7oqC2OAKklwEgZEHAAGwgZEHAAGwqAqiXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioC2MgBu6KgtjgCqJcBIGRBwABsIGRBwABsKgKslwG7IGRBBGwqAuDFAbsgIiBiQcAAbGoqAtzIAbuioLY4AqyXASBkQcAAbCBkQcAAbCoCsJcBuyBkQQRsKgLgxQG7ICIgYkHAAGxqKgLgyAG7oqC2OAKwlwEgZEHAAGwgZEHAAGwqArSXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioC5MgBu6KgtjgCtJcBIGRBwABsIGRBwABsKgK4lwG7IGRBBGwqAuDFAbsgIiBiQcAAbGoqAujIAbuioLY4AriXASBkQcAAbCBkQcAAbCoCvJcBuyBkQQRsKgLgxQG7ICIgYkHAAGxqKgLsyAG7oqC2OAK8lwEgZEHAAGwgZEHAAGwqAsCXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioC8MgBu6KgtjgCwJcBIGRBwABsIGRBwABsKgLElwG7IGRBBGwqAuDFAbsgIiBiQcAAbGoqAvTIAbuioLY4AsSXASBkQcAAbCBkQcAAbCoCyJcBuyBkQQRsKgLgxQG7ICIgYkHAAGxqKgL4yAG7oqC2OALIlwEgZEHAAGwgZEHAAGwqAsyXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioC/MgBu6KgtjgCzJcBIGRBAWoiZEEQSA0AC0EAIWUDQCBlQQRsIGVBBGwqAoBGu0EAKgLgxQG7oiBlQQRsKgLARrtBACoC5MUBu6KgIGVBBGwqAoBHu0EAKgLoxQG7oqAgZUEEbCoCwEe7QQAqAuzFAbuioCBlQQRsKgKASLtBACoC8MUBu6KgIGVBBGwqAsBIu0EAKgL0xQG7oqAgZUEEbCoCgEm7QQAqAvjFAbuioCBlQQRsKgLASbtBACoC/MUBu6KgIGVBBGwqAoBKu0EAKgKAxgG7oqAgZUEEbCoCwEq7QQAqAoTGAbuioCBlQQRsKgKAS7tBACoCiMYBu6KgIGVBBGwqAsBLu0EAKgKMxgG7oqAgZUEEbCoCgEy7QQAqApDGAbuioCBlQQRsKgLATLtBACoClMYBu6KgIGVBBGwqAoBNu0EAKgKYxgG7oqAgZUEEbCoCwE27QQAqApzGAbuioLY4AqDGASBlQQFqImVBEEgNAAtBAEEAKgLQlgG7QQAqAqDGAbugtjgC0JYBQQBBACoC1JYBu0EAKgKkxgG7oLY4AtSWAUEAQQAqAtiWAbtBACoCqMYBu6C2OALYlgFBAEEAKgLclgG7QQAqAqzGAbugtjgC3JYBQQBBACoC4JYBu0EAKgKwxgG7oLY4AuCWAUEAQQAqAuSWAbtBACoCtMYBu6C2OALklgFBAEEAKgLolgG7QQAqArjGAbugtjgC6JYBQQBBACoC7JYBu0EAKgK8xgG7oLY4AuyWAUEAQQAqAvCWAbtBACoCwMYBu6C2OALwlgFBAEEAKgL0lgG7QQAqAsTGAbugtjgC9JYBQQBBACoC+JYBu0EAKgLIxgG7oLY4AviWAUEAQQAqAvyWAbtBACoCzMYBu6C2OAL8lgFBAEEAKgKAlwG7QQAqAtDGAbugtjgCgJcBQQBBACoChJcBu0EAKgLUxgG7oLY4AoSXAUEAQQAqAoiXAbtBACoC2MYBu6C2OAKIlwFBAEEAKgKMlwG7QQAqAtzGAbugtjgCjJcBICcgYkHAAGxqQQAqAqDGAbtBACoC4MABu6K2OALAyAEgJyBiQcAAbGpBACoCpMYBu0EAKgLkwAG7orY4AsTIASAnIGJBwABsakEAKgKoxgG7QQAqAujAAbuitjgCyMgBICcgYkHAAGxqQQAqAqzGAbtBACoC7MABu6K2OALMyAEgJyBiQcAAbGpBACoCsMYBu0EAKgLwwAG7orY4AtDIASAnIGJBwABsakEAKgK0xgG7QQAqAvTAAbuitjgC1MgBICcgYkHAAGxqQQAqArjGAbtBACoC+MABu6K2OALYyAEgJyBiQcAAbGpBACoCvMYBu0EAKgL8wAG7orY4AtzIASAnIGJBwABsakEAKgLAxgG7QQAqAoDBAbuitjgC4MgBICcgYkHAAGxqQQAqAsTGAbtBACoChMEBu6K2OALkyAEgJyBiQcAAbGpBACoCyMYBu0EAKgKIwQG7orY4AujIASAnIGJBwABsakEAKgLMxgG7QQAqAozBAbuitjgC7MgBICcgYkHAAGxqQQAqAtDGAbtBACoCkMEBu6K2OALwyAEgJyBiQcAAbGpBACoC1MYBu0EAKgKUwQG7orY4AvTIASAnIGJBwABsakEAKgLYxgG7QQAqApjBAbuitjgC+MgBICcgYkHAAGxqQQAqAtzGAbtBACoCnMEBu6K2OAL8yAFBAEEAKgKgwwG7QQAqAqDGAbsgISBiQcAAbGoqAsDIAbuioLY4AqDDAUEAQQAqAqTDAbtBACoCpMYBuyAhIGJBwABsaioCxMgBu6KgtjgCpMMBQQBBACoCqMMBu0EAKgKoxgG7ICEgYkHAAGxqKgLIyAG7oqC2OAKowwFBAEEAKgKswwG7QQAqAqzGAbsgISBiQcAAbGoqAszIAbuioLY4AqzDAUEAQQAqArDDAbtBACoCsMYBuyAhIGJBwABsaioC0MgBu6KgtjgCsMMBQQBBACoCtMMBu0EAKgK0xgG7ICEgYkHAAGxqKgLUyAG7oqC2OAK0wwFBAEEAKgK4wwG7QQAqArjGAbsgISBiQcAAbGoqAtjIAbuioLY4ArjDAUEAQQAqArzDAbtBACoCvMYBuyAhIGJBwABsaioC3MgBu6KgtjgCvMMBQQBBACoCwMMBu0EAKgLAxgG7ICEgYkHAAGxqKgLgyAG7oqC2OALAwwFBAEEAKgLEwwG7QQAqAsTGAbsgISBiQcAAbGoqAuTIAbuioLY4AsTDAUEAQQAqAsjDAbtBACoCyMYBuyAhIGJBwABsaioC6MgBu6KgtjgCyMMBQQBBACoCzMMBu0EAKgLMxgG7ICEgYkHAAGxqKgLsyAG7oqC2OALMwwFBAEEAKgLQwwG7QQAqAtDGAbsgISBiQcAAbGoqAvDIAbuioLY4AtDDAUEAQQAqAtTDAbtBACoC1MYBuyAhIGJBwABsaioC9MgBu6KgtjgC1MMBQQBBACoC2MMBu0EAKgLYxgG7ICEgYkHAAGxqKgL4yAG7oqC2OALYwwFBAEEAKgLcwwG7QQAqAtzGAbsgISBiQcAAbGoqAvzIAbuioLY4AtzDAUEAQQAqAqDEAbsgJyBiQcAAbGoqAsDIAbuaoLY4AqDEAUEAQQAqAqTEAbsgJyBiQcAAbGoqAsTIAbuaoLY4AqTEAUEAQQAqAqjEAbsgJyBiQcAAbGoqAsjIAbuaoLY4AqjEAUEAQQAqAqzEAbsgJyBiQcAAbGoqAszIAbuaoLY4AqzEAUEAQQAqArDEAbsgJyBiQcAAbGoqAtDIAbuaoLY4ArDEAUEAQQAqArTEAbsgJyBiQcAAbGoqAtTIAbuaoLY4ArTEAUEAQQAqArjEAbsgJyBiQcAAbGoqAtjIAbuaoLY4ArjEAUEAQQAqArzEAbsgJyBiQcAAbGoqAtzIAbuaoLY4ArzEAUEAQQAqAsDEAbsgJyBiQcAAbGoqAuDIAbuaoLY4AsDEAUEAQQAqAsTEAbsgJyBiQcAAbGoqAuTIAbuaoLY4AsTEAUEAQQAqAsjEAbsgJyBiQcAAbGoqAujIAbuaoLY4AsjEAUEAQQAqAszEAbsgJyBiQcAAbGoqAuzIAbuaoLY4AszEAUEAQQAqAtDEAbsgJyBiQcAAbGoqAvDIAbuaoLY4AtDEAUEAQQAqAtTEAbsgJyBiQcAAbGoqAvTIAbuaoLY4AtTEAUEAQQAqAtjEAbsgJyBiQcAAbGoqAvjIAbuaoLY4AtjEAUEAQQAqAtzEAbsgJyBiQcAAbGoqAvzIAbuaoLY4AtzEASBiQQFqImIgAEgNAAsgAEEBSgRAQQAhZgNAIGZBBGwgZkEEbP1dAtCWAf1fIDT9FP3yAf1e/VsC0JYBACBmQQJqImZBoAJIDQALQQBBACoCoMMBuyA0orY4AqDDAUEAQQAqAqTDAbsgNKK2OAKkwwFBAEEAKgKowwG7IDSitjgCqMMBQQBBACoCrMMBuyA0orY4AqzDAUEAQQAqArDDAbsgNKK2OAKwwwFBAEEAKgK0wwG7IDSitjgCtMMBQQBBACoCuMMBuyA0orY4ArjDAUEAQQAqArzDAbsgNKK2OAK8wwFBAEEAKgLAwwG7IDSitjgCwMMBQQBBACoCxMMBuyA0orY4AsTDAUEAQQAqAsjDAbsgNKK2OALIwwFBAEEAKgLMwwG7IDSitjgCzMMBQQBBACoC0MMBuyA0orY4AtDDAUEAQQAqAtTDAbsgNKK2OALUwwFBAEEAKgLYwwG7IDSitjgC2MMBQQBBACoC3MMBuyA0orY4AtzDAUEAQQAqAqDEAbsgNKK2OAKgxAFBAEEAKgKkxAG7IDSitjgCpMQBQQBBACoCqMQBuyA0orY4AqjEAUEAQQAqAqzEAbsgNKK2OAKsxAFBAEEAKgKwxAG7IDSitjgCsMQBQQBBACoCtMQBuyA0orY4ArTEAUEAQQAqArjEAbsgNKK2OAK4xAFBAEEAKgK8xAG7IDSitjgCvMQBQQBBACoCwMQBuyA0orY4AsDEAUEAQQAqAsTEAbsgNKK2OALExAFBAEEAKgLIxAG7IDSitjgCyMQBQQBBACoCzMQBuyA0orY4AszEAUEAQQAqAtDEAbsgNKK2OALQxAFBAEEAKgLUxAG7IDSitjgC1MQBQQBBACoC2MQBuyA0orY4AtjEAUEAQQAqAtzEAbsgNKK2OALcxAELQQBBACoCoMMBu0EAKgLgwgG7o7Y4ApCWAUEAQQAqAqTDAbtBACoC5MIBu6O2OAKUlgFBAEEAKgKowwG7QQAqAujCAbujtjgCmJYBQQBBACoCrMMBu0EAKgLswgG7o7Y4ApyWAUEAQQAqArDDAbtBACoC8MIBu6O2OAKglgFBAEEAKgK0wwG7QQAqAvTCAbujtjgCpJYBQQBBACoCuMMBu0EAKgL4wgG7o7Y4AqiWAUEAQQAqArzDAbtBACoC/MIBu6O2OAKslgFBAEEAKgLAwwG7QQAqAoDDAbujtjgCsJYBQQBBACoCxMMBu0EAKgKEwwG7o7Y4ArSWAUEAQQAqAsjDAbtBACoCiMMBu6O2OAK4lgFBAEEAKgLMwwG7QQAqAozDAbujtjgCvJYBQQBBACoC0MMBu0EAKgKQwwG7o7Y4AsCWAUEAQQAqAtTDAbtBACoClMMBu6O2OALElgFBAEEAKgLYwwG7QQAqApjDAbujtjgCyJYBQQBBACoC3MMBu0EAKgKcwwG7o7Y4AsyWAUEAIWcDQCBnQQRsIGdBBGz9XQKgwwH9XyBnQQRs/V0C4MAB/V/98gEgZ0EEbP1dAuDCAf1f/fMB/e0B/QwAAAAAAAAAQAAAAAAAAABAIGdBBGz9XQLgwgH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACBnQQRs/V0CoMEB/V/9DAAAAAAAAAAAAAAAAAAAAAD9Sv1S/V79WwLgwwEAIGdBAmoiZ0EQSA0AC0EAQQAqAqDEAbtBACoC4MMBu0QAAAAAAAAAQEEAKgKgwAG7oqKhtjgC4MABQQBBACoCpMQBu0EAKgLkwwG7RAAAAAAAAABAQQAqAqTAAbuioqG2OALkwAFBAEEAKgKoxAG7QQAqAujDAbtEAAAAAAAAAEBBACoCqMABu6KiobY4AujAAUEAQQAqAqzEAbtBACoC7MMBu0QAAAAAAAAAQEEAKgKswAG7oqKhtjgC7MABQQBBACoCsMQBu0EAKgLwwwG7RAAAAAAAAABAQQAqArDAAbuioqG2OALwwAFBAEEAKgK0xAG7QQAqAvTDAbtEAAAAAAAAAEBBACoCtMABu6KiobY4AvTAAUEAQQAqArjEAbtBACoC+MMBu0QAAAAAAAAAQEEAKgK4wAG7oqKhtjgC+MABQQBBACoCvMQBu0EAKgL8wwG7RAAAAAAAAABAQQAqArzAAbuioqG2OAL8wAFBAEEAKgLAxAG7QQAqAoDEAbtEAAAAAAAAAEBBACoCwMABu6KiobY4AoDBAUEAQQAqAsTEAbtBACoChMQBu0QAAAAAAAAAQEEAKgLEwAG7oqKhtjgChMEBQQBBACoCyMQBu0EAKgKIxAG7RAAAAAAAAABAQQAqAsjAAbuioqG2OAKIwQFBAEEAKgLMxAG7QQAqAozEAbtEAAAAAAAAAEBBACoCzMABu6KiobY4AozBAUEAQQAqAtDEAbtBACoCkMQBu0QAAAAAAAAAQEEAKgLQwAG7oqKhtjgCkMEBQQBBACoC1MQBu0EAKgKUxAG7RAAAAAAAAABAQQAqAtTAAbuioqG2OAKUwQFBAEEAKgLYxAG7QQAqApjEAbtEAAAAAAAAAEBBACoC2MABu6KiobY4ApjBAUEAQQAqAtzEAbtBACoCnMQBu0QAAAAAAAAAQEEAKgLcwAG7oqKhtjgCnMEBQQBBkI0BakEAQYAJ/AsAQQBBoMABakEAQcAA/AsAQQBBoMEBakEAQcAA/AsAQQAhaANAQQAhaQNAIGlBBGwgJyBoQcAAbGogaUEEbGr9XQLAyAH9XyBpQQRs/V0C4MMB/V/9DAAAAAAAAABAAAAAAAAAAEAgHyBoQcAAbGogaUEEbGr9XQLAyAH9X/3yAf3yAf3wASBpQQRs/V0C4MAB/V/98AEgICBoQcAAbGogaUEEbGr9XQLAyAH9X/3yAf1e/VsC4MIBACBpQQJqImlBEEgNAAtBAEEAKgLQlQG7QQAqAuDCAbugtjgC0JUBQQBBACoC1JUBu0EAKgLkwgG7oLY4AtSVAUEAQQAqAtiVAbtBACoC6MIBu6C2OALYlQFBAEEAKgLclQG7QQAqAuzCAbugtjgC3JUBQQBBACoC4JUBu0EAKgLwwgG7oLY4AuCVAUEAQQAqAuSVAbtBACoC9MIBu6C2OALklQFBAEEAKgLolQG7QQAqAvjCAbugtjgC6JUBQQBBACoC7JUBu0EAKgL8wgG7oLY4AuyVAUEAQQAqAvCVAbtBACoCgMMBu6C2OALwlQFBAEEAKgL0lQG7QQAqAoTDAbugtjgC9JUBQQBBACoC+JUBu0EAKgKIwwG7oLY4AviVAUEAQQAqAvyVAbtBACoCjMMBu6C2OAL8lQFBAEEAKgKAlgG7QQAqApDDAbugtjgCgJYBQQBBACoChJYBu0EAKgKUwwG7oLY4AoSWAUEAQQAqAoiWAbtBACoCmMMBu6C2OAKIlgFBAEEAKgKMlgG7QQAqApzDAbugtjgCjJYBQQAhagNAIGpBwABsIGpBwABsKgLQjQG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAsDIAbuioLY4AtCNASBqQcAAbCBqQcAAbCoC1I0BuyBqQQRsKgLgwgG7IB4gaEHAAGxqKgLEyAG7oqC2OALUjQEgakHAAGwgakHAAGwqAtiNAbsgakEEbCoC4MIBuyAeIGhBwABsaioCyMgBu6KgtjgC2I0BIGpBwABsIGpBwABsKgLcjQG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAszIAbuioLY4AtyNASBqQcAAbCBqQcAAbCoC4I0BuyBqQQRsKgLgwgG7IB4gaEHAAGxqKgLQyAG7oqC2OALgjQEgakHAAGwgakHAAGwqAuSNAbsgakEEbCoC4MIBuyAeIGhBwABsaioC1MgBu6KgtjgC5I0BIGpBwABsIGpBwABsKgLojQG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAtjIAbuioLY4AuiNASBqQcAAbCBqQcAAbCoC7I0BuyBqQQRsKgLgwgG7IB4gaEHAAGxqKgLcyAG7oqC2OALsjQEgakHAAGwgakHAAGwqAvCNAbsgakEEbCoC4MIBuyAeIGhBwABsaioC4MgBu6KgtjgC8I0BIGpBwABsIGpBwABsKgL0jQG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAuTIAbuioLY4AvSNASBqQcAAbCBqQcAAbCoC+I0BuyBqQQRsKgLgwgG7IB4gaEHAAGxqKgLoyAG7oqC2OAL4jQEgakHAAGwgakHAAGwqAvyNAbsgakEEbCoC4MIBuyAeIGhBwABsaioC7MgBu6KgtjgC/I0BIGpBwABsIGpBwABsKgKAjgG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAvDIAbuioLY4AoCOASBqQcAAbCBqQcAAbCoChI4BuyBqQQRsKgLgwgG7IB4gaEHAAGxqKgL0yAG7oqC2OAKEjgEgakHAAGwgakHAAGwqAoiOAbsgakEEbCoC4MIBuyAeIGhBwABsaioC+MgBu6KgtjgCiI4BIGpBwABsIGpBwABsKgKMjgG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAvzIAbuioLY4AoyOASBqQQFqImpBEEgNAAtBACFrA0Aga0EEbCBrQQRsKgLAPLtBACoC4MIBu6Iga0EEbCoCgD27QQAqAuTCAbuioCBrQQRsKgLAPbtBACoC6MIBu6KgIGtBBGwqAoA+u0EAKgLswgG7oqAga0EEbCoCwD67QQAqAvDCAbuioCBrQQRsKgKAP7tBACoC9MIBu6KgIGtBBGwqAsA/u0EAKgL4wgG7oqAga0EEbCoCgEC7QQAqAvzCAbuioCBrQQRsKgLAQLtBACoCgMMBu6KgIGtBBGwqAoBBu0EAKgKEwwG7oqAga0EEbCoCwEG7QQAqAojDAbuioCBrQQRsKgKAQrtBACoCjMMBu6KgIGtBBGwqAsBCu0EAKgKQwwG7oqAga0EEbCoCgEO7QQAqApTDAbuioCBrQQRsKgLAQ7tBACoCmMMBu6KgIGtBBGwqAoBEu0EAKgKcwwG7oqC2OAKgwwEga0EBaiJrQRBIDQALQQBBACoCkI0Bu0EAKgKgwwG7oLY4ApCNAUEAQQAqApSNAbtBACoCpMMBu6C2OAKUjQFBAEEAKgKYjQG7QQAqAqjDAbugtjgCmI0BQQBBACoCnI0Bu0EAKgKswwG7oLY4ApyNAUEAQQAqAqCNAbtBACoCsMMBu6C2OAKgjQFBAEEAKgKkjQG7QQAqArTDAbugtjgCpI0BQQBBACoCqI0Bu0EAKgK4wwG7oLY4AqiNAUEAQQAqAqyNAbtBACoCvMMBu6C2OAKsjQFBAEEAKgKwjQG7QQAqAsDDAbugtjgCsI0BQQBBACoCtI0Bu0EAKgLEwwG7oLY4ArSNAUEAQQAqAriNAbtBACoCyMMBu6C2OAK4jQFBAEEAKgK8jQG7QQAqAszDAbugtjgCvI0BQQBBACoCwI0Bu0EAKgLQwwG7oLY4AsCNAUEAQQAqAsSNAbtBACoC1MMBu6C2OALEjQFBAEEAKgLIjQG7QQAqAtjDAbugtjgCyI0BQQBBACoCzI0Bu0EAKgLcwwG7oLY4AsyNASAoIGhBwABsakEAKgKgwwG7QQAqAuC9AbuitjgCwMgBICggaEHAAGxqQQAqAqTDAbtBACoC5L0Bu6K2OALEyAEgKCBoQcAAbGpBACoCqMMBu0EAKgLovQG7orY4AsjIASAoIGhBwABsakEAKgKswwG7QQAqAuy9AbuitjgCzMgBICggaEHAAGxqQQAqArDDAbtBACoC8L0Bu6K2OALQyAEgKCBoQcAAbGpBACoCtMMBu0EAKgL0vQG7orY4AtTIASAoIGhBwABsakEAKgK4wwG7QQAqAvi9AbuitjgC2MgBICggaEHAAGxqQQAqArzDAbtBACoC/L0Bu6K2OALcyAEgKCBoQcAAbGpBACoCwMMBu0EAKgKAvgG7orY4AuDIASAoIGhBwABsakEAKgLEwwG7QQAqAoS+AbuitjgC5MgBICggaEHAAGxqQQAqAsjDAbtBACoCiL4Bu6K2OALoyAEgKCBoQcAAbGpBACoCzMMBu0EAKgKMvgG7orY4AuzIASAoIGhBwABsakEAKgLQwwG7QQAqApC+AbuitjgC8MgBICggaEHAAGxqQQAqAtTDAbtBACoClL4Bu6K2OAL0yAEgKCBoQcAAbGpBACoC2MMBu0EAKgKYvgG7orY4AvjIASAoIGhBwABsakEAKgLcwwG7QQAqApy+AbuitjgC/MgBQQBBACoCoMABu0EAKgKgwwG7IB0gaEHAAGxqKgLAyAG7oqC2OAKgwAFBAEEAKgKkwAG7QQAqAqTDAbsgHSBoQcAAbGoqAsTIAbuioLY4AqTAAUEAQQAqAqjAAbtBACoCqMMBuyAdIGhBwABsaioCyMgBu6KgtjgCqMABQQBBACoCrMABu0EAKgKswwG7IB0gaEHAAGxqKgLMyAG7oqC2OAKswAFBAEEAKgKwwAG7QQAqArDDAbsgHSBoQcAAbGoqAtDIAbuioLY4ArDAAUEAQQAqArTAAbtBACoCtMMBuyAdIGhBwABsaioC1MgBu6KgtjgCtMABQQBBACoCuMABu0EAKgK4wwG7IB0gaEHAAGxqKgLYyAG7oqC2OAK4wAFBAEEAKgK8wAG7QQAqArzDAbsgHSBoQcAAbGoqAtzIAbuioLY4ArzAAUEAQQAqAsDAAbtBACoCwMMBuyAdIGhBwABsaioC4MgBu6KgtjgCwMABQQBBACoCxMABu0EAKgLEwwG7IB0gaEHAAGxqKgLkyAG7oqC2OALEwAFBAEEAKgLIwAG7QQAqAsjDAbsgHSBoQcAAbGoqAujIAbuioLY4AsjAAUEAQQAqAszAAbtBACoCzMMBuyAdIGhBwABsaioC7MgBu6KgtjgCzMABQQBBACoC0MABu0EAKgLQwwG7IB0gaEHAAGxqKgLwyAG7oqC2OALQwAFBAEEAKgLUwAG7QQAqAtTDAbsgHSBoQcAAbGoqAvTIAbuioLY4AtTAAUEAQQAqAtjAAbtBACoC2MMBuyAdIGhBwABsaioC+MgBu6KgtjgC2MABQQBBACoC3MABu0EAKgLcwwG7IB0gaEHAAGxqKgL8yAG7oqC2OALcwAFBAEEAKgKgwQG7ICggaEHAAGxqKgLAyAG7mqC2OAKgwQFBAEEAKgKkwQG7ICggaEHAAGxqKgLEyAG7mqC2OAKkwQFBAEEAKgKowQG7ICggaEHAAGxqKgLIyAG7mqC2OAKowQFBAEEAKgKswQG7ICggaEHAAGxqKgLMyAG7mqC2OAKswQFBAEEAKgKwwQG7ICggaEHAAGxqKgLQyAG7mqC2OAKwwQFBAEEAKgK0wQG7ICggaEHAAGxqKgLUyAG7mqC2OAK0wQFBAEEAKgK4wQG7ICggaEHAAGxqKgLYyAG7mqC2OAK4wQFBAEEAKgK8wQG7ICggaEHAAGxqKgLcyAG7mqC2OAK8wQFBAEEAKgLAwQG7ICggaEHAAGxqKgLgyAG7mqC2OALAwQFBAEEAKgLEwQG7ICggaEHAAGxqKgLkyAG7mqC2OALEwQFBAEEAKgLIwQG7ICggaEHAAGxqKgLoyAG7mqC2OALIwQFBAEEAKgLMwQG7ICggaEHAAGxqKgLsyAG7mqC2OALMwQFBAEEAKgLQwQG7ICggaEHAAGxqKgLwyAG7mqC2OALQwQFBAEEAKgLUwQG7ICggaEHAAGxqKgL0yAG7mqC2OALUwQFBAEEAKgLYwQG7ICggaEHAAGxqKgL4yAG7mqC2OALYwQFBAEEAKgLcwQG7ICggaEHAAGxqKgL8yAG7mqC2OALcwQEgaEEBaiJoIABIDQALIABBAUoEQEEAIWwDQCBsQQRsIGxBBGz9XQKQjQH9XyA0/RT98gH9Xv1bApCNAQAgbEECaiJsQaACSA0AC0EAQQAqAqDAAbsgNKK2OAKgwAFBAEEAKgKkwAG7IDSitjgCpMABQQBBACoCqMABuyA0orY4AqjAAUEAQQAqAqzAAbsgNKK2OAKswAFBAEEAKgKwwAG7IDSitjgCsMABQQBBACoCtMABuyA0orY4ArTAAUEAQQAqArjAAbsgNKK2OAK4wAFBAEEAKgK8wAG7IDSitjgCvMABQQBBACoCwMABuyA0orY4AsDAAUEAQQAqAsTAAbsgNKK2OALEwAFBAEEAKgLIwAG7IDSitjgCyMABQQBBACoCzMABuyA0orY4AszAAUEAQQAqAtDAAbsgNKK2OALQwAFBAEEAKgLUwAG7IDSitjgC1MABQQBBACoC2MABuyA0orY4AtjAAUEAQQAqAtzAAbsgNKK2OALcwAFBAEEAKgKgwQG7IDSitjgCoMEBQQBBACoCpMEBuyA0orY4AqTBAUEAQQAqAqjBAbsgNKK2OAKowQFBAEEAKgKswQG7IDSitjgCrMEBQQBBACoCsMEBuyA0orY4ArDBAUEAQQAqArTBAbsgNKK2OAK0wQFBAEEAKgK4wQG7IDSitjgCuMEBQQBBACoCvMEBuyA0orY4ArzBAUEAQQAqAsDBAbsgNKK2OALAwQFBAEEAKgLEwQG7IDSitjgCxMEBQQBBACoCyMEBuyA0orY4AsjBAUEAQQAqAszBAbsgNKK2OALMwQFBAEEAKgLQwQG7IDSitjgC0MEBQQBBACoC1MEBuyA0orY4AtTBAUEAQQAqAtjBAbsgNKK2OALYwQFBAEEAKgLcwQG7IDSitjgC3MEBC0EAQQAqAqDAAbtBACoC4L8Bu6O2OALQjAFBAEEAKgKkwAG7QQAqAuS/AbujtjgC1IwBQQBBACoCqMABu0EAKgLovwG7o7Y4AtiMAUEAQQAqAqzAAbtBACoC7L8Bu6O2OALcjAFBAEEAKgKwwAG7QQAqAvC/AbujtjgC4IwBQQBBACoCtMABu0EAKgL0vwG7o7Y4AuSMAUEAQQAqArjAAbtBACoC+L8Bu6O2OALojAFBAEEAKgK8wAG7QQAqAvy/AbujtjgC7IwBQQBBACoCwMABu0EAKgKAwAG7o7Y4AvCMAUEAQQAqAsTAAbtBACoChMABu6O2OAL0jAFBAEEAKgLIwAG7QQAqAojAAbujtjgC+IwBQQBBACoCzMABu0EAKgKMwAG7o7Y4AvyMAUEAQQAqAtDAAbtBACoCkMABu6O2OAKAjQFBAEEAKgLUwAG7QQAqApTAAbujtjgChI0BQQBBACoC2MABu0EAKgKYwAG7o7Y4AoiNAUEAQQAqAtzAAbtBACoCnMABu6O2OAKMjQFBACFtA0AgbUEEbCBtQQRs/V0CoMAB/V8gbUEEbP1dAuC9Af1f/fIBIG1BBGz9XQLgvwH9X/3zAf3tAf0MAAAAAAAAAEAAAAAAAAAAQCBtQQRs/V0C4L8B/V/98gH98wH9DAAAAAAAAAAAAAAAAAAAAAAgbUEEbP1dAqC+Af1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4MABACBtQQJqIm1BEEgNAAtBAEEAKgKgwQG7QQAqAuDAAbtEAAAAAAAAAEBBACoCoL0Bu6KiobY4AuC9AUEAQQAqAqTBAbtBACoC5MABu0QAAAAAAAAAQEEAKgKkvQG7oqKhtjgC5L0BQQBBACoCqMEBu0EAKgLowAG7RAAAAAAAAABAQQAqAqi9AbuioqG2OALovQFBAEEAKgKswQG7QQAqAuzAAbtEAAAAAAAAAEBBACoCrL0Bu6KiobY4Auy9AUEAQQAqArDBAbtBACoC8MABu0QAAAAAAAAAQEEAKgKwvQG7oqKhtjgC8L0BQQBBACoCtMEBu0EAKgL0wAG7RAAAAAAAAABAQQAqArS9AbuioqG2OAL0vQFBAEEAKgK4wQG7QQAqAvjAAbtEAAAAAAAAAEBBACoCuL0Bu6KiobY4Avi9AUEAQQAqArzBAbtBACoC/MABu0QAAAAAAAAAQEEAKgK8vQG7oqKhtjgC/L0BQQBBACoCwMEBu0EAKgKAwQG7RAAAAAAAAABAQQAqAsC9AbuioqG2OAKAvgFBAEEAKgLEwQG7QQAqAoTBAbtEAAAAAAAAAEBBACoCxL0Bu6KiobY4AoS+AUEAQQAqAsjBAbtBACoCiMEBu0QAAAAAAAAAQEEAKgLIvQG7oqKhtjgCiL4BQQBBACoCzMEBu0EAKgKMwQG7RAAAAAAAAABAQQAqAsy9AbuioqG2OAKMvgFBAEEAKgLQwQG7QQAqApDBAbtEAAAAAAAAAEBBACoC0L0Bu6KiobY4ApC+AUEAQQAqAtTBAbtBACoClMEBu0QAAAAAAAAAQEEAKgLUvQG7oqKhtjgClL4BQQBBACoC2MEBu0EAKgKYwQG7RAAAAAAAAABAQQAqAti9AbuioqG2OAKYvgFBAEEAKgLcwQG7QQAqApzBAbtEAAAAAAAAAEBBACoC3L0Bu6KiobY4Apy+AUEAQdCDAWpBAEGACfwLAEEAQaC9AWpBAEHAAPwLAEEAQaC+AWpBAEHAAPwLAEEAIW4DQEEAIW8DQCBvQQRsICggbkHAAGxqIG9BBGxq/V0CwMgB/V8gb0EEbP1dAuDAAf1f/QwAAAAAAAAAQAAAAAAAAABAIBsgbkHAAGxqIG9BBGxq/V0CwMgB/V/98gH98gH98AEgb0EEbP1dAuC9Af1f/fABIBwgbkHAAGxqIG9BBGxq/V0CwMgB/V/98gH9Xv1bAuC/AQAgb0ECaiJvQRBIDQALQQBBACoCkIwBu0EAKgLgvwG7oLY4ApCMAUEAQQAqApSMAbtBACoC5L8Bu6C2OAKUjAFBAEEAKgKYjAG7QQAqAui/AbugtjgCmIwBQQBBACoCnIwBu0EAKgLsvwG7oLY4ApyMAUEAQQAqAqCMAbtBACoC8L8Bu6C2OAKgjAFBAEEAKgKkjAG7QQAqAvS/AbugtjgCpIwBQQBBACoCqIwBu0EAKgL4vwG7oLY4AqiMAUEAQQAqAqyMAbtBACoC/L8Bu6C2OAKsjAFBAEEAKgKwjAG7QQAqAoDAAbugtjgCsIwBQQBBACoCtIwBu0EAKgKEwAG7oLY4ArSMAUEAQQAqAriMAbtBACoCiMABu6C2OAK4jAFBAEEAKgK8jAG7QQAqAozAAbugtjgCvIwBQQBBACoCwIwBu0EAKgKQwAG7oLY4AsCMAUEAQQAqAsSMAbtBACoClMABu6C2OALEjAFBAEEAKgLIjAG7QQAqApjAAbugtjgCyIwBQQBBACoCzIwBu0EAKgKcwAG7oLY4AsyMAUEAIXADQCBwQcAAbCBwQcAAbCoCkIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgLAyAG7oqC2OAKQhAEgcEHAAGwgcEHAAGwqApSEAbsgcEEEbCoC4L8BuyAaIG5BwABsaioCxMgBu6KgtjgClIQBIHBBwABsIHBBwABsKgKYhAG7IHBBBGwqAuC/AbsgGiBuQcAAbGoqAsjIAbuioLY4ApiEASBwQcAAbCBwQcAAbCoCnIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgLMyAG7oqC2OAKchAEgcEHAAGwgcEHAAGwqAqCEAbsgcEEEbCoC4L8BuyAaIG5BwABsaioC0MgBu6KgtjgCoIQBIHBBwABsIHBBwABsKgKkhAG7IHBBBGwqAuC/AbsgGiBuQcAAbGoqAtTIAbuioLY4AqSEASBwQcAAbCBwQcAAbCoCqIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgLYyAG7oqC2OAKohAEgcEHAAGwgcEHAAGwqAqyEAbsgcEEEbCoC4L8BuyAaIG5BwABsaioC3MgBu6KgtjgCrIQBIHBBwABsIHBBwABsKgKwhAG7IHBBBGwqAuC/AbsgGiBuQcAAbGoqAuDIAbuioLY4ArCEASBwQcAAbCBwQcAAbCoCtIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgLkyAG7oqC2OAK0hAEgcEHAAGwgcEHAAGwqAriEAbsgcEEEbCoC4L8BuyAaIG5BwABsaioC6MgBu6KgtjgCuIQBIHBBwABsIHBBwABsKgK8hAG7IHBBBGwqAuC/AbsgGiBuQcAAbGoqAuzIAbuioLY4AryEASBwQcAAbCBwQcAAbCoCwIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgLwyAG7oqC2OALAhAEgcEHAAGwgcEHAAGwqAsSEAbsgcEEEbCoC4L8BuyAaIG5BwABsaioC9MgBu6KgtjgCxIQBIHBBwABsIHBBwABsKgLIhAG7IHBBBGwqAuC/AbsgGiBuQcAAbGoqAvjIAbuioLY4AsiEASBwQcAAbCBwQcAAbCoCzIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgL8yAG7oqC2OALMhAEgcEEBaiJwQRBIDQALQQAhcQNAIHFBBGwgcUEEbCoCgDO7QQAqAuC/AbuiIHFBBGwqAsAzu0EAKgLkvwG7oqAgcUEEbCoCgDS7QQAqAui/AbuioCBxQQRsKgLANLtBACoC7L8Bu6KgIHFBBGwqAoA1u0EAKgLwvwG7oqAgcUEEbCoCwDW7QQAqAvS/AbuioCBxQQRsKgKANrtBACoC+L8Bu6KgIHFBBGwqAsA2u0EAKgL8vwG7oqAgcUEEbCoCgDe7QQAqAoDAAbuioCBxQQRsKgLAN7tBACoChMABu6KgIHFBBGwqAoA4u0EAKgKIwAG7oqAgcUEEbCoCwDi7QQAqAozAAbuioCBxQQRsKgKAObtBACoCkMABu6KgIHFBBGwqAsA5u0EAKgKUwAG7oqAgcUEEbCoCgDq7QQAqApjAAbuioCBxQQRsKgLAOrtBACoCnMABu6KgtjgCoMABIHFBAWoicUEQSA0AC0EAQQAqAtCDAbtBACoCoMABu6C2OALQgwFBAEEAKgLUgwG7QQAqAqTAAbugtjgC1IMBQQBBACoC2IMBu0EAKgKowAG7oLY4AtiDAUEAQQAqAtyDAbtBACoCrMABu6C2OALcgwFBAEEAKgLggwG7QQAqArDAAbugtjgC4IMBQQBBACoC5IMBu0EAKgK0wAG7oLY4AuSDAUEAQQAqAuiDAbtBACoCuMABu6C2OALogwFBAEEAKgLsgwG7QQAqArzAAbugtjgC7IMBQQBBACoC8IMBu0EAKgLAwAG7oLY4AvCDAUEAQQAqAvSDAbtBACoCxMABu6C2OAL0gwFBAEEAKgL4gwG7QQAqAsjAAbugtjgC+IMBQQBBACoC/IMBu0EAKgLMwAG7oLY4AvyDAUEAQQAqAoCEAbtBACoC0MABu6C2OAKAhAFBAEEAKgKEhAG7QQAqAtTAAbugtjgChIQBQQBBACoCiIQBu0EAKgLYwAG7oLY4AoiEAUEAQQAqAoyEAbtBACoC3MABu6C2OAKMhAEgKSBuQcAAbGpBACoCoMABu0EAKgLgugG7orY4AsDIASApIG5BwABsakEAKgKkwAG7QQAqAuS6AbuitjgCxMgBICkgbkHAAGxqQQAqAqjAAbtBACoC6LoBu6K2OALIyAEgKSBuQcAAbGpBACoCrMABu0EAKgLsugG7orY4AszIASApIG5BwABsakEAKgKwwAG7QQAqAvC6AbuitjgC0MgBICkgbkHAAGxqQQAqArTAAbtBACoC9LoBu6K2OALUyAEgKSBuQcAAbGpBACoCuMABu0EAKgL4ugG7orY4AtjIASApIG5BwABsakEAKgK8wAG7QQAqAvy6AbuitjgC3MgBICkgbkHAAGxqQQAqAsDAAbtBACoCgLsBu6K2OALgyAEgKSBuQcAAbGpBACoCxMABu0EAKgKEuwG7orY4AuTIASApIG5BwABsakEAKgLIwAG7QQAqAoi7AbuitjgC6MgBICkgbkHAAGxqQQAqAszAAbtBACoCjLsBu6K2OALsyAEgKSBuQcAAbGpBACoC0MABu0EAKgKQuwG7orY4AvDIASApIG5BwABsakEAKgLUwAG7QQAqApS7AbuitjgC9MgBICkgbkHAAGxqQQAqAtjAAbtBACoCmLsBu6K2OAL4yAEgKSBuQcAAbGpBACoC3MABu0EAKgKcuwG7orY4AvzIAUEAQQAqAqC9AbtBACoCoMABuyAZIG5BwABsaioCwMgBu6KgtjgCoL0BQQBBACoCpL0Bu0EAKgKkwAG7IBkgbkHAAGxqKgLEyAG7oqC2OAKkvQFBAEEAKgKovQG7QQAqAqjAAbsgGSBuQcAAbGoqAsjIAbuioLY4Aqi9AUEAQQAqAqy9AbtBACoCrMABuyAZIG5BwABsaioCzMgBu6KgtjgCrL0BQQBBACoCsL0Bu0EAKgKwwAG7IBkgbkHAAGxqKgLQyAG7oqC2OAKwvQFBAEEAKgK0vQG7QQAqArTAAbsgGSBuQcAAbGoqAtTIAbuioLY4ArS9AUEAQQAqAri9AbtBACoCuMABuyAZIG5BwABsaioC2MgBu6KgtjgCuL0BQQBBACoCvL0Bu0EAKgK8wAG7IBkgbkHAAGxqKgLcyAG7oqC2OAK8vQFBAEEAKgLAvQG7QQAqAsDAAbsgGSBuQcAAbGoqAuDIAbuioLY4AsC9AUEAQQAqAsS9AbtBACoCxMABuyAZIG5BwABsaioC5MgBu6KgtjgCxL0BQQBBACoCyL0Bu0EAKgLIwAG7IBkgbkHAAGxqKgLoyAG7oqC2OALIvQFBAEEAKgLMvQG7QQAqAszAAbsgGSBuQcAAbGoqAuzIAbuioLY4Asy9AUEAQQAqAtC9AbtBACoC0MABuyAZIG5BwABsaioC8MgBu6KgtjgC0L0BQQBBACoC1L0Bu0EAKgLUwAG7IBkgbkHAAGxqKgL0yAG7oqC2OALUvQFBAEEAKgLYvQG7QQAqAtjAAbsgGSBuQcAAbGoqAvjIAbuioLY4Ati9AUEAQQAqAty9AbtBACoC3MABuyAZIG5BwABsaioC/MgBu6KgtjgC3L0BQQBBACoCoL4BuyApIG5BwABsaioCwMgBu5qgtjgCoL4BQQBBACoCpL4BuyApIG5BwABsaioCxMgBu5qgtjgCpL4BQQBBACoCqL4BuyApIG5BwABsaioCyMgBu5qgtjgCqL4BQQBBACoCrL4BuyApIG5BwABsaioCzMgBu5qgtjgCrL4BQQBBACoCsL4BuyApIG5BwABsaioC0MgBu5qgtjgCsL4BQQBBACoCtL4BuyApIG5BwABsaioC1MgBu5qgtjgCtL4BQQBBACoCuL4BuyApIG5BwABsaioC2MgBu5qgtjgCuL4BQQBBACoCvL4BuyApIG5BwABsaioC3MgBu5qgtjgCvL4BQQBBACoCwL4BuyApIG5BwABsaioC4MgBu5qgtjgCwL4BQQBBACoCxL4BuyApIG5BwABsaioC5MgBu5qgtjgCxL4BQQBBACoCyL4BuyApIG5BwABsaioC6MgBu5qgtjgCyL4BQQBBACoCzL4BuyApIG5BwABsaioC7MgBu5qgtjgCzL4BQQBBACoC0L4BuyApIG5BwABsaioC8MgBu5qgtjgC0L4BQQBBACoC1L4BuyApIG5BwABsaioC9MgBu5qgtjgC1L4BQQBBACoC2L4BuyApIG5BwABsaioC+MgBu5qgtjgC2L4BQQBBACoC3L4BuyApIG5BwABsaioC/MgBu5qgtjgC3L4BIG5BAWoibiAASA0ACyAAQQFKBEBBACFyA0AgckEEbCByQQRs/V0C0IMB/V8gNP0U/fIB/V79WwLQgwEAIHJBAmoickGgAkgNAAtBAEEAKgKgvQG7IDSitjgCoL0BQQBBACoCpL0BuyA0orY4AqS9AUEAQQAqAqi9AbsgNKK2OAKovQFBAEEAKgKsvQG7IDSitjgCrL0BQQBBACoCsL0BuyA0orY4ArC9AUEAQQAqArS9AbsgNKK2OAK0vQFBAEEAKgK4vQG7IDSitjgCuL0BQQBBACoCvL0BuyA0orY4Ary9AUEAQQAqAsC9AbsgNKK2OALAvQFBAEEAKgLEvQG7IDSitjgCxL0BQQBBACoCyL0BuyA0orY4Asi9AUEAQQAqAsy9AbsgNKK2OALMvQFBAEEAKgLQvQG7IDSitjgC0L0BQQBBACoC1L0BuyA0orY4AtS9AUEAQQAqAti9AbsgNKK2OALYvQFBAEEAKgLcvQG7IDSitjgC3L0BQQBBACoCoL4BuyA0orY4AqC+AUEAQQAqAqS+AbsgNKK2OAKkvgFBAEEAKgKovgG7IDSitjgCqL4BQQBBACoCrL4BuyA0orY4Aqy+AUEAQQAqArC+AbsgNKK2OAKwvgFBAEEAKgK0vgG7IDSitjgCtL4BQQBBACoCuL4BuyA0orY4Ari+AUEAQQAqAry+AbsgNKK2OAK8vgFBAEEAKgLAvgG7IDSitjgCwL4BQQBBACoCxL4BuyA0orY4AsS+AUEAQQAqAsi+AbsgNKK2OALIvgFBAEEAKgLMvgG7IDSitjgCzL4BQQBBACoC0L4BuyA0orY4AtC+AUEAQQAqAtS+AbsgNKK2OALUvgFBAEEAKgLYvgG7IDSitjgC2L4BQQBBACoC3L4BuyA0orY4Aty+AQtBAEEAKgKgvQG7QQAqAuC8AbujtjgCkIMBQQBBACoCpL0Bu0EAKgLkvAG7o7Y4ApSDAUEAQQAqAqi9AbtBACoC6LwBu6O2OAKYgwFBAEEAKgKsvQG7QQAqAuy8AbujtjgCnIMBQQBBACoCsL0Bu0EAKgLwvAG7o7Y4AqCDAUEAQQAqArS9AbtBACoC9LwBu6O2OAKkgwFBAEEAKgK4vQG7QQAqAvi8AbujtjgCqIMBQQBBACoCvL0Bu0EAKgL8vAG7o7Y4AqyDAUEAQQAqAsC9AbtBACoCgL0Bu6O2OAKwgwFBAEEAKgLEvQG7QQAqAoS9AbujtjgCtIMBQQBBACoCyL0Bu0EAKgKIvQG7o7Y4AriDAUEAQQAqAsy9AbtBACoCjL0Bu6O2OAK8gwFBAEEAKgLQvQG7QQAqApC9AbujtjgCwIMBQQBBACoC1L0Bu0EAKgKUvQG7o7Y4AsSDAUEAQQAqAti9AbtBACoCmL0Bu6O2OALIgwFBAEEAKgLcvQG7QQAqApy9AbujtjgCzIMBQQAhcwNAIHNBBGwgc0EEbP1dAqC9Af1fIHNBBGz9XQLgugH9X/3yASBzQQRs/V0C4LwB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgc0EEbP1dAuC8Af1f/fIB/fMB/QwAAAAAAAAAAAAAAAAAAAAAIHNBBGz9XQKguwH9X/0MAAAAAAAAAAAAAAAAAAAAAP1K/VL9Xv1bAuC9AQAgc0ECaiJzQRBIDQALQQBBACoCoL4Bu0EAKgLgvQG7RAAAAAAAAABAQQAqAqC6AbuioqG2OALgugFBAEEAKgKkvgG7QQAqAuS9AbtEAAAAAAAAAEBBACoCpLoBu6KiobY4AuS6AUEAQQAqAqi+AbtBACoC6L0Bu0QAAAAAAAAAQEEAKgKougG7oqKhtjgC6LoBQQBBACoCrL4Bu0EAKgLsvQG7RAAAAAAAAABAQQAqAqy6AbuioqG2OALsugFBAEEAKgKwvgG7QQAqAvC9AbtEAAAAAAAAAEBBACoCsLoBu6KiobY4AvC6AUEAQQAqArS+AbtBACoC9L0Bu0QAAAAAAAAAQEEAKgK0ugG7oqKhtjgC9LoBQQBBACoCuL4Bu0EAKgL4vQG7RAAAAAAAAABAQQAqAri6AbuioqG2OAL4ugFBAEEAKgK8vgG7QQAqAvy9AbtEAAAAAAAAAEBBACoCvLoBu6KiobY4Avy6AUEAQQAqAsC+AbtBACoCgL4Bu0QAAAAAAAAAQEEAKgLAugG7oqKhtjgCgLsBQQBBACoCxL4Bu0EAKgKEvgG7RAAAAAAAAABAQQAqAsS6AbuioqG2OAKEuwFBAEEAKgLIvgG7QQAqAoi+AbtEAAAAAAAAAEBBACoCyLoBu6KiobY4Aoi7AUEAQQAqAsy+AbtBACoCjL4Bu0QAAAAAAAAAQEEAKgLMugG7oqKhtjgCjLsBQQBBACoC0L4Bu0EAKgKQvgG7RAAAAAAAAABAQQAqAtC6AbuioqG2OAKQuwFBAEEAKgLUvgG7QQAqApS+AbtEAAAAAAAAAEBBACoC1LoBu6KiobY4ApS7AUEAQQAqAti+AbtBACoCmL4Bu0QAAAAAAAAAQEEAKgLYugG7oqKhtjgCmLsBQQBBACoC3L4Bu0EAKgKcvgG7RAAAAAAAAABAQQAqAty6AbuioqG2OAKcuwFBAEGQ+gBqQQBBgAn8CwBBAEGgugFqQQBBwAD8CwBBAEGguwFqQQBBwAD8CwBBACF0A0BBACF1A0AgdUEEbCApIHRBwABsaiB1QQRsav1dAsDIAf1fIHVBBGz9XQLgvQH9X/0MAAAAAAAAAEAAAAAAAAAAQCAXIHRBwABsaiB1QQRsav1dAsDIAf1f/fIB/fIB/fABIHVBBGz9XQLgugH9X/3wASAYIHRBwABsaiB1QQRsav1dAsDIAf1f/fIB/V79WwLgvAEAIHVBAmoidUEQSA0AC0EAQQAqAtCCAbtBACoC4LwBu6C2OALQggFBAEEAKgLUggG7QQAqAuS8AbugtjgC1IIBQQBBACoC2IIBu0EAKgLovAG7oLY4AtiCAUEAQQAqAtyCAbtBACoC7LwBu6C2OALcggFBAEEAKgLgggG7QQAqAvC8AbugtjgC4IIBQQBBACoC5IIBu0EAKgL0vAG7oLY4AuSCAUEAQQAqAuiCAbtBACoC+LwBu6C2OALoggFBAEEAKgLsggG7QQAqAvy8AbugtjgC7IIBQQBBACoC8IIBu0EAKgKAvQG7oLY4AvCCAUEAQQAqAvSCAbtBACoChL0Bu6C2OAL0ggFBAEEAKgL4ggG7QQAqAoi9AbugtjgC+IIBQQBBACoC/IIBu0EAKgKMvQG7oLY4AvyCAUEAQQAqAoCDAbtBACoCkL0Bu6C2OAKAgwFBAEEAKgKEgwG7QQAqApS9AbugtjgChIMBQQBBACoCiIMBu0EAKgKYvQG7oLY4AoiDAUEAQQAqAoyDAbtBACoCnL0Bu6C2OAKMgwFBACF2A0AgdkHAAGwgdkHAAGwqAtB6uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgLAyAG7oqC2OALQeiB2QcAAbCB2QcAAbCoC1Hq7IHZBBGwqAuC8AbsgFiB0QcAAbGoqAsTIAbuioLY4AtR6IHZBwABsIHZBwABsKgLYersgdkEEbCoC4LwBuyAWIHRBwABsaioCyMgBu6KgtjgC2HogdkHAAGwgdkHAAGwqAtx6uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgLMyAG7oqC2OALceiB2QcAAbCB2QcAAbCoC4Hq7IHZBBGwqAuC8AbsgFiB0QcAAbGoqAtDIAbuioLY4AuB6IHZBwABsIHZBwABsKgLkersgdkEEbCoC4LwBuyAWIHRBwABsaioC1MgBu6KgtjgC5HogdkHAAGwgdkHAAGwqAuh6uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgLYyAG7oqC2OALoeiB2QcAAbCB2QcAAbCoC7Hq7IHZBBGwqAuC8AbsgFiB0QcAAbGoqAtzIAbuioLY4Aux6IHZBwABsIHZBwABsKgLwersgdkEEbCoC4LwBuyAWIHRBwABsaioC4MgBu6KgtjgC8HogdkHAAGwgdkHAAGwqAvR6uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgLkyAG7oqC2OAL0eiB2QcAAbCB2QcAAbCoC+Hq7IHZBBGwqAuC8AbsgFiB0QcAAbGoqAujIAbuioLY4Avh6IHZBwABsIHZBwABsKgL8ersgdkEEbCoC4LwBuyAWIHRBwABsaioC7MgBu6KgtjgC/HogdkHAAGwgdkHAAGwqAoB7uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgLwyAG7oqC2OAKAeyB2QcAAbCB2QcAAbCoChHu7IHZBBGwqAuC8AbsgFiB0QcAAbGoqAvTIAbuioLY4AoR7IHZBwABsIHZBwABsKgKIe7sgdkEEbCoC4LwBuyAWIHRBwABsaioC+MgBu6KgtjgCiHsgdkHAAGwgdkHAAGwqAox7uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgL8yAG7oqC2OAKMeyB2QQFqInZBEEgNAAtBACF3A0Agd0EEbCB3QQRsKgLAKbtBACoC4LwBu6Igd0EEbCoCgCq7QQAqAuS8AbuioCB3QQRsKgLAKrtBACoC6LwBu6KgIHdBBGwqAoAru0EAKgLsvAG7oqAgd0EEbCoCwCu7QQAqAvC8AbuioCB3QQRsKgKALLtBACoC9LwBu6KgIHdBBGwqAsAsu0EAKgL4vAG7oqAgd0EEbCoCgC27QQAqAvy8AbuioCB3QQRsKgLALbtBACoCgL0Bu6KgIHdBBGwqAoAuu0EAKgKEvQG7oqAgd0EEbCoCwC67QQAqAoi9AbuioCB3QQRsKgKAL7tBACoCjL0Bu6KgIHdBBGwqAsAvu0EAKgKQvQG7oqAgd0EEbCoCgDC7QQAqApS9AbuioCB3QQRsKgLAMLtBACoCmL0Bu6KgIHdBBGwqAoAxu0EAKgKcvQG7oqC2OAKgvQEgd0EBaiJ3QRBIDQALQQBBACoCkHq7QQAqAqC9AbugtjgCkHpBAEEAKgKUertBACoCpL0Bu6C2OAKUekEAQQAqAph6u0EAKgKovQG7oLY4Aph6QQBBACoCnHq7QQAqAqy9AbugtjgCnHpBAEEAKgKgertBACoCsL0Bu6C2OAKgekEAQQAqAqR6u0EAKgK0vQG7oLY4AqR6QQBBACoCqHq7QQAqAri9AbugtjgCqHpBAEEAKgKsertBACoCvL0Bu6C2OAKsekEAQQAqArB6u0EAKgLAvQG7oLY4ArB6QQBBACoCtHq7QQAqAsS9AbugtjgCtHpBAEEAKgK4ertBACoCyL0Bu6C2OAK4ekEAQQAqArx6u0EAKgLMvQG7oLY4Arx6QQBBACoCwHq7QQAqAtC9AbugtjgCwHpBAEEAKgLEertBACoC1L0Bu6C2OALEekEAQQAqAsh6u0EAKgLYvQG7oLY4Ash6QQBBACoCzHq7QQAqAty9AbugtjgCzHogKiB0QcAAbGpBACoCoL0Bu0EAKgLgtwG7orY4AsDIASAqIHRBwABsakEAKgKkvQG7QQAqAuS3AbuitjgCxMgBICogdEHAAGxqQQAqAqi9AbtBACoC6LcBu6K2OALIyAEgKiB0QcAAbGpBACoCrL0Bu0EAKgLstwG7orY4AszIASAqIHRBwABsakEAKgKwvQG7QQAqAvC3AbuitjgC0MgBICogdEHAAGxqQQAqArS9AbtBACoC9LcBu6K2OALUyAEgKiB0QcAAbGpBACoCuL0Bu0EAKgL4twG7orY4AtjIASAqIHRBwABsakEAKgK8vQG7QQAqAvy3AbuitjgC3MgBICogdEHAAGxqQQAqAsC9AbtBACoCgLgBu6K2OALgyAEgKiB0QcAAbGpBACoCxL0Bu0EAKgKEuAG7orY4AuTIASAqIHRBwABsakEAKgLIvQG7QQAqAoi4AbuitjgC6MgBICogdEHAAGxqQQAqAsy9AbtBACoCjLgBu6K2OALsyAEgKiB0QcAAbGpBACoC0L0Bu0EAKgKQuAG7orY4AvDIASAqIHRBwABsakEAKgLUvQG7QQAqApS4AbuitjgC9MgBICogdEHAAGxqQQAqAti9AbtBACoCmLgBu6K2OAL4yAEgKiB0QcAAbGpBACoC3L0Bu0EAKgKcuAG7orY4AvzIAUEAQQAqAqC6AbtBACoCoL0BuyAVIHRBwABsaioCwMgBu6KgtjgCoLoBQQBBACoCpLoBu0EAKgKkvQG7IBUgdEHAAGxqKgLEyAG7oqC2OAKkugFBAEEAKgKougG7QQAqAqi9AbsgFSB0QcAAbGoqAsjIAbuioLY4Aqi6AUEAQQAqAqy6AbtBACoCrL0BuyAVIHRBwABsaioCzMgBu6KgtjgCrLoBQQBBACoCsLoBu0EAKgKwvQG7IBUgdEHAAGxqKgLQyAG7oqC2OAKwugFBAEEAKgK0ugG7QQAqArS9AbsgFSB0QcAAbGoqAtTIAbuioLY4ArS6AUEAQQAqAri6AbtBACoCuL0BuyAVIHRBwABsaioC2MgBu6KgtjgCuLoBQQBBACoCvLoBu0EAKgK8vQG7IBUgdEHAAGxqKgLcyAG7oqC2OAK8ugFBAEEAKgLAugG7QQAqAsC9AbsgFSB0QcAAbGoqAuDIAbuioLY4AsC6AUEAQQAqAsS6AbtBACoCxL0BuyAVIHRBwABsaioC5MgBu6KgtjgCxLoBQQBBACoCyLoBu0EAKgLIvQG7IBUgdEHAAGxqKgLoyAG7oqC2OALIugFBAEEAKgLMugG7QQAqAsy9AbsgFSB0QcAAbGoqAuzIAbuioLY4Asy6AUEAQQAqAtC6AbtBACoC0L0BuyAVIHRBwABsaioC8MgBu6KgtjgC0LoBQQBBACoC1LoBu0EAKgLUvQG7IBUgdEHAAGxqKgL0yAG7oqC2OALUugFBAEEAKgLYugG7QQAqAti9AbsgFSB0QcAAbGoqAvjIAbuioLY4Ati6AUEAQQAqAty6AbtBACoC3L0BuyAVIHRBwABsaioC/MgBu6KgtjgC3LoBQQBBACoCoLsBuyAqIHRBwABsaioCwMgBu5qgtjgCoLsBQQBBACoCpLsBuyAqIHRBwABsaioCxMgBu5qgtjgCpLsBQQBBACoCqLsBuyAqIHRBwABsaioCyMgBu5qgtjgCqLsBQQBBACoCrLsBuyAqIHRBwABsaioCzMgBu5qgtjgCrLsBQQBBACoCsLsBuyAqIHRBwABsaioC0MgBu5qgtjgCsLsBQQBBACoCtLsBuyAqIHRBwABsaioC1MgBu5qgtjgCtLsBQQBBACoCuLsBuyAqIHRBwABsaioC2MgBu5qgtjgCuLsBQQBBACoCvLsBuyAqIHRBwABsaioC3MgBu5qgtjgCvLsBQQBBACoCwLsBuyAqIHRBwABsaioC4MgBu5qgtjgCwLsBQQBBACoCxLsBuyAqIHRBwABsaioC5MgBu5qgtjgCxLsBQQBBACoCyLsBuyAqIHRBwABsaioC6MgBu5qgtjgCyLsBQQBBACoCzLsBuyAqIHRBwABsaioC7MgBu5qgtjgCzLsBQQBBACoC0LsBuyAqIHRBwABsaioC8MgBu5qgtjgC0LsBQQBBACoC1LsBuyAqIHRBwABsaioC9MgBu5qgtjgC1LsBQQBBACoC2LsBuyAqIHRBwABsaioC+MgBu5qgtjgC2LsBQQBBACoC3LsBuyAqIHRBwABsaioC/MgBu5qgtjgC3LsBIHRBAWoidCAASA0ACyAAQQFKBEBBACF4A0AgeEEEbCB4QQRs/V0CkHr9XyA0/RT98gH9Xv1bApB6ACB4QQJqInhBoAJIDQALQQBBACoCoLoBuyA0orY4AqC6AUEAQQAqAqS6AbsgNKK2OAKkugFBAEEAKgKougG7IDSitjgCqLoBQQBBACoCrLoBuyA0orY4Aqy6AUEAQQAqArC6AbsgNKK2OAKwugFBAEEAKgK0ugG7IDSitjgCtLoBQQBBACoCuLoBuyA0orY4Ari6AUEAQQAqAry6AbsgNKK2OAK8ugFBAEEAKgLAugG7IDSitjgCwLoBQQBBACoCxLoBuyA0orY4AsS6AUEAQQAqAsi6AbsgNKK2OALIugFBAEEAKgLMugG7IDSitjgCzLoBQQBBACoC0LoBuyA0orY4AtC6AUEAQQAqAtS6AbsgNKK2OALUugFBAEEAKgLYugG7IDSitjgC2LoBQQBBACoC3LoBuyA0orY4Aty6AUEAQQAqAqC7AbsgNKK2OAKguwFBAEEAKgKkuwG7IDSitjgCpLsBQQBBACoCqLsBuyA0orY4Aqi7AUEAQQAqAqy7AbsgNKK2OAKsuwFBAEEAKgKwuwG7IDSitjgCsLsBQQBBACoCtLsBuyA0orY4ArS7AUEAQQAqAri7AbsgNKK2OAK4uwFBAEEAKgK8uwG7IDSitjgCvLsBQQBBACoCwLsBuyA0orY4AsC7AUEAQQAqAsS7AbsgNKK2OALEuwFBAEEAKgLIuwG7IDSitjgCyLsBQQBBACoCzLsBuyA0orY4Asy7AUEAQQAqAtC7AbsgNKK2OALQuwFBAEEAKgLUuwG7IDSitjgC1LsBQQBBACoC2LsBuyA0orY4Ati7AUEAQQAqAty7AbsgNKK2OALcuwELQQBBACoCoLoBu0EAKgLguQG7o7Y4AtB5QQBBACoCpLoBu0EAKgLkuQG7o7Y4AtR5QQBBACoCqLoBu0EAKgLouQG7o7Y4Ath5QQBBACoCrLoBu0EAKgLsuQG7o7Y4Atx5QQBBACoCsLoBu0EAKgLwuQG7o7Y4AuB5QQBBACoCtLoBu0EAKgL0uQG7o7Y4AuR5QQBBACoCuLoBu0EAKgL4uQG7o7Y4Auh5QQBBACoCvLoBu0EAKgL8uQG7o7Y4Aux5QQBBACoCwLoBu0EAKgKAugG7o7Y4AvB5QQBBACoCxLoBu0EAKgKEugG7o7Y4AvR5QQBBACoCyLoBu0EAKgKIugG7o7Y4Avh5QQBBACoCzLoBu0EAKgKMugG7o7Y4Avx5QQBBACoC0LoBu0EAKgKQugG7o7Y4AoB6QQBBACoC1LoBu0EAKgKUugG7o7Y4AoR6QQBBACoC2LoBu0EAKgKYugG7o7Y4Aoh6QQBBACoC3LoBu0EAKgKcugG7o7Y4Aox6QQAheQNAIHlBBGwgeUEEbP1dAqC6Af1fIHlBBGz9XQLgtwH9X/3yASB5QQRs/V0C4LkB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgeUEEbP1dAuC5Af1f/fIB/fMB/QwAAAAAAAAAAAAAAAAAAAAAIHlBBGz9XQKguAH9X/0MAAAAAAAAAAAAAAAAAAAAAP1K/VL9Xv1bAuC6AQAgeUECaiJ5QRBIDQALQQBBACoCoLsBu0EAKgLgugG7RAAAAAAAAABAQQAqAqC3AbuioqG2OALgtwFBAEEAKgKkuwG7QQAqAuS6AbtEAAAAAAAAAEBBACoCpLcBu6KiobY4AuS3AUEAQQAqAqi7AbtBACoC6LoBu0QAAAAAAAAAQEEAKgKotwG7oqKhtjgC6LcBQQBBACoCrLsBu0EAKgLsugG7RAAAAAAAAABAQQAqAqy3AbuioqG2OALstwFBAEEAKgKwuwG7QQAqAvC6AbtEAAAAAAAAAEBBACoCsLcBu6KiobY4AvC3AUEAQQAqArS7AbtBACoC9LoBu0QAAAAAAAAAQEEAKgK0twG7oqKhtjgC9LcBQQBBACoCuLsBu0EAKgL4ugG7RAAAAAAAAABAQQAqAri3AbuioqG2OAL4twFBAEEAKgK8uwG7QQAqAvy6AbtEAAAAAAAAAEBBACoCvLcBu6KiobY4Avy3AUEAQQAqAsC7AbtBACoCgLsBu0QAAAAAAAAAQEEAKgLAtwG7oqKhtjgCgLgBQQBBACoCxLsBu0EAKgKEuwG7RAAAAAAAAABAQQAqAsS3AbuioqG2OAKEuAFBAEEAKgLIuwG7QQAqAoi7AbtEAAAAAAAAAEBBACoCyLcBu6KiobY4Aoi4AUEAQQAqAsy7AbtBACoCjLsBu0QAAAAAAAAAQEEAKgLMtwG7oqKhtjgCjLgBQQBBACoC0LsBu0EAKgKQuwG7RAAAAAAAAABAQQAqAtC3AbuioqG2OAKQuAFBAEEAKgLUuwG7QQAqApS7AbtEAAAAAAAAAEBBACoC1LcBu6KiobY4ApS4AUEAQQAqAti7AbtBACoCmLsBu0QAAAAAAAAAQEEAKgLYtwG7oqKhtjgCmLgBQQBBACoC3LsBu0EAKgKcuwG7RAAAAAAAAABAQQAqAty3AbuioqG2OAKcuAFBAEHQ8ABqQQBBgAn8CwBBAEGgtwFqQQBBwAD8CwBBAEGguAFqQQBBwAD8CwBBACF6A0BBACF7A0Age0EEbCAqIHpBwABsaiB7QQRsav1dAsDIAf1fIHtBBGz9XQLgugH9X/0MAAAAAAAAAEAAAAAAAAAAQCATIHpBwABsaiB7QQRsav1dAsDIAf1f/fIB/fIB/fABIHtBBGz9XQLgtwH9X/3wASAUIHpBwABsaiB7QQRsav1dAsDIAf1f/fIB/V79WwLguQEAIHtBAmoie0EQSA0AC0EAQQAqApB5u0EAKgLguQG7oLY4ApB5QQBBACoClHm7QQAqAuS5AbugtjgClHlBAEEAKgKYebtBACoC6LkBu6C2OAKYeUEAQQAqApx5u0EAKgLsuQG7oLY4Apx5QQBBACoCoHm7QQAqAvC5AbugtjgCoHlBAEEAKgKkebtBACoC9LkBu6C2OAKkeUEAQQAqAqh5u0EAKgL4uQG7oLY4Aqh5QQBBACoCrHm7QQAqAvy5AbugtjgCrHlBAEEAKgKwebtBACoCgLoBu6C2OAKweUEAQQAqArR5u0EAKgKEugG7oLY4ArR5QQBBACoCuHm7QQAqAoi6AbugtjgCuHlBAEEAKgK8ebtBACoCjLoBu6C2OAK8eUEAQQAqAsB5u0EAKgKQugG7oLY4AsB5QQBBACoCxHm7QQAqApS6AbugtjgCxHlBAEEAKgLIebtBACoCmLoBu6C2OALIeUEAQQAqAsx5u0EAKgKcugG7oLY4Asx5QQAhfANAIHxBwABsIHxBwABsKgKQcbsgfEEEbCoC4LkBuyASIHpBwABsaioCwMgBu6KgtjgCkHEgfEHAAGwgfEHAAGwqApRxuyB8QQRsKgLguQG7IBIgekHAAGxqKgLEyAG7oqC2OAKUcSB8QcAAbCB8QcAAbCoCmHG7IHxBBGwqAuC5AbsgEiB6QcAAbGoqAsjIAbuioLY4AphxIHxBwABsIHxBwABsKgKccbsgfEEEbCoC4LkBuyASIHpBwABsaioCzMgBu6KgtjgCnHEgfEHAAGwgfEHAAGwqAqBxuyB8QQRsKgLguQG7IBIgekHAAGxqKgLQyAG7oqC2OAKgcSB8QcAAbCB8QcAAbCoCpHG7IHxBBGwqAuC5AbsgEiB6QcAAbGoqAtTIAbuioLY4AqRxIHxBwABsIHxBwABsKgKocbsgfEEEbCoC4LkBuyASIHpBwABsaioC2MgBu6KgtjgCqHEgfEHAAGwgfEHAAGwqAqxxuyB8QQRsKgLguQG7IBIgekHAAGxqKgLcyAG7oqC2OAKscSB8QcAAbCB8QcAAbCoCsHG7IHxBBGwqAuC5AbsgEiB6QcAAbGoqAuDIAbuioLY4ArBxIHxBwABsIHxBwABsKgK0cbsgfEEEbCoC4LkBuyASIHpBwABsaioC5MgBu6KgtjgCtHEgfEHAAGwgfEHAAGwqArhxuyB8QQRsKgLguQG7IBIgekHAAGxqKgLoyAG7oqC2OAK4cSB8QcAAbCB8QcAAbCoCvHG7IHxBBGwqAuC5AbsgEiB6QcAAbGoqAuzIAbuioLY4ArxxIHxBwABsIHxBwABsKgLAcbsgfEEEbCoC4LkBuyASIHpBwABsaioC8MgBu6KgtjgCwHEgfEHAAGwgfEHAAGwqAsRxuyB8QQRsKgLguQG7IBIgekHAAGxqKgL0yAG7oqC2OALEcSB8QcAAbCB8QcAAbCoCyHG7IHxBBGwqAuC5AbsgEiB6QcAAbGoqAvjIAbuioLY4AshxIHxBwABsIHxBwABsKgLMcbsgfEEEbCoC4LkBuyASIHpBwABsaioC/MgBu6KgtjgCzHEgfEEBaiJ8QRBIDQALQQAhfQNAIH1BBGwgfUEEbCoCgCC7QQAqAuC5AbuiIH1BBGwqAsAgu0EAKgLkuQG7oqAgfUEEbCoCgCG7QQAqAui5AbuioCB9QQRsKgLAIbtBACoC7LkBu6KgIH1BBGwqAoAiu0EAKgLwuQG7oqAgfUEEbCoCwCK7QQAqAvS5AbuioCB9QQRsKgKAI7tBACoC+LkBu6KgIH1BBGwqAsAju0EAKgL8uQG7oqAgfUEEbCoCgCS7QQAqAoC6AbuioCB9QQRsKgLAJLtBACoChLoBu6KgIH1BBGwqAoAlu0EAKgKIugG7oqAgfUEEbCoCwCW7QQAqAoy6AbuioCB9QQRsKgKAJrtBACoCkLoBu6KgIH1BBGwqAsAmu0EAKgKUugG7oqAgfUEEbCoCgCe7QQAqApi6AbuioCB9QQRsKgLAJ7tBACoCnLoBu6KgtjgCoLoBIH1BAWoifUEQSA0AC0EAQQAqAtBwu0EAKgKgugG7oLY4AtBwQQBBACoC1HC7QQAqAqS6AbugtjgC1HBBAEEAKgLYcLtBACoCqLoBu6C2OALYcEEAQQAqAtxwu0EAKgKsugG7oLY4AtxwQQBBACoC4HC7QQAqArC6AbugtjgC4HBBAEEAKgLkcLtBACoCtLoBu6C2OALkcEEAQQAqAuhwu0EAKgK4ugG7oLY4AuhwQQBBACoC7HC7QQAqAry6AbugtjgC7HBBAEEAKgLwcLtBACoCwLoBu6C2OALwcEEAQQAqAvRwu0EAKgLEugG7oLY4AvRwQQBBACoC+HC7QQAqAsi6AbugtjgC+HBBAEEAKgL8cLtBACoCzLoBu6C2OAL8cEEAQQAqAoBxu0EAKgLQugG7oLY4AoBxQQBBACoChHG7QQAqAtS6AbugtjgChHFBAEEAKgKIcbtBACoC2LoBu6C2OAKIcUEAQQAqAoxxu0EAKgLcugG7oLY4AoxxICsgekHAAGxqQQAqAqC6AbtBACoC4LQBu6K2OALAyAEgKyB6QcAAbGpBACoCpLoBu0EAKgLktAG7orY4AsTIASArIHpBwABsakEAKgKougG7QQAqAui0AbuitjgCyMgBICsgekHAAGxqQQAqAqy6AbtBACoC7LQBu6K2OALMyAEgKyB6QcAAbGpBACoCsLoBu0EAKgLwtAG7orY4AtDIASArIHpBwABsakEAKgK0ugG7QQAqAvS0AbuitjgC1MgBICsgekHAAGxqQQAqAri6AbtBACoC+LQBu6K2OALYyAEgKyB6QcAAbGpBACoCvLoBu0EAKgL8tAG7orY4AtzIASArIHpBwABsakEAKgLAugG7QQAqAoC1AbuitjgC4MgBICsgekHAAGxqQQAqAsS6AbtBACoChLUBu6K2OALkyAEgKyB6QcAAbGpBACoCyLoBu0EAKgKItQG7orY4AujIASArIHpBwABsakEAKgLMugG7QQAqAoy1AbuitjgC7MgBICsgekHAAGxqQQAqAtC6AbtBACoCkLUBu6K2OALwyAEgKyB6QcAAbGpBACoC1LoBu0EAKgKUtQG7orY4AvTIASArIHpBwABsakEAKgLYugG7QQAqApi1AbuitjgC+MgBICsgekHAAGxqQQAqAty6AbtBACoCnLUBu6K2OAL8yAFBAEEAKgKgtwG7QQAqAqC6AbsgESB6QcAAbGoqAsDIAbuioLY4AqC3AUEAQQAqAqS3AbtBACoCpLoBuyARIHpBwABsaioCxMgBu6KgtjgCpLcBQQBBACoCqLcBu0EAKgKougG7IBEgekHAAGxqKgLIyAG7oqC2OAKotwFBAEEAKgKstwG7QQAqAqy6AbsgESB6QcAAbGoqAszIAbuioLY4Aqy3AUEAQQAqArC3AbtBACoCsLoBuyARIHpBwABsaioC0MgBu6KgtjgCsLcBQQBBACoCtLcBu0EAKgK0ugG7IBEgekHAAGxqKgLUyAG7oqC2OAK0twFBAEEAKgK4twG7QQAqAri6AbsgESB6QcAAbGoqAtjIAbuioLY4Ari3AUEAQQAqAry3AbtBACoCvLoBuyARIHpBwABsaioC3MgBu6KgtjgCvLcBQQBBACoCwLcBu0EAKgLAugG7IBEgekHAAGxqKgLgyAG7oqC2OALAtwFBAEEAKgLEtwG7QQAqAsS6AbsgESB6QcAAbGoqAuTIAbuioLY4AsS3AUEAQQAqAsi3AbtBACoCyLoBuyARIHpBwABsaioC6MgBu6KgtjgCyLcBQQBBACoCzLcBu0EAKgLMugG7IBEgekHAAGxqKgLsyAG7oqC2OALMtwFBAEEAKgLQtwG7QQAqAtC6AbsgESB6QcAAbGoqAvDIAbuioLY4AtC3AUEAQQAqAtS3AbtBACoC1LoBuyARIHpBwABsaioC9MgBu6KgtjgC1LcBQQBBACoC2LcBu0EAKgLYugG7IBEgekHAAGxqKgL4yAG7oqC2OALYtwFBAEEAKgLctwG7QQAqAty6AbsgESB6QcAAbGoqAvzIAbuioLY4Aty3AUEAQQAqAqC4AbsgKyB6QcAAbGoqAsDIAbuaoLY4AqC4AUEAQQAqAqS4AbsgKyB6QcAAbGoqAsTIAbuaoLY4AqS4AUEAQQAqAqi4AbsgKyB6QcAAbGoqAsjIAbuaoLY4Aqi4AUEAQQAqAqy4AbsgKyB6QcAAbGoqAszIAbuaoLY4Aqy4AUEAQQAqArC4AbsgKyB6QcAAbGoqAtDIAbuaoLY4ArC4AUEAQQAqArS4AbsgKyB6QcAAbGoqAtTIAbuaoLY4ArS4AUEAQQAqAri4AbsgKyB6QcAAbGoqAtjIAbuaoLY4Ari4AUEAQQAqAry4AbsgKyB6QcAAbGoqAtzIAbuaoLY4Ary4AUEAQQAqAsC4AbsgKyB6QcAAbGoqAuDIAbuaoLY4AsC4AUEAQQAqAsS4AbsgKyB6QcAAbGoqAuTIAbuaoLY4AsS4AUEAQQAqAsi4AbsgKyB6QcAAbGoqAujIAbuaoLY4Asi4AUEAQQAqAsy4AbsgKyB6QcAAbGoqAuzIAbuaoLY4Asy4AUEAQQAqAtC4AbsgKyB6QcAAbGoqAvDIAbuaoLY4AtC4AUEAQQAqAtS4AbsgKyB6QcAAbGoqAvTIAbuaoLY4AtS4AUEAQQAqAti4AbsgKyB6QcAAbGoqAvjIAbuaoLY4Ati4AUEAQQAqAty4AbsgKyB6QcAAbGoqAvzIAbuaoLY4Aty4ASB6QQFqInogAEgNAAsgAEEBSgRAQQAhfgNAIH5BBGwgfkEEbP1dAtBw/V8gNP0U/fIB/V79WwLQcAAgfkECaiJ+QaACSA0AC0EAQQAqAqC3AbsgNKK2OAKgtwFBAEEAKgKktwG7IDSitjgCpLcBQQBBACoCqLcBuyA0orY4Aqi3AUEAQQAqAqy3AbsgNKK2OAKstwFBAEEAKgKwtwG7IDSitjgCsLcBQQBBACoCtLcBuyA0orY4ArS3AUEAQQAqAri3AbsgNKK2OAK4twFBAEEAKgK8twG7IDSitjgCvLcBQQBBACoCwLcBuyA0orY4AsC3AUEAQQAqAsS3AbsgNKK2OALEtwFBAEEAKgLItwG7IDSitjgCyLcBQQBBACoCzLcBuyA0orY4Asy3AUEAQQAqAtC3AbsgNKK2OALQtwFBAEEAKgLUtwG7IDSitjgC1LcBQQBBACoC2LcBuyA0orY4Ati3AUEAQQAqAty3AbsgNKK2OALctwFBAEEAKgKguAG7IDSitjgCoLgBQQBBACoCpLgBuyA0orY4AqS4AUEAQQAqAqi4AbsgNKK2OAKouAFBAEEAKgKsuAG7IDSitjgCrLgBQQBBACoCsLgBuyA0orY4ArC4AUEAQQAqArS4AbsgNKK2OAK0uAFBAEEAKgK4uAG7IDSitjgCuLgBQQBBACoCvLgBuyA0orY4Ary4AUEAQQAqAsC4AbsgNKK2OALAuAFBAEEAKgLEuAG7IDSitjgCxLgBQQBBACoCyLgBuyA0orY4Asi4AUEAQQAqAsy4AbsgNKK2OALMuAFBAEEAKgLQuAG7IDSitjgC0LgBQQBBACoC1LgBuyA0orY4AtS4AUEAQQAqAti4AbsgNKK2OALYuAFBAEEAKgLcuAG7IDSitjgC3LgBC0EAQQAqAqC3AbtBACoC4LYBu6O2OAKQcEEAQQAqAqS3AbtBACoC5LYBu6O2OAKUcEEAQQAqAqi3AbtBACoC6LYBu6O2OAKYcEEAQQAqAqy3AbtBACoC7LYBu6O2OAKccEEAQQAqArC3AbtBACoC8LYBu6O2OAKgcEEAQQAqArS3AbtBACoC9LYBu6O2OAKkcEEAQQAqAri3AbtBACoC+LYBu6O2OAKocEEAQQAqAry3AbtBACoC/LYBu6O2OAKscEEAQQAqAsC3AbtBACoCgLcBu6O2OAKwcEEAQQAqAsS3AbtBACoChLcBu6O2OAK0cEEAQQAqAsi3AbtBACoCiLcBu6O2OAK4cEEAQQAqAsy3AbtBACoCjLcBu6O2OAK8cEEAQQAqAtC3AbtBACoCkLcBu6O2OALAcEEAQQAqAtS3AbtBACoClLcBu6O2OALEcEEAQQAqAti3AbtBACoCmLcBu6O2OALIcEEAQQAqAty3AbtBACoCnLcBu6O2OALMcEEAIX8DQCB/QQRsIH9BBGz9XQKgtwH9XyB/QQRs/V0C4LQB/V/98gEgf0EEbP1dAuC2Af1f/fMB/e0B/QwAAAAAAAAAQAAAAAAAAABAIH9BBGz9XQLgtgH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACB/QQRs/V0CoLUB/V/9DAAAAAAAAAAAAAAAAAAAAAD9Sv1S/V79WwLgtwEAIH9BAmoif0EQSA0AC0EAQQAqAqC4AbtBACoC4LcBu0QAAAAAAAAAQEEAKgKgtAG7oqKhtjgC4LQBQQBBACoCpLgBu0EAKgLktwG7RAAAAAAAAABAQQAqAqS0AbuioqG2OALktAFBAEEAKgKouAG7QQAqAui3AbtEAAAAAAAAAEBBACoCqLQBu6KiobY4Aui0AUEAQQAqAqy4AbtBACoC7LcBu0QAAAAAAAAAQEEAKgKstAG7oqKhtjgC7LQBQQBBACoCsLgBu0EAKgLwtwG7RAAAAAAAAABAQQAqArC0AbuioqG2OALwtAFBAEEAKgK0uAG7QQAqAvS3AbtEAAAAAAAAAEBBACoCtLQBu6KiobY4AvS0AUEAQQAqAri4AbtBACoC+LcBu0QAAAAAAAAAQEEAKgK4tAG7oqKhtjgC+LQBQQBBACoCvLgBu0EAKgL8twG7RAAAAAAAAABAQQAqAry0AbuioqG2OAL8tAFBAEEAKgLAuAG7QQAqAoC4AbtEAAAAAAAAAEBBACoCwLQBu6KiobY4AoC1AUEAQQAqAsS4AbtBACoChLgBu0QAAAAAAAAAQEEAKgLEtAG7oqKhtjgChLUBQQBBACoCyLgBu0EAKgKIuAG7RAAAAAAAAABAQQAqAsi0AbuioqG2OAKItQFBAEEAKgLMuAG7QQAqAoy4AbtEAAAAAAAAAEBBACoCzLQBu6KiobY4Aoy1AUEAQQAqAtC4AbtBACoCkLgBu0QAAAAAAAAAQEEAKgLQtAG7oqKhtjgCkLUBQQBBACoC1LgBu0EAKgKUuAG7RAAAAAAAAABAQQAqAtS0AbuioqG2OAKUtQFBAEEAKgLYuAG7QQAqApi4AbtEAAAAAAAAAEBBACoC2LQBu6KiobY4Api1AUEAQQAqAty4AbtBACoCnLgBu0QAAAAAAAAAQEEAKgLctAG7oqKhtjgCnLUBQQBBkOcAakEAQYAJ/AsAQQBBoLQBakEAQcAA/AsAQQBBoLUBakEAQcAA/AsAQQAhgAEDQEEAIYEBA0AggQFBBGwgKyCAAUHAAGxqIIEBQQRsav1dAsDIAf1fIIEBQQRs/V0C4LcB/V/9DAAAAAAAAABAAAAAAAAAAEAgDyCAAUHAAGxqIIEBQQRsav1dAsDIAf1f/fIB/fIB/fABIIEBQQRs/V0C4LQB/V/98AEgECCAAUHAAGxqIIEBQQRsav1dAsDIAf1f/fIB/V79WwLgtgEAIIEBQQJqIoEBQRBIDQALQQBBACoC0G+7QQAqAuC2AbugtjgC0G9BAEEAKgLUb7tBACoC5LYBu6C2OALUb0EAQQAqAthvu0EAKgLotgG7oLY4AthvQQBBACoC3G+7QQAqAuy2AbugtjgC3G9BAEEAKgLgb7tBACoC8LYBu6C2OALgb0EAQQAqAuRvu0EAKgL0tgG7oLY4AuRvQQBBACoC6G+7QQAqAvi2AbugtjgC6G9BAEEAKgLsb7tBACoC/LYBu6C2OALsb0EAQQAqAvBvu0EAKgKAtwG7oLY4AvBvQQBBACoC9G+7QQAqAoS3AbugtjgC9G9BAEEAKgL4b7tBACoCiLcBu6C2OAL4b0EAQQAqAvxvu0EAKgKMtwG7oLY4AvxvQQBBACoCgHC7QQAqApC3AbugtjgCgHBBAEEAKgKEcLtBACoClLcBu6C2OAKEcEEAQQAqAohwu0EAKgKYtwG7oLY4AohwQQBBACoCjHC7QQAqApy3AbugtjgCjHBBACGCAQNAIIIBQcAAbCCCAUHAAGwqAtBnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAsDIAbuioLY4AtBnIIIBQcAAbCCCAUHAAGwqAtRnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAsTIAbuioLY4AtRnIIIBQcAAbCCCAUHAAGwqAthnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAsjIAbuioLY4AthnIIIBQcAAbCCCAUHAAGwqAtxnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAszIAbuioLY4AtxnIIIBQcAAbCCCAUHAAGwqAuBnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAtDIAbuioLY4AuBnIIIBQcAAbCCCAUHAAGwqAuRnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAtTIAbuioLY4AuRnIIIBQcAAbCCCAUHAAGwqAuhnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAtjIAbuioLY4AuhnIIIBQcAAbCCCAUHAAGwqAuxnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAtzIAbuioLY4AuxnIIIBQcAAbCCCAUHAAGwqAvBnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAuDIAbuioLY4AvBnIIIBQcAAbCCCAUHAAGwqAvRnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAuTIAbuioLY4AvRnIIIBQcAAbCCCAUHAAGwqAvhnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAujIAbuioLY4AvhnIIIBQcAAbCCCAUHAAGwqAvxnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAuzIAbuioLY4AvxnIIIBQcAAbCCCAUHAAGwqAoBouyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAvDIAbuioLY4AoBoIIIBQcAAbCCCAUHAAGwqAoRouyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAvTIAbuioLY4AoRoIIIBQcAAbCCCAUHAAGwqAohouyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAvjIAbuioLY4AohoIIIBQcAAbCCCAUHAAGwqAoxouyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAvzIAbuioLY4AoxoIIIBQQFqIoIBQRBIDQALQQAhgwEDQCCDAUEEbCCDAUEEbCoCwBa7QQAqAuC2AbuiIIMBQQRsKgKAF7tBACoC5LYBu6KgIIMBQQRsKgLAF7tBACoC6LYBu6KgIIMBQQRsKgKAGLtBACoC7LYBu6KgIIMBQQRsKgLAGLtBACoC8LYBu6KgIIMBQQRsKgKAGbtBACoC9LYBu6KgIIMBQQRsKgLAGbtBACoC+LYBu6KgIIMBQQRsKgKAGrtBACoC/LYBu6KgIIMBQQRsKgLAGrtBACoCgLcBu6KgIIMBQQRsKgKAG7tBACoChLcBu6KgIIMBQQRsKgLAG7tBACoCiLcBu6KgIIMBQQRsKgKAHLtBACoCjLcBu6KgIIMBQQRsKgLAHLtBACoCkLcBu6KgIIMBQQRsKgKAHbtBACoClLcBu6KgIIMBQQRsKgLAHbtBACoCmLcBu6KgIIMBQQRsKgKAHrtBACoCnLcBu6KgtjgCoLcBIIMBQQFqIoMBQRBIDQALQQBBACoCkGe7QQAqAqC3AbugtjgCkGdBAEEAKgKUZ7tBACoCpLcBu6C2OAKUZ0EAQQAqAphnu0EAKgKotwG7oLY4AphnQQBBACoCnGe7QQAqAqy3AbugtjgCnGdBAEEAKgKgZ7tBACoCsLcBu6C2OAKgZ0EAQQAqAqRnu0EAKgK0twG7oLY4AqRnQQBBACoCqGe7QQAqAri3AbugtjgCqGdBAEEAKgKsZ7tBACoCvLcBu6C2OAKsZ0EAQQAqArBnu0EAKgLAtwG7oLY4ArBnQQBBACoCtGe7QQAqAsS3AbugtjgCtGdBAEEAKgK4Z7tBACoCyLcBu6C2OAK4Z0EAQQAqArxnu0EAKgLMtwG7oLY4ArxnQQBBACoCwGe7QQAqAtC3AbugtjgCwGdBAEEAKgLEZ7tBACoC1LcBu6C2OALEZ0EAQQAqAshnu0EAKgLYtwG7oLY4AshnQQBBACoCzGe7QQAqAty3AbugtjgCzGcgLCCAAUHAAGxqQQAqAqC3AbtBACoC4LEBu6K2OALAyAEgLCCAAUHAAGxqQQAqAqS3AbtBACoC5LEBu6K2OALEyAEgLCCAAUHAAGxqQQAqAqi3AbtBACoC6LEBu6K2OALIyAEgLCCAAUHAAGxqQQAqAqy3AbtBACoC7LEBu6K2OALMyAEgLCCAAUHAAGxqQQAqArC3AbtBACoC8LEBu6K2OALQyAEgLCCAAUHAAGxqQQAqArS3AbtBACoC9LEBu6K2OALUyAEgLCCAAUHAAGxqQQAqAri3AbtBACoC+LEBu6K2OALYyAEgLCCAAUHAAGxqQQAqAry3AbtBACoC/LEBu6K2OALcyAEgLCCAAUHAAGxqQQAqAsC3AbtBACoCgLIBu6K2OALgyAEgLCCAAUHAAGxqQQAqAsS3AbtBACoChLIBu6K2OALkyAEgLCCAAUHAAGxqQQAqAsi3AbtBACoCiLIBu6K2OALoyAEgLCCAAUHAAGxqQQAqAsy3AbtBACoCjLIBu6K2OALsyAEgLCCAAUHAAGxqQQAqAtC3AbtBACoCkLIBu6K2OALwyAEgLCCAAUHAAGxqQQAqAtS3AbtBACoClLIBu6K2OAL0yAEgLCCAAUHAAGxqQQAqAti3AbtBACoCmLIBu6K2OAL4yAEgLCCAAUHAAGxqQQAqAty3AbtBACoCnLIBu6K2OAL8yAFBAEEAKgKgtAG7QQAqAqC3AbsgDSCAAUHAAGxqKgLAyAG7oqC2OAKgtAFBAEEAKgKktAG7QQAqAqS3AbsgDSCAAUHAAGxqKgLEyAG7oqC2OAKktAFBAEEAKgKotAG7QQAqAqi3AbsgDSCAAUHAAGxqKgLIyAG7oqC2OAKotAFBAEEAKgKstAG7QQAqAqy3AbsgDSCAAUHAAGxqKgLMyAG7oqC2OAKstAFBAEEAKgKwtAG7QQAqArC3AbsgDSCAAUHAAGxqKgLQyAG7oqC2OAKwtAFBAEEAKgK0tAG7QQAqArS3AbsgDSCAAUHAAGxqKgLUyAG7oqC2OAK0tAFBAEEAKgK4tAG7QQAqAri3AbsgDSCAAUHAAGxqKgLYyAG7oqC2OAK4tAFBAEEAKgK8tAG7QQAqAry3AbsgDSCAAUHAAGxqKgLcyAG7oqC2OAK8tAFBAEEAKgLAtAG7QQAqAsC3AbsgDSCAAUHAAGxqKgLgyAG7oqC2OALAtAFBAEEAKgLEtAG7QQAqAsS3AbsgDSCAAUHAAGxqKgLkyAG7oqC2OALEtAFBAEEAKgLItAG7QQAqAsi3AbsgDSCAAUHAAGxqKgLoyAG7oqC2OALItAFBAEEAKgLMtAG7QQAqAsy3AbsgDSCAAUHAAGxqKgLsyAG7oqC2OALMtAFBAEEAKgLQtAG7QQAqAtC3AbsgDSCAAUHAAGxqKgLwyAG7oqC2OALQtAFBAEEAKgLUtAG7QQAqAtS3AbsgDSCAAUHAAGxqKgL0yAG7oqC2OALUtAFBAEEAKgLYtAG7QQAqAti3AbsgDSCAAUHAAGxqKgL4yAG7oqC2OALYtAFBAEEAKgLctAG7QQAqAty3AbsgDSCAAUHAAGxqKgL8yAG7oqC2OALctAFBAEEAKgKgtQG7ICwggAFBwABsaioCwMgBu5qgtjgCoLUBQQBBACoCpLUBuyAsIIABQcAAbGoqAsTIAbuaoLY4AqS1AUEAQQAqAqi1AbsgLCCAAUHAAGxqKgLIyAG7mqC2OAKotQFBAEEAKgKstQG7ICwggAFBwABsaioCzMgBu5qgtjgCrLUBQQBBACoCsLUBuyAsIIABQcAAbGoqAtDIAbuaoLY4ArC1AUEAQQAqArS1AbsgLCCAAUHAAGxqKgLUyAG7mqC2OAK0tQFBAEEAKgK4tQG7ICwggAFBwABsaioC2MgBu5qgtjgCuLUBQQBBACoCvLUBuyAsIIABQcAAbGoqAtzIAbuaoLY4Ary1AUEAQQAqAsC1AbsgLCCAAUHAAGxqKgLgyAG7mqC2OALAtQFBAEEAKgLEtQG7ICwggAFBwABsaioC5MgBu5qgtjgCxLUBQQBBACoCyLUBuyAsIIABQcAAbGoqAujIAbuaoLY4Asi1AUEAQQAqAsy1AbsgLCCAAUHAAGxqKgLsyAG7mqC2OALMtQFBAEEAKgLQtQG7ICwggAFBwABsaioC8MgBu5qgtjgC0LUBQQBBACoC1LUBuyAsIIABQcAAbGoqAvTIAbuaoLY4AtS1AUEAQQAqAti1AbsgLCCAAUHAAGxqKgL4yAG7mqC2OALYtQFBAEEAKgLctQG7ICwggAFBwABsaioC/MgBu5qgtjgC3LUBIIABQQFqIoABIABIDQALIABBAUoEQEEAIYQBA0AghAFBBGwghAFBBGz9XQKQZ/1fIDT9FP3yAf1e/VsCkGcAIIQBQQJqIoQBQaACSA0AC0EAQQAqAqC0AbsgNKK2OAKgtAFBAEEAKgKktAG7IDSitjgCpLQBQQBBACoCqLQBuyA0orY4Aqi0AUEAQQAqAqy0AbsgNKK2OAKstAFBAEEAKgKwtAG7IDSitjgCsLQBQQBBACoCtLQBuyA0orY4ArS0AUEAQQAqAri0AbsgNKK2OAK4tAFBAEEAKgK8tAG7IDSitjgCvLQBQQBBACoCwLQBuyA0orY4AsC0AUEAQQAqAsS0AbsgNKK2OALEtAFBAEEAKgLItAG7IDSitjgCyLQBQQBBACoCzLQBuyA0orY4Asy0AUEAQQAqAtC0AbsgNKK2OALQtAFBAEEAKgLUtAG7IDSitjgC1LQBQQBBACoC2LQBuyA0orY4Ati0AUEAQQAqAty0AbsgNKK2OALctAFBAEEAKgKgtQG7IDSitjgCoLUBQQBBACoCpLUBuyA0orY4AqS1AUEAQQAqAqi1AbsgNKK2OAKotQFBAEEAKgKstQG7IDSitjgCrLUBQQBBACoCsLUBuyA0orY4ArC1AUEAQQAqArS1AbsgNKK2OAK0tQFBAEEAKgK4tQG7IDSitjgCuLUBQQBBACoCvLUBuyA0orY4Ary1AUEAQQAqAsC1AbsgNKK2OALAtQFBAEEAKgLEtQG7IDSitjgCxLUBQQBBACoCyLUBuyA0orY4Asi1AUEAQQAqAsy1AbsgNKK2OALMtQFBAEEAKgLQtQG7IDSitjgC0LUBQQBBACoC1LUBuyA0orY4AtS1AUEAQQAqAti1AbsgNKK2OALYtQFBAEEAKgLctQG7IDSitjgC3LUBC0EAQQAqAqC0AbtBACoC4LMBu6O2OALQZkEAQQAqAqS0AbtBACoC5LMBu6O2OALUZkEAQQAqAqi0AbtBACoC6LMBu6O2OALYZkEAQQAqAqy0AbtBACoC7LMBu6O2OALcZkEAQQAqArC0AbtBACoC8LMBu6O2OALgZkEAQQAqArS0AbtBACoC9LMBu6O2OALkZkEAQQAqAri0AbtBACoC+LMBu6O2OALoZkEAQQAqAry0AbtBACoC/LMBu6O2OALsZkEAQQAqAsC0AbtBACoCgLQBu6O2OALwZkEAQQAqAsS0AbtBACoChLQBu6O2OAL0ZkEAQQAqAsi0AbtBACoCiLQBu6O2OAL4ZkEAQQAqAsy0AbtBACoCjLQBu6O2OAL8ZkEAQQAqAtC0AbtBACoCkLQBu6O2OAKAZ0EAQQAqAtS0AbtBACoClLQBu6O2OAKEZ0EAQQAqAti0AbtBACoCmLQBu6O2OAKIZ0EAQQAqAty0AbtBACoCnLQBu6O2OAKMZ0EAIYUBA0AghQFBBGwghQFBBGz9XQKgtAH9XyCFAUEEbP1dAuCxAf1f/fIBIIUBQQRs/V0C4LMB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAghQFBBGz9XQLgswH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACCFAUEEbP1dAqCyAf1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4LQBACCFAUECaiKFAUEQSA0AC0EAQQAqAqC1AbtBACoC4LQBu0QAAAAAAAAAQEEAKgKgsQG7oqKhtjgC4LEBQQBBACoCpLUBu0EAKgLktAG7RAAAAAAAAABAQQAqAqSxAbuioqG2OALksQFBAEEAKgKotQG7QQAqAui0AbtEAAAAAAAAAEBBACoCqLEBu6KiobY4AuixAUEAQQAqAqy1AbtBACoC7LQBu0QAAAAAAAAAQEEAKgKssQG7oqKhtjgC7LEBQQBBACoCsLUBu0EAKgLwtAG7RAAAAAAAAABAQQAqArCxAbuioqG2OALwsQFBAEEAKgK0tQG7QQAqAvS0AbtEAAAAAAAAAEBBACoCtLEBu6KiobY4AvSxAUEAQQAqAri1AbtBACoC+LQBu0QAAAAAAAAAQEEAKgK4sQG7oqKhtjgC+LEBQQBBACoCvLUBu0EAKgL8tAG7RAAAAAAAAABAQQAqAryxAbuioqG2OAL8sQFBAEEAKgLAtQG7QQAqAoC1AbtEAAAAAAAAAEBBACoCwLEBu6KiobY4AoCyAUEAQQAqAsS1AbtBACoChLUBu0QAAAAAAAAAQEEAKgLEsQG7oqKhtjgChLIBQQBBACoCyLUBu0EAKgKItQG7RAAAAAAAAABAQQAqAsixAbuioqG2OAKIsgFBAEEAKgLMtQG7QQAqAoy1AbtEAAAAAAAAAEBBACoCzLEBu6KiobY4AoyyAUEAQQAqAtC1AbtBACoCkLUBu0QAAAAAAAAAQEEAKgLQsQG7oqKhtjgCkLIBQQBBACoC1LUBu0EAKgKUtQG7RAAAAAAAAABAQQAqAtSxAbuioqG2OAKUsgFBAEEAKgLYtQG7QQAqApi1AbtEAAAAAAAAAEBBACoC2LEBu6KiobY4ApiyAUEAQQAqAty1AbtBACoCnLUBu0QAAAAAAAAAQEEAKgLcsQG7oqKhtjgCnLIBQQBB0N0AakEAQYAJ/AsAQQBBoLEBakEAQcAA/AsAQQBBoLIBakEAQcAA/AsAQQAhhgEDQEEAIYcBA0AghwFBBGwgLCCGAUHAAGxqIIcBQQRsav1dAsDIAf1fIIcBQQRs/V0C4LQB/V/9DAAAAAAAAABAAAAAAAAAAEAgCyCGAUHAAGxqIIcBQQRsav1dAsDIAf1f/fIB/fIB/fABIIcBQQRs/V0C4LEB/V/98AEgDCCGAUHAAGxqIIcBQQRsav1dAsDIAf1f/fIB/V79WwLgswEAIIcBQQJqIocBQRBIDQALQQBBACoCkGa7QQAqAuCzAbugtjgCkGZBAEEAKgKUZrtBACoC5LMBu6C2OAKUZkEAQQAqAphmu0EAKgLoswG7oLY4AphmQQBBACoCnGa7QQAqAuyzAbugtjgCnGZBAEEAKgKgZrtBACoC8LMBu6C2OAKgZkEAQQAqAqRmu0EAKgL0swG7oLY4AqRmQQBBACoCqGa7QQAqAvizAbugtjgCqGZBAEEAKgKsZrtBACoC/LMBu6C2OAKsZkEAQQAqArBmu0EAKgKAtAG7oLY4ArBmQQBBACoCtGa7QQAqAoS0AbugtjgCtGZBAEEAKgK4ZrtBACoCiLQBu6C2OAK4ZkEAQQAqArxmu0EAKgKMtAG7oLY4ArxmQQBBACoCwGa7QQAqApC0AbugtjgCwGZBAEEAKgLEZrtBACoClLQBu6C2OALEZkEAQQAqAshmu0EAKgKYtAG7oLY4AshmQQBBACoCzGa7QQAqApy0AbugtjgCzGZBACGIAQNAIIgBQcAAbCCIAUHAAGwqApBeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAsDIAbuioLY4ApBeIIgBQcAAbCCIAUHAAGwqApReuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAsTIAbuioLY4ApReIIgBQcAAbCCIAUHAAGwqApheuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAsjIAbuioLY4ApheIIgBQcAAbCCIAUHAAGwqApxeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAszIAbuioLY4ApxeIIgBQcAAbCCIAUHAAGwqAqBeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAtDIAbuioLY4AqBeIIgBQcAAbCCIAUHAAGwqAqReuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAtTIAbuioLY4AqReIIgBQcAAbCCIAUHAAGwqAqheuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAtjIAbuioLY4AqheIIgBQcAAbCCIAUHAAGwqAqxeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAtzIAbuioLY4AqxeIIgBQcAAbCCIAUHAAGwqArBeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAuDIAbuioLY4ArBeIIgBQcAAbCCIAUHAAGwqArReuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAuTIAbuioLY4ArReIIgBQcAAbCCIAUHAAGwqArheuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAujIAbuioLY4ArheIIgBQcAAbCCIAUHAAGwqArxeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAuzIAbuioLY4ArxeIIgBQcAAbCCIAUHAAGwqAsBeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAvDIAbuioLY4AsBeIIgBQcAAbCCIAUHAAGwqAsReuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAvTIAbuioLY4AsReIIgBQcAAbCCIAUHAAGwqAsheuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAvjIAbuioLY4AsheIIgBQcAAbCCIAUHAAGwqAsxeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAvzIAbuioLY4AsxeIIgBQQFqIogBQRBIDQALQQAhiQEDQCCJAUEEbCCJAUEEbCoCgA27QQAqAuCzAbuiIIkBQQRsKgLADbtBACoC5LMBu6KgIIkBQQRsKgKADrtBACoC6LMBu6KgIIkBQQRsKgLADrtBACoC7LMBu6KgIIkBQQRsKgKAD7tBACoC8LMBu6KgIIkBQQRsKgLAD7tBACoC9LMBu6KgIIkBQQRsKgKAELtBACoC+LMBu6KgIIkBQQRsKgLAELtBACoC/LMBu6KgIIkBQQRsKgKAEbtBACoCgLQBu6KgIIkBQQRsKgLAEbtBACoChLQBu6KgIIkBQQRsKgKAErtBACoCiLQBu6KgIIkBQQRsKgLAErtBACoCjLQBu6KgIIkBQQRsKgKAE7tBACoCkLQBu6KgIIkBQQRsKgLAE7tBACoClLQBu6KgIIkBQQRsKgKAFLtBACoCmLQBu6KgIIkBQQRsKgLAFLtBACoCnLQBu6KgtjgCoLQBIIkBQQFqIokBQRBIDQALQQBBACoC0F27QQAqAqC0AbugtjgC0F1BAEEAKgLUXbtBACoCpLQBu6C2OALUXUEAQQAqAthdu0EAKgKotAG7oLY4AthdQQBBACoC3F27QQAqAqy0AbugtjgC3F1BAEEAKgLgXbtBACoCsLQBu6C2OALgXUEAQQAqAuRdu0EAKgK0tAG7oLY4AuRdQQBBACoC6F27QQAqAri0AbugtjgC6F1BAEEAKgLsXbtBACoCvLQBu6C2OALsXUEAQQAqAvBdu0EAKgLAtAG7oLY4AvBdQQBBACoC9F27QQAqAsS0AbugtjgC9F1BAEEAKgL4XbtBACoCyLQBu6C2OAL4XUEAQQAqAvxdu0EAKgLMtAG7oLY4AvxdQQBBACoCgF67QQAqAtC0AbugtjgCgF5BAEEAKgKEXrtBACoC1LQBu6C2OAKEXkEAQQAqAoheu0EAKgLYtAG7oLY4AoheQQBBACoCjF67QQAqAty0AbugtjgCjF4gLSCGAUHAAGxqQQAqAqC0AbtBACoC4K4Bu6K2OALAyAEgLSCGAUHAAGxqQQAqAqS0AbtBACoC5K4Bu6K2OALEyAEgLSCGAUHAAGxqQQAqAqi0AbtBACoC6K4Bu6K2OALIyAEgLSCGAUHAAGxqQQAqAqy0AbtBACoC7K4Bu6K2OALMyAEgLSCGAUHAAGxqQQAqArC0AbtBACoC8K4Bu6K2OALQyAEgLSCGAUHAAGxqQQAqArS0AbtBACoC9K4Bu6K2OALUyAEgLSCGAUHAAGxqQQAqAri0AbtBACoC+K4Bu6K2OALYyAEgLSCGAUHAAGxqQQAqAry0AbtBACoC/K4Bu6K2OALcyAEgLSCGAUHAAGxqQQAqAsC0AbtBACoCgK8Bu6K2OALgyAEgLSCGAUHAAGxqQQAqAsS0AbtBACoChK8Bu6K2OALkyAEgLSCGAUHAAGxqQQAqAsi0AbtBACoCiK8Bu6K2OALoyAEgLSCGAUHAAGxqQQAqAsy0AbtBACoCjK8Bu6K2OALsyAEgLSCGAUHAAGxqQQAqAtC0AbtBACoCkK8Bu6K2OALwyAEgLSCGAUHAAGxqQQAqAtS0AbtBACoClK8Bu6K2OAL0yAEgLSCGAUHAAGxqQQAqAti0AbtBACoCmK8Bu6K2OAL4yAEgLSCGAUHAAGxqQQAqAty0AbtBACoCnK8Bu6K2OAL8yAFBAEEAKgKgsQG7QQAqAqC0AbsgCSCGAUHAAGxqKgLAyAG7oqC2OAKgsQFBAEEAKgKksQG7QQAqAqS0AbsgCSCGAUHAAGxqKgLEyAG7oqC2OAKksQFBAEEAKgKosQG7QQAqAqi0AbsgCSCGAUHAAGxqKgLIyAG7oqC2OAKosQFBAEEAKgKssQG7QQAqAqy0AbsgCSCGAUHAAGxqKgLMyAG7oqC2OAKssQFBAEEAKgKwsQG7QQAqArC0AbsgCSCGAUHAAGxqKgLQyAG7oqC2OAKwsQFBAEEAKgK0sQG7QQAqArS0AbsgCSCGAUHAAGxqKgLUyAG7oqC2OAK0sQFBAEEAKgK4sQG7QQAqAri0AbsgCSCGAUHAAGxqKgLYyAG7oqC2OAK4sQFBAEEAKgK8sQG7QQAqAry0AbsgCSCGAUHAAGxqKgLcyAG7oqC2OAK8sQFBAEEAKgLAsQG7QQAqAsC0AbsgCSCGAUHAAGxqKgLgyAG7oqC2OALAsQFBAEEAKgLEsQG7QQAqAsS0AbsgCSCGAUHAAGxqKgLkyAG7oqC2OALEsQFBAEEAKgLIsQG7QQAqAsi0AbsgCSCGAUHAAGxqKgLoyAG7oqC2OALIsQFBAEEAKgLMsQG7QQAqAsy0AbsgCSCGAUHAAGxqKgLsyAG7oqC2OALMsQFBAEEAKgLQsQG7QQAqAtC0AbsgCSCGAUHAAGxqKgLwyAG7oqC2OALQsQFBAEEAKgLUsQG7QQAqAtS0AbsgCSCGAUHAAGxqKgL0yAG7oqC2OALUsQFBAEEAKgLYsQG7QQAqAti0AbsgCSCGAUHAAGxqKgL4yAG7oqC2OALYsQFBAEEAKgLcsQG7QQAqAty0AbsgCSCGAUHAAGxqKgL8yAG7oqC2OALcsQFBAEEAKgKgsgG7IC0ghgFBwABsaioCwMgBu5qgtjgCoLIBQQBBACoCpLIBuyAtIIYBQcAAbGoqAsTIAbuaoLY4AqSyAUEAQQAqAqiyAbsgLSCGAUHAAGxqKgLIyAG7mqC2OAKosgFBAEEAKgKssgG7IC0ghgFBwABsaioCzMgBu5qgtjgCrLIBQQBBACoCsLIBuyAtIIYBQcAAbGoqAtDIAbuaoLY4ArCyAUEAQQAqArSyAbsgLSCGAUHAAGxqKgLUyAG7mqC2OAK0sgFBAEEAKgK4sgG7IC0ghgFBwABsaioC2MgBu5qgtjgCuLIBQQBBACoCvLIBuyAtIIYBQcAAbGoqAtzIAbuaoLY4AryyAUEAQQAqAsCyAbsgLSCGAUHAAGxqKgLgyAG7mqC2OALAsgFBAEEAKgLEsgG7IC0ghgFBwABsaioC5MgBu5qgtjgCxLIBQQBBACoCyLIBuyAtIIYBQcAAbGoqAujIAbuaoLY4AsiyAUEAQQAqAsyyAbsgLSCGAUHAAGxqKgLsyAG7mqC2OALMsgFBAEEAKgLQsgG7IC0ghgFBwABsaioC8MgBu5qgtjgC0LIBQQBBACoC1LIBuyAtIIYBQcAAbGoqAvTIAbuaoLY4AtSyAUEAQQAqAtiyAbsgLSCGAUHAAGxqKgL4yAG7mqC2OALYsgFBAEEAKgLcsgG7IC0ghgFBwABsaioC/MgBu5qgtjgC3LIBIIYBQQFqIoYBIABIDQALIABBAUoEQEEAIYoBA0AgigFBBGwgigFBBGz9XQLQXf1fIDT9FP3yAf1e/VsC0F0AIIoBQQJqIooBQaACSA0AC0EAQQAqAqCxAbsgNKK2OAKgsQFBAEEAKgKksQG7IDSitjgCpLEBQQBBACoCqLEBuyA0orY4AqixAUEAQQAqAqyxAbsgNKK2OAKssQFBAEEAKgKwsQG7IDSitjgCsLEBQQBBACoCtLEBuyA0orY4ArSxAUEAQQAqArixAbsgNKK2OAK4sQFBAEEAKgK8sQG7IDSitjgCvLEBQQBBACoCwLEBuyA0orY4AsCxAUEAQQAqAsSxAbsgNKK2OALEsQFBAEEAKgLIsQG7IDSitjgCyLEBQQBBACoCzLEBuyA0orY4AsyxAUEAQQAqAtCxAbsgNKK2OALQsQFBAEEAKgLUsQG7IDSitjgC1LEBQQBBACoC2LEBuyA0orY4AtixAUEAQQAqAtyxAbsgNKK2OALcsQFBAEEAKgKgsgG7IDSitjgCoLIBQQBBACoCpLIBuyA0orY4AqSyAUEAQQAqAqiyAbsgNKK2OAKosgFBAEEAKgKssgG7IDSitjgCrLIBQQBBACoCsLIBuyA0orY4ArCyAUEAQQAqArSyAbsgNKK2OAK0sgFBAEEAKgK4sgG7IDSitjgCuLIBQQBBACoCvLIBuyA0orY4AryyAUEAQQAqAsCyAbsgNKK2OALAsgFBAEEAKgLEsgG7IDSitjgCxLIBQQBBACoCyLIBuyA0orY4AsiyAUEAQQAqAsyyAbsgNKK2OALMsgFBAEEAKgLQsgG7IDSitjgC0LIBQQBBACoC1LIBuyA0orY4AtSyAUEAQQAqAtiyAbsgNKK2OALYsgFBAEEAKgLcsgG7IDSitjgC3LIBC0EAQQAqAqCxAbtBACoC4LABu6O2OAKQXUEAQQAqAqSxAbtBACoC5LABu6O2OAKUXUEAQQAqAqixAbtBACoC6LABu6O2OAKYXUEAQQAqAqyxAbtBACoC7LABu6O2OAKcXUEAQQAqArCxAbtBACoC8LABu6O2OAKgXUEAQQAqArSxAbtBACoC9LABu6O2OAKkXUEAQQAqArixAbtBACoC+LABu6O2OAKoXUEAQQAqAryxAbtBACoC/LABu6O2OAKsXUEAQQAqAsCxAbtBACoCgLEBu6O2OAKwXUEAQQAqAsSxAbtBACoChLEBu6O2OAK0XUEAQQAqAsixAbtBACoCiLEBu6O2OAK4XUEAQQAqAsyxAbtBACoCjLEBu6O2OAK8XUEAQQAqAtCxAbtBACoCkLEBu6O2OALAXUEAQQAqAtSxAbtBACoClLEBu6O2OALEXUEAQQAqAtixAbtBACoCmLEBu6O2OALIXUEAQQAqAtyxAbtBACoCnLEBu6O2OALMXUEAIYsBA0AgiwFBBGwgiwFBBGz9XQKgsQH9XyCLAUEEbP1dAuCuAf1f/fIBIIsBQQRs/V0C4LAB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgiwFBBGz9XQLgsAH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACCLAUEEbP1dAqCvAf1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4LEBACCLAUECaiKLAUEQSA0AC0EAQQAqAqCyAbtBACoC4LEBu0QAAAAAAAAAQEEAKgKgrgG7oqKhtjgC4K4BQQBBACoCpLIBu0EAKgLksQG7RAAAAAAAAABAQQAqAqSuAbuioqG2OALkrgFBAEEAKgKosgG7QQAqAuixAbtEAAAAAAAAAEBBACoCqK4Bu6KiobY4AuiuAUEAQQAqAqyyAbtBACoC7LEBu0QAAAAAAAAAQEEAKgKsrgG7oqKhtjgC7K4BQQBBACoCsLIBu0EAKgLwsQG7RAAAAAAAAABAQQAqArCuAbuioqG2OALwrgFBAEEAKgK0sgG7QQAqAvSxAbtEAAAAAAAAAEBBACoCtK4Bu6KiobY4AvSuAUEAQQAqAriyAbtBACoC+LEBu0QAAAAAAAAAQEEAKgK4rgG7oqKhtjgC+K4BQQBBACoCvLIBu0EAKgL8sQG7RAAAAAAAAABAQQAqAryuAbuioqG2OAL8rgFBAEEAKgLAsgG7QQAqAoCyAbtEAAAAAAAAAEBBACoCwK4Bu6KiobY4AoCvAUEAQQAqAsSyAbtBACoChLIBu0QAAAAAAAAAQEEAKgLErgG7oqKhtjgChK8BQQBBACoCyLIBu0EAKgKIsgG7RAAAAAAAAABAQQAqAsiuAbuioqG2OAKIrwFBAEEAKgLMsgG7QQAqAoyyAbtEAAAAAAAAAEBBACoCzK4Bu6KiobY4AoyvAUEAQQAqAtCyAbtBACoCkLIBu0QAAAAAAAAAQEEAKgLQrgG7oqKhtjgCkK8BQQBBACoC1LIBu0EAKgKUsgG7RAAAAAAAAABAQQAqAtSuAbuioqG2OAKUrwFBAEEAKgLYsgG7QQAqApiyAbtEAAAAAAAAAEBBACoC2K4Bu6KiobY4ApivAUEAQQAqAtyyAbtBACoCnLIBu0QAAAAAAAAAQEEAKgLcrgG7oqKhtjgCnK8BQQBBkNQAakEAQYAJ/AsAQQBBoK4BakEAQcAA/AsAQQBBoK8BakEAQcAA/AsAQQAhjAEDQEEAIY0BA0AgjQFBBGwgLSCMAUHAAGxqII0BQQRsav1dAsDIAf1fII0BQQRs/V0C4LEB/V/9DAAAAAAAAABAAAAAAAAAAEAgByCMAUHAAGxqII0BQQRsav1dAsDIAf1f/fIB/fIB/fABII0BQQRs/V0C4K4B/V/98AEgCCCMAUHAAGxqII0BQQRsav1dAsDIAf1f/fIB/V79WwLgsAEAII0BQQJqIo0BQRBIDQALQQBBACoC0Fy7QQAqAuCwAbugtjgC0FxBAEEAKgLUXLtBACoC5LABu6C2OALUXEEAQQAqAthcu0EAKgLosAG7oLY4AthcQQBBACoC3Fy7QQAqAuywAbugtjgC3FxBAEEAKgLgXLtBACoC8LABu6C2OALgXEEAQQAqAuRcu0EAKgL0sAG7oLY4AuRcQQBBACoC6Fy7QQAqAviwAbugtjgC6FxBAEEAKgLsXLtBACoC/LABu6C2OALsXEEAQQAqAvBcu0EAKgKAsQG7oLY4AvBcQQBBACoC9Fy7QQAqAoSxAbugtjgC9FxBAEEAKgL4XLtBACoCiLEBu6C2OAL4XEEAQQAqAvxcu0EAKgKMsQG7oLY4AvxcQQBBACoCgF27QQAqApCxAbugtjgCgF1BAEEAKgKEXbtBACoClLEBu6C2OAKEXUEAQQAqAohdu0EAKgKYsQG7oLY4AohdQQBBACoCjF27QQAqApyxAbugtjgCjF1BACGOAQNAII4BQcAAbCCOAUHAAGwqAtBUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAsDIAbuioLY4AtBUII4BQcAAbCCOAUHAAGwqAtRUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAsTIAbuioLY4AtRUII4BQcAAbCCOAUHAAGwqAthUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAsjIAbuioLY4AthUII4BQcAAbCCOAUHAAGwqAtxUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAszIAbuioLY4AtxUII4BQcAAbCCOAUHAAGwqAuBUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAtDIAbuioLY4AuBUII4BQcAAbCCOAUHAAGwqAuRUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAtTIAbuioLY4AuRUII4BQcAAbCCOAUHAAGwqAuhUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAtjIAbuioLY4AuhUII4BQcAAbCCOAUHAAGwqAuxUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAtzIAbuioLY4AuxUII4BQcAAbCCOAUHAAGwqAvBUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAuDIAbuioLY4AvBUII4BQcAAbCCOAUHAAGwqAvRUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAuTIAbuioLY4AvRUII4BQcAAbCCOAUHAAGwqAvhUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAujIAbuioLY4AvhUII4BQcAAbCCOAUHAAGwqAvxUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAuzIAbuioLY4AvxUII4BQcAAbCCOAUHAAGwqAoBVuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAvDIAbuioLY4AoBVII4BQcAAbCCOAUHAAGwqAoRVuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAvTIAbuioLY4AoRVII4BQcAAbCCOAUHAAGwqAohVuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAvjIAbuioLY4AohVII4BQcAAbCCOAUHAAGwqAoxVuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAvzIAbuioLY4AoxVII4BQQFqIo4BQRBIDQALQQAhjwEDQCCPAUEEbCCPAUEEbCoCwAO7QQAqAuCwAbuiII8BQQRsKgKABLtBACoC5LABu6KgII8BQQRsKgLABLtBACoC6LABu6KgII8BQQRsKgKABbtBACoC7LABu6KgII8BQQRsKgLABbtBACoC8LABu6KgII8BQQRsKgKABrtBACoC9LABu6KgII8BQQRsKgLABrtBACoC+LABu6KgII8BQQRsKgKAB7tBACoC/LABu6KgII8BQQRsKgLAB7tBACoCgLEBu6KgII8BQQRsKgKACLtBACoChLEBu6KgII8BQQRsKgLACLtBACoCiLEBu6KgII8BQQRsKgKACbtBACoCjLEBu6KgII8BQQRsKgLACbtBACoCkLEBu6KgII8BQQRsKgKACrtBACoClLEBu6KgII8BQQRsKgLACrtBACoCmLEBu6KgII8BQQRsKgKAC7tBACoCnLEBu6KgtjgCoLEBII8BQQFqIo8BQRBIDQALQQBBACoCkFS7QQAqAqCxAbugtjgCkFRBAEEAKgKUVLtBACoCpLEBu6C2OAKUVEEAQQAqAphUu0EAKgKosQG7oLY4AphUQQBBACoCnFS7QQAqAqyxAbugtjgCnFRBAEEAKgKgVLtBACoCsLEBu6C2OAKgVEEAQQAqAqRUu0EAKgK0sQG7oLY4AqRUQQBBACoCqFS7QQAqArixAbugtjgCqFRBAEEAKgKsVLtBACoCvLEBu6C2OAKsVEEAQQAqArBUu0EAKgLAsQG7oLY4ArBUQQBBACoCtFS7QQAqAsSxAbugtjgCtFRBAEEAKgK4VLtBACoCyLEBu6C2OAK4VEEAQQAqArxUu0EAKgLMsQG7oLY4ArxUQQBBACoCwFS7QQAqAtCxAbugtjgCwFRBAEEAKgLEVLtBACoC1LEBu6C2OALEVEEAQQAqAshUu0EAKgLYsQG7oLY4AshUQQBBACoCzFS7QQAqAtyxAbugtjgCzFQgLiCMAUHAAGxqQQAqAqCxAbtBACoC4KsBu6K2OALAyAEgLiCMAUHAAGxqQQAqAqSxAbtBACoC5KsBu6K2OALEyAEgLiCMAUHAAGxqQQAqAqixAbtBACoC6KsBu6K2OALIyAEgLiCMAUHAAGxqQQAqAqyxAbtBACoC7KsBu6K2OALMyAEgLiCMAUHAAGxqQQAqArCxAbtBACoC8KsBu6K2OALQyAEgLiCMAUHAAGxqQQAqArSxAbtBACoC9KsBu6K2OALUyAEgLiCMAUHAAGxqQQAqArixAbtBACoC+KsBu6K2OALYyAEgLiCMAUHAAGxqQQAqAryxAbtBACoC/KsBu6K2OALcyAEgLiCMAUHAAGxqQQAqAsCxAbtBACoCgKwBu6K2OALgyAEgLiCMAUHAAGxqQQAqAsSxAbtBACoChKwBu6K2OALkyAEgLiCMAUHAAGxqQQAqAsixAbtBACoCiKwBu6K2OALoyAEgLiCMAUHAAGxqQQAqAsyxAbtBACoCjKwBu6K2OALsyAEgLiCMAUHAAGxqQQAqAtCxAbtBACoCkKwBu6K2OALwyAEgLiCMAUHAAGxqQQAqAtSxAbtBACoClKwBu6K2OAL0yAEgLiCMAUHAAGxqQQAqAtixAbtBACoCmKwBu6K2OAL4yAEgLiCMAUHAAGxqQQAqAtyxAbtBACoCnKwBu6K2OAL8yAFBAEEAKgKgrgG7QQAqAqCxAbsgBSCMAUHAAGxqKgLAyAG7oqC2OAKgrgFBAEEAKgKkrgG7QQAqAqSxAbsgBSCMAUHAAGxqKgLEyAG7oqC2OAKkrgFBAEEAKgKorgG7QQAqAqixAbsgBSCMAUHAAGxqKgLIyAG7oqC2OAKorgFBAEEAKgKsrgG7QQAqAqyxAbsgBSCMAUHAAGxqKgLMyAG7oqC2OAKsrgFBAEEAKgKwrgG7QQAqArCxAbsgBSCMAUHAAGxqKgLQyAG7oqC2OAKwrgFBAEEAKgK0rgG7QQAqArSxAbsgBSCMAUHAAGxqKgLUyAG7oqC2OAK0rgFBAEEAKgK4rgG7QQAqArixAbsgBSCMAUHAAGxqKgLYyAG7oqC2OAK4rgFBAEEAKgK8rgG7QQAqAryxAbsgBSCMAUHAAGxqKgLcyAG7oqC2OAK8rgFBAEEAKgLArgG7QQAqAsCxAbsgBSCMAUHAAGxqKgLgyAG7oqC2OALArgFBAEEAKgLErgG7QQAqAsSxAbsgBSCMAUHAAGxqKgLkyAG7oqC2OALErgFBAEEAKgLIrgG7QQAqAsixAbsgBSCMAUHAAGxqKgLoyAG7oqC2OALIrgFBAEEAKgLMrgG7QQAqAsyxAbsgBSCMAUHAAGxqKgLsyAG7oqC2OALMrgFBAEEAKgLQrgG7QQAqAtCxAbsgBSCMAUHAAGxqKgLwyAG7oqC2OALQrgFBAEEAKgLUrgG7QQAqAtSxAbsgBSCMAUHAAGxqKgL0yAG7oqC2OALUrgFBAEEAKgLYrgG7QQAqAtixAbsgBSCMAUHAAGxqKgL4yAG7oqC2OALYrgFBAEEAKgLcrgG7QQAqAtyxAbsgBSCMAUHAAGxqKgL8yAG7oqC2OALcrgFBAEEAKgKgrwG7IC4gjAFBwABsaioCwMgBu5qgtjgCoK8BQQBBACoCpK8BuyAuIIwBQcAAbGoqAsTIAbuaoLY4AqSvAUEAQQAqAqivAbsgLiCMAUHAAGxqKgLIyAG7mqC2OAKorwFBAEEAKgKsrwG7IC4gjAFBwABsaioCzMgBu5qgtjgCrK8BQQBBACoCsK8BuyAuIIwBQcAAbGoqAtDIAbuaoLY4ArCvAUEAQQAqArSvAbsgLiCMAUHAAGxqKgLUyAG7mqC2OAK0rwFBAEEAKgK4rwG7IC4gjAFBwABsaioC2MgBu5qgtjgCuK8BQQBBACoCvK8BuyAuIIwBQcAAbGoqAtzIAbuaoLY4AryvAUEAQQAqAsCvAbsgLiCMAUHAAGxqKgLgyAG7mqC2OALArwFBAEEAKgLErwG7IC4gjAFBwABsaioC5MgBu5qgtjgCxK8BQQBBACoCyK8BuyAuIIwBQcAAbGoqAujIAbuaoLY4AsivAUEAQQAqAsyvAbsgLiCMAUHAAGxqKgLsyAG7mqC2OALMrwFBAEEAKgLQrwG7IC4gjAFBwABsaioC8MgBu5qgtjgC0K8BQQBBACoC1K8BuyAuIIwBQcAAbGoqAvTIAbuaoLY4AtSvAUEAQQAqAtivAbsgLiCMAUHAAGxqKgL4yAG7mqC2OALYrwFBAEEAKgLcrwG7IC4gjAFBwABsaioC/MgBu5qgtjgC3K8BIIwBQQFqIowBIABIDQALIABBAUoEQEEAIZABA0AgkAFBBGwgkAFBBGz9XQKQVP1fIDT9FP3yAf1e/VsCkFQAIJABQQJqIpABQaACSA0AC0EAQQAqAqCuAbsgNKK2OAKgrgFBAEEAKgKkrgG7IDSitjgCpK4BQQBBACoCqK4BuyA0orY4AqiuAUEAQQAqAqyuAbsgNKK2OAKsrgFBAEEAKgKwrgG7IDSitjgCsK4BQQBBACoCtK4BuyA0orY4ArSuAUEAQQAqAriuAbsgNKK2OAK4rgFBAEEAKgK8rgG7IDSitjgCvK4BQQBBACoCwK4BuyA0orY4AsCuAUEAQQAqAsSuAbsgNKK2OALErgFBAEEAKgLIrgG7IDSitjgCyK4BQQBBACoCzK4BuyA0orY4AsyuAUEAQQAqAtCuAbsgNKK2OALQrgFBAEEAKgLUrgG7IDSitjgC1K4BQQBBACoC2K4BuyA0orY4AtiuAUEAQQAqAtyuAbsgNKK2OALcrgFBAEEAKgKgrwG7IDSitjgCoK8BQQBBACoCpK8BuyA0orY4AqSvAUEAQQAqAqivAbsgNKK2OAKorwFBAEEAKgKsrwG7IDSitjgCrK8BQQBBACoCsK8BuyA0orY4ArCvAUEAQQAqArSvAbsgNKK2OAK0rwFBAEEAKgK4rwG7IDSitjgCuK8BQQBBACoCvK8BuyA0orY4AryvAUEAQQAqAsCvAbsgNKK2OALArwFBAEEAKgLErwG7IDSitjgCxK8BQQBBACoCyK8BuyA0orY4AsivAUEAQQAqAsyvAbsgNKK2OALMrwFBAEEAKgLQrwG7IDSitjgC0K8BQQBBACoC1K8BuyA0orY4AtSvAUEAQQAqAtivAbsgNKK2OALYrwFBAEEAKgLcrwG7IDSitjgC3K8BC0EAQQAqAqCuAbtBACoC4K0Bu6O2OALQU0EAQQAqAqSuAbtBACoC5K0Bu6O2OALUU0EAQQAqAqiuAbtBACoC6K0Bu6O2OALYU0EAQQAqAqyuAbtBACoC7K0Bu6O2OALcU0EAQQAqArCuAbtBACoC8K0Bu6O2OALgU0EAQQAqArSuAbtBACoC9K0Bu6O2OALkU0EAQQAqAriuAbtBACoC+K0Bu6O2OALoU0EAQQAqAryuAbtBACoC/K0Bu6O2OALsU0EAQQAqAsCuAbtBACoCgK4Bu6O2OALwU0EAQQAqAsSuAbtBACoChK4Bu6O2OAL0U0EAQQAqAsiuAbtBACoCiK4Bu6O2OAL4U0EAQQAqAsyuAbtBACoCjK4Bu6O2OAL8U0EAQQAqAtCuAbtBACoCkK4Bu6O2OAKAVEEAQQAqAtSuAbtBACoClK4Bu6O2OAKEVEEAQQAqAtiuAbtBACoCmK4Bu6O2OAKIVEEAQQAqAtyuAbtBACoCnK4Bu6O2OAKMVEEAIZEBA0AgkQFBBGwgkQFBBGz9XQKgrgH9XyCRAUEEbP1dAuCrAf1f/fIBIJEBQQRs/V0C4K0B/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgkQFBBGz9XQLgrQH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACCRAUEEbP1dAqCsAf1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4K4BACCRAUECaiKRAUEQSA0AC0EAQQAqAqCvAbtBACoC4K4Bu0QAAAAAAAAAQEEAKgKgqwG7oqKhtjgC4KsBQQBBACoCpK8Bu0EAKgLkrgG7RAAAAAAAAABAQQAqAqSrAbuioqG2OALkqwFBAEEAKgKorwG7QQAqAuiuAbtEAAAAAAAAAEBBACoCqKsBu6KiobY4AuirAUEAQQAqAqyvAbtBACoC7K4Bu0QAAAAAAAAAQEEAKgKsqwG7oqKhtjgC7KsBQQBBACoCsK8Bu0EAKgLwrgG7RAAAAAAAAABAQQAqArCrAbuioqG2OALwqwFBAEEAKgK0rwG7QQAqAvSuAbtEAAAAAAAAAEBBACoCtKsBu6KiobY4AvSrAUEAQQAqArivAbtBACoC+K4Bu0QAAAAAAAAAQEEAKgK4qwG7oqKhtjgC+KsBQQBBACoCvK8Bu0EAKgL8rgG7RAAAAAAAAABAQQAqAryrAbuioqG2OAL8qwFBAEEAKgLArwG7QQAqAoCvAbtEAAAAAAAAAEBBACoCwKsBu6KiobY4AoCsAUEAQQAqAsSvAbtBACoChK8Bu0QAAAAAAAAAQEEAKgLEqwG7oqKhtjgChKwBQQBBACoCyK8Bu0EAKgKIrwG7RAAAAAAAAABAQQAqAsirAbuioqG2OAKIrAFBAEEAKgLMrwG7QQAqAoyvAbtEAAAAAAAAAEBBACoCzKsBu6KiobY4AoysAUEAQQAqAtCvAbtBACoCkK8Bu0QAAAAAAAAAQEEAKgLQqwG7oqKhtjgCkKwBQQBBACoC1K8Bu0EAKgKUrwG7RAAAAAAAAABAQQAqAtSrAbuioqG2OAKUrAFBAEEAKgLYrwG7QQAqApivAbtEAAAAAAAAAEBBACoC2KsBu6KiobY4ApisAUEAQQAqAtyvAbtBACoCnK8Bu0QAAAAAAAAAQEEAKgLcqwG7oqKhtjgCnKwBQQBBkNEAakEAQcAC/AsAQQAhkgEDQEEAIZMBA0AgkwFBBGwgLiCSAUHAAGxqIJMBQQRsav1dAsDIAf1fIJMBQQRs/V0C4K4B/V/9DAAAAAAAAABAAAAAAAAAAEAgAyCSAUHAAGxqIJMBQQRsav1dAsDIAf1f/fIB/fIB/fABIJMBQQRs/V0C4KsB/V/98AEgBCCSAUHAAGxqIJMBQQRsav1dAsDIAf1f/fIB/V79WwKgqwEAIJMBQQJqIpMBQRBIDQALQQBBACoCkFO7QQAqAqCrAbugtjgCkFNBAEEAKgKUU7tBACoCpKsBu6C2OAKUU0EAQQAqAphTu0EAKgKoqwG7oLY4AphTQQBBACoCnFO7QQAqAqyrAbugtjgCnFNBAEEAKgKgU7tBACoCsKsBu6C2OAKgU0EAQQAqAqRTu0EAKgK0qwG7oLY4AqRTQQBBACoCqFO7QQAqArirAbugtjgCqFNBAEEAKgKsU7tBACoCvKsBu6C2OAKsU0EAQQAqArBTu0EAKgLAqwG7oLY4ArBTQQBBACoCtFO7QQAqAsSrAbugtjgCtFNBAEEAKgK4U7tBACoCyKsBu6C2OAK4U0EAQQAqArxTu0EAKgLMqwG7oLY4ArxTQQBBACoCwFO7QQAqAtCrAbugtjgCwFNBAEEAKgLEU7tBACoC1KsBu6C2OALEU0EAQQAqAshTu0EAKgLYqwG7oLY4AshTQQBBACoCzFO7QQAqAtyrAbugtjgCzFNBACGUAQNAIJQBQRBsIJQBQRBsKgKQUbsglAFBBGwqAqCrAbsgkgFBEGwqAsDIAbuioLY4ApBRIJQBQRBsIJQBQRBsKgKUUbsglAFBBGwqAqCrAbsgkgFBEGwqAsTIAbuioLY4ApRRIJQBQRBsIJQBQRBsKgKYUbsglAFBBGwqAqCrAbsgkgFBEGwqAsjIAbuioLY4AphRIJQBQRBsIJQBQRBsKgKcUbsglAFBBGwqAqCrAbsgkgFBEGwqAszIAbuioLY4ApxRIJQBQQFqIpQBQRBIDQALIJIBQQFqIpIBIABIDQALIABBAUoEQEEAIZUBA0AglQFBBGwglQFBBGz9XQKQUf1fIDT9FP3yAf1e/VsCkFEAIJUBQQJqIpUBQdAASA0ACwtBAEEAKgLgrAG7tjgCoKIBQQBBACoC5KwBu7Y4AqSiAUEAQQAqAuisAbu2OAKoogFBAEEAKgLsrAG7tjgCrKIBQQBBACoC8KwBu7Y4ArCiAUEAQQAqAvSsAbu2OAK0ogFBAEEAKgL4rAG7tjgCuKIBQQBBACoC/KwBu7Y4AryiAUEAQQAqAoCtAbu2OALAogFBAEEAKgKErQG7tjgCxKIBQQBBACoCiK0Bu7Y4AsiiAUEAQQAqAoytAbu2OALMogFBAEEAKgKQrQG7tjgC0KIBQQBBACoClK0Bu7Y4AtSiAUEAQQAqApitAbu2OALYogFBAEEAKgKcrQG7tjgC3KIBQQBBACoCoK0Bu7Y4AuCiAUEAQQAqAqStAbu2OALkogFBAEEAKgKorQG7tjgC6KIBQQBBACoCrK0Bu7Y4AuyiAUEAQQAqArCtAbu2OALwogFBAEEAKgK0rQG7tjgC9KIBQQBBACoCuK0Bu7Y4AviiAUEAQQAqArytAbu2OAL8ogFBAEEAKgLArQG7tjgCgKMBQQBBACoCxK0Bu7Y4AoSjAUEAQQAqAsitAbu2OAKIowFBAEEAKgLMrQG7tjgCjKMBQQBBACoC0K0Bu7Y4ApCjAUEAQQAqAtStAbu2OAKUowFBAEEAKgLYrQG7tjgCmKMBQQBBACoC3K0Bu7Y4ApyjAUEAQQAqAuCvAbu2OAKgowFBAEEAKgLkrwG7tjgCpKMBQQBBACoC6K8Bu7Y4AqijAUEAQQAqAuyvAbu2OAKsowFBAEEAKgLwrwG7tjgCsKMBQQBBACoC9K8Bu7Y4ArSjAUEAQQAqAvivAbu2OAK4owFBAEEAKgL8rwG7tjgCvKMBQQBBACoCgLABu7Y4AsCjAUEAQQAqAoSwAbu2OALEowFBAEEAKgKIsAG7tjgCyKMBQQBBACoCjLABu7Y4AsyjAUEAQQAqApCwAbu2OALQowFBAEEAKgKUsAG7tjgC1KMBQQBBACoCmLABu7Y4AtijAUEAQQAqApywAbu2OALcowFBAEEAKgKgsAG7tjgC4KMBQQBBACoCpLABu7Y4AuSjAUEAQQAqAqiwAbu2OALoowFBAEEAKgKssAG7tjgC7KMBQQBBACoCsLABu7Y4AvCjAUEAQQAqArSwAbu2OAL0owFBAEEAKgK4sAG7tjgC+KMBQQBBACoCvLABu7Y4AvyjAUEAQQAqAsCwAbu2OAKApAFBAEEAKgLEsAG7tjgChKQBQQBBACoCyLABu7Y4AoikAUEAQQAqAsywAbu2OAKMpAFBAEEAKgLQsAG7tjgCkKQBQQBBACoC1LABu7Y4ApSkAUEAQQAqAtiwAbu2OAKYpAFBAEEAKgLcsAG7tjgCnKQBQQBBACoC4LIBu7Y4AqCkAUEAQQAqAuSyAbu2OAKkpAFBAEEAKgLosgG7tjgCqKQBQQBBACoC7LIBu7Y4AqykAUEAQQAqAvCyAbu2OAKwpAFBAEEAKgL0sgG7tjgCtKQBQQBBACoC+LIBu7Y4ArikAUEAQQAqAvyyAbu2OAK8pAFBAEEAKgKAswG7tjgCwKQBQQBBACoChLMBu7Y4AsSkAUEAQQAqAoizAbu2OALIpAFBAEEAKgKMswG7tjgCzKQBQQBBACoCkLMBu7Y4AtCkAUEAQQAqApSzAbu2OALUpAFBAEEAKgKYswG7tjgC2KQBQQBBACoCnLMBu7Y4AtykAUEAQQAqAqCzAbu2OALgpAFBAEEAKgKkswG7tjgC5KQBQQBBACoCqLMBu7Y4AuikAUEAQQAqAqyzAbu2OALspAFBAEEAKgKwswG7tjgC8KQBQQBBACoCtLMBu7Y4AvSkAUEAQQAqArizAbu2OAL4pAFBAEEAKgK8swG7tjgC/KQBQQBBACoCwLMBu7Y4AoClAUEAQQAqAsSzAbu2OAKEpQFBAEEAKgLIswG7tjgCiKUBQQBBACoCzLMBu7Y4AoylAUEAQQAqAtCzAbu2OAKQpQFBAEEAKgLUswG7tjgClKUBQQBBACoC2LMBu7Y4ApilAUEAQQAqAtyzAbu2OAKcpQFBAEEAKgLgtQG7tjgCoKUBQQBBACoC5LUBu7Y4AqSlAUEAQQAqAui1Abu2OAKopQFBAEEAKgLstQG7tjgCrKUBQQBBACoC8LUBu7Y4ArClAUEAQQAqAvS1Abu2OAK0pQFBAEEAKgL4tQG7tjgCuKUBQQBBACoC/LUBu7Y4ArylAUEAQQAqAoC2Abu2OALApQFBAEEAKgKEtgG7tjgCxKUBQQBBACoCiLYBu7Y4AsilAUEAQQAqAoy2Abu2OALMpQFBAEEAKgKQtgG7tjgC0KUBQQBBACoClLYBu7Y4AtSlAUEAQQAqApi2Abu2OALYpQFBAEEAKgKctgG7tjgC3KUBQQBBACoCoLYBu7Y4AuClAUEAQQAqAqS2Abu2OALkpQFBAEEAKgKotgG7tjgC6KUBQQBBACoCrLYBu7Y4AuylAUEAQQAqArC2Abu2OALwpQFBAEEAKgK0tgG7tjgC9KUBQQBBACoCuLYBu7Y4AvilAUEAQQAqAry2Abu2OAL8pQFBAEEAKgLAtgG7tjgCgKYBQQBBACoCxLYBu7Y4AoSmAUEAQQAqAsi2Abu2OAKIpgFBAEEAKgLMtgG7tjgCjKYBQQBBACoC0LYBu7Y4ApCmAUEAQQAqAtS2Abu2OAKUpgFBAEEAKgLYtgG7tjgCmKYBQQBBACoC3LYBu7Y4ApymAUEAQQAqAuC4Abu2OAKgpgFBAEEAKgLkuAG7tjgCpKYBQQBBACoC6LgBu7Y4AqimAUEAQQAqAuy4Abu2OAKspgFBAEEAKgLwuAG7tjgCsKYBQQBBACoC9LgBu7Y4ArSmAUEAQQAqAvi4Abu2OAK4pgFBAEEAKgL8uAG7tjgCvKYBQQBBACoCgLkBu7Y4AsCmAUEAQQAqAoS5Abu2OALEpgFBAEEAKgKIuQG7tjgCyKYBQQBBACoCjLkBu7Y4AsymAUEAQQAqApC5Abu2OALQpgFBAEEAKgKUuQG7tjgC1KYBQQBBACoCmLkBu7Y4AtimAUEAQQAqApy5Abu2OALcpgFBAEEAKgKguQG7tjgC4KYBQQBBACoCpLkBu7Y4AuSmAUEAQQAqAqi5Abu2OALopgFBAEEAKgKsuQG7tjgC7KYBQQBBACoCsLkBu7Y4AvCmAUEAQQAqArS5Abu2OAL0pgFBAEEAKgK4uQG7tjgC+KYBQQBBACoCvLkBu7Y4AvymAUEAQQAqAsC5Abu2OAKApwFBAEEAKgLEuQG7tjgChKcBQQBBACoCyLkBu7Y4AoinAUEAQQAqAsy5Abu2OAKMpwFBAEEAKgLQuQG7tjgCkKcBQQBBACoC1LkBu7Y4ApSnAUEAQQAqAti5Abu2OAKYpwFBAEEAKgLcuQG7tjgCnKcBQQBBACoC4LsBu7Y4AqCnAUEAQQAqAuS7Abu2OAKkpwFBAEEAKgLouwG7tjgCqKcBQQBBACoC7LsBu7Y4AqynAUEAQQAqAvC7Abu2OAKwpwFBAEEAKgL0uwG7tjgCtKcBQQBBACoC+LsBu7Y4ArinAUEAQQAqAvy7Abu2OAK8pwFBAEEAKgKAvAG7tjgCwKcBQQBBACoChLwBu7Y4AsSnAUEAQQAqAoi8Abu2OALIpwFBAEEAKgKMvAG7tjgCzKcBQQBBACoCkLwBu7Y4AtCnAUEAQQAqApS8Abu2OALUpwFBAEEAKgKYvAG7tjgC2KcBQQBBACoCnLwBu7Y4AtynAUEAQQAqAqC8Abu2OALgpwFBAEEAKgKkvAG7tjgC5KcBQQBBACoCqLwBu7Y4AuinAUEAQQAqAqy8Abu2OALspwFBAEEAKgKwvAG7tjgC8KcBQQBBACoCtLwBu7Y4AvSnAUEAQQAqAri8Abu2OAL4pwFBAEEAKgK8vAG7tjgC/KcBQQBBACoCwLwBu7Y4AoCoAUEAQQAqAsS8Abu2OAKEqAFBAEEAKgLIvAG7tjgCiKgBQQBBACoCzLwBu7Y4AoyoAUEAQQAqAtC8Abu2OAKQqAFBAEEAKgLUvAG7tjgClKgBQQBBACoC2LwBu7Y4ApioAUEAQQAqAty8Abu2OAKcqAFBAEEAKgLgvgG7tjgCoKgBQQBBACoC5L4Bu7Y4AqSoAUEAQQAqAui+Abu2OAKoqAFBAEEAKgLsvgG7tjgCrKgBQQBBACoC8L4Bu7Y4ArCoAUEAQQAqAvS+Abu2OAK0qAFBAEEAKgL4vgG7tjgCuKgBQQBBACoC/L4Bu7Y4AryoAUEAQQAqAoC/Abu2OALAqAFBAEEAKgKEvwG7tjgCxKgBQQBBACoCiL8Bu7Y4AsioAUEAQQAqAoy/Abu2OALMqAFBAEEAKgKQvwG7tjgC0KgBQQBBACoClL8Bu7Y4AtSoAUEAQQAqApi/Abu2OALYqAFBAEEAKgKcvwG7tjgC3KgBQQBBACoCoL8Bu7Y4AuCoAUEAQQAqAqS/Abu2OALkqAFBAEEAKgKovwG7tjgC6KgBQQBBACoCrL8Bu7Y4AuyoAUEAQQAqArC/Abu2OALwqAFBAEEAKgK0vwG7tjgC9KgBQQBBACoCuL8Bu7Y4AvioAUEAQQAqAry/Abu2OAL8qAFBAEEAKgLAvwG7tjgCgKkBQQBBACoCxL8Bu7Y4AoSpAUEAQQAqAsi/Abu2OAKIqQFBAEEAKgLMvwG7tjgCjKkBQQBBACoC0L8Bu7Y4ApCpAUEAQQAqAtS/Abu2OAKUqQFBAEEAKgLYvwG7tjgCmKkBQQBBACoC3L8Bu7Y4ApypAUEAQQAqAuDBAbu2OAKgqQFBAEEAKgLkwQG7tjgCpKkBQQBBACoC6MEBu7Y4AqipAUEAQQAqAuzBAbu2OAKsqQFBAEEAKgLwwQG7tjgCsKkBQQBBACoC9MEBu7Y4ArSpAUEAQQAqAvjBAbu2OAK4qQFBAEEAKgL8wQG7tjgCvKkBQQBBACoCgMIBu7Y4AsCpAUEAQQAqAoTCAbu2OALEqQFBAEEAKgKIwgG7tjgCyKkBQQBBACoCjMIBu7Y4AsypAUEAQQAqApDCAbu2OALQqQFBAEEAKgKUwgG7tjgC1KkBQQBBACoCmMIBu7Y4AtipAUEAQQAqApzCAbu2OALcqQFBAEEAKgKgwgG7tjgC4KkBQQBBACoCpMIBu7Y4AuSpAUEAQQAqAqjCAbu2OALoqQFBAEEAKgKswgG7tjgC7KkBQQBBACoCsMIBu7Y4AvCpAUEAQQAqArTCAbu2OAL0qQFBAEEAKgK4wgG7tjgC+KkBQQBBACoCvMIBu7Y4AvypAUEAQQAqAsDCAbu2OAKAqgFBAEEAKgLEwgG7tjgChKoBQQBBACoCyMIBu7Y4AoiqAUEAQQAqAszCAbu2OAKMqgFBAEEAKgLQwgG7tjgCkKoBQQBBACoC1MIBu7Y4ApSqAUEAQQAqAtjCAbu2OAKYqgFBAEEAKgLcwgG7tjgCnKoBQQBBACoC4MQBu7Y4AqCqAUEAQQAqAuTEAbu2OAKkqgFBAEEAKgLoxAG7tjgCqKoBQQBBACoC7MQBu7Y4AqyqAUEAQQAqAvDEAbu2OAKwqgFBAEEAKgL0xAG7tjgCtKoBQQBBACoC+MQBu7Y4AriqAUEAQQAqAvzEAbu2OAK8qgFBAEEAKgKAxQG7tjgCwKoBQQBBACoChMUBu7Y4AsSqAUEAQQAqAojFAbu2OALIqgFBAEEAKgKMxQG7tjgCzKoBQQBBACoCkMUBu7Y4AtCqAUEAQQAqApTFAbu2OALUqgFBAEEAKgKYxQG7tjgC2KoBQQBBACoCnMUBu7Y4AtyqAUEAQQAqAqDFAbu2OALgqgFBAEEAKgKkxQG7tjgC5KoBQQBBACoCqMUBu7Y4AuiqAUEAQQAqAqzFAbu2OALsqgFBAEEAKgKwxQG7tjgC8KoBQQBBACoCtMUBu7Y4AvSqAUEAQQAqArjFAbu2OAL4qgFBAEEAKgK8xQG7tjgC/KoBQQBBACoCwMUBu7Y4AoCrAUEAQQAqAsTFAbu2OAKEqwFBAEEAKgLIxQG7tjgCiKsBQQBBACoCzMUBu7Y4AoyrAUEAQQAqAtDFAbu2OAKQqwFBAEEAKgLUxQG7tjgClKsBQQBBACoC2MUBu7Y4ApirAUEAQQAqAtzFAbu2OAKcqwEgVw8L9gEFBn0CfwF9AX8CfUMAAIA/QwAAskJDAADQwiAAi4wiASABQwAA0MJdGyICQwAAskIgAl0bIgMgA0M7qrg/lEMAAEBLkiIEQwAAQEuTIgVDAIAxP5STIAVDg4BeuZSTIgYgBiAGlEMaErU6IAaUQ/EcCTySIAaUQ3msKj2SIAaUQ0mqKj6SIAaUQ/7//z6SlJJDAACAP5IgBLxBgICA2gRrIgdBAXUiCEH/AGpBF3S+lCAHIAhrQf8AakEXdL6UIgkgAEMAAAAAYCIKGyAJQwAAgD+SIguVIgwgDCAJIAtDAACAP5OTlCAMQwAAgD8gDJMgChuUkwu03QEHAXwUfwJ8AX8BeyN/AnwgALchAiABQShsIABBAGxqIQMgAUEobCAAQcAAbGohBCABQShsIABBgAFsaiEFIAFBKGwgAEEAbGohBiABQShsIABBwABsaiEHIAFBKGwgAEEAbGohCCABQShsIABBgAFsaiEJIAFBKGwgAEEAbGohCiABQShsIABBwABsaiELIAFBKGwgAEEAbGohDCABQShsIABBgAFsaiENIAFBKGwgAEEAbGohDiABQShsIABBwABsaiEPIAFBKGwgAEEAbGohECABQShsIABBgAFsaiERIAFBKGwgAEEAbGohEiABQShsIABBwABsaiETIAFBHGwhFEEAQaCrAWpBAEHAAPwLAEEAQeCrAWpBAEHAAPwLAEEAIRUDQEEAIRYDQCAWQQRsIBZBEGwqAgC7IBVBEGwqAsDIAbuiIBZBEGwqAgS7IBVBEGwqAsTIAbuioCAWQRBsKgIIuyAVQRBsKgLIyAG7oqAgFkEQbCoCDLsgFUEQbCoCzMgBu6KgtjgCoKwBIBZBAWoiFkEQSA0ACyADIBVBwABsakEAKgKgrAG7QQAqAoACu6C2EAa7QQAqAqCiAbuhtjgCwMgBIAMgFUHAAGxqQQAqAqSsAbtBACoChAK7oLYQBrtBACoCpKIBu6G2OALEyAEgAyAVQcAAbGpBACoCqKwBu0EAKgKIArugthAGu0EAKgKoogG7obY4AsjIASADIBVBwABsakEAKgKsrAG7QQAqAowCu6C2EAa7QQAqAqyiAbuhtjgCzMgBIAMgFUHAAGxqQQAqArCsAbtBACoCkAK7oLYQBrtBACoCsKIBu6G2OALQyAEgAyAVQcAAbGpBACoCtKwBu0EAKgKUArugthAGu0EAKgK0ogG7obY4AtTIASADIBVBwABsakEAKgK4rAG7QQAqApgCu6C2EAa7QQAqAriiAbuhtjgC2MgBIAMgFUHAAGxqQQAqArysAbtBACoCnAK7oLYQBrtBACoCvKIBu6G2OALcyAEgAyAVQcAAbGpBACoCwKwBu0EAKgKgArugthAGu0EAKgLAogG7obY4AuDIASADIBVBwABsakEAKgLErAG7QQAqAqQCu6C2EAa7QQAqAsSiAbuhtjgC5MgBIAMgFUHAAGxqQQAqAsisAbtBACoCqAK7oLYQBrtBACoCyKIBu6G2OALoyAEgAyAVQcAAbGpBACoCzKwBu0EAKgKsArugthAGu0EAKgLMogG7obY4AuzIASADIBVBwABsakEAKgLQrAG7QQAqArACu6C2EAa7QQAqAtCiAbuhtjgC8MgBIAMgFUHAAGxqQQAqAtSsAbtBACoCtAK7oLYQBrtBACoC1KIBu6G2OAL0yAEgAyAVQcAAbGpBACoC2KwBu0EAKgK4ArugthAGu0EAKgLYogG7obY4AvjIASADIBVBwABsakEAKgLcrAG7QQAqArwCu6C2EAa7QQAqAtyiAbuhtjgC/MgBQQBBACoCoKsBuyADIBVBwABsaioCwMgBu6C2OAKgqwFBAEEAKgKkqwG7IAMgFUHAAGxqKgLEyAG7oLY4AqSrAUEAQQAqAqirAbsgAyAVQcAAbGoqAsjIAbugtjgCqKsBQQBBACoCrKsBuyADIBVBwABsaioCzMgBu6C2OAKsqwFBAEEAKgKwqwG7IAMgFUHAAGxqKgLQyAG7oLY4ArCrAUEAQQAqArSrAbsgAyAVQcAAbGoqAtTIAbugtjgCtKsBQQBBACoCuKsBuyADIBVBwABsaioC2MgBu6C2OAK4qwFBAEEAKgK8qwG7IAMgFUHAAGxqKgLcyAG7oLY4AryrAUEAQQAqAsCrAbsgAyAVQcAAbGoqAuDIAbugtjgCwKsBQQBBACoCxKsBuyADIBVBwABsaioC5MgBu6C2OALEqwFBAEEAKgLIqwG7IAMgFUHAAGxqKgLoyAG7oLY4AsirAUEAQQAqAsyrAbsgAyAVQcAAbGoqAuzIAbugtjgCzKsBQQBBACoC0KsBuyADIBVBwABsaioC8MgBu6C2OALQqwFBAEEAKgLUqwG7IAMgFUHAAGxqKgL0yAG7oLY4AtSrAUEAQQAqAtirAbsgAyAVQcAAbGoqAvjIAbugtjgC2KsBQQBBACoC3KsBuyADIBVBwABsaioC/MgBu6C2OALcqwFBAEEAKgLgqwG7IAMgFUHAAGxqKgLAyAG7IhcgF6KgtjgC4KsBQQBBACoC5KsBuyADIBVBwABsaioCxMgBuyIXIBeioLY4AuSrAUEAQQAqAuirAbsgAyAVQcAAbGoqAsjIAbsiFyAXoqC2OALoqwFBAEEAKgLsqwG7IAMgFUHAAGxqKgLMyAG7IhcgF6KgtjgC7KsBQQBBACoC8KsBuyADIBVBwABsaioC0MgBuyIXIBeioLY4AvCrAUEAQQAqAvSrAbsgAyAVQcAAbGoqAtTIAbsiFyAXoqC2OAL0qwFBAEEAKgL4qwG7IAMgFUHAAGxqKgLYyAG7IhcgF6KgtjgC+KsBQQBBACoC/KsBuyADIBVBwABsaioC3MgBuyIXIBeioLY4AvyrAUEAQQAqAoCsAbsgAyAVQcAAbGoqAuDIAbsiFyAXoqC2OAKArAFBAEEAKgKErAG7IAMgFUHAAGxqKgLkyAG7IhcgF6KgtjgChKwBQQBBACoCiKwBuyADIBVBwABsaioC6MgBuyIXIBeioLY4AoisAUEAQQAqAoysAbsgAyAVQcAAbGoqAuzIAbsiFyAXoqC2OAKMrAFBAEEAKgKQrAG7IAMgFUHAAGxqKgLwyAG7IhcgF6KgtjgCkKwBQQBBACoClKwBuyADIBVBwABsaioC9MgBuyIXIBeioLY4ApSsAUEAQQAqApisAbsgAyAVQcAAbGoqAvjIAbsiFyAXoqC2OAKYrAFBAEEAKgKcrAG7IAMgFUHAAGxqKgL8yAG7IhcgF6KgtjgCnKwBIBVBAWoiFSAASA0AC0QAAAAAAADwPyACoyEYIABBAUoEQEEAQQAqAqCrAbsgGKK2OAKgqwFBAEEAKgKkqwG7IBiitjgCpKsBQQBBACoCqKsBuyAYorY4AqirAUEAQQAqAqyrAbsgGKK2OAKsqwFBAEEAKgKwqwG7IBiitjgCsKsBQQBBACoCtKsBuyAYorY4ArSrAUEAQQAqArirAbsgGKK2OAK4qwFBAEEAKgK8qwG7IBiitjgCvKsBQQBBACoCwKsBuyAYorY4AsCrAUEAQQAqAsSrAbsgGKK2OALEqwFBAEEAKgLIqwG7IBiitjgCyKsBQQBBACoCzKsBuyAYorY4AsyrAUEAQQAqAtCrAbsgGKK2OALQqwFBAEEAKgLUqwG7IBiitjgC1KsBQQBBACoC2KsBuyAYorY4AtirAUEAQQAqAtyrAbsgGKK2OALcqwFBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBC0EAIRkDQCAZQQRsIBlBBGz9XQLAAv1f/QwAAAAAAAAAAAAAAAAAAAAAIBlBBGz9XQLgqwH9XyAZQQRs/V0CoKsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgrAEAIBlBAmoiGUEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIRsDQEEAIRwDQCAEIBxBBGxqIAMgG0HAAGxqIBxBBGxq/V0CwMgB/V8gHEEEbP1dAqCrAf1f/fEBIBxBBGz9XQKgrAH9X/3yASAcQQRs/V0CgAP9X/3wAf1e/VsCwMgBACAcQQJqIhxBEEgNAAtBACEdA0AgHUEEbCAdQcAAbCoCwAO7IAQqAsDIAbuiIB1BwABsKgLEA7sgBCoCxMgBu6KgIB1BwABsKgLIA7sgBCoCyMgBu6KgIB1BwABsKgLMA7sgBCoCzMgBu6KgIB1BwABsKgLQA7sgBCoC0MgBu6KgIB1BwABsKgLUA7sgBCoC1MgBu6KgIB1BwABsKgLYA7sgBCoC2MgBu6KgIB1BwABsKgLcA7sgBCoC3MgBu6KgIB1BwABsKgLgA7sgBCoC4MgBu6KgIB1BwABsKgLkA7sgBCoC5MgBu6KgIB1BwABsKgLoA7sgBCoC6MgBu6KgIB1BwABsKgLsA7sgBCoC7MgBu6KgIB1BwABsKgLwA7sgBCoC8MgBu6KgIB1BwABsKgL0A7sgBCoC9MgBu6KgIB1BwABsKgL4A7sgBCoC+MgBu6KgIB1BwABsKgL8A7sgBCoC/MgBu6KgtjgCoK0BIB1BAWoiHUEQSA0ACyAFIBtBwABsakEAKgKgrQG7QQAqAsALu6C2EAa7QQAqAqCjAbuhtjgCwMgBIAUgG0HAAGxqQQAqAqStAbtBACoCxAu7oLYQBrtBACoCpKMBu6G2OALEyAEgBSAbQcAAbGpBACoCqK0Bu0EAKgLIC7ugthAGu0EAKgKoowG7obY4AsjIASAFIBtBwABsakEAKgKsrQG7QQAqAswLu6C2EAa7QQAqAqyjAbuhtjgCzMgBIAUgG0HAAGxqQQAqArCtAbtBACoC0Au7oLYQBrtBACoCsKMBu6G2OALQyAEgBSAbQcAAbGpBACoCtK0Bu0EAKgLUC7ugthAGu0EAKgK0owG7obY4AtTIASAFIBtBwABsakEAKgK4rQG7QQAqAtgLu6C2EAa7QQAqArijAbuhtjgC2MgBIAUgG0HAAGxqQQAqArytAbtBACoC3Au7oLYQBrtBACoCvKMBu6G2OALcyAEgBSAbQcAAbGpBACoCwK0Bu0EAKgLgC7ugthAGu0EAKgLAowG7obY4AuDIASAFIBtBwABsakEAKgLErQG7QQAqAuQLu6C2EAa7QQAqAsSjAbuhtjgC5MgBIAUgG0HAAGxqQQAqAsitAbtBACoC6Au7oLYQBrtBACoCyKMBu6G2OALoyAEgBSAbQcAAbGpBACoCzK0Bu0EAKgLsC7ugthAGu0EAKgLMowG7obY4AuzIASAFIBtBwABsakEAKgLQrQG7QQAqAvALu6C2EAa7QQAqAtCjAbuhtjgC8MgBIAUgG0HAAGxqQQAqAtStAbtBACoC9Au7oLYQBrtBACoC1KMBu6G2OAL0yAEgBSAbQcAAbGpBACoC2K0Bu0EAKgL4C7ugthAGu0EAKgLYowG7obY4AvjIASAFIBtBwABsakEAKgLcrQG7QQAqAvwLu6C2EAa7QQAqAtyjAbuhtjgC/MgBQQBBACoC4KsBuyAFIBtBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IAUgG0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgBSAbQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyAFIBtBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IAUgG0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgBSAbQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyAFIBtBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IAUgG0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgBSAbQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyAFIBtBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IAUgG0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgBSAbQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyAFIBtBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IAUgG0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgBSAbQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyAFIBtBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IAUgG0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyAFIBtBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgBSAbQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAUgG0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyAFIBtBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgBSAbQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAUgG0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyAFIBtBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgBSAbQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAUgG0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyAFIBtBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgBSAbQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAUgG0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyAFIBtBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgBSAbQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAUgG0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIBtBAWoiGyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEeA0AgHkEEbCAeQQRs/V0CgAz9X/0MAAAAAAAAAAAAAAAAAAAAACAeQQRs/V0C4KwB/V8gHkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAeQQJqIh5BEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACEfA0BBACEgA0AgBiAgQQRsaiAFIB9BwABsaiAgQQRsav1dAsDIAf1fICBBBGz9XQLgqwH9X/3xASAgQQRs/V0CoKsB/V/98gEgIEEEbP1dAsAM/V/98AH9Xv1bAsDIAQAgIEECaiIgQRBIDQALQQAhIQNAICFBBGwgIUHAAGwqAoANuyAGKgLAyAG7oiAhQcAAbCoChA27IAYqAsTIAbuioCAhQcAAbCoCiA27IAYqAsjIAbuioCAhQcAAbCoCjA27IAYqAszIAbuioCAhQcAAbCoCkA27IAYqAtDIAbuioCAhQcAAbCoClA27IAYqAtTIAbuioCAhQcAAbCoCmA27IAYqAtjIAbuioCAhQcAAbCoCnA27IAYqAtzIAbuioCAhQcAAbCoCoA27IAYqAuDIAbuioCAhQcAAbCoCpA27IAYqAuTIAbuioCAhQcAAbCoCqA27IAYqAujIAbuioCAhQcAAbCoCrA27IAYqAuzIAbuioCAhQcAAbCoCsA27IAYqAvDIAbuioCAhQcAAbCoCtA27IAYqAvTIAbuioCAhQcAAbCoCuA27IAYqAvjIAbuioCAhQcAAbCoCvA27IAYqAvzIAbuioLY4AqCtASAhQQFqIiFBEEgNAAsgByAfQcAAbGpBACoCoK0Bu0EAKgKAFbugthAGu0EAKgKgpAG7obY4AsDIASAHIB9BwABsakEAKgKkrQG7QQAqAoQVu6C2EAa7QQAqAqSkAbuhtjgCxMgBIAcgH0HAAGxqQQAqAqitAbtBACoCiBW7oLYQBrtBACoCqKQBu6G2OALIyAEgByAfQcAAbGpBACoCrK0Bu0EAKgKMFbugthAGu0EAKgKspAG7obY4AszIASAHIB9BwABsakEAKgKwrQG7QQAqApAVu6C2EAa7QQAqArCkAbuhtjgC0MgBIAcgH0HAAGxqQQAqArStAbtBACoClBW7oLYQBrtBACoCtKQBu6G2OALUyAEgByAfQcAAbGpBACoCuK0Bu0EAKgKYFbugthAGu0EAKgK4pAG7obY4AtjIASAHIB9BwABsakEAKgK8rQG7QQAqApwVu6C2EAa7QQAqArykAbuhtjgC3MgBIAcgH0HAAGxqQQAqAsCtAbtBACoCoBW7oLYQBrtBACoCwKQBu6G2OALgyAEgByAfQcAAbGpBACoCxK0Bu0EAKgKkFbugthAGu0EAKgLEpAG7obY4AuTIASAHIB9BwABsakEAKgLIrQG7QQAqAqgVu6C2EAa7QQAqAsikAbuhtjgC6MgBIAcgH0HAAGxqQQAqAsytAbtBACoCrBW7oLYQBrtBACoCzKQBu6G2OALsyAEgByAfQcAAbGpBACoC0K0Bu0EAKgKwFbugthAGu0EAKgLQpAG7obY4AvDIASAHIB9BwABsakEAKgLUrQG7QQAqArQVu6C2EAa7QQAqAtSkAbuhtjgC9MgBIAcgH0HAAGxqQQAqAtitAbtBACoCuBW7oLYQBrtBACoC2KQBu6G2OAL4yAEgByAfQcAAbGpBACoC3K0Bu0EAKgK8FbugthAGu0EAKgLcpAG7obY4AvzIAUEAQQAqAqCsAbsgByAfQcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyAHIB9BwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IAcgH0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgByAfQcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyAHIB9BwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IAcgH0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgByAfQcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyAHIB9BwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IAcgH0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgByAfQcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyAHIB9BwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IAcgH0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgByAfQcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyAHIB9BwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IAcgH0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgByAfQcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyAHIB9BwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgByAfQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IAcgH0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyAHIB9BwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgByAfQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IAcgH0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyAHIB9BwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgByAfQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IAcgH0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyAHIB9BwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgByAfQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IAcgH0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyAHIB9BwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgByAfQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IAcgH0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyAHIB9BwABsaioC/MgBuyIXIBeioLY4ApytASAfQQFqIh8gAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhIgNAICJBBGwgIkEEbP1dAsAV/V/9DAAAAAAAAAAAAAAAAAAAAAAgIkEEbP1dAuCsAf1fICJBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgIkECaiIiQRBIDQALQQBB4KsBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhIwNAQQAhJANAIAggJEEEbGogByAjQcAAbGogJEEEbGr9XQLAyAH9XyAkQQRs/V0CoKwB/V/98QEgJEEEbP1dAqCrAf1f/fIBICRBBGz9XQKAFv1f/fAB/V79WwLAyAEAICRBAmoiJEEQSA0AC0EAISUDQCAlQQRsICVBwABsKgLAFrsgCCoCwMgBu6IgJUHAAGwqAsQWuyAIKgLEyAG7oqAgJUHAAGwqAsgWuyAIKgLIyAG7oqAgJUHAAGwqAswWuyAIKgLMyAG7oqAgJUHAAGwqAtAWuyAIKgLQyAG7oqAgJUHAAGwqAtQWuyAIKgLUyAG7oqAgJUHAAGwqAtgWuyAIKgLYyAG7oqAgJUHAAGwqAtwWuyAIKgLcyAG7oqAgJUHAAGwqAuAWuyAIKgLgyAG7oqAgJUHAAGwqAuQWuyAIKgLkyAG7oqAgJUHAAGwqAugWuyAIKgLoyAG7oqAgJUHAAGwqAuwWuyAIKgLsyAG7oqAgJUHAAGwqAvAWuyAIKgLwyAG7oqAgJUHAAGwqAvQWuyAIKgL0yAG7oqAgJUHAAGwqAvgWuyAIKgL4yAG7oqAgJUHAAGwqAvwWuyAIKgL8yAG7oqC2OAKgrQEgJUEBaiIlQRBIDQALIAkgI0HAAGxqQQAqAqCtAbtBACoCwB67oLYQBrtBACoCoKUBu6G2OALAyAEgCSAjQcAAbGpBACoCpK0Bu0EAKgLEHrugthAGu0EAKgKkpQG7obY4AsTIASAJICNBwABsakEAKgKorQG7QQAqAsgeu6C2EAa7QQAqAqilAbuhtjgCyMgBIAkgI0HAAGxqQQAqAqytAbtBACoCzB67oLYQBrtBACoCrKUBu6G2OALMyAEgCSAjQcAAbGpBACoCsK0Bu0EAKgLQHrugthAGu0EAKgKwpQG7obY4AtDIASAJICNBwABsakEAKgK0rQG7QQAqAtQeu6C2EAa7QQAqArSlAbuhtjgC1MgBIAkgI0HAAGxqQQAqAritAbtBACoC2B67oLYQBrtBACoCuKUBu6G2OALYyAEgCSAjQcAAbGpBACoCvK0Bu0EAKgLcHrugthAGu0EAKgK8pQG7obY4AtzIASAJICNBwABsakEAKgLArQG7QQAqAuAeu6C2EAa7QQAqAsClAbuhtjgC4MgBIAkgI0HAAGxqQQAqAsStAbtBACoC5B67oLYQBrtBACoCxKUBu6G2OALkyAEgCSAjQcAAbGpBACoCyK0Bu0EAKgLoHrugthAGu0EAKgLIpQG7obY4AujIASAJICNBwABsakEAKgLMrQG7QQAqAuweu6C2EAa7QQAqAsylAbuhtjgC7MgBIAkgI0HAAGxqQQAqAtCtAbtBACoC8B67oLYQBrtBACoC0KUBu6G2OALwyAEgCSAjQcAAbGpBACoC1K0Bu0EAKgL0HrugthAGu0EAKgLUpQG7obY4AvTIASAJICNBwABsakEAKgLYrQG7QQAqAvgeu6C2EAa7QQAqAtilAbuhtjgC+MgBIAkgI0HAAGxqQQAqAtytAbtBACoC/B67oLYQBrtBACoC3KUBu6G2OAL8yAFBAEEAKgLgqwG7IAkgI0HAAGxqKgLAyAG7oLY4AuCrAUEAQQAqAuSrAbsgCSAjQcAAbGoqAsTIAbugtjgC5KsBQQBBACoC6KsBuyAJICNBwABsaioCyMgBu6C2OALoqwFBAEEAKgLsqwG7IAkgI0HAAGxqKgLMyAG7oLY4AuyrAUEAQQAqAvCrAbsgCSAjQcAAbGoqAtDIAbugtjgC8KsBQQBBACoC9KsBuyAJICNBwABsaioC1MgBu6C2OAL0qwFBAEEAKgL4qwG7IAkgI0HAAGxqKgLYyAG7oLY4AvirAUEAQQAqAvyrAbsgCSAjQcAAbGoqAtzIAbugtjgC/KsBQQBBACoCgKwBuyAJICNBwABsaioC4MgBu6C2OAKArAFBAEEAKgKErAG7IAkgI0HAAGxqKgLkyAG7oLY4AoSsAUEAQQAqAoisAbsgCSAjQcAAbGoqAujIAbugtjgCiKwBQQBBACoCjKwBuyAJICNBwABsaioC7MgBu6C2OAKMrAFBAEEAKgKQrAG7IAkgI0HAAGxqKgLwyAG7oLY4ApCsAUEAQQAqApSsAbsgCSAjQcAAbGoqAvTIAbugtjgClKwBQQBBACoCmKwBuyAJICNBwABsaioC+MgBu6C2OAKYrAFBAEEAKgKcrAG7IAkgI0HAAGxqKgL8yAG7oLY4ApysAUEAQQAqAuCsAbsgCSAjQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IAkgI0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAJICNBwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgCSAjQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IAkgI0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAJICNBwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgCSAjQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IAkgI0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAJICNBwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgCSAjQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IAkgI0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAJICNBwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgCSAjQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IAkgI0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAJICNBwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgCSAjQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgI0EBaiIjIABIDQALIABBAUoEQEEAQQAqAuCrAbsgGKK2OALgqwFBAEEAKgLkqwG7IBiitjgC5KsBQQBBACoC6KsBuyAYorY4AuirAUEAQQAqAuyrAbsgGKK2OALsqwFBAEEAKgLwqwG7IBiitjgC8KsBQQBBACoC9KsBuyAYorY4AvSrAUEAQQAqAvirAbsgGKK2OAL4qwFBAEEAKgL8qwG7IBiitjgC/KsBQQBBACoCgKwBuyAYorY4AoCsAUEAQQAqAoSsAbsgGKK2OAKErAFBAEEAKgKIrAG7IBiitjgCiKwBQQBBACoCjKwBuyAYorY4AoysAUEAQQAqApCsAbsgGKK2OAKQrAFBAEEAKgKUrAG7IBiitjgClKwBQQBBACoCmKwBuyAYorY4ApisAUEAQQAqApysAbsgGKK2OAKcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAISYDQCAmQQRsICZBBGz9XQKAH/1f/QwAAAAAAAAAAAAAAAAAAAAAICZBBGz9XQLgrAH9XyAmQQRs/V0C4KsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAICZBAmoiJkEQSA0AC0EAQaCsAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIScDQEEAISgDQCAKIChBBGxqIAkgJ0HAAGxqIChBBGxq/V0CwMgB/V8gKEEEbP1dAuCrAf1f/fEBIChBBGz9XQKgqwH9X/3yASAoQQRs/V0CwB/9X/3wAf1e/VsCwMgBACAoQQJqIihBEEgNAAtBACEpA0AgKUEEbCApQcAAbCoCgCC7IAoqAsDIAbuiIClBwABsKgKEILsgCioCxMgBu6KgIClBwABsKgKIILsgCioCyMgBu6KgIClBwABsKgKMILsgCioCzMgBu6KgIClBwABsKgKQILsgCioC0MgBu6KgIClBwABsKgKUILsgCioC1MgBu6KgIClBwABsKgKYILsgCioC2MgBu6KgIClBwABsKgKcILsgCioC3MgBu6KgIClBwABsKgKgILsgCioC4MgBu6KgIClBwABsKgKkILsgCioC5MgBu6KgIClBwABsKgKoILsgCioC6MgBu6KgIClBwABsKgKsILsgCioC7MgBu6KgIClBwABsKgKwILsgCioC8MgBu6KgIClBwABsKgK0ILsgCioC9MgBu6KgIClBwABsKgK4ILsgCioC+MgBu6KgIClBwABsKgK8ILsgCioC/MgBu6KgtjgCoK0BIClBAWoiKUEQSA0ACyALICdBwABsakEAKgKgrQG7QQAqAoAou6C2EAa7QQAqAqCmAbuhtjgCwMgBIAsgJ0HAAGxqQQAqAqStAbtBACoChCi7oLYQBrtBACoCpKYBu6G2OALEyAEgCyAnQcAAbGpBACoCqK0Bu0EAKgKIKLugthAGu0EAKgKopgG7obY4AsjIASALICdBwABsakEAKgKsrQG7QQAqAowou6C2EAa7QQAqAqymAbuhtjgCzMgBIAsgJ0HAAGxqQQAqArCtAbtBACoCkCi7oLYQBrtBACoCsKYBu6G2OALQyAEgCyAnQcAAbGpBACoCtK0Bu0EAKgKUKLugthAGu0EAKgK0pgG7obY4AtTIASALICdBwABsakEAKgK4rQG7QQAqApgou6C2EAa7QQAqArimAbuhtjgC2MgBIAsgJ0HAAGxqQQAqArytAbtBACoCnCi7oLYQBrtBACoCvKYBu6G2OALcyAEgCyAnQcAAbGpBACoCwK0Bu0EAKgKgKLugthAGu0EAKgLApgG7obY4AuDIASALICdBwABsakEAKgLErQG7QQAqAqQou6C2EAa7QQAqAsSmAbuhtjgC5MgBIAsgJ0HAAGxqQQAqAsitAbtBACoCqCi7oLYQBrtBACoCyKYBu6G2OALoyAEgCyAnQcAAbGpBACoCzK0Bu0EAKgKsKLugthAGu0EAKgLMpgG7obY4AuzIASALICdBwABsakEAKgLQrQG7QQAqArAou6C2EAa7QQAqAtCmAbuhtjgC8MgBIAsgJ0HAAGxqQQAqAtStAbtBACoCtCi7oLYQBrtBACoC1KYBu6G2OAL0yAEgCyAnQcAAbGpBACoC2K0Bu0EAKgK4KLugthAGu0EAKgLYpgG7obY4AvjIASALICdBwABsakEAKgLcrQG7QQAqArwou6C2EAa7QQAqAtymAbuhtjgC/MgBQQBBACoCoKwBuyALICdBwABsaioCwMgBu6C2OAKgrAFBAEEAKgKkrAG7IAsgJ0HAAGxqKgLEyAG7oLY4AqSsAUEAQQAqAqisAbsgCyAnQcAAbGoqAsjIAbugtjgCqKwBQQBBACoCrKwBuyALICdBwABsaioCzMgBu6C2OAKsrAFBAEEAKgKwrAG7IAsgJ0HAAGxqKgLQyAG7oLY4ArCsAUEAQQAqArSsAbsgCyAnQcAAbGoqAtTIAbugtjgCtKwBQQBBACoCuKwBuyALICdBwABsaioC2MgBu6C2OAK4rAFBAEEAKgK8rAG7IAsgJ0HAAGxqKgLcyAG7oLY4ArysAUEAQQAqAsCsAbsgCyAnQcAAbGoqAuDIAbugtjgCwKwBQQBBACoCxKwBuyALICdBwABsaioC5MgBu6C2OALErAFBAEEAKgLIrAG7IAsgJ0HAAGxqKgLoyAG7oLY4AsisAUEAQQAqAsysAbsgCyAnQcAAbGoqAuzIAbugtjgCzKwBQQBBACoC0KwBuyALICdBwABsaioC8MgBu6C2OALQrAFBAEEAKgLUrAG7IAsgJ0HAAGxqKgL0yAG7oLY4AtSsAUEAQQAqAtisAbsgCyAnQcAAbGoqAvjIAbugtjgC2KwBQQBBACoC3KwBuyALICdBwABsaioC/MgBu6C2OALcrAFBAEEAKgLgrAG7IAsgJ0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyALICdBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgCyAnQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAsgJ0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyALICdBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgCyAnQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAsgJ0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyALICdBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgCyAnQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAsgJ0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyALICdBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgCyAnQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAsgJ0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyALICdBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgCyAnQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAsgJ0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BICdBAWoiJyAASA0ACyAAQQFKBEBBAEEAKgKgrAG7IBiitjgCoKwBQQBBACoCpKwBuyAYorY4AqSsAUEAQQAqAqisAbsgGKK2OAKorAFBAEEAKgKsrAG7IBiitjgCrKwBQQBBACoCsKwBuyAYorY4ArCsAUEAQQAqArSsAbsgGKK2OAK0rAFBAEEAKgK4rAG7IBiitjgCuKwBQQBBACoCvKwBuyAYorY4ArysAUEAQQAqAsCsAbsgGKK2OALArAFBAEEAKgLErAG7IBiitjgCxKwBQQBBACoCyKwBuyAYorY4AsisAUEAQQAqAsysAbsgGKK2OALMrAFBAEEAKgLQrAG7IBiitjgC0KwBQQBBACoC1KwBuyAYorY4AtSsAUEAQQAqAtisAbsgGKK2OALYrAFBAEEAKgLcrAG7IBiitjgC3KwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEqA0AgKkEEbCAqQQRs/V0CwCj9X/0MAAAAAAAAAAAAAAAAAAAAACAqQQRs/V0C4KwB/V8gKkEEbP1dAqCsAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAqQQJqIipBEEgNAAtBAEHgqwFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACErA0BBACEsA0AgDCAsQQRsaiALICtBwABsaiAsQQRsav1dAsDIAf1fICxBBGz9XQKgrAH9X/3xASAsQQRs/V0CoKsB/V/98gEgLEEEbP1dAoAp/V/98AH9Xv1bAsDIAQAgLEECaiIsQRBIDQALQQAhLQNAIC1BBGwgLUHAAGwqAsApuyAMKgLAyAG7oiAtQcAAbCoCxCm7IAwqAsTIAbuioCAtQcAAbCoCyCm7IAwqAsjIAbuioCAtQcAAbCoCzCm7IAwqAszIAbuioCAtQcAAbCoC0Cm7IAwqAtDIAbuioCAtQcAAbCoC1Cm7IAwqAtTIAbuioCAtQcAAbCoC2Cm7IAwqAtjIAbuioCAtQcAAbCoC3Cm7IAwqAtzIAbuioCAtQcAAbCoC4Cm7IAwqAuDIAbuioCAtQcAAbCoC5Cm7IAwqAuTIAbuioCAtQcAAbCoC6Cm7IAwqAujIAbuioCAtQcAAbCoC7Cm7IAwqAuzIAbuioCAtQcAAbCoC8Cm7IAwqAvDIAbuioCAtQcAAbCoC9Cm7IAwqAvTIAbuioCAtQcAAbCoC+Cm7IAwqAvjIAbuioCAtQcAAbCoC/Cm7IAwqAvzIAbuioLY4AqCtASAtQQFqIi1BEEgNAAsgDSArQcAAbGpBACoCoK0Bu0EAKgLAMbugthAGu0EAKgKgpwG7obY4AsDIASANICtBwABsakEAKgKkrQG7QQAqAsQxu6C2EAa7QQAqAqSnAbuhtjgCxMgBIA0gK0HAAGxqQQAqAqitAbtBACoCyDG7oLYQBrtBACoCqKcBu6G2OALIyAEgDSArQcAAbGpBACoCrK0Bu0EAKgLMMbugthAGu0EAKgKspwG7obY4AszIASANICtBwABsakEAKgKwrQG7QQAqAtAxu6C2EAa7QQAqArCnAbuhtjgC0MgBIA0gK0HAAGxqQQAqArStAbtBACoC1DG7oLYQBrtBACoCtKcBu6G2OALUyAEgDSArQcAAbGpBACoCuK0Bu0EAKgLYMbugthAGu0EAKgK4pwG7obY4AtjIASANICtBwABsakEAKgK8rQG7QQAqAtwxu6C2EAa7QQAqArynAbuhtjgC3MgBIA0gK0HAAGxqQQAqAsCtAbtBACoC4DG7oLYQBrtBACoCwKcBu6G2OALgyAEgDSArQcAAbGpBACoCxK0Bu0EAKgLkMbugthAGu0EAKgLEpwG7obY4AuTIASANICtBwABsakEAKgLIrQG7QQAqAugxu6C2EAa7QQAqAsinAbuhtjgC6MgBIA0gK0HAAGxqQQAqAsytAbtBACoC7DG7oLYQBrtBACoCzKcBu6G2OALsyAEgDSArQcAAbGpBACoC0K0Bu0EAKgLwMbugthAGu0EAKgLQpwG7obY4AvDIASANICtBwABsakEAKgLUrQG7QQAqAvQxu6C2EAa7QQAqAtSnAbuhtjgC9MgBIA0gK0HAAGxqQQAqAtitAbtBACoC+DG7oLYQBrtBACoC2KcBu6G2OAL4yAEgDSArQcAAbGpBACoC3K0Bu0EAKgL8MbugthAGu0EAKgLcpwG7obY4AvzIAUEAQQAqAuCrAbsgDSArQcAAbGoqAsDIAbugtjgC4KsBQQBBACoC5KsBuyANICtBwABsaioCxMgBu6C2OALkqwFBAEEAKgLoqwG7IA0gK0HAAGxqKgLIyAG7oLY4AuirAUEAQQAqAuyrAbsgDSArQcAAbGoqAszIAbugtjgC7KsBQQBBACoC8KsBuyANICtBwABsaioC0MgBu6C2OALwqwFBAEEAKgL0qwG7IA0gK0HAAGxqKgLUyAG7oLY4AvSrAUEAQQAqAvirAbsgDSArQcAAbGoqAtjIAbugtjgC+KsBQQBBACoC/KsBuyANICtBwABsaioC3MgBu6C2OAL8qwFBAEEAKgKArAG7IA0gK0HAAGxqKgLgyAG7oLY4AoCsAUEAQQAqAoSsAbsgDSArQcAAbGoqAuTIAbugtjgChKwBQQBBACoCiKwBuyANICtBwABsaioC6MgBu6C2OAKIrAFBAEEAKgKMrAG7IA0gK0HAAGxqKgLsyAG7oLY4AoysAUEAQQAqApCsAbsgDSArQcAAbGoqAvDIAbugtjgCkKwBQQBBACoClKwBuyANICtBwABsaioC9MgBu6C2OAKUrAFBAEEAKgKYrAG7IA0gK0HAAGxqKgL4yAG7oLY4ApisAUEAQQAqApysAbsgDSArQcAAbGoqAvzIAbugtjgCnKwBQQBBACoC4KwBuyANICtBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgDSArQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IA0gK0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyANICtBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgDSArQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IA0gK0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyANICtBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgDSArQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IA0gK0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyANICtBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgDSArQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IA0gK0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyANICtBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgDSArQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IA0gK0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyANICtBwABsaioC/MgBuyIXIBeioLY4ApytASArQQFqIisgAEgNAAsgAEEBSgRAQQBBACoC4KsBuyAYorY4AuCrAUEAQQAqAuSrAbsgGKK2OALkqwFBAEEAKgLoqwG7IBiitjgC6KsBQQBBACoC7KsBuyAYorY4AuyrAUEAQQAqAvCrAbsgGKK2OALwqwFBAEEAKgL0qwG7IBiitjgC9KsBQQBBACoC+KsBuyAYorY4AvirAUEAQQAqAvyrAbsgGKK2OAL8qwFBAEEAKgKArAG7IBiitjgCgKwBQQBBACoChKwBuyAYorY4AoSsAUEAQQAqAoisAbsgGKK2OAKIrAFBAEEAKgKMrAG7IBiitjgCjKwBQQBBACoCkKwBuyAYorY4ApCsAUEAQQAqApSsAbsgGKK2OAKUrAFBAEEAKgKYrAG7IBiitjgCmKwBQQBBACoCnKwBuyAYorY4ApysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhLgNAIC5BBGwgLkEEbP1dAoAy/V/9DAAAAAAAAAAAAAAAAAAAAAAgLkEEbP1dAuCsAf1fIC5BBGz9XQLgqwH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgLkECaiIuQRBIDQALQQBBoKwBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhLwNAQQAhMANAIA4gMEEEbGogDSAvQcAAbGogMEEEbGr9XQLAyAH9XyAwQQRs/V0C4KsB/V/98QEgMEEEbP1dAqCrAf1f/fIBIDBBBGz9XQLAMv1f/fAB/V79WwLAyAEAIDBBAmoiMEEQSA0AC0EAITEDQCAxQQRsIDFBwABsKgKAM7sgDioCwMgBu6IgMUHAAGwqAoQzuyAOKgLEyAG7oqAgMUHAAGwqAogzuyAOKgLIyAG7oqAgMUHAAGwqAowzuyAOKgLMyAG7oqAgMUHAAGwqApAzuyAOKgLQyAG7oqAgMUHAAGwqApQzuyAOKgLUyAG7oqAgMUHAAGwqApgzuyAOKgLYyAG7oqAgMUHAAGwqApwzuyAOKgLcyAG7oqAgMUHAAGwqAqAzuyAOKgLgyAG7oqAgMUHAAGwqAqQzuyAOKgLkyAG7oqAgMUHAAGwqAqgzuyAOKgLoyAG7oqAgMUHAAGwqAqwzuyAOKgLsyAG7oqAgMUHAAGwqArAzuyAOKgLwyAG7oqAgMUHAAGwqArQzuyAOKgL0yAG7oqAgMUHAAGwqArgzuyAOKgL4yAG7oqAgMUHAAGwqArwzuyAOKgL8yAG7oqC2OAKgrQEgMUEBaiIxQRBIDQALIA8gL0HAAGxqQQAqAqCtAbtBACoCgDu7oLYQBrtBACoCoKgBu6G2OALAyAEgDyAvQcAAbGpBACoCpK0Bu0EAKgKEO7ugthAGu0EAKgKkqAG7obY4AsTIASAPIC9BwABsakEAKgKorQG7QQAqAog7u6C2EAa7QQAqAqioAbuhtjgCyMgBIA8gL0HAAGxqQQAqAqytAbtBACoCjDu7oLYQBrtBACoCrKgBu6G2OALMyAEgDyAvQcAAbGpBACoCsK0Bu0EAKgKQO7ugthAGu0EAKgKwqAG7obY4AtDIASAPIC9BwABsakEAKgK0rQG7QQAqApQ7u6C2EAa7QQAqArSoAbuhtjgC1MgBIA8gL0HAAGxqQQAqAritAbtBACoCmDu7oLYQBrtBACoCuKgBu6G2OALYyAEgDyAvQcAAbGpBACoCvK0Bu0EAKgKcO7ugthAGu0EAKgK8qAG7obY4AtzIASAPIC9BwABsakEAKgLArQG7QQAqAqA7u6C2EAa7QQAqAsCoAbuhtjgC4MgBIA8gL0HAAGxqQQAqAsStAbtBACoCpDu7oLYQBrtBACoCxKgBu6G2OALkyAEgDyAvQcAAbGpBACoCyK0Bu0EAKgKoO7ugthAGu0EAKgLIqAG7obY4AujIASAPIC9BwABsakEAKgLMrQG7QQAqAqw7u6C2EAa7QQAqAsyoAbuhtjgC7MgBIA8gL0HAAGxqQQAqAtCtAbtBACoCsDu7oLYQBrtBACoC0KgBu6G2OALwyAEgDyAvQcAAbGpBACoC1K0Bu0EAKgK0O7ugthAGu0EAKgLUqAG7obY4AvTIASAPIC9BwABsakEAKgLYrQG7QQAqArg7u6C2EAa7QQAqAtioAbuhtjgC+MgBIA8gL0HAAGxqQQAqAtytAbtBACoCvDu7oLYQBrtBACoC3KgBu6G2OAL8yAFBAEEAKgKgrAG7IA8gL0HAAGxqKgLAyAG7oLY4AqCsAUEAQQAqAqSsAbsgDyAvQcAAbGoqAsTIAbugtjgCpKwBQQBBACoCqKwBuyAPIC9BwABsaioCyMgBu6C2OAKorAFBAEEAKgKsrAG7IA8gL0HAAGxqKgLMyAG7oLY4AqysAUEAQQAqArCsAbsgDyAvQcAAbGoqAtDIAbugtjgCsKwBQQBBACoCtKwBuyAPIC9BwABsaioC1MgBu6C2OAK0rAFBAEEAKgK4rAG7IA8gL0HAAGxqKgLYyAG7oLY4ArisAUEAQQAqArysAbsgDyAvQcAAbGoqAtzIAbugtjgCvKwBQQBBACoCwKwBuyAPIC9BwABsaioC4MgBu6C2OALArAFBAEEAKgLErAG7IA8gL0HAAGxqKgLkyAG7oLY4AsSsAUEAQQAqAsisAbsgDyAvQcAAbGoqAujIAbugtjgCyKwBQQBBACoCzKwBuyAPIC9BwABsaioC7MgBu6C2OALMrAFBAEEAKgLQrAG7IA8gL0HAAGxqKgLwyAG7oLY4AtCsAUEAQQAqAtSsAbsgDyAvQcAAbGoqAvTIAbugtjgC1KwBQQBBACoC2KwBuyAPIC9BwABsaioC+MgBu6C2OALYrAFBAEEAKgLcrAG7IA8gL0HAAGxqKgL8yAG7oLY4AtysAUEAQQAqAuCsAbsgDyAvQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IA8gL0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAPIC9BwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgDyAvQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IA8gL0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAPIC9BwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgDyAvQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IA8gL0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAPIC9BwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgDyAvQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IA8gL0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAPIC9BwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgDyAvQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IA8gL0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAPIC9BwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgDyAvQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgL0EBaiIvIABIDQALIABBAUoEQEEAQQAqAqCsAbsgGKK2OAKgrAFBAEEAKgKkrAG7IBiitjgCpKwBQQBBACoCqKwBuyAYorY4AqisAUEAQQAqAqysAbsgGKK2OAKsrAFBAEEAKgKwrAG7IBiitjgCsKwBQQBBACoCtKwBuyAYorY4ArSsAUEAQQAqArisAbsgGKK2OAK4rAFBAEEAKgK8rAG7IBiitjgCvKwBQQBBACoCwKwBuyAYorY4AsCsAUEAQQAqAsSsAbsgGKK2OALErAFBAEEAKgLIrAG7IBiitjgCyKwBQQBBACoCzKwBuyAYorY4AsysAUEAQQAqAtCsAbsgGKK2OALQrAFBAEEAKgLUrAG7IBiitjgC1KwBQQBBACoC2KwBuyAYorY4AtisAUEAQQAqAtysAbsgGKK2OALcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAITIDQCAyQQRsIDJBBGz9XQLAO/1f/QwAAAAAAAAAAAAAAAAAAAAAIDJBBGz9XQLgrAH9XyAyQQRs/V0CoKwB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAIDJBAmoiMkEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAITMDQEEAITQDQCAQIDRBBGxqIA8gM0HAAGxqIDRBBGxq/V0CwMgB/V8gNEEEbP1dAqCsAf1f/fEBIDRBBGz9XQKgqwH9X/3yASA0QQRs/V0CgDz9X/3wAf1e/VsCwMgBACA0QQJqIjRBEEgNAAtBACE1A0AgNUEEbCA1QcAAbCoCwDy7IBAqAsDIAbuiIDVBwABsKgLEPLsgECoCxMgBu6KgIDVBwABsKgLIPLsgECoCyMgBu6KgIDVBwABsKgLMPLsgECoCzMgBu6KgIDVBwABsKgLQPLsgECoC0MgBu6KgIDVBwABsKgLUPLsgECoC1MgBu6KgIDVBwABsKgLYPLsgECoC2MgBu6KgIDVBwABsKgLcPLsgECoC3MgBu6KgIDVBwABsKgLgPLsgECoC4MgBu6KgIDVBwABsKgLkPLsgECoC5MgBu6KgIDVBwABsKgLoPLsgECoC6MgBu6KgIDVBwABsKgLsPLsgECoC7MgBu6KgIDVBwABsKgLwPLsgECoC8MgBu6KgIDVBwABsKgL0PLsgECoC9MgBu6KgIDVBwABsKgL4PLsgECoC+MgBu6KgIDVBwABsKgL8PLsgECoC/MgBu6KgtjgCoK0BIDVBAWoiNUEQSA0ACyARIDNBwABsakEAKgKgrQG7QQAqAsBEu6C2EAa7QQAqAqCpAbuhtjgCwMgBIBEgM0HAAGxqQQAqAqStAbtBACoCxES7oLYQBrtBACoCpKkBu6G2OALEyAEgESAzQcAAbGpBACoCqK0Bu0EAKgLIRLugthAGu0EAKgKoqQG7obY4AsjIASARIDNBwABsakEAKgKsrQG7QQAqAsxEu6C2EAa7QQAqAqypAbuhtjgCzMgBIBEgM0HAAGxqQQAqArCtAbtBACoC0ES7oLYQBrtBACoCsKkBu6G2OALQyAEgESAzQcAAbGpBACoCtK0Bu0EAKgLURLugthAGu0EAKgK0qQG7obY4AtTIASARIDNBwABsakEAKgK4rQG7QQAqAthEu6C2EAa7QQAqAripAbuhtjgC2MgBIBEgM0HAAGxqQQAqArytAbtBACoC3ES7oLYQBrtBACoCvKkBu6G2OALcyAEgESAzQcAAbGpBACoCwK0Bu0EAKgLgRLugthAGu0EAKgLAqQG7obY4AuDIASARIDNBwABsakEAKgLErQG7QQAqAuREu6C2EAa7QQAqAsSpAbuhtjgC5MgBIBEgM0HAAGxqQQAqAsitAbtBACoC6ES7oLYQBrtBACoCyKkBu6G2OALoyAEgESAzQcAAbGpBACoCzK0Bu0EAKgLsRLugthAGu0EAKgLMqQG7obY4AuzIASARIDNBwABsakEAKgLQrQG7QQAqAvBEu6C2EAa7QQAqAtCpAbuhtjgC8MgBIBEgM0HAAGxqQQAqAtStAbtBACoC9ES7oLYQBrtBACoC1KkBu6G2OAL0yAEgESAzQcAAbGpBACoC2K0Bu0EAKgL4RLugthAGu0EAKgLYqQG7obY4AvjIASARIDNBwABsakEAKgLcrQG7QQAqAvxEu6C2EAa7QQAqAtypAbuhtjgC/MgBQQBBACoC4KsBuyARIDNBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IBEgM0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgESAzQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyARIDNBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IBEgM0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgESAzQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyARIDNBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IBEgM0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgESAzQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyARIDNBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IBEgM0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgESAzQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyARIDNBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IBEgM0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgESAzQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyARIDNBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IBEgM0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyARIDNBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgESAzQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IBEgM0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyARIDNBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgESAzQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IBEgM0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyARIDNBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgESAzQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IBEgM0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyARIDNBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgESAzQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IBEgM0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyARIDNBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgESAzQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IBEgM0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIDNBAWoiMyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACE2A0AgNkEEbCA2QQRs/V0CgEX9X/0MAAAAAAAAAAAAAAAAAAAAACA2QQRs/V0C4KwB/V8gNkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACA2QQJqIjZBEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACE3A0BBACE4A0AgEiA4QQRsaiARIDdBwABsaiA4QQRsav1dAsDIAf1fIDhBBGz9XQLgqwH9X/3xASA4QQRs/V0CoKsB/V/98gEgOEEEbP1dAsBF/V/98AH9Xv1bAsDIAQAgOEECaiI4QRBIDQALQQAhOQNAIDlBBGwgOUHAAGwqAoBGuyASKgLAyAG7oiA5QcAAbCoChEa7IBIqAsTIAbuioCA5QcAAbCoCiEa7IBIqAsjIAbuioCA5QcAAbCoCjEa7IBIqAszIAbuioCA5QcAAbCoCkEa7IBIqAtDIAbuioCA5QcAAbCoClEa7IBIqAtTIAbuioCA5QcAAbCoCmEa7IBIqAtjIAbuioCA5QcAAbCoCnEa7IBIqAtzIAbuioCA5QcAAbCoCoEa7IBIqAuDIAbuioCA5QcAAbCoCpEa7IBIqAuTIAbuioCA5QcAAbCoCqEa7IBIqAujIAbuioCA5QcAAbCoCrEa7IBIqAuzIAbuioCA5QcAAbCoCsEa7IBIqAvDIAbuioCA5QcAAbCoCtEa7IBIqAvTIAbuioCA5QcAAbCoCuEa7IBIqAvjIAbuioCA5QcAAbCoCvEa7IBIqAvzIAbuioLY4AqCtASA5QQFqIjlBEEgNAAsgEyA3QcAAbGpBACoCoK0Bu0EAKgKATrugthAGu0EAKgKgqgG7obY4AsDIASATIDdBwABsakEAKgKkrQG7QQAqAoROu6C2EAa7QQAqAqSqAbuhtjgCxMgBIBMgN0HAAGxqQQAqAqitAbtBACoCiE67oLYQBrtBACoCqKoBu6G2OALIyAEgEyA3QcAAbGpBACoCrK0Bu0EAKgKMTrugthAGu0EAKgKsqgG7obY4AszIASATIDdBwABsakEAKgKwrQG7QQAqApBOu6C2EAa7QQAqArCqAbuhtjgC0MgBIBMgN0HAAGxqQQAqArStAbtBACoClE67oLYQBrtBACoCtKoBu6G2OALUyAEgEyA3QcAAbGpBACoCuK0Bu0EAKgKYTrugthAGu0EAKgK4qgG7obY4AtjIASATIDdBwABsakEAKgK8rQG7QQAqApxOu6C2EAa7QQAqAryqAbuhtjgC3MgBIBMgN0HAAGxqQQAqAsCtAbtBACoCoE67oLYQBrtBACoCwKoBu6G2OALgyAEgEyA3QcAAbGpBACoCxK0Bu0EAKgKkTrugthAGu0EAKgLEqgG7obY4AuTIASATIDdBwABsakEAKgLIrQG7QQAqAqhOu6C2EAa7QQAqAsiqAbuhtjgC6MgBIBMgN0HAAGxqQQAqAsytAbtBACoCrE67oLYQBrtBACoCzKoBu6G2OALsyAEgEyA3QcAAbGpBACoC0K0Bu0EAKgKwTrugthAGu0EAKgLQqgG7obY4AvDIASATIDdBwABsakEAKgLUrQG7QQAqArROu6C2EAa7QQAqAtSqAbuhtjgC9MgBIBMgN0HAAGxqQQAqAtitAbtBACoCuE67oLYQBrtBACoC2KoBu6G2OAL4yAEgEyA3QcAAbGpBACoC3K0Bu0EAKgK8TrugthAGu0EAKgLcqgG7obY4AvzIAUEAQQAqAqCsAbsgEyA3QcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyATIDdBwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IBMgN0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgEyA3QcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyATIDdBwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IBMgN0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgEyA3QcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyATIDdBwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IBMgN0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgEyA3QcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyATIDdBwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IBMgN0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgEyA3QcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyATIDdBwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IBMgN0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgEyA3QcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyATIDdBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgEyA3QcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IBMgN0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyATIDdBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgEyA3QcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IBMgN0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyATIDdBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgEyA3QcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IBMgN0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyATIDdBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgEyA3QcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IBMgN0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyATIDdBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgEyA3QcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IBMgN0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyATIDdBwABsaioC/MgBuyIXIBeioLY4ApytASA3QQFqIjcgAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhOgNAIDpBBGwgOkEEbP1dAsBO/V/9DAAAAAAAAAAAAAAAAAAAAAAgOkEEbP1dAuCsAf1fIDpBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgOkECaiI6QRBIDQALQQAhOwNAQQAhPANAIDxBBGwgEyA7QcAAbGogPEEEbGr9XQLAyAH9XyA8QQRs/V0CoKwB/V/98QEgPEEEbP1dAqCrAf1f/fIBIDxBBGz9XQKAT/1f/fAB/V79WwLgqwEAIDxBAmoiPEEQSA0AC0EAIT0DQCA9QQRsID1BwABsKgLAT7tBACoC4KsBu6IgPUHAAGwqAsRPu0EAKgLkqwG7oqAgPUHAAGwqAshPu0EAKgLoqwG7oqAgPUHAAGwqAsxPu0EAKgLsqwG7oqAgPUHAAGwqAtBPu0EAKgLwqwG7oqAgPUHAAGwqAtRPu0EAKgL0qwG7oqAgPUHAAGwqAthPu0EAKgL4qwG7oqAgPUHAAGwqAtxPu0EAKgL8qwG7oqAgPUHAAGwqAuBPu0EAKgKArAG7oqAgPUHAAGwqAuRPu0EAKgKErAG7oqAgPUHAAGwqAuhPu0EAKgKIrAG7oqAgPUHAAGwqAuxPu0EAKgKMrAG7oqAgPUHAAGwqAvBPu0EAKgKQrAG7oqAgPUHAAGwqAvRPu0EAKgKUrAG7oqAgPUHAAGwqAvhPu0EAKgKYrAG7oqAgPUHAAGwqAvxPu0EAKgKcrAG7oqC2OALgrAEgPUEBaiI9QQNIDQALQQBBACoC4KwBu0EAKgKAUbugtjgC4KsBQQBBACoC5KwBu0EAKgKEUbugtjgC5KsBQQBBACoC6KwBu0EAKgKIUbugtjgC6KsBRAAAAAAAAPD/IT5BACoC4KsBuyEXIBcgPiAXID5kGyE+QQAqAuSrAbshFyAXID4gFyA+ZBshPkEAKgLoqwG7IRcgFyA+IBcgPmQbIT4gPkEAKgLgqwG7ID6hEAJBACoC5KsBuyA+oRACoEEAKgLoqwG7ID6hEAKgEAOgIT8gFCA7QQxsakEAKgLgqwG7ID+hEAK2OALAyAEgFCA7QQxsakEAKgLkqwG7ID+hEAK2OALEyAEgFCA7QQxsakEAKgLoqwG7ID+hEAK2OALIyAEgO0EBaiI7IABIDQALC8/dAQkBfBR/AnwBfwF7IH8BfAN/A3wgALchAiABQShsIABBAGxqIQMgAUEobCAAQcAAbGohBCABQShsIABBgAFsaiEFIAFBKGwgAEEAbGohBiABQShsIABBwABsaiEHIAFBKGwgAEEAbGohCCABQShsIABBgAFsaiEJIAFBKGwgAEEAbGohCiABQShsIABBwABsaiELIAFBKGwgAEEAbGohDCABQShsIABBgAFsaiENIAFBKGwgAEEAbGohDiABQShsIABBwABsaiEPIAFBKGwgAEEAbGohECABQShsIABBgAFsaiERIAFBKGwgAEEAbGohEiABQShsIABBwABsaiETIAFBEGwhFEEAQaCrAWpBAEHAAPwLAEEAQeCrAWpBAEHAAPwLAEEAIRUDQEEAIRYDQCAWQQRsIBZBEGwqAgC7IBVBEGwqAsDIAbuiIBZBEGwqAgS7IBVBEGwqAsTIAbuioCAWQRBsKgIIuyAVQRBsKgLIyAG7oqAgFkEQbCoCDLsgFUEQbCoCzMgBu6KgtjgCoKwBIBZBAWoiFkEQSA0ACyADIBVBwABsakEAKgKgrAG7QQAqAoACu6C2EAa7QQAqAqCiAbuhtjgCwMgBIAMgFUHAAGxqQQAqAqSsAbtBACoChAK7oLYQBrtBACoCpKIBu6G2OALEyAEgAyAVQcAAbGpBACoCqKwBu0EAKgKIArugthAGu0EAKgKoogG7obY4AsjIASADIBVBwABsakEAKgKsrAG7QQAqAowCu6C2EAa7QQAqAqyiAbuhtjgCzMgBIAMgFUHAAGxqQQAqArCsAbtBACoCkAK7oLYQBrtBACoCsKIBu6G2OALQyAEgAyAVQcAAbGpBACoCtKwBu0EAKgKUArugthAGu0EAKgK0ogG7obY4AtTIASADIBVBwABsakEAKgK4rAG7QQAqApgCu6C2EAa7QQAqAriiAbuhtjgC2MgBIAMgFUHAAGxqQQAqArysAbtBACoCnAK7oLYQBrtBACoCvKIBu6G2OALcyAEgAyAVQcAAbGpBACoCwKwBu0EAKgKgArugthAGu0EAKgLAogG7obY4AuDIASADIBVBwABsakEAKgLErAG7QQAqAqQCu6C2EAa7QQAqAsSiAbuhtjgC5MgBIAMgFUHAAGxqQQAqAsisAbtBACoCqAK7oLYQBrtBACoCyKIBu6G2OALoyAEgAyAVQcAAbGpBACoCzKwBu0EAKgKsArugthAGu0EAKgLMogG7obY4AuzIASADIBVBwABsakEAKgLQrAG7QQAqArACu6C2EAa7QQAqAtCiAbuhtjgC8MgBIAMgFUHAAGxqQQAqAtSsAbtBACoCtAK7oLYQBrtBACoC1KIBu6G2OAL0yAEgAyAVQcAAbGpBACoC2KwBu0EAKgK4ArugthAGu0EAKgLYogG7obY4AvjIASADIBVBwABsakEAKgLcrAG7QQAqArwCu6C2EAa7QQAqAtyiAbuhtjgC/MgBQQBBACoCoKsBuyADIBVBwABsaioCwMgBu6C2OAKgqwFBAEEAKgKkqwG7IAMgFUHAAGxqKgLEyAG7oLY4AqSrAUEAQQAqAqirAbsgAyAVQcAAbGoqAsjIAbugtjgCqKsBQQBBACoCrKsBuyADIBVBwABsaioCzMgBu6C2OAKsqwFBAEEAKgKwqwG7IAMgFUHAAGxqKgLQyAG7oLY4ArCrAUEAQQAqArSrAbsgAyAVQcAAbGoqAtTIAbugtjgCtKsBQQBBACoCuKsBuyADIBVBwABsaioC2MgBu6C2OAK4qwFBAEEAKgK8qwG7IAMgFUHAAGxqKgLcyAG7oLY4AryrAUEAQQAqAsCrAbsgAyAVQcAAbGoqAuDIAbugtjgCwKsBQQBBACoCxKsBuyADIBVBwABsaioC5MgBu6C2OALEqwFBAEEAKgLIqwG7IAMgFUHAAGxqKgLoyAG7oLY4AsirAUEAQQAqAsyrAbsgAyAVQcAAbGoqAuzIAbugtjgCzKsBQQBBACoC0KsBuyADIBVBwABsaioC8MgBu6C2OALQqwFBAEEAKgLUqwG7IAMgFUHAAGxqKgL0yAG7oLY4AtSrAUEAQQAqAtirAbsgAyAVQcAAbGoqAvjIAbugtjgC2KsBQQBBACoC3KsBuyADIBVBwABsaioC/MgBu6C2OALcqwFBAEEAKgLgqwG7IAMgFUHAAGxqKgLAyAG7IhcgF6KgtjgC4KsBQQBBACoC5KsBuyADIBVBwABsaioCxMgBuyIXIBeioLY4AuSrAUEAQQAqAuirAbsgAyAVQcAAbGoqAsjIAbsiFyAXoqC2OALoqwFBAEEAKgLsqwG7IAMgFUHAAGxqKgLMyAG7IhcgF6KgtjgC7KsBQQBBACoC8KsBuyADIBVBwABsaioC0MgBuyIXIBeioLY4AvCrAUEAQQAqAvSrAbsgAyAVQcAAbGoqAtTIAbsiFyAXoqC2OAL0qwFBAEEAKgL4qwG7IAMgFUHAAGxqKgLYyAG7IhcgF6KgtjgC+KsBQQBBACoC/KsBuyADIBVBwABsaioC3MgBuyIXIBeioLY4AvyrAUEAQQAqAoCsAbsgAyAVQcAAbGoqAuDIAbsiFyAXoqC2OAKArAFBAEEAKgKErAG7IAMgFUHAAGxqKgLkyAG7IhcgF6KgtjgChKwBQQBBACoCiKwBuyADIBVBwABsaioC6MgBuyIXIBeioLY4AoisAUEAQQAqAoysAbsgAyAVQcAAbGoqAuzIAbsiFyAXoqC2OAKMrAFBAEEAKgKQrAG7IAMgFUHAAGxqKgLwyAG7IhcgF6KgtjgCkKwBQQBBACoClKwBuyADIBVBwABsaioC9MgBuyIXIBeioLY4ApSsAUEAQQAqApisAbsgAyAVQcAAbGoqAvjIAbsiFyAXoqC2OAKYrAFBAEEAKgKcrAG7IAMgFUHAAGxqKgL8yAG7IhcgF6KgtjgCnKwBIBVBAWoiFSAASA0AC0QAAAAAAADwPyACoyEYIABBAUoEQEEAQQAqAqCrAbsgGKK2OAKgqwFBAEEAKgKkqwG7IBiitjgCpKsBQQBBACoCqKsBuyAYorY4AqirAUEAQQAqAqyrAbsgGKK2OAKsqwFBAEEAKgKwqwG7IBiitjgCsKsBQQBBACoCtKsBuyAYorY4ArSrAUEAQQAqArirAbsgGKK2OAK4qwFBAEEAKgK8qwG7IBiitjgCvKsBQQBBACoCwKsBuyAYorY4AsCrAUEAQQAqAsSrAbsgGKK2OALEqwFBAEEAKgLIqwG7IBiitjgCyKsBQQBBACoCzKsBuyAYorY4AsyrAUEAQQAqAtCrAbsgGKK2OALQqwFBAEEAKgLUqwG7IBiitjgC1KsBQQBBACoC2KsBuyAYorY4AtirAUEAQQAqAtyrAbsgGKK2OALcqwFBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBC0EAIRkDQCAZQQRsIBlBBGz9XQLAAv1f/QwAAAAAAAAAAAAAAAAAAAAAIBlBBGz9XQLgqwH9XyAZQQRs/V0CoKsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgrAEAIBlBAmoiGUEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIRsDQEEAIRwDQCAEIBxBBGxqIAMgG0HAAGxqIBxBBGxq/V0CwMgB/V8gHEEEbP1dAqCrAf1f/fEBIBxBBGz9XQKgrAH9X/3yASAcQQRs/V0CgAP9X/3wAf1e/VsCwMgBACAcQQJqIhxBEEgNAAtBACEdA0AgHUEEbCAdQcAAbCoCwAO7IAQqAsDIAbuiIB1BwABsKgLEA7sgBCoCxMgBu6KgIB1BwABsKgLIA7sgBCoCyMgBu6KgIB1BwABsKgLMA7sgBCoCzMgBu6KgIB1BwABsKgLQA7sgBCoC0MgBu6KgIB1BwABsKgLUA7sgBCoC1MgBu6KgIB1BwABsKgLYA7sgBCoC2MgBu6KgIB1BwABsKgLcA7sgBCoC3MgBu6KgIB1BwABsKgLgA7sgBCoC4MgBu6KgIB1BwABsKgLkA7sgBCoC5MgBu6KgIB1BwABsKgLoA7sgBCoC6MgBu6KgIB1BwABsKgLsA7sgBCoC7MgBu6KgIB1BwABsKgLwA7sgBCoC8MgBu6KgIB1BwABsKgL0A7sgBCoC9MgBu6KgIB1BwABsKgL4A7sgBCoC+MgBu6KgIB1BwABsKgL8A7sgBCoC/MgBu6KgtjgCoK0BIB1BAWoiHUEQSA0ACyAFIBtBwABsakEAKgKgrQG7QQAqAsALu6C2EAa7QQAqAqCjAbuhtjgCwMgBIAUgG0HAAGxqQQAqAqStAbtBACoCxAu7oLYQBrtBACoCpKMBu6G2OALEyAEgBSAbQcAAbGpBACoCqK0Bu0EAKgLIC7ugthAGu0EAKgKoowG7obY4AsjIASAFIBtBwABsakEAKgKsrQG7QQAqAswLu6C2EAa7QQAqAqyjAbuhtjgCzMgBIAUgG0HAAGxqQQAqArCtAbtBACoC0Au7oLYQBrtBACoCsKMBu6G2OALQyAEgBSAbQcAAbGpBACoCtK0Bu0EAKgLUC7ugthAGu0EAKgK0owG7obY4AtTIASAFIBtBwABsakEAKgK4rQG7QQAqAtgLu6C2EAa7QQAqArijAbuhtjgC2MgBIAUgG0HAAGxqQQAqArytAbtBACoC3Au7oLYQBrtBACoCvKMBu6G2OALcyAEgBSAbQcAAbGpBACoCwK0Bu0EAKgLgC7ugthAGu0EAKgLAowG7obY4AuDIASAFIBtBwABsakEAKgLErQG7QQAqAuQLu6C2EAa7QQAqAsSjAbuhtjgC5MgBIAUgG0HAAGxqQQAqAsitAbtBACoC6Au7oLYQBrtBACoCyKMBu6G2OALoyAEgBSAbQcAAbGpBACoCzK0Bu0EAKgLsC7ugthAGu0EAKgLMowG7obY4AuzIASAFIBtBwABsakEAKgLQrQG7QQAqAvALu6C2EAa7QQAqAtCjAbuhtjgC8MgBIAUgG0HAAGxqQQAqAtStAbtBACoC9Au7oLYQBrtBACoC1KMBu6G2OAL0yAEgBSAbQcAAbGpBACoC2K0Bu0EAKgL4C7ugthAGu0EAKgLYowG7obY4AvjIASAFIBtBwABsakEAKgLcrQG7QQAqAvwLu6C2EAa7QQAqAtyjAbuhtjgC/MgBQQBBACoC4KsBuyAFIBtBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IAUgG0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgBSAbQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyAFIBtBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IAUgG0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgBSAbQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyAFIBtBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IAUgG0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgBSAbQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyAFIBtBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IAUgG0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgBSAbQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyAFIBtBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IAUgG0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgBSAbQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyAFIBtBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IAUgG0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyAFIBtBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgBSAbQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAUgG0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyAFIBtBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgBSAbQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAUgG0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyAFIBtBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgBSAbQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAUgG0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyAFIBtBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgBSAbQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAUgG0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyAFIBtBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgBSAbQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAUgG0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIBtBAWoiGyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEeA0AgHkEEbCAeQQRs/V0CgAz9X/0MAAAAAAAAAAAAAAAAAAAAACAeQQRs/V0C4KwB/V8gHkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAeQQJqIh5BEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACEfA0BBACEgA0AgBiAgQQRsaiAFIB9BwABsaiAgQQRsav1dAsDIAf1fICBBBGz9XQLgqwH9X/3xASAgQQRs/V0CoKsB/V/98gEgIEEEbP1dAsAM/V/98AH9Xv1bAsDIAQAgIEECaiIgQRBIDQALQQAhIQNAICFBBGwgIUHAAGwqAoANuyAGKgLAyAG7oiAhQcAAbCoChA27IAYqAsTIAbuioCAhQcAAbCoCiA27IAYqAsjIAbuioCAhQcAAbCoCjA27IAYqAszIAbuioCAhQcAAbCoCkA27IAYqAtDIAbuioCAhQcAAbCoClA27IAYqAtTIAbuioCAhQcAAbCoCmA27IAYqAtjIAbuioCAhQcAAbCoCnA27IAYqAtzIAbuioCAhQcAAbCoCoA27IAYqAuDIAbuioCAhQcAAbCoCpA27IAYqAuTIAbuioCAhQcAAbCoCqA27IAYqAujIAbuioCAhQcAAbCoCrA27IAYqAuzIAbuioCAhQcAAbCoCsA27IAYqAvDIAbuioCAhQcAAbCoCtA27IAYqAvTIAbuioCAhQcAAbCoCuA27IAYqAvjIAbuioCAhQcAAbCoCvA27IAYqAvzIAbuioLY4AqCtASAhQQFqIiFBEEgNAAsgByAfQcAAbGpBACoCoK0Bu0EAKgKAFbugthAGu0EAKgKgpAG7obY4AsDIASAHIB9BwABsakEAKgKkrQG7QQAqAoQVu6C2EAa7QQAqAqSkAbuhtjgCxMgBIAcgH0HAAGxqQQAqAqitAbtBACoCiBW7oLYQBrtBACoCqKQBu6G2OALIyAEgByAfQcAAbGpBACoCrK0Bu0EAKgKMFbugthAGu0EAKgKspAG7obY4AszIASAHIB9BwABsakEAKgKwrQG7QQAqApAVu6C2EAa7QQAqArCkAbuhtjgC0MgBIAcgH0HAAGxqQQAqArStAbtBACoClBW7oLYQBrtBACoCtKQBu6G2OALUyAEgByAfQcAAbGpBACoCuK0Bu0EAKgKYFbugthAGu0EAKgK4pAG7obY4AtjIASAHIB9BwABsakEAKgK8rQG7QQAqApwVu6C2EAa7QQAqArykAbuhtjgC3MgBIAcgH0HAAGxqQQAqAsCtAbtBACoCoBW7oLYQBrtBACoCwKQBu6G2OALgyAEgByAfQcAAbGpBACoCxK0Bu0EAKgKkFbugthAGu0EAKgLEpAG7obY4AuTIASAHIB9BwABsakEAKgLIrQG7QQAqAqgVu6C2EAa7QQAqAsikAbuhtjgC6MgBIAcgH0HAAGxqQQAqAsytAbtBACoCrBW7oLYQBrtBACoCzKQBu6G2OALsyAEgByAfQcAAbGpBACoC0K0Bu0EAKgKwFbugthAGu0EAKgLQpAG7obY4AvDIASAHIB9BwABsakEAKgLUrQG7QQAqArQVu6C2EAa7QQAqAtSkAbuhtjgC9MgBIAcgH0HAAGxqQQAqAtitAbtBACoCuBW7oLYQBrtBACoC2KQBu6G2OAL4yAEgByAfQcAAbGpBACoC3K0Bu0EAKgK8FbugthAGu0EAKgLcpAG7obY4AvzIAUEAQQAqAqCsAbsgByAfQcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyAHIB9BwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IAcgH0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgByAfQcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyAHIB9BwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IAcgH0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgByAfQcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyAHIB9BwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IAcgH0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgByAfQcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyAHIB9BwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IAcgH0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgByAfQcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyAHIB9BwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IAcgH0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgByAfQcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyAHIB9BwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgByAfQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IAcgH0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyAHIB9BwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgByAfQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IAcgH0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyAHIB9BwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgByAfQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IAcgH0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyAHIB9BwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgByAfQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IAcgH0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyAHIB9BwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgByAfQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IAcgH0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyAHIB9BwABsaioC/MgBuyIXIBeioLY4ApytASAfQQFqIh8gAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhIgNAICJBBGwgIkEEbP1dAsAV/V/9DAAAAAAAAAAAAAAAAAAAAAAgIkEEbP1dAuCsAf1fICJBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgIkECaiIiQRBIDQALQQBB4KsBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhIwNAQQAhJANAIAggJEEEbGogByAjQcAAbGogJEEEbGr9XQLAyAH9XyAkQQRs/V0CoKwB/V/98QEgJEEEbP1dAqCrAf1f/fIBICRBBGz9XQKAFv1f/fAB/V79WwLAyAEAICRBAmoiJEEQSA0AC0EAISUDQCAlQQRsICVBwABsKgLAFrsgCCoCwMgBu6IgJUHAAGwqAsQWuyAIKgLEyAG7oqAgJUHAAGwqAsgWuyAIKgLIyAG7oqAgJUHAAGwqAswWuyAIKgLMyAG7oqAgJUHAAGwqAtAWuyAIKgLQyAG7oqAgJUHAAGwqAtQWuyAIKgLUyAG7oqAgJUHAAGwqAtgWuyAIKgLYyAG7oqAgJUHAAGwqAtwWuyAIKgLcyAG7oqAgJUHAAGwqAuAWuyAIKgLgyAG7oqAgJUHAAGwqAuQWuyAIKgLkyAG7oqAgJUHAAGwqAugWuyAIKgLoyAG7oqAgJUHAAGwqAuwWuyAIKgLsyAG7oqAgJUHAAGwqAvAWuyAIKgLwyAG7oqAgJUHAAGwqAvQWuyAIKgL0yAG7oqAgJUHAAGwqAvgWuyAIKgL4yAG7oqAgJUHAAGwqAvwWuyAIKgL8yAG7oqC2OAKgrQEgJUEBaiIlQRBIDQALIAkgI0HAAGxqQQAqAqCtAbtBACoCwB67oLYQBrtBACoCoKUBu6G2OALAyAEgCSAjQcAAbGpBACoCpK0Bu0EAKgLEHrugthAGu0EAKgKkpQG7obY4AsTIASAJICNBwABsakEAKgKorQG7QQAqAsgeu6C2EAa7QQAqAqilAbuhtjgCyMgBIAkgI0HAAGxqQQAqAqytAbtBACoCzB67oLYQBrtBACoCrKUBu6G2OALMyAEgCSAjQcAAbGpBACoCsK0Bu0EAKgLQHrugthAGu0EAKgKwpQG7obY4AtDIASAJICNBwABsakEAKgK0rQG7QQAqAtQeu6C2EAa7QQAqArSlAbuhtjgC1MgBIAkgI0HAAGxqQQAqAritAbtBACoC2B67oLYQBrtBACoCuKUBu6G2OALYyAEgCSAjQcAAbGpBACoCvK0Bu0EAKgLcHrugthAGu0EAKgK8pQG7obY4AtzIASAJICNBwABsakEAKgLArQG7QQAqAuAeu6C2EAa7QQAqAsClAbuhtjgC4MgBIAkgI0HAAGxqQQAqAsStAbtBACoC5B67oLYQBrtBACoCxKUBu6G2OALkyAEgCSAjQcAAbGpBACoCyK0Bu0EAKgLoHrugthAGu0EAKgLIpQG7obY4AujIASAJICNBwABsakEAKgLMrQG7QQAqAuweu6C2EAa7QQAqAsylAbuhtjgC7MgBIAkgI0HAAGxqQQAqAtCtAbtBACoC8B67oLYQBrtBACoC0KUBu6G2OALwyAEgCSAjQcAAbGpBACoC1K0Bu0EAKgL0HrugthAGu0EAKgLUpQG7obY4AvTIASAJICNBwABsakEAKgLYrQG7QQAqAvgeu6C2EAa7QQAqAtilAbuhtjgC+MgBIAkgI0HAAGxqQQAqAtytAbtBACoC/B67oLYQBrtBACoC3KUBu6G2OAL8yAFBAEEAKgLgqwG7IAkgI0HAAGxqKgLAyAG7oLY4AuCrAUEAQQAqAuSrAbsgCSAjQcAAbGoqAsTIAbugtjgC5KsBQQBBACoC6KsBuyAJICNBwABsaioCyMgBu6C2OALoqwFBAEEAKgLsqwG7IAkgI0HAAGxqKgLMyAG7oLY4AuyrAUEAQQAqAvCrAbsgCSAjQcAAbGoqAtDIAbugtjgC8KsBQQBBACoC9KsBuyAJICNBwABsaioC1MgBu6C2OAL0qwFBAEEAKgL4qwG7IAkgI0HAAGxqKgLYyAG7oLY4AvirAUEAQQAqAvyrAbsgCSAjQcAAbGoqAtzIAbugtjgC/KsBQQBBACoCgKwBuyAJICNBwABsaioC4MgBu6C2OAKArAFBAEEAKgKErAG7IAkgI0HAAGxqKgLkyAG7oLY4AoSsAUEAQQAqAoisAbsgCSAjQcAAbGoqAujIAbugtjgCiKwBQQBBACoCjKwBuyAJICNBwABsaioC7MgBu6C2OAKMrAFBAEEAKgKQrAG7IAkgI0HAAGxqKgLwyAG7oLY4ApCsAUEAQQAqApSsAbsgCSAjQcAAbGoqAvTIAbugtjgClKwBQQBBACoCmKwBuyAJICNBwABsaioC+MgBu6C2OAKYrAFBAEEAKgKcrAG7IAkgI0HAAGxqKgL8yAG7oLY4ApysAUEAQQAqAuCsAbsgCSAjQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IAkgI0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAJICNBwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgCSAjQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IAkgI0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAJICNBwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgCSAjQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IAkgI0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAJICNBwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgCSAjQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IAkgI0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAJICNBwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgCSAjQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IAkgI0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAJICNBwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgCSAjQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgI0EBaiIjIABIDQALIABBAUoEQEEAQQAqAuCrAbsgGKK2OALgqwFBAEEAKgLkqwG7IBiitjgC5KsBQQBBACoC6KsBuyAYorY4AuirAUEAQQAqAuyrAbsgGKK2OALsqwFBAEEAKgLwqwG7IBiitjgC8KsBQQBBACoC9KsBuyAYorY4AvSrAUEAQQAqAvirAbsgGKK2OAL4qwFBAEEAKgL8qwG7IBiitjgC/KsBQQBBACoCgKwBuyAYorY4AoCsAUEAQQAqAoSsAbsgGKK2OAKErAFBAEEAKgKIrAG7IBiitjgCiKwBQQBBACoCjKwBuyAYorY4AoysAUEAQQAqApCsAbsgGKK2OAKQrAFBAEEAKgKUrAG7IBiitjgClKwBQQBBACoCmKwBuyAYorY4ApisAUEAQQAqApysAbsgGKK2OAKcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAISYDQCAmQQRsICZBBGz9XQKAH/1f/QwAAAAAAAAAAAAAAAAAAAAAICZBBGz9XQLgrAH9XyAmQQRs/V0C4KsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAICZBAmoiJkEQSA0AC0EAQaCsAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIScDQEEAISgDQCAKIChBBGxqIAkgJ0HAAGxqIChBBGxq/V0CwMgB/V8gKEEEbP1dAuCrAf1f/fEBIChBBGz9XQKgqwH9X/3yASAoQQRs/V0CwB/9X/3wAf1e/VsCwMgBACAoQQJqIihBEEgNAAtBACEpA0AgKUEEbCApQcAAbCoCgCC7IAoqAsDIAbuiIClBwABsKgKEILsgCioCxMgBu6KgIClBwABsKgKIILsgCioCyMgBu6KgIClBwABsKgKMILsgCioCzMgBu6KgIClBwABsKgKQILsgCioC0MgBu6KgIClBwABsKgKUILsgCioC1MgBu6KgIClBwABsKgKYILsgCioC2MgBu6KgIClBwABsKgKcILsgCioC3MgBu6KgIClBwABsKgKgILsgCioC4MgBu6KgIClBwABsKgKkILsgCioC5MgBu6KgIClBwABsKgKoILsgCioC6MgBu6KgIClBwABsKgKsILsgCioC7MgBu6KgIClBwABsKgKwILsgCioC8MgBu6KgIClBwABsKgK0ILsgCioC9MgBu6KgIClBwABsKgK4ILsgCioC+MgBu6KgIClBwABsKgK8ILsgCioC/MgBu6KgtjgCoK0BIClBAWoiKUEQSA0ACyALICdBwABsakEAKgKgrQG7QQAqAoAou6C2EAa7QQAqAqCmAbuhtjgCwMgBIAsgJ0HAAGxqQQAqAqStAbtBACoChCi7oLYQBrtBACoCpKYBu6G2OALEyAEgCyAnQcAAbGpBACoCqK0Bu0EAKgKIKLugthAGu0EAKgKopgG7obY4AsjIASALICdBwABsakEAKgKsrQG7QQAqAowou6C2EAa7QQAqAqymAbuhtjgCzMgBIAsgJ0HAAGxqQQAqArCtAbtBACoCkCi7oLYQBrtBACoCsKYBu6G2OALQyAEgCyAnQcAAbGpBACoCtK0Bu0EAKgKUKLugthAGu0EAKgK0pgG7obY4AtTIASALICdBwABsakEAKgK4rQG7QQAqApgou6C2EAa7QQAqArimAbuhtjgC2MgBIAsgJ0HAAGxqQQAqArytAbtBACoCnCi7oLYQBrtBACoCvKYBu6G2OALcyAEgCyAnQcAAbGpBACoCwK0Bu0EAKgKgKLugthAGu0EAKgLApgG7obY4AuDIASALICdBwABsakEAKgLErQG7QQAqAqQou6C2EAa7QQAqAsSmAbuhtjgC5MgBIAsgJ0HAAGxqQQAqAsitAbtBACoCqCi7oLYQBrtBACoCyKYBu6G2OALoyAEgCyAnQcAAbGpBACoCzK0Bu0EAKgKsKLugthAGu0EAKgLMpgG7obY4AuzIASALICdBwABsakEAKgLQrQG7QQAqArAou6C2EAa7QQAqAtCmAbuhtjgC8MgBIAsgJ0HAAGxqQQAqAtStAbtBACoCtCi7oLYQBrtBACoC1KYBu6G2OAL0yAEgCyAnQcAAbGpBACoC2K0Bu0EAKgK4KLugthAGu0EAKgLYpgG7obY4AvjIASALICdBwABsakEAKgLcrQG7QQAqArwou6C2EAa7QQAqAtymAbuhtjgC/MgBQQBBACoCoKwBuyALICdBwABsaioCwMgBu6C2OAKgrAFBAEEAKgKkrAG7IAsgJ0HAAGxqKgLEyAG7oLY4AqSsAUEAQQAqAqisAbsgCyAnQcAAbGoqAsjIAbugtjgCqKwBQQBBACoCrKwBuyALICdBwABsaioCzMgBu6C2OAKsrAFBAEEAKgKwrAG7IAsgJ0HAAGxqKgLQyAG7oLY4ArCsAUEAQQAqArSsAbsgCyAnQcAAbGoqAtTIAbugtjgCtKwBQQBBACoCuKwBuyALICdBwABsaioC2MgBu6C2OAK4rAFBAEEAKgK8rAG7IAsgJ0HAAGxqKgLcyAG7oLY4ArysAUEAQQAqAsCsAbsgCyAnQcAAbGoqAuDIAbugtjgCwKwBQQBBACoCxKwBuyALICdBwABsaioC5MgBu6C2OALErAFBAEEAKgLIrAG7IAsgJ0HAAGxqKgLoyAG7oLY4AsisAUEAQQAqAsysAbsgCyAnQcAAbGoqAuzIAbugtjgCzKwBQQBBACoC0KwBuyALICdBwABsaioC8MgBu6C2OALQrAFBAEEAKgLUrAG7IAsgJ0HAAGxqKgL0yAG7oLY4AtSsAUEAQQAqAtisAbsgCyAnQcAAbGoqAvjIAbugtjgC2KwBQQBBACoC3KwBuyALICdBwABsaioC/MgBu6C2OALcrAFBAEEAKgLgrAG7IAsgJ0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyALICdBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgCyAnQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAsgJ0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyALICdBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgCyAnQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAsgJ0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyALICdBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgCyAnQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAsgJ0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyALICdBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgCyAnQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAsgJ0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyALICdBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgCyAnQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAsgJ0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BICdBAWoiJyAASA0ACyAAQQFKBEBBAEEAKgKgrAG7IBiitjgCoKwBQQBBACoCpKwBuyAYorY4AqSsAUEAQQAqAqisAbsgGKK2OAKorAFBAEEAKgKsrAG7IBiitjgCrKwBQQBBACoCsKwBuyAYorY4ArCsAUEAQQAqArSsAbsgGKK2OAK0rAFBAEEAKgK4rAG7IBiitjgCuKwBQQBBACoCvKwBuyAYorY4ArysAUEAQQAqAsCsAbsgGKK2OALArAFBAEEAKgLErAG7IBiitjgCxKwBQQBBACoCyKwBuyAYorY4AsisAUEAQQAqAsysAbsgGKK2OALMrAFBAEEAKgLQrAG7IBiitjgC0KwBQQBBACoC1KwBuyAYorY4AtSsAUEAQQAqAtisAbsgGKK2OALYrAFBAEEAKgLcrAG7IBiitjgC3KwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEqA0AgKkEEbCAqQQRs/V0CwCj9X/0MAAAAAAAAAAAAAAAAAAAAACAqQQRs/V0C4KwB/V8gKkEEbP1dAqCsAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAqQQJqIipBEEgNAAtBAEHgqwFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACErA0BBACEsA0AgDCAsQQRsaiALICtBwABsaiAsQQRsav1dAsDIAf1fICxBBGz9XQKgrAH9X/3xASAsQQRs/V0CoKsB/V/98gEgLEEEbP1dAoAp/V/98AH9Xv1bAsDIAQAgLEECaiIsQRBIDQALQQAhLQNAIC1BBGwgLUHAAGwqAsApuyAMKgLAyAG7oiAtQcAAbCoCxCm7IAwqAsTIAbuioCAtQcAAbCoCyCm7IAwqAsjIAbuioCAtQcAAbCoCzCm7IAwqAszIAbuioCAtQcAAbCoC0Cm7IAwqAtDIAbuioCAtQcAAbCoC1Cm7IAwqAtTIAbuioCAtQcAAbCoC2Cm7IAwqAtjIAbuioCAtQcAAbCoC3Cm7IAwqAtzIAbuioCAtQcAAbCoC4Cm7IAwqAuDIAbuioCAtQcAAbCoC5Cm7IAwqAuTIAbuioCAtQcAAbCoC6Cm7IAwqAujIAbuioCAtQcAAbCoC7Cm7IAwqAuzIAbuioCAtQcAAbCoC8Cm7IAwqAvDIAbuioCAtQcAAbCoC9Cm7IAwqAvTIAbuioCAtQcAAbCoC+Cm7IAwqAvjIAbuioCAtQcAAbCoC/Cm7IAwqAvzIAbuioLY4AqCtASAtQQFqIi1BEEgNAAsgDSArQcAAbGpBACoCoK0Bu0EAKgLAMbugthAGu0EAKgKgpwG7obY4AsDIASANICtBwABsakEAKgKkrQG7QQAqAsQxu6C2EAa7QQAqAqSnAbuhtjgCxMgBIA0gK0HAAGxqQQAqAqitAbtBACoCyDG7oLYQBrtBACoCqKcBu6G2OALIyAEgDSArQcAAbGpBACoCrK0Bu0EAKgLMMbugthAGu0EAKgKspwG7obY4AszIASANICtBwABsakEAKgKwrQG7QQAqAtAxu6C2EAa7QQAqArCnAbuhtjgC0MgBIA0gK0HAAGxqQQAqArStAbtBACoC1DG7oLYQBrtBACoCtKcBu6G2OALUyAEgDSArQcAAbGpBACoCuK0Bu0EAKgLYMbugthAGu0EAKgK4pwG7obY4AtjIASANICtBwABsakEAKgK8rQG7QQAqAtwxu6C2EAa7QQAqArynAbuhtjgC3MgBIA0gK0HAAGxqQQAqAsCtAbtBACoC4DG7oLYQBrtBACoCwKcBu6G2OALgyAEgDSArQcAAbGpBACoCxK0Bu0EAKgLkMbugthAGu0EAKgLEpwG7obY4AuTIASANICtBwABsakEAKgLIrQG7QQAqAugxu6C2EAa7QQAqAsinAbuhtjgC6MgBIA0gK0HAAGxqQQAqAsytAbtBACoC7DG7oLYQBrtBACoCzKcBu6G2OALsyAEgDSArQcAAbGpBACoC0K0Bu0EAKgLwMbugthAGu0EAKgLQpwG7obY4AvDIASANICtBwABsakEAKgLUrQG7QQAqAvQxu6C2EAa7QQAqAtSnAbuhtjgC9MgBIA0gK0HAAGxqQQAqAtitAbtBACoC+DG7oLYQBrtBACoC2KcBu6G2OAL4yAEgDSArQcAAbGpBACoC3K0Bu0EAKgL8MbugthAGu0EAKgLcpwG7obY4AvzIAUEAQQAqAuCrAbsgDSArQcAAbGoqAsDIAbugtjgC4KsBQQBBACoC5KsBuyANICtBwABsaioCxMgBu6C2OALkqwFBAEEAKgLoqwG7IA0gK0HAAGxqKgLIyAG7oLY4AuirAUEAQQAqAuyrAbsgDSArQcAAbGoqAszIAbugtjgC7KsBQQBBACoC8KsBuyANICtBwABsaioC0MgBu6C2OALwqwFBAEEAKgL0qwG7IA0gK0HAAGxqKgLUyAG7oLY4AvSrAUEAQQAqAvirAbsgDSArQcAAbGoqAtjIAbugtjgC+KsBQQBBACoC/KsBuyANICtBwABsaioC3MgBu6C2OAL8qwFBAEEAKgKArAG7IA0gK0HAAGxqKgLgyAG7oLY4AoCsAUEAQQAqAoSsAbsgDSArQcAAbGoqAuTIAbugtjgChKwBQQBBACoCiKwBuyANICtBwABsaioC6MgBu6C2OAKIrAFBAEEAKgKMrAG7IA0gK0HAAGxqKgLsyAG7oLY4AoysAUEAQQAqApCsAbsgDSArQcAAbGoqAvDIAbugtjgCkKwBQQBBACoClKwBuyANICtBwABsaioC9MgBu6C2OAKUrAFBAEEAKgKYrAG7IA0gK0HAAGxqKgL4yAG7oLY4ApisAUEAQQAqApysAbsgDSArQcAAbGoqAvzIAbugtjgCnKwBQQBBACoC4KwBuyANICtBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgDSArQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IA0gK0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyANICtBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgDSArQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IA0gK0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyANICtBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgDSArQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IA0gK0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyANICtBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgDSArQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IA0gK0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyANICtBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgDSArQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IA0gK0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyANICtBwABsaioC/MgBuyIXIBeioLY4ApytASArQQFqIisgAEgNAAsgAEEBSgRAQQBBACoC4KsBuyAYorY4AuCrAUEAQQAqAuSrAbsgGKK2OALkqwFBAEEAKgLoqwG7IBiitjgC6KsBQQBBACoC7KsBuyAYorY4AuyrAUEAQQAqAvCrAbsgGKK2OALwqwFBAEEAKgL0qwG7IBiitjgC9KsBQQBBACoC+KsBuyAYorY4AvirAUEAQQAqAvyrAbsgGKK2OAL8qwFBAEEAKgKArAG7IBiitjgCgKwBQQBBACoChKwBuyAYorY4AoSsAUEAQQAqAoisAbsgGKK2OAKIrAFBAEEAKgKMrAG7IBiitjgCjKwBQQBBACoCkKwBuyAYorY4ApCsAUEAQQAqApSsAbsgGKK2OAKUrAFBAEEAKgKYrAG7IBiitjgCmKwBQQBBACoCnKwBuyAYorY4ApysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhLgNAIC5BBGwgLkEEbP1dAoAy/V/9DAAAAAAAAAAAAAAAAAAAAAAgLkEEbP1dAuCsAf1fIC5BBGz9XQLgqwH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgLkECaiIuQRBIDQALQQBBoKwBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhLwNAQQAhMANAIA4gMEEEbGogDSAvQcAAbGogMEEEbGr9XQLAyAH9XyAwQQRs/V0C4KsB/V/98QEgMEEEbP1dAqCrAf1f/fIBIDBBBGz9XQLAMv1f/fAB/V79WwLAyAEAIDBBAmoiMEEQSA0AC0EAITEDQCAxQQRsIDFBwABsKgKAM7sgDioCwMgBu6IgMUHAAGwqAoQzuyAOKgLEyAG7oqAgMUHAAGwqAogzuyAOKgLIyAG7oqAgMUHAAGwqAowzuyAOKgLMyAG7oqAgMUHAAGwqApAzuyAOKgLQyAG7oqAgMUHAAGwqApQzuyAOKgLUyAG7oqAgMUHAAGwqApgzuyAOKgLYyAG7oqAgMUHAAGwqApwzuyAOKgLcyAG7oqAgMUHAAGwqAqAzuyAOKgLgyAG7oqAgMUHAAGwqAqQzuyAOKgLkyAG7oqAgMUHAAGwqAqgzuyAOKgLoyAG7oqAgMUHAAGwqAqwzuyAOKgLsyAG7oqAgMUHAAGwqArAzuyAOKgLwyAG7oqAgMUHAAGwqArQzuyAOKgL0yAG7oqAgMUHAAGwqArgzuyAOKgL4yAG7oqAgMUHAAGwqArwzuyAOKgL8yAG7oqC2OAKgrQEgMUEBaiIxQRBIDQALIA8gL0HAAGxqQQAqAqCtAbtBACoCgDu7oLYQBrtBACoCoKgBu6G2OALAyAEgDyAvQcAAbGpBACoCpK0Bu0EAKgKEO7ugthAGu0EAKgKkqAG7obY4AsTIASAPIC9BwABsakEAKgKorQG7QQAqAog7u6C2EAa7QQAqAqioAbuhtjgCyMgBIA8gL0HAAGxqQQAqAqytAbtBACoCjDu7oLYQBrtBACoCrKgBu6G2OALMyAEgDyAvQcAAbGpBACoCsK0Bu0EAKgKQO7ugthAGu0EAKgKwqAG7obY4AtDIASAPIC9BwABsakEAKgK0rQG7QQAqApQ7u6C2EAa7QQAqArSoAbuhtjgC1MgBIA8gL0HAAGxqQQAqAritAbtBACoCmDu7oLYQBrtBACoCuKgBu6G2OALYyAEgDyAvQcAAbGpBACoCvK0Bu0EAKgKcO7ugthAGu0EAKgK8qAG7obY4AtzIASAPIC9BwABsakEAKgLArQG7QQAqAqA7u6C2EAa7QQAqAsCoAbuhtjgC4MgBIA8gL0HAAGxqQQAqAsStAbtBACoCpDu7oLYQBrtBACoCxKgBu6G2OALkyAEgDyAvQcAAbGpBACoCyK0Bu0EAKgKoO7ugthAGu0EAKgLIqAG7obY4AujIASAPIC9BwABsakEAKgLMrQG7QQAqAqw7u6C2EAa7QQAqAsyoAbuhtjgC7MgBIA8gL0HAAGxqQQAqAtCtAbtBACoCsDu7oLYQBrtBACoC0KgBu6G2OALwyAEgDyAvQcAAbGpBACoC1K0Bu0EAKgK0O7ugthAGu0EAKgLUqAG7obY4AvTIASAPIC9BwABsakEAKgLYrQG7QQAqArg7u6C2EAa7QQAqAtioAbuhtjgC+MgBIA8gL0HAAGxqQQAqAtytAbtBACoCvDu7oLYQBrtBACoC3KgBu6G2OAL8yAFBAEEAKgKgrAG7IA8gL0HAAGxqKgLAyAG7oLY4AqCsAUEAQQAqAqSsAbsgDyAvQcAAbGoqAsTIAbugtjgCpKwBQQBBACoCqKwBuyAPIC9BwABsaioCyMgBu6C2OAKorAFBAEEAKgKsrAG7IA8gL0HAAGxqKgLMyAG7oLY4AqysAUEAQQAqArCsAbsgDyAvQcAAbGoqAtDIAbugtjgCsKwBQQBBACoCtKwBuyAPIC9BwABsaioC1MgBu6C2OAK0rAFBAEEAKgK4rAG7IA8gL0HAAGxqKgLYyAG7oLY4ArisAUEAQQAqArysAbsgDyAvQcAAbGoqAtzIAbugtjgCvKwBQQBBACoCwKwBuyAPIC9BwABsaioC4MgBu6C2OALArAFBAEEAKgLErAG7IA8gL0HAAGxqKgLkyAG7oLY4AsSsAUEAQQAqAsisAbsgDyAvQcAAbGoqAujIAbugtjgCyKwBQQBBACoCzKwBuyAPIC9BwABsaioC7MgBu6C2OALMrAFBAEEAKgLQrAG7IA8gL0HAAGxqKgLwyAG7oLY4AtCsAUEAQQAqAtSsAbsgDyAvQcAAbGoqAvTIAbugtjgC1KwBQQBBACoC2KwBuyAPIC9BwABsaioC+MgBu6C2OALYrAFBAEEAKgLcrAG7IA8gL0HAAGxqKgL8yAG7oLY4AtysAUEAQQAqAuCsAbsgDyAvQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IA8gL0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAPIC9BwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgDyAvQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IA8gL0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAPIC9BwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgDyAvQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IA8gL0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAPIC9BwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgDyAvQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IA8gL0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAPIC9BwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgDyAvQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IA8gL0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAPIC9BwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgDyAvQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgL0EBaiIvIABIDQALIABBAUoEQEEAQQAqAqCsAbsgGKK2OAKgrAFBAEEAKgKkrAG7IBiitjgCpKwBQQBBACoCqKwBuyAYorY4AqisAUEAQQAqAqysAbsgGKK2OAKsrAFBAEEAKgKwrAG7IBiitjgCsKwBQQBBACoCtKwBuyAYorY4ArSsAUEAQQAqArisAbsgGKK2OAK4rAFBAEEAKgK8rAG7IBiitjgCvKwBQQBBACoCwKwBuyAYorY4AsCsAUEAQQAqAsSsAbsgGKK2OALErAFBAEEAKgLIrAG7IBiitjgCyKwBQQBBACoCzKwBuyAYorY4AsysAUEAQQAqAtCsAbsgGKK2OALQrAFBAEEAKgLUrAG7IBiitjgC1KwBQQBBACoC2KwBuyAYorY4AtisAUEAQQAqAtysAbsgGKK2OALcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAITIDQCAyQQRsIDJBBGz9XQLAO/1f/QwAAAAAAAAAAAAAAAAAAAAAIDJBBGz9XQLgrAH9XyAyQQRs/V0CoKwB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAIDJBAmoiMkEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAITMDQEEAITQDQCAQIDRBBGxqIA8gM0HAAGxqIDRBBGxq/V0CwMgB/V8gNEEEbP1dAqCsAf1f/fEBIDRBBGz9XQKgqwH9X/3yASA0QQRs/V0CgDz9X/3wAf1e/VsCwMgBACA0QQJqIjRBEEgNAAtBACE1A0AgNUEEbCA1QcAAbCoCwDy7IBAqAsDIAbuiIDVBwABsKgLEPLsgECoCxMgBu6KgIDVBwABsKgLIPLsgECoCyMgBu6KgIDVBwABsKgLMPLsgECoCzMgBu6KgIDVBwABsKgLQPLsgECoC0MgBu6KgIDVBwABsKgLUPLsgECoC1MgBu6KgIDVBwABsKgLYPLsgECoC2MgBu6KgIDVBwABsKgLcPLsgECoC3MgBu6KgIDVBwABsKgLgPLsgECoC4MgBu6KgIDVBwABsKgLkPLsgECoC5MgBu6KgIDVBwABsKgLoPLsgECoC6MgBu6KgIDVBwABsKgLsPLsgECoC7MgBu6KgIDVBwABsKgLwPLsgECoC8MgBu6KgIDVBwABsKgL0PLsgECoC9MgBu6KgIDVBwABsKgL4PLsgECoC+MgBu6KgIDVBwABsKgL8PLsgECoC/MgBu6KgtjgCoK0BIDVBAWoiNUEQSA0ACyARIDNBwABsakEAKgKgrQG7QQAqAsBEu6C2EAa7QQAqAqCpAbuhtjgCwMgBIBEgM0HAAGxqQQAqAqStAbtBACoCxES7oLYQBrtBACoCpKkBu6G2OALEyAEgESAzQcAAbGpBACoCqK0Bu0EAKgLIRLugthAGu0EAKgKoqQG7obY4AsjIASARIDNBwABsakEAKgKsrQG7QQAqAsxEu6C2EAa7QQAqAqypAbuhtjgCzMgBIBEgM0HAAGxqQQAqArCtAbtBACoC0ES7oLYQBrtBACoCsKkBu6G2OALQyAEgESAzQcAAbGpBACoCtK0Bu0EAKgLURLugthAGu0EAKgK0qQG7obY4AtTIASARIDNBwABsakEAKgK4rQG7QQAqAthEu6C2EAa7QQAqAripAbuhtjgC2MgBIBEgM0HAAGxqQQAqArytAbtBACoC3ES7oLYQBrtBACoCvKkBu6G2OALcyAEgESAzQcAAbGpBACoCwK0Bu0EAKgLgRLugthAGu0EAKgLAqQG7obY4AuDIASARIDNBwABsakEAKgLErQG7QQAqAuREu6C2EAa7QQAqAsSpAbuhtjgC5MgBIBEgM0HAAGxqQQAqAsitAbtBACoC6ES7oLYQBrtBACoCyKkBu6G2OALoyAEgESAzQcAAbGpBACoCzK0Bu0EAKgLsRLugthAGu0EAKgLMqQG7obY4AuzIASARIDNBwABsakEAKgLQrQG7QQAqAvBEu6C2EAa7QQAqAtCpAbuhtjgC8MgBIBEgM0HAAGxqQQAqAtStAbtBACoC9ES7oLYQBrtBACoC1KkBu6G2OAL0yAEgESAzQcAAbGpBACoC2K0Bu0EAKgL4RLugthAGu0EAKgLYqQG7obY4AvjIASARIDNBwABsakEAKgLcrQG7QQAqAvxEu6C2EAa7QQAqAtypAbuhtjgC/MgBQQBBACoC4KsBuyARIDNBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IBEgM0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgESAzQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyARIDNBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IBEgM0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgESAzQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyARIDNBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IBEgM0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgESAzQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyARIDNBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IBEgM0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgESAzQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyARIDNBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IBEgM0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgESAzQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyARIDNBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IBEgM0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyARIDNBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgESAzQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IBEgM0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyARIDNBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgESAzQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IBEgM0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyARIDNBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgESAzQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IBEgM0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyARIDNBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgESAzQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IBEgM0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyARIDNBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgESAzQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IBEgM0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIDNBAWoiMyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACE2A0AgNkEEbCA2QQRs/V0CgEX9X/0MAAAAAAAAAAAAAAAAAAAAACA2QQRs/V0C4KwB/V8gNkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACA2QQJqIjZBEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACE3A0BBACE4A0AgEiA4QQRsaiARIDdBwABsaiA4QQRsav1dAsDIAf1fIDhBBGz9XQLgqwH9X/3xASA4QQRs/V0CoKsB/V/98gEgOEEEbP1dAsBF/V/98AH9Xv1bAsDIAQAgOEECaiI4QRBIDQALQQAhOQNAIDlBBGwgOUHAAGwqAoBGuyASKgLAyAG7oiA5QcAAbCoChEa7IBIqAsTIAbuioCA5QcAAbCoCiEa7IBIqAsjIAbuioCA5QcAAbCoCjEa7IBIqAszIAbuioCA5QcAAbCoCkEa7IBIqAtDIAbuioCA5QcAAbCoClEa7IBIqAtTIAbuioCA5QcAAbCoCmEa7IBIqAtjIAbuioCA5QcAAbCoCnEa7IBIqAtzIAbuioCA5QcAAbCoCoEa7IBIqAuDIAbuioCA5QcAAbCoCpEa7IBIqAuTIAbuioCA5QcAAbCoCqEa7IBIqAujIAbuioCA5QcAAbCoCrEa7IBIqAuzIAbuioCA5QcAAbCoCsEa7IBIqAvDIAbuioCA5QcAAbCoCtEa7IBIqAvTIAbuioCA5QcAAbCoCuEa7IBIqAvjIAbuioCA5QcAAbCoCvEa7IBIqAvzIAbuioLY4AqCtASA5QQFqIjlBEEgNAAsgEyA3QcAAbGpBACoCoK0Bu0EAKgKATrugthAGu0EAKgKgqgG7obY4AsDIASATIDdBwABsakEAKgKkrQG7QQAqAoROu6C2EAa7QQAqAqSqAbuhtjgCxMgBIBMgN0HAAGxqQQAqAqitAbtBACoCiE67oLYQBrtBACoCqKoBu6G2OALIyAEgEyA3QcAAbGpBACoCrK0Bu0EAKgKMTrugthAGu0EAKgKsqgG7obY4AszIASATIDdBwABsakEAKgKwrQG7QQAqApBOu6C2EAa7QQAqArCqAbuhtjgC0MgBIBMgN0HAAGxqQQAqArStAbtBACoClE67oLYQBrtBACoCtKoBu6G2OALUyAEgEyA3QcAAbGpBACoCuK0Bu0EAKgKYTrugthAGu0EAKgK4qgG7obY4AtjIASATIDdBwABsakEAKgK8rQG7QQAqApxOu6C2EAa7QQAqAryqAbuhtjgC3MgBIBMgN0HAAGxqQQAqAsCtAbtBACoCoE67oLYQBrtBACoCwKoBu6G2OALgyAEgEyA3QcAAbGpBACoCxK0Bu0EAKgKkTrugthAGu0EAKgLEqgG7obY4AuTIASATIDdBwABsakEAKgLIrQG7QQAqAqhOu6C2EAa7QQAqAsiqAbuhtjgC6MgBIBMgN0HAAGxqQQAqAsytAbtBACoCrE67oLYQBrtBACoCzKoBu6G2OALsyAEgEyA3QcAAbGpBACoC0K0Bu0EAKgKwTrugthAGu0EAKgLQqgG7obY4AvDIASATIDdBwABsakEAKgLUrQG7QQAqArROu6C2EAa7QQAqAtSqAbuhtjgC9MgBIBMgN0HAAGxqQQAqAtitAbtBACoCuE67oLYQBrtBACoC2KoBu6G2OAL4yAEgEyA3QcAAbGpBACoC3K0Bu0EAKgK8TrugthAGu0EAKgLcqgG7obY4AvzIAUEAQQAqAqCsAbsgEyA3QcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyATIDdBwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IBMgN0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgEyA3QcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyATIDdBwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IBMgN0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgEyA3QcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyATIDdBwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IBMgN0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgEyA3QcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyATIDdBwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IBMgN0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgEyA3QcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyATIDdBwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IBMgN0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgEyA3QcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyATIDdBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgEyA3QcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IBMgN0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyATIDdBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgEyA3QcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IBMgN0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyATIDdBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgEyA3QcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IBMgN0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyATIDdBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgEyA3QcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IBMgN0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyATIDdBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgEyA3QcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IBMgN0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyATIDdBwABsaioC/MgBuyIXIBeioLY4ApytASA3QQFqIjcgAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhOgNAIDpBBGwgOkEEbP1dAsBO/V/9DAAAAAAAAAAAAAAAAAAAAAAgOkEEbP1dAuCsAf1fIDpBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgOkECaiI6QRBIDQALRAAAAAAAAAAAITtBACE8A0BBACE9A0AgPUEEbCATIDxBwABsaiA9QQRsav1dAsDIAf1fID1BBGz9XQKgrAH9X/3xASA9QQRs/V0CoKsB/V/98gEgPUEEbP1dAoBP/V/98AH9Xv1bAuCrAQAgPUECaiI9QRBIDQALQQAhPgNAID5BBGwgPkHAAGwqAsBPu0EAKgLgqwG7oiA+QcAAbCoCxE+7QQAqAuSrAbuioCA+QcAAbCoCyE+7QQAqAuirAbuioCA+QcAAbCoCzE+7QQAqAuyrAbuioCA+QcAAbCoC0E+7QQAqAvCrAbuioCA+QcAAbCoC1E+7QQAqAvSrAbuioCA+QcAAbCoC2E+7QQAqAvirAbuioCA+QcAAbCoC3E+7QQAqAvyrAbuioCA+QcAAbCoC4E+7QQAqAoCsAbuioCA+QcAAbCoC5E+7QQAqAoSsAbuioCA+QcAAbCoC6E+7QQAqAoisAbuioCA+QcAAbCoC7E+7QQAqAoysAbuioCA+QcAAbCoC8E+7QQAqApCsAbuioCA+QcAAbCoC9E+7QQAqApSsAbuioCA+QcAAbCoC+E+7QQAqApisAbuioCA+QcAAbCoC/E+7QQAqApysAbuioLY4AuCsASA+QQFqIj5BA0gNAAtBAEEAKgLgrAG7QQAqAoBRu6C2OALgqwFBAEEAKgLkrAG7QQAqAoRRu6C2OALkqwFBAEEAKgLorAG7QQAqAohRu6C2OALoqwFEAAAAAAAA8P8hP0EAKgLgqwG7IRcgFyA/IBcgP2QbIT9BACoC5KsBuyEXIBcgPyAXID9kGyE/QQAqAuirAbshFyAXID8gFyA/ZBshPyA/QQAqAuCrAbsgP6EQAkEAKgLkqwG7ID+hEAKgQQAqAuirAbsgP6EQAqAQA6AhQCAUIDxBDGxqKgLAyAG7QQAqAuCrAbuiIBQgPEEMbGoqAsTIAbtBACoC5KsBu6KgIBQgPEEMbGoqAsjIAbtBACoC6KsBu6KgIUEgOyBAIEGhoCE7IDxBAWoiPCAASA0ACyA7IBiiITsgOw8LjwEDAX0BewF/IAC2IgH9EyECQQAhAwNAIAMgA/0AAgAgA/0AApBRIAL95gH95QH9CwIAIANBEGoiA0GA0QBIDQALQYDRACEDIAMgAyoCACADKgKQUSABlJM4AgBBhNEAIQMgAyADKgIAIAMqApBRIAGUkzgCAEGI0QAhAyADIAMqAgAgAyoCkFEgAZSTOAIACwCoFARuYW1lAAYFYnBnZW4BhgEKAAdmb3J3YXJkARJtYXRoLnNpZ21vaWQuZjMyeDQCDG1hdGguZXhwLmY2NAMMbWF0aC5sb2cuZjY0BARsb3NzBQhncmFkaWVudAYQbWF0aC5zaWdtb2lkLmYzMgcPdHJhaW5pbmdGb3J3YXJkCAx0cmFpbmluZ0xvc3MJCXNnZFVwZGF0ZQKPEwoAGwAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwZvdXRfYXQEAXMFAWkGA2lfMQcDaV8yCANpXzMJA2lfNAoDaV81CwNpXzYMA2lfNw0DaV84DgNpXzkPBGlfMTAQBGlfMTERBGlfMTISBGlfMTMTBGlfMTQUBGlfMTUVBGlfMTYWBGlfMTcXBGlfMTgYA21heBkDdG1wGgN0MjABCwABeAEBdAIDdF8xAwN0XzIEA3RfMwUDdF80BgN0XzUHA3RfNggDdF83CQN0XzgKA3RfOQIIAAF4AQF0AgN0XzEDA3RfMgQDdF8zBQN0XzQGA3RfNQcDdF82AwgAAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81BwN0XzYEHgAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwp0YXJnZXRzX2F0BAVtZWFuTAUBcwYBaQcDaV8xCANpXzIJA2lfMwoDaV80CwNpXzUMA2lfNg0DaV83DgNpXzgPA2lfORAEaV8xMBEEaV8xMRIEaV8xMhMEaV8xMxQEaV8xNBUEaV8xNRYEaV8xNhcEaV8xNxgEaV8xOBkFbWF4JDEaA3RtcBsDdDIwHAN0MjEdBGludkIFlgEABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMGdDI3X2F0BAZ0MjhfYXQFBnQzN19hdAYHYTIkMV9hdAcGdDM5X2F0CAZ0NDBfYXQJBnQ0OV9hdAoHYTQkMV9hdAsGdDUxX2F0DAZ0NTJfYXQNBnQ2MV9hdA4HYTYkMV9hdA8GdDYzX2F0EAZ0NjRfYXQRBnQ3M19hdBIHYTgkMV9hdBMGdDc1X2F0FAZ0NzZfYXQVBnQ4NV9hdBYIYTEwJDFfYXQXBnQ4N19hdBgGdDg4X2F0GQZ0OTdfYXQaCGExMiQxX2F0GwZ0OTlfYXQcB3QxMDBfYXQdB3QxMDlfYXQeCGExNCQxX2F0Hwd0MTExX2F0IAd0MTEyX2F0IQd0MTIxX2F0IghhMTYkMV9hdCMHdDEyM19hdCQHdDEyNF9hdCUKdGFyZ2V0c19hdCYHdDEzN19hdCcHdDE0Ml9hdCgHdDE0N19hdCkHdDE1Ml9hdCoHdDE1N19hdCsHdDE2Ml9hdCwHdDE2N19hdC0HdDE3Ml9hdC4HdDE3N19hdC8DdDIzMAN0MjQxAXMyAWkzA3RtcDQEaW52QjUDaV8xNgNpXzI3A3NfMTgDaV8zOQNpXzQ6A2lfNTsDc18yPANpXzY9A2lfNz4DaV84PwNzXzNAA2lfOUEEaV8xMEIEaV8xMUMDc180RARpXzEyRQRpXzEzRgRpXzE0RwNzXzVIBGlfMTVJBGlfMTZKBGlfMTdLA3NfNkwEaV8xOE0EaV8xOU4EaV8yME8Dc183UARpXzIxUQRpXzIyUgRpXzIzUwNzXzhUBGlfMjRVBGlfMjVWBGlfMjZXB21lYW5MJDFYA3NfOVkEaV8yN1oFbWF4JDJbBHQxMzVcBHQxMzZdBGlfMjheBGlfMjlfBGlfMzBgBmlfdGFpbGEEaV8zMWIEc18xMGMEaV8zMmQEaV8zM2UEaV8zNGYEaV8zNWcEaV8zNmgEc18xMWkEaV8zN2oEaV8zOGsEaV8zOWwEaV80MG0EaV80MW4Ec18xMm8EaV80MnAEaV80M3EEaV80NHIEaV80NXMEaV80NnQEc18xM3UEaV80N3YEaV80OHcEaV80OXgEaV81MHkEaV81MXoEc18xNHsEaV81MnwEaV81M30EaV81NH4EaV81NX8EaV81NoABBHNfMTWBAQRpXzU3ggEEaV81OIMBBGlfNTmEAQRpXzYwhQEEaV82MYYBBHNfMTaHAQRpXzYyiAEEaV82M4kBBGlfNjSKAQRpXzY1iwEEaV82NowBBHNfMTeNAQRpXzY3jgEEaV82OI8BBGlfNjmQAQRpXzcwkQEEaV83MZIBBHNfMTiTAQRpXzcylAEEaV83M5UBBGlfNzQGDQABeAEBdAIDdF8xAwN0XzIEA3RfMwUDdF80BgN0XzUHA3RfNggDdF83CQN0XzgKA3RfOQsEdF8xMAwEdF8xMQdAAAViYXRjaAEIY2FwYWNpdHkCB2JhdGNoX24DBnQyN19hdAQHYTIkMV9hdAUGdDM5X2F0BgdhNCQxX2F0BwZ0NTFfYXQIB2E2JDFfYXQJBnQ2M19hdAoHYTgkMV9hdAsGdDc1X2F0DAhhMTAkMV9hdA0GdDg3X2F0DghhMTIkMV9hdA8GdDk5X2F0EAhhMTQkMV9hdBEHdDExMV9hdBIIYTE2JDFfYXQTB3QxMjNfYXQUBm91dF9hdBUBcxYBaRcDdG1wGARpbnZCGQNpXzEaBXRtcF8xGwNzXzEcA2lfMh0DaV8zHgNpXzQfA3NfMiADaV81IQNpXzYiA2lfNyMDc18zJANpXzglA2lfOSYEaV8xMCcDc180KARpXzExKQRpXzEyKgRpXzEzKwNzXzUsBGlfMTQtBGlfMTUuBGlfMTYvA3NfNjAEaV8xNzEEaV8xODIEaV8xOTMDc183NARpXzIwNQRpXzIxNgRpXzIyNwNzXzg4BGlfMjM5BGlfMjQ6BGlfMjU7A3NfOTwEaV8yNj0EaV8yNz4FbWF4JDM/BHQxMzUIQgAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwZ0MjdfYXQEB2EyJDFfYXQFBnQzOV9hdAYHYTQkMV9hdAcGdDUxX2F0CAdhNiQxX2F0CQZ0NjNfYXQKB2E4JDFfYXQLBnQ3NV9hdAwIYTEwJDFfYXQNBnQ4N19hdA4IYTEyJDFfYXQPBnQ5OV9hdBAIYTE0JDFfYXQRB3QxMTFfYXQSCGExNiQxX2F0Ewd0MTIzX2F0FAp0YXJnZXRzX2F0FQFzFgFpFwN0bXAYBGludkIZA2lfMRoFdG1wXzEbA3NfMRwDaV8yHQNpXzMeA2lfNB8Dc18yIANpXzUhA2lfNiIDaV83IwNzXzMkA2lfOCUDaV85JgRpXzEwJwNzXzQoBGlfMTEpBGlfMTIqBGlfMTMrA3NfNSwEaV8xNC0EaV8xNS4EaV8xNi8Dc182MARpXzE3MQRpXzE4MgRpXzE5MwNzXzc0BGlfMjA1BGlfMjE2BGlfMjI3A3NfODgEaV8yMzkEaV8yNDoEaV8yNTsHbWVhbkwkMTwDc185PQRpXzI2PgRpXzI3PwVtYXgkNEAEdDEzNUEEdDEzNgkEAAJscgEEcmF0ZQIFcmF0ZXMDAmF0";
 
 /** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
 interface WasmApi {

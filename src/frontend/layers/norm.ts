@@ -61,11 +61,11 @@ export const layernorm: LayerKind<LayerNormLayerSpec> = {
 
 /**
  * batchnorm. Training: the batch's mean and biased variance per channel, over the samples and every position,
- * taken in one barrier as E[x²] − E[x]² (plan.ts's one-barrier form about the shift 0: the shift that keeps more
- * digits, the running mean, is a state value the running variance's update would read, and the lowering writes
- * the updates one after another); the running statistics move toward the batch's, the variance unbiased
- * (n/(n − 1), n = batch × positions) as PyTorch stores it. Inference: the running statistics. Both:
- * (x − mean)·g/√(var + eps) + b.
+ * taken in one barrier from the moments about the running mean (plan.ts's one-barrier form: the shift is a value
+ * of the state, the same for every sample, and near the batch's mean once training has run a few steps, where
+ * E[x²] − E[x]² would lose digits in f32 for a mean large against the spread); the running statistics move toward
+ * the batch's, the variance unbiased (n/(n − 1), n = batch × positions) as PyTorch stores it. Inference: the
+ * running statistics. Both: (x − mean)·g/√(var + eps) + b.
  */
 export const batchnorm: LayerKind<BatchNormLayerSpec> = {
   type: "batchnorm",
@@ -118,22 +118,27 @@ export const batchnorm: LayerKind<BatchNormLayerSpec> = {
   },
 };
 
-/** The training statistics of batchnorm: x less the batch mean, the biased batch variance; and the updates of the running statistics. */
+/**
+ * The training statistics of batchnorm: x less the batch mean, and the biased batch variance, from the moments of
+ * d = x − running mean accumulated in the stage that computes x (one barrier); and the running statistics' updates
+ * (computed from the state before the step, as every update is).
+ */
 function batchStatistics(ctx: BuildContext, spec: BatchNormLayerSpec, x: Node, runningMean: Node, runningVar: Node): { centred: Node; variance: Node } {
   const { g } = ctx;
   const positions = product(x.shape) / x.shape[x.shape.length - 1];
-  // both moments accumulate in the stage that computes x: one barrier; at least 0 where f32 rounding would go below
-  const mean = g.batchMean(meanOverPositions(g, x));
-  const variance = g.relu(g.sub(g.batchMean(meanOverPositions(g, g.square(x))), g.square(mean)));
+  const d = g.sub(x, runningMean);
+  const offset = g.batchMean(meanOverPositions(g, d));
+  // at least 0 where rounding would take it below
+  const variance = g.relu(g.sub(g.batchMean(meanOverPositions(g, g.square(d))), g.square(offset)));
   const momentum = spec.momentum ?? DEFAULT_MOMENTUM;
   const toward = (running: Node, batch: Node) => g.add(g.scale(1 - momentum, running), g.scale(momentum, batch));
-  ctx.state.update(runningMean, toward(runningMean, mean));
+  ctx.state.update(runningMean, toward(runningMean, g.add(runningMean, offset)));
   // n/(n − 1) for n values per channel; with one (no spread to estimate) the running variance stays
   const n = g.scale(positions, g.make("batchSize", [], undefined, []));
   const several = g.gt(n, g.constant(1));
   const unbiased = g.mul(variance, g.div(n, g.sub(g.select(several, n, g.constant(2)), g.constant(1))));
   ctx.state.update(runningVar, g.select(several, toward(runningVar, unbiased), runningVar));
-  return { centred: g.sub(x, mean), variance };
+  return { centred: g.sub(d, offset), variance };
 }
 
 /** The mean of each channel over every position of one sample: [..., channels] → [channels]. */
