@@ -3,10 +3,12 @@
  * in both precisions, imported from a file that uses the module the way the README shows.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileFile } from "../src/pipeline.ts";
+import { isStateful } from "../src/ir/net.ts";
+import { buildNet, compileFile } from "../src/pipeline.ts";
+import { parseSpec } from "../src/spec/load.ts";
 import { ROOT, tempDir } from "./helpers/cli.ts";
 
 const STRICT = {
@@ -45,6 +47,23 @@ trainStep(params, state, x, y, 2);
 export const result = [J, out[0] ?? 0];
 `;
 
+/** The same for a module with state (batchnorm, dropout): the state array after the parameters, the training-mode functions. */
+const USE_STATEFUL = `import { meta, initParams, initState, forward, gradient, sgdStep, createOptimizer, trainStep, trainingForward, trainingLoss } from "./net.ts";
+
+const params = initParams(1);
+const s = initState(1);
+const x = new ARRAY(2 * meta.inputSize);
+const y = new ARRAY(2 * meta.targetSize);
+const g = new ARRAY(meta.paramCount);
+const out = new ARRAY(2 * meta.outputSize);
+forward(params, s, x, out, 2);
+trainingForward(params, s, x, out, 2);
+const J: number = gradient(params, s, x, y, g, 2) + sgdStep(params, s, x, y, 0.1, 2) + trainingLoss(params, s, x, y, 2);
+const state = createOptimizer({ type: "adam", lr: 0.01 });
+trainStep(params, s, state, x, y, 2);
+export const result = [J, out[0] ?? 0, meta.stateCount];
+`;
+
 const examples = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".json"));
 
 describe("generated TypeScript in a strict user project", () => {
@@ -57,7 +76,8 @@ describe("generated TypeScript in a strict user project", () => {
         mkdirSync(folder);
         const { source } = await compileFile(join(ROOT, "examples", example), { precision });
         writeFileSync(join(folder, "net.ts"), source);
-        writeFileSync(join(folder, "use.ts"), USE.replaceAll("ARRAY", precision === "f64" ? "Float64Array" : "Float32Array"));
+        const use = isStateful(buildNet(parseSpec(example, readFileSync(join(ROOT, "examples", example), "utf8")).spec)) ? USE_STATEFUL : USE;
+        writeFileSync(join(folder, "use.ts"), use.replaceAll("ARRAY", precision === "f64" ? "Float64Array" : "Float32Array"));
       }
       writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(STRICT));
       writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
