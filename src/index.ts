@@ -13,8 +13,10 @@ export type { BpgenErrorOptions, ErrorDetail, ErrorKind, ErrorSite } from "./err
 export type { OpCounts } from "./lower/stats.ts";
 export type {
   ActivationLayerSpec,
+  BatchNormLayerSpec,
   ConvLayerSpec,
   DenseLayerSpec,
+  DropoutLayerSpec,
   EquationNetSpec,
   FlattenLayerSpec,
   GlobalAvgPoolLayerSpec,

@@ -195,6 +195,9 @@ function tfNet(spec: Spec, recorded: readonly NetLayer[], values: Values): TfNet
       }
       case "activation":
         return (x) => applyActivation(layer.activation, x);
+      case "batchnorm":
+      case "dropout":
+        throw new Error("the layers with modes are compared in layers-modes-tfjs.test.ts");
       case "residual": {
         const block = chain(layer.layers, record.inner, probe);
         if (!layer.projection) return (x) => tf.add(block(x), x);

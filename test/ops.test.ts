@@ -364,7 +364,7 @@ const ROWS: Row[] = [
   },
 ];
 
-const LEAVES: OpName[] = ["param", "input", "target", "const", "state", "counter"];
+const LEAVES: OpName[] = ["param", "input", "target", "const", "state", "counter", "batchSize"];
 
 // ---- the harness ----------------------------------------------------------------------------------------
 

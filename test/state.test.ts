@@ -4,6 +4,7 @@
  * state, the two modes, the zero-copy arrays, and the same results from the TypeScript and WebAssembly kernels.
  */
 import { beforeAll, describe, expect, test } from "vitest";
+import type { Graph } from "../src/ir/graph.ts";
 import type { Node } from "../src/ir/node.ts";
 import type { Kernels, Precision } from "../src/pipeline.ts";
 import type { StatefulNetModule } from "../src/module-api.ts";
@@ -197,17 +198,35 @@ test("the modules of networks with state compile under the strictest settings th
   expect(tsc.stdout + tsc.stderr).toBe("");
 }, 60_000);
 
-test("a state update that reads another updated state value is refused (the updates are written one after another)", async () => {
+/** runningMeanNet with a second state value `other` [2], and the updates `updates` builds from (m, m's update, other). */
+function withOther(updates: (m: Node, update: Node, other: Node, g: Graph) => [Node, Node][]) {
   const net = runningMeanNet();
   const g = net.graph;
   const other = g.state("other", [2]);
   const [[m, update]] = [...(net.training?.updates ?? [])] as [[Node, Node]];
-  const crossed = {
+  return {
     ...net,
     state: [...(net.state ?? []), { name: "other", node: other, shape: [2], init: { kind: "constant", value: 0 } } as const],
-    training: { ...(net.training as NonNullable<typeof net.training>), updates: new Map([[m, g.add(update, other)], [other, g.add(m, other)]]) },
+    training: { ...(net.training as NonNullable<typeof net.training>), updates: new Map(updates(m, update, other, g)) },
   };
-  await expect(compileStateful(crossed, "f32", "js")).rejects.toThrow(/reads another state value/);
+}
+
+test("a state update that is another updated state value is refused (the updates are written one after another)", async () => {
+  const net = withOther((m, update, other) => [[m, update], [other, m]]);
+  await expect(compileStateful(net, "f32", "js")).rejects.toThrow(/reads another state value/);
+});
+
+test.each(["js", "wasm"] as const)("updates computed from each other's old values (%s kernels): each reads the state as it was", async (kernels) => {
+  const net = withOther((m, update, other, g) => [[m, update], [other, g.add(m, other)]]);
+  const { module } = await compileStateful<Float64Array>(net, "f64", kernels);
+  const params = module.initParams(1);
+  const state = Float64Array.of(0.5, -1, 2, 3);
+  const x = Float64Array.of(1, 2, 3);
+  const trained = Float64Array.from(state);
+  module.gradient(params, trained, x, Float64Array.of(0, 0), new Float64Array(params.length), 1);
+  // other ← m + other from the old m, whatever m became
+  expect(Array.from(trained.subarray(2))).toEqual([0.5 + 2, -1 + 3]);
+  expect(Array.from(trained.subarray(0, 2))).not.toEqual([0.5, -1]);
 });
 
 test("a module with state, formatted, becomes JavaScript and declarations that declare its state API", async () => {

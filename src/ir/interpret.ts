@@ -35,6 +35,7 @@ function evaluateNode(n: Node, values: Map<Node, Value>, bind: Bind, batch: numb
   if (n.op === "param" || n.op === "state") return bind(n, undefined);
   // element e of sample s: s·size + e (what a random op hashes)
   if (n.op === "counter") return Array.from({ length: batch }, (_, s) => counterRow(n, s));
+  if (n.op === "batchSize") return Float64Array.of(batch);
   if (n.op === "input" || n.op === "target") return Array.from({ length: batch }, (_, s) => bind(n, s));
   const at = (input: Node, s: number) => {
     const v = values.get(input) as Value;

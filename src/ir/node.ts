@@ -5,8 +5,9 @@ export type Shape = readonly number[];
  * Leaves: the values a function is called with, and constants. `state` is a value kept between calls that is
  * not a parameter (a running mean, the dropout generator's seed and step): unbatched, never differentiated.
  * `counter` is batched: element e of sample s holds s·size + e (what a random op hashes, ir/random.ts).
+ * `batchSize` is the number of samples of the call, an unbatched scalar (batch norm's n/(n − 1) reads it).
  */
-export const LEAF_OPS = ["param", "input", "target", "const", "state", "counter"] as const;
+export const LEAF_OPS = ["param", "input", "target", "const", "state", "counter", "batchSize"] as const;
 /**
  * Elementwise ops compute each output element from the same element of each operand (a scalar operand
  * broadcasts). They are also the scalar arithmetic of the kernel IR: every renderer has one line per op.

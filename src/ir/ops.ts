@@ -530,6 +530,7 @@ export const OPS: Record<OpName, OpRule> = {
   const: leaf(),
   state: leaf(),
   counter: leaf(),
+  batchSize: leaf(),
   ...ELEMENTWISE_RULES,
   ...STRUCTURAL_RULES,
 };

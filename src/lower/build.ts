@@ -131,6 +131,8 @@ export class FunctionLowering {
     if (n.op === "const") return num(n.attr as number);
     // a reshape read through: its element i is its operand's element i
     if (n.op === "view" && this.plan.views.has(n)) return this.read(n.inputs[0], index);
+    // the kernels' batch argument, as 1/batch reads it
+    if (n.op === "batchSize") return arg("batch");
     if (n.op === "counter") {
       const counter = this.buffers.counter(sizeOf(n.shape));
       return load(counter, addIndex(this.row(counter), index));

@@ -10,7 +10,7 @@
 import type { Gradients } from "../autodiff/reverse.ts";
 import { type Net, isStateful, trainingObjective } from "../ir/net.ts";
 import { sym } from "../ir/math.ts";
-import { type Node, reachable, sizeOf } from "../ir/node.ts";
+import { type Node, sizeOf } from "../ir/node.ts";
 import { Buffers, FunctionLowering, type Layout } from "./build.ts";
 import { type KernelFunction, type Stmt, constIndex } from "./kernel.ts";
 import { type FunctionPlan, type Storage, planFunction } from "./plan.ts";
@@ -93,11 +93,17 @@ function checkModes(net: Net): void {
     const s = leaves.get(leaf);
     if (!s) throw new Error(`internal: a state update of a node that is no state leaf (${leaf.op} #${leaf.id})`);
     if (update.batched || update.shape.join() !== leaf.shape.join()) throw new Error(`internal: the update of state ${s.name} must be one value of its shape per step`);
-    // the updates are written one after another at the end of gradient: one that read another updated leaf
-    // could read its new value there
-    const others = reachable(update).filter((n) => n !== leaf && training.updates.has(n) && training.updates.get(n) !== n);
-    if (others.length > 0) throw new Error(`internal: the update of state ${s.name} reads another state value that a step updates`);
+    // the updates are written one after another at the end of gradient, each copied from where the body stored
+    // it (so computed from the old state); one that is another updated leaf, or a view of one read through, would
+    // be read there after that leaf's new value was written
+    const copiedFrom = readThrough(update);
+    if (copiedFrom !== leaf && training.updates.has(copiedFrom) && training.updates.get(copiedFrom) !== copiedFrom) throw new Error(`internal: the update of state ${s.name} reads another state value that a step updates`);
   }
+}
+
+/** What copying `n` reads: through reshapes and transposes (which the plan may read through), the value under them. */
+function readThrough(n: Node): Node {
+  return n.op === "view" || n.op === "transpose" ? readThrough(n.inputs[0]) : n;
 }
 
 function forwardPlan(out: Node, named: (n: Node) => boolean): FunctionPlan {

@@ -85,6 +85,20 @@ export interface LayerNormLayerSpec {
   eps?: number;
 }
 
+export interface BatchNormLayerSpec {
+  type: "batchnorm";
+  /** PyTorch's sense: running ← (1 − momentum)·running + momentum·batch value. Default 0.1. */
+  momentum?: number;
+  /** Default 1e-5. */
+  eps?: number;
+}
+
+export interface DropoutLayerSpec {
+  type: "dropout";
+  /** The probability of dropping each value while training, in [0, 1). Default 0.5. */
+  rate?: number;
+}
+
 export interface ResidualLayerSpec {
   type: "residual";
   layers: LayerSpec[];
@@ -100,6 +114,8 @@ export type LayerSpec =
   | FlattenLayerSpec
   | ActivationLayerSpec
   | LayerNormLayerSpec
+  | BatchNormLayerSpec
+  | DropoutLayerSpec
   | ResidualLayerSpec;
 
 export type LayerType = LayerSpec["type"];

@@ -4,19 +4,23 @@
  * derivatives come out as p − y (softmax cross-entropy) and a − y (sigmoid with binary cross-entropy).
  * The builder records each layer (Net.layers) with its values and parameters: explain and graph read layers
  * from there, never from the names of values.
+ * A stack with a layer that reads the mode (batchnorm, dropout) is built twice from the same leaves: for inference
+ * (the net's output, loss and objective, what forward computes) and for training (Net.training, with the state's
+ * updates). The graph interns nodes, so the layers before the first such layer are one set of nodes in both.
  */
 import { BpgenError } from "../../errors.ts";
 import { Graph } from "../../ir/graph.ts";
 import { type Node, type Shape, shapeText } from "../../ir/node.ts";
-import type { Leaf, LayerParam, Net, NetLayer, ParamLeaf } from "../../ir/net.ts";
+import type { Leaf, LayerParam, Net, NetLayer, ParamLeaf, StateLeaf } from "../../ir/net.ts";
+import { type RandomState, randomState } from "../../ir/random.ts";
 import { formatPath, type PathSegment } from "../../spec/paths.ts";
 import type { LayerNetSpec, LayerSpec, Locate } from "../../spec/types.ts";
 import { buildExpression, elementwiseResult, parseExpression } from "../expressions.ts";
 import { BUILTINS, arityOf } from "../functions.ts";
 import { DepthMeter } from "../limits.ts";
 import { Problems } from "../problems.ts";
-import { type BuildContext, LayerShapeError, type ParamDecl, type ParamRole } from "./layer.ts";
-import { layerKind } from "./registry.ts";
+import { type BuildContext, LayerShapeError, type Mode, type ParamDecl, type ParamRole, type StateSlots } from "./layer.ts";
+import { layerKind, usesModes } from "./registry.ts";
 
 /** Stops the build at the first layer that cannot be built: the layers after it have no input shape. */
 class Stop extends Error {}
@@ -26,61 +30,123 @@ export function buildLayerNet(spec: LayerNetSpec<LayerSpec>, locate: Locate = ()
   const problems = new Problems(locate);
   const meter = new DepthMeter();
   const x = g.input("x", typeof spec.input === "number" ? [spec.input] : spec.input);
-  const params: LayerParam[] = [];
-  const layers: NetLayer[] = [];
-  let tooDeep = false;
+  const state = new NetState(g);
 
-  const buildLayer = (layer: LayerSpec, input: Node, path: PathSegment[], label: string): NetLayer => {
-    const kind = layerKind(layer);
-    const shape = checkedShape(problems, path, () => kind.outputShape(layer, input.shape));
-    const decls = kind.paramsOf(layer, input.shape, label);
-    const own: LayerParam[] = [];
-    const inner: NetLayer[] = [];
-    const ctx: BuildContext = {
-      g,
-      label,
-      path,
-      param: (role: ParamRole) => paramLeaf(g, decls, own, params, role),
-      buildBlock: (block, from, field) => block.reduce((a, l, j) => {
-        const built = buildLayer(l, a, [...path, field, j], `${label}_${j + 1}`);
-        inner.push(built);
-        return built.output;
-      }, from),
-      activate: (z, activation, field) => problems.attempt([...path, field], activation, () => activate(g, activation, z)) ?? z,
+  // the stack of one mode: its layers' records, parameters in the flat order, and output
+  const buildStack = (mode: Mode): { layers: NetLayer[]; params: LayerParam[]; output: Node } => {
+    const params: LayerParam[] = [];
+    const layers: NetLayer[] = [];
+    const slots = state.slots(mode);
+    let tooDeep = false;
+
+    const buildLayer = (layer: LayerSpec, input: Node, path: PathSegment[], label: string): NetLayer => {
+      const kind = layerKind(layer);
+      const shape = checkedShape(problems, path, () => kind.outputShape(layer, input.shape));
+      const decls = kind.paramsOf(layer, input.shape, label);
+      const own: LayerParam[] = [];
+      const inner: NetLayer[] = [];
+      const ctx: BuildContext = {
+        g,
+        label,
+        path,
+        param: (role: ParamRole) => paramLeaf(g, decls, own, params, role),
+        buildBlock: (block, from, field) => block.reduce((a, l, j) => {
+          const built = buildLayer(l, a, [...path, field, j], `${label}_${j + 1}`);
+          inner.push(built);
+          return built.output;
+        }, from),
+        activate: (z, activation, field) => problems.attempt([...path, field], activation, () => activate(g, activation, z)) ?? z,
+        state: slots,
+        mode,
+      };
+      const built = kind.build(ctx, layer, input);
+      if (own.length !== decls.length || built.output.shape.join() !== shape.join()) {
+        throw new Error(`internal: the ${layer.type} layer at ${formatPath(path)} built ${shapeText(built.output.shape)} with ${own.length} parameters; its rules say ${shapeText(shape)} with ${decls.length}`);
+      }
+      const output = g.name(built.output, `a${label}`);
+      return { type: layer.type, title: kind.describe(layer), label, path: formatPath(path), inner, input, output, preActivation: built.preActivation, params: own };
     };
-    const built = kind.build(ctx, layer, input);
-    if (own.length !== decls.length || built.output.shape.join() !== shape.join()) {
-      throw new Error(`internal: the ${layer.type} layer at ${formatPath(path)} built ${shapeText(built.output.shape)} with ${own.length} parameters; its rules say ${shapeText(shape)} with ${decls.length}`);
+
+    let a = x;
+    try {
+      spec.layers.forEach((layer, index) => {
+        const built = buildLayer(layer, a, ["layers", index], String(index + 1));
+        layers.push(built);
+        a = built.output;
+        if (!tooDeep) tooDeep = problems.attempt(["layers", index], undefined, () => meter.check(a, `the network up to layers[${index}]`)) === undefined;
+      });
+    } catch (e) {
+      if (!(e instanceof Stop)) throw e;
     }
-    const output = g.name(built.output, `a${label}`);
-    return { type: layer.type, title: kind.describe(layer), label, path: formatPath(path), inner, input, output, preActivation: built.preActivation, params: own };
+    problems.throwIfAny();
+    return { layers, params, output: a };
   };
 
-  let a = x;
-  try {
-    spec.layers.forEach((layer, index) => {
-      const built = buildLayer(layer, a, ["layers", index], String(index + 1));
-      layers.push(built);
-      a = built.output;
-      if (!tooDeep) tooDeep = problems.attempt(["layers", index], undefined, () => meter.check(a, `the network up to layers[${index}]`)) === undefined;
-    });
-  } catch (e) {
-    if (!(e instanceof Stop)) throw e;
-  }
-  problems.throwIfAny();
-  const last = layers[layers.length - 1];
-  const logits = last.preActivation ?? last.output;
+  // the inference stack is the net's own; its records and parameters are the net's (the training stack reads the same leaves)
+  const { layers, params, output: a } = buildStack("inference");
+  const training = usesModes(spec.layers) ? buildStack("training") : undefined;
   problems.attempt(["loss"], undefined, () => checkLossShape(spec.loss, a));
   problems.throwIfAny();
   const y = g.target("y", a.shape);
-  // σ(z) however it was written ("sigmoid", or an expression the simplifier recognised as one)
-  const { loss, output } = buildLoss(g, spec.loss, a, logits, a.op === "sigmoid" && a.inputs[0] === logits, y);
-  g.name(loss, "L");
-  const regularizer = spec.l2 ? l2Penalty(g, spec.l2, params.filter((p) => p.role === "weight" || p.role === "projection")) : undefined;
-  const meanLoss = g.name(g.batchMean(loss), "meanL");
-  const objective = g.name(regularizer ? g.add(meanLoss, regularizer) : meanLoss, "J");
+  let regularizer: Node | undefined;
+  const objectiveOf = (stack: { layers: NetLayer[]; output: Node }) => {
+    const last = stack.layers[stack.layers.length - 1];
+    const logits = last.preActivation ?? last.output;
+    const out = stack.output;
+    // σ(z) however it was written ("sigmoid", or an expression the simplifier recognised as one)
+    const { loss, output } = buildLoss(g, spec.loss, out, logits, out.op === "sigmoid" && out.inputs[0] === logits, y);
+    g.name(loss, "L");
+    // made after the first loss (as it always was: the node order fixes the generated text), shared by the modes
+    regularizer ??= spec.l2 ? l2Penalty(g, spec.l2, params.filter((p) => p.role === "weight" || p.role === "projection")) : undefined;
+    const meanLoss = g.name(g.batchMean(loss), "meanL");
+    const objective = g.name(regularizer ? g.add(meanLoss, regularizer) : meanLoss, "J");
+    return { loss, output, objective };
+  };
+  const inference = objectiveOf({ layers, output: a });
   const leaf = (name: string, node: Node): Leaf => ({ name, node, shape: node.shape });
-  return { name: spec.name, graph: g, params, inputs: [leaf("x", x)], targets: [leaf("y", y)], output, loss, objective, layers };
+  const net: Net = { name: spec.name, graph: g, params, inputs: [leaf("x", x)], targets: [leaf("y", y)], ...inference, layers };
+  if (!training) return net;
+  return { ...net, state: state.leaves(), training: { ...objectiveOf(training), updates: state.updates } };
+}
+
+/**
+ * The state a stack declares, shared by its two builds: the leaves in the order the layers declare them (the
+ * dropout generator's seed and step last), and the training updates.
+ */
+class NetState {
+  private readonly declared: StateLeaf[] = [];
+  private rng: RandomState | undefined;
+  readonly updates = new Map<Node, Node>();
+
+  constructor(private readonly g: Graph) {}
+
+  /** The slots of one build; dropout streams are numbered from 1 in the order the build asks for them. */
+  slots(mode: Mode): StateSlots {
+    let streams = 0;
+    return {
+      declare: (name, shape, initial) => {
+        const node = this.g.state(name, shape);
+        if (!this.declared.some((l) => l.node === node)) this.declared.push({ name, node, shape: node.shape, init: { kind: "constant", value: initial } });
+        return node;
+      },
+      update: (leaf, next) => {
+        if (mode !== "training") throw new Error("internal: a state update outside the training build");
+        if (this.updates.has(leaf)) throw new Error(`internal: two updates of the state ${this.g.hint(leaf) ?? leaf.id}`);
+        this.updates.set(leaf, next);
+      },
+      random: () => {
+        if (!this.rng) {
+          this.rng = randomState(this.g);
+          this.rng.updates.forEach((next, leaf) => this.updates.set(leaf, next));
+        }
+        return { rng: this.rng, stream: ++streams };
+      },
+    };
+  }
+
+  leaves(): StateLeaf[] {
+    return [...this.declared, ...(this.rng?.leaves ?? [])];
+  }
 }
 
 /** A layer's output shape; when its rule fails, the problem is recorded at the layer's path (or the inner layer's) and the build stops. */

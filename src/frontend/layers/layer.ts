@@ -7,6 +7,7 @@
 import type { Graph } from "../../ir/graph.ts";
 import type { Node, Shape } from "../../ir/node.ts";
 import type { InitPlan } from "../../ir/net.ts";
+import type { RandomState } from "../../ir/random.ts";
 import type { PathSegment } from "../../spec/paths.ts";
 import type { LayerSpec } from "../../spec/types.ts";
 
@@ -52,10 +53,20 @@ export class LayerShapeError extends Error {
   }
 }
 
-/** Reserved for the running statistics of a layer kept between calls (batchnorm); no layer uses it yet. */
+/** Which function of the module a build is for: training (batch statistics, dropout on) or inference. */
+export type Mode = "training" | "inference";
+
+/**
+ * The network's state, for the layers that keep some: running statistics, and the one dropout generator. A
+ * stack with such layers is built twice, once per mode; the graph interns leaves, so both builds read the same ones.
+ */
 export interface StateSlots {
-  /** A value kept in the module's state, named like a parameter, read by the forward pass. */
+  /** A value kept in the module's state, named like a parameter, `initial` everywhere at first. */
   declare(name: string, shape: Shape, initial: number): Node;
+  /** Training mode only: the value `leaf` (declared) takes after a training step. */
+  update(leaf: Node, next: Node): void;
+  /** The network's dropout generator (its seed and step, declared at the first call) and a stream of the caller's own. */
+  random(): { readonly rng: RandomState; readonly stream: number };
 }
 
 /** What a layer's build receives. */
@@ -71,10 +82,10 @@ export interface BuildContext {
   buildBlock(layers: readonly LayerSpec[], input: Node, field: string): Node;
   /** An activation by name or expression in x, applied to `z` (reported at `field` when bad; then z itself). */
   activate(z: Node, activation: string | undefined, field: string): Node;
-  /** Reserved: running statistics, once modules hold state. Undefined until then. */
-  readonly state?: StateSlots;
-  /** Reserved: training or inference, once modules have modes (dropout, batchnorm). Undefined until then. */
-  readonly mode?: "training" | "inference";
+  /** The network's state (read only by the layers marked `modal`). */
+  readonly state: StateSlots;
+  /** The mode being built: "inference" for a stack without modal layers, built once. */
+  readonly mode: Mode;
 }
 
 /** What a build returns: the layer's output, and its pre-activation when it has an activation. */
@@ -108,6 +119,10 @@ export interface LayerKind<S extends LayerSpec = LayerSpec> {
   /** Its fields besides "type", in the order docs list them. */
   readonly fields: Readonly<Record<string, Field>>;
   readonly required: readonly string[];
+  /** Its build reads the mode (or the state): a stack with such a layer is built for training and for inference. */
+  readonly modal?: boolean;
+  /** The layers inside it (a residual block's), whose own `modal` counts for the stack. */
+  inner?(spec: S): readonly LayerSpec[];
   /** The output shape for an input shape; throws LayerShapeError when the input does not fit. */
   outputShape(spec: S, input: Shape): Shape;
   /** Its parameters for an input shape (already checked by outputShape), named after `label`. */

@@ -4,13 +4,14 @@ import type { PathSegment } from "../../spec/paths.ts";
 import type { LayerSpec } from "../../spec/types.ts";
 import { dense } from "./dense.ts";
 import { type LayerKind, LayerShapeError, erase } from "./layer.ts";
-import { layernorm } from "./norm.ts";
+import { dropout } from "./dropout.ts";
+import { batchnorm, layernorm } from "./norm.ts";
 import { activation, flatten, globalAvgPool } from "./reshaping.ts";
 import { residualKind } from "./residual.ts";
 import { WINDOW_KINDS } from "./windows.ts";
 
 export const LAYER_KINDS: ReadonlyMap<string, LayerKind> = new Map(
-  [erase(dense), ...WINDOW_KINDS, erase(globalAvgPool), erase(flatten), erase(activation), erase(layernorm), erase(residualKind(blockShape))].map((k) => [k.type, k]),
+  [erase(dense), ...WINDOW_KINDS, erase(globalAvgPool), erase(flatten), erase(activation), erase(layernorm), erase(batchnorm), erase(dropout), erase(residualKind(blockShape))].map((k) => [k.type, k]),
 );
 
 export const LAYER_TYPES: readonly string[] = [...LAYER_KINDS.keys()];
@@ -19,6 +20,14 @@ export function layerKind(spec: LayerSpec): LayerKind {
   const kind = LAYER_KINDS.get(spec.type);
   if (!kind) throw new Error(`internal: no record for layer type "${spec.type}"`);
   return kind;
+}
+
+/** Whether any of `layers`, or a layer inside one, reads the mode: then the stack is built once per mode. */
+export function usesModes(layers: readonly LayerSpec[]): boolean {
+  return layers.some((layer) => {
+    const kind = layerKind(layer);
+    return kind.modal === true || usesModes(kind.inner?.(layer) ?? []);
+  });
 }
 
 /**

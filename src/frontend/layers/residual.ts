@@ -42,6 +42,7 @@ export function residualKind(blockShape: BlockShape): LayerKind<ResidualLayerSpe
       },
     },
     required: ["layers"],
+    inner: (spec) => spec.layers,
     outputShape(spec, input) {
       const out = inner(spec, input);
       const channelsOnly = out.length === input.length && sameShape(out.slice(0, -1), input.slice(0, -1));
