@@ -2952,92 +2952,92 @@ function gradientKernel(
     }
   }
 
-  // state ← t31, new m2
+  // m2 ← t31
   for (let i = 0; i < 16; i++) {
     state[i] = t31[i]!;
   }
 
-  // state ← t32, new v2
+  // v2 ← t32
   for (let i = 0; i < 16; i++) {
     state[16 + i] = t32[i]!;
   }
 
-  // state ← t43, new m4
+  // m4 ← t43
   for (let i = 0; i < 16; i++) {
     state[32 + i] = t43[i]!;
   }
 
-  // state ← t44, new v4
+  // v4 ← t44
   for (let i = 0; i < 16; i++) {
     state[48 + i] = t44[i]!;
   }
 
-  // state ← t55, new m6
+  // m6 ← t55
   for (let i = 0; i < 16; i++) {
     state[64 + i] = t55[i]!;
   }
 
-  // state ← t56, new v6
+  // v6 ← t56
   for (let i = 0; i < 16; i++) {
     state[80 + i] = t56[i]!;
   }
 
-  // state ← t67, new m8
+  // m8 ← t67
   for (let i = 0; i < 16; i++) {
     state[96 + i] = t67[i]!;
   }
 
-  // state ← t68, new v8
+  // v8 ← t68
   for (let i = 0; i < 16; i++) {
     state[112 + i] = t68[i]!;
   }
 
-  // state ← t79, new m10
+  // m10 ← t79
   for (let i = 0; i < 16; i++) {
     state[128 + i] = t79[i]!;
   }
 
-  // state ← t80, new v10
+  // v10 ← t80
   for (let i = 0; i < 16; i++) {
     state[144 + i] = t80[i]!;
   }
 
-  // state ← t91, new m12
+  // m12 ← t91
   for (let i = 0; i < 16; i++) {
     state[160 + i] = t91[i]!;
   }
 
-  // state ← t92, new v12
+  // v12 ← t92
   for (let i = 0; i < 16; i++) {
     state[176 + i] = t92[i]!;
   }
 
-  // state ← t103, new m14
+  // m14 ← t103
   for (let i = 0; i < 16; i++) {
     state[192 + i] = t103[i]!;
   }
 
-  // state ← t104, new v14
+  // v14 ← t104
   for (let i = 0; i < 16; i++) {
     state[208 + i] = t104[i]!;
   }
 
-  // state ← t115, new m16
+  // m16 ← t115
   for (let i = 0; i < 16; i++) {
     state[224 + i] = t115[i]!;
   }
 
-  // state ← t116, new v16
+  // v16 ← t116
   for (let i = 0; i < 16; i++) {
     state[240 + i] = t116[i]!;
   }
 
-  // state ← t127, new m18
+  // m18 ← t127
   for (let i = 0; i < 16; i++) {
     state[256 + i] = t127[i]!;
   }
 
-  // state ← t128, new v18
+  // v18 ← t128
   for (let i = 0; i < 16; i++) {
     state[272 + i] = t128[i]!;
   }
