@@ -106,223 +106,223 @@ let sgdGrads: Float32Array | undefined;
 let capacity = 0;
 let t10 = /* @__PURE__ */ new Float32Array(0);
 let a1 = /* @__PURE__ */ new Float32Array(0);
-let t27 = /* @__PURE__ */ new Float32Array(0);
+let xd2 = /* @__PURE__ */ new Float32Array(0);
 let t1 = /* @__PURE__ */ new Float32Array(0);
-let a2 = /* @__PURE__ */ new Float32Array(0);
 let t11 = /* @__PURE__ */ new Float32Array(0);
-let t2 = /* @__PURE__ */ new Float32Array(0);
-let a4 = /* @__PURE__ */ new Float32Array(0);
 let t12 = /* @__PURE__ */ new Float32Array(0);
-let t3 = /* @__PURE__ */ new Float32Array(0);
-let a6 = /* @__PURE__ */ new Float32Array(0);
+let t2 = /* @__PURE__ */ new Float32Array(0);
 let t13 = /* @__PURE__ */ new Float32Array(0);
-let t4 = /* @__PURE__ */ new Float32Array(0);
-let a8 = /* @__PURE__ */ new Float32Array(0);
 let t14 = /* @__PURE__ */ new Float32Array(0);
-let t5 = /* @__PURE__ */ new Float32Array(0);
-let a10 = /* @__PURE__ */ new Float32Array(0);
+let t3 = /* @__PURE__ */ new Float32Array(0);
 let t15 = /* @__PURE__ */ new Float32Array(0);
-let t6 = /* @__PURE__ */ new Float32Array(0);
-let a12 = /* @__PURE__ */ new Float32Array(0);
 let t16 = /* @__PURE__ */ new Float32Array(0);
-let t7 = /* @__PURE__ */ new Float32Array(0);
-let a14 = /* @__PURE__ */ new Float32Array(0);
+let t4 = /* @__PURE__ */ new Float32Array(0);
 let t17 = /* @__PURE__ */ new Float32Array(0);
-let t8 = /* @__PURE__ */ new Float32Array(0);
-let a16 = /* @__PURE__ */ new Float32Array(0);
 let t18 = /* @__PURE__ */ new Float32Array(0);
-let t9 = /* @__PURE__ */ new Float32Array(0);
-let a18 = /* @__PURE__ */ new Float32Array(0);
+let t5 = /* @__PURE__ */ new Float32Array(0);
 let t19 = /* @__PURE__ */ new Float32Array(0);
-let z19 = /* @__PURE__ */ new Float32Array(0);
+let t20 = /* @__PURE__ */ new Float32Array(0);
+let t6 = /* @__PURE__ */ new Float32Array(0);
+let t21 = /* @__PURE__ */ new Float32Array(0);
+let t22 = /* @__PURE__ */ new Float32Array(0);
+let t7 = /* @__PURE__ */ new Float32Array(0);
+let t23 = /* @__PURE__ */ new Float32Array(0);
+let t24 = /* @__PURE__ */ new Float32Array(0);
+let t8 = /* @__PURE__ */ new Float32Array(0);
 let t25 = /* @__PURE__ */ new Float32Array(0);
 let t26 = /* @__PURE__ */ new Float32Array(0);
+let t9 = /* @__PURE__ */ new Float32Array(0);
+let t27 = /* @__PURE__ */ new Float32Array(0);
+let t28 = /* @__PURE__ */ new Float32Array(0);
 let t29 = /* @__PURE__ */ new Float32Array(0);
-let t30 = /* @__PURE__ */ new Float32Array(0);
-let t31 = /* @__PURE__ */ new Float32Array(0);
-let t32 = /* @__PURE__ */ new Float32Array(0);
+let mu2 = /* @__PURE__ */ new Float32Array(0);
 let t37 = /* @__PURE__ */ new Float32Array(0);
-let t33 = /* @__PURE__ */ new Float32Array(0);
-let t34 = /* @__PURE__ */ new Float32Array(0);
-let a2$1 = /* @__PURE__ */ new Float32Array(0);
-let t38 = /* @__PURE__ */ new Float32Array(0);
-let a3 = /* @__PURE__ */ new Float32Array(0);
 let t39 = /* @__PURE__ */ new Float32Array(0);
-let t35 = /* @__PURE__ */ new Float32Array(0);
-let t36 = /* @__PURE__ */ new Float32Array(0);
+let var2 = /* @__PURE__ */ new Float32Array(0);
+let t40 = /* @__PURE__ */ new Float32Array(0);
 let t41 = /* @__PURE__ */ new Float32Array(0);
+let xc2 = /* @__PURE__ */ new Float32Array(0);
 let t42 = /* @__PURE__ */ new Float32Array(0);
-let t43 = /* @__PURE__ */ new Float32Array(0);
+let s2 = /* @__PURE__ */ new Float32Array(0);
+let a2 = /* @__PURE__ */ new Float32Array(0);
 let t44 = /* @__PURE__ */ new Float32Array(0);
-let t49 = /* @__PURE__ */ new Float32Array(0);
-let t45 = /* @__PURE__ */ new Float32Array(0);
+let a3 = /* @__PURE__ */ new Float32Array(0);
+let xd4 = /* @__PURE__ */ new Float32Array(0);
+let mu4 = /* @__PURE__ */ new Float32Array(0);
+let t43 = /* @__PURE__ */ new Float32Array(0);
 let t46 = /* @__PURE__ */ new Float32Array(0);
-let a4$1 = /* @__PURE__ */ new Float32Array(0);
-let t50 = /* @__PURE__ */ new Float32Array(0);
-let a5 = /* @__PURE__ */ new Float32Array(0);
-let t51 = /* @__PURE__ */ new Float32Array(0);
+let var4 = /* @__PURE__ */ new Float32Array(0);
 let t47 = /* @__PURE__ */ new Float32Array(0);
 let t48 = /* @__PURE__ */ new Float32Array(0);
+let xc4 = /* @__PURE__ */ new Float32Array(0);
+let t49 = /* @__PURE__ */ new Float32Array(0);
+let s4 = /* @__PURE__ */ new Float32Array(0);
+let a4 = /* @__PURE__ */ new Float32Array(0);
+let t51 = /* @__PURE__ */ new Float32Array(0);
+let a5 = /* @__PURE__ */ new Float32Array(0);
+let xd6 = /* @__PURE__ */ new Float32Array(0);
+let mu6 = /* @__PURE__ */ new Float32Array(0);
+let t50 = /* @__PURE__ */ new Float32Array(0);
 let t53 = /* @__PURE__ */ new Float32Array(0);
+let var6 = /* @__PURE__ */ new Float32Array(0);
 let t54 = /* @__PURE__ */ new Float32Array(0);
 let t55 = /* @__PURE__ */ new Float32Array(0);
+let xc6 = /* @__PURE__ */ new Float32Array(0);
 let t56 = /* @__PURE__ */ new Float32Array(0);
-let t61 = /* @__PURE__ */ new Float32Array(0);
-let t57 = /* @__PURE__ */ new Float32Array(0);
+let s6 = /* @__PURE__ */ new Float32Array(0);
+let a6 = /* @__PURE__ */ new Float32Array(0);
 let t58 = /* @__PURE__ */ new Float32Array(0);
-let a6$1 = /* @__PURE__ */ new Float32Array(0);
-let t62 = /* @__PURE__ */ new Float32Array(0);
 let a7 = /* @__PURE__ */ new Float32Array(0);
-let t63 = /* @__PURE__ */ new Float32Array(0);
-let t59 = /* @__PURE__ */ new Float32Array(0);
+let xd8 = /* @__PURE__ */ new Float32Array(0);
+let mu8 = /* @__PURE__ */ new Float32Array(0);
+let t57 = /* @__PURE__ */ new Float32Array(0);
 let t60 = /* @__PURE__ */ new Float32Array(0);
+let var8 = /* @__PURE__ */ new Float32Array(0);
+let t61 = /* @__PURE__ */ new Float32Array(0);
+let t62 = /* @__PURE__ */ new Float32Array(0);
+let xc8 = /* @__PURE__ */ new Float32Array(0);
+let t63 = /* @__PURE__ */ new Float32Array(0);
+let s8 = /* @__PURE__ */ new Float32Array(0);
+let a8 = /* @__PURE__ */ new Float32Array(0);
 let t65 = /* @__PURE__ */ new Float32Array(0);
-let t66 = /* @__PURE__ */ new Float32Array(0);
-let t67 = /* @__PURE__ */ new Float32Array(0);
-let t68 = /* @__PURE__ */ new Float32Array(0);
-let t73 = /* @__PURE__ */ new Float32Array(0);
-let t69 = /* @__PURE__ */ new Float32Array(0);
-let t70 = /* @__PURE__ */ new Float32Array(0);
-let a8$1 = /* @__PURE__ */ new Float32Array(0);
-let t74 = /* @__PURE__ */ new Float32Array(0);
 let a9 = /* @__PURE__ */ new Float32Array(0);
-let t75 = /* @__PURE__ */ new Float32Array(0);
-let t71 = /* @__PURE__ */ new Float32Array(0);
+let xd10 = /* @__PURE__ */ new Float32Array(0);
+let mu10 = /* @__PURE__ */ new Float32Array(0);
+let t64 = /* @__PURE__ */ new Float32Array(0);
+let t67 = /* @__PURE__ */ new Float32Array(0);
+let var10 = /* @__PURE__ */ new Float32Array(0);
+let t68 = /* @__PURE__ */ new Float32Array(0);
+let t69 = /* @__PURE__ */ new Float32Array(0);
+let xc10 = /* @__PURE__ */ new Float32Array(0);
+let t70 = /* @__PURE__ */ new Float32Array(0);
+let s10 = /* @__PURE__ */ new Float32Array(0);
+let a10 = /* @__PURE__ */ new Float32Array(0);
 let t72 = /* @__PURE__ */ new Float32Array(0);
-let t77 = /* @__PURE__ */ new Float32Array(0);
-let t78 = /* @__PURE__ */ new Float32Array(0);
-let t79 = /* @__PURE__ */ new Float32Array(0);
-let t80 = /* @__PURE__ */ new Float32Array(0);
-let t85 = /* @__PURE__ */ new Float32Array(0);
-let t81 = /* @__PURE__ */ new Float32Array(0);
-let t82 = /* @__PURE__ */ new Float32Array(0);
-let a10$1 = /* @__PURE__ */ new Float32Array(0);
-let t86 = /* @__PURE__ */ new Float32Array(0);
 let a11 = /* @__PURE__ */ new Float32Array(0);
-let t87 = /* @__PURE__ */ new Float32Array(0);
+let xd12 = /* @__PURE__ */ new Float32Array(0);
+let mu12 = /* @__PURE__ */ new Float32Array(0);
+let t71 = /* @__PURE__ */ new Float32Array(0);
+let t74 = /* @__PURE__ */ new Float32Array(0);
+let var12 = /* @__PURE__ */ new Float32Array(0);
+let t75 = /* @__PURE__ */ new Float32Array(0);
+let t76 = /* @__PURE__ */ new Float32Array(0);
+let xc12 = /* @__PURE__ */ new Float32Array(0);
+let t77 = /* @__PURE__ */ new Float32Array(0);
+let s12 = /* @__PURE__ */ new Float32Array(0);
+let a12 = /* @__PURE__ */ new Float32Array(0);
+let t79 = /* @__PURE__ */ new Float32Array(0);
+let a13 = /* @__PURE__ */ new Float32Array(0);
+let xd14 = /* @__PURE__ */ new Float32Array(0);
+let mu14 = /* @__PURE__ */ new Float32Array(0);
+let t78 = /* @__PURE__ */ new Float32Array(0);
+let t81 = /* @__PURE__ */ new Float32Array(0);
+let var14 = /* @__PURE__ */ new Float32Array(0);
+let t82 = /* @__PURE__ */ new Float32Array(0);
 let t83 = /* @__PURE__ */ new Float32Array(0);
+let xc14 = /* @__PURE__ */ new Float32Array(0);
 let t84 = /* @__PURE__ */ new Float32Array(0);
+let s14 = /* @__PURE__ */ new Float32Array(0);
+let a14 = /* @__PURE__ */ new Float32Array(0);
+let t86 = /* @__PURE__ */ new Float32Array(0);
+let a15 = /* @__PURE__ */ new Float32Array(0);
+let xd16 = /* @__PURE__ */ new Float32Array(0);
+let mu16 = /* @__PURE__ */ new Float32Array(0);
+let t85 = /* @__PURE__ */ new Float32Array(0);
+let t88 = /* @__PURE__ */ new Float32Array(0);
+let var16 = /* @__PURE__ */ new Float32Array(0);
 let t89 = /* @__PURE__ */ new Float32Array(0);
 let t90 = /* @__PURE__ */ new Float32Array(0);
+let xc16 = /* @__PURE__ */ new Float32Array(0);
 let t91 = /* @__PURE__ */ new Float32Array(0);
-let t92 = /* @__PURE__ */ new Float32Array(0);
-let t97 = /* @__PURE__ */ new Float32Array(0);
+let s16 = /* @__PURE__ */ new Float32Array(0);
+let a16 = /* @__PURE__ */ new Float32Array(0);
 let t93 = /* @__PURE__ */ new Float32Array(0);
-let t94 = /* @__PURE__ */ new Float32Array(0);
-let a12$1 = /* @__PURE__ */ new Float32Array(0);
-let t98 = /* @__PURE__ */ new Float32Array(0);
-let a13 = /* @__PURE__ */ new Float32Array(0);
-let t99 = /* @__PURE__ */ new Float32Array(0);
-let t95 = /* @__PURE__ */ new Float32Array(0);
-let t96 = /* @__PURE__ */ new Float32Array(0);
-let t101 = /* @__PURE__ */ new Float32Array(0);
-let t102 = /* @__PURE__ */ new Float32Array(0);
-let t103 = /* @__PURE__ */ new Float32Array(0);
-let t104 = /* @__PURE__ */ new Float32Array(0);
-let t109 = /* @__PURE__ */ new Float32Array(0);
-let t105 = /* @__PURE__ */ new Float32Array(0);
-let t106 = /* @__PURE__ */ new Float32Array(0);
-let a14$1 = /* @__PURE__ */ new Float32Array(0);
-let t110 = /* @__PURE__ */ new Float32Array(0);
-let a15 = /* @__PURE__ */ new Float32Array(0);
-let t111 = /* @__PURE__ */ new Float32Array(0);
-let t107 = /* @__PURE__ */ new Float32Array(0);
-let t108 = /* @__PURE__ */ new Float32Array(0);
-let t113 = /* @__PURE__ */ new Float32Array(0);
-let t114 = /* @__PURE__ */ new Float32Array(0);
-let t115 = /* @__PURE__ */ new Float32Array(0);
-let t116 = /* @__PURE__ */ new Float32Array(0);
-let t121 = /* @__PURE__ */ new Float32Array(0);
-let t117 = /* @__PURE__ */ new Float32Array(0);
-let t118 = /* @__PURE__ */ new Float32Array(0);
-let a16$1 = /* @__PURE__ */ new Float32Array(0);
-let t122 = /* @__PURE__ */ new Float32Array(0);
 let a17 = /* @__PURE__ */ new Float32Array(0);
-let t123 = /* @__PURE__ */ new Float32Array(0);
-let t119 = /* @__PURE__ */ new Float32Array(0);
-let t120 = /* @__PURE__ */ new Float32Array(0);
-let t125 = /* @__PURE__ */ new Float32Array(0);
-let t126 = /* @__PURE__ */ new Float32Array(0);
-let t127 = /* @__PURE__ */ new Float32Array(0);
-let t128 = /* @__PURE__ */ new Float32Array(0);
-let t133 = /* @__PURE__ */ new Float32Array(0);
-let t129 = /* @__PURE__ */ new Float32Array(0);
-let t130 = /* @__PURE__ */ new Float32Array(0);
-let a18$1 = /* @__PURE__ */ new Float32Array(0);
-let t134 = /* @__PURE__ */ new Float32Array(0);
-let z19$1 = /* @__PURE__ */ new Float32Array(0);
+let xd18 = /* @__PURE__ */ new Float32Array(0);
+let mu18 = /* @__PURE__ */ new Float32Array(0);
+let t92 = /* @__PURE__ */ new Float32Array(0);
+let t95 = /* @__PURE__ */ new Float32Array(0);
+let var18 = /* @__PURE__ */ new Float32Array(0);
+let t96 = /* @__PURE__ */ new Float32Array(0);
+let t97 = /* @__PURE__ */ new Float32Array(0);
+let xc18 = /* @__PURE__ */ new Float32Array(0);
+let t98 = /* @__PURE__ */ new Float32Array(0);
+let s18 = /* @__PURE__ */ new Float32Array(0);
+let a18 = /* @__PURE__ */ new Float32Array(0);
+let t100 = /* @__PURE__ */ new Float32Array(0);
+let z19 = /* @__PURE__ */ new Float32Array(0);
 let d_z19 = /* @__PURE__ */ new Float32Array(0);
 let d_a18 = /* @__PURE__ */ new Float32Array(0);
-let t137 = /* @__PURE__ */ new Float32Array(0);
-let t131 = /* @__PURE__ */ new Float32Array(0);
-let t132 = /* @__PURE__ */ new Float32Array(0);
-let t138 = /* @__PURE__ */ new Float32Array(0);
-let t139 = /* @__PURE__ */ new Float32Array(0);
-let t124 = /* @__PURE__ */ new Float32Array(0);
+let d_xc18 = /* @__PURE__ */ new Float32Array(0);
+let d_s18 = /* @__PURE__ */ new Float32Array(0);
+let t99 = /* @__PURE__ */ new Float32Array(0);
+let t103 = /* @__PURE__ */ new Float32Array(0);
+let d_mu18 = /* @__PURE__ */ new Float32Array(0);
+let t94 = /* @__PURE__ */ new Float32Array(0);
 let d_z17 = /* @__PURE__ */ new Float32Array(0);
 let d_a16 = /* @__PURE__ */ new Float32Array(0);
-let t142 = /* @__PURE__ */ new Float32Array(0);
-let t140 = /* @__PURE__ */ new Float32Array(0);
-let t141 = /* @__PURE__ */ new Float32Array(0);
-let t143 = /* @__PURE__ */ new Float32Array(0);
-let t144 = /* @__PURE__ */ new Float32Array(0);
-let t112 = /* @__PURE__ */ new Float32Array(0);
+let d_xc16 = /* @__PURE__ */ new Float32Array(0);
+let d_s16 = /* @__PURE__ */ new Float32Array(0);
+let t104 = /* @__PURE__ */ new Float32Array(0);
+let t105 = /* @__PURE__ */ new Float32Array(0);
+let d_mu16 = /* @__PURE__ */ new Float32Array(0);
+let t87 = /* @__PURE__ */ new Float32Array(0);
 let d_z15 = /* @__PURE__ */ new Float32Array(0);
 let d_a14 = /* @__PURE__ */ new Float32Array(0);
-let t147 = /* @__PURE__ */ new Float32Array(0);
-let t145 = /* @__PURE__ */ new Float32Array(0);
-let t146 = /* @__PURE__ */ new Float32Array(0);
-let t148 = /* @__PURE__ */ new Float32Array(0);
-let t149 = /* @__PURE__ */ new Float32Array(0);
-let t100 = /* @__PURE__ */ new Float32Array(0);
+let d_xc14 = /* @__PURE__ */ new Float32Array(0);
+let d_s14 = /* @__PURE__ */ new Float32Array(0);
+let t106 = /* @__PURE__ */ new Float32Array(0);
+let t107 = /* @__PURE__ */ new Float32Array(0);
+let d_mu14 = /* @__PURE__ */ new Float32Array(0);
+let t80 = /* @__PURE__ */ new Float32Array(0);
 let d_z13 = /* @__PURE__ */ new Float32Array(0);
 let d_a12 = /* @__PURE__ */ new Float32Array(0);
-let t152 = /* @__PURE__ */ new Float32Array(0);
-let t150 = /* @__PURE__ */ new Float32Array(0);
-let t151 = /* @__PURE__ */ new Float32Array(0);
-let t153 = /* @__PURE__ */ new Float32Array(0);
-let t154 = /* @__PURE__ */ new Float32Array(0);
-let t88 = /* @__PURE__ */ new Float32Array(0);
+let d_xc12 = /* @__PURE__ */ new Float32Array(0);
+let d_s12 = /* @__PURE__ */ new Float32Array(0);
+let t108 = /* @__PURE__ */ new Float32Array(0);
+let t109 = /* @__PURE__ */ new Float32Array(0);
+let d_mu12 = /* @__PURE__ */ new Float32Array(0);
+let t73 = /* @__PURE__ */ new Float32Array(0);
 let d_z11 = /* @__PURE__ */ new Float32Array(0);
 let d_a10 = /* @__PURE__ */ new Float32Array(0);
-let t157 = /* @__PURE__ */ new Float32Array(0);
-let t155 = /* @__PURE__ */ new Float32Array(0);
-let t156 = /* @__PURE__ */ new Float32Array(0);
-let t158 = /* @__PURE__ */ new Float32Array(0);
-let t159 = /* @__PURE__ */ new Float32Array(0);
-let t76 = /* @__PURE__ */ new Float32Array(0);
+let d_xc10 = /* @__PURE__ */ new Float32Array(0);
+let d_s10 = /* @__PURE__ */ new Float32Array(0);
+let t110 = /* @__PURE__ */ new Float32Array(0);
+let t111 = /* @__PURE__ */ new Float32Array(0);
+let d_mu10 = /* @__PURE__ */ new Float32Array(0);
+let t66 = /* @__PURE__ */ new Float32Array(0);
 let d_z9 = /* @__PURE__ */ new Float32Array(0);
 let d_a8 = /* @__PURE__ */ new Float32Array(0);
-let t162 = /* @__PURE__ */ new Float32Array(0);
-let t160 = /* @__PURE__ */ new Float32Array(0);
-let t161 = /* @__PURE__ */ new Float32Array(0);
-let t163 = /* @__PURE__ */ new Float32Array(0);
-let t164 = /* @__PURE__ */ new Float32Array(0);
-let t64 = /* @__PURE__ */ new Float32Array(0);
+let d_xc8 = /* @__PURE__ */ new Float32Array(0);
+let d_s8 = /* @__PURE__ */ new Float32Array(0);
+let t112 = /* @__PURE__ */ new Float32Array(0);
+let t113 = /* @__PURE__ */ new Float32Array(0);
+let d_mu8 = /* @__PURE__ */ new Float32Array(0);
+let t59 = /* @__PURE__ */ new Float32Array(0);
 let d_z7 = /* @__PURE__ */ new Float32Array(0);
 let d_a6 = /* @__PURE__ */ new Float32Array(0);
-let t167 = /* @__PURE__ */ new Float32Array(0);
-let t165 = /* @__PURE__ */ new Float32Array(0);
-let t166 = /* @__PURE__ */ new Float32Array(0);
-let t168 = /* @__PURE__ */ new Float32Array(0);
-let t169 = /* @__PURE__ */ new Float32Array(0);
+let d_xc6 = /* @__PURE__ */ new Float32Array(0);
+let d_s6 = /* @__PURE__ */ new Float32Array(0);
+let t114 = /* @__PURE__ */ new Float32Array(0);
+let t115 = /* @__PURE__ */ new Float32Array(0);
+let d_mu6 = /* @__PURE__ */ new Float32Array(0);
 let t52 = /* @__PURE__ */ new Float32Array(0);
 let d_z5 = /* @__PURE__ */ new Float32Array(0);
 let d_a4 = /* @__PURE__ */ new Float32Array(0);
-let t172 = /* @__PURE__ */ new Float32Array(0);
-let t170 = /* @__PURE__ */ new Float32Array(0);
-let t171 = /* @__PURE__ */ new Float32Array(0);
-let t173 = /* @__PURE__ */ new Float32Array(0);
-let t174 = /* @__PURE__ */ new Float32Array(0);
-let t40 = /* @__PURE__ */ new Float32Array(0);
+let d_xc4 = /* @__PURE__ */ new Float32Array(0);
+let d_s4 = /* @__PURE__ */ new Float32Array(0);
+let t116 = /* @__PURE__ */ new Float32Array(0);
+let t117 = /* @__PURE__ */ new Float32Array(0);
+let d_mu4 = /* @__PURE__ */ new Float32Array(0);
+let t45 = /* @__PURE__ */ new Float32Array(0);
 let d_z3 = /* @__PURE__ */ new Float32Array(0);
 let d_a2 = /* @__PURE__ */ new Float32Array(0);
-let t177 = /* @__PURE__ */ new Float32Array(0);
-let t175 = /* @__PURE__ */ new Float32Array(0);
-let t176 = /* @__PURE__ */ new Float32Array(0);
-let t178 = /* @__PURE__ */ new Float32Array(0);
-let t179 = /* @__PURE__ */ new Float32Array(0);
-let t28 = /* @__PURE__ */ new Float32Array(0);
+let d_xc2 = /* @__PURE__ */ new Float32Array(0);
+let d_s2 = /* @__PURE__ */ new Float32Array(0);
+let t118 = /* @__PURE__ */ new Float32Array(0);
+let t119 = /* @__PURE__ */ new Float32Array(0);
+let d_mu2 = /* @__PURE__ */ new Float32Array(0);
+let t38 = /* @__PURE__ */ new Float32Array(0);
 let d_z1 = /* @__PURE__ */ new Float32Array(0);
 
 /** Makes the workspace hold `batch` samples: allocated by the first call, rows grown for a larger batch. */
@@ -332,225 +332,225 @@ function reserveBatch(batch: number): void {
     t10 = new Float32Array(16);
     a1 = new Float32Array(16);
     t1 = new Float32Array(16);
-    a2 = new Float32Array(16);
     t11 = new Float32Array(16);
-    t2 = new Float32Array(16);
-    a4 = new Float32Array(16);
     t12 = new Float32Array(16);
-    t3 = new Float32Array(16);
-    a6 = new Float32Array(16);
+    t2 = new Float32Array(16);
     t13 = new Float32Array(16);
-    t4 = new Float32Array(16);
-    a8 = new Float32Array(16);
     t14 = new Float32Array(16);
-    t5 = new Float32Array(16);
-    a10 = new Float32Array(16);
+    t3 = new Float32Array(16);
     t15 = new Float32Array(16);
-    t6 = new Float32Array(16);
-    a12 = new Float32Array(16);
     t16 = new Float32Array(16);
-    t7 = new Float32Array(16);
-    a14 = new Float32Array(16);
+    t4 = new Float32Array(16);
     t17 = new Float32Array(16);
-    t8 = new Float32Array(16);
-    a16 = new Float32Array(16);
     t18 = new Float32Array(16);
-    t9 = new Float32Array(16);
-    a18 = new Float32Array(16);
-    t19 = new Float32Array(3);
-    z19 = new Float32Array(3);
+    t5 = new Float32Array(16);
+    t19 = new Float32Array(16);
+    t20 = new Float32Array(16);
+    t6 = new Float32Array(16);
+    t21 = new Float32Array(16);
+    t22 = new Float32Array(16);
+    t7 = new Float32Array(16);
+    t23 = new Float32Array(16);
+    t24 = new Float32Array(16);
+    t8 = new Float32Array(16);
     t25 = new Float32Array(16);
     t26 = new Float32Array(16);
-    t29 = new Float32Array(16);
-    t30 = new Float32Array(16);
-    t31 = new Float32Array(16);
-    t32 = new Float32Array(16);
-    t33 = new Float32Array(16);
-    t34 = new Float32Array(16);
-    t38 = new Float32Array(16);
-    a3 = new Float32Array(16);
-    t35 = new Float32Array(16);
-    t36 = new Float32Array(16);
+    t9 = new Float32Array(16);
+    t27 = new Float32Array(16);
+    t28 = new Float32Array(3);
+    t29 = new Float32Array(3);
+    mu2 = new Float32Array(16);
+    t37 = new Float32Array(16);
+    t39 = new Float32Array(16);
+    var2 = new Float32Array(16);
+    t40 = new Float32Array(16);
     t41 = new Float32Array(16);
     t42 = new Float32Array(16);
-    t43 = new Float32Array(16);
+    s2 = new Float32Array(16);
     t44 = new Float32Array(16);
-    t45 = new Float32Array(16);
+    a3 = new Float32Array(16);
+    mu4 = new Float32Array(16);
+    t43 = new Float32Array(16);
     t46 = new Float32Array(16);
-    t50 = new Float32Array(16);
-    a5 = new Float32Array(16);
+    var4 = new Float32Array(16);
     t47 = new Float32Array(16);
     t48 = new Float32Array(16);
+    t49 = new Float32Array(16);
+    s4 = new Float32Array(16);
+    t51 = new Float32Array(16);
+    a5 = new Float32Array(16);
+    mu6 = new Float32Array(16);
+    t50 = new Float32Array(16);
     t53 = new Float32Array(16);
+    var6 = new Float32Array(16);
     t54 = new Float32Array(16);
     t55 = new Float32Array(16);
     t56 = new Float32Array(16);
-    t57 = new Float32Array(16);
+    s6 = new Float32Array(16);
     t58 = new Float32Array(16);
-    t62 = new Float32Array(16);
     a7 = new Float32Array(16);
-    t59 = new Float32Array(16);
+    mu8 = new Float32Array(16);
+    t57 = new Float32Array(16);
     t60 = new Float32Array(16);
+    var8 = new Float32Array(16);
+    t61 = new Float32Array(16);
+    t62 = new Float32Array(16);
+    t63 = new Float32Array(16);
+    s8 = new Float32Array(16);
     t65 = new Float32Array(16);
-    t66 = new Float32Array(16);
+    a9 = new Float32Array(16);
+    mu10 = new Float32Array(16);
+    t64 = new Float32Array(16);
     t67 = new Float32Array(16);
+    var10 = new Float32Array(16);
     t68 = new Float32Array(16);
     t69 = new Float32Array(16);
     t70 = new Float32Array(16);
-    t74 = new Float32Array(16);
-    a9 = new Float32Array(16);
-    t71 = new Float32Array(16);
+    s10 = new Float32Array(16);
     t72 = new Float32Array(16);
-    t77 = new Float32Array(16);
-    t78 = new Float32Array(16);
-    t79 = new Float32Array(16);
-    t80 = new Float32Array(16);
-    t81 = new Float32Array(16);
-    t82 = new Float32Array(16);
-    t86 = new Float32Array(16);
     a11 = new Float32Array(16);
+    mu12 = new Float32Array(16);
+    t71 = new Float32Array(16);
+    t74 = new Float32Array(16);
+    var12 = new Float32Array(16);
+    t75 = new Float32Array(16);
+    t76 = new Float32Array(16);
+    t77 = new Float32Array(16);
+    s12 = new Float32Array(16);
+    t79 = new Float32Array(16);
+    a13 = new Float32Array(16);
+    mu14 = new Float32Array(16);
+    t78 = new Float32Array(16);
+    t81 = new Float32Array(16);
+    var14 = new Float32Array(16);
+    t82 = new Float32Array(16);
     t83 = new Float32Array(16);
     t84 = new Float32Array(16);
+    s14 = new Float32Array(16);
+    t86 = new Float32Array(16);
+    a15 = new Float32Array(16);
+    mu16 = new Float32Array(16);
+    t85 = new Float32Array(16);
+    t88 = new Float32Array(16);
+    var16 = new Float32Array(16);
     t89 = new Float32Array(16);
     t90 = new Float32Array(16);
     t91 = new Float32Array(16);
-    t92 = new Float32Array(16);
+    s16 = new Float32Array(16);
     t93 = new Float32Array(16);
-    t94 = new Float32Array(16);
-    t98 = new Float32Array(16);
-    a13 = new Float32Array(16);
-    t95 = new Float32Array(16);
-    t96 = new Float32Array(16);
-    t101 = new Float32Array(16);
-    t102 = new Float32Array(16);
-    t103 = new Float32Array(16);
-    t104 = new Float32Array(16);
-    t105 = new Float32Array(16);
-    t106 = new Float32Array(16);
-    t110 = new Float32Array(16);
-    a15 = new Float32Array(16);
-    t107 = new Float32Array(16);
-    t108 = new Float32Array(16);
-    t113 = new Float32Array(16);
-    t114 = new Float32Array(16);
-    t115 = new Float32Array(16);
-    t116 = new Float32Array(16);
-    t117 = new Float32Array(16);
-    t118 = new Float32Array(16);
-    t122 = new Float32Array(16);
     a17 = new Float32Array(16);
-    t119 = new Float32Array(16);
-    t120 = new Float32Array(16);
-    t125 = new Float32Array(16);
-    t126 = new Float32Array(16);
-    t127 = new Float32Array(16);
-    t128 = new Float32Array(16);
-    t133 = new Float32Array(16);
-    t129 = new Float32Array(16);
-    t130 = new Float32Array(16);
-    a18$1 = new Float32Array(16);
-    t134 = new Float32Array(3);
-    z19$1 = new Float32Array(3);
+    mu18 = new Float32Array(16);
+    t92 = new Float32Array(16);
+    t95 = new Float32Array(16);
+    var18 = new Float32Array(16);
+    t96 = new Float32Array(16);
+    t97 = new Float32Array(16);
+    xc18 = new Float32Array(16);
+    t98 = new Float32Array(16);
+    s18 = new Float32Array(16);
+    a18 = new Float32Array(16);
+    t100 = new Float32Array(3);
+    z19 = new Float32Array(3);
     d_z19 = new Float32Array(3);
     d_a18 = new Float32Array(16);
-    t131 = new Float32Array(16);
-    t132 = new Float32Array(16);
-    t138 = new Float32Array(16);
-    t139 = new Float32Array(16);
+    d_s18 = new Float32Array(16);
+    t99 = new Float32Array(16);
+    t103 = new Float32Array(16);
+    d_mu18 = new Float32Array(16);
     d_z17 = new Float32Array(16);
     d_a16 = new Float32Array(16);
-    t140 = new Float32Array(16);
-    t141 = new Float32Array(16);
-    t143 = new Float32Array(16);
-    t144 = new Float32Array(16);
+    d_s16 = new Float32Array(16);
+    t104 = new Float32Array(16);
+    t105 = new Float32Array(16);
+    d_mu16 = new Float32Array(16);
     d_z15 = new Float32Array(16);
     d_a14 = new Float32Array(16);
-    t145 = new Float32Array(16);
-    t146 = new Float32Array(16);
-    t148 = new Float32Array(16);
-    t149 = new Float32Array(16);
+    d_s14 = new Float32Array(16);
+    t106 = new Float32Array(16);
+    t107 = new Float32Array(16);
+    d_mu14 = new Float32Array(16);
     d_z13 = new Float32Array(16);
     d_a12 = new Float32Array(16);
-    t150 = new Float32Array(16);
-    t151 = new Float32Array(16);
-    t153 = new Float32Array(16);
-    t154 = new Float32Array(16);
+    d_s12 = new Float32Array(16);
+    t108 = new Float32Array(16);
+    t109 = new Float32Array(16);
+    d_mu12 = new Float32Array(16);
     d_z11 = new Float32Array(16);
     d_a10 = new Float32Array(16);
-    t155 = new Float32Array(16);
-    t156 = new Float32Array(16);
-    t158 = new Float32Array(16);
-    t159 = new Float32Array(16);
+    d_s10 = new Float32Array(16);
+    t110 = new Float32Array(16);
+    t111 = new Float32Array(16);
+    d_mu10 = new Float32Array(16);
     d_z9 = new Float32Array(16);
     d_a8 = new Float32Array(16);
-    t160 = new Float32Array(16);
-    t161 = new Float32Array(16);
-    t163 = new Float32Array(16);
-    t164 = new Float32Array(16);
+    d_s8 = new Float32Array(16);
+    t112 = new Float32Array(16);
+    t113 = new Float32Array(16);
+    d_mu8 = new Float32Array(16);
     d_z7 = new Float32Array(16);
     d_a6 = new Float32Array(16);
-    t165 = new Float32Array(16);
-    t166 = new Float32Array(16);
-    t168 = new Float32Array(16);
-    t169 = new Float32Array(16);
+    d_s6 = new Float32Array(16);
+    t114 = new Float32Array(16);
+    t115 = new Float32Array(16);
+    d_mu6 = new Float32Array(16);
     d_z5 = new Float32Array(16);
     d_a4 = new Float32Array(16);
-    t170 = new Float32Array(16);
-    t171 = new Float32Array(16);
-    t173 = new Float32Array(16);
-    t174 = new Float32Array(16);
+    d_s4 = new Float32Array(16);
+    t116 = new Float32Array(16);
+    t117 = new Float32Array(16);
+    d_mu4 = new Float32Array(16);
     d_z3 = new Float32Array(16);
     d_a2 = new Float32Array(16);
-    t175 = new Float32Array(16);
-    t176 = new Float32Array(16);
-    t178 = new Float32Array(16);
-    t179 = new Float32Array(16);
+    d_s2 = new Float32Array(16);
+    t118 = new Float32Array(16);
+    t119 = new Float32Array(16);
+    d_mu2 = new Float32Array(16);
     d_z1 = new Float32Array(16);
   }
   capacity = batch;
-  t27 = new Float32Array(batch * 16);
-  t37 = new Float32Array(batch * 16);
-  a2$1 = new Float32Array(batch * 16);
-  t39 = new Float32Array(batch * 16);
-  t49 = new Float32Array(batch * 16);
-  a4$1 = new Float32Array(batch * 16);
-  t51 = new Float32Array(batch * 16);
-  t61 = new Float32Array(batch * 16);
-  a6$1 = new Float32Array(batch * 16);
-  t63 = new Float32Array(batch * 16);
-  t73 = new Float32Array(batch * 16);
-  a8$1 = new Float32Array(batch * 16);
-  t75 = new Float32Array(batch * 16);
-  t85 = new Float32Array(batch * 16);
-  a10$1 = new Float32Array(batch * 16);
+  xd2 = new Float32Array(batch * 16);
+  xc2 = new Float32Array(batch * 16);
+  a2 = new Float32Array(batch * 16);
+  xd4 = new Float32Array(batch * 16);
+  xc4 = new Float32Array(batch * 16);
+  a4 = new Float32Array(batch * 16);
+  xd6 = new Float32Array(batch * 16);
+  xc6 = new Float32Array(batch * 16);
+  a6 = new Float32Array(batch * 16);
+  xd8 = new Float32Array(batch * 16);
+  xc8 = new Float32Array(batch * 16);
+  a8 = new Float32Array(batch * 16);
+  xd10 = new Float32Array(batch * 16);
+  xc10 = new Float32Array(batch * 16);
+  a10 = new Float32Array(batch * 16);
+  xd12 = new Float32Array(batch * 16);
+  xc12 = new Float32Array(batch * 16);
+  a12 = new Float32Array(batch * 16);
+  xd14 = new Float32Array(batch * 16);
+  xc14 = new Float32Array(batch * 16);
+  a14 = new Float32Array(batch * 16);
+  xd16 = new Float32Array(batch * 16);
+  xc16 = new Float32Array(batch * 16);
+  a16 = new Float32Array(batch * 16);
+  xd18 = new Float32Array(batch * 16);
+  d_xc18 = new Float32Array(batch * 16);
+  t94 = new Float32Array(batch * 16);
+  d_xc16 = new Float32Array(batch * 16);
   t87 = new Float32Array(batch * 16);
-  t97 = new Float32Array(batch * 16);
-  a12$1 = new Float32Array(batch * 16);
-  t99 = new Float32Array(batch * 16);
-  t109 = new Float32Array(batch * 16);
-  a14$1 = new Float32Array(batch * 16);
-  t111 = new Float32Array(batch * 16);
-  t121 = new Float32Array(batch * 16);
-  a16$1 = new Float32Array(batch * 16);
-  t123 = new Float32Array(batch * 16);
-  t137 = new Float32Array(batch * 16);
-  t124 = new Float32Array(batch * 16);
-  t142 = new Float32Array(batch * 16);
-  t112 = new Float32Array(batch * 16);
-  t147 = new Float32Array(batch * 16);
-  t100 = new Float32Array(batch * 16);
-  t152 = new Float32Array(batch * 16);
-  t88 = new Float32Array(batch * 16);
-  t157 = new Float32Array(batch * 16);
-  t76 = new Float32Array(batch * 16);
-  t162 = new Float32Array(batch * 16);
-  t64 = new Float32Array(batch * 16);
-  t167 = new Float32Array(batch * 16);
+  d_xc14 = new Float32Array(batch * 16);
+  t80 = new Float32Array(batch * 16);
+  d_xc12 = new Float32Array(batch * 16);
+  t73 = new Float32Array(batch * 16);
+  d_xc10 = new Float32Array(batch * 16);
+  t66 = new Float32Array(batch * 16);
+  d_xc8 = new Float32Array(batch * 16);
+  t59 = new Float32Array(batch * 16);
+  d_xc6 = new Float32Array(batch * 16);
   t52 = new Float32Array(batch * 16);
-  t172 = new Float32Array(batch * 16);
-  t40 = new Float32Array(batch * 16);
-  t177 = new Float32Array(batch * 16);
-  t28 = new Float32Array(batch * 16);
+  d_xc4 = new Float32Array(batch * 16);
+  t45 = new Float32Array(batch * 16);
+  d_xc2 = new Float32Array(batch * 16);
+  t38 = new Float32Array(batch * 16);
 }
 
 /** A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers. */
@@ -650,7 +650,7 @@ export function initState(_seed = 1): Float32Array {
   return state;
 }
 
-/** Writes the network's output for each of `batch` samples: out[s] = p(inputs[s]). In inference mode (running statistics, no dropout); `state` is read, never changed. */
+/** Writes the network's output for each of `batch` samples: out[s] = t31(inputs[s]). In inference mode (running statistics, no dropout); `state` is read, never changed. */
 export function forward(
   params: Float32Array,
   state: Float32Array,
@@ -1089,278 +1089,278 @@ function forwardKernel(
         params[i * 4 + 3]! * inputs[xRow + 3]!;
     }
 
-    // a2 = (σ(t10 + b1) - m2) ⊙ t1 + b2
+    // t11 = (σ(t10 + b1) - m2) ⊙ t1 + b2
     for (let i = 0; i < 16; i++) {
-      a2[i] =
+      t11[i] =
         (sigmoid(t10[i]! + params[64 + i]!) - state[i]!) * t1[i]! +
         params[96 + i]!;
     }
 
-    // t11 = W3 · a2
+    // t12 = W3 · t11
     for (let i = 0; i < 16; i++) {
-      t11[i] =
-        params[112 + i * 16]! * a2[0]! +
-        params[112 + i * 16 + 1]! * a2[1]! +
-        params[112 + i * 16 + 2]! * a2[2]! +
-        params[112 + i * 16 + 3]! * a2[3]! +
-        params[112 + i * 16 + 4]! * a2[4]! +
-        params[112 + i * 16 + 5]! * a2[5]! +
-        params[112 + i * 16 + 6]! * a2[6]! +
-        params[112 + i * 16 + 7]! * a2[7]! +
-        params[112 + i * 16 + 8]! * a2[8]! +
-        params[112 + i * 16 + 9]! * a2[9]! +
-        params[112 + i * 16 + 10]! * a2[10]! +
-        params[112 + i * 16 + 11]! * a2[11]! +
-        params[112 + i * 16 + 12]! * a2[12]! +
-        params[112 + i * 16 + 13]! * a2[13]! +
-        params[112 + i * 16 + 14]! * a2[14]! +
-        params[112 + i * 16 + 15]! * a2[15]!;
+      t12[i] =
+        params[112 + i * 16]! * t11[0]! +
+        params[112 + i * 16 + 1]! * t11[1]! +
+        params[112 + i * 16 + 2]! * t11[2]! +
+        params[112 + i * 16 + 3]! * t11[3]! +
+        params[112 + i * 16 + 4]! * t11[4]! +
+        params[112 + i * 16 + 5]! * t11[5]! +
+        params[112 + i * 16 + 6]! * t11[6]! +
+        params[112 + i * 16 + 7]! * t11[7]! +
+        params[112 + i * 16 + 8]! * t11[8]! +
+        params[112 + i * 16 + 9]! * t11[9]! +
+        params[112 + i * 16 + 10]! * t11[10]! +
+        params[112 + i * 16 + 11]! * t11[11]! +
+        params[112 + i * 16 + 12]! * t11[12]! +
+        params[112 + i * 16 + 13]! * t11[13]! +
+        params[112 + i * 16 + 14]! * t11[14]! +
+        params[112 + i * 16 + 15]! * t11[15]!;
     }
 
-    // a4 = (σ(t11 + b3) - m4) ⊙ t2 + b4
+    // t13 = (σ(t12 + b3) - m4) ⊙ t2 + b4
     for (let i = 0; i < 16; i++) {
-      a4[i] =
-        (sigmoid(t11[i]! + params[368 + i]!) - state[32 + i]!) * t2[i]! +
+      t13[i] =
+        (sigmoid(t12[i]! + params[368 + i]!) - state[32 + i]!) * t2[i]! +
         params[400 + i]!;
     }
 
-    // t12 = W5 · a4
+    // t14 = W5 · t13
     for (let i = 0; i < 16; i++) {
-      t12[i] =
-        params[416 + i * 16]! * a4[0]! +
-        params[416 + i * 16 + 1]! * a4[1]! +
-        params[416 + i * 16 + 2]! * a4[2]! +
-        params[416 + i * 16 + 3]! * a4[3]! +
-        params[416 + i * 16 + 4]! * a4[4]! +
-        params[416 + i * 16 + 5]! * a4[5]! +
-        params[416 + i * 16 + 6]! * a4[6]! +
-        params[416 + i * 16 + 7]! * a4[7]! +
-        params[416 + i * 16 + 8]! * a4[8]! +
-        params[416 + i * 16 + 9]! * a4[9]! +
-        params[416 + i * 16 + 10]! * a4[10]! +
-        params[416 + i * 16 + 11]! * a4[11]! +
-        params[416 + i * 16 + 12]! * a4[12]! +
-        params[416 + i * 16 + 13]! * a4[13]! +
-        params[416 + i * 16 + 14]! * a4[14]! +
-        params[416 + i * 16 + 15]! * a4[15]!;
+      t14[i] =
+        params[416 + i * 16]! * t13[0]! +
+        params[416 + i * 16 + 1]! * t13[1]! +
+        params[416 + i * 16 + 2]! * t13[2]! +
+        params[416 + i * 16 + 3]! * t13[3]! +
+        params[416 + i * 16 + 4]! * t13[4]! +
+        params[416 + i * 16 + 5]! * t13[5]! +
+        params[416 + i * 16 + 6]! * t13[6]! +
+        params[416 + i * 16 + 7]! * t13[7]! +
+        params[416 + i * 16 + 8]! * t13[8]! +
+        params[416 + i * 16 + 9]! * t13[9]! +
+        params[416 + i * 16 + 10]! * t13[10]! +
+        params[416 + i * 16 + 11]! * t13[11]! +
+        params[416 + i * 16 + 12]! * t13[12]! +
+        params[416 + i * 16 + 13]! * t13[13]! +
+        params[416 + i * 16 + 14]! * t13[14]! +
+        params[416 + i * 16 + 15]! * t13[15]!;
     }
 
-    // a6 = (σ(t12 + b5) - m6) ⊙ t3 + b6
+    // t15 = (σ(t14 + b5) - m6) ⊙ t3 + b6
     for (let i = 0; i < 16; i++) {
-      a6[i] =
-        (sigmoid(t12[i]! + params[672 + i]!) - state[64 + i]!) * t3[i]! +
+      t15[i] =
+        (sigmoid(t14[i]! + params[672 + i]!) - state[64 + i]!) * t3[i]! +
         params[704 + i]!;
     }
 
-    // t13 = W7 · a6
+    // t16 = W7 · t15
     for (let i = 0; i < 16; i++) {
-      t13[i] =
-        params[720 + i * 16]! * a6[0]! +
-        params[720 + i * 16 + 1]! * a6[1]! +
-        params[720 + i * 16 + 2]! * a6[2]! +
-        params[720 + i * 16 + 3]! * a6[3]! +
-        params[720 + i * 16 + 4]! * a6[4]! +
-        params[720 + i * 16 + 5]! * a6[5]! +
-        params[720 + i * 16 + 6]! * a6[6]! +
-        params[720 + i * 16 + 7]! * a6[7]! +
-        params[720 + i * 16 + 8]! * a6[8]! +
-        params[720 + i * 16 + 9]! * a6[9]! +
-        params[720 + i * 16 + 10]! * a6[10]! +
-        params[720 + i * 16 + 11]! * a6[11]! +
-        params[720 + i * 16 + 12]! * a6[12]! +
-        params[720 + i * 16 + 13]! * a6[13]! +
-        params[720 + i * 16 + 14]! * a6[14]! +
-        params[720 + i * 16 + 15]! * a6[15]!;
+      t16[i] =
+        params[720 + i * 16]! * t15[0]! +
+        params[720 + i * 16 + 1]! * t15[1]! +
+        params[720 + i * 16 + 2]! * t15[2]! +
+        params[720 + i * 16 + 3]! * t15[3]! +
+        params[720 + i * 16 + 4]! * t15[4]! +
+        params[720 + i * 16 + 5]! * t15[5]! +
+        params[720 + i * 16 + 6]! * t15[6]! +
+        params[720 + i * 16 + 7]! * t15[7]! +
+        params[720 + i * 16 + 8]! * t15[8]! +
+        params[720 + i * 16 + 9]! * t15[9]! +
+        params[720 + i * 16 + 10]! * t15[10]! +
+        params[720 + i * 16 + 11]! * t15[11]! +
+        params[720 + i * 16 + 12]! * t15[12]! +
+        params[720 + i * 16 + 13]! * t15[13]! +
+        params[720 + i * 16 + 14]! * t15[14]! +
+        params[720 + i * 16 + 15]! * t15[15]!;
     }
 
-    // a8 = (σ(t13 + b7) - m8) ⊙ t4 + b8
+    // t17 = (σ(t16 + b7) - m8) ⊙ t4 + b8
     for (let i = 0; i < 16; i++) {
-      a8[i] =
-        (sigmoid(t13[i]! + params[976 + i]!) - state[96 + i]!) * t4[i]! +
+      t17[i] =
+        (sigmoid(t16[i]! + params[976 + i]!) - state[96 + i]!) * t4[i]! +
         params[1008 + i]!;
     }
 
-    // t14 = W9 · a8
+    // t18 = W9 · t17
     for (let i = 0; i < 16; i++) {
-      t14[i] =
-        params[1024 + i * 16]! * a8[0]! +
-        params[1024 + i * 16 + 1]! * a8[1]! +
-        params[1024 + i * 16 + 2]! * a8[2]! +
-        params[1024 + i * 16 + 3]! * a8[3]! +
-        params[1024 + i * 16 + 4]! * a8[4]! +
-        params[1024 + i * 16 + 5]! * a8[5]! +
-        params[1024 + i * 16 + 6]! * a8[6]! +
-        params[1024 + i * 16 + 7]! * a8[7]! +
-        params[1024 + i * 16 + 8]! * a8[8]! +
-        params[1024 + i * 16 + 9]! * a8[9]! +
-        params[1024 + i * 16 + 10]! * a8[10]! +
-        params[1024 + i * 16 + 11]! * a8[11]! +
-        params[1024 + i * 16 + 12]! * a8[12]! +
-        params[1024 + i * 16 + 13]! * a8[13]! +
-        params[1024 + i * 16 + 14]! * a8[14]! +
-        params[1024 + i * 16 + 15]! * a8[15]!;
+      t18[i] =
+        params[1024 + i * 16]! * t17[0]! +
+        params[1024 + i * 16 + 1]! * t17[1]! +
+        params[1024 + i * 16 + 2]! * t17[2]! +
+        params[1024 + i * 16 + 3]! * t17[3]! +
+        params[1024 + i * 16 + 4]! * t17[4]! +
+        params[1024 + i * 16 + 5]! * t17[5]! +
+        params[1024 + i * 16 + 6]! * t17[6]! +
+        params[1024 + i * 16 + 7]! * t17[7]! +
+        params[1024 + i * 16 + 8]! * t17[8]! +
+        params[1024 + i * 16 + 9]! * t17[9]! +
+        params[1024 + i * 16 + 10]! * t17[10]! +
+        params[1024 + i * 16 + 11]! * t17[11]! +
+        params[1024 + i * 16 + 12]! * t17[12]! +
+        params[1024 + i * 16 + 13]! * t17[13]! +
+        params[1024 + i * 16 + 14]! * t17[14]! +
+        params[1024 + i * 16 + 15]! * t17[15]!;
     }
 
-    // a10 = (σ(t14 + b9) - m10) ⊙ t5 + b10
+    // t19 = (σ(t18 + b9) - m10) ⊙ t5 + b10
     for (let i = 0; i < 16; i++) {
-      a10[i] =
-        (sigmoid(t14[i]! + params[1280 + i]!) - state[128 + i]!) * t5[i]! +
+      t19[i] =
+        (sigmoid(t18[i]! + params[1280 + i]!) - state[128 + i]!) * t5[i]! +
         params[1312 + i]!;
     }
 
-    // t15 = W11 · a10
+    // t20 = W11 · t19
     for (let i = 0; i < 16; i++) {
-      t15[i] =
-        params[1328 + i * 16]! * a10[0]! +
-        params[1328 + i * 16 + 1]! * a10[1]! +
-        params[1328 + i * 16 + 2]! * a10[2]! +
-        params[1328 + i * 16 + 3]! * a10[3]! +
-        params[1328 + i * 16 + 4]! * a10[4]! +
-        params[1328 + i * 16 + 5]! * a10[5]! +
-        params[1328 + i * 16 + 6]! * a10[6]! +
-        params[1328 + i * 16 + 7]! * a10[7]! +
-        params[1328 + i * 16 + 8]! * a10[8]! +
-        params[1328 + i * 16 + 9]! * a10[9]! +
-        params[1328 + i * 16 + 10]! * a10[10]! +
-        params[1328 + i * 16 + 11]! * a10[11]! +
-        params[1328 + i * 16 + 12]! * a10[12]! +
-        params[1328 + i * 16 + 13]! * a10[13]! +
-        params[1328 + i * 16 + 14]! * a10[14]! +
-        params[1328 + i * 16 + 15]! * a10[15]!;
+      t20[i] =
+        params[1328 + i * 16]! * t19[0]! +
+        params[1328 + i * 16 + 1]! * t19[1]! +
+        params[1328 + i * 16 + 2]! * t19[2]! +
+        params[1328 + i * 16 + 3]! * t19[3]! +
+        params[1328 + i * 16 + 4]! * t19[4]! +
+        params[1328 + i * 16 + 5]! * t19[5]! +
+        params[1328 + i * 16 + 6]! * t19[6]! +
+        params[1328 + i * 16 + 7]! * t19[7]! +
+        params[1328 + i * 16 + 8]! * t19[8]! +
+        params[1328 + i * 16 + 9]! * t19[9]! +
+        params[1328 + i * 16 + 10]! * t19[10]! +
+        params[1328 + i * 16 + 11]! * t19[11]! +
+        params[1328 + i * 16 + 12]! * t19[12]! +
+        params[1328 + i * 16 + 13]! * t19[13]! +
+        params[1328 + i * 16 + 14]! * t19[14]! +
+        params[1328 + i * 16 + 15]! * t19[15]!;
     }
 
-    // a12 = (σ(t15 + b11) - m12) ⊙ t6 + b12
+    // t21 = (σ(t20 + b11) - m12) ⊙ t6 + b12
     for (let i = 0; i < 16; i++) {
-      a12[i] =
-        (sigmoid(t15[i]! + params[1584 + i]!) - state[160 + i]!) * t6[i]! +
+      t21[i] =
+        (sigmoid(t20[i]! + params[1584 + i]!) - state[160 + i]!) * t6[i]! +
         params[1616 + i]!;
     }
 
-    // t16 = W13 · a12
+    // t22 = W13 · t21
     for (let i = 0; i < 16; i++) {
-      t16[i] =
-        params[1632 + i * 16]! * a12[0]! +
-        params[1632 + i * 16 + 1]! * a12[1]! +
-        params[1632 + i * 16 + 2]! * a12[2]! +
-        params[1632 + i * 16 + 3]! * a12[3]! +
-        params[1632 + i * 16 + 4]! * a12[4]! +
-        params[1632 + i * 16 + 5]! * a12[5]! +
-        params[1632 + i * 16 + 6]! * a12[6]! +
-        params[1632 + i * 16 + 7]! * a12[7]! +
-        params[1632 + i * 16 + 8]! * a12[8]! +
-        params[1632 + i * 16 + 9]! * a12[9]! +
-        params[1632 + i * 16 + 10]! * a12[10]! +
-        params[1632 + i * 16 + 11]! * a12[11]! +
-        params[1632 + i * 16 + 12]! * a12[12]! +
-        params[1632 + i * 16 + 13]! * a12[13]! +
-        params[1632 + i * 16 + 14]! * a12[14]! +
-        params[1632 + i * 16 + 15]! * a12[15]!;
+      t22[i] =
+        params[1632 + i * 16]! * t21[0]! +
+        params[1632 + i * 16 + 1]! * t21[1]! +
+        params[1632 + i * 16 + 2]! * t21[2]! +
+        params[1632 + i * 16 + 3]! * t21[3]! +
+        params[1632 + i * 16 + 4]! * t21[4]! +
+        params[1632 + i * 16 + 5]! * t21[5]! +
+        params[1632 + i * 16 + 6]! * t21[6]! +
+        params[1632 + i * 16 + 7]! * t21[7]! +
+        params[1632 + i * 16 + 8]! * t21[8]! +
+        params[1632 + i * 16 + 9]! * t21[9]! +
+        params[1632 + i * 16 + 10]! * t21[10]! +
+        params[1632 + i * 16 + 11]! * t21[11]! +
+        params[1632 + i * 16 + 12]! * t21[12]! +
+        params[1632 + i * 16 + 13]! * t21[13]! +
+        params[1632 + i * 16 + 14]! * t21[14]! +
+        params[1632 + i * 16 + 15]! * t21[15]!;
     }
 
-    // a14 = (σ(t16 + b13) - m14) ⊙ t7 + b14
+    // t23 = (σ(t22 + b13) - m14) ⊙ t7 + b14
     for (let i = 0; i < 16; i++) {
-      a14[i] =
-        (sigmoid(t16[i]! + params[1888 + i]!) - state[192 + i]!) * t7[i]! +
+      t23[i] =
+        (sigmoid(t22[i]! + params[1888 + i]!) - state[192 + i]!) * t7[i]! +
         params[1920 + i]!;
     }
 
-    // t17 = W15 · a14
+    // t24 = W15 · t23
     for (let i = 0; i < 16; i++) {
-      t17[i] =
-        params[1936 + i * 16]! * a14[0]! +
-        params[1936 + i * 16 + 1]! * a14[1]! +
-        params[1936 + i * 16 + 2]! * a14[2]! +
-        params[1936 + i * 16 + 3]! * a14[3]! +
-        params[1936 + i * 16 + 4]! * a14[4]! +
-        params[1936 + i * 16 + 5]! * a14[5]! +
-        params[1936 + i * 16 + 6]! * a14[6]! +
-        params[1936 + i * 16 + 7]! * a14[7]! +
-        params[1936 + i * 16 + 8]! * a14[8]! +
-        params[1936 + i * 16 + 9]! * a14[9]! +
-        params[1936 + i * 16 + 10]! * a14[10]! +
-        params[1936 + i * 16 + 11]! * a14[11]! +
-        params[1936 + i * 16 + 12]! * a14[12]! +
-        params[1936 + i * 16 + 13]! * a14[13]! +
-        params[1936 + i * 16 + 14]! * a14[14]! +
-        params[1936 + i * 16 + 15]! * a14[15]!;
+      t24[i] =
+        params[1936 + i * 16]! * t23[0]! +
+        params[1936 + i * 16 + 1]! * t23[1]! +
+        params[1936 + i * 16 + 2]! * t23[2]! +
+        params[1936 + i * 16 + 3]! * t23[3]! +
+        params[1936 + i * 16 + 4]! * t23[4]! +
+        params[1936 + i * 16 + 5]! * t23[5]! +
+        params[1936 + i * 16 + 6]! * t23[6]! +
+        params[1936 + i * 16 + 7]! * t23[7]! +
+        params[1936 + i * 16 + 8]! * t23[8]! +
+        params[1936 + i * 16 + 9]! * t23[9]! +
+        params[1936 + i * 16 + 10]! * t23[10]! +
+        params[1936 + i * 16 + 11]! * t23[11]! +
+        params[1936 + i * 16 + 12]! * t23[12]! +
+        params[1936 + i * 16 + 13]! * t23[13]! +
+        params[1936 + i * 16 + 14]! * t23[14]! +
+        params[1936 + i * 16 + 15]! * t23[15]!;
     }
 
-    // a16 = (σ(t17 + b15) - m16) ⊙ t8 + b16
+    // t25 = (σ(t24 + b15) - m16) ⊙ t8 + b16
     for (let i = 0; i < 16; i++) {
-      a16[i] =
-        (sigmoid(t17[i]! + params[2192 + i]!) - state[224 + i]!) * t8[i]! +
+      t25[i] =
+        (sigmoid(t24[i]! + params[2192 + i]!) - state[224 + i]!) * t8[i]! +
         params[2224 + i]!;
     }
 
-    // t18 = W17 · a16
+    // t26 = W17 · t25
     for (let i = 0; i < 16; i++) {
-      t18[i] =
-        params[2240 + i * 16]! * a16[0]! +
-        params[2240 + i * 16 + 1]! * a16[1]! +
-        params[2240 + i * 16 + 2]! * a16[2]! +
-        params[2240 + i * 16 + 3]! * a16[3]! +
-        params[2240 + i * 16 + 4]! * a16[4]! +
-        params[2240 + i * 16 + 5]! * a16[5]! +
-        params[2240 + i * 16 + 6]! * a16[6]! +
-        params[2240 + i * 16 + 7]! * a16[7]! +
-        params[2240 + i * 16 + 8]! * a16[8]! +
-        params[2240 + i * 16 + 9]! * a16[9]! +
-        params[2240 + i * 16 + 10]! * a16[10]! +
-        params[2240 + i * 16 + 11]! * a16[11]! +
-        params[2240 + i * 16 + 12]! * a16[12]! +
-        params[2240 + i * 16 + 13]! * a16[13]! +
-        params[2240 + i * 16 + 14]! * a16[14]! +
-        params[2240 + i * 16 + 15]! * a16[15]!;
+      t26[i] =
+        params[2240 + i * 16]! * t25[0]! +
+        params[2240 + i * 16 + 1]! * t25[1]! +
+        params[2240 + i * 16 + 2]! * t25[2]! +
+        params[2240 + i * 16 + 3]! * t25[3]! +
+        params[2240 + i * 16 + 4]! * t25[4]! +
+        params[2240 + i * 16 + 5]! * t25[5]! +
+        params[2240 + i * 16 + 6]! * t25[6]! +
+        params[2240 + i * 16 + 7]! * t25[7]! +
+        params[2240 + i * 16 + 8]! * t25[8]! +
+        params[2240 + i * 16 + 9]! * t25[9]! +
+        params[2240 + i * 16 + 10]! * t25[10]! +
+        params[2240 + i * 16 + 11]! * t25[11]! +
+        params[2240 + i * 16 + 12]! * t25[12]! +
+        params[2240 + i * 16 + 13]! * t25[13]! +
+        params[2240 + i * 16 + 14]! * t25[14]! +
+        params[2240 + i * 16 + 15]! * t25[15]!;
     }
 
-    // a18 = (σ(t18 + b17) - m18) ⊙ t9 + b18
+    // t27 = (σ(t26 + b17) - m18) ⊙ t9 + b18
     for (let i = 0; i < 16; i++) {
-      a18[i] =
-        (sigmoid(t18[i]! + params[2496 + i]!) - state[256 + i]!) * t9[i]! +
+      t27[i] =
+        (sigmoid(t26[i]! + params[2496 + i]!) - state[256 + i]!) * t9[i]! +
         params[2528 + i]!;
     }
 
-    // t19 = W19 · a18
+    // t28 = W19 · t27
     for (let i = 0; i < 3; i++) {
-      t19[i] =
-        params[2544 + i * 16]! * a18[0]! +
-        params[2544 + i * 16 + 1]! * a18[1]! +
-        params[2544 + i * 16 + 2]! * a18[2]! +
-        params[2544 + i * 16 + 3]! * a18[3]! +
-        params[2544 + i * 16 + 4]! * a18[4]! +
-        params[2544 + i * 16 + 5]! * a18[5]! +
-        params[2544 + i * 16 + 6]! * a18[6]! +
-        params[2544 + i * 16 + 7]! * a18[7]! +
-        params[2544 + i * 16 + 8]! * a18[8]! +
-        params[2544 + i * 16 + 9]! * a18[9]! +
-        params[2544 + i * 16 + 10]! * a18[10]! +
-        params[2544 + i * 16 + 11]! * a18[11]! +
-        params[2544 + i * 16 + 12]! * a18[12]! +
-        params[2544 + i * 16 + 13]! * a18[13]! +
-        params[2544 + i * 16 + 14]! * a18[14]! +
-        params[2544 + i * 16 + 15]! * a18[15]!;
+      t28[i] =
+        params[2544 + i * 16]! * t27[0]! +
+        params[2544 + i * 16 + 1]! * t27[1]! +
+        params[2544 + i * 16 + 2]! * t27[2]! +
+        params[2544 + i * 16 + 3]! * t27[3]! +
+        params[2544 + i * 16 + 4]! * t27[4]! +
+        params[2544 + i * 16 + 5]! * t27[5]! +
+        params[2544 + i * 16 + 6]! * t27[6]! +
+        params[2544 + i * 16 + 7]! * t27[7]! +
+        params[2544 + i * 16 + 8]! * t27[8]! +
+        params[2544 + i * 16 + 9]! * t27[9]! +
+        params[2544 + i * 16 + 10]! * t27[10]! +
+        params[2544 + i * 16 + 11]! * t27[11]! +
+        params[2544 + i * 16 + 12]! * t27[12]! +
+        params[2544 + i * 16 + 13]! * t27[13]! +
+        params[2544 + i * 16 + 14]! * t27[14]! +
+        params[2544 + i * 16 + 15]! * t27[15]!;
     }
 
-    // z19 = t19 + b19
-    z19[0] = t19[0]! + params[2592]!;
-    z19[1] = t19[1]! + params[2593]!;
-    z19[2] = t19[2]! + params[2594]!;
-    // t20 = logsumexp(z19)
+    // t29 = t28 + b19
+    t29[0] = t28[0]! + params[2592]!;
+    t29[1] = t28[1]! + params[2593]!;
+    t29[2] = t28[2]! + params[2594]!;
+    // t30 = logsumexp(t29)
     let max = -Infinity;
-    if (z19[0]! > max) max = z19[0]!;
-    if (z19[1]! > max) max = z19[1]!;
-    if (z19[2]! > max) max = z19[2]!;
-    const t20 =
+    if (t29[0]! > max) max = t29[0]!;
+    if (t29[1]! > max) max = t29[1]!;
+    if (t29[2]! > max) max = t29[2]!;
+    const t30 =
       max +
       Math.log(
-        Math.exp(z19[0]! - max) +
-          Math.exp(z19[1]! - max) +
-          Math.exp(z19[2]! - max),
+        Math.exp(t29[0]! - max) +
+          Math.exp(t29[1]! - max) +
+          Math.exp(t29[2]! - max),
       );
-    // p = exp(z19 - t20)
-    out[outRow] = Math.exp(z19[0]! - t20);
-    out[outRow + 1] = Math.exp(z19[1]! - t20);
-    out[outRow + 2] = Math.exp(z19[2]! - t20);
+    // t31 = exp(t29 - t30)
+    out[outRow] = Math.exp(t29[0]! - t30);
+    out[outRow + 1] = Math.exp(t29[1]! - t30);
+    out[outRow + 2] = Math.exp(t29[2]! - t30);
   }
 }
 
@@ -1525,7 +1525,7 @@ function lossKernel(
   t9[13] = params[2525]! / Math.sqrt(state[285]! + 0.00001);
   t9[14] = params[2526]! / Math.sqrt(state[286]! + 0.00001);
   t9[15] = params[2527]! / Math.sqrt(state[287]! + 0.00001);
-  let meanL = 0;
+  let t32 = 0;
   for (let s = 0; s < batch; s++) {
     const xRow = s * 4;
     const yRow = s * 3;
@@ -1538,286 +1538,286 @@ function lossKernel(
         params[i * 4 + 3]! * inputs[xRow + 3]!;
     }
 
-    // a2 = (σ(t10 + b1) - m2) ⊙ t1 + b2
+    // t11 = (σ(t10 + b1) - m2) ⊙ t1 + b2
     for (let i = 0; i < 16; i++) {
-      a2[i] =
+      t11[i] =
         (sigmoid(t10[i]! + params[64 + i]!) - state[i]!) * t1[i]! +
         params[96 + i]!;
     }
 
-    // t11 = W3 · a2
+    // t12 = W3 · t11
     for (let i = 0; i < 16; i++) {
-      t11[i] =
-        params[112 + i * 16]! * a2[0]! +
-        params[112 + i * 16 + 1]! * a2[1]! +
-        params[112 + i * 16 + 2]! * a2[2]! +
-        params[112 + i * 16 + 3]! * a2[3]! +
-        params[112 + i * 16 + 4]! * a2[4]! +
-        params[112 + i * 16 + 5]! * a2[5]! +
-        params[112 + i * 16 + 6]! * a2[6]! +
-        params[112 + i * 16 + 7]! * a2[7]! +
-        params[112 + i * 16 + 8]! * a2[8]! +
-        params[112 + i * 16 + 9]! * a2[9]! +
-        params[112 + i * 16 + 10]! * a2[10]! +
-        params[112 + i * 16 + 11]! * a2[11]! +
-        params[112 + i * 16 + 12]! * a2[12]! +
-        params[112 + i * 16 + 13]! * a2[13]! +
-        params[112 + i * 16 + 14]! * a2[14]! +
-        params[112 + i * 16 + 15]! * a2[15]!;
+      t12[i] =
+        params[112 + i * 16]! * t11[0]! +
+        params[112 + i * 16 + 1]! * t11[1]! +
+        params[112 + i * 16 + 2]! * t11[2]! +
+        params[112 + i * 16 + 3]! * t11[3]! +
+        params[112 + i * 16 + 4]! * t11[4]! +
+        params[112 + i * 16 + 5]! * t11[5]! +
+        params[112 + i * 16 + 6]! * t11[6]! +
+        params[112 + i * 16 + 7]! * t11[7]! +
+        params[112 + i * 16 + 8]! * t11[8]! +
+        params[112 + i * 16 + 9]! * t11[9]! +
+        params[112 + i * 16 + 10]! * t11[10]! +
+        params[112 + i * 16 + 11]! * t11[11]! +
+        params[112 + i * 16 + 12]! * t11[12]! +
+        params[112 + i * 16 + 13]! * t11[13]! +
+        params[112 + i * 16 + 14]! * t11[14]! +
+        params[112 + i * 16 + 15]! * t11[15]!;
     }
 
-    // a4 = (σ(t11 + b3) - m4) ⊙ t2 + b4
+    // t13 = (σ(t12 + b3) - m4) ⊙ t2 + b4
     for (let i = 0; i < 16; i++) {
-      a4[i] =
-        (sigmoid(t11[i]! + params[368 + i]!) - state[32 + i]!) * t2[i]! +
+      t13[i] =
+        (sigmoid(t12[i]! + params[368 + i]!) - state[32 + i]!) * t2[i]! +
         params[400 + i]!;
     }
 
-    // t12 = W5 · a4
+    // t14 = W5 · t13
     for (let i = 0; i < 16; i++) {
-      t12[i] =
-        params[416 + i * 16]! * a4[0]! +
-        params[416 + i * 16 + 1]! * a4[1]! +
-        params[416 + i * 16 + 2]! * a4[2]! +
-        params[416 + i * 16 + 3]! * a4[3]! +
-        params[416 + i * 16 + 4]! * a4[4]! +
-        params[416 + i * 16 + 5]! * a4[5]! +
-        params[416 + i * 16 + 6]! * a4[6]! +
-        params[416 + i * 16 + 7]! * a4[7]! +
-        params[416 + i * 16 + 8]! * a4[8]! +
-        params[416 + i * 16 + 9]! * a4[9]! +
-        params[416 + i * 16 + 10]! * a4[10]! +
-        params[416 + i * 16 + 11]! * a4[11]! +
-        params[416 + i * 16 + 12]! * a4[12]! +
-        params[416 + i * 16 + 13]! * a4[13]! +
-        params[416 + i * 16 + 14]! * a4[14]! +
-        params[416 + i * 16 + 15]! * a4[15]!;
+      t14[i] =
+        params[416 + i * 16]! * t13[0]! +
+        params[416 + i * 16 + 1]! * t13[1]! +
+        params[416 + i * 16 + 2]! * t13[2]! +
+        params[416 + i * 16 + 3]! * t13[3]! +
+        params[416 + i * 16 + 4]! * t13[4]! +
+        params[416 + i * 16 + 5]! * t13[5]! +
+        params[416 + i * 16 + 6]! * t13[6]! +
+        params[416 + i * 16 + 7]! * t13[7]! +
+        params[416 + i * 16 + 8]! * t13[8]! +
+        params[416 + i * 16 + 9]! * t13[9]! +
+        params[416 + i * 16 + 10]! * t13[10]! +
+        params[416 + i * 16 + 11]! * t13[11]! +
+        params[416 + i * 16 + 12]! * t13[12]! +
+        params[416 + i * 16 + 13]! * t13[13]! +
+        params[416 + i * 16 + 14]! * t13[14]! +
+        params[416 + i * 16 + 15]! * t13[15]!;
     }
 
-    // a6 = (σ(t12 + b5) - m6) ⊙ t3 + b6
+    // t15 = (σ(t14 + b5) - m6) ⊙ t3 + b6
     for (let i = 0; i < 16; i++) {
-      a6[i] =
-        (sigmoid(t12[i]! + params[672 + i]!) - state[64 + i]!) * t3[i]! +
+      t15[i] =
+        (sigmoid(t14[i]! + params[672 + i]!) - state[64 + i]!) * t3[i]! +
         params[704 + i]!;
     }
 
-    // t13 = W7 · a6
+    // t16 = W7 · t15
     for (let i = 0; i < 16; i++) {
-      t13[i] =
-        params[720 + i * 16]! * a6[0]! +
-        params[720 + i * 16 + 1]! * a6[1]! +
-        params[720 + i * 16 + 2]! * a6[2]! +
-        params[720 + i * 16 + 3]! * a6[3]! +
-        params[720 + i * 16 + 4]! * a6[4]! +
-        params[720 + i * 16 + 5]! * a6[5]! +
-        params[720 + i * 16 + 6]! * a6[6]! +
-        params[720 + i * 16 + 7]! * a6[7]! +
-        params[720 + i * 16 + 8]! * a6[8]! +
-        params[720 + i * 16 + 9]! * a6[9]! +
-        params[720 + i * 16 + 10]! * a6[10]! +
-        params[720 + i * 16 + 11]! * a6[11]! +
-        params[720 + i * 16 + 12]! * a6[12]! +
-        params[720 + i * 16 + 13]! * a6[13]! +
-        params[720 + i * 16 + 14]! * a6[14]! +
-        params[720 + i * 16 + 15]! * a6[15]!;
+      t16[i] =
+        params[720 + i * 16]! * t15[0]! +
+        params[720 + i * 16 + 1]! * t15[1]! +
+        params[720 + i * 16 + 2]! * t15[2]! +
+        params[720 + i * 16 + 3]! * t15[3]! +
+        params[720 + i * 16 + 4]! * t15[4]! +
+        params[720 + i * 16 + 5]! * t15[5]! +
+        params[720 + i * 16 + 6]! * t15[6]! +
+        params[720 + i * 16 + 7]! * t15[7]! +
+        params[720 + i * 16 + 8]! * t15[8]! +
+        params[720 + i * 16 + 9]! * t15[9]! +
+        params[720 + i * 16 + 10]! * t15[10]! +
+        params[720 + i * 16 + 11]! * t15[11]! +
+        params[720 + i * 16 + 12]! * t15[12]! +
+        params[720 + i * 16 + 13]! * t15[13]! +
+        params[720 + i * 16 + 14]! * t15[14]! +
+        params[720 + i * 16 + 15]! * t15[15]!;
     }
 
-    // a8 = (σ(t13 + b7) - m8) ⊙ t4 + b8
+    // t17 = (σ(t16 + b7) - m8) ⊙ t4 + b8
     for (let i = 0; i < 16; i++) {
-      a8[i] =
-        (sigmoid(t13[i]! + params[976 + i]!) - state[96 + i]!) * t4[i]! +
+      t17[i] =
+        (sigmoid(t16[i]! + params[976 + i]!) - state[96 + i]!) * t4[i]! +
         params[1008 + i]!;
     }
 
-    // t14 = W9 · a8
+    // t18 = W9 · t17
     for (let i = 0; i < 16; i++) {
-      t14[i] =
-        params[1024 + i * 16]! * a8[0]! +
-        params[1024 + i * 16 + 1]! * a8[1]! +
-        params[1024 + i * 16 + 2]! * a8[2]! +
-        params[1024 + i * 16 + 3]! * a8[3]! +
-        params[1024 + i * 16 + 4]! * a8[4]! +
-        params[1024 + i * 16 + 5]! * a8[5]! +
-        params[1024 + i * 16 + 6]! * a8[6]! +
-        params[1024 + i * 16 + 7]! * a8[7]! +
-        params[1024 + i * 16 + 8]! * a8[8]! +
-        params[1024 + i * 16 + 9]! * a8[9]! +
-        params[1024 + i * 16 + 10]! * a8[10]! +
-        params[1024 + i * 16 + 11]! * a8[11]! +
-        params[1024 + i * 16 + 12]! * a8[12]! +
-        params[1024 + i * 16 + 13]! * a8[13]! +
-        params[1024 + i * 16 + 14]! * a8[14]! +
-        params[1024 + i * 16 + 15]! * a8[15]!;
+      t18[i] =
+        params[1024 + i * 16]! * t17[0]! +
+        params[1024 + i * 16 + 1]! * t17[1]! +
+        params[1024 + i * 16 + 2]! * t17[2]! +
+        params[1024 + i * 16 + 3]! * t17[3]! +
+        params[1024 + i * 16 + 4]! * t17[4]! +
+        params[1024 + i * 16 + 5]! * t17[5]! +
+        params[1024 + i * 16 + 6]! * t17[6]! +
+        params[1024 + i * 16 + 7]! * t17[7]! +
+        params[1024 + i * 16 + 8]! * t17[8]! +
+        params[1024 + i * 16 + 9]! * t17[9]! +
+        params[1024 + i * 16 + 10]! * t17[10]! +
+        params[1024 + i * 16 + 11]! * t17[11]! +
+        params[1024 + i * 16 + 12]! * t17[12]! +
+        params[1024 + i * 16 + 13]! * t17[13]! +
+        params[1024 + i * 16 + 14]! * t17[14]! +
+        params[1024 + i * 16 + 15]! * t17[15]!;
     }
 
-    // a10 = (σ(t14 + b9) - m10) ⊙ t5 + b10
+    // t19 = (σ(t18 + b9) - m10) ⊙ t5 + b10
     for (let i = 0; i < 16; i++) {
-      a10[i] =
-        (sigmoid(t14[i]! + params[1280 + i]!) - state[128 + i]!) * t5[i]! +
+      t19[i] =
+        (sigmoid(t18[i]! + params[1280 + i]!) - state[128 + i]!) * t5[i]! +
         params[1312 + i]!;
     }
 
-    // t15 = W11 · a10
+    // t20 = W11 · t19
     for (let i = 0; i < 16; i++) {
-      t15[i] =
-        params[1328 + i * 16]! * a10[0]! +
-        params[1328 + i * 16 + 1]! * a10[1]! +
-        params[1328 + i * 16 + 2]! * a10[2]! +
-        params[1328 + i * 16 + 3]! * a10[3]! +
-        params[1328 + i * 16 + 4]! * a10[4]! +
-        params[1328 + i * 16 + 5]! * a10[5]! +
-        params[1328 + i * 16 + 6]! * a10[6]! +
-        params[1328 + i * 16 + 7]! * a10[7]! +
-        params[1328 + i * 16 + 8]! * a10[8]! +
-        params[1328 + i * 16 + 9]! * a10[9]! +
-        params[1328 + i * 16 + 10]! * a10[10]! +
-        params[1328 + i * 16 + 11]! * a10[11]! +
-        params[1328 + i * 16 + 12]! * a10[12]! +
-        params[1328 + i * 16 + 13]! * a10[13]! +
-        params[1328 + i * 16 + 14]! * a10[14]! +
-        params[1328 + i * 16 + 15]! * a10[15]!;
+      t20[i] =
+        params[1328 + i * 16]! * t19[0]! +
+        params[1328 + i * 16 + 1]! * t19[1]! +
+        params[1328 + i * 16 + 2]! * t19[2]! +
+        params[1328 + i * 16 + 3]! * t19[3]! +
+        params[1328 + i * 16 + 4]! * t19[4]! +
+        params[1328 + i * 16 + 5]! * t19[5]! +
+        params[1328 + i * 16 + 6]! * t19[6]! +
+        params[1328 + i * 16 + 7]! * t19[7]! +
+        params[1328 + i * 16 + 8]! * t19[8]! +
+        params[1328 + i * 16 + 9]! * t19[9]! +
+        params[1328 + i * 16 + 10]! * t19[10]! +
+        params[1328 + i * 16 + 11]! * t19[11]! +
+        params[1328 + i * 16 + 12]! * t19[12]! +
+        params[1328 + i * 16 + 13]! * t19[13]! +
+        params[1328 + i * 16 + 14]! * t19[14]! +
+        params[1328 + i * 16 + 15]! * t19[15]!;
     }
 
-    // a12 = (σ(t15 + b11) - m12) ⊙ t6 + b12
+    // t21 = (σ(t20 + b11) - m12) ⊙ t6 + b12
     for (let i = 0; i < 16; i++) {
-      a12[i] =
-        (sigmoid(t15[i]! + params[1584 + i]!) - state[160 + i]!) * t6[i]! +
+      t21[i] =
+        (sigmoid(t20[i]! + params[1584 + i]!) - state[160 + i]!) * t6[i]! +
         params[1616 + i]!;
     }
 
-    // t16 = W13 · a12
+    // t22 = W13 · t21
     for (let i = 0; i < 16; i++) {
-      t16[i] =
-        params[1632 + i * 16]! * a12[0]! +
-        params[1632 + i * 16 + 1]! * a12[1]! +
-        params[1632 + i * 16 + 2]! * a12[2]! +
-        params[1632 + i * 16 + 3]! * a12[3]! +
-        params[1632 + i * 16 + 4]! * a12[4]! +
-        params[1632 + i * 16 + 5]! * a12[5]! +
-        params[1632 + i * 16 + 6]! * a12[6]! +
-        params[1632 + i * 16 + 7]! * a12[7]! +
-        params[1632 + i * 16 + 8]! * a12[8]! +
-        params[1632 + i * 16 + 9]! * a12[9]! +
-        params[1632 + i * 16 + 10]! * a12[10]! +
-        params[1632 + i * 16 + 11]! * a12[11]! +
-        params[1632 + i * 16 + 12]! * a12[12]! +
-        params[1632 + i * 16 + 13]! * a12[13]! +
-        params[1632 + i * 16 + 14]! * a12[14]! +
-        params[1632 + i * 16 + 15]! * a12[15]!;
+      t22[i] =
+        params[1632 + i * 16]! * t21[0]! +
+        params[1632 + i * 16 + 1]! * t21[1]! +
+        params[1632 + i * 16 + 2]! * t21[2]! +
+        params[1632 + i * 16 + 3]! * t21[3]! +
+        params[1632 + i * 16 + 4]! * t21[4]! +
+        params[1632 + i * 16 + 5]! * t21[5]! +
+        params[1632 + i * 16 + 6]! * t21[6]! +
+        params[1632 + i * 16 + 7]! * t21[7]! +
+        params[1632 + i * 16 + 8]! * t21[8]! +
+        params[1632 + i * 16 + 9]! * t21[9]! +
+        params[1632 + i * 16 + 10]! * t21[10]! +
+        params[1632 + i * 16 + 11]! * t21[11]! +
+        params[1632 + i * 16 + 12]! * t21[12]! +
+        params[1632 + i * 16 + 13]! * t21[13]! +
+        params[1632 + i * 16 + 14]! * t21[14]! +
+        params[1632 + i * 16 + 15]! * t21[15]!;
     }
 
-    // a14 = (σ(t16 + b13) - m14) ⊙ t7 + b14
+    // t23 = (σ(t22 + b13) - m14) ⊙ t7 + b14
     for (let i = 0; i < 16; i++) {
-      a14[i] =
-        (sigmoid(t16[i]! + params[1888 + i]!) - state[192 + i]!) * t7[i]! +
+      t23[i] =
+        (sigmoid(t22[i]! + params[1888 + i]!) - state[192 + i]!) * t7[i]! +
         params[1920 + i]!;
     }
 
-    // t17 = W15 · a14
+    // t24 = W15 · t23
     for (let i = 0; i < 16; i++) {
-      t17[i] =
-        params[1936 + i * 16]! * a14[0]! +
-        params[1936 + i * 16 + 1]! * a14[1]! +
-        params[1936 + i * 16 + 2]! * a14[2]! +
-        params[1936 + i * 16 + 3]! * a14[3]! +
-        params[1936 + i * 16 + 4]! * a14[4]! +
-        params[1936 + i * 16 + 5]! * a14[5]! +
-        params[1936 + i * 16 + 6]! * a14[6]! +
-        params[1936 + i * 16 + 7]! * a14[7]! +
-        params[1936 + i * 16 + 8]! * a14[8]! +
-        params[1936 + i * 16 + 9]! * a14[9]! +
-        params[1936 + i * 16 + 10]! * a14[10]! +
-        params[1936 + i * 16 + 11]! * a14[11]! +
-        params[1936 + i * 16 + 12]! * a14[12]! +
-        params[1936 + i * 16 + 13]! * a14[13]! +
-        params[1936 + i * 16 + 14]! * a14[14]! +
-        params[1936 + i * 16 + 15]! * a14[15]!;
+      t24[i] =
+        params[1936 + i * 16]! * t23[0]! +
+        params[1936 + i * 16 + 1]! * t23[1]! +
+        params[1936 + i * 16 + 2]! * t23[2]! +
+        params[1936 + i * 16 + 3]! * t23[3]! +
+        params[1936 + i * 16 + 4]! * t23[4]! +
+        params[1936 + i * 16 + 5]! * t23[5]! +
+        params[1936 + i * 16 + 6]! * t23[6]! +
+        params[1936 + i * 16 + 7]! * t23[7]! +
+        params[1936 + i * 16 + 8]! * t23[8]! +
+        params[1936 + i * 16 + 9]! * t23[9]! +
+        params[1936 + i * 16 + 10]! * t23[10]! +
+        params[1936 + i * 16 + 11]! * t23[11]! +
+        params[1936 + i * 16 + 12]! * t23[12]! +
+        params[1936 + i * 16 + 13]! * t23[13]! +
+        params[1936 + i * 16 + 14]! * t23[14]! +
+        params[1936 + i * 16 + 15]! * t23[15]!;
     }
 
-    // a16 = (σ(t17 + b15) - m16) ⊙ t8 + b16
+    // t25 = (σ(t24 + b15) - m16) ⊙ t8 + b16
     for (let i = 0; i < 16; i++) {
-      a16[i] =
-        (sigmoid(t17[i]! + params[2192 + i]!) - state[224 + i]!) * t8[i]! +
+      t25[i] =
+        (sigmoid(t24[i]! + params[2192 + i]!) - state[224 + i]!) * t8[i]! +
         params[2224 + i]!;
     }
 
-    // t18 = W17 · a16
+    // t26 = W17 · t25
     for (let i = 0; i < 16; i++) {
-      t18[i] =
-        params[2240 + i * 16]! * a16[0]! +
-        params[2240 + i * 16 + 1]! * a16[1]! +
-        params[2240 + i * 16 + 2]! * a16[2]! +
-        params[2240 + i * 16 + 3]! * a16[3]! +
-        params[2240 + i * 16 + 4]! * a16[4]! +
-        params[2240 + i * 16 + 5]! * a16[5]! +
-        params[2240 + i * 16 + 6]! * a16[6]! +
-        params[2240 + i * 16 + 7]! * a16[7]! +
-        params[2240 + i * 16 + 8]! * a16[8]! +
-        params[2240 + i * 16 + 9]! * a16[9]! +
-        params[2240 + i * 16 + 10]! * a16[10]! +
-        params[2240 + i * 16 + 11]! * a16[11]! +
-        params[2240 + i * 16 + 12]! * a16[12]! +
-        params[2240 + i * 16 + 13]! * a16[13]! +
-        params[2240 + i * 16 + 14]! * a16[14]! +
-        params[2240 + i * 16 + 15]! * a16[15]!;
+      t26[i] =
+        params[2240 + i * 16]! * t25[0]! +
+        params[2240 + i * 16 + 1]! * t25[1]! +
+        params[2240 + i * 16 + 2]! * t25[2]! +
+        params[2240 + i * 16 + 3]! * t25[3]! +
+        params[2240 + i * 16 + 4]! * t25[4]! +
+        params[2240 + i * 16 + 5]! * t25[5]! +
+        params[2240 + i * 16 + 6]! * t25[6]! +
+        params[2240 + i * 16 + 7]! * t25[7]! +
+        params[2240 + i * 16 + 8]! * t25[8]! +
+        params[2240 + i * 16 + 9]! * t25[9]! +
+        params[2240 + i * 16 + 10]! * t25[10]! +
+        params[2240 + i * 16 + 11]! * t25[11]! +
+        params[2240 + i * 16 + 12]! * t25[12]! +
+        params[2240 + i * 16 + 13]! * t25[13]! +
+        params[2240 + i * 16 + 14]! * t25[14]! +
+        params[2240 + i * 16 + 15]! * t25[15]!;
     }
 
-    // a18 = (σ(t18 + b17) - m18) ⊙ t9 + b18
+    // t27 = (σ(t26 + b17) - m18) ⊙ t9 + b18
     for (let i = 0; i < 16; i++) {
-      a18[i] =
-        (sigmoid(t18[i]! + params[2496 + i]!) - state[256 + i]!) * t9[i]! +
+      t27[i] =
+        (sigmoid(t26[i]! + params[2496 + i]!) - state[256 + i]!) * t9[i]! +
         params[2528 + i]!;
     }
 
-    // t19 = W19 · a18
+    // t28 = W19 · t27
     for (let i = 0; i < 3; i++) {
-      t19[i] =
-        params[2544 + i * 16]! * a18[0]! +
-        params[2544 + i * 16 + 1]! * a18[1]! +
-        params[2544 + i * 16 + 2]! * a18[2]! +
-        params[2544 + i * 16 + 3]! * a18[3]! +
-        params[2544 + i * 16 + 4]! * a18[4]! +
-        params[2544 + i * 16 + 5]! * a18[5]! +
-        params[2544 + i * 16 + 6]! * a18[6]! +
-        params[2544 + i * 16 + 7]! * a18[7]! +
-        params[2544 + i * 16 + 8]! * a18[8]! +
-        params[2544 + i * 16 + 9]! * a18[9]! +
-        params[2544 + i * 16 + 10]! * a18[10]! +
-        params[2544 + i * 16 + 11]! * a18[11]! +
-        params[2544 + i * 16 + 12]! * a18[12]! +
-        params[2544 + i * 16 + 13]! * a18[13]! +
-        params[2544 + i * 16 + 14]! * a18[14]! +
-        params[2544 + i * 16 + 15]! * a18[15]!;
+      t28[i] =
+        params[2544 + i * 16]! * t27[0]! +
+        params[2544 + i * 16 + 1]! * t27[1]! +
+        params[2544 + i * 16 + 2]! * t27[2]! +
+        params[2544 + i * 16 + 3]! * t27[3]! +
+        params[2544 + i * 16 + 4]! * t27[4]! +
+        params[2544 + i * 16 + 5]! * t27[5]! +
+        params[2544 + i * 16 + 6]! * t27[6]! +
+        params[2544 + i * 16 + 7]! * t27[7]! +
+        params[2544 + i * 16 + 8]! * t27[8]! +
+        params[2544 + i * 16 + 9]! * t27[9]! +
+        params[2544 + i * 16 + 10]! * t27[10]! +
+        params[2544 + i * 16 + 11]! * t27[11]! +
+        params[2544 + i * 16 + 12]! * t27[12]! +
+        params[2544 + i * 16 + 13]! * t27[13]! +
+        params[2544 + i * 16 + 14]! * t27[14]! +
+        params[2544 + i * 16 + 15]! * t27[15]!;
     }
 
-    // z19 = t19 + b19
-    z19[0] = t19[0]! + params[2592]!;
-    z19[1] = t19[1]! + params[2593]!;
-    z19[2] = t19[2]! + params[2594]!;
-    // t20 = logsumexp(z19)
+    // t29 = t28 + b19
+    t29[0] = t28[0]! + params[2592]!;
+    t29[1] = t28[1]! + params[2593]!;
+    t29[2] = t28[2]! + params[2594]!;
+    // t30 = logsumexp(t29)
     let max$1 = -Infinity;
-    if (z19[0]! > max$1) max$1 = z19[0]!;
-    if (z19[1]! > max$1) max$1 = z19[1]!;
-    if (z19[2]! > max$1) max$1 = z19[2]!;
-    const t20 =
+    if (t29[0]! > max$1) max$1 = t29[0]!;
+    if (t29[1]! > max$1) max$1 = t29[1]!;
+    if (t29[2]! > max$1) max$1 = t29[2]!;
+    const t30 =
       max$1 +
       Math.log(
-        Math.exp(z19[0]! - max$1) +
-          Math.exp(z19[1]! - max$1) +
-          Math.exp(z19[2]! - max$1),
+        Math.exp(t29[0]! - max$1) +
+          Math.exp(t29[1]! - max$1) +
+          Math.exp(t29[2]! - max$1),
       );
-    // t21 = Σ(y ⊙ z19)
-    const t21 =
-      targets[yRow]! * z19[0]! +
-      targets[yRow + 1]! * z19[1]! +
-      targets[yRow + 2]! * z19[2]!;
-    // meanL += t20 - t21
-    meanL += t20 - t21;
+    // t33 = Σ(y ⊙ t29)
+    const t33 =
+      targets[yRow]! * t29[0]! +
+      targets[yRow + 1]! * t29[1]! +
+      targets[yRow + 2]! * t29[2]!;
+    // t32 += t30 - t33
+    t32 += t30 - t33;
   }
 
   const invB = 1 / batch;
-  meanL *= invB;
-  return meanL;
+  t32 *= invB;
+  return t32;
 }
 
 function gradientKernel(
@@ -1829,12 +1829,12 @@ function gradientKernel(
   batch: number,
 ): number {
   reserveBatch(batch);
-  // t23 = t22 > 1
-  const t23 = batch > 1 ? 1 : 0;
-  // t24 = t22 / ((t23 ? t22 : 2) - 1)
-  const t24 = batch / ((t23 !== 0 ? batch : 2) - 1);
-  t25.fill(0);
-  t26.fill(0);
+  // t35 = t34 > 1
+  const t35 = batch > 1 ? 1 : 0;
+  // t36 = t34 / ((t35 ? t34 : 2) - 1)
+  const t36 = batch / ((t35 !== 0 ? batch : 2) - 1);
+  mu2.fill(0);
+  t37.fill(0);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 4;
     // t10 = W1 · x
@@ -1847,552 +1847,558 @@ function gradientKernel(
     }
 
     // a1 = σ(t10 + b1)
-    // t27 = a1 - m2
-    // t25 += t27
-    // t26 += t27^2
-    // t28 = a1 ⊙ (1 - a1)
+    // xd2 = a1 - m2
+    // mu2 += xd2
+    // t37 += xd2^2
+    // t38 = a1 ⊙ (1 - a1)
     for (let i = 0; i < 16; i++) {
       a1[i] = sigmoid(t10[i]! + params[64 + i]!);
-      t27[s * 16 + i] = a1[i]! - state[i]!;
-      t25[i]! += t27[s * 16 + i]!;
-      t26[i]! += t27[s * 16 + i]! * t27[s * 16 + i]!;
-      t28[s * 16 + i] = a1[i]! * (1 - a1[i]!);
+      xd2[s * 16 + i] = a1[i]! - state[i]!;
+      mu2[i]! += xd2[s * 16 + i]!;
+      t37[i]! += xd2[s * 16 + i]! * xd2[s * 16 + i]!;
+      t38[s * 16 + i] = a1[i]! * (1 - a1[i]!);
     }
   }
 
   const invB = 1 / batch;
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t25[i]! *= invB;
-      t26[i]! *= invB;
+      mu2[i]! *= invB;
+      t37[i]! *= invB;
     }
   }
 
-  // t29 = t26 - t25^2
-  // t30 = max(0, t29)
-  // t31 = 0.9 · m2 + 0.1 · (m2 + t25)
-  // t32 = (t23 ? 0.9 · v2 + 0.1 · t30 · t24 : v2)
-  // t33 = √(t30 + 1e-5)
-  // t34 = g2 / t33
+  // t39 = t37 - mu2^2
+  // var2 = max(0, t39)
+  // t40 = 0.9 · m2 + 0.1 · (m2 + mu2)
+  // t41 = (t35 ? 0.9 · v2 + 0.1 · var2 · t36 : v2)
+  // t42 = √(var2 + 1e-5)
+  // s2 = g2 / t42
   for (let i = 0; i < 16; i++) {
-    t29[i] = t26[i]! - t25[i]! * t25[i]!;
-    t30[i] = Math.max(0, t29[i]!);
-    t31[i] = 0.9 * state[i]! + 0.1 * (state[i]! + t25[i]!);
-    t32[i] =
-      t23 !== 0 ? 0.9 * state[16 + i]! + 0.1 * (t30[i]! * t24) : state[16 + i]!;
-    t33[i] = Math.sqrt(t30[i]! + 0.00001);
-    t34[i] = params[80 + i]! / t33[i]!;
+    t39[i] = t37[i]! - mu2[i]! * mu2[i]!;
+    var2[i] = Math.max(0, t39[i]!);
+    t40[i] = 0.9 * state[i]! + 0.1 * (state[i]! + mu2[i]!);
+    t41[i] =
+      t35 !== 0
+        ? 0.9 * state[16 + i]! + 0.1 * (var2[i]! * t36)
+        : state[16 + i]!;
+    t42[i] = Math.sqrt(var2[i]! + 0.00001);
+    s2[i] = params[80 + i]! / t42[i]!;
   }
 
-  t35.fill(0);
-  t36.fill(0);
+  mu4.fill(0);
+  t43.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t37 = t27 - t25
-    // a2$1 = t37 ⊙ t34 + b2
+    // xc2 = xd2 - mu2
+    // a2 = xc2 ⊙ s2 + b2
     for (let i = 0; i < 16; i++) {
-      t37[s * 16 + i] = t27[s * 16 + i]! - t25[i]!;
-      a2$1[s * 16 + i] = t37[s * 16 + i]! * t34[i]! + params[96 + i]!;
+      xc2[s * 16 + i] = xd2[s * 16 + i]! - mu2[i]!;
+      a2[s * 16 + i] = xc2[s * 16 + i]! * s2[i]! + params[96 + i]!;
     }
 
-    // t38 = W3 · a2$1
+    // t44 = W3 · a2
     for (let i = 0; i < 16; i++) {
       let acc = 0;
       for (let k = 0; k < 16; k++)
-        acc += params[112 + i * 16 + k]! * a2$1[s * 16 + k]!;
-      t38[i] = acc;
+        acc += params[112 + i * 16 + k]! * a2[s * 16 + k]!;
+      t44[i] = acc;
     }
 
-    // a3 = σ(t38 + b3)
-    // t39 = a3 - m4
-    // t35 += t39
-    // t36 += t39^2
-    // t40 = a3 ⊙ (1 - a3)
+    // a3 = σ(t44 + b3)
+    // xd4 = a3 - m4
+    // mu4 += xd4
+    // t43 += xd4^2
+    // t45 = a3 ⊙ (1 - a3)
     for (let i = 0; i < 16; i++) {
-      a3[i] = sigmoid(t38[i]! + params[368 + i]!);
-      t39[s * 16 + i] = a3[i]! - state[32 + i]!;
-      t35[i]! += t39[s * 16 + i]!;
-      t36[i]! += t39[s * 16 + i]! * t39[s * 16 + i]!;
-      t40[s * 16 + i] = a3[i]! * (1 - a3[i]!);
+      a3[i] = sigmoid(t44[i]! + params[368 + i]!);
+      xd4[s * 16 + i] = a3[i]! - state[32 + i]!;
+      mu4[i]! += xd4[s * 16 + i]!;
+      t43[i]! += xd4[s * 16 + i]! * xd4[s * 16 + i]!;
+      t45[s * 16 + i] = a3[i]! * (1 - a3[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t35[i]! *= invB;
-      t36[i]! *= invB;
+      mu4[i]! *= invB;
+      t43[i]! *= invB;
     }
   }
 
-  // t41 = t36 - t35^2
-  // t42 = max(0, t41)
-  // t43 = 0.9 · m4 + 0.1 · (m4 + t35)
-  // t44 = (t23 ? 0.9 · v4 + 0.1 · t42 · t24 : v4)
-  // t45 = √(t42 + 1e-5)
-  // t46 = g4 / t45
+  // t46 = t43 - mu4^2
+  // var4 = max(0, t46)
+  // t47 = 0.9 · m4 + 0.1 · (m4 + mu4)
+  // t48 = (t35 ? 0.9 · v4 + 0.1 · var4 · t36 : v4)
+  // t49 = √(var4 + 1e-5)
+  // s4 = g4 / t49
   for (let i = 0; i < 16; i++) {
-    t41[i] = t36[i]! - t35[i]! * t35[i]!;
-    t42[i] = Math.max(0, t41[i]!);
-    t43[i] = 0.9 * state[32 + i]! + 0.1 * (state[32 + i]! + t35[i]!);
-    t44[i] =
-      t23 !== 0 ? 0.9 * state[48 + i]! + 0.1 * (t42[i]! * t24) : state[48 + i]!;
-    t45[i] = Math.sqrt(t42[i]! + 0.00001);
-    t46[i] = params[384 + i]! / t45[i]!;
+    t46[i] = t43[i]! - mu4[i]! * mu4[i]!;
+    var4[i] = Math.max(0, t46[i]!);
+    t47[i] = 0.9 * state[32 + i]! + 0.1 * (state[32 + i]! + mu4[i]!);
+    t48[i] =
+      t35 !== 0
+        ? 0.9 * state[48 + i]! + 0.1 * (var4[i]! * t36)
+        : state[48 + i]!;
+    t49[i] = Math.sqrt(var4[i]! + 0.00001);
+    s4[i] = params[384 + i]! / t49[i]!;
   }
 
-  t47.fill(0);
-  t48.fill(0);
+  mu6.fill(0);
+  t50.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t49 = t39 - t35
-    // a4$1 = t49 ⊙ t46 + b4
+    // xc4 = xd4 - mu4
+    // a4 = xc4 ⊙ s4 + b4
     for (let i = 0; i < 16; i++) {
-      t49[s * 16 + i] = t39[s * 16 + i]! - t35[i]!;
-      a4$1[s * 16 + i] = t49[s * 16 + i]! * t46[i]! + params[400 + i]!;
+      xc4[s * 16 + i] = xd4[s * 16 + i]! - mu4[i]!;
+      a4[s * 16 + i] = xc4[s * 16 + i]! * s4[i]! + params[400 + i]!;
     }
 
-    // t50 = W5 · a4$1
+    // t51 = W5 · a4
     for (let i = 0; i < 16; i++) {
       let acc$1 = 0;
       for (let k = 0; k < 16; k++)
-        acc$1 += params[416 + i * 16 + k]! * a4$1[s * 16 + k]!;
-      t50[i] = acc$1;
+        acc$1 += params[416 + i * 16 + k]! * a4[s * 16 + k]!;
+      t51[i] = acc$1;
     }
 
-    // a5 = σ(t50 + b5)
-    // t51 = a5 - m6
-    // t47 += t51
-    // t48 += t51^2
+    // a5 = σ(t51 + b5)
+    // xd6 = a5 - m6
+    // mu6 += xd6
+    // t50 += xd6^2
     // t52 = a5 ⊙ (1 - a5)
     for (let i = 0; i < 16; i++) {
-      a5[i] = sigmoid(t50[i]! + params[672 + i]!);
-      t51[s * 16 + i] = a5[i]! - state[64 + i]!;
-      t47[i]! += t51[s * 16 + i]!;
-      t48[i]! += t51[s * 16 + i]! * t51[s * 16 + i]!;
+      a5[i] = sigmoid(t51[i]! + params[672 + i]!);
+      xd6[s * 16 + i] = a5[i]! - state[64 + i]!;
+      mu6[i]! += xd6[s * 16 + i]!;
+      t50[i]! += xd6[s * 16 + i]! * xd6[s * 16 + i]!;
       t52[s * 16 + i] = a5[i]! * (1 - a5[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t47[i]! *= invB;
-      t48[i]! *= invB;
+      mu6[i]! *= invB;
+      t50[i]! *= invB;
     }
   }
 
-  // t53 = t48 - t47^2
-  // t54 = max(0, t53)
-  // t55 = 0.9 · m6 + 0.1 · (m6 + t47)
-  // t56 = (t23 ? 0.9 · v6 + 0.1 · t54 · t24 : v6)
-  // t57 = √(t54 + 1e-5)
-  // t58 = g6 / t57
+  // t53 = t50 - mu6^2
+  // var6 = max(0, t53)
+  // t54 = 0.9 · m6 + 0.1 · (m6 + mu6)
+  // t55 = (t35 ? 0.9 · v6 + 0.1 · var6 · t36 : v6)
+  // t56 = √(var6 + 1e-5)
+  // s6 = g6 / t56
   for (let i = 0; i < 16; i++) {
-    t53[i] = t48[i]! - t47[i]! * t47[i]!;
-    t54[i] = Math.max(0, t53[i]!);
-    t55[i] = 0.9 * state[64 + i]! + 0.1 * (state[64 + i]! + t47[i]!);
-    t56[i] =
-      t23 !== 0 ? 0.9 * state[80 + i]! + 0.1 * (t54[i]! * t24) : state[80 + i]!;
-    t57[i] = Math.sqrt(t54[i]! + 0.00001);
-    t58[i] = params[688 + i]! / t57[i]!;
+    t53[i] = t50[i]! - mu6[i]! * mu6[i]!;
+    var6[i] = Math.max(0, t53[i]!);
+    t54[i] = 0.9 * state[64 + i]! + 0.1 * (state[64 + i]! + mu6[i]!);
+    t55[i] =
+      t35 !== 0
+        ? 0.9 * state[80 + i]! + 0.1 * (var6[i]! * t36)
+        : state[80 + i]!;
+    t56[i] = Math.sqrt(var6[i]! + 0.00001);
+    s6[i] = params[688 + i]! / t56[i]!;
   }
 
-  t59.fill(0);
-  t60.fill(0);
+  mu8.fill(0);
+  t57.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t61 = t51 - t47
-    // a6$1 = t61 ⊙ t58 + b6
+    // xc6 = xd6 - mu6
+    // a6 = xc6 ⊙ s6 + b6
     for (let i = 0; i < 16; i++) {
-      t61[s * 16 + i] = t51[s * 16 + i]! - t47[i]!;
-      a6$1[s * 16 + i] = t61[s * 16 + i]! * t58[i]! + params[704 + i]!;
+      xc6[s * 16 + i] = xd6[s * 16 + i]! - mu6[i]!;
+      a6[s * 16 + i] = xc6[s * 16 + i]! * s6[i]! + params[704 + i]!;
     }
 
-    // t62 = W7 · a6$1
+    // t58 = W7 · a6
     for (let i = 0; i < 16; i++) {
       let acc$2 = 0;
       for (let k = 0; k < 16; k++)
-        acc$2 += params[720 + i * 16 + k]! * a6$1[s * 16 + k]!;
-      t62[i] = acc$2;
+        acc$2 += params[720 + i * 16 + k]! * a6[s * 16 + k]!;
+      t58[i] = acc$2;
     }
 
-    // a7 = σ(t62 + b7)
-    // t63 = a7 - m8
-    // t59 += t63
-    // t60 += t63^2
-    // t64 = a7 ⊙ (1 - a7)
+    // a7 = σ(t58 + b7)
+    // xd8 = a7 - m8
+    // mu8 += xd8
+    // t57 += xd8^2
+    // t59 = a7 ⊙ (1 - a7)
     for (let i = 0; i < 16; i++) {
-      a7[i] = sigmoid(t62[i]! + params[976 + i]!);
-      t63[s * 16 + i] = a7[i]! - state[96 + i]!;
-      t59[i]! += t63[s * 16 + i]!;
-      t60[i]! += t63[s * 16 + i]! * t63[s * 16 + i]!;
-      t64[s * 16 + i] = a7[i]! * (1 - a7[i]!);
+      a7[i] = sigmoid(t58[i]! + params[976 + i]!);
+      xd8[s * 16 + i] = a7[i]! - state[96 + i]!;
+      mu8[i]! += xd8[s * 16 + i]!;
+      t57[i]! += xd8[s * 16 + i]! * xd8[s * 16 + i]!;
+      t59[s * 16 + i] = a7[i]! * (1 - a7[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t59[i]! *= invB;
-      t60[i]! *= invB;
+      mu8[i]! *= invB;
+      t57[i]! *= invB;
     }
   }
 
-  // t65 = t60 - t59^2
-  // t66 = max(0, t65)
-  // t67 = 0.9 · m8 + 0.1 · (m8 + t59)
-  // t68 = (t23 ? 0.9 · v8 + 0.1 · t66 · t24 : v8)
-  // t69 = √(t66 + 1e-5)
-  // t70 = g8 / t69
+  // t60 = t57 - mu8^2
+  // var8 = max(0, t60)
+  // t61 = 0.9 · m8 + 0.1 · (m8 + mu8)
+  // t62 = (t35 ? 0.9 · v8 + 0.1 · var8 · t36 : v8)
+  // t63 = √(var8 + 1e-5)
+  // s8 = g8 / t63
   for (let i = 0; i < 16; i++) {
-    t65[i] = t60[i]! - t59[i]! * t59[i]!;
-    t66[i] = Math.max(0, t65[i]!);
-    t67[i] = 0.9 * state[96 + i]! + 0.1 * (state[96 + i]! + t59[i]!);
-    t68[i] =
-      t23 !== 0
-        ? 0.9 * state[112 + i]! + 0.1 * (t66[i]! * t24)
+    t60[i] = t57[i]! - mu8[i]! * mu8[i]!;
+    var8[i] = Math.max(0, t60[i]!);
+    t61[i] = 0.9 * state[96 + i]! + 0.1 * (state[96 + i]! + mu8[i]!);
+    t62[i] =
+      t35 !== 0
+        ? 0.9 * state[112 + i]! + 0.1 * (var8[i]! * t36)
         : state[112 + i]!;
-    t69[i] = Math.sqrt(t66[i]! + 0.00001);
-    t70[i] = params[992 + i]! / t69[i]!;
+    t63[i] = Math.sqrt(var8[i]! + 0.00001);
+    s8[i] = params[992 + i]! / t63[i]!;
   }
 
-  t71.fill(0);
-  t72.fill(0);
+  mu10.fill(0);
+  t64.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t73 = t63 - t59
-    // a8$1 = t73 ⊙ t70 + b8
+    // xc8 = xd8 - mu8
+    // a8 = xc8 ⊙ s8 + b8
     for (let i = 0; i < 16; i++) {
-      t73[s * 16 + i] = t63[s * 16 + i]! - t59[i]!;
-      a8$1[s * 16 + i] = t73[s * 16 + i]! * t70[i]! + params[1008 + i]!;
+      xc8[s * 16 + i] = xd8[s * 16 + i]! - mu8[i]!;
+      a8[s * 16 + i] = xc8[s * 16 + i]! * s8[i]! + params[1008 + i]!;
     }
 
-    // t74 = W9 · a8$1
+    // t65 = W9 · a8
     for (let i = 0; i < 16; i++) {
       let acc$3 = 0;
       for (let k = 0; k < 16; k++)
-        acc$3 += params[1024 + i * 16 + k]! * a8$1[s * 16 + k]!;
-      t74[i] = acc$3;
+        acc$3 += params[1024 + i * 16 + k]! * a8[s * 16 + k]!;
+      t65[i] = acc$3;
     }
 
-    // a9 = σ(t74 + b9)
-    // t75 = a9 - m10
-    // t71 += t75
-    // t72 += t75^2
-    // t76 = a9 ⊙ (1 - a9)
+    // a9 = σ(t65 + b9)
+    // xd10 = a9 - m10
+    // mu10 += xd10
+    // t64 += xd10^2
+    // t66 = a9 ⊙ (1 - a9)
     for (let i = 0; i < 16; i++) {
-      a9[i] = sigmoid(t74[i]! + params[1280 + i]!);
-      t75[s * 16 + i] = a9[i]! - state[128 + i]!;
-      t71[i]! += t75[s * 16 + i]!;
-      t72[i]! += t75[s * 16 + i]! * t75[s * 16 + i]!;
-      t76[s * 16 + i] = a9[i]! * (1 - a9[i]!);
+      a9[i] = sigmoid(t65[i]! + params[1280 + i]!);
+      xd10[s * 16 + i] = a9[i]! - state[128 + i]!;
+      mu10[i]! += xd10[s * 16 + i]!;
+      t64[i]! += xd10[s * 16 + i]! * xd10[s * 16 + i]!;
+      t66[s * 16 + i] = a9[i]! * (1 - a9[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t71[i]! *= invB;
-      t72[i]! *= invB;
+      mu10[i]! *= invB;
+      t64[i]! *= invB;
     }
   }
 
-  // t77 = t72 - t71^2
-  // t78 = max(0, t77)
-  // t79 = 0.9 · m10 + 0.1 · (m10 + t71)
-  // t80 = (t23 ? 0.9 · v10 + 0.1 · t78 · t24 : v10)
-  // t81 = √(t78 + 1e-5)
-  // t82 = g10 / t81
+  // t67 = t64 - mu10^2
+  // var10 = max(0, t67)
+  // t68 = 0.9 · m10 + 0.1 · (m10 + mu10)
+  // t69 = (t35 ? 0.9 · v10 + 0.1 · var10 · t36 : v10)
+  // t70 = √(var10 + 1e-5)
+  // s10 = g10 / t70
   for (let i = 0; i < 16; i++) {
-    t77[i] = t72[i]! - t71[i]! * t71[i]!;
-    t78[i] = Math.max(0, t77[i]!);
-    t79[i] = 0.9 * state[128 + i]! + 0.1 * (state[128 + i]! + t71[i]!);
-    t80[i] =
-      t23 !== 0
-        ? 0.9 * state[144 + i]! + 0.1 * (t78[i]! * t24)
+    t67[i] = t64[i]! - mu10[i]! * mu10[i]!;
+    var10[i] = Math.max(0, t67[i]!);
+    t68[i] = 0.9 * state[128 + i]! + 0.1 * (state[128 + i]! + mu10[i]!);
+    t69[i] =
+      t35 !== 0
+        ? 0.9 * state[144 + i]! + 0.1 * (var10[i]! * t36)
         : state[144 + i]!;
-    t81[i] = Math.sqrt(t78[i]! + 0.00001);
-    t82[i] = params[1296 + i]! / t81[i]!;
+    t70[i] = Math.sqrt(var10[i]! + 0.00001);
+    s10[i] = params[1296 + i]! / t70[i]!;
   }
 
-  t83.fill(0);
-  t84.fill(0);
+  mu12.fill(0);
+  t71.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t85 = t75 - t71
-    // a10$1 = t85 ⊙ t82 + b10
+    // xc10 = xd10 - mu10
+    // a10 = xc10 ⊙ s10 + b10
     for (let i = 0; i < 16; i++) {
-      t85[s * 16 + i] = t75[s * 16 + i]! - t71[i]!;
-      a10$1[s * 16 + i] = t85[s * 16 + i]! * t82[i]! + params[1312 + i]!;
+      xc10[s * 16 + i] = xd10[s * 16 + i]! - mu10[i]!;
+      a10[s * 16 + i] = xc10[s * 16 + i]! * s10[i]! + params[1312 + i]!;
     }
 
-    // t86 = W11 · a10$1
+    // t72 = W11 · a10
     for (let i = 0; i < 16; i++) {
       let acc$4 = 0;
       for (let k = 0; k < 16; k++)
-        acc$4 += params[1328 + i * 16 + k]! * a10$1[s * 16 + k]!;
-      t86[i] = acc$4;
+        acc$4 += params[1328 + i * 16 + k]! * a10[s * 16 + k]!;
+      t72[i] = acc$4;
     }
 
-    // a11 = σ(t86 + b11)
-    // t87 = a11 - m12
-    // t83 += t87
-    // t84 += t87^2
-    // t88 = a11 ⊙ (1 - a11)
+    // a11 = σ(t72 + b11)
+    // xd12 = a11 - m12
+    // mu12 += xd12
+    // t71 += xd12^2
+    // t73 = a11 ⊙ (1 - a11)
     for (let i = 0; i < 16; i++) {
-      a11[i] = sigmoid(t86[i]! + params[1584 + i]!);
-      t87[s * 16 + i] = a11[i]! - state[160 + i]!;
-      t83[i]! += t87[s * 16 + i]!;
-      t84[i]! += t87[s * 16 + i]! * t87[s * 16 + i]!;
-      t88[s * 16 + i] = a11[i]! * (1 - a11[i]!);
+      a11[i] = sigmoid(t72[i]! + params[1584 + i]!);
+      xd12[s * 16 + i] = a11[i]! - state[160 + i]!;
+      mu12[i]! += xd12[s * 16 + i]!;
+      t71[i]! += xd12[s * 16 + i]! * xd12[s * 16 + i]!;
+      t73[s * 16 + i] = a11[i]! * (1 - a11[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t83[i]! *= invB;
-      t84[i]! *= invB;
+      mu12[i]! *= invB;
+      t71[i]! *= invB;
     }
   }
 
-  // t89 = t84 - t83^2
-  // t90 = max(0, t89)
-  // t91 = 0.9 · m12 + 0.1 · (m12 + t83)
-  // t92 = (t23 ? 0.9 · v12 + 0.1 · t90 · t24 : v12)
-  // t93 = √(t90 + 1e-5)
-  // t94 = g12 / t93
+  // t74 = t71 - mu12^2
+  // var12 = max(0, t74)
+  // t75 = 0.9 · m12 + 0.1 · (m12 + mu12)
+  // t76 = (t35 ? 0.9 · v12 + 0.1 · var12 · t36 : v12)
+  // t77 = √(var12 + 1e-5)
+  // s12 = g12 / t77
   for (let i = 0; i < 16; i++) {
-    t89[i] = t84[i]! - t83[i]! * t83[i]!;
-    t90[i] = Math.max(0, t89[i]!);
-    t91[i] = 0.9 * state[160 + i]! + 0.1 * (state[160 + i]! + t83[i]!);
-    t92[i] =
-      t23 !== 0
-        ? 0.9 * state[176 + i]! + 0.1 * (t90[i]! * t24)
+    t74[i] = t71[i]! - mu12[i]! * mu12[i]!;
+    var12[i] = Math.max(0, t74[i]!);
+    t75[i] = 0.9 * state[160 + i]! + 0.1 * (state[160 + i]! + mu12[i]!);
+    t76[i] =
+      t35 !== 0
+        ? 0.9 * state[176 + i]! + 0.1 * (var12[i]! * t36)
         : state[176 + i]!;
-    t93[i] = Math.sqrt(t90[i]! + 0.00001);
-    t94[i] = params[1600 + i]! / t93[i]!;
+    t77[i] = Math.sqrt(var12[i]! + 0.00001);
+    s12[i] = params[1600 + i]! / t77[i]!;
   }
 
-  t95.fill(0);
-  t96.fill(0);
+  mu14.fill(0);
+  t78.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t97 = t87 - t83
-    // a12$1 = t97 ⊙ t94 + b12
+    // xc12 = xd12 - mu12
+    // a12 = xc12 ⊙ s12 + b12
     for (let i = 0; i < 16; i++) {
-      t97[s * 16 + i] = t87[s * 16 + i]! - t83[i]!;
-      a12$1[s * 16 + i] = t97[s * 16 + i]! * t94[i]! + params[1616 + i]!;
+      xc12[s * 16 + i] = xd12[s * 16 + i]! - mu12[i]!;
+      a12[s * 16 + i] = xc12[s * 16 + i]! * s12[i]! + params[1616 + i]!;
     }
 
-    // t98 = W13 · a12$1
+    // t79 = W13 · a12
     for (let i = 0; i < 16; i++) {
       let acc$5 = 0;
       for (let k = 0; k < 16; k++)
-        acc$5 += params[1632 + i * 16 + k]! * a12$1[s * 16 + k]!;
-      t98[i] = acc$5;
+        acc$5 += params[1632 + i * 16 + k]! * a12[s * 16 + k]!;
+      t79[i] = acc$5;
     }
 
-    // a13 = σ(t98 + b13)
-    // t99 = a13 - m14
-    // t95 += t99
-    // t96 += t99^2
-    // t100 = a13 ⊙ (1 - a13)
+    // a13 = σ(t79 + b13)
+    // xd14 = a13 - m14
+    // mu14 += xd14
+    // t78 += xd14^2
+    // t80 = a13 ⊙ (1 - a13)
     for (let i = 0; i < 16; i++) {
-      a13[i] = sigmoid(t98[i]! + params[1888 + i]!);
-      t99[s * 16 + i] = a13[i]! - state[192 + i]!;
-      t95[i]! += t99[s * 16 + i]!;
-      t96[i]! += t99[s * 16 + i]! * t99[s * 16 + i]!;
-      t100[s * 16 + i] = a13[i]! * (1 - a13[i]!);
+      a13[i] = sigmoid(t79[i]! + params[1888 + i]!);
+      xd14[s * 16 + i] = a13[i]! - state[192 + i]!;
+      mu14[i]! += xd14[s * 16 + i]!;
+      t78[i]! += xd14[s * 16 + i]! * xd14[s * 16 + i]!;
+      t80[s * 16 + i] = a13[i]! * (1 - a13[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t95[i]! *= invB;
-      t96[i]! *= invB;
+      mu14[i]! *= invB;
+      t78[i]! *= invB;
     }
   }
 
-  // t101 = t96 - t95^2
-  // t102 = max(0, t101)
-  // t103 = 0.9 · m14 + 0.1 · (m14 + t95)
-  // t104 = (t23 ? 0.9 · v14 + 0.1 · t102 · t24 : v14)
-  // t105 = √(t102 + 1e-5)
-  // t106 = g14 / t105
+  // t81 = t78 - mu14^2
+  // var14 = max(0, t81)
+  // t82 = 0.9 · m14 + 0.1 · (m14 + mu14)
+  // t83 = (t35 ? 0.9 · v14 + 0.1 · var14 · t36 : v14)
+  // t84 = √(var14 + 1e-5)
+  // s14 = g14 / t84
   for (let i = 0; i < 16; i++) {
-    t101[i] = t96[i]! - t95[i]! * t95[i]!;
-    t102[i] = Math.max(0, t101[i]!);
-    t103[i] = 0.9 * state[192 + i]! + 0.1 * (state[192 + i]! + t95[i]!);
-    t104[i] =
-      t23 !== 0
-        ? 0.9 * state[208 + i]! + 0.1 * (t102[i]! * t24)
+    t81[i] = t78[i]! - mu14[i]! * mu14[i]!;
+    var14[i] = Math.max(0, t81[i]!);
+    t82[i] = 0.9 * state[192 + i]! + 0.1 * (state[192 + i]! + mu14[i]!);
+    t83[i] =
+      t35 !== 0
+        ? 0.9 * state[208 + i]! + 0.1 * (var14[i]! * t36)
         : state[208 + i]!;
-    t105[i] = Math.sqrt(t102[i]! + 0.00001);
-    t106[i] = params[1904 + i]! / t105[i]!;
+    t84[i] = Math.sqrt(var14[i]! + 0.00001);
+    s14[i] = params[1904 + i]! / t84[i]!;
   }
 
-  t107.fill(0);
-  t108.fill(0);
+  mu16.fill(0);
+  t85.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t109 = t99 - t95
-    // a14$1 = t109 ⊙ t106 + b14
+    // xc14 = xd14 - mu14
+    // a14 = xc14 ⊙ s14 + b14
     for (let i = 0; i < 16; i++) {
-      t109[s * 16 + i] = t99[s * 16 + i]! - t95[i]!;
-      a14$1[s * 16 + i] = t109[s * 16 + i]! * t106[i]! + params[1920 + i]!;
+      xc14[s * 16 + i] = xd14[s * 16 + i]! - mu14[i]!;
+      a14[s * 16 + i] = xc14[s * 16 + i]! * s14[i]! + params[1920 + i]!;
     }
 
-    // t110 = W15 · a14$1
+    // t86 = W15 · a14
     for (let i = 0; i < 16; i++) {
       let acc$6 = 0;
       for (let k = 0; k < 16; k++)
-        acc$6 += params[1936 + i * 16 + k]! * a14$1[s * 16 + k]!;
-      t110[i] = acc$6;
+        acc$6 += params[1936 + i * 16 + k]! * a14[s * 16 + k]!;
+      t86[i] = acc$6;
     }
 
-    // a15 = σ(t110 + b15)
-    // t111 = a15 - m16
-    // t107 += t111
-    // t108 += t111^2
-    // t112 = a15 ⊙ (1 - a15)
+    // a15 = σ(t86 + b15)
+    // xd16 = a15 - m16
+    // mu16 += xd16
+    // t85 += xd16^2
+    // t87 = a15 ⊙ (1 - a15)
     for (let i = 0; i < 16; i++) {
-      a15[i] = sigmoid(t110[i]! + params[2192 + i]!);
-      t111[s * 16 + i] = a15[i]! - state[224 + i]!;
-      t107[i]! += t111[s * 16 + i]!;
-      t108[i]! += t111[s * 16 + i]! * t111[s * 16 + i]!;
-      t112[s * 16 + i] = a15[i]! * (1 - a15[i]!);
+      a15[i] = sigmoid(t86[i]! + params[2192 + i]!);
+      xd16[s * 16 + i] = a15[i]! - state[224 + i]!;
+      mu16[i]! += xd16[s * 16 + i]!;
+      t85[i]! += xd16[s * 16 + i]! * xd16[s * 16 + i]!;
+      t87[s * 16 + i] = a15[i]! * (1 - a15[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t107[i]! *= invB;
-      t108[i]! *= invB;
+      mu16[i]! *= invB;
+      t85[i]! *= invB;
     }
   }
 
-  // t113 = t108 - t107^2
-  // t114 = max(0, t113)
-  // t115 = 0.9 · m16 + 0.1 · (m16 + t107)
-  // t116 = (t23 ? 0.9 · v16 + 0.1 · t114 · t24 : v16)
-  // t117 = √(t114 + 1e-5)
-  // t118 = g16 / t117
+  // t88 = t85 - mu16^2
+  // var16 = max(0, t88)
+  // t89 = 0.9 · m16 + 0.1 · (m16 + mu16)
+  // t90 = (t35 ? 0.9 · v16 + 0.1 · var16 · t36 : v16)
+  // t91 = √(var16 + 1e-5)
+  // s16 = g16 / t91
   for (let i = 0; i < 16; i++) {
-    t113[i] = t108[i]! - t107[i]! * t107[i]!;
-    t114[i] = Math.max(0, t113[i]!);
-    t115[i] = 0.9 * state[224 + i]! + 0.1 * (state[224 + i]! + t107[i]!);
-    t116[i] =
-      t23 !== 0
-        ? 0.9 * state[240 + i]! + 0.1 * (t114[i]! * t24)
+    t88[i] = t85[i]! - mu16[i]! * mu16[i]!;
+    var16[i] = Math.max(0, t88[i]!);
+    t89[i] = 0.9 * state[224 + i]! + 0.1 * (state[224 + i]! + mu16[i]!);
+    t90[i] =
+      t35 !== 0
+        ? 0.9 * state[240 + i]! + 0.1 * (var16[i]! * t36)
         : state[240 + i]!;
-    t117[i] = Math.sqrt(t114[i]! + 0.00001);
-    t118[i] = params[2208 + i]! / t117[i]!;
+    t91[i] = Math.sqrt(var16[i]! + 0.00001);
+    s16[i] = params[2208 + i]! / t91[i]!;
   }
 
-  t119.fill(0);
-  t120.fill(0);
+  mu18.fill(0);
+  t92.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t121 = t111 - t107
-    // a16$1 = t121 ⊙ t118 + b16
+    // xc16 = xd16 - mu16
+    // a16 = xc16 ⊙ s16 + b16
     for (let i = 0; i < 16; i++) {
-      t121[s * 16 + i] = t111[s * 16 + i]! - t107[i]!;
-      a16$1[s * 16 + i] = t121[s * 16 + i]! * t118[i]! + params[2224 + i]!;
+      xc16[s * 16 + i] = xd16[s * 16 + i]! - mu16[i]!;
+      a16[s * 16 + i] = xc16[s * 16 + i]! * s16[i]! + params[2224 + i]!;
     }
 
-    // t122 = W17 · a16$1
+    // t93 = W17 · a16
     for (let i = 0; i < 16; i++) {
       let acc$7 = 0;
       for (let k = 0; k < 16; k++)
-        acc$7 += params[2240 + i * 16 + k]! * a16$1[s * 16 + k]!;
-      t122[i] = acc$7;
+        acc$7 += params[2240 + i * 16 + k]! * a16[s * 16 + k]!;
+      t93[i] = acc$7;
     }
 
-    // a17 = σ(t122 + b17)
-    // t123 = a17 - m18
-    // t119 += t123
-    // t120 += t123^2
-    // t124 = a17 ⊙ (1 - a17)
+    // a17 = σ(t93 + b17)
+    // xd18 = a17 - m18
+    // mu18 += xd18
+    // t92 += xd18^2
+    // t94 = a17 ⊙ (1 - a17)
     for (let i = 0; i < 16; i++) {
-      a17[i] = sigmoid(t122[i]! + params[2496 + i]!);
-      t123[s * 16 + i] = a17[i]! - state[256 + i]!;
-      t119[i]! += t123[s * 16 + i]!;
-      t120[i]! += t123[s * 16 + i]! * t123[s * 16 + i]!;
-      t124[s * 16 + i] = a17[i]! * (1 - a17[i]!);
+      a17[i] = sigmoid(t93[i]! + params[2496 + i]!);
+      xd18[s * 16 + i] = a17[i]! - state[256 + i]!;
+      mu18[i]! += xd18[s * 16 + i]!;
+      t92[i]! += xd18[s * 16 + i]! * xd18[s * 16 + i]!;
+      t94[s * 16 + i] = a17[i]! * (1 - a17[i]!);
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t119[i]! *= invB;
-      t120[i]! *= invB;
+      mu18[i]! *= invB;
+      t92[i]! *= invB;
     }
   }
 
-  // t125 = t120 - t119^2
-  // t126 = max(0, t125)
-  // t127 = 0.9 · m18 + 0.1 · (m18 + t119)
-  // t128 = (t23 ? 0.9 · v18 + 0.1 · t126 · t24 : v18)
-  // t129 = √(t126 + 1e-5)
-  // t130 = g18 / t129
+  // t95 = t92 - mu18^2
+  // var18 = max(0, t95)
+  // t96 = 0.9 · m18 + 0.1 · (m18 + mu18)
+  // t97 = (t35 ? 0.9 · v18 + 0.1 · var18 · t36 : v18)
+  // t98 = √(var18 + 1e-5)
+  // s18 = g18 / t98
   for (let i = 0; i < 16; i++) {
-    t125[i] = t120[i]! - t119[i]! * t119[i]!;
-    t126[i] = Math.max(0, t125[i]!);
-    t127[i] = 0.9 * state[256 + i]! + 0.1 * (state[256 + i]! + t119[i]!);
-    t128[i] =
-      t23 !== 0
-        ? 0.9 * state[272 + i]! + 0.1 * (t126[i]! * t24)
+    t95[i] = t92[i]! - mu18[i]! * mu18[i]!;
+    var18[i] = Math.max(0, t95[i]!);
+    t96[i] = 0.9 * state[256 + i]! + 0.1 * (state[256 + i]! + mu18[i]!);
+    t97[i] =
+      t35 !== 0
+        ? 0.9 * state[272 + i]! + 0.1 * (var18[i]! * t36)
         : state[272 + i]!;
-    t129[i] = Math.sqrt(t126[i]! + 0.00001);
-    t130[i] = params[2512 + i]! / t129[i]!;
+    t98[i] = Math.sqrt(var18[i]! + 0.00001);
+    s18[i] = params[2512 + i]! / t98[i]!;
   }
 
   grads.fill(0, 2528, 2595);
-  let meanL$1 = 0;
-  t131.fill(0);
-  t132.fill(0);
+  let meanL = 0;
+  d_s18.fill(0);
+  t99.fill(0);
   for (let s = 0; s < batch; s++) {
     const yRow = s * 3;
-    // t133 = t123 - t119
-    // a18$1 = t133 ⊙ t130 + b18
+    // xc18 = xd18 - mu18
+    // a18 = xc18 ⊙ s18 + b18
     for (let i = 0; i < 16; i++) {
-      t133[i] = t123[s * 16 + i]! - t119[i]!;
-      a18$1[i] = t133[i]! * t130[i]! + params[2528 + i]!;
+      xc18[i] = xd18[s * 16 + i]! - mu18[i]!;
+      a18[i] = xc18[i]! * s18[i]! + params[2528 + i]!;
     }
 
-    // t134 = W19 · a18$1
+    // t100 = W19 · a18
     for (let i = 0; i < 3; i++) {
       let acc$8 = 0;
       for (let k = 0; k < 16; k++)
-        acc$8 += params[2544 + i * 16 + k]! * a18$1[k]!;
-      t134[i] = acc$8;
+        acc$8 += params[2544 + i * 16 + k]! * a18[k]!;
+      t100[i] = acc$8;
     }
 
-    // z19$1 = t134 + b19
-    z19$1[0] = t134[0]! + params[2592]!;
-    z19$1[1] = t134[1]! + params[2593]!;
-    z19$1[2] = t134[2]! + params[2594]!;
-    // t135 = logsumexp(z19$1)
+    // z19 = t100 + b19
+    z19[0] = t100[0]! + params[2592]!;
+    z19[1] = t100[1]! + params[2593]!;
+    z19[2] = t100[2]! + params[2594]!;
+    // t101 = logsumexp(z19)
     let max$2 = -Infinity;
-    if (z19$1[0]! > max$2) max$2 = z19$1[0]!;
-    if (z19$1[1]! > max$2) max$2 = z19$1[1]!;
-    if (z19$1[2]! > max$2) max$2 = z19$1[2]!;
-    const t135 =
+    if (z19[0]! > max$2) max$2 = z19[0]!;
+    if (z19[1]! > max$2) max$2 = z19[1]!;
+    if (z19[2]! > max$2) max$2 = z19[2]!;
+    const t101 =
       max$2 +
       Math.log(
-        Math.exp(z19$1[0]! - max$2) +
-          Math.exp(z19$1[1]! - max$2) +
-          Math.exp(z19$1[2]! - max$2),
+        Math.exp(z19[0]! - max$2) +
+          Math.exp(z19[1]! - max$2) +
+          Math.exp(z19[2]! - max$2),
       );
-    // t136 = Σ(y ⊙ z19$1)
-    const t136 =
-      targets[yRow]! * z19$1[0]! +
-      targets[yRow + 1]! * z19$1[1]! +
-      targets[yRow + 2]! * z19$1[2]!;
-    // meanL$1 += t135 - t136
-    meanL$1 += t135 - t136;
-    // d_z19 = exp(z19$1 - t135) - y
+    // t102 = Σ(y ⊙ z19)
+    const t102 =
+      targets[yRow]! * z19[0]! +
+      targets[yRow + 1]! * z19[1]! +
+      targets[yRow + 2]! * z19[2]!;
+    // meanL += t101 - t102
+    meanL += t101 - t102;
+    // d_z19 = exp(z19 - t101) - y
     for (let i = 0; i < 3; i++) {
-      d_z19[i] = Math.exp(z19$1[i]! - t135) - targets[yRow + i]!;
+      d_z19[i] = Math.exp(z19[i]! - t101) - targets[yRow + i]!;
     }
 
     // d_b19 += d_z19
     grads[2592]! += d_z19[0]!;
     grads[2593]! += d_z19[1]!;
     grads[2594]! += d_z19[2]!;
-    // d_W19 += d_z19 ⊗ a18$1
+    // d_W19 += d_z19 ⊗ a18
     for (let i = 0; i < 3; i++) {
       for (let j = 0; j < 16; j++) {
-        grads[2544 + i * 16 + j]! += d_z19[i]! * a18$1[j]!;
+        grads[2544 + i * 16 + j]! += d_z19[i]! * a18[j]!;
       }
     }
 
@@ -2405,56 +2411,58 @@ function gradientKernel(
     }
 
     // d_b18 += d_a18
-    // t137 = d_a18 ⊙ t130
-    // t131 += d_a18 ⊙ t133
-    // t132 += -t137
+    // d_xc18 = d_a18 ⊙ s18
+    // d_s18 += d_a18 ⊙ xc18
+    // t99 += -d_xc18
     for (let i = 0; i < 16; i++) {
       grads[2528 + i]! += d_a18[i]!;
-      t137[s * 16 + i] = d_a18[i]! * t130[i]!;
-      t131[i]! += d_a18[i]! * t133[i]!;
-      t132[i]! += -t137[s * 16 + i]!;
+      d_xc18[s * 16 + i] = d_a18[i]! * s18[i]!;
+      d_s18[i]! += d_a18[i]! * xc18[i]!;
+      t99[i]! += -d_xc18[s * 16 + i]!;
     }
   }
 
-  meanL$1 *= invB;
+  meanL *= invB;
   if (batch > 1) {
     for (let i = 0; i < 67; i++) {
       grads[2528 + i]! *= invB;
     }
 
     for (let i = 0; i < 16; i++) {
-      t131[i]! *= invB;
-      t132[i]! *= invB;
+      d_s18[i]! *= invB;
+      t99[i]! *= invB;
     }
   }
 
-  // d_g18 = t131 / t129
-  // t138 = ((-t131 ⊙ t130 / t129) / (2 · t129)) ⊙ 1[t125 > 0]
-  // t139 = t132 - t138 ⊙ (2 · t119)
+  // d_g18 = d_s18 / t98
+  // t103 = ((-d_s18 ⊙ s18 / t98) / (2 · t98)) ⊙ 1[t95 > 0]
+  // d_mu18 = t99 - t103 ⊙ (2 · mu18)
   for (let i = 0; i < 16; i++) {
-    grads[2512 + i] = t131[i]! / t129[i]!;
-    t138[i] =
-      t125[i]! > 0 ? -((t131[i]! * t130[i]!) / t129[i]!) / (2 * t129[i]!) : 0;
-    t139[i] = t132[i]! - t138[i]! * (2 * t119[i]!);
+    grads[2512 + i] = d_s18[i]! / t98[i]!;
+    t103[i] =
+      t95[i]! > 0 ? -((d_s18[i]! * s18[i]!) / t98[i]!) / (2 * t98[i]!) : 0;
+    d_mu18[i] = t99[i]! - t103[i]! * (2 * mu18[i]!);
   }
 
   grads.fill(0, 2224, 2512);
-  t140.fill(0);
-  t141.fill(0);
+  d_s16.fill(0);
+  t104.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z17 = (t137 + t138 ⊙ (2 · t123) + t139) ⊙ t124
+    // d_z17 = (d_xc18 + t103 ⊙ (2 · xd18) + d_mu18) ⊙ t94
     // d_b17 += d_z17
     for (let i = 0; i < 16; i++) {
       d_z17[i] =
-        (t137[s * 16 + i]! + t138[i]! * (2 * t123[s * 16 + i]!) + t139[i]!) *
-        t124[s * 16 + i]!;
+        (d_xc18[s * 16 + i]! +
+          t103[i]! * (2 * xd18[s * 16 + i]!) +
+          d_mu18[i]!) *
+        t94[s * 16 + i]!;
       grads[2496 + i]! += d_z17[i]!;
     }
 
-    // d_W17 += d_z17 ⊗ a16$1
+    // d_W17 += d_z17 ⊗ a16
     for (let i = 0; i < 16; i++) {
       for (let j = 0; j < 16; j++) {
-        grads[2240 + i * 16 + j]! += d_z17[i]! * a16$1[s * 16 + j]!;
+        grads[2240 + i * 16 + j]! += d_z17[i]! * a16[s * 16 + j]!;
       }
     }
 
@@ -2467,14 +2475,14 @@ function gradientKernel(
     }
 
     // d_b16 += d_a16
-    // t142 = d_a16 ⊙ t118
-    // t140 += d_a16 ⊙ t121
-    // t141 += -t142
+    // d_xc16 = d_a16 ⊙ s16
+    // d_s16 += d_a16 ⊙ xc16
+    // t104 += -d_xc16
     for (let i = 0; i < 16; i++) {
       grads[2224 + i]! += d_a16[i]!;
-      t142[s * 16 + i] = d_a16[i]! * t118[i]!;
-      t140[i]! += d_a16[i]! * t121[s * 16 + i]!;
-      t141[i]! += -t142[s * 16 + i]!;
+      d_xc16[s * 16 + i] = d_a16[i]! * s16[i]!;
+      d_s16[i]! += d_a16[i]! * xc16[s * 16 + i]!;
+      t104[i]! += -d_xc16[s * 16 + i]!;
     }
   }
 
@@ -2484,38 +2492,40 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t140[i]! *= invB;
-      t141[i]! *= invB;
+      d_s16[i]! *= invB;
+      t104[i]! *= invB;
     }
   }
 
-  // d_g16 = t140 / t117
-  // t143 = ((-t140 ⊙ t118 / t117) / (2 · t117)) ⊙ 1[t113 > 0]
-  // t144 = t141 - t143 ⊙ (2 · t107)
+  // d_g16 = d_s16 / t91
+  // t105 = ((-d_s16 ⊙ s16 / t91) / (2 · t91)) ⊙ 1[t88 > 0]
+  // d_mu16 = t104 - t105 ⊙ (2 · mu16)
   for (let i = 0; i < 16; i++) {
-    grads[2208 + i] = t140[i]! / t117[i]!;
-    t143[i] =
-      t113[i]! > 0 ? -((t140[i]! * t118[i]!) / t117[i]!) / (2 * t117[i]!) : 0;
-    t144[i] = t141[i]! - t143[i]! * (2 * t107[i]!);
+    grads[2208 + i] = d_s16[i]! / t91[i]!;
+    t105[i] =
+      t88[i]! > 0 ? -((d_s16[i]! * s16[i]!) / t91[i]!) / (2 * t91[i]!) : 0;
+    d_mu16[i] = t104[i]! - t105[i]! * (2 * mu16[i]!);
   }
 
   grads.fill(0, 1920, 2208);
-  t145.fill(0);
-  t146.fill(0);
+  d_s14.fill(0);
+  t106.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z15 = (t142 + t143 ⊙ (2 · t111) + t144) ⊙ t112
+    // d_z15 = (d_xc16 + t105 ⊙ (2 · xd16) + d_mu16) ⊙ t87
     // d_b15 += d_z15
     for (let i = 0; i < 16; i++) {
       d_z15[i] =
-        (t142[s * 16 + i]! + t143[i]! * (2 * t111[s * 16 + i]!) + t144[i]!) *
-        t112[s * 16 + i]!;
+        (d_xc16[s * 16 + i]! +
+          t105[i]! * (2 * xd16[s * 16 + i]!) +
+          d_mu16[i]!) *
+        t87[s * 16 + i]!;
       grads[2192 + i]! += d_z15[i]!;
     }
 
-    // d_W15 += d_z15 ⊗ a14$1
+    // d_W15 += d_z15 ⊗ a14
     for (let i = 0; i < 16; i++) {
       for (let j = 0; j < 16; j++) {
-        grads[1936 + i * 16 + j]! += d_z15[i]! * a14$1[s * 16 + j]!;
+        grads[1936 + i * 16 + j]! += d_z15[i]! * a14[s * 16 + j]!;
       }
     }
 
@@ -2528,14 +2538,14 @@ function gradientKernel(
     }
 
     // d_b14 += d_a14
-    // t147 = d_a14 ⊙ t106
-    // t145 += d_a14 ⊙ t109
-    // t146 += -t147
+    // d_xc14 = d_a14 ⊙ s14
+    // d_s14 += d_a14 ⊙ xc14
+    // t106 += -d_xc14
     for (let i = 0; i < 16; i++) {
       grads[1920 + i]! += d_a14[i]!;
-      t147[s * 16 + i] = d_a14[i]! * t106[i]!;
-      t145[i]! += d_a14[i]! * t109[s * 16 + i]!;
-      t146[i]! += -t147[s * 16 + i]!;
+      d_xc14[s * 16 + i] = d_a14[i]! * s14[i]!;
+      d_s14[i]! += d_a14[i]! * xc14[s * 16 + i]!;
+      t106[i]! += -d_xc14[s * 16 + i]!;
     }
   }
 
@@ -2545,38 +2555,40 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t145[i]! *= invB;
-      t146[i]! *= invB;
+      d_s14[i]! *= invB;
+      t106[i]! *= invB;
     }
   }
 
-  // d_g14 = t145 / t105
-  // t148 = ((-t145 ⊙ t106 / t105) / (2 · t105)) ⊙ 1[t101 > 0]
-  // t149 = t146 - t148 ⊙ (2 · t95)
+  // d_g14 = d_s14 / t84
+  // t107 = ((-d_s14 ⊙ s14 / t84) / (2 · t84)) ⊙ 1[t81 > 0]
+  // d_mu14 = t106 - t107 ⊙ (2 · mu14)
   for (let i = 0; i < 16; i++) {
-    grads[1904 + i] = t145[i]! / t105[i]!;
-    t148[i] =
-      t101[i]! > 0 ? -((t145[i]! * t106[i]!) / t105[i]!) / (2 * t105[i]!) : 0;
-    t149[i] = t146[i]! - t148[i]! * (2 * t95[i]!);
+    grads[1904 + i] = d_s14[i]! / t84[i]!;
+    t107[i] =
+      t81[i]! > 0 ? -((d_s14[i]! * s14[i]!) / t84[i]!) / (2 * t84[i]!) : 0;
+    d_mu14[i] = t106[i]! - t107[i]! * (2 * mu14[i]!);
   }
 
   grads.fill(0, 1616, 1904);
-  t150.fill(0);
-  t151.fill(0);
+  d_s12.fill(0);
+  t108.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z13 = (t147 + t148 ⊙ (2 · t99) + t149) ⊙ t100
+    // d_z13 = (d_xc14 + t107 ⊙ (2 · xd14) + d_mu14) ⊙ t80
     // d_b13 += d_z13
     for (let i = 0; i < 16; i++) {
       d_z13[i] =
-        (t147[s * 16 + i]! + t148[i]! * (2 * t99[s * 16 + i]!) + t149[i]!) *
-        t100[s * 16 + i]!;
+        (d_xc14[s * 16 + i]! +
+          t107[i]! * (2 * xd14[s * 16 + i]!) +
+          d_mu14[i]!) *
+        t80[s * 16 + i]!;
       grads[1888 + i]! += d_z13[i]!;
     }
 
-    // d_W13 += d_z13 ⊗ a12$1
+    // d_W13 += d_z13 ⊗ a12
     for (let i = 0; i < 16; i++) {
       for (let j = 0; j < 16; j++) {
-        grads[1632 + i * 16 + j]! += d_z13[i]! * a12$1[s * 16 + j]!;
+        grads[1632 + i * 16 + j]! += d_z13[i]! * a12[s * 16 + j]!;
       }
     }
 
@@ -2589,14 +2601,14 @@ function gradientKernel(
     }
 
     // d_b12 += d_a12
-    // t152 = d_a12 ⊙ t94
-    // t150 += d_a12 ⊙ t97
-    // t151 += -t152
+    // d_xc12 = d_a12 ⊙ s12
+    // d_s12 += d_a12 ⊙ xc12
+    // t108 += -d_xc12
     for (let i = 0; i < 16; i++) {
       grads[1616 + i]! += d_a12[i]!;
-      t152[s * 16 + i] = d_a12[i]! * t94[i]!;
-      t150[i]! += d_a12[i]! * t97[s * 16 + i]!;
-      t151[i]! += -t152[s * 16 + i]!;
+      d_xc12[s * 16 + i] = d_a12[i]! * s12[i]!;
+      d_s12[i]! += d_a12[i]! * xc12[s * 16 + i]!;
+      t108[i]! += -d_xc12[s * 16 + i]!;
     }
   }
 
@@ -2606,38 +2618,40 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t150[i]! *= invB;
-      t151[i]! *= invB;
+      d_s12[i]! *= invB;
+      t108[i]! *= invB;
     }
   }
 
-  // d_g12 = t150 / t93
-  // t153 = ((-t150 ⊙ t94 / t93) / (2 · t93)) ⊙ 1[t89 > 0]
-  // t154 = t151 - t153 ⊙ (2 · t83)
+  // d_g12 = d_s12 / t77
+  // t109 = ((-d_s12 ⊙ s12 / t77) / (2 · t77)) ⊙ 1[t74 > 0]
+  // d_mu12 = t108 - t109 ⊙ (2 · mu12)
   for (let i = 0; i < 16; i++) {
-    grads[1600 + i] = t150[i]! / t93[i]!;
-    t153[i] =
-      t89[i]! > 0 ? -((t150[i]! * t94[i]!) / t93[i]!) / (2 * t93[i]!) : 0;
-    t154[i] = t151[i]! - t153[i]! * (2 * t83[i]!);
+    grads[1600 + i] = d_s12[i]! / t77[i]!;
+    t109[i] =
+      t74[i]! > 0 ? -((d_s12[i]! * s12[i]!) / t77[i]!) / (2 * t77[i]!) : 0;
+    d_mu12[i] = t108[i]! - t109[i]! * (2 * mu12[i]!);
   }
 
   grads.fill(0, 1312, 1600);
-  t155.fill(0);
-  t156.fill(0);
+  d_s10.fill(0);
+  t110.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z11 = (t152 + t153 ⊙ (2 · t87) + t154) ⊙ t88
+    // d_z11 = (d_xc12 + t109 ⊙ (2 · xd12) + d_mu12) ⊙ t73
     // d_b11 += d_z11
     for (let i = 0; i < 16; i++) {
       d_z11[i] =
-        (t152[s * 16 + i]! + t153[i]! * (2 * t87[s * 16 + i]!) + t154[i]!) *
-        t88[s * 16 + i]!;
+        (d_xc12[s * 16 + i]! +
+          t109[i]! * (2 * xd12[s * 16 + i]!) +
+          d_mu12[i]!) *
+        t73[s * 16 + i]!;
       grads[1584 + i]! += d_z11[i]!;
     }
 
-    // d_W11 += d_z11 ⊗ a10$1
+    // d_W11 += d_z11 ⊗ a10
     for (let i = 0; i < 16; i++) {
       for (let j = 0; j < 16; j++) {
-        grads[1328 + i * 16 + j]! += d_z11[i]! * a10$1[s * 16 + j]!;
+        grads[1328 + i * 16 + j]! += d_z11[i]! * a10[s * 16 + j]!;
       }
     }
 
@@ -2650,14 +2664,14 @@ function gradientKernel(
     }
 
     // d_b10 += d_a10
-    // t157 = d_a10 ⊙ t82
-    // t155 += d_a10 ⊙ t85
-    // t156 += -t157
+    // d_xc10 = d_a10 ⊙ s10
+    // d_s10 += d_a10 ⊙ xc10
+    // t110 += -d_xc10
     for (let i = 0; i < 16; i++) {
       grads[1312 + i]! += d_a10[i]!;
-      t157[s * 16 + i] = d_a10[i]! * t82[i]!;
-      t155[i]! += d_a10[i]! * t85[s * 16 + i]!;
-      t156[i]! += -t157[s * 16 + i]!;
+      d_xc10[s * 16 + i] = d_a10[i]! * s10[i]!;
+      d_s10[i]! += d_a10[i]! * xc10[s * 16 + i]!;
+      t110[i]! += -d_xc10[s * 16 + i]!;
     }
   }
 
@@ -2667,38 +2681,40 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t155[i]! *= invB;
-      t156[i]! *= invB;
+      d_s10[i]! *= invB;
+      t110[i]! *= invB;
     }
   }
 
-  // d_g10 = t155 / t81
-  // t158 = ((-t155 ⊙ t82 / t81) / (2 · t81)) ⊙ 1[t77 > 0]
-  // t159 = t156 - t158 ⊙ (2 · t71)
+  // d_g10 = d_s10 / t70
+  // t111 = ((-d_s10 ⊙ s10 / t70) / (2 · t70)) ⊙ 1[t67 > 0]
+  // d_mu10 = t110 - t111 ⊙ (2 · mu10)
   for (let i = 0; i < 16; i++) {
-    grads[1296 + i] = t155[i]! / t81[i]!;
-    t158[i] =
-      t77[i]! > 0 ? -((t155[i]! * t82[i]!) / t81[i]!) / (2 * t81[i]!) : 0;
-    t159[i] = t156[i]! - t158[i]! * (2 * t71[i]!);
+    grads[1296 + i] = d_s10[i]! / t70[i]!;
+    t111[i] =
+      t67[i]! > 0 ? -((d_s10[i]! * s10[i]!) / t70[i]!) / (2 * t70[i]!) : 0;
+    d_mu10[i] = t110[i]! - t111[i]! * (2 * mu10[i]!);
   }
 
   grads.fill(0, 1008, 1296);
-  t160.fill(0);
-  t161.fill(0);
+  d_s8.fill(0);
+  t112.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z9 = (t157 + t158 ⊙ (2 · t75) + t159) ⊙ t76
+    // d_z9 = (d_xc10 + t111 ⊙ (2 · xd10) + d_mu10) ⊙ t66
     // d_b9 += d_z9
     for (let i = 0; i < 16; i++) {
       d_z9[i] =
-        (t157[s * 16 + i]! + t158[i]! * (2 * t75[s * 16 + i]!) + t159[i]!) *
-        t76[s * 16 + i]!;
+        (d_xc10[s * 16 + i]! +
+          t111[i]! * (2 * xd10[s * 16 + i]!) +
+          d_mu10[i]!) *
+        t66[s * 16 + i]!;
       grads[1280 + i]! += d_z9[i]!;
     }
 
-    // d_W9 += d_z9 ⊗ a8$1
+    // d_W9 += d_z9 ⊗ a8
     for (let i = 0; i < 16; i++) {
       for (let j = 0; j < 16; j++) {
-        grads[1024 + i * 16 + j]! += d_z9[i]! * a8$1[s * 16 + j]!;
+        grads[1024 + i * 16 + j]! += d_z9[i]! * a8[s * 16 + j]!;
       }
     }
 
@@ -2711,14 +2727,14 @@ function gradientKernel(
     }
 
     // d_b8 += d_a8
-    // t162 = d_a8 ⊙ t70
-    // t160 += d_a8 ⊙ t73
-    // t161 += -t162
+    // d_xc8 = d_a8 ⊙ s8
+    // d_s8 += d_a8 ⊙ xc8
+    // t112 += -d_xc8
     for (let i = 0; i < 16; i++) {
       grads[1008 + i]! += d_a8[i]!;
-      t162[s * 16 + i] = d_a8[i]! * t70[i]!;
-      t160[i]! += d_a8[i]! * t73[s * 16 + i]!;
-      t161[i]! += -t162[s * 16 + i]!;
+      d_xc8[s * 16 + i] = d_a8[i]! * s8[i]!;
+      d_s8[i]! += d_a8[i]! * xc8[s * 16 + i]!;
+      t112[i]! += -d_xc8[s * 16 + i]!;
     }
   }
 
@@ -2728,38 +2744,38 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t160[i]! *= invB;
-      t161[i]! *= invB;
+      d_s8[i]! *= invB;
+      t112[i]! *= invB;
     }
   }
 
-  // d_g8 = t160 / t69
-  // t163 = ((-t160 ⊙ t70 / t69) / (2 · t69)) ⊙ 1[t65 > 0]
-  // t164 = t161 - t163 ⊙ (2 · t59)
+  // d_g8 = d_s8 / t63
+  // t113 = ((-d_s8 ⊙ s8 / t63) / (2 · t63)) ⊙ 1[t60 > 0]
+  // d_mu8 = t112 - t113 ⊙ (2 · mu8)
   for (let i = 0; i < 16; i++) {
-    grads[992 + i] = t160[i]! / t69[i]!;
-    t163[i] =
-      t65[i]! > 0 ? -((t160[i]! * t70[i]!) / t69[i]!) / (2 * t69[i]!) : 0;
-    t164[i] = t161[i]! - t163[i]! * (2 * t59[i]!);
+    grads[992 + i] = d_s8[i]! / t63[i]!;
+    t113[i] =
+      t60[i]! > 0 ? -((d_s8[i]! * s8[i]!) / t63[i]!) / (2 * t63[i]!) : 0;
+    d_mu8[i] = t112[i]! - t113[i]! * (2 * mu8[i]!);
   }
 
   grads.fill(0, 704, 992);
-  t165.fill(0);
-  t166.fill(0);
+  d_s6.fill(0);
+  t114.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z7 = (t162 + t163 ⊙ (2 · t63) + t164) ⊙ t64
+    // d_z7 = (d_xc8 + t113 ⊙ (2 · xd8) + d_mu8) ⊙ t59
     // d_b7 += d_z7
     for (let i = 0; i < 16; i++) {
       d_z7[i] =
-        (t162[s * 16 + i]! + t163[i]! * (2 * t63[s * 16 + i]!) + t164[i]!) *
-        t64[s * 16 + i]!;
+        (d_xc8[s * 16 + i]! + t113[i]! * (2 * xd8[s * 16 + i]!) + d_mu8[i]!) *
+        t59[s * 16 + i]!;
       grads[976 + i]! += d_z7[i]!;
     }
 
-    // d_W7 += d_z7 ⊗ a6$1
+    // d_W7 += d_z7 ⊗ a6
     for (let i = 0; i < 16; i++) {
       for (let j = 0; j < 16; j++) {
-        grads[720 + i * 16 + j]! += d_z7[i]! * a6$1[s * 16 + j]!;
+        grads[720 + i * 16 + j]! += d_z7[i]! * a6[s * 16 + j]!;
       }
     }
 
@@ -2772,14 +2788,14 @@ function gradientKernel(
     }
 
     // d_b6 += d_a6
-    // t167 = d_a6 ⊙ t58
-    // t165 += d_a6 ⊙ t61
-    // t166 += -t167
+    // d_xc6 = d_a6 ⊙ s6
+    // d_s6 += d_a6 ⊙ xc6
+    // t114 += -d_xc6
     for (let i = 0; i < 16; i++) {
       grads[704 + i]! += d_a6[i]!;
-      t167[s * 16 + i] = d_a6[i]! * t58[i]!;
-      t165[i]! += d_a6[i]! * t61[s * 16 + i]!;
-      t166[i]! += -t167[s * 16 + i]!;
+      d_xc6[s * 16 + i] = d_a6[i]! * s6[i]!;
+      d_s6[i]! += d_a6[i]! * xc6[s * 16 + i]!;
+      t114[i]! += -d_xc6[s * 16 + i]!;
     }
   }
 
@@ -2789,38 +2805,38 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t165[i]! *= invB;
-      t166[i]! *= invB;
+      d_s6[i]! *= invB;
+      t114[i]! *= invB;
     }
   }
 
-  // d_g6 = t165 / t57
-  // t168 = ((-t165 ⊙ t58 / t57) / (2 · t57)) ⊙ 1[t53 > 0]
-  // t169 = t166 - t168 ⊙ (2 · t47)
+  // d_g6 = d_s6 / t56
+  // t115 = ((-d_s6 ⊙ s6 / t56) / (2 · t56)) ⊙ 1[t53 > 0]
+  // d_mu6 = t114 - t115 ⊙ (2 · mu6)
   for (let i = 0; i < 16; i++) {
-    grads[688 + i] = t165[i]! / t57[i]!;
-    t168[i] =
-      t53[i]! > 0 ? -((t165[i]! * t58[i]!) / t57[i]!) / (2 * t57[i]!) : 0;
-    t169[i] = t166[i]! - t168[i]! * (2 * t47[i]!);
+    grads[688 + i] = d_s6[i]! / t56[i]!;
+    t115[i] =
+      t53[i]! > 0 ? -((d_s6[i]! * s6[i]!) / t56[i]!) / (2 * t56[i]!) : 0;
+    d_mu6[i] = t114[i]! - t115[i]! * (2 * mu6[i]!);
   }
 
   grads.fill(0, 400, 688);
-  t170.fill(0);
-  t171.fill(0);
+  d_s4.fill(0);
+  t116.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z5 = (t167 + t168 ⊙ (2 · t51) + t169) ⊙ t52
+    // d_z5 = (d_xc6 + t115 ⊙ (2 · xd6) + d_mu6) ⊙ t52
     // d_b5 += d_z5
     for (let i = 0; i < 16; i++) {
       d_z5[i] =
-        (t167[s * 16 + i]! + t168[i]! * (2 * t51[s * 16 + i]!) + t169[i]!) *
+        (d_xc6[s * 16 + i]! + t115[i]! * (2 * xd6[s * 16 + i]!) + d_mu6[i]!) *
         t52[s * 16 + i]!;
       grads[672 + i]! += d_z5[i]!;
     }
 
-    // d_W5 += d_z5 ⊗ a4$1
+    // d_W5 += d_z5 ⊗ a4
     for (let i = 0; i < 16; i++) {
       for (let j = 0; j < 16; j++) {
-        grads[416 + i * 16 + j]! += d_z5[i]! * a4$1[s * 16 + j]!;
+        grads[416 + i * 16 + j]! += d_z5[i]! * a4[s * 16 + j]!;
       }
     }
 
@@ -2833,14 +2849,14 @@ function gradientKernel(
     }
 
     // d_b4 += d_a4
-    // t172 = d_a4 ⊙ t46
-    // t170 += d_a4 ⊙ t49
-    // t171 += -t172
+    // d_xc4 = d_a4 ⊙ s4
+    // d_s4 += d_a4 ⊙ xc4
+    // t116 += -d_xc4
     for (let i = 0; i < 16; i++) {
       grads[400 + i]! += d_a4[i]!;
-      t172[s * 16 + i] = d_a4[i]! * t46[i]!;
-      t170[i]! += d_a4[i]! * t49[s * 16 + i]!;
-      t171[i]! += -t172[s * 16 + i]!;
+      d_xc4[s * 16 + i] = d_a4[i]! * s4[i]!;
+      d_s4[i]! += d_a4[i]! * xc4[s * 16 + i]!;
+      t116[i]! += -d_xc4[s * 16 + i]!;
     }
   }
 
@@ -2850,38 +2866,38 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t170[i]! *= invB;
-      t171[i]! *= invB;
+      d_s4[i]! *= invB;
+      t116[i]! *= invB;
     }
   }
 
-  // d_g4 = t170 / t45
-  // t173 = ((-t170 ⊙ t46 / t45) / (2 · t45)) ⊙ 1[t41 > 0]
-  // t174 = t171 - t173 ⊙ (2 · t35)
+  // d_g4 = d_s4 / t49
+  // t117 = ((-d_s4 ⊙ s4 / t49) / (2 · t49)) ⊙ 1[t46 > 0]
+  // d_mu4 = t116 - t117 ⊙ (2 · mu4)
   for (let i = 0; i < 16; i++) {
-    grads[384 + i] = t170[i]! / t45[i]!;
-    t173[i] =
-      t41[i]! > 0 ? -((t170[i]! * t46[i]!) / t45[i]!) / (2 * t45[i]!) : 0;
-    t174[i] = t171[i]! - t173[i]! * (2 * t35[i]!);
+    grads[384 + i] = d_s4[i]! / t49[i]!;
+    t117[i] =
+      t46[i]! > 0 ? -((d_s4[i]! * s4[i]!) / t49[i]!) / (2 * t49[i]!) : 0;
+    d_mu4[i] = t116[i]! - t117[i]! * (2 * mu4[i]!);
   }
 
   grads.fill(0, 96, 384);
-  t175.fill(0);
-  t176.fill(0);
+  d_s2.fill(0);
+  t118.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z3 = (t172 + t173 ⊙ (2 · t39) + t174) ⊙ t40
+    // d_z3 = (d_xc4 + t117 ⊙ (2 · xd4) + d_mu4) ⊙ t45
     // d_b3 += d_z3
     for (let i = 0; i < 16; i++) {
       d_z3[i] =
-        (t172[s * 16 + i]! + t173[i]! * (2 * t39[s * 16 + i]!) + t174[i]!) *
-        t40[s * 16 + i]!;
+        (d_xc4[s * 16 + i]! + t117[i]! * (2 * xd4[s * 16 + i]!) + d_mu4[i]!) *
+        t45[s * 16 + i]!;
       grads[368 + i]! += d_z3[i]!;
     }
 
-    // d_W3 += d_z3 ⊗ a2$1
+    // d_W3 += d_z3 ⊗ a2
     for (let i = 0; i < 16; i++) {
       for (let j = 0; j < 16; j++) {
-        grads[112 + i * 16 + j]! += d_z3[i]! * a2$1[s * 16 + j]!;
+        grads[112 + i * 16 + j]! += d_z3[i]! * a2[s * 16 + j]!;
       }
     }
 
@@ -2894,14 +2910,14 @@ function gradientKernel(
     }
 
     // d_b2 += d_a2
-    // t177 = d_a2 ⊙ t34
-    // t175 += d_a2 ⊙ t37
-    // t176 += -t177
+    // d_xc2 = d_a2 ⊙ s2
+    // d_s2 += d_a2 ⊙ xc2
+    // t118 += -d_xc2
     for (let i = 0; i < 16; i++) {
       grads[96 + i]! += d_a2[i]!;
-      t177[s * 16 + i] = d_a2[i]! * t34[i]!;
-      t175[i]! += d_a2[i]! * t37[s * 16 + i]!;
-      t176[i]! += -t177[s * 16 + i]!;
+      d_xc2[s * 16 + i] = d_a2[i]! * s2[i]!;
+      d_s2[i]! += d_a2[i]! * xc2[s * 16 + i]!;
+      t118[i]! += -d_xc2[s * 16 + i]!;
     }
   }
 
@@ -2911,30 +2927,30 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 16; i++) {
-      t175[i]! *= invB;
-      t176[i]! *= invB;
+      d_s2[i]! *= invB;
+      t118[i]! *= invB;
     }
   }
 
-  // d_g2 = t175 / t33
-  // t178 = ((-t175 ⊙ t34 / t33) / (2 · t33)) ⊙ 1[t29 > 0]
-  // t179 = t176 - t178 ⊙ (2 · t25)
+  // d_g2 = d_s2 / t42
+  // t119 = ((-d_s2 ⊙ s2 / t42) / (2 · t42)) ⊙ 1[t39 > 0]
+  // d_mu2 = t118 - t119 ⊙ (2 · mu2)
   for (let i = 0; i < 16; i++) {
-    grads[80 + i] = t175[i]! / t33[i]!;
-    t178[i] =
-      t29[i]! > 0 ? -((t175[i]! * t34[i]!) / t33[i]!) / (2 * t33[i]!) : 0;
-    t179[i] = t176[i]! - t178[i]! * (2 * t25[i]!);
+    grads[80 + i] = d_s2[i]! / t42[i]!;
+    t119[i] =
+      t39[i]! > 0 ? -((d_s2[i]! * s2[i]!) / t42[i]!) / (2 * t42[i]!) : 0;
+    d_mu2[i] = t118[i]! - t119[i]! * (2 * mu2[i]!);
   }
 
   grads.fill(0, 0, 80);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 4;
-    // d_z1 = (t177 + t178 ⊙ (2 · t27) + t179) ⊙ t28
+    // d_z1 = (d_xc2 + t119 ⊙ (2 · xd2) + d_mu2) ⊙ t38
     // d_b1 += d_z1
     for (let i = 0; i < 16; i++) {
       d_z1[i] =
-        (t177[s * 16 + i]! + t178[i]! * (2 * t27[s * 16 + i]!) + t179[i]!) *
-        t28[s * 16 + i]!;
+        (d_xc2[s * 16 + i]! + t119[i]! * (2 * xd2[s * 16 + i]!) + d_mu2[i]!) *
+        t38[s * 16 + i]!;
       grads[64 + i]! += d_z1[i]!;
     }
 
@@ -2952,97 +2968,97 @@ function gradientKernel(
     }
   }
 
-  // m2 ← t31
+  // m2 ← t40
   for (let i = 0; i < 16; i++) {
-    state[i] = t31[i]!;
+    state[i] = t40[i]!;
   }
 
-  // v2 ← t32
+  // v2 ← t41
   for (let i = 0; i < 16; i++) {
-    state[16 + i] = t32[i]!;
+    state[16 + i] = t41[i]!;
   }
 
-  // m4 ← t43
+  // m4 ← t47
   for (let i = 0; i < 16; i++) {
-    state[32 + i] = t43[i]!;
+    state[32 + i] = t47[i]!;
   }
 
-  // v4 ← t44
+  // v4 ← t48
   for (let i = 0; i < 16; i++) {
-    state[48 + i] = t44[i]!;
+    state[48 + i] = t48[i]!;
   }
 
-  // m6 ← t55
+  // m6 ← t54
   for (let i = 0; i < 16; i++) {
-    state[64 + i] = t55[i]!;
+    state[64 + i] = t54[i]!;
   }
 
-  // v6 ← t56
+  // v6 ← t55
   for (let i = 0; i < 16; i++) {
-    state[80 + i] = t56[i]!;
+    state[80 + i] = t55[i]!;
   }
 
-  // m8 ← t67
+  // m8 ← t61
   for (let i = 0; i < 16; i++) {
-    state[96 + i] = t67[i]!;
+    state[96 + i] = t61[i]!;
   }
 
-  // v8 ← t68
+  // v8 ← t62
   for (let i = 0; i < 16; i++) {
-    state[112 + i] = t68[i]!;
+    state[112 + i] = t62[i]!;
   }
 
-  // m10 ← t79
+  // m10 ← t68
   for (let i = 0; i < 16; i++) {
-    state[128 + i] = t79[i]!;
+    state[128 + i] = t68[i]!;
   }
 
-  // v10 ← t80
+  // v10 ← t69
   for (let i = 0; i < 16; i++) {
-    state[144 + i] = t80[i]!;
+    state[144 + i] = t69[i]!;
   }
 
-  // m12 ← t91
+  // m12 ← t75
   for (let i = 0; i < 16; i++) {
-    state[160 + i] = t91[i]!;
+    state[160 + i] = t75[i]!;
   }
 
-  // v12 ← t92
+  // v12 ← t76
   for (let i = 0; i < 16; i++) {
-    state[176 + i] = t92[i]!;
+    state[176 + i] = t76[i]!;
   }
 
-  // m14 ← t103
+  // m14 ← t82
   for (let i = 0; i < 16; i++) {
-    state[192 + i] = t103[i]!;
+    state[192 + i] = t82[i]!;
   }
 
-  // v14 ← t104
+  // v14 ← t83
   for (let i = 0; i < 16; i++) {
-    state[208 + i] = t104[i]!;
+    state[208 + i] = t83[i]!;
   }
 
-  // m16 ← t115
+  // m16 ← t89
   for (let i = 0; i < 16; i++) {
-    state[224 + i] = t115[i]!;
+    state[224 + i] = t89[i]!;
   }
 
-  // v16 ← t116
+  // v16 ← t90
   for (let i = 0; i < 16; i++) {
-    state[240 + i] = t116[i]!;
+    state[240 + i] = t90[i]!;
   }
 
-  // m18 ← t127
+  // m18 ← t96
   for (let i = 0; i < 16; i++) {
-    state[256 + i] = t127[i]!;
+    state[256 + i] = t96[i]!;
   }
 
-  // v18 ← t128
+  // v18 ← t97
   for (let i = 0; i < 16; i++) {
-    state[272 + i] = t128[i]!;
+    state[272 + i] = t97[i]!;
   }
 
-  return meanL$1;
+  return meanL;
 }
 
 function trainingForwardKernel(
@@ -3053,8 +3069,8 @@ function trainingForwardKernel(
   batch: number,
 ): void {
   reserveBatch(batch);
-  t25.fill(0);
-  t26.fill(0);
+  mu2.fill(0);
+  t37.fill(0);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 4;
     // t10 = W1 · x
@@ -3066,388 +3082,383 @@ function trainingForwardKernel(
         params[i * 4 + 3]! * inputs[xRow + 3]!;
     }
 
-    // t27 = σ(t10 + b1) - m2
-    // t25 += t27
-    // t26 += t27^2
+    // xd2 = σ(t10 + b1) - m2
+    // mu2 += xd2
+    // t37 += xd2^2
     for (let i = 0; i < 16; i++) {
-      t27[s * 16 + i] = sigmoid(t10[i]! + params[64 + i]!) - state[i]!;
-      t25[i]! += t27[s * 16 + i]!;
-      t26[i]! += t27[s * 16 + i]! * t27[s * 16 + i]!;
+      xd2[s * 16 + i] = sigmoid(t10[i]! + params[64 + i]!) - state[i]!;
+      mu2[i]! += xd2[s * 16 + i]!;
+      t37[i]! += xd2[s * 16 + i]! * xd2[s * 16 + i]!;
     }
   }
 
   const invB = 1 / batch;
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t25[i]! *= invB;
-      t26[i]! *= invB;
+      mu2[i]! *= invB;
+      t37[i]! *= invB;
     }
   }
 
-  // t34 = g2 / √(max(0, t26 - t25^2) + 1e-5)
+  // s2 = g2 / √(max(0, t37 - mu2^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t34[i] =
+    s2[i] =
       params[80 + i]! /
-      Math.sqrt(Math.max(0, t26[i]! - t25[i]! * t25[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t37[i]! - mu2[i]! * mu2[i]!) + 0.00001);
   }
 
-  t35.fill(0);
-  t36.fill(0);
+  mu4.fill(0);
+  t43.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a2$1 = (t27 - t25) ⊙ t34 + b2
+    // a2 = (xd2 - mu2) ⊙ s2 + b2
     for (let i = 0; i < 16; i++) {
-      a2$1[i] = (t27[s * 16 + i]! - t25[i]!) * t34[i]! + params[96 + i]!;
+      a2[i] = (xd2[s * 16 + i]! - mu2[i]!) * s2[i]! + params[96 + i]!;
     }
 
-    // t38 = W3 · a2$1
+    // t44 = W3 · a2
     for (let i = 0; i < 16; i++) {
       let acc$17 = 0;
-      for (let k = 0; k < 16; k++)
-        acc$17 += params[112 + i * 16 + k]! * a2$1[k]!;
-      t38[i] = acc$17;
+      for (let k = 0; k < 16; k++) acc$17 += params[112 + i * 16 + k]! * a2[k]!;
+      t44[i] = acc$17;
     }
 
-    // t39 = σ(t38 + b3) - m4
-    // t35 += t39
-    // t36 += t39^2
+    // xd4 = σ(t44 + b3) - m4
+    // mu4 += xd4
+    // t43 += xd4^2
     for (let i = 0; i < 16; i++) {
-      t39[s * 16 + i] = sigmoid(t38[i]! + params[368 + i]!) - state[32 + i]!;
-      t35[i]! += t39[s * 16 + i]!;
-      t36[i]! += t39[s * 16 + i]! * t39[s * 16 + i]!;
+      xd4[s * 16 + i] = sigmoid(t44[i]! + params[368 + i]!) - state[32 + i]!;
+      mu4[i]! += xd4[s * 16 + i]!;
+      t43[i]! += xd4[s * 16 + i]! * xd4[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t35[i]! *= invB;
-      t36[i]! *= invB;
+      mu4[i]! *= invB;
+      t43[i]! *= invB;
     }
   }
 
-  // t46 = g4 / √(max(0, t36 - t35^2) + 1e-5)
+  // s4 = g4 / √(max(0, t43 - mu4^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t46[i] =
+    s4[i] =
       params[384 + i]! /
-      Math.sqrt(Math.max(0, t36[i]! - t35[i]! * t35[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t43[i]! - mu4[i]! * mu4[i]!) + 0.00001);
   }
 
-  t47.fill(0);
-  t48.fill(0);
+  mu6.fill(0);
+  t50.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a4$1 = (t39 - t35) ⊙ t46 + b4
+    // a4 = (xd4 - mu4) ⊙ s4 + b4
     for (let i = 0; i < 16; i++) {
-      a4$1[i] = (t39[s * 16 + i]! - t35[i]!) * t46[i]! + params[400 + i]!;
+      a4[i] = (xd4[s * 16 + i]! - mu4[i]!) * s4[i]! + params[400 + i]!;
     }
 
-    // t50 = W5 · a4$1
+    // t51 = W5 · a4
     for (let i = 0; i < 16; i++) {
       let acc$18 = 0;
-      for (let k = 0; k < 16; k++)
-        acc$18 += params[416 + i * 16 + k]! * a4$1[k]!;
-      t50[i] = acc$18;
+      for (let k = 0; k < 16; k++) acc$18 += params[416 + i * 16 + k]! * a4[k]!;
+      t51[i] = acc$18;
     }
 
-    // t51 = σ(t50 + b5) - m6
-    // t47 += t51
-    // t48 += t51^2
+    // xd6 = σ(t51 + b5) - m6
+    // mu6 += xd6
+    // t50 += xd6^2
     for (let i = 0; i < 16; i++) {
-      t51[s * 16 + i] = sigmoid(t50[i]! + params[672 + i]!) - state[64 + i]!;
-      t47[i]! += t51[s * 16 + i]!;
-      t48[i]! += t51[s * 16 + i]! * t51[s * 16 + i]!;
+      xd6[s * 16 + i] = sigmoid(t51[i]! + params[672 + i]!) - state[64 + i]!;
+      mu6[i]! += xd6[s * 16 + i]!;
+      t50[i]! += xd6[s * 16 + i]! * xd6[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t47[i]! *= invB;
-      t48[i]! *= invB;
+      mu6[i]! *= invB;
+      t50[i]! *= invB;
     }
   }
 
-  // t58 = g6 / √(max(0, t48 - t47^2) + 1e-5)
+  // s6 = g6 / √(max(0, t50 - mu6^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t58[i] =
+    s6[i] =
       params[688 + i]! /
-      Math.sqrt(Math.max(0, t48[i]! - t47[i]! * t47[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t50[i]! - mu6[i]! * mu6[i]!) + 0.00001);
   }
 
-  t59.fill(0);
-  t60.fill(0);
+  mu8.fill(0);
+  t57.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a6$1 = (t51 - t47) ⊙ t58 + b6
+    // a6 = (xd6 - mu6) ⊙ s6 + b6
     for (let i = 0; i < 16; i++) {
-      a6$1[i] = (t51[s * 16 + i]! - t47[i]!) * t58[i]! + params[704 + i]!;
+      a6[i] = (xd6[s * 16 + i]! - mu6[i]!) * s6[i]! + params[704 + i]!;
     }
 
-    // t62 = W7 · a6$1
+    // t58 = W7 · a6
     for (let i = 0; i < 16; i++) {
       let acc$19 = 0;
-      for (let k = 0; k < 16; k++)
-        acc$19 += params[720 + i * 16 + k]! * a6$1[k]!;
-      t62[i] = acc$19;
+      for (let k = 0; k < 16; k++) acc$19 += params[720 + i * 16 + k]! * a6[k]!;
+      t58[i] = acc$19;
     }
 
-    // t63 = σ(t62 + b7) - m8
-    // t59 += t63
-    // t60 += t63^2
+    // xd8 = σ(t58 + b7) - m8
+    // mu8 += xd8
+    // t57 += xd8^2
     for (let i = 0; i < 16; i++) {
-      t63[s * 16 + i] = sigmoid(t62[i]! + params[976 + i]!) - state[96 + i]!;
-      t59[i]! += t63[s * 16 + i]!;
-      t60[i]! += t63[s * 16 + i]! * t63[s * 16 + i]!;
+      xd8[s * 16 + i] = sigmoid(t58[i]! + params[976 + i]!) - state[96 + i]!;
+      mu8[i]! += xd8[s * 16 + i]!;
+      t57[i]! += xd8[s * 16 + i]! * xd8[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t59[i]! *= invB;
-      t60[i]! *= invB;
+      mu8[i]! *= invB;
+      t57[i]! *= invB;
     }
   }
 
-  // t70 = g8 / √(max(0, t60 - t59^2) + 1e-5)
+  // s8 = g8 / √(max(0, t57 - mu8^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t70[i] =
+    s8[i] =
       params[992 + i]! /
-      Math.sqrt(Math.max(0, t60[i]! - t59[i]! * t59[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t57[i]! - mu8[i]! * mu8[i]!) + 0.00001);
   }
 
-  t71.fill(0);
-  t72.fill(0);
+  mu10.fill(0);
+  t64.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a8$1 = (t63 - t59) ⊙ t70 + b8
+    // a8 = (xd8 - mu8) ⊙ s8 + b8
     for (let i = 0; i < 16; i++) {
-      a8$1[i] = (t63[s * 16 + i]! - t59[i]!) * t70[i]! + params[1008 + i]!;
+      a8[i] = (xd8[s * 16 + i]! - mu8[i]!) * s8[i]! + params[1008 + i]!;
     }
 
-    // t74 = W9 · a8$1
+    // t65 = W9 · a8
     for (let i = 0; i < 16; i++) {
       let acc$20 = 0;
       for (let k = 0; k < 16; k++)
-        acc$20 += params[1024 + i * 16 + k]! * a8$1[k]!;
-      t74[i] = acc$20;
+        acc$20 += params[1024 + i * 16 + k]! * a8[k]!;
+      t65[i] = acc$20;
     }
 
-    // t75 = σ(t74 + b9) - m10
-    // t71 += t75
-    // t72 += t75^2
+    // xd10 = σ(t65 + b9) - m10
+    // mu10 += xd10
+    // t64 += xd10^2
     for (let i = 0; i < 16; i++) {
-      t75[s * 16 + i] = sigmoid(t74[i]! + params[1280 + i]!) - state[128 + i]!;
-      t71[i]! += t75[s * 16 + i]!;
-      t72[i]! += t75[s * 16 + i]! * t75[s * 16 + i]!;
+      xd10[s * 16 + i] = sigmoid(t65[i]! + params[1280 + i]!) - state[128 + i]!;
+      mu10[i]! += xd10[s * 16 + i]!;
+      t64[i]! += xd10[s * 16 + i]! * xd10[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t71[i]! *= invB;
-      t72[i]! *= invB;
+      mu10[i]! *= invB;
+      t64[i]! *= invB;
     }
   }
 
-  // t82 = g10 / √(max(0, t72 - t71^2) + 1e-5)
+  // s10 = g10 / √(max(0, t64 - mu10^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t82[i] =
+    s10[i] =
       params[1296 + i]! /
-      Math.sqrt(Math.max(0, t72[i]! - t71[i]! * t71[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t64[i]! - mu10[i]! * mu10[i]!) + 0.00001);
   }
 
-  t83.fill(0);
-  t84.fill(0);
+  mu12.fill(0);
+  t71.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a10$1 = (t75 - t71) ⊙ t82 + b10
+    // a10 = (xd10 - mu10) ⊙ s10 + b10
     for (let i = 0; i < 16; i++) {
-      a10$1[i] = (t75[s * 16 + i]! - t71[i]!) * t82[i]! + params[1312 + i]!;
+      a10[i] = (xd10[s * 16 + i]! - mu10[i]!) * s10[i]! + params[1312 + i]!;
     }
 
-    // t86 = W11 · a10$1
+    // t72 = W11 · a10
     for (let i = 0; i < 16; i++) {
       let acc$21 = 0;
       for (let k = 0; k < 16; k++)
-        acc$21 += params[1328 + i * 16 + k]! * a10$1[k]!;
-      t86[i] = acc$21;
+        acc$21 += params[1328 + i * 16 + k]! * a10[k]!;
+      t72[i] = acc$21;
     }
 
-    // t87 = σ(t86 + b11) - m12
-    // t83 += t87
-    // t84 += t87^2
+    // xd12 = σ(t72 + b11) - m12
+    // mu12 += xd12
+    // t71 += xd12^2
     for (let i = 0; i < 16; i++) {
-      t87[s * 16 + i] = sigmoid(t86[i]! + params[1584 + i]!) - state[160 + i]!;
-      t83[i]! += t87[s * 16 + i]!;
-      t84[i]! += t87[s * 16 + i]! * t87[s * 16 + i]!;
+      xd12[s * 16 + i] = sigmoid(t72[i]! + params[1584 + i]!) - state[160 + i]!;
+      mu12[i]! += xd12[s * 16 + i]!;
+      t71[i]! += xd12[s * 16 + i]! * xd12[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t83[i]! *= invB;
-      t84[i]! *= invB;
+      mu12[i]! *= invB;
+      t71[i]! *= invB;
     }
   }
 
-  // t94 = g12 / √(max(0, t84 - t83^2) + 1e-5)
+  // s12 = g12 / √(max(0, t71 - mu12^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t94[i] =
+    s12[i] =
       params[1600 + i]! /
-      Math.sqrt(Math.max(0, t84[i]! - t83[i]! * t83[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t71[i]! - mu12[i]! * mu12[i]!) + 0.00001);
   }
 
-  t95.fill(0);
-  t96.fill(0);
+  mu14.fill(0);
+  t78.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a12$1 = (t87 - t83) ⊙ t94 + b12
+    // a12 = (xd12 - mu12) ⊙ s12 + b12
     for (let i = 0; i < 16; i++) {
-      a12$1[i] = (t87[s * 16 + i]! - t83[i]!) * t94[i]! + params[1616 + i]!;
+      a12[i] = (xd12[s * 16 + i]! - mu12[i]!) * s12[i]! + params[1616 + i]!;
     }
 
-    // t98 = W13 · a12$1
+    // t79 = W13 · a12
     for (let i = 0; i < 16; i++) {
       let acc$22 = 0;
       for (let k = 0; k < 16; k++)
-        acc$22 += params[1632 + i * 16 + k]! * a12$1[k]!;
-      t98[i] = acc$22;
+        acc$22 += params[1632 + i * 16 + k]! * a12[k]!;
+      t79[i] = acc$22;
     }
 
-    // t99 = σ(t98 + b13) - m14
-    // t95 += t99
-    // t96 += t99^2
+    // xd14 = σ(t79 + b13) - m14
+    // mu14 += xd14
+    // t78 += xd14^2
     for (let i = 0; i < 16; i++) {
-      t99[s * 16 + i] = sigmoid(t98[i]! + params[1888 + i]!) - state[192 + i]!;
-      t95[i]! += t99[s * 16 + i]!;
-      t96[i]! += t99[s * 16 + i]! * t99[s * 16 + i]!;
+      xd14[s * 16 + i] = sigmoid(t79[i]! + params[1888 + i]!) - state[192 + i]!;
+      mu14[i]! += xd14[s * 16 + i]!;
+      t78[i]! += xd14[s * 16 + i]! * xd14[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t95[i]! *= invB;
-      t96[i]! *= invB;
+      mu14[i]! *= invB;
+      t78[i]! *= invB;
     }
   }
 
-  // t106 = g14 / √(max(0, t96 - t95^2) + 1e-5)
+  // s14 = g14 / √(max(0, t78 - mu14^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t106[i] =
+    s14[i] =
       params[1904 + i]! /
-      Math.sqrt(Math.max(0, t96[i]! - t95[i]! * t95[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t78[i]! - mu14[i]! * mu14[i]!) + 0.00001);
   }
 
-  t107.fill(0);
-  t108.fill(0);
+  mu16.fill(0);
+  t85.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a14$1 = (t99 - t95) ⊙ t106 + b14
+    // a14 = (xd14 - mu14) ⊙ s14 + b14
     for (let i = 0; i < 16; i++) {
-      a14$1[i] = (t99[s * 16 + i]! - t95[i]!) * t106[i]! + params[1920 + i]!;
+      a14[i] = (xd14[s * 16 + i]! - mu14[i]!) * s14[i]! + params[1920 + i]!;
     }
 
-    // t110 = W15 · a14$1
+    // t86 = W15 · a14
     for (let i = 0; i < 16; i++) {
       let acc$23 = 0;
       for (let k = 0; k < 16; k++)
-        acc$23 += params[1936 + i * 16 + k]! * a14$1[k]!;
-      t110[i] = acc$23;
+        acc$23 += params[1936 + i * 16 + k]! * a14[k]!;
+      t86[i] = acc$23;
     }
 
-    // t111 = σ(t110 + b15) - m16
-    // t107 += t111
-    // t108 += t111^2
+    // xd16 = σ(t86 + b15) - m16
+    // mu16 += xd16
+    // t85 += xd16^2
     for (let i = 0; i < 16; i++) {
-      t111[s * 16 + i] =
-        sigmoid(t110[i]! + params[2192 + i]!) - state[224 + i]!;
-      t107[i]! += t111[s * 16 + i]!;
-      t108[i]! += t111[s * 16 + i]! * t111[s * 16 + i]!;
+      xd16[s * 16 + i] = sigmoid(t86[i]! + params[2192 + i]!) - state[224 + i]!;
+      mu16[i]! += xd16[s * 16 + i]!;
+      t85[i]! += xd16[s * 16 + i]! * xd16[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t107[i]! *= invB;
-      t108[i]! *= invB;
+      mu16[i]! *= invB;
+      t85[i]! *= invB;
     }
   }
 
-  // t118 = g16 / √(max(0, t108 - t107^2) + 1e-5)
+  // s16 = g16 / √(max(0, t85 - mu16^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t118[i] =
+    s16[i] =
       params[2208 + i]! /
-      Math.sqrt(Math.max(0, t108[i]! - t107[i]! * t107[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t85[i]! - mu16[i]! * mu16[i]!) + 0.00001);
   }
 
-  t119.fill(0);
-  t120.fill(0);
+  mu18.fill(0);
+  t92.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a16$1 = (t111 - t107) ⊙ t118 + b16
+    // a16 = (xd16 - mu16) ⊙ s16 + b16
     for (let i = 0; i < 16; i++) {
-      a16$1[i] = (t111[s * 16 + i]! - t107[i]!) * t118[i]! + params[2224 + i]!;
+      a16[i] = (xd16[s * 16 + i]! - mu16[i]!) * s16[i]! + params[2224 + i]!;
     }
 
-    // t122 = W17 · a16$1
+    // t93 = W17 · a16
     for (let i = 0; i < 16; i++) {
       let acc$24 = 0;
       for (let k = 0; k < 16; k++)
-        acc$24 += params[2240 + i * 16 + k]! * a16$1[k]!;
-      t122[i] = acc$24;
+        acc$24 += params[2240 + i * 16 + k]! * a16[k]!;
+      t93[i] = acc$24;
     }
 
-    // t123 = σ(t122 + b17) - m18
-    // t119 += t123
-    // t120 += t123^2
+    // xd18 = σ(t93 + b17) - m18
+    // mu18 += xd18
+    // t92 += xd18^2
     for (let i = 0; i < 16; i++) {
-      t123[s * 16 + i] =
-        sigmoid(t122[i]! + params[2496 + i]!) - state[256 + i]!;
-      t119[i]! += t123[s * 16 + i]!;
-      t120[i]! += t123[s * 16 + i]! * t123[s * 16 + i]!;
+      xd18[s * 16 + i] = sigmoid(t93[i]! + params[2496 + i]!) - state[256 + i]!;
+      mu18[i]! += xd18[s * 16 + i]!;
+      t92[i]! += xd18[s * 16 + i]! * xd18[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t119[i]! *= invB;
-      t120[i]! *= invB;
+      mu18[i]! *= invB;
+      t92[i]! *= invB;
     }
   }
 
-  // t130 = g18 / √(max(0, t120 - t119^2) + 1e-5)
+  // s18 = g18 / √(max(0, t92 - mu18^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t130[i] =
+    s18[i] =
       params[2512 + i]! /
-      Math.sqrt(Math.max(0, t120[i]! - t119[i]! * t119[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t92[i]! - mu18[i]! * mu18[i]!) + 0.00001);
   }
 
   for (let s = 0; s < batch; s++) {
     const outRow = s * 3;
-    // a18$1 = (t123 - t119) ⊙ t130 + b18
+    // a18 = (xd18 - mu18) ⊙ s18 + b18
     for (let i = 0; i < 16; i++) {
-      a18$1[i] = (t123[s * 16 + i]! - t119[i]!) * t130[i]! + params[2528 + i]!;
+      a18[i] = (xd18[s * 16 + i]! - mu18[i]!) * s18[i]! + params[2528 + i]!;
     }
 
-    // t134 = W19 · a18$1
+    // t100 = W19 · a18
     for (let i = 0; i < 3; i++) {
       let acc$25 = 0;
       for (let k = 0; k < 16; k++)
-        acc$25 += params[2544 + i * 16 + k]! * a18$1[k]!;
-      t134[i] = acc$25;
+        acc$25 += params[2544 + i * 16 + k]! * a18[k]!;
+      t100[i] = acc$25;
     }
 
-    // z19$1 = t134 + b19
-    z19$1[0] = t134[0]! + params[2592]!;
-    z19$1[1] = t134[1]! + params[2593]!;
-    z19$1[2] = t134[2]! + params[2594]!;
-    // t135 = logsumexp(z19$1)
+    // z19 = t100 + b19
+    z19[0] = t100[0]! + params[2592]!;
+    z19[1] = t100[1]! + params[2593]!;
+    z19[2] = t100[2]! + params[2594]!;
+    // t101 = logsumexp(z19)
     let max$3 = -Infinity;
-    if (z19$1[0]! > max$3) max$3 = z19$1[0]!;
-    if (z19$1[1]! > max$3) max$3 = z19$1[1]!;
-    if (z19$1[2]! > max$3) max$3 = z19$1[2]!;
-    const t135 =
+    if (z19[0]! > max$3) max$3 = z19[0]!;
+    if (z19[1]! > max$3) max$3 = z19[1]!;
+    if (z19[2]! > max$3) max$3 = z19[2]!;
+    const t101 =
       max$3 +
       Math.log(
-        Math.exp(z19$1[0]! - max$3) +
-          Math.exp(z19$1[1]! - max$3) +
-          Math.exp(z19$1[2]! - max$3),
+        Math.exp(z19[0]! - max$3) +
+          Math.exp(z19[1]! - max$3) +
+          Math.exp(z19[2]! - max$3),
       );
-    // p$1 = exp(z19$1 - t135)
-    out[outRow] = Math.exp(z19$1[0]! - t135);
-    out[outRow + 1] = Math.exp(z19$1[1]! - t135);
-    out[outRow + 2] = Math.exp(z19$1[2]! - t135);
+    // p = exp(z19 - t101)
+    out[outRow] = Math.exp(z19[0]! - t101);
+    out[outRow + 1] = Math.exp(z19[1]! - t101);
+    out[outRow + 2] = Math.exp(z19[2]! - t101);
   }
 }
 
@@ -3459,8 +3470,8 @@ function trainingLossKernel(
   batch: number,
 ): number {
   reserveBatch(batch);
-  t25.fill(0);
-  t26.fill(0);
+  mu2.fill(0);
+  t37.fill(0);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 4;
     // t10 = W1 · x
@@ -3472,396 +3483,391 @@ function trainingLossKernel(
         params[i * 4 + 3]! * inputs[xRow + 3]!;
     }
 
-    // t27 = σ(t10 + b1) - m2
-    // t25 += t27
-    // t26 += t27^2
+    // xd2 = σ(t10 + b1) - m2
+    // mu2 += xd2
+    // t37 += xd2^2
     for (let i = 0; i < 16; i++) {
-      t27[s * 16 + i] = sigmoid(t10[i]! + params[64 + i]!) - state[i]!;
-      t25[i]! += t27[s * 16 + i]!;
-      t26[i]! += t27[s * 16 + i]! * t27[s * 16 + i]!;
+      xd2[s * 16 + i] = sigmoid(t10[i]! + params[64 + i]!) - state[i]!;
+      mu2[i]! += xd2[s * 16 + i]!;
+      t37[i]! += xd2[s * 16 + i]! * xd2[s * 16 + i]!;
     }
   }
 
   const invB = 1 / batch;
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t25[i]! *= invB;
-      t26[i]! *= invB;
+      mu2[i]! *= invB;
+      t37[i]! *= invB;
     }
   }
 
-  // t34 = g2 / √(max(0, t26 - t25^2) + 1e-5)
+  // s2 = g2 / √(max(0, t37 - mu2^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t34[i] =
+    s2[i] =
       params[80 + i]! /
-      Math.sqrt(Math.max(0, t26[i]! - t25[i]! * t25[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t37[i]! - mu2[i]! * mu2[i]!) + 0.00001);
   }
 
-  t35.fill(0);
-  t36.fill(0);
+  mu4.fill(0);
+  t43.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a2$1 = (t27 - t25) ⊙ t34 + b2
+    // a2 = (xd2 - mu2) ⊙ s2 + b2
     for (let i = 0; i < 16; i++) {
-      a2$1[i] = (t27[s * 16 + i]! - t25[i]!) * t34[i]! + params[96 + i]!;
+      a2[i] = (xd2[s * 16 + i]! - mu2[i]!) * s2[i]! + params[96 + i]!;
     }
 
-    // t38 = W3 · a2$1
+    // t44 = W3 · a2
     for (let i = 0; i < 16; i++) {
       let acc$26 = 0;
-      for (let k = 0; k < 16; k++)
-        acc$26 += params[112 + i * 16 + k]! * a2$1[k]!;
-      t38[i] = acc$26;
+      for (let k = 0; k < 16; k++) acc$26 += params[112 + i * 16 + k]! * a2[k]!;
+      t44[i] = acc$26;
     }
 
-    // t39 = σ(t38 + b3) - m4
-    // t35 += t39
-    // t36 += t39^2
+    // xd4 = σ(t44 + b3) - m4
+    // mu4 += xd4
+    // t43 += xd4^2
     for (let i = 0; i < 16; i++) {
-      t39[s * 16 + i] = sigmoid(t38[i]! + params[368 + i]!) - state[32 + i]!;
-      t35[i]! += t39[s * 16 + i]!;
-      t36[i]! += t39[s * 16 + i]! * t39[s * 16 + i]!;
+      xd4[s * 16 + i] = sigmoid(t44[i]! + params[368 + i]!) - state[32 + i]!;
+      mu4[i]! += xd4[s * 16 + i]!;
+      t43[i]! += xd4[s * 16 + i]! * xd4[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t35[i]! *= invB;
-      t36[i]! *= invB;
+      mu4[i]! *= invB;
+      t43[i]! *= invB;
     }
   }
 
-  // t46 = g4 / √(max(0, t36 - t35^2) + 1e-5)
+  // s4 = g4 / √(max(0, t43 - mu4^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t46[i] =
+    s4[i] =
       params[384 + i]! /
-      Math.sqrt(Math.max(0, t36[i]! - t35[i]! * t35[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t43[i]! - mu4[i]! * mu4[i]!) + 0.00001);
   }
 
-  t47.fill(0);
-  t48.fill(0);
+  mu6.fill(0);
+  t50.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a4$1 = (t39 - t35) ⊙ t46 + b4
+    // a4 = (xd4 - mu4) ⊙ s4 + b4
     for (let i = 0; i < 16; i++) {
-      a4$1[i] = (t39[s * 16 + i]! - t35[i]!) * t46[i]! + params[400 + i]!;
+      a4[i] = (xd4[s * 16 + i]! - mu4[i]!) * s4[i]! + params[400 + i]!;
     }
 
-    // t50 = W5 · a4$1
+    // t51 = W5 · a4
     for (let i = 0; i < 16; i++) {
       let acc$27 = 0;
-      for (let k = 0; k < 16; k++)
-        acc$27 += params[416 + i * 16 + k]! * a4$1[k]!;
-      t50[i] = acc$27;
+      for (let k = 0; k < 16; k++) acc$27 += params[416 + i * 16 + k]! * a4[k]!;
+      t51[i] = acc$27;
     }
 
-    // t51 = σ(t50 + b5) - m6
-    // t47 += t51
-    // t48 += t51^2
+    // xd6 = σ(t51 + b5) - m6
+    // mu6 += xd6
+    // t50 += xd6^2
     for (let i = 0; i < 16; i++) {
-      t51[s * 16 + i] = sigmoid(t50[i]! + params[672 + i]!) - state[64 + i]!;
-      t47[i]! += t51[s * 16 + i]!;
-      t48[i]! += t51[s * 16 + i]! * t51[s * 16 + i]!;
+      xd6[s * 16 + i] = sigmoid(t51[i]! + params[672 + i]!) - state[64 + i]!;
+      mu6[i]! += xd6[s * 16 + i]!;
+      t50[i]! += xd6[s * 16 + i]! * xd6[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t47[i]! *= invB;
-      t48[i]! *= invB;
+      mu6[i]! *= invB;
+      t50[i]! *= invB;
     }
   }
 
-  // t58 = g6 / √(max(0, t48 - t47^2) + 1e-5)
+  // s6 = g6 / √(max(0, t50 - mu6^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t58[i] =
+    s6[i] =
       params[688 + i]! /
-      Math.sqrt(Math.max(0, t48[i]! - t47[i]! * t47[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t50[i]! - mu6[i]! * mu6[i]!) + 0.00001);
   }
 
-  t59.fill(0);
-  t60.fill(0);
+  mu8.fill(0);
+  t57.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a6$1 = (t51 - t47) ⊙ t58 + b6
+    // a6 = (xd6 - mu6) ⊙ s6 + b6
     for (let i = 0; i < 16; i++) {
-      a6$1[i] = (t51[s * 16 + i]! - t47[i]!) * t58[i]! + params[704 + i]!;
+      a6[i] = (xd6[s * 16 + i]! - mu6[i]!) * s6[i]! + params[704 + i]!;
     }
 
-    // t62 = W7 · a6$1
+    // t58 = W7 · a6
     for (let i = 0; i < 16; i++) {
       let acc$28 = 0;
-      for (let k = 0; k < 16; k++)
-        acc$28 += params[720 + i * 16 + k]! * a6$1[k]!;
-      t62[i] = acc$28;
+      for (let k = 0; k < 16; k++) acc$28 += params[720 + i * 16 + k]! * a6[k]!;
+      t58[i] = acc$28;
     }
 
-    // t63 = σ(t62 + b7) - m8
-    // t59 += t63
-    // t60 += t63^2
+    // xd8 = σ(t58 + b7) - m8
+    // mu8 += xd8
+    // t57 += xd8^2
     for (let i = 0; i < 16; i++) {
-      t63[s * 16 + i] = sigmoid(t62[i]! + params[976 + i]!) - state[96 + i]!;
-      t59[i]! += t63[s * 16 + i]!;
-      t60[i]! += t63[s * 16 + i]! * t63[s * 16 + i]!;
+      xd8[s * 16 + i] = sigmoid(t58[i]! + params[976 + i]!) - state[96 + i]!;
+      mu8[i]! += xd8[s * 16 + i]!;
+      t57[i]! += xd8[s * 16 + i]! * xd8[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t59[i]! *= invB;
-      t60[i]! *= invB;
+      mu8[i]! *= invB;
+      t57[i]! *= invB;
     }
   }
 
-  // t70 = g8 / √(max(0, t60 - t59^2) + 1e-5)
+  // s8 = g8 / √(max(0, t57 - mu8^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t70[i] =
+    s8[i] =
       params[992 + i]! /
-      Math.sqrt(Math.max(0, t60[i]! - t59[i]! * t59[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t57[i]! - mu8[i]! * mu8[i]!) + 0.00001);
   }
 
-  t71.fill(0);
-  t72.fill(0);
+  mu10.fill(0);
+  t64.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a8$1 = (t63 - t59) ⊙ t70 + b8
+    // a8 = (xd8 - mu8) ⊙ s8 + b8
     for (let i = 0; i < 16; i++) {
-      a8$1[i] = (t63[s * 16 + i]! - t59[i]!) * t70[i]! + params[1008 + i]!;
+      a8[i] = (xd8[s * 16 + i]! - mu8[i]!) * s8[i]! + params[1008 + i]!;
     }
 
-    // t74 = W9 · a8$1
+    // t65 = W9 · a8
     for (let i = 0; i < 16; i++) {
       let acc$29 = 0;
       for (let k = 0; k < 16; k++)
-        acc$29 += params[1024 + i * 16 + k]! * a8$1[k]!;
-      t74[i] = acc$29;
+        acc$29 += params[1024 + i * 16 + k]! * a8[k]!;
+      t65[i] = acc$29;
     }
 
-    // t75 = σ(t74 + b9) - m10
-    // t71 += t75
-    // t72 += t75^2
+    // xd10 = σ(t65 + b9) - m10
+    // mu10 += xd10
+    // t64 += xd10^2
     for (let i = 0; i < 16; i++) {
-      t75[s * 16 + i] = sigmoid(t74[i]! + params[1280 + i]!) - state[128 + i]!;
-      t71[i]! += t75[s * 16 + i]!;
-      t72[i]! += t75[s * 16 + i]! * t75[s * 16 + i]!;
+      xd10[s * 16 + i] = sigmoid(t65[i]! + params[1280 + i]!) - state[128 + i]!;
+      mu10[i]! += xd10[s * 16 + i]!;
+      t64[i]! += xd10[s * 16 + i]! * xd10[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t71[i]! *= invB;
-      t72[i]! *= invB;
+      mu10[i]! *= invB;
+      t64[i]! *= invB;
     }
   }
 
-  // t82 = g10 / √(max(0, t72 - t71^2) + 1e-5)
+  // s10 = g10 / √(max(0, t64 - mu10^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t82[i] =
+    s10[i] =
       params[1296 + i]! /
-      Math.sqrt(Math.max(0, t72[i]! - t71[i]! * t71[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t64[i]! - mu10[i]! * mu10[i]!) + 0.00001);
   }
 
-  t83.fill(0);
-  t84.fill(0);
+  mu12.fill(0);
+  t71.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a10$1 = (t75 - t71) ⊙ t82 + b10
+    // a10 = (xd10 - mu10) ⊙ s10 + b10
     for (let i = 0; i < 16; i++) {
-      a10$1[i] = (t75[s * 16 + i]! - t71[i]!) * t82[i]! + params[1312 + i]!;
+      a10[i] = (xd10[s * 16 + i]! - mu10[i]!) * s10[i]! + params[1312 + i]!;
     }
 
-    // t86 = W11 · a10$1
+    // t72 = W11 · a10
     for (let i = 0; i < 16; i++) {
       let acc$30 = 0;
       for (let k = 0; k < 16; k++)
-        acc$30 += params[1328 + i * 16 + k]! * a10$1[k]!;
-      t86[i] = acc$30;
+        acc$30 += params[1328 + i * 16 + k]! * a10[k]!;
+      t72[i] = acc$30;
     }
 
-    // t87 = σ(t86 + b11) - m12
-    // t83 += t87
-    // t84 += t87^2
+    // xd12 = σ(t72 + b11) - m12
+    // mu12 += xd12
+    // t71 += xd12^2
     for (let i = 0; i < 16; i++) {
-      t87[s * 16 + i] = sigmoid(t86[i]! + params[1584 + i]!) - state[160 + i]!;
-      t83[i]! += t87[s * 16 + i]!;
-      t84[i]! += t87[s * 16 + i]! * t87[s * 16 + i]!;
+      xd12[s * 16 + i] = sigmoid(t72[i]! + params[1584 + i]!) - state[160 + i]!;
+      mu12[i]! += xd12[s * 16 + i]!;
+      t71[i]! += xd12[s * 16 + i]! * xd12[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t83[i]! *= invB;
-      t84[i]! *= invB;
+      mu12[i]! *= invB;
+      t71[i]! *= invB;
     }
   }
 
-  // t94 = g12 / √(max(0, t84 - t83^2) + 1e-5)
+  // s12 = g12 / √(max(0, t71 - mu12^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t94[i] =
+    s12[i] =
       params[1600 + i]! /
-      Math.sqrt(Math.max(0, t84[i]! - t83[i]! * t83[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t71[i]! - mu12[i]! * mu12[i]!) + 0.00001);
   }
 
-  t95.fill(0);
-  t96.fill(0);
+  mu14.fill(0);
+  t78.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a12$1 = (t87 - t83) ⊙ t94 + b12
+    // a12 = (xd12 - mu12) ⊙ s12 + b12
     for (let i = 0; i < 16; i++) {
-      a12$1[i] = (t87[s * 16 + i]! - t83[i]!) * t94[i]! + params[1616 + i]!;
+      a12[i] = (xd12[s * 16 + i]! - mu12[i]!) * s12[i]! + params[1616 + i]!;
     }
 
-    // t98 = W13 · a12$1
+    // t79 = W13 · a12
     for (let i = 0; i < 16; i++) {
       let acc$31 = 0;
       for (let k = 0; k < 16; k++)
-        acc$31 += params[1632 + i * 16 + k]! * a12$1[k]!;
-      t98[i] = acc$31;
+        acc$31 += params[1632 + i * 16 + k]! * a12[k]!;
+      t79[i] = acc$31;
     }
 
-    // t99 = σ(t98 + b13) - m14
-    // t95 += t99
-    // t96 += t99^2
+    // xd14 = σ(t79 + b13) - m14
+    // mu14 += xd14
+    // t78 += xd14^2
     for (let i = 0; i < 16; i++) {
-      t99[s * 16 + i] = sigmoid(t98[i]! + params[1888 + i]!) - state[192 + i]!;
-      t95[i]! += t99[s * 16 + i]!;
-      t96[i]! += t99[s * 16 + i]! * t99[s * 16 + i]!;
+      xd14[s * 16 + i] = sigmoid(t79[i]! + params[1888 + i]!) - state[192 + i]!;
+      mu14[i]! += xd14[s * 16 + i]!;
+      t78[i]! += xd14[s * 16 + i]! * xd14[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t95[i]! *= invB;
-      t96[i]! *= invB;
+      mu14[i]! *= invB;
+      t78[i]! *= invB;
     }
   }
 
-  // t106 = g14 / √(max(0, t96 - t95^2) + 1e-5)
+  // s14 = g14 / √(max(0, t78 - mu14^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t106[i] =
+    s14[i] =
       params[1904 + i]! /
-      Math.sqrt(Math.max(0, t96[i]! - t95[i]! * t95[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t78[i]! - mu14[i]! * mu14[i]!) + 0.00001);
   }
 
-  t107.fill(0);
-  t108.fill(0);
+  mu16.fill(0);
+  t85.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a14$1 = (t99 - t95) ⊙ t106 + b14
+    // a14 = (xd14 - mu14) ⊙ s14 + b14
     for (let i = 0; i < 16; i++) {
-      a14$1[i] = (t99[s * 16 + i]! - t95[i]!) * t106[i]! + params[1920 + i]!;
+      a14[i] = (xd14[s * 16 + i]! - mu14[i]!) * s14[i]! + params[1920 + i]!;
     }
 
-    // t110 = W15 · a14$1
+    // t86 = W15 · a14
     for (let i = 0; i < 16; i++) {
       let acc$32 = 0;
       for (let k = 0; k < 16; k++)
-        acc$32 += params[1936 + i * 16 + k]! * a14$1[k]!;
-      t110[i] = acc$32;
+        acc$32 += params[1936 + i * 16 + k]! * a14[k]!;
+      t86[i] = acc$32;
     }
 
-    // t111 = σ(t110 + b15) - m16
-    // t107 += t111
-    // t108 += t111^2
+    // xd16 = σ(t86 + b15) - m16
+    // mu16 += xd16
+    // t85 += xd16^2
     for (let i = 0; i < 16; i++) {
-      t111[s * 16 + i] =
-        sigmoid(t110[i]! + params[2192 + i]!) - state[224 + i]!;
-      t107[i]! += t111[s * 16 + i]!;
-      t108[i]! += t111[s * 16 + i]! * t111[s * 16 + i]!;
+      xd16[s * 16 + i] = sigmoid(t86[i]! + params[2192 + i]!) - state[224 + i]!;
+      mu16[i]! += xd16[s * 16 + i]!;
+      t85[i]! += xd16[s * 16 + i]! * xd16[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t107[i]! *= invB;
-      t108[i]! *= invB;
+      mu16[i]! *= invB;
+      t85[i]! *= invB;
     }
   }
 
-  // t118 = g16 / √(max(0, t108 - t107^2) + 1e-5)
+  // s16 = g16 / √(max(0, t85 - mu16^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t118[i] =
+    s16[i] =
       params[2208 + i]! /
-      Math.sqrt(Math.max(0, t108[i]! - t107[i]! * t107[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t85[i]! - mu16[i]! * mu16[i]!) + 0.00001);
   }
 
-  t119.fill(0);
-  t120.fill(0);
+  mu18.fill(0);
+  t92.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a16$1 = (t111 - t107) ⊙ t118 + b16
+    // a16 = (xd16 - mu16) ⊙ s16 + b16
     for (let i = 0; i < 16; i++) {
-      a16$1[i] = (t111[s * 16 + i]! - t107[i]!) * t118[i]! + params[2224 + i]!;
+      a16[i] = (xd16[s * 16 + i]! - mu16[i]!) * s16[i]! + params[2224 + i]!;
     }
 
-    // t122 = W17 · a16$1
+    // t93 = W17 · a16
     for (let i = 0; i < 16; i++) {
       let acc$33 = 0;
       for (let k = 0; k < 16; k++)
-        acc$33 += params[2240 + i * 16 + k]! * a16$1[k]!;
-      t122[i] = acc$33;
+        acc$33 += params[2240 + i * 16 + k]! * a16[k]!;
+      t93[i] = acc$33;
     }
 
-    // t123 = σ(t122 + b17) - m18
-    // t119 += t123
-    // t120 += t123^2
+    // xd18 = σ(t93 + b17) - m18
+    // mu18 += xd18
+    // t92 += xd18^2
     for (let i = 0; i < 16; i++) {
-      t123[s * 16 + i] =
-        sigmoid(t122[i]! + params[2496 + i]!) - state[256 + i]!;
-      t119[i]! += t123[s * 16 + i]!;
-      t120[i]! += t123[s * 16 + i]! * t123[s * 16 + i]!;
+      xd18[s * 16 + i] = sigmoid(t93[i]! + params[2496 + i]!) - state[256 + i]!;
+      mu18[i]! += xd18[s * 16 + i]!;
+      t92[i]! += xd18[s * 16 + i]! * xd18[s * 16 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t119[i]! *= invB;
-      t120[i]! *= invB;
+      mu18[i]! *= invB;
+      t92[i]! *= invB;
     }
   }
 
-  // t130 = g18 / √(max(0, t120 - t119^2) + 1e-5)
+  // s18 = g18 / √(max(0, t92 - mu18^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t130[i] =
+    s18[i] =
       params[2512 + i]! /
-      Math.sqrt(Math.max(0, t120[i]! - t119[i]! * t119[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t92[i]! - mu18[i]! * mu18[i]!) + 0.00001);
   }
 
-  let meanL$1 = 0;
+  let meanL = 0;
   for (let s = 0; s < batch; s++) {
     const yRow = s * 3;
-    // a18$1 = (t123 - t119) ⊙ t130 + b18
+    // a18 = (xd18 - mu18) ⊙ s18 + b18
     for (let i = 0; i < 16; i++) {
-      a18$1[i] = (t123[s * 16 + i]! - t119[i]!) * t130[i]! + params[2528 + i]!;
+      a18[i] = (xd18[s * 16 + i]! - mu18[i]!) * s18[i]! + params[2528 + i]!;
     }
 
-    // t134 = W19 · a18$1
+    // t100 = W19 · a18
     for (let i = 0; i < 3; i++) {
       let acc$34 = 0;
       for (let k = 0; k < 16; k++)
-        acc$34 += params[2544 + i * 16 + k]! * a18$1[k]!;
-      t134[i] = acc$34;
+        acc$34 += params[2544 + i * 16 + k]! * a18[k]!;
+      t100[i] = acc$34;
     }
 
-    // z19$1 = t134 + b19
-    z19$1[0] = t134[0]! + params[2592]!;
-    z19$1[1] = t134[1]! + params[2593]!;
-    z19$1[2] = t134[2]! + params[2594]!;
-    // t135 = logsumexp(z19$1)
+    // z19 = t100 + b19
+    z19[0] = t100[0]! + params[2592]!;
+    z19[1] = t100[1]! + params[2593]!;
+    z19[2] = t100[2]! + params[2594]!;
+    // t101 = logsumexp(z19)
     let max$4 = -Infinity;
-    if (z19$1[0]! > max$4) max$4 = z19$1[0]!;
-    if (z19$1[1]! > max$4) max$4 = z19$1[1]!;
-    if (z19$1[2]! > max$4) max$4 = z19$1[2]!;
-    const t135 =
+    if (z19[0]! > max$4) max$4 = z19[0]!;
+    if (z19[1]! > max$4) max$4 = z19[1]!;
+    if (z19[2]! > max$4) max$4 = z19[2]!;
+    const t101 =
       max$4 +
       Math.log(
-        Math.exp(z19$1[0]! - max$4) +
-          Math.exp(z19$1[1]! - max$4) +
-          Math.exp(z19$1[2]! - max$4),
+        Math.exp(z19[0]! - max$4) +
+          Math.exp(z19[1]! - max$4) +
+          Math.exp(z19[2]! - max$4),
       );
-    // t136 = Σ(y ⊙ z19$1)
-    const t136 =
-      targets[yRow]! * z19$1[0]! +
-      targets[yRow + 1]! * z19$1[1]! +
-      targets[yRow + 2]! * z19$1[2]!;
-    // meanL$1 += t135 - t136
-    meanL$1 += t135 - t136;
+    // t102 = Σ(y ⊙ z19)
+    const t102 =
+      targets[yRow]! * z19[0]! +
+      targets[yRow + 1]! * z19[1]! +
+      targets[yRow + 2]! * z19[2]!;
+    // meanL += t101 - t102
+    meanL += t101 - t102;
   }
 
-  meanL$1 *= invB;
-  return meanL$1;
+  meanL *= invB;
+  return meanL;
 }
 
 function sgdStepKernel(
@@ -3880,9 +3886,9 @@ function sgdStepKernel(
 
 // ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
 
-/** The kernels' binary (203889 bytes), base64. */
+/** The kernels' binary (203857 bytes), base64. */
 const wasmBinary =
-  "AGFzbQEAAAABHwZgAn9/AGABewF7YAF8AXxgAn9/AXxgAX0BfWABfAADCwoAAQICAwMEAAMFBQMBAAEHUwcGbWVtb3J5AgAHZm9yd2FyZAAABGxvc3MABAhncmFkaWVudAAFD3RyYWluaW5nRm9yd2FyZAAHDHRyYWluaW5nTG9zcwAICXNnZFVwZGF0ZQAJCrKjDAq5TAMBfBV/A3wgALchAiABQRxsIQNBAEEAKgLAArtBACoC4KIBu0TxaOOItfjkPqCfo7Y4AqCrAUEAQQAqAsQCu0EAKgLkogG7RPFo44i1+OQ+oJ+jtjgCpKsBQQBBACoCyAK7QQAqAuiiAbtE8WjjiLX45D6gn6O2OAKoqwFBAEEAKgLMArtBACoC7KIBu0TxaOOItfjkPqCfo7Y4AqyrAUEAQQAqAtACu0EAKgLwogG7RPFo44i1+OQ+oJ+jtjgCsKsBQQBBACoC1AK7QQAqAvSiAbtE8WjjiLX45D6gn6O2OAK0qwFBAEEAKgLYArtBACoC+KIBu0TxaOOItfjkPqCfo7Y4ArirAUEAQQAqAtwCu0EAKgL8ogG7RPFo44i1+OQ+oJ+jtjgCvKsBQQBBACoC4AK7QQAqAoCjAbtE8WjjiLX45D6gn6O2OALAqwFBAEEAKgLkArtBACoChKMBu0TxaOOItfjkPqCfo7Y4AsSrAUEAQQAqAugCu0EAKgKIowG7RPFo44i1+OQ+oJ+jtjgCyKsBQQBBACoC7AK7QQAqAoyjAbtE8WjjiLX45D6gn6O2OALMqwFBAEEAKgLwArtBACoCkKMBu0TxaOOItfjkPqCfo7Y4AtCrAUEAQQAqAvQCu0EAKgKUowG7RPFo44i1+OQ+oJ+jtjgC1KsBQQBBACoC+AK7QQAqApijAbtE8WjjiLX45D6gn6O2OALYqwFBAEEAKgL8ArtBACoCnKMBu0TxaOOItfjkPqCfo7Y4AtyrAUEAQQAqAoAMu0EAKgLgowG7RPFo44i1+OQ+oJ+jtjgC4KsBQQBBACoChAy7QQAqAuSjAbtE8WjjiLX45D6gn6O2OALkqwFBAEEAKgKIDLtBACoC6KMBu0TxaOOItfjkPqCfo7Y4AuirAUEAQQAqAowMu0EAKgLsowG7RPFo44i1+OQ+oJ+jtjgC7KsBQQBBACoCkAy7QQAqAvCjAbtE8WjjiLX45D6gn6O2OALwqwFBAEEAKgKUDLtBACoC9KMBu0TxaOOItfjkPqCfo7Y4AvSrAUEAQQAqApgMu0EAKgL4owG7RPFo44i1+OQ+oJ+jtjgC+KsBQQBBACoCnAy7QQAqAvyjAbtE8WjjiLX45D6gn6O2OAL8qwFBAEEAKgKgDLtBACoCgKQBu0TxaOOItfjkPqCfo7Y4AoCsAUEAQQAqAqQMu0EAKgKEpAG7RPFo44i1+OQ+oJ+jtjgChKwBQQBBACoCqAy7QQAqAoikAbtE8WjjiLX45D6gn6O2OAKIrAFBAEEAKgKsDLtBACoCjKQBu0TxaOOItfjkPqCfo7Y4AoysAUEAQQAqArAMu0EAKgKQpAG7RPFo44i1+OQ+oJ+jtjgCkKwBQQBBACoCtAy7QQAqApSkAbtE8WjjiLX45D6gn6O2OAKUrAFBAEEAKgK4DLtBACoCmKQBu0TxaOOItfjkPqCfo7Y4ApisAUEAQQAqArwMu0EAKgKcpAG7RPFo44i1+OQ+oJ+jtjgCnKwBQQBBACoCwBW7QQAqAuCkAbtE8WjjiLX45D6gn6O2OAKgrAFBAEEAKgLEFbtBACoC5KQBu0TxaOOItfjkPqCfo7Y4AqSsAUEAQQAqAsgVu0EAKgLopAG7RPFo44i1+OQ+oJ+jtjgCqKwBQQBBACoCzBW7QQAqAuykAbtE8WjjiLX45D6gn6O2OAKsrAFBAEEAKgLQFbtBACoC8KQBu0TxaOOItfjkPqCfo7Y4ArCsAUEAQQAqAtQVu0EAKgL0pAG7RPFo44i1+OQ+oJ+jtjgCtKwBQQBBACoC2BW7QQAqAvikAbtE8WjjiLX45D6gn6O2OAK4rAFBAEEAKgLcFbtBACoC/KQBu0TxaOOItfjkPqCfo7Y4ArysAUEAQQAqAuAVu0EAKgKApQG7RPFo44i1+OQ+oJ+jtjgCwKwBQQBBACoC5BW7QQAqAoSlAbtE8WjjiLX45D6gn6O2OALErAFBAEEAKgLoFbtBACoCiKUBu0TxaOOItfjkPqCfo7Y4AsisAUEAQQAqAuwVu0EAKgKMpQG7RPFo44i1+OQ+oJ+jtjgCzKwBQQBBACoC8BW7QQAqApClAbtE8WjjiLX45D6gn6O2OALQrAFBAEEAKgL0FbtBACoClKUBu0TxaOOItfjkPqCfo7Y4AtSsAUEAQQAqAvgVu0EAKgKYpQG7RPFo44i1+OQ+oJ+jtjgC2KwBQQBBACoC/BW7QQAqApylAbtE8WjjiLX45D6gn6O2OALcrAFBAEEAKgKAH7tBACoC4KUBu0TxaOOItfjkPqCfo7Y4AuCsAUEAQQAqAoQfu0EAKgLkpQG7RPFo44i1+OQ+oJ+jtjgC5KwBQQBBACoCiB+7QQAqAuilAbtE8WjjiLX45D6gn6O2OALorAFBAEEAKgKMH7tBACoC7KUBu0TxaOOItfjkPqCfo7Y4AuysAUEAQQAqApAfu0EAKgLwpQG7RPFo44i1+OQ+oJ+jtjgC8KwBQQBBACoClB+7QQAqAvSlAbtE8WjjiLX45D6gn6O2OAL0rAFBAEEAKgKYH7tBACoC+KUBu0TxaOOItfjkPqCfo7Y4AvisAUEAQQAqApwfu0EAKgL8pQG7RPFo44i1+OQ+oJ+jtjgC/KwBQQBBACoCoB+7QQAqAoCmAbtE8WjjiLX45D6gn6O2OAKArQFBAEEAKgKkH7tBACoChKYBu0TxaOOItfjkPqCfo7Y4AoStAUEAQQAqAqgfu0EAKgKIpgG7RPFo44i1+OQ+oJ+jtjgCiK0BQQBBACoCrB+7QQAqAoymAbtE8WjjiLX45D6gn6O2OAKMrQFBAEEAKgKwH7tBACoCkKYBu0TxaOOItfjkPqCfo7Y4ApCtAUEAQQAqArQfu0EAKgKUpgG7RPFo44i1+OQ+oJ+jtjgClK0BQQBBACoCuB+7QQAqApimAbtE8WjjiLX45D6gn6O2OAKYrQFBAEEAKgK8H7tBACoCnKYBu0TxaOOItfjkPqCfo7Y4ApytAUEAQQAqAsAou0EAKgLgpgG7RPFo44i1+OQ+oJ+jtjgCoK0BQQBBACoCxCi7QQAqAuSmAbtE8WjjiLX45D6gn6O2OAKkrQFBAEEAKgLIKLtBACoC6KYBu0TxaOOItfjkPqCfo7Y4AqitAUEAQQAqAswou0EAKgLspgG7RPFo44i1+OQ+oJ+jtjgCrK0BQQBBACoC0Ci7QQAqAvCmAbtE8WjjiLX45D6gn6O2OAKwrQFBAEEAKgLUKLtBACoC9KYBu0TxaOOItfjkPqCfo7Y4ArStAUEAQQAqAtgou0EAKgL4pgG7RPFo44i1+OQ+oJ+jtjgCuK0BQQBBACoC3Ci7QQAqAvymAbtE8WjjiLX45D6gn6O2OAK8rQFBAEEAKgLgKLtBACoCgKcBu0TxaOOItfjkPqCfo7Y4AsCtAUEAQQAqAuQou0EAKgKEpwG7RPFo44i1+OQ+oJ+jtjgCxK0BQQBBACoC6Ci7QQAqAoinAbtE8WjjiLX45D6gn6O2OALIrQFBAEEAKgLsKLtBACoCjKcBu0TxaOOItfjkPqCfo7Y4AsytAUEAQQAqAvAou0EAKgKQpwG7RPFo44i1+OQ+oJ+jtjgC0K0BQQBBACoC9Ci7QQAqApSnAbtE8WjjiLX45D6gn6O2OALUrQFBAEEAKgL4KLtBACoCmKcBu0TxaOOItfjkPqCfo7Y4AtitAUEAQQAqAvwou0EAKgKcpwG7RPFo44i1+OQ+oJ+jtjgC3K0BQQBBACoCgDK7QQAqAuCnAbtE8WjjiLX45D6gn6O2OALgrQFBAEEAKgKEMrtBACoC5KcBu0TxaOOItfjkPqCfo7Y4AuStAUEAQQAqAogyu0EAKgLopwG7RPFo44i1+OQ+oJ+jtjgC6K0BQQBBACoCjDK7QQAqAuynAbtE8WjjiLX45D6gn6O2OALsrQFBAEEAKgKQMrtBACoC8KcBu0TxaOOItfjkPqCfo7Y4AvCtAUEAQQAqApQyu0EAKgL0pwG7RPFo44i1+OQ+oJ+jtjgC9K0BQQBBACoCmDK7QQAqAvinAbtE8WjjiLX45D6gn6O2OAL4rQFBAEEAKgKcMrtBACoC/KcBu0TxaOOItfjkPqCfo7Y4AvytAUEAQQAqAqAyu0EAKgKAqAG7RPFo44i1+OQ+oJ+jtjgCgK4BQQBBACoCpDK7QQAqAoSoAbtE8WjjiLX45D6gn6O2OAKErgFBAEEAKgKoMrtBACoCiKgBu0TxaOOItfjkPqCfo7Y4AoiuAUEAQQAqAqwyu0EAKgKMqAG7RPFo44i1+OQ+oJ+jtjgCjK4BQQBBACoCsDK7QQAqApCoAbtE8WjjiLX45D6gn6O2OAKQrgFBAEEAKgK0MrtBACoClKgBu0TxaOOItfjkPqCfo7Y4ApSuAUEAQQAqArgyu0EAKgKYqAG7RPFo44i1+OQ+oJ+jtjgCmK4BQQBBACoCvDK7QQAqApyoAbtE8WjjiLX45D6gn6O2OAKcrgFBAEEAKgLAO7tBACoC4KgBu0TxaOOItfjkPqCfo7Y4AqCuAUEAQQAqAsQ7u0EAKgLkqAG7RPFo44i1+OQ+oJ+jtjgCpK4BQQBBACoCyDu7QQAqAuioAbtE8WjjiLX45D6gn6O2OAKorgFBAEEAKgLMO7tBACoC7KgBu0TxaOOItfjkPqCfo7Y4AqyuAUEAQQAqAtA7u0EAKgLwqAG7RPFo44i1+OQ+oJ+jtjgCsK4BQQBBACoC1Du7QQAqAvSoAbtE8WjjiLX45D6gn6O2OAK0rgFBAEEAKgLYO7tBACoC+KgBu0TxaOOItfjkPqCfo7Y4AriuAUEAQQAqAtw7u0EAKgL8qAG7RPFo44i1+OQ+oJ+jtjgCvK4BQQBBACoC4Du7QQAqAoCpAbtE8WjjiLX45D6gn6O2OALArgFBAEEAKgLkO7tBACoChKkBu0TxaOOItfjkPqCfo7Y4AsSuAUEAQQAqAug7u0EAKgKIqQG7RPFo44i1+OQ+oJ+jtjgCyK4BQQBBACoC7Du7QQAqAoypAbtE8WjjiLX45D6gn6O2OALMrgFBAEEAKgLwO7tBACoCkKkBu0TxaOOItfjkPqCfo7Y4AtCuAUEAQQAqAvQ7u0EAKgKUqQG7RPFo44i1+OQ+oJ+jtjgC1K4BQQBBACoC+Du7QQAqApipAbtE8WjjiLX45D6gn6O2OALYrgFBAEEAKgL8O7tBACoCnKkBu0TxaOOItfjkPqCfo7Y4AtyuAUEAQQAqAoBFu0EAKgLgqQG7RPFo44i1+OQ+oJ+jtjgC4K4BQQBBACoChEW7QQAqAuSpAbtE8WjjiLX45D6gn6O2OALkrgFBAEEAKgKIRbtBACoC6KkBu0TxaOOItfjkPqCfo7Y4AuiuAUEAQQAqAoxFu0EAKgLsqQG7RPFo44i1+OQ+oJ+jtjgC7K4BQQBBACoCkEW7QQAqAvCpAbtE8WjjiLX45D6gn6O2OALwrgFBAEEAKgKURbtBACoC9KkBu0TxaOOItfjkPqCfo7Y4AvSuAUEAQQAqAphFu0EAKgL4qQG7RPFo44i1+OQ+oJ+jtjgC+K4BQQBBACoCnEW7QQAqAvypAbtE8WjjiLX45D6gn6O2OAL8rgFBAEEAKgKgRbtBACoCgKoBu0TxaOOItfjkPqCfo7Y4AoCvAUEAQQAqAqRFu0EAKgKEqgG7RPFo44i1+OQ+oJ+jtjgChK8BQQBBACoCqEW7QQAqAoiqAbtE8WjjiLX45D6gn6O2OAKIrwFBAEEAKgKsRbtBACoCjKoBu0TxaOOItfjkPqCfo7Y4AoyvAUEAQQAqArBFu0EAKgKQqgG7RPFo44i1+OQ+oJ+jtjgCkK8BQQBBACoCtEW7QQAqApSqAbtE8WjjiLX45D6gn6O2OAKUrwFBAEEAKgK4RbtBACoCmKoBu0TxaOOItfjkPqCfo7Y4ApivAUEAQQAqArxFu0EAKgKcqgG7RPFo44i1+OQ+oJ+jtjgCnK8BQQBBACoCwE67QQAqAuCqAbtE8WjjiLX45D6gn6O2OAKgrwFBAEEAKgLETrtBACoC5KoBu0TxaOOItfjkPqCfo7Y4AqSvAUEAQQAqAshOu0EAKgLoqgG7RPFo44i1+OQ+oJ+jtjgCqK8BQQBBACoCzE67QQAqAuyqAbtE8WjjiLX45D6gn6O2OAKsrwFBAEEAKgLQTrtBACoC8KoBu0TxaOOItfjkPqCfo7Y4ArCvAUEAQQAqAtROu0EAKgL0qgG7RPFo44i1+OQ+oJ+jtjgCtK8BQQBBACoC2E67QQAqAviqAbtE8WjjiLX45D6gn6O2OAK4rwFBAEEAKgLcTrtBACoC/KoBu0TxaOOItfjkPqCfo7Y4AryvAUEAQQAqAuBOu0EAKgKAqwG7RPFo44i1+OQ+oJ+jtjgCwK8BQQBBACoC5E67QQAqAoSrAbtE8WjjiLX45D6gn6O2OALErwFBAEEAKgLoTrtBACoCiKsBu0TxaOOItfjkPqCfo7Y4AsivAUEAQQAqAuxOu0EAKgKMqwG7RPFo44i1+OQ+oJ+jtjgCzK8BQQBBACoC8E67QQAqApCrAbtE8WjjiLX45D6gn6O2OALQrwFBAEEAKgL0TrtBACoClKsBu0TxaOOItfjkPqCfo7Y4AtSvAUEAQQAqAvhOu0EAKgKYqwG7RPFo44i1+OQ+oJ+jtjgC2K8BQQBBACoC/E67QQAqApyrAbtE8WjjiLX45D6gn6O2OALcrwFBACEEA0BBACEFA0AgBUEEbCAFQRBsKgIAuyAEQRBsKgLAyAG7oiAFQRBsKgIEuyAEQRBsKgLEyAG7oqAgBUEQbCoCCLsgBEEQbCoCyMgBu6KgIAVBEGwqAgy7IARBEGwqAszIAbuioLY4AuCvASAFQQFqIgVBEEgNAAtBACEGA0AgBkEEbCAGQQRs/V0C4K8B/V8gBkEEbP1dAoAC/V/98AH9XhAB/V8gBkEEbP1dAqCiAf1f/fEBIAZBBGz9XQKgqwH9X/3yASAGQQRs/V0CgAP9X/3wAf1e/VsCoLABACAGQQJqIgZBEEgNAAtBACEHA0AgB0EEbCAHQcAAbCoCwAO7QQAqAqCwAbuiIAdBwABsKgLEA7tBACoCpLABu6KgIAdBwABsKgLIA7tBACoCqLABu6KgIAdBwABsKgLMA7tBACoCrLABu6KgIAdBwABsKgLQA7tBACoCsLABu6KgIAdBwABsKgLUA7tBACoCtLABu6KgIAdBwABsKgLYA7tBACoCuLABu6KgIAdBwABsKgLcA7tBACoCvLABu6KgIAdBwABsKgLgA7tBACoCwLABu6KgIAdBwABsKgLkA7tBACoCxLABu6KgIAdBwABsKgLoA7tBACoCyLABu6KgIAdBwABsKgLsA7tBACoCzLABu6KgIAdBwABsKgLwA7tBACoC0LABu6KgIAdBwABsKgL0A7tBACoC1LABu6KgIAdBwABsKgL4A7tBACoC2LABu6KgIAdBwABsKgL8A7tBACoC3LABu6KgtjgC4K8BIAdBAWoiB0EQSA0AC0EAIQgDQCAIQQRsIAhBBGz9XQLgrwH9XyAIQQRs/V0CwAv9X/3wAf1eEAH9XyAIQQRs/V0CoKMB/V/98QEgCEEEbP1dAuCrAf1f/fIBIAhBBGz9XQLADP1f/fAB/V79WwKgsAEAIAhBAmoiCEEQSA0AC0EAIQkDQCAJQQRsIAlBwABsKgKADbtBACoCoLABu6IgCUHAAGwqAoQNu0EAKgKksAG7oqAgCUHAAGwqAogNu0EAKgKosAG7oqAgCUHAAGwqAowNu0EAKgKssAG7oqAgCUHAAGwqApANu0EAKgKwsAG7oqAgCUHAAGwqApQNu0EAKgK0sAG7oqAgCUHAAGwqApgNu0EAKgK4sAG7oqAgCUHAAGwqApwNu0EAKgK8sAG7oqAgCUHAAGwqAqANu0EAKgLAsAG7oqAgCUHAAGwqAqQNu0EAKgLEsAG7oqAgCUHAAGwqAqgNu0EAKgLIsAG7oqAgCUHAAGwqAqwNu0EAKgLMsAG7oqAgCUHAAGwqArANu0EAKgLQsAG7oqAgCUHAAGwqArQNu0EAKgLUsAG7oqAgCUHAAGwqArgNu0EAKgLYsAG7oqAgCUHAAGwqArwNu0EAKgLcsAG7oqC2OALgrwEgCUEBaiIJQRBIDQALQQAhCgNAIApBBGwgCkEEbP1dAuCvAf1fIApBBGz9XQKAFf1f/fAB/V4QAf1fIApBBGz9XQKgpAH9X/3xASAKQQRs/V0CoKwB/V/98gEgCkEEbP1dAoAW/V/98AH9Xv1bAqCwAQAgCkECaiIKQRBIDQALQQAhCwNAIAtBBGwgC0HAAGwqAsAWu0EAKgKgsAG7oiALQcAAbCoCxBa7QQAqAqSwAbuioCALQcAAbCoCyBa7QQAqAqiwAbuioCALQcAAbCoCzBa7QQAqAqywAbuioCALQcAAbCoC0Ba7QQAqArCwAbuioCALQcAAbCoC1Ba7QQAqArSwAbuioCALQcAAbCoC2Ba7QQAqAriwAbuioCALQcAAbCoC3Ba7QQAqArywAbuioCALQcAAbCoC4Ba7QQAqAsCwAbuioCALQcAAbCoC5Ba7QQAqAsSwAbuioCALQcAAbCoC6Ba7QQAqAsiwAbuioCALQcAAbCoC7Ba7QQAqAsywAbuioCALQcAAbCoC8Ba7QQAqAtCwAbuioCALQcAAbCoC9Ba7QQAqAtSwAbuioCALQcAAbCoC+Ba7QQAqAtiwAbuioCALQcAAbCoC/Ba7QQAqAtywAbuioLY4AuCvASALQQFqIgtBEEgNAAtBACEMA0AgDEEEbCAMQQRs/V0C4K8B/V8gDEEEbP1dAsAe/V/98AH9XhAB/V8gDEEEbP1dAqClAf1f/fEBIAxBBGz9XQLgrAH9X/3yASAMQQRs/V0CwB/9X/3wAf1e/VsCoLABACAMQQJqIgxBEEgNAAtBACENA0AgDUEEbCANQcAAbCoCgCC7QQAqAqCwAbuiIA1BwABsKgKEILtBACoCpLABu6KgIA1BwABsKgKIILtBACoCqLABu6KgIA1BwABsKgKMILtBACoCrLABu6KgIA1BwABsKgKQILtBACoCsLABu6KgIA1BwABsKgKUILtBACoCtLABu6KgIA1BwABsKgKYILtBACoCuLABu6KgIA1BwABsKgKcILtBACoCvLABu6KgIA1BwABsKgKgILtBACoCwLABu6KgIA1BwABsKgKkILtBACoCxLABu6KgIA1BwABsKgKoILtBACoCyLABu6KgIA1BwABsKgKsILtBACoCzLABu6KgIA1BwABsKgKwILtBACoC0LABu6KgIA1BwABsKgK0ILtBACoC1LABu6KgIA1BwABsKgK4ILtBACoC2LABu6KgIA1BwABsKgK8ILtBACoC3LABu6KgtjgC4K8BIA1BAWoiDUEQSA0AC0EAIQ4DQCAOQQRsIA5BBGz9XQLgrwH9XyAOQQRs/V0CgCj9X/3wAf1eEAH9XyAOQQRs/V0CoKYB/V/98QEgDkEEbP1dAqCtAf1f/fIBIA5BBGz9XQKAKf1f/fAB/V79WwKgsAEAIA5BAmoiDkEQSA0AC0EAIQ8DQCAPQQRsIA9BwABsKgLAKbtBACoCoLABu6IgD0HAAGwqAsQpu0EAKgKksAG7oqAgD0HAAGwqAsgpu0EAKgKosAG7oqAgD0HAAGwqAswpu0EAKgKssAG7oqAgD0HAAGwqAtApu0EAKgKwsAG7oqAgD0HAAGwqAtQpu0EAKgK0sAG7oqAgD0HAAGwqAtgpu0EAKgK4sAG7oqAgD0HAAGwqAtwpu0EAKgK8sAG7oqAgD0HAAGwqAuApu0EAKgLAsAG7oqAgD0HAAGwqAuQpu0EAKgLEsAG7oqAgD0HAAGwqAugpu0EAKgLIsAG7oqAgD0HAAGwqAuwpu0EAKgLMsAG7oqAgD0HAAGwqAvApu0EAKgLQsAG7oqAgD0HAAGwqAvQpu0EAKgLUsAG7oqAgD0HAAGwqAvgpu0EAKgLYsAG7oqAgD0HAAGwqAvwpu0EAKgLcsAG7oqC2OALgrwEgD0EBaiIPQRBIDQALQQAhEANAIBBBBGwgEEEEbP1dAuCvAf1fIBBBBGz9XQLAMf1f/fAB/V4QAf1fIBBBBGz9XQKgpwH9X/3xASAQQQRs/V0C4K0B/V/98gEgEEEEbP1dAsAy/V/98AH9Xv1bAqCwAQAgEEECaiIQQRBIDQALQQAhEQNAIBFBBGwgEUHAAGwqAoAzu0EAKgKgsAG7oiARQcAAbCoChDO7QQAqAqSwAbuioCARQcAAbCoCiDO7QQAqAqiwAbuioCARQcAAbCoCjDO7QQAqAqywAbuioCARQcAAbCoCkDO7QQAqArCwAbuioCARQcAAbCoClDO7QQAqArSwAbuioCARQcAAbCoCmDO7QQAqAriwAbuioCARQcAAbCoCnDO7QQAqArywAbuioCARQcAAbCoCoDO7QQAqAsCwAbuioCARQcAAbCoCpDO7QQAqAsSwAbuioCARQcAAbCoCqDO7QQAqAsiwAbuioCARQcAAbCoCrDO7QQAqAsywAbuioCARQcAAbCoCsDO7QQAqAtCwAbuioCARQcAAbCoCtDO7QQAqAtSwAbuioCARQcAAbCoCuDO7QQAqAtiwAbuioCARQcAAbCoCvDO7QQAqAtywAbuioLY4AuCvASARQQFqIhFBEEgNAAtBACESA0AgEkEEbCASQQRs/V0C4K8B/V8gEkEEbP1dAoA7/V/98AH9XhAB/V8gEkEEbP1dAqCoAf1f/fEBIBJBBGz9XQKgrgH9X/3yASASQQRs/V0CgDz9X/3wAf1e/VsCoLABACASQQJqIhJBEEgNAAtBACETA0AgE0EEbCATQcAAbCoCwDy7QQAqAqCwAbuiIBNBwABsKgLEPLtBACoCpLABu6KgIBNBwABsKgLIPLtBACoCqLABu6KgIBNBwABsKgLMPLtBACoCrLABu6KgIBNBwABsKgLQPLtBACoCsLABu6KgIBNBwABsKgLUPLtBACoCtLABu6KgIBNBwABsKgLYPLtBACoCuLABu6KgIBNBwABsKgLcPLtBACoCvLABu6KgIBNBwABsKgLgPLtBACoCwLABu6KgIBNBwABsKgLkPLtBACoCxLABu6KgIBNBwABsKgLoPLtBACoCyLABu6KgIBNBwABsKgLsPLtBACoCzLABu6KgIBNBwABsKgLwPLtBACoC0LABu6KgIBNBwABsKgL0PLtBACoC1LABu6KgIBNBwABsKgL4PLtBACoC2LABu6KgIBNBwABsKgL8PLtBACoC3LABu6KgtjgC4K8BIBNBAWoiE0EQSA0AC0EAIRQDQCAUQQRsIBRBBGz9XQLgrwH9XyAUQQRs/V0CwET9X/3wAf1eEAH9XyAUQQRs/V0CoKkB/V/98QEgFEEEbP1dAuCuAf1f/fIBIBRBBGz9XQLARf1f/fAB/V79WwKgsAEAIBRBAmoiFEEQSA0AC0EAIRUDQCAVQQRsIBVBwABsKgKARrtBACoCoLABu6IgFUHAAGwqAoRGu0EAKgKksAG7oqAgFUHAAGwqAohGu0EAKgKosAG7oqAgFUHAAGwqAoxGu0EAKgKssAG7oqAgFUHAAGwqApBGu0EAKgKwsAG7oqAgFUHAAGwqApRGu0EAKgK0sAG7oqAgFUHAAGwqAphGu0EAKgK4sAG7oqAgFUHAAGwqApxGu0EAKgK8sAG7oqAgFUHAAGwqAqBGu0EAKgLAsAG7oqAgFUHAAGwqAqRGu0EAKgLEsAG7oqAgFUHAAGwqAqhGu0EAKgLIsAG7oqAgFUHAAGwqAqxGu0EAKgLMsAG7oqAgFUHAAGwqArBGu0EAKgLQsAG7oqAgFUHAAGwqArRGu0EAKgLUsAG7oqAgFUHAAGwqArhGu0EAKgLYsAG7oqAgFUHAAGwqArxGu0EAKgLcsAG7oqC2OALgrwEgFUEBaiIVQRBIDQALQQAhFgNAIBZBBGwgFkEEbP1dAuCvAf1fIBZBBGz9XQKATv1f/fAB/V4QAf1fIBZBBGz9XQKgqgH9X/3xASAWQQRs/V0CoK8B/V/98gEgFkEEbP1dAoBP/V/98AH9Xv1bAqCwAQAgFkECaiIWQRBIDQALQQAhFwNAIBdBBGwgF0HAAGwqAsBPu0EAKgKgsAG7oiAXQcAAbCoCxE+7QQAqAqSwAbuioCAXQcAAbCoCyE+7QQAqAqiwAbuioCAXQcAAbCoCzE+7QQAqAqywAbuioCAXQcAAbCoC0E+7QQAqArCwAbuioCAXQcAAbCoC1E+7QQAqArSwAbuioCAXQcAAbCoC2E+7QQAqAriwAbuioCAXQcAAbCoC3E+7QQAqArywAbuioCAXQcAAbCoC4E+7QQAqAsCwAbuioCAXQcAAbCoC5E+7QQAqAsSwAbuioCAXQcAAbCoC6E+7QQAqAsiwAbuioCAXQcAAbCoC7E+7QQAqAsywAbuioCAXQcAAbCoC8E+7QQAqAtCwAbuioCAXQcAAbCoC9E+7QQAqAtSwAbuioCAXQcAAbCoC+E+7QQAqAtiwAbuioCAXQcAAbCoC/E+7QQAqAtywAbuioLY4AuCvASAXQQFqIhdBA0gNAAtBAEEAKgLgrwG7QQAqAoBRu6C2OALwrwFBAEEAKgLkrwG7QQAqAoRRu6C2OAL0rwFBAEEAKgLorwG7QQAqAohRu6C2OAL4rwFEAAAAAAAA8P8hGEEAKgLwrwG7IRkgGSAYIBkgGGQbIRhBACoC9K8BuyEZIBkgGCAZIBhkGyEYQQAqAvivAbshGSAZIBggGSAYZBshGCAYQQAqAvCvAbsgGKEQAkEAKgL0rwG7IBihEAKgQQAqAvivAbsgGKEQAqAQA6AhGiADIARBDGxqQQAqAvCvAbsgGqEQArY4AsDIASADIARBDGxqQQAqAvSvAbsgGqEQArY4AsTIASADIARBDGxqQQAqAvivAbsgGqEQArY4AsjIASAEQQFqIgQgAEgNAAsLvgQBCnv9DAAAgD8AAIA/AACAPwAAgD8gAP3gAf3hAf0MAADQwgAA0MIAANDCAADQwv3rAf0MAACyQgAAskIAALJCAACyQv3qASIBIAH9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEiAv0MAABASwAAQEsAAEBLAABAS/3lASID/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIAP9DIOAXrmDgF65g4BeuYOAXrn95gH95QEiBCAEIAT95gH9DBoStToaErU6GhK1OhoStTogBP3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASAE/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIAT95gH9DEmqKj5Jqio+SaoqPkmqKj795AEgBP3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASAC/QwAAEBLAABASwAAQEsAAEBL/bEBIgVBAf2sASIG/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEgBSAG/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEiByAA/QwAAAAAAAAAAAAAAAAAAAAA/UYiCP1SIAf9DAAAgD8AAIA/AACAPwAAgD/95AEiCf3nASIKIAogByAJ/QwAAIA/AACAPwAAgD8AAIA//eUB/eUB/eYBIAr9DAAAgD8AAIA/AACAPwAAgD8gCv3lASAI/VL95gH95QELsgICBXwCfkQAAAAAADCGQEQAAAAAAFCHwCAAIABEAAAAAABQh8BjGyIBRAAAAAAAMIZAIAFjGyICIAJE/oIrZUcV9z+iRAAAAAAAADhDoCIDRAAAAAAAADhDoSIERAAA4P5CLuY/oqEgBER2PHk17znqPaKhIgUgBSAFokTinnnw9tdaPiAFokSqDcMs14qSPqAgBaJEwpAjVfIdxz6gIAWiRKx3xqCZAfo+oCAFokRRe6USoAEqP6AgBaJEHaFCGGzBVj+gIAWiROV7EhEREYE/oCAFokR8CFVVVVWlP6AgBaJE+lRVVVVVxT+gIAWiRAoAAAAAAOA/oKKgRAAAAAAAAPA/oCADvUKAgICAgICAnMMAfSIGQgGHIgdC/wd8QjSGv6IgBiAHfUL/B3xCNIa/ogvdAgMBfwF+BXwgAEQAAAAAAABQQ6IgACAARAAAAAAAABAAYyIBG71Cs4iDzJns1wR8IgJCNIdC/wd9uUQAAAAAAABLQEQAAAAAAAAAACABG6EiA0QAAOD+Qi7mP6IgAkL/////////B4NCzff8s+aTqPM/fL9EAAAAAAAA8D+hIgQgBKJEAAAAAAAA4D+iIgUgBCAERAAAAAAAAABAoKMiBiAFIAYgBqIiB0Tc3oSgj/rCPyAHokRZGYfXIZnDP6AgB6JEzqaCM21Gxz+gIAeiRODykfXEccw/oCAHokTdHlGUJEnSP6AgB6JEs8iXmZmZ2T+gIAeiRJxVVVVVVeU/oKKgoiADRHY8eTXvOeo9oqChIAShoUQAAAAAAADw/0QAAAAAAAD4fyAAIABEAAAAAAAAAABjGyAARAAAAAAAAAAAYRsgAEQAAAAAAAAAAGQgAEQAAAAAAADwf2NxGwviTAUBfAF/AXwUfwV8IAC3IQIgAUEQbCEDQQBBACoCwAK7QQAqAuCiAbtE8WjjiLX45D6gn6O2OAKgqwFBAEEAKgLEArtBACoC5KIBu0TxaOOItfjkPqCfo7Y4AqSrAUEAQQAqAsgCu0EAKgLoogG7RPFo44i1+OQ+oJ+jtjgCqKsBQQBBACoCzAK7QQAqAuyiAbtE8WjjiLX45D6gn6O2OAKsqwFBAEEAKgLQArtBACoC8KIBu0TxaOOItfjkPqCfo7Y4ArCrAUEAQQAqAtQCu0EAKgL0ogG7RPFo44i1+OQ+oJ+jtjgCtKsBQQBBACoC2AK7QQAqAviiAbtE8WjjiLX45D6gn6O2OAK4qwFBAEEAKgLcArtBACoC/KIBu0TxaOOItfjkPqCfo7Y4AryrAUEAQQAqAuACu0EAKgKAowG7RPFo44i1+OQ+oJ+jtjgCwKsBQQBBACoC5AK7QQAqAoSjAbtE8WjjiLX45D6gn6O2OALEqwFBAEEAKgLoArtBACoCiKMBu0TxaOOItfjkPqCfo7Y4AsirAUEAQQAqAuwCu0EAKgKMowG7RPFo44i1+OQ+oJ+jtjgCzKsBQQBBACoC8AK7QQAqApCjAbtE8WjjiLX45D6gn6O2OALQqwFBAEEAKgL0ArtBACoClKMBu0TxaOOItfjkPqCfo7Y4AtSrAUEAQQAqAvgCu0EAKgKYowG7RPFo44i1+OQ+oJ+jtjgC2KsBQQBBACoC/AK7QQAqApyjAbtE8WjjiLX45D6gn6O2OALcqwFBAEEAKgKADLtBACoC4KMBu0TxaOOItfjkPqCfo7Y4AuCrAUEAQQAqAoQMu0EAKgLkowG7RPFo44i1+OQ+oJ+jtjgC5KsBQQBBACoCiAy7QQAqAuijAbtE8WjjiLX45D6gn6O2OALoqwFBAEEAKgKMDLtBACoC7KMBu0TxaOOItfjkPqCfo7Y4AuyrAUEAQQAqApAMu0EAKgLwowG7RPFo44i1+OQ+oJ+jtjgC8KsBQQBBACoClAy7QQAqAvSjAbtE8WjjiLX45D6gn6O2OAL0qwFBAEEAKgKYDLtBACoC+KMBu0TxaOOItfjkPqCfo7Y4AvirAUEAQQAqApwMu0EAKgL8owG7RPFo44i1+OQ+oJ+jtjgC/KsBQQBBACoCoAy7QQAqAoCkAbtE8WjjiLX45D6gn6O2OAKArAFBAEEAKgKkDLtBACoChKQBu0TxaOOItfjkPqCfo7Y4AoSsAUEAQQAqAqgMu0EAKgKIpAG7RPFo44i1+OQ+oJ+jtjgCiKwBQQBBACoCrAy7QQAqAoykAbtE8WjjiLX45D6gn6O2OAKMrAFBAEEAKgKwDLtBACoCkKQBu0TxaOOItfjkPqCfo7Y4ApCsAUEAQQAqArQMu0EAKgKUpAG7RPFo44i1+OQ+oJ+jtjgClKwBQQBBACoCuAy7QQAqApikAbtE8WjjiLX45D6gn6O2OAKYrAFBAEEAKgK8DLtBACoCnKQBu0TxaOOItfjkPqCfo7Y4ApysAUEAQQAqAsAVu0EAKgLgpAG7RPFo44i1+OQ+oJ+jtjgCoKwBQQBBACoCxBW7QQAqAuSkAbtE8WjjiLX45D6gn6O2OAKkrAFBAEEAKgLIFbtBACoC6KQBu0TxaOOItfjkPqCfo7Y4AqisAUEAQQAqAswVu0EAKgLspAG7RPFo44i1+OQ+oJ+jtjgCrKwBQQBBACoC0BW7QQAqAvCkAbtE8WjjiLX45D6gn6O2OAKwrAFBAEEAKgLUFbtBACoC9KQBu0TxaOOItfjkPqCfo7Y4ArSsAUEAQQAqAtgVu0EAKgL4pAG7RPFo44i1+OQ+oJ+jtjgCuKwBQQBBACoC3BW7QQAqAvykAbtE8WjjiLX45D6gn6O2OAK8rAFBAEEAKgLgFbtBACoCgKUBu0TxaOOItfjkPqCfo7Y4AsCsAUEAQQAqAuQVu0EAKgKEpQG7RPFo44i1+OQ+oJ+jtjgCxKwBQQBBACoC6BW7QQAqAoilAbtE8WjjiLX45D6gn6O2OALIrAFBAEEAKgLsFbtBACoCjKUBu0TxaOOItfjkPqCfo7Y4AsysAUEAQQAqAvAVu0EAKgKQpQG7RPFo44i1+OQ+oJ+jtjgC0KwBQQBBACoC9BW7QQAqApSlAbtE8WjjiLX45D6gn6O2OALUrAFBAEEAKgL4FbtBACoCmKUBu0TxaOOItfjkPqCfo7Y4AtisAUEAQQAqAvwVu0EAKgKcpQG7RPFo44i1+OQ+oJ+jtjgC3KwBQQBBACoCgB+7QQAqAuClAbtE8WjjiLX45D6gn6O2OALgrAFBAEEAKgKEH7tBACoC5KUBu0TxaOOItfjkPqCfo7Y4AuSsAUEAQQAqAogfu0EAKgLopQG7RPFo44i1+OQ+oJ+jtjgC6KwBQQBBACoCjB+7QQAqAuylAbtE8WjjiLX45D6gn6O2OALsrAFBAEEAKgKQH7tBACoC8KUBu0TxaOOItfjkPqCfo7Y4AvCsAUEAQQAqApQfu0EAKgL0pQG7RPFo44i1+OQ+oJ+jtjgC9KwBQQBBACoCmB+7QQAqAvilAbtE8WjjiLX45D6gn6O2OAL4rAFBAEEAKgKcH7tBACoC/KUBu0TxaOOItfjkPqCfo7Y4AvysAUEAQQAqAqAfu0EAKgKApgG7RPFo44i1+OQ+oJ+jtjgCgK0BQQBBACoCpB+7QQAqAoSmAbtE8WjjiLX45D6gn6O2OAKErQFBAEEAKgKoH7tBACoCiKYBu0TxaOOItfjkPqCfo7Y4AoitAUEAQQAqAqwfu0EAKgKMpgG7RPFo44i1+OQ+oJ+jtjgCjK0BQQBBACoCsB+7QQAqApCmAbtE8WjjiLX45D6gn6O2OAKQrQFBAEEAKgK0H7tBACoClKYBu0TxaOOItfjkPqCfo7Y4ApStAUEAQQAqArgfu0EAKgKYpgG7RPFo44i1+OQ+oJ+jtjgCmK0BQQBBACoCvB+7QQAqApymAbtE8WjjiLX45D6gn6O2OAKcrQFBAEEAKgLAKLtBACoC4KYBu0TxaOOItfjkPqCfo7Y4AqCtAUEAQQAqAsQou0EAKgLkpgG7RPFo44i1+OQ+oJ+jtjgCpK0BQQBBACoCyCi7QQAqAuimAbtE8WjjiLX45D6gn6O2OAKorQFBAEEAKgLMKLtBACoC7KYBu0TxaOOItfjkPqCfo7Y4AqytAUEAQQAqAtAou0EAKgLwpgG7RPFo44i1+OQ+oJ+jtjgCsK0BQQBBACoC1Ci7QQAqAvSmAbtE8WjjiLX45D6gn6O2OAK0rQFBAEEAKgLYKLtBACoC+KYBu0TxaOOItfjkPqCfo7Y4AritAUEAQQAqAtwou0EAKgL8pgG7RPFo44i1+OQ+oJ+jtjgCvK0BQQBBACoC4Ci7QQAqAoCnAbtE8WjjiLX45D6gn6O2OALArQFBAEEAKgLkKLtBACoChKcBu0TxaOOItfjkPqCfo7Y4AsStAUEAQQAqAugou0EAKgKIpwG7RPFo44i1+OQ+oJ+jtjgCyK0BQQBBACoC7Ci7QQAqAoynAbtE8WjjiLX45D6gn6O2OALMrQFBAEEAKgLwKLtBACoCkKcBu0TxaOOItfjkPqCfo7Y4AtCtAUEAQQAqAvQou0EAKgKUpwG7RPFo44i1+OQ+oJ+jtjgC1K0BQQBBACoC+Ci7QQAqApinAbtE8WjjiLX45D6gn6O2OALYrQFBAEEAKgL8KLtBACoCnKcBu0TxaOOItfjkPqCfo7Y4AtytAUEAQQAqAoAyu0EAKgLgpwG7RPFo44i1+OQ+oJ+jtjgC4K0BQQBBACoChDK7QQAqAuSnAbtE8WjjiLX45D6gn6O2OALkrQFBAEEAKgKIMrtBACoC6KcBu0TxaOOItfjkPqCfo7Y4AuitAUEAQQAqAowyu0EAKgLspwG7RPFo44i1+OQ+oJ+jtjgC7K0BQQBBACoCkDK7QQAqAvCnAbtE8WjjiLX45D6gn6O2OALwrQFBAEEAKgKUMrtBACoC9KcBu0TxaOOItfjkPqCfo7Y4AvStAUEAQQAqApgyu0EAKgL4pwG7RPFo44i1+OQ+oJ+jtjgC+K0BQQBBACoCnDK7QQAqAvynAbtE8WjjiLX45D6gn6O2OAL8rQFBAEEAKgKgMrtBACoCgKgBu0TxaOOItfjkPqCfo7Y4AoCuAUEAQQAqAqQyu0EAKgKEqAG7RPFo44i1+OQ+oJ+jtjgChK4BQQBBACoCqDK7QQAqAoioAbtE8WjjiLX45D6gn6O2OAKIrgFBAEEAKgKsMrtBACoCjKgBu0TxaOOItfjkPqCfo7Y4AoyuAUEAQQAqArAyu0EAKgKQqAG7RPFo44i1+OQ+oJ+jtjgCkK4BQQBBACoCtDK7QQAqApSoAbtE8WjjiLX45D6gn6O2OAKUrgFBAEEAKgK4MrtBACoCmKgBu0TxaOOItfjkPqCfo7Y4ApiuAUEAQQAqArwyu0EAKgKcqAG7RPFo44i1+OQ+oJ+jtjgCnK4BQQBBACoCwDu7QQAqAuCoAbtE8WjjiLX45D6gn6O2OAKgrgFBAEEAKgLEO7tBACoC5KgBu0TxaOOItfjkPqCfo7Y4AqSuAUEAQQAqAsg7u0EAKgLoqAG7RPFo44i1+OQ+oJ+jtjgCqK4BQQBBACoCzDu7QQAqAuyoAbtE8WjjiLX45D6gn6O2OAKsrgFBAEEAKgLQO7tBACoC8KgBu0TxaOOItfjkPqCfo7Y4ArCuAUEAQQAqAtQ7u0EAKgL0qAG7RPFo44i1+OQ+oJ+jtjgCtK4BQQBBACoC2Du7QQAqAvioAbtE8WjjiLX45D6gn6O2OAK4rgFBAEEAKgLcO7tBACoC/KgBu0TxaOOItfjkPqCfo7Y4AryuAUEAQQAqAuA7u0EAKgKAqQG7RPFo44i1+OQ+oJ+jtjgCwK4BQQBBACoC5Du7QQAqAoSpAbtE8WjjiLX45D6gn6O2OALErgFBAEEAKgLoO7tBACoCiKkBu0TxaOOItfjkPqCfo7Y4AsiuAUEAQQAqAuw7u0EAKgKMqQG7RPFo44i1+OQ+oJ+jtjgCzK4BQQBBACoC8Du7QQAqApCpAbtE8WjjiLX45D6gn6O2OALQrgFBAEEAKgL0O7tBACoClKkBu0TxaOOItfjkPqCfo7Y4AtSuAUEAQQAqAvg7u0EAKgKYqQG7RPFo44i1+OQ+oJ+jtjgC2K4BQQBBACoC/Du7QQAqApypAbtE8WjjiLX45D6gn6O2OALcrgFBAEEAKgKARbtBACoC4KkBu0TxaOOItfjkPqCfo7Y4AuCuAUEAQQAqAoRFu0EAKgLkqQG7RPFo44i1+OQ+oJ+jtjgC5K4BQQBBACoCiEW7QQAqAuipAbtE8WjjiLX45D6gn6O2OALorgFBAEEAKgKMRbtBACoC7KkBu0TxaOOItfjkPqCfo7Y4AuyuAUEAQQAqApBFu0EAKgLwqQG7RPFo44i1+OQ+oJ+jtjgC8K4BQQBBACoClEW7QQAqAvSpAbtE8WjjiLX45D6gn6O2OAL0rgFBAEEAKgKYRbtBACoC+KkBu0TxaOOItfjkPqCfo7Y4AviuAUEAQQAqApxFu0EAKgL8qQG7RPFo44i1+OQ+oJ+jtjgC/K4BQQBBACoCoEW7QQAqAoCqAbtE8WjjiLX45D6gn6O2OAKArwFBAEEAKgKkRbtBACoChKoBu0TxaOOItfjkPqCfo7Y4AoSvAUEAQQAqAqhFu0EAKgKIqgG7RPFo44i1+OQ+oJ+jtjgCiK8BQQBBACoCrEW7QQAqAoyqAbtE8WjjiLX45D6gn6O2OAKMrwFBAEEAKgKwRbtBACoCkKoBu0TxaOOItfjkPqCfo7Y4ApCvAUEAQQAqArRFu0EAKgKUqgG7RPFo44i1+OQ+oJ+jtjgClK8BQQBBACoCuEW7QQAqApiqAbtE8WjjiLX45D6gn6O2OAKYrwFBAEEAKgK8RbtBACoCnKoBu0TxaOOItfjkPqCfo7Y4ApyvAUEAQQAqAsBOu0EAKgLgqgG7RPFo44i1+OQ+oJ+jtjgCoK8BQQBBACoCxE67QQAqAuSqAbtE8WjjiLX45D6gn6O2OAKkrwFBAEEAKgLITrtBACoC6KoBu0TxaOOItfjkPqCfo7Y4AqivAUEAQQAqAsxOu0EAKgLsqgG7RPFo44i1+OQ+oJ+jtjgCrK8BQQBBACoC0E67QQAqAvCqAbtE8WjjiLX45D6gn6O2OAKwrwFBAEEAKgLUTrtBACoC9KoBu0TxaOOItfjkPqCfo7Y4ArSvAUEAQQAqAthOu0EAKgL4qgG7RPFo44i1+OQ+oJ+jtjgCuK8BQQBBACoC3E67QQAqAvyqAbtE8WjjiLX45D6gn6O2OAK8rwFBAEEAKgLgTrtBACoCgKsBu0TxaOOItfjkPqCfo7Y4AsCvAUEAQQAqAuROu0EAKgKEqwG7RPFo44i1+OQ+oJ+jtjgCxK8BQQBBACoC6E67QQAqAoirAbtE8WjjiLX45D6gn6O2OALIrwFBAEEAKgLsTrtBACoCjKsBu0TxaOOItfjkPqCfo7Y4AsyvAUEAQQAqAvBOu0EAKgKQqwG7RPFo44i1+OQ+oJ+jtjgC0K8BQQBBACoC9E67QQAqApSrAbtE8WjjiLX45D6gn6O2OALUrwFBAEEAKgL4TrtBACoCmKsBu0TxaOOItfjkPqCfo7Y4AtivAUEAQQAqAvxOu0EAKgKcqwG7RPFo44i1+OQ+oJ+jtjgC3K8BRAAAAAAAAAAAIQRBACEFA0BBACEGA0AgBkEEbCAGQRBsKgIAuyAFQRBsKgLAyAG7oiAGQRBsKgIEuyAFQRBsKgLEyAG7oqAgBkEQbCoCCLsgBUEQbCoCyMgBu6KgIAZBEGwqAgy7IAVBEGwqAszIAbuioLY4AuCvASAGQQFqIgZBEEgNAAtBACEHA0AgB0EEbCAHQQRs/V0C4K8B/V8gB0EEbP1dAoAC/V/98AH9XhAB/V8gB0EEbP1dAqCiAf1f/fEBIAdBBGz9XQKgqwH9X/3yASAHQQRs/V0CgAP9X/3wAf1e/VsCoLABACAHQQJqIgdBEEgNAAtBACEIA0AgCEEEbCAIQcAAbCoCwAO7QQAqAqCwAbuiIAhBwABsKgLEA7tBACoCpLABu6KgIAhBwABsKgLIA7tBACoCqLABu6KgIAhBwABsKgLMA7tBACoCrLABu6KgIAhBwABsKgLQA7tBACoCsLABu6KgIAhBwABsKgLUA7tBACoCtLABu6KgIAhBwABsKgLYA7tBACoCuLABu6KgIAhBwABsKgLcA7tBACoCvLABu6KgIAhBwABsKgLgA7tBACoCwLABu6KgIAhBwABsKgLkA7tBACoCxLABu6KgIAhBwABsKgLoA7tBACoCyLABu6KgIAhBwABsKgLsA7tBACoCzLABu6KgIAhBwABsKgLwA7tBACoC0LABu6KgIAhBwABsKgL0A7tBACoC1LABu6KgIAhBwABsKgL4A7tBACoC2LABu6KgIAhBwABsKgL8A7tBACoC3LABu6KgtjgC4K8BIAhBAWoiCEEQSA0AC0EAIQkDQCAJQQRsIAlBBGz9XQLgrwH9XyAJQQRs/V0CwAv9X/3wAf1eEAH9XyAJQQRs/V0CoKMB/V/98QEgCUEEbP1dAuCrAf1f/fIBIAlBBGz9XQLADP1f/fAB/V79WwKgsAEAIAlBAmoiCUEQSA0AC0EAIQoDQCAKQQRsIApBwABsKgKADbtBACoCoLABu6IgCkHAAGwqAoQNu0EAKgKksAG7oqAgCkHAAGwqAogNu0EAKgKosAG7oqAgCkHAAGwqAowNu0EAKgKssAG7oqAgCkHAAGwqApANu0EAKgKwsAG7oqAgCkHAAGwqApQNu0EAKgK0sAG7oqAgCkHAAGwqApgNu0EAKgK4sAG7oqAgCkHAAGwqApwNu0EAKgK8sAG7oqAgCkHAAGwqAqANu0EAKgLAsAG7oqAgCkHAAGwqAqQNu0EAKgLEsAG7oqAgCkHAAGwqAqgNu0EAKgLIsAG7oqAgCkHAAGwqAqwNu0EAKgLMsAG7oqAgCkHAAGwqArANu0EAKgLQsAG7oqAgCkHAAGwqArQNu0EAKgLUsAG7oqAgCkHAAGwqArgNu0EAKgLYsAG7oqAgCkHAAGwqArwNu0EAKgLcsAG7oqC2OALgrwEgCkEBaiIKQRBIDQALQQAhCwNAIAtBBGwgC0EEbP1dAuCvAf1fIAtBBGz9XQKAFf1f/fAB/V4QAf1fIAtBBGz9XQKgpAH9X/3xASALQQRs/V0CoKwB/V/98gEgC0EEbP1dAoAW/V/98AH9Xv1bAqCwAQAgC0ECaiILQRBIDQALQQAhDANAIAxBBGwgDEHAAGwqAsAWu0EAKgKgsAG7oiAMQcAAbCoCxBa7QQAqAqSwAbuioCAMQcAAbCoCyBa7QQAqAqiwAbuioCAMQcAAbCoCzBa7QQAqAqywAbuioCAMQcAAbCoC0Ba7QQAqArCwAbuioCAMQcAAbCoC1Ba7QQAqArSwAbuioCAMQcAAbCoC2Ba7QQAqAriwAbuioCAMQcAAbCoC3Ba7QQAqArywAbuioCAMQcAAbCoC4Ba7QQAqAsCwAbuioCAMQcAAbCoC5Ba7QQAqAsSwAbuioCAMQcAAbCoC6Ba7QQAqAsiwAbuioCAMQcAAbCoC7Ba7QQAqAsywAbuioCAMQcAAbCoC8Ba7QQAqAtCwAbuioCAMQcAAbCoC9Ba7QQAqAtSwAbuioCAMQcAAbCoC+Ba7QQAqAtiwAbuioCAMQcAAbCoC/Ba7QQAqAtywAbuioLY4AuCvASAMQQFqIgxBEEgNAAtBACENA0AgDUEEbCANQQRs/V0C4K8B/V8gDUEEbP1dAsAe/V/98AH9XhAB/V8gDUEEbP1dAqClAf1f/fEBIA1BBGz9XQLgrAH9X/3yASANQQRs/V0CwB/9X/3wAf1e/VsCoLABACANQQJqIg1BEEgNAAtBACEOA0AgDkEEbCAOQcAAbCoCgCC7QQAqAqCwAbuiIA5BwABsKgKEILtBACoCpLABu6KgIA5BwABsKgKIILtBACoCqLABu6KgIA5BwABsKgKMILtBACoCrLABu6KgIA5BwABsKgKQILtBACoCsLABu6KgIA5BwABsKgKUILtBACoCtLABu6KgIA5BwABsKgKYILtBACoCuLABu6KgIA5BwABsKgKcILtBACoCvLABu6KgIA5BwABsKgKgILtBACoCwLABu6KgIA5BwABsKgKkILtBACoCxLABu6KgIA5BwABsKgKoILtBACoCyLABu6KgIA5BwABsKgKsILtBACoCzLABu6KgIA5BwABsKgKwILtBACoC0LABu6KgIA5BwABsKgK0ILtBACoC1LABu6KgIA5BwABsKgK4ILtBACoC2LABu6KgIA5BwABsKgK8ILtBACoC3LABu6KgtjgC4K8BIA5BAWoiDkEQSA0AC0EAIQ8DQCAPQQRsIA9BBGz9XQLgrwH9XyAPQQRs/V0CgCj9X/3wAf1eEAH9XyAPQQRs/V0CoKYB/V/98QEgD0EEbP1dAqCtAf1f/fIBIA9BBGz9XQKAKf1f/fAB/V79WwKgsAEAIA9BAmoiD0EQSA0AC0EAIRADQCAQQQRsIBBBwABsKgLAKbtBACoCoLABu6IgEEHAAGwqAsQpu0EAKgKksAG7oqAgEEHAAGwqAsgpu0EAKgKosAG7oqAgEEHAAGwqAswpu0EAKgKssAG7oqAgEEHAAGwqAtApu0EAKgKwsAG7oqAgEEHAAGwqAtQpu0EAKgK0sAG7oqAgEEHAAGwqAtgpu0EAKgK4sAG7oqAgEEHAAGwqAtwpu0EAKgK8sAG7oqAgEEHAAGwqAuApu0EAKgLAsAG7oqAgEEHAAGwqAuQpu0EAKgLEsAG7oqAgEEHAAGwqAugpu0EAKgLIsAG7oqAgEEHAAGwqAuwpu0EAKgLMsAG7oqAgEEHAAGwqAvApu0EAKgLQsAG7oqAgEEHAAGwqAvQpu0EAKgLUsAG7oqAgEEHAAGwqAvgpu0EAKgLYsAG7oqAgEEHAAGwqAvwpu0EAKgLcsAG7oqC2OALgrwEgEEEBaiIQQRBIDQALQQAhEQNAIBFBBGwgEUEEbP1dAuCvAf1fIBFBBGz9XQLAMf1f/fAB/V4QAf1fIBFBBGz9XQKgpwH9X/3xASARQQRs/V0C4K0B/V/98gEgEUEEbP1dAsAy/V/98AH9Xv1bAqCwAQAgEUECaiIRQRBIDQALQQAhEgNAIBJBBGwgEkHAAGwqAoAzu0EAKgKgsAG7oiASQcAAbCoChDO7QQAqAqSwAbuioCASQcAAbCoCiDO7QQAqAqiwAbuioCASQcAAbCoCjDO7QQAqAqywAbuioCASQcAAbCoCkDO7QQAqArCwAbuioCASQcAAbCoClDO7QQAqArSwAbuioCASQcAAbCoCmDO7QQAqAriwAbuioCASQcAAbCoCnDO7QQAqArywAbuioCASQcAAbCoCoDO7QQAqAsCwAbuioCASQcAAbCoCpDO7QQAqAsSwAbuioCASQcAAbCoCqDO7QQAqAsiwAbuioCASQcAAbCoCrDO7QQAqAsywAbuioCASQcAAbCoCsDO7QQAqAtCwAbuioCASQcAAbCoCtDO7QQAqAtSwAbuioCASQcAAbCoCuDO7QQAqAtiwAbuioCASQcAAbCoCvDO7QQAqAtywAbuioLY4AuCvASASQQFqIhJBEEgNAAtBACETA0AgE0EEbCATQQRs/V0C4K8B/V8gE0EEbP1dAoA7/V/98AH9XhAB/V8gE0EEbP1dAqCoAf1f/fEBIBNBBGz9XQKgrgH9X/3yASATQQRs/V0CgDz9X/3wAf1e/VsCoLABACATQQJqIhNBEEgNAAtBACEUA0AgFEEEbCAUQcAAbCoCwDy7QQAqAqCwAbuiIBRBwABsKgLEPLtBACoCpLABu6KgIBRBwABsKgLIPLtBACoCqLABu6KgIBRBwABsKgLMPLtBACoCrLABu6KgIBRBwABsKgLQPLtBACoCsLABu6KgIBRBwABsKgLUPLtBACoCtLABu6KgIBRBwABsKgLYPLtBACoCuLABu6KgIBRBwABsKgLcPLtBACoCvLABu6KgIBRBwABsKgLgPLtBACoCwLABu6KgIBRBwABsKgLkPLtBACoCxLABu6KgIBRBwABsKgLoPLtBACoCyLABu6KgIBRBwABsKgLsPLtBACoCzLABu6KgIBRBwABsKgLwPLtBACoC0LABu6KgIBRBwABsKgL0PLtBACoC1LABu6KgIBRBwABsKgL4PLtBACoC2LABu6KgIBRBwABsKgL8PLtBACoC3LABu6KgtjgC4K8BIBRBAWoiFEEQSA0AC0EAIRUDQCAVQQRsIBVBBGz9XQLgrwH9XyAVQQRs/V0CwET9X/3wAf1eEAH9XyAVQQRs/V0CoKkB/V/98QEgFUEEbP1dAuCuAf1f/fIBIBVBBGz9XQLARf1f/fAB/V79WwKgsAEAIBVBAmoiFUEQSA0AC0EAIRYDQCAWQQRsIBZBwABsKgKARrtBACoCoLABu6IgFkHAAGwqAoRGu0EAKgKksAG7oqAgFkHAAGwqAohGu0EAKgKosAG7oqAgFkHAAGwqAoxGu0EAKgKssAG7oqAgFkHAAGwqApBGu0EAKgKwsAG7oqAgFkHAAGwqApRGu0EAKgK0sAG7oqAgFkHAAGwqAphGu0EAKgK4sAG7oqAgFkHAAGwqApxGu0EAKgK8sAG7oqAgFkHAAGwqAqBGu0EAKgLAsAG7oqAgFkHAAGwqAqRGu0EAKgLEsAG7oqAgFkHAAGwqAqhGu0EAKgLIsAG7oqAgFkHAAGwqAqxGu0EAKgLMsAG7oqAgFkHAAGwqArBGu0EAKgLQsAG7oqAgFkHAAGwqArRGu0EAKgLUsAG7oqAgFkHAAGwqArhGu0EAKgLYsAG7oqAgFkHAAGwqArxGu0EAKgLcsAG7oqC2OALgrwEgFkEBaiIWQRBIDQALQQAhFwNAIBdBBGwgF0EEbP1dAuCvAf1fIBdBBGz9XQKATv1f/fAB/V4QAf1fIBdBBGz9XQKgqgH9X/3xASAXQQRs/V0CoK8B/V/98gEgF0EEbP1dAoBP/V/98AH9Xv1bAqCwAQAgF0ECaiIXQRBIDQALQQAhGANAIBhBBGwgGEHAAGwqAsBPu0EAKgKgsAG7oiAYQcAAbCoCxE+7QQAqAqSwAbuioCAYQcAAbCoCyE+7QQAqAqiwAbuioCAYQcAAbCoCzE+7QQAqAqywAbuioCAYQcAAbCoC0E+7QQAqArCwAbuioCAYQcAAbCoC1E+7QQAqArSwAbuioCAYQcAAbCoC2E+7QQAqAriwAbuioCAYQcAAbCoC3E+7QQAqArywAbuioCAYQcAAbCoC4E+7QQAqAsCwAbuioCAYQcAAbCoC5E+7QQAqAsSwAbuioCAYQcAAbCoC6E+7QQAqAsiwAbuioCAYQcAAbCoC7E+7QQAqAsywAbuioCAYQcAAbCoC8E+7QQAqAtCwAbuioCAYQcAAbCoC9E+7QQAqAtSwAbuioCAYQcAAbCoC+E+7QQAqAtiwAbuioCAYQcAAbCoC/E+7QQAqAtywAbuioLY4AuCvASAYQQFqIhhBA0gNAAtBAEEAKgLgrwG7QQAqAoBRu6C2OALwrwFBAEEAKgLkrwG7QQAqAoRRu6C2OAL0rwFBAEEAKgLorwG7QQAqAohRu6C2OAL4rwFEAAAAAAAA8P8hGUEAKgLwrwG7IRogGiAZIBogGWQbIRlBACoC9K8BuyEaIBogGSAaIBlkGyEZQQAqAvivAbshGiAaIBkgGiAZZBshGSAZQQAqAvCvAbsgGaEQAkEAKgL0rwG7IBmhEAKgQQAqAvivAbsgGaEQAqAQA6AhGyADIAVBDGxqKgLAyAG7QQAqAvCvAbuiIAMgBUEMbGoqAsTIAbtBACoC9K8Bu6KgIAMgBUEMbGoqAsjIAbtBACoC+K8Bu6KgIRwgBCAbIByhoCEEIAVBAWoiBSAASA0AC0QAAAAAAADwPyACoyEdIAQgHaIhBCAEDwuqwgcKAXwsfwJ8An8CfCJ/AXwCfwN8OX8gALchAiABQShsIABBAGxqIQMgAUEobCAAQcAAbGohBCABQShsIABBgAFsaiEFIAFBKGwgAEHAAWxqIQYgAUEobCAAQYACbGohByABQShsIABBwAJsaiEIIAFBKGwgAEGAA2xqIQkgAUEobCAAQcADbGohCiABQShsIABBgARsaiELIAFBKGwgAEHABGxqIQwgAUEobCAAQYAFbGohDSABQShsIABBwAVsaiEOIAFBKGwgAEGABmxqIQ8gAUEobCAAQcAGbGohECABQShsIABBgAdsaiERIAFBKGwgAEHAB2xqIRIgAUEobCAAQYAIbGohEyABQShsIABBwAhsaiEUIAFBKGwgAEGACWxqIRUgAUEobCAAQcAJbGohFiABQShsIABBgApsaiEXIAFBKGwgAEHACmxqIRggAUEobCAAQYALbGohGSABQShsIABBwAtsaiEaIAFBKGwgAEGADGxqIRsgAUEobCAAQcAMbGohHCABQShsIABBgA1saiEdIAFBKGwgAEHADWxqIR4gAUEobCAAQYAObGohHyABQShsIABBwA5saiEgIAFBKGwgAEGAD2xqISEgAUEobCAAQcAPbGohIiABQShsIABBgBBsaiEjIAFBKGwgAEHAEGxqISQgAUEQbCElIAFBKGwgAEGAEWxqISYgAUEobCAAQcARbGohJyABQShsIABBgA9saiEoIAFBKGwgAEGADWxqISkgAUEobCAAQYALbGohKiABQShsIABBgAlsaiErIAFBKGwgAEGAB2xqISwgAUEobCAAQYAFbGohLSABQShsIABBgANsaiEuIAJEAAAAAAAA8D9kuCEvIAIgAkQAAAAAAAAAQCAvRAAAAAAAAAAAYhtEAAAAAAAA8D+hoyEwQQBBoKsBakEAQcAA/AsAQQBB4KsBakEAQcAA/AsAQQAhMQNAQQAhMgNAIDJBBGwgMkEQbCoCALsgMUEQbCoCwMgBu6IgMkEQbCoCBLsgMUEQbCoCxMgBu6KgIDJBEGwqAgi7IDFBEGwqAsjIAbuioCAyQRBsKgIMuyAxQRBsKgLMyAG7oqC2OAKgrAEgMkEBaiIyQRBIDQALQQBBACoCoKwBu0EAKgKAArugthAGu7Y4AuCsAUEAQQAqAqSsAbtBACoChAK7oLYQBru2OALkrAFBAEEAKgKorAG7QQAqAogCu6C2EAa7tjgC6KwBQQBBACoCrKwBu0EAKgKMArugthAGu7Y4AuysAUEAQQAqArCsAbtBACoCkAK7oLYQBru2OALwrAFBAEEAKgK0rAG7QQAqApQCu6C2EAa7tjgC9KwBQQBBACoCuKwBu0EAKgKYArugthAGu7Y4AvisAUEAQQAqArysAbtBACoCnAK7oLYQBru2OAL8rAFBAEEAKgLArAG7QQAqAqACu6C2EAa7tjgCgK0BQQBBACoCxKwBu0EAKgKkArugthAGu7Y4AoStAUEAQQAqAsisAbtBACoCqAK7oLYQBru2OAKIrQFBAEEAKgLMrAG7QQAqAqwCu6C2EAa7tjgCjK0BQQBBACoC0KwBu0EAKgKwArugthAGu7Y4ApCtAUEAQQAqAtSsAbtBACoCtAK7oLYQBru2OAKUrQFBAEEAKgLYrAG7QQAqArgCu6C2EAa7tjgCmK0BQQBBACoC3KwBu0EAKgK8ArugthAGu7Y4ApytASADIDFBwABsakEAKgLgrAG7QQAqAqCiAbuhtjgCwMgBIAMgMUHAAGxqQQAqAuSsAbtBACoCpKIBu6G2OALEyAEgAyAxQcAAbGpBACoC6KwBu0EAKgKoogG7obY4AsjIASADIDFBwABsakEAKgLsrAG7QQAqAqyiAbuhtjgCzMgBIAMgMUHAAGxqQQAqAvCsAbtBACoCsKIBu6G2OALQyAEgAyAxQcAAbGpBACoC9KwBu0EAKgK0ogG7obY4AtTIASADIDFBwABsakEAKgL4rAG7QQAqAriiAbuhtjgC2MgBIAMgMUHAAGxqQQAqAvysAbtBACoCvKIBu6G2OALcyAEgAyAxQcAAbGpBACoCgK0Bu0EAKgLAogG7obY4AuDIASADIDFBwABsakEAKgKErQG7QQAqAsSiAbuhtjgC5MgBIAMgMUHAAGxqQQAqAoitAbtBACoCyKIBu6G2OALoyAEgAyAxQcAAbGpBACoCjK0Bu0EAKgLMogG7obY4AuzIASADIDFBwABsakEAKgKQrQG7QQAqAtCiAbuhtjgC8MgBIAMgMUHAAGxqQQAqApStAbtBACoC1KIBu6G2OAL0yAEgAyAxQcAAbGpBACoCmK0Bu0EAKgLYogG7obY4AvjIASADIDFBwABsakEAKgKcrQG7QQAqAtyiAbuhtjgC/MgBQQBBACoCoKsBuyADIDFBwABsaioCwMgBu6C2OAKgqwFBAEEAKgKkqwG7IAMgMUHAAGxqKgLEyAG7oLY4AqSrAUEAQQAqAqirAbsgAyAxQcAAbGoqAsjIAbugtjgCqKsBQQBBACoCrKsBuyADIDFBwABsaioCzMgBu6C2OAKsqwFBAEEAKgKwqwG7IAMgMUHAAGxqKgLQyAG7oLY4ArCrAUEAQQAqArSrAbsgAyAxQcAAbGoqAtTIAbugtjgCtKsBQQBBACoCuKsBuyADIDFBwABsaioC2MgBu6C2OAK4qwFBAEEAKgK8qwG7IAMgMUHAAGxqKgLcyAG7oLY4AryrAUEAQQAqAsCrAbsgAyAxQcAAbGoqAuDIAbugtjgCwKsBQQBBACoCxKsBuyADIDFBwABsaioC5MgBu6C2OALEqwFBAEEAKgLIqwG7IAMgMUHAAGxqKgLoyAG7oLY4AsirAUEAQQAqAsyrAbsgAyAxQcAAbGoqAuzIAbugtjgCzKsBQQBBACoC0KsBuyADIDFBwABsaioC8MgBu6C2OALQqwFBAEEAKgLUqwG7IAMgMUHAAGxqKgL0yAG7oLY4AtSrAUEAQQAqAtirAbsgAyAxQcAAbGoqAvjIAbugtjgC2KsBQQBBACoC3KsBuyADIDFBwABsaioC/MgBu6C2OALcqwFBAEEAKgLgqwG7IAMgMUHAAGxqKgLAyAG7IjMgM6KgtjgC4KsBQQBBACoC5KsBuyADIDFBwABsaioCxMgBuyIzIDOioLY4AuSrAUEAQQAqAuirAbsgAyAxQcAAbGoqAsjIAbsiMyAzoqC2OALoqwFBAEEAKgLsqwG7IAMgMUHAAGxqKgLMyAG7IjMgM6KgtjgC7KsBQQBBACoC8KsBuyADIDFBwABsaioC0MgBuyIzIDOioLY4AvCrAUEAQQAqAvSrAbsgAyAxQcAAbGoqAtTIAbsiMyAzoqC2OAL0qwFBAEEAKgL4qwG7IAMgMUHAAGxqKgLYyAG7IjMgM6KgtjgC+KsBQQBBACoC/KsBuyADIDFBwABsaioC3MgBuyIzIDOioLY4AvyrAUEAQQAqAoCsAbsgAyAxQcAAbGoqAuDIAbsiMyAzoqC2OAKArAFBAEEAKgKErAG7IAMgMUHAAGxqKgLkyAG7IjMgM6KgtjgChKwBQQBBACoCiKwBuyADIDFBwABsaioC6MgBuyIzIDOioLY4AoisAUEAQQAqAoysAbsgAyAxQcAAbGoqAuzIAbsiMyAzoqC2OAKMrAFBAEEAKgKQrAG7IAMgMUHAAGxqKgLwyAG7IjMgM6KgtjgCkKwBQQBBACoClKwBuyADIDFBwABsaioC9MgBuyIzIDOioLY4ApSsAUEAQQAqApisAbsgAyAxQcAAbGoqAvjIAbsiMyAzoqC2OAKYrAFBAEEAKgKcrAG7IAMgMUHAAGxqKgL8yAG7IjMgM6KgtjgCnKwBIAQgMUHAAGxqQQAqAuCsAbtEAAAAAAAA8D9BACoC4KwBu6GitjgCwMgBIAQgMUHAAGxqQQAqAuSsAbtEAAAAAAAA8D9BACoC5KwBu6GitjgCxMgBIAQgMUHAAGxqQQAqAuisAbtEAAAAAAAA8D9BACoC6KwBu6GitjgCyMgBIAQgMUHAAGxqQQAqAuysAbtEAAAAAAAA8D9BACoC7KwBu6GitjgCzMgBIAQgMUHAAGxqQQAqAvCsAbtEAAAAAAAA8D9BACoC8KwBu6GitjgC0MgBIAQgMUHAAGxqQQAqAvSsAbtEAAAAAAAA8D9BACoC9KwBu6GitjgC1MgBIAQgMUHAAGxqQQAqAvisAbtEAAAAAAAA8D9BACoC+KwBu6GitjgC2MgBIAQgMUHAAGxqQQAqAvysAbtEAAAAAAAA8D9BACoC/KwBu6GitjgC3MgBIAQgMUHAAGxqQQAqAoCtAbtEAAAAAAAA8D9BACoCgK0Bu6GitjgC4MgBIAQgMUHAAGxqQQAqAoStAbtEAAAAAAAA8D9BACoChK0Bu6GitjgC5MgBIAQgMUHAAGxqQQAqAoitAbtEAAAAAAAA8D9BACoCiK0Bu6GitjgC6MgBIAQgMUHAAGxqQQAqAoytAbtEAAAAAAAA8D9BACoCjK0Bu6GitjgC7MgBIAQgMUHAAGxqQQAqApCtAbtEAAAAAAAA8D9BACoCkK0Bu6GitjgC8MgBIAQgMUHAAGxqQQAqApStAbtEAAAAAAAA8D9BACoClK0Bu6GitjgC9MgBIAQgMUHAAGxqQQAqApitAbtEAAAAAAAA8D9BACoCmK0Bu6GitjgC+MgBIAQgMUHAAGxqQQAqApytAbtEAAAAAAAA8D9BACoCnK0Bu6GitjgC/MgBIDFBAWoiMSAASA0AC0QAAAAAAADwPyACoyE0IABBAUoEQEEAQQAqAqCrAbsgNKK2OAKgqwFBAEEAKgKkqwG7IDSitjgCpKsBQQBBACoCqKsBuyA0orY4AqirAUEAQQAqAqyrAbsgNKK2OAKsqwFBAEEAKgKwqwG7IDSitjgCsKsBQQBBACoCtKsBuyA0orY4ArSrAUEAQQAqArirAbsgNKK2OAK4qwFBAEEAKgK8qwG7IDSitjgCvKsBQQBBACoCwKsBuyA0orY4AsCrAUEAQQAqAsSrAbsgNKK2OALEqwFBAEEAKgLIqwG7IDSitjgCyKsBQQBBACoCzKsBuyA0orY4AsyrAUEAQQAqAtCrAbsgNKK2OALQqwFBAEEAKgLUqwG7IDSitjgC1KsBQQBBACoC2KsBuyA0orY4AtirAUEAQQAqAtyrAbsgNKK2OALcqwFBAEEAKgLgqwG7IDSitjgC4KsBQQBBACoC5KsBuyA0orY4AuSrAUEAQQAqAuirAbsgNKK2OALoqwFBAEEAKgLsqwG7IDSitjgC7KsBQQBBACoC8KsBuyA0orY4AvCrAUEAQQAqAvSrAbsgNKK2OAL0qwFBAEEAKgL4qwG7IDSitjgC+KsBQQBBACoC/KsBuyA0orY4AvyrAUEAQQAqAoCsAbsgNKK2OAKArAFBAEEAKgKErAG7IDSitjgChKwBQQBBACoCiKwBuyA0orY4AoisAUEAQQAqAoysAbsgNKK2OAKMrAFBAEEAKgKQrAG7IDSitjgCkKwBQQBBACoClKwBuyA0orY4ApSsAUEAQQAqApisAbsgNKK2OAKYrAFBAEEAKgKcrAG7IDSitjgCnKwBC0EAQQAqAuCrAbtBACoCoKsBuyIzIDOiobY4AqCsAUEAQQAqAuSrAbtBACoCpKsBuyIzIDOiobY4AqSsAUEAQQAqAuirAbtBACoCqKsBuyIzIDOiobY4AqisAUEAQQAqAuyrAbtBACoCrKsBuyIzIDOiobY4AqysAUEAQQAqAvCrAbtBACoCsKsBuyIzIDOiobY4ArCsAUEAQQAqAvSrAbtBACoCtKsBuyIzIDOiobY4ArSsAUEAQQAqAvirAbtBACoCuKsBuyIzIDOiobY4ArisAUEAQQAqAvyrAbtBACoCvKsBuyIzIDOiobY4ArysAUEAQQAqAoCsAbtBACoCwKsBuyIzIDOiobY4AsCsAUEAQQAqAoSsAbtBACoCxKsBuyIzIDOiobY4AsSsAUEAQQAqAoisAbtBACoCyKsBuyIzIDOiobY4AsisAUEAQQAqAoysAbtBACoCzKsBuyIzIDOiobY4AsysAUEAQQAqApCsAbtBACoC0KsBuyIzIDOiobY4AtCsAUEAQQAqApSsAbtBACoC1KsBuyIzIDOiobY4AtSsAUEAQQAqApisAbtBACoC2KsBuyIzIDOiobY4AtisAUEAQQAqApysAbtBACoC3KsBuyIzIDOiobY4AtysAUEARAAAAAAAAAAAQQAqAqCsAbultjgC4KsBQQBEAAAAAAAAAABBACoCpKwBu6W2OALkqwFBAEQAAAAAAAAAAEEAKgKorAG7pbY4AuirAUEARAAAAAAAAAAAQQAqAqysAbultjgC7KsBQQBEAAAAAAAAAABBACoCsKwBu6W2OALwqwFBAEQAAAAAAAAAAEEAKgK0rAG7pbY4AvSrAUEARAAAAAAAAAAAQQAqArisAbultjgC+KsBQQBEAAAAAAAAAABBACoCvKwBu6W2OAL8qwFBAEQAAAAAAAAAAEEAKgLArAG7pbY4AoCsAUEARAAAAAAAAAAAQQAqAsSsAbultjgChKwBQQBEAAAAAAAAAABBACoCyKwBu6W2OAKIrAFBAEQAAAAAAAAAAEEAKgLMrAG7pbY4AoysAUEARAAAAAAAAAAAQQAqAtCsAbultjgCkKwBQQBEAAAAAAAAAABBACoC1KwBu6W2OAKUrAFBAEQAAAAAAAAAAEEAKgLYrAG7pbY4ApisAUEARAAAAAAAAAAAQQAqAtysAbultjgCnKwBQQAhNQNAIDVBBGz9DM3MzMzMzOw/zczMzMzM7D8gNUEEbP1dAqCiAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IDVBBGz9XQKgogH9XyA1QQRs/V0CoKsB/V/98AH98gH98AH9Xv1bAuCsAQAgNUECaiI1QRBIDQALQQAhNgNAIDZBBGz9DM3MzMzMzOw/zczMzMzM7D8gNkEEbP1dAuCiAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IDZBBGz9XQLgqwH9XyAw/RT98gH98gH98AEgNkEEbP1dAuCiAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqCtAQAgNkECaiI2QRBIDQALQQBBACoC4KsBu0TxaOOItfjkPqCftjgC4K0BQQBBACoC5KsBu0TxaOOItfjkPqCftjgC5K0BQQBBACoC6KsBu0TxaOOItfjkPqCftjgC6K0BQQBBACoC7KsBu0TxaOOItfjkPqCftjgC7K0BQQBBACoC8KsBu0TxaOOItfjkPqCftjgC8K0BQQBBACoC9KsBu0TxaOOItfjkPqCftjgC9K0BQQBBACoC+KsBu0TxaOOItfjkPqCftjgC+K0BQQBBACoC/KsBu0TxaOOItfjkPqCftjgC/K0BQQBBACoCgKwBu0TxaOOItfjkPqCftjgCgK4BQQBBACoChKwBu0TxaOOItfjkPqCftjgChK4BQQBBACoCiKwBu0TxaOOItfjkPqCftjgCiK4BQQBBACoCjKwBu0TxaOOItfjkPqCftjgCjK4BQQBBACoCkKwBu0TxaOOItfjkPqCftjgCkK4BQQBBACoClKwBu0TxaOOItfjkPqCftjgClK4BQQBBACoCmKwBu0TxaOOItfjkPqCftjgCmK4BQQBBACoCnKwBu0TxaOOItfjkPqCftjgCnK4BQQBBACoCwAK7QQAqAuCtAbujtjgC4KsBQQBBACoCxAK7QQAqAuStAbujtjgC5KsBQQBBACoCyAK7QQAqAuitAbujtjgC6KsBQQBBACoCzAK7QQAqAuytAbujtjgC7KsBQQBBACoC0AK7QQAqAvCtAbujtjgC8KsBQQBBACoC1AK7QQAqAvStAbujtjgC9KsBQQBBACoC2AK7QQAqAvitAbujtjgC+KsBQQBBACoC3AK7QQAqAvytAbujtjgC/KsBQQBBACoC4AK7QQAqAoCuAbujtjgCgKwBQQBBACoC5AK7QQAqAoSuAbujtjgChKwBQQBBACoC6AK7QQAqAoiuAbujtjgCiKwBQQBBACoC7AK7QQAqAoyuAbujtjgCjKwBQQBBACoC8AK7QQAqApCuAbujtjgCkKwBQQBBACoC9AK7QQAqApSuAbujtjgClKwBQQBBACoC+AK7QQAqApiuAbujtjgCmKwBQQBBACoC/AK7QQAqApyuAbujtjgCnKwBQQBBoK4BakEAQcAA/AsAQQBB4K4BakEAQcAA/AsAQQAhNwNAIAUgN0HAAGxqIAMgN0HAAGxqKgLAyAG7QQAqAqCrAbuhtjgCwMgBIAUgN0HAAGxqIAMgN0HAAGxqKgLEyAG7QQAqAqSrAbuhtjgCxMgBIAUgN0HAAGxqIAMgN0HAAGxqKgLIyAG7QQAqAqirAbuhtjgCyMgBIAUgN0HAAGxqIAMgN0HAAGxqKgLMyAG7QQAqAqyrAbuhtjgCzMgBIAUgN0HAAGxqIAMgN0HAAGxqKgLQyAG7QQAqArCrAbuhtjgC0MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLUyAG7QQAqArSrAbuhtjgC1MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLYyAG7QQAqArirAbuhtjgC2MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLcyAG7QQAqAryrAbuhtjgC3MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLgyAG7QQAqAsCrAbuhtjgC4MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLkyAG7QQAqAsSrAbuhtjgC5MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLoyAG7QQAqAsirAbuhtjgC6MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLsyAG7QQAqAsyrAbuhtjgC7MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLwyAG7QQAqAtCrAbuhtjgC8MgBIAUgN0HAAGxqIAMgN0HAAGxqKgL0yAG7QQAqAtSrAbuhtjgC9MgBIAUgN0HAAGxqIAMgN0HAAGxqKgL4yAG7QQAqAtirAbuhtjgC+MgBIAUgN0HAAGxqIAMgN0HAAGxqKgL8yAG7QQAqAtyrAbuhtjgC/MgBIAYgN0HAAGxqIAUgN0HAAGxqKgLAyAG7QQAqAuCrAbuiQQAqAoADu6C2OALAyAEgBiA3QcAAbGogBSA3QcAAbGoqAsTIAbtBACoC5KsBu6JBACoChAO7oLY4AsTIASAGIDdBwABsaiAFIDdBwABsaioCyMgBu0EAKgLoqwG7okEAKgKIA7ugtjgCyMgBIAYgN0HAAGxqIAUgN0HAAGxqKgLMyAG7QQAqAuyrAbuiQQAqAowDu6C2OALMyAEgBiA3QcAAbGogBSA3QcAAbGoqAtDIAbtBACoC8KsBu6JBACoCkAO7oLY4AtDIASAGIDdBwABsaiAFIDdBwABsaioC1MgBu0EAKgL0qwG7okEAKgKUA7ugtjgC1MgBIAYgN0HAAGxqIAUgN0HAAGxqKgLYyAG7QQAqAvirAbuiQQAqApgDu6C2OALYyAEgBiA3QcAAbGogBSA3QcAAbGoqAtzIAbtBACoC/KsBu6JBACoCnAO7oLY4AtzIASAGIDdBwABsaiAFIDdBwABsaioC4MgBu0EAKgKArAG7okEAKgKgA7ugtjgC4MgBIAYgN0HAAGxqIAUgN0HAAGxqKgLkyAG7QQAqAoSsAbuiQQAqAqQDu6C2OALkyAEgBiA3QcAAbGogBSA3QcAAbGoqAujIAbtBACoCiKwBu6JBACoCqAO7oLY4AujIASAGIDdBwABsaiAFIDdBwABsaioC7MgBu0EAKgKMrAG7okEAKgKsA7ugtjgC7MgBIAYgN0HAAGxqIAUgN0HAAGxqKgLwyAG7QQAqApCsAbuiQQAqArADu6C2OALwyAEgBiA3QcAAbGogBSA3QcAAbGoqAvTIAbtBACoClKwBu6JBACoCtAO7oLY4AvTIASAGIDdBwABsaiAFIDdBwABsaioC+MgBu0EAKgKYrAG7okEAKgK4A7ugtjgC+MgBIAYgN0HAAGxqIAUgN0HAAGxqKgL8yAG7QQAqApysAbuiQQAqArwDu6C2OAL8yAFBACE4A0AgOEEEbCA4QcAAbCoCwAO7IAYgN0HAAGxqKgLAyAG7oiA4QcAAbCoCxAO7IAYgN0HAAGxqKgLEyAG7oqAgOEHAAGwqAsgDuyAGIDdBwABsaioCyMgBu6KgIDhBwABsKgLMA7sgBiA3QcAAbGoqAszIAbuioCA4QcAAbCoC0AO7IAYgN0HAAGxqKgLQyAG7oqAgOEHAAGwqAtQDuyAGIDdBwABsaioC1MgBu6KgIDhBwABsKgLYA7sgBiA3QcAAbGoqAtjIAbuioCA4QcAAbCoC3AO7IAYgN0HAAGxqKgLcyAG7oqAgOEHAAGwqAuADuyAGIDdBwABsaioC4MgBu6KgIDhBwABsKgLkA7sgBiA3QcAAbGoqAuTIAbuioCA4QcAAbCoC6AO7IAYgN0HAAGxqKgLoyAG7oqAgOEHAAGwqAuwDuyAGIDdBwABsaioC7MgBu6KgIDhBwABsKgLwA7sgBiA3QcAAbGoqAvDIAbuioCA4QcAAbCoC9AO7IAYgN0HAAGxqKgL0yAG7oqAgOEHAAGwqAvgDuyAGIDdBwABsaioC+MgBu6KgIDhBwABsKgL8A7sgBiA3QcAAbGoqAvzIAbuioLY4AqCvASA4QQFqIjhBEEgNAAtBAEEAKgKgrwG7QQAqAsALu6C2EAa7tjgC4K8BQQBBACoCpK8Bu0EAKgLEC7ugthAGu7Y4AuSvAUEAQQAqAqivAbtBACoCyAu7oLYQBru2OALorwFBAEEAKgKsrwG7QQAqAswLu6C2EAa7tjgC7K8BQQBBACoCsK8Bu0EAKgLQC7ugthAGu7Y4AvCvAUEAQQAqArSvAbtBACoC1Au7oLYQBru2OAL0rwFBAEEAKgK4rwG7QQAqAtgLu6C2EAa7tjgC+K8BQQBBACoCvK8Bu0EAKgLcC7ugthAGu7Y4AvyvAUEAQQAqAsCvAbtBACoC4Au7oLYQBru2OAKAsAFBAEEAKgLErwG7QQAqAuQLu6C2EAa7tjgChLABQQBBACoCyK8Bu0EAKgLoC7ugthAGu7Y4AoiwAUEAQQAqAsyvAbtBACoC7Au7oLYQBru2OAKMsAFBAEEAKgLQrwG7QQAqAvALu6C2EAa7tjgCkLABQQBBACoC1K8Bu0EAKgL0C7ugthAGu7Y4ApSwAUEAQQAqAtivAbtBACoC+Au7oLYQBru2OAKYsAFBAEEAKgLcrwG7QQAqAvwLu6C2EAa7tjgCnLABIAcgN0HAAGxqQQAqAuCvAbtBACoCoKMBu6G2OALAyAEgByA3QcAAbGpBACoC5K8Bu0EAKgKkowG7obY4AsTIASAHIDdBwABsakEAKgLorwG7QQAqAqijAbuhtjgCyMgBIAcgN0HAAGxqQQAqAuyvAbtBACoCrKMBu6G2OALMyAEgByA3QcAAbGpBACoC8K8Bu0EAKgKwowG7obY4AtDIASAHIDdBwABsakEAKgL0rwG7QQAqArSjAbuhtjgC1MgBIAcgN0HAAGxqQQAqAvivAbtBACoCuKMBu6G2OALYyAEgByA3QcAAbGpBACoC/K8Bu0EAKgK8owG7obY4AtzIASAHIDdBwABsakEAKgKAsAG7QQAqAsCjAbuhtjgC4MgBIAcgN0HAAGxqQQAqAoSwAbtBACoCxKMBu6G2OALkyAEgByA3QcAAbGpBACoCiLABu0EAKgLIowG7obY4AujIASAHIDdBwABsakEAKgKMsAG7QQAqAsyjAbuhtjgC7MgBIAcgN0HAAGxqQQAqApCwAbtBACoC0KMBu6G2OALwyAEgByA3QcAAbGpBACoClLABu0EAKgLUowG7obY4AvTIASAHIDdBwABsakEAKgKYsAG7QQAqAtijAbuhtjgC+MgBIAcgN0HAAGxqQQAqApywAbtBACoC3KMBu6G2OAL8yAFBAEEAKgKgrgG7IAcgN0HAAGxqKgLAyAG7oLY4AqCuAUEAQQAqAqSuAbsgByA3QcAAbGoqAsTIAbugtjgCpK4BQQBBACoCqK4BuyAHIDdBwABsaioCyMgBu6C2OAKorgFBAEEAKgKsrgG7IAcgN0HAAGxqKgLMyAG7oLY4AqyuAUEAQQAqArCuAbsgByA3QcAAbGoqAtDIAbugtjgCsK4BQQBBACoCtK4BuyAHIDdBwABsaioC1MgBu6C2OAK0rgFBAEEAKgK4rgG7IAcgN0HAAGxqKgLYyAG7oLY4AriuAUEAQQAqAryuAbsgByA3QcAAbGoqAtzIAbugtjgCvK4BQQBBACoCwK4BuyAHIDdBwABsaioC4MgBu6C2OALArgFBAEEAKgLErgG7IAcgN0HAAGxqKgLkyAG7oLY4AsSuAUEAQQAqAsiuAbsgByA3QcAAbGoqAujIAbugtjgCyK4BQQBBACoCzK4BuyAHIDdBwABsaioC7MgBu6C2OALMrgFBAEEAKgLQrgG7IAcgN0HAAGxqKgLwyAG7oLY4AtCuAUEAQQAqAtSuAbsgByA3QcAAbGoqAvTIAbugtjgC1K4BQQBBACoC2K4BuyAHIDdBwABsaioC+MgBu6C2OALYrgFBAEEAKgLcrgG7IAcgN0HAAGxqKgL8yAG7oLY4AtyuAUEAQQAqAuCuAbsgByA3QcAAbGoqAsDIAbsiMyAzoqC2OALgrgFBAEEAKgLkrgG7IAcgN0HAAGxqKgLEyAG7IjMgM6KgtjgC5K4BQQBBACoC6K4BuyAHIDdBwABsaioCyMgBuyIzIDOioLY4AuiuAUEAQQAqAuyuAbsgByA3QcAAbGoqAszIAbsiMyAzoqC2OALsrgFBAEEAKgLwrgG7IAcgN0HAAGxqKgLQyAG7IjMgM6KgtjgC8K4BQQBBACoC9K4BuyAHIDdBwABsaioC1MgBuyIzIDOioLY4AvSuAUEAQQAqAviuAbsgByA3QcAAbGoqAtjIAbsiMyAzoqC2OAL4rgFBAEEAKgL8rgG7IAcgN0HAAGxqKgLcyAG7IjMgM6KgtjgC/K4BQQBBACoCgK8BuyAHIDdBwABsaioC4MgBuyIzIDOioLY4AoCvAUEAQQAqAoSvAbsgByA3QcAAbGoqAuTIAbsiMyAzoqC2OAKErwFBAEEAKgKIrwG7IAcgN0HAAGxqKgLoyAG7IjMgM6KgtjgCiK8BQQBBACoCjK8BuyAHIDdBwABsaioC7MgBuyIzIDOioLY4AoyvAUEAQQAqApCvAbsgByA3QcAAbGoqAvDIAbsiMyAzoqC2OAKQrwFBAEEAKgKUrwG7IAcgN0HAAGxqKgL0yAG7IjMgM6KgtjgClK8BQQBBACoCmK8BuyAHIDdBwABsaioC+MgBuyIzIDOioLY4ApivAUEAQQAqApyvAbsgByA3QcAAbGoqAvzIAbsiMyAzoqC2OAKcrwEgCCA3QcAAbGpBACoC4K8Bu0QAAAAAAADwP0EAKgLgrwG7oaK2OALAyAEgCCA3QcAAbGpBACoC5K8Bu0QAAAAAAADwP0EAKgLkrwG7oaK2OALEyAEgCCA3QcAAbGpBACoC6K8Bu0QAAAAAAADwP0EAKgLorwG7oaK2OALIyAEgCCA3QcAAbGpBACoC7K8Bu0QAAAAAAADwP0EAKgLsrwG7oaK2OALMyAEgCCA3QcAAbGpBACoC8K8Bu0QAAAAAAADwP0EAKgLwrwG7oaK2OALQyAEgCCA3QcAAbGpBACoC9K8Bu0QAAAAAAADwP0EAKgL0rwG7oaK2OALUyAEgCCA3QcAAbGpBACoC+K8Bu0QAAAAAAADwP0EAKgL4rwG7oaK2OALYyAEgCCA3QcAAbGpBACoC/K8Bu0QAAAAAAADwP0EAKgL8rwG7oaK2OALcyAEgCCA3QcAAbGpBACoCgLABu0QAAAAAAADwP0EAKgKAsAG7oaK2OALgyAEgCCA3QcAAbGpBACoChLABu0QAAAAAAADwP0EAKgKEsAG7oaK2OALkyAEgCCA3QcAAbGpBACoCiLABu0QAAAAAAADwP0EAKgKIsAG7oaK2OALoyAEgCCA3QcAAbGpBACoCjLABu0QAAAAAAADwP0EAKgKMsAG7oaK2OALsyAEgCCA3QcAAbGpBACoCkLABu0QAAAAAAADwP0EAKgKQsAG7oaK2OALwyAEgCCA3QcAAbGpBACoClLABu0QAAAAAAADwP0EAKgKUsAG7oaK2OAL0yAEgCCA3QcAAbGpBACoCmLABu0QAAAAAAADwP0EAKgKYsAG7oaK2OAL4yAEgCCA3QcAAbGpBACoCnLABu0QAAAAAAADwP0EAKgKcsAG7oaK2OAL8yAEgN0EBaiI3IABIDQALIABBAUoEQEEAQQAqAqCuAbsgNKK2OAKgrgFBAEEAKgKkrgG7IDSitjgCpK4BQQBBACoCqK4BuyA0orY4AqiuAUEAQQAqAqyuAbsgNKK2OAKsrgFBAEEAKgKwrgG7IDSitjgCsK4BQQBBACoCtK4BuyA0orY4ArSuAUEAQQAqAriuAbsgNKK2OAK4rgFBAEEAKgK8rgG7IDSitjgCvK4BQQBBACoCwK4BuyA0orY4AsCuAUEAQQAqAsSuAbsgNKK2OALErgFBAEEAKgLIrgG7IDSitjgCyK4BQQBBACoCzK4BuyA0orY4AsyuAUEAQQAqAtCuAbsgNKK2OALQrgFBAEEAKgLUrgG7IDSitjgC1K4BQQBBACoC2K4BuyA0orY4AtiuAUEAQQAqAtyuAbsgNKK2OALcrgFBAEEAKgLgrgG7IDSitjgC4K4BQQBBACoC5K4BuyA0orY4AuSuAUEAQQAqAuiuAbsgNKK2OALorgFBAEEAKgLsrgG7IDSitjgC7K4BQQBBACoC8K4BuyA0orY4AvCuAUEAQQAqAvSuAbsgNKK2OAL0rgFBAEEAKgL4rgG7IDSitjgC+K4BQQBBACoC/K4BuyA0orY4AvyuAUEAQQAqAoCvAbsgNKK2OAKArwFBAEEAKgKErwG7IDSitjgChK8BQQBBACoCiK8BuyA0orY4AoivAUEAQQAqAoyvAbsgNKK2OAKMrwFBAEEAKgKQrwG7IDSitjgCkK8BQQBBACoClK8BuyA0orY4ApSvAUEAQQAqApivAbsgNKK2OAKYrwFBAEEAKgKcrwG7IDSitjgCnK8BC0EAQQAqAuCuAbtBACoCoK4BuyIzIDOiobY4AqCvAUEAQQAqAuSuAbtBACoCpK4BuyIzIDOiobY4AqSvAUEAQQAqAuiuAbtBACoCqK4BuyIzIDOiobY4AqivAUEAQQAqAuyuAbtBACoCrK4BuyIzIDOiobY4AqyvAUEAQQAqAvCuAbtBACoCsK4BuyIzIDOiobY4ArCvAUEAQQAqAvSuAbtBACoCtK4BuyIzIDOiobY4ArSvAUEAQQAqAviuAbtBACoCuK4BuyIzIDOiobY4ArivAUEAQQAqAvyuAbtBACoCvK4BuyIzIDOiobY4AryvAUEAQQAqAoCvAbtBACoCwK4BuyIzIDOiobY4AsCvAUEAQQAqAoSvAbtBACoCxK4BuyIzIDOiobY4AsSvAUEAQQAqAoivAbtBACoCyK4BuyIzIDOiobY4AsivAUEAQQAqAoyvAbtBACoCzK4BuyIzIDOiobY4AsyvAUEAQQAqApCvAbtBACoC0K4BuyIzIDOiobY4AtCvAUEAQQAqApSvAbtBACoC1K4BuyIzIDOiobY4AtSvAUEAQQAqApivAbtBACoC2K4BuyIzIDOiobY4AtivAUEAQQAqApyvAbtBACoC3K4BuyIzIDOiobY4AtyvAUEARAAAAAAAAAAAQQAqAqCvAbultjgC4K4BQQBEAAAAAAAAAABBACoCpK8Bu6W2OALkrgFBAEQAAAAAAAAAAEEAKgKorwG7pbY4AuiuAUEARAAAAAAAAAAAQQAqAqyvAbultjgC7K4BQQBEAAAAAAAAAABBACoCsK8Bu6W2OALwrgFBAEQAAAAAAAAAAEEAKgK0rwG7pbY4AvSuAUEARAAAAAAAAAAAQQAqArivAbultjgC+K4BQQBEAAAAAAAAAABBACoCvK8Bu6W2OAL8rgFBAEQAAAAAAAAAAEEAKgLArwG7pbY4AoCvAUEARAAAAAAAAAAAQQAqAsSvAbultjgChK8BQQBEAAAAAAAAAABBACoCyK8Bu6W2OAKIrwFBAEQAAAAAAAAAAEEAKgLMrwG7pbY4AoyvAUEARAAAAAAAAAAAQQAqAtCvAbultjgCkK8BQQBEAAAAAAAAAABBACoC1K8Bu6W2OAKUrwFBAEQAAAAAAAAAAEEAKgLYrwG7pbY4ApivAUEARAAAAAAAAAAAQQAqAtyvAbultjgCnK8BQQAhOQNAIDlBBGz9DM3MzMzMzOw/zczMzMzM7D8gOUEEbP1dAqCjAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IDlBBGz9XQKgowH9XyA5QQRs/V0CoK4B/V/98AH98gH98AH9Xv1bAuCvAQAgOUECaiI5QRBIDQALQQAhOgNAIDpBBGz9DM3MzMzMzOw/zczMzMzM7D8gOkEEbP1dAuCjAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IDpBBGz9XQLgrgH9XyAw/RT98gH98gH98AEgOkEEbP1dAuCjAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqCwAQAgOkECaiI6QRBIDQALQQBBACoC4K4Bu0TxaOOItfjkPqCftjgC4LABQQBBACoC5K4Bu0TxaOOItfjkPqCftjgC5LABQQBBACoC6K4Bu0TxaOOItfjkPqCftjgC6LABQQBBACoC7K4Bu0TxaOOItfjkPqCftjgC7LABQQBBACoC8K4Bu0TxaOOItfjkPqCftjgC8LABQQBBACoC9K4Bu0TxaOOItfjkPqCftjgC9LABQQBBACoC+K4Bu0TxaOOItfjkPqCftjgC+LABQQBBACoC/K4Bu0TxaOOItfjkPqCftjgC/LABQQBBACoCgK8Bu0TxaOOItfjkPqCftjgCgLEBQQBBACoChK8Bu0TxaOOItfjkPqCftjgChLEBQQBBACoCiK8Bu0TxaOOItfjkPqCftjgCiLEBQQBBACoCjK8Bu0TxaOOItfjkPqCftjgCjLEBQQBBACoCkK8Bu0TxaOOItfjkPqCftjgCkLEBQQBBACoClK8Bu0TxaOOItfjkPqCftjgClLEBQQBBACoCmK8Bu0TxaOOItfjkPqCftjgCmLEBQQBBACoCnK8Bu0TxaOOItfjkPqCftjgCnLEBQQBBACoCgAy7QQAqAuCwAbujtjgC4K4BQQBBACoChAy7QQAqAuSwAbujtjgC5K4BQQBBACoCiAy7QQAqAuiwAbujtjgC6K4BQQBBACoCjAy7QQAqAuywAbujtjgC7K4BQQBBACoCkAy7QQAqAvCwAbujtjgC8K4BQQBBACoClAy7QQAqAvSwAbujtjgC9K4BQQBBACoCmAy7QQAqAviwAbujtjgC+K4BQQBBACoCnAy7QQAqAvywAbujtjgC/K4BQQBBACoCoAy7QQAqAoCxAbujtjgCgK8BQQBBACoCpAy7QQAqAoSxAbujtjgChK8BQQBBACoCqAy7QQAqAoixAbujtjgCiK8BQQBBACoCrAy7QQAqAoyxAbujtjgCjK8BQQBBACoCsAy7QQAqApCxAbujtjgCkK8BQQBBACoCtAy7QQAqApSxAbujtjgClK8BQQBBACoCuAy7QQAqApixAbujtjgCmK8BQQBBACoCvAy7QQAqApyxAbujtjgCnK8BQQBBoLEBakEAQcAA/AsAQQBB4LEBakEAQcAA/AsAQQAhOwNAIAkgO0HAAGxqIAcgO0HAAGxqKgLAyAG7QQAqAqCuAbuhtjgCwMgBIAkgO0HAAGxqIAcgO0HAAGxqKgLEyAG7QQAqAqSuAbuhtjgCxMgBIAkgO0HAAGxqIAcgO0HAAGxqKgLIyAG7QQAqAqiuAbuhtjgCyMgBIAkgO0HAAGxqIAcgO0HAAGxqKgLMyAG7QQAqAqyuAbuhtjgCzMgBIAkgO0HAAGxqIAcgO0HAAGxqKgLQyAG7QQAqArCuAbuhtjgC0MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLUyAG7QQAqArSuAbuhtjgC1MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLYyAG7QQAqAriuAbuhtjgC2MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLcyAG7QQAqAryuAbuhtjgC3MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLgyAG7QQAqAsCuAbuhtjgC4MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLkyAG7QQAqAsSuAbuhtjgC5MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLoyAG7QQAqAsiuAbuhtjgC6MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLsyAG7QQAqAsyuAbuhtjgC7MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLwyAG7QQAqAtCuAbuhtjgC8MgBIAkgO0HAAGxqIAcgO0HAAGxqKgL0yAG7QQAqAtSuAbuhtjgC9MgBIAkgO0HAAGxqIAcgO0HAAGxqKgL4yAG7QQAqAtiuAbuhtjgC+MgBIAkgO0HAAGxqIAcgO0HAAGxqKgL8yAG7QQAqAtyuAbuhtjgC/MgBIAogO0HAAGxqIAkgO0HAAGxqKgLAyAG7QQAqAuCuAbuiQQAqAsAMu6C2OALAyAEgCiA7QcAAbGogCSA7QcAAbGoqAsTIAbtBACoC5K4Bu6JBACoCxAy7oLY4AsTIASAKIDtBwABsaiAJIDtBwABsaioCyMgBu0EAKgLorgG7okEAKgLIDLugtjgCyMgBIAogO0HAAGxqIAkgO0HAAGxqKgLMyAG7QQAqAuyuAbuiQQAqAswMu6C2OALMyAEgCiA7QcAAbGogCSA7QcAAbGoqAtDIAbtBACoC8K4Bu6JBACoC0Ay7oLY4AtDIASAKIDtBwABsaiAJIDtBwABsaioC1MgBu0EAKgL0rgG7okEAKgLUDLugtjgC1MgBIAogO0HAAGxqIAkgO0HAAGxqKgLYyAG7QQAqAviuAbuiQQAqAtgMu6C2OALYyAEgCiA7QcAAbGogCSA7QcAAbGoqAtzIAbtBACoC/K4Bu6JBACoC3Ay7oLY4AtzIASAKIDtBwABsaiAJIDtBwABsaioC4MgBu0EAKgKArwG7okEAKgLgDLugtjgC4MgBIAogO0HAAGxqIAkgO0HAAGxqKgLkyAG7QQAqAoSvAbuiQQAqAuQMu6C2OALkyAEgCiA7QcAAbGogCSA7QcAAbGoqAujIAbtBACoCiK8Bu6JBACoC6Ay7oLY4AujIASAKIDtBwABsaiAJIDtBwABsaioC7MgBu0EAKgKMrwG7okEAKgLsDLugtjgC7MgBIAogO0HAAGxqIAkgO0HAAGxqKgLwyAG7QQAqApCvAbuiQQAqAvAMu6C2OALwyAEgCiA7QcAAbGogCSA7QcAAbGoqAvTIAbtBACoClK8Bu6JBACoC9Ay7oLY4AvTIASAKIDtBwABsaiAJIDtBwABsaioC+MgBu0EAKgKYrwG7okEAKgL4DLugtjgC+MgBIAogO0HAAGxqIAkgO0HAAGxqKgL8yAG7QQAqApyvAbuiQQAqAvwMu6C2OAL8yAFBACE8A0AgPEEEbCA8QcAAbCoCgA27IAogO0HAAGxqKgLAyAG7oiA8QcAAbCoChA27IAogO0HAAGxqKgLEyAG7oqAgPEHAAGwqAogNuyAKIDtBwABsaioCyMgBu6KgIDxBwABsKgKMDbsgCiA7QcAAbGoqAszIAbuioCA8QcAAbCoCkA27IAogO0HAAGxqKgLQyAG7oqAgPEHAAGwqApQNuyAKIDtBwABsaioC1MgBu6KgIDxBwABsKgKYDbsgCiA7QcAAbGoqAtjIAbuioCA8QcAAbCoCnA27IAogO0HAAGxqKgLcyAG7oqAgPEHAAGwqAqANuyAKIDtBwABsaioC4MgBu6KgIDxBwABsKgKkDbsgCiA7QcAAbGoqAuTIAbuioCA8QcAAbCoCqA27IAogO0HAAGxqKgLoyAG7oqAgPEHAAGwqAqwNuyAKIDtBwABsaioC7MgBu6KgIDxBwABsKgKwDbsgCiA7QcAAbGoqAvDIAbuioCA8QcAAbCoCtA27IAogO0HAAGxqKgL0yAG7oqAgPEHAAGwqArgNuyAKIDtBwABsaioC+MgBu6KgIDxBwABsKgK8DbsgCiA7QcAAbGoqAvzIAbuioLY4AqCyASA8QQFqIjxBEEgNAAtBAEEAKgKgsgG7QQAqAoAVu6C2EAa7tjgC4LIBQQBBACoCpLIBu0EAKgKEFbugthAGu7Y4AuSyAUEAQQAqAqiyAbtBACoCiBW7oLYQBru2OALosgFBAEEAKgKssgG7QQAqAowVu6C2EAa7tjgC7LIBQQBBACoCsLIBu0EAKgKQFbugthAGu7Y4AvCyAUEAQQAqArSyAbtBACoClBW7oLYQBru2OAL0sgFBAEEAKgK4sgG7QQAqApgVu6C2EAa7tjgC+LIBQQBBACoCvLIBu0EAKgKcFbugthAGu7Y4AvyyAUEAQQAqAsCyAbtBACoCoBW7oLYQBru2OAKAswFBAEEAKgLEsgG7QQAqAqQVu6C2EAa7tjgChLMBQQBBACoCyLIBu0EAKgKoFbugthAGu7Y4AoizAUEAQQAqAsyyAbtBACoCrBW7oLYQBru2OAKMswFBAEEAKgLQsgG7QQAqArAVu6C2EAa7tjgCkLMBQQBBACoC1LIBu0EAKgK0FbugthAGu7Y4ApSzAUEAQQAqAtiyAbtBACoCuBW7oLYQBru2OAKYswFBAEEAKgLcsgG7QQAqArwVu6C2EAa7tjgCnLMBIAsgO0HAAGxqQQAqAuCyAbtBACoCoKQBu6G2OALAyAEgCyA7QcAAbGpBACoC5LIBu0EAKgKkpAG7obY4AsTIASALIDtBwABsakEAKgLosgG7QQAqAqikAbuhtjgCyMgBIAsgO0HAAGxqQQAqAuyyAbtBACoCrKQBu6G2OALMyAEgCyA7QcAAbGpBACoC8LIBu0EAKgKwpAG7obY4AtDIASALIDtBwABsakEAKgL0sgG7QQAqArSkAbuhtjgC1MgBIAsgO0HAAGxqQQAqAviyAbtBACoCuKQBu6G2OALYyAEgCyA7QcAAbGpBACoC/LIBu0EAKgK8pAG7obY4AtzIASALIDtBwABsakEAKgKAswG7QQAqAsCkAbuhtjgC4MgBIAsgO0HAAGxqQQAqAoSzAbtBACoCxKQBu6G2OALkyAEgCyA7QcAAbGpBACoCiLMBu0EAKgLIpAG7obY4AujIASALIDtBwABsakEAKgKMswG7QQAqAsykAbuhtjgC7MgBIAsgO0HAAGxqQQAqApCzAbtBACoC0KQBu6G2OALwyAEgCyA7QcAAbGpBACoClLMBu0EAKgLUpAG7obY4AvTIASALIDtBwABsakEAKgKYswG7QQAqAtikAbuhtjgC+MgBIAsgO0HAAGxqQQAqApyzAbtBACoC3KQBu6G2OAL8yAFBAEEAKgKgsQG7IAsgO0HAAGxqKgLAyAG7oLY4AqCxAUEAQQAqAqSxAbsgCyA7QcAAbGoqAsTIAbugtjgCpLEBQQBBACoCqLEBuyALIDtBwABsaioCyMgBu6C2OAKosQFBAEEAKgKssQG7IAsgO0HAAGxqKgLMyAG7oLY4AqyxAUEAQQAqArCxAbsgCyA7QcAAbGoqAtDIAbugtjgCsLEBQQBBACoCtLEBuyALIDtBwABsaioC1MgBu6C2OAK0sQFBAEEAKgK4sQG7IAsgO0HAAGxqKgLYyAG7oLY4ArixAUEAQQAqAryxAbsgCyA7QcAAbGoqAtzIAbugtjgCvLEBQQBBACoCwLEBuyALIDtBwABsaioC4MgBu6C2OALAsQFBAEEAKgLEsQG7IAsgO0HAAGxqKgLkyAG7oLY4AsSxAUEAQQAqAsixAbsgCyA7QcAAbGoqAujIAbugtjgCyLEBQQBBACoCzLEBuyALIDtBwABsaioC7MgBu6C2OALMsQFBAEEAKgLQsQG7IAsgO0HAAGxqKgLwyAG7oLY4AtCxAUEAQQAqAtSxAbsgCyA7QcAAbGoqAvTIAbugtjgC1LEBQQBBACoC2LEBuyALIDtBwABsaioC+MgBu6C2OALYsQFBAEEAKgLcsQG7IAsgO0HAAGxqKgL8yAG7oLY4AtyxAUEAQQAqAuCxAbsgCyA7QcAAbGoqAsDIAbsiMyAzoqC2OALgsQFBAEEAKgLksQG7IAsgO0HAAGxqKgLEyAG7IjMgM6KgtjgC5LEBQQBBACoC6LEBuyALIDtBwABsaioCyMgBuyIzIDOioLY4AuixAUEAQQAqAuyxAbsgCyA7QcAAbGoqAszIAbsiMyAzoqC2OALssQFBAEEAKgLwsQG7IAsgO0HAAGxqKgLQyAG7IjMgM6KgtjgC8LEBQQBBACoC9LEBuyALIDtBwABsaioC1MgBuyIzIDOioLY4AvSxAUEAQQAqAvixAbsgCyA7QcAAbGoqAtjIAbsiMyAzoqC2OAL4sQFBAEEAKgL8sQG7IAsgO0HAAGxqKgLcyAG7IjMgM6KgtjgC/LEBQQBBACoCgLIBuyALIDtBwABsaioC4MgBuyIzIDOioLY4AoCyAUEAQQAqAoSyAbsgCyA7QcAAbGoqAuTIAbsiMyAzoqC2OAKEsgFBAEEAKgKIsgG7IAsgO0HAAGxqKgLoyAG7IjMgM6KgtjgCiLIBQQBBACoCjLIBuyALIDtBwABsaioC7MgBuyIzIDOioLY4AoyyAUEAQQAqApCyAbsgCyA7QcAAbGoqAvDIAbsiMyAzoqC2OAKQsgFBAEEAKgKUsgG7IAsgO0HAAGxqKgL0yAG7IjMgM6KgtjgClLIBQQBBACoCmLIBuyALIDtBwABsaioC+MgBuyIzIDOioLY4ApiyAUEAQQAqApyyAbsgCyA7QcAAbGoqAvzIAbsiMyAzoqC2OAKcsgEgDCA7QcAAbGpBACoC4LIBu0QAAAAAAADwP0EAKgLgsgG7oaK2OALAyAEgDCA7QcAAbGpBACoC5LIBu0QAAAAAAADwP0EAKgLksgG7oaK2OALEyAEgDCA7QcAAbGpBACoC6LIBu0QAAAAAAADwP0EAKgLosgG7oaK2OALIyAEgDCA7QcAAbGpBACoC7LIBu0QAAAAAAADwP0EAKgLssgG7oaK2OALMyAEgDCA7QcAAbGpBACoC8LIBu0QAAAAAAADwP0EAKgLwsgG7oaK2OALQyAEgDCA7QcAAbGpBACoC9LIBu0QAAAAAAADwP0EAKgL0sgG7oaK2OALUyAEgDCA7QcAAbGpBACoC+LIBu0QAAAAAAADwP0EAKgL4sgG7oaK2OALYyAEgDCA7QcAAbGpBACoC/LIBu0QAAAAAAADwP0EAKgL8sgG7oaK2OALcyAEgDCA7QcAAbGpBACoCgLMBu0QAAAAAAADwP0EAKgKAswG7oaK2OALgyAEgDCA7QcAAbGpBACoChLMBu0QAAAAAAADwP0EAKgKEswG7oaK2OALkyAEgDCA7QcAAbGpBACoCiLMBu0QAAAAAAADwP0EAKgKIswG7oaK2OALoyAEgDCA7QcAAbGpBACoCjLMBu0QAAAAAAADwP0EAKgKMswG7oaK2OALsyAEgDCA7QcAAbGpBACoCkLMBu0QAAAAAAADwP0EAKgKQswG7oaK2OALwyAEgDCA7QcAAbGpBACoClLMBu0QAAAAAAADwP0EAKgKUswG7oaK2OAL0yAEgDCA7QcAAbGpBACoCmLMBu0QAAAAAAADwP0EAKgKYswG7oaK2OAL4yAEgDCA7QcAAbGpBACoCnLMBu0QAAAAAAADwP0EAKgKcswG7oaK2OAL8yAEgO0EBaiI7IABIDQALIABBAUoEQEEAQQAqAqCxAbsgNKK2OAKgsQFBAEEAKgKksQG7IDSitjgCpLEBQQBBACoCqLEBuyA0orY4AqixAUEAQQAqAqyxAbsgNKK2OAKssQFBAEEAKgKwsQG7IDSitjgCsLEBQQBBACoCtLEBuyA0orY4ArSxAUEAQQAqArixAbsgNKK2OAK4sQFBAEEAKgK8sQG7IDSitjgCvLEBQQBBACoCwLEBuyA0orY4AsCxAUEAQQAqAsSxAbsgNKK2OALEsQFBAEEAKgLIsQG7IDSitjgCyLEBQQBBACoCzLEBuyA0orY4AsyxAUEAQQAqAtCxAbsgNKK2OALQsQFBAEEAKgLUsQG7IDSitjgC1LEBQQBBACoC2LEBuyA0orY4AtixAUEAQQAqAtyxAbsgNKK2OALcsQFBAEEAKgLgsQG7IDSitjgC4LEBQQBBACoC5LEBuyA0orY4AuSxAUEAQQAqAuixAbsgNKK2OALosQFBAEEAKgLssQG7IDSitjgC7LEBQQBBACoC8LEBuyA0orY4AvCxAUEAQQAqAvSxAbsgNKK2OAL0sQFBAEEAKgL4sQG7IDSitjgC+LEBQQBBACoC/LEBuyA0orY4AvyxAUEAQQAqAoCyAbsgNKK2OAKAsgFBAEEAKgKEsgG7IDSitjgChLIBQQBBACoCiLIBuyA0orY4AoiyAUEAQQAqAoyyAbsgNKK2OAKMsgFBAEEAKgKQsgG7IDSitjgCkLIBQQBBACoClLIBuyA0orY4ApSyAUEAQQAqApiyAbsgNKK2OAKYsgFBAEEAKgKcsgG7IDSitjgCnLIBC0EAQQAqAuCxAbtBACoCoLEBuyIzIDOiobY4AqCyAUEAQQAqAuSxAbtBACoCpLEBuyIzIDOiobY4AqSyAUEAQQAqAuixAbtBACoCqLEBuyIzIDOiobY4AqiyAUEAQQAqAuyxAbtBACoCrLEBuyIzIDOiobY4AqyyAUEAQQAqAvCxAbtBACoCsLEBuyIzIDOiobY4ArCyAUEAQQAqAvSxAbtBACoCtLEBuyIzIDOiobY4ArSyAUEAQQAqAvixAbtBACoCuLEBuyIzIDOiobY4AriyAUEAQQAqAvyxAbtBACoCvLEBuyIzIDOiobY4AryyAUEAQQAqAoCyAbtBACoCwLEBuyIzIDOiobY4AsCyAUEAQQAqAoSyAbtBACoCxLEBuyIzIDOiobY4AsSyAUEAQQAqAoiyAbtBACoCyLEBuyIzIDOiobY4AsiyAUEAQQAqAoyyAbtBACoCzLEBuyIzIDOiobY4AsyyAUEAQQAqApCyAbtBACoC0LEBuyIzIDOiobY4AtCyAUEAQQAqApSyAbtBACoC1LEBuyIzIDOiobY4AtSyAUEAQQAqApiyAbtBACoC2LEBuyIzIDOiobY4AtiyAUEAQQAqApyyAbtBACoC3LEBuyIzIDOiobY4AtyyAUEARAAAAAAAAAAAQQAqAqCyAbultjgC4LEBQQBEAAAAAAAAAABBACoCpLIBu6W2OALksQFBAEQAAAAAAAAAAEEAKgKosgG7pbY4AuixAUEARAAAAAAAAAAAQQAqAqyyAbultjgC7LEBQQBEAAAAAAAAAABBACoCsLIBu6W2OALwsQFBAEQAAAAAAAAAAEEAKgK0sgG7pbY4AvSxAUEARAAAAAAAAAAAQQAqAriyAbultjgC+LEBQQBEAAAAAAAAAABBACoCvLIBu6W2OAL8sQFBAEQAAAAAAAAAAEEAKgLAsgG7pbY4AoCyAUEARAAAAAAAAAAAQQAqAsSyAbultjgChLIBQQBEAAAAAAAAAABBACoCyLIBu6W2OAKIsgFBAEQAAAAAAAAAAEEAKgLMsgG7pbY4AoyyAUEARAAAAAAAAAAAQQAqAtCyAbultjgCkLIBQQBEAAAAAAAAAABBACoC1LIBu6W2OAKUsgFBAEQAAAAAAAAAAEEAKgLYsgG7pbY4ApiyAUEARAAAAAAAAAAAQQAqAtyyAbultjgCnLIBQQAhPQNAID1BBGz9DM3MzMzMzOw/zczMzMzM7D8gPUEEbP1dAqCkAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/ID1BBGz9XQKgpAH9XyA9QQRs/V0CoLEB/V/98AH98gH98AH9Xv1bAuCyAQAgPUECaiI9QRBIDQALQQAhPgNAID5BBGz9DM3MzMzMzOw/zczMzMzM7D8gPkEEbP1dAuCkAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/ID5BBGz9XQLgsQH9XyAw/RT98gH98gH98AEgPkEEbP1dAuCkAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqCzAQAgPkECaiI+QRBIDQALQQBBACoC4LEBu0TxaOOItfjkPqCftjgC4LMBQQBBACoC5LEBu0TxaOOItfjkPqCftjgC5LMBQQBBACoC6LEBu0TxaOOItfjkPqCftjgC6LMBQQBBACoC7LEBu0TxaOOItfjkPqCftjgC7LMBQQBBACoC8LEBu0TxaOOItfjkPqCftjgC8LMBQQBBACoC9LEBu0TxaOOItfjkPqCftjgC9LMBQQBBACoC+LEBu0TxaOOItfjkPqCftjgC+LMBQQBBACoC/LEBu0TxaOOItfjkPqCftjgC/LMBQQBBACoCgLIBu0TxaOOItfjkPqCftjgCgLQBQQBBACoChLIBu0TxaOOItfjkPqCftjgChLQBQQBBACoCiLIBu0TxaOOItfjkPqCftjgCiLQBQQBBACoCjLIBu0TxaOOItfjkPqCftjgCjLQBQQBBACoCkLIBu0TxaOOItfjkPqCftjgCkLQBQQBBACoClLIBu0TxaOOItfjkPqCftjgClLQBQQBBACoCmLIBu0TxaOOItfjkPqCftjgCmLQBQQBBACoCnLIBu0TxaOOItfjkPqCftjgCnLQBQQBBACoCwBW7QQAqAuCzAbujtjgC4LEBQQBBACoCxBW7QQAqAuSzAbujtjgC5LEBQQBBACoCyBW7QQAqAuizAbujtjgC6LEBQQBBACoCzBW7QQAqAuyzAbujtjgC7LEBQQBBACoC0BW7QQAqAvCzAbujtjgC8LEBQQBBACoC1BW7QQAqAvSzAbujtjgC9LEBQQBBACoC2BW7QQAqAvizAbujtjgC+LEBQQBBACoC3BW7QQAqAvyzAbujtjgC/LEBQQBBACoC4BW7QQAqAoC0AbujtjgCgLIBQQBBACoC5BW7QQAqAoS0AbujtjgChLIBQQBBACoC6BW7QQAqAoi0AbujtjgCiLIBQQBBACoC7BW7QQAqAoy0AbujtjgCjLIBQQBBACoC8BW7QQAqApC0AbujtjgCkLIBQQBBACoC9BW7QQAqApS0AbujtjgClLIBQQBBACoC+BW7QQAqApi0AbujtjgCmLIBQQBBACoC/BW7QQAqApy0AbujtjgCnLIBQQBBoLQBakEAQcAA/AsAQQBB4LQBakEAQcAA/AsAQQAhPwNAIA0gP0HAAGxqIAsgP0HAAGxqKgLAyAG7QQAqAqCxAbuhtjgCwMgBIA0gP0HAAGxqIAsgP0HAAGxqKgLEyAG7QQAqAqSxAbuhtjgCxMgBIA0gP0HAAGxqIAsgP0HAAGxqKgLIyAG7QQAqAqixAbuhtjgCyMgBIA0gP0HAAGxqIAsgP0HAAGxqKgLMyAG7QQAqAqyxAbuhtjgCzMgBIA0gP0HAAGxqIAsgP0HAAGxqKgLQyAG7QQAqArCxAbuhtjgC0MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLUyAG7QQAqArSxAbuhtjgC1MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLYyAG7QQAqArixAbuhtjgC2MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLcyAG7QQAqAryxAbuhtjgC3MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLgyAG7QQAqAsCxAbuhtjgC4MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLkyAG7QQAqAsSxAbuhtjgC5MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLoyAG7QQAqAsixAbuhtjgC6MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLsyAG7QQAqAsyxAbuhtjgC7MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLwyAG7QQAqAtCxAbuhtjgC8MgBIA0gP0HAAGxqIAsgP0HAAGxqKgL0yAG7QQAqAtSxAbuhtjgC9MgBIA0gP0HAAGxqIAsgP0HAAGxqKgL4yAG7QQAqAtixAbuhtjgC+MgBIA0gP0HAAGxqIAsgP0HAAGxqKgL8yAG7QQAqAtyxAbuhtjgC/MgBIA4gP0HAAGxqIA0gP0HAAGxqKgLAyAG7QQAqAuCxAbuiQQAqAoAWu6C2OALAyAEgDiA/QcAAbGogDSA/QcAAbGoqAsTIAbtBACoC5LEBu6JBACoChBa7oLY4AsTIASAOID9BwABsaiANID9BwABsaioCyMgBu0EAKgLosQG7okEAKgKIFrugtjgCyMgBIA4gP0HAAGxqIA0gP0HAAGxqKgLMyAG7QQAqAuyxAbuiQQAqAowWu6C2OALMyAEgDiA/QcAAbGogDSA/QcAAbGoqAtDIAbtBACoC8LEBu6JBACoCkBa7oLY4AtDIASAOID9BwABsaiANID9BwABsaioC1MgBu0EAKgL0sQG7okEAKgKUFrugtjgC1MgBIA4gP0HAAGxqIA0gP0HAAGxqKgLYyAG7QQAqAvixAbuiQQAqApgWu6C2OALYyAEgDiA/QcAAbGogDSA/QcAAbGoqAtzIAbtBACoC/LEBu6JBACoCnBa7oLY4AtzIASAOID9BwABsaiANID9BwABsaioC4MgBu0EAKgKAsgG7okEAKgKgFrugtjgC4MgBIA4gP0HAAGxqIA0gP0HAAGxqKgLkyAG7QQAqAoSyAbuiQQAqAqQWu6C2OALkyAEgDiA/QcAAbGogDSA/QcAAbGoqAujIAbtBACoCiLIBu6JBACoCqBa7oLY4AujIASAOID9BwABsaiANID9BwABsaioC7MgBu0EAKgKMsgG7okEAKgKsFrugtjgC7MgBIA4gP0HAAGxqIA0gP0HAAGxqKgLwyAG7QQAqApCyAbuiQQAqArAWu6C2OALwyAEgDiA/QcAAbGogDSA/QcAAbGoqAvTIAbtBACoClLIBu6JBACoCtBa7oLY4AvTIASAOID9BwABsaiANID9BwABsaioC+MgBu0EAKgKYsgG7okEAKgK4FrugtjgC+MgBIA4gP0HAAGxqIA0gP0HAAGxqKgL8yAG7QQAqApyyAbuiQQAqArwWu6C2OAL8yAFBACFAA0AgQEEEbCBAQcAAbCoCwBa7IA4gP0HAAGxqKgLAyAG7oiBAQcAAbCoCxBa7IA4gP0HAAGxqKgLEyAG7oqAgQEHAAGwqAsgWuyAOID9BwABsaioCyMgBu6KgIEBBwABsKgLMFrsgDiA/QcAAbGoqAszIAbuioCBAQcAAbCoC0Ba7IA4gP0HAAGxqKgLQyAG7oqAgQEHAAGwqAtQWuyAOID9BwABsaioC1MgBu6KgIEBBwABsKgLYFrsgDiA/QcAAbGoqAtjIAbuioCBAQcAAbCoC3Ba7IA4gP0HAAGxqKgLcyAG7oqAgQEHAAGwqAuAWuyAOID9BwABsaioC4MgBu6KgIEBBwABsKgLkFrsgDiA/QcAAbGoqAuTIAbuioCBAQcAAbCoC6Ba7IA4gP0HAAGxqKgLoyAG7oqAgQEHAAGwqAuwWuyAOID9BwABsaioC7MgBu6KgIEBBwABsKgLwFrsgDiA/QcAAbGoqAvDIAbuioCBAQcAAbCoC9Ba7IA4gP0HAAGxqKgL0yAG7oqAgQEHAAGwqAvgWuyAOID9BwABsaioC+MgBu6KgIEBBwABsKgL8FrsgDiA/QcAAbGoqAvzIAbuioLY4AqC1ASBAQQFqIkBBEEgNAAtBAEEAKgKgtQG7QQAqAsAeu6C2EAa7tjgC4LUBQQBBACoCpLUBu0EAKgLEHrugthAGu7Y4AuS1AUEAQQAqAqi1AbtBACoCyB67oLYQBru2OALotQFBAEEAKgKstQG7QQAqAsweu6C2EAa7tjgC7LUBQQBBACoCsLUBu0EAKgLQHrugthAGu7Y4AvC1AUEAQQAqArS1AbtBACoC1B67oLYQBru2OAL0tQFBAEEAKgK4tQG7QQAqAtgeu6C2EAa7tjgC+LUBQQBBACoCvLUBu0EAKgLcHrugthAGu7Y4Avy1AUEAQQAqAsC1AbtBACoC4B67oLYQBru2OAKAtgFBAEEAKgLEtQG7QQAqAuQeu6C2EAa7tjgChLYBQQBBACoCyLUBu0EAKgLoHrugthAGu7Y4Aoi2AUEAQQAqAsy1AbtBACoC7B67oLYQBru2OAKMtgFBAEEAKgLQtQG7QQAqAvAeu6C2EAa7tjgCkLYBQQBBACoC1LUBu0EAKgL0HrugthAGu7Y4ApS2AUEAQQAqAti1AbtBACoC+B67oLYQBru2OAKYtgFBAEEAKgLctQG7QQAqAvweu6C2EAa7tjgCnLYBIA8gP0HAAGxqQQAqAuC1AbtBACoCoKUBu6G2OALAyAEgDyA/QcAAbGpBACoC5LUBu0EAKgKkpQG7obY4AsTIASAPID9BwABsakEAKgLotQG7QQAqAqilAbuhtjgCyMgBIA8gP0HAAGxqQQAqAuy1AbtBACoCrKUBu6G2OALMyAEgDyA/QcAAbGpBACoC8LUBu0EAKgKwpQG7obY4AtDIASAPID9BwABsakEAKgL0tQG7QQAqArSlAbuhtjgC1MgBIA8gP0HAAGxqQQAqAvi1AbtBACoCuKUBu6G2OALYyAEgDyA/QcAAbGpBACoC/LUBu0EAKgK8pQG7obY4AtzIASAPID9BwABsakEAKgKAtgG7QQAqAsClAbuhtjgC4MgBIA8gP0HAAGxqQQAqAoS2AbtBACoCxKUBu6G2OALkyAEgDyA/QcAAbGpBACoCiLYBu0EAKgLIpQG7obY4AujIASAPID9BwABsakEAKgKMtgG7QQAqAsylAbuhtjgC7MgBIA8gP0HAAGxqQQAqApC2AbtBACoC0KUBu6G2OALwyAEgDyA/QcAAbGpBACoClLYBu0EAKgLUpQG7obY4AvTIASAPID9BwABsakEAKgKYtgG7QQAqAtilAbuhtjgC+MgBIA8gP0HAAGxqQQAqApy2AbtBACoC3KUBu6G2OAL8yAFBAEEAKgKgtAG7IA8gP0HAAGxqKgLAyAG7oLY4AqC0AUEAQQAqAqS0AbsgDyA/QcAAbGoqAsTIAbugtjgCpLQBQQBBACoCqLQBuyAPID9BwABsaioCyMgBu6C2OAKotAFBAEEAKgKstAG7IA8gP0HAAGxqKgLMyAG7oLY4Aqy0AUEAQQAqArC0AbsgDyA/QcAAbGoqAtDIAbugtjgCsLQBQQBBACoCtLQBuyAPID9BwABsaioC1MgBu6C2OAK0tAFBAEEAKgK4tAG7IA8gP0HAAGxqKgLYyAG7oLY4Ari0AUEAQQAqAry0AbsgDyA/QcAAbGoqAtzIAbugtjgCvLQBQQBBACoCwLQBuyAPID9BwABsaioC4MgBu6C2OALAtAFBAEEAKgLEtAG7IA8gP0HAAGxqKgLkyAG7oLY4AsS0AUEAQQAqAsi0AbsgDyA/QcAAbGoqAujIAbugtjgCyLQBQQBBACoCzLQBuyAPID9BwABsaioC7MgBu6C2OALMtAFBAEEAKgLQtAG7IA8gP0HAAGxqKgLwyAG7oLY4AtC0AUEAQQAqAtS0AbsgDyA/QcAAbGoqAvTIAbugtjgC1LQBQQBBACoC2LQBuyAPID9BwABsaioC+MgBu6C2OALYtAFBAEEAKgLctAG7IA8gP0HAAGxqKgL8yAG7oLY4Aty0AUEAQQAqAuC0AbsgDyA/QcAAbGoqAsDIAbsiMyAzoqC2OALgtAFBAEEAKgLktAG7IA8gP0HAAGxqKgLEyAG7IjMgM6KgtjgC5LQBQQBBACoC6LQBuyAPID9BwABsaioCyMgBuyIzIDOioLY4Aui0AUEAQQAqAuy0AbsgDyA/QcAAbGoqAszIAbsiMyAzoqC2OALstAFBAEEAKgLwtAG7IA8gP0HAAGxqKgLQyAG7IjMgM6KgtjgC8LQBQQBBACoC9LQBuyAPID9BwABsaioC1MgBuyIzIDOioLY4AvS0AUEAQQAqAvi0AbsgDyA/QcAAbGoqAtjIAbsiMyAzoqC2OAL4tAFBAEEAKgL8tAG7IA8gP0HAAGxqKgLcyAG7IjMgM6KgtjgC/LQBQQBBACoCgLUBuyAPID9BwABsaioC4MgBuyIzIDOioLY4AoC1AUEAQQAqAoS1AbsgDyA/QcAAbGoqAuTIAbsiMyAzoqC2OAKEtQFBAEEAKgKItQG7IA8gP0HAAGxqKgLoyAG7IjMgM6KgtjgCiLUBQQBBACoCjLUBuyAPID9BwABsaioC7MgBuyIzIDOioLY4Aoy1AUEAQQAqApC1AbsgDyA/QcAAbGoqAvDIAbsiMyAzoqC2OAKQtQFBAEEAKgKUtQG7IA8gP0HAAGxqKgL0yAG7IjMgM6KgtjgClLUBQQBBACoCmLUBuyAPID9BwABsaioC+MgBuyIzIDOioLY4Api1AUEAQQAqApy1AbsgDyA/QcAAbGoqAvzIAbsiMyAzoqC2OAKctQEgECA/QcAAbGpBACoC4LUBu0QAAAAAAADwP0EAKgLgtQG7oaK2OALAyAEgECA/QcAAbGpBACoC5LUBu0QAAAAAAADwP0EAKgLktQG7oaK2OALEyAEgECA/QcAAbGpBACoC6LUBu0QAAAAAAADwP0EAKgLotQG7oaK2OALIyAEgECA/QcAAbGpBACoC7LUBu0QAAAAAAADwP0EAKgLstQG7oaK2OALMyAEgECA/QcAAbGpBACoC8LUBu0QAAAAAAADwP0EAKgLwtQG7oaK2OALQyAEgECA/QcAAbGpBACoC9LUBu0QAAAAAAADwP0EAKgL0tQG7oaK2OALUyAEgECA/QcAAbGpBACoC+LUBu0QAAAAAAADwP0EAKgL4tQG7oaK2OALYyAEgECA/QcAAbGpBACoC/LUBu0QAAAAAAADwP0EAKgL8tQG7oaK2OALcyAEgECA/QcAAbGpBACoCgLYBu0QAAAAAAADwP0EAKgKAtgG7oaK2OALgyAEgECA/QcAAbGpBACoChLYBu0QAAAAAAADwP0EAKgKEtgG7oaK2OALkyAEgECA/QcAAbGpBACoCiLYBu0QAAAAAAADwP0EAKgKItgG7oaK2OALoyAEgECA/QcAAbGpBACoCjLYBu0QAAAAAAADwP0EAKgKMtgG7oaK2OALsyAEgECA/QcAAbGpBACoCkLYBu0QAAAAAAADwP0EAKgKQtgG7oaK2OALwyAEgECA/QcAAbGpBACoClLYBu0QAAAAAAADwP0EAKgKUtgG7oaK2OAL0yAEgECA/QcAAbGpBACoCmLYBu0QAAAAAAADwP0EAKgKYtgG7oaK2OAL4yAEgECA/QcAAbGpBACoCnLYBu0QAAAAAAADwP0EAKgKctgG7oaK2OAL8yAEgP0EBaiI/IABIDQALIABBAUoEQEEAQQAqAqC0AbsgNKK2OAKgtAFBAEEAKgKktAG7IDSitjgCpLQBQQBBACoCqLQBuyA0orY4Aqi0AUEAQQAqAqy0AbsgNKK2OAKstAFBAEEAKgKwtAG7IDSitjgCsLQBQQBBACoCtLQBuyA0orY4ArS0AUEAQQAqAri0AbsgNKK2OAK4tAFBAEEAKgK8tAG7IDSitjgCvLQBQQBBACoCwLQBuyA0orY4AsC0AUEAQQAqAsS0AbsgNKK2OALEtAFBAEEAKgLItAG7IDSitjgCyLQBQQBBACoCzLQBuyA0orY4Asy0AUEAQQAqAtC0AbsgNKK2OALQtAFBAEEAKgLUtAG7IDSitjgC1LQBQQBBACoC2LQBuyA0orY4Ati0AUEAQQAqAty0AbsgNKK2OALctAFBAEEAKgLgtAG7IDSitjgC4LQBQQBBACoC5LQBuyA0orY4AuS0AUEAQQAqAui0AbsgNKK2OALotAFBAEEAKgLstAG7IDSitjgC7LQBQQBBACoC8LQBuyA0orY4AvC0AUEAQQAqAvS0AbsgNKK2OAL0tAFBAEEAKgL4tAG7IDSitjgC+LQBQQBBACoC/LQBuyA0orY4Avy0AUEAQQAqAoC1AbsgNKK2OAKAtQFBAEEAKgKEtQG7IDSitjgChLUBQQBBACoCiLUBuyA0orY4Aoi1AUEAQQAqAoy1AbsgNKK2OAKMtQFBAEEAKgKQtQG7IDSitjgCkLUBQQBBACoClLUBuyA0orY4ApS1AUEAQQAqApi1AbsgNKK2OAKYtQFBAEEAKgKctQG7IDSitjgCnLUBC0EAQQAqAuC0AbtBACoCoLQBuyIzIDOiobY4AqC1AUEAQQAqAuS0AbtBACoCpLQBuyIzIDOiobY4AqS1AUEAQQAqAui0AbtBACoCqLQBuyIzIDOiobY4Aqi1AUEAQQAqAuy0AbtBACoCrLQBuyIzIDOiobY4Aqy1AUEAQQAqAvC0AbtBACoCsLQBuyIzIDOiobY4ArC1AUEAQQAqAvS0AbtBACoCtLQBuyIzIDOiobY4ArS1AUEAQQAqAvi0AbtBACoCuLQBuyIzIDOiobY4Ari1AUEAQQAqAvy0AbtBACoCvLQBuyIzIDOiobY4Ary1AUEAQQAqAoC1AbtBACoCwLQBuyIzIDOiobY4AsC1AUEAQQAqAoS1AbtBACoCxLQBuyIzIDOiobY4AsS1AUEAQQAqAoi1AbtBACoCyLQBuyIzIDOiobY4Asi1AUEAQQAqAoy1AbtBACoCzLQBuyIzIDOiobY4Asy1AUEAQQAqApC1AbtBACoC0LQBuyIzIDOiobY4AtC1AUEAQQAqApS1AbtBACoC1LQBuyIzIDOiobY4AtS1AUEAQQAqApi1AbtBACoC2LQBuyIzIDOiobY4Ati1AUEAQQAqApy1AbtBACoC3LQBuyIzIDOiobY4Aty1AUEARAAAAAAAAAAAQQAqAqC1AbultjgC4LQBQQBEAAAAAAAAAABBACoCpLUBu6W2OALktAFBAEQAAAAAAAAAAEEAKgKotQG7pbY4Aui0AUEARAAAAAAAAAAAQQAqAqy1AbultjgC7LQBQQBEAAAAAAAAAABBACoCsLUBu6W2OALwtAFBAEQAAAAAAAAAAEEAKgK0tQG7pbY4AvS0AUEARAAAAAAAAAAAQQAqAri1AbultjgC+LQBQQBEAAAAAAAAAABBACoCvLUBu6W2OAL8tAFBAEQAAAAAAAAAAEEAKgLAtQG7pbY4AoC1AUEARAAAAAAAAAAAQQAqAsS1AbultjgChLUBQQBEAAAAAAAAAABBACoCyLUBu6W2OAKItQFBAEQAAAAAAAAAAEEAKgLMtQG7pbY4Aoy1AUEARAAAAAAAAAAAQQAqAtC1AbultjgCkLUBQQBEAAAAAAAAAABBACoC1LUBu6W2OAKUtQFBAEQAAAAAAAAAAEEAKgLYtQG7pbY4Api1AUEARAAAAAAAAAAAQQAqAty1AbultjgCnLUBQQAhQQNAIEFBBGz9DM3MzMzMzOw/zczMzMzM7D8gQUEEbP1dAqClAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IEFBBGz9XQKgpQH9XyBBQQRs/V0CoLQB/V/98AH98gH98AH9Xv1bAuC1AQAgQUECaiJBQRBIDQALQQAhQgNAIEJBBGz9DM3MzMzMzOw/zczMzMzM7D8gQkEEbP1dAuClAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IEJBBGz9XQLgtAH9XyAw/RT98gH98gH98AEgQkEEbP1dAuClAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqC2AQAgQkECaiJCQRBIDQALQQBBACoC4LQBu0TxaOOItfjkPqCftjgC4LYBQQBBACoC5LQBu0TxaOOItfjkPqCftjgC5LYBQQBBACoC6LQBu0TxaOOItfjkPqCftjgC6LYBQQBBACoC7LQBu0TxaOOItfjkPqCftjgC7LYBQQBBACoC8LQBu0TxaOOItfjkPqCftjgC8LYBQQBBACoC9LQBu0TxaOOItfjkPqCftjgC9LYBQQBBACoC+LQBu0TxaOOItfjkPqCftjgC+LYBQQBBACoC/LQBu0TxaOOItfjkPqCftjgC/LYBQQBBACoCgLUBu0TxaOOItfjkPqCftjgCgLcBQQBBACoChLUBu0TxaOOItfjkPqCftjgChLcBQQBBACoCiLUBu0TxaOOItfjkPqCftjgCiLcBQQBBACoCjLUBu0TxaOOItfjkPqCftjgCjLcBQQBBACoCkLUBu0TxaOOItfjkPqCftjgCkLcBQQBBACoClLUBu0TxaOOItfjkPqCftjgClLcBQQBBACoCmLUBu0TxaOOItfjkPqCftjgCmLcBQQBBACoCnLUBu0TxaOOItfjkPqCftjgCnLcBQQBBACoCgB+7QQAqAuC2AbujtjgC4LQBQQBBACoChB+7QQAqAuS2AbujtjgC5LQBQQBBACoCiB+7QQAqAui2AbujtjgC6LQBQQBBACoCjB+7QQAqAuy2AbujtjgC7LQBQQBBACoCkB+7QQAqAvC2AbujtjgC8LQBQQBBACoClB+7QQAqAvS2AbujtjgC9LQBQQBBACoCmB+7QQAqAvi2AbujtjgC+LQBQQBBACoCnB+7QQAqAvy2AbujtjgC/LQBQQBBACoCoB+7QQAqAoC3AbujtjgCgLUBQQBBACoCpB+7QQAqAoS3AbujtjgChLUBQQBBACoCqB+7QQAqAoi3AbujtjgCiLUBQQBBACoCrB+7QQAqAoy3AbujtjgCjLUBQQBBACoCsB+7QQAqApC3AbujtjgCkLUBQQBBACoCtB+7QQAqApS3AbujtjgClLUBQQBBACoCuB+7QQAqApi3AbujtjgCmLUBQQBBACoCvB+7QQAqApy3AbujtjgCnLUBQQBBoLcBakEAQcAA/AsAQQBB4LcBakEAQcAA/AsAQQAhQwNAIBEgQ0HAAGxqIA8gQ0HAAGxqKgLAyAG7QQAqAqC0AbuhtjgCwMgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLEyAG7QQAqAqS0AbuhtjgCxMgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLIyAG7QQAqAqi0AbuhtjgCyMgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLMyAG7QQAqAqy0AbuhtjgCzMgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLQyAG7QQAqArC0AbuhtjgC0MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLUyAG7QQAqArS0AbuhtjgC1MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLYyAG7QQAqAri0AbuhtjgC2MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLcyAG7QQAqAry0AbuhtjgC3MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLgyAG7QQAqAsC0AbuhtjgC4MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLkyAG7QQAqAsS0AbuhtjgC5MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLoyAG7QQAqAsi0AbuhtjgC6MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLsyAG7QQAqAsy0AbuhtjgC7MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLwyAG7QQAqAtC0AbuhtjgC8MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgL0yAG7QQAqAtS0AbuhtjgC9MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgL4yAG7QQAqAti0AbuhtjgC+MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgL8yAG7QQAqAty0AbuhtjgC/MgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgLAyAG7QQAqAuC0AbuiQQAqAsAfu6C2OALAyAEgEiBDQcAAbGogESBDQcAAbGoqAsTIAbtBACoC5LQBu6JBACoCxB+7oLY4AsTIASASIENBwABsaiARIENBwABsaioCyMgBu0EAKgLotAG7okEAKgLIH7ugtjgCyMgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgLMyAG7QQAqAuy0AbuiQQAqAswfu6C2OALMyAEgEiBDQcAAbGogESBDQcAAbGoqAtDIAbtBACoC8LQBu6JBACoC0B+7oLY4AtDIASASIENBwABsaiARIENBwABsaioC1MgBu0EAKgL0tAG7okEAKgLUH7ugtjgC1MgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgLYyAG7QQAqAvi0AbuiQQAqAtgfu6C2OALYyAEgEiBDQcAAbGogESBDQcAAbGoqAtzIAbtBACoC/LQBu6JBACoC3B+7oLY4AtzIASASIENBwABsaiARIENBwABsaioC4MgBu0EAKgKAtQG7okEAKgLgH7ugtjgC4MgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgLkyAG7QQAqAoS1AbuiQQAqAuQfu6C2OALkyAEgEiBDQcAAbGogESBDQcAAbGoqAujIAbtBACoCiLUBu6JBACoC6B+7oLY4AujIASASIENBwABsaiARIENBwABsaioC7MgBu0EAKgKMtQG7okEAKgLsH7ugtjgC7MgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgLwyAG7QQAqApC1AbuiQQAqAvAfu6C2OALwyAEgEiBDQcAAbGogESBDQcAAbGoqAvTIAbtBACoClLUBu6JBACoC9B+7oLY4AvTIASASIENBwABsaiARIENBwABsaioC+MgBu0EAKgKYtQG7okEAKgL4H7ugtjgC+MgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgL8yAG7QQAqApy1AbuiQQAqAvwfu6C2OAL8yAFBACFEA0AgREEEbCBEQcAAbCoCgCC7IBIgQ0HAAGxqKgLAyAG7oiBEQcAAbCoChCC7IBIgQ0HAAGxqKgLEyAG7oqAgREHAAGwqAogguyASIENBwABsaioCyMgBu6KgIERBwABsKgKMILsgEiBDQcAAbGoqAszIAbuioCBEQcAAbCoCkCC7IBIgQ0HAAGxqKgLQyAG7oqAgREHAAGwqApQguyASIENBwABsaioC1MgBu6KgIERBwABsKgKYILsgEiBDQcAAbGoqAtjIAbuioCBEQcAAbCoCnCC7IBIgQ0HAAGxqKgLcyAG7oqAgREHAAGwqAqAguyASIENBwABsaioC4MgBu6KgIERBwABsKgKkILsgEiBDQcAAbGoqAuTIAbuioCBEQcAAbCoCqCC7IBIgQ0HAAGxqKgLoyAG7oqAgREHAAGwqAqwguyASIENBwABsaioC7MgBu6KgIERBwABsKgKwILsgEiBDQcAAbGoqAvDIAbuioCBEQcAAbCoCtCC7IBIgQ0HAAGxqKgL0yAG7oqAgREHAAGwqArgguyASIENBwABsaioC+MgBu6KgIERBwABsKgK8ILsgEiBDQcAAbGoqAvzIAbuioLY4AqC4ASBEQQFqIkRBEEgNAAtBAEEAKgKguAG7QQAqAoAou6C2EAa7tjgC4LgBQQBBACoCpLgBu0EAKgKEKLugthAGu7Y4AuS4AUEAQQAqAqi4AbtBACoCiCi7oLYQBru2OALouAFBAEEAKgKsuAG7QQAqAowou6C2EAa7tjgC7LgBQQBBACoCsLgBu0EAKgKQKLugthAGu7Y4AvC4AUEAQQAqArS4AbtBACoClCi7oLYQBru2OAL0uAFBAEEAKgK4uAG7QQAqApgou6C2EAa7tjgC+LgBQQBBACoCvLgBu0EAKgKcKLugthAGu7Y4Avy4AUEAQQAqAsC4AbtBACoCoCi7oLYQBru2OAKAuQFBAEEAKgLEuAG7QQAqAqQou6C2EAa7tjgChLkBQQBBACoCyLgBu0EAKgKoKLugthAGu7Y4Aoi5AUEAQQAqAsy4AbtBACoCrCi7oLYQBru2OAKMuQFBAEEAKgLQuAG7QQAqArAou6C2EAa7tjgCkLkBQQBBACoC1LgBu0EAKgK0KLugthAGu7Y4ApS5AUEAQQAqAti4AbtBACoCuCi7oLYQBru2OAKYuQFBAEEAKgLcuAG7QQAqArwou6C2EAa7tjgCnLkBIBMgQ0HAAGxqQQAqAuC4AbtBACoCoKYBu6G2OALAyAEgEyBDQcAAbGpBACoC5LgBu0EAKgKkpgG7obY4AsTIASATIENBwABsakEAKgLouAG7QQAqAqimAbuhtjgCyMgBIBMgQ0HAAGxqQQAqAuy4AbtBACoCrKYBu6G2OALMyAEgEyBDQcAAbGpBACoC8LgBu0EAKgKwpgG7obY4AtDIASATIENBwABsakEAKgL0uAG7QQAqArSmAbuhtjgC1MgBIBMgQ0HAAGxqQQAqAvi4AbtBACoCuKYBu6G2OALYyAEgEyBDQcAAbGpBACoC/LgBu0EAKgK8pgG7obY4AtzIASATIENBwABsakEAKgKAuQG7QQAqAsCmAbuhtjgC4MgBIBMgQ0HAAGxqQQAqAoS5AbtBACoCxKYBu6G2OALkyAEgEyBDQcAAbGpBACoCiLkBu0EAKgLIpgG7obY4AujIASATIENBwABsakEAKgKMuQG7QQAqAsymAbuhtjgC7MgBIBMgQ0HAAGxqQQAqApC5AbtBACoC0KYBu6G2OALwyAEgEyBDQcAAbGpBACoClLkBu0EAKgLUpgG7obY4AvTIASATIENBwABsakEAKgKYuQG7QQAqAtimAbuhtjgC+MgBIBMgQ0HAAGxqQQAqApy5AbtBACoC3KYBu6G2OAL8yAFBAEEAKgKgtwG7IBMgQ0HAAGxqKgLAyAG7oLY4AqC3AUEAQQAqAqS3AbsgEyBDQcAAbGoqAsTIAbugtjgCpLcBQQBBACoCqLcBuyATIENBwABsaioCyMgBu6C2OAKotwFBAEEAKgKstwG7IBMgQ0HAAGxqKgLMyAG7oLY4Aqy3AUEAQQAqArC3AbsgEyBDQcAAbGoqAtDIAbugtjgCsLcBQQBBACoCtLcBuyATIENBwABsaioC1MgBu6C2OAK0twFBAEEAKgK4twG7IBMgQ0HAAGxqKgLYyAG7oLY4Ari3AUEAQQAqAry3AbsgEyBDQcAAbGoqAtzIAbugtjgCvLcBQQBBACoCwLcBuyATIENBwABsaioC4MgBu6C2OALAtwFBAEEAKgLEtwG7IBMgQ0HAAGxqKgLkyAG7oLY4AsS3AUEAQQAqAsi3AbsgEyBDQcAAbGoqAujIAbugtjgCyLcBQQBBACoCzLcBuyATIENBwABsaioC7MgBu6C2OALMtwFBAEEAKgLQtwG7IBMgQ0HAAGxqKgLwyAG7oLY4AtC3AUEAQQAqAtS3AbsgEyBDQcAAbGoqAvTIAbugtjgC1LcBQQBBACoC2LcBuyATIENBwABsaioC+MgBu6C2OALYtwFBAEEAKgLctwG7IBMgQ0HAAGxqKgL8yAG7oLY4Aty3AUEAQQAqAuC3AbsgEyBDQcAAbGoqAsDIAbsiMyAzoqC2OALgtwFBAEEAKgLktwG7IBMgQ0HAAGxqKgLEyAG7IjMgM6KgtjgC5LcBQQBBACoC6LcBuyATIENBwABsaioCyMgBuyIzIDOioLY4Aui3AUEAQQAqAuy3AbsgEyBDQcAAbGoqAszIAbsiMyAzoqC2OALstwFBAEEAKgLwtwG7IBMgQ0HAAGxqKgLQyAG7IjMgM6KgtjgC8LcBQQBBACoC9LcBuyATIENBwABsaioC1MgBuyIzIDOioLY4AvS3AUEAQQAqAvi3AbsgEyBDQcAAbGoqAtjIAbsiMyAzoqC2OAL4twFBAEEAKgL8twG7IBMgQ0HAAGxqKgLcyAG7IjMgM6KgtjgC/LcBQQBBACoCgLgBuyATIENBwABsaioC4MgBuyIzIDOioLY4AoC4AUEAQQAqAoS4AbsgEyBDQcAAbGoqAuTIAbsiMyAzoqC2OAKEuAFBAEEAKgKIuAG7IBMgQ0HAAGxqKgLoyAG7IjMgM6KgtjgCiLgBQQBBACoCjLgBuyATIENBwABsaioC7MgBuyIzIDOioLY4Aoy4AUEAQQAqApC4AbsgEyBDQcAAbGoqAvDIAbsiMyAzoqC2OAKQuAFBAEEAKgKUuAG7IBMgQ0HAAGxqKgL0yAG7IjMgM6KgtjgClLgBQQBBACoCmLgBuyATIENBwABsaioC+MgBuyIzIDOioLY4Api4AUEAQQAqApy4AbsgEyBDQcAAbGoqAvzIAbsiMyAzoqC2OAKcuAEgFCBDQcAAbGpBACoC4LgBu0QAAAAAAADwP0EAKgLguAG7oaK2OALAyAEgFCBDQcAAbGpBACoC5LgBu0QAAAAAAADwP0EAKgLkuAG7oaK2OALEyAEgFCBDQcAAbGpBACoC6LgBu0QAAAAAAADwP0EAKgLouAG7oaK2OALIyAEgFCBDQcAAbGpBACoC7LgBu0QAAAAAAADwP0EAKgLsuAG7oaK2OALMyAEgFCBDQcAAbGpBACoC8LgBu0QAAAAAAADwP0EAKgLwuAG7oaK2OALQyAEgFCBDQcAAbGpBACoC9LgBu0QAAAAAAADwP0EAKgL0uAG7oaK2OALUyAEgFCBDQcAAbGpBACoC+LgBu0QAAAAAAADwP0EAKgL4uAG7oaK2OALYyAEgFCBDQcAAbGpBACoC/LgBu0QAAAAAAADwP0EAKgL8uAG7oaK2OALcyAEgFCBDQcAAbGpBACoCgLkBu0QAAAAAAADwP0EAKgKAuQG7oaK2OALgyAEgFCBDQcAAbGpBACoChLkBu0QAAAAAAADwP0EAKgKEuQG7oaK2OALkyAEgFCBDQcAAbGpBACoCiLkBu0QAAAAAAADwP0EAKgKIuQG7oaK2OALoyAEgFCBDQcAAbGpBACoCjLkBu0QAAAAAAADwP0EAKgKMuQG7oaK2OALsyAEgFCBDQcAAbGpBACoCkLkBu0QAAAAAAADwP0EAKgKQuQG7oaK2OALwyAEgFCBDQcAAbGpBACoClLkBu0QAAAAAAADwP0EAKgKUuQG7oaK2OAL0yAEgFCBDQcAAbGpBACoCmLkBu0QAAAAAAADwP0EAKgKYuQG7oaK2OAL4yAEgFCBDQcAAbGpBACoCnLkBu0QAAAAAAADwP0EAKgKcuQG7oaK2OAL8yAEgQ0EBaiJDIABIDQALIABBAUoEQEEAQQAqAqC3AbsgNKK2OAKgtwFBAEEAKgKktwG7IDSitjgCpLcBQQBBACoCqLcBuyA0orY4Aqi3AUEAQQAqAqy3AbsgNKK2OAKstwFBAEEAKgKwtwG7IDSitjgCsLcBQQBBACoCtLcBuyA0orY4ArS3AUEAQQAqAri3AbsgNKK2OAK4twFBAEEAKgK8twG7IDSitjgCvLcBQQBBACoCwLcBuyA0orY4AsC3AUEAQQAqAsS3AbsgNKK2OALEtwFBAEEAKgLItwG7IDSitjgCyLcBQQBBACoCzLcBuyA0orY4Asy3AUEAQQAqAtC3AbsgNKK2OALQtwFBAEEAKgLUtwG7IDSitjgC1LcBQQBBACoC2LcBuyA0orY4Ati3AUEAQQAqAty3AbsgNKK2OALctwFBAEEAKgLgtwG7IDSitjgC4LcBQQBBACoC5LcBuyA0orY4AuS3AUEAQQAqAui3AbsgNKK2OALotwFBAEEAKgLstwG7IDSitjgC7LcBQQBBACoC8LcBuyA0orY4AvC3AUEAQQAqAvS3AbsgNKK2OAL0twFBAEEAKgL4twG7IDSitjgC+LcBQQBBACoC/LcBuyA0orY4Avy3AUEAQQAqAoC4AbsgNKK2OAKAuAFBAEEAKgKEuAG7IDSitjgChLgBQQBBACoCiLgBuyA0orY4Aoi4AUEAQQAqAoy4AbsgNKK2OAKMuAFBAEEAKgKQuAG7IDSitjgCkLgBQQBBACoClLgBuyA0orY4ApS4AUEAQQAqApi4AbsgNKK2OAKYuAFBAEEAKgKcuAG7IDSitjgCnLgBC0EAQQAqAuC3AbtBACoCoLcBuyIzIDOiobY4AqC4AUEAQQAqAuS3AbtBACoCpLcBuyIzIDOiobY4AqS4AUEAQQAqAui3AbtBACoCqLcBuyIzIDOiobY4Aqi4AUEAQQAqAuy3AbtBACoCrLcBuyIzIDOiobY4Aqy4AUEAQQAqAvC3AbtBACoCsLcBuyIzIDOiobY4ArC4AUEAQQAqAvS3AbtBACoCtLcBuyIzIDOiobY4ArS4AUEAQQAqAvi3AbtBACoCuLcBuyIzIDOiobY4Ari4AUEAQQAqAvy3AbtBACoCvLcBuyIzIDOiobY4Ary4AUEAQQAqAoC4AbtBACoCwLcBuyIzIDOiobY4AsC4AUEAQQAqAoS4AbtBACoCxLcBuyIzIDOiobY4AsS4AUEAQQAqAoi4AbtBACoCyLcBuyIzIDOiobY4Asi4AUEAQQAqAoy4AbtBACoCzLcBuyIzIDOiobY4Asy4AUEAQQAqApC4AbtBACoC0LcBuyIzIDOiobY4AtC4AUEAQQAqApS4AbtBACoC1LcBuyIzIDOiobY4AtS4AUEAQQAqApi4AbtBACoC2LcBuyIzIDOiobY4Ati4AUEAQQAqApy4AbtBACoC3LcBuyIzIDOiobY4Aty4AUEARAAAAAAAAAAAQQAqAqC4AbultjgC4LcBQQBEAAAAAAAAAABBACoCpLgBu6W2OALktwFBAEQAAAAAAAAAAEEAKgKouAG7pbY4Aui3AUEARAAAAAAAAAAAQQAqAqy4AbultjgC7LcBQQBEAAAAAAAAAABBACoCsLgBu6W2OALwtwFBAEQAAAAAAAAAAEEAKgK0uAG7pbY4AvS3AUEARAAAAAAAAAAAQQAqAri4AbultjgC+LcBQQBEAAAAAAAAAABBACoCvLgBu6W2OAL8twFBAEQAAAAAAAAAAEEAKgLAuAG7pbY4AoC4AUEARAAAAAAAAAAAQQAqAsS4AbultjgChLgBQQBEAAAAAAAAAABBACoCyLgBu6W2OAKIuAFBAEQAAAAAAAAAAEEAKgLMuAG7pbY4Aoy4AUEARAAAAAAAAAAAQQAqAtC4AbultjgCkLgBQQBEAAAAAAAAAABBACoC1LgBu6W2OAKUuAFBAEQAAAAAAAAAAEEAKgLYuAG7pbY4Api4AUEARAAAAAAAAAAAQQAqAty4AbultjgCnLgBQQAhRQNAIEVBBGz9DM3MzMzMzOw/zczMzMzM7D8gRUEEbP1dAqCmAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IEVBBGz9XQKgpgH9XyBFQQRs/V0CoLcB/V/98AH98gH98AH9Xv1bAuC4AQAgRUECaiJFQRBIDQALQQAhRgNAIEZBBGz9DM3MzMzMzOw/zczMzMzM7D8gRkEEbP1dAuCmAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IEZBBGz9XQLgtwH9XyAw/RT98gH98gH98AEgRkEEbP1dAuCmAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqC5AQAgRkECaiJGQRBIDQALQQBBACoC4LcBu0TxaOOItfjkPqCftjgC4LkBQQBBACoC5LcBu0TxaOOItfjkPqCftjgC5LkBQQBBACoC6LcBu0TxaOOItfjkPqCftjgC6LkBQQBBACoC7LcBu0TxaOOItfjkPqCftjgC7LkBQQBBACoC8LcBu0TxaOOItfjkPqCftjgC8LkBQQBBACoC9LcBu0TxaOOItfjkPqCftjgC9LkBQQBBACoC+LcBu0TxaOOItfjkPqCftjgC+LkBQQBBACoC/LcBu0TxaOOItfjkPqCftjgC/LkBQQBBACoCgLgBu0TxaOOItfjkPqCftjgCgLoBQQBBACoChLgBu0TxaOOItfjkPqCftjgChLoBQQBBACoCiLgBu0TxaOOItfjkPqCftjgCiLoBQQBBACoCjLgBu0TxaOOItfjkPqCftjgCjLoBQQBBACoCkLgBu0TxaOOItfjkPqCftjgCkLoBQQBBACoClLgBu0TxaOOItfjkPqCftjgClLoBQQBBACoCmLgBu0TxaOOItfjkPqCftjgCmLoBQQBBACoCnLgBu0TxaOOItfjkPqCftjgCnLoBQQBBACoCwCi7QQAqAuC5AbujtjgC4LcBQQBBACoCxCi7QQAqAuS5AbujtjgC5LcBQQBBACoCyCi7QQAqAui5AbujtjgC6LcBQQBBACoCzCi7QQAqAuy5AbujtjgC7LcBQQBBACoC0Ci7QQAqAvC5AbujtjgC8LcBQQBBACoC1Ci7QQAqAvS5AbujtjgC9LcBQQBBACoC2Ci7QQAqAvi5AbujtjgC+LcBQQBBACoC3Ci7QQAqAvy5AbujtjgC/LcBQQBBACoC4Ci7QQAqAoC6AbujtjgCgLgBQQBBACoC5Ci7QQAqAoS6AbujtjgChLgBQQBBACoC6Ci7QQAqAoi6AbujtjgCiLgBQQBBACoC7Ci7QQAqAoy6AbujtjgCjLgBQQBBACoC8Ci7QQAqApC6AbujtjgCkLgBQQBBACoC9Ci7QQAqApS6AbujtjgClLgBQQBBACoC+Ci7QQAqApi6AbujtjgCmLgBQQBBACoC/Ci7QQAqApy6AbujtjgCnLgBQQBBoLoBakEAQcAA/AsAQQBB4LoBakEAQcAA/AsAQQAhRwNAIBUgR0HAAGxqIBMgR0HAAGxqKgLAyAG7QQAqAqC3AbuhtjgCwMgBIBUgR0HAAGxqIBMgR0HAAGxqKgLEyAG7QQAqAqS3AbuhtjgCxMgBIBUgR0HAAGxqIBMgR0HAAGxqKgLIyAG7QQAqAqi3AbuhtjgCyMgBIBUgR0HAAGxqIBMgR0HAAGxqKgLMyAG7QQAqAqy3AbuhtjgCzMgBIBUgR0HAAGxqIBMgR0HAAGxqKgLQyAG7QQAqArC3AbuhtjgC0MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLUyAG7QQAqArS3AbuhtjgC1MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLYyAG7QQAqAri3AbuhtjgC2MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLcyAG7QQAqAry3AbuhtjgC3MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLgyAG7QQAqAsC3AbuhtjgC4MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLkyAG7QQAqAsS3AbuhtjgC5MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLoyAG7QQAqAsi3AbuhtjgC6MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLsyAG7QQAqAsy3AbuhtjgC7MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLwyAG7QQAqAtC3AbuhtjgC8MgBIBUgR0HAAGxqIBMgR0HAAGxqKgL0yAG7QQAqAtS3AbuhtjgC9MgBIBUgR0HAAGxqIBMgR0HAAGxqKgL4yAG7QQAqAti3AbuhtjgC+MgBIBUgR0HAAGxqIBMgR0HAAGxqKgL8yAG7QQAqAty3AbuhtjgC/MgBIBYgR0HAAGxqIBUgR0HAAGxqKgLAyAG7QQAqAuC3AbuiQQAqAoApu6C2OALAyAEgFiBHQcAAbGogFSBHQcAAbGoqAsTIAbtBACoC5LcBu6JBACoChCm7oLY4AsTIASAWIEdBwABsaiAVIEdBwABsaioCyMgBu0EAKgLotwG7okEAKgKIKbugtjgCyMgBIBYgR0HAAGxqIBUgR0HAAGxqKgLMyAG7QQAqAuy3AbuiQQAqAowpu6C2OALMyAEgFiBHQcAAbGogFSBHQcAAbGoqAtDIAbtBACoC8LcBu6JBACoCkCm7oLY4AtDIASAWIEdBwABsaiAVIEdBwABsaioC1MgBu0EAKgL0twG7okEAKgKUKbugtjgC1MgBIBYgR0HAAGxqIBUgR0HAAGxqKgLYyAG7QQAqAvi3AbuiQQAqApgpu6C2OALYyAEgFiBHQcAAbGogFSBHQcAAbGoqAtzIAbtBACoC/LcBu6JBACoCnCm7oLY4AtzIASAWIEdBwABsaiAVIEdBwABsaioC4MgBu0EAKgKAuAG7okEAKgKgKbugtjgC4MgBIBYgR0HAAGxqIBUgR0HAAGxqKgLkyAG7QQAqAoS4AbuiQQAqAqQpu6C2OALkyAEgFiBHQcAAbGogFSBHQcAAbGoqAujIAbtBACoCiLgBu6JBACoCqCm7oLY4AujIASAWIEdBwABsaiAVIEdBwABsaioC7MgBu0EAKgKMuAG7okEAKgKsKbugtjgC7MgBIBYgR0HAAGxqIBUgR0HAAGxqKgLwyAG7QQAqApC4AbuiQQAqArApu6C2OALwyAEgFiBHQcAAbGogFSBHQcAAbGoqAvTIAbtBACoClLgBu6JBACoCtCm7oLY4AvTIASAWIEdBwABsaiAVIEdBwABsaioC+MgBu0EAKgKYuAG7okEAKgK4KbugtjgC+MgBIBYgR0HAAGxqIBUgR0HAAGxqKgL8yAG7QQAqApy4AbuiQQAqArwpu6C2OAL8yAFBACFIA0AgSEEEbCBIQcAAbCoCwCm7IBYgR0HAAGxqKgLAyAG7oiBIQcAAbCoCxCm7IBYgR0HAAGxqKgLEyAG7oqAgSEHAAGwqAsgpuyAWIEdBwABsaioCyMgBu6KgIEhBwABsKgLMKbsgFiBHQcAAbGoqAszIAbuioCBIQcAAbCoC0Cm7IBYgR0HAAGxqKgLQyAG7oqAgSEHAAGwqAtQpuyAWIEdBwABsaioC1MgBu6KgIEhBwABsKgLYKbsgFiBHQcAAbGoqAtjIAbuioCBIQcAAbCoC3Cm7IBYgR0HAAGxqKgLcyAG7oqAgSEHAAGwqAuApuyAWIEdBwABsaioC4MgBu6KgIEhBwABsKgLkKbsgFiBHQcAAbGoqAuTIAbuioCBIQcAAbCoC6Cm7IBYgR0HAAGxqKgLoyAG7oqAgSEHAAGwqAuwpuyAWIEdBwABsaioC7MgBu6KgIEhBwABsKgLwKbsgFiBHQcAAbGoqAvDIAbuioCBIQcAAbCoC9Cm7IBYgR0HAAGxqKgL0yAG7oqAgSEHAAGwqAvgpuyAWIEdBwABsaioC+MgBu6KgIEhBwABsKgL8KbsgFiBHQcAAbGoqAvzIAbuioLY4AqC7ASBIQQFqIkhBEEgNAAtBAEEAKgKguwG7QQAqAsAxu6C2EAa7tjgC4LsBQQBBACoCpLsBu0EAKgLEMbugthAGu7Y4AuS7AUEAQQAqAqi7AbtBACoCyDG7oLYQBru2OALouwFBAEEAKgKsuwG7QQAqAswxu6C2EAa7tjgC7LsBQQBBACoCsLsBu0EAKgLQMbugthAGu7Y4AvC7AUEAQQAqArS7AbtBACoC1DG7oLYQBru2OAL0uwFBAEEAKgK4uwG7QQAqAtgxu6C2EAa7tjgC+LsBQQBBACoCvLsBu0EAKgLcMbugthAGu7Y4Avy7AUEAQQAqAsC7AbtBACoC4DG7oLYQBru2OAKAvAFBAEEAKgLEuwG7QQAqAuQxu6C2EAa7tjgChLwBQQBBACoCyLsBu0EAKgLoMbugthAGu7Y4Aoi8AUEAQQAqAsy7AbtBACoC7DG7oLYQBru2OAKMvAFBAEEAKgLQuwG7QQAqAvAxu6C2EAa7tjgCkLwBQQBBACoC1LsBu0EAKgL0MbugthAGu7Y4ApS8AUEAQQAqAti7AbtBACoC+DG7oLYQBru2OAKYvAFBAEEAKgLcuwG7QQAqAvwxu6C2EAa7tjgCnLwBIBcgR0HAAGxqQQAqAuC7AbtBACoCoKcBu6G2OALAyAEgFyBHQcAAbGpBACoC5LsBu0EAKgKkpwG7obY4AsTIASAXIEdBwABsakEAKgLouwG7QQAqAqinAbuhtjgCyMgBIBcgR0HAAGxqQQAqAuy7AbtBACoCrKcBu6G2OALMyAEgFyBHQcAAbGpBACoC8LsBu0EAKgKwpwG7obY4AtDIASAXIEdBwABsakEAKgL0uwG7QQAqArSnAbuhtjgC1MgBIBcgR0HAAGxqQQAqAvi7AbtBACoCuKcBu6G2OALYyAEgFyBHQcAAbGpBACoC/LsBu0EAKgK8pwG7obY4AtzIASAXIEdBwABsakEAKgKAvAG7QQAqAsCnAbuhtjgC4MgBIBcgR0HAAGxqQQAqAoS8AbtBACoCxKcBu6G2OALkyAEgFyBHQcAAbGpBACoCiLwBu0EAKgLIpwG7obY4AujIASAXIEdBwABsakEAKgKMvAG7QQAqAsynAbuhtjgC7MgBIBcgR0HAAGxqQQAqApC8AbtBACoC0KcBu6G2OALwyAEgFyBHQcAAbGpBACoClLwBu0EAKgLUpwG7obY4AvTIASAXIEdBwABsakEAKgKYvAG7QQAqAtinAbuhtjgC+MgBIBcgR0HAAGxqQQAqApy8AbtBACoC3KcBu6G2OAL8yAFBAEEAKgKgugG7IBcgR0HAAGxqKgLAyAG7oLY4AqC6AUEAQQAqAqS6AbsgFyBHQcAAbGoqAsTIAbugtjgCpLoBQQBBACoCqLoBuyAXIEdBwABsaioCyMgBu6C2OAKougFBAEEAKgKsugG7IBcgR0HAAGxqKgLMyAG7oLY4Aqy6AUEAQQAqArC6AbsgFyBHQcAAbGoqAtDIAbugtjgCsLoBQQBBACoCtLoBuyAXIEdBwABsaioC1MgBu6C2OAK0ugFBAEEAKgK4ugG7IBcgR0HAAGxqKgLYyAG7oLY4Ari6AUEAQQAqAry6AbsgFyBHQcAAbGoqAtzIAbugtjgCvLoBQQBBACoCwLoBuyAXIEdBwABsaioC4MgBu6C2OALAugFBAEEAKgLEugG7IBcgR0HAAGxqKgLkyAG7oLY4AsS6AUEAQQAqAsi6AbsgFyBHQcAAbGoqAujIAbugtjgCyLoBQQBBACoCzLoBuyAXIEdBwABsaioC7MgBu6C2OALMugFBAEEAKgLQugG7IBcgR0HAAGxqKgLwyAG7oLY4AtC6AUEAQQAqAtS6AbsgFyBHQcAAbGoqAvTIAbugtjgC1LoBQQBBACoC2LoBuyAXIEdBwABsaioC+MgBu6C2OALYugFBAEEAKgLcugG7IBcgR0HAAGxqKgL8yAG7oLY4Aty6AUEAQQAqAuC6AbsgFyBHQcAAbGoqAsDIAbsiMyAzoqC2OALgugFBAEEAKgLkugG7IBcgR0HAAGxqKgLEyAG7IjMgM6KgtjgC5LoBQQBBACoC6LoBuyAXIEdBwABsaioCyMgBuyIzIDOioLY4Aui6AUEAQQAqAuy6AbsgFyBHQcAAbGoqAszIAbsiMyAzoqC2OALsugFBAEEAKgLwugG7IBcgR0HAAGxqKgLQyAG7IjMgM6KgtjgC8LoBQQBBACoC9LoBuyAXIEdBwABsaioC1MgBuyIzIDOioLY4AvS6AUEAQQAqAvi6AbsgFyBHQcAAbGoqAtjIAbsiMyAzoqC2OAL4ugFBAEEAKgL8ugG7IBcgR0HAAGxqKgLcyAG7IjMgM6KgtjgC/LoBQQBBACoCgLsBuyAXIEdBwABsaioC4MgBuyIzIDOioLY4AoC7AUEAQQAqAoS7AbsgFyBHQcAAbGoqAuTIAbsiMyAzoqC2OAKEuwFBAEEAKgKIuwG7IBcgR0HAAGxqKgLoyAG7IjMgM6KgtjgCiLsBQQBBACoCjLsBuyAXIEdBwABsaioC7MgBuyIzIDOioLY4Aoy7AUEAQQAqApC7AbsgFyBHQcAAbGoqAvDIAbsiMyAzoqC2OAKQuwFBAEEAKgKUuwG7IBcgR0HAAGxqKgL0yAG7IjMgM6KgtjgClLsBQQBBACoCmLsBuyAXIEdBwABsaioC+MgBuyIzIDOioLY4Api7AUEAQQAqApy7AbsgFyBHQcAAbGoqAvzIAbsiMyAzoqC2OAKcuwEgGCBHQcAAbGpBACoC4LsBu0QAAAAAAADwP0EAKgLguwG7oaK2OALAyAEgGCBHQcAAbGpBACoC5LsBu0QAAAAAAADwP0EAKgLkuwG7oaK2OALEyAEgGCBHQcAAbGpBACoC6LsBu0QAAAAAAADwP0EAKgLouwG7oaK2OALIyAEgGCBHQcAAbGpBACoC7LsBu0QAAAAAAADwP0EAKgLsuwG7oaK2OALMyAEgGCBHQcAAbGpBACoC8LsBu0QAAAAAAADwP0EAKgLwuwG7oaK2OALQyAEgGCBHQcAAbGpBACoC9LsBu0QAAAAAAADwP0EAKgL0uwG7oaK2OALUyAEgGCBHQcAAbGpBACoC+LsBu0QAAAAAAADwP0EAKgL4uwG7oaK2OALYyAEgGCBHQcAAbGpBACoC/LsBu0QAAAAAAADwP0EAKgL8uwG7oaK2OALcyAEgGCBHQcAAbGpBACoCgLwBu0QAAAAAAADwP0EAKgKAvAG7oaK2OALgyAEgGCBHQcAAbGpBACoChLwBu0QAAAAAAADwP0EAKgKEvAG7oaK2OALkyAEgGCBHQcAAbGpBACoCiLwBu0QAAAAAAADwP0EAKgKIvAG7oaK2OALoyAEgGCBHQcAAbGpBACoCjLwBu0QAAAAAAADwP0EAKgKMvAG7oaK2OALsyAEgGCBHQcAAbGpBACoCkLwBu0QAAAAAAADwP0EAKgKQvAG7oaK2OALwyAEgGCBHQcAAbGpBACoClLwBu0QAAAAAAADwP0EAKgKUvAG7oaK2OAL0yAEgGCBHQcAAbGpBACoCmLwBu0QAAAAAAADwP0EAKgKYvAG7oaK2OAL4yAEgGCBHQcAAbGpBACoCnLwBu0QAAAAAAADwP0EAKgKcvAG7oaK2OAL8yAEgR0EBaiJHIABIDQALIABBAUoEQEEAQQAqAqC6AbsgNKK2OAKgugFBAEEAKgKkugG7IDSitjgCpLoBQQBBACoCqLoBuyA0orY4Aqi6AUEAQQAqAqy6AbsgNKK2OAKsugFBAEEAKgKwugG7IDSitjgCsLoBQQBBACoCtLoBuyA0orY4ArS6AUEAQQAqAri6AbsgNKK2OAK4ugFBAEEAKgK8ugG7IDSitjgCvLoBQQBBACoCwLoBuyA0orY4AsC6AUEAQQAqAsS6AbsgNKK2OALEugFBAEEAKgLIugG7IDSitjgCyLoBQQBBACoCzLoBuyA0orY4Asy6AUEAQQAqAtC6AbsgNKK2OALQugFBAEEAKgLUugG7IDSitjgC1LoBQQBBACoC2LoBuyA0orY4Ati6AUEAQQAqAty6AbsgNKK2OALcugFBAEEAKgLgugG7IDSitjgC4LoBQQBBACoC5LoBuyA0orY4AuS6AUEAQQAqAui6AbsgNKK2OALougFBAEEAKgLsugG7IDSitjgC7LoBQQBBACoC8LoBuyA0orY4AvC6AUEAQQAqAvS6AbsgNKK2OAL0ugFBAEEAKgL4ugG7IDSitjgC+LoBQQBBACoC/LoBuyA0orY4Avy6AUEAQQAqAoC7AbsgNKK2OAKAuwFBAEEAKgKEuwG7IDSitjgChLsBQQBBACoCiLsBuyA0orY4Aoi7AUEAQQAqAoy7AbsgNKK2OAKMuwFBAEEAKgKQuwG7IDSitjgCkLsBQQBBACoClLsBuyA0orY4ApS7AUEAQQAqApi7AbsgNKK2OAKYuwFBAEEAKgKcuwG7IDSitjgCnLsBC0EAQQAqAuC6AbtBACoCoLoBuyIzIDOiobY4AqC7AUEAQQAqAuS6AbtBACoCpLoBuyIzIDOiobY4AqS7AUEAQQAqAui6AbtBACoCqLoBuyIzIDOiobY4Aqi7AUEAQQAqAuy6AbtBACoCrLoBuyIzIDOiobY4Aqy7AUEAQQAqAvC6AbtBACoCsLoBuyIzIDOiobY4ArC7AUEAQQAqAvS6AbtBACoCtLoBuyIzIDOiobY4ArS7AUEAQQAqAvi6AbtBACoCuLoBuyIzIDOiobY4Ari7AUEAQQAqAvy6AbtBACoCvLoBuyIzIDOiobY4Ary7AUEAQQAqAoC7AbtBACoCwLoBuyIzIDOiobY4AsC7AUEAQQAqAoS7AbtBACoCxLoBuyIzIDOiobY4AsS7AUEAQQAqAoi7AbtBACoCyLoBuyIzIDOiobY4Asi7AUEAQQAqAoy7AbtBACoCzLoBuyIzIDOiobY4Asy7AUEAQQAqApC7AbtBACoC0LoBuyIzIDOiobY4AtC7AUEAQQAqApS7AbtBACoC1LoBuyIzIDOiobY4AtS7AUEAQQAqApi7AbtBACoC2LoBuyIzIDOiobY4Ati7AUEAQQAqApy7AbtBACoC3LoBuyIzIDOiobY4Aty7AUEARAAAAAAAAAAAQQAqAqC7AbultjgC4LoBQQBEAAAAAAAAAABBACoCpLsBu6W2OALkugFBAEQAAAAAAAAAAEEAKgKouwG7pbY4Aui6AUEARAAAAAAAAAAAQQAqAqy7AbultjgC7LoBQQBEAAAAAAAAAABBACoCsLsBu6W2OALwugFBAEQAAAAAAAAAAEEAKgK0uwG7pbY4AvS6AUEARAAAAAAAAAAAQQAqAri7AbultjgC+LoBQQBEAAAAAAAAAABBACoCvLsBu6W2OAL8ugFBAEQAAAAAAAAAAEEAKgLAuwG7pbY4AoC7AUEARAAAAAAAAAAAQQAqAsS7AbultjgChLsBQQBEAAAAAAAAAABBACoCyLsBu6W2OAKIuwFBAEQAAAAAAAAAAEEAKgLMuwG7pbY4Aoy7AUEARAAAAAAAAAAAQQAqAtC7AbultjgCkLsBQQBEAAAAAAAAAABBACoC1LsBu6W2OAKUuwFBAEQAAAAAAAAAAEEAKgLYuwG7pbY4Api7AUEARAAAAAAAAAAAQQAqAty7AbultjgCnLsBQQAhSQNAIElBBGz9DM3MzMzMzOw/zczMzMzM7D8gSUEEbP1dAqCnAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IElBBGz9XQKgpwH9XyBJQQRs/V0CoLoB/V/98AH98gH98AH9Xv1bAuC7AQAgSUECaiJJQRBIDQALQQAhSgNAIEpBBGz9DM3MzMzMzOw/zczMzMzM7D8gSkEEbP1dAuCnAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IEpBBGz9XQLgugH9XyAw/RT98gH98gH98AEgSkEEbP1dAuCnAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqC8AQAgSkECaiJKQRBIDQALQQBBACoC4LoBu0TxaOOItfjkPqCftjgC4LwBQQBBACoC5LoBu0TxaOOItfjkPqCftjgC5LwBQQBBACoC6LoBu0TxaOOItfjkPqCftjgC6LwBQQBBACoC7LoBu0TxaOOItfjkPqCftjgC7LwBQQBBACoC8LoBu0TxaOOItfjkPqCftjgC8LwBQQBBACoC9LoBu0TxaOOItfjkPqCftjgC9LwBQQBBACoC+LoBu0TxaOOItfjkPqCftjgC+LwBQQBBACoC/LoBu0TxaOOItfjkPqCftjgC/LwBQQBBACoCgLsBu0TxaOOItfjkPqCftjgCgL0BQQBBACoChLsBu0TxaOOItfjkPqCftjgChL0BQQBBACoCiLsBu0TxaOOItfjkPqCftjgCiL0BQQBBACoCjLsBu0TxaOOItfjkPqCftjgCjL0BQQBBACoCkLsBu0TxaOOItfjkPqCftjgCkL0BQQBBACoClLsBu0TxaOOItfjkPqCftjgClL0BQQBBACoCmLsBu0TxaOOItfjkPqCftjgCmL0BQQBBACoCnLsBu0TxaOOItfjkPqCftjgCnL0BQQBBACoCgDK7QQAqAuC8AbujtjgC4LoBQQBBACoChDK7QQAqAuS8AbujtjgC5LoBQQBBACoCiDK7QQAqAui8AbujtjgC6LoBQQBBACoCjDK7QQAqAuy8AbujtjgC7LoBQQBBACoCkDK7QQAqAvC8AbujtjgC8LoBQQBBACoClDK7QQAqAvS8AbujtjgC9LoBQQBBACoCmDK7QQAqAvi8AbujtjgC+LoBQQBBACoCnDK7QQAqAvy8AbujtjgC/LoBQQBBACoCoDK7QQAqAoC9AbujtjgCgLsBQQBBACoCpDK7QQAqAoS9AbujtjgChLsBQQBBACoCqDK7QQAqAoi9AbujtjgCiLsBQQBBACoCrDK7QQAqAoy9AbujtjgCjLsBQQBBACoCsDK7QQAqApC9AbujtjgCkLsBQQBBACoCtDK7QQAqApS9AbujtjgClLsBQQBBACoCuDK7QQAqApi9AbujtjgCmLsBQQBBACoCvDK7QQAqApy9AbujtjgCnLsBQQBBoL0BakEAQcAA/AsAQQBB4L0BakEAQcAA/AsAQQAhSwNAIBkgS0HAAGxqIBcgS0HAAGxqKgLAyAG7QQAqAqC6AbuhtjgCwMgBIBkgS0HAAGxqIBcgS0HAAGxqKgLEyAG7QQAqAqS6AbuhtjgCxMgBIBkgS0HAAGxqIBcgS0HAAGxqKgLIyAG7QQAqAqi6AbuhtjgCyMgBIBkgS0HAAGxqIBcgS0HAAGxqKgLMyAG7QQAqAqy6AbuhtjgCzMgBIBkgS0HAAGxqIBcgS0HAAGxqKgLQyAG7QQAqArC6AbuhtjgC0MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLUyAG7QQAqArS6AbuhtjgC1MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLYyAG7QQAqAri6AbuhtjgC2MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLcyAG7QQAqAry6AbuhtjgC3MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLgyAG7QQAqAsC6AbuhtjgC4MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLkyAG7QQAqAsS6AbuhtjgC5MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLoyAG7QQAqAsi6AbuhtjgC6MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLsyAG7QQAqAsy6AbuhtjgC7MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLwyAG7QQAqAtC6AbuhtjgC8MgBIBkgS0HAAGxqIBcgS0HAAGxqKgL0yAG7QQAqAtS6AbuhtjgC9MgBIBkgS0HAAGxqIBcgS0HAAGxqKgL4yAG7QQAqAti6AbuhtjgC+MgBIBkgS0HAAGxqIBcgS0HAAGxqKgL8yAG7QQAqAty6AbuhtjgC/MgBIBogS0HAAGxqIBkgS0HAAGxqKgLAyAG7QQAqAuC6AbuiQQAqAsAyu6C2OALAyAEgGiBLQcAAbGogGSBLQcAAbGoqAsTIAbtBACoC5LoBu6JBACoCxDK7oLY4AsTIASAaIEtBwABsaiAZIEtBwABsaioCyMgBu0EAKgLougG7okEAKgLIMrugtjgCyMgBIBogS0HAAGxqIBkgS0HAAGxqKgLMyAG7QQAqAuy6AbuiQQAqAswyu6C2OALMyAEgGiBLQcAAbGogGSBLQcAAbGoqAtDIAbtBACoC8LoBu6JBACoC0DK7oLY4AtDIASAaIEtBwABsaiAZIEtBwABsaioC1MgBu0EAKgL0ugG7okEAKgLUMrugtjgC1MgBIBogS0HAAGxqIBkgS0HAAGxqKgLYyAG7QQAqAvi6AbuiQQAqAtgyu6C2OALYyAEgGiBLQcAAbGogGSBLQcAAbGoqAtzIAbtBACoC/LoBu6JBACoC3DK7oLY4AtzIASAaIEtBwABsaiAZIEtBwABsaioC4MgBu0EAKgKAuwG7okEAKgLgMrugtjgC4MgBIBogS0HAAGxqIBkgS0HAAGxqKgLkyAG7QQAqAoS7AbuiQQAqAuQyu6C2OALkyAEgGiBLQcAAbGogGSBLQcAAbGoqAujIAbtBACoCiLsBu6JBACoC6DK7oLY4AujIASAaIEtBwABsaiAZIEtBwABsaioC7MgBu0EAKgKMuwG7okEAKgLsMrugtjgC7MgBIBogS0HAAGxqIBkgS0HAAGxqKgLwyAG7QQAqApC7AbuiQQAqAvAyu6C2OALwyAEgGiBLQcAAbGogGSBLQcAAbGoqAvTIAbtBACoClLsBu6JBACoC9DK7oLY4AvTIASAaIEtBwABsaiAZIEtBwABsaioC+MgBu0EAKgKYuwG7okEAKgL4MrugtjgC+MgBIBogS0HAAGxqIBkgS0HAAGxqKgL8yAG7QQAqApy7AbuiQQAqAvwyu6C2OAL8yAFBACFMA0AgTEEEbCBMQcAAbCoCgDO7IBogS0HAAGxqKgLAyAG7oiBMQcAAbCoChDO7IBogS0HAAGxqKgLEyAG7oqAgTEHAAGwqAogzuyAaIEtBwABsaioCyMgBu6KgIExBwABsKgKMM7sgGiBLQcAAbGoqAszIAbuioCBMQcAAbCoCkDO7IBogS0HAAGxqKgLQyAG7oqAgTEHAAGwqApQzuyAaIEtBwABsaioC1MgBu6KgIExBwABsKgKYM7sgGiBLQcAAbGoqAtjIAbuioCBMQcAAbCoCnDO7IBogS0HAAGxqKgLcyAG7oqAgTEHAAGwqAqAzuyAaIEtBwABsaioC4MgBu6KgIExBwABsKgKkM7sgGiBLQcAAbGoqAuTIAbuioCBMQcAAbCoCqDO7IBogS0HAAGxqKgLoyAG7oqAgTEHAAGwqAqwzuyAaIEtBwABsaioC7MgBu6KgIExBwABsKgKwM7sgGiBLQcAAbGoqAvDIAbuioCBMQcAAbCoCtDO7IBogS0HAAGxqKgL0yAG7oqAgTEHAAGwqArgzuyAaIEtBwABsaioC+MgBu6KgIExBwABsKgK8M7sgGiBLQcAAbGoqAvzIAbuioLY4AqC+ASBMQQFqIkxBEEgNAAtBAEEAKgKgvgG7QQAqAoA7u6C2EAa7tjgC4L4BQQBBACoCpL4Bu0EAKgKEO7ugthAGu7Y4AuS+AUEAQQAqAqi+AbtBACoCiDu7oLYQBru2OALovgFBAEEAKgKsvgG7QQAqAow7u6C2EAa7tjgC7L4BQQBBACoCsL4Bu0EAKgKQO7ugthAGu7Y4AvC+AUEAQQAqArS+AbtBACoClDu7oLYQBru2OAL0vgFBAEEAKgK4vgG7QQAqApg7u6C2EAa7tjgC+L4BQQBBACoCvL4Bu0EAKgKcO7ugthAGu7Y4Avy+AUEAQQAqAsC+AbtBACoCoDu7oLYQBru2OAKAvwFBAEEAKgLEvgG7QQAqAqQ7u6C2EAa7tjgChL8BQQBBACoCyL4Bu0EAKgKoO7ugthAGu7Y4Aoi/AUEAQQAqAsy+AbtBACoCrDu7oLYQBru2OAKMvwFBAEEAKgLQvgG7QQAqArA7u6C2EAa7tjgCkL8BQQBBACoC1L4Bu0EAKgK0O7ugthAGu7Y4ApS/AUEAQQAqAti+AbtBACoCuDu7oLYQBru2OAKYvwFBAEEAKgLcvgG7QQAqArw7u6C2EAa7tjgCnL8BIBsgS0HAAGxqQQAqAuC+AbtBACoCoKgBu6G2OALAyAEgGyBLQcAAbGpBACoC5L4Bu0EAKgKkqAG7obY4AsTIASAbIEtBwABsakEAKgLovgG7QQAqAqioAbuhtjgCyMgBIBsgS0HAAGxqQQAqAuy+AbtBACoCrKgBu6G2OALMyAEgGyBLQcAAbGpBACoC8L4Bu0EAKgKwqAG7obY4AtDIASAbIEtBwABsakEAKgL0vgG7QQAqArSoAbuhtjgC1MgBIBsgS0HAAGxqQQAqAvi+AbtBACoCuKgBu6G2OALYyAEgGyBLQcAAbGpBACoC/L4Bu0EAKgK8qAG7obY4AtzIASAbIEtBwABsakEAKgKAvwG7QQAqAsCoAbuhtjgC4MgBIBsgS0HAAGxqQQAqAoS/AbtBACoCxKgBu6G2OALkyAEgGyBLQcAAbGpBACoCiL8Bu0EAKgLIqAG7obY4AujIASAbIEtBwABsakEAKgKMvwG7QQAqAsyoAbuhtjgC7MgBIBsgS0HAAGxqQQAqApC/AbtBACoC0KgBu6G2OALwyAEgGyBLQcAAbGpBACoClL8Bu0EAKgLUqAG7obY4AvTIASAbIEtBwABsakEAKgKYvwG7QQAqAtioAbuhtjgC+MgBIBsgS0HAAGxqQQAqApy/AbtBACoC3KgBu6G2OAL8yAFBAEEAKgKgvQG7IBsgS0HAAGxqKgLAyAG7oLY4AqC9AUEAQQAqAqS9AbsgGyBLQcAAbGoqAsTIAbugtjgCpL0BQQBBACoCqL0BuyAbIEtBwABsaioCyMgBu6C2OAKovQFBAEEAKgKsvQG7IBsgS0HAAGxqKgLMyAG7oLY4Aqy9AUEAQQAqArC9AbsgGyBLQcAAbGoqAtDIAbugtjgCsL0BQQBBACoCtL0BuyAbIEtBwABsaioC1MgBu6C2OAK0vQFBAEEAKgK4vQG7IBsgS0HAAGxqKgLYyAG7oLY4Ari9AUEAQQAqAry9AbsgGyBLQcAAbGoqAtzIAbugtjgCvL0BQQBBACoCwL0BuyAbIEtBwABsaioC4MgBu6C2OALAvQFBAEEAKgLEvQG7IBsgS0HAAGxqKgLkyAG7oLY4AsS9AUEAQQAqAsi9AbsgGyBLQcAAbGoqAujIAbugtjgCyL0BQQBBACoCzL0BuyAbIEtBwABsaioC7MgBu6C2OALMvQFBAEEAKgLQvQG7IBsgS0HAAGxqKgLwyAG7oLY4AtC9AUEAQQAqAtS9AbsgGyBLQcAAbGoqAvTIAbugtjgC1L0BQQBBACoC2L0BuyAbIEtBwABsaioC+MgBu6C2OALYvQFBAEEAKgLcvQG7IBsgS0HAAGxqKgL8yAG7oLY4Aty9AUEAQQAqAuC9AbsgGyBLQcAAbGoqAsDIAbsiMyAzoqC2OALgvQFBAEEAKgLkvQG7IBsgS0HAAGxqKgLEyAG7IjMgM6KgtjgC5L0BQQBBACoC6L0BuyAbIEtBwABsaioCyMgBuyIzIDOioLY4Aui9AUEAQQAqAuy9AbsgGyBLQcAAbGoqAszIAbsiMyAzoqC2OALsvQFBAEEAKgLwvQG7IBsgS0HAAGxqKgLQyAG7IjMgM6KgtjgC8L0BQQBBACoC9L0BuyAbIEtBwABsaioC1MgBuyIzIDOioLY4AvS9AUEAQQAqAvi9AbsgGyBLQcAAbGoqAtjIAbsiMyAzoqC2OAL4vQFBAEEAKgL8vQG7IBsgS0HAAGxqKgLcyAG7IjMgM6KgtjgC/L0BQQBBACoCgL4BuyAbIEtBwABsaioC4MgBuyIzIDOioLY4AoC+AUEAQQAqAoS+AbsgGyBLQcAAbGoqAuTIAbsiMyAzoqC2OAKEvgFBAEEAKgKIvgG7IBsgS0HAAGxqKgLoyAG7IjMgM6KgtjgCiL4BQQBBACoCjL4BuyAbIEtBwABsaioC7MgBuyIzIDOioLY4Aoy+AUEAQQAqApC+AbsgGyBLQcAAbGoqAvDIAbsiMyAzoqC2OAKQvgFBAEEAKgKUvgG7IBsgS0HAAGxqKgL0yAG7IjMgM6KgtjgClL4BQQBBACoCmL4BuyAbIEtBwABsaioC+MgBuyIzIDOioLY4Api+AUEAQQAqApy+AbsgGyBLQcAAbGoqAvzIAbsiMyAzoqC2OAKcvgEgHCBLQcAAbGpBACoC4L4Bu0QAAAAAAADwP0EAKgLgvgG7oaK2OALAyAEgHCBLQcAAbGpBACoC5L4Bu0QAAAAAAADwP0EAKgLkvgG7oaK2OALEyAEgHCBLQcAAbGpBACoC6L4Bu0QAAAAAAADwP0EAKgLovgG7oaK2OALIyAEgHCBLQcAAbGpBACoC7L4Bu0QAAAAAAADwP0EAKgLsvgG7oaK2OALMyAEgHCBLQcAAbGpBACoC8L4Bu0QAAAAAAADwP0EAKgLwvgG7oaK2OALQyAEgHCBLQcAAbGpBACoC9L4Bu0QAAAAAAADwP0EAKgL0vgG7oaK2OALUyAEgHCBLQcAAbGpBACoC+L4Bu0QAAAAAAADwP0EAKgL4vgG7oaK2OALYyAEgHCBLQcAAbGpBACoC/L4Bu0QAAAAAAADwP0EAKgL8vgG7oaK2OALcyAEgHCBLQcAAbGpBACoCgL8Bu0QAAAAAAADwP0EAKgKAvwG7oaK2OALgyAEgHCBLQcAAbGpBACoChL8Bu0QAAAAAAADwP0EAKgKEvwG7oaK2OALkyAEgHCBLQcAAbGpBACoCiL8Bu0QAAAAAAADwP0EAKgKIvwG7oaK2OALoyAEgHCBLQcAAbGpBACoCjL8Bu0QAAAAAAADwP0EAKgKMvwG7oaK2OALsyAEgHCBLQcAAbGpBACoCkL8Bu0QAAAAAAADwP0EAKgKQvwG7oaK2OALwyAEgHCBLQcAAbGpBACoClL8Bu0QAAAAAAADwP0EAKgKUvwG7oaK2OAL0yAEgHCBLQcAAbGpBACoCmL8Bu0QAAAAAAADwP0EAKgKYvwG7oaK2OAL4yAEgHCBLQcAAbGpBACoCnL8Bu0QAAAAAAADwP0EAKgKcvwG7oaK2OAL8yAEgS0EBaiJLIABIDQALIABBAUoEQEEAQQAqAqC9AbsgNKK2OAKgvQFBAEEAKgKkvQG7IDSitjgCpL0BQQBBACoCqL0BuyA0orY4Aqi9AUEAQQAqAqy9AbsgNKK2OAKsvQFBAEEAKgKwvQG7IDSitjgCsL0BQQBBACoCtL0BuyA0orY4ArS9AUEAQQAqAri9AbsgNKK2OAK4vQFBAEEAKgK8vQG7IDSitjgCvL0BQQBBACoCwL0BuyA0orY4AsC9AUEAQQAqAsS9AbsgNKK2OALEvQFBAEEAKgLIvQG7IDSitjgCyL0BQQBBACoCzL0BuyA0orY4Asy9AUEAQQAqAtC9AbsgNKK2OALQvQFBAEEAKgLUvQG7IDSitjgC1L0BQQBBACoC2L0BuyA0orY4Ati9AUEAQQAqAty9AbsgNKK2OALcvQFBAEEAKgLgvQG7IDSitjgC4L0BQQBBACoC5L0BuyA0orY4AuS9AUEAQQAqAui9AbsgNKK2OALovQFBAEEAKgLsvQG7IDSitjgC7L0BQQBBACoC8L0BuyA0orY4AvC9AUEAQQAqAvS9AbsgNKK2OAL0vQFBAEEAKgL4vQG7IDSitjgC+L0BQQBBACoC/L0BuyA0orY4Avy9AUEAQQAqAoC+AbsgNKK2OAKAvgFBAEEAKgKEvgG7IDSitjgChL4BQQBBACoCiL4BuyA0orY4Aoi+AUEAQQAqAoy+AbsgNKK2OAKMvgFBAEEAKgKQvgG7IDSitjgCkL4BQQBBACoClL4BuyA0orY4ApS+AUEAQQAqApi+AbsgNKK2OAKYvgFBAEEAKgKcvgG7IDSitjgCnL4BC0EAQQAqAuC9AbtBACoCoL0BuyIzIDOiobY4AqC+AUEAQQAqAuS9AbtBACoCpL0BuyIzIDOiobY4AqS+AUEAQQAqAui9AbtBACoCqL0BuyIzIDOiobY4Aqi+AUEAQQAqAuy9AbtBACoCrL0BuyIzIDOiobY4Aqy+AUEAQQAqAvC9AbtBACoCsL0BuyIzIDOiobY4ArC+AUEAQQAqAvS9AbtBACoCtL0BuyIzIDOiobY4ArS+AUEAQQAqAvi9AbtBACoCuL0BuyIzIDOiobY4Ari+AUEAQQAqAvy9AbtBACoCvL0BuyIzIDOiobY4Ary+AUEAQQAqAoC+AbtBACoCwL0BuyIzIDOiobY4AsC+AUEAQQAqAoS+AbtBACoCxL0BuyIzIDOiobY4AsS+AUEAQQAqAoi+AbtBACoCyL0BuyIzIDOiobY4Asi+AUEAQQAqAoy+AbtBACoCzL0BuyIzIDOiobY4Asy+AUEAQQAqApC+AbtBACoC0L0BuyIzIDOiobY4AtC+AUEAQQAqApS+AbtBACoC1L0BuyIzIDOiobY4AtS+AUEAQQAqApi+AbtBACoC2L0BuyIzIDOiobY4Ati+AUEAQQAqApy+AbtBACoC3L0BuyIzIDOiobY4Aty+AUEARAAAAAAAAAAAQQAqAqC+AbultjgC4L0BQQBEAAAAAAAAAABBACoCpL4Bu6W2OALkvQFBAEQAAAAAAAAAAEEAKgKovgG7pbY4Aui9AUEARAAAAAAAAAAAQQAqAqy+AbultjgC7L0BQQBEAAAAAAAAAABBACoCsL4Bu6W2OALwvQFBAEQAAAAAAAAAAEEAKgK0vgG7pbY4AvS9AUEARAAAAAAAAAAAQQAqAri+AbultjgC+L0BQQBEAAAAAAAAAABBACoCvL4Bu6W2OAL8vQFBAEQAAAAAAAAAAEEAKgLAvgG7pbY4AoC+AUEARAAAAAAAAAAAQQAqAsS+AbultjgChL4BQQBEAAAAAAAAAABBACoCyL4Bu6W2OAKIvgFBAEQAAAAAAAAAAEEAKgLMvgG7pbY4Aoy+AUEARAAAAAAAAAAAQQAqAtC+AbultjgCkL4BQQBEAAAAAAAAAABBACoC1L4Bu6W2OAKUvgFBAEQAAAAAAAAAAEEAKgLYvgG7pbY4Api+AUEARAAAAAAAAAAAQQAqAty+AbultjgCnL4BQQAhTQNAIE1BBGz9DM3MzMzMzOw/zczMzMzM7D8gTUEEbP1dAqCoAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IE1BBGz9XQKgqAH9XyBNQQRs/V0CoL0B/V/98AH98gH98AH9Xv1bAuC+AQAgTUECaiJNQRBIDQALQQAhTgNAIE5BBGz9DM3MzMzMzOw/zczMzMzM7D8gTkEEbP1dAuCoAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IE5BBGz9XQLgvQH9XyAw/RT98gH98gH98AEgTkEEbP1dAuCoAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqC/AQAgTkECaiJOQRBIDQALQQBBACoC4L0Bu0TxaOOItfjkPqCftjgC4L8BQQBBACoC5L0Bu0TxaOOItfjkPqCftjgC5L8BQQBBACoC6L0Bu0TxaOOItfjkPqCftjgC6L8BQQBBACoC7L0Bu0TxaOOItfjkPqCftjgC7L8BQQBBACoC8L0Bu0TxaOOItfjkPqCftjgC8L8BQQBBACoC9L0Bu0TxaOOItfjkPqCftjgC9L8BQQBBACoC+L0Bu0TxaOOItfjkPqCftjgC+L8BQQBBACoC/L0Bu0TxaOOItfjkPqCftjgC/L8BQQBBACoCgL4Bu0TxaOOItfjkPqCftjgCgMABQQBBACoChL4Bu0TxaOOItfjkPqCftjgChMABQQBBACoCiL4Bu0TxaOOItfjkPqCftjgCiMABQQBBACoCjL4Bu0TxaOOItfjkPqCftjgCjMABQQBBACoCkL4Bu0TxaOOItfjkPqCftjgCkMABQQBBACoClL4Bu0TxaOOItfjkPqCftjgClMABQQBBACoCmL4Bu0TxaOOItfjkPqCftjgCmMABQQBBACoCnL4Bu0TxaOOItfjkPqCftjgCnMABQQBBACoCwDu7QQAqAuC/AbujtjgC4L0BQQBBACoCxDu7QQAqAuS/AbujtjgC5L0BQQBBACoCyDu7QQAqAui/AbujtjgC6L0BQQBBACoCzDu7QQAqAuy/AbujtjgC7L0BQQBBACoC0Du7QQAqAvC/AbujtjgC8L0BQQBBACoC1Du7QQAqAvS/AbujtjgC9L0BQQBBACoC2Du7QQAqAvi/AbujtjgC+L0BQQBBACoC3Du7QQAqAvy/AbujtjgC/L0BQQBBACoC4Du7QQAqAoDAAbujtjgCgL4BQQBBACoC5Du7QQAqAoTAAbujtjgChL4BQQBBACoC6Du7QQAqAojAAbujtjgCiL4BQQBBACoC7Du7QQAqAozAAbujtjgCjL4BQQBBACoC8Du7QQAqApDAAbujtjgCkL4BQQBBACoC9Du7QQAqApTAAbujtjgClL4BQQBBACoC+Du7QQAqApjAAbujtjgCmL4BQQBBACoC/Du7QQAqApzAAbujtjgCnL4BQQBBoMABakEAQcAA/AsAQQBB4MABakEAQcAA/AsAQQAhTwNAIB0gT0HAAGxqIBsgT0HAAGxqKgLAyAG7QQAqAqC9AbuhtjgCwMgBIB0gT0HAAGxqIBsgT0HAAGxqKgLEyAG7QQAqAqS9AbuhtjgCxMgBIB0gT0HAAGxqIBsgT0HAAGxqKgLIyAG7QQAqAqi9AbuhtjgCyMgBIB0gT0HAAGxqIBsgT0HAAGxqKgLMyAG7QQAqAqy9AbuhtjgCzMgBIB0gT0HAAGxqIBsgT0HAAGxqKgLQyAG7QQAqArC9AbuhtjgC0MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLUyAG7QQAqArS9AbuhtjgC1MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLYyAG7QQAqAri9AbuhtjgC2MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLcyAG7QQAqAry9AbuhtjgC3MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLgyAG7QQAqAsC9AbuhtjgC4MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLkyAG7QQAqAsS9AbuhtjgC5MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLoyAG7QQAqAsi9AbuhtjgC6MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLsyAG7QQAqAsy9AbuhtjgC7MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLwyAG7QQAqAtC9AbuhtjgC8MgBIB0gT0HAAGxqIBsgT0HAAGxqKgL0yAG7QQAqAtS9AbuhtjgC9MgBIB0gT0HAAGxqIBsgT0HAAGxqKgL4yAG7QQAqAti9AbuhtjgC+MgBIB0gT0HAAGxqIBsgT0HAAGxqKgL8yAG7QQAqAty9AbuhtjgC/MgBIB4gT0HAAGxqIB0gT0HAAGxqKgLAyAG7QQAqAuC9AbuiQQAqAoA8u6C2OALAyAEgHiBPQcAAbGogHSBPQcAAbGoqAsTIAbtBACoC5L0Bu6JBACoChDy7oLY4AsTIASAeIE9BwABsaiAdIE9BwABsaioCyMgBu0EAKgLovQG7okEAKgKIPLugtjgCyMgBIB4gT0HAAGxqIB0gT0HAAGxqKgLMyAG7QQAqAuy9AbuiQQAqAow8u6C2OALMyAEgHiBPQcAAbGogHSBPQcAAbGoqAtDIAbtBACoC8L0Bu6JBACoCkDy7oLY4AtDIASAeIE9BwABsaiAdIE9BwABsaioC1MgBu0EAKgL0vQG7okEAKgKUPLugtjgC1MgBIB4gT0HAAGxqIB0gT0HAAGxqKgLYyAG7QQAqAvi9AbuiQQAqApg8u6C2OALYyAEgHiBPQcAAbGogHSBPQcAAbGoqAtzIAbtBACoC/L0Bu6JBACoCnDy7oLY4AtzIASAeIE9BwABsaiAdIE9BwABsaioC4MgBu0EAKgKAvgG7okEAKgKgPLugtjgC4MgBIB4gT0HAAGxqIB0gT0HAAGxqKgLkyAG7QQAqAoS+AbuiQQAqAqQ8u6C2OALkyAEgHiBPQcAAbGogHSBPQcAAbGoqAujIAbtBACoCiL4Bu6JBACoCqDy7oLY4AujIASAeIE9BwABsaiAdIE9BwABsaioC7MgBu0EAKgKMvgG7okEAKgKsPLugtjgC7MgBIB4gT0HAAGxqIB0gT0HAAGxqKgLwyAG7QQAqApC+AbuiQQAqArA8u6C2OALwyAEgHiBPQcAAbGogHSBPQcAAbGoqAvTIAbtBACoClL4Bu6JBACoCtDy7oLY4AvTIASAeIE9BwABsaiAdIE9BwABsaioC+MgBu0EAKgKYvgG7okEAKgK4PLugtjgC+MgBIB4gT0HAAGxqIB0gT0HAAGxqKgL8yAG7QQAqApy+AbuiQQAqArw8u6C2OAL8yAFBACFQA0AgUEEEbCBQQcAAbCoCwDy7IB4gT0HAAGxqKgLAyAG7oiBQQcAAbCoCxDy7IB4gT0HAAGxqKgLEyAG7oqAgUEHAAGwqAsg8uyAeIE9BwABsaioCyMgBu6KgIFBBwABsKgLMPLsgHiBPQcAAbGoqAszIAbuioCBQQcAAbCoC0Dy7IB4gT0HAAGxqKgLQyAG7oqAgUEHAAGwqAtQ8uyAeIE9BwABsaioC1MgBu6KgIFBBwABsKgLYPLsgHiBPQcAAbGoqAtjIAbuioCBQQcAAbCoC3Dy7IB4gT0HAAGxqKgLcyAG7oqAgUEHAAGwqAuA8uyAeIE9BwABsaioC4MgBu6KgIFBBwABsKgLkPLsgHiBPQcAAbGoqAuTIAbuioCBQQcAAbCoC6Dy7IB4gT0HAAGxqKgLoyAG7oqAgUEHAAGwqAuw8uyAeIE9BwABsaioC7MgBu6KgIFBBwABsKgLwPLsgHiBPQcAAbGoqAvDIAbuioCBQQcAAbCoC9Dy7IB4gT0HAAGxqKgL0yAG7oqAgUEHAAGwqAvg8uyAeIE9BwABsaioC+MgBu6KgIFBBwABsKgL8PLsgHiBPQcAAbGoqAvzIAbuioLY4AqDBASBQQQFqIlBBEEgNAAtBAEEAKgKgwQG7QQAqAsBEu6C2EAa7tjgC4MEBQQBBACoCpMEBu0EAKgLERLugthAGu7Y4AuTBAUEAQQAqAqjBAbtBACoCyES7oLYQBru2OALowQFBAEEAKgKswQG7QQAqAsxEu6C2EAa7tjgC7MEBQQBBACoCsMEBu0EAKgLQRLugthAGu7Y4AvDBAUEAQQAqArTBAbtBACoC1ES7oLYQBru2OAL0wQFBAEEAKgK4wQG7QQAqAthEu6C2EAa7tjgC+MEBQQBBACoCvMEBu0EAKgLcRLugthAGu7Y4AvzBAUEAQQAqAsDBAbtBACoC4ES7oLYQBru2OAKAwgFBAEEAKgLEwQG7QQAqAuREu6C2EAa7tjgChMIBQQBBACoCyMEBu0EAKgLoRLugthAGu7Y4AojCAUEAQQAqAszBAbtBACoC7ES7oLYQBru2OAKMwgFBAEEAKgLQwQG7QQAqAvBEu6C2EAa7tjgCkMIBQQBBACoC1MEBu0EAKgL0RLugthAGu7Y4ApTCAUEAQQAqAtjBAbtBACoC+ES7oLYQBru2OAKYwgFBAEEAKgLcwQG7QQAqAvxEu6C2EAa7tjgCnMIBIB8gT0HAAGxqQQAqAuDBAbtBACoCoKkBu6G2OALAyAEgHyBPQcAAbGpBACoC5MEBu0EAKgKkqQG7obY4AsTIASAfIE9BwABsakEAKgLowQG7QQAqAqipAbuhtjgCyMgBIB8gT0HAAGxqQQAqAuzBAbtBACoCrKkBu6G2OALMyAEgHyBPQcAAbGpBACoC8MEBu0EAKgKwqQG7obY4AtDIASAfIE9BwABsakEAKgL0wQG7QQAqArSpAbuhtjgC1MgBIB8gT0HAAGxqQQAqAvjBAbtBACoCuKkBu6G2OALYyAEgHyBPQcAAbGpBACoC/MEBu0EAKgK8qQG7obY4AtzIASAfIE9BwABsakEAKgKAwgG7QQAqAsCpAbuhtjgC4MgBIB8gT0HAAGxqQQAqAoTCAbtBACoCxKkBu6G2OALkyAEgHyBPQcAAbGpBACoCiMIBu0EAKgLIqQG7obY4AujIASAfIE9BwABsakEAKgKMwgG7QQAqAsypAbuhtjgC7MgBIB8gT0HAAGxqQQAqApDCAbtBACoC0KkBu6G2OALwyAEgHyBPQcAAbGpBACoClMIBu0EAKgLUqQG7obY4AvTIASAfIE9BwABsakEAKgKYwgG7QQAqAtipAbuhtjgC+MgBIB8gT0HAAGxqQQAqApzCAbtBACoC3KkBu6G2OAL8yAFBAEEAKgKgwAG7IB8gT0HAAGxqKgLAyAG7oLY4AqDAAUEAQQAqAqTAAbsgHyBPQcAAbGoqAsTIAbugtjgCpMABQQBBACoCqMABuyAfIE9BwABsaioCyMgBu6C2OAKowAFBAEEAKgKswAG7IB8gT0HAAGxqKgLMyAG7oLY4AqzAAUEAQQAqArDAAbsgHyBPQcAAbGoqAtDIAbugtjgCsMABQQBBACoCtMABuyAfIE9BwABsaioC1MgBu6C2OAK0wAFBAEEAKgK4wAG7IB8gT0HAAGxqKgLYyAG7oLY4ArjAAUEAQQAqArzAAbsgHyBPQcAAbGoqAtzIAbugtjgCvMABQQBBACoCwMABuyAfIE9BwABsaioC4MgBu6C2OALAwAFBAEEAKgLEwAG7IB8gT0HAAGxqKgLkyAG7oLY4AsTAAUEAQQAqAsjAAbsgHyBPQcAAbGoqAujIAbugtjgCyMABQQBBACoCzMABuyAfIE9BwABsaioC7MgBu6C2OALMwAFBAEEAKgLQwAG7IB8gT0HAAGxqKgLwyAG7oLY4AtDAAUEAQQAqAtTAAbsgHyBPQcAAbGoqAvTIAbugtjgC1MABQQBBACoC2MABuyAfIE9BwABsaioC+MgBu6C2OALYwAFBAEEAKgLcwAG7IB8gT0HAAGxqKgL8yAG7oLY4AtzAAUEAQQAqAuDAAbsgHyBPQcAAbGoqAsDIAbsiMyAzoqC2OALgwAFBAEEAKgLkwAG7IB8gT0HAAGxqKgLEyAG7IjMgM6KgtjgC5MABQQBBACoC6MABuyAfIE9BwABsaioCyMgBuyIzIDOioLY4AujAAUEAQQAqAuzAAbsgHyBPQcAAbGoqAszIAbsiMyAzoqC2OALswAFBAEEAKgLwwAG7IB8gT0HAAGxqKgLQyAG7IjMgM6KgtjgC8MABQQBBACoC9MABuyAfIE9BwABsaioC1MgBuyIzIDOioLY4AvTAAUEAQQAqAvjAAbsgHyBPQcAAbGoqAtjIAbsiMyAzoqC2OAL4wAFBAEEAKgL8wAG7IB8gT0HAAGxqKgLcyAG7IjMgM6KgtjgC/MABQQBBACoCgMEBuyAfIE9BwABsaioC4MgBuyIzIDOioLY4AoDBAUEAQQAqAoTBAbsgHyBPQcAAbGoqAuTIAbsiMyAzoqC2OAKEwQFBAEEAKgKIwQG7IB8gT0HAAGxqKgLoyAG7IjMgM6KgtjgCiMEBQQBBACoCjMEBuyAfIE9BwABsaioC7MgBuyIzIDOioLY4AozBAUEAQQAqApDBAbsgHyBPQcAAbGoqAvDIAbsiMyAzoqC2OAKQwQFBAEEAKgKUwQG7IB8gT0HAAGxqKgL0yAG7IjMgM6KgtjgClMEBQQBBACoCmMEBuyAfIE9BwABsaioC+MgBuyIzIDOioLY4ApjBAUEAQQAqApzBAbsgHyBPQcAAbGoqAvzIAbsiMyAzoqC2OAKcwQEgICBPQcAAbGpBACoC4MEBu0QAAAAAAADwP0EAKgLgwQG7oaK2OALAyAEgICBPQcAAbGpBACoC5MEBu0QAAAAAAADwP0EAKgLkwQG7oaK2OALEyAEgICBPQcAAbGpBACoC6MEBu0QAAAAAAADwP0EAKgLowQG7oaK2OALIyAEgICBPQcAAbGpBACoC7MEBu0QAAAAAAADwP0EAKgLswQG7oaK2OALMyAEgICBPQcAAbGpBACoC8MEBu0QAAAAAAADwP0EAKgLwwQG7oaK2OALQyAEgICBPQcAAbGpBACoC9MEBu0QAAAAAAADwP0EAKgL0wQG7oaK2OALUyAEgICBPQcAAbGpBACoC+MEBu0QAAAAAAADwP0EAKgL4wQG7oaK2OALYyAEgICBPQcAAbGpBACoC/MEBu0QAAAAAAADwP0EAKgL8wQG7oaK2OALcyAEgICBPQcAAbGpBACoCgMIBu0QAAAAAAADwP0EAKgKAwgG7oaK2OALgyAEgICBPQcAAbGpBACoChMIBu0QAAAAAAADwP0EAKgKEwgG7oaK2OALkyAEgICBPQcAAbGpBACoCiMIBu0QAAAAAAADwP0EAKgKIwgG7oaK2OALoyAEgICBPQcAAbGpBACoCjMIBu0QAAAAAAADwP0EAKgKMwgG7oaK2OALsyAEgICBPQcAAbGpBACoCkMIBu0QAAAAAAADwP0EAKgKQwgG7oaK2OALwyAEgICBPQcAAbGpBACoClMIBu0QAAAAAAADwP0EAKgKUwgG7oaK2OAL0yAEgICBPQcAAbGpBACoCmMIBu0QAAAAAAADwP0EAKgKYwgG7oaK2OAL4yAEgICBPQcAAbGpBACoCnMIBu0QAAAAAAADwP0EAKgKcwgG7oaK2OAL8yAEgT0EBaiJPIABIDQALIABBAUoEQEEAQQAqAqDAAbsgNKK2OAKgwAFBAEEAKgKkwAG7IDSitjgCpMABQQBBACoCqMABuyA0orY4AqjAAUEAQQAqAqzAAbsgNKK2OAKswAFBAEEAKgKwwAG7IDSitjgCsMABQQBBACoCtMABuyA0orY4ArTAAUEAQQAqArjAAbsgNKK2OAK4wAFBAEEAKgK8wAG7IDSitjgCvMABQQBBACoCwMABuyA0orY4AsDAAUEAQQAqAsTAAbsgNKK2OALEwAFBAEEAKgLIwAG7IDSitjgCyMABQQBBACoCzMABuyA0orY4AszAAUEAQQAqAtDAAbsgNKK2OALQwAFBAEEAKgLUwAG7IDSitjgC1MABQQBBACoC2MABuyA0orY4AtjAAUEAQQAqAtzAAbsgNKK2OALcwAFBAEEAKgLgwAG7IDSitjgC4MABQQBBACoC5MABuyA0orY4AuTAAUEAQQAqAujAAbsgNKK2OALowAFBAEEAKgLswAG7IDSitjgC7MABQQBBACoC8MABuyA0orY4AvDAAUEAQQAqAvTAAbsgNKK2OAL0wAFBAEEAKgL4wAG7IDSitjgC+MABQQBBACoC/MABuyA0orY4AvzAAUEAQQAqAoDBAbsgNKK2OAKAwQFBAEEAKgKEwQG7IDSitjgChMEBQQBBACoCiMEBuyA0orY4AojBAUEAQQAqAozBAbsgNKK2OAKMwQFBAEEAKgKQwQG7IDSitjgCkMEBQQBBACoClMEBuyA0orY4ApTBAUEAQQAqApjBAbsgNKK2OAKYwQFBAEEAKgKcwQG7IDSitjgCnMEBC0EAQQAqAuDAAbtBACoCoMABuyIzIDOiobY4AqDBAUEAQQAqAuTAAbtBACoCpMABuyIzIDOiobY4AqTBAUEAQQAqAujAAbtBACoCqMABuyIzIDOiobY4AqjBAUEAQQAqAuzAAbtBACoCrMABuyIzIDOiobY4AqzBAUEAQQAqAvDAAbtBACoCsMABuyIzIDOiobY4ArDBAUEAQQAqAvTAAbtBACoCtMABuyIzIDOiobY4ArTBAUEAQQAqAvjAAbtBACoCuMABuyIzIDOiobY4ArjBAUEAQQAqAvzAAbtBACoCvMABuyIzIDOiobY4ArzBAUEAQQAqAoDBAbtBACoCwMABuyIzIDOiobY4AsDBAUEAQQAqAoTBAbtBACoCxMABuyIzIDOiobY4AsTBAUEAQQAqAojBAbtBACoCyMABuyIzIDOiobY4AsjBAUEAQQAqAozBAbtBACoCzMABuyIzIDOiobY4AszBAUEAQQAqApDBAbtBACoC0MABuyIzIDOiobY4AtDBAUEAQQAqApTBAbtBACoC1MABuyIzIDOiobY4AtTBAUEAQQAqApjBAbtBACoC2MABuyIzIDOiobY4AtjBAUEAQQAqApzBAbtBACoC3MABuyIzIDOiobY4AtzBAUEARAAAAAAAAAAAQQAqAqDBAbultjgC4MABQQBEAAAAAAAAAABBACoCpMEBu6W2OALkwAFBAEQAAAAAAAAAAEEAKgKowQG7pbY4AujAAUEARAAAAAAAAAAAQQAqAqzBAbultjgC7MABQQBEAAAAAAAAAABBACoCsMEBu6W2OALwwAFBAEQAAAAAAAAAAEEAKgK0wQG7pbY4AvTAAUEARAAAAAAAAAAAQQAqArjBAbultjgC+MABQQBEAAAAAAAAAABBACoCvMEBu6W2OAL8wAFBAEQAAAAAAAAAAEEAKgLAwQG7pbY4AoDBAUEARAAAAAAAAAAAQQAqAsTBAbultjgChMEBQQBEAAAAAAAAAABBACoCyMEBu6W2OAKIwQFBAEQAAAAAAAAAAEEAKgLMwQG7pbY4AozBAUEARAAAAAAAAAAAQQAqAtDBAbultjgCkMEBQQBEAAAAAAAAAABBACoC1MEBu6W2OAKUwQFBAEQAAAAAAAAAAEEAKgLYwQG7pbY4ApjBAUEARAAAAAAAAAAAQQAqAtzBAbultjgCnMEBQQAhUQNAIFFBBGz9DM3MzMzMzOw/zczMzMzM7D8gUUEEbP1dAqCpAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IFFBBGz9XQKgqQH9XyBRQQRs/V0CoMAB/V/98AH98gH98AH9Xv1bAuDBAQAgUUECaiJRQRBIDQALQQAhUgNAIFJBBGz9DM3MzMzMzOw/zczMzMzM7D8gUkEEbP1dAuCpAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IFJBBGz9XQLgwAH9XyAw/RT98gH98gH98AEgUkEEbP1dAuCpAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqDCAQAgUkECaiJSQRBIDQALQQBBACoC4MABu0TxaOOItfjkPqCftjgC4MIBQQBBACoC5MABu0TxaOOItfjkPqCftjgC5MIBQQBBACoC6MABu0TxaOOItfjkPqCftjgC6MIBQQBBACoC7MABu0TxaOOItfjkPqCftjgC7MIBQQBBACoC8MABu0TxaOOItfjkPqCftjgC8MIBQQBBACoC9MABu0TxaOOItfjkPqCftjgC9MIBQQBBACoC+MABu0TxaOOItfjkPqCftjgC+MIBQQBBACoC/MABu0TxaOOItfjkPqCftjgC/MIBQQBBACoCgMEBu0TxaOOItfjkPqCftjgCgMMBQQBBACoChMEBu0TxaOOItfjkPqCftjgChMMBQQBBACoCiMEBu0TxaOOItfjkPqCftjgCiMMBQQBBACoCjMEBu0TxaOOItfjkPqCftjgCjMMBQQBBACoCkMEBu0TxaOOItfjkPqCftjgCkMMBQQBBACoClMEBu0TxaOOItfjkPqCftjgClMMBQQBBACoCmMEBu0TxaOOItfjkPqCftjgCmMMBQQBBACoCnMEBu0TxaOOItfjkPqCftjgCnMMBQQBBACoCgEW7QQAqAuDCAbujtjgC4MABQQBBACoChEW7QQAqAuTCAbujtjgC5MABQQBBACoCiEW7QQAqAujCAbujtjgC6MABQQBBACoCjEW7QQAqAuzCAbujtjgC7MABQQBBACoCkEW7QQAqAvDCAbujtjgC8MABQQBBACoClEW7QQAqAvTCAbujtjgC9MABQQBBACoCmEW7QQAqAvjCAbujtjgC+MABQQBBACoCnEW7QQAqAvzCAbujtjgC/MABQQBBACoCoEW7QQAqAoDDAbujtjgCgMEBQQBBACoCpEW7QQAqAoTDAbujtjgChMEBQQBBACoCqEW7QQAqAojDAbujtjgCiMEBQQBBACoCrEW7QQAqAozDAbujtjgCjMEBQQBBACoCsEW7QQAqApDDAbujtjgCkMEBQQBBACoCtEW7QQAqApTDAbujtjgClMEBQQBBACoCuEW7QQAqApjDAbujtjgCmMEBQQBBACoCvEW7QQAqApzDAbujtjgCnMEBQQBBoMMBakEAQcAA/AsAQQBB4MMBakEAQcAA/AsAQQAhUwNAICEgU0HAAGxqIB8gU0HAAGxqKgLAyAG7QQAqAqDAAbuhtjgCwMgBICEgU0HAAGxqIB8gU0HAAGxqKgLEyAG7QQAqAqTAAbuhtjgCxMgBICEgU0HAAGxqIB8gU0HAAGxqKgLIyAG7QQAqAqjAAbuhtjgCyMgBICEgU0HAAGxqIB8gU0HAAGxqKgLMyAG7QQAqAqzAAbuhtjgCzMgBICEgU0HAAGxqIB8gU0HAAGxqKgLQyAG7QQAqArDAAbuhtjgC0MgBICEgU0HAAGxqIB8gU0HAAGxqKgLUyAG7QQAqArTAAbuhtjgC1MgBICEgU0HAAGxqIB8gU0HAAGxqKgLYyAG7QQAqArjAAbuhtjgC2MgBICEgU0HAAGxqIB8gU0HAAGxqKgLcyAG7QQAqArzAAbuhtjgC3MgBICEgU0HAAGxqIB8gU0HAAGxqKgLgyAG7QQAqAsDAAbuhtjgC4MgBICEgU0HAAGxqIB8gU0HAAGxqKgLkyAG7QQAqAsTAAbuhtjgC5MgBICEgU0HAAGxqIB8gU0HAAGxqKgLoyAG7QQAqAsjAAbuhtjgC6MgBICEgU0HAAGxqIB8gU0HAAGxqKgLsyAG7QQAqAszAAbuhtjgC7MgBICEgU0HAAGxqIB8gU0HAAGxqKgLwyAG7QQAqAtDAAbuhtjgC8MgBICEgU0HAAGxqIB8gU0HAAGxqKgL0yAG7QQAqAtTAAbuhtjgC9MgBICEgU0HAAGxqIB8gU0HAAGxqKgL4yAG7QQAqAtjAAbuhtjgC+MgBICEgU0HAAGxqIB8gU0HAAGxqKgL8yAG7QQAqAtzAAbuhtjgC/MgBICIgU0HAAGxqICEgU0HAAGxqKgLAyAG7QQAqAuDAAbuiQQAqAsBFu6C2OALAyAEgIiBTQcAAbGogISBTQcAAbGoqAsTIAbtBACoC5MABu6JBACoCxEW7oLY4AsTIASAiIFNBwABsaiAhIFNBwABsaioCyMgBu0EAKgLowAG7okEAKgLIRbugtjgCyMgBICIgU0HAAGxqICEgU0HAAGxqKgLMyAG7QQAqAuzAAbuiQQAqAsxFu6C2OALMyAEgIiBTQcAAbGogISBTQcAAbGoqAtDIAbtBACoC8MABu6JBACoC0EW7oLY4AtDIASAiIFNBwABsaiAhIFNBwABsaioC1MgBu0EAKgL0wAG7okEAKgLURbugtjgC1MgBICIgU0HAAGxqICEgU0HAAGxqKgLYyAG7QQAqAvjAAbuiQQAqAthFu6C2OALYyAEgIiBTQcAAbGogISBTQcAAbGoqAtzIAbtBACoC/MABu6JBACoC3EW7oLY4AtzIASAiIFNBwABsaiAhIFNBwABsaioC4MgBu0EAKgKAwQG7okEAKgLgRbugtjgC4MgBICIgU0HAAGxqICEgU0HAAGxqKgLkyAG7QQAqAoTBAbuiQQAqAuRFu6C2OALkyAEgIiBTQcAAbGogISBTQcAAbGoqAujIAbtBACoCiMEBu6JBACoC6EW7oLY4AujIASAiIFNBwABsaiAhIFNBwABsaioC7MgBu0EAKgKMwQG7okEAKgLsRbugtjgC7MgBICIgU0HAAGxqICEgU0HAAGxqKgLwyAG7QQAqApDBAbuiQQAqAvBFu6C2OALwyAEgIiBTQcAAbGogISBTQcAAbGoqAvTIAbtBACoClMEBu6JBACoC9EW7oLY4AvTIASAiIFNBwABsaiAhIFNBwABsaioC+MgBu0EAKgKYwQG7okEAKgL4RbugtjgC+MgBICIgU0HAAGxqICEgU0HAAGxqKgL8yAG7QQAqApzBAbuiQQAqAvxFu6C2OAL8yAFBACFUA0AgVEEEbCBUQcAAbCoCgEa7ICIgU0HAAGxqKgLAyAG7oiBUQcAAbCoChEa7ICIgU0HAAGxqKgLEyAG7oqAgVEHAAGwqAohGuyAiIFNBwABsaioCyMgBu6KgIFRBwABsKgKMRrsgIiBTQcAAbGoqAszIAbuioCBUQcAAbCoCkEa7ICIgU0HAAGxqKgLQyAG7oqAgVEHAAGwqApRGuyAiIFNBwABsaioC1MgBu6KgIFRBwABsKgKYRrsgIiBTQcAAbGoqAtjIAbuioCBUQcAAbCoCnEa7ICIgU0HAAGxqKgLcyAG7oqAgVEHAAGwqAqBGuyAiIFNBwABsaioC4MgBu6KgIFRBwABsKgKkRrsgIiBTQcAAbGoqAuTIAbuioCBUQcAAbCoCqEa7ICIgU0HAAGxqKgLoyAG7oqAgVEHAAGwqAqxGuyAiIFNBwABsaioC7MgBu6KgIFRBwABsKgKwRrsgIiBTQcAAbGoqAvDIAbuioCBUQcAAbCoCtEa7ICIgU0HAAGxqKgL0yAG7oqAgVEHAAGwqArhGuyAiIFNBwABsaioC+MgBu6KgIFRBwABsKgK8RrsgIiBTQcAAbGoqAvzIAbuioLY4AqDEASBUQQFqIlRBEEgNAAtBAEEAKgKgxAG7QQAqAoBOu6C2EAa7tjgC4MQBQQBBACoCpMQBu0EAKgKETrugthAGu7Y4AuTEAUEAQQAqAqjEAbtBACoCiE67oLYQBru2OALoxAFBAEEAKgKsxAG7QQAqAoxOu6C2EAa7tjgC7MQBQQBBACoCsMQBu0EAKgKQTrugthAGu7Y4AvDEAUEAQQAqArTEAbtBACoClE67oLYQBru2OAL0xAFBAEEAKgK4xAG7QQAqAphOu6C2EAa7tjgC+MQBQQBBACoCvMQBu0EAKgKcTrugthAGu7Y4AvzEAUEAQQAqAsDEAbtBACoCoE67oLYQBru2OAKAxQFBAEEAKgLExAG7QQAqAqROu6C2EAa7tjgChMUBQQBBACoCyMQBu0EAKgKoTrugthAGu7Y4AojFAUEAQQAqAszEAbtBACoCrE67oLYQBru2OAKMxQFBAEEAKgLQxAG7QQAqArBOu6C2EAa7tjgCkMUBQQBBACoC1MQBu0EAKgK0TrugthAGu7Y4ApTFAUEAQQAqAtjEAbtBACoCuE67oLYQBru2OAKYxQFBAEEAKgLcxAG7QQAqArxOu6C2EAa7tjgCnMUBICMgU0HAAGxqQQAqAuDEAbtBACoCoKoBu6G2OALAyAEgIyBTQcAAbGpBACoC5MQBu0EAKgKkqgG7obY4AsTIASAjIFNBwABsakEAKgLoxAG7QQAqAqiqAbuhtjgCyMgBICMgU0HAAGxqQQAqAuzEAbtBACoCrKoBu6G2OALMyAEgIyBTQcAAbGpBACoC8MQBu0EAKgKwqgG7obY4AtDIASAjIFNBwABsakEAKgL0xAG7QQAqArSqAbuhtjgC1MgBICMgU0HAAGxqQQAqAvjEAbtBACoCuKoBu6G2OALYyAEgIyBTQcAAbGpBACoC/MQBu0EAKgK8qgG7obY4AtzIASAjIFNBwABsakEAKgKAxQG7QQAqAsCqAbuhtjgC4MgBICMgU0HAAGxqQQAqAoTFAbtBACoCxKoBu6G2OALkyAEgIyBTQcAAbGpBACoCiMUBu0EAKgLIqgG7obY4AujIASAjIFNBwABsakEAKgKMxQG7QQAqAsyqAbuhtjgC7MgBICMgU0HAAGxqQQAqApDFAbtBACoC0KoBu6G2OALwyAEgIyBTQcAAbGpBACoClMUBu0EAKgLUqgG7obY4AvTIASAjIFNBwABsakEAKgKYxQG7QQAqAtiqAbuhtjgC+MgBICMgU0HAAGxqQQAqApzFAbtBACoC3KoBu6G2OAL8yAFBAEEAKgKgwwG7ICMgU0HAAGxqKgLAyAG7oLY4AqDDAUEAQQAqAqTDAbsgIyBTQcAAbGoqAsTIAbugtjgCpMMBQQBBACoCqMMBuyAjIFNBwABsaioCyMgBu6C2OAKowwFBAEEAKgKswwG7ICMgU0HAAGxqKgLMyAG7oLY4AqzDAUEAQQAqArDDAbsgIyBTQcAAbGoqAtDIAbugtjgCsMMBQQBBACoCtMMBuyAjIFNBwABsaioC1MgBu6C2OAK0wwFBAEEAKgK4wwG7ICMgU0HAAGxqKgLYyAG7oLY4ArjDAUEAQQAqArzDAbsgIyBTQcAAbGoqAtzIAbugtjgCvMMBQQBBACoCwMMBuyAjIFNBwABsaioC4MgBu6C2OALAwwFBAEEAKgLEwwG7ICMgU0HAAGxqKgLkyAG7oLY4AsTDAUEAQQAqAsjDAbsgIyBTQcAAbGoqAujIAbugtjgCyMMBQQBBACoCzMMBuyAjIFNBwABsaioC7MgBu6C2OALMwwFBAEEAKgLQwwG7ICMgU0HAAGxqKgLwyAG7oLY4AtDDAUEAQQAqAtTDAbsgIyBTQcAAbGoqAvTIAbugtjgC1MMBQQBBACoC2MMBuyAjIFNBwABsaioC+MgBu6C2OALYwwFBAEEAKgLcwwG7ICMgU0HAAGxqKgL8yAG7oLY4AtzDAUEAQQAqAuDDAbsgIyBTQcAAbGoqAsDIAbsiMyAzoqC2OALgwwFBAEEAKgLkwwG7ICMgU0HAAGxqKgLEyAG7IjMgM6KgtjgC5MMBQQBBACoC6MMBuyAjIFNBwABsaioCyMgBuyIzIDOioLY4AujDAUEAQQAqAuzDAbsgIyBTQcAAbGoqAszIAbsiMyAzoqC2OALswwFBAEEAKgLwwwG7ICMgU0HAAGxqKgLQyAG7IjMgM6KgtjgC8MMBQQBBACoC9MMBuyAjIFNBwABsaioC1MgBuyIzIDOioLY4AvTDAUEAQQAqAvjDAbsgIyBTQcAAbGoqAtjIAbsiMyAzoqC2OAL4wwFBAEEAKgL8wwG7ICMgU0HAAGxqKgLcyAG7IjMgM6KgtjgC/MMBQQBBACoCgMQBuyAjIFNBwABsaioC4MgBuyIzIDOioLY4AoDEAUEAQQAqAoTEAbsgIyBTQcAAbGoqAuTIAbsiMyAzoqC2OAKExAFBAEEAKgKIxAG7ICMgU0HAAGxqKgLoyAG7IjMgM6KgtjgCiMQBQQBBACoCjMQBuyAjIFNBwABsaioC7MgBuyIzIDOioLY4AozEAUEAQQAqApDEAbsgIyBTQcAAbGoqAvDIAbsiMyAzoqC2OAKQxAFBAEEAKgKUxAG7ICMgU0HAAGxqKgL0yAG7IjMgM6KgtjgClMQBQQBBACoCmMQBuyAjIFNBwABsaioC+MgBuyIzIDOioLY4ApjEAUEAQQAqApzEAbsgIyBTQcAAbGoqAvzIAbsiMyAzoqC2OAKcxAEgJCBTQcAAbGpBACoC4MQBu0QAAAAAAADwP0EAKgLgxAG7oaK2OALAyAEgJCBTQcAAbGpBACoC5MQBu0QAAAAAAADwP0EAKgLkxAG7oaK2OALEyAEgJCBTQcAAbGpBACoC6MQBu0QAAAAAAADwP0EAKgLoxAG7oaK2OALIyAEgJCBTQcAAbGpBACoC7MQBu0QAAAAAAADwP0EAKgLsxAG7oaK2OALMyAEgJCBTQcAAbGpBACoC8MQBu0QAAAAAAADwP0EAKgLwxAG7oaK2OALQyAEgJCBTQcAAbGpBACoC9MQBu0QAAAAAAADwP0EAKgL0xAG7oaK2OALUyAEgJCBTQcAAbGpBACoC+MQBu0QAAAAAAADwP0EAKgL4xAG7oaK2OALYyAEgJCBTQcAAbGpBACoC/MQBu0QAAAAAAADwP0EAKgL8xAG7oaK2OALcyAEgJCBTQcAAbGpBACoCgMUBu0QAAAAAAADwP0EAKgKAxQG7oaK2OALgyAEgJCBTQcAAbGpBACoChMUBu0QAAAAAAADwP0EAKgKExQG7oaK2OALkyAEgJCBTQcAAbGpBACoCiMUBu0QAAAAAAADwP0EAKgKIxQG7oaK2OALoyAEgJCBTQcAAbGpBACoCjMUBu0QAAAAAAADwP0EAKgKMxQG7oaK2OALsyAEgJCBTQcAAbGpBACoCkMUBu0QAAAAAAADwP0EAKgKQxQG7oaK2OALwyAEgJCBTQcAAbGpBACoClMUBu0QAAAAAAADwP0EAKgKUxQG7oaK2OAL0yAEgJCBTQcAAbGpBACoCmMUBu0QAAAAAAADwP0EAKgKYxQG7oaK2OAL4yAEgJCBTQcAAbGpBACoCnMUBu0QAAAAAAADwP0EAKgKcxQG7oaK2OAL8yAEgU0EBaiJTIABIDQALIABBAUoEQEEAQQAqAqDDAbsgNKK2OAKgwwFBAEEAKgKkwwG7IDSitjgCpMMBQQBBACoCqMMBuyA0orY4AqjDAUEAQQAqAqzDAbsgNKK2OAKswwFBAEEAKgKwwwG7IDSitjgCsMMBQQBBACoCtMMBuyA0orY4ArTDAUEAQQAqArjDAbsgNKK2OAK4wwFBAEEAKgK8wwG7IDSitjgCvMMBQQBBACoCwMMBuyA0orY4AsDDAUEAQQAqAsTDAbsgNKK2OALEwwFBAEEAKgLIwwG7IDSitjgCyMMBQQBBACoCzMMBuyA0orY4AszDAUEAQQAqAtDDAbsgNKK2OALQwwFBAEEAKgLUwwG7IDSitjgC1MMBQQBBACoC2MMBuyA0orY4AtjDAUEAQQAqAtzDAbsgNKK2OALcwwFBAEEAKgLgwwG7IDSitjgC4MMBQQBBACoC5MMBuyA0orY4AuTDAUEAQQAqAujDAbsgNKK2OALowwFBAEEAKgLswwG7IDSitjgC7MMBQQBBACoC8MMBuyA0orY4AvDDAUEAQQAqAvTDAbsgNKK2OAL0wwFBAEEAKgL4wwG7IDSitjgC+MMBQQBBACoC/MMBuyA0orY4AvzDAUEAQQAqAoDEAbsgNKK2OAKAxAFBAEEAKgKExAG7IDSitjgChMQBQQBBACoCiMQBuyA0orY4AojEAUEAQQAqAozEAbsgNKK2OAKMxAFBAEEAKgKQxAG7IDSitjgCkMQBQQBBACoClMQBuyA0orY4ApTEAUEAQQAqApjEAbsgNKK2OAKYxAFBAEEAKgKcxAG7IDSitjgCnMQBC0EAQQAqAuDDAbtBACoCoMMBuyIzIDOiobY4AqDEAUEAQQAqAuTDAbtBACoCpMMBuyIzIDOiobY4AqTEAUEAQQAqAujDAbtBACoCqMMBuyIzIDOiobY4AqjEAUEAQQAqAuzDAbtBACoCrMMBuyIzIDOiobY4AqzEAUEAQQAqAvDDAbtBACoCsMMBuyIzIDOiobY4ArDEAUEAQQAqAvTDAbtBACoCtMMBuyIzIDOiobY4ArTEAUEAQQAqAvjDAbtBACoCuMMBuyIzIDOiobY4ArjEAUEAQQAqAvzDAbtBACoCvMMBuyIzIDOiobY4ArzEAUEAQQAqAoDEAbtBACoCwMMBuyIzIDOiobY4AsDEAUEAQQAqAoTEAbtBACoCxMMBuyIzIDOiobY4AsTEAUEAQQAqAojEAbtBACoCyMMBuyIzIDOiobY4AsjEAUEAQQAqAozEAbtBACoCzMMBuyIzIDOiobY4AszEAUEAQQAqApDEAbtBACoC0MMBuyIzIDOiobY4AtDEAUEAQQAqApTEAbtBACoC1MMBuyIzIDOiobY4AtTEAUEAQQAqApjEAbtBACoC2MMBuyIzIDOiobY4AtjEAUEAQQAqApzEAbtBACoC3MMBuyIzIDOiobY4AtzEAUEARAAAAAAAAAAAQQAqAqDEAbultjgC4MMBQQBEAAAAAAAAAABBACoCpMQBu6W2OALkwwFBAEQAAAAAAAAAAEEAKgKoxAG7pbY4AujDAUEARAAAAAAAAAAAQQAqAqzEAbultjgC7MMBQQBEAAAAAAAAAABBACoCsMQBu6W2OALwwwFBAEQAAAAAAAAAAEEAKgK0xAG7pbY4AvTDAUEARAAAAAAAAAAAQQAqArjEAbultjgC+MMBQQBEAAAAAAAAAABBACoCvMQBu6W2OAL8wwFBAEQAAAAAAAAAAEEAKgLAxAG7pbY4AoDEAUEARAAAAAAAAAAAQQAqAsTEAbultjgChMQBQQBEAAAAAAAAAABBACoCyMQBu6W2OAKIxAFBAEQAAAAAAAAAAEEAKgLMxAG7pbY4AozEAUEARAAAAAAAAAAAQQAqAtDEAbultjgCkMQBQQBEAAAAAAAAAABBACoC1MQBu6W2OAKUxAFBAEQAAAAAAAAAAEEAKgLYxAG7pbY4ApjEAUEARAAAAAAAAAAAQQAqAtzEAbultjgCnMQBQQAhVQNAIFVBBGz9DM3MzMzMzOw/zczMzMzM7D8gVUEEbP1dAqCqAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IFVBBGz9XQKgqgH9XyBVQQRs/V0CoMMB/V/98AH98gH98AH9Xv1bAuDEAQAgVUECaiJVQRBIDQALQQAhVgNAIFZBBGz9DM3MzMzMzOw/zczMzMzM7D8gVkEEbP1dAuCqAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IFZBBGz9XQLgwwH9XyAw/RT98gH98gH98AEgVkEEbP1dAuCqAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqDFAQAgVkECaiJWQRBIDQALQQBBACoC4MMBu0TxaOOItfjkPqCftjgC4MUBQQBBACoC5MMBu0TxaOOItfjkPqCftjgC5MUBQQBBACoC6MMBu0TxaOOItfjkPqCftjgC6MUBQQBBACoC7MMBu0TxaOOItfjkPqCftjgC7MUBQQBBACoC8MMBu0TxaOOItfjkPqCftjgC8MUBQQBBACoC9MMBu0TxaOOItfjkPqCftjgC9MUBQQBBACoC+MMBu0TxaOOItfjkPqCftjgC+MUBQQBBACoC/MMBu0TxaOOItfjkPqCftjgC/MUBQQBBACoCgMQBu0TxaOOItfjkPqCftjgCgMYBQQBBACoChMQBu0TxaOOItfjkPqCftjgChMYBQQBBACoCiMQBu0TxaOOItfjkPqCftjgCiMYBQQBBACoCjMQBu0TxaOOItfjkPqCftjgCjMYBQQBBACoCkMQBu0TxaOOItfjkPqCftjgCkMYBQQBBACoClMQBu0TxaOOItfjkPqCftjgClMYBQQBBACoCmMQBu0TxaOOItfjkPqCftjgCmMYBQQBBACoCnMQBu0TxaOOItfjkPqCftjgCnMYBQQBBACoCwE67QQAqAuDFAbujtjgC4MMBQQBBACoCxE67QQAqAuTFAbujtjgC5MMBQQBBACoCyE67QQAqAujFAbujtjgC6MMBQQBBACoCzE67QQAqAuzFAbujtjgC7MMBQQBBACoC0E67QQAqAvDFAbujtjgC8MMBQQBBACoC1E67QQAqAvTFAbujtjgC9MMBQQBBACoC2E67QQAqAvjFAbujtjgC+MMBQQBBACoC3E67QQAqAvzFAbujtjgC/MMBQQBBACoC4E67QQAqAoDGAbujtjgCgMQBQQBBACoC5E67QQAqAoTGAbujtjgChMQBQQBBACoC6E67QQAqAojGAbujtjgCiMQBQQBBACoC7E67QQAqAozGAbujtjgCjMQBQQBBACoC8E67QQAqApDGAbujtjgCkMQBQQBBACoC9E67QQAqApTGAbujtjgClMQBQQBBACoC+E67QQAqApjGAbujtjgCmMQBQQBBACoC/E67QQAqApzGAbujtjgCnMQBQQBBkKABakEAQYwC/AsARAAAAAAAAAAAIVdBAEGgxgFqQQBBwAD8CwBBAEHgxgFqQQBBwAD8CwBBACFYA0BBACAjIFhBwABsaioCwMgBu0EAKgKgwwG7obY4AqDHAUEAICMgWEHAAGxqKgLEyAG7QQAqAqTDAbuhtjgCpMcBQQAgIyBYQcAAbGoqAsjIAbtBACoCqMMBu6G2OAKoxwFBACAjIFhBwABsaioCzMgBu0EAKgKswwG7obY4AqzHAUEAICMgWEHAAGxqKgLQyAG7QQAqArDDAbuhtjgCsMcBQQAgIyBYQcAAbGoqAtTIAbtBACoCtMMBu6G2OAK0xwFBACAjIFhBwABsaioC2MgBu0EAKgK4wwG7obY4ArjHAUEAICMgWEHAAGxqKgLcyAG7QQAqArzDAbuhtjgCvMcBQQAgIyBYQcAAbGoqAuDIAbtBACoCwMMBu6G2OALAxwFBACAjIFhBwABsaioC5MgBu0EAKgLEwwG7obY4AsTHAUEAICMgWEHAAGxqKgLoyAG7QQAqAsjDAbuhtjgCyMcBQQAgIyBYQcAAbGoqAuzIAbtBACoCzMMBu6G2OALMxwFBACAjIFhBwABsaioC8MgBu0EAKgLQwwG7obY4AtDHAUEAICMgWEHAAGxqKgL0yAG7QQAqAtTDAbuhtjgC1McBQQAgIyBYQcAAbGoqAvjIAbtBACoC2MMBu6G2OALYxwFBACAjIFhBwABsaioC/MgBu0EAKgLcwwG7obY4AtzHAUEAQQAqAqDHAbtBACoC4MMBu6JBACoCgE+7oLY4AuDHAUEAQQAqAqTHAbtBACoC5MMBu6JBACoChE+7oLY4AuTHAUEAQQAqAqjHAbtBACoC6MMBu6JBACoCiE+7oLY4AujHAUEAQQAqAqzHAbtBACoC7MMBu6JBACoCjE+7oLY4AuzHAUEAQQAqArDHAbtBACoC8MMBu6JBACoCkE+7oLY4AvDHAUEAQQAqArTHAbtBACoC9MMBu6JBACoClE+7oLY4AvTHAUEAQQAqArjHAbtBACoC+MMBu6JBACoCmE+7oLY4AvjHAUEAQQAqArzHAbtBACoC/MMBu6JBACoCnE+7oLY4AvzHAUEAQQAqAsDHAbtBACoCgMQBu6JBACoCoE+7oLY4AoDIAUEAQQAqAsTHAbtBACoChMQBu6JBACoCpE+7oLY4AoTIAUEAQQAqAsjHAbtBACoCiMQBu6JBACoCqE+7oLY4AojIAUEAQQAqAszHAbtBACoCjMQBu6JBACoCrE+7oLY4AozIAUEAQQAqAtDHAbtBACoCkMQBu6JBACoCsE+7oLY4ApDIAUEAQQAqAtTHAbtBACoClMQBu6JBACoCtE+7oLY4ApTIAUEAQQAqAtjHAbtBACoCmMQBu6JBACoCuE+7oLY4ApjIAUEAQQAqAtzHAbtBACoCnMQBu6JBACoCvE+7oLY4ApzIAUEAIVkDQCBZQQRsIFlBwABsKgLAT7tBACoC4McBu6IgWUHAAGwqAsRPu0EAKgLkxwG7oqAgWUHAAGwqAshPu0EAKgLoxwG7oqAgWUHAAGwqAsxPu0EAKgLsxwG7oqAgWUHAAGwqAtBPu0EAKgLwxwG7oqAgWUHAAGwqAtRPu0EAKgL0xwG7oqAgWUHAAGwqAthPu0EAKgL4xwG7oqAgWUHAAGwqAtxPu0EAKgL8xwG7oqAgWUHAAGwqAuBPu0EAKgKAyAG7oqAgWUHAAGwqAuRPu0EAKgKEyAG7oqAgWUHAAGwqAuhPu0EAKgKIyAG7oqAgWUHAAGwqAuxPu0EAKgKMyAG7oqAgWUHAAGwqAvBPu0EAKgKQyAG7oqAgWUHAAGwqAvRPu0EAKgKUyAG7oqAgWUHAAGwqAvhPu0EAKgKYyAG7oqAgWUHAAGwqAvxPu0EAKgKcyAG7oqC2OAKgyAEgWUEBaiJZQQNIDQALQQBBACoCoMgBu0EAKgKAUbugtjgCsMgBQQBBACoCpMgBu0EAKgKEUbugtjgCtMgBQQBBACoCqMgBu0EAKgKIUbugtjgCuMgBRAAAAAAAAPD/IVpBACoCsMgBuyEzIDMgWiAzIFpkGyFaQQAqArTIAbshMyAzIFogMyBaZBshWkEAKgK4yAG7ITMgMyBaIDMgWmQbIVogWkEAKgKwyAG7IFqhEAJBACoCtMgBuyBaoRACoEEAKgK4yAG7IFqhEAKgEAOgIVsgJSBYQQxsaioCwMgBu0EAKgKwyAG7oiAlIFhBDGxqKgLEyAG7QQAqArTIAbuioCAlIFhBDGxqKgLIyAG7QQAqArjIAbuioCFcIFcgWyBcoaAhV0EAQQAqArDIAbsgW6EQAiAlIFhBDGxqKgLAyAG7obY4AqDIAUEAQQAqArTIAbsgW6EQAiAlIFhBDGxqKgLEyAG7obY4AqTIAUEAQQAqArjIAbsgW6EQAiAlIFhBDGxqKgLIyAG7obY4AqjIAUEAQQAqApCiAbtBACoCoMgBu6C2OAKQogFBAEEAKgKUogG7QQAqAqTIAbugtjgClKIBQQBBACoCmKIBu0EAKgKoyAG7oLY4ApiiAUEAIV0DQCBdQcAAbCBdQcAAbCoC0KABuyBdQQRsKgKgyAG7QQAqAuDHAbuioLY4AtCgASBdQcAAbCBdQcAAbCoC1KABuyBdQQRsKgKgyAG7QQAqAuTHAbuioLY4AtSgASBdQcAAbCBdQcAAbCoC2KABuyBdQQRsKgKgyAG7QQAqAujHAbuioLY4AtigASBdQcAAbCBdQcAAbCoC3KABuyBdQQRsKgKgyAG7QQAqAuzHAbuioLY4AtygASBdQcAAbCBdQcAAbCoC4KABuyBdQQRsKgKgyAG7QQAqAvDHAbuioLY4AuCgASBdQcAAbCBdQcAAbCoC5KABuyBdQQRsKgKgyAG7QQAqAvTHAbuioLY4AuSgASBdQcAAbCBdQcAAbCoC6KABuyBdQQRsKgKgyAG7QQAqAvjHAbuioLY4AuigASBdQcAAbCBdQcAAbCoC7KABuyBdQQRsKgKgyAG7QQAqAvzHAbuioLY4AuygASBdQcAAbCBdQcAAbCoC8KABuyBdQQRsKgKgyAG7QQAqAoDIAbuioLY4AvCgASBdQcAAbCBdQcAAbCoC9KABuyBdQQRsKgKgyAG7QQAqAoTIAbuioLY4AvSgASBdQcAAbCBdQcAAbCoC+KABuyBdQQRsKgKgyAG7QQAqAojIAbuioLY4AvigASBdQcAAbCBdQcAAbCoC/KABuyBdQQRsKgKgyAG7QQAqAozIAbuioLY4AvygASBdQcAAbCBdQcAAbCoCgKEBuyBdQQRsKgKgyAG7QQAqApDIAbuioLY4AoChASBdQcAAbCBdQcAAbCoChKEBuyBdQQRsKgKgyAG7QQAqApTIAbuioLY4AoShASBdQcAAbCBdQcAAbCoCiKEBuyBdQQRsKgKgyAG7QQAqApjIAbuioLY4AoihASBdQcAAbCBdQcAAbCoCjKEBuyBdQQRsKgKgyAG7QQAqApzIAbuioLY4AoyhASBdQQFqIl1BA0gNAAtBACFeA0AgXkEEbCBeQQRsKgLAT7tBACoCoMgBu6IgXkEEbCoCgFC7QQAqAqTIAbuioCBeQQRsKgLAULtBACoCqMgBu6KgtjgC4McBIF5BAWoiXkEQSA0AC0EAQQAqApCgAbtBACoC4McBu6C2OAKQoAFBAEEAKgKUoAG7QQAqAuTHAbugtjgClKABQQBBACoCmKABu0EAKgLoxwG7oLY4ApigAUEAQQAqApygAbtBACoC7McBu6C2OAKcoAFBAEEAKgKgoAG7QQAqAvDHAbugtjgCoKABQQBBACoCpKABu0EAKgL0xwG7oLY4AqSgAUEAQQAqAqigAbtBACoC+McBu6C2OAKooAFBAEEAKgKsoAG7QQAqAvzHAbugtjgCrKABQQBBACoCsKABu0EAKgKAyAG7oLY4ArCgAUEAQQAqArSgAbtBACoChMgBu6C2OAK0oAFBAEEAKgK4oAG7QQAqAojIAbugtjgCuKABQQBBACoCvKABu0EAKgKMyAG7oLY4ArygAUEAQQAqAsCgAbtBACoCkMgBu6C2OALAoAFBAEEAKgLEoAG7QQAqApTIAbugtjgCxKABQQBBACoCyKABu0EAKgKYyAG7oLY4AsigAUEAQQAqAsygAbtBACoCnMgBu6C2OALMoAEgJiBYQcAAbGpBACoC4McBu0EAKgLgwwG7orY4AsDIASAmIFhBwABsakEAKgLkxwG7QQAqAuTDAbuitjgCxMgBICYgWEHAAGxqQQAqAujHAbtBACoC6MMBu6K2OALIyAEgJiBYQcAAbGpBACoC7McBu0EAKgLswwG7orY4AszIASAmIFhBwABsakEAKgLwxwG7QQAqAvDDAbuitjgC0MgBICYgWEHAAGxqQQAqAvTHAbtBACoC9MMBu6K2OALUyAEgJiBYQcAAbGpBACoC+McBu0EAKgL4wwG7orY4AtjIASAmIFhBwABsakEAKgL8xwG7QQAqAvzDAbuitjgC3MgBICYgWEHAAGxqQQAqAoDIAbtBACoCgMQBu6K2OALgyAEgJiBYQcAAbGpBACoChMgBu0EAKgKExAG7orY4AuTIASAmIFhBwABsakEAKgKIyAG7QQAqAojEAbuitjgC6MgBICYgWEHAAGxqQQAqAozIAbtBACoCjMQBu6K2OALsyAEgJiBYQcAAbGpBACoCkMgBu0EAKgKQxAG7orY4AvDIASAmIFhBwABsakEAKgKUyAG7QQAqApTEAbuitjgC9MgBICYgWEHAAGxqQQAqApjIAbtBACoCmMQBu6K2OAL4yAEgJiBYQcAAbGpBACoCnMgBu0EAKgKcxAG7orY4AvzIAUEAQQAqAqDGAbtBACoC4McBu0EAKgKgxwG7oqC2OAKgxgFBAEEAKgKkxgG7QQAqAuTHAbtBACoCpMcBu6KgtjgCpMYBQQBBACoCqMYBu0EAKgLoxwG7QQAqAqjHAbuioLY4AqjGAUEAQQAqAqzGAbtBACoC7McBu0EAKgKsxwG7oqC2OAKsxgFBAEEAKgKwxgG7QQAqAvDHAbtBACoCsMcBu6KgtjgCsMYBQQBBACoCtMYBu0EAKgL0xwG7QQAqArTHAbuioLY4ArTGAUEAQQAqArjGAbtBACoC+McBu0EAKgK4xwG7oqC2OAK4xgFBAEEAKgK8xgG7QQAqAvzHAbtBACoCvMcBu6KgtjgCvMYBQQBBACoCwMYBu0EAKgKAyAG7QQAqAsDHAbuioLY4AsDGAUEAQQAqAsTGAbtBACoChMgBu0EAKgLExwG7oqC2OALExgFBAEEAKgLIxgG7QQAqAojIAbtBACoCyMcBu6KgtjgCyMYBQQBBACoCzMYBu0EAKgKMyAG7QQAqAszHAbuioLY4AszGAUEAQQAqAtDGAbtBACoCkMgBu0EAKgLQxwG7oqC2OALQxgFBAEEAKgLUxgG7QQAqApTIAbtBACoC1McBu6KgtjgC1MYBQQBBACoC2MYBu0EAKgKYyAG7QQAqAtjHAbuioLY4AtjGAUEAQQAqAtzGAbtBACoCnMgBu0EAKgLcxwG7oqC2OALcxgFBAEEAKgLgxgG7ICYgWEHAAGxqKgLAyAG7mqC2OALgxgFBAEEAKgLkxgG7ICYgWEHAAGxqKgLEyAG7mqC2OALkxgFBAEEAKgLoxgG7ICYgWEHAAGxqKgLIyAG7mqC2OALoxgFBAEEAKgLsxgG7ICYgWEHAAGxqKgLMyAG7mqC2OALsxgFBAEEAKgLwxgG7ICYgWEHAAGxqKgLQyAG7mqC2OALwxgFBAEEAKgL0xgG7ICYgWEHAAGxqKgLUyAG7mqC2OAL0xgFBAEEAKgL4xgG7ICYgWEHAAGxqKgLYyAG7mqC2OAL4xgFBAEEAKgL8xgG7ICYgWEHAAGxqKgLcyAG7mqC2OAL8xgFBAEEAKgKAxwG7ICYgWEHAAGxqKgLgyAG7mqC2OAKAxwFBAEEAKgKExwG7ICYgWEHAAGxqKgLkyAG7mqC2OAKExwFBAEEAKgKIxwG7ICYgWEHAAGxqKgLoyAG7mqC2OAKIxwFBAEEAKgKMxwG7ICYgWEHAAGxqKgLsyAG7mqC2OAKMxwFBAEEAKgKQxwG7ICYgWEHAAGxqKgLwyAG7mqC2OAKQxwFBAEEAKgKUxwG7ICYgWEHAAGxqKgL0yAG7mqC2OAKUxwFBAEEAKgKYxwG7ICYgWEHAAGxqKgL4yAG7mqC2OAKYxwFBAEEAKgKcxwG7ICYgWEHAAGxqKgL8yAG7mqC2OAKcxwEgWEEBaiJYIABIDQALIFcgNKIhVyAAQQFKBEBBACFfA0AgX0EEbCBfQQRs/V0CkKAB/V8gNP0U/fIB/V79WwKQoAEAIF9BAmoiX0HCAEgNAAtBwgAhYCBgQQRsIGBBBGwqApCgAbsgNKK2OAKQoAFBAEEAKgKgxgG7IDSitjgCoMYBQQBBACoCpMYBuyA0orY4AqTGAUEAQQAqAqjGAbsgNKK2OAKoxgFBAEEAKgKsxgG7IDSitjgCrMYBQQBBACoCsMYBuyA0orY4ArDGAUEAQQAqArTGAbsgNKK2OAK0xgFBAEEAKgK4xgG7IDSitjgCuMYBQQBBACoCvMYBuyA0orY4ArzGAUEAQQAqAsDGAbsgNKK2OALAxgFBAEEAKgLExgG7IDSitjgCxMYBQQBBACoCyMYBuyA0orY4AsjGAUEAQQAqAszGAbsgNKK2OALMxgFBAEEAKgLQxgG7IDSitjgC0MYBQQBBACoC1MYBuyA0orY4AtTGAUEAQQAqAtjGAbsgNKK2OALYxgFBAEEAKgLcxgG7IDSitjgC3MYBQQBBACoC4MYBuyA0orY4AuDGAUEAQQAqAuTGAbsgNKK2OALkxgFBAEEAKgLoxgG7IDSitjgC6MYBQQBBACoC7MYBuyA0orY4AuzGAUEAQQAqAvDGAbsgNKK2OALwxgFBAEEAKgL0xgG7IDSitjgC9MYBQQBBACoC+MYBuyA0orY4AvjGAUEAQQAqAvzGAbsgNKK2OAL8xgFBAEEAKgKAxwG7IDSitjgCgMcBQQBBACoChMcBuyA0orY4AoTHAUEAQQAqAojHAbsgNKK2OAKIxwFBAEEAKgKMxwG7IDSitjgCjMcBQQBBACoCkMcBuyA0orY4ApDHAUEAQQAqApTHAbsgNKK2OAKUxwFBAEEAKgKYxwG7IDSitjgCmMcBQQBBACoCnMcBuyA0orY4ApzHAQtBAEEAKgKgxgG7QQAqAuDFAbujtjgC0J8BQQBBACoCpMYBu0EAKgLkxQG7o7Y4AtSfAUEAQQAqAqjGAbtBACoC6MUBu6O2OALYnwFBAEEAKgKsxgG7QQAqAuzFAbujtjgC3J8BQQBBACoCsMYBu0EAKgLwxQG7o7Y4AuCfAUEAQQAqArTGAbtBACoC9MUBu6O2OALknwFBAEEAKgK4xgG7QQAqAvjFAbujtjgC6J8BQQBBACoCvMYBu0EAKgL8xQG7o7Y4AuyfAUEAQQAqAsDGAbtBACoCgMYBu6O2OALwnwFBAEEAKgLExgG7QQAqAoTGAbujtjgC9J8BQQBBACoCyMYBu0EAKgKIxgG7o7Y4AvifAUEAQQAqAszGAbtBACoCjMYBu6O2OAL8nwFBAEEAKgLQxgG7QQAqApDGAbujtjgCgKABQQBBACoC1MYBu0EAKgKUxgG7o7Y4AoSgAUEAQQAqAtjGAbtBACoCmMYBu6O2OAKIoAFBAEEAKgLcxgG7QQAqApzGAbujtjgCjKABQQAhYQNAIGFBBGwgYUEEbP1dAqDGAf1fIGFBBGz9XQLgwwH9X/3yASBhQQRs/V0C4MUB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgYUEEbP1dAuDFAf1f/fIB/fMB/QwAAAAAAAAAAAAAAAAAAAAAIGFBBGz9XQKgxAH9X/0MAAAAAAAAAAAAAAAAAAAAAP1K/VL9Xv1bAqDHAQAgYUECaiJhQRBIDQALQQBBACoC4MYBu0EAKgKgxwG7RAAAAAAAAABAQQAqAqDDAbuioqG2OALgwwFBAEEAKgLkxgG7QQAqAqTHAbtEAAAAAAAAAEBBACoCpMMBu6KiobY4AuTDAUEAQQAqAujGAbtBACoCqMcBu0QAAAAAAAAAQEEAKgKowwG7oqKhtjgC6MMBQQBBACoC7MYBu0EAKgKsxwG7RAAAAAAAAABAQQAqAqzDAbuioqG2OALswwFBAEEAKgLwxgG7QQAqArDHAbtEAAAAAAAAAEBBACoCsMMBu6KiobY4AvDDAUEAQQAqAvTGAbtBACoCtMcBu0QAAAAAAAAAQEEAKgK0wwG7oqKhtjgC9MMBQQBBACoC+MYBu0EAKgK4xwG7RAAAAAAAAABAQQAqArjDAbuioqG2OAL4wwFBAEEAKgL8xgG7QQAqArzHAbtEAAAAAAAAAEBBACoCvMMBu6KiobY4AvzDAUEAQQAqAoDHAbtBACoCwMcBu0QAAAAAAAAAQEEAKgLAwwG7oqKhtjgCgMQBQQBBACoChMcBu0EAKgLExwG7RAAAAAAAAABAQQAqAsTDAbuioqG2OAKExAFBAEEAKgKIxwG7QQAqAsjHAbtEAAAAAAAAAEBBACoCyMMBu6KiobY4AojEAUEAQQAqAozHAbtBACoCzMcBu0QAAAAAAAAAQEEAKgLMwwG7oqKhtjgCjMQBQQBBACoCkMcBu0EAKgLQxwG7RAAAAAAAAABAQQAqAtDDAbuioqG2OAKQxAFBAEEAKgKUxwG7QQAqAtTHAbtEAAAAAAAAAEBBACoC1MMBu6KiobY4ApTEAUEAQQAqApjHAbtBACoC2McBu0QAAAAAAAAAQEEAKgLYwwG7oqKhtjgCmMQBQQBBACoCnMcBu0EAKgLcxwG7RAAAAAAAAABAQQAqAtzDAbuioqG2OAKcxAFBAEHQlgFqQQBBgAn8CwBBAEGgwwFqQQBBwAD8CwBBAEGgxAFqQQBBwAD8CwBBACFiA0BBACFjA0AgY0EEbCAmIGJBwABsaiBjQQRsav1dAsDIAf1fIGNBBGz9XQKgxwH9X/0MAAAAAAAAAEAAAAAAAAAAQCAjIGJBwABsaiBjQQRsav1dAsDIAf1f/fIB/fIB/fABIGNBBGz9XQLgwwH9X/3wASAkIGJBwABsaiBjQQRsav1dAsDIAf1f/fIB/V79WwLgxQEAIGNBAmoiY0EQSA0AC0EAQQAqApCfAbtBACoC4MUBu6C2OAKQnwFBAEEAKgKUnwG7QQAqAuTFAbugtjgClJ8BQQBBACoCmJ8Bu0EAKgLoxQG7oLY4ApifAUEAQQAqApyfAbtBACoC7MUBu6C2OAKcnwFBAEEAKgKgnwG7QQAqAvDFAbugtjgCoJ8BQQBBACoCpJ8Bu0EAKgL0xQG7oLY4AqSfAUEAQQAqAqifAbtBACoC+MUBu6C2OAKonwFBAEEAKgKsnwG7QQAqAvzFAbugtjgCrJ8BQQBBACoCsJ8Bu0EAKgKAxgG7oLY4ArCfAUEAQQAqArSfAbtBACoChMYBu6C2OAK0nwFBAEEAKgK4nwG7QQAqAojGAbugtjgCuJ8BQQBBACoCvJ8Bu0EAKgKMxgG7oLY4AryfAUEAQQAqAsCfAbtBACoCkMYBu6C2OALAnwFBAEEAKgLEnwG7QQAqApTGAbugtjgCxJ8BQQBBACoCyJ8Bu0EAKgKYxgG7oLY4AsifAUEAQQAqAsyfAbtBACoCnMYBu6C2OALMnwFBACFkA0AgZEHAAGwgZEHAAGwqApCXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioCwMgBu6KgtjgCkJcBIGRBwABsIGRBwABsKgKUlwG7IGRBBGwqAuDFAbsgIiBiQcAAbGoqAsTIAbuioLY4ApSXASBkQcAAbCBkQcAAbCoCmJcBuyBkQQRsKgLgxQG7ICIgYkHAAGxqKgLIyAG7oqC2OAKYlwEgZEHAAGwgZEHAAGwqApyXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioCzMgBu6KgtjgCnJcBIGRBwABsIGRBwABsKgKglwG7IGRBBGwqAuDFAbsgIiBiQcAAbGoqAtDIAbuioLY4AqCXASBkQcAAbCBkQcAAbCoCpJcBuyBkQQRsKgLgxQG7ICIgYkHAAGxqKgLUyAG7oqC2OAKklwEgZEHAAGwgZEHAAGwqAqiXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioC2MgBu6KgtjgCqJcBIGRBwABsIGRBwABsKgKslwG7IGRBBGwqAuDFAbsgIiBiQcAAbGoqAtzIAbuioLY4AqyXASBkQcAAbCBkQcAAbCoCsJcBuyBkQQRsKgLgxQG7ICIgYkHAAGxqKgLgyAG7oqC2OAKwlwEgZEHAAGwgZEHAAGwqArSXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioC5MgBu6KgtjgCtJcBIGRBwABsIGRBwABsKgK4lwG7IGRBBGwqAuDFAbsgIiBiQcAAbGoqAujIAbuioLY4AriXASBkQcAAbCBkQcAAbCoCvJcBuyBkQQRsKgLgxQG7ICIgYkHAAGxqKgLsyAG7oqC2OAK8lwEgZEHAAGwgZEHAAGwqAsCXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioC8MgBu6KgtjgCwJcBIGRBwABsIGRBwABsKgLElwG7IGRBBGwqAuDFAbsgIiBiQcAAbGoqAvTIAbuioLY4AsSXASBkQcAAbCBkQcAAbCoCyJcBuyBkQQRsKgLgxQG7ICIgYkHAAGxqKgL4yAG7oqC2OALIlwEgZEHAAGwgZEHAAGwqAsyXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioC/MgBu6KgtjgCzJcBIGRBAWoiZEEQSA0AC0EAIWUDQCBlQQRsIGVBBGwqAoBGu0EAKgLgxQG7oiBlQQRsKgLARrtBACoC5MUBu6KgIGVBBGwqAoBHu0EAKgLoxQG7oqAgZUEEbCoCwEe7QQAqAuzFAbuioCBlQQRsKgKASLtBACoC8MUBu6KgIGVBBGwqAsBIu0EAKgL0xQG7oqAgZUEEbCoCgEm7QQAqAvjFAbuioCBlQQRsKgLASbtBACoC/MUBu6KgIGVBBGwqAoBKu0EAKgKAxgG7oqAgZUEEbCoCwEq7QQAqAoTGAbuioCBlQQRsKgKAS7tBACoCiMYBu6KgIGVBBGwqAsBLu0EAKgKMxgG7oqAgZUEEbCoCgEy7QQAqApDGAbuioCBlQQRsKgLATLtBACoClMYBu6KgIGVBBGwqAoBNu0EAKgKYxgG7oqAgZUEEbCoCwE27QQAqApzGAbuioLY4AqDGASBlQQFqImVBEEgNAAtBAEEAKgLQlgG7QQAqAqDGAbugtjgC0JYBQQBBACoC1JYBu0EAKgKkxgG7oLY4AtSWAUEAQQAqAtiWAbtBACoCqMYBu6C2OALYlgFBAEEAKgLclgG7QQAqAqzGAbugtjgC3JYBQQBBACoC4JYBu0EAKgKwxgG7oLY4AuCWAUEAQQAqAuSWAbtBACoCtMYBu6C2OALklgFBAEEAKgLolgG7QQAqArjGAbugtjgC6JYBQQBBACoC7JYBu0EAKgK8xgG7oLY4AuyWAUEAQQAqAvCWAbtBACoCwMYBu6C2OALwlgFBAEEAKgL0lgG7QQAqAsTGAbugtjgC9JYBQQBBACoC+JYBu0EAKgLIxgG7oLY4AviWAUEAQQAqAvyWAbtBACoCzMYBu6C2OAL8lgFBAEEAKgKAlwG7QQAqAtDGAbugtjgCgJcBQQBBACoChJcBu0EAKgLUxgG7oLY4AoSXAUEAQQAqAoiXAbtBACoC2MYBu6C2OAKIlwFBAEEAKgKMlwG7QQAqAtzGAbugtjgCjJcBICcgYkHAAGxqQQAqAqDGAbtBACoC4MABu6K2OALAyAEgJyBiQcAAbGpBACoCpMYBu0EAKgLkwAG7orY4AsTIASAnIGJBwABsakEAKgKoxgG7QQAqAujAAbuitjgCyMgBICcgYkHAAGxqQQAqAqzGAbtBACoC7MABu6K2OALMyAEgJyBiQcAAbGpBACoCsMYBu0EAKgLwwAG7orY4AtDIASAnIGJBwABsakEAKgK0xgG7QQAqAvTAAbuitjgC1MgBICcgYkHAAGxqQQAqArjGAbtBACoC+MABu6K2OALYyAEgJyBiQcAAbGpBACoCvMYBu0EAKgL8wAG7orY4AtzIASAnIGJBwABsakEAKgLAxgG7QQAqAoDBAbuitjgC4MgBICcgYkHAAGxqQQAqAsTGAbtBACoChMEBu6K2OALkyAEgJyBiQcAAbGpBACoCyMYBu0EAKgKIwQG7orY4AujIASAnIGJBwABsakEAKgLMxgG7QQAqAozBAbuitjgC7MgBICcgYkHAAGxqQQAqAtDGAbtBACoCkMEBu6K2OALwyAEgJyBiQcAAbGpBACoC1MYBu0EAKgKUwQG7orY4AvTIASAnIGJBwABsakEAKgLYxgG7QQAqApjBAbuitjgC+MgBICcgYkHAAGxqQQAqAtzGAbtBACoCnMEBu6K2OAL8yAFBAEEAKgKgwwG7QQAqAqDGAbsgISBiQcAAbGoqAsDIAbuioLY4AqDDAUEAQQAqAqTDAbtBACoCpMYBuyAhIGJBwABsaioCxMgBu6KgtjgCpMMBQQBBACoCqMMBu0EAKgKoxgG7ICEgYkHAAGxqKgLIyAG7oqC2OAKowwFBAEEAKgKswwG7QQAqAqzGAbsgISBiQcAAbGoqAszIAbuioLY4AqzDAUEAQQAqArDDAbtBACoCsMYBuyAhIGJBwABsaioC0MgBu6KgtjgCsMMBQQBBACoCtMMBu0EAKgK0xgG7ICEgYkHAAGxqKgLUyAG7oqC2OAK0wwFBAEEAKgK4wwG7QQAqArjGAbsgISBiQcAAbGoqAtjIAbuioLY4ArjDAUEAQQAqArzDAbtBACoCvMYBuyAhIGJBwABsaioC3MgBu6KgtjgCvMMBQQBBACoCwMMBu0EAKgLAxgG7ICEgYkHAAGxqKgLgyAG7oqC2OALAwwFBAEEAKgLEwwG7QQAqAsTGAbsgISBiQcAAbGoqAuTIAbuioLY4AsTDAUEAQQAqAsjDAbtBACoCyMYBuyAhIGJBwABsaioC6MgBu6KgtjgCyMMBQQBBACoCzMMBu0EAKgLMxgG7ICEgYkHAAGxqKgLsyAG7oqC2OALMwwFBAEEAKgLQwwG7QQAqAtDGAbsgISBiQcAAbGoqAvDIAbuioLY4AtDDAUEAQQAqAtTDAbtBACoC1MYBuyAhIGJBwABsaioC9MgBu6KgtjgC1MMBQQBBACoC2MMBu0EAKgLYxgG7ICEgYkHAAGxqKgL4yAG7oqC2OALYwwFBAEEAKgLcwwG7QQAqAtzGAbsgISBiQcAAbGoqAvzIAbuioLY4AtzDAUEAQQAqAqDEAbsgJyBiQcAAbGoqAsDIAbuaoLY4AqDEAUEAQQAqAqTEAbsgJyBiQcAAbGoqAsTIAbuaoLY4AqTEAUEAQQAqAqjEAbsgJyBiQcAAbGoqAsjIAbuaoLY4AqjEAUEAQQAqAqzEAbsgJyBiQcAAbGoqAszIAbuaoLY4AqzEAUEAQQAqArDEAbsgJyBiQcAAbGoqAtDIAbuaoLY4ArDEAUEAQQAqArTEAbsgJyBiQcAAbGoqAtTIAbuaoLY4ArTEAUEAQQAqArjEAbsgJyBiQcAAbGoqAtjIAbuaoLY4ArjEAUEAQQAqArzEAbsgJyBiQcAAbGoqAtzIAbuaoLY4ArzEAUEAQQAqAsDEAbsgJyBiQcAAbGoqAuDIAbuaoLY4AsDEAUEAQQAqAsTEAbsgJyBiQcAAbGoqAuTIAbuaoLY4AsTEAUEAQQAqAsjEAbsgJyBiQcAAbGoqAujIAbuaoLY4AsjEAUEAQQAqAszEAbsgJyBiQcAAbGoqAuzIAbuaoLY4AszEAUEAQQAqAtDEAbsgJyBiQcAAbGoqAvDIAbuaoLY4AtDEAUEAQQAqAtTEAbsgJyBiQcAAbGoqAvTIAbuaoLY4AtTEAUEAQQAqAtjEAbsgJyBiQcAAbGoqAvjIAbuaoLY4AtjEAUEAQQAqAtzEAbsgJyBiQcAAbGoqAvzIAbuaoLY4AtzEASBiQQFqImIgAEgNAAsgAEEBSgRAQQAhZgNAIGZBBGwgZkEEbP1dAtCWAf1fIDT9FP3yAf1e/VsC0JYBACBmQQJqImZBoAJIDQALQQBBACoCoMMBuyA0orY4AqDDAUEAQQAqAqTDAbsgNKK2OAKkwwFBAEEAKgKowwG7IDSitjgCqMMBQQBBACoCrMMBuyA0orY4AqzDAUEAQQAqArDDAbsgNKK2OAKwwwFBAEEAKgK0wwG7IDSitjgCtMMBQQBBACoCuMMBuyA0orY4ArjDAUEAQQAqArzDAbsgNKK2OAK8wwFBAEEAKgLAwwG7IDSitjgCwMMBQQBBACoCxMMBuyA0orY4AsTDAUEAQQAqAsjDAbsgNKK2OALIwwFBAEEAKgLMwwG7IDSitjgCzMMBQQBBACoC0MMBuyA0orY4AtDDAUEAQQAqAtTDAbsgNKK2OALUwwFBAEEAKgLYwwG7IDSitjgC2MMBQQBBACoC3MMBuyA0orY4AtzDAUEAQQAqAqDEAbsgNKK2OAKgxAFBAEEAKgKkxAG7IDSitjgCpMQBQQBBACoCqMQBuyA0orY4AqjEAUEAQQAqAqzEAbsgNKK2OAKsxAFBAEEAKgKwxAG7IDSitjgCsMQBQQBBACoCtMQBuyA0orY4ArTEAUEAQQAqArjEAbsgNKK2OAK4xAFBAEEAKgK8xAG7IDSitjgCvMQBQQBBACoCwMQBuyA0orY4AsDEAUEAQQAqAsTEAbsgNKK2OALExAFBAEEAKgLIxAG7IDSitjgCyMQBQQBBACoCzMQBuyA0orY4AszEAUEAQQAqAtDEAbsgNKK2OALQxAFBAEEAKgLUxAG7IDSitjgC1MQBQQBBACoC2MQBuyA0orY4AtjEAUEAQQAqAtzEAbsgNKK2OALcxAELQQBBACoCoMMBu0EAKgLgwgG7o7Y4ApCWAUEAQQAqAqTDAbtBACoC5MIBu6O2OAKUlgFBAEEAKgKowwG7QQAqAujCAbujtjgCmJYBQQBBACoCrMMBu0EAKgLswgG7o7Y4ApyWAUEAQQAqArDDAbtBACoC8MIBu6O2OAKglgFBAEEAKgK0wwG7QQAqAvTCAbujtjgCpJYBQQBBACoCuMMBu0EAKgL4wgG7o7Y4AqiWAUEAQQAqArzDAbtBACoC/MIBu6O2OAKslgFBAEEAKgLAwwG7QQAqAoDDAbujtjgCsJYBQQBBACoCxMMBu0EAKgKEwwG7o7Y4ArSWAUEAQQAqAsjDAbtBACoCiMMBu6O2OAK4lgFBAEEAKgLMwwG7QQAqAozDAbujtjgCvJYBQQBBACoC0MMBu0EAKgKQwwG7o7Y4AsCWAUEAQQAqAtTDAbtBACoClMMBu6O2OALElgFBAEEAKgLYwwG7QQAqApjDAbujtjgCyJYBQQBBACoC3MMBu0EAKgKcwwG7o7Y4AsyWAUEAIWcDQCBnQQRsIGdBBGz9XQKgwwH9XyBnQQRs/V0C4MAB/V/98gEgZ0EEbP1dAuDCAf1f/fMB/e0B/QwAAAAAAAAAQAAAAAAAAABAIGdBBGz9XQLgwgH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACBnQQRs/V0CoMEB/V/9DAAAAAAAAAAAAAAAAAAAAAD9Sv1S/V79WwLgwwEAIGdBAmoiZ0EQSA0AC0EAQQAqAqDEAbtBACoC4MMBu0QAAAAAAAAAQEEAKgKgwAG7oqKhtjgC4MABQQBBACoCpMQBu0EAKgLkwwG7RAAAAAAAAABAQQAqAqTAAbuioqG2OALkwAFBAEEAKgKoxAG7QQAqAujDAbtEAAAAAAAAAEBBACoCqMABu6KiobY4AujAAUEAQQAqAqzEAbtBACoC7MMBu0QAAAAAAAAAQEEAKgKswAG7oqKhtjgC7MABQQBBACoCsMQBu0EAKgLwwwG7RAAAAAAAAABAQQAqArDAAbuioqG2OALwwAFBAEEAKgK0xAG7QQAqAvTDAbtEAAAAAAAAAEBBACoCtMABu6KiobY4AvTAAUEAQQAqArjEAbtBACoC+MMBu0QAAAAAAAAAQEEAKgK4wAG7oqKhtjgC+MABQQBBACoCvMQBu0EAKgL8wwG7RAAAAAAAAABAQQAqArzAAbuioqG2OAL8wAFBAEEAKgLAxAG7QQAqAoDEAbtEAAAAAAAAAEBBACoCwMABu6KiobY4AoDBAUEAQQAqAsTEAbtBACoChMQBu0QAAAAAAAAAQEEAKgLEwAG7oqKhtjgChMEBQQBBACoCyMQBu0EAKgKIxAG7RAAAAAAAAABAQQAqAsjAAbuioqG2OAKIwQFBAEEAKgLMxAG7QQAqAozEAbtEAAAAAAAAAEBBACoCzMABu6KiobY4AozBAUEAQQAqAtDEAbtBACoCkMQBu0QAAAAAAAAAQEEAKgLQwAG7oqKhtjgCkMEBQQBBACoC1MQBu0EAKgKUxAG7RAAAAAAAAABAQQAqAtTAAbuioqG2OAKUwQFBAEEAKgLYxAG7QQAqApjEAbtEAAAAAAAAAEBBACoC2MABu6KiobY4ApjBAUEAQQAqAtzEAbtBACoCnMQBu0QAAAAAAAAAQEEAKgLcwAG7oqKhtjgCnMEBQQBBkI0BakEAQYAJ/AsAQQBBoMABakEAQcAA/AsAQQBBoMEBakEAQcAA/AsAQQAhaANAQQAhaQNAIGlBBGwgJyBoQcAAbGogaUEEbGr9XQLAyAH9XyBpQQRs/V0C4MMB/V/9DAAAAAAAAABAAAAAAAAAAEAgHyBoQcAAbGogaUEEbGr9XQLAyAH9X/3yAf3yAf3wASBpQQRs/V0C4MAB/V/98AEgICBoQcAAbGogaUEEbGr9XQLAyAH9X/3yAf1e/VsC4MIBACBpQQJqImlBEEgNAAtBAEEAKgLQlQG7QQAqAuDCAbugtjgC0JUBQQBBACoC1JUBu0EAKgLkwgG7oLY4AtSVAUEAQQAqAtiVAbtBACoC6MIBu6C2OALYlQFBAEEAKgLclQG7QQAqAuzCAbugtjgC3JUBQQBBACoC4JUBu0EAKgLwwgG7oLY4AuCVAUEAQQAqAuSVAbtBACoC9MIBu6C2OALklQFBAEEAKgLolQG7QQAqAvjCAbugtjgC6JUBQQBBACoC7JUBu0EAKgL8wgG7oLY4AuyVAUEAQQAqAvCVAbtBACoCgMMBu6C2OALwlQFBAEEAKgL0lQG7QQAqAoTDAbugtjgC9JUBQQBBACoC+JUBu0EAKgKIwwG7oLY4AviVAUEAQQAqAvyVAbtBACoCjMMBu6C2OAL8lQFBAEEAKgKAlgG7QQAqApDDAbugtjgCgJYBQQBBACoChJYBu0EAKgKUwwG7oLY4AoSWAUEAQQAqAoiWAbtBACoCmMMBu6C2OAKIlgFBAEEAKgKMlgG7QQAqApzDAbugtjgCjJYBQQAhagNAIGpBwABsIGpBwABsKgLQjQG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAsDIAbuioLY4AtCNASBqQcAAbCBqQcAAbCoC1I0BuyBqQQRsKgLgwgG7IB4gaEHAAGxqKgLEyAG7oqC2OALUjQEgakHAAGwgakHAAGwqAtiNAbsgakEEbCoC4MIBuyAeIGhBwABsaioCyMgBu6KgtjgC2I0BIGpBwABsIGpBwABsKgLcjQG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAszIAbuioLY4AtyNASBqQcAAbCBqQcAAbCoC4I0BuyBqQQRsKgLgwgG7IB4gaEHAAGxqKgLQyAG7oqC2OALgjQEgakHAAGwgakHAAGwqAuSNAbsgakEEbCoC4MIBuyAeIGhBwABsaioC1MgBu6KgtjgC5I0BIGpBwABsIGpBwABsKgLojQG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAtjIAbuioLY4AuiNASBqQcAAbCBqQcAAbCoC7I0BuyBqQQRsKgLgwgG7IB4gaEHAAGxqKgLcyAG7oqC2OALsjQEgakHAAGwgakHAAGwqAvCNAbsgakEEbCoC4MIBuyAeIGhBwABsaioC4MgBu6KgtjgC8I0BIGpBwABsIGpBwABsKgL0jQG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAuTIAbuioLY4AvSNASBqQcAAbCBqQcAAbCoC+I0BuyBqQQRsKgLgwgG7IB4gaEHAAGxqKgLoyAG7oqC2OAL4jQEgakHAAGwgakHAAGwqAvyNAbsgakEEbCoC4MIBuyAeIGhBwABsaioC7MgBu6KgtjgC/I0BIGpBwABsIGpBwABsKgKAjgG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAvDIAbuioLY4AoCOASBqQcAAbCBqQcAAbCoChI4BuyBqQQRsKgLgwgG7IB4gaEHAAGxqKgL0yAG7oqC2OAKEjgEgakHAAGwgakHAAGwqAoiOAbsgakEEbCoC4MIBuyAeIGhBwABsaioC+MgBu6KgtjgCiI4BIGpBwABsIGpBwABsKgKMjgG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAvzIAbuioLY4AoyOASBqQQFqImpBEEgNAAtBACFrA0Aga0EEbCBrQQRsKgLAPLtBACoC4MIBu6Iga0EEbCoCgD27QQAqAuTCAbuioCBrQQRsKgLAPbtBACoC6MIBu6KgIGtBBGwqAoA+u0EAKgLswgG7oqAga0EEbCoCwD67QQAqAvDCAbuioCBrQQRsKgKAP7tBACoC9MIBu6KgIGtBBGwqAsA/u0EAKgL4wgG7oqAga0EEbCoCgEC7QQAqAvzCAbuioCBrQQRsKgLAQLtBACoCgMMBu6KgIGtBBGwqAoBBu0EAKgKEwwG7oqAga0EEbCoCwEG7QQAqAojDAbuioCBrQQRsKgKAQrtBACoCjMMBu6KgIGtBBGwqAsBCu0EAKgKQwwG7oqAga0EEbCoCgEO7QQAqApTDAbuioCBrQQRsKgLAQ7tBACoCmMMBu6KgIGtBBGwqAoBEu0EAKgKcwwG7oqC2OAKgwwEga0EBaiJrQRBIDQALQQBBACoCkI0Bu0EAKgKgwwG7oLY4ApCNAUEAQQAqApSNAbtBACoCpMMBu6C2OAKUjQFBAEEAKgKYjQG7QQAqAqjDAbugtjgCmI0BQQBBACoCnI0Bu0EAKgKswwG7oLY4ApyNAUEAQQAqAqCNAbtBACoCsMMBu6C2OAKgjQFBAEEAKgKkjQG7QQAqArTDAbugtjgCpI0BQQBBACoCqI0Bu0EAKgK4wwG7oLY4AqiNAUEAQQAqAqyNAbtBACoCvMMBu6C2OAKsjQFBAEEAKgKwjQG7QQAqAsDDAbugtjgCsI0BQQBBACoCtI0Bu0EAKgLEwwG7oLY4ArSNAUEAQQAqAriNAbtBACoCyMMBu6C2OAK4jQFBAEEAKgK8jQG7QQAqAszDAbugtjgCvI0BQQBBACoCwI0Bu0EAKgLQwwG7oLY4AsCNAUEAQQAqAsSNAbtBACoC1MMBu6C2OALEjQFBAEEAKgLIjQG7QQAqAtjDAbugtjgCyI0BQQBBACoCzI0Bu0EAKgLcwwG7oLY4AsyNASAoIGhBwABsakEAKgKgwwG7QQAqAuC9AbuitjgCwMgBICggaEHAAGxqQQAqAqTDAbtBACoC5L0Bu6K2OALEyAEgKCBoQcAAbGpBACoCqMMBu0EAKgLovQG7orY4AsjIASAoIGhBwABsakEAKgKswwG7QQAqAuy9AbuitjgCzMgBICggaEHAAGxqQQAqArDDAbtBACoC8L0Bu6K2OALQyAEgKCBoQcAAbGpBACoCtMMBu0EAKgL0vQG7orY4AtTIASAoIGhBwABsakEAKgK4wwG7QQAqAvi9AbuitjgC2MgBICggaEHAAGxqQQAqArzDAbtBACoC/L0Bu6K2OALcyAEgKCBoQcAAbGpBACoCwMMBu0EAKgKAvgG7orY4AuDIASAoIGhBwABsakEAKgLEwwG7QQAqAoS+AbuitjgC5MgBICggaEHAAGxqQQAqAsjDAbtBACoCiL4Bu6K2OALoyAEgKCBoQcAAbGpBACoCzMMBu0EAKgKMvgG7orY4AuzIASAoIGhBwABsakEAKgLQwwG7QQAqApC+AbuitjgC8MgBICggaEHAAGxqQQAqAtTDAbtBACoClL4Bu6K2OAL0yAEgKCBoQcAAbGpBACoC2MMBu0EAKgKYvgG7orY4AvjIASAoIGhBwABsakEAKgLcwwG7QQAqApy+AbuitjgC/MgBQQBBACoCoMABu0EAKgKgwwG7IB0gaEHAAGxqKgLAyAG7oqC2OAKgwAFBAEEAKgKkwAG7QQAqAqTDAbsgHSBoQcAAbGoqAsTIAbuioLY4AqTAAUEAQQAqAqjAAbtBACoCqMMBuyAdIGhBwABsaioCyMgBu6KgtjgCqMABQQBBACoCrMABu0EAKgKswwG7IB0gaEHAAGxqKgLMyAG7oqC2OAKswAFBAEEAKgKwwAG7QQAqArDDAbsgHSBoQcAAbGoqAtDIAbuioLY4ArDAAUEAQQAqArTAAbtBACoCtMMBuyAdIGhBwABsaioC1MgBu6KgtjgCtMABQQBBACoCuMABu0EAKgK4wwG7IB0gaEHAAGxqKgLYyAG7oqC2OAK4wAFBAEEAKgK8wAG7QQAqArzDAbsgHSBoQcAAbGoqAtzIAbuioLY4ArzAAUEAQQAqAsDAAbtBACoCwMMBuyAdIGhBwABsaioC4MgBu6KgtjgCwMABQQBBACoCxMABu0EAKgLEwwG7IB0gaEHAAGxqKgLkyAG7oqC2OALEwAFBAEEAKgLIwAG7QQAqAsjDAbsgHSBoQcAAbGoqAujIAbuioLY4AsjAAUEAQQAqAszAAbtBACoCzMMBuyAdIGhBwABsaioC7MgBu6KgtjgCzMABQQBBACoC0MABu0EAKgLQwwG7IB0gaEHAAGxqKgLwyAG7oqC2OALQwAFBAEEAKgLUwAG7QQAqAtTDAbsgHSBoQcAAbGoqAvTIAbuioLY4AtTAAUEAQQAqAtjAAbtBACoC2MMBuyAdIGhBwABsaioC+MgBu6KgtjgC2MABQQBBACoC3MABu0EAKgLcwwG7IB0gaEHAAGxqKgL8yAG7oqC2OALcwAFBAEEAKgKgwQG7ICggaEHAAGxqKgLAyAG7mqC2OAKgwQFBAEEAKgKkwQG7ICggaEHAAGxqKgLEyAG7mqC2OAKkwQFBAEEAKgKowQG7ICggaEHAAGxqKgLIyAG7mqC2OAKowQFBAEEAKgKswQG7ICggaEHAAGxqKgLMyAG7mqC2OAKswQFBAEEAKgKwwQG7ICggaEHAAGxqKgLQyAG7mqC2OAKwwQFBAEEAKgK0wQG7ICggaEHAAGxqKgLUyAG7mqC2OAK0wQFBAEEAKgK4wQG7ICggaEHAAGxqKgLYyAG7mqC2OAK4wQFBAEEAKgK8wQG7ICggaEHAAGxqKgLcyAG7mqC2OAK8wQFBAEEAKgLAwQG7ICggaEHAAGxqKgLgyAG7mqC2OALAwQFBAEEAKgLEwQG7ICggaEHAAGxqKgLkyAG7mqC2OALEwQFBAEEAKgLIwQG7ICggaEHAAGxqKgLoyAG7mqC2OALIwQFBAEEAKgLMwQG7ICggaEHAAGxqKgLsyAG7mqC2OALMwQFBAEEAKgLQwQG7ICggaEHAAGxqKgLwyAG7mqC2OALQwQFBAEEAKgLUwQG7ICggaEHAAGxqKgL0yAG7mqC2OALUwQFBAEEAKgLYwQG7ICggaEHAAGxqKgL4yAG7mqC2OALYwQFBAEEAKgLcwQG7ICggaEHAAGxqKgL8yAG7mqC2OALcwQEgaEEBaiJoIABIDQALIABBAUoEQEEAIWwDQCBsQQRsIGxBBGz9XQKQjQH9XyA0/RT98gH9Xv1bApCNAQAgbEECaiJsQaACSA0AC0EAQQAqAqDAAbsgNKK2OAKgwAFBAEEAKgKkwAG7IDSitjgCpMABQQBBACoCqMABuyA0orY4AqjAAUEAQQAqAqzAAbsgNKK2OAKswAFBAEEAKgKwwAG7IDSitjgCsMABQQBBACoCtMABuyA0orY4ArTAAUEAQQAqArjAAbsgNKK2OAK4wAFBAEEAKgK8wAG7IDSitjgCvMABQQBBACoCwMABuyA0orY4AsDAAUEAQQAqAsTAAbsgNKK2OALEwAFBAEEAKgLIwAG7IDSitjgCyMABQQBBACoCzMABuyA0orY4AszAAUEAQQAqAtDAAbsgNKK2OALQwAFBAEEAKgLUwAG7IDSitjgC1MABQQBBACoC2MABuyA0orY4AtjAAUEAQQAqAtzAAbsgNKK2OALcwAFBAEEAKgKgwQG7IDSitjgCoMEBQQBBACoCpMEBuyA0orY4AqTBAUEAQQAqAqjBAbsgNKK2OAKowQFBAEEAKgKswQG7IDSitjgCrMEBQQBBACoCsMEBuyA0orY4ArDBAUEAQQAqArTBAbsgNKK2OAK0wQFBAEEAKgK4wQG7IDSitjgCuMEBQQBBACoCvMEBuyA0orY4ArzBAUEAQQAqAsDBAbsgNKK2OALAwQFBAEEAKgLEwQG7IDSitjgCxMEBQQBBACoCyMEBuyA0orY4AsjBAUEAQQAqAszBAbsgNKK2OALMwQFBAEEAKgLQwQG7IDSitjgC0MEBQQBBACoC1MEBuyA0orY4AtTBAUEAQQAqAtjBAbsgNKK2OALYwQFBAEEAKgLcwQG7IDSitjgC3MEBC0EAQQAqAqDAAbtBACoC4L8Bu6O2OALQjAFBAEEAKgKkwAG7QQAqAuS/AbujtjgC1IwBQQBBACoCqMABu0EAKgLovwG7o7Y4AtiMAUEAQQAqAqzAAbtBACoC7L8Bu6O2OALcjAFBAEEAKgKwwAG7QQAqAvC/AbujtjgC4IwBQQBBACoCtMABu0EAKgL0vwG7o7Y4AuSMAUEAQQAqArjAAbtBACoC+L8Bu6O2OALojAFBAEEAKgK8wAG7QQAqAvy/AbujtjgC7IwBQQBBACoCwMABu0EAKgKAwAG7o7Y4AvCMAUEAQQAqAsTAAbtBACoChMABu6O2OAL0jAFBAEEAKgLIwAG7QQAqAojAAbujtjgC+IwBQQBBACoCzMABu0EAKgKMwAG7o7Y4AvyMAUEAQQAqAtDAAbtBACoCkMABu6O2OAKAjQFBAEEAKgLUwAG7QQAqApTAAbujtjgChI0BQQBBACoC2MABu0EAKgKYwAG7o7Y4AoiNAUEAQQAqAtzAAbtBACoCnMABu6O2OAKMjQFBACFtA0AgbUEEbCBtQQRs/V0CoMAB/V8gbUEEbP1dAuC9Af1f/fIBIG1BBGz9XQLgvwH9X/3zAf3tAf0MAAAAAAAAAEAAAAAAAAAAQCBtQQRs/V0C4L8B/V/98gH98wH9DAAAAAAAAAAAAAAAAAAAAAAgbUEEbP1dAqC+Af1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4MABACBtQQJqIm1BEEgNAAtBAEEAKgKgwQG7QQAqAuDAAbtEAAAAAAAAAEBBACoCoL0Bu6KiobY4AuC9AUEAQQAqAqTBAbtBACoC5MABu0QAAAAAAAAAQEEAKgKkvQG7oqKhtjgC5L0BQQBBACoCqMEBu0EAKgLowAG7RAAAAAAAAABAQQAqAqi9AbuioqG2OALovQFBAEEAKgKswQG7QQAqAuzAAbtEAAAAAAAAAEBBACoCrL0Bu6KiobY4Auy9AUEAQQAqArDBAbtBACoC8MABu0QAAAAAAAAAQEEAKgKwvQG7oqKhtjgC8L0BQQBBACoCtMEBu0EAKgL0wAG7RAAAAAAAAABAQQAqArS9AbuioqG2OAL0vQFBAEEAKgK4wQG7QQAqAvjAAbtEAAAAAAAAAEBBACoCuL0Bu6KiobY4Avi9AUEAQQAqArzBAbtBACoC/MABu0QAAAAAAAAAQEEAKgK8vQG7oqKhtjgC/L0BQQBBACoCwMEBu0EAKgKAwQG7RAAAAAAAAABAQQAqAsC9AbuioqG2OAKAvgFBAEEAKgLEwQG7QQAqAoTBAbtEAAAAAAAAAEBBACoCxL0Bu6KiobY4AoS+AUEAQQAqAsjBAbtBACoCiMEBu0QAAAAAAAAAQEEAKgLIvQG7oqKhtjgCiL4BQQBBACoCzMEBu0EAKgKMwQG7RAAAAAAAAABAQQAqAsy9AbuioqG2OAKMvgFBAEEAKgLQwQG7QQAqApDBAbtEAAAAAAAAAEBBACoC0L0Bu6KiobY4ApC+AUEAQQAqAtTBAbtBACoClMEBu0QAAAAAAAAAQEEAKgLUvQG7oqKhtjgClL4BQQBBACoC2MEBu0EAKgKYwQG7RAAAAAAAAABAQQAqAti9AbuioqG2OAKYvgFBAEEAKgLcwQG7QQAqApzBAbtEAAAAAAAAAEBBACoC3L0Bu6KiobY4Apy+AUEAQdCDAWpBAEGACfwLAEEAQaC9AWpBAEHAAPwLAEEAQaC+AWpBAEHAAPwLAEEAIW4DQEEAIW8DQCBvQQRsICggbkHAAGxqIG9BBGxq/V0CwMgB/V8gb0EEbP1dAuDAAf1f/QwAAAAAAAAAQAAAAAAAAABAIBsgbkHAAGxqIG9BBGxq/V0CwMgB/V/98gH98gH98AEgb0EEbP1dAuC9Af1f/fABIBwgbkHAAGxqIG9BBGxq/V0CwMgB/V/98gH9Xv1bAuC/AQAgb0ECaiJvQRBIDQALQQBBACoCkIwBu0EAKgLgvwG7oLY4ApCMAUEAQQAqApSMAbtBACoC5L8Bu6C2OAKUjAFBAEEAKgKYjAG7QQAqAui/AbugtjgCmIwBQQBBACoCnIwBu0EAKgLsvwG7oLY4ApyMAUEAQQAqAqCMAbtBACoC8L8Bu6C2OAKgjAFBAEEAKgKkjAG7QQAqAvS/AbugtjgCpIwBQQBBACoCqIwBu0EAKgL4vwG7oLY4AqiMAUEAQQAqAqyMAbtBACoC/L8Bu6C2OAKsjAFBAEEAKgKwjAG7QQAqAoDAAbugtjgCsIwBQQBBACoCtIwBu0EAKgKEwAG7oLY4ArSMAUEAQQAqAriMAbtBACoCiMABu6C2OAK4jAFBAEEAKgK8jAG7QQAqAozAAbugtjgCvIwBQQBBACoCwIwBu0EAKgKQwAG7oLY4AsCMAUEAQQAqAsSMAbtBACoClMABu6C2OALEjAFBAEEAKgLIjAG7QQAqApjAAbugtjgCyIwBQQBBACoCzIwBu0EAKgKcwAG7oLY4AsyMAUEAIXADQCBwQcAAbCBwQcAAbCoCkIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgLAyAG7oqC2OAKQhAEgcEHAAGwgcEHAAGwqApSEAbsgcEEEbCoC4L8BuyAaIG5BwABsaioCxMgBu6KgtjgClIQBIHBBwABsIHBBwABsKgKYhAG7IHBBBGwqAuC/AbsgGiBuQcAAbGoqAsjIAbuioLY4ApiEASBwQcAAbCBwQcAAbCoCnIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgLMyAG7oqC2OAKchAEgcEHAAGwgcEHAAGwqAqCEAbsgcEEEbCoC4L8BuyAaIG5BwABsaioC0MgBu6KgtjgCoIQBIHBBwABsIHBBwABsKgKkhAG7IHBBBGwqAuC/AbsgGiBuQcAAbGoqAtTIAbuioLY4AqSEASBwQcAAbCBwQcAAbCoCqIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgLYyAG7oqC2OAKohAEgcEHAAGwgcEHAAGwqAqyEAbsgcEEEbCoC4L8BuyAaIG5BwABsaioC3MgBu6KgtjgCrIQBIHBBwABsIHBBwABsKgKwhAG7IHBBBGwqAuC/AbsgGiBuQcAAbGoqAuDIAbuioLY4ArCEASBwQcAAbCBwQcAAbCoCtIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgLkyAG7oqC2OAK0hAEgcEHAAGwgcEHAAGwqAriEAbsgcEEEbCoC4L8BuyAaIG5BwABsaioC6MgBu6KgtjgCuIQBIHBBwABsIHBBwABsKgK8hAG7IHBBBGwqAuC/AbsgGiBuQcAAbGoqAuzIAbuioLY4AryEASBwQcAAbCBwQcAAbCoCwIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgLwyAG7oqC2OALAhAEgcEHAAGwgcEHAAGwqAsSEAbsgcEEEbCoC4L8BuyAaIG5BwABsaioC9MgBu6KgtjgCxIQBIHBBwABsIHBBwABsKgLIhAG7IHBBBGwqAuC/AbsgGiBuQcAAbGoqAvjIAbuioLY4AsiEASBwQcAAbCBwQcAAbCoCzIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgL8yAG7oqC2OALMhAEgcEEBaiJwQRBIDQALQQAhcQNAIHFBBGwgcUEEbCoCgDO7QQAqAuC/AbuiIHFBBGwqAsAzu0EAKgLkvwG7oqAgcUEEbCoCgDS7QQAqAui/AbuioCBxQQRsKgLANLtBACoC7L8Bu6KgIHFBBGwqAoA1u0EAKgLwvwG7oqAgcUEEbCoCwDW7QQAqAvS/AbuioCBxQQRsKgKANrtBACoC+L8Bu6KgIHFBBGwqAsA2u0EAKgL8vwG7oqAgcUEEbCoCgDe7QQAqAoDAAbuioCBxQQRsKgLAN7tBACoChMABu6KgIHFBBGwqAoA4u0EAKgKIwAG7oqAgcUEEbCoCwDi7QQAqAozAAbuioCBxQQRsKgKAObtBACoCkMABu6KgIHFBBGwqAsA5u0EAKgKUwAG7oqAgcUEEbCoCgDq7QQAqApjAAbuioCBxQQRsKgLAOrtBACoCnMABu6KgtjgCoMABIHFBAWoicUEQSA0AC0EAQQAqAtCDAbtBACoCoMABu6C2OALQgwFBAEEAKgLUgwG7QQAqAqTAAbugtjgC1IMBQQBBACoC2IMBu0EAKgKowAG7oLY4AtiDAUEAQQAqAtyDAbtBACoCrMABu6C2OALcgwFBAEEAKgLggwG7QQAqArDAAbugtjgC4IMBQQBBACoC5IMBu0EAKgK0wAG7oLY4AuSDAUEAQQAqAuiDAbtBACoCuMABu6C2OALogwFBAEEAKgLsgwG7QQAqArzAAbugtjgC7IMBQQBBACoC8IMBu0EAKgLAwAG7oLY4AvCDAUEAQQAqAvSDAbtBACoCxMABu6C2OAL0gwFBAEEAKgL4gwG7QQAqAsjAAbugtjgC+IMBQQBBACoC/IMBu0EAKgLMwAG7oLY4AvyDAUEAQQAqAoCEAbtBACoC0MABu6C2OAKAhAFBAEEAKgKEhAG7QQAqAtTAAbugtjgChIQBQQBBACoCiIQBu0EAKgLYwAG7oLY4AoiEAUEAQQAqAoyEAbtBACoC3MABu6C2OAKMhAEgKSBuQcAAbGpBACoCoMABu0EAKgLgugG7orY4AsDIASApIG5BwABsakEAKgKkwAG7QQAqAuS6AbuitjgCxMgBICkgbkHAAGxqQQAqAqjAAbtBACoC6LoBu6K2OALIyAEgKSBuQcAAbGpBACoCrMABu0EAKgLsugG7orY4AszIASApIG5BwABsakEAKgKwwAG7QQAqAvC6AbuitjgC0MgBICkgbkHAAGxqQQAqArTAAbtBACoC9LoBu6K2OALUyAEgKSBuQcAAbGpBACoCuMABu0EAKgL4ugG7orY4AtjIASApIG5BwABsakEAKgK8wAG7QQAqAvy6AbuitjgC3MgBICkgbkHAAGxqQQAqAsDAAbtBACoCgLsBu6K2OALgyAEgKSBuQcAAbGpBACoCxMABu0EAKgKEuwG7orY4AuTIASApIG5BwABsakEAKgLIwAG7QQAqAoi7AbuitjgC6MgBICkgbkHAAGxqQQAqAszAAbtBACoCjLsBu6K2OALsyAEgKSBuQcAAbGpBACoC0MABu0EAKgKQuwG7orY4AvDIASApIG5BwABsakEAKgLUwAG7QQAqApS7AbuitjgC9MgBICkgbkHAAGxqQQAqAtjAAbtBACoCmLsBu6K2OAL4yAEgKSBuQcAAbGpBACoC3MABu0EAKgKcuwG7orY4AvzIAUEAQQAqAqC9AbtBACoCoMABuyAZIG5BwABsaioCwMgBu6KgtjgCoL0BQQBBACoCpL0Bu0EAKgKkwAG7IBkgbkHAAGxqKgLEyAG7oqC2OAKkvQFBAEEAKgKovQG7QQAqAqjAAbsgGSBuQcAAbGoqAsjIAbuioLY4Aqi9AUEAQQAqAqy9AbtBACoCrMABuyAZIG5BwABsaioCzMgBu6KgtjgCrL0BQQBBACoCsL0Bu0EAKgKwwAG7IBkgbkHAAGxqKgLQyAG7oqC2OAKwvQFBAEEAKgK0vQG7QQAqArTAAbsgGSBuQcAAbGoqAtTIAbuioLY4ArS9AUEAQQAqAri9AbtBACoCuMABuyAZIG5BwABsaioC2MgBu6KgtjgCuL0BQQBBACoCvL0Bu0EAKgK8wAG7IBkgbkHAAGxqKgLcyAG7oqC2OAK8vQFBAEEAKgLAvQG7QQAqAsDAAbsgGSBuQcAAbGoqAuDIAbuioLY4AsC9AUEAQQAqAsS9AbtBACoCxMABuyAZIG5BwABsaioC5MgBu6KgtjgCxL0BQQBBACoCyL0Bu0EAKgLIwAG7IBkgbkHAAGxqKgLoyAG7oqC2OALIvQFBAEEAKgLMvQG7QQAqAszAAbsgGSBuQcAAbGoqAuzIAbuioLY4Asy9AUEAQQAqAtC9AbtBACoC0MABuyAZIG5BwABsaioC8MgBu6KgtjgC0L0BQQBBACoC1L0Bu0EAKgLUwAG7IBkgbkHAAGxqKgL0yAG7oqC2OALUvQFBAEEAKgLYvQG7QQAqAtjAAbsgGSBuQcAAbGoqAvjIAbuioLY4Ati9AUEAQQAqAty9AbtBACoC3MABuyAZIG5BwABsaioC/MgBu6KgtjgC3L0BQQBBACoCoL4BuyApIG5BwABsaioCwMgBu5qgtjgCoL4BQQBBACoCpL4BuyApIG5BwABsaioCxMgBu5qgtjgCpL4BQQBBACoCqL4BuyApIG5BwABsaioCyMgBu5qgtjgCqL4BQQBBACoCrL4BuyApIG5BwABsaioCzMgBu5qgtjgCrL4BQQBBACoCsL4BuyApIG5BwABsaioC0MgBu5qgtjgCsL4BQQBBACoCtL4BuyApIG5BwABsaioC1MgBu5qgtjgCtL4BQQBBACoCuL4BuyApIG5BwABsaioC2MgBu5qgtjgCuL4BQQBBACoCvL4BuyApIG5BwABsaioC3MgBu5qgtjgCvL4BQQBBACoCwL4BuyApIG5BwABsaioC4MgBu5qgtjgCwL4BQQBBACoCxL4BuyApIG5BwABsaioC5MgBu5qgtjgCxL4BQQBBACoCyL4BuyApIG5BwABsaioC6MgBu5qgtjgCyL4BQQBBACoCzL4BuyApIG5BwABsaioC7MgBu5qgtjgCzL4BQQBBACoC0L4BuyApIG5BwABsaioC8MgBu5qgtjgC0L4BQQBBACoC1L4BuyApIG5BwABsaioC9MgBu5qgtjgC1L4BQQBBACoC2L4BuyApIG5BwABsaioC+MgBu5qgtjgC2L4BQQBBACoC3L4BuyApIG5BwABsaioC/MgBu5qgtjgC3L4BIG5BAWoibiAASA0ACyAAQQFKBEBBACFyA0AgckEEbCByQQRs/V0C0IMB/V8gNP0U/fIB/V79WwLQgwEAIHJBAmoickGgAkgNAAtBAEEAKgKgvQG7IDSitjgCoL0BQQBBACoCpL0BuyA0orY4AqS9AUEAQQAqAqi9AbsgNKK2OAKovQFBAEEAKgKsvQG7IDSitjgCrL0BQQBBACoCsL0BuyA0orY4ArC9AUEAQQAqArS9AbsgNKK2OAK0vQFBAEEAKgK4vQG7IDSitjgCuL0BQQBBACoCvL0BuyA0orY4Ary9AUEAQQAqAsC9AbsgNKK2OALAvQFBAEEAKgLEvQG7IDSitjgCxL0BQQBBACoCyL0BuyA0orY4Asi9AUEAQQAqAsy9AbsgNKK2OALMvQFBAEEAKgLQvQG7IDSitjgC0L0BQQBBACoC1L0BuyA0orY4AtS9AUEAQQAqAti9AbsgNKK2OALYvQFBAEEAKgLcvQG7IDSitjgC3L0BQQBBACoCoL4BuyA0orY4AqC+AUEAQQAqAqS+AbsgNKK2OAKkvgFBAEEAKgKovgG7IDSitjgCqL4BQQBBACoCrL4BuyA0orY4Aqy+AUEAQQAqArC+AbsgNKK2OAKwvgFBAEEAKgK0vgG7IDSitjgCtL4BQQBBACoCuL4BuyA0orY4Ari+AUEAQQAqAry+AbsgNKK2OAK8vgFBAEEAKgLAvgG7IDSitjgCwL4BQQBBACoCxL4BuyA0orY4AsS+AUEAQQAqAsi+AbsgNKK2OALIvgFBAEEAKgLMvgG7IDSitjgCzL4BQQBBACoC0L4BuyA0orY4AtC+AUEAQQAqAtS+AbsgNKK2OALUvgFBAEEAKgLYvgG7IDSitjgC2L4BQQBBACoC3L4BuyA0orY4Aty+AQtBAEEAKgKgvQG7QQAqAuC8AbujtjgCkIMBQQBBACoCpL0Bu0EAKgLkvAG7o7Y4ApSDAUEAQQAqAqi9AbtBACoC6LwBu6O2OAKYgwFBAEEAKgKsvQG7QQAqAuy8AbujtjgCnIMBQQBBACoCsL0Bu0EAKgLwvAG7o7Y4AqCDAUEAQQAqArS9AbtBACoC9LwBu6O2OAKkgwFBAEEAKgK4vQG7QQAqAvi8AbujtjgCqIMBQQBBACoCvL0Bu0EAKgL8vAG7o7Y4AqyDAUEAQQAqAsC9AbtBACoCgL0Bu6O2OAKwgwFBAEEAKgLEvQG7QQAqAoS9AbujtjgCtIMBQQBBACoCyL0Bu0EAKgKIvQG7o7Y4AriDAUEAQQAqAsy9AbtBACoCjL0Bu6O2OAK8gwFBAEEAKgLQvQG7QQAqApC9AbujtjgCwIMBQQBBACoC1L0Bu0EAKgKUvQG7o7Y4AsSDAUEAQQAqAti9AbtBACoCmL0Bu6O2OALIgwFBAEEAKgLcvQG7QQAqApy9AbujtjgCzIMBQQAhcwNAIHNBBGwgc0EEbP1dAqC9Af1fIHNBBGz9XQLgugH9X/3yASBzQQRs/V0C4LwB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgc0EEbP1dAuC8Af1f/fIB/fMB/QwAAAAAAAAAAAAAAAAAAAAAIHNBBGz9XQKguwH9X/0MAAAAAAAAAAAAAAAAAAAAAP1K/VL9Xv1bAuC9AQAgc0ECaiJzQRBIDQALQQBBACoCoL4Bu0EAKgLgvQG7RAAAAAAAAABAQQAqAqC6AbuioqG2OALgugFBAEEAKgKkvgG7QQAqAuS9AbtEAAAAAAAAAEBBACoCpLoBu6KiobY4AuS6AUEAQQAqAqi+AbtBACoC6L0Bu0QAAAAAAAAAQEEAKgKougG7oqKhtjgC6LoBQQBBACoCrL4Bu0EAKgLsvQG7RAAAAAAAAABAQQAqAqy6AbuioqG2OALsugFBAEEAKgKwvgG7QQAqAvC9AbtEAAAAAAAAAEBBACoCsLoBu6KiobY4AvC6AUEAQQAqArS+AbtBACoC9L0Bu0QAAAAAAAAAQEEAKgK0ugG7oqKhtjgC9LoBQQBBACoCuL4Bu0EAKgL4vQG7RAAAAAAAAABAQQAqAri6AbuioqG2OAL4ugFBAEEAKgK8vgG7QQAqAvy9AbtEAAAAAAAAAEBBACoCvLoBu6KiobY4Avy6AUEAQQAqAsC+AbtBACoCgL4Bu0QAAAAAAAAAQEEAKgLAugG7oqKhtjgCgLsBQQBBACoCxL4Bu0EAKgKEvgG7RAAAAAAAAABAQQAqAsS6AbuioqG2OAKEuwFBAEEAKgLIvgG7QQAqAoi+AbtEAAAAAAAAAEBBACoCyLoBu6KiobY4Aoi7AUEAQQAqAsy+AbtBACoCjL4Bu0QAAAAAAAAAQEEAKgLMugG7oqKhtjgCjLsBQQBBACoC0L4Bu0EAKgKQvgG7RAAAAAAAAABAQQAqAtC6AbuioqG2OAKQuwFBAEEAKgLUvgG7QQAqApS+AbtEAAAAAAAAAEBBACoC1LoBu6KiobY4ApS7AUEAQQAqAti+AbtBACoCmL4Bu0QAAAAAAAAAQEEAKgLYugG7oqKhtjgCmLsBQQBBACoC3L4Bu0EAKgKcvgG7RAAAAAAAAABAQQAqAty6AbuioqG2OAKcuwFBAEGQ+gBqQQBBgAn8CwBBAEGgugFqQQBBwAD8CwBBAEGguwFqQQBBwAD8CwBBACF0A0BBACF1A0AgdUEEbCApIHRBwABsaiB1QQRsav1dAsDIAf1fIHVBBGz9XQLgvQH9X/0MAAAAAAAAAEAAAAAAAAAAQCAXIHRBwABsaiB1QQRsav1dAsDIAf1f/fIB/fIB/fABIHVBBGz9XQLgugH9X/3wASAYIHRBwABsaiB1QQRsav1dAsDIAf1f/fIB/V79WwLgvAEAIHVBAmoidUEQSA0AC0EAQQAqAtCCAbtBACoC4LwBu6C2OALQggFBAEEAKgLUggG7QQAqAuS8AbugtjgC1IIBQQBBACoC2IIBu0EAKgLovAG7oLY4AtiCAUEAQQAqAtyCAbtBACoC7LwBu6C2OALcggFBAEEAKgLgggG7QQAqAvC8AbugtjgC4IIBQQBBACoC5IIBu0EAKgL0vAG7oLY4AuSCAUEAQQAqAuiCAbtBACoC+LwBu6C2OALoggFBAEEAKgLsggG7QQAqAvy8AbugtjgC7IIBQQBBACoC8IIBu0EAKgKAvQG7oLY4AvCCAUEAQQAqAvSCAbtBACoChL0Bu6C2OAL0ggFBAEEAKgL4ggG7QQAqAoi9AbugtjgC+IIBQQBBACoC/IIBu0EAKgKMvQG7oLY4AvyCAUEAQQAqAoCDAbtBACoCkL0Bu6C2OAKAgwFBAEEAKgKEgwG7QQAqApS9AbugtjgChIMBQQBBACoCiIMBu0EAKgKYvQG7oLY4AoiDAUEAQQAqAoyDAbtBACoCnL0Bu6C2OAKMgwFBACF2A0AgdkHAAGwgdkHAAGwqAtB6uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgLAyAG7oqC2OALQeiB2QcAAbCB2QcAAbCoC1Hq7IHZBBGwqAuC8AbsgFiB0QcAAbGoqAsTIAbuioLY4AtR6IHZBwABsIHZBwABsKgLYersgdkEEbCoC4LwBuyAWIHRBwABsaioCyMgBu6KgtjgC2HogdkHAAGwgdkHAAGwqAtx6uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgLMyAG7oqC2OALceiB2QcAAbCB2QcAAbCoC4Hq7IHZBBGwqAuC8AbsgFiB0QcAAbGoqAtDIAbuioLY4AuB6IHZBwABsIHZBwABsKgLkersgdkEEbCoC4LwBuyAWIHRBwABsaioC1MgBu6KgtjgC5HogdkHAAGwgdkHAAGwqAuh6uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgLYyAG7oqC2OALoeiB2QcAAbCB2QcAAbCoC7Hq7IHZBBGwqAuC8AbsgFiB0QcAAbGoqAtzIAbuioLY4Aux6IHZBwABsIHZBwABsKgLwersgdkEEbCoC4LwBuyAWIHRBwABsaioC4MgBu6KgtjgC8HogdkHAAGwgdkHAAGwqAvR6uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgLkyAG7oqC2OAL0eiB2QcAAbCB2QcAAbCoC+Hq7IHZBBGwqAuC8AbsgFiB0QcAAbGoqAujIAbuioLY4Avh6IHZBwABsIHZBwABsKgL8ersgdkEEbCoC4LwBuyAWIHRBwABsaioC7MgBu6KgtjgC/HogdkHAAGwgdkHAAGwqAoB7uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgLwyAG7oqC2OAKAeyB2QcAAbCB2QcAAbCoChHu7IHZBBGwqAuC8AbsgFiB0QcAAbGoqAvTIAbuioLY4AoR7IHZBwABsIHZBwABsKgKIe7sgdkEEbCoC4LwBuyAWIHRBwABsaioC+MgBu6KgtjgCiHsgdkHAAGwgdkHAAGwqAox7uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgL8yAG7oqC2OAKMeyB2QQFqInZBEEgNAAtBACF3A0Agd0EEbCB3QQRsKgLAKbtBACoC4LwBu6Igd0EEbCoCgCq7QQAqAuS8AbuioCB3QQRsKgLAKrtBACoC6LwBu6KgIHdBBGwqAoAru0EAKgLsvAG7oqAgd0EEbCoCwCu7QQAqAvC8AbuioCB3QQRsKgKALLtBACoC9LwBu6KgIHdBBGwqAsAsu0EAKgL4vAG7oqAgd0EEbCoCgC27QQAqAvy8AbuioCB3QQRsKgLALbtBACoCgL0Bu6KgIHdBBGwqAoAuu0EAKgKEvQG7oqAgd0EEbCoCwC67QQAqAoi9AbuioCB3QQRsKgKAL7tBACoCjL0Bu6KgIHdBBGwqAsAvu0EAKgKQvQG7oqAgd0EEbCoCgDC7QQAqApS9AbuioCB3QQRsKgLAMLtBACoCmL0Bu6KgIHdBBGwqAoAxu0EAKgKcvQG7oqC2OAKgvQEgd0EBaiJ3QRBIDQALQQBBACoCkHq7QQAqAqC9AbugtjgCkHpBAEEAKgKUertBACoCpL0Bu6C2OAKUekEAQQAqAph6u0EAKgKovQG7oLY4Aph6QQBBACoCnHq7QQAqAqy9AbugtjgCnHpBAEEAKgKgertBACoCsL0Bu6C2OAKgekEAQQAqAqR6u0EAKgK0vQG7oLY4AqR6QQBBACoCqHq7QQAqAri9AbugtjgCqHpBAEEAKgKsertBACoCvL0Bu6C2OAKsekEAQQAqArB6u0EAKgLAvQG7oLY4ArB6QQBBACoCtHq7QQAqAsS9AbugtjgCtHpBAEEAKgK4ertBACoCyL0Bu6C2OAK4ekEAQQAqArx6u0EAKgLMvQG7oLY4Arx6QQBBACoCwHq7QQAqAtC9AbugtjgCwHpBAEEAKgLEertBACoC1L0Bu6C2OALEekEAQQAqAsh6u0EAKgLYvQG7oLY4Ash6QQBBACoCzHq7QQAqAty9AbugtjgCzHogKiB0QcAAbGpBACoCoL0Bu0EAKgLgtwG7orY4AsDIASAqIHRBwABsakEAKgKkvQG7QQAqAuS3AbuitjgCxMgBICogdEHAAGxqQQAqAqi9AbtBACoC6LcBu6K2OALIyAEgKiB0QcAAbGpBACoCrL0Bu0EAKgLstwG7orY4AszIASAqIHRBwABsakEAKgKwvQG7QQAqAvC3AbuitjgC0MgBICogdEHAAGxqQQAqArS9AbtBACoC9LcBu6K2OALUyAEgKiB0QcAAbGpBACoCuL0Bu0EAKgL4twG7orY4AtjIASAqIHRBwABsakEAKgK8vQG7QQAqAvy3AbuitjgC3MgBICogdEHAAGxqQQAqAsC9AbtBACoCgLgBu6K2OALgyAEgKiB0QcAAbGpBACoCxL0Bu0EAKgKEuAG7orY4AuTIASAqIHRBwABsakEAKgLIvQG7QQAqAoi4AbuitjgC6MgBICogdEHAAGxqQQAqAsy9AbtBACoCjLgBu6K2OALsyAEgKiB0QcAAbGpBACoC0L0Bu0EAKgKQuAG7orY4AvDIASAqIHRBwABsakEAKgLUvQG7QQAqApS4AbuitjgC9MgBICogdEHAAGxqQQAqAti9AbtBACoCmLgBu6K2OAL4yAEgKiB0QcAAbGpBACoC3L0Bu0EAKgKcuAG7orY4AvzIAUEAQQAqAqC6AbtBACoCoL0BuyAVIHRBwABsaioCwMgBu6KgtjgCoLoBQQBBACoCpLoBu0EAKgKkvQG7IBUgdEHAAGxqKgLEyAG7oqC2OAKkugFBAEEAKgKougG7QQAqAqi9AbsgFSB0QcAAbGoqAsjIAbuioLY4Aqi6AUEAQQAqAqy6AbtBACoCrL0BuyAVIHRBwABsaioCzMgBu6KgtjgCrLoBQQBBACoCsLoBu0EAKgKwvQG7IBUgdEHAAGxqKgLQyAG7oqC2OAKwugFBAEEAKgK0ugG7QQAqArS9AbsgFSB0QcAAbGoqAtTIAbuioLY4ArS6AUEAQQAqAri6AbtBACoCuL0BuyAVIHRBwABsaioC2MgBu6KgtjgCuLoBQQBBACoCvLoBu0EAKgK8vQG7IBUgdEHAAGxqKgLcyAG7oqC2OAK8ugFBAEEAKgLAugG7QQAqAsC9AbsgFSB0QcAAbGoqAuDIAbuioLY4AsC6AUEAQQAqAsS6AbtBACoCxL0BuyAVIHRBwABsaioC5MgBu6KgtjgCxLoBQQBBACoCyLoBu0EAKgLIvQG7IBUgdEHAAGxqKgLoyAG7oqC2OALIugFBAEEAKgLMugG7QQAqAsy9AbsgFSB0QcAAbGoqAuzIAbuioLY4Asy6AUEAQQAqAtC6AbtBACoC0L0BuyAVIHRBwABsaioC8MgBu6KgtjgC0LoBQQBBACoC1LoBu0EAKgLUvQG7IBUgdEHAAGxqKgL0yAG7oqC2OALUugFBAEEAKgLYugG7QQAqAti9AbsgFSB0QcAAbGoqAvjIAbuioLY4Ati6AUEAQQAqAty6AbtBACoC3L0BuyAVIHRBwABsaioC/MgBu6KgtjgC3LoBQQBBACoCoLsBuyAqIHRBwABsaioCwMgBu5qgtjgCoLsBQQBBACoCpLsBuyAqIHRBwABsaioCxMgBu5qgtjgCpLsBQQBBACoCqLsBuyAqIHRBwABsaioCyMgBu5qgtjgCqLsBQQBBACoCrLsBuyAqIHRBwABsaioCzMgBu5qgtjgCrLsBQQBBACoCsLsBuyAqIHRBwABsaioC0MgBu5qgtjgCsLsBQQBBACoCtLsBuyAqIHRBwABsaioC1MgBu5qgtjgCtLsBQQBBACoCuLsBuyAqIHRBwABsaioC2MgBu5qgtjgCuLsBQQBBACoCvLsBuyAqIHRBwABsaioC3MgBu5qgtjgCvLsBQQBBACoCwLsBuyAqIHRBwABsaioC4MgBu5qgtjgCwLsBQQBBACoCxLsBuyAqIHRBwABsaioC5MgBu5qgtjgCxLsBQQBBACoCyLsBuyAqIHRBwABsaioC6MgBu5qgtjgCyLsBQQBBACoCzLsBuyAqIHRBwABsaioC7MgBu5qgtjgCzLsBQQBBACoC0LsBuyAqIHRBwABsaioC8MgBu5qgtjgC0LsBQQBBACoC1LsBuyAqIHRBwABsaioC9MgBu5qgtjgC1LsBQQBBACoC2LsBuyAqIHRBwABsaioC+MgBu5qgtjgC2LsBQQBBACoC3LsBuyAqIHRBwABsaioC/MgBu5qgtjgC3LsBIHRBAWoidCAASA0ACyAAQQFKBEBBACF4A0AgeEEEbCB4QQRs/V0CkHr9XyA0/RT98gH9Xv1bApB6ACB4QQJqInhBoAJIDQALQQBBACoCoLoBuyA0orY4AqC6AUEAQQAqAqS6AbsgNKK2OAKkugFBAEEAKgKougG7IDSitjgCqLoBQQBBACoCrLoBuyA0orY4Aqy6AUEAQQAqArC6AbsgNKK2OAKwugFBAEEAKgK0ugG7IDSitjgCtLoBQQBBACoCuLoBuyA0orY4Ari6AUEAQQAqAry6AbsgNKK2OAK8ugFBAEEAKgLAugG7IDSitjgCwLoBQQBBACoCxLoBuyA0orY4AsS6AUEAQQAqAsi6AbsgNKK2OALIugFBAEEAKgLMugG7IDSitjgCzLoBQQBBACoC0LoBuyA0orY4AtC6AUEAQQAqAtS6AbsgNKK2OALUugFBAEEAKgLYugG7IDSitjgC2LoBQQBBACoC3LoBuyA0orY4Aty6AUEAQQAqAqC7AbsgNKK2OAKguwFBAEEAKgKkuwG7IDSitjgCpLsBQQBBACoCqLsBuyA0orY4Aqi7AUEAQQAqAqy7AbsgNKK2OAKsuwFBAEEAKgKwuwG7IDSitjgCsLsBQQBBACoCtLsBuyA0orY4ArS7AUEAQQAqAri7AbsgNKK2OAK4uwFBAEEAKgK8uwG7IDSitjgCvLsBQQBBACoCwLsBuyA0orY4AsC7AUEAQQAqAsS7AbsgNKK2OALEuwFBAEEAKgLIuwG7IDSitjgCyLsBQQBBACoCzLsBuyA0orY4Asy7AUEAQQAqAtC7AbsgNKK2OALQuwFBAEEAKgLUuwG7IDSitjgC1LsBQQBBACoC2LsBuyA0orY4Ati7AUEAQQAqAty7AbsgNKK2OALcuwELQQBBACoCoLoBu0EAKgLguQG7o7Y4AtB5QQBBACoCpLoBu0EAKgLkuQG7o7Y4AtR5QQBBACoCqLoBu0EAKgLouQG7o7Y4Ath5QQBBACoCrLoBu0EAKgLsuQG7o7Y4Atx5QQBBACoCsLoBu0EAKgLwuQG7o7Y4AuB5QQBBACoCtLoBu0EAKgL0uQG7o7Y4AuR5QQBBACoCuLoBu0EAKgL4uQG7o7Y4Auh5QQBBACoCvLoBu0EAKgL8uQG7o7Y4Aux5QQBBACoCwLoBu0EAKgKAugG7o7Y4AvB5QQBBACoCxLoBu0EAKgKEugG7o7Y4AvR5QQBBACoCyLoBu0EAKgKIugG7o7Y4Avh5QQBBACoCzLoBu0EAKgKMugG7o7Y4Avx5QQBBACoC0LoBu0EAKgKQugG7o7Y4AoB6QQBBACoC1LoBu0EAKgKUugG7o7Y4AoR6QQBBACoC2LoBu0EAKgKYugG7o7Y4Aoh6QQBBACoC3LoBu0EAKgKcugG7o7Y4Aox6QQAheQNAIHlBBGwgeUEEbP1dAqC6Af1fIHlBBGz9XQLgtwH9X/3yASB5QQRs/V0C4LkB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgeUEEbP1dAuC5Af1f/fIB/fMB/QwAAAAAAAAAAAAAAAAAAAAAIHlBBGz9XQKguAH9X/0MAAAAAAAAAAAAAAAAAAAAAP1K/VL9Xv1bAuC6AQAgeUECaiJ5QRBIDQALQQBBACoCoLsBu0EAKgLgugG7RAAAAAAAAABAQQAqAqC3AbuioqG2OALgtwFBAEEAKgKkuwG7QQAqAuS6AbtEAAAAAAAAAEBBACoCpLcBu6KiobY4AuS3AUEAQQAqAqi7AbtBACoC6LoBu0QAAAAAAAAAQEEAKgKotwG7oqKhtjgC6LcBQQBBACoCrLsBu0EAKgLsugG7RAAAAAAAAABAQQAqAqy3AbuioqG2OALstwFBAEEAKgKwuwG7QQAqAvC6AbtEAAAAAAAAAEBBACoCsLcBu6KiobY4AvC3AUEAQQAqArS7AbtBACoC9LoBu0QAAAAAAAAAQEEAKgK0twG7oqKhtjgC9LcBQQBBACoCuLsBu0EAKgL4ugG7RAAAAAAAAABAQQAqAri3AbuioqG2OAL4twFBAEEAKgK8uwG7QQAqAvy6AbtEAAAAAAAAAEBBACoCvLcBu6KiobY4Avy3AUEAQQAqAsC7AbtBACoCgLsBu0QAAAAAAAAAQEEAKgLAtwG7oqKhtjgCgLgBQQBBACoCxLsBu0EAKgKEuwG7RAAAAAAAAABAQQAqAsS3AbuioqG2OAKEuAFBAEEAKgLIuwG7QQAqAoi7AbtEAAAAAAAAAEBBACoCyLcBu6KiobY4Aoi4AUEAQQAqAsy7AbtBACoCjLsBu0QAAAAAAAAAQEEAKgLMtwG7oqKhtjgCjLgBQQBBACoC0LsBu0EAKgKQuwG7RAAAAAAAAABAQQAqAtC3AbuioqG2OAKQuAFBAEEAKgLUuwG7QQAqApS7AbtEAAAAAAAAAEBBACoC1LcBu6KiobY4ApS4AUEAQQAqAti7AbtBACoCmLsBu0QAAAAAAAAAQEEAKgLYtwG7oqKhtjgCmLgBQQBBACoC3LsBu0EAKgKcuwG7RAAAAAAAAABAQQAqAty3AbuioqG2OAKcuAFBAEHQ8ABqQQBBgAn8CwBBAEGgtwFqQQBBwAD8CwBBAEGguAFqQQBBwAD8CwBBACF6A0BBACF7A0Age0EEbCAqIHpBwABsaiB7QQRsav1dAsDIAf1fIHtBBGz9XQLgugH9X/0MAAAAAAAAAEAAAAAAAAAAQCATIHpBwABsaiB7QQRsav1dAsDIAf1f/fIB/fIB/fABIHtBBGz9XQLgtwH9X/3wASAUIHpBwABsaiB7QQRsav1dAsDIAf1f/fIB/V79WwLguQEAIHtBAmoie0EQSA0AC0EAQQAqApB5u0EAKgLguQG7oLY4ApB5QQBBACoClHm7QQAqAuS5AbugtjgClHlBAEEAKgKYebtBACoC6LkBu6C2OAKYeUEAQQAqApx5u0EAKgLsuQG7oLY4Apx5QQBBACoCoHm7QQAqAvC5AbugtjgCoHlBAEEAKgKkebtBACoC9LkBu6C2OAKkeUEAQQAqAqh5u0EAKgL4uQG7oLY4Aqh5QQBBACoCrHm7QQAqAvy5AbugtjgCrHlBAEEAKgKwebtBACoCgLoBu6C2OAKweUEAQQAqArR5u0EAKgKEugG7oLY4ArR5QQBBACoCuHm7QQAqAoi6AbugtjgCuHlBAEEAKgK8ebtBACoCjLoBu6C2OAK8eUEAQQAqAsB5u0EAKgKQugG7oLY4AsB5QQBBACoCxHm7QQAqApS6AbugtjgCxHlBAEEAKgLIebtBACoCmLoBu6C2OALIeUEAQQAqAsx5u0EAKgKcugG7oLY4Asx5QQAhfANAIHxBwABsIHxBwABsKgKQcbsgfEEEbCoC4LkBuyASIHpBwABsaioCwMgBu6KgtjgCkHEgfEHAAGwgfEHAAGwqApRxuyB8QQRsKgLguQG7IBIgekHAAGxqKgLEyAG7oqC2OAKUcSB8QcAAbCB8QcAAbCoCmHG7IHxBBGwqAuC5AbsgEiB6QcAAbGoqAsjIAbuioLY4AphxIHxBwABsIHxBwABsKgKccbsgfEEEbCoC4LkBuyASIHpBwABsaioCzMgBu6KgtjgCnHEgfEHAAGwgfEHAAGwqAqBxuyB8QQRsKgLguQG7IBIgekHAAGxqKgLQyAG7oqC2OAKgcSB8QcAAbCB8QcAAbCoCpHG7IHxBBGwqAuC5AbsgEiB6QcAAbGoqAtTIAbuioLY4AqRxIHxBwABsIHxBwABsKgKocbsgfEEEbCoC4LkBuyASIHpBwABsaioC2MgBu6KgtjgCqHEgfEHAAGwgfEHAAGwqAqxxuyB8QQRsKgLguQG7IBIgekHAAGxqKgLcyAG7oqC2OAKscSB8QcAAbCB8QcAAbCoCsHG7IHxBBGwqAuC5AbsgEiB6QcAAbGoqAuDIAbuioLY4ArBxIHxBwABsIHxBwABsKgK0cbsgfEEEbCoC4LkBuyASIHpBwABsaioC5MgBu6KgtjgCtHEgfEHAAGwgfEHAAGwqArhxuyB8QQRsKgLguQG7IBIgekHAAGxqKgLoyAG7oqC2OAK4cSB8QcAAbCB8QcAAbCoCvHG7IHxBBGwqAuC5AbsgEiB6QcAAbGoqAuzIAbuioLY4ArxxIHxBwABsIHxBwABsKgLAcbsgfEEEbCoC4LkBuyASIHpBwABsaioC8MgBu6KgtjgCwHEgfEHAAGwgfEHAAGwqAsRxuyB8QQRsKgLguQG7IBIgekHAAGxqKgL0yAG7oqC2OALEcSB8QcAAbCB8QcAAbCoCyHG7IHxBBGwqAuC5AbsgEiB6QcAAbGoqAvjIAbuioLY4AshxIHxBwABsIHxBwABsKgLMcbsgfEEEbCoC4LkBuyASIHpBwABsaioC/MgBu6KgtjgCzHEgfEEBaiJ8QRBIDQALQQAhfQNAIH1BBGwgfUEEbCoCgCC7QQAqAuC5AbuiIH1BBGwqAsAgu0EAKgLkuQG7oqAgfUEEbCoCgCG7QQAqAui5AbuioCB9QQRsKgLAIbtBACoC7LkBu6KgIH1BBGwqAoAiu0EAKgLwuQG7oqAgfUEEbCoCwCK7QQAqAvS5AbuioCB9QQRsKgKAI7tBACoC+LkBu6KgIH1BBGwqAsAju0EAKgL8uQG7oqAgfUEEbCoCgCS7QQAqAoC6AbuioCB9QQRsKgLAJLtBACoChLoBu6KgIH1BBGwqAoAlu0EAKgKIugG7oqAgfUEEbCoCwCW7QQAqAoy6AbuioCB9QQRsKgKAJrtBACoCkLoBu6KgIH1BBGwqAsAmu0EAKgKUugG7oqAgfUEEbCoCgCe7QQAqApi6AbuioCB9QQRsKgLAJ7tBACoCnLoBu6KgtjgCoLoBIH1BAWoifUEQSA0AC0EAQQAqAtBwu0EAKgKgugG7oLY4AtBwQQBBACoC1HC7QQAqAqS6AbugtjgC1HBBAEEAKgLYcLtBACoCqLoBu6C2OALYcEEAQQAqAtxwu0EAKgKsugG7oLY4AtxwQQBBACoC4HC7QQAqArC6AbugtjgC4HBBAEEAKgLkcLtBACoCtLoBu6C2OALkcEEAQQAqAuhwu0EAKgK4ugG7oLY4AuhwQQBBACoC7HC7QQAqAry6AbugtjgC7HBBAEEAKgLwcLtBACoCwLoBu6C2OALwcEEAQQAqAvRwu0EAKgLEugG7oLY4AvRwQQBBACoC+HC7QQAqAsi6AbugtjgC+HBBAEEAKgL8cLtBACoCzLoBu6C2OAL8cEEAQQAqAoBxu0EAKgLQugG7oLY4AoBxQQBBACoChHG7QQAqAtS6AbugtjgChHFBAEEAKgKIcbtBACoC2LoBu6C2OAKIcUEAQQAqAoxxu0EAKgLcugG7oLY4AoxxICsgekHAAGxqQQAqAqC6AbtBACoC4LQBu6K2OALAyAEgKyB6QcAAbGpBACoCpLoBu0EAKgLktAG7orY4AsTIASArIHpBwABsakEAKgKougG7QQAqAui0AbuitjgCyMgBICsgekHAAGxqQQAqAqy6AbtBACoC7LQBu6K2OALMyAEgKyB6QcAAbGpBACoCsLoBu0EAKgLwtAG7orY4AtDIASArIHpBwABsakEAKgK0ugG7QQAqAvS0AbuitjgC1MgBICsgekHAAGxqQQAqAri6AbtBACoC+LQBu6K2OALYyAEgKyB6QcAAbGpBACoCvLoBu0EAKgL8tAG7orY4AtzIASArIHpBwABsakEAKgLAugG7QQAqAoC1AbuitjgC4MgBICsgekHAAGxqQQAqAsS6AbtBACoChLUBu6K2OALkyAEgKyB6QcAAbGpBACoCyLoBu0EAKgKItQG7orY4AujIASArIHpBwABsakEAKgLMugG7QQAqAoy1AbuitjgC7MgBICsgekHAAGxqQQAqAtC6AbtBACoCkLUBu6K2OALwyAEgKyB6QcAAbGpBACoC1LoBu0EAKgKUtQG7orY4AvTIASArIHpBwABsakEAKgLYugG7QQAqApi1AbuitjgC+MgBICsgekHAAGxqQQAqAty6AbtBACoCnLUBu6K2OAL8yAFBAEEAKgKgtwG7QQAqAqC6AbsgESB6QcAAbGoqAsDIAbuioLY4AqC3AUEAQQAqAqS3AbtBACoCpLoBuyARIHpBwABsaioCxMgBu6KgtjgCpLcBQQBBACoCqLcBu0EAKgKougG7IBEgekHAAGxqKgLIyAG7oqC2OAKotwFBAEEAKgKstwG7QQAqAqy6AbsgESB6QcAAbGoqAszIAbuioLY4Aqy3AUEAQQAqArC3AbtBACoCsLoBuyARIHpBwABsaioC0MgBu6KgtjgCsLcBQQBBACoCtLcBu0EAKgK0ugG7IBEgekHAAGxqKgLUyAG7oqC2OAK0twFBAEEAKgK4twG7QQAqAri6AbsgESB6QcAAbGoqAtjIAbuioLY4Ari3AUEAQQAqAry3AbtBACoCvLoBuyARIHpBwABsaioC3MgBu6KgtjgCvLcBQQBBACoCwLcBu0EAKgLAugG7IBEgekHAAGxqKgLgyAG7oqC2OALAtwFBAEEAKgLEtwG7QQAqAsS6AbsgESB6QcAAbGoqAuTIAbuioLY4AsS3AUEAQQAqAsi3AbtBACoCyLoBuyARIHpBwABsaioC6MgBu6KgtjgCyLcBQQBBACoCzLcBu0EAKgLMugG7IBEgekHAAGxqKgLsyAG7oqC2OALMtwFBAEEAKgLQtwG7QQAqAtC6AbsgESB6QcAAbGoqAvDIAbuioLY4AtC3AUEAQQAqAtS3AbtBACoC1LoBuyARIHpBwABsaioC9MgBu6KgtjgC1LcBQQBBACoC2LcBu0EAKgLYugG7IBEgekHAAGxqKgL4yAG7oqC2OALYtwFBAEEAKgLctwG7QQAqAty6AbsgESB6QcAAbGoqAvzIAbuioLY4Aty3AUEAQQAqAqC4AbsgKyB6QcAAbGoqAsDIAbuaoLY4AqC4AUEAQQAqAqS4AbsgKyB6QcAAbGoqAsTIAbuaoLY4AqS4AUEAQQAqAqi4AbsgKyB6QcAAbGoqAsjIAbuaoLY4Aqi4AUEAQQAqAqy4AbsgKyB6QcAAbGoqAszIAbuaoLY4Aqy4AUEAQQAqArC4AbsgKyB6QcAAbGoqAtDIAbuaoLY4ArC4AUEAQQAqArS4AbsgKyB6QcAAbGoqAtTIAbuaoLY4ArS4AUEAQQAqAri4AbsgKyB6QcAAbGoqAtjIAbuaoLY4Ari4AUEAQQAqAry4AbsgKyB6QcAAbGoqAtzIAbuaoLY4Ary4AUEAQQAqAsC4AbsgKyB6QcAAbGoqAuDIAbuaoLY4AsC4AUEAQQAqAsS4AbsgKyB6QcAAbGoqAuTIAbuaoLY4AsS4AUEAQQAqAsi4AbsgKyB6QcAAbGoqAujIAbuaoLY4Asi4AUEAQQAqAsy4AbsgKyB6QcAAbGoqAuzIAbuaoLY4Asy4AUEAQQAqAtC4AbsgKyB6QcAAbGoqAvDIAbuaoLY4AtC4AUEAQQAqAtS4AbsgKyB6QcAAbGoqAvTIAbuaoLY4AtS4AUEAQQAqAti4AbsgKyB6QcAAbGoqAvjIAbuaoLY4Ati4AUEAQQAqAty4AbsgKyB6QcAAbGoqAvzIAbuaoLY4Aty4ASB6QQFqInogAEgNAAsgAEEBSgRAQQAhfgNAIH5BBGwgfkEEbP1dAtBw/V8gNP0U/fIB/V79WwLQcAAgfkECaiJ+QaACSA0AC0EAQQAqAqC3AbsgNKK2OAKgtwFBAEEAKgKktwG7IDSitjgCpLcBQQBBACoCqLcBuyA0orY4Aqi3AUEAQQAqAqy3AbsgNKK2OAKstwFBAEEAKgKwtwG7IDSitjgCsLcBQQBBACoCtLcBuyA0orY4ArS3AUEAQQAqAri3AbsgNKK2OAK4twFBAEEAKgK8twG7IDSitjgCvLcBQQBBACoCwLcBuyA0orY4AsC3AUEAQQAqAsS3AbsgNKK2OALEtwFBAEEAKgLItwG7IDSitjgCyLcBQQBBACoCzLcBuyA0orY4Asy3AUEAQQAqAtC3AbsgNKK2OALQtwFBAEEAKgLUtwG7IDSitjgC1LcBQQBBACoC2LcBuyA0orY4Ati3AUEAQQAqAty3AbsgNKK2OALctwFBAEEAKgKguAG7IDSitjgCoLgBQQBBACoCpLgBuyA0orY4AqS4AUEAQQAqAqi4AbsgNKK2OAKouAFBAEEAKgKsuAG7IDSitjgCrLgBQQBBACoCsLgBuyA0orY4ArC4AUEAQQAqArS4AbsgNKK2OAK0uAFBAEEAKgK4uAG7IDSitjgCuLgBQQBBACoCvLgBuyA0orY4Ary4AUEAQQAqAsC4AbsgNKK2OALAuAFBAEEAKgLEuAG7IDSitjgCxLgBQQBBACoCyLgBuyA0orY4Asi4AUEAQQAqAsy4AbsgNKK2OALMuAFBAEEAKgLQuAG7IDSitjgC0LgBQQBBACoC1LgBuyA0orY4AtS4AUEAQQAqAti4AbsgNKK2OALYuAFBAEEAKgLcuAG7IDSitjgC3LgBC0EAQQAqAqC3AbtBACoC4LYBu6O2OAKQcEEAQQAqAqS3AbtBACoC5LYBu6O2OAKUcEEAQQAqAqi3AbtBACoC6LYBu6O2OAKYcEEAQQAqAqy3AbtBACoC7LYBu6O2OAKccEEAQQAqArC3AbtBACoC8LYBu6O2OAKgcEEAQQAqArS3AbtBACoC9LYBu6O2OAKkcEEAQQAqAri3AbtBACoC+LYBu6O2OAKocEEAQQAqAry3AbtBACoC/LYBu6O2OAKscEEAQQAqAsC3AbtBACoCgLcBu6O2OAKwcEEAQQAqAsS3AbtBACoChLcBu6O2OAK0cEEAQQAqAsi3AbtBACoCiLcBu6O2OAK4cEEAQQAqAsy3AbtBACoCjLcBu6O2OAK8cEEAQQAqAtC3AbtBACoCkLcBu6O2OALAcEEAQQAqAtS3AbtBACoClLcBu6O2OALEcEEAQQAqAti3AbtBACoCmLcBu6O2OALIcEEAQQAqAty3AbtBACoCnLcBu6O2OALMcEEAIX8DQCB/QQRsIH9BBGz9XQKgtwH9XyB/QQRs/V0C4LQB/V/98gEgf0EEbP1dAuC2Af1f/fMB/e0B/QwAAAAAAAAAQAAAAAAAAABAIH9BBGz9XQLgtgH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACB/QQRs/V0CoLUB/V/9DAAAAAAAAAAAAAAAAAAAAAD9Sv1S/V79WwLgtwEAIH9BAmoif0EQSA0AC0EAQQAqAqC4AbtBACoC4LcBu0QAAAAAAAAAQEEAKgKgtAG7oqKhtjgC4LQBQQBBACoCpLgBu0EAKgLktwG7RAAAAAAAAABAQQAqAqS0AbuioqG2OALktAFBAEEAKgKouAG7QQAqAui3AbtEAAAAAAAAAEBBACoCqLQBu6KiobY4Aui0AUEAQQAqAqy4AbtBACoC7LcBu0QAAAAAAAAAQEEAKgKstAG7oqKhtjgC7LQBQQBBACoCsLgBu0EAKgLwtwG7RAAAAAAAAABAQQAqArC0AbuioqG2OALwtAFBAEEAKgK0uAG7QQAqAvS3AbtEAAAAAAAAAEBBACoCtLQBu6KiobY4AvS0AUEAQQAqAri4AbtBACoC+LcBu0QAAAAAAAAAQEEAKgK4tAG7oqKhtjgC+LQBQQBBACoCvLgBu0EAKgL8twG7RAAAAAAAAABAQQAqAry0AbuioqG2OAL8tAFBAEEAKgLAuAG7QQAqAoC4AbtEAAAAAAAAAEBBACoCwLQBu6KiobY4AoC1AUEAQQAqAsS4AbtBACoChLgBu0QAAAAAAAAAQEEAKgLEtAG7oqKhtjgChLUBQQBBACoCyLgBu0EAKgKIuAG7RAAAAAAAAABAQQAqAsi0AbuioqG2OAKItQFBAEEAKgLMuAG7QQAqAoy4AbtEAAAAAAAAAEBBACoCzLQBu6KiobY4Aoy1AUEAQQAqAtC4AbtBACoCkLgBu0QAAAAAAAAAQEEAKgLQtAG7oqKhtjgCkLUBQQBBACoC1LgBu0EAKgKUuAG7RAAAAAAAAABAQQAqAtS0AbuioqG2OAKUtQFBAEEAKgLYuAG7QQAqApi4AbtEAAAAAAAAAEBBACoC2LQBu6KiobY4Api1AUEAQQAqAty4AbtBACoCnLgBu0QAAAAAAAAAQEEAKgLctAG7oqKhtjgCnLUBQQBBkOcAakEAQYAJ/AsAQQBBoLQBakEAQcAA/AsAQQBBoLUBakEAQcAA/AsAQQAhgAEDQEEAIYEBA0AggQFBBGwgKyCAAUHAAGxqIIEBQQRsav1dAsDIAf1fIIEBQQRs/V0C4LcB/V/9DAAAAAAAAABAAAAAAAAAAEAgDyCAAUHAAGxqIIEBQQRsav1dAsDIAf1f/fIB/fIB/fABIIEBQQRs/V0C4LQB/V/98AEgECCAAUHAAGxqIIEBQQRsav1dAsDIAf1f/fIB/V79WwLgtgEAIIEBQQJqIoEBQRBIDQALQQBBACoC0G+7QQAqAuC2AbugtjgC0G9BAEEAKgLUb7tBACoC5LYBu6C2OALUb0EAQQAqAthvu0EAKgLotgG7oLY4AthvQQBBACoC3G+7QQAqAuy2AbugtjgC3G9BAEEAKgLgb7tBACoC8LYBu6C2OALgb0EAQQAqAuRvu0EAKgL0tgG7oLY4AuRvQQBBACoC6G+7QQAqAvi2AbugtjgC6G9BAEEAKgLsb7tBACoC/LYBu6C2OALsb0EAQQAqAvBvu0EAKgKAtwG7oLY4AvBvQQBBACoC9G+7QQAqAoS3AbugtjgC9G9BAEEAKgL4b7tBACoCiLcBu6C2OAL4b0EAQQAqAvxvu0EAKgKMtwG7oLY4AvxvQQBBACoCgHC7QQAqApC3AbugtjgCgHBBAEEAKgKEcLtBACoClLcBu6C2OAKEcEEAQQAqAohwu0EAKgKYtwG7oLY4AohwQQBBACoCjHC7QQAqApy3AbugtjgCjHBBACGCAQNAIIIBQcAAbCCCAUHAAGwqAtBnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAsDIAbuioLY4AtBnIIIBQcAAbCCCAUHAAGwqAtRnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAsTIAbuioLY4AtRnIIIBQcAAbCCCAUHAAGwqAthnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAsjIAbuioLY4AthnIIIBQcAAbCCCAUHAAGwqAtxnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAszIAbuioLY4AtxnIIIBQcAAbCCCAUHAAGwqAuBnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAtDIAbuioLY4AuBnIIIBQcAAbCCCAUHAAGwqAuRnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAtTIAbuioLY4AuRnIIIBQcAAbCCCAUHAAGwqAuhnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAtjIAbuioLY4AuhnIIIBQcAAbCCCAUHAAGwqAuxnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAtzIAbuioLY4AuxnIIIBQcAAbCCCAUHAAGwqAvBnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAuDIAbuioLY4AvBnIIIBQcAAbCCCAUHAAGwqAvRnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAuTIAbuioLY4AvRnIIIBQcAAbCCCAUHAAGwqAvhnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAujIAbuioLY4AvhnIIIBQcAAbCCCAUHAAGwqAvxnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAuzIAbuioLY4AvxnIIIBQcAAbCCCAUHAAGwqAoBouyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAvDIAbuioLY4AoBoIIIBQcAAbCCCAUHAAGwqAoRouyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAvTIAbuioLY4AoRoIIIBQcAAbCCCAUHAAGwqAohouyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAvjIAbuioLY4AohoIIIBQcAAbCCCAUHAAGwqAoxouyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAvzIAbuioLY4AoxoIIIBQQFqIoIBQRBIDQALQQAhgwEDQCCDAUEEbCCDAUEEbCoCwBa7QQAqAuC2AbuiIIMBQQRsKgKAF7tBACoC5LYBu6KgIIMBQQRsKgLAF7tBACoC6LYBu6KgIIMBQQRsKgKAGLtBACoC7LYBu6KgIIMBQQRsKgLAGLtBACoC8LYBu6KgIIMBQQRsKgKAGbtBACoC9LYBu6KgIIMBQQRsKgLAGbtBACoC+LYBu6KgIIMBQQRsKgKAGrtBACoC/LYBu6KgIIMBQQRsKgLAGrtBACoCgLcBu6KgIIMBQQRsKgKAG7tBACoChLcBu6KgIIMBQQRsKgLAG7tBACoCiLcBu6KgIIMBQQRsKgKAHLtBACoCjLcBu6KgIIMBQQRsKgLAHLtBACoCkLcBu6KgIIMBQQRsKgKAHbtBACoClLcBu6KgIIMBQQRsKgLAHbtBACoCmLcBu6KgIIMBQQRsKgKAHrtBACoCnLcBu6KgtjgCoLcBIIMBQQFqIoMBQRBIDQALQQBBACoCkGe7QQAqAqC3AbugtjgCkGdBAEEAKgKUZ7tBACoCpLcBu6C2OAKUZ0EAQQAqAphnu0EAKgKotwG7oLY4AphnQQBBACoCnGe7QQAqAqy3AbugtjgCnGdBAEEAKgKgZ7tBACoCsLcBu6C2OAKgZ0EAQQAqAqRnu0EAKgK0twG7oLY4AqRnQQBBACoCqGe7QQAqAri3AbugtjgCqGdBAEEAKgKsZ7tBACoCvLcBu6C2OAKsZ0EAQQAqArBnu0EAKgLAtwG7oLY4ArBnQQBBACoCtGe7QQAqAsS3AbugtjgCtGdBAEEAKgK4Z7tBACoCyLcBu6C2OAK4Z0EAQQAqArxnu0EAKgLMtwG7oLY4ArxnQQBBACoCwGe7QQAqAtC3AbugtjgCwGdBAEEAKgLEZ7tBACoC1LcBu6C2OALEZ0EAQQAqAshnu0EAKgLYtwG7oLY4AshnQQBBACoCzGe7QQAqAty3AbugtjgCzGcgLCCAAUHAAGxqQQAqAqC3AbtBACoC4LEBu6K2OALAyAEgLCCAAUHAAGxqQQAqAqS3AbtBACoC5LEBu6K2OALEyAEgLCCAAUHAAGxqQQAqAqi3AbtBACoC6LEBu6K2OALIyAEgLCCAAUHAAGxqQQAqAqy3AbtBACoC7LEBu6K2OALMyAEgLCCAAUHAAGxqQQAqArC3AbtBACoC8LEBu6K2OALQyAEgLCCAAUHAAGxqQQAqArS3AbtBACoC9LEBu6K2OALUyAEgLCCAAUHAAGxqQQAqAri3AbtBACoC+LEBu6K2OALYyAEgLCCAAUHAAGxqQQAqAry3AbtBACoC/LEBu6K2OALcyAEgLCCAAUHAAGxqQQAqAsC3AbtBACoCgLIBu6K2OALgyAEgLCCAAUHAAGxqQQAqAsS3AbtBACoChLIBu6K2OALkyAEgLCCAAUHAAGxqQQAqAsi3AbtBACoCiLIBu6K2OALoyAEgLCCAAUHAAGxqQQAqAsy3AbtBACoCjLIBu6K2OALsyAEgLCCAAUHAAGxqQQAqAtC3AbtBACoCkLIBu6K2OALwyAEgLCCAAUHAAGxqQQAqAtS3AbtBACoClLIBu6K2OAL0yAEgLCCAAUHAAGxqQQAqAti3AbtBACoCmLIBu6K2OAL4yAEgLCCAAUHAAGxqQQAqAty3AbtBACoCnLIBu6K2OAL8yAFBAEEAKgKgtAG7QQAqAqC3AbsgDSCAAUHAAGxqKgLAyAG7oqC2OAKgtAFBAEEAKgKktAG7QQAqAqS3AbsgDSCAAUHAAGxqKgLEyAG7oqC2OAKktAFBAEEAKgKotAG7QQAqAqi3AbsgDSCAAUHAAGxqKgLIyAG7oqC2OAKotAFBAEEAKgKstAG7QQAqAqy3AbsgDSCAAUHAAGxqKgLMyAG7oqC2OAKstAFBAEEAKgKwtAG7QQAqArC3AbsgDSCAAUHAAGxqKgLQyAG7oqC2OAKwtAFBAEEAKgK0tAG7QQAqArS3AbsgDSCAAUHAAGxqKgLUyAG7oqC2OAK0tAFBAEEAKgK4tAG7QQAqAri3AbsgDSCAAUHAAGxqKgLYyAG7oqC2OAK4tAFBAEEAKgK8tAG7QQAqAry3AbsgDSCAAUHAAGxqKgLcyAG7oqC2OAK8tAFBAEEAKgLAtAG7QQAqAsC3AbsgDSCAAUHAAGxqKgLgyAG7oqC2OALAtAFBAEEAKgLEtAG7QQAqAsS3AbsgDSCAAUHAAGxqKgLkyAG7oqC2OALEtAFBAEEAKgLItAG7QQAqAsi3AbsgDSCAAUHAAGxqKgLoyAG7oqC2OALItAFBAEEAKgLMtAG7QQAqAsy3AbsgDSCAAUHAAGxqKgLsyAG7oqC2OALMtAFBAEEAKgLQtAG7QQAqAtC3AbsgDSCAAUHAAGxqKgLwyAG7oqC2OALQtAFBAEEAKgLUtAG7QQAqAtS3AbsgDSCAAUHAAGxqKgL0yAG7oqC2OALUtAFBAEEAKgLYtAG7QQAqAti3AbsgDSCAAUHAAGxqKgL4yAG7oqC2OALYtAFBAEEAKgLctAG7QQAqAty3AbsgDSCAAUHAAGxqKgL8yAG7oqC2OALctAFBAEEAKgKgtQG7ICwggAFBwABsaioCwMgBu5qgtjgCoLUBQQBBACoCpLUBuyAsIIABQcAAbGoqAsTIAbuaoLY4AqS1AUEAQQAqAqi1AbsgLCCAAUHAAGxqKgLIyAG7mqC2OAKotQFBAEEAKgKstQG7ICwggAFBwABsaioCzMgBu5qgtjgCrLUBQQBBACoCsLUBuyAsIIABQcAAbGoqAtDIAbuaoLY4ArC1AUEAQQAqArS1AbsgLCCAAUHAAGxqKgLUyAG7mqC2OAK0tQFBAEEAKgK4tQG7ICwggAFBwABsaioC2MgBu5qgtjgCuLUBQQBBACoCvLUBuyAsIIABQcAAbGoqAtzIAbuaoLY4Ary1AUEAQQAqAsC1AbsgLCCAAUHAAGxqKgLgyAG7mqC2OALAtQFBAEEAKgLEtQG7ICwggAFBwABsaioC5MgBu5qgtjgCxLUBQQBBACoCyLUBuyAsIIABQcAAbGoqAujIAbuaoLY4Asi1AUEAQQAqAsy1AbsgLCCAAUHAAGxqKgLsyAG7mqC2OALMtQFBAEEAKgLQtQG7ICwggAFBwABsaioC8MgBu5qgtjgC0LUBQQBBACoC1LUBuyAsIIABQcAAbGoqAvTIAbuaoLY4AtS1AUEAQQAqAti1AbsgLCCAAUHAAGxqKgL4yAG7mqC2OALYtQFBAEEAKgLctQG7ICwggAFBwABsaioC/MgBu5qgtjgC3LUBIIABQQFqIoABIABIDQALIABBAUoEQEEAIYQBA0AghAFBBGwghAFBBGz9XQKQZ/1fIDT9FP3yAf1e/VsCkGcAIIQBQQJqIoQBQaACSA0AC0EAQQAqAqC0AbsgNKK2OAKgtAFBAEEAKgKktAG7IDSitjgCpLQBQQBBACoCqLQBuyA0orY4Aqi0AUEAQQAqAqy0AbsgNKK2OAKstAFBAEEAKgKwtAG7IDSitjgCsLQBQQBBACoCtLQBuyA0orY4ArS0AUEAQQAqAri0AbsgNKK2OAK4tAFBAEEAKgK8tAG7IDSitjgCvLQBQQBBACoCwLQBuyA0orY4AsC0AUEAQQAqAsS0AbsgNKK2OALEtAFBAEEAKgLItAG7IDSitjgCyLQBQQBBACoCzLQBuyA0orY4Asy0AUEAQQAqAtC0AbsgNKK2OALQtAFBAEEAKgLUtAG7IDSitjgC1LQBQQBBACoC2LQBuyA0orY4Ati0AUEAQQAqAty0AbsgNKK2OALctAFBAEEAKgKgtQG7IDSitjgCoLUBQQBBACoCpLUBuyA0orY4AqS1AUEAQQAqAqi1AbsgNKK2OAKotQFBAEEAKgKstQG7IDSitjgCrLUBQQBBACoCsLUBuyA0orY4ArC1AUEAQQAqArS1AbsgNKK2OAK0tQFBAEEAKgK4tQG7IDSitjgCuLUBQQBBACoCvLUBuyA0orY4Ary1AUEAQQAqAsC1AbsgNKK2OALAtQFBAEEAKgLEtQG7IDSitjgCxLUBQQBBACoCyLUBuyA0orY4Asi1AUEAQQAqAsy1AbsgNKK2OALMtQFBAEEAKgLQtQG7IDSitjgC0LUBQQBBACoC1LUBuyA0orY4AtS1AUEAQQAqAti1AbsgNKK2OALYtQFBAEEAKgLctQG7IDSitjgC3LUBC0EAQQAqAqC0AbtBACoC4LMBu6O2OALQZkEAQQAqAqS0AbtBACoC5LMBu6O2OALUZkEAQQAqAqi0AbtBACoC6LMBu6O2OALYZkEAQQAqAqy0AbtBACoC7LMBu6O2OALcZkEAQQAqArC0AbtBACoC8LMBu6O2OALgZkEAQQAqArS0AbtBACoC9LMBu6O2OALkZkEAQQAqAri0AbtBACoC+LMBu6O2OALoZkEAQQAqAry0AbtBACoC/LMBu6O2OALsZkEAQQAqAsC0AbtBACoCgLQBu6O2OALwZkEAQQAqAsS0AbtBACoChLQBu6O2OAL0ZkEAQQAqAsi0AbtBACoCiLQBu6O2OAL4ZkEAQQAqAsy0AbtBACoCjLQBu6O2OAL8ZkEAQQAqAtC0AbtBACoCkLQBu6O2OAKAZ0EAQQAqAtS0AbtBACoClLQBu6O2OAKEZ0EAQQAqAti0AbtBACoCmLQBu6O2OAKIZ0EAQQAqAty0AbtBACoCnLQBu6O2OAKMZ0EAIYUBA0AghQFBBGwghQFBBGz9XQKgtAH9XyCFAUEEbP1dAuCxAf1f/fIBIIUBQQRs/V0C4LMB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAghQFBBGz9XQLgswH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACCFAUEEbP1dAqCyAf1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4LQBACCFAUECaiKFAUEQSA0AC0EAQQAqAqC1AbtBACoC4LQBu0QAAAAAAAAAQEEAKgKgsQG7oqKhtjgC4LEBQQBBACoCpLUBu0EAKgLktAG7RAAAAAAAAABAQQAqAqSxAbuioqG2OALksQFBAEEAKgKotQG7QQAqAui0AbtEAAAAAAAAAEBBACoCqLEBu6KiobY4AuixAUEAQQAqAqy1AbtBACoC7LQBu0QAAAAAAAAAQEEAKgKssQG7oqKhtjgC7LEBQQBBACoCsLUBu0EAKgLwtAG7RAAAAAAAAABAQQAqArCxAbuioqG2OALwsQFBAEEAKgK0tQG7QQAqAvS0AbtEAAAAAAAAAEBBACoCtLEBu6KiobY4AvSxAUEAQQAqAri1AbtBACoC+LQBu0QAAAAAAAAAQEEAKgK4sQG7oqKhtjgC+LEBQQBBACoCvLUBu0EAKgL8tAG7RAAAAAAAAABAQQAqAryxAbuioqG2OAL8sQFBAEEAKgLAtQG7QQAqAoC1AbtEAAAAAAAAAEBBACoCwLEBu6KiobY4AoCyAUEAQQAqAsS1AbtBACoChLUBu0QAAAAAAAAAQEEAKgLEsQG7oqKhtjgChLIBQQBBACoCyLUBu0EAKgKItQG7RAAAAAAAAABAQQAqAsixAbuioqG2OAKIsgFBAEEAKgLMtQG7QQAqAoy1AbtEAAAAAAAAAEBBACoCzLEBu6KiobY4AoyyAUEAQQAqAtC1AbtBACoCkLUBu0QAAAAAAAAAQEEAKgLQsQG7oqKhtjgCkLIBQQBBACoC1LUBu0EAKgKUtQG7RAAAAAAAAABAQQAqAtSxAbuioqG2OAKUsgFBAEEAKgLYtQG7QQAqApi1AbtEAAAAAAAAAEBBACoC2LEBu6KiobY4ApiyAUEAQQAqAty1AbtBACoCnLUBu0QAAAAAAAAAQEEAKgLcsQG7oqKhtjgCnLIBQQBB0N0AakEAQYAJ/AsAQQBBoLEBakEAQcAA/AsAQQBBoLIBakEAQcAA/AsAQQAhhgEDQEEAIYcBA0AghwFBBGwgLCCGAUHAAGxqIIcBQQRsav1dAsDIAf1fIIcBQQRs/V0C4LQB/V/9DAAAAAAAAABAAAAAAAAAAEAgCyCGAUHAAGxqIIcBQQRsav1dAsDIAf1f/fIB/fIB/fABIIcBQQRs/V0C4LEB/V/98AEgDCCGAUHAAGxqIIcBQQRsav1dAsDIAf1f/fIB/V79WwLgswEAIIcBQQJqIocBQRBIDQALQQBBACoCkGa7QQAqAuCzAbugtjgCkGZBAEEAKgKUZrtBACoC5LMBu6C2OAKUZkEAQQAqAphmu0EAKgLoswG7oLY4AphmQQBBACoCnGa7QQAqAuyzAbugtjgCnGZBAEEAKgKgZrtBACoC8LMBu6C2OAKgZkEAQQAqAqRmu0EAKgL0swG7oLY4AqRmQQBBACoCqGa7QQAqAvizAbugtjgCqGZBAEEAKgKsZrtBACoC/LMBu6C2OAKsZkEAQQAqArBmu0EAKgKAtAG7oLY4ArBmQQBBACoCtGa7QQAqAoS0AbugtjgCtGZBAEEAKgK4ZrtBACoCiLQBu6C2OAK4ZkEAQQAqArxmu0EAKgKMtAG7oLY4ArxmQQBBACoCwGa7QQAqApC0AbugtjgCwGZBAEEAKgLEZrtBACoClLQBu6C2OALEZkEAQQAqAshmu0EAKgKYtAG7oLY4AshmQQBBACoCzGa7QQAqApy0AbugtjgCzGZBACGIAQNAIIgBQcAAbCCIAUHAAGwqApBeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAsDIAbuioLY4ApBeIIgBQcAAbCCIAUHAAGwqApReuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAsTIAbuioLY4ApReIIgBQcAAbCCIAUHAAGwqApheuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAsjIAbuioLY4ApheIIgBQcAAbCCIAUHAAGwqApxeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAszIAbuioLY4ApxeIIgBQcAAbCCIAUHAAGwqAqBeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAtDIAbuioLY4AqBeIIgBQcAAbCCIAUHAAGwqAqReuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAtTIAbuioLY4AqReIIgBQcAAbCCIAUHAAGwqAqheuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAtjIAbuioLY4AqheIIgBQcAAbCCIAUHAAGwqAqxeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAtzIAbuioLY4AqxeIIgBQcAAbCCIAUHAAGwqArBeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAuDIAbuioLY4ArBeIIgBQcAAbCCIAUHAAGwqArReuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAuTIAbuioLY4ArReIIgBQcAAbCCIAUHAAGwqArheuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAujIAbuioLY4ArheIIgBQcAAbCCIAUHAAGwqArxeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAuzIAbuioLY4ArxeIIgBQcAAbCCIAUHAAGwqAsBeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAvDIAbuioLY4AsBeIIgBQcAAbCCIAUHAAGwqAsReuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAvTIAbuioLY4AsReIIgBQcAAbCCIAUHAAGwqAsheuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAvjIAbuioLY4AsheIIgBQcAAbCCIAUHAAGwqAsxeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAvzIAbuioLY4AsxeIIgBQQFqIogBQRBIDQALQQAhiQEDQCCJAUEEbCCJAUEEbCoCgA27QQAqAuCzAbuiIIkBQQRsKgLADbtBACoC5LMBu6KgIIkBQQRsKgKADrtBACoC6LMBu6KgIIkBQQRsKgLADrtBACoC7LMBu6KgIIkBQQRsKgKAD7tBACoC8LMBu6KgIIkBQQRsKgLAD7tBACoC9LMBu6KgIIkBQQRsKgKAELtBACoC+LMBu6KgIIkBQQRsKgLAELtBACoC/LMBu6KgIIkBQQRsKgKAEbtBACoCgLQBu6KgIIkBQQRsKgLAEbtBACoChLQBu6KgIIkBQQRsKgKAErtBACoCiLQBu6KgIIkBQQRsKgLAErtBACoCjLQBu6KgIIkBQQRsKgKAE7tBACoCkLQBu6KgIIkBQQRsKgLAE7tBACoClLQBu6KgIIkBQQRsKgKAFLtBACoCmLQBu6KgIIkBQQRsKgLAFLtBACoCnLQBu6KgtjgCoLQBIIkBQQFqIokBQRBIDQALQQBBACoC0F27QQAqAqC0AbugtjgC0F1BAEEAKgLUXbtBACoCpLQBu6C2OALUXUEAQQAqAthdu0EAKgKotAG7oLY4AthdQQBBACoC3F27QQAqAqy0AbugtjgC3F1BAEEAKgLgXbtBACoCsLQBu6C2OALgXUEAQQAqAuRdu0EAKgK0tAG7oLY4AuRdQQBBACoC6F27QQAqAri0AbugtjgC6F1BAEEAKgLsXbtBACoCvLQBu6C2OALsXUEAQQAqAvBdu0EAKgLAtAG7oLY4AvBdQQBBACoC9F27QQAqAsS0AbugtjgC9F1BAEEAKgL4XbtBACoCyLQBu6C2OAL4XUEAQQAqAvxdu0EAKgLMtAG7oLY4AvxdQQBBACoCgF67QQAqAtC0AbugtjgCgF5BAEEAKgKEXrtBACoC1LQBu6C2OAKEXkEAQQAqAoheu0EAKgLYtAG7oLY4AoheQQBBACoCjF67QQAqAty0AbugtjgCjF4gLSCGAUHAAGxqQQAqAqC0AbtBACoC4K4Bu6K2OALAyAEgLSCGAUHAAGxqQQAqAqS0AbtBACoC5K4Bu6K2OALEyAEgLSCGAUHAAGxqQQAqAqi0AbtBACoC6K4Bu6K2OALIyAEgLSCGAUHAAGxqQQAqAqy0AbtBACoC7K4Bu6K2OALMyAEgLSCGAUHAAGxqQQAqArC0AbtBACoC8K4Bu6K2OALQyAEgLSCGAUHAAGxqQQAqArS0AbtBACoC9K4Bu6K2OALUyAEgLSCGAUHAAGxqQQAqAri0AbtBACoC+K4Bu6K2OALYyAEgLSCGAUHAAGxqQQAqAry0AbtBACoC/K4Bu6K2OALcyAEgLSCGAUHAAGxqQQAqAsC0AbtBACoCgK8Bu6K2OALgyAEgLSCGAUHAAGxqQQAqAsS0AbtBACoChK8Bu6K2OALkyAEgLSCGAUHAAGxqQQAqAsi0AbtBACoCiK8Bu6K2OALoyAEgLSCGAUHAAGxqQQAqAsy0AbtBACoCjK8Bu6K2OALsyAEgLSCGAUHAAGxqQQAqAtC0AbtBACoCkK8Bu6K2OALwyAEgLSCGAUHAAGxqQQAqAtS0AbtBACoClK8Bu6K2OAL0yAEgLSCGAUHAAGxqQQAqAti0AbtBACoCmK8Bu6K2OAL4yAEgLSCGAUHAAGxqQQAqAty0AbtBACoCnK8Bu6K2OAL8yAFBAEEAKgKgsQG7QQAqAqC0AbsgCSCGAUHAAGxqKgLAyAG7oqC2OAKgsQFBAEEAKgKksQG7QQAqAqS0AbsgCSCGAUHAAGxqKgLEyAG7oqC2OAKksQFBAEEAKgKosQG7QQAqAqi0AbsgCSCGAUHAAGxqKgLIyAG7oqC2OAKosQFBAEEAKgKssQG7QQAqAqy0AbsgCSCGAUHAAGxqKgLMyAG7oqC2OAKssQFBAEEAKgKwsQG7QQAqArC0AbsgCSCGAUHAAGxqKgLQyAG7oqC2OAKwsQFBAEEAKgK0sQG7QQAqArS0AbsgCSCGAUHAAGxqKgLUyAG7oqC2OAK0sQFBAEEAKgK4sQG7QQAqAri0AbsgCSCGAUHAAGxqKgLYyAG7oqC2OAK4sQFBAEEAKgK8sQG7QQAqAry0AbsgCSCGAUHAAGxqKgLcyAG7oqC2OAK8sQFBAEEAKgLAsQG7QQAqAsC0AbsgCSCGAUHAAGxqKgLgyAG7oqC2OALAsQFBAEEAKgLEsQG7QQAqAsS0AbsgCSCGAUHAAGxqKgLkyAG7oqC2OALEsQFBAEEAKgLIsQG7QQAqAsi0AbsgCSCGAUHAAGxqKgLoyAG7oqC2OALIsQFBAEEAKgLMsQG7QQAqAsy0AbsgCSCGAUHAAGxqKgLsyAG7oqC2OALMsQFBAEEAKgLQsQG7QQAqAtC0AbsgCSCGAUHAAGxqKgLwyAG7oqC2OALQsQFBAEEAKgLUsQG7QQAqAtS0AbsgCSCGAUHAAGxqKgL0yAG7oqC2OALUsQFBAEEAKgLYsQG7QQAqAti0AbsgCSCGAUHAAGxqKgL4yAG7oqC2OALYsQFBAEEAKgLcsQG7QQAqAty0AbsgCSCGAUHAAGxqKgL8yAG7oqC2OALcsQFBAEEAKgKgsgG7IC0ghgFBwABsaioCwMgBu5qgtjgCoLIBQQBBACoCpLIBuyAtIIYBQcAAbGoqAsTIAbuaoLY4AqSyAUEAQQAqAqiyAbsgLSCGAUHAAGxqKgLIyAG7mqC2OAKosgFBAEEAKgKssgG7IC0ghgFBwABsaioCzMgBu5qgtjgCrLIBQQBBACoCsLIBuyAtIIYBQcAAbGoqAtDIAbuaoLY4ArCyAUEAQQAqArSyAbsgLSCGAUHAAGxqKgLUyAG7mqC2OAK0sgFBAEEAKgK4sgG7IC0ghgFBwABsaioC2MgBu5qgtjgCuLIBQQBBACoCvLIBuyAtIIYBQcAAbGoqAtzIAbuaoLY4AryyAUEAQQAqAsCyAbsgLSCGAUHAAGxqKgLgyAG7mqC2OALAsgFBAEEAKgLEsgG7IC0ghgFBwABsaioC5MgBu5qgtjgCxLIBQQBBACoCyLIBuyAtIIYBQcAAbGoqAujIAbuaoLY4AsiyAUEAQQAqAsyyAbsgLSCGAUHAAGxqKgLsyAG7mqC2OALMsgFBAEEAKgLQsgG7IC0ghgFBwABsaioC8MgBu5qgtjgC0LIBQQBBACoC1LIBuyAtIIYBQcAAbGoqAvTIAbuaoLY4AtSyAUEAQQAqAtiyAbsgLSCGAUHAAGxqKgL4yAG7mqC2OALYsgFBAEEAKgLcsgG7IC0ghgFBwABsaioC/MgBu5qgtjgC3LIBIIYBQQFqIoYBIABIDQALIABBAUoEQEEAIYoBA0AgigFBBGwgigFBBGz9XQLQXf1fIDT9FP3yAf1e/VsC0F0AIIoBQQJqIooBQaACSA0AC0EAQQAqAqCxAbsgNKK2OAKgsQFBAEEAKgKksQG7IDSitjgCpLEBQQBBACoCqLEBuyA0orY4AqixAUEAQQAqAqyxAbsgNKK2OAKssQFBAEEAKgKwsQG7IDSitjgCsLEBQQBBACoCtLEBuyA0orY4ArSxAUEAQQAqArixAbsgNKK2OAK4sQFBAEEAKgK8sQG7IDSitjgCvLEBQQBBACoCwLEBuyA0orY4AsCxAUEAQQAqAsSxAbsgNKK2OALEsQFBAEEAKgLIsQG7IDSitjgCyLEBQQBBACoCzLEBuyA0orY4AsyxAUEAQQAqAtCxAbsgNKK2OALQsQFBAEEAKgLUsQG7IDSitjgC1LEBQQBBACoC2LEBuyA0orY4AtixAUEAQQAqAtyxAbsgNKK2OALcsQFBAEEAKgKgsgG7IDSitjgCoLIBQQBBACoCpLIBuyA0orY4AqSyAUEAQQAqAqiyAbsgNKK2OAKosgFBAEEAKgKssgG7IDSitjgCrLIBQQBBACoCsLIBuyA0orY4ArCyAUEAQQAqArSyAbsgNKK2OAK0sgFBAEEAKgK4sgG7IDSitjgCuLIBQQBBACoCvLIBuyA0orY4AryyAUEAQQAqAsCyAbsgNKK2OALAsgFBAEEAKgLEsgG7IDSitjgCxLIBQQBBACoCyLIBuyA0orY4AsiyAUEAQQAqAsyyAbsgNKK2OALMsgFBAEEAKgLQsgG7IDSitjgC0LIBQQBBACoC1LIBuyA0orY4AtSyAUEAQQAqAtiyAbsgNKK2OALYsgFBAEEAKgLcsgG7IDSitjgC3LIBC0EAQQAqAqCxAbtBACoC4LABu6O2OAKQXUEAQQAqAqSxAbtBACoC5LABu6O2OAKUXUEAQQAqAqixAbtBACoC6LABu6O2OAKYXUEAQQAqAqyxAbtBACoC7LABu6O2OAKcXUEAQQAqArCxAbtBACoC8LABu6O2OAKgXUEAQQAqArSxAbtBACoC9LABu6O2OAKkXUEAQQAqArixAbtBACoC+LABu6O2OAKoXUEAQQAqAryxAbtBACoC/LABu6O2OAKsXUEAQQAqAsCxAbtBACoCgLEBu6O2OAKwXUEAQQAqAsSxAbtBACoChLEBu6O2OAK0XUEAQQAqAsixAbtBACoCiLEBu6O2OAK4XUEAQQAqAsyxAbtBACoCjLEBu6O2OAK8XUEAQQAqAtCxAbtBACoCkLEBu6O2OALAXUEAQQAqAtSxAbtBACoClLEBu6O2OALEXUEAQQAqAtixAbtBACoCmLEBu6O2OALIXUEAQQAqAtyxAbtBACoCnLEBu6O2OALMXUEAIYsBA0AgiwFBBGwgiwFBBGz9XQKgsQH9XyCLAUEEbP1dAuCuAf1f/fIBIIsBQQRs/V0C4LAB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgiwFBBGz9XQLgsAH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACCLAUEEbP1dAqCvAf1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4LEBACCLAUECaiKLAUEQSA0AC0EAQQAqAqCyAbtBACoC4LEBu0QAAAAAAAAAQEEAKgKgrgG7oqKhtjgC4K4BQQBBACoCpLIBu0EAKgLksQG7RAAAAAAAAABAQQAqAqSuAbuioqG2OALkrgFBAEEAKgKosgG7QQAqAuixAbtEAAAAAAAAAEBBACoCqK4Bu6KiobY4AuiuAUEAQQAqAqyyAbtBACoC7LEBu0QAAAAAAAAAQEEAKgKsrgG7oqKhtjgC7K4BQQBBACoCsLIBu0EAKgLwsQG7RAAAAAAAAABAQQAqArCuAbuioqG2OALwrgFBAEEAKgK0sgG7QQAqAvSxAbtEAAAAAAAAAEBBACoCtK4Bu6KiobY4AvSuAUEAQQAqAriyAbtBACoC+LEBu0QAAAAAAAAAQEEAKgK4rgG7oqKhtjgC+K4BQQBBACoCvLIBu0EAKgL8sQG7RAAAAAAAAABAQQAqAryuAbuioqG2OAL8rgFBAEEAKgLAsgG7QQAqAoCyAbtEAAAAAAAAAEBBACoCwK4Bu6KiobY4AoCvAUEAQQAqAsSyAbtBACoChLIBu0QAAAAAAAAAQEEAKgLErgG7oqKhtjgChK8BQQBBACoCyLIBu0EAKgKIsgG7RAAAAAAAAABAQQAqAsiuAbuioqG2OAKIrwFBAEEAKgLMsgG7QQAqAoyyAbtEAAAAAAAAAEBBACoCzK4Bu6KiobY4AoyvAUEAQQAqAtCyAbtBACoCkLIBu0QAAAAAAAAAQEEAKgLQrgG7oqKhtjgCkK8BQQBBACoC1LIBu0EAKgKUsgG7RAAAAAAAAABAQQAqAtSuAbuioqG2OAKUrwFBAEEAKgLYsgG7QQAqApiyAbtEAAAAAAAAAEBBACoC2K4Bu6KiobY4ApivAUEAQQAqAtyyAbtBACoCnLIBu0QAAAAAAAAAQEEAKgLcrgG7oqKhtjgCnK8BQQBBkNQAakEAQYAJ/AsAQQBBoK4BakEAQcAA/AsAQQBBoK8BakEAQcAA/AsAQQAhjAEDQEEAIY0BA0AgjQFBBGwgLSCMAUHAAGxqII0BQQRsav1dAsDIAf1fII0BQQRs/V0C4LEB/V/9DAAAAAAAAABAAAAAAAAAAEAgByCMAUHAAGxqII0BQQRsav1dAsDIAf1f/fIB/fIB/fABII0BQQRs/V0C4K4B/V/98AEgCCCMAUHAAGxqII0BQQRsav1dAsDIAf1f/fIB/V79WwLgsAEAII0BQQJqIo0BQRBIDQALQQBBACoC0Fy7QQAqAuCwAbugtjgC0FxBAEEAKgLUXLtBACoC5LABu6C2OALUXEEAQQAqAthcu0EAKgLosAG7oLY4AthcQQBBACoC3Fy7QQAqAuywAbugtjgC3FxBAEEAKgLgXLtBACoC8LABu6C2OALgXEEAQQAqAuRcu0EAKgL0sAG7oLY4AuRcQQBBACoC6Fy7QQAqAviwAbugtjgC6FxBAEEAKgLsXLtBACoC/LABu6C2OALsXEEAQQAqAvBcu0EAKgKAsQG7oLY4AvBcQQBBACoC9Fy7QQAqAoSxAbugtjgC9FxBAEEAKgL4XLtBACoCiLEBu6C2OAL4XEEAQQAqAvxcu0EAKgKMsQG7oLY4AvxcQQBBACoCgF27QQAqApCxAbugtjgCgF1BAEEAKgKEXbtBACoClLEBu6C2OAKEXUEAQQAqAohdu0EAKgKYsQG7oLY4AohdQQBBACoCjF27QQAqApyxAbugtjgCjF1BACGOAQNAII4BQcAAbCCOAUHAAGwqAtBUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAsDIAbuioLY4AtBUII4BQcAAbCCOAUHAAGwqAtRUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAsTIAbuioLY4AtRUII4BQcAAbCCOAUHAAGwqAthUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAsjIAbuioLY4AthUII4BQcAAbCCOAUHAAGwqAtxUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAszIAbuioLY4AtxUII4BQcAAbCCOAUHAAGwqAuBUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAtDIAbuioLY4AuBUII4BQcAAbCCOAUHAAGwqAuRUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAtTIAbuioLY4AuRUII4BQcAAbCCOAUHAAGwqAuhUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAtjIAbuioLY4AuhUII4BQcAAbCCOAUHAAGwqAuxUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAtzIAbuioLY4AuxUII4BQcAAbCCOAUHAAGwqAvBUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAuDIAbuioLY4AvBUII4BQcAAbCCOAUHAAGwqAvRUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAuTIAbuioLY4AvRUII4BQcAAbCCOAUHAAGwqAvhUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAujIAbuioLY4AvhUII4BQcAAbCCOAUHAAGwqAvxUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAuzIAbuioLY4AvxUII4BQcAAbCCOAUHAAGwqAoBVuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAvDIAbuioLY4AoBVII4BQcAAbCCOAUHAAGwqAoRVuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAvTIAbuioLY4AoRVII4BQcAAbCCOAUHAAGwqAohVuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAvjIAbuioLY4AohVII4BQcAAbCCOAUHAAGwqAoxVuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAvzIAbuioLY4AoxVII4BQQFqIo4BQRBIDQALQQAhjwEDQCCPAUEEbCCPAUEEbCoCwAO7QQAqAuCwAbuiII8BQQRsKgKABLtBACoC5LABu6KgII8BQQRsKgLABLtBACoC6LABu6KgII8BQQRsKgKABbtBACoC7LABu6KgII8BQQRsKgLABbtBACoC8LABu6KgII8BQQRsKgKABrtBACoC9LABu6KgII8BQQRsKgLABrtBACoC+LABu6KgII8BQQRsKgKAB7tBACoC/LABu6KgII8BQQRsKgLAB7tBACoCgLEBu6KgII8BQQRsKgKACLtBACoChLEBu6KgII8BQQRsKgLACLtBACoCiLEBu6KgII8BQQRsKgKACbtBACoCjLEBu6KgII8BQQRsKgLACbtBACoCkLEBu6KgII8BQQRsKgKACrtBACoClLEBu6KgII8BQQRsKgLACrtBACoCmLEBu6KgII8BQQRsKgKAC7tBACoCnLEBu6KgtjgCoLEBII8BQQFqIo8BQRBIDQALQQBBACoCkFS7QQAqAqCxAbugtjgCkFRBAEEAKgKUVLtBACoCpLEBu6C2OAKUVEEAQQAqAphUu0EAKgKosQG7oLY4AphUQQBBACoCnFS7QQAqAqyxAbugtjgCnFRBAEEAKgKgVLtBACoCsLEBu6C2OAKgVEEAQQAqAqRUu0EAKgK0sQG7oLY4AqRUQQBBACoCqFS7QQAqArixAbugtjgCqFRBAEEAKgKsVLtBACoCvLEBu6C2OAKsVEEAQQAqArBUu0EAKgLAsQG7oLY4ArBUQQBBACoCtFS7QQAqAsSxAbugtjgCtFRBAEEAKgK4VLtBACoCyLEBu6C2OAK4VEEAQQAqArxUu0EAKgLMsQG7oLY4ArxUQQBBACoCwFS7QQAqAtCxAbugtjgCwFRBAEEAKgLEVLtBACoC1LEBu6C2OALEVEEAQQAqAshUu0EAKgLYsQG7oLY4AshUQQBBACoCzFS7QQAqAtyxAbugtjgCzFQgLiCMAUHAAGxqQQAqAqCxAbtBACoC4KsBu6K2OALAyAEgLiCMAUHAAGxqQQAqAqSxAbtBACoC5KsBu6K2OALEyAEgLiCMAUHAAGxqQQAqAqixAbtBACoC6KsBu6K2OALIyAEgLiCMAUHAAGxqQQAqAqyxAbtBACoC7KsBu6K2OALMyAEgLiCMAUHAAGxqQQAqArCxAbtBACoC8KsBu6K2OALQyAEgLiCMAUHAAGxqQQAqArSxAbtBACoC9KsBu6K2OALUyAEgLiCMAUHAAGxqQQAqArixAbtBACoC+KsBu6K2OALYyAEgLiCMAUHAAGxqQQAqAryxAbtBACoC/KsBu6K2OALcyAEgLiCMAUHAAGxqQQAqAsCxAbtBACoCgKwBu6K2OALgyAEgLiCMAUHAAGxqQQAqAsSxAbtBACoChKwBu6K2OALkyAEgLiCMAUHAAGxqQQAqAsixAbtBACoCiKwBu6K2OALoyAEgLiCMAUHAAGxqQQAqAsyxAbtBACoCjKwBu6K2OALsyAEgLiCMAUHAAGxqQQAqAtCxAbtBACoCkKwBu6K2OALwyAEgLiCMAUHAAGxqQQAqAtSxAbtBACoClKwBu6K2OAL0yAEgLiCMAUHAAGxqQQAqAtixAbtBACoCmKwBu6K2OAL4yAEgLiCMAUHAAGxqQQAqAtyxAbtBACoCnKwBu6K2OAL8yAFBAEEAKgKgrgG7QQAqAqCxAbsgBSCMAUHAAGxqKgLAyAG7oqC2OAKgrgFBAEEAKgKkrgG7QQAqAqSxAbsgBSCMAUHAAGxqKgLEyAG7oqC2OAKkrgFBAEEAKgKorgG7QQAqAqixAbsgBSCMAUHAAGxqKgLIyAG7oqC2OAKorgFBAEEAKgKsrgG7QQAqAqyxAbsgBSCMAUHAAGxqKgLMyAG7oqC2OAKsrgFBAEEAKgKwrgG7QQAqArCxAbsgBSCMAUHAAGxqKgLQyAG7oqC2OAKwrgFBAEEAKgK0rgG7QQAqArSxAbsgBSCMAUHAAGxqKgLUyAG7oqC2OAK0rgFBAEEAKgK4rgG7QQAqArixAbsgBSCMAUHAAGxqKgLYyAG7oqC2OAK4rgFBAEEAKgK8rgG7QQAqAryxAbsgBSCMAUHAAGxqKgLcyAG7oqC2OAK8rgFBAEEAKgLArgG7QQAqAsCxAbsgBSCMAUHAAGxqKgLgyAG7oqC2OALArgFBAEEAKgLErgG7QQAqAsSxAbsgBSCMAUHAAGxqKgLkyAG7oqC2OALErgFBAEEAKgLIrgG7QQAqAsixAbsgBSCMAUHAAGxqKgLoyAG7oqC2OALIrgFBAEEAKgLMrgG7QQAqAsyxAbsgBSCMAUHAAGxqKgLsyAG7oqC2OALMrgFBAEEAKgLQrgG7QQAqAtCxAbsgBSCMAUHAAGxqKgLwyAG7oqC2OALQrgFBAEEAKgLUrgG7QQAqAtSxAbsgBSCMAUHAAGxqKgL0yAG7oqC2OALUrgFBAEEAKgLYrgG7QQAqAtixAbsgBSCMAUHAAGxqKgL4yAG7oqC2OALYrgFBAEEAKgLcrgG7QQAqAtyxAbsgBSCMAUHAAGxqKgL8yAG7oqC2OALcrgFBAEEAKgKgrwG7IC4gjAFBwABsaioCwMgBu5qgtjgCoK8BQQBBACoCpK8BuyAuIIwBQcAAbGoqAsTIAbuaoLY4AqSvAUEAQQAqAqivAbsgLiCMAUHAAGxqKgLIyAG7mqC2OAKorwFBAEEAKgKsrwG7IC4gjAFBwABsaioCzMgBu5qgtjgCrK8BQQBBACoCsK8BuyAuIIwBQcAAbGoqAtDIAbuaoLY4ArCvAUEAQQAqArSvAbsgLiCMAUHAAGxqKgLUyAG7mqC2OAK0rwFBAEEAKgK4rwG7IC4gjAFBwABsaioC2MgBu5qgtjgCuK8BQQBBACoCvK8BuyAuIIwBQcAAbGoqAtzIAbuaoLY4AryvAUEAQQAqAsCvAbsgLiCMAUHAAGxqKgLgyAG7mqC2OALArwFBAEEAKgLErwG7IC4gjAFBwABsaioC5MgBu5qgtjgCxK8BQQBBACoCyK8BuyAuIIwBQcAAbGoqAujIAbuaoLY4AsivAUEAQQAqAsyvAbsgLiCMAUHAAGxqKgLsyAG7mqC2OALMrwFBAEEAKgLQrwG7IC4gjAFBwABsaioC8MgBu5qgtjgC0K8BQQBBACoC1K8BuyAuIIwBQcAAbGoqAvTIAbuaoLY4AtSvAUEAQQAqAtivAbsgLiCMAUHAAGxqKgL4yAG7mqC2OALYrwFBAEEAKgLcrwG7IC4gjAFBwABsaioC/MgBu5qgtjgC3K8BIIwBQQFqIowBIABIDQALIABBAUoEQEEAIZABA0AgkAFBBGwgkAFBBGz9XQKQVP1fIDT9FP3yAf1e/VsCkFQAIJABQQJqIpABQaACSA0AC0EAQQAqAqCuAbsgNKK2OAKgrgFBAEEAKgKkrgG7IDSitjgCpK4BQQBBACoCqK4BuyA0orY4AqiuAUEAQQAqAqyuAbsgNKK2OAKsrgFBAEEAKgKwrgG7IDSitjgCsK4BQQBBACoCtK4BuyA0orY4ArSuAUEAQQAqAriuAbsgNKK2OAK4rgFBAEEAKgK8rgG7IDSitjgCvK4BQQBBACoCwK4BuyA0orY4AsCuAUEAQQAqAsSuAbsgNKK2OALErgFBAEEAKgLIrgG7IDSitjgCyK4BQQBBACoCzK4BuyA0orY4AsyuAUEAQQAqAtCuAbsgNKK2OALQrgFBAEEAKgLUrgG7IDSitjgC1K4BQQBBACoC2K4BuyA0orY4AtiuAUEAQQAqAtyuAbsgNKK2OALcrgFBAEEAKgKgrwG7IDSitjgCoK8BQQBBACoCpK8BuyA0orY4AqSvAUEAQQAqAqivAbsgNKK2OAKorwFBAEEAKgKsrwG7IDSitjgCrK8BQQBBACoCsK8BuyA0orY4ArCvAUEAQQAqArSvAbsgNKK2OAK0rwFBAEEAKgK4rwG7IDSitjgCuK8BQQBBACoCvK8BuyA0orY4AryvAUEAQQAqAsCvAbsgNKK2OALArwFBAEEAKgLErwG7IDSitjgCxK8BQQBBACoCyK8BuyA0orY4AsivAUEAQQAqAsyvAbsgNKK2OALMrwFBAEEAKgLQrwG7IDSitjgC0K8BQQBBACoC1K8BuyA0orY4AtSvAUEAQQAqAtivAbsgNKK2OALYrwFBAEEAKgLcrwG7IDSitjgC3K8BC0EAQQAqAqCuAbtBACoC4K0Bu6O2OALQU0EAQQAqAqSuAbtBACoC5K0Bu6O2OALUU0EAQQAqAqiuAbtBACoC6K0Bu6O2OALYU0EAQQAqAqyuAbtBACoC7K0Bu6O2OALcU0EAQQAqArCuAbtBACoC8K0Bu6O2OALgU0EAQQAqArSuAbtBACoC9K0Bu6O2OALkU0EAQQAqAriuAbtBACoC+K0Bu6O2OALoU0EAQQAqAryuAbtBACoC/K0Bu6O2OALsU0EAQQAqAsCuAbtBACoCgK4Bu6O2OALwU0EAQQAqAsSuAbtBACoChK4Bu6O2OAL0U0EAQQAqAsiuAbtBACoCiK4Bu6O2OAL4U0EAQQAqAsyuAbtBACoCjK4Bu6O2OAL8U0EAQQAqAtCuAbtBACoCkK4Bu6O2OAKAVEEAQQAqAtSuAbtBACoClK4Bu6O2OAKEVEEAQQAqAtiuAbtBACoCmK4Bu6O2OAKIVEEAQQAqAtyuAbtBACoCnK4Bu6O2OAKMVEEAIZEBA0AgkQFBBGwgkQFBBGz9XQKgrgH9XyCRAUEEbP1dAuCrAf1f/fIBIJEBQQRs/V0C4K0B/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgkQFBBGz9XQLgrQH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACCRAUEEbP1dAqCsAf1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4K4BACCRAUECaiKRAUEQSA0AC0EAQQAqAqCvAbtBACoC4K4Bu0QAAAAAAAAAQEEAKgKgqwG7oqKhtjgC4KsBQQBBACoCpK8Bu0EAKgLkrgG7RAAAAAAAAABAQQAqAqSrAbuioqG2OALkqwFBAEEAKgKorwG7QQAqAuiuAbtEAAAAAAAAAEBBACoCqKsBu6KiobY4AuirAUEAQQAqAqyvAbtBACoC7K4Bu0QAAAAAAAAAQEEAKgKsqwG7oqKhtjgC7KsBQQBBACoCsK8Bu0EAKgLwrgG7RAAAAAAAAABAQQAqArCrAbuioqG2OALwqwFBAEEAKgK0rwG7QQAqAvSuAbtEAAAAAAAAAEBBACoCtKsBu6KiobY4AvSrAUEAQQAqArivAbtBACoC+K4Bu0QAAAAAAAAAQEEAKgK4qwG7oqKhtjgC+KsBQQBBACoCvK8Bu0EAKgL8rgG7RAAAAAAAAABAQQAqAryrAbuioqG2OAL8qwFBAEEAKgLArwG7QQAqAoCvAbtEAAAAAAAAAEBBACoCwKsBu6KiobY4AoCsAUEAQQAqAsSvAbtBACoChK8Bu0QAAAAAAAAAQEEAKgLEqwG7oqKhtjgChKwBQQBBACoCyK8Bu0EAKgKIrwG7RAAAAAAAAABAQQAqAsirAbuioqG2OAKIrAFBAEEAKgLMrwG7QQAqAoyvAbtEAAAAAAAAAEBBACoCzKsBu6KiobY4AoysAUEAQQAqAtCvAbtBACoCkK8Bu0QAAAAAAAAAQEEAKgLQqwG7oqKhtjgCkKwBQQBBACoC1K8Bu0EAKgKUrwG7RAAAAAAAAABAQQAqAtSrAbuioqG2OAKUrAFBAEEAKgLYrwG7QQAqApivAbtEAAAAAAAAAEBBACoC2KsBu6KiobY4ApisAUEAQQAqAtyvAbtBACoCnK8Bu0QAAAAAAAAAQEEAKgLcqwG7oqKhtjgCnKwBQQBBkNEAakEAQcAC/AsAQQAhkgEDQEEAIZMBA0AgkwFBBGwgLiCSAUHAAGxqIJMBQQRsav1dAsDIAf1fIJMBQQRs/V0C4K4B/V/9DAAAAAAAAABAAAAAAAAAAEAgAyCSAUHAAGxqIJMBQQRsav1dAsDIAf1f/fIB/fIB/fABIJMBQQRs/V0C4KsB/V/98AEgBCCSAUHAAGxqIJMBQQRsav1dAsDIAf1f/fIB/V79WwKgqwEAIJMBQQJqIpMBQRBIDQALQQBBACoCkFO7QQAqAqCrAbugtjgCkFNBAEEAKgKUU7tBACoCpKsBu6C2OAKUU0EAQQAqAphTu0EAKgKoqwG7oLY4AphTQQBBACoCnFO7QQAqAqyrAbugtjgCnFNBAEEAKgKgU7tBACoCsKsBu6C2OAKgU0EAQQAqAqRTu0EAKgK0qwG7oLY4AqRTQQBBACoCqFO7QQAqArirAbugtjgCqFNBAEEAKgKsU7tBACoCvKsBu6C2OAKsU0EAQQAqArBTu0EAKgLAqwG7oLY4ArBTQQBBACoCtFO7QQAqAsSrAbugtjgCtFNBAEEAKgK4U7tBACoCyKsBu6C2OAK4U0EAQQAqArxTu0EAKgLMqwG7oLY4ArxTQQBBACoCwFO7QQAqAtCrAbugtjgCwFNBAEEAKgLEU7tBACoC1KsBu6C2OALEU0EAQQAqAshTu0EAKgLYqwG7oLY4AshTQQBBACoCzFO7QQAqAtyrAbugtjgCzFNBACGUAQNAIJQBQRBsIJQBQRBsKgKQUbsglAFBBGwqAqCrAbsgkgFBEGwqAsDIAbuioLY4ApBRIJQBQRBsIJQBQRBsKgKUUbsglAFBBGwqAqCrAbsgkgFBEGwqAsTIAbuioLY4ApRRIJQBQRBsIJQBQRBsKgKYUbsglAFBBGwqAqCrAbsgkgFBEGwqAsjIAbuioLY4AphRIJQBQRBsIJQBQRBsKgKcUbsglAFBBGwqAqCrAbsgkgFBEGwqAszIAbuioLY4ApxRIJQBQQFqIpQBQRBIDQALIJIBQQFqIpIBIABIDQALIABBAUoEQEEAIZUBA0AglQFBBGwglQFBBGz9XQKQUf1fIDT9FP3yAf1e/VsCkFEAIJUBQQJqIpUBQdAASA0ACwtBAEEAKgLgrAG7tjgCoKIBQQBBACoC5KwBu7Y4AqSiAUEAQQAqAuisAbu2OAKoogFBAEEAKgLsrAG7tjgCrKIBQQBBACoC8KwBu7Y4ArCiAUEAQQAqAvSsAbu2OAK0ogFBAEEAKgL4rAG7tjgCuKIBQQBBACoC/KwBu7Y4AryiAUEAQQAqAoCtAbu2OALAogFBAEEAKgKErQG7tjgCxKIBQQBBACoCiK0Bu7Y4AsiiAUEAQQAqAoytAbu2OALMogFBAEEAKgKQrQG7tjgC0KIBQQBBACoClK0Bu7Y4AtSiAUEAQQAqApitAbu2OALYogFBAEEAKgKcrQG7tjgC3KIBQQBBACoCoK0Bu7Y4AuCiAUEAQQAqAqStAbu2OALkogFBAEEAKgKorQG7tjgC6KIBQQBBACoCrK0Bu7Y4AuyiAUEAQQAqArCtAbu2OALwogFBAEEAKgK0rQG7tjgC9KIBQQBBACoCuK0Bu7Y4AviiAUEAQQAqArytAbu2OAL8ogFBAEEAKgLArQG7tjgCgKMBQQBBACoCxK0Bu7Y4AoSjAUEAQQAqAsitAbu2OAKIowFBAEEAKgLMrQG7tjgCjKMBQQBBACoC0K0Bu7Y4ApCjAUEAQQAqAtStAbu2OAKUowFBAEEAKgLYrQG7tjgCmKMBQQBBACoC3K0Bu7Y4ApyjAUEAQQAqAuCvAbu2OAKgowFBAEEAKgLkrwG7tjgCpKMBQQBBACoC6K8Bu7Y4AqijAUEAQQAqAuyvAbu2OAKsowFBAEEAKgLwrwG7tjgCsKMBQQBBACoC9K8Bu7Y4ArSjAUEAQQAqAvivAbu2OAK4owFBAEEAKgL8rwG7tjgCvKMBQQBBACoCgLABu7Y4AsCjAUEAQQAqAoSwAbu2OALEowFBAEEAKgKIsAG7tjgCyKMBQQBBACoCjLABu7Y4AsyjAUEAQQAqApCwAbu2OALQowFBAEEAKgKUsAG7tjgC1KMBQQBBACoCmLABu7Y4AtijAUEAQQAqApywAbu2OALcowFBAEEAKgKgsAG7tjgC4KMBQQBBACoCpLABu7Y4AuSjAUEAQQAqAqiwAbu2OALoowFBAEEAKgKssAG7tjgC7KMBQQBBACoCsLABu7Y4AvCjAUEAQQAqArSwAbu2OAL0owFBAEEAKgK4sAG7tjgC+KMBQQBBACoCvLABu7Y4AvyjAUEAQQAqAsCwAbu2OAKApAFBAEEAKgLEsAG7tjgChKQBQQBBACoCyLABu7Y4AoikAUEAQQAqAsywAbu2OAKMpAFBAEEAKgLQsAG7tjgCkKQBQQBBACoC1LABu7Y4ApSkAUEAQQAqAtiwAbu2OAKYpAFBAEEAKgLcsAG7tjgCnKQBQQBBACoC4LIBu7Y4AqCkAUEAQQAqAuSyAbu2OAKkpAFBAEEAKgLosgG7tjgCqKQBQQBBACoC7LIBu7Y4AqykAUEAQQAqAvCyAbu2OAKwpAFBAEEAKgL0sgG7tjgCtKQBQQBBACoC+LIBu7Y4ArikAUEAQQAqAvyyAbu2OAK8pAFBAEEAKgKAswG7tjgCwKQBQQBBACoChLMBu7Y4AsSkAUEAQQAqAoizAbu2OALIpAFBAEEAKgKMswG7tjgCzKQBQQBBACoCkLMBu7Y4AtCkAUEAQQAqApSzAbu2OALUpAFBAEEAKgKYswG7tjgC2KQBQQBBACoCnLMBu7Y4AtykAUEAQQAqAqCzAbu2OALgpAFBAEEAKgKkswG7tjgC5KQBQQBBACoCqLMBu7Y4AuikAUEAQQAqAqyzAbu2OALspAFBAEEAKgKwswG7tjgC8KQBQQBBACoCtLMBu7Y4AvSkAUEAQQAqArizAbu2OAL4pAFBAEEAKgK8swG7tjgC/KQBQQBBACoCwLMBu7Y4AoClAUEAQQAqAsSzAbu2OAKEpQFBAEEAKgLIswG7tjgCiKUBQQBBACoCzLMBu7Y4AoylAUEAQQAqAtCzAbu2OAKQpQFBAEEAKgLUswG7tjgClKUBQQBBACoC2LMBu7Y4ApilAUEAQQAqAtyzAbu2OAKcpQFBAEEAKgLgtQG7tjgCoKUBQQBBACoC5LUBu7Y4AqSlAUEAQQAqAui1Abu2OAKopQFBAEEAKgLstQG7tjgCrKUBQQBBACoC8LUBu7Y4ArClAUEAQQAqAvS1Abu2OAK0pQFBAEEAKgL4tQG7tjgCuKUBQQBBACoC/LUBu7Y4ArylAUEAQQAqAoC2Abu2OALApQFBAEEAKgKEtgG7tjgCxKUBQQBBACoCiLYBu7Y4AsilAUEAQQAqAoy2Abu2OALMpQFBAEEAKgKQtgG7tjgC0KUBQQBBACoClLYBu7Y4AtSlAUEAQQAqApi2Abu2OALYpQFBAEEAKgKctgG7tjgC3KUBQQBBACoCoLYBu7Y4AuClAUEAQQAqAqS2Abu2OALkpQFBAEEAKgKotgG7tjgC6KUBQQBBACoCrLYBu7Y4AuylAUEAQQAqArC2Abu2OALwpQFBAEEAKgK0tgG7tjgC9KUBQQBBACoCuLYBu7Y4AvilAUEAQQAqAry2Abu2OAL8pQFBAEEAKgLAtgG7tjgCgKYBQQBBACoCxLYBu7Y4AoSmAUEAQQAqAsi2Abu2OAKIpgFBAEEAKgLMtgG7tjgCjKYBQQBBACoC0LYBu7Y4ApCmAUEAQQAqAtS2Abu2OAKUpgFBAEEAKgLYtgG7tjgCmKYBQQBBACoC3LYBu7Y4ApymAUEAQQAqAuC4Abu2OAKgpgFBAEEAKgLkuAG7tjgCpKYBQQBBACoC6LgBu7Y4AqimAUEAQQAqAuy4Abu2OAKspgFBAEEAKgLwuAG7tjgCsKYBQQBBACoC9LgBu7Y4ArSmAUEAQQAqAvi4Abu2OAK4pgFBAEEAKgL8uAG7tjgCvKYBQQBBACoCgLkBu7Y4AsCmAUEAQQAqAoS5Abu2OALEpgFBAEEAKgKIuQG7tjgCyKYBQQBBACoCjLkBu7Y4AsymAUEAQQAqApC5Abu2OALQpgFBAEEAKgKUuQG7tjgC1KYBQQBBACoCmLkBu7Y4AtimAUEAQQAqApy5Abu2OALcpgFBAEEAKgKguQG7tjgC4KYBQQBBACoCpLkBu7Y4AuSmAUEAQQAqAqi5Abu2OALopgFBAEEAKgKsuQG7tjgC7KYBQQBBACoCsLkBu7Y4AvCmAUEAQQAqArS5Abu2OAL0pgFBAEEAKgK4uQG7tjgC+KYBQQBBACoCvLkBu7Y4AvymAUEAQQAqAsC5Abu2OAKApwFBAEEAKgLEuQG7tjgChKcBQQBBACoCyLkBu7Y4AoinAUEAQQAqAsy5Abu2OAKMpwFBAEEAKgLQuQG7tjgCkKcBQQBBACoC1LkBu7Y4ApSnAUEAQQAqAti5Abu2OAKYpwFBAEEAKgLcuQG7tjgCnKcBQQBBACoC4LsBu7Y4AqCnAUEAQQAqAuS7Abu2OAKkpwFBAEEAKgLouwG7tjgCqKcBQQBBACoC7LsBu7Y4AqynAUEAQQAqAvC7Abu2OAKwpwFBAEEAKgL0uwG7tjgCtKcBQQBBACoC+LsBu7Y4ArinAUEAQQAqAvy7Abu2OAK8pwFBAEEAKgKAvAG7tjgCwKcBQQBBACoChLwBu7Y4AsSnAUEAQQAqAoi8Abu2OALIpwFBAEEAKgKMvAG7tjgCzKcBQQBBACoCkLwBu7Y4AtCnAUEAQQAqApS8Abu2OALUpwFBAEEAKgKYvAG7tjgC2KcBQQBBACoCnLwBu7Y4AtynAUEAQQAqAqC8Abu2OALgpwFBAEEAKgKkvAG7tjgC5KcBQQBBACoCqLwBu7Y4AuinAUEAQQAqAqy8Abu2OALspwFBAEEAKgKwvAG7tjgC8KcBQQBBACoCtLwBu7Y4AvSnAUEAQQAqAri8Abu2OAL4pwFBAEEAKgK8vAG7tjgC/KcBQQBBACoCwLwBu7Y4AoCoAUEAQQAqAsS8Abu2OAKEqAFBAEEAKgLIvAG7tjgCiKgBQQBBACoCzLwBu7Y4AoyoAUEAQQAqAtC8Abu2OAKQqAFBAEEAKgLUvAG7tjgClKgBQQBBACoC2LwBu7Y4ApioAUEAQQAqAty8Abu2OAKcqAFBAEEAKgLgvgG7tjgCoKgBQQBBACoC5L4Bu7Y4AqSoAUEAQQAqAui+Abu2OAKoqAFBAEEAKgLsvgG7tjgCrKgBQQBBACoC8L4Bu7Y4ArCoAUEAQQAqAvS+Abu2OAK0qAFBAEEAKgL4vgG7tjgCuKgBQQBBACoC/L4Bu7Y4AryoAUEAQQAqAoC/Abu2OALAqAFBAEEAKgKEvwG7tjgCxKgBQQBBACoCiL8Bu7Y4AsioAUEAQQAqAoy/Abu2OALMqAFBAEEAKgKQvwG7tjgC0KgBQQBBACoClL8Bu7Y4AtSoAUEAQQAqApi/Abu2OALYqAFBAEEAKgKcvwG7tjgC3KgBQQBBACoCoL8Bu7Y4AuCoAUEAQQAqAqS/Abu2OALkqAFBAEEAKgKovwG7tjgC6KgBQQBBACoCrL8Bu7Y4AuyoAUEAQQAqArC/Abu2OALwqAFBAEEAKgK0vwG7tjgC9KgBQQBBACoCuL8Bu7Y4AvioAUEAQQAqAry/Abu2OAL8qAFBAEEAKgLAvwG7tjgCgKkBQQBBACoCxL8Bu7Y4AoSpAUEAQQAqAsi/Abu2OAKIqQFBAEEAKgLMvwG7tjgCjKkBQQBBACoC0L8Bu7Y4ApCpAUEAQQAqAtS/Abu2OAKUqQFBAEEAKgLYvwG7tjgCmKkBQQBBACoC3L8Bu7Y4ApypAUEAQQAqAuDBAbu2OAKgqQFBAEEAKgLkwQG7tjgCpKkBQQBBACoC6MEBu7Y4AqipAUEAQQAqAuzBAbu2OAKsqQFBAEEAKgLwwQG7tjgCsKkBQQBBACoC9MEBu7Y4ArSpAUEAQQAqAvjBAbu2OAK4qQFBAEEAKgL8wQG7tjgCvKkBQQBBACoCgMIBu7Y4AsCpAUEAQQAqAoTCAbu2OALEqQFBAEEAKgKIwgG7tjgCyKkBQQBBACoCjMIBu7Y4AsypAUEAQQAqApDCAbu2OALQqQFBAEEAKgKUwgG7tjgC1KkBQQBBACoCmMIBu7Y4AtipAUEAQQAqApzCAbu2OALcqQFBAEEAKgKgwgG7tjgC4KkBQQBBACoCpMIBu7Y4AuSpAUEAQQAqAqjCAbu2OALoqQFBAEEAKgKswgG7tjgC7KkBQQBBACoCsMIBu7Y4AvCpAUEAQQAqArTCAbu2OAL0qQFBAEEAKgK4wgG7tjgC+KkBQQBBACoCvMIBu7Y4AvypAUEAQQAqAsDCAbu2OAKAqgFBAEEAKgLEwgG7tjgChKoBQQBBACoCyMIBu7Y4AoiqAUEAQQAqAszCAbu2OAKMqgFBAEEAKgLQwgG7tjgCkKoBQQBBACoC1MIBu7Y4ApSqAUEAQQAqAtjCAbu2OAKYqgFBAEEAKgLcwgG7tjgCnKoBQQBBACoC4MQBu7Y4AqCqAUEAQQAqAuTEAbu2OAKkqgFBAEEAKgLoxAG7tjgCqKoBQQBBACoC7MQBu7Y4AqyqAUEAQQAqAvDEAbu2OAKwqgFBAEEAKgL0xAG7tjgCtKoBQQBBACoC+MQBu7Y4AriqAUEAQQAqAvzEAbu2OAK8qgFBAEEAKgKAxQG7tjgCwKoBQQBBACoChMUBu7Y4AsSqAUEAQQAqAojFAbu2OALIqgFBAEEAKgKMxQG7tjgCzKoBQQBBACoCkMUBu7Y4AtCqAUEAQQAqApTFAbu2OALUqgFBAEEAKgKYxQG7tjgC2KoBQQBBACoCnMUBu7Y4AtyqAUEAQQAqAqDFAbu2OALgqgFBAEEAKgKkxQG7tjgC5KoBQQBBACoCqMUBu7Y4AuiqAUEAQQAqAqzFAbu2OALsqgFBAEEAKgKwxQG7tjgC8KoBQQBBACoCtMUBu7Y4AvSqAUEAQQAqArjFAbu2OAL4qgFBAEEAKgK8xQG7tjgC/KoBQQBBACoCwMUBu7Y4AoCrAUEAQQAqAsTFAbu2OAKEqwFBAEEAKgLIxQG7tjgCiKsBQQBBACoCzMUBu7Y4AoyrAUEAQQAqAtDFAbu2OAKQqwFBAEEAKgLUxQG7tjgClKsBQQBBACoC2MUBu7Y4ApirAUEAQQAqAtzFAbu2OAKcqwEgVw8L9gEFBn0CfwF9AX8CfUMAAIA/QwAAskJDAADQwiAAi4wiASABQwAA0MJdGyICQwAAskIgAl0bIgMgA0M7qrg/lEMAAEBLkiIEQwAAQEuTIgVDAIAxP5STIAVDg4BeuZSTIgYgBiAGlEMaErU6IAaUQ/EcCTySIAaUQ3msKj2SIAaUQ0mqKj6SIAaUQ/7//z6SlJJDAACAP5IgBLxBgICA2gRrIgdBAXUiCEH/AGpBF3S+lCAHIAhrQf8AakEXdL6UIgkgAEMAAAAAYCIKGyAJQwAAgD+SIguVIgwgDCAJIAtDAACAP5OTlCAMQwAAgD8gDJMgChuUkwu03QEHAXwUfwJ8AX8BeyN/AnwgALchAiABQShsIABBAGxqIQMgAUEobCAAQcAAbGohBCABQShsIABBgAFsaiEFIAFBKGwgAEEAbGohBiABQShsIABBwABsaiEHIAFBKGwgAEEAbGohCCABQShsIABBgAFsaiEJIAFBKGwgAEEAbGohCiABQShsIABBwABsaiELIAFBKGwgAEEAbGohDCABQShsIABBgAFsaiENIAFBKGwgAEEAbGohDiABQShsIABBwABsaiEPIAFBKGwgAEEAbGohECABQShsIABBgAFsaiERIAFBKGwgAEEAbGohEiABQShsIABBwABsaiETIAFBHGwhFEEAQaCrAWpBAEHAAPwLAEEAQeCrAWpBAEHAAPwLAEEAIRUDQEEAIRYDQCAWQQRsIBZBEGwqAgC7IBVBEGwqAsDIAbuiIBZBEGwqAgS7IBVBEGwqAsTIAbuioCAWQRBsKgIIuyAVQRBsKgLIyAG7oqAgFkEQbCoCDLsgFUEQbCoCzMgBu6KgtjgCoKwBIBZBAWoiFkEQSA0ACyADIBVBwABsakEAKgKgrAG7QQAqAoACu6C2EAa7QQAqAqCiAbuhtjgCwMgBIAMgFUHAAGxqQQAqAqSsAbtBACoChAK7oLYQBrtBACoCpKIBu6G2OALEyAEgAyAVQcAAbGpBACoCqKwBu0EAKgKIArugthAGu0EAKgKoogG7obY4AsjIASADIBVBwABsakEAKgKsrAG7QQAqAowCu6C2EAa7QQAqAqyiAbuhtjgCzMgBIAMgFUHAAGxqQQAqArCsAbtBACoCkAK7oLYQBrtBACoCsKIBu6G2OALQyAEgAyAVQcAAbGpBACoCtKwBu0EAKgKUArugthAGu0EAKgK0ogG7obY4AtTIASADIBVBwABsakEAKgK4rAG7QQAqApgCu6C2EAa7QQAqAriiAbuhtjgC2MgBIAMgFUHAAGxqQQAqArysAbtBACoCnAK7oLYQBrtBACoCvKIBu6G2OALcyAEgAyAVQcAAbGpBACoCwKwBu0EAKgKgArugthAGu0EAKgLAogG7obY4AuDIASADIBVBwABsakEAKgLErAG7QQAqAqQCu6C2EAa7QQAqAsSiAbuhtjgC5MgBIAMgFUHAAGxqQQAqAsisAbtBACoCqAK7oLYQBrtBACoCyKIBu6G2OALoyAEgAyAVQcAAbGpBACoCzKwBu0EAKgKsArugthAGu0EAKgLMogG7obY4AuzIASADIBVBwABsakEAKgLQrAG7QQAqArACu6C2EAa7QQAqAtCiAbuhtjgC8MgBIAMgFUHAAGxqQQAqAtSsAbtBACoCtAK7oLYQBrtBACoC1KIBu6G2OAL0yAEgAyAVQcAAbGpBACoC2KwBu0EAKgK4ArugthAGu0EAKgLYogG7obY4AvjIASADIBVBwABsakEAKgLcrAG7QQAqArwCu6C2EAa7QQAqAtyiAbuhtjgC/MgBQQBBACoCoKsBuyADIBVBwABsaioCwMgBu6C2OAKgqwFBAEEAKgKkqwG7IAMgFUHAAGxqKgLEyAG7oLY4AqSrAUEAQQAqAqirAbsgAyAVQcAAbGoqAsjIAbugtjgCqKsBQQBBACoCrKsBuyADIBVBwABsaioCzMgBu6C2OAKsqwFBAEEAKgKwqwG7IAMgFUHAAGxqKgLQyAG7oLY4ArCrAUEAQQAqArSrAbsgAyAVQcAAbGoqAtTIAbugtjgCtKsBQQBBACoCuKsBuyADIBVBwABsaioC2MgBu6C2OAK4qwFBAEEAKgK8qwG7IAMgFUHAAGxqKgLcyAG7oLY4AryrAUEAQQAqAsCrAbsgAyAVQcAAbGoqAuDIAbugtjgCwKsBQQBBACoCxKsBuyADIBVBwABsaioC5MgBu6C2OALEqwFBAEEAKgLIqwG7IAMgFUHAAGxqKgLoyAG7oLY4AsirAUEAQQAqAsyrAbsgAyAVQcAAbGoqAuzIAbugtjgCzKsBQQBBACoC0KsBuyADIBVBwABsaioC8MgBu6C2OALQqwFBAEEAKgLUqwG7IAMgFUHAAGxqKgL0yAG7oLY4AtSrAUEAQQAqAtirAbsgAyAVQcAAbGoqAvjIAbugtjgC2KsBQQBBACoC3KsBuyADIBVBwABsaioC/MgBu6C2OALcqwFBAEEAKgLgqwG7IAMgFUHAAGxqKgLAyAG7IhcgF6KgtjgC4KsBQQBBACoC5KsBuyADIBVBwABsaioCxMgBuyIXIBeioLY4AuSrAUEAQQAqAuirAbsgAyAVQcAAbGoqAsjIAbsiFyAXoqC2OALoqwFBAEEAKgLsqwG7IAMgFUHAAGxqKgLMyAG7IhcgF6KgtjgC7KsBQQBBACoC8KsBuyADIBVBwABsaioC0MgBuyIXIBeioLY4AvCrAUEAQQAqAvSrAbsgAyAVQcAAbGoqAtTIAbsiFyAXoqC2OAL0qwFBAEEAKgL4qwG7IAMgFUHAAGxqKgLYyAG7IhcgF6KgtjgC+KsBQQBBACoC/KsBuyADIBVBwABsaioC3MgBuyIXIBeioLY4AvyrAUEAQQAqAoCsAbsgAyAVQcAAbGoqAuDIAbsiFyAXoqC2OAKArAFBAEEAKgKErAG7IAMgFUHAAGxqKgLkyAG7IhcgF6KgtjgChKwBQQBBACoCiKwBuyADIBVBwABsaioC6MgBuyIXIBeioLY4AoisAUEAQQAqAoysAbsgAyAVQcAAbGoqAuzIAbsiFyAXoqC2OAKMrAFBAEEAKgKQrAG7IAMgFUHAAGxqKgLwyAG7IhcgF6KgtjgCkKwBQQBBACoClKwBuyADIBVBwABsaioC9MgBuyIXIBeioLY4ApSsAUEAQQAqApisAbsgAyAVQcAAbGoqAvjIAbsiFyAXoqC2OAKYrAFBAEEAKgKcrAG7IAMgFUHAAGxqKgL8yAG7IhcgF6KgtjgCnKwBIBVBAWoiFSAASA0AC0QAAAAAAADwPyACoyEYIABBAUoEQEEAQQAqAqCrAbsgGKK2OAKgqwFBAEEAKgKkqwG7IBiitjgCpKsBQQBBACoCqKsBuyAYorY4AqirAUEAQQAqAqyrAbsgGKK2OAKsqwFBAEEAKgKwqwG7IBiitjgCsKsBQQBBACoCtKsBuyAYorY4ArSrAUEAQQAqArirAbsgGKK2OAK4qwFBAEEAKgK8qwG7IBiitjgCvKsBQQBBACoCwKsBuyAYorY4AsCrAUEAQQAqAsSrAbsgGKK2OALEqwFBAEEAKgLIqwG7IBiitjgCyKsBQQBBACoCzKsBuyAYorY4AsyrAUEAQQAqAtCrAbsgGKK2OALQqwFBAEEAKgLUqwG7IBiitjgC1KsBQQBBACoC2KsBuyAYorY4AtirAUEAQQAqAtyrAbsgGKK2OALcqwFBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBC0EAIRkDQCAZQQRsIBlBBGz9XQLAAv1f/QwAAAAAAAAAAAAAAAAAAAAAIBlBBGz9XQLgqwH9XyAZQQRs/V0CoKsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgrAEAIBlBAmoiGUEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIRsDQEEAIRwDQCAEIBxBBGxqIAMgG0HAAGxqIBxBBGxq/V0CwMgB/V8gHEEEbP1dAqCrAf1f/fEBIBxBBGz9XQKgrAH9X/3yASAcQQRs/V0CgAP9X/3wAf1e/VsCwMgBACAcQQJqIhxBEEgNAAtBACEdA0AgHUEEbCAdQcAAbCoCwAO7IAQqAsDIAbuiIB1BwABsKgLEA7sgBCoCxMgBu6KgIB1BwABsKgLIA7sgBCoCyMgBu6KgIB1BwABsKgLMA7sgBCoCzMgBu6KgIB1BwABsKgLQA7sgBCoC0MgBu6KgIB1BwABsKgLUA7sgBCoC1MgBu6KgIB1BwABsKgLYA7sgBCoC2MgBu6KgIB1BwABsKgLcA7sgBCoC3MgBu6KgIB1BwABsKgLgA7sgBCoC4MgBu6KgIB1BwABsKgLkA7sgBCoC5MgBu6KgIB1BwABsKgLoA7sgBCoC6MgBu6KgIB1BwABsKgLsA7sgBCoC7MgBu6KgIB1BwABsKgLwA7sgBCoC8MgBu6KgIB1BwABsKgL0A7sgBCoC9MgBu6KgIB1BwABsKgL4A7sgBCoC+MgBu6KgIB1BwABsKgL8A7sgBCoC/MgBu6KgtjgCoK0BIB1BAWoiHUEQSA0ACyAFIBtBwABsakEAKgKgrQG7QQAqAsALu6C2EAa7QQAqAqCjAbuhtjgCwMgBIAUgG0HAAGxqQQAqAqStAbtBACoCxAu7oLYQBrtBACoCpKMBu6G2OALEyAEgBSAbQcAAbGpBACoCqK0Bu0EAKgLIC7ugthAGu0EAKgKoowG7obY4AsjIASAFIBtBwABsakEAKgKsrQG7QQAqAswLu6C2EAa7QQAqAqyjAbuhtjgCzMgBIAUgG0HAAGxqQQAqArCtAbtBACoC0Au7oLYQBrtBACoCsKMBu6G2OALQyAEgBSAbQcAAbGpBACoCtK0Bu0EAKgLUC7ugthAGu0EAKgK0owG7obY4AtTIASAFIBtBwABsakEAKgK4rQG7QQAqAtgLu6C2EAa7QQAqArijAbuhtjgC2MgBIAUgG0HAAGxqQQAqArytAbtBACoC3Au7oLYQBrtBACoCvKMBu6G2OALcyAEgBSAbQcAAbGpBACoCwK0Bu0EAKgLgC7ugthAGu0EAKgLAowG7obY4AuDIASAFIBtBwABsakEAKgLErQG7QQAqAuQLu6C2EAa7QQAqAsSjAbuhtjgC5MgBIAUgG0HAAGxqQQAqAsitAbtBACoC6Au7oLYQBrtBACoCyKMBu6G2OALoyAEgBSAbQcAAbGpBACoCzK0Bu0EAKgLsC7ugthAGu0EAKgLMowG7obY4AuzIASAFIBtBwABsakEAKgLQrQG7QQAqAvALu6C2EAa7QQAqAtCjAbuhtjgC8MgBIAUgG0HAAGxqQQAqAtStAbtBACoC9Au7oLYQBrtBACoC1KMBu6G2OAL0yAEgBSAbQcAAbGpBACoC2K0Bu0EAKgL4C7ugthAGu0EAKgLYowG7obY4AvjIASAFIBtBwABsakEAKgLcrQG7QQAqAvwLu6C2EAa7QQAqAtyjAbuhtjgC/MgBQQBBACoC4KsBuyAFIBtBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IAUgG0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgBSAbQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyAFIBtBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IAUgG0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgBSAbQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyAFIBtBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IAUgG0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgBSAbQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyAFIBtBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IAUgG0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgBSAbQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyAFIBtBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IAUgG0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgBSAbQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyAFIBtBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IAUgG0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyAFIBtBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgBSAbQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAUgG0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyAFIBtBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgBSAbQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAUgG0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyAFIBtBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgBSAbQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAUgG0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyAFIBtBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgBSAbQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAUgG0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyAFIBtBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgBSAbQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAUgG0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIBtBAWoiGyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEeA0AgHkEEbCAeQQRs/V0CgAz9X/0MAAAAAAAAAAAAAAAAAAAAACAeQQRs/V0C4KwB/V8gHkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAeQQJqIh5BEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACEfA0BBACEgA0AgBiAgQQRsaiAFIB9BwABsaiAgQQRsav1dAsDIAf1fICBBBGz9XQLgqwH9X/3xASAgQQRs/V0CoKsB/V/98gEgIEEEbP1dAsAM/V/98AH9Xv1bAsDIAQAgIEECaiIgQRBIDQALQQAhIQNAICFBBGwgIUHAAGwqAoANuyAGKgLAyAG7oiAhQcAAbCoChA27IAYqAsTIAbuioCAhQcAAbCoCiA27IAYqAsjIAbuioCAhQcAAbCoCjA27IAYqAszIAbuioCAhQcAAbCoCkA27IAYqAtDIAbuioCAhQcAAbCoClA27IAYqAtTIAbuioCAhQcAAbCoCmA27IAYqAtjIAbuioCAhQcAAbCoCnA27IAYqAtzIAbuioCAhQcAAbCoCoA27IAYqAuDIAbuioCAhQcAAbCoCpA27IAYqAuTIAbuioCAhQcAAbCoCqA27IAYqAujIAbuioCAhQcAAbCoCrA27IAYqAuzIAbuioCAhQcAAbCoCsA27IAYqAvDIAbuioCAhQcAAbCoCtA27IAYqAvTIAbuioCAhQcAAbCoCuA27IAYqAvjIAbuioCAhQcAAbCoCvA27IAYqAvzIAbuioLY4AqCtASAhQQFqIiFBEEgNAAsgByAfQcAAbGpBACoCoK0Bu0EAKgKAFbugthAGu0EAKgKgpAG7obY4AsDIASAHIB9BwABsakEAKgKkrQG7QQAqAoQVu6C2EAa7QQAqAqSkAbuhtjgCxMgBIAcgH0HAAGxqQQAqAqitAbtBACoCiBW7oLYQBrtBACoCqKQBu6G2OALIyAEgByAfQcAAbGpBACoCrK0Bu0EAKgKMFbugthAGu0EAKgKspAG7obY4AszIASAHIB9BwABsakEAKgKwrQG7QQAqApAVu6C2EAa7QQAqArCkAbuhtjgC0MgBIAcgH0HAAGxqQQAqArStAbtBACoClBW7oLYQBrtBACoCtKQBu6G2OALUyAEgByAfQcAAbGpBACoCuK0Bu0EAKgKYFbugthAGu0EAKgK4pAG7obY4AtjIASAHIB9BwABsakEAKgK8rQG7QQAqApwVu6C2EAa7QQAqArykAbuhtjgC3MgBIAcgH0HAAGxqQQAqAsCtAbtBACoCoBW7oLYQBrtBACoCwKQBu6G2OALgyAEgByAfQcAAbGpBACoCxK0Bu0EAKgKkFbugthAGu0EAKgLEpAG7obY4AuTIASAHIB9BwABsakEAKgLIrQG7QQAqAqgVu6C2EAa7QQAqAsikAbuhtjgC6MgBIAcgH0HAAGxqQQAqAsytAbtBACoCrBW7oLYQBrtBACoCzKQBu6G2OALsyAEgByAfQcAAbGpBACoC0K0Bu0EAKgKwFbugthAGu0EAKgLQpAG7obY4AvDIASAHIB9BwABsakEAKgLUrQG7QQAqArQVu6C2EAa7QQAqAtSkAbuhtjgC9MgBIAcgH0HAAGxqQQAqAtitAbtBACoCuBW7oLYQBrtBACoC2KQBu6G2OAL4yAEgByAfQcAAbGpBACoC3K0Bu0EAKgK8FbugthAGu0EAKgLcpAG7obY4AvzIAUEAQQAqAqCsAbsgByAfQcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyAHIB9BwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IAcgH0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgByAfQcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyAHIB9BwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IAcgH0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgByAfQcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyAHIB9BwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IAcgH0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgByAfQcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyAHIB9BwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IAcgH0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgByAfQcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyAHIB9BwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IAcgH0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgByAfQcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyAHIB9BwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgByAfQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IAcgH0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyAHIB9BwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgByAfQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IAcgH0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyAHIB9BwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgByAfQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IAcgH0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyAHIB9BwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgByAfQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IAcgH0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyAHIB9BwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgByAfQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IAcgH0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyAHIB9BwABsaioC/MgBuyIXIBeioLY4ApytASAfQQFqIh8gAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhIgNAICJBBGwgIkEEbP1dAsAV/V/9DAAAAAAAAAAAAAAAAAAAAAAgIkEEbP1dAuCsAf1fICJBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgIkECaiIiQRBIDQALQQBB4KsBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhIwNAQQAhJANAIAggJEEEbGogByAjQcAAbGogJEEEbGr9XQLAyAH9XyAkQQRs/V0CoKwB/V/98QEgJEEEbP1dAqCrAf1f/fIBICRBBGz9XQKAFv1f/fAB/V79WwLAyAEAICRBAmoiJEEQSA0AC0EAISUDQCAlQQRsICVBwABsKgLAFrsgCCoCwMgBu6IgJUHAAGwqAsQWuyAIKgLEyAG7oqAgJUHAAGwqAsgWuyAIKgLIyAG7oqAgJUHAAGwqAswWuyAIKgLMyAG7oqAgJUHAAGwqAtAWuyAIKgLQyAG7oqAgJUHAAGwqAtQWuyAIKgLUyAG7oqAgJUHAAGwqAtgWuyAIKgLYyAG7oqAgJUHAAGwqAtwWuyAIKgLcyAG7oqAgJUHAAGwqAuAWuyAIKgLgyAG7oqAgJUHAAGwqAuQWuyAIKgLkyAG7oqAgJUHAAGwqAugWuyAIKgLoyAG7oqAgJUHAAGwqAuwWuyAIKgLsyAG7oqAgJUHAAGwqAvAWuyAIKgLwyAG7oqAgJUHAAGwqAvQWuyAIKgL0yAG7oqAgJUHAAGwqAvgWuyAIKgL4yAG7oqAgJUHAAGwqAvwWuyAIKgL8yAG7oqC2OAKgrQEgJUEBaiIlQRBIDQALIAkgI0HAAGxqQQAqAqCtAbtBACoCwB67oLYQBrtBACoCoKUBu6G2OALAyAEgCSAjQcAAbGpBACoCpK0Bu0EAKgLEHrugthAGu0EAKgKkpQG7obY4AsTIASAJICNBwABsakEAKgKorQG7QQAqAsgeu6C2EAa7QQAqAqilAbuhtjgCyMgBIAkgI0HAAGxqQQAqAqytAbtBACoCzB67oLYQBrtBACoCrKUBu6G2OALMyAEgCSAjQcAAbGpBACoCsK0Bu0EAKgLQHrugthAGu0EAKgKwpQG7obY4AtDIASAJICNBwABsakEAKgK0rQG7QQAqAtQeu6C2EAa7QQAqArSlAbuhtjgC1MgBIAkgI0HAAGxqQQAqAritAbtBACoC2B67oLYQBrtBACoCuKUBu6G2OALYyAEgCSAjQcAAbGpBACoCvK0Bu0EAKgLcHrugthAGu0EAKgK8pQG7obY4AtzIASAJICNBwABsakEAKgLArQG7QQAqAuAeu6C2EAa7QQAqAsClAbuhtjgC4MgBIAkgI0HAAGxqQQAqAsStAbtBACoC5B67oLYQBrtBACoCxKUBu6G2OALkyAEgCSAjQcAAbGpBACoCyK0Bu0EAKgLoHrugthAGu0EAKgLIpQG7obY4AujIASAJICNBwABsakEAKgLMrQG7QQAqAuweu6C2EAa7QQAqAsylAbuhtjgC7MgBIAkgI0HAAGxqQQAqAtCtAbtBACoC8B67oLYQBrtBACoC0KUBu6G2OALwyAEgCSAjQcAAbGpBACoC1K0Bu0EAKgL0HrugthAGu0EAKgLUpQG7obY4AvTIASAJICNBwABsakEAKgLYrQG7QQAqAvgeu6C2EAa7QQAqAtilAbuhtjgC+MgBIAkgI0HAAGxqQQAqAtytAbtBACoC/B67oLYQBrtBACoC3KUBu6G2OAL8yAFBAEEAKgLgqwG7IAkgI0HAAGxqKgLAyAG7oLY4AuCrAUEAQQAqAuSrAbsgCSAjQcAAbGoqAsTIAbugtjgC5KsBQQBBACoC6KsBuyAJICNBwABsaioCyMgBu6C2OALoqwFBAEEAKgLsqwG7IAkgI0HAAGxqKgLMyAG7oLY4AuyrAUEAQQAqAvCrAbsgCSAjQcAAbGoqAtDIAbugtjgC8KsBQQBBACoC9KsBuyAJICNBwABsaioC1MgBu6C2OAL0qwFBAEEAKgL4qwG7IAkgI0HAAGxqKgLYyAG7oLY4AvirAUEAQQAqAvyrAbsgCSAjQcAAbGoqAtzIAbugtjgC/KsBQQBBACoCgKwBuyAJICNBwABsaioC4MgBu6C2OAKArAFBAEEAKgKErAG7IAkgI0HAAGxqKgLkyAG7oLY4AoSsAUEAQQAqAoisAbsgCSAjQcAAbGoqAujIAbugtjgCiKwBQQBBACoCjKwBuyAJICNBwABsaioC7MgBu6C2OAKMrAFBAEEAKgKQrAG7IAkgI0HAAGxqKgLwyAG7oLY4ApCsAUEAQQAqApSsAbsgCSAjQcAAbGoqAvTIAbugtjgClKwBQQBBACoCmKwBuyAJICNBwABsaioC+MgBu6C2OAKYrAFBAEEAKgKcrAG7IAkgI0HAAGxqKgL8yAG7oLY4ApysAUEAQQAqAuCsAbsgCSAjQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IAkgI0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAJICNBwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgCSAjQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IAkgI0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAJICNBwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgCSAjQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IAkgI0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAJICNBwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgCSAjQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IAkgI0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAJICNBwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgCSAjQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IAkgI0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAJICNBwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgCSAjQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgI0EBaiIjIABIDQALIABBAUoEQEEAQQAqAuCrAbsgGKK2OALgqwFBAEEAKgLkqwG7IBiitjgC5KsBQQBBACoC6KsBuyAYorY4AuirAUEAQQAqAuyrAbsgGKK2OALsqwFBAEEAKgLwqwG7IBiitjgC8KsBQQBBACoC9KsBuyAYorY4AvSrAUEAQQAqAvirAbsgGKK2OAL4qwFBAEEAKgL8qwG7IBiitjgC/KsBQQBBACoCgKwBuyAYorY4AoCsAUEAQQAqAoSsAbsgGKK2OAKErAFBAEEAKgKIrAG7IBiitjgCiKwBQQBBACoCjKwBuyAYorY4AoysAUEAQQAqApCsAbsgGKK2OAKQrAFBAEEAKgKUrAG7IBiitjgClKwBQQBBACoCmKwBuyAYorY4ApisAUEAQQAqApysAbsgGKK2OAKcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAISYDQCAmQQRsICZBBGz9XQKAH/1f/QwAAAAAAAAAAAAAAAAAAAAAICZBBGz9XQLgrAH9XyAmQQRs/V0C4KsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAICZBAmoiJkEQSA0AC0EAQaCsAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIScDQEEAISgDQCAKIChBBGxqIAkgJ0HAAGxqIChBBGxq/V0CwMgB/V8gKEEEbP1dAuCrAf1f/fEBIChBBGz9XQKgqwH9X/3yASAoQQRs/V0CwB/9X/3wAf1e/VsCwMgBACAoQQJqIihBEEgNAAtBACEpA0AgKUEEbCApQcAAbCoCgCC7IAoqAsDIAbuiIClBwABsKgKEILsgCioCxMgBu6KgIClBwABsKgKIILsgCioCyMgBu6KgIClBwABsKgKMILsgCioCzMgBu6KgIClBwABsKgKQILsgCioC0MgBu6KgIClBwABsKgKUILsgCioC1MgBu6KgIClBwABsKgKYILsgCioC2MgBu6KgIClBwABsKgKcILsgCioC3MgBu6KgIClBwABsKgKgILsgCioC4MgBu6KgIClBwABsKgKkILsgCioC5MgBu6KgIClBwABsKgKoILsgCioC6MgBu6KgIClBwABsKgKsILsgCioC7MgBu6KgIClBwABsKgKwILsgCioC8MgBu6KgIClBwABsKgK0ILsgCioC9MgBu6KgIClBwABsKgK4ILsgCioC+MgBu6KgIClBwABsKgK8ILsgCioC/MgBu6KgtjgCoK0BIClBAWoiKUEQSA0ACyALICdBwABsakEAKgKgrQG7QQAqAoAou6C2EAa7QQAqAqCmAbuhtjgCwMgBIAsgJ0HAAGxqQQAqAqStAbtBACoChCi7oLYQBrtBACoCpKYBu6G2OALEyAEgCyAnQcAAbGpBACoCqK0Bu0EAKgKIKLugthAGu0EAKgKopgG7obY4AsjIASALICdBwABsakEAKgKsrQG7QQAqAowou6C2EAa7QQAqAqymAbuhtjgCzMgBIAsgJ0HAAGxqQQAqArCtAbtBACoCkCi7oLYQBrtBACoCsKYBu6G2OALQyAEgCyAnQcAAbGpBACoCtK0Bu0EAKgKUKLugthAGu0EAKgK0pgG7obY4AtTIASALICdBwABsakEAKgK4rQG7QQAqApgou6C2EAa7QQAqArimAbuhtjgC2MgBIAsgJ0HAAGxqQQAqArytAbtBACoCnCi7oLYQBrtBACoCvKYBu6G2OALcyAEgCyAnQcAAbGpBACoCwK0Bu0EAKgKgKLugthAGu0EAKgLApgG7obY4AuDIASALICdBwABsakEAKgLErQG7QQAqAqQou6C2EAa7QQAqAsSmAbuhtjgC5MgBIAsgJ0HAAGxqQQAqAsitAbtBACoCqCi7oLYQBrtBACoCyKYBu6G2OALoyAEgCyAnQcAAbGpBACoCzK0Bu0EAKgKsKLugthAGu0EAKgLMpgG7obY4AuzIASALICdBwABsakEAKgLQrQG7QQAqArAou6C2EAa7QQAqAtCmAbuhtjgC8MgBIAsgJ0HAAGxqQQAqAtStAbtBACoCtCi7oLYQBrtBACoC1KYBu6G2OAL0yAEgCyAnQcAAbGpBACoC2K0Bu0EAKgK4KLugthAGu0EAKgLYpgG7obY4AvjIASALICdBwABsakEAKgLcrQG7QQAqArwou6C2EAa7QQAqAtymAbuhtjgC/MgBQQBBACoCoKwBuyALICdBwABsaioCwMgBu6C2OAKgrAFBAEEAKgKkrAG7IAsgJ0HAAGxqKgLEyAG7oLY4AqSsAUEAQQAqAqisAbsgCyAnQcAAbGoqAsjIAbugtjgCqKwBQQBBACoCrKwBuyALICdBwABsaioCzMgBu6C2OAKsrAFBAEEAKgKwrAG7IAsgJ0HAAGxqKgLQyAG7oLY4ArCsAUEAQQAqArSsAbsgCyAnQcAAbGoqAtTIAbugtjgCtKwBQQBBACoCuKwBuyALICdBwABsaioC2MgBu6C2OAK4rAFBAEEAKgK8rAG7IAsgJ0HAAGxqKgLcyAG7oLY4ArysAUEAQQAqAsCsAbsgCyAnQcAAbGoqAuDIAbugtjgCwKwBQQBBACoCxKwBuyALICdBwABsaioC5MgBu6C2OALErAFBAEEAKgLIrAG7IAsgJ0HAAGxqKgLoyAG7oLY4AsisAUEAQQAqAsysAbsgCyAnQcAAbGoqAuzIAbugtjgCzKwBQQBBACoC0KwBuyALICdBwABsaioC8MgBu6C2OALQrAFBAEEAKgLUrAG7IAsgJ0HAAGxqKgL0yAG7oLY4AtSsAUEAQQAqAtisAbsgCyAnQcAAbGoqAvjIAbugtjgC2KwBQQBBACoC3KwBuyALICdBwABsaioC/MgBu6C2OALcrAFBAEEAKgLgrAG7IAsgJ0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyALICdBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgCyAnQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAsgJ0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyALICdBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgCyAnQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAsgJ0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyALICdBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgCyAnQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAsgJ0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyALICdBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgCyAnQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAsgJ0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyALICdBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgCyAnQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAsgJ0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BICdBAWoiJyAASA0ACyAAQQFKBEBBAEEAKgKgrAG7IBiitjgCoKwBQQBBACoCpKwBuyAYorY4AqSsAUEAQQAqAqisAbsgGKK2OAKorAFBAEEAKgKsrAG7IBiitjgCrKwBQQBBACoCsKwBuyAYorY4ArCsAUEAQQAqArSsAbsgGKK2OAK0rAFBAEEAKgK4rAG7IBiitjgCuKwBQQBBACoCvKwBuyAYorY4ArysAUEAQQAqAsCsAbsgGKK2OALArAFBAEEAKgLErAG7IBiitjgCxKwBQQBBACoCyKwBuyAYorY4AsisAUEAQQAqAsysAbsgGKK2OALMrAFBAEEAKgLQrAG7IBiitjgC0KwBQQBBACoC1KwBuyAYorY4AtSsAUEAQQAqAtisAbsgGKK2OALYrAFBAEEAKgLcrAG7IBiitjgC3KwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEqA0AgKkEEbCAqQQRs/V0CwCj9X/0MAAAAAAAAAAAAAAAAAAAAACAqQQRs/V0C4KwB/V8gKkEEbP1dAqCsAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAqQQJqIipBEEgNAAtBAEHgqwFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACErA0BBACEsA0AgDCAsQQRsaiALICtBwABsaiAsQQRsav1dAsDIAf1fICxBBGz9XQKgrAH9X/3xASAsQQRs/V0CoKsB/V/98gEgLEEEbP1dAoAp/V/98AH9Xv1bAsDIAQAgLEECaiIsQRBIDQALQQAhLQNAIC1BBGwgLUHAAGwqAsApuyAMKgLAyAG7oiAtQcAAbCoCxCm7IAwqAsTIAbuioCAtQcAAbCoCyCm7IAwqAsjIAbuioCAtQcAAbCoCzCm7IAwqAszIAbuioCAtQcAAbCoC0Cm7IAwqAtDIAbuioCAtQcAAbCoC1Cm7IAwqAtTIAbuioCAtQcAAbCoC2Cm7IAwqAtjIAbuioCAtQcAAbCoC3Cm7IAwqAtzIAbuioCAtQcAAbCoC4Cm7IAwqAuDIAbuioCAtQcAAbCoC5Cm7IAwqAuTIAbuioCAtQcAAbCoC6Cm7IAwqAujIAbuioCAtQcAAbCoC7Cm7IAwqAuzIAbuioCAtQcAAbCoC8Cm7IAwqAvDIAbuioCAtQcAAbCoC9Cm7IAwqAvTIAbuioCAtQcAAbCoC+Cm7IAwqAvjIAbuioCAtQcAAbCoC/Cm7IAwqAvzIAbuioLY4AqCtASAtQQFqIi1BEEgNAAsgDSArQcAAbGpBACoCoK0Bu0EAKgLAMbugthAGu0EAKgKgpwG7obY4AsDIASANICtBwABsakEAKgKkrQG7QQAqAsQxu6C2EAa7QQAqAqSnAbuhtjgCxMgBIA0gK0HAAGxqQQAqAqitAbtBACoCyDG7oLYQBrtBACoCqKcBu6G2OALIyAEgDSArQcAAbGpBACoCrK0Bu0EAKgLMMbugthAGu0EAKgKspwG7obY4AszIASANICtBwABsakEAKgKwrQG7QQAqAtAxu6C2EAa7QQAqArCnAbuhtjgC0MgBIA0gK0HAAGxqQQAqArStAbtBACoC1DG7oLYQBrtBACoCtKcBu6G2OALUyAEgDSArQcAAbGpBACoCuK0Bu0EAKgLYMbugthAGu0EAKgK4pwG7obY4AtjIASANICtBwABsakEAKgK8rQG7QQAqAtwxu6C2EAa7QQAqArynAbuhtjgC3MgBIA0gK0HAAGxqQQAqAsCtAbtBACoC4DG7oLYQBrtBACoCwKcBu6G2OALgyAEgDSArQcAAbGpBACoCxK0Bu0EAKgLkMbugthAGu0EAKgLEpwG7obY4AuTIASANICtBwABsakEAKgLIrQG7QQAqAugxu6C2EAa7QQAqAsinAbuhtjgC6MgBIA0gK0HAAGxqQQAqAsytAbtBACoC7DG7oLYQBrtBACoCzKcBu6G2OALsyAEgDSArQcAAbGpBACoC0K0Bu0EAKgLwMbugthAGu0EAKgLQpwG7obY4AvDIASANICtBwABsakEAKgLUrQG7QQAqAvQxu6C2EAa7QQAqAtSnAbuhtjgC9MgBIA0gK0HAAGxqQQAqAtitAbtBACoC+DG7oLYQBrtBACoC2KcBu6G2OAL4yAEgDSArQcAAbGpBACoC3K0Bu0EAKgL8MbugthAGu0EAKgLcpwG7obY4AvzIAUEAQQAqAuCrAbsgDSArQcAAbGoqAsDIAbugtjgC4KsBQQBBACoC5KsBuyANICtBwABsaioCxMgBu6C2OALkqwFBAEEAKgLoqwG7IA0gK0HAAGxqKgLIyAG7oLY4AuirAUEAQQAqAuyrAbsgDSArQcAAbGoqAszIAbugtjgC7KsBQQBBACoC8KsBuyANICtBwABsaioC0MgBu6C2OALwqwFBAEEAKgL0qwG7IA0gK0HAAGxqKgLUyAG7oLY4AvSrAUEAQQAqAvirAbsgDSArQcAAbGoqAtjIAbugtjgC+KsBQQBBACoC/KsBuyANICtBwABsaioC3MgBu6C2OAL8qwFBAEEAKgKArAG7IA0gK0HAAGxqKgLgyAG7oLY4AoCsAUEAQQAqAoSsAbsgDSArQcAAbGoqAuTIAbugtjgChKwBQQBBACoCiKwBuyANICtBwABsaioC6MgBu6C2OAKIrAFBAEEAKgKMrAG7IA0gK0HAAGxqKgLsyAG7oLY4AoysAUEAQQAqApCsAbsgDSArQcAAbGoqAvDIAbugtjgCkKwBQQBBACoClKwBuyANICtBwABsaioC9MgBu6C2OAKUrAFBAEEAKgKYrAG7IA0gK0HAAGxqKgL4yAG7oLY4ApisAUEAQQAqApysAbsgDSArQcAAbGoqAvzIAbugtjgCnKwBQQBBACoC4KwBuyANICtBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgDSArQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IA0gK0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyANICtBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgDSArQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IA0gK0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyANICtBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgDSArQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IA0gK0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyANICtBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgDSArQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IA0gK0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyANICtBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgDSArQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IA0gK0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyANICtBwABsaioC/MgBuyIXIBeioLY4ApytASArQQFqIisgAEgNAAsgAEEBSgRAQQBBACoC4KsBuyAYorY4AuCrAUEAQQAqAuSrAbsgGKK2OALkqwFBAEEAKgLoqwG7IBiitjgC6KsBQQBBACoC7KsBuyAYorY4AuyrAUEAQQAqAvCrAbsgGKK2OALwqwFBAEEAKgL0qwG7IBiitjgC9KsBQQBBACoC+KsBuyAYorY4AvirAUEAQQAqAvyrAbsgGKK2OAL8qwFBAEEAKgKArAG7IBiitjgCgKwBQQBBACoChKwBuyAYorY4AoSsAUEAQQAqAoisAbsgGKK2OAKIrAFBAEEAKgKMrAG7IBiitjgCjKwBQQBBACoCkKwBuyAYorY4ApCsAUEAQQAqApSsAbsgGKK2OAKUrAFBAEEAKgKYrAG7IBiitjgCmKwBQQBBACoCnKwBuyAYorY4ApysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhLgNAIC5BBGwgLkEEbP1dAoAy/V/9DAAAAAAAAAAAAAAAAAAAAAAgLkEEbP1dAuCsAf1fIC5BBGz9XQLgqwH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgLkECaiIuQRBIDQALQQBBoKwBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhLwNAQQAhMANAIA4gMEEEbGogDSAvQcAAbGogMEEEbGr9XQLAyAH9XyAwQQRs/V0C4KsB/V/98QEgMEEEbP1dAqCrAf1f/fIBIDBBBGz9XQLAMv1f/fAB/V79WwLAyAEAIDBBAmoiMEEQSA0AC0EAITEDQCAxQQRsIDFBwABsKgKAM7sgDioCwMgBu6IgMUHAAGwqAoQzuyAOKgLEyAG7oqAgMUHAAGwqAogzuyAOKgLIyAG7oqAgMUHAAGwqAowzuyAOKgLMyAG7oqAgMUHAAGwqApAzuyAOKgLQyAG7oqAgMUHAAGwqApQzuyAOKgLUyAG7oqAgMUHAAGwqApgzuyAOKgLYyAG7oqAgMUHAAGwqApwzuyAOKgLcyAG7oqAgMUHAAGwqAqAzuyAOKgLgyAG7oqAgMUHAAGwqAqQzuyAOKgLkyAG7oqAgMUHAAGwqAqgzuyAOKgLoyAG7oqAgMUHAAGwqAqwzuyAOKgLsyAG7oqAgMUHAAGwqArAzuyAOKgLwyAG7oqAgMUHAAGwqArQzuyAOKgL0yAG7oqAgMUHAAGwqArgzuyAOKgL4yAG7oqAgMUHAAGwqArwzuyAOKgL8yAG7oqC2OAKgrQEgMUEBaiIxQRBIDQALIA8gL0HAAGxqQQAqAqCtAbtBACoCgDu7oLYQBrtBACoCoKgBu6G2OALAyAEgDyAvQcAAbGpBACoCpK0Bu0EAKgKEO7ugthAGu0EAKgKkqAG7obY4AsTIASAPIC9BwABsakEAKgKorQG7QQAqAog7u6C2EAa7QQAqAqioAbuhtjgCyMgBIA8gL0HAAGxqQQAqAqytAbtBACoCjDu7oLYQBrtBACoCrKgBu6G2OALMyAEgDyAvQcAAbGpBACoCsK0Bu0EAKgKQO7ugthAGu0EAKgKwqAG7obY4AtDIASAPIC9BwABsakEAKgK0rQG7QQAqApQ7u6C2EAa7QQAqArSoAbuhtjgC1MgBIA8gL0HAAGxqQQAqAritAbtBACoCmDu7oLYQBrtBACoCuKgBu6G2OALYyAEgDyAvQcAAbGpBACoCvK0Bu0EAKgKcO7ugthAGu0EAKgK8qAG7obY4AtzIASAPIC9BwABsakEAKgLArQG7QQAqAqA7u6C2EAa7QQAqAsCoAbuhtjgC4MgBIA8gL0HAAGxqQQAqAsStAbtBACoCpDu7oLYQBrtBACoCxKgBu6G2OALkyAEgDyAvQcAAbGpBACoCyK0Bu0EAKgKoO7ugthAGu0EAKgLIqAG7obY4AujIASAPIC9BwABsakEAKgLMrQG7QQAqAqw7u6C2EAa7QQAqAsyoAbuhtjgC7MgBIA8gL0HAAGxqQQAqAtCtAbtBACoCsDu7oLYQBrtBACoC0KgBu6G2OALwyAEgDyAvQcAAbGpBACoC1K0Bu0EAKgK0O7ugthAGu0EAKgLUqAG7obY4AvTIASAPIC9BwABsakEAKgLYrQG7QQAqArg7u6C2EAa7QQAqAtioAbuhtjgC+MgBIA8gL0HAAGxqQQAqAtytAbtBACoCvDu7oLYQBrtBACoC3KgBu6G2OAL8yAFBAEEAKgKgrAG7IA8gL0HAAGxqKgLAyAG7oLY4AqCsAUEAQQAqAqSsAbsgDyAvQcAAbGoqAsTIAbugtjgCpKwBQQBBACoCqKwBuyAPIC9BwABsaioCyMgBu6C2OAKorAFBAEEAKgKsrAG7IA8gL0HAAGxqKgLMyAG7oLY4AqysAUEAQQAqArCsAbsgDyAvQcAAbGoqAtDIAbugtjgCsKwBQQBBACoCtKwBuyAPIC9BwABsaioC1MgBu6C2OAK0rAFBAEEAKgK4rAG7IA8gL0HAAGxqKgLYyAG7oLY4ArisAUEAQQAqArysAbsgDyAvQcAAbGoqAtzIAbugtjgCvKwBQQBBACoCwKwBuyAPIC9BwABsaioC4MgBu6C2OALArAFBAEEAKgLErAG7IA8gL0HAAGxqKgLkyAG7oLY4AsSsAUEAQQAqAsisAbsgDyAvQcAAbGoqAujIAbugtjgCyKwBQQBBACoCzKwBuyAPIC9BwABsaioC7MgBu6C2OALMrAFBAEEAKgLQrAG7IA8gL0HAAGxqKgLwyAG7oLY4AtCsAUEAQQAqAtSsAbsgDyAvQcAAbGoqAvTIAbugtjgC1KwBQQBBACoC2KwBuyAPIC9BwABsaioC+MgBu6C2OALYrAFBAEEAKgLcrAG7IA8gL0HAAGxqKgL8yAG7oLY4AtysAUEAQQAqAuCsAbsgDyAvQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IA8gL0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAPIC9BwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgDyAvQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IA8gL0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAPIC9BwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgDyAvQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IA8gL0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAPIC9BwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgDyAvQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IA8gL0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAPIC9BwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgDyAvQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IA8gL0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAPIC9BwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgDyAvQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgL0EBaiIvIABIDQALIABBAUoEQEEAQQAqAqCsAbsgGKK2OAKgrAFBAEEAKgKkrAG7IBiitjgCpKwBQQBBACoCqKwBuyAYorY4AqisAUEAQQAqAqysAbsgGKK2OAKsrAFBAEEAKgKwrAG7IBiitjgCsKwBQQBBACoCtKwBuyAYorY4ArSsAUEAQQAqArisAbsgGKK2OAK4rAFBAEEAKgK8rAG7IBiitjgCvKwBQQBBACoCwKwBuyAYorY4AsCsAUEAQQAqAsSsAbsgGKK2OALErAFBAEEAKgLIrAG7IBiitjgCyKwBQQBBACoCzKwBuyAYorY4AsysAUEAQQAqAtCsAbsgGKK2OALQrAFBAEEAKgLUrAG7IBiitjgC1KwBQQBBACoC2KwBuyAYorY4AtisAUEAQQAqAtysAbsgGKK2OALcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAITIDQCAyQQRsIDJBBGz9XQLAO/1f/QwAAAAAAAAAAAAAAAAAAAAAIDJBBGz9XQLgrAH9XyAyQQRs/V0CoKwB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAIDJBAmoiMkEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAITMDQEEAITQDQCAQIDRBBGxqIA8gM0HAAGxqIDRBBGxq/V0CwMgB/V8gNEEEbP1dAqCsAf1f/fEBIDRBBGz9XQKgqwH9X/3yASA0QQRs/V0CgDz9X/3wAf1e/VsCwMgBACA0QQJqIjRBEEgNAAtBACE1A0AgNUEEbCA1QcAAbCoCwDy7IBAqAsDIAbuiIDVBwABsKgLEPLsgECoCxMgBu6KgIDVBwABsKgLIPLsgECoCyMgBu6KgIDVBwABsKgLMPLsgECoCzMgBu6KgIDVBwABsKgLQPLsgECoC0MgBu6KgIDVBwABsKgLUPLsgECoC1MgBu6KgIDVBwABsKgLYPLsgECoC2MgBu6KgIDVBwABsKgLcPLsgECoC3MgBu6KgIDVBwABsKgLgPLsgECoC4MgBu6KgIDVBwABsKgLkPLsgECoC5MgBu6KgIDVBwABsKgLoPLsgECoC6MgBu6KgIDVBwABsKgLsPLsgECoC7MgBu6KgIDVBwABsKgLwPLsgECoC8MgBu6KgIDVBwABsKgL0PLsgECoC9MgBu6KgIDVBwABsKgL4PLsgECoC+MgBu6KgIDVBwABsKgL8PLsgECoC/MgBu6KgtjgCoK0BIDVBAWoiNUEQSA0ACyARIDNBwABsakEAKgKgrQG7QQAqAsBEu6C2EAa7QQAqAqCpAbuhtjgCwMgBIBEgM0HAAGxqQQAqAqStAbtBACoCxES7oLYQBrtBACoCpKkBu6G2OALEyAEgESAzQcAAbGpBACoCqK0Bu0EAKgLIRLugthAGu0EAKgKoqQG7obY4AsjIASARIDNBwABsakEAKgKsrQG7QQAqAsxEu6C2EAa7QQAqAqypAbuhtjgCzMgBIBEgM0HAAGxqQQAqArCtAbtBACoC0ES7oLYQBrtBACoCsKkBu6G2OALQyAEgESAzQcAAbGpBACoCtK0Bu0EAKgLURLugthAGu0EAKgK0qQG7obY4AtTIASARIDNBwABsakEAKgK4rQG7QQAqAthEu6C2EAa7QQAqAripAbuhtjgC2MgBIBEgM0HAAGxqQQAqArytAbtBACoC3ES7oLYQBrtBACoCvKkBu6G2OALcyAEgESAzQcAAbGpBACoCwK0Bu0EAKgLgRLugthAGu0EAKgLAqQG7obY4AuDIASARIDNBwABsakEAKgLErQG7QQAqAuREu6C2EAa7QQAqAsSpAbuhtjgC5MgBIBEgM0HAAGxqQQAqAsitAbtBACoC6ES7oLYQBrtBACoCyKkBu6G2OALoyAEgESAzQcAAbGpBACoCzK0Bu0EAKgLsRLugthAGu0EAKgLMqQG7obY4AuzIASARIDNBwABsakEAKgLQrQG7QQAqAvBEu6C2EAa7QQAqAtCpAbuhtjgC8MgBIBEgM0HAAGxqQQAqAtStAbtBACoC9ES7oLYQBrtBACoC1KkBu6G2OAL0yAEgESAzQcAAbGpBACoC2K0Bu0EAKgL4RLugthAGu0EAKgLYqQG7obY4AvjIASARIDNBwABsakEAKgLcrQG7QQAqAvxEu6C2EAa7QQAqAtypAbuhtjgC/MgBQQBBACoC4KsBuyARIDNBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IBEgM0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgESAzQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyARIDNBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IBEgM0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgESAzQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyARIDNBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IBEgM0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgESAzQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyARIDNBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IBEgM0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgESAzQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyARIDNBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IBEgM0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgESAzQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyARIDNBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IBEgM0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyARIDNBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgESAzQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IBEgM0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyARIDNBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgESAzQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IBEgM0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyARIDNBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgESAzQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IBEgM0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyARIDNBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgESAzQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IBEgM0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyARIDNBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgESAzQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IBEgM0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIDNBAWoiMyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACE2A0AgNkEEbCA2QQRs/V0CgEX9X/0MAAAAAAAAAAAAAAAAAAAAACA2QQRs/V0C4KwB/V8gNkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACA2QQJqIjZBEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACE3A0BBACE4A0AgEiA4QQRsaiARIDdBwABsaiA4QQRsav1dAsDIAf1fIDhBBGz9XQLgqwH9X/3xASA4QQRs/V0CoKsB/V/98gEgOEEEbP1dAsBF/V/98AH9Xv1bAsDIAQAgOEECaiI4QRBIDQALQQAhOQNAIDlBBGwgOUHAAGwqAoBGuyASKgLAyAG7oiA5QcAAbCoChEa7IBIqAsTIAbuioCA5QcAAbCoCiEa7IBIqAsjIAbuioCA5QcAAbCoCjEa7IBIqAszIAbuioCA5QcAAbCoCkEa7IBIqAtDIAbuioCA5QcAAbCoClEa7IBIqAtTIAbuioCA5QcAAbCoCmEa7IBIqAtjIAbuioCA5QcAAbCoCnEa7IBIqAtzIAbuioCA5QcAAbCoCoEa7IBIqAuDIAbuioCA5QcAAbCoCpEa7IBIqAuTIAbuioCA5QcAAbCoCqEa7IBIqAujIAbuioCA5QcAAbCoCrEa7IBIqAuzIAbuioCA5QcAAbCoCsEa7IBIqAvDIAbuioCA5QcAAbCoCtEa7IBIqAvTIAbuioCA5QcAAbCoCuEa7IBIqAvjIAbuioCA5QcAAbCoCvEa7IBIqAvzIAbuioLY4AqCtASA5QQFqIjlBEEgNAAsgEyA3QcAAbGpBACoCoK0Bu0EAKgKATrugthAGu0EAKgKgqgG7obY4AsDIASATIDdBwABsakEAKgKkrQG7QQAqAoROu6C2EAa7QQAqAqSqAbuhtjgCxMgBIBMgN0HAAGxqQQAqAqitAbtBACoCiE67oLYQBrtBACoCqKoBu6G2OALIyAEgEyA3QcAAbGpBACoCrK0Bu0EAKgKMTrugthAGu0EAKgKsqgG7obY4AszIASATIDdBwABsakEAKgKwrQG7QQAqApBOu6C2EAa7QQAqArCqAbuhtjgC0MgBIBMgN0HAAGxqQQAqArStAbtBACoClE67oLYQBrtBACoCtKoBu6G2OALUyAEgEyA3QcAAbGpBACoCuK0Bu0EAKgKYTrugthAGu0EAKgK4qgG7obY4AtjIASATIDdBwABsakEAKgK8rQG7QQAqApxOu6C2EAa7QQAqAryqAbuhtjgC3MgBIBMgN0HAAGxqQQAqAsCtAbtBACoCoE67oLYQBrtBACoCwKoBu6G2OALgyAEgEyA3QcAAbGpBACoCxK0Bu0EAKgKkTrugthAGu0EAKgLEqgG7obY4AuTIASATIDdBwABsakEAKgLIrQG7QQAqAqhOu6C2EAa7QQAqAsiqAbuhtjgC6MgBIBMgN0HAAGxqQQAqAsytAbtBACoCrE67oLYQBrtBACoCzKoBu6G2OALsyAEgEyA3QcAAbGpBACoC0K0Bu0EAKgKwTrugthAGu0EAKgLQqgG7obY4AvDIASATIDdBwABsakEAKgLUrQG7QQAqArROu6C2EAa7QQAqAtSqAbuhtjgC9MgBIBMgN0HAAGxqQQAqAtitAbtBACoCuE67oLYQBrtBACoC2KoBu6G2OAL4yAEgEyA3QcAAbGpBACoC3K0Bu0EAKgK8TrugthAGu0EAKgLcqgG7obY4AvzIAUEAQQAqAqCsAbsgEyA3QcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyATIDdBwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IBMgN0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgEyA3QcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyATIDdBwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IBMgN0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgEyA3QcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyATIDdBwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IBMgN0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgEyA3QcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyATIDdBwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IBMgN0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgEyA3QcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyATIDdBwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IBMgN0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgEyA3QcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyATIDdBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgEyA3QcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IBMgN0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyATIDdBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgEyA3QcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IBMgN0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyATIDdBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgEyA3QcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IBMgN0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyATIDdBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgEyA3QcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IBMgN0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyATIDdBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgEyA3QcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IBMgN0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyATIDdBwABsaioC/MgBuyIXIBeioLY4ApytASA3QQFqIjcgAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhOgNAIDpBBGwgOkEEbP1dAsBO/V/9DAAAAAAAAAAAAAAAAAAAAAAgOkEEbP1dAuCsAf1fIDpBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgOkECaiI6QRBIDQALQQAhOwNAQQAhPANAIDxBBGwgEyA7QcAAbGogPEEEbGr9XQLAyAH9XyA8QQRs/V0CoKwB/V/98QEgPEEEbP1dAqCrAf1f/fIBIDxBBGz9XQKAT/1f/fAB/V79WwLgqwEAIDxBAmoiPEEQSA0AC0EAIT0DQCA9QQRsID1BwABsKgLAT7tBACoC4KsBu6IgPUHAAGwqAsRPu0EAKgLkqwG7oqAgPUHAAGwqAshPu0EAKgLoqwG7oqAgPUHAAGwqAsxPu0EAKgLsqwG7oqAgPUHAAGwqAtBPu0EAKgLwqwG7oqAgPUHAAGwqAtRPu0EAKgL0qwG7oqAgPUHAAGwqAthPu0EAKgL4qwG7oqAgPUHAAGwqAtxPu0EAKgL8qwG7oqAgPUHAAGwqAuBPu0EAKgKArAG7oqAgPUHAAGwqAuRPu0EAKgKErAG7oqAgPUHAAGwqAuhPu0EAKgKIrAG7oqAgPUHAAGwqAuxPu0EAKgKMrAG7oqAgPUHAAGwqAvBPu0EAKgKQrAG7oqAgPUHAAGwqAvRPu0EAKgKUrAG7oqAgPUHAAGwqAvhPu0EAKgKYrAG7oqAgPUHAAGwqAvxPu0EAKgKcrAG7oqC2OALgrAEgPUEBaiI9QQNIDQALQQBBACoC4KwBu0EAKgKAUbugtjgC4KsBQQBBACoC5KwBu0EAKgKEUbugtjgC5KsBQQBBACoC6KwBu0EAKgKIUbugtjgC6KsBRAAAAAAAAPD/IT5BACoC4KsBuyEXIBcgPiAXID5kGyE+QQAqAuSrAbshFyAXID4gFyA+ZBshPkEAKgLoqwG7IRcgFyA+IBcgPmQbIT4gPkEAKgLgqwG7ID6hEAJBACoC5KsBuyA+oRACoEEAKgLoqwG7ID6hEAKgEAOgIT8gFCA7QQxsakEAKgLgqwG7ID+hEAK2OALAyAEgFCA7QQxsakEAKgLkqwG7ID+hEAK2OALEyAEgFCA7QQxsakEAKgLoqwG7ID+hEAK2OALIyAEgO0EBaiI7IABIDQALC8/dAQkBfBR/AnwBfwF7IH8BfAN/A3wgALchAiABQShsIABBAGxqIQMgAUEobCAAQcAAbGohBCABQShsIABBgAFsaiEFIAFBKGwgAEEAbGohBiABQShsIABBwABsaiEHIAFBKGwgAEEAbGohCCABQShsIABBgAFsaiEJIAFBKGwgAEEAbGohCiABQShsIABBwABsaiELIAFBKGwgAEEAbGohDCABQShsIABBgAFsaiENIAFBKGwgAEEAbGohDiABQShsIABBwABsaiEPIAFBKGwgAEEAbGohECABQShsIABBgAFsaiERIAFBKGwgAEEAbGohEiABQShsIABBwABsaiETIAFBEGwhFEEAQaCrAWpBAEHAAPwLAEEAQeCrAWpBAEHAAPwLAEEAIRUDQEEAIRYDQCAWQQRsIBZBEGwqAgC7IBVBEGwqAsDIAbuiIBZBEGwqAgS7IBVBEGwqAsTIAbuioCAWQRBsKgIIuyAVQRBsKgLIyAG7oqAgFkEQbCoCDLsgFUEQbCoCzMgBu6KgtjgCoKwBIBZBAWoiFkEQSA0ACyADIBVBwABsakEAKgKgrAG7QQAqAoACu6C2EAa7QQAqAqCiAbuhtjgCwMgBIAMgFUHAAGxqQQAqAqSsAbtBACoChAK7oLYQBrtBACoCpKIBu6G2OALEyAEgAyAVQcAAbGpBACoCqKwBu0EAKgKIArugthAGu0EAKgKoogG7obY4AsjIASADIBVBwABsakEAKgKsrAG7QQAqAowCu6C2EAa7QQAqAqyiAbuhtjgCzMgBIAMgFUHAAGxqQQAqArCsAbtBACoCkAK7oLYQBrtBACoCsKIBu6G2OALQyAEgAyAVQcAAbGpBACoCtKwBu0EAKgKUArugthAGu0EAKgK0ogG7obY4AtTIASADIBVBwABsakEAKgK4rAG7QQAqApgCu6C2EAa7QQAqAriiAbuhtjgC2MgBIAMgFUHAAGxqQQAqArysAbtBACoCnAK7oLYQBrtBACoCvKIBu6G2OALcyAEgAyAVQcAAbGpBACoCwKwBu0EAKgKgArugthAGu0EAKgLAogG7obY4AuDIASADIBVBwABsakEAKgLErAG7QQAqAqQCu6C2EAa7QQAqAsSiAbuhtjgC5MgBIAMgFUHAAGxqQQAqAsisAbtBACoCqAK7oLYQBrtBACoCyKIBu6G2OALoyAEgAyAVQcAAbGpBACoCzKwBu0EAKgKsArugthAGu0EAKgLMogG7obY4AuzIASADIBVBwABsakEAKgLQrAG7QQAqArACu6C2EAa7QQAqAtCiAbuhtjgC8MgBIAMgFUHAAGxqQQAqAtSsAbtBACoCtAK7oLYQBrtBACoC1KIBu6G2OAL0yAEgAyAVQcAAbGpBACoC2KwBu0EAKgK4ArugthAGu0EAKgLYogG7obY4AvjIASADIBVBwABsakEAKgLcrAG7QQAqArwCu6C2EAa7QQAqAtyiAbuhtjgC/MgBQQBBACoCoKsBuyADIBVBwABsaioCwMgBu6C2OAKgqwFBAEEAKgKkqwG7IAMgFUHAAGxqKgLEyAG7oLY4AqSrAUEAQQAqAqirAbsgAyAVQcAAbGoqAsjIAbugtjgCqKsBQQBBACoCrKsBuyADIBVBwABsaioCzMgBu6C2OAKsqwFBAEEAKgKwqwG7IAMgFUHAAGxqKgLQyAG7oLY4ArCrAUEAQQAqArSrAbsgAyAVQcAAbGoqAtTIAbugtjgCtKsBQQBBACoCuKsBuyADIBVBwABsaioC2MgBu6C2OAK4qwFBAEEAKgK8qwG7IAMgFUHAAGxqKgLcyAG7oLY4AryrAUEAQQAqAsCrAbsgAyAVQcAAbGoqAuDIAbugtjgCwKsBQQBBACoCxKsBuyADIBVBwABsaioC5MgBu6C2OALEqwFBAEEAKgLIqwG7IAMgFUHAAGxqKgLoyAG7oLY4AsirAUEAQQAqAsyrAbsgAyAVQcAAbGoqAuzIAbugtjgCzKsBQQBBACoC0KsBuyADIBVBwABsaioC8MgBu6C2OALQqwFBAEEAKgLUqwG7IAMgFUHAAGxqKgL0yAG7oLY4AtSrAUEAQQAqAtirAbsgAyAVQcAAbGoqAvjIAbugtjgC2KsBQQBBACoC3KsBuyADIBVBwABsaioC/MgBu6C2OALcqwFBAEEAKgLgqwG7IAMgFUHAAGxqKgLAyAG7IhcgF6KgtjgC4KsBQQBBACoC5KsBuyADIBVBwABsaioCxMgBuyIXIBeioLY4AuSrAUEAQQAqAuirAbsgAyAVQcAAbGoqAsjIAbsiFyAXoqC2OALoqwFBAEEAKgLsqwG7IAMgFUHAAGxqKgLMyAG7IhcgF6KgtjgC7KsBQQBBACoC8KsBuyADIBVBwABsaioC0MgBuyIXIBeioLY4AvCrAUEAQQAqAvSrAbsgAyAVQcAAbGoqAtTIAbsiFyAXoqC2OAL0qwFBAEEAKgL4qwG7IAMgFUHAAGxqKgLYyAG7IhcgF6KgtjgC+KsBQQBBACoC/KsBuyADIBVBwABsaioC3MgBuyIXIBeioLY4AvyrAUEAQQAqAoCsAbsgAyAVQcAAbGoqAuDIAbsiFyAXoqC2OAKArAFBAEEAKgKErAG7IAMgFUHAAGxqKgLkyAG7IhcgF6KgtjgChKwBQQBBACoCiKwBuyADIBVBwABsaioC6MgBuyIXIBeioLY4AoisAUEAQQAqAoysAbsgAyAVQcAAbGoqAuzIAbsiFyAXoqC2OAKMrAFBAEEAKgKQrAG7IAMgFUHAAGxqKgLwyAG7IhcgF6KgtjgCkKwBQQBBACoClKwBuyADIBVBwABsaioC9MgBuyIXIBeioLY4ApSsAUEAQQAqApisAbsgAyAVQcAAbGoqAvjIAbsiFyAXoqC2OAKYrAFBAEEAKgKcrAG7IAMgFUHAAGxqKgL8yAG7IhcgF6KgtjgCnKwBIBVBAWoiFSAASA0AC0QAAAAAAADwPyACoyEYIABBAUoEQEEAQQAqAqCrAbsgGKK2OAKgqwFBAEEAKgKkqwG7IBiitjgCpKsBQQBBACoCqKsBuyAYorY4AqirAUEAQQAqAqyrAbsgGKK2OAKsqwFBAEEAKgKwqwG7IBiitjgCsKsBQQBBACoCtKsBuyAYorY4ArSrAUEAQQAqArirAbsgGKK2OAK4qwFBAEEAKgK8qwG7IBiitjgCvKsBQQBBACoCwKsBuyAYorY4AsCrAUEAQQAqAsSrAbsgGKK2OALEqwFBAEEAKgLIqwG7IBiitjgCyKsBQQBBACoCzKsBuyAYorY4AsyrAUEAQQAqAtCrAbsgGKK2OALQqwFBAEEAKgLUqwG7IBiitjgC1KsBQQBBACoC2KsBuyAYorY4AtirAUEAQQAqAtyrAbsgGKK2OALcqwFBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBC0EAIRkDQCAZQQRsIBlBBGz9XQLAAv1f/QwAAAAAAAAAAAAAAAAAAAAAIBlBBGz9XQLgqwH9XyAZQQRs/V0CoKsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgrAEAIBlBAmoiGUEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIRsDQEEAIRwDQCAEIBxBBGxqIAMgG0HAAGxqIBxBBGxq/V0CwMgB/V8gHEEEbP1dAqCrAf1f/fEBIBxBBGz9XQKgrAH9X/3yASAcQQRs/V0CgAP9X/3wAf1e/VsCwMgBACAcQQJqIhxBEEgNAAtBACEdA0AgHUEEbCAdQcAAbCoCwAO7IAQqAsDIAbuiIB1BwABsKgLEA7sgBCoCxMgBu6KgIB1BwABsKgLIA7sgBCoCyMgBu6KgIB1BwABsKgLMA7sgBCoCzMgBu6KgIB1BwABsKgLQA7sgBCoC0MgBu6KgIB1BwABsKgLUA7sgBCoC1MgBu6KgIB1BwABsKgLYA7sgBCoC2MgBu6KgIB1BwABsKgLcA7sgBCoC3MgBu6KgIB1BwABsKgLgA7sgBCoC4MgBu6KgIB1BwABsKgLkA7sgBCoC5MgBu6KgIB1BwABsKgLoA7sgBCoC6MgBu6KgIB1BwABsKgLsA7sgBCoC7MgBu6KgIB1BwABsKgLwA7sgBCoC8MgBu6KgIB1BwABsKgL0A7sgBCoC9MgBu6KgIB1BwABsKgL4A7sgBCoC+MgBu6KgIB1BwABsKgL8A7sgBCoC/MgBu6KgtjgCoK0BIB1BAWoiHUEQSA0ACyAFIBtBwABsakEAKgKgrQG7QQAqAsALu6C2EAa7QQAqAqCjAbuhtjgCwMgBIAUgG0HAAGxqQQAqAqStAbtBACoCxAu7oLYQBrtBACoCpKMBu6G2OALEyAEgBSAbQcAAbGpBACoCqK0Bu0EAKgLIC7ugthAGu0EAKgKoowG7obY4AsjIASAFIBtBwABsakEAKgKsrQG7QQAqAswLu6C2EAa7QQAqAqyjAbuhtjgCzMgBIAUgG0HAAGxqQQAqArCtAbtBACoC0Au7oLYQBrtBACoCsKMBu6G2OALQyAEgBSAbQcAAbGpBACoCtK0Bu0EAKgLUC7ugthAGu0EAKgK0owG7obY4AtTIASAFIBtBwABsakEAKgK4rQG7QQAqAtgLu6C2EAa7QQAqArijAbuhtjgC2MgBIAUgG0HAAGxqQQAqArytAbtBACoC3Au7oLYQBrtBACoCvKMBu6G2OALcyAEgBSAbQcAAbGpBACoCwK0Bu0EAKgLgC7ugthAGu0EAKgLAowG7obY4AuDIASAFIBtBwABsakEAKgLErQG7QQAqAuQLu6C2EAa7QQAqAsSjAbuhtjgC5MgBIAUgG0HAAGxqQQAqAsitAbtBACoC6Au7oLYQBrtBACoCyKMBu6G2OALoyAEgBSAbQcAAbGpBACoCzK0Bu0EAKgLsC7ugthAGu0EAKgLMowG7obY4AuzIASAFIBtBwABsakEAKgLQrQG7QQAqAvALu6C2EAa7QQAqAtCjAbuhtjgC8MgBIAUgG0HAAGxqQQAqAtStAbtBACoC9Au7oLYQBrtBACoC1KMBu6G2OAL0yAEgBSAbQcAAbGpBACoC2K0Bu0EAKgL4C7ugthAGu0EAKgLYowG7obY4AvjIASAFIBtBwABsakEAKgLcrQG7QQAqAvwLu6C2EAa7QQAqAtyjAbuhtjgC/MgBQQBBACoC4KsBuyAFIBtBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IAUgG0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgBSAbQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyAFIBtBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IAUgG0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgBSAbQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyAFIBtBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IAUgG0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgBSAbQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyAFIBtBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IAUgG0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgBSAbQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyAFIBtBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IAUgG0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgBSAbQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyAFIBtBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IAUgG0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyAFIBtBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgBSAbQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAUgG0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyAFIBtBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgBSAbQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAUgG0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyAFIBtBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgBSAbQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAUgG0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyAFIBtBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgBSAbQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAUgG0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyAFIBtBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgBSAbQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAUgG0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIBtBAWoiGyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEeA0AgHkEEbCAeQQRs/V0CgAz9X/0MAAAAAAAAAAAAAAAAAAAAACAeQQRs/V0C4KwB/V8gHkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAeQQJqIh5BEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACEfA0BBACEgA0AgBiAgQQRsaiAFIB9BwABsaiAgQQRsav1dAsDIAf1fICBBBGz9XQLgqwH9X/3xASAgQQRs/V0CoKsB/V/98gEgIEEEbP1dAsAM/V/98AH9Xv1bAsDIAQAgIEECaiIgQRBIDQALQQAhIQNAICFBBGwgIUHAAGwqAoANuyAGKgLAyAG7oiAhQcAAbCoChA27IAYqAsTIAbuioCAhQcAAbCoCiA27IAYqAsjIAbuioCAhQcAAbCoCjA27IAYqAszIAbuioCAhQcAAbCoCkA27IAYqAtDIAbuioCAhQcAAbCoClA27IAYqAtTIAbuioCAhQcAAbCoCmA27IAYqAtjIAbuioCAhQcAAbCoCnA27IAYqAtzIAbuioCAhQcAAbCoCoA27IAYqAuDIAbuioCAhQcAAbCoCpA27IAYqAuTIAbuioCAhQcAAbCoCqA27IAYqAujIAbuioCAhQcAAbCoCrA27IAYqAuzIAbuioCAhQcAAbCoCsA27IAYqAvDIAbuioCAhQcAAbCoCtA27IAYqAvTIAbuioCAhQcAAbCoCuA27IAYqAvjIAbuioCAhQcAAbCoCvA27IAYqAvzIAbuioLY4AqCtASAhQQFqIiFBEEgNAAsgByAfQcAAbGpBACoCoK0Bu0EAKgKAFbugthAGu0EAKgKgpAG7obY4AsDIASAHIB9BwABsakEAKgKkrQG7QQAqAoQVu6C2EAa7QQAqAqSkAbuhtjgCxMgBIAcgH0HAAGxqQQAqAqitAbtBACoCiBW7oLYQBrtBACoCqKQBu6G2OALIyAEgByAfQcAAbGpBACoCrK0Bu0EAKgKMFbugthAGu0EAKgKspAG7obY4AszIASAHIB9BwABsakEAKgKwrQG7QQAqApAVu6C2EAa7QQAqArCkAbuhtjgC0MgBIAcgH0HAAGxqQQAqArStAbtBACoClBW7oLYQBrtBACoCtKQBu6G2OALUyAEgByAfQcAAbGpBACoCuK0Bu0EAKgKYFbugthAGu0EAKgK4pAG7obY4AtjIASAHIB9BwABsakEAKgK8rQG7QQAqApwVu6C2EAa7QQAqArykAbuhtjgC3MgBIAcgH0HAAGxqQQAqAsCtAbtBACoCoBW7oLYQBrtBACoCwKQBu6G2OALgyAEgByAfQcAAbGpBACoCxK0Bu0EAKgKkFbugthAGu0EAKgLEpAG7obY4AuTIASAHIB9BwABsakEAKgLIrQG7QQAqAqgVu6C2EAa7QQAqAsikAbuhtjgC6MgBIAcgH0HAAGxqQQAqAsytAbtBACoCrBW7oLYQBrtBACoCzKQBu6G2OALsyAEgByAfQcAAbGpBACoC0K0Bu0EAKgKwFbugthAGu0EAKgLQpAG7obY4AvDIASAHIB9BwABsakEAKgLUrQG7QQAqArQVu6C2EAa7QQAqAtSkAbuhtjgC9MgBIAcgH0HAAGxqQQAqAtitAbtBACoCuBW7oLYQBrtBACoC2KQBu6G2OAL4yAEgByAfQcAAbGpBACoC3K0Bu0EAKgK8FbugthAGu0EAKgLcpAG7obY4AvzIAUEAQQAqAqCsAbsgByAfQcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyAHIB9BwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IAcgH0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgByAfQcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyAHIB9BwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IAcgH0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgByAfQcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyAHIB9BwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IAcgH0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgByAfQcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyAHIB9BwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IAcgH0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgByAfQcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyAHIB9BwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IAcgH0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgByAfQcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyAHIB9BwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgByAfQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IAcgH0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyAHIB9BwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgByAfQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IAcgH0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyAHIB9BwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgByAfQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IAcgH0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyAHIB9BwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgByAfQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IAcgH0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyAHIB9BwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgByAfQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IAcgH0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyAHIB9BwABsaioC/MgBuyIXIBeioLY4ApytASAfQQFqIh8gAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhIgNAICJBBGwgIkEEbP1dAsAV/V/9DAAAAAAAAAAAAAAAAAAAAAAgIkEEbP1dAuCsAf1fICJBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgIkECaiIiQRBIDQALQQBB4KsBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhIwNAQQAhJANAIAggJEEEbGogByAjQcAAbGogJEEEbGr9XQLAyAH9XyAkQQRs/V0CoKwB/V/98QEgJEEEbP1dAqCrAf1f/fIBICRBBGz9XQKAFv1f/fAB/V79WwLAyAEAICRBAmoiJEEQSA0AC0EAISUDQCAlQQRsICVBwABsKgLAFrsgCCoCwMgBu6IgJUHAAGwqAsQWuyAIKgLEyAG7oqAgJUHAAGwqAsgWuyAIKgLIyAG7oqAgJUHAAGwqAswWuyAIKgLMyAG7oqAgJUHAAGwqAtAWuyAIKgLQyAG7oqAgJUHAAGwqAtQWuyAIKgLUyAG7oqAgJUHAAGwqAtgWuyAIKgLYyAG7oqAgJUHAAGwqAtwWuyAIKgLcyAG7oqAgJUHAAGwqAuAWuyAIKgLgyAG7oqAgJUHAAGwqAuQWuyAIKgLkyAG7oqAgJUHAAGwqAugWuyAIKgLoyAG7oqAgJUHAAGwqAuwWuyAIKgLsyAG7oqAgJUHAAGwqAvAWuyAIKgLwyAG7oqAgJUHAAGwqAvQWuyAIKgL0yAG7oqAgJUHAAGwqAvgWuyAIKgL4yAG7oqAgJUHAAGwqAvwWuyAIKgL8yAG7oqC2OAKgrQEgJUEBaiIlQRBIDQALIAkgI0HAAGxqQQAqAqCtAbtBACoCwB67oLYQBrtBACoCoKUBu6G2OALAyAEgCSAjQcAAbGpBACoCpK0Bu0EAKgLEHrugthAGu0EAKgKkpQG7obY4AsTIASAJICNBwABsakEAKgKorQG7QQAqAsgeu6C2EAa7QQAqAqilAbuhtjgCyMgBIAkgI0HAAGxqQQAqAqytAbtBACoCzB67oLYQBrtBACoCrKUBu6G2OALMyAEgCSAjQcAAbGpBACoCsK0Bu0EAKgLQHrugthAGu0EAKgKwpQG7obY4AtDIASAJICNBwABsakEAKgK0rQG7QQAqAtQeu6C2EAa7QQAqArSlAbuhtjgC1MgBIAkgI0HAAGxqQQAqAritAbtBACoC2B67oLYQBrtBACoCuKUBu6G2OALYyAEgCSAjQcAAbGpBACoCvK0Bu0EAKgLcHrugthAGu0EAKgK8pQG7obY4AtzIASAJICNBwABsakEAKgLArQG7QQAqAuAeu6C2EAa7QQAqAsClAbuhtjgC4MgBIAkgI0HAAGxqQQAqAsStAbtBACoC5B67oLYQBrtBACoCxKUBu6G2OALkyAEgCSAjQcAAbGpBACoCyK0Bu0EAKgLoHrugthAGu0EAKgLIpQG7obY4AujIASAJICNBwABsakEAKgLMrQG7QQAqAuweu6C2EAa7QQAqAsylAbuhtjgC7MgBIAkgI0HAAGxqQQAqAtCtAbtBACoC8B67oLYQBrtBACoC0KUBu6G2OALwyAEgCSAjQcAAbGpBACoC1K0Bu0EAKgL0HrugthAGu0EAKgLUpQG7obY4AvTIASAJICNBwABsakEAKgLYrQG7QQAqAvgeu6C2EAa7QQAqAtilAbuhtjgC+MgBIAkgI0HAAGxqQQAqAtytAbtBACoC/B67oLYQBrtBACoC3KUBu6G2OAL8yAFBAEEAKgLgqwG7IAkgI0HAAGxqKgLAyAG7oLY4AuCrAUEAQQAqAuSrAbsgCSAjQcAAbGoqAsTIAbugtjgC5KsBQQBBACoC6KsBuyAJICNBwABsaioCyMgBu6C2OALoqwFBAEEAKgLsqwG7IAkgI0HAAGxqKgLMyAG7oLY4AuyrAUEAQQAqAvCrAbsgCSAjQcAAbGoqAtDIAbugtjgC8KsBQQBBACoC9KsBuyAJICNBwABsaioC1MgBu6C2OAL0qwFBAEEAKgL4qwG7IAkgI0HAAGxqKgLYyAG7oLY4AvirAUEAQQAqAvyrAbsgCSAjQcAAbGoqAtzIAbugtjgC/KsBQQBBACoCgKwBuyAJICNBwABsaioC4MgBu6C2OAKArAFBAEEAKgKErAG7IAkgI0HAAGxqKgLkyAG7oLY4AoSsAUEAQQAqAoisAbsgCSAjQcAAbGoqAujIAbugtjgCiKwBQQBBACoCjKwBuyAJICNBwABsaioC7MgBu6C2OAKMrAFBAEEAKgKQrAG7IAkgI0HAAGxqKgLwyAG7oLY4ApCsAUEAQQAqApSsAbsgCSAjQcAAbGoqAvTIAbugtjgClKwBQQBBACoCmKwBuyAJICNBwABsaioC+MgBu6C2OAKYrAFBAEEAKgKcrAG7IAkgI0HAAGxqKgL8yAG7oLY4ApysAUEAQQAqAuCsAbsgCSAjQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IAkgI0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAJICNBwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgCSAjQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IAkgI0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAJICNBwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgCSAjQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IAkgI0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAJICNBwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgCSAjQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IAkgI0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAJICNBwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgCSAjQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IAkgI0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAJICNBwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgCSAjQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgI0EBaiIjIABIDQALIABBAUoEQEEAQQAqAuCrAbsgGKK2OALgqwFBAEEAKgLkqwG7IBiitjgC5KsBQQBBACoC6KsBuyAYorY4AuirAUEAQQAqAuyrAbsgGKK2OALsqwFBAEEAKgLwqwG7IBiitjgC8KsBQQBBACoC9KsBuyAYorY4AvSrAUEAQQAqAvirAbsgGKK2OAL4qwFBAEEAKgL8qwG7IBiitjgC/KsBQQBBACoCgKwBuyAYorY4AoCsAUEAQQAqAoSsAbsgGKK2OAKErAFBAEEAKgKIrAG7IBiitjgCiKwBQQBBACoCjKwBuyAYorY4AoysAUEAQQAqApCsAbsgGKK2OAKQrAFBAEEAKgKUrAG7IBiitjgClKwBQQBBACoCmKwBuyAYorY4ApisAUEAQQAqApysAbsgGKK2OAKcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAISYDQCAmQQRsICZBBGz9XQKAH/1f/QwAAAAAAAAAAAAAAAAAAAAAICZBBGz9XQLgrAH9XyAmQQRs/V0C4KsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAICZBAmoiJkEQSA0AC0EAQaCsAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIScDQEEAISgDQCAKIChBBGxqIAkgJ0HAAGxqIChBBGxq/V0CwMgB/V8gKEEEbP1dAuCrAf1f/fEBIChBBGz9XQKgqwH9X/3yASAoQQRs/V0CwB/9X/3wAf1e/VsCwMgBACAoQQJqIihBEEgNAAtBACEpA0AgKUEEbCApQcAAbCoCgCC7IAoqAsDIAbuiIClBwABsKgKEILsgCioCxMgBu6KgIClBwABsKgKIILsgCioCyMgBu6KgIClBwABsKgKMILsgCioCzMgBu6KgIClBwABsKgKQILsgCioC0MgBu6KgIClBwABsKgKUILsgCioC1MgBu6KgIClBwABsKgKYILsgCioC2MgBu6KgIClBwABsKgKcILsgCioC3MgBu6KgIClBwABsKgKgILsgCioC4MgBu6KgIClBwABsKgKkILsgCioC5MgBu6KgIClBwABsKgKoILsgCioC6MgBu6KgIClBwABsKgKsILsgCioC7MgBu6KgIClBwABsKgKwILsgCioC8MgBu6KgIClBwABsKgK0ILsgCioC9MgBu6KgIClBwABsKgK4ILsgCioC+MgBu6KgIClBwABsKgK8ILsgCioC/MgBu6KgtjgCoK0BIClBAWoiKUEQSA0ACyALICdBwABsakEAKgKgrQG7QQAqAoAou6C2EAa7QQAqAqCmAbuhtjgCwMgBIAsgJ0HAAGxqQQAqAqStAbtBACoChCi7oLYQBrtBACoCpKYBu6G2OALEyAEgCyAnQcAAbGpBACoCqK0Bu0EAKgKIKLugthAGu0EAKgKopgG7obY4AsjIASALICdBwABsakEAKgKsrQG7QQAqAowou6C2EAa7QQAqAqymAbuhtjgCzMgBIAsgJ0HAAGxqQQAqArCtAbtBACoCkCi7oLYQBrtBACoCsKYBu6G2OALQyAEgCyAnQcAAbGpBACoCtK0Bu0EAKgKUKLugthAGu0EAKgK0pgG7obY4AtTIASALICdBwABsakEAKgK4rQG7QQAqApgou6C2EAa7QQAqArimAbuhtjgC2MgBIAsgJ0HAAGxqQQAqArytAbtBACoCnCi7oLYQBrtBACoCvKYBu6G2OALcyAEgCyAnQcAAbGpBACoCwK0Bu0EAKgKgKLugthAGu0EAKgLApgG7obY4AuDIASALICdBwABsakEAKgLErQG7QQAqAqQou6C2EAa7QQAqAsSmAbuhtjgC5MgBIAsgJ0HAAGxqQQAqAsitAbtBACoCqCi7oLYQBrtBACoCyKYBu6G2OALoyAEgCyAnQcAAbGpBACoCzK0Bu0EAKgKsKLugthAGu0EAKgLMpgG7obY4AuzIASALICdBwABsakEAKgLQrQG7QQAqArAou6C2EAa7QQAqAtCmAbuhtjgC8MgBIAsgJ0HAAGxqQQAqAtStAbtBACoCtCi7oLYQBrtBACoC1KYBu6G2OAL0yAEgCyAnQcAAbGpBACoC2K0Bu0EAKgK4KLugthAGu0EAKgLYpgG7obY4AvjIASALICdBwABsakEAKgLcrQG7QQAqArwou6C2EAa7QQAqAtymAbuhtjgC/MgBQQBBACoCoKwBuyALICdBwABsaioCwMgBu6C2OAKgrAFBAEEAKgKkrAG7IAsgJ0HAAGxqKgLEyAG7oLY4AqSsAUEAQQAqAqisAbsgCyAnQcAAbGoqAsjIAbugtjgCqKwBQQBBACoCrKwBuyALICdBwABsaioCzMgBu6C2OAKsrAFBAEEAKgKwrAG7IAsgJ0HAAGxqKgLQyAG7oLY4ArCsAUEAQQAqArSsAbsgCyAnQcAAbGoqAtTIAbugtjgCtKwBQQBBACoCuKwBuyALICdBwABsaioC2MgBu6C2OAK4rAFBAEEAKgK8rAG7IAsgJ0HAAGxqKgLcyAG7oLY4ArysAUEAQQAqAsCsAbsgCyAnQcAAbGoqAuDIAbugtjgCwKwBQQBBACoCxKwBuyALICdBwABsaioC5MgBu6C2OALErAFBAEEAKgLIrAG7IAsgJ0HAAGxqKgLoyAG7oLY4AsisAUEAQQAqAsysAbsgCyAnQcAAbGoqAuzIAbugtjgCzKwBQQBBACoC0KwBuyALICdBwABsaioC8MgBu6C2OALQrAFBAEEAKgLUrAG7IAsgJ0HAAGxqKgL0yAG7oLY4AtSsAUEAQQAqAtisAbsgCyAnQcAAbGoqAvjIAbugtjgC2KwBQQBBACoC3KwBuyALICdBwABsaioC/MgBu6C2OALcrAFBAEEAKgLgrAG7IAsgJ0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyALICdBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgCyAnQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAsgJ0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyALICdBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgCyAnQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAsgJ0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyALICdBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgCyAnQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAsgJ0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyALICdBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgCyAnQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAsgJ0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyALICdBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgCyAnQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAsgJ0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BICdBAWoiJyAASA0ACyAAQQFKBEBBAEEAKgKgrAG7IBiitjgCoKwBQQBBACoCpKwBuyAYorY4AqSsAUEAQQAqAqisAbsgGKK2OAKorAFBAEEAKgKsrAG7IBiitjgCrKwBQQBBACoCsKwBuyAYorY4ArCsAUEAQQAqArSsAbsgGKK2OAK0rAFBAEEAKgK4rAG7IBiitjgCuKwBQQBBACoCvKwBuyAYorY4ArysAUEAQQAqAsCsAbsgGKK2OALArAFBAEEAKgLErAG7IBiitjgCxKwBQQBBACoCyKwBuyAYorY4AsisAUEAQQAqAsysAbsgGKK2OALMrAFBAEEAKgLQrAG7IBiitjgC0KwBQQBBACoC1KwBuyAYorY4AtSsAUEAQQAqAtisAbsgGKK2OALYrAFBAEEAKgLcrAG7IBiitjgC3KwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEqA0AgKkEEbCAqQQRs/V0CwCj9X/0MAAAAAAAAAAAAAAAAAAAAACAqQQRs/V0C4KwB/V8gKkEEbP1dAqCsAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAqQQJqIipBEEgNAAtBAEHgqwFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACErA0BBACEsA0AgDCAsQQRsaiALICtBwABsaiAsQQRsav1dAsDIAf1fICxBBGz9XQKgrAH9X/3xASAsQQRs/V0CoKsB/V/98gEgLEEEbP1dAoAp/V/98AH9Xv1bAsDIAQAgLEECaiIsQRBIDQALQQAhLQNAIC1BBGwgLUHAAGwqAsApuyAMKgLAyAG7oiAtQcAAbCoCxCm7IAwqAsTIAbuioCAtQcAAbCoCyCm7IAwqAsjIAbuioCAtQcAAbCoCzCm7IAwqAszIAbuioCAtQcAAbCoC0Cm7IAwqAtDIAbuioCAtQcAAbCoC1Cm7IAwqAtTIAbuioCAtQcAAbCoC2Cm7IAwqAtjIAbuioCAtQcAAbCoC3Cm7IAwqAtzIAbuioCAtQcAAbCoC4Cm7IAwqAuDIAbuioCAtQcAAbCoC5Cm7IAwqAuTIAbuioCAtQcAAbCoC6Cm7IAwqAujIAbuioCAtQcAAbCoC7Cm7IAwqAuzIAbuioCAtQcAAbCoC8Cm7IAwqAvDIAbuioCAtQcAAbCoC9Cm7IAwqAvTIAbuioCAtQcAAbCoC+Cm7IAwqAvjIAbuioCAtQcAAbCoC/Cm7IAwqAvzIAbuioLY4AqCtASAtQQFqIi1BEEgNAAsgDSArQcAAbGpBACoCoK0Bu0EAKgLAMbugthAGu0EAKgKgpwG7obY4AsDIASANICtBwABsakEAKgKkrQG7QQAqAsQxu6C2EAa7QQAqAqSnAbuhtjgCxMgBIA0gK0HAAGxqQQAqAqitAbtBACoCyDG7oLYQBrtBACoCqKcBu6G2OALIyAEgDSArQcAAbGpBACoCrK0Bu0EAKgLMMbugthAGu0EAKgKspwG7obY4AszIASANICtBwABsakEAKgKwrQG7QQAqAtAxu6C2EAa7QQAqArCnAbuhtjgC0MgBIA0gK0HAAGxqQQAqArStAbtBACoC1DG7oLYQBrtBACoCtKcBu6G2OALUyAEgDSArQcAAbGpBACoCuK0Bu0EAKgLYMbugthAGu0EAKgK4pwG7obY4AtjIASANICtBwABsakEAKgK8rQG7QQAqAtwxu6C2EAa7QQAqArynAbuhtjgC3MgBIA0gK0HAAGxqQQAqAsCtAbtBACoC4DG7oLYQBrtBACoCwKcBu6G2OALgyAEgDSArQcAAbGpBACoCxK0Bu0EAKgLkMbugthAGu0EAKgLEpwG7obY4AuTIASANICtBwABsakEAKgLIrQG7QQAqAugxu6C2EAa7QQAqAsinAbuhtjgC6MgBIA0gK0HAAGxqQQAqAsytAbtBACoC7DG7oLYQBrtBACoCzKcBu6G2OALsyAEgDSArQcAAbGpBACoC0K0Bu0EAKgLwMbugthAGu0EAKgLQpwG7obY4AvDIASANICtBwABsakEAKgLUrQG7QQAqAvQxu6C2EAa7QQAqAtSnAbuhtjgC9MgBIA0gK0HAAGxqQQAqAtitAbtBACoC+DG7oLYQBrtBACoC2KcBu6G2OAL4yAEgDSArQcAAbGpBACoC3K0Bu0EAKgL8MbugthAGu0EAKgLcpwG7obY4AvzIAUEAQQAqAuCrAbsgDSArQcAAbGoqAsDIAbugtjgC4KsBQQBBACoC5KsBuyANICtBwABsaioCxMgBu6C2OALkqwFBAEEAKgLoqwG7IA0gK0HAAGxqKgLIyAG7oLY4AuirAUEAQQAqAuyrAbsgDSArQcAAbGoqAszIAbugtjgC7KsBQQBBACoC8KsBuyANICtBwABsaioC0MgBu6C2OALwqwFBAEEAKgL0qwG7IA0gK0HAAGxqKgLUyAG7oLY4AvSrAUEAQQAqAvirAbsgDSArQcAAbGoqAtjIAbugtjgC+KsBQQBBACoC/KsBuyANICtBwABsaioC3MgBu6C2OAL8qwFBAEEAKgKArAG7IA0gK0HAAGxqKgLgyAG7oLY4AoCsAUEAQQAqAoSsAbsgDSArQcAAbGoqAuTIAbugtjgChKwBQQBBACoCiKwBuyANICtBwABsaioC6MgBu6C2OAKIrAFBAEEAKgKMrAG7IA0gK0HAAGxqKgLsyAG7oLY4AoysAUEAQQAqApCsAbsgDSArQcAAbGoqAvDIAbugtjgCkKwBQQBBACoClKwBuyANICtBwABsaioC9MgBu6C2OAKUrAFBAEEAKgKYrAG7IA0gK0HAAGxqKgL4yAG7oLY4ApisAUEAQQAqApysAbsgDSArQcAAbGoqAvzIAbugtjgCnKwBQQBBACoC4KwBuyANICtBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgDSArQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IA0gK0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyANICtBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgDSArQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IA0gK0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyANICtBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgDSArQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IA0gK0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyANICtBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgDSArQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IA0gK0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyANICtBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgDSArQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IA0gK0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyANICtBwABsaioC/MgBuyIXIBeioLY4ApytASArQQFqIisgAEgNAAsgAEEBSgRAQQBBACoC4KsBuyAYorY4AuCrAUEAQQAqAuSrAbsgGKK2OALkqwFBAEEAKgLoqwG7IBiitjgC6KsBQQBBACoC7KsBuyAYorY4AuyrAUEAQQAqAvCrAbsgGKK2OALwqwFBAEEAKgL0qwG7IBiitjgC9KsBQQBBACoC+KsBuyAYorY4AvirAUEAQQAqAvyrAbsgGKK2OAL8qwFBAEEAKgKArAG7IBiitjgCgKwBQQBBACoChKwBuyAYorY4AoSsAUEAQQAqAoisAbsgGKK2OAKIrAFBAEEAKgKMrAG7IBiitjgCjKwBQQBBACoCkKwBuyAYorY4ApCsAUEAQQAqApSsAbsgGKK2OAKUrAFBAEEAKgKYrAG7IBiitjgCmKwBQQBBACoCnKwBuyAYorY4ApysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhLgNAIC5BBGwgLkEEbP1dAoAy/V/9DAAAAAAAAAAAAAAAAAAAAAAgLkEEbP1dAuCsAf1fIC5BBGz9XQLgqwH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgLkECaiIuQRBIDQALQQBBoKwBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhLwNAQQAhMANAIA4gMEEEbGogDSAvQcAAbGogMEEEbGr9XQLAyAH9XyAwQQRs/V0C4KsB/V/98QEgMEEEbP1dAqCrAf1f/fIBIDBBBGz9XQLAMv1f/fAB/V79WwLAyAEAIDBBAmoiMEEQSA0AC0EAITEDQCAxQQRsIDFBwABsKgKAM7sgDioCwMgBu6IgMUHAAGwqAoQzuyAOKgLEyAG7oqAgMUHAAGwqAogzuyAOKgLIyAG7oqAgMUHAAGwqAowzuyAOKgLMyAG7oqAgMUHAAGwqApAzuyAOKgLQyAG7oqAgMUHAAGwqApQzuyAOKgLUyAG7oqAgMUHAAGwqApgzuyAOKgLYyAG7oqAgMUHAAGwqApwzuyAOKgLcyAG7oqAgMUHAAGwqAqAzuyAOKgLgyAG7oqAgMUHAAGwqAqQzuyAOKgLkyAG7oqAgMUHAAGwqAqgzuyAOKgLoyAG7oqAgMUHAAGwqAqwzuyAOKgLsyAG7oqAgMUHAAGwqArAzuyAOKgLwyAG7oqAgMUHAAGwqArQzuyAOKgL0yAG7oqAgMUHAAGwqArgzuyAOKgL4yAG7oqAgMUHAAGwqArwzuyAOKgL8yAG7oqC2OAKgrQEgMUEBaiIxQRBIDQALIA8gL0HAAGxqQQAqAqCtAbtBACoCgDu7oLYQBrtBACoCoKgBu6G2OALAyAEgDyAvQcAAbGpBACoCpK0Bu0EAKgKEO7ugthAGu0EAKgKkqAG7obY4AsTIASAPIC9BwABsakEAKgKorQG7QQAqAog7u6C2EAa7QQAqAqioAbuhtjgCyMgBIA8gL0HAAGxqQQAqAqytAbtBACoCjDu7oLYQBrtBACoCrKgBu6G2OALMyAEgDyAvQcAAbGpBACoCsK0Bu0EAKgKQO7ugthAGu0EAKgKwqAG7obY4AtDIASAPIC9BwABsakEAKgK0rQG7QQAqApQ7u6C2EAa7QQAqArSoAbuhtjgC1MgBIA8gL0HAAGxqQQAqAritAbtBACoCmDu7oLYQBrtBACoCuKgBu6G2OALYyAEgDyAvQcAAbGpBACoCvK0Bu0EAKgKcO7ugthAGu0EAKgK8qAG7obY4AtzIASAPIC9BwABsakEAKgLArQG7QQAqAqA7u6C2EAa7QQAqAsCoAbuhtjgC4MgBIA8gL0HAAGxqQQAqAsStAbtBACoCpDu7oLYQBrtBACoCxKgBu6G2OALkyAEgDyAvQcAAbGpBACoCyK0Bu0EAKgKoO7ugthAGu0EAKgLIqAG7obY4AujIASAPIC9BwABsakEAKgLMrQG7QQAqAqw7u6C2EAa7QQAqAsyoAbuhtjgC7MgBIA8gL0HAAGxqQQAqAtCtAbtBACoCsDu7oLYQBrtBACoC0KgBu6G2OALwyAEgDyAvQcAAbGpBACoC1K0Bu0EAKgK0O7ugthAGu0EAKgLUqAG7obY4AvTIASAPIC9BwABsakEAKgLYrQG7QQAqArg7u6C2EAa7QQAqAtioAbuhtjgC+MgBIA8gL0HAAGxqQQAqAtytAbtBACoCvDu7oLYQBrtBACoC3KgBu6G2OAL8yAFBAEEAKgKgrAG7IA8gL0HAAGxqKgLAyAG7oLY4AqCsAUEAQQAqAqSsAbsgDyAvQcAAbGoqAsTIAbugtjgCpKwBQQBBACoCqKwBuyAPIC9BwABsaioCyMgBu6C2OAKorAFBAEEAKgKsrAG7IA8gL0HAAGxqKgLMyAG7oLY4AqysAUEAQQAqArCsAbsgDyAvQcAAbGoqAtDIAbugtjgCsKwBQQBBACoCtKwBuyAPIC9BwABsaioC1MgBu6C2OAK0rAFBAEEAKgK4rAG7IA8gL0HAAGxqKgLYyAG7oLY4ArisAUEAQQAqArysAbsgDyAvQcAAbGoqAtzIAbugtjgCvKwBQQBBACoCwKwBuyAPIC9BwABsaioC4MgBu6C2OALArAFBAEEAKgLErAG7IA8gL0HAAGxqKgLkyAG7oLY4AsSsAUEAQQAqAsisAbsgDyAvQcAAbGoqAujIAbugtjgCyKwBQQBBACoCzKwBuyAPIC9BwABsaioC7MgBu6C2OALMrAFBAEEAKgLQrAG7IA8gL0HAAGxqKgLwyAG7oLY4AtCsAUEAQQAqAtSsAbsgDyAvQcAAbGoqAvTIAbugtjgC1KwBQQBBACoC2KwBuyAPIC9BwABsaioC+MgBu6C2OALYrAFBAEEAKgLcrAG7IA8gL0HAAGxqKgL8yAG7oLY4AtysAUEAQQAqAuCsAbsgDyAvQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IA8gL0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAPIC9BwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgDyAvQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IA8gL0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAPIC9BwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgDyAvQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IA8gL0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAPIC9BwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgDyAvQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IA8gL0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAPIC9BwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgDyAvQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IA8gL0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAPIC9BwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgDyAvQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgL0EBaiIvIABIDQALIABBAUoEQEEAQQAqAqCsAbsgGKK2OAKgrAFBAEEAKgKkrAG7IBiitjgCpKwBQQBBACoCqKwBuyAYorY4AqisAUEAQQAqAqysAbsgGKK2OAKsrAFBAEEAKgKwrAG7IBiitjgCsKwBQQBBACoCtKwBuyAYorY4ArSsAUEAQQAqArisAbsgGKK2OAK4rAFBAEEAKgK8rAG7IBiitjgCvKwBQQBBACoCwKwBuyAYorY4AsCsAUEAQQAqAsSsAbsgGKK2OALErAFBAEEAKgLIrAG7IBiitjgCyKwBQQBBACoCzKwBuyAYorY4AsysAUEAQQAqAtCsAbsgGKK2OALQrAFBAEEAKgLUrAG7IBiitjgC1KwBQQBBACoC2KwBuyAYorY4AtisAUEAQQAqAtysAbsgGKK2OALcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAITIDQCAyQQRsIDJBBGz9XQLAO/1f/QwAAAAAAAAAAAAAAAAAAAAAIDJBBGz9XQLgrAH9XyAyQQRs/V0CoKwB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAIDJBAmoiMkEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAITMDQEEAITQDQCAQIDRBBGxqIA8gM0HAAGxqIDRBBGxq/V0CwMgB/V8gNEEEbP1dAqCsAf1f/fEBIDRBBGz9XQKgqwH9X/3yASA0QQRs/V0CgDz9X/3wAf1e/VsCwMgBACA0QQJqIjRBEEgNAAtBACE1A0AgNUEEbCA1QcAAbCoCwDy7IBAqAsDIAbuiIDVBwABsKgLEPLsgECoCxMgBu6KgIDVBwABsKgLIPLsgECoCyMgBu6KgIDVBwABsKgLMPLsgECoCzMgBu6KgIDVBwABsKgLQPLsgECoC0MgBu6KgIDVBwABsKgLUPLsgECoC1MgBu6KgIDVBwABsKgLYPLsgECoC2MgBu6KgIDVBwABsKgLcPLsgECoC3MgBu6KgIDVBwABsKgLgPLsgECoC4MgBu6KgIDVBwABsKgLkPLsgECoC5MgBu6KgIDVBwABsKgLoPLsgECoC6MgBu6KgIDVBwABsKgLsPLsgECoC7MgBu6KgIDVBwABsKgLwPLsgECoC8MgBu6KgIDVBwABsKgL0PLsgECoC9MgBu6KgIDVBwABsKgL4PLsgECoC+MgBu6KgIDVBwABsKgL8PLsgECoC/MgBu6KgtjgCoK0BIDVBAWoiNUEQSA0ACyARIDNBwABsakEAKgKgrQG7QQAqAsBEu6C2EAa7QQAqAqCpAbuhtjgCwMgBIBEgM0HAAGxqQQAqAqStAbtBACoCxES7oLYQBrtBACoCpKkBu6G2OALEyAEgESAzQcAAbGpBACoCqK0Bu0EAKgLIRLugthAGu0EAKgKoqQG7obY4AsjIASARIDNBwABsakEAKgKsrQG7QQAqAsxEu6C2EAa7QQAqAqypAbuhtjgCzMgBIBEgM0HAAGxqQQAqArCtAbtBACoC0ES7oLYQBrtBACoCsKkBu6G2OALQyAEgESAzQcAAbGpBACoCtK0Bu0EAKgLURLugthAGu0EAKgK0qQG7obY4AtTIASARIDNBwABsakEAKgK4rQG7QQAqAthEu6C2EAa7QQAqAripAbuhtjgC2MgBIBEgM0HAAGxqQQAqArytAbtBACoC3ES7oLYQBrtBACoCvKkBu6G2OALcyAEgESAzQcAAbGpBACoCwK0Bu0EAKgLgRLugthAGu0EAKgLAqQG7obY4AuDIASARIDNBwABsakEAKgLErQG7QQAqAuREu6C2EAa7QQAqAsSpAbuhtjgC5MgBIBEgM0HAAGxqQQAqAsitAbtBACoC6ES7oLYQBrtBACoCyKkBu6G2OALoyAEgESAzQcAAbGpBACoCzK0Bu0EAKgLsRLugthAGu0EAKgLMqQG7obY4AuzIASARIDNBwABsakEAKgLQrQG7QQAqAvBEu6C2EAa7QQAqAtCpAbuhtjgC8MgBIBEgM0HAAGxqQQAqAtStAbtBACoC9ES7oLYQBrtBACoC1KkBu6G2OAL0yAEgESAzQcAAbGpBACoC2K0Bu0EAKgL4RLugthAGu0EAKgLYqQG7obY4AvjIASARIDNBwABsakEAKgLcrQG7QQAqAvxEu6C2EAa7QQAqAtypAbuhtjgC/MgBQQBBACoC4KsBuyARIDNBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IBEgM0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgESAzQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyARIDNBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IBEgM0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgESAzQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyARIDNBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IBEgM0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgESAzQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyARIDNBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IBEgM0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgESAzQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyARIDNBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IBEgM0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgESAzQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyARIDNBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IBEgM0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyARIDNBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgESAzQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IBEgM0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyARIDNBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgESAzQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IBEgM0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyARIDNBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgESAzQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IBEgM0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyARIDNBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgESAzQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IBEgM0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyARIDNBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgESAzQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IBEgM0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIDNBAWoiMyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACE2A0AgNkEEbCA2QQRs/V0CgEX9X/0MAAAAAAAAAAAAAAAAAAAAACA2QQRs/V0C4KwB/V8gNkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACA2QQJqIjZBEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACE3A0BBACE4A0AgEiA4QQRsaiARIDdBwABsaiA4QQRsav1dAsDIAf1fIDhBBGz9XQLgqwH9X/3xASA4QQRs/V0CoKsB/V/98gEgOEEEbP1dAsBF/V/98AH9Xv1bAsDIAQAgOEECaiI4QRBIDQALQQAhOQNAIDlBBGwgOUHAAGwqAoBGuyASKgLAyAG7oiA5QcAAbCoChEa7IBIqAsTIAbuioCA5QcAAbCoCiEa7IBIqAsjIAbuioCA5QcAAbCoCjEa7IBIqAszIAbuioCA5QcAAbCoCkEa7IBIqAtDIAbuioCA5QcAAbCoClEa7IBIqAtTIAbuioCA5QcAAbCoCmEa7IBIqAtjIAbuioCA5QcAAbCoCnEa7IBIqAtzIAbuioCA5QcAAbCoCoEa7IBIqAuDIAbuioCA5QcAAbCoCpEa7IBIqAuTIAbuioCA5QcAAbCoCqEa7IBIqAujIAbuioCA5QcAAbCoCrEa7IBIqAuzIAbuioCA5QcAAbCoCsEa7IBIqAvDIAbuioCA5QcAAbCoCtEa7IBIqAvTIAbuioCA5QcAAbCoCuEa7IBIqAvjIAbuioCA5QcAAbCoCvEa7IBIqAvzIAbuioLY4AqCtASA5QQFqIjlBEEgNAAsgEyA3QcAAbGpBACoCoK0Bu0EAKgKATrugthAGu0EAKgKgqgG7obY4AsDIASATIDdBwABsakEAKgKkrQG7QQAqAoROu6C2EAa7QQAqAqSqAbuhtjgCxMgBIBMgN0HAAGxqQQAqAqitAbtBACoCiE67oLYQBrtBACoCqKoBu6G2OALIyAEgEyA3QcAAbGpBACoCrK0Bu0EAKgKMTrugthAGu0EAKgKsqgG7obY4AszIASATIDdBwABsakEAKgKwrQG7QQAqApBOu6C2EAa7QQAqArCqAbuhtjgC0MgBIBMgN0HAAGxqQQAqArStAbtBACoClE67oLYQBrtBACoCtKoBu6G2OALUyAEgEyA3QcAAbGpBACoCuK0Bu0EAKgKYTrugthAGu0EAKgK4qgG7obY4AtjIASATIDdBwABsakEAKgK8rQG7QQAqApxOu6C2EAa7QQAqAryqAbuhtjgC3MgBIBMgN0HAAGxqQQAqAsCtAbtBACoCoE67oLYQBrtBACoCwKoBu6G2OALgyAEgEyA3QcAAbGpBACoCxK0Bu0EAKgKkTrugthAGu0EAKgLEqgG7obY4AuTIASATIDdBwABsakEAKgLIrQG7QQAqAqhOu6C2EAa7QQAqAsiqAbuhtjgC6MgBIBMgN0HAAGxqQQAqAsytAbtBACoCrE67oLYQBrtBACoCzKoBu6G2OALsyAEgEyA3QcAAbGpBACoC0K0Bu0EAKgKwTrugthAGu0EAKgLQqgG7obY4AvDIASATIDdBwABsakEAKgLUrQG7QQAqArROu6C2EAa7QQAqAtSqAbuhtjgC9MgBIBMgN0HAAGxqQQAqAtitAbtBACoCuE67oLYQBrtBACoC2KoBu6G2OAL4yAEgEyA3QcAAbGpBACoC3K0Bu0EAKgK8TrugthAGu0EAKgLcqgG7obY4AvzIAUEAQQAqAqCsAbsgEyA3QcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyATIDdBwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IBMgN0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgEyA3QcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyATIDdBwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IBMgN0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgEyA3QcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyATIDdBwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IBMgN0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgEyA3QcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyATIDdBwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IBMgN0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgEyA3QcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyATIDdBwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IBMgN0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgEyA3QcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyATIDdBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgEyA3QcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IBMgN0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyATIDdBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgEyA3QcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IBMgN0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyATIDdBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgEyA3QcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IBMgN0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyATIDdBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgEyA3QcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IBMgN0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyATIDdBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgEyA3QcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IBMgN0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyATIDdBwABsaioC/MgBuyIXIBeioLY4ApytASA3QQFqIjcgAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhOgNAIDpBBGwgOkEEbP1dAsBO/V/9DAAAAAAAAAAAAAAAAAAAAAAgOkEEbP1dAuCsAf1fIDpBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgOkECaiI6QRBIDQALRAAAAAAAAAAAITtBACE8A0BBACE9A0AgPUEEbCATIDxBwABsaiA9QQRsav1dAsDIAf1fID1BBGz9XQKgrAH9X/3xASA9QQRs/V0CoKsB/V/98gEgPUEEbP1dAoBP/V/98AH9Xv1bAuCrAQAgPUECaiI9QRBIDQALQQAhPgNAID5BBGwgPkHAAGwqAsBPu0EAKgLgqwG7oiA+QcAAbCoCxE+7QQAqAuSrAbuioCA+QcAAbCoCyE+7QQAqAuirAbuioCA+QcAAbCoCzE+7QQAqAuyrAbuioCA+QcAAbCoC0E+7QQAqAvCrAbuioCA+QcAAbCoC1E+7QQAqAvSrAbuioCA+QcAAbCoC2E+7QQAqAvirAbuioCA+QcAAbCoC3E+7QQAqAvyrAbuioCA+QcAAbCoC4E+7QQAqAoCsAbuioCA+QcAAbCoC5E+7QQAqAoSsAbuioCA+QcAAbCoC6E+7QQAqAoisAbuioCA+QcAAbCoC7E+7QQAqAoysAbuioCA+QcAAbCoC8E+7QQAqApCsAbuioCA+QcAAbCoC9E+7QQAqApSsAbuioCA+QcAAbCoC+E+7QQAqApisAbuioCA+QcAAbCoC/E+7QQAqApysAbuioLY4AuCsASA+QQFqIj5BA0gNAAtBAEEAKgLgrAG7QQAqAoBRu6C2OALgqwFBAEEAKgLkrAG7QQAqAoRRu6C2OALkqwFBAEEAKgLorAG7QQAqAohRu6C2OALoqwFEAAAAAAAA8P8hP0EAKgLgqwG7IRcgFyA/IBcgP2QbIT9BACoC5KsBuyEXIBcgPyAXID9kGyE/QQAqAuirAbshFyAXID8gFyA/ZBshPyA/QQAqAuCrAbsgP6EQAkEAKgLkqwG7ID+hEAKgQQAqAuirAbsgP6EQAqAQA6AhQCAUIDxBDGxqKgLAyAG7QQAqAuCrAbuiIBQgPEEMbGoqAsTIAbtBACoC5KsBu6KgIBQgPEEMbGoqAsjIAbtBACoC6KsBu6KgIUEgOyBAIEGhoCE7IDxBAWoiPCAASA0ACyA7IBiiITsgOw8LjwEDAX0BewF/IAC2IgH9EyECQQAhAwNAIAMgA/0AAgAgA/0AApBRIAL95gH95QH9CwIAIANBEGoiA0GA0QBIDQALQYDRACEDIAMgAyoCACADKgKQUSABlJM4AgBBhNEAIQMgAyADKgIAIAMqApBRIAGUkzgCAEGI0QAhAyADIAMqAgAgAyoCkFEgAZSTOAIACwCoFARuYW1lAAYFYnBnZW4BhgEKAAdmb3J3YXJkARJtYXRoLnNpZ21vaWQuZjMyeDQCDG1hdGguZXhwLmY2NAMMbWF0aC5sb2cuZjY0BARsb3NzBQhncmFkaWVudAYQbWF0aC5zaWdtb2lkLmYzMgcPdHJhaW5pbmdGb3J3YXJkCAx0cmFpbmluZ0xvc3MJCXNnZFVwZGF0ZQKPEwoAGwAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwZvdXRfYXQEAXMFAWkGA2lfMQcDaV8yCANpXzMJA2lfNAoDaV81CwNpXzYMA2lfNw0DaV84DgNpXzkPBGlfMTAQBGlfMTERBGlfMTISBGlfMTMTBGlfMTQUBGlfMTUVBGlfMTYWBGlfMTcXBGlfMTgYA21heBkDdG1wGgN0MjABCwABeAEBdAIDdF8xAwN0XzIEA3RfMwUDdF80BgN0XzUHA3RfNggDdF83CQN0XzgKA3RfOQIIAAF4AQF0AgN0XzEDA3RfMgQDdF8zBQN0XzQGA3RfNQcDdF82AwgAAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81BwN0XzYEHgAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwp0YXJnZXRzX2F0BAVtZWFuTAUBcwYBaQcDaV8xCANpXzIJA2lfMwoDaV80CwNpXzUMA2lfNg0DaV83DgNpXzgPA2lfORAEaV8xMBEEaV8xMRIEaV8xMhMEaV8xMxQEaV8xNBUEaV8xNRYEaV8xNhcEaV8xNxgEaV8xOBkFbWF4JDEaA3RtcBsDdDIwHAN0MjEdBGludkIFlgEABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMGdDI3X2F0BAZ0MjhfYXQFBnQzN19hdAYHYTIkMV9hdAcGdDM5X2F0CAZ0NDBfYXQJBnQ0OV9hdAoHYTQkMV9hdAsGdDUxX2F0DAZ0NTJfYXQNBnQ2MV9hdA4HYTYkMV9hdA8GdDYzX2F0EAZ0NjRfYXQRBnQ3M19hdBIHYTgkMV9hdBMGdDc1X2F0FAZ0NzZfYXQVBnQ4NV9hdBYIYTEwJDFfYXQXBnQ4N19hdBgGdDg4X2F0GQZ0OTdfYXQaCGExMiQxX2F0GwZ0OTlfYXQcB3QxMDBfYXQdB3QxMDlfYXQeCGExNCQxX2F0Hwd0MTExX2F0IAd0MTEyX2F0IQd0MTIxX2F0IghhMTYkMV9hdCMHdDEyM19hdCQHdDEyNF9hdCUKdGFyZ2V0c19hdCYHdDEzN19hdCcHdDE0Ml9hdCgHdDE0N19hdCkHdDE1Ml9hdCoHdDE1N19hdCsHdDE2Ml9hdCwHdDE2N19hdC0HdDE3Ml9hdC4HdDE3N19hdC8DdDIzMAN0MjQxAXMyAWkzA3RtcDQEaW52QjUDaV8xNgNpXzI3A3NfMTgDaV8zOQNpXzQ6A2lfNTsDc18yPANpXzY9A2lfNz4DaV84PwNzXzNAA2lfOUEEaV8xMEIEaV8xMUMDc180RARpXzEyRQRpXzEzRgRpXzE0RwNzXzVIBGlfMTVJBGlfMTZKBGlfMTdLA3NfNkwEaV8xOE0EaV8xOU4EaV8yME8Dc183UARpXzIxUQRpXzIyUgRpXzIzUwNzXzhUBGlfMjRVBGlfMjVWBGlfMjZXB21lYW5MJDFYA3NfOVkEaV8yN1oFbWF4JDJbBHQxMzVcBHQxMzZdBGlfMjheBGlfMjlfBGlfMzBgBmlfdGFpbGEEaV8zMWIEc18xMGMEaV8zMmQEaV8zM2UEaV8zNGYEaV8zNWcEaV8zNmgEc18xMWkEaV8zN2oEaV8zOGsEaV8zOWwEaV80MG0EaV80MW4Ec18xMm8EaV80MnAEaV80M3EEaV80NHIEaV80NXMEaV80NnQEc18xM3UEaV80N3YEaV80OHcEaV80OXgEaV81MHkEaV81MXoEc18xNHsEaV81MnwEaV81M30EaV81NH4EaV81NX8EaV81NoABBHNfMTWBAQRpXzU3ggEEaV81OIMBBGlfNTmEAQRpXzYwhQEEaV82MYYBBHNfMTaHAQRpXzYyiAEEaV82M4kBBGlfNjSKAQRpXzY1iwEEaV82NowBBHNfMTeNAQRpXzY3jgEEaV82OI8BBGlfNjmQAQRpXzcwkQEEaV83MZIBBHNfMTiTAQRpXzcylAEEaV83M5UBBGlfNzQGDQABeAEBdAIDdF8xAwN0XzIEA3RfMwUDdF80BgN0XzUHA3RfNggDdF83CQN0XzgKA3RfOQsEdF8xMAwEdF8xMQdAAAViYXRjaAEIY2FwYWNpdHkCB2JhdGNoX24DBnQyN19hdAQHYTIkMV9hdAUGdDM5X2F0BgdhNCQxX2F0BwZ0NTFfYXQIB2E2JDFfYXQJBnQ2M19hdAoHYTgkMV9hdAsGdDc1X2F0DAhhMTAkMV9hdA0GdDg3X2F0DghhMTIkMV9hdA8GdDk5X2F0EAhhMTQkMV9hdBEHdDExMV9hdBIIYTE2JDFfYXQTB3QxMjNfYXQUBm91dF9hdBUBcxYBaRcDdG1wGARpbnZCGQNpXzEaBXRtcF8xGwNzXzEcA2lfMh0DaV8zHgNpXzQfA3NfMiADaV81IQNpXzYiA2lfNyMDc18zJANpXzglA2lfOSYEaV8xMCcDc180KARpXzExKQRpXzEyKgRpXzEzKwNzXzUsBGlfMTQtBGlfMTUuBGlfMTYvA3NfNjAEaV8xNzEEaV8xODIEaV8xOTMDc183NARpXzIwNQRpXzIxNgRpXzIyNwNzXzg4BGlfMjM5BGlfMjQ6BGlfMjU7A3NfOTwEaV8yNj0EaV8yNz4FbWF4JDM/BHQxMzUIQgAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwZ0MjdfYXQEB2EyJDFfYXQFBnQzOV9hdAYHYTQkMV9hdAcGdDUxX2F0CAdhNiQxX2F0CQZ0NjNfYXQKB2E4JDFfYXQLBnQ3NV9hdAwIYTEwJDFfYXQNBnQ4N19hdA4IYTEyJDFfYXQPBnQ5OV9hdBAIYTE0JDFfYXQRB3QxMTFfYXQSCGExNiQxX2F0Ewd0MTIzX2F0FAp0YXJnZXRzX2F0FQFzFgFpFwN0bXAYBGludkIZA2lfMRoFdG1wXzEbA3NfMRwDaV8yHQNpXzMeA2lfNB8Dc18yIANpXzUhA2lfNiIDaV83IwNzXzMkA2lfOCUDaV85JgRpXzEwJwNzXzQoBGlfMTEpBGlfMTIqBGlfMTMrA3NfNSwEaV8xNC0EaV8xNS4EaV8xNi8Dc182MARpXzE3MQRpXzE4MgRpXzE5MwNzXzc0BGlfMjA1BGlfMjE2BGlfMjI3A3NfODgEaV8yMzkEaV8yNDoEaV8yNTsHbWVhbkwkMTwDc185PQRpXzI2PgRpXzI3PwVtYXgkNEAEdDEzNUEEdDEzNgkEAAJscgEEcmF0ZQIFcmF0ZXMDAmF0";
+  "AGFzbQEAAAABHwZgAn9/AGABewF7YAF8AXxgAn9/AXxgAX0BfWABfAADCwoAAQICAwMEAAMFBQMBAAEHUwcGbWVtb3J5AgAHZm9yd2FyZAAABGxvc3MABAhncmFkaWVudAAFD3RyYWluaW5nRm9yd2FyZAAHDHRyYWluaW5nTG9zcwAICXNnZFVwZGF0ZQAJCrKjDAq5TAMBfBV/A3wgALchAiABQRxsIQNBAEEAKgLAArtBACoC4KIBu0TxaOOItfjkPqCfo7Y4AqCrAUEAQQAqAsQCu0EAKgLkogG7RPFo44i1+OQ+oJ+jtjgCpKsBQQBBACoCyAK7QQAqAuiiAbtE8WjjiLX45D6gn6O2OAKoqwFBAEEAKgLMArtBACoC7KIBu0TxaOOItfjkPqCfo7Y4AqyrAUEAQQAqAtACu0EAKgLwogG7RPFo44i1+OQ+oJ+jtjgCsKsBQQBBACoC1AK7QQAqAvSiAbtE8WjjiLX45D6gn6O2OAK0qwFBAEEAKgLYArtBACoC+KIBu0TxaOOItfjkPqCfo7Y4ArirAUEAQQAqAtwCu0EAKgL8ogG7RPFo44i1+OQ+oJ+jtjgCvKsBQQBBACoC4AK7QQAqAoCjAbtE8WjjiLX45D6gn6O2OALAqwFBAEEAKgLkArtBACoChKMBu0TxaOOItfjkPqCfo7Y4AsSrAUEAQQAqAugCu0EAKgKIowG7RPFo44i1+OQ+oJ+jtjgCyKsBQQBBACoC7AK7QQAqAoyjAbtE8WjjiLX45D6gn6O2OALMqwFBAEEAKgLwArtBACoCkKMBu0TxaOOItfjkPqCfo7Y4AtCrAUEAQQAqAvQCu0EAKgKUowG7RPFo44i1+OQ+oJ+jtjgC1KsBQQBBACoC+AK7QQAqApijAbtE8WjjiLX45D6gn6O2OALYqwFBAEEAKgL8ArtBACoCnKMBu0TxaOOItfjkPqCfo7Y4AtyrAUEAQQAqAoAMu0EAKgLgowG7RPFo44i1+OQ+oJ+jtjgC4KsBQQBBACoChAy7QQAqAuSjAbtE8WjjiLX45D6gn6O2OALkqwFBAEEAKgKIDLtBACoC6KMBu0TxaOOItfjkPqCfo7Y4AuirAUEAQQAqAowMu0EAKgLsowG7RPFo44i1+OQ+oJ+jtjgC7KsBQQBBACoCkAy7QQAqAvCjAbtE8WjjiLX45D6gn6O2OALwqwFBAEEAKgKUDLtBACoC9KMBu0TxaOOItfjkPqCfo7Y4AvSrAUEAQQAqApgMu0EAKgL4owG7RPFo44i1+OQ+oJ+jtjgC+KsBQQBBACoCnAy7QQAqAvyjAbtE8WjjiLX45D6gn6O2OAL8qwFBAEEAKgKgDLtBACoCgKQBu0TxaOOItfjkPqCfo7Y4AoCsAUEAQQAqAqQMu0EAKgKEpAG7RPFo44i1+OQ+oJ+jtjgChKwBQQBBACoCqAy7QQAqAoikAbtE8WjjiLX45D6gn6O2OAKIrAFBAEEAKgKsDLtBACoCjKQBu0TxaOOItfjkPqCfo7Y4AoysAUEAQQAqArAMu0EAKgKQpAG7RPFo44i1+OQ+oJ+jtjgCkKwBQQBBACoCtAy7QQAqApSkAbtE8WjjiLX45D6gn6O2OAKUrAFBAEEAKgK4DLtBACoCmKQBu0TxaOOItfjkPqCfo7Y4ApisAUEAQQAqArwMu0EAKgKcpAG7RPFo44i1+OQ+oJ+jtjgCnKwBQQBBACoCwBW7QQAqAuCkAbtE8WjjiLX45D6gn6O2OAKgrAFBAEEAKgLEFbtBACoC5KQBu0TxaOOItfjkPqCfo7Y4AqSsAUEAQQAqAsgVu0EAKgLopAG7RPFo44i1+OQ+oJ+jtjgCqKwBQQBBACoCzBW7QQAqAuykAbtE8WjjiLX45D6gn6O2OAKsrAFBAEEAKgLQFbtBACoC8KQBu0TxaOOItfjkPqCfo7Y4ArCsAUEAQQAqAtQVu0EAKgL0pAG7RPFo44i1+OQ+oJ+jtjgCtKwBQQBBACoC2BW7QQAqAvikAbtE8WjjiLX45D6gn6O2OAK4rAFBAEEAKgLcFbtBACoC/KQBu0TxaOOItfjkPqCfo7Y4ArysAUEAQQAqAuAVu0EAKgKApQG7RPFo44i1+OQ+oJ+jtjgCwKwBQQBBACoC5BW7QQAqAoSlAbtE8WjjiLX45D6gn6O2OALErAFBAEEAKgLoFbtBACoCiKUBu0TxaOOItfjkPqCfo7Y4AsisAUEAQQAqAuwVu0EAKgKMpQG7RPFo44i1+OQ+oJ+jtjgCzKwBQQBBACoC8BW7QQAqApClAbtE8WjjiLX45D6gn6O2OALQrAFBAEEAKgL0FbtBACoClKUBu0TxaOOItfjkPqCfo7Y4AtSsAUEAQQAqAvgVu0EAKgKYpQG7RPFo44i1+OQ+oJ+jtjgC2KwBQQBBACoC/BW7QQAqApylAbtE8WjjiLX45D6gn6O2OALcrAFBAEEAKgKAH7tBACoC4KUBu0TxaOOItfjkPqCfo7Y4AuCsAUEAQQAqAoQfu0EAKgLkpQG7RPFo44i1+OQ+oJ+jtjgC5KwBQQBBACoCiB+7QQAqAuilAbtE8WjjiLX45D6gn6O2OALorAFBAEEAKgKMH7tBACoC7KUBu0TxaOOItfjkPqCfo7Y4AuysAUEAQQAqApAfu0EAKgLwpQG7RPFo44i1+OQ+oJ+jtjgC8KwBQQBBACoClB+7QQAqAvSlAbtE8WjjiLX45D6gn6O2OAL0rAFBAEEAKgKYH7tBACoC+KUBu0TxaOOItfjkPqCfo7Y4AvisAUEAQQAqApwfu0EAKgL8pQG7RPFo44i1+OQ+oJ+jtjgC/KwBQQBBACoCoB+7QQAqAoCmAbtE8WjjiLX45D6gn6O2OAKArQFBAEEAKgKkH7tBACoChKYBu0TxaOOItfjkPqCfo7Y4AoStAUEAQQAqAqgfu0EAKgKIpgG7RPFo44i1+OQ+oJ+jtjgCiK0BQQBBACoCrB+7QQAqAoymAbtE8WjjiLX45D6gn6O2OAKMrQFBAEEAKgKwH7tBACoCkKYBu0TxaOOItfjkPqCfo7Y4ApCtAUEAQQAqArQfu0EAKgKUpgG7RPFo44i1+OQ+oJ+jtjgClK0BQQBBACoCuB+7QQAqApimAbtE8WjjiLX45D6gn6O2OAKYrQFBAEEAKgK8H7tBACoCnKYBu0TxaOOItfjkPqCfo7Y4ApytAUEAQQAqAsAou0EAKgLgpgG7RPFo44i1+OQ+oJ+jtjgCoK0BQQBBACoCxCi7QQAqAuSmAbtE8WjjiLX45D6gn6O2OAKkrQFBAEEAKgLIKLtBACoC6KYBu0TxaOOItfjkPqCfo7Y4AqitAUEAQQAqAswou0EAKgLspgG7RPFo44i1+OQ+oJ+jtjgCrK0BQQBBACoC0Ci7QQAqAvCmAbtE8WjjiLX45D6gn6O2OAKwrQFBAEEAKgLUKLtBACoC9KYBu0TxaOOItfjkPqCfo7Y4ArStAUEAQQAqAtgou0EAKgL4pgG7RPFo44i1+OQ+oJ+jtjgCuK0BQQBBACoC3Ci7QQAqAvymAbtE8WjjiLX45D6gn6O2OAK8rQFBAEEAKgLgKLtBACoCgKcBu0TxaOOItfjkPqCfo7Y4AsCtAUEAQQAqAuQou0EAKgKEpwG7RPFo44i1+OQ+oJ+jtjgCxK0BQQBBACoC6Ci7QQAqAoinAbtE8WjjiLX45D6gn6O2OALIrQFBAEEAKgLsKLtBACoCjKcBu0TxaOOItfjkPqCfo7Y4AsytAUEAQQAqAvAou0EAKgKQpwG7RPFo44i1+OQ+oJ+jtjgC0K0BQQBBACoC9Ci7QQAqApSnAbtE8WjjiLX45D6gn6O2OALUrQFBAEEAKgL4KLtBACoCmKcBu0TxaOOItfjkPqCfo7Y4AtitAUEAQQAqAvwou0EAKgKcpwG7RPFo44i1+OQ+oJ+jtjgC3K0BQQBBACoCgDK7QQAqAuCnAbtE8WjjiLX45D6gn6O2OALgrQFBAEEAKgKEMrtBACoC5KcBu0TxaOOItfjkPqCfo7Y4AuStAUEAQQAqAogyu0EAKgLopwG7RPFo44i1+OQ+oJ+jtjgC6K0BQQBBACoCjDK7QQAqAuynAbtE8WjjiLX45D6gn6O2OALsrQFBAEEAKgKQMrtBACoC8KcBu0TxaOOItfjkPqCfo7Y4AvCtAUEAQQAqApQyu0EAKgL0pwG7RPFo44i1+OQ+oJ+jtjgC9K0BQQBBACoCmDK7QQAqAvinAbtE8WjjiLX45D6gn6O2OAL4rQFBAEEAKgKcMrtBACoC/KcBu0TxaOOItfjkPqCfo7Y4AvytAUEAQQAqAqAyu0EAKgKAqAG7RPFo44i1+OQ+oJ+jtjgCgK4BQQBBACoCpDK7QQAqAoSoAbtE8WjjiLX45D6gn6O2OAKErgFBAEEAKgKoMrtBACoCiKgBu0TxaOOItfjkPqCfo7Y4AoiuAUEAQQAqAqwyu0EAKgKMqAG7RPFo44i1+OQ+oJ+jtjgCjK4BQQBBACoCsDK7QQAqApCoAbtE8WjjiLX45D6gn6O2OAKQrgFBAEEAKgK0MrtBACoClKgBu0TxaOOItfjkPqCfo7Y4ApSuAUEAQQAqArgyu0EAKgKYqAG7RPFo44i1+OQ+oJ+jtjgCmK4BQQBBACoCvDK7QQAqApyoAbtE8WjjiLX45D6gn6O2OAKcrgFBAEEAKgLAO7tBACoC4KgBu0TxaOOItfjkPqCfo7Y4AqCuAUEAQQAqAsQ7u0EAKgLkqAG7RPFo44i1+OQ+oJ+jtjgCpK4BQQBBACoCyDu7QQAqAuioAbtE8WjjiLX45D6gn6O2OAKorgFBAEEAKgLMO7tBACoC7KgBu0TxaOOItfjkPqCfo7Y4AqyuAUEAQQAqAtA7u0EAKgLwqAG7RPFo44i1+OQ+oJ+jtjgCsK4BQQBBACoC1Du7QQAqAvSoAbtE8WjjiLX45D6gn6O2OAK0rgFBAEEAKgLYO7tBACoC+KgBu0TxaOOItfjkPqCfo7Y4AriuAUEAQQAqAtw7u0EAKgL8qAG7RPFo44i1+OQ+oJ+jtjgCvK4BQQBBACoC4Du7QQAqAoCpAbtE8WjjiLX45D6gn6O2OALArgFBAEEAKgLkO7tBACoChKkBu0TxaOOItfjkPqCfo7Y4AsSuAUEAQQAqAug7u0EAKgKIqQG7RPFo44i1+OQ+oJ+jtjgCyK4BQQBBACoC7Du7QQAqAoypAbtE8WjjiLX45D6gn6O2OALMrgFBAEEAKgLwO7tBACoCkKkBu0TxaOOItfjkPqCfo7Y4AtCuAUEAQQAqAvQ7u0EAKgKUqQG7RPFo44i1+OQ+oJ+jtjgC1K4BQQBBACoC+Du7QQAqApipAbtE8WjjiLX45D6gn6O2OALYrgFBAEEAKgL8O7tBACoCnKkBu0TxaOOItfjkPqCfo7Y4AtyuAUEAQQAqAoBFu0EAKgLgqQG7RPFo44i1+OQ+oJ+jtjgC4K4BQQBBACoChEW7QQAqAuSpAbtE8WjjiLX45D6gn6O2OALkrgFBAEEAKgKIRbtBACoC6KkBu0TxaOOItfjkPqCfo7Y4AuiuAUEAQQAqAoxFu0EAKgLsqQG7RPFo44i1+OQ+oJ+jtjgC7K4BQQBBACoCkEW7QQAqAvCpAbtE8WjjiLX45D6gn6O2OALwrgFBAEEAKgKURbtBACoC9KkBu0TxaOOItfjkPqCfo7Y4AvSuAUEAQQAqAphFu0EAKgL4qQG7RPFo44i1+OQ+oJ+jtjgC+K4BQQBBACoCnEW7QQAqAvypAbtE8WjjiLX45D6gn6O2OAL8rgFBAEEAKgKgRbtBACoCgKoBu0TxaOOItfjkPqCfo7Y4AoCvAUEAQQAqAqRFu0EAKgKEqgG7RPFo44i1+OQ+oJ+jtjgChK8BQQBBACoCqEW7QQAqAoiqAbtE8WjjiLX45D6gn6O2OAKIrwFBAEEAKgKsRbtBACoCjKoBu0TxaOOItfjkPqCfo7Y4AoyvAUEAQQAqArBFu0EAKgKQqgG7RPFo44i1+OQ+oJ+jtjgCkK8BQQBBACoCtEW7QQAqApSqAbtE8WjjiLX45D6gn6O2OAKUrwFBAEEAKgK4RbtBACoCmKoBu0TxaOOItfjkPqCfo7Y4ApivAUEAQQAqArxFu0EAKgKcqgG7RPFo44i1+OQ+oJ+jtjgCnK8BQQBBACoCwE67QQAqAuCqAbtE8WjjiLX45D6gn6O2OAKgrwFBAEEAKgLETrtBACoC5KoBu0TxaOOItfjkPqCfo7Y4AqSvAUEAQQAqAshOu0EAKgLoqgG7RPFo44i1+OQ+oJ+jtjgCqK8BQQBBACoCzE67QQAqAuyqAbtE8WjjiLX45D6gn6O2OAKsrwFBAEEAKgLQTrtBACoC8KoBu0TxaOOItfjkPqCfo7Y4ArCvAUEAQQAqAtROu0EAKgL0qgG7RPFo44i1+OQ+oJ+jtjgCtK8BQQBBACoC2E67QQAqAviqAbtE8WjjiLX45D6gn6O2OAK4rwFBAEEAKgLcTrtBACoC/KoBu0TxaOOItfjkPqCfo7Y4AryvAUEAQQAqAuBOu0EAKgKAqwG7RPFo44i1+OQ+oJ+jtjgCwK8BQQBBACoC5E67QQAqAoSrAbtE8WjjiLX45D6gn6O2OALErwFBAEEAKgLoTrtBACoCiKsBu0TxaOOItfjkPqCfo7Y4AsivAUEAQQAqAuxOu0EAKgKMqwG7RPFo44i1+OQ+oJ+jtjgCzK8BQQBBACoC8E67QQAqApCrAbtE8WjjiLX45D6gn6O2OALQrwFBAEEAKgL0TrtBACoClKsBu0TxaOOItfjkPqCfo7Y4AtSvAUEAQQAqAvhOu0EAKgKYqwG7RPFo44i1+OQ+oJ+jtjgC2K8BQQBBACoC/E67QQAqApyrAbtE8WjjiLX45D6gn6O2OALcrwFBACEEA0BBACEFA0AgBUEEbCAFQRBsKgIAuyAEQRBsKgLAyAG7oiAFQRBsKgIEuyAEQRBsKgLEyAG7oqAgBUEQbCoCCLsgBEEQbCoCyMgBu6KgIAVBEGwqAgy7IARBEGwqAszIAbuioLY4AuCvASAFQQFqIgVBEEgNAAtBACEGA0AgBkEEbCAGQQRs/V0C4K8B/V8gBkEEbP1dAoAC/V/98AH9XhAB/V8gBkEEbP1dAqCiAf1f/fEBIAZBBGz9XQKgqwH9X/3yASAGQQRs/V0CgAP9X/3wAf1e/VsCoLABACAGQQJqIgZBEEgNAAtBACEHA0AgB0EEbCAHQcAAbCoCwAO7QQAqAqCwAbuiIAdBwABsKgLEA7tBACoCpLABu6KgIAdBwABsKgLIA7tBACoCqLABu6KgIAdBwABsKgLMA7tBACoCrLABu6KgIAdBwABsKgLQA7tBACoCsLABu6KgIAdBwABsKgLUA7tBACoCtLABu6KgIAdBwABsKgLYA7tBACoCuLABu6KgIAdBwABsKgLcA7tBACoCvLABu6KgIAdBwABsKgLgA7tBACoCwLABu6KgIAdBwABsKgLkA7tBACoCxLABu6KgIAdBwABsKgLoA7tBACoCyLABu6KgIAdBwABsKgLsA7tBACoCzLABu6KgIAdBwABsKgLwA7tBACoC0LABu6KgIAdBwABsKgL0A7tBACoC1LABu6KgIAdBwABsKgL4A7tBACoC2LABu6KgIAdBwABsKgL8A7tBACoC3LABu6KgtjgC4K8BIAdBAWoiB0EQSA0AC0EAIQgDQCAIQQRsIAhBBGz9XQLgrwH9XyAIQQRs/V0CwAv9X/3wAf1eEAH9XyAIQQRs/V0CoKMB/V/98QEgCEEEbP1dAuCrAf1f/fIBIAhBBGz9XQLADP1f/fAB/V79WwKgsAEAIAhBAmoiCEEQSA0AC0EAIQkDQCAJQQRsIAlBwABsKgKADbtBACoCoLABu6IgCUHAAGwqAoQNu0EAKgKksAG7oqAgCUHAAGwqAogNu0EAKgKosAG7oqAgCUHAAGwqAowNu0EAKgKssAG7oqAgCUHAAGwqApANu0EAKgKwsAG7oqAgCUHAAGwqApQNu0EAKgK0sAG7oqAgCUHAAGwqApgNu0EAKgK4sAG7oqAgCUHAAGwqApwNu0EAKgK8sAG7oqAgCUHAAGwqAqANu0EAKgLAsAG7oqAgCUHAAGwqAqQNu0EAKgLEsAG7oqAgCUHAAGwqAqgNu0EAKgLIsAG7oqAgCUHAAGwqAqwNu0EAKgLMsAG7oqAgCUHAAGwqArANu0EAKgLQsAG7oqAgCUHAAGwqArQNu0EAKgLUsAG7oqAgCUHAAGwqArgNu0EAKgLYsAG7oqAgCUHAAGwqArwNu0EAKgLcsAG7oqC2OALgrwEgCUEBaiIJQRBIDQALQQAhCgNAIApBBGwgCkEEbP1dAuCvAf1fIApBBGz9XQKAFf1f/fAB/V4QAf1fIApBBGz9XQKgpAH9X/3xASAKQQRs/V0CoKwB/V/98gEgCkEEbP1dAoAW/V/98AH9Xv1bAqCwAQAgCkECaiIKQRBIDQALQQAhCwNAIAtBBGwgC0HAAGwqAsAWu0EAKgKgsAG7oiALQcAAbCoCxBa7QQAqAqSwAbuioCALQcAAbCoCyBa7QQAqAqiwAbuioCALQcAAbCoCzBa7QQAqAqywAbuioCALQcAAbCoC0Ba7QQAqArCwAbuioCALQcAAbCoC1Ba7QQAqArSwAbuioCALQcAAbCoC2Ba7QQAqAriwAbuioCALQcAAbCoC3Ba7QQAqArywAbuioCALQcAAbCoC4Ba7QQAqAsCwAbuioCALQcAAbCoC5Ba7QQAqAsSwAbuioCALQcAAbCoC6Ba7QQAqAsiwAbuioCALQcAAbCoC7Ba7QQAqAsywAbuioCALQcAAbCoC8Ba7QQAqAtCwAbuioCALQcAAbCoC9Ba7QQAqAtSwAbuioCALQcAAbCoC+Ba7QQAqAtiwAbuioCALQcAAbCoC/Ba7QQAqAtywAbuioLY4AuCvASALQQFqIgtBEEgNAAtBACEMA0AgDEEEbCAMQQRs/V0C4K8B/V8gDEEEbP1dAsAe/V/98AH9XhAB/V8gDEEEbP1dAqClAf1f/fEBIAxBBGz9XQLgrAH9X/3yASAMQQRs/V0CwB/9X/3wAf1e/VsCoLABACAMQQJqIgxBEEgNAAtBACENA0AgDUEEbCANQcAAbCoCgCC7QQAqAqCwAbuiIA1BwABsKgKEILtBACoCpLABu6KgIA1BwABsKgKIILtBACoCqLABu6KgIA1BwABsKgKMILtBACoCrLABu6KgIA1BwABsKgKQILtBACoCsLABu6KgIA1BwABsKgKUILtBACoCtLABu6KgIA1BwABsKgKYILtBACoCuLABu6KgIA1BwABsKgKcILtBACoCvLABu6KgIA1BwABsKgKgILtBACoCwLABu6KgIA1BwABsKgKkILtBACoCxLABu6KgIA1BwABsKgKoILtBACoCyLABu6KgIA1BwABsKgKsILtBACoCzLABu6KgIA1BwABsKgKwILtBACoC0LABu6KgIA1BwABsKgK0ILtBACoC1LABu6KgIA1BwABsKgK4ILtBACoC2LABu6KgIA1BwABsKgK8ILtBACoC3LABu6KgtjgC4K8BIA1BAWoiDUEQSA0AC0EAIQ4DQCAOQQRsIA5BBGz9XQLgrwH9XyAOQQRs/V0CgCj9X/3wAf1eEAH9XyAOQQRs/V0CoKYB/V/98QEgDkEEbP1dAqCtAf1f/fIBIA5BBGz9XQKAKf1f/fAB/V79WwKgsAEAIA5BAmoiDkEQSA0AC0EAIQ8DQCAPQQRsIA9BwABsKgLAKbtBACoCoLABu6IgD0HAAGwqAsQpu0EAKgKksAG7oqAgD0HAAGwqAsgpu0EAKgKosAG7oqAgD0HAAGwqAswpu0EAKgKssAG7oqAgD0HAAGwqAtApu0EAKgKwsAG7oqAgD0HAAGwqAtQpu0EAKgK0sAG7oqAgD0HAAGwqAtgpu0EAKgK4sAG7oqAgD0HAAGwqAtwpu0EAKgK8sAG7oqAgD0HAAGwqAuApu0EAKgLAsAG7oqAgD0HAAGwqAuQpu0EAKgLEsAG7oqAgD0HAAGwqAugpu0EAKgLIsAG7oqAgD0HAAGwqAuwpu0EAKgLMsAG7oqAgD0HAAGwqAvApu0EAKgLQsAG7oqAgD0HAAGwqAvQpu0EAKgLUsAG7oqAgD0HAAGwqAvgpu0EAKgLYsAG7oqAgD0HAAGwqAvwpu0EAKgLcsAG7oqC2OALgrwEgD0EBaiIPQRBIDQALQQAhEANAIBBBBGwgEEEEbP1dAuCvAf1fIBBBBGz9XQLAMf1f/fAB/V4QAf1fIBBBBGz9XQKgpwH9X/3xASAQQQRs/V0C4K0B/V/98gEgEEEEbP1dAsAy/V/98AH9Xv1bAqCwAQAgEEECaiIQQRBIDQALQQAhEQNAIBFBBGwgEUHAAGwqAoAzu0EAKgKgsAG7oiARQcAAbCoChDO7QQAqAqSwAbuioCARQcAAbCoCiDO7QQAqAqiwAbuioCARQcAAbCoCjDO7QQAqAqywAbuioCARQcAAbCoCkDO7QQAqArCwAbuioCARQcAAbCoClDO7QQAqArSwAbuioCARQcAAbCoCmDO7QQAqAriwAbuioCARQcAAbCoCnDO7QQAqArywAbuioCARQcAAbCoCoDO7QQAqAsCwAbuioCARQcAAbCoCpDO7QQAqAsSwAbuioCARQcAAbCoCqDO7QQAqAsiwAbuioCARQcAAbCoCrDO7QQAqAsywAbuioCARQcAAbCoCsDO7QQAqAtCwAbuioCARQcAAbCoCtDO7QQAqAtSwAbuioCARQcAAbCoCuDO7QQAqAtiwAbuioCARQcAAbCoCvDO7QQAqAtywAbuioLY4AuCvASARQQFqIhFBEEgNAAtBACESA0AgEkEEbCASQQRs/V0C4K8B/V8gEkEEbP1dAoA7/V/98AH9XhAB/V8gEkEEbP1dAqCoAf1f/fEBIBJBBGz9XQKgrgH9X/3yASASQQRs/V0CgDz9X/3wAf1e/VsCoLABACASQQJqIhJBEEgNAAtBACETA0AgE0EEbCATQcAAbCoCwDy7QQAqAqCwAbuiIBNBwABsKgLEPLtBACoCpLABu6KgIBNBwABsKgLIPLtBACoCqLABu6KgIBNBwABsKgLMPLtBACoCrLABu6KgIBNBwABsKgLQPLtBACoCsLABu6KgIBNBwABsKgLUPLtBACoCtLABu6KgIBNBwABsKgLYPLtBACoCuLABu6KgIBNBwABsKgLcPLtBACoCvLABu6KgIBNBwABsKgLgPLtBACoCwLABu6KgIBNBwABsKgLkPLtBACoCxLABu6KgIBNBwABsKgLoPLtBACoCyLABu6KgIBNBwABsKgLsPLtBACoCzLABu6KgIBNBwABsKgLwPLtBACoC0LABu6KgIBNBwABsKgL0PLtBACoC1LABu6KgIBNBwABsKgL4PLtBACoC2LABu6KgIBNBwABsKgL8PLtBACoC3LABu6KgtjgC4K8BIBNBAWoiE0EQSA0AC0EAIRQDQCAUQQRsIBRBBGz9XQLgrwH9XyAUQQRs/V0CwET9X/3wAf1eEAH9XyAUQQRs/V0CoKkB/V/98QEgFEEEbP1dAuCuAf1f/fIBIBRBBGz9XQLARf1f/fAB/V79WwKgsAEAIBRBAmoiFEEQSA0AC0EAIRUDQCAVQQRsIBVBwABsKgKARrtBACoCoLABu6IgFUHAAGwqAoRGu0EAKgKksAG7oqAgFUHAAGwqAohGu0EAKgKosAG7oqAgFUHAAGwqAoxGu0EAKgKssAG7oqAgFUHAAGwqApBGu0EAKgKwsAG7oqAgFUHAAGwqApRGu0EAKgK0sAG7oqAgFUHAAGwqAphGu0EAKgK4sAG7oqAgFUHAAGwqApxGu0EAKgK8sAG7oqAgFUHAAGwqAqBGu0EAKgLAsAG7oqAgFUHAAGwqAqRGu0EAKgLEsAG7oqAgFUHAAGwqAqhGu0EAKgLIsAG7oqAgFUHAAGwqAqxGu0EAKgLMsAG7oqAgFUHAAGwqArBGu0EAKgLQsAG7oqAgFUHAAGwqArRGu0EAKgLUsAG7oqAgFUHAAGwqArhGu0EAKgLYsAG7oqAgFUHAAGwqArxGu0EAKgLcsAG7oqC2OALgrwEgFUEBaiIVQRBIDQALQQAhFgNAIBZBBGwgFkEEbP1dAuCvAf1fIBZBBGz9XQKATv1f/fAB/V4QAf1fIBZBBGz9XQKgqgH9X/3xASAWQQRs/V0CoK8B/V/98gEgFkEEbP1dAoBP/V/98AH9Xv1bAqCwAQAgFkECaiIWQRBIDQALQQAhFwNAIBdBBGwgF0HAAGwqAsBPu0EAKgKgsAG7oiAXQcAAbCoCxE+7QQAqAqSwAbuioCAXQcAAbCoCyE+7QQAqAqiwAbuioCAXQcAAbCoCzE+7QQAqAqywAbuioCAXQcAAbCoC0E+7QQAqArCwAbuioCAXQcAAbCoC1E+7QQAqArSwAbuioCAXQcAAbCoC2E+7QQAqAriwAbuioCAXQcAAbCoC3E+7QQAqArywAbuioCAXQcAAbCoC4E+7QQAqAsCwAbuioCAXQcAAbCoC5E+7QQAqAsSwAbuioCAXQcAAbCoC6E+7QQAqAsiwAbuioCAXQcAAbCoC7E+7QQAqAsywAbuioCAXQcAAbCoC8E+7QQAqAtCwAbuioCAXQcAAbCoC9E+7QQAqAtSwAbuioCAXQcAAbCoC+E+7QQAqAtiwAbuioCAXQcAAbCoC/E+7QQAqAtywAbuioLY4AuCvASAXQQFqIhdBA0gNAAtBAEEAKgLgrwG7QQAqAoBRu6C2OALwrwFBAEEAKgLkrwG7QQAqAoRRu6C2OAL0rwFBAEEAKgLorwG7QQAqAohRu6C2OAL4rwFEAAAAAAAA8P8hGEEAKgLwrwG7IRkgGSAYIBkgGGQbIRhBACoC9K8BuyEZIBkgGCAZIBhkGyEYQQAqAvivAbshGSAZIBggGSAYZBshGCAYQQAqAvCvAbsgGKEQAkEAKgL0rwG7IBihEAKgQQAqAvivAbsgGKEQAqAQA6AhGiADIARBDGxqQQAqAvCvAbsgGqEQArY4AsDIASADIARBDGxqQQAqAvSvAbsgGqEQArY4AsTIASADIARBDGxqQQAqAvivAbsgGqEQArY4AsjIASAEQQFqIgQgAEgNAAsLvgQBCnv9DAAAgD8AAIA/AACAPwAAgD8gAP3gAf3hAf0MAADQwgAA0MIAANDCAADQwv3rAf0MAACyQgAAskIAALJCAACyQv3qASIBIAH9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEiAv0MAABASwAAQEsAAEBLAABAS/3lASID/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIAP9DIOAXrmDgF65g4BeuYOAXrn95gH95QEiBCAEIAT95gH9DBoStToaErU6GhK1OhoStTogBP3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASAE/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIAT95gH9DEmqKj5Jqio+SaoqPkmqKj795AEgBP3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASAC/QwAAEBLAABASwAAQEsAAEBL/bEBIgVBAf2sASIG/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEgBSAG/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEiByAA/QwAAAAAAAAAAAAAAAAAAAAA/UYiCP1SIAf9DAAAgD8AAIA/AACAPwAAgD/95AEiCf3nASIKIAogByAJ/QwAAIA/AACAPwAAgD8AAIA//eUB/eUB/eYBIAr9DAAAgD8AAIA/AACAPwAAgD8gCv3lASAI/VL95gH95QELsgICBXwCfkQAAAAAADCGQEQAAAAAAFCHwCAAIABEAAAAAABQh8BjGyIBRAAAAAAAMIZAIAFjGyICIAJE/oIrZUcV9z+iRAAAAAAAADhDoCIDRAAAAAAAADhDoSIERAAA4P5CLuY/oqEgBER2PHk17znqPaKhIgUgBSAFokTinnnw9tdaPiAFokSqDcMs14qSPqAgBaJEwpAjVfIdxz6gIAWiRKx3xqCZAfo+oCAFokRRe6USoAEqP6AgBaJEHaFCGGzBVj+gIAWiROV7EhEREYE/oCAFokR8CFVVVVWlP6AgBaJE+lRVVVVVxT+gIAWiRAoAAAAAAOA/oKKgRAAAAAAAAPA/oCADvUKAgICAgICAnMMAfSIGQgGHIgdC/wd8QjSGv6IgBiAHfUL/B3xCNIa/ogvdAgMBfwF+BXwgAEQAAAAAAABQQ6IgACAARAAAAAAAABAAYyIBG71Cs4iDzJns1wR8IgJCNIdC/wd9uUQAAAAAAABLQEQAAAAAAAAAACABG6EiA0QAAOD+Qi7mP6IgAkL/////////B4NCzff8s+aTqPM/fL9EAAAAAAAA8D+hIgQgBKJEAAAAAAAA4D+iIgUgBCAERAAAAAAAAABAoKMiBiAFIAYgBqIiB0Tc3oSgj/rCPyAHokRZGYfXIZnDP6AgB6JEzqaCM21Gxz+gIAeiRODykfXEccw/oCAHokTdHlGUJEnSP6AgB6JEs8iXmZmZ2T+gIAeiRJxVVVVVVeU/oKKgoiADRHY8eTXvOeo9oqChIAShoUQAAAAAAADw/0QAAAAAAAD4fyAAIABEAAAAAAAAAABjGyAARAAAAAAAAAAAYRsgAEQAAAAAAAAAAGQgAEQAAAAAAADwf2NxGwviTAUBfAF/AXwUfwV8IAC3IQIgAUEQbCEDQQBBACoCwAK7QQAqAuCiAbtE8WjjiLX45D6gn6O2OAKgqwFBAEEAKgLEArtBACoC5KIBu0TxaOOItfjkPqCfo7Y4AqSrAUEAQQAqAsgCu0EAKgLoogG7RPFo44i1+OQ+oJ+jtjgCqKsBQQBBACoCzAK7QQAqAuyiAbtE8WjjiLX45D6gn6O2OAKsqwFBAEEAKgLQArtBACoC8KIBu0TxaOOItfjkPqCfo7Y4ArCrAUEAQQAqAtQCu0EAKgL0ogG7RPFo44i1+OQ+oJ+jtjgCtKsBQQBBACoC2AK7QQAqAviiAbtE8WjjiLX45D6gn6O2OAK4qwFBAEEAKgLcArtBACoC/KIBu0TxaOOItfjkPqCfo7Y4AryrAUEAQQAqAuACu0EAKgKAowG7RPFo44i1+OQ+oJ+jtjgCwKsBQQBBACoC5AK7QQAqAoSjAbtE8WjjiLX45D6gn6O2OALEqwFBAEEAKgLoArtBACoCiKMBu0TxaOOItfjkPqCfo7Y4AsirAUEAQQAqAuwCu0EAKgKMowG7RPFo44i1+OQ+oJ+jtjgCzKsBQQBBACoC8AK7QQAqApCjAbtE8WjjiLX45D6gn6O2OALQqwFBAEEAKgL0ArtBACoClKMBu0TxaOOItfjkPqCfo7Y4AtSrAUEAQQAqAvgCu0EAKgKYowG7RPFo44i1+OQ+oJ+jtjgC2KsBQQBBACoC/AK7QQAqApyjAbtE8WjjiLX45D6gn6O2OALcqwFBAEEAKgKADLtBACoC4KMBu0TxaOOItfjkPqCfo7Y4AuCrAUEAQQAqAoQMu0EAKgLkowG7RPFo44i1+OQ+oJ+jtjgC5KsBQQBBACoCiAy7QQAqAuijAbtE8WjjiLX45D6gn6O2OALoqwFBAEEAKgKMDLtBACoC7KMBu0TxaOOItfjkPqCfo7Y4AuyrAUEAQQAqApAMu0EAKgLwowG7RPFo44i1+OQ+oJ+jtjgC8KsBQQBBACoClAy7QQAqAvSjAbtE8WjjiLX45D6gn6O2OAL0qwFBAEEAKgKYDLtBACoC+KMBu0TxaOOItfjkPqCfo7Y4AvirAUEAQQAqApwMu0EAKgL8owG7RPFo44i1+OQ+oJ+jtjgC/KsBQQBBACoCoAy7QQAqAoCkAbtE8WjjiLX45D6gn6O2OAKArAFBAEEAKgKkDLtBACoChKQBu0TxaOOItfjkPqCfo7Y4AoSsAUEAQQAqAqgMu0EAKgKIpAG7RPFo44i1+OQ+oJ+jtjgCiKwBQQBBACoCrAy7QQAqAoykAbtE8WjjiLX45D6gn6O2OAKMrAFBAEEAKgKwDLtBACoCkKQBu0TxaOOItfjkPqCfo7Y4ApCsAUEAQQAqArQMu0EAKgKUpAG7RPFo44i1+OQ+oJ+jtjgClKwBQQBBACoCuAy7QQAqApikAbtE8WjjiLX45D6gn6O2OAKYrAFBAEEAKgK8DLtBACoCnKQBu0TxaOOItfjkPqCfo7Y4ApysAUEAQQAqAsAVu0EAKgLgpAG7RPFo44i1+OQ+oJ+jtjgCoKwBQQBBACoCxBW7QQAqAuSkAbtE8WjjiLX45D6gn6O2OAKkrAFBAEEAKgLIFbtBACoC6KQBu0TxaOOItfjkPqCfo7Y4AqisAUEAQQAqAswVu0EAKgLspAG7RPFo44i1+OQ+oJ+jtjgCrKwBQQBBACoC0BW7QQAqAvCkAbtE8WjjiLX45D6gn6O2OAKwrAFBAEEAKgLUFbtBACoC9KQBu0TxaOOItfjkPqCfo7Y4ArSsAUEAQQAqAtgVu0EAKgL4pAG7RPFo44i1+OQ+oJ+jtjgCuKwBQQBBACoC3BW7QQAqAvykAbtE8WjjiLX45D6gn6O2OAK8rAFBAEEAKgLgFbtBACoCgKUBu0TxaOOItfjkPqCfo7Y4AsCsAUEAQQAqAuQVu0EAKgKEpQG7RPFo44i1+OQ+oJ+jtjgCxKwBQQBBACoC6BW7QQAqAoilAbtE8WjjiLX45D6gn6O2OALIrAFBAEEAKgLsFbtBACoCjKUBu0TxaOOItfjkPqCfo7Y4AsysAUEAQQAqAvAVu0EAKgKQpQG7RPFo44i1+OQ+oJ+jtjgC0KwBQQBBACoC9BW7QQAqApSlAbtE8WjjiLX45D6gn6O2OALUrAFBAEEAKgL4FbtBACoCmKUBu0TxaOOItfjkPqCfo7Y4AtisAUEAQQAqAvwVu0EAKgKcpQG7RPFo44i1+OQ+oJ+jtjgC3KwBQQBBACoCgB+7QQAqAuClAbtE8WjjiLX45D6gn6O2OALgrAFBAEEAKgKEH7tBACoC5KUBu0TxaOOItfjkPqCfo7Y4AuSsAUEAQQAqAogfu0EAKgLopQG7RPFo44i1+OQ+oJ+jtjgC6KwBQQBBACoCjB+7QQAqAuylAbtE8WjjiLX45D6gn6O2OALsrAFBAEEAKgKQH7tBACoC8KUBu0TxaOOItfjkPqCfo7Y4AvCsAUEAQQAqApQfu0EAKgL0pQG7RPFo44i1+OQ+oJ+jtjgC9KwBQQBBACoCmB+7QQAqAvilAbtE8WjjiLX45D6gn6O2OAL4rAFBAEEAKgKcH7tBACoC/KUBu0TxaOOItfjkPqCfo7Y4AvysAUEAQQAqAqAfu0EAKgKApgG7RPFo44i1+OQ+oJ+jtjgCgK0BQQBBACoCpB+7QQAqAoSmAbtE8WjjiLX45D6gn6O2OAKErQFBAEEAKgKoH7tBACoCiKYBu0TxaOOItfjkPqCfo7Y4AoitAUEAQQAqAqwfu0EAKgKMpgG7RPFo44i1+OQ+oJ+jtjgCjK0BQQBBACoCsB+7QQAqApCmAbtE8WjjiLX45D6gn6O2OAKQrQFBAEEAKgK0H7tBACoClKYBu0TxaOOItfjkPqCfo7Y4ApStAUEAQQAqArgfu0EAKgKYpgG7RPFo44i1+OQ+oJ+jtjgCmK0BQQBBACoCvB+7QQAqApymAbtE8WjjiLX45D6gn6O2OAKcrQFBAEEAKgLAKLtBACoC4KYBu0TxaOOItfjkPqCfo7Y4AqCtAUEAQQAqAsQou0EAKgLkpgG7RPFo44i1+OQ+oJ+jtjgCpK0BQQBBACoCyCi7QQAqAuimAbtE8WjjiLX45D6gn6O2OAKorQFBAEEAKgLMKLtBACoC7KYBu0TxaOOItfjkPqCfo7Y4AqytAUEAQQAqAtAou0EAKgLwpgG7RPFo44i1+OQ+oJ+jtjgCsK0BQQBBACoC1Ci7QQAqAvSmAbtE8WjjiLX45D6gn6O2OAK0rQFBAEEAKgLYKLtBACoC+KYBu0TxaOOItfjkPqCfo7Y4AritAUEAQQAqAtwou0EAKgL8pgG7RPFo44i1+OQ+oJ+jtjgCvK0BQQBBACoC4Ci7QQAqAoCnAbtE8WjjiLX45D6gn6O2OALArQFBAEEAKgLkKLtBACoChKcBu0TxaOOItfjkPqCfo7Y4AsStAUEAQQAqAugou0EAKgKIpwG7RPFo44i1+OQ+oJ+jtjgCyK0BQQBBACoC7Ci7QQAqAoynAbtE8WjjiLX45D6gn6O2OALMrQFBAEEAKgLwKLtBACoCkKcBu0TxaOOItfjkPqCfo7Y4AtCtAUEAQQAqAvQou0EAKgKUpwG7RPFo44i1+OQ+oJ+jtjgC1K0BQQBBACoC+Ci7QQAqApinAbtE8WjjiLX45D6gn6O2OALYrQFBAEEAKgL8KLtBACoCnKcBu0TxaOOItfjkPqCfo7Y4AtytAUEAQQAqAoAyu0EAKgLgpwG7RPFo44i1+OQ+oJ+jtjgC4K0BQQBBACoChDK7QQAqAuSnAbtE8WjjiLX45D6gn6O2OALkrQFBAEEAKgKIMrtBACoC6KcBu0TxaOOItfjkPqCfo7Y4AuitAUEAQQAqAowyu0EAKgLspwG7RPFo44i1+OQ+oJ+jtjgC7K0BQQBBACoCkDK7QQAqAvCnAbtE8WjjiLX45D6gn6O2OALwrQFBAEEAKgKUMrtBACoC9KcBu0TxaOOItfjkPqCfo7Y4AvStAUEAQQAqApgyu0EAKgL4pwG7RPFo44i1+OQ+oJ+jtjgC+K0BQQBBACoCnDK7QQAqAvynAbtE8WjjiLX45D6gn6O2OAL8rQFBAEEAKgKgMrtBACoCgKgBu0TxaOOItfjkPqCfo7Y4AoCuAUEAQQAqAqQyu0EAKgKEqAG7RPFo44i1+OQ+oJ+jtjgChK4BQQBBACoCqDK7QQAqAoioAbtE8WjjiLX45D6gn6O2OAKIrgFBAEEAKgKsMrtBACoCjKgBu0TxaOOItfjkPqCfo7Y4AoyuAUEAQQAqArAyu0EAKgKQqAG7RPFo44i1+OQ+oJ+jtjgCkK4BQQBBACoCtDK7QQAqApSoAbtE8WjjiLX45D6gn6O2OAKUrgFBAEEAKgK4MrtBACoCmKgBu0TxaOOItfjkPqCfo7Y4ApiuAUEAQQAqArwyu0EAKgKcqAG7RPFo44i1+OQ+oJ+jtjgCnK4BQQBBACoCwDu7QQAqAuCoAbtE8WjjiLX45D6gn6O2OAKgrgFBAEEAKgLEO7tBACoC5KgBu0TxaOOItfjkPqCfo7Y4AqSuAUEAQQAqAsg7u0EAKgLoqAG7RPFo44i1+OQ+oJ+jtjgCqK4BQQBBACoCzDu7QQAqAuyoAbtE8WjjiLX45D6gn6O2OAKsrgFBAEEAKgLQO7tBACoC8KgBu0TxaOOItfjkPqCfo7Y4ArCuAUEAQQAqAtQ7u0EAKgL0qAG7RPFo44i1+OQ+oJ+jtjgCtK4BQQBBACoC2Du7QQAqAvioAbtE8WjjiLX45D6gn6O2OAK4rgFBAEEAKgLcO7tBACoC/KgBu0TxaOOItfjkPqCfo7Y4AryuAUEAQQAqAuA7u0EAKgKAqQG7RPFo44i1+OQ+oJ+jtjgCwK4BQQBBACoC5Du7QQAqAoSpAbtE8WjjiLX45D6gn6O2OALErgFBAEEAKgLoO7tBACoCiKkBu0TxaOOItfjkPqCfo7Y4AsiuAUEAQQAqAuw7u0EAKgKMqQG7RPFo44i1+OQ+oJ+jtjgCzK4BQQBBACoC8Du7QQAqApCpAbtE8WjjiLX45D6gn6O2OALQrgFBAEEAKgL0O7tBACoClKkBu0TxaOOItfjkPqCfo7Y4AtSuAUEAQQAqAvg7u0EAKgKYqQG7RPFo44i1+OQ+oJ+jtjgC2K4BQQBBACoC/Du7QQAqApypAbtE8WjjiLX45D6gn6O2OALcrgFBAEEAKgKARbtBACoC4KkBu0TxaOOItfjkPqCfo7Y4AuCuAUEAQQAqAoRFu0EAKgLkqQG7RPFo44i1+OQ+oJ+jtjgC5K4BQQBBACoCiEW7QQAqAuipAbtE8WjjiLX45D6gn6O2OALorgFBAEEAKgKMRbtBACoC7KkBu0TxaOOItfjkPqCfo7Y4AuyuAUEAQQAqApBFu0EAKgLwqQG7RPFo44i1+OQ+oJ+jtjgC8K4BQQBBACoClEW7QQAqAvSpAbtE8WjjiLX45D6gn6O2OAL0rgFBAEEAKgKYRbtBACoC+KkBu0TxaOOItfjkPqCfo7Y4AviuAUEAQQAqApxFu0EAKgL8qQG7RPFo44i1+OQ+oJ+jtjgC/K4BQQBBACoCoEW7QQAqAoCqAbtE8WjjiLX45D6gn6O2OAKArwFBAEEAKgKkRbtBACoChKoBu0TxaOOItfjkPqCfo7Y4AoSvAUEAQQAqAqhFu0EAKgKIqgG7RPFo44i1+OQ+oJ+jtjgCiK8BQQBBACoCrEW7QQAqAoyqAbtE8WjjiLX45D6gn6O2OAKMrwFBAEEAKgKwRbtBACoCkKoBu0TxaOOItfjkPqCfo7Y4ApCvAUEAQQAqArRFu0EAKgKUqgG7RPFo44i1+OQ+oJ+jtjgClK8BQQBBACoCuEW7QQAqApiqAbtE8WjjiLX45D6gn6O2OAKYrwFBAEEAKgK8RbtBACoCnKoBu0TxaOOItfjkPqCfo7Y4ApyvAUEAQQAqAsBOu0EAKgLgqgG7RPFo44i1+OQ+oJ+jtjgCoK8BQQBBACoCxE67QQAqAuSqAbtE8WjjiLX45D6gn6O2OAKkrwFBAEEAKgLITrtBACoC6KoBu0TxaOOItfjkPqCfo7Y4AqivAUEAQQAqAsxOu0EAKgLsqgG7RPFo44i1+OQ+oJ+jtjgCrK8BQQBBACoC0E67QQAqAvCqAbtE8WjjiLX45D6gn6O2OAKwrwFBAEEAKgLUTrtBACoC9KoBu0TxaOOItfjkPqCfo7Y4ArSvAUEAQQAqAthOu0EAKgL4qgG7RPFo44i1+OQ+oJ+jtjgCuK8BQQBBACoC3E67QQAqAvyqAbtE8WjjiLX45D6gn6O2OAK8rwFBAEEAKgLgTrtBACoCgKsBu0TxaOOItfjkPqCfo7Y4AsCvAUEAQQAqAuROu0EAKgKEqwG7RPFo44i1+OQ+oJ+jtjgCxK8BQQBBACoC6E67QQAqAoirAbtE8WjjiLX45D6gn6O2OALIrwFBAEEAKgLsTrtBACoCjKsBu0TxaOOItfjkPqCfo7Y4AsyvAUEAQQAqAvBOu0EAKgKQqwG7RPFo44i1+OQ+oJ+jtjgC0K8BQQBBACoC9E67QQAqApSrAbtE8WjjiLX45D6gn6O2OALUrwFBAEEAKgL4TrtBACoCmKsBu0TxaOOItfjkPqCfo7Y4AtivAUEAQQAqAvxOu0EAKgKcqwG7RPFo44i1+OQ+oJ+jtjgC3K8BRAAAAAAAAAAAIQRBACEFA0BBACEGA0AgBkEEbCAGQRBsKgIAuyAFQRBsKgLAyAG7oiAGQRBsKgIEuyAFQRBsKgLEyAG7oqAgBkEQbCoCCLsgBUEQbCoCyMgBu6KgIAZBEGwqAgy7IAVBEGwqAszIAbuioLY4AuCvASAGQQFqIgZBEEgNAAtBACEHA0AgB0EEbCAHQQRs/V0C4K8B/V8gB0EEbP1dAoAC/V/98AH9XhAB/V8gB0EEbP1dAqCiAf1f/fEBIAdBBGz9XQKgqwH9X/3yASAHQQRs/V0CgAP9X/3wAf1e/VsCoLABACAHQQJqIgdBEEgNAAtBACEIA0AgCEEEbCAIQcAAbCoCwAO7QQAqAqCwAbuiIAhBwABsKgLEA7tBACoCpLABu6KgIAhBwABsKgLIA7tBACoCqLABu6KgIAhBwABsKgLMA7tBACoCrLABu6KgIAhBwABsKgLQA7tBACoCsLABu6KgIAhBwABsKgLUA7tBACoCtLABu6KgIAhBwABsKgLYA7tBACoCuLABu6KgIAhBwABsKgLcA7tBACoCvLABu6KgIAhBwABsKgLgA7tBACoCwLABu6KgIAhBwABsKgLkA7tBACoCxLABu6KgIAhBwABsKgLoA7tBACoCyLABu6KgIAhBwABsKgLsA7tBACoCzLABu6KgIAhBwABsKgLwA7tBACoC0LABu6KgIAhBwABsKgL0A7tBACoC1LABu6KgIAhBwABsKgL4A7tBACoC2LABu6KgIAhBwABsKgL8A7tBACoC3LABu6KgtjgC4K8BIAhBAWoiCEEQSA0AC0EAIQkDQCAJQQRsIAlBBGz9XQLgrwH9XyAJQQRs/V0CwAv9X/3wAf1eEAH9XyAJQQRs/V0CoKMB/V/98QEgCUEEbP1dAuCrAf1f/fIBIAlBBGz9XQLADP1f/fAB/V79WwKgsAEAIAlBAmoiCUEQSA0AC0EAIQoDQCAKQQRsIApBwABsKgKADbtBACoCoLABu6IgCkHAAGwqAoQNu0EAKgKksAG7oqAgCkHAAGwqAogNu0EAKgKosAG7oqAgCkHAAGwqAowNu0EAKgKssAG7oqAgCkHAAGwqApANu0EAKgKwsAG7oqAgCkHAAGwqApQNu0EAKgK0sAG7oqAgCkHAAGwqApgNu0EAKgK4sAG7oqAgCkHAAGwqApwNu0EAKgK8sAG7oqAgCkHAAGwqAqANu0EAKgLAsAG7oqAgCkHAAGwqAqQNu0EAKgLEsAG7oqAgCkHAAGwqAqgNu0EAKgLIsAG7oqAgCkHAAGwqAqwNu0EAKgLMsAG7oqAgCkHAAGwqArANu0EAKgLQsAG7oqAgCkHAAGwqArQNu0EAKgLUsAG7oqAgCkHAAGwqArgNu0EAKgLYsAG7oqAgCkHAAGwqArwNu0EAKgLcsAG7oqC2OALgrwEgCkEBaiIKQRBIDQALQQAhCwNAIAtBBGwgC0EEbP1dAuCvAf1fIAtBBGz9XQKAFf1f/fAB/V4QAf1fIAtBBGz9XQKgpAH9X/3xASALQQRs/V0CoKwB/V/98gEgC0EEbP1dAoAW/V/98AH9Xv1bAqCwAQAgC0ECaiILQRBIDQALQQAhDANAIAxBBGwgDEHAAGwqAsAWu0EAKgKgsAG7oiAMQcAAbCoCxBa7QQAqAqSwAbuioCAMQcAAbCoCyBa7QQAqAqiwAbuioCAMQcAAbCoCzBa7QQAqAqywAbuioCAMQcAAbCoC0Ba7QQAqArCwAbuioCAMQcAAbCoC1Ba7QQAqArSwAbuioCAMQcAAbCoC2Ba7QQAqAriwAbuioCAMQcAAbCoC3Ba7QQAqArywAbuioCAMQcAAbCoC4Ba7QQAqAsCwAbuioCAMQcAAbCoC5Ba7QQAqAsSwAbuioCAMQcAAbCoC6Ba7QQAqAsiwAbuioCAMQcAAbCoC7Ba7QQAqAsywAbuioCAMQcAAbCoC8Ba7QQAqAtCwAbuioCAMQcAAbCoC9Ba7QQAqAtSwAbuioCAMQcAAbCoC+Ba7QQAqAtiwAbuioCAMQcAAbCoC/Ba7QQAqAtywAbuioLY4AuCvASAMQQFqIgxBEEgNAAtBACENA0AgDUEEbCANQQRs/V0C4K8B/V8gDUEEbP1dAsAe/V/98AH9XhAB/V8gDUEEbP1dAqClAf1f/fEBIA1BBGz9XQLgrAH9X/3yASANQQRs/V0CwB/9X/3wAf1e/VsCoLABACANQQJqIg1BEEgNAAtBACEOA0AgDkEEbCAOQcAAbCoCgCC7QQAqAqCwAbuiIA5BwABsKgKEILtBACoCpLABu6KgIA5BwABsKgKIILtBACoCqLABu6KgIA5BwABsKgKMILtBACoCrLABu6KgIA5BwABsKgKQILtBACoCsLABu6KgIA5BwABsKgKUILtBACoCtLABu6KgIA5BwABsKgKYILtBACoCuLABu6KgIA5BwABsKgKcILtBACoCvLABu6KgIA5BwABsKgKgILtBACoCwLABu6KgIA5BwABsKgKkILtBACoCxLABu6KgIA5BwABsKgKoILtBACoCyLABu6KgIA5BwABsKgKsILtBACoCzLABu6KgIA5BwABsKgKwILtBACoC0LABu6KgIA5BwABsKgK0ILtBACoC1LABu6KgIA5BwABsKgK4ILtBACoC2LABu6KgIA5BwABsKgK8ILtBACoC3LABu6KgtjgC4K8BIA5BAWoiDkEQSA0AC0EAIQ8DQCAPQQRsIA9BBGz9XQLgrwH9XyAPQQRs/V0CgCj9X/3wAf1eEAH9XyAPQQRs/V0CoKYB/V/98QEgD0EEbP1dAqCtAf1f/fIBIA9BBGz9XQKAKf1f/fAB/V79WwKgsAEAIA9BAmoiD0EQSA0AC0EAIRADQCAQQQRsIBBBwABsKgLAKbtBACoCoLABu6IgEEHAAGwqAsQpu0EAKgKksAG7oqAgEEHAAGwqAsgpu0EAKgKosAG7oqAgEEHAAGwqAswpu0EAKgKssAG7oqAgEEHAAGwqAtApu0EAKgKwsAG7oqAgEEHAAGwqAtQpu0EAKgK0sAG7oqAgEEHAAGwqAtgpu0EAKgK4sAG7oqAgEEHAAGwqAtwpu0EAKgK8sAG7oqAgEEHAAGwqAuApu0EAKgLAsAG7oqAgEEHAAGwqAuQpu0EAKgLEsAG7oqAgEEHAAGwqAugpu0EAKgLIsAG7oqAgEEHAAGwqAuwpu0EAKgLMsAG7oqAgEEHAAGwqAvApu0EAKgLQsAG7oqAgEEHAAGwqAvQpu0EAKgLUsAG7oqAgEEHAAGwqAvgpu0EAKgLYsAG7oqAgEEHAAGwqAvwpu0EAKgLcsAG7oqC2OALgrwEgEEEBaiIQQRBIDQALQQAhEQNAIBFBBGwgEUEEbP1dAuCvAf1fIBFBBGz9XQLAMf1f/fAB/V4QAf1fIBFBBGz9XQKgpwH9X/3xASARQQRs/V0C4K0B/V/98gEgEUEEbP1dAsAy/V/98AH9Xv1bAqCwAQAgEUECaiIRQRBIDQALQQAhEgNAIBJBBGwgEkHAAGwqAoAzu0EAKgKgsAG7oiASQcAAbCoChDO7QQAqAqSwAbuioCASQcAAbCoCiDO7QQAqAqiwAbuioCASQcAAbCoCjDO7QQAqAqywAbuioCASQcAAbCoCkDO7QQAqArCwAbuioCASQcAAbCoClDO7QQAqArSwAbuioCASQcAAbCoCmDO7QQAqAriwAbuioCASQcAAbCoCnDO7QQAqArywAbuioCASQcAAbCoCoDO7QQAqAsCwAbuioCASQcAAbCoCpDO7QQAqAsSwAbuioCASQcAAbCoCqDO7QQAqAsiwAbuioCASQcAAbCoCrDO7QQAqAsywAbuioCASQcAAbCoCsDO7QQAqAtCwAbuioCASQcAAbCoCtDO7QQAqAtSwAbuioCASQcAAbCoCuDO7QQAqAtiwAbuioCASQcAAbCoCvDO7QQAqAtywAbuioLY4AuCvASASQQFqIhJBEEgNAAtBACETA0AgE0EEbCATQQRs/V0C4K8B/V8gE0EEbP1dAoA7/V/98AH9XhAB/V8gE0EEbP1dAqCoAf1f/fEBIBNBBGz9XQKgrgH9X/3yASATQQRs/V0CgDz9X/3wAf1e/VsCoLABACATQQJqIhNBEEgNAAtBACEUA0AgFEEEbCAUQcAAbCoCwDy7QQAqAqCwAbuiIBRBwABsKgLEPLtBACoCpLABu6KgIBRBwABsKgLIPLtBACoCqLABu6KgIBRBwABsKgLMPLtBACoCrLABu6KgIBRBwABsKgLQPLtBACoCsLABu6KgIBRBwABsKgLUPLtBACoCtLABu6KgIBRBwABsKgLYPLtBACoCuLABu6KgIBRBwABsKgLcPLtBACoCvLABu6KgIBRBwABsKgLgPLtBACoCwLABu6KgIBRBwABsKgLkPLtBACoCxLABu6KgIBRBwABsKgLoPLtBACoCyLABu6KgIBRBwABsKgLsPLtBACoCzLABu6KgIBRBwABsKgLwPLtBACoC0LABu6KgIBRBwABsKgL0PLtBACoC1LABu6KgIBRBwABsKgL4PLtBACoC2LABu6KgIBRBwABsKgL8PLtBACoC3LABu6KgtjgC4K8BIBRBAWoiFEEQSA0AC0EAIRUDQCAVQQRsIBVBBGz9XQLgrwH9XyAVQQRs/V0CwET9X/3wAf1eEAH9XyAVQQRs/V0CoKkB/V/98QEgFUEEbP1dAuCuAf1f/fIBIBVBBGz9XQLARf1f/fAB/V79WwKgsAEAIBVBAmoiFUEQSA0AC0EAIRYDQCAWQQRsIBZBwABsKgKARrtBACoCoLABu6IgFkHAAGwqAoRGu0EAKgKksAG7oqAgFkHAAGwqAohGu0EAKgKosAG7oqAgFkHAAGwqAoxGu0EAKgKssAG7oqAgFkHAAGwqApBGu0EAKgKwsAG7oqAgFkHAAGwqApRGu0EAKgK0sAG7oqAgFkHAAGwqAphGu0EAKgK4sAG7oqAgFkHAAGwqApxGu0EAKgK8sAG7oqAgFkHAAGwqAqBGu0EAKgLAsAG7oqAgFkHAAGwqAqRGu0EAKgLEsAG7oqAgFkHAAGwqAqhGu0EAKgLIsAG7oqAgFkHAAGwqAqxGu0EAKgLMsAG7oqAgFkHAAGwqArBGu0EAKgLQsAG7oqAgFkHAAGwqArRGu0EAKgLUsAG7oqAgFkHAAGwqArhGu0EAKgLYsAG7oqAgFkHAAGwqArxGu0EAKgLcsAG7oqC2OALgrwEgFkEBaiIWQRBIDQALQQAhFwNAIBdBBGwgF0EEbP1dAuCvAf1fIBdBBGz9XQKATv1f/fAB/V4QAf1fIBdBBGz9XQKgqgH9X/3xASAXQQRs/V0CoK8B/V/98gEgF0EEbP1dAoBP/V/98AH9Xv1bAqCwAQAgF0ECaiIXQRBIDQALQQAhGANAIBhBBGwgGEHAAGwqAsBPu0EAKgKgsAG7oiAYQcAAbCoCxE+7QQAqAqSwAbuioCAYQcAAbCoCyE+7QQAqAqiwAbuioCAYQcAAbCoCzE+7QQAqAqywAbuioCAYQcAAbCoC0E+7QQAqArCwAbuioCAYQcAAbCoC1E+7QQAqArSwAbuioCAYQcAAbCoC2E+7QQAqAriwAbuioCAYQcAAbCoC3E+7QQAqArywAbuioCAYQcAAbCoC4E+7QQAqAsCwAbuioCAYQcAAbCoC5E+7QQAqAsSwAbuioCAYQcAAbCoC6E+7QQAqAsiwAbuioCAYQcAAbCoC7E+7QQAqAsywAbuioCAYQcAAbCoC8E+7QQAqAtCwAbuioCAYQcAAbCoC9E+7QQAqAtSwAbuioCAYQcAAbCoC+E+7QQAqAtiwAbuioCAYQcAAbCoC/E+7QQAqAtywAbuioLY4AuCvASAYQQFqIhhBA0gNAAtBAEEAKgLgrwG7QQAqAoBRu6C2OALwrwFBAEEAKgLkrwG7QQAqAoRRu6C2OAL0rwFBAEEAKgLorwG7QQAqAohRu6C2OAL4rwFEAAAAAAAA8P8hGUEAKgLwrwG7IRogGiAZIBogGWQbIRlBACoC9K8BuyEaIBogGSAaIBlkGyEZQQAqAvivAbshGiAaIBkgGiAZZBshGSAZQQAqAvCvAbsgGaEQAkEAKgL0rwG7IBmhEAKgQQAqAvivAbsgGaEQAqAQA6AhGyADIAVBDGxqKgLAyAG7QQAqAvCvAbuiIAMgBUEMbGoqAsTIAbtBACoC9K8Bu6KgIAMgBUEMbGoqAsjIAbtBACoC+K8Bu6KgIRwgBCAbIByhoCEEIAVBAWoiBSAASA0AC0QAAAAAAADwPyACoyEdIAQgHaIhBCAEDwuqwgcKAXwsfwJ8An8CfCJ/AXwCfwN8OX8gALchAiABQShsIABBAGxqIQMgAUEobCAAQcAAbGohBCABQShsIABBgAFsaiEFIAFBKGwgAEHAAWxqIQYgAUEobCAAQYACbGohByABQShsIABBwAJsaiEIIAFBKGwgAEGAA2xqIQkgAUEobCAAQcADbGohCiABQShsIABBgARsaiELIAFBKGwgAEHABGxqIQwgAUEobCAAQYAFbGohDSABQShsIABBwAVsaiEOIAFBKGwgAEGABmxqIQ8gAUEobCAAQcAGbGohECABQShsIABBgAdsaiERIAFBKGwgAEHAB2xqIRIgAUEobCAAQYAIbGohEyABQShsIABBwAhsaiEUIAFBKGwgAEGACWxqIRUgAUEobCAAQcAJbGohFiABQShsIABBgApsaiEXIAFBKGwgAEHACmxqIRggAUEobCAAQYALbGohGSABQShsIABBwAtsaiEaIAFBKGwgAEGADGxqIRsgAUEobCAAQcAMbGohHCABQShsIABBgA1saiEdIAFBKGwgAEHADWxqIR4gAUEobCAAQYAObGohHyABQShsIABBwA5saiEgIAFBKGwgAEGAD2xqISEgAUEobCAAQcAPbGohIiABQShsIABBgBBsaiEjIAFBKGwgAEHAEGxqISQgAUEQbCElIAFBKGwgAEGAEWxqISYgAUEobCAAQcARbGohJyABQShsIABBgA9saiEoIAFBKGwgAEGADWxqISkgAUEobCAAQYALbGohKiABQShsIABBgAlsaiErIAFBKGwgAEGAB2xqISwgAUEobCAAQYAFbGohLSABQShsIABBgANsaiEuIAJEAAAAAAAA8D9kuCEvIAIgAkQAAAAAAAAAQCAvRAAAAAAAAAAAYhtEAAAAAAAA8D+hoyEwQQBBoKsBakEAQcAA/AsAQQBB4KsBakEAQcAA/AsAQQAhMQNAQQAhMgNAIDJBBGwgMkEQbCoCALsgMUEQbCoCwMgBu6IgMkEQbCoCBLsgMUEQbCoCxMgBu6KgIDJBEGwqAgi7IDFBEGwqAsjIAbuioCAyQRBsKgIMuyAxQRBsKgLMyAG7oqC2OAKgrAEgMkEBaiIyQRBIDQALQQBBACoCoKwBu0EAKgKAArugthAGu7Y4AuCsAUEAQQAqAqSsAbtBACoChAK7oLYQBru2OALkrAFBAEEAKgKorAG7QQAqAogCu6C2EAa7tjgC6KwBQQBBACoCrKwBu0EAKgKMArugthAGu7Y4AuysAUEAQQAqArCsAbtBACoCkAK7oLYQBru2OALwrAFBAEEAKgK0rAG7QQAqApQCu6C2EAa7tjgC9KwBQQBBACoCuKwBu0EAKgKYArugthAGu7Y4AvisAUEAQQAqArysAbtBACoCnAK7oLYQBru2OAL8rAFBAEEAKgLArAG7QQAqAqACu6C2EAa7tjgCgK0BQQBBACoCxKwBu0EAKgKkArugthAGu7Y4AoStAUEAQQAqAsisAbtBACoCqAK7oLYQBru2OAKIrQFBAEEAKgLMrAG7QQAqAqwCu6C2EAa7tjgCjK0BQQBBACoC0KwBu0EAKgKwArugthAGu7Y4ApCtAUEAQQAqAtSsAbtBACoCtAK7oLYQBru2OAKUrQFBAEEAKgLYrAG7QQAqArgCu6C2EAa7tjgCmK0BQQBBACoC3KwBu0EAKgK8ArugthAGu7Y4ApytASADIDFBwABsakEAKgLgrAG7QQAqAqCiAbuhtjgCwMgBIAMgMUHAAGxqQQAqAuSsAbtBACoCpKIBu6G2OALEyAEgAyAxQcAAbGpBACoC6KwBu0EAKgKoogG7obY4AsjIASADIDFBwABsakEAKgLsrAG7QQAqAqyiAbuhtjgCzMgBIAMgMUHAAGxqQQAqAvCsAbtBACoCsKIBu6G2OALQyAEgAyAxQcAAbGpBACoC9KwBu0EAKgK0ogG7obY4AtTIASADIDFBwABsakEAKgL4rAG7QQAqAriiAbuhtjgC2MgBIAMgMUHAAGxqQQAqAvysAbtBACoCvKIBu6G2OALcyAEgAyAxQcAAbGpBACoCgK0Bu0EAKgLAogG7obY4AuDIASADIDFBwABsakEAKgKErQG7QQAqAsSiAbuhtjgC5MgBIAMgMUHAAGxqQQAqAoitAbtBACoCyKIBu6G2OALoyAEgAyAxQcAAbGpBACoCjK0Bu0EAKgLMogG7obY4AuzIASADIDFBwABsakEAKgKQrQG7QQAqAtCiAbuhtjgC8MgBIAMgMUHAAGxqQQAqApStAbtBACoC1KIBu6G2OAL0yAEgAyAxQcAAbGpBACoCmK0Bu0EAKgLYogG7obY4AvjIASADIDFBwABsakEAKgKcrQG7QQAqAtyiAbuhtjgC/MgBQQBBACoCoKsBuyADIDFBwABsaioCwMgBu6C2OAKgqwFBAEEAKgKkqwG7IAMgMUHAAGxqKgLEyAG7oLY4AqSrAUEAQQAqAqirAbsgAyAxQcAAbGoqAsjIAbugtjgCqKsBQQBBACoCrKsBuyADIDFBwABsaioCzMgBu6C2OAKsqwFBAEEAKgKwqwG7IAMgMUHAAGxqKgLQyAG7oLY4ArCrAUEAQQAqArSrAbsgAyAxQcAAbGoqAtTIAbugtjgCtKsBQQBBACoCuKsBuyADIDFBwABsaioC2MgBu6C2OAK4qwFBAEEAKgK8qwG7IAMgMUHAAGxqKgLcyAG7oLY4AryrAUEAQQAqAsCrAbsgAyAxQcAAbGoqAuDIAbugtjgCwKsBQQBBACoCxKsBuyADIDFBwABsaioC5MgBu6C2OALEqwFBAEEAKgLIqwG7IAMgMUHAAGxqKgLoyAG7oLY4AsirAUEAQQAqAsyrAbsgAyAxQcAAbGoqAuzIAbugtjgCzKsBQQBBACoC0KsBuyADIDFBwABsaioC8MgBu6C2OALQqwFBAEEAKgLUqwG7IAMgMUHAAGxqKgL0yAG7oLY4AtSrAUEAQQAqAtirAbsgAyAxQcAAbGoqAvjIAbugtjgC2KsBQQBBACoC3KsBuyADIDFBwABsaioC/MgBu6C2OALcqwFBAEEAKgLgqwG7IAMgMUHAAGxqKgLAyAG7IjMgM6KgtjgC4KsBQQBBACoC5KsBuyADIDFBwABsaioCxMgBuyIzIDOioLY4AuSrAUEAQQAqAuirAbsgAyAxQcAAbGoqAsjIAbsiMyAzoqC2OALoqwFBAEEAKgLsqwG7IAMgMUHAAGxqKgLMyAG7IjMgM6KgtjgC7KsBQQBBACoC8KsBuyADIDFBwABsaioC0MgBuyIzIDOioLY4AvCrAUEAQQAqAvSrAbsgAyAxQcAAbGoqAtTIAbsiMyAzoqC2OAL0qwFBAEEAKgL4qwG7IAMgMUHAAGxqKgLYyAG7IjMgM6KgtjgC+KsBQQBBACoC/KsBuyADIDFBwABsaioC3MgBuyIzIDOioLY4AvyrAUEAQQAqAoCsAbsgAyAxQcAAbGoqAuDIAbsiMyAzoqC2OAKArAFBAEEAKgKErAG7IAMgMUHAAGxqKgLkyAG7IjMgM6KgtjgChKwBQQBBACoCiKwBuyADIDFBwABsaioC6MgBuyIzIDOioLY4AoisAUEAQQAqAoysAbsgAyAxQcAAbGoqAuzIAbsiMyAzoqC2OAKMrAFBAEEAKgKQrAG7IAMgMUHAAGxqKgLwyAG7IjMgM6KgtjgCkKwBQQBBACoClKwBuyADIDFBwABsaioC9MgBuyIzIDOioLY4ApSsAUEAQQAqApisAbsgAyAxQcAAbGoqAvjIAbsiMyAzoqC2OAKYrAFBAEEAKgKcrAG7IAMgMUHAAGxqKgL8yAG7IjMgM6KgtjgCnKwBIAQgMUHAAGxqQQAqAuCsAbtEAAAAAAAA8D9BACoC4KwBu6GitjgCwMgBIAQgMUHAAGxqQQAqAuSsAbtEAAAAAAAA8D9BACoC5KwBu6GitjgCxMgBIAQgMUHAAGxqQQAqAuisAbtEAAAAAAAA8D9BACoC6KwBu6GitjgCyMgBIAQgMUHAAGxqQQAqAuysAbtEAAAAAAAA8D9BACoC7KwBu6GitjgCzMgBIAQgMUHAAGxqQQAqAvCsAbtEAAAAAAAA8D9BACoC8KwBu6GitjgC0MgBIAQgMUHAAGxqQQAqAvSsAbtEAAAAAAAA8D9BACoC9KwBu6GitjgC1MgBIAQgMUHAAGxqQQAqAvisAbtEAAAAAAAA8D9BACoC+KwBu6GitjgC2MgBIAQgMUHAAGxqQQAqAvysAbtEAAAAAAAA8D9BACoC/KwBu6GitjgC3MgBIAQgMUHAAGxqQQAqAoCtAbtEAAAAAAAA8D9BACoCgK0Bu6GitjgC4MgBIAQgMUHAAGxqQQAqAoStAbtEAAAAAAAA8D9BACoChK0Bu6GitjgC5MgBIAQgMUHAAGxqQQAqAoitAbtEAAAAAAAA8D9BACoCiK0Bu6GitjgC6MgBIAQgMUHAAGxqQQAqAoytAbtEAAAAAAAA8D9BACoCjK0Bu6GitjgC7MgBIAQgMUHAAGxqQQAqApCtAbtEAAAAAAAA8D9BACoCkK0Bu6GitjgC8MgBIAQgMUHAAGxqQQAqApStAbtEAAAAAAAA8D9BACoClK0Bu6GitjgC9MgBIAQgMUHAAGxqQQAqApitAbtEAAAAAAAA8D9BACoCmK0Bu6GitjgC+MgBIAQgMUHAAGxqQQAqApytAbtEAAAAAAAA8D9BACoCnK0Bu6GitjgC/MgBIDFBAWoiMSAASA0AC0QAAAAAAADwPyACoyE0IABBAUoEQEEAQQAqAqCrAbsgNKK2OAKgqwFBAEEAKgKkqwG7IDSitjgCpKsBQQBBACoCqKsBuyA0orY4AqirAUEAQQAqAqyrAbsgNKK2OAKsqwFBAEEAKgKwqwG7IDSitjgCsKsBQQBBACoCtKsBuyA0orY4ArSrAUEAQQAqArirAbsgNKK2OAK4qwFBAEEAKgK8qwG7IDSitjgCvKsBQQBBACoCwKsBuyA0orY4AsCrAUEAQQAqAsSrAbsgNKK2OALEqwFBAEEAKgLIqwG7IDSitjgCyKsBQQBBACoCzKsBuyA0orY4AsyrAUEAQQAqAtCrAbsgNKK2OALQqwFBAEEAKgLUqwG7IDSitjgC1KsBQQBBACoC2KsBuyA0orY4AtirAUEAQQAqAtyrAbsgNKK2OALcqwFBAEEAKgLgqwG7IDSitjgC4KsBQQBBACoC5KsBuyA0orY4AuSrAUEAQQAqAuirAbsgNKK2OALoqwFBAEEAKgLsqwG7IDSitjgC7KsBQQBBACoC8KsBuyA0orY4AvCrAUEAQQAqAvSrAbsgNKK2OAL0qwFBAEEAKgL4qwG7IDSitjgC+KsBQQBBACoC/KsBuyA0orY4AvyrAUEAQQAqAoCsAbsgNKK2OAKArAFBAEEAKgKErAG7IDSitjgChKwBQQBBACoCiKwBuyA0orY4AoisAUEAQQAqAoysAbsgNKK2OAKMrAFBAEEAKgKQrAG7IDSitjgCkKwBQQBBACoClKwBuyA0orY4ApSsAUEAQQAqApisAbsgNKK2OAKYrAFBAEEAKgKcrAG7IDSitjgCnKwBC0EAQQAqAuCrAbtBACoCoKsBuyIzIDOiobY4AqCsAUEAQQAqAuSrAbtBACoCpKsBuyIzIDOiobY4AqSsAUEAQQAqAuirAbtBACoCqKsBuyIzIDOiobY4AqisAUEAQQAqAuyrAbtBACoCrKsBuyIzIDOiobY4AqysAUEAQQAqAvCrAbtBACoCsKsBuyIzIDOiobY4ArCsAUEAQQAqAvSrAbtBACoCtKsBuyIzIDOiobY4ArSsAUEAQQAqAvirAbtBACoCuKsBuyIzIDOiobY4ArisAUEAQQAqAvyrAbtBACoCvKsBuyIzIDOiobY4ArysAUEAQQAqAoCsAbtBACoCwKsBuyIzIDOiobY4AsCsAUEAQQAqAoSsAbtBACoCxKsBuyIzIDOiobY4AsSsAUEAQQAqAoisAbtBACoCyKsBuyIzIDOiobY4AsisAUEAQQAqAoysAbtBACoCzKsBuyIzIDOiobY4AsysAUEAQQAqApCsAbtBACoC0KsBuyIzIDOiobY4AtCsAUEAQQAqApSsAbtBACoC1KsBuyIzIDOiobY4AtSsAUEAQQAqApisAbtBACoC2KsBuyIzIDOiobY4AtisAUEAQQAqApysAbtBACoC3KsBuyIzIDOiobY4AtysAUEARAAAAAAAAAAAQQAqAqCsAbultjgC4KsBQQBEAAAAAAAAAABBACoCpKwBu6W2OALkqwFBAEQAAAAAAAAAAEEAKgKorAG7pbY4AuirAUEARAAAAAAAAAAAQQAqAqysAbultjgC7KsBQQBEAAAAAAAAAABBACoCsKwBu6W2OALwqwFBAEQAAAAAAAAAAEEAKgK0rAG7pbY4AvSrAUEARAAAAAAAAAAAQQAqArisAbultjgC+KsBQQBEAAAAAAAAAABBACoCvKwBu6W2OAL8qwFBAEQAAAAAAAAAAEEAKgLArAG7pbY4AoCsAUEARAAAAAAAAAAAQQAqAsSsAbultjgChKwBQQBEAAAAAAAAAABBACoCyKwBu6W2OAKIrAFBAEQAAAAAAAAAAEEAKgLMrAG7pbY4AoysAUEARAAAAAAAAAAAQQAqAtCsAbultjgCkKwBQQBEAAAAAAAAAABBACoC1KwBu6W2OAKUrAFBAEQAAAAAAAAAAEEAKgLYrAG7pbY4ApisAUEARAAAAAAAAAAAQQAqAtysAbultjgCnKwBQQAhNQNAIDVBBGz9DM3MzMzMzOw/zczMzMzM7D8gNUEEbP1dAqCiAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IDVBBGz9XQKgogH9XyA1QQRs/V0CoKsB/V/98AH98gH98AH9Xv1bAuCsAQAgNUECaiI1QRBIDQALQQAhNgNAIDZBBGz9DM3MzMzMzOw/zczMzMzM7D8gNkEEbP1dAuCiAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IDZBBGz9XQLgqwH9XyAw/RT98gH98gH98AEgNkEEbP1dAuCiAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqCtAQAgNkECaiI2QRBIDQALQQBBACoC4KsBu0TxaOOItfjkPqCftjgC4K0BQQBBACoC5KsBu0TxaOOItfjkPqCftjgC5K0BQQBBACoC6KsBu0TxaOOItfjkPqCftjgC6K0BQQBBACoC7KsBu0TxaOOItfjkPqCftjgC7K0BQQBBACoC8KsBu0TxaOOItfjkPqCftjgC8K0BQQBBACoC9KsBu0TxaOOItfjkPqCftjgC9K0BQQBBACoC+KsBu0TxaOOItfjkPqCftjgC+K0BQQBBACoC/KsBu0TxaOOItfjkPqCftjgC/K0BQQBBACoCgKwBu0TxaOOItfjkPqCftjgCgK4BQQBBACoChKwBu0TxaOOItfjkPqCftjgChK4BQQBBACoCiKwBu0TxaOOItfjkPqCftjgCiK4BQQBBACoCjKwBu0TxaOOItfjkPqCftjgCjK4BQQBBACoCkKwBu0TxaOOItfjkPqCftjgCkK4BQQBBACoClKwBu0TxaOOItfjkPqCftjgClK4BQQBBACoCmKwBu0TxaOOItfjkPqCftjgCmK4BQQBBACoCnKwBu0TxaOOItfjkPqCftjgCnK4BQQBBACoCwAK7QQAqAuCtAbujtjgC4KsBQQBBACoCxAK7QQAqAuStAbujtjgC5KsBQQBBACoCyAK7QQAqAuitAbujtjgC6KsBQQBBACoCzAK7QQAqAuytAbujtjgC7KsBQQBBACoC0AK7QQAqAvCtAbujtjgC8KsBQQBBACoC1AK7QQAqAvStAbujtjgC9KsBQQBBACoC2AK7QQAqAvitAbujtjgC+KsBQQBBACoC3AK7QQAqAvytAbujtjgC/KsBQQBBACoC4AK7QQAqAoCuAbujtjgCgKwBQQBBACoC5AK7QQAqAoSuAbujtjgChKwBQQBBACoC6AK7QQAqAoiuAbujtjgCiKwBQQBBACoC7AK7QQAqAoyuAbujtjgCjKwBQQBBACoC8AK7QQAqApCuAbujtjgCkKwBQQBBACoC9AK7QQAqApSuAbujtjgClKwBQQBBACoC+AK7QQAqApiuAbujtjgCmKwBQQBBACoC/AK7QQAqApyuAbujtjgCnKwBQQBBoK4BakEAQcAA/AsAQQBB4K4BakEAQcAA/AsAQQAhNwNAIAUgN0HAAGxqIAMgN0HAAGxqKgLAyAG7QQAqAqCrAbuhtjgCwMgBIAUgN0HAAGxqIAMgN0HAAGxqKgLEyAG7QQAqAqSrAbuhtjgCxMgBIAUgN0HAAGxqIAMgN0HAAGxqKgLIyAG7QQAqAqirAbuhtjgCyMgBIAUgN0HAAGxqIAMgN0HAAGxqKgLMyAG7QQAqAqyrAbuhtjgCzMgBIAUgN0HAAGxqIAMgN0HAAGxqKgLQyAG7QQAqArCrAbuhtjgC0MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLUyAG7QQAqArSrAbuhtjgC1MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLYyAG7QQAqArirAbuhtjgC2MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLcyAG7QQAqAryrAbuhtjgC3MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLgyAG7QQAqAsCrAbuhtjgC4MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLkyAG7QQAqAsSrAbuhtjgC5MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLoyAG7QQAqAsirAbuhtjgC6MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLsyAG7QQAqAsyrAbuhtjgC7MgBIAUgN0HAAGxqIAMgN0HAAGxqKgLwyAG7QQAqAtCrAbuhtjgC8MgBIAUgN0HAAGxqIAMgN0HAAGxqKgL0yAG7QQAqAtSrAbuhtjgC9MgBIAUgN0HAAGxqIAMgN0HAAGxqKgL4yAG7QQAqAtirAbuhtjgC+MgBIAUgN0HAAGxqIAMgN0HAAGxqKgL8yAG7QQAqAtyrAbuhtjgC/MgBIAYgN0HAAGxqIAUgN0HAAGxqKgLAyAG7QQAqAuCrAbuiQQAqAoADu6C2OALAyAEgBiA3QcAAbGogBSA3QcAAbGoqAsTIAbtBACoC5KsBu6JBACoChAO7oLY4AsTIASAGIDdBwABsaiAFIDdBwABsaioCyMgBu0EAKgLoqwG7okEAKgKIA7ugtjgCyMgBIAYgN0HAAGxqIAUgN0HAAGxqKgLMyAG7QQAqAuyrAbuiQQAqAowDu6C2OALMyAEgBiA3QcAAbGogBSA3QcAAbGoqAtDIAbtBACoC8KsBu6JBACoCkAO7oLY4AtDIASAGIDdBwABsaiAFIDdBwABsaioC1MgBu0EAKgL0qwG7okEAKgKUA7ugtjgC1MgBIAYgN0HAAGxqIAUgN0HAAGxqKgLYyAG7QQAqAvirAbuiQQAqApgDu6C2OALYyAEgBiA3QcAAbGogBSA3QcAAbGoqAtzIAbtBACoC/KsBu6JBACoCnAO7oLY4AtzIASAGIDdBwABsaiAFIDdBwABsaioC4MgBu0EAKgKArAG7okEAKgKgA7ugtjgC4MgBIAYgN0HAAGxqIAUgN0HAAGxqKgLkyAG7QQAqAoSsAbuiQQAqAqQDu6C2OALkyAEgBiA3QcAAbGogBSA3QcAAbGoqAujIAbtBACoCiKwBu6JBACoCqAO7oLY4AujIASAGIDdBwABsaiAFIDdBwABsaioC7MgBu0EAKgKMrAG7okEAKgKsA7ugtjgC7MgBIAYgN0HAAGxqIAUgN0HAAGxqKgLwyAG7QQAqApCsAbuiQQAqArADu6C2OALwyAEgBiA3QcAAbGogBSA3QcAAbGoqAvTIAbtBACoClKwBu6JBACoCtAO7oLY4AvTIASAGIDdBwABsaiAFIDdBwABsaioC+MgBu0EAKgKYrAG7okEAKgK4A7ugtjgC+MgBIAYgN0HAAGxqIAUgN0HAAGxqKgL8yAG7QQAqApysAbuiQQAqArwDu6C2OAL8yAFBACE4A0AgOEEEbCA4QcAAbCoCwAO7IAYgN0HAAGxqKgLAyAG7oiA4QcAAbCoCxAO7IAYgN0HAAGxqKgLEyAG7oqAgOEHAAGwqAsgDuyAGIDdBwABsaioCyMgBu6KgIDhBwABsKgLMA7sgBiA3QcAAbGoqAszIAbuioCA4QcAAbCoC0AO7IAYgN0HAAGxqKgLQyAG7oqAgOEHAAGwqAtQDuyAGIDdBwABsaioC1MgBu6KgIDhBwABsKgLYA7sgBiA3QcAAbGoqAtjIAbuioCA4QcAAbCoC3AO7IAYgN0HAAGxqKgLcyAG7oqAgOEHAAGwqAuADuyAGIDdBwABsaioC4MgBu6KgIDhBwABsKgLkA7sgBiA3QcAAbGoqAuTIAbuioCA4QcAAbCoC6AO7IAYgN0HAAGxqKgLoyAG7oqAgOEHAAGwqAuwDuyAGIDdBwABsaioC7MgBu6KgIDhBwABsKgLwA7sgBiA3QcAAbGoqAvDIAbuioCA4QcAAbCoC9AO7IAYgN0HAAGxqKgL0yAG7oqAgOEHAAGwqAvgDuyAGIDdBwABsaioC+MgBu6KgIDhBwABsKgL8A7sgBiA3QcAAbGoqAvzIAbuioLY4AqCvASA4QQFqIjhBEEgNAAtBAEEAKgKgrwG7QQAqAsALu6C2EAa7tjgC4K8BQQBBACoCpK8Bu0EAKgLEC7ugthAGu7Y4AuSvAUEAQQAqAqivAbtBACoCyAu7oLYQBru2OALorwFBAEEAKgKsrwG7QQAqAswLu6C2EAa7tjgC7K8BQQBBACoCsK8Bu0EAKgLQC7ugthAGu7Y4AvCvAUEAQQAqArSvAbtBACoC1Au7oLYQBru2OAL0rwFBAEEAKgK4rwG7QQAqAtgLu6C2EAa7tjgC+K8BQQBBACoCvK8Bu0EAKgLcC7ugthAGu7Y4AvyvAUEAQQAqAsCvAbtBACoC4Au7oLYQBru2OAKAsAFBAEEAKgLErwG7QQAqAuQLu6C2EAa7tjgChLABQQBBACoCyK8Bu0EAKgLoC7ugthAGu7Y4AoiwAUEAQQAqAsyvAbtBACoC7Au7oLYQBru2OAKMsAFBAEEAKgLQrwG7QQAqAvALu6C2EAa7tjgCkLABQQBBACoC1K8Bu0EAKgL0C7ugthAGu7Y4ApSwAUEAQQAqAtivAbtBACoC+Au7oLYQBru2OAKYsAFBAEEAKgLcrwG7QQAqAvwLu6C2EAa7tjgCnLABIAcgN0HAAGxqQQAqAuCvAbtBACoCoKMBu6G2OALAyAEgByA3QcAAbGpBACoC5K8Bu0EAKgKkowG7obY4AsTIASAHIDdBwABsakEAKgLorwG7QQAqAqijAbuhtjgCyMgBIAcgN0HAAGxqQQAqAuyvAbtBACoCrKMBu6G2OALMyAEgByA3QcAAbGpBACoC8K8Bu0EAKgKwowG7obY4AtDIASAHIDdBwABsakEAKgL0rwG7QQAqArSjAbuhtjgC1MgBIAcgN0HAAGxqQQAqAvivAbtBACoCuKMBu6G2OALYyAEgByA3QcAAbGpBACoC/K8Bu0EAKgK8owG7obY4AtzIASAHIDdBwABsakEAKgKAsAG7QQAqAsCjAbuhtjgC4MgBIAcgN0HAAGxqQQAqAoSwAbtBACoCxKMBu6G2OALkyAEgByA3QcAAbGpBACoCiLABu0EAKgLIowG7obY4AujIASAHIDdBwABsakEAKgKMsAG7QQAqAsyjAbuhtjgC7MgBIAcgN0HAAGxqQQAqApCwAbtBACoC0KMBu6G2OALwyAEgByA3QcAAbGpBACoClLABu0EAKgLUowG7obY4AvTIASAHIDdBwABsakEAKgKYsAG7QQAqAtijAbuhtjgC+MgBIAcgN0HAAGxqQQAqApywAbtBACoC3KMBu6G2OAL8yAFBAEEAKgKgrgG7IAcgN0HAAGxqKgLAyAG7oLY4AqCuAUEAQQAqAqSuAbsgByA3QcAAbGoqAsTIAbugtjgCpK4BQQBBACoCqK4BuyAHIDdBwABsaioCyMgBu6C2OAKorgFBAEEAKgKsrgG7IAcgN0HAAGxqKgLMyAG7oLY4AqyuAUEAQQAqArCuAbsgByA3QcAAbGoqAtDIAbugtjgCsK4BQQBBACoCtK4BuyAHIDdBwABsaioC1MgBu6C2OAK0rgFBAEEAKgK4rgG7IAcgN0HAAGxqKgLYyAG7oLY4AriuAUEAQQAqAryuAbsgByA3QcAAbGoqAtzIAbugtjgCvK4BQQBBACoCwK4BuyAHIDdBwABsaioC4MgBu6C2OALArgFBAEEAKgLErgG7IAcgN0HAAGxqKgLkyAG7oLY4AsSuAUEAQQAqAsiuAbsgByA3QcAAbGoqAujIAbugtjgCyK4BQQBBACoCzK4BuyAHIDdBwABsaioC7MgBu6C2OALMrgFBAEEAKgLQrgG7IAcgN0HAAGxqKgLwyAG7oLY4AtCuAUEAQQAqAtSuAbsgByA3QcAAbGoqAvTIAbugtjgC1K4BQQBBACoC2K4BuyAHIDdBwABsaioC+MgBu6C2OALYrgFBAEEAKgLcrgG7IAcgN0HAAGxqKgL8yAG7oLY4AtyuAUEAQQAqAuCuAbsgByA3QcAAbGoqAsDIAbsiMyAzoqC2OALgrgFBAEEAKgLkrgG7IAcgN0HAAGxqKgLEyAG7IjMgM6KgtjgC5K4BQQBBACoC6K4BuyAHIDdBwABsaioCyMgBuyIzIDOioLY4AuiuAUEAQQAqAuyuAbsgByA3QcAAbGoqAszIAbsiMyAzoqC2OALsrgFBAEEAKgLwrgG7IAcgN0HAAGxqKgLQyAG7IjMgM6KgtjgC8K4BQQBBACoC9K4BuyAHIDdBwABsaioC1MgBuyIzIDOioLY4AvSuAUEAQQAqAviuAbsgByA3QcAAbGoqAtjIAbsiMyAzoqC2OAL4rgFBAEEAKgL8rgG7IAcgN0HAAGxqKgLcyAG7IjMgM6KgtjgC/K4BQQBBACoCgK8BuyAHIDdBwABsaioC4MgBuyIzIDOioLY4AoCvAUEAQQAqAoSvAbsgByA3QcAAbGoqAuTIAbsiMyAzoqC2OAKErwFBAEEAKgKIrwG7IAcgN0HAAGxqKgLoyAG7IjMgM6KgtjgCiK8BQQBBACoCjK8BuyAHIDdBwABsaioC7MgBuyIzIDOioLY4AoyvAUEAQQAqApCvAbsgByA3QcAAbGoqAvDIAbsiMyAzoqC2OAKQrwFBAEEAKgKUrwG7IAcgN0HAAGxqKgL0yAG7IjMgM6KgtjgClK8BQQBBACoCmK8BuyAHIDdBwABsaioC+MgBuyIzIDOioLY4ApivAUEAQQAqApyvAbsgByA3QcAAbGoqAvzIAbsiMyAzoqC2OAKcrwEgCCA3QcAAbGpBACoC4K8Bu0QAAAAAAADwP0EAKgLgrwG7oaK2OALAyAEgCCA3QcAAbGpBACoC5K8Bu0QAAAAAAADwP0EAKgLkrwG7oaK2OALEyAEgCCA3QcAAbGpBACoC6K8Bu0QAAAAAAADwP0EAKgLorwG7oaK2OALIyAEgCCA3QcAAbGpBACoC7K8Bu0QAAAAAAADwP0EAKgLsrwG7oaK2OALMyAEgCCA3QcAAbGpBACoC8K8Bu0QAAAAAAADwP0EAKgLwrwG7oaK2OALQyAEgCCA3QcAAbGpBACoC9K8Bu0QAAAAAAADwP0EAKgL0rwG7oaK2OALUyAEgCCA3QcAAbGpBACoC+K8Bu0QAAAAAAADwP0EAKgL4rwG7oaK2OALYyAEgCCA3QcAAbGpBACoC/K8Bu0QAAAAAAADwP0EAKgL8rwG7oaK2OALcyAEgCCA3QcAAbGpBACoCgLABu0QAAAAAAADwP0EAKgKAsAG7oaK2OALgyAEgCCA3QcAAbGpBACoChLABu0QAAAAAAADwP0EAKgKEsAG7oaK2OALkyAEgCCA3QcAAbGpBACoCiLABu0QAAAAAAADwP0EAKgKIsAG7oaK2OALoyAEgCCA3QcAAbGpBACoCjLABu0QAAAAAAADwP0EAKgKMsAG7oaK2OALsyAEgCCA3QcAAbGpBACoCkLABu0QAAAAAAADwP0EAKgKQsAG7oaK2OALwyAEgCCA3QcAAbGpBACoClLABu0QAAAAAAADwP0EAKgKUsAG7oaK2OAL0yAEgCCA3QcAAbGpBACoCmLABu0QAAAAAAADwP0EAKgKYsAG7oaK2OAL4yAEgCCA3QcAAbGpBACoCnLABu0QAAAAAAADwP0EAKgKcsAG7oaK2OAL8yAEgN0EBaiI3IABIDQALIABBAUoEQEEAQQAqAqCuAbsgNKK2OAKgrgFBAEEAKgKkrgG7IDSitjgCpK4BQQBBACoCqK4BuyA0orY4AqiuAUEAQQAqAqyuAbsgNKK2OAKsrgFBAEEAKgKwrgG7IDSitjgCsK4BQQBBACoCtK4BuyA0orY4ArSuAUEAQQAqAriuAbsgNKK2OAK4rgFBAEEAKgK8rgG7IDSitjgCvK4BQQBBACoCwK4BuyA0orY4AsCuAUEAQQAqAsSuAbsgNKK2OALErgFBAEEAKgLIrgG7IDSitjgCyK4BQQBBACoCzK4BuyA0orY4AsyuAUEAQQAqAtCuAbsgNKK2OALQrgFBAEEAKgLUrgG7IDSitjgC1K4BQQBBACoC2K4BuyA0orY4AtiuAUEAQQAqAtyuAbsgNKK2OALcrgFBAEEAKgLgrgG7IDSitjgC4K4BQQBBACoC5K4BuyA0orY4AuSuAUEAQQAqAuiuAbsgNKK2OALorgFBAEEAKgLsrgG7IDSitjgC7K4BQQBBACoC8K4BuyA0orY4AvCuAUEAQQAqAvSuAbsgNKK2OAL0rgFBAEEAKgL4rgG7IDSitjgC+K4BQQBBACoC/K4BuyA0orY4AvyuAUEAQQAqAoCvAbsgNKK2OAKArwFBAEEAKgKErwG7IDSitjgChK8BQQBBACoCiK8BuyA0orY4AoivAUEAQQAqAoyvAbsgNKK2OAKMrwFBAEEAKgKQrwG7IDSitjgCkK8BQQBBACoClK8BuyA0orY4ApSvAUEAQQAqApivAbsgNKK2OAKYrwFBAEEAKgKcrwG7IDSitjgCnK8BC0EAQQAqAuCuAbtBACoCoK4BuyIzIDOiobY4AqCvAUEAQQAqAuSuAbtBACoCpK4BuyIzIDOiobY4AqSvAUEAQQAqAuiuAbtBACoCqK4BuyIzIDOiobY4AqivAUEAQQAqAuyuAbtBACoCrK4BuyIzIDOiobY4AqyvAUEAQQAqAvCuAbtBACoCsK4BuyIzIDOiobY4ArCvAUEAQQAqAvSuAbtBACoCtK4BuyIzIDOiobY4ArSvAUEAQQAqAviuAbtBACoCuK4BuyIzIDOiobY4ArivAUEAQQAqAvyuAbtBACoCvK4BuyIzIDOiobY4AryvAUEAQQAqAoCvAbtBACoCwK4BuyIzIDOiobY4AsCvAUEAQQAqAoSvAbtBACoCxK4BuyIzIDOiobY4AsSvAUEAQQAqAoivAbtBACoCyK4BuyIzIDOiobY4AsivAUEAQQAqAoyvAbtBACoCzK4BuyIzIDOiobY4AsyvAUEAQQAqApCvAbtBACoC0K4BuyIzIDOiobY4AtCvAUEAQQAqApSvAbtBACoC1K4BuyIzIDOiobY4AtSvAUEAQQAqApivAbtBACoC2K4BuyIzIDOiobY4AtivAUEAQQAqApyvAbtBACoC3K4BuyIzIDOiobY4AtyvAUEARAAAAAAAAAAAQQAqAqCvAbultjgC4K4BQQBEAAAAAAAAAABBACoCpK8Bu6W2OALkrgFBAEQAAAAAAAAAAEEAKgKorwG7pbY4AuiuAUEARAAAAAAAAAAAQQAqAqyvAbultjgC7K4BQQBEAAAAAAAAAABBACoCsK8Bu6W2OALwrgFBAEQAAAAAAAAAAEEAKgK0rwG7pbY4AvSuAUEARAAAAAAAAAAAQQAqArivAbultjgC+K4BQQBEAAAAAAAAAABBACoCvK8Bu6W2OAL8rgFBAEQAAAAAAAAAAEEAKgLArwG7pbY4AoCvAUEARAAAAAAAAAAAQQAqAsSvAbultjgChK8BQQBEAAAAAAAAAABBACoCyK8Bu6W2OAKIrwFBAEQAAAAAAAAAAEEAKgLMrwG7pbY4AoyvAUEARAAAAAAAAAAAQQAqAtCvAbultjgCkK8BQQBEAAAAAAAAAABBACoC1K8Bu6W2OAKUrwFBAEQAAAAAAAAAAEEAKgLYrwG7pbY4ApivAUEARAAAAAAAAAAAQQAqAtyvAbultjgCnK8BQQAhOQNAIDlBBGz9DM3MzMzMzOw/zczMzMzM7D8gOUEEbP1dAqCjAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IDlBBGz9XQKgowH9XyA5QQRs/V0CoK4B/V/98AH98gH98AH9Xv1bAuCvAQAgOUECaiI5QRBIDQALQQAhOgNAIDpBBGz9DM3MzMzMzOw/zczMzMzM7D8gOkEEbP1dAuCjAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IDpBBGz9XQLgrgH9XyAw/RT98gH98gH98AEgOkEEbP1dAuCjAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqCwAQAgOkECaiI6QRBIDQALQQBBACoC4K4Bu0TxaOOItfjkPqCftjgC4LABQQBBACoC5K4Bu0TxaOOItfjkPqCftjgC5LABQQBBACoC6K4Bu0TxaOOItfjkPqCftjgC6LABQQBBACoC7K4Bu0TxaOOItfjkPqCftjgC7LABQQBBACoC8K4Bu0TxaOOItfjkPqCftjgC8LABQQBBACoC9K4Bu0TxaOOItfjkPqCftjgC9LABQQBBACoC+K4Bu0TxaOOItfjkPqCftjgC+LABQQBBACoC/K4Bu0TxaOOItfjkPqCftjgC/LABQQBBACoCgK8Bu0TxaOOItfjkPqCftjgCgLEBQQBBACoChK8Bu0TxaOOItfjkPqCftjgChLEBQQBBACoCiK8Bu0TxaOOItfjkPqCftjgCiLEBQQBBACoCjK8Bu0TxaOOItfjkPqCftjgCjLEBQQBBACoCkK8Bu0TxaOOItfjkPqCftjgCkLEBQQBBACoClK8Bu0TxaOOItfjkPqCftjgClLEBQQBBACoCmK8Bu0TxaOOItfjkPqCftjgCmLEBQQBBACoCnK8Bu0TxaOOItfjkPqCftjgCnLEBQQBBACoCgAy7QQAqAuCwAbujtjgC4K4BQQBBACoChAy7QQAqAuSwAbujtjgC5K4BQQBBACoCiAy7QQAqAuiwAbujtjgC6K4BQQBBACoCjAy7QQAqAuywAbujtjgC7K4BQQBBACoCkAy7QQAqAvCwAbujtjgC8K4BQQBBACoClAy7QQAqAvSwAbujtjgC9K4BQQBBACoCmAy7QQAqAviwAbujtjgC+K4BQQBBACoCnAy7QQAqAvywAbujtjgC/K4BQQBBACoCoAy7QQAqAoCxAbujtjgCgK8BQQBBACoCpAy7QQAqAoSxAbujtjgChK8BQQBBACoCqAy7QQAqAoixAbujtjgCiK8BQQBBACoCrAy7QQAqAoyxAbujtjgCjK8BQQBBACoCsAy7QQAqApCxAbujtjgCkK8BQQBBACoCtAy7QQAqApSxAbujtjgClK8BQQBBACoCuAy7QQAqApixAbujtjgCmK8BQQBBACoCvAy7QQAqApyxAbujtjgCnK8BQQBBoLEBakEAQcAA/AsAQQBB4LEBakEAQcAA/AsAQQAhOwNAIAkgO0HAAGxqIAcgO0HAAGxqKgLAyAG7QQAqAqCuAbuhtjgCwMgBIAkgO0HAAGxqIAcgO0HAAGxqKgLEyAG7QQAqAqSuAbuhtjgCxMgBIAkgO0HAAGxqIAcgO0HAAGxqKgLIyAG7QQAqAqiuAbuhtjgCyMgBIAkgO0HAAGxqIAcgO0HAAGxqKgLMyAG7QQAqAqyuAbuhtjgCzMgBIAkgO0HAAGxqIAcgO0HAAGxqKgLQyAG7QQAqArCuAbuhtjgC0MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLUyAG7QQAqArSuAbuhtjgC1MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLYyAG7QQAqAriuAbuhtjgC2MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLcyAG7QQAqAryuAbuhtjgC3MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLgyAG7QQAqAsCuAbuhtjgC4MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLkyAG7QQAqAsSuAbuhtjgC5MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLoyAG7QQAqAsiuAbuhtjgC6MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLsyAG7QQAqAsyuAbuhtjgC7MgBIAkgO0HAAGxqIAcgO0HAAGxqKgLwyAG7QQAqAtCuAbuhtjgC8MgBIAkgO0HAAGxqIAcgO0HAAGxqKgL0yAG7QQAqAtSuAbuhtjgC9MgBIAkgO0HAAGxqIAcgO0HAAGxqKgL4yAG7QQAqAtiuAbuhtjgC+MgBIAkgO0HAAGxqIAcgO0HAAGxqKgL8yAG7QQAqAtyuAbuhtjgC/MgBIAogO0HAAGxqIAkgO0HAAGxqKgLAyAG7QQAqAuCuAbuiQQAqAsAMu6C2OALAyAEgCiA7QcAAbGogCSA7QcAAbGoqAsTIAbtBACoC5K4Bu6JBACoCxAy7oLY4AsTIASAKIDtBwABsaiAJIDtBwABsaioCyMgBu0EAKgLorgG7okEAKgLIDLugtjgCyMgBIAogO0HAAGxqIAkgO0HAAGxqKgLMyAG7QQAqAuyuAbuiQQAqAswMu6C2OALMyAEgCiA7QcAAbGogCSA7QcAAbGoqAtDIAbtBACoC8K4Bu6JBACoC0Ay7oLY4AtDIASAKIDtBwABsaiAJIDtBwABsaioC1MgBu0EAKgL0rgG7okEAKgLUDLugtjgC1MgBIAogO0HAAGxqIAkgO0HAAGxqKgLYyAG7QQAqAviuAbuiQQAqAtgMu6C2OALYyAEgCiA7QcAAbGogCSA7QcAAbGoqAtzIAbtBACoC/K4Bu6JBACoC3Ay7oLY4AtzIASAKIDtBwABsaiAJIDtBwABsaioC4MgBu0EAKgKArwG7okEAKgLgDLugtjgC4MgBIAogO0HAAGxqIAkgO0HAAGxqKgLkyAG7QQAqAoSvAbuiQQAqAuQMu6C2OALkyAEgCiA7QcAAbGogCSA7QcAAbGoqAujIAbtBACoCiK8Bu6JBACoC6Ay7oLY4AujIASAKIDtBwABsaiAJIDtBwABsaioC7MgBu0EAKgKMrwG7okEAKgLsDLugtjgC7MgBIAogO0HAAGxqIAkgO0HAAGxqKgLwyAG7QQAqApCvAbuiQQAqAvAMu6C2OALwyAEgCiA7QcAAbGogCSA7QcAAbGoqAvTIAbtBACoClK8Bu6JBACoC9Ay7oLY4AvTIASAKIDtBwABsaiAJIDtBwABsaioC+MgBu0EAKgKYrwG7okEAKgL4DLugtjgC+MgBIAogO0HAAGxqIAkgO0HAAGxqKgL8yAG7QQAqApyvAbuiQQAqAvwMu6C2OAL8yAFBACE8A0AgPEEEbCA8QcAAbCoCgA27IAogO0HAAGxqKgLAyAG7oiA8QcAAbCoChA27IAogO0HAAGxqKgLEyAG7oqAgPEHAAGwqAogNuyAKIDtBwABsaioCyMgBu6KgIDxBwABsKgKMDbsgCiA7QcAAbGoqAszIAbuioCA8QcAAbCoCkA27IAogO0HAAGxqKgLQyAG7oqAgPEHAAGwqApQNuyAKIDtBwABsaioC1MgBu6KgIDxBwABsKgKYDbsgCiA7QcAAbGoqAtjIAbuioCA8QcAAbCoCnA27IAogO0HAAGxqKgLcyAG7oqAgPEHAAGwqAqANuyAKIDtBwABsaioC4MgBu6KgIDxBwABsKgKkDbsgCiA7QcAAbGoqAuTIAbuioCA8QcAAbCoCqA27IAogO0HAAGxqKgLoyAG7oqAgPEHAAGwqAqwNuyAKIDtBwABsaioC7MgBu6KgIDxBwABsKgKwDbsgCiA7QcAAbGoqAvDIAbuioCA8QcAAbCoCtA27IAogO0HAAGxqKgL0yAG7oqAgPEHAAGwqArgNuyAKIDtBwABsaioC+MgBu6KgIDxBwABsKgK8DbsgCiA7QcAAbGoqAvzIAbuioLY4AqCyASA8QQFqIjxBEEgNAAtBAEEAKgKgsgG7QQAqAoAVu6C2EAa7tjgC4LIBQQBBACoCpLIBu0EAKgKEFbugthAGu7Y4AuSyAUEAQQAqAqiyAbtBACoCiBW7oLYQBru2OALosgFBAEEAKgKssgG7QQAqAowVu6C2EAa7tjgC7LIBQQBBACoCsLIBu0EAKgKQFbugthAGu7Y4AvCyAUEAQQAqArSyAbtBACoClBW7oLYQBru2OAL0sgFBAEEAKgK4sgG7QQAqApgVu6C2EAa7tjgC+LIBQQBBACoCvLIBu0EAKgKcFbugthAGu7Y4AvyyAUEAQQAqAsCyAbtBACoCoBW7oLYQBru2OAKAswFBAEEAKgLEsgG7QQAqAqQVu6C2EAa7tjgChLMBQQBBACoCyLIBu0EAKgKoFbugthAGu7Y4AoizAUEAQQAqAsyyAbtBACoCrBW7oLYQBru2OAKMswFBAEEAKgLQsgG7QQAqArAVu6C2EAa7tjgCkLMBQQBBACoC1LIBu0EAKgK0FbugthAGu7Y4ApSzAUEAQQAqAtiyAbtBACoCuBW7oLYQBru2OAKYswFBAEEAKgLcsgG7QQAqArwVu6C2EAa7tjgCnLMBIAsgO0HAAGxqQQAqAuCyAbtBACoCoKQBu6G2OALAyAEgCyA7QcAAbGpBACoC5LIBu0EAKgKkpAG7obY4AsTIASALIDtBwABsakEAKgLosgG7QQAqAqikAbuhtjgCyMgBIAsgO0HAAGxqQQAqAuyyAbtBACoCrKQBu6G2OALMyAEgCyA7QcAAbGpBACoC8LIBu0EAKgKwpAG7obY4AtDIASALIDtBwABsakEAKgL0sgG7QQAqArSkAbuhtjgC1MgBIAsgO0HAAGxqQQAqAviyAbtBACoCuKQBu6G2OALYyAEgCyA7QcAAbGpBACoC/LIBu0EAKgK8pAG7obY4AtzIASALIDtBwABsakEAKgKAswG7QQAqAsCkAbuhtjgC4MgBIAsgO0HAAGxqQQAqAoSzAbtBACoCxKQBu6G2OALkyAEgCyA7QcAAbGpBACoCiLMBu0EAKgLIpAG7obY4AujIASALIDtBwABsakEAKgKMswG7QQAqAsykAbuhtjgC7MgBIAsgO0HAAGxqQQAqApCzAbtBACoC0KQBu6G2OALwyAEgCyA7QcAAbGpBACoClLMBu0EAKgLUpAG7obY4AvTIASALIDtBwABsakEAKgKYswG7QQAqAtikAbuhtjgC+MgBIAsgO0HAAGxqQQAqApyzAbtBACoC3KQBu6G2OAL8yAFBAEEAKgKgsQG7IAsgO0HAAGxqKgLAyAG7oLY4AqCxAUEAQQAqAqSxAbsgCyA7QcAAbGoqAsTIAbugtjgCpLEBQQBBACoCqLEBuyALIDtBwABsaioCyMgBu6C2OAKosQFBAEEAKgKssQG7IAsgO0HAAGxqKgLMyAG7oLY4AqyxAUEAQQAqArCxAbsgCyA7QcAAbGoqAtDIAbugtjgCsLEBQQBBACoCtLEBuyALIDtBwABsaioC1MgBu6C2OAK0sQFBAEEAKgK4sQG7IAsgO0HAAGxqKgLYyAG7oLY4ArixAUEAQQAqAryxAbsgCyA7QcAAbGoqAtzIAbugtjgCvLEBQQBBACoCwLEBuyALIDtBwABsaioC4MgBu6C2OALAsQFBAEEAKgLEsQG7IAsgO0HAAGxqKgLkyAG7oLY4AsSxAUEAQQAqAsixAbsgCyA7QcAAbGoqAujIAbugtjgCyLEBQQBBACoCzLEBuyALIDtBwABsaioC7MgBu6C2OALMsQFBAEEAKgLQsQG7IAsgO0HAAGxqKgLwyAG7oLY4AtCxAUEAQQAqAtSxAbsgCyA7QcAAbGoqAvTIAbugtjgC1LEBQQBBACoC2LEBuyALIDtBwABsaioC+MgBu6C2OALYsQFBAEEAKgLcsQG7IAsgO0HAAGxqKgL8yAG7oLY4AtyxAUEAQQAqAuCxAbsgCyA7QcAAbGoqAsDIAbsiMyAzoqC2OALgsQFBAEEAKgLksQG7IAsgO0HAAGxqKgLEyAG7IjMgM6KgtjgC5LEBQQBBACoC6LEBuyALIDtBwABsaioCyMgBuyIzIDOioLY4AuixAUEAQQAqAuyxAbsgCyA7QcAAbGoqAszIAbsiMyAzoqC2OALssQFBAEEAKgLwsQG7IAsgO0HAAGxqKgLQyAG7IjMgM6KgtjgC8LEBQQBBACoC9LEBuyALIDtBwABsaioC1MgBuyIzIDOioLY4AvSxAUEAQQAqAvixAbsgCyA7QcAAbGoqAtjIAbsiMyAzoqC2OAL4sQFBAEEAKgL8sQG7IAsgO0HAAGxqKgLcyAG7IjMgM6KgtjgC/LEBQQBBACoCgLIBuyALIDtBwABsaioC4MgBuyIzIDOioLY4AoCyAUEAQQAqAoSyAbsgCyA7QcAAbGoqAuTIAbsiMyAzoqC2OAKEsgFBAEEAKgKIsgG7IAsgO0HAAGxqKgLoyAG7IjMgM6KgtjgCiLIBQQBBACoCjLIBuyALIDtBwABsaioC7MgBuyIzIDOioLY4AoyyAUEAQQAqApCyAbsgCyA7QcAAbGoqAvDIAbsiMyAzoqC2OAKQsgFBAEEAKgKUsgG7IAsgO0HAAGxqKgL0yAG7IjMgM6KgtjgClLIBQQBBACoCmLIBuyALIDtBwABsaioC+MgBuyIzIDOioLY4ApiyAUEAQQAqApyyAbsgCyA7QcAAbGoqAvzIAbsiMyAzoqC2OAKcsgEgDCA7QcAAbGpBACoC4LIBu0QAAAAAAADwP0EAKgLgsgG7oaK2OALAyAEgDCA7QcAAbGpBACoC5LIBu0QAAAAAAADwP0EAKgLksgG7oaK2OALEyAEgDCA7QcAAbGpBACoC6LIBu0QAAAAAAADwP0EAKgLosgG7oaK2OALIyAEgDCA7QcAAbGpBACoC7LIBu0QAAAAAAADwP0EAKgLssgG7oaK2OALMyAEgDCA7QcAAbGpBACoC8LIBu0QAAAAAAADwP0EAKgLwsgG7oaK2OALQyAEgDCA7QcAAbGpBACoC9LIBu0QAAAAAAADwP0EAKgL0sgG7oaK2OALUyAEgDCA7QcAAbGpBACoC+LIBu0QAAAAAAADwP0EAKgL4sgG7oaK2OALYyAEgDCA7QcAAbGpBACoC/LIBu0QAAAAAAADwP0EAKgL8sgG7oaK2OALcyAEgDCA7QcAAbGpBACoCgLMBu0QAAAAAAADwP0EAKgKAswG7oaK2OALgyAEgDCA7QcAAbGpBACoChLMBu0QAAAAAAADwP0EAKgKEswG7oaK2OALkyAEgDCA7QcAAbGpBACoCiLMBu0QAAAAAAADwP0EAKgKIswG7oaK2OALoyAEgDCA7QcAAbGpBACoCjLMBu0QAAAAAAADwP0EAKgKMswG7oaK2OALsyAEgDCA7QcAAbGpBACoCkLMBu0QAAAAAAADwP0EAKgKQswG7oaK2OALwyAEgDCA7QcAAbGpBACoClLMBu0QAAAAAAADwP0EAKgKUswG7oaK2OAL0yAEgDCA7QcAAbGpBACoCmLMBu0QAAAAAAADwP0EAKgKYswG7oaK2OAL4yAEgDCA7QcAAbGpBACoCnLMBu0QAAAAAAADwP0EAKgKcswG7oaK2OAL8yAEgO0EBaiI7IABIDQALIABBAUoEQEEAQQAqAqCxAbsgNKK2OAKgsQFBAEEAKgKksQG7IDSitjgCpLEBQQBBACoCqLEBuyA0orY4AqixAUEAQQAqAqyxAbsgNKK2OAKssQFBAEEAKgKwsQG7IDSitjgCsLEBQQBBACoCtLEBuyA0orY4ArSxAUEAQQAqArixAbsgNKK2OAK4sQFBAEEAKgK8sQG7IDSitjgCvLEBQQBBACoCwLEBuyA0orY4AsCxAUEAQQAqAsSxAbsgNKK2OALEsQFBAEEAKgLIsQG7IDSitjgCyLEBQQBBACoCzLEBuyA0orY4AsyxAUEAQQAqAtCxAbsgNKK2OALQsQFBAEEAKgLUsQG7IDSitjgC1LEBQQBBACoC2LEBuyA0orY4AtixAUEAQQAqAtyxAbsgNKK2OALcsQFBAEEAKgLgsQG7IDSitjgC4LEBQQBBACoC5LEBuyA0orY4AuSxAUEAQQAqAuixAbsgNKK2OALosQFBAEEAKgLssQG7IDSitjgC7LEBQQBBACoC8LEBuyA0orY4AvCxAUEAQQAqAvSxAbsgNKK2OAL0sQFBAEEAKgL4sQG7IDSitjgC+LEBQQBBACoC/LEBuyA0orY4AvyxAUEAQQAqAoCyAbsgNKK2OAKAsgFBAEEAKgKEsgG7IDSitjgChLIBQQBBACoCiLIBuyA0orY4AoiyAUEAQQAqAoyyAbsgNKK2OAKMsgFBAEEAKgKQsgG7IDSitjgCkLIBQQBBACoClLIBuyA0orY4ApSyAUEAQQAqApiyAbsgNKK2OAKYsgFBAEEAKgKcsgG7IDSitjgCnLIBC0EAQQAqAuCxAbtBACoCoLEBuyIzIDOiobY4AqCyAUEAQQAqAuSxAbtBACoCpLEBuyIzIDOiobY4AqSyAUEAQQAqAuixAbtBACoCqLEBuyIzIDOiobY4AqiyAUEAQQAqAuyxAbtBACoCrLEBuyIzIDOiobY4AqyyAUEAQQAqAvCxAbtBACoCsLEBuyIzIDOiobY4ArCyAUEAQQAqAvSxAbtBACoCtLEBuyIzIDOiobY4ArSyAUEAQQAqAvixAbtBACoCuLEBuyIzIDOiobY4AriyAUEAQQAqAvyxAbtBACoCvLEBuyIzIDOiobY4AryyAUEAQQAqAoCyAbtBACoCwLEBuyIzIDOiobY4AsCyAUEAQQAqAoSyAbtBACoCxLEBuyIzIDOiobY4AsSyAUEAQQAqAoiyAbtBACoCyLEBuyIzIDOiobY4AsiyAUEAQQAqAoyyAbtBACoCzLEBuyIzIDOiobY4AsyyAUEAQQAqApCyAbtBACoC0LEBuyIzIDOiobY4AtCyAUEAQQAqApSyAbtBACoC1LEBuyIzIDOiobY4AtSyAUEAQQAqApiyAbtBACoC2LEBuyIzIDOiobY4AtiyAUEAQQAqApyyAbtBACoC3LEBuyIzIDOiobY4AtyyAUEARAAAAAAAAAAAQQAqAqCyAbultjgC4LEBQQBEAAAAAAAAAABBACoCpLIBu6W2OALksQFBAEQAAAAAAAAAAEEAKgKosgG7pbY4AuixAUEARAAAAAAAAAAAQQAqAqyyAbultjgC7LEBQQBEAAAAAAAAAABBACoCsLIBu6W2OALwsQFBAEQAAAAAAAAAAEEAKgK0sgG7pbY4AvSxAUEARAAAAAAAAAAAQQAqAriyAbultjgC+LEBQQBEAAAAAAAAAABBACoCvLIBu6W2OAL8sQFBAEQAAAAAAAAAAEEAKgLAsgG7pbY4AoCyAUEARAAAAAAAAAAAQQAqAsSyAbultjgChLIBQQBEAAAAAAAAAABBACoCyLIBu6W2OAKIsgFBAEQAAAAAAAAAAEEAKgLMsgG7pbY4AoyyAUEARAAAAAAAAAAAQQAqAtCyAbultjgCkLIBQQBEAAAAAAAAAABBACoC1LIBu6W2OAKUsgFBAEQAAAAAAAAAAEEAKgLYsgG7pbY4ApiyAUEARAAAAAAAAAAAQQAqAtyyAbultjgCnLIBQQAhPQNAID1BBGz9DM3MzMzMzOw/zczMzMzM7D8gPUEEbP1dAqCkAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/ID1BBGz9XQKgpAH9XyA9QQRs/V0CoLEB/V/98AH98gH98AH9Xv1bAuCyAQAgPUECaiI9QRBIDQALQQAhPgNAID5BBGz9DM3MzMzMzOw/zczMzMzM7D8gPkEEbP1dAuCkAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/ID5BBGz9XQLgsQH9XyAw/RT98gH98gH98AEgPkEEbP1dAuCkAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqCzAQAgPkECaiI+QRBIDQALQQBBACoC4LEBu0TxaOOItfjkPqCftjgC4LMBQQBBACoC5LEBu0TxaOOItfjkPqCftjgC5LMBQQBBACoC6LEBu0TxaOOItfjkPqCftjgC6LMBQQBBACoC7LEBu0TxaOOItfjkPqCftjgC7LMBQQBBACoC8LEBu0TxaOOItfjkPqCftjgC8LMBQQBBACoC9LEBu0TxaOOItfjkPqCftjgC9LMBQQBBACoC+LEBu0TxaOOItfjkPqCftjgC+LMBQQBBACoC/LEBu0TxaOOItfjkPqCftjgC/LMBQQBBACoCgLIBu0TxaOOItfjkPqCftjgCgLQBQQBBACoChLIBu0TxaOOItfjkPqCftjgChLQBQQBBACoCiLIBu0TxaOOItfjkPqCftjgCiLQBQQBBACoCjLIBu0TxaOOItfjkPqCftjgCjLQBQQBBACoCkLIBu0TxaOOItfjkPqCftjgCkLQBQQBBACoClLIBu0TxaOOItfjkPqCftjgClLQBQQBBACoCmLIBu0TxaOOItfjkPqCftjgCmLQBQQBBACoCnLIBu0TxaOOItfjkPqCftjgCnLQBQQBBACoCwBW7QQAqAuCzAbujtjgC4LEBQQBBACoCxBW7QQAqAuSzAbujtjgC5LEBQQBBACoCyBW7QQAqAuizAbujtjgC6LEBQQBBACoCzBW7QQAqAuyzAbujtjgC7LEBQQBBACoC0BW7QQAqAvCzAbujtjgC8LEBQQBBACoC1BW7QQAqAvSzAbujtjgC9LEBQQBBACoC2BW7QQAqAvizAbujtjgC+LEBQQBBACoC3BW7QQAqAvyzAbujtjgC/LEBQQBBACoC4BW7QQAqAoC0AbujtjgCgLIBQQBBACoC5BW7QQAqAoS0AbujtjgChLIBQQBBACoC6BW7QQAqAoi0AbujtjgCiLIBQQBBACoC7BW7QQAqAoy0AbujtjgCjLIBQQBBACoC8BW7QQAqApC0AbujtjgCkLIBQQBBACoC9BW7QQAqApS0AbujtjgClLIBQQBBACoC+BW7QQAqApi0AbujtjgCmLIBQQBBACoC/BW7QQAqApy0AbujtjgCnLIBQQBBoLQBakEAQcAA/AsAQQBB4LQBakEAQcAA/AsAQQAhPwNAIA0gP0HAAGxqIAsgP0HAAGxqKgLAyAG7QQAqAqCxAbuhtjgCwMgBIA0gP0HAAGxqIAsgP0HAAGxqKgLEyAG7QQAqAqSxAbuhtjgCxMgBIA0gP0HAAGxqIAsgP0HAAGxqKgLIyAG7QQAqAqixAbuhtjgCyMgBIA0gP0HAAGxqIAsgP0HAAGxqKgLMyAG7QQAqAqyxAbuhtjgCzMgBIA0gP0HAAGxqIAsgP0HAAGxqKgLQyAG7QQAqArCxAbuhtjgC0MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLUyAG7QQAqArSxAbuhtjgC1MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLYyAG7QQAqArixAbuhtjgC2MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLcyAG7QQAqAryxAbuhtjgC3MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLgyAG7QQAqAsCxAbuhtjgC4MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLkyAG7QQAqAsSxAbuhtjgC5MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLoyAG7QQAqAsixAbuhtjgC6MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLsyAG7QQAqAsyxAbuhtjgC7MgBIA0gP0HAAGxqIAsgP0HAAGxqKgLwyAG7QQAqAtCxAbuhtjgC8MgBIA0gP0HAAGxqIAsgP0HAAGxqKgL0yAG7QQAqAtSxAbuhtjgC9MgBIA0gP0HAAGxqIAsgP0HAAGxqKgL4yAG7QQAqAtixAbuhtjgC+MgBIA0gP0HAAGxqIAsgP0HAAGxqKgL8yAG7QQAqAtyxAbuhtjgC/MgBIA4gP0HAAGxqIA0gP0HAAGxqKgLAyAG7QQAqAuCxAbuiQQAqAoAWu6C2OALAyAEgDiA/QcAAbGogDSA/QcAAbGoqAsTIAbtBACoC5LEBu6JBACoChBa7oLY4AsTIASAOID9BwABsaiANID9BwABsaioCyMgBu0EAKgLosQG7okEAKgKIFrugtjgCyMgBIA4gP0HAAGxqIA0gP0HAAGxqKgLMyAG7QQAqAuyxAbuiQQAqAowWu6C2OALMyAEgDiA/QcAAbGogDSA/QcAAbGoqAtDIAbtBACoC8LEBu6JBACoCkBa7oLY4AtDIASAOID9BwABsaiANID9BwABsaioC1MgBu0EAKgL0sQG7okEAKgKUFrugtjgC1MgBIA4gP0HAAGxqIA0gP0HAAGxqKgLYyAG7QQAqAvixAbuiQQAqApgWu6C2OALYyAEgDiA/QcAAbGogDSA/QcAAbGoqAtzIAbtBACoC/LEBu6JBACoCnBa7oLY4AtzIASAOID9BwABsaiANID9BwABsaioC4MgBu0EAKgKAsgG7okEAKgKgFrugtjgC4MgBIA4gP0HAAGxqIA0gP0HAAGxqKgLkyAG7QQAqAoSyAbuiQQAqAqQWu6C2OALkyAEgDiA/QcAAbGogDSA/QcAAbGoqAujIAbtBACoCiLIBu6JBACoCqBa7oLY4AujIASAOID9BwABsaiANID9BwABsaioC7MgBu0EAKgKMsgG7okEAKgKsFrugtjgC7MgBIA4gP0HAAGxqIA0gP0HAAGxqKgLwyAG7QQAqApCyAbuiQQAqArAWu6C2OALwyAEgDiA/QcAAbGogDSA/QcAAbGoqAvTIAbtBACoClLIBu6JBACoCtBa7oLY4AvTIASAOID9BwABsaiANID9BwABsaioC+MgBu0EAKgKYsgG7okEAKgK4FrugtjgC+MgBIA4gP0HAAGxqIA0gP0HAAGxqKgL8yAG7QQAqApyyAbuiQQAqArwWu6C2OAL8yAFBACFAA0AgQEEEbCBAQcAAbCoCwBa7IA4gP0HAAGxqKgLAyAG7oiBAQcAAbCoCxBa7IA4gP0HAAGxqKgLEyAG7oqAgQEHAAGwqAsgWuyAOID9BwABsaioCyMgBu6KgIEBBwABsKgLMFrsgDiA/QcAAbGoqAszIAbuioCBAQcAAbCoC0Ba7IA4gP0HAAGxqKgLQyAG7oqAgQEHAAGwqAtQWuyAOID9BwABsaioC1MgBu6KgIEBBwABsKgLYFrsgDiA/QcAAbGoqAtjIAbuioCBAQcAAbCoC3Ba7IA4gP0HAAGxqKgLcyAG7oqAgQEHAAGwqAuAWuyAOID9BwABsaioC4MgBu6KgIEBBwABsKgLkFrsgDiA/QcAAbGoqAuTIAbuioCBAQcAAbCoC6Ba7IA4gP0HAAGxqKgLoyAG7oqAgQEHAAGwqAuwWuyAOID9BwABsaioC7MgBu6KgIEBBwABsKgLwFrsgDiA/QcAAbGoqAvDIAbuioCBAQcAAbCoC9Ba7IA4gP0HAAGxqKgL0yAG7oqAgQEHAAGwqAvgWuyAOID9BwABsaioC+MgBu6KgIEBBwABsKgL8FrsgDiA/QcAAbGoqAvzIAbuioLY4AqC1ASBAQQFqIkBBEEgNAAtBAEEAKgKgtQG7QQAqAsAeu6C2EAa7tjgC4LUBQQBBACoCpLUBu0EAKgLEHrugthAGu7Y4AuS1AUEAQQAqAqi1AbtBACoCyB67oLYQBru2OALotQFBAEEAKgKstQG7QQAqAsweu6C2EAa7tjgC7LUBQQBBACoCsLUBu0EAKgLQHrugthAGu7Y4AvC1AUEAQQAqArS1AbtBACoC1B67oLYQBru2OAL0tQFBAEEAKgK4tQG7QQAqAtgeu6C2EAa7tjgC+LUBQQBBACoCvLUBu0EAKgLcHrugthAGu7Y4Avy1AUEAQQAqAsC1AbtBACoC4B67oLYQBru2OAKAtgFBAEEAKgLEtQG7QQAqAuQeu6C2EAa7tjgChLYBQQBBACoCyLUBu0EAKgLoHrugthAGu7Y4Aoi2AUEAQQAqAsy1AbtBACoC7B67oLYQBru2OAKMtgFBAEEAKgLQtQG7QQAqAvAeu6C2EAa7tjgCkLYBQQBBACoC1LUBu0EAKgL0HrugthAGu7Y4ApS2AUEAQQAqAti1AbtBACoC+B67oLYQBru2OAKYtgFBAEEAKgLctQG7QQAqAvweu6C2EAa7tjgCnLYBIA8gP0HAAGxqQQAqAuC1AbtBACoCoKUBu6G2OALAyAEgDyA/QcAAbGpBACoC5LUBu0EAKgKkpQG7obY4AsTIASAPID9BwABsakEAKgLotQG7QQAqAqilAbuhtjgCyMgBIA8gP0HAAGxqQQAqAuy1AbtBACoCrKUBu6G2OALMyAEgDyA/QcAAbGpBACoC8LUBu0EAKgKwpQG7obY4AtDIASAPID9BwABsakEAKgL0tQG7QQAqArSlAbuhtjgC1MgBIA8gP0HAAGxqQQAqAvi1AbtBACoCuKUBu6G2OALYyAEgDyA/QcAAbGpBACoC/LUBu0EAKgK8pQG7obY4AtzIASAPID9BwABsakEAKgKAtgG7QQAqAsClAbuhtjgC4MgBIA8gP0HAAGxqQQAqAoS2AbtBACoCxKUBu6G2OALkyAEgDyA/QcAAbGpBACoCiLYBu0EAKgLIpQG7obY4AujIASAPID9BwABsakEAKgKMtgG7QQAqAsylAbuhtjgC7MgBIA8gP0HAAGxqQQAqApC2AbtBACoC0KUBu6G2OALwyAEgDyA/QcAAbGpBACoClLYBu0EAKgLUpQG7obY4AvTIASAPID9BwABsakEAKgKYtgG7QQAqAtilAbuhtjgC+MgBIA8gP0HAAGxqQQAqApy2AbtBACoC3KUBu6G2OAL8yAFBAEEAKgKgtAG7IA8gP0HAAGxqKgLAyAG7oLY4AqC0AUEAQQAqAqS0AbsgDyA/QcAAbGoqAsTIAbugtjgCpLQBQQBBACoCqLQBuyAPID9BwABsaioCyMgBu6C2OAKotAFBAEEAKgKstAG7IA8gP0HAAGxqKgLMyAG7oLY4Aqy0AUEAQQAqArC0AbsgDyA/QcAAbGoqAtDIAbugtjgCsLQBQQBBACoCtLQBuyAPID9BwABsaioC1MgBu6C2OAK0tAFBAEEAKgK4tAG7IA8gP0HAAGxqKgLYyAG7oLY4Ari0AUEAQQAqAry0AbsgDyA/QcAAbGoqAtzIAbugtjgCvLQBQQBBACoCwLQBuyAPID9BwABsaioC4MgBu6C2OALAtAFBAEEAKgLEtAG7IA8gP0HAAGxqKgLkyAG7oLY4AsS0AUEAQQAqAsi0AbsgDyA/QcAAbGoqAujIAbugtjgCyLQBQQBBACoCzLQBuyAPID9BwABsaioC7MgBu6C2OALMtAFBAEEAKgLQtAG7IA8gP0HAAGxqKgLwyAG7oLY4AtC0AUEAQQAqAtS0AbsgDyA/QcAAbGoqAvTIAbugtjgC1LQBQQBBACoC2LQBuyAPID9BwABsaioC+MgBu6C2OALYtAFBAEEAKgLctAG7IA8gP0HAAGxqKgL8yAG7oLY4Aty0AUEAQQAqAuC0AbsgDyA/QcAAbGoqAsDIAbsiMyAzoqC2OALgtAFBAEEAKgLktAG7IA8gP0HAAGxqKgLEyAG7IjMgM6KgtjgC5LQBQQBBACoC6LQBuyAPID9BwABsaioCyMgBuyIzIDOioLY4Aui0AUEAQQAqAuy0AbsgDyA/QcAAbGoqAszIAbsiMyAzoqC2OALstAFBAEEAKgLwtAG7IA8gP0HAAGxqKgLQyAG7IjMgM6KgtjgC8LQBQQBBACoC9LQBuyAPID9BwABsaioC1MgBuyIzIDOioLY4AvS0AUEAQQAqAvi0AbsgDyA/QcAAbGoqAtjIAbsiMyAzoqC2OAL4tAFBAEEAKgL8tAG7IA8gP0HAAGxqKgLcyAG7IjMgM6KgtjgC/LQBQQBBACoCgLUBuyAPID9BwABsaioC4MgBuyIzIDOioLY4AoC1AUEAQQAqAoS1AbsgDyA/QcAAbGoqAuTIAbsiMyAzoqC2OAKEtQFBAEEAKgKItQG7IA8gP0HAAGxqKgLoyAG7IjMgM6KgtjgCiLUBQQBBACoCjLUBuyAPID9BwABsaioC7MgBuyIzIDOioLY4Aoy1AUEAQQAqApC1AbsgDyA/QcAAbGoqAvDIAbsiMyAzoqC2OAKQtQFBAEEAKgKUtQG7IA8gP0HAAGxqKgL0yAG7IjMgM6KgtjgClLUBQQBBACoCmLUBuyAPID9BwABsaioC+MgBuyIzIDOioLY4Api1AUEAQQAqApy1AbsgDyA/QcAAbGoqAvzIAbsiMyAzoqC2OAKctQEgECA/QcAAbGpBACoC4LUBu0QAAAAAAADwP0EAKgLgtQG7oaK2OALAyAEgECA/QcAAbGpBACoC5LUBu0QAAAAAAADwP0EAKgLktQG7oaK2OALEyAEgECA/QcAAbGpBACoC6LUBu0QAAAAAAADwP0EAKgLotQG7oaK2OALIyAEgECA/QcAAbGpBACoC7LUBu0QAAAAAAADwP0EAKgLstQG7oaK2OALMyAEgECA/QcAAbGpBACoC8LUBu0QAAAAAAADwP0EAKgLwtQG7oaK2OALQyAEgECA/QcAAbGpBACoC9LUBu0QAAAAAAADwP0EAKgL0tQG7oaK2OALUyAEgECA/QcAAbGpBACoC+LUBu0QAAAAAAADwP0EAKgL4tQG7oaK2OALYyAEgECA/QcAAbGpBACoC/LUBu0QAAAAAAADwP0EAKgL8tQG7oaK2OALcyAEgECA/QcAAbGpBACoCgLYBu0QAAAAAAADwP0EAKgKAtgG7oaK2OALgyAEgECA/QcAAbGpBACoChLYBu0QAAAAAAADwP0EAKgKEtgG7oaK2OALkyAEgECA/QcAAbGpBACoCiLYBu0QAAAAAAADwP0EAKgKItgG7oaK2OALoyAEgECA/QcAAbGpBACoCjLYBu0QAAAAAAADwP0EAKgKMtgG7oaK2OALsyAEgECA/QcAAbGpBACoCkLYBu0QAAAAAAADwP0EAKgKQtgG7oaK2OALwyAEgECA/QcAAbGpBACoClLYBu0QAAAAAAADwP0EAKgKUtgG7oaK2OAL0yAEgECA/QcAAbGpBACoCmLYBu0QAAAAAAADwP0EAKgKYtgG7oaK2OAL4yAEgECA/QcAAbGpBACoCnLYBu0QAAAAAAADwP0EAKgKctgG7oaK2OAL8yAEgP0EBaiI/IABIDQALIABBAUoEQEEAQQAqAqC0AbsgNKK2OAKgtAFBAEEAKgKktAG7IDSitjgCpLQBQQBBACoCqLQBuyA0orY4Aqi0AUEAQQAqAqy0AbsgNKK2OAKstAFBAEEAKgKwtAG7IDSitjgCsLQBQQBBACoCtLQBuyA0orY4ArS0AUEAQQAqAri0AbsgNKK2OAK4tAFBAEEAKgK8tAG7IDSitjgCvLQBQQBBACoCwLQBuyA0orY4AsC0AUEAQQAqAsS0AbsgNKK2OALEtAFBAEEAKgLItAG7IDSitjgCyLQBQQBBACoCzLQBuyA0orY4Asy0AUEAQQAqAtC0AbsgNKK2OALQtAFBAEEAKgLUtAG7IDSitjgC1LQBQQBBACoC2LQBuyA0orY4Ati0AUEAQQAqAty0AbsgNKK2OALctAFBAEEAKgLgtAG7IDSitjgC4LQBQQBBACoC5LQBuyA0orY4AuS0AUEAQQAqAui0AbsgNKK2OALotAFBAEEAKgLstAG7IDSitjgC7LQBQQBBACoC8LQBuyA0orY4AvC0AUEAQQAqAvS0AbsgNKK2OAL0tAFBAEEAKgL4tAG7IDSitjgC+LQBQQBBACoC/LQBuyA0orY4Avy0AUEAQQAqAoC1AbsgNKK2OAKAtQFBAEEAKgKEtQG7IDSitjgChLUBQQBBACoCiLUBuyA0orY4Aoi1AUEAQQAqAoy1AbsgNKK2OAKMtQFBAEEAKgKQtQG7IDSitjgCkLUBQQBBACoClLUBuyA0orY4ApS1AUEAQQAqApi1AbsgNKK2OAKYtQFBAEEAKgKctQG7IDSitjgCnLUBC0EAQQAqAuC0AbtBACoCoLQBuyIzIDOiobY4AqC1AUEAQQAqAuS0AbtBACoCpLQBuyIzIDOiobY4AqS1AUEAQQAqAui0AbtBACoCqLQBuyIzIDOiobY4Aqi1AUEAQQAqAuy0AbtBACoCrLQBuyIzIDOiobY4Aqy1AUEAQQAqAvC0AbtBACoCsLQBuyIzIDOiobY4ArC1AUEAQQAqAvS0AbtBACoCtLQBuyIzIDOiobY4ArS1AUEAQQAqAvi0AbtBACoCuLQBuyIzIDOiobY4Ari1AUEAQQAqAvy0AbtBACoCvLQBuyIzIDOiobY4Ary1AUEAQQAqAoC1AbtBACoCwLQBuyIzIDOiobY4AsC1AUEAQQAqAoS1AbtBACoCxLQBuyIzIDOiobY4AsS1AUEAQQAqAoi1AbtBACoCyLQBuyIzIDOiobY4Asi1AUEAQQAqAoy1AbtBACoCzLQBuyIzIDOiobY4Asy1AUEAQQAqApC1AbtBACoC0LQBuyIzIDOiobY4AtC1AUEAQQAqApS1AbtBACoC1LQBuyIzIDOiobY4AtS1AUEAQQAqApi1AbtBACoC2LQBuyIzIDOiobY4Ati1AUEAQQAqApy1AbtBACoC3LQBuyIzIDOiobY4Aty1AUEARAAAAAAAAAAAQQAqAqC1AbultjgC4LQBQQBEAAAAAAAAAABBACoCpLUBu6W2OALktAFBAEQAAAAAAAAAAEEAKgKotQG7pbY4Aui0AUEARAAAAAAAAAAAQQAqAqy1AbultjgC7LQBQQBEAAAAAAAAAABBACoCsLUBu6W2OALwtAFBAEQAAAAAAAAAAEEAKgK0tQG7pbY4AvS0AUEARAAAAAAAAAAAQQAqAri1AbultjgC+LQBQQBEAAAAAAAAAABBACoCvLUBu6W2OAL8tAFBAEQAAAAAAAAAAEEAKgLAtQG7pbY4AoC1AUEARAAAAAAAAAAAQQAqAsS1AbultjgChLUBQQBEAAAAAAAAAABBACoCyLUBu6W2OAKItQFBAEQAAAAAAAAAAEEAKgLMtQG7pbY4Aoy1AUEARAAAAAAAAAAAQQAqAtC1AbultjgCkLUBQQBEAAAAAAAAAABBACoC1LUBu6W2OAKUtQFBAEQAAAAAAAAAAEEAKgLYtQG7pbY4Api1AUEARAAAAAAAAAAAQQAqAty1AbultjgCnLUBQQAhQQNAIEFBBGz9DM3MzMzMzOw/zczMzMzM7D8gQUEEbP1dAqClAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IEFBBGz9XQKgpQH9XyBBQQRs/V0CoLQB/V/98AH98gH98AH9Xv1bAuC1AQAgQUECaiJBQRBIDQALQQAhQgNAIEJBBGz9DM3MzMzMzOw/zczMzMzM7D8gQkEEbP1dAuClAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IEJBBGz9XQLgtAH9XyAw/RT98gH98gH98AEgQkEEbP1dAuClAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqC2AQAgQkECaiJCQRBIDQALQQBBACoC4LQBu0TxaOOItfjkPqCftjgC4LYBQQBBACoC5LQBu0TxaOOItfjkPqCftjgC5LYBQQBBACoC6LQBu0TxaOOItfjkPqCftjgC6LYBQQBBACoC7LQBu0TxaOOItfjkPqCftjgC7LYBQQBBACoC8LQBu0TxaOOItfjkPqCftjgC8LYBQQBBACoC9LQBu0TxaOOItfjkPqCftjgC9LYBQQBBACoC+LQBu0TxaOOItfjkPqCftjgC+LYBQQBBACoC/LQBu0TxaOOItfjkPqCftjgC/LYBQQBBACoCgLUBu0TxaOOItfjkPqCftjgCgLcBQQBBACoChLUBu0TxaOOItfjkPqCftjgChLcBQQBBACoCiLUBu0TxaOOItfjkPqCftjgCiLcBQQBBACoCjLUBu0TxaOOItfjkPqCftjgCjLcBQQBBACoCkLUBu0TxaOOItfjkPqCftjgCkLcBQQBBACoClLUBu0TxaOOItfjkPqCftjgClLcBQQBBACoCmLUBu0TxaOOItfjkPqCftjgCmLcBQQBBACoCnLUBu0TxaOOItfjkPqCftjgCnLcBQQBBACoCgB+7QQAqAuC2AbujtjgC4LQBQQBBACoChB+7QQAqAuS2AbujtjgC5LQBQQBBACoCiB+7QQAqAui2AbujtjgC6LQBQQBBACoCjB+7QQAqAuy2AbujtjgC7LQBQQBBACoCkB+7QQAqAvC2AbujtjgC8LQBQQBBACoClB+7QQAqAvS2AbujtjgC9LQBQQBBACoCmB+7QQAqAvi2AbujtjgC+LQBQQBBACoCnB+7QQAqAvy2AbujtjgC/LQBQQBBACoCoB+7QQAqAoC3AbujtjgCgLUBQQBBACoCpB+7QQAqAoS3AbujtjgChLUBQQBBACoCqB+7QQAqAoi3AbujtjgCiLUBQQBBACoCrB+7QQAqAoy3AbujtjgCjLUBQQBBACoCsB+7QQAqApC3AbujtjgCkLUBQQBBACoCtB+7QQAqApS3AbujtjgClLUBQQBBACoCuB+7QQAqApi3AbujtjgCmLUBQQBBACoCvB+7QQAqApy3AbujtjgCnLUBQQBBoLcBakEAQcAA/AsAQQBB4LcBakEAQcAA/AsAQQAhQwNAIBEgQ0HAAGxqIA8gQ0HAAGxqKgLAyAG7QQAqAqC0AbuhtjgCwMgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLEyAG7QQAqAqS0AbuhtjgCxMgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLIyAG7QQAqAqi0AbuhtjgCyMgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLMyAG7QQAqAqy0AbuhtjgCzMgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLQyAG7QQAqArC0AbuhtjgC0MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLUyAG7QQAqArS0AbuhtjgC1MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLYyAG7QQAqAri0AbuhtjgC2MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLcyAG7QQAqAry0AbuhtjgC3MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLgyAG7QQAqAsC0AbuhtjgC4MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLkyAG7QQAqAsS0AbuhtjgC5MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLoyAG7QQAqAsi0AbuhtjgC6MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLsyAG7QQAqAsy0AbuhtjgC7MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgLwyAG7QQAqAtC0AbuhtjgC8MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgL0yAG7QQAqAtS0AbuhtjgC9MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgL4yAG7QQAqAti0AbuhtjgC+MgBIBEgQ0HAAGxqIA8gQ0HAAGxqKgL8yAG7QQAqAty0AbuhtjgC/MgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgLAyAG7QQAqAuC0AbuiQQAqAsAfu6C2OALAyAEgEiBDQcAAbGogESBDQcAAbGoqAsTIAbtBACoC5LQBu6JBACoCxB+7oLY4AsTIASASIENBwABsaiARIENBwABsaioCyMgBu0EAKgLotAG7okEAKgLIH7ugtjgCyMgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgLMyAG7QQAqAuy0AbuiQQAqAswfu6C2OALMyAEgEiBDQcAAbGogESBDQcAAbGoqAtDIAbtBACoC8LQBu6JBACoC0B+7oLY4AtDIASASIENBwABsaiARIENBwABsaioC1MgBu0EAKgL0tAG7okEAKgLUH7ugtjgC1MgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgLYyAG7QQAqAvi0AbuiQQAqAtgfu6C2OALYyAEgEiBDQcAAbGogESBDQcAAbGoqAtzIAbtBACoC/LQBu6JBACoC3B+7oLY4AtzIASASIENBwABsaiARIENBwABsaioC4MgBu0EAKgKAtQG7okEAKgLgH7ugtjgC4MgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgLkyAG7QQAqAoS1AbuiQQAqAuQfu6C2OALkyAEgEiBDQcAAbGogESBDQcAAbGoqAujIAbtBACoCiLUBu6JBACoC6B+7oLY4AujIASASIENBwABsaiARIENBwABsaioC7MgBu0EAKgKMtQG7okEAKgLsH7ugtjgC7MgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgLwyAG7QQAqApC1AbuiQQAqAvAfu6C2OALwyAEgEiBDQcAAbGogESBDQcAAbGoqAvTIAbtBACoClLUBu6JBACoC9B+7oLY4AvTIASASIENBwABsaiARIENBwABsaioC+MgBu0EAKgKYtQG7okEAKgL4H7ugtjgC+MgBIBIgQ0HAAGxqIBEgQ0HAAGxqKgL8yAG7QQAqApy1AbuiQQAqAvwfu6C2OAL8yAFBACFEA0AgREEEbCBEQcAAbCoCgCC7IBIgQ0HAAGxqKgLAyAG7oiBEQcAAbCoChCC7IBIgQ0HAAGxqKgLEyAG7oqAgREHAAGwqAogguyASIENBwABsaioCyMgBu6KgIERBwABsKgKMILsgEiBDQcAAbGoqAszIAbuioCBEQcAAbCoCkCC7IBIgQ0HAAGxqKgLQyAG7oqAgREHAAGwqApQguyASIENBwABsaioC1MgBu6KgIERBwABsKgKYILsgEiBDQcAAbGoqAtjIAbuioCBEQcAAbCoCnCC7IBIgQ0HAAGxqKgLcyAG7oqAgREHAAGwqAqAguyASIENBwABsaioC4MgBu6KgIERBwABsKgKkILsgEiBDQcAAbGoqAuTIAbuioCBEQcAAbCoCqCC7IBIgQ0HAAGxqKgLoyAG7oqAgREHAAGwqAqwguyASIENBwABsaioC7MgBu6KgIERBwABsKgKwILsgEiBDQcAAbGoqAvDIAbuioCBEQcAAbCoCtCC7IBIgQ0HAAGxqKgL0yAG7oqAgREHAAGwqArgguyASIENBwABsaioC+MgBu6KgIERBwABsKgK8ILsgEiBDQcAAbGoqAvzIAbuioLY4AqC4ASBEQQFqIkRBEEgNAAtBAEEAKgKguAG7QQAqAoAou6C2EAa7tjgC4LgBQQBBACoCpLgBu0EAKgKEKLugthAGu7Y4AuS4AUEAQQAqAqi4AbtBACoCiCi7oLYQBru2OALouAFBAEEAKgKsuAG7QQAqAowou6C2EAa7tjgC7LgBQQBBACoCsLgBu0EAKgKQKLugthAGu7Y4AvC4AUEAQQAqArS4AbtBACoClCi7oLYQBru2OAL0uAFBAEEAKgK4uAG7QQAqApgou6C2EAa7tjgC+LgBQQBBACoCvLgBu0EAKgKcKLugthAGu7Y4Avy4AUEAQQAqAsC4AbtBACoCoCi7oLYQBru2OAKAuQFBAEEAKgLEuAG7QQAqAqQou6C2EAa7tjgChLkBQQBBACoCyLgBu0EAKgKoKLugthAGu7Y4Aoi5AUEAQQAqAsy4AbtBACoCrCi7oLYQBru2OAKMuQFBAEEAKgLQuAG7QQAqArAou6C2EAa7tjgCkLkBQQBBACoC1LgBu0EAKgK0KLugthAGu7Y4ApS5AUEAQQAqAti4AbtBACoCuCi7oLYQBru2OAKYuQFBAEEAKgLcuAG7QQAqArwou6C2EAa7tjgCnLkBIBMgQ0HAAGxqQQAqAuC4AbtBACoCoKYBu6G2OALAyAEgEyBDQcAAbGpBACoC5LgBu0EAKgKkpgG7obY4AsTIASATIENBwABsakEAKgLouAG7QQAqAqimAbuhtjgCyMgBIBMgQ0HAAGxqQQAqAuy4AbtBACoCrKYBu6G2OALMyAEgEyBDQcAAbGpBACoC8LgBu0EAKgKwpgG7obY4AtDIASATIENBwABsakEAKgL0uAG7QQAqArSmAbuhtjgC1MgBIBMgQ0HAAGxqQQAqAvi4AbtBACoCuKYBu6G2OALYyAEgEyBDQcAAbGpBACoC/LgBu0EAKgK8pgG7obY4AtzIASATIENBwABsakEAKgKAuQG7QQAqAsCmAbuhtjgC4MgBIBMgQ0HAAGxqQQAqAoS5AbtBACoCxKYBu6G2OALkyAEgEyBDQcAAbGpBACoCiLkBu0EAKgLIpgG7obY4AujIASATIENBwABsakEAKgKMuQG7QQAqAsymAbuhtjgC7MgBIBMgQ0HAAGxqQQAqApC5AbtBACoC0KYBu6G2OALwyAEgEyBDQcAAbGpBACoClLkBu0EAKgLUpgG7obY4AvTIASATIENBwABsakEAKgKYuQG7QQAqAtimAbuhtjgC+MgBIBMgQ0HAAGxqQQAqApy5AbtBACoC3KYBu6G2OAL8yAFBAEEAKgKgtwG7IBMgQ0HAAGxqKgLAyAG7oLY4AqC3AUEAQQAqAqS3AbsgEyBDQcAAbGoqAsTIAbugtjgCpLcBQQBBACoCqLcBuyATIENBwABsaioCyMgBu6C2OAKotwFBAEEAKgKstwG7IBMgQ0HAAGxqKgLMyAG7oLY4Aqy3AUEAQQAqArC3AbsgEyBDQcAAbGoqAtDIAbugtjgCsLcBQQBBACoCtLcBuyATIENBwABsaioC1MgBu6C2OAK0twFBAEEAKgK4twG7IBMgQ0HAAGxqKgLYyAG7oLY4Ari3AUEAQQAqAry3AbsgEyBDQcAAbGoqAtzIAbugtjgCvLcBQQBBACoCwLcBuyATIENBwABsaioC4MgBu6C2OALAtwFBAEEAKgLEtwG7IBMgQ0HAAGxqKgLkyAG7oLY4AsS3AUEAQQAqAsi3AbsgEyBDQcAAbGoqAujIAbugtjgCyLcBQQBBACoCzLcBuyATIENBwABsaioC7MgBu6C2OALMtwFBAEEAKgLQtwG7IBMgQ0HAAGxqKgLwyAG7oLY4AtC3AUEAQQAqAtS3AbsgEyBDQcAAbGoqAvTIAbugtjgC1LcBQQBBACoC2LcBuyATIENBwABsaioC+MgBu6C2OALYtwFBAEEAKgLctwG7IBMgQ0HAAGxqKgL8yAG7oLY4Aty3AUEAQQAqAuC3AbsgEyBDQcAAbGoqAsDIAbsiMyAzoqC2OALgtwFBAEEAKgLktwG7IBMgQ0HAAGxqKgLEyAG7IjMgM6KgtjgC5LcBQQBBACoC6LcBuyATIENBwABsaioCyMgBuyIzIDOioLY4Aui3AUEAQQAqAuy3AbsgEyBDQcAAbGoqAszIAbsiMyAzoqC2OALstwFBAEEAKgLwtwG7IBMgQ0HAAGxqKgLQyAG7IjMgM6KgtjgC8LcBQQBBACoC9LcBuyATIENBwABsaioC1MgBuyIzIDOioLY4AvS3AUEAQQAqAvi3AbsgEyBDQcAAbGoqAtjIAbsiMyAzoqC2OAL4twFBAEEAKgL8twG7IBMgQ0HAAGxqKgLcyAG7IjMgM6KgtjgC/LcBQQBBACoCgLgBuyATIENBwABsaioC4MgBuyIzIDOioLY4AoC4AUEAQQAqAoS4AbsgEyBDQcAAbGoqAuTIAbsiMyAzoqC2OAKEuAFBAEEAKgKIuAG7IBMgQ0HAAGxqKgLoyAG7IjMgM6KgtjgCiLgBQQBBACoCjLgBuyATIENBwABsaioC7MgBuyIzIDOioLY4Aoy4AUEAQQAqApC4AbsgEyBDQcAAbGoqAvDIAbsiMyAzoqC2OAKQuAFBAEEAKgKUuAG7IBMgQ0HAAGxqKgL0yAG7IjMgM6KgtjgClLgBQQBBACoCmLgBuyATIENBwABsaioC+MgBuyIzIDOioLY4Api4AUEAQQAqApy4AbsgEyBDQcAAbGoqAvzIAbsiMyAzoqC2OAKcuAEgFCBDQcAAbGpBACoC4LgBu0QAAAAAAADwP0EAKgLguAG7oaK2OALAyAEgFCBDQcAAbGpBACoC5LgBu0QAAAAAAADwP0EAKgLkuAG7oaK2OALEyAEgFCBDQcAAbGpBACoC6LgBu0QAAAAAAADwP0EAKgLouAG7oaK2OALIyAEgFCBDQcAAbGpBACoC7LgBu0QAAAAAAADwP0EAKgLsuAG7oaK2OALMyAEgFCBDQcAAbGpBACoC8LgBu0QAAAAAAADwP0EAKgLwuAG7oaK2OALQyAEgFCBDQcAAbGpBACoC9LgBu0QAAAAAAADwP0EAKgL0uAG7oaK2OALUyAEgFCBDQcAAbGpBACoC+LgBu0QAAAAAAADwP0EAKgL4uAG7oaK2OALYyAEgFCBDQcAAbGpBACoC/LgBu0QAAAAAAADwP0EAKgL8uAG7oaK2OALcyAEgFCBDQcAAbGpBACoCgLkBu0QAAAAAAADwP0EAKgKAuQG7oaK2OALgyAEgFCBDQcAAbGpBACoChLkBu0QAAAAAAADwP0EAKgKEuQG7oaK2OALkyAEgFCBDQcAAbGpBACoCiLkBu0QAAAAAAADwP0EAKgKIuQG7oaK2OALoyAEgFCBDQcAAbGpBACoCjLkBu0QAAAAAAADwP0EAKgKMuQG7oaK2OALsyAEgFCBDQcAAbGpBACoCkLkBu0QAAAAAAADwP0EAKgKQuQG7oaK2OALwyAEgFCBDQcAAbGpBACoClLkBu0QAAAAAAADwP0EAKgKUuQG7oaK2OAL0yAEgFCBDQcAAbGpBACoCmLkBu0QAAAAAAADwP0EAKgKYuQG7oaK2OAL4yAEgFCBDQcAAbGpBACoCnLkBu0QAAAAAAADwP0EAKgKcuQG7oaK2OAL8yAEgQ0EBaiJDIABIDQALIABBAUoEQEEAQQAqAqC3AbsgNKK2OAKgtwFBAEEAKgKktwG7IDSitjgCpLcBQQBBACoCqLcBuyA0orY4Aqi3AUEAQQAqAqy3AbsgNKK2OAKstwFBAEEAKgKwtwG7IDSitjgCsLcBQQBBACoCtLcBuyA0orY4ArS3AUEAQQAqAri3AbsgNKK2OAK4twFBAEEAKgK8twG7IDSitjgCvLcBQQBBACoCwLcBuyA0orY4AsC3AUEAQQAqAsS3AbsgNKK2OALEtwFBAEEAKgLItwG7IDSitjgCyLcBQQBBACoCzLcBuyA0orY4Asy3AUEAQQAqAtC3AbsgNKK2OALQtwFBAEEAKgLUtwG7IDSitjgC1LcBQQBBACoC2LcBuyA0orY4Ati3AUEAQQAqAty3AbsgNKK2OALctwFBAEEAKgLgtwG7IDSitjgC4LcBQQBBACoC5LcBuyA0orY4AuS3AUEAQQAqAui3AbsgNKK2OALotwFBAEEAKgLstwG7IDSitjgC7LcBQQBBACoC8LcBuyA0orY4AvC3AUEAQQAqAvS3AbsgNKK2OAL0twFBAEEAKgL4twG7IDSitjgC+LcBQQBBACoC/LcBuyA0orY4Avy3AUEAQQAqAoC4AbsgNKK2OAKAuAFBAEEAKgKEuAG7IDSitjgChLgBQQBBACoCiLgBuyA0orY4Aoi4AUEAQQAqAoy4AbsgNKK2OAKMuAFBAEEAKgKQuAG7IDSitjgCkLgBQQBBACoClLgBuyA0orY4ApS4AUEAQQAqApi4AbsgNKK2OAKYuAFBAEEAKgKcuAG7IDSitjgCnLgBC0EAQQAqAuC3AbtBACoCoLcBuyIzIDOiobY4AqC4AUEAQQAqAuS3AbtBACoCpLcBuyIzIDOiobY4AqS4AUEAQQAqAui3AbtBACoCqLcBuyIzIDOiobY4Aqi4AUEAQQAqAuy3AbtBACoCrLcBuyIzIDOiobY4Aqy4AUEAQQAqAvC3AbtBACoCsLcBuyIzIDOiobY4ArC4AUEAQQAqAvS3AbtBACoCtLcBuyIzIDOiobY4ArS4AUEAQQAqAvi3AbtBACoCuLcBuyIzIDOiobY4Ari4AUEAQQAqAvy3AbtBACoCvLcBuyIzIDOiobY4Ary4AUEAQQAqAoC4AbtBACoCwLcBuyIzIDOiobY4AsC4AUEAQQAqAoS4AbtBACoCxLcBuyIzIDOiobY4AsS4AUEAQQAqAoi4AbtBACoCyLcBuyIzIDOiobY4Asi4AUEAQQAqAoy4AbtBACoCzLcBuyIzIDOiobY4Asy4AUEAQQAqApC4AbtBACoC0LcBuyIzIDOiobY4AtC4AUEAQQAqApS4AbtBACoC1LcBuyIzIDOiobY4AtS4AUEAQQAqApi4AbtBACoC2LcBuyIzIDOiobY4Ati4AUEAQQAqApy4AbtBACoC3LcBuyIzIDOiobY4Aty4AUEARAAAAAAAAAAAQQAqAqC4AbultjgC4LcBQQBEAAAAAAAAAABBACoCpLgBu6W2OALktwFBAEQAAAAAAAAAAEEAKgKouAG7pbY4Aui3AUEARAAAAAAAAAAAQQAqAqy4AbultjgC7LcBQQBEAAAAAAAAAABBACoCsLgBu6W2OALwtwFBAEQAAAAAAAAAAEEAKgK0uAG7pbY4AvS3AUEARAAAAAAAAAAAQQAqAri4AbultjgC+LcBQQBEAAAAAAAAAABBACoCvLgBu6W2OAL8twFBAEQAAAAAAAAAAEEAKgLAuAG7pbY4AoC4AUEARAAAAAAAAAAAQQAqAsS4AbultjgChLgBQQBEAAAAAAAAAABBACoCyLgBu6W2OAKIuAFBAEQAAAAAAAAAAEEAKgLMuAG7pbY4Aoy4AUEARAAAAAAAAAAAQQAqAtC4AbultjgCkLgBQQBEAAAAAAAAAABBACoC1LgBu6W2OAKUuAFBAEQAAAAAAAAAAEEAKgLYuAG7pbY4Api4AUEARAAAAAAAAAAAQQAqAty4AbultjgCnLgBQQAhRQNAIEVBBGz9DM3MzMzMzOw/zczMzMzM7D8gRUEEbP1dAqCmAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IEVBBGz9XQKgpgH9XyBFQQRs/V0CoLcB/V/98AH98gH98AH9Xv1bAuC4AQAgRUECaiJFQRBIDQALQQAhRgNAIEZBBGz9DM3MzMzMzOw/zczMzMzM7D8gRkEEbP1dAuCmAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IEZBBGz9XQLgtwH9XyAw/RT98gH98gH98AEgRkEEbP1dAuCmAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqC5AQAgRkECaiJGQRBIDQALQQBBACoC4LcBu0TxaOOItfjkPqCftjgC4LkBQQBBACoC5LcBu0TxaOOItfjkPqCftjgC5LkBQQBBACoC6LcBu0TxaOOItfjkPqCftjgC6LkBQQBBACoC7LcBu0TxaOOItfjkPqCftjgC7LkBQQBBACoC8LcBu0TxaOOItfjkPqCftjgC8LkBQQBBACoC9LcBu0TxaOOItfjkPqCftjgC9LkBQQBBACoC+LcBu0TxaOOItfjkPqCftjgC+LkBQQBBACoC/LcBu0TxaOOItfjkPqCftjgC/LkBQQBBACoCgLgBu0TxaOOItfjkPqCftjgCgLoBQQBBACoChLgBu0TxaOOItfjkPqCftjgChLoBQQBBACoCiLgBu0TxaOOItfjkPqCftjgCiLoBQQBBACoCjLgBu0TxaOOItfjkPqCftjgCjLoBQQBBACoCkLgBu0TxaOOItfjkPqCftjgCkLoBQQBBACoClLgBu0TxaOOItfjkPqCftjgClLoBQQBBACoCmLgBu0TxaOOItfjkPqCftjgCmLoBQQBBACoCnLgBu0TxaOOItfjkPqCftjgCnLoBQQBBACoCwCi7QQAqAuC5AbujtjgC4LcBQQBBACoCxCi7QQAqAuS5AbujtjgC5LcBQQBBACoCyCi7QQAqAui5AbujtjgC6LcBQQBBACoCzCi7QQAqAuy5AbujtjgC7LcBQQBBACoC0Ci7QQAqAvC5AbujtjgC8LcBQQBBACoC1Ci7QQAqAvS5AbujtjgC9LcBQQBBACoC2Ci7QQAqAvi5AbujtjgC+LcBQQBBACoC3Ci7QQAqAvy5AbujtjgC/LcBQQBBACoC4Ci7QQAqAoC6AbujtjgCgLgBQQBBACoC5Ci7QQAqAoS6AbujtjgChLgBQQBBACoC6Ci7QQAqAoi6AbujtjgCiLgBQQBBACoC7Ci7QQAqAoy6AbujtjgCjLgBQQBBACoC8Ci7QQAqApC6AbujtjgCkLgBQQBBACoC9Ci7QQAqApS6AbujtjgClLgBQQBBACoC+Ci7QQAqApi6AbujtjgCmLgBQQBBACoC/Ci7QQAqApy6AbujtjgCnLgBQQBBoLoBakEAQcAA/AsAQQBB4LoBakEAQcAA/AsAQQAhRwNAIBUgR0HAAGxqIBMgR0HAAGxqKgLAyAG7QQAqAqC3AbuhtjgCwMgBIBUgR0HAAGxqIBMgR0HAAGxqKgLEyAG7QQAqAqS3AbuhtjgCxMgBIBUgR0HAAGxqIBMgR0HAAGxqKgLIyAG7QQAqAqi3AbuhtjgCyMgBIBUgR0HAAGxqIBMgR0HAAGxqKgLMyAG7QQAqAqy3AbuhtjgCzMgBIBUgR0HAAGxqIBMgR0HAAGxqKgLQyAG7QQAqArC3AbuhtjgC0MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLUyAG7QQAqArS3AbuhtjgC1MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLYyAG7QQAqAri3AbuhtjgC2MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLcyAG7QQAqAry3AbuhtjgC3MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLgyAG7QQAqAsC3AbuhtjgC4MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLkyAG7QQAqAsS3AbuhtjgC5MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLoyAG7QQAqAsi3AbuhtjgC6MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLsyAG7QQAqAsy3AbuhtjgC7MgBIBUgR0HAAGxqIBMgR0HAAGxqKgLwyAG7QQAqAtC3AbuhtjgC8MgBIBUgR0HAAGxqIBMgR0HAAGxqKgL0yAG7QQAqAtS3AbuhtjgC9MgBIBUgR0HAAGxqIBMgR0HAAGxqKgL4yAG7QQAqAti3AbuhtjgC+MgBIBUgR0HAAGxqIBMgR0HAAGxqKgL8yAG7QQAqAty3AbuhtjgC/MgBIBYgR0HAAGxqIBUgR0HAAGxqKgLAyAG7QQAqAuC3AbuiQQAqAoApu6C2OALAyAEgFiBHQcAAbGogFSBHQcAAbGoqAsTIAbtBACoC5LcBu6JBACoChCm7oLY4AsTIASAWIEdBwABsaiAVIEdBwABsaioCyMgBu0EAKgLotwG7okEAKgKIKbugtjgCyMgBIBYgR0HAAGxqIBUgR0HAAGxqKgLMyAG7QQAqAuy3AbuiQQAqAowpu6C2OALMyAEgFiBHQcAAbGogFSBHQcAAbGoqAtDIAbtBACoC8LcBu6JBACoCkCm7oLY4AtDIASAWIEdBwABsaiAVIEdBwABsaioC1MgBu0EAKgL0twG7okEAKgKUKbugtjgC1MgBIBYgR0HAAGxqIBUgR0HAAGxqKgLYyAG7QQAqAvi3AbuiQQAqApgpu6C2OALYyAEgFiBHQcAAbGogFSBHQcAAbGoqAtzIAbtBACoC/LcBu6JBACoCnCm7oLY4AtzIASAWIEdBwABsaiAVIEdBwABsaioC4MgBu0EAKgKAuAG7okEAKgKgKbugtjgC4MgBIBYgR0HAAGxqIBUgR0HAAGxqKgLkyAG7QQAqAoS4AbuiQQAqAqQpu6C2OALkyAEgFiBHQcAAbGogFSBHQcAAbGoqAujIAbtBACoCiLgBu6JBACoCqCm7oLY4AujIASAWIEdBwABsaiAVIEdBwABsaioC7MgBu0EAKgKMuAG7okEAKgKsKbugtjgC7MgBIBYgR0HAAGxqIBUgR0HAAGxqKgLwyAG7QQAqApC4AbuiQQAqArApu6C2OALwyAEgFiBHQcAAbGogFSBHQcAAbGoqAvTIAbtBACoClLgBu6JBACoCtCm7oLY4AvTIASAWIEdBwABsaiAVIEdBwABsaioC+MgBu0EAKgKYuAG7okEAKgK4KbugtjgC+MgBIBYgR0HAAGxqIBUgR0HAAGxqKgL8yAG7QQAqApy4AbuiQQAqArwpu6C2OAL8yAFBACFIA0AgSEEEbCBIQcAAbCoCwCm7IBYgR0HAAGxqKgLAyAG7oiBIQcAAbCoCxCm7IBYgR0HAAGxqKgLEyAG7oqAgSEHAAGwqAsgpuyAWIEdBwABsaioCyMgBu6KgIEhBwABsKgLMKbsgFiBHQcAAbGoqAszIAbuioCBIQcAAbCoC0Cm7IBYgR0HAAGxqKgLQyAG7oqAgSEHAAGwqAtQpuyAWIEdBwABsaioC1MgBu6KgIEhBwABsKgLYKbsgFiBHQcAAbGoqAtjIAbuioCBIQcAAbCoC3Cm7IBYgR0HAAGxqKgLcyAG7oqAgSEHAAGwqAuApuyAWIEdBwABsaioC4MgBu6KgIEhBwABsKgLkKbsgFiBHQcAAbGoqAuTIAbuioCBIQcAAbCoC6Cm7IBYgR0HAAGxqKgLoyAG7oqAgSEHAAGwqAuwpuyAWIEdBwABsaioC7MgBu6KgIEhBwABsKgLwKbsgFiBHQcAAbGoqAvDIAbuioCBIQcAAbCoC9Cm7IBYgR0HAAGxqKgL0yAG7oqAgSEHAAGwqAvgpuyAWIEdBwABsaioC+MgBu6KgIEhBwABsKgL8KbsgFiBHQcAAbGoqAvzIAbuioLY4AqC7ASBIQQFqIkhBEEgNAAtBAEEAKgKguwG7QQAqAsAxu6C2EAa7tjgC4LsBQQBBACoCpLsBu0EAKgLEMbugthAGu7Y4AuS7AUEAQQAqAqi7AbtBACoCyDG7oLYQBru2OALouwFBAEEAKgKsuwG7QQAqAswxu6C2EAa7tjgC7LsBQQBBACoCsLsBu0EAKgLQMbugthAGu7Y4AvC7AUEAQQAqArS7AbtBACoC1DG7oLYQBru2OAL0uwFBAEEAKgK4uwG7QQAqAtgxu6C2EAa7tjgC+LsBQQBBACoCvLsBu0EAKgLcMbugthAGu7Y4Avy7AUEAQQAqAsC7AbtBACoC4DG7oLYQBru2OAKAvAFBAEEAKgLEuwG7QQAqAuQxu6C2EAa7tjgChLwBQQBBACoCyLsBu0EAKgLoMbugthAGu7Y4Aoi8AUEAQQAqAsy7AbtBACoC7DG7oLYQBru2OAKMvAFBAEEAKgLQuwG7QQAqAvAxu6C2EAa7tjgCkLwBQQBBACoC1LsBu0EAKgL0MbugthAGu7Y4ApS8AUEAQQAqAti7AbtBACoC+DG7oLYQBru2OAKYvAFBAEEAKgLcuwG7QQAqAvwxu6C2EAa7tjgCnLwBIBcgR0HAAGxqQQAqAuC7AbtBACoCoKcBu6G2OALAyAEgFyBHQcAAbGpBACoC5LsBu0EAKgKkpwG7obY4AsTIASAXIEdBwABsakEAKgLouwG7QQAqAqinAbuhtjgCyMgBIBcgR0HAAGxqQQAqAuy7AbtBACoCrKcBu6G2OALMyAEgFyBHQcAAbGpBACoC8LsBu0EAKgKwpwG7obY4AtDIASAXIEdBwABsakEAKgL0uwG7QQAqArSnAbuhtjgC1MgBIBcgR0HAAGxqQQAqAvi7AbtBACoCuKcBu6G2OALYyAEgFyBHQcAAbGpBACoC/LsBu0EAKgK8pwG7obY4AtzIASAXIEdBwABsakEAKgKAvAG7QQAqAsCnAbuhtjgC4MgBIBcgR0HAAGxqQQAqAoS8AbtBACoCxKcBu6G2OALkyAEgFyBHQcAAbGpBACoCiLwBu0EAKgLIpwG7obY4AujIASAXIEdBwABsakEAKgKMvAG7QQAqAsynAbuhtjgC7MgBIBcgR0HAAGxqQQAqApC8AbtBACoC0KcBu6G2OALwyAEgFyBHQcAAbGpBACoClLwBu0EAKgLUpwG7obY4AvTIASAXIEdBwABsakEAKgKYvAG7QQAqAtinAbuhtjgC+MgBIBcgR0HAAGxqQQAqApy8AbtBACoC3KcBu6G2OAL8yAFBAEEAKgKgugG7IBcgR0HAAGxqKgLAyAG7oLY4AqC6AUEAQQAqAqS6AbsgFyBHQcAAbGoqAsTIAbugtjgCpLoBQQBBACoCqLoBuyAXIEdBwABsaioCyMgBu6C2OAKougFBAEEAKgKsugG7IBcgR0HAAGxqKgLMyAG7oLY4Aqy6AUEAQQAqArC6AbsgFyBHQcAAbGoqAtDIAbugtjgCsLoBQQBBACoCtLoBuyAXIEdBwABsaioC1MgBu6C2OAK0ugFBAEEAKgK4ugG7IBcgR0HAAGxqKgLYyAG7oLY4Ari6AUEAQQAqAry6AbsgFyBHQcAAbGoqAtzIAbugtjgCvLoBQQBBACoCwLoBuyAXIEdBwABsaioC4MgBu6C2OALAugFBAEEAKgLEugG7IBcgR0HAAGxqKgLkyAG7oLY4AsS6AUEAQQAqAsi6AbsgFyBHQcAAbGoqAujIAbugtjgCyLoBQQBBACoCzLoBuyAXIEdBwABsaioC7MgBu6C2OALMugFBAEEAKgLQugG7IBcgR0HAAGxqKgLwyAG7oLY4AtC6AUEAQQAqAtS6AbsgFyBHQcAAbGoqAvTIAbugtjgC1LoBQQBBACoC2LoBuyAXIEdBwABsaioC+MgBu6C2OALYugFBAEEAKgLcugG7IBcgR0HAAGxqKgL8yAG7oLY4Aty6AUEAQQAqAuC6AbsgFyBHQcAAbGoqAsDIAbsiMyAzoqC2OALgugFBAEEAKgLkugG7IBcgR0HAAGxqKgLEyAG7IjMgM6KgtjgC5LoBQQBBACoC6LoBuyAXIEdBwABsaioCyMgBuyIzIDOioLY4Aui6AUEAQQAqAuy6AbsgFyBHQcAAbGoqAszIAbsiMyAzoqC2OALsugFBAEEAKgLwugG7IBcgR0HAAGxqKgLQyAG7IjMgM6KgtjgC8LoBQQBBACoC9LoBuyAXIEdBwABsaioC1MgBuyIzIDOioLY4AvS6AUEAQQAqAvi6AbsgFyBHQcAAbGoqAtjIAbsiMyAzoqC2OAL4ugFBAEEAKgL8ugG7IBcgR0HAAGxqKgLcyAG7IjMgM6KgtjgC/LoBQQBBACoCgLsBuyAXIEdBwABsaioC4MgBuyIzIDOioLY4AoC7AUEAQQAqAoS7AbsgFyBHQcAAbGoqAuTIAbsiMyAzoqC2OAKEuwFBAEEAKgKIuwG7IBcgR0HAAGxqKgLoyAG7IjMgM6KgtjgCiLsBQQBBACoCjLsBuyAXIEdBwABsaioC7MgBuyIzIDOioLY4Aoy7AUEAQQAqApC7AbsgFyBHQcAAbGoqAvDIAbsiMyAzoqC2OAKQuwFBAEEAKgKUuwG7IBcgR0HAAGxqKgL0yAG7IjMgM6KgtjgClLsBQQBBACoCmLsBuyAXIEdBwABsaioC+MgBuyIzIDOioLY4Api7AUEAQQAqApy7AbsgFyBHQcAAbGoqAvzIAbsiMyAzoqC2OAKcuwEgGCBHQcAAbGpBACoC4LsBu0QAAAAAAADwP0EAKgLguwG7oaK2OALAyAEgGCBHQcAAbGpBACoC5LsBu0QAAAAAAADwP0EAKgLkuwG7oaK2OALEyAEgGCBHQcAAbGpBACoC6LsBu0QAAAAAAADwP0EAKgLouwG7oaK2OALIyAEgGCBHQcAAbGpBACoC7LsBu0QAAAAAAADwP0EAKgLsuwG7oaK2OALMyAEgGCBHQcAAbGpBACoC8LsBu0QAAAAAAADwP0EAKgLwuwG7oaK2OALQyAEgGCBHQcAAbGpBACoC9LsBu0QAAAAAAADwP0EAKgL0uwG7oaK2OALUyAEgGCBHQcAAbGpBACoC+LsBu0QAAAAAAADwP0EAKgL4uwG7oaK2OALYyAEgGCBHQcAAbGpBACoC/LsBu0QAAAAAAADwP0EAKgL8uwG7oaK2OALcyAEgGCBHQcAAbGpBACoCgLwBu0QAAAAAAADwP0EAKgKAvAG7oaK2OALgyAEgGCBHQcAAbGpBACoChLwBu0QAAAAAAADwP0EAKgKEvAG7oaK2OALkyAEgGCBHQcAAbGpBACoCiLwBu0QAAAAAAADwP0EAKgKIvAG7oaK2OALoyAEgGCBHQcAAbGpBACoCjLwBu0QAAAAAAADwP0EAKgKMvAG7oaK2OALsyAEgGCBHQcAAbGpBACoCkLwBu0QAAAAAAADwP0EAKgKQvAG7oaK2OALwyAEgGCBHQcAAbGpBACoClLwBu0QAAAAAAADwP0EAKgKUvAG7oaK2OAL0yAEgGCBHQcAAbGpBACoCmLwBu0QAAAAAAADwP0EAKgKYvAG7oaK2OAL4yAEgGCBHQcAAbGpBACoCnLwBu0QAAAAAAADwP0EAKgKcvAG7oaK2OAL8yAEgR0EBaiJHIABIDQALIABBAUoEQEEAQQAqAqC6AbsgNKK2OAKgugFBAEEAKgKkugG7IDSitjgCpLoBQQBBACoCqLoBuyA0orY4Aqi6AUEAQQAqAqy6AbsgNKK2OAKsugFBAEEAKgKwugG7IDSitjgCsLoBQQBBACoCtLoBuyA0orY4ArS6AUEAQQAqAri6AbsgNKK2OAK4ugFBAEEAKgK8ugG7IDSitjgCvLoBQQBBACoCwLoBuyA0orY4AsC6AUEAQQAqAsS6AbsgNKK2OALEugFBAEEAKgLIugG7IDSitjgCyLoBQQBBACoCzLoBuyA0orY4Asy6AUEAQQAqAtC6AbsgNKK2OALQugFBAEEAKgLUugG7IDSitjgC1LoBQQBBACoC2LoBuyA0orY4Ati6AUEAQQAqAty6AbsgNKK2OALcugFBAEEAKgLgugG7IDSitjgC4LoBQQBBACoC5LoBuyA0orY4AuS6AUEAQQAqAui6AbsgNKK2OALougFBAEEAKgLsugG7IDSitjgC7LoBQQBBACoC8LoBuyA0orY4AvC6AUEAQQAqAvS6AbsgNKK2OAL0ugFBAEEAKgL4ugG7IDSitjgC+LoBQQBBACoC/LoBuyA0orY4Avy6AUEAQQAqAoC7AbsgNKK2OAKAuwFBAEEAKgKEuwG7IDSitjgChLsBQQBBACoCiLsBuyA0orY4Aoi7AUEAQQAqAoy7AbsgNKK2OAKMuwFBAEEAKgKQuwG7IDSitjgCkLsBQQBBACoClLsBuyA0orY4ApS7AUEAQQAqApi7AbsgNKK2OAKYuwFBAEEAKgKcuwG7IDSitjgCnLsBC0EAQQAqAuC6AbtBACoCoLoBuyIzIDOiobY4AqC7AUEAQQAqAuS6AbtBACoCpLoBuyIzIDOiobY4AqS7AUEAQQAqAui6AbtBACoCqLoBuyIzIDOiobY4Aqi7AUEAQQAqAuy6AbtBACoCrLoBuyIzIDOiobY4Aqy7AUEAQQAqAvC6AbtBACoCsLoBuyIzIDOiobY4ArC7AUEAQQAqAvS6AbtBACoCtLoBuyIzIDOiobY4ArS7AUEAQQAqAvi6AbtBACoCuLoBuyIzIDOiobY4Ari7AUEAQQAqAvy6AbtBACoCvLoBuyIzIDOiobY4Ary7AUEAQQAqAoC7AbtBACoCwLoBuyIzIDOiobY4AsC7AUEAQQAqAoS7AbtBACoCxLoBuyIzIDOiobY4AsS7AUEAQQAqAoi7AbtBACoCyLoBuyIzIDOiobY4Asi7AUEAQQAqAoy7AbtBACoCzLoBuyIzIDOiobY4Asy7AUEAQQAqApC7AbtBACoC0LoBuyIzIDOiobY4AtC7AUEAQQAqApS7AbtBACoC1LoBuyIzIDOiobY4AtS7AUEAQQAqApi7AbtBACoC2LoBuyIzIDOiobY4Ati7AUEAQQAqApy7AbtBACoC3LoBuyIzIDOiobY4Aty7AUEARAAAAAAAAAAAQQAqAqC7AbultjgC4LoBQQBEAAAAAAAAAABBACoCpLsBu6W2OALkugFBAEQAAAAAAAAAAEEAKgKouwG7pbY4Aui6AUEARAAAAAAAAAAAQQAqAqy7AbultjgC7LoBQQBEAAAAAAAAAABBACoCsLsBu6W2OALwugFBAEQAAAAAAAAAAEEAKgK0uwG7pbY4AvS6AUEARAAAAAAAAAAAQQAqAri7AbultjgC+LoBQQBEAAAAAAAAAABBACoCvLsBu6W2OAL8ugFBAEQAAAAAAAAAAEEAKgLAuwG7pbY4AoC7AUEARAAAAAAAAAAAQQAqAsS7AbultjgChLsBQQBEAAAAAAAAAABBACoCyLsBu6W2OAKIuwFBAEQAAAAAAAAAAEEAKgLMuwG7pbY4Aoy7AUEARAAAAAAAAAAAQQAqAtC7AbultjgCkLsBQQBEAAAAAAAAAABBACoC1LsBu6W2OAKUuwFBAEQAAAAAAAAAAEEAKgLYuwG7pbY4Api7AUEARAAAAAAAAAAAQQAqAty7AbultjgCnLsBQQAhSQNAIElBBGz9DM3MzMzMzOw/zczMzMzM7D8gSUEEbP1dAqCnAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IElBBGz9XQKgpwH9XyBJQQRs/V0CoLoB/V/98AH98gH98AH9Xv1bAuC7AQAgSUECaiJJQRBIDQALQQAhSgNAIEpBBGz9DM3MzMzMzOw/zczMzMzM7D8gSkEEbP1dAuCnAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IEpBBGz9XQLgugH9XyAw/RT98gH98gH98AEgSkEEbP1dAuCnAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqC8AQAgSkECaiJKQRBIDQALQQBBACoC4LoBu0TxaOOItfjkPqCftjgC4LwBQQBBACoC5LoBu0TxaOOItfjkPqCftjgC5LwBQQBBACoC6LoBu0TxaOOItfjkPqCftjgC6LwBQQBBACoC7LoBu0TxaOOItfjkPqCftjgC7LwBQQBBACoC8LoBu0TxaOOItfjkPqCftjgC8LwBQQBBACoC9LoBu0TxaOOItfjkPqCftjgC9LwBQQBBACoC+LoBu0TxaOOItfjkPqCftjgC+LwBQQBBACoC/LoBu0TxaOOItfjkPqCftjgC/LwBQQBBACoCgLsBu0TxaOOItfjkPqCftjgCgL0BQQBBACoChLsBu0TxaOOItfjkPqCftjgChL0BQQBBACoCiLsBu0TxaOOItfjkPqCftjgCiL0BQQBBACoCjLsBu0TxaOOItfjkPqCftjgCjL0BQQBBACoCkLsBu0TxaOOItfjkPqCftjgCkL0BQQBBACoClLsBu0TxaOOItfjkPqCftjgClL0BQQBBACoCmLsBu0TxaOOItfjkPqCftjgCmL0BQQBBACoCnLsBu0TxaOOItfjkPqCftjgCnL0BQQBBACoCgDK7QQAqAuC8AbujtjgC4LoBQQBBACoChDK7QQAqAuS8AbujtjgC5LoBQQBBACoCiDK7QQAqAui8AbujtjgC6LoBQQBBACoCjDK7QQAqAuy8AbujtjgC7LoBQQBBACoCkDK7QQAqAvC8AbujtjgC8LoBQQBBACoClDK7QQAqAvS8AbujtjgC9LoBQQBBACoCmDK7QQAqAvi8AbujtjgC+LoBQQBBACoCnDK7QQAqAvy8AbujtjgC/LoBQQBBACoCoDK7QQAqAoC9AbujtjgCgLsBQQBBACoCpDK7QQAqAoS9AbujtjgChLsBQQBBACoCqDK7QQAqAoi9AbujtjgCiLsBQQBBACoCrDK7QQAqAoy9AbujtjgCjLsBQQBBACoCsDK7QQAqApC9AbujtjgCkLsBQQBBACoCtDK7QQAqApS9AbujtjgClLsBQQBBACoCuDK7QQAqApi9AbujtjgCmLsBQQBBACoCvDK7QQAqApy9AbujtjgCnLsBQQBBoL0BakEAQcAA/AsAQQBB4L0BakEAQcAA/AsAQQAhSwNAIBkgS0HAAGxqIBcgS0HAAGxqKgLAyAG7QQAqAqC6AbuhtjgCwMgBIBkgS0HAAGxqIBcgS0HAAGxqKgLEyAG7QQAqAqS6AbuhtjgCxMgBIBkgS0HAAGxqIBcgS0HAAGxqKgLIyAG7QQAqAqi6AbuhtjgCyMgBIBkgS0HAAGxqIBcgS0HAAGxqKgLMyAG7QQAqAqy6AbuhtjgCzMgBIBkgS0HAAGxqIBcgS0HAAGxqKgLQyAG7QQAqArC6AbuhtjgC0MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLUyAG7QQAqArS6AbuhtjgC1MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLYyAG7QQAqAri6AbuhtjgC2MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLcyAG7QQAqAry6AbuhtjgC3MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLgyAG7QQAqAsC6AbuhtjgC4MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLkyAG7QQAqAsS6AbuhtjgC5MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLoyAG7QQAqAsi6AbuhtjgC6MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLsyAG7QQAqAsy6AbuhtjgC7MgBIBkgS0HAAGxqIBcgS0HAAGxqKgLwyAG7QQAqAtC6AbuhtjgC8MgBIBkgS0HAAGxqIBcgS0HAAGxqKgL0yAG7QQAqAtS6AbuhtjgC9MgBIBkgS0HAAGxqIBcgS0HAAGxqKgL4yAG7QQAqAti6AbuhtjgC+MgBIBkgS0HAAGxqIBcgS0HAAGxqKgL8yAG7QQAqAty6AbuhtjgC/MgBIBogS0HAAGxqIBkgS0HAAGxqKgLAyAG7QQAqAuC6AbuiQQAqAsAyu6C2OALAyAEgGiBLQcAAbGogGSBLQcAAbGoqAsTIAbtBACoC5LoBu6JBACoCxDK7oLY4AsTIASAaIEtBwABsaiAZIEtBwABsaioCyMgBu0EAKgLougG7okEAKgLIMrugtjgCyMgBIBogS0HAAGxqIBkgS0HAAGxqKgLMyAG7QQAqAuy6AbuiQQAqAswyu6C2OALMyAEgGiBLQcAAbGogGSBLQcAAbGoqAtDIAbtBACoC8LoBu6JBACoC0DK7oLY4AtDIASAaIEtBwABsaiAZIEtBwABsaioC1MgBu0EAKgL0ugG7okEAKgLUMrugtjgC1MgBIBogS0HAAGxqIBkgS0HAAGxqKgLYyAG7QQAqAvi6AbuiQQAqAtgyu6C2OALYyAEgGiBLQcAAbGogGSBLQcAAbGoqAtzIAbtBACoC/LoBu6JBACoC3DK7oLY4AtzIASAaIEtBwABsaiAZIEtBwABsaioC4MgBu0EAKgKAuwG7okEAKgLgMrugtjgC4MgBIBogS0HAAGxqIBkgS0HAAGxqKgLkyAG7QQAqAoS7AbuiQQAqAuQyu6C2OALkyAEgGiBLQcAAbGogGSBLQcAAbGoqAujIAbtBACoCiLsBu6JBACoC6DK7oLY4AujIASAaIEtBwABsaiAZIEtBwABsaioC7MgBu0EAKgKMuwG7okEAKgLsMrugtjgC7MgBIBogS0HAAGxqIBkgS0HAAGxqKgLwyAG7QQAqApC7AbuiQQAqAvAyu6C2OALwyAEgGiBLQcAAbGogGSBLQcAAbGoqAvTIAbtBACoClLsBu6JBACoC9DK7oLY4AvTIASAaIEtBwABsaiAZIEtBwABsaioC+MgBu0EAKgKYuwG7okEAKgL4MrugtjgC+MgBIBogS0HAAGxqIBkgS0HAAGxqKgL8yAG7QQAqApy7AbuiQQAqAvwyu6C2OAL8yAFBACFMA0AgTEEEbCBMQcAAbCoCgDO7IBogS0HAAGxqKgLAyAG7oiBMQcAAbCoChDO7IBogS0HAAGxqKgLEyAG7oqAgTEHAAGwqAogzuyAaIEtBwABsaioCyMgBu6KgIExBwABsKgKMM7sgGiBLQcAAbGoqAszIAbuioCBMQcAAbCoCkDO7IBogS0HAAGxqKgLQyAG7oqAgTEHAAGwqApQzuyAaIEtBwABsaioC1MgBu6KgIExBwABsKgKYM7sgGiBLQcAAbGoqAtjIAbuioCBMQcAAbCoCnDO7IBogS0HAAGxqKgLcyAG7oqAgTEHAAGwqAqAzuyAaIEtBwABsaioC4MgBu6KgIExBwABsKgKkM7sgGiBLQcAAbGoqAuTIAbuioCBMQcAAbCoCqDO7IBogS0HAAGxqKgLoyAG7oqAgTEHAAGwqAqwzuyAaIEtBwABsaioC7MgBu6KgIExBwABsKgKwM7sgGiBLQcAAbGoqAvDIAbuioCBMQcAAbCoCtDO7IBogS0HAAGxqKgL0yAG7oqAgTEHAAGwqArgzuyAaIEtBwABsaioC+MgBu6KgIExBwABsKgK8M7sgGiBLQcAAbGoqAvzIAbuioLY4AqC+ASBMQQFqIkxBEEgNAAtBAEEAKgKgvgG7QQAqAoA7u6C2EAa7tjgC4L4BQQBBACoCpL4Bu0EAKgKEO7ugthAGu7Y4AuS+AUEAQQAqAqi+AbtBACoCiDu7oLYQBru2OALovgFBAEEAKgKsvgG7QQAqAow7u6C2EAa7tjgC7L4BQQBBACoCsL4Bu0EAKgKQO7ugthAGu7Y4AvC+AUEAQQAqArS+AbtBACoClDu7oLYQBru2OAL0vgFBAEEAKgK4vgG7QQAqApg7u6C2EAa7tjgC+L4BQQBBACoCvL4Bu0EAKgKcO7ugthAGu7Y4Avy+AUEAQQAqAsC+AbtBACoCoDu7oLYQBru2OAKAvwFBAEEAKgLEvgG7QQAqAqQ7u6C2EAa7tjgChL8BQQBBACoCyL4Bu0EAKgKoO7ugthAGu7Y4Aoi/AUEAQQAqAsy+AbtBACoCrDu7oLYQBru2OAKMvwFBAEEAKgLQvgG7QQAqArA7u6C2EAa7tjgCkL8BQQBBACoC1L4Bu0EAKgK0O7ugthAGu7Y4ApS/AUEAQQAqAti+AbtBACoCuDu7oLYQBru2OAKYvwFBAEEAKgLcvgG7QQAqArw7u6C2EAa7tjgCnL8BIBsgS0HAAGxqQQAqAuC+AbtBACoCoKgBu6G2OALAyAEgGyBLQcAAbGpBACoC5L4Bu0EAKgKkqAG7obY4AsTIASAbIEtBwABsakEAKgLovgG7QQAqAqioAbuhtjgCyMgBIBsgS0HAAGxqQQAqAuy+AbtBACoCrKgBu6G2OALMyAEgGyBLQcAAbGpBACoC8L4Bu0EAKgKwqAG7obY4AtDIASAbIEtBwABsakEAKgL0vgG7QQAqArSoAbuhtjgC1MgBIBsgS0HAAGxqQQAqAvi+AbtBACoCuKgBu6G2OALYyAEgGyBLQcAAbGpBACoC/L4Bu0EAKgK8qAG7obY4AtzIASAbIEtBwABsakEAKgKAvwG7QQAqAsCoAbuhtjgC4MgBIBsgS0HAAGxqQQAqAoS/AbtBACoCxKgBu6G2OALkyAEgGyBLQcAAbGpBACoCiL8Bu0EAKgLIqAG7obY4AujIASAbIEtBwABsakEAKgKMvwG7QQAqAsyoAbuhtjgC7MgBIBsgS0HAAGxqQQAqApC/AbtBACoC0KgBu6G2OALwyAEgGyBLQcAAbGpBACoClL8Bu0EAKgLUqAG7obY4AvTIASAbIEtBwABsakEAKgKYvwG7QQAqAtioAbuhtjgC+MgBIBsgS0HAAGxqQQAqApy/AbtBACoC3KgBu6G2OAL8yAFBAEEAKgKgvQG7IBsgS0HAAGxqKgLAyAG7oLY4AqC9AUEAQQAqAqS9AbsgGyBLQcAAbGoqAsTIAbugtjgCpL0BQQBBACoCqL0BuyAbIEtBwABsaioCyMgBu6C2OAKovQFBAEEAKgKsvQG7IBsgS0HAAGxqKgLMyAG7oLY4Aqy9AUEAQQAqArC9AbsgGyBLQcAAbGoqAtDIAbugtjgCsL0BQQBBACoCtL0BuyAbIEtBwABsaioC1MgBu6C2OAK0vQFBAEEAKgK4vQG7IBsgS0HAAGxqKgLYyAG7oLY4Ari9AUEAQQAqAry9AbsgGyBLQcAAbGoqAtzIAbugtjgCvL0BQQBBACoCwL0BuyAbIEtBwABsaioC4MgBu6C2OALAvQFBAEEAKgLEvQG7IBsgS0HAAGxqKgLkyAG7oLY4AsS9AUEAQQAqAsi9AbsgGyBLQcAAbGoqAujIAbugtjgCyL0BQQBBACoCzL0BuyAbIEtBwABsaioC7MgBu6C2OALMvQFBAEEAKgLQvQG7IBsgS0HAAGxqKgLwyAG7oLY4AtC9AUEAQQAqAtS9AbsgGyBLQcAAbGoqAvTIAbugtjgC1L0BQQBBACoC2L0BuyAbIEtBwABsaioC+MgBu6C2OALYvQFBAEEAKgLcvQG7IBsgS0HAAGxqKgL8yAG7oLY4Aty9AUEAQQAqAuC9AbsgGyBLQcAAbGoqAsDIAbsiMyAzoqC2OALgvQFBAEEAKgLkvQG7IBsgS0HAAGxqKgLEyAG7IjMgM6KgtjgC5L0BQQBBACoC6L0BuyAbIEtBwABsaioCyMgBuyIzIDOioLY4Aui9AUEAQQAqAuy9AbsgGyBLQcAAbGoqAszIAbsiMyAzoqC2OALsvQFBAEEAKgLwvQG7IBsgS0HAAGxqKgLQyAG7IjMgM6KgtjgC8L0BQQBBACoC9L0BuyAbIEtBwABsaioC1MgBuyIzIDOioLY4AvS9AUEAQQAqAvi9AbsgGyBLQcAAbGoqAtjIAbsiMyAzoqC2OAL4vQFBAEEAKgL8vQG7IBsgS0HAAGxqKgLcyAG7IjMgM6KgtjgC/L0BQQBBACoCgL4BuyAbIEtBwABsaioC4MgBuyIzIDOioLY4AoC+AUEAQQAqAoS+AbsgGyBLQcAAbGoqAuTIAbsiMyAzoqC2OAKEvgFBAEEAKgKIvgG7IBsgS0HAAGxqKgLoyAG7IjMgM6KgtjgCiL4BQQBBACoCjL4BuyAbIEtBwABsaioC7MgBuyIzIDOioLY4Aoy+AUEAQQAqApC+AbsgGyBLQcAAbGoqAvDIAbsiMyAzoqC2OAKQvgFBAEEAKgKUvgG7IBsgS0HAAGxqKgL0yAG7IjMgM6KgtjgClL4BQQBBACoCmL4BuyAbIEtBwABsaioC+MgBuyIzIDOioLY4Api+AUEAQQAqApy+AbsgGyBLQcAAbGoqAvzIAbsiMyAzoqC2OAKcvgEgHCBLQcAAbGpBACoC4L4Bu0QAAAAAAADwP0EAKgLgvgG7oaK2OALAyAEgHCBLQcAAbGpBACoC5L4Bu0QAAAAAAADwP0EAKgLkvgG7oaK2OALEyAEgHCBLQcAAbGpBACoC6L4Bu0QAAAAAAADwP0EAKgLovgG7oaK2OALIyAEgHCBLQcAAbGpBACoC7L4Bu0QAAAAAAADwP0EAKgLsvgG7oaK2OALMyAEgHCBLQcAAbGpBACoC8L4Bu0QAAAAAAADwP0EAKgLwvgG7oaK2OALQyAEgHCBLQcAAbGpBACoC9L4Bu0QAAAAAAADwP0EAKgL0vgG7oaK2OALUyAEgHCBLQcAAbGpBACoC+L4Bu0QAAAAAAADwP0EAKgL4vgG7oaK2OALYyAEgHCBLQcAAbGpBACoC/L4Bu0QAAAAAAADwP0EAKgL8vgG7oaK2OALcyAEgHCBLQcAAbGpBACoCgL8Bu0QAAAAAAADwP0EAKgKAvwG7oaK2OALgyAEgHCBLQcAAbGpBACoChL8Bu0QAAAAAAADwP0EAKgKEvwG7oaK2OALkyAEgHCBLQcAAbGpBACoCiL8Bu0QAAAAAAADwP0EAKgKIvwG7oaK2OALoyAEgHCBLQcAAbGpBACoCjL8Bu0QAAAAAAADwP0EAKgKMvwG7oaK2OALsyAEgHCBLQcAAbGpBACoCkL8Bu0QAAAAAAADwP0EAKgKQvwG7oaK2OALwyAEgHCBLQcAAbGpBACoClL8Bu0QAAAAAAADwP0EAKgKUvwG7oaK2OAL0yAEgHCBLQcAAbGpBACoCmL8Bu0QAAAAAAADwP0EAKgKYvwG7oaK2OAL4yAEgHCBLQcAAbGpBACoCnL8Bu0QAAAAAAADwP0EAKgKcvwG7oaK2OAL8yAEgS0EBaiJLIABIDQALIABBAUoEQEEAQQAqAqC9AbsgNKK2OAKgvQFBAEEAKgKkvQG7IDSitjgCpL0BQQBBACoCqL0BuyA0orY4Aqi9AUEAQQAqAqy9AbsgNKK2OAKsvQFBAEEAKgKwvQG7IDSitjgCsL0BQQBBACoCtL0BuyA0orY4ArS9AUEAQQAqAri9AbsgNKK2OAK4vQFBAEEAKgK8vQG7IDSitjgCvL0BQQBBACoCwL0BuyA0orY4AsC9AUEAQQAqAsS9AbsgNKK2OALEvQFBAEEAKgLIvQG7IDSitjgCyL0BQQBBACoCzL0BuyA0orY4Asy9AUEAQQAqAtC9AbsgNKK2OALQvQFBAEEAKgLUvQG7IDSitjgC1L0BQQBBACoC2L0BuyA0orY4Ati9AUEAQQAqAty9AbsgNKK2OALcvQFBAEEAKgLgvQG7IDSitjgC4L0BQQBBACoC5L0BuyA0orY4AuS9AUEAQQAqAui9AbsgNKK2OALovQFBAEEAKgLsvQG7IDSitjgC7L0BQQBBACoC8L0BuyA0orY4AvC9AUEAQQAqAvS9AbsgNKK2OAL0vQFBAEEAKgL4vQG7IDSitjgC+L0BQQBBACoC/L0BuyA0orY4Avy9AUEAQQAqAoC+AbsgNKK2OAKAvgFBAEEAKgKEvgG7IDSitjgChL4BQQBBACoCiL4BuyA0orY4Aoi+AUEAQQAqAoy+AbsgNKK2OAKMvgFBAEEAKgKQvgG7IDSitjgCkL4BQQBBACoClL4BuyA0orY4ApS+AUEAQQAqApi+AbsgNKK2OAKYvgFBAEEAKgKcvgG7IDSitjgCnL4BC0EAQQAqAuC9AbtBACoCoL0BuyIzIDOiobY4AqC+AUEAQQAqAuS9AbtBACoCpL0BuyIzIDOiobY4AqS+AUEAQQAqAui9AbtBACoCqL0BuyIzIDOiobY4Aqi+AUEAQQAqAuy9AbtBACoCrL0BuyIzIDOiobY4Aqy+AUEAQQAqAvC9AbtBACoCsL0BuyIzIDOiobY4ArC+AUEAQQAqAvS9AbtBACoCtL0BuyIzIDOiobY4ArS+AUEAQQAqAvi9AbtBACoCuL0BuyIzIDOiobY4Ari+AUEAQQAqAvy9AbtBACoCvL0BuyIzIDOiobY4Ary+AUEAQQAqAoC+AbtBACoCwL0BuyIzIDOiobY4AsC+AUEAQQAqAoS+AbtBACoCxL0BuyIzIDOiobY4AsS+AUEAQQAqAoi+AbtBACoCyL0BuyIzIDOiobY4Asi+AUEAQQAqAoy+AbtBACoCzL0BuyIzIDOiobY4Asy+AUEAQQAqApC+AbtBACoC0L0BuyIzIDOiobY4AtC+AUEAQQAqApS+AbtBACoC1L0BuyIzIDOiobY4AtS+AUEAQQAqApi+AbtBACoC2L0BuyIzIDOiobY4Ati+AUEAQQAqApy+AbtBACoC3L0BuyIzIDOiobY4Aty+AUEARAAAAAAAAAAAQQAqAqC+AbultjgC4L0BQQBEAAAAAAAAAABBACoCpL4Bu6W2OALkvQFBAEQAAAAAAAAAAEEAKgKovgG7pbY4Aui9AUEARAAAAAAAAAAAQQAqAqy+AbultjgC7L0BQQBEAAAAAAAAAABBACoCsL4Bu6W2OALwvQFBAEQAAAAAAAAAAEEAKgK0vgG7pbY4AvS9AUEARAAAAAAAAAAAQQAqAri+AbultjgC+L0BQQBEAAAAAAAAAABBACoCvL4Bu6W2OAL8vQFBAEQAAAAAAAAAAEEAKgLAvgG7pbY4AoC+AUEARAAAAAAAAAAAQQAqAsS+AbultjgChL4BQQBEAAAAAAAAAABBACoCyL4Bu6W2OAKIvgFBAEQAAAAAAAAAAEEAKgLMvgG7pbY4Aoy+AUEARAAAAAAAAAAAQQAqAtC+AbultjgCkL4BQQBEAAAAAAAAAABBACoC1L4Bu6W2OAKUvgFBAEQAAAAAAAAAAEEAKgLYvgG7pbY4Api+AUEARAAAAAAAAAAAQQAqAty+AbultjgCnL4BQQAhTQNAIE1BBGz9DM3MzMzMzOw/zczMzMzM7D8gTUEEbP1dAqCoAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IE1BBGz9XQKgqAH9XyBNQQRs/V0CoL0B/V/98AH98gH98AH9Xv1bAuC+AQAgTUECaiJNQRBIDQALQQAhTgNAIE5BBGz9DM3MzMzMzOw/zczMzMzM7D8gTkEEbP1dAuCoAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IE5BBGz9XQLgvQH9XyAw/RT98gH98gH98AEgTkEEbP1dAuCoAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqC/AQAgTkECaiJOQRBIDQALQQBBACoC4L0Bu0TxaOOItfjkPqCftjgC4L8BQQBBACoC5L0Bu0TxaOOItfjkPqCftjgC5L8BQQBBACoC6L0Bu0TxaOOItfjkPqCftjgC6L8BQQBBACoC7L0Bu0TxaOOItfjkPqCftjgC7L8BQQBBACoC8L0Bu0TxaOOItfjkPqCftjgC8L8BQQBBACoC9L0Bu0TxaOOItfjkPqCftjgC9L8BQQBBACoC+L0Bu0TxaOOItfjkPqCftjgC+L8BQQBBACoC/L0Bu0TxaOOItfjkPqCftjgC/L8BQQBBACoCgL4Bu0TxaOOItfjkPqCftjgCgMABQQBBACoChL4Bu0TxaOOItfjkPqCftjgChMABQQBBACoCiL4Bu0TxaOOItfjkPqCftjgCiMABQQBBACoCjL4Bu0TxaOOItfjkPqCftjgCjMABQQBBACoCkL4Bu0TxaOOItfjkPqCftjgCkMABQQBBACoClL4Bu0TxaOOItfjkPqCftjgClMABQQBBACoCmL4Bu0TxaOOItfjkPqCftjgCmMABQQBBACoCnL4Bu0TxaOOItfjkPqCftjgCnMABQQBBACoCwDu7QQAqAuC/AbujtjgC4L0BQQBBACoCxDu7QQAqAuS/AbujtjgC5L0BQQBBACoCyDu7QQAqAui/AbujtjgC6L0BQQBBACoCzDu7QQAqAuy/AbujtjgC7L0BQQBBACoC0Du7QQAqAvC/AbujtjgC8L0BQQBBACoC1Du7QQAqAvS/AbujtjgC9L0BQQBBACoC2Du7QQAqAvi/AbujtjgC+L0BQQBBACoC3Du7QQAqAvy/AbujtjgC/L0BQQBBACoC4Du7QQAqAoDAAbujtjgCgL4BQQBBACoC5Du7QQAqAoTAAbujtjgChL4BQQBBACoC6Du7QQAqAojAAbujtjgCiL4BQQBBACoC7Du7QQAqAozAAbujtjgCjL4BQQBBACoC8Du7QQAqApDAAbujtjgCkL4BQQBBACoC9Du7QQAqApTAAbujtjgClL4BQQBBACoC+Du7QQAqApjAAbujtjgCmL4BQQBBACoC/Du7QQAqApzAAbujtjgCnL4BQQBBoMABakEAQcAA/AsAQQBB4MABakEAQcAA/AsAQQAhTwNAIB0gT0HAAGxqIBsgT0HAAGxqKgLAyAG7QQAqAqC9AbuhtjgCwMgBIB0gT0HAAGxqIBsgT0HAAGxqKgLEyAG7QQAqAqS9AbuhtjgCxMgBIB0gT0HAAGxqIBsgT0HAAGxqKgLIyAG7QQAqAqi9AbuhtjgCyMgBIB0gT0HAAGxqIBsgT0HAAGxqKgLMyAG7QQAqAqy9AbuhtjgCzMgBIB0gT0HAAGxqIBsgT0HAAGxqKgLQyAG7QQAqArC9AbuhtjgC0MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLUyAG7QQAqArS9AbuhtjgC1MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLYyAG7QQAqAri9AbuhtjgC2MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLcyAG7QQAqAry9AbuhtjgC3MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLgyAG7QQAqAsC9AbuhtjgC4MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLkyAG7QQAqAsS9AbuhtjgC5MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLoyAG7QQAqAsi9AbuhtjgC6MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLsyAG7QQAqAsy9AbuhtjgC7MgBIB0gT0HAAGxqIBsgT0HAAGxqKgLwyAG7QQAqAtC9AbuhtjgC8MgBIB0gT0HAAGxqIBsgT0HAAGxqKgL0yAG7QQAqAtS9AbuhtjgC9MgBIB0gT0HAAGxqIBsgT0HAAGxqKgL4yAG7QQAqAti9AbuhtjgC+MgBIB0gT0HAAGxqIBsgT0HAAGxqKgL8yAG7QQAqAty9AbuhtjgC/MgBIB4gT0HAAGxqIB0gT0HAAGxqKgLAyAG7QQAqAuC9AbuiQQAqAoA8u6C2OALAyAEgHiBPQcAAbGogHSBPQcAAbGoqAsTIAbtBACoC5L0Bu6JBACoChDy7oLY4AsTIASAeIE9BwABsaiAdIE9BwABsaioCyMgBu0EAKgLovQG7okEAKgKIPLugtjgCyMgBIB4gT0HAAGxqIB0gT0HAAGxqKgLMyAG7QQAqAuy9AbuiQQAqAow8u6C2OALMyAEgHiBPQcAAbGogHSBPQcAAbGoqAtDIAbtBACoC8L0Bu6JBACoCkDy7oLY4AtDIASAeIE9BwABsaiAdIE9BwABsaioC1MgBu0EAKgL0vQG7okEAKgKUPLugtjgC1MgBIB4gT0HAAGxqIB0gT0HAAGxqKgLYyAG7QQAqAvi9AbuiQQAqApg8u6C2OALYyAEgHiBPQcAAbGogHSBPQcAAbGoqAtzIAbtBACoC/L0Bu6JBACoCnDy7oLY4AtzIASAeIE9BwABsaiAdIE9BwABsaioC4MgBu0EAKgKAvgG7okEAKgKgPLugtjgC4MgBIB4gT0HAAGxqIB0gT0HAAGxqKgLkyAG7QQAqAoS+AbuiQQAqAqQ8u6C2OALkyAEgHiBPQcAAbGogHSBPQcAAbGoqAujIAbtBACoCiL4Bu6JBACoCqDy7oLY4AujIASAeIE9BwABsaiAdIE9BwABsaioC7MgBu0EAKgKMvgG7okEAKgKsPLugtjgC7MgBIB4gT0HAAGxqIB0gT0HAAGxqKgLwyAG7QQAqApC+AbuiQQAqArA8u6C2OALwyAEgHiBPQcAAbGogHSBPQcAAbGoqAvTIAbtBACoClL4Bu6JBACoCtDy7oLY4AvTIASAeIE9BwABsaiAdIE9BwABsaioC+MgBu0EAKgKYvgG7okEAKgK4PLugtjgC+MgBIB4gT0HAAGxqIB0gT0HAAGxqKgL8yAG7QQAqApy+AbuiQQAqArw8u6C2OAL8yAFBACFQA0AgUEEEbCBQQcAAbCoCwDy7IB4gT0HAAGxqKgLAyAG7oiBQQcAAbCoCxDy7IB4gT0HAAGxqKgLEyAG7oqAgUEHAAGwqAsg8uyAeIE9BwABsaioCyMgBu6KgIFBBwABsKgLMPLsgHiBPQcAAbGoqAszIAbuioCBQQcAAbCoC0Dy7IB4gT0HAAGxqKgLQyAG7oqAgUEHAAGwqAtQ8uyAeIE9BwABsaioC1MgBu6KgIFBBwABsKgLYPLsgHiBPQcAAbGoqAtjIAbuioCBQQcAAbCoC3Dy7IB4gT0HAAGxqKgLcyAG7oqAgUEHAAGwqAuA8uyAeIE9BwABsaioC4MgBu6KgIFBBwABsKgLkPLsgHiBPQcAAbGoqAuTIAbuioCBQQcAAbCoC6Dy7IB4gT0HAAGxqKgLoyAG7oqAgUEHAAGwqAuw8uyAeIE9BwABsaioC7MgBu6KgIFBBwABsKgLwPLsgHiBPQcAAbGoqAvDIAbuioCBQQcAAbCoC9Dy7IB4gT0HAAGxqKgL0yAG7oqAgUEHAAGwqAvg8uyAeIE9BwABsaioC+MgBu6KgIFBBwABsKgL8PLsgHiBPQcAAbGoqAvzIAbuioLY4AqDBASBQQQFqIlBBEEgNAAtBAEEAKgKgwQG7QQAqAsBEu6C2EAa7tjgC4MEBQQBBACoCpMEBu0EAKgLERLugthAGu7Y4AuTBAUEAQQAqAqjBAbtBACoCyES7oLYQBru2OALowQFBAEEAKgKswQG7QQAqAsxEu6C2EAa7tjgC7MEBQQBBACoCsMEBu0EAKgLQRLugthAGu7Y4AvDBAUEAQQAqArTBAbtBACoC1ES7oLYQBru2OAL0wQFBAEEAKgK4wQG7QQAqAthEu6C2EAa7tjgC+MEBQQBBACoCvMEBu0EAKgLcRLugthAGu7Y4AvzBAUEAQQAqAsDBAbtBACoC4ES7oLYQBru2OAKAwgFBAEEAKgLEwQG7QQAqAuREu6C2EAa7tjgChMIBQQBBACoCyMEBu0EAKgLoRLugthAGu7Y4AojCAUEAQQAqAszBAbtBACoC7ES7oLYQBru2OAKMwgFBAEEAKgLQwQG7QQAqAvBEu6C2EAa7tjgCkMIBQQBBACoC1MEBu0EAKgL0RLugthAGu7Y4ApTCAUEAQQAqAtjBAbtBACoC+ES7oLYQBru2OAKYwgFBAEEAKgLcwQG7QQAqAvxEu6C2EAa7tjgCnMIBIB8gT0HAAGxqQQAqAuDBAbtBACoCoKkBu6G2OALAyAEgHyBPQcAAbGpBACoC5MEBu0EAKgKkqQG7obY4AsTIASAfIE9BwABsakEAKgLowQG7QQAqAqipAbuhtjgCyMgBIB8gT0HAAGxqQQAqAuzBAbtBACoCrKkBu6G2OALMyAEgHyBPQcAAbGpBACoC8MEBu0EAKgKwqQG7obY4AtDIASAfIE9BwABsakEAKgL0wQG7QQAqArSpAbuhtjgC1MgBIB8gT0HAAGxqQQAqAvjBAbtBACoCuKkBu6G2OALYyAEgHyBPQcAAbGpBACoC/MEBu0EAKgK8qQG7obY4AtzIASAfIE9BwABsakEAKgKAwgG7QQAqAsCpAbuhtjgC4MgBIB8gT0HAAGxqQQAqAoTCAbtBACoCxKkBu6G2OALkyAEgHyBPQcAAbGpBACoCiMIBu0EAKgLIqQG7obY4AujIASAfIE9BwABsakEAKgKMwgG7QQAqAsypAbuhtjgC7MgBIB8gT0HAAGxqQQAqApDCAbtBACoC0KkBu6G2OALwyAEgHyBPQcAAbGpBACoClMIBu0EAKgLUqQG7obY4AvTIASAfIE9BwABsakEAKgKYwgG7QQAqAtipAbuhtjgC+MgBIB8gT0HAAGxqQQAqApzCAbtBACoC3KkBu6G2OAL8yAFBAEEAKgKgwAG7IB8gT0HAAGxqKgLAyAG7oLY4AqDAAUEAQQAqAqTAAbsgHyBPQcAAbGoqAsTIAbugtjgCpMABQQBBACoCqMABuyAfIE9BwABsaioCyMgBu6C2OAKowAFBAEEAKgKswAG7IB8gT0HAAGxqKgLMyAG7oLY4AqzAAUEAQQAqArDAAbsgHyBPQcAAbGoqAtDIAbugtjgCsMABQQBBACoCtMABuyAfIE9BwABsaioC1MgBu6C2OAK0wAFBAEEAKgK4wAG7IB8gT0HAAGxqKgLYyAG7oLY4ArjAAUEAQQAqArzAAbsgHyBPQcAAbGoqAtzIAbugtjgCvMABQQBBACoCwMABuyAfIE9BwABsaioC4MgBu6C2OALAwAFBAEEAKgLEwAG7IB8gT0HAAGxqKgLkyAG7oLY4AsTAAUEAQQAqAsjAAbsgHyBPQcAAbGoqAujIAbugtjgCyMABQQBBACoCzMABuyAfIE9BwABsaioC7MgBu6C2OALMwAFBAEEAKgLQwAG7IB8gT0HAAGxqKgLwyAG7oLY4AtDAAUEAQQAqAtTAAbsgHyBPQcAAbGoqAvTIAbugtjgC1MABQQBBACoC2MABuyAfIE9BwABsaioC+MgBu6C2OALYwAFBAEEAKgLcwAG7IB8gT0HAAGxqKgL8yAG7oLY4AtzAAUEAQQAqAuDAAbsgHyBPQcAAbGoqAsDIAbsiMyAzoqC2OALgwAFBAEEAKgLkwAG7IB8gT0HAAGxqKgLEyAG7IjMgM6KgtjgC5MABQQBBACoC6MABuyAfIE9BwABsaioCyMgBuyIzIDOioLY4AujAAUEAQQAqAuzAAbsgHyBPQcAAbGoqAszIAbsiMyAzoqC2OALswAFBAEEAKgLwwAG7IB8gT0HAAGxqKgLQyAG7IjMgM6KgtjgC8MABQQBBACoC9MABuyAfIE9BwABsaioC1MgBuyIzIDOioLY4AvTAAUEAQQAqAvjAAbsgHyBPQcAAbGoqAtjIAbsiMyAzoqC2OAL4wAFBAEEAKgL8wAG7IB8gT0HAAGxqKgLcyAG7IjMgM6KgtjgC/MABQQBBACoCgMEBuyAfIE9BwABsaioC4MgBuyIzIDOioLY4AoDBAUEAQQAqAoTBAbsgHyBPQcAAbGoqAuTIAbsiMyAzoqC2OAKEwQFBAEEAKgKIwQG7IB8gT0HAAGxqKgLoyAG7IjMgM6KgtjgCiMEBQQBBACoCjMEBuyAfIE9BwABsaioC7MgBuyIzIDOioLY4AozBAUEAQQAqApDBAbsgHyBPQcAAbGoqAvDIAbsiMyAzoqC2OAKQwQFBAEEAKgKUwQG7IB8gT0HAAGxqKgL0yAG7IjMgM6KgtjgClMEBQQBBACoCmMEBuyAfIE9BwABsaioC+MgBuyIzIDOioLY4ApjBAUEAQQAqApzBAbsgHyBPQcAAbGoqAvzIAbsiMyAzoqC2OAKcwQEgICBPQcAAbGpBACoC4MEBu0QAAAAAAADwP0EAKgLgwQG7oaK2OALAyAEgICBPQcAAbGpBACoC5MEBu0QAAAAAAADwP0EAKgLkwQG7oaK2OALEyAEgICBPQcAAbGpBACoC6MEBu0QAAAAAAADwP0EAKgLowQG7oaK2OALIyAEgICBPQcAAbGpBACoC7MEBu0QAAAAAAADwP0EAKgLswQG7oaK2OALMyAEgICBPQcAAbGpBACoC8MEBu0QAAAAAAADwP0EAKgLwwQG7oaK2OALQyAEgICBPQcAAbGpBACoC9MEBu0QAAAAAAADwP0EAKgL0wQG7oaK2OALUyAEgICBPQcAAbGpBACoC+MEBu0QAAAAAAADwP0EAKgL4wQG7oaK2OALYyAEgICBPQcAAbGpBACoC/MEBu0QAAAAAAADwP0EAKgL8wQG7oaK2OALcyAEgICBPQcAAbGpBACoCgMIBu0QAAAAAAADwP0EAKgKAwgG7oaK2OALgyAEgICBPQcAAbGpBACoChMIBu0QAAAAAAADwP0EAKgKEwgG7oaK2OALkyAEgICBPQcAAbGpBACoCiMIBu0QAAAAAAADwP0EAKgKIwgG7oaK2OALoyAEgICBPQcAAbGpBACoCjMIBu0QAAAAAAADwP0EAKgKMwgG7oaK2OALsyAEgICBPQcAAbGpBACoCkMIBu0QAAAAAAADwP0EAKgKQwgG7oaK2OALwyAEgICBPQcAAbGpBACoClMIBu0QAAAAAAADwP0EAKgKUwgG7oaK2OAL0yAEgICBPQcAAbGpBACoCmMIBu0QAAAAAAADwP0EAKgKYwgG7oaK2OAL4yAEgICBPQcAAbGpBACoCnMIBu0QAAAAAAADwP0EAKgKcwgG7oaK2OAL8yAEgT0EBaiJPIABIDQALIABBAUoEQEEAQQAqAqDAAbsgNKK2OAKgwAFBAEEAKgKkwAG7IDSitjgCpMABQQBBACoCqMABuyA0orY4AqjAAUEAQQAqAqzAAbsgNKK2OAKswAFBAEEAKgKwwAG7IDSitjgCsMABQQBBACoCtMABuyA0orY4ArTAAUEAQQAqArjAAbsgNKK2OAK4wAFBAEEAKgK8wAG7IDSitjgCvMABQQBBACoCwMABuyA0orY4AsDAAUEAQQAqAsTAAbsgNKK2OALEwAFBAEEAKgLIwAG7IDSitjgCyMABQQBBACoCzMABuyA0orY4AszAAUEAQQAqAtDAAbsgNKK2OALQwAFBAEEAKgLUwAG7IDSitjgC1MABQQBBACoC2MABuyA0orY4AtjAAUEAQQAqAtzAAbsgNKK2OALcwAFBAEEAKgLgwAG7IDSitjgC4MABQQBBACoC5MABuyA0orY4AuTAAUEAQQAqAujAAbsgNKK2OALowAFBAEEAKgLswAG7IDSitjgC7MABQQBBACoC8MABuyA0orY4AvDAAUEAQQAqAvTAAbsgNKK2OAL0wAFBAEEAKgL4wAG7IDSitjgC+MABQQBBACoC/MABuyA0orY4AvzAAUEAQQAqAoDBAbsgNKK2OAKAwQFBAEEAKgKEwQG7IDSitjgChMEBQQBBACoCiMEBuyA0orY4AojBAUEAQQAqAozBAbsgNKK2OAKMwQFBAEEAKgKQwQG7IDSitjgCkMEBQQBBACoClMEBuyA0orY4ApTBAUEAQQAqApjBAbsgNKK2OAKYwQFBAEEAKgKcwQG7IDSitjgCnMEBC0EAQQAqAuDAAbtBACoCoMABuyIzIDOiobY4AqDBAUEAQQAqAuTAAbtBACoCpMABuyIzIDOiobY4AqTBAUEAQQAqAujAAbtBACoCqMABuyIzIDOiobY4AqjBAUEAQQAqAuzAAbtBACoCrMABuyIzIDOiobY4AqzBAUEAQQAqAvDAAbtBACoCsMABuyIzIDOiobY4ArDBAUEAQQAqAvTAAbtBACoCtMABuyIzIDOiobY4ArTBAUEAQQAqAvjAAbtBACoCuMABuyIzIDOiobY4ArjBAUEAQQAqAvzAAbtBACoCvMABuyIzIDOiobY4ArzBAUEAQQAqAoDBAbtBACoCwMABuyIzIDOiobY4AsDBAUEAQQAqAoTBAbtBACoCxMABuyIzIDOiobY4AsTBAUEAQQAqAojBAbtBACoCyMABuyIzIDOiobY4AsjBAUEAQQAqAozBAbtBACoCzMABuyIzIDOiobY4AszBAUEAQQAqApDBAbtBACoC0MABuyIzIDOiobY4AtDBAUEAQQAqApTBAbtBACoC1MABuyIzIDOiobY4AtTBAUEAQQAqApjBAbtBACoC2MABuyIzIDOiobY4AtjBAUEAQQAqApzBAbtBACoC3MABuyIzIDOiobY4AtzBAUEARAAAAAAAAAAAQQAqAqDBAbultjgC4MABQQBEAAAAAAAAAABBACoCpMEBu6W2OALkwAFBAEQAAAAAAAAAAEEAKgKowQG7pbY4AujAAUEARAAAAAAAAAAAQQAqAqzBAbultjgC7MABQQBEAAAAAAAAAABBACoCsMEBu6W2OALwwAFBAEQAAAAAAAAAAEEAKgK0wQG7pbY4AvTAAUEARAAAAAAAAAAAQQAqArjBAbultjgC+MABQQBEAAAAAAAAAABBACoCvMEBu6W2OAL8wAFBAEQAAAAAAAAAAEEAKgLAwQG7pbY4AoDBAUEARAAAAAAAAAAAQQAqAsTBAbultjgChMEBQQBEAAAAAAAAAABBACoCyMEBu6W2OAKIwQFBAEQAAAAAAAAAAEEAKgLMwQG7pbY4AozBAUEARAAAAAAAAAAAQQAqAtDBAbultjgCkMEBQQBEAAAAAAAAAABBACoC1MEBu6W2OAKUwQFBAEQAAAAAAAAAAEEAKgLYwQG7pbY4ApjBAUEARAAAAAAAAAAAQQAqAtzBAbultjgCnMEBQQAhUQNAIFFBBGz9DM3MzMzMzOw/zczMzMzM7D8gUUEEbP1dAqCpAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IFFBBGz9XQKgqQH9XyBRQQRs/V0CoMAB/V/98AH98gH98AH9Xv1bAuDBAQAgUUECaiJRQRBIDQALQQAhUgNAIFJBBGz9DM3MzMzMzOw/zczMzMzM7D8gUkEEbP1dAuCpAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IFJBBGz9XQLgwAH9XyAw/RT98gH98gH98AEgUkEEbP1dAuCpAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqDCAQAgUkECaiJSQRBIDQALQQBBACoC4MABu0TxaOOItfjkPqCftjgC4MIBQQBBACoC5MABu0TxaOOItfjkPqCftjgC5MIBQQBBACoC6MABu0TxaOOItfjkPqCftjgC6MIBQQBBACoC7MABu0TxaOOItfjkPqCftjgC7MIBQQBBACoC8MABu0TxaOOItfjkPqCftjgC8MIBQQBBACoC9MABu0TxaOOItfjkPqCftjgC9MIBQQBBACoC+MABu0TxaOOItfjkPqCftjgC+MIBQQBBACoC/MABu0TxaOOItfjkPqCftjgC/MIBQQBBACoCgMEBu0TxaOOItfjkPqCftjgCgMMBQQBBACoChMEBu0TxaOOItfjkPqCftjgChMMBQQBBACoCiMEBu0TxaOOItfjkPqCftjgCiMMBQQBBACoCjMEBu0TxaOOItfjkPqCftjgCjMMBQQBBACoCkMEBu0TxaOOItfjkPqCftjgCkMMBQQBBACoClMEBu0TxaOOItfjkPqCftjgClMMBQQBBACoCmMEBu0TxaOOItfjkPqCftjgCmMMBQQBBACoCnMEBu0TxaOOItfjkPqCftjgCnMMBQQBBACoCgEW7QQAqAuDCAbujtjgC4MABQQBBACoChEW7QQAqAuTCAbujtjgC5MABQQBBACoCiEW7QQAqAujCAbujtjgC6MABQQBBACoCjEW7QQAqAuzCAbujtjgC7MABQQBBACoCkEW7QQAqAvDCAbujtjgC8MABQQBBACoClEW7QQAqAvTCAbujtjgC9MABQQBBACoCmEW7QQAqAvjCAbujtjgC+MABQQBBACoCnEW7QQAqAvzCAbujtjgC/MABQQBBACoCoEW7QQAqAoDDAbujtjgCgMEBQQBBACoCpEW7QQAqAoTDAbujtjgChMEBQQBBACoCqEW7QQAqAojDAbujtjgCiMEBQQBBACoCrEW7QQAqAozDAbujtjgCjMEBQQBBACoCsEW7QQAqApDDAbujtjgCkMEBQQBBACoCtEW7QQAqApTDAbujtjgClMEBQQBBACoCuEW7QQAqApjDAbujtjgCmMEBQQBBACoCvEW7QQAqApzDAbujtjgCnMEBQQBBoMMBakEAQcAA/AsAQQBB4MMBakEAQcAA/AsAQQAhUwNAICEgU0HAAGxqIB8gU0HAAGxqKgLAyAG7QQAqAqDAAbuhtjgCwMgBICEgU0HAAGxqIB8gU0HAAGxqKgLEyAG7QQAqAqTAAbuhtjgCxMgBICEgU0HAAGxqIB8gU0HAAGxqKgLIyAG7QQAqAqjAAbuhtjgCyMgBICEgU0HAAGxqIB8gU0HAAGxqKgLMyAG7QQAqAqzAAbuhtjgCzMgBICEgU0HAAGxqIB8gU0HAAGxqKgLQyAG7QQAqArDAAbuhtjgC0MgBICEgU0HAAGxqIB8gU0HAAGxqKgLUyAG7QQAqArTAAbuhtjgC1MgBICEgU0HAAGxqIB8gU0HAAGxqKgLYyAG7QQAqArjAAbuhtjgC2MgBICEgU0HAAGxqIB8gU0HAAGxqKgLcyAG7QQAqArzAAbuhtjgC3MgBICEgU0HAAGxqIB8gU0HAAGxqKgLgyAG7QQAqAsDAAbuhtjgC4MgBICEgU0HAAGxqIB8gU0HAAGxqKgLkyAG7QQAqAsTAAbuhtjgC5MgBICEgU0HAAGxqIB8gU0HAAGxqKgLoyAG7QQAqAsjAAbuhtjgC6MgBICEgU0HAAGxqIB8gU0HAAGxqKgLsyAG7QQAqAszAAbuhtjgC7MgBICEgU0HAAGxqIB8gU0HAAGxqKgLwyAG7QQAqAtDAAbuhtjgC8MgBICEgU0HAAGxqIB8gU0HAAGxqKgL0yAG7QQAqAtTAAbuhtjgC9MgBICEgU0HAAGxqIB8gU0HAAGxqKgL4yAG7QQAqAtjAAbuhtjgC+MgBICEgU0HAAGxqIB8gU0HAAGxqKgL8yAG7QQAqAtzAAbuhtjgC/MgBICIgU0HAAGxqICEgU0HAAGxqKgLAyAG7QQAqAuDAAbuiQQAqAsBFu6C2OALAyAEgIiBTQcAAbGogISBTQcAAbGoqAsTIAbtBACoC5MABu6JBACoCxEW7oLY4AsTIASAiIFNBwABsaiAhIFNBwABsaioCyMgBu0EAKgLowAG7okEAKgLIRbugtjgCyMgBICIgU0HAAGxqICEgU0HAAGxqKgLMyAG7QQAqAuzAAbuiQQAqAsxFu6C2OALMyAEgIiBTQcAAbGogISBTQcAAbGoqAtDIAbtBACoC8MABu6JBACoC0EW7oLY4AtDIASAiIFNBwABsaiAhIFNBwABsaioC1MgBu0EAKgL0wAG7okEAKgLURbugtjgC1MgBICIgU0HAAGxqICEgU0HAAGxqKgLYyAG7QQAqAvjAAbuiQQAqAthFu6C2OALYyAEgIiBTQcAAbGogISBTQcAAbGoqAtzIAbtBACoC/MABu6JBACoC3EW7oLY4AtzIASAiIFNBwABsaiAhIFNBwABsaioC4MgBu0EAKgKAwQG7okEAKgLgRbugtjgC4MgBICIgU0HAAGxqICEgU0HAAGxqKgLkyAG7QQAqAoTBAbuiQQAqAuRFu6C2OALkyAEgIiBTQcAAbGogISBTQcAAbGoqAujIAbtBACoCiMEBu6JBACoC6EW7oLY4AujIASAiIFNBwABsaiAhIFNBwABsaioC7MgBu0EAKgKMwQG7okEAKgLsRbugtjgC7MgBICIgU0HAAGxqICEgU0HAAGxqKgLwyAG7QQAqApDBAbuiQQAqAvBFu6C2OALwyAEgIiBTQcAAbGogISBTQcAAbGoqAvTIAbtBACoClMEBu6JBACoC9EW7oLY4AvTIASAiIFNBwABsaiAhIFNBwABsaioC+MgBu0EAKgKYwQG7okEAKgL4RbugtjgC+MgBICIgU0HAAGxqICEgU0HAAGxqKgL8yAG7QQAqApzBAbuiQQAqAvxFu6C2OAL8yAFBACFUA0AgVEEEbCBUQcAAbCoCgEa7ICIgU0HAAGxqKgLAyAG7oiBUQcAAbCoChEa7ICIgU0HAAGxqKgLEyAG7oqAgVEHAAGwqAohGuyAiIFNBwABsaioCyMgBu6KgIFRBwABsKgKMRrsgIiBTQcAAbGoqAszIAbuioCBUQcAAbCoCkEa7ICIgU0HAAGxqKgLQyAG7oqAgVEHAAGwqApRGuyAiIFNBwABsaioC1MgBu6KgIFRBwABsKgKYRrsgIiBTQcAAbGoqAtjIAbuioCBUQcAAbCoCnEa7ICIgU0HAAGxqKgLcyAG7oqAgVEHAAGwqAqBGuyAiIFNBwABsaioC4MgBu6KgIFRBwABsKgKkRrsgIiBTQcAAbGoqAuTIAbuioCBUQcAAbCoCqEa7ICIgU0HAAGxqKgLoyAG7oqAgVEHAAGwqAqxGuyAiIFNBwABsaioC7MgBu6KgIFRBwABsKgKwRrsgIiBTQcAAbGoqAvDIAbuioCBUQcAAbCoCtEa7ICIgU0HAAGxqKgL0yAG7oqAgVEHAAGwqArhGuyAiIFNBwABsaioC+MgBu6KgIFRBwABsKgK8RrsgIiBTQcAAbGoqAvzIAbuioLY4AqDEASBUQQFqIlRBEEgNAAtBAEEAKgKgxAG7QQAqAoBOu6C2EAa7tjgC4MQBQQBBACoCpMQBu0EAKgKETrugthAGu7Y4AuTEAUEAQQAqAqjEAbtBACoCiE67oLYQBru2OALoxAFBAEEAKgKsxAG7QQAqAoxOu6C2EAa7tjgC7MQBQQBBACoCsMQBu0EAKgKQTrugthAGu7Y4AvDEAUEAQQAqArTEAbtBACoClE67oLYQBru2OAL0xAFBAEEAKgK4xAG7QQAqAphOu6C2EAa7tjgC+MQBQQBBACoCvMQBu0EAKgKcTrugthAGu7Y4AvzEAUEAQQAqAsDEAbtBACoCoE67oLYQBru2OAKAxQFBAEEAKgLExAG7QQAqAqROu6C2EAa7tjgChMUBQQBBACoCyMQBu0EAKgKoTrugthAGu7Y4AojFAUEAQQAqAszEAbtBACoCrE67oLYQBru2OAKMxQFBAEEAKgLQxAG7QQAqArBOu6C2EAa7tjgCkMUBQQBBACoC1MQBu0EAKgK0TrugthAGu7Y4ApTFAUEAQQAqAtjEAbtBACoCuE67oLYQBru2OAKYxQFBAEEAKgLcxAG7QQAqArxOu6C2EAa7tjgCnMUBICMgU0HAAGxqQQAqAuDEAbtBACoCoKoBu6G2OALAyAEgIyBTQcAAbGpBACoC5MQBu0EAKgKkqgG7obY4AsTIASAjIFNBwABsakEAKgLoxAG7QQAqAqiqAbuhtjgCyMgBICMgU0HAAGxqQQAqAuzEAbtBACoCrKoBu6G2OALMyAEgIyBTQcAAbGpBACoC8MQBu0EAKgKwqgG7obY4AtDIASAjIFNBwABsakEAKgL0xAG7QQAqArSqAbuhtjgC1MgBICMgU0HAAGxqQQAqAvjEAbtBACoCuKoBu6G2OALYyAEgIyBTQcAAbGpBACoC/MQBu0EAKgK8qgG7obY4AtzIASAjIFNBwABsakEAKgKAxQG7QQAqAsCqAbuhtjgC4MgBICMgU0HAAGxqQQAqAoTFAbtBACoCxKoBu6G2OALkyAEgIyBTQcAAbGpBACoCiMUBu0EAKgLIqgG7obY4AujIASAjIFNBwABsakEAKgKMxQG7QQAqAsyqAbuhtjgC7MgBICMgU0HAAGxqQQAqApDFAbtBACoC0KoBu6G2OALwyAEgIyBTQcAAbGpBACoClMUBu0EAKgLUqgG7obY4AvTIASAjIFNBwABsakEAKgKYxQG7QQAqAtiqAbuhtjgC+MgBICMgU0HAAGxqQQAqApzFAbtBACoC3KoBu6G2OAL8yAFBAEEAKgKgwwG7ICMgU0HAAGxqKgLAyAG7oLY4AqDDAUEAQQAqAqTDAbsgIyBTQcAAbGoqAsTIAbugtjgCpMMBQQBBACoCqMMBuyAjIFNBwABsaioCyMgBu6C2OAKowwFBAEEAKgKswwG7ICMgU0HAAGxqKgLMyAG7oLY4AqzDAUEAQQAqArDDAbsgIyBTQcAAbGoqAtDIAbugtjgCsMMBQQBBACoCtMMBuyAjIFNBwABsaioC1MgBu6C2OAK0wwFBAEEAKgK4wwG7ICMgU0HAAGxqKgLYyAG7oLY4ArjDAUEAQQAqArzDAbsgIyBTQcAAbGoqAtzIAbugtjgCvMMBQQBBACoCwMMBuyAjIFNBwABsaioC4MgBu6C2OALAwwFBAEEAKgLEwwG7ICMgU0HAAGxqKgLkyAG7oLY4AsTDAUEAQQAqAsjDAbsgIyBTQcAAbGoqAujIAbugtjgCyMMBQQBBACoCzMMBuyAjIFNBwABsaioC7MgBu6C2OALMwwFBAEEAKgLQwwG7ICMgU0HAAGxqKgLwyAG7oLY4AtDDAUEAQQAqAtTDAbsgIyBTQcAAbGoqAvTIAbugtjgC1MMBQQBBACoC2MMBuyAjIFNBwABsaioC+MgBu6C2OALYwwFBAEEAKgLcwwG7ICMgU0HAAGxqKgL8yAG7oLY4AtzDAUEAQQAqAuDDAbsgIyBTQcAAbGoqAsDIAbsiMyAzoqC2OALgwwFBAEEAKgLkwwG7ICMgU0HAAGxqKgLEyAG7IjMgM6KgtjgC5MMBQQBBACoC6MMBuyAjIFNBwABsaioCyMgBuyIzIDOioLY4AujDAUEAQQAqAuzDAbsgIyBTQcAAbGoqAszIAbsiMyAzoqC2OALswwFBAEEAKgLwwwG7ICMgU0HAAGxqKgLQyAG7IjMgM6KgtjgC8MMBQQBBACoC9MMBuyAjIFNBwABsaioC1MgBuyIzIDOioLY4AvTDAUEAQQAqAvjDAbsgIyBTQcAAbGoqAtjIAbsiMyAzoqC2OAL4wwFBAEEAKgL8wwG7ICMgU0HAAGxqKgLcyAG7IjMgM6KgtjgC/MMBQQBBACoCgMQBuyAjIFNBwABsaioC4MgBuyIzIDOioLY4AoDEAUEAQQAqAoTEAbsgIyBTQcAAbGoqAuTIAbsiMyAzoqC2OAKExAFBAEEAKgKIxAG7ICMgU0HAAGxqKgLoyAG7IjMgM6KgtjgCiMQBQQBBACoCjMQBuyAjIFNBwABsaioC7MgBuyIzIDOioLY4AozEAUEAQQAqApDEAbsgIyBTQcAAbGoqAvDIAbsiMyAzoqC2OAKQxAFBAEEAKgKUxAG7ICMgU0HAAGxqKgL0yAG7IjMgM6KgtjgClMQBQQBBACoCmMQBuyAjIFNBwABsaioC+MgBuyIzIDOioLY4ApjEAUEAQQAqApzEAbsgIyBTQcAAbGoqAvzIAbsiMyAzoqC2OAKcxAEgJCBTQcAAbGpBACoC4MQBu0QAAAAAAADwP0EAKgLgxAG7oaK2OALAyAEgJCBTQcAAbGpBACoC5MQBu0QAAAAAAADwP0EAKgLkxAG7oaK2OALEyAEgJCBTQcAAbGpBACoC6MQBu0QAAAAAAADwP0EAKgLoxAG7oaK2OALIyAEgJCBTQcAAbGpBACoC7MQBu0QAAAAAAADwP0EAKgLsxAG7oaK2OALMyAEgJCBTQcAAbGpBACoC8MQBu0QAAAAAAADwP0EAKgLwxAG7oaK2OALQyAEgJCBTQcAAbGpBACoC9MQBu0QAAAAAAADwP0EAKgL0xAG7oaK2OALUyAEgJCBTQcAAbGpBACoC+MQBu0QAAAAAAADwP0EAKgL4xAG7oaK2OALYyAEgJCBTQcAAbGpBACoC/MQBu0QAAAAAAADwP0EAKgL8xAG7oaK2OALcyAEgJCBTQcAAbGpBACoCgMUBu0QAAAAAAADwP0EAKgKAxQG7oaK2OALgyAEgJCBTQcAAbGpBACoChMUBu0QAAAAAAADwP0EAKgKExQG7oaK2OALkyAEgJCBTQcAAbGpBACoCiMUBu0QAAAAAAADwP0EAKgKIxQG7oaK2OALoyAEgJCBTQcAAbGpBACoCjMUBu0QAAAAAAADwP0EAKgKMxQG7oaK2OALsyAEgJCBTQcAAbGpBACoCkMUBu0QAAAAAAADwP0EAKgKQxQG7oaK2OALwyAEgJCBTQcAAbGpBACoClMUBu0QAAAAAAADwP0EAKgKUxQG7oaK2OAL0yAEgJCBTQcAAbGpBACoCmMUBu0QAAAAAAADwP0EAKgKYxQG7oaK2OAL4yAEgJCBTQcAAbGpBACoCnMUBu0QAAAAAAADwP0EAKgKcxQG7oaK2OAL8yAEgU0EBaiJTIABIDQALIABBAUoEQEEAQQAqAqDDAbsgNKK2OAKgwwFBAEEAKgKkwwG7IDSitjgCpMMBQQBBACoCqMMBuyA0orY4AqjDAUEAQQAqAqzDAbsgNKK2OAKswwFBAEEAKgKwwwG7IDSitjgCsMMBQQBBACoCtMMBuyA0orY4ArTDAUEAQQAqArjDAbsgNKK2OAK4wwFBAEEAKgK8wwG7IDSitjgCvMMBQQBBACoCwMMBuyA0orY4AsDDAUEAQQAqAsTDAbsgNKK2OALEwwFBAEEAKgLIwwG7IDSitjgCyMMBQQBBACoCzMMBuyA0orY4AszDAUEAQQAqAtDDAbsgNKK2OALQwwFBAEEAKgLUwwG7IDSitjgC1MMBQQBBACoC2MMBuyA0orY4AtjDAUEAQQAqAtzDAbsgNKK2OALcwwFBAEEAKgLgwwG7IDSitjgC4MMBQQBBACoC5MMBuyA0orY4AuTDAUEAQQAqAujDAbsgNKK2OALowwFBAEEAKgLswwG7IDSitjgC7MMBQQBBACoC8MMBuyA0orY4AvDDAUEAQQAqAvTDAbsgNKK2OAL0wwFBAEEAKgL4wwG7IDSitjgC+MMBQQBBACoC/MMBuyA0orY4AvzDAUEAQQAqAoDEAbsgNKK2OAKAxAFBAEEAKgKExAG7IDSitjgChMQBQQBBACoCiMQBuyA0orY4AojEAUEAQQAqAozEAbsgNKK2OAKMxAFBAEEAKgKQxAG7IDSitjgCkMQBQQBBACoClMQBuyA0orY4ApTEAUEAQQAqApjEAbsgNKK2OAKYxAFBAEEAKgKcxAG7IDSitjgCnMQBC0EAQQAqAuDDAbtBACoCoMMBuyIzIDOiobY4AqDEAUEAQQAqAuTDAbtBACoCpMMBuyIzIDOiobY4AqTEAUEAQQAqAujDAbtBACoCqMMBuyIzIDOiobY4AqjEAUEAQQAqAuzDAbtBACoCrMMBuyIzIDOiobY4AqzEAUEAQQAqAvDDAbtBACoCsMMBuyIzIDOiobY4ArDEAUEAQQAqAvTDAbtBACoCtMMBuyIzIDOiobY4ArTEAUEAQQAqAvjDAbtBACoCuMMBuyIzIDOiobY4ArjEAUEAQQAqAvzDAbtBACoCvMMBuyIzIDOiobY4ArzEAUEAQQAqAoDEAbtBACoCwMMBuyIzIDOiobY4AsDEAUEAQQAqAoTEAbtBACoCxMMBuyIzIDOiobY4AsTEAUEAQQAqAojEAbtBACoCyMMBuyIzIDOiobY4AsjEAUEAQQAqAozEAbtBACoCzMMBuyIzIDOiobY4AszEAUEAQQAqApDEAbtBACoC0MMBuyIzIDOiobY4AtDEAUEAQQAqApTEAbtBACoC1MMBuyIzIDOiobY4AtTEAUEAQQAqApjEAbtBACoC2MMBuyIzIDOiobY4AtjEAUEAQQAqApzEAbtBACoC3MMBuyIzIDOiobY4AtzEAUEARAAAAAAAAAAAQQAqAqDEAbultjgC4MMBQQBEAAAAAAAAAABBACoCpMQBu6W2OALkwwFBAEQAAAAAAAAAAEEAKgKoxAG7pbY4AujDAUEARAAAAAAAAAAAQQAqAqzEAbultjgC7MMBQQBEAAAAAAAAAABBACoCsMQBu6W2OALwwwFBAEQAAAAAAAAAAEEAKgK0xAG7pbY4AvTDAUEARAAAAAAAAAAAQQAqArjEAbultjgC+MMBQQBEAAAAAAAAAABBACoCvMQBu6W2OAL8wwFBAEQAAAAAAAAAAEEAKgLAxAG7pbY4AoDEAUEARAAAAAAAAAAAQQAqAsTEAbultjgChMQBQQBEAAAAAAAAAABBACoCyMQBu6W2OAKIxAFBAEQAAAAAAAAAAEEAKgLMxAG7pbY4AozEAUEARAAAAAAAAAAAQQAqAtDEAbultjgCkMQBQQBEAAAAAAAAAABBACoC1MQBu6W2OAKUxAFBAEQAAAAAAAAAAEEAKgLYxAG7pbY4ApjEAUEARAAAAAAAAAAAQQAqAtzEAbultjgCnMQBQQAhVQNAIFVBBGz9DM3MzMzMzOw/zczMzMzM7D8gVUEEbP1dAqCqAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IFVBBGz9XQKgqgH9XyBVQQRs/V0CoMMB/V/98AH98gH98AH9Xv1bAuDEAQAgVUECaiJVQRBIDQALQQAhVgNAIFZBBGz9DM3MzMzMzOw/zczMzMzM7D8gVkEEbP1dAuCqAf1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IFZBBGz9XQLgwwH9XyAw/RT98gH98gH98AEgVkEEbP1dAuCqAf1fIC/9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqDFAQAgVkECaiJWQRBIDQALQQBBACoC4MMBu0TxaOOItfjkPqCftjgC4MUBQQBBACoC5MMBu0TxaOOItfjkPqCftjgC5MUBQQBBACoC6MMBu0TxaOOItfjkPqCftjgC6MUBQQBBACoC7MMBu0TxaOOItfjkPqCftjgC7MUBQQBBACoC8MMBu0TxaOOItfjkPqCftjgC8MUBQQBBACoC9MMBu0TxaOOItfjkPqCftjgC9MUBQQBBACoC+MMBu0TxaOOItfjkPqCftjgC+MUBQQBBACoC/MMBu0TxaOOItfjkPqCftjgC/MUBQQBBACoCgMQBu0TxaOOItfjkPqCftjgCgMYBQQBBACoChMQBu0TxaOOItfjkPqCftjgChMYBQQBBACoCiMQBu0TxaOOItfjkPqCftjgCiMYBQQBBACoCjMQBu0TxaOOItfjkPqCftjgCjMYBQQBBACoCkMQBu0TxaOOItfjkPqCftjgCkMYBQQBBACoClMQBu0TxaOOItfjkPqCftjgClMYBQQBBACoCmMQBu0TxaOOItfjkPqCftjgCmMYBQQBBACoCnMQBu0TxaOOItfjkPqCftjgCnMYBQQBBACoCwE67QQAqAuDFAbujtjgC4MMBQQBBACoCxE67QQAqAuTFAbujtjgC5MMBQQBBACoCyE67QQAqAujFAbujtjgC6MMBQQBBACoCzE67QQAqAuzFAbujtjgC7MMBQQBBACoC0E67QQAqAvDFAbujtjgC8MMBQQBBACoC1E67QQAqAvTFAbujtjgC9MMBQQBBACoC2E67QQAqAvjFAbujtjgC+MMBQQBBACoC3E67QQAqAvzFAbujtjgC/MMBQQBBACoC4E67QQAqAoDGAbujtjgCgMQBQQBBACoC5E67QQAqAoTGAbujtjgChMQBQQBBACoC6E67QQAqAojGAbujtjgCiMQBQQBBACoC7E67QQAqAozGAbujtjgCjMQBQQBBACoC8E67QQAqApDGAbujtjgCkMQBQQBBACoC9E67QQAqApTGAbujtjgClMQBQQBBACoC+E67QQAqApjGAbujtjgCmMQBQQBBACoC/E67QQAqApzGAbujtjgCnMQBQQBBkKABakEAQYwC/AsARAAAAAAAAAAAIVdBAEGgxgFqQQBBwAD8CwBBAEHgxgFqQQBBwAD8CwBBACFYA0BBACAjIFhBwABsaioCwMgBu0EAKgKgwwG7obY4AqDHAUEAICMgWEHAAGxqKgLEyAG7QQAqAqTDAbuhtjgCpMcBQQAgIyBYQcAAbGoqAsjIAbtBACoCqMMBu6G2OAKoxwFBACAjIFhBwABsaioCzMgBu0EAKgKswwG7obY4AqzHAUEAICMgWEHAAGxqKgLQyAG7QQAqArDDAbuhtjgCsMcBQQAgIyBYQcAAbGoqAtTIAbtBACoCtMMBu6G2OAK0xwFBACAjIFhBwABsaioC2MgBu0EAKgK4wwG7obY4ArjHAUEAICMgWEHAAGxqKgLcyAG7QQAqArzDAbuhtjgCvMcBQQAgIyBYQcAAbGoqAuDIAbtBACoCwMMBu6G2OALAxwFBACAjIFhBwABsaioC5MgBu0EAKgLEwwG7obY4AsTHAUEAICMgWEHAAGxqKgLoyAG7QQAqAsjDAbuhtjgCyMcBQQAgIyBYQcAAbGoqAuzIAbtBACoCzMMBu6G2OALMxwFBACAjIFhBwABsaioC8MgBu0EAKgLQwwG7obY4AtDHAUEAICMgWEHAAGxqKgL0yAG7QQAqAtTDAbuhtjgC1McBQQAgIyBYQcAAbGoqAvjIAbtBACoC2MMBu6G2OALYxwFBACAjIFhBwABsaioC/MgBu0EAKgLcwwG7obY4AtzHAUEAQQAqAqDHAbtBACoC4MMBu6JBACoCgE+7oLY4AuDHAUEAQQAqAqTHAbtBACoC5MMBu6JBACoChE+7oLY4AuTHAUEAQQAqAqjHAbtBACoC6MMBu6JBACoCiE+7oLY4AujHAUEAQQAqAqzHAbtBACoC7MMBu6JBACoCjE+7oLY4AuzHAUEAQQAqArDHAbtBACoC8MMBu6JBACoCkE+7oLY4AvDHAUEAQQAqArTHAbtBACoC9MMBu6JBACoClE+7oLY4AvTHAUEAQQAqArjHAbtBACoC+MMBu6JBACoCmE+7oLY4AvjHAUEAQQAqArzHAbtBACoC/MMBu6JBACoCnE+7oLY4AvzHAUEAQQAqAsDHAbtBACoCgMQBu6JBACoCoE+7oLY4AoDIAUEAQQAqAsTHAbtBACoChMQBu6JBACoCpE+7oLY4AoTIAUEAQQAqAsjHAbtBACoCiMQBu6JBACoCqE+7oLY4AojIAUEAQQAqAszHAbtBACoCjMQBu6JBACoCrE+7oLY4AozIAUEAQQAqAtDHAbtBACoCkMQBu6JBACoCsE+7oLY4ApDIAUEAQQAqAtTHAbtBACoClMQBu6JBACoCtE+7oLY4ApTIAUEAQQAqAtjHAbtBACoCmMQBu6JBACoCuE+7oLY4ApjIAUEAQQAqAtzHAbtBACoCnMQBu6JBACoCvE+7oLY4ApzIAUEAIVkDQCBZQQRsIFlBwABsKgLAT7tBACoC4McBu6IgWUHAAGwqAsRPu0EAKgLkxwG7oqAgWUHAAGwqAshPu0EAKgLoxwG7oqAgWUHAAGwqAsxPu0EAKgLsxwG7oqAgWUHAAGwqAtBPu0EAKgLwxwG7oqAgWUHAAGwqAtRPu0EAKgL0xwG7oqAgWUHAAGwqAthPu0EAKgL4xwG7oqAgWUHAAGwqAtxPu0EAKgL8xwG7oqAgWUHAAGwqAuBPu0EAKgKAyAG7oqAgWUHAAGwqAuRPu0EAKgKEyAG7oqAgWUHAAGwqAuhPu0EAKgKIyAG7oqAgWUHAAGwqAuxPu0EAKgKMyAG7oqAgWUHAAGwqAvBPu0EAKgKQyAG7oqAgWUHAAGwqAvRPu0EAKgKUyAG7oqAgWUHAAGwqAvhPu0EAKgKYyAG7oqAgWUHAAGwqAvxPu0EAKgKcyAG7oqC2OAKgyAEgWUEBaiJZQQNIDQALQQBBACoCoMgBu0EAKgKAUbugtjgCsMgBQQBBACoCpMgBu0EAKgKEUbugtjgCtMgBQQBBACoCqMgBu0EAKgKIUbugtjgCuMgBRAAAAAAAAPD/IVpBACoCsMgBuyEzIDMgWiAzIFpkGyFaQQAqArTIAbshMyAzIFogMyBaZBshWkEAKgK4yAG7ITMgMyBaIDMgWmQbIVogWkEAKgKwyAG7IFqhEAJBACoCtMgBuyBaoRACoEEAKgK4yAG7IFqhEAKgEAOgIVsgJSBYQQxsaioCwMgBu0EAKgKwyAG7oiAlIFhBDGxqKgLEyAG7QQAqArTIAbuioCAlIFhBDGxqKgLIyAG7QQAqArjIAbuioCFcIFcgWyBcoaAhV0EAQQAqArDIAbsgW6EQAiAlIFhBDGxqKgLAyAG7obY4AqDIAUEAQQAqArTIAbsgW6EQAiAlIFhBDGxqKgLEyAG7obY4AqTIAUEAQQAqArjIAbsgW6EQAiAlIFhBDGxqKgLIyAG7obY4AqjIAUEAQQAqApCiAbtBACoCoMgBu6C2OAKQogFBAEEAKgKUogG7QQAqAqTIAbugtjgClKIBQQBBACoCmKIBu0EAKgKoyAG7oLY4ApiiAUEAIV0DQCBdQcAAbCBdQcAAbCoC0KABuyBdQQRsKgKgyAG7QQAqAuDHAbuioLY4AtCgASBdQcAAbCBdQcAAbCoC1KABuyBdQQRsKgKgyAG7QQAqAuTHAbuioLY4AtSgASBdQcAAbCBdQcAAbCoC2KABuyBdQQRsKgKgyAG7QQAqAujHAbuioLY4AtigASBdQcAAbCBdQcAAbCoC3KABuyBdQQRsKgKgyAG7QQAqAuzHAbuioLY4AtygASBdQcAAbCBdQcAAbCoC4KABuyBdQQRsKgKgyAG7QQAqAvDHAbuioLY4AuCgASBdQcAAbCBdQcAAbCoC5KABuyBdQQRsKgKgyAG7QQAqAvTHAbuioLY4AuSgASBdQcAAbCBdQcAAbCoC6KABuyBdQQRsKgKgyAG7QQAqAvjHAbuioLY4AuigASBdQcAAbCBdQcAAbCoC7KABuyBdQQRsKgKgyAG7QQAqAvzHAbuioLY4AuygASBdQcAAbCBdQcAAbCoC8KABuyBdQQRsKgKgyAG7QQAqAoDIAbuioLY4AvCgASBdQcAAbCBdQcAAbCoC9KABuyBdQQRsKgKgyAG7QQAqAoTIAbuioLY4AvSgASBdQcAAbCBdQcAAbCoC+KABuyBdQQRsKgKgyAG7QQAqAojIAbuioLY4AvigASBdQcAAbCBdQcAAbCoC/KABuyBdQQRsKgKgyAG7QQAqAozIAbuioLY4AvygASBdQcAAbCBdQcAAbCoCgKEBuyBdQQRsKgKgyAG7QQAqApDIAbuioLY4AoChASBdQcAAbCBdQcAAbCoChKEBuyBdQQRsKgKgyAG7QQAqApTIAbuioLY4AoShASBdQcAAbCBdQcAAbCoCiKEBuyBdQQRsKgKgyAG7QQAqApjIAbuioLY4AoihASBdQcAAbCBdQcAAbCoCjKEBuyBdQQRsKgKgyAG7QQAqApzIAbuioLY4AoyhASBdQQFqIl1BA0gNAAtBACFeA0AgXkEEbCBeQQRsKgLAT7tBACoCoMgBu6IgXkEEbCoCgFC7QQAqAqTIAbuioCBeQQRsKgLAULtBACoCqMgBu6KgtjgC4McBIF5BAWoiXkEQSA0AC0EAQQAqApCgAbtBACoC4McBu6C2OAKQoAFBAEEAKgKUoAG7QQAqAuTHAbugtjgClKABQQBBACoCmKABu0EAKgLoxwG7oLY4ApigAUEAQQAqApygAbtBACoC7McBu6C2OAKcoAFBAEEAKgKgoAG7QQAqAvDHAbugtjgCoKABQQBBACoCpKABu0EAKgL0xwG7oLY4AqSgAUEAQQAqAqigAbtBACoC+McBu6C2OAKooAFBAEEAKgKsoAG7QQAqAvzHAbugtjgCrKABQQBBACoCsKABu0EAKgKAyAG7oLY4ArCgAUEAQQAqArSgAbtBACoChMgBu6C2OAK0oAFBAEEAKgK4oAG7QQAqAojIAbugtjgCuKABQQBBACoCvKABu0EAKgKMyAG7oLY4ArygAUEAQQAqAsCgAbtBACoCkMgBu6C2OALAoAFBAEEAKgLEoAG7QQAqApTIAbugtjgCxKABQQBBACoCyKABu0EAKgKYyAG7oLY4AsigAUEAQQAqAsygAbtBACoCnMgBu6C2OALMoAEgJiBYQcAAbGpBACoC4McBu0EAKgLgwwG7orY4AsDIASAmIFhBwABsakEAKgLkxwG7QQAqAuTDAbuitjgCxMgBICYgWEHAAGxqQQAqAujHAbtBACoC6MMBu6K2OALIyAEgJiBYQcAAbGpBACoC7McBu0EAKgLswwG7orY4AszIASAmIFhBwABsakEAKgLwxwG7QQAqAvDDAbuitjgC0MgBICYgWEHAAGxqQQAqAvTHAbtBACoC9MMBu6K2OALUyAEgJiBYQcAAbGpBACoC+McBu0EAKgL4wwG7orY4AtjIASAmIFhBwABsakEAKgL8xwG7QQAqAvzDAbuitjgC3MgBICYgWEHAAGxqQQAqAoDIAbtBACoCgMQBu6K2OALgyAEgJiBYQcAAbGpBACoChMgBu0EAKgKExAG7orY4AuTIASAmIFhBwABsakEAKgKIyAG7QQAqAojEAbuitjgC6MgBICYgWEHAAGxqQQAqAozIAbtBACoCjMQBu6K2OALsyAEgJiBYQcAAbGpBACoCkMgBu0EAKgKQxAG7orY4AvDIASAmIFhBwABsakEAKgKUyAG7QQAqApTEAbuitjgC9MgBICYgWEHAAGxqQQAqApjIAbtBACoCmMQBu6K2OAL4yAEgJiBYQcAAbGpBACoCnMgBu0EAKgKcxAG7orY4AvzIAUEAQQAqAqDGAbtBACoC4McBu0EAKgKgxwG7oqC2OAKgxgFBAEEAKgKkxgG7QQAqAuTHAbtBACoCpMcBu6KgtjgCpMYBQQBBACoCqMYBu0EAKgLoxwG7QQAqAqjHAbuioLY4AqjGAUEAQQAqAqzGAbtBACoC7McBu0EAKgKsxwG7oqC2OAKsxgFBAEEAKgKwxgG7QQAqAvDHAbtBACoCsMcBu6KgtjgCsMYBQQBBACoCtMYBu0EAKgL0xwG7QQAqArTHAbuioLY4ArTGAUEAQQAqArjGAbtBACoC+McBu0EAKgK4xwG7oqC2OAK4xgFBAEEAKgK8xgG7QQAqAvzHAbtBACoCvMcBu6KgtjgCvMYBQQBBACoCwMYBu0EAKgKAyAG7QQAqAsDHAbuioLY4AsDGAUEAQQAqAsTGAbtBACoChMgBu0EAKgLExwG7oqC2OALExgFBAEEAKgLIxgG7QQAqAojIAbtBACoCyMcBu6KgtjgCyMYBQQBBACoCzMYBu0EAKgKMyAG7QQAqAszHAbuioLY4AszGAUEAQQAqAtDGAbtBACoCkMgBu0EAKgLQxwG7oqC2OALQxgFBAEEAKgLUxgG7QQAqApTIAbtBACoC1McBu6KgtjgC1MYBQQBBACoC2MYBu0EAKgKYyAG7QQAqAtjHAbuioLY4AtjGAUEAQQAqAtzGAbtBACoCnMgBu0EAKgLcxwG7oqC2OALcxgFBAEEAKgLgxgG7ICYgWEHAAGxqKgLAyAG7mqC2OALgxgFBAEEAKgLkxgG7ICYgWEHAAGxqKgLEyAG7mqC2OALkxgFBAEEAKgLoxgG7ICYgWEHAAGxqKgLIyAG7mqC2OALoxgFBAEEAKgLsxgG7ICYgWEHAAGxqKgLMyAG7mqC2OALsxgFBAEEAKgLwxgG7ICYgWEHAAGxqKgLQyAG7mqC2OALwxgFBAEEAKgL0xgG7ICYgWEHAAGxqKgLUyAG7mqC2OAL0xgFBAEEAKgL4xgG7ICYgWEHAAGxqKgLYyAG7mqC2OAL4xgFBAEEAKgL8xgG7ICYgWEHAAGxqKgLcyAG7mqC2OAL8xgFBAEEAKgKAxwG7ICYgWEHAAGxqKgLgyAG7mqC2OAKAxwFBAEEAKgKExwG7ICYgWEHAAGxqKgLkyAG7mqC2OAKExwFBAEEAKgKIxwG7ICYgWEHAAGxqKgLoyAG7mqC2OAKIxwFBAEEAKgKMxwG7ICYgWEHAAGxqKgLsyAG7mqC2OAKMxwFBAEEAKgKQxwG7ICYgWEHAAGxqKgLwyAG7mqC2OAKQxwFBAEEAKgKUxwG7ICYgWEHAAGxqKgL0yAG7mqC2OAKUxwFBAEEAKgKYxwG7ICYgWEHAAGxqKgL4yAG7mqC2OAKYxwFBAEEAKgKcxwG7ICYgWEHAAGxqKgL8yAG7mqC2OAKcxwEgWEEBaiJYIABIDQALIFcgNKIhVyAAQQFKBEBBACFfA0AgX0EEbCBfQQRs/V0CkKAB/V8gNP0U/fIB/V79WwKQoAEAIF9BAmoiX0HCAEgNAAtBwgAhYCBgQQRsIGBBBGwqApCgAbsgNKK2OAKQoAFBAEEAKgKgxgG7IDSitjgCoMYBQQBBACoCpMYBuyA0orY4AqTGAUEAQQAqAqjGAbsgNKK2OAKoxgFBAEEAKgKsxgG7IDSitjgCrMYBQQBBACoCsMYBuyA0orY4ArDGAUEAQQAqArTGAbsgNKK2OAK0xgFBAEEAKgK4xgG7IDSitjgCuMYBQQBBACoCvMYBuyA0orY4ArzGAUEAQQAqAsDGAbsgNKK2OALAxgFBAEEAKgLExgG7IDSitjgCxMYBQQBBACoCyMYBuyA0orY4AsjGAUEAQQAqAszGAbsgNKK2OALMxgFBAEEAKgLQxgG7IDSitjgC0MYBQQBBACoC1MYBuyA0orY4AtTGAUEAQQAqAtjGAbsgNKK2OALYxgFBAEEAKgLcxgG7IDSitjgC3MYBQQBBACoC4MYBuyA0orY4AuDGAUEAQQAqAuTGAbsgNKK2OALkxgFBAEEAKgLoxgG7IDSitjgC6MYBQQBBACoC7MYBuyA0orY4AuzGAUEAQQAqAvDGAbsgNKK2OALwxgFBAEEAKgL0xgG7IDSitjgC9MYBQQBBACoC+MYBuyA0orY4AvjGAUEAQQAqAvzGAbsgNKK2OAL8xgFBAEEAKgKAxwG7IDSitjgCgMcBQQBBACoChMcBuyA0orY4AoTHAUEAQQAqAojHAbsgNKK2OAKIxwFBAEEAKgKMxwG7IDSitjgCjMcBQQBBACoCkMcBuyA0orY4ApDHAUEAQQAqApTHAbsgNKK2OAKUxwFBAEEAKgKYxwG7IDSitjgCmMcBQQBBACoCnMcBuyA0orY4ApzHAQtBAEEAKgKgxgG7QQAqAuDFAbujtjgC0J8BQQBBACoCpMYBu0EAKgLkxQG7o7Y4AtSfAUEAQQAqAqjGAbtBACoC6MUBu6O2OALYnwFBAEEAKgKsxgG7QQAqAuzFAbujtjgC3J8BQQBBACoCsMYBu0EAKgLwxQG7o7Y4AuCfAUEAQQAqArTGAbtBACoC9MUBu6O2OALknwFBAEEAKgK4xgG7QQAqAvjFAbujtjgC6J8BQQBBACoCvMYBu0EAKgL8xQG7o7Y4AuyfAUEAQQAqAsDGAbtBACoCgMYBu6O2OALwnwFBAEEAKgLExgG7QQAqAoTGAbujtjgC9J8BQQBBACoCyMYBu0EAKgKIxgG7o7Y4AvifAUEAQQAqAszGAbtBACoCjMYBu6O2OAL8nwFBAEEAKgLQxgG7QQAqApDGAbujtjgCgKABQQBBACoC1MYBu0EAKgKUxgG7o7Y4AoSgAUEAQQAqAtjGAbtBACoCmMYBu6O2OAKIoAFBAEEAKgLcxgG7QQAqApzGAbujtjgCjKABQQAhYQNAIGFBBGwgYUEEbP1dAqDGAf1fIGFBBGz9XQLgwwH9X/3yASBhQQRs/V0C4MUB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgYUEEbP1dAuDFAf1f/fIB/fMB/QwAAAAAAAAAAAAAAAAAAAAAIGFBBGz9XQKgxAH9X/0MAAAAAAAAAAAAAAAAAAAAAP1K/VL9Xv1bAqDHAQAgYUECaiJhQRBIDQALQQBBACoC4MYBu0EAKgKgxwG7RAAAAAAAAABAQQAqAqDDAbuioqG2OALgwwFBAEEAKgLkxgG7QQAqAqTHAbtEAAAAAAAAAEBBACoCpMMBu6KiobY4AuTDAUEAQQAqAujGAbtBACoCqMcBu0QAAAAAAAAAQEEAKgKowwG7oqKhtjgC6MMBQQBBACoC7MYBu0EAKgKsxwG7RAAAAAAAAABAQQAqAqzDAbuioqG2OALswwFBAEEAKgLwxgG7QQAqArDHAbtEAAAAAAAAAEBBACoCsMMBu6KiobY4AvDDAUEAQQAqAvTGAbtBACoCtMcBu0QAAAAAAAAAQEEAKgK0wwG7oqKhtjgC9MMBQQBBACoC+MYBu0EAKgK4xwG7RAAAAAAAAABAQQAqArjDAbuioqG2OAL4wwFBAEEAKgL8xgG7QQAqArzHAbtEAAAAAAAAAEBBACoCvMMBu6KiobY4AvzDAUEAQQAqAoDHAbtBACoCwMcBu0QAAAAAAAAAQEEAKgLAwwG7oqKhtjgCgMQBQQBBACoChMcBu0EAKgLExwG7RAAAAAAAAABAQQAqAsTDAbuioqG2OAKExAFBAEEAKgKIxwG7QQAqAsjHAbtEAAAAAAAAAEBBACoCyMMBu6KiobY4AojEAUEAQQAqAozHAbtBACoCzMcBu0QAAAAAAAAAQEEAKgLMwwG7oqKhtjgCjMQBQQBBACoCkMcBu0EAKgLQxwG7RAAAAAAAAABAQQAqAtDDAbuioqG2OAKQxAFBAEEAKgKUxwG7QQAqAtTHAbtEAAAAAAAAAEBBACoC1MMBu6KiobY4ApTEAUEAQQAqApjHAbtBACoC2McBu0QAAAAAAAAAQEEAKgLYwwG7oqKhtjgCmMQBQQBBACoCnMcBu0EAKgLcxwG7RAAAAAAAAABAQQAqAtzDAbuioqG2OAKcxAFBAEHQlgFqQQBBgAn8CwBBAEGgwwFqQQBBwAD8CwBBAEGgxAFqQQBBwAD8CwBBACFiA0BBACFjA0AgY0EEbCAmIGJBwABsaiBjQQRsav1dAsDIAf1fIGNBBGz9XQKgxwH9X/0MAAAAAAAAAEAAAAAAAAAAQCAjIGJBwABsaiBjQQRsav1dAsDIAf1f/fIB/fIB/fABIGNBBGz9XQLgwwH9X/3wASAkIGJBwABsaiBjQQRsav1dAsDIAf1f/fIB/V79WwLgxQEAIGNBAmoiY0EQSA0AC0EAQQAqApCfAbtBACoC4MUBu6C2OAKQnwFBAEEAKgKUnwG7QQAqAuTFAbugtjgClJ8BQQBBACoCmJ8Bu0EAKgLoxQG7oLY4ApifAUEAQQAqApyfAbtBACoC7MUBu6C2OAKcnwFBAEEAKgKgnwG7QQAqAvDFAbugtjgCoJ8BQQBBACoCpJ8Bu0EAKgL0xQG7oLY4AqSfAUEAQQAqAqifAbtBACoC+MUBu6C2OAKonwFBAEEAKgKsnwG7QQAqAvzFAbugtjgCrJ8BQQBBACoCsJ8Bu0EAKgKAxgG7oLY4ArCfAUEAQQAqArSfAbtBACoChMYBu6C2OAK0nwFBAEEAKgK4nwG7QQAqAojGAbugtjgCuJ8BQQBBACoCvJ8Bu0EAKgKMxgG7oLY4AryfAUEAQQAqAsCfAbtBACoCkMYBu6C2OALAnwFBAEEAKgLEnwG7QQAqApTGAbugtjgCxJ8BQQBBACoCyJ8Bu0EAKgKYxgG7oLY4AsifAUEAQQAqAsyfAbtBACoCnMYBu6C2OALMnwFBACFkA0AgZEHAAGwgZEHAAGwqApCXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioCwMgBu6KgtjgCkJcBIGRBwABsIGRBwABsKgKUlwG7IGRBBGwqAuDFAbsgIiBiQcAAbGoqAsTIAbuioLY4ApSXASBkQcAAbCBkQcAAbCoCmJcBuyBkQQRsKgLgxQG7ICIgYkHAAGxqKgLIyAG7oqC2OAKYlwEgZEHAAGwgZEHAAGwqApyXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioCzMgBu6KgtjgCnJcBIGRBwABsIGRBwABsKgKglwG7IGRBBGwqAuDFAbsgIiBiQcAAbGoqAtDIAbuioLY4AqCXASBkQcAAbCBkQcAAbCoCpJcBuyBkQQRsKgLgxQG7ICIgYkHAAGxqKgLUyAG7oqC2OAKklwEgZEHAAGwgZEHAAGwqAqiXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioC2MgBu6KgtjgCqJcBIGRBwABsIGRBwABsKgKslwG7IGRBBGwqAuDFAbsgIiBiQcAAbGoqAtzIAbuioLY4AqyXASBkQcAAbCBkQcAAbCoCsJcBuyBkQQRsKgLgxQG7ICIgYkHAAGxqKgLgyAG7oqC2OAKwlwEgZEHAAGwgZEHAAGwqArSXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioC5MgBu6KgtjgCtJcBIGRBwABsIGRBwABsKgK4lwG7IGRBBGwqAuDFAbsgIiBiQcAAbGoqAujIAbuioLY4AriXASBkQcAAbCBkQcAAbCoCvJcBuyBkQQRsKgLgxQG7ICIgYkHAAGxqKgLsyAG7oqC2OAK8lwEgZEHAAGwgZEHAAGwqAsCXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioC8MgBu6KgtjgCwJcBIGRBwABsIGRBwABsKgLElwG7IGRBBGwqAuDFAbsgIiBiQcAAbGoqAvTIAbuioLY4AsSXASBkQcAAbCBkQcAAbCoCyJcBuyBkQQRsKgLgxQG7ICIgYkHAAGxqKgL4yAG7oqC2OALIlwEgZEHAAGwgZEHAAGwqAsyXAbsgZEEEbCoC4MUBuyAiIGJBwABsaioC/MgBu6KgtjgCzJcBIGRBAWoiZEEQSA0AC0EAIWUDQCBlQQRsIGVBBGwqAoBGu0EAKgLgxQG7oiBlQQRsKgLARrtBACoC5MUBu6KgIGVBBGwqAoBHu0EAKgLoxQG7oqAgZUEEbCoCwEe7QQAqAuzFAbuioCBlQQRsKgKASLtBACoC8MUBu6KgIGVBBGwqAsBIu0EAKgL0xQG7oqAgZUEEbCoCgEm7QQAqAvjFAbuioCBlQQRsKgLASbtBACoC/MUBu6KgIGVBBGwqAoBKu0EAKgKAxgG7oqAgZUEEbCoCwEq7QQAqAoTGAbuioCBlQQRsKgKAS7tBACoCiMYBu6KgIGVBBGwqAsBLu0EAKgKMxgG7oqAgZUEEbCoCgEy7QQAqApDGAbuioCBlQQRsKgLATLtBACoClMYBu6KgIGVBBGwqAoBNu0EAKgKYxgG7oqAgZUEEbCoCwE27QQAqApzGAbuioLY4AqDGASBlQQFqImVBEEgNAAtBAEEAKgLQlgG7QQAqAqDGAbugtjgC0JYBQQBBACoC1JYBu0EAKgKkxgG7oLY4AtSWAUEAQQAqAtiWAbtBACoCqMYBu6C2OALYlgFBAEEAKgLclgG7QQAqAqzGAbugtjgC3JYBQQBBACoC4JYBu0EAKgKwxgG7oLY4AuCWAUEAQQAqAuSWAbtBACoCtMYBu6C2OALklgFBAEEAKgLolgG7QQAqArjGAbugtjgC6JYBQQBBACoC7JYBu0EAKgK8xgG7oLY4AuyWAUEAQQAqAvCWAbtBACoCwMYBu6C2OALwlgFBAEEAKgL0lgG7QQAqAsTGAbugtjgC9JYBQQBBACoC+JYBu0EAKgLIxgG7oLY4AviWAUEAQQAqAvyWAbtBACoCzMYBu6C2OAL8lgFBAEEAKgKAlwG7QQAqAtDGAbugtjgCgJcBQQBBACoChJcBu0EAKgLUxgG7oLY4AoSXAUEAQQAqAoiXAbtBACoC2MYBu6C2OAKIlwFBAEEAKgKMlwG7QQAqAtzGAbugtjgCjJcBICcgYkHAAGxqQQAqAqDGAbtBACoC4MABu6K2OALAyAEgJyBiQcAAbGpBACoCpMYBu0EAKgLkwAG7orY4AsTIASAnIGJBwABsakEAKgKoxgG7QQAqAujAAbuitjgCyMgBICcgYkHAAGxqQQAqAqzGAbtBACoC7MABu6K2OALMyAEgJyBiQcAAbGpBACoCsMYBu0EAKgLwwAG7orY4AtDIASAnIGJBwABsakEAKgK0xgG7QQAqAvTAAbuitjgC1MgBICcgYkHAAGxqQQAqArjGAbtBACoC+MABu6K2OALYyAEgJyBiQcAAbGpBACoCvMYBu0EAKgL8wAG7orY4AtzIASAnIGJBwABsakEAKgLAxgG7QQAqAoDBAbuitjgC4MgBICcgYkHAAGxqQQAqAsTGAbtBACoChMEBu6K2OALkyAEgJyBiQcAAbGpBACoCyMYBu0EAKgKIwQG7orY4AujIASAnIGJBwABsakEAKgLMxgG7QQAqAozBAbuitjgC7MgBICcgYkHAAGxqQQAqAtDGAbtBACoCkMEBu6K2OALwyAEgJyBiQcAAbGpBACoC1MYBu0EAKgKUwQG7orY4AvTIASAnIGJBwABsakEAKgLYxgG7QQAqApjBAbuitjgC+MgBICcgYkHAAGxqQQAqAtzGAbtBACoCnMEBu6K2OAL8yAFBAEEAKgKgwwG7QQAqAqDGAbsgISBiQcAAbGoqAsDIAbuioLY4AqDDAUEAQQAqAqTDAbtBACoCpMYBuyAhIGJBwABsaioCxMgBu6KgtjgCpMMBQQBBACoCqMMBu0EAKgKoxgG7ICEgYkHAAGxqKgLIyAG7oqC2OAKowwFBAEEAKgKswwG7QQAqAqzGAbsgISBiQcAAbGoqAszIAbuioLY4AqzDAUEAQQAqArDDAbtBACoCsMYBuyAhIGJBwABsaioC0MgBu6KgtjgCsMMBQQBBACoCtMMBu0EAKgK0xgG7ICEgYkHAAGxqKgLUyAG7oqC2OAK0wwFBAEEAKgK4wwG7QQAqArjGAbsgISBiQcAAbGoqAtjIAbuioLY4ArjDAUEAQQAqArzDAbtBACoCvMYBuyAhIGJBwABsaioC3MgBu6KgtjgCvMMBQQBBACoCwMMBu0EAKgLAxgG7ICEgYkHAAGxqKgLgyAG7oqC2OALAwwFBAEEAKgLEwwG7QQAqAsTGAbsgISBiQcAAbGoqAuTIAbuioLY4AsTDAUEAQQAqAsjDAbtBACoCyMYBuyAhIGJBwABsaioC6MgBu6KgtjgCyMMBQQBBACoCzMMBu0EAKgLMxgG7ICEgYkHAAGxqKgLsyAG7oqC2OALMwwFBAEEAKgLQwwG7QQAqAtDGAbsgISBiQcAAbGoqAvDIAbuioLY4AtDDAUEAQQAqAtTDAbtBACoC1MYBuyAhIGJBwABsaioC9MgBu6KgtjgC1MMBQQBBACoC2MMBu0EAKgLYxgG7ICEgYkHAAGxqKgL4yAG7oqC2OALYwwFBAEEAKgLcwwG7QQAqAtzGAbsgISBiQcAAbGoqAvzIAbuioLY4AtzDAUEAQQAqAqDEAbsgJyBiQcAAbGoqAsDIAbuaoLY4AqDEAUEAQQAqAqTEAbsgJyBiQcAAbGoqAsTIAbuaoLY4AqTEAUEAQQAqAqjEAbsgJyBiQcAAbGoqAsjIAbuaoLY4AqjEAUEAQQAqAqzEAbsgJyBiQcAAbGoqAszIAbuaoLY4AqzEAUEAQQAqArDEAbsgJyBiQcAAbGoqAtDIAbuaoLY4ArDEAUEAQQAqArTEAbsgJyBiQcAAbGoqAtTIAbuaoLY4ArTEAUEAQQAqArjEAbsgJyBiQcAAbGoqAtjIAbuaoLY4ArjEAUEAQQAqArzEAbsgJyBiQcAAbGoqAtzIAbuaoLY4ArzEAUEAQQAqAsDEAbsgJyBiQcAAbGoqAuDIAbuaoLY4AsDEAUEAQQAqAsTEAbsgJyBiQcAAbGoqAuTIAbuaoLY4AsTEAUEAQQAqAsjEAbsgJyBiQcAAbGoqAujIAbuaoLY4AsjEAUEAQQAqAszEAbsgJyBiQcAAbGoqAuzIAbuaoLY4AszEAUEAQQAqAtDEAbsgJyBiQcAAbGoqAvDIAbuaoLY4AtDEAUEAQQAqAtTEAbsgJyBiQcAAbGoqAvTIAbuaoLY4AtTEAUEAQQAqAtjEAbsgJyBiQcAAbGoqAvjIAbuaoLY4AtjEAUEAQQAqAtzEAbsgJyBiQcAAbGoqAvzIAbuaoLY4AtzEASBiQQFqImIgAEgNAAsgAEEBSgRAQQAhZgNAIGZBBGwgZkEEbP1dAtCWAf1fIDT9FP3yAf1e/VsC0JYBACBmQQJqImZBoAJIDQALQQBBACoCoMMBuyA0orY4AqDDAUEAQQAqAqTDAbsgNKK2OAKkwwFBAEEAKgKowwG7IDSitjgCqMMBQQBBACoCrMMBuyA0orY4AqzDAUEAQQAqArDDAbsgNKK2OAKwwwFBAEEAKgK0wwG7IDSitjgCtMMBQQBBACoCuMMBuyA0orY4ArjDAUEAQQAqArzDAbsgNKK2OAK8wwFBAEEAKgLAwwG7IDSitjgCwMMBQQBBACoCxMMBuyA0orY4AsTDAUEAQQAqAsjDAbsgNKK2OALIwwFBAEEAKgLMwwG7IDSitjgCzMMBQQBBACoC0MMBuyA0orY4AtDDAUEAQQAqAtTDAbsgNKK2OALUwwFBAEEAKgLYwwG7IDSitjgC2MMBQQBBACoC3MMBuyA0orY4AtzDAUEAQQAqAqDEAbsgNKK2OAKgxAFBAEEAKgKkxAG7IDSitjgCpMQBQQBBACoCqMQBuyA0orY4AqjEAUEAQQAqAqzEAbsgNKK2OAKsxAFBAEEAKgKwxAG7IDSitjgCsMQBQQBBACoCtMQBuyA0orY4ArTEAUEAQQAqArjEAbsgNKK2OAK4xAFBAEEAKgK8xAG7IDSitjgCvMQBQQBBACoCwMQBuyA0orY4AsDEAUEAQQAqAsTEAbsgNKK2OALExAFBAEEAKgLIxAG7IDSitjgCyMQBQQBBACoCzMQBuyA0orY4AszEAUEAQQAqAtDEAbsgNKK2OALQxAFBAEEAKgLUxAG7IDSitjgC1MQBQQBBACoC2MQBuyA0orY4AtjEAUEAQQAqAtzEAbsgNKK2OALcxAELQQBBACoCoMMBu0EAKgLgwgG7o7Y4ApCWAUEAQQAqAqTDAbtBACoC5MIBu6O2OAKUlgFBAEEAKgKowwG7QQAqAujCAbujtjgCmJYBQQBBACoCrMMBu0EAKgLswgG7o7Y4ApyWAUEAQQAqArDDAbtBACoC8MIBu6O2OAKglgFBAEEAKgK0wwG7QQAqAvTCAbujtjgCpJYBQQBBACoCuMMBu0EAKgL4wgG7o7Y4AqiWAUEAQQAqArzDAbtBACoC/MIBu6O2OAKslgFBAEEAKgLAwwG7QQAqAoDDAbujtjgCsJYBQQBBACoCxMMBu0EAKgKEwwG7o7Y4ArSWAUEAQQAqAsjDAbtBACoCiMMBu6O2OAK4lgFBAEEAKgLMwwG7QQAqAozDAbujtjgCvJYBQQBBACoC0MMBu0EAKgKQwwG7o7Y4AsCWAUEAQQAqAtTDAbtBACoClMMBu6O2OALElgFBAEEAKgLYwwG7QQAqApjDAbujtjgCyJYBQQBBACoC3MMBu0EAKgKcwwG7o7Y4AsyWAUEAIWcDQCBnQQRsIGdBBGz9XQKgwwH9XyBnQQRs/V0C4MAB/V/98gEgZ0EEbP1dAuDCAf1f/fMB/e0B/QwAAAAAAAAAQAAAAAAAAABAIGdBBGz9XQLgwgH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACBnQQRs/V0CoMEB/V/9DAAAAAAAAAAAAAAAAAAAAAD9Sv1S/V79WwLgwwEAIGdBAmoiZ0EQSA0AC0EAQQAqAqDEAbtBACoC4MMBu0QAAAAAAAAAQEEAKgKgwAG7oqKhtjgC4MABQQBBACoCpMQBu0EAKgLkwwG7RAAAAAAAAABAQQAqAqTAAbuioqG2OALkwAFBAEEAKgKoxAG7QQAqAujDAbtEAAAAAAAAAEBBACoCqMABu6KiobY4AujAAUEAQQAqAqzEAbtBACoC7MMBu0QAAAAAAAAAQEEAKgKswAG7oqKhtjgC7MABQQBBACoCsMQBu0EAKgLwwwG7RAAAAAAAAABAQQAqArDAAbuioqG2OALwwAFBAEEAKgK0xAG7QQAqAvTDAbtEAAAAAAAAAEBBACoCtMABu6KiobY4AvTAAUEAQQAqArjEAbtBACoC+MMBu0QAAAAAAAAAQEEAKgK4wAG7oqKhtjgC+MABQQBBACoCvMQBu0EAKgL8wwG7RAAAAAAAAABAQQAqArzAAbuioqG2OAL8wAFBAEEAKgLAxAG7QQAqAoDEAbtEAAAAAAAAAEBBACoCwMABu6KiobY4AoDBAUEAQQAqAsTEAbtBACoChMQBu0QAAAAAAAAAQEEAKgLEwAG7oqKhtjgChMEBQQBBACoCyMQBu0EAKgKIxAG7RAAAAAAAAABAQQAqAsjAAbuioqG2OAKIwQFBAEEAKgLMxAG7QQAqAozEAbtEAAAAAAAAAEBBACoCzMABu6KiobY4AozBAUEAQQAqAtDEAbtBACoCkMQBu0QAAAAAAAAAQEEAKgLQwAG7oqKhtjgCkMEBQQBBACoC1MQBu0EAKgKUxAG7RAAAAAAAAABAQQAqAtTAAbuioqG2OAKUwQFBAEEAKgLYxAG7QQAqApjEAbtEAAAAAAAAAEBBACoC2MABu6KiobY4ApjBAUEAQQAqAtzEAbtBACoCnMQBu0QAAAAAAAAAQEEAKgLcwAG7oqKhtjgCnMEBQQBBkI0BakEAQYAJ/AsAQQBBoMABakEAQcAA/AsAQQBBoMEBakEAQcAA/AsAQQAhaANAQQAhaQNAIGlBBGwgJyBoQcAAbGogaUEEbGr9XQLAyAH9XyBpQQRs/V0C4MMB/V/9DAAAAAAAAABAAAAAAAAAAEAgHyBoQcAAbGogaUEEbGr9XQLAyAH9X/3yAf3yAf3wASBpQQRs/V0C4MAB/V/98AEgICBoQcAAbGogaUEEbGr9XQLAyAH9X/3yAf1e/VsC4MIBACBpQQJqImlBEEgNAAtBAEEAKgLQlQG7QQAqAuDCAbugtjgC0JUBQQBBACoC1JUBu0EAKgLkwgG7oLY4AtSVAUEAQQAqAtiVAbtBACoC6MIBu6C2OALYlQFBAEEAKgLclQG7QQAqAuzCAbugtjgC3JUBQQBBACoC4JUBu0EAKgLwwgG7oLY4AuCVAUEAQQAqAuSVAbtBACoC9MIBu6C2OALklQFBAEEAKgLolQG7QQAqAvjCAbugtjgC6JUBQQBBACoC7JUBu0EAKgL8wgG7oLY4AuyVAUEAQQAqAvCVAbtBACoCgMMBu6C2OALwlQFBAEEAKgL0lQG7QQAqAoTDAbugtjgC9JUBQQBBACoC+JUBu0EAKgKIwwG7oLY4AviVAUEAQQAqAvyVAbtBACoCjMMBu6C2OAL8lQFBAEEAKgKAlgG7QQAqApDDAbugtjgCgJYBQQBBACoChJYBu0EAKgKUwwG7oLY4AoSWAUEAQQAqAoiWAbtBACoCmMMBu6C2OAKIlgFBAEEAKgKMlgG7QQAqApzDAbugtjgCjJYBQQAhagNAIGpBwABsIGpBwABsKgLQjQG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAsDIAbuioLY4AtCNASBqQcAAbCBqQcAAbCoC1I0BuyBqQQRsKgLgwgG7IB4gaEHAAGxqKgLEyAG7oqC2OALUjQEgakHAAGwgakHAAGwqAtiNAbsgakEEbCoC4MIBuyAeIGhBwABsaioCyMgBu6KgtjgC2I0BIGpBwABsIGpBwABsKgLcjQG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAszIAbuioLY4AtyNASBqQcAAbCBqQcAAbCoC4I0BuyBqQQRsKgLgwgG7IB4gaEHAAGxqKgLQyAG7oqC2OALgjQEgakHAAGwgakHAAGwqAuSNAbsgakEEbCoC4MIBuyAeIGhBwABsaioC1MgBu6KgtjgC5I0BIGpBwABsIGpBwABsKgLojQG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAtjIAbuioLY4AuiNASBqQcAAbCBqQcAAbCoC7I0BuyBqQQRsKgLgwgG7IB4gaEHAAGxqKgLcyAG7oqC2OALsjQEgakHAAGwgakHAAGwqAvCNAbsgakEEbCoC4MIBuyAeIGhBwABsaioC4MgBu6KgtjgC8I0BIGpBwABsIGpBwABsKgL0jQG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAuTIAbuioLY4AvSNASBqQcAAbCBqQcAAbCoC+I0BuyBqQQRsKgLgwgG7IB4gaEHAAGxqKgLoyAG7oqC2OAL4jQEgakHAAGwgakHAAGwqAvyNAbsgakEEbCoC4MIBuyAeIGhBwABsaioC7MgBu6KgtjgC/I0BIGpBwABsIGpBwABsKgKAjgG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAvDIAbuioLY4AoCOASBqQcAAbCBqQcAAbCoChI4BuyBqQQRsKgLgwgG7IB4gaEHAAGxqKgL0yAG7oqC2OAKEjgEgakHAAGwgakHAAGwqAoiOAbsgakEEbCoC4MIBuyAeIGhBwABsaioC+MgBu6KgtjgCiI4BIGpBwABsIGpBwABsKgKMjgG7IGpBBGwqAuDCAbsgHiBoQcAAbGoqAvzIAbuioLY4AoyOASBqQQFqImpBEEgNAAtBACFrA0Aga0EEbCBrQQRsKgLAPLtBACoC4MIBu6Iga0EEbCoCgD27QQAqAuTCAbuioCBrQQRsKgLAPbtBACoC6MIBu6KgIGtBBGwqAoA+u0EAKgLswgG7oqAga0EEbCoCwD67QQAqAvDCAbuioCBrQQRsKgKAP7tBACoC9MIBu6KgIGtBBGwqAsA/u0EAKgL4wgG7oqAga0EEbCoCgEC7QQAqAvzCAbuioCBrQQRsKgLAQLtBACoCgMMBu6KgIGtBBGwqAoBBu0EAKgKEwwG7oqAga0EEbCoCwEG7QQAqAojDAbuioCBrQQRsKgKAQrtBACoCjMMBu6KgIGtBBGwqAsBCu0EAKgKQwwG7oqAga0EEbCoCgEO7QQAqApTDAbuioCBrQQRsKgLAQ7tBACoCmMMBu6KgIGtBBGwqAoBEu0EAKgKcwwG7oqC2OAKgwwEga0EBaiJrQRBIDQALQQBBACoCkI0Bu0EAKgKgwwG7oLY4ApCNAUEAQQAqApSNAbtBACoCpMMBu6C2OAKUjQFBAEEAKgKYjQG7QQAqAqjDAbugtjgCmI0BQQBBACoCnI0Bu0EAKgKswwG7oLY4ApyNAUEAQQAqAqCNAbtBACoCsMMBu6C2OAKgjQFBAEEAKgKkjQG7QQAqArTDAbugtjgCpI0BQQBBACoCqI0Bu0EAKgK4wwG7oLY4AqiNAUEAQQAqAqyNAbtBACoCvMMBu6C2OAKsjQFBAEEAKgKwjQG7QQAqAsDDAbugtjgCsI0BQQBBACoCtI0Bu0EAKgLEwwG7oLY4ArSNAUEAQQAqAriNAbtBACoCyMMBu6C2OAK4jQFBAEEAKgK8jQG7QQAqAszDAbugtjgCvI0BQQBBACoCwI0Bu0EAKgLQwwG7oLY4AsCNAUEAQQAqAsSNAbtBACoC1MMBu6C2OALEjQFBAEEAKgLIjQG7QQAqAtjDAbugtjgCyI0BQQBBACoCzI0Bu0EAKgLcwwG7oLY4AsyNASAoIGhBwABsakEAKgKgwwG7QQAqAuC9AbuitjgCwMgBICggaEHAAGxqQQAqAqTDAbtBACoC5L0Bu6K2OALEyAEgKCBoQcAAbGpBACoCqMMBu0EAKgLovQG7orY4AsjIASAoIGhBwABsakEAKgKswwG7QQAqAuy9AbuitjgCzMgBICggaEHAAGxqQQAqArDDAbtBACoC8L0Bu6K2OALQyAEgKCBoQcAAbGpBACoCtMMBu0EAKgL0vQG7orY4AtTIASAoIGhBwABsakEAKgK4wwG7QQAqAvi9AbuitjgC2MgBICggaEHAAGxqQQAqArzDAbtBACoC/L0Bu6K2OALcyAEgKCBoQcAAbGpBACoCwMMBu0EAKgKAvgG7orY4AuDIASAoIGhBwABsakEAKgLEwwG7QQAqAoS+AbuitjgC5MgBICggaEHAAGxqQQAqAsjDAbtBACoCiL4Bu6K2OALoyAEgKCBoQcAAbGpBACoCzMMBu0EAKgKMvgG7orY4AuzIASAoIGhBwABsakEAKgLQwwG7QQAqApC+AbuitjgC8MgBICggaEHAAGxqQQAqAtTDAbtBACoClL4Bu6K2OAL0yAEgKCBoQcAAbGpBACoC2MMBu0EAKgKYvgG7orY4AvjIASAoIGhBwABsakEAKgLcwwG7QQAqApy+AbuitjgC/MgBQQBBACoCoMABu0EAKgKgwwG7IB0gaEHAAGxqKgLAyAG7oqC2OAKgwAFBAEEAKgKkwAG7QQAqAqTDAbsgHSBoQcAAbGoqAsTIAbuioLY4AqTAAUEAQQAqAqjAAbtBACoCqMMBuyAdIGhBwABsaioCyMgBu6KgtjgCqMABQQBBACoCrMABu0EAKgKswwG7IB0gaEHAAGxqKgLMyAG7oqC2OAKswAFBAEEAKgKwwAG7QQAqArDDAbsgHSBoQcAAbGoqAtDIAbuioLY4ArDAAUEAQQAqArTAAbtBACoCtMMBuyAdIGhBwABsaioC1MgBu6KgtjgCtMABQQBBACoCuMABu0EAKgK4wwG7IB0gaEHAAGxqKgLYyAG7oqC2OAK4wAFBAEEAKgK8wAG7QQAqArzDAbsgHSBoQcAAbGoqAtzIAbuioLY4ArzAAUEAQQAqAsDAAbtBACoCwMMBuyAdIGhBwABsaioC4MgBu6KgtjgCwMABQQBBACoCxMABu0EAKgLEwwG7IB0gaEHAAGxqKgLkyAG7oqC2OALEwAFBAEEAKgLIwAG7QQAqAsjDAbsgHSBoQcAAbGoqAujIAbuioLY4AsjAAUEAQQAqAszAAbtBACoCzMMBuyAdIGhBwABsaioC7MgBu6KgtjgCzMABQQBBACoC0MABu0EAKgLQwwG7IB0gaEHAAGxqKgLwyAG7oqC2OALQwAFBAEEAKgLUwAG7QQAqAtTDAbsgHSBoQcAAbGoqAvTIAbuioLY4AtTAAUEAQQAqAtjAAbtBACoC2MMBuyAdIGhBwABsaioC+MgBu6KgtjgC2MABQQBBACoC3MABu0EAKgLcwwG7IB0gaEHAAGxqKgL8yAG7oqC2OALcwAFBAEEAKgKgwQG7ICggaEHAAGxqKgLAyAG7mqC2OAKgwQFBAEEAKgKkwQG7ICggaEHAAGxqKgLEyAG7mqC2OAKkwQFBAEEAKgKowQG7ICggaEHAAGxqKgLIyAG7mqC2OAKowQFBAEEAKgKswQG7ICggaEHAAGxqKgLMyAG7mqC2OAKswQFBAEEAKgKwwQG7ICggaEHAAGxqKgLQyAG7mqC2OAKwwQFBAEEAKgK0wQG7ICggaEHAAGxqKgLUyAG7mqC2OAK0wQFBAEEAKgK4wQG7ICggaEHAAGxqKgLYyAG7mqC2OAK4wQFBAEEAKgK8wQG7ICggaEHAAGxqKgLcyAG7mqC2OAK8wQFBAEEAKgLAwQG7ICggaEHAAGxqKgLgyAG7mqC2OALAwQFBAEEAKgLEwQG7ICggaEHAAGxqKgLkyAG7mqC2OALEwQFBAEEAKgLIwQG7ICggaEHAAGxqKgLoyAG7mqC2OALIwQFBAEEAKgLMwQG7ICggaEHAAGxqKgLsyAG7mqC2OALMwQFBAEEAKgLQwQG7ICggaEHAAGxqKgLwyAG7mqC2OALQwQFBAEEAKgLUwQG7ICggaEHAAGxqKgL0yAG7mqC2OALUwQFBAEEAKgLYwQG7ICggaEHAAGxqKgL4yAG7mqC2OALYwQFBAEEAKgLcwQG7ICggaEHAAGxqKgL8yAG7mqC2OALcwQEgaEEBaiJoIABIDQALIABBAUoEQEEAIWwDQCBsQQRsIGxBBGz9XQKQjQH9XyA0/RT98gH9Xv1bApCNAQAgbEECaiJsQaACSA0AC0EAQQAqAqDAAbsgNKK2OAKgwAFBAEEAKgKkwAG7IDSitjgCpMABQQBBACoCqMABuyA0orY4AqjAAUEAQQAqAqzAAbsgNKK2OAKswAFBAEEAKgKwwAG7IDSitjgCsMABQQBBACoCtMABuyA0orY4ArTAAUEAQQAqArjAAbsgNKK2OAK4wAFBAEEAKgK8wAG7IDSitjgCvMABQQBBACoCwMABuyA0orY4AsDAAUEAQQAqAsTAAbsgNKK2OALEwAFBAEEAKgLIwAG7IDSitjgCyMABQQBBACoCzMABuyA0orY4AszAAUEAQQAqAtDAAbsgNKK2OALQwAFBAEEAKgLUwAG7IDSitjgC1MABQQBBACoC2MABuyA0orY4AtjAAUEAQQAqAtzAAbsgNKK2OALcwAFBAEEAKgKgwQG7IDSitjgCoMEBQQBBACoCpMEBuyA0orY4AqTBAUEAQQAqAqjBAbsgNKK2OAKowQFBAEEAKgKswQG7IDSitjgCrMEBQQBBACoCsMEBuyA0orY4ArDBAUEAQQAqArTBAbsgNKK2OAK0wQFBAEEAKgK4wQG7IDSitjgCuMEBQQBBACoCvMEBuyA0orY4ArzBAUEAQQAqAsDBAbsgNKK2OALAwQFBAEEAKgLEwQG7IDSitjgCxMEBQQBBACoCyMEBuyA0orY4AsjBAUEAQQAqAszBAbsgNKK2OALMwQFBAEEAKgLQwQG7IDSitjgC0MEBQQBBACoC1MEBuyA0orY4AtTBAUEAQQAqAtjBAbsgNKK2OALYwQFBAEEAKgLcwQG7IDSitjgC3MEBC0EAQQAqAqDAAbtBACoC4L8Bu6O2OALQjAFBAEEAKgKkwAG7QQAqAuS/AbujtjgC1IwBQQBBACoCqMABu0EAKgLovwG7o7Y4AtiMAUEAQQAqAqzAAbtBACoC7L8Bu6O2OALcjAFBAEEAKgKwwAG7QQAqAvC/AbujtjgC4IwBQQBBACoCtMABu0EAKgL0vwG7o7Y4AuSMAUEAQQAqArjAAbtBACoC+L8Bu6O2OALojAFBAEEAKgK8wAG7QQAqAvy/AbujtjgC7IwBQQBBACoCwMABu0EAKgKAwAG7o7Y4AvCMAUEAQQAqAsTAAbtBACoChMABu6O2OAL0jAFBAEEAKgLIwAG7QQAqAojAAbujtjgC+IwBQQBBACoCzMABu0EAKgKMwAG7o7Y4AvyMAUEAQQAqAtDAAbtBACoCkMABu6O2OAKAjQFBAEEAKgLUwAG7QQAqApTAAbujtjgChI0BQQBBACoC2MABu0EAKgKYwAG7o7Y4AoiNAUEAQQAqAtzAAbtBACoCnMABu6O2OAKMjQFBACFtA0AgbUEEbCBtQQRs/V0CoMAB/V8gbUEEbP1dAuC9Af1f/fIBIG1BBGz9XQLgvwH9X/3zAf3tAf0MAAAAAAAAAEAAAAAAAAAAQCBtQQRs/V0C4L8B/V/98gH98wH9DAAAAAAAAAAAAAAAAAAAAAAgbUEEbP1dAqC+Af1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4MABACBtQQJqIm1BEEgNAAtBAEEAKgKgwQG7QQAqAuDAAbtEAAAAAAAAAEBBACoCoL0Bu6KiobY4AuC9AUEAQQAqAqTBAbtBACoC5MABu0QAAAAAAAAAQEEAKgKkvQG7oqKhtjgC5L0BQQBBACoCqMEBu0EAKgLowAG7RAAAAAAAAABAQQAqAqi9AbuioqG2OALovQFBAEEAKgKswQG7QQAqAuzAAbtEAAAAAAAAAEBBACoCrL0Bu6KiobY4Auy9AUEAQQAqArDBAbtBACoC8MABu0QAAAAAAAAAQEEAKgKwvQG7oqKhtjgC8L0BQQBBACoCtMEBu0EAKgL0wAG7RAAAAAAAAABAQQAqArS9AbuioqG2OAL0vQFBAEEAKgK4wQG7QQAqAvjAAbtEAAAAAAAAAEBBACoCuL0Bu6KiobY4Avi9AUEAQQAqArzBAbtBACoC/MABu0QAAAAAAAAAQEEAKgK8vQG7oqKhtjgC/L0BQQBBACoCwMEBu0EAKgKAwQG7RAAAAAAAAABAQQAqAsC9AbuioqG2OAKAvgFBAEEAKgLEwQG7QQAqAoTBAbtEAAAAAAAAAEBBACoCxL0Bu6KiobY4AoS+AUEAQQAqAsjBAbtBACoCiMEBu0QAAAAAAAAAQEEAKgLIvQG7oqKhtjgCiL4BQQBBACoCzMEBu0EAKgKMwQG7RAAAAAAAAABAQQAqAsy9AbuioqG2OAKMvgFBAEEAKgLQwQG7QQAqApDBAbtEAAAAAAAAAEBBACoC0L0Bu6KiobY4ApC+AUEAQQAqAtTBAbtBACoClMEBu0QAAAAAAAAAQEEAKgLUvQG7oqKhtjgClL4BQQBBACoC2MEBu0EAKgKYwQG7RAAAAAAAAABAQQAqAti9AbuioqG2OAKYvgFBAEEAKgLcwQG7QQAqApzBAbtEAAAAAAAAAEBBACoC3L0Bu6KiobY4Apy+AUEAQdCDAWpBAEGACfwLAEEAQaC9AWpBAEHAAPwLAEEAQaC+AWpBAEHAAPwLAEEAIW4DQEEAIW8DQCBvQQRsICggbkHAAGxqIG9BBGxq/V0CwMgB/V8gb0EEbP1dAuDAAf1f/QwAAAAAAAAAQAAAAAAAAABAIBsgbkHAAGxqIG9BBGxq/V0CwMgB/V/98gH98gH98AEgb0EEbP1dAuC9Af1f/fABIBwgbkHAAGxqIG9BBGxq/V0CwMgB/V/98gH9Xv1bAuC/AQAgb0ECaiJvQRBIDQALQQBBACoCkIwBu0EAKgLgvwG7oLY4ApCMAUEAQQAqApSMAbtBACoC5L8Bu6C2OAKUjAFBAEEAKgKYjAG7QQAqAui/AbugtjgCmIwBQQBBACoCnIwBu0EAKgLsvwG7oLY4ApyMAUEAQQAqAqCMAbtBACoC8L8Bu6C2OAKgjAFBAEEAKgKkjAG7QQAqAvS/AbugtjgCpIwBQQBBACoCqIwBu0EAKgL4vwG7oLY4AqiMAUEAQQAqAqyMAbtBACoC/L8Bu6C2OAKsjAFBAEEAKgKwjAG7QQAqAoDAAbugtjgCsIwBQQBBACoCtIwBu0EAKgKEwAG7oLY4ArSMAUEAQQAqAriMAbtBACoCiMABu6C2OAK4jAFBAEEAKgK8jAG7QQAqAozAAbugtjgCvIwBQQBBACoCwIwBu0EAKgKQwAG7oLY4AsCMAUEAQQAqAsSMAbtBACoClMABu6C2OALEjAFBAEEAKgLIjAG7QQAqApjAAbugtjgCyIwBQQBBACoCzIwBu0EAKgKcwAG7oLY4AsyMAUEAIXADQCBwQcAAbCBwQcAAbCoCkIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgLAyAG7oqC2OAKQhAEgcEHAAGwgcEHAAGwqApSEAbsgcEEEbCoC4L8BuyAaIG5BwABsaioCxMgBu6KgtjgClIQBIHBBwABsIHBBwABsKgKYhAG7IHBBBGwqAuC/AbsgGiBuQcAAbGoqAsjIAbuioLY4ApiEASBwQcAAbCBwQcAAbCoCnIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgLMyAG7oqC2OAKchAEgcEHAAGwgcEHAAGwqAqCEAbsgcEEEbCoC4L8BuyAaIG5BwABsaioC0MgBu6KgtjgCoIQBIHBBwABsIHBBwABsKgKkhAG7IHBBBGwqAuC/AbsgGiBuQcAAbGoqAtTIAbuioLY4AqSEASBwQcAAbCBwQcAAbCoCqIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgLYyAG7oqC2OAKohAEgcEHAAGwgcEHAAGwqAqyEAbsgcEEEbCoC4L8BuyAaIG5BwABsaioC3MgBu6KgtjgCrIQBIHBBwABsIHBBwABsKgKwhAG7IHBBBGwqAuC/AbsgGiBuQcAAbGoqAuDIAbuioLY4ArCEASBwQcAAbCBwQcAAbCoCtIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgLkyAG7oqC2OAK0hAEgcEHAAGwgcEHAAGwqAriEAbsgcEEEbCoC4L8BuyAaIG5BwABsaioC6MgBu6KgtjgCuIQBIHBBwABsIHBBwABsKgK8hAG7IHBBBGwqAuC/AbsgGiBuQcAAbGoqAuzIAbuioLY4AryEASBwQcAAbCBwQcAAbCoCwIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgLwyAG7oqC2OALAhAEgcEHAAGwgcEHAAGwqAsSEAbsgcEEEbCoC4L8BuyAaIG5BwABsaioC9MgBu6KgtjgCxIQBIHBBwABsIHBBwABsKgLIhAG7IHBBBGwqAuC/AbsgGiBuQcAAbGoqAvjIAbuioLY4AsiEASBwQcAAbCBwQcAAbCoCzIQBuyBwQQRsKgLgvwG7IBogbkHAAGxqKgL8yAG7oqC2OALMhAEgcEEBaiJwQRBIDQALQQAhcQNAIHFBBGwgcUEEbCoCgDO7QQAqAuC/AbuiIHFBBGwqAsAzu0EAKgLkvwG7oqAgcUEEbCoCgDS7QQAqAui/AbuioCBxQQRsKgLANLtBACoC7L8Bu6KgIHFBBGwqAoA1u0EAKgLwvwG7oqAgcUEEbCoCwDW7QQAqAvS/AbuioCBxQQRsKgKANrtBACoC+L8Bu6KgIHFBBGwqAsA2u0EAKgL8vwG7oqAgcUEEbCoCgDe7QQAqAoDAAbuioCBxQQRsKgLAN7tBACoChMABu6KgIHFBBGwqAoA4u0EAKgKIwAG7oqAgcUEEbCoCwDi7QQAqAozAAbuioCBxQQRsKgKAObtBACoCkMABu6KgIHFBBGwqAsA5u0EAKgKUwAG7oqAgcUEEbCoCgDq7QQAqApjAAbuioCBxQQRsKgLAOrtBACoCnMABu6KgtjgCoMABIHFBAWoicUEQSA0AC0EAQQAqAtCDAbtBACoCoMABu6C2OALQgwFBAEEAKgLUgwG7QQAqAqTAAbugtjgC1IMBQQBBACoC2IMBu0EAKgKowAG7oLY4AtiDAUEAQQAqAtyDAbtBACoCrMABu6C2OALcgwFBAEEAKgLggwG7QQAqArDAAbugtjgC4IMBQQBBACoC5IMBu0EAKgK0wAG7oLY4AuSDAUEAQQAqAuiDAbtBACoCuMABu6C2OALogwFBAEEAKgLsgwG7QQAqArzAAbugtjgC7IMBQQBBACoC8IMBu0EAKgLAwAG7oLY4AvCDAUEAQQAqAvSDAbtBACoCxMABu6C2OAL0gwFBAEEAKgL4gwG7QQAqAsjAAbugtjgC+IMBQQBBACoC/IMBu0EAKgLMwAG7oLY4AvyDAUEAQQAqAoCEAbtBACoC0MABu6C2OAKAhAFBAEEAKgKEhAG7QQAqAtTAAbugtjgChIQBQQBBACoCiIQBu0EAKgLYwAG7oLY4AoiEAUEAQQAqAoyEAbtBACoC3MABu6C2OAKMhAEgKSBuQcAAbGpBACoCoMABu0EAKgLgugG7orY4AsDIASApIG5BwABsakEAKgKkwAG7QQAqAuS6AbuitjgCxMgBICkgbkHAAGxqQQAqAqjAAbtBACoC6LoBu6K2OALIyAEgKSBuQcAAbGpBACoCrMABu0EAKgLsugG7orY4AszIASApIG5BwABsakEAKgKwwAG7QQAqAvC6AbuitjgC0MgBICkgbkHAAGxqQQAqArTAAbtBACoC9LoBu6K2OALUyAEgKSBuQcAAbGpBACoCuMABu0EAKgL4ugG7orY4AtjIASApIG5BwABsakEAKgK8wAG7QQAqAvy6AbuitjgC3MgBICkgbkHAAGxqQQAqAsDAAbtBACoCgLsBu6K2OALgyAEgKSBuQcAAbGpBACoCxMABu0EAKgKEuwG7orY4AuTIASApIG5BwABsakEAKgLIwAG7QQAqAoi7AbuitjgC6MgBICkgbkHAAGxqQQAqAszAAbtBACoCjLsBu6K2OALsyAEgKSBuQcAAbGpBACoC0MABu0EAKgKQuwG7orY4AvDIASApIG5BwABsakEAKgLUwAG7QQAqApS7AbuitjgC9MgBICkgbkHAAGxqQQAqAtjAAbtBACoCmLsBu6K2OAL4yAEgKSBuQcAAbGpBACoC3MABu0EAKgKcuwG7orY4AvzIAUEAQQAqAqC9AbtBACoCoMABuyAZIG5BwABsaioCwMgBu6KgtjgCoL0BQQBBACoCpL0Bu0EAKgKkwAG7IBkgbkHAAGxqKgLEyAG7oqC2OAKkvQFBAEEAKgKovQG7QQAqAqjAAbsgGSBuQcAAbGoqAsjIAbuioLY4Aqi9AUEAQQAqAqy9AbtBACoCrMABuyAZIG5BwABsaioCzMgBu6KgtjgCrL0BQQBBACoCsL0Bu0EAKgKwwAG7IBkgbkHAAGxqKgLQyAG7oqC2OAKwvQFBAEEAKgK0vQG7QQAqArTAAbsgGSBuQcAAbGoqAtTIAbuioLY4ArS9AUEAQQAqAri9AbtBACoCuMABuyAZIG5BwABsaioC2MgBu6KgtjgCuL0BQQBBACoCvL0Bu0EAKgK8wAG7IBkgbkHAAGxqKgLcyAG7oqC2OAK8vQFBAEEAKgLAvQG7QQAqAsDAAbsgGSBuQcAAbGoqAuDIAbuioLY4AsC9AUEAQQAqAsS9AbtBACoCxMABuyAZIG5BwABsaioC5MgBu6KgtjgCxL0BQQBBACoCyL0Bu0EAKgLIwAG7IBkgbkHAAGxqKgLoyAG7oqC2OALIvQFBAEEAKgLMvQG7QQAqAszAAbsgGSBuQcAAbGoqAuzIAbuioLY4Asy9AUEAQQAqAtC9AbtBACoC0MABuyAZIG5BwABsaioC8MgBu6KgtjgC0L0BQQBBACoC1L0Bu0EAKgLUwAG7IBkgbkHAAGxqKgL0yAG7oqC2OALUvQFBAEEAKgLYvQG7QQAqAtjAAbsgGSBuQcAAbGoqAvjIAbuioLY4Ati9AUEAQQAqAty9AbtBACoC3MABuyAZIG5BwABsaioC/MgBu6KgtjgC3L0BQQBBACoCoL4BuyApIG5BwABsaioCwMgBu5qgtjgCoL4BQQBBACoCpL4BuyApIG5BwABsaioCxMgBu5qgtjgCpL4BQQBBACoCqL4BuyApIG5BwABsaioCyMgBu5qgtjgCqL4BQQBBACoCrL4BuyApIG5BwABsaioCzMgBu5qgtjgCrL4BQQBBACoCsL4BuyApIG5BwABsaioC0MgBu5qgtjgCsL4BQQBBACoCtL4BuyApIG5BwABsaioC1MgBu5qgtjgCtL4BQQBBACoCuL4BuyApIG5BwABsaioC2MgBu5qgtjgCuL4BQQBBACoCvL4BuyApIG5BwABsaioC3MgBu5qgtjgCvL4BQQBBACoCwL4BuyApIG5BwABsaioC4MgBu5qgtjgCwL4BQQBBACoCxL4BuyApIG5BwABsaioC5MgBu5qgtjgCxL4BQQBBACoCyL4BuyApIG5BwABsaioC6MgBu5qgtjgCyL4BQQBBACoCzL4BuyApIG5BwABsaioC7MgBu5qgtjgCzL4BQQBBACoC0L4BuyApIG5BwABsaioC8MgBu5qgtjgC0L4BQQBBACoC1L4BuyApIG5BwABsaioC9MgBu5qgtjgC1L4BQQBBACoC2L4BuyApIG5BwABsaioC+MgBu5qgtjgC2L4BQQBBACoC3L4BuyApIG5BwABsaioC/MgBu5qgtjgC3L4BIG5BAWoibiAASA0ACyAAQQFKBEBBACFyA0AgckEEbCByQQRs/V0C0IMB/V8gNP0U/fIB/V79WwLQgwEAIHJBAmoickGgAkgNAAtBAEEAKgKgvQG7IDSitjgCoL0BQQBBACoCpL0BuyA0orY4AqS9AUEAQQAqAqi9AbsgNKK2OAKovQFBAEEAKgKsvQG7IDSitjgCrL0BQQBBACoCsL0BuyA0orY4ArC9AUEAQQAqArS9AbsgNKK2OAK0vQFBAEEAKgK4vQG7IDSitjgCuL0BQQBBACoCvL0BuyA0orY4Ary9AUEAQQAqAsC9AbsgNKK2OALAvQFBAEEAKgLEvQG7IDSitjgCxL0BQQBBACoCyL0BuyA0orY4Asi9AUEAQQAqAsy9AbsgNKK2OALMvQFBAEEAKgLQvQG7IDSitjgC0L0BQQBBACoC1L0BuyA0orY4AtS9AUEAQQAqAti9AbsgNKK2OALYvQFBAEEAKgLcvQG7IDSitjgC3L0BQQBBACoCoL4BuyA0orY4AqC+AUEAQQAqAqS+AbsgNKK2OAKkvgFBAEEAKgKovgG7IDSitjgCqL4BQQBBACoCrL4BuyA0orY4Aqy+AUEAQQAqArC+AbsgNKK2OAKwvgFBAEEAKgK0vgG7IDSitjgCtL4BQQBBACoCuL4BuyA0orY4Ari+AUEAQQAqAry+AbsgNKK2OAK8vgFBAEEAKgLAvgG7IDSitjgCwL4BQQBBACoCxL4BuyA0orY4AsS+AUEAQQAqAsi+AbsgNKK2OALIvgFBAEEAKgLMvgG7IDSitjgCzL4BQQBBACoC0L4BuyA0orY4AtC+AUEAQQAqAtS+AbsgNKK2OALUvgFBAEEAKgLYvgG7IDSitjgC2L4BQQBBACoC3L4BuyA0orY4Aty+AQtBAEEAKgKgvQG7QQAqAuC8AbujtjgCkIMBQQBBACoCpL0Bu0EAKgLkvAG7o7Y4ApSDAUEAQQAqAqi9AbtBACoC6LwBu6O2OAKYgwFBAEEAKgKsvQG7QQAqAuy8AbujtjgCnIMBQQBBACoCsL0Bu0EAKgLwvAG7o7Y4AqCDAUEAQQAqArS9AbtBACoC9LwBu6O2OAKkgwFBAEEAKgK4vQG7QQAqAvi8AbujtjgCqIMBQQBBACoCvL0Bu0EAKgL8vAG7o7Y4AqyDAUEAQQAqAsC9AbtBACoCgL0Bu6O2OAKwgwFBAEEAKgLEvQG7QQAqAoS9AbujtjgCtIMBQQBBACoCyL0Bu0EAKgKIvQG7o7Y4AriDAUEAQQAqAsy9AbtBACoCjL0Bu6O2OAK8gwFBAEEAKgLQvQG7QQAqApC9AbujtjgCwIMBQQBBACoC1L0Bu0EAKgKUvQG7o7Y4AsSDAUEAQQAqAti9AbtBACoCmL0Bu6O2OALIgwFBAEEAKgLcvQG7QQAqApy9AbujtjgCzIMBQQAhcwNAIHNBBGwgc0EEbP1dAqC9Af1fIHNBBGz9XQLgugH9X/3yASBzQQRs/V0C4LwB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgc0EEbP1dAuC8Af1f/fIB/fMB/QwAAAAAAAAAAAAAAAAAAAAAIHNBBGz9XQKguwH9X/0MAAAAAAAAAAAAAAAAAAAAAP1K/VL9Xv1bAuC9AQAgc0ECaiJzQRBIDQALQQBBACoCoL4Bu0EAKgLgvQG7RAAAAAAAAABAQQAqAqC6AbuioqG2OALgugFBAEEAKgKkvgG7QQAqAuS9AbtEAAAAAAAAAEBBACoCpLoBu6KiobY4AuS6AUEAQQAqAqi+AbtBACoC6L0Bu0QAAAAAAAAAQEEAKgKougG7oqKhtjgC6LoBQQBBACoCrL4Bu0EAKgLsvQG7RAAAAAAAAABAQQAqAqy6AbuioqG2OALsugFBAEEAKgKwvgG7QQAqAvC9AbtEAAAAAAAAAEBBACoCsLoBu6KiobY4AvC6AUEAQQAqArS+AbtBACoC9L0Bu0QAAAAAAAAAQEEAKgK0ugG7oqKhtjgC9LoBQQBBACoCuL4Bu0EAKgL4vQG7RAAAAAAAAABAQQAqAri6AbuioqG2OAL4ugFBAEEAKgK8vgG7QQAqAvy9AbtEAAAAAAAAAEBBACoCvLoBu6KiobY4Avy6AUEAQQAqAsC+AbtBACoCgL4Bu0QAAAAAAAAAQEEAKgLAugG7oqKhtjgCgLsBQQBBACoCxL4Bu0EAKgKEvgG7RAAAAAAAAABAQQAqAsS6AbuioqG2OAKEuwFBAEEAKgLIvgG7QQAqAoi+AbtEAAAAAAAAAEBBACoCyLoBu6KiobY4Aoi7AUEAQQAqAsy+AbtBACoCjL4Bu0QAAAAAAAAAQEEAKgLMugG7oqKhtjgCjLsBQQBBACoC0L4Bu0EAKgKQvgG7RAAAAAAAAABAQQAqAtC6AbuioqG2OAKQuwFBAEEAKgLUvgG7QQAqApS+AbtEAAAAAAAAAEBBACoC1LoBu6KiobY4ApS7AUEAQQAqAti+AbtBACoCmL4Bu0QAAAAAAAAAQEEAKgLYugG7oqKhtjgCmLsBQQBBACoC3L4Bu0EAKgKcvgG7RAAAAAAAAABAQQAqAty6AbuioqG2OAKcuwFBAEGQ+gBqQQBBgAn8CwBBAEGgugFqQQBBwAD8CwBBAEGguwFqQQBBwAD8CwBBACF0A0BBACF1A0AgdUEEbCApIHRBwABsaiB1QQRsav1dAsDIAf1fIHVBBGz9XQLgvQH9X/0MAAAAAAAAAEAAAAAAAAAAQCAXIHRBwABsaiB1QQRsav1dAsDIAf1f/fIB/fIB/fABIHVBBGz9XQLgugH9X/3wASAYIHRBwABsaiB1QQRsav1dAsDIAf1f/fIB/V79WwLgvAEAIHVBAmoidUEQSA0AC0EAQQAqAtCCAbtBACoC4LwBu6C2OALQggFBAEEAKgLUggG7QQAqAuS8AbugtjgC1IIBQQBBACoC2IIBu0EAKgLovAG7oLY4AtiCAUEAQQAqAtyCAbtBACoC7LwBu6C2OALcggFBAEEAKgLgggG7QQAqAvC8AbugtjgC4IIBQQBBACoC5IIBu0EAKgL0vAG7oLY4AuSCAUEAQQAqAuiCAbtBACoC+LwBu6C2OALoggFBAEEAKgLsggG7QQAqAvy8AbugtjgC7IIBQQBBACoC8IIBu0EAKgKAvQG7oLY4AvCCAUEAQQAqAvSCAbtBACoChL0Bu6C2OAL0ggFBAEEAKgL4ggG7QQAqAoi9AbugtjgC+IIBQQBBACoC/IIBu0EAKgKMvQG7oLY4AvyCAUEAQQAqAoCDAbtBACoCkL0Bu6C2OAKAgwFBAEEAKgKEgwG7QQAqApS9AbugtjgChIMBQQBBACoCiIMBu0EAKgKYvQG7oLY4AoiDAUEAQQAqAoyDAbtBACoCnL0Bu6C2OAKMgwFBACF2A0AgdkHAAGwgdkHAAGwqAtB6uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgLAyAG7oqC2OALQeiB2QcAAbCB2QcAAbCoC1Hq7IHZBBGwqAuC8AbsgFiB0QcAAbGoqAsTIAbuioLY4AtR6IHZBwABsIHZBwABsKgLYersgdkEEbCoC4LwBuyAWIHRBwABsaioCyMgBu6KgtjgC2HogdkHAAGwgdkHAAGwqAtx6uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgLMyAG7oqC2OALceiB2QcAAbCB2QcAAbCoC4Hq7IHZBBGwqAuC8AbsgFiB0QcAAbGoqAtDIAbuioLY4AuB6IHZBwABsIHZBwABsKgLkersgdkEEbCoC4LwBuyAWIHRBwABsaioC1MgBu6KgtjgC5HogdkHAAGwgdkHAAGwqAuh6uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgLYyAG7oqC2OALoeiB2QcAAbCB2QcAAbCoC7Hq7IHZBBGwqAuC8AbsgFiB0QcAAbGoqAtzIAbuioLY4Aux6IHZBwABsIHZBwABsKgLwersgdkEEbCoC4LwBuyAWIHRBwABsaioC4MgBu6KgtjgC8HogdkHAAGwgdkHAAGwqAvR6uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgLkyAG7oqC2OAL0eiB2QcAAbCB2QcAAbCoC+Hq7IHZBBGwqAuC8AbsgFiB0QcAAbGoqAujIAbuioLY4Avh6IHZBwABsIHZBwABsKgL8ersgdkEEbCoC4LwBuyAWIHRBwABsaioC7MgBu6KgtjgC/HogdkHAAGwgdkHAAGwqAoB7uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgLwyAG7oqC2OAKAeyB2QcAAbCB2QcAAbCoChHu7IHZBBGwqAuC8AbsgFiB0QcAAbGoqAvTIAbuioLY4AoR7IHZBwABsIHZBwABsKgKIe7sgdkEEbCoC4LwBuyAWIHRBwABsaioC+MgBu6KgtjgCiHsgdkHAAGwgdkHAAGwqAox7uyB2QQRsKgLgvAG7IBYgdEHAAGxqKgL8yAG7oqC2OAKMeyB2QQFqInZBEEgNAAtBACF3A0Agd0EEbCB3QQRsKgLAKbtBACoC4LwBu6Igd0EEbCoCgCq7QQAqAuS8AbuioCB3QQRsKgLAKrtBACoC6LwBu6KgIHdBBGwqAoAru0EAKgLsvAG7oqAgd0EEbCoCwCu7QQAqAvC8AbuioCB3QQRsKgKALLtBACoC9LwBu6KgIHdBBGwqAsAsu0EAKgL4vAG7oqAgd0EEbCoCgC27QQAqAvy8AbuioCB3QQRsKgLALbtBACoCgL0Bu6KgIHdBBGwqAoAuu0EAKgKEvQG7oqAgd0EEbCoCwC67QQAqAoi9AbuioCB3QQRsKgKAL7tBACoCjL0Bu6KgIHdBBGwqAsAvu0EAKgKQvQG7oqAgd0EEbCoCgDC7QQAqApS9AbuioCB3QQRsKgLAMLtBACoCmL0Bu6KgIHdBBGwqAoAxu0EAKgKcvQG7oqC2OAKgvQEgd0EBaiJ3QRBIDQALQQBBACoCkHq7QQAqAqC9AbugtjgCkHpBAEEAKgKUertBACoCpL0Bu6C2OAKUekEAQQAqAph6u0EAKgKovQG7oLY4Aph6QQBBACoCnHq7QQAqAqy9AbugtjgCnHpBAEEAKgKgertBACoCsL0Bu6C2OAKgekEAQQAqAqR6u0EAKgK0vQG7oLY4AqR6QQBBACoCqHq7QQAqAri9AbugtjgCqHpBAEEAKgKsertBACoCvL0Bu6C2OAKsekEAQQAqArB6u0EAKgLAvQG7oLY4ArB6QQBBACoCtHq7QQAqAsS9AbugtjgCtHpBAEEAKgK4ertBACoCyL0Bu6C2OAK4ekEAQQAqArx6u0EAKgLMvQG7oLY4Arx6QQBBACoCwHq7QQAqAtC9AbugtjgCwHpBAEEAKgLEertBACoC1L0Bu6C2OALEekEAQQAqAsh6u0EAKgLYvQG7oLY4Ash6QQBBACoCzHq7QQAqAty9AbugtjgCzHogKiB0QcAAbGpBACoCoL0Bu0EAKgLgtwG7orY4AsDIASAqIHRBwABsakEAKgKkvQG7QQAqAuS3AbuitjgCxMgBICogdEHAAGxqQQAqAqi9AbtBACoC6LcBu6K2OALIyAEgKiB0QcAAbGpBACoCrL0Bu0EAKgLstwG7orY4AszIASAqIHRBwABsakEAKgKwvQG7QQAqAvC3AbuitjgC0MgBICogdEHAAGxqQQAqArS9AbtBACoC9LcBu6K2OALUyAEgKiB0QcAAbGpBACoCuL0Bu0EAKgL4twG7orY4AtjIASAqIHRBwABsakEAKgK8vQG7QQAqAvy3AbuitjgC3MgBICogdEHAAGxqQQAqAsC9AbtBACoCgLgBu6K2OALgyAEgKiB0QcAAbGpBACoCxL0Bu0EAKgKEuAG7orY4AuTIASAqIHRBwABsakEAKgLIvQG7QQAqAoi4AbuitjgC6MgBICogdEHAAGxqQQAqAsy9AbtBACoCjLgBu6K2OALsyAEgKiB0QcAAbGpBACoC0L0Bu0EAKgKQuAG7orY4AvDIASAqIHRBwABsakEAKgLUvQG7QQAqApS4AbuitjgC9MgBICogdEHAAGxqQQAqAti9AbtBACoCmLgBu6K2OAL4yAEgKiB0QcAAbGpBACoC3L0Bu0EAKgKcuAG7orY4AvzIAUEAQQAqAqC6AbtBACoCoL0BuyAVIHRBwABsaioCwMgBu6KgtjgCoLoBQQBBACoCpLoBu0EAKgKkvQG7IBUgdEHAAGxqKgLEyAG7oqC2OAKkugFBAEEAKgKougG7QQAqAqi9AbsgFSB0QcAAbGoqAsjIAbuioLY4Aqi6AUEAQQAqAqy6AbtBACoCrL0BuyAVIHRBwABsaioCzMgBu6KgtjgCrLoBQQBBACoCsLoBu0EAKgKwvQG7IBUgdEHAAGxqKgLQyAG7oqC2OAKwugFBAEEAKgK0ugG7QQAqArS9AbsgFSB0QcAAbGoqAtTIAbuioLY4ArS6AUEAQQAqAri6AbtBACoCuL0BuyAVIHRBwABsaioC2MgBu6KgtjgCuLoBQQBBACoCvLoBu0EAKgK8vQG7IBUgdEHAAGxqKgLcyAG7oqC2OAK8ugFBAEEAKgLAugG7QQAqAsC9AbsgFSB0QcAAbGoqAuDIAbuioLY4AsC6AUEAQQAqAsS6AbtBACoCxL0BuyAVIHRBwABsaioC5MgBu6KgtjgCxLoBQQBBACoCyLoBu0EAKgLIvQG7IBUgdEHAAGxqKgLoyAG7oqC2OALIugFBAEEAKgLMugG7QQAqAsy9AbsgFSB0QcAAbGoqAuzIAbuioLY4Asy6AUEAQQAqAtC6AbtBACoC0L0BuyAVIHRBwABsaioC8MgBu6KgtjgC0LoBQQBBACoC1LoBu0EAKgLUvQG7IBUgdEHAAGxqKgL0yAG7oqC2OALUugFBAEEAKgLYugG7QQAqAti9AbsgFSB0QcAAbGoqAvjIAbuioLY4Ati6AUEAQQAqAty6AbtBACoC3L0BuyAVIHRBwABsaioC/MgBu6KgtjgC3LoBQQBBACoCoLsBuyAqIHRBwABsaioCwMgBu5qgtjgCoLsBQQBBACoCpLsBuyAqIHRBwABsaioCxMgBu5qgtjgCpLsBQQBBACoCqLsBuyAqIHRBwABsaioCyMgBu5qgtjgCqLsBQQBBACoCrLsBuyAqIHRBwABsaioCzMgBu5qgtjgCrLsBQQBBACoCsLsBuyAqIHRBwABsaioC0MgBu5qgtjgCsLsBQQBBACoCtLsBuyAqIHRBwABsaioC1MgBu5qgtjgCtLsBQQBBACoCuLsBuyAqIHRBwABsaioC2MgBu5qgtjgCuLsBQQBBACoCvLsBuyAqIHRBwABsaioC3MgBu5qgtjgCvLsBQQBBACoCwLsBuyAqIHRBwABsaioC4MgBu5qgtjgCwLsBQQBBACoCxLsBuyAqIHRBwABsaioC5MgBu5qgtjgCxLsBQQBBACoCyLsBuyAqIHRBwABsaioC6MgBu5qgtjgCyLsBQQBBACoCzLsBuyAqIHRBwABsaioC7MgBu5qgtjgCzLsBQQBBACoC0LsBuyAqIHRBwABsaioC8MgBu5qgtjgC0LsBQQBBACoC1LsBuyAqIHRBwABsaioC9MgBu5qgtjgC1LsBQQBBACoC2LsBuyAqIHRBwABsaioC+MgBu5qgtjgC2LsBQQBBACoC3LsBuyAqIHRBwABsaioC/MgBu5qgtjgC3LsBIHRBAWoidCAASA0ACyAAQQFKBEBBACF4A0AgeEEEbCB4QQRs/V0CkHr9XyA0/RT98gH9Xv1bApB6ACB4QQJqInhBoAJIDQALQQBBACoCoLoBuyA0orY4AqC6AUEAQQAqAqS6AbsgNKK2OAKkugFBAEEAKgKougG7IDSitjgCqLoBQQBBACoCrLoBuyA0orY4Aqy6AUEAQQAqArC6AbsgNKK2OAKwugFBAEEAKgK0ugG7IDSitjgCtLoBQQBBACoCuLoBuyA0orY4Ari6AUEAQQAqAry6AbsgNKK2OAK8ugFBAEEAKgLAugG7IDSitjgCwLoBQQBBACoCxLoBuyA0orY4AsS6AUEAQQAqAsi6AbsgNKK2OALIugFBAEEAKgLMugG7IDSitjgCzLoBQQBBACoC0LoBuyA0orY4AtC6AUEAQQAqAtS6AbsgNKK2OALUugFBAEEAKgLYugG7IDSitjgC2LoBQQBBACoC3LoBuyA0orY4Aty6AUEAQQAqAqC7AbsgNKK2OAKguwFBAEEAKgKkuwG7IDSitjgCpLsBQQBBACoCqLsBuyA0orY4Aqi7AUEAQQAqAqy7AbsgNKK2OAKsuwFBAEEAKgKwuwG7IDSitjgCsLsBQQBBACoCtLsBuyA0orY4ArS7AUEAQQAqAri7AbsgNKK2OAK4uwFBAEEAKgK8uwG7IDSitjgCvLsBQQBBACoCwLsBuyA0orY4AsC7AUEAQQAqAsS7AbsgNKK2OALEuwFBAEEAKgLIuwG7IDSitjgCyLsBQQBBACoCzLsBuyA0orY4Asy7AUEAQQAqAtC7AbsgNKK2OALQuwFBAEEAKgLUuwG7IDSitjgC1LsBQQBBACoC2LsBuyA0orY4Ati7AUEAQQAqAty7AbsgNKK2OALcuwELQQBBACoCoLoBu0EAKgLguQG7o7Y4AtB5QQBBACoCpLoBu0EAKgLkuQG7o7Y4AtR5QQBBACoCqLoBu0EAKgLouQG7o7Y4Ath5QQBBACoCrLoBu0EAKgLsuQG7o7Y4Atx5QQBBACoCsLoBu0EAKgLwuQG7o7Y4AuB5QQBBACoCtLoBu0EAKgL0uQG7o7Y4AuR5QQBBACoCuLoBu0EAKgL4uQG7o7Y4Auh5QQBBACoCvLoBu0EAKgL8uQG7o7Y4Aux5QQBBACoCwLoBu0EAKgKAugG7o7Y4AvB5QQBBACoCxLoBu0EAKgKEugG7o7Y4AvR5QQBBACoCyLoBu0EAKgKIugG7o7Y4Avh5QQBBACoCzLoBu0EAKgKMugG7o7Y4Avx5QQBBACoC0LoBu0EAKgKQugG7o7Y4AoB6QQBBACoC1LoBu0EAKgKUugG7o7Y4AoR6QQBBACoC2LoBu0EAKgKYugG7o7Y4Aoh6QQBBACoC3LoBu0EAKgKcugG7o7Y4Aox6QQAheQNAIHlBBGwgeUEEbP1dAqC6Af1fIHlBBGz9XQLgtwH9X/3yASB5QQRs/V0C4LkB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgeUEEbP1dAuC5Af1f/fIB/fMB/QwAAAAAAAAAAAAAAAAAAAAAIHlBBGz9XQKguAH9X/0MAAAAAAAAAAAAAAAAAAAAAP1K/VL9Xv1bAuC6AQAgeUECaiJ5QRBIDQALQQBBACoCoLsBu0EAKgLgugG7RAAAAAAAAABAQQAqAqC3AbuioqG2OALgtwFBAEEAKgKkuwG7QQAqAuS6AbtEAAAAAAAAAEBBACoCpLcBu6KiobY4AuS3AUEAQQAqAqi7AbtBACoC6LoBu0QAAAAAAAAAQEEAKgKotwG7oqKhtjgC6LcBQQBBACoCrLsBu0EAKgLsugG7RAAAAAAAAABAQQAqAqy3AbuioqG2OALstwFBAEEAKgKwuwG7QQAqAvC6AbtEAAAAAAAAAEBBACoCsLcBu6KiobY4AvC3AUEAQQAqArS7AbtBACoC9LoBu0QAAAAAAAAAQEEAKgK0twG7oqKhtjgC9LcBQQBBACoCuLsBu0EAKgL4ugG7RAAAAAAAAABAQQAqAri3AbuioqG2OAL4twFBAEEAKgK8uwG7QQAqAvy6AbtEAAAAAAAAAEBBACoCvLcBu6KiobY4Avy3AUEAQQAqAsC7AbtBACoCgLsBu0QAAAAAAAAAQEEAKgLAtwG7oqKhtjgCgLgBQQBBACoCxLsBu0EAKgKEuwG7RAAAAAAAAABAQQAqAsS3AbuioqG2OAKEuAFBAEEAKgLIuwG7QQAqAoi7AbtEAAAAAAAAAEBBACoCyLcBu6KiobY4Aoi4AUEAQQAqAsy7AbtBACoCjLsBu0QAAAAAAAAAQEEAKgLMtwG7oqKhtjgCjLgBQQBBACoC0LsBu0EAKgKQuwG7RAAAAAAAAABAQQAqAtC3AbuioqG2OAKQuAFBAEEAKgLUuwG7QQAqApS7AbtEAAAAAAAAAEBBACoC1LcBu6KiobY4ApS4AUEAQQAqAti7AbtBACoCmLsBu0QAAAAAAAAAQEEAKgLYtwG7oqKhtjgCmLgBQQBBACoC3LsBu0EAKgKcuwG7RAAAAAAAAABAQQAqAty3AbuioqG2OAKcuAFBAEHQ8ABqQQBBgAn8CwBBAEGgtwFqQQBBwAD8CwBBAEGguAFqQQBBwAD8CwBBACF6A0BBACF7A0Age0EEbCAqIHpBwABsaiB7QQRsav1dAsDIAf1fIHtBBGz9XQLgugH9X/0MAAAAAAAAAEAAAAAAAAAAQCATIHpBwABsaiB7QQRsav1dAsDIAf1f/fIB/fIB/fABIHtBBGz9XQLgtwH9X/3wASAUIHpBwABsaiB7QQRsav1dAsDIAf1f/fIB/V79WwLguQEAIHtBAmoie0EQSA0AC0EAQQAqApB5u0EAKgLguQG7oLY4ApB5QQBBACoClHm7QQAqAuS5AbugtjgClHlBAEEAKgKYebtBACoC6LkBu6C2OAKYeUEAQQAqApx5u0EAKgLsuQG7oLY4Apx5QQBBACoCoHm7QQAqAvC5AbugtjgCoHlBAEEAKgKkebtBACoC9LkBu6C2OAKkeUEAQQAqAqh5u0EAKgL4uQG7oLY4Aqh5QQBBACoCrHm7QQAqAvy5AbugtjgCrHlBAEEAKgKwebtBACoCgLoBu6C2OAKweUEAQQAqArR5u0EAKgKEugG7oLY4ArR5QQBBACoCuHm7QQAqAoi6AbugtjgCuHlBAEEAKgK8ebtBACoCjLoBu6C2OAK8eUEAQQAqAsB5u0EAKgKQugG7oLY4AsB5QQBBACoCxHm7QQAqApS6AbugtjgCxHlBAEEAKgLIebtBACoCmLoBu6C2OALIeUEAQQAqAsx5u0EAKgKcugG7oLY4Asx5QQAhfANAIHxBwABsIHxBwABsKgKQcbsgfEEEbCoC4LkBuyASIHpBwABsaioCwMgBu6KgtjgCkHEgfEHAAGwgfEHAAGwqApRxuyB8QQRsKgLguQG7IBIgekHAAGxqKgLEyAG7oqC2OAKUcSB8QcAAbCB8QcAAbCoCmHG7IHxBBGwqAuC5AbsgEiB6QcAAbGoqAsjIAbuioLY4AphxIHxBwABsIHxBwABsKgKccbsgfEEEbCoC4LkBuyASIHpBwABsaioCzMgBu6KgtjgCnHEgfEHAAGwgfEHAAGwqAqBxuyB8QQRsKgLguQG7IBIgekHAAGxqKgLQyAG7oqC2OAKgcSB8QcAAbCB8QcAAbCoCpHG7IHxBBGwqAuC5AbsgEiB6QcAAbGoqAtTIAbuioLY4AqRxIHxBwABsIHxBwABsKgKocbsgfEEEbCoC4LkBuyASIHpBwABsaioC2MgBu6KgtjgCqHEgfEHAAGwgfEHAAGwqAqxxuyB8QQRsKgLguQG7IBIgekHAAGxqKgLcyAG7oqC2OAKscSB8QcAAbCB8QcAAbCoCsHG7IHxBBGwqAuC5AbsgEiB6QcAAbGoqAuDIAbuioLY4ArBxIHxBwABsIHxBwABsKgK0cbsgfEEEbCoC4LkBuyASIHpBwABsaioC5MgBu6KgtjgCtHEgfEHAAGwgfEHAAGwqArhxuyB8QQRsKgLguQG7IBIgekHAAGxqKgLoyAG7oqC2OAK4cSB8QcAAbCB8QcAAbCoCvHG7IHxBBGwqAuC5AbsgEiB6QcAAbGoqAuzIAbuioLY4ArxxIHxBwABsIHxBwABsKgLAcbsgfEEEbCoC4LkBuyASIHpBwABsaioC8MgBu6KgtjgCwHEgfEHAAGwgfEHAAGwqAsRxuyB8QQRsKgLguQG7IBIgekHAAGxqKgL0yAG7oqC2OALEcSB8QcAAbCB8QcAAbCoCyHG7IHxBBGwqAuC5AbsgEiB6QcAAbGoqAvjIAbuioLY4AshxIHxBwABsIHxBwABsKgLMcbsgfEEEbCoC4LkBuyASIHpBwABsaioC/MgBu6KgtjgCzHEgfEEBaiJ8QRBIDQALQQAhfQNAIH1BBGwgfUEEbCoCgCC7QQAqAuC5AbuiIH1BBGwqAsAgu0EAKgLkuQG7oqAgfUEEbCoCgCG7QQAqAui5AbuioCB9QQRsKgLAIbtBACoC7LkBu6KgIH1BBGwqAoAiu0EAKgLwuQG7oqAgfUEEbCoCwCK7QQAqAvS5AbuioCB9QQRsKgKAI7tBACoC+LkBu6KgIH1BBGwqAsAju0EAKgL8uQG7oqAgfUEEbCoCgCS7QQAqAoC6AbuioCB9QQRsKgLAJLtBACoChLoBu6KgIH1BBGwqAoAlu0EAKgKIugG7oqAgfUEEbCoCwCW7QQAqAoy6AbuioCB9QQRsKgKAJrtBACoCkLoBu6KgIH1BBGwqAsAmu0EAKgKUugG7oqAgfUEEbCoCgCe7QQAqApi6AbuioCB9QQRsKgLAJ7tBACoCnLoBu6KgtjgCoLoBIH1BAWoifUEQSA0AC0EAQQAqAtBwu0EAKgKgugG7oLY4AtBwQQBBACoC1HC7QQAqAqS6AbugtjgC1HBBAEEAKgLYcLtBACoCqLoBu6C2OALYcEEAQQAqAtxwu0EAKgKsugG7oLY4AtxwQQBBACoC4HC7QQAqArC6AbugtjgC4HBBAEEAKgLkcLtBACoCtLoBu6C2OALkcEEAQQAqAuhwu0EAKgK4ugG7oLY4AuhwQQBBACoC7HC7QQAqAry6AbugtjgC7HBBAEEAKgLwcLtBACoCwLoBu6C2OALwcEEAQQAqAvRwu0EAKgLEugG7oLY4AvRwQQBBACoC+HC7QQAqAsi6AbugtjgC+HBBAEEAKgL8cLtBACoCzLoBu6C2OAL8cEEAQQAqAoBxu0EAKgLQugG7oLY4AoBxQQBBACoChHG7QQAqAtS6AbugtjgChHFBAEEAKgKIcbtBACoC2LoBu6C2OAKIcUEAQQAqAoxxu0EAKgLcugG7oLY4AoxxICsgekHAAGxqQQAqAqC6AbtBACoC4LQBu6K2OALAyAEgKyB6QcAAbGpBACoCpLoBu0EAKgLktAG7orY4AsTIASArIHpBwABsakEAKgKougG7QQAqAui0AbuitjgCyMgBICsgekHAAGxqQQAqAqy6AbtBACoC7LQBu6K2OALMyAEgKyB6QcAAbGpBACoCsLoBu0EAKgLwtAG7orY4AtDIASArIHpBwABsakEAKgK0ugG7QQAqAvS0AbuitjgC1MgBICsgekHAAGxqQQAqAri6AbtBACoC+LQBu6K2OALYyAEgKyB6QcAAbGpBACoCvLoBu0EAKgL8tAG7orY4AtzIASArIHpBwABsakEAKgLAugG7QQAqAoC1AbuitjgC4MgBICsgekHAAGxqQQAqAsS6AbtBACoChLUBu6K2OALkyAEgKyB6QcAAbGpBACoCyLoBu0EAKgKItQG7orY4AujIASArIHpBwABsakEAKgLMugG7QQAqAoy1AbuitjgC7MgBICsgekHAAGxqQQAqAtC6AbtBACoCkLUBu6K2OALwyAEgKyB6QcAAbGpBACoC1LoBu0EAKgKUtQG7orY4AvTIASArIHpBwABsakEAKgLYugG7QQAqApi1AbuitjgC+MgBICsgekHAAGxqQQAqAty6AbtBACoCnLUBu6K2OAL8yAFBAEEAKgKgtwG7QQAqAqC6AbsgESB6QcAAbGoqAsDIAbuioLY4AqC3AUEAQQAqAqS3AbtBACoCpLoBuyARIHpBwABsaioCxMgBu6KgtjgCpLcBQQBBACoCqLcBu0EAKgKougG7IBEgekHAAGxqKgLIyAG7oqC2OAKotwFBAEEAKgKstwG7QQAqAqy6AbsgESB6QcAAbGoqAszIAbuioLY4Aqy3AUEAQQAqArC3AbtBACoCsLoBuyARIHpBwABsaioC0MgBu6KgtjgCsLcBQQBBACoCtLcBu0EAKgK0ugG7IBEgekHAAGxqKgLUyAG7oqC2OAK0twFBAEEAKgK4twG7QQAqAri6AbsgESB6QcAAbGoqAtjIAbuioLY4Ari3AUEAQQAqAry3AbtBACoCvLoBuyARIHpBwABsaioC3MgBu6KgtjgCvLcBQQBBACoCwLcBu0EAKgLAugG7IBEgekHAAGxqKgLgyAG7oqC2OALAtwFBAEEAKgLEtwG7QQAqAsS6AbsgESB6QcAAbGoqAuTIAbuioLY4AsS3AUEAQQAqAsi3AbtBACoCyLoBuyARIHpBwABsaioC6MgBu6KgtjgCyLcBQQBBACoCzLcBu0EAKgLMugG7IBEgekHAAGxqKgLsyAG7oqC2OALMtwFBAEEAKgLQtwG7QQAqAtC6AbsgESB6QcAAbGoqAvDIAbuioLY4AtC3AUEAQQAqAtS3AbtBACoC1LoBuyARIHpBwABsaioC9MgBu6KgtjgC1LcBQQBBACoC2LcBu0EAKgLYugG7IBEgekHAAGxqKgL4yAG7oqC2OALYtwFBAEEAKgLctwG7QQAqAty6AbsgESB6QcAAbGoqAvzIAbuioLY4Aty3AUEAQQAqAqC4AbsgKyB6QcAAbGoqAsDIAbuaoLY4AqC4AUEAQQAqAqS4AbsgKyB6QcAAbGoqAsTIAbuaoLY4AqS4AUEAQQAqAqi4AbsgKyB6QcAAbGoqAsjIAbuaoLY4Aqi4AUEAQQAqAqy4AbsgKyB6QcAAbGoqAszIAbuaoLY4Aqy4AUEAQQAqArC4AbsgKyB6QcAAbGoqAtDIAbuaoLY4ArC4AUEAQQAqArS4AbsgKyB6QcAAbGoqAtTIAbuaoLY4ArS4AUEAQQAqAri4AbsgKyB6QcAAbGoqAtjIAbuaoLY4Ari4AUEAQQAqAry4AbsgKyB6QcAAbGoqAtzIAbuaoLY4Ary4AUEAQQAqAsC4AbsgKyB6QcAAbGoqAuDIAbuaoLY4AsC4AUEAQQAqAsS4AbsgKyB6QcAAbGoqAuTIAbuaoLY4AsS4AUEAQQAqAsi4AbsgKyB6QcAAbGoqAujIAbuaoLY4Asi4AUEAQQAqAsy4AbsgKyB6QcAAbGoqAuzIAbuaoLY4Asy4AUEAQQAqAtC4AbsgKyB6QcAAbGoqAvDIAbuaoLY4AtC4AUEAQQAqAtS4AbsgKyB6QcAAbGoqAvTIAbuaoLY4AtS4AUEAQQAqAti4AbsgKyB6QcAAbGoqAvjIAbuaoLY4Ati4AUEAQQAqAty4AbsgKyB6QcAAbGoqAvzIAbuaoLY4Aty4ASB6QQFqInogAEgNAAsgAEEBSgRAQQAhfgNAIH5BBGwgfkEEbP1dAtBw/V8gNP0U/fIB/V79WwLQcAAgfkECaiJ+QaACSA0AC0EAQQAqAqC3AbsgNKK2OAKgtwFBAEEAKgKktwG7IDSitjgCpLcBQQBBACoCqLcBuyA0orY4Aqi3AUEAQQAqAqy3AbsgNKK2OAKstwFBAEEAKgKwtwG7IDSitjgCsLcBQQBBACoCtLcBuyA0orY4ArS3AUEAQQAqAri3AbsgNKK2OAK4twFBAEEAKgK8twG7IDSitjgCvLcBQQBBACoCwLcBuyA0orY4AsC3AUEAQQAqAsS3AbsgNKK2OALEtwFBAEEAKgLItwG7IDSitjgCyLcBQQBBACoCzLcBuyA0orY4Asy3AUEAQQAqAtC3AbsgNKK2OALQtwFBAEEAKgLUtwG7IDSitjgC1LcBQQBBACoC2LcBuyA0orY4Ati3AUEAQQAqAty3AbsgNKK2OALctwFBAEEAKgKguAG7IDSitjgCoLgBQQBBACoCpLgBuyA0orY4AqS4AUEAQQAqAqi4AbsgNKK2OAKouAFBAEEAKgKsuAG7IDSitjgCrLgBQQBBACoCsLgBuyA0orY4ArC4AUEAQQAqArS4AbsgNKK2OAK0uAFBAEEAKgK4uAG7IDSitjgCuLgBQQBBACoCvLgBuyA0orY4Ary4AUEAQQAqAsC4AbsgNKK2OALAuAFBAEEAKgLEuAG7IDSitjgCxLgBQQBBACoCyLgBuyA0orY4Asi4AUEAQQAqAsy4AbsgNKK2OALMuAFBAEEAKgLQuAG7IDSitjgC0LgBQQBBACoC1LgBuyA0orY4AtS4AUEAQQAqAti4AbsgNKK2OALYuAFBAEEAKgLcuAG7IDSitjgC3LgBC0EAQQAqAqC3AbtBACoC4LYBu6O2OAKQcEEAQQAqAqS3AbtBACoC5LYBu6O2OAKUcEEAQQAqAqi3AbtBACoC6LYBu6O2OAKYcEEAQQAqAqy3AbtBACoC7LYBu6O2OAKccEEAQQAqArC3AbtBACoC8LYBu6O2OAKgcEEAQQAqArS3AbtBACoC9LYBu6O2OAKkcEEAQQAqAri3AbtBACoC+LYBu6O2OAKocEEAQQAqAry3AbtBACoC/LYBu6O2OAKscEEAQQAqAsC3AbtBACoCgLcBu6O2OAKwcEEAQQAqAsS3AbtBACoChLcBu6O2OAK0cEEAQQAqAsi3AbtBACoCiLcBu6O2OAK4cEEAQQAqAsy3AbtBACoCjLcBu6O2OAK8cEEAQQAqAtC3AbtBACoCkLcBu6O2OALAcEEAQQAqAtS3AbtBACoClLcBu6O2OALEcEEAQQAqAti3AbtBACoCmLcBu6O2OALIcEEAQQAqAty3AbtBACoCnLcBu6O2OALMcEEAIX8DQCB/QQRsIH9BBGz9XQKgtwH9XyB/QQRs/V0C4LQB/V/98gEgf0EEbP1dAuC2Af1f/fMB/e0B/QwAAAAAAAAAQAAAAAAAAABAIH9BBGz9XQLgtgH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACB/QQRs/V0CoLUB/V/9DAAAAAAAAAAAAAAAAAAAAAD9Sv1S/V79WwLgtwEAIH9BAmoif0EQSA0AC0EAQQAqAqC4AbtBACoC4LcBu0QAAAAAAAAAQEEAKgKgtAG7oqKhtjgC4LQBQQBBACoCpLgBu0EAKgLktwG7RAAAAAAAAABAQQAqAqS0AbuioqG2OALktAFBAEEAKgKouAG7QQAqAui3AbtEAAAAAAAAAEBBACoCqLQBu6KiobY4Aui0AUEAQQAqAqy4AbtBACoC7LcBu0QAAAAAAAAAQEEAKgKstAG7oqKhtjgC7LQBQQBBACoCsLgBu0EAKgLwtwG7RAAAAAAAAABAQQAqArC0AbuioqG2OALwtAFBAEEAKgK0uAG7QQAqAvS3AbtEAAAAAAAAAEBBACoCtLQBu6KiobY4AvS0AUEAQQAqAri4AbtBACoC+LcBu0QAAAAAAAAAQEEAKgK4tAG7oqKhtjgC+LQBQQBBACoCvLgBu0EAKgL8twG7RAAAAAAAAABAQQAqAry0AbuioqG2OAL8tAFBAEEAKgLAuAG7QQAqAoC4AbtEAAAAAAAAAEBBACoCwLQBu6KiobY4AoC1AUEAQQAqAsS4AbtBACoChLgBu0QAAAAAAAAAQEEAKgLEtAG7oqKhtjgChLUBQQBBACoCyLgBu0EAKgKIuAG7RAAAAAAAAABAQQAqAsi0AbuioqG2OAKItQFBAEEAKgLMuAG7QQAqAoy4AbtEAAAAAAAAAEBBACoCzLQBu6KiobY4Aoy1AUEAQQAqAtC4AbtBACoCkLgBu0QAAAAAAAAAQEEAKgLQtAG7oqKhtjgCkLUBQQBBACoC1LgBu0EAKgKUuAG7RAAAAAAAAABAQQAqAtS0AbuioqG2OAKUtQFBAEEAKgLYuAG7QQAqApi4AbtEAAAAAAAAAEBBACoC2LQBu6KiobY4Api1AUEAQQAqAty4AbtBACoCnLgBu0QAAAAAAAAAQEEAKgLctAG7oqKhtjgCnLUBQQBBkOcAakEAQYAJ/AsAQQBBoLQBakEAQcAA/AsAQQBBoLUBakEAQcAA/AsAQQAhgAEDQEEAIYEBA0AggQFBBGwgKyCAAUHAAGxqIIEBQQRsav1dAsDIAf1fIIEBQQRs/V0C4LcB/V/9DAAAAAAAAABAAAAAAAAAAEAgDyCAAUHAAGxqIIEBQQRsav1dAsDIAf1f/fIB/fIB/fABIIEBQQRs/V0C4LQB/V/98AEgECCAAUHAAGxqIIEBQQRsav1dAsDIAf1f/fIB/V79WwLgtgEAIIEBQQJqIoEBQRBIDQALQQBBACoC0G+7QQAqAuC2AbugtjgC0G9BAEEAKgLUb7tBACoC5LYBu6C2OALUb0EAQQAqAthvu0EAKgLotgG7oLY4AthvQQBBACoC3G+7QQAqAuy2AbugtjgC3G9BAEEAKgLgb7tBACoC8LYBu6C2OALgb0EAQQAqAuRvu0EAKgL0tgG7oLY4AuRvQQBBACoC6G+7QQAqAvi2AbugtjgC6G9BAEEAKgLsb7tBACoC/LYBu6C2OALsb0EAQQAqAvBvu0EAKgKAtwG7oLY4AvBvQQBBACoC9G+7QQAqAoS3AbugtjgC9G9BAEEAKgL4b7tBACoCiLcBu6C2OAL4b0EAQQAqAvxvu0EAKgKMtwG7oLY4AvxvQQBBACoCgHC7QQAqApC3AbugtjgCgHBBAEEAKgKEcLtBACoClLcBu6C2OAKEcEEAQQAqAohwu0EAKgKYtwG7oLY4AohwQQBBACoCjHC7QQAqApy3AbugtjgCjHBBACGCAQNAIIIBQcAAbCCCAUHAAGwqAtBnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAsDIAbuioLY4AtBnIIIBQcAAbCCCAUHAAGwqAtRnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAsTIAbuioLY4AtRnIIIBQcAAbCCCAUHAAGwqAthnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAsjIAbuioLY4AthnIIIBQcAAbCCCAUHAAGwqAtxnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAszIAbuioLY4AtxnIIIBQcAAbCCCAUHAAGwqAuBnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAtDIAbuioLY4AuBnIIIBQcAAbCCCAUHAAGwqAuRnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAtTIAbuioLY4AuRnIIIBQcAAbCCCAUHAAGwqAuhnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAtjIAbuioLY4AuhnIIIBQcAAbCCCAUHAAGwqAuxnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAtzIAbuioLY4AuxnIIIBQcAAbCCCAUHAAGwqAvBnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAuDIAbuioLY4AvBnIIIBQcAAbCCCAUHAAGwqAvRnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAuTIAbuioLY4AvRnIIIBQcAAbCCCAUHAAGwqAvhnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAujIAbuioLY4AvhnIIIBQcAAbCCCAUHAAGwqAvxnuyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAuzIAbuioLY4AvxnIIIBQcAAbCCCAUHAAGwqAoBouyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAvDIAbuioLY4AoBoIIIBQcAAbCCCAUHAAGwqAoRouyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAvTIAbuioLY4AoRoIIIBQcAAbCCCAUHAAGwqAohouyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAvjIAbuioLY4AohoIIIBQcAAbCCCAUHAAGwqAoxouyCCAUEEbCoC4LYBuyAOIIABQcAAbGoqAvzIAbuioLY4AoxoIIIBQQFqIoIBQRBIDQALQQAhgwEDQCCDAUEEbCCDAUEEbCoCwBa7QQAqAuC2AbuiIIMBQQRsKgKAF7tBACoC5LYBu6KgIIMBQQRsKgLAF7tBACoC6LYBu6KgIIMBQQRsKgKAGLtBACoC7LYBu6KgIIMBQQRsKgLAGLtBACoC8LYBu6KgIIMBQQRsKgKAGbtBACoC9LYBu6KgIIMBQQRsKgLAGbtBACoC+LYBu6KgIIMBQQRsKgKAGrtBACoC/LYBu6KgIIMBQQRsKgLAGrtBACoCgLcBu6KgIIMBQQRsKgKAG7tBACoChLcBu6KgIIMBQQRsKgLAG7tBACoCiLcBu6KgIIMBQQRsKgKAHLtBACoCjLcBu6KgIIMBQQRsKgLAHLtBACoCkLcBu6KgIIMBQQRsKgKAHbtBACoClLcBu6KgIIMBQQRsKgLAHbtBACoCmLcBu6KgIIMBQQRsKgKAHrtBACoCnLcBu6KgtjgCoLcBIIMBQQFqIoMBQRBIDQALQQBBACoCkGe7QQAqAqC3AbugtjgCkGdBAEEAKgKUZ7tBACoCpLcBu6C2OAKUZ0EAQQAqAphnu0EAKgKotwG7oLY4AphnQQBBACoCnGe7QQAqAqy3AbugtjgCnGdBAEEAKgKgZ7tBACoCsLcBu6C2OAKgZ0EAQQAqAqRnu0EAKgK0twG7oLY4AqRnQQBBACoCqGe7QQAqAri3AbugtjgCqGdBAEEAKgKsZ7tBACoCvLcBu6C2OAKsZ0EAQQAqArBnu0EAKgLAtwG7oLY4ArBnQQBBACoCtGe7QQAqAsS3AbugtjgCtGdBAEEAKgK4Z7tBACoCyLcBu6C2OAK4Z0EAQQAqArxnu0EAKgLMtwG7oLY4ArxnQQBBACoCwGe7QQAqAtC3AbugtjgCwGdBAEEAKgLEZ7tBACoC1LcBu6C2OALEZ0EAQQAqAshnu0EAKgLYtwG7oLY4AshnQQBBACoCzGe7QQAqAty3AbugtjgCzGcgLCCAAUHAAGxqQQAqAqC3AbtBACoC4LEBu6K2OALAyAEgLCCAAUHAAGxqQQAqAqS3AbtBACoC5LEBu6K2OALEyAEgLCCAAUHAAGxqQQAqAqi3AbtBACoC6LEBu6K2OALIyAEgLCCAAUHAAGxqQQAqAqy3AbtBACoC7LEBu6K2OALMyAEgLCCAAUHAAGxqQQAqArC3AbtBACoC8LEBu6K2OALQyAEgLCCAAUHAAGxqQQAqArS3AbtBACoC9LEBu6K2OALUyAEgLCCAAUHAAGxqQQAqAri3AbtBACoC+LEBu6K2OALYyAEgLCCAAUHAAGxqQQAqAry3AbtBACoC/LEBu6K2OALcyAEgLCCAAUHAAGxqQQAqAsC3AbtBACoCgLIBu6K2OALgyAEgLCCAAUHAAGxqQQAqAsS3AbtBACoChLIBu6K2OALkyAEgLCCAAUHAAGxqQQAqAsi3AbtBACoCiLIBu6K2OALoyAEgLCCAAUHAAGxqQQAqAsy3AbtBACoCjLIBu6K2OALsyAEgLCCAAUHAAGxqQQAqAtC3AbtBACoCkLIBu6K2OALwyAEgLCCAAUHAAGxqQQAqAtS3AbtBACoClLIBu6K2OAL0yAEgLCCAAUHAAGxqQQAqAti3AbtBACoCmLIBu6K2OAL4yAEgLCCAAUHAAGxqQQAqAty3AbtBACoCnLIBu6K2OAL8yAFBAEEAKgKgtAG7QQAqAqC3AbsgDSCAAUHAAGxqKgLAyAG7oqC2OAKgtAFBAEEAKgKktAG7QQAqAqS3AbsgDSCAAUHAAGxqKgLEyAG7oqC2OAKktAFBAEEAKgKotAG7QQAqAqi3AbsgDSCAAUHAAGxqKgLIyAG7oqC2OAKotAFBAEEAKgKstAG7QQAqAqy3AbsgDSCAAUHAAGxqKgLMyAG7oqC2OAKstAFBAEEAKgKwtAG7QQAqArC3AbsgDSCAAUHAAGxqKgLQyAG7oqC2OAKwtAFBAEEAKgK0tAG7QQAqArS3AbsgDSCAAUHAAGxqKgLUyAG7oqC2OAK0tAFBAEEAKgK4tAG7QQAqAri3AbsgDSCAAUHAAGxqKgLYyAG7oqC2OAK4tAFBAEEAKgK8tAG7QQAqAry3AbsgDSCAAUHAAGxqKgLcyAG7oqC2OAK8tAFBAEEAKgLAtAG7QQAqAsC3AbsgDSCAAUHAAGxqKgLgyAG7oqC2OALAtAFBAEEAKgLEtAG7QQAqAsS3AbsgDSCAAUHAAGxqKgLkyAG7oqC2OALEtAFBAEEAKgLItAG7QQAqAsi3AbsgDSCAAUHAAGxqKgLoyAG7oqC2OALItAFBAEEAKgLMtAG7QQAqAsy3AbsgDSCAAUHAAGxqKgLsyAG7oqC2OALMtAFBAEEAKgLQtAG7QQAqAtC3AbsgDSCAAUHAAGxqKgLwyAG7oqC2OALQtAFBAEEAKgLUtAG7QQAqAtS3AbsgDSCAAUHAAGxqKgL0yAG7oqC2OALUtAFBAEEAKgLYtAG7QQAqAti3AbsgDSCAAUHAAGxqKgL4yAG7oqC2OALYtAFBAEEAKgLctAG7QQAqAty3AbsgDSCAAUHAAGxqKgL8yAG7oqC2OALctAFBAEEAKgKgtQG7ICwggAFBwABsaioCwMgBu5qgtjgCoLUBQQBBACoCpLUBuyAsIIABQcAAbGoqAsTIAbuaoLY4AqS1AUEAQQAqAqi1AbsgLCCAAUHAAGxqKgLIyAG7mqC2OAKotQFBAEEAKgKstQG7ICwggAFBwABsaioCzMgBu5qgtjgCrLUBQQBBACoCsLUBuyAsIIABQcAAbGoqAtDIAbuaoLY4ArC1AUEAQQAqArS1AbsgLCCAAUHAAGxqKgLUyAG7mqC2OAK0tQFBAEEAKgK4tQG7ICwggAFBwABsaioC2MgBu5qgtjgCuLUBQQBBACoCvLUBuyAsIIABQcAAbGoqAtzIAbuaoLY4Ary1AUEAQQAqAsC1AbsgLCCAAUHAAGxqKgLgyAG7mqC2OALAtQFBAEEAKgLEtQG7ICwggAFBwABsaioC5MgBu5qgtjgCxLUBQQBBACoCyLUBuyAsIIABQcAAbGoqAujIAbuaoLY4Asi1AUEAQQAqAsy1AbsgLCCAAUHAAGxqKgLsyAG7mqC2OALMtQFBAEEAKgLQtQG7ICwggAFBwABsaioC8MgBu5qgtjgC0LUBQQBBACoC1LUBuyAsIIABQcAAbGoqAvTIAbuaoLY4AtS1AUEAQQAqAti1AbsgLCCAAUHAAGxqKgL4yAG7mqC2OALYtQFBAEEAKgLctQG7ICwggAFBwABsaioC/MgBu5qgtjgC3LUBIIABQQFqIoABIABIDQALIABBAUoEQEEAIYQBA0AghAFBBGwghAFBBGz9XQKQZ/1fIDT9FP3yAf1e/VsCkGcAIIQBQQJqIoQBQaACSA0AC0EAQQAqAqC0AbsgNKK2OAKgtAFBAEEAKgKktAG7IDSitjgCpLQBQQBBACoCqLQBuyA0orY4Aqi0AUEAQQAqAqy0AbsgNKK2OAKstAFBAEEAKgKwtAG7IDSitjgCsLQBQQBBACoCtLQBuyA0orY4ArS0AUEAQQAqAri0AbsgNKK2OAK4tAFBAEEAKgK8tAG7IDSitjgCvLQBQQBBACoCwLQBuyA0orY4AsC0AUEAQQAqAsS0AbsgNKK2OALEtAFBAEEAKgLItAG7IDSitjgCyLQBQQBBACoCzLQBuyA0orY4Asy0AUEAQQAqAtC0AbsgNKK2OALQtAFBAEEAKgLUtAG7IDSitjgC1LQBQQBBACoC2LQBuyA0orY4Ati0AUEAQQAqAty0AbsgNKK2OALctAFBAEEAKgKgtQG7IDSitjgCoLUBQQBBACoCpLUBuyA0orY4AqS1AUEAQQAqAqi1AbsgNKK2OAKotQFBAEEAKgKstQG7IDSitjgCrLUBQQBBACoCsLUBuyA0orY4ArC1AUEAQQAqArS1AbsgNKK2OAK0tQFBAEEAKgK4tQG7IDSitjgCuLUBQQBBACoCvLUBuyA0orY4Ary1AUEAQQAqAsC1AbsgNKK2OALAtQFBAEEAKgLEtQG7IDSitjgCxLUBQQBBACoCyLUBuyA0orY4Asi1AUEAQQAqAsy1AbsgNKK2OALMtQFBAEEAKgLQtQG7IDSitjgC0LUBQQBBACoC1LUBuyA0orY4AtS1AUEAQQAqAti1AbsgNKK2OALYtQFBAEEAKgLctQG7IDSitjgC3LUBC0EAQQAqAqC0AbtBACoC4LMBu6O2OALQZkEAQQAqAqS0AbtBACoC5LMBu6O2OALUZkEAQQAqAqi0AbtBACoC6LMBu6O2OALYZkEAQQAqAqy0AbtBACoC7LMBu6O2OALcZkEAQQAqArC0AbtBACoC8LMBu6O2OALgZkEAQQAqArS0AbtBACoC9LMBu6O2OALkZkEAQQAqAri0AbtBACoC+LMBu6O2OALoZkEAQQAqAry0AbtBACoC/LMBu6O2OALsZkEAQQAqAsC0AbtBACoCgLQBu6O2OALwZkEAQQAqAsS0AbtBACoChLQBu6O2OAL0ZkEAQQAqAsi0AbtBACoCiLQBu6O2OAL4ZkEAQQAqAsy0AbtBACoCjLQBu6O2OAL8ZkEAQQAqAtC0AbtBACoCkLQBu6O2OAKAZ0EAQQAqAtS0AbtBACoClLQBu6O2OAKEZ0EAQQAqAti0AbtBACoCmLQBu6O2OAKIZ0EAQQAqAty0AbtBACoCnLQBu6O2OAKMZ0EAIYUBA0AghQFBBGwghQFBBGz9XQKgtAH9XyCFAUEEbP1dAuCxAf1f/fIBIIUBQQRs/V0C4LMB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAghQFBBGz9XQLgswH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACCFAUEEbP1dAqCyAf1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4LQBACCFAUECaiKFAUEQSA0AC0EAQQAqAqC1AbtBACoC4LQBu0QAAAAAAAAAQEEAKgKgsQG7oqKhtjgC4LEBQQBBACoCpLUBu0EAKgLktAG7RAAAAAAAAABAQQAqAqSxAbuioqG2OALksQFBAEEAKgKotQG7QQAqAui0AbtEAAAAAAAAAEBBACoCqLEBu6KiobY4AuixAUEAQQAqAqy1AbtBACoC7LQBu0QAAAAAAAAAQEEAKgKssQG7oqKhtjgC7LEBQQBBACoCsLUBu0EAKgLwtAG7RAAAAAAAAABAQQAqArCxAbuioqG2OALwsQFBAEEAKgK0tQG7QQAqAvS0AbtEAAAAAAAAAEBBACoCtLEBu6KiobY4AvSxAUEAQQAqAri1AbtBACoC+LQBu0QAAAAAAAAAQEEAKgK4sQG7oqKhtjgC+LEBQQBBACoCvLUBu0EAKgL8tAG7RAAAAAAAAABAQQAqAryxAbuioqG2OAL8sQFBAEEAKgLAtQG7QQAqAoC1AbtEAAAAAAAAAEBBACoCwLEBu6KiobY4AoCyAUEAQQAqAsS1AbtBACoChLUBu0QAAAAAAAAAQEEAKgLEsQG7oqKhtjgChLIBQQBBACoCyLUBu0EAKgKItQG7RAAAAAAAAABAQQAqAsixAbuioqG2OAKIsgFBAEEAKgLMtQG7QQAqAoy1AbtEAAAAAAAAAEBBACoCzLEBu6KiobY4AoyyAUEAQQAqAtC1AbtBACoCkLUBu0QAAAAAAAAAQEEAKgLQsQG7oqKhtjgCkLIBQQBBACoC1LUBu0EAKgKUtQG7RAAAAAAAAABAQQAqAtSxAbuioqG2OAKUsgFBAEEAKgLYtQG7QQAqApi1AbtEAAAAAAAAAEBBACoC2LEBu6KiobY4ApiyAUEAQQAqAty1AbtBACoCnLUBu0QAAAAAAAAAQEEAKgLcsQG7oqKhtjgCnLIBQQBB0N0AakEAQYAJ/AsAQQBBoLEBakEAQcAA/AsAQQBBoLIBakEAQcAA/AsAQQAhhgEDQEEAIYcBA0AghwFBBGwgLCCGAUHAAGxqIIcBQQRsav1dAsDIAf1fIIcBQQRs/V0C4LQB/V/9DAAAAAAAAABAAAAAAAAAAEAgCyCGAUHAAGxqIIcBQQRsav1dAsDIAf1f/fIB/fIB/fABIIcBQQRs/V0C4LEB/V/98AEgDCCGAUHAAGxqIIcBQQRsav1dAsDIAf1f/fIB/V79WwLgswEAIIcBQQJqIocBQRBIDQALQQBBACoCkGa7QQAqAuCzAbugtjgCkGZBAEEAKgKUZrtBACoC5LMBu6C2OAKUZkEAQQAqAphmu0EAKgLoswG7oLY4AphmQQBBACoCnGa7QQAqAuyzAbugtjgCnGZBAEEAKgKgZrtBACoC8LMBu6C2OAKgZkEAQQAqAqRmu0EAKgL0swG7oLY4AqRmQQBBACoCqGa7QQAqAvizAbugtjgCqGZBAEEAKgKsZrtBACoC/LMBu6C2OAKsZkEAQQAqArBmu0EAKgKAtAG7oLY4ArBmQQBBACoCtGa7QQAqAoS0AbugtjgCtGZBAEEAKgK4ZrtBACoCiLQBu6C2OAK4ZkEAQQAqArxmu0EAKgKMtAG7oLY4ArxmQQBBACoCwGa7QQAqApC0AbugtjgCwGZBAEEAKgLEZrtBACoClLQBu6C2OALEZkEAQQAqAshmu0EAKgKYtAG7oLY4AshmQQBBACoCzGa7QQAqApy0AbugtjgCzGZBACGIAQNAIIgBQcAAbCCIAUHAAGwqApBeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAsDIAbuioLY4ApBeIIgBQcAAbCCIAUHAAGwqApReuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAsTIAbuioLY4ApReIIgBQcAAbCCIAUHAAGwqApheuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAsjIAbuioLY4ApheIIgBQcAAbCCIAUHAAGwqApxeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAszIAbuioLY4ApxeIIgBQcAAbCCIAUHAAGwqAqBeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAtDIAbuioLY4AqBeIIgBQcAAbCCIAUHAAGwqAqReuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAtTIAbuioLY4AqReIIgBQcAAbCCIAUHAAGwqAqheuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAtjIAbuioLY4AqheIIgBQcAAbCCIAUHAAGwqAqxeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAtzIAbuioLY4AqxeIIgBQcAAbCCIAUHAAGwqArBeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAuDIAbuioLY4ArBeIIgBQcAAbCCIAUHAAGwqArReuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAuTIAbuioLY4ArReIIgBQcAAbCCIAUHAAGwqArheuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAujIAbuioLY4ArheIIgBQcAAbCCIAUHAAGwqArxeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAuzIAbuioLY4ArxeIIgBQcAAbCCIAUHAAGwqAsBeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAvDIAbuioLY4AsBeIIgBQcAAbCCIAUHAAGwqAsReuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAvTIAbuioLY4AsReIIgBQcAAbCCIAUHAAGwqAsheuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAvjIAbuioLY4AsheIIgBQcAAbCCIAUHAAGwqAsxeuyCIAUEEbCoC4LMBuyAKIIYBQcAAbGoqAvzIAbuioLY4AsxeIIgBQQFqIogBQRBIDQALQQAhiQEDQCCJAUEEbCCJAUEEbCoCgA27QQAqAuCzAbuiIIkBQQRsKgLADbtBACoC5LMBu6KgIIkBQQRsKgKADrtBACoC6LMBu6KgIIkBQQRsKgLADrtBACoC7LMBu6KgIIkBQQRsKgKAD7tBACoC8LMBu6KgIIkBQQRsKgLAD7tBACoC9LMBu6KgIIkBQQRsKgKAELtBACoC+LMBu6KgIIkBQQRsKgLAELtBACoC/LMBu6KgIIkBQQRsKgKAEbtBACoCgLQBu6KgIIkBQQRsKgLAEbtBACoChLQBu6KgIIkBQQRsKgKAErtBACoCiLQBu6KgIIkBQQRsKgLAErtBACoCjLQBu6KgIIkBQQRsKgKAE7tBACoCkLQBu6KgIIkBQQRsKgLAE7tBACoClLQBu6KgIIkBQQRsKgKAFLtBACoCmLQBu6KgIIkBQQRsKgLAFLtBACoCnLQBu6KgtjgCoLQBIIkBQQFqIokBQRBIDQALQQBBACoC0F27QQAqAqC0AbugtjgC0F1BAEEAKgLUXbtBACoCpLQBu6C2OALUXUEAQQAqAthdu0EAKgKotAG7oLY4AthdQQBBACoC3F27QQAqAqy0AbugtjgC3F1BAEEAKgLgXbtBACoCsLQBu6C2OALgXUEAQQAqAuRdu0EAKgK0tAG7oLY4AuRdQQBBACoC6F27QQAqAri0AbugtjgC6F1BAEEAKgLsXbtBACoCvLQBu6C2OALsXUEAQQAqAvBdu0EAKgLAtAG7oLY4AvBdQQBBACoC9F27QQAqAsS0AbugtjgC9F1BAEEAKgL4XbtBACoCyLQBu6C2OAL4XUEAQQAqAvxdu0EAKgLMtAG7oLY4AvxdQQBBACoCgF67QQAqAtC0AbugtjgCgF5BAEEAKgKEXrtBACoC1LQBu6C2OAKEXkEAQQAqAoheu0EAKgLYtAG7oLY4AoheQQBBACoCjF67QQAqAty0AbugtjgCjF4gLSCGAUHAAGxqQQAqAqC0AbtBACoC4K4Bu6K2OALAyAEgLSCGAUHAAGxqQQAqAqS0AbtBACoC5K4Bu6K2OALEyAEgLSCGAUHAAGxqQQAqAqi0AbtBACoC6K4Bu6K2OALIyAEgLSCGAUHAAGxqQQAqAqy0AbtBACoC7K4Bu6K2OALMyAEgLSCGAUHAAGxqQQAqArC0AbtBACoC8K4Bu6K2OALQyAEgLSCGAUHAAGxqQQAqArS0AbtBACoC9K4Bu6K2OALUyAEgLSCGAUHAAGxqQQAqAri0AbtBACoC+K4Bu6K2OALYyAEgLSCGAUHAAGxqQQAqAry0AbtBACoC/K4Bu6K2OALcyAEgLSCGAUHAAGxqQQAqAsC0AbtBACoCgK8Bu6K2OALgyAEgLSCGAUHAAGxqQQAqAsS0AbtBACoChK8Bu6K2OALkyAEgLSCGAUHAAGxqQQAqAsi0AbtBACoCiK8Bu6K2OALoyAEgLSCGAUHAAGxqQQAqAsy0AbtBACoCjK8Bu6K2OALsyAEgLSCGAUHAAGxqQQAqAtC0AbtBACoCkK8Bu6K2OALwyAEgLSCGAUHAAGxqQQAqAtS0AbtBACoClK8Bu6K2OAL0yAEgLSCGAUHAAGxqQQAqAti0AbtBACoCmK8Bu6K2OAL4yAEgLSCGAUHAAGxqQQAqAty0AbtBACoCnK8Bu6K2OAL8yAFBAEEAKgKgsQG7QQAqAqC0AbsgCSCGAUHAAGxqKgLAyAG7oqC2OAKgsQFBAEEAKgKksQG7QQAqAqS0AbsgCSCGAUHAAGxqKgLEyAG7oqC2OAKksQFBAEEAKgKosQG7QQAqAqi0AbsgCSCGAUHAAGxqKgLIyAG7oqC2OAKosQFBAEEAKgKssQG7QQAqAqy0AbsgCSCGAUHAAGxqKgLMyAG7oqC2OAKssQFBAEEAKgKwsQG7QQAqArC0AbsgCSCGAUHAAGxqKgLQyAG7oqC2OAKwsQFBAEEAKgK0sQG7QQAqArS0AbsgCSCGAUHAAGxqKgLUyAG7oqC2OAK0sQFBAEEAKgK4sQG7QQAqAri0AbsgCSCGAUHAAGxqKgLYyAG7oqC2OAK4sQFBAEEAKgK8sQG7QQAqAry0AbsgCSCGAUHAAGxqKgLcyAG7oqC2OAK8sQFBAEEAKgLAsQG7QQAqAsC0AbsgCSCGAUHAAGxqKgLgyAG7oqC2OALAsQFBAEEAKgLEsQG7QQAqAsS0AbsgCSCGAUHAAGxqKgLkyAG7oqC2OALEsQFBAEEAKgLIsQG7QQAqAsi0AbsgCSCGAUHAAGxqKgLoyAG7oqC2OALIsQFBAEEAKgLMsQG7QQAqAsy0AbsgCSCGAUHAAGxqKgLsyAG7oqC2OALMsQFBAEEAKgLQsQG7QQAqAtC0AbsgCSCGAUHAAGxqKgLwyAG7oqC2OALQsQFBAEEAKgLUsQG7QQAqAtS0AbsgCSCGAUHAAGxqKgL0yAG7oqC2OALUsQFBAEEAKgLYsQG7QQAqAti0AbsgCSCGAUHAAGxqKgL4yAG7oqC2OALYsQFBAEEAKgLcsQG7QQAqAty0AbsgCSCGAUHAAGxqKgL8yAG7oqC2OALcsQFBAEEAKgKgsgG7IC0ghgFBwABsaioCwMgBu5qgtjgCoLIBQQBBACoCpLIBuyAtIIYBQcAAbGoqAsTIAbuaoLY4AqSyAUEAQQAqAqiyAbsgLSCGAUHAAGxqKgLIyAG7mqC2OAKosgFBAEEAKgKssgG7IC0ghgFBwABsaioCzMgBu5qgtjgCrLIBQQBBACoCsLIBuyAtIIYBQcAAbGoqAtDIAbuaoLY4ArCyAUEAQQAqArSyAbsgLSCGAUHAAGxqKgLUyAG7mqC2OAK0sgFBAEEAKgK4sgG7IC0ghgFBwABsaioC2MgBu5qgtjgCuLIBQQBBACoCvLIBuyAtIIYBQcAAbGoqAtzIAbuaoLY4AryyAUEAQQAqAsCyAbsgLSCGAUHAAGxqKgLgyAG7mqC2OALAsgFBAEEAKgLEsgG7IC0ghgFBwABsaioC5MgBu5qgtjgCxLIBQQBBACoCyLIBuyAtIIYBQcAAbGoqAujIAbuaoLY4AsiyAUEAQQAqAsyyAbsgLSCGAUHAAGxqKgLsyAG7mqC2OALMsgFBAEEAKgLQsgG7IC0ghgFBwABsaioC8MgBu5qgtjgC0LIBQQBBACoC1LIBuyAtIIYBQcAAbGoqAvTIAbuaoLY4AtSyAUEAQQAqAtiyAbsgLSCGAUHAAGxqKgL4yAG7mqC2OALYsgFBAEEAKgLcsgG7IC0ghgFBwABsaioC/MgBu5qgtjgC3LIBIIYBQQFqIoYBIABIDQALIABBAUoEQEEAIYoBA0AgigFBBGwgigFBBGz9XQLQXf1fIDT9FP3yAf1e/VsC0F0AIIoBQQJqIooBQaACSA0AC0EAQQAqAqCxAbsgNKK2OAKgsQFBAEEAKgKksQG7IDSitjgCpLEBQQBBACoCqLEBuyA0orY4AqixAUEAQQAqAqyxAbsgNKK2OAKssQFBAEEAKgKwsQG7IDSitjgCsLEBQQBBACoCtLEBuyA0orY4ArSxAUEAQQAqArixAbsgNKK2OAK4sQFBAEEAKgK8sQG7IDSitjgCvLEBQQBBACoCwLEBuyA0orY4AsCxAUEAQQAqAsSxAbsgNKK2OALEsQFBAEEAKgLIsQG7IDSitjgCyLEBQQBBACoCzLEBuyA0orY4AsyxAUEAQQAqAtCxAbsgNKK2OALQsQFBAEEAKgLUsQG7IDSitjgC1LEBQQBBACoC2LEBuyA0orY4AtixAUEAQQAqAtyxAbsgNKK2OALcsQFBAEEAKgKgsgG7IDSitjgCoLIBQQBBACoCpLIBuyA0orY4AqSyAUEAQQAqAqiyAbsgNKK2OAKosgFBAEEAKgKssgG7IDSitjgCrLIBQQBBACoCsLIBuyA0orY4ArCyAUEAQQAqArSyAbsgNKK2OAK0sgFBAEEAKgK4sgG7IDSitjgCuLIBQQBBACoCvLIBuyA0orY4AryyAUEAQQAqAsCyAbsgNKK2OALAsgFBAEEAKgLEsgG7IDSitjgCxLIBQQBBACoCyLIBuyA0orY4AsiyAUEAQQAqAsyyAbsgNKK2OALMsgFBAEEAKgLQsgG7IDSitjgC0LIBQQBBACoC1LIBuyA0orY4AtSyAUEAQQAqAtiyAbsgNKK2OALYsgFBAEEAKgLcsgG7IDSitjgC3LIBC0EAQQAqAqCxAbtBACoC4LABu6O2OAKQXUEAQQAqAqSxAbtBACoC5LABu6O2OAKUXUEAQQAqAqixAbtBACoC6LABu6O2OAKYXUEAQQAqAqyxAbtBACoC7LABu6O2OAKcXUEAQQAqArCxAbtBACoC8LABu6O2OAKgXUEAQQAqArSxAbtBACoC9LABu6O2OAKkXUEAQQAqArixAbtBACoC+LABu6O2OAKoXUEAQQAqAryxAbtBACoC/LABu6O2OAKsXUEAQQAqAsCxAbtBACoCgLEBu6O2OAKwXUEAQQAqAsSxAbtBACoChLEBu6O2OAK0XUEAQQAqAsixAbtBACoCiLEBu6O2OAK4XUEAQQAqAsyxAbtBACoCjLEBu6O2OAK8XUEAQQAqAtCxAbtBACoCkLEBu6O2OALAXUEAQQAqAtSxAbtBACoClLEBu6O2OALEXUEAQQAqAtixAbtBACoCmLEBu6O2OALIXUEAQQAqAtyxAbtBACoCnLEBu6O2OALMXUEAIYsBA0AgiwFBBGwgiwFBBGz9XQKgsQH9XyCLAUEEbP1dAuCuAf1f/fIBIIsBQQRs/V0C4LAB/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgiwFBBGz9XQLgsAH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACCLAUEEbP1dAqCvAf1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4LEBACCLAUECaiKLAUEQSA0AC0EAQQAqAqCyAbtBACoC4LEBu0QAAAAAAAAAQEEAKgKgrgG7oqKhtjgC4K4BQQBBACoCpLIBu0EAKgLksQG7RAAAAAAAAABAQQAqAqSuAbuioqG2OALkrgFBAEEAKgKosgG7QQAqAuixAbtEAAAAAAAAAEBBACoCqK4Bu6KiobY4AuiuAUEAQQAqAqyyAbtBACoC7LEBu0QAAAAAAAAAQEEAKgKsrgG7oqKhtjgC7K4BQQBBACoCsLIBu0EAKgLwsQG7RAAAAAAAAABAQQAqArCuAbuioqG2OALwrgFBAEEAKgK0sgG7QQAqAvSxAbtEAAAAAAAAAEBBACoCtK4Bu6KiobY4AvSuAUEAQQAqAriyAbtBACoC+LEBu0QAAAAAAAAAQEEAKgK4rgG7oqKhtjgC+K4BQQBBACoCvLIBu0EAKgL8sQG7RAAAAAAAAABAQQAqAryuAbuioqG2OAL8rgFBAEEAKgLAsgG7QQAqAoCyAbtEAAAAAAAAAEBBACoCwK4Bu6KiobY4AoCvAUEAQQAqAsSyAbtBACoChLIBu0QAAAAAAAAAQEEAKgLErgG7oqKhtjgChK8BQQBBACoCyLIBu0EAKgKIsgG7RAAAAAAAAABAQQAqAsiuAbuioqG2OAKIrwFBAEEAKgLMsgG7QQAqAoyyAbtEAAAAAAAAAEBBACoCzK4Bu6KiobY4AoyvAUEAQQAqAtCyAbtBACoCkLIBu0QAAAAAAAAAQEEAKgLQrgG7oqKhtjgCkK8BQQBBACoC1LIBu0EAKgKUsgG7RAAAAAAAAABAQQAqAtSuAbuioqG2OAKUrwFBAEEAKgLYsgG7QQAqApiyAbtEAAAAAAAAAEBBACoC2K4Bu6KiobY4ApivAUEAQQAqAtyyAbtBACoCnLIBu0QAAAAAAAAAQEEAKgLcrgG7oqKhtjgCnK8BQQBBkNQAakEAQYAJ/AsAQQBBoK4BakEAQcAA/AsAQQBBoK8BakEAQcAA/AsAQQAhjAEDQEEAIY0BA0AgjQFBBGwgLSCMAUHAAGxqII0BQQRsav1dAsDIAf1fII0BQQRs/V0C4LEB/V/9DAAAAAAAAABAAAAAAAAAAEAgByCMAUHAAGxqII0BQQRsav1dAsDIAf1f/fIB/fIB/fABII0BQQRs/V0C4K4B/V/98AEgCCCMAUHAAGxqII0BQQRsav1dAsDIAf1f/fIB/V79WwLgsAEAII0BQQJqIo0BQRBIDQALQQBBACoC0Fy7QQAqAuCwAbugtjgC0FxBAEEAKgLUXLtBACoC5LABu6C2OALUXEEAQQAqAthcu0EAKgLosAG7oLY4AthcQQBBACoC3Fy7QQAqAuywAbugtjgC3FxBAEEAKgLgXLtBACoC8LABu6C2OALgXEEAQQAqAuRcu0EAKgL0sAG7oLY4AuRcQQBBACoC6Fy7QQAqAviwAbugtjgC6FxBAEEAKgLsXLtBACoC/LABu6C2OALsXEEAQQAqAvBcu0EAKgKAsQG7oLY4AvBcQQBBACoC9Fy7QQAqAoSxAbugtjgC9FxBAEEAKgL4XLtBACoCiLEBu6C2OAL4XEEAQQAqAvxcu0EAKgKMsQG7oLY4AvxcQQBBACoCgF27QQAqApCxAbugtjgCgF1BAEEAKgKEXbtBACoClLEBu6C2OAKEXUEAQQAqAohdu0EAKgKYsQG7oLY4AohdQQBBACoCjF27QQAqApyxAbugtjgCjF1BACGOAQNAII4BQcAAbCCOAUHAAGwqAtBUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAsDIAbuioLY4AtBUII4BQcAAbCCOAUHAAGwqAtRUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAsTIAbuioLY4AtRUII4BQcAAbCCOAUHAAGwqAthUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAsjIAbuioLY4AthUII4BQcAAbCCOAUHAAGwqAtxUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAszIAbuioLY4AtxUII4BQcAAbCCOAUHAAGwqAuBUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAtDIAbuioLY4AuBUII4BQcAAbCCOAUHAAGwqAuRUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAtTIAbuioLY4AuRUII4BQcAAbCCOAUHAAGwqAuhUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAtjIAbuioLY4AuhUII4BQcAAbCCOAUHAAGwqAuxUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAtzIAbuioLY4AuxUII4BQcAAbCCOAUHAAGwqAvBUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAuDIAbuioLY4AvBUII4BQcAAbCCOAUHAAGwqAvRUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAuTIAbuioLY4AvRUII4BQcAAbCCOAUHAAGwqAvhUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAujIAbuioLY4AvhUII4BQcAAbCCOAUHAAGwqAvxUuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAuzIAbuioLY4AvxUII4BQcAAbCCOAUHAAGwqAoBVuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAvDIAbuioLY4AoBVII4BQcAAbCCOAUHAAGwqAoRVuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAvTIAbuioLY4AoRVII4BQcAAbCCOAUHAAGwqAohVuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAvjIAbuioLY4AohVII4BQcAAbCCOAUHAAGwqAoxVuyCOAUEEbCoC4LABuyAGIIwBQcAAbGoqAvzIAbuioLY4AoxVII4BQQFqIo4BQRBIDQALQQAhjwEDQCCPAUEEbCCPAUEEbCoCwAO7QQAqAuCwAbuiII8BQQRsKgKABLtBACoC5LABu6KgII8BQQRsKgLABLtBACoC6LABu6KgII8BQQRsKgKABbtBACoC7LABu6KgII8BQQRsKgLABbtBACoC8LABu6KgII8BQQRsKgKABrtBACoC9LABu6KgII8BQQRsKgLABrtBACoC+LABu6KgII8BQQRsKgKAB7tBACoC/LABu6KgII8BQQRsKgLAB7tBACoCgLEBu6KgII8BQQRsKgKACLtBACoChLEBu6KgII8BQQRsKgLACLtBACoCiLEBu6KgII8BQQRsKgKACbtBACoCjLEBu6KgII8BQQRsKgLACbtBACoCkLEBu6KgII8BQQRsKgKACrtBACoClLEBu6KgII8BQQRsKgLACrtBACoCmLEBu6KgII8BQQRsKgKAC7tBACoCnLEBu6KgtjgCoLEBII8BQQFqIo8BQRBIDQALQQBBACoCkFS7QQAqAqCxAbugtjgCkFRBAEEAKgKUVLtBACoCpLEBu6C2OAKUVEEAQQAqAphUu0EAKgKosQG7oLY4AphUQQBBACoCnFS7QQAqAqyxAbugtjgCnFRBAEEAKgKgVLtBACoCsLEBu6C2OAKgVEEAQQAqAqRUu0EAKgK0sQG7oLY4AqRUQQBBACoCqFS7QQAqArixAbugtjgCqFRBAEEAKgKsVLtBACoCvLEBu6C2OAKsVEEAQQAqArBUu0EAKgLAsQG7oLY4ArBUQQBBACoCtFS7QQAqAsSxAbugtjgCtFRBAEEAKgK4VLtBACoCyLEBu6C2OAK4VEEAQQAqArxUu0EAKgLMsQG7oLY4ArxUQQBBACoCwFS7QQAqAtCxAbugtjgCwFRBAEEAKgLEVLtBACoC1LEBu6C2OALEVEEAQQAqAshUu0EAKgLYsQG7oLY4AshUQQBBACoCzFS7QQAqAtyxAbugtjgCzFQgLiCMAUHAAGxqQQAqAqCxAbtBACoC4KsBu6K2OALAyAEgLiCMAUHAAGxqQQAqAqSxAbtBACoC5KsBu6K2OALEyAEgLiCMAUHAAGxqQQAqAqixAbtBACoC6KsBu6K2OALIyAEgLiCMAUHAAGxqQQAqAqyxAbtBACoC7KsBu6K2OALMyAEgLiCMAUHAAGxqQQAqArCxAbtBACoC8KsBu6K2OALQyAEgLiCMAUHAAGxqQQAqArSxAbtBACoC9KsBu6K2OALUyAEgLiCMAUHAAGxqQQAqArixAbtBACoC+KsBu6K2OALYyAEgLiCMAUHAAGxqQQAqAryxAbtBACoC/KsBu6K2OALcyAEgLiCMAUHAAGxqQQAqAsCxAbtBACoCgKwBu6K2OALgyAEgLiCMAUHAAGxqQQAqAsSxAbtBACoChKwBu6K2OALkyAEgLiCMAUHAAGxqQQAqAsixAbtBACoCiKwBu6K2OALoyAEgLiCMAUHAAGxqQQAqAsyxAbtBACoCjKwBu6K2OALsyAEgLiCMAUHAAGxqQQAqAtCxAbtBACoCkKwBu6K2OALwyAEgLiCMAUHAAGxqQQAqAtSxAbtBACoClKwBu6K2OAL0yAEgLiCMAUHAAGxqQQAqAtixAbtBACoCmKwBu6K2OAL4yAEgLiCMAUHAAGxqQQAqAtyxAbtBACoCnKwBu6K2OAL8yAFBAEEAKgKgrgG7QQAqAqCxAbsgBSCMAUHAAGxqKgLAyAG7oqC2OAKgrgFBAEEAKgKkrgG7QQAqAqSxAbsgBSCMAUHAAGxqKgLEyAG7oqC2OAKkrgFBAEEAKgKorgG7QQAqAqixAbsgBSCMAUHAAGxqKgLIyAG7oqC2OAKorgFBAEEAKgKsrgG7QQAqAqyxAbsgBSCMAUHAAGxqKgLMyAG7oqC2OAKsrgFBAEEAKgKwrgG7QQAqArCxAbsgBSCMAUHAAGxqKgLQyAG7oqC2OAKwrgFBAEEAKgK0rgG7QQAqArSxAbsgBSCMAUHAAGxqKgLUyAG7oqC2OAK0rgFBAEEAKgK4rgG7QQAqArixAbsgBSCMAUHAAGxqKgLYyAG7oqC2OAK4rgFBAEEAKgK8rgG7QQAqAryxAbsgBSCMAUHAAGxqKgLcyAG7oqC2OAK8rgFBAEEAKgLArgG7QQAqAsCxAbsgBSCMAUHAAGxqKgLgyAG7oqC2OALArgFBAEEAKgLErgG7QQAqAsSxAbsgBSCMAUHAAGxqKgLkyAG7oqC2OALErgFBAEEAKgLIrgG7QQAqAsixAbsgBSCMAUHAAGxqKgLoyAG7oqC2OALIrgFBAEEAKgLMrgG7QQAqAsyxAbsgBSCMAUHAAGxqKgLsyAG7oqC2OALMrgFBAEEAKgLQrgG7QQAqAtCxAbsgBSCMAUHAAGxqKgLwyAG7oqC2OALQrgFBAEEAKgLUrgG7QQAqAtSxAbsgBSCMAUHAAGxqKgL0yAG7oqC2OALUrgFBAEEAKgLYrgG7QQAqAtixAbsgBSCMAUHAAGxqKgL4yAG7oqC2OALYrgFBAEEAKgLcrgG7QQAqAtyxAbsgBSCMAUHAAGxqKgL8yAG7oqC2OALcrgFBAEEAKgKgrwG7IC4gjAFBwABsaioCwMgBu5qgtjgCoK8BQQBBACoCpK8BuyAuIIwBQcAAbGoqAsTIAbuaoLY4AqSvAUEAQQAqAqivAbsgLiCMAUHAAGxqKgLIyAG7mqC2OAKorwFBAEEAKgKsrwG7IC4gjAFBwABsaioCzMgBu5qgtjgCrK8BQQBBACoCsK8BuyAuIIwBQcAAbGoqAtDIAbuaoLY4ArCvAUEAQQAqArSvAbsgLiCMAUHAAGxqKgLUyAG7mqC2OAK0rwFBAEEAKgK4rwG7IC4gjAFBwABsaioC2MgBu5qgtjgCuK8BQQBBACoCvK8BuyAuIIwBQcAAbGoqAtzIAbuaoLY4AryvAUEAQQAqAsCvAbsgLiCMAUHAAGxqKgLgyAG7mqC2OALArwFBAEEAKgLErwG7IC4gjAFBwABsaioC5MgBu5qgtjgCxK8BQQBBACoCyK8BuyAuIIwBQcAAbGoqAujIAbuaoLY4AsivAUEAQQAqAsyvAbsgLiCMAUHAAGxqKgLsyAG7mqC2OALMrwFBAEEAKgLQrwG7IC4gjAFBwABsaioC8MgBu5qgtjgC0K8BQQBBACoC1K8BuyAuIIwBQcAAbGoqAvTIAbuaoLY4AtSvAUEAQQAqAtivAbsgLiCMAUHAAGxqKgL4yAG7mqC2OALYrwFBAEEAKgLcrwG7IC4gjAFBwABsaioC/MgBu5qgtjgC3K8BIIwBQQFqIowBIABIDQALIABBAUoEQEEAIZABA0AgkAFBBGwgkAFBBGz9XQKQVP1fIDT9FP3yAf1e/VsCkFQAIJABQQJqIpABQaACSA0AC0EAQQAqAqCuAbsgNKK2OAKgrgFBAEEAKgKkrgG7IDSitjgCpK4BQQBBACoCqK4BuyA0orY4AqiuAUEAQQAqAqyuAbsgNKK2OAKsrgFBAEEAKgKwrgG7IDSitjgCsK4BQQBBACoCtK4BuyA0orY4ArSuAUEAQQAqAriuAbsgNKK2OAK4rgFBAEEAKgK8rgG7IDSitjgCvK4BQQBBACoCwK4BuyA0orY4AsCuAUEAQQAqAsSuAbsgNKK2OALErgFBAEEAKgLIrgG7IDSitjgCyK4BQQBBACoCzK4BuyA0orY4AsyuAUEAQQAqAtCuAbsgNKK2OALQrgFBAEEAKgLUrgG7IDSitjgC1K4BQQBBACoC2K4BuyA0orY4AtiuAUEAQQAqAtyuAbsgNKK2OALcrgFBAEEAKgKgrwG7IDSitjgCoK8BQQBBACoCpK8BuyA0orY4AqSvAUEAQQAqAqivAbsgNKK2OAKorwFBAEEAKgKsrwG7IDSitjgCrK8BQQBBACoCsK8BuyA0orY4ArCvAUEAQQAqArSvAbsgNKK2OAK0rwFBAEEAKgK4rwG7IDSitjgCuK8BQQBBACoCvK8BuyA0orY4AryvAUEAQQAqAsCvAbsgNKK2OALArwFBAEEAKgLErwG7IDSitjgCxK8BQQBBACoCyK8BuyA0orY4AsivAUEAQQAqAsyvAbsgNKK2OALMrwFBAEEAKgLQrwG7IDSitjgC0K8BQQBBACoC1K8BuyA0orY4AtSvAUEAQQAqAtivAbsgNKK2OALYrwFBAEEAKgLcrwG7IDSitjgC3K8BC0EAQQAqAqCuAbtBACoC4K0Bu6O2OALQU0EAQQAqAqSuAbtBACoC5K0Bu6O2OALUU0EAQQAqAqiuAbtBACoC6K0Bu6O2OALYU0EAQQAqAqyuAbtBACoC7K0Bu6O2OALcU0EAQQAqArCuAbtBACoC8K0Bu6O2OALgU0EAQQAqArSuAbtBACoC9K0Bu6O2OALkU0EAQQAqAriuAbtBACoC+K0Bu6O2OALoU0EAQQAqAryuAbtBACoC/K0Bu6O2OALsU0EAQQAqAsCuAbtBACoCgK4Bu6O2OALwU0EAQQAqAsSuAbtBACoChK4Bu6O2OAL0U0EAQQAqAsiuAbtBACoCiK4Bu6O2OAL4U0EAQQAqAsyuAbtBACoCjK4Bu6O2OAL8U0EAQQAqAtCuAbtBACoCkK4Bu6O2OAKAVEEAQQAqAtSuAbtBACoClK4Bu6O2OAKEVEEAQQAqAtiuAbtBACoCmK4Bu6O2OAKIVEEAQQAqAtyuAbtBACoCnK4Bu6O2OAKMVEEAIZEBA0AgkQFBBGwgkQFBBGz9XQKgrgH9XyCRAUEEbP1dAuCrAf1f/fIBIJEBQQRs/V0C4K0B/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgkQFBBGz9XQLgrQH9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACCRAUEEbP1dAqCsAf1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC4K4BACCRAUECaiKRAUEQSA0AC0EAQQAqAqCvAbtBACoC4K4Bu0QAAAAAAAAAQEEAKgKgqwG7oqKhtjgC4KsBQQBBACoCpK8Bu0EAKgLkrgG7RAAAAAAAAABAQQAqAqSrAbuioqG2OALkqwFBAEEAKgKorwG7QQAqAuiuAbtEAAAAAAAAAEBBACoCqKsBu6KiobY4AuirAUEAQQAqAqyvAbtBACoC7K4Bu0QAAAAAAAAAQEEAKgKsqwG7oqKhtjgC7KsBQQBBACoCsK8Bu0EAKgLwrgG7RAAAAAAAAABAQQAqArCrAbuioqG2OALwqwFBAEEAKgK0rwG7QQAqAvSuAbtEAAAAAAAAAEBBACoCtKsBu6KiobY4AvSrAUEAQQAqArivAbtBACoC+K4Bu0QAAAAAAAAAQEEAKgK4qwG7oqKhtjgC+KsBQQBBACoCvK8Bu0EAKgL8rgG7RAAAAAAAAABAQQAqAryrAbuioqG2OAL8qwFBAEEAKgLArwG7QQAqAoCvAbtEAAAAAAAAAEBBACoCwKsBu6KiobY4AoCsAUEAQQAqAsSvAbtBACoChK8Bu0QAAAAAAAAAQEEAKgLEqwG7oqKhtjgChKwBQQBBACoCyK8Bu0EAKgKIrwG7RAAAAAAAAABAQQAqAsirAbuioqG2OAKIrAFBAEEAKgLMrwG7QQAqAoyvAbtEAAAAAAAAAEBBACoCzKsBu6KiobY4AoysAUEAQQAqAtCvAbtBACoCkK8Bu0QAAAAAAAAAQEEAKgLQqwG7oqKhtjgCkKwBQQBBACoC1K8Bu0EAKgKUrwG7RAAAAAAAAABAQQAqAtSrAbuioqG2OAKUrAFBAEEAKgLYrwG7QQAqApivAbtEAAAAAAAAAEBBACoC2KsBu6KiobY4ApisAUEAQQAqAtyvAbtBACoCnK8Bu0QAAAAAAAAAQEEAKgLcqwG7oqKhtjgCnKwBQQBBkNEAakEAQcAC/AsAQQAhkgEDQEEAIZMBA0AgkwFBBGwgLiCSAUHAAGxqIJMBQQRsav1dAsDIAf1fIJMBQQRs/V0C4K4B/V/9DAAAAAAAAABAAAAAAAAAAEAgAyCSAUHAAGxqIJMBQQRsav1dAsDIAf1f/fIB/fIB/fABIJMBQQRs/V0C4KsB/V/98AEgBCCSAUHAAGxqIJMBQQRsav1dAsDIAf1f/fIB/V79WwKgqwEAIJMBQQJqIpMBQRBIDQALQQBBACoCkFO7QQAqAqCrAbugtjgCkFNBAEEAKgKUU7tBACoCpKsBu6C2OAKUU0EAQQAqAphTu0EAKgKoqwG7oLY4AphTQQBBACoCnFO7QQAqAqyrAbugtjgCnFNBAEEAKgKgU7tBACoCsKsBu6C2OAKgU0EAQQAqAqRTu0EAKgK0qwG7oLY4AqRTQQBBACoCqFO7QQAqArirAbugtjgCqFNBAEEAKgKsU7tBACoCvKsBu6C2OAKsU0EAQQAqArBTu0EAKgLAqwG7oLY4ArBTQQBBACoCtFO7QQAqAsSrAbugtjgCtFNBAEEAKgK4U7tBACoCyKsBu6C2OAK4U0EAQQAqArxTu0EAKgLMqwG7oLY4ArxTQQBBACoCwFO7QQAqAtCrAbugtjgCwFNBAEEAKgLEU7tBACoC1KsBu6C2OALEU0EAQQAqAshTu0EAKgLYqwG7oLY4AshTQQBBACoCzFO7QQAqAtyrAbugtjgCzFNBACGUAQNAIJQBQRBsIJQBQRBsKgKQUbsglAFBBGwqAqCrAbsgkgFBEGwqAsDIAbuioLY4ApBRIJQBQRBsIJQBQRBsKgKUUbsglAFBBGwqAqCrAbsgkgFBEGwqAsTIAbuioLY4ApRRIJQBQRBsIJQBQRBsKgKYUbsglAFBBGwqAqCrAbsgkgFBEGwqAsjIAbuioLY4AphRIJQBQRBsIJQBQRBsKgKcUbsglAFBBGwqAqCrAbsgkgFBEGwqAszIAbuioLY4ApxRIJQBQQFqIpQBQRBIDQALIJIBQQFqIpIBIABIDQALIABBAUoEQEEAIZUBA0AglQFBBGwglQFBBGz9XQKQUf1fIDT9FP3yAf1e/VsCkFEAIJUBQQJqIpUBQdAASA0ACwtBAEEAKgLgrAG7tjgCoKIBQQBBACoC5KwBu7Y4AqSiAUEAQQAqAuisAbu2OAKoogFBAEEAKgLsrAG7tjgCrKIBQQBBACoC8KwBu7Y4ArCiAUEAQQAqAvSsAbu2OAK0ogFBAEEAKgL4rAG7tjgCuKIBQQBBACoC/KwBu7Y4AryiAUEAQQAqAoCtAbu2OALAogFBAEEAKgKErQG7tjgCxKIBQQBBACoCiK0Bu7Y4AsiiAUEAQQAqAoytAbu2OALMogFBAEEAKgKQrQG7tjgC0KIBQQBBACoClK0Bu7Y4AtSiAUEAQQAqApitAbu2OALYogFBAEEAKgKcrQG7tjgC3KIBQQBBACoCoK0Bu7Y4AuCiAUEAQQAqAqStAbu2OALkogFBAEEAKgKorQG7tjgC6KIBQQBBACoCrK0Bu7Y4AuyiAUEAQQAqArCtAbu2OALwogFBAEEAKgK0rQG7tjgC9KIBQQBBACoCuK0Bu7Y4AviiAUEAQQAqArytAbu2OAL8ogFBAEEAKgLArQG7tjgCgKMBQQBBACoCxK0Bu7Y4AoSjAUEAQQAqAsitAbu2OAKIowFBAEEAKgLMrQG7tjgCjKMBQQBBACoC0K0Bu7Y4ApCjAUEAQQAqAtStAbu2OAKUowFBAEEAKgLYrQG7tjgCmKMBQQBBACoC3K0Bu7Y4ApyjAUEAQQAqAuCvAbu2OAKgowFBAEEAKgLkrwG7tjgCpKMBQQBBACoC6K8Bu7Y4AqijAUEAQQAqAuyvAbu2OAKsowFBAEEAKgLwrwG7tjgCsKMBQQBBACoC9K8Bu7Y4ArSjAUEAQQAqAvivAbu2OAK4owFBAEEAKgL8rwG7tjgCvKMBQQBBACoCgLABu7Y4AsCjAUEAQQAqAoSwAbu2OALEowFBAEEAKgKIsAG7tjgCyKMBQQBBACoCjLABu7Y4AsyjAUEAQQAqApCwAbu2OALQowFBAEEAKgKUsAG7tjgC1KMBQQBBACoCmLABu7Y4AtijAUEAQQAqApywAbu2OALcowFBAEEAKgKgsAG7tjgC4KMBQQBBACoCpLABu7Y4AuSjAUEAQQAqAqiwAbu2OALoowFBAEEAKgKssAG7tjgC7KMBQQBBACoCsLABu7Y4AvCjAUEAQQAqArSwAbu2OAL0owFBAEEAKgK4sAG7tjgC+KMBQQBBACoCvLABu7Y4AvyjAUEAQQAqAsCwAbu2OAKApAFBAEEAKgLEsAG7tjgChKQBQQBBACoCyLABu7Y4AoikAUEAQQAqAsywAbu2OAKMpAFBAEEAKgLQsAG7tjgCkKQBQQBBACoC1LABu7Y4ApSkAUEAQQAqAtiwAbu2OAKYpAFBAEEAKgLcsAG7tjgCnKQBQQBBACoC4LIBu7Y4AqCkAUEAQQAqAuSyAbu2OAKkpAFBAEEAKgLosgG7tjgCqKQBQQBBACoC7LIBu7Y4AqykAUEAQQAqAvCyAbu2OAKwpAFBAEEAKgL0sgG7tjgCtKQBQQBBACoC+LIBu7Y4ArikAUEAQQAqAvyyAbu2OAK8pAFBAEEAKgKAswG7tjgCwKQBQQBBACoChLMBu7Y4AsSkAUEAQQAqAoizAbu2OALIpAFBAEEAKgKMswG7tjgCzKQBQQBBACoCkLMBu7Y4AtCkAUEAQQAqApSzAbu2OALUpAFBAEEAKgKYswG7tjgC2KQBQQBBACoCnLMBu7Y4AtykAUEAQQAqAqCzAbu2OALgpAFBAEEAKgKkswG7tjgC5KQBQQBBACoCqLMBu7Y4AuikAUEAQQAqAqyzAbu2OALspAFBAEEAKgKwswG7tjgC8KQBQQBBACoCtLMBu7Y4AvSkAUEAQQAqArizAbu2OAL4pAFBAEEAKgK8swG7tjgC/KQBQQBBACoCwLMBu7Y4AoClAUEAQQAqAsSzAbu2OAKEpQFBAEEAKgLIswG7tjgCiKUBQQBBACoCzLMBu7Y4AoylAUEAQQAqAtCzAbu2OAKQpQFBAEEAKgLUswG7tjgClKUBQQBBACoC2LMBu7Y4ApilAUEAQQAqAtyzAbu2OAKcpQFBAEEAKgLgtQG7tjgCoKUBQQBBACoC5LUBu7Y4AqSlAUEAQQAqAui1Abu2OAKopQFBAEEAKgLstQG7tjgCrKUBQQBBACoC8LUBu7Y4ArClAUEAQQAqAvS1Abu2OAK0pQFBAEEAKgL4tQG7tjgCuKUBQQBBACoC/LUBu7Y4ArylAUEAQQAqAoC2Abu2OALApQFBAEEAKgKEtgG7tjgCxKUBQQBBACoCiLYBu7Y4AsilAUEAQQAqAoy2Abu2OALMpQFBAEEAKgKQtgG7tjgC0KUBQQBBACoClLYBu7Y4AtSlAUEAQQAqApi2Abu2OALYpQFBAEEAKgKctgG7tjgC3KUBQQBBACoCoLYBu7Y4AuClAUEAQQAqAqS2Abu2OALkpQFBAEEAKgKotgG7tjgC6KUBQQBBACoCrLYBu7Y4AuylAUEAQQAqArC2Abu2OALwpQFBAEEAKgK0tgG7tjgC9KUBQQBBACoCuLYBu7Y4AvilAUEAQQAqAry2Abu2OAL8pQFBAEEAKgLAtgG7tjgCgKYBQQBBACoCxLYBu7Y4AoSmAUEAQQAqAsi2Abu2OAKIpgFBAEEAKgLMtgG7tjgCjKYBQQBBACoC0LYBu7Y4ApCmAUEAQQAqAtS2Abu2OAKUpgFBAEEAKgLYtgG7tjgCmKYBQQBBACoC3LYBu7Y4ApymAUEAQQAqAuC4Abu2OAKgpgFBAEEAKgLkuAG7tjgCpKYBQQBBACoC6LgBu7Y4AqimAUEAQQAqAuy4Abu2OAKspgFBAEEAKgLwuAG7tjgCsKYBQQBBACoC9LgBu7Y4ArSmAUEAQQAqAvi4Abu2OAK4pgFBAEEAKgL8uAG7tjgCvKYBQQBBACoCgLkBu7Y4AsCmAUEAQQAqAoS5Abu2OALEpgFBAEEAKgKIuQG7tjgCyKYBQQBBACoCjLkBu7Y4AsymAUEAQQAqApC5Abu2OALQpgFBAEEAKgKUuQG7tjgC1KYBQQBBACoCmLkBu7Y4AtimAUEAQQAqApy5Abu2OALcpgFBAEEAKgKguQG7tjgC4KYBQQBBACoCpLkBu7Y4AuSmAUEAQQAqAqi5Abu2OALopgFBAEEAKgKsuQG7tjgC7KYBQQBBACoCsLkBu7Y4AvCmAUEAQQAqArS5Abu2OAL0pgFBAEEAKgK4uQG7tjgC+KYBQQBBACoCvLkBu7Y4AvymAUEAQQAqAsC5Abu2OAKApwFBAEEAKgLEuQG7tjgChKcBQQBBACoCyLkBu7Y4AoinAUEAQQAqAsy5Abu2OAKMpwFBAEEAKgLQuQG7tjgCkKcBQQBBACoC1LkBu7Y4ApSnAUEAQQAqAti5Abu2OAKYpwFBAEEAKgLcuQG7tjgCnKcBQQBBACoC4LsBu7Y4AqCnAUEAQQAqAuS7Abu2OAKkpwFBAEEAKgLouwG7tjgCqKcBQQBBACoC7LsBu7Y4AqynAUEAQQAqAvC7Abu2OAKwpwFBAEEAKgL0uwG7tjgCtKcBQQBBACoC+LsBu7Y4ArinAUEAQQAqAvy7Abu2OAK8pwFBAEEAKgKAvAG7tjgCwKcBQQBBACoChLwBu7Y4AsSnAUEAQQAqAoi8Abu2OALIpwFBAEEAKgKMvAG7tjgCzKcBQQBBACoCkLwBu7Y4AtCnAUEAQQAqApS8Abu2OALUpwFBAEEAKgKYvAG7tjgC2KcBQQBBACoCnLwBu7Y4AtynAUEAQQAqAqC8Abu2OALgpwFBAEEAKgKkvAG7tjgC5KcBQQBBACoCqLwBu7Y4AuinAUEAQQAqAqy8Abu2OALspwFBAEEAKgKwvAG7tjgC8KcBQQBBACoCtLwBu7Y4AvSnAUEAQQAqAri8Abu2OAL4pwFBAEEAKgK8vAG7tjgC/KcBQQBBACoCwLwBu7Y4AoCoAUEAQQAqAsS8Abu2OAKEqAFBAEEAKgLIvAG7tjgCiKgBQQBBACoCzLwBu7Y4AoyoAUEAQQAqAtC8Abu2OAKQqAFBAEEAKgLUvAG7tjgClKgBQQBBACoC2LwBu7Y4ApioAUEAQQAqAty8Abu2OAKcqAFBAEEAKgLgvgG7tjgCoKgBQQBBACoC5L4Bu7Y4AqSoAUEAQQAqAui+Abu2OAKoqAFBAEEAKgLsvgG7tjgCrKgBQQBBACoC8L4Bu7Y4ArCoAUEAQQAqAvS+Abu2OAK0qAFBAEEAKgL4vgG7tjgCuKgBQQBBACoC/L4Bu7Y4AryoAUEAQQAqAoC/Abu2OALAqAFBAEEAKgKEvwG7tjgCxKgBQQBBACoCiL8Bu7Y4AsioAUEAQQAqAoy/Abu2OALMqAFBAEEAKgKQvwG7tjgC0KgBQQBBACoClL8Bu7Y4AtSoAUEAQQAqApi/Abu2OALYqAFBAEEAKgKcvwG7tjgC3KgBQQBBACoCoL8Bu7Y4AuCoAUEAQQAqAqS/Abu2OALkqAFBAEEAKgKovwG7tjgC6KgBQQBBACoCrL8Bu7Y4AuyoAUEAQQAqArC/Abu2OALwqAFBAEEAKgK0vwG7tjgC9KgBQQBBACoCuL8Bu7Y4AvioAUEAQQAqAry/Abu2OAL8qAFBAEEAKgLAvwG7tjgCgKkBQQBBACoCxL8Bu7Y4AoSpAUEAQQAqAsi/Abu2OAKIqQFBAEEAKgLMvwG7tjgCjKkBQQBBACoC0L8Bu7Y4ApCpAUEAQQAqAtS/Abu2OAKUqQFBAEEAKgLYvwG7tjgCmKkBQQBBACoC3L8Bu7Y4ApypAUEAQQAqAuDBAbu2OAKgqQFBAEEAKgLkwQG7tjgCpKkBQQBBACoC6MEBu7Y4AqipAUEAQQAqAuzBAbu2OAKsqQFBAEEAKgLwwQG7tjgCsKkBQQBBACoC9MEBu7Y4ArSpAUEAQQAqAvjBAbu2OAK4qQFBAEEAKgL8wQG7tjgCvKkBQQBBACoCgMIBu7Y4AsCpAUEAQQAqAoTCAbu2OALEqQFBAEEAKgKIwgG7tjgCyKkBQQBBACoCjMIBu7Y4AsypAUEAQQAqApDCAbu2OALQqQFBAEEAKgKUwgG7tjgC1KkBQQBBACoCmMIBu7Y4AtipAUEAQQAqApzCAbu2OALcqQFBAEEAKgKgwgG7tjgC4KkBQQBBACoCpMIBu7Y4AuSpAUEAQQAqAqjCAbu2OALoqQFBAEEAKgKswgG7tjgC7KkBQQBBACoCsMIBu7Y4AvCpAUEAQQAqArTCAbu2OAL0qQFBAEEAKgK4wgG7tjgC+KkBQQBBACoCvMIBu7Y4AvypAUEAQQAqAsDCAbu2OAKAqgFBAEEAKgLEwgG7tjgChKoBQQBBACoCyMIBu7Y4AoiqAUEAQQAqAszCAbu2OAKMqgFBAEEAKgLQwgG7tjgCkKoBQQBBACoC1MIBu7Y4ApSqAUEAQQAqAtjCAbu2OAKYqgFBAEEAKgLcwgG7tjgCnKoBQQBBACoC4MQBu7Y4AqCqAUEAQQAqAuTEAbu2OAKkqgFBAEEAKgLoxAG7tjgCqKoBQQBBACoC7MQBu7Y4AqyqAUEAQQAqAvDEAbu2OAKwqgFBAEEAKgL0xAG7tjgCtKoBQQBBACoC+MQBu7Y4AriqAUEAQQAqAvzEAbu2OAK8qgFBAEEAKgKAxQG7tjgCwKoBQQBBACoChMUBu7Y4AsSqAUEAQQAqAojFAbu2OALIqgFBAEEAKgKMxQG7tjgCzKoBQQBBACoCkMUBu7Y4AtCqAUEAQQAqApTFAbu2OALUqgFBAEEAKgKYxQG7tjgC2KoBQQBBACoCnMUBu7Y4AtyqAUEAQQAqAqDFAbu2OALgqgFBAEEAKgKkxQG7tjgC5KoBQQBBACoCqMUBu7Y4AuiqAUEAQQAqAqzFAbu2OALsqgFBAEEAKgKwxQG7tjgC8KoBQQBBACoCtMUBu7Y4AvSqAUEAQQAqArjFAbu2OAL4qgFBAEEAKgK8xQG7tjgC/KoBQQBBACoCwMUBu7Y4AoCrAUEAQQAqAsTFAbu2OAKEqwFBAEEAKgLIxQG7tjgCiKsBQQBBACoCzMUBu7Y4AoyrAUEAQQAqAtDFAbu2OAKQqwFBAEEAKgLUxQG7tjgClKsBQQBBACoC2MUBu7Y4ApirAUEAQQAqAtzFAbu2OAKcqwEgVw8L9gEFBn0CfwF9AX8CfUMAAIA/QwAAskJDAADQwiAAi4wiASABQwAA0MJdGyICQwAAskIgAl0bIgMgA0M7qrg/lEMAAEBLkiIEQwAAQEuTIgVDAIAxP5STIAVDg4BeuZSTIgYgBiAGlEMaErU6IAaUQ/EcCTySIAaUQ3msKj2SIAaUQ0mqKj6SIAaUQ/7//z6SlJJDAACAP5IgBLxBgICA2gRrIgdBAXUiCEH/AGpBF3S+lCAHIAhrQf8AakEXdL6UIgkgAEMAAAAAYCIKGyAJQwAAgD+SIguVIgwgDCAJIAtDAACAP5OTlCAMQwAAgD8gDJMgChuUkwu03QEHAXwUfwJ8AX8BeyN/AnwgALchAiABQShsIABBAGxqIQMgAUEobCAAQcAAbGohBCABQShsIABBgAFsaiEFIAFBKGwgAEEAbGohBiABQShsIABBwABsaiEHIAFBKGwgAEEAbGohCCABQShsIABBgAFsaiEJIAFBKGwgAEEAbGohCiABQShsIABBwABsaiELIAFBKGwgAEEAbGohDCABQShsIABBgAFsaiENIAFBKGwgAEEAbGohDiABQShsIABBwABsaiEPIAFBKGwgAEEAbGohECABQShsIABBgAFsaiERIAFBKGwgAEEAbGohEiABQShsIABBwABsaiETIAFBHGwhFEEAQaCrAWpBAEHAAPwLAEEAQeCrAWpBAEHAAPwLAEEAIRUDQEEAIRYDQCAWQQRsIBZBEGwqAgC7IBVBEGwqAsDIAbuiIBZBEGwqAgS7IBVBEGwqAsTIAbuioCAWQRBsKgIIuyAVQRBsKgLIyAG7oqAgFkEQbCoCDLsgFUEQbCoCzMgBu6KgtjgCoKwBIBZBAWoiFkEQSA0ACyADIBVBwABsakEAKgKgrAG7QQAqAoACu6C2EAa7QQAqAqCiAbuhtjgCwMgBIAMgFUHAAGxqQQAqAqSsAbtBACoChAK7oLYQBrtBACoCpKIBu6G2OALEyAEgAyAVQcAAbGpBACoCqKwBu0EAKgKIArugthAGu0EAKgKoogG7obY4AsjIASADIBVBwABsakEAKgKsrAG7QQAqAowCu6C2EAa7QQAqAqyiAbuhtjgCzMgBIAMgFUHAAGxqQQAqArCsAbtBACoCkAK7oLYQBrtBACoCsKIBu6G2OALQyAEgAyAVQcAAbGpBACoCtKwBu0EAKgKUArugthAGu0EAKgK0ogG7obY4AtTIASADIBVBwABsakEAKgK4rAG7QQAqApgCu6C2EAa7QQAqAriiAbuhtjgC2MgBIAMgFUHAAGxqQQAqArysAbtBACoCnAK7oLYQBrtBACoCvKIBu6G2OALcyAEgAyAVQcAAbGpBACoCwKwBu0EAKgKgArugthAGu0EAKgLAogG7obY4AuDIASADIBVBwABsakEAKgLErAG7QQAqAqQCu6C2EAa7QQAqAsSiAbuhtjgC5MgBIAMgFUHAAGxqQQAqAsisAbtBACoCqAK7oLYQBrtBACoCyKIBu6G2OALoyAEgAyAVQcAAbGpBACoCzKwBu0EAKgKsArugthAGu0EAKgLMogG7obY4AuzIASADIBVBwABsakEAKgLQrAG7QQAqArACu6C2EAa7QQAqAtCiAbuhtjgC8MgBIAMgFUHAAGxqQQAqAtSsAbtBACoCtAK7oLYQBrtBACoC1KIBu6G2OAL0yAEgAyAVQcAAbGpBACoC2KwBu0EAKgK4ArugthAGu0EAKgLYogG7obY4AvjIASADIBVBwABsakEAKgLcrAG7QQAqArwCu6C2EAa7QQAqAtyiAbuhtjgC/MgBQQBBACoCoKsBuyADIBVBwABsaioCwMgBu6C2OAKgqwFBAEEAKgKkqwG7IAMgFUHAAGxqKgLEyAG7oLY4AqSrAUEAQQAqAqirAbsgAyAVQcAAbGoqAsjIAbugtjgCqKsBQQBBACoCrKsBuyADIBVBwABsaioCzMgBu6C2OAKsqwFBAEEAKgKwqwG7IAMgFUHAAGxqKgLQyAG7oLY4ArCrAUEAQQAqArSrAbsgAyAVQcAAbGoqAtTIAbugtjgCtKsBQQBBACoCuKsBuyADIBVBwABsaioC2MgBu6C2OAK4qwFBAEEAKgK8qwG7IAMgFUHAAGxqKgLcyAG7oLY4AryrAUEAQQAqAsCrAbsgAyAVQcAAbGoqAuDIAbugtjgCwKsBQQBBACoCxKsBuyADIBVBwABsaioC5MgBu6C2OALEqwFBAEEAKgLIqwG7IAMgFUHAAGxqKgLoyAG7oLY4AsirAUEAQQAqAsyrAbsgAyAVQcAAbGoqAuzIAbugtjgCzKsBQQBBACoC0KsBuyADIBVBwABsaioC8MgBu6C2OALQqwFBAEEAKgLUqwG7IAMgFUHAAGxqKgL0yAG7oLY4AtSrAUEAQQAqAtirAbsgAyAVQcAAbGoqAvjIAbugtjgC2KsBQQBBACoC3KsBuyADIBVBwABsaioC/MgBu6C2OALcqwFBAEEAKgLgqwG7IAMgFUHAAGxqKgLAyAG7IhcgF6KgtjgC4KsBQQBBACoC5KsBuyADIBVBwABsaioCxMgBuyIXIBeioLY4AuSrAUEAQQAqAuirAbsgAyAVQcAAbGoqAsjIAbsiFyAXoqC2OALoqwFBAEEAKgLsqwG7IAMgFUHAAGxqKgLMyAG7IhcgF6KgtjgC7KsBQQBBACoC8KsBuyADIBVBwABsaioC0MgBuyIXIBeioLY4AvCrAUEAQQAqAvSrAbsgAyAVQcAAbGoqAtTIAbsiFyAXoqC2OAL0qwFBAEEAKgL4qwG7IAMgFUHAAGxqKgLYyAG7IhcgF6KgtjgC+KsBQQBBACoC/KsBuyADIBVBwABsaioC3MgBuyIXIBeioLY4AvyrAUEAQQAqAoCsAbsgAyAVQcAAbGoqAuDIAbsiFyAXoqC2OAKArAFBAEEAKgKErAG7IAMgFUHAAGxqKgLkyAG7IhcgF6KgtjgChKwBQQBBACoCiKwBuyADIBVBwABsaioC6MgBuyIXIBeioLY4AoisAUEAQQAqAoysAbsgAyAVQcAAbGoqAuzIAbsiFyAXoqC2OAKMrAFBAEEAKgKQrAG7IAMgFUHAAGxqKgLwyAG7IhcgF6KgtjgCkKwBQQBBACoClKwBuyADIBVBwABsaioC9MgBuyIXIBeioLY4ApSsAUEAQQAqApisAbsgAyAVQcAAbGoqAvjIAbsiFyAXoqC2OAKYrAFBAEEAKgKcrAG7IAMgFUHAAGxqKgL8yAG7IhcgF6KgtjgCnKwBIBVBAWoiFSAASA0AC0QAAAAAAADwPyACoyEYIABBAUoEQEEAQQAqAqCrAbsgGKK2OAKgqwFBAEEAKgKkqwG7IBiitjgCpKsBQQBBACoCqKsBuyAYorY4AqirAUEAQQAqAqyrAbsgGKK2OAKsqwFBAEEAKgKwqwG7IBiitjgCsKsBQQBBACoCtKsBuyAYorY4ArSrAUEAQQAqArirAbsgGKK2OAK4qwFBAEEAKgK8qwG7IBiitjgCvKsBQQBBACoCwKsBuyAYorY4AsCrAUEAQQAqAsSrAbsgGKK2OALEqwFBAEEAKgLIqwG7IBiitjgCyKsBQQBBACoCzKsBuyAYorY4AsyrAUEAQQAqAtCrAbsgGKK2OALQqwFBAEEAKgLUqwG7IBiitjgC1KsBQQBBACoC2KsBuyAYorY4AtirAUEAQQAqAtyrAbsgGKK2OALcqwFBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBC0EAIRkDQCAZQQRsIBlBBGz9XQLAAv1f/QwAAAAAAAAAAAAAAAAAAAAAIBlBBGz9XQLgqwH9XyAZQQRs/V0CoKsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgrAEAIBlBAmoiGUEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIRsDQEEAIRwDQCAEIBxBBGxqIAMgG0HAAGxqIBxBBGxq/V0CwMgB/V8gHEEEbP1dAqCrAf1f/fEBIBxBBGz9XQKgrAH9X/3yASAcQQRs/V0CgAP9X/3wAf1e/VsCwMgBACAcQQJqIhxBEEgNAAtBACEdA0AgHUEEbCAdQcAAbCoCwAO7IAQqAsDIAbuiIB1BwABsKgLEA7sgBCoCxMgBu6KgIB1BwABsKgLIA7sgBCoCyMgBu6KgIB1BwABsKgLMA7sgBCoCzMgBu6KgIB1BwABsKgLQA7sgBCoC0MgBu6KgIB1BwABsKgLUA7sgBCoC1MgBu6KgIB1BwABsKgLYA7sgBCoC2MgBu6KgIB1BwABsKgLcA7sgBCoC3MgBu6KgIB1BwABsKgLgA7sgBCoC4MgBu6KgIB1BwABsKgLkA7sgBCoC5MgBu6KgIB1BwABsKgLoA7sgBCoC6MgBu6KgIB1BwABsKgLsA7sgBCoC7MgBu6KgIB1BwABsKgLwA7sgBCoC8MgBu6KgIB1BwABsKgL0A7sgBCoC9MgBu6KgIB1BwABsKgL4A7sgBCoC+MgBu6KgIB1BwABsKgL8A7sgBCoC/MgBu6KgtjgCoK0BIB1BAWoiHUEQSA0ACyAFIBtBwABsakEAKgKgrQG7QQAqAsALu6C2EAa7QQAqAqCjAbuhtjgCwMgBIAUgG0HAAGxqQQAqAqStAbtBACoCxAu7oLYQBrtBACoCpKMBu6G2OALEyAEgBSAbQcAAbGpBACoCqK0Bu0EAKgLIC7ugthAGu0EAKgKoowG7obY4AsjIASAFIBtBwABsakEAKgKsrQG7QQAqAswLu6C2EAa7QQAqAqyjAbuhtjgCzMgBIAUgG0HAAGxqQQAqArCtAbtBACoC0Au7oLYQBrtBACoCsKMBu6G2OALQyAEgBSAbQcAAbGpBACoCtK0Bu0EAKgLUC7ugthAGu0EAKgK0owG7obY4AtTIASAFIBtBwABsakEAKgK4rQG7QQAqAtgLu6C2EAa7QQAqArijAbuhtjgC2MgBIAUgG0HAAGxqQQAqArytAbtBACoC3Au7oLYQBrtBACoCvKMBu6G2OALcyAEgBSAbQcAAbGpBACoCwK0Bu0EAKgLgC7ugthAGu0EAKgLAowG7obY4AuDIASAFIBtBwABsakEAKgLErQG7QQAqAuQLu6C2EAa7QQAqAsSjAbuhtjgC5MgBIAUgG0HAAGxqQQAqAsitAbtBACoC6Au7oLYQBrtBACoCyKMBu6G2OALoyAEgBSAbQcAAbGpBACoCzK0Bu0EAKgLsC7ugthAGu0EAKgLMowG7obY4AuzIASAFIBtBwABsakEAKgLQrQG7QQAqAvALu6C2EAa7QQAqAtCjAbuhtjgC8MgBIAUgG0HAAGxqQQAqAtStAbtBACoC9Au7oLYQBrtBACoC1KMBu6G2OAL0yAEgBSAbQcAAbGpBACoC2K0Bu0EAKgL4C7ugthAGu0EAKgLYowG7obY4AvjIASAFIBtBwABsakEAKgLcrQG7QQAqAvwLu6C2EAa7QQAqAtyjAbuhtjgC/MgBQQBBACoC4KsBuyAFIBtBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IAUgG0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgBSAbQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyAFIBtBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IAUgG0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgBSAbQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyAFIBtBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IAUgG0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgBSAbQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyAFIBtBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IAUgG0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgBSAbQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyAFIBtBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IAUgG0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgBSAbQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyAFIBtBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IAUgG0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyAFIBtBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgBSAbQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAUgG0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyAFIBtBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgBSAbQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAUgG0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyAFIBtBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgBSAbQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAUgG0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyAFIBtBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgBSAbQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAUgG0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyAFIBtBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgBSAbQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAUgG0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIBtBAWoiGyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEeA0AgHkEEbCAeQQRs/V0CgAz9X/0MAAAAAAAAAAAAAAAAAAAAACAeQQRs/V0C4KwB/V8gHkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAeQQJqIh5BEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACEfA0BBACEgA0AgBiAgQQRsaiAFIB9BwABsaiAgQQRsav1dAsDIAf1fICBBBGz9XQLgqwH9X/3xASAgQQRs/V0CoKsB/V/98gEgIEEEbP1dAsAM/V/98AH9Xv1bAsDIAQAgIEECaiIgQRBIDQALQQAhIQNAICFBBGwgIUHAAGwqAoANuyAGKgLAyAG7oiAhQcAAbCoChA27IAYqAsTIAbuioCAhQcAAbCoCiA27IAYqAsjIAbuioCAhQcAAbCoCjA27IAYqAszIAbuioCAhQcAAbCoCkA27IAYqAtDIAbuioCAhQcAAbCoClA27IAYqAtTIAbuioCAhQcAAbCoCmA27IAYqAtjIAbuioCAhQcAAbCoCnA27IAYqAtzIAbuioCAhQcAAbCoCoA27IAYqAuDIAbuioCAhQcAAbCoCpA27IAYqAuTIAbuioCAhQcAAbCoCqA27IAYqAujIAbuioCAhQcAAbCoCrA27IAYqAuzIAbuioCAhQcAAbCoCsA27IAYqAvDIAbuioCAhQcAAbCoCtA27IAYqAvTIAbuioCAhQcAAbCoCuA27IAYqAvjIAbuioCAhQcAAbCoCvA27IAYqAvzIAbuioLY4AqCtASAhQQFqIiFBEEgNAAsgByAfQcAAbGpBACoCoK0Bu0EAKgKAFbugthAGu0EAKgKgpAG7obY4AsDIASAHIB9BwABsakEAKgKkrQG7QQAqAoQVu6C2EAa7QQAqAqSkAbuhtjgCxMgBIAcgH0HAAGxqQQAqAqitAbtBACoCiBW7oLYQBrtBACoCqKQBu6G2OALIyAEgByAfQcAAbGpBACoCrK0Bu0EAKgKMFbugthAGu0EAKgKspAG7obY4AszIASAHIB9BwABsakEAKgKwrQG7QQAqApAVu6C2EAa7QQAqArCkAbuhtjgC0MgBIAcgH0HAAGxqQQAqArStAbtBACoClBW7oLYQBrtBACoCtKQBu6G2OALUyAEgByAfQcAAbGpBACoCuK0Bu0EAKgKYFbugthAGu0EAKgK4pAG7obY4AtjIASAHIB9BwABsakEAKgK8rQG7QQAqApwVu6C2EAa7QQAqArykAbuhtjgC3MgBIAcgH0HAAGxqQQAqAsCtAbtBACoCoBW7oLYQBrtBACoCwKQBu6G2OALgyAEgByAfQcAAbGpBACoCxK0Bu0EAKgKkFbugthAGu0EAKgLEpAG7obY4AuTIASAHIB9BwABsakEAKgLIrQG7QQAqAqgVu6C2EAa7QQAqAsikAbuhtjgC6MgBIAcgH0HAAGxqQQAqAsytAbtBACoCrBW7oLYQBrtBACoCzKQBu6G2OALsyAEgByAfQcAAbGpBACoC0K0Bu0EAKgKwFbugthAGu0EAKgLQpAG7obY4AvDIASAHIB9BwABsakEAKgLUrQG7QQAqArQVu6C2EAa7QQAqAtSkAbuhtjgC9MgBIAcgH0HAAGxqQQAqAtitAbtBACoCuBW7oLYQBrtBACoC2KQBu6G2OAL4yAEgByAfQcAAbGpBACoC3K0Bu0EAKgK8FbugthAGu0EAKgLcpAG7obY4AvzIAUEAQQAqAqCsAbsgByAfQcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyAHIB9BwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IAcgH0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgByAfQcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyAHIB9BwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IAcgH0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgByAfQcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyAHIB9BwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IAcgH0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgByAfQcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyAHIB9BwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IAcgH0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgByAfQcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyAHIB9BwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IAcgH0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgByAfQcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyAHIB9BwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgByAfQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IAcgH0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyAHIB9BwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgByAfQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IAcgH0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyAHIB9BwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgByAfQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IAcgH0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyAHIB9BwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgByAfQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IAcgH0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyAHIB9BwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgByAfQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IAcgH0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyAHIB9BwABsaioC/MgBuyIXIBeioLY4ApytASAfQQFqIh8gAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhIgNAICJBBGwgIkEEbP1dAsAV/V/9DAAAAAAAAAAAAAAAAAAAAAAgIkEEbP1dAuCsAf1fICJBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgIkECaiIiQRBIDQALQQBB4KsBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhIwNAQQAhJANAIAggJEEEbGogByAjQcAAbGogJEEEbGr9XQLAyAH9XyAkQQRs/V0CoKwB/V/98QEgJEEEbP1dAqCrAf1f/fIBICRBBGz9XQKAFv1f/fAB/V79WwLAyAEAICRBAmoiJEEQSA0AC0EAISUDQCAlQQRsICVBwABsKgLAFrsgCCoCwMgBu6IgJUHAAGwqAsQWuyAIKgLEyAG7oqAgJUHAAGwqAsgWuyAIKgLIyAG7oqAgJUHAAGwqAswWuyAIKgLMyAG7oqAgJUHAAGwqAtAWuyAIKgLQyAG7oqAgJUHAAGwqAtQWuyAIKgLUyAG7oqAgJUHAAGwqAtgWuyAIKgLYyAG7oqAgJUHAAGwqAtwWuyAIKgLcyAG7oqAgJUHAAGwqAuAWuyAIKgLgyAG7oqAgJUHAAGwqAuQWuyAIKgLkyAG7oqAgJUHAAGwqAugWuyAIKgLoyAG7oqAgJUHAAGwqAuwWuyAIKgLsyAG7oqAgJUHAAGwqAvAWuyAIKgLwyAG7oqAgJUHAAGwqAvQWuyAIKgL0yAG7oqAgJUHAAGwqAvgWuyAIKgL4yAG7oqAgJUHAAGwqAvwWuyAIKgL8yAG7oqC2OAKgrQEgJUEBaiIlQRBIDQALIAkgI0HAAGxqQQAqAqCtAbtBACoCwB67oLYQBrtBACoCoKUBu6G2OALAyAEgCSAjQcAAbGpBACoCpK0Bu0EAKgLEHrugthAGu0EAKgKkpQG7obY4AsTIASAJICNBwABsakEAKgKorQG7QQAqAsgeu6C2EAa7QQAqAqilAbuhtjgCyMgBIAkgI0HAAGxqQQAqAqytAbtBACoCzB67oLYQBrtBACoCrKUBu6G2OALMyAEgCSAjQcAAbGpBACoCsK0Bu0EAKgLQHrugthAGu0EAKgKwpQG7obY4AtDIASAJICNBwABsakEAKgK0rQG7QQAqAtQeu6C2EAa7QQAqArSlAbuhtjgC1MgBIAkgI0HAAGxqQQAqAritAbtBACoC2B67oLYQBrtBACoCuKUBu6G2OALYyAEgCSAjQcAAbGpBACoCvK0Bu0EAKgLcHrugthAGu0EAKgK8pQG7obY4AtzIASAJICNBwABsakEAKgLArQG7QQAqAuAeu6C2EAa7QQAqAsClAbuhtjgC4MgBIAkgI0HAAGxqQQAqAsStAbtBACoC5B67oLYQBrtBACoCxKUBu6G2OALkyAEgCSAjQcAAbGpBACoCyK0Bu0EAKgLoHrugthAGu0EAKgLIpQG7obY4AujIASAJICNBwABsakEAKgLMrQG7QQAqAuweu6C2EAa7QQAqAsylAbuhtjgC7MgBIAkgI0HAAGxqQQAqAtCtAbtBACoC8B67oLYQBrtBACoC0KUBu6G2OALwyAEgCSAjQcAAbGpBACoC1K0Bu0EAKgL0HrugthAGu0EAKgLUpQG7obY4AvTIASAJICNBwABsakEAKgLYrQG7QQAqAvgeu6C2EAa7QQAqAtilAbuhtjgC+MgBIAkgI0HAAGxqQQAqAtytAbtBACoC/B67oLYQBrtBACoC3KUBu6G2OAL8yAFBAEEAKgLgqwG7IAkgI0HAAGxqKgLAyAG7oLY4AuCrAUEAQQAqAuSrAbsgCSAjQcAAbGoqAsTIAbugtjgC5KsBQQBBACoC6KsBuyAJICNBwABsaioCyMgBu6C2OALoqwFBAEEAKgLsqwG7IAkgI0HAAGxqKgLMyAG7oLY4AuyrAUEAQQAqAvCrAbsgCSAjQcAAbGoqAtDIAbugtjgC8KsBQQBBACoC9KsBuyAJICNBwABsaioC1MgBu6C2OAL0qwFBAEEAKgL4qwG7IAkgI0HAAGxqKgLYyAG7oLY4AvirAUEAQQAqAvyrAbsgCSAjQcAAbGoqAtzIAbugtjgC/KsBQQBBACoCgKwBuyAJICNBwABsaioC4MgBu6C2OAKArAFBAEEAKgKErAG7IAkgI0HAAGxqKgLkyAG7oLY4AoSsAUEAQQAqAoisAbsgCSAjQcAAbGoqAujIAbugtjgCiKwBQQBBACoCjKwBuyAJICNBwABsaioC7MgBu6C2OAKMrAFBAEEAKgKQrAG7IAkgI0HAAGxqKgLwyAG7oLY4ApCsAUEAQQAqApSsAbsgCSAjQcAAbGoqAvTIAbugtjgClKwBQQBBACoCmKwBuyAJICNBwABsaioC+MgBu6C2OAKYrAFBAEEAKgKcrAG7IAkgI0HAAGxqKgL8yAG7oLY4ApysAUEAQQAqAuCsAbsgCSAjQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IAkgI0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAJICNBwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgCSAjQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IAkgI0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAJICNBwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgCSAjQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IAkgI0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAJICNBwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgCSAjQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IAkgI0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAJICNBwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgCSAjQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IAkgI0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAJICNBwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgCSAjQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgI0EBaiIjIABIDQALIABBAUoEQEEAQQAqAuCrAbsgGKK2OALgqwFBAEEAKgLkqwG7IBiitjgC5KsBQQBBACoC6KsBuyAYorY4AuirAUEAQQAqAuyrAbsgGKK2OALsqwFBAEEAKgLwqwG7IBiitjgC8KsBQQBBACoC9KsBuyAYorY4AvSrAUEAQQAqAvirAbsgGKK2OAL4qwFBAEEAKgL8qwG7IBiitjgC/KsBQQBBACoCgKwBuyAYorY4AoCsAUEAQQAqAoSsAbsgGKK2OAKErAFBAEEAKgKIrAG7IBiitjgCiKwBQQBBACoCjKwBuyAYorY4AoysAUEAQQAqApCsAbsgGKK2OAKQrAFBAEEAKgKUrAG7IBiitjgClKwBQQBBACoCmKwBuyAYorY4ApisAUEAQQAqApysAbsgGKK2OAKcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAISYDQCAmQQRsICZBBGz9XQKAH/1f/QwAAAAAAAAAAAAAAAAAAAAAICZBBGz9XQLgrAH9XyAmQQRs/V0C4KsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAICZBAmoiJkEQSA0AC0EAQaCsAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIScDQEEAISgDQCAKIChBBGxqIAkgJ0HAAGxqIChBBGxq/V0CwMgB/V8gKEEEbP1dAuCrAf1f/fEBIChBBGz9XQKgqwH9X/3yASAoQQRs/V0CwB/9X/3wAf1e/VsCwMgBACAoQQJqIihBEEgNAAtBACEpA0AgKUEEbCApQcAAbCoCgCC7IAoqAsDIAbuiIClBwABsKgKEILsgCioCxMgBu6KgIClBwABsKgKIILsgCioCyMgBu6KgIClBwABsKgKMILsgCioCzMgBu6KgIClBwABsKgKQILsgCioC0MgBu6KgIClBwABsKgKUILsgCioC1MgBu6KgIClBwABsKgKYILsgCioC2MgBu6KgIClBwABsKgKcILsgCioC3MgBu6KgIClBwABsKgKgILsgCioC4MgBu6KgIClBwABsKgKkILsgCioC5MgBu6KgIClBwABsKgKoILsgCioC6MgBu6KgIClBwABsKgKsILsgCioC7MgBu6KgIClBwABsKgKwILsgCioC8MgBu6KgIClBwABsKgK0ILsgCioC9MgBu6KgIClBwABsKgK4ILsgCioC+MgBu6KgIClBwABsKgK8ILsgCioC/MgBu6KgtjgCoK0BIClBAWoiKUEQSA0ACyALICdBwABsakEAKgKgrQG7QQAqAoAou6C2EAa7QQAqAqCmAbuhtjgCwMgBIAsgJ0HAAGxqQQAqAqStAbtBACoChCi7oLYQBrtBACoCpKYBu6G2OALEyAEgCyAnQcAAbGpBACoCqK0Bu0EAKgKIKLugthAGu0EAKgKopgG7obY4AsjIASALICdBwABsakEAKgKsrQG7QQAqAowou6C2EAa7QQAqAqymAbuhtjgCzMgBIAsgJ0HAAGxqQQAqArCtAbtBACoCkCi7oLYQBrtBACoCsKYBu6G2OALQyAEgCyAnQcAAbGpBACoCtK0Bu0EAKgKUKLugthAGu0EAKgK0pgG7obY4AtTIASALICdBwABsakEAKgK4rQG7QQAqApgou6C2EAa7QQAqArimAbuhtjgC2MgBIAsgJ0HAAGxqQQAqArytAbtBACoCnCi7oLYQBrtBACoCvKYBu6G2OALcyAEgCyAnQcAAbGpBACoCwK0Bu0EAKgKgKLugthAGu0EAKgLApgG7obY4AuDIASALICdBwABsakEAKgLErQG7QQAqAqQou6C2EAa7QQAqAsSmAbuhtjgC5MgBIAsgJ0HAAGxqQQAqAsitAbtBACoCqCi7oLYQBrtBACoCyKYBu6G2OALoyAEgCyAnQcAAbGpBACoCzK0Bu0EAKgKsKLugthAGu0EAKgLMpgG7obY4AuzIASALICdBwABsakEAKgLQrQG7QQAqArAou6C2EAa7QQAqAtCmAbuhtjgC8MgBIAsgJ0HAAGxqQQAqAtStAbtBACoCtCi7oLYQBrtBACoC1KYBu6G2OAL0yAEgCyAnQcAAbGpBACoC2K0Bu0EAKgK4KLugthAGu0EAKgLYpgG7obY4AvjIASALICdBwABsakEAKgLcrQG7QQAqArwou6C2EAa7QQAqAtymAbuhtjgC/MgBQQBBACoCoKwBuyALICdBwABsaioCwMgBu6C2OAKgrAFBAEEAKgKkrAG7IAsgJ0HAAGxqKgLEyAG7oLY4AqSsAUEAQQAqAqisAbsgCyAnQcAAbGoqAsjIAbugtjgCqKwBQQBBACoCrKwBuyALICdBwABsaioCzMgBu6C2OAKsrAFBAEEAKgKwrAG7IAsgJ0HAAGxqKgLQyAG7oLY4ArCsAUEAQQAqArSsAbsgCyAnQcAAbGoqAtTIAbugtjgCtKwBQQBBACoCuKwBuyALICdBwABsaioC2MgBu6C2OAK4rAFBAEEAKgK8rAG7IAsgJ0HAAGxqKgLcyAG7oLY4ArysAUEAQQAqAsCsAbsgCyAnQcAAbGoqAuDIAbugtjgCwKwBQQBBACoCxKwBuyALICdBwABsaioC5MgBu6C2OALErAFBAEEAKgLIrAG7IAsgJ0HAAGxqKgLoyAG7oLY4AsisAUEAQQAqAsysAbsgCyAnQcAAbGoqAuzIAbugtjgCzKwBQQBBACoC0KwBuyALICdBwABsaioC8MgBu6C2OALQrAFBAEEAKgLUrAG7IAsgJ0HAAGxqKgL0yAG7oLY4AtSsAUEAQQAqAtisAbsgCyAnQcAAbGoqAvjIAbugtjgC2KwBQQBBACoC3KwBuyALICdBwABsaioC/MgBu6C2OALcrAFBAEEAKgLgrAG7IAsgJ0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyALICdBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgCyAnQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAsgJ0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyALICdBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgCyAnQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAsgJ0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyALICdBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgCyAnQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAsgJ0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyALICdBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgCyAnQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAsgJ0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyALICdBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgCyAnQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAsgJ0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BICdBAWoiJyAASA0ACyAAQQFKBEBBAEEAKgKgrAG7IBiitjgCoKwBQQBBACoCpKwBuyAYorY4AqSsAUEAQQAqAqisAbsgGKK2OAKorAFBAEEAKgKsrAG7IBiitjgCrKwBQQBBACoCsKwBuyAYorY4ArCsAUEAQQAqArSsAbsgGKK2OAK0rAFBAEEAKgK4rAG7IBiitjgCuKwBQQBBACoCvKwBuyAYorY4ArysAUEAQQAqAsCsAbsgGKK2OALArAFBAEEAKgLErAG7IBiitjgCxKwBQQBBACoCyKwBuyAYorY4AsisAUEAQQAqAsysAbsgGKK2OALMrAFBAEEAKgLQrAG7IBiitjgC0KwBQQBBACoC1KwBuyAYorY4AtSsAUEAQQAqAtisAbsgGKK2OALYrAFBAEEAKgLcrAG7IBiitjgC3KwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEqA0AgKkEEbCAqQQRs/V0CwCj9X/0MAAAAAAAAAAAAAAAAAAAAACAqQQRs/V0C4KwB/V8gKkEEbP1dAqCsAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAqQQJqIipBEEgNAAtBAEHgqwFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACErA0BBACEsA0AgDCAsQQRsaiALICtBwABsaiAsQQRsav1dAsDIAf1fICxBBGz9XQKgrAH9X/3xASAsQQRs/V0CoKsB/V/98gEgLEEEbP1dAoAp/V/98AH9Xv1bAsDIAQAgLEECaiIsQRBIDQALQQAhLQNAIC1BBGwgLUHAAGwqAsApuyAMKgLAyAG7oiAtQcAAbCoCxCm7IAwqAsTIAbuioCAtQcAAbCoCyCm7IAwqAsjIAbuioCAtQcAAbCoCzCm7IAwqAszIAbuioCAtQcAAbCoC0Cm7IAwqAtDIAbuioCAtQcAAbCoC1Cm7IAwqAtTIAbuioCAtQcAAbCoC2Cm7IAwqAtjIAbuioCAtQcAAbCoC3Cm7IAwqAtzIAbuioCAtQcAAbCoC4Cm7IAwqAuDIAbuioCAtQcAAbCoC5Cm7IAwqAuTIAbuioCAtQcAAbCoC6Cm7IAwqAujIAbuioCAtQcAAbCoC7Cm7IAwqAuzIAbuioCAtQcAAbCoC8Cm7IAwqAvDIAbuioCAtQcAAbCoC9Cm7IAwqAvTIAbuioCAtQcAAbCoC+Cm7IAwqAvjIAbuioCAtQcAAbCoC/Cm7IAwqAvzIAbuioLY4AqCtASAtQQFqIi1BEEgNAAsgDSArQcAAbGpBACoCoK0Bu0EAKgLAMbugthAGu0EAKgKgpwG7obY4AsDIASANICtBwABsakEAKgKkrQG7QQAqAsQxu6C2EAa7QQAqAqSnAbuhtjgCxMgBIA0gK0HAAGxqQQAqAqitAbtBACoCyDG7oLYQBrtBACoCqKcBu6G2OALIyAEgDSArQcAAbGpBACoCrK0Bu0EAKgLMMbugthAGu0EAKgKspwG7obY4AszIASANICtBwABsakEAKgKwrQG7QQAqAtAxu6C2EAa7QQAqArCnAbuhtjgC0MgBIA0gK0HAAGxqQQAqArStAbtBACoC1DG7oLYQBrtBACoCtKcBu6G2OALUyAEgDSArQcAAbGpBACoCuK0Bu0EAKgLYMbugthAGu0EAKgK4pwG7obY4AtjIASANICtBwABsakEAKgK8rQG7QQAqAtwxu6C2EAa7QQAqArynAbuhtjgC3MgBIA0gK0HAAGxqQQAqAsCtAbtBACoC4DG7oLYQBrtBACoCwKcBu6G2OALgyAEgDSArQcAAbGpBACoCxK0Bu0EAKgLkMbugthAGu0EAKgLEpwG7obY4AuTIASANICtBwABsakEAKgLIrQG7QQAqAugxu6C2EAa7QQAqAsinAbuhtjgC6MgBIA0gK0HAAGxqQQAqAsytAbtBACoC7DG7oLYQBrtBACoCzKcBu6G2OALsyAEgDSArQcAAbGpBACoC0K0Bu0EAKgLwMbugthAGu0EAKgLQpwG7obY4AvDIASANICtBwABsakEAKgLUrQG7QQAqAvQxu6C2EAa7QQAqAtSnAbuhtjgC9MgBIA0gK0HAAGxqQQAqAtitAbtBACoC+DG7oLYQBrtBACoC2KcBu6G2OAL4yAEgDSArQcAAbGpBACoC3K0Bu0EAKgL8MbugthAGu0EAKgLcpwG7obY4AvzIAUEAQQAqAuCrAbsgDSArQcAAbGoqAsDIAbugtjgC4KsBQQBBACoC5KsBuyANICtBwABsaioCxMgBu6C2OALkqwFBAEEAKgLoqwG7IA0gK0HAAGxqKgLIyAG7oLY4AuirAUEAQQAqAuyrAbsgDSArQcAAbGoqAszIAbugtjgC7KsBQQBBACoC8KsBuyANICtBwABsaioC0MgBu6C2OALwqwFBAEEAKgL0qwG7IA0gK0HAAGxqKgLUyAG7oLY4AvSrAUEAQQAqAvirAbsgDSArQcAAbGoqAtjIAbugtjgC+KsBQQBBACoC/KsBuyANICtBwABsaioC3MgBu6C2OAL8qwFBAEEAKgKArAG7IA0gK0HAAGxqKgLgyAG7oLY4AoCsAUEAQQAqAoSsAbsgDSArQcAAbGoqAuTIAbugtjgChKwBQQBBACoCiKwBuyANICtBwABsaioC6MgBu6C2OAKIrAFBAEEAKgKMrAG7IA0gK0HAAGxqKgLsyAG7oLY4AoysAUEAQQAqApCsAbsgDSArQcAAbGoqAvDIAbugtjgCkKwBQQBBACoClKwBuyANICtBwABsaioC9MgBu6C2OAKUrAFBAEEAKgKYrAG7IA0gK0HAAGxqKgL4yAG7oLY4ApisAUEAQQAqApysAbsgDSArQcAAbGoqAvzIAbugtjgCnKwBQQBBACoC4KwBuyANICtBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgDSArQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IA0gK0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyANICtBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgDSArQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IA0gK0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyANICtBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgDSArQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IA0gK0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyANICtBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgDSArQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IA0gK0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyANICtBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgDSArQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IA0gK0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyANICtBwABsaioC/MgBuyIXIBeioLY4ApytASArQQFqIisgAEgNAAsgAEEBSgRAQQBBACoC4KsBuyAYorY4AuCrAUEAQQAqAuSrAbsgGKK2OALkqwFBAEEAKgLoqwG7IBiitjgC6KsBQQBBACoC7KsBuyAYorY4AuyrAUEAQQAqAvCrAbsgGKK2OALwqwFBAEEAKgL0qwG7IBiitjgC9KsBQQBBACoC+KsBuyAYorY4AvirAUEAQQAqAvyrAbsgGKK2OAL8qwFBAEEAKgKArAG7IBiitjgCgKwBQQBBACoChKwBuyAYorY4AoSsAUEAQQAqAoisAbsgGKK2OAKIrAFBAEEAKgKMrAG7IBiitjgCjKwBQQBBACoCkKwBuyAYorY4ApCsAUEAQQAqApSsAbsgGKK2OAKUrAFBAEEAKgKYrAG7IBiitjgCmKwBQQBBACoCnKwBuyAYorY4ApysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhLgNAIC5BBGwgLkEEbP1dAoAy/V/9DAAAAAAAAAAAAAAAAAAAAAAgLkEEbP1dAuCsAf1fIC5BBGz9XQLgqwH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgLkECaiIuQRBIDQALQQBBoKwBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhLwNAQQAhMANAIA4gMEEEbGogDSAvQcAAbGogMEEEbGr9XQLAyAH9XyAwQQRs/V0C4KsB/V/98QEgMEEEbP1dAqCrAf1f/fIBIDBBBGz9XQLAMv1f/fAB/V79WwLAyAEAIDBBAmoiMEEQSA0AC0EAITEDQCAxQQRsIDFBwABsKgKAM7sgDioCwMgBu6IgMUHAAGwqAoQzuyAOKgLEyAG7oqAgMUHAAGwqAogzuyAOKgLIyAG7oqAgMUHAAGwqAowzuyAOKgLMyAG7oqAgMUHAAGwqApAzuyAOKgLQyAG7oqAgMUHAAGwqApQzuyAOKgLUyAG7oqAgMUHAAGwqApgzuyAOKgLYyAG7oqAgMUHAAGwqApwzuyAOKgLcyAG7oqAgMUHAAGwqAqAzuyAOKgLgyAG7oqAgMUHAAGwqAqQzuyAOKgLkyAG7oqAgMUHAAGwqAqgzuyAOKgLoyAG7oqAgMUHAAGwqAqwzuyAOKgLsyAG7oqAgMUHAAGwqArAzuyAOKgLwyAG7oqAgMUHAAGwqArQzuyAOKgL0yAG7oqAgMUHAAGwqArgzuyAOKgL4yAG7oqAgMUHAAGwqArwzuyAOKgL8yAG7oqC2OAKgrQEgMUEBaiIxQRBIDQALIA8gL0HAAGxqQQAqAqCtAbtBACoCgDu7oLYQBrtBACoCoKgBu6G2OALAyAEgDyAvQcAAbGpBACoCpK0Bu0EAKgKEO7ugthAGu0EAKgKkqAG7obY4AsTIASAPIC9BwABsakEAKgKorQG7QQAqAog7u6C2EAa7QQAqAqioAbuhtjgCyMgBIA8gL0HAAGxqQQAqAqytAbtBACoCjDu7oLYQBrtBACoCrKgBu6G2OALMyAEgDyAvQcAAbGpBACoCsK0Bu0EAKgKQO7ugthAGu0EAKgKwqAG7obY4AtDIASAPIC9BwABsakEAKgK0rQG7QQAqApQ7u6C2EAa7QQAqArSoAbuhtjgC1MgBIA8gL0HAAGxqQQAqAritAbtBACoCmDu7oLYQBrtBACoCuKgBu6G2OALYyAEgDyAvQcAAbGpBACoCvK0Bu0EAKgKcO7ugthAGu0EAKgK8qAG7obY4AtzIASAPIC9BwABsakEAKgLArQG7QQAqAqA7u6C2EAa7QQAqAsCoAbuhtjgC4MgBIA8gL0HAAGxqQQAqAsStAbtBACoCpDu7oLYQBrtBACoCxKgBu6G2OALkyAEgDyAvQcAAbGpBACoCyK0Bu0EAKgKoO7ugthAGu0EAKgLIqAG7obY4AujIASAPIC9BwABsakEAKgLMrQG7QQAqAqw7u6C2EAa7QQAqAsyoAbuhtjgC7MgBIA8gL0HAAGxqQQAqAtCtAbtBACoCsDu7oLYQBrtBACoC0KgBu6G2OALwyAEgDyAvQcAAbGpBACoC1K0Bu0EAKgK0O7ugthAGu0EAKgLUqAG7obY4AvTIASAPIC9BwABsakEAKgLYrQG7QQAqArg7u6C2EAa7QQAqAtioAbuhtjgC+MgBIA8gL0HAAGxqQQAqAtytAbtBACoCvDu7oLYQBrtBACoC3KgBu6G2OAL8yAFBAEEAKgKgrAG7IA8gL0HAAGxqKgLAyAG7oLY4AqCsAUEAQQAqAqSsAbsgDyAvQcAAbGoqAsTIAbugtjgCpKwBQQBBACoCqKwBuyAPIC9BwABsaioCyMgBu6C2OAKorAFBAEEAKgKsrAG7IA8gL0HAAGxqKgLMyAG7oLY4AqysAUEAQQAqArCsAbsgDyAvQcAAbGoqAtDIAbugtjgCsKwBQQBBACoCtKwBuyAPIC9BwABsaioC1MgBu6C2OAK0rAFBAEEAKgK4rAG7IA8gL0HAAGxqKgLYyAG7oLY4ArisAUEAQQAqArysAbsgDyAvQcAAbGoqAtzIAbugtjgCvKwBQQBBACoCwKwBuyAPIC9BwABsaioC4MgBu6C2OALArAFBAEEAKgLErAG7IA8gL0HAAGxqKgLkyAG7oLY4AsSsAUEAQQAqAsisAbsgDyAvQcAAbGoqAujIAbugtjgCyKwBQQBBACoCzKwBuyAPIC9BwABsaioC7MgBu6C2OALMrAFBAEEAKgLQrAG7IA8gL0HAAGxqKgLwyAG7oLY4AtCsAUEAQQAqAtSsAbsgDyAvQcAAbGoqAvTIAbugtjgC1KwBQQBBACoC2KwBuyAPIC9BwABsaioC+MgBu6C2OALYrAFBAEEAKgLcrAG7IA8gL0HAAGxqKgL8yAG7oLY4AtysAUEAQQAqAuCsAbsgDyAvQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IA8gL0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAPIC9BwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgDyAvQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IA8gL0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAPIC9BwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgDyAvQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IA8gL0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAPIC9BwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgDyAvQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IA8gL0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAPIC9BwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgDyAvQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IA8gL0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAPIC9BwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgDyAvQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgL0EBaiIvIABIDQALIABBAUoEQEEAQQAqAqCsAbsgGKK2OAKgrAFBAEEAKgKkrAG7IBiitjgCpKwBQQBBACoCqKwBuyAYorY4AqisAUEAQQAqAqysAbsgGKK2OAKsrAFBAEEAKgKwrAG7IBiitjgCsKwBQQBBACoCtKwBuyAYorY4ArSsAUEAQQAqArisAbsgGKK2OAK4rAFBAEEAKgK8rAG7IBiitjgCvKwBQQBBACoCwKwBuyAYorY4AsCsAUEAQQAqAsSsAbsgGKK2OALErAFBAEEAKgLIrAG7IBiitjgCyKwBQQBBACoCzKwBuyAYorY4AsysAUEAQQAqAtCsAbsgGKK2OALQrAFBAEEAKgLUrAG7IBiitjgC1KwBQQBBACoC2KwBuyAYorY4AtisAUEAQQAqAtysAbsgGKK2OALcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAITIDQCAyQQRsIDJBBGz9XQLAO/1f/QwAAAAAAAAAAAAAAAAAAAAAIDJBBGz9XQLgrAH9XyAyQQRs/V0CoKwB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAIDJBAmoiMkEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAITMDQEEAITQDQCAQIDRBBGxqIA8gM0HAAGxqIDRBBGxq/V0CwMgB/V8gNEEEbP1dAqCsAf1f/fEBIDRBBGz9XQKgqwH9X/3yASA0QQRs/V0CgDz9X/3wAf1e/VsCwMgBACA0QQJqIjRBEEgNAAtBACE1A0AgNUEEbCA1QcAAbCoCwDy7IBAqAsDIAbuiIDVBwABsKgLEPLsgECoCxMgBu6KgIDVBwABsKgLIPLsgECoCyMgBu6KgIDVBwABsKgLMPLsgECoCzMgBu6KgIDVBwABsKgLQPLsgECoC0MgBu6KgIDVBwABsKgLUPLsgECoC1MgBu6KgIDVBwABsKgLYPLsgECoC2MgBu6KgIDVBwABsKgLcPLsgECoC3MgBu6KgIDVBwABsKgLgPLsgECoC4MgBu6KgIDVBwABsKgLkPLsgECoC5MgBu6KgIDVBwABsKgLoPLsgECoC6MgBu6KgIDVBwABsKgLsPLsgECoC7MgBu6KgIDVBwABsKgLwPLsgECoC8MgBu6KgIDVBwABsKgL0PLsgECoC9MgBu6KgIDVBwABsKgL4PLsgECoC+MgBu6KgIDVBwABsKgL8PLsgECoC/MgBu6KgtjgCoK0BIDVBAWoiNUEQSA0ACyARIDNBwABsakEAKgKgrQG7QQAqAsBEu6C2EAa7QQAqAqCpAbuhtjgCwMgBIBEgM0HAAGxqQQAqAqStAbtBACoCxES7oLYQBrtBACoCpKkBu6G2OALEyAEgESAzQcAAbGpBACoCqK0Bu0EAKgLIRLugthAGu0EAKgKoqQG7obY4AsjIASARIDNBwABsakEAKgKsrQG7QQAqAsxEu6C2EAa7QQAqAqypAbuhtjgCzMgBIBEgM0HAAGxqQQAqArCtAbtBACoC0ES7oLYQBrtBACoCsKkBu6G2OALQyAEgESAzQcAAbGpBACoCtK0Bu0EAKgLURLugthAGu0EAKgK0qQG7obY4AtTIASARIDNBwABsakEAKgK4rQG7QQAqAthEu6C2EAa7QQAqAripAbuhtjgC2MgBIBEgM0HAAGxqQQAqArytAbtBACoC3ES7oLYQBrtBACoCvKkBu6G2OALcyAEgESAzQcAAbGpBACoCwK0Bu0EAKgLgRLugthAGu0EAKgLAqQG7obY4AuDIASARIDNBwABsakEAKgLErQG7QQAqAuREu6C2EAa7QQAqAsSpAbuhtjgC5MgBIBEgM0HAAGxqQQAqAsitAbtBACoC6ES7oLYQBrtBACoCyKkBu6G2OALoyAEgESAzQcAAbGpBACoCzK0Bu0EAKgLsRLugthAGu0EAKgLMqQG7obY4AuzIASARIDNBwABsakEAKgLQrQG7QQAqAvBEu6C2EAa7QQAqAtCpAbuhtjgC8MgBIBEgM0HAAGxqQQAqAtStAbtBACoC9ES7oLYQBrtBACoC1KkBu6G2OAL0yAEgESAzQcAAbGpBACoC2K0Bu0EAKgL4RLugthAGu0EAKgLYqQG7obY4AvjIASARIDNBwABsakEAKgLcrQG7QQAqAvxEu6C2EAa7QQAqAtypAbuhtjgC/MgBQQBBACoC4KsBuyARIDNBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IBEgM0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgESAzQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyARIDNBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IBEgM0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgESAzQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyARIDNBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IBEgM0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgESAzQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyARIDNBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IBEgM0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgESAzQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyARIDNBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IBEgM0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgESAzQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyARIDNBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IBEgM0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyARIDNBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgESAzQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IBEgM0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyARIDNBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgESAzQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IBEgM0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyARIDNBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgESAzQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IBEgM0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyARIDNBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgESAzQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IBEgM0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyARIDNBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgESAzQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IBEgM0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIDNBAWoiMyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACE2A0AgNkEEbCA2QQRs/V0CgEX9X/0MAAAAAAAAAAAAAAAAAAAAACA2QQRs/V0C4KwB/V8gNkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACA2QQJqIjZBEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACE3A0BBACE4A0AgEiA4QQRsaiARIDdBwABsaiA4QQRsav1dAsDIAf1fIDhBBGz9XQLgqwH9X/3xASA4QQRs/V0CoKsB/V/98gEgOEEEbP1dAsBF/V/98AH9Xv1bAsDIAQAgOEECaiI4QRBIDQALQQAhOQNAIDlBBGwgOUHAAGwqAoBGuyASKgLAyAG7oiA5QcAAbCoChEa7IBIqAsTIAbuioCA5QcAAbCoCiEa7IBIqAsjIAbuioCA5QcAAbCoCjEa7IBIqAszIAbuioCA5QcAAbCoCkEa7IBIqAtDIAbuioCA5QcAAbCoClEa7IBIqAtTIAbuioCA5QcAAbCoCmEa7IBIqAtjIAbuioCA5QcAAbCoCnEa7IBIqAtzIAbuioCA5QcAAbCoCoEa7IBIqAuDIAbuioCA5QcAAbCoCpEa7IBIqAuTIAbuioCA5QcAAbCoCqEa7IBIqAujIAbuioCA5QcAAbCoCrEa7IBIqAuzIAbuioCA5QcAAbCoCsEa7IBIqAvDIAbuioCA5QcAAbCoCtEa7IBIqAvTIAbuioCA5QcAAbCoCuEa7IBIqAvjIAbuioCA5QcAAbCoCvEa7IBIqAvzIAbuioLY4AqCtASA5QQFqIjlBEEgNAAsgEyA3QcAAbGpBACoCoK0Bu0EAKgKATrugthAGu0EAKgKgqgG7obY4AsDIASATIDdBwABsakEAKgKkrQG7QQAqAoROu6C2EAa7QQAqAqSqAbuhtjgCxMgBIBMgN0HAAGxqQQAqAqitAbtBACoCiE67oLYQBrtBACoCqKoBu6G2OALIyAEgEyA3QcAAbGpBACoCrK0Bu0EAKgKMTrugthAGu0EAKgKsqgG7obY4AszIASATIDdBwABsakEAKgKwrQG7QQAqApBOu6C2EAa7QQAqArCqAbuhtjgC0MgBIBMgN0HAAGxqQQAqArStAbtBACoClE67oLYQBrtBACoCtKoBu6G2OALUyAEgEyA3QcAAbGpBACoCuK0Bu0EAKgKYTrugthAGu0EAKgK4qgG7obY4AtjIASATIDdBwABsakEAKgK8rQG7QQAqApxOu6C2EAa7QQAqAryqAbuhtjgC3MgBIBMgN0HAAGxqQQAqAsCtAbtBACoCoE67oLYQBrtBACoCwKoBu6G2OALgyAEgEyA3QcAAbGpBACoCxK0Bu0EAKgKkTrugthAGu0EAKgLEqgG7obY4AuTIASATIDdBwABsakEAKgLIrQG7QQAqAqhOu6C2EAa7QQAqAsiqAbuhtjgC6MgBIBMgN0HAAGxqQQAqAsytAbtBACoCrE67oLYQBrtBACoCzKoBu6G2OALsyAEgEyA3QcAAbGpBACoC0K0Bu0EAKgKwTrugthAGu0EAKgLQqgG7obY4AvDIASATIDdBwABsakEAKgLUrQG7QQAqArROu6C2EAa7QQAqAtSqAbuhtjgC9MgBIBMgN0HAAGxqQQAqAtitAbtBACoCuE67oLYQBrtBACoC2KoBu6G2OAL4yAEgEyA3QcAAbGpBACoC3K0Bu0EAKgK8TrugthAGu0EAKgLcqgG7obY4AvzIAUEAQQAqAqCsAbsgEyA3QcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyATIDdBwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IBMgN0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgEyA3QcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyATIDdBwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IBMgN0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgEyA3QcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyATIDdBwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IBMgN0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgEyA3QcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyATIDdBwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IBMgN0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgEyA3QcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyATIDdBwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IBMgN0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgEyA3QcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyATIDdBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgEyA3QcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IBMgN0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyATIDdBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgEyA3QcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IBMgN0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyATIDdBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgEyA3QcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IBMgN0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyATIDdBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgEyA3QcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IBMgN0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyATIDdBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgEyA3QcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IBMgN0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyATIDdBwABsaioC/MgBuyIXIBeioLY4ApytASA3QQFqIjcgAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhOgNAIDpBBGwgOkEEbP1dAsBO/V/9DAAAAAAAAAAAAAAAAAAAAAAgOkEEbP1dAuCsAf1fIDpBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgOkECaiI6QRBIDQALQQAhOwNAQQAhPANAIDxBBGwgEyA7QcAAbGogPEEEbGr9XQLAyAH9XyA8QQRs/V0CoKwB/V/98QEgPEEEbP1dAqCrAf1f/fIBIDxBBGz9XQKAT/1f/fAB/V79WwLgqwEAIDxBAmoiPEEQSA0AC0EAIT0DQCA9QQRsID1BwABsKgLAT7tBACoC4KsBu6IgPUHAAGwqAsRPu0EAKgLkqwG7oqAgPUHAAGwqAshPu0EAKgLoqwG7oqAgPUHAAGwqAsxPu0EAKgLsqwG7oqAgPUHAAGwqAtBPu0EAKgLwqwG7oqAgPUHAAGwqAtRPu0EAKgL0qwG7oqAgPUHAAGwqAthPu0EAKgL4qwG7oqAgPUHAAGwqAtxPu0EAKgL8qwG7oqAgPUHAAGwqAuBPu0EAKgKArAG7oqAgPUHAAGwqAuRPu0EAKgKErAG7oqAgPUHAAGwqAuhPu0EAKgKIrAG7oqAgPUHAAGwqAuxPu0EAKgKMrAG7oqAgPUHAAGwqAvBPu0EAKgKQrAG7oqAgPUHAAGwqAvRPu0EAKgKUrAG7oqAgPUHAAGwqAvhPu0EAKgKYrAG7oqAgPUHAAGwqAvxPu0EAKgKcrAG7oqC2OALgrAEgPUEBaiI9QQNIDQALQQBBACoC4KwBu0EAKgKAUbugtjgC4KsBQQBBACoC5KwBu0EAKgKEUbugtjgC5KsBQQBBACoC6KwBu0EAKgKIUbugtjgC6KsBRAAAAAAAAPD/IT5BACoC4KsBuyEXIBcgPiAXID5kGyE+QQAqAuSrAbshFyAXID4gFyA+ZBshPkEAKgLoqwG7IRcgFyA+IBcgPmQbIT4gPkEAKgLgqwG7ID6hEAJBACoC5KsBuyA+oRACoEEAKgLoqwG7ID6hEAKgEAOgIT8gFCA7QQxsakEAKgLgqwG7ID+hEAK2OALAyAEgFCA7QQxsakEAKgLkqwG7ID+hEAK2OALEyAEgFCA7QQxsakEAKgLoqwG7ID+hEAK2OALIyAEgO0EBaiI7IABIDQALC8/dAQkBfBR/AnwBfwF7IH8BfAN/A3wgALchAiABQShsIABBAGxqIQMgAUEobCAAQcAAbGohBCABQShsIABBgAFsaiEFIAFBKGwgAEEAbGohBiABQShsIABBwABsaiEHIAFBKGwgAEEAbGohCCABQShsIABBgAFsaiEJIAFBKGwgAEEAbGohCiABQShsIABBwABsaiELIAFBKGwgAEEAbGohDCABQShsIABBgAFsaiENIAFBKGwgAEEAbGohDiABQShsIABBwABsaiEPIAFBKGwgAEEAbGohECABQShsIABBgAFsaiERIAFBKGwgAEEAbGohEiABQShsIABBwABsaiETIAFBEGwhFEEAQaCrAWpBAEHAAPwLAEEAQeCrAWpBAEHAAPwLAEEAIRUDQEEAIRYDQCAWQQRsIBZBEGwqAgC7IBVBEGwqAsDIAbuiIBZBEGwqAgS7IBVBEGwqAsTIAbuioCAWQRBsKgIIuyAVQRBsKgLIyAG7oqAgFkEQbCoCDLsgFUEQbCoCzMgBu6KgtjgCoKwBIBZBAWoiFkEQSA0ACyADIBVBwABsakEAKgKgrAG7QQAqAoACu6C2EAa7QQAqAqCiAbuhtjgCwMgBIAMgFUHAAGxqQQAqAqSsAbtBACoChAK7oLYQBrtBACoCpKIBu6G2OALEyAEgAyAVQcAAbGpBACoCqKwBu0EAKgKIArugthAGu0EAKgKoogG7obY4AsjIASADIBVBwABsakEAKgKsrAG7QQAqAowCu6C2EAa7QQAqAqyiAbuhtjgCzMgBIAMgFUHAAGxqQQAqArCsAbtBACoCkAK7oLYQBrtBACoCsKIBu6G2OALQyAEgAyAVQcAAbGpBACoCtKwBu0EAKgKUArugthAGu0EAKgK0ogG7obY4AtTIASADIBVBwABsakEAKgK4rAG7QQAqApgCu6C2EAa7QQAqAriiAbuhtjgC2MgBIAMgFUHAAGxqQQAqArysAbtBACoCnAK7oLYQBrtBACoCvKIBu6G2OALcyAEgAyAVQcAAbGpBACoCwKwBu0EAKgKgArugthAGu0EAKgLAogG7obY4AuDIASADIBVBwABsakEAKgLErAG7QQAqAqQCu6C2EAa7QQAqAsSiAbuhtjgC5MgBIAMgFUHAAGxqQQAqAsisAbtBACoCqAK7oLYQBrtBACoCyKIBu6G2OALoyAEgAyAVQcAAbGpBACoCzKwBu0EAKgKsArugthAGu0EAKgLMogG7obY4AuzIASADIBVBwABsakEAKgLQrAG7QQAqArACu6C2EAa7QQAqAtCiAbuhtjgC8MgBIAMgFUHAAGxqQQAqAtSsAbtBACoCtAK7oLYQBrtBACoC1KIBu6G2OAL0yAEgAyAVQcAAbGpBACoC2KwBu0EAKgK4ArugthAGu0EAKgLYogG7obY4AvjIASADIBVBwABsakEAKgLcrAG7QQAqArwCu6C2EAa7QQAqAtyiAbuhtjgC/MgBQQBBACoCoKsBuyADIBVBwABsaioCwMgBu6C2OAKgqwFBAEEAKgKkqwG7IAMgFUHAAGxqKgLEyAG7oLY4AqSrAUEAQQAqAqirAbsgAyAVQcAAbGoqAsjIAbugtjgCqKsBQQBBACoCrKsBuyADIBVBwABsaioCzMgBu6C2OAKsqwFBAEEAKgKwqwG7IAMgFUHAAGxqKgLQyAG7oLY4ArCrAUEAQQAqArSrAbsgAyAVQcAAbGoqAtTIAbugtjgCtKsBQQBBACoCuKsBuyADIBVBwABsaioC2MgBu6C2OAK4qwFBAEEAKgK8qwG7IAMgFUHAAGxqKgLcyAG7oLY4AryrAUEAQQAqAsCrAbsgAyAVQcAAbGoqAuDIAbugtjgCwKsBQQBBACoCxKsBuyADIBVBwABsaioC5MgBu6C2OALEqwFBAEEAKgLIqwG7IAMgFUHAAGxqKgLoyAG7oLY4AsirAUEAQQAqAsyrAbsgAyAVQcAAbGoqAuzIAbugtjgCzKsBQQBBACoC0KsBuyADIBVBwABsaioC8MgBu6C2OALQqwFBAEEAKgLUqwG7IAMgFUHAAGxqKgL0yAG7oLY4AtSrAUEAQQAqAtirAbsgAyAVQcAAbGoqAvjIAbugtjgC2KsBQQBBACoC3KsBuyADIBVBwABsaioC/MgBu6C2OALcqwFBAEEAKgLgqwG7IAMgFUHAAGxqKgLAyAG7IhcgF6KgtjgC4KsBQQBBACoC5KsBuyADIBVBwABsaioCxMgBuyIXIBeioLY4AuSrAUEAQQAqAuirAbsgAyAVQcAAbGoqAsjIAbsiFyAXoqC2OALoqwFBAEEAKgLsqwG7IAMgFUHAAGxqKgLMyAG7IhcgF6KgtjgC7KsBQQBBACoC8KsBuyADIBVBwABsaioC0MgBuyIXIBeioLY4AvCrAUEAQQAqAvSrAbsgAyAVQcAAbGoqAtTIAbsiFyAXoqC2OAL0qwFBAEEAKgL4qwG7IAMgFUHAAGxqKgLYyAG7IhcgF6KgtjgC+KsBQQBBACoC/KsBuyADIBVBwABsaioC3MgBuyIXIBeioLY4AvyrAUEAQQAqAoCsAbsgAyAVQcAAbGoqAuDIAbsiFyAXoqC2OAKArAFBAEEAKgKErAG7IAMgFUHAAGxqKgLkyAG7IhcgF6KgtjgChKwBQQBBACoCiKwBuyADIBVBwABsaioC6MgBuyIXIBeioLY4AoisAUEAQQAqAoysAbsgAyAVQcAAbGoqAuzIAbsiFyAXoqC2OAKMrAFBAEEAKgKQrAG7IAMgFUHAAGxqKgLwyAG7IhcgF6KgtjgCkKwBQQBBACoClKwBuyADIBVBwABsaioC9MgBuyIXIBeioLY4ApSsAUEAQQAqApisAbsgAyAVQcAAbGoqAvjIAbsiFyAXoqC2OAKYrAFBAEEAKgKcrAG7IAMgFUHAAGxqKgL8yAG7IhcgF6KgtjgCnKwBIBVBAWoiFSAASA0AC0QAAAAAAADwPyACoyEYIABBAUoEQEEAQQAqAqCrAbsgGKK2OAKgqwFBAEEAKgKkqwG7IBiitjgCpKsBQQBBACoCqKsBuyAYorY4AqirAUEAQQAqAqyrAbsgGKK2OAKsqwFBAEEAKgKwqwG7IBiitjgCsKsBQQBBACoCtKsBuyAYorY4ArSrAUEAQQAqArirAbsgGKK2OAK4qwFBAEEAKgK8qwG7IBiitjgCvKsBQQBBACoCwKsBuyAYorY4AsCrAUEAQQAqAsSrAbsgGKK2OALEqwFBAEEAKgLIqwG7IBiitjgCyKsBQQBBACoCzKsBuyAYorY4AsyrAUEAQQAqAtCrAbsgGKK2OALQqwFBAEEAKgLUqwG7IBiitjgC1KsBQQBBACoC2KsBuyAYorY4AtirAUEAQQAqAtyrAbsgGKK2OALcqwFBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBC0EAIRkDQCAZQQRsIBlBBGz9XQLAAv1f/QwAAAAAAAAAAAAAAAAAAAAAIBlBBGz9XQLgqwH9XyAZQQRs/V0CoKsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgrAEAIBlBAmoiGUEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIRsDQEEAIRwDQCAEIBxBBGxqIAMgG0HAAGxqIBxBBGxq/V0CwMgB/V8gHEEEbP1dAqCrAf1f/fEBIBxBBGz9XQKgrAH9X/3yASAcQQRs/V0CgAP9X/3wAf1e/VsCwMgBACAcQQJqIhxBEEgNAAtBACEdA0AgHUEEbCAdQcAAbCoCwAO7IAQqAsDIAbuiIB1BwABsKgLEA7sgBCoCxMgBu6KgIB1BwABsKgLIA7sgBCoCyMgBu6KgIB1BwABsKgLMA7sgBCoCzMgBu6KgIB1BwABsKgLQA7sgBCoC0MgBu6KgIB1BwABsKgLUA7sgBCoC1MgBu6KgIB1BwABsKgLYA7sgBCoC2MgBu6KgIB1BwABsKgLcA7sgBCoC3MgBu6KgIB1BwABsKgLgA7sgBCoC4MgBu6KgIB1BwABsKgLkA7sgBCoC5MgBu6KgIB1BwABsKgLoA7sgBCoC6MgBu6KgIB1BwABsKgLsA7sgBCoC7MgBu6KgIB1BwABsKgLwA7sgBCoC8MgBu6KgIB1BwABsKgL0A7sgBCoC9MgBu6KgIB1BwABsKgL4A7sgBCoC+MgBu6KgIB1BwABsKgL8A7sgBCoC/MgBu6KgtjgCoK0BIB1BAWoiHUEQSA0ACyAFIBtBwABsakEAKgKgrQG7QQAqAsALu6C2EAa7QQAqAqCjAbuhtjgCwMgBIAUgG0HAAGxqQQAqAqStAbtBACoCxAu7oLYQBrtBACoCpKMBu6G2OALEyAEgBSAbQcAAbGpBACoCqK0Bu0EAKgLIC7ugthAGu0EAKgKoowG7obY4AsjIASAFIBtBwABsakEAKgKsrQG7QQAqAswLu6C2EAa7QQAqAqyjAbuhtjgCzMgBIAUgG0HAAGxqQQAqArCtAbtBACoC0Au7oLYQBrtBACoCsKMBu6G2OALQyAEgBSAbQcAAbGpBACoCtK0Bu0EAKgLUC7ugthAGu0EAKgK0owG7obY4AtTIASAFIBtBwABsakEAKgK4rQG7QQAqAtgLu6C2EAa7QQAqArijAbuhtjgC2MgBIAUgG0HAAGxqQQAqArytAbtBACoC3Au7oLYQBrtBACoCvKMBu6G2OALcyAEgBSAbQcAAbGpBACoCwK0Bu0EAKgLgC7ugthAGu0EAKgLAowG7obY4AuDIASAFIBtBwABsakEAKgLErQG7QQAqAuQLu6C2EAa7QQAqAsSjAbuhtjgC5MgBIAUgG0HAAGxqQQAqAsitAbtBACoC6Au7oLYQBrtBACoCyKMBu6G2OALoyAEgBSAbQcAAbGpBACoCzK0Bu0EAKgLsC7ugthAGu0EAKgLMowG7obY4AuzIASAFIBtBwABsakEAKgLQrQG7QQAqAvALu6C2EAa7QQAqAtCjAbuhtjgC8MgBIAUgG0HAAGxqQQAqAtStAbtBACoC9Au7oLYQBrtBACoC1KMBu6G2OAL0yAEgBSAbQcAAbGpBACoC2K0Bu0EAKgL4C7ugthAGu0EAKgLYowG7obY4AvjIASAFIBtBwABsakEAKgLcrQG7QQAqAvwLu6C2EAa7QQAqAtyjAbuhtjgC/MgBQQBBACoC4KsBuyAFIBtBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IAUgG0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgBSAbQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyAFIBtBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IAUgG0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgBSAbQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyAFIBtBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IAUgG0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgBSAbQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyAFIBtBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IAUgG0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgBSAbQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyAFIBtBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IAUgG0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgBSAbQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyAFIBtBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IAUgG0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyAFIBtBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgBSAbQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAUgG0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyAFIBtBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgBSAbQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAUgG0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyAFIBtBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgBSAbQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAUgG0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyAFIBtBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgBSAbQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAUgG0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyAFIBtBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgBSAbQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAUgG0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIBtBAWoiGyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEeA0AgHkEEbCAeQQRs/V0CgAz9X/0MAAAAAAAAAAAAAAAAAAAAACAeQQRs/V0C4KwB/V8gHkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAeQQJqIh5BEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACEfA0BBACEgA0AgBiAgQQRsaiAFIB9BwABsaiAgQQRsav1dAsDIAf1fICBBBGz9XQLgqwH9X/3xASAgQQRs/V0CoKsB/V/98gEgIEEEbP1dAsAM/V/98AH9Xv1bAsDIAQAgIEECaiIgQRBIDQALQQAhIQNAICFBBGwgIUHAAGwqAoANuyAGKgLAyAG7oiAhQcAAbCoChA27IAYqAsTIAbuioCAhQcAAbCoCiA27IAYqAsjIAbuioCAhQcAAbCoCjA27IAYqAszIAbuioCAhQcAAbCoCkA27IAYqAtDIAbuioCAhQcAAbCoClA27IAYqAtTIAbuioCAhQcAAbCoCmA27IAYqAtjIAbuioCAhQcAAbCoCnA27IAYqAtzIAbuioCAhQcAAbCoCoA27IAYqAuDIAbuioCAhQcAAbCoCpA27IAYqAuTIAbuioCAhQcAAbCoCqA27IAYqAujIAbuioCAhQcAAbCoCrA27IAYqAuzIAbuioCAhQcAAbCoCsA27IAYqAvDIAbuioCAhQcAAbCoCtA27IAYqAvTIAbuioCAhQcAAbCoCuA27IAYqAvjIAbuioCAhQcAAbCoCvA27IAYqAvzIAbuioLY4AqCtASAhQQFqIiFBEEgNAAsgByAfQcAAbGpBACoCoK0Bu0EAKgKAFbugthAGu0EAKgKgpAG7obY4AsDIASAHIB9BwABsakEAKgKkrQG7QQAqAoQVu6C2EAa7QQAqAqSkAbuhtjgCxMgBIAcgH0HAAGxqQQAqAqitAbtBACoCiBW7oLYQBrtBACoCqKQBu6G2OALIyAEgByAfQcAAbGpBACoCrK0Bu0EAKgKMFbugthAGu0EAKgKspAG7obY4AszIASAHIB9BwABsakEAKgKwrQG7QQAqApAVu6C2EAa7QQAqArCkAbuhtjgC0MgBIAcgH0HAAGxqQQAqArStAbtBACoClBW7oLYQBrtBACoCtKQBu6G2OALUyAEgByAfQcAAbGpBACoCuK0Bu0EAKgKYFbugthAGu0EAKgK4pAG7obY4AtjIASAHIB9BwABsakEAKgK8rQG7QQAqApwVu6C2EAa7QQAqArykAbuhtjgC3MgBIAcgH0HAAGxqQQAqAsCtAbtBACoCoBW7oLYQBrtBACoCwKQBu6G2OALgyAEgByAfQcAAbGpBACoCxK0Bu0EAKgKkFbugthAGu0EAKgLEpAG7obY4AuTIASAHIB9BwABsakEAKgLIrQG7QQAqAqgVu6C2EAa7QQAqAsikAbuhtjgC6MgBIAcgH0HAAGxqQQAqAsytAbtBACoCrBW7oLYQBrtBACoCzKQBu6G2OALsyAEgByAfQcAAbGpBACoC0K0Bu0EAKgKwFbugthAGu0EAKgLQpAG7obY4AvDIASAHIB9BwABsakEAKgLUrQG7QQAqArQVu6C2EAa7QQAqAtSkAbuhtjgC9MgBIAcgH0HAAGxqQQAqAtitAbtBACoCuBW7oLYQBrtBACoC2KQBu6G2OAL4yAEgByAfQcAAbGpBACoC3K0Bu0EAKgK8FbugthAGu0EAKgLcpAG7obY4AvzIAUEAQQAqAqCsAbsgByAfQcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyAHIB9BwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IAcgH0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgByAfQcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyAHIB9BwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IAcgH0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgByAfQcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyAHIB9BwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IAcgH0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgByAfQcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyAHIB9BwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IAcgH0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgByAfQcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyAHIB9BwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IAcgH0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgByAfQcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyAHIB9BwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgByAfQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IAcgH0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyAHIB9BwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgByAfQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IAcgH0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyAHIB9BwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgByAfQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IAcgH0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyAHIB9BwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgByAfQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IAcgH0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyAHIB9BwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgByAfQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IAcgH0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyAHIB9BwABsaioC/MgBuyIXIBeioLY4ApytASAfQQFqIh8gAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhIgNAICJBBGwgIkEEbP1dAsAV/V/9DAAAAAAAAAAAAAAAAAAAAAAgIkEEbP1dAuCsAf1fICJBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgIkECaiIiQRBIDQALQQBB4KsBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhIwNAQQAhJANAIAggJEEEbGogByAjQcAAbGogJEEEbGr9XQLAyAH9XyAkQQRs/V0CoKwB/V/98QEgJEEEbP1dAqCrAf1f/fIBICRBBGz9XQKAFv1f/fAB/V79WwLAyAEAICRBAmoiJEEQSA0AC0EAISUDQCAlQQRsICVBwABsKgLAFrsgCCoCwMgBu6IgJUHAAGwqAsQWuyAIKgLEyAG7oqAgJUHAAGwqAsgWuyAIKgLIyAG7oqAgJUHAAGwqAswWuyAIKgLMyAG7oqAgJUHAAGwqAtAWuyAIKgLQyAG7oqAgJUHAAGwqAtQWuyAIKgLUyAG7oqAgJUHAAGwqAtgWuyAIKgLYyAG7oqAgJUHAAGwqAtwWuyAIKgLcyAG7oqAgJUHAAGwqAuAWuyAIKgLgyAG7oqAgJUHAAGwqAuQWuyAIKgLkyAG7oqAgJUHAAGwqAugWuyAIKgLoyAG7oqAgJUHAAGwqAuwWuyAIKgLsyAG7oqAgJUHAAGwqAvAWuyAIKgLwyAG7oqAgJUHAAGwqAvQWuyAIKgL0yAG7oqAgJUHAAGwqAvgWuyAIKgL4yAG7oqAgJUHAAGwqAvwWuyAIKgL8yAG7oqC2OAKgrQEgJUEBaiIlQRBIDQALIAkgI0HAAGxqQQAqAqCtAbtBACoCwB67oLYQBrtBACoCoKUBu6G2OALAyAEgCSAjQcAAbGpBACoCpK0Bu0EAKgLEHrugthAGu0EAKgKkpQG7obY4AsTIASAJICNBwABsakEAKgKorQG7QQAqAsgeu6C2EAa7QQAqAqilAbuhtjgCyMgBIAkgI0HAAGxqQQAqAqytAbtBACoCzB67oLYQBrtBACoCrKUBu6G2OALMyAEgCSAjQcAAbGpBACoCsK0Bu0EAKgLQHrugthAGu0EAKgKwpQG7obY4AtDIASAJICNBwABsakEAKgK0rQG7QQAqAtQeu6C2EAa7QQAqArSlAbuhtjgC1MgBIAkgI0HAAGxqQQAqAritAbtBACoC2B67oLYQBrtBACoCuKUBu6G2OALYyAEgCSAjQcAAbGpBACoCvK0Bu0EAKgLcHrugthAGu0EAKgK8pQG7obY4AtzIASAJICNBwABsakEAKgLArQG7QQAqAuAeu6C2EAa7QQAqAsClAbuhtjgC4MgBIAkgI0HAAGxqQQAqAsStAbtBACoC5B67oLYQBrtBACoCxKUBu6G2OALkyAEgCSAjQcAAbGpBACoCyK0Bu0EAKgLoHrugthAGu0EAKgLIpQG7obY4AujIASAJICNBwABsakEAKgLMrQG7QQAqAuweu6C2EAa7QQAqAsylAbuhtjgC7MgBIAkgI0HAAGxqQQAqAtCtAbtBACoC8B67oLYQBrtBACoC0KUBu6G2OALwyAEgCSAjQcAAbGpBACoC1K0Bu0EAKgL0HrugthAGu0EAKgLUpQG7obY4AvTIASAJICNBwABsakEAKgLYrQG7QQAqAvgeu6C2EAa7QQAqAtilAbuhtjgC+MgBIAkgI0HAAGxqQQAqAtytAbtBACoC/B67oLYQBrtBACoC3KUBu6G2OAL8yAFBAEEAKgLgqwG7IAkgI0HAAGxqKgLAyAG7oLY4AuCrAUEAQQAqAuSrAbsgCSAjQcAAbGoqAsTIAbugtjgC5KsBQQBBACoC6KsBuyAJICNBwABsaioCyMgBu6C2OALoqwFBAEEAKgLsqwG7IAkgI0HAAGxqKgLMyAG7oLY4AuyrAUEAQQAqAvCrAbsgCSAjQcAAbGoqAtDIAbugtjgC8KsBQQBBACoC9KsBuyAJICNBwABsaioC1MgBu6C2OAL0qwFBAEEAKgL4qwG7IAkgI0HAAGxqKgLYyAG7oLY4AvirAUEAQQAqAvyrAbsgCSAjQcAAbGoqAtzIAbugtjgC/KsBQQBBACoCgKwBuyAJICNBwABsaioC4MgBu6C2OAKArAFBAEEAKgKErAG7IAkgI0HAAGxqKgLkyAG7oLY4AoSsAUEAQQAqAoisAbsgCSAjQcAAbGoqAujIAbugtjgCiKwBQQBBACoCjKwBuyAJICNBwABsaioC7MgBu6C2OAKMrAFBAEEAKgKQrAG7IAkgI0HAAGxqKgLwyAG7oLY4ApCsAUEAQQAqApSsAbsgCSAjQcAAbGoqAvTIAbugtjgClKwBQQBBACoCmKwBuyAJICNBwABsaioC+MgBu6C2OAKYrAFBAEEAKgKcrAG7IAkgI0HAAGxqKgL8yAG7oLY4ApysAUEAQQAqAuCsAbsgCSAjQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IAkgI0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAJICNBwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgCSAjQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IAkgI0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAJICNBwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgCSAjQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IAkgI0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAJICNBwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgCSAjQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IAkgI0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAJICNBwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgCSAjQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IAkgI0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAJICNBwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgCSAjQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgI0EBaiIjIABIDQALIABBAUoEQEEAQQAqAuCrAbsgGKK2OALgqwFBAEEAKgLkqwG7IBiitjgC5KsBQQBBACoC6KsBuyAYorY4AuirAUEAQQAqAuyrAbsgGKK2OALsqwFBAEEAKgLwqwG7IBiitjgC8KsBQQBBACoC9KsBuyAYorY4AvSrAUEAQQAqAvirAbsgGKK2OAL4qwFBAEEAKgL8qwG7IBiitjgC/KsBQQBBACoCgKwBuyAYorY4AoCsAUEAQQAqAoSsAbsgGKK2OAKErAFBAEEAKgKIrAG7IBiitjgCiKwBQQBBACoCjKwBuyAYorY4AoysAUEAQQAqApCsAbsgGKK2OAKQrAFBAEEAKgKUrAG7IBiitjgClKwBQQBBACoCmKwBuyAYorY4ApisAUEAQQAqApysAbsgGKK2OAKcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAISYDQCAmQQRsICZBBGz9XQKAH/1f/QwAAAAAAAAAAAAAAAAAAAAAICZBBGz9XQLgrAH9XyAmQQRs/V0C4KsB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAICZBAmoiJkEQSA0AC0EAQaCsAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAIScDQEEAISgDQCAKIChBBGxqIAkgJ0HAAGxqIChBBGxq/V0CwMgB/V8gKEEEbP1dAuCrAf1f/fEBIChBBGz9XQKgqwH9X/3yASAoQQRs/V0CwB/9X/3wAf1e/VsCwMgBACAoQQJqIihBEEgNAAtBACEpA0AgKUEEbCApQcAAbCoCgCC7IAoqAsDIAbuiIClBwABsKgKEILsgCioCxMgBu6KgIClBwABsKgKIILsgCioCyMgBu6KgIClBwABsKgKMILsgCioCzMgBu6KgIClBwABsKgKQILsgCioC0MgBu6KgIClBwABsKgKUILsgCioC1MgBu6KgIClBwABsKgKYILsgCioC2MgBu6KgIClBwABsKgKcILsgCioC3MgBu6KgIClBwABsKgKgILsgCioC4MgBu6KgIClBwABsKgKkILsgCioC5MgBu6KgIClBwABsKgKoILsgCioC6MgBu6KgIClBwABsKgKsILsgCioC7MgBu6KgIClBwABsKgKwILsgCioC8MgBu6KgIClBwABsKgK0ILsgCioC9MgBu6KgIClBwABsKgK4ILsgCioC+MgBu6KgIClBwABsKgK8ILsgCioC/MgBu6KgtjgCoK0BIClBAWoiKUEQSA0ACyALICdBwABsakEAKgKgrQG7QQAqAoAou6C2EAa7QQAqAqCmAbuhtjgCwMgBIAsgJ0HAAGxqQQAqAqStAbtBACoChCi7oLYQBrtBACoCpKYBu6G2OALEyAEgCyAnQcAAbGpBACoCqK0Bu0EAKgKIKLugthAGu0EAKgKopgG7obY4AsjIASALICdBwABsakEAKgKsrQG7QQAqAowou6C2EAa7QQAqAqymAbuhtjgCzMgBIAsgJ0HAAGxqQQAqArCtAbtBACoCkCi7oLYQBrtBACoCsKYBu6G2OALQyAEgCyAnQcAAbGpBACoCtK0Bu0EAKgKUKLugthAGu0EAKgK0pgG7obY4AtTIASALICdBwABsakEAKgK4rQG7QQAqApgou6C2EAa7QQAqArimAbuhtjgC2MgBIAsgJ0HAAGxqQQAqArytAbtBACoCnCi7oLYQBrtBACoCvKYBu6G2OALcyAEgCyAnQcAAbGpBACoCwK0Bu0EAKgKgKLugthAGu0EAKgLApgG7obY4AuDIASALICdBwABsakEAKgLErQG7QQAqAqQou6C2EAa7QQAqAsSmAbuhtjgC5MgBIAsgJ0HAAGxqQQAqAsitAbtBACoCqCi7oLYQBrtBACoCyKYBu6G2OALoyAEgCyAnQcAAbGpBACoCzK0Bu0EAKgKsKLugthAGu0EAKgLMpgG7obY4AuzIASALICdBwABsakEAKgLQrQG7QQAqArAou6C2EAa7QQAqAtCmAbuhtjgC8MgBIAsgJ0HAAGxqQQAqAtStAbtBACoCtCi7oLYQBrtBACoC1KYBu6G2OAL0yAEgCyAnQcAAbGpBACoC2K0Bu0EAKgK4KLugthAGu0EAKgLYpgG7obY4AvjIASALICdBwABsakEAKgLcrQG7QQAqArwou6C2EAa7QQAqAtymAbuhtjgC/MgBQQBBACoCoKwBuyALICdBwABsaioCwMgBu6C2OAKgrAFBAEEAKgKkrAG7IAsgJ0HAAGxqKgLEyAG7oLY4AqSsAUEAQQAqAqisAbsgCyAnQcAAbGoqAsjIAbugtjgCqKwBQQBBACoCrKwBuyALICdBwABsaioCzMgBu6C2OAKsrAFBAEEAKgKwrAG7IAsgJ0HAAGxqKgLQyAG7oLY4ArCsAUEAQQAqArSsAbsgCyAnQcAAbGoqAtTIAbugtjgCtKwBQQBBACoCuKwBuyALICdBwABsaioC2MgBu6C2OAK4rAFBAEEAKgK8rAG7IAsgJ0HAAGxqKgLcyAG7oLY4ArysAUEAQQAqAsCsAbsgCyAnQcAAbGoqAuDIAbugtjgCwKwBQQBBACoCxKwBuyALICdBwABsaioC5MgBu6C2OALErAFBAEEAKgLIrAG7IAsgJ0HAAGxqKgLoyAG7oLY4AsisAUEAQQAqAsysAbsgCyAnQcAAbGoqAuzIAbugtjgCzKwBQQBBACoC0KwBuyALICdBwABsaioC8MgBu6C2OALQrAFBAEEAKgLUrAG7IAsgJ0HAAGxqKgL0yAG7oLY4AtSsAUEAQQAqAtisAbsgCyAnQcAAbGoqAvjIAbugtjgC2KwBQQBBACoC3KwBuyALICdBwABsaioC/MgBu6C2OALcrAFBAEEAKgLgrAG7IAsgJ0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyALICdBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgCyAnQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IAsgJ0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyALICdBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgCyAnQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IAsgJ0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyALICdBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgCyAnQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IAsgJ0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyALICdBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgCyAnQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IAsgJ0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyALICdBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgCyAnQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IAsgJ0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BICdBAWoiJyAASA0ACyAAQQFKBEBBAEEAKgKgrAG7IBiitjgCoKwBQQBBACoCpKwBuyAYorY4AqSsAUEAQQAqAqisAbsgGKK2OAKorAFBAEEAKgKsrAG7IBiitjgCrKwBQQBBACoCsKwBuyAYorY4ArCsAUEAQQAqArSsAbsgGKK2OAK0rAFBAEEAKgK4rAG7IBiitjgCuKwBQQBBACoCvKwBuyAYorY4ArysAUEAQQAqAsCsAbsgGKK2OALArAFBAEEAKgLErAG7IBiitjgCxKwBQQBBACoCyKwBuyAYorY4AsisAUEAQQAqAsysAbsgGKK2OALMrAFBAEEAKgLQrAG7IBiitjgC0KwBQQBBACoC1KwBuyAYorY4AtSsAUEAQQAqAtisAbsgGKK2OALYrAFBAEEAKgLcrAG7IBiitjgC3KwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACEqA0AgKkEEbCAqQQRs/V0CwCj9X/0MAAAAAAAAAAAAAAAAAAAAACAqQQRs/V0C4KwB/V8gKkEEbP1dAqCsAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACAqQQJqIipBEEgNAAtBAEHgqwFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACErA0BBACEsA0AgDCAsQQRsaiALICtBwABsaiAsQQRsav1dAsDIAf1fICxBBGz9XQKgrAH9X/3xASAsQQRs/V0CoKsB/V/98gEgLEEEbP1dAoAp/V/98AH9Xv1bAsDIAQAgLEECaiIsQRBIDQALQQAhLQNAIC1BBGwgLUHAAGwqAsApuyAMKgLAyAG7oiAtQcAAbCoCxCm7IAwqAsTIAbuioCAtQcAAbCoCyCm7IAwqAsjIAbuioCAtQcAAbCoCzCm7IAwqAszIAbuioCAtQcAAbCoC0Cm7IAwqAtDIAbuioCAtQcAAbCoC1Cm7IAwqAtTIAbuioCAtQcAAbCoC2Cm7IAwqAtjIAbuioCAtQcAAbCoC3Cm7IAwqAtzIAbuioCAtQcAAbCoC4Cm7IAwqAuDIAbuioCAtQcAAbCoC5Cm7IAwqAuTIAbuioCAtQcAAbCoC6Cm7IAwqAujIAbuioCAtQcAAbCoC7Cm7IAwqAuzIAbuioCAtQcAAbCoC8Cm7IAwqAvDIAbuioCAtQcAAbCoC9Cm7IAwqAvTIAbuioCAtQcAAbCoC+Cm7IAwqAvjIAbuioCAtQcAAbCoC/Cm7IAwqAvzIAbuioLY4AqCtASAtQQFqIi1BEEgNAAsgDSArQcAAbGpBACoCoK0Bu0EAKgLAMbugthAGu0EAKgKgpwG7obY4AsDIASANICtBwABsakEAKgKkrQG7QQAqAsQxu6C2EAa7QQAqAqSnAbuhtjgCxMgBIA0gK0HAAGxqQQAqAqitAbtBACoCyDG7oLYQBrtBACoCqKcBu6G2OALIyAEgDSArQcAAbGpBACoCrK0Bu0EAKgLMMbugthAGu0EAKgKspwG7obY4AszIASANICtBwABsakEAKgKwrQG7QQAqAtAxu6C2EAa7QQAqArCnAbuhtjgC0MgBIA0gK0HAAGxqQQAqArStAbtBACoC1DG7oLYQBrtBACoCtKcBu6G2OALUyAEgDSArQcAAbGpBACoCuK0Bu0EAKgLYMbugthAGu0EAKgK4pwG7obY4AtjIASANICtBwABsakEAKgK8rQG7QQAqAtwxu6C2EAa7QQAqArynAbuhtjgC3MgBIA0gK0HAAGxqQQAqAsCtAbtBACoC4DG7oLYQBrtBACoCwKcBu6G2OALgyAEgDSArQcAAbGpBACoCxK0Bu0EAKgLkMbugthAGu0EAKgLEpwG7obY4AuTIASANICtBwABsakEAKgLIrQG7QQAqAugxu6C2EAa7QQAqAsinAbuhtjgC6MgBIA0gK0HAAGxqQQAqAsytAbtBACoC7DG7oLYQBrtBACoCzKcBu6G2OALsyAEgDSArQcAAbGpBACoC0K0Bu0EAKgLwMbugthAGu0EAKgLQpwG7obY4AvDIASANICtBwABsakEAKgLUrQG7QQAqAvQxu6C2EAa7QQAqAtSnAbuhtjgC9MgBIA0gK0HAAGxqQQAqAtitAbtBACoC+DG7oLYQBrtBACoC2KcBu6G2OAL4yAEgDSArQcAAbGpBACoC3K0Bu0EAKgL8MbugthAGu0EAKgLcpwG7obY4AvzIAUEAQQAqAuCrAbsgDSArQcAAbGoqAsDIAbugtjgC4KsBQQBBACoC5KsBuyANICtBwABsaioCxMgBu6C2OALkqwFBAEEAKgLoqwG7IA0gK0HAAGxqKgLIyAG7oLY4AuirAUEAQQAqAuyrAbsgDSArQcAAbGoqAszIAbugtjgC7KsBQQBBACoC8KsBuyANICtBwABsaioC0MgBu6C2OALwqwFBAEEAKgL0qwG7IA0gK0HAAGxqKgLUyAG7oLY4AvSrAUEAQQAqAvirAbsgDSArQcAAbGoqAtjIAbugtjgC+KsBQQBBACoC/KsBuyANICtBwABsaioC3MgBu6C2OAL8qwFBAEEAKgKArAG7IA0gK0HAAGxqKgLgyAG7oLY4AoCsAUEAQQAqAoSsAbsgDSArQcAAbGoqAuTIAbugtjgChKwBQQBBACoCiKwBuyANICtBwABsaioC6MgBu6C2OAKIrAFBAEEAKgKMrAG7IA0gK0HAAGxqKgLsyAG7oLY4AoysAUEAQQAqApCsAbsgDSArQcAAbGoqAvDIAbugtjgCkKwBQQBBACoClKwBuyANICtBwABsaioC9MgBu6C2OAKUrAFBAEEAKgKYrAG7IA0gK0HAAGxqKgL4yAG7oLY4ApisAUEAQQAqApysAbsgDSArQcAAbGoqAvzIAbugtjgCnKwBQQBBACoC4KwBuyANICtBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgDSArQcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IA0gK0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyANICtBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgDSArQcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IA0gK0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyANICtBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgDSArQcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IA0gK0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyANICtBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgDSArQcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IA0gK0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyANICtBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgDSArQcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IA0gK0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyANICtBwABsaioC/MgBuyIXIBeioLY4ApytASArQQFqIisgAEgNAAsgAEEBSgRAQQBBACoC4KsBuyAYorY4AuCrAUEAQQAqAuSrAbsgGKK2OALkqwFBAEEAKgLoqwG7IBiitjgC6KsBQQBBACoC7KsBuyAYorY4AuyrAUEAQQAqAvCrAbsgGKK2OALwqwFBAEEAKgL0qwG7IBiitjgC9KsBQQBBACoC+KsBuyAYorY4AvirAUEAQQAqAvyrAbsgGKK2OAL8qwFBAEEAKgKArAG7IBiitjgCgKwBQQBBACoChKwBuyAYorY4AoSsAUEAQQAqAoisAbsgGKK2OAKIrAFBAEEAKgKMrAG7IBiitjgCjKwBQQBBACoCkKwBuyAYorY4ApCsAUEAQQAqApSsAbsgGKK2OAKUrAFBAEEAKgKYrAG7IBiitjgCmKwBQQBBACoCnKwBuyAYorY4ApysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhLgNAIC5BBGwgLkEEbP1dAoAy/V/9DAAAAAAAAAAAAAAAAAAAAAAgLkEEbP1dAuCsAf1fIC5BBGz9XQLgqwH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgLkECaiIuQRBIDQALQQBBoKwBakEAQcAA/AsAQQBB4KwBakEAQcAA/AsAQQAhLwNAQQAhMANAIA4gMEEEbGogDSAvQcAAbGogMEEEbGr9XQLAyAH9XyAwQQRs/V0C4KsB/V/98QEgMEEEbP1dAqCrAf1f/fIBIDBBBGz9XQLAMv1f/fAB/V79WwLAyAEAIDBBAmoiMEEQSA0AC0EAITEDQCAxQQRsIDFBwABsKgKAM7sgDioCwMgBu6IgMUHAAGwqAoQzuyAOKgLEyAG7oqAgMUHAAGwqAogzuyAOKgLIyAG7oqAgMUHAAGwqAowzuyAOKgLMyAG7oqAgMUHAAGwqApAzuyAOKgLQyAG7oqAgMUHAAGwqApQzuyAOKgLUyAG7oqAgMUHAAGwqApgzuyAOKgLYyAG7oqAgMUHAAGwqApwzuyAOKgLcyAG7oqAgMUHAAGwqAqAzuyAOKgLgyAG7oqAgMUHAAGwqAqQzuyAOKgLkyAG7oqAgMUHAAGwqAqgzuyAOKgLoyAG7oqAgMUHAAGwqAqwzuyAOKgLsyAG7oqAgMUHAAGwqArAzuyAOKgLwyAG7oqAgMUHAAGwqArQzuyAOKgL0yAG7oqAgMUHAAGwqArgzuyAOKgL4yAG7oqAgMUHAAGwqArwzuyAOKgL8yAG7oqC2OAKgrQEgMUEBaiIxQRBIDQALIA8gL0HAAGxqQQAqAqCtAbtBACoCgDu7oLYQBrtBACoCoKgBu6G2OALAyAEgDyAvQcAAbGpBACoCpK0Bu0EAKgKEO7ugthAGu0EAKgKkqAG7obY4AsTIASAPIC9BwABsakEAKgKorQG7QQAqAog7u6C2EAa7QQAqAqioAbuhtjgCyMgBIA8gL0HAAGxqQQAqAqytAbtBACoCjDu7oLYQBrtBACoCrKgBu6G2OALMyAEgDyAvQcAAbGpBACoCsK0Bu0EAKgKQO7ugthAGu0EAKgKwqAG7obY4AtDIASAPIC9BwABsakEAKgK0rQG7QQAqApQ7u6C2EAa7QQAqArSoAbuhtjgC1MgBIA8gL0HAAGxqQQAqAritAbtBACoCmDu7oLYQBrtBACoCuKgBu6G2OALYyAEgDyAvQcAAbGpBACoCvK0Bu0EAKgKcO7ugthAGu0EAKgK8qAG7obY4AtzIASAPIC9BwABsakEAKgLArQG7QQAqAqA7u6C2EAa7QQAqAsCoAbuhtjgC4MgBIA8gL0HAAGxqQQAqAsStAbtBACoCpDu7oLYQBrtBACoCxKgBu6G2OALkyAEgDyAvQcAAbGpBACoCyK0Bu0EAKgKoO7ugthAGu0EAKgLIqAG7obY4AujIASAPIC9BwABsakEAKgLMrQG7QQAqAqw7u6C2EAa7QQAqAsyoAbuhtjgC7MgBIA8gL0HAAGxqQQAqAtCtAbtBACoCsDu7oLYQBrtBACoC0KgBu6G2OALwyAEgDyAvQcAAbGpBACoC1K0Bu0EAKgK0O7ugthAGu0EAKgLUqAG7obY4AvTIASAPIC9BwABsakEAKgLYrQG7QQAqArg7u6C2EAa7QQAqAtioAbuhtjgC+MgBIA8gL0HAAGxqQQAqAtytAbtBACoCvDu7oLYQBrtBACoC3KgBu6G2OAL8yAFBAEEAKgKgrAG7IA8gL0HAAGxqKgLAyAG7oLY4AqCsAUEAQQAqAqSsAbsgDyAvQcAAbGoqAsTIAbugtjgCpKwBQQBBACoCqKwBuyAPIC9BwABsaioCyMgBu6C2OAKorAFBAEEAKgKsrAG7IA8gL0HAAGxqKgLMyAG7oLY4AqysAUEAQQAqArCsAbsgDyAvQcAAbGoqAtDIAbugtjgCsKwBQQBBACoCtKwBuyAPIC9BwABsaioC1MgBu6C2OAK0rAFBAEEAKgK4rAG7IA8gL0HAAGxqKgLYyAG7oLY4ArisAUEAQQAqArysAbsgDyAvQcAAbGoqAtzIAbugtjgCvKwBQQBBACoCwKwBuyAPIC9BwABsaioC4MgBu6C2OALArAFBAEEAKgLErAG7IA8gL0HAAGxqKgLkyAG7oLY4AsSsAUEAQQAqAsisAbsgDyAvQcAAbGoqAujIAbugtjgCyKwBQQBBACoCzKwBuyAPIC9BwABsaioC7MgBu6C2OALMrAFBAEEAKgLQrAG7IA8gL0HAAGxqKgLwyAG7oLY4AtCsAUEAQQAqAtSsAbsgDyAvQcAAbGoqAvTIAbugtjgC1KwBQQBBACoC2KwBuyAPIC9BwABsaioC+MgBu6C2OALYrAFBAEEAKgLcrAG7IA8gL0HAAGxqKgL8yAG7oLY4AtysAUEAQQAqAuCsAbsgDyAvQcAAbGoqAsDIAbsiFyAXoqC2OALgrAFBAEEAKgLkrAG7IA8gL0HAAGxqKgLEyAG7IhcgF6KgtjgC5KwBQQBBACoC6KwBuyAPIC9BwABsaioCyMgBuyIXIBeioLY4AuisAUEAQQAqAuysAbsgDyAvQcAAbGoqAszIAbsiFyAXoqC2OALsrAFBAEEAKgLwrAG7IA8gL0HAAGxqKgLQyAG7IhcgF6KgtjgC8KwBQQBBACoC9KwBuyAPIC9BwABsaioC1MgBuyIXIBeioLY4AvSsAUEAQQAqAvisAbsgDyAvQcAAbGoqAtjIAbsiFyAXoqC2OAL4rAFBAEEAKgL8rAG7IA8gL0HAAGxqKgLcyAG7IhcgF6KgtjgC/KwBQQBBACoCgK0BuyAPIC9BwABsaioC4MgBuyIXIBeioLY4AoCtAUEAQQAqAoStAbsgDyAvQcAAbGoqAuTIAbsiFyAXoqC2OAKErQFBAEEAKgKIrQG7IA8gL0HAAGxqKgLoyAG7IhcgF6KgtjgCiK0BQQBBACoCjK0BuyAPIC9BwABsaioC7MgBuyIXIBeioLY4AoytAUEAQQAqApCtAbsgDyAvQcAAbGoqAvDIAbsiFyAXoqC2OAKQrQFBAEEAKgKUrQG7IA8gL0HAAGxqKgL0yAG7IhcgF6KgtjgClK0BQQBBACoCmK0BuyAPIC9BwABsaioC+MgBuyIXIBeioLY4ApitAUEAQQAqApytAbsgDyAvQcAAbGoqAvzIAbsiFyAXoqC2OAKcrQEgL0EBaiIvIABIDQALIABBAUoEQEEAQQAqAqCsAbsgGKK2OAKgrAFBAEEAKgKkrAG7IBiitjgCpKwBQQBBACoCqKwBuyAYorY4AqisAUEAQQAqAqysAbsgGKK2OAKsrAFBAEEAKgKwrAG7IBiitjgCsKwBQQBBACoCtKwBuyAYorY4ArSsAUEAQQAqArisAbsgGKK2OAK4rAFBAEEAKgK8rAG7IBiitjgCvKwBQQBBACoCwKwBuyAYorY4AsCsAUEAQQAqAsSsAbsgGKK2OALErAFBAEEAKgLIrAG7IBiitjgCyKwBQQBBACoCzKwBuyAYorY4AsysAUEAQQAqAtCsAbsgGKK2OALQrAFBAEEAKgLUrAG7IBiitjgC1KwBQQBBACoC2KwBuyAYorY4AtisAUEAQQAqAtysAbsgGKK2OALcrAFBAEEAKgLgrAG7IBiitjgC4KwBQQBBACoC5KwBuyAYorY4AuSsAUEAQQAqAuisAbsgGKK2OALorAFBAEEAKgLsrAG7IBiitjgC7KwBQQBBACoC8KwBuyAYorY4AvCsAUEAQQAqAvSsAbsgGKK2OAL0rAFBAEEAKgL4rAG7IBiitjgC+KwBQQBBACoC/KwBuyAYorY4AvysAUEAQQAqAoCtAbsgGKK2OAKArQFBAEEAKgKErQG7IBiitjgChK0BQQBBACoCiK0BuyAYorY4AoitAUEAQQAqAoytAbsgGKK2OAKMrQFBAEEAKgKQrQG7IBiitjgCkK0BQQBBACoClK0BuyAYorY4ApStAUEAQQAqApitAbsgGKK2OAKYrQFBAEEAKgKcrQG7IBiitjgCnK0BC0EAITIDQCAyQQRsIDJBBGz9XQLAO/1f/QwAAAAAAAAAAAAAAAAAAAAAIDJBBGz9XQLgrAH9XyAyQQRs/V0CoKwB/V8iGiAa/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKgqwEAIDJBAmoiMkEQSA0AC0EAQeCrAWpBAEHAAPwLAEEAQeCsAWpBAEHAAPwLAEEAITMDQEEAITQDQCAQIDRBBGxqIA8gM0HAAGxqIDRBBGxq/V0CwMgB/V8gNEEEbP1dAqCsAf1f/fEBIDRBBGz9XQKgqwH9X/3yASA0QQRs/V0CgDz9X/3wAf1e/VsCwMgBACA0QQJqIjRBEEgNAAtBACE1A0AgNUEEbCA1QcAAbCoCwDy7IBAqAsDIAbuiIDVBwABsKgLEPLsgECoCxMgBu6KgIDVBwABsKgLIPLsgECoCyMgBu6KgIDVBwABsKgLMPLsgECoCzMgBu6KgIDVBwABsKgLQPLsgECoC0MgBu6KgIDVBwABsKgLUPLsgECoC1MgBu6KgIDVBwABsKgLYPLsgECoC2MgBu6KgIDVBwABsKgLcPLsgECoC3MgBu6KgIDVBwABsKgLgPLsgECoC4MgBu6KgIDVBwABsKgLkPLsgECoC5MgBu6KgIDVBwABsKgLoPLsgECoC6MgBu6KgIDVBwABsKgLsPLsgECoC7MgBu6KgIDVBwABsKgLwPLsgECoC8MgBu6KgIDVBwABsKgL0PLsgECoC9MgBu6KgIDVBwABsKgL4PLsgECoC+MgBu6KgIDVBwABsKgL8PLsgECoC/MgBu6KgtjgCoK0BIDVBAWoiNUEQSA0ACyARIDNBwABsakEAKgKgrQG7QQAqAsBEu6C2EAa7QQAqAqCpAbuhtjgCwMgBIBEgM0HAAGxqQQAqAqStAbtBACoCxES7oLYQBrtBACoCpKkBu6G2OALEyAEgESAzQcAAbGpBACoCqK0Bu0EAKgLIRLugthAGu0EAKgKoqQG7obY4AsjIASARIDNBwABsakEAKgKsrQG7QQAqAsxEu6C2EAa7QQAqAqypAbuhtjgCzMgBIBEgM0HAAGxqQQAqArCtAbtBACoC0ES7oLYQBrtBACoCsKkBu6G2OALQyAEgESAzQcAAbGpBACoCtK0Bu0EAKgLURLugthAGu0EAKgK0qQG7obY4AtTIASARIDNBwABsakEAKgK4rQG7QQAqAthEu6C2EAa7QQAqAripAbuhtjgC2MgBIBEgM0HAAGxqQQAqArytAbtBACoC3ES7oLYQBrtBACoCvKkBu6G2OALcyAEgESAzQcAAbGpBACoCwK0Bu0EAKgLgRLugthAGu0EAKgLAqQG7obY4AuDIASARIDNBwABsakEAKgLErQG7QQAqAuREu6C2EAa7QQAqAsSpAbuhtjgC5MgBIBEgM0HAAGxqQQAqAsitAbtBACoC6ES7oLYQBrtBACoCyKkBu6G2OALoyAEgESAzQcAAbGpBACoCzK0Bu0EAKgLsRLugthAGu0EAKgLMqQG7obY4AuzIASARIDNBwABsakEAKgLQrQG7QQAqAvBEu6C2EAa7QQAqAtCpAbuhtjgC8MgBIBEgM0HAAGxqQQAqAtStAbtBACoC9ES7oLYQBrtBACoC1KkBu6G2OAL0yAEgESAzQcAAbGpBACoC2K0Bu0EAKgL4RLugthAGu0EAKgLYqQG7obY4AvjIASARIDNBwABsakEAKgLcrQG7QQAqAvxEu6C2EAa7QQAqAtypAbuhtjgC/MgBQQBBACoC4KsBuyARIDNBwABsaioCwMgBu6C2OALgqwFBAEEAKgLkqwG7IBEgM0HAAGxqKgLEyAG7oLY4AuSrAUEAQQAqAuirAbsgESAzQcAAbGoqAsjIAbugtjgC6KsBQQBBACoC7KsBuyARIDNBwABsaioCzMgBu6C2OALsqwFBAEEAKgLwqwG7IBEgM0HAAGxqKgLQyAG7oLY4AvCrAUEAQQAqAvSrAbsgESAzQcAAbGoqAtTIAbugtjgC9KsBQQBBACoC+KsBuyARIDNBwABsaioC2MgBu6C2OAL4qwFBAEEAKgL8qwG7IBEgM0HAAGxqKgLcyAG7oLY4AvyrAUEAQQAqAoCsAbsgESAzQcAAbGoqAuDIAbugtjgCgKwBQQBBACoChKwBuyARIDNBwABsaioC5MgBu6C2OAKErAFBAEEAKgKIrAG7IBEgM0HAAGxqKgLoyAG7oLY4AoisAUEAQQAqAoysAbsgESAzQcAAbGoqAuzIAbugtjgCjKwBQQBBACoCkKwBuyARIDNBwABsaioC8MgBu6C2OAKQrAFBAEEAKgKUrAG7IBEgM0HAAGxqKgL0yAG7oLY4ApSsAUEAQQAqApisAbsgESAzQcAAbGoqAvjIAbugtjgCmKwBQQBBACoCnKwBuyARIDNBwABsaioC/MgBu6C2OAKcrAFBAEEAKgLgrAG7IBEgM0HAAGxqKgLAyAG7IhcgF6KgtjgC4KwBQQBBACoC5KwBuyARIDNBwABsaioCxMgBuyIXIBeioLY4AuSsAUEAQQAqAuisAbsgESAzQcAAbGoqAsjIAbsiFyAXoqC2OALorAFBAEEAKgLsrAG7IBEgM0HAAGxqKgLMyAG7IhcgF6KgtjgC7KwBQQBBACoC8KwBuyARIDNBwABsaioC0MgBuyIXIBeioLY4AvCsAUEAQQAqAvSsAbsgESAzQcAAbGoqAtTIAbsiFyAXoqC2OAL0rAFBAEEAKgL4rAG7IBEgM0HAAGxqKgLYyAG7IhcgF6KgtjgC+KwBQQBBACoC/KwBuyARIDNBwABsaioC3MgBuyIXIBeioLY4AvysAUEAQQAqAoCtAbsgESAzQcAAbGoqAuDIAbsiFyAXoqC2OAKArQFBAEEAKgKErQG7IBEgM0HAAGxqKgLkyAG7IhcgF6KgtjgChK0BQQBBACoCiK0BuyARIDNBwABsaioC6MgBuyIXIBeioLY4AoitAUEAQQAqAoytAbsgESAzQcAAbGoqAuzIAbsiFyAXoqC2OAKMrQFBAEEAKgKQrQG7IBEgM0HAAGxqKgLwyAG7IhcgF6KgtjgCkK0BQQBBACoClK0BuyARIDNBwABsaioC9MgBuyIXIBeioLY4ApStAUEAQQAqApitAbsgESAzQcAAbGoqAvjIAbsiFyAXoqC2OAKYrQFBAEEAKgKcrQG7IBEgM0HAAGxqKgL8yAG7IhcgF6KgtjgCnK0BIDNBAWoiMyAASA0ACyAAQQFKBEBBAEEAKgLgqwG7IBiitjgC4KsBQQBBACoC5KsBuyAYorY4AuSrAUEAQQAqAuirAbsgGKK2OALoqwFBAEEAKgLsqwG7IBiitjgC7KsBQQBBACoC8KsBuyAYorY4AvCrAUEAQQAqAvSrAbsgGKK2OAL0qwFBAEEAKgL4qwG7IBiitjgC+KsBQQBBACoC/KsBuyAYorY4AvyrAUEAQQAqAoCsAbsgGKK2OAKArAFBAEEAKgKErAG7IBiitjgChKwBQQBBACoCiKwBuyAYorY4AoisAUEAQQAqAoysAbsgGKK2OAKMrAFBAEEAKgKQrAG7IBiitjgCkKwBQQBBACoClKwBuyAYorY4ApSsAUEAQQAqApisAbsgGKK2OAKYrAFBAEEAKgKcrAG7IBiitjgCnKwBQQBBACoC4KwBuyAYorY4AuCsAUEAQQAqAuSsAbsgGKK2OALkrAFBAEEAKgLorAG7IBiitjgC6KwBQQBBACoC7KwBuyAYorY4AuysAUEAQQAqAvCsAbsgGKK2OALwrAFBAEEAKgL0rAG7IBiitjgC9KwBQQBBACoC+KwBuyAYorY4AvisAUEAQQAqAvysAbsgGKK2OAL8rAFBAEEAKgKArQG7IBiitjgCgK0BQQBBACoChK0BuyAYorY4AoStAUEAQQAqAoitAbsgGKK2OAKIrQFBAEEAKgKMrQG7IBiitjgCjK0BQQBBACoCkK0BuyAYorY4ApCtAUEAQQAqApStAbsgGKK2OAKUrQFBAEEAKgKYrQG7IBiitjgCmK0BQQBBACoCnK0BuyAYorY4ApytAQtBACE2A0AgNkEEbCA2QQRs/V0CgEX9X/0MAAAAAAAAAAAAAAAAAAAAACA2QQRs/V0C4KwB/V8gNkEEbP1dAuCrAf1fIhogGv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCoKsBACA2QQJqIjZBEEgNAAtBAEGgrAFqQQBBwAD8CwBBAEHgrAFqQQBBwAD8CwBBACE3A0BBACE4A0AgEiA4QQRsaiARIDdBwABsaiA4QQRsav1dAsDIAf1fIDhBBGz9XQLgqwH9X/3xASA4QQRs/V0CoKsB/V/98gEgOEEEbP1dAsBF/V/98AH9Xv1bAsDIAQAgOEECaiI4QRBIDQALQQAhOQNAIDlBBGwgOUHAAGwqAoBGuyASKgLAyAG7oiA5QcAAbCoChEa7IBIqAsTIAbuioCA5QcAAbCoCiEa7IBIqAsjIAbuioCA5QcAAbCoCjEa7IBIqAszIAbuioCA5QcAAbCoCkEa7IBIqAtDIAbuioCA5QcAAbCoClEa7IBIqAtTIAbuioCA5QcAAbCoCmEa7IBIqAtjIAbuioCA5QcAAbCoCnEa7IBIqAtzIAbuioCA5QcAAbCoCoEa7IBIqAuDIAbuioCA5QcAAbCoCpEa7IBIqAuTIAbuioCA5QcAAbCoCqEa7IBIqAujIAbuioCA5QcAAbCoCrEa7IBIqAuzIAbuioCA5QcAAbCoCsEa7IBIqAvDIAbuioCA5QcAAbCoCtEa7IBIqAvTIAbuioCA5QcAAbCoCuEa7IBIqAvjIAbuioCA5QcAAbCoCvEa7IBIqAvzIAbuioLY4AqCtASA5QQFqIjlBEEgNAAsgEyA3QcAAbGpBACoCoK0Bu0EAKgKATrugthAGu0EAKgKgqgG7obY4AsDIASATIDdBwABsakEAKgKkrQG7QQAqAoROu6C2EAa7QQAqAqSqAbuhtjgCxMgBIBMgN0HAAGxqQQAqAqitAbtBACoCiE67oLYQBrtBACoCqKoBu6G2OALIyAEgEyA3QcAAbGpBACoCrK0Bu0EAKgKMTrugthAGu0EAKgKsqgG7obY4AszIASATIDdBwABsakEAKgKwrQG7QQAqApBOu6C2EAa7QQAqArCqAbuhtjgC0MgBIBMgN0HAAGxqQQAqArStAbtBACoClE67oLYQBrtBACoCtKoBu6G2OALUyAEgEyA3QcAAbGpBACoCuK0Bu0EAKgKYTrugthAGu0EAKgK4qgG7obY4AtjIASATIDdBwABsakEAKgK8rQG7QQAqApxOu6C2EAa7QQAqAryqAbuhtjgC3MgBIBMgN0HAAGxqQQAqAsCtAbtBACoCoE67oLYQBrtBACoCwKoBu6G2OALgyAEgEyA3QcAAbGpBACoCxK0Bu0EAKgKkTrugthAGu0EAKgLEqgG7obY4AuTIASATIDdBwABsakEAKgLIrQG7QQAqAqhOu6C2EAa7QQAqAsiqAbuhtjgC6MgBIBMgN0HAAGxqQQAqAsytAbtBACoCrE67oLYQBrtBACoCzKoBu6G2OALsyAEgEyA3QcAAbGpBACoC0K0Bu0EAKgKwTrugthAGu0EAKgLQqgG7obY4AvDIASATIDdBwABsakEAKgLUrQG7QQAqArROu6C2EAa7QQAqAtSqAbuhtjgC9MgBIBMgN0HAAGxqQQAqAtitAbtBACoCuE67oLYQBrtBACoC2KoBu6G2OAL4yAEgEyA3QcAAbGpBACoC3K0Bu0EAKgK8TrugthAGu0EAKgLcqgG7obY4AvzIAUEAQQAqAqCsAbsgEyA3QcAAbGoqAsDIAbugtjgCoKwBQQBBACoCpKwBuyATIDdBwABsaioCxMgBu6C2OAKkrAFBAEEAKgKorAG7IBMgN0HAAGxqKgLIyAG7oLY4AqisAUEAQQAqAqysAbsgEyA3QcAAbGoqAszIAbugtjgCrKwBQQBBACoCsKwBuyATIDdBwABsaioC0MgBu6C2OAKwrAFBAEEAKgK0rAG7IBMgN0HAAGxqKgLUyAG7oLY4ArSsAUEAQQAqArisAbsgEyA3QcAAbGoqAtjIAbugtjgCuKwBQQBBACoCvKwBuyATIDdBwABsaioC3MgBu6C2OAK8rAFBAEEAKgLArAG7IBMgN0HAAGxqKgLgyAG7oLY4AsCsAUEAQQAqAsSsAbsgEyA3QcAAbGoqAuTIAbugtjgCxKwBQQBBACoCyKwBuyATIDdBwABsaioC6MgBu6C2OALIrAFBAEEAKgLMrAG7IBMgN0HAAGxqKgLsyAG7oLY4AsysAUEAQQAqAtCsAbsgEyA3QcAAbGoqAvDIAbugtjgC0KwBQQBBACoC1KwBuyATIDdBwABsaioC9MgBu6C2OALUrAFBAEEAKgLYrAG7IBMgN0HAAGxqKgL4yAG7oLY4AtisAUEAQQAqAtysAbsgEyA3QcAAbGoqAvzIAbugtjgC3KwBQQBBACoC4KwBuyATIDdBwABsaioCwMgBuyIXIBeioLY4AuCsAUEAQQAqAuSsAbsgEyA3QcAAbGoqAsTIAbsiFyAXoqC2OALkrAFBAEEAKgLorAG7IBMgN0HAAGxqKgLIyAG7IhcgF6KgtjgC6KwBQQBBACoC7KwBuyATIDdBwABsaioCzMgBuyIXIBeioLY4AuysAUEAQQAqAvCsAbsgEyA3QcAAbGoqAtDIAbsiFyAXoqC2OALwrAFBAEEAKgL0rAG7IBMgN0HAAGxqKgLUyAG7IhcgF6KgtjgC9KwBQQBBACoC+KwBuyATIDdBwABsaioC2MgBuyIXIBeioLY4AvisAUEAQQAqAvysAbsgEyA3QcAAbGoqAtzIAbsiFyAXoqC2OAL8rAFBAEEAKgKArQG7IBMgN0HAAGxqKgLgyAG7IhcgF6KgtjgCgK0BQQBBACoChK0BuyATIDdBwABsaioC5MgBuyIXIBeioLY4AoStAUEAQQAqAoitAbsgEyA3QcAAbGoqAujIAbsiFyAXoqC2OAKIrQFBAEEAKgKMrQG7IBMgN0HAAGxqKgLsyAG7IhcgF6KgtjgCjK0BQQBBACoCkK0BuyATIDdBwABsaioC8MgBuyIXIBeioLY4ApCtAUEAQQAqApStAbsgEyA3QcAAbGoqAvTIAbsiFyAXoqC2OAKUrQFBAEEAKgKYrQG7IBMgN0HAAGxqKgL4yAG7IhcgF6KgtjgCmK0BQQBBACoCnK0BuyATIDdBwABsaioC/MgBuyIXIBeioLY4ApytASA3QQFqIjcgAEgNAAsgAEEBSgRAQQBBACoCoKwBuyAYorY4AqCsAUEAQQAqAqSsAbsgGKK2OAKkrAFBAEEAKgKorAG7IBiitjgCqKwBQQBBACoCrKwBuyAYorY4AqysAUEAQQAqArCsAbsgGKK2OAKwrAFBAEEAKgK0rAG7IBiitjgCtKwBQQBBACoCuKwBuyAYorY4ArisAUEAQQAqArysAbsgGKK2OAK8rAFBAEEAKgLArAG7IBiitjgCwKwBQQBBACoCxKwBuyAYorY4AsSsAUEAQQAqAsisAbsgGKK2OALIrAFBAEEAKgLMrAG7IBiitjgCzKwBQQBBACoC0KwBuyAYorY4AtCsAUEAQQAqAtSsAbsgGKK2OALUrAFBAEEAKgLYrAG7IBiitjgC2KwBQQBBACoC3KwBuyAYorY4AtysAUEAQQAqAuCsAbsgGKK2OALgrAFBAEEAKgLkrAG7IBiitjgC5KwBQQBBACoC6KwBuyAYorY4AuisAUEAQQAqAuysAbsgGKK2OALsrAFBAEEAKgLwrAG7IBiitjgC8KwBQQBBACoC9KwBuyAYorY4AvSsAUEAQQAqAvisAbsgGKK2OAL4rAFBAEEAKgL8rAG7IBiitjgC/KwBQQBBACoCgK0BuyAYorY4AoCtAUEAQQAqAoStAbsgGKK2OAKErQFBAEEAKgKIrQG7IBiitjgCiK0BQQBBACoCjK0BuyAYorY4AoytAUEAQQAqApCtAbsgGKK2OAKQrQFBAEEAKgKUrQG7IBiitjgClK0BQQBBACoCmK0BuyAYorY4ApitAUEAQQAqApytAbsgGKK2OAKcrQELQQAhOgNAIDpBBGwgOkEEbP1dAsBO/V/9DAAAAAAAAAAAAAAAAAAAAAAgOkEEbP1dAuCsAf1fIDpBBGz9XQKgrAH9XyIaIBr98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAqCrAQAgOkECaiI6QRBIDQALRAAAAAAAAAAAITtBACE8A0BBACE9A0AgPUEEbCATIDxBwABsaiA9QQRsav1dAsDIAf1fID1BBGz9XQKgrAH9X/3xASA9QQRs/V0CoKsB/V/98gEgPUEEbP1dAoBP/V/98AH9Xv1bAuCrAQAgPUECaiI9QRBIDQALQQAhPgNAID5BBGwgPkHAAGwqAsBPu0EAKgLgqwG7oiA+QcAAbCoCxE+7QQAqAuSrAbuioCA+QcAAbCoCyE+7QQAqAuirAbuioCA+QcAAbCoCzE+7QQAqAuyrAbuioCA+QcAAbCoC0E+7QQAqAvCrAbuioCA+QcAAbCoC1E+7QQAqAvSrAbuioCA+QcAAbCoC2E+7QQAqAvirAbuioCA+QcAAbCoC3E+7QQAqAvyrAbuioCA+QcAAbCoC4E+7QQAqAoCsAbuioCA+QcAAbCoC5E+7QQAqAoSsAbuioCA+QcAAbCoC6E+7QQAqAoisAbuioCA+QcAAbCoC7E+7QQAqAoysAbuioCA+QcAAbCoC8E+7QQAqApCsAbuioCA+QcAAbCoC9E+7QQAqApSsAbuioCA+QcAAbCoC+E+7QQAqApisAbuioCA+QcAAbCoC/E+7QQAqApysAbuioLY4AuCsASA+QQFqIj5BA0gNAAtBAEEAKgLgrAG7QQAqAoBRu6C2OALgqwFBAEEAKgLkrAG7QQAqAoRRu6C2OALkqwFBAEEAKgLorAG7QQAqAohRu6C2OALoqwFEAAAAAAAA8P8hP0EAKgLgqwG7IRcgFyA/IBcgP2QbIT9BACoC5KsBuyEXIBcgPyAXID9kGyE/QQAqAuirAbshFyAXID8gFyA/ZBshPyA/QQAqAuCrAbsgP6EQAkEAKgLkqwG7ID+hEAKgQQAqAuirAbsgP6EQAqAQA6AhQCAUIDxBDGxqKgLAyAG7QQAqAuCrAbuiIBQgPEEMbGoqAsTIAbtBACoC5KsBu6KgIBQgPEEMbGoqAsjIAbtBACoC6KsBu6KgIUEgOyBAIEGhoCE7IDxBAWoiPCAASA0ACyA7IBiiITsgOw8LjwEDAX0BewF/IAC2IgH9EyECQQAhAwNAIAMgA/0AAgAgA/0AApBRIAL95gH95QH9CwIAIANBEGoiA0GA0QBIDQALQYDRACEDIAMgAyoCACADKgKQUSABlJM4AgBBhNEAIQMgAyADKgIAIAMqApBRIAGUkzgCAEGI0QAhAyADIAMqAgAgAyoCkFEgAZSTOAIACwCIFARuYW1lAAYFYnBnZW4BhgEKAAdmb3J3YXJkARJtYXRoLnNpZ21vaWQuZjMyeDQCDG1hdGguZXhwLmY2NAMMbWF0aC5sb2cuZjY0BARsb3NzBQhncmFkaWVudAYQbWF0aC5zaWdtb2lkLmYzMgcPdHJhaW5pbmdGb3J3YXJkCAx0cmFpbmluZ0xvc3MJCXNnZFVwZGF0ZQLvEgoAGwAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwZvdXRfYXQEAXMFAWkGA2lfMQcDaV8yCANpXzMJA2lfNAoDaV81CwNpXzYMA2lfNw0DaV84DgNpXzkPBGlfMTAQBGlfMTERBGlfMTISBGlfMTMTBGlfMTQUBGlfMTUVBGlfMTYWBGlfMTcXBGlfMTgYA21heBkDdG1wGgN0MzABCwABeAEBdAIDdF8xAwN0XzIEA3RfMwUDdF80BgN0XzUHA3RfNggDdF83CQN0XzgKA3RfOQIIAAF4AQF0AgN0XzEDA3RfMgQDdF8zBQN0XzQGA3RfNQcDdF82AwgAAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81BwN0XzYEHgAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwp0YXJnZXRzX2F0BAN0MzIFAXMGAWkHA2lfMQgDaV8yCQNpXzMKA2lfNAsDaV81DANpXzYNA2lfNw4DaV84DwNpXzkQBGlfMTARBGlfMTESBGlfMTITBGlfMTMUBGlfMTQVBGlfMTUWBGlfMTYXBGlfMTcYBGlfMTgZBW1heCQxGgN0bXAbA3QzMBwDdDMzHQRpbnZCBZYBAAViYXRjaAEIY2FwYWNpdHkCB2JhdGNoX24DBnhkMl9hdAQGdDM4X2F0BQZ4YzJfYXQGBWEyX2F0BwZ4ZDRfYXQIBnQ0NV9hdAkGeGM0X2F0CgVhNF9hdAsGeGQ2X2F0DAZ0NTJfYXQNBnhjNl9hdA4FYTZfYXQPBnhkOF9hdBAGdDU5X2F0EQZ4YzhfYXQSBWE4X2F0Ewd4ZDEwX2F0FAZ0NjZfYXQVB3hjMTBfYXQWBmExMF9hdBcHeGQxMl9hdBgGdDczX2F0GQd4YzEyX2F0GgZhMTJfYXQbB3hkMTRfYXQcBnQ4MF9hdB0HeGMxNF9hdB4GYTE0X2F0Hwd4ZDE2X2F0IAZ0ODdfYXQhB3hjMTZfYXQiBmExNl9hdCMHeGQxOF9hdCQGdDk0X2F0JQp0YXJnZXRzX2F0JglkX3hjMThfYXQnCWRfeGMxNl9hdCgJZF94YzE0X2F0KQlkX3hjMTJfYXQqCWRfeGMxMF9hdCsIZF94YzhfYXQsCGRfeGM2X2F0LQhkX3hjNF9hdC4IZF94YzJfYXQvA3QzNTADdDM2MQFzMgFpMwN0bXA0BGludkI1A2lfMTYDaV8yNwNzXzE4A2lfMzkDaV80OgNpXzU7A3NfMjwDaV82PQNpXzc+A2lfOD8Dc18zQANpXzlBBGlfMTBCBGlfMTFDA3NfNEQEaV8xMkUEaV8xM0YEaV8xNEcDc181SARpXzE1SQRpXzE2SgRpXzE3SwNzXzZMBGlfMThNBGlfMTlOBGlfMjBPA3NfN1AEaV8yMVEEaV8yMlIEaV8yM1MDc184VARpXzI0VQRpXzI1VgRpXzI2VwVtZWFuTFgDc185WQRpXzI3WgVtYXgkMlsEdDEwMVwEdDEwMl0EaV8yOF4EaV8yOV8EaV8zMGAGaV90YWlsYQRpXzMxYgRzXzEwYwRpXzMyZARpXzMzZQRpXzM0ZgRpXzM1ZwRpXzM2aARzXzExaQRpXzM3agRpXzM4awRpXzM5bARpXzQwbQRpXzQxbgRzXzEybwRpXzQycARpXzQzcQRpXzQ0cgRpXzQ1cwRpXzQ2dARzXzEzdQRpXzQ3dgRpXzQ4dwRpXzQ5eARpXzUweQRpXzUxegRzXzE0ewRpXzUyfARpXzUzfQRpXzU0fgRpXzU1fwRpXzU2gAEEc18xNYEBBGlfNTeCAQRpXzU4gwEEaV81OYQBBGlfNjCFAQRpXzYxhgEEc18xNocBBGlfNjKIAQRpXzYziQEEaV82NIoBBGlfNjWLAQRpXzY2jAEEc18xN40BBGlfNjeOAQRpXzY4jwEEaV82OZABBGlfNzCRAQRpXzcxkgEEc18xOJMBBGlfNzKUAQRpXzczlQEEaV83NAYNAAF4AQF0AgN0XzEDA3RfMgQDdF8zBQN0XzQGA3RfNQcDdF82CAN0XzcJA3RfOAoDdF85CwR0XzEwDAR0XzExB0AABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMGeGQyX2F0BAVhMl9hdAUGeGQ0X2F0BgVhNF9hdAcGeGQ2X2F0CAVhNl9hdAkGeGQ4X2F0CgVhOF9hdAsHeGQxMF9hdAwGYTEwX2F0DQd4ZDEyX2F0DgZhMTJfYXQPB3hkMTRfYXQQBmExNF9hdBEHeGQxNl9hdBIGYTE2X2F0Ewd4ZDE4X2F0FAZvdXRfYXQVAXMWAWkXA3RtcBgEaW52QhkDaV8xGgV0bXBfMRsDc18xHANpXzIdA2lfMx4DaV80HwNzXzIgA2lfNSEDaV82IgNpXzcjA3NfMyQDaV84JQNpXzkmBGlfMTAnA3NfNCgEaV8xMSkEaV8xMioEaV8xMysDc181LARpXzE0LQRpXzE1LgRpXzE2LwNzXzYwBGlfMTcxBGlfMTgyBGlfMTkzA3NfNzQEaV8yMDUEaV8yMTYEaV8yMjcDc184OARpXzIzOQRpXzI0OgRpXzI1OwNzXzk8BGlfMjY9BGlfMjc+BW1heCQzPwR0MTAxCEIABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMGeGQyX2F0BAVhMl9hdAUGeGQ0X2F0BgVhNF9hdAcGeGQ2X2F0CAVhNl9hdAkGeGQ4X2F0CgVhOF9hdAsHeGQxMF9hdAwGYTEwX2F0DQd4ZDEyX2F0DgZhMTJfYXQPB3hkMTRfYXQQBmExNF9hdBEHeGQxNl9hdBIGYTE2X2F0Ewd4ZDE4X2F0FAp0YXJnZXRzX2F0FQFzFgFpFwN0bXAYBGludkIZA2lfMRoFdG1wXzEbA3NfMRwDaV8yHQNpXzMeA2lfNB8Dc18yIANpXzUhA2lfNiIDaV83IwNzXzMkA2lfOCUDaV85JgRpXzEwJwNzXzQoBGlfMTEpBGlfMTIqBGlfMTMrA3NfNSwEaV8xNC0EaV8xNS4EaV8xNi8Dc182MARpXzE3MQRpXzE4MgRpXzE5MwNzXzc0BGlfMjA1BGlfMjE2BGlfMjI3A3NfODgEaV8yMzkEaV8yNDoEaV8yNTsFbWVhbkw8A3NfOT0EaV8yNj4EaV8yNz8FbWF4JDRABHQxMDFBBHQxMDIJBAACbHIBBHJhdGUCBXJhdGVzAwJhdA==";
 
 /** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
 interface WasmApi {

@@ -65,114 +65,114 @@ let capacity = 0;
 let t9 = /* @__PURE__ */ new Float32Array(0);
 let t10 = /* @__PURE__ */ new Float32Array(0);
 let t1 = /* @__PURE__ */ new Float32Array(0);
-let t31 = /* @__PURE__ */ new Float32Array(0);
+let xd2 = /* @__PURE__ */ new Float32Array(0);
 let t2 = /* @__PURE__ */ new Float32Array(0);
 let t3 = /* @__PURE__ */ new Float32Array(0);
 let t4 = /* @__PURE__ */ new Float32Array(0);
-let a3 = /* @__PURE__ */ new Float32Array(0);
 let t11 = /* @__PURE__ */ new Float32Array(0);
-let a4 = /* @__PURE__ */ new Float32Array(0);
 let t12 = /* @__PURE__ */ new Float32Array(0);
 let t13 = /* @__PURE__ */ new Float32Array(0);
+let t14 = /* @__PURE__ */ new Float32Array(0);
+let t15 = /* @__PURE__ */ new Float32Array(0);
 let t5 = /* @__PURE__ */ new Float32Array(0);
 let t6 = /* @__PURE__ */ new Float32Array(0);
 let t7 = /* @__PURE__ */ new Float32Array(0);
 let t8 = /* @__PURE__ */ new Float32Array(0);
-let a7 = /* @__PURE__ */ new Float32Array(0);
-let t14 = /* @__PURE__ */ new Float32Array(0);
-let a8 = /* @__PURE__ */ new Float32Array(0);
-let a9 = /* @__PURE__ */ new Float32Array(0);
-let t15 = /* @__PURE__ */ new Float32Array(0);
-let z11 = /* @__PURE__ */ new Float32Array(0);
-let t32 = /* @__PURE__ */ new Float32Array(0);
-let t29 = /* @__PURE__ */ new Float32Array(0);
-let t33 = /* @__PURE__ */ new Float32Array(0);
-let t34 = /* @__PURE__ */ new Float32Array(0);
-let t30 = /* @__PURE__ */ new Float32Array(0);
-let t36 = /* @__PURE__ */ new Float32Array(0);
-let t37 = /* @__PURE__ */ new Float32Array(0);
+let t16 = /* @__PURE__ */ new Float32Array(0);
+let t17 = /* @__PURE__ */ new Float32Array(0);
+let t18 = /* @__PURE__ */ new Float32Array(0);
+let t19 = /* @__PURE__ */ new Float32Array(0);
+let t20 = /* @__PURE__ */ new Float32Array(0);
+let t21 = /* @__PURE__ */ new Float32Array(0);
 let t38 = /* @__PURE__ */ new Float32Array(0);
+let mu2 = /* @__PURE__ */ new Float32Array(0);
 let t39 = /* @__PURE__ */ new Float32Array(0);
 let t40 = /* @__PURE__ */ new Float32Array(0);
-let t46 = /* @__PURE__ */ new Float32Array(0);
-let t41 = /* @__PURE__ */ new Float32Array(0);
+let t37 = /* @__PURE__ */ new Float32Array(0);
 let t42 = /* @__PURE__ */ new Float32Array(0);
+let var2 = /* @__PURE__ */ new Float32Array(0);
 let t43 = /* @__PURE__ */ new Float32Array(0);
-let a2 = /* @__PURE__ */ new Float32Array(0);
-let a3$1 = /* @__PURE__ */ new Float32Array(0);
+let t44 = /* @__PURE__ */ new Float32Array(0);
+let t45 = /* @__PURE__ */ new Float32Array(0);
+let xc2 = /* @__PURE__ */ new Float32Array(0);
+let t46 = /* @__PURE__ */ new Float32Array(0);
+let s2 = /* @__PURE__ */ new Float32Array(0);
 let t47 = /* @__PURE__ */ new Float32Array(0);
-let a4$1 = /* @__PURE__ */ new Float32Array(0);
-let t48 = /* @__PURE__ */ new Float32Array(0);
+let a2 = /* @__PURE__ */ new Float32Array(0);
+let a3 = /* @__PURE__ */ new Float32Array(0);
 let t49 = /* @__PURE__ */ new Float32Array(0);
+let a4 = /* @__PURE__ */ new Float32Array(0);
 let t50 = /* @__PURE__ */ new Float32Array(0);
 let t51 = /* @__PURE__ */ new Float32Array(0);
-let t44 = /* @__PURE__ */ new Float32Array(0);
+let xd6 = /* @__PURE__ */ new Float32Array(0);
 let t52 = /* @__PURE__ */ new Float32Array(0);
+let mu6 = /* @__PURE__ */ new Float32Array(0);
 let t53 = /* @__PURE__ */ new Float32Array(0);
-let t45 = /* @__PURE__ */ new Float32Array(0);
-let t58 = /* @__PURE__ */ new Float32Array(0);
+let t54 = /* @__PURE__ */ new Float32Array(0);
+let t48 = /* @__PURE__ */ new Float32Array(0);
 let t59 = /* @__PURE__ */ new Float32Array(0);
+let var6 = /* @__PURE__ */ new Float32Array(0);
 let t60 = /* @__PURE__ */ new Float32Array(0);
 let t61 = /* @__PURE__ */ new Float32Array(0);
 let t62 = /* @__PURE__ */ new Float32Array(0);
-let t69 = /* @__PURE__ */ new Float32Array(0);
+let xc6 = /* @__PURE__ */ new Float32Array(0);
 let t63 = /* @__PURE__ */ new Float32Array(0);
+let s6 = /* @__PURE__ */ new Float32Array(0);
 let t64 = /* @__PURE__ */ new Float32Array(0);
-let t65 = /* @__PURE__ */ new Float32Array(0);
 let a6 = /* @__PURE__ */ new Float32Array(0);
-let a7$1 = /* @__PURE__ */ new Float32Array(0);
-let t70 = /* @__PURE__ */ new Float32Array(0);
-let a8$1 = /* @__PURE__ */ new Float32Array(0);
-let t35 = /* @__PURE__ */ new Float32Array(0);
+let a7 = /* @__PURE__ */ new Float32Array(0);
+let t68 = /* @__PURE__ */ new Float32Array(0);
+let a8 = /* @__PURE__ */ new Float32Array(0);
+let t41 = /* @__PURE__ */ new Float32Array(0);
 let a10 = /* @__PURE__ */ new Float32Array(0);
-let t71 = /* @__PURE__ */ new Float32Array(0);
-let z11$1 = /* @__PURE__ */ new Float32Array(0);
+let t69 = /* @__PURE__ */ new Float32Array(0);
+let z11 = /* @__PURE__ */ new Float32Array(0);
 let d_z11 = /* @__PURE__ */ new Float32Array(0);
 let d_a10 = /* @__PURE__ */ new Float32Array(0);
 let d_a9 = /* @__PURE__ */ new Float32Array(0);
-let t26 = /* @__PURE__ */ new Float32Array(0);
-let t27 = /* @__PURE__ */ new Float32Array(0);
+let t34 = /* @__PURE__ */ new Float32Array(0);
+let t35 = /* @__PURE__ */ new Float32Array(0);
+let t72 = /* @__PURE__ */ new Float32Array(0);
+let t73 = /* @__PURE__ */ new Float32Array(0);
 let t74 = /* @__PURE__ */ new Float32Array(0);
-let t75 = /* @__PURE__ */ new Float32Array(0);
-let t76 = /* @__PURE__ */ new Float32Array(0);
 let d_a7 = /* @__PURE__ */ new Float32Array(0);
 let d_a6 = /* @__PURE__ */ new Float32Array(0);
+let t65 = /* @__PURE__ */ new Float32Array(0);
+let d_xc6 = /* @__PURE__ */ new Float32Array(0);
 let t66 = /* @__PURE__ */ new Float32Array(0);
-let t77 = /* @__PURE__ */ new Float32Array(0);
+let d_s6 = /* @__PURE__ */ new Float32Array(0);
 let t67 = /* @__PURE__ */ new Float32Array(0);
+let t75 = /* @__PURE__ */ new Float32Array(0);
+let t76 = /* @__PURE__ */ new Float32Array(0);
+let t77 = /* @__PURE__ */ new Float32Array(0);
 let t78 = /* @__PURE__ */ new Float32Array(0);
-let t68 = /* @__PURE__ */ new Float32Array(0);
 let t79 = /* @__PURE__ */ new Float32Array(0);
 let t80 = /* @__PURE__ */ new Float32Array(0);
-let t81 = /* @__PURE__ */ new Float32Array(0);
-let t82 = /* @__PURE__ */ new Float32Array(0);
-let t83 = /* @__PURE__ */ new Float32Array(0);
-let t84 = /* @__PURE__ */ new Float32Array(0);
-let d_z5 = /* @__PURE__ */ new Float32Array(0);
-let t89 = /* @__PURE__ */ new Float32Array(0);
+let d_xd6 = /* @__PURE__ */ new Float32Array(0);
 let t85 = /* @__PURE__ */ new Float32Array(0);
+let t81 = /* @__PURE__ */ new Float32Array(0);
 let d_a4 = /* @__PURE__ */ new Float32Array(0);
-let t28 = /* @__PURE__ */ new Float32Array(0);
-let t54 = /* @__PURE__ */ new Float32Array(0);
+let t36 = /* @__PURE__ */ new Float32Array(0);
 let t55 = /* @__PURE__ */ new Float32Array(0);
 let t56 = /* @__PURE__ */ new Float32Array(0);
-let t90 = /* @__PURE__ */ new Float32Array(0);
-let d_a3 = /* @__PURE__ */ new Float32Array(0);
 let t57 = /* @__PURE__ */ new Float32Array(0);
-let d_a2 = /* @__PURE__ */ new Float32Array(0);
 let t86 = /* @__PURE__ */ new Float32Array(0);
-let t91 = /* @__PURE__ */ new Float32Array(0);
+let d_a3 = /* @__PURE__ */ new Float32Array(0);
+let t58 = /* @__PURE__ */ new Float32Array(0);
+let d_a2 = /* @__PURE__ */ new Float32Array(0);
+let t82 = /* @__PURE__ */ new Float32Array(0);
+let d_xc2 = /* @__PURE__ */ new Float32Array(0);
+let t83 = /* @__PURE__ */ new Float32Array(0);
+let d_s2 = /* @__PURE__ */ new Float32Array(0);
+let t84 = /* @__PURE__ */ new Float32Array(0);
 let t87 = /* @__PURE__ */ new Float32Array(0);
-let t92 = /* @__PURE__ */ new Float32Array(0);
 let t88 = /* @__PURE__ */ new Float32Array(0);
+let t89 = /* @__PURE__ */ new Float32Array(0);
+let t90 = /* @__PURE__ */ new Float32Array(0);
+let t91 = /* @__PURE__ */ new Float32Array(0);
+let t92 = /* @__PURE__ */ new Float32Array(0);
+let d_xd2 = /* @__PURE__ */ new Float32Array(0);
 let t93 = /* @__PURE__ */ new Float32Array(0);
-let t94 = /* @__PURE__ */ new Float32Array(0);
-let t95 = /* @__PURE__ */ new Float32Array(0);
-let t96 = /* @__PURE__ */ new Float32Array(0);
-let t97 = /* @__PURE__ */ new Float32Array(0);
-let t98 = /* @__PURE__ */ new Float32Array(0);
-let d_z1 = /* @__PURE__ */ new Float32Array(0);
-let t99 = /* @__PURE__ */ new Float32Array(0);
 
 /** Makes the workspace hold `batch` samples: allocated by the first call, rows grown for a larger batch. */
 function reserveBatch(batch: number): void {
@@ -183,114 +183,114 @@ function reserveBatch(batch: number): void {
     t2 = new Float32Array(8);
     t3 = new Float32Array(5408);
     t4 = new Float32Array(5408);
-    a3 = new Float32Array(5408);
     t11 = new Float32Array(5408);
-    a4 = new Float32Array(1352);
-    t12 = new Float32Array(8712);
-    t13 = new Float32Array(1936);
+    t12 = new Float32Array(5408);
+    t13 = new Float32Array(1352);
+    t14 = new Float32Array(8712);
+    t15 = new Float32Array(1936);
     t5 = new Float32Array(1936);
     t6 = new Float32Array(16);
     t7 = new Float32Array(1936);
     t8 = new Float32Array(1936);
-    a7 = new Float32Array(1936);
-    t14 = new Float32Array(1600);
-    a8 = new Float32Array(400);
-    z11 = new Float32Array(10);
-    t32 = new Float32Array(8);
-    t29 = new Float32Array(8);
-    t33 = new Float32Array(5408);
-    t34 = new Float32Array(8);
-    t30 = new Float32Array(8);
-    t36 = new Float32Array(8);
-    t37 = new Float32Array(8);
+    t16 = new Float32Array(1936);
+    t17 = new Float32Array(1600);
+    t18 = new Float32Array(400);
+    t21 = new Float32Array(10);
     t38 = new Float32Array(8);
-    t39 = new Float32Array(8);
-    t40 = new Float32Array(5408);
-    t41 = new Float32Array(8);
+    mu2 = new Float32Array(8);
+    t39 = new Float32Array(5408);
+    t40 = new Float32Array(8);
+    t37 = new Float32Array(8);
     t42 = new Float32Array(8);
-    t43 = new Float32Array(5408);
-    a2 = new Float32Array(5408);
-    a3$1 = new Float32Array(5408);
+    var2 = new Float32Array(8);
+    t43 = new Float32Array(8);
+    t44 = new Float32Array(8);
+    t45 = new Float32Array(5408);
+    t46 = new Float32Array(8);
+    s2 = new Float32Array(8);
     t47 = new Float32Array(5408);
-    a4$1 = new Float32Array(1352);
-    t49 = new Float32Array(1936);
-    t51 = new Float32Array(16);
-    t44 = new Float32Array(16);
-    t52 = new Float32Array(1936);
-    t53 = new Float32Array(16);
-    t45 = new Float32Array(16);
-    t58 = new Float32Array(16);
+    a2 = new Float32Array(5408);
+    a3 = new Float32Array(5408);
+    t49 = new Float32Array(5408);
+    a4 = new Float32Array(1352);
+    t51 = new Float32Array(1936);
+    t52 = new Float32Array(16);
+    mu6 = new Float32Array(16);
+    t53 = new Float32Array(1936);
+    t54 = new Float32Array(16);
+    t48 = new Float32Array(16);
     t59 = new Float32Array(16);
+    var6 = new Float32Array(16);
     t60 = new Float32Array(16);
     t61 = new Float32Array(16);
     t62 = new Float32Array(1936);
     t63 = new Float32Array(16);
-    t64 = new Float32Array(16);
-    t65 = new Float32Array(1936);
-    a7$1 = new Float32Array(1936);
-    z11$1 = new Float32Array(10);
+    s6 = new Float32Array(16);
+    t64 = new Float32Array(1936);
+    a7 = new Float32Array(1936);
+    z11 = new Float32Array(10);
     d_a9 = new Float32Array(400);
-    t26 = new Float32Array(4);
-    t27 = new Float32Array(1600);
+    t34 = new Float32Array(4);
+    t35 = new Float32Array(1600);
+    t72 = new Float32Array(1600);
+    t73 = new Float32Array(400);
     t74 = new Float32Array(1600);
-    t75 = new Float32Array(400);
-    t76 = new Float32Array(1600);
     d_a7 = new Float32Array(1936);
     d_a6 = new Float32Array(1936);
+    t65 = new Float32Array(1936);
     t66 = new Float32Array(1936);
+    d_s6 = new Float32Array(16);
     t67 = new Float32Array(1936);
-    t78 = new Float32Array(16);
-    t68 = new Float32Array(1936);
+    t75 = new Float32Array(16);
+    t76 = new Float32Array(16);
+    t77 = new Float32Array(16);
+    t78 = new Float32Array(1936);
     t79 = new Float32Array(16);
-    t80 = new Float32Array(16);
-    t81 = new Float32Array(16);
-    t82 = new Float32Array(1936);
-    t83 = new Float32Array(16);
-    t84 = new Float32Array(1936);
-    d_z5 = new Float32Array(1936);
-    t89 = new Float32Array(8712);
-    t85 = new Float32Array(1152);
+    t80 = new Float32Array(1936);
+    d_xd6 = new Float32Array(1936);
+    t85 = new Float32Array(8712);
+    t81 = new Float32Array(1152);
     d_a4 = new Float32Array(1352);
-    t28 = new Float32Array(5408);
-    t54 = new Float32Array(5408);
-    t55 = new Float32Array(1352);
-    t90 = new Float32Array(5408);
+    t36 = new Float32Array(5408);
+    t55 = new Float32Array(5408);
+    t56 = new Float32Array(1352);
+    t86 = new Float32Array(5408);
     d_a3 = new Float32Array(5408);
     d_a2 = new Float32Array(5408);
-    t86 = new Float32Array(5408);
-    t87 = new Float32Array(5408);
-    t92 = new Float32Array(8);
-    t88 = new Float32Array(5408);
-    t93 = new Float32Array(8);
-    t94 = new Float32Array(8);
-    t95 = new Float32Array(8);
-    t96 = new Float32Array(5408);
-    t97 = new Float32Array(8);
-    t98 = new Float32Array(5408);
-    d_z1 = new Float32Array(5408);
-    t99 = new Float32Array(72);
+    t82 = new Float32Array(5408);
+    t83 = new Float32Array(5408);
+    d_s2 = new Float32Array(8);
+    t84 = new Float32Array(5408);
+    t87 = new Float32Array(8);
+    t88 = new Float32Array(8);
+    t89 = new Float32Array(8);
+    t90 = new Float32Array(5408);
+    t91 = new Float32Array(8);
+    t92 = new Float32Array(5408);
+    d_xd2 = new Float32Array(5408);
+    t93 = new Float32Array(72);
   }
   capacity = batch;
   t9 = new Float32Array(batch * 6084);
-  t31 = new Float32Array(batch * 5408);
-  a9 = new Float32Array(batch * 400);
-  t15 = new Float32Array(batch * 10);
-  t46 = new Float32Array(batch * 5408);
-  t48 = new Float32Array(batch * 8712);
-  t50 = new Float32Array(batch * 1936);
-  t69 = new Float32Array(batch * 1936);
+  xd2 = new Float32Array(batch * 5408);
+  t19 = new Float32Array(batch * 400);
+  t20 = new Float32Array(batch * 10);
+  xc2 = new Float32Array(batch * 5408);
+  t50 = new Float32Array(batch * 8712);
+  xd6 = new Float32Array(batch * 1936);
+  xc6 = new Float32Array(batch * 1936);
   a6 = new Float32Array(batch * 1936);
-  t70 = new Float32Array(batch * 1600);
-  a8$1 = new Float32Array(batch * 400);
-  t35 = new Float32Array(batch * 400);
+  t68 = new Float32Array(batch * 1600);
+  a8 = new Float32Array(batch * 400);
+  t41 = new Float32Array(batch * 400);
   a10 = new Float32Array(batch * 400);
-  t71 = new Float32Array(batch * 10);
+  t69 = new Float32Array(batch * 10);
   d_z11 = new Float32Array(batch * 10);
   d_a10 = new Float32Array(batch * 400);
-  t77 = new Float32Array(batch * 1936);
-  t56 = new Float32Array(batch * 5408);
+  d_xc6 = new Float32Array(batch * 1936);
   t57 = new Float32Array(batch * 5408);
-  t91 = new Float32Array(batch * 5408);
+  t58 = new Float32Array(batch * 5408);
+  d_xc2 = new Float32Array(batch * 5408);
 }
 
 /** A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers. */
@@ -331,7 +331,7 @@ export function initState(seed = 1): Float32Array {
   return state;
 }
 
-/** Writes the network's output for each of `batch` samples: out[s] = p(inputs[s]). In inference mode (running statistics, no dropout); `state` is read, never changed. */
+/** Writes the network's output for each of `batch` samples: out[s] = t23(inputs[s]). In inference mode (running statistics, no dropout); `state` is read, never changed. */
 export function forward(
   params: Float32Array,
   state: Float32Array,
@@ -772,490 +772,490 @@ function forwardKernel(
       }
     }
 
-    // a3 = max(0, (reshape(t10, [26, 26, 8]) - t1) ⊙ t3 + t4)
+    // t11 = max(0, (reshape(t10, [26, 26, 8]) - t1) ⊙ t3 + t4)
     for (let i = 0; i < 5408; i++) {
-      a3[i] = Math.max(0, (t10[i]! - t1[i]!) * t3[i]! + t4[i]!);
+      t11[i] = Math.max(0, (t10[i]! - t1[i]!) * t3[i]! + t4[i]!);
     }
 
-    // t11 = windows(a3, [2, 2], stride [2, 2])
+    // t12 = windows(t11, [2, 2], stride [2, 2])
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t11[i * 416 + j * 32] = a3[i * 416 + j * 16]!;
-        t11[i * 416 + j * 32 + 1] = a3[i * 416 + j * 16 + 1]!;
-        t11[i * 416 + j * 32 + 2] = a3[i * 416 + j * 16 + 2]!;
-        t11[i * 416 + j * 32 + 3] = a3[i * 416 + j * 16 + 3]!;
-        t11[i * 416 + j * 32 + 4] = a3[i * 416 + j * 16 + 4]!;
-        t11[i * 416 + j * 32 + 5] = a3[i * 416 + j * 16 + 5]!;
-        t11[i * 416 + j * 32 + 6] = a3[i * 416 + j * 16 + 6]!;
-        t11[i * 416 + j * 32 + 7] = a3[i * 416 + j * 16 + 7]!;
-        t11[i * 416 + j * 32 + 8] = a3[i * 416 + j * 16 + 8]!;
-        t11[i * 416 + j * 32 + 9] = a3[i * 416 + j * 16 + 9]!;
-        t11[i * 416 + j * 32 + 10] = a3[i * 416 + j * 16 + 10]!;
-        t11[i * 416 + j * 32 + 11] = a3[i * 416 + j * 16 + 11]!;
-        t11[i * 416 + j * 32 + 12] = a3[i * 416 + j * 16 + 12]!;
-        t11[i * 416 + j * 32 + 13] = a3[i * 416 + j * 16 + 13]!;
-        t11[i * 416 + j * 32 + 14] = a3[i * 416 + j * 16 + 14]!;
-        t11[i * 416 + j * 32 + 15] = a3[i * 416 + j * 16 + 15]!;
-        t11[i * 416 + j * 32 + 16] = a3[i * 416 + j * 16 + 208]!;
-        t11[i * 416 + j * 32 + 17] = a3[i * 416 + j * 16 + 209]!;
-        t11[i * 416 + j * 32 + 18] = a3[i * 416 + j * 16 + 210]!;
-        t11[i * 416 + j * 32 + 19] = a3[i * 416 + j * 16 + 211]!;
-        t11[i * 416 + j * 32 + 20] = a3[i * 416 + j * 16 + 212]!;
-        t11[i * 416 + j * 32 + 21] = a3[i * 416 + j * 16 + 213]!;
-        t11[i * 416 + j * 32 + 22] = a3[i * 416 + j * 16 + 214]!;
-        t11[i * 416 + j * 32 + 23] = a3[i * 416 + j * 16 + 215]!;
-        t11[i * 416 + j * 32 + 24] = a3[i * 416 + j * 16 + 216]!;
-        t11[i * 416 + j * 32 + 25] = a3[i * 416 + j * 16 + 217]!;
-        t11[i * 416 + j * 32 + 26] = a3[i * 416 + j * 16 + 218]!;
-        t11[i * 416 + j * 32 + 27] = a3[i * 416 + j * 16 + 219]!;
-        t11[i * 416 + j * 32 + 28] = a3[i * 416 + j * 16 + 220]!;
-        t11[i * 416 + j * 32 + 29] = a3[i * 416 + j * 16 + 221]!;
-        t11[i * 416 + j * 32 + 30] = a3[i * 416 + j * 16 + 222]!;
-        t11[i * 416 + j * 32 + 31] = a3[i * 416 + j * 16 + 223]!;
+        t12[i * 416 + j * 32] = t11[i * 416 + j * 16]!;
+        t12[i * 416 + j * 32 + 1] = t11[i * 416 + j * 16 + 1]!;
+        t12[i * 416 + j * 32 + 2] = t11[i * 416 + j * 16 + 2]!;
+        t12[i * 416 + j * 32 + 3] = t11[i * 416 + j * 16 + 3]!;
+        t12[i * 416 + j * 32 + 4] = t11[i * 416 + j * 16 + 4]!;
+        t12[i * 416 + j * 32 + 5] = t11[i * 416 + j * 16 + 5]!;
+        t12[i * 416 + j * 32 + 6] = t11[i * 416 + j * 16 + 6]!;
+        t12[i * 416 + j * 32 + 7] = t11[i * 416 + j * 16 + 7]!;
+        t12[i * 416 + j * 32 + 8] = t11[i * 416 + j * 16 + 8]!;
+        t12[i * 416 + j * 32 + 9] = t11[i * 416 + j * 16 + 9]!;
+        t12[i * 416 + j * 32 + 10] = t11[i * 416 + j * 16 + 10]!;
+        t12[i * 416 + j * 32 + 11] = t11[i * 416 + j * 16 + 11]!;
+        t12[i * 416 + j * 32 + 12] = t11[i * 416 + j * 16 + 12]!;
+        t12[i * 416 + j * 32 + 13] = t11[i * 416 + j * 16 + 13]!;
+        t12[i * 416 + j * 32 + 14] = t11[i * 416 + j * 16 + 14]!;
+        t12[i * 416 + j * 32 + 15] = t11[i * 416 + j * 16 + 15]!;
+        t12[i * 416 + j * 32 + 16] = t11[i * 416 + j * 16 + 208]!;
+        t12[i * 416 + j * 32 + 17] = t11[i * 416 + j * 16 + 209]!;
+        t12[i * 416 + j * 32 + 18] = t11[i * 416 + j * 16 + 210]!;
+        t12[i * 416 + j * 32 + 19] = t11[i * 416 + j * 16 + 211]!;
+        t12[i * 416 + j * 32 + 20] = t11[i * 416 + j * 16 + 212]!;
+        t12[i * 416 + j * 32 + 21] = t11[i * 416 + j * 16 + 213]!;
+        t12[i * 416 + j * 32 + 22] = t11[i * 416 + j * 16 + 214]!;
+        t12[i * 416 + j * 32 + 23] = t11[i * 416 + j * 16 + 215]!;
+        t12[i * 416 + j * 32 + 24] = t11[i * 416 + j * 16 + 216]!;
+        t12[i * 416 + j * 32 + 25] = t11[i * 416 + j * 16 + 217]!;
+        t12[i * 416 + j * 32 + 26] = t11[i * 416 + j * 16 + 218]!;
+        t12[i * 416 + j * 32 + 27] = t11[i * 416 + j * 16 + 219]!;
+        t12[i * 416 + j * 32 + 28] = t11[i * 416 + j * 16 + 220]!;
+        t12[i * 416 + j * 32 + 29] = t11[i * 416 + j * 16 + 221]!;
+        t12[i * 416 + j * 32 + 30] = t11[i * 416 + j * 16 + 222]!;
+        t12[i * 416 + j * 32 + 31] = t11[i * 416 + j * 16 + 223]!;
       }
     }
 
-    // a4 = max(reshape(t11, [13, 13, 4, 8]), 3)
+    // t13 = max(reshape(t12, [13, 13, 4, 8]), 3)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         let max = -Infinity;
-        if (t11[i * 416 + j * 32]! > max) max = t11[i * 416 + j * 32]!;
-        if (t11[i * 416 + j * 32 + 8]! > max) max = t11[i * 416 + j * 32 + 8]!;
-        if (t11[i * 416 + j * 32 + 16]! > max)
-          max = t11[i * 416 + j * 32 + 16]!;
-        if (t11[i * 416 + j * 32 + 24]! > max)
-          max = t11[i * 416 + j * 32 + 24]!;
-        a4[i * 104 + j * 8] = max;
+        if (t12[i * 416 + j * 32]! > max) max = t12[i * 416 + j * 32]!;
+        if (t12[i * 416 + j * 32 + 8]! > max) max = t12[i * 416 + j * 32 + 8]!;
+        if (t12[i * 416 + j * 32 + 16]! > max)
+          max = t12[i * 416 + j * 32 + 16]!;
+        if (t12[i * 416 + j * 32 + 24]! > max)
+          max = t12[i * 416 + j * 32 + 24]!;
+        t13[i * 104 + j * 8] = max;
         let max$1 = -Infinity;
-        if (t11[i * 416 + j * 32 + 1]! > max$1)
-          max$1 = t11[i * 416 + j * 32 + 1]!;
-        if (t11[i * 416 + j * 32 + 9]! > max$1)
-          max$1 = t11[i * 416 + j * 32 + 9]!;
-        if (t11[i * 416 + j * 32 + 17]! > max$1)
-          max$1 = t11[i * 416 + j * 32 + 17]!;
-        if (t11[i * 416 + j * 32 + 25]! > max$1)
-          max$1 = t11[i * 416 + j * 32 + 25]!;
-        a4[i * 104 + j * 8 + 1] = max$1;
+        if (t12[i * 416 + j * 32 + 1]! > max$1)
+          max$1 = t12[i * 416 + j * 32 + 1]!;
+        if (t12[i * 416 + j * 32 + 9]! > max$1)
+          max$1 = t12[i * 416 + j * 32 + 9]!;
+        if (t12[i * 416 + j * 32 + 17]! > max$1)
+          max$1 = t12[i * 416 + j * 32 + 17]!;
+        if (t12[i * 416 + j * 32 + 25]! > max$1)
+          max$1 = t12[i * 416 + j * 32 + 25]!;
+        t13[i * 104 + j * 8 + 1] = max$1;
         let max$2 = -Infinity;
-        if (t11[i * 416 + j * 32 + 2]! > max$2)
-          max$2 = t11[i * 416 + j * 32 + 2]!;
-        if (t11[i * 416 + j * 32 + 10]! > max$2)
-          max$2 = t11[i * 416 + j * 32 + 10]!;
-        if (t11[i * 416 + j * 32 + 18]! > max$2)
-          max$2 = t11[i * 416 + j * 32 + 18]!;
-        if (t11[i * 416 + j * 32 + 26]! > max$2)
-          max$2 = t11[i * 416 + j * 32 + 26]!;
-        a4[i * 104 + j * 8 + 2] = max$2;
+        if (t12[i * 416 + j * 32 + 2]! > max$2)
+          max$2 = t12[i * 416 + j * 32 + 2]!;
+        if (t12[i * 416 + j * 32 + 10]! > max$2)
+          max$2 = t12[i * 416 + j * 32 + 10]!;
+        if (t12[i * 416 + j * 32 + 18]! > max$2)
+          max$2 = t12[i * 416 + j * 32 + 18]!;
+        if (t12[i * 416 + j * 32 + 26]! > max$2)
+          max$2 = t12[i * 416 + j * 32 + 26]!;
+        t13[i * 104 + j * 8 + 2] = max$2;
         let max$3 = -Infinity;
-        if (t11[i * 416 + j * 32 + 3]! > max$3)
-          max$3 = t11[i * 416 + j * 32 + 3]!;
-        if (t11[i * 416 + j * 32 + 11]! > max$3)
-          max$3 = t11[i * 416 + j * 32 + 11]!;
-        if (t11[i * 416 + j * 32 + 19]! > max$3)
-          max$3 = t11[i * 416 + j * 32 + 19]!;
-        if (t11[i * 416 + j * 32 + 27]! > max$3)
-          max$3 = t11[i * 416 + j * 32 + 27]!;
-        a4[i * 104 + j * 8 + 3] = max$3;
+        if (t12[i * 416 + j * 32 + 3]! > max$3)
+          max$3 = t12[i * 416 + j * 32 + 3]!;
+        if (t12[i * 416 + j * 32 + 11]! > max$3)
+          max$3 = t12[i * 416 + j * 32 + 11]!;
+        if (t12[i * 416 + j * 32 + 19]! > max$3)
+          max$3 = t12[i * 416 + j * 32 + 19]!;
+        if (t12[i * 416 + j * 32 + 27]! > max$3)
+          max$3 = t12[i * 416 + j * 32 + 27]!;
+        t13[i * 104 + j * 8 + 3] = max$3;
         let max$4 = -Infinity;
-        if (t11[i * 416 + j * 32 + 4]! > max$4)
-          max$4 = t11[i * 416 + j * 32 + 4]!;
-        if (t11[i * 416 + j * 32 + 12]! > max$4)
-          max$4 = t11[i * 416 + j * 32 + 12]!;
-        if (t11[i * 416 + j * 32 + 20]! > max$4)
-          max$4 = t11[i * 416 + j * 32 + 20]!;
-        if (t11[i * 416 + j * 32 + 28]! > max$4)
-          max$4 = t11[i * 416 + j * 32 + 28]!;
-        a4[i * 104 + j * 8 + 4] = max$4;
+        if (t12[i * 416 + j * 32 + 4]! > max$4)
+          max$4 = t12[i * 416 + j * 32 + 4]!;
+        if (t12[i * 416 + j * 32 + 12]! > max$4)
+          max$4 = t12[i * 416 + j * 32 + 12]!;
+        if (t12[i * 416 + j * 32 + 20]! > max$4)
+          max$4 = t12[i * 416 + j * 32 + 20]!;
+        if (t12[i * 416 + j * 32 + 28]! > max$4)
+          max$4 = t12[i * 416 + j * 32 + 28]!;
+        t13[i * 104 + j * 8 + 4] = max$4;
         let max$5 = -Infinity;
-        if (t11[i * 416 + j * 32 + 5]! > max$5)
-          max$5 = t11[i * 416 + j * 32 + 5]!;
-        if (t11[i * 416 + j * 32 + 13]! > max$5)
-          max$5 = t11[i * 416 + j * 32 + 13]!;
-        if (t11[i * 416 + j * 32 + 21]! > max$5)
-          max$5 = t11[i * 416 + j * 32 + 21]!;
-        if (t11[i * 416 + j * 32 + 29]! > max$5)
-          max$5 = t11[i * 416 + j * 32 + 29]!;
-        a4[i * 104 + j * 8 + 5] = max$5;
+        if (t12[i * 416 + j * 32 + 5]! > max$5)
+          max$5 = t12[i * 416 + j * 32 + 5]!;
+        if (t12[i * 416 + j * 32 + 13]! > max$5)
+          max$5 = t12[i * 416 + j * 32 + 13]!;
+        if (t12[i * 416 + j * 32 + 21]! > max$5)
+          max$5 = t12[i * 416 + j * 32 + 21]!;
+        if (t12[i * 416 + j * 32 + 29]! > max$5)
+          max$5 = t12[i * 416 + j * 32 + 29]!;
+        t13[i * 104 + j * 8 + 5] = max$5;
         let max$6 = -Infinity;
-        if (t11[i * 416 + j * 32 + 6]! > max$6)
-          max$6 = t11[i * 416 + j * 32 + 6]!;
-        if (t11[i * 416 + j * 32 + 14]! > max$6)
-          max$6 = t11[i * 416 + j * 32 + 14]!;
-        if (t11[i * 416 + j * 32 + 22]! > max$6)
-          max$6 = t11[i * 416 + j * 32 + 22]!;
-        if (t11[i * 416 + j * 32 + 30]! > max$6)
-          max$6 = t11[i * 416 + j * 32 + 30]!;
-        a4[i * 104 + j * 8 + 6] = max$6;
+        if (t12[i * 416 + j * 32 + 6]! > max$6)
+          max$6 = t12[i * 416 + j * 32 + 6]!;
+        if (t12[i * 416 + j * 32 + 14]! > max$6)
+          max$6 = t12[i * 416 + j * 32 + 14]!;
+        if (t12[i * 416 + j * 32 + 22]! > max$6)
+          max$6 = t12[i * 416 + j * 32 + 22]!;
+        if (t12[i * 416 + j * 32 + 30]! > max$6)
+          max$6 = t12[i * 416 + j * 32 + 30]!;
+        t13[i * 104 + j * 8 + 6] = max$6;
         let max$7 = -Infinity;
-        if (t11[i * 416 + j * 32 + 7]! > max$7)
-          max$7 = t11[i * 416 + j * 32 + 7]!;
-        if (t11[i * 416 + j * 32 + 15]! > max$7)
-          max$7 = t11[i * 416 + j * 32 + 15]!;
-        if (t11[i * 416 + j * 32 + 23]! > max$7)
-          max$7 = t11[i * 416 + j * 32 + 23]!;
-        if (t11[i * 416 + j * 32 + 31]! > max$7)
-          max$7 = t11[i * 416 + j * 32 + 31]!;
-        a4[i * 104 + j * 8 + 7] = max$7;
+        if (t12[i * 416 + j * 32 + 7]! > max$7)
+          max$7 = t12[i * 416 + j * 32 + 7]!;
+        if (t12[i * 416 + j * 32 + 15]! > max$7)
+          max$7 = t12[i * 416 + j * 32 + 15]!;
+        if (t12[i * 416 + j * 32 + 23]! > max$7)
+          max$7 = t12[i * 416 + j * 32 + 23]!;
+        if (t12[i * 416 + j * 32 + 31]! > max$7)
+          max$7 = t12[i * 416 + j * 32 + 31]!;
+        t13[i * 104 + j * 8 + 7] = max$7;
       }
     }
 
-    // t12 = windows(a4, [3, 3])
+    // t14 = windows(t13, [3, 3])
     for (let i = 0; i < 11; i++) {
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l] = a4[i * 104 + l]!;
+        t14[i * 792 + l] = t13[i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 24] = a4[104 + i * 104 + l]!;
+        t14[i * 792 + l + 24] = t13[104 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 48] = a4[208 + i * 104 + l]!;
+        t14[i * 792 + l + 48] = t13[208 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 72] = a4[i * 104 + l + 8]!;
+        t14[i * 792 + l + 72] = t13[i * 104 + l + 8]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 96] = a4[112 + i * 104 + l]!;
+        t14[i * 792 + l + 96] = t13[112 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 120] = a4[216 + i * 104 + l]!;
+        t14[i * 792 + l + 120] = t13[216 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 144] = a4[i * 104 + l + 16]!;
+        t14[i * 792 + l + 144] = t13[i * 104 + l + 16]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 168] = a4[120 + i * 104 + l]!;
+        t14[i * 792 + l + 168] = t13[120 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 192] = a4[224 + i * 104 + l]!;
+        t14[i * 792 + l + 192] = t13[224 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 216] = a4[i * 104 + l + 24]!;
+        t14[i * 792 + l + 216] = t13[i * 104 + l + 24]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 240] = a4[128 + i * 104 + l]!;
+        t14[i * 792 + l + 240] = t13[128 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 264] = a4[232 + i * 104 + l]!;
+        t14[i * 792 + l + 264] = t13[232 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 288] = a4[i * 104 + l + 32]!;
+        t14[i * 792 + l + 288] = t13[i * 104 + l + 32]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 312] = a4[136 + i * 104 + l]!;
+        t14[i * 792 + l + 312] = t13[136 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 336] = a4[240 + i * 104 + l]!;
+        t14[i * 792 + l + 336] = t13[240 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 360] = a4[i * 104 + l + 40]!;
+        t14[i * 792 + l + 360] = t13[i * 104 + l + 40]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 384] = a4[144 + i * 104 + l]!;
+        t14[i * 792 + l + 384] = t13[144 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 408] = a4[248 + i * 104 + l]!;
+        t14[i * 792 + l + 408] = t13[248 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 432] = a4[i * 104 + l + 48]!;
+        t14[i * 792 + l + 432] = t13[i * 104 + l + 48]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 456] = a4[152 + i * 104 + l]!;
+        t14[i * 792 + l + 456] = t13[152 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 480] = a4[256 + i * 104 + l]!;
+        t14[i * 792 + l + 480] = t13[256 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 504] = a4[i * 104 + l + 56]!;
+        t14[i * 792 + l + 504] = t13[i * 104 + l + 56]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 528] = a4[160 + i * 104 + l]!;
+        t14[i * 792 + l + 528] = t13[160 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 552] = a4[264 + i * 104 + l]!;
+        t14[i * 792 + l + 552] = t13[264 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 576] = a4[i * 104 + l + 64]!;
+        t14[i * 792 + l + 576] = t13[i * 104 + l + 64]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 600] = a4[168 + i * 104 + l]!;
+        t14[i * 792 + l + 600] = t13[168 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 624] = a4[272 + i * 104 + l]!;
+        t14[i * 792 + l + 624] = t13[272 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 648] = a4[i * 104 + l + 72]!;
+        t14[i * 792 + l + 648] = t13[i * 104 + l + 72]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 672] = a4[176 + i * 104 + l]!;
+        t14[i * 792 + l + 672] = t13[176 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 696] = a4[280 + i * 104 + l]!;
+        t14[i * 792 + l + 696] = t13[280 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 720] = a4[i * 104 + l + 80]!;
+        t14[i * 792 + l + 720] = t13[i * 104 + l + 80]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 744] = a4[184 + i * 104 + l]!;
+        t14[i * 792 + l + 744] = t13[184 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 768] = a4[288 + i * 104 + l]!;
+        t14[i * 792 + l + 768] = t13[288 + i * 104 + l]!;
       }
     }
 
-    // t13 = reshape(t12, [121, 72]) · reshape(W5, [72, 16])
+    // t15 = reshape(t14, [121, 72]) · reshape(W5, [72, 16])
     for (let i = 0; i < 121; i++) {
       let acc = 0;
       for (let k = 0; k < 72; k++)
-        acc += t12[i * 72 + k]! * params[88 + k * 16]!;
-      t13[i * 16] = acc;
+        acc += t14[i * 72 + k]! * params[88 + k * 16]!;
+      t15[i * 16] = acc;
       let acc$1 = 0;
       for (let k = 0; k < 72; k++)
-        acc$1 += t12[i * 72 + k]! * params[88 + k * 16 + 1]!;
-      t13[i * 16 + 1] = acc$1;
+        acc$1 += t14[i * 72 + k]! * params[88 + k * 16 + 1]!;
+      t15[i * 16 + 1] = acc$1;
       let acc$2 = 0;
       for (let k = 0; k < 72; k++)
-        acc$2 += t12[i * 72 + k]! * params[88 + k * 16 + 2]!;
-      t13[i * 16 + 2] = acc$2;
+        acc$2 += t14[i * 72 + k]! * params[88 + k * 16 + 2]!;
+      t15[i * 16 + 2] = acc$2;
       let acc$3 = 0;
       for (let k = 0; k < 72; k++)
-        acc$3 += t12[i * 72 + k]! * params[88 + k * 16 + 3]!;
-      t13[i * 16 + 3] = acc$3;
+        acc$3 += t14[i * 72 + k]! * params[88 + k * 16 + 3]!;
+      t15[i * 16 + 3] = acc$3;
       let acc$4 = 0;
       for (let k = 0; k < 72; k++)
-        acc$4 += t12[i * 72 + k]! * params[88 + k * 16 + 4]!;
-      t13[i * 16 + 4] = acc$4;
+        acc$4 += t14[i * 72 + k]! * params[88 + k * 16 + 4]!;
+      t15[i * 16 + 4] = acc$4;
       let acc$5 = 0;
       for (let k = 0; k < 72; k++)
-        acc$5 += t12[i * 72 + k]! * params[88 + k * 16 + 5]!;
-      t13[i * 16 + 5] = acc$5;
+        acc$5 += t14[i * 72 + k]! * params[88 + k * 16 + 5]!;
+      t15[i * 16 + 5] = acc$5;
       let acc$6 = 0;
       for (let k = 0; k < 72; k++)
-        acc$6 += t12[i * 72 + k]! * params[88 + k * 16 + 6]!;
-      t13[i * 16 + 6] = acc$6;
+        acc$6 += t14[i * 72 + k]! * params[88 + k * 16 + 6]!;
+      t15[i * 16 + 6] = acc$6;
       let acc$7 = 0;
       for (let k = 0; k < 72; k++)
-        acc$7 += t12[i * 72 + k]! * params[88 + k * 16 + 7]!;
-      t13[i * 16 + 7] = acc$7;
+        acc$7 += t14[i * 72 + k]! * params[88 + k * 16 + 7]!;
+      t15[i * 16 + 7] = acc$7;
       let acc$8 = 0;
       for (let k = 0; k < 72; k++)
-        acc$8 += t12[i * 72 + k]! * params[88 + k * 16 + 8]!;
-      t13[i * 16 + 8] = acc$8;
+        acc$8 += t14[i * 72 + k]! * params[88 + k * 16 + 8]!;
+      t15[i * 16 + 8] = acc$8;
       let acc$9 = 0;
       for (let k = 0; k < 72; k++)
-        acc$9 += t12[i * 72 + k]! * params[88 + k * 16 + 9]!;
-      t13[i * 16 + 9] = acc$9;
+        acc$9 += t14[i * 72 + k]! * params[88 + k * 16 + 9]!;
+      t15[i * 16 + 9] = acc$9;
       let acc$10 = 0;
       for (let k = 0; k < 72; k++)
-        acc$10 += t12[i * 72 + k]! * params[88 + k * 16 + 10]!;
-      t13[i * 16 + 10] = acc$10;
+        acc$10 += t14[i * 72 + k]! * params[88 + k * 16 + 10]!;
+      t15[i * 16 + 10] = acc$10;
       let acc$11 = 0;
       for (let k = 0; k < 72; k++)
-        acc$11 += t12[i * 72 + k]! * params[88 + k * 16 + 11]!;
-      t13[i * 16 + 11] = acc$11;
+        acc$11 += t14[i * 72 + k]! * params[88 + k * 16 + 11]!;
+      t15[i * 16 + 11] = acc$11;
       let acc$12 = 0;
       for (let k = 0; k < 72; k++)
-        acc$12 += t12[i * 72 + k]! * params[88 + k * 16 + 12]!;
-      t13[i * 16 + 12] = acc$12;
+        acc$12 += t14[i * 72 + k]! * params[88 + k * 16 + 12]!;
+      t15[i * 16 + 12] = acc$12;
       let acc$13 = 0;
       for (let k = 0; k < 72; k++)
-        acc$13 += t12[i * 72 + k]! * params[88 + k * 16 + 13]!;
-      t13[i * 16 + 13] = acc$13;
+        acc$13 += t14[i * 72 + k]! * params[88 + k * 16 + 13]!;
+      t15[i * 16 + 13] = acc$13;
       let acc$14 = 0;
       for (let k = 0; k < 72; k++)
-        acc$14 += t12[i * 72 + k]! * params[88 + k * 16 + 14]!;
-      t13[i * 16 + 14] = acc$14;
+        acc$14 += t14[i * 72 + k]! * params[88 + k * 16 + 14]!;
+      t15[i * 16 + 14] = acc$14;
       let acc$15 = 0;
       for (let k = 0; k < 72; k++)
-        acc$15 += t12[i * 72 + k]! * params[88 + k * 16 + 15]!;
-      t13[i * 16 + 15] = acc$15;
+        acc$15 += t14[i * 72 + k]! * params[88 + k * 16 + 15]!;
+      t15[i * 16 + 15] = acc$15;
     }
 
-    // a7 = max(0, (reshape(t13, [11, 11, 16]) - t5) ⊙ t7 + t8)
+    // t16 = max(0, (reshape(t15, [11, 11, 16]) - t5) ⊙ t7 + t8)
     for (let i = 0; i < 1936; i++) {
-      a7[i] = Math.max(0, (t13[i]! - t5[i]!) * t7[i]! + t8[i]!);
+      t16[i] = Math.max(0, (t15[i]! - t5[i]!) * t7[i]! + t8[i]!);
     }
 
-    // t14 = windows(a7, [2, 2], stride [2, 2])
+    // t17 = windows(t16, [2, 2], stride [2, 2])
     for (let i = 0; i < 5; i++) {
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l] = a7[i * 352 + l]!;
+        t17[i * 320 + l] = t16[i * 352 + l]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 32] = a7[i * 352 + l + 176]!;
+        t17[i * 320 + l + 32] = t16[i * 352 + l + 176]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 64] = a7[i * 352 + l + 32]!;
+        t17[i * 320 + l + 64] = t16[i * 352 + l + 32]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 96] = a7[i * 352 + l + 208]!;
+        t17[i * 320 + l + 96] = t16[i * 352 + l + 208]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 128] = a7[i * 352 + l + 64]!;
+        t17[i * 320 + l + 128] = t16[i * 352 + l + 64]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 160] = a7[i * 352 + l + 240]!;
+        t17[i * 320 + l + 160] = t16[i * 352 + l + 240]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 192] = a7[i * 352 + l + 96]!;
+        t17[i * 320 + l + 192] = t16[i * 352 + l + 96]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 224] = a7[i * 352 + l + 272]!;
+        t17[i * 320 + l + 224] = t16[i * 352 + l + 272]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 256] = a7[i * 352 + l + 128]!;
+        t17[i * 320 + l + 256] = t16[i * 352 + l + 128]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 288] = a7[i * 352 + l + 304]!;
+        t17[i * 320 + l + 288] = t16[i * 352 + l + 304]!;
       }
     }
 
-    // a8 = max(reshape(t14, [5, 5, 4, 16]), 3)
+    // t18 = max(reshape(t17, [5, 5, 4, 16]), 3)
     for (let i = 0; i < 5; i++) {
       for (let k = 0; k < 16; k++) {
         let max$8 = -Infinity;
-        if (t14[i * 320 + k]! > max$8) max$8 = t14[i * 320 + k]!;
-        if (t14[i * 320 + k + 16]! > max$8) max$8 = t14[i * 320 + k + 16]!;
-        if (t14[i * 320 + k + 32]! > max$8) max$8 = t14[i * 320 + k + 32]!;
-        if (t14[i * 320 + k + 48]! > max$8) max$8 = t14[i * 320 + k + 48]!;
-        a8[i * 80 + k] = max$8;
+        if (t17[i * 320 + k]! > max$8) max$8 = t17[i * 320 + k]!;
+        if (t17[i * 320 + k + 16]! > max$8) max$8 = t17[i * 320 + k + 16]!;
+        if (t17[i * 320 + k + 32]! > max$8) max$8 = t17[i * 320 + k + 32]!;
+        if (t17[i * 320 + k + 48]! > max$8) max$8 = t17[i * 320 + k + 48]!;
+        t18[i * 80 + k] = max$8;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$9 = -Infinity;
-        if (t14[i * 320 + k + 64]! > max$9) max$9 = t14[i * 320 + k + 64]!;
-        if (t14[i * 320 + k + 80]! > max$9) max$9 = t14[i * 320 + k + 80]!;
-        if (t14[i * 320 + k + 96]! > max$9) max$9 = t14[i * 320 + k + 96]!;
-        if (t14[i * 320 + k + 112]! > max$9) max$9 = t14[i * 320 + k + 112]!;
-        a8[i * 80 + k + 16] = max$9;
+        if (t17[i * 320 + k + 64]! > max$9) max$9 = t17[i * 320 + k + 64]!;
+        if (t17[i * 320 + k + 80]! > max$9) max$9 = t17[i * 320 + k + 80]!;
+        if (t17[i * 320 + k + 96]! > max$9) max$9 = t17[i * 320 + k + 96]!;
+        if (t17[i * 320 + k + 112]! > max$9) max$9 = t17[i * 320 + k + 112]!;
+        t18[i * 80 + k + 16] = max$9;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$10 = -Infinity;
-        if (t14[i * 320 + k + 128]! > max$10) max$10 = t14[i * 320 + k + 128]!;
-        if (t14[i * 320 + k + 144]! > max$10) max$10 = t14[i * 320 + k + 144]!;
-        if (t14[i * 320 + k + 160]! > max$10) max$10 = t14[i * 320 + k + 160]!;
-        if (t14[i * 320 + k + 176]! > max$10) max$10 = t14[i * 320 + k + 176]!;
-        a8[i * 80 + k + 32] = max$10;
+        if (t17[i * 320 + k + 128]! > max$10) max$10 = t17[i * 320 + k + 128]!;
+        if (t17[i * 320 + k + 144]! > max$10) max$10 = t17[i * 320 + k + 144]!;
+        if (t17[i * 320 + k + 160]! > max$10) max$10 = t17[i * 320 + k + 160]!;
+        if (t17[i * 320 + k + 176]! > max$10) max$10 = t17[i * 320 + k + 176]!;
+        t18[i * 80 + k + 32] = max$10;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$11 = -Infinity;
-        if (t14[i * 320 + k + 192]! > max$11) max$11 = t14[i * 320 + k + 192]!;
-        if (t14[i * 320 + k + 208]! > max$11) max$11 = t14[i * 320 + k + 208]!;
-        if (t14[i * 320 + k + 224]! > max$11) max$11 = t14[i * 320 + k + 224]!;
-        if (t14[i * 320 + k + 240]! > max$11) max$11 = t14[i * 320 + k + 240]!;
-        a8[i * 80 + k + 48] = max$11;
+        if (t17[i * 320 + k + 192]! > max$11) max$11 = t17[i * 320 + k + 192]!;
+        if (t17[i * 320 + k + 208]! > max$11) max$11 = t17[i * 320 + k + 208]!;
+        if (t17[i * 320 + k + 224]! > max$11) max$11 = t17[i * 320 + k + 224]!;
+        if (t17[i * 320 + k + 240]! > max$11) max$11 = t17[i * 320 + k + 240]!;
+        t18[i * 80 + k + 48] = max$11;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$12 = -Infinity;
-        if (t14[i * 320 + k + 256]! > max$12) max$12 = t14[i * 320 + k + 256]!;
-        if (t14[i * 320 + k + 272]! > max$12) max$12 = t14[i * 320 + k + 272]!;
-        if (t14[i * 320 + k + 288]! > max$12) max$12 = t14[i * 320 + k + 288]!;
-        if (t14[i * 320 + k + 304]! > max$12) max$12 = t14[i * 320 + k + 304]!;
-        a8[i * 80 + k + 64] = max$12;
+        if (t17[i * 320 + k + 256]! > max$12) max$12 = t17[i * 320 + k + 256]!;
+        if (t17[i * 320 + k + 272]! > max$12) max$12 = t17[i * 320 + k + 272]!;
+        if (t17[i * 320 + k + 288]! > max$12) max$12 = t17[i * 320 + k + 288]!;
+        if (t17[i * 320 + k + 304]! > max$12) max$12 = t17[i * 320 + k + 304]!;
+        t18[i * 80 + k + 64] = max$12;
       }
     }
 
-    // a9 = reshape(a8, [400])
+    // t19 = reshape(t18, [400])
     for (let i = 0; i < 400; i++) {
-      a9[s * 400 + i] = a8[i]!;
+      t19[s * 400 + i] = t18[i]!;
     }
   }
 
-  // t15 = W11 · a9, for every sample at once
-  denseForward(t15, params, 1272, a9, 0, 400, batch, 10, 400);
+  // t20 = W11 · t19, for every sample at once
+  denseForward(t20, params, 1272, t19, 0, 400, batch, 10, 400);
   for (let s = 0; s < batch; s++) {
     const outRow = s * 10;
-    // z11 = t15 + b11
-    z11[0] = t15[s * 10]! + params[5272]!;
-    z11[1] = t15[s * 10 + 1]! + params[5273]!;
-    z11[2] = t15[s * 10 + 2]! + params[5274]!;
-    z11[3] = t15[s * 10 + 3]! + params[5275]!;
-    z11[4] = t15[s * 10 + 4]! + params[5276]!;
-    z11[5] = t15[s * 10 + 5]! + params[5277]!;
-    z11[6] = t15[s * 10 + 6]! + params[5278]!;
-    z11[7] = t15[s * 10 + 7]! + params[5279]!;
-    z11[8] = t15[s * 10 + 8]! + params[5280]!;
-    z11[9] = t15[s * 10 + 9]! + params[5281]!;
-    // t16 = logsumexp(z11)
+    // t21 = t20 + b11
+    t21[0] = t20[s * 10]! + params[5272]!;
+    t21[1] = t20[s * 10 + 1]! + params[5273]!;
+    t21[2] = t20[s * 10 + 2]! + params[5274]!;
+    t21[3] = t20[s * 10 + 3]! + params[5275]!;
+    t21[4] = t20[s * 10 + 4]! + params[5276]!;
+    t21[5] = t20[s * 10 + 5]! + params[5277]!;
+    t21[6] = t20[s * 10 + 6]! + params[5278]!;
+    t21[7] = t20[s * 10 + 7]! + params[5279]!;
+    t21[8] = t20[s * 10 + 8]! + params[5280]!;
+    t21[9] = t20[s * 10 + 9]! + params[5281]!;
+    // t22 = logsumexp(t21)
     let max$13 = -Infinity;
-    if (z11[0]! > max$13) max$13 = z11[0]!;
-    if (z11[1]! > max$13) max$13 = z11[1]!;
-    if (z11[2]! > max$13) max$13 = z11[2]!;
-    if (z11[3]! > max$13) max$13 = z11[3]!;
-    if (z11[4]! > max$13) max$13 = z11[4]!;
-    if (z11[5]! > max$13) max$13 = z11[5]!;
-    if (z11[6]! > max$13) max$13 = z11[6]!;
-    if (z11[7]! > max$13) max$13 = z11[7]!;
-    if (z11[8]! > max$13) max$13 = z11[8]!;
-    if (z11[9]! > max$13) max$13 = z11[9]!;
-    const t16 =
+    if (t21[0]! > max$13) max$13 = t21[0]!;
+    if (t21[1]! > max$13) max$13 = t21[1]!;
+    if (t21[2]! > max$13) max$13 = t21[2]!;
+    if (t21[3]! > max$13) max$13 = t21[3]!;
+    if (t21[4]! > max$13) max$13 = t21[4]!;
+    if (t21[5]! > max$13) max$13 = t21[5]!;
+    if (t21[6]! > max$13) max$13 = t21[6]!;
+    if (t21[7]! > max$13) max$13 = t21[7]!;
+    if (t21[8]! > max$13) max$13 = t21[8]!;
+    if (t21[9]! > max$13) max$13 = t21[9]!;
+    const t22 =
       max$13 +
       Math.log(
-        Math.exp(z11[0]! - max$13) +
-          Math.exp(z11[1]! - max$13) +
-          Math.exp(z11[2]! - max$13) +
-          Math.exp(z11[3]! - max$13) +
-          Math.exp(z11[4]! - max$13) +
-          Math.exp(z11[5]! - max$13) +
-          Math.exp(z11[6]! - max$13) +
-          Math.exp(z11[7]! - max$13) +
-          Math.exp(z11[8]! - max$13) +
-          Math.exp(z11[9]! - max$13),
+        Math.exp(t21[0]! - max$13) +
+          Math.exp(t21[1]! - max$13) +
+          Math.exp(t21[2]! - max$13) +
+          Math.exp(t21[3]! - max$13) +
+          Math.exp(t21[4]! - max$13) +
+          Math.exp(t21[5]! - max$13) +
+          Math.exp(t21[6]! - max$13) +
+          Math.exp(t21[7]! - max$13) +
+          Math.exp(t21[8]! - max$13) +
+          Math.exp(t21[9]! - max$13),
       );
-    // p = exp(z11 - t16)
-    out[outRow] = Math.exp(z11[0]! - t16);
-    out[outRow + 1] = Math.exp(z11[1]! - t16);
-    out[outRow + 2] = Math.exp(z11[2]! - t16);
-    out[outRow + 3] = Math.exp(z11[3]! - t16);
-    out[outRow + 4] = Math.exp(z11[4]! - t16);
-    out[outRow + 5] = Math.exp(z11[5]! - t16);
-    out[outRow + 6] = Math.exp(z11[6]! - t16);
-    out[outRow + 7] = Math.exp(z11[7]! - t16);
-    out[outRow + 8] = Math.exp(z11[8]! - t16);
-    out[outRow + 9] = Math.exp(z11[9]! - t16);
+    // t23 = exp(t21 - t22)
+    out[outRow] = Math.exp(t21[0]! - t22);
+    out[outRow + 1] = Math.exp(t21[1]! - t22);
+    out[outRow + 2] = Math.exp(t21[2]! - t22);
+    out[outRow + 3] = Math.exp(t21[3]! - t22);
+    out[outRow + 4] = Math.exp(t21[4]! - t22);
+    out[outRow + 5] = Math.exp(t21[5]! - t22);
+    out[outRow + 6] = Math.exp(t21[6]! - t22);
+    out[outRow + 7] = Math.exp(t21[7]! - t22);
+    out[outRow + 8] = Math.exp(t21[8]! - t22);
+    out[outRow + 9] = Math.exp(t21[9]! - t22);
   }
 }
 
@@ -1401,7 +1401,7 @@ function lossKernel(
     }
   }
 
-  let meanL = 0;
+  let t24 = 0;
   for (let s = 0; s < batch; s++) {
     const xRow = s * 784;
     // t9 = windows(x, [3, 3])
@@ -1435,499 +1435,499 @@ function lossKernel(
       }
     }
 
-    // a3 = max(0, (reshape(t10, [26, 26, 8]) - t1) ⊙ t3 + t4)
+    // t11 = max(0, (reshape(t10, [26, 26, 8]) - t1) ⊙ t3 + t4)
     for (let i = 0; i < 5408; i++) {
-      a3[i] = Math.max(0, (t10[i]! - t1[i]!) * t3[i]! + t4[i]!);
+      t11[i] = Math.max(0, (t10[i]! - t1[i]!) * t3[i]! + t4[i]!);
     }
 
-    // t11 = windows(a3, [2, 2], stride [2, 2])
+    // t12 = windows(t11, [2, 2], stride [2, 2])
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t11[i * 416 + j * 32] = a3[i * 416 + j * 16]!;
-        t11[i * 416 + j * 32 + 1] = a3[i * 416 + j * 16 + 1]!;
-        t11[i * 416 + j * 32 + 2] = a3[i * 416 + j * 16 + 2]!;
-        t11[i * 416 + j * 32 + 3] = a3[i * 416 + j * 16 + 3]!;
-        t11[i * 416 + j * 32 + 4] = a3[i * 416 + j * 16 + 4]!;
-        t11[i * 416 + j * 32 + 5] = a3[i * 416 + j * 16 + 5]!;
-        t11[i * 416 + j * 32 + 6] = a3[i * 416 + j * 16 + 6]!;
-        t11[i * 416 + j * 32 + 7] = a3[i * 416 + j * 16 + 7]!;
-        t11[i * 416 + j * 32 + 8] = a3[i * 416 + j * 16 + 8]!;
-        t11[i * 416 + j * 32 + 9] = a3[i * 416 + j * 16 + 9]!;
-        t11[i * 416 + j * 32 + 10] = a3[i * 416 + j * 16 + 10]!;
-        t11[i * 416 + j * 32 + 11] = a3[i * 416 + j * 16 + 11]!;
-        t11[i * 416 + j * 32 + 12] = a3[i * 416 + j * 16 + 12]!;
-        t11[i * 416 + j * 32 + 13] = a3[i * 416 + j * 16 + 13]!;
-        t11[i * 416 + j * 32 + 14] = a3[i * 416 + j * 16 + 14]!;
-        t11[i * 416 + j * 32 + 15] = a3[i * 416 + j * 16 + 15]!;
-        t11[i * 416 + j * 32 + 16] = a3[i * 416 + j * 16 + 208]!;
-        t11[i * 416 + j * 32 + 17] = a3[i * 416 + j * 16 + 209]!;
-        t11[i * 416 + j * 32 + 18] = a3[i * 416 + j * 16 + 210]!;
-        t11[i * 416 + j * 32 + 19] = a3[i * 416 + j * 16 + 211]!;
-        t11[i * 416 + j * 32 + 20] = a3[i * 416 + j * 16 + 212]!;
-        t11[i * 416 + j * 32 + 21] = a3[i * 416 + j * 16 + 213]!;
-        t11[i * 416 + j * 32 + 22] = a3[i * 416 + j * 16 + 214]!;
-        t11[i * 416 + j * 32 + 23] = a3[i * 416 + j * 16 + 215]!;
-        t11[i * 416 + j * 32 + 24] = a3[i * 416 + j * 16 + 216]!;
-        t11[i * 416 + j * 32 + 25] = a3[i * 416 + j * 16 + 217]!;
-        t11[i * 416 + j * 32 + 26] = a3[i * 416 + j * 16 + 218]!;
-        t11[i * 416 + j * 32 + 27] = a3[i * 416 + j * 16 + 219]!;
-        t11[i * 416 + j * 32 + 28] = a3[i * 416 + j * 16 + 220]!;
-        t11[i * 416 + j * 32 + 29] = a3[i * 416 + j * 16 + 221]!;
-        t11[i * 416 + j * 32 + 30] = a3[i * 416 + j * 16 + 222]!;
-        t11[i * 416 + j * 32 + 31] = a3[i * 416 + j * 16 + 223]!;
+        t12[i * 416 + j * 32] = t11[i * 416 + j * 16]!;
+        t12[i * 416 + j * 32 + 1] = t11[i * 416 + j * 16 + 1]!;
+        t12[i * 416 + j * 32 + 2] = t11[i * 416 + j * 16 + 2]!;
+        t12[i * 416 + j * 32 + 3] = t11[i * 416 + j * 16 + 3]!;
+        t12[i * 416 + j * 32 + 4] = t11[i * 416 + j * 16 + 4]!;
+        t12[i * 416 + j * 32 + 5] = t11[i * 416 + j * 16 + 5]!;
+        t12[i * 416 + j * 32 + 6] = t11[i * 416 + j * 16 + 6]!;
+        t12[i * 416 + j * 32 + 7] = t11[i * 416 + j * 16 + 7]!;
+        t12[i * 416 + j * 32 + 8] = t11[i * 416 + j * 16 + 8]!;
+        t12[i * 416 + j * 32 + 9] = t11[i * 416 + j * 16 + 9]!;
+        t12[i * 416 + j * 32 + 10] = t11[i * 416 + j * 16 + 10]!;
+        t12[i * 416 + j * 32 + 11] = t11[i * 416 + j * 16 + 11]!;
+        t12[i * 416 + j * 32 + 12] = t11[i * 416 + j * 16 + 12]!;
+        t12[i * 416 + j * 32 + 13] = t11[i * 416 + j * 16 + 13]!;
+        t12[i * 416 + j * 32 + 14] = t11[i * 416 + j * 16 + 14]!;
+        t12[i * 416 + j * 32 + 15] = t11[i * 416 + j * 16 + 15]!;
+        t12[i * 416 + j * 32 + 16] = t11[i * 416 + j * 16 + 208]!;
+        t12[i * 416 + j * 32 + 17] = t11[i * 416 + j * 16 + 209]!;
+        t12[i * 416 + j * 32 + 18] = t11[i * 416 + j * 16 + 210]!;
+        t12[i * 416 + j * 32 + 19] = t11[i * 416 + j * 16 + 211]!;
+        t12[i * 416 + j * 32 + 20] = t11[i * 416 + j * 16 + 212]!;
+        t12[i * 416 + j * 32 + 21] = t11[i * 416 + j * 16 + 213]!;
+        t12[i * 416 + j * 32 + 22] = t11[i * 416 + j * 16 + 214]!;
+        t12[i * 416 + j * 32 + 23] = t11[i * 416 + j * 16 + 215]!;
+        t12[i * 416 + j * 32 + 24] = t11[i * 416 + j * 16 + 216]!;
+        t12[i * 416 + j * 32 + 25] = t11[i * 416 + j * 16 + 217]!;
+        t12[i * 416 + j * 32 + 26] = t11[i * 416 + j * 16 + 218]!;
+        t12[i * 416 + j * 32 + 27] = t11[i * 416 + j * 16 + 219]!;
+        t12[i * 416 + j * 32 + 28] = t11[i * 416 + j * 16 + 220]!;
+        t12[i * 416 + j * 32 + 29] = t11[i * 416 + j * 16 + 221]!;
+        t12[i * 416 + j * 32 + 30] = t11[i * 416 + j * 16 + 222]!;
+        t12[i * 416 + j * 32 + 31] = t11[i * 416 + j * 16 + 223]!;
       }
     }
 
-    // a4 = max(reshape(t11, [13, 13, 4, 8]), 3)
+    // t13 = max(reshape(t12, [13, 13, 4, 8]), 3)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         let max$14 = -Infinity;
-        if (t11[i * 416 + j * 32]! > max$14) max$14 = t11[i * 416 + j * 32]!;
-        if (t11[i * 416 + j * 32 + 8]! > max$14)
-          max$14 = t11[i * 416 + j * 32 + 8]!;
-        if (t11[i * 416 + j * 32 + 16]! > max$14)
-          max$14 = t11[i * 416 + j * 32 + 16]!;
-        if (t11[i * 416 + j * 32 + 24]! > max$14)
-          max$14 = t11[i * 416 + j * 32 + 24]!;
-        a4[i * 104 + j * 8] = max$14;
+        if (t12[i * 416 + j * 32]! > max$14) max$14 = t12[i * 416 + j * 32]!;
+        if (t12[i * 416 + j * 32 + 8]! > max$14)
+          max$14 = t12[i * 416 + j * 32 + 8]!;
+        if (t12[i * 416 + j * 32 + 16]! > max$14)
+          max$14 = t12[i * 416 + j * 32 + 16]!;
+        if (t12[i * 416 + j * 32 + 24]! > max$14)
+          max$14 = t12[i * 416 + j * 32 + 24]!;
+        t13[i * 104 + j * 8] = max$14;
         let max$15 = -Infinity;
-        if (t11[i * 416 + j * 32 + 1]! > max$15)
-          max$15 = t11[i * 416 + j * 32 + 1]!;
-        if (t11[i * 416 + j * 32 + 9]! > max$15)
-          max$15 = t11[i * 416 + j * 32 + 9]!;
-        if (t11[i * 416 + j * 32 + 17]! > max$15)
-          max$15 = t11[i * 416 + j * 32 + 17]!;
-        if (t11[i * 416 + j * 32 + 25]! > max$15)
-          max$15 = t11[i * 416 + j * 32 + 25]!;
-        a4[i * 104 + j * 8 + 1] = max$15;
+        if (t12[i * 416 + j * 32 + 1]! > max$15)
+          max$15 = t12[i * 416 + j * 32 + 1]!;
+        if (t12[i * 416 + j * 32 + 9]! > max$15)
+          max$15 = t12[i * 416 + j * 32 + 9]!;
+        if (t12[i * 416 + j * 32 + 17]! > max$15)
+          max$15 = t12[i * 416 + j * 32 + 17]!;
+        if (t12[i * 416 + j * 32 + 25]! > max$15)
+          max$15 = t12[i * 416 + j * 32 + 25]!;
+        t13[i * 104 + j * 8 + 1] = max$15;
         let max$16 = -Infinity;
-        if (t11[i * 416 + j * 32 + 2]! > max$16)
-          max$16 = t11[i * 416 + j * 32 + 2]!;
-        if (t11[i * 416 + j * 32 + 10]! > max$16)
-          max$16 = t11[i * 416 + j * 32 + 10]!;
-        if (t11[i * 416 + j * 32 + 18]! > max$16)
-          max$16 = t11[i * 416 + j * 32 + 18]!;
-        if (t11[i * 416 + j * 32 + 26]! > max$16)
-          max$16 = t11[i * 416 + j * 32 + 26]!;
-        a4[i * 104 + j * 8 + 2] = max$16;
+        if (t12[i * 416 + j * 32 + 2]! > max$16)
+          max$16 = t12[i * 416 + j * 32 + 2]!;
+        if (t12[i * 416 + j * 32 + 10]! > max$16)
+          max$16 = t12[i * 416 + j * 32 + 10]!;
+        if (t12[i * 416 + j * 32 + 18]! > max$16)
+          max$16 = t12[i * 416 + j * 32 + 18]!;
+        if (t12[i * 416 + j * 32 + 26]! > max$16)
+          max$16 = t12[i * 416 + j * 32 + 26]!;
+        t13[i * 104 + j * 8 + 2] = max$16;
         let max$17 = -Infinity;
-        if (t11[i * 416 + j * 32 + 3]! > max$17)
-          max$17 = t11[i * 416 + j * 32 + 3]!;
-        if (t11[i * 416 + j * 32 + 11]! > max$17)
-          max$17 = t11[i * 416 + j * 32 + 11]!;
-        if (t11[i * 416 + j * 32 + 19]! > max$17)
-          max$17 = t11[i * 416 + j * 32 + 19]!;
-        if (t11[i * 416 + j * 32 + 27]! > max$17)
-          max$17 = t11[i * 416 + j * 32 + 27]!;
-        a4[i * 104 + j * 8 + 3] = max$17;
+        if (t12[i * 416 + j * 32 + 3]! > max$17)
+          max$17 = t12[i * 416 + j * 32 + 3]!;
+        if (t12[i * 416 + j * 32 + 11]! > max$17)
+          max$17 = t12[i * 416 + j * 32 + 11]!;
+        if (t12[i * 416 + j * 32 + 19]! > max$17)
+          max$17 = t12[i * 416 + j * 32 + 19]!;
+        if (t12[i * 416 + j * 32 + 27]! > max$17)
+          max$17 = t12[i * 416 + j * 32 + 27]!;
+        t13[i * 104 + j * 8 + 3] = max$17;
         let max$18 = -Infinity;
-        if (t11[i * 416 + j * 32 + 4]! > max$18)
-          max$18 = t11[i * 416 + j * 32 + 4]!;
-        if (t11[i * 416 + j * 32 + 12]! > max$18)
-          max$18 = t11[i * 416 + j * 32 + 12]!;
-        if (t11[i * 416 + j * 32 + 20]! > max$18)
-          max$18 = t11[i * 416 + j * 32 + 20]!;
-        if (t11[i * 416 + j * 32 + 28]! > max$18)
-          max$18 = t11[i * 416 + j * 32 + 28]!;
-        a4[i * 104 + j * 8 + 4] = max$18;
+        if (t12[i * 416 + j * 32 + 4]! > max$18)
+          max$18 = t12[i * 416 + j * 32 + 4]!;
+        if (t12[i * 416 + j * 32 + 12]! > max$18)
+          max$18 = t12[i * 416 + j * 32 + 12]!;
+        if (t12[i * 416 + j * 32 + 20]! > max$18)
+          max$18 = t12[i * 416 + j * 32 + 20]!;
+        if (t12[i * 416 + j * 32 + 28]! > max$18)
+          max$18 = t12[i * 416 + j * 32 + 28]!;
+        t13[i * 104 + j * 8 + 4] = max$18;
         let max$19 = -Infinity;
-        if (t11[i * 416 + j * 32 + 5]! > max$19)
-          max$19 = t11[i * 416 + j * 32 + 5]!;
-        if (t11[i * 416 + j * 32 + 13]! > max$19)
-          max$19 = t11[i * 416 + j * 32 + 13]!;
-        if (t11[i * 416 + j * 32 + 21]! > max$19)
-          max$19 = t11[i * 416 + j * 32 + 21]!;
-        if (t11[i * 416 + j * 32 + 29]! > max$19)
-          max$19 = t11[i * 416 + j * 32 + 29]!;
-        a4[i * 104 + j * 8 + 5] = max$19;
+        if (t12[i * 416 + j * 32 + 5]! > max$19)
+          max$19 = t12[i * 416 + j * 32 + 5]!;
+        if (t12[i * 416 + j * 32 + 13]! > max$19)
+          max$19 = t12[i * 416 + j * 32 + 13]!;
+        if (t12[i * 416 + j * 32 + 21]! > max$19)
+          max$19 = t12[i * 416 + j * 32 + 21]!;
+        if (t12[i * 416 + j * 32 + 29]! > max$19)
+          max$19 = t12[i * 416 + j * 32 + 29]!;
+        t13[i * 104 + j * 8 + 5] = max$19;
         let max$20 = -Infinity;
-        if (t11[i * 416 + j * 32 + 6]! > max$20)
-          max$20 = t11[i * 416 + j * 32 + 6]!;
-        if (t11[i * 416 + j * 32 + 14]! > max$20)
-          max$20 = t11[i * 416 + j * 32 + 14]!;
-        if (t11[i * 416 + j * 32 + 22]! > max$20)
-          max$20 = t11[i * 416 + j * 32 + 22]!;
-        if (t11[i * 416 + j * 32 + 30]! > max$20)
-          max$20 = t11[i * 416 + j * 32 + 30]!;
-        a4[i * 104 + j * 8 + 6] = max$20;
+        if (t12[i * 416 + j * 32 + 6]! > max$20)
+          max$20 = t12[i * 416 + j * 32 + 6]!;
+        if (t12[i * 416 + j * 32 + 14]! > max$20)
+          max$20 = t12[i * 416 + j * 32 + 14]!;
+        if (t12[i * 416 + j * 32 + 22]! > max$20)
+          max$20 = t12[i * 416 + j * 32 + 22]!;
+        if (t12[i * 416 + j * 32 + 30]! > max$20)
+          max$20 = t12[i * 416 + j * 32 + 30]!;
+        t13[i * 104 + j * 8 + 6] = max$20;
         let max$21 = -Infinity;
-        if (t11[i * 416 + j * 32 + 7]! > max$21)
-          max$21 = t11[i * 416 + j * 32 + 7]!;
-        if (t11[i * 416 + j * 32 + 15]! > max$21)
-          max$21 = t11[i * 416 + j * 32 + 15]!;
-        if (t11[i * 416 + j * 32 + 23]! > max$21)
-          max$21 = t11[i * 416 + j * 32 + 23]!;
-        if (t11[i * 416 + j * 32 + 31]! > max$21)
-          max$21 = t11[i * 416 + j * 32 + 31]!;
-        a4[i * 104 + j * 8 + 7] = max$21;
+        if (t12[i * 416 + j * 32 + 7]! > max$21)
+          max$21 = t12[i * 416 + j * 32 + 7]!;
+        if (t12[i * 416 + j * 32 + 15]! > max$21)
+          max$21 = t12[i * 416 + j * 32 + 15]!;
+        if (t12[i * 416 + j * 32 + 23]! > max$21)
+          max$21 = t12[i * 416 + j * 32 + 23]!;
+        if (t12[i * 416 + j * 32 + 31]! > max$21)
+          max$21 = t12[i * 416 + j * 32 + 31]!;
+        t13[i * 104 + j * 8 + 7] = max$21;
       }
     }
 
-    // t12 = windows(a4, [3, 3])
+    // t14 = windows(t13, [3, 3])
     for (let i = 0; i < 11; i++) {
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l] = a4[i * 104 + l]!;
+        t14[i * 792 + l] = t13[i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 24] = a4[104 + i * 104 + l]!;
+        t14[i * 792 + l + 24] = t13[104 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 48] = a4[208 + i * 104 + l]!;
+        t14[i * 792 + l + 48] = t13[208 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 72] = a4[i * 104 + l + 8]!;
+        t14[i * 792 + l + 72] = t13[i * 104 + l + 8]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 96] = a4[112 + i * 104 + l]!;
+        t14[i * 792 + l + 96] = t13[112 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 120] = a4[216 + i * 104 + l]!;
+        t14[i * 792 + l + 120] = t13[216 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 144] = a4[i * 104 + l + 16]!;
+        t14[i * 792 + l + 144] = t13[i * 104 + l + 16]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 168] = a4[120 + i * 104 + l]!;
+        t14[i * 792 + l + 168] = t13[120 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 192] = a4[224 + i * 104 + l]!;
+        t14[i * 792 + l + 192] = t13[224 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 216] = a4[i * 104 + l + 24]!;
+        t14[i * 792 + l + 216] = t13[i * 104 + l + 24]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 240] = a4[128 + i * 104 + l]!;
+        t14[i * 792 + l + 240] = t13[128 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 264] = a4[232 + i * 104 + l]!;
+        t14[i * 792 + l + 264] = t13[232 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 288] = a4[i * 104 + l + 32]!;
+        t14[i * 792 + l + 288] = t13[i * 104 + l + 32]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 312] = a4[136 + i * 104 + l]!;
+        t14[i * 792 + l + 312] = t13[136 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 336] = a4[240 + i * 104 + l]!;
+        t14[i * 792 + l + 336] = t13[240 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 360] = a4[i * 104 + l + 40]!;
+        t14[i * 792 + l + 360] = t13[i * 104 + l + 40]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 384] = a4[144 + i * 104 + l]!;
+        t14[i * 792 + l + 384] = t13[144 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 408] = a4[248 + i * 104 + l]!;
+        t14[i * 792 + l + 408] = t13[248 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 432] = a4[i * 104 + l + 48]!;
+        t14[i * 792 + l + 432] = t13[i * 104 + l + 48]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 456] = a4[152 + i * 104 + l]!;
+        t14[i * 792 + l + 456] = t13[152 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 480] = a4[256 + i * 104 + l]!;
+        t14[i * 792 + l + 480] = t13[256 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 504] = a4[i * 104 + l + 56]!;
+        t14[i * 792 + l + 504] = t13[i * 104 + l + 56]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 528] = a4[160 + i * 104 + l]!;
+        t14[i * 792 + l + 528] = t13[160 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 552] = a4[264 + i * 104 + l]!;
+        t14[i * 792 + l + 552] = t13[264 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 576] = a4[i * 104 + l + 64]!;
+        t14[i * 792 + l + 576] = t13[i * 104 + l + 64]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 600] = a4[168 + i * 104 + l]!;
+        t14[i * 792 + l + 600] = t13[168 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 624] = a4[272 + i * 104 + l]!;
+        t14[i * 792 + l + 624] = t13[272 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 648] = a4[i * 104 + l + 72]!;
+        t14[i * 792 + l + 648] = t13[i * 104 + l + 72]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 672] = a4[176 + i * 104 + l]!;
+        t14[i * 792 + l + 672] = t13[176 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 696] = a4[280 + i * 104 + l]!;
+        t14[i * 792 + l + 696] = t13[280 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 720] = a4[i * 104 + l + 80]!;
+        t14[i * 792 + l + 720] = t13[i * 104 + l + 80]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 744] = a4[184 + i * 104 + l]!;
+        t14[i * 792 + l + 744] = t13[184 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t12[i * 792 + l + 768] = a4[288 + i * 104 + l]!;
+        t14[i * 792 + l + 768] = t13[288 + i * 104 + l]!;
       }
     }
 
-    // t13 = reshape(t12, [121, 72]) · reshape(W5, [72, 16])
+    // t15 = reshape(t14, [121, 72]) · reshape(W5, [72, 16])
     for (let i = 0; i < 121; i++) {
       let acc$16 = 0;
       for (let k = 0; k < 72; k++)
-        acc$16 += t12[i * 72 + k]! * params[88 + k * 16]!;
-      t13[i * 16] = acc$16;
+        acc$16 += t14[i * 72 + k]! * params[88 + k * 16]!;
+      t15[i * 16] = acc$16;
       let acc$17 = 0;
       for (let k = 0; k < 72; k++)
-        acc$17 += t12[i * 72 + k]! * params[88 + k * 16 + 1]!;
-      t13[i * 16 + 1] = acc$17;
+        acc$17 += t14[i * 72 + k]! * params[88 + k * 16 + 1]!;
+      t15[i * 16 + 1] = acc$17;
       let acc$18 = 0;
       for (let k = 0; k < 72; k++)
-        acc$18 += t12[i * 72 + k]! * params[88 + k * 16 + 2]!;
-      t13[i * 16 + 2] = acc$18;
+        acc$18 += t14[i * 72 + k]! * params[88 + k * 16 + 2]!;
+      t15[i * 16 + 2] = acc$18;
       let acc$19 = 0;
       for (let k = 0; k < 72; k++)
-        acc$19 += t12[i * 72 + k]! * params[88 + k * 16 + 3]!;
-      t13[i * 16 + 3] = acc$19;
+        acc$19 += t14[i * 72 + k]! * params[88 + k * 16 + 3]!;
+      t15[i * 16 + 3] = acc$19;
       let acc$20 = 0;
       for (let k = 0; k < 72; k++)
-        acc$20 += t12[i * 72 + k]! * params[88 + k * 16 + 4]!;
-      t13[i * 16 + 4] = acc$20;
+        acc$20 += t14[i * 72 + k]! * params[88 + k * 16 + 4]!;
+      t15[i * 16 + 4] = acc$20;
       let acc$21 = 0;
       for (let k = 0; k < 72; k++)
-        acc$21 += t12[i * 72 + k]! * params[88 + k * 16 + 5]!;
-      t13[i * 16 + 5] = acc$21;
+        acc$21 += t14[i * 72 + k]! * params[88 + k * 16 + 5]!;
+      t15[i * 16 + 5] = acc$21;
       let acc$22 = 0;
       for (let k = 0; k < 72; k++)
-        acc$22 += t12[i * 72 + k]! * params[88 + k * 16 + 6]!;
-      t13[i * 16 + 6] = acc$22;
+        acc$22 += t14[i * 72 + k]! * params[88 + k * 16 + 6]!;
+      t15[i * 16 + 6] = acc$22;
       let acc$23 = 0;
       for (let k = 0; k < 72; k++)
-        acc$23 += t12[i * 72 + k]! * params[88 + k * 16 + 7]!;
-      t13[i * 16 + 7] = acc$23;
+        acc$23 += t14[i * 72 + k]! * params[88 + k * 16 + 7]!;
+      t15[i * 16 + 7] = acc$23;
       let acc$24 = 0;
       for (let k = 0; k < 72; k++)
-        acc$24 += t12[i * 72 + k]! * params[88 + k * 16 + 8]!;
-      t13[i * 16 + 8] = acc$24;
+        acc$24 += t14[i * 72 + k]! * params[88 + k * 16 + 8]!;
+      t15[i * 16 + 8] = acc$24;
       let acc$25 = 0;
       for (let k = 0; k < 72; k++)
-        acc$25 += t12[i * 72 + k]! * params[88 + k * 16 + 9]!;
-      t13[i * 16 + 9] = acc$25;
+        acc$25 += t14[i * 72 + k]! * params[88 + k * 16 + 9]!;
+      t15[i * 16 + 9] = acc$25;
       let acc$26 = 0;
       for (let k = 0; k < 72; k++)
-        acc$26 += t12[i * 72 + k]! * params[88 + k * 16 + 10]!;
-      t13[i * 16 + 10] = acc$26;
+        acc$26 += t14[i * 72 + k]! * params[88 + k * 16 + 10]!;
+      t15[i * 16 + 10] = acc$26;
       let acc$27 = 0;
       for (let k = 0; k < 72; k++)
-        acc$27 += t12[i * 72 + k]! * params[88 + k * 16 + 11]!;
-      t13[i * 16 + 11] = acc$27;
+        acc$27 += t14[i * 72 + k]! * params[88 + k * 16 + 11]!;
+      t15[i * 16 + 11] = acc$27;
       let acc$28 = 0;
       for (let k = 0; k < 72; k++)
-        acc$28 += t12[i * 72 + k]! * params[88 + k * 16 + 12]!;
-      t13[i * 16 + 12] = acc$28;
+        acc$28 += t14[i * 72 + k]! * params[88 + k * 16 + 12]!;
+      t15[i * 16 + 12] = acc$28;
       let acc$29 = 0;
       for (let k = 0; k < 72; k++)
-        acc$29 += t12[i * 72 + k]! * params[88 + k * 16 + 13]!;
-      t13[i * 16 + 13] = acc$29;
+        acc$29 += t14[i * 72 + k]! * params[88 + k * 16 + 13]!;
+      t15[i * 16 + 13] = acc$29;
       let acc$30 = 0;
       for (let k = 0; k < 72; k++)
-        acc$30 += t12[i * 72 + k]! * params[88 + k * 16 + 14]!;
-      t13[i * 16 + 14] = acc$30;
+        acc$30 += t14[i * 72 + k]! * params[88 + k * 16 + 14]!;
+      t15[i * 16 + 14] = acc$30;
       let acc$31 = 0;
       for (let k = 0; k < 72; k++)
-        acc$31 += t12[i * 72 + k]! * params[88 + k * 16 + 15]!;
-      t13[i * 16 + 15] = acc$31;
+        acc$31 += t14[i * 72 + k]! * params[88 + k * 16 + 15]!;
+      t15[i * 16 + 15] = acc$31;
     }
 
-    // a7 = max(0, (reshape(t13, [11, 11, 16]) - t5) ⊙ t7 + t8)
+    // t16 = max(0, (reshape(t15, [11, 11, 16]) - t5) ⊙ t7 + t8)
     for (let i = 0; i < 1936; i++) {
-      a7[i] = Math.max(0, (t13[i]! - t5[i]!) * t7[i]! + t8[i]!);
+      t16[i] = Math.max(0, (t15[i]! - t5[i]!) * t7[i]! + t8[i]!);
     }
 
-    // t14 = windows(a7, [2, 2], stride [2, 2])
+    // t17 = windows(t16, [2, 2], stride [2, 2])
     for (let i = 0; i < 5; i++) {
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l] = a7[i * 352 + l]!;
+        t17[i * 320 + l] = t16[i * 352 + l]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 32] = a7[i * 352 + l + 176]!;
+        t17[i * 320 + l + 32] = t16[i * 352 + l + 176]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 64] = a7[i * 352 + l + 32]!;
+        t17[i * 320 + l + 64] = t16[i * 352 + l + 32]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 96] = a7[i * 352 + l + 208]!;
+        t17[i * 320 + l + 96] = t16[i * 352 + l + 208]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 128] = a7[i * 352 + l + 64]!;
+        t17[i * 320 + l + 128] = t16[i * 352 + l + 64]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 160] = a7[i * 352 + l + 240]!;
+        t17[i * 320 + l + 160] = t16[i * 352 + l + 240]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 192] = a7[i * 352 + l + 96]!;
+        t17[i * 320 + l + 192] = t16[i * 352 + l + 96]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 224] = a7[i * 352 + l + 272]!;
+        t17[i * 320 + l + 224] = t16[i * 352 + l + 272]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 256] = a7[i * 352 + l + 128]!;
+        t17[i * 320 + l + 256] = t16[i * 352 + l + 128]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t14[i * 320 + l + 288] = a7[i * 352 + l + 304]!;
+        t17[i * 320 + l + 288] = t16[i * 352 + l + 304]!;
       }
     }
 
-    // a8 = max(reshape(t14, [5, 5, 4, 16]), 3)
+    // t18 = max(reshape(t17, [5, 5, 4, 16]), 3)
     for (let i = 0; i < 5; i++) {
       for (let k = 0; k < 16; k++) {
         let max$22 = -Infinity;
-        if (t14[i * 320 + k]! > max$22) max$22 = t14[i * 320 + k]!;
-        if (t14[i * 320 + k + 16]! > max$22) max$22 = t14[i * 320 + k + 16]!;
-        if (t14[i * 320 + k + 32]! > max$22) max$22 = t14[i * 320 + k + 32]!;
-        if (t14[i * 320 + k + 48]! > max$22) max$22 = t14[i * 320 + k + 48]!;
-        a8[i * 80 + k] = max$22;
+        if (t17[i * 320 + k]! > max$22) max$22 = t17[i * 320 + k]!;
+        if (t17[i * 320 + k + 16]! > max$22) max$22 = t17[i * 320 + k + 16]!;
+        if (t17[i * 320 + k + 32]! > max$22) max$22 = t17[i * 320 + k + 32]!;
+        if (t17[i * 320 + k + 48]! > max$22) max$22 = t17[i * 320 + k + 48]!;
+        t18[i * 80 + k] = max$22;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$23 = -Infinity;
-        if (t14[i * 320 + k + 64]! > max$23) max$23 = t14[i * 320 + k + 64]!;
-        if (t14[i * 320 + k + 80]! > max$23) max$23 = t14[i * 320 + k + 80]!;
-        if (t14[i * 320 + k + 96]! > max$23) max$23 = t14[i * 320 + k + 96]!;
-        if (t14[i * 320 + k + 112]! > max$23) max$23 = t14[i * 320 + k + 112]!;
-        a8[i * 80 + k + 16] = max$23;
+        if (t17[i * 320 + k + 64]! > max$23) max$23 = t17[i * 320 + k + 64]!;
+        if (t17[i * 320 + k + 80]! > max$23) max$23 = t17[i * 320 + k + 80]!;
+        if (t17[i * 320 + k + 96]! > max$23) max$23 = t17[i * 320 + k + 96]!;
+        if (t17[i * 320 + k + 112]! > max$23) max$23 = t17[i * 320 + k + 112]!;
+        t18[i * 80 + k + 16] = max$23;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$24 = -Infinity;
-        if (t14[i * 320 + k + 128]! > max$24) max$24 = t14[i * 320 + k + 128]!;
-        if (t14[i * 320 + k + 144]! > max$24) max$24 = t14[i * 320 + k + 144]!;
-        if (t14[i * 320 + k + 160]! > max$24) max$24 = t14[i * 320 + k + 160]!;
-        if (t14[i * 320 + k + 176]! > max$24) max$24 = t14[i * 320 + k + 176]!;
-        a8[i * 80 + k + 32] = max$24;
+        if (t17[i * 320 + k + 128]! > max$24) max$24 = t17[i * 320 + k + 128]!;
+        if (t17[i * 320 + k + 144]! > max$24) max$24 = t17[i * 320 + k + 144]!;
+        if (t17[i * 320 + k + 160]! > max$24) max$24 = t17[i * 320 + k + 160]!;
+        if (t17[i * 320 + k + 176]! > max$24) max$24 = t17[i * 320 + k + 176]!;
+        t18[i * 80 + k + 32] = max$24;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$25 = -Infinity;
-        if (t14[i * 320 + k + 192]! > max$25) max$25 = t14[i * 320 + k + 192]!;
-        if (t14[i * 320 + k + 208]! > max$25) max$25 = t14[i * 320 + k + 208]!;
-        if (t14[i * 320 + k + 224]! > max$25) max$25 = t14[i * 320 + k + 224]!;
-        if (t14[i * 320 + k + 240]! > max$25) max$25 = t14[i * 320 + k + 240]!;
-        a8[i * 80 + k + 48] = max$25;
+        if (t17[i * 320 + k + 192]! > max$25) max$25 = t17[i * 320 + k + 192]!;
+        if (t17[i * 320 + k + 208]! > max$25) max$25 = t17[i * 320 + k + 208]!;
+        if (t17[i * 320 + k + 224]! > max$25) max$25 = t17[i * 320 + k + 224]!;
+        if (t17[i * 320 + k + 240]! > max$25) max$25 = t17[i * 320 + k + 240]!;
+        t18[i * 80 + k + 48] = max$25;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$26 = -Infinity;
-        if (t14[i * 320 + k + 256]! > max$26) max$26 = t14[i * 320 + k + 256]!;
-        if (t14[i * 320 + k + 272]! > max$26) max$26 = t14[i * 320 + k + 272]!;
-        if (t14[i * 320 + k + 288]! > max$26) max$26 = t14[i * 320 + k + 288]!;
-        if (t14[i * 320 + k + 304]! > max$26) max$26 = t14[i * 320 + k + 304]!;
-        a8[i * 80 + k + 64] = max$26;
+        if (t17[i * 320 + k + 256]! > max$26) max$26 = t17[i * 320 + k + 256]!;
+        if (t17[i * 320 + k + 272]! > max$26) max$26 = t17[i * 320 + k + 272]!;
+        if (t17[i * 320 + k + 288]! > max$26) max$26 = t17[i * 320 + k + 288]!;
+        if (t17[i * 320 + k + 304]! > max$26) max$26 = t17[i * 320 + k + 304]!;
+        t18[i * 80 + k + 64] = max$26;
       }
     }
 
-    // a9 = reshape(a8, [400])
+    // t19 = reshape(t18, [400])
     for (let i = 0; i < 400; i++) {
-      a9[s * 400 + i] = a8[i]!;
+      t19[s * 400 + i] = t18[i]!;
     }
   }
 
-  // t15 = W11 · a9, for every sample at once
-  denseForward(t15, params, 1272, a9, 0, 400, batch, 10, 400);
+  // t20 = W11 · t19, for every sample at once
+  denseForward(t20, params, 1272, t19, 0, 400, batch, 10, 400);
   for (let s = 0; s < batch; s++) {
     const yRow = s * 10;
-    // z11 = t15 + b11
-    z11[0] = t15[s * 10]! + params[5272]!;
-    z11[1] = t15[s * 10 + 1]! + params[5273]!;
-    z11[2] = t15[s * 10 + 2]! + params[5274]!;
-    z11[3] = t15[s * 10 + 3]! + params[5275]!;
-    z11[4] = t15[s * 10 + 4]! + params[5276]!;
-    z11[5] = t15[s * 10 + 5]! + params[5277]!;
-    z11[6] = t15[s * 10 + 6]! + params[5278]!;
-    z11[7] = t15[s * 10 + 7]! + params[5279]!;
-    z11[8] = t15[s * 10 + 8]! + params[5280]!;
-    z11[9] = t15[s * 10 + 9]! + params[5281]!;
-    // t16 = logsumexp(z11)
+    // t21 = t20 + b11
+    t21[0] = t20[s * 10]! + params[5272]!;
+    t21[1] = t20[s * 10 + 1]! + params[5273]!;
+    t21[2] = t20[s * 10 + 2]! + params[5274]!;
+    t21[3] = t20[s * 10 + 3]! + params[5275]!;
+    t21[4] = t20[s * 10 + 4]! + params[5276]!;
+    t21[5] = t20[s * 10 + 5]! + params[5277]!;
+    t21[6] = t20[s * 10 + 6]! + params[5278]!;
+    t21[7] = t20[s * 10 + 7]! + params[5279]!;
+    t21[8] = t20[s * 10 + 8]! + params[5280]!;
+    t21[9] = t20[s * 10 + 9]! + params[5281]!;
+    // t22 = logsumexp(t21)
     let max$27 = -Infinity;
-    if (z11[0]! > max$27) max$27 = z11[0]!;
-    if (z11[1]! > max$27) max$27 = z11[1]!;
-    if (z11[2]! > max$27) max$27 = z11[2]!;
-    if (z11[3]! > max$27) max$27 = z11[3]!;
-    if (z11[4]! > max$27) max$27 = z11[4]!;
-    if (z11[5]! > max$27) max$27 = z11[5]!;
-    if (z11[6]! > max$27) max$27 = z11[6]!;
-    if (z11[7]! > max$27) max$27 = z11[7]!;
-    if (z11[8]! > max$27) max$27 = z11[8]!;
-    if (z11[9]! > max$27) max$27 = z11[9]!;
-    const t16 =
+    if (t21[0]! > max$27) max$27 = t21[0]!;
+    if (t21[1]! > max$27) max$27 = t21[1]!;
+    if (t21[2]! > max$27) max$27 = t21[2]!;
+    if (t21[3]! > max$27) max$27 = t21[3]!;
+    if (t21[4]! > max$27) max$27 = t21[4]!;
+    if (t21[5]! > max$27) max$27 = t21[5]!;
+    if (t21[6]! > max$27) max$27 = t21[6]!;
+    if (t21[7]! > max$27) max$27 = t21[7]!;
+    if (t21[8]! > max$27) max$27 = t21[8]!;
+    if (t21[9]! > max$27) max$27 = t21[9]!;
+    const t22 =
       max$27 +
       Math.log(
-        Math.exp(z11[0]! - max$27) +
-          Math.exp(z11[1]! - max$27) +
-          Math.exp(z11[2]! - max$27) +
-          Math.exp(z11[3]! - max$27) +
-          Math.exp(z11[4]! - max$27) +
-          Math.exp(z11[5]! - max$27) +
-          Math.exp(z11[6]! - max$27) +
-          Math.exp(z11[7]! - max$27) +
-          Math.exp(z11[8]! - max$27) +
-          Math.exp(z11[9]! - max$27),
+        Math.exp(t21[0]! - max$27) +
+          Math.exp(t21[1]! - max$27) +
+          Math.exp(t21[2]! - max$27) +
+          Math.exp(t21[3]! - max$27) +
+          Math.exp(t21[4]! - max$27) +
+          Math.exp(t21[5]! - max$27) +
+          Math.exp(t21[6]! - max$27) +
+          Math.exp(t21[7]! - max$27) +
+          Math.exp(t21[8]! - max$27) +
+          Math.exp(t21[9]! - max$27),
       );
-    // t17 = Σ(y ⊙ z11)
-    const t17 =
-      targets[yRow]! * z11[0]! +
-      targets[yRow + 1]! * z11[1]! +
-      targets[yRow + 2]! * z11[2]! +
-      targets[yRow + 3]! * z11[3]! +
-      targets[yRow + 4]! * z11[4]! +
-      targets[yRow + 5]! * z11[5]! +
-      targets[yRow + 6]! * z11[6]! +
-      targets[yRow + 7]! * z11[7]! +
-      targets[yRow + 8]! * z11[8]! +
-      targets[yRow + 9]! * z11[9]!;
-    // meanL += t16 - t17
-    meanL += t16 - t17;
+    // t25 = Σ(y ⊙ t21)
+    const t25 =
+      targets[yRow]! * t21[0]! +
+      targets[yRow + 1]! * t21[1]! +
+      targets[yRow + 2]! * t21[2]! +
+      targets[yRow + 3]! * t21[3]! +
+      targets[yRow + 4]! * t21[4]! +
+      targets[yRow + 5]! * t21[5]! +
+      targets[yRow + 6]! * t21[6]! +
+      targets[yRow + 7]! * t21[7]! +
+      targets[yRow + 8]! * t21[8]! +
+      targets[yRow + 9]! * t21[9]!;
+    // t24 += t22 - t25
+    t24 += t22 - t25;
   }
 
   const invB = 1 / batch;
-  meanL *= invB;
-  return meanL;
+  t24 *= invB;
+  return t24;
 }
 
 function gradientKernel(
@@ -1977,69 +1977,69 @@ function gradientKernel(
     }
   }
 
-  // t19 = 676 · t18
-  const t19 = 676 * batch;
-  // t20 = t19 > 1
-  const t20 = t19 > 1 ? 1 : 0;
-  // t21 = t19 / ((t20 ? t19 : 2) - 1)
-  const t21 = t19 / ((t20 !== 0 ? t19 : 2) - 1);
-  // t22 = 121 · t18
-  const t22 = 121 * batch;
-  // t23 = t22 > 1
-  const t23 = t22 > 1 ? 1 : 0;
-  // t24 = t22 / ((t23 ? t22 : 2) - 1)
-  const t24 = t22 / ((t23 !== 0 ? t22 : 2) - 1);
-  // t25 = mod(rng_step + 1, 1.6777216e7)
-  const t25 = floorMod(rng_step + 1, 16777216);
-  // t26 = [0, 1, 2, 3]
-  t26[0] = 0;
-  t26[1] = 1;
-  t26[2] = 2;
-  t26[3] = 3;
-  // t27 = t26·𝟙
+  // t27 = 676 · t26
+  const t27 = 676 * batch;
+  // t28 = t27 > 1
+  const t28 = t27 > 1 ? 1 : 0;
+  // t29 = t27 / ((t28 ? t27 : 2) - 1)
+  const t29 = t27 / ((t28 !== 0 ? t27 : 2) - 1);
+  // t30 = 121 · t26
+  const t30 = 121 * batch;
+  // t31 = t30 > 1
+  const t31 = t30 > 1 ? 1 : 0;
+  // t32 = t30 / ((t31 ? t30 : 2) - 1)
+  const t32 = t30 / ((t31 !== 0 ? t30 : 2) - 1);
+  // t33 = mod(rng_step + 1, 1.6777216e7)
+  const t33 = floorMod(rng_step + 1, 16777216);
+  // t34 = [0, 1, 2, 3]
+  t34[0] = 0;
+  t34[1] = 1;
+  t34[2] = 2;
+  t34[3] = 3;
+  // t35 = t34·𝟙
   for (let i = 0; i < 5; i++) {
     for (let j = 0; j < 5; j++) {
       for (let l = 0; l < 16; l++) {
-        t27[i * 320 + j * 64 + l] = t26[0]!;
+        t35[i * 320 + j * 64 + l] = t34[0]!;
       }
 
       for (let l = 0; l < 16; l++) {
-        t27[i * 320 + j * 64 + l + 16] = t26[1]!;
+        t35[i * 320 + j * 64 + l + 16] = t34[1]!;
       }
 
       for (let l = 0; l < 16; l++) {
-        t27[i * 320 + j * 64 + l + 32] = t26[2]!;
+        t35[i * 320 + j * 64 + l + 32] = t34[2]!;
       }
 
       for (let l = 0; l < 16; l++) {
-        t27[i * 320 + j * 64 + l + 48] = t26[3]!;
+        t35[i * 320 + j * 64 + l + 48] = t34[3]!;
       }
     }
   }
 
-  // t28 = t26·𝟙
+  // t36 = t34·𝟙
   for (let i = 0; i < 13; i++) {
     for (let j = 0; j < 13; j++) {
       for (let l = 0; l < 8; l++) {
-        t28[i * 416 + j * 32 + l] = t26[0]!;
+        t36[i * 416 + j * 32 + l] = t34[0]!;
       }
 
       for (let l = 0; l < 8; l++) {
-        t28[i * 416 + j * 32 + l + 8] = t26[1]!;
+        t36[i * 416 + j * 32 + l + 8] = t34[1]!;
       }
 
       for (let l = 0; l < 8; l++) {
-        t28[i * 416 + j * 32 + l + 16] = t26[2]!;
+        t36[i * 416 + j * 32 + l + 16] = t34[2]!;
       }
 
       for (let l = 0; l < 8; l++) {
-        t28[i * 416 + j * 32 + l + 24] = t26[3]!;
+        t36[i * 416 + j * 32 + l + 24] = t34[3]!;
       }
     }
   }
 
-  t29.fill(0);
-  t30.fill(0);
+  mu2.fill(0);
+  t37.fill(0);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 784;
     // t9 = windows(x, [3, 3])
@@ -2066,43 +2066,43 @@ function gradientKernel(
       }
     }
 
-    // t31 = reshape(t10, [26, 26, 8]) - t1
+    // xd2 = reshape(t10, [26, 26, 8]) - t1
     for (let i = 0; i < 5408; i++) {
-      t31[s * 5408 + i] = t10[i]! - t1[i]!;
+      xd2[s * 5408 + i] = t10[i]! - t1[i]!;
     }
 
-    // t32 = sum(reshape(t31, [676, 8]), 1)
+    // t38 = sum(reshape(xd2, [676, 8]), 1)
     for (let i = 0; i < 8; i++) {
       let acc$33 = 0;
-      for (let r = 0; r < 676; r++) acc$33 += t31[s * 5408 + r * 8 + i]!;
-      t32[i] = acc$33;
+      for (let r = 0; r < 676; r++) acc$33 += xd2[s * 5408 + r * 8 + i]!;
+      t38[i] = acc$33;
     }
 
-    // t29 += 0.0014792899408284023 · t32
+    // mu2 += 0.0014792899408284023 · t38
     for (let i = 0; i < 8; i++) {
-      t29[i]! += 0.0014792899408284023 * t32[i]!;
+      mu2[i]! += 0.0014792899408284023 * t38[i]!;
     }
 
-    // t33 = t31^2
+    // t39 = xd2^2
     for (let i = 0; i < 5408; i++) {
-      t33[i] = t31[s * 5408 + i]! * t31[s * 5408 + i]!;
+      t39[i] = xd2[s * 5408 + i]! * xd2[s * 5408 + i]!;
     }
 
-    // t34 = sum(reshape(t33, [676, 8]), 1)
+    // t40 = sum(reshape(t39, [676, 8]), 1)
     for (let i = 0; i < 8; i++) {
       let acc$34 = 0;
-      for (let r = 0; r < 676; r++) acc$34 += t33[r * 8 + i]!;
-      t34[i] = acc$34;
+      for (let r = 0; r < 676; r++) acc$34 += t39[r * 8 + i]!;
+      t40[i] = acc$34;
     }
 
-    // t30 += 0.0014792899408284023 · t34
+    // t37 += 0.0014792899408284023 · t40
     for (let i = 0; i < 8; i++) {
-      t30[i]! += 0.0014792899408284023 * t34[i]!;
+      t37[i]! += 0.0014792899408284023 * t40[i]!;
     }
 
-    // t35 = 1.3333333333333333 · (uniform(rng_seed, rng_step, 1, position) ≥ 0.25)
+    // t41 = 1.3333333333333333 · (uniform(rng_seed, rng_step, 1, position) ≥ 0.25)
     for (let i = 0; i < 400; i++) {
-      t35[s * 400 + i] =
+      t41[s * 400 + i] =
         1.3333333333333333 *
         (uniform24(rng_seed, rng_step, 1, s * 400 + i) >= 0.25 ? 1 : 0);
     }
@@ -2111,193 +2111,193 @@ function gradientKernel(
   const invB = 1 / batch;
   if (batch > 1) {
     for (let i = 0; i < 8; i++) {
-      t29[i]! *= invB;
-      t30[i]! *= invB;
+      mu2[i]! *= invB;
+      t37[i]! *= invB;
     }
   }
 
-  // t36 = t30 - t29^2
-  // t37 = max(0, t36)
-  // t38 = 0.9 · m2 + 0.1 · (m2 + t29)
-  // t39 = (t20 ? 0.9 · v2 + 0.1 · t37 · t21 : v2)
+  // t42 = t37 - mu2^2
+  // var2 = max(0, t42)
+  // t43 = 0.9 · m2 + 0.1 · (m2 + mu2)
+  // t44 = (t28 ? 0.9 · v2 + 0.1 · var2 · t29 : v2)
   for (let i = 0; i < 8; i++) {
-    t36[i] = t30[i]! - t29[i]! * t29[i]!;
-    t37[i] = Math.max(0, t36[i]!);
-    t38[i] = 0.9 * state[i]! + 0.1 * (state[i]! + t29[i]!);
-    t39[i] =
-      t20 !== 0 ? 0.9 * state[8 + i]! + 0.1 * (t37[i]! * t21) : state[8 + i]!;
+    t42[i] = t37[i]! - mu2[i]! * mu2[i]!;
+    var2[i] = Math.max(0, t42[i]!);
+    t43[i] = 0.9 * state[i]! + 0.1 * (state[i]! + mu2[i]!);
+    t44[i] =
+      t28 !== 0 ? 0.9 * state[8 + i]! + 0.1 * (var2[i]! * t29) : state[8 + i]!;
   }
 
-  // t40 = t29·𝟙
+  // t45 = mu2·𝟙
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
       for (let k = 0; k < 8; k++) {
-        t40[i * 208 + j * 8 + k] = t29[k]!;
+        t45[i * 208 + j * 8 + k] = mu2[k]!;
       }
     }
   }
 
-  // t41 = √(t37 + 1e-5)
-  // t42 = g2 / t41
+  // t46 = √(var2 + 1e-5)
+  // s2 = g2 / t46
   for (let i = 0; i < 8; i++) {
-    t41[i] = Math.sqrt(t37[i]! + 0.00001);
-    t42[i] = params[72 + i]! / t41[i]!;
+    t46[i] = Math.sqrt(var2[i]! + 0.00001);
+    s2[i] = params[72 + i]! / t46[i]!;
   }
 
-  // t43 = t42·𝟙
+  // t47 = s2·𝟙
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
       for (let k = 0; k < 8; k++) {
-        t43[i * 208 + j * 8 + k] = t42[k]!;
+        t47[i * 208 + j * 8 + k] = s2[k]!;
       }
     }
   }
 
-  t44.fill(0);
-  t45.fill(0);
+  mu6.fill(0);
+  t48.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t46 = t31 - t40
-    // a2 = t46 ⊙ t43 + t4
-    // a3$1 = max(0, a2)
+    // xc2 = xd2 - t45
+    // a2 = xc2 ⊙ t47 + t4
+    // a3 = max(0, a2)
     for (let i = 0; i < 5408; i++) {
-      t46[s * 5408 + i] = t31[s * 5408 + i]! - t40[i]!;
-      a2[i] = t46[s * 5408 + i]! * t43[i]! + t4[i]!;
-      a3$1[i] = Math.max(0, a2[i]!);
+      xc2[s * 5408 + i] = xd2[s * 5408 + i]! - t45[i]!;
+      a2[i] = xc2[s * 5408 + i]! * t47[i]! + t4[i]!;
+      a3[i] = Math.max(0, a2[i]!);
     }
 
-    // t47 = windows(a3$1, [2, 2], stride [2, 2])
+    // t49 = windows(a3, [2, 2], stride [2, 2])
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let l = 0; l < 16; l++) {
-          t47[i * 416 + j * 32 + l] = a3$1[i * 416 + j * 16 + l]!;
+          t49[i * 416 + j * 32 + l] = a3[i * 416 + j * 16 + l]!;
         }
 
         for (let l = 0; l < 16; l++) {
-          t47[i * 416 + j * 32 + l + 16] = a3$1[i * 416 + j * 16 + l + 208]!;
+          t49[i * 416 + j * 32 + l + 16] = a3[i * 416 + j * 16 + l + 208]!;
         }
       }
     }
 
-    // a4$1 = max(reshape(t47, [13, 13, 4, 8]), 3)
+    // a4 = max(reshape(t49, [13, 13, 4, 8]), 3)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let k = 0; k < 8; k++) {
           let max$28 = -Infinity;
-          if (t47[i * 416 + j * 32 + k]! > max$28)
-            max$28 = t47[i * 416 + j * 32 + k]!;
-          if (t47[i * 416 + j * 32 + k + 8]! > max$28)
-            max$28 = t47[i * 416 + j * 32 + k + 8]!;
-          if (t47[i * 416 + j * 32 + k + 16]! > max$28)
-            max$28 = t47[i * 416 + j * 32 + k + 16]!;
-          if (t47[i * 416 + j * 32 + k + 24]! > max$28)
-            max$28 = t47[i * 416 + j * 32 + k + 24]!;
-          a4$1[i * 104 + j * 8 + k] = max$28;
+          if (t49[i * 416 + j * 32 + k]! > max$28)
+            max$28 = t49[i * 416 + j * 32 + k]!;
+          if (t49[i * 416 + j * 32 + k + 8]! > max$28)
+            max$28 = t49[i * 416 + j * 32 + k + 8]!;
+          if (t49[i * 416 + j * 32 + k + 16]! > max$28)
+            max$28 = t49[i * 416 + j * 32 + k + 16]!;
+          if (t49[i * 416 + j * 32 + k + 24]! > max$28)
+            max$28 = t49[i * 416 + j * 32 + k + 24]!;
+          a4[i * 104 + j * 8 + k] = max$28;
         }
       }
     }
 
-    // t48 = windows(a4$1, [3, 3])
+    // t50 = windows(a4, [3, 3])
     for (let i = 0; i < 11; i++) {
       for (let j = 0; j < 11; j++) {
         for (let l = 0; l < 24; l++) {
-          t48[s * 8712 + i * 792 + j * 72 + l] = a4$1[i * 104 + j * 8 + l]!;
+          t50[s * 8712 + i * 792 + j * 72 + l] = a4[i * 104 + j * 8 + l]!;
         }
 
         for (let l = 0; l < 24; l++) {
-          t48[s * 8712 + i * 792 + j * 72 + l + 24] =
-            a4$1[104 + i * 104 + j * 8 + l]!;
+          t50[s * 8712 + i * 792 + j * 72 + l + 24] =
+            a4[104 + i * 104 + j * 8 + l]!;
         }
 
         for (let l = 0; l < 24; l++) {
-          t48[s * 8712 + i * 792 + j * 72 + l + 48] =
-            a4$1[208 + i * 104 + j * 8 + l]!;
+          t50[s * 8712 + i * 792 + j * 72 + l + 48] =
+            a4[208 + i * 104 + j * 8 + l]!;
         }
       }
     }
 
-    // t49 = reshape(t48, [121, 72]) · reshape(W5, [72, 16])
+    // t51 = reshape(t50, [121, 72]) · reshape(W5, [72, 16])
     for (let i = 0; i < 121; i++) {
       for (let j = 0; j < 16; j++) {
         let acc$35 = 0;
         for (let k = 0; k < 72; k++)
-          acc$35 += t48[s * 8712 + i * 72 + k]! * params[88 + k * 16 + j]!;
-        t49[i * 16 + j] = acc$35;
+          acc$35 += t50[s * 8712 + i * 72 + k]! * params[88 + k * 16 + j]!;
+        t51[i * 16 + j] = acc$35;
       }
     }
 
-    // t50 = reshape(t49, [11, 11, 16]) - t5
+    // xd6 = reshape(t51, [11, 11, 16]) - t5
     for (let i = 0; i < 1936; i++) {
-      t50[s * 1936 + i] = t49[i]! - t5[i]!;
+      xd6[s * 1936 + i] = t51[i]! - t5[i]!;
     }
 
-    // t51 = sum(reshape(t50, [121, 16]), 1)
+    // t52 = sum(reshape(xd6, [121, 16]), 1)
     for (let i = 0; i < 16; i++) {
       let acc$36 = 0;
-      for (let r = 0; r < 121; r++) acc$36 += t50[s * 1936 + r * 16 + i]!;
-      t51[i] = acc$36;
+      for (let r = 0; r < 121; r++) acc$36 += xd6[s * 1936 + r * 16 + i]!;
+      t52[i] = acc$36;
     }
 
-    // t44 += 0.008264462809917356 · t51
+    // mu6 += 0.008264462809917356 · t52
     for (let i = 0; i < 16; i++) {
-      t44[i]! += 0.008264462809917356 * t51[i]!;
+      mu6[i]! += 0.008264462809917356 * t52[i]!;
     }
 
-    // t52 = t50^2
+    // t53 = xd6^2
     for (let i = 0; i < 1936; i++) {
-      t52[i] = t50[s * 1936 + i]! * t50[s * 1936 + i]!;
+      t53[i] = xd6[s * 1936 + i]! * xd6[s * 1936 + i]!;
     }
 
-    // t53 = sum(reshape(t52, [121, 16]), 1)
+    // t54 = sum(reshape(t53, [121, 16]), 1)
     for (let i = 0; i < 16; i++) {
       let acc$37 = 0;
-      for (let r = 0; r < 121; r++) acc$37 += t52[r * 16 + i]!;
-      t53[i] = acc$37;
+      for (let r = 0; r < 121; r++) acc$37 += t53[r * 16 + i]!;
+      t54[i] = acc$37;
     }
 
-    // t45 += 0.008264462809917356 · t53
+    // t48 += 0.008264462809917356 · t54
     for (let i = 0; i < 16; i++) {
-      t45[i]! += 0.008264462809917356 * t53[i]!;
+      t48[i]! += 0.008264462809917356 * t54[i]!;
     }
 
-    // t54 = (reshape(t47, [13, 13, 4, 8]) = a4$1·𝟙 ? t28 : 4)
+    // t55 = (reshape(t49, [13, 13, 4, 8]) = a4·𝟙 ? t36 : 4)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let k = 0; k < 4; k++) {
           for (let l = 0; l < 8; l++) {
-            t54[i * 416 + j * 32 + k * 8 + l] =
-              t47[i * 416 + j * 32 + k * 8 + l]! === a4$1[i * 104 + j * 8 + l]!
-                ? t28[i * 416 + j * 32 + k * 8 + l]!
+            t55[i * 416 + j * 32 + k * 8 + l] =
+              t49[i * 416 + j * 32 + k * 8 + l]! === a4[i * 104 + j * 8 + l]!
+                ? t36[i * 416 + j * 32 + k * 8 + l]!
                 : 4;
           }
         }
       }
     }
 
-    // t55 = min(t54, 3)
+    // t56 = min(t55, 3)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let k = 0; k < 8; k++) {
           let min = -Infinity;
-          if (-t54[i * 416 + j * 32 + k]! > min)
-            min = -t54[i * 416 + j * 32 + k]!;
-          if (-t54[i * 416 + j * 32 + k + 8]! > min)
-            min = -t54[i * 416 + j * 32 + k + 8]!;
-          if (-t54[i * 416 + j * 32 + k + 16]! > min)
-            min = -t54[i * 416 + j * 32 + k + 16]!;
-          if (-t54[i * 416 + j * 32 + k + 24]! > min)
-            min = -t54[i * 416 + j * 32 + k + 24]!;
-          t55[i * 104 + j * 8 + k] = -min;
+          if (-t55[i * 416 + j * 32 + k]! > min)
+            min = -t55[i * 416 + j * 32 + k]!;
+          if (-t55[i * 416 + j * 32 + k + 8]! > min)
+            min = -t55[i * 416 + j * 32 + k + 8]!;
+          if (-t55[i * 416 + j * 32 + k + 16]! > min)
+            min = -t55[i * 416 + j * 32 + k + 16]!;
+          if (-t55[i * 416 + j * 32 + k + 24]! > min)
+            min = -t55[i * 416 + j * 32 + k + 24]!;
+          t56[i * 104 + j * 8 + k] = -min;
         }
       }
     }
 
-    // t56 = t28 = t55·𝟙
+    // t57 = t36 = t56·𝟙
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let k = 0; k < 4; k++) {
           for (let l = 0; l < 8; l++) {
-            t56[s * 5408 + i * 416 + j * 32 + k * 8 + l] =
-              t28[i * 416 + j * 32 + k * 8 + l]! === t55[i * 104 + j * 8 + l]!
+            t57[s * 5408 + i * 416 + j * 32 + k * 8 + l] =
+              t36[i * 416 + j * 32 + k * 8 + l]! === t56[i * 104 + j * 8 + l]!
                 ? 1
                 : 0;
           }
@@ -2305,134 +2305,136 @@ function gradientKernel(
       }
     }
 
-    // t57 = a2 > 0
+    // t58 = a2 > 0
     for (let i = 0; i < 5408; i++) {
-      t57[s * 5408 + i] = a2[i]! > 0 ? 1 : 0;
+      t58[s * 5408 + i] = a2[i]! > 0 ? 1 : 0;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
-      t44[i]! *= invB;
-      t45[i]! *= invB;
+      mu6[i]! *= invB;
+      t48[i]! *= invB;
     }
   }
 
-  // t58 = t45 - t44^2
-  // t59 = max(0, t58)
-  // t60 = 0.9 · m6 + 0.1 · (m6 + t44)
-  // t61 = (t23 ? 0.9 · v6 + 0.1 · t59 · t24 : v6)
+  // t59 = t48 - mu6^2
+  // var6 = max(0, t59)
+  // t60 = 0.9 · m6 + 0.1 · (m6 + mu6)
+  // t61 = (t31 ? 0.9 · v6 + 0.1 · var6 · t32 : v6)
   for (let i = 0; i < 16; i++) {
-    t58[i] = t45[i]! - t44[i]! * t44[i]!;
-    t59[i] = Math.max(0, t58[i]!);
-    t60[i] = 0.9 * state[16 + i]! + 0.1 * (state[16 + i]! + t44[i]!);
+    t59[i] = t48[i]! - mu6[i]! * mu6[i]!;
+    var6[i] = Math.max(0, t59[i]!);
+    t60[i] = 0.9 * state[16 + i]! + 0.1 * (state[16 + i]! + mu6[i]!);
     t61[i] =
-      t23 !== 0 ? 0.9 * state[32 + i]! + 0.1 * (t59[i]! * t24) : state[32 + i]!;
+      t31 !== 0
+        ? 0.9 * state[32 + i]! + 0.1 * (var6[i]! * t32)
+        : state[32 + i]!;
   }
 
-  // t62 = t44·𝟙
+  // t62 = mu6·𝟙
   for (let i = 0; i < 11; i++) {
     for (let j = 0; j < 11; j++) {
       for (let k = 0; k < 16; k++) {
-        t62[i * 176 + j * 16 + k] = t44[k]!;
+        t62[i * 176 + j * 16 + k] = mu6[k]!;
       }
     }
   }
 
-  // t63 = √(t59 + 1e-5)
-  // t64 = g6 / t63
+  // t63 = √(var6 + 1e-5)
+  // s6 = g6 / t63
   for (let i = 0; i < 16; i++) {
-    t63[i] = Math.sqrt(t59[i]! + 0.00001);
-    t64[i] = params[1240 + i]! / t63[i]!;
+    t63[i] = Math.sqrt(var6[i]! + 0.00001);
+    s6[i] = params[1240 + i]! / t63[i]!;
   }
 
-  // t65 = t64·𝟙
+  // t64 = s6·𝟙
   for (let i = 0; i < 11; i++) {
     for (let j = 0; j < 11; j++) {
       for (let k = 0; k < 16; k++) {
-        t65[i * 176 + j * 16 + k] = t64[k]!;
+        t64[i * 176 + j * 16 + k] = s6[k]!;
       }
     }
   }
 
   grads.fill(0, 5272, 5282);
-  let meanL$1 = 0;
+  let meanL = 0;
+  t65.fill(0);
   t66.fill(0);
   t67.fill(0);
-  t68.fill(0);
   for (let s = 0; s < batch; s++) {
-    // t69 = t50 - t62
-    // a6 = t69 ⊙ t65 + t8
-    // a7$1 = max(0, a6)
+    // xc6 = xd6 - t62
+    // a6 = xc6 ⊙ t64 + t8
+    // a7 = max(0, a6)
     for (let i = 0; i < 1936; i++) {
-      t69[s * 1936 + i] = t50[s * 1936 + i]! - t62[i]!;
-      a6[s * 1936 + i] = t69[s * 1936 + i]! * t65[i]! + t8[i]!;
-      a7$1[i] = Math.max(0, a6[s * 1936 + i]!);
+      xc6[s * 1936 + i] = xd6[s * 1936 + i]! - t62[i]!;
+      a6[s * 1936 + i] = xc6[s * 1936 + i]! * t64[i]! + t8[i]!;
+      a7[i] = Math.max(0, a6[s * 1936 + i]!);
     }
 
-    // t70 = windows(a7$1, [2, 2], stride [2, 2])
+    // t68 = windows(a7, [2, 2], stride [2, 2])
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let l = 0; l < 32; l++) {
-          t70[s * 1600 + i * 320 + j * 64 + l] = a7$1[i * 352 + j * 32 + l]!;
+          t68[s * 1600 + i * 320 + j * 64 + l] = a7[i * 352 + j * 32 + l]!;
         }
 
         for (let l = 0; l < 32; l++) {
-          t70[s * 1600 + i * 320 + j * 64 + l + 32] =
-            a7$1[i * 352 + j * 32 + l + 176]!;
+          t68[s * 1600 + i * 320 + j * 64 + l + 32] =
+            a7[i * 352 + j * 32 + l + 176]!;
         }
       }
     }
 
-    // a8$1 = max(reshape(t70, [5, 5, 4, 16]), 3)
+    // a8 = max(reshape(t68, [5, 5, 4, 16]), 3)
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let k = 0; k < 16; k++) {
           let max$29 = -Infinity;
-          if (t70[s * 1600 + i * 320 + j * 64 + k]! > max$29)
-            max$29 = t70[s * 1600 + i * 320 + j * 64 + k]!;
-          if (t70[s * 1600 + i * 320 + j * 64 + k + 16]! > max$29)
-            max$29 = t70[s * 1600 + i * 320 + j * 64 + k + 16]!;
-          if (t70[s * 1600 + i * 320 + j * 64 + k + 32]! > max$29)
-            max$29 = t70[s * 1600 + i * 320 + j * 64 + k + 32]!;
-          if (t70[s * 1600 + i * 320 + j * 64 + k + 48]! > max$29)
-            max$29 = t70[s * 1600 + i * 320 + j * 64 + k + 48]!;
-          a8$1[s * 400 + i * 80 + j * 16 + k] = max$29;
+          if (t68[s * 1600 + i * 320 + j * 64 + k]! > max$29)
+            max$29 = t68[s * 1600 + i * 320 + j * 64 + k]!;
+          if (t68[s * 1600 + i * 320 + j * 64 + k + 16]! > max$29)
+            max$29 = t68[s * 1600 + i * 320 + j * 64 + k + 16]!;
+          if (t68[s * 1600 + i * 320 + j * 64 + k + 32]! > max$29)
+            max$29 = t68[s * 1600 + i * 320 + j * 64 + k + 32]!;
+          if (t68[s * 1600 + i * 320 + j * 64 + k + 48]! > max$29)
+            max$29 = t68[s * 1600 + i * 320 + j * 64 + k + 48]!;
+          a8[s * 400 + i * 80 + j * 16 + k] = max$29;
         }
       }
     }
 
-    // a10 = reshape(a8$1, [400]) ⊙ t35
+    // a10 = reshape(a8, [400]) ⊙ t41
     for (let i = 0; i < 400; i++) {
-      a10[s * 400 + i] = a8$1[s * 400 + i]! * t35[s * 400 + i]!;
+      a10[s * 400 + i] = a8[s * 400 + i]! * t41[s * 400 + i]!;
     }
   }
 
-  // t71 = W11 · a10, for every sample at once
-  denseForward(t71, params, 1272, a10, 0, 400, batch, 10, 400);
+  // t69 = W11 · a10, for every sample at once
+  denseForward(t69, params, 1272, a10, 0, 400, batch, 10, 400);
   for (let s = 0; s < batch; s++) {
     const yRow = s * 10;
-    // z11$1 = t71 + b11
+    // z11 = t69 + b11
     for (let i = 0; i < 10; i++) {
-      z11$1[i] = t71[s * 10 + i]! + params[5272 + i]!;
+      z11[i] = t69[s * 10 + i]! + params[5272 + i]!;
     }
 
-    // t72 = logsumexp(z11$1)
+    // t70 = logsumexp(z11)
     let max$30 = -Infinity;
-    for (let i = 0; i < 10; i++) if (z11$1[i]! > max$30) max$30 = z11$1[i]!;
+    for (let i = 0; i < 10; i++) if (z11[i]! > max$30) max$30 = z11[i]!;
     let acc$38 = 0;
-    for (let i = 0; i < 10; i++) acc$38 += Math.exp(z11$1[i]! - max$30);
-    const t72 = max$30 + Math.log(acc$38);
-    // t73 = Σ(y ⊙ z11$1)
+    for (let i = 0; i < 10; i++) acc$38 += Math.exp(z11[i]! - max$30);
+    const t70 = max$30 + Math.log(acc$38);
+    // t71 = Σ(y ⊙ z11)
     let acc$39 = 0;
-    for (let i = 0; i < 10; i++) acc$39 += targets[yRow + i]! * z11$1[i]!;
-    const t73 = acc$39;
-    // meanL$1 += t72 - t73
-    meanL$1 += t72 - t73;
-    // d_z11 = exp(z11$1 - t72) - y
+    for (let i = 0; i < 10; i++) acc$39 += targets[yRow + i]! * z11[i]!;
+    const t71 = acc$39;
+    // meanL += t70 - t71
+    meanL += t70 - t71;
+    // d_z11 = exp(z11 - t70) - y
     // d_b11 += d_z11
     for (let i = 0; i < 10; i++) {
-      d_z11[s * 10 + i] = Math.exp(z11$1[i]! - t72) - targets[yRow + i]!;
+      d_z11[s * 10 + i] = Math.exp(z11[i]! - t70) - targets[yRow + i]!;
       grads[5272 + i]! += d_z11[s * 10 + i]!;
     }
   }
@@ -2442,51 +2444,51 @@ function gradientKernel(
   // d_a10 = W11ᵀ · d_z11, for every sample at once
   denseTransposed(d_a10, params, 1272, d_z11, batch, 10, 400);
   for (let s = 0; s < batch; s++) {
-    // d_a9 = d_a10 ⊙ t35
+    // d_a9 = d_a10 ⊙ t41
     for (let i = 0; i < 400; i++) {
-      d_a9[i] = d_a10[s * 400 + i]! * t35[s * 400 + i]!;
+      d_a9[i] = d_a10[s * 400 + i]! * t41[s * 400 + i]!;
     }
 
-    // t74 = (reshape(t70, [5, 5, 4, 16]) = a8$1·𝟙 ? t27 : 4)
+    // t72 = (reshape(t68, [5, 5, 4, 16]) = a8·𝟙 ? t35 : 4)
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let k = 0; k < 4; k++) {
           for (let l = 0; l < 16; l++) {
-            t74[i * 320 + j * 64 + k * 16 + l] =
-              t70[s * 1600 + i * 320 + j * 64 + k * 16 + l]! ===
-              a8$1[s * 400 + i * 80 + j * 16 + l]!
-                ? t27[i * 320 + j * 64 + k * 16 + l]!
+            t72[i * 320 + j * 64 + k * 16 + l] =
+              t68[s * 1600 + i * 320 + j * 64 + k * 16 + l]! ===
+              a8[s * 400 + i * 80 + j * 16 + l]!
+                ? t35[i * 320 + j * 64 + k * 16 + l]!
                 : 4;
           }
         }
       }
     }
 
-    // t75 = min(t74, 3)
+    // t73 = min(t72, 3)
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let k = 0; k < 16; k++) {
           let min$1 = -Infinity;
-          if (-t74[i * 320 + j * 64 + k]! > min$1)
-            min$1 = -t74[i * 320 + j * 64 + k]!;
-          if (-t74[i * 320 + j * 64 + k + 16]! > min$1)
-            min$1 = -t74[i * 320 + j * 64 + k + 16]!;
-          if (-t74[i * 320 + j * 64 + k + 32]! > min$1)
-            min$1 = -t74[i * 320 + j * 64 + k + 32]!;
-          if (-t74[i * 320 + j * 64 + k + 48]! > min$1)
-            min$1 = -t74[i * 320 + j * 64 + k + 48]!;
-          t75[i * 80 + j * 16 + k] = -min$1;
+          if (-t72[i * 320 + j * 64 + k]! > min$1)
+            min$1 = -t72[i * 320 + j * 64 + k]!;
+          if (-t72[i * 320 + j * 64 + k + 16]! > min$1)
+            min$1 = -t72[i * 320 + j * 64 + k + 16]!;
+          if (-t72[i * 320 + j * 64 + k + 32]! > min$1)
+            min$1 = -t72[i * 320 + j * 64 + k + 32]!;
+          if (-t72[i * 320 + j * 64 + k + 48]! > min$1)
+            min$1 = -t72[i * 320 + j * 64 + k + 48]!;
+          t73[i * 80 + j * 16 + k] = -min$1;
         }
       }
     }
 
-    // t76 = (reshape(d_a9, [5, 5, 16])·𝟙) ⊙ 1[t27 = t75·𝟙]
+    // t74 = (reshape(d_a9, [5, 5, 16])·𝟙) ⊙ 1[t35 = t73·𝟙]
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let k = 0; k < 4; k++) {
           for (let l = 0; l < 16; l++) {
-            t76[i * 320 + j * 64 + k * 16 + l] =
-              t27[i * 320 + j * 64 + k * 16 + l]! === t75[i * 80 + j * 16 + l]!
+            t74[i * 320 + j * 64 + k * 16 + l] =
+              t35[i * 320 + j * 64 + k * 16 + l]! === t73[i * 80 + j * 16 + l]!
                 ? d_a9[i * 80 + j * 16 + l]!
                 : 0;
           }
@@ -2494,7 +2496,7 @@ function gradientKernel(
       }
     }
 
-    // d_a7 = windowsᵀ(reshape(t76, [5, 5, 2, 2, 16]), [2, 2], stride [2, 2])
+    // d_a7 = windowsᵀ(reshape(t74, [5, 5, 2, 2, 16]), [2, 2], stride [2, 2])
     for (let i = 0; i < 1936; i++) {
       d_a7[i] = 0;
     }
@@ -2502,136 +2504,136 @@ function gradientKernel(
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let i4 = 0; i4 < 16; i4++) {
-          d_a7[i * 352 + j * 32 + i4]! += t76[i * 320 + j * 64 + i4]!;
+          d_a7[i * 352 + j * 32 + i4]! += t74[i * 320 + j * 64 + i4]!;
         }
 
         for (let i4 = 0; i4 < 16; i4++) {
-          d_a7[i * 352 + j * 32 + i4 + 16]! += t76[i * 320 + j * 64 + i4 + 16]!;
+          d_a7[i * 352 + j * 32 + i4 + 16]! += t74[i * 320 + j * 64 + i4 + 16]!;
         }
 
         for (let i4 = 0; i4 < 16; i4++) {
           d_a7[i * 352 + j * 32 + i4 + 176]! +=
-            t76[i * 320 + j * 64 + i4 + 32]!;
+            t74[i * 320 + j * 64 + i4 + 32]!;
         }
 
         for (let i4 = 0; i4 < 16; i4++) {
           d_a7[i * 352 + j * 32 + i4 + 192]! +=
-            t76[i * 320 + j * 64 + i4 + 48]!;
+            t74[i * 320 + j * 64 + i4 + 48]!;
         }
       }
     }
 
     // d_a6 = d_a7 ⊙ 1[a6 > 0]
-    // t66 += d_a6
-    // t77 = d_a6 ⊙ t65
-    // t67 += d_a6 ⊙ t69
-    // t68 += -t77
+    // t65 += d_a6
+    // d_xc6 = d_a6 ⊙ t64
+    // t66 += d_a6 ⊙ xc6
+    // t67 += -d_xc6
     for (let i = 0; i < 1936; i++) {
       d_a6[i] = a6[s * 1936 + i]! > 0 ? d_a7[i]! : 0;
-      t66[i]! += d_a6[i]!;
-      t77[s * 1936 + i] = d_a6[i]! * t65[i]!;
-      t67[i]! += d_a6[i]! * t69[s * 1936 + i]!;
-      t68[i]! += -t77[s * 1936 + i]!;
+      t65[i]! += d_a6[i]!;
+      d_xc6[s * 1936 + i] = d_a6[i]! * t64[i]!;
+      t66[i]! += d_a6[i]! * xc6[s * 1936 + i]!;
+      t67[i]! += -d_xc6[s * 1936 + i]!;
     }
   }
 
-  meanL$1 *= invB;
+  meanL *= invB;
   if (batch > 1) {
     for (let i = 0; i < 10; i++) {
       grads[5272 + i]! *= invB;
     }
 
     for (let i = 0; i < 1936; i++) {
+      t65[i]! *= invB;
       t66[i]! *= invB;
       t67[i]! *= invB;
-      t68[i]! *= invB;
     }
   }
 
-  // t78 = sum(t67, 1, 2)
+  // d_s6 = sum(t66, 1, 2)
   for (let i = 0; i < 16; i++) {
     let acc$40 = 0;
-    for (let r = 0; r < 121; r++) acc$40 += t67[i + r * 16]!;
-    t78[i] = acc$40;
+    for (let r = 0; r < 121; r++) acc$40 += t66[i + r * 16]!;
+    d_s6[i] = acc$40;
   }
 
-  // d_g6 = t78 / t63
+  // d_g6 = d_s6 / t63
   for (let i = 0; i < 16; i++) {
-    grads[1240 + i] = t78[i]! / t63[i]!;
+    grads[1240 + i] = d_s6[i]! / t63[i]!;
   }
 
-  // t79 = sum(t68, 1, 2)
+  // t75 = sum(t67, 1, 2)
   for (let i = 0; i < 16; i++) {
     let acc$41 = 0;
-    for (let r = 0; r < 121; r++) acc$41 += t68[i + r * 16]!;
-    t79[i] = acc$41;
+    for (let r = 0; r < 121; r++) acc$41 += t67[i + r * 16]!;
+    t75[i] = acc$41;
   }
 
-  // t80 = ((-t78 ⊙ t64 / t63) / (2 · t63)) ⊙ 1[t58 > 0]
-  // t81 = 0.008264462809917356 · t80
+  // t76 = ((-d_s6 ⊙ s6 / t63) / (2 · t63)) ⊙ 1[t59 > 0]
+  // t77 = 0.008264462809917356 · t76
   for (let i = 0; i < 16; i++) {
-    t80[i] = t58[i]! > 0 ? -((t78[i]! * t64[i]!) / t63[i]!) / (2 * t63[i]!) : 0;
-    t81[i] = 0.008264462809917356 * t80[i]!;
+    t76[i] = t59[i]! > 0 ? -((d_s6[i]! * s6[i]!) / t63[i]!) / (2 * t63[i]!) : 0;
+    t77[i] = 0.008264462809917356 * t76[i]!;
   }
 
-  // t82 = t81·𝟙
+  // t78 = t77·𝟙
   for (let i = 0; i < 121; i++) {
     for (let j = 0; j < 16; j++) {
-      t82[i * 16 + j] = t81[j]!;
+      t78[i * 16 + j] = t77[j]!;
     }
   }
 
-  // t83 = 0.008264462809917356 · (t79 - t80 ⊙ (2 · t44))
+  // t79 = 0.008264462809917356 · (t75 - t76 ⊙ (2 · mu6))
   for (let i = 0; i < 16; i++) {
-    t83[i] = 0.008264462809917356 * (t79[i]! - t80[i]! * (2 * t44[i]!));
+    t79[i] = 0.008264462809917356 * (t75[i]! - t76[i]! * (2 * mu6[i]!));
   }
 
-  // t84 = t83·𝟙
+  // t80 = t79·𝟙
   for (let i = 0; i < 121; i++) {
     for (let j = 0; j < 16; j++) {
-      t84[i * 16 + j] = t83[j]!;
+      t80[i * 16 + j] = t79[j]!;
     }
   }
 
-  // d_b6 = sum(t66, 1, 2)
+  // d_b6 = sum(t65, 1, 2)
   for (let i = 0; i < 16; i++) {
     let acc$42 = 0;
-    for (let r = 0; r < 121; r++) acc$42 += t66[i + r * 16]!;
+    for (let r = 0; r < 121; r++) acc$42 += t65[i + r * 16]!;
     grads[1256 + i] = acc$42;
   }
 
-  t85.fill(0);
-  t86.fill(0);
-  t87.fill(0);
-  t88.fill(0);
+  t81.fill(0);
+  t82.fill(0);
+  t83.fill(0);
+  t84.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z5 = t77 + reshape(t82, [11, 11, 16]) ⊙ (2 · t50) + reshape(t84, [11, 11, 16])
+    // d_xd6 = d_xc6 + reshape(t78, [11, 11, 16]) ⊙ (2 · xd6) + reshape(t80, [11, 11, 16])
     for (let i = 0; i < 1936; i++) {
-      d_z5[i] =
-        t77[s * 1936 + i]! + t82[i]! * (2 * t50[s * 1936 + i]!) + t84[i]!;
+      d_xd6[i] =
+        d_xc6[s * 1936 + i]! + t78[i]! * (2 * xd6[s * 1936 + i]!) + t80[i]!;
     }
 
-    // t89 = reshape(d_z5, [121, 16]) · reshape(W5, [72, 16])ᵀ
+    // t85 = reshape(d_xd6, [121, 16]) · reshape(W5, [72, 16])ᵀ
     for (let i = 0; i < 121; i++) {
       for (let j = 0; j < 72; j++) {
         let acc$43 = 0;
         for (let k = 0; k < 16; k++)
-          acc$43 += d_z5[i * 16 + k]! * params[88 + j * 16 + k]!;
-        t89[i * 72 + j] = acc$43;
+          acc$43 += d_xd6[i * 16 + k]! * params[88 + j * 16 + k]!;
+        t85[i * 72 + j] = acc$43;
       }
     }
 
-    // t85 += reshape(t48, [121, 72])ᵀ · reshape(d_z5, [121, 16])
+    // t81 += reshape(t50, [121, 72])ᵀ · reshape(d_xd6, [121, 16])
     for (let i = 0; i < 72; i++) {
       for (let j = 0; j < 16; j++) {
         let acc$44 = 0;
         for (let k = 0; k < 121; k++)
-          acc$44 += t48[s * 8712 + k * 72 + i]! * d_z5[k * 16 + j]!;
-        t85[i * 16 + j]! += acc$44;
+          acc$44 += t50[s * 8712 + k * 72 + i]! * d_xd6[k * 16 + j]!;
+        t81[i * 16 + j]! += acc$44;
       }
     }
 
-    // d_a4 = windowsᵀ(reshape(t89, [11, 11, 3, 3, 8]), [3, 3])
+    // d_a4 = windowsᵀ(reshape(t85, [11, 11, 3, 3, 8]), [3, 3])
     for (let i = 0; i < 1352; i++) {
       d_a4[i] = 0;
     }
@@ -2641,29 +2643,29 @@ function gradientKernel(
         for (let k = 0; k < 3; k++) {
           for (let i4 = 0; i4 < 8; i4++) {
             d_a4[i * 104 + j * 8 + k * 104 + i4]! +=
-              t89[i * 792 + j * 72 + k * 24 + i4]!;
+              t85[i * 792 + j * 72 + k * 24 + i4]!;
           }
 
           for (let i4 = 0; i4 < 8; i4++) {
             d_a4[i * 104 + j * 8 + k * 104 + i4 + 8]! +=
-              t89[i * 792 + j * 72 + k * 24 + i4 + 8]!;
+              t85[i * 792 + j * 72 + k * 24 + i4 + 8]!;
           }
 
           for (let i4 = 0; i4 < 8; i4++) {
             d_a4[i * 104 + j * 8 + k * 104 + i4 + 16]! +=
-              t89[i * 792 + j * 72 + k * 24 + i4 + 16]!;
+              t85[i * 792 + j * 72 + k * 24 + i4 + 16]!;
           }
         }
       }
     }
 
-    // t90 = (d_a4·𝟙) ⊙ 1[t56]
+    // t86 = (d_a4·𝟙) ⊙ 1[t57]
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let k = 0; k < 4; k++) {
           for (let l = 0; l < 8; l++) {
-            t90[i * 416 + j * 32 + k * 8 + l] =
-              t56[s * 5408 + i * 416 + j * 32 + k * 8 + l]! !== 0
+            t86[i * 416 + j * 32 + k * 8 + l] =
+              t57[s * 5408 + i * 416 + j * 32 + k * 8 + l]! !== 0
                 ? d_a4[i * 104 + j * 8 + l]!
                 : 0;
           }
@@ -2671,7 +2673,7 @@ function gradientKernel(
       }
     }
 
-    // d_a3 = windowsᵀ(reshape(t90, [13, 13, 2, 2, 8]), [2, 2], stride [2, 2])
+    // d_a3 = windowsᵀ(reshape(t86, [13, 13, 2, 2, 8]), [2, 2], stride [2, 2])
     for (let i = 0; i < 5408; i++) {
       d_a3[i] = 0;
     }
@@ -2679,146 +2681,146 @@ function gradientKernel(
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let i4 = 0; i4 < 8; i4++) {
-          d_a3[i * 416 + j * 16 + i4]! += t90[i * 416 + j * 32 + i4]!;
+          d_a3[i * 416 + j * 16 + i4]! += t86[i * 416 + j * 32 + i4]!;
         }
 
         for (let i4 = 0; i4 < 8; i4++) {
-          d_a3[i * 416 + j * 16 + i4 + 8]! += t90[i * 416 + j * 32 + i4 + 8]!;
+          d_a3[i * 416 + j * 16 + i4 + 8]! += t86[i * 416 + j * 32 + i4 + 8]!;
         }
 
         for (let i4 = 0; i4 < 8; i4++) {
           d_a3[i * 416 + j * 16 + i4 + 208]! +=
-            t90[i * 416 + j * 32 + i4 + 16]!;
+            t86[i * 416 + j * 32 + i4 + 16]!;
         }
 
         for (let i4 = 0; i4 < 8; i4++) {
           d_a3[i * 416 + j * 16 + i4 + 216]! +=
-            t90[i * 416 + j * 32 + i4 + 24]!;
+            t86[i * 416 + j * 32 + i4 + 24]!;
         }
       }
     }
 
-    // d_a2 = d_a3 ⊙ 1[t57]
-    // t86 += d_a2
-    // t91 = d_a2 ⊙ t43
-    // t87 += d_a2 ⊙ t46
-    // t88 += -t91
+    // d_a2 = d_a3 ⊙ 1[t58]
+    // t82 += d_a2
+    // d_xc2 = d_a2 ⊙ t47
+    // t83 += d_a2 ⊙ xc2
+    // t84 += -d_xc2
     for (let i = 0; i < 5408; i++) {
-      d_a2[i] = t57[s * 5408 + i]! !== 0 ? d_a3[i]! : 0;
-      t86[i]! += d_a2[i]!;
-      t91[s * 5408 + i] = d_a2[i]! * t43[i]!;
-      t87[i]! += d_a2[i]! * t46[s * 5408 + i]!;
-      t88[i]! += -t91[s * 5408 + i]!;
+      d_a2[i] = t58[s * 5408 + i]! !== 0 ? d_a3[i]! : 0;
+      t82[i]! += d_a2[i]!;
+      d_xc2[s * 5408 + i] = d_a2[i]! * t47[i]!;
+      t83[i]! += d_a2[i]! * xc2[s * 5408 + i]!;
+      t84[i]! += -d_xc2[s * 5408 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 1152; i++) {
-      t85[i]! *= invB;
+      t81[i]! *= invB;
     }
 
     for (let i = 0; i < 5408; i++) {
-      t86[i]! *= invB;
-      t87[i]! *= invB;
-      t88[i]! *= invB;
+      t82[i]! *= invB;
+      t83[i]! *= invB;
+      t84[i]! *= invB;
     }
   }
 
-  // t92 = sum(t87, 1, 2)
+  // d_s2 = sum(t83, 1, 2)
   for (let i = 0; i < 8; i++) {
     let acc$45 = 0;
-    for (let r = 0; r < 676; r++) acc$45 += t87[i + r * 8]!;
-    t92[i] = acc$45;
+    for (let r = 0; r < 676; r++) acc$45 += t83[i + r * 8]!;
+    d_s2[i] = acc$45;
   }
 
-  // d_g2 = t92 / t41
+  // d_g2 = d_s2 / t46
   for (let i = 0; i < 8; i++) {
-    grads[72 + i] = t92[i]! / t41[i]!;
+    grads[72 + i] = d_s2[i]! / t46[i]!;
   }
 
-  // t93 = sum(t88, 1, 2)
+  // t87 = sum(t84, 1, 2)
   for (let i = 0; i < 8; i++) {
     let acc$46 = 0;
-    for (let r = 0; r < 676; r++) acc$46 += t88[i + r * 8]!;
-    t93[i] = acc$46;
+    for (let r = 0; r < 676; r++) acc$46 += t84[i + r * 8]!;
+    t87[i] = acc$46;
   }
 
-  // t94 = ((-t92 ⊙ t42 / t41) / (2 · t41)) ⊙ 1[t36 > 0]
-  // t95 = 0.0014792899408284023 · t94
+  // t88 = ((-d_s2 ⊙ s2 / t46) / (2 · t46)) ⊙ 1[t42 > 0]
+  // t89 = 0.0014792899408284023 · t88
   for (let i = 0; i < 8; i++) {
-    t94[i] = t36[i]! > 0 ? -((t92[i]! * t42[i]!) / t41[i]!) / (2 * t41[i]!) : 0;
-    t95[i] = 0.0014792899408284023 * t94[i]!;
+    t88[i] = t42[i]! > 0 ? -((d_s2[i]! * s2[i]!) / t46[i]!) / (2 * t46[i]!) : 0;
+    t89[i] = 0.0014792899408284023 * t88[i]!;
   }
 
-  // t96 = t95·𝟙
+  // t90 = t89·𝟙
   for (let i = 0; i < 676; i++) {
     for (let j = 0; j < 8; j++) {
-      t96[i * 8 + j] = t95[j]!;
+      t90[i * 8 + j] = t89[j]!;
     }
   }
 
-  // t97 = 0.0014792899408284023 · (t93 - t94 ⊙ (2 · t29))
+  // t91 = 0.0014792899408284023 · (t87 - t88 ⊙ (2 · mu2))
   for (let i = 0; i < 8; i++) {
-    t97[i] = 0.0014792899408284023 * (t93[i]! - t94[i]! * (2 * t29[i]!));
+    t91[i] = 0.0014792899408284023 * (t87[i]! - t88[i]! * (2 * mu2[i]!));
   }
 
-  // t98 = t97·𝟙
+  // t92 = t91·𝟙
   for (let i = 0; i < 676; i++) {
     for (let j = 0; j < 8; j++) {
-      t98[i * 8 + j] = t97[j]!;
+      t92[i * 8 + j] = t91[j]!;
     }
   }
 
-  // d_W5 = reshape(t85, [3, 3, 8, 16])
+  // d_W5 = reshape(t81, [3, 3, 8, 16])
   for (let i = 0; i < 1152; i++) {
-    grads[88 + i] = t85[i]!;
+    grads[88 + i] = t81[i]!;
   }
 
-  // d_b2 = sum(t86, 1, 2)
+  // d_b2 = sum(t82, 1, 2)
   for (let i = 0; i < 8; i++) {
     let acc$47 = 0;
-    for (let r = 0; r < 676; r++) acc$47 += t86[i + r * 8]!;
+    for (let r = 0; r < 676; r++) acc$47 += t82[i + r * 8]!;
     grads[80 + i] = acc$47;
   }
 
-  t99.fill(0);
+  t93.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_z1 = t91 + reshape(t96, [26, 26, 8]) ⊙ (2 · t31) + reshape(t98, [26, 26, 8])
+    // d_xd2 = d_xc2 + reshape(t90, [26, 26, 8]) ⊙ (2 · xd2) + reshape(t92, [26, 26, 8])
     for (let i = 0; i < 5408; i++) {
-      d_z1[i] =
-        t91[s * 5408 + i]! + t96[i]! * (2 * t31[s * 5408 + i]!) + t98[i]!;
+      d_xd2[i] =
+        d_xc2[s * 5408 + i]! + t90[i]! * (2 * xd2[s * 5408 + i]!) + t92[i]!;
     }
 
-    // t99 += reshape(t9, [676, 9])ᵀ · reshape(d_z1, [676, 8])
+    // t93 += reshape(t9, [676, 9])ᵀ · reshape(d_xd2, [676, 8])
     for (let i = 0; i < 9; i++) {
       for (let j = 0; j < 8; j++) {
         let acc$48 = 0;
         for (let k = 0; k < 676; k++)
-          acc$48 += t9[s * 6084 + k * 9 + i]! * d_z1[k * 8 + j]!;
-        t99[i * 8 + j]! += acc$48;
+          acc$48 += t9[s * 6084 + k * 9 + i]! * d_xd2[k * 8 + j]!;
+        t93[i * 8 + j]! += acc$48;
       }
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 72; i++) {
-      t99[i]! *= invB;
+      t93[i]! *= invB;
     }
   }
 
-  // d_W1 = reshape(t99, [3, 3, 1, 8])
+  // d_W1 = reshape(t93, [3, 3, 1, 8])
   for (let i = 0; i < 72; i++) {
-    grads[i] = t99[i]!;
+    grads[i] = t93[i]!;
   }
 
-  // m2 ← t38
+  // m2 ← t43
   for (let i = 0; i < 8; i++) {
-    state[i] = t38[i]!;
+    state[i] = t43[i]!;
   }
 
-  // v2 ← t39
+  // v2 ← t44
   for (let i = 0; i < 8; i++) {
-    state[8 + i] = t39[i]!;
+    state[8 + i] = t44[i]!;
   }
 
   // m6 ← t60
@@ -2831,9 +2833,9 @@ function gradientKernel(
     state[32 + i] = t61[i]!;
   }
 
-  // rng_step ← t25
-  state[49] = t25;
-  return meanL$1;
+  // rng_step ← t33
+  state[49] = t33;
+  return meanL;
 }
 
 function trainingForwardKernel(
@@ -2918,8 +2920,8 @@ function trainingForwardKernel(
     }
   }
 
-  t29.fill(0);
-  t30.fill(0);
+  mu2.fill(0);
+  t37.fill(0);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 784;
     // t9 = windows(x, [3, 3])
@@ -2953,87 +2955,87 @@ function trainingForwardKernel(
       }
     }
 
-    // t31 = reshape(t10, [26, 26, 8]) - t1
+    // xd2 = reshape(t10, [26, 26, 8]) - t1
     for (let i = 0; i < 5408; i++) {
-      t31[s * 5408 + i] = t10[i]! - t1[i]!;
+      xd2[s * 5408 + i] = t10[i]! - t1[i]!;
     }
 
-    // t32 = sum(reshape(t31, [676, 8]), 1)
+    // t38 = sum(reshape(xd2, [676, 8]), 1)
     let acc$49 = 0;
-    for (let r = 0; r < 676; r++) acc$49 += t31[s * 5408 + r * 8]!;
-    t32[0] = acc$49;
+    for (let r = 0; r < 676; r++) acc$49 += xd2[s * 5408 + r * 8]!;
+    t38[0] = acc$49;
     let acc$50 = 0;
-    for (let r = 0; r < 676; r++) acc$50 += t31[s * 5408 + r * 8 + 1]!;
-    t32[1] = acc$50;
+    for (let r = 0; r < 676; r++) acc$50 += xd2[s * 5408 + r * 8 + 1]!;
+    t38[1] = acc$50;
     let acc$51 = 0;
-    for (let r = 0; r < 676; r++) acc$51 += t31[s * 5408 + r * 8 + 2]!;
-    t32[2] = acc$51;
+    for (let r = 0; r < 676; r++) acc$51 += xd2[s * 5408 + r * 8 + 2]!;
+    t38[2] = acc$51;
     let acc$52 = 0;
-    for (let r = 0; r < 676; r++) acc$52 += t31[s * 5408 + r * 8 + 3]!;
-    t32[3] = acc$52;
+    for (let r = 0; r < 676; r++) acc$52 += xd2[s * 5408 + r * 8 + 3]!;
+    t38[3] = acc$52;
     let acc$53 = 0;
-    for (let r = 0; r < 676; r++) acc$53 += t31[s * 5408 + r * 8 + 4]!;
-    t32[4] = acc$53;
+    for (let r = 0; r < 676; r++) acc$53 += xd2[s * 5408 + r * 8 + 4]!;
+    t38[4] = acc$53;
     let acc$54 = 0;
-    for (let r = 0; r < 676; r++) acc$54 += t31[s * 5408 + r * 8 + 5]!;
-    t32[5] = acc$54;
+    for (let r = 0; r < 676; r++) acc$54 += xd2[s * 5408 + r * 8 + 5]!;
+    t38[5] = acc$54;
     let acc$55 = 0;
-    for (let r = 0; r < 676; r++) acc$55 += t31[s * 5408 + r * 8 + 6]!;
-    t32[6] = acc$55;
+    for (let r = 0; r < 676; r++) acc$55 += xd2[s * 5408 + r * 8 + 6]!;
+    t38[6] = acc$55;
     let acc$56 = 0;
-    for (let r = 0; r < 676; r++) acc$56 += t31[s * 5408 + r * 8 + 7]!;
-    t32[7] = acc$56;
-    // t29 += 0.0014792899408284023 · t32
-    t29[0]! += 0.0014792899408284023 * t32[0]!;
-    t29[1]! += 0.0014792899408284023 * t32[1]!;
-    t29[2]! += 0.0014792899408284023 * t32[2]!;
-    t29[3]! += 0.0014792899408284023 * t32[3]!;
-    t29[4]! += 0.0014792899408284023 * t32[4]!;
-    t29[5]! += 0.0014792899408284023 * t32[5]!;
-    t29[6]! += 0.0014792899408284023 * t32[6]!;
-    t29[7]! += 0.0014792899408284023 * t32[7]!;
-    // t33 = t31^2
+    for (let r = 0; r < 676; r++) acc$56 += xd2[s * 5408 + r * 8 + 7]!;
+    t38[7] = acc$56;
+    // mu2 += 0.0014792899408284023 · t38
+    mu2[0]! += 0.0014792899408284023 * t38[0]!;
+    mu2[1]! += 0.0014792899408284023 * t38[1]!;
+    mu2[2]! += 0.0014792899408284023 * t38[2]!;
+    mu2[3]! += 0.0014792899408284023 * t38[3]!;
+    mu2[4]! += 0.0014792899408284023 * t38[4]!;
+    mu2[5]! += 0.0014792899408284023 * t38[5]!;
+    mu2[6]! += 0.0014792899408284023 * t38[6]!;
+    mu2[7]! += 0.0014792899408284023 * t38[7]!;
+    // t39 = xd2^2
     for (let i = 0; i < 5408; i++) {
-      t33[i] = t31[s * 5408 + i]! * t31[s * 5408 + i]!;
+      t39[i] = xd2[s * 5408 + i]! * xd2[s * 5408 + i]!;
     }
 
-    // t34 = sum(reshape(t33, [676, 8]), 1)
+    // t40 = sum(reshape(t39, [676, 8]), 1)
     let acc$57 = 0;
-    for (let r = 0; r < 676; r++) acc$57 += t33[r * 8]!;
-    t34[0] = acc$57;
+    for (let r = 0; r < 676; r++) acc$57 += t39[r * 8]!;
+    t40[0] = acc$57;
     let acc$58 = 0;
-    for (let r = 0; r < 676; r++) acc$58 += t33[r * 8 + 1]!;
-    t34[1] = acc$58;
+    for (let r = 0; r < 676; r++) acc$58 += t39[r * 8 + 1]!;
+    t40[1] = acc$58;
     let acc$59 = 0;
-    for (let r = 0; r < 676; r++) acc$59 += t33[r * 8 + 2]!;
-    t34[2] = acc$59;
+    for (let r = 0; r < 676; r++) acc$59 += t39[r * 8 + 2]!;
+    t40[2] = acc$59;
     let acc$60 = 0;
-    for (let r = 0; r < 676; r++) acc$60 += t33[r * 8 + 3]!;
-    t34[3] = acc$60;
+    for (let r = 0; r < 676; r++) acc$60 += t39[r * 8 + 3]!;
+    t40[3] = acc$60;
     let acc$61 = 0;
-    for (let r = 0; r < 676; r++) acc$61 += t33[r * 8 + 4]!;
-    t34[4] = acc$61;
+    for (let r = 0; r < 676; r++) acc$61 += t39[r * 8 + 4]!;
+    t40[4] = acc$61;
     let acc$62 = 0;
-    for (let r = 0; r < 676; r++) acc$62 += t33[r * 8 + 5]!;
-    t34[5] = acc$62;
+    for (let r = 0; r < 676; r++) acc$62 += t39[r * 8 + 5]!;
+    t40[5] = acc$62;
     let acc$63 = 0;
-    for (let r = 0; r < 676; r++) acc$63 += t33[r * 8 + 6]!;
-    t34[6] = acc$63;
+    for (let r = 0; r < 676; r++) acc$63 += t39[r * 8 + 6]!;
+    t40[6] = acc$63;
     let acc$64 = 0;
-    for (let r = 0; r < 676; r++) acc$64 += t33[r * 8 + 7]!;
-    t34[7] = acc$64;
-    // t30 += 0.0014792899408284023 · t34
-    t30[0]! += 0.0014792899408284023 * t34[0]!;
-    t30[1]! += 0.0014792899408284023 * t34[1]!;
-    t30[2]! += 0.0014792899408284023 * t34[2]!;
-    t30[3]! += 0.0014792899408284023 * t34[3]!;
-    t30[4]! += 0.0014792899408284023 * t34[4]!;
-    t30[5]! += 0.0014792899408284023 * t34[5]!;
-    t30[6]! += 0.0014792899408284023 * t34[6]!;
-    t30[7]! += 0.0014792899408284023 * t34[7]!;
-    // t35 = 1.3333333333333333 · (uniform(rng_seed, rng_step, 1, position) ≥ 0.25)
+    for (let r = 0; r < 676; r++) acc$64 += t39[r * 8 + 7]!;
+    t40[7] = acc$64;
+    // t37 += 0.0014792899408284023 · t40
+    t37[0]! += 0.0014792899408284023 * t40[0]!;
+    t37[1]! += 0.0014792899408284023 * t40[1]!;
+    t37[2]! += 0.0014792899408284023 * t40[2]!;
+    t37[3]! += 0.0014792899408284023 * t40[3]!;
+    t37[4]! += 0.0014792899408284023 * t40[4]!;
+    t37[5]! += 0.0014792899408284023 * t40[5]!;
+    t37[6]! += 0.0014792899408284023 * t40[6]!;
+    t37[7]! += 0.0014792899408284023 * t40[7]!;
+    // t41 = 1.3333333333333333 · (uniform(rng_seed, rng_step, 1, position) ≥ 0.25)
     for (let i = 0; i < 400; i++) {
-      t35[s * 400 + i] =
+      t41[s * 400 + i] =
         1.3333333333333333 *
         (uniform24(rng_seed, rng_step, 1, s * 400 + i) >= 0.25 ? 1 : 0);
     }
@@ -3041,788 +3043,788 @@ function trainingForwardKernel(
 
   const invB = 1 / batch;
   if (batch > 1) {
-    t29[0]! *= invB;
-    t29[1]! *= invB;
-    t29[2]! *= invB;
-    t29[3]! *= invB;
-    t29[4]! *= invB;
-    t29[5]! *= invB;
-    t29[6]! *= invB;
-    t29[7]! *= invB;
-    t30[0]! *= invB;
-    t30[1]! *= invB;
-    t30[2]! *= invB;
-    t30[3]! *= invB;
-    t30[4]! *= invB;
-    t30[5]! *= invB;
-    t30[6]! *= invB;
-    t30[7]! *= invB;
+    mu2[0]! *= invB;
+    mu2[1]! *= invB;
+    mu2[2]! *= invB;
+    mu2[3]! *= invB;
+    mu2[4]! *= invB;
+    mu2[5]! *= invB;
+    mu2[6]! *= invB;
+    mu2[7]! *= invB;
+    t37[0]! *= invB;
+    t37[1]! *= invB;
+    t37[2]! *= invB;
+    t37[3]! *= invB;
+    t37[4]! *= invB;
+    t37[5]! *= invB;
+    t37[6]! *= invB;
+    t37[7]! *= invB;
   }
 
-  // t40 = t29·𝟙
+  // t45 = mu2·𝟙
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
-      t40[i * 208 + j * 8] = t29[0]!;
-      t40[i * 208 + j * 8 + 1] = t29[1]!;
-      t40[i * 208 + j * 8 + 2] = t29[2]!;
-      t40[i * 208 + j * 8 + 3] = t29[3]!;
-      t40[i * 208 + j * 8 + 4] = t29[4]!;
-      t40[i * 208 + j * 8 + 5] = t29[5]!;
-      t40[i * 208 + j * 8 + 6] = t29[6]!;
-      t40[i * 208 + j * 8 + 7] = t29[7]!;
+      t45[i * 208 + j * 8] = mu2[0]!;
+      t45[i * 208 + j * 8 + 1] = mu2[1]!;
+      t45[i * 208 + j * 8 + 2] = mu2[2]!;
+      t45[i * 208 + j * 8 + 3] = mu2[3]!;
+      t45[i * 208 + j * 8 + 4] = mu2[4]!;
+      t45[i * 208 + j * 8 + 5] = mu2[5]!;
+      t45[i * 208 + j * 8 + 6] = mu2[6]!;
+      t45[i * 208 + j * 8 + 7] = mu2[7]!;
     }
   }
 
-  // t42 = g2 / √(max(0, t30 - t29^2) + 1e-5)
-  t42[0] =
-    params[72]! / Math.sqrt(Math.max(0, t30[0]! - t29[0]! * t29[0]!) + 0.00001);
-  t42[1] =
-    params[73]! / Math.sqrt(Math.max(0, t30[1]! - t29[1]! * t29[1]!) + 0.00001);
-  t42[2] =
-    params[74]! / Math.sqrt(Math.max(0, t30[2]! - t29[2]! * t29[2]!) + 0.00001);
-  t42[3] =
-    params[75]! / Math.sqrt(Math.max(0, t30[3]! - t29[3]! * t29[3]!) + 0.00001);
-  t42[4] =
-    params[76]! / Math.sqrt(Math.max(0, t30[4]! - t29[4]! * t29[4]!) + 0.00001);
-  t42[5] =
-    params[77]! / Math.sqrt(Math.max(0, t30[5]! - t29[5]! * t29[5]!) + 0.00001);
-  t42[6] =
-    params[78]! / Math.sqrt(Math.max(0, t30[6]! - t29[6]! * t29[6]!) + 0.00001);
-  t42[7] =
-    params[79]! / Math.sqrt(Math.max(0, t30[7]! - t29[7]! * t29[7]!) + 0.00001);
-  // t43 = t42·𝟙
+  // s2 = g2 / √(max(0, t37 - mu2^2) + 1e-5)
+  s2[0] =
+    params[72]! / Math.sqrt(Math.max(0, t37[0]! - mu2[0]! * mu2[0]!) + 0.00001);
+  s2[1] =
+    params[73]! / Math.sqrt(Math.max(0, t37[1]! - mu2[1]! * mu2[1]!) + 0.00001);
+  s2[2] =
+    params[74]! / Math.sqrt(Math.max(0, t37[2]! - mu2[2]! * mu2[2]!) + 0.00001);
+  s2[3] =
+    params[75]! / Math.sqrt(Math.max(0, t37[3]! - mu2[3]! * mu2[3]!) + 0.00001);
+  s2[4] =
+    params[76]! / Math.sqrt(Math.max(0, t37[4]! - mu2[4]! * mu2[4]!) + 0.00001);
+  s2[5] =
+    params[77]! / Math.sqrt(Math.max(0, t37[5]! - mu2[5]! * mu2[5]!) + 0.00001);
+  s2[6] =
+    params[78]! / Math.sqrt(Math.max(0, t37[6]! - mu2[6]! * mu2[6]!) + 0.00001);
+  s2[7] =
+    params[79]! / Math.sqrt(Math.max(0, t37[7]! - mu2[7]! * mu2[7]!) + 0.00001);
+  // t47 = s2·𝟙
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
-      t43[i * 208 + j * 8] = t42[0]!;
-      t43[i * 208 + j * 8 + 1] = t42[1]!;
-      t43[i * 208 + j * 8 + 2] = t42[2]!;
-      t43[i * 208 + j * 8 + 3] = t42[3]!;
-      t43[i * 208 + j * 8 + 4] = t42[4]!;
-      t43[i * 208 + j * 8 + 5] = t42[5]!;
-      t43[i * 208 + j * 8 + 6] = t42[6]!;
-      t43[i * 208 + j * 8 + 7] = t42[7]!;
+      t47[i * 208 + j * 8] = s2[0]!;
+      t47[i * 208 + j * 8 + 1] = s2[1]!;
+      t47[i * 208 + j * 8 + 2] = s2[2]!;
+      t47[i * 208 + j * 8 + 3] = s2[3]!;
+      t47[i * 208 + j * 8 + 4] = s2[4]!;
+      t47[i * 208 + j * 8 + 5] = s2[5]!;
+      t47[i * 208 + j * 8 + 6] = s2[6]!;
+      t47[i * 208 + j * 8 + 7] = s2[7]!;
     }
   }
 
-  t44.fill(0);
-  t45.fill(0);
+  mu6.fill(0);
+  t48.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a3$1 = max(0, (t31 - t40) ⊙ t43 + t4)
+    // a3 = max(0, (xd2 - t45) ⊙ t47 + t4)
     for (let i = 0; i < 5408; i++) {
-      a3$1[i] = Math.max(0, (t31[s * 5408 + i]! - t40[i]!) * t43[i]! + t4[i]!);
+      a3[i] = Math.max(0, (xd2[s * 5408 + i]! - t45[i]!) * t47[i]! + t4[i]!);
     }
 
-    // t47 = windows(a3$1, [2, 2], stride [2, 2])
+    // t49 = windows(a3, [2, 2], stride [2, 2])
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t47[i * 416 + j * 32] = a3$1[i * 416 + j * 16]!;
-        t47[i * 416 + j * 32 + 1] = a3$1[i * 416 + j * 16 + 1]!;
-        t47[i * 416 + j * 32 + 2] = a3$1[i * 416 + j * 16 + 2]!;
-        t47[i * 416 + j * 32 + 3] = a3$1[i * 416 + j * 16 + 3]!;
-        t47[i * 416 + j * 32 + 4] = a3$1[i * 416 + j * 16 + 4]!;
-        t47[i * 416 + j * 32 + 5] = a3$1[i * 416 + j * 16 + 5]!;
-        t47[i * 416 + j * 32 + 6] = a3$1[i * 416 + j * 16 + 6]!;
-        t47[i * 416 + j * 32 + 7] = a3$1[i * 416 + j * 16 + 7]!;
-        t47[i * 416 + j * 32 + 8] = a3$1[i * 416 + j * 16 + 8]!;
-        t47[i * 416 + j * 32 + 9] = a3$1[i * 416 + j * 16 + 9]!;
-        t47[i * 416 + j * 32 + 10] = a3$1[i * 416 + j * 16 + 10]!;
-        t47[i * 416 + j * 32 + 11] = a3$1[i * 416 + j * 16 + 11]!;
-        t47[i * 416 + j * 32 + 12] = a3$1[i * 416 + j * 16 + 12]!;
-        t47[i * 416 + j * 32 + 13] = a3$1[i * 416 + j * 16 + 13]!;
-        t47[i * 416 + j * 32 + 14] = a3$1[i * 416 + j * 16 + 14]!;
-        t47[i * 416 + j * 32 + 15] = a3$1[i * 416 + j * 16 + 15]!;
-        t47[i * 416 + j * 32 + 16] = a3$1[i * 416 + j * 16 + 208]!;
-        t47[i * 416 + j * 32 + 17] = a3$1[i * 416 + j * 16 + 209]!;
-        t47[i * 416 + j * 32 + 18] = a3$1[i * 416 + j * 16 + 210]!;
-        t47[i * 416 + j * 32 + 19] = a3$1[i * 416 + j * 16 + 211]!;
-        t47[i * 416 + j * 32 + 20] = a3$1[i * 416 + j * 16 + 212]!;
-        t47[i * 416 + j * 32 + 21] = a3$1[i * 416 + j * 16 + 213]!;
-        t47[i * 416 + j * 32 + 22] = a3$1[i * 416 + j * 16 + 214]!;
-        t47[i * 416 + j * 32 + 23] = a3$1[i * 416 + j * 16 + 215]!;
-        t47[i * 416 + j * 32 + 24] = a3$1[i * 416 + j * 16 + 216]!;
-        t47[i * 416 + j * 32 + 25] = a3$1[i * 416 + j * 16 + 217]!;
-        t47[i * 416 + j * 32 + 26] = a3$1[i * 416 + j * 16 + 218]!;
-        t47[i * 416 + j * 32 + 27] = a3$1[i * 416 + j * 16 + 219]!;
-        t47[i * 416 + j * 32 + 28] = a3$1[i * 416 + j * 16 + 220]!;
-        t47[i * 416 + j * 32 + 29] = a3$1[i * 416 + j * 16 + 221]!;
-        t47[i * 416 + j * 32 + 30] = a3$1[i * 416 + j * 16 + 222]!;
-        t47[i * 416 + j * 32 + 31] = a3$1[i * 416 + j * 16 + 223]!;
+        t49[i * 416 + j * 32] = a3[i * 416 + j * 16]!;
+        t49[i * 416 + j * 32 + 1] = a3[i * 416 + j * 16 + 1]!;
+        t49[i * 416 + j * 32 + 2] = a3[i * 416 + j * 16 + 2]!;
+        t49[i * 416 + j * 32 + 3] = a3[i * 416 + j * 16 + 3]!;
+        t49[i * 416 + j * 32 + 4] = a3[i * 416 + j * 16 + 4]!;
+        t49[i * 416 + j * 32 + 5] = a3[i * 416 + j * 16 + 5]!;
+        t49[i * 416 + j * 32 + 6] = a3[i * 416 + j * 16 + 6]!;
+        t49[i * 416 + j * 32 + 7] = a3[i * 416 + j * 16 + 7]!;
+        t49[i * 416 + j * 32 + 8] = a3[i * 416 + j * 16 + 8]!;
+        t49[i * 416 + j * 32 + 9] = a3[i * 416 + j * 16 + 9]!;
+        t49[i * 416 + j * 32 + 10] = a3[i * 416 + j * 16 + 10]!;
+        t49[i * 416 + j * 32 + 11] = a3[i * 416 + j * 16 + 11]!;
+        t49[i * 416 + j * 32 + 12] = a3[i * 416 + j * 16 + 12]!;
+        t49[i * 416 + j * 32 + 13] = a3[i * 416 + j * 16 + 13]!;
+        t49[i * 416 + j * 32 + 14] = a3[i * 416 + j * 16 + 14]!;
+        t49[i * 416 + j * 32 + 15] = a3[i * 416 + j * 16 + 15]!;
+        t49[i * 416 + j * 32 + 16] = a3[i * 416 + j * 16 + 208]!;
+        t49[i * 416 + j * 32 + 17] = a3[i * 416 + j * 16 + 209]!;
+        t49[i * 416 + j * 32 + 18] = a3[i * 416 + j * 16 + 210]!;
+        t49[i * 416 + j * 32 + 19] = a3[i * 416 + j * 16 + 211]!;
+        t49[i * 416 + j * 32 + 20] = a3[i * 416 + j * 16 + 212]!;
+        t49[i * 416 + j * 32 + 21] = a3[i * 416 + j * 16 + 213]!;
+        t49[i * 416 + j * 32 + 22] = a3[i * 416 + j * 16 + 214]!;
+        t49[i * 416 + j * 32 + 23] = a3[i * 416 + j * 16 + 215]!;
+        t49[i * 416 + j * 32 + 24] = a3[i * 416 + j * 16 + 216]!;
+        t49[i * 416 + j * 32 + 25] = a3[i * 416 + j * 16 + 217]!;
+        t49[i * 416 + j * 32 + 26] = a3[i * 416 + j * 16 + 218]!;
+        t49[i * 416 + j * 32 + 27] = a3[i * 416 + j * 16 + 219]!;
+        t49[i * 416 + j * 32 + 28] = a3[i * 416 + j * 16 + 220]!;
+        t49[i * 416 + j * 32 + 29] = a3[i * 416 + j * 16 + 221]!;
+        t49[i * 416 + j * 32 + 30] = a3[i * 416 + j * 16 + 222]!;
+        t49[i * 416 + j * 32 + 31] = a3[i * 416 + j * 16 + 223]!;
       }
     }
 
-    // a4$1 = max(reshape(t47, [13, 13, 4, 8]), 3)
+    // a4 = max(reshape(t49, [13, 13, 4, 8]), 3)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         let max$31 = -Infinity;
-        if (t47[i * 416 + j * 32]! > max$31) max$31 = t47[i * 416 + j * 32]!;
-        if (t47[i * 416 + j * 32 + 8]! > max$31)
-          max$31 = t47[i * 416 + j * 32 + 8]!;
-        if (t47[i * 416 + j * 32 + 16]! > max$31)
-          max$31 = t47[i * 416 + j * 32 + 16]!;
-        if (t47[i * 416 + j * 32 + 24]! > max$31)
-          max$31 = t47[i * 416 + j * 32 + 24]!;
-        a4$1[i * 104 + j * 8] = max$31;
+        if (t49[i * 416 + j * 32]! > max$31) max$31 = t49[i * 416 + j * 32]!;
+        if (t49[i * 416 + j * 32 + 8]! > max$31)
+          max$31 = t49[i * 416 + j * 32 + 8]!;
+        if (t49[i * 416 + j * 32 + 16]! > max$31)
+          max$31 = t49[i * 416 + j * 32 + 16]!;
+        if (t49[i * 416 + j * 32 + 24]! > max$31)
+          max$31 = t49[i * 416 + j * 32 + 24]!;
+        a4[i * 104 + j * 8] = max$31;
         let max$32 = -Infinity;
-        if (t47[i * 416 + j * 32 + 1]! > max$32)
-          max$32 = t47[i * 416 + j * 32 + 1]!;
-        if (t47[i * 416 + j * 32 + 9]! > max$32)
-          max$32 = t47[i * 416 + j * 32 + 9]!;
-        if (t47[i * 416 + j * 32 + 17]! > max$32)
-          max$32 = t47[i * 416 + j * 32 + 17]!;
-        if (t47[i * 416 + j * 32 + 25]! > max$32)
-          max$32 = t47[i * 416 + j * 32 + 25]!;
-        a4$1[i * 104 + j * 8 + 1] = max$32;
+        if (t49[i * 416 + j * 32 + 1]! > max$32)
+          max$32 = t49[i * 416 + j * 32 + 1]!;
+        if (t49[i * 416 + j * 32 + 9]! > max$32)
+          max$32 = t49[i * 416 + j * 32 + 9]!;
+        if (t49[i * 416 + j * 32 + 17]! > max$32)
+          max$32 = t49[i * 416 + j * 32 + 17]!;
+        if (t49[i * 416 + j * 32 + 25]! > max$32)
+          max$32 = t49[i * 416 + j * 32 + 25]!;
+        a4[i * 104 + j * 8 + 1] = max$32;
         let max$33 = -Infinity;
-        if (t47[i * 416 + j * 32 + 2]! > max$33)
-          max$33 = t47[i * 416 + j * 32 + 2]!;
-        if (t47[i * 416 + j * 32 + 10]! > max$33)
-          max$33 = t47[i * 416 + j * 32 + 10]!;
-        if (t47[i * 416 + j * 32 + 18]! > max$33)
-          max$33 = t47[i * 416 + j * 32 + 18]!;
-        if (t47[i * 416 + j * 32 + 26]! > max$33)
-          max$33 = t47[i * 416 + j * 32 + 26]!;
-        a4$1[i * 104 + j * 8 + 2] = max$33;
+        if (t49[i * 416 + j * 32 + 2]! > max$33)
+          max$33 = t49[i * 416 + j * 32 + 2]!;
+        if (t49[i * 416 + j * 32 + 10]! > max$33)
+          max$33 = t49[i * 416 + j * 32 + 10]!;
+        if (t49[i * 416 + j * 32 + 18]! > max$33)
+          max$33 = t49[i * 416 + j * 32 + 18]!;
+        if (t49[i * 416 + j * 32 + 26]! > max$33)
+          max$33 = t49[i * 416 + j * 32 + 26]!;
+        a4[i * 104 + j * 8 + 2] = max$33;
         let max$34 = -Infinity;
-        if (t47[i * 416 + j * 32 + 3]! > max$34)
-          max$34 = t47[i * 416 + j * 32 + 3]!;
-        if (t47[i * 416 + j * 32 + 11]! > max$34)
-          max$34 = t47[i * 416 + j * 32 + 11]!;
-        if (t47[i * 416 + j * 32 + 19]! > max$34)
-          max$34 = t47[i * 416 + j * 32 + 19]!;
-        if (t47[i * 416 + j * 32 + 27]! > max$34)
-          max$34 = t47[i * 416 + j * 32 + 27]!;
-        a4$1[i * 104 + j * 8 + 3] = max$34;
+        if (t49[i * 416 + j * 32 + 3]! > max$34)
+          max$34 = t49[i * 416 + j * 32 + 3]!;
+        if (t49[i * 416 + j * 32 + 11]! > max$34)
+          max$34 = t49[i * 416 + j * 32 + 11]!;
+        if (t49[i * 416 + j * 32 + 19]! > max$34)
+          max$34 = t49[i * 416 + j * 32 + 19]!;
+        if (t49[i * 416 + j * 32 + 27]! > max$34)
+          max$34 = t49[i * 416 + j * 32 + 27]!;
+        a4[i * 104 + j * 8 + 3] = max$34;
         let max$35 = -Infinity;
-        if (t47[i * 416 + j * 32 + 4]! > max$35)
-          max$35 = t47[i * 416 + j * 32 + 4]!;
-        if (t47[i * 416 + j * 32 + 12]! > max$35)
-          max$35 = t47[i * 416 + j * 32 + 12]!;
-        if (t47[i * 416 + j * 32 + 20]! > max$35)
-          max$35 = t47[i * 416 + j * 32 + 20]!;
-        if (t47[i * 416 + j * 32 + 28]! > max$35)
-          max$35 = t47[i * 416 + j * 32 + 28]!;
-        a4$1[i * 104 + j * 8 + 4] = max$35;
+        if (t49[i * 416 + j * 32 + 4]! > max$35)
+          max$35 = t49[i * 416 + j * 32 + 4]!;
+        if (t49[i * 416 + j * 32 + 12]! > max$35)
+          max$35 = t49[i * 416 + j * 32 + 12]!;
+        if (t49[i * 416 + j * 32 + 20]! > max$35)
+          max$35 = t49[i * 416 + j * 32 + 20]!;
+        if (t49[i * 416 + j * 32 + 28]! > max$35)
+          max$35 = t49[i * 416 + j * 32 + 28]!;
+        a4[i * 104 + j * 8 + 4] = max$35;
         let max$36 = -Infinity;
-        if (t47[i * 416 + j * 32 + 5]! > max$36)
-          max$36 = t47[i * 416 + j * 32 + 5]!;
-        if (t47[i * 416 + j * 32 + 13]! > max$36)
-          max$36 = t47[i * 416 + j * 32 + 13]!;
-        if (t47[i * 416 + j * 32 + 21]! > max$36)
-          max$36 = t47[i * 416 + j * 32 + 21]!;
-        if (t47[i * 416 + j * 32 + 29]! > max$36)
-          max$36 = t47[i * 416 + j * 32 + 29]!;
-        a4$1[i * 104 + j * 8 + 5] = max$36;
+        if (t49[i * 416 + j * 32 + 5]! > max$36)
+          max$36 = t49[i * 416 + j * 32 + 5]!;
+        if (t49[i * 416 + j * 32 + 13]! > max$36)
+          max$36 = t49[i * 416 + j * 32 + 13]!;
+        if (t49[i * 416 + j * 32 + 21]! > max$36)
+          max$36 = t49[i * 416 + j * 32 + 21]!;
+        if (t49[i * 416 + j * 32 + 29]! > max$36)
+          max$36 = t49[i * 416 + j * 32 + 29]!;
+        a4[i * 104 + j * 8 + 5] = max$36;
         let max$37 = -Infinity;
-        if (t47[i * 416 + j * 32 + 6]! > max$37)
-          max$37 = t47[i * 416 + j * 32 + 6]!;
-        if (t47[i * 416 + j * 32 + 14]! > max$37)
-          max$37 = t47[i * 416 + j * 32 + 14]!;
-        if (t47[i * 416 + j * 32 + 22]! > max$37)
-          max$37 = t47[i * 416 + j * 32 + 22]!;
-        if (t47[i * 416 + j * 32 + 30]! > max$37)
-          max$37 = t47[i * 416 + j * 32 + 30]!;
-        a4$1[i * 104 + j * 8 + 6] = max$37;
+        if (t49[i * 416 + j * 32 + 6]! > max$37)
+          max$37 = t49[i * 416 + j * 32 + 6]!;
+        if (t49[i * 416 + j * 32 + 14]! > max$37)
+          max$37 = t49[i * 416 + j * 32 + 14]!;
+        if (t49[i * 416 + j * 32 + 22]! > max$37)
+          max$37 = t49[i * 416 + j * 32 + 22]!;
+        if (t49[i * 416 + j * 32 + 30]! > max$37)
+          max$37 = t49[i * 416 + j * 32 + 30]!;
+        a4[i * 104 + j * 8 + 6] = max$37;
         let max$38 = -Infinity;
-        if (t47[i * 416 + j * 32 + 7]! > max$38)
-          max$38 = t47[i * 416 + j * 32 + 7]!;
-        if (t47[i * 416 + j * 32 + 15]! > max$38)
-          max$38 = t47[i * 416 + j * 32 + 15]!;
-        if (t47[i * 416 + j * 32 + 23]! > max$38)
-          max$38 = t47[i * 416 + j * 32 + 23]!;
-        if (t47[i * 416 + j * 32 + 31]! > max$38)
-          max$38 = t47[i * 416 + j * 32 + 31]!;
-        a4$1[i * 104 + j * 8 + 7] = max$38;
+        if (t49[i * 416 + j * 32 + 7]! > max$38)
+          max$38 = t49[i * 416 + j * 32 + 7]!;
+        if (t49[i * 416 + j * 32 + 15]! > max$38)
+          max$38 = t49[i * 416 + j * 32 + 15]!;
+        if (t49[i * 416 + j * 32 + 23]! > max$38)
+          max$38 = t49[i * 416 + j * 32 + 23]!;
+        if (t49[i * 416 + j * 32 + 31]! > max$38)
+          max$38 = t49[i * 416 + j * 32 + 31]!;
+        a4[i * 104 + j * 8 + 7] = max$38;
       }
     }
 
-    // t48 = windows(a4$1, [3, 3])
+    // t50 = windows(a4, [3, 3])
     for (let i = 0; i < 11; i++) {
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l] = a4$1[i * 104 + l]!;
+        t50[i * 792 + l] = a4[i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 24] = a4$1[104 + i * 104 + l]!;
+        t50[i * 792 + l + 24] = a4[104 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 48] = a4$1[208 + i * 104 + l]!;
+        t50[i * 792 + l + 48] = a4[208 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 72] = a4$1[i * 104 + l + 8]!;
+        t50[i * 792 + l + 72] = a4[i * 104 + l + 8]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 96] = a4$1[112 + i * 104 + l]!;
+        t50[i * 792 + l + 96] = a4[112 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 120] = a4$1[216 + i * 104 + l]!;
+        t50[i * 792 + l + 120] = a4[216 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 144] = a4$1[i * 104 + l + 16]!;
+        t50[i * 792 + l + 144] = a4[i * 104 + l + 16]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 168] = a4$1[120 + i * 104 + l]!;
+        t50[i * 792 + l + 168] = a4[120 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 192] = a4$1[224 + i * 104 + l]!;
+        t50[i * 792 + l + 192] = a4[224 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 216] = a4$1[i * 104 + l + 24]!;
+        t50[i * 792 + l + 216] = a4[i * 104 + l + 24]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 240] = a4$1[128 + i * 104 + l]!;
+        t50[i * 792 + l + 240] = a4[128 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 264] = a4$1[232 + i * 104 + l]!;
+        t50[i * 792 + l + 264] = a4[232 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 288] = a4$1[i * 104 + l + 32]!;
+        t50[i * 792 + l + 288] = a4[i * 104 + l + 32]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 312] = a4$1[136 + i * 104 + l]!;
+        t50[i * 792 + l + 312] = a4[136 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 336] = a4$1[240 + i * 104 + l]!;
+        t50[i * 792 + l + 336] = a4[240 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 360] = a4$1[i * 104 + l + 40]!;
+        t50[i * 792 + l + 360] = a4[i * 104 + l + 40]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 384] = a4$1[144 + i * 104 + l]!;
+        t50[i * 792 + l + 384] = a4[144 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 408] = a4$1[248 + i * 104 + l]!;
+        t50[i * 792 + l + 408] = a4[248 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 432] = a4$1[i * 104 + l + 48]!;
+        t50[i * 792 + l + 432] = a4[i * 104 + l + 48]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 456] = a4$1[152 + i * 104 + l]!;
+        t50[i * 792 + l + 456] = a4[152 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 480] = a4$1[256 + i * 104 + l]!;
+        t50[i * 792 + l + 480] = a4[256 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 504] = a4$1[i * 104 + l + 56]!;
+        t50[i * 792 + l + 504] = a4[i * 104 + l + 56]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 528] = a4$1[160 + i * 104 + l]!;
+        t50[i * 792 + l + 528] = a4[160 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 552] = a4$1[264 + i * 104 + l]!;
+        t50[i * 792 + l + 552] = a4[264 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 576] = a4$1[i * 104 + l + 64]!;
+        t50[i * 792 + l + 576] = a4[i * 104 + l + 64]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 600] = a4$1[168 + i * 104 + l]!;
+        t50[i * 792 + l + 600] = a4[168 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 624] = a4$1[272 + i * 104 + l]!;
+        t50[i * 792 + l + 624] = a4[272 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 648] = a4$1[i * 104 + l + 72]!;
+        t50[i * 792 + l + 648] = a4[i * 104 + l + 72]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 672] = a4$1[176 + i * 104 + l]!;
+        t50[i * 792 + l + 672] = a4[176 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 696] = a4$1[280 + i * 104 + l]!;
+        t50[i * 792 + l + 696] = a4[280 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 720] = a4$1[i * 104 + l + 80]!;
+        t50[i * 792 + l + 720] = a4[i * 104 + l + 80]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 744] = a4$1[184 + i * 104 + l]!;
+        t50[i * 792 + l + 744] = a4[184 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 768] = a4$1[288 + i * 104 + l]!;
+        t50[i * 792 + l + 768] = a4[288 + i * 104 + l]!;
       }
     }
 
-    // t49 = reshape(t48, [121, 72]) · reshape(W5, [72, 16])
+    // t51 = reshape(t50, [121, 72]) · reshape(W5, [72, 16])
     for (let i = 0; i < 121; i++) {
       let acc$65 = 0;
       for (let k = 0; k < 72; k++)
-        acc$65 += t48[i * 72 + k]! * params[88 + k * 16]!;
-      t49[i * 16] = acc$65;
+        acc$65 += t50[i * 72 + k]! * params[88 + k * 16]!;
+      t51[i * 16] = acc$65;
       let acc$66 = 0;
       for (let k = 0; k < 72; k++)
-        acc$66 += t48[i * 72 + k]! * params[88 + k * 16 + 1]!;
-      t49[i * 16 + 1] = acc$66;
+        acc$66 += t50[i * 72 + k]! * params[88 + k * 16 + 1]!;
+      t51[i * 16 + 1] = acc$66;
       let acc$67 = 0;
       for (let k = 0; k < 72; k++)
-        acc$67 += t48[i * 72 + k]! * params[88 + k * 16 + 2]!;
-      t49[i * 16 + 2] = acc$67;
+        acc$67 += t50[i * 72 + k]! * params[88 + k * 16 + 2]!;
+      t51[i * 16 + 2] = acc$67;
       let acc$68 = 0;
       for (let k = 0; k < 72; k++)
-        acc$68 += t48[i * 72 + k]! * params[88 + k * 16 + 3]!;
-      t49[i * 16 + 3] = acc$68;
+        acc$68 += t50[i * 72 + k]! * params[88 + k * 16 + 3]!;
+      t51[i * 16 + 3] = acc$68;
       let acc$69 = 0;
       for (let k = 0; k < 72; k++)
-        acc$69 += t48[i * 72 + k]! * params[88 + k * 16 + 4]!;
-      t49[i * 16 + 4] = acc$69;
+        acc$69 += t50[i * 72 + k]! * params[88 + k * 16 + 4]!;
+      t51[i * 16 + 4] = acc$69;
       let acc$70 = 0;
       for (let k = 0; k < 72; k++)
-        acc$70 += t48[i * 72 + k]! * params[88 + k * 16 + 5]!;
-      t49[i * 16 + 5] = acc$70;
+        acc$70 += t50[i * 72 + k]! * params[88 + k * 16 + 5]!;
+      t51[i * 16 + 5] = acc$70;
       let acc$71 = 0;
       for (let k = 0; k < 72; k++)
-        acc$71 += t48[i * 72 + k]! * params[88 + k * 16 + 6]!;
-      t49[i * 16 + 6] = acc$71;
+        acc$71 += t50[i * 72 + k]! * params[88 + k * 16 + 6]!;
+      t51[i * 16 + 6] = acc$71;
       let acc$72 = 0;
       for (let k = 0; k < 72; k++)
-        acc$72 += t48[i * 72 + k]! * params[88 + k * 16 + 7]!;
-      t49[i * 16 + 7] = acc$72;
+        acc$72 += t50[i * 72 + k]! * params[88 + k * 16 + 7]!;
+      t51[i * 16 + 7] = acc$72;
       let acc$73 = 0;
       for (let k = 0; k < 72; k++)
-        acc$73 += t48[i * 72 + k]! * params[88 + k * 16 + 8]!;
-      t49[i * 16 + 8] = acc$73;
+        acc$73 += t50[i * 72 + k]! * params[88 + k * 16 + 8]!;
+      t51[i * 16 + 8] = acc$73;
       let acc$74 = 0;
       for (let k = 0; k < 72; k++)
-        acc$74 += t48[i * 72 + k]! * params[88 + k * 16 + 9]!;
-      t49[i * 16 + 9] = acc$74;
+        acc$74 += t50[i * 72 + k]! * params[88 + k * 16 + 9]!;
+      t51[i * 16 + 9] = acc$74;
       let acc$75 = 0;
       for (let k = 0; k < 72; k++)
-        acc$75 += t48[i * 72 + k]! * params[88 + k * 16 + 10]!;
-      t49[i * 16 + 10] = acc$75;
+        acc$75 += t50[i * 72 + k]! * params[88 + k * 16 + 10]!;
+      t51[i * 16 + 10] = acc$75;
       let acc$76 = 0;
       for (let k = 0; k < 72; k++)
-        acc$76 += t48[i * 72 + k]! * params[88 + k * 16 + 11]!;
-      t49[i * 16 + 11] = acc$76;
+        acc$76 += t50[i * 72 + k]! * params[88 + k * 16 + 11]!;
+      t51[i * 16 + 11] = acc$76;
       let acc$77 = 0;
       for (let k = 0; k < 72; k++)
-        acc$77 += t48[i * 72 + k]! * params[88 + k * 16 + 12]!;
-      t49[i * 16 + 12] = acc$77;
+        acc$77 += t50[i * 72 + k]! * params[88 + k * 16 + 12]!;
+      t51[i * 16 + 12] = acc$77;
       let acc$78 = 0;
       for (let k = 0; k < 72; k++)
-        acc$78 += t48[i * 72 + k]! * params[88 + k * 16 + 13]!;
-      t49[i * 16 + 13] = acc$78;
+        acc$78 += t50[i * 72 + k]! * params[88 + k * 16 + 13]!;
+      t51[i * 16 + 13] = acc$78;
       let acc$79 = 0;
       for (let k = 0; k < 72; k++)
-        acc$79 += t48[i * 72 + k]! * params[88 + k * 16 + 14]!;
-      t49[i * 16 + 14] = acc$79;
+        acc$79 += t50[i * 72 + k]! * params[88 + k * 16 + 14]!;
+      t51[i * 16 + 14] = acc$79;
       let acc$80 = 0;
       for (let k = 0; k < 72; k++)
-        acc$80 += t48[i * 72 + k]! * params[88 + k * 16 + 15]!;
-      t49[i * 16 + 15] = acc$80;
+        acc$80 += t50[i * 72 + k]! * params[88 + k * 16 + 15]!;
+      t51[i * 16 + 15] = acc$80;
     }
 
-    // t50 = reshape(t49, [11, 11, 16]) - t5
+    // xd6 = reshape(t51, [11, 11, 16]) - t5
     for (let i = 0; i < 1936; i++) {
-      t50[s * 1936 + i] = t49[i]! - t5[i]!;
+      xd6[s * 1936 + i] = t51[i]! - t5[i]!;
     }
 
-    // t51 = sum(reshape(t50, [121, 16]), 1)
+    // t52 = sum(reshape(xd6, [121, 16]), 1)
     let acc$81 = 0;
-    for (let r = 0; r < 121; r++) acc$81 += t50[s * 1936 + r * 16]!;
-    t51[0] = acc$81;
+    for (let r = 0; r < 121; r++) acc$81 += xd6[s * 1936 + r * 16]!;
+    t52[0] = acc$81;
     let acc$82 = 0;
-    for (let r = 0; r < 121; r++) acc$82 += t50[s * 1936 + r * 16 + 1]!;
-    t51[1] = acc$82;
+    for (let r = 0; r < 121; r++) acc$82 += xd6[s * 1936 + r * 16 + 1]!;
+    t52[1] = acc$82;
     let acc$83 = 0;
-    for (let r = 0; r < 121; r++) acc$83 += t50[s * 1936 + r * 16 + 2]!;
-    t51[2] = acc$83;
+    for (let r = 0; r < 121; r++) acc$83 += xd6[s * 1936 + r * 16 + 2]!;
+    t52[2] = acc$83;
     let acc$84 = 0;
-    for (let r = 0; r < 121; r++) acc$84 += t50[s * 1936 + r * 16 + 3]!;
-    t51[3] = acc$84;
+    for (let r = 0; r < 121; r++) acc$84 += xd6[s * 1936 + r * 16 + 3]!;
+    t52[3] = acc$84;
     let acc$85 = 0;
-    for (let r = 0; r < 121; r++) acc$85 += t50[s * 1936 + r * 16 + 4]!;
-    t51[4] = acc$85;
+    for (let r = 0; r < 121; r++) acc$85 += xd6[s * 1936 + r * 16 + 4]!;
+    t52[4] = acc$85;
     let acc$86 = 0;
-    for (let r = 0; r < 121; r++) acc$86 += t50[s * 1936 + r * 16 + 5]!;
-    t51[5] = acc$86;
+    for (let r = 0; r < 121; r++) acc$86 += xd6[s * 1936 + r * 16 + 5]!;
+    t52[5] = acc$86;
     let acc$87 = 0;
-    for (let r = 0; r < 121; r++) acc$87 += t50[s * 1936 + r * 16 + 6]!;
-    t51[6] = acc$87;
+    for (let r = 0; r < 121; r++) acc$87 += xd6[s * 1936 + r * 16 + 6]!;
+    t52[6] = acc$87;
     let acc$88 = 0;
-    for (let r = 0; r < 121; r++) acc$88 += t50[s * 1936 + r * 16 + 7]!;
-    t51[7] = acc$88;
+    for (let r = 0; r < 121; r++) acc$88 += xd6[s * 1936 + r * 16 + 7]!;
+    t52[7] = acc$88;
     let acc$89 = 0;
-    for (let r = 0; r < 121; r++) acc$89 += t50[s * 1936 + r * 16 + 8]!;
-    t51[8] = acc$89;
+    for (let r = 0; r < 121; r++) acc$89 += xd6[s * 1936 + r * 16 + 8]!;
+    t52[8] = acc$89;
     let acc$90 = 0;
-    for (let r = 0; r < 121; r++) acc$90 += t50[s * 1936 + r * 16 + 9]!;
-    t51[9] = acc$90;
+    for (let r = 0; r < 121; r++) acc$90 += xd6[s * 1936 + r * 16 + 9]!;
+    t52[9] = acc$90;
     let acc$91 = 0;
-    for (let r = 0; r < 121; r++) acc$91 += t50[s * 1936 + r * 16 + 10]!;
-    t51[10] = acc$91;
+    for (let r = 0; r < 121; r++) acc$91 += xd6[s * 1936 + r * 16 + 10]!;
+    t52[10] = acc$91;
     let acc$92 = 0;
-    for (let r = 0; r < 121; r++) acc$92 += t50[s * 1936 + r * 16 + 11]!;
-    t51[11] = acc$92;
+    for (let r = 0; r < 121; r++) acc$92 += xd6[s * 1936 + r * 16 + 11]!;
+    t52[11] = acc$92;
     let acc$93 = 0;
-    for (let r = 0; r < 121; r++) acc$93 += t50[s * 1936 + r * 16 + 12]!;
-    t51[12] = acc$93;
+    for (let r = 0; r < 121; r++) acc$93 += xd6[s * 1936 + r * 16 + 12]!;
+    t52[12] = acc$93;
     let acc$94 = 0;
-    for (let r = 0; r < 121; r++) acc$94 += t50[s * 1936 + r * 16 + 13]!;
-    t51[13] = acc$94;
+    for (let r = 0; r < 121; r++) acc$94 += xd6[s * 1936 + r * 16 + 13]!;
+    t52[13] = acc$94;
     let acc$95 = 0;
-    for (let r = 0; r < 121; r++) acc$95 += t50[s * 1936 + r * 16 + 14]!;
-    t51[14] = acc$95;
+    for (let r = 0; r < 121; r++) acc$95 += xd6[s * 1936 + r * 16 + 14]!;
+    t52[14] = acc$95;
     let acc$96 = 0;
-    for (let r = 0; r < 121; r++) acc$96 += t50[s * 1936 + r * 16 + 15]!;
-    t51[15] = acc$96;
-    // t44 += 0.008264462809917356 · t51
-    t44[0]! += 0.008264462809917356 * t51[0]!;
-    t44[1]! += 0.008264462809917356 * t51[1]!;
-    t44[2]! += 0.008264462809917356 * t51[2]!;
-    t44[3]! += 0.008264462809917356 * t51[3]!;
-    t44[4]! += 0.008264462809917356 * t51[4]!;
-    t44[5]! += 0.008264462809917356 * t51[5]!;
-    t44[6]! += 0.008264462809917356 * t51[6]!;
-    t44[7]! += 0.008264462809917356 * t51[7]!;
-    t44[8]! += 0.008264462809917356 * t51[8]!;
-    t44[9]! += 0.008264462809917356 * t51[9]!;
-    t44[10]! += 0.008264462809917356 * t51[10]!;
-    t44[11]! += 0.008264462809917356 * t51[11]!;
-    t44[12]! += 0.008264462809917356 * t51[12]!;
-    t44[13]! += 0.008264462809917356 * t51[13]!;
-    t44[14]! += 0.008264462809917356 * t51[14]!;
-    t44[15]! += 0.008264462809917356 * t51[15]!;
-    // t52 = t50^2
+    for (let r = 0; r < 121; r++) acc$96 += xd6[s * 1936 + r * 16 + 15]!;
+    t52[15] = acc$96;
+    // mu6 += 0.008264462809917356 · t52
+    mu6[0]! += 0.008264462809917356 * t52[0]!;
+    mu6[1]! += 0.008264462809917356 * t52[1]!;
+    mu6[2]! += 0.008264462809917356 * t52[2]!;
+    mu6[3]! += 0.008264462809917356 * t52[3]!;
+    mu6[4]! += 0.008264462809917356 * t52[4]!;
+    mu6[5]! += 0.008264462809917356 * t52[5]!;
+    mu6[6]! += 0.008264462809917356 * t52[6]!;
+    mu6[7]! += 0.008264462809917356 * t52[7]!;
+    mu6[8]! += 0.008264462809917356 * t52[8]!;
+    mu6[9]! += 0.008264462809917356 * t52[9]!;
+    mu6[10]! += 0.008264462809917356 * t52[10]!;
+    mu6[11]! += 0.008264462809917356 * t52[11]!;
+    mu6[12]! += 0.008264462809917356 * t52[12]!;
+    mu6[13]! += 0.008264462809917356 * t52[13]!;
+    mu6[14]! += 0.008264462809917356 * t52[14]!;
+    mu6[15]! += 0.008264462809917356 * t52[15]!;
+    // t53 = xd6^2
     for (let i = 0; i < 1936; i++) {
-      t52[i] = t50[s * 1936 + i]! * t50[s * 1936 + i]!;
+      t53[i] = xd6[s * 1936 + i]! * xd6[s * 1936 + i]!;
     }
 
-    // t53 = sum(reshape(t52, [121, 16]), 1)
+    // t54 = sum(reshape(t53, [121, 16]), 1)
     let acc$97 = 0;
-    for (let r = 0; r < 121; r++) acc$97 += t52[r * 16]!;
-    t53[0] = acc$97;
+    for (let r = 0; r < 121; r++) acc$97 += t53[r * 16]!;
+    t54[0] = acc$97;
     let acc$98 = 0;
-    for (let r = 0; r < 121; r++) acc$98 += t52[r * 16 + 1]!;
-    t53[1] = acc$98;
+    for (let r = 0; r < 121; r++) acc$98 += t53[r * 16 + 1]!;
+    t54[1] = acc$98;
     let acc$99 = 0;
-    for (let r = 0; r < 121; r++) acc$99 += t52[r * 16 + 2]!;
-    t53[2] = acc$99;
+    for (let r = 0; r < 121; r++) acc$99 += t53[r * 16 + 2]!;
+    t54[2] = acc$99;
     let acc$100 = 0;
-    for (let r = 0; r < 121; r++) acc$100 += t52[r * 16 + 3]!;
-    t53[3] = acc$100;
+    for (let r = 0; r < 121; r++) acc$100 += t53[r * 16 + 3]!;
+    t54[3] = acc$100;
     let acc$101 = 0;
-    for (let r = 0; r < 121; r++) acc$101 += t52[r * 16 + 4]!;
-    t53[4] = acc$101;
+    for (let r = 0; r < 121; r++) acc$101 += t53[r * 16 + 4]!;
+    t54[4] = acc$101;
     let acc$102 = 0;
-    for (let r = 0; r < 121; r++) acc$102 += t52[r * 16 + 5]!;
-    t53[5] = acc$102;
+    for (let r = 0; r < 121; r++) acc$102 += t53[r * 16 + 5]!;
+    t54[5] = acc$102;
     let acc$103 = 0;
-    for (let r = 0; r < 121; r++) acc$103 += t52[r * 16 + 6]!;
-    t53[6] = acc$103;
+    for (let r = 0; r < 121; r++) acc$103 += t53[r * 16 + 6]!;
+    t54[6] = acc$103;
     let acc$104 = 0;
-    for (let r = 0; r < 121; r++) acc$104 += t52[r * 16 + 7]!;
-    t53[7] = acc$104;
+    for (let r = 0; r < 121; r++) acc$104 += t53[r * 16 + 7]!;
+    t54[7] = acc$104;
     let acc$105 = 0;
-    for (let r = 0; r < 121; r++) acc$105 += t52[r * 16 + 8]!;
-    t53[8] = acc$105;
+    for (let r = 0; r < 121; r++) acc$105 += t53[r * 16 + 8]!;
+    t54[8] = acc$105;
     let acc$106 = 0;
-    for (let r = 0; r < 121; r++) acc$106 += t52[r * 16 + 9]!;
-    t53[9] = acc$106;
+    for (let r = 0; r < 121; r++) acc$106 += t53[r * 16 + 9]!;
+    t54[9] = acc$106;
     let acc$107 = 0;
-    for (let r = 0; r < 121; r++) acc$107 += t52[r * 16 + 10]!;
-    t53[10] = acc$107;
+    for (let r = 0; r < 121; r++) acc$107 += t53[r * 16 + 10]!;
+    t54[10] = acc$107;
     let acc$108 = 0;
-    for (let r = 0; r < 121; r++) acc$108 += t52[r * 16 + 11]!;
-    t53[11] = acc$108;
+    for (let r = 0; r < 121; r++) acc$108 += t53[r * 16 + 11]!;
+    t54[11] = acc$108;
     let acc$109 = 0;
-    for (let r = 0; r < 121; r++) acc$109 += t52[r * 16 + 12]!;
-    t53[12] = acc$109;
+    for (let r = 0; r < 121; r++) acc$109 += t53[r * 16 + 12]!;
+    t54[12] = acc$109;
     let acc$110 = 0;
-    for (let r = 0; r < 121; r++) acc$110 += t52[r * 16 + 13]!;
-    t53[13] = acc$110;
+    for (let r = 0; r < 121; r++) acc$110 += t53[r * 16 + 13]!;
+    t54[13] = acc$110;
     let acc$111 = 0;
-    for (let r = 0; r < 121; r++) acc$111 += t52[r * 16 + 14]!;
-    t53[14] = acc$111;
+    for (let r = 0; r < 121; r++) acc$111 += t53[r * 16 + 14]!;
+    t54[14] = acc$111;
     let acc$112 = 0;
-    for (let r = 0; r < 121; r++) acc$112 += t52[r * 16 + 15]!;
-    t53[15] = acc$112;
-    // t45 += 0.008264462809917356 · t53
-    t45[0]! += 0.008264462809917356 * t53[0]!;
-    t45[1]! += 0.008264462809917356 * t53[1]!;
-    t45[2]! += 0.008264462809917356 * t53[2]!;
-    t45[3]! += 0.008264462809917356 * t53[3]!;
-    t45[4]! += 0.008264462809917356 * t53[4]!;
-    t45[5]! += 0.008264462809917356 * t53[5]!;
-    t45[6]! += 0.008264462809917356 * t53[6]!;
-    t45[7]! += 0.008264462809917356 * t53[7]!;
-    t45[8]! += 0.008264462809917356 * t53[8]!;
-    t45[9]! += 0.008264462809917356 * t53[9]!;
-    t45[10]! += 0.008264462809917356 * t53[10]!;
-    t45[11]! += 0.008264462809917356 * t53[11]!;
-    t45[12]! += 0.008264462809917356 * t53[12]!;
-    t45[13]! += 0.008264462809917356 * t53[13]!;
-    t45[14]! += 0.008264462809917356 * t53[14]!;
-    t45[15]! += 0.008264462809917356 * t53[15]!;
+    for (let r = 0; r < 121; r++) acc$112 += t53[r * 16 + 15]!;
+    t54[15] = acc$112;
+    // t48 += 0.008264462809917356 · t54
+    t48[0]! += 0.008264462809917356 * t54[0]!;
+    t48[1]! += 0.008264462809917356 * t54[1]!;
+    t48[2]! += 0.008264462809917356 * t54[2]!;
+    t48[3]! += 0.008264462809917356 * t54[3]!;
+    t48[4]! += 0.008264462809917356 * t54[4]!;
+    t48[5]! += 0.008264462809917356 * t54[5]!;
+    t48[6]! += 0.008264462809917356 * t54[6]!;
+    t48[7]! += 0.008264462809917356 * t54[7]!;
+    t48[8]! += 0.008264462809917356 * t54[8]!;
+    t48[9]! += 0.008264462809917356 * t54[9]!;
+    t48[10]! += 0.008264462809917356 * t54[10]!;
+    t48[11]! += 0.008264462809917356 * t54[11]!;
+    t48[12]! += 0.008264462809917356 * t54[12]!;
+    t48[13]! += 0.008264462809917356 * t54[13]!;
+    t48[14]! += 0.008264462809917356 * t54[14]!;
+    t48[15]! += 0.008264462809917356 * t54[15]!;
   }
 
   if (batch > 1) {
-    t44[0]! *= invB;
-    t44[1]! *= invB;
-    t44[2]! *= invB;
-    t44[3]! *= invB;
-    t44[4]! *= invB;
-    t44[5]! *= invB;
-    t44[6]! *= invB;
-    t44[7]! *= invB;
-    t44[8]! *= invB;
-    t44[9]! *= invB;
-    t44[10]! *= invB;
-    t44[11]! *= invB;
-    t44[12]! *= invB;
-    t44[13]! *= invB;
-    t44[14]! *= invB;
-    t44[15]! *= invB;
-    t45[0]! *= invB;
-    t45[1]! *= invB;
-    t45[2]! *= invB;
-    t45[3]! *= invB;
-    t45[4]! *= invB;
-    t45[5]! *= invB;
-    t45[6]! *= invB;
-    t45[7]! *= invB;
-    t45[8]! *= invB;
-    t45[9]! *= invB;
-    t45[10]! *= invB;
-    t45[11]! *= invB;
-    t45[12]! *= invB;
-    t45[13]! *= invB;
-    t45[14]! *= invB;
-    t45[15]! *= invB;
+    mu6[0]! *= invB;
+    mu6[1]! *= invB;
+    mu6[2]! *= invB;
+    mu6[3]! *= invB;
+    mu6[4]! *= invB;
+    mu6[5]! *= invB;
+    mu6[6]! *= invB;
+    mu6[7]! *= invB;
+    mu6[8]! *= invB;
+    mu6[9]! *= invB;
+    mu6[10]! *= invB;
+    mu6[11]! *= invB;
+    mu6[12]! *= invB;
+    mu6[13]! *= invB;
+    mu6[14]! *= invB;
+    mu6[15]! *= invB;
+    t48[0]! *= invB;
+    t48[1]! *= invB;
+    t48[2]! *= invB;
+    t48[3]! *= invB;
+    t48[4]! *= invB;
+    t48[5]! *= invB;
+    t48[6]! *= invB;
+    t48[7]! *= invB;
+    t48[8]! *= invB;
+    t48[9]! *= invB;
+    t48[10]! *= invB;
+    t48[11]! *= invB;
+    t48[12]! *= invB;
+    t48[13]! *= invB;
+    t48[14]! *= invB;
+    t48[15]! *= invB;
   }
 
-  // t62 = t44·𝟙
+  // t62 = mu6·𝟙
   for (let i = 0; i < 11; i++) {
     for (let j = 0; j < 11; j++) {
-      t62[i * 176 + j * 16] = t44[0]!;
-      t62[i * 176 + j * 16 + 1] = t44[1]!;
-      t62[i * 176 + j * 16 + 2] = t44[2]!;
-      t62[i * 176 + j * 16 + 3] = t44[3]!;
-      t62[i * 176 + j * 16 + 4] = t44[4]!;
-      t62[i * 176 + j * 16 + 5] = t44[5]!;
-      t62[i * 176 + j * 16 + 6] = t44[6]!;
-      t62[i * 176 + j * 16 + 7] = t44[7]!;
-      t62[i * 176 + j * 16 + 8] = t44[8]!;
-      t62[i * 176 + j * 16 + 9] = t44[9]!;
-      t62[i * 176 + j * 16 + 10] = t44[10]!;
-      t62[i * 176 + j * 16 + 11] = t44[11]!;
-      t62[i * 176 + j * 16 + 12] = t44[12]!;
-      t62[i * 176 + j * 16 + 13] = t44[13]!;
-      t62[i * 176 + j * 16 + 14] = t44[14]!;
-      t62[i * 176 + j * 16 + 15] = t44[15]!;
+      t62[i * 176 + j * 16] = mu6[0]!;
+      t62[i * 176 + j * 16 + 1] = mu6[1]!;
+      t62[i * 176 + j * 16 + 2] = mu6[2]!;
+      t62[i * 176 + j * 16 + 3] = mu6[3]!;
+      t62[i * 176 + j * 16 + 4] = mu6[4]!;
+      t62[i * 176 + j * 16 + 5] = mu6[5]!;
+      t62[i * 176 + j * 16 + 6] = mu6[6]!;
+      t62[i * 176 + j * 16 + 7] = mu6[7]!;
+      t62[i * 176 + j * 16 + 8] = mu6[8]!;
+      t62[i * 176 + j * 16 + 9] = mu6[9]!;
+      t62[i * 176 + j * 16 + 10] = mu6[10]!;
+      t62[i * 176 + j * 16 + 11] = mu6[11]!;
+      t62[i * 176 + j * 16 + 12] = mu6[12]!;
+      t62[i * 176 + j * 16 + 13] = mu6[13]!;
+      t62[i * 176 + j * 16 + 14] = mu6[14]!;
+      t62[i * 176 + j * 16 + 15] = mu6[15]!;
     }
   }
 
-  // t64 = g6 / √(max(0, t45 - t44^2) + 1e-5)
+  // s6 = g6 / √(max(0, t48 - mu6^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t64[i] =
+    s6[i] =
       params[1240 + i]! /
-      Math.sqrt(Math.max(0, t45[i]! - t44[i]! * t44[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t48[i]! - mu6[i]! * mu6[i]!) + 0.00001);
   }
 
-  // t65 = t64·𝟙
+  // t64 = s6·𝟙
   for (let i = 0; i < 11; i++) {
     for (let j = 0; j < 11; j++) {
-      t65[i * 176 + j * 16] = t64[0]!;
-      t65[i * 176 + j * 16 + 1] = t64[1]!;
-      t65[i * 176 + j * 16 + 2] = t64[2]!;
-      t65[i * 176 + j * 16 + 3] = t64[3]!;
-      t65[i * 176 + j * 16 + 4] = t64[4]!;
-      t65[i * 176 + j * 16 + 5] = t64[5]!;
-      t65[i * 176 + j * 16 + 6] = t64[6]!;
-      t65[i * 176 + j * 16 + 7] = t64[7]!;
-      t65[i * 176 + j * 16 + 8] = t64[8]!;
-      t65[i * 176 + j * 16 + 9] = t64[9]!;
-      t65[i * 176 + j * 16 + 10] = t64[10]!;
-      t65[i * 176 + j * 16 + 11] = t64[11]!;
-      t65[i * 176 + j * 16 + 12] = t64[12]!;
-      t65[i * 176 + j * 16 + 13] = t64[13]!;
-      t65[i * 176 + j * 16 + 14] = t64[14]!;
-      t65[i * 176 + j * 16 + 15] = t64[15]!;
+      t64[i * 176 + j * 16] = s6[0]!;
+      t64[i * 176 + j * 16 + 1] = s6[1]!;
+      t64[i * 176 + j * 16 + 2] = s6[2]!;
+      t64[i * 176 + j * 16 + 3] = s6[3]!;
+      t64[i * 176 + j * 16 + 4] = s6[4]!;
+      t64[i * 176 + j * 16 + 5] = s6[5]!;
+      t64[i * 176 + j * 16 + 6] = s6[6]!;
+      t64[i * 176 + j * 16 + 7] = s6[7]!;
+      t64[i * 176 + j * 16 + 8] = s6[8]!;
+      t64[i * 176 + j * 16 + 9] = s6[9]!;
+      t64[i * 176 + j * 16 + 10] = s6[10]!;
+      t64[i * 176 + j * 16 + 11] = s6[11]!;
+      t64[i * 176 + j * 16 + 12] = s6[12]!;
+      t64[i * 176 + j * 16 + 13] = s6[13]!;
+      t64[i * 176 + j * 16 + 14] = s6[14]!;
+      t64[i * 176 + j * 16 + 15] = s6[15]!;
     }
   }
 
   for (let s = 0; s < batch; s++) {
-    // a7$1 = max(0, (t50 - t62) ⊙ t65 + t8)
+    // a7 = max(0, (xd6 - t62) ⊙ t64 + t8)
     for (let i = 0; i < 1936; i++) {
-      a7$1[i] = Math.max(0, (t50[s * 1936 + i]! - t62[i]!) * t65[i]! + t8[i]!);
+      a7[i] = Math.max(0, (xd6[s * 1936 + i]! - t62[i]!) * t64[i]! + t8[i]!);
     }
 
-    // t70 = windows(a7$1, [2, 2], stride [2, 2])
+    // t68 = windows(a7, [2, 2], stride [2, 2])
     for (let i = 0; i < 5; i++) {
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l] = a7$1[i * 352 + l]!;
+        t68[i * 320 + l] = a7[i * 352 + l]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 32] = a7$1[i * 352 + l + 176]!;
+        t68[i * 320 + l + 32] = a7[i * 352 + l + 176]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 64] = a7$1[i * 352 + l + 32]!;
+        t68[i * 320 + l + 64] = a7[i * 352 + l + 32]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 96] = a7$1[i * 352 + l + 208]!;
+        t68[i * 320 + l + 96] = a7[i * 352 + l + 208]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 128] = a7$1[i * 352 + l + 64]!;
+        t68[i * 320 + l + 128] = a7[i * 352 + l + 64]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 160] = a7$1[i * 352 + l + 240]!;
+        t68[i * 320 + l + 160] = a7[i * 352 + l + 240]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 192] = a7$1[i * 352 + l + 96]!;
+        t68[i * 320 + l + 192] = a7[i * 352 + l + 96]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 224] = a7$1[i * 352 + l + 272]!;
+        t68[i * 320 + l + 224] = a7[i * 352 + l + 272]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 256] = a7$1[i * 352 + l + 128]!;
+        t68[i * 320 + l + 256] = a7[i * 352 + l + 128]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 288] = a7$1[i * 352 + l + 304]!;
+        t68[i * 320 + l + 288] = a7[i * 352 + l + 304]!;
       }
     }
 
-    // a8$1 = max(reshape(t70, [5, 5, 4, 16]), 3)
+    // a8 = max(reshape(t68, [5, 5, 4, 16]), 3)
     for (let i = 0; i < 5; i++) {
       for (let k = 0; k < 16; k++) {
         let max$39 = -Infinity;
-        if (t70[i * 320 + k]! > max$39) max$39 = t70[i * 320 + k]!;
-        if (t70[i * 320 + k + 16]! > max$39) max$39 = t70[i * 320 + k + 16]!;
-        if (t70[i * 320 + k + 32]! > max$39) max$39 = t70[i * 320 + k + 32]!;
-        if (t70[i * 320 + k + 48]! > max$39) max$39 = t70[i * 320 + k + 48]!;
-        a8$1[i * 80 + k] = max$39;
+        if (t68[i * 320 + k]! > max$39) max$39 = t68[i * 320 + k]!;
+        if (t68[i * 320 + k + 16]! > max$39) max$39 = t68[i * 320 + k + 16]!;
+        if (t68[i * 320 + k + 32]! > max$39) max$39 = t68[i * 320 + k + 32]!;
+        if (t68[i * 320 + k + 48]! > max$39) max$39 = t68[i * 320 + k + 48]!;
+        a8[i * 80 + k] = max$39;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$40 = -Infinity;
-        if (t70[i * 320 + k + 64]! > max$40) max$40 = t70[i * 320 + k + 64]!;
-        if (t70[i * 320 + k + 80]! > max$40) max$40 = t70[i * 320 + k + 80]!;
-        if (t70[i * 320 + k + 96]! > max$40) max$40 = t70[i * 320 + k + 96]!;
-        if (t70[i * 320 + k + 112]! > max$40) max$40 = t70[i * 320 + k + 112]!;
-        a8$1[i * 80 + k + 16] = max$40;
+        if (t68[i * 320 + k + 64]! > max$40) max$40 = t68[i * 320 + k + 64]!;
+        if (t68[i * 320 + k + 80]! > max$40) max$40 = t68[i * 320 + k + 80]!;
+        if (t68[i * 320 + k + 96]! > max$40) max$40 = t68[i * 320 + k + 96]!;
+        if (t68[i * 320 + k + 112]! > max$40) max$40 = t68[i * 320 + k + 112]!;
+        a8[i * 80 + k + 16] = max$40;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$41 = -Infinity;
-        if (t70[i * 320 + k + 128]! > max$41) max$41 = t70[i * 320 + k + 128]!;
-        if (t70[i * 320 + k + 144]! > max$41) max$41 = t70[i * 320 + k + 144]!;
-        if (t70[i * 320 + k + 160]! > max$41) max$41 = t70[i * 320 + k + 160]!;
-        if (t70[i * 320 + k + 176]! > max$41) max$41 = t70[i * 320 + k + 176]!;
-        a8$1[i * 80 + k + 32] = max$41;
+        if (t68[i * 320 + k + 128]! > max$41) max$41 = t68[i * 320 + k + 128]!;
+        if (t68[i * 320 + k + 144]! > max$41) max$41 = t68[i * 320 + k + 144]!;
+        if (t68[i * 320 + k + 160]! > max$41) max$41 = t68[i * 320 + k + 160]!;
+        if (t68[i * 320 + k + 176]! > max$41) max$41 = t68[i * 320 + k + 176]!;
+        a8[i * 80 + k + 32] = max$41;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$42 = -Infinity;
-        if (t70[i * 320 + k + 192]! > max$42) max$42 = t70[i * 320 + k + 192]!;
-        if (t70[i * 320 + k + 208]! > max$42) max$42 = t70[i * 320 + k + 208]!;
-        if (t70[i * 320 + k + 224]! > max$42) max$42 = t70[i * 320 + k + 224]!;
-        if (t70[i * 320 + k + 240]! > max$42) max$42 = t70[i * 320 + k + 240]!;
-        a8$1[i * 80 + k + 48] = max$42;
+        if (t68[i * 320 + k + 192]! > max$42) max$42 = t68[i * 320 + k + 192]!;
+        if (t68[i * 320 + k + 208]! > max$42) max$42 = t68[i * 320 + k + 208]!;
+        if (t68[i * 320 + k + 224]! > max$42) max$42 = t68[i * 320 + k + 224]!;
+        if (t68[i * 320 + k + 240]! > max$42) max$42 = t68[i * 320 + k + 240]!;
+        a8[i * 80 + k + 48] = max$42;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$43 = -Infinity;
-        if (t70[i * 320 + k + 256]! > max$43) max$43 = t70[i * 320 + k + 256]!;
-        if (t70[i * 320 + k + 272]! > max$43) max$43 = t70[i * 320 + k + 272]!;
-        if (t70[i * 320 + k + 288]! > max$43) max$43 = t70[i * 320 + k + 288]!;
-        if (t70[i * 320 + k + 304]! > max$43) max$43 = t70[i * 320 + k + 304]!;
-        a8$1[i * 80 + k + 64] = max$43;
+        if (t68[i * 320 + k + 256]! > max$43) max$43 = t68[i * 320 + k + 256]!;
+        if (t68[i * 320 + k + 272]! > max$43) max$43 = t68[i * 320 + k + 272]!;
+        if (t68[i * 320 + k + 288]! > max$43) max$43 = t68[i * 320 + k + 288]!;
+        if (t68[i * 320 + k + 304]! > max$43) max$43 = t68[i * 320 + k + 304]!;
+        a8[i * 80 + k + 64] = max$43;
       }
     }
 
-    // a10 = reshape(a8$1, [400]) ⊙ t35
+    // a10 = reshape(a8, [400]) ⊙ t41
     for (let i = 0; i < 400; i++) {
-      a10[s * 400 + i] = a8$1[i]! * t35[s * 400 + i]!;
+      a10[s * 400 + i] = a8[i]! * t41[s * 400 + i]!;
     }
   }
 
-  // t71 = W11 · a10, for every sample at once
-  denseForward(t71, params, 1272, a10, 0, 400, batch, 10, 400);
+  // t69 = W11 · a10, for every sample at once
+  denseForward(t69, params, 1272, a10, 0, 400, batch, 10, 400);
   for (let s = 0; s < batch; s++) {
     const outRow = s * 10;
-    // z11$1 = t71 + b11
-    z11$1[0] = t71[s * 10]! + params[5272]!;
-    z11$1[1] = t71[s * 10 + 1]! + params[5273]!;
-    z11$1[2] = t71[s * 10 + 2]! + params[5274]!;
-    z11$1[3] = t71[s * 10 + 3]! + params[5275]!;
-    z11$1[4] = t71[s * 10 + 4]! + params[5276]!;
-    z11$1[5] = t71[s * 10 + 5]! + params[5277]!;
-    z11$1[6] = t71[s * 10 + 6]! + params[5278]!;
-    z11$1[7] = t71[s * 10 + 7]! + params[5279]!;
-    z11$1[8] = t71[s * 10 + 8]! + params[5280]!;
-    z11$1[9] = t71[s * 10 + 9]! + params[5281]!;
-    // t72 = logsumexp(z11$1)
+    // z11 = t69 + b11
+    z11[0] = t69[s * 10]! + params[5272]!;
+    z11[1] = t69[s * 10 + 1]! + params[5273]!;
+    z11[2] = t69[s * 10 + 2]! + params[5274]!;
+    z11[3] = t69[s * 10 + 3]! + params[5275]!;
+    z11[4] = t69[s * 10 + 4]! + params[5276]!;
+    z11[5] = t69[s * 10 + 5]! + params[5277]!;
+    z11[6] = t69[s * 10 + 6]! + params[5278]!;
+    z11[7] = t69[s * 10 + 7]! + params[5279]!;
+    z11[8] = t69[s * 10 + 8]! + params[5280]!;
+    z11[9] = t69[s * 10 + 9]! + params[5281]!;
+    // t70 = logsumexp(z11)
     let max$44 = -Infinity;
-    if (z11$1[0]! > max$44) max$44 = z11$1[0]!;
-    if (z11$1[1]! > max$44) max$44 = z11$1[1]!;
-    if (z11$1[2]! > max$44) max$44 = z11$1[2]!;
-    if (z11$1[3]! > max$44) max$44 = z11$1[3]!;
-    if (z11$1[4]! > max$44) max$44 = z11$1[4]!;
-    if (z11$1[5]! > max$44) max$44 = z11$1[5]!;
-    if (z11$1[6]! > max$44) max$44 = z11$1[6]!;
-    if (z11$1[7]! > max$44) max$44 = z11$1[7]!;
-    if (z11$1[8]! > max$44) max$44 = z11$1[8]!;
-    if (z11$1[9]! > max$44) max$44 = z11$1[9]!;
-    const t72 =
+    if (z11[0]! > max$44) max$44 = z11[0]!;
+    if (z11[1]! > max$44) max$44 = z11[1]!;
+    if (z11[2]! > max$44) max$44 = z11[2]!;
+    if (z11[3]! > max$44) max$44 = z11[3]!;
+    if (z11[4]! > max$44) max$44 = z11[4]!;
+    if (z11[5]! > max$44) max$44 = z11[5]!;
+    if (z11[6]! > max$44) max$44 = z11[6]!;
+    if (z11[7]! > max$44) max$44 = z11[7]!;
+    if (z11[8]! > max$44) max$44 = z11[8]!;
+    if (z11[9]! > max$44) max$44 = z11[9]!;
+    const t70 =
       max$44 +
       Math.log(
-        Math.exp(z11$1[0]! - max$44) +
-          Math.exp(z11$1[1]! - max$44) +
-          Math.exp(z11$1[2]! - max$44) +
-          Math.exp(z11$1[3]! - max$44) +
-          Math.exp(z11$1[4]! - max$44) +
-          Math.exp(z11$1[5]! - max$44) +
-          Math.exp(z11$1[6]! - max$44) +
-          Math.exp(z11$1[7]! - max$44) +
-          Math.exp(z11$1[8]! - max$44) +
-          Math.exp(z11$1[9]! - max$44),
+        Math.exp(z11[0]! - max$44) +
+          Math.exp(z11[1]! - max$44) +
+          Math.exp(z11[2]! - max$44) +
+          Math.exp(z11[3]! - max$44) +
+          Math.exp(z11[4]! - max$44) +
+          Math.exp(z11[5]! - max$44) +
+          Math.exp(z11[6]! - max$44) +
+          Math.exp(z11[7]! - max$44) +
+          Math.exp(z11[8]! - max$44) +
+          Math.exp(z11[9]! - max$44),
       );
-    // p$1 = exp(z11$1 - t72)
-    out[outRow] = Math.exp(z11$1[0]! - t72);
-    out[outRow + 1] = Math.exp(z11$1[1]! - t72);
-    out[outRow + 2] = Math.exp(z11$1[2]! - t72);
-    out[outRow + 3] = Math.exp(z11$1[3]! - t72);
-    out[outRow + 4] = Math.exp(z11$1[4]! - t72);
-    out[outRow + 5] = Math.exp(z11$1[5]! - t72);
-    out[outRow + 6] = Math.exp(z11$1[6]! - t72);
-    out[outRow + 7] = Math.exp(z11$1[7]! - t72);
-    out[outRow + 8] = Math.exp(z11$1[8]! - t72);
-    out[outRow + 9] = Math.exp(z11$1[9]! - t72);
+    // p = exp(z11 - t70)
+    out[outRow] = Math.exp(z11[0]! - t70);
+    out[outRow + 1] = Math.exp(z11[1]! - t70);
+    out[outRow + 2] = Math.exp(z11[2]! - t70);
+    out[outRow + 3] = Math.exp(z11[3]! - t70);
+    out[outRow + 4] = Math.exp(z11[4]! - t70);
+    out[outRow + 5] = Math.exp(z11[5]! - t70);
+    out[outRow + 6] = Math.exp(z11[6]! - t70);
+    out[outRow + 7] = Math.exp(z11[7]! - t70);
+    out[outRow + 8] = Math.exp(z11[8]! - t70);
+    out[outRow + 9] = Math.exp(z11[9]! - t70);
   }
 }
 
@@ -3908,8 +3910,8 @@ function trainingLossKernel(
     }
   }
 
-  t29.fill(0);
-  t30.fill(0);
+  mu2.fill(0);
+  t37.fill(0);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 784;
     // t9 = windows(x, [3, 3])
@@ -3943,87 +3945,87 @@ function trainingLossKernel(
       }
     }
 
-    // t31 = reshape(t10, [26, 26, 8]) - t1
+    // xd2 = reshape(t10, [26, 26, 8]) - t1
     for (let i = 0; i < 5408; i++) {
-      t31[s * 5408 + i] = t10[i]! - t1[i]!;
+      xd2[s * 5408 + i] = t10[i]! - t1[i]!;
     }
 
-    // t32 = sum(reshape(t31, [676, 8]), 1)
+    // t38 = sum(reshape(xd2, [676, 8]), 1)
     let acc$113 = 0;
-    for (let r = 0; r < 676; r++) acc$113 += t31[s * 5408 + r * 8]!;
-    t32[0] = acc$113;
+    for (let r = 0; r < 676; r++) acc$113 += xd2[s * 5408 + r * 8]!;
+    t38[0] = acc$113;
     let acc$114 = 0;
-    for (let r = 0; r < 676; r++) acc$114 += t31[s * 5408 + r * 8 + 1]!;
-    t32[1] = acc$114;
+    for (let r = 0; r < 676; r++) acc$114 += xd2[s * 5408 + r * 8 + 1]!;
+    t38[1] = acc$114;
     let acc$115 = 0;
-    for (let r = 0; r < 676; r++) acc$115 += t31[s * 5408 + r * 8 + 2]!;
-    t32[2] = acc$115;
+    for (let r = 0; r < 676; r++) acc$115 += xd2[s * 5408 + r * 8 + 2]!;
+    t38[2] = acc$115;
     let acc$116 = 0;
-    for (let r = 0; r < 676; r++) acc$116 += t31[s * 5408 + r * 8 + 3]!;
-    t32[3] = acc$116;
+    for (let r = 0; r < 676; r++) acc$116 += xd2[s * 5408 + r * 8 + 3]!;
+    t38[3] = acc$116;
     let acc$117 = 0;
-    for (let r = 0; r < 676; r++) acc$117 += t31[s * 5408 + r * 8 + 4]!;
-    t32[4] = acc$117;
+    for (let r = 0; r < 676; r++) acc$117 += xd2[s * 5408 + r * 8 + 4]!;
+    t38[4] = acc$117;
     let acc$118 = 0;
-    for (let r = 0; r < 676; r++) acc$118 += t31[s * 5408 + r * 8 + 5]!;
-    t32[5] = acc$118;
+    for (let r = 0; r < 676; r++) acc$118 += xd2[s * 5408 + r * 8 + 5]!;
+    t38[5] = acc$118;
     let acc$119 = 0;
-    for (let r = 0; r < 676; r++) acc$119 += t31[s * 5408 + r * 8 + 6]!;
-    t32[6] = acc$119;
+    for (let r = 0; r < 676; r++) acc$119 += xd2[s * 5408 + r * 8 + 6]!;
+    t38[6] = acc$119;
     let acc$120 = 0;
-    for (let r = 0; r < 676; r++) acc$120 += t31[s * 5408 + r * 8 + 7]!;
-    t32[7] = acc$120;
-    // t29 += 0.0014792899408284023 · t32
-    t29[0]! += 0.0014792899408284023 * t32[0]!;
-    t29[1]! += 0.0014792899408284023 * t32[1]!;
-    t29[2]! += 0.0014792899408284023 * t32[2]!;
-    t29[3]! += 0.0014792899408284023 * t32[3]!;
-    t29[4]! += 0.0014792899408284023 * t32[4]!;
-    t29[5]! += 0.0014792899408284023 * t32[5]!;
-    t29[6]! += 0.0014792899408284023 * t32[6]!;
-    t29[7]! += 0.0014792899408284023 * t32[7]!;
-    // t33 = t31^2
+    for (let r = 0; r < 676; r++) acc$120 += xd2[s * 5408 + r * 8 + 7]!;
+    t38[7] = acc$120;
+    // mu2 += 0.0014792899408284023 · t38
+    mu2[0]! += 0.0014792899408284023 * t38[0]!;
+    mu2[1]! += 0.0014792899408284023 * t38[1]!;
+    mu2[2]! += 0.0014792899408284023 * t38[2]!;
+    mu2[3]! += 0.0014792899408284023 * t38[3]!;
+    mu2[4]! += 0.0014792899408284023 * t38[4]!;
+    mu2[5]! += 0.0014792899408284023 * t38[5]!;
+    mu2[6]! += 0.0014792899408284023 * t38[6]!;
+    mu2[7]! += 0.0014792899408284023 * t38[7]!;
+    // t39 = xd2^2
     for (let i = 0; i < 5408; i++) {
-      t33[i] = t31[s * 5408 + i]! * t31[s * 5408 + i]!;
+      t39[i] = xd2[s * 5408 + i]! * xd2[s * 5408 + i]!;
     }
 
-    // t34 = sum(reshape(t33, [676, 8]), 1)
+    // t40 = sum(reshape(t39, [676, 8]), 1)
     let acc$121 = 0;
-    for (let r = 0; r < 676; r++) acc$121 += t33[r * 8]!;
-    t34[0] = acc$121;
+    for (let r = 0; r < 676; r++) acc$121 += t39[r * 8]!;
+    t40[0] = acc$121;
     let acc$122 = 0;
-    for (let r = 0; r < 676; r++) acc$122 += t33[r * 8 + 1]!;
-    t34[1] = acc$122;
+    for (let r = 0; r < 676; r++) acc$122 += t39[r * 8 + 1]!;
+    t40[1] = acc$122;
     let acc$123 = 0;
-    for (let r = 0; r < 676; r++) acc$123 += t33[r * 8 + 2]!;
-    t34[2] = acc$123;
+    for (let r = 0; r < 676; r++) acc$123 += t39[r * 8 + 2]!;
+    t40[2] = acc$123;
     let acc$124 = 0;
-    for (let r = 0; r < 676; r++) acc$124 += t33[r * 8 + 3]!;
-    t34[3] = acc$124;
+    for (let r = 0; r < 676; r++) acc$124 += t39[r * 8 + 3]!;
+    t40[3] = acc$124;
     let acc$125 = 0;
-    for (let r = 0; r < 676; r++) acc$125 += t33[r * 8 + 4]!;
-    t34[4] = acc$125;
+    for (let r = 0; r < 676; r++) acc$125 += t39[r * 8 + 4]!;
+    t40[4] = acc$125;
     let acc$126 = 0;
-    for (let r = 0; r < 676; r++) acc$126 += t33[r * 8 + 5]!;
-    t34[5] = acc$126;
+    for (let r = 0; r < 676; r++) acc$126 += t39[r * 8 + 5]!;
+    t40[5] = acc$126;
     let acc$127 = 0;
-    for (let r = 0; r < 676; r++) acc$127 += t33[r * 8 + 6]!;
-    t34[6] = acc$127;
+    for (let r = 0; r < 676; r++) acc$127 += t39[r * 8 + 6]!;
+    t40[6] = acc$127;
     let acc$128 = 0;
-    for (let r = 0; r < 676; r++) acc$128 += t33[r * 8 + 7]!;
-    t34[7] = acc$128;
-    // t30 += 0.0014792899408284023 · t34
-    t30[0]! += 0.0014792899408284023 * t34[0]!;
-    t30[1]! += 0.0014792899408284023 * t34[1]!;
-    t30[2]! += 0.0014792899408284023 * t34[2]!;
-    t30[3]! += 0.0014792899408284023 * t34[3]!;
-    t30[4]! += 0.0014792899408284023 * t34[4]!;
-    t30[5]! += 0.0014792899408284023 * t34[5]!;
-    t30[6]! += 0.0014792899408284023 * t34[6]!;
-    t30[7]! += 0.0014792899408284023 * t34[7]!;
-    // t35 = 1.3333333333333333 · (uniform(rng_seed, rng_step, 1, position) ≥ 0.25)
+    for (let r = 0; r < 676; r++) acc$128 += t39[r * 8 + 7]!;
+    t40[7] = acc$128;
+    // t37 += 0.0014792899408284023 · t40
+    t37[0]! += 0.0014792899408284023 * t40[0]!;
+    t37[1]! += 0.0014792899408284023 * t40[1]!;
+    t37[2]! += 0.0014792899408284023 * t40[2]!;
+    t37[3]! += 0.0014792899408284023 * t40[3]!;
+    t37[4]! += 0.0014792899408284023 * t40[4]!;
+    t37[5]! += 0.0014792899408284023 * t40[5]!;
+    t37[6]! += 0.0014792899408284023 * t40[6]!;
+    t37[7]! += 0.0014792899408284023 * t40[7]!;
+    // t41 = 1.3333333333333333 · (uniform(rng_seed, rng_step, 1, position) ≥ 0.25)
     for (let i = 0; i < 400; i++) {
-      t35[s * 400 + i] =
+      t41[s * 400 + i] =
         1.3333333333333333 *
         (uniform24(rng_seed, rng_step, 1, s * 400 + i) >= 0.25 ? 1 : 0);
     }
@@ -4031,796 +4033,796 @@ function trainingLossKernel(
 
   const invB = 1 / batch;
   if (batch > 1) {
-    t29[0]! *= invB;
-    t29[1]! *= invB;
-    t29[2]! *= invB;
-    t29[3]! *= invB;
-    t29[4]! *= invB;
-    t29[5]! *= invB;
-    t29[6]! *= invB;
-    t29[7]! *= invB;
-    t30[0]! *= invB;
-    t30[1]! *= invB;
-    t30[2]! *= invB;
-    t30[3]! *= invB;
-    t30[4]! *= invB;
-    t30[5]! *= invB;
-    t30[6]! *= invB;
-    t30[7]! *= invB;
+    mu2[0]! *= invB;
+    mu2[1]! *= invB;
+    mu2[2]! *= invB;
+    mu2[3]! *= invB;
+    mu2[4]! *= invB;
+    mu2[5]! *= invB;
+    mu2[6]! *= invB;
+    mu2[7]! *= invB;
+    t37[0]! *= invB;
+    t37[1]! *= invB;
+    t37[2]! *= invB;
+    t37[3]! *= invB;
+    t37[4]! *= invB;
+    t37[5]! *= invB;
+    t37[6]! *= invB;
+    t37[7]! *= invB;
   }
 
-  // t40 = t29·𝟙
+  // t45 = mu2·𝟙
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
-      t40[i * 208 + j * 8] = t29[0]!;
-      t40[i * 208 + j * 8 + 1] = t29[1]!;
-      t40[i * 208 + j * 8 + 2] = t29[2]!;
-      t40[i * 208 + j * 8 + 3] = t29[3]!;
-      t40[i * 208 + j * 8 + 4] = t29[4]!;
-      t40[i * 208 + j * 8 + 5] = t29[5]!;
-      t40[i * 208 + j * 8 + 6] = t29[6]!;
-      t40[i * 208 + j * 8 + 7] = t29[7]!;
+      t45[i * 208 + j * 8] = mu2[0]!;
+      t45[i * 208 + j * 8 + 1] = mu2[1]!;
+      t45[i * 208 + j * 8 + 2] = mu2[2]!;
+      t45[i * 208 + j * 8 + 3] = mu2[3]!;
+      t45[i * 208 + j * 8 + 4] = mu2[4]!;
+      t45[i * 208 + j * 8 + 5] = mu2[5]!;
+      t45[i * 208 + j * 8 + 6] = mu2[6]!;
+      t45[i * 208 + j * 8 + 7] = mu2[7]!;
     }
   }
 
-  // t42 = g2 / √(max(0, t30 - t29^2) + 1e-5)
-  t42[0] =
-    params[72]! / Math.sqrt(Math.max(0, t30[0]! - t29[0]! * t29[0]!) + 0.00001);
-  t42[1] =
-    params[73]! / Math.sqrt(Math.max(0, t30[1]! - t29[1]! * t29[1]!) + 0.00001);
-  t42[2] =
-    params[74]! / Math.sqrt(Math.max(0, t30[2]! - t29[2]! * t29[2]!) + 0.00001);
-  t42[3] =
-    params[75]! / Math.sqrt(Math.max(0, t30[3]! - t29[3]! * t29[3]!) + 0.00001);
-  t42[4] =
-    params[76]! / Math.sqrt(Math.max(0, t30[4]! - t29[4]! * t29[4]!) + 0.00001);
-  t42[5] =
-    params[77]! / Math.sqrt(Math.max(0, t30[5]! - t29[5]! * t29[5]!) + 0.00001);
-  t42[6] =
-    params[78]! / Math.sqrt(Math.max(0, t30[6]! - t29[6]! * t29[6]!) + 0.00001);
-  t42[7] =
-    params[79]! / Math.sqrt(Math.max(0, t30[7]! - t29[7]! * t29[7]!) + 0.00001);
-  // t43 = t42·𝟙
+  // s2 = g2 / √(max(0, t37 - mu2^2) + 1e-5)
+  s2[0] =
+    params[72]! / Math.sqrt(Math.max(0, t37[0]! - mu2[0]! * mu2[0]!) + 0.00001);
+  s2[1] =
+    params[73]! / Math.sqrt(Math.max(0, t37[1]! - mu2[1]! * mu2[1]!) + 0.00001);
+  s2[2] =
+    params[74]! / Math.sqrt(Math.max(0, t37[2]! - mu2[2]! * mu2[2]!) + 0.00001);
+  s2[3] =
+    params[75]! / Math.sqrt(Math.max(0, t37[3]! - mu2[3]! * mu2[3]!) + 0.00001);
+  s2[4] =
+    params[76]! / Math.sqrt(Math.max(0, t37[4]! - mu2[4]! * mu2[4]!) + 0.00001);
+  s2[5] =
+    params[77]! / Math.sqrt(Math.max(0, t37[5]! - mu2[5]! * mu2[5]!) + 0.00001);
+  s2[6] =
+    params[78]! / Math.sqrt(Math.max(0, t37[6]! - mu2[6]! * mu2[6]!) + 0.00001);
+  s2[7] =
+    params[79]! / Math.sqrt(Math.max(0, t37[7]! - mu2[7]! * mu2[7]!) + 0.00001);
+  // t47 = s2·𝟙
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
-      t43[i * 208 + j * 8] = t42[0]!;
-      t43[i * 208 + j * 8 + 1] = t42[1]!;
-      t43[i * 208 + j * 8 + 2] = t42[2]!;
-      t43[i * 208 + j * 8 + 3] = t42[3]!;
-      t43[i * 208 + j * 8 + 4] = t42[4]!;
-      t43[i * 208 + j * 8 + 5] = t42[5]!;
-      t43[i * 208 + j * 8 + 6] = t42[6]!;
-      t43[i * 208 + j * 8 + 7] = t42[7]!;
+      t47[i * 208 + j * 8] = s2[0]!;
+      t47[i * 208 + j * 8 + 1] = s2[1]!;
+      t47[i * 208 + j * 8 + 2] = s2[2]!;
+      t47[i * 208 + j * 8 + 3] = s2[3]!;
+      t47[i * 208 + j * 8 + 4] = s2[4]!;
+      t47[i * 208 + j * 8 + 5] = s2[5]!;
+      t47[i * 208 + j * 8 + 6] = s2[6]!;
+      t47[i * 208 + j * 8 + 7] = s2[7]!;
     }
   }
 
-  t44.fill(0);
-  t45.fill(0);
+  mu6.fill(0);
+  t48.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a3$1 = max(0, (t31 - t40) ⊙ t43 + t4)
+    // a3 = max(0, (xd2 - t45) ⊙ t47 + t4)
     for (let i = 0; i < 5408; i++) {
-      a3$1[i] = Math.max(0, (t31[s * 5408 + i]! - t40[i]!) * t43[i]! + t4[i]!);
+      a3[i] = Math.max(0, (xd2[s * 5408 + i]! - t45[i]!) * t47[i]! + t4[i]!);
     }
 
-    // t47 = windows(a3$1, [2, 2], stride [2, 2])
+    // t49 = windows(a3, [2, 2], stride [2, 2])
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t47[i * 416 + j * 32] = a3$1[i * 416 + j * 16]!;
-        t47[i * 416 + j * 32 + 1] = a3$1[i * 416 + j * 16 + 1]!;
-        t47[i * 416 + j * 32 + 2] = a3$1[i * 416 + j * 16 + 2]!;
-        t47[i * 416 + j * 32 + 3] = a3$1[i * 416 + j * 16 + 3]!;
-        t47[i * 416 + j * 32 + 4] = a3$1[i * 416 + j * 16 + 4]!;
-        t47[i * 416 + j * 32 + 5] = a3$1[i * 416 + j * 16 + 5]!;
-        t47[i * 416 + j * 32 + 6] = a3$1[i * 416 + j * 16 + 6]!;
-        t47[i * 416 + j * 32 + 7] = a3$1[i * 416 + j * 16 + 7]!;
-        t47[i * 416 + j * 32 + 8] = a3$1[i * 416 + j * 16 + 8]!;
-        t47[i * 416 + j * 32 + 9] = a3$1[i * 416 + j * 16 + 9]!;
-        t47[i * 416 + j * 32 + 10] = a3$1[i * 416 + j * 16 + 10]!;
-        t47[i * 416 + j * 32 + 11] = a3$1[i * 416 + j * 16 + 11]!;
-        t47[i * 416 + j * 32 + 12] = a3$1[i * 416 + j * 16 + 12]!;
-        t47[i * 416 + j * 32 + 13] = a3$1[i * 416 + j * 16 + 13]!;
-        t47[i * 416 + j * 32 + 14] = a3$1[i * 416 + j * 16 + 14]!;
-        t47[i * 416 + j * 32 + 15] = a3$1[i * 416 + j * 16 + 15]!;
-        t47[i * 416 + j * 32 + 16] = a3$1[i * 416 + j * 16 + 208]!;
-        t47[i * 416 + j * 32 + 17] = a3$1[i * 416 + j * 16 + 209]!;
-        t47[i * 416 + j * 32 + 18] = a3$1[i * 416 + j * 16 + 210]!;
-        t47[i * 416 + j * 32 + 19] = a3$1[i * 416 + j * 16 + 211]!;
-        t47[i * 416 + j * 32 + 20] = a3$1[i * 416 + j * 16 + 212]!;
-        t47[i * 416 + j * 32 + 21] = a3$1[i * 416 + j * 16 + 213]!;
-        t47[i * 416 + j * 32 + 22] = a3$1[i * 416 + j * 16 + 214]!;
-        t47[i * 416 + j * 32 + 23] = a3$1[i * 416 + j * 16 + 215]!;
-        t47[i * 416 + j * 32 + 24] = a3$1[i * 416 + j * 16 + 216]!;
-        t47[i * 416 + j * 32 + 25] = a3$1[i * 416 + j * 16 + 217]!;
-        t47[i * 416 + j * 32 + 26] = a3$1[i * 416 + j * 16 + 218]!;
-        t47[i * 416 + j * 32 + 27] = a3$1[i * 416 + j * 16 + 219]!;
-        t47[i * 416 + j * 32 + 28] = a3$1[i * 416 + j * 16 + 220]!;
-        t47[i * 416 + j * 32 + 29] = a3$1[i * 416 + j * 16 + 221]!;
-        t47[i * 416 + j * 32 + 30] = a3$1[i * 416 + j * 16 + 222]!;
-        t47[i * 416 + j * 32 + 31] = a3$1[i * 416 + j * 16 + 223]!;
+        t49[i * 416 + j * 32] = a3[i * 416 + j * 16]!;
+        t49[i * 416 + j * 32 + 1] = a3[i * 416 + j * 16 + 1]!;
+        t49[i * 416 + j * 32 + 2] = a3[i * 416 + j * 16 + 2]!;
+        t49[i * 416 + j * 32 + 3] = a3[i * 416 + j * 16 + 3]!;
+        t49[i * 416 + j * 32 + 4] = a3[i * 416 + j * 16 + 4]!;
+        t49[i * 416 + j * 32 + 5] = a3[i * 416 + j * 16 + 5]!;
+        t49[i * 416 + j * 32 + 6] = a3[i * 416 + j * 16 + 6]!;
+        t49[i * 416 + j * 32 + 7] = a3[i * 416 + j * 16 + 7]!;
+        t49[i * 416 + j * 32 + 8] = a3[i * 416 + j * 16 + 8]!;
+        t49[i * 416 + j * 32 + 9] = a3[i * 416 + j * 16 + 9]!;
+        t49[i * 416 + j * 32 + 10] = a3[i * 416 + j * 16 + 10]!;
+        t49[i * 416 + j * 32 + 11] = a3[i * 416 + j * 16 + 11]!;
+        t49[i * 416 + j * 32 + 12] = a3[i * 416 + j * 16 + 12]!;
+        t49[i * 416 + j * 32 + 13] = a3[i * 416 + j * 16 + 13]!;
+        t49[i * 416 + j * 32 + 14] = a3[i * 416 + j * 16 + 14]!;
+        t49[i * 416 + j * 32 + 15] = a3[i * 416 + j * 16 + 15]!;
+        t49[i * 416 + j * 32 + 16] = a3[i * 416 + j * 16 + 208]!;
+        t49[i * 416 + j * 32 + 17] = a3[i * 416 + j * 16 + 209]!;
+        t49[i * 416 + j * 32 + 18] = a3[i * 416 + j * 16 + 210]!;
+        t49[i * 416 + j * 32 + 19] = a3[i * 416 + j * 16 + 211]!;
+        t49[i * 416 + j * 32 + 20] = a3[i * 416 + j * 16 + 212]!;
+        t49[i * 416 + j * 32 + 21] = a3[i * 416 + j * 16 + 213]!;
+        t49[i * 416 + j * 32 + 22] = a3[i * 416 + j * 16 + 214]!;
+        t49[i * 416 + j * 32 + 23] = a3[i * 416 + j * 16 + 215]!;
+        t49[i * 416 + j * 32 + 24] = a3[i * 416 + j * 16 + 216]!;
+        t49[i * 416 + j * 32 + 25] = a3[i * 416 + j * 16 + 217]!;
+        t49[i * 416 + j * 32 + 26] = a3[i * 416 + j * 16 + 218]!;
+        t49[i * 416 + j * 32 + 27] = a3[i * 416 + j * 16 + 219]!;
+        t49[i * 416 + j * 32 + 28] = a3[i * 416 + j * 16 + 220]!;
+        t49[i * 416 + j * 32 + 29] = a3[i * 416 + j * 16 + 221]!;
+        t49[i * 416 + j * 32 + 30] = a3[i * 416 + j * 16 + 222]!;
+        t49[i * 416 + j * 32 + 31] = a3[i * 416 + j * 16 + 223]!;
       }
     }
 
-    // a4$1 = max(reshape(t47, [13, 13, 4, 8]), 3)
+    // a4 = max(reshape(t49, [13, 13, 4, 8]), 3)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         let max$45 = -Infinity;
-        if (t47[i * 416 + j * 32]! > max$45) max$45 = t47[i * 416 + j * 32]!;
-        if (t47[i * 416 + j * 32 + 8]! > max$45)
-          max$45 = t47[i * 416 + j * 32 + 8]!;
-        if (t47[i * 416 + j * 32 + 16]! > max$45)
-          max$45 = t47[i * 416 + j * 32 + 16]!;
-        if (t47[i * 416 + j * 32 + 24]! > max$45)
-          max$45 = t47[i * 416 + j * 32 + 24]!;
-        a4$1[i * 104 + j * 8] = max$45;
+        if (t49[i * 416 + j * 32]! > max$45) max$45 = t49[i * 416 + j * 32]!;
+        if (t49[i * 416 + j * 32 + 8]! > max$45)
+          max$45 = t49[i * 416 + j * 32 + 8]!;
+        if (t49[i * 416 + j * 32 + 16]! > max$45)
+          max$45 = t49[i * 416 + j * 32 + 16]!;
+        if (t49[i * 416 + j * 32 + 24]! > max$45)
+          max$45 = t49[i * 416 + j * 32 + 24]!;
+        a4[i * 104 + j * 8] = max$45;
         let max$46 = -Infinity;
-        if (t47[i * 416 + j * 32 + 1]! > max$46)
-          max$46 = t47[i * 416 + j * 32 + 1]!;
-        if (t47[i * 416 + j * 32 + 9]! > max$46)
-          max$46 = t47[i * 416 + j * 32 + 9]!;
-        if (t47[i * 416 + j * 32 + 17]! > max$46)
-          max$46 = t47[i * 416 + j * 32 + 17]!;
-        if (t47[i * 416 + j * 32 + 25]! > max$46)
-          max$46 = t47[i * 416 + j * 32 + 25]!;
-        a4$1[i * 104 + j * 8 + 1] = max$46;
+        if (t49[i * 416 + j * 32 + 1]! > max$46)
+          max$46 = t49[i * 416 + j * 32 + 1]!;
+        if (t49[i * 416 + j * 32 + 9]! > max$46)
+          max$46 = t49[i * 416 + j * 32 + 9]!;
+        if (t49[i * 416 + j * 32 + 17]! > max$46)
+          max$46 = t49[i * 416 + j * 32 + 17]!;
+        if (t49[i * 416 + j * 32 + 25]! > max$46)
+          max$46 = t49[i * 416 + j * 32 + 25]!;
+        a4[i * 104 + j * 8 + 1] = max$46;
         let max$47 = -Infinity;
-        if (t47[i * 416 + j * 32 + 2]! > max$47)
-          max$47 = t47[i * 416 + j * 32 + 2]!;
-        if (t47[i * 416 + j * 32 + 10]! > max$47)
-          max$47 = t47[i * 416 + j * 32 + 10]!;
-        if (t47[i * 416 + j * 32 + 18]! > max$47)
-          max$47 = t47[i * 416 + j * 32 + 18]!;
-        if (t47[i * 416 + j * 32 + 26]! > max$47)
-          max$47 = t47[i * 416 + j * 32 + 26]!;
-        a4$1[i * 104 + j * 8 + 2] = max$47;
+        if (t49[i * 416 + j * 32 + 2]! > max$47)
+          max$47 = t49[i * 416 + j * 32 + 2]!;
+        if (t49[i * 416 + j * 32 + 10]! > max$47)
+          max$47 = t49[i * 416 + j * 32 + 10]!;
+        if (t49[i * 416 + j * 32 + 18]! > max$47)
+          max$47 = t49[i * 416 + j * 32 + 18]!;
+        if (t49[i * 416 + j * 32 + 26]! > max$47)
+          max$47 = t49[i * 416 + j * 32 + 26]!;
+        a4[i * 104 + j * 8 + 2] = max$47;
         let max$48 = -Infinity;
-        if (t47[i * 416 + j * 32 + 3]! > max$48)
-          max$48 = t47[i * 416 + j * 32 + 3]!;
-        if (t47[i * 416 + j * 32 + 11]! > max$48)
-          max$48 = t47[i * 416 + j * 32 + 11]!;
-        if (t47[i * 416 + j * 32 + 19]! > max$48)
-          max$48 = t47[i * 416 + j * 32 + 19]!;
-        if (t47[i * 416 + j * 32 + 27]! > max$48)
-          max$48 = t47[i * 416 + j * 32 + 27]!;
-        a4$1[i * 104 + j * 8 + 3] = max$48;
+        if (t49[i * 416 + j * 32 + 3]! > max$48)
+          max$48 = t49[i * 416 + j * 32 + 3]!;
+        if (t49[i * 416 + j * 32 + 11]! > max$48)
+          max$48 = t49[i * 416 + j * 32 + 11]!;
+        if (t49[i * 416 + j * 32 + 19]! > max$48)
+          max$48 = t49[i * 416 + j * 32 + 19]!;
+        if (t49[i * 416 + j * 32 + 27]! > max$48)
+          max$48 = t49[i * 416 + j * 32 + 27]!;
+        a4[i * 104 + j * 8 + 3] = max$48;
         let max$49 = -Infinity;
-        if (t47[i * 416 + j * 32 + 4]! > max$49)
-          max$49 = t47[i * 416 + j * 32 + 4]!;
-        if (t47[i * 416 + j * 32 + 12]! > max$49)
-          max$49 = t47[i * 416 + j * 32 + 12]!;
-        if (t47[i * 416 + j * 32 + 20]! > max$49)
-          max$49 = t47[i * 416 + j * 32 + 20]!;
-        if (t47[i * 416 + j * 32 + 28]! > max$49)
-          max$49 = t47[i * 416 + j * 32 + 28]!;
-        a4$1[i * 104 + j * 8 + 4] = max$49;
+        if (t49[i * 416 + j * 32 + 4]! > max$49)
+          max$49 = t49[i * 416 + j * 32 + 4]!;
+        if (t49[i * 416 + j * 32 + 12]! > max$49)
+          max$49 = t49[i * 416 + j * 32 + 12]!;
+        if (t49[i * 416 + j * 32 + 20]! > max$49)
+          max$49 = t49[i * 416 + j * 32 + 20]!;
+        if (t49[i * 416 + j * 32 + 28]! > max$49)
+          max$49 = t49[i * 416 + j * 32 + 28]!;
+        a4[i * 104 + j * 8 + 4] = max$49;
         let max$50 = -Infinity;
-        if (t47[i * 416 + j * 32 + 5]! > max$50)
-          max$50 = t47[i * 416 + j * 32 + 5]!;
-        if (t47[i * 416 + j * 32 + 13]! > max$50)
-          max$50 = t47[i * 416 + j * 32 + 13]!;
-        if (t47[i * 416 + j * 32 + 21]! > max$50)
-          max$50 = t47[i * 416 + j * 32 + 21]!;
-        if (t47[i * 416 + j * 32 + 29]! > max$50)
-          max$50 = t47[i * 416 + j * 32 + 29]!;
-        a4$1[i * 104 + j * 8 + 5] = max$50;
+        if (t49[i * 416 + j * 32 + 5]! > max$50)
+          max$50 = t49[i * 416 + j * 32 + 5]!;
+        if (t49[i * 416 + j * 32 + 13]! > max$50)
+          max$50 = t49[i * 416 + j * 32 + 13]!;
+        if (t49[i * 416 + j * 32 + 21]! > max$50)
+          max$50 = t49[i * 416 + j * 32 + 21]!;
+        if (t49[i * 416 + j * 32 + 29]! > max$50)
+          max$50 = t49[i * 416 + j * 32 + 29]!;
+        a4[i * 104 + j * 8 + 5] = max$50;
         let max$51 = -Infinity;
-        if (t47[i * 416 + j * 32 + 6]! > max$51)
-          max$51 = t47[i * 416 + j * 32 + 6]!;
-        if (t47[i * 416 + j * 32 + 14]! > max$51)
-          max$51 = t47[i * 416 + j * 32 + 14]!;
-        if (t47[i * 416 + j * 32 + 22]! > max$51)
-          max$51 = t47[i * 416 + j * 32 + 22]!;
-        if (t47[i * 416 + j * 32 + 30]! > max$51)
-          max$51 = t47[i * 416 + j * 32 + 30]!;
-        a4$1[i * 104 + j * 8 + 6] = max$51;
+        if (t49[i * 416 + j * 32 + 6]! > max$51)
+          max$51 = t49[i * 416 + j * 32 + 6]!;
+        if (t49[i * 416 + j * 32 + 14]! > max$51)
+          max$51 = t49[i * 416 + j * 32 + 14]!;
+        if (t49[i * 416 + j * 32 + 22]! > max$51)
+          max$51 = t49[i * 416 + j * 32 + 22]!;
+        if (t49[i * 416 + j * 32 + 30]! > max$51)
+          max$51 = t49[i * 416 + j * 32 + 30]!;
+        a4[i * 104 + j * 8 + 6] = max$51;
         let max$52 = -Infinity;
-        if (t47[i * 416 + j * 32 + 7]! > max$52)
-          max$52 = t47[i * 416 + j * 32 + 7]!;
-        if (t47[i * 416 + j * 32 + 15]! > max$52)
-          max$52 = t47[i * 416 + j * 32 + 15]!;
-        if (t47[i * 416 + j * 32 + 23]! > max$52)
-          max$52 = t47[i * 416 + j * 32 + 23]!;
-        if (t47[i * 416 + j * 32 + 31]! > max$52)
-          max$52 = t47[i * 416 + j * 32 + 31]!;
-        a4$1[i * 104 + j * 8 + 7] = max$52;
+        if (t49[i * 416 + j * 32 + 7]! > max$52)
+          max$52 = t49[i * 416 + j * 32 + 7]!;
+        if (t49[i * 416 + j * 32 + 15]! > max$52)
+          max$52 = t49[i * 416 + j * 32 + 15]!;
+        if (t49[i * 416 + j * 32 + 23]! > max$52)
+          max$52 = t49[i * 416 + j * 32 + 23]!;
+        if (t49[i * 416 + j * 32 + 31]! > max$52)
+          max$52 = t49[i * 416 + j * 32 + 31]!;
+        a4[i * 104 + j * 8 + 7] = max$52;
       }
     }
 
-    // t48 = windows(a4$1, [3, 3])
+    // t50 = windows(a4, [3, 3])
     for (let i = 0; i < 11; i++) {
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l] = a4$1[i * 104 + l]!;
+        t50[i * 792 + l] = a4[i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 24] = a4$1[104 + i * 104 + l]!;
+        t50[i * 792 + l + 24] = a4[104 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 48] = a4$1[208 + i * 104 + l]!;
+        t50[i * 792 + l + 48] = a4[208 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 72] = a4$1[i * 104 + l + 8]!;
+        t50[i * 792 + l + 72] = a4[i * 104 + l + 8]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 96] = a4$1[112 + i * 104 + l]!;
+        t50[i * 792 + l + 96] = a4[112 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 120] = a4$1[216 + i * 104 + l]!;
+        t50[i * 792 + l + 120] = a4[216 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 144] = a4$1[i * 104 + l + 16]!;
+        t50[i * 792 + l + 144] = a4[i * 104 + l + 16]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 168] = a4$1[120 + i * 104 + l]!;
+        t50[i * 792 + l + 168] = a4[120 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 192] = a4$1[224 + i * 104 + l]!;
+        t50[i * 792 + l + 192] = a4[224 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 216] = a4$1[i * 104 + l + 24]!;
+        t50[i * 792 + l + 216] = a4[i * 104 + l + 24]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 240] = a4$1[128 + i * 104 + l]!;
+        t50[i * 792 + l + 240] = a4[128 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 264] = a4$1[232 + i * 104 + l]!;
+        t50[i * 792 + l + 264] = a4[232 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 288] = a4$1[i * 104 + l + 32]!;
+        t50[i * 792 + l + 288] = a4[i * 104 + l + 32]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 312] = a4$1[136 + i * 104 + l]!;
+        t50[i * 792 + l + 312] = a4[136 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 336] = a4$1[240 + i * 104 + l]!;
+        t50[i * 792 + l + 336] = a4[240 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 360] = a4$1[i * 104 + l + 40]!;
+        t50[i * 792 + l + 360] = a4[i * 104 + l + 40]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 384] = a4$1[144 + i * 104 + l]!;
+        t50[i * 792 + l + 384] = a4[144 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 408] = a4$1[248 + i * 104 + l]!;
+        t50[i * 792 + l + 408] = a4[248 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 432] = a4$1[i * 104 + l + 48]!;
+        t50[i * 792 + l + 432] = a4[i * 104 + l + 48]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 456] = a4$1[152 + i * 104 + l]!;
+        t50[i * 792 + l + 456] = a4[152 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 480] = a4$1[256 + i * 104 + l]!;
+        t50[i * 792 + l + 480] = a4[256 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 504] = a4$1[i * 104 + l + 56]!;
+        t50[i * 792 + l + 504] = a4[i * 104 + l + 56]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 528] = a4$1[160 + i * 104 + l]!;
+        t50[i * 792 + l + 528] = a4[160 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 552] = a4$1[264 + i * 104 + l]!;
+        t50[i * 792 + l + 552] = a4[264 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 576] = a4$1[i * 104 + l + 64]!;
+        t50[i * 792 + l + 576] = a4[i * 104 + l + 64]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 600] = a4$1[168 + i * 104 + l]!;
+        t50[i * 792 + l + 600] = a4[168 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 624] = a4$1[272 + i * 104 + l]!;
+        t50[i * 792 + l + 624] = a4[272 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 648] = a4$1[i * 104 + l + 72]!;
+        t50[i * 792 + l + 648] = a4[i * 104 + l + 72]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 672] = a4$1[176 + i * 104 + l]!;
+        t50[i * 792 + l + 672] = a4[176 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 696] = a4$1[280 + i * 104 + l]!;
+        t50[i * 792 + l + 696] = a4[280 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 720] = a4$1[i * 104 + l + 80]!;
+        t50[i * 792 + l + 720] = a4[i * 104 + l + 80]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 744] = a4$1[184 + i * 104 + l]!;
+        t50[i * 792 + l + 744] = a4[184 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t48[i * 792 + l + 768] = a4$1[288 + i * 104 + l]!;
+        t50[i * 792 + l + 768] = a4[288 + i * 104 + l]!;
       }
     }
 
-    // t49 = reshape(t48, [121, 72]) · reshape(W5, [72, 16])
+    // t51 = reshape(t50, [121, 72]) · reshape(W5, [72, 16])
     for (let i = 0; i < 121; i++) {
       let acc$129 = 0;
       for (let k = 0; k < 72; k++)
-        acc$129 += t48[i * 72 + k]! * params[88 + k * 16]!;
-      t49[i * 16] = acc$129;
+        acc$129 += t50[i * 72 + k]! * params[88 + k * 16]!;
+      t51[i * 16] = acc$129;
       let acc$130 = 0;
       for (let k = 0; k < 72; k++)
-        acc$130 += t48[i * 72 + k]! * params[88 + k * 16 + 1]!;
-      t49[i * 16 + 1] = acc$130;
+        acc$130 += t50[i * 72 + k]! * params[88 + k * 16 + 1]!;
+      t51[i * 16 + 1] = acc$130;
       let acc$131 = 0;
       for (let k = 0; k < 72; k++)
-        acc$131 += t48[i * 72 + k]! * params[88 + k * 16 + 2]!;
-      t49[i * 16 + 2] = acc$131;
+        acc$131 += t50[i * 72 + k]! * params[88 + k * 16 + 2]!;
+      t51[i * 16 + 2] = acc$131;
       let acc$132 = 0;
       for (let k = 0; k < 72; k++)
-        acc$132 += t48[i * 72 + k]! * params[88 + k * 16 + 3]!;
-      t49[i * 16 + 3] = acc$132;
+        acc$132 += t50[i * 72 + k]! * params[88 + k * 16 + 3]!;
+      t51[i * 16 + 3] = acc$132;
       let acc$133 = 0;
       for (let k = 0; k < 72; k++)
-        acc$133 += t48[i * 72 + k]! * params[88 + k * 16 + 4]!;
-      t49[i * 16 + 4] = acc$133;
+        acc$133 += t50[i * 72 + k]! * params[88 + k * 16 + 4]!;
+      t51[i * 16 + 4] = acc$133;
       let acc$134 = 0;
       for (let k = 0; k < 72; k++)
-        acc$134 += t48[i * 72 + k]! * params[88 + k * 16 + 5]!;
-      t49[i * 16 + 5] = acc$134;
+        acc$134 += t50[i * 72 + k]! * params[88 + k * 16 + 5]!;
+      t51[i * 16 + 5] = acc$134;
       let acc$135 = 0;
       for (let k = 0; k < 72; k++)
-        acc$135 += t48[i * 72 + k]! * params[88 + k * 16 + 6]!;
-      t49[i * 16 + 6] = acc$135;
+        acc$135 += t50[i * 72 + k]! * params[88 + k * 16 + 6]!;
+      t51[i * 16 + 6] = acc$135;
       let acc$136 = 0;
       for (let k = 0; k < 72; k++)
-        acc$136 += t48[i * 72 + k]! * params[88 + k * 16 + 7]!;
-      t49[i * 16 + 7] = acc$136;
+        acc$136 += t50[i * 72 + k]! * params[88 + k * 16 + 7]!;
+      t51[i * 16 + 7] = acc$136;
       let acc$137 = 0;
       for (let k = 0; k < 72; k++)
-        acc$137 += t48[i * 72 + k]! * params[88 + k * 16 + 8]!;
-      t49[i * 16 + 8] = acc$137;
+        acc$137 += t50[i * 72 + k]! * params[88 + k * 16 + 8]!;
+      t51[i * 16 + 8] = acc$137;
       let acc$138 = 0;
       for (let k = 0; k < 72; k++)
-        acc$138 += t48[i * 72 + k]! * params[88 + k * 16 + 9]!;
-      t49[i * 16 + 9] = acc$138;
+        acc$138 += t50[i * 72 + k]! * params[88 + k * 16 + 9]!;
+      t51[i * 16 + 9] = acc$138;
       let acc$139 = 0;
       for (let k = 0; k < 72; k++)
-        acc$139 += t48[i * 72 + k]! * params[88 + k * 16 + 10]!;
-      t49[i * 16 + 10] = acc$139;
+        acc$139 += t50[i * 72 + k]! * params[88 + k * 16 + 10]!;
+      t51[i * 16 + 10] = acc$139;
       let acc$140 = 0;
       for (let k = 0; k < 72; k++)
-        acc$140 += t48[i * 72 + k]! * params[88 + k * 16 + 11]!;
-      t49[i * 16 + 11] = acc$140;
+        acc$140 += t50[i * 72 + k]! * params[88 + k * 16 + 11]!;
+      t51[i * 16 + 11] = acc$140;
       let acc$141 = 0;
       for (let k = 0; k < 72; k++)
-        acc$141 += t48[i * 72 + k]! * params[88 + k * 16 + 12]!;
-      t49[i * 16 + 12] = acc$141;
+        acc$141 += t50[i * 72 + k]! * params[88 + k * 16 + 12]!;
+      t51[i * 16 + 12] = acc$141;
       let acc$142 = 0;
       for (let k = 0; k < 72; k++)
-        acc$142 += t48[i * 72 + k]! * params[88 + k * 16 + 13]!;
-      t49[i * 16 + 13] = acc$142;
+        acc$142 += t50[i * 72 + k]! * params[88 + k * 16 + 13]!;
+      t51[i * 16 + 13] = acc$142;
       let acc$143 = 0;
       for (let k = 0; k < 72; k++)
-        acc$143 += t48[i * 72 + k]! * params[88 + k * 16 + 14]!;
-      t49[i * 16 + 14] = acc$143;
+        acc$143 += t50[i * 72 + k]! * params[88 + k * 16 + 14]!;
+      t51[i * 16 + 14] = acc$143;
       let acc$144 = 0;
       for (let k = 0; k < 72; k++)
-        acc$144 += t48[i * 72 + k]! * params[88 + k * 16 + 15]!;
-      t49[i * 16 + 15] = acc$144;
+        acc$144 += t50[i * 72 + k]! * params[88 + k * 16 + 15]!;
+      t51[i * 16 + 15] = acc$144;
     }
 
-    // t50 = reshape(t49, [11, 11, 16]) - t5
+    // xd6 = reshape(t51, [11, 11, 16]) - t5
     for (let i = 0; i < 1936; i++) {
-      t50[s * 1936 + i] = t49[i]! - t5[i]!;
+      xd6[s * 1936 + i] = t51[i]! - t5[i]!;
     }
 
-    // t51 = sum(reshape(t50, [121, 16]), 1)
+    // t52 = sum(reshape(xd6, [121, 16]), 1)
     let acc$145 = 0;
-    for (let r = 0; r < 121; r++) acc$145 += t50[s * 1936 + r * 16]!;
-    t51[0] = acc$145;
+    for (let r = 0; r < 121; r++) acc$145 += xd6[s * 1936 + r * 16]!;
+    t52[0] = acc$145;
     let acc$146 = 0;
-    for (let r = 0; r < 121; r++) acc$146 += t50[s * 1936 + r * 16 + 1]!;
-    t51[1] = acc$146;
+    for (let r = 0; r < 121; r++) acc$146 += xd6[s * 1936 + r * 16 + 1]!;
+    t52[1] = acc$146;
     let acc$147 = 0;
-    for (let r = 0; r < 121; r++) acc$147 += t50[s * 1936 + r * 16 + 2]!;
-    t51[2] = acc$147;
+    for (let r = 0; r < 121; r++) acc$147 += xd6[s * 1936 + r * 16 + 2]!;
+    t52[2] = acc$147;
     let acc$148 = 0;
-    for (let r = 0; r < 121; r++) acc$148 += t50[s * 1936 + r * 16 + 3]!;
-    t51[3] = acc$148;
+    for (let r = 0; r < 121; r++) acc$148 += xd6[s * 1936 + r * 16 + 3]!;
+    t52[3] = acc$148;
     let acc$149 = 0;
-    for (let r = 0; r < 121; r++) acc$149 += t50[s * 1936 + r * 16 + 4]!;
-    t51[4] = acc$149;
+    for (let r = 0; r < 121; r++) acc$149 += xd6[s * 1936 + r * 16 + 4]!;
+    t52[4] = acc$149;
     let acc$150 = 0;
-    for (let r = 0; r < 121; r++) acc$150 += t50[s * 1936 + r * 16 + 5]!;
-    t51[5] = acc$150;
+    for (let r = 0; r < 121; r++) acc$150 += xd6[s * 1936 + r * 16 + 5]!;
+    t52[5] = acc$150;
     let acc$151 = 0;
-    for (let r = 0; r < 121; r++) acc$151 += t50[s * 1936 + r * 16 + 6]!;
-    t51[6] = acc$151;
+    for (let r = 0; r < 121; r++) acc$151 += xd6[s * 1936 + r * 16 + 6]!;
+    t52[6] = acc$151;
     let acc$152 = 0;
-    for (let r = 0; r < 121; r++) acc$152 += t50[s * 1936 + r * 16 + 7]!;
-    t51[7] = acc$152;
+    for (let r = 0; r < 121; r++) acc$152 += xd6[s * 1936 + r * 16 + 7]!;
+    t52[7] = acc$152;
     let acc$153 = 0;
-    for (let r = 0; r < 121; r++) acc$153 += t50[s * 1936 + r * 16 + 8]!;
-    t51[8] = acc$153;
+    for (let r = 0; r < 121; r++) acc$153 += xd6[s * 1936 + r * 16 + 8]!;
+    t52[8] = acc$153;
     let acc$154 = 0;
-    for (let r = 0; r < 121; r++) acc$154 += t50[s * 1936 + r * 16 + 9]!;
-    t51[9] = acc$154;
+    for (let r = 0; r < 121; r++) acc$154 += xd6[s * 1936 + r * 16 + 9]!;
+    t52[9] = acc$154;
     let acc$155 = 0;
-    for (let r = 0; r < 121; r++) acc$155 += t50[s * 1936 + r * 16 + 10]!;
-    t51[10] = acc$155;
+    for (let r = 0; r < 121; r++) acc$155 += xd6[s * 1936 + r * 16 + 10]!;
+    t52[10] = acc$155;
     let acc$156 = 0;
-    for (let r = 0; r < 121; r++) acc$156 += t50[s * 1936 + r * 16 + 11]!;
-    t51[11] = acc$156;
+    for (let r = 0; r < 121; r++) acc$156 += xd6[s * 1936 + r * 16 + 11]!;
+    t52[11] = acc$156;
     let acc$157 = 0;
-    for (let r = 0; r < 121; r++) acc$157 += t50[s * 1936 + r * 16 + 12]!;
-    t51[12] = acc$157;
+    for (let r = 0; r < 121; r++) acc$157 += xd6[s * 1936 + r * 16 + 12]!;
+    t52[12] = acc$157;
     let acc$158 = 0;
-    for (let r = 0; r < 121; r++) acc$158 += t50[s * 1936 + r * 16 + 13]!;
-    t51[13] = acc$158;
+    for (let r = 0; r < 121; r++) acc$158 += xd6[s * 1936 + r * 16 + 13]!;
+    t52[13] = acc$158;
     let acc$159 = 0;
-    for (let r = 0; r < 121; r++) acc$159 += t50[s * 1936 + r * 16 + 14]!;
-    t51[14] = acc$159;
+    for (let r = 0; r < 121; r++) acc$159 += xd6[s * 1936 + r * 16 + 14]!;
+    t52[14] = acc$159;
     let acc$160 = 0;
-    for (let r = 0; r < 121; r++) acc$160 += t50[s * 1936 + r * 16 + 15]!;
-    t51[15] = acc$160;
-    // t44 += 0.008264462809917356 · t51
-    t44[0]! += 0.008264462809917356 * t51[0]!;
-    t44[1]! += 0.008264462809917356 * t51[1]!;
-    t44[2]! += 0.008264462809917356 * t51[2]!;
-    t44[3]! += 0.008264462809917356 * t51[3]!;
-    t44[4]! += 0.008264462809917356 * t51[4]!;
-    t44[5]! += 0.008264462809917356 * t51[5]!;
-    t44[6]! += 0.008264462809917356 * t51[6]!;
-    t44[7]! += 0.008264462809917356 * t51[7]!;
-    t44[8]! += 0.008264462809917356 * t51[8]!;
-    t44[9]! += 0.008264462809917356 * t51[9]!;
-    t44[10]! += 0.008264462809917356 * t51[10]!;
-    t44[11]! += 0.008264462809917356 * t51[11]!;
-    t44[12]! += 0.008264462809917356 * t51[12]!;
-    t44[13]! += 0.008264462809917356 * t51[13]!;
-    t44[14]! += 0.008264462809917356 * t51[14]!;
-    t44[15]! += 0.008264462809917356 * t51[15]!;
-    // t52 = t50^2
+    for (let r = 0; r < 121; r++) acc$160 += xd6[s * 1936 + r * 16 + 15]!;
+    t52[15] = acc$160;
+    // mu6 += 0.008264462809917356 · t52
+    mu6[0]! += 0.008264462809917356 * t52[0]!;
+    mu6[1]! += 0.008264462809917356 * t52[1]!;
+    mu6[2]! += 0.008264462809917356 * t52[2]!;
+    mu6[3]! += 0.008264462809917356 * t52[3]!;
+    mu6[4]! += 0.008264462809917356 * t52[4]!;
+    mu6[5]! += 0.008264462809917356 * t52[5]!;
+    mu6[6]! += 0.008264462809917356 * t52[6]!;
+    mu6[7]! += 0.008264462809917356 * t52[7]!;
+    mu6[8]! += 0.008264462809917356 * t52[8]!;
+    mu6[9]! += 0.008264462809917356 * t52[9]!;
+    mu6[10]! += 0.008264462809917356 * t52[10]!;
+    mu6[11]! += 0.008264462809917356 * t52[11]!;
+    mu6[12]! += 0.008264462809917356 * t52[12]!;
+    mu6[13]! += 0.008264462809917356 * t52[13]!;
+    mu6[14]! += 0.008264462809917356 * t52[14]!;
+    mu6[15]! += 0.008264462809917356 * t52[15]!;
+    // t53 = xd6^2
     for (let i = 0; i < 1936; i++) {
-      t52[i] = t50[s * 1936 + i]! * t50[s * 1936 + i]!;
+      t53[i] = xd6[s * 1936 + i]! * xd6[s * 1936 + i]!;
     }
 
-    // t53 = sum(reshape(t52, [121, 16]), 1)
+    // t54 = sum(reshape(t53, [121, 16]), 1)
     let acc$161 = 0;
-    for (let r = 0; r < 121; r++) acc$161 += t52[r * 16]!;
-    t53[0] = acc$161;
+    for (let r = 0; r < 121; r++) acc$161 += t53[r * 16]!;
+    t54[0] = acc$161;
     let acc$162 = 0;
-    for (let r = 0; r < 121; r++) acc$162 += t52[r * 16 + 1]!;
-    t53[1] = acc$162;
+    for (let r = 0; r < 121; r++) acc$162 += t53[r * 16 + 1]!;
+    t54[1] = acc$162;
     let acc$163 = 0;
-    for (let r = 0; r < 121; r++) acc$163 += t52[r * 16 + 2]!;
-    t53[2] = acc$163;
+    for (let r = 0; r < 121; r++) acc$163 += t53[r * 16 + 2]!;
+    t54[2] = acc$163;
     let acc$164 = 0;
-    for (let r = 0; r < 121; r++) acc$164 += t52[r * 16 + 3]!;
-    t53[3] = acc$164;
+    for (let r = 0; r < 121; r++) acc$164 += t53[r * 16 + 3]!;
+    t54[3] = acc$164;
     let acc$165 = 0;
-    for (let r = 0; r < 121; r++) acc$165 += t52[r * 16 + 4]!;
-    t53[4] = acc$165;
+    for (let r = 0; r < 121; r++) acc$165 += t53[r * 16 + 4]!;
+    t54[4] = acc$165;
     let acc$166 = 0;
-    for (let r = 0; r < 121; r++) acc$166 += t52[r * 16 + 5]!;
-    t53[5] = acc$166;
+    for (let r = 0; r < 121; r++) acc$166 += t53[r * 16 + 5]!;
+    t54[5] = acc$166;
     let acc$167 = 0;
-    for (let r = 0; r < 121; r++) acc$167 += t52[r * 16 + 6]!;
-    t53[6] = acc$167;
+    for (let r = 0; r < 121; r++) acc$167 += t53[r * 16 + 6]!;
+    t54[6] = acc$167;
     let acc$168 = 0;
-    for (let r = 0; r < 121; r++) acc$168 += t52[r * 16 + 7]!;
-    t53[7] = acc$168;
+    for (let r = 0; r < 121; r++) acc$168 += t53[r * 16 + 7]!;
+    t54[7] = acc$168;
     let acc$169 = 0;
-    for (let r = 0; r < 121; r++) acc$169 += t52[r * 16 + 8]!;
-    t53[8] = acc$169;
+    for (let r = 0; r < 121; r++) acc$169 += t53[r * 16 + 8]!;
+    t54[8] = acc$169;
     let acc$170 = 0;
-    for (let r = 0; r < 121; r++) acc$170 += t52[r * 16 + 9]!;
-    t53[9] = acc$170;
+    for (let r = 0; r < 121; r++) acc$170 += t53[r * 16 + 9]!;
+    t54[9] = acc$170;
     let acc$171 = 0;
-    for (let r = 0; r < 121; r++) acc$171 += t52[r * 16 + 10]!;
-    t53[10] = acc$171;
+    for (let r = 0; r < 121; r++) acc$171 += t53[r * 16 + 10]!;
+    t54[10] = acc$171;
     let acc$172 = 0;
-    for (let r = 0; r < 121; r++) acc$172 += t52[r * 16 + 11]!;
-    t53[11] = acc$172;
+    for (let r = 0; r < 121; r++) acc$172 += t53[r * 16 + 11]!;
+    t54[11] = acc$172;
     let acc$173 = 0;
-    for (let r = 0; r < 121; r++) acc$173 += t52[r * 16 + 12]!;
-    t53[12] = acc$173;
+    for (let r = 0; r < 121; r++) acc$173 += t53[r * 16 + 12]!;
+    t54[12] = acc$173;
     let acc$174 = 0;
-    for (let r = 0; r < 121; r++) acc$174 += t52[r * 16 + 13]!;
-    t53[13] = acc$174;
+    for (let r = 0; r < 121; r++) acc$174 += t53[r * 16 + 13]!;
+    t54[13] = acc$174;
     let acc$175 = 0;
-    for (let r = 0; r < 121; r++) acc$175 += t52[r * 16 + 14]!;
-    t53[14] = acc$175;
+    for (let r = 0; r < 121; r++) acc$175 += t53[r * 16 + 14]!;
+    t54[14] = acc$175;
     let acc$176 = 0;
-    for (let r = 0; r < 121; r++) acc$176 += t52[r * 16 + 15]!;
-    t53[15] = acc$176;
-    // t45 += 0.008264462809917356 · t53
-    t45[0]! += 0.008264462809917356 * t53[0]!;
-    t45[1]! += 0.008264462809917356 * t53[1]!;
-    t45[2]! += 0.008264462809917356 * t53[2]!;
-    t45[3]! += 0.008264462809917356 * t53[3]!;
-    t45[4]! += 0.008264462809917356 * t53[4]!;
-    t45[5]! += 0.008264462809917356 * t53[5]!;
-    t45[6]! += 0.008264462809917356 * t53[6]!;
-    t45[7]! += 0.008264462809917356 * t53[7]!;
-    t45[8]! += 0.008264462809917356 * t53[8]!;
-    t45[9]! += 0.008264462809917356 * t53[9]!;
-    t45[10]! += 0.008264462809917356 * t53[10]!;
-    t45[11]! += 0.008264462809917356 * t53[11]!;
-    t45[12]! += 0.008264462809917356 * t53[12]!;
-    t45[13]! += 0.008264462809917356 * t53[13]!;
-    t45[14]! += 0.008264462809917356 * t53[14]!;
-    t45[15]! += 0.008264462809917356 * t53[15]!;
+    for (let r = 0; r < 121; r++) acc$176 += t53[r * 16 + 15]!;
+    t54[15] = acc$176;
+    // t48 += 0.008264462809917356 · t54
+    t48[0]! += 0.008264462809917356 * t54[0]!;
+    t48[1]! += 0.008264462809917356 * t54[1]!;
+    t48[2]! += 0.008264462809917356 * t54[2]!;
+    t48[3]! += 0.008264462809917356 * t54[3]!;
+    t48[4]! += 0.008264462809917356 * t54[4]!;
+    t48[5]! += 0.008264462809917356 * t54[5]!;
+    t48[6]! += 0.008264462809917356 * t54[6]!;
+    t48[7]! += 0.008264462809917356 * t54[7]!;
+    t48[8]! += 0.008264462809917356 * t54[8]!;
+    t48[9]! += 0.008264462809917356 * t54[9]!;
+    t48[10]! += 0.008264462809917356 * t54[10]!;
+    t48[11]! += 0.008264462809917356 * t54[11]!;
+    t48[12]! += 0.008264462809917356 * t54[12]!;
+    t48[13]! += 0.008264462809917356 * t54[13]!;
+    t48[14]! += 0.008264462809917356 * t54[14]!;
+    t48[15]! += 0.008264462809917356 * t54[15]!;
   }
 
   if (batch > 1) {
-    t44[0]! *= invB;
-    t44[1]! *= invB;
-    t44[2]! *= invB;
-    t44[3]! *= invB;
-    t44[4]! *= invB;
-    t44[5]! *= invB;
-    t44[6]! *= invB;
-    t44[7]! *= invB;
-    t44[8]! *= invB;
-    t44[9]! *= invB;
-    t44[10]! *= invB;
-    t44[11]! *= invB;
-    t44[12]! *= invB;
-    t44[13]! *= invB;
-    t44[14]! *= invB;
-    t44[15]! *= invB;
-    t45[0]! *= invB;
-    t45[1]! *= invB;
-    t45[2]! *= invB;
-    t45[3]! *= invB;
-    t45[4]! *= invB;
-    t45[5]! *= invB;
-    t45[6]! *= invB;
-    t45[7]! *= invB;
-    t45[8]! *= invB;
-    t45[9]! *= invB;
-    t45[10]! *= invB;
-    t45[11]! *= invB;
-    t45[12]! *= invB;
-    t45[13]! *= invB;
-    t45[14]! *= invB;
-    t45[15]! *= invB;
+    mu6[0]! *= invB;
+    mu6[1]! *= invB;
+    mu6[2]! *= invB;
+    mu6[3]! *= invB;
+    mu6[4]! *= invB;
+    mu6[5]! *= invB;
+    mu6[6]! *= invB;
+    mu6[7]! *= invB;
+    mu6[8]! *= invB;
+    mu6[9]! *= invB;
+    mu6[10]! *= invB;
+    mu6[11]! *= invB;
+    mu6[12]! *= invB;
+    mu6[13]! *= invB;
+    mu6[14]! *= invB;
+    mu6[15]! *= invB;
+    t48[0]! *= invB;
+    t48[1]! *= invB;
+    t48[2]! *= invB;
+    t48[3]! *= invB;
+    t48[4]! *= invB;
+    t48[5]! *= invB;
+    t48[6]! *= invB;
+    t48[7]! *= invB;
+    t48[8]! *= invB;
+    t48[9]! *= invB;
+    t48[10]! *= invB;
+    t48[11]! *= invB;
+    t48[12]! *= invB;
+    t48[13]! *= invB;
+    t48[14]! *= invB;
+    t48[15]! *= invB;
   }
 
-  // t62 = t44·𝟙
+  // t62 = mu6·𝟙
   for (let i = 0; i < 11; i++) {
     for (let j = 0; j < 11; j++) {
-      t62[i * 176 + j * 16] = t44[0]!;
-      t62[i * 176 + j * 16 + 1] = t44[1]!;
-      t62[i * 176 + j * 16 + 2] = t44[2]!;
-      t62[i * 176 + j * 16 + 3] = t44[3]!;
-      t62[i * 176 + j * 16 + 4] = t44[4]!;
-      t62[i * 176 + j * 16 + 5] = t44[5]!;
-      t62[i * 176 + j * 16 + 6] = t44[6]!;
-      t62[i * 176 + j * 16 + 7] = t44[7]!;
-      t62[i * 176 + j * 16 + 8] = t44[8]!;
-      t62[i * 176 + j * 16 + 9] = t44[9]!;
-      t62[i * 176 + j * 16 + 10] = t44[10]!;
-      t62[i * 176 + j * 16 + 11] = t44[11]!;
-      t62[i * 176 + j * 16 + 12] = t44[12]!;
-      t62[i * 176 + j * 16 + 13] = t44[13]!;
-      t62[i * 176 + j * 16 + 14] = t44[14]!;
-      t62[i * 176 + j * 16 + 15] = t44[15]!;
+      t62[i * 176 + j * 16] = mu6[0]!;
+      t62[i * 176 + j * 16 + 1] = mu6[1]!;
+      t62[i * 176 + j * 16 + 2] = mu6[2]!;
+      t62[i * 176 + j * 16 + 3] = mu6[3]!;
+      t62[i * 176 + j * 16 + 4] = mu6[4]!;
+      t62[i * 176 + j * 16 + 5] = mu6[5]!;
+      t62[i * 176 + j * 16 + 6] = mu6[6]!;
+      t62[i * 176 + j * 16 + 7] = mu6[7]!;
+      t62[i * 176 + j * 16 + 8] = mu6[8]!;
+      t62[i * 176 + j * 16 + 9] = mu6[9]!;
+      t62[i * 176 + j * 16 + 10] = mu6[10]!;
+      t62[i * 176 + j * 16 + 11] = mu6[11]!;
+      t62[i * 176 + j * 16 + 12] = mu6[12]!;
+      t62[i * 176 + j * 16 + 13] = mu6[13]!;
+      t62[i * 176 + j * 16 + 14] = mu6[14]!;
+      t62[i * 176 + j * 16 + 15] = mu6[15]!;
     }
   }
 
-  // t64 = g6 / √(max(0, t45 - t44^2) + 1e-5)
+  // s6 = g6 / √(max(0, t48 - mu6^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
-    t64[i] =
+    s6[i] =
       params[1240 + i]! /
-      Math.sqrt(Math.max(0, t45[i]! - t44[i]! * t44[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t48[i]! - mu6[i]! * mu6[i]!) + 0.00001);
   }
 
-  // t65 = t64·𝟙
+  // t64 = s6·𝟙
   for (let i = 0; i < 11; i++) {
     for (let j = 0; j < 11; j++) {
-      t65[i * 176 + j * 16] = t64[0]!;
-      t65[i * 176 + j * 16 + 1] = t64[1]!;
-      t65[i * 176 + j * 16 + 2] = t64[2]!;
-      t65[i * 176 + j * 16 + 3] = t64[3]!;
-      t65[i * 176 + j * 16 + 4] = t64[4]!;
-      t65[i * 176 + j * 16 + 5] = t64[5]!;
-      t65[i * 176 + j * 16 + 6] = t64[6]!;
-      t65[i * 176 + j * 16 + 7] = t64[7]!;
-      t65[i * 176 + j * 16 + 8] = t64[8]!;
-      t65[i * 176 + j * 16 + 9] = t64[9]!;
-      t65[i * 176 + j * 16 + 10] = t64[10]!;
-      t65[i * 176 + j * 16 + 11] = t64[11]!;
-      t65[i * 176 + j * 16 + 12] = t64[12]!;
-      t65[i * 176 + j * 16 + 13] = t64[13]!;
-      t65[i * 176 + j * 16 + 14] = t64[14]!;
-      t65[i * 176 + j * 16 + 15] = t64[15]!;
+      t64[i * 176 + j * 16] = s6[0]!;
+      t64[i * 176 + j * 16 + 1] = s6[1]!;
+      t64[i * 176 + j * 16 + 2] = s6[2]!;
+      t64[i * 176 + j * 16 + 3] = s6[3]!;
+      t64[i * 176 + j * 16 + 4] = s6[4]!;
+      t64[i * 176 + j * 16 + 5] = s6[5]!;
+      t64[i * 176 + j * 16 + 6] = s6[6]!;
+      t64[i * 176 + j * 16 + 7] = s6[7]!;
+      t64[i * 176 + j * 16 + 8] = s6[8]!;
+      t64[i * 176 + j * 16 + 9] = s6[9]!;
+      t64[i * 176 + j * 16 + 10] = s6[10]!;
+      t64[i * 176 + j * 16 + 11] = s6[11]!;
+      t64[i * 176 + j * 16 + 12] = s6[12]!;
+      t64[i * 176 + j * 16 + 13] = s6[13]!;
+      t64[i * 176 + j * 16 + 14] = s6[14]!;
+      t64[i * 176 + j * 16 + 15] = s6[15]!;
     }
   }
 
-  let meanL$1 = 0;
+  let meanL = 0;
   for (let s = 0; s < batch; s++) {
-    // a7$1 = max(0, (t50 - t62) ⊙ t65 + t8)
+    // a7 = max(0, (xd6 - t62) ⊙ t64 + t8)
     for (let i = 0; i < 1936; i++) {
-      a7$1[i] = Math.max(0, (t50[s * 1936 + i]! - t62[i]!) * t65[i]! + t8[i]!);
+      a7[i] = Math.max(0, (xd6[s * 1936 + i]! - t62[i]!) * t64[i]! + t8[i]!);
     }
 
-    // t70 = windows(a7$1, [2, 2], stride [2, 2])
+    // t68 = windows(a7, [2, 2], stride [2, 2])
     for (let i = 0; i < 5; i++) {
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l] = a7$1[i * 352 + l]!;
+        t68[i * 320 + l] = a7[i * 352 + l]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 32] = a7$1[i * 352 + l + 176]!;
+        t68[i * 320 + l + 32] = a7[i * 352 + l + 176]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 64] = a7$1[i * 352 + l + 32]!;
+        t68[i * 320 + l + 64] = a7[i * 352 + l + 32]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 96] = a7$1[i * 352 + l + 208]!;
+        t68[i * 320 + l + 96] = a7[i * 352 + l + 208]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 128] = a7$1[i * 352 + l + 64]!;
+        t68[i * 320 + l + 128] = a7[i * 352 + l + 64]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 160] = a7$1[i * 352 + l + 240]!;
+        t68[i * 320 + l + 160] = a7[i * 352 + l + 240]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 192] = a7$1[i * 352 + l + 96]!;
+        t68[i * 320 + l + 192] = a7[i * 352 + l + 96]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 224] = a7$1[i * 352 + l + 272]!;
+        t68[i * 320 + l + 224] = a7[i * 352 + l + 272]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 256] = a7$1[i * 352 + l + 128]!;
+        t68[i * 320 + l + 256] = a7[i * 352 + l + 128]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t70[i * 320 + l + 288] = a7$1[i * 352 + l + 304]!;
+        t68[i * 320 + l + 288] = a7[i * 352 + l + 304]!;
       }
     }
 
-    // a8$1 = max(reshape(t70, [5, 5, 4, 16]), 3)
+    // a8 = max(reshape(t68, [5, 5, 4, 16]), 3)
     for (let i = 0; i < 5; i++) {
       for (let k = 0; k < 16; k++) {
         let max$53 = -Infinity;
-        if (t70[i * 320 + k]! > max$53) max$53 = t70[i * 320 + k]!;
-        if (t70[i * 320 + k + 16]! > max$53) max$53 = t70[i * 320 + k + 16]!;
-        if (t70[i * 320 + k + 32]! > max$53) max$53 = t70[i * 320 + k + 32]!;
-        if (t70[i * 320 + k + 48]! > max$53) max$53 = t70[i * 320 + k + 48]!;
-        a8$1[i * 80 + k] = max$53;
+        if (t68[i * 320 + k]! > max$53) max$53 = t68[i * 320 + k]!;
+        if (t68[i * 320 + k + 16]! > max$53) max$53 = t68[i * 320 + k + 16]!;
+        if (t68[i * 320 + k + 32]! > max$53) max$53 = t68[i * 320 + k + 32]!;
+        if (t68[i * 320 + k + 48]! > max$53) max$53 = t68[i * 320 + k + 48]!;
+        a8[i * 80 + k] = max$53;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$54 = -Infinity;
-        if (t70[i * 320 + k + 64]! > max$54) max$54 = t70[i * 320 + k + 64]!;
-        if (t70[i * 320 + k + 80]! > max$54) max$54 = t70[i * 320 + k + 80]!;
-        if (t70[i * 320 + k + 96]! > max$54) max$54 = t70[i * 320 + k + 96]!;
-        if (t70[i * 320 + k + 112]! > max$54) max$54 = t70[i * 320 + k + 112]!;
-        a8$1[i * 80 + k + 16] = max$54;
+        if (t68[i * 320 + k + 64]! > max$54) max$54 = t68[i * 320 + k + 64]!;
+        if (t68[i * 320 + k + 80]! > max$54) max$54 = t68[i * 320 + k + 80]!;
+        if (t68[i * 320 + k + 96]! > max$54) max$54 = t68[i * 320 + k + 96]!;
+        if (t68[i * 320 + k + 112]! > max$54) max$54 = t68[i * 320 + k + 112]!;
+        a8[i * 80 + k + 16] = max$54;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$55 = -Infinity;
-        if (t70[i * 320 + k + 128]! > max$55) max$55 = t70[i * 320 + k + 128]!;
-        if (t70[i * 320 + k + 144]! > max$55) max$55 = t70[i * 320 + k + 144]!;
-        if (t70[i * 320 + k + 160]! > max$55) max$55 = t70[i * 320 + k + 160]!;
-        if (t70[i * 320 + k + 176]! > max$55) max$55 = t70[i * 320 + k + 176]!;
-        a8$1[i * 80 + k + 32] = max$55;
+        if (t68[i * 320 + k + 128]! > max$55) max$55 = t68[i * 320 + k + 128]!;
+        if (t68[i * 320 + k + 144]! > max$55) max$55 = t68[i * 320 + k + 144]!;
+        if (t68[i * 320 + k + 160]! > max$55) max$55 = t68[i * 320 + k + 160]!;
+        if (t68[i * 320 + k + 176]! > max$55) max$55 = t68[i * 320 + k + 176]!;
+        a8[i * 80 + k + 32] = max$55;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$56 = -Infinity;
-        if (t70[i * 320 + k + 192]! > max$56) max$56 = t70[i * 320 + k + 192]!;
-        if (t70[i * 320 + k + 208]! > max$56) max$56 = t70[i * 320 + k + 208]!;
-        if (t70[i * 320 + k + 224]! > max$56) max$56 = t70[i * 320 + k + 224]!;
-        if (t70[i * 320 + k + 240]! > max$56) max$56 = t70[i * 320 + k + 240]!;
-        a8$1[i * 80 + k + 48] = max$56;
+        if (t68[i * 320 + k + 192]! > max$56) max$56 = t68[i * 320 + k + 192]!;
+        if (t68[i * 320 + k + 208]! > max$56) max$56 = t68[i * 320 + k + 208]!;
+        if (t68[i * 320 + k + 224]! > max$56) max$56 = t68[i * 320 + k + 224]!;
+        if (t68[i * 320 + k + 240]! > max$56) max$56 = t68[i * 320 + k + 240]!;
+        a8[i * 80 + k + 48] = max$56;
       }
 
       for (let k = 0; k < 16; k++) {
         let max$57 = -Infinity;
-        if (t70[i * 320 + k + 256]! > max$57) max$57 = t70[i * 320 + k + 256]!;
-        if (t70[i * 320 + k + 272]! > max$57) max$57 = t70[i * 320 + k + 272]!;
-        if (t70[i * 320 + k + 288]! > max$57) max$57 = t70[i * 320 + k + 288]!;
-        if (t70[i * 320 + k + 304]! > max$57) max$57 = t70[i * 320 + k + 304]!;
-        a8$1[i * 80 + k + 64] = max$57;
+        if (t68[i * 320 + k + 256]! > max$57) max$57 = t68[i * 320 + k + 256]!;
+        if (t68[i * 320 + k + 272]! > max$57) max$57 = t68[i * 320 + k + 272]!;
+        if (t68[i * 320 + k + 288]! > max$57) max$57 = t68[i * 320 + k + 288]!;
+        if (t68[i * 320 + k + 304]! > max$57) max$57 = t68[i * 320 + k + 304]!;
+        a8[i * 80 + k + 64] = max$57;
       }
     }
 
-    // a10 = reshape(a8$1, [400]) ⊙ t35
+    // a10 = reshape(a8, [400]) ⊙ t41
     for (let i = 0; i < 400; i++) {
-      a10[s * 400 + i] = a8$1[i]! * t35[s * 400 + i]!;
+      a10[s * 400 + i] = a8[i]! * t41[s * 400 + i]!;
     }
   }
 
-  // t71 = W11 · a10, for every sample at once
-  denseForward(t71, params, 1272, a10, 0, 400, batch, 10, 400);
+  // t69 = W11 · a10, for every sample at once
+  denseForward(t69, params, 1272, a10, 0, 400, batch, 10, 400);
   for (let s = 0; s < batch; s++) {
     const yRow = s * 10;
-    // z11$1 = t71 + b11
-    z11$1[0] = t71[s * 10]! + params[5272]!;
-    z11$1[1] = t71[s * 10 + 1]! + params[5273]!;
-    z11$1[2] = t71[s * 10 + 2]! + params[5274]!;
-    z11$1[3] = t71[s * 10 + 3]! + params[5275]!;
-    z11$1[4] = t71[s * 10 + 4]! + params[5276]!;
-    z11$1[5] = t71[s * 10 + 5]! + params[5277]!;
-    z11$1[6] = t71[s * 10 + 6]! + params[5278]!;
-    z11$1[7] = t71[s * 10 + 7]! + params[5279]!;
-    z11$1[8] = t71[s * 10 + 8]! + params[5280]!;
-    z11$1[9] = t71[s * 10 + 9]! + params[5281]!;
-    // t72 = logsumexp(z11$1)
+    // z11 = t69 + b11
+    z11[0] = t69[s * 10]! + params[5272]!;
+    z11[1] = t69[s * 10 + 1]! + params[5273]!;
+    z11[2] = t69[s * 10 + 2]! + params[5274]!;
+    z11[3] = t69[s * 10 + 3]! + params[5275]!;
+    z11[4] = t69[s * 10 + 4]! + params[5276]!;
+    z11[5] = t69[s * 10 + 5]! + params[5277]!;
+    z11[6] = t69[s * 10 + 6]! + params[5278]!;
+    z11[7] = t69[s * 10 + 7]! + params[5279]!;
+    z11[8] = t69[s * 10 + 8]! + params[5280]!;
+    z11[9] = t69[s * 10 + 9]! + params[5281]!;
+    // t70 = logsumexp(z11)
     let max$58 = -Infinity;
-    if (z11$1[0]! > max$58) max$58 = z11$1[0]!;
-    if (z11$1[1]! > max$58) max$58 = z11$1[1]!;
-    if (z11$1[2]! > max$58) max$58 = z11$1[2]!;
-    if (z11$1[3]! > max$58) max$58 = z11$1[3]!;
-    if (z11$1[4]! > max$58) max$58 = z11$1[4]!;
-    if (z11$1[5]! > max$58) max$58 = z11$1[5]!;
-    if (z11$1[6]! > max$58) max$58 = z11$1[6]!;
-    if (z11$1[7]! > max$58) max$58 = z11$1[7]!;
-    if (z11$1[8]! > max$58) max$58 = z11$1[8]!;
-    if (z11$1[9]! > max$58) max$58 = z11$1[9]!;
-    const t72 =
+    if (z11[0]! > max$58) max$58 = z11[0]!;
+    if (z11[1]! > max$58) max$58 = z11[1]!;
+    if (z11[2]! > max$58) max$58 = z11[2]!;
+    if (z11[3]! > max$58) max$58 = z11[3]!;
+    if (z11[4]! > max$58) max$58 = z11[4]!;
+    if (z11[5]! > max$58) max$58 = z11[5]!;
+    if (z11[6]! > max$58) max$58 = z11[6]!;
+    if (z11[7]! > max$58) max$58 = z11[7]!;
+    if (z11[8]! > max$58) max$58 = z11[8]!;
+    if (z11[9]! > max$58) max$58 = z11[9]!;
+    const t70 =
       max$58 +
       Math.log(
-        Math.exp(z11$1[0]! - max$58) +
-          Math.exp(z11$1[1]! - max$58) +
-          Math.exp(z11$1[2]! - max$58) +
-          Math.exp(z11$1[3]! - max$58) +
-          Math.exp(z11$1[4]! - max$58) +
-          Math.exp(z11$1[5]! - max$58) +
-          Math.exp(z11$1[6]! - max$58) +
-          Math.exp(z11$1[7]! - max$58) +
-          Math.exp(z11$1[8]! - max$58) +
-          Math.exp(z11$1[9]! - max$58),
+        Math.exp(z11[0]! - max$58) +
+          Math.exp(z11[1]! - max$58) +
+          Math.exp(z11[2]! - max$58) +
+          Math.exp(z11[3]! - max$58) +
+          Math.exp(z11[4]! - max$58) +
+          Math.exp(z11[5]! - max$58) +
+          Math.exp(z11[6]! - max$58) +
+          Math.exp(z11[7]! - max$58) +
+          Math.exp(z11[8]! - max$58) +
+          Math.exp(z11[9]! - max$58),
       );
-    // t73 = Σ(y ⊙ z11$1)
-    const t73 =
-      targets[yRow]! * z11$1[0]! +
-      targets[yRow + 1]! * z11$1[1]! +
-      targets[yRow + 2]! * z11$1[2]! +
-      targets[yRow + 3]! * z11$1[3]! +
-      targets[yRow + 4]! * z11$1[4]! +
-      targets[yRow + 5]! * z11$1[5]! +
-      targets[yRow + 6]! * z11$1[6]! +
-      targets[yRow + 7]! * z11$1[7]! +
-      targets[yRow + 8]! * z11$1[8]! +
-      targets[yRow + 9]! * z11$1[9]!;
-    // meanL$1 += t72 - t73
-    meanL$1 += t72 - t73;
+    // t71 = Σ(y ⊙ z11)
+    const t71 =
+      targets[yRow]! * z11[0]! +
+      targets[yRow + 1]! * z11[1]! +
+      targets[yRow + 2]! * z11[2]! +
+      targets[yRow + 3]! * z11[3]! +
+      targets[yRow + 4]! * z11[4]! +
+      targets[yRow + 5]! * z11[5]! +
+      targets[yRow + 6]! * z11[6]! +
+      targets[yRow + 7]! * z11[7]! +
+      targets[yRow + 8]! * z11[8]! +
+      targets[yRow + 9]! * z11[9]!;
+    // meanL += t70 - t71
+    meanL += t70 - t71;
   }
 
-  meanL$1 *= invB;
-  return meanL$1;
+  meanL *= invB;
+  return meanL;
 }
 
 function sgdStepKernel(
@@ -4839,9 +4841,9 @@ function sgdStepKernel(
 
 // ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
 
-/** The kernels' binary (151653 bytes), base64. */
+/** The kernels' binary (151647 bytes), base64. */
 const wasmBinary =
-  "AGFzbQEAAAABFQRgAn9/AGABfAF8YAJ/fwF8YAF8AAMJCAABAQICAAIDBQMBAAcHUwcGbWVtb3J5AgAHZm9yd2FyZAAABGxvc3MAAwhncmFkaWVudAAED3RyYWluaW5nRm9yd2FyZAAFDHRyYWluaW5nTG9zcwAGCXNnZFVwZGF0ZQAHCrjBCAi5czcBfBp/CXwjfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8D38BfAF/AXwBfwF8AX8BfAF/AXwHfw97An8JewR/CHsCfwV7An8CfCAAtyECIAFBkBlsIABBAGxqIQMgAUGQGWwgAEGQvgFsaiEEIAFBkBlsIABBAGxqIQUgAUHoGGwhBkEAIQcDQEEAIQgDQCAHQcAGbCAIQSBsakEAKgKgygK7tjgC8MsCIAdBwAZsIAhBIGxqQQAqAqTKAru2OAL0ywIgB0HABmwgCEEgbGpBACoCqMoCu7Y4AvjLAiAHQcAGbCAIQSBsakEAKgKsygK7tjgC/MsCIAdBwAZsIAhBIGxqQQAqArDKAru2OAKAzAIgB0HABmwgCEEgbGpBACoCtMoCu7Y4AoTMAiAHQcAGbCAIQSBsakEAKgK4ygK7tjgCiMwCIAdBwAZsIAhBIGxqQQAqArzKAru2OAKMzAIgCEEBaiIIQRpIDQALIAdBAWoiB0EaSA0AC0EAQQAqAqACu0EAKgLAygK7RPFo44i1+OQ+oJ+jtjgC8PQDQQBBACoCpAK7QQAqAsTKArtE8WjjiLX45D6gn6O2OAL09ANBAEEAKgKoArtBACoCyMoCu0TxaOOItfjkPqCfo7Y4Avj0A0EAQQAqAqwCu0EAKgLMygK7RPFo44i1+OQ+oJ+jtjgC/PQDQQBBACoCsAK7QQAqAtDKArtE8WjjiLX45D6gn6O2OAKA9QNBAEEAKgK0ArtBACoC1MoCu0TxaOOItfjkPqCfo7Y4AoT1A0EAQQAqArgCu0EAKgLYygK7RPFo44i1+OQ+oJ+jtjgCiPUDQQBBACoCvAK7QQAqAtzKArtE8WjjiLX45D6gn6O2OAKM9QNBACEJA0BBACEKA0AgCUHABmwgCkEgbGpBACoC8PQDu7Y4ApD1AyAJQcAGbCAKQSBsakEAKgL09AO7tjgClPUDIAlBwAZsIApBIGxqQQAqAvj0A7u2OAKY9QMgCUHABmwgCkEgbGpBACoC/PQDu7Y4Apz1AyAJQcAGbCAKQSBsakEAKgKA9QO7tjgCoPUDIAlBwAZsIApBIGxqQQAqAoT1A7u2OAKk9QMgCUHABmwgCkEgbGpBACoCiPUDu7Y4Aqj1AyAJQcAGbCAKQSBsakEAKgKM9QO7tjgCrPUDIApBAWoiCkEaSA0ACyAJQQFqIglBGkgNAAtBACELA0BBACEMA0AgC0HABmwgDEEgbGpBACoCwAK7tjgCkJ4FIAtBwAZsIAxBIGxqQQAqAsQCu7Y4ApSeBSALQcAGbCAMQSBsakEAKgLIAru2OAKYngUgC0HABmwgDEEgbGpBACoCzAK7tjgCnJ4FIAtBwAZsIAxBIGxqQQAqAtACu7Y4AqCeBSALQcAGbCAMQSBsakEAKgLUAru2OAKkngUgC0HABmwgDEEgbGpBACoC2AK7tjgCqJ4FIAtBwAZsIAxBIGxqQQAqAtwCu7Y4AqyeBSAMQQFqIgxBGkgNAAsgC0EBaiILQRpIDQALQQAhDQNAQQAhDgNAIA1BwAVsIA5BwABsakEAKgLgygK7tjgCkMcGIA1BwAVsIA5BwABsakEAKgLkygK7tjgClMcGIA1BwAVsIA5BwABsakEAKgLoygK7tjgCmMcGIA1BwAVsIA5BwABsakEAKgLsygK7tjgCnMcGIA1BwAVsIA5BwABsakEAKgLwygK7tjgCoMcGIA1BwAVsIA5BwABsakEAKgL0ygK7tjgCpMcGIA1BwAVsIA5BwABsakEAKgL4ygK7tjgCqMcGIA1BwAVsIA5BwABsakEAKgL8ygK7tjgCrMcGIA1BwAVsIA5BwABsakEAKgKAywK7tjgCsMcGIA1BwAVsIA5BwABsakEAKgKEywK7tjgCtMcGIA1BwAVsIA5BwABsakEAKgKIywK7tjgCuMcGIA1BwAVsIA5BwABsakEAKgKMywK7tjgCvMcGIA1BwAVsIA5BwABsakEAKgKQywK7tjgCwMcGIA1BwAVsIA5BwABsakEAKgKUywK7tjgCxMcGIA1BwAVsIA5BwABsakEAKgKYywK7tjgCyMcGIA1BwAVsIA5BwABsakEAKgKcywK7tjgCzMcGIA5BAWoiDkELSA0ACyANQQFqIg1BC0gNAAtBAEEAKgLgJrtBACoCoMsCu0TxaOOItfjkPqCfo7Y4AtCDB0EAQQAqAuQmu0EAKgKkywK7RPFo44i1+OQ+oJ+jtjgC1IMHQQBBACoC6Ca7QQAqAqjLArtE8WjjiLX45D6gn6O2OALYgwdBAEEAKgLsJrtBACoCrMsCu0TxaOOItfjkPqCfo7Y4AtyDB0EAQQAqAvAmu0EAKgKwywK7RPFo44i1+OQ+oJ+jtjgC4IMHQQBBACoC9Ca7QQAqArTLArtE8WjjiLX45D6gn6O2OALkgwdBAEEAKgL4JrtBACoCuMsCu0TxaOOItfjkPqCfo7Y4AuiDB0EAQQAqAvwmu0EAKgK8ywK7RPFo44i1+OQ+oJ+jtjgC7IMHQQBBACoCgCe7QQAqAsDLArtE8WjjiLX45D6gn6O2OALwgwdBAEEAKgKEJ7tBACoCxMsCu0TxaOOItfjkPqCfo7Y4AvSDB0EAQQAqAognu0EAKgLIywK7RPFo44i1+OQ+oJ+jtjgC+IMHQQBBACoCjCe7QQAqAszLArtE8WjjiLX45D6gn6O2OAL8gwdBAEEAKgKQJ7tBACoC0MsCu0TxaOOItfjkPqCfo7Y4AoCEB0EAQQAqApQnu0EAKgLUywK7RPFo44i1+OQ+oJ+jtjgChIQHQQBBACoCmCe7QQAqAtjLArtE8WjjiLX45D6gn6O2OAKIhAdBAEEAKgKcJ7tBACoC3MsCu0TxaOOItfjkPqCfo7Y4AoyEB0EAIQ8DQEEAIRADQCAPQcAFbCAQQcAAbGpBACoC0IMHu7Y4ApCEByAPQcAFbCAQQcAAbGpBACoC1IMHu7Y4ApSEByAPQcAFbCAQQcAAbGpBACoC2IMHu7Y4ApiEByAPQcAFbCAQQcAAbGpBACoC3IMHu7Y4ApyEByAPQcAFbCAQQcAAbGpBACoC4IMHu7Y4AqCEByAPQcAFbCAQQcAAbGpBACoC5IMHu7Y4AqSEByAPQcAFbCAQQcAAbGpBACoC6IMHu7Y4AqiEByAPQcAFbCAQQcAAbGpBACoC7IMHu7Y4AqyEByAPQcAFbCAQQcAAbGpBACoC8IMHu7Y4ArCEByAPQcAFbCAQQcAAbGpBACoC9IMHu7Y4ArSEByAPQcAFbCAQQcAAbGpBACoC+IMHu7Y4AriEByAPQcAFbCAQQcAAbGpBACoC/IMHu7Y4AryEByAPQcAFbCAQQcAAbGpBACoCgIQHu7Y4AsCEByAPQcAFbCAQQcAAbGpBACoChIQHu7Y4AsSEByAPQcAFbCAQQcAAbGpBACoCiIQHu7Y4AsiEByAPQcAFbCAQQcAAbGpBACoCjIQHu7Y4AsyEByAQQQFqIhBBC0gNAAsgD0EBaiIPQQtIDQALQQAhEQNAQQAhEgNAIBFBwAVsIBJBwABsakEAKgKgJ7u2OALQwAcgEUHABWwgEkHAAGxqQQAqAqQnu7Y4AtTAByARQcAFbCASQcAAbGpBACoCqCe7tjgC2MAHIBFBwAVsIBJBwABsakEAKgKsJ7u2OALcwAcgEUHABWwgEkHAAGxqQQAqArAnu7Y4AuDAByARQcAFbCASQcAAbGpBACoCtCe7tjgC5MAHIBFBwAVsIBJBwABsakEAKgK4J7u2OALowAcgEUHABWwgEkHAAGxqQQAqArwnu7Y4AuzAByARQcAFbCASQcAAbGpBACoCwCe7tjgC8MAHIBFBwAVsIBJBwABsakEAKgLEJ7u2OAL0wAcgEUHABWwgEkHAAGxqQQAqAsgnu7Y4AvjAByARQcAFbCASQcAAbGpBACoCzCe7tjgC/MAHIBFBwAVsIBJBwABsakEAKgLQJ7u2OAKAwQcgEUHABWwgEkHAAGxqQQAqAtQnu7Y4AoTBByARQcAFbCASQcAAbGpBACoC2Ce7tjgCiMEHIBFBwAVsIBJBwABsakEAKgLcJ7u2OAKMwQcgEkEBaiISQQtIDQALIBFBAWoiEUELSA0AC0EAIRMDQEEAIRQDQEEAIRUDQCADIBRBqAdsaiAVQSRsaiATQcAYbCAUQfAAbGogFUEEbGoqAqC/Dru2OAKgvw4gAyAUQagHbGogFUEkbGogE0HAGGwgFEHwAGxqIBVBBGxqKgKkvw67tjgCpL8OIAMgFEGoB2xqIBVBJGxqIBNBwBhsIBRB8ABsaiAVQQRsaioCqL8Ou7Y4Aqi/DiADIBRBqAdsaiAVQSRsaiATQcAYbCAUQfAAbGogFUEEbGoqApDADru2OAKsvw4gAyAUQagHbGogFUEkbGogE0HAGGwgFEHwAGxqIBVBBGxqKgKUwA67tjgCsL8OIAMgFEGoB2xqIBVBJGxqIBNBwBhsIBRB8ABsaiAVQQRsaioCmMAOu7Y4ArS/DiADIBRBqAdsaiAVQSRsaiATQcAYbCAUQfAAbGogFUEEbGoqAoDBDru2OAK4vw4gAyAUQagHbGogFUEkbGogE0HAGGwgFEHwAGxqIBVBBGxqKgKEwQ67tjgCvL8OIAMgFEGoB2xqIBVBJGxqIBNBwBhsIBRB8ABsaiAVQQRsaioCiMEOu7Y4AsC/DiAVQQFqIhVBGkgNAAsgFEEBaiIUQRpIDQALQQAhFgNAQQAhFwNAIBZBIGwgF0EEbGogAyAWQSRsaioCoL8OuyAXQQRsKgIAu6IgAyAWQSRsaioCpL8OuyAXQQRsKgIgu6KgIAMgFkEkbGoqAqi/DrsgF0EEbCoCQLuioCADIBZBJGxqKgKsvw67IBdBBGwqAmC7oqAgAyAWQSRsaioCsL8OuyAXQQRsKgKAAbuioCADIBZBJGxqKgK0vw67IBdBBGwqAqABu6KgIAMgFkEkbGoqAri/DrsgF0EEbCoCwAG7oqAgAyAWQSRsaioCvL8OuyAXQQRsKgLgAbuioCADIBZBJGxqKgLAvw67IBdBBGwqAoACu6KgtjgCkP0HIBdBAWoiF0EISA0ACyAWQQFqIhZBpAVIDQALQQAhGANAIBhBBGz9DAAAAAAAAAAAAAAAAAAAAAAgGEEEbP1dApD9B/1fIBhBBGz9XQLwywL9X/3xASAYQQRs/V0CkPUD/V/98gEgGEEEbP1dApCeBf1f/fAB/fUB/V79WwKQpgkAIBhBAmoiGEGgKkgNAAtBACEZA0BBACEaA0AgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCkKYJu7Y4ApD9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgKUpgm7tjgClP0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqApimCbu2OAKY/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCnKYJu7Y4Apz9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgKgpgm7tjgCoP0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAqSmCbu2OAKk/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCqKYJu7Y4Aqj9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgKspgm7tjgCrP0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqArCmCbu2OAKw/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCtKYJu7Y4ArT9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgK4pgm7tjgCuP0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqArymCbu2OAK8/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCwKYJu7Y4AsD9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgLEpgm7tjgCxP0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAsimCbu2OALI/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCzKYJu7Y4Asz9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgLQrAm7tjgC0P0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAtSsCbu2OALU/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioC2KwJu7Y4Atj9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgLcrAm7tjgC3P0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAuCsCbu2OALg/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioC5KwJu7Y4AuT9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgLorAm7tjgC6P0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAuysCbu2OALs/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioC8KwJu7Y4AvD9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgL0rAm7tjgC9P0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAvisCbu2OAL4/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioC/KwJu7Y4Avz9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgKArQm7tjgCgP4HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAoStCbu2OAKE/gcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCiK0Ju7Y4Aoj+ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgKMrQm7tjgCjP4HIBpBAWoiGkENSA0ACyAZQQFqIhlBDUgNAAtBACEbA0BBACEcA0BEAAAAAAAA8P8hHSAbQYANbCAcQYABbGoqApD9B7shHiAeIB0gHiAdZBshHSAbQYANbCAcQYABbGoqArD9B7shHiAeIB0gHiAdZBshHSAbQYANbCAcQYABbGoqAtD9B7shHiAeIB0gHiAdZBshHSAbQYANbCAcQYABbGoqAvD9B7shHiAeIB0gHiAdZBshHSAbQaADbCAcQSBsaiAdtjgCkKYJRAAAAAAAAPD/IR8gG0GADWwgHEGAAWxqKgKU/Qe7IR4gHiAfIB4gH2QbIR8gG0GADWwgHEGAAWxqKgK0/Qe7IR4gHiAfIB4gH2QbIR8gG0GADWwgHEGAAWxqKgLU/Qe7IR4gHiAfIB4gH2QbIR8gG0GADWwgHEGAAWxqKgL0/Qe7IR4gHiAfIB4gH2QbIR8gG0GgA2wgHEEgbGogH7Y4ApSmCUQAAAAAAADw/yEgIBtBgA1sIBxBgAFsaioCmP0HuyEeIB4gICAeICBkGyEgIBtBgA1sIBxBgAFsaioCuP0HuyEeIB4gICAeICBkGyEgIBtBgA1sIBxBgAFsaioC2P0HuyEeIB4gICAeICBkGyEgIBtBgA1sIBxBgAFsaioC+P0HuyEeIB4gICAeICBkGyEgIBtBoANsIBxBIGxqICC2OAKYpglEAAAAAAAA8P8hISAbQYANbCAcQYABbGoqApz9B7shHiAeICEgHiAhZBshISAbQYANbCAcQYABbGoqArz9B7shHiAeICEgHiAhZBshISAbQYANbCAcQYABbGoqAtz9B7shHiAeICEgHiAhZBshISAbQYANbCAcQYABbGoqAvz9B7shHiAeICEgHiAhZBshISAbQaADbCAcQSBsaiAhtjgCnKYJRAAAAAAAAPD/ISIgG0GADWwgHEGAAWxqKgKg/Qe7IR4gHiAiIB4gImQbISIgG0GADWwgHEGAAWxqKgLA/Qe7IR4gHiAiIB4gImQbISIgG0GADWwgHEGAAWxqKgLg/Qe7IR4gHiAiIB4gImQbISIgG0GADWwgHEGAAWxqKgKA/ge7IR4gHiAiIB4gImQbISIgG0GgA2wgHEEgbGogIrY4AqCmCUQAAAAAAADw/yEjIBtBgA1sIBxBgAFsaioCpP0HuyEeIB4gIyAeICNkGyEjIBtBgA1sIBxBgAFsaioCxP0HuyEeIB4gIyAeICNkGyEjIBtBgA1sIBxBgAFsaioC5P0HuyEeIB4gIyAeICNkGyEjIBtBgA1sIBxBgAFsaioChP4HuyEeIB4gIyAeICNkGyEjIBtBoANsIBxBIGxqICO2OAKkpglEAAAAAAAA8P8hJCAbQYANbCAcQYABbGoqAqj9B7shHiAeICQgHiAkZBshJCAbQYANbCAcQYABbGoqAsj9B7shHiAeICQgHiAkZBshJCAbQYANbCAcQYABbGoqAuj9B7shHiAeICQgHiAkZBshJCAbQYANbCAcQYABbGoqAoj+B7shHiAeICQgHiAkZBshJCAbQaADbCAcQSBsaiAktjgCqKYJRAAAAAAAAPD/ISUgG0GADWwgHEGAAWxqKgKs/Qe7IR4gHiAlIB4gJWQbISUgG0GADWwgHEGAAWxqKgLM/Qe7IR4gHiAlIB4gJWQbISUgG0GADWwgHEGAAWxqKgLs/Qe7IR4gHiAlIB4gJWQbISUgG0GADWwgHEGAAWxqKgKM/ge7IR4gHiAlIB4gJWQbISUgG0GgA2wgHEEgbGogJbY4AqymCSAcQQFqIhxBDUgNAAsgG0EBaiIbQQ1IDQALQQAhJgNAQQAhJwNAICZB4BhsICdBBGxqICZBoANsICdBBGxq/V0CkKYJ/V/9Xv1bArDQCQAgJ0ECaiInQRhIDQALQQAhKANAICZB4BhsIChBBGxqICZBoANsIChBBGxq/V0CsKkJ/V/9Xv1bApDRCQAgKEECaiIoQRhIDQALQQAhKQNAICZB4BhsIClBBGxqICZBoANsIClBBGxq/V0C0KwJ/V/9Xv1bAvDRCQAgKUECaiIpQRhIDQALQQAhKgNAICZB4BhsICpBBGxqICZBoANsICpBBGxq/V0CsKYJ/V/9Xv1bAtDSCQAgKkECaiIqQRhIDQALQQAhKwNAICZB4BhsICtBBGxqICZBoANsICtBBGxq/V0C0KkJ/V/9Xv1bArDTCQAgK0ECaiIrQRhIDQALQQAhLANAICZB4BhsICxBBGxqICZBoANsICxBBGxq/V0C8KwJ/V/9Xv1bApDUCQAgLEECaiIsQRhIDQALQQAhLQNAICZB4BhsIC1BBGxqICZBoANsIC1BBGxq/V0C0KYJ/V/9Xv1bAvDUCQAgLUECaiItQRhIDQALQQAhLgNAICZB4BhsIC5BBGxqICZBoANsIC5BBGxq/V0C8KkJ/V/9Xv1bAtDVCQAgLkECaiIuQRhIDQALQQAhLwNAICZB4BhsIC9BBGxqICZBoANsIC9BBGxq/V0CkK0J/V/9Xv1bArDWCQAgL0ECaiIvQRhIDQALQQAhMANAICZB4BhsIDBBBGxqICZBoANsIDBBBGxq/V0C8KYJ/V/9Xv1bApDXCQAgMEECaiIwQRhIDQALQQAhMQNAICZB4BhsIDFBBGxqICZBoANsIDFBBGxq/V0CkKoJ/V/9Xv1bAvDXCQAgMUECaiIxQRhIDQALQQAhMgNAICZB4BhsIDJBBGxqICZBoANsIDJBBGxq/V0CsK0J/V/9Xv1bAtDYCQAgMkECaiIyQRhIDQALQQAhMwNAICZB4BhsIDNBBGxqICZBoANsIDNBBGxq/V0CkKcJ/V/9Xv1bArDZCQAgM0ECaiIzQRhIDQALQQAhNANAICZB4BhsIDRBBGxqICZBoANsIDRBBGxq/V0CsKoJ/V/9Xv1bApDaCQAgNEECaiI0QRhIDQALQQAhNQNAICZB4BhsIDVBBGxqICZBoANsIDVBBGxq/V0C0K0J/V/9Xv1bAvDaCQAgNUECaiI1QRhIDQALQQAhNgNAICZB4BhsIDZBBGxqICZBoANsIDZBBGxq/V0CsKcJ/V/9Xv1bAtDbCQAgNkECaiI2QRhIDQALQQAhNwNAICZB4BhsIDdBBGxqICZBoANsIDdBBGxq/V0C0KoJ/V/9Xv1bArDcCQAgN0ECaiI3QRhIDQALQQAhOANAICZB4BhsIDhBBGxqICZBoANsIDhBBGxq/V0C8K0J/V/9Xv1bApDdCQAgOEECaiI4QRhIDQALQQAhOQNAICZB4BhsIDlBBGxqICZBoANsIDlBBGxq/V0C0KcJ/V/9Xv1bAvDdCQAgOUECaiI5QRhIDQALQQAhOgNAICZB4BhsIDpBBGxqICZBoANsIDpBBGxq/V0C8KoJ/V/9Xv1bAtDeCQAgOkECaiI6QRhIDQALQQAhOwNAICZB4BhsIDtBBGxqICZBoANsIDtBBGxq/V0CkK4J/V/9Xv1bArDfCQAgO0ECaiI7QRhIDQALQQAhPANAICZB4BhsIDxBBGxqICZBoANsIDxBBGxq/V0C8KcJ/V/9Xv1bApDgCQAgPEECaiI8QRhIDQALQQAhPQNAICZB4BhsID1BBGxqICZBoANsID1BBGxq/V0CkKsJ/V/9Xv1bAvDgCQAgPUECaiI9QRhIDQALQQAhPgNAICZB4BhsID5BBGxqICZBoANsID5BBGxq/V0CsK4J/V/9Xv1bAtDhCQAgPkECaiI+QRhIDQALQQAhPwNAICZB4BhsID9BBGxqICZBoANsID9BBGxq/V0CkKgJ/V/9Xv1bArDiCQAgP0ECaiI/QRhIDQALQQAhQANAICZB4BhsIEBBBGxqICZBoANsIEBBBGxq/V0CsKsJ/V/9Xv1bApDjCQAgQEECaiJAQRhIDQALQQAhQQNAICZB4BhsIEFBBGxqICZBoANsIEFBBGxq/V0C0K4J/V/9Xv1bAvDjCQAgQUECaiJBQRhIDQALQQAhQgNAICZB4BhsIEJBBGxqICZBoANsIEJBBGxq/V0CsKgJ/V/9Xv1bAtDkCQAgQkECaiJCQRhIDQALQQAhQwNAICZB4BhsIENBBGxqICZBoANsIENBBGxq/V0C0KsJ/V/9Xv1bArDlCQAgQ0ECaiJDQRhIDQALQQAhRANAICZB4BhsIERBBGxqICZBoANsIERBBGxq/V0C8K4J/V/9Xv1bApDmCQAgREECaiJEQRhIDQALQQAhRQNAICZB4BhsIEVBBGxqICZBoANsIEVBBGxq/V0C0KgJ/V/9Xv1bAvDmCQAgRUECaiJFQRhIDQALQQAhRgNAICZB4BhsIEZBBGxqICZBoANsIEZBBGxq/V0C8KsJ/V/9Xv1bAtDnCQAgRkECaiJGQRhIDQALQQAhRwNAICZB4BhsIEdBBGxqICZBoANsIEdBBGxq/V0CkK8J/V/9Xv1bArDoCQAgR0ECaiJHQRhIDQALICZBAWoiJkELSA0AC0EAIUgDQEQAAAAAAAAAACFJQQAhSgNAIEkgSEGgAmwgSkEEbGoqArDQCbsgSkHAAGwqAuACu6KgIUkgSkEBaiJKQcgASA0ACyBIQcAAbCBJtjgCkP0HRAAAAAAAAAAAIUtBACFMA0AgSyBIQaACbCBMQQRsaioCsNAJuyBMQcAAbCoC5AK7oqAhSyBMQQFqIkxByABIDQALIEhBwABsIEu2OAKU/QdEAAAAAAAAAAAhTUEAIU4DQCBNIEhBoAJsIE5BBGxqKgKw0Am7IE5BwABsKgLoAruioCFNIE5BAWoiTkHIAEgNAAsgSEHAAGwgTbY4Apj9B0QAAAAAAAAAACFPQQAhUANAIE8gSEGgAmwgUEEEbGoqArDQCbsgUEHAAGwqAuwCu6KgIU8gUEEBaiJQQcgASA0ACyBIQcAAbCBPtjgCnP0HRAAAAAAAAAAAIVFBACFSA0AgUSBIQaACbCBSQQRsaioCsNAJuyBSQcAAbCoC8AK7oqAhUSBSQQFqIlJByABIDQALIEhBwABsIFG2OAKg/QdEAAAAAAAAAAAhU0EAIVQDQCBTIEhBoAJsIFRBBGxqKgKw0Am7IFRBwABsKgL0AruioCFTIFRBAWoiVEHIAEgNAAsgSEHAAGwgU7Y4AqT9B0QAAAAAAAAAACFVQQAhVgNAIFUgSEGgAmwgVkEEbGoqArDQCbsgVkHAAGwqAvgCu6KgIVUgVkEBaiJWQcgASA0ACyBIQcAAbCBVtjgCqP0HRAAAAAAAAAAAIVdBACFYA0AgVyBIQaACbCBYQQRsaioCsNAJuyBYQcAAbCoC/AK7oqAhVyBYQQFqIlhByABIDQALIEhBwABsIFe2OAKs/QdEAAAAAAAAAAAhWUEAIVoDQCBZIEhBoAJsIFpBBGxqKgKw0Am7IFpBwABsKgKAA7uioCFZIFpBAWoiWkHIAEgNAAsgSEHAAGwgWbY4ArD9B0QAAAAAAAAAACFbQQAhXANAIFsgSEGgAmwgXEEEbGoqArDQCbsgXEHAAGwqAoQDu6KgIVsgXEEBaiJcQcgASA0ACyBIQcAAbCBbtjgCtP0HRAAAAAAAAAAAIV1BACFeA0AgXSBIQaACbCBeQQRsaioCsNAJuyBeQcAAbCoCiAO7oqAhXSBeQQFqIl5ByABIDQALIEhBwABsIF22OAK4/QdEAAAAAAAAAAAhX0EAIWADQCBfIEhBoAJsIGBBBGxqKgKw0Am7IGBBwABsKgKMA7uioCFfIGBBAWoiYEHIAEgNAAsgSEHAAGwgX7Y4Arz9B0QAAAAAAAAAACFhQQAhYgNAIGEgSEGgAmwgYkEEbGoqArDQCbsgYkHAAGwqApADu6KgIWEgYkEBaiJiQcgASA0ACyBIQcAAbCBhtjgCwP0HRAAAAAAAAAAAIWNBACFkA0AgYyBIQaACbCBkQQRsaioCsNAJuyBkQcAAbCoClAO7oqAhYyBkQQFqImRByABIDQALIEhBwABsIGO2OALE/QdEAAAAAAAAAAAhZUEAIWYDQCBlIEhBoAJsIGZBBGxqKgKw0Am7IGZBwABsKgKYA7uioCFlIGZBAWoiZkHIAEgNAAsgSEHAAGwgZbY4Asj9B0QAAAAAAAAAACFnQQAhaANAIGcgSEGgAmwgaEEEbGoqArDQCbsgaEHAAGwqApwDu6KgIWcgaEEBaiJoQcgASA0ACyBIQcAAbCBntjgCzP0HIEhBAWoiSEH5AEgNAAtBACFpA0AgaUEEbP0MAAAAAAAAAAAAAAAAAAAAACBpQQRs/V0CkP0H/V8gaUEEbP1dApDHBv1f/fEBIGlBBGz9XQKQhAf9X/3yASBpQQRs/V0C0MAH/V/98AH99QH9Xv1bAtC5CAAgaUECaiJpQZAPSA0AC0EAIWoDQEEAIWsDQCBqQYAKbCBrQQRsaiBqQYALbCBrQQRsav1dAtC5CP1f/V79WwKQ/QcAIGtBAmoia0EgSA0AC0EAIWwDQCBqQYAKbCBsQQRsaiBqQYALbCBsQQRsav1dApC/CP1f/V79WwKQ/gcAIGxBAmoibEEgSA0AC0EAIW0DQCBqQYAKbCBtQQRsaiBqQYALbCBtQQRsav1dAtC6CP1f/V79WwKQ/wcAIG1BAmoibUEgSA0AC0EAIW4DQCBqQYAKbCBuQQRsaiBqQYALbCBuQQRsav1dApDACP1f/V79WwKQgAgAIG5BAmoibkEgSA0AC0EAIW8DQCBqQYAKbCBvQQRsaiBqQYALbCBvQQRsav1dAtC7CP1f/V79WwKQgQgAIG9BAmoib0EgSA0AC0EAIXADQCBqQYAKbCBwQQRsaiBqQYALbCBwQQRsav1dApDBCP1f/V79WwKQgggAIHBBAmoicEEgSA0AC0EAIXEDQCBqQYAKbCBxQQRsaiBqQYALbCBxQQRsav1dAtC8CP1f/V79WwKQgwgAIHFBAmoicUEgSA0AC0EAIXIDQCBqQYAKbCByQQRsaiBqQYALbCByQQRsav1dApDCCP1f/V79WwKQhAgAIHJBAmoickEgSA0AC0EAIXMDQCBqQYAKbCBzQQRsaiBqQYALbCBzQQRsav1dAtC9CP1f/V79WwKQhQgAIHNBAmoic0EgSA0AC0EAIXQDQCBqQYAKbCB0QQRsaiBqQYALbCB0QQRsav1dApDDCP1f/V79WwKQhggAIHRBAmoidEEgSA0ACyBqQQFqImpBBUgNAAtBACF1A0BBACF2A0BEAAAAAAAA8P8hdyB1QYAKbCB2QQRsaioCkP0HuyEeIB4gdyAeIHdkGyF3IHVBgApsIHZBBGxqKgLQ/Qe7IR4gHiB3IB4gd2QbIXcgdUGACmwgdkEEbGoqApD+B7shHiAeIHcgHiB3ZBshdyB1QYAKbCB2QQRsaioC0P4HuyEeIB4gdyAeIHdkGyF3IHVBwAJsIHZBBGxqIHe2OAKQrwggdkEBaiJ2QRBIDQALQQAheANARAAAAAAAAPD/IXkgdUGACmwgeEEEbGoqApD/B7shHiAeIHkgHiB5ZBsheSB1QYAKbCB4QQRsaioC0P8HuyEeIB4geSAeIHlkGyF5IHVBgApsIHhBBGxqKgKQgAi7IR4gHiB5IB4geWQbIXkgdUGACmwgeEEEbGoqAtCACLshHiAeIHkgHiB5ZBsheSB1QcACbCB4QQRsaiB5tjgC0K8IIHhBAWoieEEQSA0AC0EAIXoDQEQAAAAAAADw/yF7IHVBgApsIHpBBGxqKgKQgQi7IR4gHiB7IB4ge2QbIXsgdUGACmwgekEEbGoqAtCBCLshHiAeIHsgHiB7ZBsheyB1QYAKbCB6QQRsaioCkIIIuyEeIB4geyAeIHtkGyF7IHVBgApsIHpBBGxqKgLQggi7IR4gHiB7IB4ge2QbIXsgdUHAAmwgekEEbGoge7Y4ApCwCCB6QQFqInpBEEgNAAtBACF8A0BEAAAAAAAA8P8hfSB1QYAKbCB8QQRsaioCkIMIuyEeIB4gfSAeIH1kGyF9IHVBgApsIHxBBGxqKgLQgwi7IR4gHiB9IB4gfWQbIX0gdUGACmwgfEEEbGoqApCECLshHiAeIH0gHiB9ZBshfSB1QYAKbCB8QQRsaioC0IQIuyEeIB4gfSAeIH1kGyF9IHVBwAJsIHxBBGxqIH22OALQsAggfEEBaiJ8QRBIDQALQQAhfgNARAAAAAAAAPD/IX8gdUGACmwgfkEEbGoqApCFCLshHiAeIH8gHiB/ZBshfyB1QYAKbCB+QQRsaioC0IUIuyEeIB4gfyAeIH9kGyF/IHVBgApsIH5BBGxqKgKQhgi7IR4gHiB/IB4gf2QbIX8gdUGACmwgfkEEbGoqAtCGCLshHiAeIH8gHiB/ZBshfyB1QcACbCB+QQRsaiB/tjgCkLEIIH5BAWoifkEQSA0ACyB1QQFqInVBBUgNAAtBACGAAQNAIAQgE0HADGxqIIABQQRsaiCAAUEEbP1dApCvCP1f/V79WwKgvw4AIIABQQJqIoABQZADSA0ACyATQQFqIhMgAEgNAAtBACGEAQNAQQAhhQECQANAIIUBQQJqIABKDQEghAFBwAxsIYEBIAQghQFBwAxsaiGCAf0MAAAAAAAAAAAAAAAAAAAAACGHAf0MAAAAAAAAAAAAAAAAAAAAACGIAf0MAAAAAAAAAAAAAAAAAAAAACGJAf0MAAAAAAAAAAAAAAAAAAAAACGKAf0MAAAAAAAAAAAAAAAAAAAAACGLAf0MAAAAAAAAAAAAAAAAAAAAACGMAf0MAAAAAAAAAAAAAAAAAAAAACGNAf0MAAAAAAAAAAAAAAAAAAAAACGOAUEAIYMBA0AggQH9AALgJyGPASCBAf0AAqA0IZABIIEB/QAC4EAhkQEggQH9AAKgTSGSASCCAf0AAqC/DiGTASCCAf0AAuDLDiGUASCPASCTASCHASGVAf3mASCVAf3kASGHASCPASCUASCIASGVAf3mASCVAf3kASGIASCQASCTASCJASGVAf3mASCVAf3kASGJASCQASCUASCKASGVAf3mASCVAf3kASGKASCRASCTASCLASGVAf3mASCVAf3kASGLASCRASCUASCMASGVAf3mASCVAf3kASGMASCSASCTASCNASGVAf3mASCVAf3kASGNASCSASCUASCOASGVAf3mASCVAf3kASGOASCBAUEQaiGBASCCAUEQaiGCASCDAUEEaiKDAUGQA0gNAAsgBSCFAUEobGoghAFBBGxqIZYBIJYBIIcB/R8AIIcB/R8BkiCHAf0fApIghwH9HwOSOAKgvw4glgEgiAH9HwAgiAH9HwGSIIgB/R8CkiCIAf0fA5I4Asi/DiCWASCJAf0fACCJAf0fAZIgiQH9HwKSIIkB/R8DkjgCpL8OIJYBIIoB/R8AIIoB/R8BkiCKAf0fApIgigH9HwOSOALMvw4glgEgiwH9HwAgiwH9HwGSIIsB/R8CkiCLAf0fA5I4Aqi/DiCWASCMAf0fACCMAf0fAZIgjAH9HwKSIIwB/R8DkjgC0L8OIJYBII0B/R8AII0B/R8BkiCNAf0fApIgjQH9HwOSOAKsvw4glgEgjgH9HwAgjgH9HwGSII4B/R8CkiCOAf0fA5I4AtS/DiCFAUECaiGFAQwACwsCQANAIIUBIABODQEghAFBwAxsIYEBIAQghQFBwAxsaiGCAf0MAAAAAAAAAAAAAAAAAAAAACGYAf0MAAAAAAAAAAAAAAAAAAAAACGZAf0MAAAAAAAAAAAAAAAAAAAAACGaAf0MAAAAAAAAAAAAAAAAAAAAACGbAUEAIYMBA0AggQH9AALgJyGcASCBAf0AAqA0IZ0BIIEB/QAC4EAhngEggQH9AAKgTSGfASCCAf0AAqC/DiGgASCcASCgASCYASGVAf3mASCVAf3kASGYASCdASCgASCZASGVAf3mASCVAf3kASGZASCeASCgASCaASGVAf3mASCVAf3kASGaASCfASCgASCbASGVAf3mASCVAf3kASGbASCBAUEQaiGBASCCAUEQaiGCASCDAUEEaiKDAUGQA0gNAAsgBSCFAUEobGoghAFBBGxqIaEBIKEBIJgB/R8AIJgB/R8BkiCYAf0fApIgmAH9HwOSOAKgvw4goQEgmQH9HwAgmQH9HwGSIJkB/R8CkiCZAf0fA5I4AqS/DiChASCaAf0fACCaAf0fAZIgmgH9HwKSIJoB/R8DkjgCqL8OIKEBIJsB/R8AIJsB/R8BkiCbAf0fApIgmwH9HwOSOAKsvw4ghQFBAWohhQEMAAsLIIQBQQRqIoQBQQhIDQALQQghogFBACGjAQJAA0AgowFBAmogAEoNASCiAUHADGwhgQEgBCCjAUHADGxqIYIB/QwAAAAAAAAAAAAAAAAAAAAAIaUB/QwAAAAAAAAAAAAAAAAAAAAAIaYB/QwAAAAAAAAAAAAAAAAAAAAAIacB/QwAAAAAAAAAAAAAAAAAAAAAIagBQQAhgwEDQCCBAf0AAuAnIakBIIEB/QACoDQhqgEgggH9AAKgvw4hqwEgggH9AALgyw4hrAEgqQEgqwEgpQEhlQH95gEglQH95AEhpQEgqQEgrAEgpgEhlQH95gEglQH95AEhpgEgqgEgqwEgpwEhlQH95gEglQH95AEhpwEgqgEgrAEgqAEhlQH95gEglQH95AEhqAEggQFBEGohgQEgggFBEGohggEggwFBBGoigwFBkANIDQALIAUgowFBKGxqIKIBQQRsaiGtASCtASClAf0fACClAf0fAZIgpQH9HwKSIKUB/R8DkjgCoL8OIK0BIKYB/R8AIKYB/R8BkiCmAf0fApIgpgH9HwOSOALIvw4grQEgpwH9HwAgpwH9HwGSIKcB/R8CkiCnAf0fA5I4AqS/DiCtASCoAf0fACCoAf0fAZIgqAH9HwKSIKgB/R8DkjgCzL8OIKMBQQJqIaMBDAALCwJAA0AgowEgAE4NASCiAUHADGwhgQEgBCCjAUHADGxqIYIB/QwAAAAAAAAAAAAAAAAAAAAAIa8B/QwAAAAAAAAAAAAAAAAAAAAAIbABQQAhgwEDQCCBAf0AAuAnIbEBIIEB/QACoDQhsgEgggH9AAKgvw4hswEgsQEgswEgrwEhlQH95gEglQH95AEhrwEgsgEgswEgsAEhlQH95gEglQH95AEhsAEggQFBEGohgQEgggFBEGohggEggwFBBGoigwFBkANIDQALIAUgowFBKGxqIKIBQQRsaiG0ASC0ASCvAf0fACCvAf0fAZIgrwH9HwKSIK8B/R8DkjgCoL8OILQBILAB/R8AILAB/R8BkiCwAf0fApIgsAH9HwOSOAKkvw4gowFBAWohowEMAAsLQQAhtQEDQEEAIAUgtQFBKGxqKgKgvw67QQAqAuCkAbugtjgC8MsCQQAgBSC1AUEobGoqAqS/DrtBACoC5KQBu6C2OAL0ywJBACAFILUBQShsaioCqL8Ou0EAKgLopAG7oLY4AvjLAkEAIAUgtQFBKGxqKgKsvw67QQAqAuykAbugtjgC/MsCQQAgBSC1AUEobGoqArC/DrtBACoC8KQBu6C2OAKAzAJBACAFILUBQShsaioCtL8Ou0EAKgL0pAG7oLY4AoTMAkEAIAUgtQFBKGxqKgK4vw67QQAqAvikAbugtjgCiMwCQQAgBSC1AUEobGoqAry/DrtBACoC/KQBu6C2OAKMzAJBACAFILUBQShsaioCwL8Ou0EAKgKApQG7oLY4ApDMAkEAIAUgtQFBKGxqKgLEvw67QQAqAoSlAbugtjgClMwCRAAAAAAAAPD/IbYBQQAqAvDLArshHiAeILYBIB4gtgFkGyG2AUEAKgL0ywK7IR4gHiC2ASAeILYBZBshtgFBACoC+MsCuyEeIB4gtgEgHiC2AWQbIbYBQQAqAvzLArshHiAeILYBIB4gtgFkGyG2AUEAKgKAzAK7IR4gHiC2ASAeILYBZBshtgFBACoChMwCuyEeIB4gtgEgHiC2AWQbIbYBQQAqAojMArshHiAeILYBIB4gtgFkGyG2AUEAKgKMzAK7IR4gHiC2ASAeILYBZBshtgFBACoCkMwCuyEeIB4gtgEgHiC2AWQbIbYBQQAqApTMArshHiAeILYBIB4gtgFkGyG2ASC2AUEAKgLwywK7ILYBoRABQQAqAvTLArsgtgGhEAGgQQAqAvjLArsgtgGhEAGgQQAqAvzLArsgtgGhEAGgQQAqAoDMArsgtgGhEAGgQQAqAoTMArsgtgGhEAGgQQAqAojMArsgtgGhEAGgQQAqAozMArsgtgGhEAGgQQAqApDMArsgtgGhEAGgQQAqApTMArsgtgGhEAGgEAKgIbcBIAYgtQFBKGxqQQAqAvDLArsgtwGhEAG2OAKgvw4gBiC1AUEobGpBACoC9MsCuyC3AaEQAbY4AqS/DiAGILUBQShsakEAKgL4ywK7ILcBoRABtjgCqL8OIAYgtQFBKGxqQQAqAvzLArsgtwGhEAG2OAKsvw4gBiC1AUEobGpBACoCgMwCuyC3AaEQAbY4ArC/DiAGILUBQShsakEAKgKEzAK7ILcBoRABtjgCtL8OIAYgtQFBKGxqQQAqAojMArsgtwGhEAG2OAK4vw4gBiC1AUEobGpBACoCjMwCuyC3AaEQAbY4Ary/DiAGILUBQShsakEAKgKQzAK7ILcBoRABtjgCwL8OIAYgtQFBKGxqQQAqApTMArsgtwGhEAG2OALEvw4gtQFBAWoitQEgAEgNAAsLsgICBXwCfkQAAAAAADCGQEQAAAAAAFCHwCAAIABEAAAAAABQh8BjGyIBRAAAAAAAMIZAIAFjGyICIAJE/oIrZUcV9z+iRAAAAAAAADhDoCIDRAAAAAAAADhDoSIERAAA4P5CLuY/oqEgBER2PHk17znqPaKhIgUgBSAFokTinnnw9tdaPiAFokSqDcMs14qSPqAgBaJEwpAjVfIdxz6gIAWiRKx3xqCZAfo+oCAFokRRe6USoAEqP6AgBaJEHaFCGGzBVj+gIAWiROV7EhEREYE/oCAFokR8CFVVVVWlP6AgBaJE+lRVVVVVxT+gIAWiRAoAAAAAAOA/oKKgRAAAAAAAAPA/oCADvUKAgICAgICAnMMAfSIGQgGHIgdC/wd8QjSGv6IgBiAHfUL/B3xCNIa/ogvdAgMBfwF+BXwgAEQAAAAAAABQQ6IgACAARAAAAAAAABAAYyIBG71Cs4iDzJns1wR8IgJCNIdC/wd9uUQAAAAAAABLQEQAAAAAAAAAACABG6EiA0QAAOD+Qi7mP6IgAkL/////////B4NCzff8s+aTqPM/fL9EAAAAAAAA8D+hIgQgBKJEAAAAAAAA4D+iIgUgBCAERAAAAAAAAABAoKMiBiAFIAYgBqIiB0Tc3oSgj/rCPyAHokRZGYfXIZnDP6AgB6JEzqaCM21Gxz+gIAeiRODykfXEccw/oCAHokTdHlGUJEnSP6AgB6JEs8iXmZmZ2T+gIAeiRJxVVVVVVeU/oKKgoiADRHY8eTXvOeo9oqChIAShoUQAAAAAAADw/0QAAAAAAAD4fyAAIABEAAAAAAAAAABjGyAARAAAAAAAAAAAYRsgAEQAAAAAAAAAAGQgAEQAAAAAAADwf2NxGwvWczkBfBB/AXwKfwl8I38BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfA9/AXwBfwF8AX8BfAF/AXwBfwF8B38PewJ/CXsEfwh7An8FewJ/BHwgALchAiABQZAZbCAAQQBsaiEDIAFBkBlsIABBkL4BbGohBCABQZAZbCAAQQBsaiEFIAFBwBhsIQZBACEHA0BBACEIA0AgB0HABmwgCEEgbGpBACoCoMoCu7Y4AvDLAiAHQcAGbCAIQSBsakEAKgKkygK7tjgC9MsCIAdBwAZsIAhBIGxqQQAqAqjKAru2OAL4ywIgB0HABmwgCEEgbGpBACoCrMoCu7Y4AvzLAiAHQcAGbCAIQSBsakEAKgKwygK7tjgCgMwCIAdBwAZsIAhBIGxqQQAqArTKAru2OAKEzAIgB0HABmwgCEEgbGpBACoCuMoCu7Y4AojMAiAHQcAGbCAIQSBsakEAKgK8ygK7tjgCjMwCIAhBAWoiCEEaSA0ACyAHQQFqIgdBGkgNAAtBAEEAKgKgArtBACoCwMoCu0TxaOOItfjkPqCfo7Y4AvD0A0EAQQAqAqQCu0EAKgLEygK7RPFo44i1+OQ+oJ+jtjgC9PQDQQBBACoCqAK7QQAqAsjKArtE8WjjiLX45D6gn6O2OAL49ANBAEEAKgKsArtBACoCzMoCu0TxaOOItfjkPqCfo7Y4Avz0A0EAQQAqArACu0EAKgLQygK7RPFo44i1+OQ+oJ+jtjgCgPUDQQBBACoCtAK7QQAqAtTKArtE8WjjiLX45D6gn6O2OAKE9QNBAEEAKgK4ArtBACoC2MoCu0TxaOOItfjkPqCfo7Y4Aoj1A0EAQQAqArwCu0EAKgLcygK7RPFo44i1+OQ+oJ+jtjgCjPUDQQAhCQNAQQAhCgNAIAlBwAZsIApBIGxqQQAqAvD0A7u2OAKQ9QMgCUHABmwgCkEgbGpBACoC9PQDu7Y4ApT1AyAJQcAGbCAKQSBsakEAKgL49AO7tjgCmPUDIAlBwAZsIApBIGxqQQAqAvz0A7u2OAKc9QMgCUHABmwgCkEgbGpBACoCgPUDu7Y4AqD1AyAJQcAGbCAKQSBsakEAKgKE9QO7tjgCpPUDIAlBwAZsIApBIGxqQQAqAoj1A7u2OAKo9QMgCUHABmwgCkEgbGpBACoCjPUDu7Y4Aqz1AyAKQQFqIgpBGkgNAAsgCUEBaiIJQRpIDQALQQAhCwNAQQAhDANAIAtBwAZsIAxBIGxqQQAqAsACu7Y4ApCeBSALQcAGbCAMQSBsakEAKgLEAru2OAKUngUgC0HABmwgDEEgbGpBACoCyAK7tjgCmJ4FIAtBwAZsIAxBIGxqQQAqAswCu7Y4ApyeBSALQcAGbCAMQSBsakEAKgLQAru2OAKgngUgC0HABmwgDEEgbGpBACoC1AK7tjgCpJ4FIAtBwAZsIAxBIGxqQQAqAtgCu7Y4AqieBSALQcAGbCAMQSBsakEAKgLcAru2OAKsngUgDEEBaiIMQRpIDQALIAtBAWoiC0EaSA0AC0EAIQ0DQEEAIQ4DQCANQcAFbCAOQcAAbGpBACoC4MoCu7Y4ApDHBiANQcAFbCAOQcAAbGpBACoC5MoCu7Y4ApTHBiANQcAFbCAOQcAAbGpBACoC6MoCu7Y4ApjHBiANQcAFbCAOQcAAbGpBACoC7MoCu7Y4ApzHBiANQcAFbCAOQcAAbGpBACoC8MoCu7Y4AqDHBiANQcAFbCAOQcAAbGpBACoC9MoCu7Y4AqTHBiANQcAFbCAOQcAAbGpBACoC+MoCu7Y4AqjHBiANQcAFbCAOQcAAbGpBACoC/MoCu7Y4AqzHBiANQcAFbCAOQcAAbGpBACoCgMsCu7Y4ArDHBiANQcAFbCAOQcAAbGpBACoChMsCu7Y4ArTHBiANQcAFbCAOQcAAbGpBACoCiMsCu7Y4ArjHBiANQcAFbCAOQcAAbGpBACoCjMsCu7Y4ArzHBiANQcAFbCAOQcAAbGpBACoCkMsCu7Y4AsDHBiANQcAFbCAOQcAAbGpBACoClMsCu7Y4AsTHBiANQcAFbCAOQcAAbGpBACoCmMsCu7Y4AsjHBiANQcAFbCAOQcAAbGpBACoCnMsCu7Y4AszHBiAOQQFqIg5BC0gNAAsgDUEBaiINQQtIDQALQQBBACoC4Ca7QQAqAqDLArtE8WjjiLX45D6gn6O2OALQgwdBAEEAKgLkJrtBACoCpMsCu0TxaOOItfjkPqCfo7Y4AtSDB0EAQQAqAugmu0EAKgKoywK7RPFo44i1+OQ+oJ+jtjgC2IMHQQBBACoC7Ca7QQAqAqzLArtE8WjjiLX45D6gn6O2OALcgwdBAEEAKgLwJrtBACoCsMsCu0TxaOOItfjkPqCfo7Y4AuCDB0EAQQAqAvQmu0EAKgK0ywK7RPFo44i1+OQ+oJ+jtjgC5IMHQQBBACoC+Ca7QQAqArjLArtE8WjjiLX45D6gn6O2OALogwdBAEEAKgL8JrtBACoCvMsCu0TxaOOItfjkPqCfo7Y4AuyDB0EAQQAqAoAnu0EAKgLAywK7RPFo44i1+OQ+oJ+jtjgC8IMHQQBBACoChCe7QQAqAsTLArtE8WjjiLX45D6gn6O2OAL0gwdBAEEAKgKIJ7tBACoCyMsCu0TxaOOItfjkPqCfo7Y4AviDB0EAQQAqAownu0EAKgLMywK7RPFo44i1+OQ+oJ+jtjgC/IMHQQBBACoCkCe7QQAqAtDLArtE8WjjiLX45D6gn6O2OAKAhAdBAEEAKgKUJ7tBACoC1MsCu0TxaOOItfjkPqCfo7Y4AoSEB0EAQQAqApgnu0EAKgLYywK7RPFo44i1+OQ+oJ+jtjgCiIQHQQBBACoCnCe7QQAqAtzLArtE8WjjiLX45D6gn6O2OAKMhAdBACEPA0BBACEQA0AgD0HABWwgEEHAAGxqQQAqAtCDB7u2OAKQhAcgD0HABWwgEEHAAGxqQQAqAtSDB7u2OAKUhAcgD0HABWwgEEHAAGxqQQAqAtiDB7u2OAKYhAcgD0HABWwgEEHAAGxqQQAqAtyDB7u2OAKchAcgD0HABWwgEEHAAGxqQQAqAuCDB7u2OAKghAcgD0HABWwgEEHAAGxqQQAqAuSDB7u2OAKkhAcgD0HABWwgEEHAAGxqQQAqAuiDB7u2OAKohAcgD0HABWwgEEHAAGxqQQAqAuyDB7u2OAKshAcgD0HABWwgEEHAAGxqQQAqAvCDB7u2OAKwhAcgD0HABWwgEEHAAGxqQQAqAvSDB7u2OAK0hAcgD0HABWwgEEHAAGxqQQAqAviDB7u2OAK4hAcgD0HABWwgEEHAAGxqQQAqAvyDB7u2OAK8hAcgD0HABWwgEEHAAGxqQQAqAoCEB7u2OALAhAcgD0HABWwgEEHAAGxqQQAqAoSEB7u2OALEhAcgD0HABWwgEEHAAGxqQQAqAoiEB7u2OALIhAcgD0HABWwgEEHAAGxqQQAqAoyEB7u2OALMhAcgEEEBaiIQQQtIDQALIA9BAWoiD0ELSA0AC0EAIREDQEEAIRIDQCARQcAFbCASQcAAbGpBACoCoCe7tjgC0MAHIBFBwAVsIBJBwABsakEAKgKkJ7u2OALUwAcgEUHABWwgEkHAAGxqQQAqAqgnu7Y4AtjAByARQcAFbCASQcAAbGpBACoCrCe7tjgC3MAHIBFBwAVsIBJBwABsakEAKgKwJ7u2OALgwAcgEUHABWwgEkHAAGxqQQAqArQnu7Y4AuTAByARQcAFbCASQcAAbGpBACoCuCe7tjgC6MAHIBFBwAVsIBJBwABsakEAKgK8J7u2OALswAcgEUHABWwgEkHAAGxqQQAqAsAnu7Y4AvDAByARQcAFbCASQcAAbGpBACoCxCe7tjgC9MAHIBFBwAVsIBJBwABsakEAKgLIJ7u2OAL4wAcgEUHABWwgEkHAAGxqQQAqAswnu7Y4AvzAByARQcAFbCASQcAAbGpBACoC0Ce7tjgCgMEHIBFBwAVsIBJBwABsakEAKgLUJ7u2OAKEwQcgEUHABWwgEkHAAGxqQQAqAtgnu7Y4AojBByARQcAFbCASQcAAbGpBACoC3Ce7tjgCjMEHIBJBAWoiEkELSA0ACyARQQFqIhFBC0gNAAtEAAAAAAAAAAAhE0EAIRQDQEEAIRUDQEEAIRYDQCADIBVBqAdsaiAWQSRsaiAUQcAYbCAVQfAAbGogFkEEbGoqAqC/Dru2OAKgvw4gAyAVQagHbGogFkEkbGogFEHAGGwgFUHwAGxqIBZBBGxqKgKkvw67tjgCpL8OIAMgFUGoB2xqIBZBJGxqIBRBwBhsIBVB8ABsaiAWQQRsaioCqL8Ou7Y4Aqi/DiADIBVBqAdsaiAWQSRsaiAUQcAYbCAVQfAAbGogFkEEbGoqApDADru2OAKsvw4gAyAVQagHbGogFkEkbGogFEHAGGwgFUHwAGxqIBZBBGxqKgKUwA67tjgCsL8OIAMgFUGoB2xqIBZBJGxqIBRBwBhsIBVB8ABsaiAWQQRsaioCmMAOu7Y4ArS/DiADIBVBqAdsaiAWQSRsaiAUQcAYbCAVQfAAbGogFkEEbGoqAoDBDru2OAK4vw4gAyAVQagHbGogFkEkbGogFEHAGGwgFUHwAGxqIBZBBGxqKgKEwQ67tjgCvL8OIAMgFUGoB2xqIBZBJGxqIBRBwBhsIBVB8ABsaiAWQQRsaioCiMEOu7Y4AsC/DiAWQQFqIhZBGkgNAAsgFUEBaiIVQRpIDQALQQAhFwNAQQAhGANAIBdBIGwgGEEEbGogAyAXQSRsaioCoL8OuyAYQQRsKgIAu6IgAyAXQSRsaioCpL8OuyAYQQRsKgIgu6KgIAMgF0EkbGoqAqi/DrsgGEEEbCoCQLuioCADIBdBJGxqKgKsvw67IBhBBGwqAmC7oqAgAyAXQSRsaioCsL8OuyAYQQRsKgKAAbuioCADIBdBJGxqKgK0vw67IBhBBGwqAqABu6KgIAMgF0EkbGoqAri/DrsgGEEEbCoCwAG7oqAgAyAXQSRsaioCvL8OuyAYQQRsKgLgAbuioCADIBdBJGxqKgLAvw67IBhBBGwqAoACu6KgtjgCkP0HIBhBAWoiGEEISA0ACyAXQQFqIhdBpAVIDQALQQAhGQNAIBlBBGz9DAAAAAAAAAAAAAAAAAAAAAAgGUEEbP1dApD9B/1fIBlBBGz9XQLwywL9X/3xASAZQQRs/V0CkPUD/V/98gEgGUEEbP1dApCeBf1f/fAB/fUB/V79WwKQpgkAIBlBAmoiGUGgKkgNAAtBACEaA0BBACEbA0AgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCkKYJu7Y4ApD9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgKUpgm7tjgClP0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqApimCbu2OAKY/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCnKYJu7Y4Apz9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgKgpgm7tjgCoP0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAqSmCbu2OAKk/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCqKYJu7Y4Aqj9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgKspgm7tjgCrP0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqArCmCbu2OAKw/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCtKYJu7Y4ArT9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgK4pgm7tjgCuP0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqArymCbu2OAK8/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCwKYJu7Y4AsD9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgLEpgm7tjgCxP0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAsimCbu2OALI/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCzKYJu7Y4Asz9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgLQrAm7tjgC0P0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAtSsCbu2OALU/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioC2KwJu7Y4Atj9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgLcrAm7tjgC3P0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAuCsCbu2OALg/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioC5KwJu7Y4AuT9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgLorAm7tjgC6P0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAuysCbu2OALs/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioC8KwJu7Y4AvD9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgL0rAm7tjgC9P0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAvisCbu2OAL4/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioC/KwJu7Y4Avz9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgKArQm7tjgCgP4HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAoStCbu2OAKE/gcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCiK0Ju7Y4Aoj+ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgKMrQm7tjgCjP4HIBtBAWoiG0ENSA0ACyAaQQFqIhpBDUgNAAtBACEcA0BBACEdA0BEAAAAAAAA8P8hHiAcQYANbCAdQYABbGoqApD9B7shHyAfIB4gHyAeZBshHiAcQYANbCAdQYABbGoqArD9B7shHyAfIB4gHyAeZBshHiAcQYANbCAdQYABbGoqAtD9B7shHyAfIB4gHyAeZBshHiAcQYANbCAdQYABbGoqAvD9B7shHyAfIB4gHyAeZBshHiAcQaADbCAdQSBsaiAetjgCkKYJRAAAAAAAAPD/ISAgHEGADWwgHUGAAWxqKgKU/Qe7IR8gHyAgIB8gIGQbISAgHEGADWwgHUGAAWxqKgK0/Qe7IR8gHyAgIB8gIGQbISAgHEGADWwgHUGAAWxqKgLU/Qe7IR8gHyAgIB8gIGQbISAgHEGADWwgHUGAAWxqKgL0/Qe7IR8gHyAgIB8gIGQbISAgHEGgA2wgHUEgbGogILY4ApSmCUQAAAAAAADw/yEhIBxBgA1sIB1BgAFsaioCmP0HuyEfIB8gISAfICFkGyEhIBxBgA1sIB1BgAFsaioCuP0HuyEfIB8gISAfICFkGyEhIBxBgA1sIB1BgAFsaioC2P0HuyEfIB8gISAfICFkGyEhIBxBgA1sIB1BgAFsaioC+P0HuyEfIB8gISAfICFkGyEhIBxBoANsIB1BIGxqICG2OAKYpglEAAAAAAAA8P8hIiAcQYANbCAdQYABbGoqApz9B7shHyAfICIgHyAiZBshIiAcQYANbCAdQYABbGoqArz9B7shHyAfICIgHyAiZBshIiAcQYANbCAdQYABbGoqAtz9B7shHyAfICIgHyAiZBshIiAcQYANbCAdQYABbGoqAvz9B7shHyAfICIgHyAiZBshIiAcQaADbCAdQSBsaiAitjgCnKYJRAAAAAAAAPD/ISMgHEGADWwgHUGAAWxqKgKg/Qe7IR8gHyAjIB8gI2QbISMgHEGADWwgHUGAAWxqKgLA/Qe7IR8gHyAjIB8gI2QbISMgHEGADWwgHUGAAWxqKgLg/Qe7IR8gHyAjIB8gI2QbISMgHEGADWwgHUGAAWxqKgKA/ge7IR8gHyAjIB8gI2QbISMgHEGgA2wgHUEgbGogI7Y4AqCmCUQAAAAAAADw/yEkIBxBgA1sIB1BgAFsaioCpP0HuyEfIB8gJCAfICRkGyEkIBxBgA1sIB1BgAFsaioCxP0HuyEfIB8gJCAfICRkGyEkIBxBgA1sIB1BgAFsaioC5P0HuyEfIB8gJCAfICRkGyEkIBxBgA1sIB1BgAFsaioChP4HuyEfIB8gJCAfICRkGyEkIBxBoANsIB1BIGxqICS2OAKkpglEAAAAAAAA8P8hJSAcQYANbCAdQYABbGoqAqj9B7shHyAfICUgHyAlZBshJSAcQYANbCAdQYABbGoqAsj9B7shHyAfICUgHyAlZBshJSAcQYANbCAdQYABbGoqAuj9B7shHyAfICUgHyAlZBshJSAcQYANbCAdQYABbGoqAoj+B7shHyAfICUgHyAlZBshJSAcQaADbCAdQSBsaiAltjgCqKYJRAAAAAAAAPD/ISYgHEGADWwgHUGAAWxqKgKs/Qe7IR8gHyAmIB8gJmQbISYgHEGADWwgHUGAAWxqKgLM/Qe7IR8gHyAmIB8gJmQbISYgHEGADWwgHUGAAWxqKgLs/Qe7IR8gHyAmIB8gJmQbISYgHEGADWwgHUGAAWxqKgKM/ge7IR8gHyAmIB8gJmQbISYgHEGgA2wgHUEgbGogJrY4AqymCSAdQQFqIh1BDUgNAAsgHEEBaiIcQQ1IDQALQQAhJwNAQQAhKANAICdB4BhsIChBBGxqICdBoANsIChBBGxq/V0CkKYJ/V/9Xv1bArDQCQAgKEECaiIoQRhIDQALQQAhKQNAICdB4BhsIClBBGxqICdBoANsIClBBGxq/V0CsKkJ/V/9Xv1bApDRCQAgKUECaiIpQRhIDQALQQAhKgNAICdB4BhsICpBBGxqICdBoANsICpBBGxq/V0C0KwJ/V/9Xv1bAvDRCQAgKkECaiIqQRhIDQALQQAhKwNAICdB4BhsICtBBGxqICdBoANsICtBBGxq/V0CsKYJ/V/9Xv1bAtDSCQAgK0ECaiIrQRhIDQALQQAhLANAICdB4BhsICxBBGxqICdBoANsICxBBGxq/V0C0KkJ/V/9Xv1bArDTCQAgLEECaiIsQRhIDQALQQAhLQNAICdB4BhsIC1BBGxqICdBoANsIC1BBGxq/V0C8KwJ/V/9Xv1bApDUCQAgLUECaiItQRhIDQALQQAhLgNAICdB4BhsIC5BBGxqICdBoANsIC5BBGxq/V0C0KYJ/V/9Xv1bAvDUCQAgLkECaiIuQRhIDQALQQAhLwNAICdB4BhsIC9BBGxqICdBoANsIC9BBGxq/V0C8KkJ/V/9Xv1bAtDVCQAgL0ECaiIvQRhIDQALQQAhMANAICdB4BhsIDBBBGxqICdBoANsIDBBBGxq/V0CkK0J/V/9Xv1bArDWCQAgMEECaiIwQRhIDQALQQAhMQNAICdB4BhsIDFBBGxqICdBoANsIDFBBGxq/V0C8KYJ/V/9Xv1bApDXCQAgMUECaiIxQRhIDQALQQAhMgNAICdB4BhsIDJBBGxqICdBoANsIDJBBGxq/V0CkKoJ/V/9Xv1bAvDXCQAgMkECaiIyQRhIDQALQQAhMwNAICdB4BhsIDNBBGxqICdBoANsIDNBBGxq/V0CsK0J/V/9Xv1bAtDYCQAgM0ECaiIzQRhIDQALQQAhNANAICdB4BhsIDRBBGxqICdBoANsIDRBBGxq/V0CkKcJ/V/9Xv1bArDZCQAgNEECaiI0QRhIDQALQQAhNQNAICdB4BhsIDVBBGxqICdBoANsIDVBBGxq/V0CsKoJ/V/9Xv1bApDaCQAgNUECaiI1QRhIDQALQQAhNgNAICdB4BhsIDZBBGxqICdBoANsIDZBBGxq/V0C0K0J/V/9Xv1bAvDaCQAgNkECaiI2QRhIDQALQQAhNwNAICdB4BhsIDdBBGxqICdBoANsIDdBBGxq/V0CsKcJ/V/9Xv1bAtDbCQAgN0ECaiI3QRhIDQALQQAhOANAICdB4BhsIDhBBGxqICdBoANsIDhBBGxq/V0C0KoJ/V/9Xv1bArDcCQAgOEECaiI4QRhIDQALQQAhOQNAICdB4BhsIDlBBGxqICdBoANsIDlBBGxq/V0C8K0J/V/9Xv1bApDdCQAgOUECaiI5QRhIDQALQQAhOgNAICdB4BhsIDpBBGxqICdBoANsIDpBBGxq/V0C0KcJ/V/9Xv1bAvDdCQAgOkECaiI6QRhIDQALQQAhOwNAICdB4BhsIDtBBGxqICdBoANsIDtBBGxq/V0C8KoJ/V/9Xv1bAtDeCQAgO0ECaiI7QRhIDQALQQAhPANAICdB4BhsIDxBBGxqICdBoANsIDxBBGxq/V0CkK4J/V/9Xv1bArDfCQAgPEECaiI8QRhIDQALQQAhPQNAICdB4BhsID1BBGxqICdBoANsID1BBGxq/V0C8KcJ/V/9Xv1bApDgCQAgPUECaiI9QRhIDQALQQAhPgNAICdB4BhsID5BBGxqICdBoANsID5BBGxq/V0CkKsJ/V/9Xv1bAvDgCQAgPkECaiI+QRhIDQALQQAhPwNAICdB4BhsID9BBGxqICdBoANsID9BBGxq/V0CsK4J/V/9Xv1bAtDhCQAgP0ECaiI/QRhIDQALQQAhQANAICdB4BhsIEBBBGxqICdBoANsIEBBBGxq/V0CkKgJ/V/9Xv1bArDiCQAgQEECaiJAQRhIDQALQQAhQQNAICdB4BhsIEFBBGxqICdBoANsIEFBBGxq/V0CsKsJ/V/9Xv1bApDjCQAgQUECaiJBQRhIDQALQQAhQgNAICdB4BhsIEJBBGxqICdBoANsIEJBBGxq/V0C0K4J/V/9Xv1bAvDjCQAgQkECaiJCQRhIDQALQQAhQwNAICdB4BhsIENBBGxqICdBoANsIENBBGxq/V0CsKgJ/V/9Xv1bAtDkCQAgQ0ECaiJDQRhIDQALQQAhRANAICdB4BhsIERBBGxqICdBoANsIERBBGxq/V0C0KsJ/V/9Xv1bArDlCQAgREECaiJEQRhIDQALQQAhRQNAICdB4BhsIEVBBGxqICdBoANsIEVBBGxq/V0C8K4J/V/9Xv1bApDmCQAgRUECaiJFQRhIDQALQQAhRgNAICdB4BhsIEZBBGxqICdBoANsIEZBBGxq/V0C0KgJ/V/9Xv1bAvDmCQAgRkECaiJGQRhIDQALQQAhRwNAICdB4BhsIEdBBGxqICdBoANsIEdBBGxq/V0C8KsJ/V/9Xv1bAtDnCQAgR0ECaiJHQRhIDQALQQAhSANAICdB4BhsIEhBBGxqICdBoANsIEhBBGxq/V0CkK8J/V/9Xv1bArDoCQAgSEECaiJIQRhIDQALICdBAWoiJ0ELSA0AC0EAIUkDQEQAAAAAAAAAACFKQQAhSwNAIEogSUGgAmwgS0EEbGoqArDQCbsgS0HAAGwqAuACu6KgIUogS0EBaiJLQcgASA0ACyBJQcAAbCBKtjgCkP0HRAAAAAAAAAAAIUxBACFNA0AgTCBJQaACbCBNQQRsaioCsNAJuyBNQcAAbCoC5AK7oqAhTCBNQQFqIk1ByABIDQALIElBwABsIEy2OAKU/QdEAAAAAAAAAAAhTkEAIU8DQCBOIElBoAJsIE9BBGxqKgKw0Am7IE9BwABsKgLoAruioCFOIE9BAWoiT0HIAEgNAAsgSUHAAGwgTrY4Apj9B0QAAAAAAAAAACFQQQAhUQNAIFAgSUGgAmwgUUEEbGoqArDQCbsgUUHAAGwqAuwCu6KgIVAgUUEBaiJRQcgASA0ACyBJQcAAbCBQtjgCnP0HRAAAAAAAAAAAIVJBACFTA0AgUiBJQaACbCBTQQRsaioCsNAJuyBTQcAAbCoC8AK7oqAhUiBTQQFqIlNByABIDQALIElBwABsIFK2OAKg/QdEAAAAAAAAAAAhVEEAIVUDQCBUIElBoAJsIFVBBGxqKgKw0Am7IFVBwABsKgL0AruioCFUIFVBAWoiVUHIAEgNAAsgSUHAAGwgVLY4AqT9B0QAAAAAAAAAACFWQQAhVwNAIFYgSUGgAmwgV0EEbGoqArDQCbsgV0HAAGwqAvgCu6KgIVYgV0EBaiJXQcgASA0ACyBJQcAAbCBWtjgCqP0HRAAAAAAAAAAAIVhBACFZA0AgWCBJQaACbCBZQQRsaioCsNAJuyBZQcAAbCoC/AK7oqAhWCBZQQFqIllByABIDQALIElBwABsIFi2OAKs/QdEAAAAAAAAAAAhWkEAIVsDQCBaIElBoAJsIFtBBGxqKgKw0Am7IFtBwABsKgKAA7uioCFaIFtBAWoiW0HIAEgNAAsgSUHAAGwgWrY4ArD9B0QAAAAAAAAAACFcQQAhXQNAIFwgSUGgAmwgXUEEbGoqArDQCbsgXUHAAGwqAoQDu6KgIVwgXUEBaiJdQcgASA0ACyBJQcAAbCBctjgCtP0HRAAAAAAAAAAAIV5BACFfA0AgXiBJQaACbCBfQQRsaioCsNAJuyBfQcAAbCoCiAO7oqAhXiBfQQFqIl9ByABIDQALIElBwABsIF62OAK4/QdEAAAAAAAAAAAhYEEAIWEDQCBgIElBoAJsIGFBBGxqKgKw0Am7IGFBwABsKgKMA7uioCFgIGFBAWoiYUHIAEgNAAsgSUHAAGwgYLY4Arz9B0QAAAAAAAAAACFiQQAhYwNAIGIgSUGgAmwgY0EEbGoqArDQCbsgY0HAAGwqApADu6KgIWIgY0EBaiJjQcgASA0ACyBJQcAAbCBitjgCwP0HRAAAAAAAAAAAIWRBACFlA0AgZCBJQaACbCBlQQRsaioCsNAJuyBlQcAAbCoClAO7oqAhZCBlQQFqImVByABIDQALIElBwABsIGS2OALE/QdEAAAAAAAAAAAhZkEAIWcDQCBmIElBoAJsIGdBBGxqKgKw0Am7IGdBwABsKgKYA7uioCFmIGdBAWoiZ0HIAEgNAAsgSUHAAGwgZrY4Asj9B0QAAAAAAAAAACFoQQAhaQNAIGggSUGgAmwgaUEEbGoqArDQCbsgaUHAAGwqApwDu6KgIWggaUEBaiJpQcgASA0ACyBJQcAAbCBotjgCzP0HIElBAWoiSUH5AEgNAAtBACFqA0AgakEEbP0MAAAAAAAAAAAAAAAAAAAAACBqQQRs/V0CkP0H/V8gakEEbP1dApDHBv1f/fEBIGpBBGz9XQKQhAf9X/3yASBqQQRs/V0C0MAH/V/98AH99QH9Xv1bAtC5CAAgakECaiJqQZAPSA0AC0EAIWsDQEEAIWwDQCBrQYAKbCBsQQRsaiBrQYALbCBsQQRsav1dAtC5CP1f/V79WwKQ/QcAIGxBAmoibEEgSA0AC0EAIW0DQCBrQYAKbCBtQQRsaiBrQYALbCBtQQRsav1dApC/CP1f/V79WwKQ/gcAIG1BAmoibUEgSA0AC0EAIW4DQCBrQYAKbCBuQQRsaiBrQYALbCBuQQRsav1dAtC6CP1f/V79WwKQ/wcAIG5BAmoibkEgSA0AC0EAIW8DQCBrQYAKbCBvQQRsaiBrQYALbCBvQQRsav1dApDACP1f/V79WwKQgAgAIG9BAmoib0EgSA0AC0EAIXADQCBrQYAKbCBwQQRsaiBrQYALbCBwQQRsav1dAtC7CP1f/V79WwKQgQgAIHBBAmoicEEgSA0AC0EAIXEDQCBrQYAKbCBxQQRsaiBrQYALbCBxQQRsav1dApDBCP1f/V79WwKQgggAIHFBAmoicUEgSA0AC0EAIXIDQCBrQYAKbCByQQRsaiBrQYALbCByQQRsav1dAtC8CP1f/V79WwKQgwgAIHJBAmoickEgSA0AC0EAIXMDQCBrQYAKbCBzQQRsaiBrQYALbCBzQQRsav1dApDCCP1f/V79WwKQhAgAIHNBAmoic0EgSA0AC0EAIXQDQCBrQYAKbCB0QQRsaiBrQYALbCB0QQRsav1dAtC9CP1f/V79WwKQhQgAIHRBAmoidEEgSA0AC0EAIXUDQCBrQYAKbCB1QQRsaiBrQYALbCB1QQRsav1dApDDCP1f/V79WwKQhggAIHVBAmoidUEgSA0ACyBrQQFqImtBBUgNAAtBACF2A0BBACF3A0BEAAAAAAAA8P8heCB2QYAKbCB3QQRsaioCkP0HuyEfIB8geCAfIHhkGyF4IHZBgApsIHdBBGxqKgLQ/Qe7IR8gHyB4IB8geGQbIXggdkGACmwgd0EEbGoqApD+B7shHyAfIHggHyB4ZBsheCB2QYAKbCB3QQRsaioC0P4HuyEfIB8geCAfIHhkGyF4IHZBwAJsIHdBBGxqIHi2OAKQrwggd0EBaiJ3QRBIDQALQQAheQNARAAAAAAAAPD/IXogdkGACmwgeUEEbGoqApD/B7shHyAfIHogHyB6ZBsheiB2QYAKbCB5QQRsaioC0P8HuyEfIB8geiAfIHpkGyF6IHZBgApsIHlBBGxqKgKQgAi7IR8gHyB6IB8gemQbIXogdkGACmwgeUEEbGoqAtCACLshHyAfIHogHyB6ZBsheiB2QcACbCB5QQRsaiB6tjgC0K8IIHlBAWoieUEQSA0AC0EAIXsDQEQAAAAAAADw/yF8IHZBgApsIHtBBGxqKgKQgQi7IR8gHyB8IB8gfGQbIXwgdkGACmwge0EEbGoqAtCBCLshHyAfIHwgHyB8ZBshfCB2QYAKbCB7QQRsaioCkIIIuyEfIB8gfCAfIHxkGyF8IHZBgApsIHtBBGxqKgLQggi7IR8gHyB8IB8gfGQbIXwgdkHAAmwge0EEbGogfLY4ApCwCCB7QQFqIntBEEgNAAtBACF9A0BEAAAAAAAA8P8hfiB2QYAKbCB9QQRsaioCkIMIuyEfIB8gfiAfIH5kGyF+IHZBgApsIH1BBGxqKgLQgwi7IR8gHyB+IB8gfmQbIX4gdkGACmwgfUEEbGoqApCECLshHyAfIH4gHyB+ZBshfiB2QYAKbCB9QQRsaioC0IQIuyEfIB8gfiAfIH5kGyF+IHZBwAJsIH1BBGxqIH62OALQsAggfUEBaiJ9QRBIDQALQQAhfwNARAAAAAAAAPD/IYABIHZBgApsIH9BBGxqKgKQhQi7IR8gHyCAASAfIIABZBshgAEgdkGACmwgf0EEbGoqAtCFCLshHyAfIIABIB8ggAFkGyGAASB2QYAKbCB/QQRsaioCkIYIuyEfIB8ggAEgHyCAAWQbIYABIHZBgApsIH9BBGxqKgLQhgi7IR8gHyCAASAfIIABZBshgAEgdkHAAmwgf0EEbGoggAG2OAKQsQggf0EBaiJ/QRBIDQALIHZBAWoidkEFSA0AC0EAIYEBA0AgBCAUQcAMbGoggQFBBGxqIIEBQQRs/V0CkK8I/V/9Xv1bAqC/DgAggQFBAmoigQFBkANIDQALIBRBAWoiFCAASA0AC0EAIYUBA0BBACGGAQJAA0AghgFBAmogAEoNASCFAUHADGwhggEgBCCGAUHADGxqIYMB/QwAAAAAAAAAAAAAAAAAAAAAIYgB/QwAAAAAAAAAAAAAAAAAAAAAIYkB/QwAAAAAAAAAAAAAAAAAAAAAIYoB/QwAAAAAAAAAAAAAAAAAAAAAIYsB/QwAAAAAAAAAAAAAAAAAAAAAIYwB/QwAAAAAAAAAAAAAAAAAAAAAIY0B/QwAAAAAAAAAAAAAAAAAAAAAIY4B/QwAAAAAAAAAAAAAAAAAAAAAIY8BQQAhhAEDQCCCAf0AAuAnIZABIIIB/QACoDQhkQEgggH9AALgQCGSASCCAf0AAqBNIZMBIIMB/QACoL8OIZQBIIMB/QAC4MsOIZUBIJABIJQBIIgBIZYB/eYBIJYB/eQBIYgBIJABIJUBIIkBIZYB/eYBIJYB/eQBIYkBIJEBIJQBIIoBIZYB/eYBIJYB/eQBIYoBIJEBIJUBIIsBIZYB/eYBIJYB/eQBIYsBIJIBIJQBIIwBIZYB/eYBIJYB/eQBIYwBIJIBIJUBII0BIZYB/eYBIJYB/eQBIY0BIJMBIJQBII4BIZYB/eYBIJYB/eQBIY4BIJMBIJUBII8BIZYB/eYBIJYB/eQBIY8BIIIBQRBqIYIBIIMBQRBqIYMBIIQBQQRqIoQBQZADSA0ACyAFIIYBQShsaiCFAUEEbGohlwEglwEgiAH9HwAgiAH9HwGSIIgB/R8CkiCIAf0fA5I4AqC/DiCXASCJAf0fACCJAf0fAZIgiQH9HwKSIIkB/R8DkjgCyL8OIJcBIIoB/R8AIIoB/R8BkiCKAf0fApIgigH9HwOSOAKkvw4glwEgiwH9HwAgiwH9HwGSIIsB/R8CkiCLAf0fA5I4Asy/DiCXASCMAf0fACCMAf0fAZIgjAH9HwKSIIwB/R8DkjgCqL8OIJcBII0B/R8AII0B/R8BkiCNAf0fApIgjQH9HwOSOALQvw4glwEgjgH9HwAgjgH9HwGSII4B/R8CkiCOAf0fA5I4Aqy/DiCXASCPAf0fACCPAf0fAZIgjwH9HwKSII8B/R8DkjgC1L8OIIYBQQJqIYYBDAALCwJAA0AghgEgAE4NASCFAUHADGwhggEgBCCGAUHADGxqIYMB/QwAAAAAAAAAAAAAAAAAAAAAIZkB/QwAAAAAAAAAAAAAAAAAAAAAIZoB/QwAAAAAAAAAAAAAAAAAAAAAIZsB/QwAAAAAAAAAAAAAAAAAAAAAIZwBQQAhhAEDQCCCAf0AAuAnIZ0BIIIB/QACoDQhngEgggH9AALgQCGfASCCAf0AAqBNIaABIIMB/QACoL8OIaEBIJ0BIKEBIJkBIZYB/eYBIJYB/eQBIZkBIJ4BIKEBIJoBIZYB/eYBIJYB/eQBIZoBIJ8BIKEBIJsBIZYB/eYBIJYB/eQBIZsBIKABIKEBIJwBIZYB/eYBIJYB/eQBIZwBIIIBQRBqIYIBIIMBQRBqIYMBIIQBQQRqIoQBQZADSA0ACyAFIIYBQShsaiCFAUEEbGohogEgogEgmQH9HwAgmQH9HwGSIJkB/R8CkiCZAf0fA5I4AqC/DiCiASCaAf0fACCaAf0fAZIgmgH9HwKSIJoB/R8DkjgCpL8OIKIBIJsB/R8AIJsB/R8BkiCbAf0fApIgmwH9HwOSOAKovw4gogEgnAH9HwAgnAH9HwGSIJwB/R8CkiCcAf0fA5I4Aqy/DiCGAUEBaiGGAQwACwsghQFBBGoihQFBCEgNAAtBCCGjAUEAIaQBAkADQCCkAUECaiAASg0BIKMBQcAMbCGCASAEIKQBQcAMbGohgwH9DAAAAAAAAAAAAAAAAAAAAAAhpgH9DAAAAAAAAAAAAAAAAAAAAAAhpwH9DAAAAAAAAAAAAAAAAAAAAAAhqAH9DAAAAAAAAAAAAAAAAAAAAAAhqQFBACGEAQNAIIIB/QAC4CchqgEgggH9AAKgNCGrASCDAf0AAqC/DiGsASCDAf0AAuDLDiGtASCqASCsASCmASGWAf3mASCWAf3kASGmASCqASCtASCnASGWAf3mASCWAf3kASGnASCrASCsASCoASGWAf3mASCWAf3kASGoASCrASCtASCpASGWAf3mASCWAf3kASGpASCCAUEQaiGCASCDAUEQaiGDASCEAUEEaiKEAUGQA0gNAAsgBSCkAUEobGogowFBBGxqIa4BIK4BIKYB/R8AIKYB/R8BkiCmAf0fApIgpgH9HwOSOAKgvw4grgEgpwH9HwAgpwH9HwGSIKcB/R8CkiCnAf0fA5I4Asi/DiCuASCoAf0fACCoAf0fAZIgqAH9HwKSIKgB/R8DkjgCpL8OIK4BIKkB/R8AIKkB/R8BkiCpAf0fApIgqQH9HwOSOALMvw4gpAFBAmohpAEMAAsLAkADQCCkASAATg0BIKMBQcAMbCGCASAEIKQBQcAMbGohgwH9DAAAAAAAAAAAAAAAAAAAAAAhsAH9DAAAAAAAAAAAAAAAAAAAAAAhsQFBACGEAQNAIIIB/QAC4CchsgEgggH9AAKgNCGzASCDAf0AAqC/DiG0ASCyASC0ASCwASGWAf3mASCWAf3kASGwASCzASC0ASCxASGWAf3mASCWAf3kASGxASCCAUEQaiGCASCDAUEQaiGDASCEAUEEaiKEAUGQA0gNAAsgBSCkAUEobGogowFBBGxqIbUBILUBILAB/R8AILAB/R8BkiCwAf0fApIgsAH9HwOSOAKgvw4gtQEgsQH9HwAgsQH9HwGSILEB/R8CkiCxAf0fA5I4AqS/DiCkAUEBaiGkAQwACwtBACG2AQNAQQAgBSC2AUEobGoqAqC/DrtBACoC4KQBu6C2OALwywJBACAFILYBQShsaioCpL8Ou0EAKgLkpAG7oLY4AvTLAkEAIAUgtgFBKGxqKgKovw67QQAqAuikAbugtjgC+MsCQQAgBSC2AUEobGoqAqy/DrtBACoC7KQBu6C2OAL8ywJBACAFILYBQShsaioCsL8Ou0EAKgLwpAG7oLY4AoDMAkEAIAUgtgFBKGxqKgK0vw67QQAqAvSkAbugtjgChMwCQQAgBSC2AUEobGoqAri/DrtBACoC+KQBu6C2OAKIzAJBACAFILYBQShsaioCvL8Ou0EAKgL8pAG7oLY4AozMAkEAIAUgtgFBKGxqKgLAvw67QQAqAoClAbugtjgCkMwCQQAgBSC2AUEobGoqAsS/DrtBACoChKUBu6C2OAKUzAJEAAAAAAAA8P8htwFBACoC8MsCuyEfIB8gtwEgHyC3AWQbIbcBQQAqAvTLArshHyAfILcBIB8gtwFkGyG3AUEAKgL4ywK7IR8gHyC3ASAfILcBZBshtwFBACoC/MsCuyEfIB8gtwEgHyC3AWQbIbcBQQAqAoDMArshHyAfILcBIB8gtwFkGyG3AUEAKgKEzAK7IR8gHyC3ASAfILcBZBshtwFBACoCiMwCuyEfIB8gtwEgHyC3AWQbIbcBQQAqAozMArshHyAfILcBIB8gtwFkGyG3AUEAKgKQzAK7IR8gHyC3ASAfILcBZBshtwFBACoClMwCuyEfIB8gtwEgHyC3AWQbIbcBILcBQQAqAvDLArsgtwGhEAFBACoC9MsCuyC3AaEQAaBBACoC+MsCuyC3AaEQAaBBACoC/MsCuyC3AaEQAaBBACoCgMwCuyC3AaEQAaBBACoChMwCuyC3AaEQAaBBACoCiMwCuyC3AaEQAaBBACoCjMwCuyC3AaEQAaBBACoCkMwCuyC3AaEQAaBBACoClMwCuyC3AaEQAaAQAqAhuAEgBiC2AUEobGoqAqC/DrtBACoC8MsCu6IgBiC2AUEobGoqAqS/DrtBACoC9MsCu6KgIAYgtgFBKGxqKgKovw67QQAqAvjLAruioCAGILYBQShsaioCrL8Ou0EAKgL8ywK7oqAgBiC2AUEobGoqArC/DrtBACoCgMwCu6KgIAYgtgFBKGxqKgK0vw67QQAqAoTMAruioCAGILYBQShsaioCuL8Ou0EAKgKIzAK7oqAgBiC2AUEobGoqAry/DrtBACoCjMwCu6KgIAYgtgFBKGxqKgLAvw67QQAqApDMAruioCAGILYBQShsaioCxL8Ou0EAKgKUzAK7oqAhuQEgEyC4ASC5AaGgIRMgtgFBAWoitgEgAEgNAAtEAAAAAAAA8D8gAqMhugEgEyC6AaIhEyATDwv27wP1AgF8E38CfAh/CXwLfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAJ/AXsBfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwDfwF8Cn8IfCN/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwCfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8An8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAZ/CHwKfwF8D38BfAF/AXwBfwF8AX8BfAF/AXwHfw57An8JewR/CHsCfwV7An8DfAF9AXsGfw57B38OewJ/CXsIfwF8AX8BfAF/AXwBfwF8AX8BfAl/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8BX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAZ/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwOfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8BH8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwEfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAN/IAC3IQIgAUGQGWwgAEEAbGohAyABQZAZbCAAQZC+AWxqIQQgAUGQGWwgAEGQ5wJsaiEFIAFBkBlsIABB0PMCbGohBiABQZAZbCAAQdCcBGxqIQcgAUGQGWwgAEHwrAZsaiEIIAFBkBlsIABBsOkGbGohCSABQZAZbCAAQbCSCGxqIQogAUGQGWwgAEGwuwlsaiELIAFBkBlsIABB8PcJbGohDCABQZAZbCAAQbC0CmxqIQ0gAUGQGWwgAEGw5gpsaiEOIAFBkBlsIABB8PIKbGohDyABQZAZbCAAQbD/CmxqIRAgAUHAGGwhESABQZAZbCAAQdj/CmxqIRIgAUGQGWwgAEHw8gpsaiETIAFBkBlsIABBsP8KbGohFCABQZAZbCAAQbC7CWxqIRVBACoC4MsCuyEWQQAqAuTLArshF0EAIRgDQEEAIRkDQCAYQcAGbCAZQSBsakEAKgKgygK7tjgC8MsCIBhBwAZsIBlBIGxqQQAqAqTKAru2OAL0ywIgGEHABmwgGUEgbGpBACoCqMoCu7Y4AvjLAiAYQcAGbCAZQSBsakEAKgKsygK7tjgC/MsCIBhBwAZsIBlBIGxqQQAqArDKAru2OAKAzAIgGEHABmwgGUEgbGpBACoCtMoCu7Y4AoTMAiAYQcAGbCAZQSBsakEAKgK4ygK7tjgCiMwCIBhBwAZsIBlBIGxqQQAqArzKAru2OAKMzAIgGUEBaiIZQRpIDQALIBhBAWoiGEEaSA0AC0EAIRoDQEEAIRsDQCAaQcAGbCAbQSBsakEAKgLAAru2OALw9AMgGkHABmwgG0EgbGpBACoCxAK7tjgC9PQDIBpBwAZsIBtBIGxqQQAqAsgCu7Y4Avj0AyAaQcAGbCAbQSBsakEAKgLMAru2OAL89AMgGkHABmwgG0EgbGpBACoC0AK7tjgCgPUDIBpBwAZsIBtBIGxqQQAqAtQCu7Y4AoT1AyAaQcAGbCAbQSBsakEAKgLYAru2OAKI9QMgGkHABmwgG0EgbGpBACoC3AK7tjgCjPUDIBtBAWoiG0EaSA0ACyAaQQFqIhpBGkgNAAtBACEcA0BBACEdA0AgHEHABWwgHUHAAGxqQQAqAuDKAru2OALwnQUgHEHABWwgHUHAAGxqQQAqAuTKAru2OAL0nQUgHEHABWwgHUHAAGxqQQAqAujKAru2OAL4nQUgHEHABWwgHUHAAGxqQQAqAuzKAru2OAL8nQUgHEHABWwgHUHAAGxqQQAqAvDKAru2OAKAngUgHEHABWwgHUHAAGxqQQAqAvTKAru2OAKEngUgHEHABWwgHUHAAGxqQQAqAvjKAru2OAKIngUgHEHABWwgHUHAAGxqQQAqAvzKAru2OAKMngUgHEHABWwgHUHAAGxqQQAqAoDLAru2OAKQngUgHEHABWwgHUHAAGxqQQAqAoTLAru2OAKUngUgHEHABWwgHUHAAGxqQQAqAojLAru2OAKYngUgHEHABWwgHUHAAGxqQQAqAozLAru2OAKcngUgHEHABWwgHUHAAGxqQQAqApDLAru2OAKgngUgHEHABWwgHUHAAGxqQQAqApTLAru2OAKkngUgHEHABWwgHUHAAGxqQQAqApjLAru2OAKongUgHEHABWwgHUHAAGxqQQAqApzLAru2OAKsngUgHUEBaiIdQQtIDQALIBxBAWoiHEELSA0AC0EAIR4DQEEAIR8DQCAeQcAFbCAfQcAAbGpBACoCoCe7tjgCsNoFIB5BwAVsIB9BwABsakEAKgKkJ7u2OAK02gUgHkHABWwgH0HAAGxqQQAqAqgnu7Y4ArjaBSAeQcAFbCAfQcAAbGpBACoCrCe7tjgCvNoFIB5BwAVsIB9BwABsakEAKgKwJ7u2OALA2gUgHkHABWwgH0HAAGxqQQAqArQnu7Y4AsTaBSAeQcAFbCAfQcAAbGpBACoCuCe7tjgCyNoFIB5BwAVsIB9BwABsakEAKgK8J7u2OALM2gUgHkHABWwgH0HAAGxqQQAqAsAnu7Y4AtDaBSAeQcAFbCAfQcAAbGpBACoCxCe7tjgC1NoFIB5BwAVsIB9BwABsakEAKgLIJ7u2OALY2gUgHkHABWwgH0HAAGxqQQAqAswnu7Y4AtzaBSAeQcAFbCAfQcAAbGpBACoC0Ce7tjgC4NoFIB5BwAVsIB9BwABsakEAKgLUJ7u2OALk2gUgHkHABWwgH0HAAGxqQQAqAtgnu7Y4AujaBSAeQcAFbCAfQcAAbGpBACoC3Ce7tjgC7NoFIB9BAWoiH0ELSA0ACyAeQQFqIh5BC0gNAAtEAAAAAAAghUAgAqIhICAgRAAAAAAAAPA/ZLghISAgICBEAAAAAAAAAEAgIUQAAAAAAAAAAGIbRAAAAAAAAPA/oaMhIkQAAAAAAEBeQCACoiEjICNEAAAAAAAA8D9kuCEkICMgI0QAAAAAAAAAQCAkRAAAAAAAAAAAYhtEAAAAAAAA8D+hoyElIBdEAAAAAAAA8D+gISZEAAAAAAAAcEEhJyAmICcgJiAno5yioSEoQQBEAAAAAAAAAAC2OALwlgZBAEQAAAAAAADwP7Y4AvSWBkEARAAAAAAAAABAtjgC+JYGQQBEAAAAAAAACEC2OAL8lgZBACEpA0BBACEqA0BBACErA0AgKUGACmwgKkGAAmxqICtBwABsaiArQQRsKgLwlga7tjgCgJcGIClBgApsICpBgAJsaiArQcAAbGogK0EEbCoC8JYGu7Y4AoSXBiApQYAKbCAqQYACbGogK0HAAGxqICtBBGwqAvCWBru2OAKIlwYgKUGACmwgKkGAAmxqICtBwABsaiArQQRsKgLwlga7tjgCjJcGIClBgApsICpBgAJsaiArQcAAbGogK0EEbCoC8JYGu7Y4ApCXBiApQYAKbCAqQYACbGogK0HAAGxqICtBBGwqAvCWBru2OAKUlwYgKUGACmwgKkGAAmxqICtBwABsaiArQQRsKgLwlga7tjgCmJcGIClBgApsICpBgAJsaiArQcAAbGogK0EEbCoC8JYGu7Y4ApyXBiApQYAKbCAqQYACbGogK0HAAGxqICtBBGwqAvCWBru2OAKglwYgKUGACmwgKkGAAmxqICtBwABsaiArQQRsKgLwlga7tjgCpJcGIClBgApsICpBgAJsaiArQcAAbGogK0EEbCoC8JYGu7Y4AqiXBiApQYAKbCAqQYACbGogK0HAAGxqICtBBGwqAvCWBru2OAKslwYgKUGACmwgKkGAAmxqICtBwABsaiArQQRsKgLwlga7tjgCsJcGIClBgApsICpBgAJsaiArQcAAbGogK0EEbCoC8JYGu7Y4ArSXBiApQYAKbCAqQYACbGogK0HAAGxqICtBBGwqAvCWBru2OAK4lwYgKUGACmwgKkGAAmxqICtBwABsaiArQQRsKgLwlga7tjgCvJcGICtBAWoiK0EESA0ACyAqQQFqIipBBUgNAAsgKUEBaiIpQQVIDQALQQAhLANAQQAhLQNAICxBgA1sIC1BgAFsakEAKgLwlga7tjgCgMkGICxBgA1sIC1BgAFsakEAKgLwlga7tjgChMkGICxBgA1sIC1BgAFsakEAKgLwlga7tjgCiMkGICxBgA1sIC1BgAFsakEAKgLwlga7tjgCjMkGICxBgA1sIC1BgAFsakEAKgLwlga7tjgCkMkGICxBgA1sIC1BgAFsakEAKgLwlga7tjgClMkGICxBgA1sIC1BgAFsakEAKgLwlga7tjgCmMkGICxBgA1sIC1BgAFsakEAKgLwlga7tjgCnMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCoMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCpMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCqMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCrMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCsMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCtMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCuMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCvMkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgCwMkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgCxMkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgCyMkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgCzMkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgC0MkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgC1MkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgC2MkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgC3MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC4MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC5MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC6MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC7MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC8MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC9MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC+MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC/MkGIC1BAWoiLUENSA0ACyAsQQFqIixBDUgNAAtBAEGA8gdqQQBBIPwLAEEAQaDyB2pBAEEg/AsAQQAhLgNAQQAhLwNAQQAhMANAIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKgvw67tjgCoL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKkvw67tjgCpL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKovw67tjgCqL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKQwA67tjgCrL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKUwA67tjgCsL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKYwA67tjgCtL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKAwQ67tjgCuL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKEwQ67tjgCvL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKIwQ67tjgCwL8OIDBBAWoiMEEaSA0ACyAvQQFqIi9BGkgNAAtBACExA0BBACEyA0AgMUEgbCAyQQRsaiADIC5BkL4BbGogMUEkbGoqAqC/DrsgMkEEbCoCALuiIAMgLkGQvgFsaiAxQSRsaioCpL8OuyAyQQRsKgIgu6KgIAMgLkGQvgFsaiAxQSRsaioCqL8OuyAyQQRsKgJAu6KgIAMgLkGQvgFsaiAxQSRsaioCrL8OuyAyQQRsKgJgu6KgIAMgLkGQvgFsaiAxQSRsaioCsL8OuyAyQQRsKgKAAbuioCADIC5BkL4BbGogMUEkbGoqArS/DrsgMkEEbCoCoAG7oqAgAyAuQZC+AWxqIDFBJGxqKgK4vw67IDJBBGwqAsABu6KgIAMgLkGQvgFsaiAxQSRsaioCvL8OuyAyQQRsKgLgAbuioCADIC5BkL4BbGogMUEkbGoqAsC/DrsgMkEEbCoCgAK7oqC2OALA8gcgMkEBaiIyQQhIDQALIDFBAWoiMUGkBUgNAAtBACEzA0AgBCAuQYCpAWxqIDNBBGxqIDNBBGz9XQLA8gf9XyAzQQRs/V0C8MsC/V/98QH9Xv1bAqC/DgAgM0ECaiIzQaAqSA0AC0QAAAAAAAAAACE0QQAhNQNAIDQgBCAuQYCpAWxqIDVBIGxqKgKgvw67oCE0IDVBAWoiNUGkBUgNAAtBACA0tjgCwPIHRAAAAAAAAAAAITZBACE3A0AgNiAEIC5BgKkBbGogN0EgbGoqAqS/DrugITYgN0EBaiI3QaQFSA0AC0EAIDa2OALE8gdEAAAAAAAAAAAhOEEAITkDQCA4IAQgLkGAqQFsaiA5QSBsaioCqL8Ou6AhOCA5QQFqIjlBpAVIDQALQQAgOLY4AsjyB0QAAAAAAAAAACE6QQAhOwNAIDogBCAuQYCpAWxqIDtBIGxqKgKsvw67oCE6IDtBAWoiO0GkBUgNAAtBACA6tjgCzPIHRAAAAAAAAAAAITxBACE9A0AgPCAEIC5BgKkBbGogPUEgbGoqArC/DrugITwgPUEBaiI9QaQFSA0AC0EAIDy2OALQ8gdEAAAAAAAAAAAhPkEAIT8DQCA+IAQgLkGAqQFsaiA/QSBsaioCtL8Ou6AhPiA/QQFqIj9BpAVIDQALQQAgPrY4AtTyB0QAAAAAAAAAACFAQQAhQQNAIEAgBCAuQYCpAWxqIEFBIGxqKgK4vw67oCFAIEFBAWoiQUGkBUgNAAtBACBAtjgC2PIHRAAAAAAAAAAAIUJBACFDA0AgQiAEIC5BgKkBbGogQ0EgbGoqAry/DrugIUIgQ0EBaiJDQaQFSA0AC0EAIEK2OALc8gdBAEEAKgKA8ge7RN2+snqXPFg/QQAqAsDyB7uioLY4AoDyB0EAQQAqAoTyB7tE3b6yepc8WD9BACoCxPIHu6KgtjgChPIHQQBBACoCiPIHu0TdvrJ6lzxYP0EAKgLI8ge7oqC2OAKI8gdBAEEAKgKM8ge7RN2+snqXPFg/QQAqAszyB7uioLY4AozyB0EAQQAqApDyB7tE3b6yepc8WD9BACoC0PIHu6KgtjgCkPIHQQBBACoClPIHu0TdvrJ6lzxYP0EAKgLU8ge7oqC2OAKU8gdBAEEAKgKY8ge7RN2+snqXPFg/QQAqAtjyB7uioLY4ApjyB0EAQQAqApzyB7tE3b6yepc8WD9BACoC3PIHu6KgtjgCnPIHQQAhRANAIERBBGwgBCAuQYCpAWxqIERBBGxq/V0CoL8O/V8iRSBF/fIB/V79WwLA8gcAIERBAmoiREGgKkgNAAtEAAAAAAAAAAAhRkEAIUcDQCBGIEdBIGwqAsDyB7ugIUYgR0EBaiJHQaQFSA0AC0EAIEa2OALAmwlEAAAAAAAAAAAhSEEAIUkDQCBIIElBIGwqAsTyB7ugIUggSUEBaiJJQaQFSA0AC0EAIEi2OALEmwlEAAAAAAAAAAAhSkEAIUsDQCBKIEtBIGwqAsjyB7ugIUogS0EBaiJLQaQFSA0AC0EAIEq2OALImwlEAAAAAAAAAAAhTEEAIU0DQCBMIE1BIGwqAszyB7ugIUwgTUEBaiJNQaQFSA0AC0EAIEy2OALMmwlEAAAAAAAAAAAhTkEAIU8DQCBOIE9BIGwqAtDyB7ugIU4gT0EBaiJPQaQFSA0AC0EAIE62OALQmwlEAAAAAAAAAAAhUEEAIVEDQCBQIFFBIGwqAtTyB7ugIVAgUUEBaiJRQaQFSA0AC0EAIFC2OALUmwlEAAAAAAAAAAAhUkEAIVMDQCBSIFNBIGwqAtjyB7ugIVIgU0EBaiJTQaQFSA0AC0EAIFK2OALYmwlEAAAAAAAAAAAhVEEAIVUDQCBUIFVBIGwqAtzyB7ugIVQgVUEBaiJVQaQFSA0AC0EAIFS2OALcmwlBAEEAKgKg8ge7RN2+snqXPFg/QQAqAsCbCbuioLY4AqDyB0EAQQAqAqTyB7tE3b6yepc8WD9BACoCxJsJu6KgtjgCpPIHQQBBACoCqPIHu0TdvrJ6lzxYP0EAKgLImwm7oqC2OAKo8gdBAEEAKgKs8ge7RN2+snqXPFg/QQAqAsybCbuioLY4AqzyB0EAQQAqArDyB7tE3b6yepc8WD9BACoC0JsJu6KgtjgCsPIHQQBBACoCtPIHu0TdvrJ6lzxYP0EAKgLUmwm7oqC2OAK08gdBAEEAKgK48ge7RN2+snqXPFg/QQAqAtibCbuioLY4ArjyB0EAQQAqArzyB7tE3b6yepc8WD9BACoC3JsJu6KgtjgCvPIHQQAhVgNAIAUgLkHADGxqIFZBBGxqRFVVVVVVVfU/Qbnz3fF5IVcgVyAW/AJzQeuUr694bCJXIFdBDXZzQbXcypV8bCJXIFdBEHZzIVcgVyAX/AJzQeuUr694bCJXIFdBDXZzQbXcypV8bCJXIFdBEHZzIVcgV0QAAAAAAADwP/wCc0HrlK+veGwiVyBXQQ12c0G13MqVfGwiVyBXQRB2cyFXIFdBACAuQZADbGogVmq3/AJzQeuUr694bCJXIFdBDXZzQbXcypV8bCJXIFdBEHZzIVcgV0EIdrhEAAAAAAAAcD6iRAAAAAAAANA/ZriitjgCoL8OIFZBAWoiVkGQA0gNAAsgLkEBaiIuIABIDQALRAAAAAAAAPA/IAKjIVggAEEBSgRAQQBBACoCgPIHuyBYorY4AoDyB0EAQQAqAoTyB7sgWKK2OAKE8gdBAEEAKgKI8ge7IFiitjgCiPIHQQBBACoCjPIHuyBYorY4AozyB0EAQQAqApDyB7sgWKK2OAKQ8gdBAEEAKgKU8ge7IFiitjgClPIHQQBBACoCmPIHuyBYorY4ApjyB0EAQQAqApzyB7sgWKK2OAKc8gdBAEEAKgKg8ge7IFiitjgCoPIHQQBBACoCpPIHuyBYorY4AqTyB0EAQQAqAqjyB7sgWKK2OAKo8gdBAEEAKgKs8ge7IFiitjgCrPIHQQBBACoCsPIHuyBYorY4ArDyB0EAQQAqArTyB7sgWKK2OAK08gdBAEEAKgK48ge7IFiitjgCuPIHQQBBACoCvPIHuyBYorY4ArzyBwtBAEEAKgKg8ge7QQAqAoDyB7siJyAnoqG2OALwywJBAEEAKgKk8ge7QQAqAoTyB7siJiAmoqG2OAL0ywJBAEEAKgKo8ge7QQAqAojyB7siJyAnoqG2OAL4ywJBAEEAKgKs8ge7QQAqAozyB7siJiAmoqG2OAL8ywJBAEEAKgKw8ge7QQAqApDyB7siJyAnoqG2OAKAzAJBAEEAKgK08ge7QQAqApTyB7siJiAmoqG2OAKEzAJBAEEAKgK48ge7QQAqApjyB7siJyAnoqG2OAKIzAJBAEEAKgK88ge7QQAqApzyB7siJiAmoqG2OAKMzAJBAEQAAAAAAAAAAEEAKgLwywK7pbY4ApDMAkEARAAAAAAAAAAAQQAqAvTLArultjgClMwCQQBEAAAAAAAAAABBACoC+MsCu6W2OAKYzAJBAEQAAAAAAAAAAEEAKgL8ywK7pbY4ApzMAkEARAAAAAAAAAAAQQAqAoDMArultjgCoMwCQQBEAAAAAAAAAABBACoChMwCu6W2OAKkzAJBAEQAAAAAAAAAAEEAKgKIzAK7pbY4AqjMAkEARAAAAAAAAAAAQQAqAozMArultjgCrMwCQQBEzczMzMzM7D9BACoCoMoCu6JEmpmZmZmZuT9BACoCoMoCu0EAKgKA8ge7oKKgtjgCsMwCQQBEzczMzMzM7D9BACoCpMoCu6JEmpmZmZmZuT9BACoCpMoCu0EAKgKE8ge7oKKgtjgCtMwCQQBEzczMzMzM7D9BACoCqMoCu6JEmpmZmZmZuT9BACoCqMoCu0EAKgKI8ge7oKKgtjgCuMwCQQBEzczMzMzM7D9BACoCrMoCu6JEmpmZmZmZuT9BACoCrMoCu0EAKgKM8ge7oKKgtjgCvMwCQQBEzczMzMzM7D9BACoCsMoCu6JEmpmZmZmZuT9BACoCsMoCu0EAKgKQ8ge7oKKgtjgCwMwCQQBEzczMzMzM7D9BACoCtMoCu6JEmpmZmZmZuT9BACoCtMoCu0EAKgKU8ge7oKKgtjgCxMwCQQBEzczMzMzM7D9BACoCuMoCu6JEmpmZmZmZuT9BACoCuMoCu0EAKgKY8ge7oKKgtjgCyMwCQQBEzczMzMzM7D9BACoCvMoCu6JEmpmZmZmZuT9BACoCvMoCu0EAKgKc8ge7oKKgtjgCzMwCQQBEzczMzMzM7D9BACoCwMoCu6JEmpmZmZmZuT9BACoCkMwCuyAioqKgQQAqAsDKArsgIUQAAAAAAAAAAGIbtjgC0MwCQQBEzczMzMzM7D9BACoCxMoCu6JEmpmZmZmZuT9BACoClMwCuyAioqKgQQAqAsTKArsgIUQAAAAAAAAAAGIbtjgC1MwCQQBEzczMzMzM7D9BACoCyMoCu6JEmpmZmZmZuT9BACoCmMwCuyAioqKgQQAqAsjKArsgIUQAAAAAAAAAAGIbtjgC2MwCQQBEzczMzMzM7D9BACoCzMoCu6JEmpmZmZmZuT9BACoCnMwCuyAioqKgQQAqAszKArsgIUQAAAAAAAAAAGIbtjgC3MwCQQBEzczMzMzM7D9BACoC0MoCu6JEmpmZmZmZuT9BACoCoMwCuyAioqKgQQAqAtDKArsgIUQAAAAAAAAAAGIbtjgC4MwCQQBEzczMzMzM7D9BACoC1MoCu6JEmpmZmZmZuT9BACoCpMwCuyAioqKgQQAqAtTKArsgIUQAAAAAAAAAAGIbtjgC5MwCQQBEzczMzMzM7D9BACoC2MoCu6JEmpmZmZmZuT9BACoCqMwCuyAioqKgQQAqAtjKArsgIUQAAAAAAAAAAGIbtjgC6MwCQQBEzczMzMzM7D9BACoC3MoCu6JEmpmZmZmZuT9BACoCrMwCuyAioqKgQQAqAtzKArsgIUQAAAAAAAAAAGIbtjgC7MwCQQAhWQNAQQAhWgNAIFlBwAZsIFpBIGxqQQAqAoDyB7u2OAKg8gcgWUHABmwgWkEgbGpBACoChPIHu7Y4AqTyByBZQcAGbCBaQSBsakEAKgKI8ge7tjgCqPIHIFlBwAZsIFpBIGxqQQAqAozyB7u2OAKs8gcgWUHABmwgWkEgbGpBACoCkPIHu7Y4ArDyByBZQcAGbCBaQSBsakEAKgKU8ge7tjgCtPIHIFlBwAZsIFpBIGxqQQAqApjyB7u2OAK48gcgWUHABmwgWkEgbGpBACoCnPIHu7Y4ArzyByBaQQFqIlpBGkgNAAsgWUEBaiJZQRpIDQALQQBBACoCkMwCu0TxaOOItfjkPqCftjgC8MwCQQBBACoClMwCu0TxaOOItfjkPqCftjgC9MwCQQBBACoCmMwCu0TxaOOItfjkPqCftjgC+MwCQQBBACoCnMwCu0TxaOOItfjkPqCftjgC/MwCQQBBACoCoMwCu0TxaOOItfjkPqCftjgCgM0CQQBBACoCpMwCu0TxaOOItfjkPqCftjgChM0CQQBBACoCqMwCu0TxaOOItfjkPqCftjgCiM0CQQBBACoCrMwCu0TxaOOItfjkPqCftjgCjM0CQQBBACoCoAK7QQAqAvDMArujtjgCkMwCQQBBACoCpAK7QQAqAvTMArujtjgClMwCQQBBACoCqAK7QQAqAvjMArujtjgCmMwCQQBBACoCrAK7QQAqAvzMArujtjgCnMwCQQBBACoCsAK7QQAqAoDNArujtjgCoMwCQQBBACoCtAK7QQAqAoTNArujtjgCpMwCQQBBACoCuAK7QQAqAojNArujtjgCqMwCQQBBACoCvAK7QQAqAozNArujtjgCrMwCQQAhWwNAQQAhXANAIFtBwAZsIFxBIGxqQQAqApDMAru2OAKgmwkgW0HABmwgXEEgbGpBACoClMwCu7Y4AqSbCSBbQcAGbCBcQSBsakEAKgKYzAK7tjgCqJsJIFtBwAZsIFxBIGxqQQAqApzMAru2OAKsmwkgW0HABmwgXEEgbGpBACoCoMwCu7Y4ArCbCSBbQcAGbCBcQSBsakEAKgKkzAK7tjgCtJsJIFtBwAZsIFxBIGxqQQAqAqjMAru2OAK4mwkgW0HABmwgXEEgbGpBACoCrMwCu7Y4ArybCSBcQQFqIlxBGkgNAAsgW0EBaiJbQRpIDQALQQBBkM0CakEAQcAA/AsAQQBB0M0CakEAQcAA/AsAQQAhXQNAQQAhXgNAIAYgXUGAqQFsaiBeQQRsaiAEIF1BgKkBbGogXkEEbGr9XQKgvw79XyBeQQRs/V0CoPIH/V/98QH9Xv1bAqC/DgAgXkEEbCAGIF1BgKkBbGogXkEEbGr9XQKgvw79XyBeQQRs/V0CoJsJ/V/98gEgXkEEbP1dAvD0A/1f/fAB/V79WwKgxAoAIF5BBGz9DAAAAAAAAAAAAAAAAAAAAAAgXkEEbP1dAqDECv1f/fUB/V79WwKg7QsAIF5BAmoiXkGgKkgNAAtBACFfA0BBACFgA0AgX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioCoO0Lu7Y4AqCWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgKk7Qu7tjgCpJYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAqjtC7u2OAKolg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioCrO0Lu7Y4AqyWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgKw7Qu7tjgCsJYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqArTtC7u2OAK0lg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioCuO0Lu7Y4AriWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgK87Qu7tjgCvJYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAsDtC7u2OALAlg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioCxO0Lu7Y4AsSWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgLI7Qu7tjgCyJYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAsztC7u2OALMlg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioC0O0Lu7Y4AtCWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgLU7Qu7tjgC1JYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAtjtC7u2OALYlg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioC3O0Lu7Y4AtyWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgLg8wu7tjgC4JYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAuTzC7u2OALklg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioC6PMLu7Y4AuiWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgLs8wu7tjgC7JYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAvDzC7u2OALwlg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioC9PMLu7Y4AvSWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgL48wu7tjgC+JYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAvzzC7u2OAL8lg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioCgPQLu7Y4AoCXDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgKE9Au7tjgChJcNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAoj0C7u2OAKIlw0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioCjPQLu7Y4AoyXDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgKQ9Au7tjgCkJcNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqApT0C7u2OAKUlw0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioCmPQLu7Y4ApiXDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgKc9Au7tjgCnJcNIGBBAWoiYEENSA0ACyBfQQFqIl9BDUgNAAtBACFhA0BBACFiA0BEAAAAAAAA8P8hYyBhQYANbCBiQYABbGoqAqCWDbshJyAnIGMgJyBjZBshYyBhQYANbCBiQYABbGoqAsCWDbshJiAmIGMgJiBjZBshYyBhQYANbCBiQYABbGoqAuCWDbshJyAnIGMgJyBjZBshYyBhQYANbCBiQYABbGoqAoCXDbshJiAmIGMgJiBjZBshYyBhQaADbCBiQSBsaiBjtjgCkM4CRAAAAAAAAPD/IWQgYUGADWwgYkGAAWxqKgKklg27IScgJyBkICcgZGQbIWQgYUGADWwgYkGAAWxqKgLElg27ISYgJiBkICYgZGQbIWQgYUGADWwgYkGAAWxqKgLklg27IScgJyBkICcgZGQbIWQgYUGADWwgYkGAAWxqKgKElw27ISYgJiBkICYgZGQbIWQgYUGgA2wgYkEgbGogZLY4ApTOAkQAAAAAAADw/yFlIGFBgA1sIGJBgAFsaioCqJYNuyEnICcgZSAnIGVkGyFlIGFBgA1sIGJBgAFsaioCyJYNuyEmICYgZSAmIGVkGyFlIGFBgA1sIGJBgAFsaioC6JYNuyEnICcgZSAnIGVkGyFlIGFBgA1sIGJBgAFsaioCiJcNuyEmICYgZSAmIGVkGyFlIGFBoANsIGJBIGxqIGW2OAKYzgJEAAAAAAAA8P8hZiBhQYANbCBiQYABbGoqAqyWDbshJyAnIGYgJyBmZBshZiBhQYANbCBiQYABbGoqAsyWDbshJiAmIGYgJiBmZBshZiBhQYANbCBiQYABbGoqAuyWDbshJyAnIGYgJyBmZBshZiBhQYANbCBiQYABbGoqAoyXDbshJiAmIGYgJiBmZBshZiBhQaADbCBiQSBsaiBmtjgCnM4CRAAAAAAAAPD/IWcgYUGADWwgYkGAAWxqKgKwlg27IScgJyBnICcgZ2QbIWcgYUGADWwgYkGAAWxqKgLQlg27ISYgJiBnICYgZ2QbIWcgYUGADWwgYkGAAWxqKgLwlg27IScgJyBnICcgZ2QbIWcgYUGADWwgYkGAAWxqKgKQlw27ISYgJiBnICYgZ2QbIWcgYUGgA2wgYkEgbGogZ7Y4AqDOAkQAAAAAAADw/yFoIGFBgA1sIGJBgAFsaioCtJYNuyEnICcgaCAnIGhkGyFoIGFBgA1sIGJBgAFsaioC1JYNuyEmICYgaCAmIGhkGyFoIGFBgA1sIGJBgAFsaioC9JYNuyEnICcgaCAnIGhkGyFoIGFBgA1sIGJBgAFsaioClJcNuyEmICYgaCAmIGhkGyFoIGFBoANsIGJBIGxqIGi2OAKkzgJEAAAAAAAA8P8haSBhQYANbCBiQYABbGoqAriWDbshJyAnIGkgJyBpZBshaSBhQYANbCBiQYABbGoqAtiWDbshJiAmIGkgJiBpZBshaSBhQYANbCBiQYABbGoqAviWDbshJyAnIGkgJyBpZBshaSBhQYANbCBiQYABbGoqApiXDbshJiAmIGkgJiBpZBshaSBhQaADbCBiQSBsaiBptjgCqM4CRAAAAAAAAPD/IWogYUGADWwgYkGAAWxqKgK8lg27IScgJyBqICcgamQbIWogYUGADWwgYkGAAWxqKgLclg27ISYgJiBqICYgamQbIWogYUGADWwgYkGAAWxqKgL8lg27IScgJyBqICcgamQbIWogYUGADWwgYkGAAWxqKgKclw27ISYgJiBqICYgamQbIWogYUGgA2wgYkEgbGogarY4AqzOAiBiQQFqImJBDUgNAAsgYUEBaiJhQQ1IDQALQQAhawNAQQAhbANAIAcgXUGgkAJsaiBrQeAYbGogbEEEbGoga0GgA2wgbEEEbGr9XQKQzgL9X/1e/VsCoL8OACBsQQJqImxBGEgNAAtBACFtA0AgByBdQaCQAmxqIGtB4BhsaiBtQQRsaiBrQaADbCBtQQRsav1dArDRAv1f/V79WwKAwA4AIG1BAmoibUEYSA0AC0EAIW4DQCAHIF1BoJACbGoga0HgGGxqIG5BBGxqIGtBoANsIG5BBGxq/V0C0NQC/V/9Xv1bAuDADgAgbkECaiJuQRhIDQALQQAhbwNAIAcgXUGgkAJsaiBrQeAYbGogb0EEbGoga0GgA2wgb0EEbGr9XQKwzgL9X/1e/VsCwMEOACBvQQJqIm9BGEgNAAtBACFwA0AgByBdQaCQAmxqIGtB4BhsaiBwQQRsaiBrQaADbCBwQQRsav1dAtDRAv1f/V79WwKgwg4AIHBBAmoicEEYSA0AC0EAIXEDQCAHIF1BoJACbGoga0HgGGxqIHFBBGxqIGtBoANsIHFBBGxq/V0C8NQC/V/9Xv1bAoDDDgAgcUECaiJxQRhIDQALQQAhcgNAIAcgXUGgkAJsaiBrQeAYbGogckEEbGoga0GgA2wgckEEbGr9XQLQzgL9X/1e/VsC4MMOACByQQJqInJBGEgNAAtBACFzA0AgByBdQaCQAmxqIGtB4BhsaiBzQQRsaiBrQaADbCBzQQRsav1dAvDRAv1f/V79WwLAxA4AIHNBAmoic0EYSA0AC0EAIXQDQCAHIF1BoJACbGoga0HgGGxqIHRBBGxqIGtBoANsIHRBBGxq/V0CkNUC/V/9Xv1bAqDFDgAgdEECaiJ0QRhIDQALQQAhdQNAIAcgXUGgkAJsaiBrQeAYbGogdUEEbGoga0GgA2wgdUEEbGr9XQLwzgL9X/1e/VsCgMYOACB1QQJqInVBGEgNAAtBACF2A0AgByBdQaCQAmxqIGtB4BhsaiB2QQRsaiBrQaADbCB2QQRsav1dApDSAv1f/V79WwLgxg4AIHZBAmoidkEYSA0AC0EAIXcDQCAHIF1BoJACbGoga0HgGGxqIHdBBGxqIGtBoANsIHdBBGxq/V0CsNUC/V/9Xv1bAsDHDgAgd0ECaiJ3QRhIDQALQQAheANAIAcgXUGgkAJsaiBrQeAYbGogeEEEbGoga0GgA2wgeEEEbGr9XQKQzwL9X/1e/VsCoMgOACB4QQJqInhBGEgNAAtBACF5A0AgByBdQaCQAmxqIGtB4BhsaiB5QQRsaiBrQaADbCB5QQRsav1dArDSAv1f/V79WwKAyQ4AIHlBAmoieUEYSA0AC0EAIXoDQCAHIF1BoJACbGoga0HgGGxqIHpBBGxqIGtBoANsIHpBBGxq/V0C0NUC/V/9Xv1bAuDJDgAgekECaiJ6QRhIDQALQQAhewNAIAcgXUGgkAJsaiBrQeAYbGoge0EEbGoga0GgA2wge0EEbGr9XQKwzwL9X/1e/VsCwMoOACB7QQJqIntBGEgNAAtBACF8A0AgByBdQaCQAmxqIGtB4BhsaiB8QQRsaiBrQaADbCB8QQRsav1dAtDSAv1f/V79WwKgyw4AIHxBAmoifEEYSA0AC0EAIX0DQCAHIF1BoJACbGoga0HgGGxqIH1BBGxqIGtBoANsIH1BBGxq/V0C8NUC/V/9Xv1bAoDMDgAgfUECaiJ9QRhIDQALQQAhfgNAIAcgXUGgkAJsaiBrQeAYbGogfkEEbGoga0GgA2wgfkEEbGr9XQLQzwL9X/1e/VsC4MwOACB+QQJqIn5BGEgNAAtBACF/A0AgByBdQaCQAmxqIGtB4BhsaiB/QQRsaiBrQaADbCB/QQRsav1dAvDSAv1f/V79WwLAzQ4AIH9BAmoif0EYSA0AC0EAIYABA0AgByBdQaCQAmxqIGtB4BhsaiCAAUEEbGoga0GgA2wggAFBBGxq/V0CkNYC/V/9Xv1bAqDODgAggAFBAmoigAFBGEgNAAtBACGBAQNAIAcgXUGgkAJsaiBrQeAYbGoggQFBBGxqIGtBoANsIIEBQQRsav1dAvDPAv1f/V79WwKAzw4AIIEBQQJqIoEBQRhIDQALQQAhggEDQCAHIF1BoJACbGoga0HgGGxqIIIBQQRsaiBrQaADbCCCAUEEbGr9XQKQ0wL9X/1e/VsC4M8OACCCAUECaiKCAUEYSA0AC0EAIYMBA0AgByBdQaCQAmxqIGtB4BhsaiCDAUEEbGoga0GgA2wggwFBBGxq/V0CsNYC/V/9Xv1bAsDQDgAggwFBAmoigwFBGEgNAAtBACGEAQNAIAcgXUGgkAJsaiBrQeAYbGoghAFBBGxqIGtBoANsIIQBQQRsav1dApDQAv1f/V79WwKg0Q4AIIQBQQJqIoQBQRhIDQALQQAhhQEDQCAHIF1BoJACbGoga0HgGGxqIIUBQQRsaiBrQaADbCCFAUEEbGr9XQKw0wL9X/1e/VsCgNIOACCFAUECaiKFAUEYSA0AC0EAIYYBA0AgByBdQaCQAmxqIGtB4BhsaiCGAUEEbGoga0GgA2wghgFBBGxq/V0C0NYC/V/9Xv1bAuDSDgAghgFBAmoihgFBGEgNAAtBACGHAQNAIAcgXUGgkAJsaiBrQeAYbGoghwFBBGxqIGtBoANsIIcBQQRsav1dArDQAv1f/V79WwLA0w4AIIcBQQJqIocBQRhIDQALQQAhiAEDQCAHIF1BoJACbGoga0HgGGxqIIgBQQRsaiBrQaADbCCIAUEEbGr9XQLQ0wL9X/1e/VsCoNQOACCIAUECaiKIAUEYSA0AC0EAIYkBA0AgByBdQaCQAmxqIGtB4BhsaiCJAUEEbGoga0GgA2wgiQFBBGxq/V0C8NYC/V/9Xv1bAoDVDgAgiQFBAmoiiQFBGEgNAAtBACGKAQNAIAcgXUGgkAJsaiBrQeAYbGogigFBBGxqIGtBoANsIIoBQQRsav1dAtDQAv1f/V79WwLg1Q4AIIoBQQJqIooBQRhIDQALQQAhiwEDQCAHIF1BoJACbGoga0HgGGxqIIsBQQRsaiBrQaADbCCLAUEEbGr9XQLw0wL9X/1e/VsCwNYOACCLAUECaiKLAUEYSA0AC0EAIYwBA0AgByBdQaCQAmxqIGtB4BhsaiCMAUEEbGoga0GgA2wgjAFBBGxq/V0CkNcC/V/9Xv1bAqDXDgAgjAFBAmoijAFBGEgNAAsga0EBaiJrQQtIDQALQQAhjQEDQEQAAAAAAAAAACGOAUEAIY8BA0AgjgEgByBdQaCQAmxqII0BQaACbGogjwFBBGxqKgKgvw67II8BQcAAbCoC4AK7oqAhjgEgjwFBAWoijwFByABIDQALII0BQcAAbCCOAbY4ArD4AkQAAAAAAAAAACGQAUEAIZEBA0AgkAEgByBdQaCQAmxqII0BQaACbGogkQFBBGxqKgKgvw67IJEBQcAAbCoC5AK7oqAhkAEgkQFBAWoikQFByABIDQALII0BQcAAbCCQAbY4ArT4AkQAAAAAAAAAACGSAUEAIZMBA0AgkgEgByBdQaCQAmxqII0BQaACbGogkwFBBGxqKgKgvw67IJMBQcAAbCoC6AK7oqAhkgEgkwFBAWoikwFByABIDQALII0BQcAAbCCSAbY4Arj4AkQAAAAAAAAAACGUAUEAIZUBA0AglAEgByBdQaCQAmxqII0BQaACbGoglQFBBGxqKgKgvw67IJUBQcAAbCoC7AK7oqAhlAEglQFBAWoilQFByABIDQALII0BQcAAbCCUAbY4Arz4AkQAAAAAAAAAACGWAUEAIZcBA0AglgEgByBdQaCQAmxqII0BQaACbGoglwFBBGxqKgKgvw67IJcBQcAAbCoC8AK7oqAhlgEglwFBAWoilwFByABIDQALII0BQcAAbCCWAbY4AsD4AkQAAAAAAAAAACGYAUEAIZkBA0AgmAEgByBdQaCQAmxqII0BQaACbGogmQFBBGxqKgKgvw67IJkBQcAAbCoC9AK7oqAhmAEgmQFBAWoimQFByABIDQALII0BQcAAbCCYAbY4AsT4AkQAAAAAAAAAACGaAUEAIZsBA0AgmgEgByBdQaCQAmxqII0BQaACbGogmwFBBGxqKgKgvw67IJsBQcAAbCoC+AK7oqAhmgEgmwFBAWoimwFByABIDQALII0BQcAAbCCaAbY4Asj4AkQAAAAAAAAAACGcAUEAIZ0BA0AgnAEgByBdQaCQAmxqII0BQaACbGognQFBBGxqKgKgvw67IJ0BQcAAbCoC/AK7oqAhnAEgnQFBAWoinQFByABIDQALII0BQcAAbCCcAbY4Asz4AkQAAAAAAAAAACGeAUEAIZ8BA0AgngEgByBdQaCQAmxqII0BQaACbGognwFBBGxqKgKgvw67IJ8BQcAAbCoCgAO7oqAhngEgnwFBAWoinwFByABIDQALII0BQcAAbCCeAbY4AtD4AkQAAAAAAAAAACGgAUEAIaEBA0AgoAEgByBdQaCQAmxqII0BQaACbGogoQFBBGxqKgKgvw67IKEBQcAAbCoChAO7oqAhoAEgoQFBAWoioQFByABIDQALII0BQcAAbCCgAbY4AtT4AkQAAAAAAAAAACGiAUEAIaMBA0AgogEgByBdQaCQAmxqII0BQaACbGogowFBBGxqKgKgvw67IKMBQcAAbCoCiAO7oqAhogEgowFBAWoiowFByABIDQALII0BQcAAbCCiAbY4Atj4AkQAAAAAAAAAACGkAUEAIaUBA0AgpAEgByBdQaCQAmxqII0BQaACbGogpQFBBGxqKgKgvw67IKUBQcAAbCoCjAO7oqAhpAEgpQFBAWoipQFByABIDQALII0BQcAAbCCkAbY4Atz4AkQAAAAAAAAAACGmAUEAIacBA0AgpgEgByBdQaCQAmxqII0BQaACbGogpwFBBGxqKgKgvw67IKcBQcAAbCoCkAO7oqAhpgEgpwFBAWoipwFByABIDQALII0BQcAAbCCmAbY4AuD4AkQAAAAAAAAAACGoAUEAIakBA0AgqAEgByBdQaCQAmxqII0BQaACbGogqQFBBGxqKgKgvw67IKkBQcAAbCoClAO7oqAhqAEgqQFBAWoiqQFByABIDQALII0BQcAAbCCoAbY4AuT4AkQAAAAAAAAAACGqAUEAIasBA0AgqgEgByBdQaCQAmxqII0BQaACbGogqwFBBGxqKgKgvw67IKsBQcAAbCoCmAO7oqAhqgEgqwFBAWoiqwFByABIDQALII0BQcAAbCCqAbY4Auj4AkQAAAAAAAAAACGsAUEAIa0BA0AgrAEgByBdQaCQAmxqII0BQaACbGogrQFBBGxqKgKgvw67IK0BQcAAbCoCnAO7oqAhrAEgrQFBAWoirQFByABIDQALII0BQcAAbCCsAbY4Auz4AiCNAUEBaiKNAUH5AEgNAAtBACGuAQNAIAggXUHAPGxqIK4BQQRsaiCuAUEEbP1dArD4Av1fIK4BQQRs/V0C8J0F/V/98QH9Xv1bAqC/DgAgrgFBAmoirgFBkA9IDQALRAAAAAAAAAAAIa8BQQAhsAEDQCCvASAIIF1BwDxsaiCwAUHAAGxqKgKgvw67oCGvASCwAUEBaiKwAUH5AEgNAAtBACCvAbY4ArD4AkQAAAAAAAAAACGxAUEAIbIBA0AgsQEgCCBdQcA8bGogsgFBwABsaioCpL8Ou6AhsQEgsgFBAWoisgFB+QBIDQALQQAgsQG2OAK0+AJEAAAAAAAAAAAhswFBACG0AQNAILMBIAggXUHAPGxqILQBQcAAbGoqAqi/DrugIbMBILQBQQFqIrQBQfkASA0AC0EAILMBtjgCuPgCRAAAAAAAAAAAIbUBQQAhtgEDQCC1ASAIIF1BwDxsaiC2AUHAAGxqKgKsvw67oCG1ASC2AUEBaiK2AUH5AEgNAAtBACC1AbY4Arz4AkQAAAAAAAAAACG3AUEAIbgBA0AgtwEgCCBdQcA8bGoguAFBwABsaioCsL8Ou6AhtwEguAFBAWoiuAFB+QBIDQALQQAgtwG2OALA+AJEAAAAAAAAAAAhuQFBACG6AQNAILkBIAggXUHAPGxqILoBQcAAbGoqArS/DrugIbkBILoBQQFqIroBQfkASA0AC0EAILkBtjgCxPgCRAAAAAAAAAAAIbsBQQAhvAEDQCC7ASAIIF1BwDxsaiC8AUHAAGxqKgK4vw67oCG7ASC8AUEBaiK8AUH5AEgNAAtBACC7AbY4Asj4AkQAAAAAAAAAACG9AUEAIb4BA0AgvQEgCCBdQcA8bGogvgFBwABsaioCvL8Ou6AhvQEgvgFBAWoivgFB+QBIDQALQQAgvQG2OALM+AJEAAAAAAAAAAAhvwFBACHAAQNAIL8BIAggXUHAPGxqIMABQcAAbGoqAsC/DrugIb8BIMABQQFqIsABQfkASA0AC0EAIL8BtjgC0PgCRAAAAAAAAAAAIcEBQQAhwgEDQCDBASAIIF1BwDxsaiDCAUHAAGxqKgLEvw67oCHBASDCAUEBaiLCAUH5AEgNAAtBACDBAbY4AtT4AkQAAAAAAAAAACHDAUEAIcQBA0AgwwEgCCBdQcA8bGogxAFBwABsaioCyL8Ou6AhwwEgxAFBAWoixAFB+QBIDQALQQAgwwG2OALY+AJEAAAAAAAAAAAhxQFBACHGAQNAIMUBIAggXUHAPGxqIMYBQcAAbGoqAsy/DrugIcUBIMYBQQFqIsYBQfkASA0AC0EAIMUBtjgC3PgCRAAAAAAAAAAAIccBQQAhyAEDQCDHASAIIF1BwDxsaiDIAUHAAGxqKgLQvw67oCHHASDIAUEBaiLIAUH5AEgNAAtBACDHAbY4AuD4AkQAAAAAAAAAACHJAUEAIcoBA0AgyQEgCCBdQcA8bGogygFBwABsaioC1L8Ou6AhyQEgygFBAWoiygFB+QBIDQALQQAgyQG2OALk+AJEAAAAAAAAAAAhywFBACHMAQNAIMsBIAggXUHAPGxqIMwBQcAAbGoqAti/DrugIcsBIMwBQQFqIswBQfkASA0AC0EAIMsBtjgC6PgCRAAAAAAAAAAAIc0BQQAhzgEDQCDNASAIIF1BwDxsaiDOAUHAAGxqKgLcvw67oCHNASDOAUEBaiLOAUH5AEgNAAtBACDNAbY4Auz4AkEAQQAqApDNArtEkJzma/XsgD9BACoCsPgCu6KgtjgCkM0CQQBBACoClM0Cu0SQnOZr9eyAP0EAKgK0+AK7oqC2OAKUzQJBAEEAKgKYzQK7RJCc5mv17IA/QQAqArj4AruioLY4ApjNAkEAQQAqApzNArtEkJzma/XsgD9BACoCvPgCu6KgtjgCnM0CQQBBACoCoM0Cu0SQnOZr9eyAP0EAKgLA+AK7oqC2OAKgzQJBAEEAKgKkzQK7RJCc5mv17IA/QQAqAsT4AruioLY4AqTNAkEAQQAqAqjNArtEkJzma/XsgD9BACoCyPgCu6KgtjgCqM0CQQBBACoCrM0Cu0SQnOZr9eyAP0EAKgLM+AK7oqC2OAKszQJBAEEAKgKwzQK7RJCc5mv17IA/QQAqAtD4AruioLY4ArDNAkEAQQAqArTNArtEkJzma/XsgD9BACoC1PgCu6KgtjgCtM0CQQBBACoCuM0Cu0SQnOZr9eyAP0EAKgLY+AK7oqC2OAK4zQJBAEEAKgK8zQK7RJCc5mv17IA/QQAqAtz4AruioLY4ArzNAkEAQQAqAsDNArtEkJzma/XsgD9BACoC4PgCu6KgtjgCwM0CQQBBACoCxM0Cu0SQnOZr9eyAP0EAKgLk+AK7oqC2OALEzQJBAEEAKgLIzQK7RJCc5mv17IA/QQAqAuj4AruioLY4AsjNAkEAQQAqAszNArtEkJzma/XsgD9BACoC7PgCu6KgtjgCzM0CQQAhzwEDQCDPAUEEbCAIIF1BwDxsaiDPAUEEbGr9XQKgvw79XyJFIEX98gH9Xv1bArD4AgAgzwFBAmoizwFBkA9IDQALRAAAAAAAAAAAIdABQQAh0QEDQCDQASDRAUHAAGwqArD4ArugIdABINEBQQFqItEBQfkASA0AC0EAINABtjgC8LQDRAAAAAAAAAAAIdIBQQAh0wEDQCDSASDTAUHAAGwqArT4ArugIdIBINMBQQFqItMBQfkASA0AC0EAINIBtjgC9LQDRAAAAAAAAAAAIdQBQQAh1QEDQCDUASDVAUHAAGwqArj4ArugIdQBINUBQQFqItUBQfkASA0AC0EAINQBtjgC+LQDRAAAAAAAAAAAIdYBQQAh1wEDQCDWASDXAUHAAGwqArz4ArugIdYBINcBQQFqItcBQfkASA0AC0EAINYBtjgC/LQDRAAAAAAAAAAAIdgBQQAh2QEDQCDYASDZAUHAAGwqAsD4ArugIdgBINkBQQFqItkBQfkASA0AC0EAINgBtjgCgLUDRAAAAAAAAAAAIdoBQQAh2wEDQCDaASDbAUHAAGwqAsT4ArugIdoBINsBQQFqItsBQfkASA0AC0EAINoBtjgChLUDRAAAAAAAAAAAIdwBQQAh3QEDQCDcASDdAUHAAGwqAsj4ArugIdwBIN0BQQFqIt0BQfkASA0AC0EAINwBtjgCiLUDRAAAAAAAAAAAId4BQQAh3wEDQCDeASDfAUHAAGwqAsz4ArugId4BIN8BQQFqIt8BQfkASA0AC0EAIN4BtjgCjLUDRAAAAAAAAAAAIeABQQAh4QEDQCDgASDhAUHAAGwqAtD4ArugIeABIOEBQQFqIuEBQfkASA0AC0EAIOABtjgCkLUDRAAAAAAAAAAAIeIBQQAh4wEDQCDiASDjAUHAAGwqAtT4ArugIeIBIOMBQQFqIuMBQfkASA0AC0EAIOIBtjgClLUDRAAAAAAAAAAAIeQBQQAh5QEDQCDkASDlAUHAAGwqAtj4ArugIeQBIOUBQQFqIuUBQfkASA0AC0EAIOQBtjgCmLUDRAAAAAAAAAAAIeYBQQAh5wEDQCDmASDnAUHAAGwqAtz4ArugIeYBIOcBQQFqIucBQfkASA0AC0EAIOYBtjgCnLUDRAAAAAAAAAAAIegBQQAh6QEDQCDoASDpAUHAAGwqAuD4ArugIegBIOkBQQFqIukBQfkASA0AC0EAIOgBtjgCoLUDRAAAAAAAAAAAIeoBQQAh6wEDQCDqASDrAUHAAGwqAuT4ArugIeoBIOsBQQFqIusBQfkASA0AC0EAIOoBtjgCpLUDRAAAAAAAAAAAIewBQQAh7QEDQCDsASDtAUHAAGwqAuj4ArugIewBIO0BQQFqIu0BQfkASA0AC0EAIOwBtjgCqLUDRAAAAAAAAAAAIe4BQQAh7wEDQCDuASDvAUHAAGwqAuz4ArugIe4BIO8BQQFqIu8BQfkASA0AC0EAIO4BtjgCrLUDQQBBACoC0M0Cu0SQnOZr9eyAP0EAKgLwtAO7oqC2OALQzQJBAEEAKgLUzQK7RJCc5mv17IA/QQAqAvS0A7uioLY4AtTNAkEAQQAqAtjNArtEkJzma/XsgD9BACoC+LQDu6KgtjgC2M0CQQBBACoC3M0Cu0SQnOZr9eyAP0EAKgL8tAO7oqC2OALczQJBAEEAKgLgzQK7RJCc5mv17IA/QQAqAoC1A7uioLY4AuDNAkEAQQAqAuTNArtEkJzma/XsgD9BACoChLUDu6KgtjgC5M0CQQBBACoC6M0Cu0SQnOZr9eyAP0EAKgKItQO7oqC2OALozQJBAEEAKgLszQK7RJCc5mv17IA/QQAqAoy1A7uioLY4AuzNAkEAQQAqAvDNArtEkJzma/XsgD9BACoCkLUDu6KgtjgC8M0CQQBBACoC9M0Cu0SQnOZr9eyAP0EAKgKUtQO7oqC2OAL0zQJBAEEAKgL4zQK7RJCc5mv17IA/QQAqApi1A7uioLY4AvjNAkEAQQAqAvzNArtEkJzma/XsgD9BACoCnLUDu6KgtjgC/M0CQQBBACoCgM4Cu0SQnOZr9eyAP0EAKgKgtQO7oqC2OAKAzgJBAEEAKgKEzgK7RJCc5mv17IA/QQAqAqS1A7uioLY4AoTOAkEAQQAqAojOArtEkJzma/XsgD9BACoCqLUDu6KgtjgCiM4CQQBBACoCjM4Cu0SQnOZr9eyAP0EAKgKstQO7oqC2OAKMzgJBACHwAQNAQQAh8QEDQEEAIfIBA0Ag8AFBgA1sIPEBQYABbGog8gFBIGxqIPABQYANbCDxAUGAAWxqIPIBQSBsaioCgMkGu0QAAAAAAAAQQCDwAUGADWwg8QFBgAFsaiDyAUEgbGoqAqCWDbsg8AFBoANsIPEBQSBsaioCkM4Cu2EbtjgCoO0LIPABQYANbCDxAUGAAWxqIPIBQSBsaiDwAUGADWwg8QFBgAFsaiDyAUEgbGoqAoTJBrtEAAAAAAAAEEAg8AFBgA1sIPEBQYABbGog8gFBIGxqKgKklg27IPABQaADbCDxAUEgbGoqApTOArthG7Y4AqTtCyDwAUGADWwg8QFBgAFsaiDyAUEgbGog8AFBgA1sIPEBQYABbGog8gFBIGxqKgKIyQa7RAAAAAAAABBAIPABQYANbCDxAUGAAWxqIPIBQSBsaioCqJYNuyDwAUGgA2wg8QFBIGxqKgKYzgK7YRu2OAKo7Qsg8AFBgA1sIPEBQYABbGog8gFBIGxqIPABQYANbCDxAUGAAWxqIPIBQSBsaioCjMkGu0QAAAAAAAAQQCDwAUGADWwg8QFBgAFsaiDyAUEgbGoqAqyWDbsg8AFBoANsIPEBQSBsaioCnM4Cu2EbtjgCrO0LIPABQYANbCDxAUGAAWxqIPIBQSBsaiDwAUGADWwg8QFBgAFsaiDyAUEgbGoqApDJBrtEAAAAAAAAEEAg8AFBgA1sIPEBQYABbGog8gFBIGxqKgKwlg27IPABQaADbCDxAUEgbGoqAqDOArthG7Y4ArDtCyDwAUGADWwg8QFBgAFsaiDyAUEgbGog8AFBgA1sIPEBQYABbGog8gFBIGxqKgKUyQa7RAAAAAAAABBAIPABQYANbCDxAUGAAWxqIPIBQSBsaioCtJYNuyDwAUGgA2wg8QFBIGxqKgKkzgK7YRu2OAK07Qsg8AFBgA1sIPEBQYABbGog8gFBIGxqIPABQYANbCDxAUGAAWxqIPIBQSBsaioCmMkGu0QAAAAAAAAQQCDwAUGADWwg8QFBgAFsaiDyAUEgbGoqAriWDbsg8AFBoANsIPEBQSBsaioCqM4Cu2EbtjgCuO0LIPABQYANbCDxAUGAAWxqIPIBQSBsaiDwAUGADWwg8QFBgAFsaiDyAUEgbGoqApzJBrtEAAAAAAAAEEAg8AFBgA1sIPEBQYABbGog8gFBIGxqKgK8lg27IPABQaADbCDxAUEgbGoqAqzOArthG7Y4ArztCyDyAUEBaiLyAUEESA0ACyDxAUEBaiLxAUENSA0ACyDwAUEBaiLwAUENSA0AC0EAIfMBA0BBACH0AQNARAAAAAAAAPD/IfUBIPMBQYANbCD0AUGAAWxqKgKg7Qu7miEnICcg9QEgJyD1AWQbIfUBIPMBQYANbCD0AUGAAWxqKgLA7Qu7miEmICYg9QEgJiD1AWQbIfUBIPMBQYANbCD0AUGAAWxqKgLg7Qu7miEnICcg9QEgJyD1AWQbIfUBIPMBQYANbCD0AUGAAWxqKgKA7gu7miEmICYg9QEgJiD1AWQbIfUBIPMBQaADbCD0AUEgbGog9QGatjgCkM4CRAAAAAAAAPD/IfYBIPMBQYANbCD0AUGAAWxqKgKk7Qu7miEnICcg9gEgJyD2AWQbIfYBIPMBQYANbCD0AUGAAWxqKgLE7Qu7miEmICYg9gEgJiD2AWQbIfYBIPMBQYANbCD0AUGAAWxqKgLk7Qu7miEnICcg9gEgJyD2AWQbIfYBIPMBQYANbCD0AUGAAWxqKgKE7gu7miEmICYg9gEgJiD2AWQbIfYBIPMBQaADbCD0AUEgbGog9gGatjgClM4CRAAAAAAAAPD/IfcBIPMBQYANbCD0AUGAAWxqKgKo7Qu7miEnICcg9wEgJyD3AWQbIfcBIPMBQYANbCD0AUGAAWxqKgLI7Qu7miEmICYg9wEgJiD3AWQbIfcBIPMBQYANbCD0AUGAAWxqKgLo7Qu7miEnICcg9wEgJyD3AWQbIfcBIPMBQYANbCD0AUGAAWxqKgKI7gu7miEmICYg9wEgJiD3AWQbIfcBIPMBQaADbCD0AUEgbGog9wGatjgCmM4CRAAAAAAAAPD/IfgBIPMBQYANbCD0AUGAAWxqKgKs7Qu7miEnICcg+AEgJyD4AWQbIfgBIPMBQYANbCD0AUGAAWxqKgLM7Qu7miEmICYg+AEgJiD4AWQbIfgBIPMBQYANbCD0AUGAAWxqKgLs7Qu7miEnICcg+AEgJyD4AWQbIfgBIPMBQYANbCD0AUGAAWxqKgKM7gu7miEmICYg+AEgJiD4AWQbIfgBIPMBQaADbCD0AUEgbGog+AGatjgCnM4CRAAAAAAAAPD/IfkBIPMBQYANbCD0AUGAAWxqKgKw7Qu7miEnICcg+QEgJyD5AWQbIfkBIPMBQYANbCD0AUGAAWxqKgLQ7Qu7miEmICYg+QEgJiD5AWQbIfkBIPMBQYANbCD0AUGAAWxqKgLw7Qu7miEnICcg+QEgJyD5AWQbIfkBIPMBQYANbCD0AUGAAWxqKgKQ7gu7miEmICYg+QEgJiD5AWQbIfkBIPMBQaADbCD0AUEgbGog+QGatjgCoM4CRAAAAAAAAPD/IfoBIPMBQYANbCD0AUGAAWxqKgK07Qu7miEnICcg+gEgJyD6AWQbIfoBIPMBQYANbCD0AUGAAWxqKgLU7Qu7miEmICYg+gEgJiD6AWQbIfoBIPMBQYANbCD0AUGAAWxqKgL07Qu7miEnICcg+gEgJyD6AWQbIfoBIPMBQYANbCD0AUGAAWxqKgKU7gu7miEmICYg+gEgJiD6AWQbIfoBIPMBQaADbCD0AUEgbGog+gGatjgCpM4CRAAAAAAAAPD/IfsBIPMBQYANbCD0AUGAAWxqKgK47Qu7miEnICcg+wEgJyD7AWQbIfsBIPMBQYANbCD0AUGAAWxqKgLY7Qu7miEmICYg+wEgJiD7AWQbIfsBIPMBQYANbCD0AUGAAWxqKgL47Qu7miEnICcg+wEgJyD7AWQbIfsBIPMBQYANbCD0AUGAAWxqKgKY7gu7miEmICYg+wEgJiD7AWQbIfsBIPMBQaADbCD0AUEgbGog+wGatjgCqM4CRAAAAAAAAPD/IfwBIPMBQYANbCD0AUGAAWxqKgK87Qu7miEnICcg/AEgJyD8AWQbIfwBIPMBQYANbCD0AUGAAWxqKgLc7Qu7miEmICYg/AEgJiD8AWQbIfwBIPMBQYANbCD0AUGAAWxqKgL87Qu7miEnICcg/AEgJyD8AWQbIfwBIPMBQYANbCD0AUGAAWxqKgKc7gu7miEmICYg/AEgJiD8AWQbIfwBIPMBQaADbCD0AUEgbGog/AGatjgCrM4CIPQBQQFqIvQBQQ1IDQALIPMBQQFqIvMBQQ1IDQALQQAh/QEDQEEAIf4BA0BBACH/AQNAIAkgXUGAqQFsaiD9AUGADWxqIP4BQYABbGog/wFBIGxqIP0BQYANbCD+AUGAAWxqIP8BQSBsaioCgMkGuyD9AUGgA2wg/gFBIGxqKgKQzgK7Ybi2OAKgvw4gCSBdQYCpAWxqIP0BQYANbGog/gFBgAFsaiD/AUEgbGog/QFBgA1sIP4BQYABbGog/wFBIGxqKgKEyQa7IP0BQaADbCD+AUEgbGoqApTOArthuLY4AqS/DiAJIF1BgKkBbGog/QFBgA1saiD+AUGAAWxqIP8BQSBsaiD9AUGADWwg/gFBgAFsaiD/AUEgbGoqAojJBrsg/QFBoANsIP4BQSBsaioCmM4Cu2G4tjgCqL8OIAkgXUGAqQFsaiD9AUGADWxqIP4BQYABbGog/wFBIGxqIP0BQYANbCD+AUGAAWxqIP8BQSBsaioCjMkGuyD9AUGgA2wg/gFBIGxqKgKczgK7Ybi2OAKsvw4gCSBdQYCpAWxqIP0BQYANbGog/gFBgAFsaiD/AUEgbGog/QFBgA1sIP4BQYABbGog/wFBIGxqKgKQyQa7IP0BQaADbCD+AUEgbGoqAqDOArthuLY4ArC/DiAJIF1BgKkBbGog/QFBgA1saiD+AUGAAWxqIP8BQSBsaiD9AUGADWwg/gFBgAFsaiD/AUEgbGoqApTJBrsg/QFBoANsIP4BQSBsaioCpM4Cu2G4tjgCtL8OIAkgXUGAqQFsaiD9AUGADWxqIP4BQYABbGog/wFBIGxqIP0BQYANbCD+AUGAAWxqIP8BQSBsaioCmMkGuyD9AUGgA2wg/gFBIGxqKgKozgK7Ybi2OAK4vw4gCSBdQYCpAWxqIP0BQYANbGog/gFBgAFsaiD/AUEgbGog/QFBgA1sIP4BQYABbGog/wFBIGxqKgKcyQa7IP0BQaADbCD+AUEgbGoqAqzOArthuLY4Ary/DiD/AUEBaiL/AUEESA0ACyD+AUEBaiL+AUENSA0ACyD9AUEBaiL9AUENSA0AC0EAIYACA0AgCiBdQYCpAWxqIIACQQRsaiCAAkEEbP1dAqDECv1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9DAAAAAAAAPA/AAAAAAAA8D/9Tv1e/VsCoL8OACCAAkECaiKAAkGgKkgNAAsgXUEBaiJdIABIDQALIABBAUoEQEEAQQAqApDNArsgWKK2OAKQzQJBAEEAKgKUzQK7IFiitjgClM0CQQBBACoCmM0CuyBYorY4ApjNAkEAQQAqApzNArsgWKK2OAKczQJBAEEAKgKgzQK7IFiitjgCoM0CQQBBACoCpM0CuyBYorY4AqTNAkEAQQAqAqjNArsgWKK2OAKozQJBAEEAKgKszQK7IFiitjgCrM0CQQBBACoCsM0CuyBYorY4ArDNAkEAQQAqArTNArsgWKK2OAK0zQJBAEEAKgK4zQK7IFiitjgCuM0CQQBBACoCvM0CuyBYorY4ArzNAkEAQQAqAsDNArsgWKK2OALAzQJBAEEAKgLEzQK7IFiitjgCxM0CQQBBACoCyM0CuyBYorY4AsjNAkEAQQAqAszNArsgWKK2OALMzQJBAEEAKgLQzQK7IFiitjgC0M0CQQBBACoC1M0CuyBYorY4AtTNAkEAQQAqAtjNArsgWKK2OALYzQJBAEEAKgLczQK7IFiitjgC3M0CQQBBACoC4M0CuyBYorY4AuDNAkEAQQAqAuTNArsgWKK2OALkzQJBAEEAKgLozQK7IFiitjgC6M0CQQBBACoC7M0CuyBYorY4AuzNAkEAQQAqAvDNArsgWKK2OALwzQJBAEEAKgL0zQK7IFiitjgC9M0CQQBBACoC+M0CuyBYorY4AvjNAkEAQQAqAvzNArsgWKK2OAL8zQJBAEEAKgKAzgK7IFiitjgCgM4CQQBBACoChM4CuyBYorY4AoTOAkEAQQAqAojOArsgWKK2OAKIzgJBAEEAKgKMzgK7IFiitjgCjM4CC0EAQQAqAtDNArtBACoCkM0CuyInICeiobY4ApDOAkEAQQAqAtTNArtBACoClM0CuyImICaiobY4ApTOAkEAQQAqAtjNArtBACoCmM0CuyInICeiobY4ApjOAkEAQQAqAtzNArtBACoCnM0CuyImICaiobY4ApzOAkEAQQAqAuDNArtBACoCoM0CuyInICeiobY4AqDOAkEAQQAqAuTNArtBACoCpM0CuyImICaiobY4AqTOAkEAQQAqAujNArtBACoCqM0CuyInICeiobY4AqjOAkEAQQAqAuzNArtBACoCrM0CuyImICaiobY4AqzOAkEAQQAqAvDNArtBACoCsM0CuyInICeiobY4ArDOAkEAQQAqAvTNArtBACoCtM0CuyImICaiobY4ArTOAkEAQQAqAvjNArtBACoCuM0CuyInICeiobY4ArjOAkEAQQAqAvzNArtBACoCvM0CuyImICaiobY4ArzOAkEAQQAqAoDOArtBACoCwM0CuyInICeiobY4AsDOAkEAQQAqAoTOArtBACoCxM0CuyImICaiobY4AsTOAkEAQQAqAojOArtBACoCyM0CuyInICeiobY4AsjOAkEAQQAqAozOArtBACoCzM0CuyImICaiobY4AszOAkEARAAAAAAAAAAAQQAqApDOArultjgC0M0CQQBEAAAAAAAAAABBACoClM4Cu6W2OALUzQJBAEQAAAAAAAAAAEEAKgKYzgK7pbY4AtjNAkEARAAAAAAAAAAAQQAqApzOArultjgC3M0CQQBEAAAAAAAAAABBACoCoM4Cu6W2OALgzQJBAEQAAAAAAAAAAEEAKgKkzgK7pbY4AuTNAkEARAAAAAAAAAAAQQAqAqjOArultjgC6M0CQQBEAAAAAAAAAABBACoCrM4Cu6W2OALszQJBAEQAAAAAAAAAAEEAKgKwzgK7pbY4AvDNAkEARAAAAAAAAAAAQQAqArTOArultjgC9M0CQQBEAAAAAAAAAABBACoCuM4Cu6W2OAL4zQJBAEQAAAAAAAAAAEEAKgK8zgK7pbY4AvzNAkEARAAAAAAAAAAAQQAqAsDOArultjgCgM4CQQBEAAAAAAAAAABBACoCxM4Cu6W2OAKEzgJBAEQAAAAAAAAAAEEAKgLIzgK7pbY4AojOAkEARAAAAAAAAAAAQQAqAszOArultjgCjM4CQQAhgQIDQCCBAkEEbP0MzczMzMzM7D/NzMzMzMzsPyCBAkEEbP1dAuDKAv1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IIECQQRs/V0C4MoC/V8ggQJBBGz9XQKQzQL9X/3wAf3yAf3wAf1e/VsC0M4CACCBAkECaiKBAkEQSA0AC0EAIYICA0AgggJBBGz9DM3MzMzMzOw/zczMzMzM7D8gggJBBGz9XQKgywL9X/3yAf0MmpmZmZmZuT+amZmZmZm5PyCCAkEEbP1dAtDNAv1fICX9FP3yAf3yAf3wASCCAkEEbP1dAqDLAv1fICT9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bApDPAgAgggJBAmoiggJBEEgNAAtBACGDAgNAQQAhhAIDQCCDAkHABWwghAJBwABsakEAKgKQzQK7tjgC0M8CIIMCQcAFbCCEAkHAAGxqQQAqApTNAru2OALUzwIggwJBwAVsIIQCQcAAbGpBACoCmM0Cu7Y4AtjPAiCDAkHABWwghAJBwABsakEAKgKczQK7tjgC3M8CIIMCQcAFbCCEAkHAAGxqQQAqAqDNAru2OALgzwIggwJBwAVsIIQCQcAAbGpBACoCpM0Cu7Y4AuTPAiCDAkHABWwghAJBwABsakEAKgKozQK7tjgC6M8CIIMCQcAFbCCEAkHAAGxqQQAqAqzNAru2OALszwIggwJBwAVsIIQCQcAAbGpBACoCsM0Cu7Y4AvDPAiCDAkHABWwghAJBwABsakEAKgK0zQK7tjgC9M8CIIMCQcAFbCCEAkHAAGxqQQAqArjNAru2OAL4zwIggwJBwAVsIIQCQcAAbGpBACoCvM0Cu7Y4AvzPAiCDAkHABWwghAJBwABsakEAKgLAzQK7tjgCgNACIIMCQcAFbCCEAkHAAGxqQQAqAsTNAru2OAKE0AIggwJBwAVsIIQCQcAAbGpBACoCyM0Cu7Y4AojQAiCDAkHABWwghAJBwABsakEAKgLMzQK7tjgCjNACIIQCQQFqIoQCQQtIDQALIIMCQQFqIoMCQQtIDQALQQBBACoC0M0Cu0TxaOOItfjkPqCftjgCkIwDQQBBACoC1M0Cu0TxaOOItfjkPqCftjgClIwDQQBBACoC2M0Cu0TxaOOItfjkPqCftjgCmIwDQQBBACoC3M0Cu0TxaOOItfjkPqCftjgCnIwDQQBBACoC4M0Cu0TxaOOItfjkPqCftjgCoIwDQQBBACoC5M0Cu0TxaOOItfjkPqCftjgCpIwDQQBBACoC6M0Cu0TxaOOItfjkPqCftjgCqIwDQQBBACoC7M0Cu0TxaOOItfjkPqCftjgCrIwDQQBBACoC8M0Cu0TxaOOItfjkPqCftjgCsIwDQQBBACoC9M0Cu0TxaOOItfjkPqCftjgCtIwDQQBBACoC+M0Cu0TxaOOItfjkPqCftjgCuIwDQQBBACoC/M0Cu0TxaOOItfjkPqCftjgCvIwDQQBBACoCgM4Cu0TxaOOItfjkPqCftjgCwIwDQQBBACoChM4Cu0TxaOOItfjkPqCftjgCxIwDQQBBACoCiM4Cu0TxaOOItfjkPqCftjgCyIwDQQBBACoCjM4Cu0TxaOOItfjkPqCftjgCzIwDQQBBACoC4Ca7QQAqApCMA7ujtjgC0M0CQQBBACoC5Ca7QQAqApSMA7ujtjgC1M0CQQBBACoC6Ca7QQAqApiMA7ujtjgC2M0CQQBBACoC7Ca7QQAqApyMA7ujtjgC3M0CQQBBACoC8Ca7QQAqAqCMA7ujtjgC4M0CQQBBACoC9Ca7QQAqAqSMA7ujtjgC5M0CQQBBACoC+Ca7QQAqAqiMA7ujtjgC6M0CQQBBACoC/Ca7QQAqAqyMA7ujtjgC7M0CQQBBACoCgCe7QQAqArCMA7ujtjgC8M0CQQBBACoChCe7QQAqArSMA7ujtjgC9M0CQQBBACoCiCe7QQAqAriMA7ujtjgC+M0CQQBBACoCjCe7QQAqAryMA7ujtjgC/M0CQQBBACoCkCe7QQAqAsCMA7ujtjgCgM4CQQBBACoClCe7QQAqAsSMA7ujtjgChM4CQQBBACoCmCe7QQAqAsiMA7ujtjgCiM4CQQBBACoCnCe7QQAqAsyMA7ujtjgCjM4CQQAhhQIDQEEAIYYCA0AghQJBwAVsIIYCQcAAbGpBACoC0M0Cu7Y4AtCMAyCFAkHABWwghgJBwABsakEAKgLUzQK7tjgC1IwDIIUCQcAFbCCGAkHAAGxqQQAqAtjNAru2OALYjAMghQJBwAVsIIYCQcAAbGpBACoC3M0Cu7Y4AtyMAyCFAkHABWwghgJBwABsakEAKgLgzQK7tjgC4IwDIIUCQcAFbCCGAkHAAGxqQQAqAuTNAru2OALkjAMghQJBwAVsIIYCQcAAbGpBACoC6M0Cu7Y4AuiMAyCFAkHABWwghgJBwABsakEAKgLszQK7tjgC7IwDIIUCQcAFbCCGAkHAAGxqQQAqAvDNAru2OALwjAMghQJBwAVsIIYCQcAAbGpBACoC9M0Cu7Y4AvSMAyCFAkHABWwghgJBwABsakEAKgL4zQK7tjgC+IwDIIUCQcAFbCCGAkHAAGxqQQAqAvzNAru2OAL8jAMghQJBwAVsIIYCQcAAbGpBACoCgM4Cu7Y4AoCNAyCFAkHABWwghgJBwABsakEAKgKEzgK7tjgChI0DIIUCQcAFbCCGAkHAAGxqQQAqAojOAru2OAKIjQMghQJBwAVsIIYCQcAAbGpBACoCjM4Cu7Y4AoyNAyCGAkEBaiKGAkELSA0ACyCFAkEBaiKFAkELSA0AC0EAQfDJAmpBAEEo/AsARAAAAAAAAAAAIYcCQQBBkMkDakEAQcA8/AsAQQBB0IUEakEAQcA8/AsAQQBBkMIEakEAQcA8/AsAQQAhiAIDQEEAIYkCA0AgCyCIAkHAPGxqIIkCQQRsaiAIIIgCQcA8bGogiQJBBGxq/V0CoL8O/V8giQJBBGz9XQLQzwL9X/3xAf1e/VsCoL8OACAMIIgCQcA8bGogiQJBBGxqIAsgiAJBwDxsaiCJAkEEbGr9XQKgvw79XyCJAkEEbP1dAtCMA/1f/fIBIIkCQQRs/V0CsNoF/V/98AH9Xv1bAqC/DgAgiQJBBGz9DAAAAAAAAAAAAAAAAAAAAAAgDCCIAkHAPGxqIIkCQQRsav1dAqC/Dv1f/fUB/V79WwLQ/gQAIIkCQQJqIokCQZAPSA0AC0EAIYoCA0BBACGLAgNAIA0giAJBgDJsaiCKAkGACmxqIIsCQQRsaiCKAkGAC2wgiwJBBGxq/V0C0P4E/V/9Xv1bAqC/DgAgiwJBAmoiiwJBIEgNAAtBACGMAgNAIA0giAJBgDJsaiCKAkGACmxqIIwCQQRsaiCKAkGAC2wgjAJBBGxq/V0CkIQF/V/9Xv1bAqDADgAgjAJBAmoijAJBIEgNAAtBACGNAgNAIA0giAJBgDJsaiCKAkGACmxqII0CQQRsaiCKAkGAC2wgjQJBBGxq/V0C0P8E/V/9Xv1bAqDBDgAgjQJBAmoijQJBIEgNAAtBACGOAgNAIA0giAJBgDJsaiCKAkGACmxqII4CQQRsaiCKAkGAC2wgjgJBBGxq/V0CkIUF/V/9Xv1bAqDCDgAgjgJBAmoijgJBIEgNAAtBACGPAgNAIA0giAJBgDJsaiCKAkGACmxqII8CQQRsaiCKAkGAC2wgjwJBBGxq/V0C0IAF/V/9Xv1bAqDDDgAgjwJBAmoijwJBIEgNAAtBACGQAgNAIA0giAJBgDJsaiCKAkGACmxqIJACQQRsaiCKAkGAC2wgkAJBBGxq/V0CkIYF/V/9Xv1bAqDEDgAgkAJBAmoikAJBIEgNAAtBACGRAgNAIA0giAJBgDJsaiCKAkGACmxqIJECQQRsaiCKAkGAC2wgkQJBBGxq/V0C0IEF/V/9Xv1bAqDFDgAgkQJBAmoikQJBIEgNAAtBACGSAgNAIA0giAJBgDJsaiCKAkGACmxqIJICQQRsaiCKAkGAC2wgkgJBBGxq/V0CkIcF/V/9Xv1bAqDGDgAgkgJBAmoikgJBIEgNAAtBACGTAgNAIA0giAJBgDJsaiCKAkGACmxqIJMCQQRsaiCKAkGAC2wgkwJBBGxq/V0C0IIF/V/9Xv1bAqDHDgAgkwJBAmoikwJBIEgNAAtBACGUAgNAIA0giAJBgDJsaiCKAkGACmxqIJQCQQRsaiCKAkGAC2wglAJBBGxq/V0CkIgF/V/9Xv1bAqDIDgAglAJBAmoilAJBIEgNAAsgigJBAWoiigJBBUgNAAtBACGVAgNAQQAhlgIDQEQAAAAAAADw/yGXAiANIIgCQYAybGoglQJBgApsaiCWAkEEbGoqAqC/DrshJyAnIJcCICcglwJkGyGXAiANIIgCQYAybGoglQJBgApsaiCWAkEEbGoqAuC/DrshJiAmIJcCICYglwJkGyGXAiANIIgCQYAybGoglQJBgApsaiCWAkEEbGoqAqDADrshJyAnIJcCICcglwJkGyGXAiANIIgCQYAybGoglQJBgApsaiCWAkEEbGoqAuDADrshJiAmIJcCICYglwJkGyGXAiAOIIgCQcAMbGoglQJBwAJsaiCWAkEEbGoglwK2OAKgvw4glgJBAWoilgJBEEgNAAtBACGYAgNARAAAAAAAAPD/IZkCIA0giAJBgDJsaiCVAkGACmxqIJgCQQRsaioCoMEOuyEnICcgmQIgJyCZAmQbIZkCIA0giAJBgDJsaiCVAkGACmxqIJgCQQRsaioC4MEOuyEmICYgmQIgJiCZAmQbIZkCIA0giAJBgDJsaiCVAkGACmxqIJgCQQRsaioCoMIOuyEnICcgmQIgJyCZAmQbIZkCIA0giAJBgDJsaiCVAkGACmxqIJgCQQRsaioC4MIOuyEmICYgmQIgJiCZAmQbIZkCIA4giAJBwAxsaiCVAkHAAmxqIJgCQQRsaiCZArY4AuC/DiCYAkEBaiKYAkEQSA0AC0EAIZoCA0BEAAAAAAAA8P8hmwIgDSCIAkGAMmxqIJUCQYAKbGogmgJBBGxqKgKgww67IScgJyCbAiAnIJsCZBshmwIgDSCIAkGAMmxqIJUCQYAKbGogmgJBBGxqKgLgww67ISYgJiCbAiAmIJsCZBshmwIgDSCIAkGAMmxqIJUCQYAKbGogmgJBBGxqKgKgxA67IScgJyCbAiAnIJsCZBshmwIgDSCIAkGAMmxqIJUCQYAKbGogmgJBBGxqKgLgxA67ISYgJiCbAiAmIJsCZBshmwIgDiCIAkHADGxqIJUCQcACbGogmgJBBGxqIJsCtjgCoMAOIJoCQQFqIpoCQRBIDQALQQAhnAIDQEQAAAAAAADw/yGdAiANIIgCQYAybGoglQJBgApsaiCcAkEEbGoqAqDFDrshJyAnIJ0CICcgnQJkGyGdAiANIIgCQYAybGoglQJBgApsaiCcAkEEbGoqAuDFDrshJiAmIJ0CICYgnQJkGyGdAiANIIgCQYAybGoglQJBgApsaiCcAkEEbGoqAqDGDrshJyAnIJ0CICcgnQJkGyGdAiANIIgCQYAybGoglQJBgApsaiCcAkEEbGoqAuDGDrshJiAmIJ0CICYgnQJkGyGdAiAOIIgCQcAMbGoglQJBwAJsaiCcAkEEbGognQK2OALgwA4gnAJBAWoinAJBEEgNAAtBACGeAgNARAAAAAAAAPD/IZ8CIA0giAJBgDJsaiCVAkGACmxqIJ4CQQRsaioCoMcOuyEnICcgnwIgJyCfAmQbIZ8CIA0giAJBgDJsaiCVAkGACmxqIJ4CQQRsaioC4McOuyEmICYgnwIgJiCfAmQbIZ8CIA0giAJBgDJsaiCVAkGACmxqIJ4CQQRsaioCoMgOuyEnICcgnwIgJyCfAmQbIZ8CIA0giAJBgDJsaiCVAkGACmxqIJ4CQQRsaioC4MgOuyEmICYgnwIgJiCfAmQbIZ8CIA4giAJBwAxsaiCVAkHAAmxqIJ4CQQRsaiCfArY4AqDBDiCeAkEBaiKeAkEQSA0ACyCVAkEBaiKVAkEFSA0AC0EAIaACA0AgDyCIAkHADGxqIKACQQRsaiAOIIgCQcAMbGogoAJBBGxq/V0CoL8O/V8gBSCIAkHADGxqIKACQQRsav1dAqC/Dv1f/fIB/V79WwKgvw4AIKACQQJqIqACQZADSA0ACyCIAkEBaiKIAiAASA0AC0EAIaQCA0BBACGlAgJAA0AgpQJBAmogAEoNASCkAkHADGwhoQIgDyClAkHADGxqIaIC/QwAAAAAAAAAAAAAAAAAAAAAIacC/QwAAAAAAAAAAAAAAAAAAAAAIagC/QwAAAAAAAAAAAAAAAAAAAAAIakC/QwAAAAAAAAAAAAAAAAAAAAAIaoC/QwAAAAAAAAAAAAAAAAAAAAAIasC/QwAAAAAAAAAAAAAAAAAAAAAIawC/QwAAAAAAAAAAAAAAAAAAAAAIa0C/QwAAAAAAAAAAAAAAAAAAAAAIa4CQQAhowIDQCChAv0AAuAnIa8CIKEC/QACoDQhsAIgoQL9AALgQCGxAiChAv0AAqBNIbICIKIC/QACoL8OIbMCIKIC/QAC4MsOIbQCIK8CILMCIKcCIUX95gEgRf3kASGnAiCvAiC0AiCoAiFF/eYBIEX95AEhqAIgsAIgswIgqQIhRf3mASBF/eQBIakCILACILQCIKoCIUX95gEgRf3kASGqAiCxAiCzAiCrAiFF/eYBIEX95AEhqwIgsQIgtAIgrAIhRf3mASBF/eQBIawCILICILMCIK0CIUX95gEgRf3kASGtAiCyAiC0AiCuAiFF/eYBIEX95AEhrgIgoQJBEGohoQIgogJBEGohogIgowJBBGoiowJBkANIDQALIBAgpQJBKGxqIKQCQQRsaiG1AiC1AiCnAv0fACCnAv0fAZIgpwL9HwKSIKcC/R8DkjgCoL8OILUCIKgC/R8AIKgC/R8BkiCoAv0fApIgqAL9HwOSOALIvw4gtQIgqQL9HwAgqQL9HwGSIKkC/R8CkiCpAv0fA5I4AqS/DiC1AiCqAv0fACCqAv0fAZIgqgL9HwKSIKoC/R8DkjgCzL8OILUCIKsC/R8AIKsC/R8BkiCrAv0fApIgqwL9HwOSOAKovw4gtQIgrAL9HwAgrAL9HwGSIKwC/R8CkiCsAv0fA5I4AtC/DiC1AiCtAv0fACCtAv0fAZIgrQL9HwKSIK0C/R8DkjgCrL8OILUCIK4C/R8AIK4C/R8BkiCuAv0fApIgrgL9HwOSOALUvw4gpQJBAmohpQIMAAsLAkADQCClAiAATg0BIKQCQcAMbCGhAiAPIKUCQcAMbGohogL9DAAAAAAAAAAAAAAAAAAAAAAhtwL9DAAAAAAAAAAAAAAAAAAAAAAhuAL9DAAAAAAAAAAAAAAAAAAAAAAhuQL9DAAAAAAAAAAAAAAAAAAAAAAhugJBACGjAgNAIKEC/QAC4CchuwIgoQL9AAKgNCG8AiChAv0AAuBAIb0CIKEC/QACoE0hvgIgogL9AAKgvw4hvwIguwIgvwIgtwIhRf3mASBF/eQBIbcCILwCIL8CILgCIUX95gEgRf3kASG4AiC9AiC/AiC5AiFF/eYBIEX95AEhuQIgvgIgvwIgugIhRf3mASBF/eQBIboCIKECQRBqIaECIKICQRBqIaICIKMCQQRqIqMCQZADSA0ACyAQIKUCQShsaiCkAkEEbGohwAIgwAIgtwL9HwAgtwL9HwGSILcC/R8CkiC3Av0fA5I4AqC/DiDAAiC4Av0fACC4Av0fAZIguAL9HwKSILgC/R8DkjgCpL8OIMACILkC/R8AILkC/R8BkiC5Av0fApIguQL9HwOSOAKovw4gwAIgugL9HwAgugL9HwGSILoC/R8CkiC6Av0fA5I4Aqy/DiClAkEBaiGlAgwACwsgpAJBBGoipAJBCEgNAAtBCCHBAkEAIcICAkADQCDCAkECaiAASg0BIMECQcAMbCGhAiAPIMICQcAMbGohogL9DAAAAAAAAAAAAAAAAAAAAAAhxAL9DAAAAAAAAAAAAAAAAAAAAAAhxQL9DAAAAAAAAAAAAAAAAAAAAAAhxgL9DAAAAAAAAAAAAAAAAAAAAAAhxwJBACGjAgNAIKEC/QAC4CchyAIgoQL9AAKgNCHJAiCiAv0AAqC/DiHKAiCiAv0AAuDLDiHLAiDIAiDKAiDEAiFF/eYBIEX95AEhxAIgyAIgywIgxQIhRf3mASBF/eQBIcUCIMkCIMoCIMYCIUX95gEgRf3kASHGAiDJAiDLAiDHAiFF/eYBIEX95AEhxwIgoQJBEGohoQIgogJBEGohogIgowJBBGoiowJBkANIDQALIBAgwgJBKGxqIMECQQRsaiHMAiDMAiDEAv0fACDEAv0fAZIgxAL9HwKSIMQC/R8DkjgCoL8OIMwCIMUC/R8AIMUC/R8BkiDFAv0fApIgxQL9HwOSOALIvw4gzAIgxgL9HwAgxgL9HwGSIMYC/R8CkiDGAv0fA5I4AqS/DiDMAiDHAv0fACDHAv0fAZIgxwL9HwKSIMcC/R8DkjgCzL8OIMICQQJqIcICDAALCwJAA0AgwgIgAE4NASDBAkHADGwhoQIgDyDCAkHADGxqIaIC/QwAAAAAAAAAAAAAAAAAAAAAIc4C/QwAAAAAAAAAAAAAAAAAAAAAIc8CQQAhowIDQCChAv0AAuAnIdACIKEC/QACoDQh0QIgogL9AAKgvw4h0gIg0AIg0gIgzgIhRf3mASBF/eQBIc4CINECINICIM8CIUX95gEgRf3kASHPAiChAkEQaiGhAiCiAkEQaiGiAiCjAkEEaiKjAkGQA0gNAAsgECDCAkEobGogwQJBBGxqIdMCINMCIM4C/R8AIM4C/R8BkiDOAv0fApIgzgL9HwOSOAKgvw4g0wIgzwL9HwAgzwL9HwGSIM8C/R8CkiDPAv0fA5I4AqS/DiDCAkEBaiHCAgwACwtBACHUAgNAQQAgECDUAkEobGoqAqC/DrtBACoC4KQBu6C2OALQzwJBACAQINQCQShsaioCpL8Ou0EAKgLkpAG7oLY4AtTPAkEAIBAg1AJBKGxqKgKovw67QQAqAuikAbugtjgC2M8CQQAgECDUAkEobGoqAqy/DrtBACoC7KQBu6C2OALczwJBACAQINQCQShsaioCsL8Ou0EAKgLwpAG7oLY4AuDPAkEAIBAg1AJBKGxqKgK0vw67QQAqAvSkAbugtjgC5M8CQQAgECDUAkEobGoqAri/DrtBACoC+KQBu6C2OALozwJBACAQINQCQShsaioCvL8Ou0EAKgL8pAG7oLY4AuzPAkEAIBAg1AJBKGxqKgLAvw67QQAqAoClAbugtjgC8M8CQQAgECDUAkEobGoqAsS/DrtBACoChKUBu6C2OAL0zwJEAAAAAAAA8P8h1QJBACoC0M8CuyEnICcg1QIgJyDVAmQbIdUCQQAqAtTPArshJiAmINUCICYg1QJkGyHVAkEAKgLYzwK7IScgJyDVAiAnINUCZBsh1QJBACoC3M8CuyEmICYg1QIgJiDVAmQbIdUCQQAqAuDPArshJyAnINUCICcg1QJkGyHVAkEAKgLkzwK7ISYgJiDVAiAmINUCZBsh1QJBACoC6M8CuyEnICcg1QIgJyDVAmQbIdUCQQAqAuzPArshJiAmINUCICYg1QJkGyHVAkEAKgLwzwK7IScgJyDVAiAnINUCZBsh1QJBACoC9M8CuyEmICYg1QIgJiDVAmQbIdUCINUCQQAqAtDPArsg1QKhEAFBACoC1M8CuyDVAqEQAaBBACoC2M8CuyDVAqEQAaBBACoC3M8CuyDVAqEQAaBBACoC4M8CuyDVAqEQAaBBACoC5M8CuyDVAqEQAaBBACoC6M8CuyDVAqEQAaBBACoC7M8CuyDVAqEQAaBBACoC8M8CuyDVAqEQAaBBACoC9M8CuyDVAqEQAaAQAqAh1gIgESDUAkEobGoqAqC/DrtBACoC0M8Cu6IgESDUAkEobGoqAqS/DrtBACoC1M8Cu6KgIBEg1AJBKGxqKgKovw67QQAqAtjPAruioCARINQCQShsaioCrL8Ou0EAKgLczwK7oqAgESDUAkEobGoqArC/DrtBACoC4M8Cu6KgIBEg1AJBKGxqKgK0vw67QQAqAuTPAruioCARINQCQShsaioCuL8Ou0EAKgLozwK7oqAgESDUAkEobGoqAry/DrtBACoC7M8Cu6KgIBEg1AJBKGxqKgLAvw67QQAqAvDPAruioCARINQCQShsaioCxL8Ou0EAKgL0zwK7oqAh1wIghwIg1gIg1wKhoCGHAiASINQCQShsakEAKgLQzwK7INYCoRABIBEg1AJBKGxqKgKgvw67obY4AqC/DiASINQCQShsakEAKgLUzwK7INYCoRABIBEg1AJBKGxqKgKkvw67obY4AqS/DiASINQCQShsakEAKgLYzwK7INYCoRABIBEg1AJBKGxqKgKovw67obY4Aqi/DiASINQCQShsakEAKgLczwK7INYCoRABIBEg1AJBKGxqKgKsvw67obY4Aqy/DiASINQCQShsakEAKgLgzwK7INYCoRABIBEg1AJBKGxqKgKwvw67obY4ArC/DiASINQCQShsakEAKgLkzwK7INYCoRABIBEg1AJBKGxqKgK0vw67obY4ArS/DiASINQCQShsakEAKgLozwK7INYCoRABIBEg1AJBKGxqKgK4vw67obY4Ari/DiASINQCQShsakEAKgLszwK7INYCoRABIBEg1AJBKGxqKgK8vw67obY4Ary/DiASINQCQShsakEAKgLwzwK7INYCoRABIBEg1AJBKGxqKgLAvw67obY4AsC/DiASINQCQShsakEAKgL0zwK7INYCoRABIBEg1AJBKGxqKgLEvw67obY4AsS/DkEAQQAqAvDJArsgEiDUAkEobGoqAqC/DrugtjgC8MkCQQBBACoC9MkCuyASINQCQShsaioCpL8Ou6C2OAL0yQJBAEEAKgL4yQK7IBIg1AJBKGxqKgKovw67oLY4AvjJAkEAQQAqAvzJArsgEiDUAkEobGoqAqy/DrugtjgC/MkCQQBBACoCgMoCuyASINQCQShsaioCsL8Ou6C2OAKAygJBAEEAKgKEygK7IBIg1AJBKGxqKgK0vw67oLY4AoTKAkEAQQAqAojKArsgEiDUAkEobGoqAri/DrugtjgCiMoCQQBBACoCjMoCuyASINQCQShsaioCvL8Ou6C2OAKMygJBAEEAKgKQygK7IBIg1AJBKGxqKgLAvw67oLY4ApDKAkEAQQAqApTKArsgEiDUAkEobGoqAsS/DrugtjgClMoCINQCQQFqItQCIABIDQALRAAAAAAAAPA/IAKjtiHYAiDYAv0TIdkCQQAh3QIDQEEAId4CA0AgDyDdAkEEbGoh2gIgEiDeAkEEbGoh2wL9DAAAAAAAAAAAAAAAAAAAAAAh4AL9DAAAAAAAAAAAAAAAAAAAAAAh4QL9DAAAAAAAAAAAAAAAAAAAAAAh4gL9DAAAAAAAAAAAAAAAAAAAAAAh4wL9DAAAAAAAAAAAAAAAAAAAAAAh5AL9DAAAAAAAAAAAAAAAAAAAAAAh5QL9DAAAAAAAAAAAAAAAAAAAAAAh5gL9DAAAAAAAAAAAAAAAAAAAAAAh5wJBACHuAgNAINoC/QACoL8OIegCINoC/QACsL8OIekCINoC/QACwL8OIeoCINoC/QAC0L8OIesCINsC/QkCoL8OIewCINsC/QkCpL8OIe0CIOwCIOgCIOACIUX95gEgRf3kASHgAiDsAiDpAiDhAiFF/eYBIEX95AEh4QIg7AIg6gIg4gIhRf3mASBF/eQBIeICIOwCIOsCIOMCIUX95gEgRf3kASHjAiDtAiDoAiDkAiFF/eYBIEX95AEh5AIg7QIg6QIg5QIhRf3mASBF/eQBIeUCIO0CIOoCIOYCIUX95gEgRf3kASHmAiDtAiDrAiDnAiFF/eYBIEX95AEh5wIg2gJBwAxqIdoCINsCQShqIdsCIO4CQQFqIu4CIABIDQALIN4CQcAMbCDdAkEEbGoh3AIg3AIg4AIg2QL95gH9CwLwzAEg3AIg4QIg2QL95gH9CwKAzQEg3AIg4gIg2QL95gH9CwKQzQEg3AIg4wIg2QL95gH9CwKgzQEg3AIg5AIg2QL95gH9CwKw2QEg3AIg5QIg2QL95gH9CwLA2QEg3AIg5gIg2QL95gH9CwLQ2QEg3AIg5wIg2QL95gH9CwLg2QEg3gJBAmoi3gJBCkgNAAsg3QJBEGoi3QJBkANIDQALQQAh8gIDQEEAIfMCAkADQCDzAkECaiAASg0BIPICQQRsIe8CIBIg8wJBKGxqIfAC/QwAAAAAAAAAAAAAAAAAAAAAIfUC/QwAAAAAAAAAAAAAAAAAAAAAIfYC/QwAAAAAAAAAAAAAAAAAAAAAIfcC/QwAAAAAAAAAAAAAAAAAAAAAIfgC/QwAAAAAAAAAAAAAAAAAAAAAIfkC/QwAAAAAAAAAAAAAAAAAAAAAIfoC/QwAAAAAAAAAAAAAAAAAAAAAIfsC/QwAAAAAAAAAAAAAAAAAAAAAIfwCQQAhgwMDQCDvAv0AAuAnIf0CIO8C/QAC8Cch/gIg7wL9AAKAKCH/AiDvAv0AApAoIYADIPAC/QkCoL8OIYEDIPAC/QkCyL8OIYIDIIEDIP0CIPUCIUX95gEgRf3kASH1AiCBAyD+AiD2AiFF/eYBIEX95AEh9gIggQMg/wIg9wIhRf3mASBF/eQBIfcCIIEDIIADIPgCIUX95gEgRf3kASH4AiCCAyD9AiD5AiFF/eYBIEX95AEh+QIgggMg/gIg+gIhRf3mASBF/eQBIfoCIIIDIP8CIPsCIUX95gEgRf3kASH7AiCCAyCAAyD8AiFF/eYBIEX95AEh/AIg7wJBwAxqIe8CIPACQQRqIfACIIMDQQFqIoMDQQpIDQALIBMg8wJBwAxsaiDyAkEEbGoh8QIg8QIg9QL9CwKgvw4g8QIg9gL9CwKwvw4g8QIg9wL9CwLAvw4g8QIg+AL9CwLQvw4g8QIg+QL9CwLgyw4g8QIg+gL9CwLwyw4g8QIg+wL9CwKAzA4g8QIg/AL9CwKQzA4g8wJBAmoh8wIMAAsLAkADQCDzAiAATg0BIPICQQRsIe8CIBIg8wJBKGxqIfAC/QwAAAAAAAAAAAAAAAAAAAAAIYUD/QwAAAAAAAAAAAAAAAAAAAAAIYYD/QwAAAAAAAAAAAAAAAAAAAAAIYcD/QwAAAAAAAAAAAAAAAAAAAAAIYgDQQAhjgMDQCDvAv0AAuAnIYkDIO8C/QAC8CchigMg7wL9AAKAKCGLAyDvAv0AApAoIYwDIPAC/QkCoL8OIY0DII0DIIkDIIUDIUX95gEgRf3kASGFAyCNAyCKAyCGAyFF/eYBIEX95AEhhgMgjQMgiwMghwMhRf3mASBF/eQBIYcDII0DIIwDIIgDIUX95gEgRf3kASGIAyDvAkHADGoh7wIg8AJBBGoh8AIgjgNBAWoijgNBCkgNAAsgEyDzAkHADGxqIPICQQRsaiHxAiDxAiCFA/0LAqC/DiDxAiCGA/0LArC/DiDxAiCHA/0LAsC/DiDxAiCIA/0LAtC/DiDzAkEBaiHzAgwACwsg8gJBEGoi8gJBkANIDQALQQAhjwMDQEEAIZADA0AgkANBBGwgEyCPA0HADGxqIJADQQRsav1dAqC/Dv1fIAUgjwNBwAxsaiCQA0EEbGr9XQKgvw79X/3yAf1e/VsC0M8CACCQA0ECaiKQA0GQA0gNAAtBACGRAwNAQQAhkgMDQEEAIZMDA0AgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKAlwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCoL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgKgvw67YRu2OALQ/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKElwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCpL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgKkvw67YRu2OALU/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKIlwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCqL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgKovw67YRu2OALY/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKMlwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCrL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgKsvw67YRu2OALc/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKQlwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCsL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgKwvw67YRu2OALg/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKUlwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCtL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgK0vw67YRu2OALk/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKYlwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCuL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgK4vw67YRu2OALo/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKclwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCvL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgK8vw67YRu2OALs/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKglwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCwL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLAvw67YRu2OALw/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKklwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCxL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLEvw67YRu2OAL0/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKolwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCyL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLIvw67YRu2OAL4/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKslwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCzL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLMvw67YRu2OAL8/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKwlwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioC0L8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLQvw67YRu2OAKA/wQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgK0lwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioC1L8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLUvw67YRu2OAKE/wQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgK4lwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioC2L8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLYvw67YRu2OAKI/wQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgK8lwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioC3L8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLcvw67YRu2OAKM/wQgkwNBAWoikwNBBEgNAAsgkgNBAWoikgNBBUgNAAsgkQNBAWoikQNBBUgNAAtBACGUAwNAQQAhlQMDQEQAAAAAAADw/yGWAyCUA0GACmwglQNBBGxqKgLQ/gS7miEnICcglgMgJyCWA2QbIZYDIJQDQYAKbCCVA0EEbGoqApD/BLuaISYgJiCWAyAmIJYDZBshlgMglANBgApsIJUDQQRsaioC0P8Eu5ohJyAnIJYDICcglgNkGyGWAyCUA0GACmwglQNBBGxqKgKQgAW7miEmICYglgMgJiCWA2QbIZYDIJQDQcACbCCVA0EEbGoglgOatjgCkNwCIJUDQQFqIpUDQRBIDQALQQAhlwMDQEQAAAAAAADw/yGYAyCUA0GACmwglwNBBGxqKgLQgAW7miEnICcgmAMgJyCYA2QbIZgDIJQDQYAKbCCXA0EEbGoqApCBBbuaISYgJiCYAyAmIJgDZBshmAMglANBgApsIJcDQQRsaioC0IEFu5ohJyAnIJgDICcgmANkGyGYAyCUA0GACmwglwNBBGxqKgKQggW7miEmICYgmAMgJiCYA2QbIZgDIJQDQcACbCCXA0EEbGogmAOatjgC0NwCIJcDQQFqIpcDQRBIDQALQQAhmQMDQEQAAAAAAADw/yGaAyCUA0GACmwgmQNBBGxqKgLQggW7miEnICcgmgMgJyCaA2QbIZoDIJQDQYAKbCCZA0EEbGoqApCDBbuaISYgJiCaAyAmIJoDZBshmgMglANBgApsIJkDQQRsaioC0IMFu5ohJyAnIJoDICcgmgNkGyGaAyCUA0GACmwgmQNBBGxqKgKQhAW7miEmICYgmgMgJiCaA2QbIZoDIJQDQcACbCCZA0EEbGogmgOatjgCkN0CIJkDQQFqIpkDQRBIDQALQQAhmwMDQEQAAAAAAADw/yGcAyCUA0GACmwgmwNBBGxqKgLQhAW7miEnICcgnAMgJyCcA2QbIZwDIJQDQYAKbCCbA0EEbGoqApCFBbuaISYgJiCcAyAmIJwDZBshnAMglANBgApsIJsDQQRsaioC0IUFu5ohJyAnIJwDICcgnANkGyGcAyCUA0GACmwgmwNBBGxqKgKQhgW7miEmICYgnAMgJiCcA2QbIZwDIJQDQcACbCCbA0EEbGognAOatjgC0N0CIJsDQQFqIpsDQRBIDQALQQAhnQMDQEQAAAAAAADw/yGeAyCUA0GACmwgnQNBBGxqKgLQhgW7miEnICcgngMgJyCeA2QbIZ4DIJQDQYAKbCCdA0EEbGoqApCHBbuaISYgJiCeAyAmIJ4DZBshngMglANBgApsIJ0DQQRsaioC0IcFu5ohJyAnIJ4DICcgngNkGyGeAyCUA0GACmwgnQNBBGxqKgKQiAW7miEmICYgngMgJiCeA2QbIZ4DIJQDQcACbCCdA0EEbGogngOatjgCkN4CIJ0DQQFqIp0DQRBIDQALIJQDQQFqIpQDQQVIDQALQQAhnwMDQEEAIaADA0BBACGhAwNAIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAtDPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCgJcGuyCfA0HAAmwgoANBwABsaioCkNwCu2EbtjgC0P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAtTPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioChJcGuyCfA0HAAmwgoANBwABsaioClNwCu2EbtjgC1P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAtjPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCiJcGuyCfA0HAAmwgoANBwABsaioCmNwCu2EbtjgC2P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAtzPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCjJcGuyCfA0HAAmwgoANBwABsaioCnNwCu2EbtjgC3P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAuDPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCkJcGuyCfA0HAAmwgoANBwABsaioCoNwCu2EbtjgC4P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAuTPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioClJcGuyCfA0HAAmwgoANBwABsaioCpNwCu2EbtjgC5P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAujPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCmJcGuyCfA0HAAmwgoANBwABsaioCqNwCu2EbtjgC6P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAuzPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCnJcGuyCfA0HAAmwgoANBwABsaioCrNwCu2EbtjgC7P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAvDPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCoJcGuyCfA0HAAmwgoANBwABsaioCsNwCu2EbtjgC8P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAvTPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCpJcGuyCfA0HAAmwgoANBwABsaioCtNwCu2EbtjgC9P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAvjPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCqJcGuyCfA0HAAmwgoANBwABsaioCuNwCu2EbtjgC+P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAvzPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCrJcGuyCfA0HAAmwgoANBwABsaioCvNwCu2EbtjgC/P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAoDQArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCsJcGuyCfA0HAAmwgoANBwABsaioCwNwCu2EbtjgCgP8EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAoTQArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCtJcGuyCfA0HAAmwgoANBwABsaioCxNwCu2EbtjgChP8EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAojQArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCuJcGuyCfA0HAAmwgoANBwABsaioCyNwCu2EbtjgCiP8EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAozQArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCvJcGuyCfA0HAAmwgoANBwABsaioCzNwCu2EbtjgCjP8EIKEDQQFqIqEDQQRIDQALIKADQQFqIqADQQVIDQALIJ8DQQFqIp8DQQVIDQALQQAhogMDQCCiA0EEbP0MAAAAAAAAAAAAAAAAAAAAAP1e/VsC0M8CACCiA0ECaiKiA0GQD0gNAAtBACGjAwNAQQAhpAMDQEEAIaUDA0AgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgLQzwK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAtD+BLugtjgC0M8CIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioC1M8CuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgLU/gS7oLY4AtTPAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAtjPArsgowNBgApsIKQDQYACbGogpQNBgAFsaioC2P4Eu6C2OALYzwIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgLczwK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAtz+BLugtjgC3M8CIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioC4M8CuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgLg/gS7oLY4AuDPAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAuTPArsgowNBgApsIKQDQYACbGogpQNBgAFsaioC5P4Eu6C2OALkzwIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgLozwK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAuj+BLugtjgC6M8CIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioC7M8CuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgLs/gS7oLY4AuzPAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAvDPArsgowNBgApsIKQDQYACbGogpQNBgAFsaioC8P4Eu6C2OALwzwIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgL0zwK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAvT+BLugtjgC9M8CIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioC+M8CuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgL4/gS7oLY4AvjPAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAvzPArsgowNBgApsIKQDQYACbGogpQNBgAFsaioC/P4Eu6C2OAL8zwIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgKA0AK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAoD/BLugtjgCgNACIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioChNACuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgKE/wS7oLY4AoTQAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAojQArsgowNBgApsIKQDQYACbGogpQNBgAFsaioCiP8Eu6C2OAKI0AIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgKM0AK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAoz/BLugtjgCjNACIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioCkNACuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgKQ/wS7oLY4ApDQAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqApTQArsgowNBgApsIKQDQYACbGogpQNBgAFsaioClP8Eu6C2OAKU0AIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgKY0AK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqApj/BLugtjgCmNACIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioCnNACuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgKc/wS7oLY4ApzQAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAqDQArsgowNBgApsIKQDQYACbGogpQNBgAFsaioCoP8Eu6C2OAKg0AIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgKk0AK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAqT/BLugtjgCpNACIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioCqNACuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgKo/wS7oLY4AqjQAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAqzQArsgowNBgApsIKQDQYACbGogpQNBgAFsaioCrP8Eu6C2OAKs0AIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgKw0AK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqArD/BLugtjgCsNACIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioCtNACuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgK0/wS7oLY4ArTQAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqArjQArsgowNBgApsIKQDQYACbGogpQNBgAFsaioCuP8Eu6C2OAK40AIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgK80AK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqArz/BLugtjgCvNACIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioCwNACuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgLA/wS7oLY4AsDQAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAsTQArsgowNBgApsIKQDQYACbGogpQNBgAFsaioCxP8Eu6C2OALE0AIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgLI0AK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAsj/BLugtjgCyNACIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioCzNACuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgLM/wS7oLY4AszQAiClA0EBaiKlA0ECSA0ACyCkA0EBaiKkA0EFSA0ACyCjA0EBaiKjA0EFSA0AC0EAIaYDA0AgpgNBBGwgpgNBBGz9XQLQzwL9X/0MAAAAAAAAAAAAAAAAAAAAACAMII8DQcA8bGogpgNBBGxq/V0CoL8O/V/9DAAAAAAAAAAAAAAAAAAAAAD9Sv1S/V79WwLQ/gQAIKYDQQRsIKYDQQRs/V0CkMkD/V8gpgNBBGz9XQLQ/gT9X/3wAf1e/VsCkMkDACAUII8DQcA8bGogpgNBBGxqIKYDQQRs/V0C0P4E/V8gpgNBBGz9XQLQjAP9X/3yAf1e/VsCoL8OACCmA0EEbCCmA0EEbP1dAtCFBP1fIKYDQQRs/V0C0P4E/V8gCyCPA0HAPGxqIKYDQQRsav1dAqC/Dv1f/fIB/fAB/V79WwLQhQQAIKYDQQRsIKYDQQRs/V0CkMIE/V8gFCCPA0HAPGxqIKYDQQRsav1dAqC/Dv1f/e0B/fAB/V79WwKQwgQAIKYDQQJqIqYDQZAPSA0ACyCPA0EBaiKPAyAASA0ACyCHAiBYoiGHAiAAQQFKBEBBAEEAKgLwyQK7IFiitjgC8MkCQQBBACoC9MkCuyBYorY4AvTJAkEAQQAqAvjJArsgWKK2OAL4yQJBAEEAKgL8yQK7IFiitjgC/MkCQQBBACoCgMoCuyBYorY4AoDKAkEAQQAqAoTKArsgWKK2OAKEygJBAEEAKgKIygK7IFiitjgCiMoCQQBBACoCjMoCuyBYorY4AozKAkEAQQAqApDKArsgWKK2OAKQygJBAEEAKgKUygK7IFiitjgClMoCQQAhpwMDQCCnA0EEbCCnA0EEbP1dApDJA/1fIFj9FP3yAf1e/VsCkMkDACCnA0EEbCCnA0EEbP1dAtCFBP1fIFj9FP3yAf1e/VsC0IUEACCnA0EEbCCnA0EEbP1dApDCBP1fIFj9FP3yAf1e/VsCkMIEACCnA0ECaiKnA0GQD0gNAAsLRAAAAAAAAAAAIagDQQAhqQMDQCCoAyCpA0HAAGwqAtCFBLugIagDIKkDQQFqIqkDQfkASA0AC0EAIKgDtjgC0M8CRAAAAAAAAAAAIaoDQQAhqwMDQCCqAyCrA0HAAGwqAtSFBLugIaoDIKsDQQFqIqsDQfkASA0AC0EAIKoDtjgC1M8CRAAAAAAAAAAAIawDQQAhrQMDQCCsAyCtA0HAAGwqAtiFBLugIawDIK0DQQFqIq0DQfkASA0AC0EAIKwDtjgC2M8CRAAAAAAAAAAAIa4DQQAhrwMDQCCuAyCvA0HAAGwqAtyFBLugIa4DIK8DQQFqIq8DQfkASA0AC0EAIK4DtjgC3M8CRAAAAAAAAAAAIbADQQAhsQMDQCCwAyCxA0HAAGwqAuCFBLugIbADILEDQQFqIrEDQfkASA0AC0EAILADtjgC4M8CRAAAAAAAAAAAIbIDQQAhswMDQCCyAyCzA0HAAGwqAuSFBLugIbIDILMDQQFqIrMDQfkASA0AC0EAILIDtjgC5M8CRAAAAAAAAAAAIbQDQQAhtQMDQCC0AyC1A0HAAGwqAuiFBLugIbQDILUDQQFqIrUDQfkASA0AC0EAILQDtjgC6M8CRAAAAAAAAAAAIbYDQQAhtwMDQCC2AyC3A0HAAGwqAuyFBLugIbYDILcDQQFqIrcDQfkASA0AC0EAILYDtjgC7M8CRAAAAAAAAAAAIbgDQQAhuQMDQCC4AyC5A0HAAGwqAvCFBLugIbgDILkDQQFqIrkDQfkASA0AC0EAILgDtjgC8M8CRAAAAAAAAAAAIboDQQAhuwMDQCC6AyC7A0HAAGwqAvSFBLugIboDILsDQQFqIrsDQfkASA0AC0EAILoDtjgC9M8CRAAAAAAAAAAAIbwDQQAhvQMDQCC8AyC9A0HAAGwqAviFBLugIbwDIL0DQQFqIr0DQfkASA0AC0EAILwDtjgC+M8CRAAAAAAAAAAAIb4DQQAhvwMDQCC+AyC/A0HAAGwqAvyFBLugIb4DIL8DQQFqIr8DQfkASA0AC0EAIL4DtjgC/M8CRAAAAAAAAAAAIcADQQAhwQMDQCDAAyDBA0HAAGwqAoCGBLugIcADIMEDQQFqIsEDQfkASA0AC0EAIMADtjgCgNACRAAAAAAAAAAAIcIDQQAhwwMDQCDCAyDDA0HAAGwqAoSGBLugIcIDIMMDQQFqIsMDQfkASA0AC0EAIMIDtjgChNACRAAAAAAAAAAAIcQDQQAhxQMDQCDEAyDFA0HAAGwqAoiGBLugIcQDIMUDQQFqIsUDQfkASA0AC0EAIMQDtjgCiNACRAAAAAAAAAAAIcYDQQAhxwMDQCDGAyDHA0HAAGwqAoyGBLugIcYDIMcDQQFqIscDQfkASA0AC0EAIMYDtjgCjNACQQBBACoC0M8Cu0EAKgKQjAO7o7Y4AvDLAUEAQQAqAtTPArtBACoClIwDu6O2OAL0ywFBAEEAKgLYzwK7QQAqApiMA7ujtjgC+MsBQQBBACoC3M8Cu0EAKgKcjAO7o7Y4AvzLAUEAQQAqAuDPArtBACoCoIwDu6O2OAKAzAFBAEEAKgLkzwK7QQAqAqSMA7ujtjgChMwBQQBBACoC6M8Cu0EAKgKojAO7o7Y4AojMAUEAQQAqAuzPArtBACoCrIwDu6O2OAKMzAFBAEEAKgLwzwK7QQAqArCMA7ujtjgCkMwBQQBBACoC9M8Cu0EAKgK0jAO7o7Y4ApTMAUEAQQAqAvjPArtBACoCuIwDu6O2OAKYzAFBAEEAKgL8zwK7QQAqAryMA7ujtjgCnMwBQQBBACoCgNACu0EAKgLAjAO7o7Y4AqDMAUEAQQAqAoTQArtBACoCxIwDu6O2OAKkzAFBAEEAKgKI0AK7QQAqAsiMA7ujtjgCqMwBQQBBACoCjNACu0EAKgLMjAO7o7Y4AqzMAUQAAAAAAAAAACHIA0EAIckDA0AgyAMgyQNBwABsKgKQwgS7oCHIAyDJA0EBaiLJA0H5AEgNAAtBACDIA7Y4ApDQAkQAAAAAAAAAACHKA0EAIcsDA0AgygMgywNBwABsKgKUwgS7oCHKAyDLA0EBaiLLA0H5AEgNAAtBACDKA7Y4ApTQAkQAAAAAAAAAACHMA0EAIc0DA0AgzAMgzQNBwABsKgKYwgS7oCHMAyDNA0EBaiLNA0H5AEgNAAtBACDMA7Y4ApjQAkQAAAAAAAAAACHOA0EAIc8DA0AgzgMgzwNBwABsKgKcwgS7oCHOAyDPA0EBaiLPA0H5AEgNAAtBACDOA7Y4ApzQAkQAAAAAAAAAACHQA0EAIdEDA0Ag0AMg0QNBwABsKgKgwgS7oCHQAyDRA0EBaiLRA0H5AEgNAAtBACDQA7Y4AqDQAkQAAAAAAAAAACHSA0EAIdMDA0Ag0gMg0wNBwABsKgKkwgS7oCHSAyDTA0EBaiLTA0H5AEgNAAtBACDSA7Y4AqTQAkQAAAAAAAAAACHUA0EAIdUDA0Ag1AMg1QNBwABsKgKowgS7oCHUAyDVA0EBaiLVA0H5AEgNAAtBACDUA7Y4AqjQAkQAAAAAAAAAACHWA0EAIdcDA0Ag1gMg1wNBwABsKgKswgS7oCHWAyDXA0EBaiLXA0H5AEgNAAtBACDWA7Y4AqzQAkQAAAAAAAAAACHYA0EAIdkDA0Ag2AMg2QNBwABsKgKwwgS7oCHYAyDZA0EBaiLZA0H5AEgNAAtBACDYA7Y4ArDQAkQAAAAAAAAAACHaA0EAIdsDA0Ag2gMg2wNBwABsKgK0wgS7oCHaAyDbA0EBaiLbA0H5AEgNAAtBACDaA7Y4ArTQAkQAAAAAAAAAACHcA0EAId0DA0Ag3AMg3QNBwABsKgK4wgS7oCHcAyDdA0EBaiLdA0H5AEgNAAtBACDcA7Y4ArjQAkQAAAAAAAAAACHeA0EAId8DA0Ag3gMg3wNBwABsKgK8wgS7oCHeAyDfA0EBaiLfA0H5AEgNAAtBACDeA7Y4ArzQAkQAAAAAAAAAACHgA0EAIeEDA0Ag4AMg4QNBwABsKgLAwgS7oCHgAyDhA0EBaiLhA0H5AEgNAAtBACDgA7Y4AsDQAkQAAAAAAAAAACHiA0EAIeMDA0Ag4gMg4wNBwABsKgLEwgS7oCHiAyDjA0EBaiLjA0H5AEgNAAtBACDiA7Y4AsTQAkQAAAAAAAAAACHkA0EAIeUDA0Ag5AMg5QNBwABsKgLIwgS7oCHkAyDlA0EBaiLlA0H5AEgNAAtBACDkA7Y4AsjQAkQAAAAAAAAAACHmA0EAIecDA0Ag5gMg5wNBwABsKgLMwgS7oCHmAyDnA0EBaiLnA0H5AEgNAAtBACDmA7Y4AszQAkEAIegDA0Ag6ANBBGwg6ANBBGz9XQLQzwL9XyDoA0EEbP1dAtDNAv1f/fIBIOgDQQRs/V0CkIwD/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAg6ANBBGz9XQKQjAP9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACDoA0EEbP1dApDOAv1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC0NACACDoA0ECaiLoA0EQSA0AC0EARJCc5mv17IA/QQAqAtDQAruitjgC0M0CQQBEkJzma/XsgD9BACoC1NACu6K2OALUzQJBAESQnOZr9eyAP0EAKgLY0AK7orY4AtjNAkEARJCc5mv17IA/QQAqAtzQAruitjgC3M0CQQBEkJzma/XsgD9BACoC4NACu6K2OALgzQJBAESQnOZr9eyAP0EAKgLk0AK7orY4AuTNAkEARJCc5mv17IA/QQAqAujQAruitjgC6M0CQQBEkJzma/XsgD9BACoC7NACu6K2OALszQJBAESQnOZr9eyAP0EAKgLw0AK7orY4AvDNAkEARJCc5mv17IA/QQAqAvTQAruitjgC9M0CQQBEkJzma/XsgD9BACoC+NACu6K2OAL4zQJBAESQnOZr9eyAP0EAKgL80AK7orY4AvzNAkEARJCc5mv17IA/QQAqAoDRAruitjgCgM4CQQBEkJzma/XsgD9BACoChNECu6K2OAKEzgJBAESQnOZr9eyAP0EAKgKI0QK7orY4AojOAkEARJCc5mv17IA/QQAqAozRAruitjgCjM4CQQAh6QMDQCDpA0HAAGxBACoC0M0Cu7Y4ApDRAiDpA0HAAGxBACoC1M0Cu7Y4ApTRAiDpA0HAAGxBACoC2M0Cu7Y4ApjRAiDpA0HAAGxBACoC3M0Cu7Y4ApzRAiDpA0HAAGxBACoC4M0Cu7Y4AqDRAiDpA0HAAGxBACoC5M0Cu7Y4AqTRAiDpA0HAAGxBACoC6M0Cu7Y4AqjRAiDpA0HAAGxBACoC7M0Cu7Y4AqzRAiDpA0HAAGxBACoC8M0Cu7Y4ArDRAiDpA0HAAGxBACoC9M0Cu7Y4ArTRAiDpA0HAAGxBACoC+M0Cu7Y4ArjRAiDpA0HAAGxBACoC/M0Cu7Y4ArzRAiDpA0HAAGxBACoCgM4Cu7Y4AsDRAiDpA0HAAGxBACoChM4Cu7Y4AsTRAiDpA0HAAGxBACoCiM4Cu7Y4AsjRAiDpA0HAAGxBACoCjM4Cu7Y4AszRAiDpA0EBaiLpA0H5AEgNAAtBACHqAwNAIOoDQQRs/QyQnOZr9eyAP5Cc5mv17IA/IOoDQQRs/V0CkNAC/V8g6gNBBGz9XQLQ0AL9X/0MAAAAAAAAAEAAAAAAAAAAQCDqA0EEbP1dApDNAv1f/fIB/fIB/fEB/fIB/V79WwLQzQIAIOoDQQJqIuoDQRBIDQALQQAh6wMDQCDrA0HAAGxBACoC0M0Cu7Y4AtCFBCDrA0HAAGxBACoC1M0Cu7Y4AtSFBCDrA0HAAGxBACoC2M0Cu7Y4AtiFBCDrA0HAAGxBACoC3M0Cu7Y4AtyFBCDrA0HAAGxBACoC4M0Cu7Y4AuCFBCDrA0HAAGxBACoC5M0Cu7Y4AuSFBCDrA0HAAGxBACoC6M0Cu7Y4AuiFBCDrA0HAAGxBACoC7M0Cu7Y4AuyFBCDrA0HAAGxBACoC8M0Cu7Y4AvCFBCDrA0HAAGxBACoC9M0Cu7Y4AvSFBCDrA0HAAGxBACoC+M0Cu7Y4AviFBCDrA0HAAGxBACoC/M0Cu7Y4AvyFBCDrA0HAAGxBACoCgM4Cu7Y4AoCGBCDrA0HAAGxBACoChM4Cu7Y4AoSGBCDrA0HAAGxBACoCiM4Cu7Y4AoiGBCDrA0HAAGxBACoCjM4Cu7Y4AoyGBCDrA0EBaiLrA0H5AEgNAAtEAAAAAAAAAAAh7ANBACHtAwNAIOwDIO0DQcAAbCoCkMkDu6Ah7AMg7QNBAWoi7QNB+QBIDQALQQAg7AO2OAKwzAFEAAAAAAAAAAAh7gNBACHvAwNAIO4DIO8DQcAAbCoClMkDu6Ah7gMg7wNBAWoi7wNB+QBIDQALQQAg7gO2OAK0zAFEAAAAAAAAAAAh8ANBACHxAwNAIPADIPEDQcAAbCoCmMkDu6Ah8AMg8QNBAWoi8QNB+QBIDQALQQAg8AO2OAK4zAFEAAAAAAAAAAAh8gNBACHzAwNAIPIDIPMDQcAAbCoCnMkDu6Ah8gMg8wNBAWoi8wNB+QBIDQALQQAg8gO2OAK8zAFEAAAAAAAAAAAh9ANBACH1AwNAIPQDIPUDQcAAbCoCoMkDu6Ah9AMg9QNBAWoi9QNB+QBIDQALQQAg9AO2OALAzAFEAAAAAAAAAAAh9gNBACH3AwNAIPYDIPcDQcAAbCoCpMkDu6Ah9gMg9wNBAWoi9wNB+QBIDQALQQAg9gO2OALEzAFEAAAAAAAAAAAh+ANBACH5AwNAIPgDIPkDQcAAbCoCqMkDu6Ah+AMg+QNBAWoi+QNB+QBIDQALQQAg+AO2OALIzAFEAAAAAAAAAAAh+gNBACH7AwNAIPoDIPsDQcAAbCoCrMkDu6Ah+gMg+wNBAWoi+wNB+QBIDQALQQAg+gO2OALMzAFEAAAAAAAAAAAh/ANBACH9AwNAIPwDIP0DQcAAbCoCsMkDu6Ah/AMg/QNBAWoi/QNB+QBIDQALQQAg/AO2OALQzAFEAAAAAAAAAAAh/gNBACH/AwNAIP4DIP8DQcAAbCoCtMkDu6Ah/gMg/wNBAWoi/wNB+QBIDQALQQAg/gO2OALUzAFEAAAAAAAAAAAhgARBACGBBANAIIAEIIEEQcAAbCoCuMkDu6AhgAQggQRBAWoigQRB+QBIDQALQQAggAS2OALYzAFEAAAAAAAAAAAhggRBACGDBANAIIIEIIMEQcAAbCoCvMkDu6AhggQggwRBAWoigwRB+QBIDQALQQAgggS2OALczAFEAAAAAAAAAAAhhARBACGFBANAIIQEIIUEQcAAbCoCwMkDu6AhhAQghQRBAWoihQRB+QBIDQALQQAghAS2OALgzAFEAAAAAAAAAAAhhgRBACGHBANAIIYEIIcEQcAAbCoCxMkDu6AhhgQghwRBAWoihwRB+QBIDQALQQAghgS2OALkzAFEAAAAAAAAAAAhiARBACGJBANAIIgEIIkEQcAAbCoCyMkDu6AhiAQgiQRBAWoiiQRB+QBIDQALQQAgiAS2OALozAFEAAAAAAAAAAAhigRBACGLBANAIIoEIIsEQcAAbCoCzMkDu6AhigQgiwRBAWoiiwRB+QBIDQALQQAgigS2OALszAFBAEHQjQNqQQBBgCT8CwBBAEGQwgRqQQBBgKkB/AsAQQBBkOsFakEAQYCpAfwLAEEAQaDyB2pBAEGAqQH8CwBBACGMBANAQQAhjQQDQCCNBEEEbCAUIIwEQcA8bGogjQRBBGxq/V0CoL8O/V8gjQRBBGz9XQKQ0QL9X/0MAAAAAAAAAEAAAAAAAAAAQCAIIIwEQcA8bGogjQRBBGxq/V0CoL8O/V/98gH98gH98AEgjQRBBGz9XQLQhQT9X/3wAf1e/VsC0LEDACCNBEECaiKNBEGQD0gNAAtBACGOBANAQQAhjwQDQCCOBEGgAmwgjwRBBGxqII4EQcAAbCoC0LEDuyCPBEHAAGwqAuACu6IgjgRBwABsKgLUsQO7II8EQcAAbCoC5AK7oqAgjgRBwABsKgLYsQO7II8EQcAAbCoC6AK7oqAgjgRBwABsKgLcsQO7II8EQcAAbCoC7AK7oqAgjgRBwABsKgLgsQO7II8EQcAAbCoC8AK7oqAgjgRBwABsKgLksQO7II8EQcAAbCoC9AK7oqAgjgRBwABsKgLosQO7II8EQcAAbCoC+AK7oqAgjgRBwABsKgLssQO7II8EQcAAbCoC/AK7oqAgjgRBwABsKgLwsQO7II8EQcAAbCoCgAO7oqAgjgRBwABsKgL0sQO7II8EQcAAbCoChAO7oqAgjgRBwABsKgL4sQO7II8EQcAAbCoCiAO7oqAgjgRBwABsKgL8sQO7II8EQcAAbCoCjAO7oqAgjgRBwABsKgKAsgO7II8EQcAAbCoCkAO7oqAgjgRBwABsKgKEsgO7II8EQcAAbCoClAO7oqAgjgRBwABsKgKIsgO7II8EQcAAbCoCmAO7oqAgjgRBwABsKgKMsgO7II8EQcAAbCoCnAO7oqC2OAKgxAogjwRBAWoijwRByABIDQALII4EQQFqIo4EQfkASA0AC0EAIZAEA0BEAAAAAAAAAAAhkQRBACGSBANAIJEEIAcgjARBoJACbGogkgRBoAJsaiCQBEEEbGoqAqC/DrsgkgRBwABsKgLQsQO7oqAhkQQgkgRBAWoikgRB+QBIDQALIJAEQcAAbCCQBEHAAGwqAtCNA7sgkQSgtjgC0I0DRAAAAAAAAAAAIZMEQQAhlAQDQCCTBCAHIIwEQaCQAmxqIJQEQaACbGogkARBBGxqKgKgvw67IJQEQcAAbCoC1LEDu6KgIZMEIJQEQQFqIpQEQfkASA0ACyCQBEHAAGwgkARBwABsKgLUjQO7IJMEoLY4AtSNA0QAAAAAAAAAACGVBEEAIZYEA0AglQQgByCMBEGgkAJsaiCWBEGgAmxqIJAEQQRsaioCoL8OuyCWBEHAAGwqAtixA7uioCGVBCCWBEEBaiKWBEH5AEgNAAsgkARBwABsIJAEQcAAbCoC2I0DuyCVBKC2OALYjQNEAAAAAAAAAAAhlwRBACGYBANAIJcEIAcgjARBoJACbGogmARBoAJsaiCQBEEEbGoqAqC/DrsgmARBwABsKgLcsQO7oqAhlwQgmARBAWoimARB+QBIDQALIJAEQcAAbCCQBEHAAGwqAtyNA7sglwSgtjgC3I0DRAAAAAAAAAAAIZkEQQAhmgQDQCCZBCAHIIwEQaCQAmxqIJoEQaACbGogkARBBGxqKgKgvw67IJoEQcAAbCoC4LEDu6KgIZkEIJoEQQFqIpoEQfkASA0ACyCQBEHAAGwgkARBwABsKgLgjQO7IJkEoLY4AuCNA0QAAAAAAAAAACGbBEEAIZwEA0AgmwQgByCMBEGgkAJsaiCcBEGgAmxqIJAEQQRsaioCoL8OuyCcBEHAAGwqAuSxA7uioCGbBCCcBEEBaiKcBEH5AEgNAAsgkARBwABsIJAEQcAAbCoC5I0DuyCbBKC2OALkjQNEAAAAAAAAAAAhnQRBACGeBANAIJ0EIAcgjARBoJACbGogngRBoAJsaiCQBEEEbGoqAqC/DrsgngRBwABsKgLosQO7oqAhnQQgngRBAWoingRB+QBIDQALIJAEQcAAbCCQBEHAAGwqAuiNA7sgnQSgtjgC6I0DRAAAAAAAAAAAIZ8EQQAhoAQDQCCfBCAHIIwEQaCQAmxqIKAEQaACbGogkARBBGxqKgKgvw67IKAEQcAAbCoC7LEDu6KgIZ8EIKAEQQFqIqAEQfkASA0ACyCQBEHAAGwgkARBwABsKgLsjQO7IJ8EoLY4AuyNA0QAAAAAAAAAACGhBEEAIaIEA0AgoQQgByCMBEGgkAJsaiCiBEGgAmxqIJAEQQRsaioCoL8OuyCiBEHAAGwqAvCxA7uioCGhBCCiBEEBaiKiBEH5AEgNAAsgkARBwABsIJAEQcAAbCoC8I0DuyChBKC2OALwjQNEAAAAAAAAAAAhowRBACGkBANAIKMEIAcgjARBoJACbGogpARBoAJsaiCQBEEEbGoqAqC/DrsgpARBwABsKgL0sQO7oqAhowQgpARBAWoipARB+QBIDQALIJAEQcAAbCCQBEHAAGwqAvSNA7sgowSgtjgC9I0DRAAAAAAAAAAAIaUEQQAhpgQDQCClBCAHIIwEQaCQAmxqIKYEQaACbGogkARBBGxqKgKgvw67IKYEQcAAbCoC+LEDu6KgIaUEIKYEQQFqIqYEQfkASA0ACyCQBEHAAGwgkARBwABsKgL4jQO7IKUEoLY4AviNA0QAAAAAAAAAACGnBEEAIagEA0AgpwQgByCMBEGgkAJsaiCoBEGgAmxqIJAEQQRsaioCoL8OuyCoBEHAAGwqAvyxA7uioCGnBCCoBEEBaiKoBEH5AEgNAAsgkARBwABsIJAEQcAAbCoC/I0DuyCnBKC2OAL8jQNEAAAAAAAAAAAhqQRBACGqBANAIKkEIAcgjARBoJACbGogqgRBoAJsaiCQBEEEbGoqAqC/DrsgqgRBwABsKgKAsgO7oqAhqQQgqgRBAWoiqgRB+QBIDQALIJAEQcAAbCCQBEHAAGwqAoCOA7sgqQSgtjgCgI4DRAAAAAAAAAAAIasEQQAhrAQDQCCrBCAHIIwEQaCQAmxqIKwEQaACbGogkARBBGxqKgKgvw67IKwEQcAAbCoChLIDu6KgIasEIKwEQQFqIqwEQfkASA0ACyCQBEHAAGwgkARBwABsKgKEjgO7IKsEoLY4AoSOA0QAAAAAAAAAACGtBEEAIa4EA0AgrQQgByCMBEGgkAJsaiCuBEGgAmxqIJAEQQRsaioCoL8OuyCuBEHAAGwqAoiyA7uioCGtBCCuBEEBaiKuBEH5AEgNAAsgkARBwABsIJAEQcAAbCoCiI4DuyCtBKC2OAKIjgNEAAAAAAAAAAAhrwRBACGwBANAIK8EIAcgjARBoJACbGogsARBoAJsaiCQBEEEbGoqAqC/DrsgsARBwABsKgKMsgO7oqAhrwQgsARBAWoisARB+QBIDQALIJAEQcAAbCCQBEHAAGwqAoyOA7sgrwSgtjgCjI4DIJAEQQFqIpAEQcgASA0AC0EAIbEEA0AgsQRBBGz9DAAAAAAAAAAAAAAAAAAAAAD9Xv1bAtCxAwAgsQRBAmoisQRByApIDQALQQAhsgQDQEEAIbMEA0BBACG0BANAILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqAtCxA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioCoMQKu6C2OALQsQMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioC1LEDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgKkxAq7oLY4AtSxAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgLYsQO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqAqjECrugtjgC2LEDILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqAtyxA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioCrMQKu6C2OALcsQMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioC4LEDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgKwxAq7oLY4AuCxAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgLksQO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqArTECrugtjgC5LEDILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqAuixA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioCuMQKu6C2OALosQMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioC7LEDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgK8xAq7oLY4AuyxAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgLwsQO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqAsDECrugtjgC8LEDILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqAvSxA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioCxMQKu6C2OAL0sQMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioC+LEDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgLIxAq7oLY4AvixAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgL8sQO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqAszECrugtjgC/LEDILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqAoCyA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioC0MQKu6C2OAKAsgMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioChLIDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgLUxAq7oLY4AoSyAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgKIsgO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqAtjECrugtjgCiLIDILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqAoyyA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioC3MQKu6C2OAKMsgMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioCkLIDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgLgxAq7oLY4ApCyAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgKUsgO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqAuTECrugtjgClLIDILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqApiyA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioC6MQKu6C2OAKYsgMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioCnLIDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgLsxAq7oLY4ApyyAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgKgsgO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqAvDECrugtjgCoLIDILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqAqSyA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioC9MQKu6C2OAKksgMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioCqLIDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgL4xAq7oLY4AqiyAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgKssgO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqAvzECrugtjgCrLIDILQEQQFqIrQEQQNIDQALILMEQQFqIrMEQQtIDQALILIEQQFqIrIEQQtIDQALQQAhtQQDQEEAIbYEA0BBACG3BANAILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLQsQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCoL8Ou0QAAAAAAAAAAGIbtjgCoMQKILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLUsQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCpL8Ou0QAAAAAAAAAAGIbtjgCpMQKILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLYsQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCqL8Ou0QAAAAAAAAAAGIbtjgCqMQKILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLcsQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCrL8Ou0QAAAAAAAAAAGIbtjgCrMQKILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLgsQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCsL8Ou0QAAAAAAAAAAGIbtjgCsMQKILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLksQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCtL8Ou0QAAAAAAAAAAGIbtjgCtMQKILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLosQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCuL8Ou0QAAAAAAAAAAGIbtjgCuMQKILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLssQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCvL8Ou0QAAAAAAAAAAGIbtjgCvMQKILcEQQFqIrcEQQRIDQALILYEQQFqIrYEQQ1IDQALILUEQQFqIrUEQQ1IDQALQQAhuAQDQCC4BEEEbP0MAAAAAAAAAAAAAAAAAAAAAP1e/VsCoO0LACC4BEECaiK4BEGgKkgNAAtBACG5BANAQQAhugQDQCC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioCoO0LuyC5BEGADWwgugRBgAFsaioCoMQKu6C2OAKg7QsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqAqTtC7sguQRBgA1sILoEQYABbGoqAqTECrugtjgCpO0LILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgKo7Qu7ILkEQYANbCC6BEGAAWxqKgKoxAq7oLY4AqjtCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioCrO0LuyC5BEGADWwgugRBgAFsaioCrMQKu6C2OAKs7QsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqArDtC7sguQRBgA1sILoEQYABbGoqArDECrugtjgCsO0LILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgK07Qu7ILkEQYANbCC6BEGAAWxqKgK0xAq7oLY4ArTtCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioCuO0LuyC5BEGADWwgugRBgAFsaioCuMQKu6C2OAK47QsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqArztC7sguQRBgA1sILoEQYABbGoqArzECrugtjgCvO0LILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgLA7Qu7ILkEQYANbCC6BEGAAWxqKgLAxAq7oLY4AsDtCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioCxO0LuyC5BEGADWwgugRBgAFsaioCxMQKu6C2OALE7QsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqAsjtC7sguQRBgA1sILoEQYABbGoqAsjECrugtjgCyO0LILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgLM7Qu7ILkEQYANbCC6BEGAAWxqKgLMxAq7oLY4AsztCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioC0O0LuyC5BEGADWwgugRBgAFsaioC0MQKu6C2OALQ7QsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqAtTtC7sguQRBgA1sILoEQYABbGoqAtTECrugtjgC1O0LILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgLY7Qu7ILkEQYANbCC6BEGAAWxqKgLYxAq7oLY4AtjtCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioC3O0LuyC5BEGADWwgugRBgAFsaioC3MQKu6C2OALc7QsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqAuDzC7sguQRBgA1sILoEQYABbGoqAuDECrugtjgC4PMLILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgLk8wu7ILkEQYANbCC6BEGAAWxqKgLkxAq7oLY4AuTzCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioC6PMLuyC5BEGADWwgugRBgAFsaioC6MQKu6C2OALo8wsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqAuzzC7sguQRBgA1sILoEQYABbGoqAuzECrugtjgC7PMLILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgLw8wu7ILkEQYANbCC6BEGAAWxqKgLwxAq7oLY4AvDzCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioC9PMLuyC5BEGADWwgugRBgAFsaioC9MQKu6C2OAL08wsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqAvjzC7sguQRBgA1sILoEQYABbGoqAvjECrugtjgC+PMLILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgL88wu7ILkEQYANbCC6BEGAAWxqKgL8xAq7oLY4AvzzCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioCgPQLuyC5BEGADWwgugRBgAFsaioCgMUKu6C2OAKA9AsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqAoT0C7sguQRBgA1sILoEQYABbGoqAoTFCrugtjgChPQLILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgKI9Au7ILkEQYANbCC6BEGAAWxqKgKIxQq7oLY4Aoj0CyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioCjPQLuyC5BEGADWwgugRBgAFsaioCjMUKu6C2OAKM9AsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqApD0C7sguQRBgA1sILoEQYABbGoqApDFCrugtjgCkPQLILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgKU9Au7ILkEQYANbCC6BEGAAWxqKgKUxQq7oLY4ApT0CyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioCmPQLuyC5BEGADWwgugRBgAFsaioCmMUKu6C2OAKY9AsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqApz0C7sguQRBgA1sILoEQYABbGoqApzFCrugtjgCnPQLILoEQQFqIroEQQ1IDQALILkEQQFqIrkEQQ1IDQALQQAhuwQDQCC7BEEEbCC7BEEEbP1dAqDtC/1f/QwAAAAAAAAAAAAAAAAAAAAAIAogjARBgKkBbGoguwRBBGxq/V0CoL8O/V/9DAAAAAAAAAAAAAAAAAAAAAD9SP1S/V79WwKgxAoAILsEQQRsILsEQQRs/V0CkMIE/V8guwRBBGz9XQKgxAr9X/3wAf1e/VsCkMIEACAVIIwEQYCpAWxqILsEQQRsaiC7BEEEbP1dAqDECv1fILsEQQRs/V0CoJsJ/V/98gH9Xv1bAqC/DgAguwRBBGwguwRBBGz9XQKQ6wX9XyC7BEEEbP1dAqDECv1fIAYgjARBgKkBbGoguwRBBGxq/V0CoL8O/V/98gH98AH9Xv1bApDrBQAguwRBBGwguwRBBGz9XQKg8gf9XyAVIIwEQYCpAWxqILsEQQRsav1dAqC/Dv1f/e0B/fAB/V79WwKg8gcAILsEQQJqIrsEQaAqSA0ACyCMBEEBaiKMBCAASA0ACyAAQQFKBEBBACG8BANAILwEQQRsILwEQQRs/V0C0I0D/V8gWP0U/fIB/V79WwLQjQMAILwEQQJqIrwEQYAJSA0AC0EAIb0EA0AgvQRBBGwgvQRBBGz9XQKQwgT9XyBY/RT98gH9Xv1bApDCBAAgvQRBBGwgvQRBBGz9XQKQ6wX9XyBY/RT98gH9Xv1bApDrBQAgvQRBBGwgvQRBBGz9XQKg8gf9XyBY/RT98gH9Xv1bAqDyBwAgvQRBAmoivQRBoCpIDQALC0QAAAAAAAAAACG+BEEAIb8EA0AgvgQgvwRBIGwqApDrBbugIb4EIL8EQQFqIr8EQaQFSA0AC0EAIL4EtjgCkM0CRAAAAAAAAAAAIcAEQQAhwQQDQCDABCDBBEEgbCoClOsFu6AhwAQgwQRBAWoiwQRBpAVIDQALQQAgwAS2OAKUzQJEAAAAAAAAAAAhwgRBACHDBANAIMIEIMMEQSBsKgKY6wW7oCHCBCDDBEEBaiLDBEGkBUgNAAtBACDCBLY4ApjNAkQAAAAAAAAAACHEBEEAIcUEA0AgxAQgxQRBIGwqApzrBbugIcQEIMUEQQFqIsUEQaQFSA0AC0EAIMQEtjgCnM0CRAAAAAAAAAAAIcYEQQAhxwQDQCDGBCDHBEEgbCoCoOsFu6AhxgQgxwRBAWoixwRBpAVIDQALQQAgxgS2OAKgzQJEAAAAAAAAAAAhyARBACHJBANAIMgEIMkEQSBsKgKk6wW7oCHIBCDJBEEBaiLJBEGkBUgNAAtBACDIBLY4AqTNAkQAAAAAAAAAACHKBEEAIcsEA0AgygQgywRBIGwqAqjrBbugIcoEIMsEQQFqIssEQaQFSA0AC0EAIMoEtjgCqM0CRAAAAAAAAAAAIcwEQQAhzQQDQCDMBCDNBEEgbCoCrOsFu6AhzAQgzQRBAWoizQRBpAVIDQALQQAgzAS2OAKszQJBAEEAKgKQzQK7QQAqAvDMArujtjgCsKcBQQBBACoClM0Cu0EAKgL0zAK7o7Y4ArSnAUEAQQAqApjNArtBACoC+MwCu6O2OAK4pwFBAEEAKgKczQK7QQAqAvzMArujtjgCvKcBQQBBACoCoM0Cu0EAKgKAzQK7o7Y4AsCnAUEAQQAqAqTNArtBACoChM0Cu6O2OALEpwFBAEEAKgKozQK7QQAqAojNArujtjgCyKcBQQBBACoCrM0Cu0EAKgKMzQK7o7Y4AsynAUQAAAAAAAAAACHOBEEAIc8EA0AgzgQgzwRBIGwqAqDyB7ugIc4EIM8EQQFqIs8EQaQFSA0AC0EAIM4EtjgCsM0CRAAAAAAAAAAAIdAEQQAh0QQDQCDQBCDRBEEgbCoCpPIHu6Ah0AQg0QRBAWoi0QRBpAVIDQALQQAg0AS2OAK0zQJEAAAAAAAAAAAh0gRBACHTBANAINIEINMEQSBsKgKo8ge7oCHSBCDTBEEBaiLTBEGkBUgNAAtBACDSBLY4ArjNAkQAAAAAAAAAACHUBEEAIdUEA0Ag1AQg1QRBIGwqAqzyB7ugIdQEINUEQQFqItUEQaQFSA0AC0EAINQEtjgCvM0CRAAAAAAAAAAAIdYEQQAh1wQDQCDWBCDXBEEgbCoCsPIHu6Ah1gQg1wRBAWoi1wRBpAVIDQALQQAg1gS2OALAzQJEAAAAAAAAAAAh2ARBACHZBANAINgEINkEQSBsKgK08ge7oCHYBCDZBEEBaiLZBEGkBUgNAAtBACDYBLY4AsTNAkQAAAAAAAAAACHaBEEAIdsEA0Ag2gQg2wRBIGwqArjyB7ugIdoEINsEQQFqItsEQaQFSA0AC0EAINoEtjgCyM0CRAAAAAAAAAAAIdwEQQAh3QQDQCDcBCDdBEEgbCoCvPIHu6Ah3AQg3QRBAWoi3QRBpAVIDQALQQAg3AS2OALMzQJBAEEAKgKQzQK7QQAqApDMAruiQQAqAvDMArujmkQAAAAAAAAAQEEAKgLwzAK7oqNEAAAAAAAAAABBACoC8MsCu0QAAAAAAAAAAGQbtjgC0M0CQQBBACoClM0Cu0EAKgKUzAK7okEAKgL0zAK7o5pEAAAAAAAAAEBBACoC9MwCu6KjRAAAAAAAAAAAQQAqAvTLArtEAAAAAAAAAABkG7Y4AtTNAkEAQQAqApjNArtBACoCmMwCu6JBACoC+MwCu6OaRAAAAAAAAABAQQAqAvjMAruio0QAAAAAAAAAAEEAKgL4ywK7RAAAAAAAAAAAZBu2OALYzQJBAEEAKgKczQK7QQAqApzMAruiQQAqAvzMArujmkQAAAAAAAAAQEEAKgL8zAK7oqNEAAAAAAAAAABBACoC/MsCu0QAAAAAAAAAAGQbtjgC3M0CQQBBACoCoM0Cu0EAKgKgzAK7okEAKgKAzQK7o5pEAAAAAAAAAEBBACoCgM0Cu6KjRAAAAAAAAAAAQQAqAoDMArtEAAAAAAAAAABkG7Y4AuDNAkEAQQAqAqTNArtBACoCpMwCu6JBACoChM0Cu6OaRAAAAAAAAABAQQAqAoTNAruio0QAAAAAAAAAAEEAKgKEzAK7RAAAAAAAAAAAZBu2OALkzQJBAEEAKgKozQK7QQAqAqjMAruiQQAqAojNArujmkQAAAAAAAAAQEEAKgKIzQK7oqNEAAAAAAAAAABBACoCiMwCu0QAAAAAAAAAAGQbtjgC6M0CQQBBACoCrM0Cu0EAKgKszAK7okEAKgKMzQK7o5pEAAAAAAAAAEBBACoCjM0Cu6KjRAAAAAAAAAAAQQAqAozMArtEAAAAAAAAAABkG7Y4AuzNAkEARN2+snqXPFg/QQAqAtDNAruitjgC8MsCQQBE3b6yepc8WD9BACoC1M0Cu6K2OAL0ywJBAETdvrJ6lzxYP0EAKgLYzQK7orY4AvjLAkEARN2+snqXPFg/QQAqAtzNAruitjgC/MsCQQBE3b6yepc8WD9BACoC4M0Cu6K2OAKAzAJBAETdvrJ6lzxYP0EAKgLkzQK7orY4AoTMAkEARN2+snqXPFg/QQAqAujNAruitjgCiMwCQQBE3b6yepc8WD9BACoC7M0Cu6K2OAKMzAJBACHeBANAIN4EQSBsQQAqAvDLAru2OAKQ6wUg3gRBIGxBACoC9MsCu7Y4ApTrBSDeBEEgbEEAKgL4ywK7tjgCmOsFIN4EQSBsQQAqAvzLAru2OAKc6wUg3gRBIGxBACoCgMwCu7Y4AqDrBSDeBEEgbEEAKgKEzAK7tjgCpOsFIN4EQSBsQQAqAojMAru2OAKo6wUg3gRBIGxBACoCjMwCu7Y4AqzrBSDeBEEBaiLeBEGkBUgNAAtBAETdvrJ6lzxYP0EAKgKwzQK7QQAqAtDNArtEAAAAAAAAAEBBACoCgPIHu6KioaK2OALwywJBAETdvrJ6lzxYP0EAKgK0zQK7QQAqAtTNArtEAAAAAAAAAEBBACoChPIHu6KioaK2OAL0ywJBAETdvrJ6lzxYP0EAKgK4zQK7QQAqAtjNArtEAAAAAAAAAEBBACoCiPIHu6KioaK2OAL4ywJBAETdvrJ6lzxYP0EAKgK8zQK7QQAqAtzNArtEAAAAAAAAAEBBACoCjPIHu6KioaK2OAL8ywJBAETdvrJ6lzxYP0EAKgLAzQK7QQAqAuDNArtEAAAAAAAAAEBBACoCkPIHu6KioaK2OAKAzAJBAETdvrJ6lzxYP0EAKgLEzQK7QQAqAuTNArtEAAAAAAAAAEBBACoClPIHu6KioaK2OAKEzAJBAETdvrJ6lzxYP0EAKgLIzQK7QQAqAujNArtEAAAAAAAAAEBBACoCmPIHu6KioaK2OAKIzAJBAETdvrJ6lzxYP0EAKgLMzQK7QQAqAuzNArtEAAAAAAAAAEBBACoCnPIHu6KioaK2OAKMzAJBACHfBANAIN8EQSBsQQAqAvDLAru2OAKQlAcg3wRBIGxBACoC9MsCu7Y4ApSUByDfBEEgbEEAKgL4ywK7tjgCmJQHIN8EQSBsQQAqAvzLAru2OAKclAcg3wRBIGxBACoCgMwCu7Y4AqCUByDfBEEgbEEAKgKEzAK7tjgCpJQHIN8EQSBsQQAqAojMAru2OAKolAcg3wRBIGxBACoCjMwCu7Y4AqyUByDfBEEBaiLfBEGkBUgNAAtBACHgBANAIOAEQQRsIOAEQQRs/V0C0I0D/V/9Xv1bAvCnAQAg4ARBAmoi4ARBgAlIDQALRAAAAAAAAAAAIeEEQQAh4gQDQCDhBCDiBEEgbCoCkMIEu6Ah4QQg4gRBAWoi4gRBpAVIDQALQQAg4QS2OALQpwFEAAAAAAAAAAAh4wRBACHkBANAIOMEIOQEQSBsKgKUwgS7oCHjBCDkBEEBaiLkBEGkBUgNAAtBACDjBLY4AtSnAUQAAAAAAAAAACHlBEEAIeYEA0Ag5QQg5gRBIGwqApjCBLugIeUEIOYEQQFqIuYEQaQFSA0AC0EAIOUEtjgC2KcBRAAAAAAAAAAAIecEQQAh6AQDQCDnBCDoBEEgbCoCnMIEu6Ah5wQg6ARBAWoi6ARBpAVIDQALQQAg5wS2OALcpwFEAAAAAAAAAAAh6QRBACHqBANAIOkEIOoEQSBsKgKgwgS7oCHpBCDqBEEBaiLqBEGkBUgNAAtBACDpBLY4AuCnAUQAAAAAAAAAACHrBEEAIewEA0Ag6wQg7ARBIGwqAqTCBLugIesEIOwEQQFqIuwEQaQFSA0AC0EAIOsEtjgC5KcBRAAAAAAAAAAAIe0EQQAh7gQDQCDtBCDuBEEgbCoCqMIEu6Ah7QQg7gRBAWoi7gRBpAVIDQALQQAg7QS2OALopwFEAAAAAAAAAAAh7wRBACHwBANAIO8EIPAEQSBsKgKswgS7oCHvBCDwBEEBaiLwBEGkBUgNAAtBACDvBLY4AuynAUEAQdDPAmpBAEGgAvwLAEEAIfEEA0BBACHyBANAIPIEQQRsIBUg8QRBgKkBbGog8gRBBGxq/V0CoL8O/V8g8gRBBGz9XQKQ6wX9X/0MAAAAAAAAAEAAAAAAAAAAQCAEIPEEQYCpAWxqIPIEQQRsav1dAqC/Dv1f/fIB/fIB/fABIPIEQQRs/V0CkJQH/V/98AH9Xv1bAvDRAgAg8gRBAmoi8gRBoCpIDQALQQAh8wQDQEQAAAAAAAAAACH0BEEAIfUEA0Ag9AQgAyDxBEGQvgFsaiD1BEEkbGog8wRBBGxqKgKgvw67IPUEQSBsKgLw0QK7oqAh9AQg9QRBAWoi9QRBpAVIDQALIPMEQSBsIPMEQSBsKgLQzwK7IPQEoLY4AtDPAkQAAAAAAAAAACH2BEEAIfcEA0Ag9gQgAyDxBEGQvgFsaiD3BEEkbGog8wRBBGxqKgKgvw67IPcEQSBsKgL00QK7oqAh9gQg9wRBAWoi9wRBpAVIDQALIPMEQSBsIPMEQSBsKgLUzwK7IPYEoLY4AtTPAkQAAAAAAAAAACH4BEEAIfkEA0Ag+AQgAyDxBEGQvgFsaiD5BEEkbGog8wRBBGxqKgKgvw67IPkEQSBsKgL40QK7oqAh+AQg+QRBAWoi+QRBpAVIDQALIPMEQSBsIPMEQSBsKgLYzwK7IPgEoLY4AtjPAkQAAAAAAAAAACH6BEEAIfsEA0Ag+gQgAyDxBEGQvgFsaiD7BEEkbGog8wRBBGxqKgKgvw67IPsEQSBsKgL80QK7oqAh+gQg+wRBAWoi+wRBpAVIDQALIPMEQSBsIPMEQSBsKgLczwK7IPoEoLY4AtzPAkQAAAAAAAAAACH8BEEAIf0EA0Ag/AQgAyDxBEGQvgFsaiD9BEEkbGog8wRBBGxqKgKgvw67IP0EQSBsKgKA0gK7oqAh/AQg/QRBAWoi/QRBpAVIDQALIPMEQSBsIPMEQSBsKgLgzwK7IPwEoLY4AuDPAkQAAAAAAAAAACH+BEEAIf8EA0Ag/gQgAyDxBEGQvgFsaiD/BEEkbGog8wRBBGxqKgKgvw67IP8EQSBsKgKE0gK7oqAh/gQg/wRBAWoi/wRBpAVIDQALIPMEQSBsIPMEQSBsKgLkzwK7IP4EoLY4AuTPAkQAAAAAAAAAACGABUEAIYEFA0AggAUgAyDxBEGQvgFsaiCBBUEkbGog8wRBBGxqKgKgvw67IIEFQSBsKgKI0gK7oqAhgAUggQVBAWoigQVBpAVIDQALIPMEQSBsIPMEQSBsKgLozwK7IIAFoLY4AujPAkQAAAAAAAAAACGCBUEAIYMFA0AgggUgAyDxBEGQvgFsaiCDBUEkbGog8wRBBGxqKgKgvw67IIMFQSBsKgKM0gK7oqAhggUggwVBAWoigwVBpAVIDQALIPMEQSBsIPMEQSBsKgLszwK7IIIFoLY4AuzPAiDzBEEBaiLzBEEJSA0ACyDxBEEBaiLxBCAASA0ACyAAQQFKBEBBACGEBQNAIIQFQQRsIIQFQQRs/V0C0M8C/V8gWP0U/fIB/V79WwLQzwIAIIQFQQJqIoQFQcgASA0ACwtBACGFBQNAIIUFQQRsIIUFQQRs/V0C0M8C/V/9Xv1bApClAQAghQVBAmoihQVByABIDQALQQBBACoCsMwCu7Y4AqDKAkEAQQAqArTMAru2OAKkygJBAEEAKgK4zAK7tjgCqMoCQQBBACoCvMwCu7Y4AqzKAkEAQQAqAsDMAru2OAKwygJBAEEAKgLEzAK7tjgCtMoCQQBBACoCyMwCu7Y4ArjKAkEAQQAqAszMAru2OAK8ygJBAEEAKgLQzAK7tjgCwMoCQQBBACoC1MwCu7Y4AsTKAkEAQQAqAtjMAru2OALIygJBAEEAKgLczAK7tjgCzMoCQQBBACoC4MwCu7Y4AtDKAkEAQQAqAuTMAru2OALUygJBAEEAKgLozAK7tjgC2MoCQQBBACoC7MwCu7Y4AtzKAkEAQQAqAtDOAru2OALgygJBAEEAKgLUzgK7tjgC5MoCQQBBACoC2M4Cu7Y4AujKAkEAQQAqAtzOAru2OALsygJBAEEAKgLgzgK7tjgC8MoCQQBBACoC5M4Cu7Y4AvTKAkEAQQAqAujOAru2OAL4ygJBAEEAKgLszgK7tjgC/MoCQQBBACoC8M4Cu7Y4AoDLAkEAQQAqAvTOAru2OAKEywJBAEEAKgL4zgK7tjgCiMsCQQBBACoC/M4Cu7Y4AozLAkEAQQAqAoDPAru2OAKQywJBAEEAKgKEzwK7tjgClMsCQQBBACoCiM8Cu7Y4ApjLAkEAQQAqAozPAru2OAKcywJBAEEAKgKQzwK7tjgCoMsCQQBBACoClM8Cu7Y4AqTLAkEAQQAqApjPAru2OAKoywJBAEEAKgKczwK7tjgCrMsCQQBBACoCoM8Cu7Y4ArDLAkEAQQAqAqTPAru2OAK0ywJBAEEAKgKozwK7tjgCuMsCQQBBACoCrM8Cu7Y4ArzLAkEAQQAqArDPAru2OALAywJBAEEAKgK0zwK7tjgCxMsCQQBBACoCuM8Cu7Y4AsjLAkEAQQAqArzPAru2OALMywJBAEEAKgLAzwK7tjgC0MsCQQBBACoCxM8Cu7Y4AtTLAkEAQQAqAsjPAru2OALYywJBAEEAKgLMzwK7tjgC3MsCQQAgKLY4AuTLAiCHAg8LirIBngEBfAp/AnwOfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAJ/AXsBfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwDfwF8An8BfAh/CHwjfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8An8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAJ/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwVfwF8AX8BfAF/AXwBfwF8AX8BfAd/DnsCfwl7BH8IewJ/BXsCfwJ8IAC3IQIgAUGQGWwgAEEAbGohAyABQZAZbCAAQZC+AWxqIQQgAUGQGWwgAEGQ5wJsaiEFIAFBkBlsIABB0PMCbGohBiABQZAZbCAAQQBsaiEHIAFBkBlsIABBgMkAbGohCCABQZAZbCAAQcA8bGohCSABQZAZbCAAQYD7AGxqIQogAUGQGWwgAEEAbGohCyABQegYbCEMQQAqAuDLArshDUEAKgLkywK7IQ5BACEPA0BBACEQA0AgD0HABmwgEEEgbGpBACoCoMoCu7Y4AvDLAiAPQcAGbCAQQSBsakEAKgKkygK7tjgC9MsCIA9BwAZsIBBBIGxqQQAqAqjKAru2OAL4ywIgD0HABmwgEEEgbGpBACoCrMoCu7Y4AvzLAiAPQcAGbCAQQSBsakEAKgKwygK7tjgCgMwCIA9BwAZsIBBBIGxqQQAqArTKAru2OAKEzAIgD0HABmwgEEEgbGpBACoCuMoCu7Y4AojMAiAPQcAGbCAQQSBsakEAKgK8ygK7tjgCjMwCIBBBAWoiEEEaSA0ACyAPQQFqIg9BGkgNAAtBACERA0BBACESA0AgEUHABmwgEkEgbGpBACoCwAK7tjgC8PQDIBFBwAZsIBJBIGxqQQAqAsQCu7Y4AvT0AyARQcAGbCASQSBsakEAKgLIAru2OAL49AMgEUHABmwgEkEgbGpBACoCzAK7tjgC/PQDIBFBwAZsIBJBIGxqQQAqAtACu7Y4AoD1AyARQcAGbCASQSBsakEAKgLUAru2OAKE9QMgEUHABmwgEkEgbGpBACoC2AK7tjgCiPUDIBFBwAZsIBJBIGxqQQAqAtwCu7Y4Aoz1AyASQQFqIhJBGkgNAAsgEUEBaiIRQRpIDQALQQAhEwNAQQAhFANAIBNBwAVsIBRBwABsakEAKgLgygK7tjgC8J0FIBNBwAVsIBRBwABsakEAKgLkygK7tjgC9J0FIBNBwAVsIBRBwABsakEAKgLoygK7tjgC+J0FIBNBwAVsIBRBwABsakEAKgLsygK7tjgC/J0FIBNBwAVsIBRBwABsakEAKgLwygK7tjgCgJ4FIBNBwAVsIBRBwABsakEAKgL0ygK7tjgChJ4FIBNBwAVsIBRBwABsakEAKgL4ygK7tjgCiJ4FIBNBwAVsIBRBwABsakEAKgL8ygK7tjgCjJ4FIBNBwAVsIBRBwABsakEAKgKAywK7tjgCkJ4FIBNBwAVsIBRBwABsakEAKgKEywK7tjgClJ4FIBNBwAVsIBRBwABsakEAKgKIywK7tjgCmJ4FIBNBwAVsIBRBwABsakEAKgKMywK7tjgCnJ4FIBNBwAVsIBRBwABsakEAKgKQywK7tjgCoJ4FIBNBwAVsIBRBwABsakEAKgKUywK7tjgCpJ4FIBNBwAVsIBRBwABsakEAKgKYywK7tjgCqJ4FIBNBwAVsIBRBwABsakEAKgKcywK7tjgCrJ4FIBRBAWoiFEELSA0ACyATQQFqIhNBC0gNAAtBACEVA0BBACEWA0AgFUHABWwgFkHAAGxqQQAqAqAnu7Y4ArDaBSAVQcAFbCAWQcAAbGpBACoCpCe7tjgCtNoFIBVBwAVsIBZBwABsakEAKgKoJ7u2OAK42gUgFUHABWwgFkHAAGxqQQAqAqwnu7Y4ArzaBSAVQcAFbCAWQcAAbGpBACoCsCe7tjgCwNoFIBVBwAVsIBZBwABsakEAKgK0J7u2OALE2gUgFUHABWwgFkHAAGxqQQAqArgnu7Y4AsjaBSAVQcAFbCAWQcAAbGpBACoCvCe7tjgCzNoFIBVBwAVsIBZBwABsakEAKgLAJ7u2OALQ2gUgFUHABWwgFkHAAGxqQQAqAsQnu7Y4AtTaBSAVQcAFbCAWQcAAbGpBACoCyCe7tjgC2NoFIBVBwAVsIBZBwABsakEAKgLMJ7u2OALc2gUgFUHABWwgFkHAAGxqQQAqAtAnu7Y4AuDaBSAVQcAFbCAWQcAAbGpBACoC1Ce7tjgC5NoFIBVBwAVsIBZBwABsakEAKgLYJ7u2OALo2gUgFUHABWwgFkHAAGxqQQAqAtwnu7Y4AuzaBSAWQQFqIhZBC0gNAAsgFUEBaiIVQQtIDQALQQBB8JYGakEAQSD8CwBBAEGQlwZqQQBBIPwLAEEAIRcDQEEAIRgDQEEAIRkDQCADIBhBqAdsaiAZQSRsaiAXQcAYbCAYQfAAbGogGUEEbGoqAqC/Dru2OAKgvw4gAyAYQagHbGogGUEkbGogF0HAGGwgGEHwAGxqIBlBBGxqKgKkvw67tjgCpL8OIAMgGEGoB2xqIBlBJGxqIBdBwBhsIBhB8ABsaiAZQQRsaioCqL8Ou7Y4Aqi/DiADIBhBqAdsaiAZQSRsaiAXQcAYbCAYQfAAbGogGUEEbGoqApDADru2OAKsvw4gAyAYQagHbGogGUEkbGogF0HAGGwgGEHwAGxqIBlBBGxqKgKUwA67tjgCsL8OIAMgGEGoB2xqIBlBJGxqIBdBwBhsIBhB8ABsaiAZQQRsaioCmMAOu7Y4ArS/DiADIBhBqAdsaiAZQSRsaiAXQcAYbCAYQfAAbGogGUEEbGoqAoDBDru2OAK4vw4gAyAYQagHbGogGUEkbGogF0HAGGwgGEHwAGxqIBlBBGxqKgKEwQ67tjgCvL8OIAMgGEGoB2xqIBlBJGxqIBdBwBhsIBhB8ABsaiAZQQRsaioCiMEOu7Y4AsC/DiAZQQFqIhlBGkgNAAsgGEEBaiIYQRpIDQALQQAhGgNAQQAhGwNAIBpBIGwgG0EEbGogAyAaQSRsaioCoL8OuyAbQQRsKgIAu6IgAyAaQSRsaioCpL8OuyAbQQRsKgIgu6KgIAMgGkEkbGoqAqi/DrsgG0EEbCoCQLuioCADIBpBJGxqKgKsvw67IBtBBGwqAmC7oqAgAyAaQSRsaioCsL8OuyAbQQRsKgKAAbuioCADIBpBJGxqKgK0vw67IBtBBGwqAqABu6KgIAMgGkEkbGoqAri/DrsgG0EEbCoCwAG7oqAgAyAaQSRsaioCvL8OuyAbQQRsKgLgAbuioCADIBpBJGxqKgLAvw67IBtBBGwqAoACu6KgtjgCsJcGIBtBAWoiG0EISA0ACyAaQQFqIhpBpAVIDQALQQAhHANAIAQgF0GAqQFsaiAcQQRsaiAcQQRs/V0CsJcG/V8gHEEEbP1dAvDLAv1f/fEB/V79WwKgvw4AIBxBAmoiHEGgKkgNAAtEAAAAAAAAAAAhHUEAIR4DQCAdIAQgF0GAqQFsaiAeQSBsaioCoL8Ou6AhHSAeQQFqIh5BpAVIDQALQQAgHbY4ArCXBkQAAAAAAAAAACEfQQAhIANAIB8gBCAXQYCpAWxqICBBIGxqKgKkvw67oCEfICBBAWoiIEGkBUgNAAtBACAftjgCtJcGRAAAAAAAAAAAISFBACEiA0AgISAEIBdBgKkBbGogIkEgbGoqAqi/DrugISEgIkEBaiIiQaQFSA0AC0EAICG2OAK4lwZEAAAAAAAAAAAhI0EAISQDQCAjIAQgF0GAqQFsaiAkQSBsaioCrL8Ou6AhIyAkQQFqIiRBpAVIDQALQQAgI7Y4AryXBkQAAAAAAAAAACElQQAhJgNAICUgBCAXQYCpAWxqICZBIGxqKgKwvw67oCElICZBAWoiJkGkBUgNAAtBACAltjgCwJcGRAAAAAAAAAAAISdBACEoA0AgJyAEIBdBgKkBbGogKEEgbGoqArS/DrugIScgKEEBaiIoQaQFSA0AC0EAICe2OALElwZEAAAAAAAAAAAhKUEAISoDQCApIAQgF0GAqQFsaiAqQSBsaioCuL8Ou6AhKSAqQQFqIipBpAVIDQALQQAgKbY4AsiXBkQAAAAAAAAAACErQQAhLANAICsgBCAXQYCpAWxqICxBIGxqKgK8vw67oCErICxBAWoiLEGkBUgNAAtBACArtjgCzJcGQQBBACoC8JYGu0TdvrJ6lzxYP0EAKgKwlwa7oqC2OALwlgZBAEEAKgL0lga7RN2+snqXPFg/QQAqArSXBruioLY4AvSWBkEAQQAqAviWBrtE3b6yepc8WD9BACoCuJcGu6KgtjgC+JYGQQBBACoC/JYGu0TdvrJ6lzxYP0EAKgK8lwa7oqC2OAL8lgZBAEEAKgKAlwa7RN2+snqXPFg/QQAqAsCXBruioLY4AoCXBkEAQQAqAoSXBrtE3b6yepc8WD9BACoCxJcGu6KgtjgChJcGQQBBACoCiJcGu0TdvrJ6lzxYP0EAKgLIlwa7oqC2OAKIlwZBAEEAKgKMlwa7RN2+snqXPFg/QQAqAsyXBruioLY4AoyXBkEAIS0DQCAtQQRsIAQgF0GAqQFsaiAtQQRsav1dAqC/Dv1fIi4gLv3yAf1e/VsCsJcGACAtQQJqIi1BoCpIDQALRAAAAAAAAAAAIS9BACEwA0AgLyAwQSBsKgKwlwa7oCEvIDBBAWoiMEGkBUgNAAtBACAvtjgCsMAHRAAAAAAAAAAAITFBACEyA0AgMSAyQSBsKgK0lwa7oCExIDJBAWoiMkGkBUgNAAtBACAxtjgCtMAHRAAAAAAAAAAAITNBACE0A0AgMyA0QSBsKgK4lwa7oCEzIDRBAWoiNEGkBUgNAAtBACAztjgCuMAHRAAAAAAAAAAAITVBACE2A0AgNSA2QSBsKgK8lwa7oCE1IDZBAWoiNkGkBUgNAAtBACA1tjgCvMAHRAAAAAAAAAAAITdBACE4A0AgNyA4QSBsKgLAlwa7oCE3IDhBAWoiOEGkBUgNAAtBACA3tjgCwMAHRAAAAAAAAAAAITlBACE6A0AgOSA6QSBsKgLElwa7oCE5IDpBAWoiOkGkBUgNAAtBACA5tjgCxMAHRAAAAAAAAAAAITtBACE8A0AgOyA8QSBsKgLIlwa7oCE7IDxBAWoiPEGkBUgNAAtBACA7tjgCyMAHRAAAAAAAAAAAIT1BACE+A0AgPSA+QSBsKgLMlwa7oCE9ID5BAWoiPkGkBUgNAAtBACA9tjgCzMAHQQBBACoCkJcGu0TdvrJ6lzxYP0EAKgKwwAe7oqC2OAKQlwZBAEEAKgKUlwa7RN2+snqXPFg/QQAqArTAB7uioLY4ApSXBkEAQQAqApiXBrtE3b6yepc8WD9BACoCuMAHu6KgtjgCmJcGQQBBACoCnJcGu0TdvrJ6lzxYP0EAKgK8wAe7oqC2OAKclwZBAEEAKgKglwa7RN2+snqXPFg/QQAqAsDAB7uioLY4AqCXBkEAQQAqAqSXBrtE3b6yepc8WD9BACoCxMAHu6KgtjgCpJcGQQBBACoCqJcGu0TdvrJ6lzxYP0EAKgLIwAe7oqC2OAKolwZBAEEAKgKslwa7RN2+snqXPFg/QQAqAszAB7uioLY4AqyXBkEAIT8DQCAFIBdBwAxsaiA/QQRsakRVVVVVVVX1P0G5893xeSFAIEAgDfwCc0HrlK+veGwiQCBAQQ12c0G13MqVfGwiQCBAQRB2cyFAIEAgDvwCc0HrlK+veGwiQCBAQQ12c0G13MqVfGwiQCBAQRB2cyFAIEBEAAAAAAAA8D/8AnNB65Svr3hsIkAgQEENdnNBtdzKlXxsIkAgQEEQdnMhQCBAQQAgF0GQA2xqID9qt/wCc0HrlK+veGwiQCBAQQ12c0G13MqVfGwiQCBAQRB2cyFAIEBBCHa4RAAAAAAAAHA+okQAAAAAAADQP2a4orY4AqC/DiA/QQFqIj9BkANIDQALIBdBAWoiFyAASA0AC0QAAAAAAADwPyACoyFBIABBAUoEQEEAQQAqAvCWBrsgQaK2OALwlgZBAEEAKgL0lga7IEGitjgC9JYGQQBBACoC+JYGuyBBorY4AviWBkEAQQAqAvyWBrsgQaK2OAL8lgZBAEEAKgKAlwa7IEGitjgCgJcGQQBBACoChJcGuyBBorY4AoSXBkEAQQAqAoiXBrsgQaK2OAKIlwZBAEEAKgKMlwa7IEGitjgCjJcGQQBBACoCkJcGuyBBorY4ApCXBkEAQQAqApSXBrsgQaK2OAKUlwZBAEEAKgKYlwa7IEGitjgCmJcGQQBBACoCnJcGuyBBorY4ApyXBkEAQQAqAqCXBrsgQaK2OAKglwZBAEEAKgKklwa7IEGitjgCpJcGQQBBACoCqJcGuyBBorY4AqiXBkEAQQAqAqyXBrsgQaK2OAKslwYLQQAhQgNAQQAhQwNAIEJBwAZsIENBIGxqQQAqAvCWBru2OALwywIgQkHABmwgQ0EgbGpBACoC9JYGu7Y4AvTLAiBCQcAGbCBDQSBsakEAKgL4lga7tjgC+MsCIEJBwAZsIENBIGxqQQAqAvyWBru2OAL8ywIgQkHABmwgQ0EgbGpBACoCgJcGu7Y4AoDMAiBCQcAGbCBDQSBsakEAKgKElwa7tjgChMwCIEJBwAZsIENBIGxqQQAqAoiXBru2OAKIzAIgQkHABmwgQ0EgbGpBACoCjJcGu7Y4AozMAiBDQQFqIkNBGkgNAAsgQkEBaiJCQRpIDQALQQBBACoCoAK7RAAAAAAAAAAAQQAqApCXBrtBACoC8JYGuyJEIESioaVE8WjjiLX45D6gn6O2OAKwlwZBAEEAKgKkArtEAAAAAAAAAABBACoClJcGu0EAKgL0lga7IkQgRKKhpUTxaOOItfjkPqCfo7Y4ArSXBkEAQQAqAqgCu0QAAAAAAAAAAEEAKgKYlwa7QQAqAviWBrsiRCBEoqGlRPFo44i1+OQ+oJ+jtjgCuJcGQQBBACoCrAK7RAAAAAAAAAAAQQAqApyXBrtBACoC/JYGuyJEIESioaVE8WjjiLX45D6gn6O2OAK8lwZBAEEAKgKwArtEAAAAAAAAAABBACoCoJcGu0EAKgKAlwa7IkQgRKKhpUTxaOOItfjkPqCfo7Y4AsCXBkEAQQAqArQCu0QAAAAAAAAAAEEAKgKklwa7QQAqAoSXBrsiRCBEoqGlRPFo44i1+OQ+oJ+jtjgCxJcGQQBBACoCuAK7RAAAAAAAAAAAQQAqAqiXBrtBACoCiJcGuyJEIESioaVE8WjjiLX45D6gn6O2OALIlwZBAEEAKgK8ArtEAAAAAAAAAABBACoCrJcGu0EAKgKMlwa7IkQgRKKhpUTxaOOItfjkPqCfo7Y4AsyXBkEAIUUDQEEAIUYDQCBFQcAGbCBGQSBsakEAKgKwlwa7tjgC0JcGIEVBwAZsIEZBIGxqQQAqArSXBru2OALUlwYgRUHABmwgRkEgbGpBACoCuJcGu7Y4AtiXBiBFQcAGbCBGQSBsakEAKgK8lwa7tjgC3JcGIEVBwAZsIEZBIGxqQQAqAsCXBru2OALglwYgRUHABmwgRkEgbGpBACoCxJcGu7Y4AuSXBiBFQcAGbCBGQSBsakEAKgLIlwa7tjgC6JcGIEVBwAZsIEZBIGxqQQAqAsyXBru2OALslwYgRkEBaiJGQRpIDQALIEVBAWoiRUEaSA0AC0EAQfCWBmpBAEHAAPwLAEEAQdDAB2pBAEHAAPwLAEEAIUcDQEEAIUgDQCBIQQRs/QwAAAAAAAAAAAAAAAAAAAAAIAQgR0GAqQFsaiBIQQRsav1dAqC/Dv1fIEhBBGz9XQLwywL9X/3xASBIQQRs/V0C0JcG/V/98gEgSEEEbP1dAvD0A/1f/fAB/fUB/V79WwKQwQcAIEhBAmoiSEGgKkgNAAtBACFJA0BBACFKA0AgSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCkMEHu7Y4ApDqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKUwQe7tjgClOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqApjBB7u2OAKY6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCnMEHu7Y4ApzqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKgwQe7tjgCoOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAqTBB7u2OAKk6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCqMEHu7Y4AqjqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKswQe7tjgCrOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqArDBB7u2OAKw6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCtMEHu7Y4ArTqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgK4wQe7tjgCuOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqArzBB7u2OAK86gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCwMEHu7Y4AsDqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLEwQe7tjgCxOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAsjBB7u2OALI6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCzMEHu7Y4AszqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLQxwe7tjgC0OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAtTHB7u2OALU6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC2McHu7Y4AtjqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLcxwe7tjgC3OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAuDHB7u2OALg6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC5McHu7Y4AuTqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLoxwe7tjgC6OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAuzHB7u2OALs6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC8McHu7Y4AvDqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgL0xwe7tjgC9OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAvjHB7u2OAL46gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC/McHu7Y4AvzqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKAyAe7tjgCgOsIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAoTIB7u2OAKE6wggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCiMgHu7Y4AojrCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKMyAe7tjgCjOsIIEpBAWoiSkENSA0ACyBJQQFqIklBDUgNAAtBACFLA0BBACFMA0BEAAAAAAAA8P8hTSBLQYANbCBMQYABbGoqApDqCLshRCBEIE0gRCBNZBshTSBLQYANbCBMQYABbGoqArDqCLshRCBEIE0gRCBNZBshTSBLQYANbCBMQYABbGoqAtDqCLshRCBEIE0gRCBNZBshTSBLQYANbCBMQYABbGoqAvDqCLshRCBEIE0gRCBNZBshTSBLQaADbCBMQSBsaiBNtjgCkMEHRAAAAAAAAPD/IU4gS0GADWwgTEGAAWxqKgKU6gi7IUQgRCBOIEQgTmQbIU4gS0GADWwgTEGAAWxqKgK06gi7IUQgRCBOIEQgTmQbIU4gS0GADWwgTEGAAWxqKgLU6gi7IUQgRCBOIEQgTmQbIU4gS0GADWwgTEGAAWxqKgL06gi7IUQgRCBOIEQgTmQbIU4gS0GgA2wgTEEgbGogTrY4ApTBB0QAAAAAAADw/yFPIEtBgA1sIExBgAFsaioCmOoIuyFEIEQgTyBEIE9kGyFPIEtBgA1sIExBgAFsaioCuOoIuyFEIEQgTyBEIE9kGyFPIEtBgA1sIExBgAFsaioC2OoIuyFEIEQgTyBEIE9kGyFPIEtBgA1sIExBgAFsaioC+OoIuyFEIEQgTyBEIE9kGyFPIEtBoANsIExBIGxqIE+2OAKYwQdEAAAAAAAA8P8hUCBLQYANbCBMQYABbGoqApzqCLshRCBEIFAgRCBQZBshUCBLQYANbCBMQYABbGoqArzqCLshRCBEIFAgRCBQZBshUCBLQYANbCBMQYABbGoqAtzqCLshRCBEIFAgRCBQZBshUCBLQYANbCBMQYABbGoqAvzqCLshRCBEIFAgRCBQZBshUCBLQaADbCBMQSBsaiBQtjgCnMEHRAAAAAAAAPD/IVEgS0GADWwgTEGAAWxqKgKg6gi7IUQgRCBRIEQgUWQbIVEgS0GADWwgTEGAAWxqKgLA6gi7IUQgRCBRIEQgUWQbIVEgS0GADWwgTEGAAWxqKgLg6gi7IUQgRCBRIEQgUWQbIVEgS0GADWwgTEGAAWxqKgKA6wi7IUQgRCBRIEQgUWQbIVEgS0GgA2wgTEEgbGogUbY4AqDBB0QAAAAAAADw/yFSIEtBgA1sIExBgAFsaioCpOoIuyFEIEQgUiBEIFJkGyFSIEtBgA1sIExBgAFsaioCxOoIuyFEIEQgUiBEIFJkGyFSIEtBgA1sIExBgAFsaioC5OoIuyFEIEQgUiBEIFJkGyFSIEtBgA1sIExBgAFsaioChOsIuyFEIEQgUiBEIFJkGyFSIEtBoANsIExBIGxqIFK2OAKkwQdEAAAAAAAA8P8hUyBLQYANbCBMQYABbGoqAqjqCLshRCBEIFMgRCBTZBshUyBLQYANbCBMQYABbGoqAsjqCLshRCBEIFMgRCBTZBshUyBLQYANbCBMQYABbGoqAujqCLshRCBEIFMgRCBTZBshUyBLQYANbCBMQYABbGoqAojrCLshRCBEIFMgRCBTZBshUyBLQaADbCBMQSBsaiBTtjgCqMEHRAAAAAAAAPD/IVQgS0GADWwgTEGAAWxqKgKs6gi7IUQgRCBUIEQgVGQbIVQgS0GADWwgTEGAAWxqKgLM6gi7IUQgRCBUIEQgVGQbIVQgS0GADWwgTEGAAWxqKgLs6gi7IUQgRCBUIEQgVGQbIVQgS0GADWwgTEGAAWxqKgKM6wi7IUQgRCBUIEQgVGQbIVQgS0GgA2wgTEEgbGogVLY4AqzBByBMQQFqIkxBDUgNAAsgS0EBaiJLQQ1IDQALQQAhVQNAQQAhVgNAIAYgVUHgGGxqIFZBBGxqIFVBoANsIFZBBGxq/V0CkMEH/V/9Xv1bAqC/DgAgVkECaiJWQRhIDQALQQAhVwNAIAYgVUHgGGxqIFdBBGxqIFVBoANsIFdBBGxq/V0CsMQH/V/9Xv1bAoDADgAgV0ECaiJXQRhIDQALQQAhWANAIAYgVUHgGGxqIFhBBGxqIFVBoANsIFhBBGxq/V0C0McH/V/9Xv1bAuDADgAgWEECaiJYQRhIDQALQQAhWQNAIAYgVUHgGGxqIFlBBGxqIFVBoANsIFlBBGxq/V0CsMEH/V/9Xv1bAsDBDgAgWUECaiJZQRhIDQALQQAhWgNAIAYgVUHgGGxqIFpBBGxqIFVBoANsIFpBBGxq/V0C0MQH/V/9Xv1bAqDCDgAgWkECaiJaQRhIDQALQQAhWwNAIAYgVUHgGGxqIFtBBGxqIFVBoANsIFtBBGxq/V0C8McH/V/9Xv1bAoDDDgAgW0ECaiJbQRhIDQALQQAhXANAIAYgVUHgGGxqIFxBBGxqIFVBoANsIFxBBGxq/V0C0MEH/V/9Xv1bAuDDDgAgXEECaiJcQRhIDQALQQAhXQNAIAYgVUHgGGxqIF1BBGxqIFVBoANsIF1BBGxq/V0C8MQH/V/9Xv1bAsDEDgAgXUECaiJdQRhIDQALQQAhXgNAIAYgVUHgGGxqIF5BBGxqIFVBoANsIF5BBGxq/V0CkMgH/V/9Xv1bAqDFDgAgXkECaiJeQRhIDQALQQAhXwNAIAYgVUHgGGxqIF9BBGxqIFVBoANsIF9BBGxq/V0C8MEH/V/9Xv1bAoDGDgAgX0ECaiJfQRhIDQALQQAhYANAIAYgVUHgGGxqIGBBBGxqIFVBoANsIGBBBGxq/V0CkMUH/V/9Xv1bAuDGDgAgYEECaiJgQRhIDQALQQAhYQNAIAYgVUHgGGxqIGFBBGxqIFVBoANsIGFBBGxq/V0CsMgH/V/9Xv1bAsDHDgAgYUECaiJhQRhIDQALQQAhYgNAIAYgVUHgGGxqIGJBBGxqIFVBoANsIGJBBGxq/V0CkMIH/V/9Xv1bAqDIDgAgYkECaiJiQRhIDQALQQAhYwNAIAYgVUHgGGxqIGNBBGxqIFVBoANsIGNBBGxq/V0CsMUH/V/9Xv1bAoDJDgAgY0ECaiJjQRhIDQALQQAhZANAIAYgVUHgGGxqIGRBBGxqIFVBoANsIGRBBGxq/V0C0MgH/V/9Xv1bAuDJDgAgZEECaiJkQRhIDQALQQAhZQNAIAYgVUHgGGxqIGVBBGxqIFVBoANsIGVBBGxq/V0CsMIH/V/9Xv1bAsDKDgAgZUECaiJlQRhIDQALQQAhZgNAIAYgVUHgGGxqIGZBBGxqIFVBoANsIGZBBGxq/V0C0MUH/V/9Xv1bAqDLDgAgZkECaiJmQRhIDQALQQAhZwNAIAYgVUHgGGxqIGdBBGxqIFVBoANsIGdBBGxq/V0C8MgH/V/9Xv1bAoDMDgAgZ0ECaiJnQRhIDQALQQAhaANAIAYgVUHgGGxqIGhBBGxqIFVBoANsIGhBBGxq/V0C0MIH/V/9Xv1bAuDMDgAgaEECaiJoQRhIDQALQQAhaQNAIAYgVUHgGGxqIGlBBGxqIFVBoANsIGlBBGxq/V0C8MUH/V/9Xv1bAsDNDgAgaUECaiJpQRhIDQALQQAhagNAIAYgVUHgGGxqIGpBBGxqIFVBoANsIGpBBGxq/V0CkMkH/V/9Xv1bAqDODgAgakECaiJqQRhIDQALQQAhawNAIAYgVUHgGGxqIGtBBGxqIFVBoANsIGtBBGxq/V0C8MIH/V/9Xv1bAoDPDgAga0ECaiJrQRhIDQALQQAhbANAIAYgVUHgGGxqIGxBBGxqIFVBoANsIGxBBGxq/V0CkMYH/V/9Xv1bAuDPDgAgbEECaiJsQRhIDQALQQAhbQNAIAYgVUHgGGxqIG1BBGxqIFVBoANsIG1BBGxq/V0CsMkH/V/9Xv1bAsDQDgAgbUECaiJtQRhIDQALQQAhbgNAIAYgVUHgGGxqIG5BBGxqIFVBoANsIG5BBGxq/V0CkMMH/V/9Xv1bAqDRDgAgbkECaiJuQRhIDQALQQAhbwNAIAYgVUHgGGxqIG9BBGxqIFVBoANsIG9BBGxq/V0CsMYH/V/9Xv1bAoDSDgAgb0ECaiJvQRhIDQALQQAhcANAIAYgVUHgGGxqIHBBBGxqIFVBoANsIHBBBGxq/V0C0MkH/V/9Xv1bAuDSDgAgcEECaiJwQRhIDQALQQAhcQNAIAYgVUHgGGxqIHFBBGxqIFVBoANsIHFBBGxq/V0CsMMH/V/9Xv1bAsDTDgAgcUECaiJxQRhIDQALQQAhcgNAIAYgVUHgGGxqIHJBBGxqIFVBoANsIHJBBGxq/V0C0MYH/V/9Xv1bAqDUDgAgckECaiJyQRhIDQALQQAhcwNAIAYgVUHgGGxqIHNBBGxqIFVBoANsIHNBBGxq/V0C8MkH/V/9Xv1bAoDVDgAgc0ECaiJzQRhIDQALQQAhdANAIAYgVUHgGGxqIHRBBGxqIFVBoANsIHRBBGxq/V0C0MMH/V/9Xv1bAuDVDgAgdEECaiJ0QRhIDQALQQAhdQNAIAYgVUHgGGxqIHVBBGxqIFVBoANsIHVBBGxq/V0C8MYH/V/9Xv1bAsDWDgAgdUECaiJ1QRhIDQALQQAhdgNAIAYgVUHgGGxqIHZBBGxqIFVBoANsIHZBBGxq/V0CkMoH/V/9Xv1bAqDXDgAgdkECaiJ2QRhIDQALIFVBAWoiVUELSA0AC0EAIXcDQEQAAAAAAAAAACF4QQAheQNAIHggBiB3QaACbGogeUEEbGoqAqC/DrsgeUHAAGwqAuACu6KgIXggeUEBaiJ5QcgASA0ACyB3QcAAbCB4tjgCkMEHRAAAAAAAAAAAIXpBACF7A0AgeiAGIHdBoAJsaiB7QQRsaioCoL8OuyB7QcAAbCoC5AK7oqAheiB7QQFqIntByABIDQALIHdBwABsIHq2OAKUwQdEAAAAAAAAAAAhfEEAIX0DQCB8IAYgd0GgAmxqIH1BBGxqKgKgvw67IH1BwABsKgLoAruioCF8IH1BAWoifUHIAEgNAAsgd0HAAGwgfLY4ApjBB0QAAAAAAAAAACF+QQAhfwNAIH4gBiB3QaACbGogf0EEbGoqAqC/Drsgf0HAAGwqAuwCu6KgIX4gf0EBaiJ/QcgASA0ACyB3QcAAbCB+tjgCnMEHRAAAAAAAAAAAIYABQQAhgQEDQCCAASAGIHdBoAJsaiCBAUEEbGoqAqC/DrsggQFBwABsKgLwAruioCGAASCBAUEBaiKBAUHIAEgNAAsgd0HAAGwggAG2OAKgwQdEAAAAAAAAAAAhggFBACGDAQNAIIIBIAYgd0GgAmxqIIMBQQRsaioCoL8OuyCDAUHAAGwqAvQCu6KgIYIBIIMBQQFqIoMBQcgASA0ACyB3QcAAbCCCAbY4AqTBB0QAAAAAAAAAACGEAUEAIYUBA0AghAEgBiB3QaACbGoghQFBBGxqKgKgvw67IIUBQcAAbCoC+AK7oqAhhAEghQFBAWoihQFByABIDQALIHdBwABsIIQBtjgCqMEHRAAAAAAAAAAAIYYBQQAhhwEDQCCGASAGIHdBoAJsaiCHAUEEbGoqAqC/DrsghwFBwABsKgL8AruioCGGASCHAUEBaiKHAUHIAEgNAAsgd0HAAGwghgG2OAKswQdEAAAAAAAAAAAhiAFBACGJAQNAIIgBIAYgd0GgAmxqIIkBQQRsaioCoL8OuyCJAUHAAGwqAoADu6KgIYgBIIkBQQFqIokBQcgASA0ACyB3QcAAbCCIAbY4ArDBB0QAAAAAAAAAACGKAUEAIYsBA0AgigEgBiB3QaACbGogiwFBBGxqKgKgvw67IIsBQcAAbCoChAO7oqAhigEgiwFBAWoiiwFByABIDQALIHdBwABsIIoBtjgCtMEHRAAAAAAAAAAAIYwBQQAhjQEDQCCMASAGIHdBoAJsaiCNAUEEbGoqAqC/DrsgjQFBwABsKgKIA7uioCGMASCNAUEBaiKNAUHIAEgNAAsgd0HAAGwgjAG2OAK4wQdEAAAAAAAAAAAhjgFBACGPAQNAII4BIAYgd0GgAmxqII8BQQRsaioCoL8OuyCPAUHAAGwqAowDu6KgIY4BII8BQQFqIo8BQcgASA0ACyB3QcAAbCCOAbY4ArzBB0QAAAAAAAAAACGQAUEAIZEBA0AgkAEgBiB3QaACbGogkQFBBGxqKgKgvw67IJEBQcAAbCoCkAO7oqAhkAEgkQFBAWoikQFByABIDQALIHdBwABsIJABtjgCwMEHRAAAAAAAAAAAIZIBQQAhkwEDQCCSASAGIHdBoAJsaiCTAUEEbGoqAqC/DrsgkwFBwABsKgKUA7uioCGSASCTAUEBaiKTAUHIAEgNAAsgd0HAAGwgkgG2OALEwQdEAAAAAAAAAAAhlAFBACGVAQNAIJQBIAYgd0GgAmxqIJUBQQRsaioCoL8OuyCVAUHAAGwqApgDu6KgIZQBIJUBQQFqIpUBQcgASA0ACyB3QcAAbCCUAbY4AsjBB0QAAAAAAAAAACGWAUEAIZcBA0AglgEgBiB3QaACbGoglwFBBGxqKgKgvw67IJcBQcAAbCoCnAO7oqAhlgEglwFBAWoilwFByABIDQALIHdBwABsIJYBtjgCzMEHIHdBAWoid0H5AEgNAAtBACGYAQNAIAcgR0HAPGxqIJgBQQRsaiCYAUEEbP1dApDBB/1fIJgBQQRs/V0C8J0F/V/98QH9Xv1bAqC/DgAgmAFBAmoimAFBkA9IDQALRAAAAAAAAAAAIZkBQQAhmgEDQCCZASAHIEdBwDxsaiCaAUHAAGxqKgKgvw67oCGZASCaAUEBaiKaAUH5AEgNAAtBACCZAbY4ApDBB0QAAAAAAAAAACGbAUEAIZwBA0AgmwEgByBHQcA8bGognAFBwABsaioCpL8Ou6AhmwEgnAFBAWoinAFB+QBIDQALQQAgmwG2OAKUwQdEAAAAAAAAAAAhnQFBACGeAQNAIJ0BIAcgR0HAPGxqIJ4BQcAAbGoqAqi/DrugIZ0BIJ4BQQFqIp4BQfkASA0AC0EAIJ0BtjgCmMEHRAAAAAAAAAAAIZ8BQQAhoAEDQCCfASAHIEdBwDxsaiCgAUHAAGxqKgKsvw67oCGfASCgAUEBaiKgAUH5AEgNAAtBACCfAbY4ApzBB0QAAAAAAAAAACGhAUEAIaIBA0AgoQEgByBHQcA8bGogogFBwABsaioCsL8Ou6AhoQEgogFBAWoiogFB+QBIDQALQQAgoQG2OAKgwQdEAAAAAAAAAAAhowFBACGkAQNAIKMBIAcgR0HAPGxqIKQBQcAAbGoqArS/DrugIaMBIKQBQQFqIqQBQfkASA0AC0EAIKMBtjgCpMEHRAAAAAAAAAAAIaUBQQAhpgEDQCClASAHIEdBwDxsaiCmAUHAAGxqKgK4vw67oCGlASCmAUEBaiKmAUH5AEgNAAtBACClAbY4AqjBB0QAAAAAAAAAACGnAUEAIagBA0AgpwEgByBHQcA8bGogqAFBwABsaioCvL8Ou6AhpwEgqAFBAWoiqAFB+QBIDQALQQAgpwG2OAKswQdEAAAAAAAAAAAhqQFBACGqAQNAIKkBIAcgR0HAPGxqIKoBQcAAbGoqAsC/DrugIakBIKoBQQFqIqoBQfkASA0AC0EAIKkBtjgCsMEHRAAAAAAAAAAAIasBQQAhrAEDQCCrASAHIEdBwDxsaiCsAUHAAGxqKgLEvw67oCGrASCsAUEBaiKsAUH5AEgNAAtBACCrAbY4ArTBB0QAAAAAAAAAACGtAUEAIa4BA0AgrQEgByBHQcA8bGogrgFBwABsaioCyL8Ou6AhrQEgrgFBAWoirgFB+QBIDQALQQAgrQG2OAK4wQdEAAAAAAAAAAAhrwFBACGwAQNAIK8BIAcgR0HAPGxqILABQcAAbGoqAsy/DrugIa8BILABQQFqIrABQfkASA0AC0EAIK8BtjgCvMEHRAAAAAAAAAAAIbEBQQAhsgEDQCCxASAHIEdBwDxsaiCyAUHAAGxqKgLQvw67oCGxASCyAUEBaiKyAUH5AEgNAAtBACCxAbY4AsDBB0QAAAAAAAAAACGzAUEAIbQBA0AgswEgByBHQcA8bGogtAFBwABsaioC1L8Ou6AhswEgtAFBAWoitAFB+QBIDQALQQAgswG2OALEwQdEAAAAAAAAAAAhtQFBACG2AQNAILUBIAcgR0HAPGxqILYBQcAAbGoqAti/DrugIbUBILYBQQFqIrYBQfkASA0AC0EAILUBtjgCyMEHRAAAAAAAAAAAIbcBQQAhuAEDQCC3ASAHIEdBwDxsaiC4AUHAAGxqKgLcvw67oCG3ASC4AUEBaiK4AUH5AEgNAAtBACC3AbY4AszBB0EAQQAqAvCWBrtEkJzma/XsgD9BACoCkMEHu6KgtjgC8JYGQQBBACoC9JYGu0SQnOZr9eyAP0EAKgKUwQe7oqC2OAL0lgZBAEEAKgL4lga7RJCc5mv17IA/QQAqApjBB7uioLY4AviWBkEAQQAqAvyWBrtEkJzma/XsgD9BACoCnMEHu6KgtjgC/JYGQQBBACoCgJcGu0SQnOZr9eyAP0EAKgKgwQe7oqC2OAKAlwZBAEEAKgKElwa7RJCc5mv17IA/QQAqAqTBB7uioLY4AoSXBkEAQQAqAoiXBrtEkJzma/XsgD9BACoCqMEHu6KgtjgCiJcGQQBBACoCjJcGu0SQnOZr9eyAP0EAKgKswQe7oqC2OAKMlwZBAEEAKgKQlwa7RJCc5mv17IA/QQAqArDBB7uioLY4ApCXBkEAQQAqApSXBrtEkJzma/XsgD9BACoCtMEHu6KgtjgClJcGQQBBACoCmJcGu0SQnOZr9eyAP0EAKgK4wQe7oqC2OAKYlwZBAEEAKgKclwa7RJCc5mv17IA/QQAqArzBB7uioLY4ApyXBkEAQQAqAqCXBrtEkJzma/XsgD9BACoCwMEHu6KgtjgCoJcGQQBBACoCpJcGu0SQnOZr9eyAP0EAKgLEwQe7oqC2OAKklwZBAEEAKgKolwa7RJCc5mv17IA/QQAqAsjBB7uioLY4AqiXBkEAQQAqAqyXBrtEkJzma/XsgD9BACoCzMEHu6KgtjgCrJcGQQAhuQEDQCC5AUEEbCAHIEdBwDxsaiC5AUEEbGr9XQKgvw79XyIuIC798gH9Xv1bApDBBwAguQFBAmoiuQFBkA9IDQALRAAAAAAAAAAAIboBQQAhuwEDQCC6ASC7AUHAAGwqApDBB7ugIboBILsBQQFqIrsBQfkASA0AC0EAILoBtjgC0P0HRAAAAAAAAAAAIbwBQQAhvQEDQCC8ASC9AUHAAGwqApTBB7ugIbwBIL0BQQFqIr0BQfkASA0AC0EAILwBtjgC1P0HRAAAAAAAAAAAIb4BQQAhvwEDQCC+ASC/AUHAAGwqApjBB7ugIb4BIL8BQQFqIr8BQfkASA0AC0EAIL4BtjgC2P0HRAAAAAAAAAAAIcABQQAhwQEDQCDAASDBAUHAAGwqApzBB7ugIcABIMEBQQFqIsEBQfkASA0AC0EAIMABtjgC3P0HRAAAAAAAAAAAIcIBQQAhwwEDQCDCASDDAUHAAGwqAqDBB7ugIcIBIMMBQQFqIsMBQfkASA0AC0EAIMIBtjgC4P0HRAAAAAAAAAAAIcQBQQAhxQEDQCDEASDFAUHAAGwqAqTBB7ugIcQBIMUBQQFqIsUBQfkASA0AC0EAIMQBtjgC5P0HRAAAAAAAAAAAIcYBQQAhxwEDQCDGASDHAUHAAGwqAqjBB7ugIcYBIMcBQQFqIscBQfkASA0AC0EAIMYBtjgC6P0HRAAAAAAAAAAAIcgBQQAhyQEDQCDIASDJAUHAAGwqAqzBB7ugIcgBIMkBQQFqIskBQfkASA0AC0EAIMgBtjgC7P0HRAAAAAAAAAAAIcoBQQAhywEDQCDKASDLAUHAAGwqArDBB7ugIcoBIMsBQQFqIssBQfkASA0AC0EAIMoBtjgC8P0HRAAAAAAAAAAAIcwBQQAhzQEDQCDMASDNAUHAAGwqArTBB7ugIcwBIM0BQQFqIs0BQfkASA0AC0EAIMwBtjgC9P0HRAAAAAAAAAAAIc4BQQAhzwEDQCDOASDPAUHAAGwqArjBB7ugIc4BIM8BQQFqIs8BQfkASA0AC0EAIM4BtjgC+P0HRAAAAAAAAAAAIdABQQAh0QEDQCDQASDRAUHAAGwqArzBB7ugIdABINEBQQFqItEBQfkASA0AC0EAINABtjgC/P0HRAAAAAAAAAAAIdIBQQAh0wEDQCDSASDTAUHAAGwqAsDBB7ugIdIBINMBQQFqItMBQfkASA0AC0EAINIBtjgCgP4HRAAAAAAAAAAAIdQBQQAh1QEDQCDUASDVAUHAAGwqAsTBB7ugIdQBINUBQQFqItUBQfkASA0AC0EAINQBtjgChP4HRAAAAAAAAAAAIdYBQQAh1wEDQCDWASDXAUHAAGwqAsjBB7ugIdYBINcBQQFqItcBQfkASA0AC0EAINYBtjgCiP4HRAAAAAAAAAAAIdgBQQAh2QEDQCDYASDZAUHAAGwqAszBB7ugIdgBINkBQQFqItkBQfkASA0AC0EAINgBtjgCjP4HQQBBACoC0MAHu0SQnOZr9eyAP0EAKgLQ/Qe7oqC2OALQwAdBAEEAKgLUwAe7RJCc5mv17IA/QQAqAtT9B7uioLY4AtTAB0EAQQAqAtjAB7tEkJzma/XsgD9BACoC2P0Hu6KgtjgC2MAHQQBBACoC3MAHu0SQnOZr9eyAP0EAKgLc/Qe7oqC2OALcwAdBAEEAKgLgwAe7RJCc5mv17IA/QQAqAuD9B7uioLY4AuDAB0EAQQAqAuTAB7tEkJzma/XsgD9BACoC5P0Hu6KgtjgC5MAHQQBBACoC6MAHu0SQnOZr9eyAP0EAKgLo/Qe7oqC2OALowAdBAEEAKgLswAe7RJCc5mv17IA/QQAqAuz9B7uioLY4AuzAB0EAQQAqAvDAB7tEkJzma/XsgD9BACoC8P0Hu6KgtjgC8MAHQQBBACoC9MAHu0SQnOZr9eyAP0EAKgL0/Qe7oqC2OAL0wAdBAEEAKgL4wAe7RJCc5mv17IA/QQAqAvj9B7uioLY4AvjAB0EAQQAqAvzAB7tEkJzma/XsgD9BACoC/P0Hu6KgtjgC/MAHQQBBACoCgMEHu0SQnOZr9eyAP0EAKgKA/ge7oqC2OAKAwQdBAEEAKgKEwQe7RJCc5mv17IA/QQAqAoT+B7uioLY4AoTBB0EAQQAqAojBB7tEkJzma/XsgD9BACoCiP4Hu6KgtjgCiMEHQQBBACoCjMEHu0SQnOZr9eyAP0EAKgKM/ge7oqC2OAKMwQcgR0EBaiJHIABIDQALIABBAUoEQEEAQQAqAvCWBrsgQaK2OALwlgZBAEEAKgL0lga7IEGitjgC9JYGQQBBACoC+JYGuyBBorY4AviWBkEAQQAqAvyWBrsgQaK2OAL8lgZBAEEAKgKAlwa7IEGitjgCgJcGQQBBACoChJcGuyBBorY4AoSXBkEAQQAqAoiXBrsgQaK2OAKIlwZBAEEAKgKMlwa7IEGitjgCjJcGQQBBACoCkJcGuyBBorY4ApCXBkEAQQAqApSXBrsgQaK2OAKUlwZBAEEAKgKYlwa7IEGitjgCmJcGQQBBACoCnJcGuyBBorY4ApyXBkEAQQAqAqCXBrsgQaK2OAKglwZBAEEAKgKklwa7IEGitjgCpJcGQQBBACoCqJcGuyBBorY4AqiXBkEAQQAqAqyXBrsgQaK2OAKslwZBAEEAKgLQwAe7IEGitjgC0MAHQQBBACoC1MAHuyBBorY4AtTAB0EAQQAqAtjAB7sgQaK2OALYwAdBAEEAKgLcwAe7IEGitjgC3MAHQQBBACoC4MAHuyBBorY4AuDAB0EAQQAqAuTAB7sgQaK2OALkwAdBAEEAKgLowAe7IEGitjgC6MAHQQBBACoC7MAHuyBBorY4AuzAB0EAQQAqAvDAB7sgQaK2OALwwAdBAEEAKgL0wAe7IEGitjgC9MAHQQBBACoC+MAHuyBBorY4AvjAB0EAQQAqAvzAB7sgQaK2OAL8wAdBAEEAKgKAwQe7IEGitjgCgMEHQQBBACoChMEHuyBBorY4AoTBB0EAQQAqAojBB7sgQaK2OAKIwQdBAEEAKgKMwQe7IEGitjgCjMEHC0EAIdoBA0BBACHbAQNAINoBQcAFbCDbAUHAAGxqQQAqAvCWBru2OALwywIg2gFBwAVsINsBQcAAbGpBACoC9JYGu7Y4AvTLAiDaAUHABWwg2wFBwABsakEAKgL4lga7tjgC+MsCINoBQcAFbCDbAUHAAGxqQQAqAvyWBru2OAL8ywIg2gFBwAVsINsBQcAAbGpBACoCgJcGu7Y4AoDMAiDaAUHABWwg2wFBwABsakEAKgKElwa7tjgChMwCINoBQcAFbCDbAUHAAGxqQQAqAoiXBru2OAKIzAIg2gFBwAVsINsBQcAAbGpBACoCjJcGu7Y4AozMAiDaAUHABWwg2wFBwABsakEAKgKQlwa7tjgCkMwCINoBQcAFbCDbAUHAAGxqQQAqApSXBru2OAKUzAIg2gFBwAVsINsBQcAAbGpBACoCmJcGu7Y4ApjMAiDaAUHABWwg2wFBwABsakEAKgKclwa7tjgCnMwCINoBQcAFbCDbAUHAAGxqQQAqAqCXBru2OAKgzAIg2gFBwAVsINsBQcAAbGpBACoCpJcGu7Y4AqTMAiDaAUHABWwg2wFBwABsakEAKgKolwa7tjgCqMwCINoBQcAFbCDbAUHAAGxqQQAqAqyXBru2OAKszAIg2wFBAWoi2wFBC0gNAAsg2gFBAWoi2gFBC0gNAAtBACHcAQNAINwBQQRsINwBQQRs/V0C4Cb9X/0MAAAAAAAAAAAAAAAAAAAAACDcAUEEbP1dAtDAB/1fINwBQQRs/V0C8JYG/V8iLiAu/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKwiAMAINwBQQJqItwBQRBIDQALQQAh3QEDQEEAId4BA0Ag3QFBwAVsIN4BQcAAbGpBACoCsIgDu7Y4AvCIAyDdAUHABWwg3gFBwABsakEAKgK0iAO7tjgC9IgDIN0BQcAFbCDeAUHAAGxqQQAqAriIA7u2OAL4iAMg3QFBwAVsIN4BQcAAbGpBACoCvIgDu7Y4AvyIAyDdAUHABWwg3gFBwABsakEAKgLAiAO7tjgCgIkDIN0BQcAFbCDeAUHAAGxqQQAqAsSIA7u2OAKEiQMg3QFBwAVsIN4BQcAAbGpBACoCyIgDu7Y4AoiJAyDdAUHABWwg3gFBwABsakEAKgLMiAO7tjgCjIkDIN0BQcAFbCDeAUHAAGxqQQAqAtCIA7u2OAKQiQMg3QFBwAVsIN4BQcAAbGpBACoC1IgDu7Y4ApSJAyDdAUHABWwg3gFBwABsakEAKgLYiAO7tjgCmIkDIN0BQcAFbCDeAUHAAGxqQQAqAtyIA7u2OAKciQMg3QFBwAVsIN4BQcAAbGpBACoC4IgDu7Y4AqCJAyDdAUHABWwg3gFBwABsakEAKgLkiAO7tjgCpIkDIN0BQcAFbCDeAUHAAGxqQQAqAuiIA7u2OAKoiQMg3QFBwAVsIN4BQcAAbGpBACoC7IgDu7Y4AqyJAyDeAUEBaiLeAUELSA0ACyDdAUEBaiLdAUELSA0AC0EAId8BA0BBACHgAQNAIOABQQRs/QwAAAAAAAAAAAAAAAAAAAAAIAcg3wFBwDxsaiDgAUEEbGr9XQKgvw79XyDgAUEEbP1dAvDLAv1f/fEBIOABQQRs/V0C8IgD/V/98gEg4AFBBGz9XQKw2gX9X/3wAf31Af1e/VsCsMUDACDgAUECaiLgAUGQD0gNAAtBACHhAQNAQQAh4gEDQCAIIOEBQYAKbGog4gFBBGxqIOEBQYALbCDiAUEEbGr9XQKwxQP9X/1e/VsCoL8OACDiAUECaiLiAUEgSA0AC0EAIeMBA0AgCCDhAUGACmxqIOMBQQRsaiDhAUGAC2wg4wFBBGxq/V0C8MoD/V/9Xv1bAqDADgAg4wFBAmoi4wFBIEgNAAtBACHkAQNAIAgg4QFBgApsaiDkAUEEbGog4QFBgAtsIOQBQQRsav1dArDGA/1f/V79WwKgwQ4AIOQBQQJqIuQBQSBIDQALQQAh5QEDQCAIIOEBQYAKbGog5QFBBGxqIOEBQYALbCDlAUEEbGr9XQLwywP9X/1e/VsCoMIOACDlAUECaiLlAUEgSA0AC0EAIeYBA0AgCCDhAUGACmxqIOYBQQRsaiDhAUGAC2wg5gFBBGxq/V0CsMcD/V/9Xv1bAqDDDgAg5gFBAmoi5gFBIEgNAAtBACHnAQNAIAgg4QFBgApsaiDnAUEEbGog4QFBgAtsIOcBQQRsav1dAvDMA/1f/V79WwKgxA4AIOcBQQJqIucBQSBIDQALQQAh6AEDQCAIIOEBQYAKbGog6AFBBGxqIOEBQYALbCDoAUEEbGr9XQKwyAP9X/1e/VsCoMUOACDoAUECaiLoAUEgSA0AC0EAIekBA0AgCCDhAUGACmxqIOkBQQRsaiDhAUGAC2wg6QFBBGxq/V0C8M0D/V/9Xv1bAqDGDgAg6QFBAmoi6QFBIEgNAAtBACHqAQNAIAgg4QFBgApsaiDqAUEEbGog4QFBgAtsIOoBQQRsav1dArDJA/1f/V79WwKgxw4AIOoBQQJqIuoBQSBIDQALQQAh6wEDQCAIIOEBQYAKbGog6wFBBGxqIOEBQYALbCDrAUEEbGr9XQLwzgP9X/1e/VsCoMgOACDrAUECaiLrAUEgSA0ACyDhAUEBaiLhAUEFSA0AC0EAIewBA0BBACHtAQNARAAAAAAAAPD/Ie4BIAgg7AFBgApsaiDtAUEEbGoqAqC/DrshRCBEIO4BIEQg7gFkGyHuASAIIOwBQYAKbGog7QFBBGxqKgLgvw67IUQgRCDuASBEIO4BZBsh7gEgCCDsAUGACmxqIO0BQQRsaioCoMAOuyFEIEQg7gEgRCDuAWQbIe4BIAgg7AFBgApsaiDtAUEEbGoqAuDADrshRCBEIO4BIEQg7gFkGyHuASAJIOwBQcACbGog7QFBBGxqIO4BtjgCoL8OIO0BQQFqIu0BQRBIDQALQQAh7wEDQEQAAAAAAADw/yHwASAIIOwBQYAKbGog7wFBBGxqKgKgwQ67IUQgRCDwASBEIPABZBsh8AEgCCDsAUGACmxqIO8BQQRsaioC4MEOuyFEIEQg8AEgRCDwAWQbIfABIAgg7AFBgApsaiDvAUEEbGoqAqDCDrshRCBEIPABIEQg8AFkGyHwASAIIOwBQYAKbGog7wFBBGxqKgLgwg67IUQgRCDwASBEIPABZBsh8AEgCSDsAUHAAmxqIO8BQQRsaiDwAbY4AuC/DiDvAUEBaiLvAUEQSA0AC0EAIfEBA0BEAAAAAAAA8P8h8gEgCCDsAUGACmxqIPEBQQRsaioCoMMOuyFEIEQg8gEgRCDyAWQbIfIBIAgg7AFBgApsaiDxAUEEbGoqAuDDDrshRCBEIPIBIEQg8gFkGyHyASAIIOwBQYAKbGog8QFBBGxqKgKgxA67IUQgRCDyASBEIPIBZBsh8gEgCCDsAUGACmxqIPEBQQRsaioC4MQOuyFEIEQg8gEgRCDyAWQbIfIBIAkg7AFBwAJsaiDxAUEEbGog8gG2OAKgwA4g8QFBAWoi8QFBEEgNAAtBACHzAQNARAAAAAAAAPD/IfQBIAgg7AFBgApsaiDzAUEEbGoqAqDFDrshRCBEIPQBIEQg9AFkGyH0ASAIIOwBQYAKbGog8wFBBGxqKgLgxQ67IUQgRCD0ASBEIPQBZBsh9AEgCCDsAUGACmxqIPMBQQRsaioCoMYOuyFEIEQg9AEgRCD0AWQbIfQBIAgg7AFBgApsaiDzAUEEbGoqAuDGDrshRCBEIPQBIEQg9AFkGyH0ASAJIOwBQcACbGog8wFBBGxqIPQBtjgC4MAOIPMBQQFqIvMBQRBIDQALQQAh9QEDQEQAAAAAAADw/yH2ASAIIOwBQYAKbGog9QFBBGxqKgKgxw67IUQgRCD2ASBEIPYBZBsh9gEgCCDsAUGACmxqIPUBQQRsaioC4McOuyFEIEQg9gEgRCD2AWQbIfYBIAgg7AFBgApsaiD1AUEEbGoqAqDIDrshRCBEIPYBIEQg9gFkGyH2ASAIIOwBQYAKbGog9QFBBGxqKgLgyA67IUQgRCD2ASBEIPYBZBsh9gEgCSDsAUHAAmxqIPUBQQRsaiD2AbY4AqDBDiD1AUEBaiL1AUEQSA0ACyDsAUEBaiLsAUEFSA0AC0EAIfcBA0AgCiDfAUHADGxqIPcBQQRsaiAJIPcBQQRsav1dAqC/Dv1fIAUg3wFBwAxsaiD3AUEEbGr9XQKgvw79X/3yAf1e/VsCoL8OACD3AUECaiL3AUGQA0gNAAsg3wFBAWoi3wEgAEgNAAtBACH7AQNAQQAh/AECQANAIPwBQQJqIABKDQEg+wFBwAxsIfgBIAog/AFBwAxsaiH5Af0MAAAAAAAAAAAAAAAAAAAAACH+Af0MAAAAAAAAAAAAAAAAAAAAACH/Af0MAAAAAAAAAAAAAAAAAAAAACGAAv0MAAAAAAAAAAAAAAAAAAAAACGBAv0MAAAAAAAAAAAAAAAAAAAAACGCAv0MAAAAAAAAAAAAAAAAAAAAACGDAv0MAAAAAAAAAAAAAAAAAAAAACGEAv0MAAAAAAAAAAAAAAAAAAAAACGFAkEAIfoBA0Ag+AH9AALgJyGGAiD4Af0AAqA0IYcCIPgB/QAC4EAhiAIg+AH9AAKgTSGJAiD5Af0AAqC/DiGKAiD5Af0AAuDLDiGLAiCGAiCKAiD+ASEu/eYBIC795AEh/gEghgIgiwIg/wEhLv3mASAu/eQBIf8BIIcCIIoCIIACIS795gEgLv3kASGAAiCHAiCLAiCBAiEu/eYBIC795AEhgQIgiAIgigIgggIhLv3mASAu/eQBIYICIIgCIIsCIIMCIS795gEgLv3kASGDAiCJAiCKAiCEAiEu/eYBIC795AEhhAIgiQIgiwIghQIhLv3mASAu/eQBIYUCIPgBQRBqIfgBIPkBQRBqIfkBIPoBQQRqIvoBQZADSA0ACyALIPwBQShsaiD7AUEEbGohjAIgjAIg/gH9HwAg/gH9HwGSIP4B/R8CkiD+Af0fA5I4AqC/DiCMAiD/Af0fACD/Af0fAZIg/wH9HwKSIP8B/R8DkjgCyL8OIIwCIIAC/R8AIIAC/R8BkiCAAv0fApIggAL9HwOSOAKkvw4gjAIggQL9HwAggQL9HwGSIIEC/R8CkiCBAv0fA5I4Asy/DiCMAiCCAv0fACCCAv0fAZIgggL9HwKSIIIC/R8DkjgCqL8OIIwCIIMC/R8AIIMC/R8BkiCDAv0fApIggwL9HwOSOALQvw4gjAIghAL9HwAghAL9HwGSIIQC/R8CkiCEAv0fA5I4Aqy/DiCMAiCFAv0fACCFAv0fAZIghQL9HwKSIIUC/R8DkjgC1L8OIPwBQQJqIfwBDAALCwJAA0Ag/AEgAE4NASD7AUHADGwh+AEgCiD8AUHADGxqIfkB/QwAAAAAAAAAAAAAAAAAAAAAIY4C/QwAAAAAAAAAAAAAAAAAAAAAIY8C/QwAAAAAAAAAAAAAAAAAAAAAIZAC/QwAAAAAAAAAAAAAAAAAAAAAIZECQQAh+gEDQCD4Af0AAuAnIZICIPgB/QACoDQhkwIg+AH9AALgQCGUAiD4Af0AAqBNIZUCIPkB/QACoL8OIZYCIJICIJYCII4CIS795gEgLv3kASGOAiCTAiCWAiCPAiEu/eYBIC795AEhjwIglAIglgIgkAIhLv3mASAu/eQBIZACIJUCIJYCIJECIS795gEgLv3kASGRAiD4AUEQaiH4ASD5AUEQaiH5ASD6AUEEaiL6AUGQA0gNAAsgCyD8AUEobGog+wFBBGxqIZcCIJcCII4C/R8AII4C/R8BkiCOAv0fApIgjgL9HwOSOAKgvw4glwIgjwL9HwAgjwL9HwGSII8C/R8CkiCPAv0fA5I4AqS/DiCXAiCQAv0fACCQAv0fAZIgkAL9HwKSIJAC/R8DkjgCqL8OIJcCIJEC/R8AIJEC/R8BkiCRAv0fApIgkQL9HwOSOAKsvw4g/AFBAWoh/AEMAAsLIPsBQQRqIvsBQQhIDQALQQghmAJBACGZAgJAA0AgmQJBAmogAEoNASCYAkHADGwh+AEgCiCZAkHADGxqIfkB/QwAAAAAAAAAAAAAAAAAAAAAIZsC/QwAAAAAAAAAAAAAAAAAAAAAIZwC/QwAAAAAAAAAAAAAAAAAAAAAIZ0C/QwAAAAAAAAAAAAAAAAAAAAAIZ4CQQAh+gEDQCD4Af0AAuAnIZ8CIPgB/QACoDQhoAIg+QH9AAKgvw4hoQIg+QH9AALgyw4hogIgnwIgoQIgmwIhLv3mASAu/eQBIZsCIJ8CIKICIJwCIS795gEgLv3kASGcAiCgAiChAiCdAiEu/eYBIC795AEhnQIgoAIgogIgngIhLv3mASAu/eQBIZ4CIPgBQRBqIfgBIPkBQRBqIfkBIPoBQQRqIvoBQZADSA0ACyALIJkCQShsaiCYAkEEbGohowIgowIgmwL9HwAgmwL9HwGSIJsC/R8CkiCbAv0fA5I4AqC/DiCjAiCcAv0fACCcAv0fAZIgnAL9HwKSIJwC/R8DkjgCyL8OIKMCIJ0C/R8AIJ0C/R8BkiCdAv0fApIgnQL9HwOSOAKkvw4gowIgngL9HwAgngL9HwGSIJ4C/R8CkiCeAv0fA5I4Asy/DiCZAkECaiGZAgwACwsCQANAIJkCIABODQEgmAJBwAxsIfgBIAogmQJBwAxsaiH5Af0MAAAAAAAAAAAAAAAAAAAAACGlAv0MAAAAAAAAAAAAAAAAAAAAACGmAkEAIfoBA0Ag+AH9AALgJyGnAiD4Af0AAqA0IagCIPkB/QACoL8OIakCIKcCIKkCIKUCIS795gEgLv3kASGlAiCoAiCpAiCmAiEu/eYBIC795AEhpgIg+AFBEGoh+AEg+QFBEGoh+QEg+gFBBGoi+gFBkANIDQALIAsgmQJBKGxqIJgCQQRsaiGqAiCqAiClAv0fACClAv0fAZIgpQL9HwKSIKUC/R8DkjgCoL8OIKoCIKYC/R8AIKYC/R8BkiCmAv0fApIgpgL9HwOSOAKkvw4gmQJBAWohmQIMAAsLQQAhqwIDQEEAIAsgqwJBKGxqKgKgvw67QQAqAuCkAbugtjgC8MsCQQAgCyCrAkEobGoqAqS/DrtBACoC5KQBu6C2OAL0ywJBACALIKsCQShsaioCqL8Ou0EAKgLopAG7oLY4AvjLAkEAIAsgqwJBKGxqKgKsvw67QQAqAuykAbugtjgC/MsCQQAgCyCrAkEobGoqArC/DrtBACoC8KQBu6C2OAKAzAJBACALIKsCQShsaioCtL8Ou0EAKgL0pAG7oLY4AoTMAkEAIAsgqwJBKGxqKgK4vw67QQAqAvikAbugtjgCiMwCQQAgCyCrAkEobGoqAry/DrtBACoC/KQBu6C2OAKMzAJBACALIKsCQShsaioCwL8Ou0EAKgKApQG7oLY4ApDMAkEAIAsgqwJBKGxqKgLEvw67QQAqAoSlAbugtjgClMwCRAAAAAAAAPD/IawCQQAqAvDLArshRCBEIKwCIEQgrAJkGyGsAkEAKgL0ywK7IUQgRCCsAiBEIKwCZBshrAJBACoC+MsCuyFEIEQgrAIgRCCsAmQbIawCQQAqAvzLArshRCBEIKwCIEQgrAJkGyGsAkEAKgKAzAK7IUQgRCCsAiBEIKwCZBshrAJBACoChMwCuyFEIEQgrAIgRCCsAmQbIawCQQAqAojMArshRCBEIKwCIEQgrAJkGyGsAkEAKgKMzAK7IUQgRCCsAiBEIKwCZBshrAJBACoCkMwCuyFEIEQgrAIgRCCsAmQbIawCQQAqApTMArshRCBEIKwCIEQgrAJkGyGsAiCsAkEAKgLwywK7IKwCoRABQQAqAvTLArsgrAKhEAGgQQAqAvjLArsgrAKhEAGgQQAqAvzLArsgrAKhEAGgQQAqAoDMArsgrAKhEAGgQQAqAoTMArsgrAKhEAGgQQAqAojMArsgrAKhEAGgQQAqAozMArsgrAKhEAGgQQAqApDMArsgrAKhEAGgQQAqApTMArsgrAKhEAGgEAKgIa0CIAwgqwJBKGxqQQAqAvDLArsgrQKhEAG2OAKgvw4gDCCrAkEobGpBACoC9MsCuyCtAqEQAbY4AqS/DiAMIKsCQShsakEAKgL4ywK7IK0CoRABtjgCqL8OIAwgqwJBKGxqQQAqAvzLArsgrQKhEAG2OAKsvw4gDCCrAkEobGpBACoCgMwCuyCtAqEQAbY4ArC/DiAMIKsCQShsakEAKgKEzAK7IK0CoRABtjgCtL8OIAwgqwJBKGxqQQAqAojMArsgrQKhEAG2OAK4vw4gDCCrAkEobGpBACoCjMwCuyCtAqEQAbY4Ary/DiAMIKsCQShsakEAKgKQzAK7IK0CoRABtjgCwL8OIAwgqwJBKGxqQQAqApTMArsgrQKhEAG2OALEvw4gqwJBAWoiqwIgAEgNAAsLj7IBoAEBfAp/AnwOfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAJ/AXsBfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwDfwF8An8BfAh/CHwjfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8An8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAJ/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwGfwF8D38BfAF/AXwBfwF8AX8BfAF/AXwHfw57An8JewR/CHsCfwV7An8DfCAAtyECIAFBkBlsIABBAGxqIQMgAUGQGWwgAEGQvgFsaiEEIAFBkBlsIABBkOcCbGohBSABQZAZbCAAQdDzAmxqIQYgAUGQGWwgAEEAbGohByABQZAZbCAAQYDJAGxqIQggAUGQGWwgAEHAPGxqIQkgAUGQGWwgAEGA+wBsaiEKIAFBkBlsIABBAGxqIQsgAUHAGGwhDEEAKgLgywK7IQ1BACoC5MsCuyEOQQAhDwNAQQAhEANAIA9BwAZsIBBBIGxqQQAqAqDKAru2OALwywIgD0HABmwgEEEgbGpBACoCpMoCu7Y4AvTLAiAPQcAGbCAQQSBsakEAKgKoygK7tjgC+MsCIA9BwAZsIBBBIGxqQQAqAqzKAru2OAL8ywIgD0HABmwgEEEgbGpBACoCsMoCu7Y4AoDMAiAPQcAGbCAQQSBsakEAKgK0ygK7tjgChMwCIA9BwAZsIBBBIGxqQQAqArjKAru2OAKIzAIgD0HABmwgEEEgbGpBACoCvMoCu7Y4AozMAiAQQQFqIhBBGkgNAAsgD0EBaiIPQRpIDQALQQAhEQNAQQAhEgNAIBFBwAZsIBJBIGxqQQAqAsACu7Y4AvD0AyARQcAGbCASQSBsakEAKgLEAru2OAL09AMgEUHABmwgEkEgbGpBACoCyAK7tjgC+PQDIBFBwAZsIBJBIGxqQQAqAswCu7Y4Avz0AyARQcAGbCASQSBsakEAKgLQAru2OAKA9QMgEUHABmwgEkEgbGpBACoC1AK7tjgChPUDIBFBwAZsIBJBIGxqQQAqAtgCu7Y4Aoj1AyARQcAGbCASQSBsakEAKgLcAru2OAKM9QMgEkEBaiISQRpIDQALIBFBAWoiEUEaSA0AC0EAIRMDQEEAIRQDQCATQcAFbCAUQcAAbGpBACoC4MoCu7Y4AvCdBSATQcAFbCAUQcAAbGpBACoC5MoCu7Y4AvSdBSATQcAFbCAUQcAAbGpBACoC6MoCu7Y4AvidBSATQcAFbCAUQcAAbGpBACoC7MoCu7Y4AvydBSATQcAFbCAUQcAAbGpBACoC8MoCu7Y4AoCeBSATQcAFbCAUQcAAbGpBACoC9MoCu7Y4AoSeBSATQcAFbCAUQcAAbGpBACoC+MoCu7Y4AoieBSATQcAFbCAUQcAAbGpBACoC/MoCu7Y4AoyeBSATQcAFbCAUQcAAbGpBACoCgMsCu7Y4ApCeBSATQcAFbCAUQcAAbGpBACoChMsCu7Y4ApSeBSATQcAFbCAUQcAAbGpBACoCiMsCu7Y4ApieBSATQcAFbCAUQcAAbGpBACoCjMsCu7Y4ApyeBSATQcAFbCAUQcAAbGpBACoCkMsCu7Y4AqCeBSATQcAFbCAUQcAAbGpBACoClMsCu7Y4AqSeBSATQcAFbCAUQcAAbGpBACoCmMsCu7Y4AqieBSATQcAFbCAUQcAAbGpBACoCnMsCu7Y4AqyeBSAUQQFqIhRBC0gNAAsgE0EBaiITQQtIDQALQQAhFQNAQQAhFgNAIBVBwAVsIBZBwABsakEAKgKgJ7u2OAKw2gUgFUHABWwgFkHAAGxqQQAqAqQnu7Y4ArTaBSAVQcAFbCAWQcAAbGpBACoCqCe7tjgCuNoFIBVBwAVsIBZBwABsakEAKgKsJ7u2OAK82gUgFUHABWwgFkHAAGxqQQAqArAnu7Y4AsDaBSAVQcAFbCAWQcAAbGpBACoCtCe7tjgCxNoFIBVBwAVsIBZBwABsakEAKgK4J7u2OALI2gUgFUHABWwgFkHAAGxqQQAqArwnu7Y4AszaBSAVQcAFbCAWQcAAbGpBACoCwCe7tjgC0NoFIBVBwAVsIBZBwABsakEAKgLEJ7u2OALU2gUgFUHABWwgFkHAAGxqQQAqAsgnu7Y4AtjaBSAVQcAFbCAWQcAAbGpBACoCzCe7tjgC3NoFIBVBwAVsIBZBwABsakEAKgLQJ7u2OALg2gUgFUHABWwgFkHAAGxqQQAqAtQnu7Y4AuTaBSAVQcAFbCAWQcAAbGpBACoC2Ce7tjgC6NoFIBVBwAVsIBZBwABsakEAKgLcJ7u2OALs2gUgFkEBaiIWQQtIDQALIBVBAWoiFUELSA0AC0EAQfCWBmpBAEEg/AsAQQBBkJcGakEAQSD8CwBBACEXA0BBACEYA0BBACEZA0AgAyAYQagHbGogGUEkbGogF0HAGGwgGEHwAGxqIBlBBGxqKgKgvw67tjgCoL8OIAMgGEGoB2xqIBlBJGxqIBdBwBhsIBhB8ABsaiAZQQRsaioCpL8Ou7Y4AqS/DiADIBhBqAdsaiAZQSRsaiAXQcAYbCAYQfAAbGogGUEEbGoqAqi/Dru2OAKovw4gAyAYQagHbGogGUEkbGogF0HAGGwgGEHwAGxqIBlBBGxqKgKQwA67tjgCrL8OIAMgGEGoB2xqIBlBJGxqIBdBwBhsIBhB8ABsaiAZQQRsaioClMAOu7Y4ArC/DiADIBhBqAdsaiAZQSRsaiAXQcAYbCAYQfAAbGogGUEEbGoqApjADru2OAK0vw4gAyAYQagHbGogGUEkbGogF0HAGGwgGEHwAGxqIBlBBGxqKgKAwQ67tjgCuL8OIAMgGEGoB2xqIBlBJGxqIBdBwBhsIBhB8ABsaiAZQQRsaioChMEOu7Y4Ary/DiADIBhBqAdsaiAZQSRsaiAXQcAYbCAYQfAAbGogGUEEbGoqAojBDru2OALAvw4gGUEBaiIZQRpIDQALIBhBAWoiGEEaSA0AC0EAIRoDQEEAIRsDQCAaQSBsIBtBBGxqIAMgGkEkbGoqAqC/DrsgG0EEbCoCALuiIAMgGkEkbGoqAqS/DrsgG0EEbCoCILuioCADIBpBJGxqKgKovw67IBtBBGwqAkC7oqAgAyAaQSRsaioCrL8OuyAbQQRsKgJgu6KgIAMgGkEkbGoqArC/DrsgG0EEbCoCgAG7oqAgAyAaQSRsaioCtL8OuyAbQQRsKgKgAbuioCADIBpBJGxqKgK4vw67IBtBBGwqAsABu6KgIAMgGkEkbGoqAry/DrsgG0EEbCoC4AG7oqAgAyAaQSRsaioCwL8OuyAbQQRsKgKAAruioLY4ArCXBiAbQQFqIhtBCEgNAAsgGkEBaiIaQaQFSA0AC0EAIRwDQCAEIBdBgKkBbGogHEEEbGogHEEEbP1dArCXBv1fIBxBBGz9XQLwywL9X/3xAf1e/VsCoL8OACAcQQJqIhxBoCpIDQALRAAAAAAAAAAAIR1BACEeA0AgHSAEIBdBgKkBbGogHkEgbGoqAqC/DrugIR0gHkEBaiIeQaQFSA0AC0EAIB22OAKwlwZEAAAAAAAAAAAhH0EAISADQCAfIAQgF0GAqQFsaiAgQSBsaioCpL8Ou6AhHyAgQQFqIiBBpAVIDQALQQAgH7Y4ArSXBkQAAAAAAAAAACEhQQAhIgNAICEgBCAXQYCpAWxqICJBIGxqKgKovw67oCEhICJBAWoiIkGkBUgNAAtBACAhtjgCuJcGRAAAAAAAAAAAISNBACEkA0AgIyAEIBdBgKkBbGogJEEgbGoqAqy/DrugISMgJEEBaiIkQaQFSA0AC0EAICO2OAK8lwZEAAAAAAAAAAAhJUEAISYDQCAlIAQgF0GAqQFsaiAmQSBsaioCsL8Ou6AhJSAmQQFqIiZBpAVIDQALQQAgJbY4AsCXBkQAAAAAAAAAACEnQQAhKANAICcgBCAXQYCpAWxqIChBIGxqKgK0vw67oCEnIChBAWoiKEGkBUgNAAtBACAntjgCxJcGRAAAAAAAAAAAISlBACEqA0AgKSAEIBdBgKkBbGogKkEgbGoqAri/DrugISkgKkEBaiIqQaQFSA0AC0EAICm2OALIlwZEAAAAAAAAAAAhK0EAISwDQCArIAQgF0GAqQFsaiAsQSBsaioCvL8Ou6AhKyAsQQFqIixBpAVIDQALQQAgK7Y4AsyXBkEAQQAqAvCWBrtE3b6yepc8WD9BACoCsJcGu6KgtjgC8JYGQQBBACoC9JYGu0TdvrJ6lzxYP0EAKgK0lwa7oqC2OAL0lgZBAEEAKgL4lga7RN2+snqXPFg/QQAqAriXBruioLY4AviWBkEAQQAqAvyWBrtE3b6yepc8WD9BACoCvJcGu6KgtjgC/JYGQQBBACoCgJcGu0TdvrJ6lzxYP0EAKgLAlwa7oqC2OAKAlwZBAEEAKgKElwa7RN2+snqXPFg/QQAqAsSXBruioLY4AoSXBkEAQQAqAoiXBrtE3b6yepc8WD9BACoCyJcGu6KgtjgCiJcGQQBBACoCjJcGu0TdvrJ6lzxYP0EAKgLMlwa7oqC2OAKMlwZBACEtA0AgLUEEbCAEIBdBgKkBbGogLUEEbGr9XQKgvw79XyIuIC798gH9Xv1bArCXBgAgLUECaiItQaAqSA0AC0QAAAAAAAAAACEvQQAhMANAIC8gMEEgbCoCsJcGu6AhLyAwQQFqIjBBpAVIDQALQQAgL7Y4ArDAB0QAAAAAAAAAACExQQAhMgNAIDEgMkEgbCoCtJcGu6AhMSAyQQFqIjJBpAVIDQALQQAgMbY4ArTAB0QAAAAAAAAAACEzQQAhNANAIDMgNEEgbCoCuJcGu6AhMyA0QQFqIjRBpAVIDQALQQAgM7Y4ArjAB0QAAAAAAAAAACE1QQAhNgNAIDUgNkEgbCoCvJcGu6AhNSA2QQFqIjZBpAVIDQALQQAgNbY4ArzAB0QAAAAAAAAAACE3QQAhOANAIDcgOEEgbCoCwJcGu6AhNyA4QQFqIjhBpAVIDQALQQAgN7Y4AsDAB0QAAAAAAAAAACE5QQAhOgNAIDkgOkEgbCoCxJcGu6AhOSA6QQFqIjpBpAVIDQALQQAgObY4AsTAB0QAAAAAAAAAACE7QQAhPANAIDsgPEEgbCoCyJcGu6AhOyA8QQFqIjxBpAVIDQALQQAgO7Y4AsjAB0QAAAAAAAAAACE9QQAhPgNAID0gPkEgbCoCzJcGu6AhPSA+QQFqIj5BpAVIDQALQQAgPbY4AszAB0EAQQAqApCXBrtE3b6yepc8WD9BACoCsMAHu6KgtjgCkJcGQQBBACoClJcGu0TdvrJ6lzxYP0EAKgK0wAe7oqC2OAKUlwZBAEEAKgKYlwa7RN2+snqXPFg/QQAqArjAB7uioLY4ApiXBkEAQQAqApyXBrtE3b6yepc8WD9BACoCvMAHu6KgtjgCnJcGQQBBACoCoJcGu0TdvrJ6lzxYP0EAKgLAwAe7oqC2OAKglwZBAEEAKgKklwa7RN2+snqXPFg/QQAqAsTAB7uioLY4AqSXBkEAQQAqAqiXBrtE3b6yepc8WD9BACoCyMAHu6KgtjgCqJcGQQBBACoCrJcGu0TdvrJ6lzxYP0EAKgLMwAe7oqC2OAKslwZBACE/A0AgBSAXQcAMbGogP0EEbGpEVVVVVVVV9T9BufPd8XkhQCBAIA38AnNB65Svr3hsIkAgQEENdnNBtdzKlXxsIkAgQEEQdnMhQCBAIA78AnNB65Svr3hsIkAgQEENdnNBtdzKlXxsIkAgQEEQdnMhQCBARAAAAAAAAPA//AJzQeuUr694bCJAIEBBDXZzQbXcypV8bCJAIEBBEHZzIUAgQEEAIBdBkANsaiA/arf8AnNB65Svr3hsIkAgQEENdnNBtdzKlXxsIkAgQEEQdnMhQCBAQQh2uEQAAAAAAABwPqJEAAAAAAAA0D9muKK2OAKgvw4gP0EBaiI/QZADSA0ACyAXQQFqIhcgAEgNAAtEAAAAAAAA8D8gAqMhQSAAQQFKBEBBAEEAKgLwlga7IEGitjgC8JYGQQBBACoC9JYGuyBBorY4AvSWBkEAQQAqAviWBrsgQaK2OAL4lgZBAEEAKgL8lga7IEGitjgC/JYGQQBBACoCgJcGuyBBorY4AoCXBkEAQQAqAoSXBrsgQaK2OAKElwZBAEEAKgKIlwa7IEGitjgCiJcGQQBBACoCjJcGuyBBorY4AoyXBkEAQQAqApCXBrsgQaK2OAKQlwZBAEEAKgKUlwa7IEGitjgClJcGQQBBACoCmJcGuyBBorY4ApiXBkEAQQAqApyXBrsgQaK2OAKclwZBAEEAKgKglwa7IEGitjgCoJcGQQBBACoCpJcGuyBBorY4AqSXBkEAQQAqAqiXBrsgQaK2OAKolwZBAEEAKgKslwa7IEGitjgCrJcGC0EAIUIDQEEAIUMDQCBCQcAGbCBDQSBsakEAKgLwlga7tjgC8MsCIEJBwAZsIENBIGxqQQAqAvSWBru2OAL0ywIgQkHABmwgQ0EgbGpBACoC+JYGu7Y4AvjLAiBCQcAGbCBDQSBsakEAKgL8lga7tjgC/MsCIEJBwAZsIENBIGxqQQAqAoCXBru2OAKAzAIgQkHABmwgQ0EgbGpBACoChJcGu7Y4AoTMAiBCQcAGbCBDQSBsakEAKgKIlwa7tjgCiMwCIEJBwAZsIENBIGxqQQAqAoyXBru2OAKMzAIgQ0EBaiJDQRpIDQALIEJBAWoiQkEaSA0AC0EAQQAqAqACu0QAAAAAAAAAAEEAKgKQlwa7QQAqAvCWBrsiRCBEoqGlRPFo44i1+OQ+oJ+jtjgCsJcGQQBBACoCpAK7RAAAAAAAAAAAQQAqApSXBrtBACoC9JYGuyJEIESioaVE8WjjiLX45D6gn6O2OAK0lwZBAEEAKgKoArtEAAAAAAAAAABBACoCmJcGu0EAKgL4lga7IkQgRKKhpUTxaOOItfjkPqCfo7Y4AriXBkEAQQAqAqwCu0QAAAAAAAAAAEEAKgKclwa7QQAqAvyWBrsiRCBEoqGlRPFo44i1+OQ+oJ+jtjgCvJcGQQBBACoCsAK7RAAAAAAAAAAAQQAqAqCXBrtBACoCgJcGuyJEIESioaVE8WjjiLX45D6gn6O2OALAlwZBAEEAKgK0ArtEAAAAAAAAAABBACoCpJcGu0EAKgKElwa7IkQgRKKhpUTxaOOItfjkPqCfo7Y4AsSXBkEAQQAqArgCu0QAAAAAAAAAAEEAKgKolwa7QQAqAoiXBrsiRCBEoqGlRPFo44i1+OQ+oJ+jtjgCyJcGQQBBACoCvAK7RAAAAAAAAAAAQQAqAqyXBrtBACoCjJcGuyJEIESioaVE8WjjiLX45D6gn6O2OALMlwZBACFFA0BBACFGA0AgRUHABmwgRkEgbGpBACoCsJcGu7Y4AtCXBiBFQcAGbCBGQSBsakEAKgK0lwa7tjgC1JcGIEVBwAZsIEZBIGxqQQAqAriXBru2OALYlwYgRUHABmwgRkEgbGpBACoCvJcGu7Y4AtyXBiBFQcAGbCBGQSBsakEAKgLAlwa7tjgC4JcGIEVBwAZsIEZBIGxqQQAqAsSXBru2OALklwYgRUHABmwgRkEgbGpBACoCyJcGu7Y4AuiXBiBFQcAGbCBGQSBsakEAKgLMlwa7tjgC7JcGIEZBAWoiRkEaSA0ACyBFQQFqIkVBGkgNAAtBAEHwlgZqQQBBwAD8CwBBAEHQwAdqQQBBwAD8CwBBACFHA0BBACFIA0AgSEEEbP0MAAAAAAAAAAAAAAAAAAAAACAEIEdBgKkBbGogSEEEbGr9XQKgvw79XyBIQQRs/V0C8MsC/V/98QEgSEEEbP1dAtCXBv1f/fIBIEhBBGz9XQLw9AP9X/3wAf31Af1e/VsCkMEHACBIQQJqIkhBoCpIDQALQQAhSQNAQQAhSgNAIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqApDBB7u2OAKQ6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioClMEHu7Y4ApTqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKYwQe7tjgCmOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqApzBB7u2OAKc6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCoMEHu7Y4AqDqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKkwQe7tjgCpOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAqjBB7u2OAKo6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCrMEHu7Y4AqzqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKwwQe7tjgCsOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqArTBB7u2OAK06gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCuMEHu7Y4ArjqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgK8wQe7tjgCvOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAsDBB7u2OALA6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCxMEHu7Y4AsTqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLIwQe7tjgCyOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAszBB7u2OALM6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC0McHu7Y4AtDqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLUxwe7tjgC1OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAtjHB7u2OALY6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC3McHu7Y4AtzqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLgxwe7tjgC4OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAuTHB7u2OALk6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC6McHu7Y4AujqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLsxwe7tjgC7OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAvDHB7u2OALw6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC9McHu7Y4AvTqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgL4xwe7tjgC+OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAvzHB7u2OAL86gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCgMgHu7Y4AoDrCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKEyAe7tjgChOsIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAojIB7u2OAKI6wggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCjMgHu7Y4AozrCCBKQQFqIkpBDUgNAAsgSUEBaiJJQQ1IDQALQQAhSwNAQQAhTANARAAAAAAAAPD/IU0gS0GADWwgTEGAAWxqKgKQ6gi7IUQgRCBNIEQgTWQbIU0gS0GADWwgTEGAAWxqKgKw6gi7IUQgRCBNIEQgTWQbIU0gS0GADWwgTEGAAWxqKgLQ6gi7IUQgRCBNIEQgTWQbIU0gS0GADWwgTEGAAWxqKgLw6gi7IUQgRCBNIEQgTWQbIU0gS0GgA2wgTEEgbGogTbY4ApDBB0QAAAAAAADw/yFOIEtBgA1sIExBgAFsaioClOoIuyFEIEQgTiBEIE5kGyFOIEtBgA1sIExBgAFsaioCtOoIuyFEIEQgTiBEIE5kGyFOIEtBgA1sIExBgAFsaioC1OoIuyFEIEQgTiBEIE5kGyFOIEtBgA1sIExBgAFsaioC9OoIuyFEIEQgTiBEIE5kGyFOIEtBoANsIExBIGxqIE62OAKUwQdEAAAAAAAA8P8hTyBLQYANbCBMQYABbGoqApjqCLshRCBEIE8gRCBPZBshTyBLQYANbCBMQYABbGoqArjqCLshRCBEIE8gRCBPZBshTyBLQYANbCBMQYABbGoqAtjqCLshRCBEIE8gRCBPZBshTyBLQYANbCBMQYABbGoqAvjqCLshRCBEIE8gRCBPZBshTyBLQaADbCBMQSBsaiBPtjgCmMEHRAAAAAAAAPD/IVAgS0GADWwgTEGAAWxqKgKc6gi7IUQgRCBQIEQgUGQbIVAgS0GADWwgTEGAAWxqKgK86gi7IUQgRCBQIEQgUGQbIVAgS0GADWwgTEGAAWxqKgLc6gi7IUQgRCBQIEQgUGQbIVAgS0GADWwgTEGAAWxqKgL86gi7IUQgRCBQIEQgUGQbIVAgS0GgA2wgTEEgbGogULY4ApzBB0QAAAAAAADw/yFRIEtBgA1sIExBgAFsaioCoOoIuyFEIEQgUSBEIFFkGyFRIEtBgA1sIExBgAFsaioCwOoIuyFEIEQgUSBEIFFkGyFRIEtBgA1sIExBgAFsaioC4OoIuyFEIEQgUSBEIFFkGyFRIEtBgA1sIExBgAFsaioCgOsIuyFEIEQgUSBEIFFkGyFRIEtBoANsIExBIGxqIFG2OAKgwQdEAAAAAAAA8P8hUiBLQYANbCBMQYABbGoqAqTqCLshRCBEIFIgRCBSZBshUiBLQYANbCBMQYABbGoqAsTqCLshRCBEIFIgRCBSZBshUiBLQYANbCBMQYABbGoqAuTqCLshRCBEIFIgRCBSZBshUiBLQYANbCBMQYABbGoqAoTrCLshRCBEIFIgRCBSZBshUiBLQaADbCBMQSBsaiBStjgCpMEHRAAAAAAAAPD/IVMgS0GADWwgTEGAAWxqKgKo6gi7IUQgRCBTIEQgU2QbIVMgS0GADWwgTEGAAWxqKgLI6gi7IUQgRCBTIEQgU2QbIVMgS0GADWwgTEGAAWxqKgLo6gi7IUQgRCBTIEQgU2QbIVMgS0GADWwgTEGAAWxqKgKI6wi7IUQgRCBTIEQgU2QbIVMgS0GgA2wgTEEgbGogU7Y4AqjBB0QAAAAAAADw/yFUIEtBgA1sIExBgAFsaioCrOoIuyFEIEQgVCBEIFRkGyFUIEtBgA1sIExBgAFsaioCzOoIuyFEIEQgVCBEIFRkGyFUIEtBgA1sIExBgAFsaioC7OoIuyFEIEQgVCBEIFRkGyFUIEtBgA1sIExBgAFsaioCjOsIuyFEIEQgVCBEIFRkGyFUIEtBoANsIExBIGxqIFS2OAKswQcgTEEBaiJMQQ1IDQALIEtBAWoiS0ENSA0AC0EAIVUDQEEAIVYDQCAGIFVB4BhsaiBWQQRsaiBVQaADbCBWQQRsav1dApDBB/1f/V79WwKgvw4AIFZBAmoiVkEYSA0AC0EAIVcDQCAGIFVB4BhsaiBXQQRsaiBVQaADbCBXQQRsav1dArDEB/1f/V79WwKAwA4AIFdBAmoiV0EYSA0AC0EAIVgDQCAGIFVB4BhsaiBYQQRsaiBVQaADbCBYQQRsav1dAtDHB/1f/V79WwLgwA4AIFhBAmoiWEEYSA0AC0EAIVkDQCAGIFVB4BhsaiBZQQRsaiBVQaADbCBZQQRsav1dArDBB/1f/V79WwLAwQ4AIFlBAmoiWUEYSA0AC0EAIVoDQCAGIFVB4BhsaiBaQQRsaiBVQaADbCBaQQRsav1dAtDEB/1f/V79WwKgwg4AIFpBAmoiWkEYSA0AC0EAIVsDQCAGIFVB4BhsaiBbQQRsaiBVQaADbCBbQQRsav1dAvDHB/1f/V79WwKAww4AIFtBAmoiW0EYSA0AC0EAIVwDQCAGIFVB4BhsaiBcQQRsaiBVQaADbCBcQQRsav1dAtDBB/1f/V79WwLgww4AIFxBAmoiXEEYSA0AC0EAIV0DQCAGIFVB4BhsaiBdQQRsaiBVQaADbCBdQQRsav1dAvDEB/1f/V79WwLAxA4AIF1BAmoiXUEYSA0AC0EAIV4DQCAGIFVB4BhsaiBeQQRsaiBVQaADbCBeQQRsav1dApDIB/1f/V79WwKgxQ4AIF5BAmoiXkEYSA0AC0EAIV8DQCAGIFVB4BhsaiBfQQRsaiBVQaADbCBfQQRsav1dAvDBB/1f/V79WwKAxg4AIF9BAmoiX0EYSA0AC0EAIWADQCAGIFVB4BhsaiBgQQRsaiBVQaADbCBgQQRsav1dApDFB/1f/V79WwLgxg4AIGBBAmoiYEEYSA0AC0EAIWEDQCAGIFVB4BhsaiBhQQRsaiBVQaADbCBhQQRsav1dArDIB/1f/V79WwLAxw4AIGFBAmoiYUEYSA0AC0EAIWIDQCAGIFVB4BhsaiBiQQRsaiBVQaADbCBiQQRsav1dApDCB/1f/V79WwKgyA4AIGJBAmoiYkEYSA0AC0EAIWMDQCAGIFVB4BhsaiBjQQRsaiBVQaADbCBjQQRsav1dArDFB/1f/V79WwKAyQ4AIGNBAmoiY0EYSA0AC0EAIWQDQCAGIFVB4BhsaiBkQQRsaiBVQaADbCBkQQRsav1dAtDIB/1f/V79WwLgyQ4AIGRBAmoiZEEYSA0AC0EAIWUDQCAGIFVB4BhsaiBlQQRsaiBVQaADbCBlQQRsav1dArDCB/1f/V79WwLAyg4AIGVBAmoiZUEYSA0AC0EAIWYDQCAGIFVB4BhsaiBmQQRsaiBVQaADbCBmQQRsav1dAtDFB/1f/V79WwKgyw4AIGZBAmoiZkEYSA0AC0EAIWcDQCAGIFVB4BhsaiBnQQRsaiBVQaADbCBnQQRsav1dAvDIB/1f/V79WwKAzA4AIGdBAmoiZ0EYSA0AC0EAIWgDQCAGIFVB4BhsaiBoQQRsaiBVQaADbCBoQQRsav1dAtDCB/1f/V79WwLgzA4AIGhBAmoiaEEYSA0AC0EAIWkDQCAGIFVB4BhsaiBpQQRsaiBVQaADbCBpQQRsav1dAvDFB/1f/V79WwLAzQ4AIGlBAmoiaUEYSA0AC0EAIWoDQCAGIFVB4BhsaiBqQQRsaiBVQaADbCBqQQRsav1dApDJB/1f/V79WwKgzg4AIGpBAmoiakEYSA0AC0EAIWsDQCAGIFVB4BhsaiBrQQRsaiBVQaADbCBrQQRsav1dAvDCB/1f/V79WwKAzw4AIGtBAmoia0EYSA0AC0EAIWwDQCAGIFVB4BhsaiBsQQRsaiBVQaADbCBsQQRsav1dApDGB/1f/V79WwLgzw4AIGxBAmoibEEYSA0AC0EAIW0DQCAGIFVB4BhsaiBtQQRsaiBVQaADbCBtQQRsav1dArDJB/1f/V79WwLA0A4AIG1BAmoibUEYSA0AC0EAIW4DQCAGIFVB4BhsaiBuQQRsaiBVQaADbCBuQQRsav1dApDDB/1f/V79WwKg0Q4AIG5BAmoibkEYSA0AC0EAIW8DQCAGIFVB4BhsaiBvQQRsaiBVQaADbCBvQQRsav1dArDGB/1f/V79WwKA0g4AIG9BAmoib0EYSA0AC0EAIXADQCAGIFVB4BhsaiBwQQRsaiBVQaADbCBwQQRsav1dAtDJB/1f/V79WwLg0g4AIHBBAmoicEEYSA0AC0EAIXEDQCAGIFVB4BhsaiBxQQRsaiBVQaADbCBxQQRsav1dArDDB/1f/V79WwLA0w4AIHFBAmoicUEYSA0AC0EAIXIDQCAGIFVB4BhsaiByQQRsaiBVQaADbCByQQRsav1dAtDGB/1f/V79WwKg1A4AIHJBAmoickEYSA0AC0EAIXMDQCAGIFVB4BhsaiBzQQRsaiBVQaADbCBzQQRsav1dAvDJB/1f/V79WwKA1Q4AIHNBAmoic0EYSA0AC0EAIXQDQCAGIFVB4BhsaiB0QQRsaiBVQaADbCB0QQRsav1dAtDDB/1f/V79WwLg1Q4AIHRBAmoidEEYSA0AC0EAIXUDQCAGIFVB4BhsaiB1QQRsaiBVQaADbCB1QQRsav1dAvDGB/1f/V79WwLA1g4AIHVBAmoidUEYSA0AC0EAIXYDQCAGIFVB4BhsaiB2QQRsaiBVQaADbCB2QQRsav1dApDKB/1f/V79WwKg1w4AIHZBAmoidkEYSA0ACyBVQQFqIlVBC0gNAAtBACF3A0BEAAAAAAAAAAAheEEAIXkDQCB4IAYgd0GgAmxqIHlBBGxqKgKgvw67IHlBwABsKgLgAruioCF4IHlBAWoieUHIAEgNAAsgd0HAAGwgeLY4ApDBB0QAAAAAAAAAACF6QQAhewNAIHogBiB3QaACbGoge0EEbGoqAqC/Drsge0HAAGwqAuQCu6KgIXoge0EBaiJ7QcgASA0ACyB3QcAAbCB6tjgClMEHRAAAAAAAAAAAIXxBACF9A0AgfCAGIHdBoAJsaiB9QQRsaioCoL8OuyB9QcAAbCoC6AK7oqAhfCB9QQFqIn1ByABIDQALIHdBwABsIHy2OAKYwQdEAAAAAAAAAAAhfkEAIX8DQCB+IAYgd0GgAmxqIH9BBGxqKgKgvw67IH9BwABsKgLsAruioCF+IH9BAWoif0HIAEgNAAsgd0HAAGwgfrY4ApzBB0QAAAAAAAAAACGAAUEAIYEBA0AggAEgBiB3QaACbGoggQFBBGxqKgKgvw67IIEBQcAAbCoC8AK7oqAhgAEggQFBAWoigQFByABIDQALIHdBwABsIIABtjgCoMEHRAAAAAAAAAAAIYIBQQAhgwEDQCCCASAGIHdBoAJsaiCDAUEEbGoqAqC/DrsggwFBwABsKgL0AruioCGCASCDAUEBaiKDAUHIAEgNAAsgd0HAAGwgggG2OAKkwQdEAAAAAAAAAAAhhAFBACGFAQNAIIQBIAYgd0GgAmxqIIUBQQRsaioCoL8OuyCFAUHAAGwqAvgCu6KgIYQBIIUBQQFqIoUBQcgASA0ACyB3QcAAbCCEAbY4AqjBB0QAAAAAAAAAACGGAUEAIYcBA0AghgEgBiB3QaACbGoghwFBBGxqKgKgvw67IIcBQcAAbCoC/AK7oqAhhgEghwFBAWoihwFByABIDQALIHdBwABsIIYBtjgCrMEHRAAAAAAAAAAAIYgBQQAhiQEDQCCIASAGIHdBoAJsaiCJAUEEbGoqAqC/DrsgiQFBwABsKgKAA7uioCGIASCJAUEBaiKJAUHIAEgNAAsgd0HAAGwgiAG2OAKwwQdEAAAAAAAAAAAhigFBACGLAQNAIIoBIAYgd0GgAmxqIIsBQQRsaioCoL8OuyCLAUHAAGwqAoQDu6KgIYoBIIsBQQFqIosBQcgASA0ACyB3QcAAbCCKAbY4ArTBB0QAAAAAAAAAACGMAUEAIY0BA0AgjAEgBiB3QaACbGogjQFBBGxqKgKgvw67II0BQcAAbCoCiAO7oqAhjAEgjQFBAWoijQFByABIDQALIHdBwABsIIwBtjgCuMEHRAAAAAAAAAAAIY4BQQAhjwEDQCCOASAGIHdBoAJsaiCPAUEEbGoqAqC/DrsgjwFBwABsKgKMA7uioCGOASCPAUEBaiKPAUHIAEgNAAsgd0HAAGwgjgG2OAK8wQdEAAAAAAAAAAAhkAFBACGRAQNAIJABIAYgd0GgAmxqIJEBQQRsaioCoL8OuyCRAUHAAGwqApADu6KgIZABIJEBQQFqIpEBQcgASA0ACyB3QcAAbCCQAbY4AsDBB0QAAAAAAAAAACGSAUEAIZMBA0AgkgEgBiB3QaACbGogkwFBBGxqKgKgvw67IJMBQcAAbCoClAO7oqAhkgEgkwFBAWoikwFByABIDQALIHdBwABsIJIBtjgCxMEHRAAAAAAAAAAAIZQBQQAhlQEDQCCUASAGIHdBoAJsaiCVAUEEbGoqAqC/DrsglQFBwABsKgKYA7uioCGUASCVAUEBaiKVAUHIAEgNAAsgd0HAAGwglAG2OALIwQdEAAAAAAAAAAAhlgFBACGXAQNAIJYBIAYgd0GgAmxqIJcBQQRsaioCoL8OuyCXAUHAAGwqApwDu6KgIZYBIJcBQQFqIpcBQcgASA0ACyB3QcAAbCCWAbY4AszBByB3QQFqIndB+QBIDQALQQAhmAEDQCAHIEdBwDxsaiCYAUEEbGogmAFBBGz9XQKQwQf9XyCYAUEEbP1dAvCdBf1f/fEB/V79WwKgvw4AIJgBQQJqIpgBQZAPSA0AC0QAAAAAAAAAACGZAUEAIZoBA0AgmQEgByBHQcA8bGogmgFBwABsaioCoL8Ou6AhmQEgmgFBAWoimgFB+QBIDQALQQAgmQG2OAKQwQdEAAAAAAAAAAAhmwFBACGcAQNAIJsBIAcgR0HAPGxqIJwBQcAAbGoqAqS/DrugIZsBIJwBQQFqIpwBQfkASA0AC0EAIJsBtjgClMEHRAAAAAAAAAAAIZ0BQQAhngEDQCCdASAHIEdBwDxsaiCeAUHAAGxqKgKovw67oCGdASCeAUEBaiKeAUH5AEgNAAtBACCdAbY4ApjBB0QAAAAAAAAAACGfAUEAIaABA0AgnwEgByBHQcA8bGogoAFBwABsaioCrL8Ou6AhnwEgoAFBAWoioAFB+QBIDQALQQAgnwG2OAKcwQdEAAAAAAAAAAAhoQFBACGiAQNAIKEBIAcgR0HAPGxqIKIBQcAAbGoqArC/DrugIaEBIKIBQQFqIqIBQfkASA0AC0EAIKEBtjgCoMEHRAAAAAAAAAAAIaMBQQAhpAEDQCCjASAHIEdBwDxsaiCkAUHAAGxqKgK0vw67oCGjASCkAUEBaiKkAUH5AEgNAAtBACCjAbY4AqTBB0QAAAAAAAAAACGlAUEAIaYBA0AgpQEgByBHQcA8bGogpgFBwABsaioCuL8Ou6AhpQEgpgFBAWoipgFB+QBIDQALQQAgpQG2OAKowQdEAAAAAAAAAAAhpwFBACGoAQNAIKcBIAcgR0HAPGxqIKgBQcAAbGoqAry/DrugIacBIKgBQQFqIqgBQfkASA0AC0EAIKcBtjgCrMEHRAAAAAAAAAAAIakBQQAhqgEDQCCpASAHIEdBwDxsaiCqAUHAAGxqKgLAvw67oCGpASCqAUEBaiKqAUH5AEgNAAtBACCpAbY4ArDBB0QAAAAAAAAAACGrAUEAIawBA0AgqwEgByBHQcA8bGogrAFBwABsaioCxL8Ou6AhqwEgrAFBAWoirAFB+QBIDQALQQAgqwG2OAK0wQdEAAAAAAAAAAAhrQFBACGuAQNAIK0BIAcgR0HAPGxqIK4BQcAAbGoqAsi/DrugIa0BIK4BQQFqIq4BQfkASA0AC0EAIK0BtjgCuMEHRAAAAAAAAAAAIa8BQQAhsAEDQCCvASAHIEdBwDxsaiCwAUHAAGxqKgLMvw67oCGvASCwAUEBaiKwAUH5AEgNAAtBACCvAbY4ArzBB0QAAAAAAAAAACGxAUEAIbIBA0AgsQEgByBHQcA8bGogsgFBwABsaioC0L8Ou6AhsQEgsgFBAWoisgFB+QBIDQALQQAgsQG2OALAwQdEAAAAAAAAAAAhswFBACG0AQNAILMBIAcgR0HAPGxqILQBQcAAbGoqAtS/DrugIbMBILQBQQFqIrQBQfkASA0AC0EAILMBtjgCxMEHRAAAAAAAAAAAIbUBQQAhtgEDQCC1ASAHIEdBwDxsaiC2AUHAAGxqKgLYvw67oCG1ASC2AUEBaiK2AUH5AEgNAAtBACC1AbY4AsjBB0QAAAAAAAAAACG3AUEAIbgBA0AgtwEgByBHQcA8bGoguAFBwABsaioC3L8Ou6AhtwEguAFBAWoiuAFB+QBIDQALQQAgtwG2OALMwQdBAEEAKgLwlga7RJCc5mv17IA/QQAqApDBB7uioLY4AvCWBkEAQQAqAvSWBrtEkJzma/XsgD9BACoClMEHu6KgtjgC9JYGQQBBACoC+JYGu0SQnOZr9eyAP0EAKgKYwQe7oqC2OAL4lgZBAEEAKgL8lga7RJCc5mv17IA/QQAqApzBB7uioLY4AvyWBkEAQQAqAoCXBrtEkJzma/XsgD9BACoCoMEHu6KgtjgCgJcGQQBBACoChJcGu0SQnOZr9eyAP0EAKgKkwQe7oqC2OAKElwZBAEEAKgKIlwa7RJCc5mv17IA/QQAqAqjBB7uioLY4AoiXBkEAQQAqAoyXBrtEkJzma/XsgD9BACoCrMEHu6KgtjgCjJcGQQBBACoCkJcGu0SQnOZr9eyAP0EAKgKwwQe7oqC2OAKQlwZBAEEAKgKUlwa7RJCc5mv17IA/QQAqArTBB7uioLY4ApSXBkEAQQAqApiXBrtEkJzma/XsgD9BACoCuMEHu6KgtjgCmJcGQQBBACoCnJcGu0SQnOZr9eyAP0EAKgK8wQe7oqC2OAKclwZBAEEAKgKglwa7RJCc5mv17IA/QQAqAsDBB7uioLY4AqCXBkEAQQAqAqSXBrtEkJzma/XsgD9BACoCxMEHu6KgtjgCpJcGQQBBACoCqJcGu0SQnOZr9eyAP0EAKgLIwQe7oqC2OAKolwZBAEEAKgKslwa7RJCc5mv17IA/QQAqAszBB7uioLY4AqyXBkEAIbkBA0AguQFBBGwgByBHQcA8bGoguQFBBGxq/V0CoL8O/V8iLiAu/fIB/V79WwKQwQcAILkBQQJqIrkBQZAPSA0AC0QAAAAAAAAAACG6AUEAIbsBA0AgugEguwFBwABsKgKQwQe7oCG6ASC7AUEBaiK7AUH5AEgNAAtBACC6AbY4AtD9B0QAAAAAAAAAACG8AUEAIb0BA0AgvAEgvQFBwABsKgKUwQe7oCG8ASC9AUEBaiK9AUH5AEgNAAtBACC8AbY4AtT9B0QAAAAAAAAAACG+AUEAIb8BA0AgvgEgvwFBwABsKgKYwQe7oCG+ASC/AUEBaiK/AUH5AEgNAAtBACC+AbY4Atj9B0QAAAAAAAAAACHAAUEAIcEBA0AgwAEgwQFBwABsKgKcwQe7oCHAASDBAUEBaiLBAUH5AEgNAAtBACDAAbY4Atz9B0QAAAAAAAAAACHCAUEAIcMBA0AgwgEgwwFBwABsKgKgwQe7oCHCASDDAUEBaiLDAUH5AEgNAAtBACDCAbY4AuD9B0QAAAAAAAAAACHEAUEAIcUBA0AgxAEgxQFBwABsKgKkwQe7oCHEASDFAUEBaiLFAUH5AEgNAAtBACDEAbY4AuT9B0QAAAAAAAAAACHGAUEAIccBA0AgxgEgxwFBwABsKgKowQe7oCHGASDHAUEBaiLHAUH5AEgNAAtBACDGAbY4Auj9B0QAAAAAAAAAACHIAUEAIckBA0AgyAEgyQFBwABsKgKswQe7oCHIASDJAUEBaiLJAUH5AEgNAAtBACDIAbY4Auz9B0QAAAAAAAAAACHKAUEAIcsBA0AgygEgywFBwABsKgKwwQe7oCHKASDLAUEBaiLLAUH5AEgNAAtBACDKAbY4AvD9B0QAAAAAAAAAACHMAUEAIc0BA0AgzAEgzQFBwABsKgK0wQe7oCHMASDNAUEBaiLNAUH5AEgNAAtBACDMAbY4AvT9B0QAAAAAAAAAACHOAUEAIc8BA0AgzgEgzwFBwABsKgK4wQe7oCHOASDPAUEBaiLPAUH5AEgNAAtBACDOAbY4Avj9B0QAAAAAAAAAACHQAUEAIdEBA0Ag0AEg0QFBwABsKgK8wQe7oCHQASDRAUEBaiLRAUH5AEgNAAtBACDQAbY4Avz9B0QAAAAAAAAAACHSAUEAIdMBA0Ag0gEg0wFBwABsKgLAwQe7oCHSASDTAUEBaiLTAUH5AEgNAAtBACDSAbY4AoD+B0QAAAAAAAAAACHUAUEAIdUBA0Ag1AEg1QFBwABsKgLEwQe7oCHUASDVAUEBaiLVAUH5AEgNAAtBACDUAbY4AoT+B0QAAAAAAAAAACHWAUEAIdcBA0Ag1gEg1wFBwABsKgLIwQe7oCHWASDXAUEBaiLXAUH5AEgNAAtBACDWAbY4Aoj+B0QAAAAAAAAAACHYAUEAIdkBA0Ag2AEg2QFBwABsKgLMwQe7oCHYASDZAUEBaiLZAUH5AEgNAAtBACDYAbY4Aoz+B0EAQQAqAtDAB7tEkJzma/XsgD9BACoC0P0Hu6KgtjgC0MAHQQBBACoC1MAHu0SQnOZr9eyAP0EAKgLU/Qe7oqC2OALUwAdBAEEAKgLYwAe7RJCc5mv17IA/QQAqAtj9B7uioLY4AtjAB0EAQQAqAtzAB7tEkJzma/XsgD9BACoC3P0Hu6KgtjgC3MAHQQBBACoC4MAHu0SQnOZr9eyAP0EAKgLg/Qe7oqC2OALgwAdBAEEAKgLkwAe7RJCc5mv17IA/QQAqAuT9B7uioLY4AuTAB0EAQQAqAujAB7tEkJzma/XsgD9BACoC6P0Hu6KgtjgC6MAHQQBBACoC7MAHu0SQnOZr9eyAP0EAKgLs/Qe7oqC2OALswAdBAEEAKgLwwAe7RJCc5mv17IA/QQAqAvD9B7uioLY4AvDAB0EAQQAqAvTAB7tEkJzma/XsgD9BACoC9P0Hu6KgtjgC9MAHQQBBACoC+MAHu0SQnOZr9eyAP0EAKgL4/Qe7oqC2OAL4wAdBAEEAKgL8wAe7RJCc5mv17IA/QQAqAvz9B7uioLY4AvzAB0EAQQAqAoDBB7tEkJzma/XsgD9BACoCgP4Hu6KgtjgCgMEHQQBBACoChMEHu0SQnOZr9eyAP0EAKgKE/ge7oqC2OAKEwQdBAEEAKgKIwQe7RJCc5mv17IA/QQAqAoj+B7uioLY4AojBB0EAQQAqAozBB7tEkJzma/XsgD9BACoCjP4Hu6KgtjgCjMEHIEdBAWoiRyAASA0ACyAAQQFKBEBBAEEAKgLwlga7IEGitjgC8JYGQQBBACoC9JYGuyBBorY4AvSWBkEAQQAqAviWBrsgQaK2OAL4lgZBAEEAKgL8lga7IEGitjgC/JYGQQBBACoCgJcGuyBBorY4AoCXBkEAQQAqAoSXBrsgQaK2OAKElwZBAEEAKgKIlwa7IEGitjgCiJcGQQBBACoCjJcGuyBBorY4AoyXBkEAQQAqApCXBrsgQaK2OAKQlwZBAEEAKgKUlwa7IEGitjgClJcGQQBBACoCmJcGuyBBorY4ApiXBkEAQQAqApyXBrsgQaK2OAKclwZBAEEAKgKglwa7IEGitjgCoJcGQQBBACoCpJcGuyBBorY4AqSXBkEAQQAqAqiXBrsgQaK2OAKolwZBAEEAKgKslwa7IEGitjgCrJcGQQBBACoC0MAHuyBBorY4AtDAB0EAQQAqAtTAB7sgQaK2OALUwAdBAEEAKgLYwAe7IEGitjgC2MAHQQBBACoC3MAHuyBBorY4AtzAB0EAQQAqAuDAB7sgQaK2OALgwAdBAEEAKgLkwAe7IEGitjgC5MAHQQBBACoC6MAHuyBBorY4AujAB0EAQQAqAuzAB7sgQaK2OALswAdBAEEAKgLwwAe7IEGitjgC8MAHQQBBACoC9MAHuyBBorY4AvTAB0EAQQAqAvjAB7sgQaK2OAL4wAdBAEEAKgL8wAe7IEGitjgC/MAHQQBBACoCgMEHuyBBorY4AoDBB0EAQQAqAoTBB7sgQaK2OAKEwQdBAEEAKgKIwQe7IEGitjgCiMEHQQBBACoCjMEHuyBBorY4AozBBwtBACHaAQNAQQAh2wEDQCDaAUHABWwg2wFBwABsakEAKgLwlga7tjgC8MsCINoBQcAFbCDbAUHAAGxqQQAqAvSWBru2OAL0ywIg2gFBwAVsINsBQcAAbGpBACoC+JYGu7Y4AvjLAiDaAUHABWwg2wFBwABsakEAKgL8lga7tjgC/MsCINoBQcAFbCDbAUHAAGxqQQAqAoCXBru2OAKAzAIg2gFBwAVsINsBQcAAbGpBACoChJcGu7Y4AoTMAiDaAUHABWwg2wFBwABsakEAKgKIlwa7tjgCiMwCINoBQcAFbCDbAUHAAGxqQQAqAoyXBru2OAKMzAIg2gFBwAVsINsBQcAAbGpBACoCkJcGu7Y4ApDMAiDaAUHABWwg2wFBwABsakEAKgKUlwa7tjgClMwCINoBQcAFbCDbAUHAAGxqQQAqApiXBru2OAKYzAIg2gFBwAVsINsBQcAAbGpBACoCnJcGu7Y4ApzMAiDaAUHABWwg2wFBwABsakEAKgKglwa7tjgCoMwCINoBQcAFbCDbAUHAAGxqQQAqAqSXBru2OAKkzAIg2gFBwAVsINsBQcAAbGpBACoCqJcGu7Y4AqjMAiDaAUHABWwg2wFBwABsakEAKgKslwa7tjgCrMwCINsBQQFqItsBQQtIDQALINoBQQFqItoBQQtIDQALQQAh3AEDQCDcAUEEbCDcAUEEbP1dAuAm/V/9DAAAAAAAAAAAAAAAAAAAAAAg3AFBBGz9XQLQwAf9XyDcAUEEbP1dAvCWBv1fIi4gLv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCsIgDACDcAUECaiLcAUEQSA0AC0EAId0BA0BBACHeAQNAIN0BQcAFbCDeAUHAAGxqQQAqArCIA7u2OALwiAMg3QFBwAVsIN4BQcAAbGpBACoCtIgDu7Y4AvSIAyDdAUHABWwg3gFBwABsakEAKgK4iAO7tjgC+IgDIN0BQcAFbCDeAUHAAGxqQQAqAryIA7u2OAL8iAMg3QFBwAVsIN4BQcAAbGpBACoCwIgDu7Y4AoCJAyDdAUHABWwg3gFBwABsakEAKgLEiAO7tjgChIkDIN0BQcAFbCDeAUHAAGxqQQAqAsiIA7u2OAKIiQMg3QFBwAVsIN4BQcAAbGpBACoCzIgDu7Y4AoyJAyDdAUHABWwg3gFBwABsakEAKgLQiAO7tjgCkIkDIN0BQcAFbCDeAUHAAGxqQQAqAtSIA7u2OAKUiQMg3QFBwAVsIN4BQcAAbGpBACoC2IgDu7Y4ApiJAyDdAUHABWwg3gFBwABsakEAKgLciAO7tjgCnIkDIN0BQcAFbCDeAUHAAGxqQQAqAuCIA7u2OAKgiQMg3QFBwAVsIN4BQcAAbGpBACoC5IgDu7Y4AqSJAyDdAUHABWwg3gFBwABsakEAKgLoiAO7tjgCqIkDIN0BQcAFbCDeAUHAAGxqQQAqAuyIA7u2OAKsiQMg3gFBAWoi3gFBC0gNAAsg3QFBAWoi3QFBC0gNAAtEAAAAAAAAAAAh3wFBACHgAQNAQQAh4QEDQCDhAUEEbP0MAAAAAAAAAAAAAAAAAAAAACAHIOABQcA8bGog4QFBBGxq/V0CoL8O/V8g4QFBBGz9XQLwywL9X/3xASDhAUEEbP1dAvCIA/1f/fIBIOEBQQRs/V0CsNoF/V/98AH99QH9Xv1bArDFAwAg4QFBAmoi4QFBkA9IDQALQQAh4gEDQEEAIeMBA0AgCCDiAUGACmxqIOMBQQRsaiDiAUGAC2wg4wFBBGxq/V0CsMUD/V/9Xv1bAqC/DgAg4wFBAmoi4wFBIEgNAAtBACHkAQNAIAgg4gFBgApsaiDkAUEEbGog4gFBgAtsIOQBQQRsav1dAvDKA/1f/V79WwKgwA4AIOQBQQJqIuQBQSBIDQALQQAh5QEDQCAIIOIBQYAKbGog5QFBBGxqIOIBQYALbCDlAUEEbGr9XQKwxgP9X/1e/VsCoMEOACDlAUECaiLlAUEgSA0AC0EAIeYBA0AgCCDiAUGACmxqIOYBQQRsaiDiAUGAC2wg5gFBBGxq/V0C8MsD/V/9Xv1bAqDCDgAg5gFBAmoi5gFBIEgNAAtBACHnAQNAIAgg4gFBgApsaiDnAUEEbGog4gFBgAtsIOcBQQRsav1dArDHA/1f/V79WwKgww4AIOcBQQJqIucBQSBIDQALQQAh6AEDQCAIIOIBQYAKbGog6AFBBGxqIOIBQYALbCDoAUEEbGr9XQLwzAP9X/1e/VsCoMQOACDoAUECaiLoAUEgSA0AC0EAIekBA0AgCCDiAUGACmxqIOkBQQRsaiDiAUGAC2wg6QFBBGxq/V0CsMgD/V/9Xv1bAqDFDgAg6QFBAmoi6QFBIEgNAAtBACHqAQNAIAgg4gFBgApsaiDqAUEEbGog4gFBgAtsIOoBQQRsav1dAvDNA/1f/V79WwKgxg4AIOoBQQJqIuoBQSBIDQALQQAh6wEDQCAIIOIBQYAKbGog6wFBBGxqIOIBQYALbCDrAUEEbGr9XQKwyQP9X/1e/VsCoMcOACDrAUECaiLrAUEgSA0AC0EAIewBA0AgCCDiAUGACmxqIOwBQQRsaiDiAUGAC2wg7AFBBGxq/V0C8M4D/V/9Xv1bAqDIDgAg7AFBAmoi7AFBIEgNAAsg4gFBAWoi4gFBBUgNAAtBACHtAQNAQQAh7gEDQEQAAAAAAADw/yHvASAIIO0BQYAKbGog7gFBBGxqKgKgvw67IUQgRCDvASBEIO8BZBsh7wEgCCDtAUGACmxqIO4BQQRsaioC4L8OuyFEIEQg7wEgRCDvAWQbIe8BIAgg7QFBgApsaiDuAUEEbGoqAqDADrshRCBEIO8BIEQg7wFkGyHvASAIIO0BQYAKbGog7gFBBGxqKgLgwA67IUQgRCDvASBEIO8BZBsh7wEgCSDtAUHAAmxqIO4BQQRsaiDvAbY4AqC/DiDuAUEBaiLuAUEQSA0AC0EAIfABA0BEAAAAAAAA8P8h8QEgCCDtAUGACmxqIPABQQRsaioCoMEOuyFEIEQg8QEgRCDxAWQbIfEBIAgg7QFBgApsaiDwAUEEbGoqAuDBDrshRCBEIPEBIEQg8QFkGyHxASAIIO0BQYAKbGog8AFBBGxqKgKgwg67IUQgRCDxASBEIPEBZBsh8QEgCCDtAUGACmxqIPABQQRsaioC4MIOuyFEIEQg8QEgRCDxAWQbIfEBIAkg7QFBwAJsaiDwAUEEbGog8QG2OALgvw4g8AFBAWoi8AFBEEgNAAtBACHyAQNARAAAAAAAAPD/IfMBIAgg7QFBgApsaiDyAUEEbGoqAqDDDrshRCBEIPMBIEQg8wFkGyHzASAIIO0BQYAKbGog8gFBBGxqKgLgww67IUQgRCDzASBEIPMBZBsh8wEgCCDtAUGACmxqIPIBQQRsaioCoMQOuyFEIEQg8wEgRCDzAWQbIfMBIAgg7QFBgApsaiDyAUEEbGoqAuDEDrshRCBEIPMBIEQg8wFkGyHzASAJIO0BQcACbGog8gFBBGxqIPMBtjgCoMAOIPIBQQFqIvIBQRBIDQALQQAh9AEDQEQAAAAAAADw/yH1ASAIIO0BQYAKbGog9AFBBGxqKgKgxQ67IUQgRCD1ASBEIPUBZBsh9QEgCCDtAUGACmxqIPQBQQRsaioC4MUOuyFEIEQg9QEgRCD1AWQbIfUBIAgg7QFBgApsaiD0AUEEbGoqAqDGDrshRCBEIPUBIEQg9QFkGyH1ASAIIO0BQYAKbGog9AFBBGxqKgLgxg67IUQgRCD1ASBEIPUBZBsh9QEgCSDtAUHAAmxqIPQBQQRsaiD1AbY4AuDADiD0AUEBaiL0AUEQSA0AC0EAIfYBA0BEAAAAAAAA8P8h9wEgCCDtAUGACmxqIPYBQQRsaioCoMcOuyFEIEQg9wEgRCD3AWQbIfcBIAgg7QFBgApsaiD2AUEEbGoqAuDHDrshRCBEIPcBIEQg9wFkGyH3ASAIIO0BQYAKbGog9gFBBGxqKgKgyA67IUQgRCD3ASBEIPcBZBsh9wEgCCDtAUGACmxqIPYBQQRsaioC4MgOuyFEIEQg9wEgRCD3AWQbIfcBIAkg7QFBwAJsaiD2AUEEbGog9wG2OAKgwQ4g9gFBAWoi9gFBEEgNAAsg7QFBAWoi7QFBBUgNAAtBACH4AQNAIAog4AFBwAxsaiD4AUEEbGogCSD4AUEEbGr9XQKgvw79XyAFIOABQcAMbGog+AFBBGxq/V0CoL8O/V/98gH9Xv1bAqC/DgAg+AFBAmoi+AFBkANIDQALIOABQQFqIuABIABIDQALQQAh/AEDQEEAIf0BAkADQCD9AUECaiAASg0BIPwBQcAMbCH5ASAKIP0BQcAMbGoh+gH9DAAAAAAAAAAAAAAAAAAAAAAh/wH9DAAAAAAAAAAAAAAAAAAAAAAhgAL9DAAAAAAAAAAAAAAAAAAAAAAhgQL9DAAAAAAAAAAAAAAAAAAAAAAhggL9DAAAAAAAAAAAAAAAAAAAAAAhgwL9DAAAAAAAAAAAAAAAAAAAAAAhhAL9DAAAAAAAAAAAAAAAAAAAAAAhhQL9DAAAAAAAAAAAAAAAAAAAAAAhhgJBACH7AQNAIPkB/QAC4CchhwIg+QH9AAKgNCGIAiD5Af0AAuBAIYkCIPkB/QACoE0higIg+gH9AAKgvw4hiwIg+gH9AALgyw4hjAIghwIgiwIg/wEhLv3mASAu/eQBIf8BIIcCIIwCIIACIS795gEgLv3kASGAAiCIAiCLAiCBAiEu/eYBIC795AEhgQIgiAIgjAIgggIhLv3mASAu/eQBIYICIIkCIIsCIIMCIS795gEgLv3kASGDAiCJAiCMAiCEAiEu/eYBIC795AEhhAIgigIgiwIghQIhLv3mASAu/eQBIYUCIIoCIIwCIIYCIS795gEgLv3kASGGAiD5AUEQaiH5ASD6AUEQaiH6ASD7AUEEaiL7AUGQA0gNAAsgCyD9AUEobGog/AFBBGxqIY0CII0CIP8B/R8AIP8B/R8BkiD/Af0fApIg/wH9HwOSOAKgvw4gjQIggAL9HwAggAL9HwGSIIAC/R8CkiCAAv0fA5I4Asi/DiCNAiCBAv0fACCBAv0fAZIggQL9HwKSIIEC/R8DkjgCpL8OII0CIIIC/R8AIIIC/R8BkiCCAv0fApIgggL9HwOSOALMvw4gjQIggwL9HwAggwL9HwGSIIMC/R8CkiCDAv0fA5I4Aqi/DiCNAiCEAv0fACCEAv0fAZIghAL9HwKSIIQC/R8DkjgC0L8OII0CIIUC/R8AIIUC/R8BkiCFAv0fApIghQL9HwOSOAKsvw4gjQIghgL9HwAghgL9HwGSIIYC/R8CkiCGAv0fA5I4AtS/DiD9AUECaiH9AQwACwsCQANAIP0BIABODQEg/AFBwAxsIfkBIAog/QFBwAxsaiH6Af0MAAAAAAAAAAAAAAAAAAAAACGPAv0MAAAAAAAAAAAAAAAAAAAAACGQAv0MAAAAAAAAAAAAAAAAAAAAACGRAv0MAAAAAAAAAAAAAAAAAAAAACGSAkEAIfsBA0Ag+QH9AALgJyGTAiD5Af0AAqA0IZQCIPkB/QAC4EAhlQIg+QH9AAKgTSGWAiD6Af0AAqC/DiGXAiCTAiCXAiCPAiEu/eYBIC795AEhjwIglAIglwIgkAIhLv3mASAu/eQBIZACIJUCIJcCIJECIS795gEgLv3kASGRAiCWAiCXAiCSAiEu/eYBIC795AEhkgIg+QFBEGoh+QEg+gFBEGoh+gEg+wFBBGoi+wFBkANIDQALIAsg/QFBKGxqIPwBQQRsaiGYAiCYAiCPAv0fACCPAv0fAZIgjwL9HwKSII8C/R8DkjgCoL8OIJgCIJAC/R8AIJAC/R8BkiCQAv0fApIgkAL9HwOSOAKkvw4gmAIgkQL9HwAgkQL9HwGSIJEC/R8CkiCRAv0fA5I4Aqi/DiCYAiCSAv0fACCSAv0fAZIgkgL9HwKSIJIC/R8DkjgCrL8OIP0BQQFqIf0BDAALCyD8AUEEaiL8AUEISA0AC0EIIZkCQQAhmgICQANAIJoCQQJqIABKDQEgmQJBwAxsIfkBIAogmgJBwAxsaiH6Af0MAAAAAAAAAAAAAAAAAAAAACGcAv0MAAAAAAAAAAAAAAAAAAAAACGdAv0MAAAAAAAAAAAAAAAAAAAAACGeAv0MAAAAAAAAAAAAAAAAAAAAACGfAkEAIfsBA0Ag+QH9AALgJyGgAiD5Af0AAqA0IaECIPoB/QACoL8OIaICIPoB/QAC4MsOIaMCIKACIKICIJwCIS795gEgLv3kASGcAiCgAiCjAiCdAiEu/eYBIC795AEhnQIgoQIgogIgngIhLv3mASAu/eQBIZ4CIKECIKMCIJ8CIS795gEgLv3kASGfAiD5AUEQaiH5ASD6AUEQaiH6ASD7AUEEaiL7AUGQA0gNAAsgCyCaAkEobGogmQJBBGxqIaQCIKQCIJwC/R8AIJwC/R8BkiCcAv0fApIgnAL9HwOSOAKgvw4gpAIgnQL9HwAgnQL9HwGSIJ0C/R8CkiCdAv0fA5I4Asi/DiCkAiCeAv0fACCeAv0fAZIgngL9HwKSIJ4C/R8DkjgCpL8OIKQCIJ8C/R8AIJ8C/R8BkiCfAv0fApIgnwL9HwOSOALMvw4gmgJBAmohmgIMAAsLAkADQCCaAiAATg0BIJkCQcAMbCH5ASAKIJoCQcAMbGoh+gH9DAAAAAAAAAAAAAAAAAAAAAAhpgL9DAAAAAAAAAAAAAAAAAAAAAAhpwJBACH7AQNAIPkB/QAC4CchqAIg+QH9AAKgNCGpAiD6Af0AAqC/DiGqAiCoAiCqAiCmAiEu/eYBIC795AEhpgIgqQIgqgIgpwIhLv3mASAu/eQBIacCIPkBQRBqIfkBIPoBQRBqIfoBIPsBQQRqIvsBQZADSA0ACyALIJoCQShsaiCZAkEEbGohqwIgqwIgpgL9HwAgpgL9HwGSIKYC/R8CkiCmAv0fA5I4AqC/DiCrAiCnAv0fACCnAv0fAZIgpwL9HwKSIKcC/R8DkjgCpL8OIJoCQQFqIZoCDAALC0EAIawCA0BBACALIKwCQShsaioCoL8Ou0EAKgLgpAG7oLY4AvDLAkEAIAsgrAJBKGxqKgKkvw67QQAqAuSkAbugtjgC9MsCQQAgCyCsAkEobGoqAqi/DrtBACoC6KQBu6C2OAL4ywJBACALIKwCQShsaioCrL8Ou0EAKgLspAG7oLY4AvzLAkEAIAsgrAJBKGxqKgKwvw67QQAqAvCkAbugtjgCgMwCQQAgCyCsAkEobGoqArS/DrtBACoC9KQBu6C2OAKEzAJBACALIKwCQShsaioCuL8Ou0EAKgL4pAG7oLY4AojMAkEAIAsgrAJBKGxqKgK8vw67QQAqAvykAbugtjgCjMwCQQAgCyCsAkEobGoqAsC/DrtBACoCgKUBu6C2OAKQzAJBACALIKwCQShsaioCxL8Ou0EAKgKEpQG7oLY4ApTMAkQAAAAAAADw/yGtAkEAKgLwywK7IUQgRCCtAiBEIK0CZBshrQJBACoC9MsCuyFEIEQgrQIgRCCtAmQbIa0CQQAqAvjLArshRCBEIK0CIEQgrQJkGyGtAkEAKgL8ywK7IUQgRCCtAiBEIK0CZBshrQJBACoCgMwCuyFEIEQgrQIgRCCtAmQbIa0CQQAqAoTMArshRCBEIK0CIEQgrQJkGyGtAkEAKgKIzAK7IUQgRCCtAiBEIK0CZBshrQJBACoCjMwCuyFEIEQgrQIgRCCtAmQbIa0CQQAqApDMArshRCBEIK0CIEQgrQJkGyGtAkEAKgKUzAK7IUQgRCCtAiBEIK0CZBshrQIgrQJBACoC8MsCuyCtAqEQAUEAKgL0ywK7IK0CoRABoEEAKgL4ywK7IK0CoRABoEEAKgL8ywK7IK0CoRABoEEAKgKAzAK7IK0CoRABoEEAKgKEzAK7IK0CoRABoEEAKgKIzAK7IK0CoRABoEEAKgKMzAK7IK0CoRABoEEAKgKQzAK7IK0CoRABoEEAKgKUzAK7IK0CoRABoBACoCGuAiAMIKwCQShsaioCoL8Ou0EAKgLwywK7oiAMIKwCQShsaioCpL8Ou0EAKgL0ywK7oqAgDCCsAkEobGoqAqi/DrtBACoC+MsCu6KgIAwgrAJBKGxqKgKsvw67QQAqAvzLAruioCAMIKwCQShsaioCsL8Ou0EAKgKAzAK7oqAgDCCsAkEobGoqArS/DrtBACoChMwCu6KgIAwgrAJBKGxqKgK4vw67QQAqAojMAruioCAMIKwCQShsaioCvL8Ou0EAKgKMzAK7oqAgDCCsAkEobGoqAsC/DrtBACoCkMwCu6KgIAwgrAJBKGxqKgLEvw67QQAqApTMAruioCGvAiDfASCuAiCvAqGgId8BIKwCQQFqIqwCIABIDQALIN8BIEGiId8BIN8BDwt4AwF9AXsBfyAAtiIB/RMhAkEAIQMDQCADIAP9AAIAIAP9AAKQpQEgAv3mAf3lAf0LAgAgA0EQaiIDQYClAUgNAAtBgKUBIQMgAyADKgIAIAMqApClASABlJM4AgBBhKUBIQMgAyADKgIAIAMqApClASABlJM4AgALAKJeBG5hbWUABgVicGdlbgFgCAAHZm9yd2FyZAEMbWF0aC5leHAuZjY0AgxtYXRoLmxvZy5mNjQDBGxvc3MECGdyYWRpZW50BQ90cmFpbmluZ0ZvcndhcmQGDHRyYWluaW5nTG9zcwcJc2dkVXBkYXRlArBdCAC4AQAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwV0OV9hdAQFYTlfYXQFBnQxNV9hdAYGb3V0X2F0BwFpCAFqCQNpXzEKA2pfMQsDaV8yDANqXzINA2lfMw4Dal8zDwNpXzQQA2pfNBEDaV81EgNqXzUTAXMUA2lfNhUDal82FgNpXzcXA2pfNxgDaV84GQNpXzkaA2pfOBsEaV8xMBwDal85HQZtYXgkNTkeA3RtcB8GbWF4JDYwIAZtYXgkNjEhBm1heCQ2MiIGbWF4JDYzIwZtYXgkNjQkBm1heCQ2NSUGbWF4JDY2JgRpXzExJwFsKANsXzEpA2xfMioDbF8zKwNsXzQsA2xfNS0DbF82LgNsXzcvA2xfODADbF85MQRsXzEwMgRsXzExMwRsXzEyNARsXzEzNQRsXzE0NgRsXzE1NwRsXzE2OARsXzE3OQRsXzE4OgRsXzE5OwRsXzIwPARsXzIxPQRsXzIyPgRsXzIzPwRsXzI0QARsXzI1QQRsXzI2QgRsXzI3QwRsXzI4RARsXzI5RQRsXzMwRgRsXzMxRwRsXzMySARpXzEySQdhY2MkMTc3SgFrSwdhY2MkMTc4TANrXzFNB2FjYyQxNzlOA2tfMk8HYWNjJDE4MFADa18zUQdhY2MkMTgxUgNrXzRTB2FjYyQxODJUA2tfNVUHYWNjJDE4M1YDa182VwdhY2MkMTg0WANrXzdZB2FjYyQxODVaA2tfOFsHYWNjJDE4NlwDa185XQdhY2MkMTg3XgRrXzEwXwdhY2MkMTg4YARrXzExYQdhY2MkMTg5YgRrXzEyYwdhY2MkMTkwZARrXzEzZQdhY2MkMTkxZgRrXzE0ZwdhY2MkMTkyaARrXzE1aQRpXzEzagRpXzE0awRsXzMzbARsXzM0bQRsXzM1bgRsXzM2bwRsXzM3cARsXzM4cQRsXzM5cgRsXzQwcwRsXzQxdARsXzQydQRpXzE1dgRrXzE2dwZtYXgkNjd4BGtfMTd5Bm1heCQ2OHoEa18xOHsGbWF4JDY5fARrXzE5fQZtYXgkNzB+BGtfMjB/Bm1heCQ3MYABBGlfMTaBAQJwYYIBAnBigwEBdIQBBGlfMTeFAQJzMIYBAnQwhwEDYWNjiAEFYWNjXzGJAQVhY2NfMooBBWFjY18ziwEFYWNjXzSMAQVhY2NfNY0BBWFjY182jgEFYWNjXzePAQJhdpABBGF2XzGRAQRhdl8ykgEEYXZfM5MBAmJ2lAEEYnZfMZUBBXRtcF8xlgECcG+XAQR0MF8xmAEFYWNjXziZAQVhY2NfOZoBBmFjY18xMJsBBmFjY18xMZwBBGF2XzSdAQRhdl81ngEEYXZfNp8BBGF2XzegAQRidl8yoQEEcG9fMaIBBmlfcmVzdKMBBHMwXzGkAQR0MF8ypQEGYWNjXzEypgEGYWNjXzEzpwEGYWNjXzE0qAEGYWNjXzE1qQEEYXZfOKoBBGF2XzmrAQRidl8zrAEEYnZfNK0BBHBvXzKuAQR0MF8zrwEGYWNjXzE2sAEGYWNjXzE3sQEFYXZfMTCyAQVhdl8xMbMBBGJ2XzW0AQRwb18ztQEDc18xtgEGbWF4JDEztwEDdDE2AQgAAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81BwN0XzYCCAABeAEBdAIDdF8xAwN0XzIEA3RfMwUDdF80BgN0XzUHA3RfNgO7AQAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwV0OV9hdAQFYTlfYXQFBnQxNV9hdAYKdGFyZ2V0c19hdAcBaQgBagkDaV8xCgNqXzELA2lfMgwDal8yDQNpXzMOA2pfMw8DaV80EANqXzQRA2lfNRIDal81EwVtZWFuTBQBcxUDaV82FgNqXzYXA2lfNxgDal83GQNpXzgaA2lfORsDal84HARpXzEwHQNqXzkeBm1heCQ3Mh8DdG1wIAZtYXgkNzMhBm1heCQ3NCIGbWF4JDc1IwZtYXgkNzYkBm1heCQ3NyUGbWF4JDc4JgZtYXgkNzknBGlfMTEoAWwpA2xfMSoDbF8yKwNsXzMsA2xfNC0DbF81LgNsXzYvA2xfNzADbF84MQNsXzkyBGxfMTAzBGxfMTE0BGxfMTI1BGxfMTM2BGxfMTQ3BGxfMTU4BGxfMTY5BGxfMTc6BGxfMTg7BGxfMTk8BGxfMjA9BGxfMjE+BGxfMjI/BGxfMjNABGxfMjRBBGxfMjVCBGxfMjZDBGxfMjdEBGxfMjhFBGxfMjlGBGxfMzBHBGxfMzFIBGxfMzJJBGlfMTJKB2FjYyQxOTNLAWtMB2FjYyQxOTRNA2tfMU4HYWNjJDE5NU8Da18yUAdhY2MkMTk2UQNrXzNSB2FjYyQxOTdTA2tfNFQHYWNjJDE5OFUDa181VgdhY2MkMTk5VwNrXzZYB2FjYyQyMDBZA2tfN1oHYWNjJDIwMVsDa184XAdhY2MkMjAyXQNrXzleB2FjYyQyMDNfBGtfMTBgB2FjYyQyMDRhBGtfMTFiB2FjYyQyMDVjBGtfMTJkB2FjYyQyMDZlBGtfMTNmB2FjYyQyMDdnBGtfMTRoB2FjYyQyMDhpBGtfMTVqBGlfMTNrBGlfMTRsBGxfMzNtBGxfMzRuBGxfMzVvBGxfMzZwBGxfMzdxBGxfMzhyBGxfMzlzBGxfNDB0BGxfNDF1BGxfNDJ2BGlfMTV3BGtfMTZ4Bm1heCQ4MHkEa18xN3oGbWF4JDgxewRrXzE4fAZtYXgkODJ9BGtfMTl+Bm1heCQ4M38Ea18yMIABBm1heCQ4NIEBBGlfMTaCAQJwYYMBAnBihAEBdIUBBGlfMTeGAQJzMIcBAnQwiAEDYWNjiQEFYWNjXzGKAQVhY2NfMosBBWFjY18zjAEFYWNjXzSNAQVhY2NfNY4BBWFjY182jwEFYWNjXzeQAQJhdpEBBGF2XzGSAQRhdl8ykwEEYXZfM5QBAmJ2lQEEYnZfMZYBBXRtcF8xlwECcG+YAQR0MF8xmQEFYWNjXziaAQVhY2NfOZsBBmFjY18xMJwBBmFjY18xMZ0BBGF2XzSeAQRhdl81nwEEYXZfNqABBGF2XzehAQRidl8yogEEcG9fMaMBBmlfcmVzdKQBBHMwXzGlAQR0MF8ypgEGYWNjXzEypwEGYWNjXzEzqAEGYWNjXzE0qQEGYWNjXzE1qgEEYXZfOKsBBGF2XzmsAQRidl8zrQEEYnZfNK4BBHBvXzKvAQR0MF8zsAEGYWNjXzE2sQEGYWNjXzE3sgEFYXZfMTCzAQVhdl8xMbQBBGJ2XzW1AQRwb18ztgEDc18xtwEGbWF4JDI3uAEDdDE2uQEDdDE3ugEEaW52QgSGBQAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwV0OV9hdAQGdDMxX2F0BQZ0MzVfYXQGBnQ0Nl9hdAcGdDQ4X2F0CAZ0NTBfYXQJBnQ1Nl9hdAoGdDU3X2F0CwZ0NjlfYXQMBWE2X2F0DQZ0NzBfYXQOB2E4JDFfYXQPBmExMF9hdBAGdDcxX2F0EQp0YXJnZXRzX2F0EghkX3oxMV9hdBMIZF9hMTBfYXQUBnQ3N19hdBUGdDkxX2F0Fghybmdfc2VlZBcIcm5nX3N0ZXAYAWkZAWoaA2lfMRsDal8xHANpXzIdA2pfMh4DaV8zHwNqXzMgA3QxOSEDdDIwIgN0MjEjA3QyMiQDdDIzJQN0MjQmA3RtcCcFdG1wXzEoA3QyNSkDaV80KgNqXzQrAWssA2lfNS0Dal81LgFzLwNpXzYwA2pfNjEDaV83MgNqXzczA2lfODQHYWNjJDIwOTUBcjYHYWNjJDIxMDcDcl8xOAdhY2MkMjExOQNyXzI6B2FjYyQyMTI7A3JfMzwHYWNjJDIxMz0Dcl80PgdhY2MkMjE0PwNyXzVAB2FjYyQyMTVBA3JfNkIHYWNjJDIxNkMDcl83RANpXzlFBXRtcF8yRgdhY2MkMjE3RwNyXzhIB2FjYyQyMThJA3JfOUoHYWNjJDIxOUsEcl8xMEwHYWNjJDIyME0Ecl8xMU4HYWNjJDIyMU8Ecl8xMlAHYWNjJDIyMlEEcl8xM1IHYWNjJDIyM1MEcl8xNFQHYWNjJDIyNFUEcl8xNVYEaV8xMFcFdG1wXzNYBGludkJZBGlfMTFaA2pfOFsEaV8xMlwDal85XQNzXzFeBGlfMTNfBGlfMTRgBGpfMTBhBGlfMTViBGpfMTFjBm1heCQ4NWQGbWF4JDg2ZQZtYXgkODdmBm1heCQ4OGcGbWF4JDg5aAZtYXgkOTBpBm1heCQ5MWoGbWF4JDkyawRpXzE2bAFsbQNsXzFuA2xfMm8DbF8zcANsXzRxA2xfNXIDbF82cwNsXzd0A2xfOHUDbF85dgRsXzEwdwRsXzExeARsXzEyeQRsXzEzegRsXzE0ewRsXzE1fARsXzE2fQRsXzE3fgRsXzE4fwRsXzE5gAEEbF8yMIEBBGxfMjGCAQRsXzIygwEEbF8yM4QBBGxfMjSFAQRsXzI1hgEEbF8yNocBBGxfMjeIAQRsXzI4iQEEbF8yOYoBBGxfMzCLAQRsXzMxjAEEbF8zMo0BBGlfMTeOAQdhY2MkMjI1jwEDa18xkAEHYWNjJDIyNpEBA2tfMpIBB2FjYyQyMjeTAQNrXzOUAQdhY2MkMjI4lQEDa180lgEHYWNjJDIyOZcBA2tfNZgBB2FjYyQyMzCZAQNrXzaaAQdhY2MkMjMxmwEDa183nAEHYWNjJDIzMp0BA2tfOJ4BB2FjYyQyMzOfAQNrXzmgAQdhY2MkMjM0oQEEa18xMKIBB2FjYyQyMzWjAQRrXzExpAEHYWNjJDIzNqUBBGtfMTKmAQdhY2MkMjM3pwEEa18xM6gBB2FjYyQyMzipAQRrXzE0qgEHYWNjJDIzOasBBGtfMTWsAQdhY2MkMjQwrQEEa18xNq4BBGlfMTivAQdhY2MkMjQxsAEEcl8xNrEBB2FjYyQyNDKyAQRyXzE3swEHYWNjJDI0M7QBBHJfMTi1AQdhY2MkMjQ0tgEEcl8xObcBB2FjYyQyNDW4AQRyXzIwuQEHYWNjJDI0NroBBHJfMjG7AQdhY2MkMjQ3vAEEcl8yMr0BB2FjYyQyNDi+AQRyXzIzvwEHYWNjJDI0OcABBHJfMjTBAQdhY2MkMjUwwgEEcl8yNcMBB2FjYyQyNTHEAQRyXzI2xQEHYWNjJDI1MsYBBHJfMjfHAQdhY2MkMjUzyAEEcl8yOMkBB2FjYyQyNTTKAQRyXzI5ywEHYWNjJDI1NcwBBHJfMzDNAQdhY2MkMjU2zgEEcl8zMc8BBGlfMTnQAQdhY2MkMjU30QEEcl8zMtIBB2FjYyQyNTjTAQRyXzMz1AEHYWNjJDI1OdUBBHJfMzTWAQdhY2MkMjYw1wEEcl8zNdgBB2FjYyQyNjHZAQRyXzM22gEHYWNjJDI2MtsBBHJfMzfcAQdhY2MkMjYz3QEEcl8zON4BB2FjYyQyNjTfAQRyXzM54AEHYWNjJDI2NeEBBHJfNDDiAQdhY2MkMjY24wEEcl80MeQBB2FjYyQyNjflAQRyXzQy5gEHYWNjJDI2OOcBBHJfNDPoAQdhY2MkMjY56QEEcl80NOoBB2FjYyQyNzDrAQRyXzQ17AEHYWNjJDI3Me0BBHJfNDbuAQdhY2MkMjcy7wEEcl80N/ABBGlfMjDxAQRqXzEy8gEEa18xN/MBBGlfMjH0AQRqXzEz9QEFbWluJDL2AQVtaW4kM/cBBW1pbiQ0+AEFbWluJDX5AQVtaW4kNvoBBW1pbiQ3+wEFbWluJDj8AQVtaW4kOf0BBGlfMjL+AQRqXzE0/wEEa18xOIACBGlfMjOBAgRpXzI0ggIEaV8yNYMCBGlfMjaEAgRqXzE1hQIEaV8yN4YCBGpfMTaHAgdtZWFuTCQxiAIDc18yiQIEaV8yOIoCBGlfMjmLAgRsXzMzjAIEbF8zNI0CBGxfMzWOAgRsXzM2jwIEbF8zN5ACBGxfMziRAgRsXzM5kgIEbF80MJMCBGxfNDGUAgRsXzQylQIEaV8zMJYCBGtfMTmXAgZtYXgkOTOYAgRrXzIwmQIGbWF4JDk0mgIEa18yMZsCBm1heCQ5NZwCBGtfMjKdAgZtYXgkOTaeAgRrXzIznwIGbWF4JDk3oAIEaV8zMaECAnBhogICcGKjAgF0pAIEaV8zMqUCAnMwpgICdDCnAgNhY2OoAgVhY2NfMakCBWFjY18yqgIFYWNjXzOrAgVhY2NfNKwCBWFjY181rQIFYWNjXzauAgVhY2NfN68CAmF2sAIEYXZfMbECBGF2XzKyAgRhdl8zswICYna0AgRidl8xtQICcG+2AgR0MF8xtwIFYWNjXzi4AgVhY2NfObkCBmFjY18xMLoCBmFjY18xMbsCBGF2XzS8AgRhdl81vQIEYXZfNr4CBGF2Xze/AgRidl8ywAIEcG9fMcECBmlfcmVzdMICBHMwXzHDAgR0MF8yxAIGYWNjXzEyxQIGYWNjXzEzxgIGYWNjXzE0xwIGYWNjXzE1yAIEYXZfOMkCBGF2XznKAgRidl8zywIEYnZfNMwCBHBvXzLNAgR0MF8zzgIGYWNjXzE2zwIGYWNjXzE30AIFYXZfMTDRAgVhdl8xMdICBGJ2XzXTAgRwb18z1AIDc18z1QIGbWF4JDMw1gIDdDcy1wIDdDcz2AIFc2NhbGXZAgdzY2FsZV922gICcHbbAgJwc9wCBHBvXzTdAgRqXzE33gIEaV8zM98CAnIw4AIGYWNjXzE44QIGYWNjXzE54gIGYWNjXzIw4wIGYWNjXzIx5AIGYWNjXzIy5QIGYWNjXzIz5gIGYWNjXzI05wIGYWNjXzI16AICdnbpAgR2dl8x6gIEdnZfMusCBHZ2XzPsAgJzc+0CBHNzXzHuAgRyXzQ47wIEcHZfMfACBHBzXzHxAgRwb1818gIEal8xOPMCBHMwXzL0AgRyMF8x9QIGYWNjXzI29gIGYWNjXzI39wIGYWNjXzI4+AIGYWNjXzI5+QIGYWNjXzMw+gIGYWNjXzMx+wIGYWNjXzMy/AIGYWNjXzMz/QIEdnZfNP4CBHZ2XzX/AgR2dl82gAMEdnZfN4EDBHNzXzKCAwRzc18zgwMEcl80OYQDBHIwXzKFAwZhY2NfMzSGAwZhY2NfMzWHAwZhY2NfMzaIAwZhY2NfMzeJAwR2dl84igMEdnZfOYsDBXZ2XzEwjAMFdnZfMTGNAwRzc180jgMEcl81MI8DA3NfNJADBGlfMzSRAwRpXzM1kgMEal8xOZMDBGtfMjSUAwRpXzM2lQMEa18yNZYDBm1pbiQxMJcDBGtfMjaYAwZtaW4kMTGZAwRrXzI3mgMGbWluJDEymwMEa18yOJwDBm1pbiQxM50DBGtfMjmeAwZtaW4kMTSfAwRpXzM3oAMEal8yMKEDBGtfMzCiAwRpXzM4owMEaV8zOaQDBGpfMjGlAwRrXzMxpgMEaV80MKcDBGlfNDGoAwdhY2MkMjczqQMEcl81MaoDB2FjYyQyNzSrAwRyXzUyrAMHYWNjJDI3Na0DBHJfNTOuAwdhY2MkMjc2rwMEcl81NLADB2FjYyQyNzexAwRyXzU1sgMHYWNjJDI3OLMDBHJfNTa0AwdhY2MkMjc5tQMEcl81N7YDB2FjYyQyODC3AwRyXzU4uAMHYWNjJDI4MbkDBHJfNTm6AwdhY2MkMjgyuwMEcl82MLwDB2FjYyQyODO9AwRyXzYxvgMHYWNjJDI4NL8DBHJfNjLAAwdhY2MkMjg1wQMEcl82M8IDB2FjYyQyODbDAwRyXzY0xAMHYWNjJDI4N8UDBHJfNjXGAwdhY2MkMjg4xwMEcl82NsgDB2FjYyQyODnJAwRyXzY3ygMHYWNjJDI5MMsDBHJfNjjMAwdhY2MkMjkxzQMEcl82Oc4DB2FjYyQyOTLPAwRyXzcw0AMHYWNjJDI5M9EDBHJfNzHSAwdhY2MkMjk00wMEcl83MtQDB2FjYyQyOTXVAwRyXzcz1gMHYWNjJDI5NtcDBHJfNzTYAwdhY2MkMjk32QMEcl83NdoDB2FjYyQyOTjbAwRyXzc23AMHYWNjJDI5Od0DBHJfNzfeAwdhY2MkMzAw3wMEcl83OOADB2FjYyQzMDHhAwRyXzc54gMHYWNjJDMwMuMDBHJfODDkAwdhY2MkMzAz5QMEcl84MeYDB2FjYyQzMDTnAwRyXzgy6AMEaV80MukDBGlfNDPqAwRpXzQ06wMEaV80NewDB2FjYyQzMDXtAwRyXzgz7gMHYWNjJDMwNu8DBHJfODTwAwdhY2MkMzA38QMEcl84NfIDB2FjYyQzMDjzAwRyXzg29AMHYWNjJDMwOfUDBHJfODf2AwdhY2MkMzEw9wMEcl84OPgDB2FjYyQzMTH5AwRyXzg5+gMHYWNjJDMxMvsDBHJfOTD8AwdhY2MkMzEz/QMEcl85Mf4DB2FjYyQzMTT/AwRyXzkygAQHYWNjJDMxNYEEBHJfOTOCBAdhY2MkMzE2gwQEcl85NIQEB2FjYyQzMTeFBARyXzk1hgQHYWNjJDMxOIcEBHJfOTaIBAdhY2MkMzE5iQQEcl85N4oEB2FjYyQzMjCLBARyXzk4jAQDc181jQQEaV80No4EBGlfNDePBARqXzIykAQEaV80OJEEB2FjYyQzMjGSBARrXzMykwQHYWNjJDMyMpQEBGtfMzOVBAdhY2MkMzIzlgQEa18zNJcEB2FjYyQzMjSYBARrXzM1mQQHYWNjJDMyNZoEBGtfMzabBAdhY2MkMzI2nAQEa18zN50EB2FjYyQzMjeeBARrXzM4nwQHYWNjJDMyOKAEBGtfMzmhBAdhY2MkMzI5ogQEa180MKMEB2FjYyQzMzCkBARrXzQxpQQHYWNjJDMzMaYEBGtfNDKnBAdhY2MkMzMyqAQEa180M6kEB2FjYyQzMzOqBARrXzQ0qwQHYWNjJDMzNKwEBGtfNDWtBAdhY2MkMzM1rgQEa180Nq8EB2FjYyQzMzawBARrXzQ3sQQEaV80ObIEBGlfNTCzBARqXzIztAQEa180OLUEBGlfNTG2BARqXzI0twQEa180ObgEBGlfNTK5BARpXzUzugQEal8yNbsEBGlfNTS8BARpXzU1vQQEaV81Nr4EB2FjYyQzMze/BARyXzk5wAQHYWNjJDMzOMEEBXJfMTAwwgQHYWNjJDMzOcMEBXJfMTAxxAQHYWNjJDM0MMUEBXJfMTAyxgQHYWNjJDM0MccEBXJfMTAzyAQHYWNjJDM0MskEBXJfMTA0ygQHYWNjJDM0M8sEBXJfMTA1zAQHYWNjJDM0NM0EBXJfMTA2zgQHYWNjJDM0Nc8EBXJfMTA30AQHYWNjJDM0NtEEBXJfMTA40gQHYWNjJDM0N9MEBXJfMTA51AQHYWNjJDM0ONUEBXJfMTEw1gQHYWNjJDM0OdcEBXJfMTEx2AQHYWNjJDM1MNkEBXJfMTEy2gQHYWNjJDM1MdsEBXJfMTEz3AQHYWNjJDM1Mt0EBXJfMTE03gQEaV81N98EBGlfNTjgBARpXzU54QQHYWNjJDM1M+IEBXJfMTE14wQHYWNjJDM1NOQEBXJfMTE25QQHYWNjJDM1NeYEBXJfMTE35wQHYWNjJDM1NugEBXJfMTE46QQHYWNjJDM1N+oEBXJfMTE56wQHYWNjJDM1OOwEBXJfMTIw7QQHYWNjJDM1Oe4EBXJfMTIx7wQHYWNjJDM2MPAEBXJfMTIy8QQDc1828gQEaV82MPMEBGlfNjH0BAdhY2MkMzYx9QQEa181MPYEB2FjYyQzNjL3BARrXzUx+AQHYWNjJDM2M/kEBGtfNTL6BAdhY2MkMzY0+wQEa181M/wEB2FjYyQzNjX9BARrXzU0/gQHYWNjJDM2Nv8EBGtfNTWABQdhY2MkMzY3gQUEa181NoIFB2FjYyQzNjiDBQRrXzU3hAUEaV82MoUFBGlfNjMFrgIABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMFdDlfYXQEBnQzMV9hdAUGdDM1X2F0BgZ0NDhfYXQHBnQ1MF9hdAgGdDcwX2F0CQdhOCQxX2F0CgZhMTBfYXQLBnQ3MV9hdAwGb3V0X2F0DQhybmdfc2VlZA4Icm5nX3N0ZXAPAWkQAWoRA2lfMRIDal8xEwNpXzIUA2pfMhUDaV8zFgNqXzMXAXMYA2lfNBkDal80GgNpXzUbA2pfNRwDaV82HQdhY2MkMzY5HgFyHwdhY2MkMzcwIANyXzEhB2FjYyQzNzEiA3JfMiMHYWNjJDM3MiQDcl8zJQdhY2MkMzczJgNyXzQnB2FjYyQzNzQoA3JfNSkHYWNjJDM3NSoDcl82KwdhY2MkMzc2LANyXzctA2lfNy4DdG1wLwdhY2MkMzc3MANyXzgxB2FjYyQzNzgyA3JfOTMHYWNjJDM3OTQEcl8xMDUHYWNjJDM4MDYEcl8xMTcHYWNjJDM4MTgEcl8xMjkHYWNjJDM4MjoEcl8xMzsHYWNjJDM4MzwEcl8xND0HYWNjJDM4ND4Ecl8xNT8DaV84QAV0bXBfMUEEaW52QkIDaV85QwNqXzZEBXRtcF8yRQRpXzEwRgNqXzdHA3NfMUgEaV8xMUkEaV8xMkoDal84SwRpXzEzTANqXzlNBm1heCQ5OE4GbWF4JDk5TwdtYXgkMTAwUAdtYXgkMTAxUQdtYXgkMTAyUgdtYXgkMTAzUwdtYXgkMTA0VAdtYXgkMTA1VQRpXzE0VgFsVwNsXzFYA2xfMlkDbF8zWgNsXzRbA2xfNVwDbF82XQNsXzdeA2xfOF8DbF85YARsXzEwYQRsXzExYgRsXzEyYwRsXzEzZARsXzE0ZQRsXzE1ZgRsXzE2ZwRsXzE3aARsXzE4aQRsXzE5agRsXzIwawRsXzIxbARsXzIybQRsXzIzbgRsXzI0bwRsXzI1cARsXzI2cQRsXzI3cgRsXzI4cwRsXzI5dARsXzMwdQRsXzMxdgRsXzMydwRpXzE1eAdhY2MkMzg1eQFregdhY2MkMzg2ewNrXzF8B2FjYyQzODd9A2tfMn4HYWNjJDM4OH8Da18zgAEHYWNjJDM4OYEBA2tfNIIBB2FjYyQzOTCDAQNrXzWEAQdhY2MkMzkxhQEDa182hgEHYWNjJDM5MocBA2tfN4gBB2FjYyQzOTOJAQNrXziKAQdhY2MkMzk0iwEDa185jAEHYWNjJDM5NY0BBGtfMTCOAQdhY2MkMzk2jwEEa18xMZABB2FjYyQzOTeRAQRrXzEykgEHYWNjJDM5OJMBBGtfMTOUAQdhY2MkMzk5lQEEa18xNJYBB2FjYyQ0MDCXAQRrXzE1mAEEaV8xNpkBB2FjYyQ0MDGaAQRyXzE2mwEHYWNjJDQwMpwBBHJfMTedAQdhY2MkNDAzngEEcl8xOJ8BB2FjYyQ0MDSgAQRyXzE5oQEHYWNjJDQwNaIBBHJfMjCjAQdhY2MkNDA2pAEEcl8yMaUBB2FjYyQ0MDemAQRyXzIypwEHYWNjJDQwOKgBBHJfMjOpAQdhY2MkNDA5qgEEcl8yNKsBB2FjYyQ0MTCsAQRyXzI1rQEHYWNjJDQxMa4BBHJfMjavAQdhY2MkNDEysAEEcl8yN7EBB2FjYyQ0MTOyAQRyXzI4swEHYWNjJDQxNLQBBHJfMjm1AQdhY2MkNDE1tgEEcl8zMLcBB2FjYyQ0MTa4AQRyXzMxuQEEaV8xN7oBB2FjYyQ0MTe7AQRyXzMyvAEHYWNjJDQxOL0BBHJfMzO+AQdhY2MkNDE5vwEEcl8zNMABB2FjYyQ0MjDBAQRyXzM1wgEHYWNjJDQyMcMBBHJfMzbEAQdhY2MkNDIyxQEEcl8zN8YBB2FjYyQ0MjPHAQRyXzM4yAEHYWNjJDQyNMkBBHJfMznKAQdhY2MkNDI1ywEEcl80MMwBB2FjYyQ0MjbNAQRyXzQxzgEHYWNjJDQyN88BBHJfNDLQAQdhY2MkNDI40QEEcl80M9IBB2FjYyQ0MjnTAQRyXzQ01AEHYWNjJDQzMNUBBHJfNDXWAQdhY2MkNDMx1wEEcl80NtgBB2FjYyQ0MzLZAQRyXzQ32gEEaV8xONsBBGpfMTDcAQRpXzE53QEEaV8yMN4BBGpfMTHfAQNzXzLgAQRpXzIx4QEEaV8yMuIBBGxfMzPjAQRsXzM05AEEbF8zNeUBBGxfMzbmAQRsXzM35wEEbF8zOOgBBGxfMznpAQRsXzQw6gEEbF80MesBBGxfNDLsAQRpXzIz7QEEa18xNu4BB21heCQxMDbvAQRrXzE38AEHbWF4JDEwN/EBBGtfMTjyAQdtYXgkMTA48wEEa18xOfQBB21heCQxMDn1AQRrXzIw9gEHbWF4JDExMPcBBGlfMjT4AQJwYfkBAnBi+gEBdPsBBGlfMjX8AQJzMP0BAnQw/gEDYWNj/wEFYWNjXzGAAgVhY2NfMoECBWFjY18zggIFYWNjXzSDAgVhY2NfNYQCBWFjY182hQIFYWNjXzeGAgJhdocCBGF2XzGIAgRhdl8yiQIEYXZfM4oCAmJ2iwIEYnZfMYwCAnBvjQIEdDBfMY4CBWFjY184jwIFYWNjXzmQAgZhY2NfMTCRAgZhY2NfMTGSAgRhdl80kwIEYXZfNZQCBGF2XzaVAgRhdl83lgIEYnZfMpcCBHBvXzGYAgZpX3Jlc3SZAgRzMF8xmgIEdDBfMpsCBmFjY18xMpwCBmFjY18xM50CBmFjY18xNJ4CBmFjY18xNZ8CBGF2XzigAgRhdl85oQIEYnZfM6ICBGJ2XzSjAgRwb18ypAIEdDBfM6UCBmFjY18xNqYCBmFjY18xN6cCBWF2XzEwqAIFYXZfMTGpAgRidl81qgIEcG9fM6sCA3NfM6wCBm1heCQ0NK0CA3Q3MgawAgAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwV0OV9hdAQGdDMxX2F0BQZ0MzVfYXQGBnQ0OF9hdAcGdDUwX2F0CAZ0NzBfYXQJB2E4JDFfYXQKBmExMF9hdAsGdDcxX2F0DAp0YXJnZXRzX2F0DQhybmdfc2VlZA4Icm5nX3N0ZXAPAWkQAWoRA2lfMRIDal8xEwNpXzIUA2pfMhUDaV8zFgNqXzMXAXMYA2lfNBkDal80GgNpXzUbA2pfNRwDaV82HQdhY2MkNDMzHgFyHwdhY2MkNDM0IANyXzEhB2FjYyQ0MzUiA3JfMiMHYWNjJDQzNiQDcl8zJQdhY2MkNDM3JgNyXzQnB2FjYyQ0MzgoA3JfNSkHYWNjJDQzOSoDcl82KwdhY2MkNDQwLANyXzctA2lfNy4DdG1wLwdhY2MkNDQxMANyXzgxB2FjYyQ0NDIyA3JfOTMHYWNjJDQ0MzQEcl8xMDUHYWNjJDQ0NDYEcl8xMTcHYWNjJDQ0NTgEcl8xMjkHYWNjJDQ0NjoEcl8xMzsHYWNjJDQ0NzwEcl8xND0HYWNjJDQ0OD4Ecl8xNT8DaV84QAV0bXBfMUEEaW52QkIDaV85QwNqXzZEBXRtcF8yRQRpXzEwRgNqXzdHA3NfMUgEaV8xMUkEaV8xMkoDal84SwRpXzEzTANqXzlNB21heCQxMTFOB21heCQxMTJPB21heCQxMTNQB21heCQxMTRRB21heCQxMTVSB21heCQxMTZTB21heCQxMTdUB21heCQxMThVBGlfMTRWAWxXA2xfMVgDbF8yWQNsXzNaA2xfNFsDbF81XANsXzZdA2xfN14DbF84XwNsXzlgBGxfMTBhBGxfMTFiBGxfMTJjBGxfMTNkBGxfMTRlBGxfMTVmBGxfMTZnBGxfMTdoBGxfMThpBGxfMTlqBGxfMjBrBGxfMjFsBGxfMjJtBGxfMjNuBGxfMjRvBGxfMjVwBGxfMjZxBGxfMjdyBGxfMjhzBGxfMjl0BGxfMzB1BGxfMzF2BGxfMzJ3BGlfMTV4B2FjYyQ0NDl5AWt6B2FjYyQ0NTB7A2tfMXwHYWNjJDQ1MX0Da18yfgdhY2MkNDUyfwNrXzOAAQdhY2MkNDUzgQEDa180ggEHYWNjJDQ1NIMBA2tfNYQBB2FjYyQ0NTWFAQNrXzaGAQdhY2MkNDU2hwEDa183iAEHYWNjJDQ1N4kBA2tfOIoBB2FjYyQ0NTiLAQNrXzmMAQdhY2MkNDU5jQEEa18xMI4BB2FjYyQ0NjCPAQRrXzExkAEHYWNjJDQ2MZEBBGtfMTKSAQdhY2MkNDYykwEEa18xM5QBB2FjYyQ0NjOVAQRrXzE0lgEHYWNjJDQ2NJcBBGtfMTWYAQRpXzE2mQEHYWNjJDQ2NZoBBHJfMTabAQdhY2MkNDY2nAEEcl8xN50BB2FjYyQ0NjeeAQRyXzE4nwEHYWNjJDQ2OKABBHJfMTmhAQdhY2MkNDY5ogEEcl8yMKMBB2FjYyQ0NzCkAQRyXzIxpQEHYWNjJDQ3MaYBBHJfMjKnAQdhY2MkNDcyqAEEcl8yM6kBB2FjYyQ0NzOqAQRyXzI0qwEHYWNjJDQ3NKwBBHJfMjWtAQdhY2MkNDc1rgEEcl8yNq8BB2FjYyQ0NzawAQRyXzI3sQEHYWNjJDQ3N7IBBHJfMjizAQdhY2MkNDc4tAEEcl8yObUBB2FjYyQ0Nzm2AQRyXzMwtwEHYWNjJDQ4MLgBBHJfMzG5AQRpXzE3ugEHYWNjJDQ4MbsBBHJfMzK8AQdhY2MkNDgyvQEEcl8zM74BB2FjYyQ0ODO/AQRyXzM0wAEHYWNjJDQ4NMEBBHJfMzXCAQdhY2MkNDg1wwEEcl8zNsQBB2FjYyQ0ODbFAQRyXzM3xgEHYWNjJDQ4N8cBBHJfMzjIAQdhY2MkNDg4yQEEcl8zOcoBB2FjYyQ0ODnLAQRyXzQwzAEHYWNjJDQ5MM0BBHJfNDHOAQdhY2MkNDkxzwEEcl80MtABB2FjYyQ0OTLRAQRyXzQz0gEHYWNjJDQ5M9MBBHJfNDTUAQdhY2MkNDk01QEEcl80NdYBB2FjYyQ0OTXXAQRyXzQ22AEHYWNjJDQ5NtkBBHJfNDfaAQRpXzE42wEEal8xMNwBBGlfMTndAQRpXzIw3gEEal8xMd8BB21lYW5MJDHgAQNzXzLhAQRpXzIx4gEEaV8yMuMBBGxfMzPkAQRsXzM05QEEbF8zNeYBBGxfMzbnAQRsXzM36AEEbF8zOOkBBGxfMznqAQRsXzQw6wEEbF80MewBBGxfNDLtAQRpXzIz7gEEa18xNu8BB21heCQxMTnwAQRrXzE38QEHbWF4JDEyMPIBBGtfMTjzAQdtYXgkMTIx9AEEa18xOfUBB21heCQxMjL2AQRrXzIw9wEHbWF4JDEyM/gBBGlfMjT5AQJwYfoBAnBi+wEBdPwBBGlfMjX9AQJzMP4BAnQw/wEDYWNjgAIFYWNjXzGBAgVhY2NfMoICBWFjY18zgwIFYWNjXzSEAgVhY2NfNYUCBWFjY182hgIFYWNjXzeHAgJhdogCBGF2XzGJAgRhdl8yigIEYXZfM4sCAmJ2jAIEYnZfMY0CAnBvjgIEdDBfMY8CBWFjY184kAIFYWNjXzmRAgZhY2NfMTCSAgZhY2NfMTGTAgRhdl80lAIEYXZfNZUCBGF2XzaWAgRhdl83lwIEYnZfMpgCBHBvXzGZAgZpX3Jlc3SaAgRzMF8xmwIEdDBfMpwCBmFjY18xMp0CBmFjY18xM54CBmFjY18xNJ8CBmFjY18xNaACBGF2XzihAgRhdl85ogIEYnZfM6MCBGJ2XzSkAgRwb18ypQIEdDBfM6YCBmFjY18xNqcCBmFjY18xN6gCBWF2XzEwqQIFYXZfMTGqAgRidl81qwIEcG9fM6wCA3NfM60CBm1heCQ1OK4CA3Q3Mq8CA3Q3MwcEAAJscgEEcmF0ZQIFcmF0ZXMDAmF0";
+  "AGFzbQEAAAABFQRgAn9/AGABfAF8YAJ/fwF8YAF8AAMJCAABAQICAAIDBQMBAAcHUwcGbWVtb3J5AgAHZm9yd2FyZAAABGxvc3MAAwhncmFkaWVudAAED3RyYWluaW5nRm9yd2FyZAAFDHRyYWluaW5nTG9zcwAGCXNnZFVwZGF0ZQAHCrjBCAi5czcBfBp/CXwjfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8D38BfAF/AXwBfwF8AX8BfAF/AXwHfw97An8JewR/CHsCfwV7An8CfCAAtyECIAFBkBlsIABBAGxqIQMgAUGQGWwgAEGQvgFsaiEEIAFBkBlsIABBAGxqIQUgAUHoGGwhBkEAIQcDQEEAIQgDQCAHQcAGbCAIQSBsakEAKgKgygK7tjgC8MsCIAdBwAZsIAhBIGxqQQAqAqTKAru2OAL0ywIgB0HABmwgCEEgbGpBACoCqMoCu7Y4AvjLAiAHQcAGbCAIQSBsakEAKgKsygK7tjgC/MsCIAdBwAZsIAhBIGxqQQAqArDKAru2OAKAzAIgB0HABmwgCEEgbGpBACoCtMoCu7Y4AoTMAiAHQcAGbCAIQSBsakEAKgK4ygK7tjgCiMwCIAdBwAZsIAhBIGxqQQAqArzKAru2OAKMzAIgCEEBaiIIQRpIDQALIAdBAWoiB0EaSA0AC0EAQQAqAqACu0EAKgLAygK7RPFo44i1+OQ+oJ+jtjgC8PQDQQBBACoCpAK7QQAqAsTKArtE8WjjiLX45D6gn6O2OAL09ANBAEEAKgKoArtBACoCyMoCu0TxaOOItfjkPqCfo7Y4Avj0A0EAQQAqAqwCu0EAKgLMygK7RPFo44i1+OQ+oJ+jtjgC/PQDQQBBACoCsAK7QQAqAtDKArtE8WjjiLX45D6gn6O2OAKA9QNBAEEAKgK0ArtBACoC1MoCu0TxaOOItfjkPqCfo7Y4AoT1A0EAQQAqArgCu0EAKgLYygK7RPFo44i1+OQ+oJ+jtjgCiPUDQQBBACoCvAK7QQAqAtzKArtE8WjjiLX45D6gn6O2OAKM9QNBACEJA0BBACEKA0AgCUHABmwgCkEgbGpBACoC8PQDu7Y4ApD1AyAJQcAGbCAKQSBsakEAKgL09AO7tjgClPUDIAlBwAZsIApBIGxqQQAqAvj0A7u2OAKY9QMgCUHABmwgCkEgbGpBACoC/PQDu7Y4Apz1AyAJQcAGbCAKQSBsakEAKgKA9QO7tjgCoPUDIAlBwAZsIApBIGxqQQAqAoT1A7u2OAKk9QMgCUHABmwgCkEgbGpBACoCiPUDu7Y4Aqj1AyAJQcAGbCAKQSBsakEAKgKM9QO7tjgCrPUDIApBAWoiCkEaSA0ACyAJQQFqIglBGkgNAAtBACELA0BBACEMA0AgC0HABmwgDEEgbGpBACoCwAK7tjgCkJ4FIAtBwAZsIAxBIGxqQQAqAsQCu7Y4ApSeBSALQcAGbCAMQSBsakEAKgLIAru2OAKYngUgC0HABmwgDEEgbGpBACoCzAK7tjgCnJ4FIAtBwAZsIAxBIGxqQQAqAtACu7Y4AqCeBSALQcAGbCAMQSBsakEAKgLUAru2OAKkngUgC0HABmwgDEEgbGpBACoC2AK7tjgCqJ4FIAtBwAZsIAxBIGxqQQAqAtwCu7Y4AqyeBSAMQQFqIgxBGkgNAAsgC0EBaiILQRpIDQALQQAhDQNAQQAhDgNAIA1BwAVsIA5BwABsakEAKgLgygK7tjgCkMcGIA1BwAVsIA5BwABsakEAKgLkygK7tjgClMcGIA1BwAVsIA5BwABsakEAKgLoygK7tjgCmMcGIA1BwAVsIA5BwABsakEAKgLsygK7tjgCnMcGIA1BwAVsIA5BwABsakEAKgLwygK7tjgCoMcGIA1BwAVsIA5BwABsakEAKgL0ygK7tjgCpMcGIA1BwAVsIA5BwABsakEAKgL4ygK7tjgCqMcGIA1BwAVsIA5BwABsakEAKgL8ygK7tjgCrMcGIA1BwAVsIA5BwABsakEAKgKAywK7tjgCsMcGIA1BwAVsIA5BwABsakEAKgKEywK7tjgCtMcGIA1BwAVsIA5BwABsakEAKgKIywK7tjgCuMcGIA1BwAVsIA5BwABsakEAKgKMywK7tjgCvMcGIA1BwAVsIA5BwABsakEAKgKQywK7tjgCwMcGIA1BwAVsIA5BwABsakEAKgKUywK7tjgCxMcGIA1BwAVsIA5BwABsakEAKgKYywK7tjgCyMcGIA1BwAVsIA5BwABsakEAKgKcywK7tjgCzMcGIA5BAWoiDkELSA0ACyANQQFqIg1BC0gNAAtBAEEAKgLgJrtBACoCoMsCu0TxaOOItfjkPqCfo7Y4AtCDB0EAQQAqAuQmu0EAKgKkywK7RPFo44i1+OQ+oJ+jtjgC1IMHQQBBACoC6Ca7QQAqAqjLArtE8WjjiLX45D6gn6O2OALYgwdBAEEAKgLsJrtBACoCrMsCu0TxaOOItfjkPqCfo7Y4AtyDB0EAQQAqAvAmu0EAKgKwywK7RPFo44i1+OQ+oJ+jtjgC4IMHQQBBACoC9Ca7QQAqArTLArtE8WjjiLX45D6gn6O2OALkgwdBAEEAKgL4JrtBACoCuMsCu0TxaOOItfjkPqCfo7Y4AuiDB0EAQQAqAvwmu0EAKgK8ywK7RPFo44i1+OQ+oJ+jtjgC7IMHQQBBACoCgCe7QQAqAsDLArtE8WjjiLX45D6gn6O2OALwgwdBAEEAKgKEJ7tBACoCxMsCu0TxaOOItfjkPqCfo7Y4AvSDB0EAQQAqAognu0EAKgLIywK7RPFo44i1+OQ+oJ+jtjgC+IMHQQBBACoCjCe7QQAqAszLArtE8WjjiLX45D6gn6O2OAL8gwdBAEEAKgKQJ7tBACoC0MsCu0TxaOOItfjkPqCfo7Y4AoCEB0EAQQAqApQnu0EAKgLUywK7RPFo44i1+OQ+oJ+jtjgChIQHQQBBACoCmCe7QQAqAtjLArtE8WjjiLX45D6gn6O2OAKIhAdBAEEAKgKcJ7tBACoC3MsCu0TxaOOItfjkPqCfo7Y4AoyEB0EAIQ8DQEEAIRADQCAPQcAFbCAQQcAAbGpBACoC0IMHu7Y4ApCEByAPQcAFbCAQQcAAbGpBACoC1IMHu7Y4ApSEByAPQcAFbCAQQcAAbGpBACoC2IMHu7Y4ApiEByAPQcAFbCAQQcAAbGpBACoC3IMHu7Y4ApyEByAPQcAFbCAQQcAAbGpBACoC4IMHu7Y4AqCEByAPQcAFbCAQQcAAbGpBACoC5IMHu7Y4AqSEByAPQcAFbCAQQcAAbGpBACoC6IMHu7Y4AqiEByAPQcAFbCAQQcAAbGpBACoC7IMHu7Y4AqyEByAPQcAFbCAQQcAAbGpBACoC8IMHu7Y4ArCEByAPQcAFbCAQQcAAbGpBACoC9IMHu7Y4ArSEByAPQcAFbCAQQcAAbGpBACoC+IMHu7Y4AriEByAPQcAFbCAQQcAAbGpBACoC/IMHu7Y4AryEByAPQcAFbCAQQcAAbGpBACoCgIQHu7Y4AsCEByAPQcAFbCAQQcAAbGpBACoChIQHu7Y4AsSEByAPQcAFbCAQQcAAbGpBACoCiIQHu7Y4AsiEByAPQcAFbCAQQcAAbGpBACoCjIQHu7Y4AsyEByAQQQFqIhBBC0gNAAsgD0EBaiIPQQtIDQALQQAhEQNAQQAhEgNAIBFBwAVsIBJBwABsakEAKgKgJ7u2OALQwAcgEUHABWwgEkHAAGxqQQAqAqQnu7Y4AtTAByARQcAFbCASQcAAbGpBACoCqCe7tjgC2MAHIBFBwAVsIBJBwABsakEAKgKsJ7u2OALcwAcgEUHABWwgEkHAAGxqQQAqArAnu7Y4AuDAByARQcAFbCASQcAAbGpBACoCtCe7tjgC5MAHIBFBwAVsIBJBwABsakEAKgK4J7u2OALowAcgEUHABWwgEkHAAGxqQQAqArwnu7Y4AuzAByARQcAFbCASQcAAbGpBACoCwCe7tjgC8MAHIBFBwAVsIBJBwABsakEAKgLEJ7u2OAL0wAcgEUHABWwgEkHAAGxqQQAqAsgnu7Y4AvjAByARQcAFbCASQcAAbGpBACoCzCe7tjgC/MAHIBFBwAVsIBJBwABsakEAKgLQJ7u2OAKAwQcgEUHABWwgEkHAAGxqQQAqAtQnu7Y4AoTBByARQcAFbCASQcAAbGpBACoC2Ce7tjgCiMEHIBFBwAVsIBJBwABsakEAKgLcJ7u2OAKMwQcgEkEBaiISQQtIDQALIBFBAWoiEUELSA0AC0EAIRMDQEEAIRQDQEEAIRUDQCADIBRBqAdsaiAVQSRsaiATQcAYbCAUQfAAbGogFUEEbGoqAqC/Dru2OAKgvw4gAyAUQagHbGogFUEkbGogE0HAGGwgFEHwAGxqIBVBBGxqKgKkvw67tjgCpL8OIAMgFEGoB2xqIBVBJGxqIBNBwBhsIBRB8ABsaiAVQQRsaioCqL8Ou7Y4Aqi/DiADIBRBqAdsaiAVQSRsaiATQcAYbCAUQfAAbGogFUEEbGoqApDADru2OAKsvw4gAyAUQagHbGogFUEkbGogE0HAGGwgFEHwAGxqIBVBBGxqKgKUwA67tjgCsL8OIAMgFEGoB2xqIBVBJGxqIBNBwBhsIBRB8ABsaiAVQQRsaioCmMAOu7Y4ArS/DiADIBRBqAdsaiAVQSRsaiATQcAYbCAUQfAAbGogFUEEbGoqAoDBDru2OAK4vw4gAyAUQagHbGogFUEkbGogE0HAGGwgFEHwAGxqIBVBBGxqKgKEwQ67tjgCvL8OIAMgFEGoB2xqIBVBJGxqIBNBwBhsIBRB8ABsaiAVQQRsaioCiMEOu7Y4AsC/DiAVQQFqIhVBGkgNAAsgFEEBaiIUQRpIDQALQQAhFgNAQQAhFwNAIBZBIGwgF0EEbGogAyAWQSRsaioCoL8OuyAXQQRsKgIAu6IgAyAWQSRsaioCpL8OuyAXQQRsKgIgu6KgIAMgFkEkbGoqAqi/DrsgF0EEbCoCQLuioCADIBZBJGxqKgKsvw67IBdBBGwqAmC7oqAgAyAWQSRsaioCsL8OuyAXQQRsKgKAAbuioCADIBZBJGxqKgK0vw67IBdBBGwqAqABu6KgIAMgFkEkbGoqAri/DrsgF0EEbCoCwAG7oqAgAyAWQSRsaioCvL8OuyAXQQRsKgLgAbuioCADIBZBJGxqKgLAvw67IBdBBGwqAoACu6KgtjgCkP0HIBdBAWoiF0EISA0ACyAWQQFqIhZBpAVIDQALQQAhGANAIBhBBGz9DAAAAAAAAAAAAAAAAAAAAAAgGEEEbP1dApD9B/1fIBhBBGz9XQLwywL9X/3xASAYQQRs/V0CkPUD/V/98gEgGEEEbP1dApCeBf1f/fAB/fUB/V79WwKQpgkAIBhBAmoiGEGgKkgNAAtBACEZA0BBACEaA0AgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCkKYJu7Y4ApD9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgKUpgm7tjgClP0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqApimCbu2OAKY/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCnKYJu7Y4Apz9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgKgpgm7tjgCoP0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAqSmCbu2OAKk/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCqKYJu7Y4Aqj9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgKspgm7tjgCrP0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqArCmCbu2OAKw/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCtKYJu7Y4ArT9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgK4pgm7tjgCuP0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqArymCbu2OAK8/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCwKYJu7Y4AsD9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgLEpgm7tjgCxP0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAsimCbu2OALI/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCzKYJu7Y4Asz9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgLQrAm7tjgC0P0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAtSsCbu2OALU/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioC2KwJu7Y4Atj9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgLcrAm7tjgC3P0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAuCsCbu2OALg/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioC5KwJu7Y4AuT9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgLorAm7tjgC6P0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAuysCbu2OALs/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioC8KwJu7Y4AvD9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgL0rAm7tjgC9P0HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAvisCbu2OAL4/QcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioC/KwJu7Y4Avz9ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgKArQm7tjgCgP4HIBlBgA1sIBpBgAFsaiAZQYANbCAaQcAAbGoqAoStCbu2OAKE/gcgGUGADWwgGkGAAWxqIBlBgA1sIBpBwABsaioCiK0Ju7Y4Aoj+ByAZQYANbCAaQYABbGogGUGADWwgGkHAAGxqKgKMrQm7tjgCjP4HIBpBAWoiGkENSA0ACyAZQQFqIhlBDUgNAAtBACEbA0BBACEcA0BEAAAAAAAA8P8hHSAbQYANbCAcQYABbGoqApD9B7shHiAeIB0gHiAdZBshHSAbQYANbCAcQYABbGoqArD9B7shHiAeIB0gHiAdZBshHSAbQYANbCAcQYABbGoqAtD9B7shHiAeIB0gHiAdZBshHSAbQYANbCAcQYABbGoqAvD9B7shHiAeIB0gHiAdZBshHSAbQaADbCAcQSBsaiAdtjgCkKYJRAAAAAAAAPD/IR8gG0GADWwgHEGAAWxqKgKU/Qe7IR4gHiAfIB4gH2QbIR8gG0GADWwgHEGAAWxqKgK0/Qe7IR4gHiAfIB4gH2QbIR8gG0GADWwgHEGAAWxqKgLU/Qe7IR4gHiAfIB4gH2QbIR8gG0GADWwgHEGAAWxqKgL0/Qe7IR4gHiAfIB4gH2QbIR8gG0GgA2wgHEEgbGogH7Y4ApSmCUQAAAAAAADw/yEgIBtBgA1sIBxBgAFsaioCmP0HuyEeIB4gICAeICBkGyEgIBtBgA1sIBxBgAFsaioCuP0HuyEeIB4gICAeICBkGyEgIBtBgA1sIBxBgAFsaioC2P0HuyEeIB4gICAeICBkGyEgIBtBgA1sIBxBgAFsaioC+P0HuyEeIB4gICAeICBkGyEgIBtBoANsIBxBIGxqICC2OAKYpglEAAAAAAAA8P8hISAbQYANbCAcQYABbGoqApz9B7shHiAeICEgHiAhZBshISAbQYANbCAcQYABbGoqArz9B7shHiAeICEgHiAhZBshISAbQYANbCAcQYABbGoqAtz9B7shHiAeICEgHiAhZBshISAbQYANbCAcQYABbGoqAvz9B7shHiAeICEgHiAhZBshISAbQaADbCAcQSBsaiAhtjgCnKYJRAAAAAAAAPD/ISIgG0GADWwgHEGAAWxqKgKg/Qe7IR4gHiAiIB4gImQbISIgG0GADWwgHEGAAWxqKgLA/Qe7IR4gHiAiIB4gImQbISIgG0GADWwgHEGAAWxqKgLg/Qe7IR4gHiAiIB4gImQbISIgG0GADWwgHEGAAWxqKgKA/ge7IR4gHiAiIB4gImQbISIgG0GgA2wgHEEgbGogIrY4AqCmCUQAAAAAAADw/yEjIBtBgA1sIBxBgAFsaioCpP0HuyEeIB4gIyAeICNkGyEjIBtBgA1sIBxBgAFsaioCxP0HuyEeIB4gIyAeICNkGyEjIBtBgA1sIBxBgAFsaioC5P0HuyEeIB4gIyAeICNkGyEjIBtBgA1sIBxBgAFsaioChP4HuyEeIB4gIyAeICNkGyEjIBtBoANsIBxBIGxqICO2OAKkpglEAAAAAAAA8P8hJCAbQYANbCAcQYABbGoqAqj9B7shHiAeICQgHiAkZBshJCAbQYANbCAcQYABbGoqAsj9B7shHiAeICQgHiAkZBshJCAbQYANbCAcQYABbGoqAuj9B7shHiAeICQgHiAkZBshJCAbQYANbCAcQYABbGoqAoj+B7shHiAeICQgHiAkZBshJCAbQaADbCAcQSBsaiAktjgCqKYJRAAAAAAAAPD/ISUgG0GADWwgHEGAAWxqKgKs/Qe7IR4gHiAlIB4gJWQbISUgG0GADWwgHEGAAWxqKgLM/Qe7IR4gHiAlIB4gJWQbISUgG0GADWwgHEGAAWxqKgLs/Qe7IR4gHiAlIB4gJWQbISUgG0GADWwgHEGAAWxqKgKM/ge7IR4gHiAlIB4gJWQbISUgG0GgA2wgHEEgbGogJbY4AqymCSAcQQFqIhxBDUgNAAsgG0EBaiIbQQ1IDQALQQAhJgNAQQAhJwNAICZB4BhsICdBBGxqICZBoANsICdBBGxq/V0CkKYJ/V/9Xv1bArDQCQAgJ0ECaiInQRhIDQALQQAhKANAICZB4BhsIChBBGxqICZBoANsIChBBGxq/V0CsKkJ/V/9Xv1bApDRCQAgKEECaiIoQRhIDQALQQAhKQNAICZB4BhsIClBBGxqICZBoANsIClBBGxq/V0C0KwJ/V/9Xv1bAvDRCQAgKUECaiIpQRhIDQALQQAhKgNAICZB4BhsICpBBGxqICZBoANsICpBBGxq/V0CsKYJ/V/9Xv1bAtDSCQAgKkECaiIqQRhIDQALQQAhKwNAICZB4BhsICtBBGxqICZBoANsICtBBGxq/V0C0KkJ/V/9Xv1bArDTCQAgK0ECaiIrQRhIDQALQQAhLANAICZB4BhsICxBBGxqICZBoANsICxBBGxq/V0C8KwJ/V/9Xv1bApDUCQAgLEECaiIsQRhIDQALQQAhLQNAICZB4BhsIC1BBGxqICZBoANsIC1BBGxq/V0C0KYJ/V/9Xv1bAvDUCQAgLUECaiItQRhIDQALQQAhLgNAICZB4BhsIC5BBGxqICZBoANsIC5BBGxq/V0C8KkJ/V/9Xv1bAtDVCQAgLkECaiIuQRhIDQALQQAhLwNAICZB4BhsIC9BBGxqICZBoANsIC9BBGxq/V0CkK0J/V/9Xv1bArDWCQAgL0ECaiIvQRhIDQALQQAhMANAICZB4BhsIDBBBGxqICZBoANsIDBBBGxq/V0C8KYJ/V/9Xv1bApDXCQAgMEECaiIwQRhIDQALQQAhMQNAICZB4BhsIDFBBGxqICZBoANsIDFBBGxq/V0CkKoJ/V/9Xv1bAvDXCQAgMUECaiIxQRhIDQALQQAhMgNAICZB4BhsIDJBBGxqICZBoANsIDJBBGxq/V0CsK0J/V/9Xv1bAtDYCQAgMkECaiIyQRhIDQALQQAhMwNAICZB4BhsIDNBBGxqICZBoANsIDNBBGxq/V0CkKcJ/V/9Xv1bArDZCQAgM0ECaiIzQRhIDQALQQAhNANAICZB4BhsIDRBBGxqICZBoANsIDRBBGxq/V0CsKoJ/V/9Xv1bApDaCQAgNEECaiI0QRhIDQALQQAhNQNAICZB4BhsIDVBBGxqICZBoANsIDVBBGxq/V0C0K0J/V/9Xv1bAvDaCQAgNUECaiI1QRhIDQALQQAhNgNAICZB4BhsIDZBBGxqICZBoANsIDZBBGxq/V0CsKcJ/V/9Xv1bAtDbCQAgNkECaiI2QRhIDQALQQAhNwNAICZB4BhsIDdBBGxqICZBoANsIDdBBGxq/V0C0KoJ/V/9Xv1bArDcCQAgN0ECaiI3QRhIDQALQQAhOANAICZB4BhsIDhBBGxqICZBoANsIDhBBGxq/V0C8K0J/V/9Xv1bApDdCQAgOEECaiI4QRhIDQALQQAhOQNAICZB4BhsIDlBBGxqICZBoANsIDlBBGxq/V0C0KcJ/V/9Xv1bAvDdCQAgOUECaiI5QRhIDQALQQAhOgNAICZB4BhsIDpBBGxqICZBoANsIDpBBGxq/V0C8KoJ/V/9Xv1bAtDeCQAgOkECaiI6QRhIDQALQQAhOwNAICZB4BhsIDtBBGxqICZBoANsIDtBBGxq/V0CkK4J/V/9Xv1bArDfCQAgO0ECaiI7QRhIDQALQQAhPANAICZB4BhsIDxBBGxqICZBoANsIDxBBGxq/V0C8KcJ/V/9Xv1bApDgCQAgPEECaiI8QRhIDQALQQAhPQNAICZB4BhsID1BBGxqICZBoANsID1BBGxq/V0CkKsJ/V/9Xv1bAvDgCQAgPUECaiI9QRhIDQALQQAhPgNAICZB4BhsID5BBGxqICZBoANsID5BBGxq/V0CsK4J/V/9Xv1bAtDhCQAgPkECaiI+QRhIDQALQQAhPwNAICZB4BhsID9BBGxqICZBoANsID9BBGxq/V0CkKgJ/V/9Xv1bArDiCQAgP0ECaiI/QRhIDQALQQAhQANAICZB4BhsIEBBBGxqICZBoANsIEBBBGxq/V0CsKsJ/V/9Xv1bApDjCQAgQEECaiJAQRhIDQALQQAhQQNAICZB4BhsIEFBBGxqICZBoANsIEFBBGxq/V0C0K4J/V/9Xv1bAvDjCQAgQUECaiJBQRhIDQALQQAhQgNAICZB4BhsIEJBBGxqICZBoANsIEJBBGxq/V0CsKgJ/V/9Xv1bAtDkCQAgQkECaiJCQRhIDQALQQAhQwNAICZB4BhsIENBBGxqICZBoANsIENBBGxq/V0C0KsJ/V/9Xv1bArDlCQAgQ0ECaiJDQRhIDQALQQAhRANAICZB4BhsIERBBGxqICZBoANsIERBBGxq/V0C8K4J/V/9Xv1bApDmCQAgREECaiJEQRhIDQALQQAhRQNAICZB4BhsIEVBBGxqICZBoANsIEVBBGxq/V0C0KgJ/V/9Xv1bAvDmCQAgRUECaiJFQRhIDQALQQAhRgNAICZB4BhsIEZBBGxqICZBoANsIEZBBGxq/V0C8KsJ/V/9Xv1bAtDnCQAgRkECaiJGQRhIDQALQQAhRwNAICZB4BhsIEdBBGxqICZBoANsIEdBBGxq/V0CkK8J/V/9Xv1bArDoCQAgR0ECaiJHQRhIDQALICZBAWoiJkELSA0AC0EAIUgDQEQAAAAAAAAAACFJQQAhSgNAIEkgSEGgAmwgSkEEbGoqArDQCbsgSkHAAGwqAuACu6KgIUkgSkEBaiJKQcgASA0ACyBIQcAAbCBJtjgCkP0HRAAAAAAAAAAAIUtBACFMA0AgSyBIQaACbCBMQQRsaioCsNAJuyBMQcAAbCoC5AK7oqAhSyBMQQFqIkxByABIDQALIEhBwABsIEu2OAKU/QdEAAAAAAAAAAAhTUEAIU4DQCBNIEhBoAJsIE5BBGxqKgKw0Am7IE5BwABsKgLoAruioCFNIE5BAWoiTkHIAEgNAAsgSEHAAGwgTbY4Apj9B0QAAAAAAAAAACFPQQAhUANAIE8gSEGgAmwgUEEEbGoqArDQCbsgUEHAAGwqAuwCu6KgIU8gUEEBaiJQQcgASA0ACyBIQcAAbCBPtjgCnP0HRAAAAAAAAAAAIVFBACFSA0AgUSBIQaACbCBSQQRsaioCsNAJuyBSQcAAbCoC8AK7oqAhUSBSQQFqIlJByABIDQALIEhBwABsIFG2OAKg/QdEAAAAAAAAAAAhU0EAIVQDQCBTIEhBoAJsIFRBBGxqKgKw0Am7IFRBwABsKgL0AruioCFTIFRBAWoiVEHIAEgNAAsgSEHAAGwgU7Y4AqT9B0QAAAAAAAAAACFVQQAhVgNAIFUgSEGgAmwgVkEEbGoqArDQCbsgVkHAAGwqAvgCu6KgIVUgVkEBaiJWQcgASA0ACyBIQcAAbCBVtjgCqP0HRAAAAAAAAAAAIVdBACFYA0AgVyBIQaACbCBYQQRsaioCsNAJuyBYQcAAbCoC/AK7oqAhVyBYQQFqIlhByABIDQALIEhBwABsIFe2OAKs/QdEAAAAAAAAAAAhWUEAIVoDQCBZIEhBoAJsIFpBBGxqKgKw0Am7IFpBwABsKgKAA7uioCFZIFpBAWoiWkHIAEgNAAsgSEHAAGwgWbY4ArD9B0QAAAAAAAAAACFbQQAhXANAIFsgSEGgAmwgXEEEbGoqArDQCbsgXEHAAGwqAoQDu6KgIVsgXEEBaiJcQcgASA0ACyBIQcAAbCBbtjgCtP0HRAAAAAAAAAAAIV1BACFeA0AgXSBIQaACbCBeQQRsaioCsNAJuyBeQcAAbCoCiAO7oqAhXSBeQQFqIl5ByABIDQALIEhBwABsIF22OAK4/QdEAAAAAAAAAAAhX0EAIWADQCBfIEhBoAJsIGBBBGxqKgKw0Am7IGBBwABsKgKMA7uioCFfIGBBAWoiYEHIAEgNAAsgSEHAAGwgX7Y4Arz9B0QAAAAAAAAAACFhQQAhYgNAIGEgSEGgAmwgYkEEbGoqArDQCbsgYkHAAGwqApADu6KgIWEgYkEBaiJiQcgASA0ACyBIQcAAbCBhtjgCwP0HRAAAAAAAAAAAIWNBACFkA0AgYyBIQaACbCBkQQRsaioCsNAJuyBkQcAAbCoClAO7oqAhYyBkQQFqImRByABIDQALIEhBwABsIGO2OALE/QdEAAAAAAAAAAAhZUEAIWYDQCBlIEhBoAJsIGZBBGxqKgKw0Am7IGZBwABsKgKYA7uioCFlIGZBAWoiZkHIAEgNAAsgSEHAAGwgZbY4Asj9B0QAAAAAAAAAACFnQQAhaANAIGcgSEGgAmwgaEEEbGoqArDQCbsgaEHAAGwqApwDu6KgIWcgaEEBaiJoQcgASA0ACyBIQcAAbCBntjgCzP0HIEhBAWoiSEH5AEgNAAtBACFpA0AgaUEEbP0MAAAAAAAAAAAAAAAAAAAAACBpQQRs/V0CkP0H/V8gaUEEbP1dApDHBv1f/fEBIGlBBGz9XQKQhAf9X/3yASBpQQRs/V0C0MAH/V/98AH99QH9Xv1bAtC5CAAgaUECaiJpQZAPSA0AC0EAIWoDQEEAIWsDQCBqQYAKbCBrQQRsaiBqQYALbCBrQQRsav1dAtC5CP1f/V79WwKQ/QcAIGtBAmoia0EgSA0AC0EAIWwDQCBqQYAKbCBsQQRsaiBqQYALbCBsQQRsav1dApC/CP1f/V79WwKQ/gcAIGxBAmoibEEgSA0AC0EAIW0DQCBqQYAKbCBtQQRsaiBqQYALbCBtQQRsav1dAtC6CP1f/V79WwKQ/wcAIG1BAmoibUEgSA0AC0EAIW4DQCBqQYAKbCBuQQRsaiBqQYALbCBuQQRsav1dApDACP1f/V79WwKQgAgAIG5BAmoibkEgSA0AC0EAIW8DQCBqQYAKbCBvQQRsaiBqQYALbCBvQQRsav1dAtC7CP1f/V79WwKQgQgAIG9BAmoib0EgSA0AC0EAIXADQCBqQYAKbCBwQQRsaiBqQYALbCBwQQRsav1dApDBCP1f/V79WwKQgggAIHBBAmoicEEgSA0AC0EAIXEDQCBqQYAKbCBxQQRsaiBqQYALbCBxQQRsav1dAtC8CP1f/V79WwKQgwgAIHFBAmoicUEgSA0AC0EAIXIDQCBqQYAKbCByQQRsaiBqQYALbCByQQRsav1dApDCCP1f/V79WwKQhAgAIHJBAmoickEgSA0AC0EAIXMDQCBqQYAKbCBzQQRsaiBqQYALbCBzQQRsav1dAtC9CP1f/V79WwKQhQgAIHNBAmoic0EgSA0AC0EAIXQDQCBqQYAKbCB0QQRsaiBqQYALbCB0QQRsav1dApDDCP1f/V79WwKQhggAIHRBAmoidEEgSA0ACyBqQQFqImpBBUgNAAtBACF1A0BBACF2A0BEAAAAAAAA8P8hdyB1QYAKbCB2QQRsaioCkP0HuyEeIB4gdyAeIHdkGyF3IHVBgApsIHZBBGxqKgLQ/Qe7IR4gHiB3IB4gd2QbIXcgdUGACmwgdkEEbGoqApD+B7shHiAeIHcgHiB3ZBshdyB1QYAKbCB2QQRsaioC0P4HuyEeIB4gdyAeIHdkGyF3IHVBwAJsIHZBBGxqIHe2OAKQrwggdkEBaiJ2QRBIDQALQQAheANARAAAAAAAAPD/IXkgdUGACmwgeEEEbGoqApD/B7shHiAeIHkgHiB5ZBsheSB1QYAKbCB4QQRsaioC0P8HuyEeIB4geSAeIHlkGyF5IHVBgApsIHhBBGxqKgKQgAi7IR4gHiB5IB4geWQbIXkgdUGACmwgeEEEbGoqAtCACLshHiAeIHkgHiB5ZBsheSB1QcACbCB4QQRsaiB5tjgC0K8IIHhBAWoieEEQSA0AC0EAIXoDQEQAAAAAAADw/yF7IHVBgApsIHpBBGxqKgKQgQi7IR4gHiB7IB4ge2QbIXsgdUGACmwgekEEbGoqAtCBCLshHiAeIHsgHiB7ZBsheyB1QYAKbCB6QQRsaioCkIIIuyEeIB4geyAeIHtkGyF7IHVBgApsIHpBBGxqKgLQggi7IR4gHiB7IB4ge2QbIXsgdUHAAmwgekEEbGoge7Y4ApCwCCB6QQFqInpBEEgNAAtBACF8A0BEAAAAAAAA8P8hfSB1QYAKbCB8QQRsaioCkIMIuyEeIB4gfSAeIH1kGyF9IHVBgApsIHxBBGxqKgLQgwi7IR4gHiB9IB4gfWQbIX0gdUGACmwgfEEEbGoqApCECLshHiAeIH0gHiB9ZBshfSB1QYAKbCB8QQRsaioC0IQIuyEeIB4gfSAeIH1kGyF9IHVBwAJsIHxBBGxqIH22OALQsAggfEEBaiJ8QRBIDQALQQAhfgNARAAAAAAAAPD/IX8gdUGACmwgfkEEbGoqApCFCLshHiAeIH8gHiB/ZBshfyB1QYAKbCB+QQRsaioC0IUIuyEeIB4gfyAeIH9kGyF/IHVBgApsIH5BBGxqKgKQhgi7IR4gHiB/IB4gf2QbIX8gdUGACmwgfkEEbGoqAtCGCLshHiAeIH8gHiB/ZBshfyB1QcACbCB+QQRsaiB/tjgCkLEIIH5BAWoifkEQSA0ACyB1QQFqInVBBUgNAAtBACGAAQNAIAQgE0HADGxqIIABQQRsaiCAAUEEbP1dApCvCP1f/V79WwKgvw4AIIABQQJqIoABQZADSA0ACyATQQFqIhMgAEgNAAtBACGEAQNAQQAhhQECQANAIIUBQQJqIABKDQEghAFBwAxsIYEBIAQghQFBwAxsaiGCAf0MAAAAAAAAAAAAAAAAAAAAACGHAf0MAAAAAAAAAAAAAAAAAAAAACGIAf0MAAAAAAAAAAAAAAAAAAAAACGJAf0MAAAAAAAAAAAAAAAAAAAAACGKAf0MAAAAAAAAAAAAAAAAAAAAACGLAf0MAAAAAAAAAAAAAAAAAAAAACGMAf0MAAAAAAAAAAAAAAAAAAAAACGNAf0MAAAAAAAAAAAAAAAAAAAAACGOAUEAIYMBA0AggQH9AALgJyGPASCBAf0AAqA0IZABIIEB/QAC4EAhkQEggQH9AAKgTSGSASCCAf0AAqC/DiGTASCCAf0AAuDLDiGUASCPASCTASCHASGVAf3mASCVAf3kASGHASCPASCUASCIASGVAf3mASCVAf3kASGIASCQASCTASCJASGVAf3mASCVAf3kASGJASCQASCUASCKASGVAf3mASCVAf3kASGKASCRASCTASCLASGVAf3mASCVAf3kASGLASCRASCUASCMASGVAf3mASCVAf3kASGMASCSASCTASCNASGVAf3mASCVAf3kASGNASCSASCUASCOASGVAf3mASCVAf3kASGOASCBAUEQaiGBASCCAUEQaiGCASCDAUEEaiKDAUGQA0gNAAsgBSCFAUEobGoghAFBBGxqIZYBIJYBIIcB/R8AIIcB/R8BkiCHAf0fApIghwH9HwOSOAKgvw4glgEgiAH9HwAgiAH9HwGSIIgB/R8CkiCIAf0fA5I4Asi/DiCWASCJAf0fACCJAf0fAZIgiQH9HwKSIIkB/R8DkjgCpL8OIJYBIIoB/R8AIIoB/R8BkiCKAf0fApIgigH9HwOSOALMvw4glgEgiwH9HwAgiwH9HwGSIIsB/R8CkiCLAf0fA5I4Aqi/DiCWASCMAf0fACCMAf0fAZIgjAH9HwKSIIwB/R8DkjgC0L8OIJYBII0B/R8AII0B/R8BkiCNAf0fApIgjQH9HwOSOAKsvw4glgEgjgH9HwAgjgH9HwGSII4B/R8CkiCOAf0fA5I4AtS/DiCFAUECaiGFAQwACwsCQANAIIUBIABODQEghAFBwAxsIYEBIAQghQFBwAxsaiGCAf0MAAAAAAAAAAAAAAAAAAAAACGYAf0MAAAAAAAAAAAAAAAAAAAAACGZAf0MAAAAAAAAAAAAAAAAAAAAACGaAf0MAAAAAAAAAAAAAAAAAAAAACGbAUEAIYMBA0AggQH9AALgJyGcASCBAf0AAqA0IZ0BIIEB/QAC4EAhngEggQH9AAKgTSGfASCCAf0AAqC/DiGgASCcASCgASCYASGVAf3mASCVAf3kASGYASCdASCgASCZASGVAf3mASCVAf3kASGZASCeASCgASCaASGVAf3mASCVAf3kASGaASCfASCgASCbASGVAf3mASCVAf3kASGbASCBAUEQaiGBASCCAUEQaiGCASCDAUEEaiKDAUGQA0gNAAsgBSCFAUEobGoghAFBBGxqIaEBIKEBIJgB/R8AIJgB/R8BkiCYAf0fApIgmAH9HwOSOAKgvw4goQEgmQH9HwAgmQH9HwGSIJkB/R8CkiCZAf0fA5I4AqS/DiChASCaAf0fACCaAf0fAZIgmgH9HwKSIJoB/R8DkjgCqL8OIKEBIJsB/R8AIJsB/R8BkiCbAf0fApIgmwH9HwOSOAKsvw4ghQFBAWohhQEMAAsLIIQBQQRqIoQBQQhIDQALQQghogFBACGjAQJAA0AgowFBAmogAEoNASCiAUHADGwhgQEgBCCjAUHADGxqIYIB/QwAAAAAAAAAAAAAAAAAAAAAIaUB/QwAAAAAAAAAAAAAAAAAAAAAIaYB/QwAAAAAAAAAAAAAAAAAAAAAIacB/QwAAAAAAAAAAAAAAAAAAAAAIagBQQAhgwEDQCCBAf0AAuAnIakBIIEB/QACoDQhqgEgggH9AAKgvw4hqwEgggH9AALgyw4hrAEgqQEgqwEgpQEhlQH95gEglQH95AEhpQEgqQEgrAEgpgEhlQH95gEglQH95AEhpgEgqgEgqwEgpwEhlQH95gEglQH95AEhpwEgqgEgrAEgqAEhlQH95gEglQH95AEhqAEggQFBEGohgQEgggFBEGohggEggwFBBGoigwFBkANIDQALIAUgowFBKGxqIKIBQQRsaiGtASCtASClAf0fACClAf0fAZIgpQH9HwKSIKUB/R8DkjgCoL8OIK0BIKYB/R8AIKYB/R8BkiCmAf0fApIgpgH9HwOSOALIvw4grQEgpwH9HwAgpwH9HwGSIKcB/R8CkiCnAf0fA5I4AqS/DiCtASCoAf0fACCoAf0fAZIgqAH9HwKSIKgB/R8DkjgCzL8OIKMBQQJqIaMBDAALCwJAA0AgowEgAE4NASCiAUHADGwhgQEgBCCjAUHADGxqIYIB/QwAAAAAAAAAAAAAAAAAAAAAIa8B/QwAAAAAAAAAAAAAAAAAAAAAIbABQQAhgwEDQCCBAf0AAuAnIbEBIIEB/QACoDQhsgEgggH9AAKgvw4hswEgsQEgswEgrwEhlQH95gEglQH95AEhrwEgsgEgswEgsAEhlQH95gEglQH95AEhsAEggQFBEGohgQEgggFBEGohggEggwFBBGoigwFBkANIDQALIAUgowFBKGxqIKIBQQRsaiG0ASC0ASCvAf0fACCvAf0fAZIgrwH9HwKSIK8B/R8DkjgCoL8OILQBILAB/R8AILAB/R8BkiCwAf0fApIgsAH9HwOSOAKkvw4gowFBAWohowEMAAsLQQAhtQEDQEEAIAUgtQFBKGxqKgKgvw67QQAqAuCkAbugtjgC8MsCQQAgBSC1AUEobGoqAqS/DrtBACoC5KQBu6C2OAL0ywJBACAFILUBQShsaioCqL8Ou0EAKgLopAG7oLY4AvjLAkEAIAUgtQFBKGxqKgKsvw67QQAqAuykAbugtjgC/MsCQQAgBSC1AUEobGoqArC/DrtBACoC8KQBu6C2OAKAzAJBACAFILUBQShsaioCtL8Ou0EAKgL0pAG7oLY4AoTMAkEAIAUgtQFBKGxqKgK4vw67QQAqAvikAbugtjgCiMwCQQAgBSC1AUEobGoqAry/DrtBACoC/KQBu6C2OAKMzAJBACAFILUBQShsaioCwL8Ou0EAKgKApQG7oLY4ApDMAkEAIAUgtQFBKGxqKgLEvw67QQAqAoSlAbugtjgClMwCRAAAAAAAAPD/IbYBQQAqAvDLArshHiAeILYBIB4gtgFkGyG2AUEAKgL0ywK7IR4gHiC2ASAeILYBZBshtgFBACoC+MsCuyEeIB4gtgEgHiC2AWQbIbYBQQAqAvzLArshHiAeILYBIB4gtgFkGyG2AUEAKgKAzAK7IR4gHiC2ASAeILYBZBshtgFBACoChMwCuyEeIB4gtgEgHiC2AWQbIbYBQQAqAojMArshHiAeILYBIB4gtgFkGyG2AUEAKgKMzAK7IR4gHiC2ASAeILYBZBshtgFBACoCkMwCuyEeIB4gtgEgHiC2AWQbIbYBQQAqApTMArshHiAeILYBIB4gtgFkGyG2ASC2AUEAKgLwywK7ILYBoRABQQAqAvTLArsgtgGhEAGgQQAqAvjLArsgtgGhEAGgQQAqAvzLArsgtgGhEAGgQQAqAoDMArsgtgGhEAGgQQAqAoTMArsgtgGhEAGgQQAqAojMArsgtgGhEAGgQQAqAozMArsgtgGhEAGgQQAqApDMArsgtgGhEAGgQQAqApTMArsgtgGhEAGgEAKgIbcBIAYgtQFBKGxqQQAqAvDLArsgtwGhEAG2OAKgvw4gBiC1AUEobGpBACoC9MsCuyC3AaEQAbY4AqS/DiAGILUBQShsakEAKgL4ywK7ILcBoRABtjgCqL8OIAYgtQFBKGxqQQAqAvzLArsgtwGhEAG2OAKsvw4gBiC1AUEobGpBACoCgMwCuyC3AaEQAbY4ArC/DiAGILUBQShsakEAKgKEzAK7ILcBoRABtjgCtL8OIAYgtQFBKGxqQQAqAojMArsgtwGhEAG2OAK4vw4gBiC1AUEobGpBACoCjMwCuyC3AaEQAbY4Ary/DiAGILUBQShsakEAKgKQzAK7ILcBoRABtjgCwL8OIAYgtQFBKGxqQQAqApTMArsgtwGhEAG2OALEvw4gtQFBAWoitQEgAEgNAAsLsgICBXwCfkQAAAAAADCGQEQAAAAAAFCHwCAAIABEAAAAAABQh8BjGyIBRAAAAAAAMIZAIAFjGyICIAJE/oIrZUcV9z+iRAAAAAAAADhDoCIDRAAAAAAAADhDoSIERAAA4P5CLuY/oqEgBER2PHk17znqPaKhIgUgBSAFokTinnnw9tdaPiAFokSqDcMs14qSPqAgBaJEwpAjVfIdxz6gIAWiRKx3xqCZAfo+oCAFokRRe6USoAEqP6AgBaJEHaFCGGzBVj+gIAWiROV7EhEREYE/oCAFokR8CFVVVVWlP6AgBaJE+lRVVVVVxT+gIAWiRAoAAAAAAOA/oKKgRAAAAAAAAPA/oCADvUKAgICAgICAnMMAfSIGQgGHIgdC/wd8QjSGv6IgBiAHfUL/B3xCNIa/ogvdAgMBfwF+BXwgAEQAAAAAAABQQ6IgACAARAAAAAAAABAAYyIBG71Cs4iDzJns1wR8IgJCNIdC/wd9uUQAAAAAAABLQEQAAAAAAAAAACABG6EiA0QAAOD+Qi7mP6IgAkL/////////B4NCzff8s+aTqPM/fL9EAAAAAAAA8D+hIgQgBKJEAAAAAAAA4D+iIgUgBCAERAAAAAAAAABAoKMiBiAFIAYgBqIiB0Tc3oSgj/rCPyAHokRZGYfXIZnDP6AgB6JEzqaCM21Gxz+gIAeiRODykfXEccw/oCAHokTdHlGUJEnSP6AgB6JEs8iXmZmZ2T+gIAeiRJxVVVVVVeU/oKKgoiADRHY8eTXvOeo9oqChIAShoUQAAAAAAADw/0QAAAAAAAD4fyAAIABEAAAAAAAAAABjGyAARAAAAAAAAAAAYRsgAEQAAAAAAAAAAGQgAEQAAAAAAADwf2NxGwvWczkBfBB/AXwKfwl8I38BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfA9/AXwBfwF8AX8BfAF/AXwBfwF8B38PewJ/CXsEfwh7An8FewJ/BHwgALchAiABQZAZbCAAQQBsaiEDIAFBkBlsIABBkL4BbGohBCABQZAZbCAAQQBsaiEFIAFBwBhsIQZBACEHA0BBACEIA0AgB0HABmwgCEEgbGpBACoCoMoCu7Y4AvDLAiAHQcAGbCAIQSBsakEAKgKkygK7tjgC9MsCIAdBwAZsIAhBIGxqQQAqAqjKAru2OAL4ywIgB0HABmwgCEEgbGpBACoCrMoCu7Y4AvzLAiAHQcAGbCAIQSBsakEAKgKwygK7tjgCgMwCIAdBwAZsIAhBIGxqQQAqArTKAru2OAKEzAIgB0HABmwgCEEgbGpBACoCuMoCu7Y4AojMAiAHQcAGbCAIQSBsakEAKgK8ygK7tjgCjMwCIAhBAWoiCEEaSA0ACyAHQQFqIgdBGkgNAAtBAEEAKgKgArtBACoCwMoCu0TxaOOItfjkPqCfo7Y4AvD0A0EAQQAqAqQCu0EAKgLEygK7RPFo44i1+OQ+oJ+jtjgC9PQDQQBBACoCqAK7QQAqAsjKArtE8WjjiLX45D6gn6O2OAL49ANBAEEAKgKsArtBACoCzMoCu0TxaOOItfjkPqCfo7Y4Avz0A0EAQQAqArACu0EAKgLQygK7RPFo44i1+OQ+oJ+jtjgCgPUDQQBBACoCtAK7QQAqAtTKArtE8WjjiLX45D6gn6O2OAKE9QNBAEEAKgK4ArtBACoC2MoCu0TxaOOItfjkPqCfo7Y4Aoj1A0EAQQAqArwCu0EAKgLcygK7RPFo44i1+OQ+oJ+jtjgCjPUDQQAhCQNAQQAhCgNAIAlBwAZsIApBIGxqQQAqAvD0A7u2OAKQ9QMgCUHABmwgCkEgbGpBACoC9PQDu7Y4ApT1AyAJQcAGbCAKQSBsakEAKgL49AO7tjgCmPUDIAlBwAZsIApBIGxqQQAqAvz0A7u2OAKc9QMgCUHABmwgCkEgbGpBACoCgPUDu7Y4AqD1AyAJQcAGbCAKQSBsakEAKgKE9QO7tjgCpPUDIAlBwAZsIApBIGxqQQAqAoj1A7u2OAKo9QMgCUHABmwgCkEgbGpBACoCjPUDu7Y4Aqz1AyAKQQFqIgpBGkgNAAsgCUEBaiIJQRpIDQALQQAhCwNAQQAhDANAIAtBwAZsIAxBIGxqQQAqAsACu7Y4ApCeBSALQcAGbCAMQSBsakEAKgLEAru2OAKUngUgC0HABmwgDEEgbGpBACoCyAK7tjgCmJ4FIAtBwAZsIAxBIGxqQQAqAswCu7Y4ApyeBSALQcAGbCAMQSBsakEAKgLQAru2OAKgngUgC0HABmwgDEEgbGpBACoC1AK7tjgCpJ4FIAtBwAZsIAxBIGxqQQAqAtgCu7Y4AqieBSALQcAGbCAMQSBsakEAKgLcAru2OAKsngUgDEEBaiIMQRpIDQALIAtBAWoiC0EaSA0AC0EAIQ0DQEEAIQ4DQCANQcAFbCAOQcAAbGpBACoC4MoCu7Y4ApDHBiANQcAFbCAOQcAAbGpBACoC5MoCu7Y4ApTHBiANQcAFbCAOQcAAbGpBACoC6MoCu7Y4ApjHBiANQcAFbCAOQcAAbGpBACoC7MoCu7Y4ApzHBiANQcAFbCAOQcAAbGpBACoC8MoCu7Y4AqDHBiANQcAFbCAOQcAAbGpBACoC9MoCu7Y4AqTHBiANQcAFbCAOQcAAbGpBACoC+MoCu7Y4AqjHBiANQcAFbCAOQcAAbGpBACoC/MoCu7Y4AqzHBiANQcAFbCAOQcAAbGpBACoCgMsCu7Y4ArDHBiANQcAFbCAOQcAAbGpBACoChMsCu7Y4ArTHBiANQcAFbCAOQcAAbGpBACoCiMsCu7Y4ArjHBiANQcAFbCAOQcAAbGpBACoCjMsCu7Y4ArzHBiANQcAFbCAOQcAAbGpBACoCkMsCu7Y4AsDHBiANQcAFbCAOQcAAbGpBACoClMsCu7Y4AsTHBiANQcAFbCAOQcAAbGpBACoCmMsCu7Y4AsjHBiANQcAFbCAOQcAAbGpBACoCnMsCu7Y4AszHBiAOQQFqIg5BC0gNAAsgDUEBaiINQQtIDQALQQBBACoC4Ca7QQAqAqDLArtE8WjjiLX45D6gn6O2OALQgwdBAEEAKgLkJrtBACoCpMsCu0TxaOOItfjkPqCfo7Y4AtSDB0EAQQAqAugmu0EAKgKoywK7RPFo44i1+OQ+oJ+jtjgC2IMHQQBBACoC7Ca7QQAqAqzLArtE8WjjiLX45D6gn6O2OALcgwdBAEEAKgLwJrtBACoCsMsCu0TxaOOItfjkPqCfo7Y4AuCDB0EAQQAqAvQmu0EAKgK0ywK7RPFo44i1+OQ+oJ+jtjgC5IMHQQBBACoC+Ca7QQAqArjLArtE8WjjiLX45D6gn6O2OALogwdBAEEAKgL8JrtBACoCvMsCu0TxaOOItfjkPqCfo7Y4AuyDB0EAQQAqAoAnu0EAKgLAywK7RPFo44i1+OQ+oJ+jtjgC8IMHQQBBACoChCe7QQAqAsTLArtE8WjjiLX45D6gn6O2OAL0gwdBAEEAKgKIJ7tBACoCyMsCu0TxaOOItfjkPqCfo7Y4AviDB0EAQQAqAownu0EAKgLMywK7RPFo44i1+OQ+oJ+jtjgC/IMHQQBBACoCkCe7QQAqAtDLArtE8WjjiLX45D6gn6O2OAKAhAdBAEEAKgKUJ7tBACoC1MsCu0TxaOOItfjkPqCfo7Y4AoSEB0EAQQAqApgnu0EAKgLYywK7RPFo44i1+OQ+oJ+jtjgCiIQHQQBBACoCnCe7QQAqAtzLArtE8WjjiLX45D6gn6O2OAKMhAdBACEPA0BBACEQA0AgD0HABWwgEEHAAGxqQQAqAtCDB7u2OAKQhAcgD0HABWwgEEHAAGxqQQAqAtSDB7u2OAKUhAcgD0HABWwgEEHAAGxqQQAqAtiDB7u2OAKYhAcgD0HABWwgEEHAAGxqQQAqAtyDB7u2OAKchAcgD0HABWwgEEHAAGxqQQAqAuCDB7u2OAKghAcgD0HABWwgEEHAAGxqQQAqAuSDB7u2OAKkhAcgD0HABWwgEEHAAGxqQQAqAuiDB7u2OAKohAcgD0HABWwgEEHAAGxqQQAqAuyDB7u2OAKshAcgD0HABWwgEEHAAGxqQQAqAvCDB7u2OAKwhAcgD0HABWwgEEHAAGxqQQAqAvSDB7u2OAK0hAcgD0HABWwgEEHAAGxqQQAqAviDB7u2OAK4hAcgD0HABWwgEEHAAGxqQQAqAvyDB7u2OAK8hAcgD0HABWwgEEHAAGxqQQAqAoCEB7u2OALAhAcgD0HABWwgEEHAAGxqQQAqAoSEB7u2OALEhAcgD0HABWwgEEHAAGxqQQAqAoiEB7u2OALIhAcgD0HABWwgEEHAAGxqQQAqAoyEB7u2OALMhAcgEEEBaiIQQQtIDQALIA9BAWoiD0ELSA0AC0EAIREDQEEAIRIDQCARQcAFbCASQcAAbGpBACoCoCe7tjgC0MAHIBFBwAVsIBJBwABsakEAKgKkJ7u2OALUwAcgEUHABWwgEkHAAGxqQQAqAqgnu7Y4AtjAByARQcAFbCASQcAAbGpBACoCrCe7tjgC3MAHIBFBwAVsIBJBwABsakEAKgKwJ7u2OALgwAcgEUHABWwgEkHAAGxqQQAqArQnu7Y4AuTAByARQcAFbCASQcAAbGpBACoCuCe7tjgC6MAHIBFBwAVsIBJBwABsakEAKgK8J7u2OALswAcgEUHABWwgEkHAAGxqQQAqAsAnu7Y4AvDAByARQcAFbCASQcAAbGpBACoCxCe7tjgC9MAHIBFBwAVsIBJBwABsakEAKgLIJ7u2OAL4wAcgEUHABWwgEkHAAGxqQQAqAswnu7Y4AvzAByARQcAFbCASQcAAbGpBACoC0Ce7tjgCgMEHIBFBwAVsIBJBwABsakEAKgLUJ7u2OAKEwQcgEUHABWwgEkHAAGxqQQAqAtgnu7Y4AojBByARQcAFbCASQcAAbGpBACoC3Ce7tjgCjMEHIBJBAWoiEkELSA0ACyARQQFqIhFBC0gNAAtEAAAAAAAAAAAhE0EAIRQDQEEAIRUDQEEAIRYDQCADIBVBqAdsaiAWQSRsaiAUQcAYbCAVQfAAbGogFkEEbGoqAqC/Dru2OAKgvw4gAyAVQagHbGogFkEkbGogFEHAGGwgFUHwAGxqIBZBBGxqKgKkvw67tjgCpL8OIAMgFUGoB2xqIBZBJGxqIBRBwBhsIBVB8ABsaiAWQQRsaioCqL8Ou7Y4Aqi/DiADIBVBqAdsaiAWQSRsaiAUQcAYbCAVQfAAbGogFkEEbGoqApDADru2OAKsvw4gAyAVQagHbGogFkEkbGogFEHAGGwgFUHwAGxqIBZBBGxqKgKUwA67tjgCsL8OIAMgFUGoB2xqIBZBJGxqIBRBwBhsIBVB8ABsaiAWQQRsaioCmMAOu7Y4ArS/DiADIBVBqAdsaiAWQSRsaiAUQcAYbCAVQfAAbGogFkEEbGoqAoDBDru2OAK4vw4gAyAVQagHbGogFkEkbGogFEHAGGwgFUHwAGxqIBZBBGxqKgKEwQ67tjgCvL8OIAMgFUGoB2xqIBZBJGxqIBRBwBhsIBVB8ABsaiAWQQRsaioCiMEOu7Y4AsC/DiAWQQFqIhZBGkgNAAsgFUEBaiIVQRpIDQALQQAhFwNAQQAhGANAIBdBIGwgGEEEbGogAyAXQSRsaioCoL8OuyAYQQRsKgIAu6IgAyAXQSRsaioCpL8OuyAYQQRsKgIgu6KgIAMgF0EkbGoqAqi/DrsgGEEEbCoCQLuioCADIBdBJGxqKgKsvw67IBhBBGwqAmC7oqAgAyAXQSRsaioCsL8OuyAYQQRsKgKAAbuioCADIBdBJGxqKgK0vw67IBhBBGwqAqABu6KgIAMgF0EkbGoqAri/DrsgGEEEbCoCwAG7oqAgAyAXQSRsaioCvL8OuyAYQQRsKgLgAbuioCADIBdBJGxqKgLAvw67IBhBBGwqAoACu6KgtjgCkP0HIBhBAWoiGEEISA0ACyAXQQFqIhdBpAVIDQALQQAhGQNAIBlBBGz9DAAAAAAAAAAAAAAAAAAAAAAgGUEEbP1dApD9B/1fIBlBBGz9XQLwywL9X/3xASAZQQRs/V0CkPUD/V/98gEgGUEEbP1dApCeBf1f/fAB/fUB/V79WwKQpgkAIBlBAmoiGUGgKkgNAAtBACEaA0BBACEbA0AgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCkKYJu7Y4ApD9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgKUpgm7tjgClP0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqApimCbu2OAKY/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCnKYJu7Y4Apz9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgKgpgm7tjgCoP0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAqSmCbu2OAKk/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCqKYJu7Y4Aqj9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgKspgm7tjgCrP0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqArCmCbu2OAKw/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCtKYJu7Y4ArT9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgK4pgm7tjgCuP0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqArymCbu2OAK8/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCwKYJu7Y4AsD9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgLEpgm7tjgCxP0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAsimCbu2OALI/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCzKYJu7Y4Asz9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgLQrAm7tjgC0P0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAtSsCbu2OALU/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioC2KwJu7Y4Atj9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgLcrAm7tjgC3P0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAuCsCbu2OALg/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioC5KwJu7Y4AuT9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgLorAm7tjgC6P0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAuysCbu2OALs/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioC8KwJu7Y4AvD9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgL0rAm7tjgC9P0HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAvisCbu2OAL4/QcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioC/KwJu7Y4Avz9ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgKArQm7tjgCgP4HIBpBgA1sIBtBgAFsaiAaQYANbCAbQcAAbGoqAoStCbu2OAKE/gcgGkGADWwgG0GAAWxqIBpBgA1sIBtBwABsaioCiK0Ju7Y4Aoj+ByAaQYANbCAbQYABbGogGkGADWwgG0HAAGxqKgKMrQm7tjgCjP4HIBtBAWoiG0ENSA0ACyAaQQFqIhpBDUgNAAtBACEcA0BBACEdA0BEAAAAAAAA8P8hHiAcQYANbCAdQYABbGoqApD9B7shHyAfIB4gHyAeZBshHiAcQYANbCAdQYABbGoqArD9B7shHyAfIB4gHyAeZBshHiAcQYANbCAdQYABbGoqAtD9B7shHyAfIB4gHyAeZBshHiAcQYANbCAdQYABbGoqAvD9B7shHyAfIB4gHyAeZBshHiAcQaADbCAdQSBsaiAetjgCkKYJRAAAAAAAAPD/ISAgHEGADWwgHUGAAWxqKgKU/Qe7IR8gHyAgIB8gIGQbISAgHEGADWwgHUGAAWxqKgK0/Qe7IR8gHyAgIB8gIGQbISAgHEGADWwgHUGAAWxqKgLU/Qe7IR8gHyAgIB8gIGQbISAgHEGADWwgHUGAAWxqKgL0/Qe7IR8gHyAgIB8gIGQbISAgHEGgA2wgHUEgbGogILY4ApSmCUQAAAAAAADw/yEhIBxBgA1sIB1BgAFsaioCmP0HuyEfIB8gISAfICFkGyEhIBxBgA1sIB1BgAFsaioCuP0HuyEfIB8gISAfICFkGyEhIBxBgA1sIB1BgAFsaioC2P0HuyEfIB8gISAfICFkGyEhIBxBgA1sIB1BgAFsaioC+P0HuyEfIB8gISAfICFkGyEhIBxBoANsIB1BIGxqICG2OAKYpglEAAAAAAAA8P8hIiAcQYANbCAdQYABbGoqApz9B7shHyAfICIgHyAiZBshIiAcQYANbCAdQYABbGoqArz9B7shHyAfICIgHyAiZBshIiAcQYANbCAdQYABbGoqAtz9B7shHyAfICIgHyAiZBshIiAcQYANbCAdQYABbGoqAvz9B7shHyAfICIgHyAiZBshIiAcQaADbCAdQSBsaiAitjgCnKYJRAAAAAAAAPD/ISMgHEGADWwgHUGAAWxqKgKg/Qe7IR8gHyAjIB8gI2QbISMgHEGADWwgHUGAAWxqKgLA/Qe7IR8gHyAjIB8gI2QbISMgHEGADWwgHUGAAWxqKgLg/Qe7IR8gHyAjIB8gI2QbISMgHEGADWwgHUGAAWxqKgKA/ge7IR8gHyAjIB8gI2QbISMgHEGgA2wgHUEgbGogI7Y4AqCmCUQAAAAAAADw/yEkIBxBgA1sIB1BgAFsaioCpP0HuyEfIB8gJCAfICRkGyEkIBxBgA1sIB1BgAFsaioCxP0HuyEfIB8gJCAfICRkGyEkIBxBgA1sIB1BgAFsaioC5P0HuyEfIB8gJCAfICRkGyEkIBxBgA1sIB1BgAFsaioChP4HuyEfIB8gJCAfICRkGyEkIBxBoANsIB1BIGxqICS2OAKkpglEAAAAAAAA8P8hJSAcQYANbCAdQYABbGoqAqj9B7shHyAfICUgHyAlZBshJSAcQYANbCAdQYABbGoqAsj9B7shHyAfICUgHyAlZBshJSAcQYANbCAdQYABbGoqAuj9B7shHyAfICUgHyAlZBshJSAcQYANbCAdQYABbGoqAoj+B7shHyAfICUgHyAlZBshJSAcQaADbCAdQSBsaiAltjgCqKYJRAAAAAAAAPD/ISYgHEGADWwgHUGAAWxqKgKs/Qe7IR8gHyAmIB8gJmQbISYgHEGADWwgHUGAAWxqKgLM/Qe7IR8gHyAmIB8gJmQbISYgHEGADWwgHUGAAWxqKgLs/Qe7IR8gHyAmIB8gJmQbISYgHEGADWwgHUGAAWxqKgKM/ge7IR8gHyAmIB8gJmQbISYgHEGgA2wgHUEgbGogJrY4AqymCSAdQQFqIh1BDUgNAAsgHEEBaiIcQQ1IDQALQQAhJwNAQQAhKANAICdB4BhsIChBBGxqICdBoANsIChBBGxq/V0CkKYJ/V/9Xv1bArDQCQAgKEECaiIoQRhIDQALQQAhKQNAICdB4BhsIClBBGxqICdBoANsIClBBGxq/V0CsKkJ/V/9Xv1bApDRCQAgKUECaiIpQRhIDQALQQAhKgNAICdB4BhsICpBBGxqICdBoANsICpBBGxq/V0C0KwJ/V/9Xv1bAvDRCQAgKkECaiIqQRhIDQALQQAhKwNAICdB4BhsICtBBGxqICdBoANsICtBBGxq/V0CsKYJ/V/9Xv1bAtDSCQAgK0ECaiIrQRhIDQALQQAhLANAICdB4BhsICxBBGxqICdBoANsICxBBGxq/V0C0KkJ/V/9Xv1bArDTCQAgLEECaiIsQRhIDQALQQAhLQNAICdB4BhsIC1BBGxqICdBoANsIC1BBGxq/V0C8KwJ/V/9Xv1bApDUCQAgLUECaiItQRhIDQALQQAhLgNAICdB4BhsIC5BBGxqICdBoANsIC5BBGxq/V0C0KYJ/V/9Xv1bAvDUCQAgLkECaiIuQRhIDQALQQAhLwNAICdB4BhsIC9BBGxqICdBoANsIC9BBGxq/V0C8KkJ/V/9Xv1bAtDVCQAgL0ECaiIvQRhIDQALQQAhMANAICdB4BhsIDBBBGxqICdBoANsIDBBBGxq/V0CkK0J/V/9Xv1bArDWCQAgMEECaiIwQRhIDQALQQAhMQNAICdB4BhsIDFBBGxqICdBoANsIDFBBGxq/V0C8KYJ/V/9Xv1bApDXCQAgMUECaiIxQRhIDQALQQAhMgNAICdB4BhsIDJBBGxqICdBoANsIDJBBGxq/V0CkKoJ/V/9Xv1bAvDXCQAgMkECaiIyQRhIDQALQQAhMwNAICdB4BhsIDNBBGxqICdBoANsIDNBBGxq/V0CsK0J/V/9Xv1bAtDYCQAgM0ECaiIzQRhIDQALQQAhNANAICdB4BhsIDRBBGxqICdBoANsIDRBBGxq/V0CkKcJ/V/9Xv1bArDZCQAgNEECaiI0QRhIDQALQQAhNQNAICdB4BhsIDVBBGxqICdBoANsIDVBBGxq/V0CsKoJ/V/9Xv1bApDaCQAgNUECaiI1QRhIDQALQQAhNgNAICdB4BhsIDZBBGxqICdBoANsIDZBBGxq/V0C0K0J/V/9Xv1bAvDaCQAgNkECaiI2QRhIDQALQQAhNwNAICdB4BhsIDdBBGxqICdBoANsIDdBBGxq/V0CsKcJ/V/9Xv1bAtDbCQAgN0ECaiI3QRhIDQALQQAhOANAICdB4BhsIDhBBGxqICdBoANsIDhBBGxq/V0C0KoJ/V/9Xv1bArDcCQAgOEECaiI4QRhIDQALQQAhOQNAICdB4BhsIDlBBGxqICdBoANsIDlBBGxq/V0C8K0J/V/9Xv1bApDdCQAgOUECaiI5QRhIDQALQQAhOgNAICdB4BhsIDpBBGxqICdBoANsIDpBBGxq/V0C0KcJ/V/9Xv1bAvDdCQAgOkECaiI6QRhIDQALQQAhOwNAICdB4BhsIDtBBGxqICdBoANsIDtBBGxq/V0C8KoJ/V/9Xv1bAtDeCQAgO0ECaiI7QRhIDQALQQAhPANAICdB4BhsIDxBBGxqICdBoANsIDxBBGxq/V0CkK4J/V/9Xv1bArDfCQAgPEECaiI8QRhIDQALQQAhPQNAICdB4BhsID1BBGxqICdBoANsID1BBGxq/V0C8KcJ/V/9Xv1bApDgCQAgPUECaiI9QRhIDQALQQAhPgNAICdB4BhsID5BBGxqICdBoANsID5BBGxq/V0CkKsJ/V/9Xv1bAvDgCQAgPkECaiI+QRhIDQALQQAhPwNAICdB4BhsID9BBGxqICdBoANsID9BBGxq/V0CsK4J/V/9Xv1bAtDhCQAgP0ECaiI/QRhIDQALQQAhQANAICdB4BhsIEBBBGxqICdBoANsIEBBBGxq/V0CkKgJ/V/9Xv1bArDiCQAgQEECaiJAQRhIDQALQQAhQQNAICdB4BhsIEFBBGxqICdBoANsIEFBBGxq/V0CsKsJ/V/9Xv1bApDjCQAgQUECaiJBQRhIDQALQQAhQgNAICdB4BhsIEJBBGxqICdBoANsIEJBBGxq/V0C0K4J/V/9Xv1bAvDjCQAgQkECaiJCQRhIDQALQQAhQwNAICdB4BhsIENBBGxqICdBoANsIENBBGxq/V0CsKgJ/V/9Xv1bAtDkCQAgQ0ECaiJDQRhIDQALQQAhRANAICdB4BhsIERBBGxqICdBoANsIERBBGxq/V0C0KsJ/V/9Xv1bArDlCQAgREECaiJEQRhIDQALQQAhRQNAICdB4BhsIEVBBGxqICdBoANsIEVBBGxq/V0C8K4J/V/9Xv1bApDmCQAgRUECaiJFQRhIDQALQQAhRgNAICdB4BhsIEZBBGxqICdBoANsIEZBBGxq/V0C0KgJ/V/9Xv1bAvDmCQAgRkECaiJGQRhIDQALQQAhRwNAICdB4BhsIEdBBGxqICdBoANsIEdBBGxq/V0C8KsJ/V/9Xv1bAtDnCQAgR0ECaiJHQRhIDQALQQAhSANAICdB4BhsIEhBBGxqICdBoANsIEhBBGxq/V0CkK8J/V/9Xv1bArDoCQAgSEECaiJIQRhIDQALICdBAWoiJ0ELSA0AC0EAIUkDQEQAAAAAAAAAACFKQQAhSwNAIEogSUGgAmwgS0EEbGoqArDQCbsgS0HAAGwqAuACu6KgIUogS0EBaiJLQcgASA0ACyBJQcAAbCBKtjgCkP0HRAAAAAAAAAAAIUxBACFNA0AgTCBJQaACbCBNQQRsaioCsNAJuyBNQcAAbCoC5AK7oqAhTCBNQQFqIk1ByABIDQALIElBwABsIEy2OAKU/QdEAAAAAAAAAAAhTkEAIU8DQCBOIElBoAJsIE9BBGxqKgKw0Am7IE9BwABsKgLoAruioCFOIE9BAWoiT0HIAEgNAAsgSUHAAGwgTrY4Apj9B0QAAAAAAAAAACFQQQAhUQNAIFAgSUGgAmwgUUEEbGoqArDQCbsgUUHAAGwqAuwCu6KgIVAgUUEBaiJRQcgASA0ACyBJQcAAbCBQtjgCnP0HRAAAAAAAAAAAIVJBACFTA0AgUiBJQaACbCBTQQRsaioCsNAJuyBTQcAAbCoC8AK7oqAhUiBTQQFqIlNByABIDQALIElBwABsIFK2OAKg/QdEAAAAAAAAAAAhVEEAIVUDQCBUIElBoAJsIFVBBGxqKgKw0Am7IFVBwABsKgL0AruioCFUIFVBAWoiVUHIAEgNAAsgSUHAAGwgVLY4AqT9B0QAAAAAAAAAACFWQQAhVwNAIFYgSUGgAmwgV0EEbGoqArDQCbsgV0HAAGwqAvgCu6KgIVYgV0EBaiJXQcgASA0ACyBJQcAAbCBWtjgCqP0HRAAAAAAAAAAAIVhBACFZA0AgWCBJQaACbCBZQQRsaioCsNAJuyBZQcAAbCoC/AK7oqAhWCBZQQFqIllByABIDQALIElBwABsIFi2OAKs/QdEAAAAAAAAAAAhWkEAIVsDQCBaIElBoAJsIFtBBGxqKgKw0Am7IFtBwABsKgKAA7uioCFaIFtBAWoiW0HIAEgNAAsgSUHAAGwgWrY4ArD9B0QAAAAAAAAAACFcQQAhXQNAIFwgSUGgAmwgXUEEbGoqArDQCbsgXUHAAGwqAoQDu6KgIVwgXUEBaiJdQcgASA0ACyBJQcAAbCBctjgCtP0HRAAAAAAAAAAAIV5BACFfA0AgXiBJQaACbCBfQQRsaioCsNAJuyBfQcAAbCoCiAO7oqAhXiBfQQFqIl9ByABIDQALIElBwABsIF62OAK4/QdEAAAAAAAAAAAhYEEAIWEDQCBgIElBoAJsIGFBBGxqKgKw0Am7IGFBwABsKgKMA7uioCFgIGFBAWoiYUHIAEgNAAsgSUHAAGwgYLY4Arz9B0QAAAAAAAAAACFiQQAhYwNAIGIgSUGgAmwgY0EEbGoqArDQCbsgY0HAAGwqApADu6KgIWIgY0EBaiJjQcgASA0ACyBJQcAAbCBitjgCwP0HRAAAAAAAAAAAIWRBACFlA0AgZCBJQaACbCBlQQRsaioCsNAJuyBlQcAAbCoClAO7oqAhZCBlQQFqImVByABIDQALIElBwABsIGS2OALE/QdEAAAAAAAAAAAhZkEAIWcDQCBmIElBoAJsIGdBBGxqKgKw0Am7IGdBwABsKgKYA7uioCFmIGdBAWoiZ0HIAEgNAAsgSUHAAGwgZrY4Asj9B0QAAAAAAAAAACFoQQAhaQNAIGggSUGgAmwgaUEEbGoqArDQCbsgaUHAAGwqApwDu6KgIWggaUEBaiJpQcgASA0ACyBJQcAAbCBotjgCzP0HIElBAWoiSUH5AEgNAAtBACFqA0AgakEEbP0MAAAAAAAAAAAAAAAAAAAAACBqQQRs/V0CkP0H/V8gakEEbP1dApDHBv1f/fEBIGpBBGz9XQKQhAf9X/3yASBqQQRs/V0C0MAH/V/98AH99QH9Xv1bAtC5CAAgakECaiJqQZAPSA0AC0EAIWsDQEEAIWwDQCBrQYAKbCBsQQRsaiBrQYALbCBsQQRsav1dAtC5CP1f/V79WwKQ/QcAIGxBAmoibEEgSA0AC0EAIW0DQCBrQYAKbCBtQQRsaiBrQYALbCBtQQRsav1dApC/CP1f/V79WwKQ/gcAIG1BAmoibUEgSA0AC0EAIW4DQCBrQYAKbCBuQQRsaiBrQYALbCBuQQRsav1dAtC6CP1f/V79WwKQ/wcAIG5BAmoibkEgSA0AC0EAIW8DQCBrQYAKbCBvQQRsaiBrQYALbCBvQQRsav1dApDACP1f/V79WwKQgAgAIG9BAmoib0EgSA0AC0EAIXADQCBrQYAKbCBwQQRsaiBrQYALbCBwQQRsav1dAtC7CP1f/V79WwKQgQgAIHBBAmoicEEgSA0AC0EAIXEDQCBrQYAKbCBxQQRsaiBrQYALbCBxQQRsav1dApDBCP1f/V79WwKQgggAIHFBAmoicUEgSA0AC0EAIXIDQCBrQYAKbCByQQRsaiBrQYALbCByQQRsav1dAtC8CP1f/V79WwKQgwgAIHJBAmoickEgSA0AC0EAIXMDQCBrQYAKbCBzQQRsaiBrQYALbCBzQQRsav1dApDCCP1f/V79WwKQhAgAIHNBAmoic0EgSA0AC0EAIXQDQCBrQYAKbCB0QQRsaiBrQYALbCB0QQRsav1dAtC9CP1f/V79WwKQhQgAIHRBAmoidEEgSA0AC0EAIXUDQCBrQYAKbCB1QQRsaiBrQYALbCB1QQRsav1dApDDCP1f/V79WwKQhggAIHVBAmoidUEgSA0ACyBrQQFqImtBBUgNAAtBACF2A0BBACF3A0BEAAAAAAAA8P8heCB2QYAKbCB3QQRsaioCkP0HuyEfIB8geCAfIHhkGyF4IHZBgApsIHdBBGxqKgLQ/Qe7IR8gHyB4IB8geGQbIXggdkGACmwgd0EEbGoqApD+B7shHyAfIHggHyB4ZBsheCB2QYAKbCB3QQRsaioC0P4HuyEfIB8geCAfIHhkGyF4IHZBwAJsIHdBBGxqIHi2OAKQrwggd0EBaiJ3QRBIDQALQQAheQNARAAAAAAAAPD/IXogdkGACmwgeUEEbGoqApD/B7shHyAfIHogHyB6ZBsheiB2QYAKbCB5QQRsaioC0P8HuyEfIB8geiAfIHpkGyF6IHZBgApsIHlBBGxqKgKQgAi7IR8gHyB6IB8gemQbIXogdkGACmwgeUEEbGoqAtCACLshHyAfIHogHyB6ZBsheiB2QcACbCB5QQRsaiB6tjgC0K8IIHlBAWoieUEQSA0AC0EAIXsDQEQAAAAAAADw/yF8IHZBgApsIHtBBGxqKgKQgQi7IR8gHyB8IB8gfGQbIXwgdkGACmwge0EEbGoqAtCBCLshHyAfIHwgHyB8ZBshfCB2QYAKbCB7QQRsaioCkIIIuyEfIB8gfCAfIHxkGyF8IHZBgApsIHtBBGxqKgLQggi7IR8gHyB8IB8gfGQbIXwgdkHAAmwge0EEbGogfLY4ApCwCCB7QQFqIntBEEgNAAtBACF9A0BEAAAAAAAA8P8hfiB2QYAKbCB9QQRsaioCkIMIuyEfIB8gfiAfIH5kGyF+IHZBgApsIH1BBGxqKgLQgwi7IR8gHyB+IB8gfmQbIX4gdkGACmwgfUEEbGoqApCECLshHyAfIH4gHyB+ZBshfiB2QYAKbCB9QQRsaioC0IQIuyEfIB8gfiAfIH5kGyF+IHZBwAJsIH1BBGxqIH62OALQsAggfUEBaiJ9QRBIDQALQQAhfwNARAAAAAAAAPD/IYABIHZBgApsIH9BBGxqKgKQhQi7IR8gHyCAASAfIIABZBshgAEgdkGACmwgf0EEbGoqAtCFCLshHyAfIIABIB8ggAFkGyGAASB2QYAKbCB/QQRsaioCkIYIuyEfIB8ggAEgHyCAAWQbIYABIHZBgApsIH9BBGxqKgLQhgi7IR8gHyCAASAfIIABZBshgAEgdkHAAmwgf0EEbGoggAG2OAKQsQggf0EBaiJ/QRBIDQALIHZBAWoidkEFSA0AC0EAIYEBA0AgBCAUQcAMbGoggQFBBGxqIIEBQQRs/V0CkK8I/V/9Xv1bAqC/DgAggQFBAmoigQFBkANIDQALIBRBAWoiFCAASA0AC0EAIYUBA0BBACGGAQJAA0AghgFBAmogAEoNASCFAUHADGwhggEgBCCGAUHADGxqIYMB/QwAAAAAAAAAAAAAAAAAAAAAIYgB/QwAAAAAAAAAAAAAAAAAAAAAIYkB/QwAAAAAAAAAAAAAAAAAAAAAIYoB/QwAAAAAAAAAAAAAAAAAAAAAIYsB/QwAAAAAAAAAAAAAAAAAAAAAIYwB/QwAAAAAAAAAAAAAAAAAAAAAIY0B/QwAAAAAAAAAAAAAAAAAAAAAIY4B/QwAAAAAAAAAAAAAAAAAAAAAIY8BQQAhhAEDQCCCAf0AAuAnIZABIIIB/QACoDQhkQEgggH9AALgQCGSASCCAf0AAqBNIZMBIIMB/QACoL8OIZQBIIMB/QAC4MsOIZUBIJABIJQBIIgBIZYB/eYBIJYB/eQBIYgBIJABIJUBIIkBIZYB/eYBIJYB/eQBIYkBIJEBIJQBIIoBIZYB/eYBIJYB/eQBIYoBIJEBIJUBIIsBIZYB/eYBIJYB/eQBIYsBIJIBIJQBIIwBIZYB/eYBIJYB/eQBIYwBIJIBIJUBII0BIZYB/eYBIJYB/eQBIY0BIJMBIJQBII4BIZYB/eYBIJYB/eQBIY4BIJMBIJUBII8BIZYB/eYBIJYB/eQBIY8BIIIBQRBqIYIBIIMBQRBqIYMBIIQBQQRqIoQBQZADSA0ACyAFIIYBQShsaiCFAUEEbGohlwEglwEgiAH9HwAgiAH9HwGSIIgB/R8CkiCIAf0fA5I4AqC/DiCXASCJAf0fACCJAf0fAZIgiQH9HwKSIIkB/R8DkjgCyL8OIJcBIIoB/R8AIIoB/R8BkiCKAf0fApIgigH9HwOSOAKkvw4glwEgiwH9HwAgiwH9HwGSIIsB/R8CkiCLAf0fA5I4Asy/DiCXASCMAf0fACCMAf0fAZIgjAH9HwKSIIwB/R8DkjgCqL8OIJcBII0B/R8AII0B/R8BkiCNAf0fApIgjQH9HwOSOALQvw4glwEgjgH9HwAgjgH9HwGSII4B/R8CkiCOAf0fA5I4Aqy/DiCXASCPAf0fACCPAf0fAZIgjwH9HwKSII8B/R8DkjgC1L8OIIYBQQJqIYYBDAALCwJAA0AghgEgAE4NASCFAUHADGwhggEgBCCGAUHADGxqIYMB/QwAAAAAAAAAAAAAAAAAAAAAIZkB/QwAAAAAAAAAAAAAAAAAAAAAIZoB/QwAAAAAAAAAAAAAAAAAAAAAIZsB/QwAAAAAAAAAAAAAAAAAAAAAIZwBQQAhhAEDQCCCAf0AAuAnIZ0BIIIB/QACoDQhngEgggH9AALgQCGfASCCAf0AAqBNIaABIIMB/QACoL8OIaEBIJ0BIKEBIJkBIZYB/eYBIJYB/eQBIZkBIJ4BIKEBIJoBIZYB/eYBIJYB/eQBIZoBIJ8BIKEBIJsBIZYB/eYBIJYB/eQBIZsBIKABIKEBIJwBIZYB/eYBIJYB/eQBIZwBIIIBQRBqIYIBIIMBQRBqIYMBIIQBQQRqIoQBQZADSA0ACyAFIIYBQShsaiCFAUEEbGohogEgogEgmQH9HwAgmQH9HwGSIJkB/R8CkiCZAf0fA5I4AqC/DiCiASCaAf0fACCaAf0fAZIgmgH9HwKSIJoB/R8DkjgCpL8OIKIBIJsB/R8AIJsB/R8BkiCbAf0fApIgmwH9HwOSOAKovw4gogEgnAH9HwAgnAH9HwGSIJwB/R8CkiCcAf0fA5I4Aqy/DiCGAUEBaiGGAQwACwsghQFBBGoihQFBCEgNAAtBCCGjAUEAIaQBAkADQCCkAUECaiAASg0BIKMBQcAMbCGCASAEIKQBQcAMbGohgwH9DAAAAAAAAAAAAAAAAAAAAAAhpgH9DAAAAAAAAAAAAAAAAAAAAAAhpwH9DAAAAAAAAAAAAAAAAAAAAAAhqAH9DAAAAAAAAAAAAAAAAAAAAAAhqQFBACGEAQNAIIIB/QAC4CchqgEgggH9AAKgNCGrASCDAf0AAqC/DiGsASCDAf0AAuDLDiGtASCqASCsASCmASGWAf3mASCWAf3kASGmASCqASCtASCnASGWAf3mASCWAf3kASGnASCrASCsASCoASGWAf3mASCWAf3kASGoASCrASCtASCpASGWAf3mASCWAf3kASGpASCCAUEQaiGCASCDAUEQaiGDASCEAUEEaiKEAUGQA0gNAAsgBSCkAUEobGogowFBBGxqIa4BIK4BIKYB/R8AIKYB/R8BkiCmAf0fApIgpgH9HwOSOAKgvw4grgEgpwH9HwAgpwH9HwGSIKcB/R8CkiCnAf0fA5I4Asi/DiCuASCoAf0fACCoAf0fAZIgqAH9HwKSIKgB/R8DkjgCpL8OIK4BIKkB/R8AIKkB/R8BkiCpAf0fApIgqQH9HwOSOALMvw4gpAFBAmohpAEMAAsLAkADQCCkASAATg0BIKMBQcAMbCGCASAEIKQBQcAMbGohgwH9DAAAAAAAAAAAAAAAAAAAAAAhsAH9DAAAAAAAAAAAAAAAAAAAAAAhsQFBACGEAQNAIIIB/QAC4CchsgEgggH9AAKgNCGzASCDAf0AAqC/DiG0ASCyASC0ASCwASGWAf3mASCWAf3kASGwASCzASC0ASCxASGWAf3mASCWAf3kASGxASCCAUEQaiGCASCDAUEQaiGDASCEAUEEaiKEAUGQA0gNAAsgBSCkAUEobGogowFBBGxqIbUBILUBILAB/R8AILAB/R8BkiCwAf0fApIgsAH9HwOSOAKgvw4gtQEgsQH9HwAgsQH9HwGSILEB/R8CkiCxAf0fA5I4AqS/DiCkAUEBaiGkAQwACwtBACG2AQNAQQAgBSC2AUEobGoqAqC/DrtBACoC4KQBu6C2OALwywJBACAFILYBQShsaioCpL8Ou0EAKgLkpAG7oLY4AvTLAkEAIAUgtgFBKGxqKgKovw67QQAqAuikAbugtjgC+MsCQQAgBSC2AUEobGoqAqy/DrtBACoC7KQBu6C2OAL8ywJBACAFILYBQShsaioCsL8Ou0EAKgLwpAG7oLY4AoDMAkEAIAUgtgFBKGxqKgK0vw67QQAqAvSkAbugtjgChMwCQQAgBSC2AUEobGoqAri/DrtBACoC+KQBu6C2OAKIzAJBACAFILYBQShsaioCvL8Ou0EAKgL8pAG7oLY4AozMAkEAIAUgtgFBKGxqKgLAvw67QQAqAoClAbugtjgCkMwCQQAgBSC2AUEobGoqAsS/DrtBACoChKUBu6C2OAKUzAJEAAAAAAAA8P8htwFBACoC8MsCuyEfIB8gtwEgHyC3AWQbIbcBQQAqAvTLArshHyAfILcBIB8gtwFkGyG3AUEAKgL4ywK7IR8gHyC3ASAfILcBZBshtwFBACoC/MsCuyEfIB8gtwEgHyC3AWQbIbcBQQAqAoDMArshHyAfILcBIB8gtwFkGyG3AUEAKgKEzAK7IR8gHyC3ASAfILcBZBshtwFBACoCiMwCuyEfIB8gtwEgHyC3AWQbIbcBQQAqAozMArshHyAfILcBIB8gtwFkGyG3AUEAKgKQzAK7IR8gHyC3ASAfILcBZBshtwFBACoClMwCuyEfIB8gtwEgHyC3AWQbIbcBILcBQQAqAvDLArsgtwGhEAFBACoC9MsCuyC3AaEQAaBBACoC+MsCuyC3AaEQAaBBACoC/MsCuyC3AaEQAaBBACoCgMwCuyC3AaEQAaBBACoChMwCuyC3AaEQAaBBACoCiMwCuyC3AaEQAaBBACoCjMwCuyC3AaEQAaBBACoCkMwCuyC3AaEQAaBBACoClMwCuyC3AaEQAaAQAqAhuAEgBiC2AUEobGoqAqC/DrtBACoC8MsCu6IgBiC2AUEobGoqAqS/DrtBACoC9MsCu6KgIAYgtgFBKGxqKgKovw67QQAqAvjLAruioCAGILYBQShsaioCrL8Ou0EAKgL8ywK7oqAgBiC2AUEobGoqArC/DrtBACoCgMwCu6KgIAYgtgFBKGxqKgK0vw67QQAqAoTMAruioCAGILYBQShsaioCuL8Ou0EAKgKIzAK7oqAgBiC2AUEobGoqAry/DrtBACoCjMwCu6KgIAYgtgFBKGxqKgLAvw67QQAqApDMAruioCAGILYBQShsaioCxL8Ou0EAKgKUzAK7oqAhuQEgEyC4ASC5AaGgIRMgtgFBAWoitgEgAEgNAAtEAAAAAAAA8D8gAqMhugEgEyC6AaIhEyATDwv27wP1AgF8E38CfAh/CXwLfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAJ/AXsBfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwDfwF8Cn8IfCN/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwCfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8An8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAZ/CHwKfwF8D38BfAF/AXwBfwF8AX8BfAF/AXwHfw57An8JewR/CHsCfwV7An8DfAF9AXsGfw57B38OewJ/CXsIfwF8AX8BfAF/AXwBfwF8AX8BfAl/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8BX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAZ/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwOfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8BH8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwEfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAN/IAC3IQIgAUGQGWwgAEEAbGohAyABQZAZbCAAQZC+AWxqIQQgAUGQGWwgAEGQ5wJsaiEFIAFBkBlsIABB0PMCbGohBiABQZAZbCAAQdCcBGxqIQcgAUGQGWwgAEHwrAZsaiEIIAFBkBlsIABBsOkGbGohCSABQZAZbCAAQbCSCGxqIQogAUGQGWwgAEGwuwlsaiELIAFBkBlsIABB8PcJbGohDCABQZAZbCAAQbC0CmxqIQ0gAUGQGWwgAEGw5gpsaiEOIAFBkBlsIABB8PIKbGohDyABQZAZbCAAQbD/CmxqIRAgAUHAGGwhESABQZAZbCAAQdj/CmxqIRIgAUGQGWwgAEHw8gpsaiETIAFBkBlsIABBsP8KbGohFCABQZAZbCAAQbC7CWxqIRVBACoC4MsCuyEWQQAqAuTLArshF0EAIRgDQEEAIRkDQCAYQcAGbCAZQSBsakEAKgKgygK7tjgC8MsCIBhBwAZsIBlBIGxqQQAqAqTKAru2OAL0ywIgGEHABmwgGUEgbGpBACoCqMoCu7Y4AvjLAiAYQcAGbCAZQSBsakEAKgKsygK7tjgC/MsCIBhBwAZsIBlBIGxqQQAqArDKAru2OAKAzAIgGEHABmwgGUEgbGpBACoCtMoCu7Y4AoTMAiAYQcAGbCAZQSBsakEAKgK4ygK7tjgCiMwCIBhBwAZsIBlBIGxqQQAqArzKAru2OAKMzAIgGUEBaiIZQRpIDQALIBhBAWoiGEEaSA0AC0EAIRoDQEEAIRsDQCAaQcAGbCAbQSBsakEAKgLAAru2OALw9AMgGkHABmwgG0EgbGpBACoCxAK7tjgC9PQDIBpBwAZsIBtBIGxqQQAqAsgCu7Y4Avj0AyAaQcAGbCAbQSBsakEAKgLMAru2OAL89AMgGkHABmwgG0EgbGpBACoC0AK7tjgCgPUDIBpBwAZsIBtBIGxqQQAqAtQCu7Y4AoT1AyAaQcAGbCAbQSBsakEAKgLYAru2OAKI9QMgGkHABmwgG0EgbGpBACoC3AK7tjgCjPUDIBtBAWoiG0EaSA0ACyAaQQFqIhpBGkgNAAtBACEcA0BBACEdA0AgHEHABWwgHUHAAGxqQQAqAuDKAru2OALwnQUgHEHABWwgHUHAAGxqQQAqAuTKAru2OAL0nQUgHEHABWwgHUHAAGxqQQAqAujKAru2OAL4nQUgHEHABWwgHUHAAGxqQQAqAuzKAru2OAL8nQUgHEHABWwgHUHAAGxqQQAqAvDKAru2OAKAngUgHEHABWwgHUHAAGxqQQAqAvTKAru2OAKEngUgHEHABWwgHUHAAGxqQQAqAvjKAru2OAKIngUgHEHABWwgHUHAAGxqQQAqAvzKAru2OAKMngUgHEHABWwgHUHAAGxqQQAqAoDLAru2OAKQngUgHEHABWwgHUHAAGxqQQAqAoTLAru2OAKUngUgHEHABWwgHUHAAGxqQQAqAojLAru2OAKYngUgHEHABWwgHUHAAGxqQQAqAozLAru2OAKcngUgHEHABWwgHUHAAGxqQQAqApDLAru2OAKgngUgHEHABWwgHUHAAGxqQQAqApTLAru2OAKkngUgHEHABWwgHUHAAGxqQQAqApjLAru2OAKongUgHEHABWwgHUHAAGxqQQAqApzLAru2OAKsngUgHUEBaiIdQQtIDQALIBxBAWoiHEELSA0AC0EAIR4DQEEAIR8DQCAeQcAFbCAfQcAAbGpBACoCoCe7tjgCsNoFIB5BwAVsIB9BwABsakEAKgKkJ7u2OAK02gUgHkHABWwgH0HAAGxqQQAqAqgnu7Y4ArjaBSAeQcAFbCAfQcAAbGpBACoCrCe7tjgCvNoFIB5BwAVsIB9BwABsakEAKgKwJ7u2OALA2gUgHkHABWwgH0HAAGxqQQAqArQnu7Y4AsTaBSAeQcAFbCAfQcAAbGpBACoCuCe7tjgCyNoFIB5BwAVsIB9BwABsakEAKgK8J7u2OALM2gUgHkHABWwgH0HAAGxqQQAqAsAnu7Y4AtDaBSAeQcAFbCAfQcAAbGpBACoCxCe7tjgC1NoFIB5BwAVsIB9BwABsakEAKgLIJ7u2OALY2gUgHkHABWwgH0HAAGxqQQAqAswnu7Y4AtzaBSAeQcAFbCAfQcAAbGpBACoC0Ce7tjgC4NoFIB5BwAVsIB9BwABsakEAKgLUJ7u2OALk2gUgHkHABWwgH0HAAGxqQQAqAtgnu7Y4AujaBSAeQcAFbCAfQcAAbGpBACoC3Ce7tjgC7NoFIB9BAWoiH0ELSA0ACyAeQQFqIh5BC0gNAAtEAAAAAAAghUAgAqIhICAgRAAAAAAAAPA/ZLghISAgICBEAAAAAAAAAEAgIUQAAAAAAAAAAGIbRAAAAAAAAPA/oaMhIkQAAAAAAEBeQCACoiEjICNEAAAAAAAA8D9kuCEkICMgI0QAAAAAAAAAQCAkRAAAAAAAAAAAYhtEAAAAAAAA8D+hoyElIBdEAAAAAAAA8D+gISZEAAAAAAAAcEEhJyAmICcgJiAno5yioSEoQQBEAAAAAAAAAAC2OALwlgZBAEQAAAAAAADwP7Y4AvSWBkEARAAAAAAAAABAtjgC+JYGQQBEAAAAAAAACEC2OAL8lgZBACEpA0BBACEqA0BBACErA0AgKUGACmwgKkGAAmxqICtBwABsaiArQQRsKgLwlga7tjgCgJcGIClBgApsICpBgAJsaiArQcAAbGogK0EEbCoC8JYGu7Y4AoSXBiApQYAKbCAqQYACbGogK0HAAGxqICtBBGwqAvCWBru2OAKIlwYgKUGACmwgKkGAAmxqICtBwABsaiArQQRsKgLwlga7tjgCjJcGIClBgApsICpBgAJsaiArQcAAbGogK0EEbCoC8JYGu7Y4ApCXBiApQYAKbCAqQYACbGogK0HAAGxqICtBBGwqAvCWBru2OAKUlwYgKUGACmwgKkGAAmxqICtBwABsaiArQQRsKgLwlga7tjgCmJcGIClBgApsICpBgAJsaiArQcAAbGogK0EEbCoC8JYGu7Y4ApyXBiApQYAKbCAqQYACbGogK0HAAGxqICtBBGwqAvCWBru2OAKglwYgKUGACmwgKkGAAmxqICtBwABsaiArQQRsKgLwlga7tjgCpJcGIClBgApsICpBgAJsaiArQcAAbGogK0EEbCoC8JYGu7Y4AqiXBiApQYAKbCAqQYACbGogK0HAAGxqICtBBGwqAvCWBru2OAKslwYgKUGACmwgKkGAAmxqICtBwABsaiArQQRsKgLwlga7tjgCsJcGIClBgApsICpBgAJsaiArQcAAbGogK0EEbCoC8JYGu7Y4ArSXBiApQYAKbCAqQYACbGogK0HAAGxqICtBBGwqAvCWBru2OAK4lwYgKUGACmwgKkGAAmxqICtBwABsaiArQQRsKgLwlga7tjgCvJcGICtBAWoiK0EESA0ACyAqQQFqIipBBUgNAAsgKUEBaiIpQQVIDQALQQAhLANAQQAhLQNAICxBgA1sIC1BgAFsakEAKgLwlga7tjgCgMkGICxBgA1sIC1BgAFsakEAKgLwlga7tjgChMkGICxBgA1sIC1BgAFsakEAKgLwlga7tjgCiMkGICxBgA1sIC1BgAFsakEAKgLwlga7tjgCjMkGICxBgA1sIC1BgAFsakEAKgLwlga7tjgCkMkGICxBgA1sIC1BgAFsakEAKgLwlga7tjgClMkGICxBgA1sIC1BgAFsakEAKgLwlga7tjgCmMkGICxBgA1sIC1BgAFsakEAKgLwlga7tjgCnMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCoMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCpMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCqMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCrMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCsMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCtMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCuMkGICxBgA1sIC1BgAFsakEAKgL0lga7tjgCvMkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgCwMkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgCxMkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgCyMkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgCzMkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgC0MkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgC1MkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgC2MkGICxBgA1sIC1BgAFsakEAKgL4lga7tjgC3MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC4MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC5MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC6MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC7MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC8MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC9MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC+MkGICxBgA1sIC1BgAFsakEAKgL8lga7tjgC/MkGIC1BAWoiLUENSA0ACyAsQQFqIixBDUgNAAtBAEGA8gdqQQBBIPwLAEEAQaDyB2pBAEEg/AsAQQAhLgNAQQAhLwNAQQAhMANAIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKgvw67tjgCoL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKkvw67tjgCpL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKovw67tjgCqL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKQwA67tjgCrL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKUwA67tjgCsL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKYwA67tjgCtL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKAwQ67tjgCuL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKEwQ67tjgCvL8OIAMgLkGQvgFsaiAvQagHbGogMEEkbGogLkHAGGwgL0HwAGxqIDBBBGxqKgKIwQ67tjgCwL8OIDBBAWoiMEEaSA0ACyAvQQFqIi9BGkgNAAtBACExA0BBACEyA0AgMUEgbCAyQQRsaiADIC5BkL4BbGogMUEkbGoqAqC/DrsgMkEEbCoCALuiIAMgLkGQvgFsaiAxQSRsaioCpL8OuyAyQQRsKgIgu6KgIAMgLkGQvgFsaiAxQSRsaioCqL8OuyAyQQRsKgJAu6KgIAMgLkGQvgFsaiAxQSRsaioCrL8OuyAyQQRsKgJgu6KgIAMgLkGQvgFsaiAxQSRsaioCsL8OuyAyQQRsKgKAAbuioCADIC5BkL4BbGogMUEkbGoqArS/DrsgMkEEbCoCoAG7oqAgAyAuQZC+AWxqIDFBJGxqKgK4vw67IDJBBGwqAsABu6KgIAMgLkGQvgFsaiAxQSRsaioCvL8OuyAyQQRsKgLgAbuioCADIC5BkL4BbGogMUEkbGoqAsC/DrsgMkEEbCoCgAK7oqC2OALA8gcgMkEBaiIyQQhIDQALIDFBAWoiMUGkBUgNAAtBACEzA0AgBCAuQYCpAWxqIDNBBGxqIDNBBGz9XQLA8gf9XyAzQQRs/V0C8MsC/V/98QH9Xv1bAqC/DgAgM0ECaiIzQaAqSA0AC0QAAAAAAAAAACE0QQAhNQNAIDQgBCAuQYCpAWxqIDVBIGxqKgKgvw67oCE0IDVBAWoiNUGkBUgNAAtBACA0tjgCwPIHRAAAAAAAAAAAITZBACE3A0AgNiAEIC5BgKkBbGogN0EgbGoqAqS/DrugITYgN0EBaiI3QaQFSA0AC0EAIDa2OALE8gdEAAAAAAAAAAAhOEEAITkDQCA4IAQgLkGAqQFsaiA5QSBsaioCqL8Ou6AhOCA5QQFqIjlBpAVIDQALQQAgOLY4AsjyB0QAAAAAAAAAACE6QQAhOwNAIDogBCAuQYCpAWxqIDtBIGxqKgKsvw67oCE6IDtBAWoiO0GkBUgNAAtBACA6tjgCzPIHRAAAAAAAAAAAITxBACE9A0AgPCAEIC5BgKkBbGogPUEgbGoqArC/DrugITwgPUEBaiI9QaQFSA0AC0EAIDy2OALQ8gdEAAAAAAAAAAAhPkEAIT8DQCA+IAQgLkGAqQFsaiA/QSBsaioCtL8Ou6AhPiA/QQFqIj9BpAVIDQALQQAgPrY4AtTyB0QAAAAAAAAAACFAQQAhQQNAIEAgBCAuQYCpAWxqIEFBIGxqKgK4vw67oCFAIEFBAWoiQUGkBUgNAAtBACBAtjgC2PIHRAAAAAAAAAAAIUJBACFDA0AgQiAEIC5BgKkBbGogQ0EgbGoqAry/DrugIUIgQ0EBaiJDQaQFSA0AC0EAIEK2OALc8gdBAEEAKgKA8ge7RN2+snqXPFg/QQAqAsDyB7uioLY4AoDyB0EAQQAqAoTyB7tE3b6yepc8WD9BACoCxPIHu6KgtjgChPIHQQBBACoCiPIHu0TdvrJ6lzxYP0EAKgLI8ge7oqC2OAKI8gdBAEEAKgKM8ge7RN2+snqXPFg/QQAqAszyB7uioLY4AozyB0EAQQAqApDyB7tE3b6yepc8WD9BACoC0PIHu6KgtjgCkPIHQQBBACoClPIHu0TdvrJ6lzxYP0EAKgLU8ge7oqC2OAKU8gdBAEEAKgKY8ge7RN2+snqXPFg/QQAqAtjyB7uioLY4ApjyB0EAQQAqApzyB7tE3b6yepc8WD9BACoC3PIHu6KgtjgCnPIHQQAhRANAIERBBGwgBCAuQYCpAWxqIERBBGxq/V0CoL8O/V8iRSBF/fIB/V79WwLA8gcAIERBAmoiREGgKkgNAAtEAAAAAAAAAAAhRkEAIUcDQCBGIEdBIGwqAsDyB7ugIUYgR0EBaiJHQaQFSA0AC0EAIEa2OALAmwlEAAAAAAAAAAAhSEEAIUkDQCBIIElBIGwqAsTyB7ugIUggSUEBaiJJQaQFSA0AC0EAIEi2OALEmwlEAAAAAAAAAAAhSkEAIUsDQCBKIEtBIGwqAsjyB7ugIUogS0EBaiJLQaQFSA0AC0EAIEq2OALImwlEAAAAAAAAAAAhTEEAIU0DQCBMIE1BIGwqAszyB7ugIUwgTUEBaiJNQaQFSA0AC0EAIEy2OALMmwlEAAAAAAAAAAAhTkEAIU8DQCBOIE9BIGwqAtDyB7ugIU4gT0EBaiJPQaQFSA0AC0EAIE62OALQmwlEAAAAAAAAAAAhUEEAIVEDQCBQIFFBIGwqAtTyB7ugIVAgUUEBaiJRQaQFSA0AC0EAIFC2OALUmwlEAAAAAAAAAAAhUkEAIVMDQCBSIFNBIGwqAtjyB7ugIVIgU0EBaiJTQaQFSA0AC0EAIFK2OALYmwlEAAAAAAAAAAAhVEEAIVUDQCBUIFVBIGwqAtzyB7ugIVQgVUEBaiJVQaQFSA0AC0EAIFS2OALcmwlBAEEAKgKg8ge7RN2+snqXPFg/QQAqAsCbCbuioLY4AqDyB0EAQQAqAqTyB7tE3b6yepc8WD9BACoCxJsJu6KgtjgCpPIHQQBBACoCqPIHu0TdvrJ6lzxYP0EAKgLImwm7oqC2OAKo8gdBAEEAKgKs8ge7RN2+snqXPFg/QQAqAsybCbuioLY4AqzyB0EAQQAqArDyB7tE3b6yepc8WD9BACoC0JsJu6KgtjgCsPIHQQBBACoCtPIHu0TdvrJ6lzxYP0EAKgLUmwm7oqC2OAK08gdBAEEAKgK48ge7RN2+snqXPFg/QQAqAtibCbuioLY4ArjyB0EAQQAqArzyB7tE3b6yepc8WD9BACoC3JsJu6KgtjgCvPIHQQAhVgNAIAUgLkHADGxqIFZBBGxqRFVVVVVVVfU/Qbnz3fF5IVcgVyAW/AJzQeuUr694bCJXIFdBDXZzQbXcypV8bCJXIFdBEHZzIVcgVyAX/AJzQeuUr694bCJXIFdBDXZzQbXcypV8bCJXIFdBEHZzIVcgV0QAAAAAAADwP/wCc0HrlK+veGwiVyBXQQ12c0G13MqVfGwiVyBXQRB2cyFXIFdBACAuQZADbGogVmq3/AJzQeuUr694bCJXIFdBDXZzQbXcypV8bCJXIFdBEHZzIVcgV0EIdrhEAAAAAAAAcD6iRAAAAAAAANA/ZriitjgCoL8OIFZBAWoiVkGQA0gNAAsgLkEBaiIuIABIDQALRAAAAAAAAPA/IAKjIVggAEEBSgRAQQBBACoCgPIHuyBYorY4AoDyB0EAQQAqAoTyB7sgWKK2OAKE8gdBAEEAKgKI8ge7IFiitjgCiPIHQQBBACoCjPIHuyBYorY4AozyB0EAQQAqApDyB7sgWKK2OAKQ8gdBAEEAKgKU8ge7IFiitjgClPIHQQBBACoCmPIHuyBYorY4ApjyB0EAQQAqApzyB7sgWKK2OAKc8gdBAEEAKgKg8ge7IFiitjgCoPIHQQBBACoCpPIHuyBYorY4AqTyB0EAQQAqAqjyB7sgWKK2OAKo8gdBAEEAKgKs8ge7IFiitjgCrPIHQQBBACoCsPIHuyBYorY4ArDyB0EAQQAqArTyB7sgWKK2OAK08gdBAEEAKgK48ge7IFiitjgCuPIHQQBBACoCvPIHuyBYorY4ArzyBwtBAEEAKgKg8ge7QQAqAoDyB7siJyAnoqG2OALwywJBAEEAKgKk8ge7QQAqAoTyB7siJiAmoqG2OAL0ywJBAEEAKgKo8ge7QQAqAojyB7siJyAnoqG2OAL4ywJBAEEAKgKs8ge7QQAqAozyB7siJiAmoqG2OAL8ywJBAEEAKgKw8ge7QQAqApDyB7siJyAnoqG2OAKAzAJBAEEAKgK08ge7QQAqApTyB7siJiAmoqG2OAKEzAJBAEEAKgK48ge7QQAqApjyB7siJyAnoqG2OAKIzAJBAEEAKgK88ge7QQAqApzyB7siJiAmoqG2OAKMzAJBAEQAAAAAAAAAAEEAKgLwywK7pbY4ApDMAkEARAAAAAAAAAAAQQAqAvTLArultjgClMwCQQBEAAAAAAAAAABBACoC+MsCu6W2OAKYzAJBAEQAAAAAAAAAAEEAKgL8ywK7pbY4ApzMAkEARAAAAAAAAAAAQQAqAoDMArultjgCoMwCQQBEAAAAAAAAAABBACoChMwCu6W2OAKkzAJBAEQAAAAAAAAAAEEAKgKIzAK7pbY4AqjMAkEARAAAAAAAAAAAQQAqAozMArultjgCrMwCQQBEzczMzMzM7D9BACoCoMoCu6JEmpmZmZmZuT9BACoCoMoCu0EAKgKA8ge7oKKgtjgCsMwCQQBEzczMzMzM7D9BACoCpMoCu6JEmpmZmZmZuT9BACoCpMoCu0EAKgKE8ge7oKKgtjgCtMwCQQBEzczMzMzM7D9BACoCqMoCu6JEmpmZmZmZuT9BACoCqMoCu0EAKgKI8ge7oKKgtjgCuMwCQQBEzczMzMzM7D9BACoCrMoCu6JEmpmZmZmZuT9BACoCrMoCu0EAKgKM8ge7oKKgtjgCvMwCQQBEzczMzMzM7D9BACoCsMoCu6JEmpmZmZmZuT9BACoCsMoCu0EAKgKQ8ge7oKKgtjgCwMwCQQBEzczMzMzM7D9BACoCtMoCu6JEmpmZmZmZuT9BACoCtMoCu0EAKgKU8ge7oKKgtjgCxMwCQQBEzczMzMzM7D9BACoCuMoCu6JEmpmZmZmZuT9BACoCuMoCu0EAKgKY8ge7oKKgtjgCyMwCQQBEzczMzMzM7D9BACoCvMoCu6JEmpmZmZmZuT9BACoCvMoCu0EAKgKc8ge7oKKgtjgCzMwCQQBEzczMzMzM7D9BACoCwMoCu6JEmpmZmZmZuT9BACoCkMwCuyAioqKgQQAqAsDKArsgIUQAAAAAAAAAAGIbtjgC0MwCQQBEzczMzMzM7D9BACoCxMoCu6JEmpmZmZmZuT9BACoClMwCuyAioqKgQQAqAsTKArsgIUQAAAAAAAAAAGIbtjgC1MwCQQBEzczMzMzM7D9BACoCyMoCu6JEmpmZmZmZuT9BACoCmMwCuyAioqKgQQAqAsjKArsgIUQAAAAAAAAAAGIbtjgC2MwCQQBEzczMzMzM7D9BACoCzMoCu6JEmpmZmZmZuT9BACoCnMwCuyAioqKgQQAqAszKArsgIUQAAAAAAAAAAGIbtjgC3MwCQQBEzczMzMzM7D9BACoC0MoCu6JEmpmZmZmZuT9BACoCoMwCuyAioqKgQQAqAtDKArsgIUQAAAAAAAAAAGIbtjgC4MwCQQBEzczMzMzM7D9BACoC1MoCu6JEmpmZmZmZuT9BACoCpMwCuyAioqKgQQAqAtTKArsgIUQAAAAAAAAAAGIbtjgC5MwCQQBEzczMzMzM7D9BACoC2MoCu6JEmpmZmZmZuT9BACoCqMwCuyAioqKgQQAqAtjKArsgIUQAAAAAAAAAAGIbtjgC6MwCQQBEzczMzMzM7D9BACoC3MoCu6JEmpmZmZmZuT9BACoCrMwCuyAioqKgQQAqAtzKArsgIUQAAAAAAAAAAGIbtjgC7MwCQQAhWQNAQQAhWgNAIFlBwAZsIFpBIGxqQQAqAoDyB7u2OAKg8gcgWUHABmwgWkEgbGpBACoChPIHu7Y4AqTyByBZQcAGbCBaQSBsakEAKgKI8ge7tjgCqPIHIFlBwAZsIFpBIGxqQQAqAozyB7u2OAKs8gcgWUHABmwgWkEgbGpBACoCkPIHu7Y4ArDyByBZQcAGbCBaQSBsakEAKgKU8ge7tjgCtPIHIFlBwAZsIFpBIGxqQQAqApjyB7u2OAK48gcgWUHABmwgWkEgbGpBACoCnPIHu7Y4ArzyByBaQQFqIlpBGkgNAAsgWUEBaiJZQRpIDQALQQBBACoCkMwCu0TxaOOItfjkPqCftjgC8MwCQQBBACoClMwCu0TxaOOItfjkPqCftjgC9MwCQQBBACoCmMwCu0TxaOOItfjkPqCftjgC+MwCQQBBACoCnMwCu0TxaOOItfjkPqCftjgC/MwCQQBBACoCoMwCu0TxaOOItfjkPqCftjgCgM0CQQBBACoCpMwCu0TxaOOItfjkPqCftjgChM0CQQBBACoCqMwCu0TxaOOItfjkPqCftjgCiM0CQQBBACoCrMwCu0TxaOOItfjkPqCftjgCjM0CQQBBACoCoAK7QQAqAvDMArujtjgCkMwCQQBBACoCpAK7QQAqAvTMArujtjgClMwCQQBBACoCqAK7QQAqAvjMArujtjgCmMwCQQBBACoCrAK7QQAqAvzMArujtjgCnMwCQQBBACoCsAK7QQAqAoDNArujtjgCoMwCQQBBACoCtAK7QQAqAoTNArujtjgCpMwCQQBBACoCuAK7QQAqAojNArujtjgCqMwCQQBBACoCvAK7QQAqAozNArujtjgCrMwCQQAhWwNAQQAhXANAIFtBwAZsIFxBIGxqQQAqApDMAru2OAKgmwkgW0HABmwgXEEgbGpBACoClMwCu7Y4AqSbCSBbQcAGbCBcQSBsakEAKgKYzAK7tjgCqJsJIFtBwAZsIFxBIGxqQQAqApzMAru2OAKsmwkgW0HABmwgXEEgbGpBACoCoMwCu7Y4ArCbCSBbQcAGbCBcQSBsakEAKgKkzAK7tjgCtJsJIFtBwAZsIFxBIGxqQQAqAqjMAru2OAK4mwkgW0HABmwgXEEgbGpBACoCrMwCu7Y4ArybCSBcQQFqIlxBGkgNAAsgW0EBaiJbQRpIDQALQQBBkM0CakEAQcAA/AsAQQBB0M0CakEAQcAA/AsAQQAhXQNAQQAhXgNAIAYgXUGAqQFsaiBeQQRsaiAEIF1BgKkBbGogXkEEbGr9XQKgvw79XyBeQQRs/V0CoPIH/V/98QH9Xv1bAqC/DgAgXkEEbCAGIF1BgKkBbGogXkEEbGr9XQKgvw79XyBeQQRs/V0CoJsJ/V/98gEgXkEEbP1dAvD0A/1f/fAB/V79WwKgxAoAIF5BBGz9DAAAAAAAAAAAAAAAAAAAAAAgXkEEbP1dAqDECv1f/fUB/V79WwKg7QsAIF5BAmoiXkGgKkgNAAtBACFfA0BBACFgA0AgX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioCoO0Lu7Y4AqCWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgKk7Qu7tjgCpJYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAqjtC7u2OAKolg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioCrO0Lu7Y4AqyWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgKw7Qu7tjgCsJYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqArTtC7u2OAK0lg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioCuO0Lu7Y4AriWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgK87Qu7tjgCvJYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAsDtC7u2OALAlg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioCxO0Lu7Y4AsSWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgLI7Qu7tjgCyJYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAsztC7u2OALMlg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioC0O0Lu7Y4AtCWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgLU7Qu7tjgC1JYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAtjtC7u2OALYlg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioC3O0Lu7Y4AtyWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgLg8wu7tjgC4JYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAuTzC7u2OALklg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioC6PMLu7Y4AuiWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgLs8wu7tjgC7JYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAvDzC7u2OALwlg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioC9PMLu7Y4AvSWDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgL48wu7tjgC+JYNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAvzzC7u2OAL8lg0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioCgPQLu7Y4AoCXDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgKE9Au7tjgChJcNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqAoj0C7u2OAKIlw0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioCjPQLu7Y4AoyXDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgKQ9Au7tjgCkJcNIF9BgA1sIGBBgAFsaiBfQYANbCBgQcAAbGoqApT0C7u2OAKUlw0gX0GADWwgYEGAAWxqIF9BgA1sIGBBwABsaioCmPQLu7Y4ApiXDSBfQYANbCBgQYABbGogX0GADWwgYEHAAGxqKgKc9Au7tjgCnJcNIGBBAWoiYEENSA0ACyBfQQFqIl9BDUgNAAtBACFhA0BBACFiA0BEAAAAAAAA8P8hYyBhQYANbCBiQYABbGoqAqCWDbshJyAnIGMgJyBjZBshYyBhQYANbCBiQYABbGoqAsCWDbshJiAmIGMgJiBjZBshYyBhQYANbCBiQYABbGoqAuCWDbshJyAnIGMgJyBjZBshYyBhQYANbCBiQYABbGoqAoCXDbshJiAmIGMgJiBjZBshYyBhQaADbCBiQSBsaiBjtjgCkM4CRAAAAAAAAPD/IWQgYUGADWwgYkGAAWxqKgKklg27IScgJyBkICcgZGQbIWQgYUGADWwgYkGAAWxqKgLElg27ISYgJiBkICYgZGQbIWQgYUGADWwgYkGAAWxqKgLklg27IScgJyBkICcgZGQbIWQgYUGADWwgYkGAAWxqKgKElw27ISYgJiBkICYgZGQbIWQgYUGgA2wgYkEgbGogZLY4ApTOAkQAAAAAAADw/yFlIGFBgA1sIGJBgAFsaioCqJYNuyEnICcgZSAnIGVkGyFlIGFBgA1sIGJBgAFsaioCyJYNuyEmICYgZSAmIGVkGyFlIGFBgA1sIGJBgAFsaioC6JYNuyEnICcgZSAnIGVkGyFlIGFBgA1sIGJBgAFsaioCiJcNuyEmICYgZSAmIGVkGyFlIGFBoANsIGJBIGxqIGW2OAKYzgJEAAAAAAAA8P8hZiBhQYANbCBiQYABbGoqAqyWDbshJyAnIGYgJyBmZBshZiBhQYANbCBiQYABbGoqAsyWDbshJiAmIGYgJiBmZBshZiBhQYANbCBiQYABbGoqAuyWDbshJyAnIGYgJyBmZBshZiBhQYANbCBiQYABbGoqAoyXDbshJiAmIGYgJiBmZBshZiBhQaADbCBiQSBsaiBmtjgCnM4CRAAAAAAAAPD/IWcgYUGADWwgYkGAAWxqKgKwlg27IScgJyBnICcgZ2QbIWcgYUGADWwgYkGAAWxqKgLQlg27ISYgJiBnICYgZ2QbIWcgYUGADWwgYkGAAWxqKgLwlg27IScgJyBnICcgZ2QbIWcgYUGADWwgYkGAAWxqKgKQlw27ISYgJiBnICYgZ2QbIWcgYUGgA2wgYkEgbGogZ7Y4AqDOAkQAAAAAAADw/yFoIGFBgA1sIGJBgAFsaioCtJYNuyEnICcgaCAnIGhkGyFoIGFBgA1sIGJBgAFsaioC1JYNuyEmICYgaCAmIGhkGyFoIGFBgA1sIGJBgAFsaioC9JYNuyEnICcgaCAnIGhkGyFoIGFBgA1sIGJBgAFsaioClJcNuyEmICYgaCAmIGhkGyFoIGFBoANsIGJBIGxqIGi2OAKkzgJEAAAAAAAA8P8haSBhQYANbCBiQYABbGoqAriWDbshJyAnIGkgJyBpZBshaSBhQYANbCBiQYABbGoqAtiWDbshJiAmIGkgJiBpZBshaSBhQYANbCBiQYABbGoqAviWDbshJyAnIGkgJyBpZBshaSBhQYANbCBiQYABbGoqApiXDbshJiAmIGkgJiBpZBshaSBhQaADbCBiQSBsaiBptjgCqM4CRAAAAAAAAPD/IWogYUGADWwgYkGAAWxqKgK8lg27IScgJyBqICcgamQbIWogYUGADWwgYkGAAWxqKgLclg27ISYgJiBqICYgamQbIWogYUGADWwgYkGAAWxqKgL8lg27IScgJyBqICcgamQbIWogYUGADWwgYkGAAWxqKgKclw27ISYgJiBqICYgamQbIWogYUGgA2wgYkEgbGogarY4AqzOAiBiQQFqImJBDUgNAAsgYUEBaiJhQQ1IDQALQQAhawNAQQAhbANAIAcgXUGgkAJsaiBrQeAYbGogbEEEbGoga0GgA2wgbEEEbGr9XQKQzgL9X/1e/VsCoL8OACBsQQJqImxBGEgNAAtBACFtA0AgByBdQaCQAmxqIGtB4BhsaiBtQQRsaiBrQaADbCBtQQRsav1dArDRAv1f/V79WwKAwA4AIG1BAmoibUEYSA0AC0EAIW4DQCAHIF1BoJACbGoga0HgGGxqIG5BBGxqIGtBoANsIG5BBGxq/V0C0NQC/V/9Xv1bAuDADgAgbkECaiJuQRhIDQALQQAhbwNAIAcgXUGgkAJsaiBrQeAYbGogb0EEbGoga0GgA2wgb0EEbGr9XQKwzgL9X/1e/VsCwMEOACBvQQJqIm9BGEgNAAtBACFwA0AgByBdQaCQAmxqIGtB4BhsaiBwQQRsaiBrQaADbCBwQQRsav1dAtDRAv1f/V79WwKgwg4AIHBBAmoicEEYSA0AC0EAIXEDQCAHIF1BoJACbGoga0HgGGxqIHFBBGxqIGtBoANsIHFBBGxq/V0C8NQC/V/9Xv1bAoDDDgAgcUECaiJxQRhIDQALQQAhcgNAIAcgXUGgkAJsaiBrQeAYbGogckEEbGoga0GgA2wgckEEbGr9XQLQzgL9X/1e/VsC4MMOACByQQJqInJBGEgNAAtBACFzA0AgByBdQaCQAmxqIGtB4BhsaiBzQQRsaiBrQaADbCBzQQRsav1dAvDRAv1f/V79WwLAxA4AIHNBAmoic0EYSA0AC0EAIXQDQCAHIF1BoJACbGoga0HgGGxqIHRBBGxqIGtBoANsIHRBBGxq/V0CkNUC/V/9Xv1bAqDFDgAgdEECaiJ0QRhIDQALQQAhdQNAIAcgXUGgkAJsaiBrQeAYbGogdUEEbGoga0GgA2wgdUEEbGr9XQLwzgL9X/1e/VsCgMYOACB1QQJqInVBGEgNAAtBACF2A0AgByBdQaCQAmxqIGtB4BhsaiB2QQRsaiBrQaADbCB2QQRsav1dApDSAv1f/V79WwLgxg4AIHZBAmoidkEYSA0AC0EAIXcDQCAHIF1BoJACbGoga0HgGGxqIHdBBGxqIGtBoANsIHdBBGxq/V0CsNUC/V/9Xv1bAsDHDgAgd0ECaiJ3QRhIDQALQQAheANAIAcgXUGgkAJsaiBrQeAYbGogeEEEbGoga0GgA2wgeEEEbGr9XQKQzwL9X/1e/VsCoMgOACB4QQJqInhBGEgNAAtBACF5A0AgByBdQaCQAmxqIGtB4BhsaiB5QQRsaiBrQaADbCB5QQRsav1dArDSAv1f/V79WwKAyQ4AIHlBAmoieUEYSA0AC0EAIXoDQCAHIF1BoJACbGoga0HgGGxqIHpBBGxqIGtBoANsIHpBBGxq/V0C0NUC/V/9Xv1bAuDJDgAgekECaiJ6QRhIDQALQQAhewNAIAcgXUGgkAJsaiBrQeAYbGoge0EEbGoga0GgA2wge0EEbGr9XQKwzwL9X/1e/VsCwMoOACB7QQJqIntBGEgNAAtBACF8A0AgByBdQaCQAmxqIGtB4BhsaiB8QQRsaiBrQaADbCB8QQRsav1dAtDSAv1f/V79WwKgyw4AIHxBAmoifEEYSA0AC0EAIX0DQCAHIF1BoJACbGoga0HgGGxqIH1BBGxqIGtBoANsIH1BBGxq/V0C8NUC/V/9Xv1bAoDMDgAgfUECaiJ9QRhIDQALQQAhfgNAIAcgXUGgkAJsaiBrQeAYbGogfkEEbGoga0GgA2wgfkEEbGr9XQLQzwL9X/1e/VsC4MwOACB+QQJqIn5BGEgNAAtBACF/A0AgByBdQaCQAmxqIGtB4BhsaiB/QQRsaiBrQaADbCB/QQRsav1dAvDSAv1f/V79WwLAzQ4AIH9BAmoif0EYSA0AC0EAIYABA0AgByBdQaCQAmxqIGtB4BhsaiCAAUEEbGoga0GgA2wggAFBBGxq/V0CkNYC/V/9Xv1bAqDODgAggAFBAmoigAFBGEgNAAtBACGBAQNAIAcgXUGgkAJsaiBrQeAYbGoggQFBBGxqIGtBoANsIIEBQQRsav1dAvDPAv1f/V79WwKAzw4AIIEBQQJqIoEBQRhIDQALQQAhggEDQCAHIF1BoJACbGoga0HgGGxqIIIBQQRsaiBrQaADbCCCAUEEbGr9XQKQ0wL9X/1e/VsC4M8OACCCAUECaiKCAUEYSA0AC0EAIYMBA0AgByBdQaCQAmxqIGtB4BhsaiCDAUEEbGoga0GgA2wggwFBBGxq/V0CsNYC/V/9Xv1bAsDQDgAggwFBAmoigwFBGEgNAAtBACGEAQNAIAcgXUGgkAJsaiBrQeAYbGoghAFBBGxqIGtBoANsIIQBQQRsav1dApDQAv1f/V79WwKg0Q4AIIQBQQJqIoQBQRhIDQALQQAhhQEDQCAHIF1BoJACbGoga0HgGGxqIIUBQQRsaiBrQaADbCCFAUEEbGr9XQKw0wL9X/1e/VsCgNIOACCFAUECaiKFAUEYSA0AC0EAIYYBA0AgByBdQaCQAmxqIGtB4BhsaiCGAUEEbGoga0GgA2wghgFBBGxq/V0C0NYC/V/9Xv1bAuDSDgAghgFBAmoihgFBGEgNAAtBACGHAQNAIAcgXUGgkAJsaiBrQeAYbGoghwFBBGxqIGtBoANsIIcBQQRsav1dArDQAv1f/V79WwLA0w4AIIcBQQJqIocBQRhIDQALQQAhiAEDQCAHIF1BoJACbGoga0HgGGxqIIgBQQRsaiBrQaADbCCIAUEEbGr9XQLQ0wL9X/1e/VsCoNQOACCIAUECaiKIAUEYSA0AC0EAIYkBA0AgByBdQaCQAmxqIGtB4BhsaiCJAUEEbGoga0GgA2wgiQFBBGxq/V0C8NYC/V/9Xv1bAoDVDgAgiQFBAmoiiQFBGEgNAAtBACGKAQNAIAcgXUGgkAJsaiBrQeAYbGogigFBBGxqIGtBoANsIIoBQQRsav1dAtDQAv1f/V79WwLg1Q4AIIoBQQJqIooBQRhIDQALQQAhiwEDQCAHIF1BoJACbGoga0HgGGxqIIsBQQRsaiBrQaADbCCLAUEEbGr9XQLw0wL9X/1e/VsCwNYOACCLAUECaiKLAUEYSA0AC0EAIYwBA0AgByBdQaCQAmxqIGtB4BhsaiCMAUEEbGoga0GgA2wgjAFBBGxq/V0CkNcC/V/9Xv1bAqDXDgAgjAFBAmoijAFBGEgNAAsga0EBaiJrQQtIDQALQQAhjQEDQEQAAAAAAAAAACGOAUEAIY8BA0AgjgEgByBdQaCQAmxqII0BQaACbGogjwFBBGxqKgKgvw67II8BQcAAbCoC4AK7oqAhjgEgjwFBAWoijwFByABIDQALII0BQcAAbCCOAbY4ArD4AkQAAAAAAAAAACGQAUEAIZEBA0AgkAEgByBdQaCQAmxqII0BQaACbGogkQFBBGxqKgKgvw67IJEBQcAAbCoC5AK7oqAhkAEgkQFBAWoikQFByABIDQALII0BQcAAbCCQAbY4ArT4AkQAAAAAAAAAACGSAUEAIZMBA0AgkgEgByBdQaCQAmxqII0BQaACbGogkwFBBGxqKgKgvw67IJMBQcAAbCoC6AK7oqAhkgEgkwFBAWoikwFByABIDQALII0BQcAAbCCSAbY4Arj4AkQAAAAAAAAAACGUAUEAIZUBA0AglAEgByBdQaCQAmxqII0BQaACbGoglQFBBGxqKgKgvw67IJUBQcAAbCoC7AK7oqAhlAEglQFBAWoilQFByABIDQALII0BQcAAbCCUAbY4Arz4AkQAAAAAAAAAACGWAUEAIZcBA0AglgEgByBdQaCQAmxqII0BQaACbGoglwFBBGxqKgKgvw67IJcBQcAAbCoC8AK7oqAhlgEglwFBAWoilwFByABIDQALII0BQcAAbCCWAbY4AsD4AkQAAAAAAAAAACGYAUEAIZkBA0AgmAEgByBdQaCQAmxqII0BQaACbGogmQFBBGxqKgKgvw67IJkBQcAAbCoC9AK7oqAhmAEgmQFBAWoimQFByABIDQALII0BQcAAbCCYAbY4AsT4AkQAAAAAAAAAACGaAUEAIZsBA0AgmgEgByBdQaCQAmxqII0BQaACbGogmwFBBGxqKgKgvw67IJsBQcAAbCoC+AK7oqAhmgEgmwFBAWoimwFByABIDQALII0BQcAAbCCaAbY4Asj4AkQAAAAAAAAAACGcAUEAIZ0BA0AgnAEgByBdQaCQAmxqII0BQaACbGognQFBBGxqKgKgvw67IJ0BQcAAbCoC/AK7oqAhnAEgnQFBAWoinQFByABIDQALII0BQcAAbCCcAbY4Asz4AkQAAAAAAAAAACGeAUEAIZ8BA0AgngEgByBdQaCQAmxqII0BQaACbGognwFBBGxqKgKgvw67IJ8BQcAAbCoCgAO7oqAhngEgnwFBAWoinwFByABIDQALII0BQcAAbCCeAbY4AtD4AkQAAAAAAAAAACGgAUEAIaEBA0AgoAEgByBdQaCQAmxqII0BQaACbGogoQFBBGxqKgKgvw67IKEBQcAAbCoChAO7oqAhoAEgoQFBAWoioQFByABIDQALII0BQcAAbCCgAbY4AtT4AkQAAAAAAAAAACGiAUEAIaMBA0AgogEgByBdQaCQAmxqII0BQaACbGogowFBBGxqKgKgvw67IKMBQcAAbCoCiAO7oqAhogEgowFBAWoiowFByABIDQALII0BQcAAbCCiAbY4Atj4AkQAAAAAAAAAACGkAUEAIaUBA0AgpAEgByBdQaCQAmxqII0BQaACbGogpQFBBGxqKgKgvw67IKUBQcAAbCoCjAO7oqAhpAEgpQFBAWoipQFByABIDQALII0BQcAAbCCkAbY4Atz4AkQAAAAAAAAAACGmAUEAIacBA0AgpgEgByBdQaCQAmxqII0BQaACbGogpwFBBGxqKgKgvw67IKcBQcAAbCoCkAO7oqAhpgEgpwFBAWoipwFByABIDQALII0BQcAAbCCmAbY4AuD4AkQAAAAAAAAAACGoAUEAIakBA0AgqAEgByBdQaCQAmxqII0BQaACbGogqQFBBGxqKgKgvw67IKkBQcAAbCoClAO7oqAhqAEgqQFBAWoiqQFByABIDQALII0BQcAAbCCoAbY4AuT4AkQAAAAAAAAAACGqAUEAIasBA0AgqgEgByBdQaCQAmxqII0BQaACbGogqwFBBGxqKgKgvw67IKsBQcAAbCoCmAO7oqAhqgEgqwFBAWoiqwFByABIDQALII0BQcAAbCCqAbY4Auj4AkQAAAAAAAAAACGsAUEAIa0BA0AgrAEgByBdQaCQAmxqII0BQaACbGogrQFBBGxqKgKgvw67IK0BQcAAbCoCnAO7oqAhrAEgrQFBAWoirQFByABIDQALII0BQcAAbCCsAbY4Auz4AiCNAUEBaiKNAUH5AEgNAAtBACGuAQNAIAggXUHAPGxqIK4BQQRsaiCuAUEEbP1dArD4Av1fIK4BQQRs/V0C8J0F/V/98QH9Xv1bAqC/DgAgrgFBAmoirgFBkA9IDQALRAAAAAAAAAAAIa8BQQAhsAEDQCCvASAIIF1BwDxsaiCwAUHAAGxqKgKgvw67oCGvASCwAUEBaiKwAUH5AEgNAAtBACCvAbY4ArD4AkQAAAAAAAAAACGxAUEAIbIBA0AgsQEgCCBdQcA8bGogsgFBwABsaioCpL8Ou6AhsQEgsgFBAWoisgFB+QBIDQALQQAgsQG2OAK0+AJEAAAAAAAAAAAhswFBACG0AQNAILMBIAggXUHAPGxqILQBQcAAbGoqAqi/DrugIbMBILQBQQFqIrQBQfkASA0AC0EAILMBtjgCuPgCRAAAAAAAAAAAIbUBQQAhtgEDQCC1ASAIIF1BwDxsaiC2AUHAAGxqKgKsvw67oCG1ASC2AUEBaiK2AUH5AEgNAAtBACC1AbY4Arz4AkQAAAAAAAAAACG3AUEAIbgBA0AgtwEgCCBdQcA8bGoguAFBwABsaioCsL8Ou6AhtwEguAFBAWoiuAFB+QBIDQALQQAgtwG2OALA+AJEAAAAAAAAAAAhuQFBACG6AQNAILkBIAggXUHAPGxqILoBQcAAbGoqArS/DrugIbkBILoBQQFqIroBQfkASA0AC0EAILkBtjgCxPgCRAAAAAAAAAAAIbsBQQAhvAEDQCC7ASAIIF1BwDxsaiC8AUHAAGxqKgK4vw67oCG7ASC8AUEBaiK8AUH5AEgNAAtBACC7AbY4Asj4AkQAAAAAAAAAACG9AUEAIb4BA0AgvQEgCCBdQcA8bGogvgFBwABsaioCvL8Ou6AhvQEgvgFBAWoivgFB+QBIDQALQQAgvQG2OALM+AJEAAAAAAAAAAAhvwFBACHAAQNAIL8BIAggXUHAPGxqIMABQcAAbGoqAsC/DrugIb8BIMABQQFqIsABQfkASA0AC0EAIL8BtjgC0PgCRAAAAAAAAAAAIcEBQQAhwgEDQCDBASAIIF1BwDxsaiDCAUHAAGxqKgLEvw67oCHBASDCAUEBaiLCAUH5AEgNAAtBACDBAbY4AtT4AkQAAAAAAAAAACHDAUEAIcQBA0AgwwEgCCBdQcA8bGogxAFBwABsaioCyL8Ou6AhwwEgxAFBAWoixAFB+QBIDQALQQAgwwG2OALY+AJEAAAAAAAAAAAhxQFBACHGAQNAIMUBIAggXUHAPGxqIMYBQcAAbGoqAsy/DrugIcUBIMYBQQFqIsYBQfkASA0AC0EAIMUBtjgC3PgCRAAAAAAAAAAAIccBQQAhyAEDQCDHASAIIF1BwDxsaiDIAUHAAGxqKgLQvw67oCHHASDIAUEBaiLIAUH5AEgNAAtBACDHAbY4AuD4AkQAAAAAAAAAACHJAUEAIcoBA0AgyQEgCCBdQcA8bGogygFBwABsaioC1L8Ou6AhyQEgygFBAWoiygFB+QBIDQALQQAgyQG2OALk+AJEAAAAAAAAAAAhywFBACHMAQNAIMsBIAggXUHAPGxqIMwBQcAAbGoqAti/DrugIcsBIMwBQQFqIswBQfkASA0AC0EAIMsBtjgC6PgCRAAAAAAAAAAAIc0BQQAhzgEDQCDNASAIIF1BwDxsaiDOAUHAAGxqKgLcvw67oCHNASDOAUEBaiLOAUH5AEgNAAtBACDNAbY4Auz4AkEAQQAqApDNArtEkJzma/XsgD9BACoCsPgCu6KgtjgCkM0CQQBBACoClM0Cu0SQnOZr9eyAP0EAKgK0+AK7oqC2OAKUzQJBAEEAKgKYzQK7RJCc5mv17IA/QQAqArj4AruioLY4ApjNAkEAQQAqApzNArtEkJzma/XsgD9BACoCvPgCu6KgtjgCnM0CQQBBACoCoM0Cu0SQnOZr9eyAP0EAKgLA+AK7oqC2OAKgzQJBAEEAKgKkzQK7RJCc5mv17IA/QQAqAsT4AruioLY4AqTNAkEAQQAqAqjNArtEkJzma/XsgD9BACoCyPgCu6KgtjgCqM0CQQBBACoCrM0Cu0SQnOZr9eyAP0EAKgLM+AK7oqC2OAKszQJBAEEAKgKwzQK7RJCc5mv17IA/QQAqAtD4AruioLY4ArDNAkEAQQAqArTNArtEkJzma/XsgD9BACoC1PgCu6KgtjgCtM0CQQBBACoCuM0Cu0SQnOZr9eyAP0EAKgLY+AK7oqC2OAK4zQJBAEEAKgK8zQK7RJCc5mv17IA/QQAqAtz4AruioLY4ArzNAkEAQQAqAsDNArtEkJzma/XsgD9BACoC4PgCu6KgtjgCwM0CQQBBACoCxM0Cu0SQnOZr9eyAP0EAKgLk+AK7oqC2OALEzQJBAEEAKgLIzQK7RJCc5mv17IA/QQAqAuj4AruioLY4AsjNAkEAQQAqAszNArtEkJzma/XsgD9BACoC7PgCu6KgtjgCzM0CQQAhzwEDQCDPAUEEbCAIIF1BwDxsaiDPAUEEbGr9XQKgvw79XyJFIEX98gH9Xv1bArD4AgAgzwFBAmoizwFBkA9IDQALRAAAAAAAAAAAIdABQQAh0QEDQCDQASDRAUHAAGwqArD4ArugIdABINEBQQFqItEBQfkASA0AC0EAINABtjgC8LQDRAAAAAAAAAAAIdIBQQAh0wEDQCDSASDTAUHAAGwqArT4ArugIdIBINMBQQFqItMBQfkASA0AC0EAINIBtjgC9LQDRAAAAAAAAAAAIdQBQQAh1QEDQCDUASDVAUHAAGwqArj4ArugIdQBINUBQQFqItUBQfkASA0AC0EAINQBtjgC+LQDRAAAAAAAAAAAIdYBQQAh1wEDQCDWASDXAUHAAGwqArz4ArugIdYBINcBQQFqItcBQfkASA0AC0EAINYBtjgC/LQDRAAAAAAAAAAAIdgBQQAh2QEDQCDYASDZAUHAAGwqAsD4ArugIdgBINkBQQFqItkBQfkASA0AC0EAINgBtjgCgLUDRAAAAAAAAAAAIdoBQQAh2wEDQCDaASDbAUHAAGwqAsT4ArugIdoBINsBQQFqItsBQfkASA0AC0EAINoBtjgChLUDRAAAAAAAAAAAIdwBQQAh3QEDQCDcASDdAUHAAGwqAsj4ArugIdwBIN0BQQFqIt0BQfkASA0AC0EAINwBtjgCiLUDRAAAAAAAAAAAId4BQQAh3wEDQCDeASDfAUHAAGwqAsz4ArugId4BIN8BQQFqIt8BQfkASA0AC0EAIN4BtjgCjLUDRAAAAAAAAAAAIeABQQAh4QEDQCDgASDhAUHAAGwqAtD4ArugIeABIOEBQQFqIuEBQfkASA0AC0EAIOABtjgCkLUDRAAAAAAAAAAAIeIBQQAh4wEDQCDiASDjAUHAAGwqAtT4ArugIeIBIOMBQQFqIuMBQfkASA0AC0EAIOIBtjgClLUDRAAAAAAAAAAAIeQBQQAh5QEDQCDkASDlAUHAAGwqAtj4ArugIeQBIOUBQQFqIuUBQfkASA0AC0EAIOQBtjgCmLUDRAAAAAAAAAAAIeYBQQAh5wEDQCDmASDnAUHAAGwqAtz4ArugIeYBIOcBQQFqIucBQfkASA0AC0EAIOYBtjgCnLUDRAAAAAAAAAAAIegBQQAh6QEDQCDoASDpAUHAAGwqAuD4ArugIegBIOkBQQFqIukBQfkASA0AC0EAIOgBtjgCoLUDRAAAAAAAAAAAIeoBQQAh6wEDQCDqASDrAUHAAGwqAuT4ArugIeoBIOsBQQFqIusBQfkASA0AC0EAIOoBtjgCpLUDRAAAAAAAAAAAIewBQQAh7QEDQCDsASDtAUHAAGwqAuj4ArugIewBIO0BQQFqIu0BQfkASA0AC0EAIOwBtjgCqLUDRAAAAAAAAAAAIe4BQQAh7wEDQCDuASDvAUHAAGwqAuz4ArugIe4BIO8BQQFqIu8BQfkASA0AC0EAIO4BtjgCrLUDQQBBACoC0M0Cu0SQnOZr9eyAP0EAKgLwtAO7oqC2OALQzQJBAEEAKgLUzQK7RJCc5mv17IA/QQAqAvS0A7uioLY4AtTNAkEAQQAqAtjNArtEkJzma/XsgD9BACoC+LQDu6KgtjgC2M0CQQBBACoC3M0Cu0SQnOZr9eyAP0EAKgL8tAO7oqC2OALczQJBAEEAKgLgzQK7RJCc5mv17IA/QQAqAoC1A7uioLY4AuDNAkEAQQAqAuTNArtEkJzma/XsgD9BACoChLUDu6KgtjgC5M0CQQBBACoC6M0Cu0SQnOZr9eyAP0EAKgKItQO7oqC2OALozQJBAEEAKgLszQK7RJCc5mv17IA/QQAqAoy1A7uioLY4AuzNAkEAQQAqAvDNArtEkJzma/XsgD9BACoCkLUDu6KgtjgC8M0CQQBBACoC9M0Cu0SQnOZr9eyAP0EAKgKUtQO7oqC2OAL0zQJBAEEAKgL4zQK7RJCc5mv17IA/QQAqApi1A7uioLY4AvjNAkEAQQAqAvzNArtEkJzma/XsgD9BACoCnLUDu6KgtjgC/M0CQQBBACoCgM4Cu0SQnOZr9eyAP0EAKgKgtQO7oqC2OAKAzgJBAEEAKgKEzgK7RJCc5mv17IA/QQAqAqS1A7uioLY4AoTOAkEAQQAqAojOArtEkJzma/XsgD9BACoCqLUDu6KgtjgCiM4CQQBBACoCjM4Cu0SQnOZr9eyAP0EAKgKstQO7oqC2OAKMzgJBACHwAQNAQQAh8QEDQEEAIfIBA0Ag8AFBgA1sIPEBQYABbGog8gFBIGxqIPABQYANbCDxAUGAAWxqIPIBQSBsaioCgMkGu0QAAAAAAAAQQCDwAUGADWwg8QFBgAFsaiDyAUEgbGoqAqCWDbsg8AFBoANsIPEBQSBsaioCkM4Cu2EbtjgCoO0LIPABQYANbCDxAUGAAWxqIPIBQSBsaiDwAUGADWwg8QFBgAFsaiDyAUEgbGoqAoTJBrtEAAAAAAAAEEAg8AFBgA1sIPEBQYABbGog8gFBIGxqKgKklg27IPABQaADbCDxAUEgbGoqApTOArthG7Y4AqTtCyDwAUGADWwg8QFBgAFsaiDyAUEgbGog8AFBgA1sIPEBQYABbGog8gFBIGxqKgKIyQa7RAAAAAAAABBAIPABQYANbCDxAUGAAWxqIPIBQSBsaioCqJYNuyDwAUGgA2wg8QFBIGxqKgKYzgK7YRu2OAKo7Qsg8AFBgA1sIPEBQYABbGog8gFBIGxqIPABQYANbCDxAUGAAWxqIPIBQSBsaioCjMkGu0QAAAAAAAAQQCDwAUGADWwg8QFBgAFsaiDyAUEgbGoqAqyWDbsg8AFBoANsIPEBQSBsaioCnM4Cu2EbtjgCrO0LIPABQYANbCDxAUGAAWxqIPIBQSBsaiDwAUGADWwg8QFBgAFsaiDyAUEgbGoqApDJBrtEAAAAAAAAEEAg8AFBgA1sIPEBQYABbGog8gFBIGxqKgKwlg27IPABQaADbCDxAUEgbGoqAqDOArthG7Y4ArDtCyDwAUGADWwg8QFBgAFsaiDyAUEgbGog8AFBgA1sIPEBQYABbGog8gFBIGxqKgKUyQa7RAAAAAAAABBAIPABQYANbCDxAUGAAWxqIPIBQSBsaioCtJYNuyDwAUGgA2wg8QFBIGxqKgKkzgK7YRu2OAK07Qsg8AFBgA1sIPEBQYABbGog8gFBIGxqIPABQYANbCDxAUGAAWxqIPIBQSBsaioCmMkGu0QAAAAAAAAQQCDwAUGADWwg8QFBgAFsaiDyAUEgbGoqAriWDbsg8AFBoANsIPEBQSBsaioCqM4Cu2EbtjgCuO0LIPABQYANbCDxAUGAAWxqIPIBQSBsaiDwAUGADWwg8QFBgAFsaiDyAUEgbGoqApzJBrtEAAAAAAAAEEAg8AFBgA1sIPEBQYABbGog8gFBIGxqKgK8lg27IPABQaADbCDxAUEgbGoqAqzOArthG7Y4ArztCyDyAUEBaiLyAUEESA0ACyDxAUEBaiLxAUENSA0ACyDwAUEBaiLwAUENSA0AC0EAIfMBA0BBACH0AQNARAAAAAAAAPD/IfUBIPMBQYANbCD0AUGAAWxqKgKg7Qu7miEnICcg9QEgJyD1AWQbIfUBIPMBQYANbCD0AUGAAWxqKgLA7Qu7miEmICYg9QEgJiD1AWQbIfUBIPMBQYANbCD0AUGAAWxqKgLg7Qu7miEnICcg9QEgJyD1AWQbIfUBIPMBQYANbCD0AUGAAWxqKgKA7gu7miEmICYg9QEgJiD1AWQbIfUBIPMBQaADbCD0AUEgbGog9QGatjgCkM4CRAAAAAAAAPD/IfYBIPMBQYANbCD0AUGAAWxqKgKk7Qu7miEnICcg9gEgJyD2AWQbIfYBIPMBQYANbCD0AUGAAWxqKgLE7Qu7miEmICYg9gEgJiD2AWQbIfYBIPMBQYANbCD0AUGAAWxqKgLk7Qu7miEnICcg9gEgJyD2AWQbIfYBIPMBQYANbCD0AUGAAWxqKgKE7gu7miEmICYg9gEgJiD2AWQbIfYBIPMBQaADbCD0AUEgbGog9gGatjgClM4CRAAAAAAAAPD/IfcBIPMBQYANbCD0AUGAAWxqKgKo7Qu7miEnICcg9wEgJyD3AWQbIfcBIPMBQYANbCD0AUGAAWxqKgLI7Qu7miEmICYg9wEgJiD3AWQbIfcBIPMBQYANbCD0AUGAAWxqKgLo7Qu7miEnICcg9wEgJyD3AWQbIfcBIPMBQYANbCD0AUGAAWxqKgKI7gu7miEmICYg9wEgJiD3AWQbIfcBIPMBQaADbCD0AUEgbGog9wGatjgCmM4CRAAAAAAAAPD/IfgBIPMBQYANbCD0AUGAAWxqKgKs7Qu7miEnICcg+AEgJyD4AWQbIfgBIPMBQYANbCD0AUGAAWxqKgLM7Qu7miEmICYg+AEgJiD4AWQbIfgBIPMBQYANbCD0AUGAAWxqKgLs7Qu7miEnICcg+AEgJyD4AWQbIfgBIPMBQYANbCD0AUGAAWxqKgKM7gu7miEmICYg+AEgJiD4AWQbIfgBIPMBQaADbCD0AUEgbGog+AGatjgCnM4CRAAAAAAAAPD/IfkBIPMBQYANbCD0AUGAAWxqKgKw7Qu7miEnICcg+QEgJyD5AWQbIfkBIPMBQYANbCD0AUGAAWxqKgLQ7Qu7miEmICYg+QEgJiD5AWQbIfkBIPMBQYANbCD0AUGAAWxqKgLw7Qu7miEnICcg+QEgJyD5AWQbIfkBIPMBQYANbCD0AUGAAWxqKgKQ7gu7miEmICYg+QEgJiD5AWQbIfkBIPMBQaADbCD0AUEgbGog+QGatjgCoM4CRAAAAAAAAPD/IfoBIPMBQYANbCD0AUGAAWxqKgK07Qu7miEnICcg+gEgJyD6AWQbIfoBIPMBQYANbCD0AUGAAWxqKgLU7Qu7miEmICYg+gEgJiD6AWQbIfoBIPMBQYANbCD0AUGAAWxqKgL07Qu7miEnICcg+gEgJyD6AWQbIfoBIPMBQYANbCD0AUGAAWxqKgKU7gu7miEmICYg+gEgJiD6AWQbIfoBIPMBQaADbCD0AUEgbGog+gGatjgCpM4CRAAAAAAAAPD/IfsBIPMBQYANbCD0AUGAAWxqKgK47Qu7miEnICcg+wEgJyD7AWQbIfsBIPMBQYANbCD0AUGAAWxqKgLY7Qu7miEmICYg+wEgJiD7AWQbIfsBIPMBQYANbCD0AUGAAWxqKgL47Qu7miEnICcg+wEgJyD7AWQbIfsBIPMBQYANbCD0AUGAAWxqKgKY7gu7miEmICYg+wEgJiD7AWQbIfsBIPMBQaADbCD0AUEgbGog+wGatjgCqM4CRAAAAAAAAPD/IfwBIPMBQYANbCD0AUGAAWxqKgK87Qu7miEnICcg/AEgJyD8AWQbIfwBIPMBQYANbCD0AUGAAWxqKgLc7Qu7miEmICYg/AEgJiD8AWQbIfwBIPMBQYANbCD0AUGAAWxqKgL87Qu7miEnICcg/AEgJyD8AWQbIfwBIPMBQYANbCD0AUGAAWxqKgKc7gu7miEmICYg/AEgJiD8AWQbIfwBIPMBQaADbCD0AUEgbGog/AGatjgCrM4CIPQBQQFqIvQBQQ1IDQALIPMBQQFqIvMBQQ1IDQALQQAh/QEDQEEAIf4BA0BBACH/AQNAIAkgXUGAqQFsaiD9AUGADWxqIP4BQYABbGog/wFBIGxqIP0BQYANbCD+AUGAAWxqIP8BQSBsaioCgMkGuyD9AUGgA2wg/gFBIGxqKgKQzgK7Ybi2OAKgvw4gCSBdQYCpAWxqIP0BQYANbGog/gFBgAFsaiD/AUEgbGog/QFBgA1sIP4BQYABbGog/wFBIGxqKgKEyQa7IP0BQaADbCD+AUEgbGoqApTOArthuLY4AqS/DiAJIF1BgKkBbGog/QFBgA1saiD+AUGAAWxqIP8BQSBsaiD9AUGADWwg/gFBgAFsaiD/AUEgbGoqAojJBrsg/QFBoANsIP4BQSBsaioCmM4Cu2G4tjgCqL8OIAkgXUGAqQFsaiD9AUGADWxqIP4BQYABbGog/wFBIGxqIP0BQYANbCD+AUGAAWxqIP8BQSBsaioCjMkGuyD9AUGgA2wg/gFBIGxqKgKczgK7Ybi2OAKsvw4gCSBdQYCpAWxqIP0BQYANbGog/gFBgAFsaiD/AUEgbGog/QFBgA1sIP4BQYABbGog/wFBIGxqKgKQyQa7IP0BQaADbCD+AUEgbGoqAqDOArthuLY4ArC/DiAJIF1BgKkBbGog/QFBgA1saiD+AUGAAWxqIP8BQSBsaiD9AUGADWwg/gFBgAFsaiD/AUEgbGoqApTJBrsg/QFBoANsIP4BQSBsaioCpM4Cu2G4tjgCtL8OIAkgXUGAqQFsaiD9AUGADWxqIP4BQYABbGog/wFBIGxqIP0BQYANbCD+AUGAAWxqIP8BQSBsaioCmMkGuyD9AUGgA2wg/gFBIGxqKgKozgK7Ybi2OAK4vw4gCSBdQYCpAWxqIP0BQYANbGog/gFBgAFsaiD/AUEgbGog/QFBgA1sIP4BQYABbGog/wFBIGxqKgKcyQa7IP0BQaADbCD+AUEgbGoqAqzOArthuLY4Ary/DiD/AUEBaiL/AUEESA0ACyD+AUEBaiL+AUENSA0ACyD9AUEBaiL9AUENSA0AC0EAIYACA0AgCiBdQYCpAWxqIIACQQRsaiCAAkEEbP1dAqDECv1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9DAAAAAAAAPA/AAAAAAAA8D/9Tv1e/VsCoL8OACCAAkECaiKAAkGgKkgNAAsgXUEBaiJdIABIDQALIABBAUoEQEEAQQAqApDNArsgWKK2OAKQzQJBAEEAKgKUzQK7IFiitjgClM0CQQBBACoCmM0CuyBYorY4ApjNAkEAQQAqApzNArsgWKK2OAKczQJBAEEAKgKgzQK7IFiitjgCoM0CQQBBACoCpM0CuyBYorY4AqTNAkEAQQAqAqjNArsgWKK2OAKozQJBAEEAKgKszQK7IFiitjgCrM0CQQBBACoCsM0CuyBYorY4ArDNAkEAQQAqArTNArsgWKK2OAK0zQJBAEEAKgK4zQK7IFiitjgCuM0CQQBBACoCvM0CuyBYorY4ArzNAkEAQQAqAsDNArsgWKK2OALAzQJBAEEAKgLEzQK7IFiitjgCxM0CQQBBACoCyM0CuyBYorY4AsjNAkEAQQAqAszNArsgWKK2OALMzQJBAEEAKgLQzQK7IFiitjgC0M0CQQBBACoC1M0CuyBYorY4AtTNAkEAQQAqAtjNArsgWKK2OALYzQJBAEEAKgLczQK7IFiitjgC3M0CQQBBACoC4M0CuyBYorY4AuDNAkEAQQAqAuTNArsgWKK2OALkzQJBAEEAKgLozQK7IFiitjgC6M0CQQBBACoC7M0CuyBYorY4AuzNAkEAQQAqAvDNArsgWKK2OALwzQJBAEEAKgL0zQK7IFiitjgC9M0CQQBBACoC+M0CuyBYorY4AvjNAkEAQQAqAvzNArsgWKK2OAL8zQJBAEEAKgKAzgK7IFiitjgCgM4CQQBBACoChM4CuyBYorY4AoTOAkEAQQAqAojOArsgWKK2OAKIzgJBAEEAKgKMzgK7IFiitjgCjM4CC0EAQQAqAtDNArtBACoCkM0CuyInICeiobY4ApDOAkEAQQAqAtTNArtBACoClM0CuyImICaiobY4ApTOAkEAQQAqAtjNArtBACoCmM0CuyInICeiobY4ApjOAkEAQQAqAtzNArtBACoCnM0CuyImICaiobY4ApzOAkEAQQAqAuDNArtBACoCoM0CuyInICeiobY4AqDOAkEAQQAqAuTNArtBACoCpM0CuyImICaiobY4AqTOAkEAQQAqAujNArtBACoCqM0CuyInICeiobY4AqjOAkEAQQAqAuzNArtBACoCrM0CuyImICaiobY4AqzOAkEAQQAqAvDNArtBACoCsM0CuyInICeiobY4ArDOAkEAQQAqAvTNArtBACoCtM0CuyImICaiobY4ArTOAkEAQQAqAvjNArtBACoCuM0CuyInICeiobY4ArjOAkEAQQAqAvzNArtBACoCvM0CuyImICaiobY4ArzOAkEAQQAqAoDOArtBACoCwM0CuyInICeiobY4AsDOAkEAQQAqAoTOArtBACoCxM0CuyImICaiobY4AsTOAkEAQQAqAojOArtBACoCyM0CuyInICeiobY4AsjOAkEAQQAqAozOArtBACoCzM0CuyImICaiobY4AszOAkEARAAAAAAAAAAAQQAqApDOArultjgC0M0CQQBEAAAAAAAAAABBACoClM4Cu6W2OALUzQJBAEQAAAAAAAAAAEEAKgKYzgK7pbY4AtjNAkEARAAAAAAAAAAAQQAqApzOArultjgC3M0CQQBEAAAAAAAAAABBACoCoM4Cu6W2OALgzQJBAEQAAAAAAAAAAEEAKgKkzgK7pbY4AuTNAkEARAAAAAAAAAAAQQAqAqjOArultjgC6M0CQQBEAAAAAAAAAABBACoCrM4Cu6W2OALszQJBAEQAAAAAAAAAAEEAKgKwzgK7pbY4AvDNAkEARAAAAAAAAAAAQQAqArTOArultjgC9M0CQQBEAAAAAAAAAABBACoCuM4Cu6W2OAL4zQJBAEQAAAAAAAAAAEEAKgK8zgK7pbY4AvzNAkEARAAAAAAAAAAAQQAqAsDOArultjgCgM4CQQBEAAAAAAAAAABBACoCxM4Cu6W2OAKEzgJBAEQAAAAAAAAAAEEAKgLIzgK7pbY4AojOAkEARAAAAAAAAAAAQQAqAszOArultjgCjM4CQQAhgQIDQCCBAkEEbP0MzczMzMzM7D/NzMzMzMzsPyCBAkEEbP1dAuDKAv1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IIECQQRs/V0C4MoC/V8ggQJBBGz9XQKQzQL9X/3wAf3yAf3wAf1e/VsC0M4CACCBAkECaiKBAkEQSA0AC0EAIYICA0AgggJBBGz9DM3MzMzMzOw/zczMzMzM7D8gggJBBGz9XQKgywL9X/3yAf0MmpmZmZmZuT+amZmZmZm5PyCCAkEEbP1dAtDNAv1fICX9FP3yAf3yAf3wASCCAkEEbP1dAqDLAv1fICT9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bApDPAgAgggJBAmoiggJBEEgNAAtBACGDAgNAQQAhhAIDQCCDAkHABWwghAJBwABsakEAKgKQzQK7tjgC0M8CIIMCQcAFbCCEAkHAAGxqQQAqApTNAru2OALUzwIggwJBwAVsIIQCQcAAbGpBACoCmM0Cu7Y4AtjPAiCDAkHABWwghAJBwABsakEAKgKczQK7tjgC3M8CIIMCQcAFbCCEAkHAAGxqQQAqAqDNAru2OALgzwIggwJBwAVsIIQCQcAAbGpBACoCpM0Cu7Y4AuTPAiCDAkHABWwghAJBwABsakEAKgKozQK7tjgC6M8CIIMCQcAFbCCEAkHAAGxqQQAqAqzNAru2OALszwIggwJBwAVsIIQCQcAAbGpBACoCsM0Cu7Y4AvDPAiCDAkHABWwghAJBwABsakEAKgK0zQK7tjgC9M8CIIMCQcAFbCCEAkHAAGxqQQAqArjNAru2OAL4zwIggwJBwAVsIIQCQcAAbGpBACoCvM0Cu7Y4AvzPAiCDAkHABWwghAJBwABsakEAKgLAzQK7tjgCgNACIIMCQcAFbCCEAkHAAGxqQQAqAsTNAru2OAKE0AIggwJBwAVsIIQCQcAAbGpBACoCyM0Cu7Y4AojQAiCDAkHABWwghAJBwABsakEAKgLMzQK7tjgCjNACIIQCQQFqIoQCQQtIDQALIIMCQQFqIoMCQQtIDQALQQBBACoC0M0Cu0TxaOOItfjkPqCftjgCkIwDQQBBACoC1M0Cu0TxaOOItfjkPqCftjgClIwDQQBBACoC2M0Cu0TxaOOItfjkPqCftjgCmIwDQQBBACoC3M0Cu0TxaOOItfjkPqCftjgCnIwDQQBBACoC4M0Cu0TxaOOItfjkPqCftjgCoIwDQQBBACoC5M0Cu0TxaOOItfjkPqCftjgCpIwDQQBBACoC6M0Cu0TxaOOItfjkPqCftjgCqIwDQQBBACoC7M0Cu0TxaOOItfjkPqCftjgCrIwDQQBBACoC8M0Cu0TxaOOItfjkPqCftjgCsIwDQQBBACoC9M0Cu0TxaOOItfjkPqCftjgCtIwDQQBBACoC+M0Cu0TxaOOItfjkPqCftjgCuIwDQQBBACoC/M0Cu0TxaOOItfjkPqCftjgCvIwDQQBBACoCgM4Cu0TxaOOItfjkPqCftjgCwIwDQQBBACoChM4Cu0TxaOOItfjkPqCftjgCxIwDQQBBACoCiM4Cu0TxaOOItfjkPqCftjgCyIwDQQBBACoCjM4Cu0TxaOOItfjkPqCftjgCzIwDQQBBACoC4Ca7QQAqApCMA7ujtjgC0M0CQQBBACoC5Ca7QQAqApSMA7ujtjgC1M0CQQBBACoC6Ca7QQAqApiMA7ujtjgC2M0CQQBBACoC7Ca7QQAqApyMA7ujtjgC3M0CQQBBACoC8Ca7QQAqAqCMA7ujtjgC4M0CQQBBACoC9Ca7QQAqAqSMA7ujtjgC5M0CQQBBACoC+Ca7QQAqAqiMA7ujtjgC6M0CQQBBACoC/Ca7QQAqAqyMA7ujtjgC7M0CQQBBACoCgCe7QQAqArCMA7ujtjgC8M0CQQBBACoChCe7QQAqArSMA7ujtjgC9M0CQQBBACoCiCe7QQAqAriMA7ujtjgC+M0CQQBBACoCjCe7QQAqAryMA7ujtjgC/M0CQQBBACoCkCe7QQAqAsCMA7ujtjgCgM4CQQBBACoClCe7QQAqAsSMA7ujtjgChM4CQQBBACoCmCe7QQAqAsiMA7ujtjgCiM4CQQBBACoCnCe7QQAqAsyMA7ujtjgCjM4CQQAhhQIDQEEAIYYCA0AghQJBwAVsIIYCQcAAbGpBACoC0M0Cu7Y4AtCMAyCFAkHABWwghgJBwABsakEAKgLUzQK7tjgC1IwDIIUCQcAFbCCGAkHAAGxqQQAqAtjNAru2OALYjAMghQJBwAVsIIYCQcAAbGpBACoC3M0Cu7Y4AtyMAyCFAkHABWwghgJBwABsakEAKgLgzQK7tjgC4IwDIIUCQcAFbCCGAkHAAGxqQQAqAuTNAru2OALkjAMghQJBwAVsIIYCQcAAbGpBACoC6M0Cu7Y4AuiMAyCFAkHABWwghgJBwABsakEAKgLszQK7tjgC7IwDIIUCQcAFbCCGAkHAAGxqQQAqAvDNAru2OALwjAMghQJBwAVsIIYCQcAAbGpBACoC9M0Cu7Y4AvSMAyCFAkHABWwghgJBwABsakEAKgL4zQK7tjgC+IwDIIUCQcAFbCCGAkHAAGxqQQAqAvzNAru2OAL8jAMghQJBwAVsIIYCQcAAbGpBACoCgM4Cu7Y4AoCNAyCFAkHABWwghgJBwABsakEAKgKEzgK7tjgChI0DIIUCQcAFbCCGAkHAAGxqQQAqAojOAru2OAKIjQMghQJBwAVsIIYCQcAAbGpBACoCjM4Cu7Y4AoyNAyCGAkEBaiKGAkELSA0ACyCFAkEBaiKFAkELSA0AC0EAQfDJAmpBAEEo/AsARAAAAAAAAAAAIYcCQQBBkMkDakEAQcA8/AsAQQBB0IUEakEAQcA8/AsAQQBBkMIEakEAQcA8/AsAQQAhiAIDQEEAIYkCA0AgCyCIAkHAPGxqIIkCQQRsaiAIIIgCQcA8bGogiQJBBGxq/V0CoL8O/V8giQJBBGz9XQLQzwL9X/3xAf1e/VsCoL8OACAMIIgCQcA8bGogiQJBBGxqIAsgiAJBwDxsaiCJAkEEbGr9XQKgvw79XyCJAkEEbP1dAtCMA/1f/fIBIIkCQQRs/V0CsNoF/V/98AH9Xv1bAqC/DgAgiQJBBGz9DAAAAAAAAAAAAAAAAAAAAAAgDCCIAkHAPGxqIIkCQQRsav1dAqC/Dv1f/fUB/V79WwLQ/gQAIIkCQQJqIokCQZAPSA0AC0EAIYoCA0BBACGLAgNAIA0giAJBgDJsaiCKAkGACmxqIIsCQQRsaiCKAkGAC2wgiwJBBGxq/V0C0P4E/V/9Xv1bAqC/DgAgiwJBAmoiiwJBIEgNAAtBACGMAgNAIA0giAJBgDJsaiCKAkGACmxqIIwCQQRsaiCKAkGAC2wgjAJBBGxq/V0CkIQF/V/9Xv1bAqDADgAgjAJBAmoijAJBIEgNAAtBACGNAgNAIA0giAJBgDJsaiCKAkGACmxqII0CQQRsaiCKAkGAC2wgjQJBBGxq/V0C0P8E/V/9Xv1bAqDBDgAgjQJBAmoijQJBIEgNAAtBACGOAgNAIA0giAJBgDJsaiCKAkGACmxqII4CQQRsaiCKAkGAC2wgjgJBBGxq/V0CkIUF/V/9Xv1bAqDCDgAgjgJBAmoijgJBIEgNAAtBACGPAgNAIA0giAJBgDJsaiCKAkGACmxqII8CQQRsaiCKAkGAC2wgjwJBBGxq/V0C0IAF/V/9Xv1bAqDDDgAgjwJBAmoijwJBIEgNAAtBACGQAgNAIA0giAJBgDJsaiCKAkGACmxqIJACQQRsaiCKAkGAC2wgkAJBBGxq/V0CkIYF/V/9Xv1bAqDEDgAgkAJBAmoikAJBIEgNAAtBACGRAgNAIA0giAJBgDJsaiCKAkGACmxqIJECQQRsaiCKAkGAC2wgkQJBBGxq/V0C0IEF/V/9Xv1bAqDFDgAgkQJBAmoikQJBIEgNAAtBACGSAgNAIA0giAJBgDJsaiCKAkGACmxqIJICQQRsaiCKAkGAC2wgkgJBBGxq/V0CkIcF/V/9Xv1bAqDGDgAgkgJBAmoikgJBIEgNAAtBACGTAgNAIA0giAJBgDJsaiCKAkGACmxqIJMCQQRsaiCKAkGAC2wgkwJBBGxq/V0C0IIF/V/9Xv1bAqDHDgAgkwJBAmoikwJBIEgNAAtBACGUAgNAIA0giAJBgDJsaiCKAkGACmxqIJQCQQRsaiCKAkGAC2wglAJBBGxq/V0CkIgF/V/9Xv1bAqDIDgAglAJBAmoilAJBIEgNAAsgigJBAWoiigJBBUgNAAtBACGVAgNAQQAhlgIDQEQAAAAAAADw/yGXAiANIIgCQYAybGoglQJBgApsaiCWAkEEbGoqAqC/DrshJyAnIJcCICcglwJkGyGXAiANIIgCQYAybGoglQJBgApsaiCWAkEEbGoqAuC/DrshJiAmIJcCICYglwJkGyGXAiANIIgCQYAybGoglQJBgApsaiCWAkEEbGoqAqDADrshJyAnIJcCICcglwJkGyGXAiANIIgCQYAybGoglQJBgApsaiCWAkEEbGoqAuDADrshJiAmIJcCICYglwJkGyGXAiAOIIgCQcAMbGoglQJBwAJsaiCWAkEEbGoglwK2OAKgvw4glgJBAWoilgJBEEgNAAtBACGYAgNARAAAAAAAAPD/IZkCIA0giAJBgDJsaiCVAkGACmxqIJgCQQRsaioCoMEOuyEnICcgmQIgJyCZAmQbIZkCIA0giAJBgDJsaiCVAkGACmxqIJgCQQRsaioC4MEOuyEmICYgmQIgJiCZAmQbIZkCIA0giAJBgDJsaiCVAkGACmxqIJgCQQRsaioCoMIOuyEnICcgmQIgJyCZAmQbIZkCIA0giAJBgDJsaiCVAkGACmxqIJgCQQRsaioC4MIOuyEmICYgmQIgJiCZAmQbIZkCIA4giAJBwAxsaiCVAkHAAmxqIJgCQQRsaiCZArY4AuC/DiCYAkEBaiKYAkEQSA0AC0EAIZoCA0BEAAAAAAAA8P8hmwIgDSCIAkGAMmxqIJUCQYAKbGogmgJBBGxqKgKgww67IScgJyCbAiAnIJsCZBshmwIgDSCIAkGAMmxqIJUCQYAKbGogmgJBBGxqKgLgww67ISYgJiCbAiAmIJsCZBshmwIgDSCIAkGAMmxqIJUCQYAKbGogmgJBBGxqKgKgxA67IScgJyCbAiAnIJsCZBshmwIgDSCIAkGAMmxqIJUCQYAKbGogmgJBBGxqKgLgxA67ISYgJiCbAiAmIJsCZBshmwIgDiCIAkHADGxqIJUCQcACbGogmgJBBGxqIJsCtjgCoMAOIJoCQQFqIpoCQRBIDQALQQAhnAIDQEQAAAAAAADw/yGdAiANIIgCQYAybGoglQJBgApsaiCcAkEEbGoqAqDFDrshJyAnIJ0CICcgnQJkGyGdAiANIIgCQYAybGoglQJBgApsaiCcAkEEbGoqAuDFDrshJiAmIJ0CICYgnQJkGyGdAiANIIgCQYAybGoglQJBgApsaiCcAkEEbGoqAqDGDrshJyAnIJ0CICcgnQJkGyGdAiANIIgCQYAybGoglQJBgApsaiCcAkEEbGoqAuDGDrshJiAmIJ0CICYgnQJkGyGdAiAOIIgCQcAMbGoglQJBwAJsaiCcAkEEbGognQK2OALgwA4gnAJBAWoinAJBEEgNAAtBACGeAgNARAAAAAAAAPD/IZ8CIA0giAJBgDJsaiCVAkGACmxqIJ4CQQRsaioCoMcOuyEnICcgnwIgJyCfAmQbIZ8CIA0giAJBgDJsaiCVAkGACmxqIJ4CQQRsaioC4McOuyEmICYgnwIgJiCfAmQbIZ8CIA0giAJBgDJsaiCVAkGACmxqIJ4CQQRsaioCoMgOuyEnICcgnwIgJyCfAmQbIZ8CIA0giAJBgDJsaiCVAkGACmxqIJ4CQQRsaioC4MgOuyEmICYgnwIgJiCfAmQbIZ8CIA4giAJBwAxsaiCVAkHAAmxqIJ4CQQRsaiCfArY4AqDBDiCeAkEBaiKeAkEQSA0ACyCVAkEBaiKVAkEFSA0AC0EAIaACA0AgDyCIAkHADGxqIKACQQRsaiAOIIgCQcAMbGogoAJBBGxq/V0CoL8O/V8gBSCIAkHADGxqIKACQQRsav1dAqC/Dv1f/fIB/V79WwKgvw4AIKACQQJqIqACQZADSA0ACyCIAkEBaiKIAiAASA0AC0EAIaQCA0BBACGlAgJAA0AgpQJBAmogAEoNASCkAkHADGwhoQIgDyClAkHADGxqIaIC/QwAAAAAAAAAAAAAAAAAAAAAIacC/QwAAAAAAAAAAAAAAAAAAAAAIagC/QwAAAAAAAAAAAAAAAAAAAAAIakC/QwAAAAAAAAAAAAAAAAAAAAAIaoC/QwAAAAAAAAAAAAAAAAAAAAAIasC/QwAAAAAAAAAAAAAAAAAAAAAIawC/QwAAAAAAAAAAAAAAAAAAAAAIa0C/QwAAAAAAAAAAAAAAAAAAAAAIa4CQQAhowIDQCChAv0AAuAnIa8CIKEC/QACoDQhsAIgoQL9AALgQCGxAiChAv0AAqBNIbICIKIC/QACoL8OIbMCIKIC/QAC4MsOIbQCIK8CILMCIKcCIUX95gEgRf3kASGnAiCvAiC0AiCoAiFF/eYBIEX95AEhqAIgsAIgswIgqQIhRf3mASBF/eQBIakCILACILQCIKoCIUX95gEgRf3kASGqAiCxAiCzAiCrAiFF/eYBIEX95AEhqwIgsQIgtAIgrAIhRf3mASBF/eQBIawCILICILMCIK0CIUX95gEgRf3kASGtAiCyAiC0AiCuAiFF/eYBIEX95AEhrgIgoQJBEGohoQIgogJBEGohogIgowJBBGoiowJBkANIDQALIBAgpQJBKGxqIKQCQQRsaiG1AiC1AiCnAv0fACCnAv0fAZIgpwL9HwKSIKcC/R8DkjgCoL8OILUCIKgC/R8AIKgC/R8BkiCoAv0fApIgqAL9HwOSOALIvw4gtQIgqQL9HwAgqQL9HwGSIKkC/R8CkiCpAv0fA5I4AqS/DiC1AiCqAv0fACCqAv0fAZIgqgL9HwKSIKoC/R8DkjgCzL8OILUCIKsC/R8AIKsC/R8BkiCrAv0fApIgqwL9HwOSOAKovw4gtQIgrAL9HwAgrAL9HwGSIKwC/R8CkiCsAv0fA5I4AtC/DiC1AiCtAv0fACCtAv0fAZIgrQL9HwKSIK0C/R8DkjgCrL8OILUCIK4C/R8AIK4C/R8BkiCuAv0fApIgrgL9HwOSOALUvw4gpQJBAmohpQIMAAsLAkADQCClAiAATg0BIKQCQcAMbCGhAiAPIKUCQcAMbGohogL9DAAAAAAAAAAAAAAAAAAAAAAhtwL9DAAAAAAAAAAAAAAAAAAAAAAhuAL9DAAAAAAAAAAAAAAAAAAAAAAhuQL9DAAAAAAAAAAAAAAAAAAAAAAhugJBACGjAgNAIKEC/QAC4CchuwIgoQL9AAKgNCG8AiChAv0AAuBAIb0CIKEC/QACoE0hvgIgogL9AAKgvw4hvwIguwIgvwIgtwIhRf3mASBF/eQBIbcCILwCIL8CILgCIUX95gEgRf3kASG4AiC9AiC/AiC5AiFF/eYBIEX95AEhuQIgvgIgvwIgugIhRf3mASBF/eQBIboCIKECQRBqIaECIKICQRBqIaICIKMCQQRqIqMCQZADSA0ACyAQIKUCQShsaiCkAkEEbGohwAIgwAIgtwL9HwAgtwL9HwGSILcC/R8CkiC3Av0fA5I4AqC/DiDAAiC4Av0fACC4Av0fAZIguAL9HwKSILgC/R8DkjgCpL8OIMACILkC/R8AILkC/R8BkiC5Av0fApIguQL9HwOSOAKovw4gwAIgugL9HwAgugL9HwGSILoC/R8CkiC6Av0fA5I4Aqy/DiClAkEBaiGlAgwACwsgpAJBBGoipAJBCEgNAAtBCCHBAkEAIcICAkADQCDCAkECaiAASg0BIMECQcAMbCGhAiAPIMICQcAMbGohogL9DAAAAAAAAAAAAAAAAAAAAAAhxAL9DAAAAAAAAAAAAAAAAAAAAAAhxQL9DAAAAAAAAAAAAAAAAAAAAAAhxgL9DAAAAAAAAAAAAAAAAAAAAAAhxwJBACGjAgNAIKEC/QAC4CchyAIgoQL9AAKgNCHJAiCiAv0AAqC/DiHKAiCiAv0AAuDLDiHLAiDIAiDKAiDEAiFF/eYBIEX95AEhxAIgyAIgywIgxQIhRf3mASBF/eQBIcUCIMkCIMoCIMYCIUX95gEgRf3kASHGAiDJAiDLAiDHAiFF/eYBIEX95AEhxwIgoQJBEGohoQIgogJBEGohogIgowJBBGoiowJBkANIDQALIBAgwgJBKGxqIMECQQRsaiHMAiDMAiDEAv0fACDEAv0fAZIgxAL9HwKSIMQC/R8DkjgCoL8OIMwCIMUC/R8AIMUC/R8BkiDFAv0fApIgxQL9HwOSOALIvw4gzAIgxgL9HwAgxgL9HwGSIMYC/R8CkiDGAv0fA5I4AqS/DiDMAiDHAv0fACDHAv0fAZIgxwL9HwKSIMcC/R8DkjgCzL8OIMICQQJqIcICDAALCwJAA0AgwgIgAE4NASDBAkHADGwhoQIgDyDCAkHADGxqIaIC/QwAAAAAAAAAAAAAAAAAAAAAIc4C/QwAAAAAAAAAAAAAAAAAAAAAIc8CQQAhowIDQCChAv0AAuAnIdACIKEC/QACoDQh0QIgogL9AAKgvw4h0gIg0AIg0gIgzgIhRf3mASBF/eQBIc4CINECINICIM8CIUX95gEgRf3kASHPAiChAkEQaiGhAiCiAkEQaiGiAiCjAkEEaiKjAkGQA0gNAAsgECDCAkEobGogwQJBBGxqIdMCINMCIM4C/R8AIM4C/R8BkiDOAv0fApIgzgL9HwOSOAKgvw4g0wIgzwL9HwAgzwL9HwGSIM8C/R8CkiDPAv0fA5I4AqS/DiDCAkEBaiHCAgwACwtBACHUAgNAQQAgECDUAkEobGoqAqC/DrtBACoC4KQBu6C2OALQzwJBACAQINQCQShsaioCpL8Ou0EAKgLkpAG7oLY4AtTPAkEAIBAg1AJBKGxqKgKovw67QQAqAuikAbugtjgC2M8CQQAgECDUAkEobGoqAqy/DrtBACoC7KQBu6C2OALczwJBACAQINQCQShsaioCsL8Ou0EAKgLwpAG7oLY4AuDPAkEAIBAg1AJBKGxqKgK0vw67QQAqAvSkAbugtjgC5M8CQQAgECDUAkEobGoqAri/DrtBACoC+KQBu6C2OALozwJBACAQINQCQShsaioCvL8Ou0EAKgL8pAG7oLY4AuzPAkEAIBAg1AJBKGxqKgLAvw67QQAqAoClAbugtjgC8M8CQQAgECDUAkEobGoqAsS/DrtBACoChKUBu6C2OAL0zwJEAAAAAAAA8P8h1QJBACoC0M8CuyEnICcg1QIgJyDVAmQbIdUCQQAqAtTPArshJiAmINUCICYg1QJkGyHVAkEAKgLYzwK7IScgJyDVAiAnINUCZBsh1QJBACoC3M8CuyEmICYg1QIgJiDVAmQbIdUCQQAqAuDPArshJyAnINUCICcg1QJkGyHVAkEAKgLkzwK7ISYgJiDVAiAmINUCZBsh1QJBACoC6M8CuyEnICcg1QIgJyDVAmQbIdUCQQAqAuzPArshJiAmINUCICYg1QJkGyHVAkEAKgLwzwK7IScgJyDVAiAnINUCZBsh1QJBACoC9M8CuyEmICYg1QIgJiDVAmQbIdUCINUCQQAqAtDPArsg1QKhEAFBACoC1M8CuyDVAqEQAaBBACoC2M8CuyDVAqEQAaBBACoC3M8CuyDVAqEQAaBBACoC4M8CuyDVAqEQAaBBACoC5M8CuyDVAqEQAaBBACoC6M8CuyDVAqEQAaBBACoC7M8CuyDVAqEQAaBBACoC8M8CuyDVAqEQAaBBACoC9M8CuyDVAqEQAaAQAqAh1gIgESDUAkEobGoqAqC/DrtBACoC0M8Cu6IgESDUAkEobGoqAqS/DrtBACoC1M8Cu6KgIBEg1AJBKGxqKgKovw67QQAqAtjPAruioCARINQCQShsaioCrL8Ou0EAKgLczwK7oqAgESDUAkEobGoqArC/DrtBACoC4M8Cu6KgIBEg1AJBKGxqKgK0vw67QQAqAuTPAruioCARINQCQShsaioCuL8Ou0EAKgLozwK7oqAgESDUAkEobGoqAry/DrtBACoC7M8Cu6KgIBEg1AJBKGxqKgLAvw67QQAqAvDPAruioCARINQCQShsaioCxL8Ou0EAKgL0zwK7oqAh1wIghwIg1gIg1wKhoCGHAiASINQCQShsakEAKgLQzwK7INYCoRABIBEg1AJBKGxqKgKgvw67obY4AqC/DiASINQCQShsakEAKgLUzwK7INYCoRABIBEg1AJBKGxqKgKkvw67obY4AqS/DiASINQCQShsakEAKgLYzwK7INYCoRABIBEg1AJBKGxqKgKovw67obY4Aqi/DiASINQCQShsakEAKgLczwK7INYCoRABIBEg1AJBKGxqKgKsvw67obY4Aqy/DiASINQCQShsakEAKgLgzwK7INYCoRABIBEg1AJBKGxqKgKwvw67obY4ArC/DiASINQCQShsakEAKgLkzwK7INYCoRABIBEg1AJBKGxqKgK0vw67obY4ArS/DiASINQCQShsakEAKgLozwK7INYCoRABIBEg1AJBKGxqKgK4vw67obY4Ari/DiASINQCQShsakEAKgLszwK7INYCoRABIBEg1AJBKGxqKgK8vw67obY4Ary/DiASINQCQShsakEAKgLwzwK7INYCoRABIBEg1AJBKGxqKgLAvw67obY4AsC/DiASINQCQShsakEAKgL0zwK7INYCoRABIBEg1AJBKGxqKgLEvw67obY4AsS/DkEAQQAqAvDJArsgEiDUAkEobGoqAqC/DrugtjgC8MkCQQBBACoC9MkCuyASINQCQShsaioCpL8Ou6C2OAL0yQJBAEEAKgL4yQK7IBIg1AJBKGxqKgKovw67oLY4AvjJAkEAQQAqAvzJArsgEiDUAkEobGoqAqy/DrugtjgC/MkCQQBBACoCgMoCuyASINQCQShsaioCsL8Ou6C2OAKAygJBAEEAKgKEygK7IBIg1AJBKGxqKgK0vw67oLY4AoTKAkEAQQAqAojKArsgEiDUAkEobGoqAri/DrugtjgCiMoCQQBBACoCjMoCuyASINQCQShsaioCvL8Ou6C2OAKMygJBAEEAKgKQygK7IBIg1AJBKGxqKgLAvw67oLY4ApDKAkEAQQAqApTKArsgEiDUAkEobGoqAsS/DrugtjgClMoCINQCQQFqItQCIABIDQALRAAAAAAAAPA/IAKjtiHYAiDYAv0TIdkCQQAh3QIDQEEAId4CA0AgDyDdAkEEbGoh2gIgEiDeAkEEbGoh2wL9DAAAAAAAAAAAAAAAAAAAAAAh4AL9DAAAAAAAAAAAAAAAAAAAAAAh4QL9DAAAAAAAAAAAAAAAAAAAAAAh4gL9DAAAAAAAAAAAAAAAAAAAAAAh4wL9DAAAAAAAAAAAAAAAAAAAAAAh5AL9DAAAAAAAAAAAAAAAAAAAAAAh5QL9DAAAAAAAAAAAAAAAAAAAAAAh5gL9DAAAAAAAAAAAAAAAAAAAAAAh5wJBACHuAgNAINoC/QACoL8OIegCINoC/QACsL8OIekCINoC/QACwL8OIeoCINoC/QAC0L8OIesCINsC/QkCoL8OIewCINsC/QkCpL8OIe0CIOwCIOgCIOACIUX95gEgRf3kASHgAiDsAiDpAiDhAiFF/eYBIEX95AEh4QIg7AIg6gIg4gIhRf3mASBF/eQBIeICIOwCIOsCIOMCIUX95gEgRf3kASHjAiDtAiDoAiDkAiFF/eYBIEX95AEh5AIg7QIg6QIg5QIhRf3mASBF/eQBIeUCIO0CIOoCIOYCIUX95gEgRf3kASHmAiDtAiDrAiDnAiFF/eYBIEX95AEh5wIg2gJBwAxqIdoCINsCQShqIdsCIO4CQQFqIu4CIABIDQALIN4CQcAMbCDdAkEEbGoh3AIg3AIg4AIg2QL95gH9CwLwzAEg3AIg4QIg2QL95gH9CwKAzQEg3AIg4gIg2QL95gH9CwKQzQEg3AIg4wIg2QL95gH9CwKgzQEg3AIg5AIg2QL95gH9CwKw2QEg3AIg5QIg2QL95gH9CwLA2QEg3AIg5gIg2QL95gH9CwLQ2QEg3AIg5wIg2QL95gH9CwLg2QEg3gJBAmoi3gJBCkgNAAsg3QJBEGoi3QJBkANIDQALQQAh8gIDQEEAIfMCAkADQCDzAkECaiAASg0BIPICQQRsIe8CIBIg8wJBKGxqIfAC/QwAAAAAAAAAAAAAAAAAAAAAIfUC/QwAAAAAAAAAAAAAAAAAAAAAIfYC/QwAAAAAAAAAAAAAAAAAAAAAIfcC/QwAAAAAAAAAAAAAAAAAAAAAIfgC/QwAAAAAAAAAAAAAAAAAAAAAIfkC/QwAAAAAAAAAAAAAAAAAAAAAIfoC/QwAAAAAAAAAAAAAAAAAAAAAIfsC/QwAAAAAAAAAAAAAAAAAAAAAIfwCQQAhgwMDQCDvAv0AAuAnIf0CIO8C/QAC8Cch/gIg7wL9AAKAKCH/AiDvAv0AApAoIYADIPAC/QkCoL8OIYEDIPAC/QkCyL8OIYIDIIEDIP0CIPUCIUX95gEgRf3kASH1AiCBAyD+AiD2AiFF/eYBIEX95AEh9gIggQMg/wIg9wIhRf3mASBF/eQBIfcCIIEDIIADIPgCIUX95gEgRf3kASH4AiCCAyD9AiD5AiFF/eYBIEX95AEh+QIgggMg/gIg+gIhRf3mASBF/eQBIfoCIIIDIP8CIPsCIUX95gEgRf3kASH7AiCCAyCAAyD8AiFF/eYBIEX95AEh/AIg7wJBwAxqIe8CIPACQQRqIfACIIMDQQFqIoMDQQpIDQALIBMg8wJBwAxsaiDyAkEEbGoh8QIg8QIg9QL9CwKgvw4g8QIg9gL9CwKwvw4g8QIg9wL9CwLAvw4g8QIg+AL9CwLQvw4g8QIg+QL9CwLgyw4g8QIg+gL9CwLwyw4g8QIg+wL9CwKAzA4g8QIg/AL9CwKQzA4g8wJBAmoh8wIMAAsLAkADQCDzAiAATg0BIPICQQRsIe8CIBIg8wJBKGxqIfAC/QwAAAAAAAAAAAAAAAAAAAAAIYUD/QwAAAAAAAAAAAAAAAAAAAAAIYYD/QwAAAAAAAAAAAAAAAAAAAAAIYcD/QwAAAAAAAAAAAAAAAAAAAAAIYgDQQAhjgMDQCDvAv0AAuAnIYkDIO8C/QAC8CchigMg7wL9AAKAKCGLAyDvAv0AApAoIYwDIPAC/QkCoL8OIY0DII0DIIkDIIUDIUX95gEgRf3kASGFAyCNAyCKAyCGAyFF/eYBIEX95AEhhgMgjQMgiwMghwMhRf3mASBF/eQBIYcDII0DIIwDIIgDIUX95gEgRf3kASGIAyDvAkHADGoh7wIg8AJBBGoh8AIgjgNBAWoijgNBCkgNAAsgEyDzAkHADGxqIPICQQRsaiHxAiDxAiCFA/0LAqC/DiDxAiCGA/0LArC/DiDxAiCHA/0LAsC/DiDxAiCIA/0LAtC/DiDzAkEBaiHzAgwACwsg8gJBEGoi8gJBkANIDQALQQAhjwMDQEEAIZADA0AgkANBBGwgEyCPA0HADGxqIJADQQRsav1dAqC/Dv1fIAUgjwNBwAxsaiCQA0EEbGr9XQKgvw79X/3yAf1e/VsC0M8CACCQA0ECaiKQA0GQA0gNAAtBACGRAwNAQQAhkgMDQEEAIZMDA0AgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKAlwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCoL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgKgvw67YRu2OALQ/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKElwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCpL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgKkvw67YRu2OALU/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKIlwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCqL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgKovw67YRu2OALY/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKMlwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCrL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgKsvw67YRu2OALc/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKQlwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCsL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgKwvw67YRu2OALg/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKUlwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCtL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgK0vw67YRu2OALk/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKYlwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCuL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgK4vw67YRu2OALo/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKclwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCvL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgK8vw67YRu2OALs/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKglwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCwL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLAvw67YRu2OALw/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKklwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCxL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLEvw67YRu2OAL0/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKolwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCyL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLIvw67YRu2OAL4/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKslwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioCzL8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLMvw67YRu2OAL8/gQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgKwlwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioC0L8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLQvw67YRu2OAKA/wQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgK0lwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioC1L8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLUvw67YRu2OAKE/wQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgK4lwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioC2L8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLYvw67YRu2OAKI/wQgkQNBgApsIJIDQYACbGogkwNBwABsaiCRA0GACmwgkgNBgAJsaiCTA0HAAGxqKgK8lwa7RAAAAAAAABBAIA0gjwNBgDJsaiCRA0GACmxqIJIDQYACbGogkwNBwABsaioC3L8OuyAOII8DQcAMbGogkQNBwAJsaiCSA0HAAGxqKgLcvw67YRu2OAKM/wQgkwNBAWoikwNBBEgNAAsgkgNBAWoikgNBBUgNAAsgkQNBAWoikQNBBUgNAAtBACGUAwNAQQAhlQMDQEQAAAAAAADw/yGWAyCUA0GACmwglQNBBGxqKgLQ/gS7miEnICcglgMgJyCWA2QbIZYDIJQDQYAKbCCVA0EEbGoqApD/BLuaISYgJiCWAyAmIJYDZBshlgMglANBgApsIJUDQQRsaioC0P8Eu5ohJyAnIJYDICcglgNkGyGWAyCUA0GACmwglQNBBGxqKgKQgAW7miEmICYglgMgJiCWA2QbIZYDIJQDQcACbCCVA0EEbGoglgOatjgCkNwCIJUDQQFqIpUDQRBIDQALQQAhlwMDQEQAAAAAAADw/yGYAyCUA0GACmwglwNBBGxqKgLQgAW7miEnICcgmAMgJyCYA2QbIZgDIJQDQYAKbCCXA0EEbGoqApCBBbuaISYgJiCYAyAmIJgDZBshmAMglANBgApsIJcDQQRsaioC0IEFu5ohJyAnIJgDICcgmANkGyGYAyCUA0GACmwglwNBBGxqKgKQggW7miEmICYgmAMgJiCYA2QbIZgDIJQDQcACbCCXA0EEbGogmAOatjgC0NwCIJcDQQFqIpcDQRBIDQALQQAhmQMDQEQAAAAAAADw/yGaAyCUA0GACmwgmQNBBGxqKgLQggW7miEnICcgmgMgJyCaA2QbIZoDIJQDQYAKbCCZA0EEbGoqApCDBbuaISYgJiCaAyAmIJoDZBshmgMglANBgApsIJkDQQRsaioC0IMFu5ohJyAnIJoDICcgmgNkGyGaAyCUA0GACmwgmQNBBGxqKgKQhAW7miEmICYgmgMgJiCaA2QbIZoDIJQDQcACbCCZA0EEbGogmgOatjgCkN0CIJkDQQFqIpkDQRBIDQALQQAhmwMDQEQAAAAAAADw/yGcAyCUA0GACmwgmwNBBGxqKgLQhAW7miEnICcgnAMgJyCcA2QbIZwDIJQDQYAKbCCbA0EEbGoqApCFBbuaISYgJiCcAyAmIJwDZBshnAMglANBgApsIJsDQQRsaioC0IUFu5ohJyAnIJwDICcgnANkGyGcAyCUA0GACmwgmwNBBGxqKgKQhgW7miEmICYgnAMgJiCcA2QbIZwDIJQDQcACbCCbA0EEbGognAOatjgC0N0CIJsDQQFqIpsDQRBIDQALQQAhnQMDQEQAAAAAAADw/yGeAyCUA0GACmwgnQNBBGxqKgLQhgW7miEnICcgngMgJyCeA2QbIZ4DIJQDQYAKbCCdA0EEbGoqApCHBbuaISYgJiCeAyAmIJ4DZBshngMglANBgApsIJ0DQQRsaioC0IcFu5ohJyAnIJ4DICcgngNkGyGeAyCUA0GACmwgnQNBBGxqKgKQiAW7miEmICYgngMgJiCeA2QbIZ4DIJQDQcACbCCdA0EEbGogngOatjgCkN4CIJ0DQQFqIp0DQRBIDQALIJQDQQFqIpQDQQVIDQALQQAhnwMDQEEAIaADA0BBACGhAwNAIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAtDPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCgJcGuyCfA0HAAmwgoANBwABsaioCkNwCu2EbtjgC0P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAtTPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioChJcGuyCfA0HAAmwgoANBwABsaioClNwCu2EbtjgC1P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAtjPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCiJcGuyCfA0HAAmwgoANBwABsaioCmNwCu2EbtjgC2P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAtzPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCjJcGuyCfA0HAAmwgoANBwABsaioCnNwCu2EbtjgC3P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAuDPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCkJcGuyCfA0HAAmwgoANBwABsaioCoNwCu2EbtjgC4P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAuTPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioClJcGuyCfA0HAAmwgoANBwABsaioCpNwCu2EbtjgC5P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAujPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCmJcGuyCfA0HAAmwgoANBwABsaioCqNwCu2EbtjgC6P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAuzPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCnJcGuyCfA0HAAmwgoANBwABsaioCrNwCu2EbtjgC7P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAvDPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCoJcGuyCfA0HAAmwgoANBwABsaioCsNwCu2EbtjgC8P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAvTPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCpJcGuyCfA0HAAmwgoANBwABsaioCtNwCu2EbtjgC9P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAvjPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCqJcGuyCfA0HAAmwgoANBwABsaioCuNwCu2EbtjgC+P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAvzPArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCrJcGuyCfA0HAAmwgoANBwABsaioCvNwCu2EbtjgC/P4EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAoDQArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCsJcGuyCfA0HAAmwgoANBwABsaioCwNwCu2EbtjgCgP8EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAoTQArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCtJcGuyCfA0HAAmwgoANBwABsaioCxNwCu2EbtjgChP8EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAojQArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCuJcGuyCfA0HAAmwgoANBwABsaioCyNwCu2EbtjgCiP8EIJ8DQYAKbCCgA0GAAmxqIKEDQcAAbGognwNBwAJsIKADQcAAbGoqAozQArtEAAAAAAAAAAAgnwNBgApsIKADQYACbGogoQNBwABsaioCvJcGuyCfA0HAAmwgoANBwABsaioCzNwCu2EbtjgCjP8EIKEDQQFqIqEDQQRIDQALIKADQQFqIqADQQVIDQALIJ8DQQFqIp8DQQVIDQALQQAhogMDQCCiA0EEbP0MAAAAAAAAAAAAAAAAAAAAAP1e/VsC0M8CACCiA0ECaiKiA0GQD0gNAAtBACGjAwNAQQAhpAMDQEEAIaUDA0AgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgLQzwK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAtD+BLugtjgC0M8CIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioC1M8CuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgLU/gS7oLY4AtTPAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAtjPArsgowNBgApsIKQDQYACbGogpQNBgAFsaioC2P4Eu6C2OALYzwIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgLczwK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAtz+BLugtjgC3M8CIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioC4M8CuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgLg/gS7oLY4AuDPAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAuTPArsgowNBgApsIKQDQYACbGogpQNBgAFsaioC5P4Eu6C2OALkzwIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgLozwK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAuj+BLugtjgC6M8CIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioC7M8CuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgLs/gS7oLY4AuzPAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAvDPArsgowNBgApsIKQDQYACbGogpQNBgAFsaioC8P4Eu6C2OALwzwIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgL0zwK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAvT+BLugtjgC9M8CIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioC+M8CuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgL4/gS7oLY4AvjPAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAvzPArsgowNBgApsIKQDQYACbGogpQNBgAFsaioC/P4Eu6C2OAL8zwIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgKA0AK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAoD/BLugtjgCgNACIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioChNACuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgKE/wS7oLY4AoTQAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAojQArsgowNBgApsIKQDQYACbGogpQNBgAFsaioCiP8Eu6C2OAKI0AIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgKM0AK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAoz/BLugtjgCjNACIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioCkNACuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgKQ/wS7oLY4ApDQAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqApTQArsgowNBgApsIKQDQYACbGogpQNBgAFsaioClP8Eu6C2OAKU0AIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgKY0AK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqApj/BLugtjgCmNACIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioCnNACuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgKc/wS7oLY4ApzQAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAqDQArsgowNBgApsIKQDQYACbGogpQNBgAFsaioCoP8Eu6C2OAKg0AIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgKk0AK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAqT/BLugtjgCpNACIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioCqNACuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgKo/wS7oLY4AqjQAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAqzQArsgowNBgApsIKQDQYACbGogpQNBgAFsaioCrP8Eu6C2OAKs0AIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgKw0AK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqArD/BLugtjgCsNACIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioCtNACuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgK0/wS7oLY4ArTQAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqArjQArsgowNBgApsIKQDQYACbGogpQNBgAFsaioCuP8Eu6C2OAK40AIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgK80AK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqArz/BLugtjgCvNACIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioCwNACuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgLA/wS7oLY4AsDQAiCjA0GAC2wgpANBgAFsaiClA0HABWxqIKMDQYALbCCkA0GAAWxqIKUDQcAFbGoqAsTQArsgowNBgApsIKQDQYACbGogpQNBgAFsaioCxP8Eu6C2OALE0AIgowNBgAtsIKQDQYABbGogpQNBwAVsaiCjA0GAC2wgpANBgAFsaiClA0HABWxqKgLI0AK7IKMDQYAKbCCkA0GAAmxqIKUDQYABbGoqAsj/BLugtjgCyNACIKMDQYALbCCkA0GAAWxqIKUDQcAFbGogowNBgAtsIKQDQYABbGogpQNBwAVsaioCzNACuyCjA0GACmwgpANBgAJsaiClA0GAAWxqKgLM/wS7oLY4AszQAiClA0EBaiKlA0ECSA0ACyCkA0EBaiKkA0EFSA0ACyCjA0EBaiKjA0EFSA0AC0EAIaYDA0AgpgNBBGwgpgNBBGz9XQLQzwL9X/0MAAAAAAAAAAAAAAAAAAAAACAMII8DQcA8bGogpgNBBGxq/V0CoL8O/V/9DAAAAAAAAAAAAAAAAAAAAAD9Sv1S/V79WwLQ/gQAIKYDQQRsIKYDQQRs/V0CkMkD/V8gpgNBBGz9XQLQ/gT9X/3wAf1e/VsCkMkDACAUII8DQcA8bGogpgNBBGxqIKYDQQRs/V0C0P4E/V8gpgNBBGz9XQLQjAP9X/3yAf1e/VsCoL8OACCmA0EEbCCmA0EEbP1dAtCFBP1fIKYDQQRs/V0C0P4E/V8gCyCPA0HAPGxqIKYDQQRsav1dAqC/Dv1f/fIB/fAB/V79WwLQhQQAIKYDQQRsIKYDQQRs/V0CkMIE/V8gFCCPA0HAPGxqIKYDQQRsav1dAqC/Dv1f/e0B/fAB/V79WwKQwgQAIKYDQQJqIqYDQZAPSA0ACyCPA0EBaiKPAyAASA0ACyCHAiBYoiGHAiAAQQFKBEBBAEEAKgLwyQK7IFiitjgC8MkCQQBBACoC9MkCuyBYorY4AvTJAkEAQQAqAvjJArsgWKK2OAL4yQJBAEEAKgL8yQK7IFiitjgC/MkCQQBBACoCgMoCuyBYorY4AoDKAkEAQQAqAoTKArsgWKK2OAKEygJBAEEAKgKIygK7IFiitjgCiMoCQQBBACoCjMoCuyBYorY4AozKAkEAQQAqApDKArsgWKK2OAKQygJBAEEAKgKUygK7IFiitjgClMoCQQAhpwMDQCCnA0EEbCCnA0EEbP1dApDJA/1fIFj9FP3yAf1e/VsCkMkDACCnA0EEbCCnA0EEbP1dAtCFBP1fIFj9FP3yAf1e/VsC0IUEACCnA0EEbCCnA0EEbP1dApDCBP1fIFj9FP3yAf1e/VsCkMIEACCnA0ECaiKnA0GQD0gNAAsLRAAAAAAAAAAAIagDQQAhqQMDQCCoAyCpA0HAAGwqAtCFBLugIagDIKkDQQFqIqkDQfkASA0AC0EAIKgDtjgC0M8CRAAAAAAAAAAAIaoDQQAhqwMDQCCqAyCrA0HAAGwqAtSFBLugIaoDIKsDQQFqIqsDQfkASA0AC0EAIKoDtjgC1M8CRAAAAAAAAAAAIawDQQAhrQMDQCCsAyCtA0HAAGwqAtiFBLugIawDIK0DQQFqIq0DQfkASA0AC0EAIKwDtjgC2M8CRAAAAAAAAAAAIa4DQQAhrwMDQCCuAyCvA0HAAGwqAtyFBLugIa4DIK8DQQFqIq8DQfkASA0AC0EAIK4DtjgC3M8CRAAAAAAAAAAAIbADQQAhsQMDQCCwAyCxA0HAAGwqAuCFBLugIbADILEDQQFqIrEDQfkASA0AC0EAILADtjgC4M8CRAAAAAAAAAAAIbIDQQAhswMDQCCyAyCzA0HAAGwqAuSFBLugIbIDILMDQQFqIrMDQfkASA0AC0EAILIDtjgC5M8CRAAAAAAAAAAAIbQDQQAhtQMDQCC0AyC1A0HAAGwqAuiFBLugIbQDILUDQQFqIrUDQfkASA0AC0EAILQDtjgC6M8CRAAAAAAAAAAAIbYDQQAhtwMDQCC2AyC3A0HAAGwqAuyFBLugIbYDILcDQQFqIrcDQfkASA0AC0EAILYDtjgC7M8CRAAAAAAAAAAAIbgDQQAhuQMDQCC4AyC5A0HAAGwqAvCFBLugIbgDILkDQQFqIrkDQfkASA0AC0EAILgDtjgC8M8CRAAAAAAAAAAAIboDQQAhuwMDQCC6AyC7A0HAAGwqAvSFBLugIboDILsDQQFqIrsDQfkASA0AC0EAILoDtjgC9M8CRAAAAAAAAAAAIbwDQQAhvQMDQCC8AyC9A0HAAGwqAviFBLugIbwDIL0DQQFqIr0DQfkASA0AC0EAILwDtjgC+M8CRAAAAAAAAAAAIb4DQQAhvwMDQCC+AyC/A0HAAGwqAvyFBLugIb4DIL8DQQFqIr8DQfkASA0AC0EAIL4DtjgC/M8CRAAAAAAAAAAAIcADQQAhwQMDQCDAAyDBA0HAAGwqAoCGBLugIcADIMEDQQFqIsEDQfkASA0AC0EAIMADtjgCgNACRAAAAAAAAAAAIcIDQQAhwwMDQCDCAyDDA0HAAGwqAoSGBLugIcIDIMMDQQFqIsMDQfkASA0AC0EAIMIDtjgChNACRAAAAAAAAAAAIcQDQQAhxQMDQCDEAyDFA0HAAGwqAoiGBLugIcQDIMUDQQFqIsUDQfkASA0AC0EAIMQDtjgCiNACRAAAAAAAAAAAIcYDQQAhxwMDQCDGAyDHA0HAAGwqAoyGBLugIcYDIMcDQQFqIscDQfkASA0AC0EAIMYDtjgCjNACQQBBACoC0M8Cu0EAKgKQjAO7o7Y4AvDLAUEAQQAqAtTPArtBACoClIwDu6O2OAL0ywFBAEEAKgLYzwK7QQAqApiMA7ujtjgC+MsBQQBBACoC3M8Cu0EAKgKcjAO7o7Y4AvzLAUEAQQAqAuDPArtBACoCoIwDu6O2OAKAzAFBAEEAKgLkzwK7QQAqAqSMA7ujtjgChMwBQQBBACoC6M8Cu0EAKgKojAO7o7Y4AojMAUEAQQAqAuzPArtBACoCrIwDu6O2OAKMzAFBAEEAKgLwzwK7QQAqArCMA7ujtjgCkMwBQQBBACoC9M8Cu0EAKgK0jAO7o7Y4ApTMAUEAQQAqAvjPArtBACoCuIwDu6O2OAKYzAFBAEEAKgL8zwK7QQAqAryMA7ujtjgCnMwBQQBBACoCgNACu0EAKgLAjAO7o7Y4AqDMAUEAQQAqAoTQArtBACoCxIwDu6O2OAKkzAFBAEEAKgKI0AK7QQAqAsiMA7ujtjgCqMwBQQBBACoCjNACu0EAKgLMjAO7o7Y4AqzMAUQAAAAAAAAAACHIA0EAIckDA0AgyAMgyQNBwABsKgKQwgS7oCHIAyDJA0EBaiLJA0H5AEgNAAtBACDIA7Y4ApDQAkQAAAAAAAAAACHKA0EAIcsDA0AgygMgywNBwABsKgKUwgS7oCHKAyDLA0EBaiLLA0H5AEgNAAtBACDKA7Y4ApTQAkQAAAAAAAAAACHMA0EAIc0DA0AgzAMgzQNBwABsKgKYwgS7oCHMAyDNA0EBaiLNA0H5AEgNAAtBACDMA7Y4ApjQAkQAAAAAAAAAACHOA0EAIc8DA0AgzgMgzwNBwABsKgKcwgS7oCHOAyDPA0EBaiLPA0H5AEgNAAtBACDOA7Y4ApzQAkQAAAAAAAAAACHQA0EAIdEDA0Ag0AMg0QNBwABsKgKgwgS7oCHQAyDRA0EBaiLRA0H5AEgNAAtBACDQA7Y4AqDQAkQAAAAAAAAAACHSA0EAIdMDA0Ag0gMg0wNBwABsKgKkwgS7oCHSAyDTA0EBaiLTA0H5AEgNAAtBACDSA7Y4AqTQAkQAAAAAAAAAACHUA0EAIdUDA0Ag1AMg1QNBwABsKgKowgS7oCHUAyDVA0EBaiLVA0H5AEgNAAtBACDUA7Y4AqjQAkQAAAAAAAAAACHWA0EAIdcDA0Ag1gMg1wNBwABsKgKswgS7oCHWAyDXA0EBaiLXA0H5AEgNAAtBACDWA7Y4AqzQAkQAAAAAAAAAACHYA0EAIdkDA0Ag2AMg2QNBwABsKgKwwgS7oCHYAyDZA0EBaiLZA0H5AEgNAAtBACDYA7Y4ArDQAkQAAAAAAAAAACHaA0EAIdsDA0Ag2gMg2wNBwABsKgK0wgS7oCHaAyDbA0EBaiLbA0H5AEgNAAtBACDaA7Y4ArTQAkQAAAAAAAAAACHcA0EAId0DA0Ag3AMg3QNBwABsKgK4wgS7oCHcAyDdA0EBaiLdA0H5AEgNAAtBACDcA7Y4ArjQAkQAAAAAAAAAACHeA0EAId8DA0Ag3gMg3wNBwABsKgK8wgS7oCHeAyDfA0EBaiLfA0H5AEgNAAtBACDeA7Y4ArzQAkQAAAAAAAAAACHgA0EAIeEDA0Ag4AMg4QNBwABsKgLAwgS7oCHgAyDhA0EBaiLhA0H5AEgNAAtBACDgA7Y4AsDQAkQAAAAAAAAAACHiA0EAIeMDA0Ag4gMg4wNBwABsKgLEwgS7oCHiAyDjA0EBaiLjA0H5AEgNAAtBACDiA7Y4AsTQAkQAAAAAAAAAACHkA0EAIeUDA0Ag5AMg5QNBwABsKgLIwgS7oCHkAyDlA0EBaiLlA0H5AEgNAAtBACDkA7Y4AsjQAkQAAAAAAAAAACHmA0EAIecDA0Ag5gMg5wNBwABsKgLMwgS7oCHmAyDnA0EBaiLnA0H5AEgNAAtBACDmA7Y4AszQAkEAIegDA0Ag6ANBBGwg6ANBBGz9XQLQzwL9XyDoA0EEbP1dAtDNAv1f/fIBIOgDQQRs/V0CkIwD/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAg6ANBBGz9XQKQjAP9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACDoA0EEbP1dApDOAv1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC0NACACDoA0ECaiLoA0EQSA0AC0EARJCc5mv17IA/QQAqAtDQAruitjgC0M0CQQBEkJzma/XsgD9BACoC1NACu6K2OALUzQJBAESQnOZr9eyAP0EAKgLY0AK7orY4AtjNAkEARJCc5mv17IA/QQAqAtzQAruitjgC3M0CQQBEkJzma/XsgD9BACoC4NACu6K2OALgzQJBAESQnOZr9eyAP0EAKgLk0AK7orY4AuTNAkEARJCc5mv17IA/QQAqAujQAruitjgC6M0CQQBEkJzma/XsgD9BACoC7NACu6K2OALszQJBAESQnOZr9eyAP0EAKgLw0AK7orY4AvDNAkEARJCc5mv17IA/QQAqAvTQAruitjgC9M0CQQBEkJzma/XsgD9BACoC+NACu6K2OAL4zQJBAESQnOZr9eyAP0EAKgL80AK7orY4AvzNAkEARJCc5mv17IA/QQAqAoDRAruitjgCgM4CQQBEkJzma/XsgD9BACoChNECu6K2OAKEzgJBAESQnOZr9eyAP0EAKgKI0QK7orY4AojOAkEARJCc5mv17IA/QQAqAozRAruitjgCjM4CQQAh6QMDQCDpA0HAAGxBACoC0M0Cu7Y4ApDRAiDpA0HAAGxBACoC1M0Cu7Y4ApTRAiDpA0HAAGxBACoC2M0Cu7Y4ApjRAiDpA0HAAGxBACoC3M0Cu7Y4ApzRAiDpA0HAAGxBACoC4M0Cu7Y4AqDRAiDpA0HAAGxBACoC5M0Cu7Y4AqTRAiDpA0HAAGxBACoC6M0Cu7Y4AqjRAiDpA0HAAGxBACoC7M0Cu7Y4AqzRAiDpA0HAAGxBACoC8M0Cu7Y4ArDRAiDpA0HAAGxBACoC9M0Cu7Y4ArTRAiDpA0HAAGxBACoC+M0Cu7Y4ArjRAiDpA0HAAGxBACoC/M0Cu7Y4ArzRAiDpA0HAAGxBACoCgM4Cu7Y4AsDRAiDpA0HAAGxBACoChM4Cu7Y4AsTRAiDpA0HAAGxBACoCiM4Cu7Y4AsjRAiDpA0HAAGxBACoCjM4Cu7Y4AszRAiDpA0EBaiLpA0H5AEgNAAtBACHqAwNAIOoDQQRs/QyQnOZr9eyAP5Cc5mv17IA/IOoDQQRs/V0CkNAC/V8g6gNBBGz9XQLQ0AL9X/0MAAAAAAAAAEAAAAAAAAAAQCDqA0EEbP1dApDNAv1f/fIB/fIB/fEB/fIB/V79WwLQzQIAIOoDQQJqIuoDQRBIDQALQQAh6wMDQCDrA0HAAGxBACoC0M0Cu7Y4AtCFBCDrA0HAAGxBACoC1M0Cu7Y4AtSFBCDrA0HAAGxBACoC2M0Cu7Y4AtiFBCDrA0HAAGxBACoC3M0Cu7Y4AtyFBCDrA0HAAGxBACoC4M0Cu7Y4AuCFBCDrA0HAAGxBACoC5M0Cu7Y4AuSFBCDrA0HAAGxBACoC6M0Cu7Y4AuiFBCDrA0HAAGxBACoC7M0Cu7Y4AuyFBCDrA0HAAGxBACoC8M0Cu7Y4AvCFBCDrA0HAAGxBACoC9M0Cu7Y4AvSFBCDrA0HAAGxBACoC+M0Cu7Y4AviFBCDrA0HAAGxBACoC/M0Cu7Y4AvyFBCDrA0HAAGxBACoCgM4Cu7Y4AoCGBCDrA0HAAGxBACoChM4Cu7Y4AoSGBCDrA0HAAGxBACoCiM4Cu7Y4AoiGBCDrA0HAAGxBACoCjM4Cu7Y4AoyGBCDrA0EBaiLrA0H5AEgNAAtEAAAAAAAAAAAh7ANBACHtAwNAIOwDIO0DQcAAbCoCkMkDu6Ah7AMg7QNBAWoi7QNB+QBIDQALQQAg7AO2OAKwzAFEAAAAAAAAAAAh7gNBACHvAwNAIO4DIO8DQcAAbCoClMkDu6Ah7gMg7wNBAWoi7wNB+QBIDQALQQAg7gO2OAK0zAFEAAAAAAAAAAAh8ANBACHxAwNAIPADIPEDQcAAbCoCmMkDu6Ah8AMg8QNBAWoi8QNB+QBIDQALQQAg8AO2OAK4zAFEAAAAAAAAAAAh8gNBACHzAwNAIPIDIPMDQcAAbCoCnMkDu6Ah8gMg8wNBAWoi8wNB+QBIDQALQQAg8gO2OAK8zAFEAAAAAAAAAAAh9ANBACH1AwNAIPQDIPUDQcAAbCoCoMkDu6Ah9AMg9QNBAWoi9QNB+QBIDQALQQAg9AO2OALAzAFEAAAAAAAAAAAh9gNBACH3AwNAIPYDIPcDQcAAbCoCpMkDu6Ah9gMg9wNBAWoi9wNB+QBIDQALQQAg9gO2OALEzAFEAAAAAAAAAAAh+ANBACH5AwNAIPgDIPkDQcAAbCoCqMkDu6Ah+AMg+QNBAWoi+QNB+QBIDQALQQAg+AO2OALIzAFEAAAAAAAAAAAh+gNBACH7AwNAIPoDIPsDQcAAbCoCrMkDu6Ah+gMg+wNBAWoi+wNB+QBIDQALQQAg+gO2OALMzAFEAAAAAAAAAAAh/ANBACH9AwNAIPwDIP0DQcAAbCoCsMkDu6Ah/AMg/QNBAWoi/QNB+QBIDQALQQAg/AO2OALQzAFEAAAAAAAAAAAh/gNBACH/AwNAIP4DIP8DQcAAbCoCtMkDu6Ah/gMg/wNBAWoi/wNB+QBIDQALQQAg/gO2OALUzAFEAAAAAAAAAAAhgARBACGBBANAIIAEIIEEQcAAbCoCuMkDu6AhgAQggQRBAWoigQRB+QBIDQALQQAggAS2OALYzAFEAAAAAAAAAAAhggRBACGDBANAIIIEIIMEQcAAbCoCvMkDu6AhggQggwRBAWoigwRB+QBIDQALQQAgggS2OALczAFEAAAAAAAAAAAhhARBACGFBANAIIQEIIUEQcAAbCoCwMkDu6AhhAQghQRBAWoihQRB+QBIDQALQQAghAS2OALgzAFEAAAAAAAAAAAhhgRBACGHBANAIIYEIIcEQcAAbCoCxMkDu6AhhgQghwRBAWoihwRB+QBIDQALQQAghgS2OALkzAFEAAAAAAAAAAAhiARBACGJBANAIIgEIIkEQcAAbCoCyMkDu6AhiAQgiQRBAWoiiQRB+QBIDQALQQAgiAS2OALozAFEAAAAAAAAAAAhigRBACGLBANAIIoEIIsEQcAAbCoCzMkDu6AhigQgiwRBAWoiiwRB+QBIDQALQQAgigS2OALszAFBAEHQjQNqQQBBgCT8CwBBAEGQwgRqQQBBgKkB/AsAQQBBkOsFakEAQYCpAfwLAEEAQaDyB2pBAEGAqQH8CwBBACGMBANAQQAhjQQDQCCNBEEEbCAUIIwEQcA8bGogjQRBBGxq/V0CoL8O/V8gjQRBBGz9XQKQ0QL9X/0MAAAAAAAAAEAAAAAAAAAAQCAIIIwEQcA8bGogjQRBBGxq/V0CoL8O/V/98gH98gH98AEgjQRBBGz9XQLQhQT9X/3wAf1e/VsC0LEDACCNBEECaiKNBEGQD0gNAAtBACGOBANAQQAhjwQDQCCOBEGgAmwgjwRBBGxqII4EQcAAbCoC0LEDuyCPBEHAAGwqAuACu6IgjgRBwABsKgLUsQO7II8EQcAAbCoC5AK7oqAgjgRBwABsKgLYsQO7II8EQcAAbCoC6AK7oqAgjgRBwABsKgLcsQO7II8EQcAAbCoC7AK7oqAgjgRBwABsKgLgsQO7II8EQcAAbCoC8AK7oqAgjgRBwABsKgLksQO7II8EQcAAbCoC9AK7oqAgjgRBwABsKgLosQO7II8EQcAAbCoC+AK7oqAgjgRBwABsKgLssQO7II8EQcAAbCoC/AK7oqAgjgRBwABsKgLwsQO7II8EQcAAbCoCgAO7oqAgjgRBwABsKgL0sQO7II8EQcAAbCoChAO7oqAgjgRBwABsKgL4sQO7II8EQcAAbCoCiAO7oqAgjgRBwABsKgL8sQO7II8EQcAAbCoCjAO7oqAgjgRBwABsKgKAsgO7II8EQcAAbCoCkAO7oqAgjgRBwABsKgKEsgO7II8EQcAAbCoClAO7oqAgjgRBwABsKgKIsgO7II8EQcAAbCoCmAO7oqAgjgRBwABsKgKMsgO7II8EQcAAbCoCnAO7oqC2OAKgxAogjwRBAWoijwRByABIDQALII4EQQFqIo4EQfkASA0AC0EAIZAEA0BEAAAAAAAAAAAhkQRBACGSBANAIJEEIAcgjARBoJACbGogkgRBoAJsaiCQBEEEbGoqAqC/DrsgkgRBwABsKgLQsQO7oqAhkQQgkgRBAWoikgRB+QBIDQALIJAEQcAAbCCQBEHAAGwqAtCNA7sgkQSgtjgC0I0DRAAAAAAAAAAAIZMEQQAhlAQDQCCTBCAHIIwEQaCQAmxqIJQEQaACbGogkARBBGxqKgKgvw67IJQEQcAAbCoC1LEDu6KgIZMEIJQEQQFqIpQEQfkASA0ACyCQBEHAAGwgkARBwABsKgLUjQO7IJMEoLY4AtSNA0QAAAAAAAAAACGVBEEAIZYEA0AglQQgByCMBEGgkAJsaiCWBEGgAmxqIJAEQQRsaioCoL8OuyCWBEHAAGwqAtixA7uioCGVBCCWBEEBaiKWBEH5AEgNAAsgkARBwABsIJAEQcAAbCoC2I0DuyCVBKC2OALYjQNEAAAAAAAAAAAhlwRBACGYBANAIJcEIAcgjARBoJACbGogmARBoAJsaiCQBEEEbGoqAqC/DrsgmARBwABsKgLcsQO7oqAhlwQgmARBAWoimARB+QBIDQALIJAEQcAAbCCQBEHAAGwqAtyNA7sglwSgtjgC3I0DRAAAAAAAAAAAIZkEQQAhmgQDQCCZBCAHIIwEQaCQAmxqIJoEQaACbGogkARBBGxqKgKgvw67IJoEQcAAbCoC4LEDu6KgIZkEIJoEQQFqIpoEQfkASA0ACyCQBEHAAGwgkARBwABsKgLgjQO7IJkEoLY4AuCNA0QAAAAAAAAAACGbBEEAIZwEA0AgmwQgByCMBEGgkAJsaiCcBEGgAmxqIJAEQQRsaioCoL8OuyCcBEHAAGwqAuSxA7uioCGbBCCcBEEBaiKcBEH5AEgNAAsgkARBwABsIJAEQcAAbCoC5I0DuyCbBKC2OALkjQNEAAAAAAAAAAAhnQRBACGeBANAIJ0EIAcgjARBoJACbGogngRBoAJsaiCQBEEEbGoqAqC/DrsgngRBwABsKgLosQO7oqAhnQQgngRBAWoingRB+QBIDQALIJAEQcAAbCCQBEHAAGwqAuiNA7sgnQSgtjgC6I0DRAAAAAAAAAAAIZ8EQQAhoAQDQCCfBCAHIIwEQaCQAmxqIKAEQaACbGogkARBBGxqKgKgvw67IKAEQcAAbCoC7LEDu6KgIZ8EIKAEQQFqIqAEQfkASA0ACyCQBEHAAGwgkARBwABsKgLsjQO7IJ8EoLY4AuyNA0QAAAAAAAAAACGhBEEAIaIEA0AgoQQgByCMBEGgkAJsaiCiBEGgAmxqIJAEQQRsaioCoL8OuyCiBEHAAGwqAvCxA7uioCGhBCCiBEEBaiKiBEH5AEgNAAsgkARBwABsIJAEQcAAbCoC8I0DuyChBKC2OALwjQNEAAAAAAAAAAAhowRBACGkBANAIKMEIAcgjARBoJACbGogpARBoAJsaiCQBEEEbGoqAqC/DrsgpARBwABsKgL0sQO7oqAhowQgpARBAWoipARB+QBIDQALIJAEQcAAbCCQBEHAAGwqAvSNA7sgowSgtjgC9I0DRAAAAAAAAAAAIaUEQQAhpgQDQCClBCAHIIwEQaCQAmxqIKYEQaACbGogkARBBGxqKgKgvw67IKYEQcAAbCoC+LEDu6KgIaUEIKYEQQFqIqYEQfkASA0ACyCQBEHAAGwgkARBwABsKgL4jQO7IKUEoLY4AviNA0QAAAAAAAAAACGnBEEAIagEA0AgpwQgByCMBEGgkAJsaiCoBEGgAmxqIJAEQQRsaioCoL8OuyCoBEHAAGwqAvyxA7uioCGnBCCoBEEBaiKoBEH5AEgNAAsgkARBwABsIJAEQcAAbCoC/I0DuyCnBKC2OAL8jQNEAAAAAAAAAAAhqQRBACGqBANAIKkEIAcgjARBoJACbGogqgRBoAJsaiCQBEEEbGoqAqC/DrsgqgRBwABsKgKAsgO7oqAhqQQgqgRBAWoiqgRB+QBIDQALIJAEQcAAbCCQBEHAAGwqAoCOA7sgqQSgtjgCgI4DRAAAAAAAAAAAIasEQQAhrAQDQCCrBCAHIIwEQaCQAmxqIKwEQaACbGogkARBBGxqKgKgvw67IKwEQcAAbCoChLIDu6KgIasEIKwEQQFqIqwEQfkASA0ACyCQBEHAAGwgkARBwABsKgKEjgO7IKsEoLY4AoSOA0QAAAAAAAAAACGtBEEAIa4EA0AgrQQgByCMBEGgkAJsaiCuBEGgAmxqIJAEQQRsaioCoL8OuyCuBEHAAGwqAoiyA7uioCGtBCCuBEEBaiKuBEH5AEgNAAsgkARBwABsIJAEQcAAbCoCiI4DuyCtBKC2OAKIjgNEAAAAAAAAAAAhrwRBACGwBANAIK8EIAcgjARBoJACbGogsARBoAJsaiCQBEEEbGoqAqC/DrsgsARBwABsKgKMsgO7oqAhrwQgsARBAWoisARB+QBIDQALIJAEQcAAbCCQBEHAAGwqAoyOA7sgrwSgtjgCjI4DIJAEQQFqIpAEQcgASA0AC0EAIbEEA0AgsQRBBGz9DAAAAAAAAAAAAAAAAAAAAAD9Xv1bAtCxAwAgsQRBAmoisQRByApIDQALQQAhsgQDQEEAIbMEA0BBACG0BANAILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqAtCxA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioCoMQKu6C2OALQsQMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioC1LEDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgKkxAq7oLY4AtSxAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgLYsQO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqAqjECrugtjgC2LEDILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqAtyxA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioCrMQKu6C2OALcsQMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioC4LEDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgKwxAq7oLY4AuCxAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgLksQO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqArTECrugtjgC5LEDILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqAuixA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioCuMQKu6C2OALosQMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioC7LEDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgK8xAq7oLY4AuyxAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgLwsQO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqAsDECrugtjgC8LEDILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqAvSxA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioCxMQKu6C2OAL0sQMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioC+LEDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgLIxAq7oLY4AvixAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgL8sQO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqAszECrugtjgC/LEDILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqAoCyA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioC0MQKu6C2OAKAsgMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioChLIDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgLUxAq7oLY4AoSyAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgKIsgO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqAtjECrugtjgCiLIDILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqAoyyA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioC3MQKu6C2OAKMsgMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioCkLIDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgLgxAq7oLY4ApCyAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgKUsgO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqAuTECrugtjgClLIDILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqApiyA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioC6MQKu6C2OAKYsgMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioCnLIDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgLsxAq7oLY4ApyyAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgKgsgO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqAvDECrugtjgCoLIDILIEQaADbCCzBEEgbGogtARBoANsaiCyBEGgA2wgswRBIGxqILQEQaADbGoqAqSyA7sgsgRB4BhsILMEQaACbGogtARB4ABsaioC9MQKu6C2OAKksgMgsgRBoANsILMEQSBsaiC0BEGgA2xqILIEQaADbCCzBEEgbGogtARBoANsaioCqLIDuyCyBEHgGGwgswRBoAJsaiC0BEHgAGxqKgL4xAq7oLY4AqiyAyCyBEGgA2wgswRBIGxqILQEQaADbGogsgRBoANsILMEQSBsaiC0BEGgA2xqKgKssgO7ILIEQeAYbCCzBEGgAmxqILQEQeAAbGoqAvzECrugtjgCrLIDILQEQQFqIrQEQQNIDQALILMEQQFqIrMEQQtIDQALILIEQQFqIrIEQQtIDQALQQAhtQQDQEEAIbYEA0BBACG3BANAILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLQsQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCoL8Ou0QAAAAAAAAAAGIbtjgCoMQKILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLUsQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCpL8Ou0QAAAAAAAAAAGIbtjgCpMQKILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLYsQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCqL8Ou0QAAAAAAAAAAGIbtjgCqMQKILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLcsQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCrL8Ou0QAAAAAAAAAAGIbtjgCrMQKILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLgsQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCsL8Ou0QAAAAAAAAAAGIbtjgCsMQKILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLksQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCtL8Ou0QAAAAAAAAAAGIbtjgCtMQKILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLosQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCuL8Ou0QAAAAAAAAAAGIbtjgCuMQKILUEQYANbCC2BEGAAWxqILcEQSBsaiC1BEGgA2wgtgRBIGxqKgLssQO7RAAAAAAAAAAAIAkgjARBgKkBbGogtQRBgA1saiC2BEGAAWxqILcEQSBsaioCvL8Ou0QAAAAAAAAAAGIbtjgCvMQKILcEQQFqIrcEQQRIDQALILYEQQFqIrYEQQ1IDQALILUEQQFqIrUEQQ1IDQALQQAhuAQDQCC4BEEEbP0MAAAAAAAAAAAAAAAAAAAAAP1e/VsCoO0LACC4BEECaiK4BEGgKkgNAAtBACG5BANAQQAhugQDQCC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioCoO0LuyC5BEGADWwgugRBgAFsaioCoMQKu6C2OAKg7QsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqAqTtC7sguQRBgA1sILoEQYABbGoqAqTECrugtjgCpO0LILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgKo7Qu7ILkEQYANbCC6BEGAAWxqKgKoxAq7oLY4AqjtCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioCrO0LuyC5BEGADWwgugRBgAFsaioCrMQKu6C2OAKs7QsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqArDtC7sguQRBgA1sILoEQYABbGoqArDECrugtjgCsO0LILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgK07Qu7ILkEQYANbCC6BEGAAWxqKgK0xAq7oLY4ArTtCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioCuO0LuyC5BEGADWwgugRBgAFsaioCuMQKu6C2OAK47QsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqArztC7sguQRBgA1sILoEQYABbGoqArzECrugtjgCvO0LILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgLA7Qu7ILkEQYANbCC6BEGAAWxqKgLAxAq7oLY4AsDtCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioCxO0LuyC5BEGADWwgugRBgAFsaioCxMQKu6C2OALE7QsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqAsjtC7sguQRBgA1sILoEQYABbGoqAsjECrugtjgCyO0LILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgLM7Qu7ILkEQYANbCC6BEGAAWxqKgLMxAq7oLY4AsztCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioC0O0LuyC5BEGADWwgugRBgAFsaioC0MQKu6C2OALQ7QsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqAtTtC7sguQRBgA1sILoEQYABbGoqAtTECrugtjgC1O0LILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgLY7Qu7ILkEQYANbCC6BEGAAWxqKgLYxAq7oLY4AtjtCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioC3O0LuyC5BEGADWwgugRBgAFsaioC3MQKu6C2OALc7QsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqAuDzC7sguQRBgA1sILoEQYABbGoqAuDECrugtjgC4PMLILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgLk8wu7ILkEQYANbCC6BEGAAWxqKgLkxAq7oLY4AuTzCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioC6PMLuyC5BEGADWwgugRBgAFsaioC6MQKu6C2OALo8wsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqAuzzC7sguQRBgA1sILoEQYABbGoqAuzECrugtjgC7PMLILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgLw8wu7ILkEQYANbCC6BEGAAWxqKgLwxAq7oLY4AvDzCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioC9PMLuyC5BEGADWwgugRBgAFsaioC9MQKu6C2OAL08wsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqAvjzC7sguQRBgA1sILoEQYABbGoqAvjECrugtjgC+PMLILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgL88wu7ILkEQYANbCC6BEGAAWxqKgL8xAq7oLY4AvzzCyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioCgPQLuyC5BEGADWwgugRBgAFsaioCgMUKu6C2OAKA9AsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqAoT0C7sguQRBgA1sILoEQYABbGoqAoTFCrugtjgChPQLILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgKI9Au7ILkEQYANbCC6BEGAAWxqKgKIxQq7oLY4Aoj0CyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioCjPQLuyC5BEGADWwgugRBgAFsaioCjMUKu6C2OAKM9AsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqApD0C7sguQRBgA1sILoEQYABbGoqApDFCrugtjgCkPQLILkEQYANbCC6BEHAAGxqILkEQYANbCC6BEHAAGxqKgKU9Au7ILkEQYANbCC6BEGAAWxqKgKUxQq7oLY4ApT0CyC5BEGADWwgugRBwABsaiC5BEGADWwgugRBwABsaioCmPQLuyC5BEGADWwgugRBgAFsaioCmMUKu6C2OAKY9AsguQRBgA1sILoEQcAAbGoguQRBgA1sILoEQcAAbGoqApz0C7sguQRBgA1sILoEQYABbGoqApzFCrugtjgCnPQLILoEQQFqIroEQQ1IDQALILkEQQFqIrkEQQ1IDQALQQAhuwQDQCC7BEEEbCC7BEEEbP1dAqDtC/1f/QwAAAAAAAAAAAAAAAAAAAAAIAogjARBgKkBbGoguwRBBGxq/V0CoL8O/V/9DAAAAAAAAAAAAAAAAAAAAAD9SP1S/V79WwKgxAoAILsEQQRsILsEQQRs/V0CkMIE/V8guwRBBGz9XQKgxAr9X/3wAf1e/VsCkMIEACAVIIwEQYCpAWxqILsEQQRsaiC7BEEEbP1dAqDECv1fILsEQQRs/V0CoJsJ/V/98gH9Xv1bAqC/DgAguwRBBGwguwRBBGz9XQKQ6wX9XyC7BEEEbP1dAqDECv1fIAYgjARBgKkBbGoguwRBBGxq/V0CoL8O/V/98gH98AH9Xv1bApDrBQAguwRBBGwguwRBBGz9XQKg8gf9XyAVIIwEQYCpAWxqILsEQQRsav1dAqC/Dv1f/e0B/fAB/V79WwKg8gcAILsEQQJqIrsEQaAqSA0ACyCMBEEBaiKMBCAASA0ACyAAQQFKBEBBACG8BANAILwEQQRsILwEQQRs/V0C0I0D/V8gWP0U/fIB/V79WwLQjQMAILwEQQJqIrwEQYAJSA0AC0EAIb0EA0AgvQRBBGwgvQRBBGz9XQKQwgT9XyBY/RT98gH9Xv1bApDCBAAgvQRBBGwgvQRBBGz9XQKQ6wX9XyBY/RT98gH9Xv1bApDrBQAgvQRBBGwgvQRBBGz9XQKg8gf9XyBY/RT98gH9Xv1bAqDyBwAgvQRBAmoivQRBoCpIDQALC0QAAAAAAAAAACG+BEEAIb8EA0AgvgQgvwRBIGwqApDrBbugIb4EIL8EQQFqIr8EQaQFSA0AC0EAIL4EtjgCkM0CRAAAAAAAAAAAIcAEQQAhwQQDQCDABCDBBEEgbCoClOsFu6AhwAQgwQRBAWoiwQRBpAVIDQALQQAgwAS2OAKUzQJEAAAAAAAAAAAhwgRBACHDBANAIMIEIMMEQSBsKgKY6wW7oCHCBCDDBEEBaiLDBEGkBUgNAAtBACDCBLY4ApjNAkQAAAAAAAAAACHEBEEAIcUEA0AgxAQgxQRBIGwqApzrBbugIcQEIMUEQQFqIsUEQaQFSA0AC0EAIMQEtjgCnM0CRAAAAAAAAAAAIcYEQQAhxwQDQCDGBCDHBEEgbCoCoOsFu6AhxgQgxwRBAWoixwRBpAVIDQALQQAgxgS2OAKgzQJEAAAAAAAAAAAhyARBACHJBANAIMgEIMkEQSBsKgKk6wW7oCHIBCDJBEEBaiLJBEGkBUgNAAtBACDIBLY4AqTNAkQAAAAAAAAAACHKBEEAIcsEA0AgygQgywRBIGwqAqjrBbugIcoEIMsEQQFqIssEQaQFSA0AC0EAIMoEtjgCqM0CRAAAAAAAAAAAIcwEQQAhzQQDQCDMBCDNBEEgbCoCrOsFu6AhzAQgzQRBAWoizQRBpAVIDQALQQAgzAS2OAKszQJBAEEAKgKQzQK7QQAqAvDMArujtjgCsKcBQQBBACoClM0Cu0EAKgL0zAK7o7Y4ArSnAUEAQQAqApjNArtBACoC+MwCu6O2OAK4pwFBAEEAKgKczQK7QQAqAvzMArujtjgCvKcBQQBBACoCoM0Cu0EAKgKAzQK7o7Y4AsCnAUEAQQAqAqTNArtBACoChM0Cu6O2OALEpwFBAEEAKgKozQK7QQAqAojNArujtjgCyKcBQQBBACoCrM0Cu0EAKgKMzQK7o7Y4AsynAUQAAAAAAAAAACHOBEEAIc8EA0AgzgQgzwRBIGwqAqDyB7ugIc4EIM8EQQFqIs8EQaQFSA0AC0EAIM4EtjgCsM0CRAAAAAAAAAAAIdAEQQAh0QQDQCDQBCDRBEEgbCoCpPIHu6Ah0AQg0QRBAWoi0QRBpAVIDQALQQAg0AS2OAK0zQJEAAAAAAAAAAAh0gRBACHTBANAINIEINMEQSBsKgKo8ge7oCHSBCDTBEEBaiLTBEGkBUgNAAtBACDSBLY4ArjNAkQAAAAAAAAAACHUBEEAIdUEA0Ag1AQg1QRBIGwqAqzyB7ugIdQEINUEQQFqItUEQaQFSA0AC0EAINQEtjgCvM0CRAAAAAAAAAAAIdYEQQAh1wQDQCDWBCDXBEEgbCoCsPIHu6Ah1gQg1wRBAWoi1wRBpAVIDQALQQAg1gS2OALAzQJEAAAAAAAAAAAh2ARBACHZBANAINgEINkEQSBsKgK08ge7oCHYBCDZBEEBaiLZBEGkBUgNAAtBACDYBLY4AsTNAkQAAAAAAAAAACHaBEEAIdsEA0Ag2gQg2wRBIGwqArjyB7ugIdoEINsEQQFqItsEQaQFSA0AC0EAINoEtjgCyM0CRAAAAAAAAAAAIdwEQQAh3QQDQCDcBCDdBEEgbCoCvPIHu6Ah3AQg3QRBAWoi3QRBpAVIDQALQQAg3AS2OALMzQJBAEEAKgKQzQK7QQAqApDMAruiQQAqAvDMArujmkQAAAAAAAAAQEEAKgLwzAK7oqNEAAAAAAAAAABBACoC8MsCu0QAAAAAAAAAAGQbtjgC0M0CQQBBACoClM0Cu0EAKgKUzAK7okEAKgL0zAK7o5pEAAAAAAAAAEBBACoC9MwCu6KjRAAAAAAAAAAAQQAqAvTLArtEAAAAAAAAAABkG7Y4AtTNAkEAQQAqApjNArtBACoCmMwCu6JBACoC+MwCu6OaRAAAAAAAAABAQQAqAvjMAruio0QAAAAAAAAAAEEAKgL4ywK7RAAAAAAAAAAAZBu2OALYzQJBAEEAKgKczQK7QQAqApzMAruiQQAqAvzMArujmkQAAAAAAAAAQEEAKgL8zAK7oqNEAAAAAAAAAABBACoC/MsCu0QAAAAAAAAAAGQbtjgC3M0CQQBBACoCoM0Cu0EAKgKgzAK7okEAKgKAzQK7o5pEAAAAAAAAAEBBACoCgM0Cu6KjRAAAAAAAAAAAQQAqAoDMArtEAAAAAAAAAABkG7Y4AuDNAkEAQQAqAqTNArtBACoCpMwCu6JBACoChM0Cu6OaRAAAAAAAAABAQQAqAoTNAruio0QAAAAAAAAAAEEAKgKEzAK7RAAAAAAAAAAAZBu2OALkzQJBAEEAKgKozQK7QQAqAqjMAruiQQAqAojNArujmkQAAAAAAAAAQEEAKgKIzQK7oqNEAAAAAAAAAABBACoCiMwCu0QAAAAAAAAAAGQbtjgC6M0CQQBBACoCrM0Cu0EAKgKszAK7okEAKgKMzQK7o5pEAAAAAAAAAEBBACoCjM0Cu6KjRAAAAAAAAAAAQQAqAozMArtEAAAAAAAAAABkG7Y4AuzNAkEARN2+snqXPFg/QQAqAtDNAruitjgC8MsCQQBE3b6yepc8WD9BACoC1M0Cu6K2OAL0ywJBAETdvrJ6lzxYP0EAKgLYzQK7orY4AvjLAkEARN2+snqXPFg/QQAqAtzNAruitjgC/MsCQQBE3b6yepc8WD9BACoC4M0Cu6K2OAKAzAJBAETdvrJ6lzxYP0EAKgLkzQK7orY4AoTMAkEARN2+snqXPFg/QQAqAujNAruitjgCiMwCQQBE3b6yepc8WD9BACoC7M0Cu6K2OAKMzAJBACHeBANAIN4EQSBsQQAqAvDLAru2OAKQ6wUg3gRBIGxBACoC9MsCu7Y4ApTrBSDeBEEgbEEAKgL4ywK7tjgCmOsFIN4EQSBsQQAqAvzLAru2OAKc6wUg3gRBIGxBACoCgMwCu7Y4AqDrBSDeBEEgbEEAKgKEzAK7tjgCpOsFIN4EQSBsQQAqAojMAru2OAKo6wUg3gRBIGxBACoCjMwCu7Y4AqzrBSDeBEEBaiLeBEGkBUgNAAtBAETdvrJ6lzxYP0EAKgKwzQK7QQAqAtDNArtEAAAAAAAAAEBBACoCgPIHu6KioaK2OALwywJBAETdvrJ6lzxYP0EAKgK0zQK7QQAqAtTNArtEAAAAAAAAAEBBACoChPIHu6KioaK2OAL0ywJBAETdvrJ6lzxYP0EAKgK4zQK7QQAqAtjNArtEAAAAAAAAAEBBACoCiPIHu6KioaK2OAL4ywJBAETdvrJ6lzxYP0EAKgK8zQK7QQAqAtzNArtEAAAAAAAAAEBBACoCjPIHu6KioaK2OAL8ywJBAETdvrJ6lzxYP0EAKgLAzQK7QQAqAuDNArtEAAAAAAAAAEBBACoCkPIHu6KioaK2OAKAzAJBAETdvrJ6lzxYP0EAKgLEzQK7QQAqAuTNArtEAAAAAAAAAEBBACoClPIHu6KioaK2OAKEzAJBAETdvrJ6lzxYP0EAKgLIzQK7QQAqAujNArtEAAAAAAAAAEBBACoCmPIHu6KioaK2OAKIzAJBAETdvrJ6lzxYP0EAKgLMzQK7QQAqAuzNArtEAAAAAAAAAEBBACoCnPIHu6KioaK2OAKMzAJBACHfBANAIN8EQSBsQQAqAvDLAru2OAKQlAcg3wRBIGxBACoC9MsCu7Y4ApSUByDfBEEgbEEAKgL4ywK7tjgCmJQHIN8EQSBsQQAqAvzLAru2OAKclAcg3wRBIGxBACoCgMwCu7Y4AqCUByDfBEEgbEEAKgKEzAK7tjgCpJQHIN8EQSBsQQAqAojMAru2OAKolAcg3wRBIGxBACoCjMwCu7Y4AqyUByDfBEEBaiLfBEGkBUgNAAtBACHgBANAIOAEQQRsIOAEQQRs/V0C0I0D/V/9Xv1bAvCnAQAg4ARBAmoi4ARBgAlIDQALRAAAAAAAAAAAIeEEQQAh4gQDQCDhBCDiBEEgbCoCkMIEu6Ah4QQg4gRBAWoi4gRBpAVIDQALQQAg4QS2OALQpwFEAAAAAAAAAAAh4wRBACHkBANAIOMEIOQEQSBsKgKUwgS7oCHjBCDkBEEBaiLkBEGkBUgNAAtBACDjBLY4AtSnAUQAAAAAAAAAACHlBEEAIeYEA0Ag5QQg5gRBIGwqApjCBLugIeUEIOYEQQFqIuYEQaQFSA0AC0EAIOUEtjgC2KcBRAAAAAAAAAAAIecEQQAh6AQDQCDnBCDoBEEgbCoCnMIEu6Ah5wQg6ARBAWoi6ARBpAVIDQALQQAg5wS2OALcpwFEAAAAAAAAAAAh6QRBACHqBANAIOkEIOoEQSBsKgKgwgS7oCHpBCDqBEEBaiLqBEGkBUgNAAtBACDpBLY4AuCnAUQAAAAAAAAAACHrBEEAIewEA0Ag6wQg7ARBIGwqAqTCBLugIesEIOwEQQFqIuwEQaQFSA0AC0EAIOsEtjgC5KcBRAAAAAAAAAAAIe0EQQAh7gQDQCDtBCDuBEEgbCoCqMIEu6Ah7QQg7gRBAWoi7gRBpAVIDQALQQAg7QS2OALopwFEAAAAAAAAAAAh7wRBACHwBANAIO8EIPAEQSBsKgKswgS7oCHvBCDwBEEBaiLwBEGkBUgNAAtBACDvBLY4AuynAUEAQdDPAmpBAEGgAvwLAEEAIfEEA0BBACHyBANAIPIEQQRsIBUg8QRBgKkBbGog8gRBBGxq/V0CoL8O/V8g8gRBBGz9XQKQ6wX9X/0MAAAAAAAAAEAAAAAAAAAAQCAEIPEEQYCpAWxqIPIEQQRsav1dAqC/Dv1f/fIB/fIB/fABIPIEQQRs/V0CkJQH/V/98AH9Xv1bAvDRAgAg8gRBAmoi8gRBoCpIDQALQQAh8wQDQEQAAAAAAAAAACH0BEEAIfUEA0Ag9AQgAyDxBEGQvgFsaiD1BEEkbGog8wRBBGxqKgKgvw67IPUEQSBsKgLw0QK7oqAh9AQg9QRBAWoi9QRBpAVIDQALIPMEQSBsIPMEQSBsKgLQzwK7IPQEoLY4AtDPAkQAAAAAAAAAACH2BEEAIfcEA0Ag9gQgAyDxBEGQvgFsaiD3BEEkbGog8wRBBGxqKgKgvw67IPcEQSBsKgL00QK7oqAh9gQg9wRBAWoi9wRBpAVIDQALIPMEQSBsIPMEQSBsKgLUzwK7IPYEoLY4AtTPAkQAAAAAAAAAACH4BEEAIfkEA0Ag+AQgAyDxBEGQvgFsaiD5BEEkbGog8wRBBGxqKgKgvw67IPkEQSBsKgL40QK7oqAh+AQg+QRBAWoi+QRBpAVIDQALIPMEQSBsIPMEQSBsKgLYzwK7IPgEoLY4AtjPAkQAAAAAAAAAACH6BEEAIfsEA0Ag+gQgAyDxBEGQvgFsaiD7BEEkbGog8wRBBGxqKgKgvw67IPsEQSBsKgL80QK7oqAh+gQg+wRBAWoi+wRBpAVIDQALIPMEQSBsIPMEQSBsKgLczwK7IPoEoLY4AtzPAkQAAAAAAAAAACH8BEEAIf0EA0Ag/AQgAyDxBEGQvgFsaiD9BEEkbGog8wRBBGxqKgKgvw67IP0EQSBsKgKA0gK7oqAh/AQg/QRBAWoi/QRBpAVIDQALIPMEQSBsIPMEQSBsKgLgzwK7IPwEoLY4AuDPAkQAAAAAAAAAACH+BEEAIf8EA0Ag/gQgAyDxBEGQvgFsaiD/BEEkbGog8wRBBGxqKgKgvw67IP8EQSBsKgKE0gK7oqAh/gQg/wRBAWoi/wRBpAVIDQALIPMEQSBsIPMEQSBsKgLkzwK7IP4EoLY4AuTPAkQAAAAAAAAAACGABUEAIYEFA0AggAUgAyDxBEGQvgFsaiCBBUEkbGog8wRBBGxqKgKgvw67IIEFQSBsKgKI0gK7oqAhgAUggQVBAWoigQVBpAVIDQALIPMEQSBsIPMEQSBsKgLozwK7IIAFoLY4AujPAkQAAAAAAAAAACGCBUEAIYMFA0AgggUgAyDxBEGQvgFsaiCDBUEkbGog8wRBBGxqKgKgvw67IIMFQSBsKgKM0gK7oqAhggUggwVBAWoigwVBpAVIDQALIPMEQSBsIPMEQSBsKgLszwK7IIIFoLY4AuzPAiDzBEEBaiLzBEEJSA0ACyDxBEEBaiLxBCAASA0ACyAAQQFKBEBBACGEBQNAIIQFQQRsIIQFQQRs/V0C0M8C/V8gWP0U/fIB/V79WwLQzwIAIIQFQQJqIoQFQcgASA0ACwtBACGFBQNAIIUFQQRsIIUFQQRs/V0C0M8C/V/9Xv1bApClAQAghQVBAmoihQVByABIDQALQQBBACoCsMwCu7Y4AqDKAkEAQQAqArTMAru2OAKkygJBAEEAKgK4zAK7tjgCqMoCQQBBACoCvMwCu7Y4AqzKAkEAQQAqAsDMAru2OAKwygJBAEEAKgLEzAK7tjgCtMoCQQBBACoCyMwCu7Y4ArjKAkEAQQAqAszMAru2OAK8ygJBAEEAKgLQzAK7tjgCwMoCQQBBACoC1MwCu7Y4AsTKAkEAQQAqAtjMAru2OALIygJBAEEAKgLczAK7tjgCzMoCQQBBACoC4MwCu7Y4AtDKAkEAQQAqAuTMAru2OALUygJBAEEAKgLozAK7tjgC2MoCQQBBACoC7MwCu7Y4AtzKAkEAQQAqAtDOAru2OALgygJBAEEAKgLUzgK7tjgC5MoCQQBBACoC2M4Cu7Y4AujKAkEAQQAqAtzOAru2OALsygJBAEEAKgLgzgK7tjgC8MoCQQBBACoC5M4Cu7Y4AvTKAkEAQQAqAujOAru2OAL4ygJBAEEAKgLszgK7tjgC/MoCQQBBACoC8M4Cu7Y4AoDLAkEAQQAqAvTOAru2OAKEywJBAEEAKgL4zgK7tjgCiMsCQQBBACoC/M4Cu7Y4AozLAkEAQQAqAoDPAru2OAKQywJBAEEAKgKEzwK7tjgClMsCQQBBACoCiM8Cu7Y4ApjLAkEAQQAqAozPAru2OAKcywJBAEEAKgKQzwK7tjgCoMsCQQBBACoClM8Cu7Y4AqTLAkEAQQAqApjPAru2OAKoywJBAEEAKgKczwK7tjgCrMsCQQBBACoCoM8Cu7Y4ArDLAkEAQQAqAqTPAru2OAK0ywJBAEEAKgKozwK7tjgCuMsCQQBBACoCrM8Cu7Y4ArzLAkEAQQAqArDPAru2OALAywJBAEEAKgK0zwK7tjgCxMsCQQBBACoCuM8Cu7Y4AsjLAkEAQQAqArzPAru2OALMywJBAEEAKgLAzwK7tjgC0MsCQQBBACoCxM8Cu7Y4AtTLAkEAQQAqAsjPAru2OALYywJBAEEAKgLMzwK7tjgC3MsCQQAgKLY4AuTLAiCHAg8LirIBngEBfAp/AnwOfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAJ/AXsBfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwDfwF8An8BfAh/CHwjfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8An8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAJ/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwVfwF8AX8BfAF/AXwBfwF8AX8BfAd/DnsCfwl7BH8IewJ/BXsCfwJ8IAC3IQIgAUGQGWwgAEEAbGohAyABQZAZbCAAQZC+AWxqIQQgAUGQGWwgAEGQ5wJsaiEFIAFBkBlsIABB0PMCbGohBiABQZAZbCAAQQBsaiEHIAFBkBlsIABBgMkAbGohCCABQZAZbCAAQcA8bGohCSABQZAZbCAAQYD7AGxqIQogAUGQGWwgAEEAbGohCyABQegYbCEMQQAqAuDLArshDUEAKgLkywK7IQ5BACEPA0BBACEQA0AgD0HABmwgEEEgbGpBACoCoMoCu7Y4AvDLAiAPQcAGbCAQQSBsakEAKgKkygK7tjgC9MsCIA9BwAZsIBBBIGxqQQAqAqjKAru2OAL4ywIgD0HABmwgEEEgbGpBACoCrMoCu7Y4AvzLAiAPQcAGbCAQQSBsakEAKgKwygK7tjgCgMwCIA9BwAZsIBBBIGxqQQAqArTKAru2OAKEzAIgD0HABmwgEEEgbGpBACoCuMoCu7Y4AojMAiAPQcAGbCAQQSBsakEAKgK8ygK7tjgCjMwCIBBBAWoiEEEaSA0ACyAPQQFqIg9BGkgNAAtBACERA0BBACESA0AgEUHABmwgEkEgbGpBACoCwAK7tjgC8PQDIBFBwAZsIBJBIGxqQQAqAsQCu7Y4AvT0AyARQcAGbCASQSBsakEAKgLIAru2OAL49AMgEUHABmwgEkEgbGpBACoCzAK7tjgC/PQDIBFBwAZsIBJBIGxqQQAqAtACu7Y4AoD1AyARQcAGbCASQSBsakEAKgLUAru2OAKE9QMgEUHABmwgEkEgbGpBACoC2AK7tjgCiPUDIBFBwAZsIBJBIGxqQQAqAtwCu7Y4Aoz1AyASQQFqIhJBGkgNAAsgEUEBaiIRQRpIDQALQQAhEwNAQQAhFANAIBNBwAVsIBRBwABsakEAKgLgygK7tjgC8J0FIBNBwAVsIBRBwABsakEAKgLkygK7tjgC9J0FIBNBwAVsIBRBwABsakEAKgLoygK7tjgC+J0FIBNBwAVsIBRBwABsakEAKgLsygK7tjgC/J0FIBNBwAVsIBRBwABsakEAKgLwygK7tjgCgJ4FIBNBwAVsIBRBwABsakEAKgL0ygK7tjgChJ4FIBNBwAVsIBRBwABsakEAKgL4ygK7tjgCiJ4FIBNBwAVsIBRBwABsakEAKgL8ygK7tjgCjJ4FIBNBwAVsIBRBwABsakEAKgKAywK7tjgCkJ4FIBNBwAVsIBRBwABsakEAKgKEywK7tjgClJ4FIBNBwAVsIBRBwABsakEAKgKIywK7tjgCmJ4FIBNBwAVsIBRBwABsakEAKgKMywK7tjgCnJ4FIBNBwAVsIBRBwABsakEAKgKQywK7tjgCoJ4FIBNBwAVsIBRBwABsakEAKgKUywK7tjgCpJ4FIBNBwAVsIBRBwABsakEAKgKYywK7tjgCqJ4FIBNBwAVsIBRBwABsakEAKgKcywK7tjgCrJ4FIBRBAWoiFEELSA0ACyATQQFqIhNBC0gNAAtBACEVA0BBACEWA0AgFUHABWwgFkHAAGxqQQAqAqAnu7Y4ArDaBSAVQcAFbCAWQcAAbGpBACoCpCe7tjgCtNoFIBVBwAVsIBZBwABsakEAKgKoJ7u2OAK42gUgFUHABWwgFkHAAGxqQQAqAqwnu7Y4ArzaBSAVQcAFbCAWQcAAbGpBACoCsCe7tjgCwNoFIBVBwAVsIBZBwABsakEAKgK0J7u2OALE2gUgFUHABWwgFkHAAGxqQQAqArgnu7Y4AsjaBSAVQcAFbCAWQcAAbGpBACoCvCe7tjgCzNoFIBVBwAVsIBZBwABsakEAKgLAJ7u2OALQ2gUgFUHABWwgFkHAAGxqQQAqAsQnu7Y4AtTaBSAVQcAFbCAWQcAAbGpBACoCyCe7tjgC2NoFIBVBwAVsIBZBwABsakEAKgLMJ7u2OALc2gUgFUHABWwgFkHAAGxqQQAqAtAnu7Y4AuDaBSAVQcAFbCAWQcAAbGpBACoC1Ce7tjgC5NoFIBVBwAVsIBZBwABsakEAKgLYJ7u2OALo2gUgFUHABWwgFkHAAGxqQQAqAtwnu7Y4AuzaBSAWQQFqIhZBC0gNAAsgFUEBaiIVQQtIDQALQQBB8JYGakEAQSD8CwBBAEGQlwZqQQBBIPwLAEEAIRcDQEEAIRgDQEEAIRkDQCADIBhBqAdsaiAZQSRsaiAXQcAYbCAYQfAAbGogGUEEbGoqAqC/Dru2OAKgvw4gAyAYQagHbGogGUEkbGogF0HAGGwgGEHwAGxqIBlBBGxqKgKkvw67tjgCpL8OIAMgGEGoB2xqIBlBJGxqIBdBwBhsIBhB8ABsaiAZQQRsaioCqL8Ou7Y4Aqi/DiADIBhBqAdsaiAZQSRsaiAXQcAYbCAYQfAAbGogGUEEbGoqApDADru2OAKsvw4gAyAYQagHbGogGUEkbGogF0HAGGwgGEHwAGxqIBlBBGxqKgKUwA67tjgCsL8OIAMgGEGoB2xqIBlBJGxqIBdBwBhsIBhB8ABsaiAZQQRsaioCmMAOu7Y4ArS/DiADIBhBqAdsaiAZQSRsaiAXQcAYbCAYQfAAbGogGUEEbGoqAoDBDru2OAK4vw4gAyAYQagHbGogGUEkbGogF0HAGGwgGEHwAGxqIBlBBGxqKgKEwQ67tjgCvL8OIAMgGEGoB2xqIBlBJGxqIBdBwBhsIBhB8ABsaiAZQQRsaioCiMEOu7Y4AsC/DiAZQQFqIhlBGkgNAAsgGEEBaiIYQRpIDQALQQAhGgNAQQAhGwNAIBpBIGwgG0EEbGogAyAaQSRsaioCoL8OuyAbQQRsKgIAu6IgAyAaQSRsaioCpL8OuyAbQQRsKgIgu6KgIAMgGkEkbGoqAqi/DrsgG0EEbCoCQLuioCADIBpBJGxqKgKsvw67IBtBBGwqAmC7oqAgAyAaQSRsaioCsL8OuyAbQQRsKgKAAbuioCADIBpBJGxqKgK0vw67IBtBBGwqAqABu6KgIAMgGkEkbGoqAri/DrsgG0EEbCoCwAG7oqAgAyAaQSRsaioCvL8OuyAbQQRsKgLgAbuioCADIBpBJGxqKgLAvw67IBtBBGwqAoACu6KgtjgCsJcGIBtBAWoiG0EISA0ACyAaQQFqIhpBpAVIDQALQQAhHANAIAQgF0GAqQFsaiAcQQRsaiAcQQRs/V0CsJcG/V8gHEEEbP1dAvDLAv1f/fEB/V79WwKgvw4AIBxBAmoiHEGgKkgNAAtEAAAAAAAAAAAhHUEAIR4DQCAdIAQgF0GAqQFsaiAeQSBsaioCoL8Ou6AhHSAeQQFqIh5BpAVIDQALQQAgHbY4ArCXBkQAAAAAAAAAACEfQQAhIANAIB8gBCAXQYCpAWxqICBBIGxqKgKkvw67oCEfICBBAWoiIEGkBUgNAAtBACAftjgCtJcGRAAAAAAAAAAAISFBACEiA0AgISAEIBdBgKkBbGogIkEgbGoqAqi/DrugISEgIkEBaiIiQaQFSA0AC0EAICG2OAK4lwZEAAAAAAAAAAAhI0EAISQDQCAjIAQgF0GAqQFsaiAkQSBsaioCrL8Ou6AhIyAkQQFqIiRBpAVIDQALQQAgI7Y4AryXBkQAAAAAAAAAACElQQAhJgNAICUgBCAXQYCpAWxqICZBIGxqKgKwvw67oCElICZBAWoiJkGkBUgNAAtBACAltjgCwJcGRAAAAAAAAAAAISdBACEoA0AgJyAEIBdBgKkBbGogKEEgbGoqArS/DrugIScgKEEBaiIoQaQFSA0AC0EAICe2OALElwZEAAAAAAAAAAAhKUEAISoDQCApIAQgF0GAqQFsaiAqQSBsaioCuL8Ou6AhKSAqQQFqIipBpAVIDQALQQAgKbY4AsiXBkQAAAAAAAAAACErQQAhLANAICsgBCAXQYCpAWxqICxBIGxqKgK8vw67oCErICxBAWoiLEGkBUgNAAtBACArtjgCzJcGQQBBACoC8JYGu0TdvrJ6lzxYP0EAKgKwlwa7oqC2OALwlgZBAEEAKgL0lga7RN2+snqXPFg/QQAqArSXBruioLY4AvSWBkEAQQAqAviWBrtE3b6yepc8WD9BACoCuJcGu6KgtjgC+JYGQQBBACoC/JYGu0TdvrJ6lzxYP0EAKgK8lwa7oqC2OAL8lgZBAEEAKgKAlwa7RN2+snqXPFg/QQAqAsCXBruioLY4AoCXBkEAQQAqAoSXBrtE3b6yepc8WD9BACoCxJcGu6KgtjgChJcGQQBBACoCiJcGu0TdvrJ6lzxYP0EAKgLIlwa7oqC2OAKIlwZBAEEAKgKMlwa7RN2+snqXPFg/QQAqAsyXBruioLY4AoyXBkEAIS0DQCAtQQRsIAQgF0GAqQFsaiAtQQRsav1dAqC/Dv1fIi4gLv3yAf1e/VsCsJcGACAtQQJqIi1BoCpIDQALRAAAAAAAAAAAIS9BACEwA0AgLyAwQSBsKgKwlwa7oCEvIDBBAWoiMEGkBUgNAAtBACAvtjgCsMAHRAAAAAAAAAAAITFBACEyA0AgMSAyQSBsKgK0lwa7oCExIDJBAWoiMkGkBUgNAAtBACAxtjgCtMAHRAAAAAAAAAAAITNBACE0A0AgMyA0QSBsKgK4lwa7oCEzIDRBAWoiNEGkBUgNAAtBACAztjgCuMAHRAAAAAAAAAAAITVBACE2A0AgNSA2QSBsKgK8lwa7oCE1IDZBAWoiNkGkBUgNAAtBACA1tjgCvMAHRAAAAAAAAAAAITdBACE4A0AgNyA4QSBsKgLAlwa7oCE3IDhBAWoiOEGkBUgNAAtBACA3tjgCwMAHRAAAAAAAAAAAITlBACE6A0AgOSA6QSBsKgLElwa7oCE5IDpBAWoiOkGkBUgNAAtBACA5tjgCxMAHRAAAAAAAAAAAITtBACE8A0AgOyA8QSBsKgLIlwa7oCE7IDxBAWoiPEGkBUgNAAtBACA7tjgCyMAHRAAAAAAAAAAAIT1BACE+A0AgPSA+QSBsKgLMlwa7oCE9ID5BAWoiPkGkBUgNAAtBACA9tjgCzMAHQQBBACoCkJcGu0TdvrJ6lzxYP0EAKgKwwAe7oqC2OAKQlwZBAEEAKgKUlwa7RN2+snqXPFg/QQAqArTAB7uioLY4ApSXBkEAQQAqApiXBrtE3b6yepc8WD9BACoCuMAHu6KgtjgCmJcGQQBBACoCnJcGu0TdvrJ6lzxYP0EAKgK8wAe7oqC2OAKclwZBAEEAKgKglwa7RN2+snqXPFg/QQAqAsDAB7uioLY4AqCXBkEAQQAqAqSXBrtE3b6yepc8WD9BACoCxMAHu6KgtjgCpJcGQQBBACoCqJcGu0TdvrJ6lzxYP0EAKgLIwAe7oqC2OAKolwZBAEEAKgKslwa7RN2+snqXPFg/QQAqAszAB7uioLY4AqyXBkEAIT8DQCAFIBdBwAxsaiA/QQRsakRVVVVVVVX1P0G5893xeSFAIEAgDfwCc0HrlK+veGwiQCBAQQ12c0G13MqVfGwiQCBAQRB2cyFAIEAgDvwCc0HrlK+veGwiQCBAQQ12c0G13MqVfGwiQCBAQRB2cyFAIEBEAAAAAAAA8D/8AnNB65Svr3hsIkAgQEENdnNBtdzKlXxsIkAgQEEQdnMhQCBAQQAgF0GQA2xqID9qt/wCc0HrlK+veGwiQCBAQQ12c0G13MqVfGwiQCBAQRB2cyFAIEBBCHa4RAAAAAAAAHA+okQAAAAAAADQP2a4orY4AqC/DiA/QQFqIj9BkANIDQALIBdBAWoiFyAASA0AC0QAAAAAAADwPyACoyFBIABBAUoEQEEAQQAqAvCWBrsgQaK2OALwlgZBAEEAKgL0lga7IEGitjgC9JYGQQBBACoC+JYGuyBBorY4AviWBkEAQQAqAvyWBrsgQaK2OAL8lgZBAEEAKgKAlwa7IEGitjgCgJcGQQBBACoChJcGuyBBorY4AoSXBkEAQQAqAoiXBrsgQaK2OAKIlwZBAEEAKgKMlwa7IEGitjgCjJcGQQBBACoCkJcGuyBBorY4ApCXBkEAQQAqApSXBrsgQaK2OAKUlwZBAEEAKgKYlwa7IEGitjgCmJcGQQBBACoCnJcGuyBBorY4ApyXBkEAQQAqAqCXBrsgQaK2OAKglwZBAEEAKgKklwa7IEGitjgCpJcGQQBBACoCqJcGuyBBorY4AqiXBkEAQQAqAqyXBrsgQaK2OAKslwYLQQAhQgNAQQAhQwNAIEJBwAZsIENBIGxqQQAqAvCWBru2OALwywIgQkHABmwgQ0EgbGpBACoC9JYGu7Y4AvTLAiBCQcAGbCBDQSBsakEAKgL4lga7tjgC+MsCIEJBwAZsIENBIGxqQQAqAvyWBru2OAL8ywIgQkHABmwgQ0EgbGpBACoCgJcGu7Y4AoDMAiBCQcAGbCBDQSBsakEAKgKElwa7tjgChMwCIEJBwAZsIENBIGxqQQAqAoiXBru2OAKIzAIgQkHABmwgQ0EgbGpBACoCjJcGu7Y4AozMAiBDQQFqIkNBGkgNAAsgQkEBaiJCQRpIDQALQQBBACoCoAK7RAAAAAAAAAAAQQAqApCXBrtBACoC8JYGuyJEIESioaVE8WjjiLX45D6gn6O2OAKwlwZBAEEAKgKkArtEAAAAAAAAAABBACoClJcGu0EAKgL0lga7IkQgRKKhpUTxaOOItfjkPqCfo7Y4ArSXBkEAQQAqAqgCu0QAAAAAAAAAAEEAKgKYlwa7QQAqAviWBrsiRCBEoqGlRPFo44i1+OQ+oJ+jtjgCuJcGQQBBACoCrAK7RAAAAAAAAAAAQQAqApyXBrtBACoC/JYGuyJEIESioaVE8WjjiLX45D6gn6O2OAK8lwZBAEEAKgKwArtEAAAAAAAAAABBACoCoJcGu0EAKgKAlwa7IkQgRKKhpUTxaOOItfjkPqCfo7Y4AsCXBkEAQQAqArQCu0QAAAAAAAAAAEEAKgKklwa7QQAqAoSXBrsiRCBEoqGlRPFo44i1+OQ+oJ+jtjgCxJcGQQBBACoCuAK7RAAAAAAAAAAAQQAqAqiXBrtBACoCiJcGuyJEIESioaVE8WjjiLX45D6gn6O2OALIlwZBAEEAKgK8ArtEAAAAAAAAAABBACoCrJcGu0EAKgKMlwa7IkQgRKKhpUTxaOOItfjkPqCfo7Y4AsyXBkEAIUUDQEEAIUYDQCBFQcAGbCBGQSBsakEAKgKwlwa7tjgC0JcGIEVBwAZsIEZBIGxqQQAqArSXBru2OALUlwYgRUHABmwgRkEgbGpBACoCuJcGu7Y4AtiXBiBFQcAGbCBGQSBsakEAKgK8lwa7tjgC3JcGIEVBwAZsIEZBIGxqQQAqAsCXBru2OALglwYgRUHABmwgRkEgbGpBACoCxJcGu7Y4AuSXBiBFQcAGbCBGQSBsakEAKgLIlwa7tjgC6JcGIEVBwAZsIEZBIGxqQQAqAsyXBru2OALslwYgRkEBaiJGQRpIDQALIEVBAWoiRUEaSA0AC0EAQfCWBmpBAEHAAPwLAEEAQdDAB2pBAEHAAPwLAEEAIUcDQEEAIUgDQCBIQQRs/QwAAAAAAAAAAAAAAAAAAAAAIAQgR0GAqQFsaiBIQQRsav1dAqC/Dv1fIEhBBGz9XQLwywL9X/3xASBIQQRs/V0C0JcG/V/98gEgSEEEbP1dAvD0A/1f/fAB/fUB/V79WwKQwQcAIEhBAmoiSEGgKkgNAAtBACFJA0BBACFKA0AgSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCkMEHu7Y4ApDqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKUwQe7tjgClOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqApjBB7u2OAKY6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCnMEHu7Y4ApzqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKgwQe7tjgCoOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAqTBB7u2OAKk6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCqMEHu7Y4AqjqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKswQe7tjgCrOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqArDBB7u2OAKw6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCtMEHu7Y4ArTqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgK4wQe7tjgCuOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqArzBB7u2OAK86gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCwMEHu7Y4AsDqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLEwQe7tjgCxOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAsjBB7u2OALI6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCzMEHu7Y4AszqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLQxwe7tjgC0OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAtTHB7u2OALU6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC2McHu7Y4AtjqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLcxwe7tjgC3OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAuDHB7u2OALg6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC5McHu7Y4AuTqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLoxwe7tjgC6OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAuzHB7u2OALs6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC8McHu7Y4AvDqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgL0xwe7tjgC9OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAvjHB7u2OAL46gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC/McHu7Y4AvzqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKAyAe7tjgCgOsIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAoTIB7u2OAKE6wggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCiMgHu7Y4AojrCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKMyAe7tjgCjOsIIEpBAWoiSkENSA0ACyBJQQFqIklBDUgNAAtBACFLA0BBACFMA0BEAAAAAAAA8P8hTSBLQYANbCBMQYABbGoqApDqCLshRCBEIE0gRCBNZBshTSBLQYANbCBMQYABbGoqArDqCLshRCBEIE0gRCBNZBshTSBLQYANbCBMQYABbGoqAtDqCLshRCBEIE0gRCBNZBshTSBLQYANbCBMQYABbGoqAvDqCLshRCBEIE0gRCBNZBshTSBLQaADbCBMQSBsaiBNtjgCkMEHRAAAAAAAAPD/IU4gS0GADWwgTEGAAWxqKgKU6gi7IUQgRCBOIEQgTmQbIU4gS0GADWwgTEGAAWxqKgK06gi7IUQgRCBOIEQgTmQbIU4gS0GADWwgTEGAAWxqKgLU6gi7IUQgRCBOIEQgTmQbIU4gS0GADWwgTEGAAWxqKgL06gi7IUQgRCBOIEQgTmQbIU4gS0GgA2wgTEEgbGogTrY4ApTBB0QAAAAAAADw/yFPIEtBgA1sIExBgAFsaioCmOoIuyFEIEQgTyBEIE9kGyFPIEtBgA1sIExBgAFsaioCuOoIuyFEIEQgTyBEIE9kGyFPIEtBgA1sIExBgAFsaioC2OoIuyFEIEQgTyBEIE9kGyFPIEtBgA1sIExBgAFsaioC+OoIuyFEIEQgTyBEIE9kGyFPIEtBoANsIExBIGxqIE+2OAKYwQdEAAAAAAAA8P8hUCBLQYANbCBMQYABbGoqApzqCLshRCBEIFAgRCBQZBshUCBLQYANbCBMQYABbGoqArzqCLshRCBEIFAgRCBQZBshUCBLQYANbCBMQYABbGoqAtzqCLshRCBEIFAgRCBQZBshUCBLQYANbCBMQYABbGoqAvzqCLshRCBEIFAgRCBQZBshUCBLQaADbCBMQSBsaiBQtjgCnMEHRAAAAAAAAPD/IVEgS0GADWwgTEGAAWxqKgKg6gi7IUQgRCBRIEQgUWQbIVEgS0GADWwgTEGAAWxqKgLA6gi7IUQgRCBRIEQgUWQbIVEgS0GADWwgTEGAAWxqKgLg6gi7IUQgRCBRIEQgUWQbIVEgS0GADWwgTEGAAWxqKgKA6wi7IUQgRCBRIEQgUWQbIVEgS0GgA2wgTEEgbGogUbY4AqDBB0QAAAAAAADw/yFSIEtBgA1sIExBgAFsaioCpOoIuyFEIEQgUiBEIFJkGyFSIEtBgA1sIExBgAFsaioCxOoIuyFEIEQgUiBEIFJkGyFSIEtBgA1sIExBgAFsaioC5OoIuyFEIEQgUiBEIFJkGyFSIEtBgA1sIExBgAFsaioChOsIuyFEIEQgUiBEIFJkGyFSIEtBoANsIExBIGxqIFK2OAKkwQdEAAAAAAAA8P8hUyBLQYANbCBMQYABbGoqAqjqCLshRCBEIFMgRCBTZBshUyBLQYANbCBMQYABbGoqAsjqCLshRCBEIFMgRCBTZBshUyBLQYANbCBMQYABbGoqAujqCLshRCBEIFMgRCBTZBshUyBLQYANbCBMQYABbGoqAojrCLshRCBEIFMgRCBTZBshUyBLQaADbCBMQSBsaiBTtjgCqMEHRAAAAAAAAPD/IVQgS0GADWwgTEGAAWxqKgKs6gi7IUQgRCBUIEQgVGQbIVQgS0GADWwgTEGAAWxqKgLM6gi7IUQgRCBUIEQgVGQbIVQgS0GADWwgTEGAAWxqKgLs6gi7IUQgRCBUIEQgVGQbIVQgS0GADWwgTEGAAWxqKgKM6wi7IUQgRCBUIEQgVGQbIVQgS0GgA2wgTEEgbGogVLY4AqzBByBMQQFqIkxBDUgNAAsgS0EBaiJLQQ1IDQALQQAhVQNAQQAhVgNAIAYgVUHgGGxqIFZBBGxqIFVBoANsIFZBBGxq/V0CkMEH/V/9Xv1bAqC/DgAgVkECaiJWQRhIDQALQQAhVwNAIAYgVUHgGGxqIFdBBGxqIFVBoANsIFdBBGxq/V0CsMQH/V/9Xv1bAoDADgAgV0ECaiJXQRhIDQALQQAhWANAIAYgVUHgGGxqIFhBBGxqIFVBoANsIFhBBGxq/V0C0McH/V/9Xv1bAuDADgAgWEECaiJYQRhIDQALQQAhWQNAIAYgVUHgGGxqIFlBBGxqIFVBoANsIFlBBGxq/V0CsMEH/V/9Xv1bAsDBDgAgWUECaiJZQRhIDQALQQAhWgNAIAYgVUHgGGxqIFpBBGxqIFVBoANsIFpBBGxq/V0C0MQH/V/9Xv1bAqDCDgAgWkECaiJaQRhIDQALQQAhWwNAIAYgVUHgGGxqIFtBBGxqIFVBoANsIFtBBGxq/V0C8McH/V/9Xv1bAoDDDgAgW0ECaiJbQRhIDQALQQAhXANAIAYgVUHgGGxqIFxBBGxqIFVBoANsIFxBBGxq/V0C0MEH/V/9Xv1bAuDDDgAgXEECaiJcQRhIDQALQQAhXQNAIAYgVUHgGGxqIF1BBGxqIFVBoANsIF1BBGxq/V0C8MQH/V/9Xv1bAsDEDgAgXUECaiJdQRhIDQALQQAhXgNAIAYgVUHgGGxqIF5BBGxqIFVBoANsIF5BBGxq/V0CkMgH/V/9Xv1bAqDFDgAgXkECaiJeQRhIDQALQQAhXwNAIAYgVUHgGGxqIF9BBGxqIFVBoANsIF9BBGxq/V0C8MEH/V/9Xv1bAoDGDgAgX0ECaiJfQRhIDQALQQAhYANAIAYgVUHgGGxqIGBBBGxqIFVBoANsIGBBBGxq/V0CkMUH/V/9Xv1bAuDGDgAgYEECaiJgQRhIDQALQQAhYQNAIAYgVUHgGGxqIGFBBGxqIFVBoANsIGFBBGxq/V0CsMgH/V/9Xv1bAsDHDgAgYUECaiJhQRhIDQALQQAhYgNAIAYgVUHgGGxqIGJBBGxqIFVBoANsIGJBBGxq/V0CkMIH/V/9Xv1bAqDIDgAgYkECaiJiQRhIDQALQQAhYwNAIAYgVUHgGGxqIGNBBGxqIFVBoANsIGNBBGxq/V0CsMUH/V/9Xv1bAoDJDgAgY0ECaiJjQRhIDQALQQAhZANAIAYgVUHgGGxqIGRBBGxqIFVBoANsIGRBBGxq/V0C0MgH/V/9Xv1bAuDJDgAgZEECaiJkQRhIDQALQQAhZQNAIAYgVUHgGGxqIGVBBGxqIFVBoANsIGVBBGxq/V0CsMIH/V/9Xv1bAsDKDgAgZUECaiJlQRhIDQALQQAhZgNAIAYgVUHgGGxqIGZBBGxqIFVBoANsIGZBBGxq/V0C0MUH/V/9Xv1bAqDLDgAgZkECaiJmQRhIDQALQQAhZwNAIAYgVUHgGGxqIGdBBGxqIFVBoANsIGdBBGxq/V0C8MgH/V/9Xv1bAoDMDgAgZ0ECaiJnQRhIDQALQQAhaANAIAYgVUHgGGxqIGhBBGxqIFVBoANsIGhBBGxq/V0C0MIH/V/9Xv1bAuDMDgAgaEECaiJoQRhIDQALQQAhaQNAIAYgVUHgGGxqIGlBBGxqIFVBoANsIGlBBGxq/V0C8MUH/V/9Xv1bAsDNDgAgaUECaiJpQRhIDQALQQAhagNAIAYgVUHgGGxqIGpBBGxqIFVBoANsIGpBBGxq/V0CkMkH/V/9Xv1bAqDODgAgakECaiJqQRhIDQALQQAhawNAIAYgVUHgGGxqIGtBBGxqIFVBoANsIGtBBGxq/V0C8MIH/V/9Xv1bAoDPDgAga0ECaiJrQRhIDQALQQAhbANAIAYgVUHgGGxqIGxBBGxqIFVBoANsIGxBBGxq/V0CkMYH/V/9Xv1bAuDPDgAgbEECaiJsQRhIDQALQQAhbQNAIAYgVUHgGGxqIG1BBGxqIFVBoANsIG1BBGxq/V0CsMkH/V/9Xv1bAsDQDgAgbUECaiJtQRhIDQALQQAhbgNAIAYgVUHgGGxqIG5BBGxqIFVBoANsIG5BBGxq/V0CkMMH/V/9Xv1bAqDRDgAgbkECaiJuQRhIDQALQQAhbwNAIAYgVUHgGGxqIG9BBGxqIFVBoANsIG9BBGxq/V0CsMYH/V/9Xv1bAoDSDgAgb0ECaiJvQRhIDQALQQAhcANAIAYgVUHgGGxqIHBBBGxqIFVBoANsIHBBBGxq/V0C0MkH/V/9Xv1bAuDSDgAgcEECaiJwQRhIDQALQQAhcQNAIAYgVUHgGGxqIHFBBGxqIFVBoANsIHFBBGxq/V0CsMMH/V/9Xv1bAsDTDgAgcUECaiJxQRhIDQALQQAhcgNAIAYgVUHgGGxqIHJBBGxqIFVBoANsIHJBBGxq/V0C0MYH/V/9Xv1bAqDUDgAgckECaiJyQRhIDQALQQAhcwNAIAYgVUHgGGxqIHNBBGxqIFVBoANsIHNBBGxq/V0C8MkH/V/9Xv1bAoDVDgAgc0ECaiJzQRhIDQALQQAhdANAIAYgVUHgGGxqIHRBBGxqIFVBoANsIHRBBGxq/V0C0MMH/V/9Xv1bAuDVDgAgdEECaiJ0QRhIDQALQQAhdQNAIAYgVUHgGGxqIHVBBGxqIFVBoANsIHVBBGxq/V0C8MYH/V/9Xv1bAsDWDgAgdUECaiJ1QRhIDQALQQAhdgNAIAYgVUHgGGxqIHZBBGxqIFVBoANsIHZBBGxq/V0CkMoH/V/9Xv1bAqDXDgAgdkECaiJ2QRhIDQALIFVBAWoiVUELSA0AC0EAIXcDQEQAAAAAAAAAACF4QQAheQNAIHggBiB3QaACbGogeUEEbGoqAqC/DrsgeUHAAGwqAuACu6KgIXggeUEBaiJ5QcgASA0ACyB3QcAAbCB4tjgCkMEHRAAAAAAAAAAAIXpBACF7A0AgeiAGIHdBoAJsaiB7QQRsaioCoL8OuyB7QcAAbCoC5AK7oqAheiB7QQFqIntByABIDQALIHdBwABsIHq2OAKUwQdEAAAAAAAAAAAhfEEAIX0DQCB8IAYgd0GgAmxqIH1BBGxqKgKgvw67IH1BwABsKgLoAruioCF8IH1BAWoifUHIAEgNAAsgd0HAAGwgfLY4ApjBB0QAAAAAAAAAACF+QQAhfwNAIH4gBiB3QaACbGogf0EEbGoqAqC/Drsgf0HAAGwqAuwCu6KgIX4gf0EBaiJ/QcgASA0ACyB3QcAAbCB+tjgCnMEHRAAAAAAAAAAAIYABQQAhgQEDQCCAASAGIHdBoAJsaiCBAUEEbGoqAqC/DrsggQFBwABsKgLwAruioCGAASCBAUEBaiKBAUHIAEgNAAsgd0HAAGwggAG2OAKgwQdEAAAAAAAAAAAhggFBACGDAQNAIIIBIAYgd0GgAmxqIIMBQQRsaioCoL8OuyCDAUHAAGwqAvQCu6KgIYIBIIMBQQFqIoMBQcgASA0ACyB3QcAAbCCCAbY4AqTBB0QAAAAAAAAAACGEAUEAIYUBA0AghAEgBiB3QaACbGoghQFBBGxqKgKgvw67IIUBQcAAbCoC+AK7oqAhhAEghQFBAWoihQFByABIDQALIHdBwABsIIQBtjgCqMEHRAAAAAAAAAAAIYYBQQAhhwEDQCCGASAGIHdBoAJsaiCHAUEEbGoqAqC/DrsghwFBwABsKgL8AruioCGGASCHAUEBaiKHAUHIAEgNAAsgd0HAAGwghgG2OAKswQdEAAAAAAAAAAAhiAFBACGJAQNAIIgBIAYgd0GgAmxqIIkBQQRsaioCoL8OuyCJAUHAAGwqAoADu6KgIYgBIIkBQQFqIokBQcgASA0ACyB3QcAAbCCIAbY4ArDBB0QAAAAAAAAAACGKAUEAIYsBA0AgigEgBiB3QaACbGogiwFBBGxqKgKgvw67IIsBQcAAbCoChAO7oqAhigEgiwFBAWoiiwFByABIDQALIHdBwABsIIoBtjgCtMEHRAAAAAAAAAAAIYwBQQAhjQEDQCCMASAGIHdBoAJsaiCNAUEEbGoqAqC/DrsgjQFBwABsKgKIA7uioCGMASCNAUEBaiKNAUHIAEgNAAsgd0HAAGwgjAG2OAK4wQdEAAAAAAAAAAAhjgFBACGPAQNAII4BIAYgd0GgAmxqII8BQQRsaioCoL8OuyCPAUHAAGwqAowDu6KgIY4BII8BQQFqIo8BQcgASA0ACyB3QcAAbCCOAbY4ArzBB0QAAAAAAAAAACGQAUEAIZEBA0AgkAEgBiB3QaACbGogkQFBBGxqKgKgvw67IJEBQcAAbCoCkAO7oqAhkAEgkQFBAWoikQFByABIDQALIHdBwABsIJABtjgCwMEHRAAAAAAAAAAAIZIBQQAhkwEDQCCSASAGIHdBoAJsaiCTAUEEbGoqAqC/DrsgkwFBwABsKgKUA7uioCGSASCTAUEBaiKTAUHIAEgNAAsgd0HAAGwgkgG2OALEwQdEAAAAAAAAAAAhlAFBACGVAQNAIJQBIAYgd0GgAmxqIJUBQQRsaioCoL8OuyCVAUHAAGwqApgDu6KgIZQBIJUBQQFqIpUBQcgASA0ACyB3QcAAbCCUAbY4AsjBB0QAAAAAAAAAACGWAUEAIZcBA0AglgEgBiB3QaACbGoglwFBBGxqKgKgvw67IJcBQcAAbCoCnAO7oqAhlgEglwFBAWoilwFByABIDQALIHdBwABsIJYBtjgCzMEHIHdBAWoid0H5AEgNAAtBACGYAQNAIAcgR0HAPGxqIJgBQQRsaiCYAUEEbP1dApDBB/1fIJgBQQRs/V0C8J0F/V/98QH9Xv1bAqC/DgAgmAFBAmoimAFBkA9IDQALRAAAAAAAAAAAIZkBQQAhmgEDQCCZASAHIEdBwDxsaiCaAUHAAGxqKgKgvw67oCGZASCaAUEBaiKaAUH5AEgNAAtBACCZAbY4ApDBB0QAAAAAAAAAACGbAUEAIZwBA0AgmwEgByBHQcA8bGognAFBwABsaioCpL8Ou6AhmwEgnAFBAWoinAFB+QBIDQALQQAgmwG2OAKUwQdEAAAAAAAAAAAhnQFBACGeAQNAIJ0BIAcgR0HAPGxqIJ4BQcAAbGoqAqi/DrugIZ0BIJ4BQQFqIp4BQfkASA0AC0EAIJ0BtjgCmMEHRAAAAAAAAAAAIZ8BQQAhoAEDQCCfASAHIEdBwDxsaiCgAUHAAGxqKgKsvw67oCGfASCgAUEBaiKgAUH5AEgNAAtBACCfAbY4ApzBB0QAAAAAAAAAACGhAUEAIaIBA0AgoQEgByBHQcA8bGogogFBwABsaioCsL8Ou6AhoQEgogFBAWoiogFB+QBIDQALQQAgoQG2OAKgwQdEAAAAAAAAAAAhowFBACGkAQNAIKMBIAcgR0HAPGxqIKQBQcAAbGoqArS/DrugIaMBIKQBQQFqIqQBQfkASA0AC0EAIKMBtjgCpMEHRAAAAAAAAAAAIaUBQQAhpgEDQCClASAHIEdBwDxsaiCmAUHAAGxqKgK4vw67oCGlASCmAUEBaiKmAUH5AEgNAAtBACClAbY4AqjBB0QAAAAAAAAAACGnAUEAIagBA0AgpwEgByBHQcA8bGogqAFBwABsaioCvL8Ou6AhpwEgqAFBAWoiqAFB+QBIDQALQQAgpwG2OAKswQdEAAAAAAAAAAAhqQFBACGqAQNAIKkBIAcgR0HAPGxqIKoBQcAAbGoqAsC/DrugIakBIKoBQQFqIqoBQfkASA0AC0EAIKkBtjgCsMEHRAAAAAAAAAAAIasBQQAhrAEDQCCrASAHIEdBwDxsaiCsAUHAAGxqKgLEvw67oCGrASCsAUEBaiKsAUH5AEgNAAtBACCrAbY4ArTBB0QAAAAAAAAAACGtAUEAIa4BA0AgrQEgByBHQcA8bGogrgFBwABsaioCyL8Ou6AhrQEgrgFBAWoirgFB+QBIDQALQQAgrQG2OAK4wQdEAAAAAAAAAAAhrwFBACGwAQNAIK8BIAcgR0HAPGxqILABQcAAbGoqAsy/DrugIa8BILABQQFqIrABQfkASA0AC0EAIK8BtjgCvMEHRAAAAAAAAAAAIbEBQQAhsgEDQCCxASAHIEdBwDxsaiCyAUHAAGxqKgLQvw67oCGxASCyAUEBaiKyAUH5AEgNAAtBACCxAbY4AsDBB0QAAAAAAAAAACGzAUEAIbQBA0AgswEgByBHQcA8bGogtAFBwABsaioC1L8Ou6AhswEgtAFBAWoitAFB+QBIDQALQQAgswG2OALEwQdEAAAAAAAAAAAhtQFBACG2AQNAILUBIAcgR0HAPGxqILYBQcAAbGoqAti/DrugIbUBILYBQQFqIrYBQfkASA0AC0EAILUBtjgCyMEHRAAAAAAAAAAAIbcBQQAhuAEDQCC3ASAHIEdBwDxsaiC4AUHAAGxqKgLcvw67oCG3ASC4AUEBaiK4AUH5AEgNAAtBACC3AbY4AszBB0EAQQAqAvCWBrtEkJzma/XsgD9BACoCkMEHu6KgtjgC8JYGQQBBACoC9JYGu0SQnOZr9eyAP0EAKgKUwQe7oqC2OAL0lgZBAEEAKgL4lga7RJCc5mv17IA/QQAqApjBB7uioLY4AviWBkEAQQAqAvyWBrtEkJzma/XsgD9BACoCnMEHu6KgtjgC/JYGQQBBACoCgJcGu0SQnOZr9eyAP0EAKgKgwQe7oqC2OAKAlwZBAEEAKgKElwa7RJCc5mv17IA/QQAqAqTBB7uioLY4AoSXBkEAQQAqAoiXBrtEkJzma/XsgD9BACoCqMEHu6KgtjgCiJcGQQBBACoCjJcGu0SQnOZr9eyAP0EAKgKswQe7oqC2OAKMlwZBAEEAKgKQlwa7RJCc5mv17IA/QQAqArDBB7uioLY4ApCXBkEAQQAqApSXBrtEkJzma/XsgD9BACoCtMEHu6KgtjgClJcGQQBBACoCmJcGu0SQnOZr9eyAP0EAKgK4wQe7oqC2OAKYlwZBAEEAKgKclwa7RJCc5mv17IA/QQAqArzBB7uioLY4ApyXBkEAQQAqAqCXBrtEkJzma/XsgD9BACoCwMEHu6KgtjgCoJcGQQBBACoCpJcGu0SQnOZr9eyAP0EAKgLEwQe7oqC2OAKklwZBAEEAKgKolwa7RJCc5mv17IA/QQAqAsjBB7uioLY4AqiXBkEAQQAqAqyXBrtEkJzma/XsgD9BACoCzMEHu6KgtjgCrJcGQQAhuQEDQCC5AUEEbCAHIEdBwDxsaiC5AUEEbGr9XQKgvw79XyIuIC798gH9Xv1bApDBBwAguQFBAmoiuQFBkA9IDQALRAAAAAAAAAAAIboBQQAhuwEDQCC6ASC7AUHAAGwqApDBB7ugIboBILsBQQFqIrsBQfkASA0AC0EAILoBtjgC0P0HRAAAAAAAAAAAIbwBQQAhvQEDQCC8ASC9AUHAAGwqApTBB7ugIbwBIL0BQQFqIr0BQfkASA0AC0EAILwBtjgC1P0HRAAAAAAAAAAAIb4BQQAhvwEDQCC+ASC/AUHAAGwqApjBB7ugIb4BIL8BQQFqIr8BQfkASA0AC0EAIL4BtjgC2P0HRAAAAAAAAAAAIcABQQAhwQEDQCDAASDBAUHAAGwqApzBB7ugIcABIMEBQQFqIsEBQfkASA0AC0EAIMABtjgC3P0HRAAAAAAAAAAAIcIBQQAhwwEDQCDCASDDAUHAAGwqAqDBB7ugIcIBIMMBQQFqIsMBQfkASA0AC0EAIMIBtjgC4P0HRAAAAAAAAAAAIcQBQQAhxQEDQCDEASDFAUHAAGwqAqTBB7ugIcQBIMUBQQFqIsUBQfkASA0AC0EAIMQBtjgC5P0HRAAAAAAAAAAAIcYBQQAhxwEDQCDGASDHAUHAAGwqAqjBB7ugIcYBIMcBQQFqIscBQfkASA0AC0EAIMYBtjgC6P0HRAAAAAAAAAAAIcgBQQAhyQEDQCDIASDJAUHAAGwqAqzBB7ugIcgBIMkBQQFqIskBQfkASA0AC0EAIMgBtjgC7P0HRAAAAAAAAAAAIcoBQQAhywEDQCDKASDLAUHAAGwqArDBB7ugIcoBIMsBQQFqIssBQfkASA0AC0EAIMoBtjgC8P0HRAAAAAAAAAAAIcwBQQAhzQEDQCDMASDNAUHAAGwqArTBB7ugIcwBIM0BQQFqIs0BQfkASA0AC0EAIMwBtjgC9P0HRAAAAAAAAAAAIc4BQQAhzwEDQCDOASDPAUHAAGwqArjBB7ugIc4BIM8BQQFqIs8BQfkASA0AC0EAIM4BtjgC+P0HRAAAAAAAAAAAIdABQQAh0QEDQCDQASDRAUHAAGwqArzBB7ugIdABINEBQQFqItEBQfkASA0AC0EAINABtjgC/P0HRAAAAAAAAAAAIdIBQQAh0wEDQCDSASDTAUHAAGwqAsDBB7ugIdIBINMBQQFqItMBQfkASA0AC0EAINIBtjgCgP4HRAAAAAAAAAAAIdQBQQAh1QEDQCDUASDVAUHAAGwqAsTBB7ugIdQBINUBQQFqItUBQfkASA0AC0EAINQBtjgChP4HRAAAAAAAAAAAIdYBQQAh1wEDQCDWASDXAUHAAGwqAsjBB7ugIdYBINcBQQFqItcBQfkASA0AC0EAINYBtjgCiP4HRAAAAAAAAAAAIdgBQQAh2QEDQCDYASDZAUHAAGwqAszBB7ugIdgBINkBQQFqItkBQfkASA0AC0EAINgBtjgCjP4HQQBBACoC0MAHu0SQnOZr9eyAP0EAKgLQ/Qe7oqC2OALQwAdBAEEAKgLUwAe7RJCc5mv17IA/QQAqAtT9B7uioLY4AtTAB0EAQQAqAtjAB7tEkJzma/XsgD9BACoC2P0Hu6KgtjgC2MAHQQBBACoC3MAHu0SQnOZr9eyAP0EAKgLc/Qe7oqC2OALcwAdBAEEAKgLgwAe7RJCc5mv17IA/QQAqAuD9B7uioLY4AuDAB0EAQQAqAuTAB7tEkJzma/XsgD9BACoC5P0Hu6KgtjgC5MAHQQBBACoC6MAHu0SQnOZr9eyAP0EAKgLo/Qe7oqC2OALowAdBAEEAKgLswAe7RJCc5mv17IA/QQAqAuz9B7uioLY4AuzAB0EAQQAqAvDAB7tEkJzma/XsgD9BACoC8P0Hu6KgtjgC8MAHQQBBACoC9MAHu0SQnOZr9eyAP0EAKgL0/Qe7oqC2OAL0wAdBAEEAKgL4wAe7RJCc5mv17IA/QQAqAvj9B7uioLY4AvjAB0EAQQAqAvzAB7tEkJzma/XsgD9BACoC/P0Hu6KgtjgC/MAHQQBBACoCgMEHu0SQnOZr9eyAP0EAKgKA/ge7oqC2OAKAwQdBAEEAKgKEwQe7RJCc5mv17IA/QQAqAoT+B7uioLY4AoTBB0EAQQAqAojBB7tEkJzma/XsgD9BACoCiP4Hu6KgtjgCiMEHQQBBACoCjMEHu0SQnOZr9eyAP0EAKgKM/ge7oqC2OAKMwQcgR0EBaiJHIABIDQALIABBAUoEQEEAQQAqAvCWBrsgQaK2OALwlgZBAEEAKgL0lga7IEGitjgC9JYGQQBBACoC+JYGuyBBorY4AviWBkEAQQAqAvyWBrsgQaK2OAL8lgZBAEEAKgKAlwa7IEGitjgCgJcGQQBBACoChJcGuyBBorY4AoSXBkEAQQAqAoiXBrsgQaK2OAKIlwZBAEEAKgKMlwa7IEGitjgCjJcGQQBBACoCkJcGuyBBorY4ApCXBkEAQQAqApSXBrsgQaK2OAKUlwZBAEEAKgKYlwa7IEGitjgCmJcGQQBBACoCnJcGuyBBorY4ApyXBkEAQQAqAqCXBrsgQaK2OAKglwZBAEEAKgKklwa7IEGitjgCpJcGQQBBACoCqJcGuyBBorY4AqiXBkEAQQAqAqyXBrsgQaK2OAKslwZBAEEAKgLQwAe7IEGitjgC0MAHQQBBACoC1MAHuyBBorY4AtTAB0EAQQAqAtjAB7sgQaK2OALYwAdBAEEAKgLcwAe7IEGitjgC3MAHQQBBACoC4MAHuyBBorY4AuDAB0EAQQAqAuTAB7sgQaK2OALkwAdBAEEAKgLowAe7IEGitjgC6MAHQQBBACoC7MAHuyBBorY4AuzAB0EAQQAqAvDAB7sgQaK2OALwwAdBAEEAKgL0wAe7IEGitjgC9MAHQQBBACoC+MAHuyBBorY4AvjAB0EAQQAqAvzAB7sgQaK2OAL8wAdBAEEAKgKAwQe7IEGitjgCgMEHQQBBACoChMEHuyBBorY4AoTBB0EAQQAqAojBB7sgQaK2OAKIwQdBAEEAKgKMwQe7IEGitjgCjMEHC0EAIdoBA0BBACHbAQNAINoBQcAFbCDbAUHAAGxqQQAqAvCWBru2OALwywIg2gFBwAVsINsBQcAAbGpBACoC9JYGu7Y4AvTLAiDaAUHABWwg2wFBwABsakEAKgL4lga7tjgC+MsCINoBQcAFbCDbAUHAAGxqQQAqAvyWBru2OAL8ywIg2gFBwAVsINsBQcAAbGpBACoCgJcGu7Y4AoDMAiDaAUHABWwg2wFBwABsakEAKgKElwa7tjgChMwCINoBQcAFbCDbAUHAAGxqQQAqAoiXBru2OAKIzAIg2gFBwAVsINsBQcAAbGpBACoCjJcGu7Y4AozMAiDaAUHABWwg2wFBwABsakEAKgKQlwa7tjgCkMwCINoBQcAFbCDbAUHAAGxqQQAqApSXBru2OAKUzAIg2gFBwAVsINsBQcAAbGpBACoCmJcGu7Y4ApjMAiDaAUHABWwg2wFBwABsakEAKgKclwa7tjgCnMwCINoBQcAFbCDbAUHAAGxqQQAqAqCXBru2OAKgzAIg2gFBwAVsINsBQcAAbGpBACoCpJcGu7Y4AqTMAiDaAUHABWwg2wFBwABsakEAKgKolwa7tjgCqMwCINoBQcAFbCDbAUHAAGxqQQAqAqyXBru2OAKszAIg2wFBAWoi2wFBC0gNAAsg2gFBAWoi2gFBC0gNAAtBACHcAQNAINwBQQRsINwBQQRs/V0C4Cb9X/0MAAAAAAAAAAAAAAAAAAAAACDcAUEEbP1dAtDAB/1fINwBQQRs/V0C8JYG/V8iLiAu/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKwiAMAINwBQQJqItwBQRBIDQALQQAh3QEDQEEAId4BA0Ag3QFBwAVsIN4BQcAAbGpBACoCsIgDu7Y4AvCIAyDdAUHABWwg3gFBwABsakEAKgK0iAO7tjgC9IgDIN0BQcAFbCDeAUHAAGxqQQAqAriIA7u2OAL4iAMg3QFBwAVsIN4BQcAAbGpBACoCvIgDu7Y4AvyIAyDdAUHABWwg3gFBwABsakEAKgLAiAO7tjgCgIkDIN0BQcAFbCDeAUHAAGxqQQAqAsSIA7u2OAKEiQMg3QFBwAVsIN4BQcAAbGpBACoCyIgDu7Y4AoiJAyDdAUHABWwg3gFBwABsakEAKgLMiAO7tjgCjIkDIN0BQcAFbCDeAUHAAGxqQQAqAtCIA7u2OAKQiQMg3QFBwAVsIN4BQcAAbGpBACoC1IgDu7Y4ApSJAyDdAUHABWwg3gFBwABsakEAKgLYiAO7tjgCmIkDIN0BQcAFbCDeAUHAAGxqQQAqAtyIA7u2OAKciQMg3QFBwAVsIN4BQcAAbGpBACoC4IgDu7Y4AqCJAyDdAUHABWwg3gFBwABsakEAKgLkiAO7tjgCpIkDIN0BQcAFbCDeAUHAAGxqQQAqAuiIA7u2OAKoiQMg3QFBwAVsIN4BQcAAbGpBACoC7IgDu7Y4AqyJAyDeAUEBaiLeAUELSA0ACyDdAUEBaiLdAUELSA0AC0EAId8BA0BBACHgAQNAIOABQQRs/QwAAAAAAAAAAAAAAAAAAAAAIAcg3wFBwDxsaiDgAUEEbGr9XQKgvw79XyDgAUEEbP1dAvDLAv1f/fEBIOABQQRs/V0C8IgD/V/98gEg4AFBBGz9XQKw2gX9X/3wAf31Af1e/VsCsMUDACDgAUECaiLgAUGQD0gNAAtBACHhAQNAQQAh4gEDQCAIIOEBQYAKbGog4gFBBGxqIOEBQYALbCDiAUEEbGr9XQKwxQP9X/1e/VsCoL8OACDiAUECaiLiAUEgSA0AC0EAIeMBA0AgCCDhAUGACmxqIOMBQQRsaiDhAUGAC2wg4wFBBGxq/V0C8MoD/V/9Xv1bAqDADgAg4wFBAmoi4wFBIEgNAAtBACHkAQNAIAgg4QFBgApsaiDkAUEEbGog4QFBgAtsIOQBQQRsav1dArDGA/1f/V79WwKgwQ4AIOQBQQJqIuQBQSBIDQALQQAh5QEDQCAIIOEBQYAKbGog5QFBBGxqIOEBQYALbCDlAUEEbGr9XQLwywP9X/1e/VsCoMIOACDlAUECaiLlAUEgSA0AC0EAIeYBA0AgCCDhAUGACmxqIOYBQQRsaiDhAUGAC2wg5gFBBGxq/V0CsMcD/V/9Xv1bAqDDDgAg5gFBAmoi5gFBIEgNAAtBACHnAQNAIAgg4QFBgApsaiDnAUEEbGog4QFBgAtsIOcBQQRsav1dAvDMA/1f/V79WwKgxA4AIOcBQQJqIucBQSBIDQALQQAh6AEDQCAIIOEBQYAKbGog6AFBBGxqIOEBQYALbCDoAUEEbGr9XQKwyAP9X/1e/VsCoMUOACDoAUECaiLoAUEgSA0AC0EAIekBA0AgCCDhAUGACmxqIOkBQQRsaiDhAUGAC2wg6QFBBGxq/V0C8M0D/V/9Xv1bAqDGDgAg6QFBAmoi6QFBIEgNAAtBACHqAQNAIAgg4QFBgApsaiDqAUEEbGog4QFBgAtsIOoBQQRsav1dArDJA/1f/V79WwKgxw4AIOoBQQJqIuoBQSBIDQALQQAh6wEDQCAIIOEBQYAKbGog6wFBBGxqIOEBQYALbCDrAUEEbGr9XQLwzgP9X/1e/VsCoMgOACDrAUECaiLrAUEgSA0ACyDhAUEBaiLhAUEFSA0AC0EAIewBA0BBACHtAQNARAAAAAAAAPD/Ie4BIAgg7AFBgApsaiDtAUEEbGoqAqC/DrshRCBEIO4BIEQg7gFkGyHuASAIIOwBQYAKbGog7QFBBGxqKgLgvw67IUQgRCDuASBEIO4BZBsh7gEgCCDsAUGACmxqIO0BQQRsaioCoMAOuyFEIEQg7gEgRCDuAWQbIe4BIAgg7AFBgApsaiDtAUEEbGoqAuDADrshRCBEIO4BIEQg7gFkGyHuASAJIOwBQcACbGog7QFBBGxqIO4BtjgCoL8OIO0BQQFqIu0BQRBIDQALQQAh7wEDQEQAAAAAAADw/yHwASAIIOwBQYAKbGog7wFBBGxqKgKgwQ67IUQgRCDwASBEIPABZBsh8AEgCCDsAUGACmxqIO8BQQRsaioC4MEOuyFEIEQg8AEgRCDwAWQbIfABIAgg7AFBgApsaiDvAUEEbGoqAqDCDrshRCBEIPABIEQg8AFkGyHwASAIIOwBQYAKbGog7wFBBGxqKgLgwg67IUQgRCDwASBEIPABZBsh8AEgCSDsAUHAAmxqIO8BQQRsaiDwAbY4AuC/DiDvAUEBaiLvAUEQSA0AC0EAIfEBA0BEAAAAAAAA8P8h8gEgCCDsAUGACmxqIPEBQQRsaioCoMMOuyFEIEQg8gEgRCDyAWQbIfIBIAgg7AFBgApsaiDxAUEEbGoqAuDDDrshRCBEIPIBIEQg8gFkGyHyASAIIOwBQYAKbGog8QFBBGxqKgKgxA67IUQgRCDyASBEIPIBZBsh8gEgCCDsAUGACmxqIPEBQQRsaioC4MQOuyFEIEQg8gEgRCDyAWQbIfIBIAkg7AFBwAJsaiDxAUEEbGog8gG2OAKgwA4g8QFBAWoi8QFBEEgNAAtBACHzAQNARAAAAAAAAPD/IfQBIAgg7AFBgApsaiDzAUEEbGoqAqDFDrshRCBEIPQBIEQg9AFkGyH0ASAIIOwBQYAKbGog8wFBBGxqKgLgxQ67IUQgRCD0ASBEIPQBZBsh9AEgCCDsAUGACmxqIPMBQQRsaioCoMYOuyFEIEQg9AEgRCD0AWQbIfQBIAgg7AFBgApsaiDzAUEEbGoqAuDGDrshRCBEIPQBIEQg9AFkGyH0ASAJIOwBQcACbGog8wFBBGxqIPQBtjgC4MAOIPMBQQFqIvMBQRBIDQALQQAh9QEDQEQAAAAAAADw/yH2ASAIIOwBQYAKbGog9QFBBGxqKgKgxw67IUQgRCD2ASBEIPYBZBsh9gEgCCDsAUGACmxqIPUBQQRsaioC4McOuyFEIEQg9gEgRCD2AWQbIfYBIAgg7AFBgApsaiD1AUEEbGoqAqDIDrshRCBEIPYBIEQg9gFkGyH2ASAIIOwBQYAKbGog9QFBBGxqKgLgyA67IUQgRCD2ASBEIPYBZBsh9gEgCSDsAUHAAmxqIPUBQQRsaiD2AbY4AqDBDiD1AUEBaiL1AUEQSA0ACyDsAUEBaiLsAUEFSA0AC0EAIfcBA0AgCiDfAUHADGxqIPcBQQRsaiAJIPcBQQRsav1dAqC/Dv1fIAUg3wFBwAxsaiD3AUEEbGr9XQKgvw79X/3yAf1e/VsCoL8OACD3AUECaiL3AUGQA0gNAAsg3wFBAWoi3wEgAEgNAAtBACH7AQNAQQAh/AECQANAIPwBQQJqIABKDQEg+wFBwAxsIfgBIAog/AFBwAxsaiH5Af0MAAAAAAAAAAAAAAAAAAAAACH+Af0MAAAAAAAAAAAAAAAAAAAAACH/Af0MAAAAAAAAAAAAAAAAAAAAACGAAv0MAAAAAAAAAAAAAAAAAAAAACGBAv0MAAAAAAAAAAAAAAAAAAAAACGCAv0MAAAAAAAAAAAAAAAAAAAAACGDAv0MAAAAAAAAAAAAAAAAAAAAACGEAv0MAAAAAAAAAAAAAAAAAAAAACGFAkEAIfoBA0Ag+AH9AALgJyGGAiD4Af0AAqA0IYcCIPgB/QAC4EAhiAIg+AH9AAKgTSGJAiD5Af0AAqC/DiGKAiD5Af0AAuDLDiGLAiCGAiCKAiD+ASEu/eYBIC795AEh/gEghgIgiwIg/wEhLv3mASAu/eQBIf8BIIcCIIoCIIACIS795gEgLv3kASGAAiCHAiCLAiCBAiEu/eYBIC795AEhgQIgiAIgigIgggIhLv3mASAu/eQBIYICIIgCIIsCIIMCIS795gEgLv3kASGDAiCJAiCKAiCEAiEu/eYBIC795AEhhAIgiQIgiwIghQIhLv3mASAu/eQBIYUCIPgBQRBqIfgBIPkBQRBqIfkBIPoBQQRqIvoBQZADSA0ACyALIPwBQShsaiD7AUEEbGohjAIgjAIg/gH9HwAg/gH9HwGSIP4B/R8CkiD+Af0fA5I4AqC/DiCMAiD/Af0fACD/Af0fAZIg/wH9HwKSIP8B/R8DkjgCyL8OIIwCIIAC/R8AIIAC/R8BkiCAAv0fApIggAL9HwOSOAKkvw4gjAIggQL9HwAggQL9HwGSIIEC/R8CkiCBAv0fA5I4Asy/DiCMAiCCAv0fACCCAv0fAZIgggL9HwKSIIIC/R8DkjgCqL8OIIwCIIMC/R8AIIMC/R8BkiCDAv0fApIggwL9HwOSOALQvw4gjAIghAL9HwAghAL9HwGSIIQC/R8CkiCEAv0fA5I4Aqy/DiCMAiCFAv0fACCFAv0fAZIghQL9HwKSIIUC/R8DkjgC1L8OIPwBQQJqIfwBDAALCwJAA0Ag/AEgAE4NASD7AUHADGwh+AEgCiD8AUHADGxqIfkB/QwAAAAAAAAAAAAAAAAAAAAAIY4C/QwAAAAAAAAAAAAAAAAAAAAAIY8C/QwAAAAAAAAAAAAAAAAAAAAAIZAC/QwAAAAAAAAAAAAAAAAAAAAAIZECQQAh+gEDQCD4Af0AAuAnIZICIPgB/QACoDQhkwIg+AH9AALgQCGUAiD4Af0AAqBNIZUCIPkB/QACoL8OIZYCIJICIJYCII4CIS795gEgLv3kASGOAiCTAiCWAiCPAiEu/eYBIC795AEhjwIglAIglgIgkAIhLv3mASAu/eQBIZACIJUCIJYCIJECIS795gEgLv3kASGRAiD4AUEQaiH4ASD5AUEQaiH5ASD6AUEEaiL6AUGQA0gNAAsgCyD8AUEobGog+wFBBGxqIZcCIJcCII4C/R8AII4C/R8BkiCOAv0fApIgjgL9HwOSOAKgvw4glwIgjwL9HwAgjwL9HwGSII8C/R8CkiCPAv0fA5I4AqS/DiCXAiCQAv0fACCQAv0fAZIgkAL9HwKSIJAC/R8DkjgCqL8OIJcCIJEC/R8AIJEC/R8BkiCRAv0fApIgkQL9HwOSOAKsvw4g/AFBAWoh/AEMAAsLIPsBQQRqIvsBQQhIDQALQQghmAJBACGZAgJAA0AgmQJBAmogAEoNASCYAkHADGwh+AEgCiCZAkHADGxqIfkB/QwAAAAAAAAAAAAAAAAAAAAAIZsC/QwAAAAAAAAAAAAAAAAAAAAAIZwC/QwAAAAAAAAAAAAAAAAAAAAAIZ0C/QwAAAAAAAAAAAAAAAAAAAAAIZ4CQQAh+gEDQCD4Af0AAuAnIZ8CIPgB/QACoDQhoAIg+QH9AAKgvw4hoQIg+QH9AALgyw4hogIgnwIgoQIgmwIhLv3mASAu/eQBIZsCIJ8CIKICIJwCIS795gEgLv3kASGcAiCgAiChAiCdAiEu/eYBIC795AEhnQIgoAIgogIgngIhLv3mASAu/eQBIZ4CIPgBQRBqIfgBIPkBQRBqIfkBIPoBQQRqIvoBQZADSA0ACyALIJkCQShsaiCYAkEEbGohowIgowIgmwL9HwAgmwL9HwGSIJsC/R8CkiCbAv0fA5I4AqC/DiCjAiCcAv0fACCcAv0fAZIgnAL9HwKSIJwC/R8DkjgCyL8OIKMCIJ0C/R8AIJ0C/R8BkiCdAv0fApIgnQL9HwOSOAKkvw4gowIgngL9HwAgngL9HwGSIJ4C/R8CkiCeAv0fA5I4Asy/DiCZAkECaiGZAgwACwsCQANAIJkCIABODQEgmAJBwAxsIfgBIAogmQJBwAxsaiH5Af0MAAAAAAAAAAAAAAAAAAAAACGlAv0MAAAAAAAAAAAAAAAAAAAAACGmAkEAIfoBA0Ag+AH9AALgJyGnAiD4Af0AAqA0IagCIPkB/QACoL8OIakCIKcCIKkCIKUCIS795gEgLv3kASGlAiCoAiCpAiCmAiEu/eYBIC795AEhpgIg+AFBEGoh+AEg+QFBEGoh+QEg+gFBBGoi+gFBkANIDQALIAsgmQJBKGxqIJgCQQRsaiGqAiCqAiClAv0fACClAv0fAZIgpQL9HwKSIKUC/R8DkjgCoL8OIKoCIKYC/R8AIKYC/R8BkiCmAv0fApIgpgL9HwOSOAKkvw4gmQJBAWohmQIMAAsLQQAhqwIDQEEAIAsgqwJBKGxqKgKgvw67QQAqAuCkAbugtjgC8MsCQQAgCyCrAkEobGoqAqS/DrtBACoC5KQBu6C2OAL0ywJBACALIKsCQShsaioCqL8Ou0EAKgLopAG7oLY4AvjLAkEAIAsgqwJBKGxqKgKsvw67QQAqAuykAbugtjgC/MsCQQAgCyCrAkEobGoqArC/DrtBACoC8KQBu6C2OAKAzAJBACALIKsCQShsaioCtL8Ou0EAKgL0pAG7oLY4AoTMAkEAIAsgqwJBKGxqKgK4vw67QQAqAvikAbugtjgCiMwCQQAgCyCrAkEobGoqAry/DrtBACoC/KQBu6C2OAKMzAJBACALIKsCQShsaioCwL8Ou0EAKgKApQG7oLY4ApDMAkEAIAsgqwJBKGxqKgLEvw67QQAqAoSlAbugtjgClMwCRAAAAAAAAPD/IawCQQAqAvDLArshRCBEIKwCIEQgrAJkGyGsAkEAKgL0ywK7IUQgRCCsAiBEIKwCZBshrAJBACoC+MsCuyFEIEQgrAIgRCCsAmQbIawCQQAqAvzLArshRCBEIKwCIEQgrAJkGyGsAkEAKgKAzAK7IUQgRCCsAiBEIKwCZBshrAJBACoChMwCuyFEIEQgrAIgRCCsAmQbIawCQQAqAojMArshRCBEIKwCIEQgrAJkGyGsAkEAKgKMzAK7IUQgRCCsAiBEIKwCZBshrAJBACoCkMwCuyFEIEQgrAIgRCCsAmQbIawCQQAqApTMArshRCBEIKwCIEQgrAJkGyGsAiCsAkEAKgLwywK7IKwCoRABQQAqAvTLArsgrAKhEAGgQQAqAvjLArsgrAKhEAGgQQAqAvzLArsgrAKhEAGgQQAqAoDMArsgrAKhEAGgQQAqAoTMArsgrAKhEAGgQQAqAojMArsgrAKhEAGgQQAqAozMArsgrAKhEAGgQQAqApDMArsgrAKhEAGgQQAqApTMArsgrAKhEAGgEAKgIa0CIAwgqwJBKGxqQQAqAvDLArsgrQKhEAG2OAKgvw4gDCCrAkEobGpBACoC9MsCuyCtAqEQAbY4AqS/DiAMIKsCQShsakEAKgL4ywK7IK0CoRABtjgCqL8OIAwgqwJBKGxqQQAqAvzLArsgrQKhEAG2OAKsvw4gDCCrAkEobGpBACoCgMwCuyCtAqEQAbY4ArC/DiAMIKsCQShsakEAKgKEzAK7IK0CoRABtjgCtL8OIAwgqwJBKGxqQQAqAojMArsgrQKhEAG2OAK4vw4gDCCrAkEobGpBACoCjMwCuyCtAqEQAbY4Ary/DiAMIKsCQShsakEAKgKQzAK7IK0CoRABtjgCwL8OIAwgqwJBKGxqQQAqApTMArsgrQKhEAG2OALEvw4gqwJBAWoiqwIgAEgNAAsLj7IBoAEBfAp/AnwOfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAJ/AXsBfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwDfwF8An8BfAh/CHwjfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8An8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAJ/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwGfwF8D38BfAF/AXwBfwF8AX8BfAF/AXwHfw57An8JewR/CHsCfwV7An8DfCAAtyECIAFBkBlsIABBAGxqIQMgAUGQGWwgAEGQvgFsaiEEIAFBkBlsIABBkOcCbGohBSABQZAZbCAAQdDzAmxqIQYgAUGQGWwgAEEAbGohByABQZAZbCAAQYDJAGxqIQggAUGQGWwgAEHAPGxqIQkgAUGQGWwgAEGA+wBsaiEKIAFBkBlsIABBAGxqIQsgAUHAGGwhDEEAKgLgywK7IQ1BACoC5MsCuyEOQQAhDwNAQQAhEANAIA9BwAZsIBBBIGxqQQAqAqDKAru2OALwywIgD0HABmwgEEEgbGpBACoCpMoCu7Y4AvTLAiAPQcAGbCAQQSBsakEAKgKoygK7tjgC+MsCIA9BwAZsIBBBIGxqQQAqAqzKAru2OAL8ywIgD0HABmwgEEEgbGpBACoCsMoCu7Y4AoDMAiAPQcAGbCAQQSBsakEAKgK0ygK7tjgChMwCIA9BwAZsIBBBIGxqQQAqArjKAru2OAKIzAIgD0HABmwgEEEgbGpBACoCvMoCu7Y4AozMAiAQQQFqIhBBGkgNAAsgD0EBaiIPQRpIDQALQQAhEQNAQQAhEgNAIBFBwAZsIBJBIGxqQQAqAsACu7Y4AvD0AyARQcAGbCASQSBsakEAKgLEAru2OAL09AMgEUHABmwgEkEgbGpBACoCyAK7tjgC+PQDIBFBwAZsIBJBIGxqQQAqAswCu7Y4Avz0AyARQcAGbCASQSBsakEAKgLQAru2OAKA9QMgEUHABmwgEkEgbGpBACoC1AK7tjgChPUDIBFBwAZsIBJBIGxqQQAqAtgCu7Y4Aoj1AyARQcAGbCASQSBsakEAKgLcAru2OAKM9QMgEkEBaiISQRpIDQALIBFBAWoiEUEaSA0AC0EAIRMDQEEAIRQDQCATQcAFbCAUQcAAbGpBACoC4MoCu7Y4AvCdBSATQcAFbCAUQcAAbGpBACoC5MoCu7Y4AvSdBSATQcAFbCAUQcAAbGpBACoC6MoCu7Y4AvidBSATQcAFbCAUQcAAbGpBACoC7MoCu7Y4AvydBSATQcAFbCAUQcAAbGpBACoC8MoCu7Y4AoCeBSATQcAFbCAUQcAAbGpBACoC9MoCu7Y4AoSeBSATQcAFbCAUQcAAbGpBACoC+MoCu7Y4AoieBSATQcAFbCAUQcAAbGpBACoC/MoCu7Y4AoyeBSATQcAFbCAUQcAAbGpBACoCgMsCu7Y4ApCeBSATQcAFbCAUQcAAbGpBACoChMsCu7Y4ApSeBSATQcAFbCAUQcAAbGpBACoCiMsCu7Y4ApieBSATQcAFbCAUQcAAbGpBACoCjMsCu7Y4ApyeBSATQcAFbCAUQcAAbGpBACoCkMsCu7Y4AqCeBSATQcAFbCAUQcAAbGpBACoClMsCu7Y4AqSeBSATQcAFbCAUQcAAbGpBACoCmMsCu7Y4AqieBSATQcAFbCAUQcAAbGpBACoCnMsCu7Y4AqyeBSAUQQFqIhRBC0gNAAsgE0EBaiITQQtIDQALQQAhFQNAQQAhFgNAIBVBwAVsIBZBwABsakEAKgKgJ7u2OAKw2gUgFUHABWwgFkHAAGxqQQAqAqQnu7Y4ArTaBSAVQcAFbCAWQcAAbGpBACoCqCe7tjgCuNoFIBVBwAVsIBZBwABsakEAKgKsJ7u2OAK82gUgFUHABWwgFkHAAGxqQQAqArAnu7Y4AsDaBSAVQcAFbCAWQcAAbGpBACoCtCe7tjgCxNoFIBVBwAVsIBZBwABsakEAKgK4J7u2OALI2gUgFUHABWwgFkHAAGxqQQAqArwnu7Y4AszaBSAVQcAFbCAWQcAAbGpBACoCwCe7tjgC0NoFIBVBwAVsIBZBwABsakEAKgLEJ7u2OALU2gUgFUHABWwgFkHAAGxqQQAqAsgnu7Y4AtjaBSAVQcAFbCAWQcAAbGpBACoCzCe7tjgC3NoFIBVBwAVsIBZBwABsakEAKgLQJ7u2OALg2gUgFUHABWwgFkHAAGxqQQAqAtQnu7Y4AuTaBSAVQcAFbCAWQcAAbGpBACoC2Ce7tjgC6NoFIBVBwAVsIBZBwABsakEAKgLcJ7u2OALs2gUgFkEBaiIWQQtIDQALIBVBAWoiFUELSA0AC0EAQfCWBmpBAEEg/AsAQQBBkJcGakEAQSD8CwBBACEXA0BBACEYA0BBACEZA0AgAyAYQagHbGogGUEkbGogF0HAGGwgGEHwAGxqIBlBBGxqKgKgvw67tjgCoL8OIAMgGEGoB2xqIBlBJGxqIBdBwBhsIBhB8ABsaiAZQQRsaioCpL8Ou7Y4AqS/DiADIBhBqAdsaiAZQSRsaiAXQcAYbCAYQfAAbGogGUEEbGoqAqi/Dru2OAKovw4gAyAYQagHbGogGUEkbGogF0HAGGwgGEHwAGxqIBlBBGxqKgKQwA67tjgCrL8OIAMgGEGoB2xqIBlBJGxqIBdBwBhsIBhB8ABsaiAZQQRsaioClMAOu7Y4ArC/DiADIBhBqAdsaiAZQSRsaiAXQcAYbCAYQfAAbGogGUEEbGoqApjADru2OAK0vw4gAyAYQagHbGogGUEkbGogF0HAGGwgGEHwAGxqIBlBBGxqKgKAwQ67tjgCuL8OIAMgGEGoB2xqIBlBJGxqIBdBwBhsIBhB8ABsaiAZQQRsaioChMEOu7Y4Ary/DiADIBhBqAdsaiAZQSRsaiAXQcAYbCAYQfAAbGogGUEEbGoqAojBDru2OALAvw4gGUEBaiIZQRpIDQALIBhBAWoiGEEaSA0AC0EAIRoDQEEAIRsDQCAaQSBsIBtBBGxqIAMgGkEkbGoqAqC/DrsgG0EEbCoCALuiIAMgGkEkbGoqAqS/DrsgG0EEbCoCILuioCADIBpBJGxqKgKovw67IBtBBGwqAkC7oqAgAyAaQSRsaioCrL8OuyAbQQRsKgJgu6KgIAMgGkEkbGoqArC/DrsgG0EEbCoCgAG7oqAgAyAaQSRsaioCtL8OuyAbQQRsKgKgAbuioCADIBpBJGxqKgK4vw67IBtBBGwqAsABu6KgIAMgGkEkbGoqAry/DrsgG0EEbCoC4AG7oqAgAyAaQSRsaioCwL8OuyAbQQRsKgKAAruioLY4ArCXBiAbQQFqIhtBCEgNAAsgGkEBaiIaQaQFSA0AC0EAIRwDQCAEIBdBgKkBbGogHEEEbGogHEEEbP1dArCXBv1fIBxBBGz9XQLwywL9X/3xAf1e/VsCoL8OACAcQQJqIhxBoCpIDQALRAAAAAAAAAAAIR1BACEeA0AgHSAEIBdBgKkBbGogHkEgbGoqAqC/DrugIR0gHkEBaiIeQaQFSA0AC0EAIB22OAKwlwZEAAAAAAAAAAAhH0EAISADQCAfIAQgF0GAqQFsaiAgQSBsaioCpL8Ou6AhHyAgQQFqIiBBpAVIDQALQQAgH7Y4ArSXBkQAAAAAAAAAACEhQQAhIgNAICEgBCAXQYCpAWxqICJBIGxqKgKovw67oCEhICJBAWoiIkGkBUgNAAtBACAhtjgCuJcGRAAAAAAAAAAAISNBACEkA0AgIyAEIBdBgKkBbGogJEEgbGoqAqy/DrugISMgJEEBaiIkQaQFSA0AC0EAICO2OAK8lwZEAAAAAAAAAAAhJUEAISYDQCAlIAQgF0GAqQFsaiAmQSBsaioCsL8Ou6AhJSAmQQFqIiZBpAVIDQALQQAgJbY4AsCXBkQAAAAAAAAAACEnQQAhKANAICcgBCAXQYCpAWxqIChBIGxqKgK0vw67oCEnIChBAWoiKEGkBUgNAAtBACAntjgCxJcGRAAAAAAAAAAAISlBACEqA0AgKSAEIBdBgKkBbGogKkEgbGoqAri/DrugISkgKkEBaiIqQaQFSA0AC0EAICm2OALIlwZEAAAAAAAAAAAhK0EAISwDQCArIAQgF0GAqQFsaiAsQSBsaioCvL8Ou6AhKyAsQQFqIixBpAVIDQALQQAgK7Y4AsyXBkEAQQAqAvCWBrtE3b6yepc8WD9BACoCsJcGu6KgtjgC8JYGQQBBACoC9JYGu0TdvrJ6lzxYP0EAKgK0lwa7oqC2OAL0lgZBAEEAKgL4lga7RN2+snqXPFg/QQAqAriXBruioLY4AviWBkEAQQAqAvyWBrtE3b6yepc8WD9BACoCvJcGu6KgtjgC/JYGQQBBACoCgJcGu0TdvrJ6lzxYP0EAKgLAlwa7oqC2OAKAlwZBAEEAKgKElwa7RN2+snqXPFg/QQAqAsSXBruioLY4AoSXBkEAQQAqAoiXBrtE3b6yepc8WD9BACoCyJcGu6KgtjgCiJcGQQBBACoCjJcGu0TdvrJ6lzxYP0EAKgLMlwa7oqC2OAKMlwZBACEtA0AgLUEEbCAEIBdBgKkBbGogLUEEbGr9XQKgvw79XyIuIC798gH9Xv1bArCXBgAgLUECaiItQaAqSA0AC0QAAAAAAAAAACEvQQAhMANAIC8gMEEgbCoCsJcGu6AhLyAwQQFqIjBBpAVIDQALQQAgL7Y4ArDAB0QAAAAAAAAAACExQQAhMgNAIDEgMkEgbCoCtJcGu6AhMSAyQQFqIjJBpAVIDQALQQAgMbY4ArTAB0QAAAAAAAAAACEzQQAhNANAIDMgNEEgbCoCuJcGu6AhMyA0QQFqIjRBpAVIDQALQQAgM7Y4ArjAB0QAAAAAAAAAACE1QQAhNgNAIDUgNkEgbCoCvJcGu6AhNSA2QQFqIjZBpAVIDQALQQAgNbY4ArzAB0QAAAAAAAAAACE3QQAhOANAIDcgOEEgbCoCwJcGu6AhNyA4QQFqIjhBpAVIDQALQQAgN7Y4AsDAB0QAAAAAAAAAACE5QQAhOgNAIDkgOkEgbCoCxJcGu6AhOSA6QQFqIjpBpAVIDQALQQAgObY4AsTAB0QAAAAAAAAAACE7QQAhPANAIDsgPEEgbCoCyJcGu6AhOyA8QQFqIjxBpAVIDQALQQAgO7Y4AsjAB0QAAAAAAAAAACE9QQAhPgNAID0gPkEgbCoCzJcGu6AhPSA+QQFqIj5BpAVIDQALQQAgPbY4AszAB0EAQQAqApCXBrtE3b6yepc8WD9BACoCsMAHu6KgtjgCkJcGQQBBACoClJcGu0TdvrJ6lzxYP0EAKgK0wAe7oqC2OAKUlwZBAEEAKgKYlwa7RN2+snqXPFg/QQAqArjAB7uioLY4ApiXBkEAQQAqApyXBrtE3b6yepc8WD9BACoCvMAHu6KgtjgCnJcGQQBBACoCoJcGu0TdvrJ6lzxYP0EAKgLAwAe7oqC2OAKglwZBAEEAKgKklwa7RN2+snqXPFg/QQAqAsTAB7uioLY4AqSXBkEAQQAqAqiXBrtE3b6yepc8WD9BACoCyMAHu6KgtjgCqJcGQQBBACoCrJcGu0TdvrJ6lzxYP0EAKgLMwAe7oqC2OAKslwZBACE/A0AgBSAXQcAMbGogP0EEbGpEVVVVVVVV9T9BufPd8XkhQCBAIA38AnNB65Svr3hsIkAgQEENdnNBtdzKlXxsIkAgQEEQdnMhQCBAIA78AnNB65Svr3hsIkAgQEENdnNBtdzKlXxsIkAgQEEQdnMhQCBARAAAAAAAAPA//AJzQeuUr694bCJAIEBBDXZzQbXcypV8bCJAIEBBEHZzIUAgQEEAIBdBkANsaiA/arf8AnNB65Svr3hsIkAgQEENdnNBtdzKlXxsIkAgQEEQdnMhQCBAQQh2uEQAAAAAAABwPqJEAAAAAAAA0D9muKK2OAKgvw4gP0EBaiI/QZADSA0ACyAXQQFqIhcgAEgNAAtEAAAAAAAA8D8gAqMhQSAAQQFKBEBBAEEAKgLwlga7IEGitjgC8JYGQQBBACoC9JYGuyBBorY4AvSWBkEAQQAqAviWBrsgQaK2OAL4lgZBAEEAKgL8lga7IEGitjgC/JYGQQBBACoCgJcGuyBBorY4AoCXBkEAQQAqAoSXBrsgQaK2OAKElwZBAEEAKgKIlwa7IEGitjgCiJcGQQBBACoCjJcGuyBBorY4AoyXBkEAQQAqApCXBrsgQaK2OAKQlwZBAEEAKgKUlwa7IEGitjgClJcGQQBBACoCmJcGuyBBorY4ApiXBkEAQQAqApyXBrsgQaK2OAKclwZBAEEAKgKglwa7IEGitjgCoJcGQQBBACoCpJcGuyBBorY4AqSXBkEAQQAqAqiXBrsgQaK2OAKolwZBAEEAKgKslwa7IEGitjgCrJcGC0EAIUIDQEEAIUMDQCBCQcAGbCBDQSBsakEAKgLwlga7tjgC8MsCIEJBwAZsIENBIGxqQQAqAvSWBru2OAL0ywIgQkHABmwgQ0EgbGpBACoC+JYGu7Y4AvjLAiBCQcAGbCBDQSBsakEAKgL8lga7tjgC/MsCIEJBwAZsIENBIGxqQQAqAoCXBru2OAKAzAIgQkHABmwgQ0EgbGpBACoChJcGu7Y4AoTMAiBCQcAGbCBDQSBsakEAKgKIlwa7tjgCiMwCIEJBwAZsIENBIGxqQQAqAoyXBru2OAKMzAIgQ0EBaiJDQRpIDQALIEJBAWoiQkEaSA0AC0EAQQAqAqACu0QAAAAAAAAAAEEAKgKQlwa7QQAqAvCWBrsiRCBEoqGlRPFo44i1+OQ+oJ+jtjgCsJcGQQBBACoCpAK7RAAAAAAAAAAAQQAqApSXBrtBACoC9JYGuyJEIESioaVE8WjjiLX45D6gn6O2OAK0lwZBAEEAKgKoArtEAAAAAAAAAABBACoCmJcGu0EAKgL4lga7IkQgRKKhpUTxaOOItfjkPqCfo7Y4AriXBkEAQQAqAqwCu0QAAAAAAAAAAEEAKgKclwa7QQAqAvyWBrsiRCBEoqGlRPFo44i1+OQ+oJ+jtjgCvJcGQQBBACoCsAK7RAAAAAAAAAAAQQAqAqCXBrtBACoCgJcGuyJEIESioaVE8WjjiLX45D6gn6O2OALAlwZBAEEAKgK0ArtEAAAAAAAAAABBACoCpJcGu0EAKgKElwa7IkQgRKKhpUTxaOOItfjkPqCfo7Y4AsSXBkEAQQAqArgCu0QAAAAAAAAAAEEAKgKolwa7QQAqAoiXBrsiRCBEoqGlRPFo44i1+OQ+oJ+jtjgCyJcGQQBBACoCvAK7RAAAAAAAAAAAQQAqAqyXBrtBACoCjJcGuyJEIESioaVE8WjjiLX45D6gn6O2OALMlwZBACFFA0BBACFGA0AgRUHABmwgRkEgbGpBACoCsJcGu7Y4AtCXBiBFQcAGbCBGQSBsakEAKgK0lwa7tjgC1JcGIEVBwAZsIEZBIGxqQQAqAriXBru2OALYlwYgRUHABmwgRkEgbGpBACoCvJcGu7Y4AtyXBiBFQcAGbCBGQSBsakEAKgLAlwa7tjgC4JcGIEVBwAZsIEZBIGxqQQAqAsSXBru2OALklwYgRUHABmwgRkEgbGpBACoCyJcGu7Y4AuiXBiBFQcAGbCBGQSBsakEAKgLMlwa7tjgC7JcGIEZBAWoiRkEaSA0ACyBFQQFqIkVBGkgNAAtBAEHwlgZqQQBBwAD8CwBBAEHQwAdqQQBBwAD8CwBBACFHA0BBACFIA0AgSEEEbP0MAAAAAAAAAAAAAAAAAAAAACAEIEdBgKkBbGogSEEEbGr9XQKgvw79XyBIQQRs/V0C8MsC/V/98QEgSEEEbP1dAtCXBv1f/fIBIEhBBGz9XQLw9AP9X/3wAf31Af1e/VsCkMEHACBIQQJqIkhBoCpIDQALQQAhSQNAQQAhSgNAIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqApDBB7u2OAKQ6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioClMEHu7Y4ApTqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKYwQe7tjgCmOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqApzBB7u2OAKc6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCoMEHu7Y4AqDqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKkwQe7tjgCpOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAqjBB7u2OAKo6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCrMEHu7Y4AqzqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKwwQe7tjgCsOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqArTBB7u2OAK06gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCuMEHu7Y4ArjqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgK8wQe7tjgCvOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAsDBB7u2OALA6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCxMEHu7Y4AsTqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLIwQe7tjgCyOoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAszBB7u2OALM6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC0McHu7Y4AtDqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLUxwe7tjgC1OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAtjHB7u2OALY6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC3McHu7Y4AtzqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLgxwe7tjgC4OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAuTHB7u2OALk6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC6McHu7Y4AujqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgLsxwe7tjgC7OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAvDHB7u2OALw6gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioC9McHu7Y4AvTqCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgL4xwe7tjgC+OoIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAvzHB7u2OAL86gggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCgMgHu7Y4AoDrCCBJQYANbCBKQYABbGogSUGADWwgSkHAAGxqKgKEyAe7tjgChOsIIElBgA1sIEpBgAFsaiBJQYANbCBKQcAAbGoqAojIB7u2OAKI6wggSUGADWwgSkGAAWxqIElBgA1sIEpBwABsaioCjMgHu7Y4AozrCCBKQQFqIkpBDUgNAAsgSUEBaiJJQQ1IDQALQQAhSwNAQQAhTANARAAAAAAAAPD/IU0gS0GADWwgTEGAAWxqKgKQ6gi7IUQgRCBNIEQgTWQbIU0gS0GADWwgTEGAAWxqKgKw6gi7IUQgRCBNIEQgTWQbIU0gS0GADWwgTEGAAWxqKgLQ6gi7IUQgRCBNIEQgTWQbIU0gS0GADWwgTEGAAWxqKgLw6gi7IUQgRCBNIEQgTWQbIU0gS0GgA2wgTEEgbGogTbY4ApDBB0QAAAAAAADw/yFOIEtBgA1sIExBgAFsaioClOoIuyFEIEQgTiBEIE5kGyFOIEtBgA1sIExBgAFsaioCtOoIuyFEIEQgTiBEIE5kGyFOIEtBgA1sIExBgAFsaioC1OoIuyFEIEQgTiBEIE5kGyFOIEtBgA1sIExBgAFsaioC9OoIuyFEIEQgTiBEIE5kGyFOIEtBoANsIExBIGxqIE62OAKUwQdEAAAAAAAA8P8hTyBLQYANbCBMQYABbGoqApjqCLshRCBEIE8gRCBPZBshTyBLQYANbCBMQYABbGoqArjqCLshRCBEIE8gRCBPZBshTyBLQYANbCBMQYABbGoqAtjqCLshRCBEIE8gRCBPZBshTyBLQYANbCBMQYABbGoqAvjqCLshRCBEIE8gRCBPZBshTyBLQaADbCBMQSBsaiBPtjgCmMEHRAAAAAAAAPD/IVAgS0GADWwgTEGAAWxqKgKc6gi7IUQgRCBQIEQgUGQbIVAgS0GADWwgTEGAAWxqKgK86gi7IUQgRCBQIEQgUGQbIVAgS0GADWwgTEGAAWxqKgLc6gi7IUQgRCBQIEQgUGQbIVAgS0GADWwgTEGAAWxqKgL86gi7IUQgRCBQIEQgUGQbIVAgS0GgA2wgTEEgbGogULY4ApzBB0QAAAAAAADw/yFRIEtBgA1sIExBgAFsaioCoOoIuyFEIEQgUSBEIFFkGyFRIEtBgA1sIExBgAFsaioCwOoIuyFEIEQgUSBEIFFkGyFRIEtBgA1sIExBgAFsaioC4OoIuyFEIEQgUSBEIFFkGyFRIEtBgA1sIExBgAFsaioCgOsIuyFEIEQgUSBEIFFkGyFRIEtBoANsIExBIGxqIFG2OAKgwQdEAAAAAAAA8P8hUiBLQYANbCBMQYABbGoqAqTqCLshRCBEIFIgRCBSZBshUiBLQYANbCBMQYABbGoqAsTqCLshRCBEIFIgRCBSZBshUiBLQYANbCBMQYABbGoqAuTqCLshRCBEIFIgRCBSZBshUiBLQYANbCBMQYABbGoqAoTrCLshRCBEIFIgRCBSZBshUiBLQaADbCBMQSBsaiBStjgCpMEHRAAAAAAAAPD/IVMgS0GADWwgTEGAAWxqKgKo6gi7IUQgRCBTIEQgU2QbIVMgS0GADWwgTEGAAWxqKgLI6gi7IUQgRCBTIEQgU2QbIVMgS0GADWwgTEGAAWxqKgLo6gi7IUQgRCBTIEQgU2QbIVMgS0GADWwgTEGAAWxqKgKI6wi7IUQgRCBTIEQgU2QbIVMgS0GgA2wgTEEgbGogU7Y4AqjBB0QAAAAAAADw/yFUIEtBgA1sIExBgAFsaioCrOoIuyFEIEQgVCBEIFRkGyFUIEtBgA1sIExBgAFsaioCzOoIuyFEIEQgVCBEIFRkGyFUIEtBgA1sIExBgAFsaioC7OoIuyFEIEQgVCBEIFRkGyFUIEtBgA1sIExBgAFsaioCjOsIuyFEIEQgVCBEIFRkGyFUIEtBoANsIExBIGxqIFS2OAKswQcgTEEBaiJMQQ1IDQALIEtBAWoiS0ENSA0AC0EAIVUDQEEAIVYDQCAGIFVB4BhsaiBWQQRsaiBVQaADbCBWQQRsav1dApDBB/1f/V79WwKgvw4AIFZBAmoiVkEYSA0AC0EAIVcDQCAGIFVB4BhsaiBXQQRsaiBVQaADbCBXQQRsav1dArDEB/1f/V79WwKAwA4AIFdBAmoiV0EYSA0AC0EAIVgDQCAGIFVB4BhsaiBYQQRsaiBVQaADbCBYQQRsav1dAtDHB/1f/V79WwLgwA4AIFhBAmoiWEEYSA0AC0EAIVkDQCAGIFVB4BhsaiBZQQRsaiBVQaADbCBZQQRsav1dArDBB/1f/V79WwLAwQ4AIFlBAmoiWUEYSA0AC0EAIVoDQCAGIFVB4BhsaiBaQQRsaiBVQaADbCBaQQRsav1dAtDEB/1f/V79WwKgwg4AIFpBAmoiWkEYSA0AC0EAIVsDQCAGIFVB4BhsaiBbQQRsaiBVQaADbCBbQQRsav1dAvDHB/1f/V79WwKAww4AIFtBAmoiW0EYSA0AC0EAIVwDQCAGIFVB4BhsaiBcQQRsaiBVQaADbCBcQQRsav1dAtDBB/1f/V79WwLgww4AIFxBAmoiXEEYSA0AC0EAIV0DQCAGIFVB4BhsaiBdQQRsaiBVQaADbCBdQQRsav1dAvDEB/1f/V79WwLAxA4AIF1BAmoiXUEYSA0AC0EAIV4DQCAGIFVB4BhsaiBeQQRsaiBVQaADbCBeQQRsav1dApDIB/1f/V79WwKgxQ4AIF5BAmoiXkEYSA0AC0EAIV8DQCAGIFVB4BhsaiBfQQRsaiBVQaADbCBfQQRsav1dAvDBB/1f/V79WwKAxg4AIF9BAmoiX0EYSA0AC0EAIWADQCAGIFVB4BhsaiBgQQRsaiBVQaADbCBgQQRsav1dApDFB/1f/V79WwLgxg4AIGBBAmoiYEEYSA0AC0EAIWEDQCAGIFVB4BhsaiBhQQRsaiBVQaADbCBhQQRsav1dArDIB/1f/V79WwLAxw4AIGFBAmoiYUEYSA0AC0EAIWIDQCAGIFVB4BhsaiBiQQRsaiBVQaADbCBiQQRsav1dApDCB/1f/V79WwKgyA4AIGJBAmoiYkEYSA0AC0EAIWMDQCAGIFVB4BhsaiBjQQRsaiBVQaADbCBjQQRsav1dArDFB/1f/V79WwKAyQ4AIGNBAmoiY0EYSA0AC0EAIWQDQCAGIFVB4BhsaiBkQQRsaiBVQaADbCBkQQRsav1dAtDIB/1f/V79WwLgyQ4AIGRBAmoiZEEYSA0AC0EAIWUDQCAGIFVB4BhsaiBlQQRsaiBVQaADbCBlQQRsav1dArDCB/1f/V79WwLAyg4AIGVBAmoiZUEYSA0AC0EAIWYDQCAGIFVB4BhsaiBmQQRsaiBVQaADbCBmQQRsav1dAtDFB/1f/V79WwKgyw4AIGZBAmoiZkEYSA0AC0EAIWcDQCAGIFVB4BhsaiBnQQRsaiBVQaADbCBnQQRsav1dAvDIB/1f/V79WwKAzA4AIGdBAmoiZ0EYSA0AC0EAIWgDQCAGIFVB4BhsaiBoQQRsaiBVQaADbCBoQQRsav1dAtDCB/1f/V79WwLgzA4AIGhBAmoiaEEYSA0AC0EAIWkDQCAGIFVB4BhsaiBpQQRsaiBVQaADbCBpQQRsav1dAvDFB/1f/V79WwLAzQ4AIGlBAmoiaUEYSA0AC0EAIWoDQCAGIFVB4BhsaiBqQQRsaiBVQaADbCBqQQRsav1dApDJB/1f/V79WwKgzg4AIGpBAmoiakEYSA0AC0EAIWsDQCAGIFVB4BhsaiBrQQRsaiBVQaADbCBrQQRsav1dAvDCB/1f/V79WwKAzw4AIGtBAmoia0EYSA0AC0EAIWwDQCAGIFVB4BhsaiBsQQRsaiBVQaADbCBsQQRsav1dApDGB/1f/V79WwLgzw4AIGxBAmoibEEYSA0AC0EAIW0DQCAGIFVB4BhsaiBtQQRsaiBVQaADbCBtQQRsav1dArDJB/1f/V79WwLA0A4AIG1BAmoibUEYSA0AC0EAIW4DQCAGIFVB4BhsaiBuQQRsaiBVQaADbCBuQQRsav1dApDDB/1f/V79WwKg0Q4AIG5BAmoibkEYSA0AC0EAIW8DQCAGIFVB4BhsaiBvQQRsaiBVQaADbCBvQQRsav1dArDGB/1f/V79WwKA0g4AIG9BAmoib0EYSA0AC0EAIXADQCAGIFVB4BhsaiBwQQRsaiBVQaADbCBwQQRsav1dAtDJB/1f/V79WwLg0g4AIHBBAmoicEEYSA0AC0EAIXEDQCAGIFVB4BhsaiBxQQRsaiBVQaADbCBxQQRsav1dArDDB/1f/V79WwLA0w4AIHFBAmoicUEYSA0AC0EAIXIDQCAGIFVB4BhsaiByQQRsaiBVQaADbCByQQRsav1dAtDGB/1f/V79WwKg1A4AIHJBAmoickEYSA0AC0EAIXMDQCAGIFVB4BhsaiBzQQRsaiBVQaADbCBzQQRsav1dAvDJB/1f/V79WwKA1Q4AIHNBAmoic0EYSA0AC0EAIXQDQCAGIFVB4BhsaiB0QQRsaiBVQaADbCB0QQRsav1dAtDDB/1f/V79WwLg1Q4AIHRBAmoidEEYSA0AC0EAIXUDQCAGIFVB4BhsaiB1QQRsaiBVQaADbCB1QQRsav1dAvDGB/1f/V79WwLA1g4AIHVBAmoidUEYSA0AC0EAIXYDQCAGIFVB4BhsaiB2QQRsaiBVQaADbCB2QQRsav1dApDKB/1f/V79WwKg1w4AIHZBAmoidkEYSA0ACyBVQQFqIlVBC0gNAAtBACF3A0BEAAAAAAAAAAAheEEAIXkDQCB4IAYgd0GgAmxqIHlBBGxqKgKgvw67IHlBwABsKgLgAruioCF4IHlBAWoieUHIAEgNAAsgd0HAAGwgeLY4ApDBB0QAAAAAAAAAACF6QQAhewNAIHogBiB3QaACbGoge0EEbGoqAqC/Drsge0HAAGwqAuQCu6KgIXoge0EBaiJ7QcgASA0ACyB3QcAAbCB6tjgClMEHRAAAAAAAAAAAIXxBACF9A0AgfCAGIHdBoAJsaiB9QQRsaioCoL8OuyB9QcAAbCoC6AK7oqAhfCB9QQFqIn1ByABIDQALIHdBwABsIHy2OAKYwQdEAAAAAAAAAAAhfkEAIX8DQCB+IAYgd0GgAmxqIH9BBGxqKgKgvw67IH9BwABsKgLsAruioCF+IH9BAWoif0HIAEgNAAsgd0HAAGwgfrY4ApzBB0QAAAAAAAAAACGAAUEAIYEBA0AggAEgBiB3QaACbGoggQFBBGxqKgKgvw67IIEBQcAAbCoC8AK7oqAhgAEggQFBAWoigQFByABIDQALIHdBwABsIIABtjgCoMEHRAAAAAAAAAAAIYIBQQAhgwEDQCCCASAGIHdBoAJsaiCDAUEEbGoqAqC/DrsggwFBwABsKgL0AruioCGCASCDAUEBaiKDAUHIAEgNAAsgd0HAAGwgggG2OAKkwQdEAAAAAAAAAAAhhAFBACGFAQNAIIQBIAYgd0GgAmxqIIUBQQRsaioCoL8OuyCFAUHAAGwqAvgCu6KgIYQBIIUBQQFqIoUBQcgASA0ACyB3QcAAbCCEAbY4AqjBB0QAAAAAAAAAACGGAUEAIYcBA0AghgEgBiB3QaACbGoghwFBBGxqKgKgvw67IIcBQcAAbCoC/AK7oqAhhgEghwFBAWoihwFByABIDQALIHdBwABsIIYBtjgCrMEHRAAAAAAAAAAAIYgBQQAhiQEDQCCIASAGIHdBoAJsaiCJAUEEbGoqAqC/DrsgiQFBwABsKgKAA7uioCGIASCJAUEBaiKJAUHIAEgNAAsgd0HAAGwgiAG2OAKwwQdEAAAAAAAAAAAhigFBACGLAQNAIIoBIAYgd0GgAmxqIIsBQQRsaioCoL8OuyCLAUHAAGwqAoQDu6KgIYoBIIsBQQFqIosBQcgASA0ACyB3QcAAbCCKAbY4ArTBB0QAAAAAAAAAACGMAUEAIY0BA0AgjAEgBiB3QaACbGogjQFBBGxqKgKgvw67II0BQcAAbCoCiAO7oqAhjAEgjQFBAWoijQFByABIDQALIHdBwABsIIwBtjgCuMEHRAAAAAAAAAAAIY4BQQAhjwEDQCCOASAGIHdBoAJsaiCPAUEEbGoqAqC/DrsgjwFBwABsKgKMA7uioCGOASCPAUEBaiKPAUHIAEgNAAsgd0HAAGwgjgG2OAK8wQdEAAAAAAAAAAAhkAFBACGRAQNAIJABIAYgd0GgAmxqIJEBQQRsaioCoL8OuyCRAUHAAGwqApADu6KgIZABIJEBQQFqIpEBQcgASA0ACyB3QcAAbCCQAbY4AsDBB0QAAAAAAAAAACGSAUEAIZMBA0AgkgEgBiB3QaACbGogkwFBBGxqKgKgvw67IJMBQcAAbCoClAO7oqAhkgEgkwFBAWoikwFByABIDQALIHdBwABsIJIBtjgCxMEHRAAAAAAAAAAAIZQBQQAhlQEDQCCUASAGIHdBoAJsaiCVAUEEbGoqAqC/DrsglQFBwABsKgKYA7uioCGUASCVAUEBaiKVAUHIAEgNAAsgd0HAAGwglAG2OALIwQdEAAAAAAAAAAAhlgFBACGXAQNAIJYBIAYgd0GgAmxqIJcBQQRsaioCoL8OuyCXAUHAAGwqApwDu6KgIZYBIJcBQQFqIpcBQcgASA0ACyB3QcAAbCCWAbY4AszBByB3QQFqIndB+QBIDQALQQAhmAEDQCAHIEdBwDxsaiCYAUEEbGogmAFBBGz9XQKQwQf9XyCYAUEEbP1dAvCdBf1f/fEB/V79WwKgvw4AIJgBQQJqIpgBQZAPSA0AC0QAAAAAAAAAACGZAUEAIZoBA0AgmQEgByBHQcA8bGogmgFBwABsaioCoL8Ou6AhmQEgmgFBAWoimgFB+QBIDQALQQAgmQG2OAKQwQdEAAAAAAAAAAAhmwFBACGcAQNAIJsBIAcgR0HAPGxqIJwBQcAAbGoqAqS/DrugIZsBIJwBQQFqIpwBQfkASA0AC0EAIJsBtjgClMEHRAAAAAAAAAAAIZ0BQQAhngEDQCCdASAHIEdBwDxsaiCeAUHAAGxqKgKovw67oCGdASCeAUEBaiKeAUH5AEgNAAtBACCdAbY4ApjBB0QAAAAAAAAAACGfAUEAIaABA0AgnwEgByBHQcA8bGogoAFBwABsaioCrL8Ou6AhnwEgoAFBAWoioAFB+QBIDQALQQAgnwG2OAKcwQdEAAAAAAAAAAAhoQFBACGiAQNAIKEBIAcgR0HAPGxqIKIBQcAAbGoqArC/DrugIaEBIKIBQQFqIqIBQfkASA0AC0EAIKEBtjgCoMEHRAAAAAAAAAAAIaMBQQAhpAEDQCCjASAHIEdBwDxsaiCkAUHAAGxqKgK0vw67oCGjASCkAUEBaiKkAUH5AEgNAAtBACCjAbY4AqTBB0QAAAAAAAAAACGlAUEAIaYBA0AgpQEgByBHQcA8bGogpgFBwABsaioCuL8Ou6AhpQEgpgFBAWoipgFB+QBIDQALQQAgpQG2OAKowQdEAAAAAAAAAAAhpwFBACGoAQNAIKcBIAcgR0HAPGxqIKgBQcAAbGoqAry/DrugIacBIKgBQQFqIqgBQfkASA0AC0EAIKcBtjgCrMEHRAAAAAAAAAAAIakBQQAhqgEDQCCpASAHIEdBwDxsaiCqAUHAAGxqKgLAvw67oCGpASCqAUEBaiKqAUH5AEgNAAtBACCpAbY4ArDBB0QAAAAAAAAAACGrAUEAIawBA0AgqwEgByBHQcA8bGogrAFBwABsaioCxL8Ou6AhqwEgrAFBAWoirAFB+QBIDQALQQAgqwG2OAK0wQdEAAAAAAAAAAAhrQFBACGuAQNAIK0BIAcgR0HAPGxqIK4BQcAAbGoqAsi/DrugIa0BIK4BQQFqIq4BQfkASA0AC0EAIK0BtjgCuMEHRAAAAAAAAAAAIa8BQQAhsAEDQCCvASAHIEdBwDxsaiCwAUHAAGxqKgLMvw67oCGvASCwAUEBaiKwAUH5AEgNAAtBACCvAbY4ArzBB0QAAAAAAAAAACGxAUEAIbIBA0AgsQEgByBHQcA8bGogsgFBwABsaioC0L8Ou6AhsQEgsgFBAWoisgFB+QBIDQALQQAgsQG2OALAwQdEAAAAAAAAAAAhswFBACG0AQNAILMBIAcgR0HAPGxqILQBQcAAbGoqAtS/DrugIbMBILQBQQFqIrQBQfkASA0AC0EAILMBtjgCxMEHRAAAAAAAAAAAIbUBQQAhtgEDQCC1ASAHIEdBwDxsaiC2AUHAAGxqKgLYvw67oCG1ASC2AUEBaiK2AUH5AEgNAAtBACC1AbY4AsjBB0QAAAAAAAAAACG3AUEAIbgBA0AgtwEgByBHQcA8bGoguAFBwABsaioC3L8Ou6AhtwEguAFBAWoiuAFB+QBIDQALQQAgtwG2OALMwQdBAEEAKgLwlga7RJCc5mv17IA/QQAqApDBB7uioLY4AvCWBkEAQQAqAvSWBrtEkJzma/XsgD9BACoClMEHu6KgtjgC9JYGQQBBACoC+JYGu0SQnOZr9eyAP0EAKgKYwQe7oqC2OAL4lgZBAEEAKgL8lga7RJCc5mv17IA/QQAqApzBB7uioLY4AvyWBkEAQQAqAoCXBrtEkJzma/XsgD9BACoCoMEHu6KgtjgCgJcGQQBBACoChJcGu0SQnOZr9eyAP0EAKgKkwQe7oqC2OAKElwZBAEEAKgKIlwa7RJCc5mv17IA/QQAqAqjBB7uioLY4AoiXBkEAQQAqAoyXBrtEkJzma/XsgD9BACoCrMEHu6KgtjgCjJcGQQBBACoCkJcGu0SQnOZr9eyAP0EAKgKwwQe7oqC2OAKQlwZBAEEAKgKUlwa7RJCc5mv17IA/QQAqArTBB7uioLY4ApSXBkEAQQAqApiXBrtEkJzma/XsgD9BACoCuMEHu6KgtjgCmJcGQQBBACoCnJcGu0SQnOZr9eyAP0EAKgK8wQe7oqC2OAKclwZBAEEAKgKglwa7RJCc5mv17IA/QQAqAsDBB7uioLY4AqCXBkEAQQAqAqSXBrtEkJzma/XsgD9BACoCxMEHu6KgtjgCpJcGQQBBACoCqJcGu0SQnOZr9eyAP0EAKgLIwQe7oqC2OAKolwZBAEEAKgKslwa7RJCc5mv17IA/QQAqAszBB7uioLY4AqyXBkEAIbkBA0AguQFBBGwgByBHQcA8bGoguQFBBGxq/V0CoL8O/V8iLiAu/fIB/V79WwKQwQcAILkBQQJqIrkBQZAPSA0AC0QAAAAAAAAAACG6AUEAIbsBA0AgugEguwFBwABsKgKQwQe7oCG6ASC7AUEBaiK7AUH5AEgNAAtBACC6AbY4AtD9B0QAAAAAAAAAACG8AUEAIb0BA0AgvAEgvQFBwABsKgKUwQe7oCG8ASC9AUEBaiK9AUH5AEgNAAtBACC8AbY4AtT9B0QAAAAAAAAAACG+AUEAIb8BA0AgvgEgvwFBwABsKgKYwQe7oCG+ASC/AUEBaiK/AUH5AEgNAAtBACC+AbY4Atj9B0QAAAAAAAAAACHAAUEAIcEBA0AgwAEgwQFBwABsKgKcwQe7oCHAASDBAUEBaiLBAUH5AEgNAAtBACDAAbY4Atz9B0QAAAAAAAAAACHCAUEAIcMBA0AgwgEgwwFBwABsKgKgwQe7oCHCASDDAUEBaiLDAUH5AEgNAAtBACDCAbY4AuD9B0QAAAAAAAAAACHEAUEAIcUBA0AgxAEgxQFBwABsKgKkwQe7oCHEASDFAUEBaiLFAUH5AEgNAAtBACDEAbY4AuT9B0QAAAAAAAAAACHGAUEAIccBA0AgxgEgxwFBwABsKgKowQe7oCHGASDHAUEBaiLHAUH5AEgNAAtBACDGAbY4Auj9B0QAAAAAAAAAACHIAUEAIckBA0AgyAEgyQFBwABsKgKswQe7oCHIASDJAUEBaiLJAUH5AEgNAAtBACDIAbY4Auz9B0QAAAAAAAAAACHKAUEAIcsBA0AgygEgywFBwABsKgKwwQe7oCHKASDLAUEBaiLLAUH5AEgNAAtBACDKAbY4AvD9B0QAAAAAAAAAACHMAUEAIc0BA0AgzAEgzQFBwABsKgK0wQe7oCHMASDNAUEBaiLNAUH5AEgNAAtBACDMAbY4AvT9B0QAAAAAAAAAACHOAUEAIc8BA0AgzgEgzwFBwABsKgK4wQe7oCHOASDPAUEBaiLPAUH5AEgNAAtBACDOAbY4Avj9B0QAAAAAAAAAACHQAUEAIdEBA0Ag0AEg0QFBwABsKgK8wQe7oCHQASDRAUEBaiLRAUH5AEgNAAtBACDQAbY4Avz9B0QAAAAAAAAAACHSAUEAIdMBA0Ag0gEg0wFBwABsKgLAwQe7oCHSASDTAUEBaiLTAUH5AEgNAAtBACDSAbY4AoD+B0QAAAAAAAAAACHUAUEAIdUBA0Ag1AEg1QFBwABsKgLEwQe7oCHUASDVAUEBaiLVAUH5AEgNAAtBACDUAbY4AoT+B0QAAAAAAAAAACHWAUEAIdcBA0Ag1gEg1wFBwABsKgLIwQe7oCHWASDXAUEBaiLXAUH5AEgNAAtBACDWAbY4Aoj+B0QAAAAAAAAAACHYAUEAIdkBA0Ag2AEg2QFBwABsKgLMwQe7oCHYASDZAUEBaiLZAUH5AEgNAAtBACDYAbY4Aoz+B0EAQQAqAtDAB7tEkJzma/XsgD9BACoC0P0Hu6KgtjgC0MAHQQBBACoC1MAHu0SQnOZr9eyAP0EAKgLU/Qe7oqC2OALUwAdBAEEAKgLYwAe7RJCc5mv17IA/QQAqAtj9B7uioLY4AtjAB0EAQQAqAtzAB7tEkJzma/XsgD9BACoC3P0Hu6KgtjgC3MAHQQBBACoC4MAHu0SQnOZr9eyAP0EAKgLg/Qe7oqC2OALgwAdBAEEAKgLkwAe7RJCc5mv17IA/QQAqAuT9B7uioLY4AuTAB0EAQQAqAujAB7tEkJzma/XsgD9BACoC6P0Hu6KgtjgC6MAHQQBBACoC7MAHu0SQnOZr9eyAP0EAKgLs/Qe7oqC2OALswAdBAEEAKgLwwAe7RJCc5mv17IA/QQAqAvD9B7uioLY4AvDAB0EAQQAqAvTAB7tEkJzma/XsgD9BACoC9P0Hu6KgtjgC9MAHQQBBACoC+MAHu0SQnOZr9eyAP0EAKgL4/Qe7oqC2OAL4wAdBAEEAKgL8wAe7RJCc5mv17IA/QQAqAvz9B7uioLY4AvzAB0EAQQAqAoDBB7tEkJzma/XsgD9BACoCgP4Hu6KgtjgCgMEHQQBBACoChMEHu0SQnOZr9eyAP0EAKgKE/ge7oqC2OAKEwQdBAEEAKgKIwQe7RJCc5mv17IA/QQAqAoj+B7uioLY4AojBB0EAQQAqAozBB7tEkJzma/XsgD9BACoCjP4Hu6KgtjgCjMEHIEdBAWoiRyAASA0ACyAAQQFKBEBBAEEAKgLwlga7IEGitjgC8JYGQQBBACoC9JYGuyBBorY4AvSWBkEAQQAqAviWBrsgQaK2OAL4lgZBAEEAKgL8lga7IEGitjgC/JYGQQBBACoCgJcGuyBBorY4AoCXBkEAQQAqAoSXBrsgQaK2OAKElwZBAEEAKgKIlwa7IEGitjgCiJcGQQBBACoCjJcGuyBBorY4AoyXBkEAQQAqApCXBrsgQaK2OAKQlwZBAEEAKgKUlwa7IEGitjgClJcGQQBBACoCmJcGuyBBorY4ApiXBkEAQQAqApyXBrsgQaK2OAKclwZBAEEAKgKglwa7IEGitjgCoJcGQQBBACoCpJcGuyBBorY4AqSXBkEAQQAqAqiXBrsgQaK2OAKolwZBAEEAKgKslwa7IEGitjgCrJcGQQBBACoC0MAHuyBBorY4AtDAB0EAQQAqAtTAB7sgQaK2OALUwAdBAEEAKgLYwAe7IEGitjgC2MAHQQBBACoC3MAHuyBBorY4AtzAB0EAQQAqAuDAB7sgQaK2OALgwAdBAEEAKgLkwAe7IEGitjgC5MAHQQBBACoC6MAHuyBBorY4AujAB0EAQQAqAuzAB7sgQaK2OALswAdBAEEAKgLwwAe7IEGitjgC8MAHQQBBACoC9MAHuyBBorY4AvTAB0EAQQAqAvjAB7sgQaK2OAL4wAdBAEEAKgL8wAe7IEGitjgC/MAHQQBBACoCgMEHuyBBorY4AoDBB0EAQQAqAoTBB7sgQaK2OAKEwQdBAEEAKgKIwQe7IEGitjgCiMEHQQBBACoCjMEHuyBBorY4AozBBwtBACHaAQNAQQAh2wEDQCDaAUHABWwg2wFBwABsakEAKgLwlga7tjgC8MsCINoBQcAFbCDbAUHAAGxqQQAqAvSWBru2OAL0ywIg2gFBwAVsINsBQcAAbGpBACoC+JYGu7Y4AvjLAiDaAUHABWwg2wFBwABsakEAKgL8lga7tjgC/MsCINoBQcAFbCDbAUHAAGxqQQAqAoCXBru2OAKAzAIg2gFBwAVsINsBQcAAbGpBACoChJcGu7Y4AoTMAiDaAUHABWwg2wFBwABsakEAKgKIlwa7tjgCiMwCINoBQcAFbCDbAUHAAGxqQQAqAoyXBru2OAKMzAIg2gFBwAVsINsBQcAAbGpBACoCkJcGu7Y4ApDMAiDaAUHABWwg2wFBwABsakEAKgKUlwa7tjgClMwCINoBQcAFbCDbAUHAAGxqQQAqApiXBru2OAKYzAIg2gFBwAVsINsBQcAAbGpBACoCnJcGu7Y4ApzMAiDaAUHABWwg2wFBwABsakEAKgKglwa7tjgCoMwCINoBQcAFbCDbAUHAAGxqQQAqAqSXBru2OAKkzAIg2gFBwAVsINsBQcAAbGpBACoCqJcGu7Y4AqjMAiDaAUHABWwg2wFBwABsakEAKgKslwa7tjgCrMwCINsBQQFqItsBQQtIDQALINoBQQFqItoBQQtIDQALQQAh3AEDQCDcAUEEbCDcAUEEbP1dAuAm/V/9DAAAAAAAAAAAAAAAAAAAAAAg3AFBBGz9XQLQwAf9XyDcAUEEbP1dAvCWBv1fIi4gLv3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCsIgDACDcAUECaiLcAUEQSA0AC0EAId0BA0BBACHeAQNAIN0BQcAFbCDeAUHAAGxqQQAqArCIA7u2OALwiAMg3QFBwAVsIN4BQcAAbGpBACoCtIgDu7Y4AvSIAyDdAUHABWwg3gFBwABsakEAKgK4iAO7tjgC+IgDIN0BQcAFbCDeAUHAAGxqQQAqAryIA7u2OAL8iAMg3QFBwAVsIN4BQcAAbGpBACoCwIgDu7Y4AoCJAyDdAUHABWwg3gFBwABsakEAKgLEiAO7tjgChIkDIN0BQcAFbCDeAUHAAGxqQQAqAsiIA7u2OAKIiQMg3QFBwAVsIN4BQcAAbGpBACoCzIgDu7Y4AoyJAyDdAUHABWwg3gFBwABsakEAKgLQiAO7tjgCkIkDIN0BQcAFbCDeAUHAAGxqQQAqAtSIA7u2OAKUiQMg3QFBwAVsIN4BQcAAbGpBACoC2IgDu7Y4ApiJAyDdAUHABWwg3gFBwABsakEAKgLciAO7tjgCnIkDIN0BQcAFbCDeAUHAAGxqQQAqAuCIA7u2OAKgiQMg3QFBwAVsIN4BQcAAbGpBACoC5IgDu7Y4AqSJAyDdAUHABWwg3gFBwABsakEAKgLoiAO7tjgCqIkDIN0BQcAFbCDeAUHAAGxqQQAqAuyIA7u2OAKsiQMg3gFBAWoi3gFBC0gNAAsg3QFBAWoi3QFBC0gNAAtEAAAAAAAAAAAh3wFBACHgAQNAQQAh4QEDQCDhAUEEbP0MAAAAAAAAAAAAAAAAAAAAACAHIOABQcA8bGog4QFBBGxq/V0CoL8O/V8g4QFBBGz9XQLwywL9X/3xASDhAUEEbP1dAvCIA/1f/fIBIOEBQQRs/V0CsNoF/V/98AH99QH9Xv1bArDFAwAg4QFBAmoi4QFBkA9IDQALQQAh4gEDQEEAIeMBA0AgCCDiAUGACmxqIOMBQQRsaiDiAUGAC2wg4wFBBGxq/V0CsMUD/V/9Xv1bAqC/DgAg4wFBAmoi4wFBIEgNAAtBACHkAQNAIAgg4gFBgApsaiDkAUEEbGog4gFBgAtsIOQBQQRsav1dAvDKA/1f/V79WwKgwA4AIOQBQQJqIuQBQSBIDQALQQAh5QEDQCAIIOIBQYAKbGog5QFBBGxqIOIBQYALbCDlAUEEbGr9XQKwxgP9X/1e/VsCoMEOACDlAUECaiLlAUEgSA0AC0EAIeYBA0AgCCDiAUGACmxqIOYBQQRsaiDiAUGAC2wg5gFBBGxq/V0C8MsD/V/9Xv1bAqDCDgAg5gFBAmoi5gFBIEgNAAtBACHnAQNAIAgg4gFBgApsaiDnAUEEbGog4gFBgAtsIOcBQQRsav1dArDHA/1f/V79WwKgww4AIOcBQQJqIucBQSBIDQALQQAh6AEDQCAIIOIBQYAKbGog6AFBBGxqIOIBQYALbCDoAUEEbGr9XQLwzAP9X/1e/VsCoMQOACDoAUECaiLoAUEgSA0AC0EAIekBA0AgCCDiAUGACmxqIOkBQQRsaiDiAUGAC2wg6QFBBGxq/V0CsMgD/V/9Xv1bAqDFDgAg6QFBAmoi6QFBIEgNAAtBACHqAQNAIAgg4gFBgApsaiDqAUEEbGog4gFBgAtsIOoBQQRsav1dAvDNA/1f/V79WwKgxg4AIOoBQQJqIuoBQSBIDQALQQAh6wEDQCAIIOIBQYAKbGog6wFBBGxqIOIBQYALbCDrAUEEbGr9XQKwyQP9X/1e/VsCoMcOACDrAUECaiLrAUEgSA0AC0EAIewBA0AgCCDiAUGACmxqIOwBQQRsaiDiAUGAC2wg7AFBBGxq/V0C8M4D/V/9Xv1bAqDIDgAg7AFBAmoi7AFBIEgNAAsg4gFBAWoi4gFBBUgNAAtBACHtAQNAQQAh7gEDQEQAAAAAAADw/yHvASAIIO0BQYAKbGog7gFBBGxqKgKgvw67IUQgRCDvASBEIO8BZBsh7wEgCCDtAUGACmxqIO4BQQRsaioC4L8OuyFEIEQg7wEgRCDvAWQbIe8BIAgg7QFBgApsaiDuAUEEbGoqAqDADrshRCBEIO8BIEQg7wFkGyHvASAIIO0BQYAKbGog7gFBBGxqKgLgwA67IUQgRCDvASBEIO8BZBsh7wEgCSDtAUHAAmxqIO4BQQRsaiDvAbY4AqC/DiDuAUEBaiLuAUEQSA0AC0EAIfABA0BEAAAAAAAA8P8h8QEgCCDtAUGACmxqIPABQQRsaioCoMEOuyFEIEQg8QEgRCDxAWQbIfEBIAgg7QFBgApsaiDwAUEEbGoqAuDBDrshRCBEIPEBIEQg8QFkGyHxASAIIO0BQYAKbGog8AFBBGxqKgKgwg67IUQgRCDxASBEIPEBZBsh8QEgCCDtAUGACmxqIPABQQRsaioC4MIOuyFEIEQg8QEgRCDxAWQbIfEBIAkg7QFBwAJsaiDwAUEEbGog8QG2OALgvw4g8AFBAWoi8AFBEEgNAAtBACHyAQNARAAAAAAAAPD/IfMBIAgg7QFBgApsaiDyAUEEbGoqAqDDDrshRCBEIPMBIEQg8wFkGyHzASAIIO0BQYAKbGog8gFBBGxqKgLgww67IUQgRCDzASBEIPMBZBsh8wEgCCDtAUGACmxqIPIBQQRsaioCoMQOuyFEIEQg8wEgRCDzAWQbIfMBIAgg7QFBgApsaiDyAUEEbGoqAuDEDrshRCBEIPMBIEQg8wFkGyHzASAJIO0BQcACbGog8gFBBGxqIPMBtjgCoMAOIPIBQQFqIvIBQRBIDQALQQAh9AEDQEQAAAAAAADw/yH1ASAIIO0BQYAKbGog9AFBBGxqKgKgxQ67IUQgRCD1ASBEIPUBZBsh9QEgCCDtAUGACmxqIPQBQQRsaioC4MUOuyFEIEQg9QEgRCD1AWQbIfUBIAgg7QFBgApsaiD0AUEEbGoqAqDGDrshRCBEIPUBIEQg9QFkGyH1ASAIIO0BQYAKbGog9AFBBGxqKgLgxg67IUQgRCD1ASBEIPUBZBsh9QEgCSDtAUHAAmxqIPQBQQRsaiD1AbY4AuDADiD0AUEBaiL0AUEQSA0AC0EAIfYBA0BEAAAAAAAA8P8h9wEgCCDtAUGACmxqIPYBQQRsaioCoMcOuyFEIEQg9wEgRCD3AWQbIfcBIAgg7QFBgApsaiD2AUEEbGoqAuDHDrshRCBEIPcBIEQg9wFkGyH3ASAIIO0BQYAKbGog9gFBBGxqKgKgyA67IUQgRCD3ASBEIPcBZBsh9wEgCCDtAUGACmxqIPYBQQRsaioC4MgOuyFEIEQg9wEgRCD3AWQbIfcBIAkg7QFBwAJsaiD2AUEEbGog9wG2OAKgwQ4g9gFBAWoi9gFBEEgNAAsg7QFBAWoi7QFBBUgNAAtBACH4AQNAIAog4AFBwAxsaiD4AUEEbGogCSD4AUEEbGr9XQKgvw79XyAFIOABQcAMbGog+AFBBGxq/V0CoL8O/V/98gH9Xv1bAqC/DgAg+AFBAmoi+AFBkANIDQALIOABQQFqIuABIABIDQALQQAh/AEDQEEAIf0BAkADQCD9AUECaiAASg0BIPwBQcAMbCH5ASAKIP0BQcAMbGoh+gH9DAAAAAAAAAAAAAAAAAAAAAAh/wH9DAAAAAAAAAAAAAAAAAAAAAAhgAL9DAAAAAAAAAAAAAAAAAAAAAAhgQL9DAAAAAAAAAAAAAAAAAAAAAAhggL9DAAAAAAAAAAAAAAAAAAAAAAhgwL9DAAAAAAAAAAAAAAAAAAAAAAhhAL9DAAAAAAAAAAAAAAAAAAAAAAhhQL9DAAAAAAAAAAAAAAAAAAAAAAhhgJBACH7AQNAIPkB/QAC4CchhwIg+QH9AAKgNCGIAiD5Af0AAuBAIYkCIPkB/QACoE0higIg+gH9AAKgvw4hiwIg+gH9AALgyw4hjAIghwIgiwIg/wEhLv3mASAu/eQBIf8BIIcCIIwCIIACIS795gEgLv3kASGAAiCIAiCLAiCBAiEu/eYBIC795AEhgQIgiAIgjAIgggIhLv3mASAu/eQBIYICIIkCIIsCIIMCIS795gEgLv3kASGDAiCJAiCMAiCEAiEu/eYBIC795AEhhAIgigIgiwIghQIhLv3mASAu/eQBIYUCIIoCIIwCIIYCIS795gEgLv3kASGGAiD5AUEQaiH5ASD6AUEQaiH6ASD7AUEEaiL7AUGQA0gNAAsgCyD9AUEobGog/AFBBGxqIY0CII0CIP8B/R8AIP8B/R8BkiD/Af0fApIg/wH9HwOSOAKgvw4gjQIggAL9HwAggAL9HwGSIIAC/R8CkiCAAv0fA5I4Asi/DiCNAiCBAv0fACCBAv0fAZIggQL9HwKSIIEC/R8DkjgCpL8OII0CIIIC/R8AIIIC/R8BkiCCAv0fApIgggL9HwOSOALMvw4gjQIggwL9HwAggwL9HwGSIIMC/R8CkiCDAv0fA5I4Aqi/DiCNAiCEAv0fACCEAv0fAZIghAL9HwKSIIQC/R8DkjgC0L8OII0CIIUC/R8AIIUC/R8BkiCFAv0fApIghQL9HwOSOAKsvw4gjQIghgL9HwAghgL9HwGSIIYC/R8CkiCGAv0fA5I4AtS/DiD9AUECaiH9AQwACwsCQANAIP0BIABODQEg/AFBwAxsIfkBIAog/QFBwAxsaiH6Af0MAAAAAAAAAAAAAAAAAAAAACGPAv0MAAAAAAAAAAAAAAAAAAAAACGQAv0MAAAAAAAAAAAAAAAAAAAAACGRAv0MAAAAAAAAAAAAAAAAAAAAACGSAkEAIfsBA0Ag+QH9AALgJyGTAiD5Af0AAqA0IZQCIPkB/QAC4EAhlQIg+QH9AAKgTSGWAiD6Af0AAqC/DiGXAiCTAiCXAiCPAiEu/eYBIC795AEhjwIglAIglwIgkAIhLv3mASAu/eQBIZACIJUCIJcCIJECIS795gEgLv3kASGRAiCWAiCXAiCSAiEu/eYBIC795AEhkgIg+QFBEGoh+QEg+gFBEGoh+gEg+wFBBGoi+wFBkANIDQALIAsg/QFBKGxqIPwBQQRsaiGYAiCYAiCPAv0fACCPAv0fAZIgjwL9HwKSII8C/R8DkjgCoL8OIJgCIJAC/R8AIJAC/R8BkiCQAv0fApIgkAL9HwOSOAKkvw4gmAIgkQL9HwAgkQL9HwGSIJEC/R8CkiCRAv0fA5I4Aqi/DiCYAiCSAv0fACCSAv0fAZIgkgL9HwKSIJIC/R8DkjgCrL8OIP0BQQFqIf0BDAALCyD8AUEEaiL8AUEISA0AC0EIIZkCQQAhmgICQANAIJoCQQJqIABKDQEgmQJBwAxsIfkBIAogmgJBwAxsaiH6Af0MAAAAAAAAAAAAAAAAAAAAACGcAv0MAAAAAAAAAAAAAAAAAAAAACGdAv0MAAAAAAAAAAAAAAAAAAAAACGeAv0MAAAAAAAAAAAAAAAAAAAAACGfAkEAIfsBA0Ag+QH9AALgJyGgAiD5Af0AAqA0IaECIPoB/QACoL8OIaICIPoB/QAC4MsOIaMCIKACIKICIJwCIS795gEgLv3kASGcAiCgAiCjAiCdAiEu/eYBIC795AEhnQIgoQIgogIgngIhLv3mASAu/eQBIZ4CIKECIKMCIJ8CIS795gEgLv3kASGfAiD5AUEQaiH5ASD6AUEQaiH6ASD7AUEEaiL7AUGQA0gNAAsgCyCaAkEobGogmQJBBGxqIaQCIKQCIJwC/R8AIJwC/R8BkiCcAv0fApIgnAL9HwOSOAKgvw4gpAIgnQL9HwAgnQL9HwGSIJ0C/R8CkiCdAv0fA5I4Asi/DiCkAiCeAv0fACCeAv0fAZIgngL9HwKSIJ4C/R8DkjgCpL8OIKQCIJ8C/R8AIJ8C/R8BkiCfAv0fApIgnwL9HwOSOALMvw4gmgJBAmohmgIMAAsLAkADQCCaAiAATg0BIJkCQcAMbCH5ASAKIJoCQcAMbGoh+gH9DAAAAAAAAAAAAAAAAAAAAAAhpgL9DAAAAAAAAAAAAAAAAAAAAAAhpwJBACH7AQNAIPkB/QAC4CchqAIg+QH9AAKgNCGpAiD6Af0AAqC/DiGqAiCoAiCqAiCmAiEu/eYBIC795AEhpgIgqQIgqgIgpwIhLv3mASAu/eQBIacCIPkBQRBqIfkBIPoBQRBqIfoBIPsBQQRqIvsBQZADSA0ACyALIJoCQShsaiCZAkEEbGohqwIgqwIgpgL9HwAgpgL9HwGSIKYC/R8CkiCmAv0fA5I4AqC/DiCrAiCnAv0fACCnAv0fAZIgpwL9HwKSIKcC/R8DkjgCpL8OIJoCQQFqIZoCDAALC0EAIawCA0BBACALIKwCQShsaioCoL8Ou0EAKgLgpAG7oLY4AvDLAkEAIAsgrAJBKGxqKgKkvw67QQAqAuSkAbugtjgC9MsCQQAgCyCsAkEobGoqAqi/DrtBACoC6KQBu6C2OAL4ywJBACALIKwCQShsaioCrL8Ou0EAKgLspAG7oLY4AvzLAkEAIAsgrAJBKGxqKgKwvw67QQAqAvCkAbugtjgCgMwCQQAgCyCsAkEobGoqArS/DrtBACoC9KQBu6C2OAKEzAJBACALIKwCQShsaioCuL8Ou0EAKgL4pAG7oLY4AojMAkEAIAsgrAJBKGxqKgK8vw67QQAqAvykAbugtjgCjMwCQQAgCyCsAkEobGoqAsC/DrtBACoCgKUBu6C2OAKQzAJBACALIKwCQShsaioCxL8Ou0EAKgKEpQG7oLY4ApTMAkQAAAAAAADw/yGtAkEAKgLwywK7IUQgRCCtAiBEIK0CZBshrQJBACoC9MsCuyFEIEQgrQIgRCCtAmQbIa0CQQAqAvjLArshRCBEIK0CIEQgrQJkGyGtAkEAKgL8ywK7IUQgRCCtAiBEIK0CZBshrQJBACoCgMwCuyFEIEQgrQIgRCCtAmQbIa0CQQAqAoTMArshRCBEIK0CIEQgrQJkGyGtAkEAKgKIzAK7IUQgRCCtAiBEIK0CZBshrQJBACoCjMwCuyFEIEQgrQIgRCCtAmQbIa0CQQAqApDMArshRCBEIK0CIEQgrQJkGyGtAkEAKgKUzAK7IUQgRCCtAiBEIK0CZBshrQIgrQJBACoC8MsCuyCtAqEQAUEAKgL0ywK7IK0CoRABoEEAKgL4ywK7IK0CoRABoEEAKgL8ywK7IK0CoRABoEEAKgKAzAK7IK0CoRABoEEAKgKEzAK7IK0CoRABoEEAKgKIzAK7IK0CoRABoEEAKgKMzAK7IK0CoRABoEEAKgKQzAK7IK0CoRABoEEAKgKUzAK7IK0CoRABoBACoCGuAiAMIKwCQShsaioCoL8Ou0EAKgLwywK7oiAMIKwCQShsaioCpL8Ou0EAKgL0ywK7oqAgDCCsAkEobGoqAqi/DrtBACoC+MsCu6KgIAwgrAJBKGxqKgKsvw67QQAqAvzLAruioCAMIKwCQShsaioCsL8Ou0EAKgKAzAK7oqAgDCCsAkEobGoqArS/DrtBACoChMwCu6KgIAwgrAJBKGxqKgK4vw67QQAqAojMAruioCAMIKwCQShsaioCvL8Ou0EAKgKMzAK7oqAgDCCsAkEobGoqAsC/DrtBACoCkMwCu6KgIAwgrAJBKGxqKgLEvw67QQAqApTMAruioCGvAiDfASCuAiCvAqGgId8BIKwCQQFqIqwCIABIDQALIN8BIEGiId8BIN8BDwt4AwF9AXsBfyAAtiIB/RMhAkEAIQMDQCADIAP9AAIAIAP9AAKQpQEgAv3mAf3lAf0LAgAgA0EQaiIDQYClAUgNAAtBgKUBIQMgAyADKgIAIAMqApClASABlJM4AgBBhKUBIQMgAyADKgIAIAMqApClASABlJM4AgALAJxeBG5hbWUABgVicGdlbgFgCAAHZm9yd2FyZAEMbWF0aC5leHAuZjY0AgxtYXRoLmxvZy5mNjQDBGxvc3MECGdyYWRpZW50BQ90cmFpbmluZ0ZvcndhcmQGDHRyYWluaW5nTG9zcwcJc2dkVXBkYXRlAqpdCAC4AQAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwV0OV9hdAQGdDE5X2F0BQZ0MjBfYXQGBm91dF9hdAcBaQgBagkDaV8xCgNqXzELA2lfMgwDal8yDQNpXzMOA2pfMw8DaV80EANqXzQRA2lfNRIDal81EwFzFANpXzYVA2pfNhYDaV83FwNqXzcYA2lfOBkDaV85GgNqXzgbBGlfMTAcA2pfOR0GbWF4JDU5HgN0bXAfBm1heCQ2MCAGbWF4JDYxIQZtYXgkNjIiBm1heCQ2MyMGbWF4JDY0JAZtYXgkNjUlBm1heCQ2NiYEaV8xMScBbCgDbF8xKQNsXzIqA2xfMysDbF80LANsXzUtA2xfNi4DbF83LwNsXzgwA2xfOTEEbF8xMDIEbF8xMTMEbF8xMjQEbF8xMzUEbF8xNDYEbF8xNTcEbF8xNjgEbF8xNzkEbF8xODoEbF8xOTsEbF8yMDwEbF8yMT0EbF8yMj4EbF8yMz8EbF8yNEAEbF8yNUEEbF8yNkIEbF8yN0MEbF8yOEQEbF8yOUUEbF8zMEYEbF8zMUcEbF8zMkgEaV8xMkkHYWNjJDE3N0oBa0sHYWNjJDE3OEwDa18xTQdhY2MkMTc5TgNrXzJPB2FjYyQxODBQA2tfM1EHYWNjJDE4MVIDa180UwdhY2MkMTgyVANrXzVVB2FjYyQxODNWA2tfNlcHYWNjJDE4NFgDa183WQdhY2MkMTg1WgNrXzhbB2FjYyQxODZcA2tfOV0HYWNjJDE4N14Ea18xMF8HYWNjJDE4OGAEa18xMWEHYWNjJDE4OWIEa18xMmMHYWNjJDE5MGQEa18xM2UHYWNjJDE5MWYEa18xNGcHYWNjJDE5MmgEa18xNWkEaV8xM2oEaV8xNGsEbF8zM2wEbF8zNG0EbF8zNW4EbF8zNm8EbF8zN3AEbF8zOHEEbF8zOXIEbF80MHMEbF80MXQEbF80MnUEaV8xNXYEa18xNncGbWF4JDY3eARrXzE3eQZtYXgkNjh6BGtfMTh7Bm1heCQ2OXwEa18xOX0GbWF4JDcwfgRrXzIwfwZtYXgkNzGAAQRpXzE2gQECcGGCAQJwYoMBAXSEAQRpXzE3hQECczCGAQJ0MIcBA2FjY4gBBWFjY18xiQEFYWNjXzKKAQVhY2NfM4sBBWFjY180jAEFYWNjXzWNAQVhY2NfNo4BBWFjY183jwECYXaQAQRhdl8xkQEEYXZfMpIBBGF2XzOTAQJidpQBBGJ2XzGVAQV0bXBfMZYBAnBvlwEEdDBfMZgBBWFjY184mQEFYWNjXzmaAQZhY2NfMTCbAQZhY2NfMTGcAQRhdl80nQEEYXZfNZ4BBGF2XzafAQRhdl83oAEEYnZfMqEBBHBvXzGiAQZpX3Jlc3SjAQRzMF8xpAEEdDBfMqUBBmFjY18xMqYBBmFjY18xM6cBBmFjY18xNKgBBmFjY18xNakBBGF2XziqAQRhdl85qwEEYnZfM6wBBGJ2XzStAQRwb18yrgEEdDBfM68BBmFjY18xNrABBmFjY18xN7EBBWF2XzEwsgEFYXZfMTGzAQRidl81tAEEcG9fM7UBA3NfMbYBBm1heCQxM7cBA3QyMgEIAAF4AQF0AgN0XzEDA3RfMgQDdF8zBQN0XzQGA3RfNQcDdF82AggAAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81BwN0XzYDuwEABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMFdDlfYXQEBnQxOV9hdAUGdDIwX2F0Bgp0YXJnZXRzX2F0BwFpCAFqCQNpXzEKA2pfMQsDaV8yDANqXzINA2lfMw4Dal8zDwNpXzQQA2pfNBEDaV81EgNqXzUTA3QyNBQBcxUDaV82FgNqXzYXA2lfNxgDal83GQNpXzgaA2lfORsDal84HARpXzEwHQNqXzkeBm1heCQ3Mh8DdG1wIAZtYXgkNzMhBm1heCQ3NCIGbWF4JDc1IwZtYXgkNzYkBm1heCQ3NyUGbWF4JDc4JgZtYXgkNzknBGlfMTEoAWwpA2xfMSoDbF8yKwNsXzMsA2xfNC0DbF81LgNsXzYvA2xfNzADbF84MQNsXzkyBGxfMTAzBGxfMTE0BGxfMTI1BGxfMTM2BGxfMTQ3BGxfMTU4BGxfMTY5BGxfMTc6BGxfMTg7BGxfMTk8BGxfMjA9BGxfMjE+BGxfMjI/BGxfMjNABGxfMjRBBGxfMjVCBGxfMjZDBGxfMjdEBGxfMjhFBGxfMjlGBGxfMzBHBGxfMzFIBGxfMzJJBGlfMTJKB2FjYyQxOTNLAWtMB2FjYyQxOTRNA2tfMU4HYWNjJDE5NU8Da18yUAdhY2MkMTk2UQNrXzNSB2FjYyQxOTdTA2tfNFQHYWNjJDE5OFUDa181VgdhY2MkMTk5VwNrXzZYB2FjYyQyMDBZA2tfN1oHYWNjJDIwMVsDa184XAdhY2MkMjAyXQNrXzleB2FjYyQyMDNfBGtfMTBgB2FjYyQyMDRhBGtfMTFiB2FjYyQyMDVjBGtfMTJkB2FjYyQyMDZlBGtfMTNmB2FjYyQyMDdnBGtfMTRoB2FjYyQyMDhpBGtfMTVqBGlfMTNrBGlfMTRsBGxfMzNtBGxfMzRuBGxfMzVvBGxfMzZwBGxfMzdxBGxfMzhyBGxfMzlzBGxfNDB0BGxfNDF1BGxfNDJ2BGlfMTV3BGtfMTZ4Bm1heCQ4MHkEa18xN3oGbWF4JDgxewRrXzE4fAZtYXgkODJ9BGtfMTl+Bm1heCQ4M38Ea18yMIABBm1heCQ4NIEBBGlfMTaCAQJwYYMBAnBihAEBdIUBBGlfMTeGAQJzMIcBAnQwiAEDYWNjiQEFYWNjXzGKAQVhY2NfMosBBWFjY18zjAEFYWNjXzSNAQVhY2NfNY4BBWFjY182jwEFYWNjXzeQAQJhdpEBBGF2XzGSAQRhdl8ykwEEYXZfM5QBAmJ2lQEEYnZfMZYBBXRtcF8xlwECcG+YAQR0MF8xmQEFYWNjXziaAQVhY2NfOZsBBmFjY18xMJwBBmFjY18xMZ0BBGF2XzSeAQRhdl81nwEEYXZfNqABBGF2XzehAQRidl8yogEEcG9fMaMBBmlfcmVzdKQBBHMwXzGlAQR0MF8ypgEGYWNjXzEypwEGYWNjXzEzqAEGYWNjXzE0qQEGYWNjXzE1qgEEYXZfOKsBBGF2XzmsAQRidl8zrQEEYnZfNK4BBHBvXzKvAQR0MF8zsAEGYWNjXzE2sQEGYWNjXzE3sgEFYXZfMTCzAQVhdl8xMbQBBGJ2XzW1AQRwb18ztgEDc18xtwEGbWF4JDI3uAEDdDIyuQEDdDI1ugEEaW52QgSGBQAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwV0OV9hdAQGeGQyX2F0BQZ0NDFfYXQGBnhjMl9hdAcGdDUwX2F0CAZ4ZDZfYXQJBnQ1N19hdAoGdDU4X2F0CwZ4YzZfYXQMBWE2X2F0DQZ0NjhfYXQOBWE4X2F0DwZhMTBfYXQQBnQ2OV9hdBEKdGFyZ2V0c19hdBIIZF96MTFfYXQTCGRfYTEwX2F0FAhkX3hjNl9hdBUIZF94YzJfYXQWCHJuZ19zZWVkFwhybmdfc3RlcBgBaRkBahoDaV8xGwNqXzEcA2lfMh0Dal8yHgNpXzMfA2pfMyADdDI3IQN0MjgiA3QyOSMDdDMwJAN0MzElA3QzMiYDdG1wJwV0bXBfMSgDdDMzKQNpXzQqA2pfNCsBaywDaV81LQNqXzUuAXMvA2lfNjADal82MQNpXzcyA2pfNzMDaV84NAdhY2MkMjA5NQFyNgdhY2MkMjEwNwNyXzE4B2FjYyQyMTE5A3JfMjoHYWNjJDIxMjsDcl8zPAdhY2MkMjEzPQNyXzQ+B2FjYyQyMTQ/A3JfNUAHYWNjJDIxNUEDcl82QgdhY2MkMjE2QwNyXzdEA2lfOUUFdG1wXzJGB2FjYyQyMTdHA3JfOEgHYWNjJDIxOEkDcl85SgdhY2MkMjE5SwRyXzEwTAdhY2MkMjIwTQRyXzExTgdhY2MkMjIxTwRyXzEyUAdhY2MkMjIyUQRyXzEzUgdhY2MkMjIzUwRyXzE0VAdhY2MkMjI0VQRyXzE1VgRpXzEwVwV0bXBfM1gEaW52QlkEaV8xMVoDal84WwRpXzEyXANqXzldA3NfMV4EaV8xM18EaV8xNGAEal8xMGEEaV8xNWIEal8xMWMGbWF4JDg1ZAZtYXgkODZlBm1heCQ4N2YGbWF4JDg4ZwZtYXgkODloBm1heCQ5MGkGbWF4JDkxagZtYXgkOTJrBGlfMTZsAWxtA2xfMW4DbF8ybwNsXzNwA2xfNHEDbF81cgNsXzZzA2xfN3QDbF84dQNsXzl2BGxfMTB3BGxfMTF4BGxfMTJ5BGxfMTN6BGxfMTR7BGxfMTV8BGxfMTZ9BGxfMTd+BGxfMTh/BGxfMTmAAQRsXzIwgQEEbF8yMYIBBGxfMjKDAQRsXzIzhAEEbF8yNIUBBGxfMjWGAQRsXzI2hwEEbF8yN4gBBGxfMjiJAQRsXzI5igEEbF8zMIsBBGxfMzGMAQRsXzMyjQEEaV8xN44BB2FjYyQyMjWPAQNrXzGQAQdhY2MkMjI2kQEDa18ykgEHYWNjJDIyN5MBA2tfM5QBB2FjYyQyMjiVAQNrXzSWAQdhY2MkMjI5lwEDa181mAEHYWNjJDIzMJkBA2tfNpoBB2FjYyQyMzGbAQNrXzecAQdhY2MkMjMynQEDa184ngEHYWNjJDIzM58BA2tfOaABB2FjYyQyMzShAQRrXzEwogEHYWNjJDIzNaMBBGtfMTGkAQdhY2MkMjM2pQEEa18xMqYBB2FjYyQyMzenAQRrXzEzqAEHYWNjJDIzOKkBBGtfMTSqAQdhY2MkMjM5qwEEa18xNawBB2FjYyQyNDCtAQRrXzE2rgEEaV8xOK8BB2FjYyQyNDGwAQRyXzE2sQEHYWNjJDI0MrIBBHJfMTezAQdhY2MkMjQztAEEcl8xOLUBB2FjYyQyNDS2AQRyXzE5twEHYWNjJDI0NbgBBHJfMjC5AQdhY2MkMjQ2ugEEcl8yMbsBB2FjYyQyNDe8AQRyXzIyvQEHYWNjJDI0OL4BBHJfMjO/AQdhY2MkMjQ5wAEEcl8yNMEBB2FjYyQyNTDCAQRyXzI1wwEHYWNjJDI1McQBBHJfMjbFAQdhY2MkMjUyxgEEcl8yN8cBB2FjYyQyNTPIAQRyXzI4yQEHYWNjJDI1NMoBBHJfMjnLAQdhY2MkMjU1zAEEcl8zMM0BB2FjYyQyNTbOAQRyXzMxzwEEaV8xOdABB2FjYyQyNTfRAQRyXzMy0gEHYWNjJDI1ONMBBHJfMzPUAQdhY2MkMjU51QEEcl8zNNYBB2FjYyQyNjDXAQRyXzM12AEHYWNjJDI2MdkBBHJfMzbaAQdhY2MkMjYy2wEEcl8zN9wBB2FjYyQyNjPdAQRyXzM43gEHYWNjJDI2NN8BBHJfMzngAQdhY2MkMjY14QEEcl80MOIBB2FjYyQyNjbjAQRyXzQx5AEHYWNjJDI2N+UBBHJfNDLmAQdhY2MkMjY45wEEcl80M+gBB2FjYyQyNjnpAQRyXzQ06gEHYWNjJDI3MOsBBHJfNDXsAQdhY2MkMjcx7QEEcl80Nu4BB2FjYyQyNzLvAQRyXzQ38AEEaV8yMPEBBGpfMTLyAQRrXzE38wEEaV8yMfQBBGpfMTP1AQVtaW4kMvYBBW1pbiQz9wEFbWluJDT4AQVtaW4kNfkBBW1pbiQ2+gEFbWluJDf7AQVtaW4kOPwBBW1pbiQ5/QEEaV8yMv4BBGpfMTT/AQRrXzE4gAIEaV8yM4ECBGlfMjSCAgRpXzI1gwIEaV8yNoQCBGpfMTWFAgRpXzI3hgIEal8xNocCBW1lYW5MiAIDc18yiQIEaV8yOIoCBGlfMjmLAgRsXzMzjAIEbF8zNI0CBGxfMzWOAgRsXzM2jwIEbF8zN5ACBGxfMziRAgRsXzM5kgIEbF80MJMCBGxfNDGUAgRsXzQylQIEaV8zMJYCBGtfMTmXAgZtYXgkOTOYAgRrXzIwmQIGbWF4JDk0mgIEa18yMZsCBm1heCQ5NZwCBGtfMjKdAgZtYXgkOTaeAgRrXzIznwIGbWF4JDk3oAIEaV8zMaECAnBhogICcGKjAgF0pAIEaV8zMqUCAnMwpgICdDCnAgNhY2OoAgVhY2NfMakCBWFjY18yqgIFYWNjXzOrAgVhY2NfNKwCBWFjY181rQIFYWNjXzauAgVhY2NfN68CAmF2sAIEYXZfMbECBGF2XzKyAgRhdl8zswICYna0AgRidl8xtQICcG+2AgR0MF8xtwIFYWNjXzi4AgVhY2NfObkCBmFjY18xMLoCBmFjY18xMbsCBGF2XzS8AgRhdl81vQIEYXZfNr4CBGF2Xze/AgRidl8ywAIEcG9fMcECBmlfcmVzdMICBHMwXzHDAgR0MF8yxAIGYWNjXzEyxQIGYWNjXzEzxgIGYWNjXzE0xwIGYWNjXzE1yAIEYXZfOMkCBGF2XznKAgRidl8zywIEYnZfNMwCBHBvXzLNAgR0MF8zzgIGYWNjXzE2zwIGYWNjXzE30AIFYXZfMTDRAgVhdl8xMdICBGJ2XzXTAgRwb18z1AIDc18z1QIGbWF4JDMw1gIDdDcw1wIDdDcx2AIFc2NhbGXZAgdzY2FsZV922gICcHbbAgJwc9wCBHBvXzTdAgRqXzE33gIEaV8zM98CAnIw4AIGYWNjXzE44QIGYWNjXzE54gIGYWNjXzIw4wIGYWNjXzIx5AIGYWNjXzIy5QIGYWNjXzIz5gIGYWNjXzI05wIGYWNjXzI16AICdnbpAgR2dl8x6gIEdnZfMusCBHZ2XzPsAgJzc+0CBHNzXzHuAgRyXzQ47wIEcHZfMfACBHBzXzHxAgRwb1818gIEal8xOPMCBHMwXzL0AgRyMF8x9QIGYWNjXzI29gIGYWNjXzI39wIGYWNjXzI4+AIGYWNjXzI5+QIGYWNjXzMw+gIGYWNjXzMx+wIGYWNjXzMy/AIGYWNjXzMz/QIEdnZfNP4CBHZ2XzX/AgR2dl82gAMEdnZfN4EDBHNzXzKCAwRzc18zgwMEcl80OYQDBHIwXzKFAwZhY2NfMzSGAwZhY2NfMzWHAwZhY2NfMzaIAwZhY2NfMzeJAwR2dl84igMEdnZfOYsDBXZ2XzEwjAMFdnZfMTGNAwRzc180jgMEcl81MI8DA3NfNJADBGlfMzSRAwRpXzM1kgMEal8xOZMDBGtfMjSUAwRpXzM2lQMEa18yNZYDBm1pbiQxMJcDBGtfMjaYAwZtaW4kMTGZAwRrXzI3mgMGbWluJDEymwMEa18yOJwDBm1pbiQxM50DBGtfMjmeAwZtaW4kMTSfAwRpXzM3oAMEal8yMKEDBGtfMzCiAwRpXzM4owMEaV8zOaQDBGpfMjGlAwRrXzMxpgMEaV80MKcDBGlfNDGoAwdhY2MkMjczqQMEcl81MaoDB2FjYyQyNzSrAwRyXzUyrAMHYWNjJDI3Na0DBHJfNTOuAwdhY2MkMjc2rwMEcl81NLADB2FjYyQyNzexAwRyXzU1sgMHYWNjJDI3OLMDBHJfNTa0AwdhY2MkMjc5tQMEcl81N7YDB2FjYyQyODC3AwRyXzU4uAMHYWNjJDI4MbkDBHJfNTm6AwdhY2MkMjgyuwMEcl82MLwDB2FjYyQyODO9AwRyXzYxvgMHYWNjJDI4NL8DBHJfNjLAAwdhY2MkMjg1wQMEcl82M8IDB2FjYyQyODbDAwRyXzY0xAMHYWNjJDI4N8UDBHJfNjXGAwdhY2MkMjg4xwMEcl82NsgDB2FjYyQyODnJAwRyXzY3ygMHYWNjJDI5MMsDBHJfNjjMAwdhY2MkMjkxzQMEcl82Oc4DB2FjYyQyOTLPAwRyXzcw0AMHYWNjJDI5M9EDBHJfNzHSAwdhY2MkMjk00wMEcl83MtQDB2FjYyQyOTXVAwRyXzcz1gMHYWNjJDI5NtcDBHJfNzTYAwdhY2MkMjk32QMEcl83NdoDB2FjYyQyOTjbAwRyXzc23AMHYWNjJDI5Od0DBHJfNzfeAwdhY2MkMzAw3wMEcl83OOADB2FjYyQzMDHhAwRyXzc54gMHYWNjJDMwMuMDBHJfODDkAwdhY2MkMzAz5QMEcl84MeYDB2FjYyQzMDTnAwRyXzgy6AMEaV80MukDBGlfNDPqAwRpXzQ06wMEaV80NewDB2FjYyQzMDXtAwRyXzgz7gMHYWNjJDMwNu8DBHJfODTwAwdhY2MkMzA38QMEcl84NfIDB2FjYyQzMDjzAwRyXzg29AMHYWNjJDMwOfUDBHJfODf2AwdhY2MkMzEw9wMEcl84OPgDB2FjYyQzMTH5AwRyXzg5+gMHYWNjJDMxMvsDBHJfOTD8AwdhY2MkMzEz/QMEcl85Mf4DB2FjYyQzMTT/AwRyXzkygAQHYWNjJDMxNYEEBHJfOTOCBAdhY2MkMzE2gwQEcl85NIQEB2FjYyQzMTeFBARyXzk1hgQHYWNjJDMxOIcEBHJfOTaIBAdhY2MkMzE5iQQEcl85N4oEB2FjYyQzMjCLBARyXzk4jAQDc181jQQEaV80No4EBGlfNDePBARqXzIykAQEaV80OJEEB2FjYyQzMjGSBARrXzMykwQHYWNjJDMyMpQEBGtfMzOVBAdhY2MkMzIzlgQEa18zNJcEB2FjYyQzMjSYBARrXzM1mQQHYWNjJDMyNZoEBGtfMzabBAdhY2MkMzI2nAQEa18zN50EB2FjYyQzMjeeBARrXzM4nwQHYWNjJDMyOKAEBGtfMzmhBAdhY2MkMzI5ogQEa180MKMEB2FjYyQzMzCkBARrXzQxpQQHYWNjJDMzMaYEBGtfNDKnBAdhY2MkMzMyqAQEa180M6kEB2FjYyQzMzOqBARrXzQ0qwQHYWNjJDMzNKwEBGtfNDWtBAdhY2MkMzM1rgQEa180Nq8EB2FjYyQzMzawBARrXzQ3sQQEaV80ObIEBGlfNTCzBARqXzIztAQEa180OLUEBGlfNTG2BARqXzI0twQEa180ObgEBGlfNTK5BARpXzUzugQEal8yNbsEBGlfNTS8BARpXzU1vQQEaV81Nr4EB2FjYyQzMze/BARyXzk5wAQHYWNjJDMzOMEEBXJfMTAwwgQHYWNjJDMzOcMEBXJfMTAxxAQHYWNjJDM0MMUEBXJfMTAyxgQHYWNjJDM0MccEBXJfMTAzyAQHYWNjJDM0MskEBXJfMTA0ygQHYWNjJDM0M8sEBXJfMTA1zAQHYWNjJDM0NM0EBXJfMTA2zgQHYWNjJDM0Nc8EBXJfMTA30AQHYWNjJDM0NtEEBXJfMTA40gQHYWNjJDM0N9MEBXJfMTA51AQHYWNjJDM0ONUEBXJfMTEw1gQHYWNjJDM0OdcEBXJfMTEx2AQHYWNjJDM1MNkEBXJfMTEy2gQHYWNjJDM1MdsEBXJfMTEz3AQHYWNjJDM1Mt0EBXJfMTE03gQEaV81N98EBGlfNTjgBARpXzU54QQHYWNjJDM1M+IEBXJfMTE14wQHYWNjJDM1NOQEBXJfMTE25QQHYWNjJDM1NeYEBXJfMTE35wQHYWNjJDM1NugEBXJfMTE46QQHYWNjJDM1N+oEBXJfMTE56wQHYWNjJDM1OOwEBXJfMTIw7QQHYWNjJDM1Oe4EBXJfMTIx7wQHYWNjJDM2MPAEBXJfMTIy8QQDc1828gQEaV82MPMEBGlfNjH0BAdhY2MkMzYx9QQEa181MPYEB2FjYyQzNjL3BARrXzUx+AQHYWNjJDM2M/kEBGtfNTL6BAdhY2MkMzY0+wQEa181M/wEB2FjYyQzNjX9BARrXzU0/gQHYWNjJDM2Nv8EBGtfNTWABQdhY2MkMzY3gQUEa181NoIFB2FjYyQzNjiDBQRrXzU3hAUEaV82MoUFBGlfNjMFrgIABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMFdDlfYXQEBnhkMl9hdAUGdDQxX2F0BgZ0NTBfYXQHBnhkNl9hdAgGdDY4X2F0CQVhOF9hdAoGYTEwX2F0CwZ0NjlfYXQMBm91dF9hdA0Icm5nX3NlZWQOCHJuZ19zdGVwDwFpEAFqEQNpXzESA2pfMRMDaV8yFANqXzIVA2lfMxYDal8zFwFzGANpXzQZA2pfNBoDaV81GwNqXzUcA2lfNh0HYWNjJDM2OR4Bch8HYWNjJDM3MCADcl8xIQdhY2MkMzcxIgNyXzIjB2FjYyQzNzIkA3JfMyUHYWNjJDM3MyYDcl80JwdhY2MkMzc0KANyXzUpB2FjYyQzNzUqA3JfNisHYWNjJDM3NiwDcl83LQNpXzcuA3RtcC8HYWNjJDM3NzADcl84MQdhY2MkMzc4MgNyXzkzB2FjYyQzNzk0BHJfMTA1B2FjYyQzODA2BHJfMTE3B2FjYyQzODE4BHJfMTI5B2FjYyQzODI6BHJfMTM7B2FjYyQzODM8BHJfMTQ9B2FjYyQzODQ+BHJfMTU/A2lfOEAFdG1wXzFBBGludkJCA2lfOUMDal82RAV0bXBfMkUEaV8xMEYDal83RwNzXzFIBGlfMTFJBGlfMTJKA2pfOEsEaV8xM0wDal85TQZtYXgkOThOBm1heCQ5OU8HbWF4JDEwMFAHbWF4JDEwMVEHbWF4JDEwMlIHbWF4JDEwM1MHbWF4JDEwNFQHbWF4JDEwNVUEaV8xNFYBbFcDbF8xWANsXzJZA2xfM1oDbF80WwNsXzVcA2xfNl0DbF83XgNsXzhfA2xfOWAEbF8xMGEEbF8xMWIEbF8xMmMEbF8xM2QEbF8xNGUEbF8xNWYEbF8xNmcEbF8xN2gEbF8xOGkEbF8xOWoEbF8yMGsEbF8yMWwEbF8yMm0EbF8yM24EbF8yNG8EbF8yNXAEbF8yNnEEbF8yN3IEbF8yOHMEbF8yOXQEbF8zMHUEbF8zMXYEbF8zMncEaV8xNXgHYWNjJDM4NXkBa3oHYWNjJDM4NnsDa18xfAdhY2MkMzg3fQNrXzJ+B2FjYyQzODh/A2tfM4ABB2FjYyQzODmBAQNrXzSCAQdhY2MkMzkwgwEDa181hAEHYWNjJDM5MYUBA2tfNoYBB2FjYyQzOTKHAQNrXzeIAQdhY2MkMzkziQEDa184igEHYWNjJDM5NIsBA2tfOYwBB2FjYyQzOTWNAQRrXzEwjgEHYWNjJDM5No8BBGtfMTGQAQdhY2MkMzk3kQEEa18xMpIBB2FjYyQzOTiTAQRrXzEzlAEHYWNjJDM5OZUBBGtfMTSWAQdhY2MkNDAwlwEEa18xNZgBBGlfMTaZAQdhY2MkNDAxmgEEcl8xNpsBB2FjYyQ0MDKcAQRyXzE3nQEHYWNjJDQwM54BBHJfMTifAQdhY2MkNDA0oAEEcl8xOaEBB2FjYyQ0MDWiAQRyXzIwowEHYWNjJDQwNqQBBHJfMjGlAQdhY2MkNDA3pgEEcl8yMqcBB2FjYyQ0MDioAQRyXzIzqQEHYWNjJDQwOaoBBHJfMjSrAQdhY2MkNDEwrAEEcl8yNa0BB2FjYyQ0MTGuAQRyXzI2rwEHYWNjJDQxMrABBHJfMjexAQdhY2MkNDEzsgEEcl8yOLMBB2FjYyQ0MTS0AQRyXzI5tQEHYWNjJDQxNbYBBHJfMzC3AQdhY2MkNDE2uAEEcl8zMbkBBGlfMTe6AQdhY2MkNDE3uwEEcl8zMrwBB2FjYyQ0MTi9AQRyXzMzvgEHYWNjJDQxOb8BBHJfMzTAAQdhY2MkNDIwwQEEcl8zNcIBB2FjYyQ0MjHDAQRyXzM2xAEHYWNjJDQyMsUBBHJfMzfGAQdhY2MkNDIzxwEEcl8zOMgBB2FjYyQ0MjTJAQRyXzM5ygEHYWNjJDQyNcsBBHJfNDDMAQdhY2MkNDI2zQEEcl80Mc4BB2FjYyQ0MjfPAQRyXzQy0AEHYWNjJDQyONEBBHJfNDPSAQdhY2MkNDI50wEEcl80NNQBB2FjYyQ0MzDVAQRyXzQ11gEHYWNjJDQzMdcBBHJfNDbYAQdhY2MkNDMy2QEEcl80N9oBBGlfMTjbAQRqXzEw3AEEaV8xOd0BBGlfMjDeAQRqXzEx3wEDc18y4AEEaV8yMeEBBGlfMjLiAQRsXzMz4wEEbF8zNOQBBGxfMzXlAQRsXzM25gEEbF8zN+cBBGxfMzjoAQRsXzM56QEEbF80MOoBBGxfNDHrAQRsXzQy7AEEaV8yM+0BBGtfMTbuAQdtYXgkMTA27wEEa18xN/ABB21heCQxMDfxAQRrXzE48gEHbWF4JDEwOPMBBGtfMTn0AQdtYXgkMTA59QEEa18yMPYBB21heCQxMTD3AQRpXzI0+AECcGH5AQJwYvoBAXT7AQRpXzI1/AECczD9AQJ0MP4BA2FjY/8BBWFjY18xgAIFYWNjXzKBAgVhY2NfM4ICBWFjY180gwIFYWNjXzWEAgVhY2NfNoUCBWFjY183hgICYXaHAgRhdl8xiAIEYXZfMokCBGF2XzOKAgJidosCBGJ2XzGMAgJwb40CBHQwXzGOAgVhY2NfOI8CBWFjY185kAIGYWNjXzEwkQIGYWNjXzExkgIEYXZfNJMCBGF2XzWUAgRhdl82lQIEYXZfN5YCBGJ2XzKXAgRwb18xmAIGaV9yZXN0mQIEczBfMZoCBHQwXzKbAgZhY2NfMTKcAgZhY2NfMTOdAgZhY2NfMTSeAgZhY2NfMTWfAgRhdl84oAIEYXZfOaECBGJ2XzOiAgRidl80owIEcG9fMqQCBHQwXzOlAgZhY2NfMTamAgZhY2NfMTenAgVhdl8xMKgCBWF2XzExqQIEYnZfNaoCBHBvXzOrAgNzXzOsAgZtYXgkNDStAgN0NzAGsAIABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMFdDlfYXQEBnhkMl9hdAUGdDQxX2F0BgZ0NTBfYXQHBnhkNl9hdAgGdDY4X2F0CQVhOF9hdAoGYTEwX2F0CwZ0NjlfYXQMCnRhcmdldHNfYXQNCHJuZ19zZWVkDghybmdfc3RlcA8BaRABahEDaV8xEgNqXzETA2lfMhQDal8yFQNpXzMWA2pfMxcBcxgDaV80GQNqXzQaA2lfNRsDal81HANpXzYdB2FjYyQ0MzMeAXIfB2FjYyQ0MzQgA3JfMSEHYWNjJDQzNSIDcl8yIwdhY2MkNDM2JANyXzMlB2FjYyQ0MzcmA3JfNCcHYWNjJDQzOCgDcl81KQdhY2MkNDM5KgNyXzYrB2FjYyQ0NDAsA3JfNy0DaV83LgN0bXAvB2FjYyQ0NDEwA3JfODEHYWNjJDQ0MjIDcl85MwdhY2MkNDQzNARyXzEwNQdhY2MkNDQ0NgRyXzExNwdhY2MkNDQ1OARyXzEyOQdhY2MkNDQ2OgRyXzEzOwdhY2MkNDQ3PARyXzE0PQdhY2MkNDQ4PgRyXzE1PwNpXzhABXRtcF8xQQRpbnZCQgNpXzlDA2pfNkQFdG1wXzJFBGlfMTBGA2pfN0cDc18xSARpXzExSQRpXzEySgNqXzhLBGlfMTNMA2pfOU0HbWF4JDExMU4HbWF4JDExMk8HbWF4JDExM1AHbWF4JDExNFEHbWF4JDExNVIHbWF4JDExNlMHbWF4JDExN1QHbWF4JDExOFUEaV8xNFYBbFcDbF8xWANsXzJZA2xfM1oDbF80WwNsXzVcA2xfNl0DbF83XgNsXzhfA2xfOWAEbF8xMGEEbF8xMWIEbF8xMmMEbF8xM2QEbF8xNGUEbF8xNWYEbF8xNmcEbF8xN2gEbF8xOGkEbF8xOWoEbF8yMGsEbF8yMWwEbF8yMm0EbF8yM24EbF8yNG8EbF8yNXAEbF8yNnEEbF8yN3IEbF8yOHMEbF8yOXQEbF8zMHUEbF8zMXYEbF8zMncEaV8xNXgHYWNjJDQ0OXkBa3oHYWNjJDQ1MHsDa18xfAdhY2MkNDUxfQNrXzJ+B2FjYyQ0NTJ/A2tfM4ABB2FjYyQ0NTOBAQNrXzSCAQdhY2MkNDU0gwEDa181hAEHYWNjJDQ1NYUBA2tfNoYBB2FjYyQ0NTaHAQNrXzeIAQdhY2MkNDU3iQEDa184igEHYWNjJDQ1OIsBA2tfOYwBB2FjYyQ0NTmNAQRrXzEwjgEHYWNjJDQ2MI8BBGtfMTGQAQdhY2MkNDYxkQEEa18xMpIBB2FjYyQ0NjKTAQRrXzEzlAEHYWNjJDQ2M5UBBGtfMTSWAQdhY2MkNDY0lwEEa18xNZgBBGlfMTaZAQdhY2MkNDY1mgEEcl8xNpsBB2FjYyQ0NjacAQRyXzE3nQEHYWNjJDQ2N54BBHJfMTifAQdhY2MkNDY4oAEEcl8xOaEBB2FjYyQ0NjmiAQRyXzIwowEHYWNjJDQ3MKQBBHJfMjGlAQdhY2MkNDcxpgEEcl8yMqcBB2FjYyQ0NzKoAQRyXzIzqQEHYWNjJDQ3M6oBBHJfMjSrAQdhY2MkNDc0rAEEcl8yNa0BB2FjYyQ0NzWuAQRyXzI2rwEHYWNjJDQ3NrABBHJfMjexAQdhY2MkNDc3sgEEcl8yOLMBB2FjYyQ0Nzi0AQRyXzI5tQEHYWNjJDQ3ObYBBHJfMzC3AQdhY2MkNDgwuAEEcl8zMbkBBGlfMTe6AQdhY2MkNDgxuwEEcl8zMrwBB2FjYyQ0ODK9AQRyXzMzvgEHYWNjJDQ4M78BBHJfMzTAAQdhY2MkNDg0wQEEcl8zNcIBB2FjYyQ0ODXDAQRyXzM2xAEHYWNjJDQ4NsUBBHJfMzfGAQdhY2MkNDg3xwEEcl8zOMgBB2FjYyQ0ODjJAQRyXzM5ygEHYWNjJDQ4OcsBBHJfNDDMAQdhY2MkNDkwzQEEcl80Mc4BB2FjYyQ0OTHPAQRyXzQy0AEHYWNjJDQ5MtEBBHJfNDPSAQdhY2MkNDkz0wEEcl80NNQBB2FjYyQ0OTTVAQRyXzQ11gEHYWNjJDQ5NdcBBHJfNDbYAQdhY2MkNDk22QEEcl80N9oBBGlfMTjbAQRqXzEw3AEEaV8xOd0BBGlfMjDeAQRqXzEx3wEFbWVhbkzgAQNzXzLhAQRpXzIx4gEEaV8yMuMBBGxfMzPkAQRsXzM05QEEbF8zNeYBBGxfMzbnAQRsXzM36AEEbF8zOOkBBGxfMznqAQRsXzQw6wEEbF80MewBBGxfNDLtAQRpXzIz7gEEa18xNu8BB21heCQxMTnwAQRrXzE38QEHbWF4JDEyMPIBBGtfMTjzAQdtYXgkMTIx9AEEa18xOfUBB21heCQxMjL2AQRrXzIw9wEHbWF4JDEyM/gBBGlfMjT5AQJwYfoBAnBi+wEBdPwBBGlfMjX9AQJzMP4BAnQw/wEDYWNjgAIFYWNjXzGBAgVhY2NfMoICBWFjY18zgwIFYWNjXzSEAgVhY2NfNYUCBWFjY182hgIFYWNjXzeHAgJhdogCBGF2XzGJAgRhdl8yigIEYXZfM4sCAmJ2jAIEYnZfMY0CAnBvjgIEdDBfMY8CBWFjY184kAIFYWNjXzmRAgZhY2NfMTCSAgZhY2NfMTGTAgRhdl80lAIEYXZfNZUCBGF2XzaWAgRhdl83lwIEYnZfMpgCBHBvXzGZAgZpX3Jlc3SaAgRzMF8xmwIEdDBfMpwCBmFjY18xMp0CBmFjY18xM54CBmFjY18xNJ8CBmFjY18xNaACBGF2XzihAgRhdl85ogIEYnZfM6MCBGJ2XzSkAgRwb18ypQIEdDBfM6YCBmFjY18xNqcCBmFjY18xN6gCBWF2XzEwqQIFYXZfMTGqAgRidl81qwIEcG9fM6wCA3NfM60CBm1heCQ1OK4CA3Q3MK8CA3Q3MQcEAAJscgEEcmF0ZQIFcmF0ZXMDAmF0";
 
 /** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
 interface WasmApi {

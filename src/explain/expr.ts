@@ -25,3 +25,17 @@ export function spell(n: Node, isSymbol: (m: Node) => boolean): Expr {
     n,
   );
 }
+
+/**
+ * How many nodes `n` spelled out (with `isSymbol`'s symbols) would print, each shared value counted every time it
+ * is repeated: a formula's size without building it. Values coupled through the batch (batch norm's backward
+ * reads its mean and variance from every delta) can make a fully written-out formula grow exponentially with depth.
+ */
+export function spelledSize(n: Node, isSymbol: (m: Node) => boolean, memo = new Map<Node, number>()): number {
+  if (n.inputs.length === 0 || isSymbol(n)) return 1;
+  const known = memo.get(n);
+  if (known !== undefined) return known;
+  const size = n.inputs.reduce((s, i) => s + spelledSize(i, isSymbol, memo), 1);
+  memo.set(n, size);
+  return size;
+}

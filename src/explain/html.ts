@@ -71,9 +71,15 @@ function inlines(parts: readonly Inline[]): string {
   return parts.map((p) => (p.t === "text" ? escapeHtml(p.text) : p.t === "math" ? tex(p.latex, false) : `<code>${escapeHtml(p.text)}</code>`)).join("");
 }
 
-/** KaTeX at build time; a formula it cannot typeset is a bug in bpgen, so it throws rather than showing an error box. */
+/**
+ * KaTeX at build time; a formula it cannot typeset is a bug in bpgen, so it throws rather than showing an error box.
+ * Its macro-expansion limit (1000) guards against runaway macros: bpgen's formulas define none, but a long one
+ * (a max-pool's or a batch norm's delta) expands \operatorname and \left… more times than that.
+ */
+const MAX_EXPANSIONS = 100_000;
+
 function tex(latex: string, displayMode: boolean): string {
-  return katex.renderToString(latex, { displayMode, throwOnError: true, strict: "error", output: "htmlAndMathml", trust: false });
+  return katex.renderToString(latex, { displayMode, throwOnError: true, strict: "error", output: "htmlAndMathml", trust: false, maxExpand: MAX_EXPANSIONS });
 }
 
 /** Graphviz's SVG without its XML prolog and doctype, to sit inside the page. */

@@ -8,7 +8,7 @@ import type { ParamLeaf } from "../ir/net.ts";
 import { gradientNotes } from "../graph/code-names.ts";
 import { type Node, reachable } from "../ir/node.ts";
 import { type CodeRef, codeRef } from "./code-ref.ts";
-import { type Expr, spell, toExpr } from "./expr.ts";
+import { type Expr, spell, spelledSize, toExpr } from "./expr.ts";
 import type { Names } from "./names.ts";
 
 export interface Equation {
@@ -111,13 +111,13 @@ function deltaStep(
   const list: Step[] = [];
   readers.set(node, list);
   const expr = spell(node, names.backwardSymbol);
-  const expanded = spell(node, expand);
+  const expanded = writtenOut(node, expand, spell);
   return {
     kind: "delta",
     node,
     primal,
     expr,
-    ...(differs(expanded, expr) ? { expanded } : {}),
+    ...(expanded && differs(expanded, expr) ? { expanded } : {}),
     readers: list,
     params: names.view.usedBy(node),
     code: codeRef(names, comments, node, names.backwardSymbol),
@@ -137,13 +137,21 @@ function paramStep(
   if (!mean) return base;
   const sample = mean.inputs[0];
   const expr = toExpr(sample, names.backwardSymbol);
-  const expanded = toExpr(sample, expand);
+  const expanded = writtenOut(sample, expand, toExpr);
   const rest = node === mean ? undefined : node.inputs.find((i) => i !== mean);
   return {
     ...base,
-    perSample: { node: sample, expr, ...(differs(expanded, expr) ? { expanded } : {}) },
+    perSample: { node: sample, expr, ...(expanded && differs(expanded, expr) ? { expanded } : {}) },
     ...(rest ? { extra: toExpr(rest, names.backwardSymbol) } : {}),
   };
+}
+
+/** The longest written-out form a step shows: beyond it the step keeps its form over named deltas. */
+const WRITTEN_OUT_LIMIT = 400;
+
+/** `n` with the deltas read once written out, unless that formula would be longer than a reader follows. */
+function writtenOut(n: Node, expand: (m: Node) => boolean, form: (m: Node, isSymbol: (m: Node) => boolean) => Expr): Expr | undefined {
+  return spelledSize(n, expand) <= WRITTEN_OUT_LIMIT ? form(n, expand) : undefined;
 }
 
 /** The batch mean in a gradient root: the root itself, or one term of mean + regularizer part. */

@@ -48,7 +48,8 @@ export function gradientNotes(c: Compiled): Map<Node, string> {
   const { lowered, names } = c.emitted;
   const out = new Map<Node, string>();
   visitStmts(lowered.functions.gradient.body, (s) => {
-    if (s.k !== "note" || typeof s.note.lhs === "string" || out.has(s.note.lhs)) return;
+    // a copy into the state (m2 ← t19) computes nothing: the note of the value copied says how it is computed
+    if (s.k !== "note" || typeof s.note.lhs === "string" || s.note.op === "←" || out.has(s.note.lhs)) return;
     out.set(s.note.lhs, noteComment(s.note, names));
   });
   return out;

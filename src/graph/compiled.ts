@@ -13,6 +13,10 @@ import type { NetSpec } from "../spec/types.ts";
 
 export interface Compiled {
   readonly spec: NetSpec;
+  /**
+   * The network as its gradient sees it: for a network with modes, its training mode (batch statistics, dropout)
+   * is its output, loss and objective here, since that is what backpropagation differentiates.
+   */
   readonly net: Net;
   readonly grads: Gradients;
   readonly emitted: CompiledNet;
@@ -27,10 +31,16 @@ export async function compileForInspection(file: string): Promise<Compiled> {
     const net = buildNet(spec, locate);
     // f32, like the default build: the comments (and so the names) do not depend on the precision
     const emitted = await compileNet(net, { precision: "f32", sourceFile, format: false });
-    return { spec, net, grads: emitted.grads, emitted, sourceFile };
+    return { spec, net: differentiated(net), grads: emitted.grads, emitted, sourceFile };
   } catch (e) {
     throw e instanceof BpgenError ? e.at({ file: sourceFile }) : e;
   }
+}
+
+/** The net with its training mode's values as its own (the net itself when it has one mode). */
+function differentiated(net: Net): Net {
+  const { training } = net;
+  return training ? { ...net, output: training.output, loss: training.loss, objective: training.objective } : net;
 }
 
 /** Same rule as the build command, so `explain` names the file the way the generated header does. */

@@ -33,7 +33,11 @@ export function buildLayerNet(spec: LayerNetSpec<LayerSpec>, locate: Locate = ()
   const state = new NetState(g);
 
   // the stack of one mode: its layers' records, parameters in the flat order, and output
+  const modal = usesModes(spec.layers);
+  // a stack built in two modes names the training build's values only (BuildContext.name)
+  const namer = (mode: Mode) => (node: Node, hint: string) => (!modal || mode === "training" ? g.name(node, hint) : node);
   const buildStack = (mode: Mode): { layers: NetLayer[]; params: LayerParam[]; output: Node } => {
+    const name = namer(mode);
     const params: LayerParam[] = [];
     const layers: NetLayer[] = [];
     const slots = state.slots(mode);
@@ -58,12 +62,13 @@ export function buildLayerNet(spec: LayerNetSpec<LayerSpec>, locate: Locate = ()
         activate: (z, activation, field) => problems.attempt([...path, field], activation, () => activate(g, activation, z)) ?? z,
         state: slots,
         mode,
+        name,
       };
       const built = kind.build(ctx, layer, input);
       if (own.length !== decls.length || built.output.shape.join() !== shape.join()) {
         throw new Error(`internal: the ${layer.type} layer at ${formatPath(path)} built ${shapeText(built.output.shape)} with ${own.length} parameters; its rules say ${shapeText(shape)} with ${decls.length}`);
       }
-      const output = g.name(built.output, `a${label}`);
+      const output = name(built.output, `a${label}`);
       return { type: layer.type, title: kind.describe(layer), label, path: formatPath(path), inner, input, output, preActivation: built.preActivation, params: own };
     };
 
@@ -84,29 +89,30 @@ export function buildLayerNet(spec: LayerNetSpec<LayerSpec>, locate: Locate = ()
 
   // the inference stack is the net's own; its records and parameters are the net's (the training stack reads the same leaves)
   const { layers, params, output: a } = buildStack("inference");
-  const training = usesModes(spec.layers) ? buildStack("training") : undefined;
+  const training = modal ? buildStack("training") : undefined;
   problems.attempt(["loss"], undefined, () => checkLossShape(spec.loss, a));
   problems.throwIfAny();
   const y = g.target("y", a.shape);
   let regularizer: Node | undefined;
-  const objectiveOf = (stack: { layers: NetLayer[]; output: Node }) => {
+  const objectiveOf = (stack: { layers: NetLayer[]; output: Node }, mode: Mode) => {
+    const name = namer(mode);
     const last = stack.layers[stack.layers.length - 1];
     const logits = last.preActivation ?? last.output;
     const out = stack.output;
     // σ(z) however it was written ("sigmoid", or an expression the simplifier recognised as one)
-    const { loss, output } = buildLoss(g, spec.loss, out, logits, out.op === "sigmoid" && out.inputs[0] === logits, y);
-    g.name(loss, "L");
+    const { loss, output } = buildLoss(g, spec.loss, out, logits, out.op === "sigmoid" && out.inputs[0] === logits, y, name);
+    name(loss, "L");
     // made after the first loss (as it always was: the node order fixes the generated text), shared by the modes
     regularizer ??= spec.l2 ? l2Penalty(g, spec.l2, params.filter((p) => p.role === "weight" || p.role === "projection")) : undefined;
-    const meanLoss = g.name(g.batchMean(loss), "meanL");
-    const objective = g.name(regularizer ? g.add(meanLoss, regularizer) : meanLoss, "J");
+    const meanLoss = name(g.batchMean(loss), "meanL");
+    const objective = name(regularizer ? g.add(meanLoss, regularizer) : meanLoss, "J");
     return { loss, output, objective };
   };
-  const inference = objectiveOf({ layers, output: a });
+  const inference = objectiveOf({ layers, output: a }, "inference");
   const leaf = (name: string, node: Node): Leaf => ({ name, node, shape: node.shape });
   const net: Net = { name: spec.name, graph: g, params, inputs: [leaf("x", x)], targets: [leaf("y", y)], ...inference, layers };
   if (!training) return net;
-  return { ...net, state: state.leaves(), training: { ...objectiveOf(training), updates: state.updates } };
+  return { ...net, state: state.leaves(), training: { ...objectiveOf(training, "training"), updates: state.updates } };
 }
 
 /**
@@ -184,13 +190,13 @@ function checkLossShape(kind: LayerNetSpec["loss"], output: Node): void {
   }
 }
 
-function buildLoss(g: Graph, kind: LayerNetSpec["loss"], a: Node, z: Node, sigmoidOut: boolean, y: Node): { loss: Node; output: Node } {
+function buildLoss(g: Graph, kind: LayerNetSpec["loss"], a: Node, z: Node, sigmoidOut: boolean, y: Node, name: (node: Node, hint: string) => Node): { loss: Node; output: Node } {
   switch (kind) {
     case "mse": // ½ Σ (a − y)²
       return { loss: g.scale(0.5, g.sum(g.square(g.sub(a, y)))), output: a };
     case "softmax_cross_entropy": {
       // −Σ y log softmax(a) = lse(a) − Σ y ⊙ a  (targets sum to 1); output softmax(a) shares lse(a)
-      const output = g.name(g.softmax(a), "p");
+      const output = name(g.softmax(a), "p");
       return { loss: g.sub(g.logsumexp(a), g.sum(g.mul(y, a))), output };
     }
     case "binary_cross_entropy":

@@ -37,7 +37,7 @@ export const dense: LayerKind<DenseLayerSpec> = {
     const W = ctx.param("weight");
     let z = g.matmul(W, a.shape.length === 1 ? a : toShape(g, a, [product(a.shape)]));
     if (spec.bias ?? true) z = g.add(z, ctx.param("bias"));
-    g.name(z, `z${ctx.label}`);
+    ctx.name(z, `z${ctx.label}`);
     return { output: ctx.activate(z, spec.activation, "activation"), preActivation: z };
   },
   describe: (spec) => `dense ${spec.units}${spec.activation ? `, ${spec.activation.trim()}` : ""}`,

@@ -86,6 +86,11 @@ export interface BuildContext {
   readonly state: StateSlots;
   /** The mode being built: "inference" for a stack without modal layers, built once. */
   readonly mode: Mode;
+  /**
+   * Gives a value its readable name (`z3`), the one the module and the derivation use. A stack built in two modes
+   * names the training build's values only, so that each name stands for one value: the one the gradient reads.
+   */
+  name(node: Node, hint: string): Node;
 }
 
 /** What a build returns: the layer's output, and its pre-activation when it has an activation. */

@@ -103,6 +103,7 @@ export const batchnorm: LayerKind<BatchNormLayerSpec> = {
     const { centred, variance } = ctx.mode === "training" ? batchStatistics(ctx, spec, x, runningMean, runningVar) : { centred: g.sub(x, runningMean), variance: runningVar };
     // one factor per channel, g/√(var + eps): the per-element work is a multiply and an add
     const scale = g.div(ctx.param("gain"), g.sqrt(g.add(variance, g.constant(spec.eps ?? DEFAULT_EPS))));
+    ctx.name(scale, `s${ctx.label}`);
     return { output: g.add(g.mul(centred, scale), ctx.param("bias")) };
   },
   describe: (spec) => ["batchnorm", ...(spec.momentum === undefined ? [] : [`momentum ${spec.momentum}`]), ...(spec.eps === undefined ? [] : [`eps ${spec.eps}`])].join(" "),
@@ -126,10 +127,11 @@ export const batchnorm: LayerKind<BatchNormLayerSpec> = {
 function batchStatistics(ctx: BuildContext, spec: BatchNormLayerSpec, x: Node, runningMean: Node, runningVar: Node): { centred: Node; variance: Node } {
   const { g } = ctx;
   const positions = product(x.shape) / x.shape[x.shape.length - 1];
-  const d = g.sub(x, runningMean);
-  const offset = g.batchMean(meanOverPositions(g, d));
+  // named, so that the derivation reads each delta of the backward pass through them as a step of its own
+  const d = ctx.name(g.sub(x, runningMean), `xd${ctx.label}`);
+  const offset = ctx.name(g.batchMean(meanOverPositions(g, d)), `mu${ctx.label}`);
   // at least 0 where rounding would take it below
-  const variance = g.relu(g.sub(g.batchMean(meanOverPositions(g, g.square(d))), g.square(offset)));
+  const variance = ctx.name(g.relu(g.sub(g.batchMean(meanOverPositions(g, g.square(d))), g.square(offset))), `var${ctx.label}`);
   const momentum = spec.momentum ?? DEFAULT_MOMENTUM;
   const toward = (running: Node, batch: Node) => g.add(g.scale(1 - momentum, running), g.scale(momentum, batch));
   ctx.state.update(runningMean, toward(runningMean, g.add(runningMean, offset)));
@@ -138,7 +140,7 @@ function batchStatistics(ctx: BuildContext, spec: BatchNormLayerSpec, x: Node, r
   const several = g.gt(n, g.constant(1));
   const unbiased = g.mul(variance, g.div(n, g.sub(g.select(several, n, g.constant(2)), g.constant(1))));
   ctx.state.update(runningVar, g.select(several, toward(runningVar, unbiased), runningVar));
-  return { centred: g.sub(d, offset), variance };
+  return { centred: ctx.name(g.sub(d, offset), `xc${ctx.label}`), variance };
 }
 
 /** The mean of each channel over every position of one sample: [..., channels] → [channels]. */

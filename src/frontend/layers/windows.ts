@@ -75,7 +75,7 @@ function convKind(n: 1 | 2 | 3): LayerKind<ConvLayerSpec> {
       const w = window(spec);
       let z: Node = tensors.conv(g, n, type, x, ctx.param("weight"), options(w.stride, spec.padding, w.dilation));
       if (spec.bias ?? true) z = g.add(z, ctx.param("bias"));
-      g.name(z, `z${ctx.label}`);
+      ctx.name(z, `z${ctx.label}`);
       return { output: ctx.activate(z, spec.activation, "activation"), preActivation: z };
     },
     describe: (spec) => `${type} ${times(perAxis(spec.kernel, n, []))}, ${spec.filters} filters${spec.activation ? `, ${spec.activation.trim()}` : ""}`,
