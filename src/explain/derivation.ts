@@ -11,6 +11,7 @@ import { type FusedNote, fusedNotes } from "./fused.ts";
 import { type Names, nameValues } from "./names.ts";
 import { type Printer, printer } from "../ir/notation.ts";
 import { type Steps, type Step, deriveSteps } from "./steps.ts";
+import { type LayerNotes, readLayerNotes } from "./layer-notes.ts";
 import { type BpNote, readLayers } from "./tensor.ts";
 
 export interface Derivation {
@@ -19,6 +20,8 @@ export interface Derivation {
   readonly names: Names;
   readonly steps: Steps;
   readonly layers: ReadonlyMap<Step, BpNote>;
+  /** The notes of batchnorm, layernorm, residual and dropout layers (layer-notes.ts), at their steps. */
+  readonly layerNotes: LayerNotes;
   readonly fused: readonly FusedNote[];
   readonly counts: Counts;
   /** Equation nets: result_k, the name a hand derivation numbering the equations gives the delta of equation k's value. */
@@ -41,6 +44,7 @@ export function derive(compiled: Compiled, view: DagView = viewDag(compiled)): D
     names,
     steps,
     layers: readLayers(names, steps.backward),
+    layerNotes: readLayerNotes(names, steps.backward),
     fused: fusedNotes(names, steps.backward),
     counts: countDerivation(compiled),
     results,

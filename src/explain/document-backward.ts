@@ -6,7 +6,7 @@
 import { type Block, type Inline, code, display, heading, joinAnd, math, para, stepHeading, text } from "./blocks.ts";
 import type { Derivation } from "./derivation.ts";
 import { codeParts, fracOf, nonEmpty, partialOf } from "./phrases.ts";
-import { layerBlocks } from "./document-layers.ts";
+import { layerBlocks, unplacedLayerBlocks } from "./document-layers.ts";
 import type { FusedNote } from "./fused.ts";
 import type { DeltaStep, ParamStep, Step } from "./steps.ts";
 
@@ -26,7 +26,7 @@ export function backwardBlocks(d: Derivation): Block[] {
   const { net, grads } = d.compiled;
   const unused = net.params.filter((p) => !grads.byParam.get(p.node));
   const none = unused.length > 0 ? [para(text(`J does not depend on ${unused.map((p) => p.name).join(", ")}: ${unused.length === 1 ? "its gradient is" : "their gradients are"} zero.`))] : [];
-  return [intro, ...d.steps.backward.flatMap((step, k) => (step.kind === "delta" ? deltaBlocks(d, step, k + 1) : paramBlocks(d, step, k + 1))), ...none];
+  return [intro, ...d.steps.backward.flatMap((step, k) => (step.kind === "delta" ? deltaBlocks(d, step, k + 1) : paramBlocks(d, step, k + 1))), ...none, ...unplacedLayerBlocks(d)];
 }
 
 function deltaBlocks(d: Derivation, step: DeltaStep, k: number): Block[] {
@@ -72,7 +72,7 @@ function paramBlocks(d: Derivation, step: ParamStep, k: number): Block[] {
   const where = nonEmpty(codeParts(step.code, undefined, `d_${step.param.name}`));
   const codeName = d.names.code(step.node);
   const named = codeName ? [para(math(`\\partial J/\\partial ${theta}`), text(" is "), code(codeName), text(" in the generated code."))] : [];
-  if (!step.perSample) return [heading3, display(`${dJ} = ${d.latex.print(step.expr)}`), ...named, ...where];
+  if (!step.perSample) return [heading3, display(`${dJ} = ${d.latex.print(step.expr)}`), ...layerBlocks(d, step), ...named, ...where];
   const forms = [step.perSample.expr, ...(step.perSample.expanded ? [step.perSample.expanded] : [])].map((e) => d.latex.print(e));
   const extra = step.extra ? ` + ${d.latex.print(step.extra)}` : "";
   const numbered = d.results.size > 0 ? [para(text("With the equations numbered: "), code(`dL/d${step.param.name} = ${d.numbered.print(step.perSample.expanded ?? step.perSample.expr)}`), text("."))] : [];

@@ -1,7 +1,11 @@
-/** A step's BP1–BP4 reading in a layer net, as displayed formulas with the rule they instantiate. */
-import { type Block, math, para, text } from "./blocks.ts";
+/**
+ * A step's layer-level reading in a layer net: BP1–BP4 for dense layers, as displayed formulas with the rule they
+ * instantiate; the notes of the other layer types that have one (layer-notes.ts) at the step they follow.
+ */
+import { type Block, heading, math, para, text } from "./blocks.ts";
 import type { Derivation } from "./derivation.ts";
 import { type Expr, raw } from "./expr.ts";
+import { layerNoteBlocks } from "./layer-notes.ts";
 import { fracOf } from "./phrases.ts";
 import type { Step } from "./steps.ts";
 import type { BpNote } from "./tensor.ts";
@@ -14,6 +18,10 @@ const RULES: Record<BpNote["rule"], string> = {
 };
 
 export function layerBlocks(d: Derivation, step: Step): Block[] {
+  return [...bpBlocks(d, step), ...(d.layerNotes.at.get(step) ?? []).flatMap((r) => layerNoteBlocks(d, r))];
+}
+
+function bpBlocks(d: Derivation, step: Step): Block[] {
   const note = d.layers.get(step);
   if (!note) return [];
   const label = para(text(`${note.rule}, `), math(RULES[note.rule]), text(", with "), math(`l = ${note.layer}`), text(` (${note.layer === lastLayer(d) ? "the last layer" : `layer ${note.layer}`}).`));
@@ -36,4 +44,11 @@ export function layerBlocks(d: Derivation, step: Step): Block[] {
 
 function lastLayer(d: Derivation): number {
   return Math.max(0, ...[...d.layers.values()].map((n) => n.layer));
+}
+
+/** The layer notes whose values the sweep does not name: after the backward steps. */
+export function unplacedLayerBlocks(d: Derivation): Block[] {
+  const { after } = d.layerNotes;
+  if (after.length === 0) return [];
+  return [heading(3, text("Layer-level notes")), ...after.flatMap((r) => layerNoteBlocks(d, r))];
 }
