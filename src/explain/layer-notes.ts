@@ -23,8 +23,10 @@ export interface LayerReading {
   readonly deltaIn?: DeltaStep;
   readonly gainGrad?: ParamStep;
   readonly biasGrad?: ParamStep;
-  /** batchnorm: the delta of the scale s = γ/√(σ² + ε), the batch mean of Σ δ_y ⊙ (x − μ). */
+  /** batchnorm: the deltas of the scale s = γ/√(σ² + ε) (the batch mean of Σ δ_y ⊙ (x − μ)), of the batch mean and the variance. */
   readonly scaleDelta?: DeltaStep;
+  readonly meanDelta?: DeltaStep;
+  readonly varianceDelta?: DeltaStep;
 }
 
 export interface LayerNotes {
@@ -116,8 +118,9 @@ function readBatchnorm(ctx: ReadContext, layer: NetLayer): LayerReading {
   const variance = scale?.inputs[1]?.inputs[0]?.inputs.find((i) => i.op !== "const");
   const deltaOut = deltaOf(ctx, found.y);
   const scaleDelta = deltaOf(ctx, scale);
-  const own = [deltaOut, scaleDelta, deltaOf(ctx, centred), deltaOf(ctx, variance), ...inner.map((n) => deltaOf(ctx, n))];
-  return { layer, at: lastOf(ctx, own) ?? lastOf(ctx, [gainGrad, biasGrad]), deltaOut, gainGrad, biasGrad, scaleDelta };
+  const own = [deltaOut, scaleDelta, deltaOf(ctx, centred), deltaOf(ctx, variance), ...inner.map((n) => deltaOf(ctx, unexpanded(n)))];
+  const [meanDelta, varianceDelta] = [deltaOf(ctx, inner[1] && unexpanded(inner[1])), deltaOf(ctx, variance)];
+  return { layer, at: lastOf(ctx, own) ?? lastOf(ctx, [gainGrad, biasGrad]), deltaOut, gainGrad, biasGrad, scaleDelta, meanDelta, varianceDelta };
 }
 
 function readLayernorm(ctx: ReadContext, layer: NetLayer): LayerReading {
@@ -192,10 +195,17 @@ function threeTerms(over: string): Block[] {
 
 function batchnormBlocks(d: Derivation, r: LayerReading): Block[] {
   const holds: Inline[] = [];
-  if (r.biasGrad) holds.push(text(" The module holds the batch mean of "), math("\\sum \\delta_{y}"), text(" per channel in "), ...valueOf(d, r.biasGrad), text(","));
-  if (r.gainGrad) holds.push(text(" that of "), math("\\sum \\delta_{y} \\odot \\hat{x}"), text(" in "), ...valueOf(d, r.gainGrad));
-  if (r.scaleDelta) holds.push(text(", and "), ...valueOf(d, r.scaleDelta), text(" is it times "), math("\\sqrt{\\sigma^{2} + \\epsilon}"), text(" (the sum of "), math("\\delta_{y} \\odot (x - \\mu)"), text(")"));
-  if (holds.length > 0) holds.push(text(": the sweep computes the batch terms once per channel and the deltas through the mean and the variance read them."));
+  if (r.biasGrad) {
+    holds.push(text(" The module computes the batch terms once per channel: "), math("\\sum \\delta_{y}"), text(" divided by the batch size (J averages over the batch) is "), ...valueOf(d, r.biasGrad));
+    if (r.meanDelta) holds.push(text(", and the same sum times "), math("-\\gamma/\\sqrt{\\sigma^{2} + \\epsilon}"), text(" reaches "), math("\\delta_{x}"), text(" through "), ...valueOf(d, r.meanDelta));
+    holds.push(text(";"));
+  }
+  if (r.gainGrad) holds.push(text(" "), math("\\sum \\delta_{y} \\odot \\hat{x}"), text(" divided by the batch size is "), ...valueOf(d, r.gainGrad));
+  if (r.gainGrad && r.scaleDelta) {
+    holds.push(text(", formed from "), ...valueOf(d, r.scaleDelta), text(", the batch mean of "), math("\\sum \\delta_{y} \\odot (x - \\mu)"));
+    if (r.varianceDelta) holds.push(text(", which "), ...valueOf(d, r.varianceDelta), text(" reads"));
+  }
+  if (r.gainGrad) holds.push(text("."));
   return [
     para(layerName(r), text(", as the classic batch normalization backward pass reads (the training mode):")),
     ...threeTerms("of a channel (batch × positions)"),
@@ -212,7 +222,10 @@ function batchnormBlocks(d: Derivation, r: LayerReading): Block[] {
 }
 
 function layernormBlocks(d: Derivation, r: LayerReading): Block[] {
-  const where: Inline[] = r.deltaOut && r.deltaIn ? [text(" Here "), math("\\delta_{y}"), text(" is "), ...valueOf(d, r.deltaOut), text(" and "), math("\\delta_{x}"), text(" is "), ...valueOf(d, r.deltaIn), text(".")] : [];
+  const where: Inline[] = [
+    ...(r.deltaOut ? [text(" Here "), math("\\delta_{y}"), text(" is "), ...valueOf(d, r.deltaOut), text(".")] : []),
+    ...(r.deltaIn ? [text(" The formula of "), ...valueOf(d, r.deltaIn), text(" above is "), math("\\delta_{x}"), text(" as the sweep computes it, the three terms written out.")] : []),
+  ];
   return [
     para(layerName(r), text(", as the classic layer normalization backward pass reads:")),
     ...threeTerms("(the features) of one sample"),
