@@ -137,12 +137,24 @@ function readLayernorm(ctx: ReadContext, layer: NetLayer): LayerReading {
 }
 
 function readResidual(ctx: ReadContext, layer: NetLayer): LayerReading {
-  const y = layer.output;
-  if (!ctx.training.has(y) || y.op !== "add") return { layer };
+  const y = residualSum(ctx, layer);
+  if (!y) return { layer };
   const deltaOut = deltaOf(ctx, y);
   const deltaIn = deltaOf(ctx, layer.input);
   const reads = deltaIn && deltaOut && mentions(deltaIn.expr, deltaOut.node);
   return { layer, at: reads ? deltaIn : deltaOut, deltaOut, ...(reads ? { deltaIn } : {}) };
+}
+
+/**
+ * block(x) + x in the training DAG: the record's own sum when both builds share it; else, when only the block
+ * differs between the builds (a batchnorm inside it), the sum of the shared input with a value of its shape.
+ */
+function residualSum(ctx: ReadContext, layer: NetLayer): Node | undefined {
+  const { input, output } = layer;
+  if (ctx.training.has(output)) return output.op === "add" ? output : undefined;
+  if (!ctx.training.has(input) || layer.params.length > 0) return undefined;
+  const sums = [...ctx.training].filter((n) => n.op === "add" && n.inputs.includes(input) && n.inputs.every((i) => i.shape.join() === input.shape.join()));
+  return sums.length === 1 ? sums[0] : undefined;
 }
 
 function readDropout(ctx: ReadContext, layer: NetLayer): LayerReading {
