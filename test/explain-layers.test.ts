@@ -122,6 +122,17 @@ describe("a residual block with layernorm", () => {
   });
 });
 
+describe("a residual block with a projection", () => {
+  it("reads Pᵀ δ_y in place of the identity path", async () => {
+    const spec = { ...RES_LN, name: "res_proj", layers: [RES_LN.layers[0], { type: "residual", projection: true, layers: [{ type: "dense", units: 5, activation: "tanh" }] }, RES_LN.layers[2]] };
+    const { markdown } = await explainFile(netFile(spec));
+    const input = section(markdown, String.raw`\delta_{a^{1}} = \partial L`);
+    expect(input).toContain(String.raw`y = \operatorname{block}(x) + P x`);
+    expect(input).toContain(String.raw`\delta_{x} = P^{\top} \delta_{y} + \left(\frac{\partial \operatorname{block}(x)}{\partial x}\right)^{\top} \delta_{y}`);
+    expect(input).toContain(String.raw`\underbrace{(P^{2})^{\top}\, \delta_{a^{2}}}_{\text{projection}} + \underbrace{(W^{2,1})^{\top}\, \delta^{2,1}}_{\text{block}}`);
+  });
+});
+
 describe("nets without those layers", () => {
   it.each(["xor_sigmoid", "deep_sigmoid10", "mnist_cnn", "chain3"])("%s has no layer notes", async (name) => {
     const { markdown } = await explainFile(example(name));

@@ -176,6 +176,7 @@ export const NORM_PARAMS = "\\frac{\\partial L}{\\partial \\gamma} = \\sum \\del
 export const NORM_DELTA =
   "\\delta_{x} = \\frac{\\gamma}{m \\sqrt{\\sigma^{2} + \\epsilon}} \\left( m\\, \\delta_{y} - \\sum \\delta_{y} - \\hat{x} \\sum \\left( \\delta_{y} \\odot \\hat{x} \\right) \\right)";
 export const RESIDUAL_RULE = "\\delta_{x} = \\delta_{y} + \\left(\\frac{\\partial \\operatorname{block}(x)}{\\partial x}\\right)^{\\top} \\delta_{y}";
+export const PROJECTED_RULE = "\\delta_{x} = P^{\\top} \\delta_{y} + \\left(\\frac{\\partial \\operatorname{block}(x)}{\\partial x}\\right)^{\\top} \\delta_{y}";
 export const DROPOUT_RULE = "\\delta_{x} = \\delta_{y} \\odot \\mathit{mask}, \\quad \\mathit{mask} = \\begin{cases} 1/(1 - \\mathit{rate}) & \\text{kept} \\\\ 0 & \\text{dropped} \\end{cases}";
 
 const layerName = (r: LayerReading): Inline => text(`Layer ${r.layer.label} (${r.layer.title})`);
@@ -246,28 +247,34 @@ function layernormBlocks(d: Derivation, r: LayerReading): Block[] {
 }
 
 function residualBlocks(d: Derivation, r: LayerReading): Block[] {
-  const rule = [
-    para(layerName(r), text(": "), math("y = \\operatorname{block}(x) + x"), text(", so the delta at the block's input is the delta at its output (the identity path) plus the block's own path:")),
-    display(RESIDUAL_RULE),
-  ];
+  const projection = paramOf(r.layer, "projection");
+  const rule = projection
+    ? [
+        para(layerName(r), text(": "), math("y = \\operatorname{block}(x) + P x"), text(", so the delta at the block's input is the projection's path (in place of the identity) plus the block's own path:")),
+        display(PROJECTED_RULE),
+      ]
+    : [
+        para(layerName(r), text(": "), math("y = \\operatorname{block}(x) + x"), text(", so the delta at the block's input is the delta at its output (the identity path) plus the block's own path:")),
+        display(RESIDUAL_RULE),
+      ];
   if (!r.deltaIn || !r.deltaOut) return [...rule, para(text("In the sweep the two cotangents meet in a value that is not named."))];
-  const [identity, block] = splitTerms(r.deltaIn.expr, r.deltaOut.node);
-  if (identity.length === 0 || block.length === 0) return rule;
+  const deltaOut = r.deltaOut.node;
+  const [skip, block] = splitTerms(r.deltaIn.expr, (t) => (projection ? mentions(t, projection) : t.k === "sym" && t.node === deltaOut));
+  if (skip.length === 0 || block.length === 0) return rule;
   const print = (terms: readonly Expr[]) => terms.map((t) => d.latex.print(t)).join(" + ");
   return [
     ...rule,
-    display(`${d.names.latex(r.deltaIn.node)} = \\underbrace{${print(identity)}}_{\\text{identity}} + \\underbrace{${print(block)}}_{\\text{block}}`),
+    display(`${d.names.latex(r.deltaIn.node)} = \\underbrace{${print(skip)}}_{\\text{${projection ? "projection" : "identity"}}} + \\underbrace{${print(block)}}_{\\text{block}}`),
     para(text("read off the sum of the two cotangents in "), ...valueOf(d, r.deltaIn), text(".")),
   ];
 }
 
-/** The terms of a sum: those that are δ_y itself, and the rest. */
-function splitTerms(e: Expr, deltaOut: Node): [Expr[], Expr[]] {
+/** The terms of a sum: those of the skip path, and the rest. */
+function splitTerms(e: Expr, isSkip: (term: Expr) => boolean): [Expr[], Expr[]] {
   const terms: Expr[] = [];
   const walk = (x: Expr): void => (x.k === "add" ? (walk(x.a), walk(x.b)) : void terms.push(x));
   walk(e);
-  const isIdentity = (t: Expr) => t.k === "sym" && t.node === deltaOut;
-  return [terms.filter(isIdentity), terms.filter((t) => !isIdentity(t))];
+  return [terms.filter(isSkip), terms.filter((t) => !isSkip(t))];
 }
 
 function dropoutBlocks(_d: Derivation, r: LayerReading): Block[] {
