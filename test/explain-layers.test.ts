@@ -86,6 +86,7 @@ describe("batchnorm's note", () => {
     expect(masked[0]).toContain(DROPOUT_MASK);
     expect(html).not.toContain("katex-error");
     expect(html).toContain("the classic batch normalization backward pass");
+    expect(markdown).toContain("Each batchnorm and dropout layer has a note in the backward pass");
   });
 });
 
@@ -140,5 +141,6 @@ describe("nets without those layers", () => {
     expect(markdown).not.toContain("Layer-level notes");
     expect(markdown).not.toMatch(/Layer \d+ \((batchnorm|layernorm|residual|dropout)/);
     expect(markdown).not.toContain(String.raw`\underbrace`);
+    expect(markdown).not.toContain("has a note in the backward pass");
   });
 });

@@ -65,6 +65,7 @@ function intro(d: Derivation): Block[] {
         text(" the delta of any other named value. BP1–BP4 mark the four backpropagation equations where the DAG has their form."),
       ),
       layerList(names.layers),
+      ...layerNotesIntro(d),
     );
   } else {
     lines.push(
@@ -84,6 +85,15 @@ function intro(d: Derivation): Block[] {
     );
   }
   return lines;
+}
+
+/** Which layers have a note of their own in the backward pass (none: nothing said, as for a net of dense layers). */
+function layerNotesIntro(d: Derivation): Block[] {
+  const noted = [...[...d.layerNotes.at.values()].flat(), ...d.layerNotes.after].map((r) => r.layer.type);
+  const types = [...new Set(noted)].sort();
+  if (types.length === 0) return [];
+  const list = types.length === 1 ? types[0] : `${types.slice(0, -1).join(", ")} and ${types[types.length - 1]}`;
+  return [para(text(`Each ${list} layer has a note in the backward pass: the layer-level form of its backward pass, read off the steps the sweep computes.`))];
 }
 
 /** The layers by type, as net.json lists them, with their parameters: "layer 2: conv2d 3×3, 8 filters (W2, b2)". */
