@@ -134,6 +134,25 @@ describe("a residual block with a projection", () => {
   });
 });
 
+describe("dropout layers", () => {
+  it("note each dropout layer, at the delta its own mask multiplies, and a rate of 0 (no mask) too", async () => {
+    const spec = { ...RES_LN, name: "drops", layers: [RES_LN.layers[0], { type: "dropout", rate: 0.5 }, { type: "dense", units: 5, activation: "tanh" }, { type: "dropout", rate: 0.2 }, RES_LN.layers[2]] };
+    const { markdown } = await explainFile(netFile(spec));
+    const steps = markdown.split(/\n(?=### \d+\. )/).filter((s) => s.startsWith("### "));
+    const noteOf = (label: number, rate: number) => steps.filter((s) => s.includes(`Layer ${label} (dropout ${rate})`));
+    // each note in the step whose formula multiplies by that layer's 1/(1 − rate)
+    expect(noteOf(2, 0.5)).toHaveLength(1);
+    expect(noteOf(2, 0.5)[0]).toContain(String.raw`2 \cdot (\operatorname{U}(`);
+    expect(noteOf(4, 0.2)).toHaveLength(1);
+    expect(noteOf(4, 0.2)[0]).toContain(String.raw`1.25 \cdot (\operatorname{U}(`);
+
+    const withZero = await explainFile(netFile({ ...spec, name: "drops0", layers: [RES_LN.layers[0], { type: "dropout", rate: 0 }, ...spec.layers.slice(2)] }));
+    expect(withZero.markdown).toContain("Layer 2 (dropout 0)");
+    expect(withZero.markdown).toContain("Layer 4 (dropout 0.2)");
+    expect(withZero.html).not.toContain("katex-error");
+  });
+});
+
 describe("nets without those layers", () => {
   it.each(["xor_sigmoid", "deep_sigmoid10", "mnist_cnn", "chain3"])("%s has no layer notes", async (name) => {
     const { markdown } = await explainFile(example(name));

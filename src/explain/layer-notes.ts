@@ -40,7 +40,7 @@ interface ReadContext {
   readonly deltas: readonly DeltaStep[];
   /** The nodes the training objective reads. */
   readonly training: ReadonlySet<Node>;
-  /** The dropout layers in build order (their masks' stream numbers count them from 1). */
+  /** The dropout layers in build order, their masks' stream numbers counting them from 1; empty when the count of masks differs (a rate of 0 draws none). */
   readonly dropouts: readonly NetLayer[];
 }
 
@@ -55,12 +55,15 @@ export function readLayerNotes(names: Names, steps: readonly Step[]): LayerNotes
   const layers = flatten(names.view.compiled.net.layers ?? []);
   const noted = layers.filter((l) => Object.hasOwn(LAYER_NOTES, l.type));
   if (noted.length === 0) return { at, after };
+  const training = new Set(reachable(trainingObjective(names.view.compiled.net)));
+  const dropouts = layers.filter((l) => l.type === "dropout");
+  const masks = [...training].filter((n) => n.op === "uniform").length;
   const ctx: ReadContext = {
     names,
     steps,
     deltas: steps.filter((s): s is DeltaStep => s.kind === "delta"),
-    training: new Set(reachable(trainingObjective(names.view.compiled.net))),
-    dropouts: layers.filter((l) => l.type === "dropout"),
+    training,
+    dropouts: masks === dropouts.length ? dropouts : [],
   };
   for (const layer of noted) {
     const reading = LAYER_NOTES[layer.type].read(ctx, layer);
@@ -159,6 +162,7 @@ function residualSum(ctx: ReadContext, layer: NetLayer): Node | undefined {
 
 function readDropout(ctx: ReadContext, layer: NetLayer): LayerReading {
   const stream = ctx.dropouts.indexOf(layer) + 1;
+  if (stream === 0) return { layer };
   const isMask = (m: Node) => m.op === "mul" && m.inputs.some((i) => i.op === "ge" && i.inputs[0].op === "uniform" && i.inputs[0].inputs[2].attr === stream);
   let x: Node | undefined;
   const output = [...ctx.training].find((n) => inputsAre(n, "mul", (a, b) => isMask(b) && ((x = a), true)));
