@@ -17,7 +17,7 @@ const explainFile = (file: string) => {
   return explained.get(file) as Promise<Explained>;
 };
 
-function netFile(spec: object & { name: string }): string {
+function netFile(spec: { readonly name: string; readonly [field: string]: unknown }): string {
   const file = join(tempDir(), `${spec.name}.json`);
   writeFileSync(file, JSON.stringify(spec));
   return file;
