@@ -20,7 +20,7 @@ import type { FloatArray, StatefulNetModule } from "../src/module-api.ts";
 import type { Kernels, Precision } from "../src/pipeline.ts";
 import { parseSpec } from "../src/spec/load.ts";
 import { isLayerSpec, type LayerNetSpec, type LayerSpec } from "../src/spec/types.ts";
-import { type Rng, makeRng, mismatch, randomArray } from "./helpers/ir-util.ts";
+import { type Rng, makeRng, mismatch, normalisedRows, randomArray } from "./helpers/ir-util.ts";
 import { compileStateful } from "./helpers/stateful-nets.ts";
 import { applyActivation } from "./oracle/tf-layers.ts";
 import { scoped } from "./oracle/tf-equations.ts";
@@ -334,16 +334,6 @@ async function compare(n: 1 | 2, index: number): Promise<void> {
       expect(mismatch(state.subarray(s.offset, s.offset + s.size), values, 1e-4), `${name} after the step, ${label}`).toBeUndefined();
     }
   }
-}
-
-function normalisedRows(values: Float64Array, width: number): Float64Array {
-  const out = Float64Array.from(values);
-  for (let r = 0; r < out.length / width; r++) {
-    const row = out.subarray(r * width, (r + 1) * width);
-    const total = row.reduce((s, v) => s + v, 0);
-    row.forEach((v, k) => (row[k] = v / total));
-  }
-  return out;
 }
 
 describe("random stacks with batchnorm and dropout against TF.js, both modes, both kernels, f64 and f32", () => {

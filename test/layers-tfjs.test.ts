@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { NetLayer } from "../src/ir/net.ts";
 import type { LayerNetSpec, LayerSpec, Padding } from "../src/spec/types.ts";
 import { type FloatArray, InterpretedNet } from "./helpers/interpreted.ts";
-import { type Rng, makeRng, mismatch, randomArray } from "./helpers/ir-util.ts";
+import { type Rng, makeRng, mismatch, normalisedRows, randomArray } from "./helpers/ir-util.ts";
 import { applyActivation } from "./oracle/tf-layers.ts";
 import { scoped } from "./oracle/tf-equations.ts";
 
@@ -318,16 +318,6 @@ function compare(n: 1 | 2 | 3, index: number): void {
     expect(mismatch(out, want.output, 2e-4), `${precision} output of ${what}`).toBeUndefined();
     expect(mismatch(grads, want.grad, 2e-3, 1e-2), `${precision} gradient of ${what}`).toBeUndefined();
   }
-}
-
-function normalisedRows(values: Float64Array, width: number): Float64Array {
-  const out = Float64Array.from(values);
-  for (let r = 0; r < out.length / width; r++) {
-    const row = out.subarray(r * width, (r + 1) * width);
-    const total = row.reduce((s, v) => s + v, 0);
-    row.forEach((v, k) => (row[k] = v / total));
-  }
-  return out;
 }
 
 describe("random layer stacks against TF.js's layers", () => {

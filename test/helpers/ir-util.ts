@@ -171,3 +171,14 @@ export function show(n: Node, g?: Graph, depth = 4): string {
   if (depth === 0) return hint ?? `${n.op}#${n.id}`;
   return `${n.op}(${n.inputs.map((i) => show(i, g, depth - 1)).join(", ")})`;
 }
+
+/** Rows of `width` positive values scaled to sum to 1: probability targets for a softmax cross-entropy. */
+export function normalisedRows(values: Float64Array, width: number): Float64Array {
+  const out = Float64Array.from(values);
+  for (let r = 0; r < out.length / width; r++) {
+    const row = out.subarray(r * width, (r + 1) * width);
+    const total = row.reduce((s, v) => s + v, 0);
+    row.forEach((v, k) => (row[k] = v / total));
+  }
+  return out;
+}

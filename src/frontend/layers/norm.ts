@@ -9,7 +9,7 @@ import { shapeText } from "../../ir/node.ts";
 import type { BatchNormLayerSpec, LayerNormLayerSpec } from "../../spec/types.ts";
 import { toShape } from "../tensors.ts";
 import { ONE, ZERO, product } from "./fields.ts";
-import { type BuildContext, type Field, type LayerKind, LayerShapeError } from "./layer.ts";
+import { type BuildContext, type Field, type LayerKind, LayerShapeError, type ParamDecl } from "./layer.ts";
 
 export const DEFAULT_EPS = 1e-5;
 export const DEFAULT_MOMENTUM = 0.1;
@@ -28,17 +28,8 @@ export const layernorm: LayerKind<LayerNormLayerSpec> = {
   description: "(x − mean) / √(variance + eps) over the last axis (the biased variance), times a learned gain, plus a learned bias.",
   fields: { eps: epsField },
   required: [],
-  outputShape(_spec, input) {
-    if (input.length === 0) throw new LayerShapeError("layernorm needs an input with at least one axis", "[features] or [..., features]", shapeText(input));
-    return input;
-  },
-  paramsOf(_spec, input, label) {
-    const features = [input[input.length - 1]];
-    return [
-      { role: "gain", name: `g${label}`, shape: features, init: ONE },
-      { role: "bias", name: `b${label}`, shape: features, init: ZERO },
-    ];
-  },
+  outputShape: (_spec, input) => withLastAxis(input, "layernorm needs an input with at least one axis", "[features] or [..., features]"),
+  paramsOf: (_spec, input, label) => gainAndBias(input, label),
   build(ctx, spec, x) {
     const { g } = ctx;
     const axis = x.shape.length - 1;
@@ -84,17 +75,8 @@ export const batchnorm: LayerKind<BatchNormLayerSpec> = {
   },
   required: [],
   modal: true,
-  outputShape(_spec, input) {
-    if (input.length === 0) throw new LayerShapeError("batchnorm needs an input with at least one axis (its channels)", "[channels] or [..., channels]", shapeText(input));
-    return input;
-  },
-  paramsOf(_spec, input, label) {
-    const channels = [input[input.length - 1]];
-    return [
-      { role: "gain", name: `g${label}`, shape: channels, init: ONE },
-      { role: "bias", name: `b${label}`, shape: channels, init: ZERO },
-    ];
-  },
+  outputShape: (_spec, input) => withLastAxis(input, "batchnorm needs an input with at least one axis (its channels)", "[channels] or [..., channels]"),
+  paramsOf: (_spec, input, label) => gainAndBias(input, label),
   build(ctx, spec, x) {
     const { g } = ctx;
     const channels = [x.shape[x.shape.length - 1]];
@@ -154,4 +136,19 @@ function meanOverPositions(g: Graph, x: Node): Node {
 /** A value reduced along `axis` read back over `like` (a vector's mean is a scalar, broadcast). */
 function along(g: Graph, reduced: Node, like: Node, axis: number): Node {
   return reduced.shape.length === 0 ? g.broadcast(reduced, like.shape) : g.expandAlong(reduced, like, axis);
+}
+
+/** A normalisation keeps its input's shape, which needs a last axis (the features or channels it normalises over). */
+function withLastAxis(input: Shape, message: string, expected: string): Shape {
+  if (input.length === 0) throw new LayerShapeError(message, expected, shapeText(input));
+  return input;
+}
+
+/** The learned gain (from 1) and bias (from 0) per element of the last axis, as PyTorch's elementwise affine. */
+function gainAndBias(input: Shape, label: string): ParamDecl[] {
+  const last = [input[input.length - 1]];
+  return [
+    { role: "gain", name: `g${label}`, shape: last, init: ONE },
+    { role: "bias", name: `b${label}`, shape: last, init: ZERO },
+  ];
 }
