@@ -4,10 +4,13 @@
  * Each node's cotangent is complete when the node is reached, and is built once: a delta shared by several
  * parameters is one node. Zero cotangents are never built. The driver, not the op rules, sums fan-out,
  * reduces scalar broadcasts and averages over the batch where a per-sample value meets a parameter.
+ * A recurrence is differentiated as a whole when the sweep reaches its outputs (autodiff/recurrence.ts): its
+ * cell's values are skipped here.
  */
-import type { Graph } from "../ir/graph.ts";
-import { type Node, reachable } from "../ir/node.ts";
+import { type Graph, loopOfAttr } from "../ir/graph.ts";
+import { type Node, reachable, recurrenceOf } from "../ir/node.ts";
 import { OPS } from "../ir/ops.ts";
+import { reverseRecurrence } from "./recurrence.ts";
 
 export interface Gradients {
   /** d objective / d param for each parameter leaf, or null where the objective does not depend on it. */
@@ -23,7 +26,38 @@ export function reverse(g: Graph, objective: Node, params: readonly Node[]): Gra
   const pending = new Map<Node, Node[]>([[objective, [g.constant(1)]]]);
   const adjoints = new Map<Node, Node>();
 
+  const add = (input: Node, contribution: Node) => {
+    const waiting = pending.get(input);
+    if (waiting) waiting.push(fitTo(g, contribution, input));
+    else pending.set(input, [fitTo(g, contribution, input)]);
+  };
+  const differentiated = new Set<number>();
   for (const node of order) {
+    if (node.loop !== undefined) continue;
+    if (isLoopOutput(node)) {
+      const id = loopOfAttr(node.attr);
+      if (differentiated.has(id)) continue;
+      differentiated.add(id);
+      const outputCts = new Map<Node, Node>();
+      for (const o of order.filter((m) => isLoopOutput(m) && loopOfAttr(m.attr) === id)) {
+        const contributions = pending.get(o);
+        if (!contributions) continue;
+        const ct = combine(g, contributions);
+        adjoints.set(o, ct);
+        outputCts.set(o, ct);
+      }
+      if (outputCts.size === 0) continue;
+      const tools = {
+        needsGrad: (n: Node) => needsGrad.has(n),
+        combine: (cs: readonly Node[]) => combine(g, cs),
+        fitShape: (c: Node, target: Node) => fitShape(g, c, target),
+        nameAdjoint: (n: Node, ct: Node) => nameAdjoint(g, n, ct),
+      };
+      const reversed = reverseRecurrence(g, recurrenceOf(node), outputCts, tools);
+      for (const [n, ct] of reversed.adjoints) adjoints.set(n, ct);
+      for (const [target, c] of reversed.contributions) add(target, c);
+      continue;
+    }
     const contributions = pending.get(node);
     if (!contributions) continue;
     const ct = combine(g, contributions);
@@ -32,10 +66,7 @@ export function reverse(g: Graph, objective: Node, params: readonly Node[]): Gra
     node.inputs.forEach((input, i) => {
       if (!needsGrad.has(input)) return;
       const contribution = OPS[node.op].vjp(g, node, ct, i);
-      if (!contribution) return;
-      const waiting = pending.get(input);
-      if (waiting) waiting.push(fitTo(g, contribution, input));
-      else pending.set(input, [fitTo(g, contribution, input)]);
+      if (contribution) add(input, contribution);
     });
   }
   for (const p of params) {
@@ -47,13 +78,19 @@ export function reverse(g: Graph, objective: Node, params: readonly Node[]): Gra
   return { byParam, adjoints };
 }
 
+const isLoopOutput = (n: Node) => n.op === "stack" || n.op === "final" || n.op === "loopSum";
+
 /** Reduces a contribution to its target's shape and batching: Σ over a broadcast scalar, mean over the batch. */
 function fitTo(g: Graph, c: Node, target: Node): Node {
-  let fitted = c;
-  if (target.shape.length === 0 && fitted.shape.length > 0) fitted = g.sum(fitted);
-  else if (fitted.shape.length === 0 && target.shape.length > 0) fitted = g.broadcast(fitted, target.shape);
-  if (!target.batched && fitted.batched) fitted = g.batchMean(fitted);
-  return fitted;
+  const fitted = fitShape(g, c, target);
+  return !target.batched && fitted.batched ? g.batchMean(fitted) : fitted;
+}
+
+/** Reduces a contribution to its target's shape: Σ over a broadcast scalar, a scalar repeated over a tensor. */
+function fitShape(g: Graph, c: Node, target: Node): Node {
+  if (target.shape.length === 0 && c.shape.length > 0) return g.sum(c);
+  if (c.shape.length === 0 && target.shape.length > 0) return g.broadcast(c, target.shape);
+  return c;
 }
 
 /**
@@ -78,11 +115,26 @@ function nameAdjoint(g: Graph, node: Node, ct: Node): void {
   if (hint) g.name(ct, `d_${hint}`);
 }
 
-/** The nodes of `order` that depend on one of `sources` (including the sources). */
+/**
+ * The nodes of `order` that depend on one of `sources` (including the sources). A recurrence's carry depends on
+ * what its initial and next values depend on, and the next value on the carry: the walk repeats until the carries
+ * settle.
+ */
 function dependsOnAny(order: readonly Node[], sources: ReadonlySet<Node>): Set<Node> {
+  const sorted = [...order].sort((a, b) => a.id - b.id);
+  const carries = sorted.filter((n) => n.op === "carry");
   const out = new Set<Node>();
-  for (const n of [...order].sort((a, b) => a.id - b.id)) {
-    if (sources.has(n) || n.inputs.some((i) => out.has(i))) out.add(n);
+  for (;;) {
+    for (const n of sorted) {
+      if (sources.has(n) || n.inputs.some((i) => out.has(i))) out.add(n);
+    }
+    const more = carries.filter((leaf) => !out.has(leaf) && carryDepends(leaf, out));
+    if (more.length === 0) return out;
+    more.forEach((leaf) => out.add(leaf));
   }
-  return out;
+}
+
+function carryDepends(leaf: Node, depending: ReadonlySet<Node>): boolean {
+  const carry = recurrenceOf(leaf).carries.find((c) => c.leaf === leaf);
+  return carry !== undefined && (depending.has(carry.init) || depending.has(carry.next));
 }

@@ -19,7 +19,7 @@ import {
   validAxisMap,
   viewAttr,
 } from "./axes.ts";
-import { type Attr, type Node, type OpName, type ReduceKind, type Shape, isElementwiseOp, sameShape, shapeText, sizeOf } from "./node.ts";
+import { type Attr, type Carry, MIXED_LOOPS, type Node, type OpName, type Recurrence, registerLoopNode, type ReduceKind, type Shape, isElementwiseOp, sameShape, shapeText, sizeOf } from "./node.ts";
 import { OPS, ShapeError } from "./ops.ts";
 import { simplify } from "../simplify/rules.ts";
 
@@ -27,10 +27,60 @@ import { simplify } from "../simplify/rules.ts";
 const SELU_ALPHA = 1.6732632423543772;
 const SELU_LAMBDA = 1.0507009873554805;
 
+/** What a cell is built from: the carried values before the step, and row t of any sequence. */
+export interface CellInputs {
+  readonly carries: readonly Node[];
+  step(sequence: Node): Node;
+}
+
+export interface RecurrenceSpec {
+  readonly length: number;
+  readonly reverse?: boolean;
+  /** Initial values of the carries (their shapes are the carries'). */
+  readonly init: readonly Node[];
+  /** Names of the carries (h, c…), for code and explanations. */
+  readonly names?: readonly string[];
+  /** The cell: each carry's next value, and the values to collect at every step. */
+  cell(inputs: CellInputs): { readonly next: readonly Node[]; readonly outputs?: readonly Node[] };
+}
+
+export interface RecurrenceResult {
+  readonly recurrence: Recurrence;
+  /** Each output of the cell at every step, [T, …]. */
+  readonly stacks: readonly Node[];
+  /** Each carry after the last step. */
+  readonly finals: readonly Node[];
+}
+
+const CARRY_KEY = (loop: number, k: number) => `${loop}:${k}`;
+/** The recurrence of a carry's or final's attribute "loop:k". */
+export const loopOfAttr = (attr: Attr): number => (typeof attr === "number" ? attr : Number(String(attr).split(":")[0]));
+/** The carry number k of a carry's or final's attribute "loop:k". */
+export const carryOfAttr = (attr: Attr): number => Number(String(attr).split(":")[1]);
+
+/** The recurrence whose cell computes a node of `op` on `inputs`: the one its reads belong to. */
+function cellLoop(op: OpName, inputs: readonly Node[], attr: Attr): number | undefined {
+  if (op === "carry" || op === "step") return loopOfAttr(attr);
+  // the values a recurrence hands out are outside it
+  if (op === "stack" || op === "final" || op === "loopSum") return undefined;
+  let loop: number | undefined;
+  for (const i of inputs) {
+    if (i.loop === undefined) continue;
+    if (loop !== undefined && loop !== i.loop) return MIXED_LOOPS;
+    loop = i.loop;
+  }
+  return loop;
+}
+
+export type { Carry, Recurrence } from "./node.ts";
+
 export class Graph {
   private readonly interned = new Map<string, Node>();
   private readonly hints = new Map<Node, string>();
+  /** Each recurrence by id; its carries are filled in when its cell is built. */
+  private readonly loops = new Map<number, { record: Recurrence; carries: Carry[] }>();
   private nextId = 0;
+  private nextLoop = 0;
 
   /**
    * The node for (op, inputs, attr), built once. `shape` is given only by leaves and the ops that carry
@@ -53,9 +103,14 @@ export class Graph {
     const key = `${op}|${attr ?? ""}|${outShape.join("x")}|${inputs.map((n) => n.id).join(",")}`;
     const found = this.interned.get(key);
     if (found) return found;
-    const batched = op === "input" || op === "target" || op === "counter" || (op !== "batchMean" && inputs.some((n) => n.batched));
-    const node: Node = Object.freeze({ id: this.nextId++, op, inputs: Object.freeze([...inputs]), attr, shape: Object.freeze([...outShape]), batched });
+    const loop = cellLoop(op, inputs, attr);
+    if (op === "batchMean" && loop !== undefined) throw new ShapeError("a batch statistic cannot be taken inside a recurrence's cell (its steps run one sample at a time)");
+    // a recurrence runs per sample: its cell and what it hands out are per-sample values
+    const perSample = op === "input" || op === "target" || op === "counter" || op === "carry" || op === "final" || loop !== undefined;
+    const batched = perSample || (op !== "batchMean" && inputs.some((n) => n.batched));
+    const node: Node = Object.freeze({ id: this.nextId++, op, inputs: Object.freeze([...inputs]), attr, shape: Object.freeze([...outShape]), batched, ...(loop !== undefined ? { loop } : {}) });
     this.interned.set(key, node);
+    if (op === "carry" || op === "step" || op === "stack" || op === "final" || op === "loopSum") registerLoopNode(node, this.recurrenceOf(loopOfAttr(attr)));
     return node;
   }
 
@@ -106,6 +161,61 @@ export class Graph {
   uniform = (seed: Node, step: Node, stream: Node, counter: Node) => this.make("uniform", [seed, step, stream, counter]);
   constant(value: number): Node {
     return this.make("const", [], Object.is(value, -0) ? 0 : value, []);
+  }
+
+  // ---- recurrences
+
+  /** A cell iterated over `length` steps; see Recurrence. */
+  recurrence(spec: RecurrenceSpec): RecurrenceResult {
+    const id = this.nextLoop++;
+    const { length } = spec;
+    if (!Number.isInteger(length) || length < 1) throw new ShapeError(`a recurrence needs at least one step, found ${length}`);
+    const carried: Carry[] = [];
+    // the record exists while the cell is built (its nodes point to it); carries and closedAt are set when it closes
+    const record = { id, length, reverse: spec.reverse ?? false, carries: carried as readonly Carry[], closedAt: Infinity };
+    this.loops.set(id, { record, carries: carried });
+    const carries = spec.init.map((init, k) => {
+      const leaf = this.make("carry", [], CARRY_KEY(id, k), init.shape);
+      const name = spec.names?.[k];
+      return name ? this.name(leaf, name) : leaf;
+    });
+    const step = (sequence: Node): Node => {
+      if (sequence.shape.length === 0 || sequence.shape[0] !== length) {
+        throw new ShapeError(`a recurrence of ${length} steps iterates over sequences of ${length} rows, found ${shapeText(sequence.shape)}`);
+      }
+      if (sequence.loop !== undefined) throw new ShapeError("a recurrence cannot iterate over a value of its own cell");
+      return this.make("step", [sequence], id);
+    };
+    const { next, outputs = [] } = spec.cell({ carries, step });
+    if (next.length !== carries.length) throw new Error(`internal: ${carries.length} carries, ${next.length} next values`);
+    next.forEach((n, k) => {
+      if (!sameShape(n.shape, carries[k].shape)) throw new ShapeError(`carry ${k + 1} of a recurrence starts as ${shapeText(carries[k].shape)} but its next value is ${shapeText(n.shape)}`);
+    });
+    for (const n of [...next, ...outputs]) {
+      if (n.loop !== undefined && n.loop !== id) throw new ShapeError("a recurrence's cell reads the cell of another recurrence (read its outputs instead)");
+    }
+    carried.push(...carries.map((leaf, k) => ({ leaf, init: spec.init[k], next: next[k] })));
+    record.closedAt = this.nextId;
+    const stacks = outputs.map((n) => this.stack(record, n));
+    const finals = next.map((n, k) => this.make("final", [n], CARRY_KEY(id, k), n.shape));
+    return { recurrence: record, stacks, finals };
+  }
+
+  /** A value of a recurrence's cell at every step, [T, …]. */
+  stack(recurrence: Recurrence, value: Node): Node {
+    return this.make("stack", [value], recurrence.id, [recurrence.length, ...value.shape]);
+  }
+
+  /** Σ over the steps of a value of a recurrence's cell. */
+  loopSum(recurrence: Recurrence, value: Node): Node {
+    return this.make("loopSum", [value], recurrence.id, value.shape);
+  }
+
+  /** The recurrence of that id. */
+  recurrenceOf(id: number): Recurrence {
+    const r = this.loops.get(id);
+    if (!r) throw new Error(`internal: no recurrence ${id}`);
+    return r.record;
   }
 
   // ---- primitives

@@ -95,10 +95,21 @@ export const STRUCTURAL_OPS = [
 export const REDUCE_KINDS = ["sum", "max", "firstMax", "min", "prod", "lse"] as const;
 export type ReduceKind = (typeof REDUCE_KINDS)[number];
 
+/**
+ * A recurrence (Graph.recurrence): a cell iterated over time, every value of it once per step.
+ *   carry   — the carried state at step t, before the step (h_{t−1}); attr "loop:k". A leaf of the cell.
+ *   step    — row t of a sequence [T, …] the loop iterates over (x_t); attr the loop.
+ *   stack   — a value of the cell at every step, as a sequence [T, …]; attr the loop. Read outside it.
+ *   final   — carry k after the last step (its `next` then); attr "loop:k". Read outside it.
+ *   loopSum — Σ over the steps of a value of the cell (a shared weight's gradient); attr the loop. Read outside it.
+ */
+export const LOOP_OPS = ["carry", "step", "stack", "final", "loopSum"] as const;
+
 export type LeafOp = (typeof LEAF_OPS)[number];
+export type LoopOp = (typeof LOOP_OPS)[number];
 export type ElementwiseOp = (typeof ELEMENTWISE_OPS)[number];
 export type StructuralOp = (typeof STRUCTURAL_OPS)[number];
-export type OpName = LeafOp | ElementwiseOp | StructuralOp;
+export type OpName = LeafOp | ElementwiseOp | StructuralOp | LoopOp;
 
 const ELEMENTWISE = new Set<string>(ELEMENTWISE_OPS);
 export function isElementwiseOp(op: OpName): op is ElementwiseOp {
@@ -120,6 +131,49 @@ export interface Node {
   readonly shape: Shape;
   /** Depends on the sample (an input or a target): one value per sample of the batch. */
   readonly batched: boolean;
+  /**
+   * The recurrence this value is computed in, once per step (it reads a carry or a step of it); undefined for
+   * values outside every recurrence. MIXED_LOOPS marks a value that would read the cells of two recurrences
+   * (built only in passing while a reverse loop is derived, never computed).
+   */
+  readonly loop?: number;
+}
+
+export const MIXED_LOOPS = -1;
+
+/** One carried value of a recurrence: its leaf in the cell (the value before a step), initial and next value. */
+export interface Carry {
+  readonly leaf: Node;
+  readonly init: Node;
+  readonly next: Node;
+}
+
+/**
+ * A cell iterated over `length` steps (LOOP_OPS; built by Graph.recurrence). Every value of the cell is computed
+ * once per step t; the carries pass each step's `next` to the following step. A reverse recurrence (the reverse
+ * sweep of another) runs its steps from T − 1 down to 0, and its step and stack ops still address row t.
+ */
+export interface Recurrence {
+  readonly id: number;
+  readonly length: number;
+  readonly reverse: boolean;
+  readonly carries: readonly Carry[];
+  /** Every value built by the cell has a smaller id (a value of the cell made later was derived from it). */
+  readonly closedAt: number;
+}
+
+/** The recurrence of each carry, step and output node (registered by the graph as it makes them). */
+const RECURRENCES = new WeakMap<Node, Recurrence>();
+
+export function registerLoopNode(n: Node, recurrence: Recurrence): void {
+  RECURRENCES.set(n, recurrence);
+}
+
+/** The recurrence a carry, step, stack, final or loopSum node belongs to. */
+export function recurrenceOf(n: Node): Recurrence {
+  const r = RECURRENCES.get(n);
+  if (!r) throw new Error(`internal: ${n.op} #${n.id} belongs to no recurrence`);
+  return r;
 }
 
 export function sizeOf(shape: Shape): number {
@@ -143,7 +197,10 @@ export function constValue(n: Node): number {
   return n.attr as number;
 }
 
-/** Every node `root` depends on (the roots included), in no particular order. */
+/**
+ * Every node `root` depends on (the roots included), in no particular order. A recurrence's carry depends on its
+ * initial and next values (the previous step's).
+ */
 export function reachable(root: Node | readonly Node[]): Node[] {
   const seen = new Set<Node>();
   const stack = Array.isArray(root) ? [...(root as readonly Node[])] : [root as Node];
@@ -152,6 +209,10 @@ export function reachable(root: Node | readonly Node[]): Node[] {
     if (seen.has(n)) continue;
     seen.add(n);
     stack.push(...n.inputs);
+    if (n.op === "carry") {
+      const carry = recurrenceOf(n).carries.find((c) => c.leaf === n);
+      if (carry) stack.push(carry.init, carry.next);
+    }
   }
   return [...seen];
 }

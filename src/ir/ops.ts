@@ -523,6 +523,37 @@ const STRUCTURAL_RULES = {
   },
 } satisfies Record<string, OpRule>;
 
+/**
+ * The ops of a recurrence (node.ts LOOP_OPS) have no value one node at a time: the interpreter runs the cell step
+ * by step, and the reverse sweep differentiates the cell as a whole (autodiff/recurrence.ts).
+ */
+function loopOp(arity: number, shape: OpRule["shape"], math: MathRule, cost: OpRule["cost"] = () => 0): OpRule {
+  return {
+    arity,
+    shape,
+    evaluate: (_values, n) => {
+      throw new Error(`internal: ${n.op} is evaluated with its recurrence`);
+    },
+    vjp: (_g, n) => {
+      throw new Error(`internal: ${n.op} is differentiated with its recurrence`);
+    },
+    cost,
+    math,
+  };
+}
+
+const LOOP_RULES = {
+  carry: leaf(),
+  // row t of a sequence: x_t
+  step: loopOp(1, ([a]) => a.shape.slice(1), ([a]) => ({ k: "index", a, parts: "t" })),
+  // the value at every step, stacked along a new first axis
+  stack: loopOp(1, ownShape("stack"), named("stack", "\operatorname{stack}_t")),
+  // the carry after the last step
+  final: loopOp(1, ownShape("final"), ([a]) => ({ k: "index", a, parts: "T" })),
+  // Σ over the steps
+  loopSum: loopOp(1, ([a]) => a.shape, named("Σₜ", "\sum_t"), perElement(1)),
+} satisfies Record<string, OpRule>;
+
 export const OPS: Record<OpName, OpRule> = {
   param: leaf(),
   input: leaf(),
@@ -533,6 +564,7 @@ export const OPS: Record<OpName, OpRule> = {
   batchSize: leaf(),
   ...ELEMENTWISE_RULES,
   ...STRUCTURAL_RULES,
+  ...LOOP_RULES,
 };
 
 /** The rule of an elementwise op, with its scalar function. */

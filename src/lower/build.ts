@@ -4,7 +4,7 @@
  * shape, structural ops the loops of structural.ts, dense patterns one contraction each. Which stores are
  * needed at all, which loops run together, which are written out: the passes decide (passes/).
  */
-import { type Node, sizeOf } from "../ir/node.ts";
+import { type Node, type Recurrence, recurrenceOf, sizeOf } from "../ir/node.ts";
 import { OPS, isElementwise } from "../ir/ops.ts";
 import { type MathExpr, sym } from "../ir/math.ts";
 import type { DenseCall } from "./dense.ts";
@@ -30,6 +30,7 @@ import {
   varIndex,
 } from "./kernel.ts";
 import type { FunctionPlan, Segment, Storage } from "./plan.ts";
+import type { RecurrenceUnit } from "./recurrences.ts";
 import { lowerStructural } from "./structural.ts";
 
 /** Where the leaves live in the caller's arrays. */
@@ -77,6 +78,19 @@ export class Buffers {
     return b;
   }
 
+  /**
+   * The history of a recurrence's carry: `steps + 1` rows of its shape, the initial value and each step's next
+   * value (row t + 1 after step t; a reverse recurrence's runs the other way), per sample.
+   */
+  history(leaf: Node, steps: number): Buffer {
+    let b = this.work.get(leaf);
+    if (!b) {
+      b = { role: "work", size: (steps + 1) * sizeOf(leaf.shape), perSample: false, node: leaf };
+      this.work.set(leaf, b);
+    }
+    return b;
+  }
+
   /** The workspace buffer of a value. */
   of(n: Node): Buffer {
     let b = this.work.get(n);
@@ -109,6 +123,8 @@ export class FunctionLowering {
   /** Scalar inputs and targets read by the sample loop being lowered: declared as locals at its top. */
   private readonly sampleLeaves = new Set<Node>();
   private readonly locals = new Map<Node, Local>();
+  /** The step variable of each recurrence whose loop is being lowered. */
+  private readonly steps = new Map<Recurrence, Var>();
   /** Batch means a dense kernel writes whole, already divided by the batch: never zeroed, never rescaled. */
   private readonly meansWrittenByKernels: ReadonlySet<Node>;
   readonly invB: Local;
@@ -137,6 +153,9 @@ export class FunctionLowering {
       const counter = this.buffers.counter(sizeOf(n.shape));
       return load(counter, addIndex(this.row(counter), index));
     }
+    // a carry before step t is its history's row t (t + 1 in a reverse recurrence); a step is row t of its sequence
+    if (n.op === "carry") return this.readCarry(n, index);
+    if (n.op === "step") return this.read(n.inputs[0], addIndex(varIndex(this.stepVar(recurrenceOf(n)), sizeOf(n.shape)), index));
     if (sizeOf(n.shape) === 1 && n.inputs.length === 0) {
       (n.op === "param" || n.op === "state" ? this.scalarParams : this.sampleLeaves).add(n);
       return get(this.local(n));
@@ -151,6 +170,25 @@ export class FunctionLowering {
     // a batch mean accumulated in its reader's region is still a sum there: its reader divides
     return this.plan.sharesReaderStorage.has(n) && !this.meansWrittenByKernels.has(n) ? op("mul", value, get(this.invB)) : value;
   };
+
+  private stepVar(r: Recurrence): Var {
+    const v = this.steps.get(r);
+    if (!v) throw new Error(`internal: recurrence ${r.id} is read outside its loop`);
+    return v;
+  }
+
+  /** Row `row` of a carry's history. */
+  private historyRow(leaf: Node, row: Index): { buf: Buffer; at: Index } {
+    const r = recurrenceOf(leaf);
+    return { buf: this.buffers.history(leaf, r.length), at: scaleIndex(row, sizeOf(leaf.shape)) };
+  }
+
+  private readCarry(leaf: Node, index: Index): Expr {
+    const r = recurrenceOf(leaf);
+    const t = varIndex(this.stepVar(r));
+    const { buf, at } = this.historyRow(leaf, r.reverse ? addIndex(t, constIndex(1)) : t);
+    return load(buf, addIndex(at, index));
+  }
 
   read2 = (n: Node, row: Index, col: Index): Expr =>
     n.op === "transpose" && this.plan.views.has(n) ? this.read2(n.inputs[0], col, row) : this.read(n, addIndex(scaleIndex(row, n.shape[1]), col));
@@ -242,7 +280,7 @@ export class FunctionLowering {
     return { lhs: n, op: "=", rhs: OPS[n.op].math(n.inputs.map((i) => this.operandMath(i)), n) };
   }
 
-  private operandMath(n: Node): MathExpr {
+  operandMath(n: Node): MathExpr {
     if (n.op === "const") return { k: "num", value: n.attr as number };
     // a transpose or reshape read through has no name of its own
     return this.plan.views.has(n) ? OPS[n.op].math([this.operandMath(n.inputs[0])], n) : sym(n);
@@ -300,13 +338,69 @@ export class FunctionLowering {
   /** One loop over the samples: the scalar inputs and targets it reads, then its nodes in order. */
   private sampleLoop(seg: Extract<Segment, { kind: "samples" }>, perSample: () => Stmt[]): Stmt[] {
     this.sampleLeaves.clear();
-    const body = [...seg.nodes.flatMap((n) => this.compute(n)), ...perSample()];
+    const lowered = new Set<RecurrenceUnit>();
+    const computeOrRecur = (n: Node): Stmt[] => {
+      const unit = this.plan.units.get(n);
+      if (!unit) return this.compute(n);
+      if (lowered.has(unit)) return [];
+      lowered.add(unit);
+      return this.recurrence(unit);
+    };
+    const body = [...seg.nodes.flatMap(computeOrRecur), ...perSample()];
     if (body.length === 0) return [];
     const leaves = [...this.sampleLeaves].sort((a, b) => a.id - b.id).map((n): Stmt => {
       const buf = n.op === "input" ? this.buffers.inputs : this.buffers.targets;
       return { k: "let", local: this.local(n), value: load(buf, addIndex(this.row(buf), constIndex(this.offset(n)))), mutable: false };
     });
     return [{ k: "loop", v: this.sample, kind: "samples", body: [...leaves, ...body] }];
+  }
+
+  /**
+   * A recurrence, for the current sample: each carry's history starts with its initial value, the loop over the
+   * steps computes the cell and writes the stacks, sums and next values, and the finals are the history's last row.
+   */
+  private recurrence(unit: RecurrenceUnit): Stmt[] {
+    const r = unit.recurrence;
+    const t: Var = { name: "t", extent: r.length };
+    this.steps.set(r, t);
+    const T = constIndex(r.length);
+    const zero = constIndex(0);
+    const step = varIndex(t);
+    const copyInto = (leaf: Node, row: Index, from: Node): Stmt[] => {
+      const { buf, at } = this.historyRow(leaf, row);
+      return elementNest(leaf.shape, (index) => [{ k: "store", buf, index: addIndex(at, index), value: this.read(from, index), mode: "=" }]);
+    };
+    const starts = r.carries.flatMap((c) => [
+      { k: "note", note: { lhs: c.leaf, op: "=", rhs: this.operandMath(c.init) }, node: c.leaf } satisfies Stmt,
+      ...copyInto(c.leaf, r.reverse ? T : zero, c.init),
+    ]);
+    const sums = unit.outputs.filter((o) => o.op === "loopSum").flatMap((o) => this.zeroed(o));
+    const cell = unit.cell.flatMap((n) => this.compute(n));
+    const collected = unit.outputs.flatMap((o): Stmt[] => {
+      const value = o.inputs[0];
+      if (o.op === "stack") {
+        const size = sizeOf(value.shape);
+        return [{ k: "note", note: this.note(o), node: o }, ...elementNest(value.shape, (index) => [this.write(o, addIndex(varIndex(t, size), index), this.read(value, index))])];
+      }
+      if (o.op === "loopSum") return [{ k: "note", note: this.note(o), node: o }, ...elementNest(value.shape, (index) => [this.write(o, index, this.read(value, index), "+=")])];
+      return [];
+    });
+    const nexts = r.carries.flatMap((c) => copyInto(c.leaf, r.reverse ? step : addIndex(step, constIndex(1)), c.next));
+    const loop: Stmt = { k: "loop", v: t, kind: "time", body: [...cell, ...collected, ...nexts], ...(r.reverse ? { reverse: true } : {}) };
+    const finals = unit.outputs
+      .filter((o) => o.op === "final")
+      .flatMap((o): Stmt[] => {
+        const leaf = r.carries[Number(String(o.attr).split(":")[1])].leaf;
+        const { buf, at } = this.historyRow(leaf, r.reverse ? zero : T);
+        return [{ k: "note", note: this.note(o), node: o }, ...elementNest(o.shape, (index) => [this.write(o, index, load(buf, addIndex(at, index)))])];
+      });
+    return [...starts, ...sums, loop, ...finals];
+  }
+
+  /** An accumulator set to zero. */
+  private zeroed(n: Node): Stmt[] {
+    if (this.storageOf(n).kind === "local") return [{ k: "let", local: this.local(n), value: num(0), mutable: true }];
+    return elementNest(n.shape, (index) => [this.write(n, index, num(0))]);
   }
 
   /** A dense layer for every sample at once. */

@@ -86,8 +86,11 @@ export type Expr =
 /** `=`, `+=`, `*=`; `max=` keeps the larger (a running maximum). */
 export type UpdateMode = "=" | "+=" | "*=" | "max=";
 
-/** What a loop iterates: the samples of the batch, the elements of a value, or a structural op's loops. */
-export type LoopKind = "samples" | "elements" | "structure";
+/**
+ * What a loop iterates: the samples of the batch, the elements of a value, a structural op's loops, or the steps
+ * of a recurrence (each step reads what the one before wrote: never reordered, fused or written out).
+ */
+export type LoopKind = "samples" | "elements" | "structure" | "time";
 
 /** The comment above a computation: `lhs op rhs`, e.g. `d_z = d_e · w3`, `d_w1 += d_y · x`. */
 export interface Note {
@@ -135,7 +138,8 @@ export interface Contraction {
 }
 
 export type Stmt =
-  | { readonly k: "loop"; readonly v: Var; readonly kind: LoopKind; readonly body: readonly Stmt[] }
+  /** `reverse`: the variable runs from extent − 1 down to 0 (a recurrence's reverse sweep). */
+  | { readonly k: "loop"; readonly v: Var; readonly kind: LoopKind; readonly body: readonly Stmt[]; readonly reverse?: boolean }
   | { readonly k: "store"; readonly buf: Buffer; readonly index: Index; readonly value: Expr; readonly mode: UpdateMode; readonly node?: Node }
   /** Declares a local: `const` when `mutable` is false. */
   | { readonly k: "let"; readonly local: Local; readonly value: Expr; readonly mutable: boolean; readonly node?: Node }

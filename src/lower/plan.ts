@@ -29,9 +29,10 @@
  * two more (five stages). Both are scheduled correctly.
  */
 import { isIdentityView, parseView } from "../ir/axes.ts";
-import { type Node, reachable, sizeOf } from "../ir/node.ts";
+import { type Node, reachable, recurrenceOf, sizeOf } from "../ir/node.ts";
 import { isElementwise } from "../ir/ops.ts";
 import { type DenseCall, denseCall, rowOperands } from "./dense.ts";
+import { type RecurrenceUnit, isCellRead, recurrenceUnits, withUnitsTogether } from "./recurrences.ts";
 
 export type Phase = "pre" | "loop" | "post";
 
@@ -78,26 +79,34 @@ export interface FunctionPlan {
    * `grads` (e.g. dW = mean(δ aᵀ) + λW): the reader applies the 1/batch as it overwrites them in place.
    */
   readonly sharesReaderStorage: ReadonlySet<Node>;
+  /** The recurrence each of its cell's values and outputs belongs to (lower/recurrences.ts). */
+  readonly units: ReadonlyMap<Node, RecurrenceUnit>;
 }
 
 const isLeaf = (n: Node) => n.inputs.length === 0;
 
 export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<Node, Storage>, named: (n: Node) => boolean = () => false): FunctionPlan {
   const nodes = reachable(roots).sort((a, b) => a.id - b.id);
+  const units = recurrenceUnits(nodes);
   const consumers = consumerMap(nodes);
   const users = (n: Node) => consumers.get(n) ?? [];
-  const level = barriersBefore(nodes);
+  const level = barriersBefore(nodes, units);
   const phase = phases(nodes, level);
   const rootSet = new Set(roots);
-  const dense = new Map(nodes.flatMap((n) => ((call) => (call ? [[n, call] as const] : []))(denseCall(n, users))));
+  // a recurrence's products run inside its loop over the steps, one sample at a time
+  const inCell = (n: Node) => units.has(n) || n.loop !== undefined;
+  const dense = new Map(nodes.flatMap((n) => ((call) => (call && !inCell(n) ? [[n, call] as const] : []))(denseCall(n, users))));
   const absorbed = new Set([...dense.values()].flatMap((c) => (c.kind === "denseWeightGradient" ? [c.outer] : [])));
   const kernelOperands = new Set([...dense.values()].flatMap(rowOperands));
   const transposes = new Set(nodes.filter((n) => n.op === "transpose" && !rootSet.has(n) && users(n).every((c) => c.op === "matmul")));
   const views = new Set([...transposes, ...nodes.filter((n) => isReshape(n) && !rootSet.has(n) && !kernelOperands.has(n) && !transposes.has(n.inputs[0]))]);
-  const computed = nodes.filter((n) => !isLeaf(n) && !views.has(n) && !absorbed.has(n));
-  const stages = stagesOf(computed, sinkToReaders(computed, level, users, (n) => rootSet.has(n) || views.has(n) || dense.has(n)), dense);
+  const computed = withUnitsTogether(
+    nodes.filter((n) => !isLeaf(n) && !isCellRead(n) && !views.has(n) && !absorbed.has(n)),
+    units,
+  );
+  const stages = stagesOf(computed, sinkToReaders(computed, level, users, (n) => rootSet.has(n) || views.has(n) || dense.has(n) || units.has(n)), dense);
   const segments = stages.flatMap((s) => s.segments);
-  const rows = rowsStored(segments, computed, kernelOperands, users, views);
+  const rows = rowsStored(segments, computed, kernelOperands, users, views, units);
   const storage = new Map<Node, Storage>();
   for (const n of computed) {
     const kind = rows.has(n) ? "rows" : sizeOf(n.shape) === 1 ? "local" : "buffer";
@@ -124,7 +133,7 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
       readersShared.add(reader);
     }
   }
-  return { roots, computed, phase, stages, segments, views, storage, users, named, sharesReaderStorage };
+  return { roots, computed, phase, stages, segments, views, storage, users, named, sharesReaderStorage, units };
 }
 
 /** A view that reads its operand's elements in their order (a reshape): element i is the operand's element i. */
@@ -132,13 +141,19 @@ function isReshape(n: Node): boolean {
   return n.op === "view" && isIdentityView(parseView(n.attr), n.shape, n.inputs[0].shape);
 }
 
+/** The readers of each node; a recurrence's carry reads its initial and next values. */
 function consumerMap(nodes: readonly Node[]): Map<Node, Node[]> {
   const out = new Map<Node, Node[]>();
+  const addReader = (i: Node, n: Node) => {
+    const readers = out.get(i);
+    if (!readers) out.set(i, [n]);
+    else if (!readers.includes(n)) readers.push(n);
+  };
   for (const n of nodes) {
-    for (const i of new Set(n.inputs)) {
-      const readers = out.get(i);
-      if (readers) readers.push(n);
-      else out.set(i, [n]);
+    for (const i of new Set(n.inputs)) addReader(i, n);
+    if (n.op === "carry") {
+      const carry = recurrenceOf(n).carries.find((c) => c.leaf === n);
+      if (carry) [carry.init, carry.next].forEach((i) => addReader(i, n));
     }
   }
   return out;
@@ -149,9 +164,19 @@ function consumerMap(nodes: readonly Node[]): Map<Node, Node[]> {
  * most of its operands. A per-sample value of level k runs in stage k; a value of the batch as a whole of level
  * k ≥ 1 after the k-th barrier.
  */
-function barriersBefore(nodes: readonly Node[]): Map<Node, number> {
+function barriersBefore(nodes: readonly Node[], units: ReadonlyMap<Node, RecurrenceUnit>): Map<Node, number> {
   const level = new Map<Node, number>();
+  const unitsDone = new Set<RecurrenceUnit>();
   for (const n of nodes) {
+    const unit = units.get(n);
+    if (unit) {
+      // a recurrence runs in one stage: the latest of what it reads (they all come before its first output)
+      if (unitsDone.has(unit)) continue;
+      unitsDone.add(unit);
+      const most = unit.reads.reduce((m, i) => Math.max(m, level.get(i) ?? 0), 0);
+      for (const m of [...unit.cell, ...unit.outputs]) level.set(m, most);
+      continue;
+    }
     const operands = n.inputs.reduce((most, i) => Math.max(most, level.get(i) ?? 0), 0);
     level.set(n, n.op === "batchMean" ? operands + 1 : operands);
   }
@@ -237,9 +262,17 @@ function rowsStored(
   kernelOperands: ReadonlySet<Node>,
   users: (n: Node) => readonly Node[],
   views: ReadonlySet<Node>,
+  units: ReadonlyMap<Node, RecurrenceUnit>,
 ): Set<Node> {
   const segmentOf = new Map<Node, number>();
   segments.forEach((s, k) => (s.kind === "dense" ? [s.call.node] : s.nodes).forEach((n) => segmentOf.set(n, k)));
+  // a recurrence's carries and steps read (its initial values, its sequences) where its loop runs
+  for (const [member, unit] of units) {
+    const k = segmentOf.get(member);
+    if (k === undefined) continue;
+    for (const c of unit.recurrence.carries) segmentOf.set(c.leaf, k);
+    for (const n of unit.cell) for (const i of n.inputs) if (i.op === "step") segmentOf.set(i, k);
+  }
   const rows = new Set<Node>();
   for (const n of computed) {
     const own = segmentOf.get(n);

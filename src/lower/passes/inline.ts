@@ -383,11 +383,13 @@ function readPlan(def: Site, read: Read, node: Node): Map<Var, Var> | undefined 
   const elementwiseInto = readsOneElement(node) && (isElementwise(reader.op) || reader.op === "sum" || reader.op === "batchMean");
   if (!meanOfIt && !elementwiseInto) return undefined;
   if (sampleLoop(def) !== sampleLoop(read.site)) return undefined;
+  // a value of a recurrence's step is read in the same step: the stored sequence of another loop is not the value
+  if (!sameTimeLoops(def, read.site)) return undefined;
   const defVars = elementVars(def);
   const readVars = [...elementVars(read.site), ...read.sumVars];
   if (read.index === undefined) return defVars.length === 0 && readVars.length === 0 ? new Map() : undefined;
   const defIndex = (def.stmt as Extract<Stmt, { k: "store" }>).index;
-  return matchIndices(defIndex, defVars, read.index, readVars);
+  return matchIndices(defIndex, defVars, read.index, readVars, stepVars(def));
 }
 
 /** Values whose every element is computed from one element of each operand: elementwise ops, broadcasts, parts and views. */
@@ -400,9 +402,19 @@ function sampleLoop(site: Site): Stmt | undefined {
   return site.loops.find((l) => l.kind === "samples");
 }
 
-/** Variables of the loops inside the sample loop (or all loops, outside it). */
+/** Variables of the element loops around a site: inside the sample loop, not those of a recurrence's steps. */
 function elementVars(site: Site): Var[] {
-  return site.loops.filter((l) => l.kind !== "samples").map((l) => l.v);
+  return site.loops.filter((l) => l.kind !== "samples" && l.kind !== "time").map((l) => l.v);
+}
+
+/** The loops over a recurrence's steps around a site. */
+const stepLoops = (site: Site) => site.loops.filter((l) => l.kind === "time");
+const stepVars = (site: Site) => stepLoops(site).map((l) => l.v);
+
+/** Whether two sites run in the same loops over a recurrence's steps. */
+function sameTimeLoops(a: Site, b: Site): boolean {
+  const [x, y] = [stepLoops(a), stepLoops(b)];
+  return x.length === y.length && x.every((l, i) => l === y[i]);
 }
 
 /**
@@ -410,9 +422,10 @@ function elementVars(site: Site): Var[] {
  * variable matched by the one with the same coefficient and trip count. Every reader variable must appear, or
  * the reader would read one element several times.
  */
-function matchIndices(def: Index, defVars: readonly Var[], read: Index, readVars: readonly Var[]): Map<Var, Var> | undefined {
+function matchIndices(def: Index, defVars: readonly Var[], read: Index, readVars: readonly Var[], fixed: readonly Var[] = []): Map<Var, Var> | undefined {
   if (def.c !== read.c) return undefined;
-  const isSample = (v: Var) => v.extent === "batch";
+  // the sample and a recurrence's step are the same on both sides (checked by the caller): their terms must match exactly
+  const isSample = (v: Var) => v.extent === "batch" || fixed.includes(v);
   const defSample = def.terms.filter((t) => isSample(t.v));
   const readSample = read.terms.filter((t) => isSample(t.v));
   if (defSample.length !== readSample.length || defSample.some((t, i) => t.k !== readSample[i].k || t.v !== readSample[i].v)) return undefined;

@@ -43,6 +43,8 @@ function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
   let pos = 0;
   /** The buffers touched in the statements being walked, collected per loop body (see `walk`). */
   let touched = new Set<Buffer>();
+  /** Loops over a recurrence's steps: where they start and end, and the buffers first touched in them. */
+  const stepLoops: { start: number; end: number; buffers: Buffer[] }[] = [];
   const touch = (buf: Buffer, index?: Index) => {
     if (buf.role !== "work") return;
     if (buf.perSample && index && !index.terms.some((t) => t.v.extent === "batch")) firstRowOnly.add(buf);
@@ -73,6 +75,7 @@ function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
           const l = spans.get(buf) as Lifetime;
           if (l.first < start && l.last > start) l.last = Math.max(l.last, pos);
         }
+        if (s.k === "loop" && s.kind === "time") stepLoops.push({ start, end: pos, buffers: [...inLoop].filter((b) => (spans.get(b) as Lifetime).first > start) });
         if (s.k === "loop" && s.kind === "samples") {
           for (const buf of inLoop) {
             const l = spans.get(buf) as Lifetime;
@@ -86,6 +89,14 @@ function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
     }
   };
   walk(body);
+  // a buffer a recurrence fills step by step (a stack, the carries' history) and that is read after its loop holds
+  // the rows of every step: it lives through the whole loop, not from its first write in the body
+  for (const loop of stepLoops) {
+    for (const buf of loop.buffers) {
+      const l = spans.get(buf) as Lifetime;
+      if (l.last > loop.end) l.first = Math.min(l.first, loop.start);
+    }
+  }
   return [...spans.values()].sort((a, b) => a.first - b.first || a.buf.size - b.buf.size);
 }
 

@@ -19,7 +19,7 @@ export function unroll(body: readonly Stmt[], options: UnrollOptions): Stmt[] {
     if (s.k === "loop") {
       const inner = unroll(s.body, options);
       const n = s.v.extent;
-      if (s.kind !== "samples" && typeof n === "number" && n <= options.maxTrips && n * bodySize(inner) <= options.budget) {
+      if (s.kind !== "samples" && s.kind !== "time" && typeof n === "number" && n <= options.maxTrips && n * bodySize(inner) <= options.budget) {
         // each copy declares its own locals (an accumulator per copy)
         return Array.from({ length: n }, (_, k) => freshLocals(substituteVar(inner, s.v, constIndex(k)))).flat();
       }

@@ -227,7 +227,7 @@ class FunctionCompiler {
   private stmt(s: Stmt): Exec {
     switch (s.k) {
       case "loop":
-        return this.loop(s.v, s.body);
+        return this.loop(s.v, s.body, s.reverse ?? false);
       case "store":
         return this.store(s.buf, s.index, s.value, s.mode);
       case "let": {
@@ -261,15 +261,15 @@ class FunctionCompiler {
     }
   }
 
-  private loop(v: Var, body: readonly Stmt[]): Exec {
+  private loop(v: Var, body: readonly Stmt[], reverse: boolean): Exec {
     return this.loopVar(v, () => {
       const slot = this.varSlot(v);
       const run = this.block(body);
       const extent = v.extent;
       return (st) => {
         const n = extent === "batch" ? st.batch : extent;
-        for (let i = 0; i < n; i++) {
-          st.vars[slot] = i;
+        for (let k = 0; k < n; k++) {
+          st.vars[slot] = reverse ? n - 1 - k : k;
           if (run(st)) return true;
         }
         return false;

@@ -108,7 +108,7 @@ class BodyRenderer {
     const rows = s.kind === "samples" ? rowOffsets(s.body, s.v) : new Map<Buffer, string>();
     const inner: Frame = { vars, rows: new Map([...frame.rows, ...rows]) };
     const bound = s.v.extent === "batch" ? "batch" : String(s.v.extent);
-    const head = `for (let ${name} = 0; ${name} < ${bound}; ${name}++)`;
+    const head = s.reverse ? `for (let ${name} = ${bound} - 1; ${name} >= 0; ${name}--)` : `for (let ${name} = 0; ${name} < ${bound}; ${name}++)`;
     const body = this.block(s.body, inner);
     // an accumulator's loop reads as one line
     const line = body.length === 1 ? lineText(body[0]) : undefined;

@@ -314,7 +314,20 @@ export class FunctionEmitter implements ContractionEmitter {
   private loop(s: Extract<Stmt, { k: "loop" }>): void {
     if (s.v.extent !== "batch" && s.kind === "elements" && vectorizable(s, this.num.lanes)) return this.vectorLoop(s);
     if (s.v.extent !== "batch" && s.kind === "structure" && isAccumulation(s, this.num.lanes)) return this.vectorSum(s);
+    if (s.reverse) return this.countdownLoop(s.v, s.v.extent as number, () => this.body(s.body));
     this.countedLoop(s.v, s.v.extent === "batch" ? this.batch : s.v.extent, () => this.body(s.body));
+  }
+
+  /** `for v = n − 1 down to 0`, n ≥ 1 constant (a recurrence's reverse sweep). */
+  private countdownLoop(v: Var, n: number, body: () => void): void {
+    const { f } = this;
+    const i = this.bindVar(v);
+    f.i32Const(n - 1).localSet(i);
+    f.loop((next) => {
+      body();
+      f.localGet(i).i32Const(1).i32Sub().localTee(i);
+      f.i32Const(0).i32GeS().brIf(next);
+    });
   }
 
   /** `for v = 0 .. n − 1`, n ≥ 1 (a constant, or the batch: checked positive before any call). */

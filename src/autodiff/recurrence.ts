@@ -1,0 +1,122 @@
+/**
+ * The reverse sweep of a recurrence: backpropagation through time as a recurrence of its own, running the
+ * steps backwards. Its carries are the cotangents of the forward carries (δh_t, coming from step t + 1), its cell
+ * the op table's VJPs of the forward cell, applied once, for every step:
+ *   δ(value at t)   from the cotangents of the forward outputs at t and the carried δ of the carries' next values;
+ *   next δ carry    the cotangent reaching the carry leaf (h_{t−1});
+ *   δ sequence      row t of each iterated sequence's cotangent (a stack of the reverse loop);
+ *   δ outside value Σ over the steps (a loopSum): the shared weights' gradients.
+ * The VJPs read forward values of step t: each value of the forward cell they read is stored by the forward loop
+ * at every step (a stack of it) and read back at row t; a row of an iterated sequence is read from the sequence
+ * itself. Nothing of the forward cell is computed again; what the VJPs build from its values (σ(1 − σ) from σ)
+ * is computed in the reverse cell.
+ */
+import { type Graph, type Recurrence, carryOfAttr } from "../ir/graph.ts";
+import { MIXED_LOOPS, type Node, type OpName } from "../ir/node.ts";
+import { OPS } from "../ir/ops.ts";
+
+/** Ops whose node is made with its shape (Graph.make's `shape` argument). */
+const SHAPED: ReadonlySet<OpName> = new Set<OpName>(["broadcast", "expand", "sumTo", "unslice", "view", "unview", "stack", "final"]);
+
+export interface ReverseRecurrence {
+  /** Contributions to values outside the forward recurrence (sequences, weights, initial carries). */
+  readonly contributions: readonly (readonly [Node, Node])[];
+  /** The cotangent of each value of the forward cell, as a value of the reverse cell. */
+  readonly adjoints: ReadonlyMap<Node, Node>;
+}
+
+export interface SweepTools {
+  /** Whether a value depends on a parameter (only those get cotangents). */
+  readonly needsGrad: (n: Node) => boolean;
+  /** The sum of contributions, as the main sweep adds them. */
+  readonly combine: (contributions: readonly Node[]) => Node;
+  /** A contribution reduced to its target's shape (a broadcast scalar summed). */
+  readonly fitShape: (contribution: Node, target: Node) => Node;
+  readonly nameAdjoint: (node: Node, ct: Node) => void;
+}
+
+/** Backpropagation through time of `loop`, given the cotangents of its outputs. */
+export function reverseRecurrence(g: Graph, loop: Recurrence, outputCts: ReadonlyMap<Node, Node>, tools: SweepTools): ReverseRecurrence {
+  const { needsGrad, combine, fitShape } = tools;
+  const zeros = (like: Node) => g.broadcast(g.constant(0), like.shape);
+  const finalCt = (k: number) => [...outputCts].find(([o]) => o.op === "final" && carryOfAttr(o.attr) === k)?.[1];
+  const inits = loop.carries.map((c, k) => finalCt(k) ?? zeros(c.leaf));
+  const adjoints = new Map<Node, Node>();
+  const outside = new Map<Node, Node[]>();
+  const stepCts = new Map<Node, Node>();
+  let carryCts: Node[] = [];
+
+  const reversed = g.recurrence({
+    length: loop.length,
+    reverse: !loop.reverse,
+    init: inits,
+    names: loop.carries.map((c) => `d_${g.hint(c.leaf) ?? "carry"}`),
+    cell: ({ carries: carried, step }) => {
+      const relocated = new Map<Node, Node>();
+      /** A value the VJPs built over forward values, rebuilt over their values at step t in the reverse cell. */
+      const relocate = (m: Node): Node => {
+        if (m.loop === undefined || (m.loop !== loop.id && m.loop !== MIXED_LOOPS)) return m;
+        const known = relocated.get(m);
+        if (known) return known;
+        let value: Node;
+        if (m.op === "step" && m.loop === loop.id) value = step(m.inputs[0]);
+        // a value the forward cell computes is stored at every step; one only a VJP built is computed here
+        else if (m.loop === loop.id && m.id < loop.closedAt) value = step(g.stack(loop, m));
+        else value = g.make(m.op, m.inputs.map(relocate), m.attr, SHAPED.has(m.op) ? m.shape : undefined);
+        relocated.set(m, value);
+        return value;
+      };
+      const pending = new Map<Node, Node[]>();
+      const add = (target: Node, c: Node) => {
+        const into = target.loop === loop.id ? pending : outside;
+        into.set(target, [...(into.get(target) ?? []), c]);
+      };
+      for (const [o, ct] of outputCts) {
+        if (o.op === "stack") add(o.inputs[0], step(ct));
+        if (o.op === "loopSum") add(o.inputs[0], ct);
+      }
+      loop.carries.forEach((c, k) => add(c.next, carried[k]));
+      const cell = [...pending.keys(), ...loop.carries.map((c) => c.leaf)];
+      for (const n of cellOf(loop, cell)) {
+        const contributions = pending.get(n);
+        if (!contributions) continue;
+        const ct = combine(contributions);
+        adjoints.set(n, ct);
+        tools.nameAdjoint(n, ct);
+        if (n.op === "carry") continue;
+        if (n.op === "step") {
+          stepCts.set(n, ct);
+          continue;
+        }
+        n.inputs.forEach((input, i) => {
+          if (!needsGrad(input)) return;
+          const c = OPS[n.op].vjp(g, n, ct, i);
+          if (c) add(input, fitShape(relocate(c), input));
+        });
+      }
+      carryCts = loop.carries.map((c) => adjoints.get(c.leaf) ?? zeros(c.leaf));
+      return { next: carryCts, outputs: [...stepCts.values()] };
+    },
+  });
+
+  const contributions: (readonly [Node, Node])[] = [];
+  [...stepCts.keys()].forEach((s, j) => contributions.push([s.inputs[0], reversed.stacks[j]]));
+  for (const [target, cs] of outside) contributions.push([target, g.loopSum(reversed.recurrence, combine(cs))]);
+  loop.carries.forEach((c, k) => {
+    if (needsGrad(c.init)) contributions.push([c.init, reversed.finals[k]]);
+  });
+  return { contributions, adjoints };
+}
+
+/** The forward cell's values between `from` (back to the carries and steps), latest first. */
+function cellOf(loop: Recurrence, from: readonly Node[]): Node[] {
+  const seen = new Set<Node>();
+  const stack = [...from];
+  while (stack.length > 0) {
+    const n = stack.pop() as Node;
+    if (seen.has(n) || n.loop !== loop.id) continue;
+    seen.add(n);
+    stack.push(...n.inputs);
+  }
+  return [...seen].sort((a, b) => b.id - a.id);
+}
