@@ -147,7 +147,15 @@ function cellOf(layer: CellLayout): { cell: Cell; stateSize: number } {
 // ---- linear algebra on the flat vector -------------------------------------------------------------------
 
 /** W [rows, cols] at `offset` of p, times v (from `start`), plus b [rows] at `bOffset` (or none). */
-function affine(p: Float64Array, offset: number, rows: number, cols: number, v: ArrayLike<number>, start: number, bOffset: number | null): Float64Array {
+function affine(
+  p: Float64Array,
+  offset: number,
+  rows: number,
+  cols: number,
+  v: ArrayLike<number>,
+  start: number,
+  bOffset: number | null,
+): Float64Array {
   const out = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     let acc = bOffset === null ? 0 : p[bOffset + r];
@@ -189,7 +197,8 @@ function denseForward(layer: DenseLayout, p: Float64Array, input: Value): Forwar
   const act = activation(layer.activation);
   const bOffset = layer.b ? layer.b.offset : null;
   const z = new Float64Array(input.steps * layer.units);
-  for (let t = 0; t < input.steps; t++) z.set(affine(p, layer.W.offset, layer.units, layer.fanIn, input.data, t * layer.fanIn, bOffset), t * layer.units);
+  for (let t = 0; t < input.steps; t++)
+    z.set(affine(p, layer.W.offset, layer.units, layer.fanIn, input.data, t * layer.fanIn, bOffset), t * layer.units);
   const a = z.map((v) => act.f(v));
   return {
     out: { steps: input.steps, width: layer.units, data: a },

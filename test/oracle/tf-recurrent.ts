@@ -44,10 +44,13 @@
  *   `[2, 3H]`: row 0 the input bias (κ-permuted b_ih), row 1 the recurrent bias (κ-permuted b_hh), with
  *   h_t = z ⊙ h_{t−1} + (1 − z) ⊙ hh (Keras's z is PyTorch's z; hh is n). TF.js's `tf.layers.gru` does not
  *   implement `resetAfter: true` (it throws "GRUCell does not support reset_after parameter set to true"), and its
- *   reset-before cell (hh = tanh(x W_h + b_h + (r ⊙ h) U_h)) differs from PyTorch's for any W_hn that is not
- *   diagonal; so the GRU here is Keras's GRUCell with `reset_after=True` written with TF.js ops (`kerasGru`),
+ *   reset-before cell (hh = tanh(x W_h + b_h + (r ⊙ h) U_h), one bias) is not PyTorch's (r scales h before the
+ *   product, and b_hn has no place inside r); so the GRU here is Keras's GRUCell with `reset_after=True` written with TF.js ops (`kerasGru`),
  *   on the Keras weights above. Written with `resetAfter: false`, the same function is checked against
  *   `tf.layers.gru` in test/oracle-recurrent-self.test.ts, which checks the gate order of the kernels.
+ * The weights of TF.js's layers are set by their Keras names (`kernel`, `recurrent_kernel`, `bias`: setWeights's
+ * order). TF.js's gradient of an unstack into one tensor fails, and its RNN layers unstack their input along time,
+ * so for T = 1 an rnn or lstm layer runs on its input with a step of zeros after it and keeps the first step.
  * Gradients: the Keras weights are a linear function of the PyTorch parameters, so the gradients go back by its
  * adjoint: transposed and un-permuted for the matrices, un-permuted for the biases, and for rnn and lstm the one
  * bias's gradient is both b_ih's and b_hh's.
@@ -243,14 +246,16 @@ export function kerasCellWeights(layer: CellLayout, params: Float64Array): Keras
   const bIh = torchBiasToKeras(piece(layer.b_ih), layer.kind, layer.units);
   const bHh = torchBiasToKeras(piece(layer.b_hh), layer.kind, layer.units);
   const bias =
-    layer.kind === "gru"
-      ? tf.tensor2d(Float32Array.from([...bIh, ...bHh]), [2, cols])
-      : tf.tensor1d(Float32Array.from(bIh, (v, i) => v + bHh[i]));
+    layer.kind === "gru" ? tf.tensor2d(Float32Array.from([...bIh, ...bHh]), [2, cols]) : tf.tensor1d(Float32Array.from(bIh, (v, i) => v + bHh[i]));
   return { kernel, recurrentKernel, bias };
 }
 
 /** Writes the gradients w.r.t. a recurrent layer's Keras weights into the flat PyTorch-layout gradient. */
-export function scatterCellGradients(layer: CellLayout, d: { kernel: ArrayLike<number>; recurrentKernel: ArrayLike<number>; bias: ArrayLike<number> }, grad: Float64Array): void {
+export function scatterCellGradients(
+  layer: CellLayout,
+  d: { kernel: ArrayLike<number>; recurrentKernel: ArrayLike<number>; bias: ArrayLike<number> },
+  grad: Float64Array,
+): void {
   grad.set(kerasMatrixGradToTorch(d.kernel, layer.kind, layer.units, layer.fanIn), layer.W_ih.offset);
   grad.set(kerasMatrixGradToTorch(d.recurrentKernel, layer.kind, layer.units, layer.units), layer.W_hh.offset);
   const cols = GATES[layer.kind] * layer.units;
@@ -275,9 +280,8 @@ export function scatterCellGradients(layer: CellLayout, d: { kernel: ArrayLike<n
 export function kerasGru(x: tf.Tensor3D, w: KerasCellWeights, options: { resetAfter: boolean; returnSequences: boolean }): tf.Tensor {
   const [batch, steps, features] = x.shape;
   const units = w.recurrentKernel.shape[0];
-  const [inputBias, recurrentBias] = options.resetAfter
-    ? tf.unstack(w.bias, 0)
-    : [w.bias, tf.zeros([3 * units])];
+  // reset before has no recurrent bias (its zeros are read by nothing)
+  const [inputBias, recurrentBias] = options.resetAfter ? tf.unstack(w.bias, 0) : [w.bias, tf.zeros([3 * units])];
   const [recurrentZR, recurrentH] = tf.split(w.recurrentKernel, [2 * units, units], 1);
   let h: tf.Tensor2D = tf.zeros([batch, units]);
   const outputs: tf.Tensor2D[] = [];
@@ -351,7 +355,10 @@ function denseStage(layer: DenseLayout, params: Float64Array): TfStage {
   const tfLayer = tf.layers.dense({ units: layer.units, useBias: layer.b !== null, activation: "linear" });
   buildByApplying(tfLayer, [1, layer.fanIn]);
   const W = params.subarray(layer.W.offset, layer.W.offset + layer.W.size);
-  const kernel = tf.tensor2d(Float32Array.from({ length: W.length }, (_, i) => W[(i % layer.units) * layer.fanIn + Math.floor(i / layer.units)]), [layer.fanIn, layer.units]);
+  const kernel = tf.tensor2d(
+    Float32Array.from({ length: W.length }, (_, i) => W[(i % layer.units) * layer.fanIn + Math.floor(i / layer.units)]),
+    [layer.fanIn, layer.units],
+  );
   const b = layer.b;
   tfLayer.setWeights(b ? [kernel, tf.tensor1d(Float32Array.from(params.subarray(b.offset, b.offset + b.size)))] : [kernel]);
   const variables = namedVariables(tfLayer, b ? ["kernel", "bias"] : ["kernel"]);
@@ -389,14 +396,30 @@ function layerCellStage(layer: CellLayout, params: Float64Array, batch: number, 
   variables.forEach((v, i) => v.assign([w.kernel, w.recurrentKernel, w.bias][i]));
   const apply = (a: tf.Tensor) => {
     if (!padded) return appliedTensor(tfLayer, a);
-    const first = tf.slice(appliedTensor(tfLayer, tf.pad(a, [[0, 0], [0, 1], [0, 0]])), [0, 0, 0], [batch, 1, layer.units]);
+    const first = tf.slice(
+      appliedTensor(
+        tfLayer,
+        tf.pad(a, [
+          [0, 0],
+          [0, 1],
+          [0, 0],
+        ]),
+      ),
+      [0, 0, 0],
+      [batch, 1, layer.units],
+    );
     return layer.returnSequences ? first : tf.reshape(first, [batch, layer.units]);
   };
   return {
     apply,
     variables,
     weights: variables.slice(0, 2),
-    scatter: (grads, grad) => scatterCellGradients(layer, { kernel: gradOf(grads, variables[0]), recurrentKernel: gradOf(grads, variables[1]), bias: gradOf(grads, variables[2]) }, grad),
+    scatter: (grads, grad) =>
+      scatterCellGradients(
+        layer,
+        { kernel: gradOf(grads, variables[0]), recurrentKernel: gradOf(grads, variables[1]), bias: gradOf(grads, variables[2]) },
+        grad,
+      ),
     dispose: () => tfLayer.dispose(),
   };
 }
@@ -412,7 +435,12 @@ function gruStage(layer: CellLayout, params: Float64Array): TfStage {
     apply: (a) => kerasGru(a as tf.Tensor3D, { kernel, recurrentKernel, bias }, { resetAfter: true, returnSequences: layer.returnSequences }),
     variables,
     weights: [kernel, recurrentKernel],
-    scatter: (grads, grad) => scatterCellGradients(layer, { kernel: gradOf(grads, kernel), recurrentKernel: gradOf(grads, recurrentKernel), bias: gradOf(grads, bias) }, grad),
+    scatter: (grads, grad) =>
+      scatterCellGradients(
+        layer,
+        { kernel: gradOf(grads, kernel), recurrentKernel: gradOf(grads, recurrentKernel), bias: gradOf(grads, bias) },
+        grad,
+      ),
     dispose: () => variables.forEach((v) => v.dispose()),
   };
 }
@@ -448,7 +476,8 @@ export function tfRecurrentNet(spec: RecurrentNetSpec, params: Float64Array, x: 
         let a: tf.Tensor = X;
         for (const stage of stages) a = stage.apply(a);
         if (spec.loss === "mse") return { perSample: tf.mul(0.5, tf.sum(tf.square(tf.sub(a, Y)), axes)), output: a };
-        if (spec.loss === "softmax_cross_entropy") return { perSample: tf.neg(tf.sum(tf.mul(Y, tf.logSoftmax(a, -1)), axes)), output: tf.softmax(a, -1) };
+        if (spec.loss === "softmax_cross_entropy")
+          return { perSample: tf.neg(tf.sum(tf.mul(Y, tf.logSoftmax(a, -1)), axes)), output: tf.softmax(a, -1) };
         throw new OracleError(`unknown loss ${String(spec.loss)}`);
       };
       const objective = (): tf.Scalar => {
@@ -460,7 +489,10 @@ export function tfRecurrentNet(spec: RecurrentNetSpec, params: Float64Array, x: 
         return j as tf.Scalar;
       };
 
-      const { value, grads } = tf.variableGrads(objective, stages.flatMap((s) => s.variables));
+      const { value, grads } = tf.variableGrads(
+        objective,
+        stages.flatMap((s) => s.variables),
+      );
       const grad = new Float64Array(layout.paramCount);
       for (const stage of stages) stage.scatter(grads, grad);
       return { loss: value.dataSync()[0], grad, output: Float64Array.from(run().output.dataSync()) };
@@ -491,13 +523,20 @@ export function randomRecurrentNet(rng: Rng, name = "random_recurrent_net", size
     // every recurrent layer but the last feeds a recurrent layer, which needs a sequence
     const return_sequences = last ? rng.bool() : true;
     const type = rng.pick(["rnn", "lstm", "gru"] as const);
-    layers.push(type === "rnn" ? { type, units, activation: rng.pick(["tanh", "relu"] as const), return_sequences } : { type, units, return_sequences });
+    layers.push(
+      type === "rnn" ? { type, units, activation: rng.pick(["tanh", "relu"] as const), return_sequences } : { type, units, return_sequences },
+    );
     if (!last && rng.bool(0.2)) layers.push({ type: "dense", units: rng.int(...sizes.units), activation: rng.pick(["tanh", "linear", "sigmoid"]) });
   }
   const heads = rng.int(0, 2);
   for (let i = 0; i < heads; i++) {
     const last = i === heads - 1;
-    layers.push({ type: "dense", units: rng.int(last ? 2 : 1, 4), activation: last ? "linear" : rng.pick(["tanh", "relu", "sigmoid", "linear"]), bias: rng.bool(0.8) });
+    layers.push({
+      type: "dense",
+      units: rng.int(last ? 2 : 1, 4),
+      activation: last ? "linear" : rng.pick(["tanh", "relu", "sigmoid", "linear"]),
+      bias: rng.bool(0.8),
+    });
   }
   const loss = rng.pick(["mse", "softmax_cross_entropy"] as const);
   const spec: RecurrentNetSpec = { name, input: [rng.int(...sizes.steps), rng.int(...sizes.features)], layers, loss };
