@@ -106,8 +106,21 @@ export interface ResidualLayerSpec {
   projection?: boolean;
 }
 
+/** rnn, lstm and gru: PyTorch's cells over an input of one row per step, [T, features]. */
+export interface RecurrentLayerSpec {
+  type: "rnn" | "lstm" | "gru";
+  units: number;
+  /** The output: every step's state [T, units], or the last one [units]. Default false. */
+  return_sequences?: boolean;
+  /** rnn only: "tanh" (default) or "relu", as PyTorch's nonlinearity. */
+  activation?: "tanh" | "relu";
+  /** The state before the first step: zeros, or learned parameters. Default "zeros". */
+  initial_state?: "zeros" | "learned";
+}
+
 export type LayerSpec =
   | DenseLayerSpec
+  | RecurrentLayerSpec
   | ConvLayerSpec
   | PoolLayerSpec
   | GlobalAvgPoolLayerSpec

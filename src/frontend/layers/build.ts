@@ -19,7 +19,7 @@ import { buildExpression, elementwiseResult, parseExpression } from "../expressi
 import { BUILTINS, arityOf } from "../functions.ts";
 import { DepthMeter } from "../limits.ts";
 import { Problems } from "../problems.ts";
-import { type BuildContext, LayerShapeError, type Mode, type ParamDecl, type ParamRole, type StateSlots } from "./layer.ts";
+import { type BuildContext, LayerShapeError, type Mode, PENALISED_ROLES, type ParamDecl, type ParamRole, type StateSlots } from "./layer.ts";
 import { layerKind, usesModes } from "./registry.ts";
 
 /** Stops the build at the first layer that cannot be built: the layers after it have no input shape. */
@@ -36,17 +36,19 @@ export function buildLayerNet(spec: LayerNetSpec<LayerSpec>, locate: Locate = ()
   const modal = usesModes(spec.layers);
   // a stack built in two modes names the training build's values only (BuildContext.name)
   const namer = (mode: Mode) => (node: Node, hint: string) => (!modal || mode === "training" ? g.name(node, hint) : node);
-  const buildStack = (mode: Mode): { layers: NetLayer[]; params: LayerParam[]; output: Node } => {
+  const buildStack = (mode: Mode): { layers: NetLayer[]; params: LayerParam[]; output: Node; sequence: boolean } => {
     const name = namer(mode);
     const params: LayerParam[] = [];
     const layers: NetLayer[] = [];
     const slots = state.slots(mode);
     let tooDeep = false;
 
-    const buildLayer = (layer: LayerSpec, input: Node, path: PathSegment[], label: string): NetLayer => {
+    /** Whether the output of each layer built is a sequence (read by the next one). */
+    const sequenceOut = new Map<NetLayer, boolean>();
+    const buildLayer = (layer: LayerSpec, input: Node, path: PathSegment[], label: string, sequence: boolean): NetLayer => {
       const kind = layerKind(layer);
-      const shape = checkedShape(problems, path, () => kind.outputShape(layer, input.shape));
-      const decls = kind.paramsOf(layer, input.shape, label);
+      const shape = checkedShape(problems, path, () => kind.outputShape(layer, input.shape, sequence));
+      const decls = kind.paramsOf(layer, input.shape, label, sequence);
       const own: LayerParam[] = [];
       const inner: NetLayer[] = [];
       const ctx: BuildContext = {
@@ -54,14 +56,19 @@ export function buildLayerNet(spec: LayerNetSpec<LayerSpec>, locate: Locate = ()
         label,
         path,
         param: (role: ParamRole) => paramLeaf(g, decls, own, params, role),
-        buildBlock: (block, from, field) => block.reduce((a, l, j) => {
-          const built = buildLayer(l, a, [...path, field, j], `${label}_${j + 1}`);
-          inner.push(built);
-          return built.output;
-        }, from),
+        buildBlock: (block, from, field) => {
+          let isSequence = sequence;
+          return block.reduce((a, l, j) => {
+            const built = buildLayer(l, a, [...path, field, j], `${label}_${j + 1}`, isSequence);
+            isSequence = sequenceOut.get(built) ?? false;
+            inner.push(built);
+            return built.output;
+          }, from);
+        },
         activate: (z, activation, field) => problems.attempt([...path, field], activation, () => activate(g, activation, z)) ?? z,
         state: slots,
         mode,
+        sequence,
         name,
       };
       const built = kind.build(ctx, layer, input);
@@ -69,28 +76,32 @@ export function buildLayerNet(spec: LayerNetSpec<LayerSpec>, locate: Locate = ()
         throw new Error(`internal: the ${layer.type} layer at ${formatPath(path)} built ${shapeText(built.output.shape)} with ${own.length} parameters; its rules say ${shapeText(shape)} with ${decls.length}`);
       }
       const output = name(built.output, `a${label}`);
-      return { type: layer.type, title: kind.describe(layer), label, path: formatPath(path), inner, input, output, preActivation: built.preActivation, params: own };
+      const record: NetLayer = { type: layer.type, title: kind.describe(layer), label, path: formatPath(path), inner, input, output, preActivation: built.preActivation, params: own };
+      sequenceOut.set(record, kind.sequenceOut?.(layer, sequence) ?? false);
+      return record;
     };
 
     let a = x;
+    let sequence = false;
     try {
       spec.layers.forEach((layer, index) => {
-        const built = buildLayer(layer, a, ["layers", index], String(index + 1));
+        const built = buildLayer(layer, a, ["layers", index], String(index + 1), sequence);
         layers.push(built);
         a = built.output;
+        sequence = sequenceOut.get(built) ?? false;
         if (!tooDeep) tooDeep = problems.attempt(["layers", index], undefined, () => meter.check(a, `the network up to layers[${index}]`)) === undefined;
       });
     } catch (e) {
       if (!(e instanceof Stop)) throw e;
     }
     problems.throwIfAny();
-    return { layers, params, output: a };
+    return { layers, params, output: a, sequence };
   };
 
   // the inference stack is the net's own; its records and parameters are the net's (the training stack reads the same leaves)
-  const { layers, params, output: a } = buildStack("inference");
+  const { layers, params, output: a, sequence: inferenceSequence } = buildStack("inference");
   const training = modal ? buildStack("training") : undefined;
-  problems.attempt(["loss"], undefined, () => checkLossShape(spec.loss, a));
+  problems.attempt(["loss"], undefined, () => checkLossShape(spec.loss, a, inferenceSequence));
   problems.throwIfAny();
   const y = g.target("y", a.shape);
   let regularizer: Node | undefined;
@@ -103,7 +114,7 @@ export function buildLayerNet(spec: LayerNetSpec<LayerSpec>, locate: Locate = ()
     const { loss, output } = buildLoss(g, spec.loss, out, logits, out.op === "sigmoid" && out.inputs[0] === logits, y, name);
     name(loss, "L");
     // made after the first loss (as it always was: the node order fixes the generated text), shared by the modes
-    regularizer ??= spec.l2 ? l2Penalty(g, spec.l2, params.filter((p) => p.role === "weight" || p.role === "projection")) : undefined;
+    regularizer ??= spec.l2 ? l2Penalty(g, spec.l2, params.filter((p) => PENALISED_ROLES.has(p.role as ParamRole))) : undefined;
     const meanLoss = name(g.batchMean(loss), "meanL");
     const objective = name(regularizer ? g.add(meanLoss, regularizer) : meanLoss, "J");
     return { loss, output, objective };
@@ -179,12 +190,12 @@ function paramLeaf(g: Graph, decls: readonly ParamDecl[], own: LayerParam[], all
   return node;
 }
 
-/** softmax_cross_entropy reads a vector of logits. */
-function checkLossShape(kind: LayerNetSpec["loss"], output: Node): void {
-  if (kind === "softmax_cross_entropy" && output.shape.length !== 1) {
+/** softmax_cross_entropy reads a vector of logits, or one per step of a sequence. */
+function checkLossShape(kind: LayerNetSpec["loss"], output: Node, sequence: boolean): void {
+  if (kind === "softmax_cross_entropy" && output.shape.length !== 1 && !(sequence && output.shape.length === 2)) {
     throw new BpgenError({
-      message: `softmax_cross_entropy needs the last layer to output a vector of class scores, not ${shapeText(output.shape)}`,
-      expected: "a last layer with a vector output, such as global_avg_pool, flatten or dense",
+      message: `softmax_cross_entropy needs the last layer to output a vector of class scores (or one per step of a sequence), not ${shapeText(output.shape)}`,
+      expected: "a last layer with a vector output, such as global_avg_pool, flatten or dense, or a dense layer after a sequence",
       found: shapeText(output.shape),
     });
   }
@@ -195,6 +206,11 @@ function buildLoss(g: Graph, kind: LayerNetSpec["loss"], a: Node, z: Node, sigmo
     case "mse": // ½ Σ (a − y)²
       return { loss: g.scale(0.5, g.sum(g.square(g.sub(a, y)))), output: a };
     case "softmax_cross_entropy": {
+      // a sequence of logits [T, classes]: each step's cross-entropy, summed over the steps
+      if (a.shape.length === 2) {
+        const output = name(g.softmaxAlong(a, 1), "p");
+        return { loss: g.sub(g.sum(g.reduce("lse", a, 1)), g.sum(g.mul(y, a))), output };
+      }
       // −Σ y log softmax(a) = lse(a) − Σ y ⊙ a  (targets sum to 1); output softmax(a) shares lse(a)
       const output = name(g.softmax(a), "p");
       return { loss: g.sub(g.logsumexp(a), g.sum(g.mul(y, a))), output };

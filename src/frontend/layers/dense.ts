@@ -1,8 +1,8 @@
 /**
- * dense: z = W a + b, then the activation. An input of rank > 1 is read flattened (row-major, channels fastest),
- * as the layer form always read an input given as a shape: the same as a flatten layer in front, so nets written
- * before the other layer types existed keep their meaning. (PyTorch's Linear maps each position's last axis
- * instead; no layer does that yet.)
+ * dense: z = W a + b, then the activation. A sequence (a recurrent layer's every-step output) is read one step
+ * at a time: the same W and b for every row, as PyTorch's Linear maps the last axis. Any other input of rank > 1
+ * is read flattened (row-major, channels fastest), as the layer form always read an input given as a shape: the
+ * same as a flatten layer in front, so nets written before the other layer types existed keep their meaning.
  */
 import { shapeText } from "../../ir/node.ts";
 import type { DenseLayerSpec } from "../../spec/types.ts";
@@ -21,12 +21,13 @@ export const dense: LayerKind<DenseLayerSpec> = {
     init: initField,
   },
   required: ["units"],
-  outputShape(spec, input) {
+  outputShape(spec, input, sequence) {
     if (input.length === 0) throw new LayerShapeError("dense needs an input with at least one axis", "[features] or a shape, read flattened", shapeText(input));
-    return [spec.units];
+    return sequence ? [input[0], spec.units] : [spec.units];
   },
-  paramsOf(spec, input, label) {
-    const width = product(input);
+  sequenceOut: (_spec, sequenceIn) => sequenceIn,
+  paramsOf(spec, input, label, sequence) {
+    const width = sequence ? input[input.length - 1] : product(input);
     return [
       { role: "weight", name: `W${label}`, shape: [spec.units, width], init: weightInit(spec.init, spec.activation, width, spec.units) },
       ...(spec.bias ?? true ? [{ role: "bias" as const, name: `b${label}`, shape: [spec.units], init: ZERO }] : []),
@@ -35,7 +36,8 @@ export const dense: LayerKind<DenseLayerSpec> = {
   build(ctx, spec, a) {
     const { g } = ctx;
     const W = ctx.param("weight");
-    let z = g.matmul(W, a.shape.length === 1 ? a : toShape(g, a, [product(a.shape)]));
+    // every step of a sequence: [T, in] · Wᵀ, the bias added to each row
+    let z = ctx.sequence ? g.matmul(a, g.transpose(W)) : g.matmul(W, a.shape.length === 1 ? a : toShape(g, a, [product(a.shape)]));
     if (spec.bias ?? true) z = g.add(z, ctx.param("bias"));
     ctx.name(z, `z${ctx.label}`);
     return { output: ctx.activate(z, spec.activation, "activation"), preActivation: z };

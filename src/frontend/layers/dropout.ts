@@ -26,6 +26,8 @@ export const dropout: LayerKind<DropoutLayerSpec> = {
   modal: true,
   outputShape: (_spec, input) => input,
   paramsOf: () => [],
+  // applied to every value: a sequence stays one
+  sequenceOut: (_spec, sequenceIn) => sequenceIn,
   build(ctx, spec, x) {
     const rate = spec.rate ?? DEFAULT_RATE;
     if (ctx.mode === "inference" || rate === 0) return { output: x };

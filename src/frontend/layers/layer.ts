@@ -28,8 +28,14 @@ export interface Field {
   readonly default?: string;
 }
 
-/** What a parameter is to its layer: L2 regularisation reads the weights and projections, never a bias or a gain. */
-export type ParamRole = "weight" | "bias" | "gain" | "projection";
+/**
+ * What a parameter is to its layer: L2 regularisation reads the weights, recurrent weights and projections, never
+ * a bias, a gain or an initial state.
+ */
+export type ParamRole = "weight" | "bias" | "gain" | "projection" | "recurrent" | "recurrentBias" | "initial" | "initialCell";
+
+/** The roles L2 regularisation penalises. */
+export const PENALISED_ROLES: ReadonlySet<ParamRole> = new Set<ParamRole>(["weight", "projection", "recurrent"]);
 
 /** A parameter a layer declares, before it becomes a leaf of the DAG. */
 export interface ParamDecl {
@@ -86,6 +92,8 @@ export interface BuildContext {
   readonly state: StateSlots;
   /** The mode being built: "inference" for a stack without modal layers, built once. */
   readonly mode: Mode;
+  /** The input is a sequence, one row per step (a recurrent layer's every-step output, or a layer applied per step to one). */
+  readonly sequence: boolean;
   /**
    * Gives a value its readable name (`z3`), the one the module and the derivation use. A stack built in two modes
    * names the training build's values only, so that each name stands for one value: the one the gradient reads.
@@ -128,10 +136,15 @@ export interface LayerKind<S extends LayerSpec = LayerSpec> {
   readonly modal?: boolean;
   /** The layers inside it (a residual block's), whose own `modal` counts for the stack. */
   inner?(spec: S): readonly LayerSpec[];
-  /** The output shape for an input shape; throws LayerShapeError when the input does not fit. */
-  outputShape(spec: S, input: Shape): Shape;
+  /**
+   * The output shape for an input shape (`sequence`: the input is a sequence, one row per step); throws
+   * LayerShapeError when the input does not fit.
+   */
+  outputShape(spec: S, input: Shape, sequence?: boolean): Shape;
   /** Its parameters for an input shape (already checked by outputShape), named after `label`. */
-  paramsOf(spec: S, input: Shape, label: string): ParamDecl[];
+  paramsOf(spec: S, input: Shape, label: string, sequence?: boolean): ParamDecl[];
+  /** Whether its output is a sequence, one row per step (a recurrent layer's every-step output, a layer applied per step); false when absent. */
+  sequenceOut?(spec: S, sequenceIn: boolean): boolean;
   build(ctx: BuildContext, spec: S, input: Node): Built;
   /** How explain and graph name a layer: "conv2d 3×3, 8 filters". */
   describe(spec: S): string;

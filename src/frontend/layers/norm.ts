@@ -30,6 +30,7 @@ export const layernorm: LayerKind<LayerNormLayerSpec> = {
   required: [],
   outputShape: (_spec, input) => withLastAxis(input, "layernorm needs an input with at least one axis", "[features] or [..., features]"),
   paramsOf: (_spec, input, label) => gainAndBias(input, label),
+  sequenceOut: (_spec, sequenceIn) => sequenceIn,
   build(ctx, spec, x) {
     const { g } = ctx;
     const axis = x.shape.length - 1;
@@ -77,6 +78,7 @@ export const batchnorm: LayerKind<BatchNormLayerSpec> = {
   modal: true,
   outputShape: (_spec, input) => withLastAxis(input, "batchnorm needs an input with at least one axis (its channels)", "[channels] or [..., channels]"),
   paramsOf: (_spec, input, label) => gainAndBias(input, label),
+  sequenceOut: (_spec, sequenceIn) => sequenceIn,
   build(ctx, spec, x) {
     const { g } = ctx;
     const channels = [x.shape[x.shape.length - 1]];

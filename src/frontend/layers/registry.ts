@@ -7,11 +7,12 @@ import { type LayerKind, LayerShapeError, erase } from "./layer.ts";
 import { dropout } from "./dropout.ts";
 import { batchnorm, layernorm } from "./norm.ts";
 import { activation, flatten, globalAvgPool } from "./reshaping.ts";
+import { RECURRENT_KINDS } from "./recurrent.ts";
 import { residualKind } from "./residual.ts";
 import { WINDOW_KINDS } from "./windows.ts";
 
 export const LAYER_KINDS: ReadonlyMap<string, LayerKind> = new Map(
-  [erase(dense), ...WINDOW_KINDS, erase(globalAvgPool), erase(flatten), erase(activation), erase(layernorm), erase(batchnorm), erase(dropout), erase(residualKind(blockShape))].map((k) => [k.type, k]),
+  [erase(dense), ...RECURRENT_KINDS.map(erase), ...WINDOW_KINDS, erase(globalAvgPool), erase(flatten), erase(activation), erase(layernorm), erase(batchnorm), erase(dropout), erase(residualKind(blockShape))].map((k) => [k.type, k]),
 );
 
 export const LAYER_TYPES: readonly string[] = [...LAYER_KINDS.keys()];
@@ -34,11 +35,14 @@ export function usesModes(layers: readonly LayerSpec[]): boolean {
  * The output shape of `layers` from `input`; the first layer that does not fit throws a LayerShapeError whose
  * path is that layer's JSON path (under `path`, the path of the array).
  */
-export function blockShape(layers: readonly LayerSpec[], input: Shape, path: readonly PathSegment[]): Shape {
+export function blockShape(layers: readonly LayerSpec[], input: Shape, path: readonly PathSegment[], sequence = false): Shape {
   let shape = input;
+  let isSequence = sequence;
   layers.forEach((layer, i) => {
     try {
-      shape = layerKind(layer).outputShape(layer, shape);
+      const kind = layerKind(layer);
+      shape = kind.outputShape(layer, shape, isSequence);
+      isSequence = kind.sequenceOut?.(layer, isSequence) ?? false;
     } catch (e) {
       if (!(e instanceof LayerShapeError)) throw e;
       throw new LayerShapeError(e.message, e.expected, e.found, [...path, i, ...(e.path ?? [])]);

@@ -55,6 +55,8 @@ export const activation: LayerKind<ActivationLayerSpec> = {
   required: ["activation"],
   outputShape: (_spec, input) => input,
   paramsOf: () => [],
+  // applied to every value: a sequence stays one
+  sequenceOut: (_spec, sequenceIn) => sequenceIn,
   build: (ctx, spec, x) => ({ output: ctx.activate(x, spec.activation, "activation") }),
   describe: (spec) => spec.activation.trim(),
   torch: { module: "torch.nn.ReLU, torch.nn.Tanh, … (the module of the activation)", args: {}, params: [] },
