@@ -109,7 +109,8 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
   const rows = rowsStored(segments, computed, kernelOperands, users, views, units);
   const storage = new Map<Node, Storage>();
   for (const n of computed) {
-    const kind = rows.has(n) ? "rows" : sizeOf(n.shape) === 1 ? "local" : "buffer";
+    // a stack is written step by step inside its loop, and read after it: never a local of the loop's body
+    const kind = rows.has(n) ? "rows" : sizeOf(n.shape) === 1 && n.op !== "stack" ? "local" : "buffer";
     storage.set(n, rootStorage.get(n) ?? { kind });
   }
   const sharesReaderStorage = new Set<Node>();

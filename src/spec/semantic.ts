@@ -3,10 +3,10 @@
  * clashes across sections) and sizes. They run on the raw value, so each guards its own types.
  */
 import { ACTIVATIONS } from "../frontend/functions.ts";
-import { LAYER_KINDS, LayerShapeError } from "../frontend/layers/index.ts";
+import { LAYER_KINDS, LayerShapeError, lossShapeProblem } from "../frontend/layers/index.ts";
 import { type Shape, shapeText } from "../ir/node.ts";
 import type { PathSegment } from "./paths.ts";
-import type { LayerSpec } from "./types.ts";
+import type { LayerLoss, LayerSpec } from "./types.ts";
 import type { Problem } from "./schema.ts";
 import { ACTIVATION_EXPECTED } from "../frontend/layers/fields.ts";
 import { explainUnknownFunction } from "../frontend/elsewhere.ts";
@@ -129,6 +129,8 @@ function layerParameterCount(spec: Record<string, unknown>, dim: DimCheck, probl
   if (typeof input === "number") dim(input, ["input"]);
   else input.forEach((n, i) => dim(n, ["input", i]));
   let count = 0;
+  // whether the shape being walked is a sequence (one row per step), as the builder tracks it
+  let sequence = false;
   const walk = (layers: readonly LayerSpec[], from: Shape, path: PathSegment[]): Shape | undefined => {
     let shape: Shape | undefined = from;
     for (const [i, layer] of layers.entries()) {
@@ -139,28 +141,24 @@ function layerParameterCount(spec: Record<string, unknown>, dim: DimCheck, probl
       for (const field of ["units", "filters"] as const) if (field in layer) dim((layer as unknown as Record<string, number>)[field], [...at, field]);
       let out: Shape;
       try {
-        out = kind.outputShape(layer, shape);
+        out = kind.outputShape(layer, shape, sequence);
       } catch (e) {
         if (!(e instanceof LayerShapeError)) throw e;
         problems.push({ segments: [...at, ...(e.path ?? [])], message: e.message, expected: e.expected, found: e.found });
         return undefined;
       }
       dim(out.reduce((a, b) => a * b, 1), at, "the output of this layer has");
+      const sequenceIn = sequence;
       if (layer.type === "residual") walk(layer.layers, shape, [...at, "layers"]);
-      count += kind.paramsOf(layer, shape, "").reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
+      count += kind.paramsOf(layer, shape, "", sequenceIn).reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
+      sequence = kind.sequenceOut?.(layer, sequenceIn) ?? false;
       shape = out;
     }
     return shape;
   };
   const output = walk(spec.layers as LayerSpec[], typeof input === "number" ? [input] : input, ["layers"]);
-  if (output !== undefined && spec.loss === "softmax_cross_entropy" && output.length !== 1) {
-    problems.push({
-      segments: ["loss"],
-      message: `softmax_cross_entropy needs the last layer to output a vector of class scores, not ${shapeText(output)}`,
-      expected: "a last layer with a vector output, such as global_avg_pool, flatten or dense",
-      found: shapeText(output),
-    });
-  }
+  const lossProblem = output === undefined ? undefined : lossShapeProblem(spec.loss as LayerLoss, output, sequence);
+  if (lossProblem) problems.push({ segments: ["loss"], ...lossProblem });
   return { count, where: "layers" };
 }
 

@@ -190,15 +190,19 @@ function paramLeaf(g: Graph, decls: readonly ParamDecl[], own: LayerParam[], all
   return node;
 }
 
-/** softmax_cross_entropy reads a vector of logits, or one per step of a sequence. */
+/** The loss does not fit the last layer's output (softmax_cross_entropy reads a vector of logits, or one per step of a sequence). */
+export function lossShapeProblem(kind: LayerNetSpec["loss"], output: Shape, sequence: boolean): { message: string; expected: string; found: string } | undefined {
+  if (kind !== "softmax_cross_entropy" || output.length === 1 || (sequence && output.length === 2)) return undefined;
+  return {
+    message: `softmax_cross_entropy needs the last layer to output a vector of class scores (or one per step of a sequence), not ${shapeText(output)}`,
+    expected: "a last layer with a vector output, such as global_avg_pool, flatten or dense, or a dense layer after a sequence",
+    found: shapeText(output),
+  };
+}
+
 function checkLossShape(kind: LayerNetSpec["loss"], output: Node, sequence: boolean): void {
-  if (kind === "softmax_cross_entropy" && output.shape.length !== 1 && !(sequence && output.shape.length === 2)) {
-    throw new BpgenError({
-      message: `softmax_cross_entropy needs the last layer to output a vector of class scores (or one per step of a sequence), not ${shapeText(output.shape)}`,
-      expected: "a last layer with a vector output, such as global_avg_pool, flatten or dense, or a dense layer after a sequence",
-      found: shapeText(output.shape),
-    });
-  }
+  const problem = lossShapeProblem(kind, output.shape, sequence);
+  if (problem) throw new BpgenError(problem);
 }
 
 function buildLoss(g: Graph, kind: LayerNetSpec["loss"], a: Node, z: Node, sigmoidOut: boolean, y: Node, name: (node: Node, hint: string) => Node): { loss: Node; output: Node } {

@@ -1,0 +1,128 @@
+/**
+ * rnn, lstm and gru layers against the independent oracle: random stacks of them (test/oracle/tf-recurrent.ts:
+ * TF.js's simpleRNN and lstm layers, Keras's reset-after GRU cell in TF.js ops, weights mapped from PyTorch's
+ * layout; dense layers per step after a sequence) computed by bpgen's kernel IR after each backend's passes, in
+ * f64 and f32 — J, the gradient of every parameter and the forward output — and a sample compiled into
+ * generated modules of both kernel back ends. A long sequence (T = 200) in f64 is held to finite differences.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadModule } from "../src/check/module.ts";
+import type { NetModule } from "../src/module-api.ts";
+import { compile } from "../src/pipeline.ts";
+import type { NetSpec } from "../src/spec/types.ts";
+import { InterpretedNet } from "./helpers/interpreted.ts";
+import { mismatch } from "./helpers/ir-util.ts";
+import { makeRng, randomParams } from "./oracle/random-nets.ts";
+import { type RecurrentNetSpec, randomRecurrentData, randomRecurrentNet, recurrentLayout, tfRecurrentNet } from "./oracle/tf-recurrent.ts";
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+  await tf.ready();
+});
+
+interface Case {
+  readonly seed: number;
+  readonly spec: RecurrentNetSpec;
+  readonly batch: number;
+  readonly params: Float64Array;
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+}
+
+function makeCase(seed: number): Case {
+  const rng = makeRng(seed);
+  const spec = randomRecurrentNet(rng, `recurrent_${seed}`);
+  const batch = rng.int(1, 4);
+  const layout = recurrentLayout(spec);
+  const params = randomParams(layout.paramCount, rng);
+  const { x, y } = randomRecurrentData(spec, batch, rng);
+  return { seed, spec, batch, params, x, y };
+}
+
+const asNet = (spec: RecurrentNetSpec) => spec as unknown as NetSpec;
+const CASES = Array.from({ length: 16 }, (_, i) => makeCase(9100 + i));
+// TF.js computes in float32: both precisions are held to float32's accuracy
+const TOL = { value: 2e-4, grad: 2e-3 };
+
+function expectAgrees(c: Case, got: { J: number; grad: Float64Array | Float32Array; output: Float64Array | Float32Array }, what: string): void {
+  const want = tfRecurrentNet(c.spec, c.params, c.x, c.y, c.batch);
+  const scale = Math.max(1e-3, ...want.grad.map(Math.abs));
+  expect(mismatch([got.J], [want.loss], TOL.value), `${what}: J`).toBeUndefined();
+  expect(mismatch(got.grad, want.grad, TOL.grad, scale), `${what}: gradient`).toBeUndefined();
+  expect(mismatch(got.output, want.output, TOL.value), `${what}: forward`).toBeUndefined();
+}
+
+describe("random recurrent stacks against TF.js (interpreted kernel IR)", () => {
+  for (const c of CASES) {
+    it(`seed ${c.seed}: ${c.spec.layers.map((l) => l.type).join(" → ")}, ${c.spec.loss}`, () => {
+      const net = new InterpretedNet(asNet(c.spec));
+      const layout = recurrentLayout(c.spec);
+      expect(net.params().map((p) => [p.name, p.shape])).toEqual(layout.params.map((p) => [p.name, p.shape]));
+      for (const backend of ["js", "wasm"] as const) {
+        for (const precision of ["f64", "f32"] as const) {
+          const Arr = precision === "f64" ? Float64Array : Float32Array;
+          const m = net.module(precision, backend);
+          const grad = new Arr(c.params.length);
+          const J = m.gradient(new Arr(c.params), new Arr(c.x), new Arr(c.y), grad, c.batch);
+          const output = new Arr(c.batch * layout.outputSize);
+          m.forward(new Arr(c.params), new Arr(c.x), output, c.batch);
+          expectAgrees(c, { J, grad, output }, `${backend} ${precision}`);
+        }
+      }
+    });
+  }
+
+  it("covered every cell, both outputs and both losses", () => {
+    const types = new Set(CASES.flatMap((c) => c.spec.layers.map((l) => l.type)));
+    expect([...types].sort()).toEqual(["dense", "gru", "lstm", "rnn"]);
+    expect(new Set(CASES.map((c) => c.spec.loss)).size).toBe(2);
+    const outputs = CASES.map((c) => recurrentLayout(c.spec).outputShape.length);
+    expect(new Set(outputs)).toEqual(new Set([1, 2]));
+  });
+});
+
+describe("generated modules of both kernel back ends agree with TF.js", () => {
+  for (const c of CASES.slice(0, 3)) {
+    for (const kernels of ["js", "wasm"] as const) {
+      it(`seed ${c.seed} (${kernels}, f32)`, async () => {
+        const { source } = await compile(asNet(c.spec), { precision: "f32", kernels, format: false });
+        const m = loadModule(source) as unknown as NetModule<Float32Array>;
+        const layout = recurrentLayout(c.spec);
+        const grad = new Float32Array(c.params.length);
+        const J = m.gradient(Float32Array.from(c.params), Float32Array.from(c.x), Float32Array.from(c.y), grad, c.batch);
+        const output = new Float32Array(c.batch * layout.outputSize);
+        m.forward(Float32Array.from(c.params), Float32Array.from(c.x), output, c.batch);
+        expectAgrees(c, { J, grad, output }, kernels);
+      });
+    }
+  }
+});
+
+describe("a long sequence: backpropagation through 200 steps", () => {
+  it("an lstm → gru stack over T = 200 (f64, interpreted wasm kernel IR) agrees with central differences", () => {
+    const spec: RecurrentNetSpec = {
+      name: "long",
+      input: [200, 2],
+      layers: [
+        { type: "lstm", units: 3, return_sequences: true },
+        { type: "gru", units: 2 },
+        { type: "dense", units: 2 },
+      ],
+      loss: "mse",
+    };
+    const rng = makeRng(77);
+    const layout = recurrentLayout(spec);
+    const params = randomParams(layout.paramCount, rng);
+    const { x, y } = randomRecurrentData(spec, 2, rng);
+    const m = new InterpretedNet(asNet(spec)).module<Float64Array>("f64", "wasm");
+    const grad = new Float64Array(params.length);
+    m.gradient(params, x, y, grad, 2);
+    const fd = params.map((p0, i) => {
+      const h = 1e-6 * Math.max(1, Math.abs(p0));
+      const at = (v: number) => m.loss(params.map((q, j) => (j === i ? v : q)), x, y, 2);
+      return (at(p0 + h) - at(p0 - h)) / (2 * h);
+    });
+    expect(mismatch(grad, fd, 1e-6, 1e-4)).toBeUndefined();
+  });
+});
