@@ -23,6 +23,13 @@ export interface ReverseRecurrence {
   readonly contributions: readonly (readonly [Node, Node])[];
   /** The cotangent of each value of the forward cell, as a value of the reverse cell. */
   readonly adjoints: ReadonlyMap<Node, Node>;
+  /** The backpropagation through time: a recurrence running the steps backwards. */
+  readonly reverse: Recurrence;
+  /**
+   * For each forward carry, ∂J/∂(its value after step t) — the whole cotangent of h_t, from the later steps and
+   * from the output at t — as a value of the reverse cell; null where J does not depend on it.
+   */
+  readonly stateCts: readonly (Node | null)[];
 }
 
 export interface SweepTools {
@@ -105,7 +112,22 @@ export function reverseRecurrence(g: Graph, loop: Recurrence, outputCts: Readonl
   loop.carries.forEach((c, k) => {
     if (needsGrad(c.init)) contributions.push([c.init, reversed.finals[k]]);
   });
-  return { contributions, adjoints };
+  const stateCts = loop.carries.map((c) => adjoints.get(c.next) ?? null);
+  return { contributions, adjoints, reverse: reversed.recurrence, stateCts };
+}
+
+/**
+ * The norm of ∂J/∂h_t at every step t of a forward recurrence's first carry (per sample: how much each step's
+ * state moves the loss), [T]; zeros where J does not depend on it.
+ */
+export function stateGradientNorms(g: Graph, reversed: Pick<ReverseRecurrence, "reverse" | "stateCts">, forward: Recurrence): Node {
+  const ct = reversed.stateCts[0];
+  if (!ct) return g.broadcast(g.constant(0), [forward.length]);
+  const stacked = g.stack(reversed.reverse, ct);
+  // Σ of the squares over every axis but the steps'
+  let squares = g.mul(stacked, stacked);
+  while (squares.shape.length > 1) squares = g.reduce("sum", squares, 1);
+  return g.sqrt(squares);
 }
 
 /** The forward cell's values between `from` (back to the carries and steps), latest first. */

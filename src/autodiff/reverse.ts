@@ -8,15 +8,17 @@
  * cell's values are skipped here.
  */
 import { type Graph, loopOfAttr } from "../ir/graph.ts";
-import { type Node, reachable, recurrenceOf } from "../ir/node.ts";
+import { type Node, type Recurrence, reachable, recurrenceOf } from "../ir/node.ts";
 import { OPS } from "../ir/ops.ts";
-import { reverseRecurrence } from "./recurrence.ts";
+import { type ReverseRecurrence, reverseRecurrence } from "./recurrence.ts";
 
 export interface Gradients {
   /** d objective / d param for each parameter leaf, or null where the objective does not depend on it. */
   readonly byParam: ReadonlyMap<Node, Node | null>;
   /** The cotangent of every node on a path from a parameter to the objective. */
   readonly adjoints: ReadonlyMap<Node, Node>;
+  /** Each recurrence the objective reads, in the order of the net, with its reverse sweep (autodiff/recurrence.ts). */
+  readonly recurrences: readonly { readonly forward: Recurrence; readonly reversed: ReverseRecurrence }[];
 }
 
 export function reverse(g: Graph, objective: Node, params: readonly Node[]): Gradients {
@@ -32,6 +34,7 @@ export function reverse(g: Graph, objective: Node, params: readonly Node[]): Gra
     else pending.set(input, [fitTo(g, contribution, input)]);
   };
   const differentiated = new Set<number>();
+  const recurrences: { forward: Recurrence; reversed: ReverseRecurrence }[] = [];
   for (const node of order) {
     if (node.loop !== undefined) continue;
     if (isLoopOutput(node)) {
@@ -54,6 +57,7 @@ export function reverse(g: Graph, objective: Node, params: readonly Node[]): Gra
         nameAdjoint: (n: Node, ct: Node) => nameAdjoint(g, n, ct),
       };
       const reversed = reverseRecurrence(g, recurrenceOf(node), outputCts, tools);
+      recurrences.push({ forward: recurrenceOf(node), reversed });
       for (const [n, ct] of reversed.adjoints) adjoints.set(n, ct);
       for (const [target, c] of reversed.contributions) add(target, c);
       continue;
@@ -75,7 +79,8 @@ export function reverse(g: Graph, objective: Node, params: readonly Node[]): Gra
   }
   const byParam = new Map(params.map((p) => [p, adjoints.get(p) ?? null] as const));
   for (const [p, grad] of byParam) if (grad) nameAdjoint(g, p, grad);
-  return { byParam, adjoints };
+  // the sweep met the recurrences last first
+  return { byParam, adjoints, recurrences: recurrences.reverse() };
 }
 
 const isLoopOutput = (n: Node) => n.op === "stack" || n.op === "final" || n.op === "loopSum";
