@@ -96,6 +96,7 @@ interface Compiled {
 type CompileOutcome = { readonly ok: true; readonly compiled: Compiled } | { readonly ok: false; readonly why: string };
 
 const CHILD_TAG = "LSTM_COMPILE ";
+const CHILD_ERROR_TAG = "LSTM_COMPILE_ERROR ";
 
 /** In the child: one compile() of the net, the module written as an .mjs file; prints the result on one line. */
 async function compileChild(form: BpgenForm, steps: number, units: number): Promise<void> {
@@ -104,7 +105,13 @@ async function compileChild(form: BpgenForm, steps: number, units: number): Prom
   const { writeModule } = await import("./compile.ts");
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const result = await compile(spec, { precision: "f32", sourceFile: `${spec.name}.json` });
+  let result: Awaited<ReturnType<typeof compile>>;
+  try {
+    result = await compile(spec, { precision: "f32", sourceFile: `${spec.name}.json` });
+  } catch (e) {
+    process.stdout.write(`${CHILD_ERROR_TAG}${JSON.stringify(e instanceof Error ? e.message : String(e))}\n`);
+    process.exit(1);
+  }
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const file = writeModule(result.source, spec.name);
@@ -119,6 +126,8 @@ function compileInChild(form: BpgenForm, steps: number, units: number, limitMs: 
   if (r.error && "code" in r.error && r.error.code === "ETIMEDOUT") return { ok: false, why: `compile() did not finish within the limit of ${limitMs / 1000} s` };
   const line = r.stdout.split("\n").find((l) => l.startsWith(CHILD_TAG));
   if (r.status === 0 && line) return { ok: true, compiled: JSON.parse(line.slice(CHILD_TAG.length)) as Compiled };
+  const error = r.stdout.split("\n").find((l) => l.startsWith(CHILD_ERROR_TAG));
+  if (error) return { ok: false, why: `compile() throws: ${(JSON.parse(error.slice(CHILD_ERROR_TAG.length)) as string).split("\n").slice(0, 2).map((l) => l.trim()).join(" ")}` };
   const message = r.stderr.split("\n").find((l) => /error/i.test(l)) ?? r.stderr.trim().split("\n")[0] ?? `exit status ${r.status}`;
   return { ok: false, why: message.trim() };
 }
