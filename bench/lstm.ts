@@ -32,10 +32,10 @@ import { lstmUnrolled } from "./lstm-unrolled.ts";
 import { readClock } from "./machine.ts";
 import { importModule } from "./module-import.ts";
 import { ROOT } from "./nets.ts";
-import { lstmHandRun } from "./peers/lstm-hand.ts";
+import { HandLstm, lstmHandRun } from "./peers/lstm-hand.ts";
 import { LSTM_LR, type LstmBatch, type LstmShape, type LstmWeights, WEIGHT_NAMES, flatWeights, lstmBatch, lstmForwardFlops, lstmWeights } from "./peers/lstm-net.ts";
 import { PEER_LABEL, type PeerId, type PeerRun, syncCall } from "./peers/types.ts";
-import { type Mode, type TimingOptions, measure, stats } from "./timing.ts";
+import { type CellStats, type Mode, type TimingOptions, measure, stats } from "./timing.ts";
 
 type BpgenForm = "unrolled" | "layer";
 
@@ -139,9 +139,9 @@ const moduleFolders = new Set<string>();
 
 /**
  * The module's flat parameters from the shared weights. The unrolled net names them Wi, Wh, b, V, d; the layer
- * form's names are its own, so its parameters are matched by shape in order: [4H, F] the input weights, [4H, H] the
- * recurrent ones, the first [4H] the input bias (b) and the second the recurrent bias (zeros), [O, H] and [O] the
- * read-out. The loss check before timing confirms the match.
+ * form's names are its own, so its parameters are matched by shape: [4H, F] the input weights, [4H, H] the
+ * recurrent ones, [O, H] and [O] the read-out; of its two [4H] biases (b_ih, b_hh, which the cell adds) the first
+ * gets b and the second zeros. The loss checks before timing confirm the match.
  */
 function bpgenParams(m: NetModule<Float32Array>, s: LstmShape, w: LstmWeights): Float32Array {
   const p = new Float32Array(m.meta.paramCount);
@@ -215,12 +215,12 @@ async function checkAgainstHand(runs: readonly PeerRun[], hand: PeerRun, when: s
 }
 
 /** bpgen's gradient against the hand-written one (the hand-written BPTT is itself tested against finite differences). */
-async function checkGradient(m: NetModule<Float32Array>, s: LstmShape, w: LstmWeights, data: LstmBatch): Promise<void> {
-  const { HandLstm } = await import("./peers/lstm-hand.ts");
+function checkGradient(m: NetModule<Float32Array>, s: LstmShape, w: LstmWeights, data: LstmBatch): void {
+  // the layer form's parameters are laid out its own way: its loss checks before and after a step suffice
+  if (!WEIGHT_NAMES.every((n) => m.meta.params.some((p) => p.name === n))) return;
   const hand = new HandLstm<Float32Array>(s, (n) => new Float32Array(n));
   const gHand = new Float32Array(hand.paramCount);
   hand.gradient(flatWeights(w), data.x, data.y, gHand);
-  if (!WEIGHT_NAMES.every((n) => m.meta.params.some((p) => p.name === n))) return; // the layer form's layout differs: its loss checks suffice
   const gBpgen = new Float32Array(m.meta.paramCount);
   m.gradient(bpgenParams(m, s, w), data.x, data.y, gBpgen, s.batch);
   let at = 0;
@@ -258,7 +258,7 @@ interface SizeResult {
   readonly size: string;
   readonly shape: LstmShape;
   readonly base: PeerId;
-  readonly cells: Map<Mode, Map<PeerId, ReturnType<typeof stats> | null>>;
+  readonly cells: Map<Mode, Map<PeerId, CellStats>>;
 }
 
 function printTable(res: SizeResult): void {
@@ -281,11 +281,12 @@ function printTable(res: SizeResult): void {
 
 // ---- one network ----------------------------------------------------------------------------------------
 
+/** The peers other than bpgen; their libraries are loaded here, not at the top, so the compile child does not load them. */
 async function peersFor(s: LstmShape, w: LstmWeights, data: LstmBatch): Promise<PeerRun[]> {
   const { lstmJaxRun } = await import("./peers/lstm-jax.ts");
   const { lstmTfRun } = await import("./peers/lstm-tfjs.ts");
   const { lstmOrtRun } = await import("./peers/lstm-ort.ts");
-  // ORT first: its loader sets a global Worker it then removes, which jax-js would otherwise see (bench/peers/ort.ts)
+  // ORT first: its loader sets a global Worker (removed again by initOrt) that jax-js must not see (bench/peers/ort.ts)
   const ort = await lstmOrtRun(s, w, data);
   return [lstmHandRun(s, flatWeights(w), data), await lstmJaxRun(s, w, data), await lstmTfRun("cpu", s, w, data), await lstmTfRun("wasm", s, w, data), ort];
 }
@@ -308,7 +309,7 @@ async function benchSize(size: string, form: BpgenForm, rounds: number, limitMs:
   const hand = runs.find((r) => r.id === "hand");
   if (!hand) throw new Error("internal: no hand-written peer");
   await checkAgainstHand(runs, hand, "on the first batch");
-  if (module) await checkGradient(module, s, w, data);
+  if (module) checkGradient(module, s, w, data);
   for (const r of runs) {
     await r.activate();
     if (r.step?.sync) r.step.run();
@@ -317,7 +318,7 @@ async function benchSize(size: string, form: BpgenForm, rounds: number, limitMs:
   console.error(`lstm ${size}: peers agree; timing …`);
   const opts = timingOptions(s, rounds);
   const base: PeerId = module ? "bpgen" : "hand";
-  const cells = new Map<Mode, Map<PeerId, ReturnType<typeof stats> | null>>();
+  const cells = new Map<Mode, Map<PeerId, CellStats>>();
   for (const mode of ["train", "forward"] as const) {
     const measured = await measure(runs, mode, opts);
     const baseCell = measured.get(base);
