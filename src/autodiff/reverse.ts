@@ -7,6 +7,7 @@
  * A recurrence is differentiated as a whole when the sweep reaches its outputs (autodiff/recurrence.ts): its
  * cell's values are skipped here.
  */
+import { parseSlice, unsliceFill } from "../ir/axes.ts";
 import { type Graph, loopOfAttr } from "../ir/graph.ts";
 import { type Node, type Recurrence, reachable, recurrenceOf } from "../ir/node.ts";
 import { OPS } from "../ir/ops.ts";
@@ -103,10 +104,30 @@ function fitShape(g: Graph, c: Node, target: Node): Node {
  * balanced tree, so a value used N times gives an expression of depth log₂ N, not N.
  */
 function combine(g: Graph, contributions: readonly Node[]): Node {
+  const tiled = asConcat(g, contributions);
+  if (tiled) return tiled;
   const counts = new Map<Node, number>();
   for (const c of contributions) counts.set(c, (counts.get(c) ?? 0) + 1);
   const terms = [...counts].map(([term, k]) => (k === 1 ? term : g.mul(g.constant(k), term)));
   return balancedSum(g, terms);
+}
+
+/**
+ * Cotangents of disjoint parts of one tensor (a vector sliced into an LSTM's four gates), each placed back with
+ * zeros around it, that together cover it: their sum is the parts joined, with no zeros added.
+ */
+function asConcat(g: Graph, contributions: readonly Node[]): Node | undefined {
+  if (contributions.length < 2 || !contributions.every((c) => c.op === "unslice" && unsliceFill(c.attr) === 0)) return undefined;
+  const parts = contributions.map((c) => ({ c, part: parseSlice(c.attr) }));
+  if (!parts.every(({ part }) => part.length >= 1 && part[0].keep && part.slice(1).every((p, d) => p.keep && p.start === 0 && p.count === parts[0].c.shape[d + 1]))) return undefined;
+  parts.sort((a, b) => a.part[0].start - b.part[0].start);
+  let at = 0;
+  for (const { part } of parts) {
+    if (part[0].start !== at) return undefined;
+    at += part[0].count;
+  }
+  if (at !== contributions[0].shape[0]) return undefined;
+  return g.concat(parts.map(({ c }) => c.inputs[0]), 0);
 }
 
 function balancedSum(g: Graph, terms: readonly Node[]): Node {

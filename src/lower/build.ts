@@ -339,7 +339,10 @@ export class FunctionLowering {
   private sampleLoop(seg: Extract<Segment, { kind: "samples" }>, perSample: () => Stmt[]): Stmt[] {
     this.sampleLeaves.clear();
     const lowered = new Set<RecurrenceUnit>();
+    const fedBySums = new Set(this.plan.sumsIntoMeans.values());
     const computeOrRecur = (n: Node): Stmt[] => {
+      // its recurrence's steps added into it
+      if (fedBySums.has(n)) return [];
       const unit = this.plan.units.get(n);
       if (!unit) return this.compute(n);
       if (lowered.has(unit)) return [];
@@ -374,7 +377,8 @@ export class FunctionLowering {
       { k: "note", note: { lhs: c.leaf, op: "=", rhs: this.operandMath(c.init) }, node: c.leaf } satisfies Stmt,
       ...copyInto(c.leaf, r.reverse ? T : zero, c.init),
     ]);
-    const sums = unit.outputs.filter((o) => o.op === "loopSum").flatMap((o) => this.zeroed(o));
+    // a sum read only by a batch mean adds into the mean's accumulator (zeroed with the stage's means)
+    const sums = unit.outputs.filter((o) => o.op === "loopSum" && !this.plan.sumsIntoMeans.has(o)).flatMap((o) => this.zeroed(o));
     const cell = unit.cell.flatMap((n) => this.compute(n));
     const collected = unit.outputs.flatMap((o): Stmt[] => {
       const value = o.inputs[0];
@@ -382,7 +386,7 @@ export class FunctionLowering {
         const size = sizeOf(value.shape);
         return [{ k: "note", note: this.note(o), node: o }, ...elementNest(value.shape, (index) => [this.write(o, addIndex(varIndex(t, size), index), this.read(value, index))])];
       }
-      if (o.op === "loopSum") return [{ k: "note", note: this.note(o), node: o }, ...elementNest(value.shape, (index) => [this.write(o, index, this.read(value, index), "+=")])];
+      if (o.op === "loopSum") return [{ k: "note", note: this.note(o), node: o }, ...elementNest(value.shape, (index) => [this.accumulateStep(o, index, this.read(value, index))])];
       return [];
     });
     const nexts = r.carries.flatMap((c) => copyInto(c.leaf, r.reverse ? step : addIndex(step, constIndex(1)), c.next));
@@ -395,6 +399,15 @@ export class FunctionLowering {
         return [{ k: "note", note: this.note(o), node: o }, ...elementNest(o.shape, (index) => [this.write(o, index, load(buf, addIndex(at, index)))])];
       });
     return [...starts, ...sums, loop, ...finals];
+  }
+
+  /** `sum += value` for one step of a loopSum, into its batch mean's accumulator when that is its only reader. */
+  private accumulateStep(sum: Node, index: Index, value: Expr): Stmt {
+    const mean = this.plan.sumsIntoMeans.get(sum);
+    if (!mean) return this.write(sum, index, value, "+=");
+    const into = this.write(mean, index, value, "+=");
+    // the statement computes the sum (the inline pass reads the node to see what it accumulates)
+    return into.k === "store" || into.k === "update" ? { ...into, node: sum } : into;
   }
 
   /** An accumulator set to zero. */

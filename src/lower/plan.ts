@@ -81,6 +81,11 @@ export interface FunctionPlan {
   readonly sharesReaderStorage: ReadonlySet<Node>;
   /** The recurrence each of its cell's values and outputs belongs to (lower/recurrences.ts). */
   readonly units: ReadonlyMap<Node, RecurrenceUnit>;
+  /**
+   * Sums over a recurrence's steps whose only reader is a batch mean (a shared weight's gradient): each step
+   * adds straight into the mean's accumulator, which then needs no per-sample addition of its own.
+   */
+  readonly sumsIntoMeans: ReadonlyMap<Node, Node>;
 }
 
 const isLeaf = (n: Node) => n.inputs.length === 0;
@@ -134,7 +139,12 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
       readersShared.add(reader);
     }
   }
-  return { roots, computed, phase, stages, segments, views, storage, users, named, sharesReaderStorage, units };
+  const sumsIntoMeans = new Map<Node, Node>();
+  for (const n of computed) {
+    const [reader] = users(n);
+    if (n.op === "loopSum" && !rootSet.has(n) && users(n).length === 1 && reader.op === "batchMean" && !sharesReaderStorage.has(reader)) sumsIntoMeans.set(n, reader);
+  }
+  return { roots, computed, phase, stages, segments, views, storage, users, named, sharesReaderStorage, units, sumsIntoMeans };
 }
 
 /** A view that reads its operand's elements in their order (a reshape): element i is the operand's element i. */

@@ -379,8 +379,9 @@ function readPlan(def: Site, read: Read, node: Node): Map<Var, Var> | undefined 
   const reader = readerNode(read.site.stmt);
   if (!reader || read.site.conditional || read.site.pos < def.pos) return undefined;
   // the batch mean of a value takes it in place whatever its op; other readers take elementwise values
-  const meanOfIt = reader.op === "batchMean" && reader.inputs[0] === node;
-  const elementwiseInto = readsOneElement(node) && (isElementwise(reader.op) || reader.op === "sum" || reader.op === "batchMean");
+  // as a sum over a recurrence's steps does
+  const meanOfIt = (reader.op === "batchMean" || reader.op === "loopSum") && reader.inputs[0] === node;
+  const elementwiseInto = readsOneElement(node) && (isElementwise(reader.op) || reader.op === "sum" || reader.op === "batchMean" || reader.op === "loopSum");
   if (!meanOfIt && !elementwiseInto) return undefined;
   if (sampleLoop(def) !== sampleLoop(read.site)) return undefined;
   // a value of a recurrence's step is read in the same step: the stored sequence of another loop is not the value
