@@ -29,8 +29,9 @@ import {
   scaleIndex,
   varIndex,
 } from "./kernel.ts";
-import type { FunctionPlan, Segment, Storage } from "./plan.ts";
+import type { BatchedRecurrence, FunctionPlan, Segment, Storage } from "./plan.ts";
 import type { RecurrenceUnit } from "./recurrences.ts";
+import type { Carry } from "../ir/node.ts";
 import { lowerStructural } from "./structural.ts";
 
 /** Where the leaves live in the caller's arrays. */
@@ -78,19 +79,6 @@ export class Buffers {
     return b;
   }
 
-  /**
-   * The history of a recurrence's carry: `steps + 1` rows of its shape, the initial value and each step's next
-   * value (row t + 1 after step t; a reverse recurrence's runs the other way), per sample.
-   */
-  history(leaf: Node, steps: number): Buffer {
-    let b = this.work.get(leaf);
-    if (!b) {
-      b = { role: "work", size: (steps + 1) * sizeOf(leaf.shape), perSample: false, node: leaf };
-      this.work.set(leaf, b);
-    }
-    return b;
-  }
-
   /** The workspace buffer of a value. */
   of(n: Node): Buffer {
     let b = this.work.get(n);
@@ -127,6 +115,11 @@ export class FunctionLowering {
   private readonly steps = new Map<Recurrence, Var>();
   /** Batch means a dense kernel writes whole, already divided by the batch: never zeroed, never rescaled. */
   private readonly meansWrittenByKernels: ReadonlySet<Node>;
+  /** Batch means that a recurrence's steps add into (not computed per sample from their operand). */
+  private readonly fedBySums: ReadonlySet<Node>;
+  /** Sums over the steps of a batched recurrence that run as a kernel per step, and the means they add means into (not rescaled). */
+  private readonly stepKernelSums: ReadonlySet<Node>;
+  private readonly meansOfKernelSteps: ReadonlySet<Node>;
   readonly invB: Local;
 
   constructor(
@@ -138,6 +131,10 @@ export class FunctionLowering {
       plan.segments.flatMap((seg) => (seg.kind === "dense" && seg.call.kind === "denseWeightGradient" ? [seg.call.node] : [])),
     );
     this.invB = { hint: "invB", fixed: true, named: false };
+    this.fedBySums = new Set(plan.sumsIntoMeans.values());
+    const kernelSteps = plan.segments.flatMap((seg) => (seg.kind === "recurrence" ? seg.cell.flatMap((c) => (c.kind === "weightGradient" ? [c] : [])) : []));
+    this.stepKernelSums = new Set(kernelSteps.map((c) => c.sum));
+    this.meansOfKernelSteps = new Set(kernelSteps.map((c) => c.mean));
   }
 
   // ---- reading values -----------------------------------------------------------------------------
@@ -153,8 +150,8 @@ export class FunctionLowering {
       const counter = this.buffers.counter(sizeOf(n.shape));
       return load(counter, addIndex(this.row(counter), index));
     }
-    // a carry before step t is its history's row t (t + 1 in a reverse recurrence); a step is row t of its sequence
-    if (n.op === "carry") return this.readCarry(n, index);
+    // a carry is its buffer (the state before the step); a step is row t of its sequence
+    if (n.op === "carry") return load(...this.address(n, this.storageOf(n), index));
     if (n.op === "step") return this.read(n.inputs[0], addIndex(varIndex(this.stepVar(recurrenceOf(n)), sizeOf(n.shape)), index));
     if (sizeOf(n.shape) === 1 && n.inputs.length === 0) {
       (n.op === "param" || n.op === "state" ? this.scalarParams : this.sampleLeaves).add(n);
@@ -175,19 +172,6 @@ export class FunctionLowering {
     const v = this.steps.get(r);
     if (!v) throw new Error(`internal: recurrence ${r.id} is read outside its loop`);
     return v;
-  }
-
-  /** Row `row` of a carry's history. */
-  private historyRow(leaf: Node, row: Index): { buf: Buffer; at: Index } {
-    const r = recurrenceOf(leaf);
-    return { buf: this.buffers.history(leaf, r.length), at: scaleIndex(row, sizeOf(leaf.shape)) };
-  }
-
-  private readCarry(leaf: Node, index: Index): Expr {
-    const r = recurrenceOf(leaf);
-    const t = varIndex(this.stepVar(r));
-    const { buf, at } = this.historyRow(leaf, r.reverse ? addIndex(t, constIndex(1)) : t);
-    return load(buf, addIndex(at, index));
   }
 
   read2 = (n: Node, row: Index, col: Index): Expr =>
@@ -218,6 +202,11 @@ export class FunctionLowering {
 
   /** Where a dense kernel finds a value: buffer, first element, and distance between samples. */
   denseAccess(n: Node): { buf: Buffer; base: Index } {
+    // row t of a sequence, inside a recurrence's step
+    if (n.op === "step") {
+      const seq = this.denseAccess(n.inputs[0]);
+      return { buf: seq.buf, base: addIndex(seq.base, varIndex(this.stepVar(recurrenceOf(n)), sizeOf(n.shape))) };
+    }
     if (n.op === "param") return { buf: this.buffers.params, base: constIndex(this.offset(n)) };
     if (n.op === "state") return { buf: this.buffers.state, base: constIndex(this.offset(n)) };
     if (n.op === "input") return { buf: this.buffers.inputs, base: addIndex(this.row(this.buffers.inputs), constIndex(this.offset(n))) };
@@ -316,9 +305,13 @@ export class FunctionLowering {
     const endsInValues = plan.stages[lastStage].means.length > 0 || plan.stages[lastStage].after.length > 0;
     const loops = plan.stages.map((stage, k) => {
       const last = k === lastStage && !endsInValues;
-      return stage.segments.flatMap((seg, j) =>
-        seg.kind === "dense" ? this.dense(seg.call) : this.sampleLoop(seg, last && j === stage.segments.length - 1 ? perSample : () => []),
-      );
+      return stage.segments.flatMap((seg, j) => {
+        const perSampleHere = last && j === stage.segments.length - 1 ? perSample : () => [];
+        if (seg.kind === "dense") return this.dense(seg.call);
+        // a batched recurrence ends in a sample loop of its own: forward's per-sample output needs one after it
+        if (seg.kind === "recurrence") return [...this.batchedRecurrence(seg), ...this.samples(perSampleHere)];
+        return this.sampleLoop(seg, perSampleHere);
+      });
     });
     const barriers = plan.stages.map((stage) => [...this.finishAccumulators(stage.means), ...stage.after.flatMap((n) => this.compute(n))]);
     // 1/batch is declared at the first barrier that does anything, and read by every later one
@@ -337,68 +330,114 @@ export class FunctionLowering {
 
   /** One loop over the samples: the scalar inputs and targets it reads, then its nodes in order. */
   private sampleLoop(seg: Extract<Segment, { kind: "samples" }>, perSample: () => Stmt[]): Stmt[] {
-    this.sampleLeaves.clear();
     const lowered = new Set<RecurrenceUnit>();
-    const fedBySums = new Set(this.plan.sumsIntoMeans.values());
     const computeOrRecur = (n: Node): Stmt[] => {
       // its recurrence's steps added into it
-      if (fedBySums.has(n)) return [];
+      if (this.fedBySums.has(n)) return [];
       const unit = this.plan.units.get(n);
       if (!unit) return this.compute(n);
       if (lowered.has(unit)) return [];
       lowered.add(unit);
       return this.recurrence(unit);
     };
-    const body = [...seg.nodes.flatMap(computeOrRecur), ...perSample()];
-    if (body.length === 0) return [];
+    return this.samples(() => [...seg.nodes.flatMap(computeOrRecur), ...perSample()]);
+  }
+
+  /** A loop over the samples around the statements `body` builds, with the scalar inputs and targets they read as locals at its top. */
+  private samples(body: () => Stmt[]): Stmt[] {
+    this.sampleLeaves.clear();
+    const stmts = body();
+    if (stmts.length === 0) return [];
     const leaves = [...this.sampleLeaves].sort((a, b) => a.id - b.id).map((n): Stmt => {
       const buf = n.op === "input" ? this.buffers.inputs : this.buffers.targets;
       return { k: "let", local: this.local(n), value: load(buf, addIndex(this.row(buf), constIndex(this.offset(n)))), mutable: false };
     });
-    return [{ k: "loop", v: this.sample, kind: "samples", body: [...leaves, ...body] }];
+    return [{ k: "loop", v: this.sample, kind: "samples", body: [...leaves, ...stmts] }];
   }
 
   /**
-   * A recurrence, for the current sample: each carry's history starts with its initial value, the loop over the
-   * steps computes the cell and writes the stacks, sums and next values, and the finals are the history's last row.
+   * A recurrence for the current sample: each carry's buffer starts as its initial value, the loop over the steps
+   * computes the cell, writes the stacks and sums, then the carries' next values; the finals are the carries after it.
    */
   private recurrence(unit: RecurrenceUnit): Stmt[] {
-    const r = unit.recurrence;
-    const t: Var = { name: "t", extent: r.length };
-    this.steps.set(r, t);
-    const T = constIndex(r.length);
-    const zero = constIndex(0);
-    const step = varIndex(t);
-    const copyInto = (leaf: Node, row: Index, from: Node): Stmt[] => {
-      const { buf, at } = this.historyRow(leaf, row);
-      return elementNest(leaf.shape, (index) => [{ k: "store", buf, index: addIndex(at, index), value: this.read(from, index), mode: "=" }]);
-    };
-    const starts = r.carries.flatMap((c) => [
+    const t = this.stepOf(unit);
+    const cell = unit.cell.flatMap((n) => this.compute(n));
+    const loop: Stmt = { k: "loop", v: t, kind: "time", body: [...cell, ...this.stepEnd(unit, t)], ...(unit.recurrence.reverse ? { reverse: true } : {}) };
+    return [...this.recurrenceStart(unit), loop, ...this.finals(unit)];
+  }
+
+  /**
+   * A recurrence across the batch (plan.ts BatchedRecurrence): the loop over the steps outside, and in each step its
+   * sample loops and batched kernels in order; a weight gradient's step is a kernel's mean over the batch of δ ⊗ a,
+   * added into the gradient's accumulator.
+   */
+  private batchedRecurrence(b: BatchedRecurrence): Stmt[] {
+    const { unit } = b;
+    const t = this.stepOf(unit);
+    const step = b.cell.flatMap((seg): Stmt[] => {
+      switch (seg.kind) {
+        case "samples":
+          return this.samples(() => seg.nodes.flatMap((n) => this.compute(n)));
+        case "dense":
+          return this.dense(seg.call);
+        case "weightGradient": {
+          const product = this.buffers.of(seg.call.node);
+          return [...this.dense(seg.call), ...elementNest(seg.mean.shape, (index) => [this.write(seg.mean, index, load(product, index), "+=")])];
+        }
+      }
+    });
+    const end = this.samples(() => this.stepEnd(unit, t));
+    const loop: Stmt = { k: "loop", v: t, kind: "time", body: [...step, ...end], ...(unit.recurrence.reverse ? { reverse: true } : {}) };
+    return [...this.samples(() => this.recurrenceStart(unit)), loop, ...this.samples(() => this.finals(unit))];
+  }
+
+  /** The step variable of a recurrence (its loops run over t; a step reads row t of its sequences). */
+  private stepOf(unit: RecurrenceUnit): Var {
+    const t: Var = { name: "t", extent: unit.recurrence.length };
+    this.steps.set(unit.recurrence, t);
+    return t;
+  }
+
+  /** Before the steps: each carry set to its initial value, the sums over the steps to zero. */
+  private recurrenceStart(unit: RecurrenceUnit): Stmt[] {
+    const starts = unit.recurrence.carries.flatMap((c) => [
       { k: "note", note: { lhs: c.leaf, op: "=", rhs: this.operandMath(c.init) }, node: c.leaf } satisfies Stmt,
-      ...copyInto(c.leaf, r.reverse ? T : zero, c.init),
+      ...elementNest(c.leaf.shape, (index) => [this.write(c.leaf, index, this.read(c.init, index))]),
     ]);
     // a sum read only by a batch mean adds into the mean's accumulator (zeroed with the stage's means)
     const sums = unit.outputs.filter((o) => o.op === "loopSum" && !this.plan.sumsIntoMeans.has(o)).flatMap((o) => this.zeroed(o));
-    const cell = unit.cell.flatMap((n) => this.compute(n));
+    return [...starts, ...sums];
+  }
+
+  /**
+   * The end of a step: the stacks take row t, the sums their step, then each carry its next value (in an order
+   * where no carry is overwritten before another carry's next value has read it).
+   */
+  private stepEnd(unit: RecurrenceUnit, t: Var): Stmt[] {
     const collected = unit.outputs.flatMap((o): Stmt[] => {
       const value = o.inputs[0];
       if (o.op === "stack") {
         const size = sizeOf(value.shape);
         return [{ k: "note", note: this.note(o), node: o }, ...elementNest(value.shape, (index) => [this.write(o, addIndex(varIndex(t, size), index), this.read(value, index))])];
       }
-      if (o.op === "loopSum") return [{ k: "note", note: this.note(o), node: o }, ...elementNest(value.shape, (index) => [this.accumulateStep(o, index, this.read(value, index))])];
+      // a weight gradient's step in a batched recurrence is its own kernel
+      if (o.op === "loopSum" && !this.stepKernelSums.has(o)) {
+        return [{ k: "note", note: this.note(o), node: o }, ...elementNest(value.shape, (index) => [this.accumulateStep(o, index, this.read(value, index))])];
+      }
       return [];
     });
-    const nexts = r.carries.flatMap((c) => copyInto(c.leaf, r.reverse ? step : addIndex(step, constIndex(1)), c.next));
-    const loop: Stmt = { k: "loop", v: t, kind: "time", body: [...cell, ...collected, ...nexts], ...(r.reverse ? { reverse: true } : {}) };
-    const finals = unit.outputs
+    const nexts = carryOrder(unit).flatMap((c) => elementNest(c.leaf.shape, (index) => [this.write(c.leaf, index, this.read(c.next, index))]));
+    return [...collected, ...nexts];
+  }
+
+  /** After the steps: the finals, each its carry's last value. */
+  private finals(unit: RecurrenceUnit): Stmt[] {
+    return unit.outputs
       .filter((o) => o.op === "final")
       .flatMap((o): Stmt[] => {
-        const leaf = r.carries[Number(String(o.attr).split(":")[1])].leaf;
-        const { buf, at } = this.historyRow(leaf, r.reverse ? zero : T);
-        return [{ k: "note", note: this.note(o), node: o }, ...elementNest(o.shape, (index) => [this.write(o, index, load(buf, addIndex(at, index)))])];
+        const leaf = unit.recurrence.carries[Number(String(o.attr).split(":")[1])].leaf;
+        return [{ k: "note", note: this.note(o), node: o }, ...elementNest(o.shape, (index) => [this.write(o, index, this.read(leaf, index))])];
       });
-    return [...starts, ...sums, loop, ...finals];
   }
 
   /** `sum += value` for one step of a loopSum, into its batch mean's accumulator when that is its only reader. */
@@ -508,7 +547,7 @@ export class FunctionLowering {
 
   /** After the loop: each accumulated sum becomes a mean, with the 1/batch applied once. */
   private finishAccumulators(means: readonly Node[]): Stmt[] {
-    const { regions, others } = this.splitRegions(means.filter((n) => !this.plan.sharesReaderStorage.has(n) && !this.meansWrittenByKernels.has(n)));
+    const { regions, others } = this.splitRegions(means.filter((n) => !this.plan.sharesReaderStorage.has(n) && !this.meansWrittenByKernels.has(n) && !this.meansOfKernelSteps.has(n)));
     const locals = others.filter((n) => this.storageOf(n).kind === "local");
     const scaled = (buf: Buffer, from: number, count: number): Stmt[] =>
       elementNest([count], (index) => [{ k: "store", buf, index: offsetIndex(index, from), value: get(this.invB), mode: "*=" }]);
@@ -566,3 +605,18 @@ export class FunctionLowering {
   }
 }
 
+/**
+ * The carries in the order their next values are written at the end of a step: a carry whose next value is
+ * another carry (a swap of states) is written before that one is overwritten.
+ */
+function carryOrder(unit: RecurrenceUnit): Carry[] {
+  const carries = [...unit.recurrence.carries];
+  const readsCarry = (c: Carry, other: Carry) => c.next === other.leaf;
+  const ordered: Carry[] = [];
+  while (carries.length > 0) {
+    const free = carries.findIndex((c) => !carries.some((other) => other !== c && readsCarry(other, c)));
+    if (free < 0) throw new Error("internal: the carries of a recurrence only exchange their values");
+    ordered.push(...carries.splice(free, 1));
+  }
+  return ordered;
+}

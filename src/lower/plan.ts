@@ -31,7 +31,7 @@
 import { isIdentityView, parseView } from "../ir/axes.ts";
 import { type Node, reachable, recurrenceOf, sizeOf } from "../ir/node.ts";
 import { isElementwise } from "../ir/ops.ts";
-import { type DenseCall, denseCall, rowOperands } from "./dense.ts";
+import { DENSE_MIN_WEIGHTS, type DenseCall, denseCall, rowOperands } from "./dense.ts";
 import { type RecurrenceUnit, isCellRead, recurrenceUnits, withUnitsTogether } from "./recurrences.ts";
 
 export type Phase = "pre" | "loop" | "post";
@@ -42,7 +42,30 @@ export type Storage =
   | { kind: "rows" }
   | { kind: "region"; array: "grads" | "out"; offset: number };
 
-export type Segment = { kind: "samples"; nodes: readonly Node[] } | { kind: "dense"; call: DenseCall };
+/** One piece of a batched recurrence's step: a sample loop over cell values, a dense product, or a weight gradient's step. */
+export type CellSegment =
+  | { kind: "samples"; nodes: readonly Node[] }
+  | { kind: "dense"; call: DenseCall }
+  /** mean over the batch of one step's δ ⊗ a (`call.node` the outer product, into a workspace buffer), added into `mean` */
+  | { kind: "weightGradient"; call: Extract<DenseCall, { kind: "denseWeightGradient" }>; sum: Node; mean: Node };
+
+/**
+ * A recurrence whose cell has dense products runs across the batch: its loop over the steps outside, each step's
+ * products as batched kernels for every sample at once and its other values in sample loops between them.
+ */
+export interface BatchedRecurrence {
+  readonly kind: "recurrence";
+  readonly unit: RecurrenceUnit;
+  readonly cell: readonly CellSegment[];
+}
+
+export type Segment = { kind: "samples"; nodes: readonly Node[] } | { kind: "dense"; call: DenseCall } | BatchedRecurrence;
+
+/** The values a segment computes. */
+export function segmentNodes(seg: Segment): readonly Node[] {
+  if (seg.kind === "dense") return [seg.call.node];
+  return seg.kind === "recurrence" ? [...seg.unit.cell, ...seg.unit.outputs] : seg.nodes;
+}
 
 /** The loop work up to one batch barrier, and what follows the barrier. */
 export interface Stage {
@@ -101,6 +124,7 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
   // a recurrence's products run inside its loop over the steps, one sample at a time
   const inCell = (n: Node) => units.has(n) || n.loop !== undefined;
   const dense = new Map(nodes.flatMap((n) => ((call) => (call && !inCell(n) ? [[n, call] as const] : []))(denseCall(n, users))));
+  const batched = batchedRecurrences(units, users);
   const absorbed = new Set([...dense.values()].flatMap((c) => (c.kind === "denseWeightGradient" ? [c.outer] : [])));
   const kernelOperands = new Set([...dense.values()].flatMap(rowOperands));
   const transposes = new Set(nodes.filter((n) => n.op === "transpose" && !rootSet.has(n) && users(n).every((c) => c.op === "matmul")));
@@ -109,13 +133,19 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
     nodes.filter((n) => !isLeaf(n) && !isCellRead(n) && !views.has(n) && !absorbed.has(n)),
     units,
   );
-  const stages = stagesOf(computed, sinkToReaders(computed, level, users, (n) => rootSet.has(n) || views.has(n) || dense.has(n) || units.has(n)), dense);
+  const stages = stagesOf(computed, sinkToReaders(computed, level, users, (n) => rootSet.has(n) || views.has(n) || dense.has(n) || units.has(n)), dense, batched);
   const segments = stages.flatMap((s) => s.segments);
   const rows = rowsStored(segments, computed, kernelOperands, users, views, units);
+  // a batched recurrence's values pass between its sample loops and kernels, one row per sample (its weight-gradient
+  // products are each one matrix), and so do its carries
+  const temporaries = new Set([...batched.values()].flatMap((b) => b.cell.flatMap((c) => (c.kind === "weightGradient" ? [c.call.node] : []))));
+  for (const b of new Set(batched.values())) for (const n of [...b.unit.cell, ...b.unit.recurrence.carries.map((c) => c.leaf)]) if (!temporaries.has(n)) rows.add(n);
   const storage = new Map<Node, Storage>();
-  for (const n of computed) {
-    // a stack is written step by step inside its loop, and read after it: never a local of the loop's body
-    const kind = rows.has(n) ? "rows" : sizeOf(n.shape) === 1 && n.op !== "stack" ? "local" : "buffer";
+  const carryLeaves = [...new Set(units.values())].flatMap((u) => u.recurrence.carries.map((c) => c.leaf));
+  for (const n of [...computed, ...carryLeaves]) {
+    // a stack is written step by step inside its loop, and read after it: never a local of the loop's body; a
+    // carry is written before the loop and at the end of every step
+    const kind = rows.has(n) ? "rows" : n.op === "carry" ? "buffer" : sizeOf(n.shape) === 1 && n.op !== "stack" ? "local" : "buffer";
     storage.set(n, rootStorage.get(n) ?? { kind });
   }
   const sharesReaderStorage = new Set<Node>();
@@ -145,6 +175,55 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
     if (n.op === "loopSum" && !rootSet.has(n) && users(n).length === 1 && reader.op === "batchMean" && !sharesReaderStorage.has(reader)) sumsIntoMeans.set(n, reader);
   }
   return { roots, computed, phase, stages, segments, views, storage, users, named, sharesReaderStorage, units, sumsIntoMeans };
+}
+
+/**
+ * The recurrences to run across the batch (their cell has a dense product), keyed by member, with each step
+ * cut into sample loops and batched kernels.
+ */
+function batchedRecurrences(units: ReadonlyMap<Node, RecurrenceUnit>, users: (n: Node) => readonly Node[]): Map<Node, BatchedRecurrence> {
+  const out = new Map<Node, BatchedRecurrence>();
+  for (const unit of new Set(units.values())) {
+    const cell = cellSegments(unit, users);
+    if (!cell.some((c) => c.kind !== "samples")) continue;
+    const batched: BatchedRecurrence = { kind: "recurrence", unit, cell };
+    for (const m of [...unit.cell, ...unit.outputs]) out.set(m, batched);
+  }
+  return out;
+}
+
+/** A recurrence's cell in order, cut around its dense products and its weight gradients' outer products. */
+function cellSegments(unit: RecurrenceUnit, users: (n: Node) => readonly Node[]): CellSegment[] {
+  const segments: CellSegment[] = [];
+  let current: Node[] = [];
+  const flush = () => {
+    if (current.length > 0) segments.push({ kind: "samples", nodes: current });
+    current = [];
+  };
+  for (const n of unit.cell) {
+    const call = denseCall(n, users);
+    const gradient = weightGradientStep(n, users);
+    if (call && call.kind !== "denseWeightGradient") {
+      flush();
+      segments.push({ kind: "dense", call });
+    } else if (gradient) {
+      flush();
+      segments.push(gradient);
+    } else current.push(n);
+  }
+  flush();
+  return segments;
+}
+
+/** An outer product δ ⊗ a of a cell whose only reader sums it over the steps into a batch mean (a weight's gradient). */
+function weightGradientStep(n: Node, users: (n: Node) => readonly Node[]): Extract<CellSegment, { kind: "weightGradient" }> | undefined {
+  if (n.op !== "outer" || users(n).length !== 1) return undefined;
+  const sum = users(n)[0];
+  const mean = users(sum)[0];
+  if (sum.op !== "loopSum" || users(sum).length !== 1 || mean?.op !== "batchMean") return undefined;
+  const [d, x] = n.inputs;
+  if (d.shape.length !== 1 || x.shape.length !== 1 || d.shape[0] * x.shape[0] < DENSE_MIN_WEIGHTS) return undefined;
+  return { kind: "weightGradient", call: { kind: "denseWeightGradient", node: n, outer: n, d, x, m: d.shape[0], k: x.shape[0] }, sum, mean };
 }
 
 /** A view that reads its operand's elements in their order (a reshape): element i is the operand's element i. */
@@ -224,7 +303,7 @@ function phases(nodes: readonly Node[], level: ReadonlyMap<Node, number>): Map<N
 }
 
 /** Each stage's loop work (and batch-mean accumulations), and the values after its barrier. */
-function stagesOf(computed: readonly Node[], stage: ReadonlyMap<Node, number>, dense: ReadonlyMap<Node, DenseCall>): Stage[] {
+function stagesOf(computed: readonly Node[], stage: ReadonlyMap<Node, number>, dense: ReadonlyMap<Node, DenseCall>, batched: ReadonlyMap<Node, BatchedRecurrence>): Stage[] {
   const loopWork: Node[][] = [[]];
   const after: Node[][] = [[]];
   const at = (lists: Node[][], k: number): Node[] => {
@@ -241,15 +320,26 @@ function stagesOf(computed: readonly Node[], stage: ReadonlyMap<Node, number>, d
   const count = Math.max(loopWork.length, after.length);
   return Array.from({ length: count }, (_, k): Stage => {
     const work = at(loopWork, k);
-    return { segments: segment(work, dense), means: work.filter((n) => n.op === "batchMean"), after: at(after, k) };
+    return { segments: segment(work, dense, batched), means: work.filter((n) => n.op === "batchMean"), after: at(after, k) };
   });
 }
 
 /** One stage's loop work in order, cut into sample loops around the dense kernels. */
-function segment(loopWork: readonly Node[], dense: ReadonlyMap<Node, DenseCall>): Segment[] {
+function segment(loopWork: readonly Node[], dense: ReadonlyMap<Node, DenseCall>, batched: ReadonlyMap<Node, BatchedRecurrence>): Segment[] {
   const segments: Segment[] = [];
   let current: Node[] = [];
+  const placed = new Set<BatchedRecurrence>();
   for (const n of loopWork) {
+    const recurrence = batched.get(n);
+    if (recurrence) {
+      // its members all stand here together (withUnitsTogether): the recurrence is one segment
+      if (placed.has(recurrence)) continue;
+      placed.add(recurrence);
+      if (current.length > 0) segments.push({ kind: "samples", nodes: current });
+      segments.push(recurrence);
+      current = [];
+      continue;
+    }
     const call = dense.get(n);
     if (!call) {
       current.push(n);
@@ -276,7 +366,7 @@ function rowsStored(
   units: ReadonlyMap<Node, RecurrenceUnit>,
 ): Set<Node> {
   const segmentOf = new Map<Node, number>();
-  segments.forEach((s, k) => (s.kind === "dense" ? [s.call.node] : s.nodes).forEach((n) => segmentOf.set(n, k)));
+  segments.forEach((s, k) => segmentNodes(s).forEach((n) => segmentOf.set(n, k)));
   // a recurrence's carries and steps read (its initial values, its sequences) where its loop runs
   for (const [member, unit] of units) {
     const k = segmentOf.get(member);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { Graph } from "../../src/ir/graph.ts";
 import type { Node } from "../../src/ir/node.ts";
-import { type FunctionPlan, planFunction } from "../../src/lower/plan.ts";
+import { type FunctionPlan, planFunction, segmentNodes } from "../../src/lower/plan.ts";
 import { COUPLED_LOSS, DENSE_AROUND_NORM, MEAN_CENTRING, MEAN_OUTPUT, TWO_BARRIERS, batchNormSpec } from "../helpers/batch-nets.ts";
 import { lowerSpec } from "../helpers/interp.ts";
 import { PHASES, named } from "../helpers/small-nets.ts";
@@ -20,7 +20,7 @@ function positions(plan: FunctionPlan): Map<Node, Position> {
   let segment = 0;
   plan.stages.forEach((stage, k) => {
     for (const seg of stage.segments) {
-      for (const n of seg.kind === "samples" ? seg.nodes : [seg.call.node]) at.set(n, n.op === "batchMean" ? [k, Infinity] : [k, segment]);
+      for (const n of segmentNodes(seg)) at.set(n, n.op === "batchMean" ? [k, Infinity] : [k, segment]);
       segment++;
     }
     for (const n of stage.after) at.set(n, [k, Infinity]);

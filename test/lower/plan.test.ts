@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { sizeOf } from "../../src/ir/node.ts";
 import { DENSE_MIN_WEIGHTS } from "../../src/lower/dense.ts";
+import { segmentNodes } from "../../src/lower/plan.ts";
 import { lowerSpec } from "../helpers/interp.ts";
 import { PHASES, denseSpec, named } from "../helpers/small-nets.ts";
 
@@ -27,7 +28,7 @@ describe("plan: phases", () => {
   });
 
   it("puts only loop values into the segments, each once, in an order where operands come first", () => {
-    const inSegments = plan.segments.flatMap((s) => (s.kind === "samples" ? s.nodes : [s.call.node]));
+    const inSegments = plan.segments.flatMap(segmentNodes);
     expect(new Set(inSegments).size).toBe(inSegments.length);
     for (const n of inSegments) expect(plan.phase.get(n) === "loop" || n.op === "batchMean").toBe(true);
     const position = new Map(plan.computed.map((n, k) => [n, k]));

@@ -10,7 +10,7 @@ import { type Buffer, type Contraction, type Note, type Stmt, type Var, coeffici
 import { ownExprs, visitExpr, visitStmts } from "../../lower/walk.ts";
 import { commentText } from "../../emit/literals.ts";
 import type { IrNames } from "../../lower/names.ts";
-import { type Scope, elementText, expressionCode, expressionText } from "./expressions.ts";
+import { type Scope, elementText, expressionCode, expressionText, indexText } from "./expressions.ts";
 import { type Printed, atom, binary, lineText, numberText, unformattedLines } from "./layout.ts";
 
 const ROW_NAMES: Partial<Record<Buffer["role"], string>> = { inputs: "xRow", targets: "yRow", out: "outRow" };
@@ -95,7 +95,7 @@ class BodyRenderer {
       case "ifBatch":
         return [{ head: "if (batch > 1)", body: this.block(s.body, frame) }];
       case "contract":
-        return [contractionCall(s.c, (b) => this.names.buffer(b))];
+        return [contractionCall(s.c, (b) => this.names.buffer(b), scope)];
       case "loop":
         return [this.loop(s, frame)];
     }
@@ -133,15 +133,18 @@ function rowOffsets(body: readonly Stmt[], s: Var): Map<Buffer, string> {
 }
 
 /** A contraction as a call of the library kernel for its pattern (templates/dense.ts). */
-function contractionCall(c: Contraction, name: (b: Buffer) => string): string {
+function contractionCall(c: Contraction, name: (b: Buffer) => string, scope: Scope): string {
   const rowStride = (index: Contraction["b"]["index"]) => index.terms.find((t) => t.v.extent === "batch")?.k ?? 0;
   const extent = (v: Var) => v.extent as number;
+  // where an operand starts: a constant, or inside a recurrence's step the row of step t (`t * 256`)
+  const own = new Set<Var>([...c.outVars, c.reduce]);
+  const offset = (index: Contraction["b"]["index"]) => indexText({ ...index, terms: index.terms.filter((t) => t.v.extent !== "batch" && !own.has(t.v)) }, scope);
   switch (c.pattern) {
     case "forward":
-      return `denseForward(${name(c.out.buf)}, ${name(c.a.buf)}, ${c.a.index.c}, ${name(c.b.buf)}, ${c.b.index.c}, ${rowStride(c.b.index)}, batch, ${extent(c.outVars[1])}, ${extent(c.reduce)});`;
+      return `denseForward(${name(c.out.buf)}, ${name(c.a.buf)}, ${offset(c.a.index)}, ${name(c.b.buf)}, ${offset(c.b.index)}, ${rowStride(c.b.index)}, batch, ${extent(c.outVars[1])}, ${extent(c.reduce)});`;
     case "transposed":
-      return `denseTransposed(${name(c.out.buf)}, ${name(c.a.buf)}, ${c.a.index.c}, ${name(c.b.buf)}, batch, ${extent(c.reduce)}, ${extent(c.outVars[1])});`;
+      return `denseTransposed(${name(c.out.buf)}, ${name(c.a.buf)}, ${offset(c.a.index)}, ${name(c.b.buf)}, batch, ${extent(c.reduce)}, ${extent(c.outVars[1])});`;
     case "weightGradient":
-      return `denseWeightGradient(${name(c.out.buf)}, ${c.out.index.c}, ${name(c.a.buf)}, ${name(c.b.buf)}, ${c.b.index.c}, ${rowStride(c.b.index)}, batch, ${extent(c.outVars[0])}, ${extent(c.outVars[1])});`;
+      return `denseWeightGradient(${name(c.out.buf)}, ${offset(c.out.index)}, ${name(c.a.buf)}, ${name(c.b.buf)}, ${offset(c.b.index)}, ${rowStride(c.b.index)}, batch, ${extent(c.outVars[0])}, ${extent(c.outVars[1])});`;
   }
 }
