@@ -1,0 +1,68 @@
+/**
+ * bpgen against the TF.js oracle: its layer-stack families (test/oracle/check-layer-stacks.ts). Random stacks of
+ * every layer type — conv1d/2d/3d, max and average pooling, global_avg_pool, flatten, activation, layernorm,
+ * batchnorm, dropout, residual blocks (identity, projection, strided projection), dense — with random kernels,
+ * strides, paddings and dilations, against TF.js's own layers: stacks without modes on the interpreted kernel IR in
+ * f64 and f32; stacks with batchnorm and dropout compiled with both kernel back ends in f64 and f32, in training
+ * mode (batch statistics, the gradient, the running statistics after the step) and inference mode (the running
+ * statistics, dropout the identity). The dense and equation families are test/oracle.test.ts.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { LAYER_STACK_FAMILIES, checkModalStack, checkStack, familyStack } from "./oracle/check-layer-stacks.ts";
+import { features } from "./oracle/random-layer-stacks.ts";
+import { scoped } from "./oracle/tf-equations.ts";
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+  await tf.ready();
+});
+
+const seeds = (family: (typeof LAYER_STACK_FAMILIES)[number]) => Array.from({ length: family.count }, (_, i) => family.seed0 + i);
+
+for (const family of LAYER_STACK_FAMILIES) {
+  const how = family.modal ? "both modes, js and wasm kernels, f64 and f32" : "interpreted kernel IR, f64 and f32";
+  describe(`bpgen vs TF.js oracle: random ${family.kind} (${how})`, () => {
+    for (const seed of seeds(family)) it(`seed ${seed}`, () => (family.modal ? checkModalStack(family, seed) : checkStack(family, seed)));
+  });
+}
+
+describe("the layer-stack families", () => {
+  const covered = (modal: boolean) => {
+    const seen = new Set<string>();
+    for (const family of LAYER_STACK_FAMILIES.filter((f) => f.modal === modal)) {
+      for (const seed of seeds(family)) for (const f of features(familyStack(family, seed).spec.layers)) seen.add(f);
+    }
+    return seen;
+  };
+
+  it("cover every layer type and option without modes", () => {
+    const seen = covered(false);
+    const types = ["dense", "conv1d", "conv2d", "conv3d", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "global_avg_pool", "flatten", "activation", "layernorm", "residual"];
+    const options = ["dilation", "projection", "strided projection", "identity", "con padding same", "con padding valid", "con padding 1", "max padding same", "avg padding 1", "con stride"];
+    expect([...types, ...options].filter((t) => !seen.has(t))).toEqual([]);
+  });
+
+  it("cover batchnorm and dropout, in the stack and in residual blocks, among every other type", () => {
+    const seen = covered(true);
+    const types = ["batchnorm", "dropout", "dense", "flatten", "global_avg_pool", "conv1d", "conv2d", "residual", "layernorm", "activation"];
+    const options = ["batchnorm in a block", "dropout in a block", "strided projection", "identity"];
+    expect([...types, ...options].filter((t) => !seen.has(t))).toEqual([]);
+    expect([...seen].some((t) => t.includes("pool") && t !== "global_avg_pool")).toBe(true);
+  });
+});
+
+describe("TF.js's weight layouts are the ones the oracle states", () => {
+  it("a conv2d kernel is [kh, kw, in, out], a dense kernel [in, out]", () => {
+    scoped(() => {
+      const conv = tf.layers.conv2d({ filters: 5, kernelSize: [2, 3] });
+      conv.apply(tf.zeros([1, 4, 4, 7]));
+      const dense = tf.layers.dense({ units: 5 });
+      dense.apply(tf.zeros([1, 7]));
+      expect(conv.getWeights().map((w) => w.shape)).toEqual([[2, 3, 7, 5], [5]]);
+      expect(dense.getWeights().map((w) => w.shape)).toEqual([[7, 5], [5]]);
+      conv.dispose();
+      dense.dispose();
+    });
+  });
+});
