@@ -65,4 +65,14 @@ describe("TF.js's weight layouts are the ones the oracle states", () => {
       dense.dispose();
     });
   });
+
+  it("TF.js's 3-D \"same\" pads a negative number of cells where Keras pads none (the oracle pads 3-D \"same\" itself)", () => {
+    scoped(() => {
+      // a 1×1×1 window of stride 2 on 6 cells: Keras reads cells 0, 2, 4; TF.js's conv3d reads 1, 3, 5
+      const x = tf.tensor5d([0, 1, 2, 3, 4, 5], [1, 6, 1, 1, 1]);
+      const picked = tf.conv3d(x, tf.ones([1, 1, 1, 1, 1]) as tf.Tensor5D, 2, "same");
+      expect(Array.from(picked.dataSync())).toEqual([1, 3, 5]);
+      expect(Array.from(tf.conv2d(x.reshape([1, 6, 1, 1]) as tf.Tensor4D, tf.ones([1, 1, 1, 1]) as tf.Tensor4D, 2, "same").dataSync())).toEqual([0, 2, 4]);
+    });
+  });
 });

@@ -18,7 +18,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Net, NetLayer } from "../../src/ir/net.ts";
 import { uniform24 } from "../../src/ir/random.ts";
-import type { LayerSpec } from "../../src/spec/types.ts";
+import type { LayerSpec, Padding } from "../../src/spec/types.ts";
 import type { StackSpec } from "./random-layer-stacks.ts";
 import { scoped } from "./tf-equations.ts";
 import { applyActivation } from "./tf-layers.ts";
@@ -147,7 +147,22 @@ function tfStack(point: StackPoint, training: boolean): TfStack {
     });
     return layer;
   };
-  const spatialPad = (x: tf.Tensor, n: number, cells: number, fill = 0) => tf.pad(x, [[0, 0], ...Array.from({ length: n }, () => [cells, cells] as [number, number]), [0, 0]], fill);
+  /**
+   * The cells a layer pads each spatial axis with, or undefined where TF.js pads itself: a number on both sides;
+   * "same" in 3-D, where TF.js pads (⌈size / stride⌉ − 1)·stride + taps − size cells without taking 0 when that is
+   * negative (a 1×1 window of stride 2 on 6 cells would read cells 1, 3, 5), so the oracle pads as Keras documents
+   * it, that many cells or none, the odd cell after.
+   */
+  const paddingOf = (padding: Padding | undefined, n: number, probe: tf.Tensor, taps: readonly number[], stride: readonly number[]): [number, number][] | undefined => {
+    if (typeof padding === "number") return Array.from({ length: n }, () => [padding, padding]);
+    if (padding !== "same" || n < 3) return undefined;
+    return taps.map((k, a) => {
+      const size = probe.shape[a + 1];
+      const total = Math.max(0, (Math.ceil(size / stride[a]) - 1) * stride[a] + k - size);
+      return [Math.floor(total / 2), total - Math.floor(total / 2)];
+    });
+  };
+  const spatialPad = (x: tf.Tensor, sides: [number, number][] | undefined, fill = 0) => (sides ? tf.pad(x, [[0, 0], ...sides, [0, 0]], fill) : x);
 
   /** Builds the layer on a sample input `probe` (to learn shapes); returns its function. */
   const build = (layer: LayerSpec, record: NetLayer, probe: tf.Tensor): Fn => {
@@ -157,11 +172,11 @@ function tfStack(point: StackPoint, training: boolean): TfStack {
       case "conv2d":
       case "conv3d": {
         const n = Number(layer.type[4]);
-        const numeric = typeof layer.padding === "number";
-        const pad = (x: tf.Tensor) => (numeric ? spatialPad(x, n, layer.padding as number) : x);
         const dilation = perAxis(layer.dilation ?? 1, n);
         const taps = perAxis(layer.kernel, n).map((k, a) => (k - 1) * dilation[a] + 1);
-        const args = { filters: layer.filters, kernelSize: taps, strides: layer.stride ?? 1, padding: (numeric ? "valid" : layer.padding ?? "valid") as "valid" | "same", useBias: layer.bias ?? true };
+        const sides = paddingOf(layer.padding, n, probe, taps, perAxis(layer.stride ?? 1, n));
+        const pad = (x: tf.Tensor) => spatialPad(x, sides);
+        const args = { filters: layer.filters, kernelSize: taps, strides: layer.stride ?? 1, padding: (sides ? "valid" : layer.padding ?? "valid") as "valid" | "same", useBias: layer.bias ?? true };
         const make = [tf.layers.conv1d, tf.layers.conv2d, tf.layers.conv3d][n - 1] as (a: ConvArgs) => tf.layers.Layer;
         const conv = adopt(make(args as unknown as ConvArgs), pad(probe), [{ name: param(0), penalise: true, dilation }, ...(layer.bias ?? true ? [{ name: param(1) }] : [])]);
         return (x) => applyActivation(layer.activation ?? "linear", conv.apply(pad(x)) as tf.Tensor);
@@ -174,10 +189,10 @@ function tfStack(point: StackPoint, training: boolean): TfStack {
       case "avg_pool3d": {
         const n = Number(layer.type[layer.type.length - 2]);
         const max = layer.type.startsWith("max");
-        const numeric = typeof layer.padding === "number";
+        const sides = paddingOf(layer.padding, n, probe, perAxis(layer.size, n), perAxis(layer.stride ?? layer.size, n));
         // padded cells never win a maximum, and count as zeros in a mean
-        const pad = (x: tf.Tensor) => (numeric ? spatialPad(x, n, layer.padding as number, max ? -1e30 : 0) : x);
-        const args = { poolSize: layer.size, strides: layer.stride ?? layer.size, padding: (numeric ? "valid" : layer.padding ?? "valid") as "valid" | "same" };
+        const pad = (x: tf.Tensor) => spatialPad(x, sides, max ? -1e30 : 0);
+        const args = { poolSize: layer.size, strides: layer.stride ?? layer.size, padding: (sides ? "valid" : layer.padding ?? "valid") as "valid" | "same" };
         const make = max ? [tf.layers.maxPooling1d, tf.layers.maxPooling2d, tf.layers.maxPooling3d] : [tf.layers.averagePooling1d, tf.layers.averagePooling2d, tf.layers.averagePooling3d];
         const pool = adopt((make[n - 1] as (a: typeof args) => tf.layers.Layer)(args), pad(probe), []);
         return (x) => pool.apply(pad(x)) as tf.Tensor;
