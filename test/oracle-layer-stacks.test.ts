@@ -39,7 +39,7 @@ describe("the layer-stack families", () => {
   it("cover every layer type and option without modes", () => {
     const seen = covered(false);
     const types = ["dense", "conv1d", "conv2d", "conv3d", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "global_avg_pool", "flatten", "activation", "layernorm", "residual"];
-    const options = ["dilation", "projection", "strided projection", "identity", "con padding same", "con padding valid", "con padding 1", "max padding same", "avg padding 1", "con stride"];
+    const options = ["dilation", "projection", "strided projection", "identity", "con padding same", "con padding valid", "con padding 1", "con padding per axis", "max padding same", "avg padding 1", "con stride"];
     expect([...types, ...options].filter((t) => !seen.has(t))).toEqual([]);
   });
 

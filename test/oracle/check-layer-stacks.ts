@@ -34,7 +34,7 @@ export interface StackFamily {
 export const LAYER_STACK_FAMILIES: readonly StackFamily[] = ([
   { kind: "2-D stacks", axes: 2, modal: false, count: 12, seed0: 70_000 },
   { kind: "1-D stacks", axes: 1, modal: false, count: 6, seed0: 71_000 },
-  { kind: "3-D stacks", axes: 3, modal: false, count: 4, seed0: 72_000 },
+  { kind: "3-D stacks", axes: 3, modal: false, count: 7, seed0: 72_000 },
   { kind: "2-D stacks with modes", axes: 2, modal: true, count: 4, seed0: 73_000 },
   { kind: "1-D stacks with modes", axes: 1, modal: true, count: 3, seed0: 74_000 },
 ] as const satisfies readonly StackFamily[]).map((f) => (ORACLE_LONG > 0 ? { ...f, count: f.count * ORACLE_LONG } : f));

@@ -50,7 +50,7 @@ function randomLayer(rng: Rng, n: Axes, channels: number): LayerSpec {
       const stride = rng.bool(0.6) ? 1 : 2;
       // TF.js dilates only with stride 1
       const dilation = stride === 1 && rng.bool(0.5) ? 2 : 1;
-      const padding: Padding = rng.pick(["valid", "same", 1] as const);
+      const padding: Padding = rng.bool(0.2) ? Array.from({ length: n }, (): [number, number] => [rng.int(0, 1), rng.int(0, 2)]) : rng.pick(["valid", "same", 1] as const);
       return { type: `conv${n}d`, filters: rng.int(1, 3), kernel: spatial(1, 3), stride, dilation, padding, activation: rng.pick(ACTIVATIONS), bias: rng.bool(0.8) };
     }
     case "max":
@@ -168,7 +168,7 @@ export function features(layers: readonly LayerSpec[], inBlock = false): Set<str
   for (const l of layers) {
     seen.add(l.type);
     const family = l.type.slice(0, 3);
-    if ("padding" in l && l.padding !== undefined) seen.add(`${family} padding ${l.padding}`);
+    if ("padding" in l && l.padding !== undefined) seen.add(`${family} padding ${Array.isArray(l.padding) ? "per axis" : l.padding}`);
     if ("dilation" in l && l.dilation !== undefined && l.dilation !== 1) seen.add("dilation");
     if ("stride" in l && l.stride !== undefined && l.stride !== 1) seen.add(`${family} stride`);
     if (inBlock && (l.type === "batchnorm" || l.type === "dropout")) seen.add(`${l.type} in a block`);

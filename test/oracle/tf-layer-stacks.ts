@@ -148,13 +148,15 @@ function tfStack(point: StackPoint, training: boolean): TfStack {
     return layer;
   };
   /**
-   * The cells a layer pads each spatial axis with, or undefined where TF.js pads itself: a number on both sides;
+   * The cells a layer pads each spatial axis with, or undefined where TF.js pads itself: a number on both sides,
+   * per axis a number or [before, after];
    * "same" in 3-D, where TF.js pads (⌈size / stride⌉ − 1)·stride + taps − size cells without taking 0 when that is
    * negative (a 1×1 window of stride 2 on 6 cells would read cells 1, 3, 5), so the oracle pads as Keras documents
    * it, that many cells or none, the odd cell after.
    */
   const paddingOf = (padding: Padding | undefined, n: number, probe: tf.Tensor, taps: readonly number[], stride: readonly number[]): [number, number][] | undefined => {
     if (typeof padding === "number") return Array.from({ length: n }, () => [padding, padding]);
+    if (Array.isArray(padding)) return padding.map((p): [number, number] => (typeof p === "number" ? [p, p] : [p[0], p[1]]));
     if (padding !== "same" || n < 3) return undefined;
     return taps.map((k, a) => {
       const size = probe.shape[a + 1];
