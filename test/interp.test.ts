@@ -15,7 +15,7 @@ import { compileForInterpreter } from "./helpers/interp.ts";
 import { makeRng } from "./oracle/random-nets.ts";
 
 // the interpreted module takes no state array: the examples with state (batchnorm, dropout) are compared, in both
-// modes and with both kernels, in test/layers-modes-tfjs.test.ts and test/layers-modes.test.ts
+// modes and with both kernels, in test/oracle-layer-stacks.test.ts (against TF.js) and test/layers-modes.test.ts
 const EXAMPLES = readdirSync(EXAMPLES_DIR)
   .filter((f) => f.endsWith(".json"))
   .map((f) => f.slice(0, -".json".length))

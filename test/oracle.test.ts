@@ -7,6 +7,8 @@
  *
  * The generated modules are held to the interpreter, and a sample of these networks to the oracle end to end,
  * on both kernel back ends by test/renderers.test.ts; `npm run oracle:long` runs many more networks end to end.
+ * The oracle's layer-stack families (every layer type of the layer form, batchnorm and dropout in both modes, on
+ * both kernel back ends) are test/oracle-layer-stacks.test.ts (test/oracle/check-layer-stacks.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, it } from "vitest";

@@ -4,6 +4,10 @@
  * and the flat parameter layout. The same checks run on the interpreter for every network (test/oracle.test.ts)
  * and on generated modules of both kernel back ends for a sample (test/renderers.test.ts).
  *
+ * These are the families of dense layer nets and of equation nets (image nets included); the layer-stack
+ * families (random stacks of every layer type: conv, pooling, layernorm, batchnorm, dropout, residual blocks, …,
+ * in training and inference mode) are test/oracle/check-layer-stacks.ts, run by test/oracle-layer-stacks.test.ts.
+ *
  * Reproduce a failure from its seed: `makeCase(kind, seed)` (`rng = makeRng(seed)`, then `randomLayerNet(rng,
  * name)` or `randomEquationNet(rng, name)`, …, `batch = rng.int(1, 5)`, `randomParams(paramCount, rng)`,
  * `randomData(spec, batch, rng)`, all values rounded to float32).

@@ -1,6 +1,7 @@
 /**
  * Seeded generators of random valid networks (both net.json forms), parameters and data, for the oracle tests.
- * Deterministic: the same seed gives the same spec, parameters and data on every platform.
+ * Deterministic: the same seed gives the same spec, parameters and data on every platform. The layer form's
+ * other layer types are drawn in stacks by random-layer-stacks.ts.
  */
 import { type EquationNetSpec, type LayerLoss, type LayerNetSpec, type NetSpec } from "../../src/spec/types.ts";
 import { isLayerSpec } from "../../src/spec/types.ts";
