@@ -20,7 +20,7 @@ import type { Net, NetLayer } from "../../src/ir/net.ts";
 import { uniform24 } from "../../src/ir/random.ts";
 import type { LayerSpec, Padding } from "../../src/spec/types.ts";
 import type { StackSpec } from "./random-layer-stacks.ts";
-import { scoped } from "./tf-equations.ts";
+import { OracleError, scoped } from "./tf-equations.ts";
 import { applyActivation } from "./tf-layers.ts";
 
 /** Where a parameter or a state value lies in its flat array, as a module's meta describes it. */
@@ -258,6 +258,9 @@ function tfStack(point: StackPoint, training: boolean): TfStack {
         };
         return (x, captured) => tf.add(block(x, captured), project(x));
       }
+      default:
+        // recurrent layers have their own oracle (tf-recurrent.ts)
+        throw new OracleError(`the layer-stack oracle does not compute ${layer.type} layers`);
     }
   };
   const chain = (specs: readonly LayerSpec[], records: readonly NetLayer[], probe: tf.Tensor): Fn => {
