@@ -1,0 +1,200 @@
+/**
+ * Recurrences in the equation form (docs/net-json.md#recurrences): a cell written as equations computes what the
+ * same cell written out step by step computes — forward values, loss and every gradient — on the interpreter, passes
+ * `bpgen gradcheck`, and compiles to a loop whose code does not grow with the number of steps.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { compile } from "../src/pipeline.ts";
+import type { EquationEntry, EquationNetSpec } from "../src/spec/types.ts";
+import { tempDir } from "./helpers/cli.ts";
+import { bpgenInProcess } from "./helpers/in-process.ts";
+import { InterpretedNet } from "./helpers/interpreted.ts";
+
+type Spec = EquationNetSpec<EquationEntry>;
+
+const [T, F, H] = [4, 3, 5];
+const range = (n: number) => Array.from({ length: n }, (_, k) => k + 1);
+
+/** What both forms of a network share: everything but the equations, which compute h_t for t = 1..T. */
+function frame(name: string, params: Spec["params"], equations: EquationEntry[], loss: string): Spec {
+  return { name, params, inputs: { x: [T, F] }, targets: { t: [1], s: [T, H] }, equations, output: "y", loss };
+}
+
+// ---- Elman: h_t = tanh(Wx x_t + Wh h_{t−1} + b), y = Wy h_T
+
+const ELMAN_PARAMS: Spec["params"] = { Wx: { shape: [H, F] }, Wh: { shape: [H, H] }, b: { shape: [H], init: 0.1 }, Wy: { shape: [1, H] } };
+
+function elmanRecurrence(): Spec {
+  const block = {
+    recurrence: {
+      over: { x_t: "x" },
+      carry: { h: "zeros(5)" },
+      equations: ["h = tanh(Wx * x_t + Wh * h + b)"],
+      outputs: { hs: "h" },
+      final: { hT: "h" },
+    },
+  };
+  return frame("elman_rec", ELMAN_PARAMS, [block, "y = Wy * hT"], "0.5 * sum((y - t).^2) + 0.5 * sum((hs - s).^2)");
+}
+
+function elmanUnrolled(): Spec {
+  const steps = range(T).map((k) => `h${k} = tanh(Wx * x[${k}, :] + Wh * h${k - 1} + b)`);
+  const sequenceLoss = range(T).map((k) => `0.5 * sum((h${k} - s[${k}, :]).^2)`).join(" + ");
+  return frame("elman_unrolled", ELMAN_PARAMS, ["h0 = zeros(5)", ...steps, `y = Wy * h${T}`], `0.5 * sum((y - t).^2) + ${sequenceLoss}`);
+}
+
+// ---- a peephole LSTM (Gers and Schmidhuber): the gates read the cell state, o the new one
+
+const GATES = ["i", "f", "c", "o"];
+const PEEPHOLE_PARAMS: Spec["params"] = Object.fromEntries(
+  GATES.flatMap((g) => [
+    [`W${g}`, { shape: [H, F] }],
+    [`U${g}`, { shape: [H, H] }],
+    [`b${g}`, { shape: [H], init: 0.05 }],
+    ...(g === "c" ? [] : [[`p${g}`, { shape: [H] }]]),
+  ]),
+);
+Object.assign(PEEPHOLE_PARAMS, { Wy: { shape: [1, H] }, c0: { shape: [H], init: 0.3 } });
+
+/** One step, with `h`, `c` the previous values, `hn`, `cn` the new ones and `x_t` the row. */
+const peepholeStep = (x: string, h: string, c: string, hn: string, cn: string, k: string) => [
+  `i${k} = sigmoid(Wi * ${x} + Ui * ${h} + pi .* ${c} + bi)`,
+  `f${k} = sigmoid(Wf * ${x} + Uf * ${h} + pf .* ${c} + bf)`,
+  `${cn} = f${k} .* ${c} + i${k} .* tanh(Wc * ${x} + Uc * ${h} + bc)`,
+  `o${k} = sigmoid(Wo * ${x} + Uo * ${h} + po .* ${cn} + bo)`,
+  `${hn} = o${k} .* tanh(${cn})`,
+];
+
+const PEEPHOLE_LOSS = "0.5 * sum((y - t).^2) + 0.1 * sum(cT)";
+
+function peepholeRecurrence(): Spec {
+  const block = {
+    recurrence: {
+      over: { x_t: "x" },
+      // the initial cell state is a parameter: its gradient flows back through every step
+      carry: { h: "zeros(5)", c: "c0" },
+      // within the step, c on the right of its own assignment and above it is the previous value, below it the new one
+      equations: peepholeStep("x_t", "h", "c", "h", "c", ""),
+      outputs: { hs: "h" },
+      final: { y: "Wy * h", cT: "c" },
+    },
+  };
+  return frame("peephole_rec", PEEPHOLE_PARAMS, [block], `${PEEPHOLE_LOSS} + 0.5 * sum((hs - s).^2)`);
+}
+
+function peepholeUnrolled(): Spec {
+  // step 1 reads c0, the parameter
+  const steps = range(T).flatMap((k) => peepholeStep(`x[${k}, :]`, `h${k - 1}`, `c${k - 1}`, `h${k}`, `c${k}`, `_${k}`));
+  const sequenceLoss = range(T).map((k) => `0.5 * sum((h${k} - s[${k}, :]).^2)`).join(" + ");
+  return frame("peephole_unrolled", PEEPHOLE_PARAMS, ["h0 = zeros(5)", ...steps, `y = Wy * h${T}`, `cT = c${T}`], `${PEEPHOLE_LOSS} + ${sequenceLoss}`);
+}
+
+/** A deterministic spread of values in (−1, 1). */
+function values(n: number, seed: number): Float64Array {
+  let state = seed;
+  return Float64Array.from({ length: n }, () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return (state / 2147483648) * 2 - 1;
+  });
+}
+
+/** forward, loss and gradient of a network at one point, on the interpreter in f64. */
+function evaluate(spec: Spec, batch: number) {
+  const net = new InterpretedNet(JSON.stringify(spec));
+  const m = net.module<Float64Array>("f64");
+  const { paramCount, inputSize, targetSize, outputSize } = m.meta;
+  const params = values(paramCount, 11);
+  const inputs = values(inputSize * batch, 23);
+  const targets = values(targetSize * batch, 37);
+  const out = new Float64Array(outputSize * batch);
+  m.forward(params, inputs, out, batch);
+  const grads = new Float64Array(paramCount);
+  const J = m.gradient(params, inputs, targets, grads, batch);
+  return { out, loss: m.loss(params, inputs, targets, batch), J, grads, layout: net.params().map((p) => `${p.name} ${p.offset}`) };
+}
+
+function expectClose(actual: Float64Array, expected: Float64Array, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  const scale = Math.max(1, ...expected.map(Math.abs));
+  const worst = Math.max(0, ...actual.map((a, k) => Math.abs(a - expected[k])));
+  expect(worst / scale, what).toBeLessThan(1e-12);
+}
+
+describe("a recurrence in equations computes what its steps written out compute", () => {
+  for (const [cell, recurrent, unrolled] of [
+    ["Elman", elmanRecurrence, elmanUnrolled],
+    ["peephole LSTM", peepholeRecurrence, peepholeUnrolled],
+  ] as const) {
+    it(`${cell}: forward, loss and every gradient (T = ${T}, a batch of 3)`, () => {
+      const [a, b] = [evaluate(recurrent(), 3), evaluate(unrolled(), 3)];
+      expect(a.layout).toEqual(b.layout);
+      expectClose(a.out, b.out, "forward");
+      expect(a.loss).toBeCloseTo(b.loss, 12);
+      expect(a.J).toBeCloseTo(b.J, 12);
+      expectClose(a.grads, b.grads, "gradient");
+      // a gradient that is zero everywhere would agree too
+      expect(Math.max(...a.grads.map(Math.abs))).toBeGreaterThan(1e-3);
+    });
+  }
+
+  it("bpgen gradcheck passes on both (the generated modules, f64 against central differences, f32 against f64)", async () => {
+    const dir = tempDir();
+    const files = [elmanRecurrence(), peepholeRecurrence()].map((spec) => {
+      const file = join(dir, `${spec.name}.json`);
+      writeFileSync(file, JSON.stringify(spec, null, 2));
+      return file;
+    });
+    const run = await bpgenInProcess(["gradcheck", ...files]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout.match(/gradcheck passed/g)?.length).toBe(2);
+    for (const name of ["Wh", "Uc", "pf", "c0"]) expect(run.stdout).toMatch(new RegExp(`^${name}\\s+\\[`, "m"));
+  });
+});
+
+describe("a recurrence compiles to one loop over its steps", () => {
+  /** h_t = a ⊙ h_{t−1} + x_t over `steps` steps, every step's h in the loss. */
+  const linear = (steps: number): Spec => ({
+    name: "linear_recurrence",
+    params: { a: { shape: [8], init: 0.5 } },
+    inputs: { x: [steps, 8] },
+    targets: { s: [steps, 8] },
+    equations: [{ recurrence: { over: { x_t: "x" }, carry: { h: "zeros(8)" }, equations: ["h = a .* h + x_t"], outputs: { hs: "h" } } }],
+    output: "hs",
+    loss: "0.5 * sum((hs - s).^2)",
+  });
+  /** The module's text with every number made 0: what is left does not depend on sizes. */
+  const withoutNumbers = (source: string) => source.replace(/\d+(\.\d+)?(e[+-]?\d+)?/g, "0");
+
+  for (const kernels of ["js", "wasm"] as const) {
+    it(`T = 10, 100 and 1000 compile to code of one size (${kernels} kernels)`, async () => {
+      const sources = await Promise.all([10, 100, 1000].map(async (steps) => (await compile(JSON.stringify(linear(steps)), { precision: "f64", kernels })).source));
+      // the sizes differ only where T is written, a digit more each time (in a WebAssembly binary, its encoding):
+      // the same few characters from 10 to 100 steps as from 100 to 1000, not ten times as many
+      const [tenTo100, hundredTo1000] = [sources[1].length - sources[0].length, sources[2].length - sources[1].length];
+      expect(Math.abs(tenTo100)).toBeLessThan(sources[0].length / 50);
+      expect(Math.abs(hundredTo1000)).toBeLessThanOrEqual(1.5 * Math.abs(tenTo100) + 10);
+      // TypeScript kernels: the same text but for the numbers
+      if (kernels === "js") for (const source of sources) expect(withoutNumbers(source)).toBe(withoutNumbers(sources[0]));
+    });
+  }
+
+  it("the same values as the recurrence run by hand", () => {
+    const steps = 10;
+    const net = new InterpretedNet(JSON.stringify(linear(steps)));
+    const m = net.module<Float64Array>("f64");
+    const a = values(8, 5);
+    const x = values(steps * 8, 6);
+    const out = new Float64Array(steps * 8);
+    m.forward(a, x, out, 1);
+    const h = new Float64Array(8);
+    for (let t = 0; t < steps; t++) {
+      for (let j = 0; j < 8; j++) {
+        h[j] = a[j] * h[j] + x[t * 8 + j];
+        expect(out[t * 8 + j]).toBeCloseTo(h[j], 13);
+      }
+    }
+  });
+});
