@@ -3,7 +3,7 @@
  * same cell written out step by step computes — forward values, loss and every gradient — on the interpreter, passes
  * `bpgen gradcheck`, and compiles to a loop whose code does not grow with the number of steps.
  */
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compile } from "../src/pipeline.ts";
@@ -151,6 +151,20 @@ describe("a recurrence in equations computes what its steps written out compute"
     expect(run.code).toBe(0);
     expect(run.stdout.match(/gradcheck passed/g)?.length).toBe(2);
     for (const name of ["Wh", "Uc", "pf", "c0"]) expect(run.stdout).toMatch(new RegExp(`^${name}\\s+\\[`, "m"));
+  });
+});
+
+describe("the other commands take a recurrence", () => {
+  it("bpgen explain and bpgen graph write their files", async () => {
+    const dir = tempDir();
+    const file = join(dir, "elman.json");
+    writeFileSync(file, JSON.stringify(elmanRecurrence(), null, 2));
+    for (const command of ["explain", "graph"]) {
+      const run = await bpgenInProcess([command, file, "-o", dir]);
+      expect(run.stderr, command).toBe("");
+      expect(run.code, command).toBe(0);
+    }
+    expect(readdirSync(dir).sort()).toEqual(["elman.json", "elman_rec.dot", "elman_rec.html", "elman_rec.md", "elman_rec.svg"]);
   });
 });
 
