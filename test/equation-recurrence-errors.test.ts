@@ -159,7 +159,8 @@ describe("schema errors of a recurrence", () => {
   it("an entry that is neither a string nor a recurrence", async () => {
     const text = net().replace('"y = Wy * hT"', "42");
     const e = await errorOf(text);
-    expect(e).toMatchObject({ path: "equations[1]", message: 'an equation must be a non-empty string or { "recurrence": { ... } }' });
+    expect(e).toMatchObject({ path: "equations[1]", message: "an equation must be a non-empty string", found: "42", ...where(text, "42") });
+    expect(e.expected).toContain('{ "recurrence": { ... } }');
   });
 
   it("a step equation that is not a string", async () => {

@@ -3,7 +3,7 @@
  * same cell written out step by step computes — forward values, loss and every gradient — on the interpreter, passes
  * `bpgen gradcheck`, and compiles to a loop whose code does not grow with the number of steps.
  */
-import { readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compile } from "../src/pipeline.ts";
@@ -210,5 +210,25 @@ describe("a recurrence compiles to one loop over its steps", () => {
         expect(out[t * 8 + j]).toBeCloseTo(h[j], 13);
       }
     }
+  });
+});
+
+describe("docs/net-json.md", () => {
+  const doc = readFileSync(new URL("../docs/net-json.md", import.meta.url), "utf8");
+  const section = doc.slice(doc.indexOf("### Recurrences"), doc.indexOf("## Limits"));
+
+  it("its recurrence example compiles, and computes the input's part before the loop as it suggests", async () => {
+    const example = /```json\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(example).toBeDefined();
+    const { source } = await compile(example as string, { sourceFile: "elman.json" });
+    expect(source).toContain("export function gradient");
+    const spec = JSON.parse(example as string) as Spec;
+    const block = spec.equations[0] as { recurrence: { over: Record<string, string>; equations: string[] } };
+    spec.equations.unshift("zx = x * Wx'");
+    block.recurrence.over = { zx_t: "zx" };
+    block.recurrence.equations = ["h = tanh(zx_t + Wh * h + b)"];
+    const [a, b] = [evaluate(JSON.parse(example as string) as Spec, 2), evaluate(spec, 2)];
+    expectClose(b.out, a.out, "forward");
+    expectClose(b.grads, a.grads, "gradient");
   });
 });

@@ -135,8 +135,10 @@ const EQUATION: Record<string, Descriptor> = {
   "params.*.init": INIT,
   ...SHAPES("inputs", "input"),
   ...SHAPES("targets", "target"),
-  equations: { what: "equations", rule: "must be a non-empty array of equations", expected: '["y = w * x", ...]' },
-  "equations.*": { what: "an equation", rule: 'must be a non-empty string or { "recurrence": { ... } }', expected: 'a string such as "y = w * x", or a recurrence' },
+  // an entry may be a recurrence too, but a value that is neither is almost always a string gone wrong: the messages
+  // speak of strings, and what is expected names both
+  equations: { what: "equations", rule: "must be a non-empty array of strings", expected: '["y = w * x", ...], each entry a string or { "recurrence": { ... } }' },
+  "equations.*": { what: "an equation", rule: "must be a non-empty string", expected: 'a string such as "y = w * x", or { "recurrence": { ... } } (docs/net-json.md#recurrences)' },
   ...RECURRENCE("equations.*.recurrence"),
   output: EXPRESSION("output", "the name of the network's output value"),
   loss: EXPRESSION("loss", 'a per-sample scalar expression such as "0.5 * (e - t)^2"'),
