@@ -69,6 +69,12 @@ describe("errors of a recurrence's names", () => {
     expect(e.expected).toContain("outputs");
   });
 
+  it("a name of the recurrence's inside defined again below it: one error, not its echoes where it is used", async () => {
+    const text = net({}, ["h = Wy * hT", "y = 2 * h"]);
+    const e = await errorOf(text);
+    expect(e).toMatchObject({ path: "equations[1]", message: '"h" is already defined (by equations[0] (a recurrence))', ...where(text, '"h = Wy', 1) });
+  });
+
   it("final reads a value of one step: carry it, or collect it in outputs", async () => {
     const text = net({ equations: ["z = Wx * x_t + Wh * h + b", "h = tanh(z)"], final: { hT: "h", zT: "z" } });
     const e = await errorOf(text);

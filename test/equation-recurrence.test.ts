@@ -91,6 +91,43 @@ function peepholeUnrolled(): Spec {
   return frame("peephole_unrolled", PEEPHOLE_PARAMS, ["h0 = zeros(5)", ...steps, `y = Wy * h${T}`, `cT = c${T}`], `${PEEPHOLE_LOSS} + ${sequenceLoss}`);
 }
 
+/**
+ * An Elman recurrence, then a minimal gated unit (Zhou et al.) over its every-step output:
+ * f = σ(Wf h1_t + Uf h + bf), h = (1 − f) ⊙ h + f ⊙ tanh(Wh h1_t + Uh (f ⊙ h) + bh); the sequence's loss on both.
+ */
+function stackedMinimalGatedUnit(): Spec {
+  const elman = {
+    recurrence: { over: { x_t: "x" }, carry: { h1: "zeros(5)" }, equations: ["h1 = tanh(Wx * x_t + Wh * h1 + b)"], outputs: { hs1: "h1" } },
+  };
+  const mgu = {
+    recurrence: {
+      over: { u_t: "hs1" },
+      carry: { h2: "zeros(4)" },
+      equations: ["f = sigmoid(Wf2 * u_t + Uf2 * h2 + bf2)", "h2 = (1 - f) .* h2 + f .* tanh(Wh2 * u_t + Uh2 * (f .* h2) + bh2)"],
+      outputs: { hs: "h2" },
+      final: { y: "Wy * h2" },
+    },
+  };
+  const params: Spec["params"] = {
+    ...ELMAN_PARAMS,
+    Wf2: { shape: [4, H] },
+    Uf2: { shape: [4, 4] },
+    bf2: { shape: [4] },
+    Wh2: { shape: [4, H] },
+    Uh2: { shape: [4, 4] },
+    bh2: { shape: [4] },
+    Wy: { shape: [1, 4] },
+  };
+  return { ...frame("stacked_mgu", params, [elman, mgu], "0.5 * sum((y - t).^2) + 0.5 * sum((hs - s).^2)"), targets: { t: [1], s: [T, 4] } };
+}
+
+/** A recurrence that reads no sequence: h from a learned h0 through `steps` steps, the input only after it. */
+function stepsAlone(): Spec {
+  const block = { recurrence: { steps: 6, carry: { h: "h0" }, equations: ["h = tanh(Wh * h + b)"], final: { hT: "h" } } };
+  const params: Spec["params"] = { h0: { shape: [H], init: 0.5 }, Wh: { shape: [H, H] }, b: { shape: [H] }, Wy: { shape: [1, H] } };
+  return { ...frame("steps_alone", params, [block, "y = Wy * hT + sum(x)"], "0.5 * sum((y - t).^2)"), targets: { t: [1] } };
+}
+
 /** A deterministic spread of values in (−1, 1). */
 function values(n: number, seed: number): Float64Array {
   let state = seed;
@@ -139,9 +176,9 @@ describe("a recurrence in equations computes what its steps written out compute"
     });
   }
 
-  it("bpgen gradcheck passes on both (the generated modules, f64 against central differences, f32 against f64)", async () => {
+  it("bpgen gradcheck passes on them and on stacked cells and a recurrence of steps alone (the generated modules, f64 against central differences, f32 against f64)", async () => {
     const dir = tempDir();
-    const files = [elmanRecurrence(), peepholeRecurrence()].map((spec) => {
+    const files = [elmanRecurrence(), peepholeRecurrence(), stackedMinimalGatedUnit(), stepsAlone()].map((spec) => {
       const file = join(dir, `${spec.name}.json`);
       writeFileSync(file, JSON.stringify(spec, null, 2));
       return file;
@@ -149,9 +186,35 @@ describe("a recurrence in equations computes what its steps written out compute"
     const run = await bpgenInProcess(["gradcheck", ...files]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(run.stdout.match(/gradcheck passed/g)?.length).toBe(2);
-    for (const name of ["Wh", "Uc", "pf", "c0"]) expect(run.stdout).toMatch(new RegExp(`^${name}\\s+\\[`, "m"));
+    expect(run.stdout.match(/gradcheck passed/g)?.length).toBe(4);
+    for (const name of ["Wh", "Uc", "pf", "c0", "Uf2", "h0"]) expect(run.stdout).toMatch(new RegExp(`^${name}\\s+\\[`, "m"));
   });
+});
+
+describe("carried names whose previous value the step never reads (the step's last value, handed out by final)", () => {
+  /** A net over x [T, F] whose loss reads y [H], with params a, b [H] and Wx [H, F]. */
+  const lastValueNet = (name: string, equations: EquationEntry[]): Spec => ({
+    name,
+    params: { a: { shape: [H], init: 0.5 }, b: { shape: [H] }, Wx: { shape: [H, F] } },
+    inputs: { x: [T, F] },
+    targets: { t: [H] },
+    equations,
+    output: "y",
+    loss: "0.5 * sum((y - t).^2)",
+  });
+  const block = (equations: string[]) => ({ recurrence: { over: { x_t: "x" }, carry: { v: "zeros(5)" }, equations, final: { vT: "v" } } });
+  const cases: [string, string[], string][] = [
+    ["a value of the last row", ["v = tanh(Wx * x_t) .* b"], `vT = tanh(Wx * x[${T}, :]) .* b`],
+    ["read only by a value nothing uses", ["u = 2 * v", "v = tanh(Wx * x_t) .* b"], `vT = tanh(Wx * x[${T}, :]) .* b`],
+    ["the same at every step", ["v = tanh(b)"], "vT = tanh(b)"],
+  ];
+  for (const [what, step, direct] of cases) {
+    it(`${what}: the value and gradients of the same value written directly`, () => {
+      const [a, b] = [evaluate(lastValueNet("last", [block(step), "y = vT + a"]), 2), evaluate(lastValueNet("direct", [direct, "y = vT + a"]), 2)];
+      expectClose(a.out, b.out, "forward");
+      expectClose(a.grads, b.grads, "gradient");
+    });
+  }
 });
 
 describe("the other commands take a recurrence", () => {

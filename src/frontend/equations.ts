@@ -108,6 +108,8 @@ export function buildEquationNet(spec: EquationNetSpec<EquationEntry>, locate: L
       return g.name(value, name);
     });
     // a failed redefinition leaves the first definition in place; a failed new name is skipped wherever it is used
+    // (so is a name of a recurrence's inside, which has no value here)
+    if (eq.name !== undefined && inside.has(eq.name)) failed.add(eq.name);
     if (eq.name === undefined || origin.has(eq.name)) return;
     if (defined === undefined) failed.add(eq.name);
     else {
