@@ -169,6 +169,23 @@ describe("schema errors of a recurrence", () => {
     expect(e.expected).toContain('{ "recurrence": { ... } }');
   });
 
+  it("values of the wrong type, each described by its field", async () => {
+    const text = net({ carry: { h: 3 }, steps: 0, outputs: { hs: "" } });
+    const errors = await errorsOf(text);
+    // in file order: steps and outputs come after final in this file
+    expect(errors.map(({ path, message }) => ({ path, message }))).toEqual([
+      { path: "equations[0].recurrence.carry.h", message: "an initial value must be a non-empty string" },
+      { path: "equations[0].recurrence.steps", message: "steps must be a positive integer" },
+      { path: "equations[0].recurrence.outputs.hs", message: "an output must be a non-empty string" },
+    ]);
+    expect(errors[0]).toMatchObject(where(text, '"h": 3', 5));
+  });
+
+  it("a bad name for a carried value", async () => {
+    const e = await errorOf(net({ carry: { "2h": "zeros(3)" } }));
+    expect(e).toMatchObject({ path: 'equations[0].recurrence.carry["2h"]', message: 'invalid name "2h" in a recurrence: names must be identifiers' });
+  });
+
   it("a step equation that is not a string", async () => {
     const e = await errorOf(net({ equations: [1] }));
     expect(e).toMatchObject({ path: "equations[0].recurrence.equations[0]", message: "a step equation must be a non-empty string" });
