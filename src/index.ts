@@ -17,6 +17,7 @@ export type {
   ConvLayerSpec,
   DenseLayerSpec,
   DropoutLayerSpec,
+  EquationEntry,
   EquationNetSpec,
   FlattenLayerSpec,
   GlobalAvgPoolLayerSpec,
@@ -29,6 +30,7 @@ export type {
   Padding,
   ParamSpec,
   PoolLayerSpec,
+  RecurrenceBlock,
   ResidualLayerSpec,
   Spatial,
 } from "./spec/types.ts";

@@ -34,7 +34,7 @@ import { DEFAULT_KERNELS, type Kernels, kernelChain } from "./render/policy.ts";
 import { type OpCounts, countOps } from "./lower/stats.ts";
 import { naiveOps } from "./explain/naive.ts";
 import { loadSpec, parseSpec } from "./spec/load.ts";
-import { type LayerNetSpec, type LayerSpec, type LoadedSpec, type Locate, type NetSpec, isLayerSpec } from "./spec/types.ts";
+import { type EquationEntry, type EquationNetSpec, type LayerNetSpec, type LayerSpec, type LoadedSpec, type Locate, type NetSpec, isLayerSpec } from "./spec/types.ts";
 import { BpgenError, internalError } from "./errors.ts";
 import { VERSION } from "./version.ts";
 import { posixRelative, projectRootOf } from "./build/project.ts";
@@ -215,7 +215,7 @@ export function buildNet(spec: NetSpec, locate?: Locate): Net {
  * command line; for text also the line:column. A failure that is bpgen's fault is a BpgenError of kind
  * "internal" with the original error as its cause.
  */
-export async function compile(input: NetSpec | LayerNetSpec<LayerSpec> | string, options: CompileOptions = {}): Promise<CompileResult> {
+export async function compile(input: NetSpec | LayerNetSpec<LayerSpec> | EquationNetSpec<EquationEntry> | string, options: CompileOptions = {}): Promise<CompileResult> {
   if (typeof input === "string") {
     const file = options.sourceFile ?? "net.json";
     return compileLoaded(parseSpec(file, input), { ...options, sourceFile: file });

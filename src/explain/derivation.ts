@@ -5,7 +5,7 @@
 import type { Compiled } from "../graph/compiled.ts";
 import { type DagView, viewDag } from "../graph/dag.ts";
 import type { Node } from "../ir/node.ts";
-import { isLayerSpec } from "../spec/types.ts";
+import { type EquationEntry, isLayerSpec } from "../spec/types.ts";
 import { type Counts, countDerivation } from "./counts.ts";
 import { type FusedNote, fusedNotes } from "./fused.ts";
 import { type Names, nameValues } from "./names.ts";
@@ -61,7 +61,8 @@ export function derive(compiled: Compiled, view: DagView = viewDag(compiled)): D
 function numberedResults(compiled: Compiled, names: Names): Map<Node, number> {
   const out = new Map<Node, number>();
   if (isLayerSpec(compiled.spec)) return out;
-  const order = compiled.spec.equations.map((eq) => /^\s*([A-Za-z_$][\w$]*)\s*=/.exec(eq)?.[1]);
+  // a recurrence (an object entry) is numbered too, but defines no result of its own
+  const order = (compiled.spec.equations as readonly EquationEntry[]).map((eq) => (typeof eq === "string" ? /^\s*([A-Za-z_$][\w$]*)\s*=/.exec(eq)?.[1] : undefined));
   for (const [delta, primal] of names.deltaPrimal) {
     const k = order.indexOf(names.name(primal));
     if (k >= 0) out.set(delta, k + 1);

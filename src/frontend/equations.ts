@@ -4,6 +4,9 @@
  *
  * Every problem is reported at once: an equation that fails is reported and skipped, and whatever uses the
  * name it would have defined is skipped silently (its only error would be an echo of the first).
+ *
+ * An entry of equations may instead be a recurrence (recurrences.ts), which defines the names of its outputs
+ * and final values; the names it uses inside itself are taken, but cannot be read outside it.
  */
 import type { MathNode } from "mathjs";
 import { BpgenError } from "../errors.ts";
@@ -11,12 +14,13 @@ import { Graph } from "../ir/graph.ts";
 import { type Node, reachable, shapeText } from "../ir/node.ts";
 import { identifierProblem } from "../spec/semantic.ts";
 import { suggest } from "../spec/suggest.ts";
-import type { EquationNetSpec, Locate } from "../spec/types.ts";
+import type { EquationEntry, EquationNetSpec, Locate, RecurrenceBlock } from "../spec/types.ts";
 import { DependsOnFailed, type Scope, buildExpression, parseExpression, tokenIndex } from "./expressions.ts";
 import { initPlan } from "./layers/index.ts";
 import { DepthMeter } from "./limits.ts";
 import { type Leaf, type Net, type ParamLeaf, fans } from "../ir/net.ts";
 import { Problems } from "./problems.ts";
+import { buildRecurrence, handedOutNames, innerNames } from "./recurrences.ts";
 import { UserFunctions } from "./user-functions.ts";
 
 interface Equation {
@@ -26,9 +30,11 @@ interface Equation {
   /** The right-hand side, when the equation parsed as `name = expression`. */
   value?: MathNode;
   error?: BpgenError;
+  /** The recurrence, for an entry that is one (its text is empty). */
+  block?: RecurrenceBlock;
 }
 
-export function buildEquationNet(spec: EquationNetSpec, locate: Locate = () => undefined): Net {
+export function buildEquationNet(spec: EquationNetSpec<EquationEntry>, locate: Locate = () => undefined): Net {
   const g = new Graph();
   const problems = new Problems(locate);
   const names = new Map<string, Node>();
@@ -56,12 +62,15 @@ export function buildEquationNet(spec: EquationNetSpec, locate: Locate = () => u
   const failed = new Set<string>();
   const functions = new UserFunctions(spec.functions ?? {}, problems, failed);
   const meter = new DepthMeter();
-  const equations = spec.equations.map(parseEquation);
+  const equations = spec.equations.map((e): Equation => (typeof e === "string" ? parseEquation(e) : { text: "", block: e.recurrence }));
   const definedAt = new Map<string, number>();
-  equations.forEach((eq, i) => eq.name !== undefined && !definedAt.has(eq.name) && definedAt.set(eq.name, i));
+  const defines = (eq: Equation) => (eq.block ? handedOutNames(eq.block) : eq.name === undefined ? [] : [eq.name]);
+  equations.forEach((eq, i) => defines(eq).forEach((name) => !definedAt.has(name) && definedAt.set(name, i)));
+  /** The names used inside a recurrence, and its entry: they cannot be read outside it. */
+  const inside = new Map<string, number>();
 
-  const scope = (text: string, current?: number): Scope => ({
-    from: current === undefined ? 0 : text.indexOf("=") + 1,
+  const scope = (text: string, current?: number, from = current === undefined ? 0 : text.indexOf("=") + 1): Scope => ({
+    from,
     lookup: (n) => {
       if (failed.has(n)) throw new DependsOnFailed(n);
       return names.get(n);
@@ -69,10 +78,27 @@ export function buildEquationNet(spec: EquationNetSpec, locate: Locate = () => u
     names: () => [...names.keys()],
     userFunction: (n) => functions.get(n),
     text,
-    explainUnknown: (n) => (current === undefined ? undefined : usedTooEarly(n, current, equations, definedAt)),
+    explainUnknown: (n) => insideRecurrence(n, inside.get(n)) ?? (current === undefined ? undefined : usedTooEarly(n, current, equations, definedAt)),
   });
 
+  const defineRecurrence = (block: RecurrenceBlock, i: number) => {
+    const context = { g, problems, meter, scope: (text: string) => scope(text, i, 0), origin: (n: string) => origin.get(n) };
+    const handed = buildRecurrence(context, block, ["equations", i, "recurrence"], parseEquation);
+    for (const name of innerNames(block, parseEquation)) {
+      if (origin.has(name)) continue;
+      origin.set(name, `equations[${i}] (a recurrence)`);
+      inside.set(name, i);
+    }
+    for (const [name, node] of handed) {
+      if (origin.has(name)) continue;
+      if (node === undefined) failed.add(name);
+      else names.set(name, node);
+      origin.set(name, `equations[${i}]`);
+    }
+  };
+
   equations.forEach((eq, i) => {
+    if (eq.block) return defineRecurrence(eq.block, i);
     const defined = problems.attempt(["equations", i], eq.text, () => {
       if (eq.error) throw eq.error;
       const name = eq.name as string;
@@ -82,6 +108,8 @@ export function buildEquationNet(spec: EquationNetSpec, locate: Locate = () => u
       return g.name(value, name);
     });
     // a failed redefinition leaves the first definition in place; a failed new name is skipped wherever it is used
+    // (so is a name of a recurrence's inside, which has no value here)
+    if (eq.name !== undefined && inside.has(eq.name)) failed.add(eq.name);
     if (eq.name === undefined || origin.has(eq.name)) return;
     if (defined === undefined) failed.add(eq.name);
     else {
@@ -122,7 +150,8 @@ export function buildEquationNet(spec: EquationNetSpec, locate: Locate = () => u
 
 const LEFT_NAME = /^\s*([A-Za-z_$][\w$]*)\s*=(?!=)/u;
 
-function parseEquation(text: string): Equation {
+/** `name = expression`, parsed; a text that is not one keeps its error (and the name, when it starts like one). */
+export function parseEquation(text: string): Equation {
   const name = LEFT_NAME.exec(text)?.[1];
   try {
     const parsed = parseExpression(text) as MathNode & { object?: MathNode & { name?: string }; value?: MathNode };
@@ -158,6 +187,16 @@ function checkNewName(name: string, text: string, origin: ReadonlyMap<string, st
     const where = first.startsWith("equations") ? `by ${first}` : `in ${first}`;
     throw new BpgenError({ message: `"${name}" is already defined (${where})`, expected: "a new name on the left of each equation", found: name, index });
   }
+}
+
+/** The error for a name read outside the recurrence (equations[at]) that uses it inside itself. */
+function insideRecurrence(name: string, at: number | undefined) {
+  if (at === undefined) return undefined;
+  return {
+    message: `"${name}" is a name inside the recurrence of equations[${at}]`,
+    expected: `a name the recurrence hands out: add "${name}" to its outputs (every step's value) or final (a carried name's last value)`,
+    found: name,
+  };
 }
 
 /** The error for a name used by equation `current` but defined by it or by a later one: a cycle or the wrong order. */

@@ -104,6 +104,28 @@ const SHAPES = (section: string, noun: string): Record<string, Descriptor> => ({
   [`${section}.*.*`]: { ...DIMENSION, what: "shape dimension" },
 });
 
+/** The fields of a recurrence block at `at` (docs/net-json.md#recurrences). */
+const RECURRENCE = (at: string): Record<string, Descriptor> => {
+  const names = (field: string, what: string, rule: string, expected: string, item: Descriptor): Record<string, Descriptor> => ({
+    [`${at}.${field}`]: { what, rule, expected },
+    [`${at}.${field}.*`]: item,
+  });
+  return {
+    [at]: {
+      what: "a recurrence",
+      rule: "must be an object with carry and equations",
+      expected: '{ "over": { "x_t": "x" }, "carry": { "h": "zeros(n)" }, "equations": ["h = ..."], "outputs": { "hs": "h" }, "final": { "hT": "h" } }',
+    },
+    ...names("over", "over", "must be an object mapping row names to sequences", '{ "x_t": "x" } (x_t: row t of x, a value of shape [T, ...])', EXPRESSION("a sequence", "an expression of shape [T, ...]")),
+    [`${at}.steps`]: { what: "steps", rule: "must be a positive integer", expected: "the number of steps T, an integer ≥ 1" },
+    ...names("carry", "carry", "must be an object mapping carried names to initial values", '{ "h": "zeros(16)" }', EXPRESSION("an initial value", 'an expression such as "zeros(16)"')),
+    [`${at}.equations`]: { what: "the step's equations", rule: "must be a non-empty array of strings", expected: '["h = tanh(W * h + x_t)", ...]' },
+    [`${at}.equations.*`]: EXPRESSION("a step equation", 'a string such as "h = tanh(W * h + x_t)"'),
+    ...names("outputs", "outputs", "must be an object mapping new names to expressions", '{ "hs": "h" } (every step\'s h, [T, ...])', EXPRESSION("an output", "an expression of the step's names")),
+    ...names("final", "final", "must be an object mapping new names to expressions", '{ "hT": "h" } (h after the last step)', EXPRESSION("a final value", "an expression of the carried names")),
+  };
+};
+
 const EQUATION: Record<string, Descriptor> = {
   ...COMMON,
   params: { what: "params", rule: "must be an object mapping parameter names to { \"shape\": [...] }", expected: '{ "w": { "shape": [2, 3] } }' },
@@ -113,8 +135,11 @@ const EQUATION: Record<string, Descriptor> = {
   "params.*.init": INIT,
   ...SHAPES("inputs", "input"),
   ...SHAPES("targets", "target"),
-  equations: { what: "equations", rule: "must be a non-empty array of strings", expected: '["y = w * x", ...]' },
-  "equations.*": EXPRESSION("an equation", 'a string such as "y = w * x"'),
+  // an entry may be a recurrence too, but a value that is neither is almost always a string gone wrong: the messages
+  // speak of strings, and what is expected names both
+  equations: { what: "equations", rule: "must be a non-empty array of strings", expected: '["y = w * x", ...], each entry a string or { "recurrence": { ... } }' },
+  "equations.*": { what: "an equation", rule: "must be a non-empty string", expected: 'a string such as "y = w * x", or { "recurrence": { ... } } (docs/net-json.md#recurrences)' },
+  ...RECURRENCE("equations.*.recurrence"),
   output: EXPRESSION("output", "the name of the network's output value"),
   loss: EXPRESSION("loss", 'a per-sample scalar expression such as "0.5 * (e - t)^2"'),
   regularizer: EXPRESSION("regularizer", "an expression over params"),
@@ -124,11 +149,14 @@ const EQUATION: Record<string, Descriptor> = {
 
 const NAMED_SECTIONS = new Set(["params", "inputs", "targets", "functions"]);
 
+/** The fields of a recurrence whose keys are names the user chooses. */
+const NAMED_RECURRENCE_FIELDS = new Set(["over", "carry", "outputs", "final"]);
+
 /** The descriptor key of a path: indices and user-chosen names become "*". */
 function pattern(segments: readonly PathSegment[]): string {
-  return segments
-    .map((s, i) => (typeof s === "number" || (i === 1 && NAMED_SECTIONS.has(String(segments[0]))) ? "*" : s))
-    .join(".");
+  const userName = (i: number) =>
+    (i === 1 && NAMED_SECTIONS.has(String(segments[0]))) || (i >= 2 && segments[i - 2] === "recurrence" && NAMED_RECURRENCE_FIELDS.has(String(segments[i - 1])));
+  return segments.map((s, i) => (typeof s === "number" || userName(i) ? "*" : s)).join(".");
 }
 
 /** Splits an ajv instancePath ("/layers/1/units") into segments, using the data to tell indices from keys. */

@@ -152,12 +152,39 @@ export interface ParamSpec {
   init?: InitSpec;
 }
 
-export interface EquationNetSpec {
+/**
+ * A recurrence written in equations (docs/net-json.md#recurrences): a cell run once per step over the rows of
+ * the sequences in `over`, passing the carried names from step to step.
+ */
+export interface RecurrenceBlock {
+  /** The name of each sequence's row at the current step : the sequence, an expression of shape [T, …]. */
+  over?: Record<string, string>;
+  /** The number of steps T, when no sequence gives it (or to state it). */
+  steps?: number;
+  /** Each carried name : its value before the first step, an expression. */
+  carry: Record<string, string>;
+  /** The equations of one step; assigning a carried name gives its next value. */
+  equations: string[];
+  /** A new name : an expression of the step's names at the end of a step, collected over all steps as [T, …]. */
+  outputs?: Record<string, string>;
+  /** A new name : an expression of the carried names after the last step (and names defined above the block). */
+  final?: Record<string, string>;
+}
+
+/** An entry of `equations`: `name = expression`, or a recurrence. */
+export type EquationEntry = string | { recurrence: RecurrenceBlock };
+
+/**
+ * A net in the equation form with equations of type `E`. The default is strings only, the type's meaning before
+ * recurrences existed, so TypeScript code that reads equations as text keeps compiling; the builder takes any
+ * entries (EquationNetSpec<EquationEntry>).
+ */
+export interface EquationNetSpec<E extends EquationEntry = string> {
   name: string;
   params: Record<string, ParamSpec>;
   inputs: Record<string, number[]>;
   targets: Record<string, number[]>;
-  equations: string[];
+  equations: E[];
   output: string;
   loss: string;
   regularizer?: string;
