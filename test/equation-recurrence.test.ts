@@ -248,11 +248,9 @@ describe("a recurrence compiles to one loop over its steps", () => {
   for (const kernels of ["js", "wasm"] as const) {
     it(`T = 10, 100 and 1000 compile to code of one size (${kernels} kernels)`, async () => {
       const sources = await Promise.all([10, 100, 1000].map(async (steps) => (await compile(JSON.stringify(linear(steps)), { precision: "f64", kernels })).source));
-      // the sizes differ only where T is written, a digit more each time (in a WebAssembly binary, its encoding):
-      // the same few characters from 10 to 100 steps as from 100 to 1000, not ten times as many
-      const [tenTo100, hundredTo1000] = [sources[1].length - sources[0].length, sources[2].length - sources[1].length];
-      expect(Math.abs(tenTo100)).toBeLessThan(sources[0].length / 50);
-      expect(Math.abs(hundredTo1000)).toBeLessThanOrEqual(1.5 * Math.abs(tenTo100) + 10);
+      // the sizes differ only where T is written (in a WebAssembly binary, its encoding): by a few characters, not
+      // ten and a hundred times as many
+      for (const source of sources.slice(1)) expect(Math.abs(source.length - sources[0].length)).toBeLessThan(sources[0].length / 50);
       // TypeScript kernels: the same text but for the numbers
       if (kernels === "js") for (const source of sources) expect(withoutNumbers(source)).toBe(withoutNumbers(sources[0]));
     });

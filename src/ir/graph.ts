@@ -106,7 +106,7 @@ export class Graph {
     const loop = cellLoop(op, inputs, attr);
     if (op === "batchMean" && loop !== undefined) throw new ShapeError("a batch statistic cannot be taken inside a recurrence's cell (its steps run one sample at a time)");
     // a recurrence runs per sample: its cell and what it hands out are per-sample values
-    const perSample = op === "input" || op === "target" || op === "counter" || op === "carry" || op === "final" || loop !== undefined;
+    const perSample = op === "input" || op === "target" || op === "counter" || op === "carry" || op === "stack" || op === "final" || op === "loopSum" || loop !== undefined;
     const batched = perSample || (op !== "batchMean" && inputs.some((n) => n.batched));
     const node: Node = Object.freeze({ id: this.nextId++, op, inputs: Object.freeze([...inputs]), attr, shape: Object.freeze([...outShape]), batched, ...(loop !== undefined ? { loop } : {}) });
     this.interned.set(key, node);

@@ -199,7 +199,7 @@ export function constValue(n: Node): number {
 
 /**
  * Every node `root` depends on (the roots included), in no particular order. A recurrence's carry depends on its
- * initial and next values (the previous step's).
+ * initial and next values (the previous step's), and what a recurrence hands out on all its carries.
  */
 export function reachable(root: Node | readonly Node[]): Node[] {
   const seen = new Set<Node>();
@@ -213,6 +213,8 @@ export function reachable(root: Node | readonly Node[]): Node[] {
       const carry = recurrenceOf(n).carries.find((c) => c.leaf === n);
       if (carry) stack.push(carry.init, carry.next);
     }
+    // a recurrence runs with all its carries, read by its cell or not
+    if (n.op === "stack" || n.op === "final" || n.op === "loopSum") stack.push(...recurrenceOf(n).carries.map((c) => c.leaf));
   }
   return [...seen];
 }

@@ -12,7 +12,7 @@ import { residualKind } from "./residual.ts";
 import { WINDOW_KINDS } from "./windows.ts";
 
 export const LAYER_KINDS: ReadonlyMap<string, LayerKind> = new Map(
-  [erase(dense), ...RECURRENT_KINDS.map(erase), ...WINDOW_KINDS, erase(globalAvgPool), erase(flatten), erase(activation), erase(layernorm), erase(batchnorm), erase(dropout), erase(residualKind(blockShape))].map((k) => [k.type, k]),
+  [erase(dense), ...WINDOW_KINDS, erase(globalAvgPool), erase(flatten), erase(activation), erase(layernorm), erase(batchnorm), erase(dropout), erase(residualKind(blockShape)), ...RECURRENT_KINDS.map(erase)].map((k) => [k.type, k]),
 );
 
 export const LAYER_TYPES: readonly string[] = [...LAYER_KINDS.keys()];
