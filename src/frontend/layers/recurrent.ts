@@ -8,8 +8,7 @@
  *   gru   (r, z, n) rows of W_ih x_t + b_ih and of W_hh h_{t−1} + b_hh (PyTorch's gate order)
  *         r = σ(·_r + ·_r), z = σ(·_z + ·_z), n = tanh(x_n + r ⊙ h_n),   h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
  *
- * The input's part of every step, W_ih x_t + b_ih, is one product over all steps before the loop (and its
- * gradient one product after the reverse loop); only the recurrent product runs step by step.
+ * Both products run step by step: across the batch, each is one dense kernel for every sample at once.
  */
 import { type Node, shapeText } from "../../ir/node.ts";
 import type { RecurrentLayerSpec } from "../../spec/types.ts";
@@ -114,8 +113,6 @@ function buildRecurrent(ctx: BuildContext, cell: Cell, spec: RecurrentLayerSpec,
   const units = spec.units;
   const steps = x.shape[0];
   const [Wih, Whh, bih, bhh] = [ctx.param("weight"), ctx.param("recurrent"), ctx.param("bias"), ctx.param("recurrentBias")];
-  // the input's part of every step at once: [T, gates·units]
-  const inputPart = ctx.name(g.add(g.matmul(x, g.transpose(Wih)), bih), `zx${label}`);
   const zeros = g.broadcast(g.constant(0), [units]);
   const learned = spec.initial_state === "learned";
   const init = carriesOf(cell).map((_, k) => (learned ? ctx.param(k === 0 ? "initial" : "initialCell") : zeros));
@@ -125,7 +122,8 @@ function buildRecurrent(ctx: BuildContext, cell: Cell, spec: RecurrentLayerSpec,
     names: carriesOf(cell).map((name) => `${name}${label}`),
     cell: ({ carries, step }) => {
       const h = carries[0];
-      const fromInput = step(inputPart);
+      // W_ih x_t: with the recurrent product, one dense kernel for every sample at each step (lower/plan.ts BatchedRecurrence)
+      const fromInput = ctx.name(g.add(g.matmul(Wih, step(x)), bih), `zx${label}`);
       const fromState = g.add(g.matmul(Whh, h), bhh);
       const next = cellStep(ctx, cell, spec, fromInput, fromState, carries);
       return { next, outputs: spec.return_sequences ? [next[0]] : [] };
@@ -152,9 +150,9 @@ function cellStep(ctx: BuildContext, cell: Cell, spec: RecurrentLayerSpec, fromI
       return [g.mul(o, g.tanh(c)), c];
     }
     case "gru": {
-      const r = g.sigmoid(g.add(block(fromInput, 0), block(fromState, 0)));
-      const z = g.sigmoid(g.add(block(fromInput, 1), block(fromState, 1)));
-      const n = g.tanh(g.add(block(fromInput, 2), g.mul(r, block(fromState, 2))));
+      const r = ctx.name(g.sigmoid(g.add(block(fromInput, 0), block(fromState, 0))), `r${label}`);
+      const z = ctx.name(g.sigmoid(g.add(block(fromInput, 1), block(fromState, 1))), `u${label}`);
+      const n = ctx.name(g.tanh(g.add(block(fromInput, 2), g.mul(r, block(fromState, 2)))), `n${label}`);
       // (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)
       return [g.add(n, g.mul(z, g.sub(carries[0], n)))];
     }
