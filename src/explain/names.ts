@@ -67,6 +67,12 @@ export function nameValues(view: DagView): Names {
     const code = view.codeNames.get(n);
     return h !== undefined && (hintCount.get(h) ?? 0) <= 1 ? h : (code ?? h ?? `v${n.id}`);
   };
+  // δ_{a_t}: row t of a sequence's delta, read by the reverse sweep's cell
+  const rowOfDelta = (n: Node) => n.op === "step" && deltaPrimal.has(n.inputs[0]);
+  const deltaRowLatex = (primal: Node) => {
+    const label = byPreActivation.get(primal)?.label;
+    return label !== undefined && style === "layers" ? `{${deltaLatex(name(primal), style, label)}}_{t}` : `\\delta_{${subscriptable(symbolLatex(primal))}_{t}}`;
+  };
   const symbolLatex = (n: Node): string => {
     if (rowOfSymbol(n)) return `${subscriptable(symbolLatex(n.inputs[0]))}_{t}`;
     if (n.op === "carry") return carryLatex(n, view.forward.has(n), name(n), style);
@@ -78,8 +84,9 @@ export function nameValues(view: DagView): Names {
     forwardNamed,
     deltaPrimal,
     forwardSymbol: (n) => leaf(n) || forwardSet.has(n) || rowOfSymbol(n),
-    backwardSymbol: (n) => leaf(n) || forwardSet.has(n) || rowOfSymbol(n) || deltaPrimal.has(n),
+    backwardSymbol: (n) => leaf(n) || forwardSet.has(n) || rowOfSymbol(n) || deltaPrimal.has(n) || rowOfDelta(n),
     latex: (n, forward = false) => {
+      if (rowOfDelta(n)) return deltaRowLatex(deltaPrimal.get(n.inputs[0]) as Node);
       const primal = deltaPrimal.get(n);
       if (!primal || (forward && forwardSet.has(n))) return symbolLatex(n);
       return primal.op === "carry" ? `\\delta_{${symbolLatex(primal)}}` : deltaLatex(name(primal), style, byPreActivation.get(primal)?.label);
