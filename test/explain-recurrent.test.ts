@@ -50,6 +50,7 @@ describe("the notation of a recurrence", () => {
     expect(markdown).toContain(String.raw`\frac{\partial L}{\partial \mathit{W\_hh1}} = \sum_{t}(\delta_{z^{1}}\, (h^{1}_{t-1})^{\top})`);
     // no op table form left without its backslash, no stored value spelled as stack(…)[t]
     expect(markdown).not.toMatch(/[^\\]operatorname|[^\\]sum_t|\)\[t\]/);
+    expect(markdown).toContain("A recurrence runs its cell once per step t = 1 … T");
   });
 
   it("names the delta of the carried state as a step of the sweep: δ_{h_{t−1}} = W_hhᵀ δ_z, with δ_z = δ_{h_t} ⊙ tanh′", async () => {
@@ -57,6 +58,7 @@ describe("the notation of a recurrence", () => {
     const step = section(markdown, String.raw`$\delta_{h^{1}_{t-1}} = \partial L/\partial h^{1}_{t-1}$`);
     expect(step).toContain(String.raw`\delta_{h^{1}_{t-1}} = \frac{\partial L}{\partial h^{1}_{t-1}} = \mathit{W\_hh1}^{\top}\, \delta_{z^{1}}`);
     expect(markdown).toContain(String.raw`\delta_{z^{1}} = \frac{\partial L}{\partial z^{1}} = \delta_{h^{1}_{t}} \odot (1 - \tanh(z^{1}) \odot \tanh(z^{1}))`);
+    expect(step).toContain(String.raw`Carried to the next step of the reverse loop, which reads it as its $\delta_{h^{1}_{t}}$`);
   });
 });
 

@@ -55,6 +55,9 @@ describe("a recurrence in the DAG picture", () => {
     expect(carries).toHaveLength(4);
     const names = new Map(carries.map((k) => [k, viewDag(c).codeNames.get(k.leaf)]));
     expect([...names.values()].sort()).toEqual(["c1", "d_c1", "d_h1", "h1"]);
+    expect(dot).toContain('label="h1\\nvalue of step t − 1\\ncarry [4]"');
+    expect(dot).toContain('label="d_c1\\ncarried back from step t + 1\\ncarry [4]');
+    expect(dot).toContain('label="row t of zx1\\nstep [16]"');
     for (const carry of carries) {
       const edge = edgeLines(dot).find((l) => l.startsWith(`  n${carry.next.id} -> n${carry.leaf.id} `));
       expect(edge, `loop edge into ${names.get(carry)}`).toBeDefined();

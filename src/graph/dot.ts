@@ -9,7 +9,7 @@
 import { type Node, shapeText } from "../ir/node.ts";
 import { type DagView, displayName, isSharedDelta } from "./dag.ts";
 import { type Attrs, attrList, labelLines, quoted } from "./dot-text.ts";
-import { type DrawnLoop, carryName, drawnLoops, loopTitle } from "./loops.ts";
+import { type DrawnLoop, carryName, drawnLoops, loopMeaning, loopTitle } from "./loops.ts";
 import { meaning } from "./roles.ts";
 import { EDGE, STYLE, header, legend } from "./style.ts";
 
@@ -52,7 +52,7 @@ function nodeAttrs(view: DagView, n: Node): Attrs {
 function labelOf(view: DagView, n: Node): string[] {
   const name = displayName(view, n);
   const stored = view.codeNames.has(n) || n.inputs.length === 0;
-  const what = meaning(view, n);
+  const what = meaning(view, n) ?? loopMeaning(view, n);
   return [
     ...(name ? [stored ? name : `${name} (not stored)`] : []),
     ...(what ? [what] : []),

@@ -3,7 +3,7 @@
  * runs over t (a loop of the reverse sweep, backpropagation through time, runs from T down to 1), and each carried
  * value gets an edge back from its next value to its leaf (h_t becomes h_{t−1} of the following step).
  */
-import { type Carry, MIXED_LOOPS, type Node, type Recurrence } from "../ir/node.ts";
+import { type Carry, MIXED_LOOPS, type Node, type Recurrence, recurrenceOf } from "../ir/node.ts";
 import { type DagView, displayName } from "./dag.ts";
 
 export interface DrawnLoop {
@@ -46,4 +46,27 @@ export function carryName(view: DagView, carry: Carry, k: number): string {
 export function loopEdgeLabel(view: DagView, recurrence: Recurrence): string {
   const carried = recurrence.carries.map((c, k) => carryName(view, c, k)).join(", ");
   return `${carried} × ${recurrence.length} steps${recurrence.reverse ? ", t = T … 1" : ""}`;
+}
+
+/** What a value of a recurrence is, in words a node's label can show: "h1 before step t", "row t of zx1", "Σ over t". */
+export function loopMeaning(view: DagView, n: Node): string | undefined {
+  switch (n.op) {
+    case "carry": {
+      const r = recurrenceOf(n);
+      const before = r.reverse ? "t + 1" : "t − 1";
+      return view.forward.has(n) ? `value of step ${before}` : `carried back from step ${before}`;
+    }
+    case "step": {
+      const sequence = n.inputs[0];
+      return sequence.op === "stack" ? "stored value at t" : `row t of ${displayName(view, sequence) ?? "the sequence"}`;
+    }
+    case "stack":
+      return "every step's value";
+    case "final":
+      return "after the last step";
+    case "loopSum":
+      return "Σ over the steps";
+    default:
+      return undefined;
+  }
 }
