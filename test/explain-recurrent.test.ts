@@ -23,7 +23,7 @@ const SEQ = {
   loss: "mse",
 };
 const RNN = { name: "elman", input: [6, 3], layers: [{ type: "rnn", units: 4 }, { type: "dense", units: 1 }], loss: "mse" };
-const RELU_RNN = { name: "elman_relu", input: [5, 2], layers: [{ type: "rnn", units: 3, activation: "relu", return_sequences: true }, { type: "dense", units: 2 }], loss: "mse" };
+const RELU_RNN = { name: "elman_relu", input: [5, 2], layers: [{ type: "rnn", units: 3, activation: "relu", return_sequences: true, initial_state: "learned" }, { type: "dense", units: 2 }], loss: "mse" };
 
 /** The Markdown of the backward step whose heading contains `headingPart`, up to the next step. */
 function section(md: string, headingPart: string): string {
@@ -67,6 +67,7 @@ describe("the note of a recurrent layer", () => {
     const { markdown, html } = await explainSpec(RNN);
     const step = section(markdown, String.raw`$\delta_{h^{1}_{t-1}}`);
     expect(step).toContain("Layer 1 (rnn 4): a recurrence of T = 6 steps over the rows of $x$ (6 × 3), with 4 units.");
+    expect(step).toContain("starting from $h^{1}_{0} = 0$:");
     expect(step).toContain(String.raw`z^{1}_{t} = \mathit{W\_ih1}\, x_{t} + \mathit{b\_ih1} + \mathit{W\_hh1}\, h^{1}_{t-1} + \mathit{b\_hh1}, \quad h^{1}_{t} = \tanh(z^{1}_{t})`);
     expect(step).toContain(String.raw`\delta_{h^{1}_{t-1}} = \mathit{W\_hh1}^{\top} \left(\delta_{h^{1}_{t}} \odot f'(z^{1}_{t})\right), \quad f'(z^{1}_{t}) = 1 - h^{1}_{t} \odot h^{1}_{t}`);
     expect(step).toContain(String.raw`\frac{\partial L}{\partial \mathit{W\_hh1}} = \sum_{t=1}^{T} \left(\delta_{h^{1}_{t}} \odot f'(z^{1}_{t})\right) \left(h^{1}_{t-1}\right)^{\top}`);
@@ -80,11 +81,12 @@ describe("the note of a recurrent layer", () => {
     expect(html).not.toContain("katex-error");
   });
 
-  it("says relu′ for a relu cell, and adds the output's delta at t − 1 when every step is read", async () => {
+  it("says relu′ for a relu cell, names a learned initial state, and adds the output's delta at t − 1 when every step is read", async () => {
     const { markdown, html } = await explainSpec(RELU_RNN);
     expect(markdown).toContain(String.raw`f'(z^{1}_{t}) = \mathbf{1}[z^{1}_{t} > 0]`);
     expect(markdown).toContain(String.raw`\;\left(+ \text{ the output's delta at } t-1\right)`);
     expect(markdown).toContain("Layer 1 (rnn 3, relu, every step): a recurrence of T = 5 steps");
+    expect(markdown).toContain(String.raw`starting from $h^{1}_{0} = \mathit{h0\_1}$ (a learned initial state`);
     expectTypeset(markdown);
     expect(html).not.toContain("katex-error");
   });

@@ -142,9 +142,9 @@ export function recurrentBlocks(d: Derivation, r: LayerReading): Block[] {
     layerName(r),
     text(`: a recurrence of T = ${T} steps over the rows of `),
     math(s.x),
-    text(` (${T} × ${features}), with ${units} units. The cell, once per step t (the module runs it as one loop, whatever T), with `),
-    math(`${at(s.h, "0")} = 0`),
-    text(" unless the initial state is learned:"),
+    text(` (${T} × ${features}), with ${units} units. The cell, once per step t (the module runs it as one loop, whatever T), starting from `),
+    ...initialState(d, rec, s),
+    text(":"),
   );
   const output = para(
     text("The layer's output "),
@@ -177,6 +177,14 @@ export function recurrentBlocks(d: Derivation, r: LayerReading): Block[] {
       ...cell.gates,
     ),
   ];
+}
+
+/** h_0 = 0, or the learned parameters the recurrence starts from (h0_1, c0_1). */
+function initialState(d: Derivation, rec: RecurrentReading, s: Symbols): Inline[] {
+  const symbols = [s.h, s.c].slice(0, rec.recurrence.carries.length);
+  const inits = rec.recurrence.carries.map((c, k) => `${at(symbols[k], "0")} = ${c.init.op === "param" ? d.names.latex(c.init, true) : "0"}`);
+  const learned = rec.recurrence.carries.some((c) => c.init.op === "param");
+  return [math(inits.join(", \\; ")), ...(learned ? [text(" (a learned initial state, trained with the other parameters)")] : [])];
 }
 
 interface CellNote {
