@@ -62,8 +62,9 @@ export function readRecurrent(ctx: ReadContext, layer: NetLayer): LayerReading {
   const relu = recurrence.carries[0].next.op === "max";
   const reading: RecurrentReading = { recurrence, carries, zDelta, cellDelta, grads, everyStep: layer.output.op === "stack", relu };
   const own: Step[] = [...carries.flatMap((c) => c.delta ?? []), ...(zDelta ? [zDelta] : [])];
-  const at = own.length > 0 ? own : Object.values(grads);
-  const last = at.sort((a, b) => ctx.steps.indexOf(b) - ctx.steps.indexOf(a))[0];
+  // the note follows the last of the layer's deltas the sweep computes (else its last gradient)
+  const candidates = own.length > 0 ? own : Object.values(grads);
+  const last = candidates.sort((a, b) => ctx.steps.indexOf(b) - ctx.steps.indexOf(a))[0];
   return { layer, ...(last ? { at: last } : {}), recurrent: reading };
 }
 
