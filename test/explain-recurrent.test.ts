@@ -111,7 +111,8 @@ describe("the note of a recurrent layer", () => {
     expect(step).toContain("Layer 2 (gru 4): a recurrence of T = 16 steps over the rows of $a^{1}$ (16 × 8), with 4 units.");
     expect(step).toContain(String.raw`h^{2}_{t} &= (1 - z_{t}) \odot n_{t} + z_{t} \odot h^{2}_{t-1}`);
     expect(step).toContain(String.raw`\delta_{h^{2}_{t-1}} = \delta_{h^{2}_{t}} \odot z_{t} + \mathit{W\_hh2}^{\top}`);
-    expect(step).toContain("r: rows 1–4, z: rows 5–8, n: rows 9–12");
+    expect(step).toContain("r: rows 1–4, z: rows 5–8, n: rows 9–12. A superscript (r), (z), (n) marks a gate's block of rows.");
+    expect(step).toContain(String.raw`n_{t} &= \tanh\left({\mathit{zx2}_{t}}^{(n)} + r_{t} \odot ({\mathit{W\_hh2}}^{(n)} h^{2}_{t-1} + {\mathit{b\_hh2}}^{(n)})\right)`);
     expect(step).toContain(String.raw`\underbrace{\delta_{h^{2}_{t}} \odot \sigma(\mathit{zx2}_{t}[5:8] + (\mathit{W\_hh2}\, h^{2}_{t-1} + \mathit{b\_hh2})[5:8])}_{\text{direct}}`);
     expect(step).toContain("update gate");
     // the GRU's output is its last state only

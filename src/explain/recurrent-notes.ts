@@ -83,6 +83,8 @@ interface Symbols {
   readonly a: string;
   /** The pre-activation, as the sweep names it (z¹), else z. */
   readonly z: string;
+  /** The input's part of every step, W_ih x + b_ih, computed before the loop (zx2). */
+  readonly zx: string;
 }
 
 /** xᵀ, with a symbol that has a superscript of its own in parentheses. */
@@ -92,6 +94,7 @@ const rowsOf = (symbol: string, part: string) => `{${symbol}}^{(${part})}`;
 const at = (symbol: string, t: string) => `${symbol.includes("_") ? `{${symbol}}` : symbol}_{${t}}`;
 
 function symbolsOf(d: Derivation, r: LayerReading, rec: RecurrentReading): Symbols {
+  const inputPart = d.names.forwardNamed.find((n) => d.names.name(n) === `zx${r.layer.label}`);
   const param = (role: string) => {
     const p = paramOf(r.layer, role);
     return p ? d.names.latex(p, true) : role;
@@ -111,6 +114,7 @@ function symbolsOf(d: Derivation, r: LayerReading, rec: RecurrentReading): Symbo
     c: carry(1),
     a: d.names.latex(r.layer.output, true),
     z: rec.zDelta ? d.names.latex(rec.zDelta.primal, true) : "z",
+    zx: inputPart ? d.names.latex(inputPart, true) : "\\mathit{zx}",
   };
 }
 
@@ -118,7 +122,9 @@ function symbolsOf(d: Derivation, r: LayerReading, rec: RecurrentReading): Symbo
 function gateRows(type: string, units: number): string | undefined {
   const gates = type === "lstm" ? ["i", "f", "g", "o"] : type === "gru" ? ["r", "z", "n"] : [];
   if (gates.length === 0) return undefined;
-  return `The weights stack the gates' rows in PyTorch's order, ${gates.map((g, k) => `${g}: rows ${k * units + 1}–${(k + 1) * units}`).join(", ")}.`;
+  const blocks = gates.map((g, k) => `${g}: rows ${k * units + 1}–${(k + 1) * units}`).join(", ");
+  const superscripts = type === "gru" ? ` A superscript (${gates.join("), (")}) marks a gate's block of rows.` : "";
+  return `The weights stack the gates' rows in PyTorch's order, ${blocks}.${superscripts}`;
 }
 
 const layerName = (r: LayerReading): Inline => text(`Layer ${r.layer.label} (${r.layer.title})`);
@@ -261,9 +267,9 @@ function gru(s: Symbols, fromOutput: string): CellNote {
   return {
     forward: [
       "\\begin{aligned}",
-      `${g("r")} &= \\sigma\\left(\\mathit{zx}^{(r)}_{t} + ${rows("r")} ${h("t-1")} + ${rowsOf(s.bhh, "r")}\\right), \\quad ${g("z")} = \\sigma\\left(\\mathit{zx}^{(z)}_{t} + ${rows("z")} ${h("t-1")} + ${rowsOf(s.bhh, "z")}\\right) \\\\`,
-      `${g("n")} &= \\tanh\\left(\\mathit{zx}^{(n)}_{t} + ${g("r")} \\odot (${rows("n")} ${h("t-1")} + ${rowsOf(s.bhh, "n")})\\right) \\\\`,
-      `${h("t")} &= (1 - ${g("z")}) \\odot ${g("n")} + ${g("z")} \\odot ${h("t-1")}, \\qquad \\mathit{zx}_{t} = ${s.Wih}\\, ${at(s.x, "t")} + ${s.bih}`,
+      `${g("r")} &= \\sigma\\left(${rowsOf(at(s.zx, "t"), "r")} + ${rows("r")} ${h("t-1")} + ${rowsOf(s.bhh, "r")}\\right), \\quad ${g("z")} = \\sigma\\left(${rowsOf(at(s.zx, "t"), "z")} + ${rows("z")} ${h("t-1")} + ${rowsOf(s.bhh, "z")}\\right) \\\\`,
+      `${g("n")} &= \\tanh\\left(${rowsOf(at(s.zx, "t"), "n")} + ${g("r")} \\odot (${rows("n")} ${h("t-1")} + ${rowsOf(s.bhh, "n")})\\right) \\\\`,
+      `${h("t")} &= (1 - ${g("z")}) \\odot ${g("n")} + ${g("z")} \\odot ${h("t-1")}, \\qquad ${at(s.zx, "t")} = ${s.Wih}\\, ${at(s.x, "t")} + ${s.bih}`,
       "\\end{aligned}",
     ].join(" "),
     backward: [
