@@ -55,9 +55,18 @@ function reuse(d: Derivation, step: DeltaStep): Inline[] {
   const readers = joinAnd(step.readers.map((r) => [math(readerName(d, r))]));
   const params = step.params.map((p) => p.name).join(", ");
   const gradients = `${step.params.length} parameter gradient${step.params.length === 1 ? "" : "s"} (${params})`;
+  if (step.readers.length === 0 && step.primal.op === "carry") {
+    // δ_{h_{t−1}} is the next value of the reverse loop's carry: the following step of that loop reads it
+    return [text("Carried to the next step of the reverse loop, which reads it as its "), math(carriedLatex(d, step)), text(`; ${gradients} depend on it.`)];
+  }
   if (step.readers.length === 0) return [text(`Read by no named step; ${gradients} depend on it.`)];
   if (step.readers.length === 1) return [text("Read once, by "), ...readers, text(`, where it is written out; ${gradients} depend${step.params.length === 1 ? "s" : ""} on it.`)];
   return [math(d.names.latex(step.node)), text(" is reused by "), ...readers, text(`; ${gradients} depend on it, and it is computed once.`)];
+}
+
+/** δ_{h_t}: how the reverse loop's carry reads the delta of h_{t−1} a step later. */
+function carriedLatex(d: Derivation, step: DeltaStep): string {
+  return d.names.latex(step.node).replace(/_\{t[-+]1\}\}$/, "_{t}}");
 }
 
 function readerName(d: Derivation, r: Step): string {

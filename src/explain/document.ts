@@ -84,7 +84,33 @@ function intro(d: Derivation): Block[] {
       ),
     );
   }
-  return lines;
+  return [...lines, ...recurrenceNotation(d)];
+}
+
+/** How the formulas of a recurrence's cell read, when the DAG has one. */
+function recurrenceNotation(d: Derivation): Block[] {
+  if (!d.view.nodes.some((n) => n.loop !== undefined)) return [];
+  return [
+    para(
+      text("A recurrence runs its cell once per step t = 1 … T, and every value of the cell in a formula is its value at step t: "),
+      math("h_{t-1}"),
+      text(" is a carried value before the step (the previous step's "),
+      math("h_{t}"),
+      text("; "),
+      math("h_{t+1}"),
+      text(" in a recurrence that runs backwards), "),
+      math("x_{t}"),
+      text(" row t of a sequence, "),
+      math("v[T]"),
+      text(" a value after the last step, "),
+      math("\\operatorname{stack}_{t}(v)"),
+      text(" every step's v as a sequence, and "),
+      math("\\sum_{t}"),
+      text(" a sum over the steps. The reverse sweep is a recurrence of its own, from t = T down to 1 (backpropagation through time): "),
+      math("\\delta_{h_{t}}"),
+      text(" is the delta it carries back from step t + 1."),
+    ),
+  ];
 }
 
 /** Which layers have a note of their own in the backward pass (none: nothing said, as for a net of dense layers). */

@@ -1,7 +1,7 @@
 /**
  * The layer-level reading of the layers that are not dense, one entry per layer type (as the layer registry has one
  * per type): batchnorm and layernorm's classic three-term backward formula, a residual block's identity path of the
- * delta, dropout's mask. Each entry finds its layer's values in the training DAG (what the gradient differentiates)
+ * delta, dropout's mask, and backpropagation through time for the recurrent layers (recurrent-notes.ts). Each entry finds its layer's values in the training DAG (what the gradient differentiates)
  * from the builder's record (Net.layers: the type, the parameters, the structure the layer builds), and says at which
  * step of the sweep its note goes; a note whose values are not found there is printed after the sweep instead.
  */
@@ -11,6 +11,7 @@ import { type Block, type Inline, code, display, math, para, text } from "./bloc
 import type { Derivation } from "./derivation.ts";
 import { type Expr, mentions } from "./expr.ts";
 import type { Names } from "./names.ts";
+import { type RecurrentReading, readRecurrent, recurrentBlocks } from "./recurrent-notes.ts";
 import type { DeltaStep, ParamStep, Step } from "./steps.ts";
 
 /** A layer's values in the training DAG, as its note needs them (any may be missing). */
@@ -27,6 +28,8 @@ export interface LayerReading {
   readonly scaleDelta?: DeltaStep;
   readonly meanDelta?: DeltaStep;
   readonly varianceDelta?: DeltaStep;
+  /** rnn, lstm, gru: the recurrence and its steps (recurrent-notes.ts). */
+  readonly recurrent?: RecurrentReading;
 }
 
 export interface LayerNotes {
@@ -34,7 +37,7 @@ export interface LayerNotes {
   readonly after: readonly LayerReading[];
 }
 
-interface ReadContext {
+export interface ReadContext {
   readonly names: Names;
   readonly steps: readonly Step[];
   readonly deltas: readonly DeltaStep[];
@@ -290,4 +293,7 @@ const LAYER_NOTES: Readonly<Record<string, LayerNoteKind>> = {
   layernorm: { read: readLayernorm, blocks: layernormBlocks },
   residual: { read: readResidual, blocks: residualBlocks },
   dropout: { read: readDropout, blocks: dropoutBlocks },
+  rnn: { read: readRecurrent, blocks: recurrentBlocks },
+  lstm: { read: readRecurrent, blocks: recurrentBlocks },
+  gru: { read: readRecurrent, blocks: recurrentBlocks },
 };

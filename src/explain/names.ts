@@ -4,7 +4,7 @@
  * spelled out through its op. Each named value also has the identifier the generated module gives it.
  */
 import type { NetLayer } from "../ir/net.ts";
-import type { Node } from "../ir/node.ts";
+import { type Node, recurrenceOf } from "../ir/node.ts";
 import { type DagView } from "../graph/dag.ts";
 import { primalOf } from "../graph/roles.ts";
 import { isLayerSpec } from "../spec/types.ts";
@@ -59,25 +59,55 @@ export function nameValues(view: DagView): Names {
   const layers = allLayers(net.layers ?? []);
   const byPreActivation = new Map(layers.flatMap((l) => (l.preActivation ? [[l.preActivation, l] as const] : [])));
   const leaf = (n: Node) => n.inputs.length === 0;
+  // x_t: row t of a sequence that is itself a symbol reads as that symbol at t
+  const rowOfSymbol = (n: Node) => n.op === "step" && (leaf(n.inputs[0]) || forwardSet.has(n.inputs[0]));
   const name = (n: Node): string => {
+    if (rowOfSymbol(n)) return `${name(n.inputs[0])}[t]`;
     const h = hint(n);
     const code = view.codeNames.get(n);
     return h !== undefined && (hintCount.get(h) ?? 0) <= 1 ? h : (code ?? h ?? `v${n.id}`);
+  };
+  // δ_{a_t}: row t of a sequence's delta, read by the reverse sweep's cell
+  const rowOfDelta = (n: Node) => n.op === "step" && deltaPrimal.has(n.inputs[0]);
+  const deltaRowLatex = (primal: Node) => {
+    const label = byPreActivation.get(primal)?.label;
+    return label !== undefined && style === "layers" ? `{${deltaLatex(name(primal), style, label)}}_{t}` : `\\delta_{${subscriptable(symbolLatex(primal))}_{t}}`;
+  };
+  const symbolLatex = (n: Node): string => {
+    if (rowOfSymbol(n)) return `${subscriptable(symbolLatex(n.inputs[0]))}_{t}`;
+    if (n.op === "carry") return carryLatex(n, view.forward.has(n), name(n), style);
+    return latexName(name(n), style);
   };
   return {
     view,
     style,
     forwardNamed,
     deltaPrimal,
-    forwardSymbol: (n) => leaf(n) || forwardSet.has(n),
-    backwardSymbol: (n) => leaf(n) || forwardSet.has(n) || deltaPrimal.has(n),
+    forwardSymbol: (n) => leaf(n) || forwardSet.has(n) || rowOfSymbol(n),
+    backwardSymbol: (n) => leaf(n) || forwardSet.has(n) || rowOfSymbol(n) || deltaPrimal.has(n) || rowOfDelta(n),
     latex: (n, forward = false) => {
+      if (rowOfDelta(n)) return deltaRowLatex(deltaPrimal.get(n.inputs[0]) as Node);
       const primal = deltaPrimal.get(n);
-      return primal && !(forward && forwardSet.has(n)) ? deltaLatex(name(primal), style, byPreActivation.get(primal)?.label) : latexName(name(n), style);
+      if (!primal || (forward && forwardSet.has(n))) return symbolLatex(n);
+      return primal.op === "carry" ? `\\delta_{${symbolLatex(primal)}}` : deltaLatex(name(primal), style, byPreActivation.get(primal)?.label);
     },
     name,
     code: (n) => view.codeNames.get(n),
     layers,
     layerOfPreActivation: (n) => byPreActivation.get(n),
   };
+}
+
+/** A symbol that takes a subscript: one with a subscript of its own is braced first (h_{1} → {h_{1}}_{t}). */
+const subscriptable = (latex: string) => (latex.includes("_") ? `{${latex}}` : latex);
+
+/**
+ * A carried value in the cell, at step t: the state before the step, h_{t−1} (h_{t+1} in a recurrence that runs
+ * backwards); a carry of the reverse sweep (BPTT, named d_h by it) is the cotangent δ_{h_t} the step after sends back.
+ */
+function carryLatex(n: Node, forward: boolean, name: string, style: NameStyle): string {
+  const { reverse } = recurrenceOf(n);
+  const cotangent = /^d_(.+)$/.exec(name);
+  if (!forward && cotangent) return `\\delta_{${subscriptable(latexName(cotangent[1], style))}_{t}}`;
+  return `${subscriptable(latexName(name, style))}_{${reverse ? "t+1" : "t-1"}}`;
 }

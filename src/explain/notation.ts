@@ -9,8 +9,9 @@ export type NameStyle = "layers" | "equations";
 /** A name as a LaTeX symbol. */
 export function latexName(name: string, style: NameStyle): string {
   if (name === "meanL") return "\\bar{L}";
-  // a layer net's W3, and W3_1 of the first layer inside the block at layer 3 (docs/net-json.md)
-  const layered = style === "layers" ? /^([A-Za-z])(\d+(?:_\d+)*)$/.exec(name) : null;
+  // a layer net's W3, and W3_1 of the first layer inside the block at layer 3 (docs/net-json.md); layers count from 1, so
+  // h0_1 (a recurrent layer's initial state) is a name of its own
+  const layered = style === "layers" ? /^([A-Za-z])([1-9]\d*(?:_\d+)*)$/.exec(name) : null;
   if (layered) return `${layered[1]}^{${layerLatex(layered[2])}}`;
   const indexed = /^([A-Za-z])(\d+)$/.exec(name);
   if (indexed) return `${indexed[1]}_{${indexed[2]}}`;

@@ -1,7 +1,9 @@
 /**
  * The DAG with each layer collapsed into one box (for large nets): a box per layer of the forward pass, one
  * per layer of the backward pass, the loss and the regularizer; inputs and targets stay single nodes. A box
- * lists its parameters and the named values inside it, and is drawn red when it holds a shared delta.
+ * lists its parameters and the named values inside it, and is drawn red when it holds a shared delta. A box that
+ * runs a recurrence (a recurrent layer, or its reverse sweep) holds the cell once, with a loop edge of its own
+ * labelled with the carried values and the number of steps.
  */
 import { shapeText } from "../ir/node.ts";
 import { work } from "../lower/stats.ts";
@@ -9,6 +11,7 @@ import { type DagView, displayName, isSharedDelta } from "./dag.ts";
 import { type Attrs, attrList, labelLines } from "./dot-text.ts";
 import type { DotOptions } from "./dot.ts";
 import { type Group, type Grouping, groupByLayer } from "./groups.ts";
+import { drawnLoops, loopEdgeLabel } from "./loops.ts";
 import { EDGE, STYLE, header, legend } from "./style.ts";
 
 export function layersToDot(view: DagView, layerNet: boolean, options: DotOptions = {}): string {
@@ -21,6 +24,7 @@ export function layersToDot(view: DagView, layerNet: boolean, options: DotOption
     const style = to.kind === "backward" ? (from.kind === "backward" ? EDGE.backward : EDGE.reuse) : EDGE.forward;
     lines.push(`  g${index.get(from)} -> g${index.get(to)}${attrList(style)};`);
   }
+  for (const g of groups) lines.push(...loopEdges(view, g, index.get(g) as number));
   lines.push(...legend(!options.forwardOnly && groups.some((g) => g.nodes.some((n) => isSharedDelta(view, n)))), "}", "");
   return lines.join("\n");
 }
@@ -44,6 +48,12 @@ function groupAttrs(view: DagView, g: Group): Attrs {
   const lines = [g.title, ...chunk(params, 3), ...(g.subtitle ? [g.subtitle] : []), ...chunk(named, 4), `${plural(ops.length, "node")}, ${plural(operations, "operation")}`];
   const base = g.kind === "backward" ? STYLE.backward : g.kind === "loss" ? STYLE.loss : STYLE.forward;
   return { label: labelLines(lines), ...base, ...(maxShared > 1 ? STYLE.shared : {}) };
+}
+
+/** The box's own loop edge for each recurrence whose cell it holds: "h1, c1 × 16 steps". */
+function loopEdges(view: DagView, g: Group, k: number): string[] {
+  const colour = g.kind === "backward" ? EDGE.backward.color : EDGE.forward.color;
+  return drawnLoops(view, g.nodes).map((loop) => `  g${k} -> g${k}${attrList({ color: colour, style: "bold", label: labelLines([loopEdgeLabel(view, loop.recurrence)]), fontsize: 10, fontcolor: colour })};`);
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;

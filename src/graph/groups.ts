@@ -8,7 +8,7 @@
  * a residual block one box, titled with the layer's type.
  */
 import type { NetLayer, ParamLeaf } from "../ir/net.ts";
-import { type Node, reachable } from "../ir/node.ts";
+import { type Node, reachable, recurrenceOf } from "../ir/node.ts";
 import type { DagView } from "./dag.ts";
 
 export type GroupKind = "forward" | "backward" | "loss" | "regularizer" | "leaf";
@@ -53,7 +53,7 @@ export function groupByLayer(view: DagView, layerNet: boolean): Grouping {
       place(n, `b${k}`, "backward", `${word} ${k} backward`);
       continue;
     }
-    forwardLayer.set(n, n.op === "param" ? (layerOfParam.get(n) ?? 0) : (layerOfNode.get(n) ?? Math.max(0, ...n.inputs.map((i) => forwardLayer.get(i) ?? 0))));
+    forwardLayer.set(n, n.op === "param" ? (layerOfParam.get(n) ?? 0) : (layerOfNode.get(n) ?? Math.max(0, ...layerInputs(n).map((i) => forwardLayer.get(i) ?? layerOfParam.get(i) ?? 0))));
     if (n.op === "target" || n.inputs.some((i) => onTargets.has(i))) onTargets.add(n);
     if (n.op === "input" || n.op === "target") place(n, `leaf${n.id}`, "leaf", String(n.attr));
     else if (onTargets.has(n)) place(n, "loss", "loss", "loss");
@@ -71,6 +71,16 @@ export function groupByLayer(view: DagView, layerNet: boolean): Grouping {
   return { groups: [...groups.values()], groupOf };
 }
 
+/**
+ * What places a forward value in a layer: its inputs; for a recurrence's carry (a leaf of the cell), the
+ * parameters its next value reads, since the carry is computed with them, step after step.
+ */
+function layerInputs(n: Node): readonly Node[] {
+  if (n.op !== "carry") return n.inputs;
+  const carry = recurrenceOf(n).carries.find((c) => c.leaf === n);
+  return carry ? reachable(carry.next).filter((m) => m.op === "param") : [];
+}
+
 /** Layer index (from 1) of every parameter of the builder's layers: a block's inner layers' are the block's. */
 function recordedParamLayers(layers: readonly NetLayer[]): Map<Node, number> {
   const out = new Map<Node, number>();
@@ -86,7 +96,8 @@ function recordedParamLayers(layers: readonly NetLayer[]): Map<Node, number> {
 function recordedNodeLayers(layers: readonly NetLayer[], view: DagView): Map<Node, number> {
   const out = new Map<Node, number>();
   layers.forEach((l, k) => {
-    for (const n of reachable(l.output)) if (!out.has(n) && view.forward.has(n) && n.inputs.length > 0) out.set(n, k + 1);
+    // a recurrence's carry (a leaf of its cell) belongs to the layer that runs the recurrence
+    for (const n of reachable(l.output)) if (!out.has(n) && view.forward.has(n) && (n.inputs.length > 0 || n.op === "carry")) out.set(n, k + 1);
   });
   return out;
 }

@@ -5,13 +5,13 @@ import type { DagView } from "./dag.ts";
 /**
  * The node whose cotangent `delta` is, when that node has a name: the primal v of δ_v. Several nodes can
  * share one cotangent (z2 and the product inside it); the one named d_<name> by the sweep wins, else the
- * last in the sweep (largest id).
+ * last in the sweep (largest id). A recurrence's carry (h_{t−1}) is a named value too: its cotangent is what BPTT carries back.
  */
 export function primalOf(view: DagView, delta: Node): Node | undefined {
   const { graph, params } = view.compiled.net;
   const paramNodes = new Set(params.map((p) => p.node));
   const named = [...view.compiled.grads.adjoints]
-    .filter(([v, d]) => d === delta && graph.hint(v) !== undefined && !paramNodes.has(v) && v.inputs.length > 0)
+    .filter(([v, d]) => d === delta && graph.hint(v) !== undefined && !paramNodes.has(v) && (v.inputs.length > 0 || v.op === "carry"))
     .map(([v]) => v)
     .sort((a, b) => b.id - a.id);
   return named.find((v) => graph.hint(delta) === `d_${graph.hint(v)}`) ?? named[0];

@@ -543,15 +543,17 @@ function loopOp(arity: number, shape: OpRule["shape"], math: MathRule, cost: OpR
 }
 
 const LOOP_RULES = {
+  // h_{t−1}: a leaf, named by the recurrence (its printer adds the step)
   carry: leaf(),
-  // row t of a sequence: x_t
-  step: loopOp(1, ([a]) => a.shape.slice(1), ([a]) => ({ k: "index", a, parts: "t" })),
+  // row t of a sequence, x[t]; step(stack(v)), a value of the cell stored at every step and read back at t, is v
+  // as the cell's own formulas write it (every value of a cell is its value at step t)
+  step: loopOp(1, ([a]) => a.shape.slice(1), ([a], n) => (n.inputs[0].op === "stack" && a.k === "fn" && a.args.length === 1 ? a.args[0] : { k: "index", a, parts: "t" })),
   // the value at every step, stacked along a new first axis
-  stack: loopOp(1, ownShape("stack"), named("stack", "\operatorname{stack}_t")),
-  // the carry after the last step
+  stack: loopOp(1, ownShape("stack"), named("stack", "\\operatorname{stack}_{t}")),
+  // the carry after the last step: its next value at t = T
   final: loopOp(1, ownShape("final"), ([a]) => ({ k: "index", a, parts: "T" })),
   // Σ over the steps
-  loopSum: loopOp(1, ([a]) => a.shape, named("Σₜ", "\sum_t"), perElement(1)),
+  loopSum: loopOp(1, ([a]) => a.shape, named("Σₜ", "\\sum_{t}"), perElement(1)),
 } satisfies Record<string, OpRule>;
 
 export const OPS: Record<OpName, OpRule> = {
