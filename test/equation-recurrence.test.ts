@@ -217,6 +217,76 @@ describe("carried names whose previous value the step never reads (the step's la
   }
 });
 
+describe("every carried name is carried and every output collected, whatever the step reads", () => {
+  /** The value of parameter `name` in the flat layout `params` of `net`. */
+  const param = (net: InterpretedNet, params: Float64Array, name: string) => {
+    const place = net.params().find((p) => p.name === name);
+    if (!place) throw new Error(`no parameter ${name}`);
+    return params.subarray(place.offset, place.offset + place.size);
+  };
+  const onePoint = (spec: Spec, batch: number) => {
+    const net = new InterpretedNet(JSON.stringify(spec));
+    const m = net.module<Float64Array>("f64");
+    const params = values(m.meta.paramCount, 11);
+    const inputs = values(m.meta.inputSize * batch, 23);
+    const out = new Float64Array(m.meta.outputSize * batch);
+    m.forward(params, inputs, out, batch);
+    return { net, params, inputs, out };
+  };
+
+  /** m is assigned x_t .* b and its previous value never read: after the last step it is the last row times b. */
+  const unreadCarry: Spec = {
+    name: "unread_carry",
+    params: { b: { shape: [F] } },
+    inputs: { x: [T, F] },
+    targets: { t: [F] },
+    equations: [{ recurrence: { over: { x_t: "x" }, carry: { m: "zeros(3)" }, equations: ["m = x_t .* b"], final: { mT: "m" } } }, "y = tanh(mT)"],
+    output: "y",
+    loss: "0.5 * sum((y - t).^2)",
+  };
+
+  /** bs is 2b at every step: the stack [T, H] is 2b repeated T times, next to the carried h's stack. */
+  const invariantOutput: Spec = {
+    name: "invariant_output",
+    params: { b: { shape: [H] }, Wx: { shape: [H, F] } },
+    inputs: { x: [T, F] },
+    targets: { s: [T, H] },
+    equations: [{ recurrence: { over: { x_t: "x" }, carry: { h: "zeros(5)" }, equations: ["h = tanh(Wx * x_t + h)"], outputs: { bs: "2 * b", hs: "h" } } }, "y = bs .* hs"],
+    output: "bs",
+    loss: "0.5 * sum((y - s).^2)",
+  };
+
+  it("a carried name whose previous value is never read: its final value is the last step's, x_T ⊙ b, per sample", () => {
+    const batch = 2;
+    const { net, params, inputs, out } = onePoint(unreadCarry, batch);
+    const b = param(net, params, "b");
+    for (let s = 0; s < batch; s++) {
+      for (let j = 0; j < F; j++) expect(out[s * F + j]).toBeCloseTo(Math.tanh(inputs[s * T * F + (T - 1) * F + j] * b[j]), 14);
+    }
+  });
+
+  it("an output the same at every step: 2b in each of its T rows", () => {
+    const { net, params, out } = onePoint(invariantOutput, 2);
+    const b = param(net, params, "b");
+    expect(out).toHaveLength(2 * T * H);
+    out.forEach((v, k) => expect(v).toBeCloseTo(2 * b[k % H], 14));
+  });
+
+  it("bpgen gradcheck passes on both (the generated modules, f64 against central differences, f32 against f64)", async () => {
+    const dir = tempDir();
+    const files = [unreadCarry, invariantOutput].map((spec) => {
+      const file = join(dir, `${spec.name}.json`);
+      writeFileSync(file, JSON.stringify(spec, null, 2));
+      return file;
+    });
+    const run = await bpgenInProcess(["gradcheck", ...files]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout.match(/gradcheck passed/g)?.length).toBe(2);
+    expect(run.stdout).toMatch(/^Wx\s+\[/m);
+  });
+});
+
 describe("the other commands take a recurrence", () => {
   it("bpgen explain and bpgen graph write their files", async () => {
     const dir = tempDir();

@@ -17,7 +17,7 @@
 import type { MathNode } from "mathjs";
 import { BpgenError, type ErrorDetail } from "../errors.ts";
 import type { Graph } from "../ir/graph.ts";
-import { type Node, reachable, sameShape, shapeText } from "../ir/node.ts";
+import { type Node, sameShape, shapeText } from "../ir/node.ts";
 import type { PathSegment } from "../spec/paths.ts";
 import { identifierProblem } from "../spec/semantic.ts";
 import type { RecurrenceBlock } from "../spec/types.ts";
@@ -47,13 +47,6 @@ export interface StepEquation {
 /** Thrown out of the cell when a step failed, to leave Graph.recurrence without finishing it (the problems are recorded). */
 class StepFailed extends Error {}
 
-/** Thrown out of the cell when a step never reads the previous value of some carried names (see LastValueOnly). */
-class UnreadCarries extends Error {
-  constructor(readonly names: ReadonlySet<string>) {
-    super(`carried names whose previous value is never read: ${[...names].join(", ")}`);
-  }
-}
-
 /** The names a block uses inside itself: its rows, carried names and the names its step defines. */
 export function innerNames(block: RecurrenceBlock, parse: (text: string) => StepEquation): string[] {
   const steps = block.equations.map((text) => parse(text).name).filter((n): n is string => n !== undefined);
@@ -75,21 +68,15 @@ export function buildRecurrence(outer: OuterContext, block: RecurrenceBlock, at:
   const init = buildInitialValues(outer, block, at);
   if (!namesOk || !sequences || !init) return handed;
 
-  let run: ReturnType<typeof runCell>;
+  let run: ReturnType<Graph["recurrence"]>;
   try {
-    run = runCell(outer, block, steps, at, init, sequences, new Set());
+    run = runCell(outer, block, steps, at, init, sequences);
   } catch (e) {
     if (e instanceof StepFailed) return handed;
-    if (!(e instanceof UnreadCarries)) throw e;
-    // LastValueOnly: the names whose previous value no step reads are carried as their every-step values instead
-    run = runCell(outer, block, steps, at, init, sequences, e.names);
+    throw e;
   }
-  const { stacks, finals: lastValues } = run.result;
-  const outputs = Object.keys(block.outputs ?? {});
-  outputs.forEach((name, k) => handed.set(name, outer.g.name(stacks[k], name)));
-  const finals = new Map(run.carried.map((name, k) => [name, lastValues[k]]));
-  for (const [name, value] of run.cell.lastOnlyValues) finals.set(name, value);
-  run.cell.lastOnlyStacked.forEach((name, m) => finals.set(name, lastRow(outer.g, stacks[outputs.length + m])));
+  Object.keys(block.outputs ?? {}).forEach((name, k) => handed.set(name, outer.g.name(run.stacks[k], name)));
+  const finals = new Map(Object.keys(block.carry).map((name, k) => [name, run.finals[k]]));
   for (const [name, text] of Object.entries(block.final ?? {})) {
     handed.set(name, outer.problems.attempt([...at, "final", name], text, () => outer.g.name(buildFinal(outer, block, steps, finals, text), name)));
   }
@@ -97,27 +84,18 @@ export function buildRecurrence(outer: OuterContext, block: RecurrenceBlock, at:
 }
 
 /**
- * The block as one Graph.recurrence, the names of `lastOnly` not carried but collected at every step (their last
- * value is the last row). LastValueOnly: a carry whose previous value the cell never reads fails to lower when its
- * initial value is not a leaf (test/equation-recurrence-ir.test.ts); its initial value does not matter anyway (there
- * is at least one step, and the step assigns it), so such a name is collected instead of carried.
+ * The block as one Graph.recurrence: every carried name a carry (whether the step reads its previous value or not),
+ * every output a stack (whether it changes from step to step or not). Throws StepFailed after reporting.
  */
-function runCell(outer: OuterContext, block: RecurrenceBlock, steps: readonly StepEquation[], at: PathSegment[], init: ReadonlyMap<string, Node>, sequences: Sequences, lastOnly: ReadonlySet<string>) {
-  const carried = Object.keys(block.carry).filter((n) => !lastOnly.has(n));
-  const cell = new Cell(outer, block, steps, at, init, lastOnly);
-  const result = outer.g.recurrence({
+function runCell(outer: OuterContext, block: RecurrenceBlock, steps: readonly StepEquation[], at: PathSegment[], init: ReadonlyMap<string, Node>, sequences: Sequences) {
+  const carried = Object.keys(block.carry);
+  const cell = new Cell(outer, block, steps, at, init);
+  return outer.g.recurrence({
     length: sequences.length,
     init: carried.map((n) => init.get(n) as Node),
     names: carried,
     cell: ({ carries, step }) => cell.build(carries, new Map([...sequences.values].map(([row, seq]) => [row, step(seq)]))),
   });
-  return { carried, cell, result };
-}
-
-/** The last row of a stack [T, …]. */
-function lastRow(g: Graph, stack: Node): Node {
-  const [rows, ...rest] = stack.shape;
-  return g.slice(stack, [{ keep: false, start: rows - 1, count: 1 }, ...rest.map((count) => ({ keep: true, start: 0, count }))]);
 }
 
 /** Every name the block introduces is an identifier, new, and introduced once; reports each that is not. */
@@ -216,30 +194,17 @@ class Cell {
     private readonly steps: readonly StepEquation[],
     private readonly at: PathSegment[],
     private readonly init: ReadonlyMap<string, Node>,
-    /** Carried names collected at every step instead of carried (runCell); their previous value is never read. */
-    private readonly lastOnly: ReadonlySet<string>,
   ) {}
 
-  /** The names of lastOnly whose value is the same at every step (and so after the last), by their value. */
-  readonly lastOnlyValues = new Map<string, Node>();
-  /** The other names of lastOnly, collected after the block's outputs in this order. */
-  readonly lastOnlyStacked: string[] = [];
-
-  /** Every carried name, in the block's order, whether it is carried or collected. */
+  /** The carried names, in the block's order (that of the carries). */
   private get carried(): string[] {
     return Object.keys(this.block.carry);
   }
 
-  /**
-   * The carried names' next values and the outputs (the block's, then those of `lastOnly`), from the carries and the
-   * rows; throws StepFailed after reporting, and UnreadCarries when a carry is never read.
-   */
+  /** The carried names' next values and the outputs, from the carries and the rows; throws StepFailed after reporting. */
   build(carries: readonly Node[], rows: ReadonlyMap<string, Node>): { next: Node[]; outputs: Node[] } {
     const { outer, at } = this;
-    const carriedNow = this.carried.filter((n) => !this.lastOnly.has(n));
-    // a name of lastOnly read before its assignment is read only by values nothing uses: its initial value stands in
-    const previous = this.carried.map((name): [string, Node] => [name, this.lastOnly.has(name) ? (this.init.get(name) as Node) : carries[carriedNow.indexOf(name)]]);
-    const values = new Map<string, Node>([...rows, ...previous]);
+    const values = new Map<string, Node>([...rows, ...this.carried.map((name, k): [string, Node] => [name, carries[k]])]);
     const next = new Map<string, Node>();
     /** Step names whose equation failed: what reads them is skipped. */
     const failed = new Set<string>();
@@ -279,26 +244,12 @@ class Cell {
       ok = false;
       outer.problems.add([...at, "carry", name], undefined, neverAssigned(name));
     }
+    // an output the same at every step is that value repeated T times
     const outputs = Object.entries(this.block.outputs ?? {}).map(([name, text]) =>
-      outer.problems.attempt([...at, "outputs", name], text, () => {
-        const v = buildExpression(outer.g, parseExpression(text), this.scope(text, 0, values, failed, this.steps.length));
-        if (v.loop === undefined) {
-          throw new BpgenError({ message: `output "${name}" is the same at every step`, expected: "an expression of the step's rows, carried or step names", found: text.trim() });
-        }
-        return v;
-      }),
+      outer.problems.attempt([...at, "outputs", name], text, () => buildExpression(outer.g, parseExpression(text), this.scope(text, 0, values, failed, this.steps.length))),
     );
     if (!ok || outputs.some((o) => o === undefined)) throw new StepFailed();
-    const nextValues = carriedNow.map((name) => next.get(name) as Node);
-    const read = new Set(reachable([...nextValues, ...(outputs as Node[])]));
-    const unread = new Set(carriedNow.filter((name, k) => !read.has(carries[k])));
-    if (unread.size > 0) throw new UnreadCarries(unread);
-    for (const name of this.lastOnly) {
-      const value = next.get(name) as Node;
-      if (value.loop === undefined) this.lastOnlyValues.set(name, value);
-      else this.lastOnlyStacked.push(name);
-    }
-    return { next: nextValues, outputs: [...(outputs as Node[]), ...this.lastOnlyStacked.map((name) => next.get(name) as Node)] };
+    return { next: this.carried.map((name) => next.get(name) as Node), outputs: outputs as Node[] };
   }
 
   /** A name on the left of a step equation: a carried name assigned once, or a step name defined once. */
