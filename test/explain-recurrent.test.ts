@@ -42,9 +42,10 @@ function expectTypeset(md: string): void {
 }
 
 describe("the notation of a recurrence", () => {
-  it("writes the carry as h_{t−1}, the row of the input's part as zx_t, and the last state as the value at T", async () => {
+  it("writes the carry as h_{t−1}, the input's part of the step as zx, and the last state as the value at T", async () => {
     const { markdown } = await explainSpec(RNN);
-    expect(markdown).toContain(String.raw`z^{1} = \mathit{zx1}_{t} + \mathit{W\_hh1}\, h^{1}_{t-1} + \mathit{b\_hh1}`);
+    expect(markdown).toContain(String.raw`z^{1} = \mathit{zx1} + \mathit{W\_hh1}\, h^{1}_{t-1} + \mathit{b\_hh1}`);
+    expect(markdown).toContain(String.raw`\mathit{zx1} = \mathit{W\_ih1}\, x_{t} + \mathit{b\_ih1}`);
     expect(markdown).toContain(String.raw`a^{1} = \tanh(z^{1})[T]`);
     // the shared weight's gradient is a sum over the steps of the outer product with the stored h_{t−1}
     expect(markdown).toContain(String.raw`\frac{\partial L}{\partial \mathit{W\_hh1}} = \sum_{t}(\delta_{z^{1}}\, (h^{1}_{t-1})^{\top})`);
@@ -105,7 +106,7 @@ describe("the note of a recurrent layer", () => {
     expect(step).toContain("up to 15 here");
   });
 
-  it("gives the GRU's cell and its recurrence, with the update gate's direct path read off the sweep as rows 5–8", async () => {
+  it("gives the GRU's cell and its recurrence, with the update gate's direct path in the sweep's step", async () => {
     const { markdown } = await explainSpec(SEQ);
     const step = section(markdown, String.raw`$\delta_{h^{2}_{t-1}}`);
     expect(step).toContain("Layer 2 (gru 4): a recurrence of T = 16 steps over the rows of $a^{1}$ (16 × 8), with 4 units.");
@@ -113,7 +114,8 @@ describe("the note of a recurrent layer", () => {
     expect(step).toContain(String.raw`\delta_{h^{2}_{t-1}} = \delta_{h^{2}_{t}} \odot z_{t} + \mathit{W\_hh2}^{\top}`);
     expect(step).toContain("r: rows 1–4, z: rows 5–8, n: rows 9–12. A superscript (r), (z), (n) marks a gate's block of rows.");
     expect(step).toContain(String.raw`n_{t} &= \tanh\left({\mathit{zx2}_{t}}^{(n)} + r_{t} \odot ({\mathit{W\_hh2}}^{(n)} h^{2}_{t-1} + {\mathit{b\_hh2}}^{(n)})\right)`);
-    expect(step).toContain(String.raw`\underbrace{\delta_{h^{2}_{t}} \odot \sigma(\mathit{zx2}_{t}[5:8] + (\mathit{W\_hh2}\, h^{2}_{t-1} + \mathit{b\_hh2})[5:8])}_{\text{direct}}`);
+    // the gates are named (r, u for the update gate, n): the direct path reads as δh_t ⊙ u
+    expect(step).toContain(String.raw`\delta_{h^{2}_{t-1}} = \frac{\partial L}{\partial h^{2}_{t-1}} = \delta_{h^{2}_{t}} \odot u^{2} + \mathit{W\_hh2}^{\top}`);
     expect(step).toContain("update gate");
     // the GRU's output is its last state only
     expect(step).not.toContain("the output's delta at");

@@ -57,7 +57,7 @@ describe("a recurrence in the DAG picture", () => {
     expect([...names.values()].sort()).toEqual(["c1", "d_c1", "d_h1", "h1"]);
     expect(dot).toContain('label="h1\\nvalue of step t − 1\\ncarry [4]"');
     expect(dot).toContain('label="d_c1\\ncarried back from step t + 1\\ncarry [4]');
-    expect(dot).toContain('label="row t of zx1\\nstep [16]"');
+    expect(dot).toContain('label="row t of x\\nstep [3]"');
     for (const carry of carries) {
       const edge = edgeLines(dot).find((l) => l.startsWith(`  n${carry.next.id} -> n${carry.leaf.id} `));
       expect(edge, `loop edge into ${names.get(carry)}`).toBeDefined();

@@ -519,7 +519,8 @@ const STRUCTURAL_RULES = {
       return g.slice(ct, n.shape.map((d, k) => (k === axis ? { start, count: ins(n, i).shape[axis], keep: true } : { start: 0, count: d, keep: true })));
     },
     cost: () => 0,
-    math: (args, n) => fn("concat", "\\operatorname{concat}", [...args, num(Number(n.attr) + 1)]),
+    // vectors joined need no axis; otherwise it is written, one-based (as equations spell it)
+    math: (args, n) => fn("concat", "\\operatorname{concat}", n.shape.length === 1 ? args : [...args, num(Number(n.attr) + 1)]),
   },
 } satisfies Record<string, OpRule>;
 
