@@ -118,9 +118,8 @@ describe("stateGradientNorms: ‖∂L/∂h_t‖ over the steps", () => {
         const Arr = precision === "f64" ? Float64Array : Float32Array;
         const rng = makeRng(precision === "f64" ? 11 : 12);
         const batch = 3;
-        const p = Arr.from({ length: m.meta.paramCount }, () => 2 * rng() - 1);
-        const x = Arr.from({ length: batch * m.meta.inputSize }, () => 2 * rng() - 1);
-        const y = Arr.from({ length: batch }, () => 2 * rng() - 1);
+        const random = (n: number) => new Arr(Array.from({ length: n }, () => 2 * rng() - 1));
+        const [p, x, y] = [random(m.meta.paramCount), random(batch * m.meta.inputSize), random(batch)];
         const out = new Arr(batch * 2 * STEPS);
         expect(m.stateGradientNorms).toBeTypeOf("function");
         m.stateGradientNorms?.(p, x, y, out, batch);
