@@ -21,6 +21,10 @@ export interface RunInfo {
   thresholds: HealthThresholds;
 }
 
+/** The charts' own style (their SVG reads these classes): also what an SVG taken out of the report needs. */
+export const CHART_STYLE = `.chart text { font-size: 11px; fill: #333; } .chart .title { font-size: 13px; font-weight: 600; } .chart .cell { font-size: 9.5px; fill: #111; } .chart .cell.on-dark { fill: #fff; }
+.chart .grid { stroke: #eee; } .chart .axis { stroke: #999; }`;
+
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const pct = (v: number | undefined) => (v === undefined ? "–" : `${(100 * v).toFixed(2)}%`);
 
@@ -89,8 +93,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 22px 0 8p
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 .chart { background: #fff; border: 1px solid #ddd; border-radius: 4px; }
 .wide { overflow-x: auto; }
-.chart text { font-size: 11px; fill: #333; } .chart .title { font-size: 13px; font-weight: 600; } .chart .cell { font-size: 9.5px; fill: #111; } .chart .cell.on-dark { fill: #fff; }
-.chart .grid { stroke: #eee; } .chart .axis { stroke: #999; }
+${CHART_STYLE}
 .warn { background: #fff4e5; border-left: 4px solid #e8590c; padding: 8px 12px; margin: 8px 0; }
 .ok { background: #ebfbee; border-left: 4px solid #2b8a3e; padding: 8px 12px; margin: 8px 0; }
 .bad { background: #fff0f0; border-left: 4px solid #c92a2a; padding: 8px 12px; margin: 8px 0; }
