@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { loadModule } from "../src/check/module.ts";
-import type { NetModule } from "../src/module-api.ts";
+import type { NetModule, StatefulNetModule } from "../src/module-api.ts";
 import { compile } from "../src/pipeline.ts";
 import type { NetSpec } from "../src/spec/types.ts";
 import { makeRng, mismatch } from "./helpers/ir-util.ts";
@@ -147,6 +147,39 @@ describe("stateGradientNorms: ‖∂L/∂h_t‖ over the steps", () => {
     expect(source).toMatch(/recurrences: \[\{ name: "h1", steps: 5, offset: 0 \}, \{ name: "h2", steps: 5, offset: 5 \}\]/);
     expect(source).toMatch(/export function stateGradientNorms\(\s*params: Float32Array,\s*inputs: Float32Array,\s*targets: Float32Array,\s*out: Float32Array,/);
     expect(source).toMatch(/return stateGradientNormsKernel\(params, inputs, targets, out, batch\);/);
+  });
+
+  it("a network with state (dropout between an lstm and a gru): training mode, the state read and never changed, both kernel settings alike", async () => {
+    const spec = {
+      name: "lstm_dropout_gru",
+      input: [4, 2],
+      layers: [{ type: "lstm", units: 3, return_sequences: true }, { type: "dropout", rate: 0.5 }, { type: "gru", units: 2 }, { type: "dense", units: 1 }],
+      loss: "mse",
+    } as unknown as NetSpec;
+    const x = Float64Array.from({ length: 16 }, (_, i) => Math.sin(i));
+    const y = Float64Array.of(0.3, -0.2);
+    const rows: Float64Array[] = [];
+    for (const kernels of ["js", "wasm"] as const) {
+      const { m: loaded } = await moduleOf(spec, "f64", kernels);
+      const m = loaded as unknown as StatefulNetModule<Float64Array>;
+      // the lstm's first carry is h (its c is not reported), the gru is layer 3
+      expect(m.meta.recurrences?.map((r) => [r.name, r.offset])).toEqual([["h1", 0], ["h3", 4]]);
+      const [p, state] = [m.initParams(1), m.initState(1)];
+      const before = Float64Array.from(state);
+      const out = new Float64Array(2 * 8);
+      m.stateGradientNorms?.(p, state, x, y, out, 2);
+      expect(state).toEqual(before);
+      rows.push(out);
+      // training mode: another dropout step draws another mask, and another gradient
+      const stepped = Float64Array.from(state);
+      const step = m.meta.state.find((l) => l.name === "rng_step");
+      if (!step) throw new Error("no rng_step in the state");
+      stepped[step.offset] += 1;
+      const other = new Float64Array(2 * 8);
+      m.stateGradientNorms?.(p, stepped, x, y, other, 2);
+      expect(other).not.toEqual(out);
+    }
+    expect(rows[1]).toEqual(rows[0]);
   });
 
   it("a network without recurrent layers has neither the function nor meta.recurrences", async () => {
