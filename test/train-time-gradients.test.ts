@@ -70,6 +70,14 @@ describe("the gradient over the steps in training", () => {
     expect(seen).toEqual([TIME_BATCH, TIME_BATCH]);
   });
 
+  it("measures a network with state through its state (dropout after the rnn)", async () => {
+    const spec = { ...RNN, name: "tiny_rnn_dropout", layers: [{ type: "rnn", units: 3 }, { type: "dropout", rate: 0.2 }, { type: "dense", units: 1 }] } as unknown as NetSpec;
+    const m = await moduleOf(spec);
+    const r = await train(m, rows(12, m.meta.inputSize, 6), { ...OPTIONS, epochs: 1 });
+    expect(r.history.map((e) => e.steps?.[0]?.norms.length)).toEqual([STEPS, STEPS]);
+    expect(r.history.flatMap((e) => e.steps?.[0]?.norms ?? []).every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
+  });
+
   it("records nothing over time for a network without recurrent layers", async () => {
     const m = await moduleOf(DENSE);
     const r = await train(m, rows(16, 4, 3), OPTIONS);
