@@ -4,7 +4,9 @@
  * src/emit/api-types.ts with `FloatArray` as the module's array type (Float32Array, or Float64Array under
  * --precision f64); test/templates.test.ts checks with the TypeScript compiler that the two agree.
  * `FloatArray` and the module types (`NetModule`, `StatefulNetModule`, `AnyNetModule`) are for the tools only;
- * modules do not carry them. A module with state prints NetMeta and KernelArrays with its state members.
+ * modules do not carry them. A module with state prints NetMeta and KernelArrays with its state members; a module
+ * of a network with recurrent layers prints RecurrenceLayout and NetMeta with `recurrences`, and has
+ * stateGradientNorms (optional members of the module types here).
  */
 
 /** The array type of a module: Float32Array, or Float64Array for a module built with --precision f64. */
@@ -16,6 +18,16 @@ export interface ParamLayout {
   readonly shape: readonly number[];
   readonly offset: number;
   readonly size: number;
+}
+
+/** Where one recurrent layer's numbers lie in a row of stateGradientNorms' output (a module of a network with recurrent layers prints it). */
+export interface RecurrenceLayout {
+  /** The layer's state h, named as the network names it ("h1"). */
+  readonly name: string;
+  /** Its steps T: the row holds ‖∂L/∂h_t‖ for t = 0 … T − 1. */
+  readonly steps: number;
+  /** Where its T numbers start in a row. */
+  readonly offset: number;
 }
 
 /** Sizes of one sample's input, output and target rows, and the parameter layout. */
@@ -88,7 +100,8 @@ export interface OptimizerState {
 
 /** A generated module's exports, for tools that load one at run time (T: its array type). */
 export interface NetModule<T extends FloatArray = FloatArray> {
-  readonly meta: NetMeta;
+  /** With the recurrences' layout for a network with recurrent layers. */
+  readonly meta: NetMeta & { readonly recurrences?: readonly RecurrenceLayout[] };
   readonly optimizerDefaults: OptimizerConfig;
   initParams(seed?: number): T;
   forward(params: T, inputs: T, out: T, batch?: number): void;
@@ -99,6 +112,8 @@ export interface NetModule<T extends FloatArray = FloatArray> {
   createOptimizer(config?: Partial<OptimizerConfig>): OptimizerState;
   applyGradients(params: T, state: OptimizerState, grads: T): number;
   trainStep(params: T, state: OptimizerState, inputs: T, targets: T, batch?: number): number;
+  /** A network with recurrent layers: ‖∂L/∂h_t‖ per sample, recurrence and step, into rows of Σ T numbers (meta.recurrences). */
+  stateGradientNorms?(params: T, inputs: T, targets: T, out: T, batch?: number): void;
 }
 
 /**
@@ -109,7 +124,7 @@ export interface NetModule<T extends FloatArray = FloatArray> {
  */
 export interface StatefulNetModule<T extends FloatArray = FloatArray> {
   /** With the state's size and layout (as the parameters'). */
-  readonly meta: NetMeta & { readonly stateCount: number; readonly state: readonly ParamLayout[] };
+  readonly meta: NetMeta & { readonly stateCount: number; readonly state: readonly ParamLayout[]; readonly recurrences?: readonly RecurrenceLayout[] };
   readonly optimizerDefaults: OptimizerConfig;
   initParams(seed?: number): T;
   initState(seed?: number): T;
@@ -123,6 +138,8 @@ export interface StatefulNetModule<T extends FloatArray = FloatArray> {
   createOptimizer(config?: Partial<OptimizerConfig>): OptimizerState;
   applyGradients(params: T, state: OptimizerState, grads: T): number;
   trainStep(params: T, state: T, optimizer: OptimizerState, inputs: T, targets: T, batch?: number): number;
+  /** As NetModule's, in training mode without changing `state`. */
+  stateGradientNorms?(params: T, state: T, inputs: T, targets: T, out: T, batch?: number): void;
 }
 
 /** Either kind of module, as a tool loads it. */

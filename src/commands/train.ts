@@ -39,6 +39,7 @@ interface TrainFlags {
   gradLow: string;
   gradHigh: string;
   gradRatio: string;
+  timeRatio: string;
   progress: boolean;
 }
 
@@ -71,6 +72,7 @@ export function registerTrain(program: Command, done: Done): void {
     .option("--grad-low <t>", "warn when a layer's gradient norm falls below t (vanishing)", "1e-5")
     .option("--grad-high <t>", "warn when a layer's gradient norm rises above t (exploding)", "1e3")
     .option("--grad-ratio <r>", "warn when a layer's gradient norm is below r times the largest layer's (vanishing)", "1e-3")
+    .option("--time-ratio <r>", "recurrent layers: warn when ‖∂L/∂h_0‖ is below r times ‖∂L/∂h_{T−1}‖ (vanishing over the steps), or above 1/r (exploding)", "1e-3")
     .option("--no-progress", "no progress bar")
     .action(async (file: string, flags: TrainFlags) => {
       done(await runTrain(file, flags));
@@ -92,6 +94,7 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
       import("../files.ts"),
       import("../ir/net.ts"),
     ]);
+  const { recurrentCells } = await import("../train/time.ts");
   const loaded = loadSpec(file);
   const { spec } = loaded;
   const epochs = integer("--epochs", flags.epochs, 0);
@@ -102,6 +105,7 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
   const low = number("--grad-low", flags.gradLow);
   const high = number("--grad-high", flags.gradHigh);
   const ratio = number("--grad-ratio", flags.gradRatio);
+  const time = number("--time-ratio", flags.timeRatio);
 
   const m = loadTrainable<Float32Array>((await compileLoaded(loaded, { precision: "f32", sourceFile: file, format: false })).source);
   const optimizer = optimizerConfig(spec, flags);
@@ -122,7 +126,7 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
   if (initial && flags.resume) loadParams(flags.resume, m.meta, initial, initialState);
 
   const outDir = flags.out ?? join("runs", spec.name);
-  const thresholds = { low, high, ratio };
+  const thresholds = { low, high, ratio, time };
   const progress = new TerminalProgress(epochs, flags.progress && process.stderr.isTTY === true);
   let stop = false;
   const onSigint = () => {
@@ -142,12 +146,13 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
       optimizer: state.config,
       thresholds,
       task: taskOf(spec, () => isSoftmaxClassifier(buildNet(spec, loaded.locate))),
+      ...((m.meta.recurrences ?? []).length > 0 ? { cells: recurrentCells(buildNet(spec, loaded.locate).layers ?? []) } : {}),
       initial,
       ...(initialState ? { initialState } : {}),
       shift: shift(flags, data),
       shouldStop: () => stop,
       onBatch: (epoch, k, total, loss) => progress.batch(epoch, k, total, loss),
-      onEpoch: (record, warnings) => progress.epoch(record, warnings, thresholds),
+      onEpoch: (record, warnings, overTime) => progress.epoch(record, warnings, thresholds, overTime),
     })
     .finally(() => {
       process.off("SIGINT", onSigint);

@@ -42,6 +42,16 @@ export const API_DECLARATIONS: readonly ApiDeclaration[] = [
   },
   {
     kind: "interface",
+    name: "RecurrenceLayout",
+    doc: "Where one recurrent layer's numbers lie in a row of stateGradientNorms' output (a module of a network with recurrent layers prints it).",
+    members: [
+      member("name", "string", 'The layer\'s state h, named as the network names it ("h1").'),
+      member("steps", "number", "Its steps T: the row holds ‖∂L/∂h_t‖ for t = 0 … T − 1."),
+      member("offset", "number", "Where its T numbers start in a row."),
+    ],
+  },
+  {
+    kind: "interface",
     name: "NetMeta",
     doc: "Sizes of one sample's input, output and target rows, and the parameter layout.",
     members: [
@@ -104,14 +114,25 @@ const STATE_MEMBERS: Readonly<Record<string, readonly ApiMember[]>> = {
   KernelArrays: [member("state", MODULE_ARRAY)],
 };
 
-/** The declarations of a module whose functions take a state array. */
-export const STATEFUL_API_DECLARATIONS: readonly ApiDeclaration[] = API_DECLARATIONS.map((d) =>
-  d.kind === "interface" && STATE_MEMBERS[d.name] ? { ...d, members: [...d.members, ...(STATE_MEMBERS[d.name] ?? [])] } : d,
-);
+/** A network with recurrent layers has the layout of stateGradientNorms' rows in NetMeta. */
+const RECURRENT_MEMBERS: Readonly<Record<string, readonly ApiMember[]>> = {
+  NetMeta: [member("recurrences", "readonly RecurrenceLayout[]")],
+};
 
-/** Each declaration as a module prints it, by name: its doc comment, then `export interface …` or `export type …`. */
-export function apiDeclarations(array: string, stateful = false): Map<string, string> {
-  return new Map((stateful ? STATEFUL_API_DECLARATIONS : API_DECLARATIONS).map((d) => [d.name, declarationText(d, array)]));
+/** `declarations` with `more` members added to the interfaces it names. */
+const withMembers = (declarations: readonly ApiDeclaration[], more: Readonly<Record<string, readonly ApiMember[]>>): ApiDeclaration[] =>
+  declarations.map((d) => (d.kind === "interface" && more[d.name] ? { ...d, members: [...d.members, ...(more[d.name] ?? [])] } : d));
+
+/** The declarations of a module whose functions take a state array. */
+export const STATEFUL_API_DECLARATIONS: readonly ApiDeclaration[] = withMembers(API_DECLARATIONS, STATE_MEMBERS);
+
+/**
+ * Each declaration as a module prints it, by name: its doc comment, then `export interface …` or `export type …`;
+ * with the state's members for a network with state, the recurrences' for one with recurrent layers.
+ */
+export function apiDeclarations(array: string, stateful = false, recurrent = false): Map<string, string> {
+  const declarations = stateful ? STATEFUL_API_DECLARATIONS : API_DECLARATIONS;
+  return new Map((recurrent ? withMembers(declarations, RECURRENT_MEMBERS) : declarations).map((d) => [d.name, declarationText(d, array)]));
 }
 
 export function declarationText(d: ApiDeclaration, array: string): string {

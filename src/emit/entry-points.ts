@@ -42,6 +42,8 @@ function checks(ctx: ModuleShape, arrays: readonly ArrayCheck[]): string[] {
 const inputsCheck = (ctx: ModuleShape): ArrayCheck => ({ name: "inputs", size: perBatch(ctx.inputSize), exact: false });
 const targetsCheck = (ctx: ModuleShape): ArrayCheck => ({ name: "targets", size: perBatch(ctx.targetSize), exact: false });
 const gradsCheck = (ctx: ModuleShape): ArrayCheck => ({ name: "grads", size: String(ctx.paramCount), exact: true });
+/** Numbers in one row of stateGradientNorms' output: Σ T over the recurrences. */
+export const normsRowSize = (ctx: ModuleShape): number => ctx.recurrences.reduce((n, r) => n + r.steps, 0);
 
 /** The checks of each exported function's arguments (sgdStep's and kernelArrays' for backends that run them directly). */
 export function argumentChecks(ctx: ModuleShape, name: EntryName): string[] {
@@ -56,6 +58,8 @@ export function argumentChecks(ctx: ModuleShape, name: EntryName): string[] {
       return checks(ctx, [inputsCheck(ctx), targetsCheck(ctx), gradsCheck(ctx)]);
     case "sgdStep":
       return checks(ctx, [inputsCheck(ctx), targetsCheck(ctx)]);
+    case "stateGradientNorms":
+      return checks(ctx, [inputsCheck(ctx), targetsCheck(ctx), { name: "out", size: perBatch(normsRowSize(ctx)), exact: false }]);
     case "kernelArrays":
       return ["checkBatch(batch);"];
   }
@@ -112,6 +116,17 @@ export function trainingForwardFunction(ctx: EntryContext, run: Run): Fn {
 export function trainingLossFunction(ctx: EntryContext, run: Run): Fn {
   const docs = `The training-mode objective J, the one \`gradient\` differentiates.${TRAINING_UNCHANGED}`;
   return fn("trainingLoss", docs, parameters(ctx, "trainingLoss"), "number", [...argumentChecks(ctx, "trainingLoss"), ...run("trainingLoss")]);
+}
+
+/** ‖∂L/∂h_t‖ over the steps, for a network with recurrences. */
+export function stateGradientNormsFunction(ctx: EntryContext, run: Run): Fn {
+  const rows = ctx.recurrences.map((r) => `${r.name} at ${r.offset}…${r.offset + r.steps - 1}`).join(", ");
+  const docs = [
+    `Writes, for each of \`batch\` samples, the norm ‖∂L/∂h_t‖ of the gradient of the sample's loss L (J before the mean over the batch) with respect to each recurrent layer's state after step t, for t = 0 … T − 1: a row of ${normsRowSize(ctx)} numbers per sample (meta.recurrences: ${rows}).`,
+    "How far back through the steps the gradient reaches: a ratio ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖ far below 1 is a vanishing gradient, far above 1 an exploding one.",
+    `In training mode, as \`gradient\` differentiates${ctx.stateCount > 0 ? ", without changing `state`" : ""}. It always runs the TypeScript kernels, also in a module with WebAssembly kernels.`,
+  ].join(" ");
+  return fn("stateGradientNorms", docs, parameters(ctx, "stateGradientNorms"), "void", [...argumentChecks(ctx, "stateGradientNorms"), ...run("stateGradientNorms")]);
 }
 
 export function kernelArraysFunction(ctx: EntryContext, run: Run): Fn {

@@ -18,6 +18,7 @@ import {
   kernelArraysFunction,
   lossFunction,
   sgdStepFunction,
+  stateGradientNormsFunction,
   trainingForwardFunction,
   trainingLossFunction,
 } from "./entry-points.ts";
@@ -67,7 +68,7 @@ export async function emitModule(net: Net, layout: Layout, names: IrNames, chain
   const parts = [
     header(options),
     metaDeclarations(ctx),
-    apiDeclarations(ctx.array, stateful).get("KernelArrays") ?? "",
+    apiDeclarations(ctx.array, stateful, recurrent(layout)).get("KernelArrays") ?? "",
     ...fallbackFirst.flatMap((p) => p.before),
     functions([
       initParamsFunction(ctx),
@@ -77,6 +78,7 @@ export async function emitModule(net: Net, layout: Layout, names: IrNames, chain
       gradientFunction(entry, run),
       sgdStepFunction(entry, run),
       ...(net.training ? [trainingForwardFunction(entry, run), trainingLossFunction(entry, run)] : []),
+      ...(entry.recurrences.length > 0 ? [stateGradientNormsFunction(entry, run)] : []),
       kernelArraysFunction(entry, run),
     ]),
     ...fallbackFirst.flatMap((p) => p.after),
@@ -101,6 +103,7 @@ export function moduleShape(layout: Layout, precision: Precision): ModuleShape {
     targetSize: layout.targetSize,
     outputSize: layout.outputSize,
     stateCount: layout.stateCount ?? 0,
+    recurrences: layout.recurrences ?? [],
   };
 }
 
@@ -114,18 +117,23 @@ function header(options: EmitOptions): string {
   ].join("\n");
 }
 
+/** Whether the module has stateGradientNorms (and meta.recurrences). */
+const recurrent = (layout: Layout): boolean => (layout.recurrences ?? []).length > 0;
+
 function metaDeclarations(ctx: Context): string {
   const { net } = ctx;
   const layout = ctx.layout;
   const stateful = (layout.stateCount ?? 0) > 0;
-  const api = apiDeclarations(ctx.array, stateful);
+  const api = apiDeclarations(ctx.array, stateful, recurrent(layout));
   const entries = (leaves: readonly { name: string; node: Node; shape: readonly number[] }[]) =>
     leaves.map((p) => `{ name: ${stringLiteral(p.name)}, shape: [${p.shape.join(", ")}], offset: ${layout.offsets.get(p.node)}, size: ${sizeOf(p.shape)} }`);
   const params = entries(net.params);
   const state = stateful ? `\n  stateCount: ${layout.stateCount},\n  state: [${entries(net.state ?? []).join(", ")}],` : "";
+  const rows = (layout.recurrences ?? []).map((r) => `{ name: ${stringLiteral(r.name)}, steps: ${r.steps}, offset: ${r.offset} }`);
+  const recurrences = rows.length > 0 ? `\n  recurrences: [${rows.join(", ")}],` : "";
   return `
 ${api.get("ParamLayout")}
-
+${rows.length > 0 ? `\n${api.get("RecurrenceLayout")}\n` : ""}
 ${api.get("NetMeta")}
 
 /** The network ${commentText(net.name)}: ${net.params.map((p) => `${commentText(p.name)} ${shapeText(p.shape)}`).join(", ")}. */
@@ -135,7 +143,7 @@ export const meta: NetMeta = {
   outputSize: ${layout.outputSize},
   targetSize: ${layout.targetSize},
   paramCount: ${ctx.paramCount},
-  params: [${params.join(", ")}],${state}
+  params: [${params.join(", ")}],${state}${recurrences}
 };
 `;
 }

@@ -43,6 +43,18 @@ export interface Layout {
   readonly paramCount: number;
   /** Numbers in the state array (0 or absent: a stateless network). */
   readonly stateCount?: number;
+  /** A network with recurrences: each one's part of a row of stateGradientNorms' `out` (absent: none). */
+  readonly recurrences?: readonly RecurrenceRow[];
+}
+
+/** One recurrence's part of a row of stateGradientNorms' output. */
+export interface RecurrenceRow {
+  /** Its first carry's name, as the network names it ("h1"). */
+  readonly name: string;
+  /** Its steps T. */
+  readonly steps: number;
+  /** Where its T numbers start in a row. */
+  readonly offset: number;
 }
 
 /** The module's buffers: the caller's arrays, and one workspace buffer per stored value (shared by the functions). */
@@ -126,6 +138,8 @@ export class FunctionLowering {
     readonly plan: FunctionPlan,
     private readonly layout: Layout,
     readonly buffers: Buffers,
+    /** The caller's `out` array of this function: the output's (buffers.out), or a function's own row size. */
+    private readonly out: Buffer = buffers.out,
   ) {
     this.meansWrittenByKernels = new Set(
       plan.segments.flatMap((seg) => (seg.kind === "dense" && seg.call.kind === "denseWeightGradient" ? [seg.call.node] : [])),
@@ -188,7 +202,7 @@ export class FunctionLowering {
       case "region":
         return storage.array === "grads"
           ? [this.buffers.grads, offsetIndex(index, storage.offset)]
-          : [this.buffers.out, addIndex(this.row(this.buffers.out), offsetIndex(index, storage.offset))];
+          : [this.out, addIndex(this.row(this.out), offsetIndex(index, storage.offset))];
       case "rows":
       case "buffer": {
         const buf = this.buffers.of(n);
@@ -600,7 +614,7 @@ export class FunctionLowering {
   copyOutput(n: Node): Stmt[] {
     const s = this.plan.storage.get(n);
     if (s?.kind === "region" && s.array === "out") return [];
-    const out = this.buffers.out;
+    const out = this.out;
     return elementNest([sizeOf(n.shape)], (index) => [{ k: "store", buf: out, index: addIndex(this.row(out), index), value: this.read(n, index), mode: "=" }]);
   }
 }

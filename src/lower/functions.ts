@@ -6,27 +6,35 @@
  * A network with modes (ir/net.ts TrainingMode) has two more: `trainingForward` and `trainingLoss`, the
  * training mode's output and J; forward and loss are then its inference mode, and gradient differentiates the
  * training objective and, after everything else, writes the state's training updates into the state array.
+ *
+ * A network with recurrences has one more: `stateGradientNorms`, in training mode (what gradient differentiates),
+ * writing for each sample ‖∂L/∂h_t‖ of every recurrence's first carry at every step t (autodiff/recurrence.ts
+ * stateGradientNorms), the recurrences one after another in a row of its own `out` array (not the output's size).
  */
+import { stateGradientNorms } from "../autodiff/recurrence.ts";
 import type { Gradients } from "../autodiff/reverse.ts";
 import { type Net, isStateful, trainingObjective } from "../ir/net.ts";
 import { sym } from "../ir/math.ts";
 import { type Node, sizeOf } from "../ir/node.ts";
-import { Buffers, FunctionLowering, type Layout } from "./build.ts";
-import { type KernelFunction, type Stmt, constIndex } from "./kernel.ts";
+import { Buffers, FunctionLowering, type Layout, type RecurrenceRow } from "./build.ts";
+import { type Buffer, type KernelFunction, type Stmt, constIndex } from "./kernel.ts";
 import { type FunctionPlan, type Storage, planFunction } from "./plan.ts";
 
 /** The functions of every module. */
 export type FunctionName = "forward" | "loss" | "gradient";
 /** The two more of a module with modes: the training mode without changing state. */
 export type ModeFunctionName = "trainingForward" | "trainingLoss";
-export type KernelName = FunctionName | ModeFunctionName;
+/** The one more of a module with recurrences: ‖∂L/∂h_t‖ over the steps. */
+export type TimeFunctionName = "stateGradientNorms";
+export type KernelName = FunctionName | ModeFunctionName | TimeFunctionName;
 
 /** In the order the module prints them. */
 export const BASE_FUNCTIONS: readonly FunctionName[] = ["forward", "loss", "gradient"];
 export const MODE_FUNCTIONS: readonly ModeFunctionName[] = ["trainingForward", "trainingLoss"];
+export const TIME_FUNCTIONS: readonly TimeFunctionName[] = ["stateGradientNorms"];
 
-/** forward, loss and gradient always; trainingForward and trainingLoss for a network with modes. */
-export type PerFunction<T> = Readonly<Record<FunctionName, T> & Partial<Record<ModeFunctionName, T>>>;
+/** forward, loss and gradient always; trainingForward and trainingLoss for a network with modes; stateGradientNorms for one with recurrences. */
+export type PerFunction<T> = Readonly<Record<FunctionName, T> & Partial<Record<ModeFunctionName | TimeFunctionName, T>>>;
 
 export interface LoweredModule {
   readonly layout: Layout;
@@ -37,8 +45,11 @@ export interface LoweredModule {
 
 /** The functions of a lowered module, in the order the module prints them. */
 export function functionNames(lowered: LoweredModule): KernelName[] {
-  return [...BASE_FUNCTIONS, ...MODE_FUNCTIONS].filter((name) => lowered.functions[name] !== undefined);
+  return [...BASE_FUNCTIONS, ...MODE_FUNCTIONS, ...TIME_FUNCTIONS].filter((name) => lowered.functions[name] !== undefined);
 }
+
+/** Numbers in one row of stateGradientNorms' output: Σ T over the recurrences. */
+export const recurrenceRowSize = (rows: readonly RecurrenceRow[]): number => rows.reduce((n, r) => n + r.steps, 0);
 
 export function layoutOf(net: Net): Layout {
   const offsets = new Map<Node, number>();
@@ -53,7 +64,8 @@ export function layoutOf(net: Net): Layout {
 
 export function lowerModule(net: Net, grads: Gradients): LoweredModule {
   checkModes(net);
-  const layout = layoutOf(net);
+  const time = timeGradients(net, grads);
+  const layout = time ? { ...layoutOf(net), recurrences: time.rows } : layoutOf(net);
   const named = (n: Node) => net.graph.hint(n) !== undefined;
   const training = net.training;
   const plans: PerFunction<FunctionPlan> = {
@@ -61,10 +73,11 @@ export function lowerModule(net: Net, grads: Gradients): LoweredModule {
     loss: planFunction([net.objective], new Map(), named),
     gradient: gradientPlan(net, grads, layout, named),
     ...(training ? { trainingForward: forwardPlan(training.output, named), trainingLoss: planFunction([training.objective], new Map(), named) } : {}),
+    ...(time ? { stateGradientNorms: forwardPlan(time.root, named) } : {}),
   };
   const rowNodes = new Set(Object.values(plans).flatMap((p) => [...p.storage].filter(([, s]) => s.kind === "rows").map(([n]) => n)));
   const buffers = new Buffers(layout, rowNodes);
-  const lowering = (name: KernelName) => new FunctionLowering(plans[name] as FunctionPlan, layout, buffers);
+  const lowering = (name: KernelName, out?: Buffer) => new FunctionLowering(plans[name] as FunctionPlan, layout, buffers, out);
   return {
     layout,
     buffers,
@@ -79,8 +92,27 @@ export function lowerModule(net: Net, grads: Gradients): LoweredModule {
             trainingLoss: lossFunction("trainingLoss", training.objective, lowering("trainingLoss")),
           }
         : {}),
+      ...(time ? { stateGradientNorms: forwardFunction("stateGradientNorms", time.root, lowering("stateGradientNorms", time.out)) } : {}),
     },
   };
+}
+
+/**
+ * stateGradientNorms' root, per sample: the norms of every recurrence the objective reads, concatenated ([Σ T]),
+ * written into an `out` array of that row size; undefined for a network without recurrences.
+ */
+function timeGradients(net: Net, grads: Gradients): { root: Node; out: Buffer; rows: RecurrenceRow[] } | undefined {
+  if (grads.recurrences.length === 0) return undefined;
+  const g = net.graph;
+  const norms = grads.recurrences.map(({ forward, reversed }) => stateGradientNorms(g, reversed, forward));
+  let offset = 0;
+  const rows = grads.recurrences.map(({ forward }): RecurrenceRow => {
+    const row = { name: g.hint(forward.carries[0].leaf) ?? `recurrence ${forward.id}`, steps: forward.length, offset };
+    offset += forward.length;
+    return row;
+  });
+  const root = g.concat(norms, 0);
+  return { root, out: { role: "out", size: offset, perSample: true }, rows };
 }
 
 /** A network's modes as the lowering needs them: one output shape, state updates of their leaves' shapes, computed once per step. */

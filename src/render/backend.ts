@@ -9,6 +9,7 @@
  * SIMD, say), the next backend's.
  */
 import { type KernelName, type LoweredModule, functionNames } from "../lower/functions.ts";
+import type { RecurrenceRow } from "../lower/build.ts";
 import type { KernelFunction } from "../lower/kernel.ts";
 import type { IrNames } from "../lower/names.ts";
 import type { TileChooser } from "../lower/passes/tile.ts";
@@ -32,6 +33,8 @@ export interface ModuleShape {
   readonly outputSize: number;
   /** Numbers in the state array; 0 for a stateless network (whose functions take no state). */
   readonly stateCount: number;
+  /** A network with recurrences: each one's part of a row of stateGradientNorms' output (empty: no such function). */
+  readonly recurrences: readonly RecurrenceRow[];
 }
 
 /** The arrays a kernel function takes, in order (then the batch): its exported function's, less the scalars. */
@@ -46,6 +49,8 @@ export function kernelArrayNames(name: KernelName, shape: ModuleShape): string[]
       return [...head, "targets"];
     case "gradient":
       return [...head, "targets", "grads"];
+    case "stateGradientNorms":
+      return [...head, "targets", "out"];
   }
 }
 

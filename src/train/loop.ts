@@ -1,12 +1,14 @@
 /**
  * The training loop of `bpgen train`: seeded shuffle and validation split, mini-batches through the
- * module's trainStep, per-epoch evaluation and gradient-health statistics, the best parameters kept, and
- * stops on request (Ctrl-C, checked after every batch) or on divergence (a non-finite loss or gradient).
+ * module's trainStep, per-epoch evaluation and gradient-health statistics (and, for a network with recurrent
+ * layers, the gradient over the steps: time.ts), the best parameters kept, and stops on request (Ctrl-C, checked
+ * after every batch) or on divergence (a non-finite loss or gradient).
  */
 import { makeRandom } from "../check/data.ts";
 import { type AnyNetModule, type NetModule, type OptimizerConfig, bindState, isStatefulModule } from "./module-api.ts";
 import { GradientTally, type HealthThresholds, type HealthWarning, type LayerStats, healthWarnings, layersOf } from "./stats.ts";
 import type { Dataset } from "./data.ts";
+import { type Cell, DEFAULT_TIME_RATIO, type StepNorms, type TimeWarning, timeProbe, timeWarnings } from "./time.ts";
 
 export type Task = "softmax" | "binary" | "regression";
 
@@ -19,6 +21,8 @@ export interface TrainOptions {
   optimizer: Partial<OptimizerConfig>;
   thresholds: HealthThresholds;
   task: Task;
+  /** The cell of each recurrent layer, by its state's name ("h1" → "rnn"), where the network says it: the remedies name gated cells for a plain rnn. */
+  cells?: ReadonlyMap<string, Cell>;
   /** Shift each training image by up to this many pixels, at random, every time it is used (needs data.image). */
   shift?: number;
   /** Starting parameters (e.g. loaded with --resume); initParams(seed) otherwise. */
@@ -28,7 +32,7 @@ export interface TrainOptions {
   /** Polled after every batch: true stops training after that batch. */
   shouldStop?: () => boolean;
   onBatch?: (epoch: number, done: number, total: number, meanLoss: number) => void;
-  onEpoch?: (record: EpochRecord, warnings: readonly HealthWarning[]) => void;
+  onEpoch?: (record: EpochRecord, warnings: readonly HealthWarning[], timeWarnings: readonly TimeWarning[]) => void;
 }
 
 export interface Metrics {
@@ -47,6 +51,8 @@ export interface EpochRecord {
   /** The epoch was cut short by a stop request. */
   partial?: boolean;
   layers: LayerStats[];
+  /** A network with recurrent layers: mean ‖∂L/∂h_t‖ over a fixed batch of training rows, per layer and step t, with the parameters at the end of the epoch. */
+  steps?: StepNorms[];
 }
 
 export interface Divergence {
@@ -63,6 +69,8 @@ export interface TrainResult {
   stopped: "finished" | "interrupted" | "diverged";
   divergence?: Divergence;
   warnings: HealthWarning[];
+  /** A network with recurrent layers: gradients vanishing or exploding over the steps. */
+  timeWarnings?: TimeWarning[];
   trainRows: number;
   validationRows: number;
   seconds: number;
@@ -94,6 +102,10 @@ export async function train(module: AnyNetModule<Float32Array>, data: Dataset, o
   const yb = new Float32Array(o.batch * ny);
   const history: EpochRecord[] = [];
   const warnings: HealthWarning[] = [];
+  const overTime: TimeWarning[] = [];
+  // the first rows of the shuffled training set, the same every epoch
+  const probe = timeProbe(m, trainSet.x, trainSet.y, trainSet.count);
+  const timeRatio = o.thresholds.time ?? DEFAULT_TIME_RATIO;
   let best: { epoch: number; params: Float32Array; state?: Float32Array; score: number } = { epoch: 0, params: Float32Array.from(params), ...snapshot(), score: Infinity };
   let stopped: TrainResult["stopped"] = "finished";
   let divergence: Divergence | undefined;
@@ -106,13 +118,16 @@ export async function train(module: AnyNetModule<Float32Array>, data: Dataset, o
       seconds: (performance.now() - since) / 1000,
       ...(partial ? { partial } : {}),
       layers: tally.finish(params),
+      ...(probe ? { steps: probe.measure(params) } : {}),
     };
     history.push(record);
     const score = (record.validation ?? record.train).loss;
     if (score < best.score) best = { epoch, params: Float32Array.from(params), ...snapshot(), score };
     const found = healthWarnings(epoch, record.layers, o.thresholds);
     warnings.push(...found);
-    o.onEpoch?.(record, found);
+    const foundOverTime = record.steps ? timeWarnings(epoch, record.steps, timeRatio, o.cells) : [];
+    overTime.push(...foundOverTime);
+    o.onEpoch?.(record, found, foundOverTime);
   };
 
   finishEpoch(0, new GradientTally(layers), performance.now(), false);
@@ -140,7 +155,7 @@ export async function train(module: AnyNetModule<Float32Array>, data: Dataset, o
         history.push(record);
         const found = healthWarnings(epoch, record.layers, o.thresholds);
         warnings.push(...found);
-        o.onEpoch?.(record, found);
+        o.onEpoch?.(record, found, []);
         stopped = "diverged";
         break training;
       }
@@ -163,6 +178,7 @@ export async function train(module: AnyNetModule<Float32Array>, data: Dataset, o
     stopped,
     divergence,
     warnings,
+    ...(probe ? { timeWarnings: overTime } : {}),
     trainRows: trainSet.count,
     validationRows: validation?.count ?? 0,
     seconds: (performance.now() - started) / 1000,

@@ -30,5 +30,11 @@ export function bindState<T extends FloatArray>(m: StatefulNetModule<T>, state: 
     createOptimizer: (config) => m.createOptimizer(config),
     applyGradients: (params, optimizer, grads) => m.applyGradients(params, optimizer, grads),
     trainStep: (params, optimizer, inputs, targets, batch) => m.trainStep(params, state, optimizer, inputs, targets, batch),
+    ...(m.stateGradientNorms ? { stateGradientNorms: bound(m.stateGradientNorms.bind(m), state) } : {}),
   };
+}
+
+/** stateGradientNorms over `state` (which it reads, never changes). */
+function bound<T extends FloatArray>(f: NonNullable<StatefulNetModule<T>["stateGradientNorms"]>, state: T): NonNullable<NetModule<T>["stateGradientNorms"]> {
+  return (params, inputs, targets, out, batch) => f(params, state, inputs, targets, out, batch);
 }

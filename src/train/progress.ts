@@ -1,12 +1,13 @@
 /**
  * What `bpgen train` shows in the terminal: a progress bar per epoch (stderr, only on a TTY), one line per
- * epoch on stdout, gradient-health warnings on stderr (once per layer and kind, then when it changes),
- * and a closing summary with the remedies that apply.
+ * epoch on stdout, gradient-health warnings on stderr (once per layer and kind, then when it changes; for a
+ * recurrent layer also over its steps), and a closing summary with the remedies that apply.
  */
 import cliProgress from "cli-progress";
 import type { EpochRecord, TrainResult } from "./loop.ts";
 import { REMEDIES, type HealthThresholds, type HealthWarning, warningReason } from "./stats.ts";
 import { fmt } from "./svg.ts";
+import { DEFAULT_TIME_RATIO, type TimeWarning, layerName, spans, timeRemedies, timeWarningReason } from "./time.ts";
 
 const pct = (v: number | undefined) => (v === undefined ? "" : `${(100 * v).toFixed(2)}%`);
 
@@ -66,7 +67,7 @@ export class TerminalProgress {
     this.bar?.update(done, { loss: fmt(loss) });
   }
 
-  epoch(r: EpochRecord, warnings: readonly HealthWarning[], t: HealthThresholds): void {
+  epoch(r: EpochRecord, warnings: readonly HealthWarning[], t: HealthThresholds, overTime: readonly TimeWarning[] = []): void {
     this.stop();
     process.stdout.write(`${epochLine(r, this.epochs)}\n`);
     for (const w of warnings) {
@@ -74,6 +75,12 @@ export class TerminalProgress {
       if (this.warned.has(key)) continue;
       this.warned.add(key);
       process.stderr.write(`warning: ${w.kind} gradients in ${w.layer} (epoch ${w.epoch}): ${warningReason(w, t, fmt)}\n`);
+    }
+    for (const w of overTime) {
+      const key = `${w.kind} steps ${w.layer}`;
+      if (this.warned.has(key)) continue;
+      this.warned.add(key);
+      process.stderr.write(`warning: gradient ${w.kind} over the ${w.steps} steps of ${layerName(w)} (epoch ${w.epoch}): ${timeWarningReason(w, t.time ?? DEFAULT_TIME_RATIO, fmt)}\n`);
     }
   }
 
@@ -113,6 +120,17 @@ export class TerminalProgress {
       if (layers.length === 0) continue;
       const limit = kind === "vanishing" ? `below ${fmt(t.low)}, or ${fmt(t.ratio)} × the largest layer's` : `above ${fmt(t.high)}`;
       lines.push(`warning: ${kind} gradients (norm ${limit}) in ${layers.join(", ")}`, `  remedies: ${REMEDIES[kind].join("; ")}`);
+    }
+    const ratio = t.time ?? DEFAULT_TIME_RATIO;
+    for (const kind of ["vanishing", "exploding"] as const) {
+      const found = (r.timeWarnings ?? []).filter((w) => w.kind === kind);
+      const layers = [...new Map(found.map((w) => [w.layer, w])).values()];
+      if (layers.length === 0) continue;
+      const limit = kind === "vanishing" ? `below ${fmt(ratio)}` : `above ${fmt(1 / ratio)}`;
+      lines.push(
+        `warning: gradient ${kind} over the steps (‖∂L/∂h_0‖ ${limit} × ‖∂L/∂h_{T−1}‖) in ${layers.map((w) => `${layerName(w)} at epochs ${spans(found.filter((v) => v.layer === w.layer).map((v) => v.epoch))}`).join(", ")}`,
+        `  remedies: ${timeRemedies(kind, layers.map((w) => w.cell)).join("; ")}`,
+      );
     }
     return lines.map((l) => `${l}\n`).join("");
   }

@@ -1,11 +1,13 @@
 /**
  * The training report: one self-contained HTML page (inline CSS and SVG, no scripts, nothing fetched) with
  * the loss and accuracy curves, per-layer gradient and parameter norms per epoch (the picture of vanishing
- * or exploding gradients), a heat map and table of the same numbers, and the warnings with their remedies.
+ * or exploding gradients), a heat map and table of the same numbers, and the warnings with their remedies. For a
+ * network with recurrent layers, the gradient over the steps: ‖∂L/∂h_t‖ per layer, epoch and step (time.ts).
  */
 import type { EpochRecord, TrainResult } from "./loop.ts";
 import { REMEDIES, type HealthThresholds, type HealthWarning } from "./stats.ts";
 import { fmt, heatMap, lineChart, ramp, type Series } from "./svg.ts";
+import { DEFAULT_TIME_RATIO, TIME_BATCH, type TimeWarning, layerName, spans, timeRatio, timeRemedies } from "./time.ts";
 
 export interface RunInfo {
   net: string;
@@ -18,6 +20,10 @@ export interface RunInfo {
   seed: number;
   thresholds: HealthThresholds;
 }
+
+/** The charts' own style (their SVG reads these classes): also what an SVG taken out of the report needs. */
+export const CHART_STYLE = `.chart text { font-size: 11px; fill: #333; } .chart .title { font-size: 13px; font-weight: 600; } .chart .cell { font-size: 9.5px; fill: #111; } .chart .cell.on-dark { fill: #fff; }
+.chart .grid { stroke: #eee; } .chart .axis { stroke: #999; }`;
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const pct = (v: number | undefined) => (v === undefined ? "–" : `${(100 * v).toFixed(2)}%`);
@@ -87,8 +93,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 22px 0 8p
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 .chart { background: #fff; border: 1px solid #ddd; border-radius: 4px; }
 .wide { overflow-x: auto; }
-.chart text { font-size: 11px; fill: #333; } .chart .title { font-size: 13px; font-weight: 600; } .chart .cell { font-size: 9.5px; fill: #111; } .chart .cell.on-dark { fill: #fff; }
-.chart .grid { stroke: #eee; } .chart .axis { stroke: #999; }
+${CHART_STYLE}
 .warn { background: #fff4e5; border-left: 4px solid #e8590c; padding: 8px 12px; margin: 8px 0; }
 .ok { background: #ebfbee; border-left: 4px solid #2b8a3e; padding: 8px 12px; margin: 8px 0; }
 .bad { background: #fff0f0; border-left: 4px solid #c92a2a; padding: 8px 12px; margin: 8px 0; }
@@ -99,10 +104,12 @@ table.stats th { background: #f6f6f6; }
 ${summary(info, r, best)}
 ${outcome(r)}
 ${warningsHtml(r.warnings, info.thresholds)}
+${r.timeWarnings ? timeWarningsHtml(r.timeWarnings, info.thresholds.time ?? DEFAULT_TIME_RATIO) : ""}
 <h2>Curves</h2>
 <div class="charts">
 ${charts.join("\n")}
 </div>
+${overTimeSection(info, r)}
 <h2>Gradient norm, layer by epoch</h2>
 <div class="wide">${heat}</div>
 <h2>Per layer and epoch</h2>
@@ -153,6 +160,77 @@ function warningsHtml(warnings: readonly HealthWarning[], t: HealthThresholds): 
     .join("\n");
 }
 
+/**
+ * A network with recurrent layers: per layer, ‖∂L/∂h_t‖ over the steps at the first and last epoch (log scale),
+ * a heat map of every epoch (rows) and step (columns), and the warnings over the steps with their remedies.
+ */
+function overTimeSection(info: RunInfo, r: TrainResult): string {
+  const measured = r.history.filter((e) => e.steps !== undefined);
+  const first = measured[0]?.steps;
+  const last = measured.at(-1);
+  if (!first || !last?.steps) return "";
+  const rows = Math.min(TIME_BATCH, r.trainRows);
+  const ratio = info.thresholds.time ?? DEFAULT_TIME_RATIO;
+  const layers = first.map((s) => s.layer);
+  const epochsShown = measured.length > 1 ? [measured[0], last] : [last];
+  const curve = lineChart({
+    title: `Gradient over the steps: ‖∂L/∂h_t‖ of each recurrent layer (mean over ${rows} training rows), at epoch ${epochsShown.map((e) => e.epoch).join(" and ")}`,
+    xLabel: "step t",
+    yLabel: "‖∂L/∂h_t‖ (log scale)",
+    log: true,
+    width: 640,
+    series: layers.flatMap((layer, k) =>
+      epochsShown.map((e) => ({
+        name: `${layer}, epoch ${e.epoch}`,
+        color: ramp(k, layers.length),
+        dashed: e !== last,
+        points: (e.steps?.[k]?.norms ?? []).map((v, t): [number, number] => [t, v]),
+      })),
+    ),
+  });
+  const maps = layers.map((layer, k) => {
+    const steps = first[k].norms.length;
+    const w = Math.max(5, Math.min(34, Math.floor(640 / steps)));
+    return heatMap({
+      title: `‖∂L/∂h_t‖ of ${layer} per epoch (rows) and step t (columns), mean over ${rows} training rows`,
+      rows: measured.map((e) => `epoch ${e.epoch}${e.partial ? "*" : ""}`),
+      columns: Array.from({ length: steps }, (_, t) => String(t)),
+      values: measured.map((e) => e.steps?.[k]?.norms ?? []),
+      columnName: "step",
+      cell: { w, h: measured.length > 20 ? 12 : 18 },
+      columnLabelEvery: Math.ceil(24 / w),
+      gradientId: `heat-scale-steps-${k}`,
+    });
+  });
+  const ratios = layers.map((layer, k) => {
+    const norms = last.steps?.[k]?.norms ?? [];
+    return `${layer}: ${fmt(timeRatio({ first: norms[0] ?? NaN, last: norms.at(-1) ?? NaN }))}`;
+  });
+  return `<h2 id="steps">Gradient over the steps (recurrent layers)</h2>
+<p>How far back through the sequence the loss still moves each recurrent layer's state: ‖∂L/∂h_t‖, the gradient of a row's loss with respect to the state after step t, averaged over the same ${rows} training rows after every epoch. A gradient that falls by orders of magnitude from the last step to the first means the first steps learn nothing (warned below ${esc(fmt(ratio))} ×). ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖ at epoch ${last.epoch}: ${esc(ratios.join(", "))}.</p>
+<div class="charts">
+${curve}
+</div>
+${maps.map((m) => `<div class="wide">${m}</div>`).join("\n")}`;
+}
+
+function timeWarningsHtml(warnings: readonly TimeWarning[], ratio: number): string {
+  if (warnings.length === 0) return `<div class="ok">No recurrent layer's ‖∂L/∂h_0‖ fell below ${fmt(ratio)} × its ‖∂L/∂h_{T−1}‖ or rose above ${fmt(1 / ratio)} ×.</div>`;
+  return (["vanishing", "exploding"] as const)
+    .filter((kind) => warnings.some((w) => w.kind === kind))
+    .map((kind) => {
+      const list = warnings.filter((w) => w.kind === kind);
+      const layers = [...new Map(list.map((w) => [w.layer, w])).values()];
+      const byLayer = layers.map((w) => {
+        const ws = list.filter((v) => v.layer === w.layer);
+        return `${layerName(w)} (epochs ${spans(ws.map((v) => v.epoch))}; ratio ${fmt(timeRatio(ws[0]))}${ws.length > 1 ? ` … ${fmt(timeRatio(ws.at(-1) ?? ws[0]))}` : ""})`;
+      });
+      const limit = kind === "vanishing" ? `below ${fmt(ratio)}` : `above ${fmt(1 / ratio)}`;
+      return `<div class="warn"><b>Gradient ${kind} over the steps</b>: ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖ ${limit} in ${esc(byLayer.join("; "))}.<br>Remedies: ${esc(timeRemedies(kind, layers.map((w) => w.cell)).join("; "))}.</div>`;
+    })
+    .join("\n");
+}
+
 function statsTable(h: readonly EpochRecord[]): string {
   const head = "<tr><th>epoch</th><th>layer</th><th>‖grad‖</th><th>grad min</th><th>grad max</th><th>‖param‖</th><th>param min</th><th>param max</th></tr>";
   const rows = h.flatMap((e) =>
@@ -164,16 +242,4 @@ function statsTable(h: readonly EpochRecord[]): string {
     ),
   );
   return `<details${h.length * (h[0]?.layers.length ?? 0) <= 60 ? " open" : ""}><summary>${h.length} epochs (* = cut short); epoch 0 is the starting point</summary><table class="stats">${head}${rows.join("")}</table></details>`;
-}
-
-/** 1, 2, 3, 5, 7, 8 → "1–3, 5, 7–8". */
-function spans(epochs: number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < epochs.length; i++) {
-    let j = i;
-    while (j + 1 < epochs.length && epochs[j + 1] === epochs[j] + 1) j++;
-    parts.push(j > i ? `${epochs[i]}–${epochs[j]}` : `${epochs[i]}`);
-    i = j;
-  }
-  return parts.join(", ");
 }

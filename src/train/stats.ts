@@ -93,6 +93,11 @@ export interface HealthThresholds {
   high: number;
   /** A layer whose mean gradient norm is below this fraction of the largest layer's is vanishing too. */
   ratio: number;
+  /**
+   * A recurrent layer whose ‖∂L/∂h_0‖ is below this fraction of its ‖∂L/∂h_{T−1}‖ is vanishing over the steps,
+   * above its inverse exploding (time.ts; default DEFAULT_TIME_RATIO).
+   */
+  time?: number;
 }
 
 export interface HealthWarning {

@@ -1,4 +1,4 @@
-/** Small SVG charts for the training report: line charts (linear or log y) and a layer × epoch heat map. */
+/** Small SVG charts for the training report: line charts (linear or log y) and heat maps (layer × epoch, epoch × step). */
 
 export interface Series {
   name: string;
@@ -137,6 +137,14 @@ export interface HeatMap {
   values: (number | undefined)[][];
   /** The least range of values the colours span (so a healthy run does not look alarming). */
   domain?: [number, number];
+  /** What a column is, in each cell's tooltip ("epoch" unless given). */
+  columnName?: string;
+  /** The cells' size in pixels (default: 34 to 64 wide, to fit 640 pixels; 22 high). */
+  cell?: { readonly w: number; readonly h: number };
+  /** Label every k-th column only (narrow cells). Default 1. */
+  columnLabelEvery?: number;
+  /** The id of the colour bar's gradient, unique in a page that holds several maps. Default "heat-scale". */
+  gradientId?: string;
 }
 
 /**
@@ -167,7 +175,10 @@ const LEGEND_WIDTH = LEGEND_BAR + 16 + 14 + Math.ceil("NaN or ∞".length * LABE
  * the whole scale with the values at its ends and middle, and the grey of a NaN or infinite value.
  */
 export function heatMap(h: HeatMap): string {
-  const cell = { w: Math.max(34, Math.min(64, 640 / Math.max(1, h.columns.length))), h: 22 };
+  const cell = h.cell ?? { w: Math.max(34, Math.min(64, 640 / Math.max(1, h.columns.length))), h: 22 };
+  const every = h.columnLabelEvery ?? 1;
+  const columnName = h.columnName ?? "epoch";
+  const textY = Math.round(cell.h / 2 + 4);
   const pad = 10;
   const left = Math.max(80, pad + Math.ceil(Math.max(0, ...h.rows.map((r) => r.length)) * LABEL_PX * LABEL_EM) + 6);
   const W = Math.max(left + cell.w * h.columns.length + pad, 2 * pad + LEGEND_WIDTH);
@@ -189,28 +200,28 @@ export function heatMap(h: HeatMap): string {
       const x = left + c * cell.w;
       const y = top + r * cell.h;
       const label = v === undefined ? "" : fmt(v);
-      return `<rect x="${x}" y="${y}" width="${cell.w - 1}" height="${cell.h - 1}" fill="${colour(v)}"><title>${esc(`${h.rows[r]}, epoch ${h.columns[c]}: ${label}`)}</title></rect>${cell.w >= 44 ? `<text x="${x + cell.w / 2}" y="${y + 15}" text-anchor="middle" class="cell${onDark(v) ? " on-dark" : ""}">${label}</text>` : ""}`;
+      return `<rect x="${x}" y="${y}" width="${cell.w - 1}" height="${cell.h - 1}" fill="${colour(v)}"><title>${esc(`${h.rows[r]}, ${columnName} ${h.columns[c]}: ${label}`)}</title></rect>${cell.w >= 44 ? `<text x="${x + cell.w / 2}" y="${y + 15}" text-anchor="middle" class="cell${onDark(v) ? " on-dark" : ""}">${label}</text>` : ""}`;
     }),
   );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" class="chart">
 ${titleLines(title, pad, 18)}
-${heatLegend(pad, legendTop, lo, hi)}
-${h.columns.map((c, k) => `<text x="${left + k * cell.w + cell.w / 2}" y="${top - 6}" text-anchor="middle">${esc(c)}</text>`).join("")}
-${h.rows.map((r, k) => `<text x="${left - 6}" y="${top + k * cell.h + 15}" text-anchor="end">${esc(r)}</text>`).join("")}
+${heatLegend(pad, legendTop, lo, hi, h.gradientId ?? "heat-scale")}
+${h.columns.map((c, k) => (k % every === 0 ? `<text x="${left + k * cell.w + cell.w / 2}" y="${top - 6}" text-anchor="middle">${esc(c)}</text>` : "")).join("")}
+${h.rows.map((r, k) => `<text x="${left - 6}" y="${top + k * cell.h + textY}" text-anchor="end">${esc(r)}</text>`).join("")}
 ${cells.join("\n")}
 </svg>`;
 }
 
 /** The colour bar from `heatColour` itself (a stop every tenth), its named colours with their values, and the grey. */
-function heatLegend(x: number, y: number, lo: number, hi: number): string {
+function heatLegend(x: number, y: number, lo: number, hi: number, id: string): string {
   const stops = Array.from({ length: 11 }, (_, k) => `<stop offset="${k * 10}%" stop-color="${heatColour(k / 10)}"/>`).join("");
   const anchor = (t: number) => (t === 0 ? "start" : t === 1 ? "end" : "middle");
   const labels = HEAT_LEGEND.map(
     ({ t, name }) => `<text x="${x + t * LEGEND_BAR}" y="${y + 24}" text-anchor="${anchor(t)}" class="legend" data-t="${t}">${name} ${esc(fmt(10 ** (lo + t * (hi - lo))))}</text>`,
   ).join("");
   const grey = x + LEGEND_BAR + 16;
-  return `<defs><linearGradient id="heat-scale">${stops}</linearGradient></defs>
-<rect x="${x}" y="${y}" width="${LEGEND_BAR}" height="10" fill="url(#heat-scale)"/>${labels}
+  return `<defs><linearGradient id="${id}">${stops}</linearGradient></defs>
+<rect x="${x}" y="${y}" width="${LEGEND_BAR}" height="10" fill="url(#${id})"/>${labels}
 <rect x="${grey}" y="${y}" width="10" height="10" fill="${NOT_FINITE_COLOUR}"/><text x="${grey + 14}" y="${y + 9}">NaN or ∞</text>
 <text x="${x}" y="${y + 40}">${esc(`log scale: ${HEAT_LEGEND.map((c) => c.name).join(" → ")} from small to large`)}</text>`;
 }

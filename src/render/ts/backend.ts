@@ -112,7 +112,7 @@ function fallbackCall(name: EntryName, shape: ModuleShape): string {
 function kernelFunctions(shape: ModuleShape, bodies: Bodies, unusedState: ReadonlySet<KernelName>): FunctionDecl[] {
   const a = shape.array;
   return [...bodies].map(([name, body]) => {
-    const returns = name === "forward" || name === "trainingForward" ? "void" : "number";
+    const returns = name === "forward" || name === "trainingForward" || name === "stateGradientNorms" ? "void" : "number";
     const arrays = kernelArrayNames(name, shape).map((n): [string, string] => [n === "state" && unusedState.has(name) ? "_state" : n, a]);
     const params: [string, string][] = [...arrays, ["batch", "number"]];
     return functionDecl(`${name}Kernel`, undefined, params, returns, body, false);

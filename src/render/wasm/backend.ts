@@ -30,8 +30,15 @@ function workspaceLayouts(lowered: LoweredModule, precision: Precision): Partial
   return Object.fromEntries(functionsInOrder(lowered).map(([name, f]: [KernelName, KernelFunction]) => [name, reuse(f, bytes)]));
 }
 
+/** The functions the WebAssembly kernels run: all but stateGradientNorms, whose exported function runs the TypeScript kernel. */
+function withoutTypeScriptOnly(lowered: LoweredModule): LoweredModule {
+  const { stateGradientNorms: _typeScriptOnly, ...functions } = lowered.functions;
+  return { ...lowered, functions };
+}
+
 function webAssemblyPart(input: BackendInput): ModulePart {
-  const { lowered, names, shape } = input;
+  const { names, shape } = input;
+  const lowered = withoutTypeScriptOnly(input.lowered);
   const render = (relaxed: boolean) => renderWasm(lowered, (p) => workspaceLayouts(lowered, p), names, { precision: shape.precision, relaxed });
   // the relaxed build (opt-in) beside the deterministic one, which engines without relaxed SIMD run
   const builds = { plain: render(false), ...(input.relaxedSimd ? { relaxed: render(true) } : {}) };
@@ -74,6 +81,9 @@ function entry(name: EntryName, shape: ModuleShape, checks: BackendInput["checks
         ),
         "return J;",
       ];
+    case "stateGradientNorms":
+      // the TypeScript kernel (the WebAssembly binary does not have it)
+      return [...next];
     case "kernelArrays":
       return [
         "const k = wasmKernels();",

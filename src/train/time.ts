@@ -1,0 +1,136 @@
+/**
+ * Gradients over time, for a network with recurrent layers: once per epoch, on a fixed batch of training rows,
+ * the module's stateGradientNorms gives ‖∂L/∂h_t‖ per sample, recurrent layer and step; their mean over the rows
+ * is the picture of how far back through the steps the loss still moves the state. A ratio
+ * ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖ far below 1 is a gradient vanishing over the sequence (the first steps learn nothing),
+ * far above 1 one exploding.
+ */
+import type { NetLayer } from "../ir/net.ts";
+import type { NetModule } from "./module-api.ts";
+
+/** Rows of the fixed batch (the first of the shuffled training rows). */
+export const TIME_BATCH = 64;
+
+/** The default of `--time-ratio`: vanishing below it, exploding above its inverse. */
+export const DEFAULT_TIME_RATIO = 1e-3;
+
+/** The cell of a recurrent layer, when the network says it (the layer form). */
+export type Cell = "rnn" | "lstm" | "gru";
+
+const CELLS: readonly string[] = ["rnn", "lstm", "gru"] satisfies Cell[];
+
+/** The cell of each recurrent layer of a layer-form net, by its state's name (a layer labelled 2 carries h2). */
+export function recurrentCells(layers: readonly NetLayer[]): Map<string, Cell> {
+  const cells = new Map<string, Cell>();
+  const visit = (list: readonly NetLayer[]) =>
+    list.forEach((l) => {
+      if (CELLS.includes(l.type)) cells.set(`h${l.label}`, l.type as Cell);
+      visit(l.inner);
+    });
+  visit(layers);
+  return cells;
+}
+
+export interface StepNorms {
+  /** The layer's state, as the network names it ("h1"). */
+  layer: string;
+  /** Mean over the fixed batch of ‖∂L/∂h_t‖, for t = 0 … T − 1. */
+  norms: number[];
+}
+
+/** The stateGradientNorms of a module, over its recurrences (undefined for a network without them). */
+export interface TimeProbe {
+  /** Mean ‖∂L/∂h_t‖ over the rows, per recurrent layer. */
+  measure(params: Float32Array): StepNorms[];
+}
+
+/** A probe of `m` on `count` rows of `x`, `y`; undefined when the module has no recurrences. */
+export function timeProbe(m: NetModule<Float32Array>, x: Float32Array, y: Float32Array, count: number): TimeProbe | undefined {
+  const recurrences = m.meta.recurrences ?? [];
+  const norms = m.stateGradientNorms;
+  if (recurrences.length === 0 || !norms || count === 0) return undefined;
+  const rows = Math.min(count, TIME_BATCH);
+  const { inputSize: nx, targetSize: ny } = m.meta;
+  const xs = x.slice(0, rows * nx);
+  const ys = y.slice(0, rows * ny);
+  const width = recurrences.reduce((n, r) => n + r.steps, 0);
+  const out = new Float32Array(rows * width);
+  return {
+    measure(params) {
+      norms(params, xs, ys, out, rows);
+      return recurrences.map((r) => ({
+        layer: r.name,
+        norms: Array.from({ length: r.steps }, (_, t) => {
+          let sum = 0;
+          for (let s = 0; s < rows; s++) sum += out[s * width + r.offset + t];
+          return sum / rows;
+        }),
+      }));
+    },
+  };
+}
+
+export interface TimeWarning {
+  kind: "vanishing" | "exploding";
+  /** The recurrent layer's state ("h1"). */
+  layer: string;
+  cell?: Cell;
+  epoch: number;
+  /** Mean ‖∂L/∂h_0‖ and ‖∂L/∂h_{T−1}‖ over the fixed batch. */
+  first: number;
+  last: number;
+  steps: number;
+}
+
+/** A recurrent layer by its state's name, with its cell when known: "h1 (rnn)". */
+export const layerName = (w: Pick<TimeWarning, "layer" | "cell">): string => (w.cell ? `${w.layer} (${w.cell})` : w.layer);
+
+/** first / last: how much of the gradient at the last step reaches the first. */
+export const timeRatio = (w: Pick<TimeWarning, "first" | "last">): number => w.first / w.last;
+
+/**
+ * The recurrent layers of one epoch whose gradient over the steps shrinks below `ratio` (vanishing) or grows
+ * beyond 1 / `ratio` (exploding, or not finite) from the last step to the first. A layer whose last step has no
+ * gradient at all (the loss does not read it) is left out.
+ */
+export function timeWarnings(epoch: number, steps: readonly StepNorms[], ratio: number, cells: ReadonlyMap<string, Cell> = new Map()): TimeWarning[] {
+  return steps.flatMap((s): TimeWarning[] => {
+    const first = s.norms[0];
+    const last = s.norms[s.norms.length - 1];
+    if (s.norms.length < 2 || last === 0) return [];
+    const r = first / last;
+    const cell = cells.get(s.layer);
+    const base = { layer: s.layer, ...(cell ? { cell } : {}), epoch, first, last, steps: s.norms.length };
+    if (r < ratio) return [{ kind: "vanishing", ...base }];
+    if (!(r <= 1 / ratio)) return [{ kind: "exploding", ...base }];
+    return [];
+  });
+}
+
+/** What to do about it; gated cells only where the layer is not one already. */
+export function timeRemedies(kind: TimeWarning["kind"], cells: readonly (Cell | undefined)[]): string[] {
+  const plain = cells.some((c) => c === undefined || c === "rnn");
+  const gated = plain ? ["gated cells (lstm or gru) instead of a plain rnn, whose state passes through an additive path"] : [];
+  const shorter = "shorter sequences (bpgen has no truncated backpropagation through time: cut the rows into shorter windows)";
+  return kind === "vanishing"
+    ? [...gated, shorter]
+    : ["clip the gradient (--clip-norm 1, or --clip-value 0.5)", "a smaller learning rate (--lr)", ...gated, shorter];
+}
+
+/** Why a warning was given, e.g. "‖∂L/∂h_0‖ 2.1e-9 = 3.3e-8 × ‖∂L/∂h_49‖ (0.064) < 0.001 ×". */
+export function timeWarningReason(w: TimeWarning, ratio: number, fmt: (v: number) => string): string {
+  const relation = w.kind === "vanishing" ? `< ${fmt(ratio)} ×` : `> ${fmt(1 / ratio)} ×`;
+  return `‖∂L/∂h_0‖ ${fmt(w.first)} = ${fmt(timeRatio(w))} × ‖∂L/∂h_${w.steps - 1}‖ (${fmt(w.last)}) ${relation}`;
+}
+
+/** 1, 2, 3, 5, 7, 8 → "1–3, 5, 7–8". */
+export function spans(epochs: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < epochs.length; i++) {
+    let j = i;
+    while (j + 1 < epochs.length && epochs[j + 1] === epochs[j] + 1) j++;
+    parts.push(j > i ? `${epochs[i]}–${epochs[j]}` : `${epochs[i]}`);
+    i = j;
+  }
+  return parts.join(", ");
+}
