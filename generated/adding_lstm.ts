@@ -60,107 +60,89 @@ export interface KernelArrays {
 // Workspace: one buffer per stored intermediate, allocated by the first call and reused by every later one.
 let sgdGrads: Float32Array | undefined;
 let capacity = 0;
-let t3 = /* @__PURE__ */ new Float32Array(0);
 let t1 = /* @__PURE__ */ new Float32Array(0);
-let zx1 = /* @__PURE__ */ new Float32Array(0);
-let t2 = /* @__PURE__ */ new Float32Array(0);
 let h1 = /* @__PURE__ */ new Float32Array(0);
 let c1 = /* @__PURE__ */ new Float32Array(0);
+let t3 = /* @__PURE__ */ new Float32Array(0);
+let zx1 = /* @__PURE__ */ new Float32Array(0);
 let t4 = /* @__PURE__ */ new Float32Array(0);
 let z1 = /* @__PURE__ */ new Float32Array(0);
+let t8 = /* @__PURE__ */ new Float32Array(0);
+let t9 = /* @__PURE__ */ new Float32Array(0);
+let t10 = /* @__PURE__ */ new Float32Array(0);
 let t11 = /* @__PURE__ */ new Float32Array(0);
-let t12 = /* @__PURE__ */ new Float32Array(0);
-let t13 = /* @__PURE__ */ new Float32Array(0);
-let t14 = /* @__PURE__ */ new Float32Array(0);
 let c_next1 = /* @__PURE__ */ new Float32Array(0);
-let t15 = /* @__PURE__ */ new Float32Array(0);
-let t6 = /* @__PURE__ */ new Float32Array(0);
+let t12 = /* @__PURE__ */ new Float32Array(0);
+let t5 = /* @__PURE__ */ new Float32Array(0);
 let a1 = /* @__PURE__ */ new Float32Array(0);
-let t23 = /* @__PURE__ */ new Float32Array(0);
+let t20 = /* @__PURE__ */ new Float32Array(0);
 let d_h1 = /* @__PURE__ */ new Float32Array(0);
 let d_c1 = /* @__PURE__ */ new Float32Array(0);
+let t13 = /* @__PURE__ */ new Float32Array(0);
+let t14 = /* @__PURE__ */ new Float32Array(0);
+let d_c_next1 = /* @__PURE__ */ new Float32Array(0);
+let t15 = /* @__PURE__ */ new Float32Array(0);
 let t16 = /* @__PURE__ */ new Float32Array(0);
 let t17 = /* @__PURE__ */ new Float32Array(0);
-let d_c_next1 = /* @__PURE__ */ new Float32Array(0);
 let t18 = /* @__PURE__ */ new Float32Array(0);
-let t19 = /* @__PURE__ */ new Float32Array(0);
-let t20 = /* @__PURE__ */ new Float32Array(0);
-let t21 = /* @__PURE__ */ new Float32Array(0);
 let d_c1$1 = /* @__PURE__ */ new Float32Array(0);
+let t24 = /* @__PURE__ */ new Float32Array(0);
+let t27 = /* @__PURE__ */ new Float32Array(0);
 let t29 = /* @__PURE__ */ new Float32Array(0);
 let t30 = /* @__PURE__ */ new Float32Array(0);
-let t33 = /* @__PURE__ */ new Float32Array(0);
+let d_z1 = /* @__PURE__ */ new Float32Array(0);
+let t19 = /* @__PURE__ */ new Float32Array(0);
+let t32 = /* @__PURE__ */ new Float32Array(0);
+let d_h1$1 = /* @__PURE__ */ new Float32Array(0);
 let t34 = /* @__PURE__ */ new Float32Array(0);
-let t36 = /* @__PURE__ */ new Float32Array(0);
 let t37 = /* @__PURE__ */ new Float32Array(0);
 let t38 = /* @__PURE__ */ new Float32Array(0);
 let t39 = /* @__PURE__ */ new Float32Array(0);
-let d_z1 = /* @__PURE__ */ new Float32Array(0);
-let t22 = /* @__PURE__ */ new Float32Array(0);
-let t41 = /* @__PURE__ */ new Float32Array(0);
-let d_h1$1 = /* @__PURE__ */ new Float32Array(0);
-let d_zx1 = /* @__PURE__ */ new Float32Array(0);
-let t24 = /* @__PURE__ */ new Float32Array(0);
-let t25 = /* @__PURE__ */ new Float32Array(0);
-let t9 = /* @__PURE__ */ new Float32Array(0);
-let t10 = /* @__PURE__ */ new Float32Array(0);
-let t42 = /* @__PURE__ */ new Float32Array(0);
-let t43 = /* @__PURE__ */ new Float32Array(0);
-let t44 = /* @__PURE__ */ new Float32Array(0);
 
 /** Makes the workspace hold `batch` samples: allocated by the first call, rows grown for a larger batch. */
 function reserveBatch(batch: number): void {
   if (batch <= capacity) return;
   if (capacity === 0) {
-    t3 = new Float32Array(3200);
-    t1 = new Float32Array(3200);
-    zx1 = new Float32Array(3200);
-    t2 = new Float32Array(16);
-    h1 = new Float32Array(816);
-    c1 = new Float32Array(816);
-    t4 = new Float32Array(64);
-    z1 = new Float32Array(64);
-    t11 = new Float32Array(16);
-    t12 = new Float32Array(16);
-    t13 = new Float32Array(16);
-    t14 = new Float32Array(16);
-    c_next1 = new Float32Array(16);
-    t15 = new Float32Array(16);
-    t6 = new Float32Array(16);
-    a1 = new Float32Array(16);
-    t23 = new Float32Array(16);
-    d_h1 = new Float32Array(816);
-    d_c1 = new Float32Array(816);
-    t16 = new Float32Array(800);
-    t17 = new Float32Array(800);
-    d_c_next1 = new Float32Array(16);
-    t18 = new Float32Array(800);
-    t19 = new Float32Array(800);
-    t20 = new Float32Array(800);
-    t21 = new Float32Array(800);
-    d_c1$1 = new Float32Array(16);
-    t29 = new Float32Array(16);
-    t30 = new Float32Array(64);
-    t33 = new Float32Array(16);
-    t34 = new Float32Array(64);
-    t36 = new Float32Array(16);
-    t37 = new Float32Array(64);
-    t38 = new Float32Array(16);
-    t39 = new Float32Array(64);
-    d_z1 = new Float32Array(64);
-    t22 = new Float32Array(800);
-    t41 = new Float32Array(1024);
-    d_h1$1 = new Float32Array(16);
-    d_zx1 = new Float32Array(3200);
-    t24 = new Float32Array(64);
-    t25 = new Float32Array(1024);
-    t9 = new Float32Array(3200);
-    t10 = new Float32Array(128);
-    t42 = new Float32Array(800);
-    t43 = new Float32Array(800);
-    t44 = new Float32Array(50);
+    t1 = new Float32Array(16);
+    t32 = new Float32Array(1024);
+    t38 = new Float32Array(800);
+    t39 = new Float32Array(50);
   }
   capacity = batch;
+  h1 = new Float32Array(batch * 16);
+  c1 = new Float32Array(batch * 16);
+  t3 = new Float32Array(batch * 64);
+  zx1 = new Float32Array(batch * 64);
+  t4 = new Float32Array(batch * 64);
+  z1 = new Float32Array(batch * 64);
+  t8 = new Float32Array(batch * 16);
+  t9 = new Float32Array(batch * 16);
+  t10 = new Float32Array(batch * 16);
+  t11 = new Float32Array(batch * 16);
+  c_next1 = new Float32Array(batch * 16);
+  t12 = new Float32Array(batch * 16);
+  t5 = new Float32Array(batch * 16);
+  a1 = new Float32Array(batch * 16);
+  t20 = new Float32Array(batch * 16);
+  d_h1 = new Float32Array(batch * 16);
+  d_c1 = new Float32Array(batch * 16);
+  t13 = new Float32Array(batch * 800);
+  t14 = new Float32Array(batch * 800);
+  d_c_next1 = new Float32Array(batch * 16);
+  t15 = new Float32Array(batch * 800);
+  t16 = new Float32Array(batch * 800);
+  t17 = new Float32Array(batch * 800);
+  t18 = new Float32Array(batch * 800);
+  d_c1$1 = new Float32Array(batch * 16);
+  t24 = new Float32Array(batch * 16);
+  t27 = new Float32Array(batch * 16);
+  t29 = new Float32Array(batch * 16);
+  t30 = new Float32Array(batch * 16);
+  d_z1 = new Float32Array(batch * 64);
+  t19 = new Float32Array(batch * 800);
+  d_h1$1 = new Float32Array(batch * 16);
+  t34 = new Float32Array(batch * 128);
+  t37 = new Float32Array(batch * 800);
 }
 
 /** A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers. */
@@ -381,200 +363,203 @@ function forwardKernel(
 ): void {
   reserveBatch(batch);
   const b2 = params[1296]!;
-  // t1 = b_ih1·𝟙
-  for (let i = 0; i < 50; i++) {
-    for (let j = 0; j < 64; j++) {
-      t1[i * 64 + j] = params[1152 + j]!;
-    }
+  // t1 = 0·𝟙
+  t1[0] = 0;
+  t1[1] = 0;
+  t1[2] = 0;
+  t1[3] = 0;
+  t1[4] = 0;
+  t1[5] = 0;
+  t1[6] = 0;
+  t1[7] = 0;
+  t1[8] = 0;
+  t1[9] = 0;
+  t1[10] = 0;
+  t1[11] = 0;
+  t1[12] = 0;
+  t1[13] = 0;
+  t1[14] = 0;
+  t1[15] = 0;
+  for (let s = 0; s < batch; s++) {
+    // h1 = t1
+    h1[s * 16] = t1[0]!;
+    h1[s * 16 + 1] = t1[1]!;
+    h1[s * 16 + 2] = t1[2]!;
+    h1[s * 16 + 3] = t1[3]!;
+    h1[s * 16 + 4] = t1[4]!;
+    h1[s * 16 + 5] = t1[5]!;
+    h1[s * 16 + 6] = t1[6]!;
+    h1[s * 16 + 7] = t1[7]!;
+    h1[s * 16 + 8] = t1[8]!;
+    h1[s * 16 + 9] = t1[9]!;
+    h1[s * 16 + 10] = t1[10]!;
+    h1[s * 16 + 11] = t1[11]!;
+    h1[s * 16 + 12] = t1[12]!;
+    h1[s * 16 + 13] = t1[13]!;
+    h1[s * 16 + 14] = t1[14]!;
+    h1[s * 16 + 15] = t1[15]!;
+    // c1 = t1
+    c1[s * 16] = t1[0]!;
+    c1[s * 16 + 1] = t1[1]!;
+    c1[s * 16 + 2] = t1[2]!;
+    c1[s * 16 + 3] = t1[3]!;
+    c1[s * 16 + 4] = t1[4]!;
+    c1[s * 16 + 5] = t1[5]!;
+    c1[s * 16 + 6] = t1[6]!;
+    c1[s * 16 + 7] = t1[7]!;
+    c1[s * 16 + 8] = t1[8]!;
+    c1[s * 16 + 9] = t1[9]!;
+    c1[s * 16 + 10] = t1[10]!;
+    c1[s * 16 + 11] = t1[11]!;
+    c1[s * 16 + 12] = t1[12]!;
+    c1[s * 16 + 13] = t1[13]!;
+    c1[s * 16 + 14] = t1[14]!;
+    c1[s * 16 + 15] = t1[15]!;
   }
 
-  // t2 = 0·𝟙
-  t2[0] = 0;
-  t2[1] = 0;
-  t2[2] = 0;
-  t2[3] = 0;
-  t2[4] = 0;
-  t2[5] = 0;
-  t2[6] = 0;
-  t2[7] = 0;
-  t2[8] = 0;
-  t2[9] = 0;
-  t2[10] = 0;
-  t2[11] = 0;
-  t2[12] = 0;
-  t2[13] = 0;
-  t2[14] = 0;
-  t2[15] = 0;
-  for (let s = 0; s < batch; s++) {
-    const xRow = s * 100;
-    // t3 = x · W_ih1ᵀ
-    for (let i = 0; i < 50; i++) {
-      for (let j = 0; j < 64; j++) {
-        t3[i * 64 + j] =
-          inputs[xRow + i * 2]! * params[j * 2]! +
-          inputs[xRow + i * 2 + 1]! * params[j * 2 + 1]!;
+  for (let t = 0; t < 50; t++) {
+    for (let s = 0; s < batch; s++) {
+      const xRow = s * 100;
+      // t3 = W_ih1 · t2
+      for (let i = 0; i < 64; i++) {
+        t3[s * 64 + i] =
+          params[i * 2]! * inputs[xRow + t * 2]! +
+          params[i * 2 + 1]! * inputs[xRow + t * 2 + 1]!;
+      }
+
+      // zx1 = t3 + b_ih1
+      for (let i = 0; i < 64; i++) {
+        zx1[s * 64 + i] = t3[s * 64 + i]! + params[1152 + i]!;
       }
     }
 
-    // zx1 = t3 + t1
-    for (let i = 0; i < 3200; i++) {
-      zx1[i] = t3[i]! + t1[i]!;
-    }
-
-    h1[0] = t2[0]!;
-    h1[1] = t2[1]!;
-    h1[2] = t2[2]!;
-    h1[3] = t2[3]!;
-    h1[4] = t2[4]!;
-    h1[5] = t2[5]!;
-    h1[6] = t2[6]!;
-    h1[7] = t2[7]!;
-    h1[8] = t2[8]!;
-    h1[9] = t2[9]!;
-    h1[10] = t2[10]!;
-    h1[11] = t2[11]!;
-    h1[12] = t2[12]!;
-    h1[13] = t2[13]!;
-    h1[14] = t2[14]!;
-    h1[15] = t2[15]!;
-    c1[0] = t2[0]!;
-    c1[1] = t2[1]!;
-    c1[2] = t2[2]!;
-    c1[3] = t2[3]!;
-    c1[4] = t2[4]!;
-    c1[5] = t2[5]!;
-    c1[6] = t2[6]!;
-    c1[7] = t2[7]!;
-    c1[8] = t2[8]!;
-    c1[9] = t2[9]!;
-    c1[10] = t2[10]!;
-    c1[11] = t2[11]!;
-    c1[12] = t2[12]!;
-    c1[13] = t2[13]!;
-    c1[14] = t2[14]!;
-    c1[15] = t2[15]!;
-    for (let t = 0; t < 50; t++) {
-      // t4 = W_hh1 · h1
+    // t4 = W_hh1 · h1, for every sample at once
+    denseForward(t4, params, 128, h1, 0, 16, batch, 64, 16);
+    for (let s = 0; s < batch; s++) {
+      // z1 = zx1 + t4 + b_hh1
       for (let i = 0; i < 64; i++) {
-        t4[i] =
-          params[128 + i * 16]! * h1[t * 16]! +
-          params[128 + i * 16 + 1]! * h1[t * 16 + 1]! +
-          params[128 + i * 16 + 2]! * h1[t * 16 + 2]! +
-          params[128 + i * 16 + 3]! * h1[t * 16 + 3]! +
-          params[128 + i * 16 + 4]! * h1[t * 16 + 4]! +
-          params[128 + i * 16 + 5]! * h1[t * 16 + 5]! +
-          params[128 + i * 16 + 6]! * h1[t * 16 + 6]! +
-          params[128 + i * 16 + 7]! * h1[t * 16 + 7]! +
-          params[128 + i * 16 + 8]! * h1[t * 16 + 8]! +
-          params[128 + i * 16 + 9]! * h1[t * 16 + 9]! +
-          params[128 + i * 16 + 10]! * h1[t * 16 + 10]! +
-          params[128 + i * 16 + 11]! * h1[t * 16 + 11]! +
-          params[128 + i * 16 + 12]! * h1[t * 16 + 12]! +
-          params[128 + i * 16 + 13]! * h1[t * 16 + 13]! +
-          params[128 + i * 16 + 14]! * h1[t * 16 + 14]! +
-          params[128 + i * 16 + 15]! * h1[t * 16 + 15]!;
-      }
-
-      // z1 = t5 + t4 + b_hh1
-      for (let i = 0; i < 64; i++) {
-        z1[i] = zx1[t * 64 + i]! + (t4[i]! + params[1216 + i]!);
+        z1[s * 64 + i] =
+          zx1[s * 64 + i]! + (t4[s * 64 + i]! + params[1216 + i]!);
       }
 
       // c_next1 = σ(z1[17:32]) ⊙ c1 + σ(z1[1:16]) ⊙ tanh(z1[33:48])
       for (let i = 0; i < 16; i++) {
-        c_next1[i] =
-          sigmoid(z1[16 + i]!) * c1[t * 16 + i]! +
-          sigmoid(z1[i]!) * Math.tanh(z1[32 + i]!);
+        c_next1[s * 16 + i] =
+          sigmoid(z1[s * 64 + 16 + i]!) * c1[s * 16 + i]! +
+          sigmoid(z1[s * 64 + i]!) * Math.tanh(z1[s * 64 + 32 + i]!);
       }
 
-      // t6 = σ(z1[49:64]) ⊙ tanh(c_next1)
-      t6[0] = sigmoid(z1[48]!) * Math.tanh(c_next1[0]!);
-      t6[1] = sigmoid(z1[49]!) * Math.tanh(c_next1[1]!);
-      t6[2] = sigmoid(z1[50]!) * Math.tanh(c_next1[2]!);
-      t6[3] = sigmoid(z1[51]!) * Math.tanh(c_next1[3]!);
-      t6[4] = sigmoid(z1[52]!) * Math.tanh(c_next1[4]!);
-      t6[5] = sigmoid(z1[53]!) * Math.tanh(c_next1[5]!);
-      t6[6] = sigmoid(z1[54]!) * Math.tanh(c_next1[6]!);
-      t6[7] = sigmoid(z1[55]!) * Math.tanh(c_next1[7]!);
-      t6[8] = sigmoid(z1[56]!) * Math.tanh(c_next1[8]!);
-      t6[9] = sigmoid(z1[57]!) * Math.tanh(c_next1[9]!);
-      t6[10] = sigmoid(z1[58]!) * Math.tanh(c_next1[10]!);
-      t6[11] = sigmoid(z1[59]!) * Math.tanh(c_next1[11]!);
-      t6[12] = sigmoid(z1[60]!) * Math.tanh(c_next1[12]!);
-      t6[13] = sigmoid(z1[61]!) * Math.tanh(c_next1[13]!);
-      t6[14] = sigmoid(z1[62]!) * Math.tanh(c_next1[14]!);
-      t6[15] = sigmoid(z1[63]!) * Math.tanh(c_next1[15]!);
-      h1[16 + t * 16] = t6[0]!;
-      h1[17 + t * 16] = t6[1]!;
-      h1[18 + t * 16] = t6[2]!;
-      h1[19 + t * 16] = t6[3]!;
-      h1[20 + t * 16] = t6[4]!;
-      h1[21 + t * 16] = t6[5]!;
-      h1[22 + t * 16] = t6[6]!;
-      h1[23 + t * 16] = t6[7]!;
-      h1[24 + t * 16] = t6[8]!;
-      h1[25 + t * 16] = t6[9]!;
-      h1[26 + t * 16] = t6[10]!;
-      h1[27 + t * 16] = t6[11]!;
-      h1[28 + t * 16] = t6[12]!;
-      h1[29 + t * 16] = t6[13]!;
-      h1[30 + t * 16] = t6[14]!;
-      h1[31 + t * 16] = t6[15]!;
-      c1[16 + t * 16] = c_next1[0]!;
-      c1[17 + t * 16] = c_next1[1]!;
-      c1[18 + t * 16] = c_next1[2]!;
-      c1[19 + t * 16] = c_next1[3]!;
-      c1[20 + t * 16] = c_next1[4]!;
-      c1[21 + t * 16] = c_next1[5]!;
-      c1[22 + t * 16] = c_next1[6]!;
-      c1[23 + t * 16] = c_next1[7]!;
-      c1[24 + t * 16] = c_next1[8]!;
-      c1[25 + t * 16] = c_next1[9]!;
-      c1[26 + t * 16] = c_next1[10]!;
-      c1[27 + t * 16] = c_next1[11]!;
-      c1[28 + t * 16] = c_next1[12]!;
-      c1[29 + t * 16] = c_next1[13]!;
-      c1[30 + t * 16] = c_next1[14]!;
-      c1[31 + t * 16] = c_next1[15]!;
+      // t5 = σ(z1[49:64]) ⊙ tanh(c_next1)
+      t5[s * 16] = sigmoid(z1[s * 64 + 48]!) * Math.tanh(c_next1[s * 16]!);
+      t5[s * 16 + 1] =
+        sigmoid(z1[s * 64 + 49]!) * Math.tanh(c_next1[s * 16 + 1]!);
+      t5[s * 16 + 2] =
+        sigmoid(z1[s * 64 + 50]!) * Math.tanh(c_next1[s * 16 + 2]!);
+      t5[s * 16 + 3] =
+        sigmoid(z1[s * 64 + 51]!) * Math.tanh(c_next1[s * 16 + 3]!);
+      t5[s * 16 + 4] =
+        sigmoid(z1[s * 64 + 52]!) * Math.tanh(c_next1[s * 16 + 4]!);
+      t5[s * 16 + 5] =
+        sigmoid(z1[s * 64 + 53]!) * Math.tanh(c_next1[s * 16 + 5]!);
+      t5[s * 16 + 6] =
+        sigmoid(z1[s * 64 + 54]!) * Math.tanh(c_next1[s * 16 + 6]!);
+      t5[s * 16 + 7] =
+        sigmoid(z1[s * 64 + 55]!) * Math.tanh(c_next1[s * 16 + 7]!);
+      t5[s * 16 + 8] =
+        sigmoid(z1[s * 64 + 56]!) * Math.tanh(c_next1[s * 16 + 8]!);
+      t5[s * 16 + 9] =
+        sigmoid(z1[s * 64 + 57]!) * Math.tanh(c_next1[s * 16 + 9]!);
+      t5[s * 16 + 10] =
+        sigmoid(z1[s * 64 + 58]!) * Math.tanh(c_next1[s * 16 + 10]!);
+      t5[s * 16 + 11] =
+        sigmoid(z1[s * 64 + 59]!) * Math.tanh(c_next1[s * 16 + 11]!);
+      t5[s * 16 + 12] =
+        sigmoid(z1[s * 64 + 60]!) * Math.tanh(c_next1[s * 16 + 12]!);
+      t5[s * 16 + 13] =
+        sigmoid(z1[s * 64 + 61]!) * Math.tanh(c_next1[s * 16 + 13]!);
+      t5[s * 16 + 14] =
+        sigmoid(z1[s * 64 + 62]!) * Math.tanh(c_next1[s * 16 + 14]!);
+      t5[s * 16 + 15] =
+        sigmoid(z1[s * 64 + 63]!) * Math.tanh(c_next1[s * 16 + 15]!);
     }
 
-    // a1 = t6[T]
-    a1[0] = h1[800]!;
-    a1[1] = h1[801]!;
-    a1[2] = h1[802]!;
-    a1[3] = h1[803]!;
-    a1[4] = h1[804]!;
-    a1[5] = h1[805]!;
-    a1[6] = h1[806]!;
-    a1[7] = h1[807]!;
-    a1[8] = h1[808]!;
-    a1[9] = h1[809]!;
-    a1[10] = h1[810]!;
-    a1[11] = h1[811]!;
-    a1[12] = h1[812]!;
-    a1[13] = h1[813]!;
-    a1[14] = h1[814]!;
-    a1[15] = h1[815]!;
-    // t7 = W2 · a1
-    const t7 =
-      params[1280]! * a1[0]! +
-      params[1281]! * a1[1]! +
-      params[1282]! * a1[2]! +
-      params[1283]! * a1[3]! +
-      params[1284]! * a1[4]! +
-      params[1285]! * a1[5]! +
-      params[1286]! * a1[6]! +
-      params[1287]! * a1[7]! +
-      params[1288]! * a1[8]! +
-      params[1289]! * a1[9]! +
-      params[1290]! * a1[10]! +
-      params[1291]! * a1[11]! +
-      params[1292]! * a1[12]! +
-      params[1293]! * a1[13]! +
-      params[1294]! * a1[14]! +
-      params[1295]! * a1[15]!;
-    // z2 = t7 + b2
-    out[s] = t7 + b2;
+    for (let s = 0; s < batch; s++) {
+      h1[s * 16] = t5[s * 16]!;
+      h1[s * 16 + 1] = t5[s * 16 + 1]!;
+      h1[s * 16 + 2] = t5[s * 16 + 2]!;
+      h1[s * 16 + 3] = t5[s * 16 + 3]!;
+      h1[s * 16 + 4] = t5[s * 16 + 4]!;
+      h1[s * 16 + 5] = t5[s * 16 + 5]!;
+      h1[s * 16 + 6] = t5[s * 16 + 6]!;
+      h1[s * 16 + 7] = t5[s * 16 + 7]!;
+      h1[s * 16 + 8] = t5[s * 16 + 8]!;
+      h1[s * 16 + 9] = t5[s * 16 + 9]!;
+      h1[s * 16 + 10] = t5[s * 16 + 10]!;
+      h1[s * 16 + 11] = t5[s * 16 + 11]!;
+      h1[s * 16 + 12] = t5[s * 16 + 12]!;
+      h1[s * 16 + 13] = t5[s * 16 + 13]!;
+      h1[s * 16 + 14] = t5[s * 16 + 14]!;
+      h1[s * 16 + 15] = t5[s * 16 + 15]!;
+      c1[s * 16] = c_next1[s * 16]!;
+      c1[s * 16 + 1] = c_next1[s * 16 + 1]!;
+      c1[s * 16 + 2] = c_next1[s * 16 + 2]!;
+      c1[s * 16 + 3] = c_next1[s * 16 + 3]!;
+      c1[s * 16 + 4] = c_next1[s * 16 + 4]!;
+      c1[s * 16 + 5] = c_next1[s * 16 + 5]!;
+      c1[s * 16 + 6] = c_next1[s * 16 + 6]!;
+      c1[s * 16 + 7] = c_next1[s * 16 + 7]!;
+      c1[s * 16 + 8] = c_next1[s * 16 + 8]!;
+      c1[s * 16 + 9] = c_next1[s * 16 + 9]!;
+      c1[s * 16 + 10] = c_next1[s * 16 + 10]!;
+      c1[s * 16 + 11] = c_next1[s * 16 + 11]!;
+      c1[s * 16 + 12] = c_next1[s * 16 + 12]!;
+      c1[s * 16 + 13] = c_next1[s * 16 + 13]!;
+      c1[s * 16 + 14] = c_next1[s * 16 + 14]!;
+      c1[s * 16 + 15] = c_next1[s * 16 + 15]!;
+    }
+  }
+
+  for (let s = 0; s < batch; s++) {
+    // a1 = t5[T]
+    a1[s * 16] = h1[s * 16]!;
+    a1[s * 16 + 1] = h1[s * 16 + 1]!;
+    a1[s * 16 + 2] = h1[s * 16 + 2]!;
+    a1[s * 16 + 3] = h1[s * 16 + 3]!;
+    a1[s * 16 + 4] = h1[s * 16 + 4]!;
+    a1[s * 16 + 5] = h1[s * 16 + 5]!;
+    a1[s * 16 + 6] = h1[s * 16 + 6]!;
+    a1[s * 16 + 7] = h1[s * 16 + 7]!;
+    a1[s * 16 + 8] = h1[s * 16 + 8]!;
+    a1[s * 16 + 9] = h1[s * 16 + 9]!;
+    a1[s * 16 + 10] = h1[s * 16 + 10]!;
+    a1[s * 16 + 11] = h1[s * 16 + 11]!;
+    a1[s * 16 + 12] = h1[s * 16 + 12]!;
+    a1[s * 16 + 13] = h1[s * 16 + 13]!;
+    a1[s * 16 + 14] = h1[s * 16 + 14]!;
+    a1[s * 16 + 15] = h1[s * 16 + 15]!;
+  }
+
+  for (let s = 0; s < batch; s++) {
+    // t6 = W2 · a1
+    const t6 =
+      params[1280]! * a1[s * 16]! +
+      params[1281]! * a1[s * 16 + 1]! +
+      params[1282]! * a1[s * 16 + 2]! +
+      params[1283]! * a1[s * 16 + 3]! +
+      params[1284]! * a1[s * 16 + 4]! +
+      params[1285]! * a1[s * 16 + 5]! +
+      params[1286]! * a1[s * 16 + 6]! +
+      params[1287]! * a1[s * 16 + 7]! +
+      params[1288]! * a1[s * 16 + 8]! +
+      params[1289]! * a1[s * 16 + 9]! +
+      params[1290]! * a1[s * 16 + 10]! +
+      params[1291]! * a1[s * 16 + 11]! +
+      params[1292]! * a1[s * 16 + 12]! +
+      params[1293]! * a1[s * 16 + 13]! +
+      params[1294]! * a1[s * 16 + 14]! +
+      params[1295]! * a1[s * 16 + 15]!;
+    // z2 = t6 + b2
+    out[s] = t6 + b2;
   }
 }
 
@@ -586,208 +571,211 @@ function lossKernel(
 ): number {
   reserveBatch(batch);
   const b2 = params[1296]!;
-  // t1 = b_ih1·𝟙
-  for (let i = 0; i < 50; i++) {
-    for (let j = 0; j < 64; j++) {
-      t1[i * 64 + j] = params[1152 + j]!;
-    }
-  }
-
-  // t2 = 0·𝟙
-  t2[0] = 0;
-  t2[1] = 0;
-  t2[2] = 0;
-  t2[3] = 0;
-  t2[4] = 0;
-  t2[5] = 0;
-  t2[6] = 0;
-  t2[7] = 0;
-  t2[8] = 0;
-  t2[9] = 0;
-  t2[10] = 0;
-  t2[11] = 0;
-  t2[12] = 0;
-  t2[13] = 0;
-  t2[14] = 0;
-  t2[15] = 0;
+  // t1 = 0·𝟙
+  t1[0] = 0;
+  t1[1] = 0;
+  t1[2] = 0;
+  t1[3] = 0;
+  t1[4] = 0;
+  t1[5] = 0;
+  t1[6] = 0;
+  t1[7] = 0;
+  t1[8] = 0;
+  t1[9] = 0;
+  t1[10] = 0;
+  t1[11] = 0;
+  t1[12] = 0;
+  t1[13] = 0;
+  t1[14] = 0;
+  t1[15] = 0;
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
-    const xRow = s * 100;
-    const y = targets[s]!;
-    // t3 = x · W_ih1ᵀ
-    for (let i = 0; i < 50; i++) {
-      for (let j = 0; j < 64; j++) {
-        t3[i * 64 + j] =
-          inputs[xRow + i * 2]! * params[j * 2]! +
-          inputs[xRow + i * 2 + 1]! * params[j * 2 + 1]!;
+    // h1 = t1
+    h1[s * 16] = t1[0]!;
+    h1[s * 16 + 1] = t1[1]!;
+    h1[s * 16 + 2] = t1[2]!;
+    h1[s * 16 + 3] = t1[3]!;
+    h1[s * 16 + 4] = t1[4]!;
+    h1[s * 16 + 5] = t1[5]!;
+    h1[s * 16 + 6] = t1[6]!;
+    h1[s * 16 + 7] = t1[7]!;
+    h1[s * 16 + 8] = t1[8]!;
+    h1[s * 16 + 9] = t1[9]!;
+    h1[s * 16 + 10] = t1[10]!;
+    h1[s * 16 + 11] = t1[11]!;
+    h1[s * 16 + 12] = t1[12]!;
+    h1[s * 16 + 13] = t1[13]!;
+    h1[s * 16 + 14] = t1[14]!;
+    h1[s * 16 + 15] = t1[15]!;
+    // c1 = t1
+    c1[s * 16] = t1[0]!;
+    c1[s * 16 + 1] = t1[1]!;
+    c1[s * 16 + 2] = t1[2]!;
+    c1[s * 16 + 3] = t1[3]!;
+    c1[s * 16 + 4] = t1[4]!;
+    c1[s * 16 + 5] = t1[5]!;
+    c1[s * 16 + 6] = t1[6]!;
+    c1[s * 16 + 7] = t1[7]!;
+    c1[s * 16 + 8] = t1[8]!;
+    c1[s * 16 + 9] = t1[9]!;
+    c1[s * 16 + 10] = t1[10]!;
+    c1[s * 16 + 11] = t1[11]!;
+    c1[s * 16 + 12] = t1[12]!;
+    c1[s * 16 + 13] = t1[13]!;
+    c1[s * 16 + 14] = t1[14]!;
+    c1[s * 16 + 15] = t1[15]!;
+  }
+
+  for (let t = 0; t < 50; t++) {
+    for (let s = 0; s < batch; s++) {
+      const xRow = s * 100;
+      // t3 = W_ih1 · t2
+      for (let i = 0; i < 64; i++) {
+        t3[s * 64 + i] =
+          params[i * 2]! * inputs[xRow + t * 2]! +
+          params[i * 2 + 1]! * inputs[xRow + t * 2 + 1]!;
+      }
+
+      // zx1 = t3 + b_ih1
+      for (let i = 0; i < 64; i++) {
+        zx1[s * 64 + i] = t3[s * 64 + i]! + params[1152 + i]!;
       }
     }
 
-    // zx1 = t3 + t1
-    for (let i = 0; i < 3200; i++) {
-      zx1[i] = t3[i]! + t1[i]!;
-    }
-
-    h1[0] = t2[0]!;
-    h1[1] = t2[1]!;
-    h1[2] = t2[2]!;
-    h1[3] = t2[3]!;
-    h1[4] = t2[4]!;
-    h1[5] = t2[5]!;
-    h1[6] = t2[6]!;
-    h1[7] = t2[7]!;
-    h1[8] = t2[8]!;
-    h1[9] = t2[9]!;
-    h1[10] = t2[10]!;
-    h1[11] = t2[11]!;
-    h1[12] = t2[12]!;
-    h1[13] = t2[13]!;
-    h1[14] = t2[14]!;
-    h1[15] = t2[15]!;
-    c1[0] = t2[0]!;
-    c1[1] = t2[1]!;
-    c1[2] = t2[2]!;
-    c1[3] = t2[3]!;
-    c1[4] = t2[4]!;
-    c1[5] = t2[5]!;
-    c1[6] = t2[6]!;
-    c1[7] = t2[7]!;
-    c1[8] = t2[8]!;
-    c1[9] = t2[9]!;
-    c1[10] = t2[10]!;
-    c1[11] = t2[11]!;
-    c1[12] = t2[12]!;
-    c1[13] = t2[13]!;
-    c1[14] = t2[14]!;
-    c1[15] = t2[15]!;
-    for (let t = 0; t < 50; t++) {
-      // t4 = W_hh1 · h1
+    // t4 = W_hh1 · h1, for every sample at once
+    denseForward(t4, params, 128, h1, 0, 16, batch, 64, 16);
+    for (let s = 0; s < batch; s++) {
+      // z1 = zx1 + t4 + b_hh1
       for (let i = 0; i < 64; i++) {
-        t4[i] =
-          params[128 + i * 16]! * h1[t * 16]! +
-          params[128 + i * 16 + 1]! * h1[t * 16 + 1]! +
-          params[128 + i * 16 + 2]! * h1[t * 16 + 2]! +
-          params[128 + i * 16 + 3]! * h1[t * 16 + 3]! +
-          params[128 + i * 16 + 4]! * h1[t * 16 + 4]! +
-          params[128 + i * 16 + 5]! * h1[t * 16 + 5]! +
-          params[128 + i * 16 + 6]! * h1[t * 16 + 6]! +
-          params[128 + i * 16 + 7]! * h1[t * 16 + 7]! +
-          params[128 + i * 16 + 8]! * h1[t * 16 + 8]! +
-          params[128 + i * 16 + 9]! * h1[t * 16 + 9]! +
-          params[128 + i * 16 + 10]! * h1[t * 16 + 10]! +
-          params[128 + i * 16 + 11]! * h1[t * 16 + 11]! +
-          params[128 + i * 16 + 12]! * h1[t * 16 + 12]! +
-          params[128 + i * 16 + 13]! * h1[t * 16 + 13]! +
-          params[128 + i * 16 + 14]! * h1[t * 16 + 14]! +
-          params[128 + i * 16 + 15]! * h1[t * 16 + 15]!;
-      }
-
-      // z1 = t5 + t4 + b_hh1
-      for (let i = 0; i < 64; i++) {
-        z1[i] = zx1[t * 64 + i]! + (t4[i]! + params[1216 + i]!);
+        z1[s * 64 + i] =
+          zx1[s * 64 + i]! + (t4[s * 64 + i]! + params[1216 + i]!);
       }
 
       // c_next1 = σ(z1[17:32]) ⊙ c1 + σ(z1[1:16]) ⊙ tanh(z1[33:48])
       for (let i = 0; i < 16; i++) {
-        c_next1[i] =
-          sigmoid(z1[16 + i]!) * c1[t * 16 + i]! +
-          sigmoid(z1[i]!) * Math.tanh(z1[32 + i]!);
+        c_next1[s * 16 + i] =
+          sigmoid(z1[s * 64 + 16 + i]!) * c1[s * 16 + i]! +
+          sigmoid(z1[s * 64 + i]!) * Math.tanh(z1[s * 64 + 32 + i]!);
       }
 
-      // t6 = σ(z1[49:64]) ⊙ tanh(c_next1)
-      t6[0] = sigmoid(z1[48]!) * Math.tanh(c_next1[0]!);
-      t6[1] = sigmoid(z1[49]!) * Math.tanh(c_next1[1]!);
-      t6[2] = sigmoid(z1[50]!) * Math.tanh(c_next1[2]!);
-      t6[3] = sigmoid(z1[51]!) * Math.tanh(c_next1[3]!);
-      t6[4] = sigmoid(z1[52]!) * Math.tanh(c_next1[4]!);
-      t6[5] = sigmoid(z1[53]!) * Math.tanh(c_next1[5]!);
-      t6[6] = sigmoid(z1[54]!) * Math.tanh(c_next1[6]!);
-      t6[7] = sigmoid(z1[55]!) * Math.tanh(c_next1[7]!);
-      t6[8] = sigmoid(z1[56]!) * Math.tanh(c_next1[8]!);
-      t6[9] = sigmoid(z1[57]!) * Math.tanh(c_next1[9]!);
-      t6[10] = sigmoid(z1[58]!) * Math.tanh(c_next1[10]!);
-      t6[11] = sigmoid(z1[59]!) * Math.tanh(c_next1[11]!);
-      t6[12] = sigmoid(z1[60]!) * Math.tanh(c_next1[12]!);
-      t6[13] = sigmoid(z1[61]!) * Math.tanh(c_next1[13]!);
-      t6[14] = sigmoid(z1[62]!) * Math.tanh(c_next1[14]!);
-      t6[15] = sigmoid(z1[63]!) * Math.tanh(c_next1[15]!);
-      h1[16 + t * 16] = t6[0]!;
-      h1[17 + t * 16] = t6[1]!;
-      h1[18 + t * 16] = t6[2]!;
-      h1[19 + t * 16] = t6[3]!;
-      h1[20 + t * 16] = t6[4]!;
-      h1[21 + t * 16] = t6[5]!;
-      h1[22 + t * 16] = t6[6]!;
-      h1[23 + t * 16] = t6[7]!;
-      h1[24 + t * 16] = t6[8]!;
-      h1[25 + t * 16] = t6[9]!;
-      h1[26 + t * 16] = t6[10]!;
-      h1[27 + t * 16] = t6[11]!;
-      h1[28 + t * 16] = t6[12]!;
-      h1[29 + t * 16] = t6[13]!;
-      h1[30 + t * 16] = t6[14]!;
-      h1[31 + t * 16] = t6[15]!;
-      c1[16 + t * 16] = c_next1[0]!;
-      c1[17 + t * 16] = c_next1[1]!;
-      c1[18 + t * 16] = c_next1[2]!;
-      c1[19 + t * 16] = c_next1[3]!;
-      c1[20 + t * 16] = c_next1[4]!;
-      c1[21 + t * 16] = c_next1[5]!;
-      c1[22 + t * 16] = c_next1[6]!;
-      c1[23 + t * 16] = c_next1[7]!;
-      c1[24 + t * 16] = c_next1[8]!;
-      c1[25 + t * 16] = c_next1[9]!;
-      c1[26 + t * 16] = c_next1[10]!;
-      c1[27 + t * 16] = c_next1[11]!;
-      c1[28 + t * 16] = c_next1[12]!;
-      c1[29 + t * 16] = c_next1[13]!;
-      c1[30 + t * 16] = c_next1[14]!;
-      c1[31 + t * 16] = c_next1[15]!;
+      // t5 = σ(z1[49:64]) ⊙ tanh(c_next1)
+      t5[s * 16] = sigmoid(z1[s * 64 + 48]!) * Math.tanh(c_next1[s * 16]!);
+      t5[s * 16 + 1] =
+        sigmoid(z1[s * 64 + 49]!) * Math.tanh(c_next1[s * 16 + 1]!);
+      t5[s * 16 + 2] =
+        sigmoid(z1[s * 64 + 50]!) * Math.tanh(c_next1[s * 16 + 2]!);
+      t5[s * 16 + 3] =
+        sigmoid(z1[s * 64 + 51]!) * Math.tanh(c_next1[s * 16 + 3]!);
+      t5[s * 16 + 4] =
+        sigmoid(z1[s * 64 + 52]!) * Math.tanh(c_next1[s * 16 + 4]!);
+      t5[s * 16 + 5] =
+        sigmoid(z1[s * 64 + 53]!) * Math.tanh(c_next1[s * 16 + 5]!);
+      t5[s * 16 + 6] =
+        sigmoid(z1[s * 64 + 54]!) * Math.tanh(c_next1[s * 16 + 6]!);
+      t5[s * 16 + 7] =
+        sigmoid(z1[s * 64 + 55]!) * Math.tanh(c_next1[s * 16 + 7]!);
+      t5[s * 16 + 8] =
+        sigmoid(z1[s * 64 + 56]!) * Math.tanh(c_next1[s * 16 + 8]!);
+      t5[s * 16 + 9] =
+        sigmoid(z1[s * 64 + 57]!) * Math.tanh(c_next1[s * 16 + 9]!);
+      t5[s * 16 + 10] =
+        sigmoid(z1[s * 64 + 58]!) * Math.tanh(c_next1[s * 16 + 10]!);
+      t5[s * 16 + 11] =
+        sigmoid(z1[s * 64 + 59]!) * Math.tanh(c_next1[s * 16 + 11]!);
+      t5[s * 16 + 12] =
+        sigmoid(z1[s * 64 + 60]!) * Math.tanh(c_next1[s * 16 + 12]!);
+      t5[s * 16 + 13] =
+        sigmoid(z1[s * 64 + 61]!) * Math.tanh(c_next1[s * 16 + 13]!);
+      t5[s * 16 + 14] =
+        sigmoid(z1[s * 64 + 62]!) * Math.tanh(c_next1[s * 16 + 14]!);
+      t5[s * 16 + 15] =
+        sigmoid(z1[s * 64 + 63]!) * Math.tanh(c_next1[s * 16 + 15]!);
     }
 
-    // a1 = t6[T]
-    a1[0] = h1[800]!;
-    a1[1] = h1[801]!;
-    a1[2] = h1[802]!;
-    a1[3] = h1[803]!;
-    a1[4] = h1[804]!;
-    a1[5] = h1[805]!;
-    a1[6] = h1[806]!;
-    a1[7] = h1[807]!;
-    a1[8] = h1[808]!;
-    a1[9] = h1[809]!;
-    a1[10] = h1[810]!;
-    a1[11] = h1[811]!;
-    a1[12] = h1[812]!;
-    a1[13] = h1[813]!;
-    a1[14] = h1[814]!;
-    a1[15] = h1[815]!;
-    // t7 = W2 · a1
-    const t7 =
-      params[1280]! * a1[0]! +
-      params[1281]! * a1[1]! +
-      params[1282]! * a1[2]! +
-      params[1283]! * a1[3]! +
-      params[1284]! * a1[4]! +
-      params[1285]! * a1[5]! +
-      params[1286]! * a1[6]! +
-      params[1287]! * a1[7]! +
-      params[1288]! * a1[8]! +
-      params[1289]! * a1[9]! +
-      params[1290]! * a1[10]! +
-      params[1291]! * a1[11]! +
-      params[1292]! * a1[12]! +
-      params[1293]! * a1[13]! +
-      params[1294]! * a1[14]! +
-      params[1295]! * a1[15]!;
-    // z2 = t7 + b2
-    const z2 = t7 + b2;
+    for (let s = 0; s < batch; s++) {
+      h1[s * 16] = t5[s * 16]!;
+      h1[s * 16 + 1] = t5[s * 16 + 1]!;
+      h1[s * 16 + 2] = t5[s * 16 + 2]!;
+      h1[s * 16 + 3] = t5[s * 16 + 3]!;
+      h1[s * 16 + 4] = t5[s * 16 + 4]!;
+      h1[s * 16 + 5] = t5[s * 16 + 5]!;
+      h1[s * 16 + 6] = t5[s * 16 + 6]!;
+      h1[s * 16 + 7] = t5[s * 16 + 7]!;
+      h1[s * 16 + 8] = t5[s * 16 + 8]!;
+      h1[s * 16 + 9] = t5[s * 16 + 9]!;
+      h1[s * 16 + 10] = t5[s * 16 + 10]!;
+      h1[s * 16 + 11] = t5[s * 16 + 11]!;
+      h1[s * 16 + 12] = t5[s * 16 + 12]!;
+      h1[s * 16 + 13] = t5[s * 16 + 13]!;
+      h1[s * 16 + 14] = t5[s * 16 + 14]!;
+      h1[s * 16 + 15] = t5[s * 16 + 15]!;
+      c1[s * 16] = c_next1[s * 16]!;
+      c1[s * 16 + 1] = c_next1[s * 16 + 1]!;
+      c1[s * 16 + 2] = c_next1[s * 16 + 2]!;
+      c1[s * 16 + 3] = c_next1[s * 16 + 3]!;
+      c1[s * 16 + 4] = c_next1[s * 16 + 4]!;
+      c1[s * 16 + 5] = c_next1[s * 16 + 5]!;
+      c1[s * 16 + 6] = c_next1[s * 16 + 6]!;
+      c1[s * 16 + 7] = c_next1[s * 16 + 7]!;
+      c1[s * 16 + 8] = c_next1[s * 16 + 8]!;
+      c1[s * 16 + 9] = c_next1[s * 16 + 9]!;
+      c1[s * 16 + 10] = c_next1[s * 16 + 10]!;
+      c1[s * 16 + 11] = c_next1[s * 16 + 11]!;
+      c1[s * 16 + 12] = c_next1[s * 16 + 12]!;
+      c1[s * 16 + 13] = c_next1[s * 16 + 13]!;
+      c1[s * 16 + 14] = c_next1[s * 16 + 14]!;
+      c1[s * 16 + 15] = c_next1[s * 16 + 15]!;
+    }
+  }
+
+  for (let s = 0; s < batch; s++) {
+    // a1 = t5[T]
+    a1[s * 16] = h1[s * 16]!;
+    a1[s * 16 + 1] = h1[s * 16 + 1]!;
+    a1[s * 16 + 2] = h1[s * 16 + 2]!;
+    a1[s * 16 + 3] = h1[s * 16 + 3]!;
+    a1[s * 16 + 4] = h1[s * 16 + 4]!;
+    a1[s * 16 + 5] = h1[s * 16 + 5]!;
+    a1[s * 16 + 6] = h1[s * 16 + 6]!;
+    a1[s * 16 + 7] = h1[s * 16 + 7]!;
+    a1[s * 16 + 8] = h1[s * 16 + 8]!;
+    a1[s * 16 + 9] = h1[s * 16 + 9]!;
+    a1[s * 16 + 10] = h1[s * 16 + 10]!;
+    a1[s * 16 + 11] = h1[s * 16 + 11]!;
+    a1[s * 16 + 12] = h1[s * 16 + 12]!;
+    a1[s * 16 + 13] = h1[s * 16 + 13]!;
+    a1[s * 16 + 14] = h1[s * 16 + 14]!;
+    a1[s * 16 + 15] = h1[s * 16 + 15]!;
+  }
+
+  for (let s = 0; s < batch; s++) {
+    const y = targets[s]!;
+    // t6 = W2 · a1
+    const t6 =
+      params[1280]! * a1[s * 16]! +
+      params[1281]! * a1[s * 16 + 1]! +
+      params[1282]! * a1[s * 16 + 2]! +
+      params[1283]! * a1[s * 16 + 3]! +
+      params[1284]! * a1[s * 16 + 4]! +
+      params[1285]! * a1[s * 16 + 5]! +
+      params[1286]! * a1[s * 16 + 6]! +
+      params[1287]! * a1[s * 16 + 7]! +
+      params[1288]! * a1[s * 16 + 8]! +
+      params[1289]! * a1[s * 16 + 9]! +
+      params[1290]! * a1[s * 16 + 10]! +
+      params[1291]! * a1[s * 16 + 11]! +
+      params[1292]! * a1[s * 16 + 12]! +
+      params[1293]! * a1[s * 16 + 13]! +
+      params[1294]! * a1[s * 16 + 14]! +
+      params[1295]! * a1[s * 16 + 15]!;
+    // z2 = t6 + b2
+    const z2 = t6 + b2;
     // d_z2 = z2 - y
     const d_z2 = z2 - y;
-    // t8 = Σ(d_z2^2)
-    const t8 = d_z2 * d_z2;
-    // meanL += 0.5 · t8
-    meanL += 0.5 * t8;
+    // t7 = Σ(d_z2^2)
+    const t7 = d_z2 * d_z2;
+    // meanL += 0.5 · t7
+    meanL += 0.5 * t7;
   }
 
   const invB = 1 / batch;
@@ -804,829 +792,672 @@ function gradientKernel(
 ): number {
   reserveBatch(batch);
   const b2 = params[1296]!;
-  // t1 = b_ih1·𝟙
-  for (let i = 0; i < 50; i++) {
-    for (let j = 0; j < 64; j++) {
-      t1[i * 64 + j] = params[1152 + j]!;
+  // t1 = 0·𝟙
+  t1[0] = 0;
+  t1[1] = 0;
+  t1[2] = 0;
+  t1[3] = 0;
+  t1[4] = 0;
+  t1[5] = 0;
+  t1[6] = 0;
+  t1[7] = 0;
+  t1[8] = 0;
+  t1[9] = 0;
+  t1[10] = 0;
+  t1[11] = 0;
+  t1[12] = 0;
+  t1[13] = 0;
+  t1[14] = 0;
+  t1[15] = 0;
+  grads.fill(0, 0, 1216);
+  grads.fill(0, 1280, 1296);
+  let meanL = 0;
+  let d_b2 = 0;
+  for (let s = 0; s < batch; s++) {
+    // h1 = t1
+    h1[s * 16] = t1[0]!;
+    h1[s * 16 + 1] = t1[1]!;
+    h1[s * 16 + 2] = t1[2]!;
+    h1[s * 16 + 3] = t1[3]!;
+    h1[s * 16 + 4] = t1[4]!;
+    h1[s * 16 + 5] = t1[5]!;
+    h1[s * 16 + 6] = t1[6]!;
+    h1[s * 16 + 7] = t1[7]!;
+    h1[s * 16 + 8] = t1[8]!;
+    h1[s * 16 + 9] = t1[9]!;
+    h1[s * 16 + 10] = t1[10]!;
+    h1[s * 16 + 11] = t1[11]!;
+    h1[s * 16 + 12] = t1[12]!;
+    h1[s * 16 + 13] = t1[13]!;
+    h1[s * 16 + 14] = t1[14]!;
+    h1[s * 16 + 15] = t1[15]!;
+    // c1 = t1
+    c1[s * 16] = t1[0]!;
+    c1[s * 16 + 1] = t1[1]!;
+    c1[s * 16 + 2] = t1[2]!;
+    c1[s * 16 + 3] = t1[3]!;
+    c1[s * 16 + 4] = t1[4]!;
+    c1[s * 16 + 5] = t1[5]!;
+    c1[s * 16 + 6] = t1[6]!;
+    c1[s * 16 + 7] = t1[7]!;
+    c1[s * 16 + 8] = t1[8]!;
+    c1[s * 16 + 9] = t1[9]!;
+    c1[s * 16 + 10] = t1[10]!;
+    c1[s * 16 + 11] = t1[11]!;
+    c1[s * 16 + 12] = t1[12]!;
+    c1[s * 16 + 13] = t1[13]!;
+    c1[s * 16 + 14] = t1[14]!;
+    c1[s * 16 + 15] = t1[15]!;
+  }
+
+  for (let t = 0; t < 50; t++) {
+    for (let s = 0; s < batch; s++) {
+      const xRow = s * 100;
+      // t3 = W_ih1 · t2
+      for (let i = 0; i < 64; i++) {
+        t3[s * 64 + i] =
+          params[i * 2]! * inputs[xRow + t * 2]! +
+          params[i * 2 + 1]! * inputs[xRow + t * 2 + 1]!;
+      }
+
+      // zx1 = t3 + b_ih1
+      for (let i = 0; i < 64; i++) {
+        zx1[s * 64 + i] = t3[s * 64 + i]! + params[1152 + i]!;
+      }
+    }
+
+    // t4 = W_hh1 · h1, for every sample at once
+    denseForward(t4, params, 128, h1, 0, 16, batch, 64, 16);
+    for (let s = 0; s < batch; s++) {
+      // z1 = zx1 + t4 + b_hh1
+      for (let i = 0; i < 64; i++) {
+        z1[s * 64 + i] =
+          zx1[s * 64 + i]! + (t4[s * 64 + i]! + params[1216 + i]!);
+      }
+
+      // t8 = σ(z1[1:16])
+      t8[s * 16] = sigmoid(z1[s * 64]!);
+      t8[s * 16 + 1] = sigmoid(z1[s * 64 + 1]!);
+      t8[s * 16 + 2] = sigmoid(z1[s * 64 + 2]!);
+      t8[s * 16 + 3] = sigmoid(z1[s * 64 + 3]!);
+      t8[s * 16 + 4] = sigmoid(z1[s * 64 + 4]!);
+      t8[s * 16 + 5] = sigmoid(z1[s * 64 + 5]!);
+      t8[s * 16 + 6] = sigmoid(z1[s * 64 + 6]!);
+      t8[s * 16 + 7] = sigmoid(z1[s * 64 + 7]!);
+      t8[s * 16 + 8] = sigmoid(z1[s * 64 + 8]!);
+      t8[s * 16 + 9] = sigmoid(z1[s * 64 + 9]!);
+      t8[s * 16 + 10] = sigmoid(z1[s * 64 + 10]!);
+      t8[s * 16 + 11] = sigmoid(z1[s * 64 + 11]!);
+      t8[s * 16 + 12] = sigmoid(z1[s * 64 + 12]!);
+      t8[s * 16 + 13] = sigmoid(z1[s * 64 + 13]!);
+      t8[s * 16 + 14] = sigmoid(z1[s * 64 + 14]!);
+      t8[s * 16 + 15] = sigmoid(z1[s * 64 + 15]!);
+      // t9 = σ(z1[17:32])
+      t9[s * 16] = sigmoid(z1[s * 64 + 16]!);
+      t9[s * 16 + 1] = sigmoid(z1[s * 64 + 17]!);
+      t9[s * 16 + 2] = sigmoid(z1[s * 64 + 18]!);
+      t9[s * 16 + 3] = sigmoid(z1[s * 64 + 19]!);
+      t9[s * 16 + 4] = sigmoid(z1[s * 64 + 20]!);
+      t9[s * 16 + 5] = sigmoid(z1[s * 64 + 21]!);
+      t9[s * 16 + 6] = sigmoid(z1[s * 64 + 22]!);
+      t9[s * 16 + 7] = sigmoid(z1[s * 64 + 23]!);
+      t9[s * 16 + 8] = sigmoid(z1[s * 64 + 24]!);
+      t9[s * 16 + 9] = sigmoid(z1[s * 64 + 25]!);
+      t9[s * 16 + 10] = sigmoid(z1[s * 64 + 26]!);
+      t9[s * 16 + 11] = sigmoid(z1[s * 64 + 27]!);
+      t9[s * 16 + 12] = sigmoid(z1[s * 64 + 28]!);
+      t9[s * 16 + 13] = sigmoid(z1[s * 64 + 29]!);
+      t9[s * 16 + 14] = sigmoid(z1[s * 64 + 30]!);
+      t9[s * 16 + 15] = sigmoid(z1[s * 64 + 31]!);
+      // t10 = tanh(z1[33:48])
+      t10[s * 16] = Math.tanh(z1[s * 64 + 32]!);
+      t10[s * 16 + 1] = Math.tanh(z1[s * 64 + 33]!);
+      t10[s * 16 + 2] = Math.tanh(z1[s * 64 + 34]!);
+      t10[s * 16 + 3] = Math.tanh(z1[s * 64 + 35]!);
+      t10[s * 16 + 4] = Math.tanh(z1[s * 64 + 36]!);
+      t10[s * 16 + 5] = Math.tanh(z1[s * 64 + 37]!);
+      t10[s * 16 + 6] = Math.tanh(z1[s * 64 + 38]!);
+      t10[s * 16 + 7] = Math.tanh(z1[s * 64 + 39]!);
+      t10[s * 16 + 8] = Math.tanh(z1[s * 64 + 40]!);
+      t10[s * 16 + 9] = Math.tanh(z1[s * 64 + 41]!);
+      t10[s * 16 + 10] = Math.tanh(z1[s * 64 + 42]!);
+      t10[s * 16 + 11] = Math.tanh(z1[s * 64 + 43]!);
+      t10[s * 16 + 12] = Math.tanh(z1[s * 64 + 44]!);
+      t10[s * 16 + 13] = Math.tanh(z1[s * 64 + 45]!);
+      t10[s * 16 + 14] = Math.tanh(z1[s * 64 + 46]!);
+      t10[s * 16 + 15] = Math.tanh(z1[s * 64 + 47]!);
+      // t11 = σ(z1[49:64])
+      t11[s * 16] = sigmoid(z1[s * 64 + 48]!);
+      t11[s * 16 + 1] = sigmoid(z1[s * 64 + 49]!);
+      t11[s * 16 + 2] = sigmoid(z1[s * 64 + 50]!);
+      t11[s * 16 + 3] = sigmoid(z1[s * 64 + 51]!);
+      t11[s * 16 + 4] = sigmoid(z1[s * 64 + 52]!);
+      t11[s * 16 + 5] = sigmoid(z1[s * 64 + 53]!);
+      t11[s * 16 + 6] = sigmoid(z1[s * 64 + 54]!);
+      t11[s * 16 + 7] = sigmoid(z1[s * 64 + 55]!);
+      t11[s * 16 + 8] = sigmoid(z1[s * 64 + 56]!);
+      t11[s * 16 + 9] = sigmoid(z1[s * 64 + 57]!);
+      t11[s * 16 + 10] = sigmoid(z1[s * 64 + 58]!);
+      t11[s * 16 + 11] = sigmoid(z1[s * 64 + 59]!);
+      t11[s * 16 + 12] = sigmoid(z1[s * 64 + 60]!);
+      t11[s * 16 + 13] = sigmoid(z1[s * 64 + 61]!);
+      t11[s * 16 + 14] = sigmoid(z1[s * 64 + 62]!);
+      t11[s * 16 + 15] = sigmoid(z1[s * 64 + 63]!);
+      // c_next1 = t9 ⊙ c1 + t8 ⊙ t10
+      for (let i = 0; i < 16; i++) {
+        c_next1[s * 16 + i] =
+          t9[s * 16 + i]! * c1[s * 16 + i]! +
+          t8[s * 16 + i]! * t10[s * 16 + i]!;
+      }
+
+      // t12 = tanh(c_next1)
+      t12[s * 16] = Math.tanh(c_next1[s * 16]!);
+      t12[s * 16 + 1] = Math.tanh(c_next1[s * 16 + 1]!);
+      t12[s * 16 + 2] = Math.tanh(c_next1[s * 16 + 2]!);
+      t12[s * 16 + 3] = Math.tanh(c_next1[s * 16 + 3]!);
+      t12[s * 16 + 4] = Math.tanh(c_next1[s * 16 + 4]!);
+      t12[s * 16 + 5] = Math.tanh(c_next1[s * 16 + 5]!);
+      t12[s * 16 + 6] = Math.tanh(c_next1[s * 16 + 6]!);
+      t12[s * 16 + 7] = Math.tanh(c_next1[s * 16 + 7]!);
+      t12[s * 16 + 8] = Math.tanh(c_next1[s * 16 + 8]!);
+      t12[s * 16 + 9] = Math.tanh(c_next1[s * 16 + 9]!);
+      t12[s * 16 + 10] = Math.tanh(c_next1[s * 16 + 10]!);
+      t12[s * 16 + 11] = Math.tanh(c_next1[s * 16 + 11]!);
+      t12[s * 16 + 12] = Math.tanh(c_next1[s * 16 + 12]!);
+      t12[s * 16 + 13] = Math.tanh(c_next1[s * 16 + 13]!);
+      t12[s * 16 + 14] = Math.tanh(c_next1[s * 16 + 14]!);
+      t12[s * 16 + 15] = Math.tanh(c_next1[s * 16 + 15]!);
+      // t5 = t11 ⊙ t12
+      t5[s * 16] = t11[s * 16]! * t12[s * 16]!;
+      t5[s * 16 + 1] = t11[s * 16 + 1]! * t12[s * 16 + 1]!;
+      t5[s * 16 + 2] = t11[s * 16 + 2]! * t12[s * 16 + 2]!;
+      t5[s * 16 + 3] = t11[s * 16 + 3]! * t12[s * 16 + 3]!;
+      t5[s * 16 + 4] = t11[s * 16 + 4]! * t12[s * 16 + 4]!;
+      t5[s * 16 + 5] = t11[s * 16 + 5]! * t12[s * 16 + 5]!;
+      t5[s * 16 + 6] = t11[s * 16 + 6]! * t12[s * 16 + 6]!;
+      t5[s * 16 + 7] = t11[s * 16 + 7]! * t12[s * 16 + 7]!;
+      t5[s * 16 + 8] = t11[s * 16 + 8]! * t12[s * 16 + 8]!;
+      t5[s * 16 + 9] = t11[s * 16 + 9]! * t12[s * 16 + 9]!;
+      t5[s * 16 + 10] = t11[s * 16 + 10]! * t12[s * 16 + 10]!;
+      t5[s * 16 + 11] = t11[s * 16 + 11]! * t12[s * 16 + 11]!;
+      t5[s * 16 + 12] = t11[s * 16 + 12]! * t12[s * 16 + 12]!;
+      t5[s * 16 + 13] = t11[s * 16 + 13]! * t12[s * 16 + 13]!;
+      t5[s * 16 + 14] = t11[s * 16 + 14]! * t12[s * 16 + 14]!;
+      t5[s * 16 + 15] = t11[s * 16 + 15]! * t12[s * 16 + 15]!;
+    }
+
+    for (let s = 0; s < batch; s++) {
+      // t13 = stack(t12)
+      t13[s * 800 + t * 16] = t12[s * 16]!;
+      t13[s * 800 + t * 16 + 1] = t12[s * 16 + 1]!;
+      t13[s * 800 + t * 16 + 2] = t12[s * 16 + 2]!;
+      t13[s * 800 + t * 16 + 3] = t12[s * 16 + 3]!;
+      t13[s * 800 + t * 16 + 4] = t12[s * 16 + 4]!;
+      t13[s * 800 + t * 16 + 5] = t12[s * 16 + 5]!;
+      t13[s * 800 + t * 16 + 6] = t12[s * 16 + 6]!;
+      t13[s * 800 + t * 16 + 7] = t12[s * 16 + 7]!;
+      t13[s * 800 + t * 16 + 8] = t12[s * 16 + 8]!;
+      t13[s * 800 + t * 16 + 9] = t12[s * 16 + 9]!;
+      t13[s * 800 + t * 16 + 10] = t12[s * 16 + 10]!;
+      t13[s * 800 + t * 16 + 11] = t12[s * 16 + 11]!;
+      t13[s * 800 + t * 16 + 12] = t12[s * 16 + 12]!;
+      t13[s * 800 + t * 16 + 13] = t12[s * 16 + 13]!;
+      t13[s * 800 + t * 16 + 14] = t12[s * 16 + 14]!;
+      t13[s * 800 + t * 16 + 15] = t12[s * 16 + 15]!;
+      // t14 = stack(t11)
+      t14[s * 800 + t * 16] = t11[s * 16]!;
+      t14[s * 800 + t * 16 + 1] = t11[s * 16 + 1]!;
+      t14[s * 800 + t * 16 + 2] = t11[s * 16 + 2]!;
+      t14[s * 800 + t * 16 + 3] = t11[s * 16 + 3]!;
+      t14[s * 800 + t * 16 + 4] = t11[s * 16 + 4]!;
+      t14[s * 800 + t * 16 + 5] = t11[s * 16 + 5]!;
+      t14[s * 800 + t * 16 + 6] = t11[s * 16 + 6]!;
+      t14[s * 800 + t * 16 + 7] = t11[s * 16 + 7]!;
+      t14[s * 800 + t * 16 + 8] = t11[s * 16 + 8]!;
+      t14[s * 800 + t * 16 + 9] = t11[s * 16 + 9]!;
+      t14[s * 800 + t * 16 + 10] = t11[s * 16 + 10]!;
+      t14[s * 800 + t * 16 + 11] = t11[s * 16 + 11]!;
+      t14[s * 800 + t * 16 + 12] = t11[s * 16 + 12]!;
+      t14[s * 800 + t * 16 + 13] = t11[s * 16 + 13]!;
+      t14[s * 800 + t * 16 + 14] = t11[s * 16 + 14]!;
+      t14[s * 800 + t * 16 + 15] = t11[s * 16 + 15]!;
+      // t15 = stack(t10)
+      t15[s * 800 + t * 16] = t10[s * 16]!;
+      t15[s * 800 + t * 16 + 1] = t10[s * 16 + 1]!;
+      t15[s * 800 + t * 16 + 2] = t10[s * 16 + 2]!;
+      t15[s * 800 + t * 16 + 3] = t10[s * 16 + 3]!;
+      t15[s * 800 + t * 16 + 4] = t10[s * 16 + 4]!;
+      t15[s * 800 + t * 16 + 5] = t10[s * 16 + 5]!;
+      t15[s * 800 + t * 16 + 6] = t10[s * 16 + 6]!;
+      t15[s * 800 + t * 16 + 7] = t10[s * 16 + 7]!;
+      t15[s * 800 + t * 16 + 8] = t10[s * 16 + 8]!;
+      t15[s * 800 + t * 16 + 9] = t10[s * 16 + 9]!;
+      t15[s * 800 + t * 16 + 10] = t10[s * 16 + 10]!;
+      t15[s * 800 + t * 16 + 11] = t10[s * 16 + 11]!;
+      t15[s * 800 + t * 16 + 12] = t10[s * 16 + 12]!;
+      t15[s * 800 + t * 16 + 13] = t10[s * 16 + 13]!;
+      t15[s * 800 + t * 16 + 14] = t10[s * 16 + 14]!;
+      t15[s * 800 + t * 16 + 15] = t10[s * 16 + 15]!;
+      // t16 = stack(t8)
+      t16[s * 800 + t * 16] = t8[s * 16]!;
+      t16[s * 800 + t * 16 + 1] = t8[s * 16 + 1]!;
+      t16[s * 800 + t * 16 + 2] = t8[s * 16 + 2]!;
+      t16[s * 800 + t * 16 + 3] = t8[s * 16 + 3]!;
+      t16[s * 800 + t * 16 + 4] = t8[s * 16 + 4]!;
+      t16[s * 800 + t * 16 + 5] = t8[s * 16 + 5]!;
+      t16[s * 800 + t * 16 + 6] = t8[s * 16 + 6]!;
+      t16[s * 800 + t * 16 + 7] = t8[s * 16 + 7]!;
+      t16[s * 800 + t * 16 + 8] = t8[s * 16 + 8]!;
+      t16[s * 800 + t * 16 + 9] = t8[s * 16 + 9]!;
+      t16[s * 800 + t * 16 + 10] = t8[s * 16 + 10]!;
+      t16[s * 800 + t * 16 + 11] = t8[s * 16 + 11]!;
+      t16[s * 800 + t * 16 + 12] = t8[s * 16 + 12]!;
+      t16[s * 800 + t * 16 + 13] = t8[s * 16 + 13]!;
+      t16[s * 800 + t * 16 + 14] = t8[s * 16 + 14]!;
+      t16[s * 800 + t * 16 + 15] = t8[s * 16 + 15]!;
+      // t17 = stack(c1)
+      t17[s * 800 + t * 16] = c1[s * 16]!;
+      t17[s * 800 + t * 16 + 1] = c1[s * 16 + 1]!;
+      t17[s * 800 + t * 16 + 2] = c1[s * 16 + 2]!;
+      t17[s * 800 + t * 16 + 3] = c1[s * 16 + 3]!;
+      t17[s * 800 + t * 16 + 4] = c1[s * 16 + 4]!;
+      t17[s * 800 + t * 16 + 5] = c1[s * 16 + 5]!;
+      t17[s * 800 + t * 16 + 6] = c1[s * 16 + 6]!;
+      t17[s * 800 + t * 16 + 7] = c1[s * 16 + 7]!;
+      t17[s * 800 + t * 16 + 8] = c1[s * 16 + 8]!;
+      t17[s * 800 + t * 16 + 9] = c1[s * 16 + 9]!;
+      t17[s * 800 + t * 16 + 10] = c1[s * 16 + 10]!;
+      t17[s * 800 + t * 16 + 11] = c1[s * 16 + 11]!;
+      t17[s * 800 + t * 16 + 12] = c1[s * 16 + 12]!;
+      t17[s * 800 + t * 16 + 13] = c1[s * 16 + 13]!;
+      t17[s * 800 + t * 16 + 14] = c1[s * 16 + 14]!;
+      t17[s * 800 + t * 16 + 15] = c1[s * 16 + 15]!;
+      // t18 = stack(t9)
+      t18[s * 800 + t * 16] = t9[s * 16]!;
+      t18[s * 800 + t * 16 + 1] = t9[s * 16 + 1]!;
+      t18[s * 800 + t * 16 + 2] = t9[s * 16 + 2]!;
+      t18[s * 800 + t * 16 + 3] = t9[s * 16 + 3]!;
+      t18[s * 800 + t * 16 + 4] = t9[s * 16 + 4]!;
+      t18[s * 800 + t * 16 + 5] = t9[s * 16 + 5]!;
+      t18[s * 800 + t * 16 + 6] = t9[s * 16 + 6]!;
+      t18[s * 800 + t * 16 + 7] = t9[s * 16 + 7]!;
+      t18[s * 800 + t * 16 + 8] = t9[s * 16 + 8]!;
+      t18[s * 800 + t * 16 + 9] = t9[s * 16 + 9]!;
+      t18[s * 800 + t * 16 + 10] = t9[s * 16 + 10]!;
+      t18[s * 800 + t * 16 + 11] = t9[s * 16 + 11]!;
+      t18[s * 800 + t * 16 + 12] = t9[s * 16 + 12]!;
+      t18[s * 800 + t * 16 + 13] = t9[s * 16 + 13]!;
+      t18[s * 800 + t * 16 + 14] = t9[s * 16 + 14]!;
+      t18[s * 800 + t * 16 + 15] = t9[s * 16 + 15]!;
+      // t19 = stack(h1)
+      t19[s * 800 + t * 16] = h1[s * 16]!;
+      t19[s * 800 + t * 16 + 1] = h1[s * 16 + 1]!;
+      t19[s * 800 + t * 16 + 2] = h1[s * 16 + 2]!;
+      t19[s * 800 + t * 16 + 3] = h1[s * 16 + 3]!;
+      t19[s * 800 + t * 16 + 4] = h1[s * 16 + 4]!;
+      t19[s * 800 + t * 16 + 5] = h1[s * 16 + 5]!;
+      t19[s * 800 + t * 16 + 6] = h1[s * 16 + 6]!;
+      t19[s * 800 + t * 16 + 7] = h1[s * 16 + 7]!;
+      t19[s * 800 + t * 16 + 8] = h1[s * 16 + 8]!;
+      t19[s * 800 + t * 16 + 9] = h1[s * 16 + 9]!;
+      t19[s * 800 + t * 16 + 10] = h1[s * 16 + 10]!;
+      t19[s * 800 + t * 16 + 11] = h1[s * 16 + 11]!;
+      t19[s * 800 + t * 16 + 12] = h1[s * 16 + 12]!;
+      t19[s * 800 + t * 16 + 13] = h1[s * 16 + 13]!;
+      t19[s * 800 + t * 16 + 14] = h1[s * 16 + 14]!;
+      t19[s * 800 + t * 16 + 15] = h1[s * 16 + 15]!;
+      h1[s * 16] = t5[s * 16]!;
+      h1[s * 16 + 1] = t5[s * 16 + 1]!;
+      h1[s * 16 + 2] = t5[s * 16 + 2]!;
+      h1[s * 16 + 3] = t5[s * 16 + 3]!;
+      h1[s * 16 + 4] = t5[s * 16 + 4]!;
+      h1[s * 16 + 5] = t5[s * 16 + 5]!;
+      h1[s * 16 + 6] = t5[s * 16 + 6]!;
+      h1[s * 16 + 7] = t5[s * 16 + 7]!;
+      h1[s * 16 + 8] = t5[s * 16 + 8]!;
+      h1[s * 16 + 9] = t5[s * 16 + 9]!;
+      h1[s * 16 + 10] = t5[s * 16 + 10]!;
+      h1[s * 16 + 11] = t5[s * 16 + 11]!;
+      h1[s * 16 + 12] = t5[s * 16 + 12]!;
+      h1[s * 16 + 13] = t5[s * 16 + 13]!;
+      h1[s * 16 + 14] = t5[s * 16 + 14]!;
+      h1[s * 16 + 15] = t5[s * 16 + 15]!;
+      c1[s * 16] = c_next1[s * 16]!;
+      c1[s * 16 + 1] = c_next1[s * 16 + 1]!;
+      c1[s * 16 + 2] = c_next1[s * 16 + 2]!;
+      c1[s * 16 + 3] = c_next1[s * 16 + 3]!;
+      c1[s * 16 + 4] = c_next1[s * 16 + 4]!;
+      c1[s * 16 + 5] = c_next1[s * 16 + 5]!;
+      c1[s * 16 + 6] = c_next1[s * 16 + 6]!;
+      c1[s * 16 + 7] = c_next1[s * 16 + 7]!;
+      c1[s * 16 + 8] = c_next1[s * 16 + 8]!;
+      c1[s * 16 + 9] = c_next1[s * 16 + 9]!;
+      c1[s * 16 + 10] = c_next1[s * 16 + 10]!;
+      c1[s * 16 + 11] = c_next1[s * 16 + 11]!;
+      c1[s * 16 + 12] = c_next1[s * 16 + 12]!;
+      c1[s * 16 + 13] = c_next1[s * 16 + 13]!;
+      c1[s * 16 + 14] = c_next1[s * 16 + 14]!;
+      c1[s * 16 + 15] = c_next1[s * 16 + 15]!;
     }
   }
 
-  // t2 = 0·𝟙
-  t2[0] = 0;
-  t2[1] = 0;
-  t2[2] = 0;
-  t2[3] = 0;
-  t2[4] = 0;
-  t2[5] = 0;
-  t2[6] = 0;
-  t2[7] = 0;
-  t2[8] = 0;
-  t2[9] = 0;
-  t2[10] = 0;
-  t2[11] = 0;
-  t2[12] = 0;
-  t2[13] = 0;
-  t2[14] = 0;
-  t2[15] = 0;
-  grads.fill(0, 128, 1152);
-  grads.fill(0, 1216, 1296);
-  let meanL = 0;
-  let d_b2 = 0;
-  t9.fill(0);
-  t10.fill(0);
   for (let s = 0; s < batch; s++) {
-    const xRow = s * 100;
+    // a1 = t5[T]
+    a1[s * 16] = h1[s * 16]!;
+    a1[s * 16 + 1] = h1[s * 16 + 1]!;
+    a1[s * 16 + 2] = h1[s * 16 + 2]!;
+    a1[s * 16 + 3] = h1[s * 16 + 3]!;
+    a1[s * 16 + 4] = h1[s * 16 + 4]!;
+    a1[s * 16 + 5] = h1[s * 16 + 5]!;
+    a1[s * 16 + 6] = h1[s * 16 + 6]!;
+    a1[s * 16 + 7] = h1[s * 16 + 7]!;
+    a1[s * 16 + 8] = h1[s * 16 + 8]!;
+    a1[s * 16 + 9] = h1[s * 16 + 9]!;
+    a1[s * 16 + 10] = h1[s * 16 + 10]!;
+    a1[s * 16 + 11] = h1[s * 16 + 11]!;
+    a1[s * 16 + 12] = h1[s * 16 + 12]!;
+    a1[s * 16 + 13] = h1[s * 16 + 13]!;
+    a1[s * 16 + 14] = h1[s * 16 + 14]!;
+    a1[s * 16 + 15] = h1[s * 16 + 15]!;
+  }
+
+  for (let s = 0; s < batch; s++) {
     const y = targets[s]!;
-    // t3 = x · W_ih1ᵀ
-    for (let i = 0; i < 50; i++) {
-      for (let j = 0; j < 64; j++) {
-        t3[i * 64 + j] =
-          inputs[xRow + i * 2]! * params[j * 2]! +
-          inputs[xRow + i * 2 + 1]! * params[j * 2 + 1]!;
-      }
-    }
-
-    // zx1 = t3 + t1
-    for (let i = 0; i < 3200; i++) {
-      zx1[i] = t3[i]! + t1[i]!;
-    }
-
-    h1[0] = t2[0]!;
-    h1[1] = t2[1]!;
-    h1[2] = t2[2]!;
-    h1[3] = t2[3]!;
-    h1[4] = t2[4]!;
-    h1[5] = t2[5]!;
-    h1[6] = t2[6]!;
-    h1[7] = t2[7]!;
-    h1[8] = t2[8]!;
-    h1[9] = t2[9]!;
-    h1[10] = t2[10]!;
-    h1[11] = t2[11]!;
-    h1[12] = t2[12]!;
-    h1[13] = t2[13]!;
-    h1[14] = t2[14]!;
-    h1[15] = t2[15]!;
-    c1[0] = t2[0]!;
-    c1[1] = t2[1]!;
-    c1[2] = t2[2]!;
-    c1[3] = t2[3]!;
-    c1[4] = t2[4]!;
-    c1[5] = t2[5]!;
-    c1[6] = t2[6]!;
-    c1[7] = t2[7]!;
-    c1[8] = t2[8]!;
-    c1[9] = t2[9]!;
-    c1[10] = t2[10]!;
-    c1[11] = t2[11]!;
-    c1[12] = t2[12]!;
-    c1[13] = t2[13]!;
-    c1[14] = t2[14]!;
-    c1[15] = t2[15]!;
-    for (let t = 0; t < 50; t++) {
-      // t4 = W_hh1 · h1
-      for (let i = 0; i < 64; i++) {
-        t4[i] =
-          params[128 + i * 16]! * h1[t * 16]! +
-          params[128 + i * 16 + 1]! * h1[t * 16 + 1]! +
-          params[128 + i * 16 + 2]! * h1[t * 16 + 2]! +
-          params[128 + i * 16 + 3]! * h1[t * 16 + 3]! +
-          params[128 + i * 16 + 4]! * h1[t * 16 + 4]! +
-          params[128 + i * 16 + 5]! * h1[t * 16 + 5]! +
-          params[128 + i * 16 + 6]! * h1[t * 16 + 6]! +
-          params[128 + i * 16 + 7]! * h1[t * 16 + 7]! +
-          params[128 + i * 16 + 8]! * h1[t * 16 + 8]! +
-          params[128 + i * 16 + 9]! * h1[t * 16 + 9]! +
-          params[128 + i * 16 + 10]! * h1[t * 16 + 10]! +
-          params[128 + i * 16 + 11]! * h1[t * 16 + 11]! +
-          params[128 + i * 16 + 12]! * h1[t * 16 + 12]! +
-          params[128 + i * 16 + 13]! * h1[t * 16 + 13]! +
-          params[128 + i * 16 + 14]! * h1[t * 16 + 14]! +
-          params[128 + i * 16 + 15]! * h1[t * 16 + 15]!;
-      }
-
-      // z1 = t5 + t4 + b_hh1
-      for (let i = 0; i < 64; i++) {
-        z1[i] = zx1[t * 64 + i]! + (t4[i]! + params[1216 + i]!);
-      }
-
-      // t11 = σ(z1[1:16])
-      t11[0] = sigmoid(z1[0]!);
-      t11[1] = sigmoid(z1[1]!);
-      t11[2] = sigmoid(z1[2]!);
-      t11[3] = sigmoid(z1[3]!);
-      t11[4] = sigmoid(z1[4]!);
-      t11[5] = sigmoid(z1[5]!);
-      t11[6] = sigmoid(z1[6]!);
-      t11[7] = sigmoid(z1[7]!);
-      t11[8] = sigmoid(z1[8]!);
-      t11[9] = sigmoid(z1[9]!);
-      t11[10] = sigmoid(z1[10]!);
-      t11[11] = sigmoid(z1[11]!);
-      t11[12] = sigmoid(z1[12]!);
-      t11[13] = sigmoid(z1[13]!);
-      t11[14] = sigmoid(z1[14]!);
-      t11[15] = sigmoid(z1[15]!);
-      // t12 = σ(z1[17:32])
-      t12[0] = sigmoid(z1[16]!);
-      t12[1] = sigmoid(z1[17]!);
-      t12[2] = sigmoid(z1[18]!);
-      t12[3] = sigmoid(z1[19]!);
-      t12[4] = sigmoid(z1[20]!);
-      t12[5] = sigmoid(z1[21]!);
-      t12[6] = sigmoid(z1[22]!);
-      t12[7] = sigmoid(z1[23]!);
-      t12[8] = sigmoid(z1[24]!);
-      t12[9] = sigmoid(z1[25]!);
-      t12[10] = sigmoid(z1[26]!);
-      t12[11] = sigmoid(z1[27]!);
-      t12[12] = sigmoid(z1[28]!);
-      t12[13] = sigmoid(z1[29]!);
-      t12[14] = sigmoid(z1[30]!);
-      t12[15] = sigmoid(z1[31]!);
-      // t13 = tanh(z1[33:48])
-      t13[0] = Math.tanh(z1[32]!);
-      t13[1] = Math.tanh(z1[33]!);
-      t13[2] = Math.tanh(z1[34]!);
-      t13[3] = Math.tanh(z1[35]!);
-      t13[4] = Math.tanh(z1[36]!);
-      t13[5] = Math.tanh(z1[37]!);
-      t13[6] = Math.tanh(z1[38]!);
-      t13[7] = Math.tanh(z1[39]!);
-      t13[8] = Math.tanh(z1[40]!);
-      t13[9] = Math.tanh(z1[41]!);
-      t13[10] = Math.tanh(z1[42]!);
-      t13[11] = Math.tanh(z1[43]!);
-      t13[12] = Math.tanh(z1[44]!);
-      t13[13] = Math.tanh(z1[45]!);
-      t13[14] = Math.tanh(z1[46]!);
-      t13[15] = Math.tanh(z1[47]!);
-      // t14 = σ(z1[49:64])
-      t14[0] = sigmoid(z1[48]!);
-      t14[1] = sigmoid(z1[49]!);
-      t14[2] = sigmoid(z1[50]!);
-      t14[3] = sigmoid(z1[51]!);
-      t14[4] = sigmoid(z1[52]!);
-      t14[5] = sigmoid(z1[53]!);
-      t14[6] = sigmoid(z1[54]!);
-      t14[7] = sigmoid(z1[55]!);
-      t14[8] = sigmoid(z1[56]!);
-      t14[9] = sigmoid(z1[57]!);
-      t14[10] = sigmoid(z1[58]!);
-      t14[11] = sigmoid(z1[59]!);
-      t14[12] = sigmoid(z1[60]!);
-      t14[13] = sigmoid(z1[61]!);
-      t14[14] = sigmoid(z1[62]!);
-      t14[15] = sigmoid(z1[63]!);
-      // c_next1 = t12 ⊙ c1 + t11 ⊙ t13
-      for (let i = 0; i < 16; i++) {
-        c_next1[i] = t12[i]! * c1[t * 16 + i]! + t11[i]! * t13[i]!;
-      }
-
-      // t15 = tanh(c_next1)
-      t15[0] = Math.tanh(c_next1[0]!);
-      t15[1] = Math.tanh(c_next1[1]!);
-      t15[2] = Math.tanh(c_next1[2]!);
-      t15[3] = Math.tanh(c_next1[3]!);
-      t15[4] = Math.tanh(c_next1[4]!);
-      t15[5] = Math.tanh(c_next1[5]!);
-      t15[6] = Math.tanh(c_next1[6]!);
-      t15[7] = Math.tanh(c_next1[7]!);
-      t15[8] = Math.tanh(c_next1[8]!);
-      t15[9] = Math.tanh(c_next1[9]!);
-      t15[10] = Math.tanh(c_next1[10]!);
-      t15[11] = Math.tanh(c_next1[11]!);
-      t15[12] = Math.tanh(c_next1[12]!);
-      t15[13] = Math.tanh(c_next1[13]!);
-      t15[14] = Math.tanh(c_next1[14]!);
-      t15[15] = Math.tanh(c_next1[15]!);
-      // t6 = t14 ⊙ t15
-      t6[0] = t14[0]! * t15[0]!;
-      t6[1] = t14[1]! * t15[1]!;
-      t6[2] = t14[2]! * t15[2]!;
-      t6[3] = t14[3]! * t15[3]!;
-      t6[4] = t14[4]! * t15[4]!;
-      t6[5] = t14[5]! * t15[5]!;
-      t6[6] = t14[6]! * t15[6]!;
-      t6[7] = t14[7]! * t15[7]!;
-      t6[8] = t14[8]! * t15[8]!;
-      t6[9] = t14[9]! * t15[9]!;
-      t6[10] = t14[10]! * t15[10]!;
-      t6[11] = t14[11]! * t15[11]!;
-      t6[12] = t14[12]! * t15[12]!;
-      t6[13] = t14[13]! * t15[13]!;
-      t6[14] = t14[14]! * t15[14]!;
-      t6[15] = t14[15]! * t15[15]!;
-      // t16 = stack(t15)
-      t16[t * 16] = t15[0]!;
-      t16[t * 16 + 1] = t15[1]!;
-      t16[t * 16 + 2] = t15[2]!;
-      t16[t * 16 + 3] = t15[3]!;
-      t16[t * 16 + 4] = t15[4]!;
-      t16[t * 16 + 5] = t15[5]!;
-      t16[t * 16 + 6] = t15[6]!;
-      t16[t * 16 + 7] = t15[7]!;
-      t16[t * 16 + 8] = t15[8]!;
-      t16[t * 16 + 9] = t15[9]!;
-      t16[t * 16 + 10] = t15[10]!;
-      t16[t * 16 + 11] = t15[11]!;
-      t16[t * 16 + 12] = t15[12]!;
-      t16[t * 16 + 13] = t15[13]!;
-      t16[t * 16 + 14] = t15[14]!;
-      t16[t * 16 + 15] = t15[15]!;
-      // t17 = stack(t14)
-      t17[t * 16] = t14[0]!;
-      t17[t * 16 + 1] = t14[1]!;
-      t17[t * 16 + 2] = t14[2]!;
-      t17[t * 16 + 3] = t14[3]!;
-      t17[t * 16 + 4] = t14[4]!;
-      t17[t * 16 + 5] = t14[5]!;
-      t17[t * 16 + 6] = t14[6]!;
-      t17[t * 16 + 7] = t14[7]!;
-      t17[t * 16 + 8] = t14[8]!;
-      t17[t * 16 + 9] = t14[9]!;
-      t17[t * 16 + 10] = t14[10]!;
-      t17[t * 16 + 11] = t14[11]!;
-      t17[t * 16 + 12] = t14[12]!;
-      t17[t * 16 + 13] = t14[13]!;
-      t17[t * 16 + 14] = t14[14]!;
-      t17[t * 16 + 15] = t14[15]!;
-      // t18 = stack(t13)
-      t18[t * 16] = t13[0]!;
-      t18[t * 16 + 1] = t13[1]!;
-      t18[t * 16 + 2] = t13[2]!;
-      t18[t * 16 + 3] = t13[3]!;
-      t18[t * 16 + 4] = t13[4]!;
-      t18[t * 16 + 5] = t13[5]!;
-      t18[t * 16 + 6] = t13[6]!;
-      t18[t * 16 + 7] = t13[7]!;
-      t18[t * 16 + 8] = t13[8]!;
-      t18[t * 16 + 9] = t13[9]!;
-      t18[t * 16 + 10] = t13[10]!;
-      t18[t * 16 + 11] = t13[11]!;
-      t18[t * 16 + 12] = t13[12]!;
-      t18[t * 16 + 13] = t13[13]!;
-      t18[t * 16 + 14] = t13[14]!;
-      t18[t * 16 + 15] = t13[15]!;
-      // t19 = stack(t11)
-      t19[t * 16] = t11[0]!;
-      t19[t * 16 + 1] = t11[1]!;
-      t19[t * 16 + 2] = t11[2]!;
-      t19[t * 16 + 3] = t11[3]!;
-      t19[t * 16 + 4] = t11[4]!;
-      t19[t * 16 + 5] = t11[5]!;
-      t19[t * 16 + 6] = t11[6]!;
-      t19[t * 16 + 7] = t11[7]!;
-      t19[t * 16 + 8] = t11[8]!;
-      t19[t * 16 + 9] = t11[9]!;
-      t19[t * 16 + 10] = t11[10]!;
-      t19[t * 16 + 11] = t11[11]!;
-      t19[t * 16 + 12] = t11[12]!;
-      t19[t * 16 + 13] = t11[13]!;
-      t19[t * 16 + 14] = t11[14]!;
-      t19[t * 16 + 15] = t11[15]!;
-      // t20 = stack(c1)
-      t20[t * 16] = c1[t * 16]!;
-      t20[t * 16 + 1] = c1[t * 16 + 1]!;
-      t20[t * 16 + 2] = c1[t * 16 + 2]!;
-      t20[t * 16 + 3] = c1[t * 16 + 3]!;
-      t20[t * 16 + 4] = c1[t * 16 + 4]!;
-      t20[t * 16 + 5] = c1[t * 16 + 5]!;
-      t20[t * 16 + 6] = c1[t * 16 + 6]!;
-      t20[t * 16 + 7] = c1[t * 16 + 7]!;
-      t20[t * 16 + 8] = c1[t * 16 + 8]!;
-      t20[t * 16 + 9] = c1[t * 16 + 9]!;
-      t20[t * 16 + 10] = c1[t * 16 + 10]!;
-      t20[t * 16 + 11] = c1[t * 16 + 11]!;
-      t20[t * 16 + 12] = c1[t * 16 + 12]!;
-      t20[t * 16 + 13] = c1[t * 16 + 13]!;
-      t20[t * 16 + 14] = c1[t * 16 + 14]!;
-      t20[t * 16 + 15] = c1[t * 16 + 15]!;
-      // t21 = stack(t12)
-      t21[t * 16] = t12[0]!;
-      t21[t * 16 + 1] = t12[1]!;
-      t21[t * 16 + 2] = t12[2]!;
-      t21[t * 16 + 3] = t12[3]!;
-      t21[t * 16 + 4] = t12[4]!;
-      t21[t * 16 + 5] = t12[5]!;
-      t21[t * 16 + 6] = t12[6]!;
-      t21[t * 16 + 7] = t12[7]!;
-      t21[t * 16 + 8] = t12[8]!;
-      t21[t * 16 + 9] = t12[9]!;
-      t21[t * 16 + 10] = t12[10]!;
-      t21[t * 16 + 11] = t12[11]!;
-      t21[t * 16 + 12] = t12[12]!;
-      t21[t * 16 + 13] = t12[13]!;
-      t21[t * 16 + 14] = t12[14]!;
-      t21[t * 16 + 15] = t12[15]!;
-      // t22 = stack(h1)
-      t22[t * 16] = h1[t * 16]!;
-      t22[t * 16 + 1] = h1[t * 16 + 1]!;
-      t22[t * 16 + 2] = h1[t * 16 + 2]!;
-      t22[t * 16 + 3] = h1[t * 16 + 3]!;
-      t22[t * 16 + 4] = h1[t * 16 + 4]!;
-      t22[t * 16 + 5] = h1[t * 16 + 5]!;
-      t22[t * 16 + 6] = h1[t * 16 + 6]!;
-      t22[t * 16 + 7] = h1[t * 16 + 7]!;
-      t22[t * 16 + 8] = h1[t * 16 + 8]!;
-      t22[t * 16 + 9] = h1[t * 16 + 9]!;
-      t22[t * 16 + 10] = h1[t * 16 + 10]!;
-      t22[t * 16 + 11] = h1[t * 16 + 11]!;
-      t22[t * 16 + 12] = h1[t * 16 + 12]!;
-      t22[t * 16 + 13] = h1[t * 16 + 13]!;
-      t22[t * 16 + 14] = h1[t * 16 + 14]!;
-      t22[t * 16 + 15] = h1[t * 16 + 15]!;
-      h1[16 + t * 16] = t6[0]!;
-      h1[17 + t * 16] = t6[1]!;
-      h1[18 + t * 16] = t6[2]!;
-      h1[19 + t * 16] = t6[3]!;
-      h1[20 + t * 16] = t6[4]!;
-      h1[21 + t * 16] = t6[5]!;
-      h1[22 + t * 16] = t6[6]!;
-      h1[23 + t * 16] = t6[7]!;
-      h1[24 + t * 16] = t6[8]!;
-      h1[25 + t * 16] = t6[9]!;
-      h1[26 + t * 16] = t6[10]!;
-      h1[27 + t * 16] = t6[11]!;
-      h1[28 + t * 16] = t6[12]!;
-      h1[29 + t * 16] = t6[13]!;
-      h1[30 + t * 16] = t6[14]!;
-      h1[31 + t * 16] = t6[15]!;
-      c1[16 + t * 16] = c_next1[0]!;
-      c1[17 + t * 16] = c_next1[1]!;
-      c1[18 + t * 16] = c_next1[2]!;
-      c1[19 + t * 16] = c_next1[3]!;
-      c1[20 + t * 16] = c_next1[4]!;
-      c1[21 + t * 16] = c_next1[5]!;
-      c1[22 + t * 16] = c_next1[6]!;
-      c1[23 + t * 16] = c_next1[7]!;
-      c1[24 + t * 16] = c_next1[8]!;
-      c1[25 + t * 16] = c_next1[9]!;
-      c1[26 + t * 16] = c_next1[10]!;
-      c1[27 + t * 16] = c_next1[11]!;
-      c1[28 + t * 16] = c_next1[12]!;
-      c1[29 + t * 16] = c_next1[13]!;
-      c1[30 + t * 16] = c_next1[14]!;
-      c1[31 + t * 16] = c_next1[15]!;
-    }
-
-    // a1 = t6[T]
-    a1[0] = h1[800]!;
-    a1[1] = h1[801]!;
-    a1[2] = h1[802]!;
-    a1[3] = h1[803]!;
-    a1[4] = h1[804]!;
-    a1[5] = h1[805]!;
-    a1[6] = h1[806]!;
-    a1[7] = h1[807]!;
-    a1[8] = h1[808]!;
-    a1[9] = h1[809]!;
-    a1[10] = h1[810]!;
-    a1[11] = h1[811]!;
-    a1[12] = h1[812]!;
-    a1[13] = h1[813]!;
-    a1[14] = h1[814]!;
-    a1[15] = h1[815]!;
-    // t7 = W2 · a1
-    const t7 =
-      params[1280]! * a1[0]! +
-      params[1281]! * a1[1]! +
-      params[1282]! * a1[2]! +
-      params[1283]! * a1[3]! +
-      params[1284]! * a1[4]! +
-      params[1285]! * a1[5]! +
-      params[1286]! * a1[6]! +
-      params[1287]! * a1[7]! +
-      params[1288]! * a1[8]! +
-      params[1289]! * a1[9]! +
-      params[1290]! * a1[10]! +
-      params[1291]! * a1[11]! +
-      params[1292]! * a1[12]! +
-      params[1293]! * a1[13]! +
-      params[1294]! * a1[14]! +
-      params[1295]! * a1[15]!;
-    // z2 = t7 + b2
-    const z2 = t7 + b2;
+    // t6 = W2 · a1
+    const t6 =
+      params[1280]! * a1[s * 16]! +
+      params[1281]! * a1[s * 16 + 1]! +
+      params[1282]! * a1[s * 16 + 2]! +
+      params[1283]! * a1[s * 16 + 3]! +
+      params[1284]! * a1[s * 16 + 4]! +
+      params[1285]! * a1[s * 16 + 5]! +
+      params[1286]! * a1[s * 16 + 6]! +
+      params[1287]! * a1[s * 16 + 7]! +
+      params[1288]! * a1[s * 16 + 8]! +
+      params[1289]! * a1[s * 16 + 9]! +
+      params[1290]! * a1[s * 16 + 10]! +
+      params[1291]! * a1[s * 16 + 11]! +
+      params[1292]! * a1[s * 16 + 12]! +
+      params[1293]! * a1[s * 16 + 13]! +
+      params[1294]! * a1[s * 16 + 14]! +
+      params[1295]! * a1[s * 16 + 15]!;
+    // z2 = t6 + b2
+    const z2 = t6 + b2;
     // d_z2 = z2 - y
     const d_z2 = z2 - y;
-    // t8 = Σ(d_z2^2)
-    const t8 = d_z2 * d_z2;
-    // meanL += 0.5 · t8
-    meanL += 0.5 * t8;
+    // t7 = Σ(d_z2^2)
+    const t7 = d_z2 * d_z2;
+    // meanL += 0.5 · t7
+    meanL += 0.5 * t7;
     // d_b2 += d_z2
     d_b2 += d_z2;
     // d_W2 += d_z2 ⊗ a1
-    grads[1280]! += d_z2 * a1[0]!;
-    grads[1281]! += d_z2 * a1[1]!;
-    grads[1282]! += d_z2 * a1[2]!;
-    grads[1283]! += d_z2 * a1[3]!;
-    grads[1284]! += d_z2 * a1[4]!;
-    grads[1285]! += d_z2 * a1[5]!;
-    grads[1286]! += d_z2 * a1[6]!;
-    grads[1287]! += d_z2 * a1[7]!;
-    grads[1288]! += d_z2 * a1[8]!;
-    grads[1289]! += d_z2 * a1[9]!;
-    grads[1290]! += d_z2 * a1[10]!;
-    grads[1291]! += d_z2 * a1[11]!;
-    grads[1292]! += d_z2 * a1[12]!;
-    grads[1293]! += d_z2 * a1[13]!;
-    grads[1294]! += d_z2 * a1[14]!;
-    grads[1295]! += d_z2 * a1[15]!;
-    // t23 = W2ᵀ · d_z2
-    t23[0] = params[1280]! * d_z2;
-    t23[1] = params[1281]! * d_z2;
-    t23[2] = params[1282]! * d_z2;
-    t23[3] = params[1283]! * d_z2;
-    t23[4] = params[1284]! * d_z2;
-    t23[5] = params[1285]! * d_z2;
-    t23[6] = params[1286]! * d_z2;
-    t23[7] = params[1287]! * d_z2;
-    t23[8] = params[1288]! * d_z2;
-    t23[9] = params[1289]! * d_z2;
-    t23[10] = params[1290]! * d_z2;
-    t23[11] = params[1291]! * d_z2;
-    t23[12] = params[1292]! * d_z2;
-    t23[13] = params[1293]! * d_z2;
-    t23[14] = params[1294]! * d_z2;
-    t23[15] = params[1295]! * d_z2;
-    d_h1[800] = t23[0]!;
-    d_h1[801] = t23[1]!;
-    d_h1[802] = t23[2]!;
-    d_h1[803] = t23[3]!;
-    d_h1[804] = t23[4]!;
-    d_h1[805] = t23[5]!;
-    d_h1[806] = t23[6]!;
-    d_h1[807] = t23[7]!;
-    d_h1[808] = t23[8]!;
-    d_h1[809] = t23[9]!;
-    d_h1[810] = t23[10]!;
-    d_h1[811] = t23[11]!;
-    d_h1[812] = t23[12]!;
-    d_h1[813] = t23[13]!;
-    d_h1[814] = t23[14]!;
-    d_h1[815] = t23[15]!;
-    d_c1[800] = t2[0]!;
-    d_c1[801] = t2[1]!;
-    d_c1[802] = t2[2]!;
-    d_c1[803] = t2[3]!;
-    d_c1[804] = t2[4]!;
-    d_c1[805] = t2[5]!;
-    d_c1[806] = t2[6]!;
-    d_c1[807] = t2[7]!;
-    d_c1[808] = t2[8]!;
-    d_c1[809] = t2[9]!;
-    d_c1[810] = t2[10]!;
-    d_c1[811] = t2[11]!;
-    d_c1[812] = t2[12]!;
-    d_c1[813] = t2[13]!;
-    d_c1[814] = t2[14]!;
-    d_c1[815] = t2[15]!;
-    for (let i = 0; i < 64; i++) {
-      t24[i] = 0;
+    grads[1280]! += d_z2 * a1[s * 16]!;
+    grads[1281]! += d_z2 * a1[s * 16 + 1]!;
+    grads[1282]! += d_z2 * a1[s * 16 + 2]!;
+    grads[1283]! += d_z2 * a1[s * 16 + 3]!;
+    grads[1284]! += d_z2 * a1[s * 16 + 4]!;
+    grads[1285]! += d_z2 * a1[s * 16 + 5]!;
+    grads[1286]! += d_z2 * a1[s * 16 + 6]!;
+    grads[1287]! += d_z2 * a1[s * 16 + 7]!;
+    grads[1288]! += d_z2 * a1[s * 16 + 8]!;
+    grads[1289]! += d_z2 * a1[s * 16 + 9]!;
+    grads[1290]! += d_z2 * a1[s * 16 + 10]!;
+    grads[1291]! += d_z2 * a1[s * 16 + 11]!;
+    grads[1292]! += d_z2 * a1[s * 16 + 12]!;
+    grads[1293]! += d_z2 * a1[s * 16 + 13]!;
+    grads[1294]! += d_z2 * a1[s * 16 + 14]!;
+    grads[1295]! += d_z2 * a1[s * 16 + 15]!;
+    // t20 = W2ᵀ · d_z2
+    t20[s * 16] = params[1280]! * d_z2;
+    t20[s * 16 + 1] = params[1281]! * d_z2;
+    t20[s * 16 + 2] = params[1282]! * d_z2;
+    t20[s * 16 + 3] = params[1283]! * d_z2;
+    t20[s * 16 + 4] = params[1284]! * d_z2;
+    t20[s * 16 + 5] = params[1285]! * d_z2;
+    t20[s * 16 + 6] = params[1286]! * d_z2;
+    t20[s * 16 + 7] = params[1287]! * d_z2;
+    t20[s * 16 + 8] = params[1288]! * d_z2;
+    t20[s * 16 + 9] = params[1289]! * d_z2;
+    t20[s * 16 + 10] = params[1290]! * d_z2;
+    t20[s * 16 + 11] = params[1291]! * d_z2;
+    t20[s * 16 + 12] = params[1292]! * d_z2;
+    t20[s * 16 + 13] = params[1293]! * d_z2;
+    t20[s * 16 + 14] = params[1294]! * d_z2;
+    t20[s * 16 + 15] = params[1295]! * d_z2;
+  }
+
+  for (let s = 0; s < batch; s++) {
+    // d_h1 = t20
+    d_h1[s * 16] = t20[s * 16]!;
+    d_h1[s * 16 + 1] = t20[s * 16 + 1]!;
+    d_h1[s * 16 + 2] = t20[s * 16 + 2]!;
+    d_h1[s * 16 + 3] = t20[s * 16 + 3]!;
+    d_h1[s * 16 + 4] = t20[s * 16 + 4]!;
+    d_h1[s * 16 + 5] = t20[s * 16 + 5]!;
+    d_h1[s * 16 + 6] = t20[s * 16 + 6]!;
+    d_h1[s * 16 + 7] = t20[s * 16 + 7]!;
+    d_h1[s * 16 + 8] = t20[s * 16 + 8]!;
+    d_h1[s * 16 + 9] = t20[s * 16 + 9]!;
+    d_h1[s * 16 + 10] = t20[s * 16 + 10]!;
+    d_h1[s * 16 + 11] = t20[s * 16 + 11]!;
+    d_h1[s * 16 + 12] = t20[s * 16 + 12]!;
+    d_h1[s * 16 + 13] = t20[s * 16 + 13]!;
+    d_h1[s * 16 + 14] = t20[s * 16 + 14]!;
+    d_h1[s * 16 + 15] = t20[s * 16 + 15]!;
+    // d_c1 = t1
+    d_c1[s * 16] = t1[0]!;
+    d_c1[s * 16 + 1] = t1[1]!;
+    d_c1[s * 16 + 2] = t1[2]!;
+    d_c1[s * 16 + 3] = t1[3]!;
+    d_c1[s * 16 + 4] = t1[4]!;
+    d_c1[s * 16 + 5] = t1[5]!;
+    d_c1[s * 16 + 6] = t1[6]!;
+    d_c1[s * 16 + 7] = t1[7]!;
+    d_c1[s * 16 + 8] = t1[8]!;
+    d_c1[s * 16 + 9] = t1[9]!;
+    d_c1[s * 16 + 10] = t1[10]!;
+    d_c1[s * 16 + 11] = t1[11]!;
+    d_c1[s * 16 + 12] = t1[12]!;
+    d_c1[s * 16 + 13] = t1[13]!;
+    d_c1[s * 16 + 14] = t1[14]!;
+    d_c1[s * 16 + 15] = t1[15]!;
+  }
+
+  for (let t = 50 - 1; t >= 0; t--) {
+    for (let s = 0; s < batch; s++) {
+      // d_c_next1 = d_c1 + d_h1 ⊙ t21 ⊙ (1 - t22 ⊙ t22)
+      for (let i = 0; i < 16; i++) {
+        d_c_next1[s * 16 + i] =
+          d_c1[s * 16 + i]! +
+          d_h1[s * 16 + i]! *
+            t14[s * 800 + t * 16 + i]! *
+            (1 - t13[s * 800 + t * 16 + i]! * t13[s * 800 + t * 16 + i]!);
+      }
+
+      // d_c1$1 = d_c_next1 ⊙ t23
+      d_c1$1[s * 16] = d_c_next1[s * 16]! * t18[s * 800 + t * 16]!;
+      d_c1$1[s * 16 + 1] = d_c_next1[s * 16 + 1]! * t18[s * 800 + t * 16 + 1]!;
+      d_c1$1[s * 16 + 2] = d_c_next1[s * 16 + 2]! * t18[s * 800 + t * 16 + 2]!;
+      d_c1$1[s * 16 + 3] = d_c_next1[s * 16 + 3]! * t18[s * 800 + t * 16 + 3]!;
+      d_c1$1[s * 16 + 4] = d_c_next1[s * 16 + 4]! * t18[s * 800 + t * 16 + 4]!;
+      d_c1$1[s * 16 + 5] = d_c_next1[s * 16 + 5]! * t18[s * 800 + t * 16 + 5]!;
+      d_c1$1[s * 16 + 6] = d_c_next1[s * 16 + 6]! * t18[s * 800 + t * 16 + 6]!;
+      d_c1$1[s * 16 + 7] = d_c_next1[s * 16 + 7]! * t18[s * 800 + t * 16 + 7]!;
+      d_c1$1[s * 16 + 8] = d_c_next1[s * 16 + 8]! * t18[s * 800 + t * 16 + 8]!;
+      d_c1$1[s * 16 + 9] = d_c_next1[s * 16 + 9]! * t18[s * 800 + t * 16 + 9]!;
+      d_c1$1[s * 16 + 10] =
+        d_c_next1[s * 16 + 10]! * t18[s * 800 + t * 16 + 10]!;
+      d_c1$1[s * 16 + 11] =
+        d_c_next1[s * 16 + 11]! * t18[s * 800 + t * 16 + 11]!;
+      d_c1$1[s * 16 + 12] =
+        d_c_next1[s * 16 + 12]! * t18[s * 800 + t * 16 + 12]!;
+      d_c1$1[s * 16 + 13] =
+        d_c_next1[s * 16 + 13]! * t18[s * 800 + t * 16 + 13]!;
+      d_c1$1[s * 16 + 14] =
+        d_c_next1[s * 16 + 14]! * t18[s * 800 + t * 16 + 14]!;
+      d_c1$1[s * 16 + 15] =
+        d_c_next1[s * 16 + 15]! * t18[s * 800 + t * 16 + 15]!;
+      // t24 = d_h1 ⊙ t22 ⊙ t21 ⊙ (1 - t21)
+      for (let i = 0; i < 16; i++) {
+        t24[s * 16 + i] =
+          d_h1[s * 16 + i]! *
+          t13[s * 800 + t * 16 + i]! *
+          (t14[s * 800 + t * 16 + i]! * (1 - t14[s * 800 + t * 16 + i]!));
+      }
+
+      // t27 = d_c_next1 ⊙ t25 ⊙ (1 - t26 ⊙ t26)
+      for (let i = 0; i < 16; i++) {
+        t27[s * 16 + i] =
+          d_c_next1[s * 16 + i]! *
+          t16[s * 800 + t * 16 + i]! *
+          (1 - t15[s * 800 + t * 16 + i]! * t15[s * 800 + t * 16 + i]!);
+      }
+
+      // t29 = d_c_next1 ⊙ t28 ⊙ t23 ⊙ (1 - t23)
+      for (let i = 0; i < 16; i++) {
+        t29[s * 16 + i] =
+          d_c_next1[s * 16 + i]! *
+          t17[s * 800 + t * 16 + i]! *
+          (t18[s * 800 + t * 16 + i]! * (1 - t18[s * 800 + t * 16 + i]!));
+      }
+
+      // t30 = d_c_next1 ⊙ t26 ⊙ t25 ⊙ (1 - t25)
+      for (let i = 0; i < 16; i++) {
+        t30[s * 16 + i] =
+          d_c_next1[s * 16 + i]! *
+          t15[s * 800 + t * 16 + i]! *
+          (t16[s * 800 + t * 16 + i]! * (1 - t16[s * 800 + t * 16 + i]!));
+      }
+
+      // d_z1 = concat(t30, t29, t27, t24)
+      d_z1[s * 64] = t30[s * 16]!;
+      d_z1[s * 64 + 1] = t30[s * 16 + 1]!;
+      d_z1[s * 64 + 2] = t30[s * 16 + 2]!;
+      d_z1[s * 64 + 3] = t30[s * 16 + 3]!;
+      d_z1[s * 64 + 4] = t30[s * 16 + 4]!;
+      d_z1[s * 64 + 5] = t30[s * 16 + 5]!;
+      d_z1[s * 64 + 6] = t30[s * 16 + 6]!;
+      d_z1[s * 64 + 7] = t30[s * 16 + 7]!;
+      d_z1[s * 64 + 8] = t30[s * 16 + 8]!;
+      d_z1[s * 64 + 9] = t30[s * 16 + 9]!;
+      d_z1[s * 64 + 10] = t30[s * 16 + 10]!;
+      d_z1[s * 64 + 11] = t30[s * 16 + 11]!;
+      d_z1[s * 64 + 12] = t30[s * 16 + 12]!;
+      d_z1[s * 64 + 13] = t30[s * 16 + 13]!;
+      d_z1[s * 64 + 14] = t30[s * 16 + 14]!;
+      d_z1[s * 64 + 15] = t30[s * 16 + 15]!;
+      d_z1[s * 64 + 16] = t29[s * 16]!;
+      d_z1[s * 64 + 17] = t29[s * 16 + 1]!;
+      d_z1[s * 64 + 18] = t29[s * 16 + 2]!;
+      d_z1[s * 64 + 19] = t29[s * 16 + 3]!;
+      d_z1[s * 64 + 20] = t29[s * 16 + 4]!;
+      d_z1[s * 64 + 21] = t29[s * 16 + 5]!;
+      d_z1[s * 64 + 22] = t29[s * 16 + 6]!;
+      d_z1[s * 64 + 23] = t29[s * 16 + 7]!;
+      d_z1[s * 64 + 24] = t29[s * 16 + 8]!;
+      d_z1[s * 64 + 25] = t29[s * 16 + 9]!;
+      d_z1[s * 64 + 26] = t29[s * 16 + 10]!;
+      d_z1[s * 64 + 27] = t29[s * 16 + 11]!;
+      d_z1[s * 64 + 28] = t29[s * 16 + 12]!;
+      d_z1[s * 64 + 29] = t29[s * 16 + 13]!;
+      d_z1[s * 64 + 30] = t29[s * 16 + 14]!;
+      d_z1[s * 64 + 31] = t29[s * 16 + 15]!;
+      d_z1[s * 64 + 32] = t27[s * 16]!;
+      d_z1[s * 64 + 33] = t27[s * 16 + 1]!;
+      d_z1[s * 64 + 34] = t27[s * 16 + 2]!;
+      d_z1[s * 64 + 35] = t27[s * 16 + 3]!;
+      d_z1[s * 64 + 36] = t27[s * 16 + 4]!;
+      d_z1[s * 64 + 37] = t27[s * 16 + 5]!;
+      d_z1[s * 64 + 38] = t27[s * 16 + 6]!;
+      d_z1[s * 64 + 39] = t27[s * 16 + 7]!;
+      d_z1[s * 64 + 40] = t27[s * 16 + 8]!;
+      d_z1[s * 64 + 41] = t27[s * 16 + 9]!;
+      d_z1[s * 64 + 42] = t27[s * 16 + 10]!;
+      d_z1[s * 64 + 43] = t27[s * 16 + 11]!;
+      d_z1[s * 64 + 44] = t27[s * 16 + 12]!;
+      d_z1[s * 64 + 45] = t27[s * 16 + 13]!;
+      d_z1[s * 64 + 46] = t27[s * 16 + 14]!;
+      d_z1[s * 64 + 47] = t27[s * 16 + 15]!;
+      d_z1[s * 64 + 48] = t24[s * 16]!;
+      d_z1[s * 64 + 49] = t24[s * 16 + 1]!;
+      d_z1[s * 64 + 50] = t24[s * 16 + 2]!;
+      d_z1[s * 64 + 51] = t24[s * 16 + 3]!;
+      d_z1[s * 64 + 52] = t24[s * 16 + 4]!;
+      d_z1[s * 64 + 53] = t24[s * 16 + 5]!;
+      d_z1[s * 64 + 54] = t24[s * 16 + 6]!;
+      d_z1[s * 64 + 55] = t24[s * 16 + 7]!;
+      d_z1[s * 64 + 56] = t24[s * 16 + 8]!;
+      d_z1[s * 64 + 57] = t24[s * 16 + 9]!;
+      d_z1[s * 64 + 58] = t24[s * 16 + 10]!;
+      d_z1[s * 64 + 59] = t24[s * 16 + 11]!;
+      d_z1[s * 64 + 60] = t24[s * 16 + 12]!;
+      d_z1[s * 64 + 61] = t24[s * 16 + 13]!;
+      d_z1[s * 64 + 62] = t24[s * 16 + 14]!;
+      d_z1[s * 64 + 63] = t24[s * 16 + 15]!;
     }
 
+    // t32 = mean over the batch of d_z1 ⊗ t31
+    denseWeightGradient(t32, 0, d_z1, t19, t * 16, 800, batch, 64, 16);
     for (let i = 0; i < 1024; i++) {
-      t25[i] = 0;
+      grads[128 + i]! += t32[i]!;
     }
 
-    for (let t = 50 - 1; t >= 0; t--) {
-      // d_c_next1 = d_c1 + d_h1 ⊙ t26 ⊙ (1 - t27 ⊙ t27)
-      for (let i = 0; i < 16; i++) {
-        d_c_next1[i] =
-          d_c1[16 + t * 16 + i]! +
-          d_h1[16 + t * 16 + i]! *
-            t17[t * 16 + i]! *
-            (1 - t16[t * 16 + i]! * t16[t * 16 + i]!);
-      }
-
-      // d_c1$1 = d_c_next1 ⊙ t28
-      d_c1$1[0] = d_c_next1[0]! * t21[t * 16]!;
-      d_c1$1[1] = d_c_next1[1]! * t21[t * 16 + 1]!;
-      d_c1$1[2] = d_c_next1[2]! * t21[t * 16 + 2]!;
-      d_c1$1[3] = d_c_next1[3]! * t21[t * 16 + 3]!;
-      d_c1$1[4] = d_c_next1[4]! * t21[t * 16 + 4]!;
-      d_c1$1[5] = d_c_next1[5]! * t21[t * 16 + 5]!;
-      d_c1$1[6] = d_c_next1[6]! * t21[t * 16 + 6]!;
-      d_c1$1[7] = d_c_next1[7]! * t21[t * 16 + 7]!;
-      d_c1$1[8] = d_c_next1[8]! * t21[t * 16 + 8]!;
-      d_c1$1[9] = d_c_next1[9]! * t21[t * 16 + 9]!;
-      d_c1$1[10] = d_c_next1[10]! * t21[t * 16 + 10]!;
-      d_c1$1[11] = d_c_next1[11]! * t21[t * 16 + 11]!;
-      d_c1$1[12] = d_c_next1[12]! * t21[t * 16 + 12]!;
-      d_c1$1[13] = d_c_next1[13]! * t21[t * 16 + 13]!;
-      d_c1$1[14] = d_c_next1[14]! * t21[t * 16 + 14]!;
-      d_c1$1[15] = d_c_next1[15]! * t21[t * 16 + 15]!;
-      // t29 = d_h1 ⊙ t27 ⊙ t26 ⊙ (1 - t26)
-      for (let i = 0; i < 16; i++) {
-        t29[i] =
-          d_h1[16 + t * 16 + i]! *
-          t16[t * 16 + i]! *
-          (t17[t * 16 + i]! * (1 - t17[t * 16 + i]!));
-      }
-
-      // t30 = place[49:64](t29)
-      for (let i = 0; i < 48; i++) {
-        t30[i] = 0;
-      }
-
-      t30[48] = t29[0]!;
-      t30[49] = t29[1]!;
-      t30[50] = t29[2]!;
-      t30[51] = t29[3]!;
-      t30[52] = t29[4]!;
-      t30[53] = t29[5]!;
-      t30[54] = t29[6]!;
-      t30[55] = t29[7]!;
-      t30[56] = t29[8]!;
-      t30[57] = t29[9]!;
-      t30[58] = t29[10]!;
-      t30[59] = t29[11]!;
-      t30[60] = t29[12]!;
-      t30[61] = t29[13]!;
-      t30[62] = t29[14]!;
-      t30[63] = t29[15]!;
-      // t33 = d_c_next1 ⊙ t31 ⊙ (1 - t32 ⊙ t32)
-      for (let i = 0; i < 16; i++) {
-        t33[i] =
-          d_c_next1[i]! *
-          t19[t * 16 + i]! *
-          (1 - t18[t * 16 + i]! * t18[t * 16 + i]!);
-      }
-
-      // t34 = place[33:48](t33)
-      for (let i = 0; i < 32; i++) {
-        t34[i] = 0;
-      }
-
-      t34[48] = 0;
-      t34[49] = 0;
-      t34[50] = 0;
-      t34[51] = 0;
-      t34[52] = 0;
-      t34[53] = 0;
-      t34[54] = 0;
-      t34[55] = 0;
-      t34[56] = 0;
-      t34[57] = 0;
-      t34[58] = 0;
-      t34[59] = 0;
-      t34[60] = 0;
-      t34[61] = 0;
-      t34[62] = 0;
-      t34[63] = 0;
-      t34[32] = t33[0]!;
-      t34[33] = t33[1]!;
-      t34[34] = t33[2]!;
-      t34[35] = t33[3]!;
-      t34[36] = t33[4]!;
-      t34[37] = t33[5]!;
-      t34[38] = t33[6]!;
-      t34[39] = t33[7]!;
-      t34[40] = t33[8]!;
-      t34[41] = t33[9]!;
-      t34[42] = t33[10]!;
-      t34[43] = t33[11]!;
-      t34[44] = t33[12]!;
-      t34[45] = t33[13]!;
-      t34[46] = t33[14]!;
-      t34[47] = t33[15]!;
-      // t36 = d_c_next1 ⊙ t35 ⊙ t28 ⊙ (1 - t28)
-      for (let i = 0; i < 16; i++) {
-        t36[i] =
-          d_c_next1[i]! *
-          t20[t * 16 + i]! *
-          (t21[t * 16 + i]! * (1 - t21[t * 16 + i]!));
-      }
-
-      // t37 = place[17:32](t36)
-      t37[0] = 0;
-      t37[1] = 0;
-      t37[2] = 0;
-      t37[3] = 0;
-      t37[4] = 0;
-      t37[5] = 0;
-      t37[6] = 0;
-      t37[7] = 0;
-      t37[8] = 0;
-      t37[9] = 0;
-      t37[10] = 0;
-      t37[11] = 0;
-      t37[12] = 0;
-      t37[13] = 0;
-      t37[14] = 0;
-      t37[15] = 0;
-      for (let i = 0; i < 32; i++) {
-        t37[32 + i] = 0;
-      }
-
-      t37[16] = t36[0]!;
-      t37[17] = t36[1]!;
-      t37[18] = t36[2]!;
-      t37[19] = t36[3]!;
-      t37[20] = t36[4]!;
-      t37[21] = t36[5]!;
-      t37[22] = t36[6]!;
-      t37[23] = t36[7]!;
-      t37[24] = t36[8]!;
-      t37[25] = t36[9]!;
-      t37[26] = t36[10]!;
-      t37[27] = t36[11]!;
-      t37[28] = t36[12]!;
-      t37[29] = t36[13]!;
-      t37[30] = t36[14]!;
-      t37[31] = t36[15]!;
-      // t38 = d_c_next1 ⊙ t32 ⊙ t31 ⊙ (1 - t31)
-      for (let i = 0; i < 16; i++) {
-        t38[i] =
-          d_c_next1[i]! *
-          t18[t * 16 + i]! *
-          (t19[t * 16 + i]! * (1 - t19[t * 16 + i]!));
-      }
-
-      // t39 = place[1:16](t38)
-      for (let i = 0; i < 48; i++) {
-        t39[16 + i] = 0;
-      }
-
-      t39[0] = t38[0]!;
-      t39[1] = t38[1]!;
-      t39[2] = t38[2]!;
-      t39[3] = t38[3]!;
-      t39[4] = t38[4]!;
-      t39[5] = t38[5]!;
-      t39[6] = t38[6]!;
-      t39[7] = t38[7]!;
-      t39[8] = t38[8]!;
-      t39[9] = t38[9]!;
-      t39[10] = t38[10]!;
-      t39[11] = t38[11]!;
-      t39[12] = t38[12]!;
-      t39[13] = t38[13]!;
-      t39[14] = t38[14]!;
-      t39[15] = t38[15]!;
-      // d_z1 = t30 + t34 + t37 + t39
+    // d_h1$1 = W_hh1ᵀ · d_z1, for every sample at once
+    denseTransposed(d_h1$1, params, 128, d_z1, batch, 64, 16);
+    for (let s = 0; s < batch; s++) {
+      const xRow = s * 100;
+      // t34 = d_z1 ⊗ t33
       for (let i = 0; i < 64; i++) {
-        d_z1[i] = t30[i]! + t34[i]! + (t37[i]! + t39[i]!);
+        t34[s * 128 + i * 2] = d_z1[s * 64 + i]! * inputs[xRow + t * 2]!;
+        t34[s * 128 + i * 2 + 1] =
+          d_z1[s * 64 + i]! * inputs[xRow + t * 2 + 1]!;
       }
+    }
 
-      // t41 = d_z1 ⊗ t40
+    for (let s = 0; s < batch; s++) {
+      // t35 = Σₜ(d_z1)
       for (let i = 0; i < 64; i++) {
-        t41[i * 16] = d_z1[i]! * t22[t * 16]!;
-        t41[i * 16 + 1] = d_z1[i]! * t22[t * 16 + 1]!;
-        t41[i * 16 + 2] = d_z1[i]! * t22[t * 16 + 2]!;
-        t41[i * 16 + 3] = d_z1[i]! * t22[t * 16 + 3]!;
-        t41[i * 16 + 4] = d_z1[i]! * t22[t * 16 + 4]!;
-        t41[i * 16 + 5] = d_z1[i]! * t22[t * 16 + 5]!;
-        t41[i * 16 + 6] = d_z1[i]! * t22[t * 16 + 6]!;
-        t41[i * 16 + 7] = d_z1[i]! * t22[t * 16 + 7]!;
-        t41[i * 16 + 8] = d_z1[i]! * t22[t * 16 + 8]!;
-        t41[i * 16 + 9] = d_z1[i]! * t22[t * 16 + 9]!;
-        t41[i * 16 + 10] = d_z1[i]! * t22[t * 16 + 10]!;
-        t41[i * 16 + 11] = d_z1[i]! * t22[t * 16 + 11]!;
-        t41[i * 16 + 12] = d_z1[i]! * t22[t * 16 + 12]!;
-        t41[i * 16 + 13] = d_z1[i]! * t22[t * 16 + 13]!;
-        t41[i * 16 + 14] = d_z1[i]! * t22[t * 16 + 14]!;
-        t41[i * 16 + 15] = d_z1[i]! * t22[t * 16 + 15]!;
+        grads[1152 + i]! += d_z1[s * 64 + i]!;
       }
 
-      // d_h1$1 = W_hh1ᵀ · d_z1
-      let acc = 0;
-      for (let k = 0; k < 64; k++) acc += params[128 + k * 16]! * d_z1[k]!;
-      d_h1$1[0] = acc;
-      let acc$1 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$1 += params[128 + k * 16 + 1]! * d_z1[k]!;
-      d_h1$1[1] = acc$1;
-      let acc$2 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$2 += params[128 + k * 16 + 2]! * d_z1[k]!;
-      d_h1$1[2] = acc$2;
-      let acc$3 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$3 += params[128 + k * 16 + 3]! * d_z1[k]!;
-      d_h1$1[3] = acc$3;
-      let acc$4 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$4 += params[128 + k * 16 + 4]! * d_z1[k]!;
-      d_h1$1[4] = acc$4;
-      let acc$5 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$5 += params[128 + k * 16 + 5]! * d_z1[k]!;
-      d_h1$1[5] = acc$5;
-      let acc$6 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$6 += params[128 + k * 16 + 6]! * d_z1[k]!;
-      d_h1$1[6] = acc$6;
-      let acc$7 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$7 += params[128 + k * 16 + 7]! * d_z1[k]!;
-      d_h1$1[7] = acc$7;
-      let acc$8 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$8 += params[128 + k * 16 + 8]! * d_z1[k]!;
-      d_h1$1[8] = acc$8;
-      let acc$9 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$9 += params[128 + k * 16 + 9]! * d_z1[k]!;
-      d_h1$1[9] = acc$9;
-      let acc$10 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$10 += params[128 + k * 16 + 10]! * d_z1[k]!;
-      d_h1$1[10] = acc$10;
-      let acc$11 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$11 += params[128 + k * 16 + 11]! * d_z1[k]!;
-      d_h1$1[11] = acc$11;
-      let acc$12 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$12 += params[128 + k * 16 + 12]! * d_z1[k]!;
-      d_h1$1[12] = acc$12;
-      let acc$13 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$13 += params[128 + k * 16 + 13]! * d_z1[k]!;
-      d_h1$1[13] = acc$13;
-      let acc$14 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$14 += params[128 + k * 16 + 14]! * d_z1[k]!;
-      d_h1$1[14] = acc$14;
-      let acc$15 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$15 += params[128 + k * 16 + 15]! * d_z1[k]!;
-      d_h1$1[15] = acc$15;
-      // d_zx1 = stack(d_z1)
-      // t24 = Σₜ(d_z1)
-      for (let i = 0; i < 64; i++) {
-        d_zx1[t * 64 + i] = d_z1[i]!;
-        t24[i]! += d_z1[i]!;
+      // t36 = Σₜ(t34)
+      for (let i = 0; i < 128; i++) {
+        grads[i]! += t34[s * 128 + i]!;
       }
 
-      // t25 = Σₜ(t41)
-      for (let i = 0; i < 1024; i++) {
-        t25[i]! += t41[i]!;
-      }
-
-      d_h1[t * 16] = d_h1$1[0]!;
-      d_h1[t * 16 + 1] = d_h1$1[1]!;
-      d_h1[t * 16 + 2] = d_h1$1[2]!;
-      d_h1[t * 16 + 3] = d_h1$1[3]!;
-      d_h1[t * 16 + 4] = d_h1$1[4]!;
-      d_h1[t * 16 + 5] = d_h1$1[5]!;
-      d_h1[t * 16 + 6] = d_h1$1[6]!;
-      d_h1[t * 16 + 7] = d_h1$1[7]!;
-      d_h1[t * 16 + 8] = d_h1$1[8]!;
-      d_h1[t * 16 + 9] = d_h1$1[9]!;
-      d_h1[t * 16 + 10] = d_h1$1[10]!;
-      d_h1[t * 16 + 11] = d_h1$1[11]!;
-      d_h1[t * 16 + 12] = d_h1$1[12]!;
-      d_h1[t * 16 + 13] = d_h1$1[13]!;
-      d_h1[t * 16 + 14] = d_h1$1[14]!;
-      d_h1[t * 16 + 15] = d_h1$1[15]!;
-      d_c1[t * 16] = d_c1$1[0]!;
-      d_c1[t * 16 + 1] = d_c1$1[1]!;
-      d_c1[t * 16 + 2] = d_c1$1[2]!;
-      d_c1[t * 16 + 3] = d_c1$1[3]!;
-      d_c1[t * 16 + 4] = d_c1$1[4]!;
-      d_c1[t * 16 + 5] = d_c1$1[5]!;
-      d_c1[t * 16 + 6] = d_c1$1[6]!;
-      d_c1[t * 16 + 7] = d_c1$1[7]!;
-      d_c1[t * 16 + 8] = d_c1$1[8]!;
-      d_c1[t * 16 + 9] = d_c1$1[9]!;
-      d_c1[t * 16 + 10] = d_c1$1[10]!;
-      d_c1[t * 16 + 11] = d_c1$1[11]!;
-      d_c1[t * 16 + 12] = d_c1$1[12]!;
-      d_c1[t * 16 + 13] = d_c1$1[13]!;
-      d_c1[t * 16 + 14] = d_c1$1[14]!;
-      d_c1[t * 16 + 15] = d_c1$1[15]!;
-    }
-
-    // d_b_hh1 += t24
-    for (let i = 0; i < 64; i++) {
-      grads[1216 + i]! += t24[i]!;
-    }
-
-    // d_W_hh1 += t25
-    for (let i = 0; i < 1024; i++) {
-      grads[128 + i]! += t25[i]!;
-    }
-
-    // t9 += d_zx1
-    for (let i = 0; i < 3200; i++) {
-      t9[i]! += d_zx1[i]!;
-    }
-
-    // t10 += xᵀ · d_zx1
-    for (let j = 0; j < 64; j++) {
-      let acc$16 = 0;
-      for (let k = 0; k < 50; k++)
-        acc$16 += inputs[xRow + k * 2]! * d_zx1[k * 64 + j]!;
-      t10[j]! += acc$16;
-    }
-
-    for (let j = 0; j < 64; j++) {
-      let acc$17 = 0;
-      for (let k = 0; k < 50; k++)
-        acc$17 += inputs[xRow + k * 2 + 1]! * d_zx1[k * 64 + j]!;
-      t10[64 + j]! += acc$17;
+      d_h1[s * 16] = d_h1$1[s * 16]!;
+      d_h1[s * 16 + 1] = d_h1$1[s * 16 + 1]!;
+      d_h1[s * 16 + 2] = d_h1$1[s * 16 + 2]!;
+      d_h1[s * 16 + 3] = d_h1$1[s * 16 + 3]!;
+      d_h1[s * 16 + 4] = d_h1$1[s * 16 + 4]!;
+      d_h1[s * 16 + 5] = d_h1$1[s * 16 + 5]!;
+      d_h1[s * 16 + 6] = d_h1$1[s * 16 + 6]!;
+      d_h1[s * 16 + 7] = d_h1$1[s * 16 + 7]!;
+      d_h1[s * 16 + 8] = d_h1$1[s * 16 + 8]!;
+      d_h1[s * 16 + 9] = d_h1$1[s * 16 + 9]!;
+      d_h1[s * 16 + 10] = d_h1$1[s * 16 + 10]!;
+      d_h1[s * 16 + 11] = d_h1$1[s * 16 + 11]!;
+      d_h1[s * 16 + 12] = d_h1$1[s * 16 + 12]!;
+      d_h1[s * 16 + 13] = d_h1$1[s * 16 + 13]!;
+      d_h1[s * 16 + 14] = d_h1$1[s * 16 + 14]!;
+      d_h1[s * 16 + 15] = d_h1$1[s * 16 + 15]!;
+      d_c1[s * 16] = d_c1$1[s * 16]!;
+      d_c1[s * 16 + 1] = d_c1$1[s * 16 + 1]!;
+      d_c1[s * 16 + 2] = d_c1$1[s * 16 + 2]!;
+      d_c1[s * 16 + 3] = d_c1$1[s * 16 + 3]!;
+      d_c1[s * 16 + 4] = d_c1$1[s * 16 + 4]!;
+      d_c1[s * 16 + 5] = d_c1$1[s * 16 + 5]!;
+      d_c1[s * 16 + 6] = d_c1$1[s * 16 + 6]!;
+      d_c1[s * 16 + 7] = d_c1$1[s * 16 + 7]!;
+      d_c1[s * 16 + 8] = d_c1$1[s * 16 + 8]!;
+      d_c1[s * 16 + 9] = d_c1$1[s * 16 + 9]!;
+      d_c1[s * 16 + 10] = d_c1$1[s * 16 + 10]!;
+      d_c1[s * 16 + 11] = d_c1$1[s * 16 + 11]!;
+      d_c1[s * 16 + 12] = d_c1$1[s * 16 + 12]!;
+      d_c1[s * 16 + 13] = d_c1$1[s * 16 + 13]!;
+      d_c1[s * 16 + 14] = d_c1$1[s * 16 + 14]!;
+      d_c1[s * 16 + 15] = d_c1$1[s * 16 + 15]!;
     }
   }
 
@@ -1634,34 +1465,35 @@ function gradientKernel(
   meanL *= invB;
   d_b2 *= invB;
   if (batch > 1) {
-    for (let i = 0; i < 1024; i++) {
-      grads[128 + i]! *= invB;
-    }
-
-    for (let i = 0; i < 80; i++) {
-      grads[1216 + i]! *= invB;
-    }
-
-    for (let i = 0; i < 3200; i++) {
-      t9[i]! *= invB;
-    }
-
     for (let i = 0; i < 128; i++) {
-      t10[i]! *= invB;
+      grads[i]! *= invB;
     }
+
+    for (let i = 0; i < 64; i++) {
+      grads[1152 + i]! *= invB;
+    }
+
+    grads[1280]! *= invB;
+    grads[1281]! *= invB;
+    grads[1282]! *= invB;
+    grads[1283]! *= invB;
+    grads[1284]! *= invB;
+    grads[1285]! *= invB;
+    grads[1286]! *= invB;
+    grads[1287]! *= invB;
+    grads[1288]! *= invB;
+    grads[1289]! *= invB;
+    grads[1290]! *= invB;
+    grads[1291]! *= invB;
+    grads[1292]! *= invB;
+    grads[1293]! *= invB;
+    grads[1294]! *= invB;
+    grads[1295]! *= invB;
   }
 
-  // d_b_ih1 = sum(t9, 1)
+  // grads ← d_b_hh1
   for (let i = 0; i < 64; i++) {
-    let acc$18 = 0;
-    for (let r = 0; r < 50; r++) acc$18 += t9[r * 64 + i]!;
-    grads[1152 + i] = acc$18;
-  }
-
-  // d_W_ih1 = t10ᵀ
-  for (let i = 0; i < 64; i++) {
-    grads[i * 2] = t10[i]!;
-    grads[i * 2 + 1] = t10[64 + i]!;
+    grads[1216 + i] = grads[1152 + i]!;
   }
 
   // grads ← d_b2
@@ -1678,762 +1510,653 @@ function stateGradientNormsKernel(
 ): void {
   reserveBatch(batch);
   const b2 = params[1296]!;
-  // t1 = b_ih1·𝟙
-  for (let i = 0; i < 50; i++) {
-    for (let j = 0; j < 64; j++) {
-      t1[i * 64 + j] = params[1152 + j]!;
+  // t1 = 0·𝟙
+  t1[0] = 0;
+  t1[1] = 0;
+  t1[2] = 0;
+  t1[3] = 0;
+  t1[4] = 0;
+  t1[5] = 0;
+  t1[6] = 0;
+  t1[7] = 0;
+  t1[8] = 0;
+  t1[9] = 0;
+  t1[10] = 0;
+  t1[11] = 0;
+  t1[12] = 0;
+  t1[13] = 0;
+  t1[14] = 0;
+  t1[15] = 0;
+  for (let s = 0; s < batch; s++) {
+    // h1 = t1
+    h1[s * 16] = t1[0]!;
+    h1[s * 16 + 1] = t1[1]!;
+    h1[s * 16 + 2] = t1[2]!;
+    h1[s * 16 + 3] = t1[3]!;
+    h1[s * 16 + 4] = t1[4]!;
+    h1[s * 16 + 5] = t1[5]!;
+    h1[s * 16 + 6] = t1[6]!;
+    h1[s * 16 + 7] = t1[7]!;
+    h1[s * 16 + 8] = t1[8]!;
+    h1[s * 16 + 9] = t1[9]!;
+    h1[s * 16 + 10] = t1[10]!;
+    h1[s * 16 + 11] = t1[11]!;
+    h1[s * 16 + 12] = t1[12]!;
+    h1[s * 16 + 13] = t1[13]!;
+    h1[s * 16 + 14] = t1[14]!;
+    h1[s * 16 + 15] = t1[15]!;
+    // c1 = t1
+    c1[s * 16] = t1[0]!;
+    c1[s * 16 + 1] = t1[1]!;
+    c1[s * 16 + 2] = t1[2]!;
+    c1[s * 16 + 3] = t1[3]!;
+    c1[s * 16 + 4] = t1[4]!;
+    c1[s * 16 + 5] = t1[5]!;
+    c1[s * 16 + 6] = t1[6]!;
+    c1[s * 16 + 7] = t1[7]!;
+    c1[s * 16 + 8] = t1[8]!;
+    c1[s * 16 + 9] = t1[9]!;
+    c1[s * 16 + 10] = t1[10]!;
+    c1[s * 16 + 11] = t1[11]!;
+    c1[s * 16 + 12] = t1[12]!;
+    c1[s * 16 + 13] = t1[13]!;
+    c1[s * 16 + 14] = t1[14]!;
+    c1[s * 16 + 15] = t1[15]!;
+  }
+
+  for (let t = 0; t < 50; t++) {
+    for (let s = 0; s < batch; s++) {
+      const xRow = s * 100;
+      // t3 = W_ih1 · t2
+      for (let i = 0; i < 64; i++) {
+        t3[s * 64 + i] =
+          params[i * 2]! * inputs[xRow + t * 2]! +
+          params[i * 2 + 1]! * inputs[xRow + t * 2 + 1]!;
+      }
+
+      // zx1 = t3 + b_ih1
+      for (let i = 0; i < 64; i++) {
+        zx1[s * 64 + i] = t3[s * 64 + i]! + params[1152 + i]!;
+      }
+    }
+
+    // t4 = W_hh1 · h1, for every sample at once
+    denseForward(t4, params, 128, h1, 0, 16, batch, 64, 16);
+    for (let s = 0; s < batch; s++) {
+      // z1 = zx1 + t4 + b_hh1
+      for (let i = 0; i < 64; i++) {
+        z1[s * 64 + i] =
+          zx1[s * 64 + i]! + (t4[s * 64 + i]! + params[1216 + i]!);
+      }
+
+      // t8 = σ(z1[1:16])
+      t8[s * 16] = sigmoid(z1[s * 64]!);
+      t8[s * 16 + 1] = sigmoid(z1[s * 64 + 1]!);
+      t8[s * 16 + 2] = sigmoid(z1[s * 64 + 2]!);
+      t8[s * 16 + 3] = sigmoid(z1[s * 64 + 3]!);
+      t8[s * 16 + 4] = sigmoid(z1[s * 64 + 4]!);
+      t8[s * 16 + 5] = sigmoid(z1[s * 64 + 5]!);
+      t8[s * 16 + 6] = sigmoid(z1[s * 64 + 6]!);
+      t8[s * 16 + 7] = sigmoid(z1[s * 64 + 7]!);
+      t8[s * 16 + 8] = sigmoid(z1[s * 64 + 8]!);
+      t8[s * 16 + 9] = sigmoid(z1[s * 64 + 9]!);
+      t8[s * 16 + 10] = sigmoid(z1[s * 64 + 10]!);
+      t8[s * 16 + 11] = sigmoid(z1[s * 64 + 11]!);
+      t8[s * 16 + 12] = sigmoid(z1[s * 64 + 12]!);
+      t8[s * 16 + 13] = sigmoid(z1[s * 64 + 13]!);
+      t8[s * 16 + 14] = sigmoid(z1[s * 64 + 14]!);
+      t8[s * 16 + 15] = sigmoid(z1[s * 64 + 15]!);
+      // t9 = σ(z1[17:32])
+      t9[s * 16] = sigmoid(z1[s * 64 + 16]!);
+      t9[s * 16 + 1] = sigmoid(z1[s * 64 + 17]!);
+      t9[s * 16 + 2] = sigmoid(z1[s * 64 + 18]!);
+      t9[s * 16 + 3] = sigmoid(z1[s * 64 + 19]!);
+      t9[s * 16 + 4] = sigmoid(z1[s * 64 + 20]!);
+      t9[s * 16 + 5] = sigmoid(z1[s * 64 + 21]!);
+      t9[s * 16 + 6] = sigmoid(z1[s * 64 + 22]!);
+      t9[s * 16 + 7] = sigmoid(z1[s * 64 + 23]!);
+      t9[s * 16 + 8] = sigmoid(z1[s * 64 + 24]!);
+      t9[s * 16 + 9] = sigmoid(z1[s * 64 + 25]!);
+      t9[s * 16 + 10] = sigmoid(z1[s * 64 + 26]!);
+      t9[s * 16 + 11] = sigmoid(z1[s * 64 + 27]!);
+      t9[s * 16 + 12] = sigmoid(z1[s * 64 + 28]!);
+      t9[s * 16 + 13] = sigmoid(z1[s * 64 + 29]!);
+      t9[s * 16 + 14] = sigmoid(z1[s * 64 + 30]!);
+      t9[s * 16 + 15] = sigmoid(z1[s * 64 + 31]!);
+      // t10 = tanh(z1[33:48])
+      t10[s * 16] = Math.tanh(z1[s * 64 + 32]!);
+      t10[s * 16 + 1] = Math.tanh(z1[s * 64 + 33]!);
+      t10[s * 16 + 2] = Math.tanh(z1[s * 64 + 34]!);
+      t10[s * 16 + 3] = Math.tanh(z1[s * 64 + 35]!);
+      t10[s * 16 + 4] = Math.tanh(z1[s * 64 + 36]!);
+      t10[s * 16 + 5] = Math.tanh(z1[s * 64 + 37]!);
+      t10[s * 16 + 6] = Math.tanh(z1[s * 64 + 38]!);
+      t10[s * 16 + 7] = Math.tanh(z1[s * 64 + 39]!);
+      t10[s * 16 + 8] = Math.tanh(z1[s * 64 + 40]!);
+      t10[s * 16 + 9] = Math.tanh(z1[s * 64 + 41]!);
+      t10[s * 16 + 10] = Math.tanh(z1[s * 64 + 42]!);
+      t10[s * 16 + 11] = Math.tanh(z1[s * 64 + 43]!);
+      t10[s * 16 + 12] = Math.tanh(z1[s * 64 + 44]!);
+      t10[s * 16 + 13] = Math.tanh(z1[s * 64 + 45]!);
+      t10[s * 16 + 14] = Math.tanh(z1[s * 64 + 46]!);
+      t10[s * 16 + 15] = Math.tanh(z1[s * 64 + 47]!);
+      // t11 = σ(z1[49:64])
+      t11[s * 16] = sigmoid(z1[s * 64 + 48]!);
+      t11[s * 16 + 1] = sigmoid(z1[s * 64 + 49]!);
+      t11[s * 16 + 2] = sigmoid(z1[s * 64 + 50]!);
+      t11[s * 16 + 3] = sigmoid(z1[s * 64 + 51]!);
+      t11[s * 16 + 4] = sigmoid(z1[s * 64 + 52]!);
+      t11[s * 16 + 5] = sigmoid(z1[s * 64 + 53]!);
+      t11[s * 16 + 6] = sigmoid(z1[s * 64 + 54]!);
+      t11[s * 16 + 7] = sigmoid(z1[s * 64 + 55]!);
+      t11[s * 16 + 8] = sigmoid(z1[s * 64 + 56]!);
+      t11[s * 16 + 9] = sigmoid(z1[s * 64 + 57]!);
+      t11[s * 16 + 10] = sigmoid(z1[s * 64 + 58]!);
+      t11[s * 16 + 11] = sigmoid(z1[s * 64 + 59]!);
+      t11[s * 16 + 12] = sigmoid(z1[s * 64 + 60]!);
+      t11[s * 16 + 13] = sigmoid(z1[s * 64 + 61]!);
+      t11[s * 16 + 14] = sigmoid(z1[s * 64 + 62]!);
+      t11[s * 16 + 15] = sigmoid(z1[s * 64 + 63]!);
+      // c_next1 = t9 ⊙ c1 + t8 ⊙ t10
+      for (let i = 0; i < 16; i++) {
+        c_next1[s * 16 + i] =
+          t9[s * 16 + i]! * c1[s * 16 + i]! +
+          t8[s * 16 + i]! * t10[s * 16 + i]!;
+      }
+
+      // t12 = tanh(c_next1)
+      t12[s * 16] = Math.tanh(c_next1[s * 16]!);
+      t12[s * 16 + 1] = Math.tanh(c_next1[s * 16 + 1]!);
+      t12[s * 16 + 2] = Math.tanh(c_next1[s * 16 + 2]!);
+      t12[s * 16 + 3] = Math.tanh(c_next1[s * 16 + 3]!);
+      t12[s * 16 + 4] = Math.tanh(c_next1[s * 16 + 4]!);
+      t12[s * 16 + 5] = Math.tanh(c_next1[s * 16 + 5]!);
+      t12[s * 16 + 6] = Math.tanh(c_next1[s * 16 + 6]!);
+      t12[s * 16 + 7] = Math.tanh(c_next1[s * 16 + 7]!);
+      t12[s * 16 + 8] = Math.tanh(c_next1[s * 16 + 8]!);
+      t12[s * 16 + 9] = Math.tanh(c_next1[s * 16 + 9]!);
+      t12[s * 16 + 10] = Math.tanh(c_next1[s * 16 + 10]!);
+      t12[s * 16 + 11] = Math.tanh(c_next1[s * 16 + 11]!);
+      t12[s * 16 + 12] = Math.tanh(c_next1[s * 16 + 12]!);
+      t12[s * 16 + 13] = Math.tanh(c_next1[s * 16 + 13]!);
+      t12[s * 16 + 14] = Math.tanh(c_next1[s * 16 + 14]!);
+      t12[s * 16 + 15] = Math.tanh(c_next1[s * 16 + 15]!);
+      // t5 = t11 ⊙ t12
+      t5[s * 16] = t11[s * 16]! * t12[s * 16]!;
+      t5[s * 16 + 1] = t11[s * 16 + 1]! * t12[s * 16 + 1]!;
+      t5[s * 16 + 2] = t11[s * 16 + 2]! * t12[s * 16 + 2]!;
+      t5[s * 16 + 3] = t11[s * 16 + 3]! * t12[s * 16 + 3]!;
+      t5[s * 16 + 4] = t11[s * 16 + 4]! * t12[s * 16 + 4]!;
+      t5[s * 16 + 5] = t11[s * 16 + 5]! * t12[s * 16 + 5]!;
+      t5[s * 16 + 6] = t11[s * 16 + 6]! * t12[s * 16 + 6]!;
+      t5[s * 16 + 7] = t11[s * 16 + 7]! * t12[s * 16 + 7]!;
+      t5[s * 16 + 8] = t11[s * 16 + 8]! * t12[s * 16 + 8]!;
+      t5[s * 16 + 9] = t11[s * 16 + 9]! * t12[s * 16 + 9]!;
+      t5[s * 16 + 10] = t11[s * 16 + 10]! * t12[s * 16 + 10]!;
+      t5[s * 16 + 11] = t11[s * 16 + 11]! * t12[s * 16 + 11]!;
+      t5[s * 16 + 12] = t11[s * 16 + 12]! * t12[s * 16 + 12]!;
+      t5[s * 16 + 13] = t11[s * 16 + 13]! * t12[s * 16 + 13]!;
+      t5[s * 16 + 14] = t11[s * 16 + 14]! * t12[s * 16 + 14]!;
+      t5[s * 16 + 15] = t11[s * 16 + 15]! * t12[s * 16 + 15]!;
+    }
+
+    for (let s = 0; s < batch; s++) {
+      // t13 = stack(t12)
+      t13[s * 800 + t * 16] = t12[s * 16]!;
+      t13[s * 800 + t * 16 + 1] = t12[s * 16 + 1]!;
+      t13[s * 800 + t * 16 + 2] = t12[s * 16 + 2]!;
+      t13[s * 800 + t * 16 + 3] = t12[s * 16 + 3]!;
+      t13[s * 800 + t * 16 + 4] = t12[s * 16 + 4]!;
+      t13[s * 800 + t * 16 + 5] = t12[s * 16 + 5]!;
+      t13[s * 800 + t * 16 + 6] = t12[s * 16 + 6]!;
+      t13[s * 800 + t * 16 + 7] = t12[s * 16 + 7]!;
+      t13[s * 800 + t * 16 + 8] = t12[s * 16 + 8]!;
+      t13[s * 800 + t * 16 + 9] = t12[s * 16 + 9]!;
+      t13[s * 800 + t * 16 + 10] = t12[s * 16 + 10]!;
+      t13[s * 800 + t * 16 + 11] = t12[s * 16 + 11]!;
+      t13[s * 800 + t * 16 + 12] = t12[s * 16 + 12]!;
+      t13[s * 800 + t * 16 + 13] = t12[s * 16 + 13]!;
+      t13[s * 800 + t * 16 + 14] = t12[s * 16 + 14]!;
+      t13[s * 800 + t * 16 + 15] = t12[s * 16 + 15]!;
+      // t14 = stack(t11)
+      t14[s * 800 + t * 16] = t11[s * 16]!;
+      t14[s * 800 + t * 16 + 1] = t11[s * 16 + 1]!;
+      t14[s * 800 + t * 16 + 2] = t11[s * 16 + 2]!;
+      t14[s * 800 + t * 16 + 3] = t11[s * 16 + 3]!;
+      t14[s * 800 + t * 16 + 4] = t11[s * 16 + 4]!;
+      t14[s * 800 + t * 16 + 5] = t11[s * 16 + 5]!;
+      t14[s * 800 + t * 16 + 6] = t11[s * 16 + 6]!;
+      t14[s * 800 + t * 16 + 7] = t11[s * 16 + 7]!;
+      t14[s * 800 + t * 16 + 8] = t11[s * 16 + 8]!;
+      t14[s * 800 + t * 16 + 9] = t11[s * 16 + 9]!;
+      t14[s * 800 + t * 16 + 10] = t11[s * 16 + 10]!;
+      t14[s * 800 + t * 16 + 11] = t11[s * 16 + 11]!;
+      t14[s * 800 + t * 16 + 12] = t11[s * 16 + 12]!;
+      t14[s * 800 + t * 16 + 13] = t11[s * 16 + 13]!;
+      t14[s * 800 + t * 16 + 14] = t11[s * 16 + 14]!;
+      t14[s * 800 + t * 16 + 15] = t11[s * 16 + 15]!;
+      // t15 = stack(t10)
+      t15[s * 800 + t * 16] = t10[s * 16]!;
+      t15[s * 800 + t * 16 + 1] = t10[s * 16 + 1]!;
+      t15[s * 800 + t * 16 + 2] = t10[s * 16 + 2]!;
+      t15[s * 800 + t * 16 + 3] = t10[s * 16 + 3]!;
+      t15[s * 800 + t * 16 + 4] = t10[s * 16 + 4]!;
+      t15[s * 800 + t * 16 + 5] = t10[s * 16 + 5]!;
+      t15[s * 800 + t * 16 + 6] = t10[s * 16 + 6]!;
+      t15[s * 800 + t * 16 + 7] = t10[s * 16 + 7]!;
+      t15[s * 800 + t * 16 + 8] = t10[s * 16 + 8]!;
+      t15[s * 800 + t * 16 + 9] = t10[s * 16 + 9]!;
+      t15[s * 800 + t * 16 + 10] = t10[s * 16 + 10]!;
+      t15[s * 800 + t * 16 + 11] = t10[s * 16 + 11]!;
+      t15[s * 800 + t * 16 + 12] = t10[s * 16 + 12]!;
+      t15[s * 800 + t * 16 + 13] = t10[s * 16 + 13]!;
+      t15[s * 800 + t * 16 + 14] = t10[s * 16 + 14]!;
+      t15[s * 800 + t * 16 + 15] = t10[s * 16 + 15]!;
+      // t16 = stack(t8)
+      t16[s * 800 + t * 16] = t8[s * 16]!;
+      t16[s * 800 + t * 16 + 1] = t8[s * 16 + 1]!;
+      t16[s * 800 + t * 16 + 2] = t8[s * 16 + 2]!;
+      t16[s * 800 + t * 16 + 3] = t8[s * 16 + 3]!;
+      t16[s * 800 + t * 16 + 4] = t8[s * 16 + 4]!;
+      t16[s * 800 + t * 16 + 5] = t8[s * 16 + 5]!;
+      t16[s * 800 + t * 16 + 6] = t8[s * 16 + 6]!;
+      t16[s * 800 + t * 16 + 7] = t8[s * 16 + 7]!;
+      t16[s * 800 + t * 16 + 8] = t8[s * 16 + 8]!;
+      t16[s * 800 + t * 16 + 9] = t8[s * 16 + 9]!;
+      t16[s * 800 + t * 16 + 10] = t8[s * 16 + 10]!;
+      t16[s * 800 + t * 16 + 11] = t8[s * 16 + 11]!;
+      t16[s * 800 + t * 16 + 12] = t8[s * 16 + 12]!;
+      t16[s * 800 + t * 16 + 13] = t8[s * 16 + 13]!;
+      t16[s * 800 + t * 16 + 14] = t8[s * 16 + 14]!;
+      t16[s * 800 + t * 16 + 15] = t8[s * 16 + 15]!;
+      // t17 = stack(c1)
+      t17[s * 800 + t * 16] = c1[s * 16]!;
+      t17[s * 800 + t * 16 + 1] = c1[s * 16 + 1]!;
+      t17[s * 800 + t * 16 + 2] = c1[s * 16 + 2]!;
+      t17[s * 800 + t * 16 + 3] = c1[s * 16 + 3]!;
+      t17[s * 800 + t * 16 + 4] = c1[s * 16 + 4]!;
+      t17[s * 800 + t * 16 + 5] = c1[s * 16 + 5]!;
+      t17[s * 800 + t * 16 + 6] = c1[s * 16 + 6]!;
+      t17[s * 800 + t * 16 + 7] = c1[s * 16 + 7]!;
+      t17[s * 800 + t * 16 + 8] = c1[s * 16 + 8]!;
+      t17[s * 800 + t * 16 + 9] = c1[s * 16 + 9]!;
+      t17[s * 800 + t * 16 + 10] = c1[s * 16 + 10]!;
+      t17[s * 800 + t * 16 + 11] = c1[s * 16 + 11]!;
+      t17[s * 800 + t * 16 + 12] = c1[s * 16 + 12]!;
+      t17[s * 800 + t * 16 + 13] = c1[s * 16 + 13]!;
+      t17[s * 800 + t * 16 + 14] = c1[s * 16 + 14]!;
+      t17[s * 800 + t * 16 + 15] = c1[s * 16 + 15]!;
+      // t18 = stack(t9)
+      t18[s * 800 + t * 16] = t9[s * 16]!;
+      t18[s * 800 + t * 16 + 1] = t9[s * 16 + 1]!;
+      t18[s * 800 + t * 16 + 2] = t9[s * 16 + 2]!;
+      t18[s * 800 + t * 16 + 3] = t9[s * 16 + 3]!;
+      t18[s * 800 + t * 16 + 4] = t9[s * 16 + 4]!;
+      t18[s * 800 + t * 16 + 5] = t9[s * 16 + 5]!;
+      t18[s * 800 + t * 16 + 6] = t9[s * 16 + 6]!;
+      t18[s * 800 + t * 16 + 7] = t9[s * 16 + 7]!;
+      t18[s * 800 + t * 16 + 8] = t9[s * 16 + 8]!;
+      t18[s * 800 + t * 16 + 9] = t9[s * 16 + 9]!;
+      t18[s * 800 + t * 16 + 10] = t9[s * 16 + 10]!;
+      t18[s * 800 + t * 16 + 11] = t9[s * 16 + 11]!;
+      t18[s * 800 + t * 16 + 12] = t9[s * 16 + 12]!;
+      t18[s * 800 + t * 16 + 13] = t9[s * 16 + 13]!;
+      t18[s * 800 + t * 16 + 14] = t9[s * 16 + 14]!;
+      t18[s * 800 + t * 16 + 15] = t9[s * 16 + 15]!;
+      h1[s * 16] = t5[s * 16]!;
+      h1[s * 16 + 1] = t5[s * 16 + 1]!;
+      h1[s * 16 + 2] = t5[s * 16 + 2]!;
+      h1[s * 16 + 3] = t5[s * 16 + 3]!;
+      h1[s * 16 + 4] = t5[s * 16 + 4]!;
+      h1[s * 16 + 5] = t5[s * 16 + 5]!;
+      h1[s * 16 + 6] = t5[s * 16 + 6]!;
+      h1[s * 16 + 7] = t5[s * 16 + 7]!;
+      h1[s * 16 + 8] = t5[s * 16 + 8]!;
+      h1[s * 16 + 9] = t5[s * 16 + 9]!;
+      h1[s * 16 + 10] = t5[s * 16 + 10]!;
+      h1[s * 16 + 11] = t5[s * 16 + 11]!;
+      h1[s * 16 + 12] = t5[s * 16 + 12]!;
+      h1[s * 16 + 13] = t5[s * 16 + 13]!;
+      h1[s * 16 + 14] = t5[s * 16 + 14]!;
+      h1[s * 16 + 15] = t5[s * 16 + 15]!;
+      c1[s * 16] = c_next1[s * 16]!;
+      c1[s * 16 + 1] = c_next1[s * 16 + 1]!;
+      c1[s * 16 + 2] = c_next1[s * 16 + 2]!;
+      c1[s * 16 + 3] = c_next1[s * 16 + 3]!;
+      c1[s * 16 + 4] = c_next1[s * 16 + 4]!;
+      c1[s * 16 + 5] = c_next1[s * 16 + 5]!;
+      c1[s * 16 + 6] = c_next1[s * 16 + 6]!;
+      c1[s * 16 + 7] = c_next1[s * 16 + 7]!;
+      c1[s * 16 + 8] = c_next1[s * 16 + 8]!;
+      c1[s * 16 + 9] = c_next1[s * 16 + 9]!;
+      c1[s * 16 + 10] = c_next1[s * 16 + 10]!;
+      c1[s * 16 + 11] = c_next1[s * 16 + 11]!;
+      c1[s * 16 + 12] = c_next1[s * 16 + 12]!;
+      c1[s * 16 + 13] = c_next1[s * 16 + 13]!;
+      c1[s * 16 + 14] = c_next1[s * 16 + 14]!;
+      c1[s * 16 + 15] = c_next1[s * 16 + 15]!;
     }
   }
 
-  // t2 = 0·𝟙
-  t2[0] = 0;
-  t2[1] = 0;
-  t2[2] = 0;
-  t2[3] = 0;
-  t2[4] = 0;
-  t2[5] = 0;
-  t2[6] = 0;
-  t2[7] = 0;
-  t2[8] = 0;
-  t2[9] = 0;
-  t2[10] = 0;
-  t2[11] = 0;
-  t2[12] = 0;
-  t2[13] = 0;
-  t2[14] = 0;
-  t2[15] = 0;
   for (let s = 0; s < batch; s++) {
-    const xRow = s * 100;
-    const outRow = s * 50;
+    // a1 = t5[T]
+    a1[s * 16] = h1[s * 16]!;
+    a1[s * 16 + 1] = h1[s * 16 + 1]!;
+    a1[s * 16 + 2] = h1[s * 16 + 2]!;
+    a1[s * 16 + 3] = h1[s * 16 + 3]!;
+    a1[s * 16 + 4] = h1[s * 16 + 4]!;
+    a1[s * 16 + 5] = h1[s * 16 + 5]!;
+    a1[s * 16 + 6] = h1[s * 16 + 6]!;
+    a1[s * 16 + 7] = h1[s * 16 + 7]!;
+    a1[s * 16 + 8] = h1[s * 16 + 8]!;
+    a1[s * 16 + 9] = h1[s * 16 + 9]!;
+    a1[s * 16 + 10] = h1[s * 16 + 10]!;
+    a1[s * 16 + 11] = h1[s * 16 + 11]!;
+    a1[s * 16 + 12] = h1[s * 16 + 12]!;
+    a1[s * 16 + 13] = h1[s * 16 + 13]!;
+    a1[s * 16 + 14] = h1[s * 16 + 14]!;
+    a1[s * 16 + 15] = h1[s * 16 + 15]!;
+  }
+
+  for (let s = 0; s < batch; s++) {
     const y = targets[s]!;
-    // t3 = x · W_ih1ᵀ
-    for (let i = 0; i < 50; i++) {
-      for (let j = 0; j < 64; j++) {
-        t3[i * 64 + j] =
-          inputs[xRow + i * 2]! * params[j * 2]! +
-          inputs[xRow + i * 2 + 1]! * params[j * 2 + 1]!;
-      }
-    }
-
-    // zx1 = t3 + t1
-    for (let i = 0; i < 3200; i++) {
-      zx1[i] = t3[i]! + t1[i]!;
-    }
-
-    h1[0] = t2[0]!;
-    h1[1] = t2[1]!;
-    h1[2] = t2[2]!;
-    h1[3] = t2[3]!;
-    h1[4] = t2[4]!;
-    h1[5] = t2[5]!;
-    h1[6] = t2[6]!;
-    h1[7] = t2[7]!;
-    h1[8] = t2[8]!;
-    h1[9] = t2[9]!;
-    h1[10] = t2[10]!;
-    h1[11] = t2[11]!;
-    h1[12] = t2[12]!;
-    h1[13] = t2[13]!;
-    h1[14] = t2[14]!;
-    h1[15] = t2[15]!;
-    c1[0] = t2[0]!;
-    c1[1] = t2[1]!;
-    c1[2] = t2[2]!;
-    c1[3] = t2[3]!;
-    c1[4] = t2[4]!;
-    c1[5] = t2[5]!;
-    c1[6] = t2[6]!;
-    c1[7] = t2[7]!;
-    c1[8] = t2[8]!;
-    c1[9] = t2[9]!;
-    c1[10] = t2[10]!;
-    c1[11] = t2[11]!;
-    c1[12] = t2[12]!;
-    c1[13] = t2[13]!;
-    c1[14] = t2[14]!;
-    c1[15] = t2[15]!;
-    for (let t = 0; t < 50; t++) {
-      // t4 = W_hh1 · h1
-      for (let i = 0; i < 64; i++) {
-        t4[i] =
-          params[128 + i * 16]! * h1[t * 16]! +
-          params[128 + i * 16 + 1]! * h1[t * 16 + 1]! +
-          params[128 + i * 16 + 2]! * h1[t * 16 + 2]! +
-          params[128 + i * 16 + 3]! * h1[t * 16 + 3]! +
-          params[128 + i * 16 + 4]! * h1[t * 16 + 4]! +
-          params[128 + i * 16 + 5]! * h1[t * 16 + 5]! +
-          params[128 + i * 16 + 6]! * h1[t * 16 + 6]! +
-          params[128 + i * 16 + 7]! * h1[t * 16 + 7]! +
-          params[128 + i * 16 + 8]! * h1[t * 16 + 8]! +
-          params[128 + i * 16 + 9]! * h1[t * 16 + 9]! +
-          params[128 + i * 16 + 10]! * h1[t * 16 + 10]! +
-          params[128 + i * 16 + 11]! * h1[t * 16 + 11]! +
-          params[128 + i * 16 + 12]! * h1[t * 16 + 12]! +
-          params[128 + i * 16 + 13]! * h1[t * 16 + 13]! +
-          params[128 + i * 16 + 14]! * h1[t * 16 + 14]! +
-          params[128 + i * 16 + 15]! * h1[t * 16 + 15]!;
-      }
-
-      // z1 = t5 + t4 + b_hh1
-      for (let i = 0; i < 64; i++) {
-        z1[i] = zx1[t * 64 + i]! + (t4[i]! + params[1216 + i]!);
-      }
-
-      // t11 = σ(z1[1:16])
-      t11[0] = sigmoid(z1[0]!);
-      t11[1] = sigmoid(z1[1]!);
-      t11[2] = sigmoid(z1[2]!);
-      t11[3] = sigmoid(z1[3]!);
-      t11[4] = sigmoid(z1[4]!);
-      t11[5] = sigmoid(z1[5]!);
-      t11[6] = sigmoid(z1[6]!);
-      t11[7] = sigmoid(z1[7]!);
-      t11[8] = sigmoid(z1[8]!);
-      t11[9] = sigmoid(z1[9]!);
-      t11[10] = sigmoid(z1[10]!);
-      t11[11] = sigmoid(z1[11]!);
-      t11[12] = sigmoid(z1[12]!);
-      t11[13] = sigmoid(z1[13]!);
-      t11[14] = sigmoid(z1[14]!);
-      t11[15] = sigmoid(z1[15]!);
-      // t12 = σ(z1[17:32])
-      t12[0] = sigmoid(z1[16]!);
-      t12[1] = sigmoid(z1[17]!);
-      t12[2] = sigmoid(z1[18]!);
-      t12[3] = sigmoid(z1[19]!);
-      t12[4] = sigmoid(z1[20]!);
-      t12[5] = sigmoid(z1[21]!);
-      t12[6] = sigmoid(z1[22]!);
-      t12[7] = sigmoid(z1[23]!);
-      t12[8] = sigmoid(z1[24]!);
-      t12[9] = sigmoid(z1[25]!);
-      t12[10] = sigmoid(z1[26]!);
-      t12[11] = sigmoid(z1[27]!);
-      t12[12] = sigmoid(z1[28]!);
-      t12[13] = sigmoid(z1[29]!);
-      t12[14] = sigmoid(z1[30]!);
-      t12[15] = sigmoid(z1[31]!);
-      // t13 = tanh(z1[33:48])
-      t13[0] = Math.tanh(z1[32]!);
-      t13[1] = Math.tanh(z1[33]!);
-      t13[2] = Math.tanh(z1[34]!);
-      t13[3] = Math.tanh(z1[35]!);
-      t13[4] = Math.tanh(z1[36]!);
-      t13[5] = Math.tanh(z1[37]!);
-      t13[6] = Math.tanh(z1[38]!);
-      t13[7] = Math.tanh(z1[39]!);
-      t13[8] = Math.tanh(z1[40]!);
-      t13[9] = Math.tanh(z1[41]!);
-      t13[10] = Math.tanh(z1[42]!);
-      t13[11] = Math.tanh(z1[43]!);
-      t13[12] = Math.tanh(z1[44]!);
-      t13[13] = Math.tanh(z1[45]!);
-      t13[14] = Math.tanh(z1[46]!);
-      t13[15] = Math.tanh(z1[47]!);
-      // t14 = σ(z1[49:64])
-      t14[0] = sigmoid(z1[48]!);
-      t14[1] = sigmoid(z1[49]!);
-      t14[2] = sigmoid(z1[50]!);
-      t14[3] = sigmoid(z1[51]!);
-      t14[4] = sigmoid(z1[52]!);
-      t14[5] = sigmoid(z1[53]!);
-      t14[6] = sigmoid(z1[54]!);
-      t14[7] = sigmoid(z1[55]!);
-      t14[8] = sigmoid(z1[56]!);
-      t14[9] = sigmoid(z1[57]!);
-      t14[10] = sigmoid(z1[58]!);
-      t14[11] = sigmoid(z1[59]!);
-      t14[12] = sigmoid(z1[60]!);
-      t14[13] = sigmoid(z1[61]!);
-      t14[14] = sigmoid(z1[62]!);
-      t14[15] = sigmoid(z1[63]!);
-      // c_next1 = t12 ⊙ c1 + t11 ⊙ t13
-      for (let i = 0; i < 16; i++) {
-        c_next1[i] = t12[i]! * c1[t * 16 + i]! + t11[i]! * t13[i]!;
-      }
-
-      // t15 = tanh(c_next1)
-      t15[0] = Math.tanh(c_next1[0]!);
-      t15[1] = Math.tanh(c_next1[1]!);
-      t15[2] = Math.tanh(c_next1[2]!);
-      t15[3] = Math.tanh(c_next1[3]!);
-      t15[4] = Math.tanh(c_next1[4]!);
-      t15[5] = Math.tanh(c_next1[5]!);
-      t15[6] = Math.tanh(c_next1[6]!);
-      t15[7] = Math.tanh(c_next1[7]!);
-      t15[8] = Math.tanh(c_next1[8]!);
-      t15[9] = Math.tanh(c_next1[9]!);
-      t15[10] = Math.tanh(c_next1[10]!);
-      t15[11] = Math.tanh(c_next1[11]!);
-      t15[12] = Math.tanh(c_next1[12]!);
-      t15[13] = Math.tanh(c_next1[13]!);
-      t15[14] = Math.tanh(c_next1[14]!);
-      t15[15] = Math.tanh(c_next1[15]!);
-      // t6 = t14 ⊙ t15
-      t6[0] = t14[0]! * t15[0]!;
-      t6[1] = t14[1]! * t15[1]!;
-      t6[2] = t14[2]! * t15[2]!;
-      t6[3] = t14[3]! * t15[3]!;
-      t6[4] = t14[4]! * t15[4]!;
-      t6[5] = t14[5]! * t15[5]!;
-      t6[6] = t14[6]! * t15[6]!;
-      t6[7] = t14[7]! * t15[7]!;
-      t6[8] = t14[8]! * t15[8]!;
-      t6[9] = t14[9]! * t15[9]!;
-      t6[10] = t14[10]! * t15[10]!;
-      t6[11] = t14[11]! * t15[11]!;
-      t6[12] = t14[12]! * t15[12]!;
-      t6[13] = t14[13]! * t15[13]!;
-      t6[14] = t14[14]! * t15[14]!;
-      t6[15] = t14[15]! * t15[15]!;
-      // t16 = stack(t15)
-      t16[t * 16] = t15[0]!;
-      t16[t * 16 + 1] = t15[1]!;
-      t16[t * 16 + 2] = t15[2]!;
-      t16[t * 16 + 3] = t15[3]!;
-      t16[t * 16 + 4] = t15[4]!;
-      t16[t * 16 + 5] = t15[5]!;
-      t16[t * 16 + 6] = t15[6]!;
-      t16[t * 16 + 7] = t15[7]!;
-      t16[t * 16 + 8] = t15[8]!;
-      t16[t * 16 + 9] = t15[9]!;
-      t16[t * 16 + 10] = t15[10]!;
-      t16[t * 16 + 11] = t15[11]!;
-      t16[t * 16 + 12] = t15[12]!;
-      t16[t * 16 + 13] = t15[13]!;
-      t16[t * 16 + 14] = t15[14]!;
-      t16[t * 16 + 15] = t15[15]!;
-      // t17 = stack(t14)
-      t17[t * 16] = t14[0]!;
-      t17[t * 16 + 1] = t14[1]!;
-      t17[t * 16 + 2] = t14[2]!;
-      t17[t * 16 + 3] = t14[3]!;
-      t17[t * 16 + 4] = t14[4]!;
-      t17[t * 16 + 5] = t14[5]!;
-      t17[t * 16 + 6] = t14[6]!;
-      t17[t * 16 + 7] = t14[7]!;
-      t17[t * 16 + 8] = t14[8]!;
-      t17[t * 16 + 9] = t14[9]!;
-      t17[t * 16 + 10] = t14[10]!;
-      t17[t * 16 + 11] = t14[11]!;
-      t17[t * 16 + 12] = t14[12]!;
-      t17[t * 16 + 13] = t14[13]!;
-      t17[t * 16 + 14] = t14[14]!;
-      t17[t * 16 + 15] = t14[15]!;
-      // t18 = stack(t13)
-      t18[t * 16] = t13[0]!;
-      t18[t * 16 + 1] = t13[1]!;
-      t18[t * 16 + 2] = t13[2]!;
-      t18[t * 16 + 3] = t13[3]!;
-      t18[t * 16 + 4] = t13[4]!;
-      t18[t * 16 + 5] = t13[5]!;
-      t18[t * 16 + 6] = t13[6]!;
-      t18[t * 16 + 7] = t13[7]!;
-      t18[t * 16 + 8] = t13[8]!;
-      t18[t * 16 + 9] = t13[9]!;
-      t18[t * 16 + 10] = t13[10]!;
-      t18[t * 16 + 11] = t13[11]!;
-      t18[t * 16 + 12] = t13[12]!;
-      t18[t * 16 + 13] = t13[13]!;
-      t18[t * 16 + 14] = t13[14]!;
-      t18[t * 16 + 15] = t13[15]!;
-      // t19 = stack(t11)
-      t19[t * 16] = t11[0]!;
-      t19[t * 16 + 1] = t11[1]!;
-      t19[t * 16 + 2] = t11[2]!;
-      t19[t * 16 + 3] = t11[3]!;
-      t19[t * 16 + 4] = t11[4]!;
-      t19[t * 16 + 5] = t11[5]!;
-      t19[t * 16 + 6] = t11[6]!;
-      t19[t * 16 + 7] = t11[7]!;
-      t19[t * 16 + 8] = t11[8]!;
-      t19[t * 16 + 9] = t11[9]!;
-      t19[t * 16 + 10] = t11[10]!;
-      t19[t * 16 + 11] = t11[11]!;
-      t19[t * 16 + 12] = t11[12]!;
-      t19[t * 16 + 13] = t11[13]!;
-      t19[t * 16 + 14] = t11[14]!;
-      t19[t * 16 + 15] = t11[15]!;
-      // t20 = stack(c1)
-      t20[t * 16] = c1[t * 16]!;
-      t20[t * 16 + 1] = c1[t * 16 + 1]!;
-      t20[t * 16 + 2] = c1[t * 16 + 2]!;
-      t20[t * 16 + 3] = c1[t * 16 + 3]!;
-      t20[t * 16 + 4] = c1[t * 16 + 4]!;
-      t20[t * 16 + 5] = c1[t * 16 + 5]!;
-      t20[t * 16 + 6] = c1[t * 16 + 6]!;
-      t20[t * 16 + 7] = c1[t * 16 + 7]!;
-      t20[t * 16 + 8] = c1[t * 16 + 8]!;
-      t20[t * 16 + 9] = c1[t * 16 + 9]!;
-      t20[t * 16 + 10] = c1[t * 16 + 10]!;
-      t20[t * 16 + 11] = c1[t * 16 + 11]!;
-      t20[t * 16 + 12] = c1[t * 16 + 12]!;
-      t20[t * 16 + 13] = c1[t * 16 + 13]!;
-      t20[t * 16 + 14] = c1[t * 16 + 14]!;
-      t20[t * 16 + 15] = c1[t * 16 + 15]!;
-      // t21 = stack(t12)
-      t21[t * 16] = t12[0]!;
-      t21[t * 16 + 1] = t12[1]!;
-      t21[t * 16 + 2] = t12[2]!;
-      t21[t * 16 + 3] = t12[3]!;
-      t21[t * 16 + 4] = t12[4]!;
-      t21[t * 16 + 5] = t12[5]!;
-      t21[t * 16 + 6] = t12[6]!;
-      t21[t * 16 + 7] = t12[7]!;
-      t21[t * 16 + 8] = t12[8]!;
-      t21[t * 16 + 9] = t12[9]!;
-      t21[t * 16 + 10] = t12[10]!;
-      t21[t * 16 + 11] = t12[11]!;
-      t21[t * 16 + 12] = t12[12]!;
-      t21[t * 16 + 13] = t12[13]!;
-      t21[t * 16 + 14] = t12[14]!;
-      t21[t * 16 + 15] = t12[15]!;
-      h1[16 + t * 16] = t6[0]!;
-      h1[17 + t * 16] = t6[1]!;
-      h1[18 + t * 16] = t6[2]!;
-      h1[19 + t * 16] = t6[3]!;
-      h1[20 + t * 16] = t6[4]!;
-      h1[21 + t * 16] = t6[5]!;
-      h1[22 + t * 16] = t6[6]!;
-      h1[23 + t * 16] = t6[7]!;
-      h1[24 + t * 16] = t6[8]!;
-      h1[25 + t * 16] = t6[9]!;
-      h1[26 + t * 16] = t6[10]!;
-      h1[27 + t * 16] = t6[11]!;
-      h1[28 + t * 16] = t6[12]!;
-      h1[29 + t * 16] = t6[13]!;
-      h1[30 + t * 16] = t6[14]!;
-      h1[31 + t * 16] = t6[15]!;
-      c1[16 + t * 16] = c_next1[0]!;
-      c1[17 + t * 16] = c_next1[1]!;
-      c1[18 + t * 16] = c_next1[2]!;
-      c1[19 + t * 16] = c_next1[3]!;
-      c1[20 + t * 16] = c_next1[4]!;
-      c1[21 + t * 16] = c_next1[5]!;
-      c1[22 + t * 16] = c_next1[6]!;
-      c1[23 + t * 16] = c_next1[7]!;
-      c1[24 + t * 16] = c_next1[8]!;
-      c1[25 + t * 16] = c_next1[9]!;
-      c1[26 + t * 16] = c_next1[10]!;
-      c1[27 + t * 16] = c_next1[11]!;
-      c1[28 + t * 16] = c_next1[12]!;
-      c1[29 + t * 16] = c_next1[13]!;
-      c1[30 + t * 16] = c_next1[14]!;
-      c1[31 + t * 16] = c_next1[15]!;
-    }
-
-    // a1 = t6[T]
-    a1[0] = h1[800]!;
-    a1[1] = h1[801]!;
-    a1[2] = h1[802]!;
-    a1[3] = h1[803]!;
-    a1[4] = h1[804]!;
-    a1[5] = h1[805]!;
-    a1[6] = h1[806]!;
-    a1[7] = h1[807]!;
-    a1[8] = h1[808]!;
-    a1[9] = h1[809]!;
-    a1[10] = h1[810]!;
-    a1[11] = h1[811]!;
-    a1[12] = h1[812]!;
-    a1[13] = h1[813]!;
-    a1[14] = h1[814]!;
-    a1[15] = h1[815]!;
-    // t7 = W2 · a1
-    const t7 =
-      params[1280]! * a1[0]! +
-      params[1281]! * a1[1]! +
-      params[1282]! * a1[2]! +
-      params[1283]! * a1[3]! +
-      params[1284]! * a1[4]! +
-      params[1285]! * a1[5]! +
-      params[1286]! * a1[6]! +
-      params[1287]! * a1[7]! +
-      params[1288]! * a1[8]! +
-      params[1289]! * a1[9]! +
-      params[1290]! * a1[10]! +
-      params[1291]! * a1[11]! +
-      params[1292]! * a1[12]! +
-      params[1293]! * a1[13]! +
-      params[1294]! * a1[14]! +
-      params[1295]! * a1[15]!;
-    // z2 = t7 + b2
-    const z2 = t7 + b2;
+    // t6 = W2 · a1
+    const t6 =
+      params[1280]! * a1[s * 16]! +
+      params[1281]! * a1[s * 16 + 1]! +
+      params[1282]! * a1[s * 16 + 2]! +
+      params[1283]! * a1[s * 16 + 3]! +
+      params[1284]! * a1[s * 16 + 4]! +
+      params[1285]! * a1[s * 16 + 5]! +
+      params[1286]! * a1[s * 16 + 6]! +
+      params[1287]! * a1[s * 16 + 7]! +
+      params[1288]! * a1[s * 16 + 8]! +
+      params[1289]! * a1[s * 16 + 9]! +
+      params[1290]! * a1[s * 16 + 10]! +
+      params[1291]! * a1[s * 16 + 11]! +
+      params[1292]! * a1[s * 16 + 12]! +
+      params[1293]! * a1[s * 16 + 13]! +
+      params[1294]! * a1[s * 16 + 14]! +
+      params[1295]! * a1[s * 16 + 15]!;
+    // z2 = t6 + b2
+    const z2 = t6 + b2;
     // d_z2 = z2 - y
     const d_z2 = z2 - y;
-    // t23 = W2ᵀ · d_z2
-    t23[0] = params[1280]! * d_z2;
-    t23[1] = params[1281]! * d_z2;
-    t23[2] = params[1282]! * d_z2;
-    t23[3] = params[1283]! * d_z2;
-    t23[4] = params[1284]! * d_z2;
-    t23[5] = params[1285]! * d_z2;
-    t23[6] = params[1286]! * d_z2;
-    t23[7] = params[1287]! * d_z2;
-    t23[8] = params[1288]! * d_z2;
-    t23[9] = params[1289]! * d_z2;
-    t23[10] = params[1290]! * d_z2;
-    t23[11] = params[1291]! * d_z2;
-    t23[12] = params[1292]! * d_z2;
-    t23[13] = params[1293]! * d_z2;
-    t23[14] = params[1294]! * d_z2;
-    t23[15] = params[1295]! * d_z2;
-    d_h1[800] = t23[0]!;
-    d_h1[801] = t23[1]!;
-    d_h1[802] = t23[2]!;
-    d_h1[803] = t23[3]!;
-    d_h1[804] = t23[4]!;
-    d_h1[805] = t23[5]!;
-    d_h1[806] = t23[6]!;
-    d_h1[807] = t23[7]!;
-    d_h1[808] = t23[8]!;
-    d_h1[809] = t23[9]!;
-    d_h1[810] = t23[10]!;
-    d_h1[811] = t23[11]!;
-    d_h1[812] = t23[12]!;
-    d_h1[813] = t23[13]!;
-    d_h1[814] = t23[14]!;
-    d_h1[815] = t23[15]!;
-    d_c1[800] = t2[0]!;
-    d_c1[801] = t2[1]!;
-    d_c1[802] = t2[2]!;
-    d_c1[803] = t2[3]!;
-    d_c1[804] = t2[4]!;
-    d_c1[805] = t2[5]!;
-    d_c1[806] = t2[6]!;
-    d_c1[807] = t2[7]!;
-    d_c1[808] = t2[8]!;
-    d_c1[809] = t2[9]!;
-    d_c1[810] = t2[10]!;
-    d_c1[811] = t2[11]!;
-    d_c1[812] = t2[12]!;
-    d_c1[813] = t2[13]!;
-    d_c1[814] = t2[14]!;
-    d_c1[815] = t2[15]!;
-    for (let t = 50 - 1; t >= 0; t--) {
-      // d_c_next1 = d_c1 + d_h1 ⊙ t26 ⊙ (1 - t27 ⊙ t27)
+    // t20 = W2ᵀ · d_z2
+    t20[s * 16] = params[1280]! * d_z2;
+    t20[s * 16 + 1] = params[1281]! * d_z2;
+    t20[s * 16 + 2] = params[1282]! * d_z2;
+    t20[s * 16 + 3] = params[1283]! * d_z2;
+    t20[s * 16 + 4] = params[1284]! * d_z2;
+    t20[s * 16 + 5] = params[1285]! * d_z2;
+    t20[s * 16 + 6] = params[1286]! * d_z2;
+    t20[s * 16 + 7] = params[1287]! * d_z2;
+    t20[s * 16 + 8] = params[1288]! * d_z2;
+    t20[s * 16 + 9] = params[1289]! * d_z2;
+    t20[s * 16 + 10] = params[1290]! * d_z2;
+    t20[s * 16 + 11] = params[1291]! * d_z2;
+    t20[s * 16 + 12] = params[1292]! * d_z2;
+    t20[s * 16 + 13] = params[1293]! * d_z2;
+    t20[s * 16 + 14] = params[1294]! * d_z2;
+    t20[s * 16 + 15] = params[1295]! * d_z2;
+  }
+
+  for (let s = 0; s < batch; s++) {
+    // d_h1 = t20
+    d_h1[s * 16] = t20[s * 16]!;
+    d_h1[s * 16 + 1] = t20[s * 16 + 1]!;
+    d_h1[s * 16 + 2] = t20[s * 16 + 2]!;
+    d_h1[s * 16 + 3] = t20[s * 16 + 3]!;
+    d_h1[s * 16 + 4] = t20[s * 16 + 4]!;
+    d_h1[s * 16 + 5] = t20[s * 16 + 5]!;
+    d_h1[s * 16 + 6] = t20[s * 16 + 6]!;
+    d_h1[s * 16 + 7] = t20[s * 16 + 7]!;
+    d_h1[s * 16 + 8] = t20[s * 16 + 8]!;
+    d_h1[s * 16 + 9] = t20[s * 16 + 9]!;
+    d_h1[s * 16 + 10] = t20[s * 16 + 10]!;
+    d_h1[s * 16 + 11] = t20[s * 16 + 11]!;
+    d_h1[s * 16 + 12] = t20[s * 16 + 12]!;
+    d_h1[s * 16 + 13] = t20[s * 16 + 13]!;
+    d_h1[s * 16 + 14] = t20[s * 16 + 14]!;
+    d_h1[s * 16 + 15] = t20[s * 16 + 15]!;
+    // d_c1 = t1
+    d_c1[s * 16] = t1[0]!;
+    d_c1[s * 16 + 1] = t1[1]!;
+    d_c1[s * 16 + 2] = t1[2]!;
+    d_c1[s * 16 + 3] = t1[3]!;
+    d_c1[s * 16 + 4] = t1[4]!;
+    d_c1[s * 16 + 5] = t1[5]!;
+    d_c1[s * 16 + 6] = t1[6]!;
+    d_c1[s * 16 + 7] = t1[7]!;
+    d_c1[s * 16 + 8] = t1[8]!;
+    d_c1[s * 16 + 9] = t1[9]!;
+    d_c1[s * 16 + 10] = t1[10]!;
+    d_c1[s * 16 + 11] = t1[11]!;
+    d_c1[s * 16 + 12] = t1[12]!;
+    d_c1[s * 16 + 13] = t1[13]!;
+    d_c1[s * 16 + 14] = t1[14]!;
+    d_c1[s * 16 + 15] = t1[15]!;
+  }
+
+  for (let t = 50 - 1; t >= 0; t--) {
+    for (let s = 0; s < batch; s++) {
+      // d_c_next1 = d_c1 + d_h1 ⊙ t21 ⊙ (1 - t22 ⊙ t22)
       for (let i = 0; i < 16; i++) {
-        d_c_next1[i] =
-          d_c1[16 + t * 16 + i]! +
-          d_h1[16 + t * 16 + i]! *
-            t17[t * 16 + i]! *
-            (1 - t16[t * 16 + i]! * t16[t * 16 + i]!);
+        d_c_next1[s * 16 + i] =
+          d_c1[s * 16 + i]! +
+          d_h1[s * 16 + i]! *
+            t14[s * 800 + t * 16 + i]! *
+            (1 - t13[s * 800 + t * 16 + i]! * t13[s * 800 + t * 16 + i]!);
       }
 
-      // d_c1$1 = d_c_next1 ⊙ t28
-      d_c1$1[0] = d_c_next1[0]! * t21[t * 16]!;
-      d_c1$1[1] = d_c_next1[1]! * t21[t * 16 + 1]!;
-      d_c1$1[2] = d_c_next1[2]! * t21[t * 16 + 2]!;
-      d_c1$1[3] = d_c_next1[3]! * t21[t * 16 + 3]!;
-      d_c1$1[4] = d_c_next1[4]! * t21[t * 16 + 4]!;
-      d_c1$1[5] = d_c_next1[5]! * t21[t * 16 + 5]!;
-      d_c1$1[6] = d_c_next1[6]! * t21[t * 16 + 6]!;
-      d_c1$1[7] = d_c_next1[7]! * t21[t * 16 + 7]!;
-      d_c1$1[8] = d_c_next1[8]! * t21[t * 16 + 8]!;
-      d_c1$1[9] = d_c_next1[9]! * t21[t * 16 + 9]!;
-      d_c1$1[10] = d_c_next1[10]! * t21[t * 16 + 10]!;
-      d_c1$1[11] = d_c_next1[11]! * t21[t * 16 + 11]!;
-      d_c1$1[12] = d_c_next1[12]! * t21[t * 16 + 12]!;
-      d_c1$1[13] = d_c_next1[13]! * t21[t * 16 + 13]!;
-      d_c1$1[14] = d_c_next1[14]! * t21[t * 16 + 14]!;
-      d_c1$1[15] = d_c_next1[15]! * t21[t * 16 + 15]!;
-      // t29 = d_h1 ⊙ t27 ⊙ t26 ⊙ (1 - t26)
+      // d_c1$1 = d_c_next1 ⊙ t23
+      d_c1$1[s * 16] = d_c_next1[s * 16]! * t18[s * 800 + t * 16]!;
+      d_c1$1[s * 16 + 1] = d_c_next1[s * 16 + 1]! * t18[s * 800 + t * 16 + 1]!;
+      d_c1$1[s * 16 + 2] = d_c_next1[s * 16 + 2]! * t18[s * 800 + t * 16 + 2]!;
+      d_c1$1[s * 16 + 3] = d_c_next1[s * 16 + 3]! * t18[s * 800 + t * 16 + 3]!;
+      d_c1$1[s * 16 + 4] = d_c_next1[s * 16 + 4]! * t18[s * 800 + t * 16 + 4]!;
+      d_c1$1[s * 16 + 5] = d_c_next1[s * 16 + 5]! * t18[s * 800 + t * 16 + 5]!;
+      d_c1$1[s * 16 + 6] = d_c_next1[s * 16 + 6]! * t18[s * 800 + t * 16 + 6]!;
+      d_c1$1[s * 16 + 7] = d_c_next1[s * 16 + 7]! * t18[s * 800 + t * 16 + 7]!;
+      d_c1$1[s * 16 + 8] = d_c_next1[s * 16 + 8]! * t18[s * 800 + t * 16 + 8]!;
+      d_c1$1[s * 16 + 9] = d_c_next1[s * 16 + 9]! * t18[s * 800 + t * 16 + 9]!;
+      d_c1$1[s * 16 + 10] =
+        d_c_next1[s * 16 + 10]! * t18[s * 800 + t * 16 + 10]!;
+      d_c1$1[s * 16 + 11] =
+        d_c_next1[s * 16 + 11]! * t18[s * 800 + t * 16 + 11]!;
+      d_c1$1[s * 16 + 12] =
+        d_c_next1[s * 16 + 12]! * t18[s * 800 + t * 16 + 12]!;
+      d_c1$1[s * 16 + 13] =
+        d_c_next1[s * 16 + 13]! * t18[s * 800 + t * 16 + 13]!;
+      d_c1$1[s * 16 + 14] =
+        d_c_next1[s * 16 + 14]! * t18[s * 800 + t * 16 + 14]!;
+      d_c1$1[s * 16 + 15] =
+        d_c_next1[s * 16 + 15]! * t18[s * 800 + t * 16 + 15]!;
+      // t24 = d_h1 ⊙ t22 ⊙ t21 ⊙ (1 - t21)
       for (let i = 0; i < 16; i++) {
-        t29[i] =
-          d_h1[16 + t * 16 + i]! *
-          t16[t * 16 + i]! *
-          (t17[t * 16 + i]! * (1 - t17[t * 16 + i]!));
+        t24[s * 16 + i] =
+          d_h1[s * 16 + i]! *
+          t13[s * 800 + t * 16 + i]! *
+          (t14[s * 800 + t * 16 + i]! * (1 - t14[s * 800 + t * 16 + i]!));
       }
 
-      // t30 = place[49:64](t29)
-      for (let i = 0; i < 48; i++) {
-        t30[i] = 0;
-      }
-
-      t30[48] = t29[0]!;
-      t30[49] = t29[1]!;
-      t30[50] = t29[2]!;
-      t30[51] = t29[3]!;
-      t30[52] = t29[4]!;
-      t30[53] = t29[5]!;
-      t30[54] = t29[6]!;
-      t30[55] = t29[7]!;
-      t30[56] = t29[8]!;
-      t30[57] = t29[9]!;
-      t30[58] = t29[10]!;
-      t30[59] = t29[11]!;
-      t30[60] = t29[12]!;
-      t30[61] = t29[13]!;
-      t30[62] = t29[14]!;
-      t30[63] = t29[15]!;
-      // t33 = d_c_next1 ⊙ t31 ⊙ (1 - t32 ⊙ t32)
+      // t27 = d_c_next1 ⊙ t25 ⊙ (1 - t26 ⊙ t26)
       for (let i = 0; i < 16; i++) {
-        t33[i] =
-          d_c_next1[i]! *
-          t19[t * 16 + i]! *
-          (1 - t18[t * 16 + i]! * t18[t * 16 + i]!);
+        t27[s * 16 + i] =
+          d_c_next1[s * 16 + i]! *
+          t16[s * 800 + t * 16 + i]! *
+          (1 - t15[s * 800 + t * 16 + i]! * t15[s * 800 + t * 16 + i]!);
       }
 
-      // t34 = place[33:48](t33)
-      for (let i = 0; i < 32; i++) {
-        t34[i] = 0;
-      }
-
-      t34[48] = 0;
-      t34[49] = 0;
-      t34[50] = 0;
-      t34[51] = 0;
-      t34[52] = 0;
-      t34[53] = 0;
-      t34[54] = 0;
-      t34[55] = 0;
-      t34[56] = 0;
-      t34[57] = 0;
-      t34[58] = 0;
-      t34[59] = 0;
-      t34[60] = 0;
-      t34[61] = 0;
-      t34[62] = 0;
-      t34[63] = 0;
-      t34[32] = t33[0]!;
-      t34[33] = t33[1]!;
-      t34[34] = t33[2]!;
-      t34[35] = t33[3]!;
-      t34[36] = t33[4]!;
-      t34[37] = t33[5]!;
-      t34[38] = t33[6]!;
-      t34[39] = t33[7]!;
-      t34[40] = t33[8]!;
-      t34[41] = t33[9]!;
-      t34[42] = t33[10]!;
-      t34[43] = t33[11]!;
-      t34[44] = t33[12]!;
-      t34[45] = t33[13]!;
-      t34[46] = t33[14]!;
-      t34[47] = t33[15]!;
-      // t36 = d_c_next1 ⊙ t35 ⊙ t28 ⊙ (1 - t28)
+      // t29 = d_c_next1 ⊙ t28 ⊙ t23 ⊙ (1 - t23)
       for (let i = 0; i < 16; i++) {
-        t36[i] =
-          d_c_next1[i]! *
-          t20[t * 16 + i]! *
-          (t21[t * 16 + i]! * (1 - t21[t * 16 + i]!));
+        t29[s * 16 + i] =
+          d_c_next1[s * 16 + i]! *
+          t17[s * 800 + t * 16 + i]! *
+          (t18[s * 800 + t * 16 + i]! * (1 - t18[s * 800 + t * 16 + i]!));
       }
 
-      // t37 = place[17:32](t36)
-      t37[0] = 0;
-      t37[1] = 0;
-      t37[2] = 0;
-      t37[3] = 0;
-      t37[4] = 0;
-      t37[5] = 0;
-      t37[6] = 0;
-      t37[7] = 0;
-      t37[8] = 0;
-      t37[9] = 0;
-      t37[10] = 0;
-      t37[11] = 0;
-      t37[12] = 0;
-      t37[13] = 0;
-      t37[14] = 0;
-      t37[15] = 0;
-      for (let i = 0; i < 32; i++) {
-        t37[32 + i] = 0;
-      }
-
-      t37[16] = t36[0]!;
-      t37[17] = t36[1]!;
-      t37[18] = t36[2]!;
-      t37[19] = t36[3]!;
-      t37[20] = t36[4]!;
-      t37[21] = t36[5]!;
-      t37[22] = t36[6]!;
-      t37[23] = t36[7]!;
-      t37[24] = t36[8]!;
-      t37[25] = t36[9]!;
-      t37[26] = t36[10]!;
-      t37[27] = t36[11]!;
-      t37[28] = t36[12]!;
-      t37[29] = t36[13]!;
-      t37[30] = t36[14]!;
-      t37[31] = t36[15]!;
-      // t38 = d_c_next1 ⊙ t32 ⊙ t31 ⊙ (1 - t31)
+      // t30 = d_c_next1 ⊙ t26 ⊙ t25 ⊙ (1 - t25)
       for (let i = 0; i < 16; i++) {
-        t38[i] =
-          d_c_next1[i]! *
-          t18[t * 16 + i]! *
-          (t19[t * 16 + i]! * (1 - t19[t * 16 + i]!));
+        t30[s * 16 + i] =
+          d_c_next1[s * 16 + i]! *
+          t15[s * 800 + t * 16 + i]! *
+          (t16[s * 800 + t * 16 + i]! * (1 - t16[s * 800 + t * 16 + i]!));
       }
 
-      // t39 = place[1:16](t38)
-      for (let i = 0; i < 48; i++) {
-        t39[16 + i] = 0;
-      }
-
-      t39[0] = t38[0]!;
-      t39[1] = t38[1]!;
-      t39[2] = t38[2]!;
-      t39[3] = t38[3]!;
-      t39[4] = t38[4]!;
-      t39[5] = t38[5]!;
-      t39[6] = t38[6]!;
-      t39[7] = t38[7]!;
-      t39[8] = t38[8]!;
-      t39[9] = t38[9]!;
-      t39[10] = t38[10]!;
-      t39[11] = t38[11]!;
-      t39[12] = t38[12]!;
-      t39[13] = t38[13]!;
-      t39[14] = t38[14]!;
-      t39[15] = t38[15]!;
-      // d_z1 = t30 + t34 + t37 + t39
-      for (let i = 0; i < 64; i++) {
-        d_z1[i] = t30[i]! + t34[i]! + (t37[i]! + t39[i]!);
-      }
-
-      // d_h1$1 = W_hh1ᵀ · d_z1
-      let acc$19 = 0;
-      for (let k = 0; k < 64; k++) acc$19 += params[128 + k * 16]! * d_z1[k]!;
-      d_h1$1[0] = acc$19;
-      let acc$20 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$20 += params[128 + k * 16 + 1]! * d_z1[k]!;
-      d_h1$1[1] = acc$20;
-      let acc$21 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$21 += params[128 + k * 16 + 2]! * d_z1[k]!;
-      d_h1$1[2] = acc$21;
-      let acc$22 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$22 += params[128 + k * 16 + 3]! * d_z1[k]!;
-      d_h1$1[3] = acc$22;
-      let acc$23 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$23 += params[128 + k * 16 + 4]! * d_z1[k]!;
-      d_h1$1[4] = acc$23;
-      let acc$24 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$24 += params[128 + k * 16 + 5]! * d_z1[k]!;
-      d_h1$1[5] = acc$24;
-      let acc$25 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$25 += params[128 + k * 16 + 6]! * d_z1[k]!;
-      d_h1$1[6] = acc$25;
-      let acc$26 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$26 += params[128 + k * 16 + 7]! * d_z1[k]!;
-      d_h1$1[7] = acc$26;
-      let acc$27 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$27 += params[128 + k * 16 + 8]! * d_z1[k]!;
-      d_h1$1[8] = acc$27;
-      let acc$28 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$28 += params[128 + k * 16 + 9]! * d_z1[k]!;
-      d_h1$1[9] = acc$28;
-      let acc$29 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$29 += params[128 + k * 16 + 10]! * d_z1[k]!;
-      d_h1$1[10] = acc$29;
-      let acc$30 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$30 += params[128 + k * 16 + 11]! * d_z1[k]!;
-      d_h1$1[11] = acc$30;
-      let acc$31 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$31 += params[128 + k * 16 + 12]! * d_z1[k]!;
-      d_h1$1[12] = acc$31;
-      let acc$32 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$32 += params[128 + k * 16 + 13]! * d_z1[k]!;
-      d_h1$1[13] = acc$32;
-      let acc$33 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$33 += params[128 + k * 16 + 14]! * d_z1[k]!;
-      d_h1$1[14] = acc$33;
-      let acc$34 = 0;
-      for (let k = 0; k < 64; k++)
-        acc$34 += params[128 + k * 16 + 15]! * d_z1[k]!;
-      d_h1$1[15] = acc$34;
-      // t42 = stack(d_h1)
-      t42[t * 16] = d_h1[16 + t * 16]!;
-      t42[t * 16 + 1] = d_h1[17 + t * 16]!;
-      t42[t * 16 + 2] = d_h1[18 + t * 16]!;
-      t42[t * 16 + 3] = d_h1[19 + t * 16]!;
-      t42[t * 16 + 4] = d_h1[20 + t * 16]!;
-      t42[t * 16 + 5] = d_h1[21 + t * 16]!;
-      t42[t * 16 + 6] = d_h1[22 + t * 16]!;
-      t42[t * 16 + 7] = d_h1[23 + t * 16]!;
-      t42[t * 16 + 8] = d_h1[24 + t * 16]!;
-      t42[t * 16 + 9] = d_h1[25 + t * 16]!;
-      t42[t * 16 + 10] = d_h1[26 + t * 16]!;
-      t42[t * 16 + 11] = d_h1[27 + t * 16]!;
-      t42[t * 16 + 12] = d_h1[28 + t * 16]!;
-      t42[t * 16 + 13] = d_h1[29 + t * 16]!;
-      t42[t * 16 + 14] = d_h1[30 + t * 16]!;
-      t42[t * 16 + 15] = d_h1[31 + t * 16]!;
-      d_h1[t * 16] = d_h1$1[0]!;
-      d_h1[t * 16 + 1] = d_h1$1[1]!;
-      d_h1[t * 16 + 2] = d_h1$1[2]!;
-      d_h1[t * 16 + 3] = d_h1$1[3]!;
-      d_h1[t * 16 + 4] = d_h1$1[4]!;
-      d_h1[t * 16 + 5] = d_h1$1[5]!;
-      d_h1[t * 16 + 6] = d_h1$1[6]!;
-      d_h1[t * 16 + 7] = d_h1$1[7]!;
-      d_h1[t * 16 + 8] = d_h1$1[8]!;
-      d_h1[t * 16 + 9] = d_h1$1[9]!;
-      d_h1[t * 16 + 10] = d_h1$1[10]!;
-      d_h1[t * 16 + 11] = d_h1$1[11]!;
-      d_h1[t * 16 + 12] = d_h1$1[12]!;
-      d_h1[t * 16 + 13] = d_h1$1[13]!;
-      d_h1[t * 16 + 14] = d_h1$1[14]!;
-      d_h1[t * 16 + 15] = d_h1$1[15]!;
-      d_c1[t * 16] = d_c1$1[0]!;
-      d_c1[t * 16 + 1] = d_c1$1[1]!;
-      d_c1[t * 16 + 2] = d_c1$1[2]!;
-      d_c1[t * 16 + 3] = d_c1$1[3]!;
-      d_c1[t * 16 + 4] = d_c1$1[4]!;
-      d_c1[t * 16 + 5] = d_c1$1[5]!;
-      d_c1[t * 16 + 6] = d_c1$1[6]!;
-      d_c1[t * 16 + 7] = d_c1$1[7]!;
-      d_c1[t * 16 + 8] = d_c1$1[8]!;
-      d_c1[t * 16 + 9] = d_c1$1[9]!;
-      d_c1[t * 16 + 10] = d_c1$1[10]!;
-      d_c1[t * 16 + 11] = d_c1$1[11]!;
-      d_c1[t * 16 + 12] = d_c1$1[12]!;
-      d_c1[t * 16 + 13] = d_c1$1[13]!;
-      d_c1[t * 16 + 14] = d_c1$1[14]!;
-      d_c1[t * 16 + 15] = d_c1$1[15]!;
+      // d_z1 = concat(t30, t29, t27, t24)
+      d_z1[s * 64] = t30[s * 16]!;
+      d_z1[s * 64 + 1] = t30[s * 16 + 1]!;
+      d_z1[s * 64 + 2] = t30[s * 16 + 2]!;
+      d_z1[s * 64 + 3] = t30[s * 16 + 3]!;
+      d_z1[s * 64 + 4] = t30[s * 16 + 4]!;
+      d_z1[s * 64 + 5] = t30[s * 16 + 5]!;
+      d_z1[s * 64 + 6] = t30[s * 16 + 6]!;
+      d_z1[s * 64 + 7] = t30[s * 16 + 7]!;
+      d_z1[s * 64 + 8] = t30[s * 16 + 8]!;
+      d_z1[s * 64 + 9] = t30[s * 16 + 9]!;
+      d_z1[s * 64 + 10] = t30[s * 16 + 10]!;
+      d_z1[s * 64 + 11] = t30[s * 16 + 11]!;
+      d_z1[s * 64 + 12] = t30[s * 16 + 12]!;
+      d_z1[s * 64 + 13] = t30[s * 16 + 13]!;
+      d_z1[s * 64 + 14] = t30[s * 16 + 14]!;
+      d_z1[s * 64 + 15] = t30[s * 16 + 15]!;
+      d_z1[s * 64 + 16] = t29[s * 16]!;
+      d_z1[s * 64 + 17] = t29[s * 16 + 1]!;
+      d_z1[s * 64 + 18] = t29[s * 16 + 2]!;
+      d_z1[s * 64 + 19] = t29[s * 16 + 3]!;
+      d_z1[s * 64 + 20] = t29[s * 16 + 4]!;
+      d_z1[s * 64 + 21] = t29[s * 16 + 5]!;
+      d_z1[s * 64 + 22] = t29[s * 16 + 6]!;
+      d_z1[s * 64 + 23] = t29[s * 16 + 7]!;
+      d_z1[s * 64 + 24] = t29[s * 16 + 8]!;
+      d_z1[s * 64 + 25] = t29[s * 16 + 9]!;
+      d_z1[s * 64 + 26] = t29[s * 16 + 10]!;
+      d_z1[s * 64 + 27] = t29[s * 16 + 11]!;
+      d_z1[s * 64 + 28] = t29[s * 16 + 12]!;
+      d_z1[s * 64 + 29] = t29[s * 16 + 13]!;
+      d_z1[s * 64 + 30] = t29[s * 16 + 14]!;
+      d_z1[s * 64 + 31] = t29[s * 16 + 15]!;
+      d_z1[s * 64 + 32] = t27[s * 16]!;
+      d_z1[s * 64 + 33] = t27[s * 16 + 1]!;
+      d_z1[s * 64 + 34] = t27[s * 16 + 2]!;
+      d_z1[s * 64 + 35] = t27[s * 16 + 3]!;
+      d_z1[s * 64 + 36] = t27[s * 16 + 4]!;
+      d_z1[s * 64 + 37] = t27[s * 16 + 5]!;
+      d_z1[s * 64 + 38] = t27[s * 16 + 6]!;
+      d_z1[s * 64 + 39] = t27[s * 16 + 7]!;
+      d_z1[s * 64 + 40] = t27[s * 16 + 8]!;
+      d_z1[s * 64 + 41] = t27[s * 16 + 9]!;
+      d_z1[s * 64 + 42] = t27[s * 16 + 10]!;
+      d_z1[s * 64 + 43] = t27[s * 16 + 11]!;
+      d_z1[s * 64 + 44] = t27[s * 16 + 12]!;
+      d_z1[s * 64 + 45] = t27[s * 16 + 13]!;
+      d_z1[s * 64 + 46] = t27[s * 16 + 14]!;
+      d_z1[s * 64 + 47] = t27[s * 16 + 15]!;
+      d_z1[s * 64 + 48] = t24[s * 16]!;
+      d_z1[s * 64 + 49] = t24[s * 16 + 1]!;
+      d_z1[s * 64 + 50] = t24[s * 16 + 2]!;
+      d_z1[s * 64 + 51] = t24[s * 16 + 3]!;
+      d_z1[s * 64 + 52] = t24[s * 16 + 4]!;
+      d_z1[s * 64 + 53] = t24[s * 16 + 5]!;
+      d_z1[s * 64 + 54] = t24[s * 16 + 6]!;
+      d_z1[s * 64 + 55] = t24[s * 16 + 7]!;
+      d_z1[s * 64 + 56] = t24[s * 16 + 8]!;
+      d_z1[s * 64 + 57] = t24[s * 16 + 9]!;
+      d_z1[s * 64 + 58] = t24[s * 16 + 10]!;
+      d_z1[s * 64 + 59] = t24[s * 16 + 11]!;
+      d_z1[s * 64 + 60] = t24[s * 16 + 12]!;
+      d_z1[s * 64 + 61] = t24[s * 16 + 13]!;
+      d_z1[s * 64 + 62] = t24[s * 16 + 14]!;
+      d_z1[s * 64 + 63] = t24[s * 16 + 15]!;
     }
 
-    // t43 = t42 ⊙ t42
+    // d_h1$1 = W_hh1ᵀ · d_z1, for every sample at once
+    denseTransposed(d_h1$1, params, 128, d_z1, batch, 64, 16);
+    for (let s = 0; s < batch; s++) {
+      // t37 = stack(d_h1)
+      t37[s * 800 + t * 16] = d_h1[s * 16]!;
+      t37[s * 800 + t * 16 + 1] = d_h1[s * 16 + 1]!;
+      t37[s * 800 + t * 16 + 2] = d_h1[s * 16 + 2]!;
+      t37[s * 800 + t * 16 + 3] = d_h1[s * 16 + 3]!;
+      t37[s * 800 + t * 16 + 4] = d_h1[s * 16 + 4]!;
+      t37[s * 800 + t * 16 + 5] = d_h1[s * 16 + 5]!;
+      t37[s * 800 + t * 16 + 6] = d_h1[s * 16 + 6]!;
+      t37[s * 800 + t * 16 + 7] = d_h1[s * 16 + 7]!;
+      t37[s * 800 + t * 16 + 8] = d_h1[s * 16 + 8]!;
+      t37[s * 800 + t * 16 + 9] = d_h1[s * 16 + 9]!;
+      t37[s * 800 + t * 16 + 10] = d_h1[s * 16 + 10]!;
+      t37[s * 800 + t * 16 + 11] = d_h1[s * 16 + 11]!;
+      t37[s * 800 + t * 16 + 12] = d_h1[s * 16 + 12]!;
+      t37[s * 800 + t * 16 + 13] = d_h1[s * 16 + 13]!;
+      t37[s * 800 + t * 16 + 14] = d_h1[s * 16 + 14]!;
+      t37[s * 800 + t * 16 + 15] = d_h1[s * 16 + 15]!;
+      d_h1[s * 16] = d_h1$1[s * 16]!;
+      d_h1[s * 16 + 1] = d_h1$1[s * 16 + 1]!;
+      d_h1[s * 16 + 2] = d_h1$1[s * 16 + 2]!;
+      d_h1[s * 16 + 3] = d_h1$1[s * 16 + 3]!;
+      d_h1[s * 16 + 4] = d_h1$1[s * 16 + 4]!;
+      d_h1[s * 16 + 5] = d_h1$1[s * 16 + 5]!;
+      d_h1[s * 16 + 6] = d_h1$1[s * 16 + 6]!;
+      d_h1[s * 16 + 7] = d_h1$1[s * 16 + 7]!;
+      d_h1[s * 16 + 8] = d_h1$1[s * 16 + 8]!;
+      d_h1[s * 16 + 9] = d_h1$1[s * 16 + 9]!;
+      d_h1[s * 16 + 10] = d_h1$1[s * 16 + 10]!;
+      d_h1[s * 16 + 11] = d_h1$1[s * 16 + 11]!;
+      d_h1[s * 16 + 12] = d_h1$1[s * 16 + 12]!;
+      d_h1[s * 16 + 13] = d_h1$1[s * 16 + 13]!;
+      d_h1[s * 16 + 14] = d_h1$1[s * 16 + 14]!;
+      d_h1[s * 16 + 15] = d_h1$1[s * 16 + 15]!;
+      d_c1[s * 16] = d_c1$1[s * 16]!;
+      d_c1[s * 16 + 1] = d_c1$1[s * 16 + 1]!;
+      d_c1[s * 16 + 2] = d_c1$1[s * 16 + 2]!;
+      d_c1[s * 16 + 3] = d_c1$1[s * 16 + 3]!;
+      d_c1[s * 16 + 4] = d_c1$1[s * 16 + 4]!;
+      d_c1[s * 16 + 5] = d_c1$1[s * 16 + 5]!;
+      d_c1[s * 16 + 6] = d_c1$1[s * 16 + 6]!;
+      d_c1[s * 16 + 7] = d_c1$1[s * 16 + 7]!;
+      d_c1[s * 16 + 8] = d_c1$1[s * 16 + 8]!;
+      d_c1[s * 16 + 9] = d_c1$1[s * 16 + 9]!;
+      d_c1[s * 16 + 10] = d_c1$1[s * 16 + 10]!;
+      d_c1[s * 16 + 11] = d_c1$1[s * 16 + 11]!;
+      d_c1[s * 16 + 12] = d_c1$1[s * 16 + 12]!;
+      d_c1[s * 16 + 13] = d_c1$1[s * 16 + 13]!;
+      d_c1[s * 16 + 14] = d_c1$1[s * 16 + 14]!;
+      d_c1[s * 16 + 15] = d_c1$1[s * 16 + 15]!;
+    }
+  }
+
+  for (let s = 0; s < batch; s++) {
+    const outRow = s * 50;
+    // t38 = t37 ⊙ t37
     for (let i = 0; i < 800; i++) {
-      t43[i] = t42[i]! * t42[i]!;
+      t38[i] = t37[s * 800 + i]! * t37[s * 800 + i]!;
     }
 
-    // t44 = sum(t43, 2)
+    // t39 = sum(t38, 2)
     for (let i = 0; i < 50; i++) {
-      t44[i] =
-        t43[i * 16]! +
-        t43[i * 16 + 1]! +
-        t43[i * 16 + 2]! +
-        t43[i * 16 + 3]! +
-        t43[i * 16 + 4]! +
-        t43[i * 16 + 5]! +
-        t43[i * 16 + 6]! +
-        t43[i * 16 + 7]! +
-        t43[i * 16 + 8]! +
-        t43[i * 16 + 9]! +
-        t43[i * 16 + 10]! +
-        t43[i * 16 + 11]! +
-        t43[i * 16 + 12]! +
-        t43[i * 16 + 13]! +
-        t43[i * 16 + 14]! +
-        t43[i * 16 + 15]!;
+      t39[i] =
+        t38[i * 16]! +
+        t38[i * 16 + 1]! +
+        t38[i * 16 + 2]! +
+        t38[i * 16 + 3]! +
+        t38[i * 16 + 4]! +
+        t38[i * 16 + 5]! +
+        t38[i * 16 + 6]! +
+        t38[i * 16 + 7]! +
+        t38[i * 16 + 8]! +
+        t38[i * 16 + 9]! +
+        t38[i * 16 + 10]! +
+        t38[i * 16 + 11]! +
+        t38[i * 16 + 12]! +
+        t38[i * 16 + 13]! +
+        t38[i * 16 + 14]! +
+        t38[i * 16 + 15]!;
     }
 
-    // t45 = √(t44)
+    // t40 = √(t39)
     for (let i = 0; i < 50; i++) {
-      out[outRow + i] = Math.sqrt(t44[i]!);
+      out[outRow + i] = Math.sqrt(t39[i]!);
     }
   }
 }
@@ -2453,9 +2176,9 @@ function sgdStepKernel(
 
 // ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
 
-/** The kernels' binary (25167 bytes), base64. */
+/** The kernels' binary (35676 bytes), base64. */
 const wasmBinary =
-  "AGFzbQEAAAABGgVgAn9/AGABewF7YAF9AX1gAn9/AXxgAXwAAwkIAAEBAgIDAwQFAwEAAgcyBQZtZW1vcnkCAAdmb3J3YXJkAAAEbG9zcwAFCGdyYWRpZW50AAYJc2dkVXBkYXRlAAcKorsBCP0aBQF8AX8BfAp/AXwgALchAiABQZQDbCEDQQAqAsAouyEEQQAhBQNAQQAhBgNAIAVBgAJsIAZBBGxqIAZBBGz9XQKAJP1f/V79WwKgUQAgBkECaiIGQcAASA0ACyAFQQFqIgVBMkgNAAtBAEQAAAAAAAAAALY4AqC1AUEARAAAAAAAAAAAtjgCpLUBQQBEAAAAAAAAAAC2OAKotQFBAEQAAAAAAAAAALY4Aqy1AUEARAAAAAAAAAAAtjgCsLUBQQBEAAAAAAAAAAC2OAK0tQFBAEQAAAAAAAAAALY4Ari1AUEARAAAAAAAAAAAtjgCvLUBQQBEAAAAAAAAAAC2OALAtQFBAEQAAAAAAAAAALY4AsS1AUEARAAAAAAAAAAAtjgCyLUBQQBEAAAAAAAAAAC2OALMtQFBAEQAAAAAAAAAALY4AtC1AUEARAAAAAAAAAAAtjgC1LUBQQBEAAAAAAAAAAC2OALYtQFBAEQAAAAAAAAAALY4Aty1AUEAIQcDQEEAIQgDQEEAIQkDQCAIQYACbCAJQQRsaiAHQZADbCAIQQhsaioC4N8FuyAJQQhsKgIAu6IgB0GQA2wgCEEIbGoqAuTfBbsgCUEIbCoCBLuioLY4AuC1ASAJQQFqIglBwABIDQALIAhBAWoiCEEySA0AC0EAIQoDQCAKQQRsIApBBGz9XQLgtQH9XyAKQQRs/V0CoFH9X/3wAf1e/VsC4JkCACAKQQJqIgpBgBlIDQALQQBBACoCoLUBu7Y4AuC1AUEAQQAqAqS1Abu2OALktQFBAEEAKgKotQG7tjgC6LUBQQBBACoCrLUBu7Y4Auy1AUEAQQAqArC1Abu2OALwtQFBAEEAKgK0tQG7tjgC9LUBQQBBACoCuLUBu7Y4Avi1AUEAQQAqAry1Abu2OAL8tQFBAEEAKgLAtQG7tjgCgLYBQQBBACoCxLUBu7Y4AoS2AUEAQQAqAsi1Abu2OAKItgFBAEEAKgLMtQG7tjgCjLYBQQBBACoC0LUBu7Y4ApC2AUEAQQAqAtS1Abu2OAKUtgFBAEEAKgLYtQG7tjgCmLYBQQBBACoC3LUBu7Y4Apy2AUEAQQAqAqC1Abu2OAKgzwFBAEEAKgKktQG7tjgCpM8BQQBBACoCqLUBu7Y4AqjPAUEAQQAqAqy1Abu2OAKszwFBAEEAKgKwtQG7tjgCsM8BQQBBACoCtLUBu7Y4ArTPAUEAQQAqAri1Abu2OAK4zwFBAEEAKgK8tQG7tjgCvM8BQQBBACoCwLUBu7Y4AsDPAUEAQQAqAsS1Abu2OALEzwFBAEEAKgLItQG7tjgCyM8BQQBBACoCzLUBu7Y4AszPAUEAQQAqAtC1Abu2OALQzwFBAEEAKgLUtQG7tjgC1M8BQQBBACoC2LUBu7Y4AtjPAUEAQQAqAty1Abu2OALczwFBACELA0BBACEMA0AgDEEEbCAMQcAAbCoCgAS7IAtBwABsKgLgtQG7oiAMQcAAbCoChAS7IAtBwABsKgLktQG7oqAgDEHAAGwqAogEuyALQcAAbCoC6LUBu6KgIAxBwABsKgKMBLsgC0HAAGwqAuy1AbuioCAMQcAAbCoCkAS7IAtBwABsKgLwtQG7oqAgDEHAAGwqApQEuyALQcAAbCoC9LUBu6KgIAxBwABsKgKYBLsgC0HAAGwqAvi1AbuioCAMQcAAbCoCnAS7IAtBwABsKgL8tQG7oqAgDEHAAGwqAqAEuyALQcAAbCoCgLYBu6KgIAxBwABsKgKkBLsgC0HAAGwqAoS2AbuioCAMQcAAbCoCqAS7IAtBwABsKgKItgG7oqAgDEHAAGwqAqwEuyALQcAAbCoCjLYBu6KgIAxBwABsKgKwBLsgC0HAAGwqApC2AbuioCAMQcAAbCoCtAS7IAtBwABsKgKUtgG7oqAgDEHAAGwqArgEuyALQcAAbCoCmLYBu6KgIAxBwABsKgK8BLsgC0HAAGwqApy2AbuioLY4AuDoASAMQQFqIgxBwABIDQALQQAhDQNAIA1BBGwgC0GAAmwgDUEEbGr9XQLgmQL9XyANQQRs/V0C4OgB/V8gDUEEbP1dAoAm/V/98AH98AH9Xv1bAuDqAQAgDUECaiINQcAASA0AC0EAIQ4DQCAOQQRsIA5BBGz9XQKg6wH9X/1eEAH9XyALQcAAbCAOQQRsav1dAqDPAf1f/fIBIA5BBGz9XQLg6gH9X/1eEAH9XyAOQQRs/V0C4OsB/V/9XhAC/V/98gH98AH9Xv1bAuDoAQAgDkECaiIOQRBIDQALQQBBACoCoOwBu7YQA7tBACoC4OgBu7YQBLuitjgCoOkBQQBBACoCpOwBu7YQA7tBACoC5OgBu7YQBLuitjgCpOkBQQBBACoCqOwBu7YQA7tBACoC6OgBu7YQBLuitjgCqOkBQQBBACoCrOwBu7YQA7tBACoC7OgBu7YQBLuitjgCrOkBQQBBACoCsOwBu7YQA7tBACoC8OgBu7YQBLuitjgCsOkBQQBBACoCtOwBu7YQA7tBACoC9OgBu7YQBLuitjgCtOkBQQBBACoCuOwBu7YQA7tBACoC+OgBu7YQBLuitjgCuOkBQQBBACoCvOwBu7YQA7tBACoC/OgBu7YQBLuitjgCvOkBQQBBACoCwOwBu7YQA7tBACoCgOkBu7YQBLuitjgCwOkBQQBBACoCxOwBu7YQA7tBACoChOkBu7YQBLuitjgCxOkBQQBBACoCyOwBu7YQA7tBACoCiOkBu7YQBLuitjgCyOkBQQBBACoCzOwBu7YQA7tBACoCjOkBu7YQBLuitjgCzOkBQQBBACoC0OwBu7YQA7tBACoCkOkBu7YQBLuitjgC0OkBQQBBACoC1OwBu7YQA7tBACoClOkBu7YQBLuitjgC1OkBQQBBACoC2OwBu7YQA7tBACoCmOkBu7YQBLuitjgC2OkBQQBBACoC3OwBu7YQA7tBACoCnOkBu7YQBLuitjgC3OkBIAtBwABsQQAqAqDpAbu2OAKgtgEgC0HAAGxBACoCpOkBu7Y4AqS2ASALQcAAbEEAKgKo6QG7tjgCqLYBIAtBwABsQQAqAqzpAbu2OAKstgEgC0HAAGxBACoCsOkBu7Y4ArC2ASALQcAAbEEAKgK06QG7tjgCtLYBIAtBwABsQQAqArjpAbu2OAK4tgEgC0HAAGxBACoCvOkBu7Y4Ary2ASALQcAAbEEAKgLA6QG7tjgCwLYBIAtBwABsQQAqAsTpAbu2OALEtgEgC0HAAGxBACoCyOkBu7Y4Asi2ASALQcAAbEEAKgLM6QG7tjgCzLYBIAtBwABsQQAqAtDpAbu2OALQtgEgC0HAAGxBACoC1OkBu7Y4AtS2ASALQcAAbEEAKgLY6QG7tjgC2LYBIAtBwABsQQAqAtzpAbu2OALctgEgC0HAAGxBACoC4OgBu7Y4AuDPASALQcAAbEEAKgLk6AG7tjgC5M8BIAtBwABsQQAqAujoAbu2OALozwEgC0HAAGxBACoC7OgBu7Y4AuzPASALQcAAbEEAKgLw6AG7tjgC8M8BIAtBwABsQQAqAvToAbu2OAL0zwEgC0HAAGxBACoC+OgBu7Y4AvjPASALQcAAbEEAKgL86AG7tjgC/M8BIAtBwABsQQAqAoDpAbu2OAKA0AEgC0HAAGxBACoChOkBu7Y4AoTQASALQcAAbEEAKgKI6QG7tjgCiNABIAtBwABsQQAqAozpAbu2OAKM0AEgC0HAAGxBACoCkOkBu7Y4ApDQASALQcAAbEEAKgKU6QG7tjgClNABIAtBwABsQQAqApjpAbu2OAKY0AEgC0HAAGxBACoCnOkBu7Y4ApzQASALQQFqIgtBMkgNAAtBAEEAKgLgzgG7tjgCoM8BQQBBACoC5M4Bu7Y4AqTPAUEAQQAqAujOAbu2OAKozwFBAEEAKgLszgG7tjgCrM8BQQBBACoC8M4Bu7Y4ArDPAUEAQQAqAvTOAbu2OAK0zwFBAEEAKgL4zgG7tjgCuM8BQQBBACoC/M4Bu7Y4ArzPAUEAQQAqAoDPAbu2OALAzwFBAEEAKgKEzwG7tjgCxM8BQQBBACoCiM8Bu7Y4AsjPAUEAQQAqAozPAbu2OALMzwFBAEEAKgKQzwG7tjgC0M8BQQBBACoClM8Bu7Y4AtTPAUEAQQAqApjPAbu2OALYzwFBAEEAKgKczwG7tjgC3M8BQQAqAoAou0EAKgKgzwG7okEAKgKEKLtBACoCpM8Bu6KgQQAqAogou0EAKgKozwG7oqBBACoCjCi7QQAqAqzPAbuioEEAKgKQKLtBACoCsM8Bu6KgQQAqApQou0EAKgK0zwG7oqBBACoCmCi7QQAqArjPAbuioEEAKgKcKLtBACoCvM8Bu6KgQQAqAqAou0EAKgLAzwG7oqBBACoCpCi7QQAqAsTPAbuioEEAKgKoKLtBACoCyM8Bu6KgQQAqAqwou0EAKgLMzwG7oqBBACoCsCi7QQAqAtDPAbuioEEAKgK0KLtBACoC1M8Bu6KgQQAqArgou0EAKgLYzwG7oqBBACoCvCi7QQAqAtzPAbuioCEPIAMgB0EEbGogDyAEoLY4AuDfBSAHQQFqIgcgAEgNAAsLvgQBCnv9DAAAgD8AAIA/AACAPwAAgD8gAP3gAf3hAf0MAADQwgAA0MIAANDCAADQwv3rAf0MAACyQgAAskIAALJCAACyQv3qASIBIAH9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEiAv0MAABASwAAQEsAAEBLAABAS/3lASID/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIAP9DIOAXrmDgF65g4BeuYOAXrn95gH95QEiBCAEIAT95gH9DBoStToaErU6GhK1OhoStTogBP3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASAE/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIAT95gH9DEmqKj5Jqio+SaoqPkmqKj795AEgBP3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASAC/QwAAEBLAABASwAAQEsAAEBL/bEBIgVBAf2sASIG/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEgBSAG/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEiByAA/QwAAAAAAAAAAAAAAAAAAAAA/UYiCP1SIAf9DAAAgD8AAIA/AACAPwAAgD/95AEiCf3nASIKIAogByAJ/QwAAIA/AACAPwAAgD8AAIA//eUB/eUB/eYBIAr9DAAAgD8AAIA/AACAPwAAgD8gCv3lASAI/VL95gH95QEL8AQBBnsgACAAIAAgACAA/eYBIgH95gH9DL+Gzbu/hs27v4bNu7+GzbsgAf3mAf0Mn5usPJ+brDyfm6w8n5usPP3kASAB/eYB/Qzpk1y96ZNcvemTXL3pk1y9/eQBIAH95gH9DJGGCD6Rhgg+kYYIPpGGCD795AEgAf3mAf0MpaqqvqWqqr6lqqq+paqqvv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/0MAAAAQAAAAEAAAABAAAAAQCAA/eAB/QwAACBBAAAgQQAAIEEAACBB/eoBIgIgAv3kASIDIAP9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEiBP0MAABASwAAQEsAAEBLAABAS/3lASIF/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIAX9DIOAXrmDgF65g4BeuYOAXrn95gH95QEiBiAGIAb95gH9DBoStToaErU6GhK1OhoStTogBv3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASAG/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIAb95gH9DEmqKj5Jqio+SaoqPkmqKj795AEgBv3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASAE/QwAAEBLAABASwAAQEsAAEBL/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gH9DAAAgD8AAIA/AACAPwAAgD/95AH95wH95QEgAP3gAf0MzcwMP83MDD/NzAw/zcwMP/1D/VL9DAAAAIAAAACAAAAAgAAAAID9Ugv2AQUGfQJ/AX0BfwJ9QwAAgD9DAACyQkMAANDCIACLjCIBIAFDAADQwl0bIgJDAACyQiACXRsiAyADQzuquD+UQwAAQEuSIgRDAABAS5MiBUMAgDE/lJMgBUODgF65lJMiBiAGIAaUQxoStTogBpRD8RwJPJIgBpRDeawqPZIgBpRDSaoqPpIgBpRD/v//PpKUkkMAAIA/kiAEvEGAgIDaBGsiB0EBdSIIQf8AakEXdL6UIAcgCGtB/wBqQRd0vpQiCSAAQwAAAABgIgobIAlDAACAP5IiC5UiDCAMIAkgC0MAAIA/k5OUIAxDAACAPyAMkyAKG5STC+cBAQd9IAAgACAAIACUIgGUQ7+GzbsgAZRDn5usPJIgAZRD6ZNcvZIgAZRDkYYIPpIgAZRDpaqqvpKUkkMAAIA/QwAAAEBDAAAgQSAAiyICQwAAIEEgAl0bIgMgA5IiBCAEQzuquD+UQwAAQEuSIgVDAABAS5MiBkMAgDE/lJMgBkODgF65lJMiByAHIAeUQxoStTogB5RD8RwJPJIgB5RDeawqPZIgB5RDSaoqPpIgB5RD/v//PpKUkkMAAIA/kiAFvEGAgIDaBGtB/wBqQRd0vpRDAACAP5KVkyAAi0PNzAw/XRsgAJgLzRsJAXwBfwF8An8BfAF/AXwHfwZ8IAC3IQIgAUGQA2whA0EAKgLAKLshBEEAIQUDQEEAIQYDQCAFQYACbCAGQQRsaiAGQQRs/V0CgCT9X/1e/VsCoFEAIAZBAmoiBkHAAEgNAAsgBUEBaiIFQTJIDQALQQBEAAAAAAAAAAC2OAKgtQFBAEQAAAAAAAAAALY4AqS1AUEARAAAAAAAAAAAtjgCqLUBQQBEAAAAAAAAAAC2OAKstQFBAEQAAAAAAAAAALY4ArC1AUEARAAAAAAAAAAAtjgCtLUBQQBEAAAAAAAAAAC2OAK4tQFBAEQAAAAAAAAAALY4Ary1AUEARAAAAAAAAAAAtjgCwLUBQQBEAAAAAAAAAAC2OALEtQFBAEQAAAAAAAAAALY4Asi1AUEARAAAAAAAAAAAtjgCzLUBQQBEAAAAAAAAAAC2OALQtQFBAEQAAAAAAAAAALY4AtS1AUEARAAAAAAAAAAAtjgC2LUBQQBEAAAAAAAAAAC2OALctQFEAAAAAAAAAAAhB0EAIQgDQCADIAhBBGxqKgLg3wW7IQlBACEKA0BBACELA0AgCkGAAmwgC0EEbGogCEGQA2wgCkEIbGoqAuDfBbsgC0EIbCoCALuiIAhBkANsIApBCGxqKgLk3wW7IAtBCGwqAgS7oqC2OALgtQEgC0EBaiILQcAASA0ACyAKQQFqIgpBMkgNAAtBACEMA0AgDEEEbCAMQQRs/V0C4LUB/V8gDEEEbP1dAqBR/V/98AH9Xv1bAuCZAgAgDEECaiIMQYAZSA0AC0EAQQAqAqC1Abu2OALgtQFBAEEAKgKktQG7tjgC5LUBQQBBACoCqLUBu7Y4Aui1AUEAQQAqAqy1Abu2OALstQFBAEEAKgKwtQG7tjgC8LUBQQBBACoCtLUBu7Y4AvS1AUEAQQAqAri1Abu2OAL4tQFBAEEAKgK8tQG7tjgC/LUBQQBBACoCwLUBu7Y4AoC2AUEAQQAqAsS1Abu2OAKEtgFBAEEAKgLItQG7tjgCiLYBQQBBACoCzLUBu7Y4Aoy2AUEAQQAqAtC1Abu2OAKQtgFBAEEAKgLUtQG7tjgClLYBQQBBACoC2LUBu7Y4Api2AUEAQQAqAty1Abu2OAKctgFBAEEAKgKgtQG7tjgCoM8BQQBBACoCpLUBu7Y4AqTPAUEAQQAqAqi1Abu2OAKozwFBAEEAKgKstQG7tjgCrM8BQQBBACoCsLUBu7Y4ArDPAUEAQQAqArS1Abu2OAK0zwFBAEEAKgK4tQG7tjgCuM8BQQBBACoCvLUBu7Y4ArzPAUEAQQAqAsC1Abu2OALAzwFBAEEAKgLEtQG7tjgCxM8BQQBBACoCyLUBu7Y4AsjPAUEAQQAqAsy1Abu2OALMzwFBAEEAKgLQtQG7tjgC0M8BQQBBACoC1LUBu7Y4AtTPAUEAQQAqAti1Abu2OALYzwFBAEEAKgLctQG7tjgC3M8BQQAhDQNAQQAhDgNAIA5BBGwgDkHAAGwqAoAEuyANQcAAbCoC4LUBu6IgDkHAAGwqAoQEuyANQcAAbCoC5LUBu6KgIA5BwABsKgKIBLsgDUHAAGwqAui1AbuioCAOQcAAbCoCjAS7IA1BwABsKgLstQG7oqAgDkHAAGwqApAEuyANQcAAbCoC8LUBu6KgIA5BwABsKgKUBLsgDUHAAGwqAvS1AbuioCAOQcAAbCoCmAS7IA1BwABsKgL4tQG7oqAgDkHAAGwqApwEuyANQcAAbCoC/LUBu6KgIA5BwABsKgKgBLsgDUHAAGwqAoC2AbuioCAOQcAAbCoCpAS7IA1BwABsKgKEtgG7oqAgDkHAAGwqAqgEuyANQcAAbCoCiLYBu6KgIA5BwABsKgKsBLsgDUHAAGwqAoy2AbuioCAOQcAAbCoCsAS7IA1BwABsKgKQtgG7oqAgDkHAAGwqArQEuyANQcAAbCoClLYBu6KgIA5BwABsKgK4BLsgDUHAAGwqApi2AbuioCAOQcAAbCoCvAS7IA1BwABsKgKctgG7oqC2OALg6AEgDkEBaiIOQcAASA0AC0EAIQ8DQCAPQQRsIA1BgAJsIA9BBGxq/V0C4JkC/V8gD0EEbP1dAuDoAf1fIA9BBGz9XQKAJv1f/fAB/fAB/V79WwLg6gEAIA9BAmoiD0HAAEgNAAtBACEQA0AgEEEEbCAQQQRs/V0CoOsB/V/9XhAB/V8gDUHAAGwgEEEEbGr9XQKgzwH9X/3yASAQQQRs/V0C4OoB/V/9XhAB/V8gEEEEbP1dAuDrAf1f/V4QAv1f/fIB/fAB/V79WwLg6AEAIBBBAmoiEEEQSA0AC0EAQQAqAqDsAbu2EAO7QQAqAuDoAbu2EAS7orY4AqDpAUEAQQAqAqTsAbu2EAO7QQAqAuToAbu2EAS7orY4AqTpAUEAQQAqAqjsAbu2EAO7QQAqAujoAbu2EAS7orY4AqjpAUEAQQAqAqzsAbu2EAO7QQAqAuzoAbu2EAS7orY4AqzpAUEAQQAqArDsAbu2EAO7QQAqAvDoAbu2EAS7orY4ArDpAUEAQQAqArTsAbu2EAO7QQAqAvToAbu2EAS7orY4ArTpAUEAQQAqArjsAbu2EAO7QQAqAvjoAbu2EAS7orY4ArjpAUEAQQAqArzsAbu2EAO7QQAqAvzoAbu2EAS7orY4ArzpAUEAQQAqAsDsAbu2EAO7QQAqAoDpAbu2EAS7orY4AsDpAUEAQQAqAsTsAbu2EAO7QQAqAoTpAbu2EAS7orY4AsTpAUEAQQAqAsjsAbu2EAO7QQAqAojpAbu2EAS7orY4AsjpAUEAQQAqAszsAbu2EAO7QQAqAozpAbu2EAS7orY4AszpAUEAQQAqAtDsAbu2EAO7QQAqApDpAbu2EAS7orY4AtDpAUEAQQAqAtTsAbu2EAO7QQAqApTpAbu2EAS7orY4AtTpAUEAQQAqAtjsAbu2EAO7QQAqApjpAbu2EAS7orY4AtjpAUEAQQAqAtzsAbu2EAO7QQAqApzpAbu2EAS7orY4AtzpASANQcAAbEEAKgKg6QG7tjgCoLYBIA1BwABsQQAqAqTpAbu2OAKktgEgDUHAAGxBACoCqOkBu7Y4Aqi2ASANQcAAbEEAKgKs6QG7tjgCrLYBIA1BwABsQQAqArDpAbu2OAKwtgEgDUHAAGxBACoCtOkBu7Y4ArS2ASANQcAAbEEAKgK46QG7tjgCuLYBIA1BwABsQQAqArzpAbu2OAK8tgEgDUHAAGxBACoCwOkBu7Y4AsC2ASANQcAAbEEAKgLE6QG7tjgCxLYBIA1BwABsQQAqAsjpAbu2OALItgEgDUHAAGxBACoCzOkBu7Y4Asy2ASANQcAAbEEAKgLQ6QG7tjgC0LYBIA1BwABsQQAqAtTpAbu2OALUtgEgDUHAAGxBACoC2OkBu7Y4Ati2ASANQcAAbEEAKgLc6QG7tjgC3LYBIA1BwABsQQAqAuDoAbu2OALgzwEgDUHAAGxBACoC5OgBu7Y4AuTPASANQcAAbEEAKgLo6AG7tjgC6M8BIA1BwABsQQAqAuzoAbu2OALszwEgDUHAAGxBACoC8OgBu7Y4AvDPASANQcAAbEEAKgL06AG7tjgC9M8BIA1BwABsQQAqAvjoAbu2OAL4zwEgDUHAAGxBACoC/OgBu7Y4AvzPASANQcAAbEEAKgKA6QG7tjgCgNABIA1BwABsQQAqAoTpAbu2OAKE0AEgDUHAAGxBACoCiOkBu7Y4AojQASANQcAAbEEAKgKM6QG7tjgCjNABIA1BwABsQQAqApDpAbu2OAKQ0AEgDUHAAGxBACoClOkBu7Y4ApTQASANQcAAbEEAKgKY6QG7tjgCmNABIA1BwABsQQAqApzpAbu2OAKc0AEgDUEBaiINQTJIDQALQQBBACoC4M4Bu7Y4AqDPAUEAQQAqAuTOAbu2OAKkzwFBAEEAKgLozgG7tjgCqM8BQQBBACoC7M4Bu7Y4AqzPAUEAQQAqAvDOAbu2OAKwzwFBAEEAKgL0zgG7tjgCtM8BQQBBACoC+M4Bu7Y4ArjPAUEAQQAqAvzOAbu2OAK8zwFBAEEAKgKAzwG7tjgCwM8BQQBBACoChM8Bu7Y4AsTPAUEAQQAqAojPAbu2OALIzwFBAEEAKgKMzwG7tjgCzM8BQQBBACoCkM8Bu7Y4AtDPAUEAQQAqApTPAbu2OALUzwFBAEEAKgKYzwG7tjgC2M8BQQBBACoCnM8Bu7Y4AtzPAUEAKgKAKLtBACoCoM8Bu6JBACoChCi7QQAqAqTPAbuioEEAKgKIKLtBACoCqM8Bu6KgQQAqAowou0EAKgKszwG7oqBBACoCkCi7QQAqArDPAbuioEEAKgKUKLtBACoCtM8Bu6KgQQAqApgou0EAKgK4zwG7oqBBACoCnCi7QQAqArzPAbuioEEAKgKgKLtBACoCwM8Bu6KgQQAqAqQou0EAKgLEzwG7oqBBACoCqCi7QQAqAsjPAbuioEEAKgKsKLtBACoCzM8Bu6KgQQAqArAou0EAKgLQzwG7oqBBACoCtCi7QQAqAtTPAbuioEEAKgK4KLtBACoC2M8Bu6KgQQAqArwou0EAKgLczwG7oqAhESARIASgIRIgEiAJoSETIBMiFCAUoiEVIAdEAAAAAAAA4D8gFaKgIQcgCEEBaiIIIABIDQALRAAAAAAAAPA/IAKjIRYgByAWoiEHIAcPC+R2MgF8AX8BfAJ/AnwBfwF8B38FfA5/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwHfwF8An8BfAF/AXwFfwF8An8gALchAiABQZADbCEDQQAqAsAouyEEQQAhBQNAQQAhBgNAIAVBgAJsIAZBBGxqIAZBBGz9XQKAJP1f/V79WwKgUQAgBkECaiIGQcAASA0ACyAFQQFqIgVBMkgNAAtBAEQAAAAAAAAAALY4AqC1AUEARAAAAAAAAAAAtjgCpLUBQQBEAAAAAAAAAAC2OAKotQFBAEQAAAAAAAAAALY4Aqy1AUEARAAAAAAAAAAAtjgCsLUBQQBEAAAAAAAAAAC2OAK0tQFBAEQAAAAAAAAAALY4Ari1AUEARAAAAAAAAAAAtjgCvLUBQQBEAAAAAAAAAAC2OALAtQFBAEQAAAAAAAAAALY4AsS1AUEARAAAAAAAAAAAtjgCyLUBQQBEAAAAAAAAAAC2OALMtQFBAEQAAAAAAAAAALY4AtC1AUEARAAAAAAAAAAAtjgC1LUBQQBEAAAAAAAAAAC2OALYtQFBAEQAAAAAAAAAALY4Aty1AUEAQdAsakEAQYAg/AsAQQBB0M4AakEAQcAC/AsARAAAAAAAAAAAIQdEAAAAAAAAAAAhCEEAQeC1AWpBAEGA5AD8CwBBAEHgmQJqQQBBgAT8CwBBACEJA0AgAyAJQQRsaioC4N8FuyEKQQAhCwNAQQAhDANAIAtBgAJsIAxBBGxqIAlBkANsIAtBCGxqKgLg3wW7IAxBCGwqAgC7oiAJQZADbCALQQhsaioC5N8FuyAMQQhsKgIEu6KgtjgC4J0CIAxBAWoiDEHAAEgNAAsgC0EBaiILQTJIDQALQQAhDQNAIA1BBGwgDUEEbP1dAuCdAv1fIA1BBGz9XQKgUf1f/fAB/V79WwLggQMAIA1BAmoiDUGAGUgNAAtBAEEAKgKgtQG7tjgC4J0CQQBBACoCpLUBu7Y4AuSdAkEAQQAqAqi1Abu2OALonQJBAEEAKgKstQG7tjgC7J0CQQBBACoCsLUBu7Y4AvCdAkEAQQAqArS1Abu2OAL0nQJBAEEAKgK4tQG7tjgC+J0CQQBBACoCvLUBu7Y4AvydAkEAQQAqAsC1Abu2OAKAngJBAEEAKgLEtQG7tjgChJ4CQQBBACoCyLUBu7Y4AoieAkEAQQAqAsy1Abu2OAKMngJBAEEAKgLQtQG7tjgCkJ4CQQBBACoC1LUBu7Y4ApSeAkEAQQAqAti1Abu2OAKYngJBAEEAKgLctQG7tjgCnJ4CQQBBACoCoLUBu7Y4AqC3AkEAQQAqAqS1Abu2OAKktwJBAEEAKgKotQG7tjgCqLcCQQBBACoCrLUBu7Y4Aqy3AkEAQQAqArC1Abu2OAKwtwJBAEEAKgK0tQG7tjgCtLcCQQBBACoCuLUBu7Y4Ari3AkEAQQAqAry1Abu2OAK8twJBAEEAKgLAtQG7tjgCwLcCQQBBACoCxLUBu7Y4AsS3AkEAQQAqAsi1Abu2OALItwJBAEEAKgLMtQG7tjgCzLcCQQBBACoC0LUBu7Y4AtC3AkEAQQAqAtS1Abu2OALUtwJBAEEAKgLYtQG7tjgC2LcCQQBBACoC3LUBu7Y4Aty3AkEAIQ4DQEEAIQ8DQCAPQQRsIA9BwABsKgKABLsgDkHAAGwqAuCdAruiIA9BwABsKgKEBLsgDkHAAGwqAuSdAruioCAPQcAAbCoCiAS7IA5BwABsKgLonQK7oqAgD0HAAGwqAowEuyAOQcAAbCoC7J0Cu6KgIA9BwABsKgKQBLsgDkHAAGwqAvCdAruioCAPQcAAbCoClAS7IA5BwABsKgL0nQK7oqAgD0HAAGwqApgEuyAOQcAAbCoC+J0Cu6KgIA9BwABsKgKcBLsgDkHAAGwqAvydAruioCAPQcAAbCoCoAS7IA5BwABsKgKAngK7oqAgD0HAAGwqAqQEuyAOQcAAbCoChJ4Cu6KgIA9BwABsKgKoBLsgDkHAAGwqAoieAruioCAPQcAAbCoCrAS7IA5BwABsKgKMngK7oqAgD0HAAGwqArAEuyAOQcAAbCoCkJ4Cu6KgIA9BwABsKgK0BLsgDkHAAGwqApSeAruioCAPQcAAbCoCuAS7IA5BwABsKgKYngK7oqAgD0HAAGwqArwEuyAOQcAAbCoCnJ4Cu6KgtjgC4OkCIA9BAWoiD0HAAEgNAAtBACEQA0AgEEEEbCAOQYACbCAQQQRsav1dAuCBA/1fIBBBBGz9XQLg6QL9XyAQQQRs/V0CgCb9X/3wAf3wAf1e/VsC4OsCACAQQQJqIhBBwABIDQALQQBBACoC4OsCu7YQA7u2OALg6QJBAEEAKgLk6wK7thADu7Y4AuTpAkEAQQAqAujrAru2EAO7tjgC6OkCQQBBACoC7OsCu7YQA7u2OALs6QJBAEEAKgLw6wK7thADu7Y4AvDpAkEAQQAqAvTrAru2EAO7tjgC9OkCQQBBACoC+OsCu7YQA7u2OAL46QJBAEEAKgL86wK7thADu7Y4AvzpAkEAQQAqAoDsAru2EAO7tjgCgOoCQQBBACoChOwCu7YQA7u2OAKE6gJBAEEAKgKI7AK7thADu7Y4AojqAkEAQQAqAozsAru2EAO7tjgCjOoCQQBBACoCkOwCu7YQA7u2OAKQ6gJBAEEAKgKU7AK7thADu7Y4ApTqAkEAQQAqApjsAru2EAO7tjgCmOoCQQBBACoCnOwCu7YQA7u2OAKc6gJBAEEAKgKg7AK7thADu7Y4AqDqAkEAQQAqAqTsAru2EAO7tjgCpOoCQQBBACoCqOwCu7YQA7u2OAKo6gJBAEEAKgKs7AK7thADu7Y4AqzqAkEAQQAqArDsAru2EAO7tjgCsOoCQQBBACoCtOwCu7YQA7u2OAK06gJBAEEAKgK47AK7thADu7Y4ArjqAkEAQQAqArzsAru2EAO7tjgCvOoCQQBBACoCwOwCu7YQA7u2OALA6gJBAEEAKgLE7AK7thADu7Y4AsTqAkEAQQAqAsjsAru2EAO7tjgCyOoCQQBBACoCzOwCu7YQA7u2OALM6gJBAEEAKgLQ7AK7thADu7Y4AtDqAkEAQQAqAtTsAru2EAO7tjgC1OoCQQBBACoC2OwCu7YQA7u2OALY6gJBAEEAKgLc7AK7thADu7Y4AtzqAkEAQQAqAuDsAru2EAS7tjgC4OoCQQBBACoC5OwCu7YQBLu2OALk6gJBAEEAKgLo7AK7thAEu7Y4AujqAkEAQQAqAuzsAru2EAS7tjgC7OoCQQBBACoC8OwCu7YQBLu2OALw6gJBAEEAKgL07AK7thAEu7Y4AvTqAkEAQQAqAvjsAru2EAS7tjgC+OoCQQBBACoC/OwCu7YQBLu2OAL86gJBAEEAKgKA7QK7thAEu7Y4AoDrAkEAQQAqAoTtAru2EAS7tjgChOsCQQBBACoCiO0Cu7YQBLu2OAKI6wJBAEEAKgKM7QK7thAEu7Y4AozrAkEAQQAqApDtAru2EAS7tjgCkOsCQQBBACoClO0Cu7YQBLu2OAKU6wJBAEEAKgKY7QK7thAEu7Y4ApjrAkEAQQAqApztAru2EAS7tjgCnOsCQQBBACoCoO0Cu7YQA7u2OAKg6wJBAEEAKgKk7QK7thADu7Y4AqTrAkEAQQAqAqjtAru2EAO7tjgCqOsCQQBBACoCrO0Cu7YQA7u2OAKs6wJBAEEAKgKw7QK7thADu7Y4ArDrAkEAQQAqArTtAru2EAO7tjgCtOsCQQBBACoCuO0Cu7YQA7u2OAK46wJBAEEAKgK87QK7thADu7Y4ArzrAkEAQQAqAsDtAru2EAO7tjgCwOsCQQBBACoCxO0Cu7YQA7u2OALE6wJBAEEAKgLI7QK7thADu7Y4AsjrAkEAQQAqAsztAru2EAO7tjgCzOsCQQBBACoC0O0Cu7YQA7u2OALQ6wJBAEEAKgLU7QK7thADu7Y4AtTrAkEAQQAqAtjtAru2EAO7tjgC2OsCQQBBACoC3O0Cu7YQA7u2OALc6wJBACERA0AgEUEEbCARQQRs/V0CoOoC/V8gDkHAAGwgEUEEbGr9XQKgtwL9X/3yASARQQRs/V0C4OkC/V8gEUEEbP1dAuDqAv1f/fIB/fAB/V79WwLg6wIAIBFBAmoiEUEQSA0AC0EAQQAqAuDrAru2EAS7tjgCoOwCQQBBACoC5OsCu7YQBLu2OAKk7AJBAEEAKgLo6wK7thAEu7Y4AqjsAkEAQQAqAuzrAru2EAS7tjgCrOwCQQBBACoC8OsCu7YQBLu2OAKw7AJBAEEAKgL06wK7thAEu7Y4ArTsAkEAQQAqAvjrAru2EAS7tjgCuOwCQQBBACoC/OsCu7YQBLu2OAK87AJBAEEAKgKA7AK7thAEu7Y4AsDsAkEAQQAqAoTsAru2EAS7tjgCxOwCQQBBACoCiOwCu7YQBLu2OALI7AJBAEEAKgKM7AK7thAEu7Y4AszsAkEAQQAqApDsAru2EAS7tjgC0OwCQQBBACoClOwCu7YQBLu2OALU7AJBAEEAKgKY7AK7thAEu7Y4AtjsAkEAQQAqApzsAru2EAS7tjgC3OwCQQBBACoCoOsCu0EAKgKg7AK7orY4AuDsAkEAQQAqAqTrArtBACoCpOwCu6K2OALk7AJBAEEAKgKo6wK7QQAqAqjsAruitjgC6OwCQQBBACoCrOsCu0EAKgKs7AK7orY4AuzsAkEAQQAqArDrArtBACoCsOwCu6K2OALw7AJBAEEAKgK06wK7QQAqArTsAruitjgC9OwCQQBBACoCuOsCu0EAKgK47AK7orY4AvjsAkEAQQAqArzrArtBACoCvOwCu6K2OAL87AJBAEEAKgLA6wK7QQAqAsDsAruitjgCgO0CQQBBACoCxOsCu0EAKgLE7AK7orY4AoTtAkEAQQAqAsjrArtBACoCyOwCu6K2OAKI7QJBAEEAKgLM6wK7QQAqAszsAruitjgCjO0CQQBBACoC0OsCu0EAKgLQ7AK7orY4ApDtAkEAQQAqAtTrArtBACoC1OwCu6K2OAKU7QJBAEEAKgLY6wK7QQAqAtjsAruitjgCmO0CQQBBACoC3OsCu0EAKgLc7AK7orY4ApztAiAOQcAAbEEAKgKg7AK7tjgC4NACIA5BwABsQQAqAqTsAru2OALk0AIgDkHAAGxBACoCqOwCu7Y4AujQAiAOQcAAbEEAKgKs7AK7tjgC7NACIA5BwABsQQAqArDsAru2OALw0AIgDkHAAGxBACoCtOwCu7Y4AvTQAiAOQcAAbEEAKgK47AK7tjgC+NACIA5BwABsQQAqArzsAru2OAL80AIgDkHAAGxBACoCwOwCu7Y4AoDRAiAOQcAAbEEAKgLE7AK7tjgChNECIA5BwABsQQAqAsjsAru2OAKI0QIgDkHAAGxBACoCzOwCu7Y4AozRAiAOQcAAbEEAKgLQ7AK7tjgCkNECIA5BwABsQQAqAtTsAru2OAKU0QIgDkHAAGxBACoC2OwCu7Y4ApjRAiAOQcAAbEEAKgLc7AK7tjgCnNECIA5BwABsQQAqAqDrAru2OALg5QMgDkHAAGxBACoCpOsCu7Y4AuTlAyAOQcAAbEEAKgKo6wK7tjgC6OUDIA5BwABsQQAqAqzrAru2OALs5QMgDkHAAGxBACoCsOsCu7Y4AvDlAyAOQcAAbEEAKgK06wK7tjgC9OUDIA5BwABsQQAqArjrAru2OAL45QMgDkHAAGxBACoCvOsCu7Y4AvzlAyAOQcAAbEEAKgLA6wK7tjgCgOYDIA5BwABsQQAqAsTrAru2OAKE5gMgDkHAAGxBACoCyOsCu7Y4AojmAyAOQcAAbEEAKgLM6wK7tjgCjOYDIA5BwABsQQAqAtDrAru2OAKQ5gMgDkHAAGxBACoC1OsCu7Y4ApTmAyAOQcAAbEEAKgLY6wK7tjgCmOYDIA5BwABsQQAqAtzrAru2OAKc5gMgDkHAAGxBACoC4OoCu7Y4AuD+AyAOQcAAbEEAKgLk6gK7tjgC5P4DIA5BwABsQQAqAujqAru2OALo/gMgDkHAAGxBACoC7OoCu7Y4Auz+AyAOQcAAbEEAKgLw6gK7tjgC8P4DIA5BwABsQQAqAvTqAru2OAL0/gMgDkHAAGxBACoC+OoCu7Y4Avj+AyAOQcAAbEEAKgL86gK7tjgC/P4DIA5BwABsQQAqAoDrAru2OAKA/wMgDkHAAGxBACoChOsCu7Y4AoT/AyAOQcAAbEEAKgKI6wK7tjgCiP8DIA5BwABsQQAqAozrAru2OAKM/wMgDkHAAGxBACoCkOsCu7Y4ApD/AyAOQcAAbEEAKgKU6wK7tjgClP8DIA5BwABsQQAqApjrAru2OAKY/wMgDkHAAGxBACoCnOsCu7Y4Apz/AyAOQcAAbEEAKgLg6QK7tjgC4JcEIA5BwABsQQAqAuTpAru2OALklwQgDkHAAGxBACoC6OkCu7Y4AuiXBCAOQcAAbEEAKgLs6QK7tjgC7JcEIA5BwABsQQAqAvDpAru2OALwlwQgDkHAAGxBACoC9OkCu7Y4AvSXBCAOQcAAbEEAKgL46QK7tjgC+JcEIA5BwABsQQAqAvzpAru2OAL8lwQgDkHAAGxBACoCgOoCu7Y4AoCYBCAOQcAAbEEAKgKE6gK7tjgChJgEIA5BwABsQQAqAojqAru2OAKImAQgDkHAAGxBACoCjOoCu7Y4AoyYBCAOQcAAbEEAKgKQ6gK7tjgCkJgEIA5BwABsQQAqApTqAru2OAKUmAQgDkHAAGxBACoCmOoCu7Y4ApiYBCAOQcAAbEEAKgKc6gK7tjgCnJgEIA5BwABsIA5BwABsKgKgtwK7tjgC4LAEIA5BwABsIA5BwABsKgKktwK7tjgC5LAEIA5BwABsIA5BwABsKgKotwK7tjgC6LAEIA5BwABsIA5BwABsKgKstwK7tjgC7LAEIA5BwABsIA5BwABsKgKwtwK7tjgC8LAEIA5BwABsIA5BwABsKgK0twK7tjgC9LAEIA5BwABsIA5BwABsKgK4twK7tjgC+LAEIA5BwABsIA5BwABsKgK8twK7tjgC/LAEIA5BwABsIA5BwABsKgLAtwK7tjgCgLEEIA5BwABsIA5BwABsKgLEtwK7tjgChLEEIA5BwABsIA5BwABsKgLItwK7tjgCiLEEIA5BwABsIA5BwABsKgLMtwK7tjgCjLEEIA5BwABsIA5BwABsKgLQtwK7tjgCkLEEIA5BwABsIA5BwABsKgLUtwK7tjgClLEEIA5BwABsIA5BwABsKgLYtwK7tjgCmLEEIA5BwABsIA5BwABsKgLctwK7tjgCnLEEIA5BwABsQQAqAqDqAru2OALgyQQgDkHAAGxBACoCpOoCu7Y4AuTJBCAOQcAAbEEAKgKo6gK7tjgC6MkEIA5BwABsQQAqAqzqAru2OALsyQQgDkHAAGxBACoCsOoCu7Y4AvDJBCAOQcAAbEEAKgK06gK7tjgC9MkEIA5BwABsQQAqArjqAru2OAL4yQQgDkHAAGxBACoCvOoCu7Y4AvzJBCAOQcAAbEEAKgLA6gK7tjgCgMoEIA5BwABsQQAqAsTqAru2OAKEygQgDkHAAGxBACoCyOoCu7Y4AojKBCAOQcAAbEEAKgLM6gK7tjgCjMoEIA5BwABsQQAqAtDqAru2OAKQygQgDkHAAGxBACoC1OoCu7Y4ApTKBCAOQcAAbEEAKgLY6gK7tjgCmMoEIA5BwABsQQAqAtzqAru2OAKcygQgDkHAAGwgDkHAAGwqAuCdAru2OALg4gQgDkHAAGwgDkHAAGwqAuSdAru2OALk4gQgDkHAAGwgDkHAAGwqAuidAru2OALo4gQgDkHAAGwgDkHAAGwqAuydAru2OALs4gQgDkHAAGwgDkHAAGwqAvCdAru2OALw4gQgDkHAAGwgDkHAAGwqAvSdAru2OAL04gQgDkHAAGwgDkHAAGwqAvidAru2OAL44gQgDkHAAGwgDkHAAGwqAvydAru2OAL84gQgDkHAAGwgDkHAAGwqAoCeAru2OAKA4wQgDkHAAGwgDkHAAGwqAoSeAru2OAKE4wQgDkHAAGwgDkHAAGwqAoieAru2OAKI4wQgDkHAAGwgDkHAAGwqAoyeAru2OAKM4wQgDkHAAGwgDkHAAGwqApCeAru2OAKQ4wQgDkHAAGwgDkHAAGwqApSeAru2OAKU4wQgDkHAAGwgDkHAAGwqApieAru2OAKY4wQgDkHAAGwgDkHAAGwqApyeAru2OAKc4wQgDkHAAGxBACoC4OwCu7Y4AqCeAiAOQcAAbEEAKgLk7AK7tjgCpJ4CIA5BwABsQQAqAujsAru2OAKongIgDkHAAGxBACoC7OwCu7Y4AqyeAiAOQcAAbEEAKgLw7AK7tjgCsJ4CIA5BwABsQQAqAvTsAru2OAK0ngIgDkHAAGxBACoC+OwCu7Y4ArieAiAOQcAAbEEAKgL87AK7tjgCvJ4CIA5BwABsQQAqAoDtAru2OALAngIgDkHAAGxBACoChO0Cu7Y4AsSeAiAOQcAAbEEAKgKI7QK7tjgCyJ4CIA5BwABsQQAqAoztAru2OALMngIgDkHAAGxBACoCkO0Cu7Y4AtCeAiAOQcAAbEEAKgKU7QK7tjgC1J4CIA5BwABsQQAqApjtAru2OALYngIgDkHAAGxBACoCnO0Cu7Y4AtyeAiAOQcAAbEEAKgLg6wK7tjgC4LcCIA5BwABsQQAqAuTrAru2OALktwIgDkHAAGxBACoC6OsCu7Y4Aui3AiAOQcAAbEEAKgLs6wK7tjgC7LcCIA5BwABsQQAqAvDrAru2OALwtwIgDkHAAGxBACoC9OsCu7Y4AvS3AiAOQcAAbEEAKgL46wK7tjgC+LcCIA5BwABsQQAqAvzrAru2OAL8twIgDkHAAGxBACoCgOwCu7Y4AoC4AiAOQcAAbEEAKgKE7AK7tjgChLgCIA5BwABsQQAqAojsAru2OAKIuAIgDkHAAGxBACoCjOwCu7Y4Aoy4AiAOQcAAbEEAKgKQ7AK7tjgCkLgCIA5BwABsQQAqApTsAru2OAKUuAIgDkHAAGxBACoCmOwCu7Y4Api4AiAOQcAAbEEAKgKc7AK7tjgCnLgCIA5BAWoiDkEySA0AC0EAQQAqAuC2Aru2OAKgtwJBAEEAKgLktgK7tjgCpLcCQQBBACoC6LYCu7Y4Aqi3AkEAQQAqAuy2Aru2OAKstwJBAEEAKgLwtgK7tjgCsLcCQQBBACoC9LYCu7Y4ArS3AkEAQQAqAvi2Aru2OAK4twJBAEEAKgL8tgK7tjgCvLcCQQBBACoCgLcCu7Y4AsC3AkEAQQAqAoS3Aru2OALEtwJBAEEAKgKItwK7tjgCyLcCQQBBACoCjLcCu7Y4Asy3AkEAQQAqApC3Aru2OALQtwJBAEEAKgKUtwK7tjgC1LcCQQBBACoCmLcCu7Y4Ati3AkEAQQAqApy3Aru2OALctwJBACoCgCi7QQAqAqC3AruiQQAqAoQou0EAKgKktwK7oqBBACoCiCi7QQAqAqi3AruioEEAKgKMKLtBACoCrLcCu6KgQQAqApAou0EAKgKwtwK7oqBBACoClCi7QQAqArS3AruioEEAKgKYKLtBACoCuLcCu6KgQQAqApwou0EAKgK8twK7oqBBACoCoCi7QQAqAsC3AruioEEAKgKkKLtBACoCxLcCu6KgQQAqAqgou0EAKgLItwK7oqBBACoCrCi7QQAqAsy3AruioEEAKgKwKLtBACoC0LcCu6KgQQAqArQou0EAKgLUtwK7oqBBACoCuCi7QQAqAti3AruioEEAKgK8KLtBACoC3LcCu6KgIRIgEiAEoCETIBMgCqEhFCAUIhUgFaIhFiAHRAAAAAAAAOA/IBaioCEHIAggFKAhCEEAQQAqAtBQuyAUQQAqAqC3AruioLY4AtBQQQBBACoC1FC7IBRBACoCpLcCu6KgtjgC1FBBAEEAKgLYULsgFEEAKgKotwK7oqC2OALYUEEAQQAqAtxQuyAUQQAqAqy3AruioLY4AtxQQQBBACoC4FC7IBRBACoCsLcCu6KgtjgC4FBBAEEAKgLkULsgFEEAKgK0twK7oqC2OALkUEEAQQAqAuhQuyAUQQAqAri3AruioLY4AuhQQQBBACoC7FC7IBRBACoCvLcCu6KgtjgC7FBBAEEAKgLwULsgFEEAKgLAtwK7oqC2OALwUEEAQQAqAvRQuyAUQQAqAsS3AruioLY4AvRQQQBBACoC+FC7IBRBACoCyLcCu6KgtjgC+FBBAEEAKgL8ULsgFEEAKgLMtwK7oqC2OAL8UEEAQQAqAoBRuyAUQQAqAtC3AruioLY4AoBRQQBBACoChFG7IBRBACoC1LcCu6KgtjgChFFBAEEAKgKIUbsgFEEAKgLYtwK7oqC2OAKIUUEAQQAqAoxRuyAUQQAqAty3AruioLY4AoxRQQBBACoCgCi7IBSitjgC4J0CQQBBACoChCi7IBSitjgC5J0CQQBBACoCiCi7IBSitjgC6J0CQQBBACoCjCi7IBSitjgC7J0CQQBBACoCkCi7IBSitjgC8J0CQQBBACoClCi7IBSitjgC9J0CQQBBACoCmCi7IBSitjgC+J0CQQBBACoCnCi7IBSitjgC/J0CQQBBACoCoCi7IBSitjgCgJ4CQQBBACoCpCi7IBSitjgChJ4CQQBBACoCqCi7IBSitjgCiJ4CQQBBACoCrCi7IBSitjgCjJ4CQQBBACoCsCi7IBSitjgCkJ4CQQBBACoCtCi7IBSitjgClJ4CQQBBACoCuCi7IBSitjgCmJ4CQQBBACoCvCi7IBSitjgCnJ4CQQBBACoC4J0Cu7Y4AqC3AkEAQQAqAuSdAru2OAKktwJBAEEAKgLonQK7tjgCqLcCQQBBACoC7J0Cu7Y4Aqy3AkEAQQAqAvCdAru2OAKwtwJBAEEAKgL0nQK7tjgCtLcCQQBBACoC+J0Cu7Y4Ari3AkEAQQAqAvydAru2OAK8twJBAEEAKgKAngK7tjgCwLcCQQBBACoChJ4Cu7Y4AsS3AkEAQQAqAoieAru2OALItwJBAEEAKgKMngK7tjgCzLcCQQBBACoCkJ4Cu7Y4AtC3AkEAQQAqApSeAru2OALUtwJBAEEAKgKYngK7tjgC2LcCQQBBACoCnJ4Cu7Y4Aty3AkEAQQAqAqC1Abu2OALgggNBAEEAKgKktQG7tjgC5IIDQQBBACoCqLUBu7Y4AuiCA0EAQQAqAqy1Abu2OALsggNBAEEAKgKwtQG7tjgC8IIDQQBBACoCtLUBu7Y4AvSCA0EAQQAqAri1Abu2OAL4ggNBAEEAKgK8tQG7tjgC/IIDQQBBACoCwLUBu7Y4AoCDA0EAQQAqAsS1Abu2OAKEgwNBAEEAKgLItQG7tjgCiIMDQQBBACoCzLUBu7Y4AoyDA0EAQQAqAtC1Abu2OAKQgwNBAEEAKgLUtQG7tjgClIMDQQBBACoC2LUBu7Y4ApiDA0EAQQAqAty1Abu2OAKcgwNBACEXA0AgF0EEbP0MAAAAAAAAAAAAAAAAAAAAAP1e/VsC4LcCACAXQQJqIhdBwABIDQALQQAhGANAIBhBBGz9DAAAAAAAAAAAAAAAAAAAAAD9Xv1bAqCDAwAgGEECaiIYQYAISA0AC0ExIRkDQEEAIRoDQCAaQQRsIBlBwABsIBpBBGxq/V0CoOoC/V8gGUHAAGwgGkEEbGr9XQLgngL9XyAZQcAAbCAaQQRsav1dAuDlA/1f/fIB/QwAAAAAAADwPwAAAAAAAPA/IBlBwABsIBpBBGxq/V0C4NAC/V8gGUHAAGwgGkEEbGr9XQLg0AL9X/3yAf3xAf3yAf3wAf1e/VsC4J0CACAaQQJqIhpBEEgNAAtBAEEAKgLgnQK7IBlBwABsKgLgyQS7orY4AuC5AkEAQQAqAuSdArsgGUHAAGwqAuTJBLuitjgC5LkCQQBBACoC6J0CuyAZQcAAbCoC6MkEu6K2OALouQJBAEEAKgLsnQK7IBlBwABsKgLsyQS7orY4Auy5AkEAQQAqAvCdArsgGUHAAGwqAvDJBLuitjgC8LkCQQBBACoC9J0CuyAZQcAAbCoC9MkEu6K2OAL0uQJBAEEAKgL4nQK7IBlBwABsKgL4yQS7orY4Avi5AkEAQQAqAvydArsgGUHAAGwqAvzJBLuitjgC/LkCQQBBACoCgJ4CuyAZQcAAbCoCgMoEu6K2OAKAugJBAEEAKgKEngK7IBlBwABsKgKEygS7orY4AoS6AkEAQQAqAoieArsgGUHAAGwqAojKBLuitjgCiLoCQQBBACoCjJ4CuyAZQcAAbCoCjMoEu6K2OAKMugJBAEEAKgKQngK7IBlBwABsKgKQygS7orY4ApC6AkEAQQAqApSeArsgGUHAAGwqApTKBLuitjgClLoCQQBBACoCmJ4CuyAZQcAAbCoCmMoEu6K2OAKYugJBAEEAKgKcngK7IBlBwABsKgKcygS7orY4Apy6AkEAIRsDQCAbQQRsIBlBwABsIBtBBGxq/V0C4J4C/V8gGUHAAGwgG0EEbGr9XQLg0AL9X/3yASAZQcAAbCAbQQRsav1dAuDlA/1f/QwAAAAAAADwPwAAAAAAAPA/IBlBwABsIBtBBGxq/V0C4OUD/V/98QH98gH98gH9Xv1bAqC6AgAgG0ECaiIbQRBIDQALQQAhHANAIBxBBGz9DAAAAAAAAAAAAAAAAAAAAAD9Xv1bAuC6AgAgHEECaiIcQTBIDQALQQBBACoCoLoCu7Y4AqC8AkEAQQAqAqS6Aru2OAKkvAJBAEEAKgKougK7tjgCqLwCQQBBACoCrLoCu7Y4Aqy8AkEAQQAqArC6Aru2OAKwvAJBAEEAKgK0ugK7tjgCtLwCQQBBACoCuLoCu7Y4Ari8AkEAQQAqAry6Aru2OAK8vAJBAEEAKgLAugK7tjgCwLwCQQBBACoCxLoCu7Y4AsS8AkEAQQAqAsi6Aru2OALIvAJBAEEAKgLMugK7tjgCzLwCQQBBACoC0LoCu7Y4AtC8AkEAQQAqAtS6Aru2OALUvAJBAEEAKgLYugK7tjgC2LwCQQBBACoC3LoCu7Y4Aty8AkEAIR0DQCAdQQRsIB1BBGz9XQLgnQL9XyAZQcAAbCAdQQRsav1dAuCXBP1f/fIB/QwAAAAAAADwPwAAAAAAAPA/IBlBwABsIB1BBGxq/V0C4P4D/V8gGUHAAGwgHUEEbGr9XQLg/gP9X/3yAf3xAf3yAf1e/VsCoLoCACAdQQJqIh1BEEgNAAtBACEeA0AgHkEEbP0MAAAAAAAAAAAAAAAAAAAAAP1e/VsC4LwCACAeQQJqIh5BIEgNAAtBAEQAAAAAAAAAALY4AqC+AkEARAAAAAAAAAAAtjgCpL4CQQBEAAAAAAAAAAC2OAKovgJBAEQAAAAAAAAAALY4Aqy+AkEARAAAAAAAAAAAtjgCsL4CQQBEAAAAAAAAAAC2OAK0vgJBAEQAAAAAAAAAALY4Ari+AkEARAAAAAAAAAAAtjgCvL4CQQBEAAAAAAAAAAC2OALAvgJBAEQAAAAAAAAAALY4AsS+AkEARAAAAAAAAAAAtjgCyL4CQQBEAAAAAAAAAAC2OALMvgJBAEQAAAAAAAAAALY4AtC+AkEARAAAAAAAAAAAtjgC1L4CQQBEAAAAAAAAAAC2OALYvgJBAEQAAAAAAAAAALY4Aty+AkEAQQAqAqC6Aru2OALgvQJBAEEAKgKkugK7tjgC5L0CQQBBACoCqLoCu7Y4Aui9AkEAQQAqAqy6Aru2OALsvQJBAEEAKgKwugK7tjgC8L0CQQBBACoCtLoCu7Y4AvS9AkEAQQAqAri6Aru2OAL4vQJBAEEAKgK8ugK7tjgC/L0CQQBBACoCwLoCu7Y4AoC+AkEAQQAqAsS6Aru2OAKEvgJBAEEAKgLIugK7tjgCiL4CQQBBACoCzLoCu7Y4Aoy+AkEAQQAqAtC6Aru2OAKQvgJBAEEAKgLUugK7tjgClL4CQQBBACoC2LoCu7Y4Api+AkEAQQAqAty6Aru2OAKcvgJBACEfA0AgH0EEbCAfQQRs/V0C4J0C/V8gGUHAAGwgH0EEbGr9XQLgsAT9X/3yASAZQcAAbCAfQQRsav1dAuDJBP1f/QwAAAAAAADwPwAAAAAAAPA/IBlBwABsIB9BBGxq/V0C4MkE/V/98QH98gH98gH9Xv1bAqC6AgAgH0ECaiIfQRBIDQALQQBEAAAAAAAAAAC2OALgvgJBAEQAAAAAAAAAALY4AuS+AkEARAAAAAAAAAAAtjgC6L4CQQBEAAAAAAAAAAC2OALsvgJBAEQAAAAAAAAAALY4AvC+AkEARAAAAAAAAAAAtjgC9L4CQQBEAAAAAAAAAAC2OAL4vgJBAEQAAAAAAAAAALY4Avy+AkEARAAAAAAAAAAAtjgCgL8CQQBEAAAAAAAAAAC2OAKEvwJBAEQAAAAAAAAAALY4Aoi/AkEARAAAAAAAAAAAtjgCjL8CQQBEAAAAAAAAAAC2OAKQvwJBAEQAAAAAAAAAALY4ApS/AkEARAAAAAAAAAAAtjgCmL8CQQBEAAAAAAAAAAC2OAKcvwJBACEgA0AgIEEEbP0MAAAAAAAAAAAAAAAAAAAAAP1e/VsC4L8CACAgQQJqIiBBIEgNAAtBAEEAKgKgugK7tjgCoL8CQQBBACoCpLoCu7Y4AqS/AkEAQQAqAqi6Aru2OAKovwJBAEEAKgKsugK7tjgCrL8CQQBBACoCsLoCu7Y4ArC/AkEAQQAqArS6Aru2OAK0vwJBAEEAKgK4ugK7tjgCuL8CQQBBACoCvLoCu7Y4Ary/AkEAQQAqAsC6Aru2OALAvwJBAEEAKgLEugK7tjgCxL8CQQBBACoCyLoCu7Y4Asi/AkEAQQAqAsy6Aru2OALMvwJBAEEAKgLQugK7tjgC0L8CQQBBACoC1LoCu7Y4AtS/AkEAQQAqAti6Aru2OALYvwJBAEEAKgLcugK7tjgC3L8CQQAhIQNAICFBBGwgIUEEbP1dAuCdAv1fIBlBwABsICFBBGxq/V0C4P4D/V/98gEgGUHAAGwgIUEEbGr9XQLglwT9X/0MAAAAAAAA8D8AAAAAAADwPyAZQcAAbCAhQQRsav1dAuCXBP1f/fEB/fIB/fIB/V79WwKgugIAICFBAmoiIUEQSA0AC0EAISIDQCAiQQRs/QwAAAAAAAAAAAAAAAAAAAAA/V79WwKgwQIAICJBAmoiIkEwSA0AC0EAQQAqAqC6Aru2OALgwAJBAEEAKgKkugK7tjgC5MACQQBBACoCqLoCu7Y4AujAAkEAQQAqAqy6Aru2OALswAJBAEEAKgKwugK7tjgC8MACQQBBACoCtLoCu7Y4AvTAAkEAQQAqAri6Aru2OAL4wAJBAEEAKgK8ugK7tjgC/MACQQBBACoCwLoCu7Y4AoDBAkEAQQAqAsS6Aru2OAKEwQJBAEEAKgLIugK7tjgCiMECQQBBACoCzLoCu7Y4AozBAkEAQQAqAtC6Aru2OAKQwQJBAEEAKgLUugK7tjgClMECQQBBACoC2LoCu7Y4ApjBAkEAQQAqAty6Aru2OAKcwQJBACEjA0AgI0EEbCAjQQRs/V0C4LoC/V8gI0EEbP1dAuC8Av1f/fABICNBBGz9XQLgvgL9XyAjQQRs/V0C4MAC/V/98AH98AH9Xv1bAuDCAgAgI0ECaiIjQcAASA0AC0EAISQDQCAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgLg4gS7orY4AqCjAyAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgLk4gS7orY4AqSjAyAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgLo4gS7orY4AqijAyAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgLs4gS7orY4AqyjAyAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgLw4gS7orY4ArCjAyAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgL04gS7orY4ArSjAyAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgL44gS7orY4ArijAyAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgL84gS7orY4AryjAyAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgKA4wS7orY4AsCjAyAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgKE4wS7orY4AsSjAyAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgKI4wS7orY4AsijAyAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgKM4wS7orY4AsyjAyAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgKQ4wS7orY4AtCjAyAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgKU4wS7orY4AtSjAyAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgKY4wS7orY4AtijAyAkQcAAbCAkQQRsKgLgwgK7IBlBwABsKgKc4wS7orY4AtyjAyAkQQFqIiRBwABIDQALRAAAAAAAAAAAISVBACEmA0AgJSAmQcAAbCoCgAS7ICZBBGwqAuDCAruioCElICZBAWoiJkHAAEgNAAtBACAltjgC4J0CRAAAAAAAAAAAISdBACEoA0AgJyAoQcAAbCoChAS7IChBBGwqAuDCAruioCEnIChBAWoiKEHAAEgNAAtBACAntjgC5J0CRAAAAAAAAAAAISlBACEqA0AgKSAqQcAAbCoCiAS7ICpBBGwqAuDCAruioCEpICpBAWoiKkHAAEgNAAtBACAptjgC6J0CRAAAAAAAAAAAIStBACEsA0AgKyAsQcAAbCoCjAS7ICxBBGwqAuDCAruioCErICxBAWoiLEHAAEgNAAtBACArtjgC7J0CRAAAAAAAAAAAIS1BACEuA0AgLSAuQcAAbCoCkAS7IC5BBGwqAuDCAruioCEtIC5BAWoiLkHAAEgNAAtBACAttjgC8J0CRAAAAAAAAAAAIS9BACEwA0AgLyAwQcAAbCoClAS7IDBBBGwqAuDCAruioCEvIDBBAWoiMEHAAEgNAAtBACAvtjgC9J0CRAAAAAAAAAAAITFBACEyA0AgMSAyQcAAbCoCmAS7IDJBBGwqAuDCAruioCExIDJBAWoiMkHAAEgNAAtBACAxtjgC+J0CRAAAAAAAAAAAITNBACE0A0AgMyA0QcAAbCoCnAS7IDRBBGwqAuDCAruioCEzIDRBAWoiNEHAAEgNAAtBACAztjgC/J0CRAAAAAAAAAAAITVBACE2A0AgNSA2QcAAbCoCoAS7IDZBBGwqAuDCAruioCE1IDZBAWoiNkHAAEgNAAtBACA1tjgCgJ4CRAAAAAAAAAAAITdBACE4A0AgNyA4QcAAbCoCpAS7IDhBBGwqAuDCAruioCE3IDhBAWoiOEHAAEgNAAtBACA3tjgChJ4CRAAAAAAAAAAAITlBACE6A0AgOSA6QcAAbCoCqAS7IDpBBGwqAuDCAruioCE5IDpBAWoiOkHAAEgNAAtBACA5tjgCiJ4CRAAAAAAAAAAAITtBACE8A0AgOyA8QcAAbCoCrAS7IDxBBGwqAuDCAruioCE7IDxBAWoiPEHAAEgNAAtBACA7tjgCjJ4CRAAAAAAAAAAAIT1BACE+A0AgPSA+QcAAbCoCsAS7ID5BBGwqAuDCAruioCE9ID5BAWoiPkHAAEgNAAtBACA9tjgCkJ4CRAAAAAAAAAAAIT9BACFAA0AgPyBAQcAAbCoCtAS7IEBBBGwqAuDCAruioCE/IEBBAWoiQEHAAEgNAAtBACA/tjgClJ4CRAAAAAAAAAAAIUFBACFCA0AgQSBCQcAAbCoCuAS7IEJBBGwqAuDCAruioCFBIEJBAWoiQkHAAEgNAAtBACBBtjgCmJ4CRAAAAAAAAAAAIUNBACFEA0AgQyBEQcAAbCoCvAS7IERBBGwqAuDCAruioCFDIERBAWoiREHAAEgNAAtBACBDtjgCnJ4CQQAhRQNAIBlBgAJsIEVBBGxqIEVBBGz9XQLgwgL9X/1e/VsC4PsEACBFQQRsIEVBBGz9XQLgtwL9XyBFQQRs/V0C4MIC/V/98AH9Xv1bAuC3AgAgRUECaiJFQcAASA0AC0EAIUYDQCBGQQRsIEZBBGz9XQKggwP9XyBGQQRs/V0CoKMD/V/98AH9Xv1bAqCDAwAgRkECaiJGQYAISA0ACyAZQcAAbEEAKgLgnQK7tjgCoJ4CIBlBwABsQQAqAuSdAru2OAKkngIgGUHAAGxBACoC6J0Cu7Y4AqieAiAZQcAAbEEAKgLsnQK7tjgCrJ4CIBlBwABsQQAqAvCdAru2OAKwngIgGUHAAGxBACoC9J0Cu7Y4ArSeAiAZQcAAbEEAKgL4nQK7tjgCuJ4CIBlBwABsQQAqAvydAru2OAK8ngIgGUHAAGxBACoCgJ4Cu7Y4AsCeAiAZQcAAbEEAKgKEngK7tjgCxJ4CIBlBwABsQQAqAoieAru2OALIngIgGUHAAGxBACoCjJ4Cu7Y4AsyeAiAZQcAAbEEAKgKQngK7tjgC0J4CIBlBwABsQQAqApSeAru2OALUngIgGUHAAGxBACoCmJ4Cu7Y4AtieAiAZQcAAbEEAKgKcngK7tjgC3J4CIBlBwABsQQAqAuC5Aru2OALg6QIgGUHAAGxBACoC5LkCu7Y4AuTpAiAZQcAAbEEAKgLouQK7tjgC6OkCIBlBwABsQQAqAuy5Aru2OALs6QIgGUHAAGxBACoC8LkCu7Y4AvDpAiAZQcAAbEEAKgL0uQK7tjgC9OkCIBlBwABsQQAqAvi5Aru2OAL46QIgGUHAAGxBACoC/LkCu7Y4AvzpAiAZQcAAbEEAKgKAugK7tjgCgOoCIBlBwABsQQAqAoS6Aru2OAKE6gIgGUHAAGxBACoCiLoCu7Y4AojqAiAZQcAAbEEAKgKMugK7tjgCjOoCIBlBwABsQQAqApC6Aru2OAKQ6gIgGUHAAGxBACoClLoCu7Y4ApTqAiAZQcAAbEEAKgKYugK7tjgCmOoCIBlBwABsQQAqApy6Aru2OAKc6gIgGUEBayIZQQBODQALQQAhRwNAIEdBBGwgR0EEbP1dAtBO/V8gR0EEbP1dAuC3Av1f/fAB/V79WwLQTgAgR0ECaiJHQcAASA0AC0EAIUgDQCBIQQRsIEhBBGz9XQLQLP1fIEhBBGz9XQKggwP9X/3wAf1e/VsC0CwAIEhBAmoiSEGACEgNAAtBACFJA0AgSUEEbCBJQQRs/V0C4LUB/V8gSUEEbP1dAuD7BP1f/fAB/V79WwLgtQEAIElBAmoiSUGAGUgNAAtBACFKA0BEAAAAAAAAAAAhS0EAIUwDQCBLIAlBkANsIExBCGxqKgLg3wW7IExBgAJsIEpBBGxqKgLg+wS7oqAhSyBMQQFqIkxBMkgNAAsgSkEEbCBKQQRsKgLgmQK7IEugtjgC4JkCIEpBAWoiSkHAAEgNAAtBACFNA0BEAAAAAAAAAAAhTkEAIU8DQCBOIAlBkANsIE9BCGxqKgLk3wW7IE9BgAJsIE1BBGxqKgLg+wS7oqAhTiBPQQFqIk9BMkgNAAsgTUEEbCBNQQRsKgLgmwK7IE6gtjgC4JsCIE1BAWoiTUHAAEgNAAsgCUEBaiIJIABIDQALRAAAAAAAAPA/IAKjIVAgByBQoiEHIAggUKIhCCAAQQFKBEBBACFRA0AgUUEEbCBRQQRs/V0C0Cz9XyBQ/RT98gH9Xv1bAtAsACBRQQJqIlFBgAhIDQALQQAhUgNAIFJBBGwgUkEEbP1dAtBO/V8gUP0U/fIB/V79WwLQTgAgUkECaiJSQdAASA0AC0EAIVMDQCBTQQRsIFNBBGz9XQLgtQH9XyBQ/RT98gH9Xv1bAuC1AQAgU0ECaiJTQYAZSA0AC0EAIVQDQCBUQQRsIFRBBGz9XQLgmQL9XyBQ/RT98gH9Xv1bAuCZAgAgVEECaiJUQYABSA0ACwtBACFVA0BEAAAAAAAAAAAhVkEAIVcDQCBWIFdBgAJsIFVBBGxqKgLgtQG7oCFWIFdBAWoiV0EySA0ACyBVQQRsIFa2OALQTCBVQQFqIlVBwABIDQALQQAhWANAIFhBCGwgWEEEbCoC4JkCu7Y4AtAoIFhBCGwgWEEEbCoC4JsCu7Y4AtQoIFhBAWoiWEHAAEgNAAtBACAItjgCkFEgBw8LWQMBfQF7AX8gALYiAf0TIQJBACEDA0AgAyAD/QACACAD/QAC0CggAv3mAf3lAf0LAgAgA0EQaiIDQcAoSA0AC0HAKCEDIAMgAyoCACADKgLQKCABlJM4AgALAL4IBG5hbWUABgVicGdlbgFrCAAHZm9yd2FyZAESbWF0aC5zaWdtb2lkLmYzMng0Ag9tYXRoLnRhbmguZjMyeDQDEG1hdGguc2lnbW9pZC5mMzIEDW1hdGgudGFuaC5mMzIFBGxvc3MGCGdyYWRpZW50BwlzZ2RVcGRhdGUCwQcIABAABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMGb3V0X2F0BAJiMgUBaQYBagcBcwgDaV8xCQNqXzEKA2lfMgsBdAwDaV8zDQNpXzQOA2lfNQ8CdDcBCwABeAEBdAIDdF8xAwN0XzIEA3RfMwUDdF80BgN0XzUHA3RfNggDdF83CQN0XzgKA3RfOQIHAAF4AQF0AgN0XzEDA3RfMgQDdF8zBQN0XzQGA3RfNQMNAAF4AQF0AgN0XzEDA3RfMgQDdF8zBQN0XzQGA3RfNQcDdF82CAN0XzcJA3RfOAoDdF85CwR0XzEwDAR0XzExBAgAAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81BwN0XzYFFwAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwp0YXJnZXRzX2F0BAJiMgUBaQYBagcFbWVhbkwIAXMJAXkKA2lfMQsDal8xDANpXzINAXQOA2lfMw8DaV80EANpXzURAnQ3EgJ6MhMEZF96MhQDdG1wFQJ0OBYEaW52QgZZAAViYXRjaAEIY2FwYWNpdHkCB2JhdGNoX24DCnRhcmdldHNfYXQEAmIyBQFpBgFqBwVtZWFuTAgEZF9iMgkBcwoBeQsDaV8xDANqXzENA2lfMg4BdA8DaV8zEANpXzQRA2lfNRICdDcTAnoyFARkX3oyFQN0bXAWAnQ4FwNpXzYYA2lfNxkDdF8xGgNpXzgbA2lfORwEaV8xMB0EaV8xMR4EaV8xMh8EaV8xMyAEaV8xNCEEaV8xNSIEaV8xNiMEaV8xNyQEaV8xOCUGYWNjJDM1JgFrJwZhY2MkMzYoA2tfMSkGYWNjJDM3KgNrXzIrBmFjYyQzOCwDa18zLQZhY2MkMzkuA2tfNC8GYWNjJDQwMANrXzUxBmFjYyQ0MTIDa182MwZhY2MkNDI0A2tfNzUGYWNjJDQzNgNrXzg3BmFjYyQ0NDgDa185OQZhY2MkNDU6BGtfMTA7BmFjYyQ0NjwEa18xMT0GYWNjJDQ3PgRrXzEyPwZhY2MkNDhABGtfMTNBBmFjYyQ0OUIEa18xNEMGYWNjJDUwRARrXzE1RQRpXzE5RgRpXzIwRwRpXzIxSARpXzIySQRpXzIzSgNqXzJLBmFjYyQ1MUwEa18xNk0Dal8zTgZhY2MkNTJPBGtfMTdQBGludkJRBGlfMjRSBGlfMjVTBGlfMjZUBGlfMjdVBGlfMjhWBmFjYyQ1M1cBclgEaV8yOQcEAAJscgEEcmF0ZQIFcmF0ZXMDAmF0";
+  "AGFzbQEAAAABGgVgAn9/AGABewF7YAF9AX1gAn9/AXxgAXwAAwkIAAEBAgIDAwQFAwEAAQcyBQZtZW1vcnkCAAdmb3J3YXJkAAAEbG9zcwAFCGdyYWRpZW50AAYJc2dkVXBkYXRlAAcK6IQCCNUpCQF8Cn8BfAt/D3sCfwl7B38BfCAAtyECIAFBmANsIABBAGxqIQMgAUGYA2wgAEHAAGxqIQQgAUGYA2wgAEGAAWxqIQUgAUGYA2wgAEGAA2xqIQYgAUGYA2wgAEGAAWxqIQcgAUGYA2wgAEGABWxqIQggAUGYA2wgAEGAB2xqIQkgAUGYA2wgAEHAB2xqIQogAUGYA2wgAEHAAGxqIQsgAUGUA2whDEEAKgLAKLshDUEARAAAAAAAAAAAtjgCoFFBAEQAAAAAAAAAALY4AqRRQQBEAAAAAAAAAAC2OAKoUUEARAAAAAAAAAAAtjgCrFFBAEQAAAAAAAAAALY4ArBRQQBEAAAAAAAAAAC2OAK0UUEARAAAAAAAAAAAtjgCuFFBAEQAAAAAAAAAALY4ArxRQQBEAAAAAAAAAAC2OALAUUEARAAAAAAAAAAAtjgCxFFBAEQAAAAAAAAAALY4AshRQQBEAAAAAAAAAAC2OALMUUEARAAAAAAAAAAAtjgC0FFBAEQAAAAAAAAAALY4AtRRQQBEAAAAAAAAAAC2OALYUUEARAAAAAAAAAAAtjgC3FFBACEOA0AgAyAOQcAAbGpBACoCoFG7tjgCoHEgAyAOQcAAbGpBACoCpFG7tjgCpHEgAyAOQcAAbGpBACoCqFG7tjgCqHEgAyAOQcAAbGpBACoCrFG7tjgCrHEgAyAOQcAAbGpBACoCsFG7tjgCsHEgAyAOQcAAbGpBACoCtFG7tjgCtHEgAyAOQcAAbGpBACoCuFG7tjgCuHEgAyAOQcAAbGpBACoCvFG7tjgCvHEgAyAOQcAAbGpBACoCwFG7tjgCwHEgAyAOQcAAbGpBACoCxFG7tjgCxHEgAyAOQcAAbGpBACoCyFG7tjgCyHEgAyAOQcAAbGpBACoCzFG7tjgCzHEgAyAOQcAAbGpBACoC0FG7tjgC0HEgAyAOQcAAbGpBACoC1FG7tjgC1HEgAyAOQcAAbGpBACoC2FG7tjgC2HEgAyAOQcAAbGpBACoC3FG7tjgC3HEgBCAOQcAAbGpBACoCoFG7tjgCoHEgBCAOQcAAbGpBACoCpFG7tjgCpHEgBCAOQcAAbGpBACoCqFG7tjgCqHEgBCAOQcAAbGpBACoCrFG7tjgCrHEgBCAOQcAAbGpBACoCsFG7tjgCsHEgBCAOQcAAbGpBACoCtFG7tjgCtHEgBCAOQcAAbGpBACoCuFG7tjgCuHEgBCAOQcAAbGpBACoCvFG7tjgCvHEgBCAOQcAAbGpBACoCwFG7tjgCwHEgBCAOQcAAbGpBACoCxFG7tjgCxHEgBCAOQcAAbGpBACoCyFG7tjgCyHEgBCAOQcAAbGpBACoCzFG7tjgCzHEgBCAOQcAAbGpBACoC0FG7tjgC0HEgBCAOQcAAbGpBACoC1FG7tjgC1HEgBCAOQcAAbGpBACoC2FG7tjgC2HEgBCAOQcAAbGpBACoC3FG7tjgC3HEgDkEBaiIOIABIDQALQQAhDwNAQQAhEANAQQAhEQNAIAUgEEGAAmxqIBFBBGxqIBFBCGwqAgC7IBBBkANsIA9BCGxqKgKgcbuiIBFBCGwqAgS7IBBBkANsIA9BCGxqKgKkcbuioLY4AqBxIBFBAWoiEUHAAEgNAAtBACESA0AgBiAQQYACbGogEkEEbGogBSAQQYACbGogEkEEbGr9XQKgcf1fIBJBBGz9XQKAJP1f/fAB/V79WwKgcQAgEkECaiISQcAASA0ACyAQQQFqIhAgAEgNAAtBACEWA0BBACEXAkADQCAXQQJqIABKDQEgFkHAAGwhEyADIBdBwABsaiEU/QwAAAAAAAAAAAAAAAAAAAAAIRn9DAAAAAAAAAAAAAAAAAAAAAAhGv0MAAAAAAAAAAAAAAAAAAAAACEb/QwAAAAAAAAAAAAAAAAAAAAAIRz9DAAAAAAAAAAAAAAAAAAAAAAhHf0MAAAAAAAAAAAAAAAAAAAAACEe/QwAAAAAAAAAAAAAAAAAAAAAIR/9DAAAAAAAAAAAAAAAAAAAAAAhIEEAIRUDQCAT/QACgAQhISAT/QACwAQhIiAT/QACgAUhIyAT/QACwAUhJCAU/QACoHEhJSAU/QAC4HEhJiAhICUgGSEn/eYBICf95AEhGSAhICYgGiEn/eYBICf95AEhGiAiICUgGyEn/eYBICf95AEhGyAiICYgHCEn/eYBICf95AEhHCAjICUgHSEn/eYBICf95AEhHSAjICYgHiEn/eYBICf95AEhHiAkICUgHyEn/eYBICf95AEhHyAkICYgICEn/eYBICf95AEhICATQRBqIRMgFEEQaiEUIBVBBGoiFUEQSA0ACyAHIBdBgAJsaiAWQQRsaiEoICggGf0fACAZ/R8BkiAZ/R8CkiAZ/R8DkjgCoHEgKCAa/R8AIBr9HwGSIBr9HwKSIBr9HwOSOAKgcyAoIBv9HwAgG/0fAZIgG/0fApIgG/0fA5I4AqRxICggHP0fACAc/R8BkiAc/R8CkiAc/R8DkjgCpHMgKCAd/R8AIB39HwGSIB39HwKSIB39HwOSOAKocSAoIB79HwAgHv0fAZIgHv0fApIgHv0fA5I4AqhzICggH/0fACAf/R8BkiAf/R8CkiAf/R8DkjgCrHEgKCAg/R8AICD9HwGSICD9HwKSICD9HwOSOAKscyAXQQJqIRcMAAsLAkADQCAXIABODQEgFkHAAGwhEyADIBdBwABsaiEU/QwAAAAAAAAAAAAAAAAAAAAAISr9DAAAAAAAAAAAAAAAAAAAAAAhK/0MAAAAAAAAAAAAAAAAAAAAACEs/QwAAAAAAAAAAAAAAAAAAAAAIS1BACEVA0AgE/0AAoAEIS4gE/0AAsAEIS8gE/0AAoAFITAgE/0AAsAFITEgFP0AAqBxITIgLiAyICohJ/3mASAn/eQBISogLyAyICshJ/3mASAn/eQBISsgMCAyICwhJ/3mASAn/eQBISwgMSAyIC0hJ/3mASAn/eQBIS0gE0EQaiETIBRBEGohFCAVQQRqIhVBEEgNAAsgByAXQYACbGogFkEEbGohMyAzICr9HwAgKv0fAZIgKv0fApIgKv0fA5I4AqBxIDMgK/0fACAr/R8BkiAr/R8CkiAr/R8DkjgCpHEgMyAs/R8AICz9HwGSICz9HwKSICz9HwOSOAKocSAzIC39HwAgLf0fAZIgLf0fApIgLf0fA5I4AqxxIBdBAWohFwwACwsgFkEEaiIWQcAASA0AC0EAITQDQEEAITUDQCAIIDRBgAJsaiA1QQRsaiAGIDRBgAJsaiA1QQRsav1dAqBx/V8gByA0QYACbGogNUEEbGr9XQKgcf1fIDVBBGz9XQKAJv1f/fAB/fAB/V79WwKgcQAgNUECaiI1QcAASA0AC0EAITYDQCAJIDRBwABsaiA2QQRsaiAIIDRBgAJsaiA2QQRsav1dAuBx/V/9XhAB/V8gBCA0QcAAbGogNkEEbGr9XQKgcf1f/fIBIAggNEGAAmxqIDZBBGxq/V0CoHH9X/1eEAH9XyAIIDRBgAJsaiA2QQRsav1dAqBy/V/9XhAC/V/98gH98AH9Xv1bAqBxACA2QQJqIjZBEEgNAAsgCiA0QcAAbGogCCA0QYACbGoqAuByu7YQA7sgCSA0QcAAbGoqAqBxu7YQBLuitjgCoHEgCiA0QcAAbGogCCA0QYACbGoqAuRyu7YQA7sgCSA0QcAAbGoqAqRxu7YQBLuitjgCpHEgCiA0QcAAbGogCCA0QYACbGoqAuhyu7YQA7sgCSA0QcAAbGoqAqhxu7YQBLuitjgCqHEgCiA0QcAAbGogCCA0QYACbGoqAuxyu7YQA7sgCSA0QcAAbGoqAqxxu7YQBLuitjgCrHEgCiA0QcAAbGogCCA0QYACbGoqAvByu7YQA7sgCSA0QcAAbGoqArBxu7YQBLuitjgCsHEgCiA0QcAAbGogCCA0QYACbGoqAvRyu7YQA7sgCSA0QcAAbGoqArRxu7YQBLuitjgCtHEgCiA0QcAAbGogCCA0QYACbGoqAvhyu7YQA7sgCSA0QcAAbGoqArhxu7YQBLuitjgCuHEgCiA0QcAAbGogCCA0QYACbGoqAvxyu7YQA7sgCSA0QcAAbGoqArxxu7YQBLuitjgCvHEgCiA0QcAAbGogCCA0QYACbGoqAoBzu7YQA7sgCSA0QcAAbGoqAsBxu7YQBLuitjgCwHEgCiA0QcAAbGogCCA0QYACbGoqAoRzu7YQA7sgCSA0QcAAbGoqAsRxu7YQBLuitjgCxHEgCiA0QcAAbGogCCA0QYACbGoqAohzu7YQA7sgCSA0QcAAbGoqAshxu7YQBLuitjgCyHEgCiA0QcAAbGogCCA0QYACbGoqAoxzu7YQA7sgCSA0QcAAbGoqAsxxu7YQBLuitjgCzHEgCiA0QcAAbGogCCA0QYACbGoqApBzu7YQA7sgCSA0QcAAbGoqAtBxu7YQBLuitjgC0HEgCiA0QcAAbGogCCA0QYACbGoqApRzu7YQA7sgCSA0QcAAbGoqAtRxu7YQBLuitjgC1HEgCiA0QcAAbGogCCA0QYACbGoqAphzu7YQA7sgCSA0QcAAbGoqAthxu7YQBLuitjgC2HEgCiA0QcAAbGogCCA0QYACbGoqApxzu7YQA7sgCSA0QcAAbGoqAtxxu7YQBLuitjgC3HEgNEEBaiI0IABIDQALQQAhNwNAIAMgN0HAAGxqIAogN0HAAGxqKgKgcbu2OAKgcSADIDdBwABsaiAKIDdBwABsaioCpHG7tjgCpHEgAyA3QcAAbGogCiA3QcAAbGoqAqhxu7Y4AqhxIAMgN0HAAGxqIAogN0HAAGxqKgKscbu2OAKscSADIDdBwABsaiAKIDdBwABsaioCsHG7tjgCsHEgAyA3QcAAbGogCiA3QcAAbGoqArRxu7Y4ArRxIAMgN0HAAGxqIAogN0HAAGxqKgK4cbu2OAK4cSADIDdBwABsaiAKIDdBwABsaioCvHG7tjgCvHEgAyA3QcAAbGogCiA3QcAAbGoqAsBxu7Y4AsBxIAMgN0HAAGxqIAogN0HAAGxqKgLEcbu2OALEcSADIDdBwABsaiAKIDdBwABsaioCyHG7tjgCyHEgAyA3QcAAbGogCiA3QcAAbGoqAsxxu7Y4AsxxIAMgN0HAAGxqIAogN0HAAGxqKgLQcbu2OALQcSADIDdBwABsaiAKIDdBwABsaioC1HG7tjgC1HEgAyA3QcAAbGogCiA3QcAAbGoqAthxu7Y4AthxIAMgN0HAAGxqIAogN0HAAGxqKgLccbu2OALccSAEIDdBwABsaiAJIDdBwABsaioCoHG7tjgCoHEgBCA3QcAAbGogCSA3QcAAbGoqAqRxu7Y4AqRxIAQgN0HAAGxqIAkgN0HAAGxqKgKocbu2OAKocSAEIDdBwABsaiAJIDdBwABsaioCrHG7tjgCrHEgBCA3QcAAbGogCSA3QcAAbGoqArBxu7Y4ArBxIAQgN0HAAGxqIAkgN0HAAGxqKgK0cbu2OAK0cSAEIDdBwABsaiAJIDdBwABsaioCuHG7tjgCuHEgBCA3QcAAbGogCSA3QcAAbGoqArxxu7Y4ArxxIAQgN0HAAGxqIAkgN0HAAGxqKgLAcbu2OALAcSAEIDdBwABsaiAJIDdBwABsaioCxHG7tjgCxHEgBCA3QcAAbGogCSA3QcAAbGoqAshxu7Y4AshxIAQgN0HAAGxqIAkgN0HAAGxqKgLMcbu2OALMcSAEIDdBwABsaiAJIDdBwABsaioC0HG7tjgC0HEgBCA3QcAAbGogCSA3QcAAbGoqAtRxu7Y4AtRxIAQgN0HAAGxqIAkgN0HAAGxqKgLYcbu2OALYcSAEIDdBwABsaiAJIDdBwABsaioC3HG7tjgC3HEgN0EBaiI3IABIDQALIA9BAWoiD0EySA0AC0EAITgDQCALIDhBwABsaiADIDhBwABsaioCoHG7tjgCoHEgCyA4QcAAbGogAyA4QcAAbGoqAqRxu7Y4AqRxIAsgOEHAAGxqIAMgOEHAAGxqKgKocbu2OAKocSALIDhBwABsaiADIDhBwABsaioCrHG7tjgCrHEgCyA4QcAAbGogAyA4QcAAbGoqArBxu7Y4ArBxIAsgOEHAAGxqIAMgOEHAAGxqKgK0cbu2OAK0cSALIDhBwABsaiADIDhBwABsaioCuHG7tjgCuHEgCyA4QcAAbGogAyA4QcAAbGoqArxxu7Y4ArxxIAsgOEHAAGxqIAMgOEHAAGxqKgLAcbu2OALAcSALIDhBwABsaiADIDhBwABsaioCxHG7tjgCxHEgCyA4QcAAbGogAyA4QcAAbGoqAshxu7Y4AshxIAsgOEHAAGxqIAMgOEHAAGxqKgLMcbu2OALMcSALIDhBwABsaiADIDhBwABsaioC0HG7tjgC0HEgCyA4QcAAbGogAyA4QcAAbGoqAtRxu7Y4AtRxIAsgOEHAAGxqIAMgOEHAAGxqKgLYcbu2OALYcSALIDhBwABsaiADIDhBwABsaioC3HG7tjgC3HEgOEEBaiI4IABIDQALQQAhOQNAQQAqAoAouyALIDlBwABsaioCoHG7okEAKgKEKLsgCyA5QcAAbGoqAqRxu6KgQQAqAogouyALIDlBwABsaioCqHG7oqBBACoCjCi7IAsgOUHAAGxqKgKscbuioEEAKgKQKLsgCyA5QcAAbGoqArBxu6KgQQAqApQouyALIDlBwABsaioCtHG7oqBBACoCmCi7IAsgOUHAAGxqKgK4cbuioEEAKgKcKLsgCyA5QcAAbGoqArxxu6KgQQAqAqAouyALIDlBwABsaioCwHG7oqBBACoCpCi7IAsgOUHAAGxqKgLEcbuioEEAKgKoKLsgCyA5QcAAbGoqAshxu6KgQQAqAqwouyALIDlBwABsaioCzHG7oqBBACoCsCi7IAsgOUHAAGxqKgLQcbuioEEAKgK0KLsgCyA5QcAAbGoqAtRxu6KgQQAqArgouyALIDlBwABsaioC2HG7oqBBACoCvCi7IAsgOUHAAGxqKgLccbuioCE6IAwgOUEEbGogOiANoLY4AqBxIDlBAWoiOSAASA0ACwu+BAEKe/0MAACAPwAAgD8AAIA/AACAPyAA/eAB/eEB/QwAANDCAADQwgAA0MIAANDC/esB/QwAALJCAACyQgAAskIAALJC/eoBIgEgAf0MO6q4PzuquD87qrg/O6q4P/3mAf0MAABASwAAQEsAAEBLAABAS/3kASIC/QwAAEBLAABASwAAQEsAAEBL/eUBIgP9DACAMT8AgDE/AIAxPwCAMT/95gH95QEgA/0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASIEIAQgBP3mAf0MGhK1OhoStToaErU6GhK1OiAE/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIAT95gH9DHmsKj15rCo9eawqPXmsKj395AEgBP3mAf0MSaoqPkmqKj5Jqio+SaoqPv3kASAE/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIAL9DAAAQEsAAEBLAABASwAAQEv9sQEiBUEB/awBIgb9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASAFIAb9sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASIHIAD9DAAAAAAAAAAAAAAAAAAAAAD9RiII/VIgB/0MAACAPwAAgD8AAIA/AACAP/3kASIJ/ecBIgogCiAHIAn9DAAAgD8AAIA/AACAPwAAgD/95QH95QH95gEgCv0MAACAPwAAgD8AAIA/AACAPyAK/eUBIAj9Uv3mAf3lAQvwBAEGeyAAIAAgACAAIAD95gEiAf3mAf0Mv4bNu7+Gzbu/hs27v4bNuyAB/eYB/Qyfm6w8n5usPJ+brDyfm6w8/eQBIAH95gH9DOmTXL3pk1y96ZNcvemTXL395AEgAf3mAf0MkYYIPpGGCD6Rhgg+kYYIPv3kASAB/eYB/Qylqqq+paqqvqWqqr6lqqq+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//QwAAABAAAAAQAAAAEAAAABAIAD94AH9DAAAIEEAACBBAAAgQQAAIEH96gEiAiAC/eQBIgMgA/0MO6q4PzuquD87qrg/O6q4P/3mAf0MAABASwAAQEsAAEBLAABAS/3kASIE/QwAAEBLAABASwAAQEsAAEBL/eUBIgX9DACAMT8AgDE/AIAxPwCAMT/95gH95QEgBf0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASIGIAYgBv3mAf0MGhK1OhoStToaErU6GhK1OiAG/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIAb95gH9DHmsKj15rCo9eawqPXmsKj395AEgBv3mAf0MSaoqPkmqKj5Jqio+SaoqPv3kASAG/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIAT9DAAAQEsAAEBLAABASwAAQEv9sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mAf0MAACAPwAAgD8AAIA/AACAP/3kAf3nAf3lASAA/eAB/QzNzAw/zcwMP83MDD/NzAw//UP9Uv0MAAAAgAAAAIAAAACAAAAAgP1SC/YBBQZ9An8BfQF/An1DAACAP0MAALJCQwAA0MIgAIuMIgEgAUMAANDCXRsiAkMAALJCIAJdGyIDIANDO6q4P5RDAABAS5IiBEMAAEBLkyIFQwCAMT+UkyAFQ4OAXrmUkyIGIAYgBpRDGhK1OiAGlEPxHAk8kiAGlEN5rCo9kiAGlENJqio+kiAGlEP+//8+kpSSQwAAgD+SIAS8QYCAgNoEayIHQQF1IghB/wBqQRd0vpQgByAIa0H/AGpBF3S+lCIJIABDAAAAAGAiChsgCUMAAIA/kiILlSIMIAwgCSALQwAAgD+Tk5QgDEMAAIA/IAyTIAoblJML5wEBB30gACAAIAAgAJQiAZRDv4bNuyABlEOfm6w8kiABlEPpk1y9kiABlEORhgg+kiABlEOlqqq+kpSSQwAAgD9DAAAAQEMAACBBIACLIgJDAAAgQSACXRsiAyADkiIEIARDO6q4P5RDAABAS5IiBUMAAEBLkyIGQwCAMT+UkyAGQ4OAXrmUkyIHIAcgB5RDGhK1OiAHlEPxHAk8kiAHlEN5rCo9kiAHlENJqio+kiAHlEP+//8+kpSSQwAAgD+SIAW8QYCAgNoEa0H/AGpBF3S+lEMAAIA/kpWTIACLQ83MDD9dGyAAmAudKgkBfAp/AnwLfw97An8Jewd/B3wgALchAiABQZgDbCAAQQBsaiEDIAFBmANsIABBwABsaiEEIAFBmANsIABBgAFsaiEFIAFBmANsIABBgANsaiEGIAFBmANsIABBgAFsaiEHIAFBmANsIABBgAVsaiEIIAFBmANsIABBgAdsaiEJIAFBmANsIABBwAdsaiEKIAFBmANsIABBwABsaiELIAFBkANsIQxBACoCwCi7IQ1BAEQAAAAAAAAAALY4AqBRQQBEAAAAAAAAAAC2OAKkUUEARAAAAAAAAAAAtjgCqFFBAEQAAAAAAAAAALY4AqxRQQBEAAAAAAAAAAC2OAKwUUEARAAAAAAAAAAAtjgCtFFBAEQAAAAAAAAAALY4ArhRQQBEAAAAAAAAAAC2OAK8UUEARAAAAAAAAAAAtjgCwFFBAEQAAAAAAAAAALY4AsRRQQBEAAAAAAAAAAC2OALIUUEARAAAAAAAAAAAtjgCzFFBAEQAAAAAAAAAALY4AtBRQQBEAAAAAAAAAAC2OALUUUEARAAAAAAAAAAAtjgC2FFBAEQAAAAAAAAAALY4AtxRRAAAAAAAAAAAIQ5BACEPA0AgAyAPQcAAbGpBACoCoFG7tjgCoHEgAyAPQcAAbGpBACoCpFG7tjgCpHEgAyAPQcAAbGpBACoCqFG7tjgCqHEgAyAPQcAAbGpBACoCrFG7tjgCrHEgAyAPQcAAbGpBACoCsFG7tjgCsHEgAyAPQcAAbGpBACoCtFG7tjgCtHEgAyAPQcAAbGpBACoCuFG7tjgCuHEgAyAPQcAAbGpBACoCvFG7tjgCvHEgAyAPQcAAbGpBACoCwFG7tjgCwHEgAyAPQcAAbGpBACoCxFG7tjgCxHEgAyAPQcAAbGpBACoCyFG7tjgCyHEgAyAPQcAAbGpBACoCzFG7tjgCzHEgAyAPQcAAbGpBACoC0FG7tjgC0HEgAyAPQcAAbGpBACoC1FG7tjgC1HEgAyAPQcAAbGpBACoC2FG7tjgC2HEgAyAPQcAAbGpBACoC3FG7tjgC3HEgBCAPQcAAbGpBACoCoFG7tjgCoHEgBCAPQcAAbGpBACoCpFG7tjgCpHEgBCAPQcAAbGpBACoCqFG7tjgCqHEgBCAPQcAAbGpBACoCrFG7tjgCrHEgBCAPQcAAbGpBACoCsFG7tjgCsHEgBCAPQcAAbGpBACoCtFG7tjgCtHEgBCAPQcAAbGpBACoCuFG7tjgCuHEgBCAPQcAAbGpBACoCvFG7tjgCvHEgBCAPQcAAbGpBACoCwFG7tjgCwHEgBCAPQcAAbGpBACoCxFG7tjgCxHEgBCAPQcAAbGpBACoCyFG7tjgCyHEgBCAPQcAAbGpBACoCzFG7tjgCzHEgBCAPQcAAbGpBACoC0FG7tjgC0HEgBCAPQcAAbGpBACoC1FG7tjgC1HEgBCAPQcAAbGpBACoC2FG7tjgC2HEgBCAPQcAAbGpBACoC3FG7tjgC3HEgD0EBaiIPIABIDQALQQAhEANAQQAhEQNAQQAhEgNAIAUgEUGAAmxqIBJBBGxqIBJBCGwqAgC7IBFBkANsIBBBCGxqKgKgcbuiIBJBCGwqAgS7IBFBkANsIBBBCGxqKgKkcbuioLY4AqBxIBJBAWoiEkHAAEgNAAtBACETA0AgBiARQYACbGogE0EEbGogBSARQYACbGogE0EEbGr9XQKgcf1fIBNBBGz9XQKAJP1f/fAB/V79WwKgcQAgE0ECaiITQcAASA0ACyARQQFqIhEgAEgNAAtBACEXA0BBACEYAkADQCAYQQJqIABKDQEgF0HAAGwhFCADIBhBwABsaiEV/QwAAAAAAAAAAAAAAAAAAAAAIRr9DAAAAAAAAAAAAAAAAAAAAAAhG/0MAAAAAAAAAAAAAAAAAAAAACEc/QwAAAAAAAAAAAAAAAAAAAAAIR39DAAAAAAAAAAAAAAAAAAAAAAhHv0MAAAAAAAAAAAAAAAAAAAAACEf/QwAAAAAAAAAAAAAAAAAAAAAISD9DAAAAAAAAAAAAAAAAAAAAAAhIUEAIRYDQCAU/QACgAQhIiAU/QACwAQhIyAU/QACgAUhJCAU/QACwAUhJSAV/QACoHEhJiAV/QAC4HEhJyAiICYgGiEo/eYBICj95AEhGiAiICcgGyEo/eYBICj95AEhGyAjICYgHCEo/eYBICj95AEhHCAjICcgHSEo/eYBICj95AEhHSAkICYgHiEo/eYBICj95AEhHiAkICcgHyEo/eYBICj95AEhHyAlICYgICEo/eYBICj95AEhICAlICcgISEo/eYBICj95AEhISAUQRBqIRQgFUEQaiEVIBZBBGoiFkEQSA0ACyAHIBhBgAJsaiAXQQRsaiEpICkgGv0fACAa/R8BkiAa/R8CkiAa/R8DkjgCoHEgKSAb/R8AIBv9HwGSIBv9HwKSIBv9HwOSOAKgcyApIBz9HwAgHP0fAZIgHP0fApIgHP0fA5I4AqRxICkgHf0fACAd/R8BkiAd/R8CkiAd/R8DkjgCpHMgKSAe/R8AIB79HwGSIB79HwKSIB79HwOSOAKocSApIB/9HwAgH/0fAZIgH/0fApIgH/0fA5I4AqhzICkgIP0fACAg/R8BkiAg/R8CkiAg/R8DkjgCrHEgKSAh/R8AICH9HwGSICH9HwKSICH9HwOSOAKscyAYQQJqIRgMAAsLAkADQCAYIABODQEgF0HAAGwhFCADIBhBwABsaiEV/QwAAAAAAAAAAAAAAAAAAAAAISv9DAAAAAAAAAAAAAAAAAAAAAAhLP0MAAAAAAAAAAAAAAAAAAAAACEt/QwAAAAAAAAAAAAAAAAAAAAAIS5BACEWA0AgFP0AAoAEIS8gFP0AAsAEITAgFP0AAoAFITEgFP0AAsAFITIgFf0AAqBxITMgLyAzICshKP3mASAo/eQBISsgMCAzICwhKP3mASAo/eQBISwgMSAzIC0hKP3mASAo/eQBIS0gMiAzIC4hKP3mASAo/eQBIS4gFEEQaiEUIBVBEGohFSAWQQRqIhZBEEgNAAsgByAYQYACbGogF0EEbGohNCA0ICv9HwAgK/0fAZIgK/0fApIgK/0fA5I4AqBxIDQgLP0fACAs/R8BkiAs/R8CkiAs/R8DkjgCpHEgNCAt/R8AIC39HwGSIC39HwKSIC39HwOSOAKocSA0IC79HwAgLv0fAZIgLv0fApIgLv0fA5I4AqxxIBhBAWohGAwACwsgF0EEaiIXQcAASA0AC0EAITUDQEEAITYDQCAIIDVBgAJsaiA2QQRsaiAGIDVBgAJsaiA2QQRsav1dAqBx/V8gByA1QYACbGogNkEEbGr9XQKgcf1fIDZBBGz9XQKAJv1f/fAB/fAB/V79WwKgcQAgNkECaiI2QcAASA0AC0EAITcDQCAJIDVBwABsaiA3QQRsaiAIIDVBgAJsaiA3QQRsav1dAuBx/V/9XhAB/V8gBCA1QcAAbGogN0EEbGr9XQKgcf1f/fIBIAggNUGAAmxqIDdBBGxq/V0CoHH9X/1eEAH9XyAIIDVBgAJsaiA3QQRsav1dAqBy/V/9XhAC/V/98gH98AH9Xv1bAqBxACA3QQJqIjdBEEgNAAsgCiA1QcAAbGogCCA1QYACbGoqAuByu7YQA7sgCSA1QcAAbGoqAqBxu7YQBLuitjgCoHEgCiA1QcAAbGogCCA1QYACbGoqAuRyu7YQA7sgCSA1QcAAbGoqAqRxu7YQBLuitjgCpHEgCiA1QcAAbGogCCA1QYACbGoqAuhyu7YQA7sgCSA1QcAAbGoqAqhxu7YQBLuitjgCqHEgCiA1QcAAbGogCCA1QYACbGoqAuxyu7YQA7sgCSA1QcAAbGoqAqxxu7YQBLuitjgCrHEgCiA1QcAAbGogCCA1QYACbGoqAvByu7YQA7sgCSA1QcAAbGoqArBxu7YQBLuitjgCsHEgCiA1QcAAbGogCCA1QYACbGoqAvRyu7YQA7sgCSA1QcAAbGoqArRxu7YQBLuitjgCtHEgCiA1QcAAbGogCCA1QYACbGoqAvhyu7YQA7sgCSA1QcAAbGoqArhxu7YQBLuitjgCuHEgCiA1QcAAbGogCCA1QYACbGoqAvxyu7YQA7sgCSA1QcAAbGoqArxxu7YQBLuitjgCvHEgCiA1QcAAbGogCCA1QYACbGoqAoBzu7YQA7sgCSA1QcAAbGoqAsBxu7YQBLuitjgCwHEgCiA1QcAAbGogCCA1QYACbGoqAoRzu7YQA7sgCSA1QcAAbGoqAsRxu7YQBLuitjgCxHEgCiA1QcAAbGogCCA1QYACbGoqAohzu7YQA7sgCSA1QcAAbGoqAshxu7YQBLuitjgCyHEgCiA1QcAAbGogCCA1QYACbGoqAoxzu7YQA7sgCSA1QcAAbGoqAsxxu7YQBLuitjgCzHEgCiA1QcAAbGogCCA1QYACbGoqApBzu7YQA7sgCSA1QcAAbGoqAtBxu7YQBLuitjgC0HEgCiA1QcAAbGogCCA1QYACbGoqApRzu7YQA7sgCSA1QcAAbGoqAtRxu7YQBLuitjgC1HEgCiA1QcAAbGogCCA1QYACbGoqAphzu7YQA7sgCSA1QcAAbGoqAthxu7YQBLuitjgC2HEgCiA1QcAAbGogCCA1QYACbGoqApxzu7YQA7sgCSA1QcAAbGoqAtxxu7YQBLuitjgC3HEgNUEBaiI1IABIDQALQQAhOANAIAMgOEHAAGxqIAogOEHAAGxqKgKgcbu2OAKgcSADIDhBwABsaiAKIDhBwABsaioCpHG7tjgCpHEgAyA4QcAAbGogCiA4QcAAbGoqAqhxu7Y4AqhxIAMgOEHAAGxqIAogOEHAAGxqKgKscbu2OAKscSADIDhBwABsaiAKIDhBwABsaioCsHG7tjgCsHEgAyA4QcAAbGogCiA4QcAAbGoqArRxu7Y4ArRxIAMgOEHAAGxqIAogOEHAAGxqKgK4cbu2OAK4cSADIDhBwABsaiAKIDhBwABsaioCvHG7tjgCvHEgAyA4QcAAbGogCiA4QcAAbGoqAsBxu7Y4AsBxIAMgOEHAAGxqIAogOEHAAGxqKgLEcbu2OALEcSADIDhBwABsaiAKIDhBwABsaioCyHG7tjgCyHEgAyA4QcAAbGogCiA4QcAAbGoqAsxxu7Y4AsxxIAMgOEHAAGxqIAogOEHAAGxqKgLQcbu2OALQcSADIDhBwABsaiAKIDhBwABsaioC1HG7tjgC1HEgAyA4QcAAbGogCiA4QcAAbGoqAthxu7Y4AthxIAMgOEHAAGxqIAogOEHAAGxqKgLccbu2OALccSAEIDhBwABsaiAJIDhBwABsaioCoHG7tjgCoHEgBCA4QcAAbGogCSA4QcAAbGoqAqRxu7Y4AqRxIAQgOEHAAGxqIAkgOEHAAGxqKgKocbu2OAKocSAEIDhBwABsaiAJIDhBwABsaioCrHG7tjgCrHEgBCA4QcAAbGogCSA4QcAAbGoqArBxu7Y4ArBxIAQgOEHAAGxqIAkgOEHAAGxqKgK0cbu2OAK0cSAEIDhBwABsaiAJIDhBwABsaioCuHG7tjgCuHEgBCA4QcAAbGogCSA4QcAAbGoqArxxu7Y4ArxxIAQgOEHAAGxqIAkgOEHAAGxqKgLAcbu2OALAcSAEIDhBwABsaiAJIDhBwABsaioCxHG7tjgCxHEgBCA4QcAAbGogCSA4QcAAbGoqAshxu7Y4AshxIAQgOEHAAGxqIAkgOEHAAGxqKgLMcbu2OALMcSAEIDhBwABsaiAJIDhBwABsaioC0HG7tjgC0HEgBCA4QcAAbGogCSA4QcAAbGoqAtRxu7Y4AtRxIAQgOEHAAGxqIAkgOEHAAGxqKgLYcbu2OALYcSAEIDhBwABsaiAJIDhBwABsaioC3HG7tjgC3HEgOEEBaiI4IABIDQALIBBBAWoiEEEySA0AC0EAITkDQCALIDlBwABsaiADIDlBwABsaioCoHG7tjgCoHEgCyA5QcAAbGogAyA5QcAAbGoqAqRxu7Y4AqRxIAsgOUHAAGxqIAMgOUHAAGxqKgKocbu2OAKocSALIDlBwABsaiADIDlBwABsaioCrHG7tjgCrHEgCyA5QcAAbGogAyA5QcAAbGoqArBxu7Y4ArBxIAsgOUHAAGxqIAMgOUHAAGxqKgK0cbu2OAK0cSALIDlBwABsaiADIDlBwABsaioCuHG7tjgCuHEgCyA5QcAAbGogAyA5QcAAbGoqArxxu7Y4ArxxIAsgOUHAAGxqIAMgOUHAAGxqKgLAcbu2OALAcSALIDlBwABsaiADIDlBwABsaioCxHG7tjgCxHEgCyA5QcAAbGogAyA5QcAAbGoqAshxu7Y4AshxIAsgOUHAAGxqIAMgOUHAAGxqKgLMcbu2OALMcSALIDlBwABsaiADIDlBwABsaioC0HG7tjgC0HEgCyA5QcAAbGogAyA5QcAAbGoqAtRxu7Y4AtRxIAsgOUHAAGxqIAMgOUHAAGxqKgLYcbu2OALYcSALIDlBwABsaiADIDlBwABsaioC3HG7tjgC3HEgOUEBaiI5IABIDQALQQAhOgNAIAwgOkEEbGoqAqBxuyE7QQAqAoAouyALIDpBwABsaioCoHG7okEAKgKEKLsgCyA6QcAAbGoqAqRxu6KgQQAqAogouyALIDpBwABsaioCqHG7oqBBACoCjCi7IAsgOkHAAGxqKgKscbuioEEAKgKQKLsgCyA6QcAAbGoqArBxu6KgQQAqApQouyALIDpBwABsaioCtHG7oqBBACoCmCi7IAsgOkHAAGxqKgK4cbuioEEAKgKcKLsgCyA6QcAAbGoqArxxu6KgQQAqAqAouyALIDpBwABsaioCwHG7oqBBACoCpCi7IAsgOkHAAGxqKgLEcbuioEEAKgKoKLsgCyA6QcAAbGoqAshxu6KgQQAqAqwouyALIDpBwABsaioCzHG7oqBBACoCsCi7IAsgOkHAAGxqKgLQcbuioEEAKgK0KLsgCyA6QcAAbGoqAtRxu6KgQQAqArgouyALIDpBwABsaioC2HG7oqBBACoCvCi7IAsgOkHAAGxqKgLccbuioCE8IDwgDaAhPSA9IDuhIT4gPiI/ID+iIUAgDkQAAAAAAADgPyBAoqAhDiA6QQFqIjogAEgNAAtEAAAAAAAA8D8gAqMhQSAOIEGiIQ4gDg8LgaMBFQF8In8DfAt/D3sCfwl7B38GfAh/AX0BewZ/DnsIfw57An8JewZ/AXwDfyAAtyECIAFBmANsIABBAGxqIQMgAUGYA2wgAEHAAGxqIQQgAUGYA2wgAEGAsAFsaiEFIAFBmANsIABBgLIBbGohBiABQZgDbCAAQYCwAWxqIQcgAUGYA2wgAEGAtAFsaiEIIAFBmANsIABBgLYBbGohCSABQZgDbCAAQcC2AWxqIQogAUGYA2wgAEGAtwFsaiELIAFBmANsIABBwLcBbGohDCABQZgDbCAAQYC0AWxqIQ0gAUGYA2wgAEHAtAFsaiEOIAFBmANsIABBgLUBbGohDyABQZgDbCAAQYABbGohECABQZgDbCAAQYAabGohESABQZgDbCAAQYAzbGohEiABQZgDbCAAQYDMAGxqIRMgAUGYA2wgAEGA5QBsaiEUIAFBmANsIABBgP4AbGohFSABQZgDbCAAQYCXAWxqIRYgAUGYA2wgAEHAAGxqIRcgAUGQA2whGCABQZgDbCAAQQBsaiEZIAFBmANsIABBwABsaiEaIAFBmANsIABBgLABbGohGyABQZgDbCAAQQBsaiEcIAFBmANsIABBwLABbGohHSABQZgDbCAAQYCxAWxqIR4gAUGYA2wgAEHAsQFsaiEfIAFBmANsIABBgLIBbGohICABQZgDbCAAQcCyAWxqISEgAUGYA2wgAEGAswFsaiEiIAFBmANsIABBAGxqISMgAUGYA2wgAEGAtQFsaiEkQQAqAsAouyElQQBEAAAAAAAAAAC2OAKgUUEARAAAAAAAAAAAtjgCpFFBAEQAAAAAAAAAALY4AqhRQQBEAAAAAAAAAAC2OAKsUUEARAAAAAAAAAAAtjgCsFFBAEQAAAAAAAAAALY4ArRRQQBEAAAAAAAAAAC2OAK4UUEARAAAAAAAAAAAtjgCvFFBAEQAAAAAAAAAALY4AsBRQQBEAAAAAAAAAAC2OALEUUEARAAAAAAAAAAAtjgCyFFBAEQAAAAAAAAAALY4AsxRQQBEAAAAAAAAAAC2OALQUUEARAAAAAAAAAAAtjgC1FFBAEQAAAAAAAAAALY4AthRQQBEAAAAAAAAAAC2OALcUUEAQdAoakEAQYAm/AsAQQBB0NAAakEAQcAA/AsARAAAAAAAAAAAISZEAAAAAAAAAAAhJ0EAISgDQCADIChBwABsakEAKgKgUbu2OAKgcSADIChBwABsakEAKgKkUbu2OAKkcSADIChBwABsakEAKgKoUbu2OAKocSADIChBwABsakEAKgKsUbu2OAKscSADIChBwABsakEAKgKwUbu2OAKwcSADIChBwABsakEAKgK0Ubu2OAK0cSADIChBwABsakEAKgK4Ubu2OAK4cSADIChBwABsakEAKgK8Ubu2OAK8cSADIChBwABsakEAKgLAUbu2OALAcSADIChBwABsakEAKgLEUbu2OALEcSADIChBwABsakEAKgLIUbu2OALIcSADIChBwABsakEAKgLMUbu2OALMcSADIChBwABsakEAKgLQUbu2OALQcSADIChBwABsakEAKgLUUbu2OALUcSADIChBwABsakEAKgLYUbu2OALYcSADIChBwABsakEAKgLcUbu2OALccSAEIChBwABsakEAKgKgUbu2OAKgcSAEIChBwABsakEAKgKkUbu2OAKkcSAEIChBwABsakEAKgKoUbu2OAKocSAEIChBwABsakEAKgKsUbu2OAKscSAEIChBwABsakEAKgKwUbu2OAKwcSAEIChBwABsakEAKgK0Ubu2OAK0cSAEIChBwABsakEAKgK4Ubu2OAK4cSAEIChBwABsakEAKgK8Ubu2OAK8cSAEIChBwABsakEAKgLAUbu2OALAcSAEIChBwABsakEAKgLEUbu2OALEcSAEIChBwABsakEAKgLIUbu2OALIcSAEIChBwABsakEAKgLMUbu2OALMcSAEIChBwABsakEAKgLQUbu2OALQcSAEIChBwABsakEAKgLUUbu2OALUcSAEIChBwABsakEAKgLYUbu2OALYcSAEIChBwABsakEAKgLcUbu2OALccSAoQQFqIiggAEgNAAtBACEpA0BBACEqA0BBACErA0AgBSAqQYACbGogK0EEbGogK0EIbCoCALsgKkGQA2wgKUEIbGoqAqBxu6IgK0EIbCoCBLsgKkGQA2wgKUEIbGoqAqRxu6KgtjgCoHEgK0EBaiIrQcAASA0AC0EAISwDQCAGICpBgAJsaiAsQQRsaiAFICpBgAJsaiAsQQRsav1dAqBx/V8gLEEEbP1dAoAk/V/98AH9Xv1bAqBxACAsQQJqIixBwABIDQALICpBAWoiKiAASA0AC0EAITADQEEAITECQANAIDFBAmogAEoNASAwQcAAbCEtIAMgMUHAAGxqIS79DAAAAAAAAAAAAAAAAAAAAAAhM/0MAAAAAAAAAAAAAAAAAAAAACE0/QwAAAAAAAAAAAAAAAAAAAAAITX9DAAAAAAAAAAAAAAAAAAAAAAhNv0MAAAAAAAAAAAAAAAAAAAAACE3/QwAAAAAAAAAAAAAAAAAAAAAITj9DAAAAAAAAAAAAAAAAAAAAAAhOf0MAAAAAAAAAAAAAAAAAAAAACE6QQAhLwNAIC39AAKABCE7IC39AALABCE8IC39AAKABSE9IC39AALABSE+IC79AAKgcSE/IC79AALgcSFAIDsgPyAzIUH95gEgQf3kASEzIDsgQCA0IUH95gEgQf3kASE0IDwgPyA1IUH95gEgQf3kASE1IDwgQCA2IUH95gEgQf3kASE2ID0gPyA3IUH95gEgQf3kASE3ID0gQCA4IUH95gEgQf3kASE4ID4gPyA5IUH95gEgQf3kASE5ID4gQCA6IUH95gEgQf3kASE6IC1BEGohLSAuQRBqIS4gL0EEaiIvQRBIDQALIAcgMUGAAmxqIDBBBGxqIUIgQiAz/R8AIDP9HwGSIDP9HwKSIDP9HwOSOAKgcSBCIDT9HwAgNP0fAZIgNP0fApIgNP0fA5I4AqBzIEIgNf0fACA1/R8BkiA1/R8CkiA1/R8DkjgCpHEgQiA2/R8AIDb9HwGSIDb9HwKSIDb9HwOSOAKkcyBCIDf9HwAgN/0fAZIgN/0fApIgN/0fA5I4AqhxIEIgOP0fACA4/R8BkiA4/R8CkiA4/R8DkjgCqHMgQiA5/R8AIDn9HwGSIDn9HwKSIDn9HwOSOAKscSBCIDr9HwAgOv0fAZIgOv0fApIgOv0fA5I4AqxzIDFBAmohMQwACwsCQANAIDEgAE4NASAwQcAAbCEtIAMgMUHAAGxqIS79DAAAAAAAAAAAAAAAAAAAAAAhRP0MAAAAAAAAAAAAAAAAAAAAACFF/QwAAAAAAAAAAAAAAAAAAAAAIUb9DAAAAAAAAAAAAAAAAAAAAAAhR0EAIS8DQCAt/QACgAQhSCAt/QACwAQhSSAt/QACgAUhSiAt/QACwAUhSyAu/QACoHEhTCBIIEwgRCFB/eYBIEH95AEhRCBJIEwgRSFB/eYBIEH95AEhRSBKIEwgRiFB/eYBIEH95AEhRiBLIEwgRyFB/eYBIEH95AEhRyAtQRBqIS0gLkEQaiEuIC9BBGoiL0EQSA0ACyAHIDFBgAJsaiAwQQRsaiFNIE0gRP0fACBE/R8BkiBE/R8CkiBE/R8DkjgCoHEgTSBF/R8AIEX9HwGSIEX9HwKSIEX9HwOSOAKkcSBNIEb9HwAgRv0fAZIgRv0fApIgRv0fA5I4AqhxIE0gR/0fACBH/R8BkiBH/R8CkiBH/R8DkjgCrHEgMUEBaiExDAALCyAwQQRqIjBBwABIDQALQQAhTgNAQQAhTwNAIAggTkGAAmxqIE9BBGxqIAYgTkGAAmxqIE9BBGxq/V0CoHH9XyAHIE5BgAJsaiBPQQRsav1dAqBx/V8gT0EEbP1dAoAm/V/98AH98AH9Xv1bAqBxACBPQQJqIk9BwABIDQALIAkgTkHAAGxqIAggTkGAAmxqKgKgcbu2EAO7tjgCoHEgCSBOQcAAbGogCCBOQYACbGoqAqRxu7YQA7u2OAKkcSAJIE5BwABsaiAIIE5BgAJsaioCqHG7thADu7Y4AqhxIAkgTkHAAGxqIAggTkGAAmxqKgKscbu2EAO7tjgCrHEgCSBOQcAAbGogCCBOQYACbGoqArBxu7YQA7u2OAKwcSAJIE5BwABsaiAIIE5BgAJsaioCtHG7thADu7Y4ArRxIAkgTkHAAGxqIAggTkGAAmxqKgK4cbu2EAO7tjgCuHEgCSBOQcAAbGogCCBOQYACbGoqArxxu7YQA7u2OAK8cSAJIE5BwABsaiAIIE5BgAJsaioCwHG7thADu7Y4AsBxIAkgTkHAAGxqIAggTkGAAmxqKgLEcbu2EAO7tjgCxHEgCSBOQcAAbGogCCBOQYACbGoqAshxu7YQA7u2OALIcSAJIE5BwABsaiAIIE5BgAJsaioCzHG7thADu7Y4AsxxIAkgTkHAAGxqIAggTkGAAmxqKgLQcbu2EAO7tjgC0HEgCSBOQcAAbGogCCBOQYACbGoqAtRxu7YQA7u2OALUcSAJIE5BwABsaiAIIE5BgAJsaioC2HG7thADu7Y4AthxIAkgTkHAAGxqIAggTkGAAmxqKgLccbu2EAO7tjgC3HEgCiBOQcAAbGogCCBOQYACbGoqAuBxu7YQA7u2OAKgcSAKIE5BwABsaiAIIE5BgAJsaioC5HG7thADu7Y4AqRxIAogTkHAAGxqIAggTkGAAmxqKgLocbu2EAO7tjgCqHEgCiBOQcAAbGogCCBOQYACbGoqAuxxu7YQA7u2OAKscSAKIE5BwABsaiAIIE5BgAJsaioC8HG7thADu7Y4ArBxIAogTkHAAGxqIAggTkGAAmxqKgL0cbu2EAO7tjgCtHEgCiBOQcAAbGogCCBOQYACbGoqAvhxu7YQA7u2OAK4cSAKIE5BwABsaiAIIE5BgAJsaioC/HG7thADu7Y4ArxxIAogTkHAAGxqIAggTkGAAmxqKgKAcru2EAO7tjgCwHEgCiBOQcAAbGogCCBOQYACbGoqAoRyu7YQA7u2OALEcSAKIE5BwABsaiAIIE5BgAJsaioCiHK7thADu7Y4AshxIAogTkHAAGxqIAggTkGAAmxqKgKMcru2EAO7tjgCzHEgCiBOQcAAbGogCCBOQYACbGoqApByu7YQA7u2OALQcSAKIE5BwABsaiAIIE5BgAJsaioClHK7thADu7Y4AtRxIAogTkHAAGxqIAggTkGAAmxqKgKYcru2EAO7tjgC2HEgCiBOQcAAbGogCCBOQYACbGoqApxyu7YQA7u2OALccSALIE5BwABsaiAIIE5BgAJsaioCoHK7thAEu7Y4AqBxIAsgTkHAAGxqIAggTkGAAmxqKgKkcru2EAS7tjgCpHEgCyBOQcAAbGogCCBOQYACbGoqAqhyu7YQBLu2OAKocSALIE5BwABsaiAIIE5BgAJsaioCrHK7thAEu7Y4AqxxIAsgTkHAAGxqIAggTkGAAmxqKgKwcru2EAS7tjgCsHEgCyBOQcAAbGogCCBOQYACbGoqArRyu7YQBLu2OAK0cSALIE5BwABsaiAIIE5BgAJsaioCuHK7thAEu7Y4ArhxIAsgTkHAAGxqIAggTkGAAmxqKgK8cru2EAS7tjgCvHEgCyBOQcAAbGogCCBOQYACbGoqAsByu7YQBLu2OALAcSALIE5BwABsaiAIIE5BgAJsaioCxHK7thAEu7Y4AsRxIAsgTkHAAGxqIAggTkGAAmxqKgLIcru2EAS7tjgCyHEgCyBOQcAAbGogCCBOQYACbGoqAsxyu7YQBLu2OALMcSALIE5BwABsaiAIIE5BgAJsaioC0HK7thAEu7Y4AtBxIAsgTkHAAGxqIAggTkGAAmxqKgLUcru2EAS7tjgC1HEgCyBOQcAAbGogCCBOQYACbGoqAthyu7YQBLu2OALYcSALIE5BwABsaiAIIE5BgAJsaioC3HK7thAEu7Y4AtxxIAwgTkHAAGxqIAggTkGAAmxqKgLgcru2EAO7tjgCoHEgDCBOQcAAbGogCCBOQYACbGoqAuRyu7YQA7u2OAKkcSAMIE5BwABsaiAIIE5BgAJsaioC6HK7thADu7Y4AqhxIAwgTkHAAGxqIAggTkGAAmxqKgLscru2EAO7tjgCrHEgDCBOQcAAbGogCCBOQYACbGoqAvByu7YQA7u2OAKwcSAMIE5BwABsaiAIIE5BgAJsaioC9HK7thADu7Y4ArRxIAwgTkHAAGxqIAggTkGAAmxqKgL4cru2EAO7tjgCuHEgDCBOQcAAbGogCCBOQYACbGoqAvxyu7YQA7u2OAK8cSAMIE5BwABsaiAIIE5BgAJsaioCgHO7thADu7Y4AsBxIAwgTkHAAGxqIAggTkGAAmxqKgKEc7u2EAO7tjgCxHEgDCBOQcAAbGogCCBOQYACbGoqAohzu7YQA7u2OALIcSAMIE5BwABsaiAIIE5BgAJsaioCjHO7thADu7Y4AsxxIAwgTkHAAGxqIAggTkGAAmxqKgKQc7u2EAO7tjgC0HEgDCBOQcAAbGogCCBOQYACbGoqApRzu7YQA7u2OALUcSAMIE5BwABsaiAIIE5BgAJsaioCmHO7thADu7Y4AthxIAwgTkHAAGxqIAggTkGAAmxqKgKcc7u2EAO7tjgC3HFBACFQA0AgDSBOQcAAbGogUEEEbGogCiBOQcAAbGogUEEEbGr9XQKgcf1fIAQgTkHAAGxqIFBBBGxq/V0CoHH9X/3yASAJIE5BwABsaiBQQQRsav1dAqBx/V8gCyBOQcAAbGogUEEEbGr9XQKgcf1f/fIB/fAB/V79WwKgcQAgUEECaiJQQRBIDQALIA4gTkHAAGxqIA0gTkHAAGxqKgKgcbu2EAS7tjgCoHEgDiBOQcAAbGogDSBOQcAAbGoqAqRxu7YQBLu2OAKkcSAOIE5BwABsaiANIE5BwABsaioCqHG7thAEu7Y4AqhxIA4gTkHAAGxqIA0gTkHAAGxqKgKscbu2EAS7tjgCrHEgDiBOQcAAbGogDSBOQcAAbGoqArBxu7YQBLu2OAKwcSAOIE5BwABsaiANIE5BwABsaioCtHG7thAEu7Y4ArRxIA4gTkHAAGxqIA0gTkHAAGxqKgK4cbu2EAS7tjgCuHEgDiBOQcAAbGogDSBOQcAAbGoqArxxu7YQBLu2OAK8cSAOIE5BwABsaiANIE5BwABsaioCwHG7thAEu7Y4AsBxIA4gTkHAAGxqIA0gTkHAAGxqKgLEcbu2EAS7tjgCxHEgDiBOQcAAbGogDSBOQcAAbGoqAshxu7YQBLu2OALIcSAOIE5BwABsaiANIE5BwABsaioCzHG7thAEu7Y4AsxxIA4gTkHAAGxqIA0gTkHAAGxqKgLQcbu2EAS7tjgC0HEgDiBOQcAAbGogDSBOQcAAbGoqAtRxu7YQBLu2OALUcSAOIE5BwABsaiANIE5BwABsaioC2HG7thAEu7Y4AthxIA4gTkHAAGxqIA0gTkHAAGxqKgLccbu2EAS7tjgC3HEgDyBOQcAAbGogDCBOQcAAbGoqAqBxuyAOIE5BwABsaioCoHG7orY4AqBxIA8gTkHAAGxqIAwgTkHAAGxqKgKkcbsgDiBOQcAAbGoqAqRxu6K2OAKkcSAPIE5BwABsaiAMIE5BwABsaioCqHG7IA4gTkHAAGxqKgKocbuitjgCqHEgDyBOQcAAbGogDCBOQcAAbGoqAqxxuyAOIE5BwABsaioCrHG7orY4AqxxIA8gTkHAAGxqIAwgTkHAAGxqKgKwcbsgDiBOQcAAbGoqArBxu6K2OAKwcSAPIE5BwABsaiAMIE5BwABsaioCtHG7IA4gTkHAAGxqKgK0cbuitjgCtHEgDyBOQcAAbGogDCBOQcAAbGoqArhxuyAOIE5BwABsaioCuHG7orY4ArhxIA8gTkHAAGxqIAwgTkHAAGxqKgK8cbsgDiBOQcAAbGoqArxxu6K2OAK8cSAPIE5BwABsaiAMIE5BwABsaioCwHG7IA4gTkHAAGxqKgLAcbuitjgCwHEgDyBOQcAAbGogDCBOQcAAbGoqAsRxuyAOIE5BwABsaioCxHG7orY4AsRxIA8gTkHAAGxqIAwgTkHAAGxqKgLIcbsgDiBOQcAAbGoqAshxu6K2OALIcSAPIE5BwABsaiAMIE5BwABsaioCzHG7IA4gTkHAAGxqKgLMcbuitjgCzHEgDyBOQcAAbGogDCBOQcAAbGoqAtBxuyAOIE5BwABsaioC0HG7orY4AtBxIA8gTkHAAGxqIAwgTkHAAGxqKgLUcbsgDiBOQcAAbGoqAtRxu6K2OALUcSAPIE5BwABsaiAMIE5BwABsaioC2HG7IA4gTkHAAGxqKgLYcbuitjgC2HEgDyBOQcAAbGogDCBOQcAAbGoqAtxxuyAOIE5BwABsaioC3HG7orY4AtxxIE5BAWoiTiAASA0AC0EAIVEDQCAQIFFBgBlsaiApQcAAbGogDiBRQcAAbGoqAqBxu7Y4AqBxIBAgUUGAGWxqIClBwABsaiAOIFFBwABsaioCpHG7tjgCpHEgECBRQYAZbGogKUHAAGxqIA4gUUHAAGxqKgKocbu2OAKocSAQIFFBgBlsaiApQcAAbGogDiBRQcAAbGoqAqxxu7Y4AqxxIBAgUUGAGWxqIClBwABsaiAOIFFBwABsaioCsHG7tjgCsHEgECBRQYAZbGogKUHAAGxqIA4gUUHAAGxqKgK0cbu2OAK0cSAQIFFBgBlsaiApQcAAbGogDiBRQcAAbGoqArhxu7Y4ArhxIBAgUUGAGWxqIClBwABsaiAOIFFBwABsaioCvHG7tjgCvHEgECBRQYAZbGogKUHAAGxqIA4gUUHAAGxqKgLAcbu2OALAcSAQIFFBgBlsaiApQcAAbGogDiBRQcAAbGoqAsRxu7Y4AsRxIBAgUUGAGWxqIClBwABsaiAOIFFBwABsaioCyHG7tjgCyHEgECBRQYAZbGogKUHAAGxqIA4gUUHAAGxqKgLMcbu2OALMcSAQIFFBgBlsaiApQcAAbGogDiBRQcAAbGoqAtBxu7Y4AtBxIBAgUUGAGWxqIClBwABsaiAOIFFBwABsaioC1HG7tjgC1HEgECBRQYAZbGogKUHAAGxqIA4gUUHAAGxqKgLYcbu2OALYcSAQIFFBgBlsaiApQcAAbGogDiBRQcAAbGoqAtxxu7Y4AtxxIBEgUUGAGWxqIClBwABsaiAMIFFBwABsaioCoHG7tjgCoHEgESBRQYAZbGogKUHAAGxqIAwgUUHAAGxqKgKkcbu2OAKkcSARIFFBgBlsaiApQcAAbGogDCBRQcAAbGoqAqhxu7Y4AqhxIBEgUUGAGWxqIClBwABsaiAMIFFBwABsaioCrHG7tjgCrHEgESBRQYAZbGogKUHAAGxqIAwgUUHAAGxqKgKwcbu2OAKwcSARIFFBgBlsaiApQcAAbGogDCBRQcAAbGoqArRxu7Y4ArRxIBEgUUGAGWxqIClBwABsaiAMIFFBwABsaioCuHG7tjgCuHEgESBRQYAZbGogKUHAAGxqIAwgUUHAAGxqKgK8cbu2OAK8cSARIFFBgBlsaiApQcAAbGogDCBRQcAAbGoqAsBxu7Y4AsBxIBEgUUGAGWxqIClBwABsaiAMIFFBwABsaioCxHG7tjgCxHEgESBRQYAZbGogKUHAAGxqIAwgUUHAAGxqKgLIcbu2OALIcSARIFFBgBlsaiApQcAAbGogDCBRQcAAbGoqAsxxu7Y4AsxxIBEgUUGAGWxqIClBwABsaiAMIFFBwABsaioC0HG7tjgC0HEgESBRQYAZbGogKUHAAGxqIAwgUUHAAGxqKgLUcbu2OALUcSARIFFBgBlsaiApQcAAbGogDCBRQcAAbGoqAthxu7Y4AthxIBEgUUGAGWxqIClBwABsaiAMIFFBwABsaioC3HG7tjgC3HEgEiBRQYAZbGogKUHAAGxqIAsgUUHAAGxqKgKgcbu2OAKgcSASIFFBgBlsaiApQcAAbGogCyBRQcAAbGoqAqRxu7Y4AqRxIBIgUUGAGWxqIClBwABsaiALIFFBwABsaioCqHG7tjgCqHEgEiBRQYAZbGogKUHAAGxqIAsgUUHAAGxqKgKscbu2OAKscSASIFFBgBlsaiApQcAAbGogCyBRQcAAbGoqArBxu7Y4ArBxIBIgUUGAGWxqIClBwABsaiALIFFBwABsaioCtHG7tjgCtHEgEiBRQYAZbGogKUHAAGxqIAsgUUHAAGxqKgK4cbu2OAK4cSASIFFBgBlsaiApQcAAbGogCyBRQcAAbGoqArxxu7Y4ArxxIBIgUUGAGWxqIClBwABsaiALIFFBwABsaioCwHG7tjgCwHEgEiBRQYAZbGogKUHAAGxqIAsgUUHAAGxqKgLEcbu2OALEcSASIFFBgBlsaiApQcAAbGogCyBRQcAAbGoqAshxu7Y4AshxIBIgUUGAGWxqIClBwABsaiALIFFBwABsaioCzHG7tjgCzHEgEiBRQYAZbGogKUHAAGxqIAsgUUHAAGxqKgLQcbu2OALQcSASIFFBgBlsaiApQcAAbGogCyBRQcAAbGoqAtRxu7Y4AtRxIBIgUUGAGWxqIClBwABsaiALIFFBwABsaioC2HG7tjgC2HEgEiBRQYAZbGogKUHAAGxqIAsgUUHAAGxqKgLccbu2OALccSATIFFBgBlsaiApQcAAbGogCSBRQcAAbGoqAqBxu7Y4AqBxIBMgUUGAGWxqIClBwABsaiAJIFFBwABsaioCpHG7tjgCpHEgEyBRQYAZbGogKUHAAGxqIAkgUUHAAGxqKgKocbu2OAKocSATIFFBgBlsaiApQcAAbGogCSBRQcAAbGoqAqxxu7Y4AqxxIBMgUUGAGWxqIClBwABsaiAJIFFBwABsaioCsHG7tjgCsHEgEyBRQYAZbGogKUHAAGxqIAkgUUHAAGxqKgK0cbu2OAK0cSATIFFBgBlsaiApQcAAbGogCSBRQcAAbGoqArhxu7Y4ArhxIBMgUUGAGWxqIClBwABsaiAJIFFBwABsaioCvHG7tjgCvHEgEyBRQYAZbGogKUHAAGxqIAkgUUHAAGxqKgLAcbu2OALAcSATIFFBgBlsaiApQcAAbGogCSBRQcAAbGoqAsRxu7Y4AsRxIBMgUUGAGWxqIClBwABsaiAJIFFBwABsaioCyHG7tjgCyHEgEyBRQYAZbGogKUHAAGxqIAkgUUHAAGxqKgLMcbu2OALMcSATIFFBgBlsaiApQcAAbGogCSBRQcAAbGoqAtBxu7Y4AtBxIBMgUUGAGWxqIClBwABsaiAJIFFBwABsaioC1HG7tjgC1HEgEyBRQYAZbGogKUHAAGxqIAkgUUHAAGxqKgLYcbu2OALYcSATIFFBgBlsaiApQcAAbGogCSBRQcAAbGoqAtxxu7Y4AtxxIBQgUUGAGWxqIClBwABsaiAEIFFBwABsaioCoHG7tjgCoHEgFCBRQYAZbGogKUHAAGxqIAQgUUHAAGxqKgKkcbu2OAKkcSAUIFFBgBlsaiApQcAAbGogBCBRQcAAbGoqAqhxu7Y4AqhxIBQgUUGAGWxqIClBwABsaiAEIFFBwABsaioCrHG7tjgCrHEgFCBRQYAZbGogKUHAAGxqIAQgUUHAAGxqKgKwcbu2OAKwcSAUIFFBgBlsaiApQcAAbGogBCBRQcAAbGoqArRxu7Y4ArRxIBQgUUGAGWxqIClBwABsaiAEIFFBwABsaioCuHG7tjgCuHEgFCBRQYAZbGogKUHAAGxqIAQgUUHAAGxqKgK8cbu2OAK8cSAUIFFBgBlsaiApQcAAbGogBCBRQcAAbGoqAsBxu7Y4AsBxIBQgUUGAGWxqIClBwABsaiAEIFFBwABsaioCxHG7tjgCxHEgFCBRQYAZbGogKUHAAGxqIAQgUUHAAGxqKgLIcbu2OALIcSAUIFFBgBlsaiApQcAAbGogBCBRQcAAbGoqAsxxu7Y4AsxxIBQgUUGAGWxqIClBwABsaiAEIFFBwABsaioC0HG7tjgC0HEgFCBRQYAZbGogKUHAAGxqIAQgUUHAAGxqKgLUcbu2OALUcSAUIFFBgBlsaiApQcAAbGogBCBRQcAAbGoqAthxu7Y4AthxIBQgUUGAGWxqIClBwABsaiAEIFFBwABsaioC3HG7tjgC3HEgFSBRQYAZbGogKUHAAGxqIAogUUHAAGxqKgKgcbu2OAKgcSAVIFFBgBlsaiApQcAAbGogCiBRQcAAbGoqAqRxu7Y4AqRxIBUgUUGAGWxqIClBwABsaiAKIFFBwABsaioCqHG7tjgCqHEgFSBRQYAZbGogKUHAAGxqIAogUUHAAGxqKgKscbu2OAKscSAVIFFBgBlsaiApQcAAbGogCiBRQcAAbGoqArBxu7Y4ArBxIBUgUUGAGWxqIClBwABsaiAKIFFBwABsaioCtHG7tjgCtHEgFSBRQYAZbGogKUHAAGxqIAogUUHAAGxqKgK4cbu2OAK4cSAVIFFBgBlsaiApQcAAbGogCiBRQcAAbGoqArxxu7Y4ArxxIBUgUUGAGWxqIClBwABsaiAKIFFBwABsaioCwHG7tjgCwHEgFSBRQYAZbGogKUHAAGxqIAogUUHAAGxqKgLEcbu2OALEcSAVIFFBgBlsaiApQcAAbGogCiBRQcAAbGoqAshxu7Y4AshxIBUgUUGAGWxqIClBwABsaiAKIFFBwABsaioCzHG7tjgCzHEgFSBRQYAZbGogKUHAAGxqIAogUUHAAGxqKgLQcbu2OALQcSAVIFFBgBlsaiApQcAAbGogCiBRQcAAbGoqAtRxu7Y4AtRxIBUgUUGAGWxqIClBwABsaiAKIFFBwABsaioC2HG7tjgC2HEgFSBRQYAZbGogKUHAAGxqIAogUUHAAGxqKgLccbu2OALccSAWIFFBgBlsaiApQcAAbGogAyBRQcAAbGoqAqBxu7Y4AqBxIBYgUUGAGWxqIClBwABsaiADIFFBwABsaioCpHG7tjgCpHEgFiBRQYAZbGogKUHAAGxqIAMgUUHAAGxqKgKocbu2OAKocSAWIFFBgBlsaiApQcAAbGogAyBRQcAAbGoqAqxxu7Y4AqxxIBYgUUGAGWxqIClBwABsaiADIFFBwABsaioCsHG7tjgCsHEgFiBRQYAZbGogKUHAAGxqIAMgUUHAAGxqKgK0cbu2OAK0cSAWIFFBgBlsaiApQcAAbGogAyBRQcAAbGoqArhxu7Y4ArhxIBYgUUGAGWxqIClBwABsaiADIFFBwABsaioCvHG7tjgCvHEgFiBRQYAZbGogKUHAAGxqIAMgUUHAAGxqKgLAcbu2OALAcSAWIFFBgBlsaiApQcAAbGogAyBRQcAAbGoqAsRxu7Y4AsRxIBYgUUGAGWxqIClBwABsaiADIFFBwABsaioCyHG7tjgCyHEgFiBRQYAZbGogKUHAAGxqIAMgUUHAAGxqKgLMcbu2OALMcSAWIFFBgBlsaiApQcAAbGogAyBRQcAAbGoqAtBxu7Y4AtBxIBYgUUGAGWxqIClBwABsaiADIFFBwABsaioC1HG7tjgC1HEgFiBRQYAZbGogKUHAAGxqIAMgUUHAAGxqKgLYcbu2OALYcSAWIFFBgBlsaiApQcAAbGogAyBRQcAAbGoqAtxxu7Y4AtxxIAMgUUHAAGxqIA8gUUHAAGxqKgKgcbu2OAKgcSADIFFBwABsaiAPIFFBwABsaioCpHG7tjgCpHEgAyBRQcAAbGogDyBRQcAAbGoqAqhxu7Y4AqhxIAMgUUHAAGxqIA8gUUHAAGxqKgKscbu2OAKscSADIFFBwABsaiAPIFFBwABsaioCsHG7tjgCsHEgAyBRQcAAbGogDyBRQcAAbGoqArRxu7Y4ArRxIAMgUUHAAGxqIA8gUUHAAGxqKgK4cbu2OAK4cSADIFFBwABsaiAPIFFBwABsaioCvHG7tjgCvHEgAyBRQcAAbGogDyBRQcAAbGoqAsBxu7Y4AsBxIAMgUUHAAGxqIA8gUUHAAGxqKgLEcbu2OALEcSADIFFBwABsaiAPIFFBwABsaioCyHG7tjgCyHEgAyBRQcAAbGogDyBRQcAAbGoqAsxxu7Y4AsxxIAMgUUHAAGxqIA8gUUHAAGxqKgLQcbu2OALQcSADIFFBwABsaiAPIFFBwABsaioC1HG7tjgC1HEgAyBRQcAAbGogDyBRQcAAbGoqAthxu7Y4AthxIAMgUUHAAGxqIA8gUUHAAGxqKgLccbu2OALccSAEIFFBwABsaiANIFFBwABsaioCoHG7tjgCoHEgBCBRQcAAbGogDSBRQcAAbGoqAqRxu7Y4AqRxIAQgUUHAAGxqIA0gUUHAAGxqKgKocbu2OAKocSAEIFFBwABsaiANIFFBwABsaioCrHG7tjgCrHEgBCBRQcAAbGogDSBRQcAAbGoqArBxu7Y4ArBxIAQgUUHAAGxqIA0gUUHAAGxqKgK0cbu2OAK0cSAEIFFBwABsaiANIFFBwABsaioCuHG7tjgCuHEgBCBRQcAAbGogDSBRQcAAbGoqArxxu7Y4ArxxIAQgUUHAAGxqIA0gUUHAAGxqKgLAcbu2OALAcSAEIFFBwABsaiANIFFBwABsaioCxHG7tjgCxHEgBCBRQcAAbGogDSBRQcAAbGoqAshxu7Y4AshxIAQgUUHAAGxqIA0gUUHAAGxqKgLMcbu2OALMcSAEIFFBwABsaiANIFFBwABsaioC0HG7tjgC0HEgBCBRQcAAbGogDSBRQcAAbGoqAtRxu7Y4AtRxIAQgUUHAAGxqIA0gUUHAAGxqKgLYcbu2OALYcSAEIFFBwABsaiANIFFBwABsaioC3HG7tjgC3HEgUUEBaiJRIABIDQALIClBAWoiKUEySA0AC0EAIVIDQCAXIFJBwABsaiADIFJBwABsaioCoHG7tjgCoHEgFyBSQcAAbGogAyBSQcAAbGoqAqRxu7Y4AqRxIBcgUkHAAGxqIAMgUkHAAGxqKgKocbu2OAKocSAXIFJBwABsaiADIFJBwABsaioCrHG7tjgCrHEgFyBSQcAAbGogAyBSQcAAbGoqArBxu7Y4ArBxIBcgUkHAAGxqIAMgUkHAAGxqKgK0cbu2OAK0cSAXIFJBwABsaiADIFJBwABsaioCuHG7tjgCuHEgFyBSQcAAbGogAyBSQcAAbGoqArxxu7Y4ArxxIBcgUkHAAGxqIAMgUkHAAGxqKgLAcbu2OALAcSAXIFJBwABsaiADIFJBwABsaioCxHG7tjgCxHEgFyBSQcAAbGogAyBSQcAAbGoqAshxu7Y4AshxIBcgUkHAAGxqIAMgUkHAAGxqKgLMcbu2OALMcSAXIFJBwABsaiADIFJBwABsaioC0HG7tjgC0HEgFyBSQcAAbGogAyBSQcAAbGoqAtRxu7Y4AtRxIBcgUkHAAGxqIAMgUkHAAGxqKgLYcbu2OALYcSAXIFJBwABsaiADIFJBwABsaioC3HG7tjgC3HEgUkEBaiJSIABIDQALQQAhUwNAIBggU0EEbGoqAqBxuyFUQQAqAoAouyAXIFNBwABsaioCoHG7okEAKgKEKLsgFyBTQcAAbGoqAqRxu6KgQQAqAogouyAXIFNBwABsaioCqHG7oqBBACoCjCi7IBcgU0HAAGxqKgKscbuioEEAKgKQKLsgFyBTQcAAbGoqArBxu6KgQQAqApQouyAXIFNBwABsaioCtHG7oqBBACoCmCi7IBcgU0HAAGxqKgK4cbuioEEAKgKcKLsgFyBTQcAAbGoqArxxu6KgQQAqAqAouyAXIFNBwABsaioCwHG7oqBBACoCpCi7IBcgU0HAAGxqKgLEcbuioEEAKgKoKLsgFyBTQcAAbGoqAshxu6KgQQAqAqwouyAXIFNBwABsaioCzHG7oqBBACoCsCi7IBcgU0HAAGxqKgLQcbuioEEAKgK0KLsgFyBTQcAAbGoqAtRxu6KgQQAqArgouyAXIFNBwABsaioC2HG7oqBBACoCvCi7IBcgU0HAAGxqKgLccbuioCFVIFUgJaAhViBWIFShIVcgVyJYIFiiIVkgJkQAAAAAAADgPyBZoqAhJiAnIFegISdBAEEAKgLQULsgVyAXIFNBwABsaioCoHG7oqC2OALQUEEAQQAqAtRQuyBXIBcgU0HAAGxqKgKkcbuioLY4AtRQQQBBACoC2FC7IFcgFyBTQcAAbGoqAqhxu6KgtjgC2FBBAEEAKgLcULsgVyAXIFNBwABsaioCrHG7oqC2OALcUEEAQQAqAuBQuyBXIBcgU0HAAGxqKgKwcbuioLY4AuBQQQBBACoC5FC7IFcgFyBTQcAAbGoqArRxu6KgtjgC5FBBAEEAKgLoULsgVyAXIFNBwABsaioCuHG7oqC2OALoUEEAQQAqAuxQuyBXIBcgU0HAAGxqKgK8cbuioLY4AuxQQQBBACoC8FC7IFcgFyBTQcAAbGoqAsBxu6KgtjgC8FBBAEEAKgL0ULsgVyAXIFNBwABsaioCxHG7oqC2OAL0UEEAQQAqAvhQuyBXIBcgU0HAAGxqKgLIcbuioLY4AvhQQQBBACoC/FC7IFcgFyBTQcAAbGoqAsxxu6KgtjgC/FBBAEEAKgKAUbsgVyAXIFNBwABsaioC0HG7oqC2OAKAUUEAQQAqAoRRuyBXIBcgU0HAAGxqKgLUcbuioLY4AoRRQQBBACoCiFG7IFcgFyBTQcAAbGoqAthxu6KgtjgCiFFBAEEAKgKMUbsgVyAXIFNBwABsaioC3HG7oqC2OAKMUSAZIFNBwABsakEAKgKAKLsgV6K2OAKgcSAZIFNBwABsakEAKgKEKLsgV6K2OAKkcSAZIFNBwABsakEAKgKIKLsgV6K2OAKocSAZIFNBwABsakEAKgKMKLsgV6K2OAKscSAZIFNBwABsakEAKgKQKLsgV6K2OAKwcSAZIFNBwABsakEAKgKUKLsgV6K2OAK0cSAZIFNBwABsakEAKgKYKLsgV6K2OAK4cSAZIFNBwABsakEAKgKcKLsgV6K2OAK8cSAZIFNBwABsakEAKgKgKLsgV6K2OALAcSAZIFNBwABsakEAKgKkKLsgV6K2OALEcSAZIFNBwABsakEAKgKoKLsgV6K2OALIcSAZIFNBwABsakEAKgKsKLsgV6K2OALMcSAZIFNBwABsakEAKgKwKLsgV6K2OALQcSAZIFNBwABsakEAKgK0KLsgV6K2OALUcSAZIFNBwABsakEAKgK4KLsgV6K2OALYcSAZIFNBwABsakEAKgK8KLsgV6K2OALccSBTQQFqIlMgAEgNAAtBACFaA0AgGiBaQcAAbGogGSBaQcAAbGoqAqBxu7Y4AqBxIBogWkHAAGxqIBkgWkHAAGxqKgKkcbu2OAKkcSAaIFpBwABsaiAZIFpBwABsaioCqHG7tjgCqHEgGiBaQcAAbGogGSBaQcAAbGoqAqxxu7Y4AqxxIBogWkHAAGxqIBkgWkHAAGxqKgKwcbu2OAKwcSAaIFpBwABsaiAZIFpBwABsaioCtHG7tjgCtHEgGiBaQcAAbGogGSBaQcAAbGoqArhxu7Y4ArhxIBogWkHAAGxqIBkgWkHAAGxqKgK8cbu2OAK8cSAaIFpBwABsaiAZIFpBwABsaioCwHG7tjgCwHEgGiBaQcAAbGogGSBaQcAAbGoqAsRxu7Y4AsRxIBogWkHAAGxqIBkgWkHAAGxqKgLIcbu2OALIcSAaIFpBwABsaiAZIFpBwABsaioCzHG7tjgCzHEgGiBaQcAAbGogGSBaQcAAbGoqAtBxu7Y4AtBxIBogWkHAAGxqIBkgWkHAAGxqKgLUcbu2OALUcSAaIFpBwABsaiAZIFpBwABsaioC2HG7tjgC2HEgGiBaQcAAbGogGSBaQcAAbGoqAtxxu7Y4AtxxIBsgWkHAAGxqQQAqAqBRu7Y4AqBxIBsgWkHAAGxqQQAqAqRRu7Y4AqRxIBsgWkHAAGxqQQAqAqhRu7Y4AqhxIBsgWkHAAGxqQQAqAqxRu7Y4AqxxIBsgWkHAAGxqQQAqArBRu7Y4ArBxIBsgWkHAAGxqQQAqArRRu7Y4ArRxIBsgWkHAAGxqQQAqArhRu7Y4ArhxIBsgWkHAAGxqQQAqArxRu7Y4ArxxIBsgWkHAAGxqQQAqAsBRu7Y4AsBxIBsgWkHAAGxqQQAqAsRRu7Y4AsRxIBsgWkHAAGxqQQAqAshRu7Y4AshxIBsgWkHAAGxqQQAqAsxRu7Y4AsxxIBsgWkHAAGxqQQAqAtBRu7Y4AtBxIBsgWkHAAGxqQQAqAtRRu7Y4AtRxIBsgWkHAAGxqQQAqAthRu7Y4AthxIBsgWkHAAGxqQQAqAtxRu7Y4AtxxIFpBAWoiWiAASA0AC0ExIVsDQEEAIVwDQEEAIV0DQCAcIFxBwABsaiBdQQRsaiAbIFxBwABsaiBdQQRsav1dAqBx/V8gGiBcQcAAbGogXUEEbGr9XQKgcf1fIBEgXEGAGWxqIFtBwABsaiBdQQRsav1dAqBx/V/98gH9DAAAAAAAAPA/AAAAAAAA8D8gECBcQYAZbGogW0HAAGxqIF1BBGxq/V0CoHH9XyAQIFxBgBlsaiBbQcAAbGogXUEEbGr9XQKgcf1f/fIB/fEB/fIB/fAB/V79WwKgcQAgXUECaiJdQRBIDQALIB0gXEHAAGxqIBwgXEHAAGxqKgKgcbsgFSBcQYAZbGogW0HAAGxqKgKgcbuitjgCoHEgHSBcQcAAbGogHCBcQcAAbGoqAqRxuyAVIFxBgBlsaiBbQcAAbGoqAqRxu6K2OAKkcSAdIFxBwABsaiAcIFxBwABsaioCqHG7IBUgXEGAGWxqIFtBwABsaioCqHG7orY4AqhxIB0gXEHAAGxqIBwgXEHAAGxqKgKscbsgFSBcQYAZbGogW0HAAGxqKgKscbuitjgCrHEgHSBcQcAAbGogHCBcQcAAbGoqArBxuyAVIFxBgBlsaiBbQcAAbGoqArBxu6K2OAKwcSAdIFxBwABsaiAcIFxBwABsaioCtHG7IBUgXEGAGWxqIFtBwABsaioCtHG7orY4ArRxIB0gXEHAAGxqIBwgXEHAAGxqKgK4cbsgFSBcQYAZbGogW0HAAGxqKgK4cbuitjgCuHEgHSBcQcAAbGogHCBcQcAAbGoqArxxuyAVIFxBgBlsaiBbQcAAbGoqArxxu6K2OAK8cSAdIFxBwABsaiAcIFxBwABsaioCwHG7IBUgXEGAGWxqIFtBwABsaioCwHG7orY4AsBxIB0gXEHAAGxqIBwgXEHAAGxqKgLEcbsgFSBcQYAZbGogW0HAAGxqKgLEcbuitjgCxHEgHSBcQcAAbGogHCBcQcAAbGoqAshxuyAVIFxBgBlsaiBbQcAAbGoqAshxu6K2OALIcSAdIFxBwABsaiAcIFxBwABsaioCzHG7IBUgXEGAGWxqIFtBwABsaioCzHG7orY4AsxxIB0gXEHAAGxqIBwgXEHAAGxqKgLQcbsgFSBcQYAZbGogW0HAAGxqKgLQcbuitjgC0HEgHSBcQcAAbGogHCBcQcAAbGoqAtRxuyAVIFxBgBlsaiBbQcAAbGoqAtRxu6K2OALUcSAdIFxBwABsaiAcIFxBwABsaioC2HG7IBUgXEGAGWxqIFtBwABsaioC2HG7orY4AthxIB0gXEHAAGxqIBwgXEHAAGxqKgLccbsgFSBcQYAZbGogW0HAAGxqKgLccbuitjgC3HFBACFeA0AgHiBcQcAAbGogXkEEbGogGiBcQcAAbGogXkEEbGr9XQKgcf1fIBAgXEGAGWxqIFtBwABsaiBeQQRsav1dAqBx/V/98gEgESBcQYAZbGogW0HAAGxqIF5BBGxq/V0CoHH9X/0MAAAAAAAA8D8AAAAAAADwPyARIFxBgBlsaiBbQcAAbGogXkEEbGr9XQKgcf1f/fEB/fIB/fIB/V79WwKgcQAgXkECaiJeQRBIDQALQQAhXwNAIB8gXEHAAGxqIF9BBGxqIBwgXEHAAGxqIF9BBGxq/V0CoHH9XyATIFxBgBlsaiBbQcAAbGogX0EEbGr9XQKgcf1f/fIB/QwAAAAAAADwPwAAAAAAAPA/IBIgXEGAGWxqIFtBwABsaiBfQQRsav1dAqBx/V8gEiBcQYAZbGogW0HAAGxqIF9BBGxq/V0CoHH9X/3yAf3xAf3yAf1e/VsCoHEAIF9BAmoiX0EQSA0AC0EAIWADQCAgIFxBwABsaiBgQQRsaiAcIFxBwABsaiBgQQRsav1dAqBx/V8gFCBcQYAZbGogW0HAAGxqIGBBBGxq/V0CoHH9X/3yASAVIFxBgBlsaiBbQcAAbGogYEEEbGr9XQKgcf1f/QwAAAAAAADwPwAAAAAAAPA/IBUgXEGAGWxqIFtBwABsaiBgQQRsav1dAqBx/V/98QH98gH98gH9Xv1bAqBxACBgQQJqImBBEEgNAAtBACFhA0AgISBcQcAAbGogYUEEbGogHCBcQcAAbGogYUEEbGr9XQKgcf1fIBIgXEGAGWxqIFtBwABsaiBhQQRsav1dAqBx/V/98gEgEyBcQYAZbGogW0HAAGxqIGFBBGxq/V0CoHH9X/0MAAAAAAAA8D8AAAAAAADwPyATIFxBgBlsaiBbQcAAbGogYUEEbGr9XQKgcf1f/fEB/fIB/fIB/V79WwKgcQAgYUECaiJhQRBIDQALICIgXEGAAmxqICEgXEHAAGxqKgKgcbu2OAKgcSAiIFxBgAJsaiAhIFxBwABsaioCpHG7tjgCpHEgIiBcQYACbGogISBcQcAAbGoqAqhxu7Y4AqhxICIgXEGAAmxqICEgXEHAAGxqKgKscbu2OAKscSAiIFxBgAJsaiAhIFxBwABsaioCsHG7tjgCsHEgIiBcQYACbGogISBcQcAAbGoqArRxu7Y4ArRxICIgXEGAAmxqICEgXEHAAGxqKgK4cbu2OAK4cSAiIFxBgAJsaiAhIFxBwABsaioCvHG7tjgCvHEgIiBcQYACbGogISBcQcAAbGoqAsBxu7Y4AsBxICIgXEGAAmxqICEgXEHAAGxqKgLEcbu2OALEcSAiIFxBgAJsaiAhIFxBwABsaioCyHG7tjgCyHEgIiBcQYACbGogISBcQcAAbGoqAsxxu7Y4AsxxICIgXEGAAmxqICEgXEHAAGxqKgLQcbu2OALQcSAiIFxBgAJsaiAhIFxBwABsaioC1HG7tjgC1HEgIiBcQYACbGogISBcQcAAbGoqAthxu7Y4AthxICIgXEGAAmxqICEgXEHAAGxqKgLccbu2OALccSAiIFxBgAJsaiAgIFxBwABsaioCoHG7tjgC4HEgIiBcQYACbGogICBcQcAAbGoqAqRxu7Y4AuRxICIgXEGAAmxqICAgXEHAAGxqKgKocbu2OALocSAiIFxBgAJsaiAgIFxBwABsaioCrHG7tjgC7HEgIiBcQYACbGogICBcQcAAbGoqArBxu7Y4AvBxICIgXEGAAmxqICAgXEHAAGxqKgK0cbu2OAL0cSAiIFxBgAJsaiAgIFxBwABsaioCuHG7tjgC+HEgIiBcQYACbGogICBcQcAAbGoqArxxu7Y4AvxxICIgXEGAAmxqICAgXEHAAGxqKgLAcbu2OAKAciAiIFxBgAJsaiAgIFxBwABsaioCxHG7tjgChHIgIiBcQYACbGogICBcQcAAbGoqAshxu7Y4AohyICIgXEGAAmxqICAgXEHAAGxqKgLMcbu2OAKMciAiIFxBgAJsaiAgIFxBwABsaioC0HG7tjgCkHIgIiBcQYACbGogICBcQcAAbGoqAtRxu7Y4ApRyICIgXEGAAmxqICAgXEHAAGxqKgLYcbu2OAKYciAiIFxBgAJsaiAgIFxBwABsaioC3HG7tjgCnHIgIiBcQYACbGogHyBcQcAAbGoqAqBxu7Y4AqByICIgXEGAAmxqIB8gXEHAAGxqKgKkcbu2OAKkciAiIFxBgAJsaiAfIFxBwABsaioCqHG7tjgCqHIgIiBcQYACbGogHyBcQcAAbGoqAqxxu7Y4AqxyICIgXEGAAmxqIB8gXEHAAGxqKgKwcbu2OAKwciAiIFxBgAJsaiAfIFxBwABsaioCtHG7tjgCtHIgIiBcQYACbGogHyBcQcAAbGoqArhxu7Y4ArhyICIgXEGAAmxqIB8gXEHAAGxqKgK8cbu2OAK8ciAiIFxBgAJsaiAfIFxBwABsaioCwHG7tjgCwHIgIiBcQYACbGogHyBcQcAAbGoqAsRxu7Y4AsRyICIgXEGAAmxqIB8gXEHAAGxqKgLIcbu2OALIciAiIFxBgAJsaiAfIFxBwABsaioCzHG7tjgCzHIgIiBcQYACbGogHyBcQcAAbGoqAtBxu7Y4AtByICIgXEGAAmxqIB8gXEHAAGxqKgLUcbu2OALUciAiIFxBgAJsaiAfIFxBwABsaioC2HG7tjgC2HIgIiBcQYACbGogHyBcQcAAbGoqAtxxu7Y4AtxyICIgXEGAAmxqIB4gXEHAAGxqKgKgcbu2OALgciAiIFxBgAJsaiAeIFxBwABsaioCpHG7tjgC5HIgIiBcQYACbGogHiBcQcAAbGoqAqhxu7Y4AuhyICIgXEGAAmxqIB4gXEHAAGxqKgKscbu2OALsciAiIFxBgAJsaiAeIFxBwABsaioCsHG7tjgC8HIgIiBcQYACbGogHiBcQcAAbGoqArRxu7Y4AvRyICIgXEGAAmxqIB4gXEHAAGxqKgK4cbu2OAL4ciAiIFxBgAJsaiAeIFxBwABsaioCvHG7tjgC/HIgIiBcQYACbGogHiBcQcAAbGoqAsBxu7Y4AoBzICIgXEGAAmxqIB4gXEHAAGxqKgLEcbu2OAKEcyAiIFxBgAJsaiAeIFxBwABsaioCyHG7tjgCiHMgIiBcQYACbGogHiBcQcAAbGoqAsxxu7Y4AoxzICIgXEGAAmxqIB4gXEHAAGxqKgLQcbu2OAKQcyAiIFxBgAJsaiAeIFxBwABsaioC1HG7tjgClHMgIiBcQYACbGogHiBcQcAAbGoqAthxu7Y4AphzICIgXEGAAmxqIB4gXEHAAGxqKgLccbu2OAKccyBcQQFqIlwgAEgNAAtEAAAAAAAA8D8gAqO2IWIgYv0TIWNBACFnA0BBACFoA0AgFiBbQcAAbGogZ0EEbGohZCAiIGhBBGxqIWX9DAAAAAAAAAAAAAAAAAAAAAAhav0MAAAAAAAAAAAAAAAAAAAAACFr/QwAAAAAAAAAAAAAAAAAAAAAIWz9DAAAAAAAAAAAAAAAAAAAAAAhbf0MAAAAAAAAAAAAAAAAAAAAACFu/QwAAAAAAAAAAAAAAAAAAAAAIW/9DAAAAAAAAAAAAAAAAAAAAAAhcP0MAAAAAAAAAAAAAAAAAAAAACFxQQAheANAIGT9AAKgcSFyIGT9AAKwcSFzIGT9AALAcSF0IGT9AALQcSF1IGX9CQKgcSF2IGX9CQKkcSF3IHYgciBqIUH95gEgQf3kASFqIHYgcyBrIUH95gEgQf3kASFrIHYgdCBsIUH95gEgQf3kASFsIHYgdSBtIUH95gEgQf3kASFtIHcgciBuIUH95gEgQf3kASFuIHcgcyBvIUH95gEgQf3kASFvIHcgdCBwIUH95gEgQf3kASFwIHcgdSBxIUH95gEgQf3kASFxIGRBgBlqIWQgZUGAAmohZSB4QQFqInggAEgNAAsgaEHAAGwgZ0EEbGohZiBmIGogY/3mAf0LAqBRIGYgayBj/eYB/QsCsFEgZiBsIGP95gH9CwLAUSBmIG0gY/3mAf0LAtBRIGYgbiBj/eYB/QsC4FEgZiBvIGP95gH9CwLwUSBmIHAgY/3mAf0LAoBSIGYgcSBj/eYB/QsCkFIgaEECaiJoQcAASA0ACyBnQRBqImdBEEgNAAtBACF5A0AgeUEEbCB5QQRs/V0C0Cz9XyB5QQRs/V0CoFH9X/3wAf1e/VsC0CwAIHlBAmoieUGACEgNAAtBACF9A0BBACF+AkADQCB+QQJqIABKDQEgfUEEbCF6ICIgfkGAAmxqIXv9DAAAAAAAAAAAAAAAAAAAAAAhgAH9DAAAAAAAAAAAAAAAAAAAAAAhgQH9DAAAAAAAAAAAAAAAAAAAAAAhggH9DAAAAAAAAAAAAAAAAAAAAAAhgwH9DAAAAAAAAAAAAAAAAAAAAAAhhAH9DAAAAAAAAAAAAAAAAAAAAAAhhQH9DAAAAAAAAAAAAAAAAAAAAAAhhgH9DAAAAAAAAAAAAAAAAAAAAAAhhwFBACGOAQNAIHr9AAKABCGIASB6/QACkAQhiQEgev0AAqAEIYoBIHr9AAKwBCGLASB7/QkCoHEhjAEge/0JAqBzIY0BIIwBIIgBIIABIUH95gEgQf3kASGAASCMASCJASCBASFB/eYBIEH95AEhgQEgjAEgigEgggEhQf3mASBB/eQBIYIBIIwBIIsBIIMBIUH95gEgQf3kASGDASCNASCIASCEASFB/eYBIEH95AEhhAEgjQEgiQEghQEhQf3mASBB/eQBIYUBII0BIIoBIIYBIUH95gEgQf3kASGGASCNASCLASCHASFB/eYBIEH95AEhhwEgekHAAGoheiB7QQRqIXsgjgFBAWoijgFBwABIDQALICMgfkHAAGxqIH1BBGxqIXwgfCCAAf0LAqBxIHwggQH9CwKwcSB8IIIB/QsCwHEgfCCDAf0LAtBxIHwghAH9CwLgcSB8IIUB/QsC8HEgfCCGAf0LAoByIHwghwH9CwKQciB+QQJqIX4MAAsLAkADQCB+IABODQEgfUEEbCF6ICIgfkGAAmxqIXv9DAAAAAAAAAAAAAAAAAAAAAAhkAH9DAAAAAAAAAAAAAAAAAAAAAAhkQH9DAAAAAAAAAAAAAAAAAAAAAAhkgH9DAAAAAAAAAAAAAAAAAAAAAAhkwFBACGZAQNAIHr9AAKABCGUASB6/QACkAQhlQEgev0AAqAEIZYBIHr9AAKwBCGXASB7/QkCoHEhmAEgmAEglAEgkAEhQf3mASBB/eQBIZABIJgBIJUBIJEBIUH95gEgQf3kASGRASCYASCWASCSASFB/eYBIEH95AEhkgEgmAEglwEgkwEhQf3mASBB/eQBIZMBIHpBwABqIXoge0EEaiF7IJkBQQFqIpkBQcAASA0ACyAjIH5BwABsaiB9QQRsaiF8IHwgkAH9CwKgcSB8IJEB/QsCsHEgfCCSAf0LAsBxIHwgkwH9CwLQcSB+QQFqIX4MAAsLIH1BEGoifUEQSA0AC0EAIZoBA0BBACGbAQNAICQgmgFBgARsaiCbAUEIbGogIiCaAUGAAmxqIJsBQQRsaioCoHG7IJoBQZADbCBbQQhsaioCoHG7orY4AqBxICQgmgFBgARsaiCbAUEIbGogIiCaAUGAAmxqIJsBQQRsaioCoHG7IJoBQZADbCBbQQhsaioCpHG7orY4AqRxIJsBQQFqIpsBQcAASA0ACyCaAUEBaiKaASAASA0AC0EAIZwBA0BBACGdAQNAIJ0BQQRsIJ0BQQRs/V0C0Ez9XyAiIJwBQYACbGognQFBBGxq/V0CoHH9X/3wAf1e/VsC0EwAIJ0BQQJqIp0BQcAASA0AC0EAIZ4BA0AgngFBBGwgngFBBGz9XQLQKP1fICQgnAFBgARsaiCeAUEEbGr9XQKgcf1f/fAB/V79WwLQKAAgngFBAmoingFBgAFIDQALIBognAFBwABsaiAjIJwBQcAAbGoqAqBxu7Y4AqBxIBognAFBwABsaiAjIJwBQcAAbGoqAqRxu7Y4AqRxIBognAFBwABsaiAjIJwBQcAAbGoqAqhxu7Y4AqhxIBognAFBwABsaiAjIJwBQcAAbGoqAqxxu7Y4AqxxIBognAFBwABsaiAjIJwBQcAAbGoqArBxu7Y4ArBxIBognAFBwABsaiAjIJwBQcAAbGoqArRxu7Y4ArRxIBognAFBwABsaiAjIJwBQcAAbGoqArhxu7Y4ArhxIBognAFBwABsaiAjIJwBQcAAbGoqArxxu7Y4ArxxIBognAFBwABsaiAjIJwBQcAAbGoqAsBxu7Y4AsBxIBognAFBwABsaiAjIJwBQcAAbGoqAsRxu7Y4AsRxIBognAFBwABsaiAjIJwBQcAAbGoqAshxu7Y4AshxIBognAFBwABsaiAjIJwBQcAAbGoqAsxxu7Y4AsxxIBognAFBwABsaiAjIJwBQcAAbGoqAtBxu7Y4AtBxIBognAFBwABsaiAjIJwBQcAAbGoqAtRxu7Y4AtRxIBognAFBwABsaiAjIJwBQcAAbGoqAthxu7Y4AthxIBognAFBwABsaiAjIJwBQcAAbGoqAtxxu7Y4AtxxIBsgnAFBwABsaiAdIJwBQcAAbGoqAqBxu7Y4AqBxIBsgnAFBwABsaiAdIJwBQcAAbGoqAqRxu7Y4AqRxIBsgnAFBwABsaiAdIJwBQcAAbGoqAqhxu7Y4AqhxIBsgnAFBwABsaiAdIJwBQcAAbGoqAqxxu7Y4AqxxIBsgnAFBwABsaiAdIJwBQcAAbGoqArBxu7Y4ArBxIBsgnAFBwABsaiAdIJwBQcAAbGoqArRxu7Y4ArRxIBsgnAFBwABsaiAdIJwBQcAAbGoqArhxu7Y4ArhxIBsgnAFBwABsaiAdIJwBQcAAbGoqArxxu7Y4ArxxIBsgnAFBwABsaiAdIJwBQcAAbGoqAsBxu7Y4AsBxIBsgnAFBwABsaiAdIJwBQcAAbGoqAsRxu7Y4AsRxIBsgnAFBwABsaiAdIJwBQcAAbGoqAshxu7Y4AshxIBsgnAFBwABsaiAdIJwBQcAAbGoqAsxxu7Y4AsxxIBsgnAFBwABsaiAdIJwBQcAAbGoqAtBxu7Y4AtBxIBsgnAFBwABsaiAdIJwBQcAAbGoqAtRxu7Y4AtRxIBsgnAFBwABsaiAdIJwBQcAAbGoqAthxu7Y4AthxIBsgnAFBwABsaiAdIJwBQcAAbGoqAtxxu7Y4AtxxIJwBQQFqIpwBIABIDQALIFtBAWsiW0EATg0AC0QAAAAAAADwPyACoyGfASAmIJ8BoiEmICcgnwGiIScgAEEBSgRAQQAhoAEDQCCgAUEEbCCgAUEEbP1dAtAo/V8gnwH9FP3yAf1e/VsC0CgAIKABQQJqIqABQYABSA0AC0EAIaEBA0AgoQFBBGwgoQFBBGz9XQLQTP1fIJ8B/RT98gH9Xv1bAtBMACChAUECaiKhAUHAAEgNAAtBAEEAKgLQULsgnwGitjgC0FBBAEEAKgLUULsgnwGitjgC1FBBAEEAKgLYULsgnwGitjgC2FBBAEEAKgLcULsgnwGitjgC3FBBAEEAKgLgULsgnwGitjgC4FBBAEEAKgLkULsgnwGitjgC5FBBAEEAKgLoULsgnwGitjgC6FBBAEEAKgLsULsgnwGitjgC7FBBAEEAKgLwULsgnwGitjgC8FBBAEEAKgL0ULsgnwGitjgC9FBBAEEAKgL4ULsgnwGitjgC+FBBAEEAKgL8ULsgnwGitjgC/FBBAEEAKgKAUbsgnwGitjgCgFFBAEEAKgKEUbsgnwGitjgChFFBAEEAKgKIUbsgnwGitjgCiFFBAEEAKgKMUbsgnwGitjgCjFELQQAhogEDQCCiAUEEbCCiAUEEbP1dAtBM/V/9Xv1bAtBOACCiAUECaiKiAUHAAEgNAAtBACAntjgCkFEgJg8LWQMBfQF7AX8gALYiAf0TIQJBACEDA0AgAyAD/QACACAD/QAC0CggAv3mAf3lAf0LAgAgA0EQaiIDQcAoSA0AC0HAKCEDIAMgAyoCACADKgLQKCABlJM4AgALAIURBG5hbWUABgVicGdlbgFrCAAHZm9yd2FyZAESbWF0aC5zaWdtb2lkLmYzMng0Ag9tYXRoLnRhbmguZjMyeDQDEG1hdGguc2lnbW9pZC5mMzIEDW1hdGgudGFuaC5mMzIFBGxvc3MGCGdyYWRpZW50BwlzZ2RVcGRhdGUCiBAIADsABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMFaDFfYXQEBWMxX2F0BQV0M19hdAYGengxX2F0BwV0NF9hdAgFejFfYXQJCmNfbmV4dDFfYXQKBXQ1X2F0CwVhMV9hdAwGb3V0X2F0DQJiMg4Bcw8BdBADc18xEQFpEgNpXzETAnBhFAJwYhUDdF8xFgNpXzIXAnMwGAJ0MBkDYWNjGgVhY2NfMRsFYWNjXzIcBWFjY18zHQVhY2NfNB4FYWNjXzUfBWFjY182IAVhY2NfNyECYXYiBGF2XzEjBGF2XzIkBGF2XzMlAmJ2JgRidl8xJwN0bXAoAnBvKQR0MF8xKgVhY2NfOCsFYWNjXzksBmFjY18xMC0GYWNjXzExLgRhdl80LwRhdl81MARhdl82MQRhdl83MgRidl8yMwRwb18xNANzXzI1A2lfMzYDaV80NwNzXzM4A3NfNDkDc181OgJ0NgELAAF4AQF0AgN0XzEDA3RfMgQDdF8zBQN0XzQGA3RfNQcDdF82CAN0XzcJA3RfOAoDdF85AgcAAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81Aw0AAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81BwN0XzYIA3RfNwkDdF84CgN0XzkLBHRfMTAMBHRfMTEECAABeAEBdAIDdF8xAwN0XzIEA3RfMwUDdF80BgN0XzUHA3RfNgVCAAViYXRjaAEIY2FwYWNpdHkCB2JhdGNoX24DBWgxX2F0BAVjMV9hdAUFdDNfYXQGBnp4MV9hdAcFdDRfYXQIBXoxX2F0CQpjX25leHQxX2F0CgV0NV9hdAsFYTFfYXQMCnRhcmdldHNfYXQNAmIyDgVtZWFuTA8BcxABdBEDc18xEgFpEwNpXzEUAnBhFQJwYhYDdF8xFwNpXzIYAnMwGQJ0MBoDYWNjGwVhY2NfMRwFYWNjXzIdBWFjY18zHgVhY2NfNB8FYWNjXzUgBWFjY182IQVhY2NfNyICYXYjBGF2XzEkBGF2XzIlBGF2XzMmAmJ2JwRidl8xKAN0bXApAnBvKgR0MF8xKwVhY2NfOCwFYWNjXzktBmFjY18xMC4GYWNjXzExLwRhdl80MARhdl81MQRhdl82MgRhdl83MwRidl8yNARwb18xNQNzXzI2A2lfMzcDaV80OANzXzM5A3NfNDoDc181OwF5PAJ0Nj0CejI+BGRfejI/BXRtcF8xQAJ0N0EEaW52QgajAQAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwVoMV9hdAQFYzFfYXQFBXQzX2F0BgZ6eDFfYXQHBXQ0X2F0CAV6MV9hdAkFdDhfYXQKBXQ5X2F0CwZ0MTBfYXQMBnQxMV9hdA0KY19uZXh0MV9hdA4GdDEyX2F0DwV0NV9hdBAGdDEzX2F0EQZ0MTRfYXQSBnQxNV9hdBMGdDE2X2F0FAZ0MTdfYXQVBnQxOF9hdBYGdDE5X2F0FwVhMV9hdBgKdGFyZ2V0c19hdBkGdDIwX2F0GgdkX2gxX2F0GwdkX2MxX2F0HAxkX2NfbmV4dDFfYXQdCWRfYzEkMV9hdB4GdDI0X2F0HwZ0MjdfYXQgBnQyOV9hdCEGdDMwX2F0IgdkX3oxX2F0IwlkX2gxJDFfYXQkBnQzNF9hdCUCYjImBW1lYW5MJwRkX2IyKAFzKQF0KgNzXzErAWksA2lfMS0CcGEuAnBiLwN0XzEwA2lfMjECczAyAnQwMwNhY2M0BWFjY18xNQVhY2NfMjYFYWNjXzM3BWFjY180OAVhY2NfNTkFYWNjXzY6BWFjY183OwJhdjwEYXZfMT0EYXZfMj4EYXZfMz8CYnZABGJ2XzFBA3RtcEICcG9DBHQwXzFEBWFjY184RQVhY2NfOUYGYWNjXzEwRwZhY2NfMTFIBGF2XzRJBGF2XzVKBGF2XzZLBGF2XzdMBGJ2XzJNBHBvXzFOA3NfMk8DaV8zUANpXzRRA3NfM1IDc180UwNzXzVUAXlVAnQ2VgJ6MlcEZF96MlgFdG1wXzFZAnQ3WgNzXzZbA3RfMlwDc183XQNpXzVeA2lfNl8DaV83YANpXzhhA2lfOWIFc2NhbGVjB3NjYWxlX3ZkAnB2ZQJwc2YEcG9fMmcBamgEaV8xMGkCcjBqBmFjY18xMmsGYWNjXzEzbAZhY2NfMTRtBmFjY18xNW4GYWNjXzE2bwZhY2NfMTdwBmFjY18xOHEGYWNjXzE5cgJ2dnMEdnZfMXQEdnZfMnUEdnZfM3YCc3N3BHNzXzF4AXJ5BGlfMTF6BHB2XzF7BHBzXzF8BHBvXzN9A2pfMX4EczBfMX8EcjBfMYABBmFjY18yMIEBBmFjY18yMYIBBmFjY18yMoMBBmFjY18yM4QBBmFjY18yNIUBBmFjY18yNYYBBmFjY18yNocBBmFjY18yN4gBBHZ2XzSJAQR2dl81igEEdnZfNosBBHZ2XzeMAQRzc18yjQEEc3NfM44BA3JfMY8BBHIwXzKQAQZhY2NfMjiRAQZhY2NfMjmSAQZhY2NfMzCTAQZhY2NfMzGUAQR2dl84lQEEdnZfOZYBBXZ2XzEwlwEFdnZfMTGYAQRzc180mQEDcl8ymgEDc184mwEEaV8xMpwBA3NfOZ0BBGlfMTOeAQRpXzE0nwEEaW52QqABBGlfMTWhAQRpXzE2ogEEaV8xNwcEAAJscgEEcmF0ZQIFcmF0ZXMDAmF0";
 
 /** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
 interface WasmApi {
@@ -2520,16 +2243,16 @@ function wasmKernels(): Kernels | null {
  */
 function reserveKernels(k: Kernels, batch: number): void {
   if (batch <= k.capacity) return;
-  const bytes = 94176 + batch * 408;
+  const bytes = 14496 + batch * 24088;
   const pages = Math.ceil((bytes - k.memory.buffer.byteLength) / 65536);
   if (pages > 0) k.memory.grow(pages);
   const buffer = k.memory.buffer;
   k.capacity = batch;
   k.params = new Float32Array(buffer, 0, 1297);
   k.grads = new Float32Array(buffer, 5200, 1297);
-  k.inputs = new Float32Array(buffer, 94176, batch * 100);
-  k.targets = new Float32Array(buffer, 94176 + batch * 400, batch * 1);
-  k.out = new Float32Array(buffer, 94176 + batch * 404, batch * 1);
+  k.inputs = new Float32Array(buffer, 14496, batch * 100);
+  k.targets = new Float32Array(buffer, 14496 + batch * 400, batch * 1);
+  k.out = new Float32Array(buffer, 14496 + batch * 404, batch * 1);
 }
 
 /** The optimizers createOptimizer makes. */
@@ -2848,6 +2571,212 @@ function copyElements(
     return;
   }
   for (let i = 0; i < count; i++) dst[i] = src[i]!;
+}
+
+/**
+ * Forward product for every sample: out[s·m + i] = Σ_t W[w + i·k + t] · x[xOff + s·xStride + t].
+ * Tiles: two weight rows × four samples.
+ */
+function denseForward(
+  out: Float32Array | Float64Array,
+  W: Float32Array | Float64Array,
+  w: number,
+  x: Float32Array | Float64Array,
+  xOff: number,
+  xStride: number,
+  batch: number,
+  m: number,
+  k: number,
+): void {
+  const sTiles = batch - (batch % 4);
+  const iTiles = m - (m % 2);
+  for (let s = 0; s < sTiles; s += 4) {
+    const x0 = xOff + s * xStride;
+    const x1 = x0 + xStride;
+    const x2 = x1 + xStride;
+    const x3 = x2 + xStride;
+    for (let i = 0; i < iTiles; i += 2) {
+      const r0 = w + i * k;
+      const r1 = r0 + k;
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0,
+        b0 = 0,
+        b1 = 0,
+        b2 = 0,
+        b3 = 0;
+      for (let t = 0; t < k; t++) {
+        const u = W[r0 + t]!;
+        const v = W[r1 + t]!;
+        const p0 = x[x0 + t]!;
+        const p1 = x[x1 + t]!;
+        const p2 = x[x2 + t]!;
+        const p3 = x[x3 + t]!;
+        a0 += u * p0;
+        a1 += u * p1;
+        a2 += u * p2;
+        a3 += u * p3;
+        b0 += v * p0;
+        b1 += v * p1;
+        b2 += v * p2;
+        b3 += v * p3;
+      }
+      const o = s * m + i;
+      out[o] = a0;
+      out[o + m] = a1;
+      out[o + 2 * m] = a2;
+      out[o + 3 * m] = a3;
+      out[o + 1] = b0;
+      out[o + 1 + m] = b1;
+      out[o + 1 + 2 * m] = b2;
+      out[o + 1 + 3 * m] = b3;
+    }
+  }
+  // edges: the last row when m is odd, the last samples when batch is not a multiple of four
+  for (let s = 0; s < batch; s++) {
+    for (let i = s < sTiles ? iTiles : 0; i < m; i++) {
+      const row = w + i * k;
+      const x0 = xOff + s * xStride;
+      let a = 0;
+      for (let t = 0; t < k; t++) a += W[row + t]! * x[x0 + t]!;
+      out[s * m + i] = a;
+    }
+  }
+}
+
+/**
+ * Product with the transposed weights for every sample (the backward pass to a layer's input):
+ * out[s·k + j] = Σ_i W[w + i·k + j] · d[s·m + i]. Tiles: two samples × four output columns.
+ */
+function denseTransposed(
+  out: Float32Array | Float64Array,
+  W: Float32Array | Float64Array,
+  w: number,
+  d: Float32Array | Float64Array,
+  batch: number,
+  m: number,
+  k: number,
+): void {
+  const sTiles = batch - (batch % 2);
+  const jTiles = k - (k % 4);
+  for (let s = 0; s < sTiles; s += 2) {
+    const d0 = s * m;
+    const d1 = d0 + m;
+    for (let j = 0; j < jTiles; j += 4) {
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0,
+        b0 = 0,
+        b1 = 0,
+        b2 = 0,
+        b3 = 0;
+      for (let i = 0; i < m; i++) {
+        const r = w + i * k + j;
+        const u0 = W[r]!;
+        const u1 = W[r + 1]!;
+        const u2 = W[r + 2]!;
+        const u3 = W[r + 3]!;
+        const p = d[d0 + i]!;
+        const q = d[d1 + i]!;
+        a0 += u0 * p;
+        a1 += u1 * p;
+        a2 += u2 * p;
+        a3 += u3 * p;
+        b0 += u0 * q;
+        b1 += u1 * q;
+        b2 += u2 * q;
+        b3 += u3 * q;
+      }
+      const o = s * k + j;
+      out[o] = a0;
+      out[o + 1] = a1;
+      out[o + 2] = a2;
+      out[o + 3] = a3;
+      out[o + k] = b0;
+      out[o + k + 1] = b1;
+      out[o + k + 2] = b2;
+      out[o + k + 3] = b3;
+    }
+  }
+  // edges: the last columns when k is not a multiple of four, the last sample when batch is odd
+  for (let s = 0; s < batch; s++) {
+    for (let j = s < sTiles ? jTiles : 0; j < k; j++) {
+      let a = 0;
+      for (let i = 0; i < m; i++) a += W[w + i * k + j]! * d[s * m + i]!;
+      out[s * k + j] = a;
+    }
+  }
+}
+
+/**
+ * Weight gradient averaged over the batch: g[gOff + i·k + j] = (1/batch) · Σ_s d[s·m + i] · x[xOff + s·xStride + j].
+ * Tiles: two gradient rows × four columns, summed over the samples in registers and
+ * written once, so the gradient needs neither zeroing beforehand nor a scaling pass afterwards.
+ */
+function denseWeightGradient(
+  g: Float32Array | Float64Array,
+  gOff: number,
+  d: Float32Array | Float64Array,
+  x: Float32Array | Float64Array,
+  xOff: number,
+  xStride: number,
+  batch: number,
+  m: number,
+  k: number,
+): void {
+  const scale = 1 / batch;
+  const iTiles = m - (m % 2);
+  const jTiles = k - (k % 4);
+  for (let i = 0; i < iTiles; i += 2) {
+    for (let j = 0; j < jTiles; j += 4) {
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0,
+        b0 = 0,
+        b1 = 0,
+        b2 = 0,
+        b3 = 0;
+      for (let s = 0; s < batch; s++) {
+        const u = d[s * m + i]!;
+        const v = d[s * m + i + 1]!;
+        const r = xOff + s * xStride + j;
+        const p0 = x[r]!;
+        const p1 = x[r + 1]!;
+        const p2 = x[r + 2]!;
+        const p3 = x[r + 3]!;
+        a0 += u * p0;
+        a1 += u * p1;
+        a2 += u * p2;
+        a3 += u * p3;
+        b0 += v * p0;
+        b1 += v * p1;
+        b2 += v * p2;
+        b3 += v * p3;
+      }
+      const g0 = gOff + i * k + j;
+      const g1 = g0 + k;
+      g[g0] = scale * a0;
+      g[g0 + 1] = scale * a1;
+      g[g0 + 2] = scale * a2;
+      g[g0 + 3] = scale * a3;
+      g[g1] = scale * b0;
+      g[g1 + 1] = scale * b1;
+      g[g1 + 2] = scale * b2;
+      g[g1 + 3] = scale * b3;
+    }
+  }
+  // edges: the last columns when k is not a multiple of four, the last row when m is odd
+  for (let i = 0; i < m; i++) {
+    for (let j = i < iTiles ? jTiles : 0; j < k; j++) {
+      let a = 0;
+      for (let s = 0; s < batch; s++)
+        a += d[s * m + i]! * x[xOff + s * xStride + j]!;
+      g[gOff + i * k + j] = scale * a;
+    }
+  }
 }
 
 /**
