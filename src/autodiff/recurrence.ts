@@ -12,7 +12,7 @@
  * is computed in the reverse cell.
  */
 import { type Graph, type Recurrence, carryOfAttr } from "../ir/graph.ts";
-import { MIXED_LOOPS, type Node, type OpName } from "../ir/node.ts";
+import { MIXED_LOOPS, type Node, type OpName, cellValues } from "../ir/node.ts";
 import { OPS } from "../ir/ops.ts";
 
 /** Ops whose node is made with its shape (Graph.make's `shape` argument). */
@@ -84,7 +84,8 @@ export function reverseRecurrence(g: Graph, loop: Recurrence, outputCts: Readonl
       }
       loop.carries.forEach((c, k) => add(c.next, carried[k]));
       const cell = [...pending.keys(), ...loop.carries.map((c) => c.leaf)];
-      for (const n of cellOf(loop, cell)) {
+      // latest first, as the main sweep goes
+      for (const n of cellValues(loop, cell).reverse()) {
         const contributions = pending.get(n);
         if (!contributions) continue;
         const ct = combine(contributions);
@@ -128,17 +129,4 @@ export function stateGradientNorms(g: Graph, reversed: Pick<ReverseRecurrence, "
   let squares = g.mul(stacked, stacked);
   while (squares.shape.length > 1) squares = g.reduce("sum", squares, 1);
   return g.sqrt(squares);
-}
-
-/** The forward cell's values between `from` (back to the carries and steps), latest first. */
-function cellOf(loop: Recurrence, from: readonly Node[]): Node[] {
-  const seen = new Set<Node>();
-  const stack = [...from];
-  while (stack.length > 0) {
-    const n = stack.pop() as Node;
-    if (seen.has(n) || n.loop !== loop.id) continue;
-    seen.add(n);
-    stack.push(...n.inputs);
-  }
-  return [...seen].sort((a, b) => b.id - a.id);
 }

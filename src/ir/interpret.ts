@@ -2,7 +2,7 @@
  * Reference interpreter of the DAG in f64, straight from the op table. It is the semantics the emitted code
  * must match, and what the op-rule and autodiff tests check against finite differences.
  */
-import { type Node, type Recurrence, reachable, recurrenceOf, sizeOf } from "./node.ts";
+import { type Node, type Recurrence, cellValues, reachable, recurrenceOf, sizeOf } from "./node.ts";
 import { OPS } from "./ops.ts";
 
 /** A batched node has one value per sample; an unbatched one a single value. */
@@ -44,22 +44,9 @@ function loopOutputs(roots: readonly Node[]): Map<Recurrence, Node[]> {
   return out;
 }
 
-/** The cell's values that `outputs` and the carries need, in order (the walk stops at values outside the cell). */
-function cellNodes(loop: Recurrence, outputs: readonly Node[]): Node[] {
-  const seen = new Set<Node>();
-  const stack = [...outputs.map((o) => o.inputs[0]), ...loop.carries.map((c) => c.next)];
-  while (stack.length > 0) {
-    const n = stack.pop() as Node;
-    if (seen.has(n) || n.loop !== loop.id) continue;
-    seen.add(n);
-    stack.push(...n.inputs);
-  }
-  return [...seen].sort((a, b) => a.id - b.id);
-}
-
 /** Runs a recurrence sample by sample, step by step, and sets the values of `outputs`. */
 function runRecurrence(loop: Recurrence, outputs: readonly Node[], values: Map<Node, Value>, visit: (n: Node) => Value, batch: number): void {
-  const cell = cellNodes(loop, outputs);
+  const cell = cellValues(loop, [...outputs.map((o) => o.inputs[0]), ...loop.carries.map((c) => c.next)]);
   const outside = new Set([...cell.flatMap((n) => n.inputs), ...outputs.map((o) => o.inputs[0]), ...loop.carries.flatMap((c) => [c.init, c.next])]);
   for (const n of outside) if (n.loop !== loop.id) visit(n);
   const row = (v: Value, s: number) => (Array.isArray(v) ? v[s] : v);

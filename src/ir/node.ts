@@ -197,6 +197,19 @@ export function constValue(n: Node): number {
   return n.attr as number;
 }
 
+/** The values of `loop`'s cell that `from` depend on (the walk stops at values outside the cell), in id order. */
+export function cellValues(loop: Recurrence, from: readonly Node[]): Node[] {
+  const seen = new Set<Node>();
+  const stack = [...from];
+  while (stack.length > 0) {
+    const n = stack.pop() as Node;
+    if (seen.has(n) || n.loop !== loop.id) continue;
+    seen.add(n);
+    stack.push(...n.inputs);
+  }
+  return [...seen].sort((a, b) => a.id - b.id);
+}
+
 /**
  * Every node `root` depends on (the roots included), in no particular order. A recurrence's carry depends on its
  * initial and next values (the previous step's), and what a recurrence hands out on all its carries.
