@@ -43,8 +43,13 @@ function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
   let pos = 0;
   /** The buffers touched in the statements being walked, collected per loop body (see `walk`). */
   let touched = new Set<Buffer>();
-  /** Loops over a recurrence's steps: where they start and end, and the buffers first touched in them. */
-  const stepLoops: { start: number; end: number; buffers: Buffer[] }[] = [];
+  /**
+   * Loops that fill buffers piece by piece (a recurrence's steps, the rows of a sample loop): where they start and
+   * end, and the buffers first touched in them.
+   */
+  const filledLoops: { start: number; end: number; buffers: Buffer[] }[] = [];
+  /** How many loops over a recurrence's steps the walk is inside. */
+  let inStep = 0;
   const touch = (buf: Buffer, index?: Index) => {
     if (buf.role !== "work") return;
     if (buf.perSample && index && !index.terms.some((t) => t.v.extent === "batch")) firstRowOnly.add(buf);
@@ -64,7 +69,9 @@ function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
         const start = pos;
         const outside = touched;
         touched = new Set();
+        if (s.k === "loop" && s.kind === "time") inStep++;
         walk(s.body);
+        if (s.k === "loop" && s.kind === "time") inStep--;
         // only buffers touched in the loop can have lived into it (a span ends where it was last touched), so
         // those are the ones to look at, not every span so far: that would be quadratic in the loops
         const inLoop = touched;
@@ -75,7 +82,10 @@ function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
           const l = spans.get(buf) as Lifetime;
           if (l.first < start && l.last > start) l.last = Math.max(l.last, pos);
         }
-        if (s.k === "loop" && s.kind === "time") stepLoops.push({ start, end: pos, buffers: [...inLoop].filter((b) => (spans.get(b) as Lifetime).first > start) });
+        if (s.k === "loop" && s.kind === "time") filledLoops.push({ start, end: pos, buffers: [...inLoop].filter((b) => (spans.get(b) as Lifetime).first > start) });
+        // a sample loop fills its row buffers one row per iteration; inside a recurrence's step (a batched recurrence)
+        // some of them die in the loop that wrote them, and may not share bytes with one that lives on
+        if (s.k === "loop" && s.kind === "samples" && inStep > 0) filledLoops.push({ start, end: pos, buffers: [...inLoop].filter((b) => b.perSample && (spans.get(b) as Lifetime).first > start) });
         if (s.k === "loop" && s.kind === "samples") {
           for (const buf of inLoop) {
             const l = spans.get(buf) as Lifetime;
@@ -89,9 +99,10 @@ function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
     }
   };
   walk(body);
-  // a buffer a recurrence fills step by step (a stack, the carries' history) and that is read after its loop holds
-  // the rows of every step: it lives through the whole loop, not from its first write in the body
-  for (const loop of stepLoops) {
+  // a buffer a loop fills piece by piece and that is read after the loop (a recurrence's stack, a value stored one row
+  // per sample) holds the pieces of every iteration: it lives through the whole loop, not from its first write in the
+  // body (a row buffer of another size sharing its bytes would overwrite an earlier sample's row)
+  for (const loop of filledLoops) {
     for (const buf of loop.buffers) {
       const l = spans.get(buf) as Lifetime;
       if (l.last > loop.end) l.first = Math.min(l.first, loop.start);
