@@ -1397,7 +1397,7 @@ function gradientKernel(
       d_z1[s * 64 + 63] = t24[s * 16 + 15]!;
     }
 
-    // t32 = mean over the batch of d_z1 ⊗ t31
+    // d_W_hh1 += mean over the batch of d_z1 ⊗ t31
     denseWeightGradient(t32, 0, d_z1, t19, t * 16, 800, batch, 64, 16);
     for (let i = 0; i < 1024; i++) {
       grads[128 + i]! += t32[i]!;

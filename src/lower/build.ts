@@ -395,8 +395,11 @@ export class FunctionLowering {
         case "dense":
           return this.dense(seg.call);
         case "weightGradient": {
+          // d_W += mean over the batch of δ ⊗ a: the kernel's product, then added into the gradient
           const product = this.buffers.of(seg.call.node);
-          return [...this.dense(seg.call), ...elementNest(seg.mean.shape, (index) => [this.write(seg.mean, index, load(product, index), "+=")])];
+          const note: Stmt = { k: "note", note: { lhs: seg.mean, op: "+=", lead: "mean over the batch of", rhs: this.mathOf(seg.call.outer) }, node: seg.mean };
+          const kernel = this.dense(seg.call).filter((st) => st.k !== "note");
+          return [note, ...kernel, ...elementNest(seg.mean.shape, (index) => [this.write(seg.mean, index, load(product, index), "+=")])];
         }
       }
     });
