@@ -114,8 +114,8 @@ describe("the note of a recurrent layer", () => {
     expect(step).toContain(String.raw`\delta_{h^{2}_{t-1}} = \delta_{h^{2}_{t}} \odot z_{t} + \mathit{W\_hh2}^{\top}`);
     expect(step).toContain("r: rows 1–4, z: rows 5–8, n: rows 9–12. A superscript (r), (z), (n) marks a gate's block of rows.");
     expect(step).toContain(String.raw`n_{t} &= \tanh\left({\mathit{zx2}_{t}}^{(n)} + r_{t} \odot ({\mathit{W\_hh2}}^{(n)} h^{2}_{t-1} + {\mathit{b\_hh2}}^{(n)})\right)`);
-    // the gates are named (r, u for the update gate, n): the direct path reads as δh_t ⊙ u
-    expect(step).toContain(String.raw`\delta_{h^{2}_{t-1}} = \frac{\partial L}{\partial h^{2}_{t-1}} = \delta_{h^{2}_{t}} \odot u^{2} + \mathit{W\_hh2}^{\top}`);
+    // the gates are named (r, z, n as PyTorch names them): the direct path reads as δh_t ⊙ z
+    expect(step).toContain(String.raw`\delta_{h^{2}_{t-1}} = \frac{\partial L}{\partial h^{2}_{t-1}} = \delta_{h^{2}_{t}} \odot z^{2} + \mathit{W\_hh2}^{\top}`);
     expect(step).toContain("update gate");
     // the GRU's output is its last state only
     expect(step).not.toContain("the output's delta at");

@@ -151,7 +151,7 @@ function cellStep(ctx: BuildContext, cell: Cell, spec: RecurrentLayerSpec, fromI
     }
     case "gru": {
       const r = ctx.name(g.sigmoid(g.add(block(fromInput, 0), block(fromState, 0))), `r${label}`);
-      const z = ctx.name(g.sigmoid(g.add(block(fromInput, 1), block(fromState, 1))), `u${label}`);
+      const z = ctx.name(g.sigmoid(g.add(block(fromInput, 1), block(fromState, 1))), `z${label}`);
       const n = ctx.name(g.tanh(g.add(block(fromInput, 2), g.mul(r, block(fromState, 2)))), `n${label}`);
       // (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)
       return [g.add(n, g.mul(z, g.sub(carries[0], n)))];
