@@ -150,3 +150,40 @@ export function denseWeightGradient(
     }
   }
 }
+
+/**
+ * Weight gradient averaged over the batch, added in: g[gOff + i·k + j] += (1/batch) · Σ_s d[s·m + i] · x[xOff + s·xStride + j]
+ * (one step of a recurrence, whose shared weight's gradient sums the steps). Four columns at a time, summed over the
+ * samples in registers.
+ */
+export function denseWeightGradientAdd(
+  g: Float32Array | Float64Array,
+  gOff: number,
+  d: Float32Array | Float64Array,
+  x: Float32Array | Float64Array,
+  xOff: number,
+  xStride: number,
+  batch: number,
+  m: number,
+  k: number,
+): void {
+  const scale = 1 / batch;
+  const jTiles = k - (k % 4);
+  for (let i = 0; i < m; i++) {
+    const gRow = gOff + i * k;
+    for (let j = 0; j < jTiles; j += 4) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      for (let s = 0; s < batch; s++) {
+        const u = d[s * m + i]!;
+        const r = xOff + s * xStride + j;
+        a0 += u * x[r]!; a1 += u * x[r + 1]!; a2 += u * x[r + 2]!; a3 += u * x[r + 3]!;
+      }
+      g[gRow + j]! += scale * a0; g[gRow + j + 1]! += scale * a1; g[gRow + j + 2]! += scale * a2; g[gRow + j + 3]! += scale * a3;
+    }
+    for (let j = jTiles; j < k; j++) {
+      let a = 0;
+      for (let s = 0; s < batch; s++) a += d[s * m + i]! * x[xOff + s * xStride + j]!;
+      g[gRow + j]! += scale * a;
+    }
+  }
+}

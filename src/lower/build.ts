@@ -395,11 +395,9 @@ export class FunctionLowering {
         case "dense":
           return this.dense(seg.call);
         case "weightGradient": {
-          // d_W += mean over the batch of δ ⊗ a: the kernel's product, then added into the gradient
-          const product = this.buffers.of(seg.call.node);
+          // d_W += mean over the batch of δ ⊗ a: the kernel adds this step's part into the gradient
           const note: Stmt = { k: "note", note: { lhs: seg.mean, op: "+=", lead: "mean over the batch of", rhs: this.mathOf(seg.call.outer) }, node: seg.mean };
-          const kernel = this.dense(seg.call).filter((st) => st.k !== "note");
-          return [note, ...kernel, ...elementNest(seg.mean.shape, (index) => [this.write(seg.mean, index, load(product, index), "+=")])];
+          return [note, ...this.dense(seg.call, { into: seg.mean }).filter((st) => st.k !== "note")];
         }
       }
     });
@@ -473,8 +471,9 @@ export class FunctionLowering {
   }
 
   /** A dense layer for every sample at once. */
-  private dense(call: DenseCall): Stmt[] {
-    const outAcc = this.denseAccess(call.node);
+  private dense(call: DenseCall, accumulate?: { readonly into: Node }): Stmt[] {
+    // a weight gradient's step of a recurrence adds into the gradient (`into`) instead of writing its own value
+    const outAcc = this.denseAccess(accumulate?.into ?? call.node);
     const name = call.node;
     const s = this.sample;
     if (call.kind === "denseWeightGradient") {
@@ -495,7 +494,7 @@ export class FunctionLowering {
             outVars: [i, j],
             reduce: s,
             scale: op("div", num(1), arg("batch")),
-            mode: "=",
+            mode: accumulate ? "+=" : "=",
           },
         },
       ];

@@ -46,7 +46,7 @@ export type Storage =
 export type CellSegment =
   | { kind: "samples"; nodes: readonly Node[] }
   | { kind: "dense"; call: DenseCall }
-  /** mean over the batch of one step's δ ⊗ a (`call.node` the outer product, into a workspace buffer), added into `mean` */
+  /** mean over the batch of one step's δ ⊗ a (`call.node` the outer product, never stored), added into `mean` by its kernel */
   | { kind: "weightGradient"; call: Extract<DenseCall, { kind: "denseWeightGradient" }>; sum: Node; mean: Node };
 
 /**
@@ -137,9 +137,9 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
   const segments = stages.flatMap((s) => s.segments);
   const rows = rowsStored(segments, computed, kernelOperands, users, views, units);
   // a batched recurrence's values pass between its sample loops and kernels, one row per sample (its weight-gradient
-  // products are each one matrix), and so do its carries
-  const temporaries = new Set([...batched.values()].flatMap((b) => b.cell.flatMap((c) => (c.kind === "weightGradient" ? [c.call.node] : []))));
-  for (const b of new Set(batched.values())) for (const n of [...b.unit.cell, ...b.unit.recurrence.carries.map((c) => c.leaf)]) if (!temporaries.has(n)) rows.add(n);
+  // products are never stored: their kernels add into the gradients), and so do its carries
+  const products = new Set([...batched.values()].flatMap((b) => b.cell.flatMap((c) => (c.kind === "weightGradient" ? [c.call.node] : []))));
+  for (const b of new Set(batched.values())) for (const n of [...b.unit.cell, ...b.unit.recurrence.carries.map((c) => c.leaf)]) if (!products.has(n)) rows.add(n);
   const storage = new Map<Node, Storage>();
   const carryLeaves = [...new Set(units.values())].flatMap((u) => u.recurrence.carries.map((c) => c.leaf));
   for (const n of [...computed, ...carryLeaves]) {

@@ -198,7 +198,7 @@ function dot(e: ContractionEmitter, c: Contraction): void {
             f.localGet(scale.scalar);
             num.s(f, "mul");
           }
-          storeResult(e, c, offOut + r * outRow + q * outCol);
+          storeResult(e, c, offOut + r * outRow + q * outCol, pOut);
         }
       }
     }),
@@ -272,9 +272,9 @@ function axpy(e: ContractionEmitter, c: Contraction, j: Var, u: Var): void {
         }
         const at = offOut + q * outRow + k * (vector ? num.lanes : 1) * bytes;
         if (vector) {
-          if (c.mode === "+=") throw new Error("internal: accumulating contractions are not tiled");
+          if (c.mode === "+=") num.v(num.loadV(f.localGet(pOut), at), "add");
           num.storeV(f, at);
-        } else storeResult(e, c, at);
+        } else storeResult(e, c, at, pOut);
       }
     }
   };
@@ -295,10 +295,11 @@ function axpy(e: ContractionEmitter, c: Contraction, j: Var, u: Var): void {
   }
 }
 
-/** Stores the scalar on the stack (above its address) at `offset`, or adds it there for an accumulation. */
-function storeResult(e: ContractionEmitter, c: Contraction, offset: number): void {
-  if (c.mode === "+=") throw new Error("internal: accumulating contractions are not tiled");
-  e.ctx.kernelNum.store(e.f, offset);
+/** Stores the scalar on the stack (above its address, `base`) at `offset`, or adds it there for an accumulation. */
+function storeResult(e: ContractionEmitter, c: Contraction, offset: number, base: WasmLocal): void {
+  const num = e.ctx.kernelNum;
+  if (c.mode === "+=") num.s(num.load(e.f.localGet(base), offset), "add");
+  num.store(e.f, offset);
 }
 
 function grid<T>(rows: number, cols: number, make: () => T): T[][] {
