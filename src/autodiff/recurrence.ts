@@ -12,11 +12,9 @@
  * is computed in the reverse cell.
  */
 import { type Graph, type Recurrence, carryOfAttr } from "../ir/graph.ts";
-import { MIXED_LOOPS, type Node, type OpName, cellValues } from "../ir/node.ts";
+import { MIXED_LOOPS, type Node, cellValues } from "../ir/node.ts";
 import { OPS } from "../ir/ops.ts";
 
-/** Ops whose node is made with its shape (Graph.make's `shape` argument). */
-const SHAPED: ReadonlySet<OpName> = new Set<OpName>(["broadcast", "expand", "sumTo", "unslice", "view", "unview", "stack", "final"]);
 
 export interface ReverseRecurrence {
   /** Contributions to values outside the forward recurrence (sequences, weights, initial carries). */
@@ -69,7 +67,8 @@ export function reverseRecurrence(g: Graph, loop: Recurrence, outputCts: Readonl
         if (m.op === "step" && m.loop === loop.id) value = step(m.inputs[0]);
         // a value the forward cell computes is stored at every step; one only a VJP built is computed here
         else if (m.loop === loop.id && m.id < loop.closedAt) value = step(g.stack(loop, m));
-        else value = g.make(m.op, m.inputs.map(relocate), m.attr, SHAPED.has(m.op) ? m.shape : undefined);
+        // the same op on the same shapes: its shape is known (the VJP built it already simplified)
+        else value = g.make(m.op, m.inputs.map(relocate), m.attr, m.shape);
         relocated.set(m, value);
         return value;
       };

@@ -9,7 +9,7 @@
  */
 import { parseSlice, unsliceFill } from "../ir/axes.ts";
 import { type Graph, loopOfAttr } from "../ir/graph.ts";
-import { type Node, type Recurrence, reachable, recurrenceOf } from "../ir/node.ts";
+import { type Node, type Recurrence, isLoopOutput, reachable, recurrenceOf } from "../ir/node.ts";
 import { OPS } from "../ir/ops.ts";
 import { type ReverseRecurrence, reverseRecurrence } from "./recurrence.ts";
 
@@ -84,7 +84,6 @@ export function reverse(g: Graph, objective: Node, params: readonly Node[]): Gra
   return { byParam, adjoints, recurrences: recurrences.reverse() };
 }
 
-const isLoopOutput = (n: Node) => n.op === "stack" || n.op === "final" || n.op === "loopSum";
 
 /** Reduces a contribution to its target's shape and batching: Σ over a broadcast scalar, mean over the batch. */
 function fitTo(g: Graph, c: Node, target: Node): Node {

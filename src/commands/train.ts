@@ -146,7 +146,7 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
       optimizer: state.config,
       thresholds,
       task: taskOf(spec, () => isSoftmaxClassifier(buildNet(spec, loaded.locate))),
-      ...((m.meta.recurrences ?? []).length > 0 ? { cells: recurrentCells(buildNet(spec, loaded.locate).layers ?? []) } : {}),
+      ...((m.meta.recurrences ?? []).length > 0 ? { cells: recurrentCells(buildNet(spec, loaded.locate)) } : {}),
       initial,
       ...(initialState ? { initialState } : {}),
       shift: shift(flags, data),

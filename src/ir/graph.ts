@@ -19,7 +19,7 @@ import {
   validAxisMap,
   viewAttr,
 } from "./axes.ts";
-import { type Attr, type Carry, MIXED_LOOPS, type Node, type OpName, type Recurrence, registerLoopNode, type ReduceKind, type Shape, isElementwiseOp, sameShape, shapeText, sizeOf } from "./node.ts";
+import { type Attr, type Carry, MIXED_LOOPS, isLoopOp, isLoopOutputOp, type Node, type OpName, type Recurrence, registerLoopNode, type ReduceKind, type Shape, isElementwiseOp, sameShape, shapeText, sizeOf } from "./node.ts";
 import { OPS, ShapeError } from "./ops.ts";
 import { simplify } from "../simplify/rules.ts";
 
@@ -62,7 +62,7 @@ export const carryOfAttr = (attr: Attr): number => Number(String(attr).split(":"
 function cellLoop(op: OpName, inputs: readonly Node[], attr: Attr): number | undefined {
   if (op === "carry" || op === "step") return loopOfAttr(attr);
   // the values a recurrence hands out are outside it
-  if (op === "stack" || op === "final" || op === "loopSum") return undefined;
+  if (isLoopOutputOp(op)) return undefined;
   let loop: number | undefined;
   for (const i of inputs) {
     if (i.loop === undefined) continue;
@@ -106,11 +106,11 @@ export class Graph {
     const loop = cellLoop(op, inputs, attr);
     if (op === "batchMean" && loop !== undefined) throw new ShapeError("a batch statistic cannot be taken inside a recurrence's cell (its steps run one sample at a time)");
     // a recurrence runs per sample: its cell and what it hands out are per-sample values
-    const perSample = op === "input" || op === "target" || op === "counter" || op === "carry" || op === "stack" || op === "final" || op === "loopSum" || loop !== undefined;
+    const perSample = op === "input" || op === "target" || op === "counter" || op === "carry" || isLoopOutputOp(op) || loop !== undefined;
     const batched = perSample || (op !== "batchMean" && inputs.some((n) => n.batched));
     const node: Node = Object.freeze({ id: this.nextId++, op, inputs: Object.freeze([...inputs]), attr, shape: Object.freeze([...outShape]), batched, ...(loop !== undefined ? { loop } : {}) });
     this.interned.set(key, node);
-    if (op === "carry" || op === "step" || op === "stack" || op === "final" || op === "loopSum") registerLoopNode(node, this.recurrenceOf(loopOfAttr(attr)));
+    if (isLoopOp(op)) registerLoopNode(node, this.recurrenceOf(loopOfAttr(attr)));
     return node;
   }
 

@@ -2,7 +2,8 @@
  * Reference interpreter of the DAG in f64, straight from the op table. It is the semantics the emitted code
  * must match, and what the op-rule and autodiff tests check against finite differences.
  */
-import { type Node, type Recurrence, cellValues, reachable, recurrenceOf, sizeOf } from "./node.ts";
+import { carryOfAttr } from "./graph.ts";
+import { type Node, type Recurrence, cellValues, isLoopOutput, reachable, recurrenceOf, sizeOf } from "./node.ts";
 import { OPS } from "./ops.ts";
 
 /** A batched node has one value per sample; an unbatched one a single value. */
@@ -31,7 +32,6 @@ export function interpret(roots: readonly Node[], bind: Bind, batch: number): Ma
   return values;
 }
 
-const isLoopOutput = (n: Node) => n.op === "stack" || n.op === "final" || n.op === "loopSum";
 
 /** The outputs of each recurrence that the roots read. */
 function loopOutputs(roots: readonly Node[]): Map<Recurrence, Node[]> {
@@ -74,7 +74,7 @@ function runRecurrence(loop: Recurrence, outputs: readonly Node[], values: Map<N
       carried = loop.carries.map((c) => at(c.next));
     }
     outputs.forEach((o, j) => {
-      if (o.op === "final") results[j][s].set(carried[Number(String(o.attr).split(":")[1])]);
+      if (o.op === "final") results[j][s].set(carried[carryOfAttr(o.attr)]);
     });
   }
   outputs.forEach((o, j) => values.set(o, results[j]));

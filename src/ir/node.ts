@@ -141,6 +141,13 @@ export interface Node {
 
 export const MIXED_LOOPS = -1;
 
+const LOOPS = new Set<string>(LOOP_OPS);
+/** An op of a recurrence (LOOP_OPS). */
+export const isLoopOp = (op: OpName): op is LoopOp => LOOPS.has(op);
+/** What a recurrence hands out, read outside its cell: a stack, a final or a loopSum. */
+export const isLoopOutputOp = (op: OpName): boolean => op === "stack" || op === "final" || op === "loopSum";
+export const isLoopOutput = (n: Node): boolean => isLoopOutputOp(n.op);
+
 /** One carried value of a recurrence: its leaf in the cell (the value before a step), initial and next value. */
 export interface Carry {
   readonly leaf: Node;
@@ -227,7 +234,7 @@ export function reachable(root: Node | readonly Node[]): Node[] {
       if (carry) stack.push(carry.init, carry.next);
     }
     // a recurrence runs with all its carries, read by its cell or not
-    if (n.op === "stack" || n.op === "final" || n.op === "loopSum") stack.push(...recurrenceOf(n).carries.map((c) => c.leaf));
+    if (isLoopOutput(n)) stack.push(...recurrenceOf(n).carries.map((c) => c.leaf));
   }
   return [...seen];
 }

@@ -32,6 +32,7 @@ import {
 import type { BatchedRecurrence, FunctionPlan, Segment, Storage } from "./plan.ts";
 import type { RecurrenceUnit } from "./recurrences.ts";
 import type { Carry } from "../ir/node.ts";
+import { carryOfAttr } from "../ir/graph.ts";
 import { lowerStructural } from "./structural.ts";
 
 /** Where the leaves live in the caller's arrays. */
@@ -376,8 +377,7 @@ export class FunctionLowering {
   private recurrence(unit: RecurrenceUnit): Stmt[] {
     const t = this.stepOf(unit);
     const cell = unit.cell.flatMap((n) => this.compute(n));
-    const loop: Stmt = { k: "loop", v: t, kind: "time", body: [...cell, ...this.stepEnd(unit, t)], ...(unit.recurrence.reverse ? { reverse: true } : {}) };
-    return [...this.recurrenceStart(unit), loop, ...this.finals(unit)];
+    return [...this.recurrenceStart(unit), stepLoop(unit, t, [...cell, ...this.stepEnd(unit, t)]), ...this.finals(unit)];
   }
 
   /**
@@ -394,16 +394,13 @@ export class FunctionLowering {
           return this.samples(() => seg.nodes.flatMap((n) => this.compute(n)));
         case "dense":
           return this.dense(seg.call);
-        case "weightGradient": {
+        case "weightGradient":
           // d_W += mean over the batch of δ ⊗ a: the kernel adds this step's part into the gradient
-          const note: Stmt = { k: "note", note: { lhs: seg.mean, op: "+=", lead: "mean over the batch of", rhs: this.mathOf(seg.call.outer) }, node: seg.mean };
-          return [note, ...this.dense(seg.call, { into: seg.mean }).filter((st) => st.k !== "note")];
-        }
+          return this.dense(seg.call, { into: seg.mean });
       }
     });
     const end = this.samples(() => this.stepEnd(unit, t));
-    const loop: Stmt = { k: "loop", v: t, kind: "time", body: [...step, ...end], ...(unit.recurrence.reverse ? { reverse: true } : {}) };
-    return [...this.samples(() => this.recurrenceStart(unit)), loop, ...this.samples(() => this.finals(unit))];
+    return [...this.samples(() => this.recurrenceStart(unit)), stepLoop(unit, t, [...step, ...end]), ...this.samples(() => this.finals(unit))];
   }
 
   /** The step variable of a recurrence (its loops run over t; a step reads row t of its sequences). */
@@ -450,7 +447,7 @@ export class FunctionLowering {
     return unit.outputs
       .filter((o) => o.op === "final")
       .flatMap((o): Stmt[] => {
-        const leaf = unit.recurrence.carries[Number(String(o.attr).split(":")[1])].leaf;
+        const leaf = unit.recurrence.carries[carryOfAttr(o.attr)].leaf;
         return [{ k: "note", note: this.note(o), node: o }, ...elementNest(o.shape, (index) => [this.write(o, index, this.read(leaf, index))])];
       });
   }
@@ -473,19 +470,19 @@ export class FunctionLowering {
   /** A dense layer for every sample at once. */
   private dense(call: DenseCall, accumulate?: { readonly into: Node }): Stmt[] {
     // a weight gradient's step of a recurrence adds into the gradient (`into`) instead of writing its own value
-    const outAcc = this.denseAccess(accumulate?.into ?? call.node);
-    const name = call.node;
+    const name = accumulate?.into ?? call.node;
+    const outAcc = this.denseAccess(name);
     const s = this.sample;
     if (call.kind === "denseWeightGradient") {
       const [d, x] = [this.denseAccess(call.d), this.denseAccess(call.x)];
       const i: Var = { name: "i", extent: call.m };
       const j: Var = { name: "j", extent: call.k };
-      const note: Note = { lhs: name, op: "=", lead: "mean over the batch of", rhs: this.mathOf(call.outer) };
+      const note: Note = { lhs: name, op: accumulate ? "+=" : "=", lead: "mean over the batch of", rhs: this.mathOf(call.outer) };
       return [
-        { k: "note", note, node: call.node },
+        { k: "note", note, node: name },
         {
           k: "contract",
-          node: call.node,
+          node: name,
           c: {
             pattern: "weightGradient",
             out: { buf: outAcc.buf, index: addIndex(outAcc.base, addIndex(varIndex(i, call.k), varIndex(j))) },
@@ -635,4 +632,9 @@ function carryOrder(unit: RecurrenceUnit): Carry[] {
     ordered.push(...carries.splice(free, 1));
   }
   return ordered;
+}
+
+/** The loop over a recurrence's steps (from T − 1 down for a reverse recurrence). */
+function stepLoop(unit: RecurrenceUnit, t: Var, body: readonly Stmt[]): Stmt {
+  return { k: "loop", v: t, kind: "time", body, ...(unit.recurrence.reverse ? { reverse: true } : {}) };
 }

@@ -194,25 +194,34 @@ function batchedRecurrences(units: ReadonlyMap<Node, RecurrenceUnit>, users: (n:
 
 /** A recurrence's cell in order, cut around its dense products and its weight gradients' outer products. */
 function cellSegments(unit: RecurrenceUnit, users: (n: Node) => readonly Node[]): CellSegment[] {
-  const segments: CellSegment[] = [];
-  let current: Node[] = [];
-  const flush = () => {
-    if (current.length > 0) segments.push({ kind: "samples", nodes: current });
-    current = [];
-  };
-  for (const n of unit.cell) {
+  return cutAround<CellSegment>(unit.cell, (n) => {
     const call = denseCall(n, users);
-    const gradient = weightGradientStep(n, users);
-    if (call && call.kind !== "denseWeightGradient") {
-      flush();
-      segments.push({ kind: "dense", call });
-    } else if (gradient) {
-      flush();
-      segments.push(gradient);
-    } else current.push(n);
+    return call && call.kind !== "denseWeightGradient" ? { kind: "dense", call } : weightGradientStep(n, users);
+  });
+}
+
+/**
+ * `nodes` in order, cut into sample loops around the pieces `piece` gives (kernels, a batched recurrence): a piece
+ * that several nodes give (a recurrence's members, which stand together) comes once.
+ */
+function cutAround<P extends object>(nodes: readonly Node[], piece: (n: Node) => P | undefined): ({ kind: "samples"; nodes: readonly Node[] } | P)[] {
+  const out: ({ kind: "samples"; nodes: readonly Node[] } | P)[] = [];
+  const placed = new Set<P>();
+  let current: Node[] = [];
+  for (const n of nodes) {
+    const p = piece(n);
+    if (!p) {
+      current.push(n);
+      continue;
+    }
+    if (placed.has(p)) continue;
+    placed.add(p);
+    if (current.length > 0) out.push({ kind: "samples", nodes: current });
+    out.push(p);
+    current = [];
   }
-  flush();
-  return segments;
+  if (current.length > 0) out.push({ kind: "samples", nodes: current });
+  return out;
 }
 
 /** An outer product δ ⊗ a of a cell whose only reader sums it over the steps into a batch mean (a weight's gradient). */
@@ -326,31 +335,12 @@ function stagesOf(computed: readonly Node[], stage: ReadonlyMap<Node, number>, d
 
 /** One stage's loop work in order, cut into sample loops around the dense kernels. */
 function segment(loopWork: readonly Node[], dense: ReadonlyMap<Node, DenseCall>, batched: ReadonlyMap<Node, BatchedRecurrence>): Segment[] {
-  const segments: Segment[] = [];
-  let current: Node[] = [];
-  const placed = new Set<BatchedRecurrence>();
-  for (const n of loopWork) {
-    const recurrence = batched.get(n);
-    if (recurrence) {
-      // its members all stand here together (withUnitsTogether): the recurrence is one segment
-      if (placed.has(recurrence)) continue;
-      placed.add(recurrence);
-      if (current.length > 0) segments.push({ kind: "samples", nodes: current });
-      segments.push(recurrence);
-      current = [];
-      continue;
-    }
+  const segments = cutAround<Segment>(loopWork, (n) => {
     const call = dense.get(n);
-    if (!call) {
-      current.push(n);
-      continue;
-    }
-    if (current.length > 0) segments.push({ kind: "samples", nodes: current });
-    segments.push({ kind: "dense", call });
-    current = [];
-  }
-  if (current.length > 0 || segments.length === 0) segments.push({ kind: "samples", nodes: current });
-  return segments;
+    return batched.get(n) ?? (call ? { kind: "dense", call } : undefined);
+  });
+  // a stage without loop work still has its (empty) sample loop
+  return segments.length > 0 ? segments : [{ kind: "samples", nodes: [] }];
 }
 
 /**

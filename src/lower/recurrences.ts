@@ -4,7 +4,7 @@
  * The unit runs where its first output stands in the order of the DAG: every value its cell reads from outside
  * was built before that output, and everything reading an output after it.
  */
-import { type Node, type Recurrence, recurrenceOf } from "../ir/node.ts";
+import { type Node, type Recurrence, isLoopOutput, recurrenceOf } from "../ir/node.ts";
 
 export interface RecurrenceUnit {
   readonly recurrence: Recurrence;
@@ -16,7 +16,6 @@ export interface RecurrenceUnit {
   readonly reads: readonly Node[];
 }
 
-export const isLoopOutput = (n: Node): boolean => n.op === "stack" || n.op === "final" || n.op === "loopSum";
 
 /** Whether a node is read rather than computed in a cell: a carry (its history buffer) or a step (a row of its sequence). */
 export const isCellRead = (n: Node): boolean => n.op === "carry" || n.op === "step";

@@ -5,7 +5,10 @@
  * ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖ far below 1 is a gradient vanishing over the sequence (the first steps learn nothing),
  * far above 1 one exploding.
  */
-import type { NetLayer } from "../ir/net.ts";
+import { RECURRENT_KINDS } from "../frontend/layers/recurrent.ts";
+import type { Net, NetLayer } from "../ir/net.ts";
+import { isLoopOutput, recurrenceOf } from "../ir/node.ts";
+import type { RecurrentLayerSpec } from "../spec/types.ts";
 import type { NetModule } from "./module-api.ts";
 
 /** Rows of the fixed batch (the first of the shuffled training rows). */
@@ -15,19 +18,22 @@ export const TIME_BATCH = 64;
 export const DEFAULT_TIME_RATIO = 1e-3;
 
 /** The cell of a recurrent layer, when the network says it (the layer form). */
-export type Cell = "rnn" | "lstm" | "gru";
+export type Cell = RecurrentLayerSpec["type"];
 
-const CELLS: readonly string[] = ["rnn", "lstm", "gru"] satisfies Cell[];
-
-/** The cell of each recurrent layer of a layer-form net, by its state's name (a layer labelled 2 carries h2). */
-export function recurrentCells(layers: readonly NetLayer[]): Map<string, Cell> {
+/**
+ * The cell of each recurrent layer of a layer-form net, by the name of its state (its recurrence's first carry, as
+ * meta.recurrences names it: "h1").
+ */
+export function recurrentCells(net: Net): Map<string, Cell> {
   const cells = new Map<string, Cell>();
   const visit = (list: readonly NetLayer[]) =>
     list.forEach((l) => {
-      if (CELLS.includes(l.type)) cells.set(`h${l.label}`, l.type as Cell);
+      const kind = RECURRENT_KINDS.find((k) => k.type === l.type);
+      const state = kind && isLoopOutput(l.output) ? net.graph.hint(recurrenceOf(l.output).carries[0].leaf) : undefined;
+      if (kind && state) cells.set(state, kind.type);
       visit(l.inner);
     });
-  visit(layers);
+  visit(net.layers ?? []);
   return cells;
 }
 
