@@ -187,3 +187,103 @@ export function denseWeightGradientAdd(
     }
   }
 }
+
+/**
+ * One sample's product of two matrices, row-major into out: out[o + i·n + j] = Σ_t a[aOff + i·aRow + t·aCol] ·
+ * b[bOff + t·bRow + j·bCol], for i < m, j < n (a convolution's windows times its filter, and its gradients; the
+ * strides read either operand transposed). Tiles: two rows × four columns.
+ */
+export function matrixProduct(
+  out: Float32Array | Float64Array,
+  o: number,
+  a: Float32Array | Float64Array,
+  aOff: number,
+  aRow: number,
+  aCol: number,
+  b: Float32Array | Float64Array,
+  bOff: number,
+  bRow: number,
+  bCol: number,
+  m: number,
+  n: number,
+  k: number,
+): void {
+  matrixTiles(out, o, a, aOff, aRow, aCol, b, bOff, bRow, bCol, m, n, k, false);
+}
+
+/** matrixProduct added into out: out[o + i·n + j] += Σ_t a[…]·b[…] (one sample's part of a filter's gradient). */
+export function matrixProductAdd(
+  out: Float32Array | Float64Array,
+  o: number,
+  a: Float32Array | Float64Array,
+  aOff: number,
+  aRow: number,
+  aCol: number,
+  b: Float32Array | Float64Array,
+  bOff: number,
+  bRow: number,
+  bCol: number,
+  m: number,
+  n: number,
+  k: number,
+): void {
+  matrixTiles(out, o, a, aOff, aRow, aCol, b, bOff, bRow, bCol, m, n, k, true);
+}
+
+/** The tiles of matrixProduct and matrixProductAdd: out[o + i·n + j] (= or, `add`, +=) Σ_t a[…]·b[…]. */
+export function matrixTiles(
+  out: Float32Array | Float64Array,
+  o: number,
+  a: Float32Array | Float64Array,
+  aOff: number,
+  aRow: number,
+  aCol: number,
+  b: Float32Array | Float64Array,
+  bOff: number,
+  bRow: number,
+  bCol: number,
+  m: number,
+  n: number,
+  k: number,
+  add: boolean,
+): void {
+  const iTiles = m - (m % 2);
+  const jTiles = n - (n % 4);
+  for (let i = 0; i < iTiles; i += 2) {
+    for (let j = 0; j < jTiles; j += 4) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+      let p = aOff + i * aRow;
+      let q = bOff + j * bCol;
+      for (let t = 0; t < k; t++) {
+        const u = a[p]!;
+        const v = a[p + aRow]!;
+        const w0 = b[q]!;
+        const w1 = b[q + bCol]!;
+        const w2 = b[q + 2 * bCol]!;
+        const w3 = b[q + 3 * bCol]!;
+        a0 += u * w0; a1 += u * w1; a2 += u * w2; a3 += u * w3;
+        b0 += v * w0; b1 += v * w1; b2 += v * w2; b3 += v * w3;
+        p += aCol;
+        q += bRow;
+      }
+      const r0 = o + i * n + j;
+      const r1 = r0 + n;
+      if (add) {
+        out[r0]! += a0; out[r0 + 1]! += a1; out[r0 + 2]! += a2; out[r0 + 3]! += a3;
+        out[r1]! += b0; out[r1 + 1]! += b1; out[r1 + 2]! += b2; out[r1 + 3]! += b3;
+      } else {
+        out[r0] = a0; out[r0 + 1] = a1; out[r0 + 2] = a2; out[r0 + 3] = a3;
+        out[r1] = b0; out[r1 + 1] = b1; out[r1 + 2] = b2; out[r1 + 3] = b3;
+      }
+    }
+  }
+  // edges: the last columns when n is not a multiple of four, the last row when m is odd
+  for (let i = 0; i < m; i++) {
+    for (let j = i < iTiles ? jTiles : 0; j < n; j++) {
+      let acc = 0;
+      for (let t = 0; t < k; t++) acc += a[aOff + i * aRow + t * aCol]! * b[bOff + t * bRow + j * bCol]!;
+      if (add) out[o + i * n + j]! += acc;
+      else out[o + i * n + j] = acc;
+    }
+  }
+}

@@ -109,8 +109,8 @@ export interface NodeContext {
   read(operand: Node, index: Index): Expr;
   /** Element (row, col) of a matrix operand; a transpose is read through, not stored. */
   read2(operand: Node, row: Index, col: Index): Expr;
-  /** The statement giving element `index` of the result `value` (`mode` `+=` for accumulations). */
-  write(index: Index, value: Expr, mode?: "=" | "+="): Stmt;
+  /** The statement giving element `index` of the result `value` (`+=` for accumulations, `max=` for a running maximum). */
+  write(index: Index, value: Expr, mode?: "=" | "+=" | "max="): Stmt;
   /** A fresh loop variable. */
   loopVar(name: string, extent: number): Var;
   /** A fresh scalar local (for running values such as a maximum). */
@@ -255,7 +255,7 @@ export class FunctionLowering {
 
   // ---- writing values -----------------------------------------------------------------------------
 
-  write(n: Node, index: Index, value: Expr, mode: "=" | "+=" = "="): Stmt {
+  write(n: Node, index: Index, value: Expr, mode: "=" | "+=" | "max=" = "="): Stmt {
     const storage = this.storageOf(n);
     if (storage.kind === "local") {
       const local = this.local(n);
@@ -299,9 +299,42 @@ export class FunctionLowering {
     }
     if (n.op === "batchMean") {
       const source = n.inputs[0];
+      // this sample's product added straight into the accumulator
+      if (this.plan.productsIntoMeans.get(source) === n) return [{ ...note, note: { ...note.note, rhs: this.mathOf(source) } }, this.product(source, n, "+=")];
       return [note, ...elementNest(n.shape, (index) => [this.write(n, index, this.read(source, index), "+=")])];
     }
+    if (this.plan.products.has(n)) return this.plan.productsIntoMeans.has(n) ? [] : [note, this.product(n, n, "=")];
     return [note, ...lowerStructural(this.context(n))];
+  }
+
+  /**
+   * A per-sample product of two matrices, a[m, k]·b[k, n], as one contraction written into (or, `+=`, added into)
+   * the storage of `into`: the product itself, or the batch mean it is added into.
+   */
+  private product(n: Node, into: Node, mode: "=" | "+="): Stmt {
+    const [a, b] = n.inputs;
+    const [m, k, cols] = [a.shape[0], a.shape[1], b.shape[1]];
+    const i: Var = { name: "i", extent: m };
+    const j: Var = { name: "j", extent: cols };
+    const t: Var = { name: "t", extent: k };
+    const [buf, index] = this.address(into, this.storageOf(into), addIndex(varIndex(i, cols), varIndex(j)));
+    return {
+      k: "contract",
+      node: into,
+      c: { pattern: "matrix", out: { buf, index }, a: this.matrixAccess(a, varIndex(i), varIndex(t)), b: this.matrixAccess(b, varIndex(t), varIndex(j)), outVars: [i, j], reduce: t, mode },
+    };
+  }
+
+  /** Where element (row, col) of a matrix operand of a product is: a transpose or a reshape read through. */
+  private matrixAccess(n: Node, row: Index, col: Index): { buf: Buffer; index: Index } {
+    if (n.op === "transpose" && this.plan.views.has(n)) return this.matrixAccess(n.inputs[0], col, row);
+    return this.flatAccess(n, addIndex(scaleIndex(row, n.shape[1]), col));
+  }
+
+  private flatAccess(n: Node, index: Index): { buf: Buffer; index: Index } {
+    if (n.op === "view" && this.plan.views.has(n)) return this.flatAccess(n.inputs[0], index);
+    const { buf, base } = this.denseAccess(n);
+    return { buf, index: addIndex(base, index) };
   }
 
   // ---- phases -------------------------------------------------------------------------------------
@@ -541,7 +574,7 @@ export class FunctionLowering {
   }
 
   /** The math form of `n` over named operands (for a contraction's comment). */
-  private mathOf(n: Node): Note["rhs"] {
+  mathOf(n: Node): Note["rhs"] {
     return OPS[n.op].math(n.inputs.map((m) => this.operandMath(m)), n);
   }
 

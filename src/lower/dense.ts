@@ -50,6 +50,23 @@ function match(n: Node, users: (m: Node) => readonly Node[]): DenseCall | undefi
   return undefined;
 }
 
+/**
+ * Per-sample products of two matrices with at least this many multiply-adds run as register-tiled contractions
+ * inside the sample loop (a convolution: its windows times the filter, and both gradients); smaller ones are
+ * loop nests the passes write out.
+ */
+export const MATRIX_MIN_WORK = 1024;
+
+/**
+ * Whether `n` is a per-sample product of two matrices worth a contraction: [m, k]·[k, n] with m·n·k at least
+ * MATRIX_MIN_WORK, e.g. reshape(windows(x), [positions, taps·channels]) · reshape(K, [taps·channels, filters]).
+ */
+export function isMatrixProduct(n: Node): boolean {
+  if (n.op !== "matmul" || !n.batched) return false;
+  const [a, b] = n.inputs;
+  return a.shape.length === 2 && b.shape.length === 2 && a.shape[0] * a.shape[1] * b.shape[1] >= MATRIX_MIN_WORK;
+}
+
 /** The per-sample operands a kernel reads from memory (they must be stored, one row per sample). */
 export function rowOperands(call: DenseCall): Node[] {
   return call.kind === "denseTransposed" ? [call.d] : [call.x, ...(call.kind === "denseWeightGradient" ? [call.d] : [])];

@@ -123,10 +123,11 @@ export interface Tile {
 /**
  * out[…] (=|+=) scale · Σ_reduce a[…] · b[…], for every value of the two output variables. The three dense
  * patterns of plan.ts: forward W·x per sample, transposed Wᵀ·δ per sample, and the weight gradient
- * mean over the batch of δ ⊗ x.
+ * mean over the batch of δ ⊗ x; and `matrix`, one sample's product of two matrices (all three variables of
+ * constant extent, inside the sample loop): a convolution's windows times its filter, and their gradients.
  */
 export interface Contraction {
-  readonly pattern: "forward" | "transposed" | "weightGradient";
+  readonly pattern: "forward" | "transposed" | "weightGradient" | "matrix";
   readonly out: Access;
   readonly a: Access;
   readonly b: Access;

@@ -31,7 +31,7 @@
 import { isIdentityView, parseView } from "../ir/axes.ts";
 import { type Node, reachable, recurrenceOf, sizeOf } from "../ir/node.ts";
 import { isElementwise } from "../ir/ops.ts";
-import { DENSE_MIN_WEIGHTS, type DenseCall, denseCall, rowOperands } from "./dense.ts";
+import { DENSE_MIN_WEIGHTS, type DenseCall, denseCall, isMatrixProduct, rowOperands } from "./dense.ts";
 import { type RecurrenceUnit, isCellRead, recurrenceUnits, withUnitsTogether } from "./recurrences.ts";
 
 export type Phase = "pre" | "loop" | "post";
@@ -109,6 +109,13 @@ export interface FunctionPlan {
    * adds straight into the mean's accumulator, which then needs no per-sample addition of its own.
    */
   readonly sumsIntoMeans: ReadonlyMap<Node, Node>;
+  /** Per-sample products of two matrices that run as register-tiled contractions in the sample loop (dense.ts isMatrixProduct). */
+  readonly products: ReadonlySet<Node>;
+  /**
+   * Of those, the ones whose only reader is a batch mean (a filter's gradient, mean over the batch of windowsᵀ·δ):
+   * each sample's product is added straight into the mean's accumulator, and never stored.
+   */
+  readonly productsIntoMeans: ReadonlyMap<Node, Node>;
 }
 
 const isLeaf = (n: Node) => n.inputs.length === 0;
@@ -174,7 +181,13 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
     const [reader] = users(n);
     if (n.op === "loopSum" && !rootSet.has(n) && users(n).length === 1 && reader.op === "batchMean" && !sharesReaderStorage.has(reader)) sumsIntoMeans.set(n, reader);
   }
-  return { roots, computed, phase, stages, segments, views, storage, users, named, sharesReaderStorage, units, sumsIntoMeans };
+  const matrixProducts = new Set(computed.filter((n) => isMatrixProduct(n) && !inCell(n) && !dense.has(n)));
+  const productsIntoMeans = new Map<Node, Node>();
+  for (const n of matrixProducts) {
+    const [reader] = users(n);
+    if (!rootSet.has(n) && users(n).length === 1 && reader.op === "batchMean") productsIntoMeans.set(n, reader);
+  }
+  return { roots, computed, phase, stages, segments, views, storage, users, named, sharesReaderStorage, units, sumsIntoMeans, products: matrixProducts, productsIntoMeans };
 }
 
 /**

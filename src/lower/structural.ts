@@ -138,6 +138,7 @@ const reduce: Lowering = (ctx) => {
   const x = ctx.node.inputs[0];
   const { kind, axis } = parseReduce(ctx.node.attr);
   const extent = x.shape[axis];
+  if (acrossRows(kind, x.shape, axis)) return reduceAcrossRows(ctx, kind as RowReduction, axis);
   return dimNest(ctx, ctx.node.shape, "structure", (outAt) => {
     const inAt = (t: Index) => flatIndex(x.shape, [...outAt.slice(0, axis), t, ...outAt.slice(axis)]);
     const out = flatIndex(ctx.node.shape, outAt);
@@ -176,6 +177,41 @@ const reduce: Lowering = (ctx) => {
     }
   });
 };
+
+/** Reductions that can run row by row (see reduceAcrossRows). */
+const ROW_REDUCTIONS = ["sum", "max", "firstMax", "min"] as const;
+type RowReduction = (typeof ROW_REDUCTIONS)[number];
+
+/** Elements after the reduced axis below which a row is too short for a vector: reduce element by element instead. */
+const MIN_ROW = 4;
+
+/** Whether a reduction runs row by row: an axis before the last, with rows after it long enough for vectors. */
+function acrossRows(kind: string, shape: Shape, axis: number): boolean {
+  return (ROW_REDUCTIONS as readonly string[]).includes(kind) && sizeOf(shape.slice(axis + 1)) >= MIN_ROW;
+}
+
+/**
+ * A reduction along an axis before the last, e.g. a pooling's maximum over a window's positions with channels
+ * last: the result starts as the first row along the axis, and every further row is added in (or raised into
+ * it, `max=`), element by element along the contiguous axes after it. Each row then runs as an element loop
+ * (SIMD lanes along the channels) instead of a running value per result element. The minimum is the negated
+ * maximum of the negated rows.
+ */
+function reduceAcrossRows(ctx: NodeContext, kind: RowReduction, axis: number): Stmt[] {
+  const x = ctx.node.inputs[0];
+  const before = x.shape.slice(0, axis);
+  const after = x.shape.slice(axis + 1);
+  const mode = kind === "sum" ? "+=" : "max=";
+  const sign = (e: Expr) => (kind === "min" ? op("neg", e) : e);
+  const row = (r: Index, update: "=" | "+=" | "max=") =>
+    dimNest(ctx, before, "structure", (outer) =>
+      dimNest(ctx, after, "elements", (inner) => [ctx.write(flatIndex(ctx.node.shape, [...outer, ...inner]), sign(ctx.read(x, flatIndex(x.shape, [...outer, r, ...inner]))), update)], ["l", "m", "n", "o"]),
+    );
+  const v = ctx.loopVar("r", x.shape[axis] - 1);
+  const rest: Stmt[] = x.shape[axis] > 1 ? [{ k: "loop", v, kind: "structure", body: row(addIndex(varIndex(v), constIndex(1)), mode) }] : [];
+  const negate = kind === "min" ? elementNest(ctx.node.shape, (index) => [ctx.write(index, op("neg", ctx.read(ctx.node, index)))]) : [];
+  return [...row(constIndex(0), "="), ...rest, ...negate];
+}
 
 /** Each element of the part reads its element of the whole. */
 const slice: Lowering = (ctx) => {

@@ -6,7 +6,7 @@
  */
 import type { Node } from "../../ir/node.ts";
 import { printer } from "../../ir/notation.ts";
-import { type Buffer, type Contraction, type Note, type Stmt, type Var, coefficient } from "../../lower/kernel.ts";
+import { type Buffer, type Contraction, type Index, type Note, type Stmt, type Var, coefficient } from "../../lower/kernel.ts";
 import { ownExprs, visitExpr, visitStmts } from "../../lower/walk.ts";
 import { commentText } from "../../emit/literals.ts";
 import type { IrNames } from "../../lower/names.ts";
@@ -135,7 +135,6 @@ function rowOffsets(body: readonly Stmt[], s: Var): Map<Buffer, string> {
 /** A contraction as a call of the library kernel for its pattern (templates/dense.ts). */
 function contractionCall(c: Contraction, name: (b: Buffer) => string, scope: Scope): string {
   const rowStride = (index: Contraction["b"]["index"]) => index.terms.find((t) => t.v.extent === "batch")?.k ?? 0;
-  const extent = (v: Var) => v.extent as number;
   // where an operand starts: a constant, or inside a recurrence's step the row of step t (`t * 256`)
   const own = new Set<Var>([...c.outVars, c.reduce]);
   const offset = (index: Contraction["b"]["index"]) => indexText({ ...index, terms: index.terms.filter((t) => t.v.extent !== "batch" && !own.has(t.v)) }, scope);
@@ -147,5 +146,19 @@ function contractionCall(c: Contraction, name: (b: Buffer) => string, scope: Sco
     case "weightGradient":
       // a recurrence's step adds its part into the gradient
       return `${c.mode === "+=" ? "denseWeightGradientAdd" : "denseWeightGradient"}(${name(c.out.buf)}, ${offset(c.out.index)}, ${name(c.a.buf)}, ${name(c.b.buf)}, ${offset(c.b.index)}, ${rowStride(c.b.index)}, batch, ${extent(c.outVars[0])}, ${extent(c.outVars[1])});`;
+    case "matrix":
+      return matrixProductCall(c, name, scope);
   }
 }
+
+/** One sample's product of two matrices: operands addressed by their offset (the sample's row included) and strides. */
+function matrixProductCall(c: Contraction, name: (b: Buffer) => string, scope: Scope): string {
+  const [i, j] = c.outVars;
+  const t = c.reduce;
+  const own = (index: Index) => indexText({ ...index, terms: index.terms.filter((term) => term.v !== i && term.v !== j && term.v !== t) }, scope);
+  const strides = (index: Index, row: Var, col: Var) => `${coefficient(index, row)}, ${coefficient(index, col)}`;
+  const kernel = c.mode === "+=" ? "matrixProductAdd" : "matrixProduct";
+  return `${kernel}(${name(c.out.buf)}, ${own(c.out.index)}, ${name(c.a.buf)}, ${own(c.a.index)}, ${strides(c.a.index, i, t)}, ${name(c.b.buf)}, ${own(c.b.index)}, ${strides(c.b.index, t, j)}, ${extent(i)}, ${extent(j)}, ${extent(t)});`;
+}
+
+const extent = (v: Var) => v.extent as number;

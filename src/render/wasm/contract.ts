@@ -42,13 +42,23 @@ export interface ContractionEmitter {
 const DEFAULT_DOT = { rows: 4, cols: 2 };
 const DEFAULT_AXPY = { rows: 2, cols: 4 };
 
-export function renderContraction(e: ContractionEmitter, c: Contraction): void {
+/** Which SIMD form a contraction takes, read off its strides: dot, or axpy with vectors along one output variable. */
+export type ContractionForm = { readonly kind: "dot" } | { readonly kind: "axpy"; readonly vector: "out0" | "out1" };
+
+export function contractionForm(c: Contraction): ContractionForm {
   const [o0, o1] = c.outVars;
   const contiguous = (a: Access, v: Var) => coefficient(a.index, v) === 1;
-  if (contiguous(c.a, c.reduce) && contiguous(c.b, c.reduce)) return dot(e, c);
-  if (coefficient(c.out.index, o1) === 1 && (contiguous(c.a, o1) || contiguous(c.b, o1))) return axpy(e, c, o1, o0);
-  if (coefficient(c.out.index, o0) === 1 && (contiguous(c.a, o0) || contiguous(c.b, o0))) return axpy(e, c, o0, o1);
+  if (contiguous(c.a, c.reduce) && contiguous(c.b, c.reduce)) return { kind: "dot" };
+  if (coefficient(c.out.index, o1) === 1 && (contiguous(c.a, o1) || contiguous(c.b, o1))) return { kind: "axpy", vector: "out1" };
+  if (coefficient(c.out.index, o0) === 1 && (contiguous(c.a, o0) || contiguous(c.b, o0))) return { kind: "axpy", vector: "out0" };
   throw new Error(`internal: no SIMD form for the ${c.pattern} contraction`);
+}
+
+export function renderContraction(e: ContractionEmitter, c: Contraction): void {
+  const [o0, o1] = c.outVars;
+  const form = contractionForm(c);
+  if (form.kind === "dot") return dot(e, c);
+  return form.vector === "out1" ? axpy(e, c, o1, o0) : axpy(e, c, o0, o1);
 }
 
 /** A loop over `extent` (a constant or the batch) in steps of `tile`, then the rest one at a time. */

@@ -255,11 +255,24 @@ export class FunctionEmitter implements ContractionEmitter {
       case "store": {
         const offset = this.address(s.buf, s.index);
         if (s.mode === "=") this.scalar(s.value);
-        else {
+        else if (s.mode === "max=") {
+          // if (v > m) m = v: a NaN never replaces the running maximum (as a running value's update)
+          this.withTemp(num.scalar, (v) => {
+            this.scalar(s.value);
+            f.localSet(v).localGet(v);
+            this.address(s.buf, s.index);
+            num.load(f, offset);
+            f.localGet(v);
+            this.address(s.buf, s.index);
+            num.load(f, offset);
+            num.s(f, "gt");
+            f.select();
+          });
+        } else {
           this.address(s.buf, s.index);
           num.load(f, offset);
           this.scalar(s.value);
-          num.s(f, s.mode === "+=" ? "add" : s.mode === "*=" ? "mul" : "max");
+          num.s(f, s.mode === "+=" ? "add" : "mul");
         }
         num.store(f, offset);
         return;
@@ -373,7 +386,8 @@ export class FunctionEmitter implements ContractionEmitter {
       num.loadV(f, offset);
     }
     this.vector(s.value, v);
-    if (s.mode !== "=") num.v(f, s.mode === "+=" ? "add" : "mul");
+    // pmax(m, v) is m < v ? v : m, the scalar `max=` lane by lane (a NaN never replaces the maximum)
+    if (s.mode !== "=") num.v(f, s.mode === "+=" ? "add" : s.mode === "*=" ? "mul" : "pmax");
     num.storeV(f, offset);
   }
 
@@ -810,7 +824,7 @@ function laneable(e: Expr, v: Var): boolean {
 function vectorizable(s: Extract<Stmt, { k: "loop" }>, lanes: number): boolean {
   if ((s.v.extent as number) < lanes) return false;
   return s.body.every(
-    (b) => b.k === "note" || (b.k === "store" && b.mode !== "max=" && coefficient(b.index, s.v) === 1 && laneable(b.value, s.v)),
+    (b) => b.k === "note" || (b.k === "store" && coefficient(b.index, s.v) === 1 && laneable(b.value, s.v)),
   );
 }
 
