@@ -101,6 +101,8 @@ export interface PassContext {
   readonly temp: (base: string) => Local;
   /** How far loops are written out. */
   readonly unrolling: { readonly maxTrips: number; readonly budget: number };
+  /** Loops never written out (the backend's). */
+  readonly keepsLoop?: Backend["keepsLoop"];
 }
 
 export interface Pass {
@@ -122,7 +124,7 @@ export const PASSES: readonly Pass[] = [
   // consecutive element loops of one trip count (too long to write out) run as one loop
   { name: "fuse", run: (body, ctx) => fuse(body, ctx.unrolling.maxTrips) },
   // short loops and sums written out with literal indices; long sums get an accumulator loop
-  { name: "unroll", run: (body, ctx) => unroll(body, { ...ctx.unrolling, temp: ctx.temp }) },
+  { name: "unroll", run: (body, ctx) => unroll(body, { ...ctx.unrolling, temp: ctx.temp, keeps: ctx.keepsLoop }) },
   // stores and locals nothing reads any more
   { name: "prune", run: (body) => prune(body) },
   // each contraction gets its backend's register tile
@@ -133,11 +135,11 @@ export const PASSES: readonly Pass[] = [
  * Runs every pass over every function of the lowered module, for the backend whose tiles and code budget
  * are given: a function whose code would pass the budget is passed again with UNROLL_LARGE.
  */
-export function runPasses(lowered: LoweredModule, backend: Pick<Backend, "tiles" | "codeBudget">): LoweredModule {
+export function runPasses(lowered: LoweredModule, backend: Pick<Backend, "tiles" | "codeBudget" | "keepsLoop">): LoweredModule {
   const functions = Object.fromEntries(
     (Object.entries(lowered.functions) as [KernelName, KernelFunction][]).map(([name, fn]) => {
       const passed = (unrolling: PassContext["unrolling"]) => {
-        const ctx: PassContext = { roots: new Set((lowered.plans[name] as FunctionPlan).roots), tiles: backend.tiles, temp: (base) => ({ hint: base, named: false }), unrolling };
+        const ctx: PassContext = { roots: new Set((lowered.plans[name] as FunctionPlan).roots), tiles: backend.tiles, temp: (base) => ({ hint: base, named: false }), unrolling, keepsLoop: backend.keepsLoop };
         return PASSES.reduce((b, pass) => pass.run(b, ctx), fn.body);
       };
       const body = passed(UNROLL);

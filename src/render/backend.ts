@@ -10,7 +10,7 @@
  */
 import { type KernelName, type LoweredModule, functionNames } from "../lower/functions.ts";
 import type { RecurrenceRow } from "../lower/build.ts";
-import type { KernelFunction } from "../lower/kernel.ts";
+import type { KernelFunction, Stmt } from "../lower/kernel.ts";
 import type { IrNames } from "../lower/names.ts";
 import type { TileChooser } from "../lower/passes/tile.ts";
 
@@ -111,6 +111,8 @@ export interface Backend {
   readonly tiles: TileChooser;
   /** lower/walk.ts codeSize above which a function is passed again with less unrolling (Infinity: never). */
   readonly codeBudget: number;
+  /** Short loops the unroll pass leaves as loops: the WebAssembly backend's loops that run in SIMD lanes. */
+  readonly keepsLoop?: (loop: Extract<Stmt, { k: "loop" }>) => boolean;
   /** Whether it runs wherever the module runs, so that it can end a chain. */
   readonly runsEverywhere: boolean;
   /** Its part of a generated module; absent for a backend that is never shipped (the interpreter). */

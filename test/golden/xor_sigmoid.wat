@@ -1,11 +1,12 @@
 (module $bpgen
   (type (;0;) (func (param i32 i32)))
-  (type (;1;) (func (param f32) (result f32)))
-  (type (;2;) (func (param i32 i32) (result f64)))
-  (type (;3;) (func (param f64) (result f64)))
-  (type (;4;) (func (param f64)))
+  (type (;1;) (func (param v128) (result v128)))
+  (type (;2;) (func (param f32) (result f32)))
+  (type (;3;) (func (param i32 i32) (result f64)))
+  (type (;4;) (func (param f64) (result f64)))
+  (type (;5;) (func (param f64)))
   (func $forward (type 0) (param $batch i32) (param $capacity i32)
-    (local $batch_n f64) (local $out_at i32) (local $b2 f64) (local $s i32) (local $t2 f64) (local $z2 f64)
+    (local $batch_n f64) (local $out_at i32) (local $b2 f64) (local $s i32) (local $i i32) (local $t2 f64) (local $z2 f64)
     local.get $batch
     f64.convert_i32_s
     local.set $batch_n
@@ -109,57 +110,35 @@
       f32.demote_f64
       f32.store offset=172
       i32.const 0
-      i32.const 0
-      f32.load offset=160
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=32
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      call $math.sigmoid.f32
-      f64.promote_f32
-      f32.demote_f64
-      f32.store offset=176
-      i32.const 0
-      i32.const 0
-      f32.load offset=164
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=36
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      call $math.sigmoid.f32
-      f64.promote_f32
-      f32.demote_f64
-      f32.store offset=180
-      i32.const 0
-      i32.const 0
-      f32.load offset=168
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=40
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      call $math.sigmoid.f32
-      f64.promote_f32
-      f32.demote_f64
-      f32.store offset=184
-      i32.const 0
-      i32.const 0
-      f32.load offset=172
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=44
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      call $math.sigmoid.f32
-      f64.promote_f32
-      f32.demote_f64
-      f32.store offset=188
+      local.set $i
+      loop  ;; label = @2
+        local.get $i
+        i32.const 4
+        i32.mul
+        local.get $i
+        i32.const 4
+        i32.mul
+        v128.load64_zero offset=160 align=4
+        f64x2.promote_low_f32x4
+        local.get $i
+        i32.const 4
+        i32.mul
+        v128.load64_zero offset=32 align=4
+        f64x2.promote_low_f32x4
+        f64x2.add
+        f32x4.demote_f64x2_zero
+        call $math.sigmoid.f32x4
+        f64x2.promote_low_f32x4
+        f32x4.demote_f64x2_zero
+        v128.store64_lane offset=176 align=4 0
+        local.get $i
+        i32.const 2
+        i32.add
+        local.tee $i
+        i32.const 4
+        i32.lt_s
+        br_if 0 (;@2;)
+      end
       i32.const 0
       f32.load offset=48
       f64.promote_f32
@@ -215,7 +194,106 @@
       i32.lt_s
       br_if 0 (;@1;)
     end)
-  (func $math.sigmoid.f32 (type 1) (param $x f32) (result f32)
+  (func $math.sigmoid.f32x4 (type 1) (param $x v128) (result v128)
+    (local $t v128) (local $t_1 v128) (local $t_2 v128) (local $t_3 v128) (local $t_4 v128) (local $t_5 v128) (local $t_6 v128) (local $t_7 v128) (local $t_8 v128) (local $t_9 v128)
+    v128.const i32x4 0x3f800000 0x3f800000 0x3f800000 0x3f800000
+    local.get $x
+    f32x4.abs
+    f32x4.neg
+    v128.const i32x4 0xc2d00000 0xc2d00000 0xc2d00000 0xc2d00000
+    f32x4.pmax
+    v128.const i32x4 0x42b20000 0x42b20000 0x42b20000 0x42b20000
+    f32x4.pmin
+    local.tee $t
+    local.get $t
+    v128.const i32x4 0x3fb8aa3b 0x3fb8aa3b 0x3fb8aa3b 0x3fb8aa3b
+    f32x4.mul
+    v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000
+    f32x4.add
+    local.tee $t_1
+    v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000
+    f32x4.sub
+    local.tee $t_2
+    v128.const i32x4 0x3f318000 0x3f318000 0x3f318000 0x3f318000
+    f32x4.mul
+    f32x4.sub
+    local.get $t_2
+    v128.const i32x4 0xb95e8083 0xb95e8083 0xb95e8083 0xb95e8083
+    f32x4.mul
+    f32x4.sub
+    local.tee $t_3
+    local.get $t_3
+    local.get $t_3
+    f32x4.mul
+    v128.const i32x4 0x3ab5121a 0x3ab5121a 0x3ab5121a 0x3ab5121a
+    local.get $t_3
+    f32x4.mul
+    v128.const i32x4 0x3c091cf1 0x3c091cf1 0x3c091cf1 0x3c091cf1
+    f32x4.add
+    local.get $t_3
+    f32x4.mul
+    v128.const i32x4 0x3d2aac79 0x3d2aac79 0x3d2aac79 0x3d2aac79
+    f32x4.add
+    local.get $t_3
+    f32x4.mul
+    v128.const i32x4 0x3e2aaa49 0x3e2aaa49 0x3e2aaa49 0x3e2aaa49
+    f32x4.add
+    local.get $t_3
+    f32x4.mul
+    v128.const i32x4 0x3efffffe 0x3efffffe 0x3efffffe 0x3efffffe
+    f32x4.add
+    f32x4.mul
+    f32x4.add
+    v128.const i32x4 0x3f800000 0x3f800000 0x3f800000 0x3f800000
+    f32x4.add
+    local.get $t_1
+    v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000
+    i32x4.sub
+    local.tee $t_4
+    i32.const 1
+    i32x4.shr_s
+    local.tee $t_5
+    v128.const i32x4 0x0000007f 0x0000007f 0x0000007f 0x0000007f
+    i32x4.add
+    i32.const 23
+    i32x4.shl
+    f32x4.mul
+    local.get $t_4
+    local.get $t_5
+    i32x4.sub
+    v128.const i32x4 0x0000007f 0x0000007f 0x0000007f 0x0000007f
+    i32x4.add
+    i32.const 23
+    i32x4.shl
+    f32x4.mul
+    local.tee $t_6
+    local.get $x
+    v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000
+    f32x4.ge
+    local.tee $t_7
+    v128.bitselect
+    local.get $t_6
+    v128.const i32x4 0x3f800000 0x3f800000 0x3f800000 0x3f800000
+    f32x4.add
+    local.tee $t_8
+    f32x4.div
+    local.tee $t_9
+    local.get $t_9
+    local.get $t_6
+    local.get $t_8
+    v128.const i32x4 0x3f800000 0x3f800000 0x3f800000 0x3f800000
+    f32x4.sub
+    f32x4.sub
+    f32x4.mul
+    local.get $t_9
+    v128.const i32x4 0x3f800000 0x3f800000 0x3f800000 0x3f800000
+    local.get $t_9
+    f32x4.sub
+    local.get $t_7
+    v128.bitselect
+    f32x4.mul
+    f32x4.sub)
+  (func $math.sigmoid.f32 (type 2) (param $x f32) (result f32)
     (local $t f32) (local $t_1 f32) (local $t_2 f32) (local $t_3 f32) (local $t_4 f32) (local $t_5 f32) (local $t_6 i32) (local $t_7 i32) (local $t_8 f32) (local $t_9 i32) (local $t_10 f32) (local $t_11 f32)
     f32.const 0x1p+0 (;=1;)
     f32.const 0x1.64p+6 (;=89;)
@@ -325,8 +403,8 @@
     select
     f32.mul
     f32.sub)
-  (func $loss (type 2) (param $batch i32) (param $capacity i32) (result f64)
-    (local $batch_n f64) (local $targets_at i32) (local $b2 f64) (local $meanL f64) (local $s i32) (local $y f64) (local $t2 f64) (local $z2 f64) (local $invB f64)
+  (func $loss (type 3) (param $batch i32) (param $capacity i32) (result f64)
+    (local $batch_n f64) (local $targets_at i32) (local $b2 f64) (local $meanL f64) (local $s i32) (local $y f64) (local $i i32) (local $t2 f64) (local $z2 f64) (local $invB f64)
     local.get $batch
     f64.convert_i32_s
     local.set $batch_n
@@ -440,57 +518,35 @@
       f32.demote_f64
       f32.store offset=172
       i32.const 0
-      i32.const 0
-      f32.load offset=160
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=32
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      call $math.sigmoid.f32
-      f64.promote_f32
-      f32.demote_f64
-      f32.store offset=176
-      i32.const 0
-      i32.const 0
-      f32.load offset=164
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=36
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      call $math.sigmoid.f32
-      f64.promote_f32
-      f32.demote_f64
-      f32.store offset=180
-      i32.const 0
-      i32.const 0
-      f32.load offset=168
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=40
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      call $math.sigmoid.f32
-      f64.promote_f32
-      f32.demote_f64
-      f32.store offset=184
-      i32.const 0
-      i32.const 0
-      f32.load offset=172
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=44
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      call $math.sigmoid.f32
-      f64.promote_f32
-      f32.demote_f64
-      f32.store offset=188
+      local.set $i
+      loop  ;; label = @2
+        local.get $i
+        i32.const 4
+        i32.mul
+        local.get $i
+        i32.const 4
+        i32.mul
+        v128.load64_zero offset=160 align=4
+        f64x2.promote_low_f32x4
+        local.get $i
+        i32.const 4
+        i32.mul
+        v128.load64_zero offset=32 align=4
+        f64x2.promote_low_f32x4
+        f64x2.add
+        f32x4.demote_f64x2_zero
+        call $math.sigmoid.f32x4
+        f64x2.promote_low_f32x4
+        f32x4.demote_f64x2_zero
+        v128.store64_lane offset=176 align=4 0
+        local.get $i
+        i32.const 2
+        i32.add
+        local.tee $i
+        i32.const 4
+        i32.lt_s
+        br_if 0 (;@2;)
+      end
       i32.const 0
       f32.load offset=48
       f64.promote_f32
@@ -554,7 +610,7 @@
     local.set $meanL
     local.get $meanL
     return)
-  (func $math.softplus.f64 (type 3) (param $x f64) (result f64)
+  (func $math.softplus.f64 (type 4) (param $x f64) (result f64)
     (local $t f64) (local $t_1 f64) (local $t_2 f64) (local $t_3 f64) (local $t_4 f64) (local $t_5 f64) (local $t_6 i64) (local $t_7 i64) (local $t_8 f64) (local $t_9 f64) (local $t_10 i64) (local $t_11 f64) (local $t_12 f64) (local $t_13 f64) (local $t_14 f64) (local $t_15 f64)
     f64.const 0x0p+0 (;=0;)
     local.get $x
@@ -782,8 +838,8 @@
     f64.eq
     select
     f64.add)
-  (func $gradient (type 2) (param $batch i32) (param $capacity i32) (result f64)
-    (local $batch_n f64) (local $targets_at i32) (local $b2 f64) (local $meanL f64) (local $d_b2 f64) (local $s i32) (local $y f64) (local $t2 f64) (local $z2 f64) (local $a2 f64) (local $d_z2 f64) (local $invB f64)
+  (func $gradient (type 3) (param $batch i32) (param $capacity i32) (result f64)
+    (local $batch_n f64) (local $targets_at i32) (local $b2 f64) (local $meanL f64) (local $d_b2 f64) (local $s i32) (local $y f64) (local $i i32) (local $t2 f64) (local $z2 f64) (local $a2 f64) (local $d_z2 f64) (local $i_1 i32) (local $i_2 i32) (local $i_3 i32) (local $i_4 i32) (local $invB f64) (local $i_5 i32)
     local.get $batch
     f64.convert_i32_s
     local.set $batch_n
@@ -905,57 +961,35 @@
       f32.demote_f64
       f32.store offset=172
       i32.const 0
-      i32.const 0
-      f32.load offset=160
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=32
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      call $math.sigmoid.f32
-      f64.promote_f32
-      f32.demote_f64
-      f32.store offset=176
-      i32.const 0
-      i32.const 0
-      f32.load offset=164
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=36
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      call $math.sigmoid.f32
-      f64.promote_f32
-      f32.demote_f64
-      f32.store offset=180
-      i32.const 0
-      i32.const 0
-      f32.load offset=168
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=40
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      call $math.sigmoid.f32
-      f64.promote_f32
-      f32.demote_f64
-      f32.store offset=184
-      i32.const 0
-      i32.const 0
-      f32.load offset=172
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=44
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      call $math.sigmoid.f32
-      f64.promote_f32
-      f32.demote_f64
-      f32.store offset=188
+      local.set $i
+      loop  ;; label = @2
+        local.get $i
+        i32.const 4
+        i32.mul
+        local.get $i
+        i32.const 4
+        i32.mul
+        v128.load64_zero offset=160 align=4
+        f64x2.promote_low_f32x4
+        local.get $i
+        i32.const 4
+        i32.mul
+        v128.load64_zero offset=32 align=4
+        f64x2.promote_low_f32x4
+        f64x2.add
+        f32x4.demote_f64x2_zero
+        call $math.sigmoid.f32x4
+        f64x2.promote_low_f32x4
+        f32x4.demote_f64x2_zero
+        v128.store64_lane offset=176 align=4 0
+        local.get $i
+        i32.const 2
+        i32.add
+        local.tee $i
+        i32.const 4
+        i32.lt_s
+        br_if 0 (;@2;)
+      end
       i32.const 0
       f32.load offset=48
       f64.promote_f32
@@ -1015,189 +1049,118 @@
       f64.add
       local.set $d_b2
       i32.const 0
+      local.set $i_1
+      loop  ;; label = @2
+        local.get $i_1
+        i32.const 4
+        i32.mul
+        local.get $i_1
+        i32.const 4
+        i32.mul
+        v128.load64_zero offset=128 align=4
+        f64x2.promote_low_f32x4
+        local.get $d_z2
+        f64x2.splat
+        local.get $i_1
+        i32.const 4
+        i32.mul
+        v128.load64_zero offset=176 align=4
+        f64x2.promote_low_f32x4
+        f64x2.mul
+        f64x2.add
+        f32x4.demote_f64x2_zero
+        v128.store64_lane offset=128 align=4 0
+        local.get $i_1
+        i32.const 2
+        i32.add
+        local.tee $i_1
+        i32.const 4
+        i32.lt_s
+        br_if 0 (;@2;)
+      end
       i32.const 0
-      f32.load offset=128
-      f64.promote_f32
-      local.get $d_z2
+      local.set $i_2
+      loop  ;; label = @2
+        local.get $i_2
+        i32.const 4
+        i32.mul
+        local.get $i_2
+        i32.const 4
+        i32.mul
+        v128.load64_zero offset=48 align=4
+        f64x2.promote_low_f32x4
+        local.get $d_z2
+        f64x2.splat
+        f64x2.mul
+        f32x4.demote_f64x2_zero
+        v128.store64_lane offset=160 align=4 0
+        local.get $i_2
+        i32.const 2
+        i32.add
+        local.tee $i_2
+        i32.const 4
+        i32.lt_s
+        br_if 0 (;@2;)
+      end
       i32.const 0
-      f32.load offset=176
-      f64.promote_f32
-      f64.mul
-      f64.add
-      f32.demote_f64
-      f32.store offset=128
+      local.set $i_3
+      loop  ;; label = @2
+        local.get $i_3
+        i32.const 4
+        i32.mul
+        local.get $i_3
+        i32.const 4
+        i32.mul
+        v128.load64_zero offset=160 align=4
+        f64x2.promote_low_f32x4
+        local.get $i_3
+        i32.const 4
+        i32.mul
+        v128.load64_zero offset=176 align=4
+        f64x2.promote_low_f32x4
+        v128.const i32x4 0x00000000 0x3ff00000 0x00000000 0x3ff00000
+        local.get $i_3
+        i32.const 4
+        i32.mul
+        v128.load64_zero offset=176 align=4
+        f64x2.promote_low_f32x4
+        f64x2.sub
+        f64x2.mul
+        f64x2.mul
+        f32x4.demote_f64x2_zero
+        v128.store64_lane offset=192 align=4 0
+        local.get $i_3
+        i32.const 2
+        i32.add
+        local.tee $i_3
+        i32.const 4
+        i32.lt_s
+        br_if 0 (;@2;)
+      end
       i32.const 0
-      i32.const 0
-      f32.load offset=132
-      f64.promote_f32
-      local.get $d_z2
-      i32.const 0
-      f32.load offset=180
-      f64.promote_f32
-      f64.mul
-      f64.add
-      f32.demote_f64
-      f32.store offset=132
-      i32.const 0
-      i32.const 0
-      f32.load offset=136
-      f64.promote_f32
-      local.get $d_z2
-      i32.const 0
-      f32.load offset=184
-      f64.promote_f32
-      f64.mul
-      f64.add
-      f32.demote_f64
-      f32.store offset=136
-      i32.const 0
-      i32.const 0
-      f32.load offset=140
-      f64.promote_f32
-      local.get $d_z2
-      i32.const 0
-      f32.load offset=188
-      f64.promote_f32
-      f64.mul
-      f64.add
-      f32.demote_f64
-      f32.store offset=140
-      i32.const 0
-      i32.const 0
-      f32.load offset=48
-      f64.promote_f32
-      local.get $d_z2
-      f64.mul
-      f32.demote_f64
-      f32.store offset=160
-      i32.const 0
-      i32.const 0
-      f32.load offset=52
-      f64.promote_f32
-      local.get $d_z2
-      f64.mul
-      f32.demote_f64
-      f32.store offset=164
-      i32.const 0
-      i32.const 0
-      f32.load offset=56
-      f64.promote_f32
-      local.get $d_z2
-      f64.mul
-      f32.demote_f64
-      f32.store offset=168
-      i32.const 0
-      i32.const 0
-      f32.load offset=60
-      f64.promote_f32
-      local.get $d_z2
-      f64.mul
-      f32.demote_f64
-      f32.store offset=172
-      i32.const 0
-      i32.const 0
-      f32.load offset=160
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=176
-      f64.promote_f32
-      f64.const 0x1p+0 (;=1;)
-      i32.const 0
-      f32.load offset=176
-      f64.promote_f32
-      f64.sub
-      f64.mul
-      f64.mul
-      f32.demote_f64
-      f32.store offset=192
-      i32.const 0
-      i32.const 0
-      f32.load offset=164
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=180
-      f64.promote_f32
-      f64.const 0x1p+0 (;=1;)
-      i32.const 0
-      f32.load offset=180
-      f64.promote_f32
-      f64.sub
-      f64.mul
-      f64.mul
-      f32.demote_f64
-      f32.store offset=196
-      i32.const 0
-      i32.const 0
-      f32.load offset=168
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=184
-      f64.promote_f32
-      f64.const 0x1p+0 (;=1;)
-      i32.const 0
-      f32.load offset=184
-      f64.promote_f32
-      f64.sub
-      f64.mul
-      f64.mul
-      f32.demote_f64
-      f32.store offset=200
-      i32.const 0
-      i32.const 0
-      f32.load offset=172
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=188
-      f64.promote_f32
-      f64.const 0x1p+0 (;=1;)
-      i32.const 0
-      f32.load offset=188
-      f64.promote_f32
-      f64.sub
-      f64.mul
-      f64.mul
-      f32.demote_f64
-      f32.store offset=204
-      i32.const 0
-      i32.const 0
-      f32.load offset=112
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=192
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      f32.store offset=112
-      i32.const 0
-      i32.const 0
-      f32.load offset=116
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=196
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      f32.store offset=116
-      i32.const 0
-      i32.const 0
-      f32.load offset=120
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=200
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      f32.store offset=120
-      i32.const 0
-      i32.const 0
-      f32.load offset=124
-      f64.promote_f32
-      i32.const 0
-      f32.load offset=204
-      f64.promote_f32
-      f64.add
-      f32.demote_f64
-      f32.store offset=124
+      local.set $i_4
+      loop  ;; label = @2
+        local.get $i_4
+        i32.const 4
+        i32.mul
+        local.get $i_4
+        i32.const 4
+        i32.mul
+        v128.load offset=112 align=4
+        local.get $i_4
+        i32.const 4
+        i32.mul
+        v128.load offset=192 align=4
+        f32x4.add
+        v128.store offset=112 align=4
+        local.get $i_4
+        i32.const 4
+        i32.add
+        local.tee $i_4
+        i32.const 4
+        i32.lt_s
+        br_if 0 (;@2;)
+      end
       i32.const 0
       i32.const 0
       f32.load offset=80
@@ -1351,133 +1314,29 @@
     i32.gt_s
     if  ;; label = @1
       i32.const 0
-      i32.const 0
-      f32.load offset=80
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=80
-      i32.const 0
-      i32.const 0
-      f32.load offset=84
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=84
-      i32.const 0
-      i32.const 0
-      f32.load offset=88
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=88
-      i32.const 0
-      i32.const 0
-      f32.load offset=92
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=92
-      i32.const 0
-      i32.const 0
-      f32.load offset=96
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=96
-      i32.const 0
-      i32.const 0
-      f32.load offset=100
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=100
-      i32.const 0
-      i32.const 0
-      f32.load offset=104
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=104
-      i32.const 0
-      i32.const 0
-      f32.load offset=108
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=108
-      i32.const 0
-      i32.const 0
-      f32.load offset=112
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=112
-      i32.const 0
-      i32.const 0
-      f32.load offset=116
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=116
-      i32.const 0
-      i32.const 0
-      f32.load offset=120
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=120
-      i32.const 0
-      i32.const 0
-      f32.load offset=124
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=124
-      i32.const 0
-      i32.const 0
-      f32.load offset=128
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=128
-      i32.const 0
-      i32.const 0
-      f32.load offset=132
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=132
-      i32.const 0
-      i32.const 0
-      f32.load offset=136
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=136
-      i32.const 0
-      i32.const 0
-      f32.load offset=140
-      f64.promote_f32
-      local.get $invB
-      f64.mul
-      f32.demote_f64
-      f32.store offset=140
+      local.set $i_5
+      loop  ;; label = @2
+        local.get $i_5
+        i32.const 4
+        i32.mul
+        local.get $i_5
+        i32.const 4
+        i32.mul
+        v128.load64_zero offset=80 align=4
+        f64x2.promote_low_f32x4
+        local.get $invB
+        f64x2.splat
+        f64x2.mul
+        f32x4.demote_f64x2_zero
+        v128.store64_lane offset=80 align=4 0
+        local.get $i_5
+        i32.const 2
+        i32.add
+        local.tee $i_5
+        i32.const 16
+        i32.lt_s
+        br_if 0 (;@2;)
+      end
     end
     i32.const 0
     local.get $d_b2
@@ -1485,7 +1344,7 @@
     f32.store offset=144
     local.get $meanL
     return)
-  (func $sgdUpdate (type 4) (param $lr f64)
+  (func $sgdUpdate (type 5) (param $lr f64)
     (local $rate f32) (local $rates v128) (local $at i32)
     local.get $lr
     f32.demote_f64

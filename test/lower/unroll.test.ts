@@ -47,6 +47,12 @@ describe("unroll", () => {
     expect(countStmts(unroll(elementLoop(40), options), (s) => s.k === "loop")).toBe(1);
   });
 
+  it("keeps a short loop its backend keeps (one that runs in SIMD lanes)", () => {
+    const keeps = (l: Extract<Stmt, { k: "loop" }>) => l.v.extent === 8;
+    expect(countStmts(unroll(elementLoop(8), { ...options, keeps }), (s) => s.k === "loop")).toBe(1);
+    expect(countStmts(unroll(elementLoop(4), { ...options, keeps }), (s) => s.k === "loop")).toBe(0);
+  });
+
   it("writes a short sum as one expression and a long one as an accumulator loop", () => {
     const short = unroll(sumOf(8), options);
     expect(hasSum(short)).toBe(false);

@@ -11,6 +11,8 @@ export interface UnrollOptions {
   readonly budget: number;
   /** A fresh accumulator local. */
   readonly temp: (base: string) => Local;
+  /** Loops left as loops however short (a backend's SIMD loops). */
+  readonly keeps?: (loop: Extract<Stmt, { k: "loop" }>) => boolean;
 }
 
 export function unroll(body: readonly Stmt[], options: UnrollOptions): Stmt[] {
@@ -19,7 +21,8 @@ export function unroll(body: readonly Stmt[], options: UnrollOptions): Stmt[] {
     if (s.k === "loop") {
       const inner = unroll(s.body, options);
       const n = s.v.extent;
-      if (s.kind !== "samples" && s.kind !== "time" && typeof n === "number" && n <= options.maxTrips && n * bodySize(inner) <= options.budget) {
+      const kept = options.keeps?.({ ...s, body: inner }) ?? false;
+      if (!kept && s.kind !== "samples" && s.kind !== "time" && typeof n === "number" && n <= options.maxTrips && n * bodySize(inner) <= options.budget) {
         // each copy declares its own locals (an accumulator per copy)
         return Array.from({ length: n }, (_, k) => freshLocals(substituteVar(inner, s.v, constIndex(k)))).flat();
       }

@@ -11,12 +11,15 @@ import { wasmSection } from "./glue.ts";
 import { renderWasm } from "./module.ts";
 import type { Precision } from "./numeric.ts";
 import { wasmTiles } from "./tiles.ts";
+import { runsInLanes } from "./function.ts";
 
 export const webAssemblyBackend: Backend = {
   name: "wasm",
   tiles: wasmTiles,
   // loops run as tight in WebAssembly written out or not; no engine limit on a function's size bites first
   codeBudget: Infinity,
+  // an element loop of four or more lanes' worth runs in SIMD lanes: written out, it would run one element at a time
+  keepsLoop: runsInLanes,
   runsEverywhere: false,
   module: webAssemblyPart,
 };

@@ -7,7 +7,7 @@
  */
 import type { ElementwiseOp } from "../../ir/node.ts";
 import type { Buffer, Expr, Index, KernelFunction, Local, Stmt, Var } from "../../lower/kernel.ts";
-import { coefficient } from "../../lower/kernel.ts";
+import { coefficient, sameIndex } from "../../lower/kernel.ts";
 import type { IrNames } from "../../lower/names.ts";
 import type { WorkspaceLayout } from "../../lower/passes/reuse.ts";
 import { ownExprs, visitExpr, visitStmts } from "../../lower/walk.ts";
@@ -89,7 +89,8 @@ export function renderFunction(ctx: FunctionContext, fn: KernelFunction, returns
 
 /** Emits statements and expressions of one function body. */
 export class FunctionEmitter implements ContractionEmitter {
-  readonly num: Numeric;
+  /** How elementwise values are computed: f64, or an f32 vector loop's f32 lanes while it is written (vectorLoop). */
+  num: Numeric;
   private readonly locals = new Map<Local, WasmLocal>();
   private readonly vars = new Map<Var, WasmLocal>();
   private readonly bases = new Map<Buffer, Base>();
@@ -325,7 +326,7 @@ export class FunctionEmitter implements ContractionEmitter {
   }
 
   private loop(s: Extract<Stmt, { k: "loop" }>): void {
-    if (s.v.extent !== "batch" && s.kind === "elements" && vectorizable(s, this.num.lanes)) return this.vectorLoop(s);
+    if (s.v.extent !== "batch" && (s.kind === "elements" || (s.kind === "structure" && readsNoStoredBuffer(s))) && vectorizable(s, this.num.lanes)) return this.vectorLoop(s);
     if (s.v.extent !== "batch" && s.kind === "structure" && isAccumulation(s, this.num.lanes)) return this.vectorSum(s);
     if (s.reverse) return this.countdownLoop(s.v, s.v.extent as number, () => this.body(s.body));
     this.countedLoop(s.v, s.v.extent === "batch" ? this.batch : s.v.extent, () => this.body(s.body));
@@ -360,9 +361,17 @@ export class FunctionEmitter implements ContractionEmitter {
   /** An element loop, `lanes` elements per iteration, then the last few one at a time. */
   private vectorLoop(s: Extract<Stmt, { k: "loop" }>): void {
     const n = s.v.extent as number;
-    const lanes = this.num.lanes;
-    const whole = n - (n % lanes);
-    this.countedLoop(s.v, whole, () => s.body.forEach((st) => this.vectorStore(st, s.v)), lanes);
+    // an f32 module's loop whose values f32 lanes compute exactly as f64 does then rounds: four lanes, not two
+    const f32 = this.ctx.kernelNum;
+    const lanesNum = this.num.scalar === "f64" && f32.scalar === "f32" && n >= f32.lanes && s.body.every(computesExactlyInF32) ? f32 : this.num;
+    const whole = n - (n % lanesNum.lanes);
+    const wide = this.num;
+    this.num = lanesNum;
+    try {
+      this.countedLoop(s.v, whole, () => s.body.forEach((st) => this.vectorStore(st, s.v)), lanesNum.lanes);
+    } finally {
+      this.num = wide;
+    }
     this.tail(s.v, whole, n, () => this.body(s.body));
   }
 
@@ -818,6 +827,57 @@ function laneable(e: Expr, v: Var): boolean {
     if (x.k === "sum") ok = false;
   });
   return ok;
+}
+
+/** Ops whose result is exactly representable wherever their operands are (no rounding): the same in f32 and f64. */
+const EXACT_OPS: ReadonlySet<ElementwiseOp> = new Set(["neg", "abs", "sign", "max", "min", "floor", "ceil", "gt", "ge", "eq", "ne", "select"]);
+/** Ops that round once: of f32 operands, computed in f32 or in f64 then rounded to f32, the same (53 ≥ 2·24 + 2 bits). */
+const ROUNDED_ONCE: ReadonlySet<ElementwiseOp> = new Set(["add", "sub", "mul", "div", "sqrt"]);
+
+/**
+ * Whether `e` computed in f32 equals `e` computed in f64 and rounded to f32: f32 values (loads, constants f32
+ * holds exactly) under exact ops, with at most one rounding op, at the top (`top`).
+ */
+function exactInF32(e: Expr, top: boolean): boolean {
+  switch (e.k) {
+    case "num":
+      return Math.fround(e.value) === e.value;
+    case "load":
+      return true;
+    case "op":
+      if (EXACT_OPS.has(e.op)) return e.args.every((a) => exactInF32(a, false));
+      return top && ROUNDED_ONCE.has(e.op) && e.args.every((a) => exactInF32(a, false));
+    default:
+      return false;
+  }
+}
+
+/** A statement of an f32 vector loop: a store whose value f32 lanes compute exactly (`+=`, `*=` round once more, on top). */
+function computesExactlyInF32(s: Stmt): boolean {
+  if (s.k === "note") return true;
+  return s.k === "store" && exactInF32(s.value, s.mode === "=" || s.mode === "max=");
+}
+
+/** An element loop of at least four elements that runs in SIMD lanes (never written out by the unroll pass). */
+export function runsInLanes(s: Extract<Stmt, { k: "loop" }>): boolean {
+  return s.v.extent !== "batch" && (s.kind === "elements" || (s.kind === "structure" && readsNoStoredBuffer(s))) && vectorizable(s, 4);
+}
+
+/**
+ * A structure loop (a view's adjoint adding each element where it was read, overlapping windows included) runs in
+ * lanes when no statement reads a buffer the loop stores into, and the stores into one buffer cover disjoint
+ * ranges over the loop: then no lane reads what another writes, and every element sees its updates in the order
+ * the loop one element at a time gives them.
+ */
+function readsNoStoredBuffer(s: Extract<Stmt, { k: "loop" }>): boolean {
+  const stores = s.body.flatMap((b) => (b.k === "store" ? [b] : []));
+  const stored = new Set(stores.map((b) => b.buf));
+  let ok = true;
+  for (const b of s.body) for (const e of ownExprs(b)) visitExpr(e, (x) => (ok &&= !(x.k === "load" && stored.has(x.buf))));
+  const extent = s.v.extent as number;
+  const disjoint = (a: Extract<Stmt, { k: "store" }>, b: Extract<Stmt, { k: "store" }>) =>
+    a.buf !== b.buf || (sameIndex({ ...a.index, c: 0 }, { ...b.index, c: 0 }) && Math.abs(a.index.c - b.index.c) >= extent);
+  return ok && stores.every((a, i) => stores.slice(i + 1).every((b) => disjoint(a, b)));
 }
 
 /** An element loop of plain stores, long enough for one vector. */

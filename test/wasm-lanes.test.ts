@@ -1,0 +1,77 @@
+/**
+ * Which loops the WebAssembly kernels run in SIMD lanes (src/render/wasm/function.ts runsInLanes), and in which
+ * lanes: an f32 module's element loop whose values f32 computes exactly as f64 does and then rounds (copies,
+ * maxima, comparisons, one add at the top) runs four f32 lanes at a time, with results bit-equal to the
+ * TypeScript kernels'; a loop with a function that rounds more than once keeps f64 lanes.
+ */
+import { describe, expect, it } from "vitest";
+import { loadModule } from "../src/check/module.ts";
+import type { Buffer, Expr, Stmt, Var } from "../src/lower/kernel.ts";
+import { compile } from "../src/pipeline.ts";
+import { runsInLanes } from "../src/render/wasm/function.ts";
+import type { EquationNetSpec } from "../src/spec/types.ts";
+import { wasmToText } from "./helpers/wat.ts";
+
+const work = (size: number): Buffer => ({ role: "work", size, perSample: false });
+const v: Var = { name: "l", extent: 8 };
+const at = (c: number) => ({ c, terms: [{ v, k: 1 }] });
+const load = (buf: Buffer, c: number): Expr => ({ k: "load", buf, index: at(c) });
+const store = (buf: Buffer, c: number, value: Expr, mode: "=" | "+=" = "+="): Stmt => ({ k: "store", buf, index: at(c), value, mode });
+const loop = (kind: "elements" | "structure", body: Stmt[]): Extract<Stmt, { k: "loop" }> => ({ k: "loop", v, kind, body });
+const short: Var = { name: "l", extent: 3 };
+
+describe("loops in SIMD lanes", () => {
+  const [a, b] = [work(64), work(64)];
+
+  it("runs an element loop of four or more elements in lanes, a shorter one not", () => {
+    expect(runsInLanes(loop("elements", [store(a, 0, load(b, 0), "=")]))).toBe(true);
+    const index = { c: 0, terms: [{ v: short, k: 1 }] };
+    expect(runsInLanes({ k: "loop", v: short, kind: "elements", body: [{ k: "store", buf: a, index, value: { k: "load", buf: b, index }, mode: "=" }] })).toBe(false);
+  });
+
+  it("runs a scatter (a view's adjoint) in lanes when no lane can see another's write", () => {
+    // stores 8 apart over 8 elements: disjoint ranges
+    expect(runsInLanes(loop("structure", [store(a, 0, load(b, 0)), store(a, 8, load(b, 8))]))).toBe(true);
+    // stores 2 apart: element 2 gets the second store's update (l = 0) before the first's (l = 2), which lanes would reverse
+    expect(runsInLanes(loop("structure", [store(a, 0, load(b, 0)), store(a, 2, load(b, 8))]))).toBe(false);
+    // a read of what the loop writes
+    expect(runsInLanes(loop("structure", [store(a, 0, load(a, 9))]))).toBe(false);
+  });
+});
+
+const NET: EquationNetSpec = {
+  name: "lanes",
+  params: { w: { shape: [64] }, u: { shape: [64] } },
+  inputs: { x: [64] },
+  targets: { t: [64] },
+  // forward's h: a maximum and one add (exact in f32 lanes); the loss's sigmoid is computed in f64
+  equations: ["h = maximum(x, w) + u"],
+  output: "h",
+  loss: "sum((sigmoid(h) - t) .^ 2)",
+};
+
+describe("f32 lanes", () => {
+  it("computes exact loops of an f32 module in f32x4, the rest in f64x2, bit-equal to the TypeScript kernels", async () => {
+    const wasm = (await compile(NET, { kernels: "wasm", precision: "f32" })).source;
+    const base64 = /const wasmBinary =\s*"([^"]+)"/.exec(wasm)?.[1] ?? "";
+    const text = await wasmToText(Uint8Array.from(Buffer.from(base64, "base64")));
+    expect(text).toContain("f32x4.max");
+    expect(text).toContain("f32x4.add");
+    expect(text).toContain("f64x2.");
+    const js = (await compile(NET, { kernels: "js", precision: "f32" })).source;
+    const [mw, mj] = [loadModule<Float32Array>(wasm), loadModule<Float32Array>(js)];
+    const batch = 5;
+    const x = Float32Array.from({ length: batch * 64 }, (_, i) => Math.sin(i * 0.7) * 3);
+    const t = Float32Array.from({ length: batch * 64 }, (_, i) => Math.cos(i));
+    const params = mj.initParams(3);
+    const [ow, oj] = [new Float32Array(batch * 64), new Float32Array(batch * 64)];
+    mw.forward(params, x, ow, batch);
+    mj.forward(params, x, oj, batch);
+    // forward computes h alone, in f32 lanes: bit for bit the TypeScript kernels' values
+    expect(Array.from(ow)).toEqual(Array.from(oj));
+    // the gradient's sigmoid may differ in the last bits (WebAssembly's own exp)
+    const [gw, gj] = [new Float32Array(128), new Float32Array(128)];
+    expect(Math.abs(mw.gradient(params, x, t, gw, batch) - mj.gradient(params, x, t, gj, batch))).toBeLessThan(1e-5);
+    expect(Math.max(...gw.map((g, i) => Math.abs(g - (gj[i] as number))))).toBeLessThan(1e-5);
+  });
+});
