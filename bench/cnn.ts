@@ -8,21 +8,24 @@
  * the same seeded weights and batch (bench/peers/cnn-net.ts); before anything is timed, each peer's loss and output
  * are checked against bpgen's, and again after one training step.
  *
- * bpgen's module has no way to time one layer, so the per-layer table gives each layer's share of the products'
- * FLOPs next to the whole call's GFLOP/s and its share of the machine's SIMD128 ceiling (bench/machine.ts).
+ * For bpgen, GFLOP/s against the machine's SIMD128 ceiling (bench/machine.ts). Its module has no way to time one
+ * layer: one table gives each layer's share of the products' FLOPs next to the whole call's GFLOP/s, and another
+ * times each convolution layer compiled as a net of its own (cnn-net.ts layerNets; --no-layers skips it).
  *
- *   npx tsx bench/cnn.ts [--rounds 15] [--size 28] [--batch 32]
+ *   npx tsx bench/cnn.ts [--rounds 15] [--size 28] [--batch 32] [--no-layers]
  *
  * Timing is bench/timing.ts's: warm-up, then samples of the peers in rounds taken in turn; a ratio is the median
  * over the rounds of the peer's sample divided by bpgen's sample of the same round.
  */
 import { loadavg } from "node:os";
-import { cleanupModules, compileVariants } from "./compile.ts";
+import type { NetModule } from "../src/check/module.ts";
+import { cleanupModules, compileAndImport, compileVariants } from "./compile.ts";
 import { readClock, simd128Ceiling } from "./machine.ts";
 import { cnnBpgenRun } from "./peers/cnn-bpgen.ts";
 import { type Agreement, LOSS_TOLERANCE, checkAgainst, stepAll } from "./peers/cnn-check.ts";
-import { type CnnBatch, type CnnShape, type CnnWeights, cnnBatch, cnnFlops, cnnSpec, cnnWeights, layerFlops, sides } from "./peers/cnn-net.ts";
-import { PEER_LABEL, type PeerId, type PeerRun } from "./peers/types.ts";
+import { CNN_LR, type CnnBatch, type CnnShape, type CnnWeights, type LayerNet, cnnBatch, cnnFlops, cnnSpec, cnnWeights, layerFlops, layerNets, sides } from "./peers/cnn-net.ts";
+import { uniform } from "./peers/lstm-net.ts";
+import { PEER_LABEL, type PeerId, type PeerRun, syncCall } from "./peers/types.ts";
 import { type CellStats, type Mode, type TimingOptions, measure, stats } from "./timing.ts";
 
 const PEERS_IN_ORDER: readonly PeerId[] = ["bpgen", "bpgen-wasm", "bpgen-js", "jax", "tf-cpu", "tf-wasm", "ort"];
@@ -140,6 +143,76 @@ function printLayers(s: CnnShape, cells: Map<Mode, Map<PeerId, CellStats>>, ceil
   }
 }
 
+// ---- one layer at a time ---------------------------------------------------------------------------------------
+
+interface LayerTiming {
+  readonly net: LayerNet;
+  readonly train: CellStats;
+  readonly forward: CellStats;
+}
+
+/** A one-layer net's module as a peer: its own initial parameters, a seeded batch (inputs in [0, 1), targets ±1). */
+function layerRun(net: LayerNet, m: NetModule<Float32Array>, batch: number): PeerRun {
+  const p = m.initParams(1);
+  const next = uniform(5);
+  const x = Float32Array.from({ length: batch * net.inputSize }, () => (next() + 1) / 2);
+  const y = Float32Array.from({ length: batch * net.targetSize }, () => next());
+  const out = new Float32Array(batch * m.meta.outputSize);
+  const sink = new Float64Array(1);
+  return {
+    id: "bpgen",
+    activate: async () => {},
+    loss: () => m.loss(p, x, y, batch),
+    step: syncCall(() => {
+      sink[0] += m.sgdStep(p, x, y, CNN_LR, batch);
+    }),
+    forward: syncCall(() => m.forward(p, x, out, batch)),
+    output: async () => {
+      m.forward(p, x, out, batch);
+      return Float32Array.from(out);
+    },
+    dispose: () => {},
+  };
+}
+
+/** Times each convolution layer compiled alone (WebAssembly kernels, the whole net's default here), the training step and the forward pass. */
+async function timeLayers(s: CnnShape, rounds: number): Promise<LayerTiming[]> {
+  const rows: LayerTiming[] = [];
+  for (const net of layerNets(s)) {
+    console.error(`cnn: compiling and timing ${net.layer} alone …`);
+    const { module } = await compileAndImport(net.spec, "f32", "wasm");
+    const run = layerRun(net, module, s.batch);
+    const cell = async (mode: Mode): Promise<CellStats> => {
+      const c = (await measure([run], mode, timingOptions(rounds))).get("bpgen");
+      if (!c) throw new Error("internal: no cell");
+      return stats(c, c);
+    };
+    rows.push({ net, train: await cell("train"), forward: await cell("forward") });
+  }
+  return rows;
+}
+
+function printLayerTimes(s: CnnShape, rows: readonly LayerTiming[], whole: Map<Mode, Map<PeerId, CellStats>>, ceiling: number): void {
+  const flops = new Map(layerFlops(s).map((l) => [l.layer, l]));
+  console.log("\n### bpgen: each convolution layer compiled alone\n");
+  console.log("Its conv, bias, relu and pooling as a net of its own (bench/peers/cnn-net.ts layerNets: loss Σ p·t; conv2's gradient goes back to its input, as in the whole net), WebAssembly kernels, the same batch size; GFLOP/s of the layer's products over the call's time.\n");
+  console.log("| layer | training step ms | training GFLOP/s | of the ceiling | forward ms | forward GFLOP/s | of the ceiling |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const row = (name: string, train: CellStats, forward: CellStats, trainFlops: number, fwdFlops: number) => {
+    const gt = gflops(trainFlops, train.median);
+    const gf = gflops(fwdFlops, forward.median);
+    console.log(`| ${name} | ${ms(train.median)} | ${gt.toFixed(2)} | ${((100 * gt) / ceiling).toFixed(1)}% | ${ms(forward.median)} | ${gf.toFixed(2)} | ${((100 * gf) / ceiling).toFixed(1)}% |`);
+  };
+  for (const r of rows) {
+    const f = flops.get(r.net.layer);
+    if (!f) throw new Error(`internal: no FLOPs for ${r.net.layer}`);
+    row(r.net.layer, r.train, r.forward, s.batch * f.train, s.batch * f.forward);
+  }
+  const t = whole.get("train")?.get("bpgen");
+  const f = whole.get("forward")?.get("bpgen");
+  if (t && f) row("the whole net (above)", t, f, cnnFlops(s, "train"), cnnFlops(s, "forward"));
+}
+
 // ---- main -----------------------------------------------------------------------------------------------------
 
 function option(args: readonly string[], name: string): string | undefined {
@@ -175,6 +248,7 @@ async function main(args: readonly string[]): Promise<void> {
     console.error(`cnn: ${mode} done`);
   }
   for (const r of runs) r.dispose();
+  const layers = args.includes("--no-layers") ? null : await timeLayers(s, rounds);
 
   console.log(`## CNN (${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC)\n`);
   console.log(`- \`npx tsx bench/cnn.ts ${args.join(" ")}\`; Node ${process.version}; clock ${(clock.mhz / 1000).toFixed(3)} GHz, SIMD128 ceiling ${ceiling.toFixed(1)} GFLOP/s per core; load average at start ${load}, at the end ${loadavg().map((v) => v.toFixed(2)).join(" ")}`);
@@ -184,6 +258,7 @@ async function main(args: readonly string[]): Promise<void> {
   console.log(`- agreement with bpgen (tolerance ${LOSS_TOLERANCE}): before training ${fmt(before)}; after one step ${fmt(after)}`);
   printPeers(s, cells, setup.cannotTrain);
   printLayers(s, cells, ceiling);
+  if (layers) printLayerTimes(s, layers, cells, ceiling);
 }
 
 const argv = process.argv.slice(2);

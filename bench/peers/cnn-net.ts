@@ -95,6 +95,49 @@ export function cnnSpec(s: CnnShape): EquationNetSpec {
   };
 }
 
+/** A layer of the net compiled on its own, to time it alone (bpgen's module has no per-layer timing). */
+export interface LayerNet {
+  readonly layer: "conv1" | "conv2";
+  readonly spec: EquationNetSpec;
+  /** Numbers per sample of its input and target. */
+  readonly inputSize: number;
+  readonly targetSize: number;
+}
+
+/**
+ * Each convolution layer as a net of its own: conv, bias, relu and the pooling after it, as in the whole net, and
+ * the loss Σ p·t, linear in the layer's output, so its gradient costs what the layer's backward pass costs and
+ * little more. conv2's input gets a parameter added to it (e, zero), so that the gradient goes back through the
+ * convolution to its input as it does in the whole net; conv1's input needs none there either.
+ */
+export function layerNets(s: CnnShape): LayerNet[] {
+  const z = sides(s);
+  const conv1: EquationNetSpec = {
+    name: `mnist_cnn_conv1_${s.size}`,
+    params: { K1: { shape: [KERNEL, KERNEL, CHANNELS, FILTERS1], init: "he" }, c1: { shape: [FILTERS1], init: 0 } },
+    inputs: { img: [s.size, s.size, CHANNELS] },
+    targets: { t: [z.pool1, z.pool1, FILTERS1] },
+    equations: ["a1 = relu(conv2d(img, K1) + c1)", "p1 = max_pool2d(a1, 2)"],
+    output: "p1",
+    loss: "sum(p1 .* t)",
+    optimizer: { type: "sgd", lr: CNN_LR },
+  };
+  const conv2: EquationNetSpec = {
+    name: `mnist_cnn_conv2_${s.size}`,
+    params: { e: { shape: [z.pool1, z.pool1, FILTERS1], init: 0 }, K2: { shape: [KERNEL, KERNEL, FILTERS1, FILTERS2], init: "he" }, c2: { shape: [FILTERS2], init: 0 } },
+    inputs: { p1: [z.pool1, z.pool1, FILTERS1] },
+    targets: { t: [z.pool2, z.pool2, FILTERS2] },
+    equations: ["q = p1 + e", "a2 = relu(conv2d(q, K2) + c2)", "p2 = max_pool2d(a2, 2)"],
+    output: "p2",
+    loss: "sum(p2 .* t)",
+    optimizer: { type: "sgd", lr: CNN_LR },
+  };
+  return [
+    { layer: "conv1", spec: conv1, inputSize: s.size * s.size * CHANNELS, targetSize: z.pool1 * z.pool1 * FILTERS1 },
+    { layer: "conv2", spec: conv2, inputSize: z.pool1 * z.pool1 * FILTERS1, targetSize: z.pool2 * z.pool2 * FILTERS2 },
+  ];
+}
+
 const filled = (n: number, scale: number, next: () => number): Float32Array => Float32Array.from({ length: n }, () => scale * next());
 
 /** He-uniform filters (±√(6 / fan-in)), the read-out ±1/√P, biases ±0.1 (not zero, so their handling is checked), from a fixed seed. */
