@@ -238,6 +238,7 @@ async function main(args: readonly string[]): Promise<void> {
   const before = await checkAgainst(runs, bpgen, "on the first batch");
   await stepAll(runs);
   const after = await checkAgainst(runs, bpgen, "after one training step", true);
+  for (const r of runs) await r.verifyMemory?.();
   console.error("cnn: peers agree; timing …");
   const cells = new Map<Mode, Map<PeerId, CellStats>>();
   for (const mode of ["train", "forward"] as const) {

@@ -64,6 +64,7 @@ describe("the CNN peers agree with bpgen", async () => {
           // TF.js's wasm backend has no kernel for the filters' gradient
           expect(cannotTrain).toMatch(/not registered/);
           expect(run.step).toBeNull();
+          await run.verifyMemory?.();
           return;
         }
         if (!run.step) return;
@@ -73,6 +74,7 @@ describe("the CNN peers agree with bpgen", async () => {
         expect(after.loss).not.toBeCloseTo(before.loss, 6);
         expect(after.outputDiff).toBeLessThan(CLOSE);
         expect(after.lossDiff).toBeLessThan(CLOSE);
+        await run.verifyMemory?.();
       } finally {
         run.dispose();
       }

@@ -66,19 +66,31 @@ export async function cnnJaxRun(s: CnnShape, w: CnnWeights, data: CnnBatch): Pro
     if (!(out instanceof Float32Array)) throw new Error("jax-js CNN: a float32 output was expected");
     return out;
   };
+  const trainStep = () => {
+    const [J, next] = step(params, x.ref, y.ref);
+    params = next;
+    sink[0] += J.dataSync()[0];
+  };
   return {
     id: "jax",
     activate: async () => {},
     loss: () => lossFn(tree.ref(params), x.ref, y.ref).dataSync()[0],
-    step: syncCall(() => {
-      const [J, next] = step(params, x.ref, y.ref);
-      params = next;
-      sink[0] += J.dataSync()[0];
-    }),
+    step: syncCall(trainStep),
     forward: syncCall(() => {
       sink[0] += pass()[0];
     }),
     output: async () => Float32Array.from(pass()),
+    // a step consumes the old parameters and hands back new ones with one reference each; x and y keep theirs
+    verifyMemory: async () => {
+      const old = tree.leaves(params);
+      trainStep();
+      pass();
+      const stale = old.filter((a) => a.refCount !== 0).length;
+      const live = tree.leaves(params).filter((a) => a.refCount !== 1).length;
+      if (stale || live || x.refCount !== 1 || y.refCount !== 1) {
+        throw new Error(`jax-js CNN: after a step ${stale} old parameter arrays are still referenced, ${live} new ones do not have one reference, x ${x.refCount}, y ${y.refCount}`);
+      }
+    },
     dispose: () => {
       tree.dispose(params);
       x.dispose();

@@ -71,6 +71,19 @@ export async function cnnTfRun(backend: TfBackend, s: CnnShape, w: CnnWeights, d
       });
     }),
     output: async () => tf.tidy(() => Float32Array.from(predict())),
+    // every tensor a step or a pass makes is disposed by its tf.tidy: the count of live tensors stays put
+    verifyMemory: async () => {
+      await use(backend);
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 2; i++) {
+        if (!cannotTrain) trainStep();
+        tf.tidy(() => {
+          predict();
+        });
+      }
+      const after = tf.memory().numTensors;
+      if (after !== before) throw new Error(`TF.js ${backend} CNN: ${after - before} tensors more after 2 steps and passes`);
+    },
     dispose: () => {
       optimizer.dispose();
       for (const v of vars) v.dispose();
