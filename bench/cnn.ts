@@ -25,8 +25,8 @@ import { cnnBpgenRun } from "./peers/cnn-bpgen.ts";
 import { type Agreement, LOSS_TOLERANCE, checkAgainst, stepAll } from "./peers/cnn-check.ts";
 import { CNN_LR, type CnnBatch, type CnnShape, type CnnWeights, type LayerNet, cnnBatch, cnnFlops, cnnSpec, cnnWeights, layerFlops, layerNets, sides } from "./peers/cnn-net.ts";
 import { uniform } from "./peers/lstm-net.ts";
-import { PEER_LABEL, type PeerId, type PeerRun, syncCall } from "./peers/types.ts";
-import { type CellStats, type Mode, type TimingOptions, measure, stats } from "./timing.ts";
+import { PEER_LABEL, type PeerId, type PeerRun } from "./peers/types.ts";
+import { type CellStats, type Mode, type TimingOptions, measure, minorGc, stats } from "./timing.ts";
 
 const PEERS_IN_ORDER: readonly PeerId[] = ["bpgen", "bpgen-wasm", "bpgen-js", "jax", "tf-cpu", "tf-wasm", "ort"];
 
@@ -145,72 +145,107 @@ function printLayers(s: CnnShape, cells: Map<Mode, Map<PeerId, CellStats>>, ceil
 
 // ---- one layer at a time ---------------------------------------------------------------------------------------
 
-interface LayerTiming {
-  readonly net: LayerNet;
-  readonly train: CellStats;
-  readonly forward: CellStats;
+/** One bpgen module in the layer table: its training step and forward pass, and the FLOPs of each for the batch. */
+interface Timed {
+  readonly name: string;
+  readonly step: () => void;
+  readonly forward: () => void;
+  readonly trainFlops: number;
+  readonly forwardFlops: number;
 }
 
-/** A one-layer net's module as a peer: its own initial parameters, a seeded batch (inputs in [0, 1), targets ±1). */
-function layerRun(net: LayerNet, m: NetModule<Float32Array>, batch: number): PeerRun {
+/** Each timed module's medians, µs per call, and its time over the whole net's in the same round (median over the rounds). */
+interface LayerRow {
+  readonly timed: Timed;
+  readonly train: number;
+  readonly forward: number;
+  readonly trainShare: number;
+  readonly forwardShare: number;
+}
+
+/** A one-layer net's module: its own initial parameters, a seeded batch (inputs in [0, 1), targets ±1). */
+function layerTimed(net: LayerNet, m: NetModule<Float32Array>, s: CnnShape): Timed {
   const p = m.initParams(1);
   const next = uniform(5);
-  const x = Float32Array.from({ length: batch * net.inputSize }, () => (next() + 1) / 2);
-  const y = Float32Array.from({ length: batch * net.targetSize }, () => next());
-  const out = new Float32Array(batch * m.meta.outputSize);
-  const sink = new Float64Array(1);
+  const x = Float32Array.from({ length: s.batch * net.inputSize }, () => (next() + 1) / 2);
+  const y = Float32Array.from({ length: s.batch * net.targetSize }, () => next());
+  const out = new Float32Array(s.batch * m.meta.outputSize);
+  const flops = layerFlops(s).find((l) => l.layer === net.layer);
+  if (!flops) throw new Error(`internal: no FLOPs for ${net.layer}`);
   return {
-    id: "bpgen",
-    activate: async () => {},
-    loss: () => m.loss(p, x, y, batch),
-    step: syncCall(() => {
-      sink[0] += m.sgdStep(p, x, y, CNN_LR, batch);
-    }),
-    forward: syncCall(() => m.forward(p, x, out, batch)),
-    output: async () => {
-      m.forward(p, x, out, batch);
-      return Float32Array.from(out);
+    name: net.layer,
+    step: () => {
+      m.sgdStep(p, x, y, CNN_LR, s.batch);
     },
-    dispose: () => {},
+    forward: () => m.forward(p, x, out, s.batch),
+    trainFlops: s.batch * flops.train,
+    forwardFlops: s.batch * flops.forward,
   };
 }
 
-/** Times each convolution layer compiled alone (WebAssembly kernels, the whole net's default here), the training step and the forward pass. */
-async function timeLayers(s: CnnShape, rounds: number): Promise<LayerTiming[]> {
-  const rows: LayerTiming[] = [];
+const median = (v: readonly number[]): number => {
+  const sorted = [...v].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/**
+ * µs per call of synchronous calls, [call][round]: each warmed up (5 calls), its calls per sample set so a sample
+ * lasts about 20 ms, then one sample of each per round, the first rotating, a minor GC (untimed) before each — as
+ * bench/timing.ts samples the peers, so that a call and the whole net's are paired by round.
+ */
+function pairedSamples(calls: readonly (() => void)[], rounds: number): number[][] {
+  const reps = calls.map((call) => {
+    for (let i = 0; i < 5; i++) call();
+    const t0 = performance.now();
+    call();
+    return Math.max(1, Math.round(20 / Math.max(performance.now() - t0, 0.01)));
+  });
+  const samples: number[][] = calls.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < calls.length; i++) {
+      const k = (i + r) % calls.length;
+      minorGc();
+      const t0 = performance.now();
+      for (let n = 0; n < reps[k]; n++) calls[k]();
+      samples[k].push(((performance.now() - t0) * 1000) / reps[k]);
+    }
+  }
+  return samples;
+}
+
+/**
+ * Each convolution layer compiled alone (WebAssembly kernels, the whole net's default here), timed in the same
+ * rounds as the whole net (first in the list).
+ */
+async function timeLayers(s: CnnShape, whole: PeerRun, rounds: number): Promise<LayerRow[]> {
+  const run = (c: PeerRun["step"]): (() => void) => {
+    if (!c?.sync) throw new Error("internal: bpgen's calls are synchronous");
+    return c.run;
+  };
+  const timed: Timed[] = [{ name: "the whole net", step: run(whole.step), forward: run(whole.forward), trainFlops: cnnFlops(s, "train"), forwardFlops: cnnFlops(s, "forward") }];
   for (const net of layerNets(s)) {
-    console.error(`cnn: compiling and timing ${net.layer} alone …`);
-    const { module } = await compileAndImport(net.spec, "f32", "wasm");
-    const run = layerRun(net, module, s.batch);
-    const cell = async (mode: Mode): Promise<CellStats> => {
-      const c = (await measure([run], mode, timingOptions(rounds))).get("bpgen");
-      if (!c) throw new Error("internal: no cell");
-      return stats(c, c);
-    };
-    rows.push({ net, train: await cell("train"), forward: await cell("forward") });
+    console.error(`cnn: compiling ${net.layer} alone …`);
+    timed.push(layerTimed(net, (await compileAndImport(net.spec, "f32", "wasm")).module, s));
   }
-  return rows;
+  console.error("cnn: timing the layers …");
+  const train = pairedSamples(timed.map((t) => t.step), rounds);
+  const forward = pairedSamples(timed.map((t) => t.forward), rounds);
+  const share = (samples: readonly number[], base: readonly number[]) => median(samples.map((v, r) => v / base[r]));
+  return timed.map((t, i) => ({ timed: t, train: median(train[i]), forward: median(forward[i]), trainShare: share(train[i], train[0]), forwardShare: share(forward[i], forward[0]) }));
 }
 
-function printLayerTimes(s: CnnShape, rows: readonly LayerTiming[], whole: Map<Mode, Map<PeerId, CellStats>>, ceiling: number): void {
-  const flops = new Map(layerFlops(s).map((l) => [l.layer, l]));
+function printLayerTimes(rows: readonly LayerRow[], ceiling: number): void {
   console.log("\n### bpgen: each convolution layer compiled alone\n");
-  console.log("Its conv, bias, relu and pooling as a net of its own (bench/peers/cnn-net.ts layerNets: loss Σ p·t; conv2's gradient goes back to its input, as in the whole net), WebAssembly kernels, the same batch size; GFLOP/s of the layer's products over the call's time.\n");
-  console.log("| layer | training step ms | training GFLOP/s | of the ceiling | forward ms | forward GFLOP/s | of the ceiling |");
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-  const row = (name: string, train: CellStats, forward: CellStats, trainFlops: number, fwdFlops: number) => {
-    const gt = gflops(trainFlops, train.median);
-    const gf = gflops(fwdFlops, forward.median);
-    console.log(`| ${name} | ${ms(train.median)} | ${gt.toFixed(2)} | ${((100 * gt) / ceiling).toFixed(1)}% | ${ms(forward.median)} | ${gf.toFixed(2)} | ${((100 * gf) / ceiling).toFixed(1)}% |`);
-  };
+  console.log("Its conv, bias, relu and pooling as a net of its own (bench/peers/cnn-net.ts layerNets: loss Σ p·t; conv2's gradient goes back to its input, as in the whole net), WebAssembly kernels, the same batch size, timed in the same rounds as the whole net; *of the whole*: the layer's time over the whole net's in the same round (median over the rounds); GFLOP/s of the layer's products.\n");
+  console.log("| module | training step ms | of the whole | GFLOP/s | of the ceiling | forward ms | of the whole | GFLOP/s | of the ceiling |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
   for (const r of rows) {
-    const f = flops.get(r.net.layer);
-    if (!f) throw new Error(`internal: no FLOPs for ${r.net.layer}`);
-    row(r.net.layer, r.train, r.forward, s.batch * f.train, s.batch * f.forward);
+    const gt = gflops(r.timed.trainFlops, r.train);
+    const gf = gflops(r.timed.forwardFlops, r.forward);
+    console.log(`| ${r.timed.name} | ${ms(r.train)} | ${pct(r.trainShare)} | ${gt.toFixed(2)} | ${pct(gt / ceiling)} | ${ms(r.forward)} | ${pct(r.forwardShare)} | ${gf.toFixed(2)} | ${pct(gf / ceiling)} |`);
   }
-  const t = whole.get("train")?.get("bpgen");
-  const f = whole.get("forward")?.get("bpgen");
-  if (t && f) row("the whole net (above)", t, f, cnnFlops(s, "train"), cnnFlops(s, "forward"));
 }
 
 // ---- main -----------------------------------------------------------------------------------------------------
@@ -248,8 +283,8 @@ async function main(args: readonly string[]): Promise<void> {
     cells.set(mode, new Map([...measured].map(([id, cell]) => [id, stats(cell, base)])));
     console.error(`cnn: ${mode} done`);
   }
+  const layers = args.includes("--no-layers") ? null : await timeLayers(s, bpgen, rounds);
   for (const r of runs) r.dispose();
-  const layers = args.includes("--no-layers") ? null : await timeLayers(s, rounds);
 
   console.log(`## CNN (${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC)\n`);
   console.log(`- \`npx tsx bench/cnn.ts ${args.join(" ")}\`; Node ${process.version}; clock ${(clock.mhz / 1000).toFixed(3)} GHz, SIMD128 ceiling ${ceiling.toFixed(1)} GFLOP/s per core; load average at start ${load}, at the end ${loadavg().map((v) => v.toFixed(2)).join(" ")}`);
@@ -259,7 +294,7 @@ async function main(args: readonly string[]): Promise<void> {
   console.log(`- agreement with bpgen (tolerance ${LOSS_TOLERANCE}): before training ${fmt(before)}; after one step ${fmt(after)}`);
   printPeers(s, cells, setup.cannotTrain);
   printLayers(s, cells, ceiling);
-  if (layers) printLayerTimes(s, layers, cells, ceiling);
+  if (layers) printLayerTimes(layers, ceiling);
 }
 
 const argv = process.argv.slice(2);
