@@ -5,7 +5,8 @@
  * forward pass, timed for bpgen's generated module(s) (compiled now, from the working tree), the hand-written
  * baseline, jax-js, TF.js cpu and wasm, and onnxruntime-web (forward only) — see bench/bench-net.ts; then
  * compile time and size for MLPs of growing depth and width, and memory for mnist_mlp at batch 64 in child
- * processes. Prints the results as markdown and, for a full run, writes them to BENCHMARKS.md.
+ * processes. Prints the results as markdown and, for a full run, writes them to BENCHMARKS.md, keeping the sections
+ * other scripts measure (compile time against network size, layer modes, LSTM, CNN: `npx tsx bench/cnn.ts`).
  *
  *   --only a,b   only these networks (reference or product; timing tables only; BENCHMARKS.md is not written)
  *   --quick      fewer, shorter samples (timing tables only; BENCHMARKS.md is not written)
@@ -182,7 +183,10 @@ async function main(): Promise<void> {
   } else log("bench: partial run, BENCHMARKS.md left as it is (--write to overwrite)");
 }
 
-/** The heading of the sections other scripts measure (bench/compile-time.ts): kept, to the end of the file, when it is rewritten. */
+/**
+ * The heading of the sections other scripts measure, written by hand from their output (bench/compile-time.ts, then
+ * bench/layer-modes.ts, bench/lstm.ts and bench/cnn.ts): kept, to the end of the file, when it is rewritten.
+ */
 const KEPT_FROM = "\n## Compile time against network size";
 
 function keptSections(file: string): string {

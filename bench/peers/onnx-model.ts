@@ -23,12 +23,10 @@ const IR_VERSION = 8;
 const FLOAT = 1;
 /** AttributeProto.AttributeType */
 const ATTR_INT = 2;
+const ATTR_INTS = 7;
 
-/** An INT attribute (the only kind these graphs use: transB, axis). */
-interface Attribute {
-  readonly name: string;
-  readonly int: number;
-}
+/** An INT attribute (transB, axis) or an INTS one (a convolution's or a pooling's kernel_shape, strides). */
+type Attribute = { readonly name: string; readonly int: number } | { readonly name: string; readonly ints: readonly number[] };
 
 interface Node {
   readonly op: string;
@@ -70,6 +68,11 @@ function valueInfo(name: string, dims: readonly number[]): ProtoMessage {
 }
 
 function attributeProto(a: Attribute): ProtoMessage {
+  if ("ints" in a) {
+    const m = new ProtoMessage().string(1, a.name).varint(20, ATTR_INTS); // name, type
+    for (const v of a.ints) m.varint(8, v); // ints (unpacked, as onnx writes them)
+    return m;
+  }
   return new ProtoMessage().string(1, a.name).varint(20, ATTR_INT).varint(3, a.int); // name, type, i
 }
 
