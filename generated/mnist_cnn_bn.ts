@@ -84,95 +84,96 @@ let t18 = /* @__PURE__ */ new Float32Array(0);
 let t19 = /* @__PURE__ */ new Float32Array(0);
 let t20 = /* @__PURE__ */ new Float32Array(0);
 let t21 = /* @__PURE__ */ new Float32Array(0);
-let t38 = /* @__PURE__ */ new Float32Array(0);
-let mu2 = /* @__PURE__ */ new Float32Array(0);
 let t39 = /* @__PURE__ */ new Float32Array(0);
+let mu2 = /* @__PURE__ */ new Float32Array(0);
 let t40 = /* @__PURE__ */ new Float32Array(0);
-let t37 = /* @__PURE__ */ new Float32Array(0);
-let t42 = /* @__PURE__ */ new Float32Array(0);
-let var2 = /* @__PURE__ */ new Float32Array(0);
+let t41 = /* @__PURE__ */ new Float32Array(0);
+let t38 = /* @__PURE__ */ new Float32Array(0);
 let t43 = /* @__PURE__ */ new Float32Array(0);
+let var2 = /* @__PURE__ */ new Float32Array(0);
 let t44 = /* @__PURE__ */ new Float32Array(0);
 let t45 = /* @__PURE__ */ new Float32Array(0);
-let xc2 = /* @__PURE__ */ new Float32Array(0);
 let t46 = /* @__PURE__ */ new Float32Array(0);
-let s2 = /* @__PURE__ */ new Float32Array(0);
+let xc2 = /* @__PURE__ */ new Float32Array(0);
 let t47 = /* @__PURE__ */ new Float32Array(0);
+let s2 = /* @__PURE__ */ new Float32Array(0);
+let t48 = /* @__PURE__ */ new Float32Array(0);
 let a2 = /* @__PURE__ */ new Float32Array(0);
 let a3 = /* @__PURE__ */ new Float32Array(0);
-let t49 = /* @__PURE__ */ new Float32Array(0);
-let a4 = /* @__PURE__ */ new Float32Array(0);
 let t50 = /* @__PURE__ */ new Float32Array(0);
+let a4 = /* @__PURE__ */ new Float32Array(0);
 let t51 = /* @__PURE__ */ new Float32Array(0);
-let xd6 = /* @__PURE__ */ new Float32Array(0);
 let t52 = /* @__PURE__ */ new Float32Array(0);
-let mu6 = /* @__PURE__ */ new Float32Array(0);
+let xd6 = /* @__PURE__ */ new Float32Array(0);
 let t53 = /* @__PURE__ */ new Float32Array(0);
+let mu6 = /* @__PURE__ */ new Float32Array(0);
 let t54 = /* @__PURE__ */ new Float32Array(0);
-let t48 = /* @__PURE__ */ new Float32Array(0);
-let t59 = /* @__PURE__ */ new Float32Array(0);
-let var6 = /* @__PURE__ */ new Float32Array(0);
+let t55 = /* @__PURE__ */ new Float32Array(0);
+let t49 = /* @__PURE__ */ new Float32Array(0);
 let t60 = /* @__PURE__ */ new Float32Array(0);
+let var6 = /* @__PURE__ */ new Float32Array(0);
 let t61 = /* @__PURE__ */ new Float32Array(0);
 let t62 = /* @__PURE__ */ new Float32Array(0);
-let xc6 = /* @__PURE__ */ new Float32Array(0);
 let t63 = /* @__PURE__ */ new Float32Array(0);
-let s6 = /* @__PURE__ */ new Float32Array(0);
+let xc6 = /* @__PURE__ */ new Float32Array(0);
 let t64 = /* @__PURE__ */ new Float32Array(0);
+let s6 = /* @__PURE__ */ new Float32Array(0);
+let t65 = /* @__PURE__ */ new Float32Array(0);
 let a6 = /* @__PURE__ */ new Float32Array(0);
 let a7 = /* @__PURE__ */ new Float32Array(0);
-let t68 = /* @__PURE__ */ new Float32Array(0);
-let a8 = /* @__PURE__ */ new Float32Array(0);
-let t41 = /* @__PURE__ */ new Float32Array(0);
-let a10 = /* @__PURE__ */ new Float32Array(0);
 let t69 = /* @__PURE__ */ new Float32Array(0);
+let a8 = /* @__PURE__ */ new Float32Array(0);
+let t42 = /* @__PURE__ */ new Float32Array(0);
+let a10 = /* @__PURE__ */ new Float32Array(0);
+let t70 = /* @__PURE__ */ new Float32Array(0);
 let z11 = /* @__PURE__ */ new Float32Array(0);
 let d_z11 = /* @__PURE__ */ new Float32Array(0);
 let d_a10 = /* @__PURE__ */ new Float32Array(0);
 let d_a9 = /* @__PURE__ */ new Float32Array(0);
 let t34 = /* @__PURE__ */ new Float32Array(0);
 let t35 = /* @__PURE__ */ new Float32Array(0);
-let t72 = /* @__PURE__ */ new Float32Array(0);
 let t73 = /* @__PURE__ */ new Float32Array(0);
 let t74 = /* @__PURE__ */ new Float32Array(0);
+let t75 = /* @__PURE__ */ new Float32Array(0);
 let d_a7 = /* @__PURE__ */ new Float32Array(0);
 let d_a6 = /* @__PURE__ */ new Float32Array(0);
-let t65 = /* @__PURE__ */ new Float32Array(0);
-let d_xc6 = /* @__PURE__ */ new Float32Array(0);
 let t66 = /* @__PURE__ */ new Float32Array(0);
-let d_s6 = /* @__PURE__ */ new Float32Array(0);
+let d_xc6 = /* @__PURE__ */ new Float32Array(0);
 let t67 = /* @__PURE__ */ new Float32Array(0);
-let t75 = /* @__PURE__ */ new Float32Array(0);
+let d_s6 = /* @__PURE__ */ new Float32Array(0);
+let t68 = /* @__PURE__ */ new Float32Array(0);
 let t76 = /* @__PURE__ */ new Float32Array(0);
 let t77 = /* @__PURE__ */ new Float32Array(0);
 let t78 = /* @__PURE__ */ new Float32Array(0);
 let t79 = /* @__PURE__ */ new Float32Array(0);
 let t80 = /* @__PURE__ */ new Float32Array(0);
-let d_xd6 = /* @__PURE__ */ new Float32Array(0);
-let t85 = /* @__PURE__ */ new Float32Array(0);
 let t81 = /* @__PURE__ */ new Float32Array(0);
-let d_a4 = /* @__PURE__ */ new Float32Array(0);
+let d_xd6 = /* @__PURE__ */ new Float32Array(0);
 let t36 = /* @__PURE__ */ new Float32Array(0);
-let t55 = /* @__PURE__ */ new Float32Array(0);
+let t86 = /* @__PURE__ */ new Float32Array(0);
+let t82 = /* @__PURE__ */ new Float32Array(0);
+let d_a4 = /* @__PURE__ */ new Float32Array(0);
+let t37 = /* @__PURE__ */ new Float32Array(0);
 let t56 = /* @__PURE__ */ new Float32Array(0);
 let t57 = /* @__PURE__ */ new Float32Array(0);
-let t86 = /* @__PURE__ */ new Float32Array(0);
-let d_a3 = /* @__PURE__ */ new Float32Array(0);
 let t58 = /* @__PURE__ */ new Float32Array(0);
-let d_a2 = /* @__PURE__ */ new Float32Array(0);
-let t82 = /* @__PURE__ */ new Float32Array(0);
-let d_xc2 = /* @__PURE__ */ new Float32Array(0);
-let t83 = /* @__PURE__ */ new Float32Array(0);
-let d_s2 = /* @__PURE__ */ new Float32Array(0);
-let t84 = /* @__PURE__ */ new Float32Array(0);
 let t87 = /* @__PURE__ */ new Float32Array(0);
+let d_a3 = /* @__PURE__ */ new Float32Array(0);
+let t59 = /* @__PURE__ */ new Float32Array(0);
+let d_a2 = /* @__PURE__ */ new Float32Array(0);
+let t83 = /* @__PURE__ */ new Float32Array(0);
+let d_xc2 = /* @__PURE__ */ new Float32Array(0);
+let t84 = /* @__PURE__ */ new Float32Array(0);
+let d_s2 = /* @__PURE__ */ new Float32Array(0);
+let t85 = /* @__PURE__ */ new Float32Array(0);
 let t88 = /* @__PURE__ */ new Float32Array(0);
 let t89 = /* @__PURE__ */ new Float32Array(0);
 let t90 = /* @__PURE__ */ new Float32Array(0);
 let t91 = /* @__PURE__ */ new Float32Array(0);
 let t92 = /* @__PURE__ */ new Float32Array(0);
-let d_xd2 = /* @__PURE__ */ new Float32Array(0);
 let t93 = /* @__PURE__ */ new Float32Array(0);
+let d_xd2 = /* @__PURE__ */ new Float32Array(0);
+let t94 = /* @__PURE__ */ new Float32Array(0);
 
 /** Makes the workspace hold `batch` samples: allocated by the first call, rows grown for a larger batch. */
 function reserveBatch(batch: number): void {
@@ -196,79 +197,80 @@ function reserveBatch(batch: number): void {
     t17 = new Float32Array(1600);
     t18 = new Float32Array(400);
     t21 = new Float32Array(10);
-    t38 = new Float32Array(8);
+    t39 = new Float32Array(8);
     mu2 = new Float32Array(8);
-    t39 = new Float32Array(5408);
-    t40 = new Float32Array(8);
-    t37 = new Float32Array(8);
-    t42 = new Float32Array(8);
-    var2 = new Float32Array(8);
+    t40 = new Float32Array(5408);
+    t41 = new Float32Array(8);
+    t38 = new Float32Array(8);
     t43 = new Float32Array(8);
+    var2 = new Float32Array(8);
     t44 = new Float32Array(8);
-    t45 = new Float32Array(5408);
-    t46 = new Float32Array(8);
+    t45 = new Float32Array(8);
+    t46 = new Float32Array(5408);
+    t47 = new Float32Array(8);
     s2 = new Float32Array(8);
-    t47 = new Float32Array(5408);
+    t48 = new Float32Array(5408);
     a2 = new Float32Array(5408);
     a3 = new Float32Array(5408);
-    t49 = new Float32Array(5408);
+    t50 = new Float32Array(5408);
     a4 = new Float32Array(1352);
-    t51 = new Float32Array(1936);
-    t52 = new Float32Array(16);
+    t52 = new Float32Array(1936);
+    t53 = new Float32Array(16);
     mu6 = new Float32Array(16);
-    t53 = new Float32Array(1936);
-    t54 = new Float32Array(16);
-    t48 = new Float32Array(16);
-    t59 = new Float32Array(16);
-    var6 = new Float32Array(16);
+    t54 = new Float32Array(1936);
+    t55 = new Float32Array(16);
+    t49 = new Float32Array(16);
     t60 = new Float32Array(16);
+    var6 = new Float32Array(16);
     t61 = new Float32Array(16);
-    t62 = new Float32Array(1936);
-    t63 = new Float32Array(16);
+    t62 = new Float32Array(16);
+    t63 = new Float32Array(1936);
+    t64 = new Float32Array(16);
     s6 = new Float32Array(16);
-    t64 = new Float32Array(1936);
+    t65 = new Float32Array(1936);
     a7 = new Float32Array(1936);
     z11 = new Float32Array(10);
     d_a9 = new Float32Array(400);
     t34 = new Float32Array(4);
     t35 = new Float32Array(1600);
-    t72 = new Float32Array(1600);
-    t73 = new Float32Array(400);
-    t74 = new Float32Array(1600);
+    t73 = new Float32Array(1600);
+    t74 = new Float32Array(400);
+    t75 = new Float32Array(1600);
     d_a7 = new Float32Array(1936);
     d_a6 = new Float32Array(1936);
-    t65 = new Float32Array(1936);
     t66 = new Float32Array(1936);
-    d_s6 = new Float32Array(16);
     t67 = new Float32Array(1936);
-    t75 = new Float32Array(16);
+    d_s6 = new Float32Array(16);
+    t68 = new Float32Array(1936);
     t76 = new Float32Array(16);
     t77 = new Float32Array(16);
-    t78 = new Float32Array(1936);
-    t79 = new Float32Array(16);
-    t80 = new Float32Array(1936);
+    t78 = new Float32Array(16);
+    t79 = new Float32Array(1936);
+    t80 = new Float32Array(16);
+    t81 = new Float32Array(1936);
     d_xd6 = new Float32Array(1936);
-    t85 = new Float32Array(8712);
-    t81 = new Float32Array(1152);
+    t36 = new Float32Array(1152);
+    t86 = new Float32Array(8712);
+    t82 = new Float32Array(1152);
     d_a4 = new Float32Array(1352);
-    t36 = new Float32Array(5408);
-    t55 = new Float32Array(5408);
-    t56 = new Float32Array(1352);
-    t86 = new Float32Array(5408);
+    t37 = new Float32Array(5408);
+    t56 = new Float32Array(5408);
+    t57 = new Float32Array(1352);
+    t87 = new Float32Array(5408);
     d_a3 = new Float32Array(5408);
     d_a2 = new Float32Array(5408);
-    t82 = new Float32Array(5408);
     t83 = new Float32Array(5408);
-    d_s2 = new Float32Array(8);
     t84 = new Float32Array(5408);
-    t87 = new Float32Array(8);
+    d_s2 = new Float32Array(8);
+    t85 = new Float32Array(5408);
     t88 = new Float32Array(8);
     t89 = new Float32Array(8);
-    t90 = new Float32Array(5408);
-    t91 = new Float32Array(8);
-    t92 = new Float32Array(5408);
+    t90 = new Float32Array(8);
+    t91 = new Float32Array(5408);
+    t92 = new Float32Array(8);
+    t93 = new Float32Array(5408);
     d_xd2 = new Float32Array(5408);
-    t93 = new Float32Array(72);
+    t94 = new Float32Array(72);
   }
   capacity = batch;
   t9 = new Float32Array(batch * 6084);
@@ -276,20 +278,20 @@ function reserveBatch(batch: number): void {
   t19 = new Float32Array(batch * 400);
   t20 = new Float32Array(batch * 10);
   xc2 = new Float32Array(batch * 5408);
-  t50 = new Float32Array(batch * 8712);
+  t51 = new Float32Array(batch * 8712);
   xd6 = new Float32Array(batch * 1936);
   xc6 = new Float32Array(batch * 1936);
   a6 = new Float32Array(batch * 1936);
-  t68 = new Float32Array(batch * 1600);
+  t69 = new Float32Array(batch * 1600);
   a8 = new Float32Array(batch * 400);
-  t41 = new Float32Array(batch * 400);
+  t42 = new Float32Array(batch * 400);
   a10 = new Float32Array(batch * 400);
-  t69 = new Float32Array(batch * 10);
+  t70 = new Float32Array(batch * 10);
   d_z11 = new Float32Array(batch * 10);
   d_a10 = new Float32Array(batch * 400);
   d_xc6 = new Float32Array(batch * 1936);
-  t57 = new Float32Array(batch * 5408);
   t58 = new Float32Array(batch * 5408);
+  t59 = new Float32Array(batch * 5408);
   d_xc2 = new Float32Array(batch * 5408);
 }
 
@@ -1868,29 +1870,36 @@ function gradientKernel(
     }
   }
 
-  // t36 = t34·𝟙
+  // t36 = reshape(W5, [72, 16])ᵀ
+  for (let i = 0; i < 16; i++) {
+    for (let j = 0; j < 72; j++) {
+      t36[i * 72 + j] = params[88 + j * 16 + i]!;
+    }
+  }
+
+  // t37 = t34·𝟙
   for (let i = 0; i < 13; i++) {
     for (let j = 0; j < 13; j++) {
       for (let l = 0; l < 8; l++) {
-        t36[i * 416 + j * 32 + l] = t34[0]!;
+        t37[i * 416 + j * 32 + l] = t34[0]!;
       }
 
       for (let l = 0; l < 8; l++) {
-        t36[i * 416 + j * 32 + l + 8] = t34[1]!;
+        t37[i * 416 + j * 32 + l + 8] = t34[1]!;
       }
 
       for (let l = 0; l < 8; l++) {
-        t36[i * 416 + j * 32 + l + 16] = t34[2]!;
+        t37[i * 416 + j * 32 + l + 16] = t34[2]!;
       }
 
       for (let l = 0; l < 8; l++) {
-        t36[i * 416 + j * 32 + l + 24] = t34[3]!;
+        t37[i * 416 + j * 32 + l + 24] = t34[3]!;
       }
     }
   }
 
   mu2.fill(0);
-  t37.fill(0);
+  t38.fill(0);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 784;
     // t9 = windows(x, [3, 3])
@@ -1914,46 +1923,46 @@ function gradientKernel(
       xd2[s * 5408 + i] = t10[i]! - t1[i]!;
     }
 
-    // t38 = sum(reshape(xd2, [676, 8]), 1)
+    // t39 = sum(reshape(xd2, [676, 8]), 1)
     for (let l = 0; l < 8; l++) {
-      t38[l] = xd2[s * 5408 + l]!;
+      t39[l] = xd2[s * 5408 + l]!;
     }
 
     for (let r = 0; r < 675; r++) {
       for (let l = 0; l < 8; l++) {
-        t38[l]! += xd2[s * 5408 + 8 + r * 8 + l]!;
+        t39[l]! += xd2[s * 5408 + 8 + r * 8 + l]!;
       }
     }
 
-    // mu2 += 0.0014792899408284023 · t38
+    // mu2 += 0.0014792899408284023 · t39
     for (let i = 0; i < 8; i++) {
-      mu2[i]! += 0.0014792899408284023 * t38[i]!;
+      mu2[i]! += 0.0014792899408284023 * t39[i]!;
     }
 
-    // t39 = xd2^2
+    // t40 = xd2^2
     for (let i = 0; i < 5408; i++) {
-      t39[i] = xd2[s * 5408 + i]! * xd2[s * 5408 + i]!;
+      t40[i] = xd2[s * 5408 + i]! * xd2[s * 5408 + i]!;
     }
 
-    // t40 = sum(reshape(t39, [676, 8]), 1)
+    // t41 = sum(reshape(t40, [676, 8]), 1)
     for (let l = 0; l < 8; l++) {
-      t40[l] = t39[l]!;
+      t41[l] = t40[l]!;
     }
 
     for (let r = 0; r < 675; r++) {
       for (let l = 0; l < 8; l++) {
-        t40[l]! += t39[8 + r * 8 + l]!;
+        t41[l]! += t40[8 + r * 8 + l]!;
       }
     }
 
-    // t37 += 0.0014792899408284023 · t40
+    // t38 += 0.0014792899408284023 · t41
     for (let i = 0; i < 8; i++) {
-      t37[i]! += 0.0014792899408284023 * t40[i]!;
+      t38[i]! += 0.0014792899408284023 * t41[i]!;
     }
 
-    // t41 = 1.3333333333333333 · (uniform(rng_seed, rng_step, 1, position) ≥ 0.25)
+    // t42 = 1.3333333333333333 · (uniform(rng_seed, rng_step, 1, position) ≥ 0.25)
     for (let i = 0; i < 400; i++) {
-      t41[s * 400 + i] =
+      t42[s * 400 + i] =
         1.3333333333333333 *
         (uniform24(rng_seed, rng_step, 1, s * 400 + i) >= 0.25 ? 1 : 0);
     }
@@ -1963,86 +1972,77 @@ function gradientKernel(
   if (batch > 1) {
     for (let i = 0; i < 8; i++) {
       mu2[i]! *= invB;
-      t37[i]! *= invB;
+      t38[i]! *= invB;
     }
   }
 
-  // t42 = t37 - mu2^2
-  // var2 = max(0, t42)
-  // t43 = 0.9 · m2 + 0.1 · (m2 + mu2)
-  // t44 = (t28 ? 0.9 · v2 + 0.1 · var2 · t29 : v2)
+  // t43 = t38 - mu2^2
+  // var2 = max(0, t43)
+  // t44 = 0.9 · m2 + 0.1 · (m2 + mu2)
+  // t45 = (t28 ? 0.9 · v2 + 0.1 · var2 · t29 : v2)
   for (let i = 0; i < 8; i++) {
-    t42[i] = t37[i]! - mu2[i]! * mu2[i]!;
-    var2[i] = Math.max(0, t42[i]!);
-    t43[i] = 0.9 * state[i]! + 0.1 * (state[i]! + mu2[i]!);
-    t44[i] =
+    t43[i] = t38[i]! - mu2[i]! * mu2[i]!;
+    var2[i] = Math.max(0, t43[i]!);
+    t44[i] = 0.9 * state[i]! + 0.1 * (state[i]! + mu2[i]!);
+    t45[i] =
       t28 !== 0 ? 0.9 * state[8 + i]! + 0.1 * (var2[i]! * t29) : state[8 + i]!;
   }
 
-  // t45 = mu2·𝟙
+  // t46 = mu2·𝟙
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
       for (let k = 0; k < 8; k++) {
-        t45[i * 208 + j * 8 + k] = mu2[k]!;
+        t46[i * 208 + j * 8 + k] = mu2[k]!;
       }
     }
   }
 
-  // t46 = √(var2 + 1e-5)
-  // s2 = g2 / t46
+  // t47 = √(var2 + 1e-5)
+  // s2 = g2 / t47
   for (let i = 0; i < 8; i++) {
-    t46[i] = Math.sqrt(var2[i]! + 0.00001);
-    s2[i] = params[72 + i]! / t46[i]!;
+    t47[i] = Math.sqrt(var2[i]! + 0.00001);
+    s2[i] = params[72 + i]! / t47[i]!;
   }
 
-  // t47 = s2·𝟙
+  // t48 = s2·𝟙
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
       for (let k = 0; k < 8; k++) {
-        t47[i * 208 + j * 8 + k] = s2[k]!;
+        t48[i * 208 + j * 8 + k] = s2[k]!;
       }
     }
   }
 
   mu6.fill(0);
-  t48.fill(0);
+  t49.fill(0);
   for (let s = 0; s < batch; s++) {
-    // xc2 = xd2 - t45
-    // a2 = xc2 ⊙ t47 + t4
+    // xc2 = xd2 - t46
+    // a2 = xc2 ⊙ t48 + t4
     // a3 = max(0, a2)
     for (let i = 0; i < 5408; i++) {
-      xc2[s * 5408 + i] = xd2[s * 5408 + i]! - t45[i]!;
-      a2[i] = xc2[s * 5408 + i]! * t47[i]! + t4[i]!;
+      xc2[s * 5408 + i] = xd2[s * 5408 + i]! - t46[i]!;
+      a2[i] = xc2[s * 5408 + i]! * t48[i]! + t4[i]!;
       a3[i] = Math.max(0, a2[i]!);
     }
 
-    // t49 = windows(a3, [2, 2], stride [2, 2])
+    // t50 = windows(a3, [2, 2], stride [2, 2])
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let l = 0; l < 16; l++) {
-          t49[i * 416 + j * 32 + l] = a3[i * 416 + j * 16 + l]!;
+          t50[i * 416 + j * 32 + l] = a3[i * 416 + j * 16 + l]!;
         }
 
         for (let l = 0; l < 16; l++) {
-          t49[i * 416 + j * 32 + l + 16] = a3[i * 416 + j * 16 + l + 208]!;
+          t50[i * 416 + j * 32 + l + 16] = a3[i * 416 + j * 16 + l + 208]!;
         }
       }
     }
 
-    // a4 = max(reshape(t49, [13, 13, 4, 8]), 3)
+    // a4 = max(reshape(t50, [13, 13, 4, 8]), 3)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let l = 0; l < 8; l++) {
-          a4[i * 104 + j * 8 + l] = t49[i * 416 + j * 32 + l]!;
-        }
-      }
-    }
-
-    for (let i = 0; i < 13; i++) {
-      for (let j = 0; j < 13; j++) {
-        for (let l = 0; l < 8; l++) {
-          if (t49[i * 416 + j * 32 + l + 8]! > a4[i * 104 + j * 8 + l]!)
-            a4[i * 104 + j * 8 + l] = t49[i * 416 + j * 32 + l + 8]!;
+          a4[i * 104 + j * 8 + l] = t50[i * 416 + j * 32 + l]!;
         }
       }
     }
@@ -2050,8 +2050,8 @@ function gradientKernel(
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let l = 0; l < 8; l++) {
-          if (t49[i * 416 + j * 32 + l + 16]! > a4[i * 104 + j * 8 + l]!)
-            a4[i * 104 + j * 8 + l] = t49[i * 416 + j * 32 + l + 16]!;
+          if (t50[i * 416 + j * 32 + l + 8]! > a4[i * 104 + j * 8 + l]!)
+            a4[i * 104 + j * 8 + l] = t50[i * 416 + j * 32 + l + 8]!;
         }
       }
     }
@@ -2059,94 +2059,103 @@ function gradientKernel(
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let l = 0; l < 8; l++) {
-          if (t49[i * 416 + j * 32 + l + 24]! > a4[i * 104 + j * 8 + l]!)
-            a4[i * 104 + j * 8 + l] = t49[i * 416 + j * 32 + l + 24]!;
+          if (t50[i * 416 + j * 32 + l + 16]! > a4[i * 104 + j * 8 + l]!)
+            a4[i * 104 + j * 8 + l] = t50[i * 416 + j * 32 + l + 16]!;
         }
       }
     }
 
-    // t50 = windows(a4, [3, 3])
+    for (let i = 0; i < 13; i++) {
+      for (let j = 0; j < 13; j++) {
+        for (let l = 0; l < 8; l++) {
+          if (t50[i * 416 + j * 32 + l + 24]! > a4[i * 104 + j * 8 + l]!)
+            a4[i * 104 + j * 8 + l] = t50[i * 416 + j * 32 + l + 24]!;
+        }
+      }
+    }
+
+    // t51 = windows(a4, [3, 3])
     for (let i = 0; i < 11; i++) {
       for (let j = 0; j < 11; j++) {
         for (let l = 0; l < 24; l++) {
-          t50[s * 8712 + i * 792 + j * 72 + l] = a4[i * 104 + j * 8 + l]!;
+          t51[s * 8712 + i * 792 + j * 72 + l] = a4[i * 104 + j * 8 + l]!;
         }
 
         for (let l = 0; l < 24; l++) {
-          t50[s * 8712 + i * 792 + j * 72 + l + 24] =
+          t51[s * 8712 + i * 792 + j * 72 + l + 24] =
             a4[104 + i * 104 + j * 8 + l]!;
         }
 
         for (let l = 0; l < 24; l++) {
-          t50[s * 8712 + i * 792 + j * 72 + l + 48] =
+          t51[s * 8712 + i * 792 + j * 72 + l + 48] =
             a4[208 + i * 104 + j * 8 + l]!;
         }
       }
     }
 
-    // t51 = reshape(t50, [121, 72]) · reshape(W5, [72, 16])
-    matrixProduct(t51, 0, t50, s * 8712, 72, 1, params, 88, 16, 1, 121, 16, 72);
-    // xd6 = reshape(t51, [11, 11, 16]) - t5
+    // t52 = reshape(t51, [121, 72]) · reshape(W5, [72, 16])
+    matrixProduct(t52, 0, t51, s * 8712, 72, 1, params, 88, 16, 1, 121, 16, 72);
+    // xd6 = reshape(t52, [11, 11, 16]) - t5
     for (let i = 0; i < 1936; i++) {
-      xd6[s * 1936 + i] = t51[i]! - t5[i]!;
+      xd6[s * 1936 + i] = t52[i]! - t5[i]!;
     }
 
-    // t52 = sum(reshape(xd6, [121, 16]), 1)
+    // t53 = sum(reshape(xd6, [121, 16]), 1)
     for (let l = 0; l < 16; l++) {
-      t52[l] = xd6[s * 1936 + l]!;
+      t53[l] = xd6[s * 1936 + l]!;
     }
 
     for (let r = 0; r < 120; r++) {
       for (let l = 0; l < 16; l++) {
-        t52[l]! += xd6[s * 1936 + 16 + r * 16 + l]!;
+        t53[l]! += xd6[s * 1936 + 16 + r * 16 + l]!;
       }
     }
 
-    // mu6 += 0.008264462809917356 · t52
+    // mu6 += 0.008264462809917356 · t53
     for (let i = 0; i < 16; i++) {
-      mu6[i]! += 0.008264462809917356 * t52[i]!;
+      mu6[i]! += 0.008264462809917356 * t53[i]!;
     }
 
-    // t53 = xd6^2
+    // t54 = xd6^2
     for (let i = 0; i < 1936; i++) {
-      t53[i] = xd6[s * 1936 + i]! * xd6[s * 1936 + i]!;
+      t54[i] = xd6[s * 1936 + i]! * xd6[s * 1936 + i]!;
     }
 
-    // t54 = sum(reshape(t53, [121, 16]), 1)
+    // t55 = sum(reshape(t54, [121, 16]), 1)
     for (let l = 0; l < 16; l++) {
-      t54[l] = t53[l]!;
+      t55[l] = t54[l]!;
     }
 
     for (let r = 0; r < 120; r++) {
       for (let l = 0; l < 16; l++) {
-        t54[l]! += t53[16 + r * 16 + l]!;
+        t55[l]! += t54[16 + r * 16 + l]!;
       }
     }
 
-    // t48 += 0.008264462809917356 · t54
+    // t49 += 0.008264462809917356 · t55
     for (let i = 0; i < 16; i++) {
-      t48[i]! += 0.008264462809917356 * t54[i]!;
+      t49[i]! += 0.008264462809917356 * t55[i]!;
     }
 
-    // t55 = (reshape(t49, [13, 13, 4, 8]) = a4·𝟙 ? t36 : 4)
+    // t56 = (reshape(t50, [13, 13, 4, 8]) = a4·𝟙 ? t37 : 4)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let k = 0; k < 4; k++) {
           for (let l = 0; l < 8; l++) {
-            t55[i * 416 + j * 32 + k * 8 + l] =
-              t49[i * 416 + j * 32 + k * 8 + l]! === a4[i * 104 + j * 8 + l]!
-                ? t36[i * 416 + j * 32 + k * 8 + l]!
+            t56[i * 416 + j * 32 + k * 8 + l] =
+              t50[i * 416 + j * 32 + k * 8 + l]! === a4[i * 104 + j * 8 + l]!
+                ? t37[i * 416 + j * 32 + k * 8 + l]!
                 : 4;
           }
         }
       }
     }
 
-    // t56 = min(t55, 3)
+    // t57 = min(t56, 3)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let l = 0; l < 8; l++) {
-          t56[i * 104 + j * 8 + l] = -t55[i * 416 + j * 32 + l]!;
+          t57[i * 104 + j * 8 + l] = -t56[i * 416 + j * 32 + l]!;
         }
       }
     }
@@ -2154,8 +2163,8 @@ function gradientKernel(
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let l = 0; l < 8; l++) {
-          if (-t55[i * 416 + j * 32 + l + 8]! > t56[i * 104 + j * 8 + l]!)
-            t56[i * 104 + j * 8 + l] = -t55[i * 416 + j * 32 + l + 8]!;
+          if (-t56[i * 416 + j * 32 + l + 8]! > t57[i * 104 + j * 8 + l]!)
+            t57[i * 104 + j * 8 + l] = -t56[i * 416 + j * 32 + l + 8]!;
         }
       }
     }
@@ -2163,8 +2172,8 @@ function gradientKernel(
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let l = 0; l < 8; l++) {
-          if (-t55[i * 416 + j * 32 + l + 16]! > t56[i * 104 + j * 8 + l]!)
-            t56[i * 104 + j * 8 + l] = -t55[i * 416 + j * 32 + l + 16]!;
+          if (-t56[i * 416 + j * 32 + l + 16]! > t57[i * 104 + j * 8 + l]!)
+            t57[i * 104 + j * 8 + l] = -t56[i * 416 + j * 32 + l + 16]!;
         }
       }
     }
@@ -2172,23 +2181,23 @@ function gradientKernel(
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let l = 0; l < 8; l++) {
-          if (-t55[i * 416 + j * 32 + l + 24]! > t56[i * 104 + j * 8 + l]!)
-            t56[i * 104 + j * 8 + l] = -t55[i * 416 + j * 32 + l + 24]!;
+          if (-t56[i * 416 + j * 32 + l + 24]! > t57[i * 104 + j * 8 + l]!)
+            t57[i * 104 + j * 8 + l] = -t56[i * 416 + j * 32 + l + 24]!;
         }
       }
     }
 
     for (let i = 0; i < 1352; i++) {
-      t56[i] = -t56[i]!;
+      t57[i] = -t57[i]!;
     }
 
-    // t57 = t36 = t56·𝟙
+    // t58 = t37 = t57·𝟙
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let k = 0; k < 4; k++) {
           for (let l = 0; l < 8; l++) {
-            t57[s * 5408 + i * 416 + j * 32 + k * 8 + l] =
-              t36[i * 416 + j * 32 + k * 8 + l]! === t56[i * 104 + j * 8 + l]!
+            t58[s * 5408 + i * 416 + j * 32 + k * 8 + l] =
+              t37[i * 416 + j * 32 + k * 8 + l]! === t57[i * 104 + j * 8 + l]!
                 ? 1
                 : 0;
           }
@@ -2196,93 +2205,93 @@ function gradientKernel(
       }
     }
 
-    // t58 = a2 > 0
+    // t59 = a2 > 0
     for (let i = 0; i < 5408; i++) {
-      t58[s * 5408 + i] = a2[i]! > 0 ? 1 : 0;
+      t59[s * 5408 + i] = a2[i]! > 0 ? 1 : 0;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 16; i++) {
       mu6[i]! *= invB;
-      t48[i]! *= invB;
+      t49[i]! *= invB;
     }
   }
 
-  // t59 = t48 - mu6^2
-  // var6 = max(0, t59)
-  // t60 = 0.9 · m6 + 0.1 · (m6 + mu6)
-  // t61 = (t31 ? 0.9 · v6 + 0.1 · var6 · t32 : v6)
+  // t60 = t49 - mu6^2
+  // var6 = max(0, t60)
+  // t61 = 0.9 · m6 + 0.1 · (m6 + mu6)
+  // t62 = (t31 ? 0.9 · v6 + 0.1 · var6 · t32 : v6)
   for (let i = 0; i < 16; i++) {
-    t59[i] = t48[i]! - mu6[i]! * mu6[i]!;
-    var6[i] = Math.max(0, t59[i]!);
-    t60[i] = 0.9 * state[16 + i]! + 0.1 * (state[16 + i]! + mu6[i]!);
-    t61[i] =
+    t60[i] = t49[i]! - mu6[i]! * mu6[i]!;
+    var6[i] = Math.max(0, t60[i]!);
+    t61[i] = 0.9 * state[16 + i]! + 0.1 * (state[16 + i]! + mu6[i]!);
+    t62[i] =
       t31 !== 0
         ? 0.9 * state[32 + i]! + 0.1 * (var6[i]! * t32)
         : state[32 + i]!;
   }
 
-  // t62 = mu6·𝟙
+  // t63 = mu6·𝟙
   for (let i = 0; i < 11; i++) {
     for (let j = 0; j < 11; j++) {
       for (let k = 0; k < 16; k++) {
-        t62[i * 176 + j * 16 + k] = mu6[k]!;
+        t63[i * 176 + j * 16 + k] = mu6[k]!;
       }
     }
   }
 
-  // t63 = √(var6 + 1e-5)
-  // s6 = g6 / t63
+  // t64 = √(var6 + 1e-5)
+  // s6 = g6 / t64
   for (let i = 0; i < 16; i++) {
-    t63[i] = Math.sqrt(var6[i]! + 0.00001);
-    s6[i] = params[1240 + i]! / t63[i]!;
+    t64[i] = Math.sqrt(var6[i]! + 0.00001);
+    s6[i] = params[1240 + i]! / t64[i]!;
   }
 
-  // t64 = s6·𝟙
+  // t65 = s6·𝟙
   for (let i = 0; i < 11; i++) {
     for (let j = 0; j < 11; j++) {
       for (let k = 0; k < 16; k++) {
-        t64[i * 176 + j * 16 + k] = s6[k]!;
+        t65[i * 176 + j * 16 + k] = s6[k]!;
       }
     }
   }
 
   grads.fill(0, 5272, 5282);
   let meanL = 0;
-  t65.fill(0);
   t66.fill(0);
   t67.fill(0);
+  t68.fill(0);
   for (let s = 0; s < batch; s++) {
-    // xc6 = xd6 - t62
-    // a6 = xc6 ⊙ t64 + t8
+    // xc6 = xd6 - t63
+    // a6 = xc6 ⊙ t65 + t8
     // a7 = max(0, a6)
     for (let i = 0; i < 1936; i++) {
-      xc6[s * 1936 + i] = xd6[s * 1936 + i]! - t62[i]!;
-      a6[s * 1936 + i] = xc6[s * 1936 + i]! * t64[i]! + t8[i]!;
+      xc6[s * 1936 + i] = xd6[s * 1936 + i]! - t63[i]!;
+      a6[s * 1936 + i] = xc6[s * 1936 + i]! * t65[i]! + t8[i]!;
       a7[i] = Math.max(0, a6[s * 1936 + i]!);
     }
 
-    // t68 = windows(a7, [2, 2], stride [2, 2])
+    // t69 = windows(a7, [2, 2], stride [2, 2])
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let l = 0; l < 32; l++) {
-          t68[s * 1600 + i * 320 + j * 64 + l] = a7[i * 352 + j * 32 + l]!;
+          t69[s * 1600 + i * 320 + j * 64 + l] = a7[i * 352 + j * 32 + l]!;
         }
 
         for (let l = 0; l < 32; l++) {
-          t68[s * 1600 + i * 320 + j * 64 + l + 32] =
+          t69[s * 1600 + i * 320 + j * 64 + l + 32] =
             a7[i * 352 + j * 32 + l + 176]!;
         }
       }
     }
 
-    // a8 = max(reshape(t68, [5, 5, 4, 16]), 3)
+    // a8 = max(reshape(t69, [5, 5, 4, 16]), 3)
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let l = 0; l < 16; l++) {
           a8[s * 400 + i * 80 + j * 16 + l] =
-            t68[s * 1600 + i * 320 + j * 64 + l]!;
+            t69[s * 1600 + i * 320 + j * 64 + l]!;
         }
       }
     }
@@ -2291,11 +2300,11 @@ function gradientKernel(
       for (let j = 0; j < 5; j++) {
         for (let l = 0; l < 16; l++) {
           if (
-            t68[s * 1600 + i * 320 + j * 64 + l + 16]! >
+            t69[s * 1600 + i * 320 + j * 64 + l + 16]! >
             a8[s * 400 + i * 80 + j * 16 + l]!
           )
             a8[s * 400 + i * 80 + j * 16 + l] =
-              t68[s * 1600 + i * 320 + j * 64 + l + 16]!;
+              t69[s * 1600 + i * 320 + j * 64 + l + 16]!;
         }
       }
     }
@@ -2304,11 +2313,11 @@ function gradientKernel(
       for (let j = 0; j < 5; j++) {
         for (let l = 0; l < 16; l++) {
           if (
-            t68[s * 1600 + i * 320 + j * 64 + l + 32]! >
+            t69[s * 1600 + i * 320 + j * 64 + l + 32]! >
             a8[s * 400 + i * 80 + j * 16 + l]!
           )
             a8[s * 400 + i * 80 + j * 16 + l] =
-              t68[s * 1600 + i * 320 + j * 64 + l + 32]!;
+              t69[s * 1600 + i * 320 + j * 64 + l + 32]!;
         }
       }
     }
@@ -2317,46 +2326,46 @@ function gradientKernel(
       for (let j = 0; j < 5; j++) {
         for (let l = 0; l < 16; l++) {
           if (
-            t68[s * 1600 + i * 320 + j * 64 + l + 48]! >
+            t69[s * 1600 + i * 320 + j * 64 + l + 48]! >
             a8[s * 400 + i * 80 + j * 16 + l]!
           )
             a8[s * 400 + i * 80 + j * 16 + l] =
-              t68[s * 1600 + i * 320 + j * 64 + l + 48]!;
+              t69[s * 1600 + i * 320 + j * 64 + l + 48]!;
         }
       }
     }
 
-    // a10 = reshape(a8, [400]) ⊙ t41
+    // a10 = reshape(a8, [400]) ⊙ t42
     for (let i = 0; i < 400; i++) {
-      a10[s * 400 + i] = a8[s * 400 + i]! * t41[s * 400 + i]!;
+      a10[s * 400 + i] = a8[s * 400 + i]! * t42[s * 400 + i]!;
     }
   }
 
-  // t69 = W11 · a10, for every sample at once
-  denseForward(t69, params, 1272, a10, 0, 400, batch, 10, 400);
+  // t70 = W11 · a10, for every sample at once
+  denseForward(t70, params, 1272, a10, 0, 400, batch, 10, 400);
   for (let s = 0; s < batch; s++) {
     const yRow = s * 10;
-    // z11 = t69 + b11
+    // z11 = t70 + b11
     for (let i = 0; i < 10; i++) {
-      z11[i] = t69[s * 10 + i]! + params[5272 + i]!;
+      z11[i] = t70[s * 10 + i]! + params[5272 + i]!;
     }
 
-    // t70 = logsumexp(z11)
+    // t71 = logsumexp(z11)
     let max$2 = -Infinity;
     for (let i = 0; i < 10; i++) if (z11[i]! > max$2) max$2 = z11[i]!;
     let acc = 0;
     for (let i = 0; i < 10; i++) acc += Math.exp(z11[i]! - max$2);
-    const t70 = max$2 + Math.log(acc);
-    // t71 = Σ(y ⊙ z11)
+    const t71 = max$2 + Math.log(acc);
+    // t72 = Σ(y ⊙ z11)
     let acc$1 = 0;
     for (let i = 0; i < 10; i++) acc$1 += targets[yRow + i]! * z11[i]!;
-    const t71 = acc$1;
-    // meanL += t70 - t71
-    meanL += t70 - t71;
-    // d_z11 = exp(z11 - t70) - y
+    const t72 = acc$1;
+    // meanL += t71 - t72
+    meanL += t71 - t72;
+    // d_z11 = exp(z11 - t71) - y
     // d_b11 += d_z11
     for (let i = 0; i < 10; i++) {
-      d_z11[s * 10 + i] = Math.exp(z11[i]! - t70) - targets[yRow + i]!;
+      d_z11[s * 10 + i] = Math.exp(z11[i]! - t71) - targets[yRow + i]!;
       grads[5272 + i]! += d_z11[s * 10 + i]!;
     }
   }
@@ -2366,18 +2375,18 @@ function gradientKernel(
   // d_a10 = W11ᵀ · d_z11, for every sample at once
   denseTransposed(d_a10, params, 1272, d_z11, batch, 10, 400);
   for (let s = 0; s < batch; s++) {
-    // d_a9 = d_a10 ⊙ t41
+    // d_a9 = d_a10 ⊙ t42
     for (let i = 0; i < 400; i++) {
-      d_a9[i] = d_a10[s * 400 + i]! * t41[s * 400 + i]!;
+      d_a9[i] = d_a10[s * 400 + i]! * t42[s * 400 + i]!;
     }
 
-    // t72 = (reshape(t68, [5, 5, 4, 16]) = a8·𝟙 ? t35 : 4)
+    // t73 = (reshape(t69, [5, 5, 4, 16]) = a8·𝟙 ? t35 : 4)
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let k = 0; k < 4; k++) {
           for (let l = 0; l < 16; l++) {
-            t72[i * 320 + j * 64 + k * 16 + l] =
-              t68[s * 1600 + i * 320 + j * 64 + k * 16 + l]! ===
+            t73[i * 320 + j * 64 + k * 16 + l] =
+              t69[s * 1600 + i * 320 + j * 64 + k * 16 + l]! ===
               a8[s * 400 + i * 80 + j * 16 + l]!
                 ? t35[i * 320 + j * 64 + k * 16 + l]!
                 : 4;
@@ -2386,11 +2395,11 @@ function gradientKernel(
       }
     }
 
-    // t73 = min(t72, 3)
+    // t74 = min(t73, 3)
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let l = 0; l < 16; l++) {
-          t73[i * 80 + j * 16 + l] = -t72[i * 320 + j * 64 + l]!;
+          t74[i * 80 + j * 16 + l] = -t73[i * 320 + j * 64 + l]!;
         }
       }
     }
@@ -2398,8 +2407,8 @@ function gradientKernel(
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let l = 0; l < 16; l++) {
-          if (-t72[i * 320 + j * 64 + l + 16]! > t73[i * 80 + j * 16 + l]!)
-            t73[i * 80 + j * 16 + l] = -t72[i * 320 + j * 64 + l + 16]!;
+          if (-t73[i * 320 + j * 64 + l + 16]! > t74[i * 80 + j * 16 + l]!)
+            t74[i * 80 + j * 16 + l] = -t73[i * 320 + j * 64 + l + 16]!;
         }
       }
     }
@@ -2407,8 +2416,8 @@ function gradientKernel(
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let l = 0; l < 16; l++) {
-          if (-t72[i * 320 + j * 64 + l + 32]! > t73[i * 80 + j * 16 + l]!)
-            t73[i * 80 + j * 16 + l] = -t72[i * 320 + j * 64 + l + 32]!;
+          if (-t73[i * 320 + j * 64 + l + 32]! > t74[i * 80 + j * 16 + l]!)
+            t74[i * 80 + j * 16 + l] = -t73[i * 320 + j * 64 + l + 32]!;
         }
       }
     }
@@ -2416,23 +2425,23 @@ function gradientKernel(
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let l = 0; l < 16; l++) {
-          if (-t72[i * 320 + j * 64 + l + 48]! > t73[i * 80 + j * 16 + l]!)
-            t73[i * 80 + j * 16 + l] = -t72[i * 320 + j * 64 + l + 48]!;
+          if (-t73[i * 320 + j * 64 + l + 48]! > t74[i * 80 + j * 16 + l]!)
+            t74[i * 80 + j * 16 + l] = -t73[i * 320 + j * 64 + l + 48]!;
         }
       }
     }
 
     for (let i = 0; i < 400; i++) {
-      t73[i] = -t73[i]!;
+      t74[i] = -t74[i]!;
     }
 
-    // t74 = (reshape(d_a9, [5, 5, 16])·𝟙) ⊙ 1[t35 = t73·𝟙]
+    // t75 = (reshape(d_a9, [5, 5, 16])·𝟙) ⊙ 1[t35 = t74·𝟙]
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let k = 0; k < 4; k++) {
           for (let l = 0; l < 16; l++) {
-            t74[i * 320 + j * 64 + k * 16 + l] =
-              t35[i * 320 + j * 64 + k * 16 + l]! === t73[i * 80 + j * 16 + l]!
+            t75[i * 320 + j * 64 + k * 16 + l] =
+              t35[i * 320 + j * 64 + k * 16 + l]! === t74[i * 80 + j * 16 + l]!
                 ? d_a9[i * 80 + j * 16 + l]!
                 : 0;
           }
@@ -2440,7 +2449,7 @@ function gradientKernel(
       }
     }
 
-    // d_a7 = windowsᵀ(reshape(t74, [5, 5, 2, 2, 16]), [2, 2], stride [2, 2])
+    // d_a7 = windowsᵀ(reshape(t75, [5, 5, 2, 2, 16]), [2, 2], stride [2, 2])
     for (let i = 0; i < 1936; i++) {
       d_a7[i] = 0;
     }
@@ -2448,36 +2457,36 @@ function gradientKernel(
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         for (let i4 = 0; i4 < 16; i4++) {
-          d_a7[i * 352 + j * 32 + i4]! += t74[i * 320 + j * 64 + i4]!;
+          d_a7[i * 352 + j * 32 + i4]! += t75[i * 320 + j * 64 + i4]!;
         }
 
         for (let i4 = 0; i4 < 16; i4++) {
-          d_a7[i * 352 + j * 32 + i4 + 16]! += t74[i * 320 + j * 64 + i4 + 16]!;
+          d_a7[i * 352 + j * 32 + i4 + 16]! += t75[i * 320 + j * 64 + i4 + 16]!;
         }
 
         for (let i4 = 0; i4 < 16; i4++) {
           d_a7[i * 352 + j * 32 + i4 + 176]! +=
-            t74[i * 320 + j * 64 + i4 + 32]!;
+            t75[i * 320 + j * 64 + i4 + 32]!;
         }
 
         for (let i4 = 0; i4 < 16; i4++) {
           d_a7[i * 352 + j * 32 + i4 + 192]! +=
-            t74[i * 320 + j * 64 + i4 + 48]!;
+            t75[i * 320 + j * 64 + i4 + 48]!;
         }
       }
     }
 
     // d_a6 = d_a7 ⊙ 1[a6 > 0]
-    // t65 += d_a6
-    // d_xc6 = d_a6 ⊙ t64
-    // t66 += d_a6 ⊙ xc6
-    // t67 += -d_xc6
+    // t66 += d_a6
+    // d_xc6 = d_a6 ⊙ t65
+    // t67 += d_a6 ⊙ xc6
+    // t68 += -d_xc6
     for (let i = 0; i < 1936; i++) {
       d_a6[i] = a6[s * 1936 + i]! > 0 ? d_a7[i]! : 0;
-      t65[i]! += d_a6[i]!;
-      d_xc6[s * 1936 + i] = d_a6[i]! * t64[i]!;
-      t66[i]! += d_a6[i]! * xc6[s * 1936 + i]!;
-      t67[i]! += -d_xc6[s * 1936 + i]!;
+      t66[i]! += d_a6[i]!;
+      d_xc6[s * 1936 + i] = d_a6[i]! * t65[i]!;
+      t67[i]! += d_a6[i]! * xc6[s * 1936 + i]!;
+      t68[i]! += -d_xc6[s * 1936 + i]!;
     }
   }
 
@@ -2488,82 +2497,82 @@ function gradientKernel(
     }
 
     for (let i = 0; i < 1936; i++) {
-      t65[i]! *= invB;
       t66[i]! *= invB;
       t67[i]! *= invB;
+      t68[i]! *= invB;
     }
   }
 
-  // d_s6 = sum(t66, 1, 2)
+  // d_s6 = sum(t67, 1, 2)
   for (let i = 0; i < 16; i++) {
     let acc$2 = 0;
-    for (let r = 0; r < 121; r++) acc$2 += t66[i + r * 16]!;
+    for (let r = 0; r < 121; r++) acc$2 += t67[i + r * 16]!;
     d_s6[i] = acc$2;
   }
 
-  // d_g6 = d_s6 / t63
+  // d_g6 = d_s6 / t64
   for (let i = 0; i < 16; i++) {
-    grads[1240 + i] = d_s6[i]! / t63[i]!;
+    grads[1240 + i] = d_s6[i]! / t64[i]!;
   }
 
-  // t75 = sum(t67, 1, 2)
+  // t76 = sum(t68, 1, 2)
   for (let i = 0; i < 16; i++) {
     let acc$3 = 0;
-    for (let r = 0; r < 121; r++) acc$3 += t67[i + r * 16]!;
-    t75[i] = acc$3;
+    for (let r = 0; r < 121; r++) acc$3 += t68[i + r * 16]!;
+    t76[i] = acc$3;
   }
 
-  // t76 = ((-d_s6 ⊙ s6 / t63) / (2 · t63)) ⊙ 1[t59 > 0]
-  // t77 = 0.008264462809917356 · t76
+  // t77 = ((-d_s6 ⊙ s6 / t64) / (2 · t64)) ⊙ 1[t60 > 0]
+  // t78 = 0.008264462809917356 · t77
   for (let i = 0; i < 16; i++) {
-    t76[i] = t59[i]! > 0 ? -((d_s6[i]! * s6[i]!) / t63[i]!) / (2 * t63[i]!) : 0;
-    t77[i] = 0.008264462809917356 * t76[i]!;
+    t77[i] = t60[i]! > 0 ? -((d_s6[i]! * s6[i]!) / t64[i]!) / (2 * t64[i]!) : 0;
+    t78[i] = 0.008264462809917356 * t77[i]!;
   }
 
-  // t78 = t77·𝟙
+  // t79 = t78·𝟙
   for (let i = 0; i < 121; i++) {
     for (let j = 0; j < 16; j++) {
-      t78[i * 16 + j] = t77[j]!;
+      t79[i * 16 + j] = t78[j]!;
     }
   }
 
-  // t79 = 0.008264462809917356 · (t75 - t76 ⊙ (2 · mu6))
+  // t80 = 0.008264462809917356 · (t76 - t77 ⊙ (2 · mu6))
   for (let i = 0; i < 16; i++) {
-    t79[i] = 0.008264462809917356 * (t75[i]! - t76[i]! * (2 * mu6[i]!));
+    t80[i] = 0.008264462809917356 * (t76[i]! - t77[i]! * (2 * mu6[i]!));
   }
 
-  // t80 = t79·𝟙
+  // t81 = t80·𝟙
   for (let i = 0; i < 121; i++) {
     for (let j = 0; j < 16; j++) {
-      t80[i * 16 + j] = t79[j]!;
+      t81[i * 16 + j] = t80[j]!;
     }
   }
 
-  // d_b6 = sum(t65, 1, 2)
+  // d_b6 = sum(t66, 1, 2)
   for (let i = 0; i < 16; i++) {
     let acc$4 = 0;
-    for (let r = 0; r < 121; r++) acc$4 += t65[i + r * 16]!;
+    for (let r = 0; r < 121; r++) acc$4 += t66[i + r * 16]!;
     grads[1256 + i] = acc$4;
   }
 
-  t81.fill(0);
   t82.fill(0);
   t83.fill(0);
   t84.fill(0);
+  t85.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_xd6 = d_xc6 + reshape(t78, [11, 11, 16]) ⊙ (2 · xd6) + reshape(t80, [11, 11, 16])
+    // d_xd6 = d_xc6 + reshape(t79, [11, 11, 16]) ⊙ (2 · xd6) + reshape(t81, [11, 11, 16])
     for (let i = 0; i < 1936; i++) {
       d_xd6[i] =
-        d_xc6[s * 1936 + i]! + t78[i]! * (2 * xd6[s * 1936 + i]!) + t80[i]!;
+        d_xc6[s * 1936 + i]! + t79[i]! * (2 * xd6[s * 1936 + i]!) + t81[i]!;
     }
 
-    // t85 = reshape(d_xd6, [121, 16]) · reshape(W5, [72, 16])ᵀ
-    matrixProduct(t85, 0, d_xd6, 0, 16, 1, params, 88, 1, 16, 121, 72, 16);
-    // t81 += reshape(t50, [121, 72])ᵀ · reshape(d_xd6, [121, 16])
+    // t86 = reshape(d_xd6, [121, 16]) · t36
+    matrixProduct(t86, 0, d_xd6, 0, 16, 1, t36, 0, 72, 1, 121, 72, 16);
+    // t82 += reshape(t51, [121, 72])ᵀ · reshape(d_xd6, [121, 16])
     matrixProductAdd(
-      t81,
+      t82,
       0,
-      t50,
+      t51,
       s * 8712,
       1,
       72,
@@ -2575,7 +2584,7 @@ function gradientKernel(
       16,
       121,
     );
-    // d_a4 = windowsᵀ(reshape(t85, [11, 11, 3, 3, 8]), [3, 3])
+    // d_a4 = windowsᵀ(reshape(t86, [11, 11, 3, 3, 8]), [3, 3])
     for (let i = 0; i < 1352; i++) {
       d_a4[i] = 0;
     }
@@ -2585,29 +2594,29 @@ function gradientKernel(
         for (let k = 0; k < 3; k++) {
           for (let i4 = 0; i4 < 8; i4++) {
             d_a4[i * 104 + j * 8 + k * 104 + i4]! +=
-              t85[i * 792 + j * 72 + k * 24 + i4]!;
+              t86[i * 792 + j * 72 + k * 24 + i4]!;
           }
 
           for (let i4 = 0; i4 < 8; i4++) {
             d_a4[i * 104 + j * 8 + k * 104 + i4 + 8]! +=
-              t85[i * 792 + j * 72 + k * 24 + i4 + 8]!;
+              t86[i * 792 + j * 72 + k * 24 + i4 + 8]!;
           }
 
           for (let i4 = 0; i4 < 8; i4++) {
             d_a4[i * 104 + j * 8 + k * 104 + i4 + 16]! +=
-              t85[i * 792 + j * 72 + k * 24 + i4 + 16]!;
+              t86[i * 792 + j * 72 + k * 24 + i4 + 16]!;
           }
         }
       }
     }
 
-    // t86 = (d_a4·𝟙) ⊙ 1[t57]
+    // t87 = (d_a4·𝟙) ⊙ 1[t58]
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let k = 0; k < 4; k++) {
           for (let l = 0; l < 8; l++) {
-            t86[i * 416 + j * 32 + k * 8 + l] =
-              t57[s * 5408 + i * 416 + j * 32 + k * 8 + l]! !== 0
+            t87[i * 416 + j * 32 + k * 8 + l] =
+              t58[s * 5408 + i * 416 + j * 32 + k * 8 + l]! !== 0
                 ? d_a4[i * 104 + j * 8 + l]!
                 : 0;
           }
@@ -2615,7 +2624,7 @@ function gradientKernel(
       }
     }
 
-    // d_a3 = windowsᵀ(reshape(t86, [13, 13, 2, 2, 8]), [2, 2], stride [2, 2])
+    // d_a3 = windowsᵀ(reshape(t87, [13, 13, 2, 2, 8]), [2, 2], stride [2, 2])
     for (let i = 0; i < 5408; i++) {
       d_a3[i] = 0;
     }
@@ -2623,149 +2632,149 @@ function gradientKernel(
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
         for (let i4 = 0; i4 < 8; i4++) {
-          d_a3[i * 416 + j * 16 + i4]! += t86[i * 416 + j * 32 + i4]!;
+          d_a3[i * 416 + j * 16 + i4]! += t87[i * 416 + j * 32 + i4]!;
         }
 
         for (let i4 = 0; i4 < 8; i4++) {
-          d_a3[i * 416 + j * 16 + i4 + 8]! += t86[i * 416 + j * 32 + i4 + 8]!;
+          d_a3[i * 416 + j * 16 + i4 + 8]! += t87[i * 416 + j * 32 + i4 + 8]!;
         }
 
         for (let i4 = 0; i4 < 8; i4++) {
           d_a3[i * 416 + j * 16 + i4 + 208]! +=
-            t86[i * 416 + j * 32 + i4 + 16]!;
+            t87[i * 416 + j * 32 + i4 + 16]!;
         }
 
         for (let i4 = 0; i4 < 8; i4++) {
           d_a3[i * 416 + j * 16 + i4 + 216]! +=
-            t86[i * 416 + j * 32 + i4 + 24]!;
+            t87[i * 416 + j * 32 + i4 + 24]!;
         }
       }
     }
 
-    // d_a2 = d_a3 ⊙ 1[t58]
-    // t82 += d_a2
-    // d_xc2 = d_a2 ⊙ t47
-    // t83 += d_a2 ⊙ xc2
-    // t84 += -d_xc2
+    // d_a2 = d_a3 ⊙ 1[t59]
+    // t83 += d_a2
+    // d_xc2 = d_a2 ⊙ t48
+    // t84 += d_a2 ⊙ xc2
+    // t85 += -d_xc2
     for (let i = 0; i < 5408; i++) {
-      d_a2[i] = t58[s * 5408 + i]! !== 0 ? d_a3[i]! : 0;
-      t82[i]! += d_a2[i]!;
-      d_xc2[s * 5408 + i] = d_a2[i]! * t47[i]!;
-      t83[i]! += d_a2[i]! * xc2[s * 5408 + i]!;
-      t84[i]! += -d_xc2[s * 5408 + i]!;
+      d_a2[i] = t59[s * 5408 + i]! !== 0 ? d_a3[i]! : 0;
+      t83[i]! += d_a2[i]!;
+      d_xc2[s * 5408 + i] = d_a2[i]! * t48[i]!;
+      t84[i]! += d_a2[i]! * xc2[s * 5408 + i]!;
+      t85[i]! += -d_xc2[s * 5408 + i]!;
     }
   }
 
   if (batch > 1) {
     for (let i = 0; i < 1152; i++) {
-      t81[i]! *= invB;
+      t82[i]! *= invB;
     }
 
     for (let i = 0; i < 5408; i++) {
-      t82[i]! *= invB;
       t83[i]! *= invB;
       t84[i]! *= invB;
+      t85[i]! *= invB;
     }
   }
 
-  // d_s2 = sum(t83, 1, 2)
+  // d_s2 = sum(t84, 1, 2)
   for (let i = 0; i < 8; i++) {
     let acc$5 = 0;
-    for (let r = 0; r < 676; r++) acc$5 += t83[i + r * 8]!;
+    for (let r = 0; r < 676; r++) acc$5 += t84[i + r * 8]!;
     d_s2[i] = acc$5;
   }
 
-  // d_g2 = d_s2 / t46
+  // d_g2 = d_s2 / t47
   for (let i = 0; i < 8; i++) {
-    grads[72 + i] = d_s2[i]! / t46[i]!;
+    grads[72 + i] = d_s2[i]! / t47[i]!;
   }
 
-  // t87 = sum(t84, 1, 2)
+  // t88 = sum(t85, 1, 2)
   for (let i = 0; i < 8; i++) {
     let acc$6 = 0;
-    for (let r = 0; r < 676; r++) acc$6 += t84[i + r * 8]!;
-    t87[i] = acc$6;
+    for (let r = 0; r < 676; r++) acc$6 += t85[i + r * 8]!;
+    t88[i] = acc$6;
   }
 
-  // t88 = ((-d_s2 ⊙ s2 / t46) / (2 · t46)) ⊙ 1[t42 > 0]
-  // t89 = 0.0014792899408284023 · t88
+  // t89 = ((-d_s2 ⊙ s2 / t47) / (2 · t47)) ⊙ 1[t43 > 0]
+  // t90 = 0.0014792899408284023 · t89
   for (let i = 0; i < 8; i++) {
-    t88[i] = t42[i]! > 0 ? -((d_s2[i]! * s2[i]!) / t46[i]!) / (2 * t46[i]!) : 0;
-    t89[i] = 0.0014792899408284023 * t88[i]!;
+    t89[i] = t43[i]! > 0 ? -((d_s2[i]! * s2[i]!) / t47[i]!) / (2 * t47[i]!) : 0;
+    t90[i] = 0.0014792899408284023 * t89[i]!;
   }
 
-  // t90 = t89·𝟙
+  // t91 = t90·𝟙
   for (let i = 0; i < 676; i++) {
     for (let j = 0; j < 8; j++) {
-      t90[i * 8 + j] = t89[j]!;
+      t91[i * 8 + j] = t90[j]!;
     }
   }
 
-  // t91 = 0.0014792899408284023 · (t87 - t88 ⊙ (2 · mu2))
+  // t92 = 0.0014792899408284023 · (t88 - t89 ⊙ (2 · mu2))
   for (let i = 0; i < 8; i++) {
-    t91[i] = 0.0014792899408284023 * (t87[i]! - t88[i]! * (2 * mu2[i]!));
+    t92[i] = 0.0014792899408284023 * (t88[i]! - t89[i]! * (2 * mu2[i]!));
   }
 
-  // t92 = t91·𝟙
+  // t93 = t92·𝟙
   for (let i = 0; i < 676; i++) {
     for (let j = 0; j < 8; j++) {
-      t92[i * 8 + j] = t91[j]!;
+      t93[i * 8 + j] = t92[j]!;
     }
   }
 
-  // d_W5 = reshape(t81, [3, 3, 8, 16])
+  // d_W5 = reshape(t82, [3, 3, 8, 16])
   for (let i = 0; i < 1152; i++) {
-    grads[88 + i] = t81[i]!;
+    grads[88 + i] = t82[i]!;
   }
 
-  // d_b2 = sum(t82, 1, 2)
+  // d_b2 = sum(t83, 1, 2)
   for (let i = 0; i < 8; i++) {
     let acc$7 = 0;
-    for (let r = 0; r < 676; r++) acc$7 += t82[i + r * 8]!;
+    for (let r = 0; r < 676; r++) acc$7 += t83[i + r * 8]!;
     grads[80 + i] = acc$7;
   }
 
-  t93.fill(0);
+  t94.fill(0);
   for (let s = 0; s < batch; s++) {
-    // d_xd2 = d_xc2 + reshape(t90, [26, 26, 8]) ⊙ (2 · xd2) + reshape(t92, [26, 26, 8])
+    // d_xd2 = d_xc2 + reshape(t91, [26, 26, 8]) ⊙ (2 · xd2) + reshape(t93, [26, 26, 8])
     for (let i = 0; i < 5408; i++) {
       d_xd2[i] =
-        d_xc2[s * 5408 + i]! + t90[i]! * (2 * xd2[s * 5408 + i]!) + t92[i]!;
+        d_xc2[s * 5408 + i]! + t91[i]! * (2 * xd2[s * 5408 + i]!) + t93[i]!;
     }
 
-    // t93 += reshape(t9, [676, 9])ᵀ · reshape(d_xd2, [676, 8])
-    matrixProductAdd(t93, 0, t9, s * 6084, 1, 9, d_xd2, 0, 8, 1, 9, 8, 676);
+    // t94 += reshape(t9, [676, 9])ᵀ · reshape(d_xd2, [676, 8])
+    matrixProductAdd(t94, 0, t9, s * 6084, 1, 9, d_xd2, 0, 8, 1, 9, 8, 676);
   }
 
   if (batch > 1) {
     for (let i = 0; i < 72; i++) {
-      t93[i]! *= invB;
+      t94[i]! *= invB;
     }
   }
 
-  // d_W1 = reshape(t93, [3, 3, 1, 8])
+  // d_W1 = reshape(t94, [3, 3, 1, 8])
   for (let i = 0; i < 72; i++) {
-    grads[i] = t93[i]!;
+    grads[i] = t94[i]!;
   }
 
-  // m2 ← t43
+  // m2 ← t44
   for (let i = 0; i < 8; i++) {
-    state[i] = t43[i]!;
+    state[i] = t44[i]!;
   }
 
-  // v2 ← t44
+  // v2 ← t45
   for (let i = 0; i < 8; i++) {
-    state[8 + i] = t44[i]!;
+    state[8 + i] = t45[i]!;
   }
 
-  // m6 ← t60
+  // m6 ← t61
   for (let i = 0; i < 16; i++) {
-    state[16 + i] = t60[i]!;
+    state[16 + i] = t61[i]!;
   }
 
-  // v6 ← t61
+  // v6 ← t62
   for (let i = 0; i < 16; i++) {
-    state[32 + i] = t61[i]!;
+    state[32 + i] = t62[i]!;
   }
 
   // rng_step ← t33
@@ -2856,7 +2865,7 @@ function trainingForwardKernel(
   }
 
   mu2.fill(0);
-  t37.fill(0);
+  t38.fill(0);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 784;
     // t9 = windows(x, [3, 3])
@@ -2881,72 +2890,72 @@ function trainingForwardKernel(
       xd2[s * 5408 + i] = t10[i]! - t1[i]!;
     }
 
-    // t38 = sum(reshape(xd2, [676, 8]), 1)
-    t38[0] = xd2[s * 5408]!;
-    t38[1] = xd2[s * 5408 + 1]!;
-    t38[2] = xd2[s * 5408 + 2]!;
-    t38[3] = xd2[s * 5408 + 3]!;
-    t38[4] = xd2[s * 5408 + 4]!;
-    t38[5] = xd2[s * 5408 + 5]!;
-    t38[6] = xd2[s * 5408 + 6]!;
-    t38[7] = xd2[s * 5408 + 7]!;
+    // t39 = sum(reshape(xd2, [676, 8]), 1)
+    t39[0] = xd2[s * 5408]!;
+    t39[1] = xd2[s * 5408 + 1]!;
+    t39[2] = xd2[s * 5408 + 2]!;
+    t39[3] = xd2[s * 5408 + 3]!;
+    t39[4] = xd2[s * 5408 + 4]!;
+    t39[5] = xd2[s * 5408 + 5]!;
+    t39[6] = xd2[s * 5408 + 6]!;
+    t39[7] = xd2[s * 5408 + 7]!;
     for (let r = 0; r < 675; r++) {
-      t38[0]! += xd2[s * 5408 + 8 + r * 8]!;
-      t38[1]! += xd2[s * 5408 + 9 + r * 8]!;
-      t38[2]! += xd2[s * 5408 + 10 + r * 8]!;
-      t38[3]! += xd2[s * 5408 + 11 + r * 8]!;
-      t38[4]! += xd2[s * 5408 + 12 + r * 8]!;
-      t38[5]! += xd2[s * 5408 + 13 + r * 8]!;
-      t38[6]! += xd2[s * 5408 + 14 + r * 8]!;
-      t38[7]! += xd2[s * 5408 + 15 + r * 8]!;
+      t39[0]! += xd2[s * 5408 + 8 + r * 8]!;
+      t39[1]! += xd2[s * 5408 + 9 + r * 8]!;
+      t39[2]! += xd2[s * 5408 + 10 + r * 8]!;
+      t39[3]! += xd2[s * 5408 + 11 + r * 8]!;
+      t39[4]! += xd2[s * 5408 + 12 + r * 8]!;
+      t39[5]! += xd2[s * 5408 + 13 + r * 8]!;
+      t39[6]! += xd2[s * 5408 + 14 + r * 8]!;
+      t39[7]! += xd2[s * 5408 + 15 + r * 8]!;
     }
 
-    // mu2 += 0.0014792899408284023 · t38
-    mu2[0]! += 0.0014792899408284023 * t38[0]!;
-    mu2[1]! += 0.0014792899408284023 * t38[1]!;
-    mu2[2]! += 0.0014792899408284023 * t38[2]!;
-    mu2[3]! += 0.0014792899408284023 * t38[3]!;
-    mu2[4]! += 0.0014792899408284023 * t38[4]!;
-    mu2[5]! += 0.0014792899408284023 * t38[5]!;
-    mu2[6]! += 0.0014792899408284023 * t38[6]!;
-    mu2[7]! += 0.0014792899408284023 * t38[7]!;
-    // t39 = xd2^2
+    // mu2 += 0.0014792899408284023 · t39
+    mu2[0]! += 0.0014792899408284023 * t39[0]!;
+    mu2[1]! += 0.0014792899408284023 * t39[1]!;
+    mu2[2]! += 0.0014792899408284023 * t39[2]!;
+    mu2[3]! += 0.0014792899408284023 * t39[3]!;
+    mu2[4]! += 0.0014792899408284023 * t39[4]!;
+    mu2[5]! += 0.0014792899408284023 * t39[5]!;
+    mu2[6]! += 0.0014792899408284023 * t39[6]!;
+    mu2[7]! += 0.0014792899408284023 * t39[7]!;
+    // t40 = xd2^2
     for (let i = 0; i < 5408; i++) {
-      t39[i] = xd2[s * 5408 + i]! * xd2[s * 5408 + i]!;
+      t40[i] = xd2[s * 5408 + i]! * xd2[s * 5408 + i]!;
     }
 
-    // t40 = sum(reshape(t39, [676, 8]), 1)
-    t40[0] = t39[0]!;
-    t40[1] = t39[1]!;
-    t40[2] = t39[2]!;
-    t40[3] = t39[3]!;
-    t40[4] = t39[4]!;
-    t40[5] = t39[5]!;
-    t40[6] = t39[6]!;
-    t40[7] = t39[7]!;
+    // t41 = sum(reshape(t40, [676, 8]), 1)
+    t41[0] = t40[0]!;
+    t41[1] = t40[1]!;
+    t41[2] = t40[2]!;
+    t41[3] = t40[3]!;
+    t41[4] = t40[4]!;
+    t41[5] = t40[5]!;
+    t41[6] = t40[6]!;
+    t41[7] = t40[7]!;
     for (let r = 0; r < 675; r++) {
-      t40[0]! += t39[8 + r * 8]!;
-      t40[1]! += t39[9 + r * 8]!;
-      t40[2]! += t39[10 + r * 8]!;
-      t40[3]! += t39[11 + r * 8]!;
-      t40[4]! += t39[12 + r * 8]!;
-      t40[5]! += t39[13 + r * 8]!;
-      t40[6]! += t39[14 + r * 8]!;
-      t40[7]! += t39[15 + r * 8]!;
+      t41[0]! += t40[8 + r * 8]!;
+      t41[1]! += t40[9 + r * 8]!;
+      t41[2]! += t40[10 + r * 8]!;
+      t41[3]! += t40[11 + r * 8]!;
+      t41[4]! += t40[12 + r * 8]!;
+      t41[5]! += t40[13 + r * 8]!;
+      t41[6]! += t40[14 + r * 8]!;
+      t41[7]! += t40[15 + r * 8]!;
     }
 
-    // t37 += 0.0014792899408284023 · t40
-    t37[0]! += 0.0014792899408284023 * t40[0]!;
-    t37[1]! += 0.0014792899408284023 * t40[1]!;
-    t37[2]! += 0.0014792899408284023 * t40[2]!;
-    t37[3]! += 0.0014792899408284023 * t40[3]!;
-    t37[4]! += 0.0014792899408284023 * t40[4]!;
-    t37[5]! += 0.0014792899408284023 * t40[5]!;
-    t37[6]! += 0.0014792899408284023 * t40[6]!;
-    t37[7]! += 0.0014792899408284023 * t40[7]!;
-    // t41 = 1.3333333333333333 · (uniform(rng_seed, rng_step, 1, position) ≥ 0.25)
+    // t38 += 0.0014792899408284023 · t41
+    t38[0]! += 0.0014792899408284023 * t41[0]!;
+    t38[1]! += 0.0014792899408284023 * t41[1]!;
+    t38[2]! += 0.0014792899408284023 * t41[2]!;
+    t38[3]! += 0.0014792899408284023 * t41[3]!;
+    t38[4]! += 0.0014792899408284023 * t41[4]!;
+    t38[5]! += 0.0014792899408284023 * t41[5]!;
+    t38[6]! += 0.0014792899408284023 * t41[6]!;
+    t38[7]! += 0.0014792899408284023 * t41[7]!;
+    // t42 = 1.3333333333333333 · (uniform(rng_seed, rng_step, 1, position) ≥ 0.25)
     for (let i = 0; i < 400; i++) {
-      t41[s * 400 + i] =
+      t42[s * 400 + i] =
         1.3333333333333333 *
         (uniform24(rng_seed, rng_step, 1, s * 400 + i) >= 0.25 ? 1 : 0);
     }
@@ -2962,437 +2971,437 @@ function trainingForwardKernel(
     mu2[5]! *= invB;
     mu2[6]! *= invB;
     mu2[7]! *= invB;
-    t37[0]! *= invB;
-    t37[1]! *= invB;
-    t37[2]! *= invB;
-    t37[3]! *= invB;
-    t37[4]! *= invB;
-    t37[5]! *= invB;
-    t37[6]! *= invB;
-    t37[7]! *= invB;
+    t38[0]! *= invB;
+    t38[1]! *= invB;
+    t38[2]! *= invB;
+    t38[3]! *= invB;
+    t38[4]! *= invB;
+    t38[5]! *= invB;
+    t38[6]! *= invB;
+    t38[7]! *= invB;
   }
 
-  // t45 = mu2·𝟙
+  // t46 = mu2·𝟙
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
-      t45[i * 208 + j * 8] = mu2[0]!;
-      t45[i * 208 + j * 8 + 1] = mu2[1]!;
-      t45[i * 208 + j * 8 + 2] = mu2[2]!;
-      t45[i * 208 + j * 8 + 3] = mu2[3]!;
-      t45[i * 208 + j * 8 + 4] = mu2[4]!;
-      t45[i * 208 + j * 8 + 5] = mu2[5]!;
-      t45[i * 208 + j * 8 + 6] = mu2[6]!;
-      t45[i * 208 + j * 8 + 7] = mu2[7]!;
+      t46[i * 208 + j * 8] = mu2[0]!;
+      t46[i * 208 + j * 8 + 1] = mu2[1]!;
+      t46[i * 208 + j * 8 + 2] = mu2[2]!;
+      t46[i * 208 + j * 8 + 3] = mu2[3]!;
+      t46[i * 208 + j * 8 + 4] = mu2[4]!;
+      t46[i * 208 + j * 8 + 5] = mu2[5]!;
+      t46[i * 208 + j * 8 + 6] = mu2[6]!;
+      t46[i * 208 + j * 8 + 7] = mu2[7]!;
     }
   }
 
-  // s2 = g2 / √(max(0, t37 - mu2^2) + 1e-5)
+  // s2 = g2 / √(max(0, t38 - mu2^2) + 1e-5)
   s2[0] =
-    params[72]! / Math.sqrt(Math.max(0, t37[0]! - mu2[0]! * mu2[0]!) + 0.00001);
+    params[72]! / Math.sqrt(Math.max(0, t38[0]! - mu2[0]! * mu2[0]!) + 0.00001);
   s2[1] =
-    params[73]! / Math.sqrt(Math.max(0, t37[1]! - mu2[1]! * mu2[1]!) + 0.00001);
+    params[73]! / Math.sqrt(Math.max(0, t38[1]! - mu2[1]! * mu2[1]!) + 0.00001);
   s2[2] =
-    params[74]! / Math.sqrt(Math.max(0, t37[2]! - mu2[2]! * mu2[2]!) + 0.00001);
+    params[74]! / Math.sqrt(Math.max(0, t38[2]! - mu2[2]! * mu2[2]!) + 0.00001);
   s2[3] =
-    params[75]! / Math.sqrt(Math.max(0, t37[3]! - mu2[3]! * mu2[3]!) + 0.00001);
+    params[75]! / Math.sqrt(Math.max(0, t38[3]! - mu2[3]! * mu2[3]!) + 0.00001);
   s2[4] =
-    params[76]! / Math.sqrt(Math.max(0, t37[4]! - mu2[4]! * mu2[4]!) + 0.00001);
+    params[76]! / Math.sqrt(Math.max(0, t38[4]! - mu2[4]! * mu2[4]!) + 0.00001);
   s2[5] =
-    params[77]! / Math.sqrt(Math.max(0, t37[5]! - mu2[5]! * mu2[5]!) + 0.00001);
+    params[77]! / Math.sqrt(Math.max(0, t38[5]! - mu2[5]! * mu2[5]!) + 0.00001);
   s2[6] =
-    params[78]! / Math.sqrt(Math.max(0, t37[6]! - mu2[6]! * mu2[6]!) + 0.00001);
+    params[78]! / Math.sqrt(Math.max(0, t38[6]! - mu2[6]! * mu2[6]!) + 0.00001);
   s2[7] =
-    params[79]! / Math.sqrt(Math.max(0, t37[7]! - mu2[7]! * mu2[7]!) + 0.00001);
-  // t47 = s2·𝟙
+    params[79]! / Math.sqrt(Math.max(0, t38[7]! - mu2[7]! * mu2[7]!) + 0.00001);
+  // t48 = s2·𝟙
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
-      t47[i * 208 + j * 8] = s2[0]!;
-      t47[i * 208 + j * 8 + 1] = s2[1]!;
-      t47[i * 208 + j * 8 + 2] = s2[2]!;
-      t47[i * 208 + j * 8 + 3] = s2[3]!;
-      t47[i * 208 + j * 8 + 4] = s2[4]!;
-      t47[i * 208 + j * 8 + 5] = s2[5]!;
-      t47[i * 208 + j * 8 + 6] = s2[6]!;
-      t47[i * 208 + j * 8 + 7] = s2[7]!;
+      t48[i * 208 + j * 8] = s2[0]!;
+      t48[i * 208 + j * 8 + 1] = s2[1]!;
+      t48[i * 208 + j * 8 + 2] = s2[2]!;
+      t48[i * 208 + j * 8 + 3] = s2[3]!;
+      t48[i * 208 + j * 8 + 4] = s2[4]!;
+      t48[i * 208 + j * 8 + 5] = s2[5]!;
+      t48[i * 208 + j * 8 + 6] = s2[6]!;
+      t48[i * 208 + j * 8 + 7] = s2[7]!;
     }
   }
 
   mu6.fill(0);
-  t48.fill(0);
+  t49.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a3 = max(0, (xd2 - t45) ⊙ t47 + t4)
+    // a3 = max(0, (xd2 - t46) ⊙ t48 + t4)
     for (let i = 0; i < 5408; i++) {
-      a3[i] = Math.max(0, (xd2[s * 5408 + i]! - t45[i]!) * t47[i]! + t4[i]!);
+      a3[i] = Math.max(0, (xd2[s * 5408 + i]! - t46[i]!) * t48[i]! + t4[i]!);
     }
 
-    // t49 = windows(a3, [2, 2], stride [2, 2])
+    // t50 = windows(a3, [2, 2], stride [2, 2])
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t49[i * 416 + j * 32] = a3[i * 416 + j * 16]!;
-        t49[i * 416 + j * 32 + 1] = a3[i * 416 + j * 16 + 1]!;
-        t49[i * 416 + j * 32 + 2] = a3[i * 416 + j * 16 + 2]!;
-        t49[i * 416 + j * 32 + 3] = a3[i * 416 + j * 16 + 3]!;
-        t49[i * 416 + j * 32 + 4] = a3[i * 416 + j * 16 + 4]!;
-        t49[i * 416 + j * 32 + 5] = a3[i * 416 + j * 16 + 5]!;
-        t49[i * 416 + j * 32 + 6] = a3[i * 416 + j * 16 + 6]!;
-        t49[i * 416 + j * 32 + 7] = a3[i * 416 + j * 16 + 7]!;
-        t49[i * 416 + j * 32 + 8] = a3[i * 416 + j * 16 + 8]!;
-        t49[i * 416 + j * 32 + 9] = a3[i * 416 + j * 16 + 9]!;
-        t49[i * 416 + j * 32 + 10] = a3[i * 416 + j * 16 + 10]!;
-        t49[i * 416 + j * 32 + 11] = a3[i * 416 + j * 16 + 11]!;
-        t49[i * 416 + j * 32 + 12] = a3[i * 416 + j * 16 + 12]!;
-        t49[i * 416 + j * 32 + 13] = a3[i * 416 + j * 16 + 13]!;
-        t49[i * 416 + j * 32 + 14] = a3[i * 416 + j * 16 + 14]!;
-        t49[i * 416 + j * 32 + 15] = a3[i * 416 + j * 16 + 15]!;
-        t49[i * 416 + j * 32 + 16] = a3[i * 416 + j * 16 + 208]!;
-        t49[i * 416 + j * 32 + 17] = a3[i * 416 + j * 16 + 209]!;
-        t49[i * 416 + j * 32 + 18] = a3[i * 416 + j * 16 + 210]!;
-        t49[i * 416 + j * 32 + 19] = a3[i * 416 + j * 16 + 211]!;
-        t49[i * 416 + j * 32 + 20] = a3[i * 416 + j * 16 + 212]!;
-        t49[i * 416 + j * 32 + 21] = a3[i * 416 + j * 16 + 213]!;
-        t49[i * 416 + j * 32 + 22] = a3[i * 416 + j * 16 + 214]!;
-        t49[i * 416 + j * 32 + 23] = a3[i * 416 + j * 16 + 215]!;
-        t49[i * 416 + j * 32 + 24] = a3[i * 416 + j * 16 + 216]!;
-        t49[i * 416 + j * 32 + 25] = a3[i * 416 + j * 16 + 217]!;
-        t49[i * 416 + j * 32 + 26] = a3[i * 416 + j * 16 + 218]!;
-        t49[i * 416 + j * 32 + 27] = a3[i * 416 + j * 16 + 219]!;
-        t49[i * 416 + j * 32 + 28] = a3[i * 416 + j * 16 + 220]!;
-        t49[i * 416 + j * 32 + 29] = a3[i * 416 + j * 16 + 221]!;
-        t49[i * 416 + j * 32 + 30] = a3[i * 416 + j * 16 + 222]!;
-        t49[i * 416 + j * 32 + 31] = a3[i * 416 + j * 16 + 223]!;
+        t50[i * 416 + j * 32] = a3[i * 416 + j * 16]!;
+        t50[i * 416 + j * 32 + 1] = a3[i * 416 + j * 16 + 1]!;
+        t50[i * 416 + j * 32 + 2] = a3[i * 416 + j * 16 + 2]!;
+        t50[i * 416 + j * 32 + 3] = a3[i * 416 + j * 16 + 3]!;
+        t50[i * 416 + j * 32 + 4] = a3[i * 416 + j * 16 + 4]!;
+        t50[i * 416 + j * 32 + 5] = a3[i * 416 + j * 16 + 5]!;
+        t50[i * 416 + j * 32 + 6] = a3[i * 416 + j * 16 + 6]!;
+        t50[i * 416 + j * 32 + 7] = a3[i * 416 + j * 16 + 7]!;
+        t50[i * 416 + j * 32 + 8] = a3[i * 416 + j * 16 + 8]!;
+        t50[i * 416 + j * 32 + 9] = a3[i * 416 + j * 16 + 9]!;
+        t50[i * 416 + j * 32 + 10] = a3[i * 416 + j * 16 + 10]!;
+        t50[i * 416 + j * 32 + 11] = a3[i * 416 + j * 16 + 11]!;
+        t50[i * 416 + j * 32 + 12] = a3[i * 416 + j * 16 + 12]!;
+        t50[i * 416 + j * 32 + 13] = a3[i * 416 + j * 16 + 13]!;
+        t50[i * 416 + j * 32 + 14] = a3[i * 416 + j * 16 + 14]!;
+        t50[i * 416 + j * 32 + 15] = a3[i * 416 + j * 16 + 15]!;
+        t50[i * 416 + j * 32 + 16] = a3[i * 416 + j * 16 + 208]!;
+        t50[i * 416 + j * 32 + 17] = a3[i * 416 + j * 16 + 209]!;
+        t50[i * 416 + j * 32 + 18] = a3[i * 416 + j * 16 + 210]!;
+        t50[i * 416 + j * 32 + 19] = a3[i * 416 + j * 16 + 211]!;
+        t50[i * 416 + j * 32 + 20] = a3[i * 416 + j * 16 + 212]!;
+        t50[i * 416 + j * 32 + 21] = a3[i * 416 + j * 16 + 213]!;
+        t50[i * 416 + j * 32 + 22] = a3[i * 416 + j * 16 + 214]!;
+        t50[i * 416 + j * 32 + 23] = a3[i * 416 + j * 16 + 215]!;
+        t50[i * 416 + j * 32 + 24] = a3[i * 416 + j * 16 + 216]!;
+        t50[i * 416 + j * 32 + 25] = a3[i * 416 + j * 16 + 217]!;
+        t50[i * 416 + j * 32 + 26] = a3[i * 416 + j * 16 + 218]!;
+        t50[i * 416 + j * 32 + 27] = a3[i * 416 + j * 16 + 219]!;
+        t50[i * 416 + j * 32 + 28] = a3[i * 416 + j * 16 + 220]!;
+        t50[i * 416 + j * 32 + 29] = a3[i * 416 + j * 16 + 221]!;
+        t50[i * 416 + j * 32 + 30] = a3[i * 416 + j * 16 + 222]!;
+        t50[i * 416 + j * 32 + 31] = a3[i * 416 + j * 16 + 223]!;
       }
     }
 
-    // a4 = max(reshape(t49, [13, 13, 4, 8]), 3)
+    // a4 = max(reshape(t50, [13, 13, 4, 8]), 3)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        a4[i * 104 + j * 8] = t49[i * 416 + j * 32]!;
-        a4[i * 104 + j * 8 + 1] = t49[i * 416 + j * 32 + 1]!;
-        a4[i * 104 + j * 8 + 2] = t49[i * 416 + j * 32 + 2]!;
-        a4[i * 104 + j * 8 + 3] = t49[i * 416 + j * 32 + 3]!;
-        a4[i * 104 + j * 8 + 4] = t49[i * 416 + j * 32 + 4]!;
-        a4[i * 104 + j * 8 + 5] = t49[i * 416 + j * 32 + 5]!;
-        a4[i * 104 + j * 8 + 6] = t49[i * 416 + j * 32 + 6]!;
-        a4[i * 104 + j * 8 + 7] = t49[i * 416 + j * 32 + 7]!;
-      }
-    }
-
-    for (let i = 0; i < 13; i++) {
-      for (let j = 0; j < 13; j++) {
-        if (t49[i * 416 + j * 32 + 8]! > a4[i * 104 + j * 8]!)
-          a4[i * 104 + j * 8] = t49[i * 416 + j * 32 + 8]!;
-        if (t49[i * 416 + j * 32 + 9]! > a4[i * 104 + j * 8 + 1]!)
-          a4[i * 104 + j * 8 + 1] = t49[i * 416 + j * 32 + 9]!;
-        if (t49[i * 416 + j * 32 + 10]! > a4[i * 104 + j * 8 + 2]!)
-          a4[i * 104 + j * 8 + 2] = t49[i * 416 + j * 32 + 10]!;
-        if (t49[i * 416 + j * 32 + 11]! > a4[i * 104 + j * 8 + 3]!)
-          a4[i * 104 + j * 8 + 3] = t49[i * 416 + j * 32 + 11]!;
-        if (t49[i * 416 + j * 32 + 12]! > a4[i * 104 + j * 8 + 4]!)
-          a4[i * 104 + j * 8 + 4] = t49[i * 416 + j * 32 + 12]!;
-        if (t49[i * 416 + j * 32 + 13]! > a4[i * 104 + j * 8 + 5]!)
-          a4[i * 104 + j * 8 + 5] = t49[i * 416 + j * 32 + 13]!;
-        if (t49[i * 416 + j * 32 + 14]! > a4[i * 104 + j * 8 + 6]!)
-          a4[i * 104 + j * 8 + 6] = t49[i * 416 + j * 32 + 14]!;
-        if (t49[i * 416 + j * 32 + 15]! > a4[i * 104 + j * 8 + 7]!)
-          a4[i * 104 + j * 8 + 7] = t49[i * 416 + j * 32 + 15]!;
+        a4[i * 104 + j * 8] = t50[i * 416 + j * 32]!;
+        a4[i * 104 + j * 8 + 1] = t50[i * 416 + j * 32 + 1]!;
+        a4[i * 104 + j * 8 + 2] = t50[i * 416 + j * 32 + 2]!;
+        a4[i * 104 + j * 8 + 3] = t50[i * 416 + j * 32 + 3]!;
+        a4[i * 104 + j * 8 + 4] = t50[i * 416 + j * 32 + 4]!;
+        a4[i * 104 + j * 8 + 5] = t50[i * 416 + j * 32 + 5]!;
+        a4[i * 104 + j * 8 + 6] = t50[i * 416 + j * 32 + 6]!;
+        a4[i * 104 + j * 8 + 7] = t50[i * 416 + j * 32 + 7]!;
       }
     }
 
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        if (t49[i * 416 + j * 32 + 16]! > a4[i * 104 + j * 8]!)
-          a4[i * 104 + j * 8] = t49[i * 416 + j * 32 + 16]!;
-        if (t49[i * 416 + j * 32 + 17]! > a4[i * 104 + j * 8 + 1]!)
-          a4[i * 104 + j * 8 + 1] = t49[i * 416 + j * 32 + 17]!;
-        if (t49[i * 416 + j * 32 + 18]! > a4[i * 104 + j * 8 + 2]!)
-          a4[i * 104 + j * 8 + 2] = t49[i * 416 + j * 32 + 18]!;
-        if (t49[i * 416 + j * 32 + 19]! > a4[i * 104 + j * 8 + 3]!)
-          a4[i * 104 + j * 8 + 3] = t49[i * 416 + j * 32 + 19]!;
-        if (t49[i * 416 + j * 32 + 20]! > a4[i * 104 + j * 8 + 4]!)
-          a4[i * 104 + j * 8 + 4] = t49[i * 416 + j * 32 + 20]!;
-        if (t49[i * 416 + j * 32 + 21]! > a4[i * 104 + j * 8 + 5]!)
-          a4[i * 104 + j * 8 + 5] = t49[i * 416 + j * 32 + 21]!;
-        if (t49[i * 416 + j * 32 + 22]! > a4[i * 104 + j * 8 + 6]!)
-          a4[i * 104 + j * 8 + 6] = t49[i * 416 + j * 32 + 22]!;
-        if (t49[i * 416 + j * 32 + 23]! > a4[i * 104 + j * 8 + 7]!)
-          a4[i * 104 + j * 8 + 7] = t49[i * 416 + j * 32 + 23]!;
+        if (t50[i * 416 + j * 32 + 8]! > a4[i * 104 + j * 8]!)
+          a4[i * 104 + j * 8] = t50[i * 416 + j * 32 + 8]!;
+        if (t50[i * 416 + j * 32 + 9]! > a4[i * 104 + j * 8 + 1]!)
+          a4[i * 104 + j * 8 + 1] = t50[i * 416 + j * 32 + 9]!;
+        if (t50[i * 416 + j * 32 + 10]! > a4[i * 104 + j * 8 + 2]!)
+          a4[i * 104 + j * 8 + 2] = t50[i * 416 + j * 32 + 10]!;
+        if (t50[i * 416 + j * 32 + 11]! > a4[i * 104 + j * 8 + 3]!)
+          a4[i * 104 + j * 8 + 3] = t50[i * 416 + j * 32 + 11]!;
+        if (t50[i * 416 + j * 32 + 12]! > a4[i * 104 + j * 8 + 4]!)
+          a4[i * 104 + j * 8 + 4] = t50[i * 416 + j * 32 + 12]!;
+        if (t50[i * 416 + j * 32 + 13]! > a4[i * 104 + j * 8 + 5]!)
+          a4[i * 104 + j * 8 + 5] = t50[i * 416 + j * 32 + 13]!;
+        if (t50[i * 416 + j * 32 + 14]! > a4[i * 104 + j * 8 + 6]!)
+          a4[i * 104 + j * 8 + 6] = t50[i * 416 + j * 32 + 14]!;
+        if (t50[i * 416 + j * 32 + 15]! > a4[i * 104 + j * 8 + 7]!)
+          a4[i * 104 + j * 8 + 7] = t50[i * 416 + j * 32 + 15]!;
       }
     }
 
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        if (t49[i * 416 + j * 32 + 24]! > a4[i * 104 + j * 8]!)
-          a4[i * 104 + j * 8] = t49[i * 416 + j * 32 + 24]!;
-        if (t49[i * 416 + j * 32 + 25]! > a4[i * 104 + j * 8 + 1]!)
-          a4[i * 104 + j * 8 + 1] = t49[i * 416 + j * 32 + 25]!;
-        if (t49[i * 416 + j * 32 + 26]! > a4[i * 104 + j * 8 + 2]!)
-          a4[i * 104 + j * 8 + 2] = t49[i * 416 + j * 32 + 26]!;
-        if (t49[i * 416 + j * 32 + 27]! > a4[i * 104 + j * 8 + 3]!)
-          a4[i * 104 + j * 8 + 3] = t49[i * 416 + j * 32 + 27]!;
-        if (t49[i * 416 + j * 32 + 28]! > a4[i * 104 + j * 8 + 4]!)
-          a4[i * 104 + j * 8 + 4] = t49[i * 416 + j * 32 + 28]!;
-        if (t49[i * 416 + j * 32 + 29]! > a4[i * 104 + j * 8 + 5]!)
-          a4[i * 104 + j * 8 + 5] = t49[i * 416 + j * 32 + 29]!;
-        if (t49[i * 416 + j * 32 + 30]! > a4[i * 104 + j * 8 + 6]!)
-          a4[i * 104 + j * 8 + 6] = t49[i * 416 + j * 32 + 30]!;
-        if (t49[i * 416 + j * 32 + 31]! > a4[i * 104 + j * 8 + 7]!)
-          a4[i * 104 + j * 8 + 7] = t49[i * 416 + j * 32 + 31]!;
+        if (t50[i * 416 + j * 32 + 16]! > a4[i * 104 + j * 8]!)
+          a4[i * 104 + j * 8] = t50[i * 416 + j * 32 + 16]!;
+        if (t50[i * 416 + j * 32 + 17]! > a4[i * 104 + j * 8 + 1]!)
+          a4[i * 104 + j * 8 + 1] = t50[i * 416 + j * 32 + 17]!;
+        if (t50[i * 416 + j * 32 + 18]! > a4[i * 104 + j * 8 + 2]!)
+          a4[i * 104 + j * 8 + 2] = t50[i * 416 + j * 32 + 18]!;
+        if (t50[i * 416 + j * 32 + 19]! > a4[i * 104 + j * 8 + 3]!)
+          a4[i * 104 + j * 8 + 3] = t50[i * 416 + j * 32 + 19]!;
+        if (t50[i * 416 + j * 32 + 20]! > a4[i * 104 + j * 8 + 4]!)
+          a4[i * 104 + j * 8 + 4] = t50[i * 416 + j * 32 + 20]!;
+        if (t50[i * 416 + j * 32 + 21]! > a4[i * 104 + j * 8 + 5]!)
+          a4[i * 104 + j * 8 + 5] = t50[i * 416 + j * 32 + 21]!;
+        if (t50[i * 416 + j * 32 + 22]! > a4[i * 104 + j * 8 + 6]!)
+          a4[i * 104 + j * 8 + 6] = t50[i * 416 + j * 32 + 22]!;
+        if (t50[i * 416 + j * 32 + 23]! > a4[i * 104 + j * 8 + 7]!)
+          a4[i * 104 + j * 8 + 7] = t50[i * 416 + j * 32 + 23]!;
       }
     }
 
-    // t50 = windows(a4, [3, 3])
+    for (let i = 0; i < 13; i++) {
+      for (let j = 0; j < 13; j++) {
+        if (t50[i * 416 + j * 32 + 24]! > a4[i * 104 + j * 8]!)
+          a4[i * 104 + j * 8] = t50[i * 416 + j * 32 + 24]!;
+        if (t50[i * 416 + j * 32 + 25]! > a4[i * 104 + j * 8 + 1]!)
+          a4[i * 104 + j * 8 + 1] = t50[i * 416 + j * 32 + 25]!;
+        if (t50[i * 416 + j * 32 + 26]! > a4[i * 104 + j * 8 + 2]!)
+          a4[i * 104 + j * 8 + 2] = t50[i * 416 + j * 32 + 26]!;
+        if (t50[i * 416 + j * 32 + 27]! > a4[i * 104 + j * 8 + 3]!)
+          a4[i * 104 + j * 8 + 3] = t50[i * 416 + j * 32 + 27]!;
+        if (t50[i * 416 + j * 32 + 28]! > a4[i * 104 + j * 8 + 4]!)
+          a4[i * 104 + j * 8 + 4] = t50[i * 416 + j * 32 + 28]!;
+        if (t50[i * 416 + j * 32 + 29]! > a4[i * 104 + j * 8 + 5]!)
+          a4[i * 104 + j * 8 + 5] = t50[i * 416 + j * 32 + 29]!;
+        if (t50[i * 416 + j * 32 + 30]! > a4[i * 104 + j * 8 + 6]!)
+          a4[i * 104 + j * 8 + 6] = t50[i * 416 + j * 32 + 30]!;
+        if (t50[i * 416 + j * 32 + 31]! > a4[i * 104 + j * 8 + 7]!)
+          a4[i * 104 + j * 8 + 7] = t50[i * 416 + j * 32 + 31]!;
+      }
+    }
+
+    // t51 = windows(a4, [3, 3])
     for (let i = 0; i < 11; i++) {
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l] = a4[i * 104 + l]!;
+        t51[i * 792 + l] = a4[i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 24] = a4[104 + i * 104 + l]!;
+        t51[i * 792 + l + 24] = a4[104 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 48] = a4[208 + i * 104 + l]!;
+        t51[i * 792 + l + 48] = a4[208 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 72] = a4[i * 104 + l + 8]!;
+        t51[i * 792 + l + 72] = a4[i * 104 + l + 8]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 96] = a4[112 + i * 104 + l]!;
+        t51[i * 792 + l + 96] = a4[112 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 120] = a4[216 + i * 104 + l]!;
+        t51[i * 792 + l + 120] = a4[216 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 144] = a4[i * 104 + l + 16]!;
+        t51[i * 792 + l + 144] = a4[i * 104 + l + 16]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 168] = a4[120 + i * 104 + l]!;
+        t51[i * 792 + l + 168] = a4[120 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 192] = a4[224 + i * 104 + l]!;
+        t51[i * 792 + l + 192] = a4[224 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 216] = a4[i * 104 + l + 24]!;
+        t51[i * 792 + l + 216] = a4[i * 104 + l + 24]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 240] = a4[128 + i * 104 + l]!;
+        t51[i * 792 + l + 240] = a4[128 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 264] = a4[232 + i * 104 + l]!;
+        t51[i * 792 + l + 264] = a4[232 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 288] = a4[i * 104 + l + 32]!;
+        t51[i * 792 + l + 288] = a4[i * 104 + l + 32]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 312] = a4[136 + i * 104 + l]!;
+        t51[i * 792 + l + 312] = a4[136 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 336] = a4[240 + i * 104 + l]!;
+        t51[i * 792 + l + 336] = a4[240 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 360] = a4[i * 104 + l + 40]!;
+        t51[i * 792 + l + 360] = a4[i * 104 + l + 40]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 384] = a4[144 + i * 104 + l]!;
+        t51[i * 792 + l + 384] = a4[144 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 408] = a4[248 + i * 104 + l]!;
+        t51[i * 792 + l + 408] = a4[248 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 432] = a4[i * 104 + l + 48]!;
+        t51[i * 792 + l + 432] = a4[i * 104 + l + 48]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 456] = a4[152 + i * 104 + l]!;
+        t51[i * 792 + l + 456] = a4[152 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 480] = a4[256 + i * 104 + l]!;
+        t51[i * 792 + l + 480] = a4[256 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 504] = a4[i * 104 + l + 56]!;
+        t51[i * 792 + l + 504] = a4[i * 104 + l + 56]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 528] = a4[160 + i * 104 + l]!;
+        t51[i * 792 + l + 528] = a4[160 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 552] = a4[264 + i * 104 + l]!;
+        t51[i * 792 + l + 552] = a4[264 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 576] = a4[i * 104 + l + 64]!;
+        t51[i * 792 + l + 576] = a4[i * 104 + l + 64]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 600] = a4[168 + i * 104 + l]!;
+        t51[i * 792 + l + 600] = a4[168 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 624] = a4[272 + i * 104 + l]!;
+        t51[i * 792 + l + 624] = a4[272 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 648] = a4[i * 104 + l + 72]!;
+        t51[i * 792 + l + 648] = a4[i * 104 + l + 72]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 672] = a4[176 + i * 104 + l]!;
+        t51[i * 792 + l + 672] = a4[176 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 696] = a4[280 + i * 104 + l]!;
+        t51[i * 792 + l + 696] = a4[280 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 720] = a4[i * 104 + l + 80]!;
+        t51[i * 792 + l + 720] = a4[i * 104 + l + 80]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 744] = a4[184 + i * 104 + l]!;
+        t51[i * 792 + l + 744] = a4[184 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 768] = a4[288 + i * 104 + l]!;
+        t51[i * 792 + l + 768] = a4[288 + i * 104 + l]!;
       }
     }
 
-    // t51 = reshape(t50, [121, 72]) · reshape(W5, [72, 16])
-    matrixProduct(t51, 0, t50, 0, 72, 1, params, 88, 16, 1, 121, 16, 72);
-    // xd6 = reshape(t51, [11, 11, 16]) - t5
+    // t52 = reshape(t51, [121, 72]) · reshape(W5, [72, 16])
+    matrixProduct(t52, 0, t51, 0, 72, 1, params, 88, 16, 1, 121, 16, 72);
+    // xd6 = reshape(t52, [11, 11, 16]) - t5
     for (let i = 0; i < 1936; i++) {
-      xd6[s * 1936 + i] = t51[i]! - t5[i]!;
+      xd6[s * 1936 + i] = t52[i]! - t5[i]!;
     }
 
-    // t52 = sum(reshape(xd6, [121, 16]), 1)
-    t52[0] = xd6[s * 1936]!;
-    t52[1] = xd6[s * 1936 + 1]!;
-    t52[2] = xd6[s * 1936 + 2]!;
-    t52[3] = xd6[s * 1936 + 3]!;
-    t52[4] = xd6[s * 1936 + 4]!;
-    t52[5] = xd6[s * 1936 + 5]!;
-    t52[6] = xd6[s * 1936 + 6]!;
-    t52[7] = xd6[s * 1936 + 7]!;
-    t52[8] = xd6[s * 1936 + 8]!;
-    t52[9] = xd6[s * 1936 + 9]!;
-    t52[10] = xd6[s * 1936 + 10]!;
-    t52[11] = xd6[s * 1936 + 11]!;
-    t52[12] = xd6[s * 1936 + 12]!;
-    t52[13] = xd6[s * 1936 + 13]!;
-    t52[14] = xd6[s * 1936 + 14]!;
-    t52[15] = xd6[s * 1936 + 15]!;
+    // t53 = sum(reshape(xd6, [121, 16]), 1)
+    t53[0] = xd6[s * 1936]!;
+    t53[1] = xd6[s * 1936 + 1]!;
+    t53[2] = xd6[s * 1936 + 2]!;
+    t53[3] = xd6[s * 1936 + 3]!;
+    t53[4] = xd6[s * 1936 + 4]!;
+    t53[5] = xd6[s * 1936 + 5]!;
+    t53[6] = xd6[s * 1936 + 6]!;
+    t53[7] = xd6[s * 1936 + 7]!;
+    t53[8] = xd6[s * 1936 + 8]!;
+    t53[9] = xd6[s * 1936 + 9]!;
+    t53[10] = xd6[s * 1936 + 10]!;
+    t53[11] = xd6[s * 1936 + 11]!;
+    t53[12] = xd6[s * 1936 + 12]!;
+    t53[13] = xd6[s * 1936 + 13]!;
+    t53[14] = xd6[s * 1936 + 14]!;
+    t53[15] = xd6[s * 1936 + 15]!;
     for (let r = 0; r < 120; r++) {
-      t52[0]! += xd6[s * 1936 + 16 + r * 16]!;
-      t52[1]! += xd6[s * 1936 + 17 + r * 16]!;
-      t52[2]! += xd6[s * 1936 + 18 + r * 16]!;
-      t52[3]! += xd6[s * 1936 + 19 + r * 16]!;
-      t52[4]! += xd6[s * 1936 + 20 + r * 16]!;
-      t52[5]! += xd6[s * 1936 + 21 + r * 16]!;
-      t52[6]! += xd6[s * 1936 + 22 + r * 16]!;
-      t52[7]! += xd6[s * 1936 + 23 + r * 16]!;
-      t52[8]! += xd6[s * 1936 + 24 + r * 16]!;
-      t52[9]! += xd6[s * 1936 + 25 + r * 16]!;
-      t52[10]! += xd6[s * 1936 + 26 + r * 16]!;
-      t52[11]! += xd6[s * 1936 + 27 + r * 16]!;
-      t52[12]! += xd6[s * 1936 + 28 + r * 16]!;
-      t52[13]! += xd6[s * 1936 + 29 + r * 16]!;
-      t52[14]! += xd6[s * 1936 + 30 + r * 16]!;
-      t52[15]! += xd6[s * 1936 + 31 + r * 16]!;
+      t53[0]! += xd6[s * 1936 + 16 + r * 16]!;
+      t53[1]! += xd6[s * 1936 + 17 + r * 16]!;
+      t53[2]! += xd6[s * 1936 + 18 + r * 16]!;
+      t53[3]! += xd6[s * 1936 + 19 + r * 16]!;
+      t53[4]! += xd6[s * 1936 + 20 + r * 16]!;
+      t53[5]! += xd6[s * 1936 + 21 + r * 16]!;
+      t53[6]! += xd6[s * 1936 + 22 + r * 16]!;
+      t53[7]! += xd6[s * 1936 + 23 + r * 16]!;
+      t53[8]! += xd6[s * 1936 + 24 + r * 16]!;
+      t53[9]! += xd6[s * 1936 + 25 + r * 16]!;
+      t53[10]! += xd6[s * 1936 + 26 + r * 16]!;
+      t53[11]! += xd6[s * 1936 + 27 + r * 16]!;
+      t53[12]! += xd6[s * 1936 + 28 + r * 16]!;
+      t53[13]! += xd6[s * 1936 + 29 + r * 16]!;
+      t53[14]! += xd6[s * 1936 + 30 + r * 16]!;
+      t53[15]! += xd6[s * 1936 + 31 + r * 16]!;
     }
 
-    // mu6 += 0.008264462809917356 · t52
-    mu6[0]! += 0.008264462809917356 * t52[0]!;
-    mu6[1]! += 0.008264462809917356 * t52[1]!;
-    mu6[2]! += 0.008264462809917356 * t52[2]!;
-    mu6[3]! += 0.008264462809917356 * t52[3]!;
-    mu6[4]! += 0.008264462809917356 * t52[4]!;
-    mu6[5]! += 0.008264462809917356 * t52[5]!;
-    mu6[6]! += 0.008264462809917356 * t52[6]!;
-    mu6[7]! += 0.008264462809917356 * t52[7]!;
-    mu6[8]! += 0.008264462809917356 * t52[8]!;
-    mu6[9]! += 0.008264462809917356 * t52[9]!;
-    mu6[10]! += 0.008264462809917356 * t52[10]!;
-    mu6[11]! += 0.008264462809917356 * t52[11]!;
-    mu6[12]! += 0.008264462809917356 * t52[12]!;
-    mu6[13]! += 0.008264462809917356 * t52[13]!;
-    mu6[14]! += 0.008264462809917356 * t52[14]!;
-    mu6[15]! += 0.008264462809917356 * t52[15]!;
-    // t53 = xd6^2
+    // mu6 += 0.008264462809917356 · t53
+    mu6[0]! += 0.008264462809917356 * t53[0]!;
+    mu6[1]! += 0.008264462809917356 * t53[1]!;
+    mu6[2]! += 0.008264462809917356 * t53[2]!;
+    mu6[3]! += 0.008264462809917356 * t53[3]!;
+    mu6[4]! += 0.008264462809917356 * t53[4]!;
+    mu6[5]! += 0.008264462809917356 * t53[5]!;
+    mu6[6]! += 0.008264462809917356 * t53[6]!;
+    mu6[7]! += 0.008264462809917356 * t53[7]!;
+    mu6[8]! += 0.008264462809917356 * t53[8]!;
+    mu6[9]! += 0.008264462809917356 * t53[9]!;
+    mu6[10]! += 0.008264462809917356 * t53[10]!;
+    mu6[11]! += 0.008264462809917356 * t53[11]!;
+    mu6[12]! += 0.008264462809917356 * t53[12]!;
+    mu6[13]! += 0.008264462809917356 * t53[13]!;
+    mu6[14]! += 0.008264462809917356 * t53[14]!;
+    mu6[15]! += 0.008264462809917356 * t53[15]!;
+    // t54 = xd6^2
     for (let i = 0; i < 1936; i++) {
-      t53[i] = xd6[s * 1936 + i]! * xd6[s * 1936 + i]!;
+      t54[i] = xd6[s * 1936 + i]! * xd6[s * 1936 + i]!;
     }
 
-    // t54 = sum(reshape(t53, [121, 16]), 1)
-    t54[0] = t53[0]!;
-    t54[1] = t53[1]!;
-    t54[2] = t53[2]!;
-    t54[3] = t53[3]!;
-    t54[4] = t53[4]!;
-    t54[5] = t53[5]!;
-    t54[6] = t53[6]!;
-    t54[7] = t53[7]!;
-    t54[8] = t53[8]!;
-    t54[9] = t53[9]!;
-    t54[10] = t53[10]!;
-    t54[11] = t53[11]!;
-    t54[12] = t53[12]!;
-    t54[13] = t53[13]!;
-    t54[14] = t53[14]!;
-    t54[15] = t53[15]!;
+    // t55 = sum(reshape(t54, [121, 16]), 1)
+    t55[0] = t54[0]!;
+    t55[1] = t54[1]!;
+    t55[2] = t54[2]!;
+    t55[3] = t54[3]!;
+    t55[4] = t54[4]!;
+    t55[5] = t54[5]!;
+    t55[6] = t54[6]!;
+    t55[7] = t54[7]!;
+    t55[8] = t54[8]!;
+    t55[9] = t54[9]!;
+    t55[10] = t54[10]!;
+    t55[11] = t54[11]!;
+    t55[12] = t54[12]!;
+    t55[13] = t54[13]!;
+    t55[14] = t54[14]!;
+    t55[15] = t54[15]!;
     for (let r = 0; r < 120; r++) {
-      t54[0]! += t53[16 + r * 16]!;
-      t54[1]! += t53[17 + r * 16]!;
-      t54[2]! += t53[18 + r * 16]!;
-      t54[3]! += t53[19 + r * 16]!;
-      t54[4]! += t53[20 + r * 16]!;
-      t54[5]! += t53[21 + r * 16]!;
-      t54[6]! += t53[22 + r * 16]!;
-      t54[7]! += t53[23 + r * 16]!;
-      t54[8]! += t53[24 + r * 16]!;
-      t54[9]! += t53[25 + r * 16]!;
-      t54[10]! += t53[26 + r * 16]!;
-      t54[11]! += t53[27 + r * 16]!;
-      t54[12]! += t53[28 + r * 16]!;
-      t54[13]! += t53[29 + r * 16]!;
-      t54[14]! += t53[30 + r * 16]!;
-      t54[15]! += t53[31 + r * 16]!;
+      t55[0]! += t54[16 + r * 16]!;
+      t55[1]! += t54[17 + r * 16]!;
+      t55[2]! += t54[18 + r * 16]!;
+      t55[3]! += t54[19 + r * 16]!;
+      t55[4]! += t54[20 + r * 16]!;
+      t55[5]! += t54[21 + r * 16]!;
+      t55[6]! += t54[22 + r * 16]!;
+      t55[7]! += t54[23 + r * 16]!;
+      t55[8]! += t54[24 + r * 16]!;
+      t55[9]! += t54[25 + r * 16]!;
+      t55[10]! += t54[26 + r * 16]!;
+      t55[11]! += t54[27 + r * 16]!;
+      t55[12]! += t54[28 + r * 16]!;
+      t55[13]! += t54[29 + r * 16]!;
+      t55[14]! += t54[30 + r * 16]!;
+      t55[15]! += t54[31 + r * 16]!;
     }
 
-    // t48 += 0.008264462809917356 · t54
-    t48[0]! += 0.008264462809917356 * t54[0]!;
-    t48[1]! += 0.008264462809917356 * t54[1]!;
-    t48[2]! += 0.008264462809917356 * t54[2]!;
-    t48[3]! += 0.008264462809917356 * t54[3]!;
-    t48[4]! += 0.008264462809917356 * t54[4]!;
-    t48[5]! += 0.008264462809917356 * t54[5]!;
-    t48[6]! += 0.008264462809917356 * t54[6]!;
-    t48[7]! += 0.008264462809917356 * t54[7]!;
-    t48[8]! += 0.008264462809917356 * t54[8]!;
-    t48[9]! += 0.008264462809917356 * t54[9]!;
-    t48[10]! += 0.008264462809917356 * t54[10]!;
-    t48[11]! += 0.008264462809917356 * t54[11]!;
-    t48[12]! += 0.008264462809917356 * t54[12]!;
-    t48[13]! += 0.008264462809917356 * t54[13]!;
-    t48[14]! += 0.008264462809917356 * t54[14]!;
-    t48[15]! += 0.008264462809917356 * t54[15]!;
+    // t49 += 0.008264462809917356 · t55
+    t49[0]! += 0.008264462809917356 * t55[0]!;
+    t49[1]! += 0.008264462809917356 * t55[1]!;
+    t49[2]! += 0.008264462809917356 * t55[2]!;
+    t49[3]! += 0.008264462809917356 * t55[3]!;
+    t49[4]! += 0.008264462809917356 * t55[4]!;
+    t49[5]! += 0.008264462809917356 * t55[5]!;
+    t49[6]! += 0.008264462809917356 * t55[6]!;
+    t49[7]! += 0.008264462809917356 * t55[7]!;
+    t49[8]! += 0.008264462809917356 * t55[8]!;
+    t49[9]! += 0.008264462809917356 * t55[9]!;
+    t49[10]! += 0.008264462809917356 * t55[10]!;
+    t49[11]! += 0.008264462809917356 * t55[11]!;
+    t49[12]! += 0.008264462809917356 * t55[12]!;
+    t49[13]! += 0.008264462809917356 * t55[13]!;
+    t49[14]! += 0.008264462809917356 * t55[14]!;
+    t49[15]! += 0.008264462809917356 * t55[15]!;
   }
 
   if (batch > 1) {
@@ -3412,207 +3421,207 @@ function trainingForwardKernel(
     mu6[13]! *= invB;
     mu6[14]! *= invB;
     mu6[15]! *= invB;
-    t48[0]! *= invB;
-    t48[1]! *= invB;
-    t48[2]! *= invB;
-    t48[3]! *= invB;
-    t48[4]! *= invB;
-    t48[5]! *= invB;
-    t48[6]! *= invB;
-    t48[7]! *= invB;
-    t48[8]! *= invB;
-    t48[9]! *= invB;
-    t48[10]! *= invB;
-    t48[11]! *= invB;
-    t48[12]! *= invB;
-    t48[13]! *= invB;
-    t48[14]! *= invB;
-    t48[15]! *= invB;
+    t49[0]! *= invB;
+    t49[1]! *= invB;
+    t49[2]! *= invB;
+    t49[3]! *= invB;
+    t49[4]! *= invB;
+    t49[5]! *= invB;
+    t49[6]! *= invB;
+    t49[7]! *= invB;
+    t49[8]! *= invB;
+    t49[9]! *= invB;
+    t49[10]! *= invB;
+    t49[11]! *= invB;
+    t49[12]! *= invB;
+    t49[13]! *= invB;
+    t49[14]! *= invB;
+    t49[15]! *= invB;
   }
 
-  // t62 = mu6·𝟙
+  // t63 = mu6·𝟙
   for (let i = 0; i < 11; i++) {
     for (let j = 0; j < 11; j++) {
-      t62[i * 176 + j * 16] = mu6[0]!;
-      t62[i * 176 + j * 16 + 1] = mu6[1]!;
-      t62[i * 176 + j * 16 + 2] = mu6[2]!;
-      t62[i * 176 + j * 16 + 3] = mu6[3]!;
-      t62[i * 176 + j * 16 + 4] = mu6[4]!;
-      t62[i * 176 + j * 16 + 5] = mu6[5]!;
-      t62[i * 176 + j * 16 + 6] = mu6[6]!;
-      t62[i * 176 + j * 16 + 7] = mu6[7]!;
-      t62[i * 176 + j * 16 + 8] = mu6[8]!;
-      t62[i * 176 + j * 16 + 9] = mu6[9]!;
-      t62[i * 176 + j * 16 + 10] = mu6[10]!;
-      t62[i * 176 + j * 16 + 11] = mu6[11]!;
-      t62[i * 176 + j * 16 + 12] = mu6[12]!;
-      t62[i * 176 + j * 16 + 13] = mu6[13]!;
-      t62[i * 176 + j * 16 + 14] = mu6[14]!;
-      t62[i * 176 + j * 16 + 15] = mu6[15]!;
+      t63[i * 176 + j * 16] = mu6[0]!;
+      t63[i * 176 + j * 16 + 1] = mu6[1]!;
+      t63[i * 176 + j * 16 + 2] = mu6[2]!;
+      t63[i * 176 + j * 16 + 3] = mu6[3]!;
+      t63[i * 176 + j * 16 + 4] = mu6[4]!;
+      t63[i * 176 + j * 16 + 5] = mu6[5]!;
+      t63[i * 176 + j * 16 + 6] = mu6[6]!;
+      t63[i * 176 + j * 16 + 7] = mu6[7]!;
+      t63[i * 176 + j * 16 + 8] = mu6[8]!;
+      t63[i * 176 + j * 16 + 9] = mu6[9]!;
+      t63[i * 176 + j * 16 + 10] = mu6[10]!;
+      t63[i * 176 + j * 16 + 11] = mu6[11]!;
+      t63[i * 176 + j * 16 + 12] = mu6[12]!;
+      t63[i * 176 + j * 16 + 13] = mu6[13]!;
+      t63[i * 176 + j * 16 + 14] = mu6[14]!;
+      t63[i * 176 + j * 16 + 15] = mu6[15]!;
     }
   }
 
-  // s6 = g6 / √(max(0, t48 - mu6^2) + 1e-5)
+  // s6 = g6 / √(max(0, t49 - mu6^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
     s6[i] =
       params[1240 + i]! /
-      Math.sqrt(Math.max(0, t48[i]! - mu6[i]! * mu6[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t49[i]! - mu6[i]! * mu6[i]!) + 0.00001);
   }
 
-  // t64 = s6·𝟙
+  // t65 = s6·𝟙
   for (let i = 0; i < 11; i++) {
     for (let j = 0; j < 11; j++) {
-      t64[i * 176 + j * 16] = s6[0]!;
-      t64[i * 176 + j * 16 + 1] = s6[1]!;
-      t64[i * 176 + j * 16 + 2] = s6[2]!;
-      t64[i * 176 + j * 16 + 3] = s6[3]!;
-      t64[i * 176 + j * 16 + 4] = s6[4]!;
-      t64[i * 176 + j * 16 + 5] = s6[5]!;
-      t64[i * 176 + j * 16 + 6] = s6[6]!;
-      t64[i * 176 + j * 16 + 7] = s6[7]!;
-      t64[i * 176 + j * 16 + 8] = s6[8]!;
-      t64[i * 176 + j * 16 + 9] = s6[9]!;
-      t64[i * 176 + j * 16 + 10] = s6[10]!;
-      t64[i * 176 + j * 16 + 11] = s6[11]!;
-      t64[i * 176 + j * 16 + 12] = s6[12]!;
-      t64[i * 176 + j * 16 + 13] = s6[13]!;
-      t64[i * 176 + j * 16 + 14] = s6[14]!;
-      t64[i * 176 + j * 16 + 15] = s6[15]!;
+      t65[i * 176 + j * 16] = s6[0]!;
+      t65[i * 176 + j * 16 + 1] = s6[1]!;
+      t65[i * 176 + j * 16 + 2] = s6[2]!;
+      t65[i * 176 + j * 16 + 3] = s6[3]!;
+      t65[i * 176 + j * 16 + 4] = s6[4]!;
+      t65[i * 176 + j * 16 + 5] = s6[5]!;
+      t65[i * 176 + j * 16 + 6] = s6[6]!;
+      t65[i * 176 + j * 16 + 7] = s6[7]!;
+      t65[i * 176 + j * 16 + 8] = s6[8]!;
+      t65[i * 176 + j * 16 + 9] = s6[9]!;
+      t65[i * 176 + j * 16 + 10] = s6[10]!;
+      t65[i * 176 + j * 16 + 11] = s6[11]!;
+      t65[i * 176 + j * 16 + 12] = s6[12]!;
+      t65[i * 176 + j * 16 + 13] = s6[13]!;
+      t65[i * 176 + j * 16 + 14] = s6[14]!;
+      t65[i * 176 + j * 16 + 15] = s6[15]!;
     }
   }
 
   for (let s = 0; s < batch; s++) {
-    // a7 = max(0, (xd6 - t62) ⊙ t64 + t8)
+    // a7 = max(0, (xd6 - t63) ⊙ t65 + t8)
     for (let i = 0; i < 1936; i++) {
-      a7[i] = Math.max(0, (xd6[s * 1936 + i]! - t62[i]!) * t64[i]! + t8[i]!);
+      a7[i] = Math.max(0, (xd6[s * 1936 + i]! - t63[i]!) * t65[i]! + t8[i]!);
     }
 
-    // t68 = windows(a7, [2, 2], stride [2, 2])
+    // t69 = windows(a7, [2, 2], stride [2, 2])
     for (let i = 0; i < 5; i++) {
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l] = a7[i * 352 + l]!;
+        t69[i * 320 + l] = a7[i * 352 + l]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 32] = a7[i * 352 + l + 176]!;
+        t69[i * 320 + l + 32] = a7[i * 352 + l + 176]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 64] = a7[i * 352 + l + 32]!;
+        t69[i * 320 + l + 64] = a7[i * 352 + l + 32]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 96] = a7[i * 352 + l + 208]!;
+        t69[i * 320 + l + 96] = a7[i * 352 + l + 208]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 128] = a7[i * 352 + l + 64]!;
+        t69[i * 320 + l + 128] = a7[i * 352 + l + 64]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 160] = a7[i * 352 + l + 240]!;
+        t69[i * 320 + l + 160] = a7[i * 352 + l + 240]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 192] = a7[i * 352 + l + 96]!;
+        t69[i * 320 + l + 192] = a7[i * 352 + l + 96]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 224] = a7[i * 352 + l + 272]!;
+        t69[i * 320 + l + 224] = a7[i * 352 + l + 272]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 256] = a7[i * 352 + l + 128]!;
+        t69[i * 320 + l + 256] = a7[i * 352 + l + 128]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 288] = a7[i * 352 + l + 304]!;
+        t69[i * 320 + l + 288] = a7[i * 352 + l + 304]!;
       }
     }
 
-    // a8 = max(reshape(t68, [5, 5, 4, 16]), 3)
+    // a8 = max(reshape(t69, [5, 5, 4, 16]), 3)
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
-        a8[i * 80 + j * 16] = t68[i * 320 + j * 64]!;
-        a8[i * 80 + j * 16 + 1] = t68[i * 320 + j * 64 + 1]!;
-        a8[i * 80 + j * 16 + 2] = t68[i * 320 + j * 64 + 2]!;
-        a8[i * 80 + j * 16 + 3] = t68[i * 320 + j * 64 + 3]!;
-        a8[i * 80 + j * 16 + 4] = t68[i * 320 + j * 64 + 4]!;
-        a8[i * 80 + j * 16 + 5] = t68[i * 320 + j * 64 + 5]!;
-        a8[i * 80 + j * 16 + 6] = t68[i * 320 + j * 64 + 6]!;
-        a8[i * 80 + j * 16 + 7] = t68[i * 320 + j * 64 + 7]!;
-        a8[i * 80 + j * 16 + 8] = t68[i * 320 + j * 64 + 8]!;
-        a8[i * 80 + j * 16 + 9] = t68[i * 320 + j * 64 + 9]!;
-        a8[i * 80 + j * 16 + 10] = t68[i * 320 + j * 64 + 10]!;
-        a8[i * 80 + j * 16 + 11] = t68[i * 320 + j * 64 + 11]!;
-        a8[i * 80 + j * 16 + 12] = t68[i * 320 + j * 64 + 12]!;
-        a8[i * 80 + j * 16 + 13] = t68[i * 320 + j * 64 + 13]!;
-        a8[i * 80 + j * 16 + 14] = t68[i * 320 + j * 64 + 14]!;
-        a8[i * 80 + j * 16 + 15] = t68[i * 320 + j * 64 + 15]!;
+        a8[i * 80 + j * 16] = t69[i * 320 + j * 64]!;
+        a8[i * 80 + j * 16 + 1] = t69[i * 320 + j * 64 + 1]!;
+        a8[i * 80 + j * 16 + 2] = t69[i * 320 + j * 64 + 2]!;
+        a8[i * 80 + j * 16 + 3] = t69[i * 320 + j * 64 + 3]!;
+        a8[i * 80 + j * 16 + 4] = t69[i * 320 + j * 64 + 4]!;
+        a8[i * 80 + j * 16 + 5] = t69[i * 320 + j * 64 + 5]!;
+        a8[i * 80 + j * 16 + 6] = t69[i * 320 + j * 64 + 6]!;
+        a8[i * 80 + j * 16 + 7] = t69[i * 320 + j * 64 + 7]!;
+        a8[i * 80 + j * 16 + 8] = t69[i * 320 + j * 64 + 8]!;
+        a8[i * 80 + j * 16 + 9] = t69[i * 320 + j * 64 + 9]!;
+        a8[i * 80 + j * 16 + 10] = t69[i * 320 + j * 64 + 10]!;
+        a8[i * 80 + j * 16 + 11] = t69[i * 320 + j * 64 + 11]!;
+        a8[i * 80 + j * 16 + 12] = t69[i * 320 + j * 64 + 12]!;
+        a8[i * 80 + j * 16 + 13] = t69[i * 320 + j * 64 + 13]!;
+        a8[i * 80 + j * 16 + 14] = t69[i * 320 + j * 64 + 14]!;
+        a8[i * 80 + j * 16 + 15] = t69[i * 320 + j * 64 + 15]!;
       }
     }
 
     for (let r = 0; r < 3; r++) {
       for (let i = 0; i < 5; i++) {
         for (let j = 0; j < 5; j++) {
-          if (t68[i * 320 + j * 64 + r * 16 + 16]! > a8[i * 80 + j * 16]!)
-            a8[i * 80 + j * 16] = t68[i * 320 + j * 64 + r * 16 + 16]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 17]! > a8[i * 80 + j * 16 + 1]!)
-            a8[i * 80 + j * 16 + 1] = t68[i * 320 + j * 64 + r * 16 + 17]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 18]! > a8[i * 80 + j * 16 + 2]!)
-            a8[i * 80 + j * 16 + 2] = t68[i * 320 + j * 64 + r * 16 + 18]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 19]! > a8[i * 80 + j * 16 + 3]!)
-            a8[i * 80 + j * 16 + 3] = t68[i * 320 + j * 64 + r * 16 + 19]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 20]! > a8[i * 80 + j * 16 + 4]!)
-            a8[i * 80 + j * 16 + 4] = t68[i * 320 + j * 64 + r * 16 + 20]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 21]! > a8[i * 80 + j * 16 + 5]!)
-            a8[i * 80 + j * 16 + 5] = t68[i * 320 + j * 64 + r * 16 + 21]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 22]! > a8[i * 80 + j * 16 + 6]!)
-            a8[i * 80 + j * 16 + 6] = t68[i * 320 + j * 64 + r * 16 + 22]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 23]! > a8[i * 80 + j * 16 + 7]!)
-            a8[i * 80 + j * 16 + 7] = t68[i * 320 + j * 64 + r * 16 + 23]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 24]! > a8[i * 80 + j * 16 + 8]!)
-            a8[i * 80 + j * 16 + 8] = t68[i * 320 + j * 64 + r * 16 + 24]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 25]! > a8[i * 80 + j * 16 + 9]!)
-            a8[i * 80 + j * 16 + 9] = t68[i * 320 + j * 64 + r * 16 + 25]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 26]! > a8[i * 80 + j * 16 + 10]!)
-            a8[i * 80 + j * 16 + 10] = t68[i * 320 + j * 64 + r * 16 + 26]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 27]! > a8[i * 80 + j * 16 + 11]!)
-            a8[i * 80 + j * 16 + 11] = t68[i * 320 + j * 64 + r * 16 + 27]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 28]! > a8[i * 80 + j * 16 + 12]!)
-            a8[i * 80 + j * 16 + 12] = t68[i * 320 + j * 64 + r * 16 + 28]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 29]! > a8[i * 80 + j * 16 + 13]!)
-            a8[i * 80 + j * 16 + 13] = t68[i * 320 + j * 64 + r * 16 + 29]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 30]! > a8[i * 80 + j * 16 + 14]!)
-            a8[i * 80 + j * 16 + 14] = t68[i * 320 + j * 64 + r * 16 + 30]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 31]! > a8[i * 80 + j * 16 + 15]!)
-            a8[i * 80 + j * 16 + 15] = t68[i * 320 + j * 64 + r * 16 + 31]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 16]! > a8[i * 80 + j * 16]!)
+            a8[i * 80 + j * 16] = t69[i * 320 + j * 64 + r * 16 + 16]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 17]! > a8[i * 80 + j * 16 + 1]!)
+            a8[i * 80 + j * 16 + 1] = t69[i * 320 + j * 64 + r * 16 + 17]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 18]! > a8[i * 80 + j * 16 + 2]!)
+            a8[i * 80 + j * 16 + 2] = t69[i * 320 + j * 64 + r * 16 + 18]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 19]! > a8[i * 80 + j * 16 + 3]!)
+            a8[i * 80 + j * 16 + 3] = t69[i * 320 + j * 64 + r * 16 + 19]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 20]! > a8[i * 80 + j * 16 + 4]!)
+            a8[i * 80 + j * 16 + 4] = t69[i * 320 + j * 64 + r * 16 + 20]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 21]! > a8[i * 80 + j * 16 + 5]!)
+            a8[i * 80 + j * 16 + 5] = t69[i * 320 + j * 64 + r * 16 + 21]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 22]! > a8[i * 80 + j * 16 + 6]!)
+            a8[i * 80 + j * 16 + 6] = t69[i * 320 + j * 64 + r * 16 + 22]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 23]! > a8[i * 80 + j * 16 + 7]!)
+            a8[i * 80 + j * 16 + 7] = t69[i * 320 + j * 64 + r * 16 + 23]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 24]! > a8[i * 80 + j * 16 + 8]!)
+            a8[i * 80 + j * 16 + 8] = t69[i * 320 + j * 64 + r * 16 + 24]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 25]! > a8[i * 80 + j * 16 + 9]!)
+            a8[i * 80 + j * 16 + 9] = t69[i * 320 + j * 64 + r * 16 + 25]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 26]! > a8[i * 80 + j * 16 + 10]!)
+            a8[i * 80 + j * 16 + 10] = t69[i * 320 + j * 64 + r * 16 + 26]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 27]! > a8[i * 80 + j * 16 + 11]!)
+            a8[i * 80 + j * 16 + 11] = t69[i * 320 + j * 64 + r * 16 + 27]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 28]! > a8[i * 80 + j * 16 + 12]!)
+            a8[i * 80 + j * 16 + 12] = t69[i * 320 + j * 64 + r * 16 + 28]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 29]! > a8[i * 80 + j * 16 + 13]!)
+            a8[i * 80 + j * 16 + 13] = t69[i * 320 + j * 64 + r * 16 + 29]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 30]! > a8[i * 80 + j * 16 + 14]!)
+            a8[i * 80 + j * 16 + 14] = t69[i * 320 + j * 64 + r * 16 + 30]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 31]! > a8[i * 80 + j * 16 + 15]!)
+            a8[i * 80 + j * 16 + 15] = t69[i * 320 + j * 64 + r * 16 + 31]!;
         }
       }
     }
 
-    // a10 = reshape(a8, [400]) ⊙ t41
+    // a10 = reshape(a8, [400]) ⊙ t42
     for (let i = 0; i < 400; i++) {
-      a10[s * 400 + i] = a8[i]! * t41[s * 400 + i]!;
+      a10[s * 400 + i] = a8[i]! * t42[s * 400 + i]!;
     }
   }
 
-  // t69 = W11 · a10, for every sample at once
-  denseForward(t69, params, 1272, a10, 0, 400, batch, 10, 400);
+  // t70 = W11 · a10, for every sample at once
+  denseForward(t70, params, 1272, a10, 0, 400, batch, 10, 400);
   for (let s = 0; s < batch; s++) {
     const outRow = s * 10;
-    // z11 = t69 + b11
-    z11[0] = t69[s * 10]! + params[5272]!;
-    z11[1] = t69[s * 10 + 1]! + params[5273]!;
-    z11[2] = t69[s * 10 + 2]! + params[5274]!;
-    z11[3] = t69[s * 10 + 3]! + params[5275]!;
-    z11[4] = t69[s * 10 + 4]! + params[5276]!;
-    z11[5] = t69[s * 10 + 5]! + params[5277]!;
-    z11[6] = t69[s * 10 + 6]! + params[5278]!;
-    z11[7] = t69[s * 10 + 7]! + params[5279]!;
-    z11[8] = t69[s * 10 + 8]! + params[5280]!;
-    z11[9] = t69[s * 10 + 9]! + params[5281]!;
-    // t70 = logsumexp(z11)
+    // z11 = t70 + b11
+    z11[0] = t70[s * 10]! + params[5272]!;
+    z11[1] = t70[s * 10 + 1]! + params[5273]!;
+    z11[2] = t70[s * 10 + 2]! + params[5274]!;
+    z11[3] = t70[s * 10 + 3]! + params[5275]!;
+    z11[4] = t70[s * 10 + 4]! + params[5276]!;
+    z11[5] = t70[s * 10 + 5]! + params[5277]!;
+    z11[6] = t70[s * 10 + 6]! + params[5278]!;
+    z11[7] = t70[s * 10 + 7]! + params[5279]!;
+    z11[8] = t70[s * 10 + 8]! + params[5280]!;
+    z11[9] = t70[s * 10 + 9]! + params[5281]!;
+    // t71 = logsumexp(z11)
     let max$3 = -Infinity;
     if (z11[0]! > max$3) max$3 = z11[0]!;
     if (z11[1]! > max$3) max$3 = z11[1]!;
@@ -3624,7 +3633,7 @@ function trainingForwardKernel(
     if (z11[7]! > max$3) max$3 = z11[7]!;
     if (z11[8]! > max$3) max$3 = z11[8]!;
     if (z11[9]! > max$3) max$3 = z11[9]!;
-    const t70 =
+    const t71 =
       max$3 +
       Math.log(
         Math.exp(z11[0]! - max$3) +
@@ -3638,17 +3647,17 @@ function trainingForwardKernel(
           Math.exp(z11[8]! - max$3) +
           Math.exp(z11[9]! - max$3),
       );
-    // p = exp(z11 - t70)
-    out[outRow] = Math.exp(z11[0]! - t70);
-    out[outRow + 1] = Math.exp(z11[1]! - t70);
-    out[outRow + 2] = Math.exp(z11[2]! - t70);
-    out[outRow + 3] = Math.exp(z11[3]! - t70);
-    out[outRow + 4] = Math.exp(z11[4]! - t70);
-    out[outRow + 5] = Math.exp(z11[5]! - t70);
-    out[outRow + 6] = Math.exp(z11[6]! - t70);
-    out[outRow + 7] = Math.exp(z11[7]! - t70);
-    out[outRow + 8] = Math.exp(z11[8]! - t70);
-    out[outRow + 9] = Math.exp(z11[9]! - t70);
+    // p = exp(z11 - t71)
+    out[outRow] = Math.exp(z11[0]! - t71);
+    out[outRow + 1] = Math.exp(z11[1]! - t71);
+    out[outRow + 2] = Math.exp(z11[2]! - t71);
+    out[outRow + 3] = Math.exp(z11[3]! - t71);
+    out[outRow + 4] = Math.exp(z11[4]! - t71);
+    out[outRow + 5] = Math.exp(z11[5]! - t71);
+    out[outRow + 6] = Math.exp(z11[6]! - t71);
+    out[outRow + 7] = Math.exp(z11[7]! - t71);
+    out[outRow + 8] = Math.exp(z11[8]! - t71);
+    out[outRow + 9] = Math.exp(z11[9]! - t71);
   }
 }
 
@@ -3735,7 +3744,7 @@ function trainingLossKernel(
   }
 
   mu2.fill(0);
-  t37.fill(0);
+  t38.fill(0);
   for (let s = 0; s < batch; s++) {
     const xRow = s * 784;
     // t9 = windows(x, [3, 3])
@@ -3760,72 +3769,72 @@ function trainingLossKernel(
       xd2[s * 5408 + i] = t10[i]! - t1[i]!;
     }
 
-    // t38 = sum(reshape(xd2, [676, 8]), 1)
-    t38[0] = xd2[s * 5408]!;
-    t38[1] = xd2[s * 5408 + 1]!;
-    t38[2] = xd2[s * 5408 + 2]!;
-    t38[3] = xd2[s * 5408 + 3]!;
-    t38[4] = xd2[s * 5408 + 4]!;
-    t38[5] = xd2[s * 5408 + 5]!;
-    t38[6] = xd2[s * 5408 + 6]!;
-    t38[7] = xd2[s * 5408 + 7]!;
+    // t39 = sum(reshape(xd2, [676, 8]), 1)
+    t39[0] = xd2[s * 5408]!;
+    t39[1] = xd2[s * 5408 + 1]!;
+    t39[2] = xd2[s * 5408 + 2]!;
+    t39[3] = xd2[s * 5408 + 3]!;
+    t39[4] = xd2[s * 5408 + 4]!;
+    t39[5] = xd2[s * 5408 + 5]!;
+    t39[6] = xd2[s * 5408 + 6]!;
+    t39[7] = xd2[s * 5408 + 7]!;
     for (let r = 0; r < 675; r++) {
-      t38[0]! += xd2[s * 5408 + 8 + r * 8]!;
-      t38[1]! += xd2[s * 5408 + 9 + r * 8]!;
-      t38[2]! += xd2[s * 5408 + 10 + r * 8]!;
-      t38[3]! += xd2[s * 5408 + 11 + r * 8]!;
-      t38[4]! += xd2[s * 5408 + 12 + r * 8]!;
-      t38[5]! += xd2[s * 5408 + 13 + r * 8]!;
-      t38[6]! += xd2[s * 5408 + 14 + r * 8]!;
-      t38[7]! += xd2[s * 5408 + 15 + r * 8]!;
+      t39[0]! += xd2[s * 5408 + 8 + r * 8]!;
+      t39[1]! += xd2[s * 5408 + 9 + r * 8]!;
+      t39[2]! += xd2[s * 5408 + 10 + r * 8]!;
+      t39[3]! += xd2[s * 5408 + 11 + r * 8]!;
+      t39[4]! += xd2[s * 5408 + 12 + r * 8]!;
+      t39[5]! += xd2[s * 5408 + 13 + r * 8]!;
+      t39[6]! += xd2[s * 5408 + 14 + r * 8]!;
+      t39[7]! += xd2[s * 5408 + 15 + r * 8]!;
     }
 
-    // mu2 += 0.0014792899408284023 · t38
-    mu2[0]! += 0.0014792899408284023 * t38[0]!;
-    mu2[1]! += 0.0014792899408284023 * t38[1]!;
-    mu2[2]! += 0.0014792899408284023 * t38[2]!;
-    mu2[3]! += 0.0014792899408284023 * t38[3]!;
-    mu2[4]! += 0.0014792899408284023 * t38[4]!;
-    mu2[5]! += 0.0014792899408284023 * t38[5]!;
-    mu2[6]! += 0.0014792899408284023 * t38[6]!;
-    mu2[7]! += 0.0014792899408284023 * t38[7]!;
-    // t39 = xd2^2
+    // mu2 += 0.0014792899408284023 · t39
+    mu2[0]! += 0.0014792899408284023 * t39[0]!;
+    mu2[1]! += 0.0014792899408284023 * t39[1]!;
+    mu2[2]! += 0.0014792899408284023 * t39[2]!;
+    mu2[3]! += 0.0014792899408284023 * t39[3]!;
+    mu2[4]! += 0.0014792899408284023 * t39[4]!;
+    mu2[5]! += 0.0014792899408284023 * t39[5]!;
+    mu2[6]! += 0.0014792899408284023 * t39[6]!;
+    mu2[7]! += 0.0014792899408284023 * t39[7]!;
+    // t40 = xd2^2
     for (let i = 0; i < 5408; i++) {
-      t39[i] = xd2[s * 5408 + i]! * xd2[s * 5408 + i]!;
+      t40[i] = xd2[s * 5408 + i]! * xd2[s * 5408 + i]!;
     }
 
-    // t40 = sum(reshape(t39, [676, 8]), 1)
-    t40[0] = t39[0]!;
-    t40[1] = t39[1]!;
-    t40[2] = t39[2]!;
-    t40[3] = t39[3]!;
-    t40[4] = t39[4]!;
-    t40[5] = t39[5]!;
-    t40[6] = t39[6]!;
-    t40[7] = t39[7]!;
+    // t41 = sum(reshape(t40, [676, 8]), 1)
+    t41[0] = t40[0]!;
+    t41[1] = t40[1]!;
+    t41[2] = t40[2]!;
+    t41[3] = t40[3]!;
+    t41[4] = t40[4]!;
+    t41[5] = t40[5]!;
+    t41[6] = t40[6]!;
+    t41[7] = t40[7]!;
     for (let r = 0; r < 675; r++) {
-      t40[0]! += t39[8 + r * 8]!;
-      t40[1]! += t39[9 + r * 8]!;
-      t40[2]! += t39[10 + r * 8]!;
-      t40[3]! += t39[11 + r * 8]!;
-      t40[4]! += t39[12 + r * 8]!;
-      t40[5]! += t39[13 + r * 8]!;
-      t40[6]! += t39[14 + r * 8]!;
-      t40[7]! += t39[15 + r * 8]!;
+      t41[0]! += t40[8 + r * 8]!;
+      t41[1]! += t40[9 + r * 8]!;
+      t41[2]! += t40[10 + r * 8]!;
+      t41[3]! += t40[11 + r * 8]!;
+      t41[4]! += t40[12 + r * 8]!;
+      t41[5]! += t40[13 + r * 8]!;
+      t41[6]! += t40[14 + r * 8]!;
+      t41[7]! += t40[15 + r * 8]!;
     }
 
-    // t37 += 0.0014792899408284023 · t40
-    t37[0]! += 0.0014792899408284023 * t40[0]!;
-    t37[1]! += 0.0014792899408284023 * t40[1]!;
-    t37[2]! += 0.0014792899408284023 * t40[2]!;
-    t37[3]! += 0.0014792899408284023 * t40[3]!;
-    t37[4]! += 0.0014792899408284023 * t40[4]!;
-    t37[5]! += 0.0014792899408284023 * t40[5]!;
-    t37[6]! += 0.0014792899408284023 * t40[6]!;
-    t37[7]! += 0.0014792899408284023 * t40[7]!;
-    // t41 = 1.3333333333333333 · (uniform(rng_seed, rng_step, 1, position) ≥ 0.25)
+    // t38 += 0.0014792899408284023 · t41
+    t38[0]! += 0.0014792899408284023 * t41[0]!;
+    t38[1]! += 0.0014792899408284023 * t41[1]!;
+    t38[2]! += 0.0014792899408284023 * t41[2]!;
+    t38[3]! += 0.0014792899408284023 * t41[3]!;
+    t38[4]! += 0.0014792899408284023 * t41[4]!;
+    t38[5]! += 0.0014792899408284023 * t41[5]!;
+    t38[6]! += 0.0014792899408284023 * t41[6]!;
+    t38[7]! += 0.0014792899408284023 * t41[7]!;
+    // t42 = 1.3333333333333333 · (uniform(rng_seed, rng_step, 1, position) ≥ 0.25)
     for (let i = 0; i < 400; i++) {
-      t41[s * 400 + i] =
+      t42[s * 400 + i] =
         1.3333333333333333 *
         (uniform24(rng_seed, rng_step, 1, s * 400 + i) >= 0.25 ? 1 : 0);
     }
@@ -3841,437 +3850,437 @@ function trainingLossKernel(
     mu2[5]! *= invB;
     mu2[6]! *= invB;
     mu2[7]! *= invB;
-    t37[0]! *= invB;
-    t37[1]! *= invB;
-    t37[2]! *= invB;
-    t37[3]! *= invB;
-    t37[4]! *= invB;
-    t37[5]! *= invB;
-    t37[6]! *= invB;
-    t37[7]! *= invB;
+    t38[0]! *= invB;
+    t38[1]! *= invB;
+    t38[2]! *= invB;
+    t38[3]! *= invB;
+    t38[4]! *= invB;
+    t38[5]! *= invB;
+    t38[6]! *= invB;
+    t38[7]! *= invB;
   }
 
-  // t45 = mu2·𝟙
+  // t46 = mu2·𝟙
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
-      t45[i * 208 + j * 8] = mu2[0]!;
-      t45[i * 208 + j * 8 + 1] = mu2[1]!;
-      t45[i * 208 + j * 8 + 2] = mu2[2]!;
-      t45[i * 208 + j * 8 + 3] = mu2[3]!;
-      t45[i * 208 + j * 8 + 4] = mu2[4]!;
-      t45[i * 208 + j * 8 + 5] = mu2[5]!;
-      t45[i * 208 + j * 8 + 6] = mu2[6]!;
-      t45[i * 208 + j * 8 + 7] = mu2[7]!;
+      t46[i * 208 + j * 8] = mu2[0]!;
+      t46[i * 208 + j * 8 + 1] = mu2[1]!;
+      t46[i * 208 + j * 8 + 2] = mu2[2]!;
+      t46[i * 208 + j * 8 + 3] = mu2[3]!;
+      t46[i * 208 + j * 8 + 4] = mu2[4]!;
+      t46[i * 208 + j * 8 + 5] = mu2[5]!;
+      t46[i * 208 + j * 8 + 6] = mu2[6]!;
+      t46[i * 208 + j * 8 + 7] = mu2[7]!;
     }
   }
 
-  // s2 = g2 / √(max(0, t37 - mu2^2) + 1e-5)
+  // s2 = g2 / √(max(0, t38 - mu2^2) + 1e-5)
   s2[0] =
-    params[72]! / Math.sqrt(Math.max(0, t37[0]! - mu2[0]! * mu2[0]!) + 0.00001);
+    params[72]! / Math.sqrt(Math.max(0, t38[0]! - mu2[0]! * mu2[0]!) + 0.00001);
   s2[1] =
-    params[73]! / Math.sqrt(Math.max(0, t37[1]! - mu2[1]! * mu2[1]!) + 0.00001);
+    params[73]! / Math.sqrt(Math.max(0, t38[1]! - mu2[1]! * mu2[1]!) + 0.00001);
   s2[2] =
-    params[74]! / Math.sqrt(Math.max(0, t37[2]! - mu2[2]! * mu2[2]!) + 0.00001);
+    params[74]! / Math.sqrt(Math.max(0, t38[2]! - mu2[2]! * mu2[2]!) + 0.00001);
   s2[3] =
-    params[75]! / Math.sqrt(Math.max(0, t37[3]! - mu2[3]! * mu2[3]!) + 0.00001);
+    params[75]! / Math.sqrt(Math.max(0, t38[3]! - mu2[3]! * mu2[3]!) + 0.00001);
   s2[4] =
-    params[76]! / Math.sqrt(Math.max(0, t37[4]! - mu2[4]! * mu2[4]!) + 0.00001);
+    params[76]! / Math.sqrt(Math.max(0, t38[4]! - mu2[4]! * mu2[4]!) + 0.00001);
   s2[5] =
-    params[77]! / Math.sqrt(Math.max(0, t37[5]! - mu2[5]! * mu2[5]!) + 0.00001);
+    params[77]! / Math.sqrt(Math.max(0, t38[5]! - mu2[5]! * mu2[5]!) + 0.00001);
   s2[6] =
-    params[78]! / Math.sqrt(Math.max(0, t37[6]! - mu2[6]! * mu2[6]!) + 0.00001);
+    params[78]! / Math.sqrt(Math.max(0, t38[6]! - mu2[6]! * mu2[6]!) + 0.00001);
   s2[7] =
-    params[79]! / Math.sqrt(Math.max(0, t37[7]! - mu2[7]! * mu2[7]!) + 0.00001);
-  // t47 = s2·𝟙
+    params[79]! / Math.sqrt(Math.max(0, t38[7]! - mu2[7]! * mu2[7]!) + 0.00001);
+  // t48 = s2·𝟙
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
-      t47[i * 208 + j * 8] = s2[0]!;
-      t47[i * 208 + j * 8 + 1] = s2[1]!;
-      t47[i * 208 + j * 8 + 2] = s2[2]!;
-      t47[i * 208 + j * 8 + 3] = s2[3]!;
-      t47[i * 208 + j * 8 + 4] = s2[4]!;
-      t47[i * 208 + j * 8 + 5] = s2[5]!;
-      t47[i * 208 + j * 8 + 6] = s2[6]!;
-      t47[i * 208 + j * 8 + 7] = s2[7]!;
+      t48[i * 208 + j * 8] = s2[0]!;
+      t48[i * 208 + j * 8 + 1] = s2[1]!;
+      t48[i * 208 + j * 8 + 2] = s2[2]!;
+      t48[i * 208 + j * 8 + 3] = s2[3]!;
+      t48[i * 208 + j * 8 + 4] = s2[4]!;
+      t48[i * 208 + j * 8 + 5] = s2[5]!;
+      t48[i * 208 + j * 8 + 6] = s2[6]!;
+      t48[i * 208 + j * 8 + 7] = s2[7]!;
     }
   }
 
   mu6.fill(0);
-  t48.fill(0);
+  t49.fill(0);
   for (let s = 0; s < batch; s++) {
-    // a3 = max(0, (xd2 - t45) ⊙ t47 + t4)
+    // a3 = max(0, (xd2 - t46) ⊙ t48 + t4)
     for (let i = 0; i < 5408; i++) {
-      a3[i] = Math.max(0, (xd2[s * 5408 + i]! - t45[i]!) * t47[i]! + t4[i]!);
+      a3[i] = Math.max(0, (xd2[s * 5408 + i]! - t46[i]!) * t48[i]! + t4[i]!);
     }
 
-    // t49 = windows(a3, [2, 2], stride [2, 2])
+    // t50 = windows(a3, [2, 2], stride [2, 2])
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        t49[i * 416 + j * 32] = a3[i * 416 + j * 16]!;
-        t49[i * 416 + j * 32 + 1] = a3[i * 416 + j * 16 + 1]!;
-        t49[i * 416 + j * 32 + 2] = a3[i * 416 + j * 16 + 2]!;
-        t49[i * 416 + j * 32 + 3] = a3[i * 416 + j * 16 + 3]!;
-        t49[i * 416 + j * 32 + 4] = a3[i * 416 + j * 16 + 4]!;
-        t49[i * 416 + j * 32 + 5] = a3[i * 416 + j * 16 + 5]!;
-        t49[i * 416 + j * 32 + 6] = a3[i * 416 + j * 16 + 6]!;
-        t49[i * 416 + j * 32 + 7] = a3[i * 416 + j * 16 + 7]!;
-        t49[i * 416 + j * 32 + 8] = a3[i * 416 + j * 16 + 8]!;
-        t49[i * 416 + j * 32 + 9] = a3[i * 416 + j * 16 + 9]!;
-        t49[i * 416 + j * 32 + 10] = a3[i * 416 + j * 16 + 10]!;
-        t49[i * 416 + j * 32 + 11] = a3[i * 416 + j * 16 + 11]!;
-        t49[i * 416 + j * 32 + 12] = a3[i * 416 + j * 16 + 12]!;
-        t49[i * 416 + j * 32 + 13] = a3[i * 416 + j * 16 + 13]!;
-        t49[i * 416 + j * 32 + 14] = a3[i * 416 + j * 16 + 14]!;
-        t49[i * 416 + j * 32 + 15] = a3[i * 416 + j * 16 + 15]!;
-        t49[i * 416 + j * 32 + 16] = a3[i * 416 + j * 16 + 208]!;
-        t49[i * 416 + j * 32 + 17] = a3[i * 416 + j * 16 + 209]!;
-        t49[i * 416 + j * 32 + 18] = a3[i * 416 + j * 16 + 210]!;
-        t49[i * 416 + j * 32 + 19] = a3[i * 416 + j * 16 + 211]!;
-        t49[i * 416 + j * 32 + 20] = a3[i * 416 + j * 16 + 212]!;
-        t49[i * 416 + j * 32 + 21] = a3[i * 416 + j * 16 + 213]!;
-        t49[i * 416 + j * 32 + 22] = a3[i * 416 + j * 16 + 214]!;
-        t49[i * 416 + j * 32 + 23] = a3[i * 416 + j * 16 + 215]!;
-        t49[i * 416 + j * 32 + 24] = a3[i * 416 + j * 16 + 216]!;
-        t49[i * 416 + j * 32 + 25] = a3[i * 416 + j * 16 + 217]!;
-        t49[i * 416 + j * 32 + 26] = a3[i * 416 + j * 16 + 218]!;
-        t49[i * 416 + j * 32 + 27] = a3[i * 416 + j * 16 + 219]!;
-        t49[i * 416 + j * 32 + 28] = a3[i * 416 + j * 16 + 220]!;
-        t49[i * 416 + j * 32 + 29] = a3[i * 416 + j * 16 + 221]!;
-        t49[i * 416 + j * 32 + 30] = a3[i * 416 + j * 16 + 222]!;
-        t49[i * 416 + j * 32 + 31] = a3[i * 416 + j * 16 + 223]!;
+        t50[i * 416 + j * 32] = a3[i * 416 + j * 16]!;
+        t50[i * 416 + j * 32 + 1] = a3[i * 416 + j * 16 + 1]!;
+        t50[i * 416 + j * 32 + 2] = a3[i * 416 + j * 16 + 2]!;
+        t50[i * 416 + j * 32 + 3] = a3[i * 416 + j * 16 + 3]!;
+        t50[i * 416 + j * 32 + 4] = a3[i * 416 + j * 16 + 4]!;
+        t50[i * 416 + j * 32 + 5] = a3[i * 416 + j * 16 + 5]!;
+        t50[i * 416 + j * 32 + 6] = a3[i * 416 + j * 16 + 6]!;
+        t50[i * 416 + j * 32 + 7] = a3[i * 416 + j * 16 + 7]!;
+        t50[i * 416 + j * 32 + 8] = a3[i * 416 + j * 16 + 8]!;
+        t50[i * 416 + j * 32 + 9] = a3[i * 416 + j * 16 + 9]!;
+        t50[i * 416 + j * 32 + 10] = a3[i * 416 + j * 16 + 10]!;
+        t50[i * 416 + j * 32 + 11] = a3[i * 416 + j * 16 + 11]!;
+        t50[i * 416 + j * 32 + 12] = a3[i * 416 + j * 16 + 12]!;
+        t50[i * 416 + j * 32 + 13] = a3[i * 416 + j * 16 + 13]!;
+        t50[i * 416 + j * 32 + 14] = a3[i * 416 + j * 16 + 14]!;
+        t50[i * 416 + j * 32 + 15] = a3[i * 416 + j * 16 + 15]!;
+        t50[i * 416 + j * 32 + 16] = a3[i * 416 + j * 16 + 208]!;
+        t50[i * 416 + j * 32 + 17] = a3[i * 416 + j * 16 + 209]!;
+        t50[i * 416 + j * 32 + 18] = a3[i * 416 + j * 16 + 210]!;
+        t50[i * 416 + j * 32 + 19] = a3[i * 416 + j * 16 + 211]!;
+        t50[i * 416 + j * 32 + 20] = a3[i * 416 + j * 16 + 212]!;
+        t50[i * 416 + j * 32 + 21] = a3[i * 416 + j * 16 + 213]!;
+        t50[i * 416 + j * 32 + 22] = a3[i * 416 + j * 16 + 214]!;
+        t50[i * 416 + j * 32 + 23] = a3[i * 416 + j * 16 + 215]!;
+        t50[i * 416 + j * 32 + 24] = a3[i * 416 + j * 16 + 216]!;
+        t50[i * 416 + j * 32 + 25] = a3[i * 416 + j * 16 + 217]!;
+        t50[i * 416 + j * 32 + 26] = a3[i * 416 + j * 16 + 218]!;
+        t50[i * 416 + j * 32 + 27] = a3[i * 416 + j * 16 + 219]!;
+        t50[i * 416 + j * 32 + 28] = a3[i * 416 + j * 16 + 220]!;
+        t50[i * 416 + j * 32 + 29] = a3[i * 416 + j * 16 + 221]!;
+        t50[i * 416 + j * 32 + 30] = a3[i * 416 + j * 16 + 222]!;
+        t50[i * 416 + j * 32 + 31] = a3[i * 416 + j * 16 + 223]!;
       }
     }
 
-    // a4 = max(reshape(t49, [13, 13, 4, 8]), 3)
+    // a4 = max(reshape(t50, [13, 13, 4, 8]), 3)
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        a4[i * 104 + j * 8] = t49[i * 416 + j * 32]!;
-        a4[i * 104 + j * 8 + 1] = t49[i * 416 + j * 32 + 1]!;
-        a4[i * 104 + j * 8 + 2] = t49[i * 416 + j * 32 + 2]!;
-        a4[i * 104 + j * 8 + 3] = t49[i * 416 + j * 32 + 3]!;
-        a4[i * 104 + j * 8 + 4] = t49[i * 416 + j * 32 + 4]!;
-        a4[i * 104 + j * 8 + 5] = t49[i * 416 + j * 32 + 5]!;
-        a4[i * 104 + j * 8 + 6] = t49[i * 416 + j * 32 + 6]!;
-        a4[i * 104 + j * 8 + 7] = t49[i * 416 + j * 32 + 7]!;
-      }
-    }
-
-    for (let i = 0; i < 13; i++) {
-      for (let j = 0; j < 13; j++) {
-        if (t49[i * 416 + j * 32 + 8]! > a4[i * 104 + j * 8]!)
-          a4[i * 104 + j * 8] = t49[i * 416 + j * 32 + 8]!;
-        if (t49[i * 416 + j * 32 + 9]! > a4[i * 104 + j * 8 + 1]!)
-          a4[i * 104 + j * 8 + 1] = t49[i * 416 + j * 32 + 9]!;
-        if (t49[i * 416 + j * 32 + 10]! > a4[i * 104 + j * 8 + 2]!)
-          a4[i * 104 + j * 8 + 2] = t49[i * 416 + j * 32 + 10]!;
-        if (t49[i * 416 + j * 32 + 11]! > a4[i * 104 + j * 8 + 3]!)
-          a4[i * 104 + j * 8 + 3] = t49[i * 416 + j * 32 + 11]!;
-        if (t49[i * 416 + j * 32 + 12]! > a4[i * 104 + j * 8 + 4]!)
-          a4[i * 104 + j * 8 + 4] = t49[i * 416 + j * 32 + 12]!;
-        if (t49[i * 416 + j * 32 + 13]! > a4[i * 104 + j * 8 + 5]!)
-          a4[i * 104 + j * 8 + 5] = t49[i * 416 + j * 32 + 13]!;
-        if (t49[i * 416 + j * 32 + 14]! > a4[i * 104 + j * 8 + 6]!)
-          a4[i * 104 + j * 8 + 6] = t49[i * 416 + j * 32 + 14]!;
-        if (t49[i * 416 + j * 32 + 15]! > a4[i * 104 + j * 8 + 7]!)
-          a4[i * 104 + j * 8 + 7] = t49[i * 416 + j * 32 + 15]!;
+        a4[i * 104 + j * 8] = t50[i * 416 + j * 32]!;
+        a4[i * 104 + j * 8 + 1] = t50[i * 416 + j * 32 + 1]!;
+        a4[i * 104 + j * 8 + 2] = t50[i * 416 + j * 32 + 2]!;
+        a4[i * 104 + j * 8 + 3] = t50[i * 416 + j * 32 + 3]!;
+        a4[i * 104 + j * 8 + 4] = t50[i * 416 + j * 32 + 4]!;
+        a4[i * 104 + j * 8 + 5] = t50[i * 416 + j * 32 + 5]!;
+        a4[i * 104 + j * 8 + 6] = t50[i * 416 + j * 32 + 6]!;
+        a4[i * 104 + j * 8 + 7] = t50[i * 416 + j * 32 + 7]!;
       }
     }
 
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        if (t49[i * 416 + j * 32 + 16]! > a4[i * 104 + j * 8]!)
-          a4[i * 104 + j * 8] = t49[i * 416 + j * 32 + 16]!;
-        if (t49[i * 416 + j * 32 + 17]! > a4[i * 104 + j * 8 + 1]!)
-          a4[i * 104 + j * 8 + 1] = t49[i * 416 + j * 32 + 17]!;
-        if (t49[i * 416 + j * 32 + 18]! > a4[i * 104 + j * 8 + 2]!)
-          a4[i * 104 + j * 8 + 2] = t49[i * 416 + j * 32 + 18]!;
-        if (t49[i * 416 + j * 32 + 19]! > a4[i * 104 + j * 8 + 3]!)
-          a4[i * 104 + j * 8 + 3] = t49[i * 416 + j * 32 + 19]!;
-        if (t49[i * 416 + j * 32 + 20]! > a4[i * 104 + j * 8 + 4]!)
-          a4[i * 104 + j * 8 + 4] = t49[i * 416 + j * 32 + 20]!;
-        if (t49[i * 416 + j * 32 + 21]! > a4[i * 104 + j * 8 + 5]!)
-          a4[i * 104 + j * 8 + 5] = t49[i * 416 + j * 32 + 21]!;
-        if (t49[i * 416 + j * 32 + 22]! > a4[i * 104 + j * 8 + 6]!)
-          a4[i * 104 + j * 8 + 6] = t49[i * 416 + j * 32 + 22]!;
-        if (t49[i * 416 + j * 32 + 23]! > a4[i * 104 + j * 8 + 7]!)
-          a4[i * 104 + j * 8 + 7] = t49[i * 416 + j * 32 + 23]!;
+        if (t50[i * 416 + j * 32 + 8]! > a4[i * 104 + j * 8]!)
+          a4[i * 104 + j * 8] = t50[i * 416 + j * 32 + 8]!;
+        if (t50[i * 416 + j * 32 + 9]! > a4[i * 104 + j * 8 + 1]!)
+          a4[i * 104 + j * 8 + 1] = t50[i * 416 + j * 32 + 9]!;
+        if (t50[i * 416 + j * 32 + 10]! > a4[i * 104 + j * 8 + 2]!)
+          a4[i * 104 + j * 8 + 2] = t50[i * 416 + j * 32 + 10]!;
+        if (t50[i * 416 + j * 32 + 11]! > a4[i * 104 + j * 8 + 3]!)
+          a4[i * 104 + j * 8 + 3] = t50[i * 416 + j * 32 + 11]!;
+        if (t50[i * 416 + j * 32 + 12]! > a4[i * 104 + j * 8 + 4]!)
+          a4[i * 104 + j * 8 + 4] = t50[i * 416 + j * 32 + 12]!;
+        if (t50[i * 416 + j * 32 + 13]! > a4[i * 104 + j * 8 + 5]!)
+          a4[i * 104 + j * 8 + 5] = t50[i * 416 + j * 32 + 13]!;
+        if (t50[i * 416 + j * 32 + 14]! > a4[i * 104 + j * 8 + 6]!)
+          a4[i * 104 + j * 8 + 6] = t50[i * 416 + j * 32 + 14]!;
+        if (t50[i * 416 + j * 32 + 15]! > a4[i * 104 + j * 8 + 7]!)
+          a4[i * 104 + j * 8 + 7] = t50[i * 416 + j * 32 + 15]!;
       }
     }
 
     for (let i = 0; i < 13; i++) {
       for (let j = 0; j < 13; j++) {
-        if (t49[i * 416 + j * 32 + 24]! > a4[i * 104 + j * 8]!)
-          a4[i * 104 + j * 8] = t49[i * 416 + j * 32 + 24]!;
-        if (t49[i * 416 + j * 32 + 25]! > a4[i * 104 + j * 8 + 1]!)
-          a4[i * 104 + j * 8 + 1] = t49[i * 416 + j * 32 + 25]!;
-        if (t49[i * 416 + j * 32 + 26]! > a4[i * 104 + j * 8 + 2]!)
-          a4[i * 104 + j * 8 + 2] = t49[i * 416 + j * 32 + 26]!;
-        if (t49[i * 416 + j * 32 + 27]! > a4[i * 104 + j * 8 + 3]!)
-          a4[i * 104 + j * 8 + 3] = t49[i * 416 + j * 32 + 27]!;
-        if (t49[i * 416 + j * 32 + 28]! > a4[i * 104 + j * 8 + 4]!)
-          a4[i * 104 + j * 8 + 4] = t49[i * 416 + j * 32 + 28]!;
-        if (t49[i * 416 + j * 32 + 29]! > a4[i * 104 + j * 8 + 5]!)
-          a4[i * 104 + j * 8 + 5] = t49[i * 416 + j * 32 + 29]!;
-        if (t49[i * 416 + j * 32 + 30]! > a4[i * 104 + j * 8 + 6]!)
-          a4[i * 104 + j * 8 + 6] = t49[i * 416 + j * 32 + 30]!;
-        if (t49[i * 416 + j * 32 + 31]! > a4[i * 104 + j * 8 + 7]!)
-          a4[i * 104 + j * 8 + 7] = t49[i * 416 + j * 32 + 31]!;
+        if (t50[i * 416 + j * 32 + 16]! > a4[i * 104 + j * 8]!)
+          a4[i * 104 + j * 8] = t50[i * 416 + j * 32 + 16]!;
+        if (t50[i * 416 + j * 32 + 17]! > a4[i * 104 + j * 8 + 1]!)
+          a4[i * 104 + j * 8 + 1] = t50[i * 416 + j * 32 + 17]!;
+        if (t50[i * 416 + j * 32 + 18]! > a4[i * 104 + j * 8 + 2]!)
+          a4[i * 104 + j * 8 + 2] = t50[i * 416 + j * 32 + 18]!;
+        if (t50[i * 416 + j * 32 + 19]! > a4[i * 104 + j * 8 + 3]!)
+          a4[i * 104 + j * 8 + 3] = t50[i * 416 + j * 32 + 19]!;
+        if (t50[i * 416 + j * 32 + 20]! > a4[i * 104 + j * 8 + 4]!)
+          a4[i * 104 + j * 8 + 4] = t50[i * 416 + j * 32 + 20]!;
+        if (t50[i * 416 + j * 32 + 21]! > a4[i * 104 + j * 8 + 5]!)
+          a4[i * 104 + j * 8 + 5] = t50[i * 416 + j * 32 + 21]!;
+        if (t50[i * 416 + j * 32 + 22]! > a4[i * 104 + j * 8 + 6]!)
+          a4[i * 104 + j * 8 + 6] = t50[i * 416 + j * 32 + 22]!;
+        if (t50[i * 416 + j * 32 + 23]! > a4[i * 104 + j * 8 + 7]!)
+          a4[i * 104 + j * 8 + 7] = t50[i * 416 + j * 32 + 23]!;
       }
     }
 
-    // t50 = windows(a4, [3, 3])
+    for (let i = 0; i < 13; i++) {
+      for (let j = 0; j < 13; j++) {
+        if (t50[i * 416 + j * 32 + 24]! > a4[i * 104 + j * 8]!)
+          a4[i * 104 + j * 8] = t50[i * 416 + j * 32 + 24]!;
+        if (t50[i * 416 + j * 32 + 25]! > a4[i * 104 + j * 8 + 1]!)
+          a4[i * 104 + j * 8 + 1] = t50[i * 416 + j * 32 + 25]!;
+        if (t50[i * 416 + j * 32 + 26]! > a4[i * 104 + j * 8 + 2]!)
+          a4[i * 104 + j * 8 + 2] = t50[i * 416 + j * 32 + 26]!;
+        if (t50[i * 416 + j * 32 + 27]! > a4[i * 104 + j * 8 + 3]!)
+          a4[i * 104 + j * 8 + 3] = t50[i * 416 + j * 32 + 27]!;
+        if (t50[i * 416 + j * 32 + 28]! > a4[i * 104 + j * 8 + 4]!)
+          a4[i * 104 + j * 8 + 4] = t50[i * 416 + j * 32 + 28]!;
+        if (t50[i * 416 + j * 32 + 29]! > a4[i * 104 + j * 8 + 5]!)
+          a4[i * 104 + j * 8 + 5] = t50[i * 416 + j * 32 + 29]!;
+        if (t50[i * 416 + j * 32 + 30]! > a4[i * 104 + j * 8 + 6]!)
+          a4[i * 104 + j * 8 + 6] = t50[i * 416 + j * 32 + 30]!;
+        if (t50[i * 416 + j * 32 + 31]! > a4[i * 104 + j * 8 + 7]!)
+          a4[i * 104 + j * 8 + 7] = t50[i * 416 + j * 32 + 31]!;
+      }
+    }
+
+    // t51 = windows(a4, [3, 3])
     for (let i = 0; i < 11; i++) {
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l] = a4[i * 104 + l]!;
+        t51[i * 792 + l] = a4[i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 24] = a4[104 + i * 104 + l]!;
+        t51[i * 792 + l + 24] = a4[104 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 48] = a4[208 + i * 104 + l]!;
+        t51[i * 792 + l + 48] = a4[208 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 72] = a4[i * 104 + l + 8]!;
+        t51[i * 792 + l + 72] = a4[i * 104 + l + 8]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 96] = a4[112 + i * 104 + l]!;
+        t51[i * 792 + l + 96] = a4[112 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 120] = a4[216 + i * 104 + l]!;
+        t51[i * 792 + l + 120] = a4[216 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 144] = a4[i * 104 + l + 16]!;
+        t51[i * 792 + l + 144] = a4[i * 104 + l + 16]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 168] = a4[120 + i * 104 + l]!;
+        t51[i * 792 + l + 168] = a4[120 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 192] = a4[224 + i * 104 + l]!;
+        t51[i * 792 + l + 192] = a4[224 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 216] = a4[i * 104 + l + 24]!;
+        t51[i * 792 + l + 216] = a4[i * 104 + l + 24]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 240] = a4[128 + i * 104 + l]!;
+        t51[i * 792 + l + 240] = a4[128 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 264] = a4[232 + i * 104 + l]!;
+        t51[i * 792 + l + 264] = a4[232 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 288] = a4[i * 104 + l + 32]!;
+        t51[i * 792 + l + 288] = a4[i * 104 + l + 32]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 312] = a4[136 + i * 104 + l]!;
+        t51[i * 792 + l + 312] = a4[136 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 336] = a4[240 + i * 104 + l]!;
+        t51[i * 792 + l + 336] = a4[240 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 360] = a4[i * 104 + l + 40]!;
+        t51[i * 792 + l + 360] = a4[i * 104 + l + 40]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 384] = a4[144 + i * 104 + l]!;
+        t51[i * 792 + l + 384] = a4[144 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 408] = a4[248 + i * 104 + l]!;
+        t51[i * 792 + l + 408] = a4[248 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 432] = a4[i * 104 + l + 48]!;
+        t51[i * 792 + l + 432] = a4[i * 104 + l + 48]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 456] = a4[152 + i * 104 + l]!;
+        t51[i * 792 + l + 456] = a4[152 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 480] = a4[256 + i * 104 + l]!;
+        t51[i * 792 + l + 480] = a4[256 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 504] = a4[i * 104 + l + 56]!;
+        t51[i * 792 + l + 504] = a4[i * 104 + l + 56]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 528] = a4[160 + i * 104 + l]!;
+        t51[i * 792 + l + 528] = a4[160 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 552] = a4[264 + i * 104 + l]!;
+        t51[i * 792 + l + 552] = a4[264 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 576] = a4[i * 104 + l + 64]!;
+        t51[i * 792 + l + 576] = a4[i * 104 + l + 64]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 600] = a4[168 + i * 104 + l]!;
+        t51[i * 792 + l + 600] = a4[168 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 624] = a4[272 + i * 104 + l]!;
+        t51[i * 792 + l + 624] = a4[272 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 648] = a4[i * 104 + l + 72]!;
+        t51[i * 792 + l + 648] = a4[i * 104 + l + 72]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 672] = a4[176 + i * 104 + l]!;
+        t51[i * 792 + l + 672] = a4[176 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 696] = a4[280 + i * 104 + l]!;
+        t51[i * 792 + l + 696] = a4[280 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 720] = a4[i * 104 + l + 80]!;
+        t51[i * 792 + l + 720] = a4[i * 104 + l + 80]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 744] = a4[184 + i * 104 + l]!;
+        t51[i * 792 + l + 744] = a4[184 + i * 104 + l]!;
       }
 
       for (let l = 0; l < 24; l++) {
-        t50[i * 792 + l + 768] = a4[288 + i * 104 + l]!;
+        t51[i * 792 + l + 768] = a4[288 + i * 104 + l]!;
       }
     }
 
-    // t51 = reshape(t50, [121, 72]) · reshape(W5, [72, 16])
-    matrixProduct(t51, 0, t50, 0, 72, 1, params, 88, 16, 1, 121, 16, 72);
-    // xd6 = reshape(t51, [11, 11, 16]) - t5
+    // t52 = reshape(t51, [121, 72]) · reshape(W5, [72, 16])
+    matrixProduct(t52, 0, t51, 0, 72, 1, params, 88, 16, 1, 121, 16, 72);
+    // xd6 = reshape(t52, [11, 11, 16]) - t5
     for (let i = 0; i < 1936; i++) {
-      xd6[s * 1936 + i] = t51[i]! - t5[i]!;
+      xd6[s * 1936 + i] = t52[i]! - t5[i]!;
     }
 
-    // t52 = sum(reshape(xd6, [121, 16]), 1)
-    t52[0] = xd6[s * 1936]!;
-    t52[1] = xd6[s * 1936 + 1]!;
-    t52[2] = xd6[s * 1936 + 2]!;
-    t52[3] = xd6[s * 1936 + 3]!;
-    t52[4] = xd6[s * 1936 + 4]!;
-    t52[5] = xd6[s * 1936 + 5]!;
-    t52[6] = xd6[s * 1936 + 6]!;
-    t52[7] = xd6[s * 1936 + 7]!;
-    t52[8] = xd6[s * 1936 + 8]!;
-    t52[9] = xd6[s * 1936 + 9]!;
-    t52[10] = xd6[s * 1936 + 10]!;
-    t52[11] = xd6[s * 1936 + 11]!;
-    t52[12] = xd6[s * 1936 + 12]!;
-    t52[13] = xd6[s * 1936 + 13]!;
-    t52[14] = xd6[s * 1936 + 14]!;
-    t52[15] = xd6[s * 1936 + 15]!;
+    // t53 = sum(reshape(xd6, [121, 16]), 1)
+    t53[0] = xd6[s * 1936]!;
+    t53[1] = xd6[s * 1936 + 1]!;
+    t53[2] = xd6[s * 1936 + 2]!;
+    t53[3] = xd6[s * 1936 + 3]!;
+    t53[4] = xd6[s * 1936 + 4]!;
+    t53[5] = xd6[s * 1936 + 5]!;
+    t53[6] = xd6[s * 1936 + 6]!;
+    t53[7] = xd6[s * 1936 + 7]!;
+    t53[8] = xd6[s * 1936 + 8]!;
+    t53[9] = xd6[s * 1936 + 9]!;
+    t53[10] = xd6[s * 1936 + 10]!;
+    t53[11] = xd6[s * 1936 + 11]!;
+    t53[12] = xd6[s * 1936 + 12]!;
+    t53[13] = xd6[s * 1936 + 13]!;
+    t53[14] = xd6[s * 1936 + 14]!;
+    t53[15] = xd6[s * 1936 + 15]!;
     for (let r = 0; r < 120; r++) {
-      t52[0]! += xd6[s * 1936 + 16 + r * 16]!;
-      t52[1]! += xd6[s * 1936 + 17 + r * 16]!;
-      t52[2]! += xd6[s * 1936 + 18 + r * 16]!;
-      t52[3]! += xd6[s * 1936 + 19 + r * 16]!;
-      t52[4]! += xd6[s * 1936 + 20 + r * 16]!;
-      t52[5]! += xd6[s * 1936 + 21 + r * 16]!;
-      t52[6]! += xd6[s * 1936 + 22 + r * 16]!;
-      t52[7]! += xd6[s * 1936 + 23 + r * 16]!;
-      t52[8]! += xd6[s * 1936 + 24 + r * 16]!;
-      t52[9]! += xd6[s * 1936 + 25 + r * 16]!;
-      t52[10]! += xd6[s * 1936 + 26 + r * 16]!;
-      t52[11]! += xd6[s * 1936 + 27 + r * 16]!;
-      t52[12]! += xd6[s * 1936 + 28 + r * 16]!;
-      t52[13]! += xd6[s * 1936 + 29 + r * 16]!;
-      t52[14]! += xd6[s * 1936 + 30 + r * 16]!;
-      t52[15]! += xd6[s * 1936 + 31 + r * 16]!;
+      t53[0]! += xd6[s * 1936 + 16 + r * 16]!;
+      t53[1]! += xd6[s * 1936 + 17 + r * 16]!;
+      t53[2]! += xd6[s * 1936 + 18 + r * 16]!;
+      t53[3]! += xd6[s * 1936 + 19 + r * 16]!;
+      t53[4]! += xd6[s * 1936 + 20 + r * 16]!;
+      t53[5]! += xd6[s * 1936 + 21 + r * 16]!;
+      t53[6]! += xd6[s * 1936 + 22 + r * 16]!;
+      t53[7]! += xd6[s * 1936 + 23 + r * 16]!;
+      t53[8]! += xd6[s * 1936 + 24 + r * 16]!;
+      t53[9]! += xd6[s * 1936 + 25 + r * 16]!;
+      t53[10]! += xd6[s * 1936 + 26 + r * 16]!;
+      t53[11]! += xd6[s * 1936 + 27 + r * 16]!;
+      t53[12]! += xd6[s * 1936 + 28 + r * 16]!;
+      t53[13]! += xd6[s * 1936 + 29 + r * 16]!;
+      t53[14]! += xd6[s * 1936 + 30 + r * 16]!;
+      t53[15]! += xd6[s * 1936 + 31 + r * 16]!;
     }
 
-    // mu6 += 0.008264462809917356 · t52
-    mu6[0]! += 0.008264462809917356 * t52[0]!;
-    mu6[1]! += 0.008264462809917356 * t52[1]!;
-    mu6[2]! += 0.008264462809917356 * t52[2]!;
-    mu6[3]! += 0.008264462809917356 * t52[3]!;
-    mu6[4]! += 0.008264462809917356 * t52[4]!;
-    mu6[5]! += 0.008264462809917356 * t52[5]!;
-    mu6[6]! += 0.008264462809917356 * t52[6]!;
-    mu6[7]! += 0.008264462809917356 * t52[7]!;
-    mu6[8]! += 0.008264462809917356 * t52[8]!;
-    mu6[9]! += 0.008264462809917356 * t52[9]!;
-    mu6[10]! += 0.008264462809917356 * t52[10]!;
-    mu6[11]! += 0.008264462809917356 * t52[11]!;
-    mu6[12]! += 0.008264462809917356 * t52[12]!;
-    mu6[13]! += 0.008264462809917356 * t52[13]!;
-    mu6[14]! += 0.008264462809917356 * t52[14]!;
-    mu6[15]! += 0.008264462809917356 * t52[15]!;
-    // t53 = xd6^2
+    // mu6 += 0.008264462809917356 · t53
+    mu6[0]! += 0.008264462809917356 * t53[0]!;
+    mu6[1]! += 0.008264462809917356 * t53[1]!;
+    mu6[2]! += 0.008264462809917356 * t53[2]!;
+    mu6[3]! += 0.008264462809917356 * t53[3]!;
+    mu6[4]! += 0.008264462809917356 * t53[4]!;
+    mu6[5]! += 0.008264462809917356 * t53[5]!;
+    mu6[6]! += 0.008264462809917356 * t53[6]!;
+    mu6[7]! += 0.008264462809917356 * t53[7]!;
+    mu6[8]! += 0.008264462809917356 * t53[8]!;
+    mu6[9]! += 0.008264462809917356 * t53[9]!;
+    mu6[10]! += 0.008264462809917356 * t53[10]!;
+    mu6[11]! += 0.008264462809917356 * t53[11]!;
+    mu6[12]! += 0.008264462809917356 * t53[12]!;
+    mu6[13]! += 0.008264462809917356 * t53[13]!;
+    mu6[14]! += 0.008264462809917356 * t53[14]!;
+    mu6[15]! += 0.008264462809917356 * t53[15]!;
+    // t54 = xd6^2
     for (let i = 0; i < 1936; i++) {
-      t53[i] = xd6[s * 1936 + i]! * xd6[s * 1936 + i]!;
+      t54[i] = xd6[s * 1936 + i]! * xd6[s * 1936 + i]!;
     }
 
-    // t54 = sum(reshape(t53, [121, 16]), 1)
-    t54[0] = t53[0]!;
-    t54[1] = t53[1]!;
-    t54[2] = t53[2]!;
-    t54[3] = t53[3]!;
-    t54[4] = t53[4]!;
-    t54[5] = t53[5]!;
-    t54[6] = t53[6]!;
-    t54[7] = t53[7]!;
-    t54[8] = t53[8]!;
-    t54[9] = t53[9]!;
-    t54[10] = t53[10]!;
-    t54[11] = t53[11]!;
-    t54[12] = t53[12]!;
-    t54[13] = t53[13]!;
-    t54[14] = t53[14]!;
-    t54[15] = t53[15]!;
+    // t55 = sum(reshape(t54, [121, 16]), 1)
+    t55[0] = t54[0]!;
+    t55[1] = t54[1]!;
+    t55[2] = t54[2]!;
+    t55[3] = t54[3]!;
+    t55[4] = t54[4]!;
+    t55[5] = t54[5]!;
+    t55[6] = t54[6]!;
+    t55[7] = t54[7]!;
+    t55[8] = t54[8]!;
+    t55[9] = t54[9]!;
+    t55[10] = t54[10]!;
+    t55[11] = t54[11]!;
+    t55[12] = t54[12]!;
+    t55[13] = t54[13]!;
+    t55[14] = t54[14]!;
+    t55[15] = t54[15]!;
     for (let r = 0; r < 120; r++) {
-      t54[0]! += t53[16 + r * 16]!;
-      t54[1]! += t53[17 + r * 16]!;
-      t54[2]! += t53[18 + r * 16]!;
-      t54[3]! += t53[19 + r * 16]!;
-      t54[4]! += t53[20 + r * 16]!;
-      t54[5]! += t53[21 + r * 16]!;
-      t54[6]! += t53[22 + r * 16]!;
-      t54[7]! += t53[23 + r * 16]!;
-      t54[8]! += t53[24 + r * 16]!;
-      t54[9]! += t53[25 + r * 16]!;
-      t54[10]! += t53[26 + r * 16]!;
-      t54[11]! += t53[27 + r * 16]!;
-      t54[12]! += t53[28 + r * 16]!;
-      t54[13]! += t53[29 + r * 16]!;
-      t54[14]! += t53[30 + r * 16]!;
-      t54[15]! += t53[31 + r * 16]!;
+      t55[0]! += t54[16 + r * 16]!;
+      t55[1]! += t54[17 + r * 16]!;
+      t55[2]! += t54[18 + r * 16]!;
+      t55[3]! += t54[19 + r * 16]!;
+      t55[4]! += t54[20 + r * 16]!;
+      t55[5]! += t54[21 + r * 16]!;
+      t55[6]! += t54[22 + r * 16]!;
+      t55[7]! += t54[23 + r * 16]!;
+      t55[8]! += t54[24 + r * 16]!;
+      t55[9]! += t54[25 + r * 16]!;
+      t55[10]! += t54[26 + r * 16]!;
+      t55[11]! += t54[27 + r * 16]!;
+      t55[12]! += t54[28 + r * 16]!;
+      t55[13]! += t54[29 + r * 16]!;
+      t55[14]! += t54[30 + r * 16]!;
+      t55[15]! += t54[31 + r * 16]!;
     }
 
-    // t48 += 0.008264462809917356 · t54
-    t48[0]! += 0.008264462809917356 * t54[0]!;
-    t48[1]! += 0.008264462809917356 * t54[1]!;
-    t48[2]! += 0.008264462809917356 * t54[2]!;
-    t48[3]! += 0.008264462809917356 * t54[3]!;
-    t48[4]! += 0.008264462809917356 * t54[4]!;
-    t48[5]! += 0.008264462809917356 * t54[5]!;
-    t48[6]! += 0.008264462809917356 * t54[6]!;
-    t48[7]! += 0.008264462809917356 * t54[7]!;
-    t48[8]! += 0.008264462809917356 * t54[8]!;
-    t48[9]! += 0.008264462809917356 * t54[9]!;
-    t48[10]! += 0.008264462809917356 * t54[10]!;
-    t48[11]! += 0.008264462809917356 * t54[11]!;
-    t48[12]! += 0.008264462809917356 * t54[12]!;
-    t48[13]! += 0.008264462809917356 * t54[13]!;
-    t48[14]! += 0.008264462809917356 * t54[14]!;
-    t48[15]! += 0.008264462809917356 * t54[15]!;
+    // t49 += 0.008264462809917356 · t55
+    t49[0]! += 0.008264462809917356 * t55[0]!;
+    t49[1]! += 0.008264462809917356 * t55[1]!;
+    t49[2]! += 0.008264462809917356 * t55[2]!;
+    t49[3]! += 0.008264462809917356 * t55[3]!;
+    t49[4]! += 0.008264462809917356 * t55[4]!;
+    t49[5]! += 0.008264462809917356 * t55[5]!;
+    t49[6]! += 0.008264462809917356 * t55[6]!;
+    t49[7]! += 0.008264462809917356 * t55[7]!;
+    t49[8]! += 0.008264462809917356 * t55[8]!;
+    t49[9]! += 0.008264462809917356 * t55[9]!;
+    t49[10]! += 0.008264462809917356 * t55[10]!;
+    t49[11]! += 0.008264462809917356 * t55[11]!;
+    t49[12]! += 0.008264462809917356 * t55[12]!;
+    t49[13]! += 0.008264462809917356 * t55[13]!;
+    t49[14]! += 0.008264462809917356 * t55[14]!;
+    t49[15]! += 0.008264462809917356 * t55[15]!;
   }
 
   if (batch > 1) {
@@ -4291,208 +4300,208 @@ function trainingLossKernel(
     mu6[13]! *= invB;
     mu6[14]! *= invB;
     mu6[15]! *= invB;
-    t48[0]! *= invB;
-    t48[1]! *= invB;
-    t48[2]! *= invB;
-    t48[3]! *= invB;
-    t48[4]! *= invB;
-    t48[5]! *= invB;
-    t48[6]! *= invB;
-    t48[7]! *= invB;
-    t48[8]! *= invB;
-    t48[9]! *= invB;
-    t48[10]! *= invB;
-    t48[11]! *= invB;
-    t48[12]! *= invB;
-    t48[13]! *= invB;
-    t48[14]! *= invB;
-    t48[15]! *= invB;
+    t49[0]! *= invB;
+    t49[1]! *= invB;
+    t49[2]! *= invB;
+    t49[3]! *= invB;
+    t49[4]! *= invB;
+    t49[5]! *= invB;
+    t49[6]! *= invB;
+    t49[7]! *= invB;
+    t49[8]! *= invB;
+    t49[9]! *= invB;
+    t49[10]! *= invB;
+    t49[11]! *= invB;
+    t49[12]! *= invB;
+    t49[13]! *= invB;
+    t49[14]! *= invB;
+    t49[15]! *= invB;
   }
 
-  // t62 = mu6·𝟙
+  // t63 = mu6·𝟙
   for (let i = 0; i < 11; i++) {
     for (let j = 0; j < 11; j++) {
-      t62[i * 176 + j * 16] = mu6[0]!;
-      t62[i * 176 + j * 16 + 1] = mu6[1]!;
-      t62[i * 176 + j * 16 + 2] = mu6[2]!;
-      t62[i * 176 + j * 16 + 3] = mu6[3]!;
-      t62[i * 176 + j * 16 + 4] = mu6[4]!;
-      t62[i * 176 + j * 16 + 5] = mu6[5]!;
-      t62[i * 176 + j * 16 + 6] = mu6[6]!;
-      t62[i * 176 + j * 16 + 7] = mu6[7]!;
-      t62[i * 176 + j * 16 + 8] = mu6[8]!;
-      t62[i * 176 + j * 16 + 9] = mu6[9]!;
-      t62[i * 176 + j * 16 + 10] = mu6[10]!;
-      t62[i * 176 + j * 16 + 11] = mu6[11]!;
-      t62[i * 176 + j * 16 + 12] = mu6[12]!;
-      t62[i * 176 + j * 16 + 13] = mu6[13]!;
-      t62[i * 176 + j * 16 + 14] = mu6[14]!;
-      t62[i * 176 + j * 16 + 15] = mu6[15]!;
+      t63[i * 176 + j * 16] = mu6[0]!;
+      t63[i * 176 + j * 16 + 1] = mu6[1]!;
+      t63[i * 176 + j * 16 + 2] = mu6[2]!;
+      t63[i * 176 + j * 16 + 3] = mu6[3]!;
+      t63[i * 176 + j * 16 + 4] = mu6[4]!;
+      t63[i * 176 + j * 16 + 5] = mu6[5]!;
+      t63[i * 176 + j * 16 + 6] = mu6[6]!;
+      t63[i * 176 + j * 16 + 7] = mu6[7]!;
+      t63[i * 176 + j * 16 + 8] = mu6[8]!;
+      t63[i * 176 + j * 16 + 9] = mu6[9]!;
+      t63[i * 176 + j * 16 + 10] = mu6[10]!;
+      t63[i * 176 + j * 16 + 11] = mu6[11]!;
+      t63[i * 176 + j * 16 + 12] = mu6[12]!;
+      t63[i * 176 + j * 16 + 13] = mu6[13]!;
+      t63[i * 176 + j * 16 + 14] = mu6[14]!;
+      t63[i * 176 + j * 16 + 15] = mu6[15]!;
     }
   }
 
-  // s6 = g6 / √(max(0, t48 - mu6^2) + 1e-5)
+  // s6 = g6 / √(max(0, t49 - mu6^2) + 1e-5)
   for (let i = 0; i < 16; i++) {
     s6[i] =
       params[1240 + i]! /
-      Math.sqrt(Math.max(0, t48[i]! - mu6[i]! * mu6[i]!) + 0.00001);
+      Math.sqrt(Math.max(0, t49[i]! - mu6[i]! * mu6[i]!) + 0.00001);
   }
 
-  // t64 = s6·𝟙
+  // t65 = s6·𝟙
   for (let i = 0; i < 11; i++) {
     for (let j = 0; j < 11; j++) {
-      t64[i * 176 + j * 16] = s6[0]!;
-      t64[i * 176 + j * 16 + 1] = s6[1]!;
-      t64[i * 176 + j * 16 + 2] = s6[2]!;
-      t64[i * 176 + j * 16 + 3] = s6[3]!;
-      t64[i * 176 + j * 16 + 4] = s6[4]!;
-      t64[i * 176 + j * 16 + 5] = s6[5]!;
-      t64[i * 176 + j * 16 + 6] = s6[6]!;
-      t64[i * 176 + j * 16 + 7] = s6[7]!;
-      t64[i * 176 + j * 16 + 8] = s6[8]!;
-      t64[i * 176 + j * 16 + 9] = s6[9]!;
-      t64[i * 176 + j * 16 + 10] = s6[10]!;
-      t64[i * 176 + j * 16 + 11] = s6[11]!;
-      t64[i * 176 + j * 16 + 12] = s6[12]!;
-      t64[i * 176 + j * 16 + 13] = s6[13]!;
-      t64[i * 176 + j * 16 + 14] = s6[14]!;
-      t64[i * 176 + j * 16 + 15] = s6[15]!;
+      t65[i * 176 + j * 16] = s6[0]!;
+      t65[i * 176 + j * 16 + 1] = s6[1]!;
+      t65[i * 176 + j * 16 + 2] = s6[2]!;
+      t65[i * 176 + j * 16 + 3] = s6[3]!;
+      t65[i * 176 + j * 16 + 4] = s6[4]!;
+      t65[i * 176 + j * 16 + 5] = s6[5]!;
+      t65[i * 176 + j * 16 + 6] = s6[6]!;
+      t65[i * 176 + j * 16 + 7] = s6[7]!;
+      t65[i * 176 + j * 16 + 8] = s6[8]!;
+      t65[i * 176 + j * 16 + 9] = s6[9]!;
+      t65[i * 176 + j * 16 + 10] = s6[10]!;
+      t65[i * 176 + j * 16 + 11] = s6[11]!;
+      t65[i * 176 + j * 16 + 12] = s6[12]!;
+      t65[i * 176 + j * 16 + 13] = s6[13]!;
+      t65[i * 176 + j * 16 + 14] = s6[14]!;
+      t65[i * 176 + j * 16 + 15] = s6[15]!;
     }
   }
 
   let meanL = 0;
   for (let s = 0; s < batch; s++) {
-    // a7 = max(0, (xd6 - t62) ⊙ t64 + t8)
+    // a7 = max(0, (xd6 - t63) ⊙ t65 + t8)
     for (let i = 0; i < 1936; i++) {
-      a7[i] = Math.max(0, (xd6[s * 1936 + i]! - t62[i]!) * t64[i]! + t8[i]!);
+      a7[i] = Math.max(0, (xd6[s * 1936 + i]! - t63[i]!) * t65[i]! + t8[i]!);
     }
 
-    // t68 = windows(a7, [2, 2], stride [2, 2])
+    // t69 = windows(a7, [2, 2], stride [2, 2])
     for (let i = 0; i < 5; i++) {
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l] = a7[i * 352 + l]!;
+        t69[i * 320 + l] = a7[i * 352 + l]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 32] = a7[i * 352 + l + 176]!;
+        t69[i * 320 + l + 32] = a7[i * 352 + l + 176]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 64] = a7[i * 352 + l + 32]!;
+        t69[i * 320 + l + 64] = a7[i * 352 + l + 32]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 96] = a7[i * 352 + l + 208]!;
+        t69[i * 320 + l + 96] = a7[i * 352 + l + 208]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 128] = a7[i * 352 + l + 64]!;
+        t69[i * 320 + l + 128] = a7[i * 352 + l + 64]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 160] = a7[i * 352 + l + 240]!;
+        t69[i * 320 + l + 160] = a7[i * 352 + l + 240]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 192] = a7[i * 352 + l + 96]!;
+        t69[i * 320 + l + 192] = a7[i * 352 + l + 96]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 224] = a7[i * 352 + l + 272]!;
+        t69[i * 320 + l + 224] = a7[i * 352 + l + 272]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 256] = a7[i * 352 + l + 128]!;
+        t69[i * 320 + l + 256] = a7[i * 352 + l + 128]!;
       }
 
       for (let l = 0; l < 32; l++) {
-        t68[i * 320 + l + 288] = a7[i * 352 + l + 304]!;
+        t69[i * 320 + l + 288] = a7[i * 352 + l + 304]!;
       }
     }
 
-    // a8 = max(reshape(t68, [5, 5, 4, 16]), 3)
+    // a8 = max(reshape(t69, [5, 5, 4, 16]), 3)
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
-        a8[i * 80 + j * 16] = t68[i * 320 + j * 64]!;
-        a8[i * 80 + j * 16 + 1] = t68[i * 320 + j * 64 + 1]!;
-        a8[i * 80 + j * 16 + 2] = t68[i * 320 + j * 64 + 2]!;
-        a8[i * 80 + j * 16 + 3] = t68[i * 320 + j * 64 + 3]!;
-        a8[i * 80 + j * 16 + 4] = t68[i * 320 + j * 64 + 4]!;
-        a8[i * 80 + j * 16 + 5] = t68[i * 320 + j * 64 + 5]!;
-        a8[i * 80 + j * 16 + 6] = t68[i * 320 + j * 64 + 6]!;
-        a8[i * 80 + j * 16 + 7] = t68[i * 320 + j * 64 + 7]!;
-        a8[i * 80 + j * 16 + 8] = t68[i * 320 + j * 64 + 8]!;
-        a8[i * 80 + j * 16 + 9] = t68[i * 320 + j * 64 + 9]!;
-        a8[i * 80 + j * 16 + 10] = t68[i * 320 + j * 64 + 10]!;
-        a8[i * 80 + j * 16 + 11] = t68[i * 320 + j * 64 + 11]!;
-        a8[i * 80 + j * 16 + 12] = t68[i * 320 + j * 64 + 12]!;
-        a8[i * 80 + j * 16 + 13] = t68[i * 320 + j * 64 + 13]!;
-        a8[i * 80 + j * 16 + 14] = t68[i * 320 + j * 64 + 14]!;
-        a8[i * 80 + j * 16 + 15] = t68[i * 320 + j * 64 + 15]!;
+        a8[i * 80 + j * 16] = t69[i * 320 + j * 64]!;
+        a8[i * 80 + j * 16 + 1] = t69[i * 320 + j * 64 + 1]!;
+        a8[i * 80 + j * 16 + 2] = t69[i * 320 + j * 64 + 2]!;
+        a8[i * 80 + j * 16 + 3] = t69[i * 320 + j * 64 + 3]!;
+        a8[i * 80 + j * 16 + 4] = t69[i * 320 + j * 64 + 4]!;
+        a8[i * 80 + j * 16 + 5] = t69[i * 320 + j * 64 + 5]!;
+        a8[i * 80 + j * 16 + 6] = t69[i * 320 + j * 64 + 6]!;
+        a8[i * 80 + j * 16 + 7] = t69[i * 320 + j * 64 + 7]!;
+        a8[i * 80 + j * 16 + 8] = t69[i * 320 + j * 64 + 8]!;
+        a8[i * 80 + j * 16 + 9] = t69[i * 320 + j * 64 + 9]!;
+        a8[i * 80 + j * 16 + 10] = t69[i * 320 + j * 64 + 10]!;
+        a8[i * 80 + j * 16 + 11] = t69[i * 320 + j * 64 + 11]!;
+        a8[i * 80 + j * 16 + 12] = t69[i * 320 + j * 64 + 12]!;
+        a8[i * 80 + j * 16 + 13] = t69[i * 320 + j * 64 + 13]!;
+        a8[i * 80 + j * 16 + 14] = t69[i * 320 + j * 64 + 14]!;
+        a8[i * 80 + j * 16 + 15] = t69[i * 320 + j * 64 + 15]!;
       }
     }
 
     for (let r = 0; r < 3; r++) {
       for (let i = 0; i < 5; i++) {
         for (let j = 0; j < 5; j++) {
-          if (t68[i * 320 + j * 64 + r * 16 + 16]! > a8[i * 80 + j * 16]!)
-            a8[i * 80 + j * 16] = t68[i * 320 + j * 64 + r * 16 + 16]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 17]! > a8[i * 80 + j * 16 + 1]!)
-            a8[i * 80 + j * 16 + 1] = t68[i * 320 + j * 64 + r * 16 + 17]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 18]! > a8[i * 80 + j * 16 + 2]!)
-            a8[i * 80 + j * 16 + 2] = t68[i * 320 + j * 64 + r * 16 + 18]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 19]! > a8[i * 80 + j * 16 + 3]!)
-            a8[i * 80 + j * 16 + 3] = t68[i * 320 + j * 64 + r * 16 + 19]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 20]! > a8[i * 80 + j * 16 + 4]!)
-            a8[i * 80 + j * 16 + 4] = t68[i * 320 + j * 64 + r * 16 + 20]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 21]! > a8[i * 80 + j * 16 + 5]!)
-            a8[i * 80 + j * 16 + 5] = t68[i * 320 + j * 64 + r * 16 + 21]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 22]! > a8[i * 80 + j * 16 + 6]!)
-            a8[i * 80 + j * 16 + 6] = t68[i * 320 + j * 64 + r * 16 + 22]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 23]! > a8[i * 80 + j * 16 + 7]!)
-            a8[i * 80 + j * 16 + 7] = t68[i * 320 + j * 64 + r * 16 + 23]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 24]! > a8[i * 80 + j * 16 + 8]!)
-            a8[i * 80 + j * 16 + 8] = t68[i * 320 + j * 64 + r * 16 + 24]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 25]! > a8[i * 80 + j * 16 + 9]!)
-            a8[i * 80 + j * 16 + 9] = t68[i * 320 + j * 64 + r * 16 + 25]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 26]! > a8[i * 80 + j * 16 + 10]!)
-            a8[i * 80 + j * 16 + 10] = t68[i * 320 + j * 64 + r * 16 + 26]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 27]! > a8[i * 80 + j * 16 + 11]!)
-            a8[i * 80 + j * 16 + 11] = t68[i * 320 + j * 64 + r * 16 + 27]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 28]! > a8[i * 80 + j * 16 + 12]!)
-            a8[i * 80 + j * 16 + 12] = t68[i * 320 + j * 64 + r * 16 + 28]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 29]! > a8[i * 80 + j * 16 + 13]!)
-            a8[i * 80 + j * 16 + 13] = t68[i * 320 + j * 64 + r * 16 + 29]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 30]! > a8[i * 80 + j * 16 + 14]!)
-            a8[i * 80 + j * 16 + 14] = t68[i * 320 + j * 64 + r * 16 + 30]!;
-          if (t68[i * 320 + j * 64 + r * 16 + 31]! > a8[i * 80 + j * 16 + 15]!)
-            a8[i * 80 + j * 16 + 15] = t68[i * 320 + j * 64 + r * 16 + 31]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 16]! > a8[i * 80 + j * 16]!)
+            a8[i * 80 + j * 16] = t69[i * 320 + j * 64 + r * 16 + 16]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 17]! > a8[i * 80 + j * 16 + 1]!)
+            a8[i * 80 + j * 16 + 1] = t69[i * 320 + j * 64 + r * 16 + 17]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 18]! > a8[i * 80 + j * 16 + 2]!)
+            a8[i * 80 + j * 16 + 2] = t69[i * 320 + j * 64 + r * 16 + 18]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 19]! > a8[i * 80 + j * 16 + 3]!)
+            a8[i * 80 + j * 16 + 3] = t69[i * 320 + j * 64 + r * 16 + 19]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 20]! > a8[i * 80 + j * 16 + 4]!)
+            a8[i * 80 + j * 16 + 4] = t69[i * 320 + j * 64 + r * 16 + 20]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 21]! > a8[i * 80 + j * 16 + 5]!)
+            a8[i * 80 + j * 16 + 5] = t69[i * 320 + j * 64 + r * 16 + 21]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 22]! > a8[i * 80 + j * 16 + 6]!)
+            a8[i * 80 + j * 16 + 6] = t69[i * 320 + j * 64 + r * 16 + 22]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 23]! > a8[i * 80 + j * 16 + 7]!)
+            a8[i * 80 + j * 16 + 7] = t69[i * 320 + j * 64 + r * 16 + 23]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 24]! > a8[i * 80 + j * 16 + 8]!)
+            a8[i * 80 + j * 16 + 8] = t69[i * 320 + j * 64 + r * 16 + 24]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 25]! > a8[i * 80 + j * 16 + 9]!)
+            a8[i * 80 + j * 16 + 9] = t69[i * 320 + j * 64 + r * 16 + 25]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 26]! > a8[i * 80 + j * 16 + 10]!)
+            a8[i * 80 + j * 16 + 10] = t69[i * 320 + j * 64 + r * 16 + 26]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 27]! > a8[i * 80 + j * 16 + 11]!)
+            a8[i * 80 + j * 16 + 11] = t69[i * 320 + j * 64 + r * 16 + 27]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 28]! > a8[i * 80 + j * 16 + 12]!)
+            a8[i * 80 + j * 16 + 12] = t69[i * 320 + j * 64 + r * 16 + 28]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 29]! > a8[i * 80 + j * 16 + 13]!)
+            a8[i * 80 + j * 16 + 13] = t69[i * 320 + j * 64 + r * 16 + 29]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 30]! > a8[i * 80 + j * 16 + 14]!)
+            a8[i * 80 + j * 16 + 14] = t69[i * 320 + j * 64 + r * 16 + 30]!;
+          if (t69[i * 320 + j * 64 + r * 16 + 31]! > a8[i * 80 + j * 16 + 15]!)
+            a8[i * 80 + j * 16 + 15] = t69[i * 320 + j * 64 + r * 16 + 31]!;
         }
       }
     }
 
-    // a10 = reshape(a8, [400]) ⊙ t41
+    // a10 = reshape(a8, [400]) ⊙ t42
     for (let i = 0; i < 400; i++) {
-      a10[s * 400 + i] = a8[i]! * t41[s * 400 + i]!;
+      a10[s * 400 + i] = a8[i]! * t42[s * 400 + i]!;
     }
   }
 
-  // t69 = W11 · a10, for every sample at once
-  denseForward(t69, params, 1272, a10, 0, 400, batch, 10, 400);
+  // t70 = W11 · a10, for every sample at once
+  denseForward(t70, params, 1272, a10, 0, 400, batch, 10, 400);
   for (let s = 0; s < batch; s++) {
     const yRow = s * 10;
-    // z11 = t69 + b11
-    z11[0] = t69[s * 10]! + params[5272]!;
-    z11[1] = t69[s * 10 + 1]! + params[5273]!;
-    z11[2] = t69[s * 10 + 2]! + params[5274]!;
-    z11[3] = t69[s * 10 + 3]! + params[5275]!;
-    z11[4] = t69[s * 10 + 4]! + params[5276]!;
-    z11[5] = t69[s * 10 + 5]! + params[5277]!;
-    z11[6] = t69[s * 10 + 6]! + params[5278]!;
-    z11[7] = t69[s * 10 + 7]! + params[5279]!;
-    z11[8] = t69[s * 10 + 8]! + params[5280]!;
-    z11[9] = t69[s * 10 + 9]! + params[5281]!;
-    // t70 = logsumexp(z11)
+    // z11 = t70 + b11
+    z11[0] = t70[s * 10]! + params[5272]!;
+    z11[1] = t70[s * 10 + 1]! + params[5273]!;
+    z11[2] = t70[s * 10 + 2]! + params[5274]!;
+    z11[3] = t70[s * 10 + 3]! + params[5275]!;
+    z11[4] = t70[s * 10 + 4]! + params[5276]!;
+    z11[5] = t70[s * 10 + 5]! + params[5277]!;
+    z11[6] = t70[s * 10 + 6]! + params[5278]!;
+    z11[7] = t70[s * 10 + 7]! + params[5279]!;
+    z11[8] = t70[s * 10 + 8]! + params[5280]!;
+    z11[9] = t70[s * 10 + 9]! + params[5281]!;
+    // t71 = logsumexp(z11)
     let max$4 = -Infinity;
     if (z11[0]! > max$4) max$4 = z11[0]!;
     if (z11[1]! > max$4) max$4 = z11[1]!;
@@ -4504,7 +4513,7 @@ function trainingLossKernel(
     if (z11[7]! > max$4) max$4 = z11[7]!;
     if (z11[8]! > max$4) max$4 = z11[8]!;
     if (z11[9]! > max$4) max$4 = z11[9]!;
-    const t70 =
+    const t71 =
       max$4 +
       Math.log(
         Math.exp(z11[0]! - max$4) +
@@ -4518,8 +4527,8 @@ function trainingLossKernel(
           Math.exp(z11[8]! - max$4) +
           Math.exp(z11[9]! - max$4),
       );
-    // t71 = Σ(y ⊙ z11)
-    const t71 =
+    // t72 = Σ(y ⊙ z11)
+    const t72 =
       targets[yRow]! * z11[0]! +
       targets[yRow + 1]! * z11[1]! +
       targets[yRow + 2]! * z11[2]! +
@@ -4530,8 +4539,8 @@ function trainingLossKernel(
       targets[yRow + 7]! * z11[7]! +
       targets[yRow + 8]! * z11[8]! +
       targets[yRow + 9]! * z11[9]!;
-    // meanL += t70 - t71
-    meanL += t70 - t71;
+    // meanL += t71 - t72
+    meanL += t71 - t72;
   }
 
   meanL *= invB;
@@ -4554,9 +4563,9 @@ function sgdStepKernel(
 
 // ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
 
-/** The kernels' binary (139882 bytes), base64. */
+/** The kernels' binary (141661 bytes), base64. */
 const wasmBinary =
-  "AGFzbQEAAAABGgVgAn9/AGABfAF8YAF7AXtgAn9/AXxgAXwAAwoJAAEBAgMDAAMEBQMBAAcHUwcGbWVtb3J5AgAHZm9yd2FyZAAABGxvc3MABAhncmFkaWVudAAFD3RyYWluaW5nRm9yd2FyZAAGDHRyYWluaW5nTG9zcwAHCXNnZFVwZGF0ZQAICpLCBwnafhQBfDx/DnsBfwF7YX8OewN/CXtHfw57An8JewR/CHsCfwV7BH8DfAF/IAC3IQIgAUGQGWwgAEEAbGohAyABQZAZbCAAQZC+AWxqIQQgAUGQGWwgAEEAbGohBSABQegYbCEGQQAhBwNAQQAhCANAQQAhCQNAIAdBwAZsIAhBIGxqIAlBBGxqIAlBBGz9AAKgygL9CwLwywIgCUEEaiIJQQhIDQALIAhBAWoiCEEaSA0ACyAHQQFqIgdBGkgNAAtBACEKA0AgCkEEbCAKQQRs/V0CoAL9XyAKQQRs/V0CwMoC/V/9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAvD0AwAgCkECaiIKQQhIDQALQQAhCwNAQQAhDANAQQAhDQNAIAtBwAZsIAxBIGxqIA1BBGxqIA1BBGz9AALw9AP9CwKQ9QMgDUEEaiINQQhIDQALIAxBAWoiDEEaSA0ACyALQQFqIgtBGkgNAAtBACEOA0BBACEPA0BBACEQA0AgDkHABmwgD0EgbGogEEEEbGogEEEEbP0AAsAC/QsCkJ4FIBBBBGoiEEEISA0ACyAPQQFqIg9BGkgNAAsgDkEBaiIOQRpIDQALQQAhEQNAQQAhEgNAIBFBwAVsIBJBBGxqIBJBBGz9AALgygL9CwKQxwYgEkEEaiISQRBIDQALQQAhEwNAIBFBwAVsIBNBBGxqIBNBBGz9AALgygL9CwLQxwYgE0EEaiITQRBIDQALQQAhFANAIBFBwAVsIBRBBGxqIBRBBGz9AALgygL9CwKQyAYgFEEEaiIUQRBIDQALQQAhFQNAIBFBwAVsIBVBBGxqIBVBBGz9AALgygL9CwLQyAYgFUEEaiIVQRBIDQALQQAhFgNAIBFBwAVsIBZBBGxqIBZBBGz9AALgygL9CwKQyQYgFkEEaiIWQRBIDQALQQAhFwNAIBFBwAVsIBdBBGxqIBdBBGz9AALgygL9CwLQyQYgF0EEaiIXQRBIDQALQQAhGANAIBFBwAVsIBhBBGxqIBhBBGz9AALgygL9CwKQygYgGEEEaiIYQRBIDQALQQAhGQNAIBFBwAVsIBlBBGxqIBlBBGz9AALgygL9CwLQygYgGUEEaiIZQRBIDQALQQAhGgNAIBFBwAVsIBpBBGxqIBpBBGz9AALgygL9CwKQywYgGkEEaiIaQRBIDQALQQAhGwNAIBFBwAVsIBtBBGxqIBtBBGz9AALgygL9CwLQywYgG0EEaiIbQRBIDQALQQAhHANAIBFBwAVsIBxBBGxqIBxBBGz9AALgygL9CwKQzAYgHEEEaiIcQRBIDQALIBFBAWoiEUELSA0AC0EAIR0DQCAdQQRsIB1BBGz9XQLgJv1fIB1BBGz9XQKgywL9X/0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsC0IMHACAdQQJqIh1BEEgNAAtBACEeA0BBACEfA0AgHkHABWwgH0EEbGogH0EEbP0AAtCDB/0LApCEByAfQQRqIh9BEEgNAAtBACEgA0AgHkHABWwgIEEEbGogIEEEbP0AAtCDB/0LAtCEByAgQQRqIiBBEEgNAAtBACEhA0AgHkHABWwgIUEEbGogIUEEbP0AAtCDB/0LApCFByAhQQRqIiFBEEgNAAtBACEiA0AgHkHABWwgIkEEbGogIkEEbP0AAtCDB/0LAtCFByAiQQRqIiJBEEgNAAtBACEjA0AgHkHABWwgI0EEbGogI0EEbP0AAtCDB/0LApCGByAjQQRqIiNBEEgNAAtBACEkA0AgHkHABWwgJEEEbGogJEEEbP0AAtCDB/0LAtCGByAkQQRqIiRBEEgNAAtBACElA0AgHkHABWwgJUEEbGogJUEEbP0AAtCDB/0LApCHByAlQQRqIiVBEEgNAAtBACEmA0AgHkHABWwgJkEEbGogJkEEbP0AAtCDB/0LAtCHByAmQQRqIiZBEEgNAAtBACEnA0AgHkHABWwgJ0EEbGogJ0EEbP0AAtCDB/0LApCIByAnQQRqIidBEEgNAAtBACEoA0AgHkHABWwgKEEEbGogKEEEbP0AAtCDB/0LAtCIByAoQQRqIihBEEgNAAtBACEpA0AgHkHABWwgKUEEbGogKUEEbP0AAtCDB/0LApCJByApQQRqIilBEEgNAAsgHkEBaiIeQQtIDQALQQAhKgNAQQAhKwNAICpBwAVsICtBBGxqICtBBGz9AAKgJ/0LAtDAByArQQRqIitBEEgNAAtBACEsA0AgKkHABWwgLEEEbGogLEEEbP0AAqAn/QsCkMEHICxBBGoiLEEQSA0AC0EAIS0DQCAqQcAFbCAtQQRsaiAtQQRs/QACoCf9CwLQwQcgLUEEaiItQRBIDQALQQAhLgNAICpBwAVsIC5BBGxqIC5BBGz9AAKgJ/0LApDCByAuQQRqIi5BEEgNAAtBACEvA0AgKkHABWwgL0EEbGogL0EEbP0AAqAn/QsC0MIHIC9BBGoiL0EQSA0AC0EAITADQCAqQcAFbCAwQQRsaiAwQQRs/QACoCf9CwKQwwcgMEEEaiIwQRBIDQALQQAhMQNAICpBwAVsIDFBBGxqIDFBBGz9AAKgJ/0LAtDDByAxQQRqIjFBEEgNAAtBACEyA0AgKkHABWwgMkEEbGogMkEEbP0AAqAn/QsCkMQHIDJBBGoiMkEQSA0AC0EAITMDQCAqQcAFbCAzQQRsaiAzQQRs/QACoCf9CwLQxAcgM0EEaiIzQRBIDQALQQAhNANAICpBwAVsIDRBBGxqIDRBBGz9AAKgJ/0LApDFByA0QQRqIjRBEEgNAAtBACE1A0AgKkHABWwgNUEEbGogNUEEbP0AAqAn/QsC0MUHIDVBBGoiNUEQSA0ACyAqQQFqIipBC0gNAAtBACE2A0BBACE3A0BBACE4A0AgAyA3QagHbGogOEEkbGogNkHAGGwgN0HwAGxqIDhBBGxqKgKgvw67tjgCoL8OIAMgN0GoB2xqIDhBJGxqIDZBwBhsIDdB8ABsaiA4QQRsaioCpL8Ou7Y4AqS/DiADIDdBqAdsaiA4QSRsaiA2QcAYbCA3QfAAbGogOEEEbGoqAqi/Dru2OAKovw4gAyA3QagHbGogOEEkbGogNkHAGGwgN0HwAGxqIDhBBGxqKgKQwA67tjgCrL8OIAMgN0GoB2xqIDhBJGxqIDZBwBhsIDdB8ABsaiA4QQRsaioClMAOu7Y4ArC/DiADIDdBqAdsaiA4QSRsaiA2QcAYbCA3QfAAbGogOEEEbGoqApjADru2OAK0vw4gAyA3QagHbGogOEEkbGogNkHAGGwgN0HwAGxqIDhBBGxqKgKAwQ67tjgCuL8OIAMgN0GoB2xqIDhBJGxqIDZBwBhsIDdB8ABsaiA4QQRsaioChMEOu7Y4Ary/DiADIDdBqAdsaiA4QSRsaiA2QcAYbCA3QfAAbGogOEEEbGoqAojBDru2OALAvw4gOEEBaiI4QRpIDQALIDdBAWoiN0EaSA0AC0EAITwDQEEAIT0DQCA8QQRsITkgAyA9QSRsaiE6/QwAAAAAAAAAAAAAAAAAAAAAIT/9DAAAAAAAAAAAAAAAAAAAAAAhQP0MAAAAAAAAAAAAAAAAAAAAACFB/QwAAAAAAAAAAAAAAAAAAAAAIUL9DAAAAAAAAAAAAAAAAAAAAAAhQ/0MAAAAAAAAAAAAAAAAAAAAACFE/QwAAAAAAAAAAAAAAAAAAAAAIUX9DAAAAAAAAAAAAAAAAAAAAAAhRkEAIU0DQCA5/QACACFHIDn9AAIQIUggOv0JAqC/DiFJIDr9CQLEvw4hSiA6/QkC6L8OIUsgOv0JAozADiFMIEkgRyA/IU795gEgTv3kASE/IEkgSCBAIU795gEgTv3kASFAIEogRyBBIU795gEgTv3kASFBIEogSCBCIU795gEgTv3kASFCIEsgRyBDIU795gEgTv3kASFDIEsgSCBEIU795gEgTv3kASFEIEwgRyBFIU795gEgTv3kASFFIEwgSCBGIU795gEgTv3kASFGIDlBIGohOSA6QQRqITogTUEBaiJNQQlIDQALID1BIGwgPEEEbGohOyA7ID/9CwKQ/QcgOyBA/QsCoP0HIDsgQf0LArD9ByA7IEL9CwLA/QcgOyBD/QsC0P0HIDsgRP0LAuD9ByA7IEX9CwLw/QcgOyBG/QsCgP4HID1BBGoiPUGkBUgNAAsgPEEIaiI8QQhIDQALQQAhTwNAIE9BBGz9DAAAAAAAAAAAAAAAAAAAAAAgT0EEbP1dApD9B/1fIE9BBGz9XQLwywL9X/3xASBPQQRs/V0CkPUD/V/98gEgT0EEbP1dApCeBf1f/fAB/fUB/V79WwKQpgkAIE9BAmoiT0GgKkgNAAtBACFQA0BBACFRA0AgUEGADWwgUUEEbGogUEGADWwgUUEEbGr9AAKQpgn9CwKQ/QcgUUEEaiJRQRBIDQALQQAhUgNAIFBBgA1sIFJBBGxqIFBBgA1sIFJBBGxq/QAC0KwJ/QsC0P0HIFJBBGoiUkEQSA0AC0EAIVMDQCBQQYANbCBTQQRsaiBQQYANbCBTQQRsav0AAtCmCf0LApD+ByBTQQRqIlNBEEgNAAtBACFUA0AgUEGADWwgVEEEbGogUEGADWwgVEEEbGr9AAKQrQn9CwLQ/gcgVEEEaiJUQRBIDQALQQAhVQNAIFBBgA1sIFVBBGxqIFBBgA1sIFVBBGxq/QACkKcJ/QsCkP8HIFVBBGoiVUEQSA0AC0EAIVYDQCBQQYANbCBWQQRsaiBQQYANbCBWQQRsav0AAtCtCf0LAtD/ByBWQQRqIlZBEEgNAAtBACFXA0AgUEGADWwgV0EEbGogUEGADWwgV0EEbGr9AALQpwn9CwKQgAggV0EEaiJXQRBIDQALQQAhWANAIFBBgA1sIFhBBGxqIFBBgA1sIFhBBGxq/QACkK4J/QsC0IAIIFhBBGoiWEEQSA0AC0EAIVkDQCBQQYANbCBZQQRsaiBQQYANbCBZQQRsav0AApCoCf0LApCBCCBZQQRqIllBEEgNAAtBACFaA0AgUEGADWwgWkEEbGogUEGADWwgWkEEbGr9AALQrgn9CwLQgQggWkEEaiJaQRBIDQALQQAhWwNAIFBBgA1sIFtBBGxqIFBBgA1sIFtBBGxq/QAC0KgJ/QsCkIIIIFtBBGoiW0EQSA0AC0EAIVwDQCBQQYANbCBcQQRsaiBQQYANbCBcQQRsav0AApCvCf0LAtCCCCBcQQRqIlxBEEgNAAtBACFdA0AgUEGADWwgXUEEbGogUEGADWwgXUEEbGr9AAKQqQn9CwKQgwggXUEEaiJdQRBIDQALQQAhXgNAIFBBgA1sIF5BBGxqIFBBgA1sIF5BBGxq/QAC0K8J/QsC0IMIIF5BBGoiXkEQSA0AC0EAIV8DQCBQQYANbCBfQQRsaiBQQYANbCBfQQRsav0AAtCpCf0LApCECCBfQQRqIl9BEEgNAAtBACFgA0AgUEGADWwgYEEEbGogUEGADWwgYEEEbGr9AAKQsAn9CwLQhAggYEEEaiJgQRBIDQALQQAhYQNAIFBBgA1sIGFBBGxqIFBBgA1sIGFBBGxq/QACkKoJ/QsCkIUIIGFBBGoiYUEQSA0AC0EAIWIDQCBQQYANbCBiQQRsaiBQQYANbCBiQQRsav0AAtCwCf0LAtCFCCBiQQRqImJBEEgNAAtBACFjA0AgUEGADWwgY0EEbGogUEGADWwgY0EEbGr9AALQqgn9CwKQhgggY0EEaiJjQRBIDQALQQAhZANAIFBBgA1sIGRBBGxqIFBBgA1sIGRBBGxq/QACkLEJ/QsC0IYIIGRBBGoiZEEQSA0AC0EAIWUDQCBQQYANbCBlQQRsaiBQQYANbCBlQQRsav0AApCrCf0LApCHCCBlQQRqImVBEEgNAAtBACFmA0AgUEGADWwgZkEEbGogUEGADWwgZkEEbGr9AALQsQn9CwLQhwggZkEEaiJmQRBIDQALQQAhZwNAIFBBgA1sIGdBBGxqIFBBgA1sIGdBBGxq/QAC0KsJ/QsCkIgIIGdBBGoiZ0EQSA0AC0EAIWgDQCBQQYANbCBoQQRsaiBQQYANbCBoQQRsav0AApCyCf0LAtCICCBoQQRqImhBEEgNAAtBACFpA0AgUEGADWwgaUEEbGogUEGADWwgaUEEbGr9AAKQrAn9CwKQiQggaUEEaiJpQRBIDQALQQAhagNAIFBBgA1sIGpBBGxqIFBBgA1sIGpBBGxq/QAC0LIJ/QsC0IkIIGpBBGoiakEQSA0ACyBQQQFqIlBBDUgNAAtBACFrA0BBACFsA0Aga0GgA2wgbEEEbGoga0GADWwgbEEEbGr9AAKQ/Qf9CwKQpgkgbEEEaiJsQQhIDQALQQAhbQNAIGtBoANsIG1BBGxqIGtBgA1sIG1BBGxq/QACkP4H/QsCsKYJIG1BBGoibUEISA0AC0EAIW4DQCBrQaADbCBuQQRsaiBrQYANbCBuQQRsav0AApD/B/0LAtCmCSBuQQRqIm5BCEgNAAtBACFvA0Aga0GgA2wgb0EEbGoga0GADWwgb0EEbGr9AAKQgAj9CwLwpgkgb0EEaiJvQQhIDQALQQAhcANAIGtBoANsIHBBBGxqIGtBgA1sIHBBBGxq/QACkIEI/QsCkKcJIHBBBGoicEEISA0AC0EAIXEDQCBrQaADbCBxQQRsaiBrQYANbCBxQQRsav0AApCCCP0LArCnCSBxQQRqInFBCEgNAAtBACFyA0Aga0GgA2wgckEEbGoga0GADWwgckEEbGr9AAKQgwj9CwLQpwkgckEEaiJyQQhIDQALQQAhcwNAIGtBoANsIHNBBGxqIGtBgA1sIHNBBGxq/QACkIQI/QsC8KcJIHNBBGoic0EISA0AC0EAIXQDQCBrQaADbCB0QQRsaiBrQYANbCB0QQRsav0AApCFCP0LApCoCSB0QQRqInRBCEgNAAtBACF1A0Aga0GgA2wgdUEEbGoga0GADWwgdUEEbGr9AAKQhgj9CwKwqAkgdUEEaiJ1QQhIDQALQQAhdgNAIGtBoANsIHZBBGxqIGtBgA1sIHZBBGxq/QACkIcI/QsC0KgJIHZBBGoidkEISA0AC0EAIXcDQCBrQaADbCB3QQRsaiBrQYANbCB3QQRsav0AApCICP0LAvCoCSB3QQRqIndBCEgNAAtBACF4A0Aga0GgA2wgeEEEbGoga0GADWwgeEEEbGr9AAKQiQj9CwKQqQkgeEEEaiJ4QQhIDQALIGtBAWoia0ENSA0AC0EAIXkDQEEAIXoDQEEAIXsDQCB6QaADbCB7QQRsaiB6QaADbCB7QQRsav0AApCmCSB6QYANbCB5QSBsaiB7QQRsav0AArD9B/3rAf0LApCmCSB7QQRqIntBCEgNAAtBACF8A0AgekGgA2wgfEEEbGogekGgA2wgfEEEbGr9AAKwpgkgekGADWwgeUEgbGogfEEEbGr9AAKw/gf96wH9CwKwpgkgfEEEaiJ8QQhIDQALQQAhfQNAIHpBoANsIH1BBGxqIHpBoANsIH1BBGxq/QAC0KYJIHpBgA1sIHlBIGxqIH1BBGxq/QACsP8H/esB/QsC0KYJIH1BBGoifUEISA0AC0EAIX4DQCB6QaADbCB+QQRsaiB6QaADbCB+QQRsav0AAvCmCSB6QYANbCB5QSBsaiB+QQRsav0AArCACP3rAf0LAvCmCSB+QQRqIn5BCEgNAAtBACF/A0AgekGgA2wgf0EEbGogekGgA2wgf0EEbGr9AAKQpwkgekGADWwgeUEgbGogf0EEbGr9AAKwgQj96wH9CwKQpwkgf0EEaiJ/QQhIDQALQQAhgAEDQCB6QaADbCCAAUEEbGogekGgA2wggAFBBGxq/QACsKcJIHpBgA1sIHlBIGxqIIABQQRsav0AArCCCP3rAf0LArCnCSCAAUEEaiKAAUEISA0AC0EAIYEBA0AgekGgA2wggQFBBGxqIHpBoANsIIEBQQRsav0AAtCnCSB6QYANbCB5QSBsaiCBAUEEbGr9AAKwgwj96wH9CwLQpwkggQFBBGoigQFBCEgNAAtBACGCAQNAIHpBoANsIIIBQQRsaiB6QaADbCCCAUEEbGr9AALwpwkgekGADWwgeUEgbGogggFBBGxq/QACsIQI/esB/QsC8KcJIIIBQQRqIoIBQQhIDQALQQAhgwEDQCB6QaADbCCDAUEEbGogekGgA2wggwFBBGxq/QACkKgJIHpBgA1sIHlBIGxqIIMBQQRsav0AArCFCP3rAf0LApCoCSCDAUEEaiKDAUEISA0AC0EAIYQBA0AgekGgA2wghAFBBGxqIHpBoANsIIQBQQRsav0AArCoCSB6QYANbCB5QSBsaiCEAUEEbGr9AAKwhgj96wH9CwKwqAkghAFBBGoihAFBCEgNAAtBACGFAQNAIHpBoANsIIUBQQRsaiB6QaADbCCFAUEEbGr9AALQqAkgekGADWwgeUEgbGoghQFBBGxq/QACsIcI/esB/QsC0KgJIIUBQQRqIoUBQQhIDQALQQAhhgEDQCB6QaADbCCGAUEEbGogekGgA2wghgFBBGxq/QAC8KgJIHpBgA1sIHlBIGxqIIYBQQRsav0AArCICP3rAf0LAvCoCSCGAUEEaiKGAUEISA0AC0EAIYcBA0AgekGgA2wghwFBBGxqIHpBoANsIIcBQQRsav0AApCpCSB6QYANbCB5QSBsaiCHAUEEbGr9AAKwiQj96wH9CwKQqQkghwFBBGoihwFBCEgNAAsgekEBaiJ6QQ1IDQALIHlBAWoieUEDSA0AC0EAIYgBA0BBACGJAQNAIIgBQeAYbCCJAUEEbGogiAFBoANsIIkBQQRsav0AApCmCf0LArDQCSCJAUEEaiKJAUEYSA0AC0EAIYoBA0AgiAFB4BhsIIoBQQRsaiCIAUGgA2wgigFBBGxq/QACsKkJ/QsCkNEJIIoBQQRqIooBQRhIDQALQQAhiwEDQCCIAUHgGGwgiwFBBGxqIIgBQaADbCCLAUEEbGr9AALQrAn9CwLw0QkgiwFBBGoiiwFBGEgNAAtBACGMAQNAIIgBQeAYbCCMAUEEbGogiAFBoANsIIwBQQRsav0AArCmCf0LAtDSCSCMAUEEaiKMAUEYSA0AC0EAIY0BA0AgiAFB4BhsII0BQQRsaiCIAUGgA2wgjQFBBGxq/QAC0KkJ/QsCsNMJII0BQQRqIo0BQRhIDQALQQAhjgEDQCCIAUHgGGwgjgFBBGxqIIgBQaADbCCOAUEEbGr9AALwrAn9CwKQ1AkgjgFBBGoijgFBGEgNAAtBACGPAQNAIIgBQeAYbCCPAUEEbGogiAFBoANsII8BQQRsav0AAtCmCf0LAvDUCSCPAUEEaiKPAUEYSA0AC0EAIZABA0AgiAFB4BhsIJABQQRsaiCIAUGgA2wgkAFBBGxq/QAC8KkJ/QsC0NUJIJABQQRqIpABQRhIDQALQQAhkQEDQCCIAUHgGGwgkQFBBGxqIIgBQaADbCCRAUEEbGr9AAKQrQn9CwKw1gkgkQFBBGoikQFBGEgNAAtBACGSAQNAIIgBQeAYbCCSAUEEbGogiAFBoANsIJIBQQRsav0AAvCmCf0LApDXCSCSAUEEaiKSAUEYSA0AC0EAIZMBA0AgiAFB4BhsIJMBQQRsaiCIAUGgA2wgkwFBBGxq/QACkKoJ/QsC8NcJIJMBQQRqIpMBQRhIDQALQQAhlAEDQCCIAUHgGGwglAFBBGxqIIgBQaADbCCUAUEEbGr9AAKwrQn9CwLQ2AkglAFBBGoilAFBGEgNAAtBACGVAQNAIIgBQeAYbCCVAUEEbGogiAFBoANsIJUBQQRsav0AApCnCf0LArDZCSCVAUEEaiKVAUEYSA0AC0EAIZYBA0AgiAFB4BhsIJYBQQRsaiCIAUGgA2wglgFBBGxq/QACsKoJ/QsCkNoJIJYBQQRqIpYBQRhIDQALQQAhlwEDQCCIAUHgGGwglwFBBGxqIIgBQaADbCCXAUEEbGr9AALQrQn9CwLw2gkglwFBBGoilwFBGEgNAAtBACGYAQNAIIgBQeAYbCCYAUEEbGogiAFBoANsIJgBQQRsav0AArCnCf0LAtDbCSCYAUEEaiKYAUEYSA0AC0EAIZkBA0AgiAFB4BhsIJkBQQRsaiCIAUGgA2wgmQFBBGxq/QAC0KoJ/QsCsNwJIJkBQQRqIpkBQRhIDQALQQAhmgEDQCCIAUHgGGwgmgFBBGxqIIgBQaADbCCaAUEEbGr9AALwrQn9CwKQ3QkgmgFBBGoimgFBGEgNAAtBACGbAQNAIIgBQeAYbCCbAUEEbGogiAFBoANsIJsBQQRsav0AAtCnCf0LAvDdCSCbAUEEaiKbAUEYSA0AC0EAIZwBA0AgiAFB4BhsIJwBQQRsaiCIAUGgA2wgnAFBBGxq/QAC8KoJ/QsC0N4JIJwBQQRqIpwBQRhIDQALQQAhnQEDQCCIAUHgGGwgnQFBBGxqIIgBQaADbCCdAUEEbGr9AAKQrgn9CwKw3wkgnQFBBGoinQFBGEgNAAtBACGeAQNAIIgBQeAYbCCeAUEEbGogiAFBoANsIJ4BQQRsav0AAvCnCf0LApDgCSCeAUEEaiKeAUEYSA0AC0EAIZ8BA0AgiAFB4BhsIJ8BQQRsaiCIAUGgA2wgnwFBBGxq/QACkKsJ/QsC8OAJIJ8BQQRqIp8BQRhIDQALQQAhoAEDQCCIAUHgGGwgoAFBBGxqIIgBQaADbCCgAUEEbGr9AAKwrgn9CwLQ4QkgoAFBBGoioAFBGEgNAAtBACGhAQNAIIgBQeAYbCChAUEEbGogiAFBoANsIKEBQQRsav0AApCoCf0LArDiCSChAUEEaiKhAUEYSA0AC0EAIaIBA0AgiAFB4BhsIKIBQQRsaiCIAUGgA2wgogFBBGxq/QACsKsJ/QsCkOMJIKIBQQRqIqIBQRhIDQALQQAhowEDQCCIAUHgGGwgowFBBGxqIIgBQaADbCCjAUEEbGr9AALQrgn9CwLw4wkgowFBBGoiowFBGEgNAAtBACGkAQNAIIgBQeAYbCCkAUEEbGogiAFBoANsIKQBQQRsav0AArCoCf0LAtDkCSCkAUEEaiKkAUEYSA0AC0EAIaUBA0AgiAFB4BhsIKUBQQRsaiCIAUGgA2wgpQFBBGxq/QAC0KsJ/QsCsOUJIKUBQQRqIqUBQRhIDQALQQAhpgEDQCCIAUHgGGwgpgFBBGxqIIgBQaADbCCmAUEEbGr9AALwrgn9CwKQ5gkgpgFBBGoipgFBGEgNAAtBACGnAQNAIIgBQeAYbCCnAUEEbGogiAFBoANsIKcBQQRsav0AAtCoCf0LAvDmCSCnAUEEaiKnAUEYSA0AC0EAIagBA0AgiAFB4BhsIKgBQQRsaiCIAUGgA2wgqAFBBGxq/QAC8KsJ/QsC0OcJIKgBQQRqIqgBQRhIDQALQQAhqQEDQCCIAUHgGGwgqQFBBGxqIIgBQaADbCCpAUEEbGr9AAKQrwn9CwKw6AkgqQFBBGoiqQFBGEgNAAsgiAFBAWoiiAFBC0gNAAtBACGtAQNAQQAhrgEDQCCtAUEEbCGqASCuAUGgAmwhqwH9DAAAAAAAAAAAAAAAAAAAAAAhsAH9DAAAAAAAAAAAAAAAAAAAAAAhsQH9DAAAAAAAAAAAAAAAAAAAAAAhsgH9DAAAAAAAAAAAAAAAAAAAAAAhswH9DAAAAAAAAAAAAAAAAAAAAAAhtAH9DAAAAAAAAAAAAAAAAAAAAAAhtQH9DAAAAAAAAAAAAAAAAAAAAAAhtgH9DAAAAAAAAAAAAAAAAAAAAAAhtwFBACG+AQNAIKoB/QAC4AIhuAEgqgH9AALwAiG5ASCqAf0AAoADIboBIKoB/QACkAMhuwEgqwH9CQKw0AkhvAEgqwH9CQLQ0gkhvQEgvAEguAEgsAEhTv3mASBO/eQBIbABILwBILkBILEBIU795gEgTv3kASGxASC8ASC6ASCyASFO/eYBIE795AEhsgEgvAEguwEgswEhTv3mASBO/eQBIbMBIL0BILgBILQBIU795gEgTv3kASG0ASC9ASC5ASC1ASFO/eYBIE795AEhtQEgvQEgugEgtgEhTv3mASBO/eQBIbYBIL0BILsBILcBIU795gEgTv3kASG3ASCqAUHAAGohqgEgqwFBBGohqwEgvgFBAWoivgFByABIDQALIK4BQcAAbCCtAUEEbGohrAEgrAEgsAH9CwKQ/QcgrAEgsQH9CwKg/QcgrAEgsgH9CwKw/QcgrAEgswH9CwLA/QcgrAEgtAH9CwLQ/QcgrAEgtQH9CwLg/QcgrAEgtgH9CwLw/QcgrAEgtwH9CwKA/gcgrgFBAmoirgFB+ABIDQALQfgAIb8BIK0BQQRsIaoBIL8BQaACbCGrAf0MAAAAAAAAAAAAAAAAAAAAACHBAf0MAAAAAAAAAAAAAAAAAAAAACHCAf0MAAAAAAAAAAAAAAAAAAAAACHDAf0MAAAAAAAAAAAAAAAAAAAAACHEAUEAIcoBA0AgqgH9AALgAiHFASCqAf0AAvACIcYBIKoB/QACgAMhxwEgqgH9AAKQAyHIASCrAf0JArDQCSHJASDJASDFASDBASFO/eYBIE795AEhwQEgyQEgxgEgwgEhTv3mASBO/eQBIcIBIMkBIMcBIMMBIU795gEgTv3kASHDASDJASDIASDEASFO/eYBIE795AEhxAEgqgFBwABqIaoBIKsBQQRqIasBIMoBQQFqIsoBQcgASA0ACyC/AUHAAGwgrQFBBGxqIawBIKwBIMEB/QsCkP0HIKwBIMIB/QsCoP0HIKwBIMMB/QsCsP0HIKwBIMQB/QsCwP0HIK0BQRBqIq0BQRBIDQALQQAhywEDQCDLAUEEbP0MAAAAAAAAAAAAAAAAAAAAACDLAUEEbP1dApD9B/1fIMsBQQRs/V0CkMcG/V/98QEgywFBBGz9XQKQhAf9X/3yASDLAUEEbP1dAtDAB/1f/fAB/fUB/V79WwLQuQgAIMsBQQJqIssBQZAPSA0AC0EAIcwBA0BBACHNAQNAIMwBQYAKbCDNAUEEbGogzAFBgAtsIM0BQQRsav0AAtC5CP0LApD9ByDNAUEEaiLNAUEgSA0AC0EAIc4BA0AgzAFBgApsIM4BQQRsaiDMAUGAC2wgzgFBBGxq/QACkL8I/QsCkP4HIM4BQQRqIs4BQSBIDQALQQAhzwEDQCDMAUGACmwgzwFBBGxqIMwBQYALbCDPAUEEbGr9AALQugj9CwKQ/wcgzwFBBGoizwFBIEgNAAtBACHQAQNAIMwBQYAKbCDQAUEEbGogzAFBgAtsINABQQRsav0AApDACP0LApCACCDQAUEEaiLQAUEgSA0AC0EAIdEBA0AgzAFBgApsINEBQQRsaiDMAUGAC2wg0QFBBGxq/QAC0LsI/QsCkIEIINEBQQRqItEBQSBIDQALQQAh0gEDQCDMAUGACmwg0gFBBGxqIMwBQYALbCDSAUEEbGr9AAKQwQj9CwKQgggg0gFBBGoi0gFBIEgNAAtBACHTAQNAIMwBQYAKbCDTAUEEbGogzAFBgAtsINMBQQRsav0AAtC8CP0LApCDCCDTAUEEaiLTAUEgSA0AC0EAIdQBA0AgzAFBgApsINQBQQRsaiDMAUGAC2wg1AFBBGxq/QACkMII/QsCkIQIINQBQQRqItQBQSBIDQALQQAh1QEDQCDMAUGACmwg1QFBBGxqIMwBQYALbCDVAUEEbGr9AALQvQj9CwKQhQgg1QFBBGoi1QFBIEgNAAtBACHWAQNAIMwBQYAKbCDWAUEEbGogzAFBgAtsINYBQQRsav0AApDDCP0LApCGCCDWAUEEaiLWAUEgSA0ACyDMAUEBaiLMAUEFSA0AC0EAIdcBA0Ag1wFBBGwg1wFBBGz9AAKQ/Qf9CwKQrwgg1wFBBGoi1wFBEEgNAAtBACHYAQNAINgBQQRsINgBQQRs/QACkP8H/QsC0K8IINgBQQRqItgBQRBIDQALQQAh2QEDQCDZAUEEbCDZAUEEbP0AApCBCP0LApCwCCDZAUEEaiLZAUEQSA0AC0EAIdoBA0Ag2gFBBGwg2gFBBGz9AAKQgwj9CwLQsAgg2gFBBGoi2gFBEEgNAAtBACHbAQNAINsBQQRsINsBQQRs/QACkIUI/QsCkLEIINsBQQRqItsBQRBIDQALQQAh3AEDQCDcAUEEbCDcAUEEbP0AApCHCP0LAtCxCCDcAUEEaiLcAUEQSA0AC0EAId0BA0Ag3QFBBGwg3QFBBGz9AAKQiQj9CwKQsggg3QFBBGoi3QFBEEgNAAtBACHeAQNAIN4BQQRsIN4BQQRs/QACkIsI/QsC0LIIIN4BQQRqIt4BQRBIDQALQQAh3wEDQCDfAUEEbCDfAUEEbP0AApCNCP0LApCzCCDfAUEEaiLfAUEQSA0AC0EAIeABA0Ag4AFBBGwg4AFBBGz9AAKQjwj9CwLQswgg4AFBBGoi4AFBEEgNAAtBACHhAQNAIOEBQQRsIOEBQQRs/QACkJEI/QsCkLQIIOEBQQRqIuEBQRBIDQALQQAh4gEDQCDiAUEEbCDiAUEEbP0AApCTCP0LAtC0CCDiAUEEaiLiAUEQSA0AC0EAIeMBA0Ag4wFBBGwg4wFBBGz9AAKQlQj9CwKQtQgg4wFBBGoi4wFBEEgNAAtBACHkAQNAIOQBQQRsIOQBQQRs/QACkJcI/QsC0LUIIOQBQQRqIuQBQRBIDQALQQAh5QEDQCDlAUEEbCDlAUEEbP0AApCZCP0LApC2CCDlAUEEaiLlAUEQSA0AC0EAIeYBA0Ag5gFBBGwg5gFBBGz9AAKQmwj9CwLQtggg5gFBBGoi5gFBEEgNAAtBACHnAQNAIOcBQQRsIOcBQQRs/QACkJ0I/QsCkLcIIOcBQQRqIucBQRBIDQALQQAh6AEDQCDoAUEEbCDoAUEEbP0AApCfCP0LAtC3CCDoAUEEaiLoAUEQSA0AC0EAIekBA0Ag6QFBBGwg6QFBBGz9AAKQoQj9CwKQuAgg6QFBBGoi6QFBEEgNAAtBACHqAQNAIOoBQQRsIOoBQQRs/QACkKMI/QsC0LgIIOoBQQRqIuoBQRBIDQALQQAh6wEDQCDrAUEEbCDrAUEEbP0AApClCP0LApC5CCDrAUEEaiLrAUEQSA0AC0EAIewBA0Ag7AFBBGwg7AFBBGz9AAKQpwj9CwLQuQgg7AFBBGoi7AFBEEgNAAtBACHtAQNAIO0BQQRsIO0BQQRs/QACkKkI/QsCkLoIIO0BQQRqIu0BQRBIDQALQQAh7gEDQCDuAUEEbCDuAUEEbP0AApCrCP0LAtC6CCDuAUEEaiLuAUEQSA0AC0EAIe8BA0Ag7wFBBGwg7wFBBGz9AAKQrQj9CwKQuwgg7wFBBGoi7wFBEEgNAAtBACHwAQNAQQAh8QEDQCDxAUEEbCDxAUEEbP0AApCvCCDwAUHAAGwg8QFBBGxq/QAC0P0H/esB/QsCkK8IIPEBQQRqIvEBQRBIDQALQQAh8gEDQCDyAUEEbCDyAUEEbP0AAtCvCCDwAUHAAGwg8gFBBGxq/QAC0P8H/esB/QsC0K8IIPIBQQRqIvIBQRBIDQALQQAh8wEDQCDzAUEEbCDzAUEEbP0AApCwCCDwAUHAAGwg8wFBBGxq/QAC0IEI/esB/QsCkLAIIPMBQQRqIvMBQRBIDQALQQAh9AEDQCD0AUEEbCD0AUEEbP0AAtCwCCDwAUHAAGwg9AFBBGxq/QAC0IMI/esB/QsC0LAIIPQBQQRqIvQBQRBIDQALQQAh9QEDQCD1AUEEbCD1AUEEbP0AApCxCCDwAUHAAGwg9QFBBGxq/QAC0IUI/esB/QsCkLEIIPUBQQRqIvUBQRBIDQALQQAh9gEDQCD2AUEEbCD2AUEEbP0AAtCxCCDwAUHAAGwg9gFBBGxq/QAC0IcI/esB/QsC0LEIIPYBQQRqIvYBQRBIDQALQQAh9wEDQCD3AUEEbCD3AUEEbP0AApCyCCDwAUHAAGwg9wFBBGxq/QAC0IkI/esB/QsCkLIIIPcBQQRqIvcBQRBIDQALQQAh+AEDQCD4AUEEbCD4AUEEbP0AAtCyCCDwAUHAAGwg+AFBBGxq/QAC0IsI/esB/QsC0LIIIPgBQQRqIvgBQRBIDQALQQAh+QEDQCD5AUEEbCD5AUEEbP0AApCzCCDwAUHAAGwg+QFBBGxq/QAC0I0I/esB/QsCkLMIIPkBQQRqIvkBQRBIDQALQQAh+gEDQCD6AUEEbCD6AUEEbP0AAtCzCCDwAUHAAGwg+gFBBGxq/QAC0I8I/esB/QsC0LMIIPoBQQRqIvoBQRBIDQALQQAh+wEDQCD7AUEEbCD7AUEEbP0AApC0CCDwAUHAAGwg+wFBBGxq/QAC0JEI/esB/QsCkLQIIPsBQQRqIvsBQRBIDQALQQAh/AEDQCD8AUEEbCD8AUEEbP0AAtC0CCDwAUHAAGwg/AFBBGxq/QAC0JMI/esB/QsC0LQIIPwBQQRqIvwBQRBIDQALQQAh/QEDQCD9AUEEbCD9AUEEbP0AApC1CCDwAUHAAGwg/QFBBGxq/QAC0JUI/esB/QsCkLUIIP0BQQRqIv0BQRBIDQALQQAh/gEDQCD+AUEEbCD+AUEEbP0AAtC1CCDwAUHAAGwg/gFBBGxq/QAC0JcI/esB/QsC0LUIIP4BQQRqIv4BQRBIDQALQQAh/wEDQCD/AUEEbCD/AUEEbP0AApC2CCDwAUHAAGwg/wFBBGxq/QAC0JkI/esB/QsCkLYIIP8BQQRqIv8BQRBIDQALQQAhgAIDQCCAAkEEbCCAAkEEbP0AAtC2CCDwAUHAAGwggAJBBGxq/QAC0JsI/esB/QsC0LYIIIACQQRqIoACQRBIDQALQQAhgQIDQCCBAkEEbCCBAkEEbP0AApC3CCDwAUHAAGwggQJBBGxq/QAC0J0I/esB/QsCkLcIIIECQQRqIoECQRBIDQALQQAhggIDQCCCAkEEbCCCAkEEbP0AAtC3CCDwAUHAAGwgggJBBGxq/QAC0J8I/esB/QsC0LcIIIICQQRqIoICQRBIDQALQQAhgwIDQCCDAkEEbCCDAkEEbP0AApC4CCDwAUHAAGwggwJBBGxq/QAC0KEI/esB/QsCkLgIIIMCQQRqIoMCQRBIDQALQQAhhAIDQCCEAkEEbCCEAkEEbP0AAtC4CCDwAUHAAGwghAJBBGxq/QAC0KMI/esB/QsC0LgIIIQCQQRqIoQCQRBIDQALQQAhhQIDQCCFAkEEbCCFAkEEbP0AApC5CCDwAUHAAGwghQJBBGxq/QAC0KUI/esB/QsCkLkIIIUCQQRqIoUCQRBIDQALQQAhhgIDQCCGAkEEbCCGAkEEbP0AAtC5CCDwAUHAAGwghgJBBGxq/QAC0KcI/esB/QsC0LkIIIYCQQRqIoYCQRBIDQALQQAhhwIDQCCHAkEEbCCHAkEEbP0AApC6CCDwAUHAAGwghwJBBGxq/QAC0KkI/esB/QsCkLoIIIcCQQRqIocCQRBIDQALQQAhiAIDQCCIAkEEbCCIAkEEbP0AAtC6CCDwAUHAAGwgiAJBBGxq/QAC0KsI/esB/QsC0LoIIIgCQQRqIogCQRBIDQALQQAhiQIDQCCJAkEEbCCJAkEEbP0AApC7CCDwAUHAAGwgiQJBBGxq/QAC0K0I/esB/QsCkLsIIIkCQQRqIokCQRBIDQALIPABQQFqIvABQQNIDQALQQAhigIDQCAEIDZBwAxsaiCKAkEEbGogigJBBGz9AAKQrwj9CwKgvw4gigJBBGoiigJBkANIDQALIDZBAWoiNiAASA0AC0EAIY4CA0BBACGPAgJAA0AgjwJBAmogAEoNASCOAkHADGwhiwIgBCCPAkHADGxqIYwC/QwAAAAAAAAAAAAAAAAAAAAAIZEC/QwAAAAAAAAAAAAAAAAAAAAAIZIC/QwAAAAAAAAAAAAAAAAAAAAAIZMC/QwAAAAAAAAAAAAAAAAAAAAAIZQC/QwAAAAAAAAAAAAAAAAAAAAAIZUC/QwAAAAAAAAAAAAAAAAAAAAAIZYC/QwAAAAAAAAAAAAAAAAAAAAAIZcC/QwAAAAAAAAAAAAAAAAAAAAAIZgCQQAhjQIDQCCLAv0AAuAnIZkCIIsC/QACoDQhmgIgiwL9AALgQCGbAiCLAv0AAqBNIZwCIIwC/QACoL8OIZ0CIIwC/QAC4MsOIZ4CIJkCIJ0CIJECIU795gEgTv3kASGRAiCZAiCeAiCSAiFO/eYBIE795AEhkgIgmgIgnQIgkwIhTv3mASBO/eQBIZMCIJoCIJ4CIJQCIU795gEgTv3kASGUAiCbAiCdAiCVAiFO/eYBIE795AEhlQIgmwIgngIglgIhTv3mASBO/eQBIZYCIJwCIJ0CIJcCIU795gEgTv3kASGXAiCcAiCeAiCYAiFO/eYBIE795AEhmAIgiwJBEGohiwIgjAJBEGohjAIgjQJBBGoijQJBkANIDQALIAUgjwJBKGxqII4CQQRsaiGfAiCfAiCRAv0fACCRAv0fAZIgkQL9HwKSIJEC/R8DkjgCoL8OIJ8CIJIC/R8AIJIC/R8BkiCSAv0fApIgkgL9HwOSOALIvw4gnwIgkwL9HwAgkwL9HwGSIJMC/R8CkiCTAv0fA5I4AqS/DiCfAiCUAv0fACCUAv0fAZIglAL9HwKSIJQC/R8DkjgCzL8OIJ8CIJUC/R8AIJUC/R8BkiCVAv0fApIglQL9HwOSOAKovw4gnwIglgL9HwAglgL9HwGSIJYC/R8CkiCWAv0fA5I4AtC/DiCfAiCXAv0fACCXAv0fAZIglwL9HwKSIJcC/R8DkjgCrL8OIJ8CIJgC/R8AIJgC/R8BkiCYAv0fApIgmAL9HwOSOALUvw4gjwJBAmohjwIMAAsLAkADQCCPAiAATg0BII4CQcAMbCGLAiAEII8CQcAMbGohjAL9DAAAAAAAAAAAAAAAAAAAAAAhoQL9DAAAAAAAAAAAAAAAAAAAAAAhogL9DAAAAAAAAAAAAAAAAAAAAAAhowL9DAAAAAAAAAAAAAAAAAAAAAAhpAJBACGNAgNAIIsC/QAC4CchpQIgiwL9AAKgNCGmAiCLAv0AAuBAIacCIIsC/QACoE0hqAIgjAL9AAKgvw4hqQIgpQIgqQIgoQIhTv3mASBO/eQBIaECIKYCIKkCIKICIU795gEgTv3kASGiAiCnAiCpAiCjAiFO/eYBIE795AEhowIgqAIgqQIgpAIhTv3mASBO/eQBIaQCIIsCQRBqIYsCIIwCQRBqIYwCII0CQQRqIo0CQZADSA0ACyAFII8CQShsaiCOAkEEbGohqgIgqgIgoQL9HwAgoQL9HwGSIKEC/R8CkiChAv0fA5I4AqC/DiCqAiCiAv0fACCiAv0fAZIgogL9HwKSIKIC/R8DkjgCpL8OIKoCIKMC/R8AIKMC/R8BkiCjAv0fApIgowL9HwOSOAKovw4gqgIgpAL9HwAgpAL9HwGSIKQC/R8CkiCkAv0fA5I4Aqy/DiCPAkEBaiGPAgwACwsgjgJBBGoijgJBCEgNAAtBCCGrAkEAIawCAkADQCCsAkECaiAASg0BIKsCQcAMbCGLAiAEIKwCQcAMbGohjAL9DAAAAAAAAAAAAAAAAAAAAAAhrgL9DAAAAAAAAAAAAAAAAAAAAAAhrwL9DAAAAAAAAAAAAAAAAAAAAAAhsAL9DAAAAAAAAAAAAAAAAAAAAAAhsQJBACGNAgNAIIsC/QAC4CchsgIgiwL9AAKgNCGzAiCMAv0AAqC/DiG0AiCMAv0AAuDLDiG1AiCyAiC0AiCuAiFO/eYBIE795AEhrgIgsgIgtQIgrwIhTv3mASBO/eQBIa8CILMCILQCILACIU795gEgTv3kASGwAiCzAiC1AiCxAiFO/eYBIE795AEhsQIgiwJBEGohiwIgjAJBEGohjAIgjQJBBGoijQJBkANIDQALIAUgrAJBKGxqIKsCQQRsaiG2AiC2AiCuAv0fACCuAv0fAZIgrgL9HwKSIK4C/R8DkjgCoL8OILYCIK8C/R8AIK8C/R8BkiCvAv0fApIgrwL9HwOSOALIvw4gtgIgsAL9HwAgsAL9HwGSILAC/R8CkiCwAv0fA5I4AqS/DiC2AiCxAv0fACCxAv0fAZIgsQL9HwKSILEC/R8DkjgCzL8OIKwCQQJqIawCDAALCwJAA0AgrAIgAE4NASCrAkHADGwhiwIgBCCsAkHADGxqIYwC/QwAAAAAAAAAAAAAAAAAAAAAIbgC/QwAAAAAAAAAAAAAAAAAAAAAIbkCQQAhjQIDQCCLAv0AAuAnIboCIIsC/QACoDQhuwIgjAL9AAKgvw4hvAIgugIgvAIguAIhTv3mASBO/eQBIbgCILsCILwCILkCIU795gEgTv3kASG5AiCLAkEQaiGLAiCMAkEQaiGMAiCNAkEEaiKNAkGQA0gNAAsgBSCsAkEobGogqwJBBGxqIb0CIL0CILgC/R8AILgC/R8BkiC4Av0fApIguAL9HwOSOAKgvw4gvQIguQL9HwAguQL9HwGSILkC/R8CkiC5Av0fA5I4AqS/DiCsAkEBaiGsAgwACwtBACG+AgNAQQAhvwIDQCC/AkEEbCAFIL4CQShsaiC/AkEEbGr9AAKgvw4gvwJBBGz9AALgpAH95AH9CwLwywIgvwJBBGoivwJBCEgNAAtBCCHAAiDAAkEEbCAFIL4CQShsaiDAAkEEbGoqAqC/DrsgwAJBBGwqAuCkAbugtjgC8MsCQQkhwAIgwAJBBGwgBSC+AkEobGogwAJBBGxqKgKgvw67IMACQQRsKgLgpAG7oLY4AvDLAkQAAAAAAADw/yHBAkEAKgLwywK7IcICIMICIMECIMICIMECZBshwQJBACoC9MsCuyHCAiDCAiDBAiDCAiDBAmQbIcECQQAqAvjLArshwgIgwgIgwQIgwgIgwQJkGyHBAkEAKgL8ywK7IcICIMICIMECIMICIMECZBshwQJBACoCgMwCuyHCAiDCAiDBAiDCAiDBAmQbIcECQQAqAoTMArshwgIgwgIgwQIgwgIgwQJkGyHBAkEAKgKIzAK7IcICIMICIMECIMICIMECZBshwQJBACoCjMwCuyHCAiDCAiDBAiDCAiDBAmQbIcECQQAqApDMArshwgIgwgIgwQIgwgIgwQJkGyHBAkEAKgKUzAK7IcICIMICIMECIMICIMECZBshwQIgwQJBACoC8MsCuyDBAqEQAUEAKgL0ywK7IMECoRABoEEAKgL4ywK7IMECoRABoEEAKgL8ywK7IMECoRABoEEAKgKAzAK7IMECoRABoEEAKgKEzAK7IMECoRABoEEAKgKIzAK7IMECoRABoEEAKgKMzAK7IMECoRABoEEAKgKQzAK7IMECoRABoEEAKgKUzAK7IMECoRABoBACoCHDAkEAIcQCA0AgBiC+AkEobGogxAJBBGxqIMQCQQRs/V0C8MsC/V8gwwL9FP3xARAD/V79WwKgvw4AIMQCQQJqIsQCQQpIDQALIL4CQQFqIr4CIABIDQALC7ICAgV8An5EAAAAAAAwhkBEAAAAAABQh8AgACAARAAAAAAAUIfAYxsiAUQAAAAAADCGQCABYxsiAiACRP6CK2VHFfc/okQAAAAAAAA4Q6AiA0QAAAAAAAA4Q6EiBEQAAOD+Qi7mP6KhIAREdjx5Ne856j2ioSIFIAUgBaJE4p558PbXWj4gBaJEqg3DLNeKkj6gIAWiRMKQI1XyHcc+oCAFokSsd8agmQH6PqAgBaJEUXulEqABKj+gIAWiRB2hQhhswVY/oCAFokTlexIRERGBP6AgBaJEfAhVVVVVpT+gIAWiRPpUVVVVVcU/oCAFokQKAAAAAADgP6CioEQAAAAAAADwP6AgA71CgICAgICAgJzDAH0iBkIBhyIHQv8HfEI0hr+iIAYgB31C/wd8QjSGv6IL3QIDAX8BfgV8IABEAAAAAAAAUEOiIAAgAEQAAAAAAAAQAGMiARu9QrOIg8yZ7NcEfCICQjSHQv8HfblEAAAAAAAAS0BEAAAAAAAAAAAgARuhIgNEAADg/kIu5j+iIAJC/////////weDQs33/LPmk6jzP3y/RAAAAAAAAPA/oSIEIASiRAAAAAAAAOA/oiIFIAQgBEQAAAAAAAAAQKCjIgYgBSAGIAaiIgdE3N6EoI/6wj8gB6JEWRmH1yGZwz+gIAeiRM6mgjNtRsc/oCAHokTg8pH1xHHMP6AgB6JE3R5RlCRJ0j+gIAeiRLPIl5mZmdk/oCAHokScVVVVVVXlP6CioKIgA0R2PHk17znqPaKgoSAEoaFEAAAAAAAA8P9EAAAAAAAA+H8gACAARAAAAAAAAAAAYxsgAEQAAAAAAAAAAGEbIABEAAAAAAAAAABkIABEAAAAAAAA8H9jcRsLqgQBBnsgAP0MAAAAAABQh8AAAAAAAFCHwP33Af0MAAAAAAAwhkAAAAAAADCGQP32ASIBIAH9DP6CK2VHFfc//oIrZUcV9z/98gH9DAAAAAAAADhDAAAAAAAAOEP98AEiAv0MAAAAAAAAOEMAAAAAAAA4Q/3xASID/QwAAOD+Qi7mPwAA4P5CLuY//fIB/fEBIAP9DHY8eTXvOeo9djx5Ne856j398gH98QEiBCAEIAT98gH9DOKeefD211o+4p558PbXWj4gBP3yAf0Mqg3DLNeKkj6qDcMs14qSPv3wASAE/fIB/QzCkCNV8h3HPsKQI1XyHcc+/fABIAT98gH9DKx3xqCZAfo+rHfGoJkB+j798AEgBP3yAf0MUXulEqABKj9Re6USoAEqP/3wASAE/fIB/QwdoUIYbMFWPx2hQhhswVY//fABIAT98gH9DOV7EhEREYE/5XsSERERgT/98AEgBP3yAf0MfAhVVVVVpT98CFVVVVWlP/3wASAE/fIB/Qz6VFVVVVXFP/pUVVVVVcU//fABIAT98gH9DAoAAAAAAOA/CgAAAAAA4D/98AH98gH98AH9DAAAAAAAAPA/AAAAAAAA8D/98AEgAv0MAAAAAAAAOEMAAAAAAAA4Q/3RASIFQQH9zAEiBv0M/wMAAAAAAAD/AwAAAAAAAP3OAUE0/csB/fIBIAUgBv3RAf0M/wMAAAAAAAD/AwAAAAAAAP3OAUE0/csB/fIBC8iAARUBfDN/AXwJfw57AX8Be2F/DnsDfwl7R38OewJ/CXsEfwh7An8FewR/BXwgALchAiABQZAZbCAAQQBsaiEDIAFBkBlsIABBkL4BbGohBCABQZAZbCAAQQBsaiEFIAFBwBhsIQZBACEHA0BBACEIA0BBACEJA0AgB0HABmwgCEEgbGogCUEEbGogCUEEbP0AAqDKAv0LAvDLAiAJQQRqIglBCEgNAAsgCEEBaiIIQRpIDQALIAdBAWoiB0EaSA0AC0EAIQoDQCAKQQRsIApBBGz9XQKgAv1fIApBBGz9XQLAygL9X/0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsC8PQDACAKQQJqIgpBCEgNAAtBACELA0BBACEMA0BBACENA0AgC0HABmwgDEEgbGogDUEEbGogDUEEbP0AAvD0A/0LApD1AyANQQRqIg1BCEgNAAsgDEEBaiIMQRpIDQALIAtBAWoiC0EaSA0AC0EAIQ4DQEEAIQ8DQEEAIRADQCAOQcAGbCAPQSBsaiAQQQRsaiAQQQRs/QACwAL9CwKQngUgEEEEaiIQQQhIDQALIA9BAWoiD0EaSA0ACyAOQQFqIg5BGkgNAAtBACERA0BBACESA0AgEUHABWwgEkEEbGogEkEEbP0AAuDKAv0LApDHBiASQQRqIhJBEEgNAAtBACETA0AgEUHABWwgE0EEbGogE0EEbP0AAuDKAv0LAtDHBiATQQRqIhNBEEgNAAtBACEUA0AgEUHABWwgFEEEbGogFEEEbP0AAuDKAv0LApDIBiAUQQRqIhRBEEgNAAtBACEVA0AgEUHABWwgFUEEbGogFUEEbP0AAuDKAv0LAtDIBiAVQQRqIhVBEEgNAAtBACEWA0AgEUHABWwgFkEEbGogFkEEbP0AAuDKAv0LApDJBiAWQQRqIhZBEEgNAAtBACEXA0AgEUHABWwgF0EEbGogF0EEbP0AAuDKAv0LAtDJBiAXQQRqIhdBEEgNAAtBACEYA0AgEUHABWwgGEEEbGogGEEEbP0AAuDKAv0LApDKBiAYQQRqIhhBEEgNAAtBACEZA0AgEUHABWwgGUEEbGogGUEEbP0AAuDKAv0LAtDKBiAZQQRqIhlBEEgNAAtBACEaA0AgEUHABWwgGkEEbGogGkEEbP0AAuDKAv0LApDLBiAaQQRqIhpBEEgNAAtBACEbA0AgEUHABWwgG0EEbGogG0EEbP0AAuDKAv0LAtDLBiAbQQRqIhtBEEgNAAtBACEcA0AgEUHABWwgHEEEbGogHEEEbP0AAuDKAv0LApDMBiAcQQRqIhxBEEgNAAsgEUEBaiIRQQtIDQALQQAhHQNAIB1BBGwgHUEEbP1dAuAm/V8gHUEEbP1dAqDLAv1f/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwLQgwcAIB1BAmoiHUEQSA0AC0EAIR4DQEEAIR8DQCAeQcAFbCAfQQRsaiAfQQRs/QAC0IMH/QsCkIQHIB9BBGoiH0EQSA0AC0EAISADQCAeQcAFbCAgQQRsaiAgQQRs/QAC0IMH/QsC0IQHICBBBGoiIEEQSA0AC0EAISEDQCAeQcAFbCAhQQRsaiAhQQRs/QAC0IMH/QsCkIUHICFBBGoiIUEQSA0AC0EAISIDQCAeQcAFbCAiQQRsaiAiQQRs/QAC0IMH/QsC0IUHICJBBGoiIkEQSA0AC0EAISMDQCAeQcAFbCAjQQRsaiAjQQRs/QAC0IMH/QsCkIYHICNBBGoiI0EQSA0AC0EAISQDQCAeQcAFbCAkQQRsaiAkQQRs/QAC0IMH/QsC0IYHICRBBGoiJEEQSA0AC0EAISUDQCAeQcAFbCAlQQRsaiAlQQRs/QAC0IMH/QsCkIcHICVBBGoiJUEQSA0AC0EAISYDQCAeQcAFbCAmQQRsaiAmQQRs/QAC0IMH/QsC0IcHICZBBGoiJkEQSA0AC0EAIScDQCAeQcAFbCAnQQRsaiAnQQRs/QAC0IMH/QsCkIgHICdBBGoiJ0EQSA0AC0EAISgDQCAeQcAFbCAoQQRsaiAoQQRs/QAC0IMH/QsC0IgHIChBBGoiKEEQSA0AC0EAISkDQCAeQcAFbCApQQRsaiApQQRs/QAC0IMH/QsCkIkHIClBBGoiKUEQSA0ACyAeQQFqIh5BC0gNAAtBACEqA0BBACErA0AgKkHABWwgK0EEbGogK0EEbP0AAqAn/QsC0MAHICtBBGoiK0EQSA0AC0EAISwDQCAqQcAFbCAsQQRsaiAsQQRs/QACoCf9CwKQwQcgLEEEaiIsQRBIDQALQQAhLQNAICpBwAVsIC1BBGxqIC1BBGz9AAKgJ/0LAtDBByAtQQRqIi1BEEgNAAtBACEuA0AgKkHABWwgLkEEbGogLkEEbP0AAqAn/QsCkMIHIC5BBGoiLkEQSA0AC0EAIS8DQCAqQcAFbCAvQQRsaiAvQQRs/QACoCf9CwLQwgcgL0EEaiIvQRBIDQALQQAhMANAICpBwAVsIDBBBGxqIDBBBGz9AAKgJ/0LApDDByAwQQRqIjBBEEgNAAtBACExA0AgKkHABWwgMUEEbGogMUEEbP0AAqAn/QsC0MMHIDFBBGoiMUEQSA0AC0EAITIDQCAqQcAFbCAyQQRsaiAyQQRs/QACoCf9CwKQxAcgMkEEaiIyQRBIDQALQQAhMwNAICpBwAVsIDNBBGxqIDNBBGz9AAKgJ/0LAtDEByAzQQRqIjNBEEgNAAtBACE0A0AgKkHABWwgNEEEbGogNEEEbP0AAqAn/QsCkMUHIDRBBGoiNEEQSA0AC0EAITUDQCAqQcAFbCA1QQRsaiA1QQRs/QACoCf9CwLQxQcgNUEEaiI1QRBIDQALICpBAWoiKkELSA0AC0QAAAAAAAAAACE2QQAhNwNAQQAhOANAQQAhOQNAIAMgOEGoB2xqIDlBJGxqIDdBwBhsIDhB8ABsaiA5QQRsaioCoL8Ou7Y4AqC/DiADIDhBqAdsaiA5QSRsaiA3QcAYbCA4QfAAbGogOUEEbGoqAqS/Dru2OAKkvw4gAyA4QagHbGogOUEkbGogN0HAGGwgOEHwAGxqIDlBBGxqKgKovw67tjgCqL8OIAMgOEGoB2xqIDlBJGxqIDdBwBhsIDhB8ABsaiA5QQRsaioCkMAOu7Y4Aqy/DiADIDhBqAdsaiA5QSRsaiA3QcAYbCA4QfAAbGogOUEEbGoqApTADru2OAKwvw4gAyA4QagHbGogOUEkbGogN0HAGGwgOEHwAGxqIDlBBGxqKgKYwA67tjgCtL8OIAMgOEGoB2xqIDlBJGxqIDdBwBhsIDhB8ABsaiA5QQRsaioCgMEOu7Y4Ari/DiADIDhBqAdsaiA5QSRsaiA3QcAYbCA4QfAAbGogOUEEbGoqAoTBDru2OAK8vw4gAyA4QagHbGogOUEkbGogN0HAGGwgOEHwAGxqIDlBBGxqKgKIwQ67tjgCwL8OIDlBAWoiOUEaSA0ACyA4QQFqIjhBGkgNAAtBACE9A0BBACE+A0AgPUEEbCE6IAMgPkEkbGohO/0MAAAAAAAAAAAAAAAAAAAAACFA/QwAAAAAAAAAAAAAAAAAAAAAIUH9DAAAAAAAAAAAAAAAAAAAAAAhQv0MAAAAAAAAAAAAAAAAAAAAACFD/QwAAAAAAAAAAAAAAAAAAAAAIUT9DAAAAAAAAAAAAAAAAAAAAAAhRf0MAAAAAAAAAAAAAAAAAAAAACFG/QwAAAAAAAAAAAAAAAAAAAAAIUdBACFOA0AgOv0AAgAhSCA6/QACECFJIDv9CQKgvw4hSiA7/QkCxL8OIUsgO/0JAui/DiFMIDv9CQKMwA4hTSBKIEggQCFP/eYBIE/95AEhQCBKIEkgQSFP/eYBIE/95AEhQSBLIEggQiFP/eYBIE/95AEhQiBLIEkgQyFP/eYBIE/95AEhQyBMIEggRCFP/eYBIE/95AEhRCBMIEkgRSFP/eYBIE/95AEhRSBNIEggRiFP/eYBIE/95AEhRiBNIEkgRyFP/eYBIE/95AEhRyA6QSBqITogO0EEaiE7IE5BAWoiTkEJSA0ACyA+QSBsID1BBGxqITwgPCBA/QsCkP0HIDwgQf0LAqD9ByA8IEL9CwKw/QcgPCBD/QsCwP0HIDwgRP0LAtD9ByA8IEX9CwLg/QcgPCBG/QsC8P0HIDwgR/0LAoD+ByA+QQRqIj5BpAVIDQALID1BCGoiPUEISA0AC0EAIVADQCBQQQRs/QwAAAAAAAAAAAAAAAAAAAAAIFBBBGz9XQKQ/Qf9XyBQQQRs/V0C8MsC/V/98QEgUEEEbP1dApD1A/1f/fIBIFBBBGz9XQKQngX9X/3wAf31Af1e/VsCkKYJACBQQQJqIlBBoCpIDQALQQAhUQNAQQAhUgNAIFFBgA1sIFJBBGxqIFFBgA1sIFJBBGxq/QACkKYJ/QsCkP0HIFJBBGoiUkEQSA0AC0EAIVMDQCBRQYANbCBTQQRsaiBRQYANbCBTQQRsav0AAtCsCf0LAtD9ByBTQQRqIlNBEEgNAAtBACFUA0AgUUGADWwgVEEEbGogUUGADWwgVEEEbGr9AALQpgn9CwKQ/gcgVEEEaiJUQRBIDQALQQAhVQNAIFFBgA1sIFVBBGxqIFFBgA1sIFVBBGxq/QACkK0J/QsC0P4HIFVBBGoiVUEQSA0AC0EAIVYDQCBRQYANbCBWQQRsaiBRQYANbCBWQQRsav0AApCnCf0LApD/ByBWQQRqIlZBEEgNAAtBACFXA0AgUUGADWwgV0EEbGogUUGADWwgV0EEbGr9AALQrQn9CwLQ/wcgV0EEaiJXQRBIDQALQQAhWANAIFFBgA1sIFhBBGxqIFFBgA1sIFhBBGxq/QAC0KcJ/QsCkIAIIFhBBGoiWEEQSA0AC0EAIVkDQCBRQYANbCBZQQRsaiBRQYANbCBZQQRsav0AApCuCf0LAtCACCBZQQRqIllBEEgNAAtBACFaA0AgUUGADWwgWkEEbGogUUGADWwgWkEEbGr9AAKQqAn9CwKQgQggWkEEaiJaQRBIDQALQQAhWwNAIFFBgA1sIFtBBGxqIFFBgA1sIFtBBGxq/QAC0K4J/QsC0IEIIFtBBGoiW0EQSA0AC0EAIVwDQCBRQYANbCBcQQRsaiBRQYANbCBcQQRsav0AAtCoCf0LApCCCCBcQQRqIlxBEEgNAAtBACFdA0AgUUGADWwgXUEEbGogUUGADWwgXUEEbGr9AAKQrwn9CwLQggggXUEEaiJdQRBIDQALQQAhXgNAIFFBgA1sIF5BBGxqIFFBgA1sIF5BBGxq/QACkKkJ/QsCkIMIIF5BBGoiXkEQSA0AC0EAIV8DQCBRQYANbCBfQQRsaiBRQYANbCBfQQRsav0AAtCvCf0LAtCDCCBfQQRqIl9BEEgNAAtBACFgA0AgUUGADWwgYEEEbGogUUGADWwgYEEEbGr9AALQqQn9CwKQhAggYEEEaiJgQRBIDQALQQAhYQNAIFFBgA1sIGFBBGxqIFFBgA1sIGFBBGxq/QACkLAJ/QsC0IQIIGFBBGoiYUEQSA0AC0EAIWIDQCBRQYANbCBiQQRsaiBRQYANbCBiQQRsav0AApCqCf0LApCFCCBiQQRqImJBEEgNAAtBACFjA0AgUUGADWwgY0EEbGogUUGADWwgY0EEbGr9AALQsAn9CwLQhQggY0EEaiJjQRBIDQALQQAhZANAIFFBgA1sIGRBBGxqIFFBgA1sIGRBBGxq/QAC0KoJ/QsCkIYIIGRBBGoiZEEQSA0AC0EAIWUDQCBRQYANbCBlQQRsaiBRQYANbCBlQQRsav0AApCxCf0LAtCGCCBlQQRqImVBEEgNAAtBACFmA0AgUUGADWwgZkEEbGogUUGADWwgZkEEbGr9AAKQqwn9CwKQhwggZkEEaiJmQRBIDQALQQAhZwNAIFFBgA1sIGdBBGxqIFFBgA1sIGdBBGxq/QAC0LEJ/QsC0IcIIGdBBGoiZ0EQSA0AC0EAIWgDQCBRQYANbCBoQQRsaiBRQYANbCBoQQRsav0AAtCrCf0LApCICCBoQQRqImhBEEgNAAtBACFpA0AgUUGADWwgaUEEbGogUUGADWwgaUEEbGr9AAKQsgn9CwLQiAggaUEEaiJpQRBIDQALQQAhagNAIFFBgA1sIGpBBGxqIFFBgA1sIGpBBGxq/QACkKwJ/QsCkIkIIGpBBGoiakEQSA0AC0EAIWsDQCBRQYANbCBrQQRsaiBRQYANbCBrQQRsav0AAtCyCf0LAtCJCCBrQQRqImtBEEgNAAsgUUEBaiJRQQ1IDQALQQAhbANAQQAhbQNAIGxBoANsIG1BBGxqIGxBgA1sIG1BBGxq/QACkP0H/QsCkKYJIG1BBGoibUEISA0AC0EAIW4DQCBsQaADbCBuQQRsaiBsQYANbCBuQQRsav0AApD+B/0LArCmCSBuQQRqIm5BCEgNAAtBACFvA0AgbEGgA2wgb0EEbGogbEGADWwgb0EEbGr9AAKQ/wf9CwLQpgkgb0EEaiJvQQhIDQALQQAhcANAIGxBoANsIHBBBGxqIGxBgA1sIHBBBGxq/QACkIAI/QsC8KYJIHBBBGoicEEISA0AC0EAIXEDQCBsQaADbCBxQQRsaiBsQYANbCBxQQRsav0AApCBCP0LApCnCSBxQQRqInFBCEgNAAtBACFyA0AgbEGgA2wgckEEbGogbEGADWwgckEEbGr9AAKQggj9CwKwpwkgckEEaiJyQQhIDQALQQAhcwNAIGxBoANsIHNBBGxqIGxBgA1sIHNBBGxq/QACkIMI/QsC0KcJIHNBBGoic0EISA0AC0EAIXQDQCBsQaADbCB0QQRsaiBsQYANbCB0QQRsav0AApCECP0LAvCnCSB0QQRqInRBCEgNAAtBACF1A0AgbEGgA2wgdUEEbGogbEGADWwgdUEEbGr9AAKQhQj9CwKQqAkgdUEEaiJ1QQhIDQALQQAhdgNAIGxBoANsIHZBBGxqIGxBgA1sIHZBBGxq/QACkIYI/QsCsKgJIHZBBGoidkEISA0AC0EAIXcDQCBsQaADbCB3QQRsaiBsQYANbCB3QQRsav0AApCHCP0LAtCoCSB3QQRqIndBCEgNAAtBACF4A0AgbEGgA2wgeEEEbGogbEGADWwgeEEEbGr9AAKQiAj9CwLwqAkgeEEEaiJ4QQhIDQALQQAheQNAIGxBoANsIHlBBGxqIGxBgA1sIHlBBGxq/QACkIkI/QsCkKkJIHlBBGoieUEISA0ACyBsQQFqImxBDUgNAAtBACF6A0BBACF7A0BBACF8A0Age0GgA2wgfEEEbGoge0GgA2wgfEEEbGr9AAKQpgkge0GADWwgekEgbGogfEEEbGr9AAKw/Qf96wH9CwKQpgkgfEEEaiJ8QQhIDQALQQAhfQNAIHtBoANsIH1BBGxqIHtBoANsIH1BBGxq/QACsKYJIHtBgA1sIHpBIGxqIH1BBGxq/QACsP4H/esB/QsCsKYJIH1BBGoifUEISA0AC0EAIX4DQCB7QaADbCB+QQRsaiB7QaADbCB+QQRsav0AAtCmCSB7QYANbCB6QSBsaiB+QQRsav0AArD/B/3rAf0LAtCmCSB+QQRqIn5BCEgNAAtBACF/A0Age0GgA2wgf0EEbGoge0GgA2wgf0EEbGr9AALwpgkge0GADWwgekEgbGogf0EEbGr9AAKwgAj96wH9CwLwpgkgf0EEaiJ/QQhIDQALQQAhgAEDQCB7QaADbCCAAUEEbGoge0GgA2wggAFBBGxq/QACkKcJIHtBgA1sIHpBIGxqIIABQQRsav0AArCBCP3rAf0LApCnCSCAAUEEaiKAAUEISA0AC0EAIYEBA0Age0GgA2wggQFBBGxqIHtBoANsIIEBQQRsav0AArCnCSB7QYANbCB6QSBsaiCBAUEEbGr9AAKwggj96wH9CwKwpwkggQFBBGoigQFBCEgNAAtBACGCAQNAIHtBoANsIIIBQQRsaiB7QaADbCCCAUEEbGr9AALQpwkge0GADWwgekEgbGogggFBBGxq/QACsIMI/esB/QsC0KcJIIIBQQRqIoIBQQhIDQALQQAhgwEDQCB7QaADbCCDAUEEbGoge0GgA2wggwFBBGxq/QAC8KcJIHtBgA1sIHpBIGxqIIMBQQRsav0AArCECP3rAf0LAvCnCSCDAUEEaiKDAUEISA0AC0EAIYQBA0Age0GgA2wghAFBBGxqIHtBoANsIIQBQQRsav0AApCoCSB7QYANbCB6QSBsaiCEAUEEbGr9AAKwhQj96wH9CwKQqAkghAFBBGoihAFBCEgNAAtBACGFAQNAIHtBoANsIIUBQQRsaiB7QaADbCCFAUEEbGr9AAKwqAkge0GADWwgekEgbGoghQFBBGxq/QACsIYI/esB/QsCsKgJIIUBQQRqIoUBQQhIDQALQQAhhgEDQCB7QaADbCCGAUEEbGoge0GgA2wghgFBBGxq/QAC0KgJIHtBgA1sIHpBIGxqIIYBQQRsav0AArCHCP3rAf0LAtCoCSCGAUEEaiKGAUEISA0AC0EAIYcBA0Age0GgA2wghwFBBGxqIHtBoANsIIcBQQRsav0AAvCoCSB7QYANbCB6QSBsaiCHAUEEbGr9AAKwiAj96wH9CwLwqAkghwFBBGoihwFBCEgNAAtBACGIAQNAIHtBoANsIIgBQQRsaiB7QaADbCCIAUEEbGr9AAKQqQkge0GADWwgekEgbGogiAFBBGxq/QACsIkI/esB/QsCkKkJIIgBQQRqIogBQQhIDQALIHtBAWoie0ENSA0ACyB6QQFqInpBA0gNAAtBACGJAQNAQQAhigEDQCCJAUHgGGwgigFBBGxqIIkBQaADbCCKAUEEbGr9AAKQpgn9CwKw0AkgigFBBGoiigFBGEgNAAtBACGLAQNAIIkBQeAYbCCLAUEEbGogiQFBoANsIIsBQQRsav0AArCpCf0LApDRCSCLAUEEaiKLAUEYSA0AC0EAIYwBA0AgiQFB4BhsIIwBQQRsaiCJAUGgA2wgjAFBBGxq/QAC0KwJ/QsC8NEJIIwBQQRqIowBQRhIDQALQQAhjQEDQCCJAUHgGGwgjQFBBGxqIIkBQaADbCCNAUEEbGr9AAKwpgn9CwLQ0gkgjQFBBGoijQFBGEgNAAtBACGOAQNAIIkBQeAYbCCOAUEEbGogiQFBoANsII4BQQRsav0AAtCpCf0LArDTCSCOAUEEaiKOAUEYSA0AC0EAIY8BA0AgiQFB4BhsII8BQQRsaiCJAUGgA2wgjwFBBGxq/QAC8KwJ/QsCkNQJII8BQQRqIo8BQRhIDQALQQAhkAEDQCCJAUHgGGwgkAFBBGxqIIkBQaADbCCQAUEEbGr9AALQpgn9CwLw1AkgkAFBBGoikAFBGEgNAAtBACGRAQNAIIkBQeAYbCCRAUEEbGogiQFBoANsIJEBQQRsav0AAvCpCf0LAtDVCSCRAUEEaiKRAUEYSA0AC0EAIZIBA0AgiQFB4BhsIJIBQQRsaiCJAUGgA2wgkgFBBGxq/QACkK0J/QsCsNYJIJIBQQRqIpIBQRhIDQALQQAhkwEDQCCJAUHgGGwgkwFBBGxqIIkBQaADbCCTAUEEbGr9AALwpgn9CwKQ1wkgkwFBBGoikwFBGEgNAAtBACGUAQNAIIkBQeAYbCCUAUEEbGogiQFBoANsIJQBQQRsav0AApCqCf0LAvDXCSCUAUEEaiKUAUEYSA0AC0EAIZUBA0AgiQFB4BhsIJUBQQRsaiCJAUGgA2wglQFBBGxq/QACsK0J/QsC0NgJIJUBQQRqIpUBQRhIDQALQQAhlgEDQCCJAUHgGGwglgFBBGxqIIkBQaADbCCWAUEEbGr9AAKQpwn9CwKw2QkglgFBBGoilgFBGEgNAAtBACGXAQNAIIkBQeAYbCCXAUEEbGogiQFBoANsIJcBQQRsav0AArCqCf0LApDaCSCXAUEEaiKXAUEYSA0AC0EAIZgBA0AgiQFB4BhsIJgBQQRsaiCJAUGgA2wgmAFBBGxq/QAC0K0J/QsC8NoJIJgBQQRqIpgBQRhIDQALQQAhmQEDQCCJAUHgGGwgmQFBBGxqIIkBQaADbCCZAUEEbGr9AAKwpwn9CwLQ2wkgmQFBBGoimQFBGEgNAAtBACGaAQNAIIkBQeAYbCCaAUEEbGogiQFBoANsIJoBQQRsav0AAtCqCf0LArDcCSCaAUEEaiKaAUEYSA0AC0EAIZsBA0AgiQFB4BhsIJsBQQRsaiCJAUGgA2wgmwFBBGxq/QAC8K0J/QsCkN0JIJsBQQRqIpsBQRhIDQALQQAhnAEDQCCJAUHgGGwgnAFBBGxqIIkBQaADbCCcAUEEbGr9AALQpwn9CwLw3QkgnAFBBGoinAFBGEgNAAtBACGdAQNAIIkBQeAYbCCdAUEEbGogiQFBoANsIJ0BQQRsav0AAvCqCf0LAtDeCSCdAUEEaiKdAUEYSA0AC0EAIZ4BA0AgiQFB4BhsIJ4BQQRsaiCJAUGgA2wgngFBBGxq/QACkK4J/QsCsN8JIJ4BQQRqIp4BQRhIDQALQQAhnwEDQCCJAUHgGGwgnwFBBGxqIIkBQaADbCCfAUEEbGr9AALwpwn9CwKQ4AkgnwFBBGoinwFBGEgNAAtBACGgAQNAIIkBQeAYbCCgAUEEbGogiQFBoANsIKABQQRsav0AApCrCf0LAvDgCSCgAUEEaiKgAUEYSA0AC0EAIaEBA0AgiQFB4BhsIKEBQQRsaiCJAUGgA2wgoQFBBGxq/QACsK4J/QsC0OEJIKEBQQRqIqEBQRhIDQALQQAhogEDQCCJAUHgGGwgogFBBGxqIIkBQaADbCCiAUEEbGr9AAKQqAn9CwKw4gkgogFBBGoiogFBGEgNAAtBACGjAQNAIIkBQeAYbCCjAUEEbGogiQFBoANsIKMBQQRsav0AArCrCf0LApDjCSCjAUEEaiKjAUEYSA0AC0EAIaQBA0AgiQFB4BhsIKQBQQRsaiCJAUGgA2wgpAFBBGxq/QAC0K4J/QsC8OMJIKQBQQRqIqQBQRhIDQALQQAhpQEDQCCJAUHgGGwgpQFBBGxqIIkBQaADbCClAUEEbGr9AAKwqAn9CwLQ5AkgpQFBBGoipQFBGEgNAAtBACGmAQNAIIkBQeAYbCCmAUEEbGogiQFBoANsIKYBQQRsav0AAtCrCf0LArDlCSCmAUEEaiKmAUEYSA0AC0EAIacBA0AgiQFB4BhsIKcBQQRsaiCJAUGgA2wgpwFBBGxq/QAC8K4J/QsCkOYJIKcBQQRqIqcBQRhIDQALQQAhqAEDQCCJAUHgGGwgqAFBBGxqIIkBQaADbCCoAUEEbGr9AALQqAn9CwLw5gkgqAFBBGoiqAFBGEgNAAtBACGpAQNAIIkBQeAYbCCpAUEEbGogiQFBoANsIKkBQQRsav0AAvCrCf0LAtDnCSCpAUEEaiKpAUEYSA0AC0EAIaoBA0AgiQFB4BhsIKoBQQRsaiCJAUGgA2wgqgFBBGxq/QACkK8J/QsCsOgJIKoBQQRqIqoBQRhIDQALIIkBQQFqIokBQQtIDQALQQAhrgEDQEEAIa8BA0AgrgFBBGwhqwEgrwFBoAJsIawB/QwAAAAAAAAAAAAAAAAAAAAAIbEB/QwAAAAAAAAAAAAAAAAAAAAAIbIB/QwAAAAAAAAAAAAAAAAAAAAAIbMB/QwAAAAAAAAAAAAAAAAAAAAAIbQB/QwAAAAAAAAAAAAAAAAAAAAAIbUB/QwAAAAAAAAAAAAAAAAAAAAAIbYB/QwAAAAAAAAAAAAAAAAAAAAAIbcB/QwAAAAAAAAAAAAAAAAAAAAAIbgBQQAhvwEDQCCrAf0AAuACIbkBIKsB/QAC8AIhugEgqwH9AAKAAyG7ASCrAf0AApADIbwBIKwB/QkCsNAJIb0BIKwB/QkC0NIJIb4BIL0BILkBILEBIU/95gEgT/3kASGxASC9ASC6ASCyASFP/eYBIE/95AEhsgEgvQEguwEgswEhT/3mASBP/eQBIbMBIL0BILwBILQBIU/95gEgT/3kASG0ASC+ASC5ASC1ASFP/eYBIE/95AEhtQEgvgEgugEgtgEhT/3mASBP/eQBIbYBIL4BILsBILcBIU/95gEgT/3kASG3ASC+ASC8ASC4ASFP/eYBIE/95AEhuAEgqwFBwABqIasBIKwBQQRqIawBIL8BQQFqIr8BQcgASA0ACyCvAUHAAGwgrgFBBGxqIa0BIK0BILEB/QsCkP0HIK0BILIB/QsCoP0HIK0BILMB/QsCsP0HIK0BILQB/QsCwP0HIK0BILUB/QsC0P0HIK0BILYB/QsC4P0HIK0BILcB/QsC8P0HIK0BILgB/QsCgP4HIK8BQQJqIq8BQfgASA0AC0H4ACHAASCuAUEEbCGrASDAAUGgAmwhrAH9DAAAAAAAAAAAAAAAAAAAAAAhwgH9DAAAAAAAAAAAAAAAAAAAAAAhwwH9DAAAAAAAAAAAAAAAAAAAAAAhxAH9DAAAAAAAAAAAAAAAAAAAAAAhxQFBACHLAQNAIKsB/QAC4AIhxgEgqwH9AALwAiHHASCrAf0AAoADIcgBIKsB/QACkAMhyQEgrAH9CQKw0AkhygEgygEgxgEgwgEhT/3mASBP/eQBIcIBIMoBIMcBIMMBIU/95gEgT/3kASHDASDKASDIASDEASFP/eYBIE/95AEhxAEgygEgyQEgxQEhT/3mASBP/eQBIcUBIKsBQcAAaiGrASCsAUEEaiGsASDLAUEBaiLLAUHIAEgNAAsgwAFBwABsIK4BQQRsaiGtASCtASDCAf0LApD9ByCtASDDAf0LAqD9ByCtASDEAf0LArD9ByCtASDFAf0LAsD9ByCuAUEQaiKuAUEQSA0AC0EAIcwBA0AgzAFBBGz9DAAAAAAAAAAAAAAAAAAAAAAgzAFBBGz9XQKQ/Qf9XyDMAUEEbP1dApDHBv1f/fEBIMwBQQRs/V0CkIQH/V/98gEgzAFBBGz9XQLQwAf9X/3wAf31Af1e/VsC0LkIACDMAUECaiLMAUGQD0gNAAtBACHNAQNAQQAhzgEDQCDNAUGACmwgzgFBBGxqIM0BQYALbCDOAUEEbGr9AALQuQj9CwKQ/QcgzgFBBGoizgFBIEgNAAtBACHPAQNAIM0BQYAKbCDPAUEEbGogzQFBgAtsIM8BQQRsav0AApC/CP0LApD+ByDPAUEEaiLPAUEgSA0AC0EAIdABA0AgzQFBgApsINABQQRsaiDNAUGAC2wg0AFBBGxq/QAC0LoI/QsCkP8HINABQQRqItABQSBIDQALQQAh0QEDQCDNAUGACmwg0QFBBGxqIM0BQYALbCDRAUEEbGr9AAKQwAj9CwKQgAgg0QFBBGoi0QFBIEgNAAtBACHSAQNAIM0BQYAKbCDSAUEEbGogzQFBgAtsINIBQQRsav0AAtC7CP0LApCBCCDSAUEEaiLSAUEgSA0AC0EAIdMBA0AgzQFBgApsINMBQQRsaiDNAUGAC2wg0wFBBGxq/QACkMEI/QsCkIIIINMBQQRqItMBQSBIDQALQQAh1AEDQCDNAUGACmwg1AFBBGxqIM0BQYALbCDUAUEEbGr9AALQvAj9CwKQgwgg1AFBBGoi1AFBIEgNAAtBACHVAQNAIM0BQYAKbCDVAUEEbGogzQFBgAtsINUBQQRsav0AApDCCP0LApCECCDVAUEEaiLVAUEgSA0AC0EAIdYBA0AgzQFBgApsINYBQQRsaiDNAUGAC2wg1gFBBGxq/QAC0L0I/QsCkIUIINYBQQRqItYBQSBIDQALQQAh1wEDQCDNAUGACmwg1wFBBGxqIM0BQYALbCDXAUEEbGr9AAKQwwj9CwKQhggg1wFBBGoi1wFBIEgNAAsgzQFBAWoizQFBBUgNAAtBACHYAQNAINgBQQRsINgBQQRs/QACkP0H/QsCkK8IINgBQQRqItgBQRBIDQALQQAh2QEDQCDZAUEEbCDZAUEEbP0AApD/B/0LAtCvCCDZAUEEaiLZAUEQSA0AC0EAIdoBA0Ag2gFBBGwg2gFBBGz9AAKQgQj9CwKQsAgg2gFBBGoi2gFBEEgNAAtBACHbAQNAINsBQQRsINsBQQRs/QACkIMI/QsC0LAIINsBQQRqItsBQRBIDQALQQAh3AEDQCDcAUEEbCDcAUEEbP0AApCFCP0LApCxCCDcAUEEaiLcAUEQSA0AC0EAId0BA0Ag3QFBBGwg3QFBBGz9AAKQhwj9CwLQsQgg3QFBBGoi3QFBEEgNAAtBACHeAQNAIN4BQQRsIN4BQQRs/QACkIkI/QsCkLIIIN4BQQRqIt4BQRBIDQALQQAh3wEDQCDfAUEEbCDfAUEEbP0AApCLCP0LAtCyCCDfAUEEaiLfAUEQSA0AC0EAIeABA0Ag4AFBBGwg4AFBBGz9AAKQjQj9CwKQswgg4AFBBGoi4AFBEEgNAAtBACHhAQNAIOEBQQRsIOEBQQRs/QACkI8I/QsC0LMIIOEBQQRqIuEBQRBIDQALQQAh4gEDQCDiAUEEbCDiAUEEbP0AApCRCP0LApC0CCDiAUEEaiLiAUEQSA0AC0EAIeMBA0Ag4wFBBGwg4wFBBGz9AAKQkwj9CwLQtAgg4wFBBGoi4wFBEEgNAAtBACHkAQNAIOQBQQRsIOQBQQRs/QACkJUI/QsCkLUIIOQBQQRqIuQBQRBIDQALQQAh5QEDQCDlAUEEbCDlAUEEbP0AApCXCP0LAtC1CCDlAUEEaiLlAUEQSA0AC0EAIeYBA0Ag5gFBBGwg5gFBBGz9AAKQmQj9CwKQtggg5gFBBGoi5gFBEEgNAAtBACHnAQNAIOcBQQRsIOcBQQRs/QACkJsI/QsC0LYIIOcBQQRqIucBQRBIDQALQQAh6AEDQCDoAUEEbCDoAUEEbP0AApCdCP0LApC3CCDoAUEEaiLoAUEQSA0AC0EAIekBA0Ag6QFBBGwg6QFBBGz9AAKQnwj9CwLQtwgg6QFBBGoi6QFBEEgNAAtBACHqAQNAIOoBQQRsIOoBQQRs/QACkKEI/QsCkLgIIOoBQQRqIuoBQRBIDQALQQAh6wEDQCDrAUEEbCDrAUEEbP0AApCjCP0LAtC4CCDrAUEEaiLrAUEQSA0AC0EAIewBA0Ag7AFBBGwg7AFBBGz9AAKQpQj9CwKQuQgg7AFBBGoi7AFBEEgNAAtBACHtAQNAIO0BQQRsIO0BQQRs/QACkKcI/QsC0LkIIO0BQQRqIu0BQRBIDQALQQAh7gEDQCDuAUEEbCDuAUEEbP0AApCpCP0LApC6CCDuAUEEaiLuAUEQSA0AC0EAIe8BA0Ag7wFBBGwg7wFBBGz9AAKQqwj9CwLQuggg7wFBBGoi7wFBEEgNAAtBACHwAQNAIPABQQRsIPABQQRs/QACkK0I/QsCkLsIIPABQQRqIvABQRBIDQALQQAh8QEDQEEAIfIBA0Ag8gFBBGwg8gFBBGz9AAKQrwgg8QFBwABsIPIBQQRsav0AAtD9B/3rAf0LApCvCCDyAUEEaiLyAUEQSA0AC0EAIfMBA0Ag8wFBBGwg8wFBBGz9AALQrwgg8QFBwABsIPMBQQRsav0AAtD/B/3rAf0LAtCvCCDzAUEEaiLzAUEQSA0AC0EAIfQBA0Ag9AFBBGwg9AFBBGz9AAKQsAgg8QFBwABsIPQBQQRsav0AAtCBCP3rAf0LApCwCCD0AUEEaiL0AUEQSA0AC0EAIfUBA0Ag9QFBBGwg9QFBBGz9AALQsAgg8QFBwABsIPUBQQRsav0AAtCDCP3rAf0LAtCwCCD1AUEEaiL1AUEQSA0AC0EAIfYBA0Ag9gFBBGwg9gFBBGz9AAKQsQgg8QFBwABsIPYBQQRsav0AAtCFCP3rAf0LApCxCCD2AUEEaiL2AUEQSA0AC0EAIfcBA0Ag9wFBBGwg9wFBBGz9AALQsQgg8QFBwABsIPcBQQRsav0AAtCHCP3rAf0LAtCxCCD3AUEEaiL3AUEQSA0AC0EAIfgBA0Ag+AFBBGwg+AFBBGz9AAKQsggg8QFBwABsIPgBQQRsav0AAtCJCP3rAf0LApCyCCD4AUEEaiL4AUEQSA0AC0EAIfkBA0Ag+QFBBGwg+QFBBGz9AALQsggg8QFBwABsIPkBQQRsav0AAtCLCP3rAf0LAtCyCCD5AUEEaiL5AUEQSA0AC0EAIfoBA0Ag+gFBBGwg+gFBBGz9AAKQswgg8QFBwABsIPoBQQRsav0AAtCNCP3rAf0LApCzCCD6AUEEaiL6AUEQSA0AC0EAIfsBA0Ag+wFBBGwg+wFBBGz9AALQswgg8QFBwABsIPsBQQRsav0AAtCPCP3rAf0LAtCzCCD7AUEEaiL7AUEQSA0AC0EAIfwBA0Ag/AFBBGwg/AFBBGz9AAKQtAgg8QFBwABsIPwBQQRsav0AAtCRCP3rAf0LApC0CCD8AUEEaiL8AUEQSA0AC0EAIf0BA0Ag/QFBBGwg/QFBBGz9AALQtAgg8QFBwABsIP0BQQRsav0AAtCTCP3rAf0LAtC0CCD9AUEEaiL9AUEQSA0AC0EAIf4BA0Ag/gFBBGwg/gFBBGz9AAKQtQgg8QFBwABsIP4BQQRsav0AAtCVCP3rAf0LApC1CCD+AUEEaiL+AUEQSA0AC0EAIf8BA0Ag/wFBBGwg/wFBBGz9AALQtQgg8QFBwABsIP8BQQRsav0AAtCXCP3rAf0LAtC1CCD/AUEEaiL/AUEQSA0AC0EAIYACA0AggAJBBGwggAJBBGz9AAKQtggg8QFBwABsIIACQQRsav0AAtCZCP3rAf0LApC2CCCAAkEEaiKAAkEQSA0AC0EAIYECA0AggQJBBGwggQJBBGz9AALQtggg8QFBwABsIIECQQRsav0AAtCbCP3rAf0LAtC2CCCBAkEEaiKBAkEQSA0AC0EAIYICA0AgggJBBGwgggJBBGz9AAKQtwgg8QFBwABsIIICQQRsav0AAtCdCP3rAf0LApC3CCCCAkEEaiKCAkEQSA0AC0EAIYMCA0AggwJBBGwggwJBBGz9AALQtwgg8QFBwABsIIMCQQRsav0AAtCfCP3rAf0LAtC3CCCDAkEEaiKDAkEQSA0AC0EAIYQCA0AghAJBBGwghAJBBGz9AAKQuAgg8QFBwABsIIQCQQRsav0AAtChCP3rAf0LApC4CCCEAkEEaiKEAkEQSA0AC0EAIYUCA0AghQJBBGwghQJBBGz9AALQuAgg8QFBwABsIIUCQQRsav0AAtCjCP3rAf0LAtC4CCCFAkEEaiKFAkEQSA0AC0EAIYYCA0AghgJBBGwghgJBBGz9AAKQuQgg8QFBwABsIIYCQQRsav0AAtClCP3rAf0LApC5CCCGAkEEaiKGAkEQSA0AC0EAIYcCA0AghwJBBGwghwJBBGz9AALQuQgg8QFBwABsIIcCQQRsav0AAtCnCP3rAf0LAtC5CCCHAkEEaiKHAkEQSA0AC0EAIYgCA0AgiAJBBGwgiAJBBGz9AAKQuggg8QFBwABsIIgCQQRsav0AAtCpCP3rAf0LApC6CCCIAkEEaiKIAkEQSA0AC0EAIYkCA0AgiQJBBGwgiQJBBGz9AALQuggg8QFBwABsIIkCQQRsav0AAtCrCP3rAf0LAtC6CCCJAkEEaiKJAkEQSA0AC0EAIYoCA0AgigJBBGwgigJBBGz9AAKQuwgg8QFBwABsIIoCQQRsav0AAtCtCP3rAf0LApC7CCCKAkEEaiKKAkEQSA0ACyDxAUEBaiLxAUEDSA0AC0EAIYsCA0AgBCA3QcAMbGogiwJBBGxqIIsCQQRs/QACkK8I/QsCoL8OIIsCQQRqIosCQZADSA0ACyA3QQFqIjcgAEgNAAtBACGPAgNAQQAhkAICQANAIJACQQJqIABKDQEgjwJBwAxsIYwCIAQgkAJBwAxsaiGNAv0MAAAAAAAAAAAAAAAAAAAAACGSAv0MAAAAAAAAAAAAAAAAAAAAACGTAv0MAAAAAAAAAAAAAAAAAAAAACGUAv0MAAAAAAAAAAAAAAAAAAAAACGVAv0MAAAAAAAAAAAAAAAAAAAAACGWAv0MAAAAAAAAAAAAAAAAAAAAACGXAv0MAAAAAAAAAAAAAAAAAAAAACGYAv0MAAAAAAAAAAAAAAAAAAAAACGZAkEAIY4CA0AgjAL9AALgJyGaAiCMAv0AAqA0IZsCIIwC/QAC4EAhnAIgjAL9AAKgTSGdAiCNAv0AAqC/DiGeAiCNAv0AAuDLDiGfAiCaAiCeAiCSAiFP/eYBIE/95AEhkgIgmgIgnwIgkwIhT/3mASBP/eQBIZMCIJsCIJ4CIJQCIU/95gEgT/3kASGUAiCbAiCfAiCVAiFP/eYBIE/95AEhlQIgnAIgngIglgIhT/3mASBP/eQBIZYCIJwCIJ8CIJcCIU/95gEgT/3kASGXAiCdAiCeAiCYAiFP/eYBIE/95AEhmAIgnQIgnwIgmQIhT/3mASBP/eQBIZkCIIwCQRBqIYwCII0CQRBqIY0CII4CQQRqIo4CQZADSA0ACyAFIJACQShsaiCPAkEEbGohoAIgoAIgkgL9HwAgkgL9HwGSIJIC/R8CkiCSAv0fA5I4AqC/DiCgAiCTAv0fACCTAv0fAZIgkwL9HwKSIJMC/R8DkjgCyL8OIKACIJQC/R8AIJQC/R8BkiCUAv0fApIglAL9HwOSOAKkvw4goAIglQL9HwAglQL9HwGSIJUC/R8CkiCVAv0fA5I4Asy/DiCgAiCWAv0fACCWAv0fAZIglgL9HwKSIJYC/R8DkjgCqL8OIKACIJcC/R8AIJcC/R8BkiCXAv0fApIglwL9HwOSOALQvw4goAIgmAL9HwAgmAL9HwGSIJgC/R8CkiCYAv0fA5I4Aqy/DiCgAiCZAv0fACCZAv0fAZIgmQL9HwKSIJkC/R8DkjgC1L8OIJACQQJqIZACDAALCwJAA0AgkAIgAE4NASCPAkHADGwhjAIgBCCQAkHADGxqIY0C/QwAAAAAAAAAAAAAAAAAAAAAIaIC/QwAAAAAAAAAAAAAAAAAAAAAIaMC/QwAAAAAAAAAAAAAAAAAAAAAIaQC/QwAAAAAAAAAAAAAAAAAAAAAIaUCQQAhjgIDQCCMAv0AAuAnIaYCIIwC/QACoDQhpwIgjAL9AALgQCGoAiCMAv0AAqBNIakCII0C/QACoL8OIaoCIKYCIKoCIKICIU/95gEgT/3kASGiAiCnAiCqAiCjAiFP/eYBIE/95AEhowIgqAIgqgIgpAIhT/3mASBP/eQBIaQCIKkCIKoCIKUCIU/95gEgT/3kASGlAiCMAkEQaiGMAiCNAkEQaiGNAiCOAkEEaiKOAkGQA0gNAAsgBSCQAkEobGogjwJBBGxqIasCIKsCIKIC/R8AIKIC/R8BkiCiAv0fApIgogL9HwOSOAKgvw4gqwIgowL9HwAgowL9HwGSIKMC/R8CkiCjAv0fA5I4AqS/DiCrAiCkAv0fACCkAv0fAZIgpAL9HwKSIKQC/R8DkjgCqL8OIKsCIKUC/R8AIKUC/R8BkiClAv0fApIgpQL9HwOSOAKsvw4gkAJBAWohkAIMAAsLII8CQQRqIo8CQQhIDQALQQghrAJBACGtAgJAA0AgrQJBAmogAEoNASCsAkHADGwhjAIgBCCtAkHADGxqIY0C/QwAAAAAAAAAAAAAAAAAAAAAIa8C/QwAAAAAAAAAAAAAAAAAAAAAIbAC/QwAAAAAAAAAAAAAAAAAAAAAIbEC/QwAAAAAAAAAAAAAAAAAAAAAIbICQQAhjgIDQCCMAv0AAuAnIbMCIIwC/QACoDQhtAIgjQL9AAKgvw4htQIgjQL9AALgyw4htgIgswIgtQIgrwIhT/3mASBP/eQBIa8CILMCILYCILACIU/95gEgT/3kASGwAiC0AiC1AiCxAiFP/eYBIE/95AEhsQIgtAIgtgIgsgIhT/3mASBP/eQBIbICIIwCQRBqIYwCII0CQRBqIY0CII4CQQRqIo4CQZADSA0ACyAFIK0CQShsaiCsAkEEbGohtwIgtwIgrwL9HwAgrwL9HwGSIK8C/R8CkiCvAv0fA5I4AqC/DiC3AiCwAv0fACCwAv0fAZIgsAL9HwKSILAC/R8DkjgCyL8OILcCILEC/R8AILEC/R8BkiCxAv0fApIgsQL9HwOSOAKkvw4gtwIgsgL9HwAgsgL9HwGSILIC/R8CkiCyAv0fA5I4Asy/DiCtAkECaiGtAgwACwsCQANAIK0CIABODQEgrAJBwAxsIYwCIAQgrQJBwAxsaiGNAv0MAAAAAAAAAAAAAAAAAAAAACG5Av0MAAAAAAAAAAAAAAAAAAAAACG6AkEAIY4CA0AgjAL9AALgJyG7AiCMAv0AAqA0IbwCII0C/QACoL8OIb0CILsCIL0CILkCIU/95gEgT/3kASG5AiC8AiC9AiC6AiFP/eYBIE/95AEhugIgjAJBEGohjAIgjQJBEGohjQIgjgJBBGoijgJBkANIDQALIAUgrQJBKGxqIKwCQQRsaiG+AiC+AiC5Av0fACC5Av0fAZIguQL9HwKSILkC/R8DkjgCoL8OIL4CILoC/R8AILoC/R8BkiC6Av0fApIgugL9HwOSOAKkvw4grQJBAWohrQIMAAsLQQAhvwIDQEEAIcACA0AgwAJBBGwgBSC/AkEobGogwAJBBGxq/QACoL8OIMACQQRs/QAC4KQB/eQB/QsC8MsCIMACQQRqIsACQQhIDQALQQghwQIgwQJBBGwgBSC/AkEobGogwQJBBGxqKgKgvw67IMECQQRsKgLgpAG7oLY4AvDLAkEJIcECIMECQQRsIAUgvwJBKGxqIMECQQRsaioCoL8OuyDBAkEEbCoC4KQBu6C2OALwywJEAAAAAAAA8P8hwgJBACoC8MsCuyHDAiDDAiDCAiDDAiDCAmQbIcICQQAqAvTLArshwwIgwwIgwgIgwwIgwgJkGyHCAkEAKgL4ywK7IcMCIMMCIMICIMMCIMICZBshwgJBACoC/MsCuyHDAiDDAiDCAiDDAiDCAmQbIcICQQAqAoDMArshwwIgwwIgwgIgwwIgwgJkGyHCAkEAKgKEzAK7IcMCIMMCIMICIMMCIMICZBshwgJBACoCiMwCuyHDAiDDAiDCAiDDAiDCAmQbIcICQQAqAozMArshwwIgwwIgwgIgwwIgwgJkGyHCAkEAKgKQzAK7IcMCIMMCIMICIMMCIMICZBshwgJBACoClMwCuyHDAiDDAiDCAiDDAiDCAmQbIcICIMICQQAqAvDLArsgwgKhEAFBACoC9MsCuyDCAqEQAaBBACoC+MsCuyDCAqEQAaBBACoC/MsCuyDCAqEQAaBBACoCgMwCuyDCAqEQAaBBACoChMwCuyDCAqEQAaBBACoCiMwCuyDCAqEQAaBBACoCjMwCuyDCAqEQAaBBACoCkMwCuyDCAqEQAaBBACoClMwCuyDCAqEQAaAQAqAhxAIgBiC/AkEobGoqAqC/DrtBACoC8MsCu6IgBiC/AkEobGoqAqS/DrtBACoC9MsCu6KgIAYgvwJBKGxqKgKovw67QQAqAvjLAruioCAGIL8CQShsaioCrL8Ou0EAKgL8ywK7oqAgBiC/AkEobGoqArC/DrtBACoCgMwCu6KgIAYgvwJBKGxqKgK0vw67QQAqAoTMAruioCAGIL8CQShsaioCuL8Ou0EAKgKIzAK7oqAgBiC/AkEobGoqAry/DrtBACoCjMwCu6KgIAYgvwJBKGxqKgLAvw67QQAqApDMAruioCAGIL8CQShsaioCxL8Ou0EAKgKUzAK7oqAhxQIgNiDEAiDFAqGgITYgvwJBAWoivwIgAEgNAAtEAAAAAAAA8D8gAqMhxgIgNiDGAqIhNiA2Dwv/ggO/AQF8E38CfB5/CXwkfw57AX8Bewx/AXxwfw57A38Je1Z/AXxHfw57An8JewR/CHsCfwV7BH8DfAN/AX0BewZ/DnsHfw57An8Je1x/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwCfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8CH8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAl/DnsEfwV7B38Oex1/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8An8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwJfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAl/DnsDfwV7B38gALchAiABQZAZbCAAQQBsaiEDIAFBkBlsIABBkL4BbGohBCABQZAZbCAAQZDnAmxqIQUgAUGQGWwgAEHQ8wJsaiEGIAFBkBlsIABB0JwEbGohByABQZAZbCAAQfCsBmxqIQggAUGQGWwgAEGw6QZsaiEJIAFBkBlsIABBsJIIbGohCiABQZAZbCAAQbC7CWxqIQsgAUGQGWwgAEHw9wlsaiEMIAFBkBlsIABBsLQKbGohDSABQZAZbCAAQbDmCmxqIQ4gAUGQGWwgAEHw8gpsaiEPIAFBkBlsIABBsP8KbGohECABQcAYbCERIAFBkBlsIABB2P8KbGohEiABQZAZbCAAQfDyCmxqIRMgAUGQGWwgAEGw/wpsaiEUIAFBkBlsIABBsLsJbGohFUEAKgLgywK7IRZBACoC5MsCuyEXQQAhGANAQQAhGQNAQQAhGgNAIBhBwAZsIBlBIGxqIBpBBGxqIBpBBGz9AAKgygL9CwLwywIgGkEEaiIaQQhIDQALIBlBAWoiGUEaSA0ACyAYQQFqIhhBGkgNAAtBACEbA0BBACEcA0BBACEdA0AgG0HABmwgHEEgbGogHUEEbGogHUEEbP0AAsAC/QsC8PQDIB1BBGoiHUEISA0ACyAcQQFqIhxBGkgNAAsgG0EBaiIbQRpIDQALQQAhHgNAQQAhHwNAIB5BwAVsIB9BBGxqIB9BBGz9AALgygL9CwLwnQUgH0EEaiIfQRBIDQALQQAhIANAIB5BwAVsICBBBGxqICBBBGz9AALgygL9CwKwngUgIEEEaiIgQRBIDQALQQAhIQNAIB5BwAVsICFBBGxqICFBBGz9AALgygL9CwLwngUgIUEEaiIhQRBIDQALQQAhIgNAIB5BwAVsICJBBGxqICJBBGz9AALgygL9CwKwnwUgIkEEaiIiQRBIDQALQQAhIwNAIB5BwAVsICNBBGxqICNBBGz9AALgygL9CwLwnwUgI0EEaiIjQRBIDQALQQAhJANAIB5BwAVsICRBBGxqICRBBGz9AALgygL9CwKwoAUgJEEEaiIkQRBIDQALQQAhJQNAIB5BwAVsICVBBGxqICVBBGz9AALgygL9CwLwoAUgJUEEaiIlQRBIDQALQQAhJgNAIB5BwAVsICZBBGxqICZBBGz9AALgygL9CwKwoQUgJkEEaiImQRBIDQALQQAhJwNAIB5BwAVsICdBBGxqICdBBGz9AALgygL9CwLwoQUgJ0EEaiInQRBIDQALQQAhKANAIB5BwAVsIChBBGxqIChBBGz9AALgygL9CwKwogUgKEEEaiIoQRBIDQALQQAhKQNAIB5BwAVsIClBBGxqIClBBGz9AALgygL9CwLwogUgKUEEaiIpQRBIDQALIB5BAWoiHkELSA0AC0EAISoDQEEAISsDQCAqQcAFbCArQQRsaiArQQRs/QACoCf9CwKw2gUgK0EEaiIrQRBIDQALQQAhLANAICpBwAVsICxBBGxqICxBBGz9AAKgJ/0LAvDaBSAsQQRqIixBEEgNAAtBACEtA0AgKkHABWwgLUEEbGogLUEEbP0AAqAn/QsCsNsFIC1BBGoiLUEQSA0AC0EAIS4DQCAqQcAFbCAuQQRsaiAuQQRs/QACoCf9CwLw2wUgLkEEaiIuQRBIDQALQQAhLwNAICpBwAVsIC9BBGxqIC9BBGz9AAKgJ/0LArDcBSAvQQRqIi9BEEgNAAtBACEwA0AgKkHABWwgMEEEbGogMEEEbP0AAqAn/QsC8NwFIDBBBGoiMEEQSA0AC0EAITEDQCAqQcAFbCAxQQRsaiAxQQRs/QACoCf9CwKw3QUgMUEEaiIxQRBIDQALQQAhMgNAICpBwAVsIDJBBGxqIDJBBGz9AAKgJ/0LAvDdBSAyQQRqIjJBEEgNAAtBACEzA0AgKkHABWwgM0EEbGogM0EEbP0AAqAn/QsCsN4FIDNBBGoiM0EQSA0AC0EAITQDQCAqQcAFbCA0QQRsaiA0QQRs/QACoCf9CwLw3gUgNEEEaiI0QRBIDQALQQAhNQNAICpBwAVsIDVBBGxqIDVBBGz9AAKgJ/0LArDfBSA1QQRqIjVBEEgNAAsgKkEBaiIqQQtIDQALRAAAAAAAIIVAIAKiITYgNkQAAAAAAADwP2S4ITcgNiA2RAAAAAAAAABAIDdEAAAAAAAAAABiG0QAAAAAAADwP6GjIThEAAAAAABAXkAgAqIhOSA5RAAAAAAAAPA/ZLghOiA5IDlEAAAAAAAAAEAgOkQAAAAAAAAAAGIbRAAAAAAAAPA/oaMhOyAXRAAAAAAAAPA/oCE8RAAAAAAAAHBBIT0gPCA9IDwgPaOcoqEhPkEARAAAAAAAAAAAtjgC8JYGQQBEAAAAAAAA8D+2OAL0lgZBAEQAAAAAAAAAQLY4AviWBkEARAAAAAAAAAhAtjgC/JYGQQAhPwNAQQAhQANAID9BgApsIEBBBGxqQQD9CQLwlgb9CwKAlwYgQEEEaiJAQRBIDQALQQAhQQNAID9BgApsIEFBBGxqQQD9CQL0lgb9CwLAlwYgQUEEaiJBQRBIDQALQQAhQgNAID9BgApsIEJBBGxqQQD9CQL4lgb9CwKAmAYgQkEEaiJCQRBIDQALQQAhQwNAID9BgApsIENBBGxqQQD9CQL8lgb9CwLAmAYgQ0EEaiJDQRBIDQALQQAhRANAID9BgApsIERBBGxqQQD9CQLwlgb9CwKAmQYgREEEaiJEQRBIDQALQQAhRQNAID9BgApsIEVBBGxqQQD9CQL0lgb9CwLAmQYgRUEEaiJFQRBIDQALQQAhRgNAID9BgApsIEZBBGxqQQD9CQL4lgb9CwKAmgYgRkEEaiJGQRBIDQALQQAhRwNAID9BgApsIEdBBGxqQQD9CQL8lgb9CwLAmgYgR0EEaiJHQRBIDQALQQAhSANAID9BgApsIEhBBGxqQQD9CQLwlgb9CwKAmwYgSEEEaiJIQRBIDQALQQAhSQNAID9BgApsIElBBGxqQQD9CQL0lgb9CwLAmwYgSUEEaiJJQRBIDQALQQAhSgNAID9BgApsIEpBBGxqQQD9CQL4lgb9CwKAnAYgSkEEaiJKQRBIDQALQQAhSwNAID9BgApsIEtBBGxqQQD9CQL8lgb9CwLAnAYgS0EEaiJLQRBIDQALQQAhTANAID9BgApsIExBBGxqQQD9CQLwlgb9CwKAnQYgTEEEaiJMQRBIDQALQQAhTQNAID9BgApsIE1BBGxqQQD9CQL0lgb9CwLAnQYgTUEEaiJNQRBIDQALQQAhTgNAID9BgApsIE5BBGxqQQD9CQL4lgb9CwKAngYgTkEEaiJOQRBIDQALQQAhTwNAID9BgApsIE9BBGxqQQD9CQL8lgb9CwLAngYgT0EEaiJPQRBIDQALQQAhUANAID9BgApsIFBBBGxqQQD9CQLwlgb9CwKAnwYgUEEEaiJQQRBIDQALQQAhUQNAID9BgApsIFFBBGxqQQD9CQL0lgb9CwLAnwYgUUEEaiJRQRBIDQALQQAhUgNAID9BgApsIFJBBGxqQQD9CQL4lgb9CwKAoAYgUkEEaiJSQRBIDQALQQAhUwNAID9BgApsIFNBBGxqQQD9CQL8lgb9CwLAoAYgU0EEaiJTQRBIDQALID9BAWoiP0EFSA0AC0EAIVQDQEEAIVUDQEEAIVYDQCBUQYANbCBVQYABbGogVkEEbGpBAP0JAvCWBv0LAoDJBiBWQQRqIlZBCEgNAAtBACFXA0AgVEGADWwgVUGAAWxqIFdBBGxqQQD9CQL0lgb9CwKgyQYgV0EEaiJXQQhIDQALQQAhWANAIFRBgA1sIFVBgAFsaiBYQQRsakEA/QkC+JYG/QsCwMkGIFhBBGoiWEEISA0AC0EAIVkDQCBUQYANbCBVQYABbGogWUEEbGpBAP0JAvyWBv0LAuDJBiBZQQRqIllBCEgNAAsgVUEBaiJVQQ1IDQALIFRBAWoiVEENSA0AC0EAQYDyB2pBAEEg/AsAQQBBoPIHakEAQSD8CwBBACFaA0BBACFbA0BBACFcA0AgAyBaQZC+AWxqIFtBqAdsaiBcQSRsaiBaQcAYbCBbQfAAbGogXEEEbGoqAqC/Dru2OAKgvw4gAyBaQZC+AWxqIFtBqAdsaiBcQSRsaiBaQcAYbCBbQfAAbGogXEEEbGoqAqS/Dru2OAKkvw4gAyBaQZC+AWxqIFtBqAdsaiBcQSRsaiBaQcAYbCBbQfAAbGogXEEEbGoqAqi/Dru2OAKovw4gAyBaQZC+AWxqIFtBqAdsaiBcQSRsaiBaQcAYbCBbQfAAbGogXEEEbGoqApDADru2OAKsvw4gAyBaQZC+AWxqIFtBqAdsaiBcQSRsaiBaQcAYbCBbQfAAbGogXEEEbGoqApTADru2OAKwvw4gAyBaQZC+AWxqIFtBqAdsaiBcQSRsaiBaQcAYbCBbQfAAbGogXEEEbGoqApjADru2OAK0vw4gAyBaQZC+AWxqIFtBqAdsaiBcQSRsaiBaQcAYbCBbQfAAbGogXEEEbGoqAoDBDru2OAK4vw4gAyBaQZC+AWxqIFtBqAdsaiBcQSRsaiBaQcAYbCBbQfAAbGogXEEEbGoqAoTBDru2OAK8vw4gAyBaQZC+AWxqIFtBqAdsaiBcQSRsaiBaQcAYbCBbQfAAbGogXEEEbGoqAojBDru2OALAvw4gXEEBaiJcQRpIDQALIFtBAWoiW0EaSA0AC0EAIWADQEEAIWEDQCBgQQRsIV0gAyBaQZC+AWxqIGFBJGxqIV79DAAAAAAAAAAAAAAAAAAAAAAhY/0MAAAAAAAAAAAAAAAAAAAAACFk/QwAAAAAAAAAAAAAAAAAAAAAIWX9DAAAAAAAAAAAAAAAAAAAAAAhZv0MAAAAAAAAAAAAAAAAAAAAACFn/QwAAAAAAAAAAAAAAAAAAAAAIWj9DAAAAAAAAAAAAAAAAAAAAAAhaf0MAAAAAAAAAAAAAAAAAAAAACFqQQAhcQNAIF39AAIAIWsgXf0AAhAhbCBe/QkCoL8OIW0gXv0JAsS/DiFuIF79CQLovw4hbyBe/QkCjMAOIXAgbSBrIGMhcv3mASBy/eQBIWMgbSBsIGQhcv3mASBy/eQBIWQgbiBrIGUhcv3mASBy/eQBIWUgbiBsIGYhcv3mASBy/eQBIWYgbyBrIGchcv3mASBy/eQBIWcgbyBsIGghcv3mASBy/eQBIWggcCBrIGkhcv3mASBy/eQBIWkgcCBsIGohcv3mASBy/eQBIWogXUEgaiFdIF5BBGohXiBxQQFqInFBCUgNAAsgYUEgbCBgQQRsaiFfIF8gY/0LAsDyByBfIGT9CwLQ8gcgXyBl/QsC4PIHIF8gZv0LAvDyByBfIGf9CwKA8wcgXyBo/QsCkPMHIF8gaf0LAqDzByBfIGr9CwKw8wcgYUEEaiJhQaQFSA0ACyBgQQhqImBBCEgNAAtBACFzA0AgBCBaQYCpAWxqIHNBBGxqIHNBBGz9AALA8gcgc0EEbP0AAvDLAv3lAf0LAqC/DiBzQQRqInNBoCpIDQALQQAhdANAIHRBBGwgBCBaQYCpAWxqIHRBBGxq/QACoL8O/QsCwPIHIHRBBGoidEEISA0AC0EAIXUDQEEAIXYDQCB2QQRsIHZBBGz9AALA8gcgBCBaQYCpAWxqIHVBIGxqIHZBBGxq/QACwL8O/eQB/QsCwPIHIHZBBGoidkEISA0ACyB1QQFqInVBowVIDQALQQAhdwNAIHdBBGwgd0EEbP1dAoDyB/1f/QzdvrJ6lzxYP92+snqXPFg/IHdBBGz9XQLA8gf9X/3yAf3wAf1e/VsCgPIHACB3QQJqIndBCEgNAAtBACF4A0AgeEEEbCAEIFpBgKkBbGogeEEEbGr9XQKgvw79XyJyIHL98gH9Xv1bAsDyBwAgeEECaiJ4QaAqSA0AC0EAIXkDQCB5QQRsIHlBBGz9AALA8gf9CwLAmwkgeUEEaiJ5QQhIDQALQQAhegNAQQAhewNAIHtBBGwge0EEbP0AAsCbCSB6QSBsIHtBBGxq/QAC4PIH/eQB/QsCwJsJIHtBBGoie0EISA0ACyB6QQFqInpBowVIDQALQQAhfANAIHxBBGwgfEEEbP1dAqDyB/1f/QzdvrJ6lzxYP92+snqXPFg/IHxBBGz9XQLAmwn9X/3yAf3wAf1e/VsCoPIHACB8QQJqInxBCEgNAAtBACF9A0AgBSBaQcAMbGogfUEEbGpEVVVVVVVV9T9BufPd8XkhfiB+IBb8AnNB65Svr3hsIn4gfkENdnNBtdzKlXxsIn4gfkEQdnMhfiB+IBf8AnNB65Svr3hsIn4gfkENdnNBtdzKlXxsIn4gfkEQdnMhfiB+RAAAAAAAAPA//AJzQeuUr694bCJ+IH5BDXZzQbXcypV8bCJ+IH5BEHZzIX4gfkEAIFpBkANsaiB9arf8AnNB65Svr3hsIn4gfkENdnNBtdzKlXxsIn4gfkEQdnMhfiB+QQh2uEQAAAAAAABwPqJEAAAAAAAA0D9muKK2OAKgvw4gfUEBaiJ9QZADSA0ACyBaQQFqIlogAEgNAAtEAAAAAAAA8D8gAqMhfyAAQQFKBEBBACGAAQNAIIABQQRsIIABQQRs/V0CgPIH/V8gf/0U/fIB/V79WwKA8gcAIIABQQJqIoABQQhIDQALQQAhgQEDQCCBAUEEbCCBAUEEbP1dAqDyB/1fIH/9FP3yAf1e/VsCoPIHACCBAUECaiKBAUEISA0ACwtBACGCAQNAIIIBQQRsIIIBQQRs/V0CoPIH/V8gggFBBGz9XQKA8gf9XyJyIHL98gH98QH9Xv1bAvDLAgAgggFBAmoiggFBCEgNAAtBACGDAQNAIIMBQQRs/QwAAAAAAAAAAAAAAAAAAAAAIIMBQQRs/QAC8MsC/ekB/QsCkMwCIIMBQQRqIoMBQQhIDQALQQAhhAEDQCCEAUEEbP0MzczMzMzM7D/NzMzMzMzsPyCEAUEEbP1dAqDKAv1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IIQBQQRs/V0CoMoC/V8ghAFBBGz9XQKA8gf9X/3wAf3yAf3wAf1e/VsCsMwCACCEAUECaiKEAUEISA0AC0EAIYUBA0AghQFBBGz9DM3MzMzMzOw/zczMzMzM7D8ghQFBBGz9XQLAygL9X/3yAf0MmpmZmZmZuT+amZmZmZm5PyCFAUEEbP1dApDMAv1fIDj9FP3yAf3yAf3wASCFAUEEbP1dAsDKAv1fIDf9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAtDMAgAghQFBAmoihQFBCEgNAAtBACGGAQNAQQAhhwEDQEEAIYgBA0AghgFBwAZsIIcBQSBsaiCIAUEEbGogiAFBBGz9AAKA8gf9CwKg8gcgiAFBBGoiiAFBCEgNAAsghwFBAWoihwFBGkgNAAsghgFBAWoihgFBGkgNAAtBACGJAQNAIIkBQQRsIIkBQQRs/V0CkMwC/V/9DPFo44i1+OQ+8WjjiLX45D798AH97wH9Xv1bAvDMAgAgiQFBAmoiiQFBCEgNAAtBACGKAQNAIIoBQQRsIIoBQQRs/QACoAIgigFBBGz9AALwzAL95wH9CwKQzAIgigFBBGoiigFBCEgNAAtBACGLAQNAQQAhjAEDQEEAIY0BA0AgiwFBwAZsIIwBQSBsaiCNAUEEbGogjQFBBGz9AAKQzAL9CwKgmwkgjQFBBGoijQFBCEgNAAsgjAFBAWoijAFBGkgNAAsgiwFBAWoiiwFBGkgNAAtBAEGQzQJqQQBBwAD8CwBBAEHQzQJqQQBBwAD8CwBBACGOAQNAQQAhjwEDQCAGII4BQYCpAWxqII8BQQRsaiAEII4BQYCpAWxqII8BQQRsav1dAqC/Dv1fII8BQQRs/V0CoPIH/V/98QH9Xv1bAqC/DgAgjwFBBGwgBiCOAUGAqQFsaiCPAUEEbGr9XQKgvw79XyCPAUEEbP1dAqCbCf1f/fIBII8BQQRs/V0C8PQD/V/98AH9Xv1bAqDECgAgjwFBBGz9DAAAAAAAAAAAAAAAAAAAAAAgjwFBBGz9XQKgxAr9X/31Af1e/VsCoO0LACCPAUECaiKPAUGgKkgNAAtBACGQAQNAQQAhkQEDQCCQAUGADWwgkQFBBGxqIJABQYANbCCRAUEEbGr9AAKg7Qv9CwKglg0gkQFBBGoikQFBEEgNAAtBACGSAQNAIJABQYANbCCSAUEEbGogkAFBgA1sIJIBQQRsav0AAuDzC/0LAuCWDSCSAUEEaiKSAUEQSA0AC0EAIZMBA0AgkAFBgA1sIJMBQQRsaiCQAUGADWwgkwFBBGxq/QAC4O0L/QsCoJcNIJMBQQRqIpMBQRBIDQALQQAhlAEDQCCQAUGADWwglAFBBGxqIJABQYANbCCUAUEEbGr9AAKg9Av9CwLglw0glAFBBGoilAFBEEgNAAtBACGVAQNAIJABQYANbCCVAUEEbGogkAFBgA1sIJUBQQRsav0AAqDuC/0LAqCYDSCVAUEEaiKVAUEQSA0AC0EAIZYBA0AgkAFBgA1sIJYBQQRsaiCQAUGADWwglgFBBGxq/QAC4PQL/QsC4JgNIJYBQQRqIpYBQRBIDQALQQAhlwEDQCCQAUGADWwglwFBBGxqIJABQYANbCCXAUEEbGr9AALg7gv9CwKgmQ0glwFBBGoilwFBEEgNAAtBACGYAQNAIJABQYANbCCYAUEEbGogkAFBgA1sIJgBQQRsav0AAqD1C/0LAuCZDSCYAUEEaiKYAUEQSA0AC0EAIZkBA0AgkAFBgA1sIJkBQQRsaiCQAUGADWwgmQFBBGxq/QACoO8L/QsCoJoNIJkBQQRqIpkBQRBIDQALQQAhmgEDQCCQAUGADWwgmgFBBGxqIJABQYANbCCaAUEEbGr9AALg9Qv9CwLgmg0gmgFBBGoimgFBEEgNAAtBACGbAQNAIJABQYANbCCbAUEEbGogkAFBgA1sIJsBQQRsav0AAuDvC/0LAqCbDSCbAUEEaiKbAUEQSA0AC0EAIZwBA0AgkAFBgA1sIJwBQQRsaiCQAUGADWwgnAFBBGxq/QACoPYL/QsC4JsNIJwBQQRqIpwBQRBIDQALQQAhnQEDQCCQAUGADWwgnQFBBGxqIJABQYANbCCdAUEEbGr9AAKg8Av9CwKgnA0gnQFBBGoinQFBEEgNAAtBACGeAQNAIJABQYANbCCeAUEEbGogkAFBgA1sIJ4BQQRsav0AAuD2C/0LAuCcDSCeAUEEaiKeAUEQSA0AC0EAIZ8BA0AgkAFBgA1sIJ8BQQRsaiCQAUGADWwgnwFBBGxq/QAC4PAL/QsCoJ0NIJ8BQQRqIp8BQRBIDQALQQAhoAEDQCCQAUGADWwgoAFBBGxqIJABQYANbCCgAUEEbGr9AAKg9wv9CwLgnQ0goAFBBGoioAFBEEgNAAtBACGhAQNAIJABQYANbCChAUEEbGogkAFBgA1sIKEBQQRsav0AAqDxC/0LAqCeDSChAUEEaiKhAUEQSA0AC0EAIaIBA0AgkAFBgA1sIKIBQQRsaiCQAUGADWwgogFBBGxq/QAC4PcL/QsC4J4NIKIBQQRqIqIBQRBIDQALQQAhowEDQCCQAUGADWwgowFBBGxqIJABQYANbCCjAUEEbGr9AALg8Qv9CwKgnw0gowFBBGoiowFBEEgNAAtBACGkAQNAIJABQYANbCCkAUEEbGogkAFBgA1sIKQBQQRsav0AAqD4C/0LAuCfDSCkAUEEaiKkAUEQSA0AC0EAIaUBA0AgkAFBgA1sIKUBQQRsaiCQAUGADWwgpQFBBGxq/QACoPIL/QsCoKANIKUBQQRqIqUBQRBIDQALQQAhpgEDQCCQAUGADWwgpgFBBGxqIJABQYANbCCmAUEEbGr9AALg+Av9CwLgoA0gpgFBBGoipgFBEEgNAAtBACGnAQNAIJABQYANbCCnAUEEbGogkAFBgA1sIKcBQQRsav0AAuDyC/0LAqChDSCnAUEEaiKnAUEQSA0AC0EAIagBA0AgkAFBgA1sIKgBQQRsaiCQAUGADWwgqAFBBGxq/QACoPkL/QsC4KENIKgBQQRqIqgBQRBIDQALQQAhqQEDQCCQAUGADWwgqQFBBGxqIJABQYANbCCpAUEEbGr9AAKg8wv9CwKgog0gqQFBBGoiqQFBEEgNAAtBACGqAQNAIJABQYANbCCqAUEEbGogkAFBgA1sIKoBQQRsav0AAuD5C/0LAuCiDSCqAUEEaiKqAUEQSA0ACyCQAUEBaiKQAUENSA0AC0EAIasBA0BBACGsAQNAIKsBQaADbCCsAUEEbGogqwFBgA1sIKwBQQRsav0AAqCWDf0LApDOAiCsAUEEaiKsAUEISA0AC0EAIa0BA0AgqwFBoANsIK0BQQRsaiCrAUGADWwgrQFBBGxq/QACoJcN/QsCsM4CIK0BQQRqIq0BQQhIDQALQQAhrgEDQCCrAUGgA2wgrgFBBGxqIKsBQYANbCCuAUEEbGr9AAKgmA39CwLQzgIgrgFBBGoirgFBCEgNAAtBACGvAQNAIKsBQaADbCCvAUEEbGogqwFBgA1sIK8BQQRsav0AAqCZDf0LAvDOAiCvAUEEaiKvAUEISA0AC0EAIbABA0AgqwFBoANsILABQQRsaiCrAUGADWwgsAFBBGxq/QACoJoN/QsCkM8CILABQQRqIrABQQhIDQALQQAhsQEDQCCrAUGgA2wgsQFBBGxqIKsBQYANbCCxAUEEbGr9AAKgmw39CwKwzwIgsQFBBGoisQFBCEgNAAtBACGyAQNAIKsBQaADbCCyAUEEbGogqwFBgA1sILIBQQRsav0AAqCcDf0LAtDPAiCyAUEEaiKyAUEISA0AC0EAIbMBA0AgqwFBoANsILMBQQRsaiCrAUGADWwgswFBBGxq/QACoJ0N/QsC8M8CILMBQQRqIrMBQQhIDQALQQAhtAEDQCCrAUGgA2wgtAFBBGxqIKsBQYANbCC0AUEEbGr9AAKgng39CwKQ0AIgtAFBBGoitAFBCEgNAAtBACG1AQNAIKsBQaADbCC1AUEEbGogqwFBgA1sILUBQQRsav0AAqCfDf0LArDQAiC1AUEEaiK1AUEISA0AC0EAIbYBA0AgqwFBoANsILYBQQRsaiCrAUGADWwgtgFBBGxq/QACoKAN/QsC0NACILYBQQRqIrYBQQhIDQALQQAhtwEDQCCrAUGgA2wgtwFBBGxqIKsBQYANbCC3AUEEbGr9AAKgoQ39CwLw0AIgtwFBBGoitwFBCEgNAAtBACG4AQNAIKsBQaADbCC4AUEEbGogqwFBgA1sILgBQQRsav0AAqCiDf0LApDRAiC4AUEEaiK4AUEISA0ACyCrAUEBaiKrAUENSA0AC0EAIbkBA0BBACG6AQNAQQAhuwEDQCC6AUGgA2wguwFBBGxqILoBQaADbCC7AUEEbGr9AAKQzgIgugFBgA1sILkBQSBsaiC7AUEEbGr9AALAlg396wH9CwKQzgIguwFBBGoiuwFBCEgNAAtBACG8AQNAILoBQaADbCC8AUEEbGogugFBoANsILwBQQRsav0AArDOAiC6AUGADWwguQFBIGxqILwBQQRsav0AAsCXDf3rAf0LArDOAiC8AUEEaiK8AUEISA0AC0EAIb0BA0AgugFBoANsIL0BQQRsaiC6AUGgA2wgvQFBBGxq/QAC0M4CILoBQYANbCC5AUEgbGogvQFBBGxq/QACwJgN/esB/QsC0M4CIL0BQQRqIr0BQQhIDQALQQAhvgEDQCC6AUGgA2wgvgFBBGxqILoBQaADbCC+AUEEbGr9AALwzgIgugFBgA1sILkBQSBsaiC+AUEEbGr9AALAmQ396wH9CwLwzgIgvgFBBGoivgFBCEgNAAtBACG/AQNAILoBQaADbCC/AUEEbGogugFBoANsIL8BQQRsav0AApDPAiC6AUGADWwguQFBIGxqIL8BQQRsav0AAsCaDf3rAf0LApDPAiC/AUEEaiK/AUEISA0AC0EAIcABA0AgugFBoANsIMABQQRsaiC6AUGgA2wgwAFBBGxq/QACsM8CILoBQYANbCC5AUEgbGogwAFBBGxq/QACwJsN/esB/QsCsM8CIMABQQRqIsABQQhIDQALQQAhwQEDQCC6AUGgA2wgwQFBBGxqILoBQaADbCDBAUEEbGr9AALQzwIgugFBgA1sILkBQSBsaiDBAUEEbGr9AALAnA396wH9CwLQzwIgwQFBBGoiwQFBCEgNAAtBACHCAQNAILoBQaADbCDCAUEEbGogugFBoANsIMIBQQRsav0AAvDPAiC6AUGADWwguQFBIGxqIMIBQQRsav0AAsCdDf3rAf0LAvDPAiDCAUEEaiLCAUEISA0AC0EAIcMBA0AgugFBoANsIMMBQQRsaiC6AUGgA2wgwwFBBGxq/QACkNACILoBQYANbCC5AUEgbGogwwFBBGxq/QACwJ4N/esB/QsCkNACIMMBQQRqIsMBQQhIDQALQQAhxAEDQCC6AUGgA2wgxAFBBGxqILoBQaADbCDEAUEEbGr9AAKw0AIgugFBgA1sILkBQSBsaiDEAUEEbGr9AALAnw396wH9CwKw0AIgxAFBBGoixAFBCEgNAAtBACHFAQNAILoBQaADbCDFAUEEbGogugFBoANsIMUBQQRsav0AAtDQAiC6AUGADWwguQFBIGxqIMUBQQRsav0AAsCgDf3rAf0LAtDQAiDFAUEEaiLFAUEISA0AC0EAIcYBA0AgugFBoANsIMYBQQRsaiC6AUGgA2wgxgFBBGxq/QAC8NACILoBQYANbCC5AUEgbGogxgFBBGxq/QACwKEN/esB/QsC8NACIMYBQQRqIsYBQQhIDQALQQAhxwEDQCC6AUGgA2wgxwFBBGxqILoBQaADbCDHAUEEbGr9AAKQ0QIgugFBgA1sILkBQSBsaiDHAUEEbGr9AALAog396wH9CwKQ0QIgxwFBBGoixwFBCEgNAAsgugFBAWoiugFBDUgNAAsguQFBAWoiuQFBA0gNAAtBACHIAQNAQQAhyQEDQCAHII4BQaCQAmxqIMgBQeAYbGogyQFBBGxqIMgBQaADbCDJAUEEbGr9AAKQzgL9CwKgvw4gyQFBBGoiyQFBGEgNAAtBACHKAQNAIAcgjgFBoJACbGogyAFB4BhsaiDKAUEEbGogyAFBoANsIMoBQQRsav0AArDRAv0LAoDADiDKAUEEaiLKAUEYSA0AC0EAIcsBA0AgByCOAUGgkAJsaiDIAUHgGGxqIMsBQQRsaiDIAUGgA2wgywFBBGxq/QAC0NQC/QsC4MAOIMsBQQRqIssBQRhIDQALQQAhzAEDQCAHII4BQaCQAmxqIMgBQeAYbGogzAFBBGxqIMgBQaADbCDMAUEEbGr9AAKwzgL9CwLAwQ4gzAFBBGoizAFBGEgNAAtBACHNAQNAIAcgjgFBoJACbGogyAFB4BhsaiDNAUEEbGogyAFBoANsIM0BQQRsav0AAtDRAv0LAqDCDiDNAUEEaiLNAUEYSA0AC0EAIc4BA0AgByCOAUGgkAJsaiDIAUHgGGxqIM4BQQRsaiDIAUGgA2wgzgFBBGxq/QAC8NQC/QsCgMMOIM4BQQRqIs4BQRhIDQALQQAhzwEDQCAHII4BQaCQAmxqIMgBQeAYbGogzwFBBGxqIMgBQaADbCDPAUEEbGr9AALQzgL9CwLgww4gzwFBBGoizwFBGEgNAAtBACHQAQNAIAcgjgFBoJACbGogyAFB4BhsaiDQAUEEbGogyAFBoANsINABQQRsav0AAvDRAv0LAsDEDiDQAUEEaiLQAUEYSA0AC0EAIdEBA0AgByCOAUGgkAJsaiDIAUHgGGxqINEBQQRsaiDIAUGgA2wg0QFBBGxq/QACkNUC/QsCoMUOINEBQQRqItEBQRhIDQALQQAh0gEDQCAHII4BQaCQAmxqIMgBQeAYbGog0gFBBGxqIMgBQaADbCDSAUEEbGr9AALwzgL9CwKAxg4g0gFBBGoi0gFBGEgNAAtBACHTAQNAIAcgjgFBoJACbGogyAFB4BhsaiDTAUEEbGogyAFBoANsINMBQQRsav0AApDSAv0LAuDGDiDTAUEEaiLTAUEYSA0AC0EAIdQBA0AgByCOAUGgkAJsaiDIAUHgGGxqINQBQQRsaiDIAUGgA2wg1AFBBGxq/QACsNUC/QsCwMcOINQBQQRqItQBQRhIDQALQQAh1QEDQCAHII4BQaCQAmxqIMgBQeAYbGog1QFBBGxqIMgBQaADbCDVAUEEbGr9AAKQzwL9CwKgyA4g1QFBBGoi1QFBGEgNAAtBACHWAQNAIAcgjgFBoJACbGogyAFB4BhsaiDWAUEEbGogyAFBoANsINYBQQRsav0AArDSAv0LAoDJDiDWAUEEaiLWAUEYSA0AC0EAIdcBA0AgByCOAUGgkAJsaiDIAUHgGGxqINcBQQRsaiDIAUGgA2wg1wFBBGxq/QAC0NUC/QsC4MkOINcBQQRqItcBQRhIDQALQQAh2AEDQCAHII4BQaCQAmxqIMgBQeAYbGog2AFBBGxqIMgBQaADbCDYAUEEbGr9AAKwzwL9CwLAyg4g2AFBBGoi2AFBGEgNAAtBACHZAQNAIAcgjgFBoJACbGogyAFB4BhsaiDZAUEEbGogyAFBoANsINkBQQRsav0AAtDSAv0LAqDLDiDZAUEEaiLZAUEYSA0AC0EAIdoBA0AgByCOAUGgkAJsaiDIAUHgGGxqINoBQQRsaiDIAUGgA2wg2gFBBGxq/QAC8NUC/QsCgMwOINoBQQRqItoBQRhIDQALQQAh2wEDQCAHII4BQaCQAmxqIMgBQeAYbGog2wFBBGxqIMgBQaADbCDbAUEEbGr9AALQzwL9CwLgzA4g2wFBBGoi2wFBGEgNAAtBACHcAQNAIAcgjgFBoJACbGogyAFB4BhsaiDcAUEEbGogyAFBoANsINwBQQRsav0AAvDSAv0LAsDNDiDcAUEEaiLcAUEYSA0AC0EAId0BA0AgByCOAUGgkAJsaiDIAUHgGGxqIN0BQQRsaiDIAUGgA2wg3QFBBGxq/QACkNYC/QsCoM4OIN0BQQRqIt0BQRhIDQALQQAh3gEDQCAHII4BQaCQAmxqIMgBQeAYbGog3gFBBGxqIMgBQaADbCDeAUEEbGr9AALwzwL9CwKAzw4g3gFBBGoi3gFBGEgNAAtBACHfAQNAIAcgjgFBoJACbGogyAFB4BhsaiDfAUEEbGogyAFBoANsIN8BQQRsav0AApDTAv0LAuDPDiDfAUEEaiLfAUEYSA0AC0EAIeABA0AgByCOAUGgkAJsaiDIAUHgGGxqIOABQQRsaiDIAUGgA2wg4AFBBGxq/QACsNYC/QsCwNAOIOABQQRqIuABQRhIDQALQQAh4QEDQCAHII4BQaCQAmxqIMgBQeAYbGog4QFBBGxqIMgBQaADbCDhAUEEbGr9AAKQ0AL9CwKg0Q4g4QFBBGoi4QFBGEgNAAtBACHiAQNAIAcgjgFBoJACbGogyAFB4BhsaiDiAUEEbGogyAFBoANsIOIBQQRsav0AArDTAv0LAoDSDiDiAUEEaiLiAUEYSA0AC0EAIeMBA0AgByCOAUGgkAJsaiDIAUHgGGxqIOMBQQRsaiDIAUGgA2wg4wFBBGxq/QAC0NYC/QsC4NIOIOMBQQRqIuMBQRhIDQALQQAh5AEDQCAHII4BQaCQAmxqIMgBQeAYbGog5AFBBGxqIMgBQaADbCDkAUEEbGr9AAKw0AL9CwLA0w4g5AFBBGoi5AFBGEgNAAtBACHlAQNAIAcgjgFBoJACbGogyAFB4BhsaiDlAUEEbGogyAFBoANsIOUBQQRsav0AAtDTAv0LAqDUDiDlAUEEaiLlAUEYSA0AC0EAIeYBA0AgByCOAUGgkAJsaiDIAUHgGGxqIOYBQQRsaiDIAUGgA2wg5gFBBGxq/QAC8NYC/QsCgNUOIOYBQQRqIuYBQRhIDQALQQAh5wEDQCAHII4BQaCQAmxqIMgBQeAYbGog5wFBBGxqIMgBQaADbCDnAUEEbGr9AALQ0AL9CwLg1Q4g5wFBBGoi5wFBGEgNAAtBACHoAQNAIAcgjgFBoJACbGogyAFB4BhsaiDoAUEEbGogyAFBoANsIOgBQQRsav0AAvDTAv0LAsDWDiDoAUEEaiLoAUEYSA0AC0EAIekBA0AgByCOAUGgkAJsaiDIAUHgGGxqIOkBQQRsaiDIAUGgA2wg6QFBBGxq/QACkNcC/QsCoNcOIOkBQQRqIukBQRhIDQALIMgBQQFqIsgBQQtIDQALQQAh7QEDQEEAIe4BA0Ag7QFBBGwh6gEgByCOAUGgkAJsaiDuAUGgAmxqIesB/QwAAAAAAAAAAAAAAAAAAAAAIfAB/QwAAAAAAAAAAAAAAAAAAAAAIfEB/QwAAAAAAAAAAAAAAAAAAAAAIfIB/QwAAAAAAAAAAAAAAAAAAAAAIfMB/QwAAAAAAAAAAAAAAAAAAAAAIfQB/QwAAAAAAAAAAAAAAAAAAAAAIfUB/QwAAAAAAAAAAAAAAAAAAAAAIfYB/QwAAAAAAAAAAAAAAAAAAAAAIfcBQQAh/gEDQCDqAf0AAuACIfgBIOoB/QAC8AIh+QEg6gH9AAKAAyH6ASDqAf0AApADIfsBIOsB/QkCoL8OIfwBIOsB/QkCwMEOIf0BIPwBIPgBIPABIXL95gEgcv3kASHwASD8ASD5ASDxASFy/eYBIHL95AEh8QEg/AEg+gEg8gEhcv3mASBy/eQBIfIBIPwBIPsBIPMBIXL95gEgcv3kASHzASD9ASD4ASD0ASFy/eYBIHL95AEh9AEg/QEg+QEg9QEhcv3mASBy/eQBIfUBIP0BIPoBIPYBIXL95gEgcv3kASH2ASD9ASD7ASD3ASFy/eYBIHL95AEh9wEg6gFBwABqIeoBIOsBQQRqIesBIP4BQQFqIv4BQcgASA0ACyDuAUHAAGwg7QFBBGxqIewBIOwBIPAB/QsCsPgCIOwBIPEB/QsCwPgCIOwBIPIB/QsC0PgCIOwBIPMB/QsC4PgCIOwBIPQB/QsC8PgCIOwBIPUB/QsCgPkCIOwBIPYB/QsCkPkCIOwBIPcB/QsCoPkCIO4BQQJqIu4BQfgASA0AC0H4ACH/ASDtAUEEbCHqASAHII4BQaCQAmxqIP8BQaACbGoh6wH9DAAAAAAAAAAAAAAAAAAAAAAhgQL9DAAAAAAAAAAAAAAAAAAAAAAhggL9DAAAAAAAAAAAAAAAAAAAAAAhgwL9DAAAAAAAAAAAAAAAAAAAAAAhhAJBACGKAgNAIOoB/QAC4AIhhQIg6gH9AALwAiGGAiDqAf0AAoADIYcCIOoB/QACkAMhiAIg6wH9CQKgvw4hiQIgiQIghQIggQIhcv3mASBy/eQBIYECIIkCIIYCIIICIXL95gEgcv3kASGCAiCJAiCHAiCDAiFy/eYBIHL95AEhgwIgiQIgiAIghAIhcv3mASBy/eQBIYQCIOoBQcAAaiHqASDrAUEEaiHrASCKAkEBaiKKAkHIAEgNAAsg/wFBwABsIO0BQQRsaiHsASDsASCBAv0LArD4AiDsASCCAv0LAsD4AiDsASCDAv0LAtD4AiDsASCEAv0LAuD4AiDtAUEQaiLtAUEQSA0AC0EAIYsCA0AgCCCOAUHAPGxqIIsCQQRsaiCLAkEEbP0AArD4AiCLAkEEbP0AAvCdBf3lAf0LAqC/DiCLAkEEaiKLAkGQD0gNAAtBACGMAgNAIIwCQQRsIAggjgFBwDxsaiCMAkEEbGr9AAKgvw79CwKw+AIgjAJBBGoijAJBEEgNAAtBACGNAgNAQQAhjgIDQCCOAkEEbCCOAkEEbP0AArD4AiAIII4BQcA8bGogjQJBwABsaiCOAkEEbGr9AALgvw795AH9CwKw+AIgjgJBBGoijgJBEEgNAAsgjQJBAWoijQJB+ABIDQALQQAhjwIDQCCPAkEEbCCPAkEEbP1dApDNAv1f/QyQnOZr9eyAP5Cc5mv17IA/II8CQQRs/V0CsPgC/V/98gH98AH9Xv1bApDNAgAgjwJBAmoijwJBEEgNAAtBACGQAgNAIJACQQRsIAggjgFBwDxsaiCQAkEEbGr9XQKgvw79XyJyIHL98gH9Xv1bArD4AgAgkAJBAmoikAJBkA9IDQALQQAhkQIDQCCRAkEEbCCRAkEEbP0AArD4Av0LAvC0AyCRAkEEaiKRAkEQSA0AC0EAIZICA0BBACGTAgNAIJMCQQRsIJMCQQRs/QAC8LQDIJICQcAAbCCTAkEEbGr9AALw+AL95AH9CwLwtAMgkwJBBGoikwJBEEgNAAsgkgJBAWoikgJB+ABIDQALQQAhlAIDQCCUAkEEbCCUAkEEbP1dAtDNAv1f/QyQnOZr9eyAP5Cc5mv17IA/IJQCQQRs/V0C8LQD/V/98gH98AH9Xv1bAtDNAgAglAJBAmoilAJBEEgNAAtBACGVAgNAQQAhlgIDQEEAIZcCA0AglQJBgA1sIJYCQYABbGoglwJBBGxqIJUCQYANbCCWAkGAAWxqIJcCQQRsav0AAoDJBv0MAACAQAAAgEAAAIBAAACAQCCVAkGADWwglgJBgAFsaiCXAkEEbGr9AAKglg0glQJBoANsIJYCQSBsaiCXAkEEbGr9AAKQzgL9Qf1S/QsCoO0LIJcCQQRqIpcCQQhIDQALQQAhmAIDQCCVAkGADWwglgJBgAFsaiCYAkEEbGoglQJBgA1sIJYCQYABbGogmAJBBGxq/QACoMkG/QwAAIBAAACAQAAAgEAAAIBAIJUCQYANbCCWAkGAAWxqIJgCQQRsav0AAsCWDSCVAkGgA2wglgJBIGxqIJgCQQRsav0AApDOAv1B/VL9CwLA7QsgmAJBBGoimAJBCEgNAAtBACGZAgNAIJUCQYANbCCWAkGAAWxqIJkCQQRsaiCVAkGADWwglgJBgAFsaiCZAkEEbGr9AALAyQb9DAAAgEAAAIBAAACAQAAAgEAglQJBgA1sIJYCQYABbGogmQJBBGxq/QAC4JYNIJUCQaADbCCWAkEgbGogmQJBBGxq/QACkM4C/UH9Uv0LAuDtCyCZAkEEaiKZAkEISA0AC0EAIZoCA0AglQJBgA1sIJYCQYABbGogmgJBBGxqIJUCQYANbCCWAkGAAWxqIJoCQQRsav0AAuDJBv0MAACAQAAAgEAAAIBAAACAQCCVAkGADWwglgJBgAFsaiCaAkEEbGr9AAKAlw0glQJBoANsIJYCQSBsaiCaAkEEbGr9AAKQzgL9Qf1S/QsCgO4LIJoCQQRqIpoCQQhIDQALIJYCQQFqIpYCQQ1IDQALIJUCQQFqIpUCQQ1IDQALQQAhmwIDQEEAIZwCA0AgmwJBoANsIJwCQQRsaiCbAkGADWwgnAJBBGxq/QACoO0L/eEB/QsCkM4CIJwCQQRqIpwCQQhIDQALQQAhnQIDQCCbAkGgA2wgnQJBBGxqIJsCQYANbCCdAkEEbGr9AAKg7gv94QH9CwKwzgIgnQJBBGoinQJBCEgNAAtBACGeAgNAIJsCQaADbCCeAkEEbGogmwJBgA1sIJ4CQQRsav0AAqDvC/3hAf0LAtDOAiCeAkEEaiKeAkEISA0AC0EAIZ8CA0AgmwJBoANsIJ8CQQRsaiCbAkGADWwgnwJBBGxq/QACoPAL/eEB/QsC8M4CIJ8CQQRqIp8CQQhIDQALQQAhoAIDQCCbAkGgA2wgoAJBBGxqIJsCQYANbCCgAkEEbGr9AAKg8Qv94QH9CwKQzwIgoAJBBGoioAJBCEgNAAtBACGhAgNAIJsCQaADbCChAkEEbGogmwJBgA1sIKECQQRsav0AAqDyC/3hAf0LArDPAiChAkEEaiKhAkEISA0AC0EAIaICA0AgmwJBoANsIKICQQRsaiCbAkGADWwgogJBBGxq/QACoPML/eEB/QsC0M8CIKICQQRqIqICQQhIDQALQQAhowIDQCCbAkGgA2wgowJBBGxqIJsCQYANbCCjAkEEbGr9AAKg9Av94QH9CwLwzwIgowJBBGoiowJBCEgNAAtBACGkAgNAIJsCQaADbCCkAkEEbGogmwJBgA1sIKQCQQRsav0AAqD1C/3hAf0LApDQAiCkAkEEaiKkAkEISA0AC0EAIaUCA0AgmwJBoANsIKUCQQRsaiCbAkGADWwgpQJBBGxq/QACoPYL/eEB/QsCsNACIKUCQQRqIqUCQQhIDQALQQAhpgIDQCCbAkGgA2wgpgJBBGxqIJsCQYANbCCmAkEEbGr9AAKg9wv94QH9CwLQ0AIgpgJBBGoipgJBCEgNAAtBACGnAgNAIJsCQaADbCCnAkEEbGogmwJBgA1sIKcCQQRsav0AAqD4C/3hAf0LAvDQAiCnAkEEaiKnAkEISA0AC0EAIagCA0AgmwJBoANsIKgCQQRsaiCbAkGADWwgqAJBBGxq/QACoPkL/eEB/QsCkNECIKgCQQRqIqgCQQhIDQALIJsCQQFqIpsCQQ1IDQALQQAhqQIDQEEAIaoCA0BBACGrAgNAIKoCQaADbCCrAkEEbGogqgJBoANsIKsCQQRsav0AApDOAiCqAkGADWwgqQJBIGxqIKsCQQRsav0AAsDtC/3hAf3rAf0LApDOAiCrAkEEaiKrAkEISA0AC0EAIawCA0AgqgJBoANsIKwCQQRsaiCqAkGgA2wgrAJBBGxq/QACsM4CIKoCQYANbCCpAkEgbGogrAJBBGxq/QACwO4L/eEB/esB/QsCsM4CIKwCQQRqIqwCQQhIDQALQQAhrQIDQCCqAkGgA2wgrQJBBGxqIKoCQaADbCCtAkEEbGr9AALQzgIgqgJBgA1sIKkCQSBsaiCtAkEEbGr9AALA7wv94QH96wH9CwLQzgIgrQJBBGoirQJBCEgNAAtBACGuAgNAIKoCQaADbCCuAkEEbGogqgJBoANsIK4CQQRsav0AAvDOAiCqAkGADWwgqQJBIGxqIK4CQQRsav0AAsDwC/3hAf3rAf0LAvDOAiCuAkEEaiKuAkEISA0AC0EAIa8CA0AgqgJBoANsIK8CQQRsaiCqAkGgA2wgrwJBBGxq/QACkM8CIKoCQYANbCCpAkEgbGogrwJBBGxq/QACwPEL/eEB/esB/QsCkM8CIK8CQQRqIq8CQQhIDQALQQAhsAIDQCCqAkGgA2wgsAJBBGxqIKoCQaADbCCwAkEEbGr9AAKwzwIgqgJBgA1sIKkCQSBsaiCwAkEEbGr9AALA8gv94QH96wH9CwKwzwIgsAJBBGoisAJBCEgNAAtBACGxAgNAIKoCQaADbCCxAkEEbGogqgJBoANsILECQQRsav0AAtDPAiCqAkGADWwgqQJBIGxqILECQQRsav0AAsDzC/3hAf3rAf0LAtDPAiCxAkEEaiKxAkEISA0AC0EAIbICA0AgqgJBoANsILICQQRsaiCqAkGgA2wgsgJBBGxq/QAC8M8CIKoCQYANbCCpAkEgbGogsgJBBGxq/QACwPQL/eEB/esB/QsC8M8CILICQQRqIrICQQhIDQALQQAhswIDQCCqAkGgA2wgswJBBGxqIKoCQaADbCCzAkEEbGr9AAKQ0AIgqgJBgA1sIKkCQSBsaiCzAkEEbGr9AALA9Qv94QH96wH9CwKQ0AIgswJBBGoiswJBCEgNAAtBACG0AgNAIKoCQaADbCC0AkEEbGogqgJBoANsILQCQQRsav0AArDQAiCqAkGADWwgqQJBIGxqILQCQQRsav0AAsD2C/3hAf3rAf0LArDQAiC0AkEEaiK0AkEISA0AC0EAIbUCA0AgqgJBoANsILUCQQRsaiCqAkGgA2wgtQJBBGxq/QAC0NACIKoCQYANbCCpAkEgbGogtQJBBGxq/QACwPcL/eEB/esB/QsC0NACILUCQQRqIrUCQQhIDQALQQAhtgIDQCCqAkGgA2wgtgJBBGxqIKoCQaADbCC2AkEEbGr9AALw0AIgqgJBgA1sIKkCQSBsaiC2AkEEbGr9AALA+Av94QH96wH9CwLw0AIgtgJBBGoitgJBCEgNAAtBACG3AgNAIKoCQaADbCC3AkEEbGogqgJBoANsILcCQQRsav0AApDRAiCqAkGADWwgqQJBIGxqILcCQQRsav0AAsD5C/3hAf3rAf0LApDRAiC3AkEEaiK3AkEISA0ACyCqAkEBaiKqAkENSA0ACyCpAkEBaiKpAkEDSA0AC0EAIbgCA0AguAJBBGwguAJBBGz9AAKQzgL94QH9CwKQzgIguAJBBGoiuAJByApIDQALQQAhuQIDQEEAIboCA0BBACG7AgNAIAkgjgFBgKkBbGoguQJBgA1saiC6AkGAAWxqILsCQQRsaiC5AkGADWwgugJBgAFsaiC7AkEEbGr9AAKAyQYguQJBoANsILoCQSBsaiC7AkEEbGr9AAKQzgL9Qf0MAACAPwAAgD8AAIA/AACAP/1O/QsCoL8OILsCQQRqIrsCQQhIDQALQQAhvAIDQCAJII4BQYCpAWxqILkCQYANbGogugJBgAFsaiC8AkEEbGoguQJBgA1sILoCQYABbGogvAJBBGxq/QACoMkGILkCQaADbCC6AkEgbGogvAJBBGxq/QACkM4C/UH9DAAAgD8AAIA/AACAPwAAgD/9Tv0LAsC/DiC8AkEEaiK8AkEISA0AC0EAIb0CA0AgCSCOAUGAqQFsaiC5AkGADWxqILoCQYABbGogvQJBBGxqILkCQYANbCC6AkGAAWxqIL0CQQRsav0AAsDJBiC5AkGgA2wgugJBIGxqIL0CQQRsav0AApDOAv1B/QwAAIA/AACAPwAAgD8AAIA//U79CwLgvw4gvQJBBGoivQJBCEgNAAtBACG+AgNAIAkgjgFBgKkBbGoguQJBgA1saiC6AkGAAWxqIL4CQQRsaiC5AkGADWwgugJBgAFsaiC+AkEEbGr9AALgyQYguQJBoANsILoCQSBsaiC+AkEEbGr9AAKQzgL9Qf0MAACAPwAAgD8AAIA/AACAP/1O/QsCgMAOIL4CQQRqIr4CQQhIDQALILoCQQFqIroCQQ1IDQALILkCQQFqIrkCQQ1IDQALQQAhvwIDQCAKII4BQYCpAWxqIL8CQQRsaiC/AkEEbP0AAqDECv0MAAAAAAAAAAAAAAAAAAAAAP1E/QwAAIA/AACAPwAAgD8AAIA//U79CwKgvw4gvwJBBGoivwJBoCpIDQALII4BQQFqIo4BIABIDQALIABBAUoEQEEAIcACA0AgwAJBBGwgwAJBBGz9XQKQzQL9XyB//RT98gH9Xv1bApDNAgAgwAJBAmoiwAJBEEgNAAtBACHBAgNAIMECQQRsIMECQQRs/V0C0M0C/V8gf/0U/fIB/V79WwLQzQIAIMECQQJqIsECQRBIDQALC0EAIcICA0AgwgJBBGwgwgJBBGz9XQLQzQL9XyDCAkEEbP1dApDNAv1fInIgcv3yAf3xAf1e/VsCkM4CACDCAkECaiLCAkEQSA0AC0EAIcMCA0AgwwJBBGz9DAAAAAAAAAAAAAAAAAAAAAAgwwJBBGz9AAKQzgL96QH9CwLQzQIgwwJBBGoiwwJBEEgNAAtBACHEAgNAIMQCQQRs/QzNzMzMzMzsP83MzMzMzOw/IMQCQQRs/V0C4MoC/V/98gH9DJqZmZmZmbk/mpmZmZmZuT8gxAJBBGz9XQLgygL9XyDEAkEEbP1dApDNAv1f/fAB/fIB/fAB/V79WwLQzgIAIMQCQQJqIsQCQRBIDQALQQAhxQIDQCDFAkEEbP0MzczMzMzM7D/NzMzMzMzsPyDFAkEEbP1dAqDLAv1f/fIB/QyamZmZmZm5P5qZmZmZmbk/IMUCQQRs/V0C0M0C/V8gO/0U/fIB/fIB/fABIMUCQQRs/V0CoMsC/V8gOv0U/QwAAAAAAAAAAAAAAAAAAAAA/Uj9Uv1e/VsCkM8CACDFAkECaiLFAkEQSA0AC0EAIcYCA0BBACHHAgNAIMYCQcAFbCDHAkEEbGogxwJBBGz9AAKQzQL9CwLQzwIgxwJBBGoixwJBEEgNAAtBACHIAgNAIMYCQcAFbCDIAkEEbGogyAJBBGz9AAKQzQL9CwKQ0AIgyAJBBGoiyAJBEEgNAAtBACHJAgNAIMYCQcAFbCDJAkEEbGogyQJBBGz9AAKQzQL9CwLQ0AIgyQJBBGoiyQJBEEgNAAtBACHKAgNAIMYCQcAFbCDKAkEEbGogygJBBGz9AAKQzQL9CwKQ0QIgygJBBGoiygJBEEgNAAtBACHLAgNAIMYCQcAFbCDLAkEEbGogywJBBGz9AAKQzQL9CwLQ0QIgywJBBGoiywJBEEgNAAtBACHMAgNAIMYCQcAFbCDMAkEEbGogzAJBBGz9AAKQzQL9CwKQ0gIgzAJBBGoizAJBEEgNAAtBACHNAgNAIMYCQcAFbCDNAkEEbGogzQJBBGz9AAKQzQL9CwLQ0gIgzQJBBGoizQJBEEgNAAtBACHOAgNAIMYCQcAFbCDOAkEEbGogzgJBBGz9AAKQzQL9CwKQ0wIgzgJBBGoizgJBEEgNAAtBACHPAgNAIMYCQcAFbCDPAkEEbGogzwJBBGz9AAKQzQL9CwLQ0wIgzwJBBGoizwJBEEgNAAtBACHQAgNAIMYCQcAFbCDQAkEEbGog0AJBBGz9AAKQzQL9CwKQ1AIg0AJBBGoi0AJBEEgNAAtBACHRAgNAIMYCQcAFbCDRAkEEbGog0QJBBGz9AAKQzQL9CwLQ1AIg0QJBBGoi0QJBEEgNAAsgxgJBAWoixgJBC0gNAAtBACHSAgNAINICQQRsINICQQRs/V0C0M0C/V/9DPFo44i1+OQ+8WjjiLX45D798AH97wH9Xv1bApCMAwAg0gJBAmoi0gJBEEgNAAtBACHTAgNAINMCQQRsINMCQQRs/QAC4CYg0wJBBGz9AAKQjAP95wH9CwLQzQIg0wJBBGoi0wJBEEgNAAtBACHUAgNAQQAh1QIDQCDUAkHABWwg1QJBBGxqINUCQQRs/QAC0M0C/QsC0IwDINUCQQRqItUCQRBIDQALQQAh1gIDQCDUAkHABWwg1gJBBGxqINYCQQRs/QAC0M0C/QsCkI0DINYCQQRqItYCQRBIDQALQQAh1wIDQCDUAkHABWwg1wJBBGxqINcCQQRs/QAC0M0C/QsC0I0DINcCQQRqItcCQRBIDQALQQAh2AIDQCDUAkHABWwg2AJBBGxqINgCQQRs/QAC0M0C/QsCkI4DINgCQQRqItgCQRBIDQALQQAh2QIDQCDUAkHABWwg2QJBBGxqINkCQQRs/QAC0M0C/QsC0I4DINkCQQRqItkCQRBIDQALQQAh2gIDQCDUAkHABWwg2gJBBGxqINoCQQRs/QAC0M0C/QsCkI8DINoCQQRqItoCQRBIDQALQQAh2wIDQCDUAkHABWwg2wJBBGxqINsCQQRs/QAC0M0C/QsC0I8DINsCQQRqItsCQRBIDQALQQAh3AIDQCDUAkHABWwg3AJBBGxqINwCQQRs/QAC0M0C/QsCkJADINwCQQRqItwCQRBIDQALQQAh3QIDQCDUAkHABWwg3QJBBGxqIN0CQQRs/QAC0M0C/QsC0JADIN0CQQRqIt0CQRBIDQALQQAh3gIDQCDUAkHABWwg3gJBBGxqIN4CQQRs/QAC0M0C/QsCkJEDIN4CQQRqIt4CQRBIDQALQQAh3wIDQCDUAkHABWwg3wJBBGxqIN8CQQRs/QAC0M0C/QsC0JEDIN8CQQRqIt8CQRBIDQALINQCQQFqItQCQQtIDQALQQBB8MkCakEAQSj8CwBEAAAAAAAAAAAh4AJBAEGQyQNqQQBBwDz8CwBBAEHQhQRqQQBBwDz8CwBBAEGQwgRqQQBBwDz8CwBBACHhAgNAQQAh4gIDQCALIOECQcA8bGog4gJBBGxqIAgg4QJBwDxsaiDiAkEEbGr9XQKgvw79XyDiAkEEbP1dAtDPAv1f/fEB/V79WwKgvw4AIAwg4QJBwDxsaiDiAkEEbGogCyDhAkHAPGxqIOICQQRsav1dAqC/Dv1fIOICQQRs/V0C0IwD/V/98gEg4gJBBGz9XQKw2gX9X/3wAf1e/VsCoL8OACDiAkEEbP0MAAAAAAAAAAAAAAAAAAAAACAMIOECQcA8bGog4gJBBGxq/V0CoL8O/V/99QH9Xv1bAtD+BAAg4gJBAmoi4gJBkA9IDQALQQAh4wIDQEEAIeQCA0AgDSDhAkGAMmxqIOMCQYAKbGog5AJBBGxqIOMCQYALbCDkAkEEbGr9AALQ/gT9CwKgvw4g5AJBBGoi5AJBIEgNAAtBACHlAgNAIA0g4QJBgDJsaiDjAkGACmxqIOUCQQRsaiDjAkGAC2wg5QJBBGxq/QACkIQF/QsCoMAOIOUCQQRqIuUCQSBIDQALQQAh5gIDQCANIOECQYAybGog4wJBgApsaiDmAkEEbGog4wJBgAtsIOYCQQRsav0AAtD/BP0LAqDBDiDmAkEEaiLmAkEgSA0AC0EAIecCA0AgDSDhAkGAMmxqIOMCQYAKbGog5wJBBGxqIOMCQYALbCDnAkEEbGr9AAKQhQX9CwKgwg4g5wJBBGoi5wJBIEgNAAtBACHoAgNAIA0g4QJBgDJsaiDjAkGACmxqIOgCQQRsaiDjAkGAC2wg6AJBBGxq/QAC0IAF/QsCoMMOIOgCQQRqIugCQSBIDQALQQAh6QIDQCANIOECQYAybGog4wJBgApsaiDpAkEEbGog4wJBgAtsIOkCQQRsav0AApCGBf0LAqDEDiDpAkEEaiLpAkEgSA0AC0EAIeoCA0AgDSDhAkGAMmxqIOMCQYAKbGog6gJBBGxqIOMCQYALbCDqAkEEbGr9AALQgQX9CwKgxQ4g6gJBBGoi6gJBIEgNAAtBACHrAgNAIA0g4QJBgDJsaiDjAkGACmxqIOsCQQRsaiDjAkGAC2wg6wJBBGxq/QACkIcF/QsCoMYOIOsCQQRqIusCQSBIDQALQQAh7AIDQCANIOECQYAybGog4wJBgApsaiDsAkEEbGog4wJBgAtsIOwCQQRsav0AAtCCBf0LAqDHDiDsAkEEaiLsAkEgSA0AC0EAIe0CA0AgDSDhAkGAMmxqIOMCQYAKbGog7QJBBGxqIOMCQYALbCDtAkEEbGr9AAKQiAX9CwKgyA4g7QJBBGoi7QJBIEgNAAsg4wJBAWoi4wJBBUgNAAtBACHuAgNAIA4g4QJBwAxsaiDuAkEEbGogDSDhAkGAMmxqIO4CQQRsav0AAqC/Dv0LAqC/DiDuAkEEaiLuAkEQSA0AC0EAIe8CA0AgDiDhAkHADGxqIO8CQQRsaiANIOECQYAybGog7wJBBGxq/QACoMEO/QsC4L8OIO8CQQRqIu8CQRBIDQALQQAh8AIDQCAOIOECQcAMbGog8AJBBGxqIA0g4QJBgDJsaiDwAkEEbGr9AAKgww79CwKgwA4g8AJBBGoi8AJBEEgNAAtBACHxAgNAIA4g4QJBwAxsaiDxAkEEbGogDSDhAkGAMmxqIPECQQRsav0AAqDFDv0LAuDADiDxAkEEaiLxAkEQSA0AC0EAIfICA0AgDiDhAkHADGxqIPICQQRsaiANIOECQYAybGog8gJBBGxq/QACoMcO/QsCoMEOIPICQQRqIvICQRBIDQALQQAh8wIDQCAOIOECQcAMbGog8wJBBGxqIA0g4QJBgDJsaiDzAkEEbGr9AAKgyQ79CwLgwQ4g8wJBBGoi8wJBEEgNAAtBACH0AgNAIA4g4QJBwAxsaiD0AkEEbGogDSDhAkGAMmxqIPQCQQRsav0AAqDLDv0LAqDCDiD0AkEEaiL0AkEQSA0AC0EAIfUCA0AgDiDhAkHADGxqIPUCQQRsaiANIOECQYAybGog9QJBBGxq/QACoM0O/QsC4MIOIPUCQQRqIvUCQRBIDQALQQAh9gIDQCAOIOECQcAMbGog9gJBBGxqIA0g4QJBgDJsaiD2AkEEbGr9AAKgzw79CwKgww4g9gJBBGoi9gJBEEgNAAtBACH3AgNAIA4g4QJBwAxsaiD3AkEEbGogDSDhAkGAMmxqIPcCQQRsav0AAqDRDv0LAuDDDiD3AkEEaiL3AkEQSA0AC0EAIfgCA0AgDiDhAkHADGxqIPgCQQRsaiANIOECQYAybGog+AJBBGxq/QACoNMO/QsCoMQOIPgCQQRqIvgCQRBIDQALQQAh+QIDQCAOIOECQcAMbGog+QJBBGxqIA0g4QJBgDJsaiD5AkEEbGr9AAKg1Q79CwLgxA4g+QJBBGoi+QJBEEgNAAtBACH6AgNAIA4g4QJBwAxsaiD6AkEEbGogDSDhAkGAMmxqIPoCQQRsav0AAqDXDv0LAqDFDiD6AkEEaiL6AkEQSA0AC0EAIfsCA0AgDiDhAkHADGxqIPsCQQRsaiANIOECQYAybGog+wJBBGxq/QACoNkO/QsC4MUOIPsCQQRqIvsCQRBIDQALQQAh/AIDQCAOIOECQcAMbGog/AJBBGxqIA0g4QJBgDJsaiD8AkEEbGr9AAKg2w79CwKgxg4g/AJBBGoi/AJBEEgNAAtBACH9AgNAIA4g4QJBwAxsaiD9AkEEbGogDSDhAkGAMmxqIP0CQQRsav0AAqDdDv0LAuDGDiD9AkEEaiL9AkEQSA0AC0EAIf4CA0AgDiDhAkHADGxqIP4CQQRsaiANIOECQYAybGog/gJBBGxq/QACoN8O/QsCoMcOIP4CQQRqIv4CQRBIDQALQQAh/wIDQCAOIOECQcAMbGog/wJBBGxqIA0g4QJBgDJsaiD/AkEEbGr9AAKg4Q79CwLgxw4g/wJBBGoi/wJBEEgNAAtBACGAAwNAIA4g4QJBwAxsaiCAA0EEbGogDSDhAkGAMmxqIIADQQRsav0AAqDjDv0LAqDIDiCAA0EEaiKAA0EQSA0AC0EAIYEDA0AgDiDhAkHADGxqIIEDQQRsaiANIOECQYAybGoggQNBBGxq/QACoOUO/QsC4MgOIIEDQQRqIoEDQRBIDQALQQAhggMDQCAOIOECQcAMbGogggNBBGxqIA0g4QJBgDJsaiCCA0EEbGr9AAKg5w79CwKgyQ4gggNBBGoiggNBEEgNAAtBACGDAwNAIA4g4QJBwAxsaiCDA0EEbGogDSDhAkGAMmxqIIMDQQRsav0AAqDpDv0LAuDJDiCDA0EEaiKDA0EQSA0AC0EAIYQDA0AgDiDhAkHADGxqIIQDQQRsaiANIOECQYAybGoghANBBGxq/QACoOsO/QsCoMoOIIQDQQRqIoQDQRBIDQALQQAhhQMDQCAOIOECQcAMbGoghQNBBGxqIA0g4QJBgDJsaiCFA0EEbGr9AAKg7Q79CwLgyg4ghQNBBGoihQNBEEgNAAtBACGGAwNAIA4g4QJBwAxsaiCGA0EEbGogDSDhAkGAMmxqIIYDQQRsav0AAqDvDv0LAqDLDiCGA0EEaiKGA0EQSA0AC0EAIYcDA0BBACGIAwNAIA4g4QJBwAxsaiCIA0EEbGogDiDhAkHADGxqIIgDQQRsav0AAqC/DiANIOECQYAybGoghwNBwABsaiCIA0EEbGr9AALgvw796wH9CwKgvw4giANBBGoiiANBEEgNAAtBACGJAwNAIA4g4QJBwAxsaiCJA0EEbGogDiDhAkHADGxqIIkDQQRsav0AAuC/DiANIOECQYAybGoghwNBwABsaiCJA0EEbGr9AALgwQ796wH9CwLgvw4giQNBBGoiiQNBEEgNAAtBACGKAwNAIA4g4QJBwAxsaiCKA0EEbGogDiDhAkHADGxqIIoDQQRsav0AAqDADiANIOECQYAybGoghwNBwABsaiCKA0EEbGr9AALgww796wH9CwKgwA4gigNBBGoiigNBEEgNAAtBACGLAwNAIA4g4QJBwAxsaiCLA0EEbGogDiDhAkHADGxqIIsDQQRsav0AAuDADiANIOECQYAybGoghwNBwABsaiCLA0EEbGr9AALgxQ796wH9CwLgwA4giwNBBGoiiwNBEEgNAAtBACGMAwNAIA4g4QJBwAxsaiCMA0EEbGogDiDhAkHADGxqIIwDQQRsav0AAqDBDiANIOECQYAybGoghwNBwABsaiCMA0EEbGr9AALgxw796wH9CwKgwQ4gjANBBGoijANBEEgNAAtBACGNAwNAIA4g4QJBwAxsaiCNA0EEbGogDiDhAkHADGxqII0DQQRsav0AAuDBDiANIOECQYAybGoghwNBwABsaiCNA0EEbGr9AALgyQ796wH9CwLgwQ4gjQNBBGoijQNBEEgNAAtBACGOAwNAIA4g4QJBwAxsaiCOA0EEbGogDiDhAkHADGxqII4DQQRsav0AAqDCDiANIOECQYAybGoghwNBwABsaiCOA0EEbGr9AALgyw796wH9CwKgwg4gjgNBBGoijgNBEEgNAAtBACGPAwNAIA4g4QJBwAxsaiCPA0EEbGogDiDhAkHADGxqII8DQQRsav0AAuDCDiANIOECQYAybGoghwNBwABsaiCPA0EEbGr9AALgzQ796wH9CwLgwg4gjwNBBGoijwNBEEgNAAtBACGQAwNAIA4g4QJBwAxsaiCQA0EEbGogDiDhAkHADGxqIJADQQRsav0AAqDDDiANIOECQYAybGoghwNBwABsaiCQA0EEbGr9AALgzw796wH9CwKgww4gkANBBGoikANBEEgNAAtBACGRAwNAIA4g4QJBwAxsaiCRA0EEbGogDiDhAkHADGxqIJEDQQRsav0AAuDDDiANIOECQYAybGoghwNBwABsaiCRA0EEbGr9AALg0Q796wH9CwLgww4gkQNBBGoikQNBEEgNAAtBACGSAwNAIA4g4QJBwAxsaiCSA0EEbGogDiDhAkHADGxqIJIDQQRsav0AAqDEDiANIOECQYAybGoghwNBwABsaiCSA0EEbGr9AALg0w796wH9CwKgxA4gkgNBBGoikgNBEEgNAAtBACGTAwNAIA4g4QJBwAxsaiCTA0EEbGogDiDhAkHADGxqIJMDQQRsav0AAuDEDiANIOECQYAybGoghwNBwABsaiCTA0EEbGr9AALg1Q796wH9CwLgxA4gkwNBBGoikwNBEEgNAAtBACGUAwNAIA4g4QJBwAxsaiCUA0EEbGogDiDhAkHADGxqIJQDQQRsav0AAqDFDiANIOECQYAybGoghwNBwABsaiCUA0EEbGr9AALg1w796wH9CwKgxQ4glANBBGoilANBEEgNAAtBACGVAwNAIA4g4QJBwAxsaiCVA0EEbGogDiDhAkHADGxqIJUDQQRsav0AAuDFDiANIOECQYAybGoghwNBwABsaiCVA0EEbGr9AALg2Q796wH9CwLgxQ4glQNBBGoilQNBEEgNAAtBACGWAwNAIA4g4QJBwAxsaiCWA0EEbGogDiDhAkHADGxqIJYDQQRsav0AAqDGDiANIOECQYAybGoghwNBwABsaiCWA0EEbGr9AALg2w796wH9CwKgxg4glgNBBGoilgNBEEgNAAtBACGXAwNAIA4g4QJBwAxsaiCXA0EEbGogDiDhAkHADGxqIJcDQQRsav0AAuDGDiANIOECQYAybGoghwNBwABsaiCXA0EEbGr9AALg3Q796wH9CwLgxg4glwNBBGoilwNBEEgNAAtBACGYAwNAIA4g4QJBwAxsaiCYA0EEbGogDiDhAkHADGxqIJgDQQRsav0AAqDHDiANIOECQYAybGoghwNBwABsaiCYA0EEbGr9AALg3w796wH9CwKgxw4gmANBBGoimANBEEgNAAtBACGZAwNAIA4g4QJBwAxsaiCZA0EEbGogDiDhAkHADGxqIJkDQQRsav0AAuDHDiANIOECQYAybGoghwNBwABsaiCZA0EEbGr9AALg4Q796wH9CwLgxw4gmQNBBGoimQNBEEgNAAtBACGaAwNAIA4g4QJBwAxsaiCaA0EEbGogDiDhAkHADGxqIJoDQQRsav0AAqDIDiANIOECQYAybGoghwNBwABsaiCaA0EEbGr9AALg4w796wH9CwKgyA4gmgNBBGoimgNBEEgNAAtBACGbAwNAIA4g4QJBwAxsaiCbA0EEbGogDiDhAkHADGxqIJsDQQRsav0AAuDIDiANIOECQYAybGoghwNBwABsaiCbA0EEbGr9AALg5Q796wH9CwLgyA4gmwNBBGoimwNBEEgNAAtBACGcAwNAIA4g4QJBwAxsaiCcA0EEbGogDiDhAkHADGxqIJwDQQRsav0AAqDJDiANIOECQYAybGoghwNBwABsaiCcA0EEbGr9AALg5w796wH9CwKgyQ4gnANBBGoinANBEEgNAAtBACGdAwNAIA4g4QJBwAxsaiCdA0EEbGogDiDhAkHADGxqIJ0DQQRsav0AAuDJDiANIOECQYAybGoghwNBwABsaiCdA0EEbGr9AALg6Q796wH9CwLgyQ4gnQNBBGoinQNBEEgNAAtBACGeAwNAIA4g4QJBwAxsaiCeA0EEbGogDiDhAkHADGxqIJ4DQQRsav0AAqDKDiANIOECQYAybGoghwNBwABsaiCeA0EEbGr9AALg6w796wH9CwKgyg4gngNBBGoingNBEEgNAAtBACGfAwNAIA4g4QJBwAxsaiCfA0EEbGogDiDhAkHADGxqIJ8DQQRsav0AAuDKDiANIOECQYAybGoghwNBwABsaiCfA0EEbGr9AALg7Q796wH9CwLgyg4gnwNBBGoinwNBEEgNAAtBACGgAwNAIA4g4QJBwAxsaiCgA0EEbGogDiDhAkHADGxqIKADQQRsav0AAqDLDiANIOECQYAybGoghwNBwABsaiCgA0EEbGr9AALg7w796wH9CwKgyw4goANBBGoioANBEEgNAAsghwNBAWoihwNBA0gNAAtBACGhAwNAIA8g4QJBwAxsaiChA0EEbGogDiDhAkHADGxqIKEDQQRsav0AAqC/DiAFIOECQcAMbGogoQNBBGxq/QACoL8O/eYB/QsCoL8OIKEDQQRqIqEDQZADSA0ACyDhAkEBaiLhAiAASA0AC0EAIaUDA0BBACGmAwJAA0AgpgNBAmogAEoNASClA0HADGwhogMgDyCmA0HADGxqIaMD/QwAAAAAAAAAAAAAAAAAAAAAIagD/QwAAAAAAAAAAAAAAAAAAAAAIakD/QwAAAAAAAAAAAAAAAAAAAAAIaoD/QwAAAAAAAAAAAAAAAAAAAAAIasD/QwAAAAAAAAAAAAAAAAAAAAAIawD/QwAAAAAAAAAAAAAAAAAAAAAIa0D/QwAAAAAAAAAAAAAAAAAAAAAIa4D/QwAAAAAAAAAAAAAAAAAAAAAIa8DQQAhpAMDQCCiA/0AAuAnIbADIKID/QACoDQhsQMgogP9AALgQCGyAyCiA/0AAqBNIbMDIKMD/QACoL8OIbQDIKMD/QAC4MsOIbUDILADILQDIKgDIXL95gEgcv3kASGoAyCwAyC1AyCpAyFy/eYBIHL95AEhqQMgsQMgtAMgqgMhcv3mASBy/eQBIaoDILEDILUDIKsDIXL95gEgcv3kASGrAyCyAyC0AyCsAyFy/eYBIHL95AEhrAMgsgMgtQMgrQMhcv3mASBy/eQBIa0DILMDILQDIK4DIXL95gEgcv3kASGuAyCzAyC1AyCvAyFy/eYBIHL95AEhrwMgogNBEGohogMgowNBEGohowMgpANBBGoipANBkANIDQALIBAgpgNBKGxqIKUDQQRsaiG2AyC2AyCoA/0fACCoA/0fAZIgqAP9HwKSIKgD/R8DkjgCoL8OILYDIKkD/R8AIKkD/R8BkiCpA/0fApIgqQP9HwOSOALIvw4gtgMgqgP9HwAgqgP9HwGSIKoD/R8CkiCqA/0fA5I4AqS/DiC2AyCrA/0fACCrA/0fAZIgqwP9HwKSIKsD/R8DkjgCzL8OILYDIKwD/R8AIKwD/R8BkiCsA/0fApIgrAP9HwOSOAKovw4gtgMgrQP9HwAgrQP9HwGSIK0D/R8CkiCtA/0fA5I4AtC/DiC2AyCuA/0fACCuA/0fAZIgrgP9HwKSIK4D/R8DkjgCrL8OILYDIK8D/R8AIK8D/R8BkiCvA/0fApIgrwP9HwOSOALUvw4gpgNBAmohpgMMAAsLAkADQCCmAyAATg0BIKUDQcAMbCGiAyAPIKYDQcAMbGohowP9DAAAAAAAAAAAAAAAAAAAAAAhuAP9DAAAAAAAAAAAAAAAAAAAAAAhuQP9DAAAAAAAAAAAAAAAAAAAAAAhugP9DAAAAAAAAAAAAAAAAAAAAAAhuwNBACGkAwNAIKID/QAC4CchvAMgogP9AAKgNCG9AyCiA/0AAuBAIb4DIKID/QACoE0hvwMgowP9AAKgvw4hwAMgvAMgwAMguAMhcv3mASBy/eQBIbgDIL0DIMADILkDIXL95gEgcv3kASG5AyC+AyDAAyC6AyFy/eYBIHL95AEhugMgvwMgwAMguwMhcv3mASBy/eQBIbsDIKIDQRBqIaIDIKMDQRBqIaMDIKQDQQRqIqQDQZADSA0ACyAQIKYDQShsaiClA0EEbGohwQMgwQMguAP9HwAguAP9HwGSILgD/R8CkiC4A/0fA5I4AqC/DiDBAyC5A/0fACC5A/0fAZIguQP9HwKSILkD/R8DkjgCpL8OIMEDILoD/R8AILoD/R8BkiC6A/0fApIgugP9HwOSOAKovw4gwQMguwP9HwAguwP9HwGSILsD/R8CkiC7A/0fA5I4Aqy/DiCmA0EBaiGmAwwACwsgpQNBBGoipQNBCEgNAAtBCCHCA0EAIcMDAkADQCDDA0ECaiAASg0BIMIDQcAMbCGiAyAPIMMDQcAMbGohowP9DAAAAAAAAAAAAAAAAAAAAAAhxQP9DAAAAAAAAAAAAAAAAAAAAAAhxgP9DAAAAAAAAAAAAAAAAAAAAAAhxwP9DAAAAAAAAAAAAAAAAAAAAAAhyANBACGkAwNAIKID/QAC4CchyQMgogP9AAKgNCHKAyCjA/0AAqC/DiHLAyCjA/0AAuDLDiHMAyDJAyDLAyDFAyFy/eYBIHL95AEhxQMgyQMgzAMgxgMhcv3mASBy/eQBIcYDIMoDIMsDIMcDIXL95gEgcv3kASHHAyDKAyDMAyDIAyFy/eYBIHL95AEhyAMgogNBEGohogMgowNBEGohowMgpANBBGoipANBkANIDQALIBAgwwNBKGxqIMIDQQRsaiHNAyDNAyDFA/0fACDFA/0fAZIgxQP9HwKSIMUD/R8DkjgCoL8OIM0DIMYD/R8AIMYD/R8BkiDGA/0fApIgxgP9HwOSOALIvw4gzQMgxwP9HwAgxwP9HwGSIMcD/R8CkiDHA/0fA5I4AqS/DiDNAyDIA/0fACDIA/0fAZIgyAP9HwKSIMgD/R8DkjgCzL8OIMMDQQJqIcMDDAALCwJAA0AgwwMgAE4NASDCA0HADGwhogMgDyDDA0HADGxqIaMD/QwAAAAAAAAAAAAAAAAAAAAAIc8D/QwAAAAAAAAAAAAAAAAAAAAAIdADQQAhpAMDQCCiA/0AAuAnIdEDIKID/QACoDQh0gMgowP9AAKgvw4h0wMg0QMg0wMgzwMhcv3mASBy/eQBIc8DINIDINMDINADIXL95gEgcv3kASHQAyCiA0EQaiGiAyCjA0EQaiGjAyCkA0EEaiKkA0GQA0gNAAsgECDDA0EobGogwgNBBGxqIdQDINQDIM8D/R8AIM8D/R8BkiDPA/0fApIgzwP9HwOSOAKgvw4g1AMg0AP9HwAg0AP9HwGSINAD/R8CkiDQA/0fA5I4AqS/DiDDA0EBaiHDAwwACwtBACHVAwNAQQAh1gMDQCDWA0EEbCAQINUDQShsaiDWA0EEbGr9AAKgvw4g1gNBBGz9AALgpAH95AH9CwLQzwIg1gNBBGoi1gNBCEgNAAtBCCHXAyDXA0EEbCAQINUDQShsaiDXA0EEbGoqAqC/Drsg1wNBBGwqAuCkAbugtjgC0M8CQQkh1wMg1wNBBGwgECDVA0EobGog1wNBBGxqKgKgvw67INcDQQRsKgLgpAG7oLY4AtDPAkQAAAAAAADw/yHYA0EAKgLQzwK7IT0gPSDYAyA9INgDZBsh2ANBACoC1M8CuyE8IDwg2AMgPCDYA2QbIdgDQQAqAtjPArshPSA9INgDID0g2ANkGyHYA0EAKgLczwK7ITwgPCDYAyA8INgDZBsh2ANBACoC4M8CuyE9ID0g2AMgPSDYA2QbIdgDQQAqAuTPArshPCA8INgDIDwg2ANkGyHYA0EAKgLozwK7IT0gPSDYAyA9INgDZBsh2ANBACoC7M8CuyE8IDwg2AMgPCDYA2QbIdgDQQAqAvDPArshPSA9INgDID0g2ANkGyHYA0EAKgL0zwK7ITwgPCDYAyA8INgDZBsh2AMg2ANBACoC0M8CuyDYA6EQAUEAKgLUzwK7INgDoRABoEEAKgLYzwK7INgDoRABoEEAKgLczwK7INgDoRABoEEAKgLgzwK7INgDoRABoEEAKgLkzwK7INgDoRABoEEAKgLozwK7INgDoRABoEEAKgLszwK7INgDoRABoEEAKgLwzwK7INgDoRABoEEAKgL0zwK7INgDoRABoBACoCHZAyARINUDQShsaioCoL8Ou0EAKgLQzwK7oiARINUDQShsaioCpL8Ou0EAKgLUzwK7oqAgESDVA0EobGoqAqi/DrtBACoC2M8Cu6KgIBEg1QNBKGxqKgKsvw67QQAqAtzPAruioCARINUDQShsaioCsL8Ou0EAKgLgzwK7oqAgESDVA0EobGoqArS/DrtBACoC5M8Cu6KgIBEg1QNBKGxqKgK4vw67QQAqAujPAruioCARINUDQShsaioCvL8Ou0EAKgLszwK7oqAgESDVA0EobGoqAsC/DrtBACoC8M8Cu6KgIBEg1QNBKGxqKgLEvw67QQAqAvTPAruioCHaAyDgAiDZAyDaA6GgIeACQQAh2wMDQCASINUDQShsaiDbA0EEbGog2wNBBGz9XQLQzwL9XyDZA/0U/fEBEAMgESDVA0EobGog2wNBBGxq/V0CoL8O/V/98QH9Xv1bAqC/DgAg2wNBAmoi2wNBCkgNAAtBACHcAwNAINwDQQRsINwDQQRs/QAC8MkCIBIg1QNBKGxqINwDQQRsav0AAqC/Dv3kAf0LAvDJAiDcA0EEaiLcA0EISA0AC0EIId0DIN0DQQRsIN0DQQRsKgLwyQK7IBIg1QNBKGxqIN0DQQRsaioCoL8Ou6C2OALwyQJBCSHdAyDdA0EEbCDdA0EEbCoC8MkCuyASINUDQShsaiDdA0EEbGoqAqC/DrugtjgC8MkCINUDQQFqItUDIABIDQALRAAAAAAAAPA/IAKjtiHeAyDeA/0TId8DQQAh4wMDQEEAIeQDA0AgDyDjA0EEbGoh4AMgEiDkA0EEbGoh4QP9DAAAAAAAAAAAAAAAAAAAAAAh5gP9DAAAAAAAAAAAAAAAAAAAAAAh5wP9DAAAAAAAAAAAAAAAAAAAAAAh6AP9DAAAAAAAAAAAAAAAAAAAAAAh6QP9DAAAAAAAAAAAAAAAAAAAAAAh6gP9DAAAAAAAAAAAAAAAAAAAAAAh6wP9DAAAAAAAAAAAAAAAAAAAAAAh7AP9DAAAAAAAAAAAAAAAAAAAAAAh7QNBACH0AwNAIOAD/QACoL8OIe4DIOAD/QACsL8OIe8DIOAD/QACwL8OIfADIOAD/QAC0L8OIfEDIOED/QkCoL8OIfIDIOED/QkCpL8OIfMDIPIDIO4DIOYDIXL95gEgcv3kASHmAyDyAyDvAyDnAyFy/eYBIHL95AEh5wMg8gMg8AMg6AMhcv3mASBy/eQBIegDIPIDIPEDIOkDIXL95gEgcv3kASHpAyDzAyDuAyDqAyFy/eYBIHL95AEh6gMg8wMg7wMg6wMhcv3mASBy/eQBIesDIPMDIPADIOwDIXL95gEgcv3kASHsAyDzAyDxAyDtAyFy/eYBIHL95AEh7QMg4ANBwAxqIeADIOEDQShqIeEDIPQDQQFqIvQDIABIDQALIOQDQcAMbCDjA0EEbGoh4gMg4gMg5gMg3wP95gH9CwLwzAEg4gMg5wMg3wP95gH9CwKAzQEg4gMg6AMg3wP95gH9CwKQzQEg4gMg6QMg3wP95gH9CwKgzQEg4gMg6gMg3wP95gH9CwKw2QEg4gMg6wMg3wP95gH9CwLA2QEg4gMg7AMg3wP95gH9CwLQ2QEg4gMg7QMg3wP95gH9CwLg2QEg5ANBAmoi5ANBCkgNAAsg4wNBEGoi4wNBkANIDQALQQAh+AMDQEEAIfkDAkADQCD5A0ECaiAASg0BIPgDQQRsIfUDIBIg+QNBKGxqIfYD/QwAAAAAAAAAAAAAAAAAAAAAIfsD/QwAAAAAAAAAAAAAAAAAAAAAIfwD/QwAAAAAAAAAAAAAAAAAAAAAIf0D/QwAAAAAAAAAAAAAAAAAAAAAIf4D/QwAAAAAAAAAAAAAAAAAAAAAIf8D/QwAAAAAAAAAAAAAAAAAAAAAIYAE/QwAAAAAAAAAAAAAAAAAAAAAIYEE/QwAAAAAAAAAAAAAAAAAAAAAIYIEQQAhiQQDQCD1A/0AAuAnIYMEIPUD/QAC8CchhAQg9QP9AAKAKCGFBCD1A/0AApAoIYYEIPYD/QkCoL8OIYcEIPYD/QkCyL8OIYgEIIcEIIMEIPsDIXL95gEgcv3kASH7AyCHBCCEBCD8AyFy/eYBIHL95AEh/AMghwQghQQg/QMhcv3mASBy/eQBIf0DIIcEIIYEIP4DIXL95gEgcv3kASH+AyCIBCCDBCD/AyFy/eYBIHL95AEh/wMgiAQghAQggAQhcv3mASBy/eQBIYAEIIgEIIUEIIEEIXL95gEgcv3kASGBBCCIBCCGBCCCBCFy/eYBIHL95AEhggQg9QNBwAxqIfUDIPYDQQRqIfYDIIkEQQFqIokEQQpIDQALIBMg+QNBwAxsaiD4A0EEbGoh9wMg9wMg+wP9CwKgvw4g9wMg/AP9CwKwvw4g9wMg/QP9CwLAvw4g9wMg/gP9CwLQvw4g9wMg/wP9CwLgyw4g9wMggAT9CwLwyw4g9wMggQT9CwKAzA4g9wMgggT9CwKQzA4g+QNBAmoh+QMMAAsLAkADQCD5AyAATg0BIPgDQQRsIfUDIBIg+QNBKGxqIfYD/QwAAAAAAAAAAAAAAAAAAAAAIYsE/QwAAAAAAAAAAAAAAAAAAAAAIYwE/QwAAAAAAAAAAAAAAAAAAAAAIY0E/QwAAAAAAAAAAAAAAAAAAAAAIY4EQQAhlAQDQCD1A/0AAuAnIY8EIPUD/QAC8CchkAQg9QP9AAKAKCGRBCD1A/0AApAoIZIEIPYD/QkCoL8OIZMEIJMEII8EIIsEIXL95gEgcv3kASGLBCCTBCCQBCCMBCFy/eYBIHL95AEhjAQgkwQgkQQgjQQhcv3mASBy/eQBIY0EIJMEIJIEII4EIXL95gEgcv3kASGOBCD1A0HADGoh9QMg9gNBBGoh9gMglARBAWoilARBCkgNAAsgEyD5A0HADGxqIPgDQQRsaiH3AyD3AyCLBP0LAqC/DiD3AyCMBP0LArC/DiD3AyCNBP0LAsC/DiD3AyCOBP0LAtC/DiD5A0EBaiH5AwwACwsg+ANBEGoi+ANBkANIDQALQQAhlQQDQEEAIZYEA0AglgRBBGwgEyCVBEHADGxqIJYEQQRsav0AAqC/DiAFIJUEQcAMbGoglgRBBGxq/QACoL8O/eYB/QsC0M8CIJYEQQRqIpYEQZADSA0AC0EAIZcEA0BBACGYBANAQQAhmQQDQCCXBEGACmwgmARBgAJsaiCZBEEEbGoglwRBgApsIJgEQYACbGogmQRBBGxq/QACgJcG/QwAAIBAAACAQAAAgEAAAIBAIA0glQRBgDJsaiCXBEGACmxqIJgEQYACbGogmQRBBGxq/QACoL8OIA4glQRBwAxsaiCXBEHAAmxqIJgEQcAAbGogmQRBBGxq/QACoL8O/UH9Uv0LAtD+BCCZBEEEaiKZBEEQSA0AC0EAIZoEA0AglwRBgApsIJgEQYACbGogmgRBBGxqIJcEQYAKbCCYBEGAAmxqIJoEQQRsav0AAsCXBv0MAACAQAAAgEAAAIBAAACAQCANIJUEQYAybGoglwRBgApsaiCYBEGAAmxqIJoEQQRsav0AAuC/DiAOIJUEQcAMbGoglwRBwAJsaiCYBEHAAGxqIJoEQQRsav0AAqC/Dv1B/VL9CwKQ/wQgmgRBBGoimgRBEEgNAAtBACGbBANAIJcEQYAKbCCYBEGAAmxqIJsEQQRsaiCXBEGACmwgmARBgAJsaiCbBEEEbGr9AAKAmAb9DAAAgEAAAIBAAACAQAAAgEAgDSCVBEGAMmxqIJcEQYAKbGogmARBgAJsaiCbBEEEbGr9AAKgwA4gDiCVBEHADGxqIJcEQcACbGogmARBwABsaiCbBEEEbGr9AAKgvw79Qf1S/QsC0P8EIJsEQQRqIpsEQRBIDQALQQAhnAQDQCCXBEGACmwgmARBgAJsaiCcBEEEbGoglwRBgApsIJgEQYACbGognARBBGxq/QACwJgG/QwAAIBAAACAQAAAgEAAAIBAIA0glQRBgDJsaiCXBEGACmxqIJgEQYACbGognARBBGxq/QAC4MAOIA4glQRBwAxsaiCXBEHAAmxqIJgEQcAAbGognARBBGxq/QACoL8O/UH9Uv0LApCABSCcBEEEaiKcBEEQSA0ACyCYBEEBaiKYBEEFSA0ACyCXBEEBaiKXBEEFSA0AC0EAIZ0EA0AgnQRBBGwgnQRBBGz9AALQ/gT94QH9CwKQ3AIgnQRBBGoinQRBEEgNAAtBACGeBANAIJ4EQQRsIJ4EQQRs/QAC0IAF/eEB/QsC0NwCIJ4EQQRqIp4EQRBIDQALQQAhnwQDQCCfBEEEbCCfBEEEbP0AAtCCBf3hAf0LApDdAiCfBEEEaiKfBEEQSA0AC0EAIaAEA0AgoARBBGwgoARBBGz9AALQhAX94QH9CwLQ3QIgoARBBGoioARBEEgNAAtBACGhBANAIKEEQQRsIKEEQQRs/QAC0IYF/eEB/QsCkN4CIKEEQQRqIqEEQRBIDQALQQAhogQDQCCiBEEEbCCiBEEEbP0AAtCIBf3hAf0LAtDeAiCiBEEEaiKiBEEQSA0AC0EAIaMEA0AgowRBBGwgowRBBGz9AALQigX94QH9CwKQ3wIgowRBBGoiowRBEEgNAAtBACGkBANAIKQEQQRsIKQEQQRs/QAC0IwF/eEB/QsC0N8CIKQEQQRqIqQEQRBIDQALQQAhpQQDQCClBEEEbCClBEEEbP0AAtCOBf3hAf0LApDgAiClBEEEaiKlBEEQSA0AC0EAIaYEA0AgpgRBBGwgpgRBBGz9AALQkAX94QH9CwLQ4AIgpgRBBGoipgRBEEgNAAtBACGnBANAIKcEQQRsIKcEQQRs/QAC0JIF/eEB/QsCkOECIKcEQQRqIqcEQRBIDQALQQAhqAQDQCCoBEEEbCCoBEEEbP0AAtCUBf3hAf0LAtDhAiCoBEEEaiKoBEEQSA0AC0EAIakEA0AgqQRBBGwgqQRBBGz9AALQlgX94QH9CwKQ4gIgqQRBBGoiqQRBEEgNAAtBACGqBANAIKoEQQRsIKoEQQRs/QAC0JgF/eEB/QsC0OICIKoEQQRqIqoEQRBIDQALQQAhqwQDQCCrBEEEbCCrBEEEbP0AAtCaBf3hAf0LApDjAiCrBEEEaiKrBEEQSA0AC0EAIawEA0AgrARBBGwgrARBBGz9AALQnAX94QH9CwLQ4wIgrARBBGoirARBEEgNAAtBACGtBANAIK0EQQRsIK0EQQRs/QAC0J4F/eEB/QsCkOQCIK0EQQRqIq0EQRBIDQALQQAhrgQDQCCuBEEEbCCuBEEEbP0AAtCgBf3hAf0LAtDkAiCuBEEEaiKuBEEQSA0AC0EAIa8EA0AgrwRBBGwgrwRBBGz9AALQogX94QH9CwKQ5QIgrwRBBGoirwRBEEgNAAtBACGwBANAILAEQQRsILAEQQRs/QAC0KQF/eEB/QsC0OUCILAEQQRqIrAEQRBIDQALQQAhsQQDQCCxBEEEbCCxBEEEbP0AAtCmBf3hAf0LApDmAiCxBEEEaiKxBEEQSA0AC0EAIbIEA0AgsgRBBGwgsgRBBGz9AALQqAX94QH9CwLQ5gIgsgRBBGoisgRBEEgNAAtBACGzBANAILMEQQRsILMEQQRs/QAC0KoF/eEB/QsCkOcCILMEQQRqIrMEQRBIDQALQQAhtAQDQCC0BEEEbCC0BEEEbP0AAtCsBf3hAf0LAtDnAiC0BEEEaiK0BEEQSA0AC0EAIbUEA0AgtQRBBGwgtQRBBGz9AALQrgX94QH9CwKQ6AIgtQRBBGoitQRBEEgNAAtBACG2BANAQQAhtwQDQCC3BEEEbCC3BEEEbP0AApDcAiC2BEHAAGwgtwRBBGxq/QACkP8E/eEB/esB/QsCkNwCILcEQQRqIrcEQRBIDQALQQAhuAQDQCC4BEEEbCC4BEEEbP0AAtDcAiC2BEHAAGwguARBBGxq/QACkIEF/eEB/esB/QsC0NwCILgEQQRqIrgEQRBIDQALQQAhuQQDQCC5BEEEbCC5BEEEbP0AApDdAiC2BEHAAGwguQRBBGxq/QACkIMF/eEB/esB/QsCkN0CILkEQQRqIrkEQRBIDQALQQAhugQDQCC6BEEEbCC6BEEEbP0AAtDdAiC2BEHAAGwgugRBBGxq/QACkIUF/eEB/esB/QsC0N0CILoEQQRqIroEQRBIDQALQQAhuwQDQCC7BEEEbCC7BEEEbP0AApDeAiC2BEHAAGwguwRBBGxq/QACkIcF/eEB/esB/QsCkN4CILsEQQRqIrsEQRBIDQALQQAhvAQDQCC8BEEEbCC8BEEEbP0AAtDeAiC2BEHAAGwgvARBBGxq/QACkIkF/eEB/esB/QsC0N4CILwEQQRqIrwEQRBIDQALQQAhvQQDQCC9BEEEbCC9BEEEbP0AApDfAiC2BEHAAGwgvQRBBGxq/QACkIsF/eEB/esB/QsCkN8CIL0EQQRqIr0EQRBIDQALQQAhvgQDQCC+BEEEbCC+BEEEbP0AAtDfAiC2BEHAAGwgvgRBBGxq/QACkI0F/eEB/esB/QsC0N8CIL4EQQRqIr4EQRBIDQALQQAhvwQDQCC/BEEEbCC/BEEEbP0AApDgAiC2BEHAAGwgvwRBBGxq/QACkI8F/eEB/esB/QsCkOACIL8EQQRqIr8EQRBIDQALQQAhwAQDQCDABEEEbCDABEEEbP0AAtDgAiC2BEHAAGwgwARBBGxq/QACkJEF/eEB/esB/QsC0OACIMAEQQRqIsAEQRBIDQALQQAhwQQDQCDBBEEEbCDBBEEEbP0AApDhAiC2BEHAAGwgwQRBBGxq/QACkJMF/eEB/esB/QsCkOECIMEEQQRqIsEEQRBIDQALQQAhwgQDQCDCBEEEbCDCBEEEbP0AAtDhAiC2BEHAAGwgwgRBBGxq/QACkJUF/eEB/esB/QsC0OECIMIEQQRqIsIEQRBIDQALQQAhwwQDQCDDBEEEbCDDBEEEbP0AApDiAiC2BEHAAGwgwwRBBGxq/QACkJcF/eEB/esB/QsCkOICIMMEQQRqIsMEQRBIDQALQQAhxAQDQCDEBEEEbCDEBEEEbP0AAtDiAiC2BEHAAGwgxARBBGxq/QACkJkF/eEB/esB/QsC0OICIMQEQQRqIsQEQRBIDQALQQAhxQQDQCDFBEEEbCDFBEEEbP0AApDjAiC2BEHAAGwgxQRBBGxq/QACkJsF/eEB/esB/QsCkOMCIMUEQQRqIsUEQRBIDQALQQAhxgQDQCDGBEEEbCDGBEEEbP0AAtDjAiC2BEHAAGwgxgRBBGxq/QACkJ0F/eEB/esB/QsC0OMCIMYEQQRqIsYEQRBIDQALQQAhxwQDQCDHBEEEbCDHBEEEbP0AApDkAiC2BEHAAGwgxwRBBGxq/QACkJ8F/eEB/esB/QsCkOQCIMcEQQRqIscEQRBIDQALQQAhyAQDQCDIBEEEbCDIBEEEbP0AAtDkAiC2BEHAAGwgyARBBGxq/QACkKEF/eEB/esB/QsC0OQCIMgEQQRqIsgEQRBIDQALQQAhyQQDQCDJBEEEbCDJBEEEbP0AApDlAiC2BEHAAGwgyQRBBGxq/QACkKMF/eEB/esB/QsCkOUCIMkEQQRqIskEQRBIDQALQQAhygQDQCDKBEEEbCDKBEEEbP0AAtDlAiC2BEHAAGwgygRBBGxq/QACkKUF/eEB/esB/QsC0OUCIMoEQQRqIsoEQRBIDQALQQAhywQDQCDLBEEEbCDLBEEEbP0AApDmAiC2BEHAAGwgywRBBGxq/QACkKcF/eEB/esB/QsCkOYCIMsEQQRqIssEQRBIDQALQQAhzAQDQCDMBEEEbCDMBEEEbP0AAtDmAiC2BEHAAGwgzARBBGxq/QACkKkF/eEB/esB/QsC0OYCIMwEQQRqIswEQRBIDQALQQAhzQQDQCDNBEEEbCDNBEEEbP0AApDnAiC2BEHAAGwgzQRBBGxq/QACkKsF/eEB/esB/QsCkOcCIM0EQQRqIs0EQRBIDQALQQAhzgQDQCDOBEEEbCDOBEEEbP0AAtDnAiC2BEHAAGwgzgRBBGxq/QACkK0F/eEB/esB/QsC0OcCIM4EQQRqIs4EQRBIDQALQQAhzwQDQCDPBEEEbCDPBEEEbP0AApDoAiC2BEHAAGwgzwRBBGxq/QACkK8F/eEB/esB/QsCkOgCIM8EQQRqIs8EQRBIDQALILYEQQFqIrYEQQNIDQALQQAh0AQDQCDQBEEEbCDQBEEEbP0AApDcAv3hAf0LApDcAiDQBEEEaiLQBEGQA0gNAAtBACHRBANAQQAh0gQDQEEAIdMEA0Ag0QRBgApsINIEQYACbGog0wRBBGxqINEEQcACbCDSBEHAAGxqINMEQQRsav0AAtDPAv0MAAAAAAAAAAAAAAAAAAAAACDRBEGACmwg0gRBgAJsaiDTBEEEbGr9AAKAlwYg0QRBwAJsINIEQcAAbGog0wRBBGxq/QACkNwC/UH9Uv0LAtD+BCDTBEEEaiLTBEEQSA0AC0EAIdQEA0Ag0QRBgApsINIEQYACbGog1ARBBGxqINEEQcACbCDSBEHAAGxqINQEQQRsav0AAtDPAv0MAAAAAAAAAAAAAAAAAAAAACDRBEGACmwg0gRBgAJsaiDUBEEEbGr9AALAlwYg0QRBwAJsINIEQcAAbGog1ARBBGxq/QACkNwC/UH9Uv0LApD/BCDUBEEEaiLUBEEQSA0AC0EAIdUEA0Ag0QRBgApsINIEQYACbGog1QRBBGxqINEEQcACbCDSBEHAAGxqINUEQQRsav0AAtDPAv0MAAAAAAAAAAAAAAAAAAAAACDRBEGACmwg0gRBgAJsaiDVBEEEbGr9AAKAmAYg0QRBwAJsINIEQcAAbGog1QRBBGxq/QACkNwC/UH9Uv0LAtD/BCDVBEEEaiLVBEEQSA0AC0EAIdYEA0Ag0QRBgApsINIEQYACbGog1gRBBGxqINEEQcACbCDSBEHAAGxqINYEQQRsav0AAtDPAv0MAAAAAAAAAAAAAAAAAAAAACDRBEGACmwg0gRBgAJsaiDWBEEEbGr9AALAmAYg0QRBwAJsINIEQcAAbGog1gRBBGxq/QACkNwC/UH9Uv0LApCABSDWBEEEaiLWBEEQSA0ACyDSBEEBaiLSBEEFSA0ACyDRBEEBaiLRBEEFSA0AC0EAIdcEA0Ag1wRBBGz9DAAAAAAAAAAAAAAAAAAAAAD9CwLQzwIg1wRBBGoi1wRBkA9IDQALQQAh2AQDQEEAIdkEA0Ag2ARBgAtsINkEQQRsaiDYBEGAC2wg2QRBBGxq/QAC0M8CINgEQYAKbCDZBEEEbGr9AALQ/gT95AH9CwLQzwIg2QRBBGoi2QRBEEgNAAtBACHaBANAINgEQYALbCDaBEEEbGog2ARBgAtsINoEQQRsav0AApDQAiDYBEGACmwg2gRBBGxq/QACkP8E/eQB/QsCkNACINoEQQRqItoEQRBIDQALQQAh2wQDQCDYBEGAC2wg2wRBBGxqINgEQYALbCDbBEEEbGr9AAKQ1QIg2ARBgApsINsEQQRsav0AAtD/BP3kAf0LApDVAiDbBEEEaiLbBEEQSA0AC0EAIdwEA0Ag2ARBgAtsINwEQQRsaiDYBEGAC2wg3ARBBGxq/QAC0NUCINgEQYAKbCDcBEEEbGr9AAKQgAX95AH9CwLQ1QIg3ARBBGoi3ARBEEgNAAtBACHdBANAINgEQYALbCDdBEEEbGog2ARBgAtsIN0EQQRsav0AAtDQAiDYBEGACmwg3QRBBGxq/QAC0IAF/eQB/QsC0NACIN0EQQRqIt0EQRBIDQALQQAh3gQDQCDYBEGAC2wg3gRBBGxqINgEQYALbCDeBEEEbGr9AAKQ0QIg2ARBgApsIN4EQQRsav0AApCBBf3kAf0LApDRAiDeBEEEaiLeBEEQSA0AC0EAId8EA0Ag2ARBgAtsIN8EQQRsaiDYBEGAC2wg3wRBBGxq/QACkNYCINgEQYAKbCDfBEEEbGr9AALQgQX95AH9CwKQ1gIg3wRBBGoi3wRBEEgNAAtBACHgBANAINgEQYALbCDgBEEEbGog2ARBgAtsIOAEQQRsav0AAtDWAiDYBEGACmwg4ARBBGxq/QACkIIF/eQB/QsC0NYCIOAEQQRqIuAEQRBIDQALQQAh4QQDQCDYBEGAC2wg4QRBBGxqINgEQYALbCDhBEEEbGr9AALQ0QIg2ARBgApsIOEEQQRsav0AAtCCBf3kAf0LAtDRAiDhBEEEaiLhBEEQSA0AC0EAIeIEA0Ag2ARBgAtsIOIEQQRsaiDYBEGAC2wg4gRBBGxq/QACkNICINgEQYAKbCDiBEEEbGr9AAKQgwX95AH9CwKQ0gIg4gRBBGoi4gRBEEgNAAtBACHjBANAINgEQYALbCDjBEEEbGog2ARBgAtsIOMEQQRsav0AApDXAiDYBEGACmwg4wRBBGxq/QAC0IMF/eQB/QsCkNcCIOMEQQRqIuMEQRBIDQALQQAh5AQDQCDYBEGAC2wg5ARBBGxqINgEQYALbCDkBEEEbGr9AALQ1wIg2ARBgApsIOQEQQRsav0AApCEBf3kAf0LAtDXAiDkBEEEaiLkBEEQSA0AC0EAIeUEA0Ag2ARBgAtsIOUEQQRsaiDYBEGAC2wg5QRBBGxq/QAC0NICINgEQYAKbCDlBEEEbGr9AALQhAX95AH9CwLQ0gIg5QRBBGoi5QRBEEgNAAtBACHmBANAINgEQYALbCDmBEEEbGog2ARBgAtsIOYEQQRsav0AApDTAiDYBEGACmwg5gRBBGxq/QACkIUF/eQB/QsCkNMCIOYEQQRqIuYEQRBIDQALQQAh5wQDQCDYBEGAC2wg5wRBBGxqINgEQYALbCDnBEEEbGr9AAKQ2AIg2ARBgApsIOcEQQRsav0AAtCFBf3kAf0LApDYAiDnBEEEaiLnBEEQSA0AC0EAIegEA0Ag2ARBgAtsIOgEQQRsaiDYBEGAC2wg6ARBBGxq/QAC0NgCINgEQYAKbCDoBEEEbGr9AAKQhgX95AH9CwLQ2AIg6ARBBGoi6ARBEEgNAAtBACHpBANAINgEQYALbCDpBEEEbGog2ARBgAtsIOkEQQRsav0AAtDTAiDYBEGACmwg6QRBBGxq/QAC0IYF/eQB/QsC0NMCIOkEQQRqIukEQRBIDQALQQAh6gQDQCDYBEGAC2wg6gRBBGxqINgEQYALbCDqBEEEbGr9AAKQ1AIg2ARBgApsIOoEQQRsav0AApCHBf3kAf0LApDUAiDqBEEEaiLqBEEQSA0AC0EAIesEA0Ag2ARBgAtsIOsEQQRsaiDYBEGAC2wg6wRBBGxq/QACkNkCINgEQYAKbCDrBEEEbGr9AALQhwX95AH9CwKQ2QIg6wRBBGoi6wRBEEgNAAtBACHsBANAINgEQYALbCDsBEEEbGog2ARBgAtsIOwEQQRsav0AAtDZAiDYBEGACmwg7ARBBGxq/QACkIgF/eQB/QsC0NkCIOwEQQRqIuwEQRBIDQALINgEQQFqItgEQQVIDQALQQAh7QQDQCDtBEEEbCDtBEEEbP1dAtDPAv1f/QwAAAAAAAAAAAAAAAAAAAAAIAwglQRBwDxsaiDtBEEEbGr9XQKgvw79X/0MAAAAAAAAAAAAAAAAAAAAAP1K/VL9Xv1bAtD+BAAg7QRBBGwg7QRBBGz9XQKQyQP9XyDtBEEEbP1dAtD+BP1f/fAB/V79WwKQyQMAIBQglQRBwDxsaiDtBEEEbGog7QRBBGz9XQLQ/gT9XyDtBEEEbP1dAtCMA/1f/fIB/V79WwKgvw4AIO0EQQRsIO0EQQRs/V0C0IUE/V8g7QRBBGz9XQLQ/gT9XyALIJUEQcA8bGog7QRBBGxq/V0CoL8O/V/98gH98AH9Xv1bAtCFBAAg7QRBBGwg7QRBBGz9XQKQwgT9XyAUIJUEQcA8bGog7QRBBGxq/V0CoL8O/V/97QH98AH9Xv1bApDCBAAg7QRBAmoi7QRBkA9IDQALIJUEQQFqIpUEIABIDQALIOACIH+iIeACIABBAUoEQEEAIe4EA0Ag7gRBBGwg7gRBBGz9XQLwyQL9XyB//RT98gH9Xv1bAvDJAgAg7gRBAmoi7gRBCkgNAAtBACHvBANAIO8EQQRsIO8EQQRs/V0CkMkD/V8gf/0U/fIB/V79WwKQyQMAIO8EQQRsIO8EQQRs/V0C0IUE/V8gf/0U/fIB/V79WwLQhQQAIO8EQQRsIO8EQQRs/V0CkMIE/V8gf/0U/fIB/V79WwKQwgQAIO8EQQJqIu8EQZAPSA0ACwtEAAAAAAAAAAAh8ARBACHxBANAIPAEIPEEQcAAbCoC0IUEu6Ah8AQg8QRBAWoi8QRB+QBIDQALQQAg8AS2OALQzwJEAAAAAAAAAAAh8gRBACHzBANAIPIEIPMEQcAAbCoC1IUEu6Ah8gQg8wRBAWoi8wRB+QBIDQALQQAg8gS2OALUzwJEAAAAAAAAAAAh9ARBACH1BANAIPQEIPUEQcAAbCoC2IUEu6Ah9AQg9QRBAWoi9QRB+QBIDQALQQAg9AS2OALYzwJEAAAAAAAAAAAh9gRBACH3BANAIPYEIPcEQcAAbCoC3IUEu6Ah9gQg9wRBAWoi9wRB+QBIDQALQQAg9gS2OALczwJEAAAAAAAAAAAh+ARBACH5BANAIPgEIPkEQcAAbCoC4IUEu6Ah+AQg+QRBAWoi+QRB+QBIDQALQQAg+AS2OALgzwJEAAAAAAAAAAAh+gRBACH7BANAIPoEIPsEQcAAbCoC5IUEu6Ah+gQg+wRBAWoi+wRB+QBIDQALQQAg+gS2OALkzwJEAAAAAAAAAAAh/ARBACH9BANAIPwEIP0EQcAAbCoC6IUEu6Ah/AQg/QRBAWoi/QRB+QBIDQALQQAg/AS2OALozwJEAAAAAAAAAAAh/gRBACH/BANAIP4EIP8EQcAAbCoC7IUEu6Ah/gQg/wRBAWoi/wRB+QBIDQALQQAg/gS2OALszwJEAAAAAAAAAAAhgAVBACGBBQNAIIAFIIEFQcAAbCoC8IUEu6AhgAUggQVBAWoigQVB+QBIDQALQQAggAW2OALwzwJEAAAAAAAAAAAhggVBACGDBQNAIIIFIIMFQcAAbCoC9IUEu6AhggUggwVBAWoigwVB+QBIDQALQQAgggW2OAL0zwJEAAAAAAAAAAAhhAVBACGFBQNAIIQFIIUFQcAAbCoC+IUEu6AhhAUghQVBAWoihQVB+QBIDQALQQAghAW2OAL4zwJEAAAAAAAAAAAhhgVBACGHBQNAIIYFIIcFQcAAbCoC/IUEu6AhhgUghwVBAWoihwVB+QBIDQALQQAghgW2OAL8zwJEAAAAAAAAAAAhiAVBACGJBQNAIIgFIIkFQcAAbCoCgIYEu6AhiAUgiQVBAWoiiQVB+QBIDQALQQAgiAW2OAKA0AJEAAAAAAAAAAAhigVBACGLBQNAIIoFIIsFQcAAbCoChIYEu6AhigUgiwVBAWoiiwVB+QBIDQALQQAgigW2OAKE0AJEAAAAAAAAAAAhjAVBACGNBQNAIIwFII0FQcAAbCoCiIYEu6AhjAUgjQVBAWoijQVB+QBIDQALQQAgjAW2OAKI0AJEAAAAAAAAAAAhjgVBACGPBQNAII4FII8FQcAAbCoCjIYEu6AhjgUgjwVBAWoijwVB+QBIDQALQQAgjgW2OAKM0AJBACGQBQNAIJAFQQRsIJAFQQRs/QAC0M8CIJAFQQRs/QACkIwD/ecB/QsC8MsBIJAFQQRqIpAFQRBIDQALRAAAAAAAAAAAIZEFQQAhkgUDQCCRBSCSBUHAAGwqApDCBLugIZEFIJIFQQFqIpIFQfkASA0AC0EAIJEFtjgCkNACRAAAAAAAAAAAIZMFQQAhlAUDQCCTBSCUBUHAAGwqApTCBLugIZMFIJQFQQFqIpQFQfkASA0AC0EAIJMFtjgClNACRAAAAAAAAAAAIZUFQQAhlgUDQCCVBSCWBUHAAGwqApjCBLugIZUFIJYFQQFqIpYFQfkASA0AC0EAIJUFtjgCmNACRAAAAAAAAAAAIZcFQQAhmAUDQCCXBSCYBUHAAGwqApzCBLugIZcFIJgFQQFqIpgFQfkASA0AC0EAIJcFtjgCnNACRAAAAAAAAAAAIZkFQQAhmgUDQCCZBSCaBUHAAGwqAqDCBLugIZkFIJoFQQFqIpoFQfkASA0AC0EAIJkFtjgCoNACRAAAAAAAAAAAIZsFQQAhnAUDQCCbBSCcBUHAAGwqAqTCBLugIZsFIJwFQQFqIpwFQfkASA0AC0EAIJsFtjgCpNACRAAAAAAAAAAAIZ0FQQAhngUDQCCdBSCeBUHAAGwqAqjCBLugIZ0FIJ4FQQFqIp4FQfkASA0AC0EAIJ0FtjgCqNACRAAAAAAAAAAAIZ8FQQAhoAUDQCCfBSCgBUHAAGwqAqzCBLugIZ8FIKAFQQFqIqAFQfkASA0AC0EAIJ8FtjgCrNACRAAAAAAAAAAAIaEFQQAhogUDQCChBSCiBUHAAGwqArDCBLugIaEFIKIFQQFqIqIFQfkASA0AC0EAIKEFtjgCsNACRAAAAAAAAAAAIaMFQQAhpAUDQCCjBSCkBUHAAGwqArTCBLugIaMFIKQFQQFqIqQFQfkASA0AC0EAIKMFtjgCtNACRAAAAAAAAAAAIaUFQQAhpgUDQCClBSCmBUHAAGwqArjCBLugIaUFIKYFQQFqIqYFQfkASA0AC0EAIKUFtjgCuNACRAAAAAAAAAAAIacFQQAhqAUDQCCnBSCoBUHAAGwqArzCBLugIacFIKgFQQFqIqgFQfkASA0AC0EAIKcFtjgCvNACRAAAAAAAAAAAIakFQQAhqgUDQCCpBSCqBUHAAGwqAsDCBLugIakFIKoFQQFqIqoFQfkASA0AC0EAIKkFtjgCwNACRAAAAAAAAAAAIasFQQAhrAUDQCCrBSCsBUHAAGwqAsTCBLugIasFIKwFQQFqIqwFQfkASA0AC0EAIKsFtjgCxNACRAAAAAAAAAAAIa0FQQAhrgUDQCCtBSCuBUHAAGwqAsjCBLugIa0FIK4FQQFqIq4FQfkASA0AC0EAIK0FtjgCyNACRAAAAAAAAAAAIa8FQQAhsAUDQCCvBSCwBUHAAGwqAszCBLugIa8FILAFQQFqIrAFQfkASA0AC0EAIK8FtjgCzNACQQAhsQUDQCCxBUEEbCCxBUEEbP1dAtDPAv1fILEFQQRs/V0C0M0C/V/98gEgsQVBBGz9XQKQjAP9X/3zAf3tAf0MAAAAAAAAAEAAAAAAAAAAQCCxBUEEbP1dApCMA/1f/fIB/fMB/QwAAAAAAAAAAAAAAAAAAAAAILEFQQRs/V0CkM4C/V/9DAAAAAAAAAAAAAAAAAAAAAD9Sv1S/V79WwLQ0AIAILEFQQJqIrEFQRBIDQALQQAhsgUDQCCyBUEEbP0MkJzma/XsgD+QnOZr9eyAPyCyBUEEbP1dAtDQAv1f/fIB/V79WwLQzQIAILIFQQJqIrIFQRBIDQALQQAhswUDQEEAIbQFA0AgswVBwABsILQFQQRsaiC0BUEEbP0AAtDNAv0LApDRAiC0BUEEaiK0BUEQSA0ACyCzBUEBaiKzBUH5AEgNAAtBACG1BQNAILUFQQRs/QyQnOZr9eyAP5Cc5mv17IA/ILUFQQRs/V0CkNAC/V8gtQVBBGz9XQLQ0AL9X/0MAAAAAAAAAEAAAAAAAAAAQCC1BUEEbP1dApDNAv1f/fIB/fIB/fEB/fIB/V79WwLQzQIAILUFQQJqIrUFQRBIDQALQQAhtgUDQEEAIbcFA0AgtgVBwABsILcFQQRsaiC3BUEEbP0AAtDNAv0LAtCFBCC3BUEEaiK3BUEQSA0ACyC2BUEBaiK2BUH5AEgNAAtEAAAAAAAAAAAhuAVBACG5BQNAILgFILkFQcAAbCoCkMkDu6AhuAUguQVBAWoiuQVB+QBIDQALQQAguAW2OAKwzAFEAAAAAAAAAAAhugVBACG7BQNAILoFILsFQcAAbCoClMkDu6AhugUguwVBAWoiuwVB+QBIDQALQQAgugW2OAK0zAFEAAAAAAAAAAAhvAVBACG9BQNAILwFIL0FQcAAbCoCmMkDu6AhvAUgvQVBAWoivQVB+QBIDQALQQAgvAW2OAK4zAFEAAAAAAAAAAAhvgVBACG/BQNAIL4FIL8FQcAAbCoCnMkDu6AhvgUgvwVBAWoivwVB+QBIDQALQQAgvgW2OAK8zAFEAAAAAAAAAAAhwAVBACHBBQNAIMAFIMEFQcAAbCoCoMkDu6AhwAUgwQVBAWoiwQVB+QBIDQALQQAgwAW2OALAzAFEAAAAAAAAAAAhwgVBACHDBQNAIMIFIMMFQcAAbCoCpMkDu6AhwgUgwwVBAWoiwwVB+QBIDQALQQAgwgW2OALEzAFEAAAAAAAAAAAhxAVBACHFBQNAIMQFIMUFQcAAbCoCqMkDu6AhxAUgxQVBAWoixQVB+QBIDQALQQAgxAW2OALIzAFEAAAAAAAAAAAhxgVBACHHBQNAIMYFIMcFQcAAbCoCrMkDu6AhxgUgxwVBAWoixwVB+QBIDQALQQAgxgW2OALMzAFEAAAAAAAAAAAhyAVBACHJBQNAIMgFIMkFQcAAbCoCsMkDu6AhyAUgyQVBAWoiyQVB+QBIDQALQQAgyAW2OALQzAFEAAAAAAAAAAAhygVBACHLBQNAIMoFIMsFQcAAbCoCtMkDu6AhygUgywVBAWoiywVB+QBIDQALQQAgygW2OALUzAFEAAAAAAAAAAAhzAVBACHNBQNAIMwFIM0FQcAAbCoCuMkDu6AhzAUgzQVBAWoizQVB+QBIDQALQQAgzAW2OALYzAFEAAAAAAAAAAAhzgVBACHPBQNAIM4FIM8FQcAAbCoCvMkDu6AhzgUgzwVBAWoizwVB+QBIDQALQQAgzgW2OALczAFEAAAAAAAAAAAh0AVBACHRBQNAINAFINEFQcAAbCoCwMkDu6Ah0AUg0QVBAWoi0QVB+QBIDQALQQAg0AW2OALgzAFEAAAAAAAAAAAh0gVBACHTBQNAINIFINMFQcAAbCoCxMkDu6Ah0gUg0wVBAWoi0wVB+QBIDQALQQAg0gW2OALkzAFEAAAAAAAAAAAh1AVBACHVBQNAINQFINUFQcAAbCoCyMkDu6Ah1AUg1QVBAWoi1QVB+QBIDQALQQAg1AW2OALozAFEAAAAAAAAAAAh1gVBACHXBQNAINYFINcFQcAAbCoCzMkDu6Ah1gUg1wVBAWoi1wVB+QBIDQALQQAg1gW2OALszAFBAEHQjQNqQQBBgCT8CwBBAEGQwgRqQQBBgKkB/AsAQQBBkOsFakEAQYCpAfwLAEEAQaDyB2pBAEGAqQH8CwBBACHYBQNAQQAh2QUDQCDZBUEEbCAUINgFQcA8bGog2QVBBGxq/V0CoL8O/V8g2QVBBGz9XQKQ0QL9X/0MAAAAAAAAAEAAAAAAAAAAQCAIINgFQcA8bGog2QVBBGxq/V0CoL8O/V/98gH98gH98AEg2QVBBGz9XQLQhQT9X/3wAf1e/VsC0LEDACDZBUECaiLZBUGQD0gNAAtBACHdBQNAQQAh3gUDQCDdBUHAAGwh2gUg3gVBwABsIdsF/QwAAAAAAAAAAAAAAAAAAAAAIeAF/QwAAAAAAAAAAAAAAAAAAAAAIeEF/QwAAAAAAAAAAAAAAAAAAAAAIeIF/QwAAAAAAAAAAAAAAAAAAAAAIeMF/QwAAAAAAAAAAAAAAAAAAAAAIeQF/QwAAAAAAAAAAAAAAAAAAAAAIeUF/QwAAAAAAAAAAAAAAAAAAAAAIeYF/QwAAAAAAAAAAAAAAAAAAAAAIecFQQAh3AUDQCDaBf0AAtCxAyHoBSDaBf0AApCyAyHpBSDaBf0AAtCyAyHqBSDaBf0AApCzAyHrBSDbBf0AAuACIewFINsF/QACoAMh7QUg6AUg7AUg4AUhcv3mASBy/eQBIeAFIOgFIO0FIOEFIXL95gEgcv3kASHhBSDpBSDsBSDiBSFy/eYBIHL95AEh4gUg6QUg7QUg4wUhcv3mASBy/eQBIeMFIOoFIOwFIOQFIXL95gEgcv3kASHkBSDqBSDtBSDlBSFy/eYBIHL95AEh5QUg6wUg7AUg5gUhcv3mASBy/eQBIeYFIOsFIO0FIOcFIXL95gEgcv3kASHnBSDaBUEQaiHaBSDbBUEQaiHbBSDcBUEEaiLcBUEQSA0ACyDdBUGgAmwg3gVBBGxqIe4FIO4FIOAF/R8AIOAF/R8BkiDgBf0fApIg4AX9HwOSOAKgxAog7gUg4QX9HwAg4QX9HwGSIOEF/R8CkiDhBf0fA5I4AqTECiDuBSDiBf0fACDiBf0fAZIg4gX9HwKSIOIF/R8DkjgCwMYKIO4FIOMF/R8AIOMF/R8BkiDjBf0fApIg4wX9HwOSOALExgog7gUg5AX9HwAg5AX9HwGSIOQF/R8CkiDkBf0fA5I4AuDICiDuBSDlBf0fACDlBf0fAZIg5QX9HwKSIOUF/R8DkjgC5MgKIO4FIOYF/R8AIOYF/R8BkiDmBf0fApIg5gX9HwOSOAKAywog7gUg5wX9HwAg5wX9HwGSIOcF/R8CkiDnBf0fA5I4AoTLCiDeBUECaiLeBUHIAEgNAAsg3QVBBGoi3QVB+ABIDQALQfgAIe8FQQAh8AUDQCDvBUHAAGwh2gUg8AVBwABsIdsF/QwAAAAAAAAAAAAAAAAAAAAAIfIF/QwAAAAAAAAAAAAAAAAAAAAAIfMFQQAh3AUDQCDaBf0AAtCxAyH0BSDbBf0AAuACIfUFINsF/QACoAMh9gUg9AUg9QUg8gUhcv3mASBy/eQBIfIFIPQFIPYFIPMFIXL95gEgcv3kASHzBSDaBUEQaiHaBSDbBUEQaiHbBSDcBUEEaiLcBUEQSA0ACyDvBUGgAmwg8AVBBGxqIfcFIPcFIPIF/R8AIPIF/R8BkiDyBf0fApIg8gX9HwOSOAKgxAog9wUg8wX9HwAg8wX9HwGSIPMF/R8CkiDzBf0fA5I4AqTECiDwBUECaiLwBUHIAEgNAAtBACH7BQNAQQAh/AUDQCD7BUEEbCH4BSAHINgFQaCQAmxqIPwFQQRsaiH5Bf0MAAAAAAAAAAAAAAAAAAAAACH+Bf0MAAAAAAAAAAAAAAAAAAAAACH/Bf0MAAAAAAAAAAAAAAAAAAAAACGABv0MAAAAAAAAAAAAAAAAAAAAACGBBv0MAAAAAAAAAAAAAAAAAAAAACGCBv0MAAAAAAAAAAAAAAAAAAAAACGDBv0MAAAAAAAAAAAAAAAAAAAAACGEBv0MAAAAAAAAAAAAAAAAAAAAACGFBkEAIYwGA0Ag+AX9AALQsQMhhgYg+AX9AALgsQMhhwYg+AX9AALwsQMhiAYg+AX9AAKAsgMhiQYg+QX9CQKgvw4higYg+QX9CQKkvw4hiwYgigYghgYg/gUhcv3mASBy/eQBIf4FIIoGIIcGIP8FIXL95gEgcv3kASH/BSCKBiCIBiCABiFy/eYBIHL95AEhgAYgigYgiQYggQYhcv3mASBy/eQBIYEGIIsGIIYGIIIGIXL95gEgcv3kASGCBiCLBiCHBiCDBiFy/eYBIHL95AEhgwYgiwYgiAYghAYhcv3mASBy/eQBIYQGIIsGIIkGIIUGIXL95gEgcv3kASGFBiD4BUHAAGoh+AUg+QVBoAJqIfkFIIwGQQFqIowGQfkASA0ACyD8BUHAAGwg+wVBBGxqIfoFIPoFIP4FIPoF/QAC0I0D/eQB/QsC0I0DIPoFIP8FIPoF/QAC4I0D/eQB/QsC4I0DIPoFIIAGIPoF/QAC8I0D/eQB/QsC8I0DIPoFIIEGIPoF/QACgI4D/eQB/QsCgI4DIPoFIIIGIPoF/QACkI4D/eQB/QsCkI4DIPoFIIMGIPoF/QACoI4D/eQB/QsCoI4DIPoFIIQGIPoF/QACsI4D/eQB/QsCsI4DIPoFIIUGIPoF/QACwI4D/eQB/QsCwI4DIPwFQQJqIvwFQcgASA0ACyD7BUEQaiL7BUEQSA0AC0EAIY0GA0AgjQZBBGz9DAAAAAAAAAAAAAAAAAAAAAD9CwLQsQMgjQZBBGoijQZByApIDQALQQAhjgYDQEEAIY8GA0BBACGQBgNAII4GQaADbCCPBkEgbGogkAZBBGxqII4GQaADbCCPBkEgbGogkAZBBGxq/QAC0LEDII4GQeAYbCCPBkGgAmxqIJAGQQRsav0AAqDECv3kAf0LAtCxAyCQBkEEaiKQBkEISA0AC0EAIZEGA0AgjgZBoANsII8GQSBsaiCRBkEEbGogjgZBoANsII8GQSBsaiCRBkEEbGr9AALwsQMgjgZB4BhsII8GQaACbGogkQZBBGxq/QACwMQK/eQB/QsC8LEDIJEGQQRqIpEGQQhIDQALQQAhkgYDQCCOBkGgA2wgjwZBIGxqIJIGQQRsaiCOBkGgA2wgjwZBIGxqIJIGQQRsav0AApCyAyCOBkHgGGwgjwZBoAJsaiCSBkEEbGr9AALgxAr95AH9CwKQsgMgkgZBBGoikgZBCEgNAAtBACGTBgNAII4GQaADbCCPBkEgbGogkwZBBGxqII4GQaADbCCPBkEgbGogkwZBBGxq/QAC8LQDII4GQeAYbCCPBkGgAmxqIJMGQQRsav0AAoDFCv3kAf0LAvC0AyCTBkEEaiKTBkEISA0AC0EAIZQGA0AgjgZBoANsII8GQSBsaiCUBkEEbGogjgZBoANsII8GQSBsaiCUBkEEbGr9AAKQtQMgjgZB4BhsII8GQaACbGoglAZBBGxq/QACoMUK/eQB/QsCkLUDIJQGQQRqIpQGQQhIDQALQQAhlQYDQCCOBkGgA2wgjwZBIGxqIJUGQQRsaiCOBkGgA2wgjwZBIGxqIJUGQQRsav0AArC1AyCOBkHgGGwgjwZBoAJsaiCVBkEEbGr9AALAxQr95AH9CwKwtQMglQZBBGoilQZBCEgNAAtBACGWBgNAII4GQaADbCCPBkEgbGoglgZBBGxqII4GQaADbCCPBkEgbGoglgZBBGxq/QACkLgDII4GQeAYbCCPBkGgAmxqIJYGQQRsav0AAuDFCv3kAf0LApC4AyCWBkEEaiKWBkEISA0AC0EAIZcGA0AgjgZBoANsII8GQSBsaiCXBkEEbGogjgZBoANsII8GQSBsaiCXBkEEbGr9AAKwuAMgjgZB4BhsII8GQaACbGoglwZBBGxq/QACgMYK/eQB/QsCsLgDIJcGQQRqIpcGQQhIDQALQQAhmAYDQCCOBkGgA2wgjwZBIGxqIJgGQQRsaiCOBkGgA2wgjwZBIGxqIJgGQQRsav0AAtC4AyCOBkHgGGwgjwZBoAJsaiCYBkEEbGr9AAKgxgr95AH9CwLQuAMgmAZBBGoimAZBCEgNAAsgjwZBAWoijwZBC0gNAAsgjgZBAWoijgZBC0gNAAtBACGZBgNAQQAhmgYDQEEAIZsGA0AgmQZBgA1sIJoGQYABbGogmwZBBGxqIJkGQaADbCCaBkEgbGogmwZBBGxq/QAC0LED/QwAAAAAAAAAAAAAAAAAAAAAIAkg2AVBgKkBbGogmQZBgA1saiCaBkGAAWxqIJsGQQRsav0AAqC/Dv0MAAAAAAAAAAAAAAAAAAAAAP1C/VL9CwKgxAogmwZBBGoimwZBCEgNAAtBACGcBgNAIJkGQYANbCCaBkGAAWxqIJwGQQRsaiCZBkGgA2wgmgZBIGxqIJwGQQRsav0AAtCxA/0MAAAAAAAAAAAAAAAAAAAAACAJINgFQYCpAWxqIJkGQYANbGogmgZBgAFsaiCcBkEEbGr9AALAvw79DAAAAAAAAAAAAAAAAAAAAAD9Qv1S/QsCwMQKIJwGQQRqIpwGQQhIDQALQQAhnQYDQCCZBkGADWwgmgZBgAFsaiCdBkEEbGogmQZBoANsIJoGQSBsaiCdBkEEbGr9AALQsQP9DAAAAAAAAAAAAAAAAAAAAAAgCSDYBUGAqQFsaiCZBkGADWxqIJoGQYABbGognQZBBGxq/QAC4L8O/QwAAAAAAAAAAAAAAAAAAAAA/UL9Uv0LAuDECiCdBkEEaiKdBkEISA0AC0EAIZ4GA0AgmQZBgA1sIJoGQYABbGogngZBBGxqIJkGQaADbCCaBkEgbGogngZBBGxq/QAC0LED/QwAAAAAAAAAAAAAAAAAAAAAIAkg2AVBgKkBbGogmQZBgA1saiCaBkGAAWxqIJ4GQQRsav0AAoDADv0MAAAAAAAAAAAAAAAAAAAAAP1C/VL9CwKAxQogngZBBGoingZBCEgNAAsgmgZBAWoimgZBDUgNAAsgmQZBAWoimQZBDUgNAAtBACGfBgNAIJ8GQQRs/QwAAAAAAAAAAAAAAAAAAAAA/QsCoO0LIJ8GQQRqIp8GQaAqSA0AC0EAIaAGA0BBACGhBgNAQQAhogYDQCCgBkGADWwgoQZBwABsaiCiBkEEbGogoAZBgA1sIKEGQcAAbGogogZBBGxq/QACoO0LIKAGQYANbCChBkGAAWxqIKIGQQRsav0AAqDECv3kAf0LAqDtCyCiBkEEaiKiBkEISA0AC0EAIaMGA0AgoAZBgA1sIKEGQcAAbGogowZBBGxqIKAGQYANbCChBkHAAGxqIKMGQQRsav0AAsDtCyCgBkGADWwgoQZBgAFsaiCjBkEEbGr9AALAxAr95AH9CwLA7QsgowZBBGoiowZBCEgNAAtBACGkBgNAIKAGQYANbCChBkHAAGxqIKQGQQRsaiCgBkGADWwgoQZBwABsaiCkBkEEbGr9AALg8wsgoAZBgA1sIKEGQYABbGogpAZBBGxq/QAC4MQK/eQB/QsC4PMLIKQGQQRqIqQGQQhIDQALQQAhpQYDQCCgBkGADWwgoQZBwABsaiClBkEEbGogoAZBgA1sIKEGQcAAbGogpQZBBGxq/QACgPQLIKAGQYANbCChBkGAAWxqIKUGQQRsav0AAoDFCv3kAf0LAoD0CyClBkEEaiKlBkEISA0ACyChBkEBaiKhBkENSA0ACyCgBkEBaiKgBkENSA0AC0EAIaYGA0AgpgZBBGwgpgZBBGz9XQKg7Qv9X/0MAAAAAAAAAAAAAAAAAAAAACAKINgFQYCpAWxqIKYGQQRsav1dAqC/Dv1f/QwAAAAAAAAAAAAAAAAAAAAA/Uj9Uv1e/VsCoMQKACCmBkEEbCCmBkEEbP1dApDCBP1fIKYGQQRs/V0CoMQK/V/98AH9Xv1bApDCBAAgFSDYBUGAqQFsaiCmBkEEbGogpgZBBGz9XQKgxAr9XyCmBkEEbP1dAqCbCf1f/fIB/V79WwKgvw4AIKYGQQRsIKYGQQRs/V0CkOsF/V8gpgZBBGz9XQKgxAr9XyAGINgFQYCpAWxqIKYGQQRsav1dAqC/Dv1f/fIB/fAB/V79WwKQ6wUAIKYGQQRsIKYGQQRs/V0CoPIH/V8gFSDYBUGAqQFsaiCmBkEEbGr9XQKgvw79X/3tAf3wAf1e/VsCoPIHACCmBkECaiKmBkGgKkgNAAsg2AVBAWoi2AUgAEgNAAsgAEEBSgRAQQAhpwYDQCCnBkEEbCCnBkEEbP1dAtCNA/1fIH/9FP3yAf1e/VsC0I0DACCnBkECaiKnBkGACUgNAAtBACGoBgNAIKgGQQRsIKgGQQRs/V0CkMIE/V8gf/0U/fIB/V79WwKQwgQAIKgGQQRsIKgGQQRs/V0CkOsF/V8gf/0U/fIB/V79WwKQ6wUAIKgGQQRsIKgGQQRs/V0CoPIH/V8gf/0U/fIB/V79WwKg8gcAIKgGQQJqIqgGQaAqSA0ACwtEAAAAAAAAAAAhqQZBACGqBgNAIKkGIKoGQSBsKgKQ6wW7oCGpBiCqBkEBaiKqBkGkBUgNAAtBACCpBrY4ApDNAkQAAAAAAAAAACGrBkEAIawGA0AgqwYgrAZBIGwqApTrBbugIasGIKwGQQFqIqwGQaQFSA0AC0EAIKsGtjgClM0CRAAAAAAAAAAAIa0GQQAhrgYDQCCtBiCuBkEgbCoCmOsFu6AhrQYgrgZBAWoirgZBpAVIDQALQQAgrQa2OAKYzQJEAAAAAAAAAAAhrwZBACGwBgNAIK8GILAGQSBsKgKc6wW7oCGvBiCwBkEBaiKwBkGkBUgNAAtBACCvBrY4ApzNAkQAAAAAAAAAACGxBkEAIbIGA0AgsQYgsgZBIGwqAqDrBbugIbEGILIGQQFqIrIGQaQFSA0AC0EAILEGtjgCoM0CRAAAAAAAAAAAIbMGQQAhtAYDQCCzBiC0BkEgbCoCpOsFu6AhswYgtAZBAWoitAZBpAVIDQALQQAgswa2OAKkzQJEAAAAAAAAAAAhtQZBACG2BgNAILUGILYGQSBsKgKo6wW7oCG1BiC2BkEBaiK2BkGkBUgNAAtBACC1BrY4AqjNAkQAAAAAAAAAACG3BkEAIbgGA0AgtwYguAZBIGwqAqzrBbugIbcGILgGQQFqIrgGQaQFSA0AC0EAILcGtjgCrM0CQQAhuQYDQCC5BkEEbCC5BkEEbP0AApDNAiC5BkEEbP0AAvDMAv3nAf0LArCnASC5BkEEaiK5BkEISA0AC0QAAAAAAAAAACG6BkEAIbsGA0AgugYguwZBIGwqAqDyB7ugIboGILsGQQFqIrsGQaQFSA0AC0EAILoGtjgCsM0CRAAAAAAAAAAAIbwGQQAhvQYDQCC8BiC9BkEgbCoCpPIHu6AhvAYgvQZBAWoivQZBpAVIDQALQQAgvAa2OAK0zQJEAAAAAAAAAAAhvgZBACG/BgNAIL4GIL8GQSBsKgKo8ge7oCG+BiC/BkEBaiK/BkGkBUgNAAtBACC+BrY4ArjNAkQAAAAAAAAAACHABkEAIcEGA0AgwAYgwQZBIGwqAqzyB7ugIcAGIMEGQQFqIsEGQaQFSA0AC0EAIMAGtjgCvM0CRAAAAAAAAAAAIcIGQQAhwwYDQCDCBiDDBkEgbCoCsPIHu6AhwgYgwwZBAWoiwwZBpAVIDQALQQAgwga2OALAzQJEAAAAAAAAAAAhxAZBACHFBgNAIMQGIMUGQSBsKgK08ge7oCHEBiDFBkEBaiLFBkGkBUgNAAtBACDEBrY4AsTNAkQAAAAAAAAAACHGBkEAIccGA0AgxgYgxwZBIGwqArjyB7ugIcYGIMcGQQFqIscGQaQFSA0AC0EAIMYGtjgCyM0CRAAAAAAAAAAAIcgGQQAhyQYDQCDIBiDJBkEgbCoCvPIHu6AhyAYgyQZBAWoiyQZBpAVIDQALQQAgyAa2OALMzQJBACHKBgNAIMoGQQRsIMoGQQRs/V0CkM0C/V8gygZBBGz9XQKQzAL9X/3yASDKBkEEbP1dAvDMAv1f/fMB/e0B/QwAAAAAAAAAQAAAAAAAAABAIMoGQQRs/V0C8MwC/V/98gH98wH9DAAAAAAAAAAAAAAAAAAAAAAgygZBBGz9XQLwywL9X/0MAAAAAAAAAAAAAAAAAAAAAP1K/VL9Xv1bAtDNAgAgygZBAmoiygZBCEgNAAtBACHLBgNAIMsGQQRs/QzdvrJ6lzxYP92+snqXPFg/IMsGQQRs/V0C0M0C/V/98gH9Xv1bAvDLAgAgywZBAmoiywZBCEgNAAtBACHMBgNAQQAhzQYDQCDMBkEgbCDNBkEEbGogzQZBBGz9AALwywL9CwKQ6wUgzQZBBGoizQZBCEgNAAsgzAZBAWoizAZBpAVIDQALQQAhzgYDQCDOBkEEbP0M3b6yepc8WD/dvrJ6lzxYPyDOBkEEbP1dArDNAv1fIM4GQQRs/V0C0M0C/V/9DAAAAAAAAABAAAAAAAAAAEAgzgZBBGz9XQKA8gf9X/3yAf3yAf3xAf3yAf1e/VsC8MsCACDOBkECaiLOBkEISA0AC0EAIc8GA0BBACHQBgNAIM8GQSBsINAGQQRsaiDQBkEEbP0AAvDLAv0LApCUByDQBkEEaiLQBkEISA0ACyDPBkEBaiLPBkGkBUgNAAtBACHRBgNAINEGQQRsINEGQQRs/QAC0I0D/QsC8KcBINEGQQRqItEGQYAJSA0AC0QAAAAAAAAAACHSBkEAIdMGA0Ag0gYg0wZBIGwqApDCBLugIdIGINMGQQFqItMGQaQFSA0AC0EAINIGtjgC0KcBRAAAAAAAAAAAIdQGQQAh1QYDQCDUBiDVBkEgbCoClMIEu6Ah1AYg1QZBAWoi1QZBpAVIDQALQQAg1Aa2OALUpwFEAAAAAAAAAAAh1gZBACHXBgNAINYGINcGQSBsKgKYwgS7oCHWBiDXBkEBaiLXBkGkBUgNAAtBACDWBrY4AtinAUQAAAAAAAAAACHYBkEAIdkGA0Ag2AYg2QZBIGwqApzCBLugIdgGINkGQQFqItkGQaQFSA0AC0EAINgGtjgC3KcBRAAAAAAAAAAAIdoGQQAh2wYDQCDaBiDbBkEgbCoCoMIEu6Ah2gYg2wZBAWoi2wZBpAVIDQALQQAg2ga2OALgpwFEAAAAAAAAAAAh3AZBACHdBgNAINwGIN0GQSBsKgKkwgS7oCHcBiDdBkEBaiLdBkGkBUgNAAtBACDcBrY4AuSnAUQAAAAAAAAAACHeBkEAId8GA0Ag3gYg3wZBIGwqAqjCBLugId4GIN8GQQFqIt8GQaQFSA0AC0EAIN4GtjgC6KcBRAAAAAAAAAAAIeAGQQAh4QYDQCDgBiDhBkEgbCoCrMIEu6Ah4AYg4QZBAWoi4QZBpAVIDQALQQAg4Aa2OALspwFBAEHQzwJqQQBBoAL8CwBBACHiBgNAQQAh4wYDQCDjBkEEbCAVIOIGQYCpAWxqIOMGQQRsav1dAqC/Dv1fIOMGQQRs/V0CkOsF/V/9DAAAAAAAAABAAAAAAAAAAEAgBCDiBkGAqQFsaiDjBkEEbGr9XQKgvw79X/3yAf3yAf3wASDjBkEEbP1dApCUB/1f/fAB/V79WwLw0QIAIOMGQQJqIuMGQaAqSA0AC0EAIecGA0BBACHoBgNAIOcGQQRsIeQGIAMg4gZBkL4BbGog6AZBBGxqIeUG/QwAAAAAAAAAAAAAAAAAAAAAIeoG/QwAAAAAAAAAAAAAAAAAAAAAIesG/QwAAAAAAAAAAAAAAAAAAAAAIewG/QwAAAAAAAAAAAAAAAAAAAAAIe0G/QwAAAAAAAAAAAAAAAAAAAAAIe4G/QwAAAAAAAAAAAAAAAAAAAAAIe8G/QwAAAAAAAAAAAAAAAAAAAAAIfAG/QwAAAAAAAAAAAAAAAAAAAAAIfEGQQAh+AYDQCDkBv0AAvDRAiHyBiDkBv0AAoDSAiHzBiDlBv0JAqC/DiH0BiDlBv0JAqS/DiH1BiDlBv0JAqi/DiH2BiDlBv0JAqy/DiH3BiD0BiDyBiDqBiFy/eYBIHL95AEh6gYg9AYg8wYg6wYhcv3mASBy/eQBIesGIPUGIPIGIOwGIXL95gEgcv3kASHsBiD1BiDzBiDtBiFy/eYBIHL95AEh7QYg9gYg8gYg7gYhcv3mASBy/eQBIe4GIPYGIPMGIO8GIXL95gEgcv3kASHvBiD3BiDyBiDwBiFy/eYBIHL95AEh8AYg9wYg8wYg8QYhcv3mASBy/eQBIfEGIOQGQSBqIeQGIOUGQSRqIeUGIPgGQQFqIvgGQaQFSA0ACyDoBkEgbCDnBkEEbGoh5gYg5gYg6gYg5gb9AALQzwL95AH9CwLQzwIg5gYg6wYg5gb9AALgzwL95AH9CwLgzwIg5gYg7AYg5gb9AALwzwL95AH9CwLwzwIg5gYg7QYg5gb9AAKA0AL95AH9CwKA0AIg5gYg7gYg5gb9AAKQ0AL95AH9CwKQ0AIg5gYg7wYg5gb9AAKg0AL95AH9CwKg0AIg5gYg8AYg5gb9AAKw0AL95AH9CwKw0AIg5gYg8QYg5gb9AALA0AL95AH9CwLA0AIg6AZBBGoi6AZBCEgNAAtBCCH5BiDnBkEEbCHkBiADIOIGQZC+AWxqIPkGQQRsaiHlBv0MAAAAAAAAAAAAAAAAAAAAACH7Bv0MAAAAAAAAAAAAAAAAAAAAACH8BkEAIYAHA0Ag5Ab9AALw0QIh/QYg5Ab9AAKA0gIh/gYg5Qb9CQKgvw4h/wYg/wYg/QYg+wYhcv3mASBy/eQBIfsGIP8GIP4GIPwGIXL95gEgcv3kASH8BiDkBkEgaiHkBiDlBkEkaiHlBiCAB0EBaiKAB0GkBUgNAAsg+QZBIGwg5wZBBGxqIeYGIOYGIPsGIOYG/QAC0M8C/eQB/QsC0M8CIOYGIPwGIOYG/QAC4M8C/eQB/QsC4M8CIOcGQQhqIucGQQhIDQALIOIGQQFqIuIGIABIDQALIABBAUoEQEEAIYEHA0AggQdBBGwggQdBBGz9XQLQzwL9XyB//RT98gH9Xv1bAtDPAgAggQdBAmoigQdByABIDQALC0EAIYIHA0AgggdBBGwgggdBBGz9AALQzwL9CwKQpQEgggdBBGoiggdByABIDQALQQAhgwcDQCCDB0EEbCCDB0EEbP0AArDMAv0LAqDKAiCDB0EEaiKDB0EISA0AC0EAIYQHA0AghAdBBGwghAdBBGz9AALQzAL9CwLAygIghAdBBGoihAdBCEgNAAtBACGFBwNAIIUHQQRsIIUHQQRs/QAC0M4C/QsC4MoCIIUHQQRqIoUHQRBIDQALQQAhhgcDQCCGB0EEbCCGB0EEbP0AApDPAv0LAqDLAiCGB0EEaiKGB0EQSA0AC0EAID62OALkywIg4AIPC+aZARgBfAp/Anwnfw57AX8Bewx/AXxrfw57A38Je21/DnsCfwl7BH8IewJ/BXsEfwN8AX8gALchAiABQZAZbCAAQQBsaiEDIAFBkBlsIABBkL4BbGohBCABQZAZbCAAQZDnAmxqIQUgAUGQGWwgAEHQ8wJsaiEGIAFBkBlsIABBAGxqIQcgAUGQGWwgAEGAyQBsaiEIIAFBkBlsIABBwDxsaiEJIAFBkBlsIABBgPsAbGohCiABQZAZbCAAQQBsaiELIAFB6BhsIQxBACoC4MsCuyENQQAqAuTLArshDkEAIQ8DQEEAIRADQEEAIREDQCAPQcAGbCAQQSBsaiARQQRsaiARQQRs/QACoMoC/QsC8MsCIBFBBGoiEUEISA0ACyAQQQFqIhBBGkgNAAsgD0EBaiIPQRpIDQALQQAhEgNAQQAhEwNAQQAhFANAIBJBwAZsIBNBIGxqIBRBBGxqIBRBBGz9AALAAv0LAvD0AyAUQQRqIhRBCEgNAAsgE0EBaiITQRpIDQALIBJBAWoiEkEaSA0AC0EAIRUDQEEAIRYDQCAVQcAFbCAWQQRsaiAWQQRs/QAC4MoC/QsC8J0FIBZBBGoiFkEQSA0AC0EAIRcDQCAVQcAFbCAXQQRsaiAXQQRs/QAC4MoC/QsCsJ4FIBdBBGoiF0EQSA0AC0EAIRgDQCAVQcAFbCAYQQRsaiAYQQRs/QAC4MoC/QsC8J4FIBhBBGoiGEEQSA0AC0EAIRkDQCAVQcAFbCAZQQRsaiAZQQRs/QAC4MoC/QsCsJ8FIBlBBGoiGUEQSA0AC0EAIRoDQCAVQcAFbCAaQQRsaiAaQQRs/QAC4MoC/QsC8J8FIBpBBGoiGkEQSA0AC0EAIRsDQCAVQcAFbCAbQQRsaiAbQQRs/QAC4MoC/QsCsKAFIBtBBGoiG0EQSA0AC0EAIRwDQCAVQcAFbCAcQQRsaiAcQQRs/QAC4MoC/QsC8KAFIBxBBGoiHEEQSA0AC0EAIR0DQCAVQcAFbCAdQQRsaiAdQQRs/QAC4MoC/QsCsKEFIB1BBGoiHUEQSA0AC0EAIR4DQCAVQcAFbCAeQQRsaiAeQQRs/QAC4MoC/QsC8KEFIB5BBGoiHkEQSA0AC0EAIR8DQCAVQcAFbCAfQQRsaiAfQQRs/QAC4MoC/QsCsKIFIB9BBGoiH0EQSA0AC0EAISADQCAVQcAFbCAgQQRsaiAgQQRs/QAC4MoC/QsC8KIFICBBBGoiIEEQSA0ACyAVQQFqIhVBC0gNAAtBACEhA0BBACEiA0AgIUHABWwgIkEEbGogIkEEbP0AAqAn/QsCsNoFICJBBGoiIkEQSA0AC0EAISMDQCAhQcAFbCAjQQRsaiAjQQRs/QACoCf9CwLw2gUgI0EEaiIjQRBIDQALQQAhJANAICFBwAVsICRBBGxqICRBBGz9AAKgJ/0LArDbBSAkQQRqIiRBEEgNAAtBACElA0AgIUHABWwgJUEEbGogJUEEbP0AAqAn/QsC8NsFICVBBGoiJUEQSA0AC0EAISYDQCAhQcAFbCAmQQRsaiAmQQRs/QACoCf9CwKw3AUgJkEEaiImQRBIDQALQQAhJwNAICFBwAVsICdBBGxqICdBBGz9AAKgJ/0LAvDcBSAnQQRqIidBEEgNAAtBACEoA0AgIUHABWwgKEEEbGogKEEEbP0AAqAn/QsCsN0FIChBBGoiKEEQSA0AC0EAISkDQCAhQcAFbCApQQRsaiApQQRs/QACoCf9CwLw3QUgKUEEaiIpQRBIDQALQQAhKgNAICFBwAVsICpBBGxqICpBBGz9AAKgJ/0LArDeBSAqQQRqIipBEEgNAAtBACErA0AgIUHABWwgK0EEbGogK0EEbP0AAqAn/QsC8N4FICtBBGoiK0EQSA0AC0EAISwDQCAhQcAFbCAsQQRsaiAsQQRs/QACoCf9CwKw3wUgLEEEaiIsQRBIDQALICFBAWoiIUELSA0AC0EAQfCWBmpBAEEg/AsAQQBBkJcGakEAQSD8CwBBACEtA0BBACEuA0BBACEvA0AgAyAuQagHbGogL0EkbGogLUHAGGwgLkHwAGxqIC9BBGxqKgKgvw67tjgCoL8OIAMgLkGoB2xqIC9BJGxqIC1BwBhsIC5B8ABsaiAvQQRsaioCpL8Ou7Y4AqS/DiADIC5BqAdsaiAvQSRsaiAtQcAYbCAuQfAAbGogL0EEbGoqAqi/Dru2OAKovw4gAyAuQagHbGogL0EkbGogLUHAGGwgLkHwAGxqIC9BBGxqKgKQwA67tjgCrL8OIAMgLkGoB2xqIC9BJGxqIC1BwBhsIC5B8ABsaiAvQQRsaioClMAOu7Y4ArC/DiADIC5BqAdsaiAvQSRsaiAtQcAYbCAuQfAAbGogL0EEbGoqApjADru2OAK0vw4gAyAuQagHbGogL0EkbGogLUHAGGwgLkHwAGxqIC9BBGxqKgKAwQ67tjgCuL8OIAMgLkGoB2xqIC9BJGxqIC1BwBhsIC5B8ABsaiAvQQRsaioChMEOu7Y4Ary/DiADIC5BqAdsaiAvQSRsaiAtQcAYbCAuQfAAbGogL0EEbGoqAojBDru2OALAvw4gL0EBaiIvQRpIDQALIC5BAWoiLkEaSA0AC0EAITMDQEEAITQDQCAzQQRsITAgAyA0QSRsaiEx/QwAAAAAAAAAAAAAAAAAAAAAITb9DAAAAAAAAAAAAAAAAAAAAAAhN/0MAAAAAAAAAAAAAAAAAAAAACE4/QwAAAAAAAAAAAAAAAAAAAAAITn9DAAAAAAAAAAAAAAAAAAAAAAhOv0MAAAAAAAAAAAAAAAAAAAAACE7/QwAAAAAAAAAAAAAAAAAAAAAITz9DAAAAAAAAAAAAAAAAAAAAAAhPUEAIUQDQCAw/QACACE+IDD9AAIQIT8gMf0JAqC/DiFAIDH9CQLEvw4hQSAx/QkC6L8OIUIgMf0JAozADiFDIEAgPiA2IUX95gEgRf3kASE2IEAgPyA3IUX95gEgRf3kASE3IEEgPiA4IUX95gEgRf3kASE4IEEgPyA5IUX95gEgRf3kASE5IEIgPiA6IUX95gEgRf3kASE6IEIgPyA7IUX95gEgRf3kASE7IEMgPiA8IUX95gEgRf3kASE8IEMgPyA9IUX95gEgRf3kASE9IDBBIGohMCAxQQRqITEgREEBaiJEQQlIDQALIDRBIGwgM0EEbGohMiAyIDb9CwKwlwYgMiA3/QsCwJcGIDIgOP0LAtCXBiAyIDn9CwLglwYgMiA6/QsC8JcGIDIgO/0LAoCYBiAyIDz9CwKQmAYgMiA9/QsCoJgGIDRBBGoiNEGkBUgNAAsgM0EIaiIzQQhIDQALQQAhRgNAIAQgLUGAqQFsaiBGQQRsaiBGQQRs/QACsJcGIEZBBGz9AALwywL95QH9CwKgvw4gRkEEaiJGQaAqSA0AC0EAIUcDQCBHQQRsIAQgLUGAqQFsaiBHQQRsav0AAqC/Dv0LArCXBiBHQQRqIkdBCEgNAAtBACFIA0BBACFJA0AgSUEEbCBJQQRs/QACsJcGIAQgLUGAqQFsaiBIQSBsaiBJQQRsav0AAsC/Dv3kAf0LArCXBiBJQQRqIklBCEgNAAsgSEEBaiJIQaMFSA0AC0EAIUoDQCBKQQRsIEpBBGz9XQLwlgb9X/0M3b6yepc8WD/dvrJ6lzxYPyBKQQRs/V0CsJcG/V/98gH98AH9Xv1bAvCWBgAgSkECaiJKQQhIDQALQQAhSwNAIEtBBGwgBCAtQYCpAWxqIEtBBGxq/V0CoL8O/V8iRSBF/fIB/V79WwKwlwYAIEtBAmoiS0GgKkgNAAtBACFMA0AgTEEEbCBMQQRs/QACsJcG/QsCsMAHIExBBGoiTEEISA0AC0EAIU0DQEEAIU4DQCBOQQRsIE5BBGz9AAKwwAcgTUEgbCBOQQRsav0AAtCXBv3kAf0LArDAByBOQQRqIk5BCEgNAAsgTUEBaiJNQaMFSA0AC0EAIU8DQCBPQQRsIE9BBGz9XQKQlwb9X/0M3b6yepc8WD/dvrJ6lzxYPyBPQQRs/V0CsMAH/V/98gH98AH9Xv1bApCXBgAgT0ECaiJPQQhIDQALQQAhUANAIAUgLUHADGxqIFBBBGxqRFVVVVVVVfU/Qbnz3fF5IVEgUSAN/AJzQeuUr694bCJRIFFBDXZzQbXcypV8bCJRIFFBEHZzIVEgUSAO/AJzQeuUr694bCJRIFFBDXZzQbXcypV8bCJRIFFBEHZzIVEgUUQAAAAAAADwP/wCc0HrlK+veGwiUSBRQQ12c0G13MqVfGwiUSBRQRB2cyFRIFFBACAtQZADbGogUGq3/AJzQeuUr694bCJRIFFBDXZzQbXcypV8bCJRIFFBEHZzIVEgUUEIdrhEAAAAAAAAcD6iRAAAAAAAANA/ZriitjgCoL8OIFBBAWoiUEGQA0gNAAsgLUEBaiItIABIDQALRAAAAAAAAPA/IAKjIVIgAEEBSgRAQQAhUwNAIFNBBGwgU0EEbP1dAvCWBv1fIFL9FP3yAf1e/VsC8JYGACBTQQJqIlNBCEgNAAtBACFUA0AgVEEEbCBUQQRs/V0CkJcG/V8gUv0U/fIB/V79WwKQlwYAIFRBAmoiVEEISA0ACwtBACFVA0BBACFWA0BBACFXA0AgVUHABmwgVkEgbGogV0EEbGogV0EEbP0AAvCWBv0LAvDLAiBXQQRqIldBCEgNAAsgVkEBaiJWQRpIDQALIFVBAWoiVUEaSA0AC0EAIVgDQCBYQQRsIFhBBGz9XQKgAv1f/QwAAAAAAAAAAAAAAAAAAAAAIFhBBGz9XQKQlwb9XyBYQQRs/V0C8JYG/V8iRSBF/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKwlwYAIFhBAmoiWEEISA0AC0EAIVkDQEEAIVoDQEEAIVsDQCBZQcAGbCBaQSBsaiBbQQRsaiBbQQRs/QACsJcG/QsC0JcGIFtBBGoiW0EISA0ACyBaQQFqIlpBGkgNAAsgWUEBaiJZQRpIDQALQQBB8JYGakEAQcAA/AsAQQBB0MAHakEAQcAA/AsAQQAhXANAQQAhXQNAIF1BBGz9DAAAAAAAAAAAAAAAAAAAAAAgBCBcQYCpAWxqIF1BBGxq/V0CoL8O/V8gXUEEbP1dAvDLAv1f/fEBIF1BBGz9XQLQlwb9X/3yASBdQQRs/V0C8PQD/V/98AH99QH9Xv1bApDBBwAgXUECaiJdQaAqSA0AC0EAIV4DQEEAIV8DQCBeQYANbCBfQQRsaiBeQYANbCBfQQRsav0AApDBB/0LApDqCCBfQQRqIl9BEEgNAAtBACFgA0AgXkGADWwgYEEEbGogXkGADWwgYEEEbGr9AALQxwf9CwLQ6gggYEEEaiJgQRBIDQALQQAhYQNAIF5BgA1sIGFBBGxqIF5BgA1sIGFBBGxq/QAC0MEH/QsCkOsIIGFBBGoiYUEQSA0AC0EAIWIDQCBeQYANbCBiQQRsaiBeQYANbCBiQQRsav0AApDIB/0LAtDrCCBiQQRqImJBEEgNAAtBACFjA0AgXkGADWwgY0EEbGogXkGADWwgY0EEbGr9AAKQwgf9CwKQ7AggY0EEaiJjQRBIDQALQQAhZANAIF5BgA1sIGRBBGxqIF5BgA1sIGRBBGxq/QAC0MgH/QsC0OwIIGRBBGoiZEEQSA0AC0EAIWUDQCBeQYANbCBlQQRsaiBeQYANbCBlQQRsav0AAtDCB/0LApDtCCBlQQRqImVBEEgNAAtBACFmA0AgXkGADWwgZkEEbGogXkGADWwgZkEEbGr9AAKQyQf9CwLQ7QggZkEEaiJmQRBIDQALQQAhZwNAIF5BgA1sIGdBBGxqIF5BgA1sIGdBBGxq/QACkMMH/QsCkO4IIGdBBGoiZ0EQSA0AC0EAIWgDQCBeQYANbCBoQQRsaiBeQYANbCBoQQRsav0AAtDJB/0LAtDuCCBoQQRqImhBEEgNAAtBACFpA0AgXkGADWwgaUEEbGogXkGADWwgaUEEbGr9AALQwwf9CwKQ7wggaUEEaiJpQRBIDQALQQAhagNAIF5BgA1sIGpBBGxqIF5BgA1sIGpBBGxq/QACkMoH/QsC0O8IIGpBBGoiakEQSA0AC0EAIWsDQCBeQYANbCBrQQRsaiBeQYANbCBrQQRsav0AApDEB/0LApDwCCBrQQRqImtBEEgNAAtBACFsA0AgXkGADWwgbEEEbGogXkGADWwgbEEEbGr9AALQygf9CwLQ8AggbEEEaiJsQRBIDQALQQAhbQNAIF5BgA1sIG1BBGxqIF5BgA1sIG1BBGxq/QAC0MQH/QsCkPEIIG1BBGoibUEQSA0AC0EAIW4DQCBeQYANbCBuQQRsaiBeQYANbCBuQQRsav0AApDLB/0LAtDxCCBuQQRqIm5BEEgNAAtBACFvA0AgXkGADWwgb0EEbGogXkGADWwgb0EEbGr9AAKQxQf9CwKQ8gggb0EEaiJvQRBIDQALQQAhcANAIF5BgA1sIHBBBGxqIF5BgA1sIHBBBGxq/QAC0MsH/QsC0PIIIHBBBGoicEEQSA0AC0EAIXEDQCBeQYANbCBxQQRsaiBeQYANbCBxQQRsav0AAtDFB/0LApDzCCBxQQRqInFBEEgNAAtBACFyA0AgXkGADWwgckEEbGogXkGADWwgckEEbGr9AAKQzAf9CwLQ8wggckEEaiJyQRBIDQALQQAhcwNAIF5BgA1sIHNBBGxqIF5BgA1sIHNBBGxq/QACkMYH/QsCkPQIIHNBBGoic0EQSA0AC0EAIXQDQCBeQYANbCB0QQRsaiBeQYANbCB0QQRsav0AAtDMB/0LAtD0CCB0QQRqInRBEEgNAAtBACF1A0AgXkGADWwgdUEEbGogXkGADWwgdUEEbGr9AALQxgf9CwKQ9QggdUEEaiJ1QRBIDQALQQAhdgNAIF5BgA1sIHZBBGxqIF5BgA1sIHZBBGxq/QACkM0H/QsC0PUIIHZBBGoidkEQSA0AC0EAIXcDQCBeQYANbCB3QQRsaiBeQYANbCB3QQRsav0AApDHB/0LApD2CCB3QQRqIndBEEgNAAtBACF4A0AgXkGADWwgeEEEbGogXkGADWwgeEEEbGr9AALQzQf9CwLQ9gggeEEEaiJ4QRBIDQALIF5BAWoiXkENSA0AC0EAIXkDQEEAIXoDQCB5QaADbCB6QQRsaiB5QYANbCB6QQRsav0AApDqCP0LApDBByB6QQRqInpBCEgNAAtBACF7A0AgeUGgA2wge0EEbGogeUGADWwge0EEbGr9AAKQ6wj9CwKwwQcge0EEaiJ7QQhIDQALQQAhfANAIHlBoANsIHxBBGxqIHlBgA1sIHxBBGxq/QACkOwI/QsC0MEHIHxBBGoifEEISA0AC0EAIX0DQCB5QaADbCB9QQRsaiB5QYANbCB9QQRsav0AApDtCP0LAvDBByB9QQRqIn1BCEgNAAtBACF+A0AgeUGgA2wgfkEEbGogeUGADWwgfkEEbGr9AAKQ7gj9CwKQwgcgfkEEaiJ+QQhIDQALQQAhfwNAIHlBoANsIH9BBGxqIHlBgA1sIH9BBGxq/QACkO8I/QsCsMIHIH9BBGoif0EISA0AC0EAIYABA0AgeUGgA2wggAFBBGxqIHlBgA1sIIABQQRsav0AApDwCP0LAtDCByCAAUEEaiKAAUEISA0AC0EAIYEBA0AgeUGgA2wggQFBBGxqIHlBgA1sIIEBQQRsav0AApDxCP0LAvDCByCBAUEEaiKBAUEISA0AC0EAIYIBA0AgeUGgA2wgggFBBGxqIHlBgA1sIIIBQQRsav0AApDyCP0LApDDByCCAUEEaiKCAUEISA0AC0EAIYMBA0AgeUGgA2wggwFBBGxqIHlBgA1sIIMBQQRsav0AApDzCP0LArDDByCDAUEEaiKDAUEISA0AC0EAIYQBA0AgeUGgA2wghAFBBGxqIHlBgA1sIIQBQQRsav0AApD0CP0LAtDDByCEAUEEaiKEAUEISA0AC0EAIYUBA0AgeUGgA2wghQFBBGxqIHlBgA1sIIUBQQRsav0AApD1CP0LAvDDByCFAUEEaiKFAUEISA0AC0EAIYYBA0AgeUGgA2wghgFBBGxqIHlBgA1sIIYBQQRsav0AApD2CP0LApDEByCGAUEEaiKGAUEISA0ACyB5QQFqInlBDUgNAAtBACGHAQNAQQAhiAEDQEEAIYkBA0AgiAFBoANsIIkBQQRsaiCIAUGgA2wgiQFBBGxq/QACkMEHIIgBQYANbCCHAUEgbGogiQFBBGxq/QACsOoI/esB/QsCkMEHIIkBQQRqIokBQQhIDQALQQAhigEDQCCIAUGgA2wgigFBBGxqIIgBQaADbCCKAUEEbGr9AAKwwQcgiAFBgA1sIIcBQSBsaiCKAUEEbGr9AAKw6wj96wH9CwKwwQcgigFBBGoiigFBCEgNAAtBACGLAQNAIIgBQaADbCCLAUEEbGogiAFBoANsIIsBQQRsav0AAtDBByCIAUGADWwghwFBIGxqIIsBQQRsav0AArDsCP3rAf0LAtDBByCLAUEEaiKLAUEISA0AC0EAIYwBA0AgiAFBoANsIIwBQQRsaiCIAUGgA2wgjAFBBGxq/QAC8MEHIIgBQYANbCCHAUEgbGogjAFBBGxq/QACsO0I/esB/QsC8MEHIIwBQQRqIowBQQhIDQALQQAhjQEDQCCIAUGgA2wgjQFBBGxqIIgBQaADbCCNAUEEbGr9AAKQwgcgiAFBgA1sIIcBQSBsaiCNAUEEbGr9AAKw7gj96wH9CwKQwgcgjQFBBGoijQFBCEgNAAtBACGOAQNAIIgBQaADbCCOAUEEbGogiAFBoANsII4BQQRsav0AArDCByCIAUGADWwghwFBIGxqII4BQQRsav0AArDvCP3rAf0LArDCByCOAUEEaiKOAUEISA0AC0EAIY8BA0AgiAFBoANsII8BQQRsaiCIAUGgA2wgjwFBBGxq/QAC0MIHIIgBQYANbCCHAUEgbGogjwFBBGxq/QACsPAI/esB/QsC0MIHII8BQQRqIo8BQQhIDQALQQAhkAEDQCCIAUGgA2wgkAFBBGxqIIgBQaADbCCQAUEEbGr9AALwwgcgiAFBgA1sIIcBQSBsaiCQAUEEbGr9AAKw8Qj96wH9CwLwwgcgkAFBBGoikAFBCEgNAAtBACGRAQNAIIgBQaADbCCRAUEEbGogiAFBoANsIJEBQQRsav0AApDDByCIAUGADWwghwFBIGxqIJEBQQRsav0AArDyCP3rAf0LApDDByCRAUEEaiKRAUEISA0AC0EAIZIBA0AgiAFBoANsIJIBQQRsaiCIAUGgA2wgkgFBBGxq/QACsMMHIIgBQYANbCCHAUEgbGogkgFBBGxq/QACsPMI/esB/QsCsMMHIJIBQQRqIpIBQQhIDQALQQAhkwEDQCCIAUGgA2wgkwFBBGxqIIgBQaADbCCTAUEEbGr9AALQwwcgiAFBgA1sIIcBQSBsaiCTAUEEbGr9AAKw9Aj96wH9CwLQwwcgkwFBBGoikwFBCEgNAAtBACGUAQNAIIgBQaADbCCUAUEEbGogiAFBoANsIJQBQQRsav0AAvDDByCIAUGADWwghwFBIGxqIJQBQQRsav0AArD1CP3rAf0LAvDDByCUAUEEaiKUAUEISA0AC0EAIZUBA0AgiAFBoANsIJUBQQRsaiCIAUGgA2wglQFBBGxq/QACkMQHIIgBQYANbCCHAUEgbGoglQFBBGxq/QACsPYI/esB/QsCkMQHIJUBQQRqIpUBQQhIDQALIIgBQQFqIogBQQ1IDQALIIcBQQFqIocBQQNIDQALQQAhlgEDQEEAIZcBA0AgBiCWAUHgGGxqIJcBQQRsaiCWAUGgA2wglwFBBGxq/QACkMEH/QsCoL8OIJcBQQRqIpcBQRhIDQALQQAhmAEDQCAGIJYBQeAYbGogmAFBBGxqIJYBQaADbCCYAUEEbGr9AAKwxAf9CwKAwA4gmAFBBGoimAFBGEgNAAtBACGZAQNAIAYglgFB4BhsaiCZAUEEbGoglgFBoANsIJkBQQRsav0AAtDHB/0LAuDADiCZAUEEaiKZAUEYSA0AC0EAIZoBA0AgBiCWAUHgGGxqIJoBQQRsaiCWAUGgA2wgmgFBBGxq/QACsMEH/QsCwMEOIJoBQQRqIpoBQRhIDQALQQAhmwEDQCAGIJYBQeAYbGogmwFBBGxqIJYBQaADbCCbAUEEbGr9AALQxAf9CwKgwg4gmwFBBGoimwFBGEgNAAtBACGcAQNAIAYglgFB4BhsaiCcAUEEbGoglgFBoANsIJwBQQRsav0AAvDHB/0LAoDDDiCcAUEEaiKcAUEYSA0AC0EAIZ0BA0AgBiCWAUHgGGxqIJ0BQQRsaiCWAUGgA2wgnQFBBGxq/QAC0MEH/QsC4MMOIJ0BQQRqIp0BQRhIDQALQQAhngEDQCAGIJYBQeAYbGogngFBBGxqIJYBQaADbCCeAUEEbGr9AALwxAf9CwLAxA4gngFBBGoingFBGEgNAAtBACGfAQNAIAYglgFB4BhsaiCfAUEEbGoglgFBoANsIJ8BQQRsav0AApDIB/0LAqDFDiCfAUEEaiKfAUEYSA0AC0EAIaABA0AgBiCWAUHgGGxqIKABQQRsaiCWAUGgA2wgoAFBBGxq/QAC8MEH/QsCgMYOIKABQQRqIqABQRhIDQALQQAhoQEDQCAGIJYBQeAYbGogoQFBBGxqIJYBQaADbCChAUEEbGr9AAKQxQf9CwLgxg4goQFBBGoioQFBGEgNAAtBACGiAQNAIAYglgFB4BhsaiCiAUEEbGoglgFBoANsIKIBQQRsav0AArDIB/0LAsDHDiCiAUEEaiKiAUEYSA0AC0EAIaMBA0AgBiCWAUHgGGxqIKMBQQRsaiCWAUGgA2wgowFBBGxq/QACkMIH/QsCoMgOIKMBQQRqIqMBQRhIDQALQQAhpAEDQCAGIJYBQeAYbGogpAFBBGxqIJYBQaADbCCkAUEEbGr9AAKwxQf9CwKAyQ4gpAFBBGoipAFBGEgNAAtBACGlAQNAIAYglgFB4BhsaiClAUEEbGoglgFBoANsIKUBQQRsav0AAtDIB/0LAuDJDiClAUEEaiKlAUEYSA0AC0EAIaYBA0AgBiCWAUHgGGxqIKYBQQRsaiCWAUGgA2wgpgFBBGxq/QACsMIH/QsCwMoOIKYBQQRqIqYBQRhIDQALQQAhpwEDQCAGIJYBQeAYbGogpwFBBGxqIJYBQaADbCCnAUEEbGr9AALQxQf9CwKgyw4gpwFBBGoipwFBGEgNAAtBACGoAQNAIAYglgFB4BhsaiCoAUEEbGoglgFBoANsIKgBQQRsav0AAvDIB/0LAoDMDiCoAUEEaiKoAUEYSA0AC0EAIakBA0AgBiCWAUHgGGxqIKkBQQRsaiCWAUGgA2wgqQFBBGxq/QAC0MIH/QsC4MwOIKkBQQRqIqkBQRhIDQALQQAhqgEDQCAGIJYBQeAYbGogqgFBBGxqIJYBQaADbCCqAUEEbGr9AALwxQf9CwLAzQ4gqgFBBGoiqgFBGEgNAAtBACGrAQNAIAYglgFB4BhsaiCrAUEEbGoglgFBoANsIKsBQQRsav0AApDJB/0LAqDODiCrAUEEaiKrAUEYSA0AC0EAIawBA0AgBiCWAUHgGGxqIKwBQQRsaiCWAUGgA2wgrAFBBGxq/QAC8MIH/QsCgM8OIKwBQQRqIqwBQRhIDQALQQAhrQEDQCAGIJYBQeAYbGogrQFBBGxqIJYBQaADbCCtAUEEbGr9AAKQxgf9CwLgzw4grQFBBGoirQFBGEgNAAtBACGuAQNAIAYglgFB4BhsaiCuAUEEbGoglgFBoANsIK4BQQRsav0AArDJB/0LAsDQDiCuAUEEaiKuAUEYSA0AC0EAIa8BA0AgBiCWAUHgGGxqIK8BQQRsaiCWAUGgA2wgrwFBBGxq/QACkMMH/QsCoNEOIK8BQQRqIq8BQRhIDQALQQAhsAEDQCAGIJYBQeAYbGogsAFBBGxqIJYBQaADbCCwAUEEbGr9AAKwxgf9CwKA0g4gsAFBBGoisAFBGEgNAAtBACGxAQNAIAYglgFB4BhsaiCxAUEEbGoglgFBoANsILEBQQRsav0AAtDJB/0LAuDSDiCxAUEEaiKxAUEYSA0AC0EAIbIBA0AgBiCWAUHgGGxqILIBQQRsaiCWAUGgA2wgsgFBBGxq/QACsMMH/QsCwNMOILIBQQRqIrIBQRhIDQALQQAhswEDQCAGIJYBQeAYbGogswFBBGxqIJYBQaADbCCzAUEEbGr9AALQxgf9CwKg1A4gswFBBGoiswFBGEgNAAtBACG0AQNAIAYglgFB4BhsaiC0AUEEbGoglgFBoANsILQBQQRsav0AAvDJB/0LAoDVDiC0AUEEaiK0AUEYSA0AC0EAIbUBA0AgBiCWAUHgGGxqILUBQQRsaiCWAUGgA2wgtQFBBGxq/QAC0MMH/QsC4NUOILUBQQRqIrUBQRhIDQALQQAhtgEDQCAGIJYBQeAYbGogtgFBBGxqIJYBQaADbCC2AUEEbGr9AALwxgf9CwLA1g4gtgFBBGoitgFBGEgNAAtBACG3AQNAIAYglgFB4BhsaiC3AUEEbGoglgFBoANsILcBQQRsav0AApDKB/0LAqDXDiC3AUEEaiK3AUEYSA0ACyCWAUEBaiKWAUELSA0AC0EAIbsBA0BBACG8AQNAILsBQQRsIbgBIAYgvAFBoAJsaiG5Af0MAAAAAAAAAAAAAAAAAAAAACG+Af0MAAAAAAAAAAAAAAAAAAAAACG/Af0MAAAAAAAAAAAAAAAAAAAAACHAAf0MAAAAAAAAAAAAAAAAAAAAACHBAf0MAAAAAAAAAAAAAAAAAAAAACHCAf0MAAAAAAAAAAAAAAAAAAAAACHDAf0MAAAAAAAAAAAAAAAAAAAAACHEAf0MAAAAAAAAAAAAAAAAAAAAACHFAUEAIcwBA0AguAH9AALgAiHGASC4Af0AAvACIccBILgB/QACgAMhyAEguAH9AAKQAyHJASC5Af0JAqC/DiHKASC5Af0JAsDBDiHLASDKASDGASC+ASFF/eYBIEX95AEhvgEgygEgxwEgvwEhRf3mASBF/eQBIb8BIMoBIMgBIMABIUX95gEgRf3kASHAASDKASDJASDBASFF/eYBIEX95AEhwQEgywEgxgEgwgEhRf3mASBF/eQBIcIBIMsBIMcBIMMBIUX95gEgRf3kASHDASDLASDIASDEASFF/eYBIEX95AEhxAEgywEgyQEgxQEhRf3mASBF/eQBIcUBILgBQcAAaiG4ASC5AUEEaiG5ASDMAUEBaiLMAUHIAEgNAAsgvAFBwABsILsBQQRsaiG6ASC6ASC+Af0LApDBByC6ASC/Af0LAqDBByC6ASDAAf0LArDBByC6ASDBAf0LAsDBByC6ASDCAf0LAtDBByC6ASDDAf0LAuDBByC6ASDEAf0LAvDBByC6ASDFAf0LAoDCByC8AUECaiK8AUH4AEgNAAtB+AAhzQEguwFBBGwhuAEgBiDNAUGgAmxqIbkB/QwAAAAAAAAAAAAAAAAAAAAAIc8B/QwAAAAAAAAAAAAAAAAAAAAAIdAB/QwAAAAAAAAAAAAAAAAAAAAAIdEB/QwAAAAAAAAAAAAAAAAAAAAAIdIBQQAh2AEDQCC4Af0AAuACIdMBILgB/QAC8AIh1AEguAH9AAKAAyHVASC4Af0AApADIdYBILkB/QkCoL8OIdcBINcBINMBIM8BIUX95gEgRf3kASHPASDXASDUASDQASFF/eYBIEX95AEh0AEg1wEg1QEg0QEhRf3mASBF/eQBIdEBINcBINYBINIBIUX95gEgRf3kASHSASC4AUHAAGohuAEguQFBBGohuQEg2AFBAWoi2AFByABIDQALIM0BQcAAbCC7AUEEbGohugEgugEgzwH9CwKQwQcgugEg0AH9CwKgwQcgugEg0QH9CwKwwQcgugEg0gH9CwLAwQcguwFBEGoiuwFBEEgNAAtBACHZAQNAIAcgXEHAPGxqINkBQQRsaiDZAUEEbP0AApDBByDZAUEEbP0AAvCdBf3lAf0LAqC/DiDZAUEEaiLZAUGQD0gNAAtBACHaAQNAINoBQQRsIAcgXEHAPGxqINoBQQRsav0AAqC/Dv0LApDBByDaAUEEaiLaAUEQSA0AC0EAIdsBA0BBACHcAQNAINwBQQRsINwBQQRs/QACkMEHIAcgXEHAPGxqINsBQcAAbGog3AFBBGxq/QAC4L8O/eQB/QsCkMEHINwBQQRqItwBQRBIDQALINsBQQFqItsBQfgASA0AC0EAId0BA0Ag3QFBBGwg3QFBBGz9XQLwlgb9X/0MkJzma/XsgD+QnOZr9eyAPyDdAUEEbP1dApDBB/1f/fIB/fAB/V79WwLwlgYAIN0BQQJqIt0BQRBIDQALQQAh3gEDQCDeAUEEbCAHIFxBwDxsaiDeAUEEbGr9XQKgvw79XyJFIEX98gH9Xv1bApDBBwAg3gFBAmoi3gFBkA9IDQALQQAh3wEDQCDfAUEEbCDfAUEEbP0AApDBB/0LAtD9ByDfAUEEaiLfAUEQSA0AC0EAIeABA0BBACHhAQNAIOEBQQRsIOEBQQRs/QAC0P0HIOABQcAAbCDhAUEEbGr9AALQwQf95AH9CwLQ/Qcg4QFBBGoi4QFBEEgNAAsg4AFBAWoi4AFB+ABIDQALQQAh4gEDQCDiAUEEbCDiAUEEbP1dAtDAB/1f/QyQnOZr9eyAP5Cc5mv17IA/IOIBQQRs/V0C0P0H/V/98gH98AH9Xv1bAtDABwAg4gFBAmoi4gFBEEgNAAsgXEEBaiJcIABIDQALIABBAUoEQEEAIeMBA0Ag4wFBBGwg4wFBBGz9XQLwlgb9XyBS/RT98gH9Xv1bAvCWBgAg4wFBAmoi4wFBEEgNAAtBACHkAQNAIOQBQQRsIOQBQQRs/V0C0MAH/V8gUv0U/fIB/V79WwLQwAcAIOQBQQJqIuQBQRBIDQALC0EAIeUBA0BBACHmAQNAIOUBQcAFbCDmAUEEbGog5gFBBGz9AALwlgb9CwLwywIg5gFBBGoi5gFBEEgNAAtBACHnAQNAIOUBQcAFbCDnAUEEbGog5wFBBGz9AALwlgb9CwKwzAIg5wFBBGoi5wFBEEgNAAtBACHoAQNAIOUBQcAFbCDoAUEEbGog6AFBBGz9AALwlgb9CwLwzAIg6AFBBGoi6AFBEEgNAAtBACHpAQNAIOUBQcAFbCDpAUEEbGog6QFBBGz9AALwlgb9CwKwzQIg6QFBBGoi6QFBEEgNAAtBACHqAQNAIOUBQcAFbCDqAUEEbGog6gFBBGz9AALwlgb9CwLwzQIg6gFBBGoi6gFBEEgNAAtBACHrAQNAIOUBQcAFbCDrAUEEbGog6wFBBGz9AALwlgb9CwKwzgIg6wFBBGoi6wFBEEgNAAtBACHsAQNAIOUBQcAFbCDsAUEEbGog7AFBBGz9AALwlgb9CwLwzgIg7AFBBGoi7AFBEEgNAAtBACHtAQNAIOUBQcAFbCDtAUEEbGog7QFBBGz9AALwlgb9CwKwzwIg7QFBBGoi7QFBEEgNAAtBACHuAQNAIOUBQcAFbCDuAUEEbGog7gFBBGz9AALwlgb9CwLwzwIg7gFBBGoi7gFBEEgNAAtBACHvAQNAIOUBQcAFbCDvAUEEbGog7wFBBGz9AALwlgb9CwKw0AIg7wFBBGoi7wFBEEgNAAtBACHwAQNAIOUBQcAFbCDwAUEEbGog8AFBBGz9AALwlgb9CwLw0AIg8AFBBGoi8AFBEEgNAAsg5QFBAWoi5QFBC0gNAAtBACHxAQNAIPEBQQRsIPEBQQRs/V0C4Cb9X/0MAAAAAAAAAAAAAAAAAAAAACDxAUEEbP1dAtDAB/1fIPEBQQRs/V0C8JYG/V8iRSBF/fIB/fEB/fUB/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwKwiAMAIPEBQQJqIvEBQRBIDQALQQAh8gEDQEEAIfMBA0Ag8gFBwAVsIPMBQQRsaiDzAUEEbP0AArCIA/0LAvCIAyDzAUEEaiLzAUEQSA0AC0EAIfQBA0Ag8gFBwAVsIPQBQQRsaiD0AUEEbP0AArCIA/0LArCJAyD0AUEEaiL0AUEQSA0AC0EAIfUBA0Ag8gFBwAVsIPUBQQRsaiD1AUEEbP0AArCIA/0LAvCJAyD1AUEEaiL1AUEQSA0AC0EAIfYBA0Ag8gFBwAVsIPYBQQRsaiD2AUEEbP0AArCIA/0LArCKAyD2AUEEaiL2AUEQSA0AC0EAIfcBA0Ag8gFBwAVsIPcBQQRsaiD3AUEEbP0AArCIA/0LAvCKAyD3AUEEaiL3AUEQSA0AC0EAIfgBA0Ag8gFBwAVsIPgBQQRsaiD4AUEEbP0AArCIA/0LArCLAyD4AUEEaiL4AUEQSA0AC0EAIfkBA0Ag8gFBwAVsIPkBQQRsaiD5AUEEbP0AArCIA/0LAvCLAyD5AUEEaiL5AUEQSA0AC0EAIfoBA0Ag8gFBwAVsIPoBQQRsaiD6AUEEbP0AArCIA/0LArCMAyD6AUEEaiL6AUEQSA0AC0EAIfsBA0Ag8gFBwAVsIPsBQQRsaiD7AUEEbP0AArCIA/0LAvCMAyD7AUEEaiL7AUEQSA0AC0EAIfwBA0Ag8gFBwAVsIPwBQQRsaiD8AUEEbP0AArCIA/0LArCNAyD8AUEEaiL8AUEQSA0AC0EAIf0BA0Ag8gFBwAVsIP0BQQRsaiD9AUEEbP0AArCIA/0LAvCNAyD9AUEEaiL9AUEQSA0ACyDyAUEBaiLyAUELSA0AC0EAIf4BA0BBACH/AQNAIP8BQQRs/QwAAAAAAAAAAAAAAAAAAAAAIAcg/gFBwDxsaiD/AUEEbGr9XQKgvw79XyD/AUEEbP1dAvDLAv1f/fEBIP8BQQRs/V0C8IgD/V/98gEg/wFBBGz9XQKw2gX9X/3wAf31Af1e/VsCsMUDACD/AUECaiL/AUGQD0gNAAtBACGAAgNAQQAhgQIDQCAIIIACQYAKbGoggQJBBGxqIIACQYALbCCBAkEEbGr9AAKwxQP9CwKgvw4ggQJBBGoigQJBIEgNAAtBACGCAgNAIAgggAJBgApsaiCCAkEEbGoggAJBgAtsIIICQQRsav0AAvDKA/0LAqDADiCCAkEEaiKCAkEgSA0AC0EAIYMCA0AgCCCAAkGACmxqIIMCQQRsaiCAAkGAC2wggwJBBGxq/QACsMYD/QsCoMEOIIMCQQRqIoMCQSBIDQALQQAhhAIDQCAIIIACQYAKbGoghAJBBGxqIIACQYALbCCEAkEEbGr9AALwywP9CwKgwg4ghAJBBGoihAJBIEgNAAtBACGFAgNAIAgggAJBgApsaiCFAkEEbGoggAJBgAtsIIUCQQRsav0AArDHA/0LAqDDDiCFAkEEaiKFAkEgSA0AC0EAIYYCA0AgCCCAAkGACmxqIIYCQQRsaiCAAkGAC2wghgJBBGxq/QAC8MwD/QsCoMQOIIYCQQRqIoYCQSBIDQALQQAhhwIDQCAIIIACQYAKbGoghwJBBGxqIIACQYALbCCHAkEEbGr9AAKwyAP9CwKgxQ4ghwJBBGoihwJBIEgNAAtBACGIAgNAIAgggAJBgApsaiCIAkEEbGoggAJBgAtsIIgCQQRsav0AAvDNA/0LAqDGDiCIAkEEaiKIAkEgSA0AC0EAIYkCA0AgCCCAAkGACmxqIIkCQQRsaiCAAkGAC2wgiQJBBGxq/QACsMkD/QsCoMcOIIkCQQRqIokCQSBIDQALQQAhigIDQCAIIIACQYAKbGogigJBBGxqIIACQYALbCCKAkEEbGr9AALwzgP9CwKgyA4gigJBBGoiigJBIEgNAAsggAJBAWoigAJBBUgNAAtBACGLAgNAIAkgiwJBBGxqIAggiwJBBGxq/QACoL8O/QsCoL8OIIsCQQRqIosCQRBIDQALQQAhjAIDQCAJIIwCQQRsaiAIIIwCQQRsav0AAqDBDv0LAuC/DiCMAkEEaiKMAkEQSA0AC0EAIY0CA0AgCSCNAkEEbGogCCCNAkEEbGr9AAKgww79CwKgwA4gjQJBBGoijQJBEEgNAAtBACGOAgNAIAkgjgJBBGxqIAggjgJBBGxq/QACoMUO/QsC4MAOII4CQQRqIo4CQRBIDQALQQAhjwIDQCAJII8CQQRsaiAIII8CQQRsav0AAqDHDv0LAqDBDiCPAkEEaiKPAkEQSA0AC0EAIZACA0AgCSCQAkEEbGogCCCQAkEEbGr9AAKgyQ79CwLgwQ4gkAJBBGoikAJBEEgNAAtBACGRAgNAIAkgkQJBBGxqIAggkQJBBGxq/QACoMsO/QsCoMIOIJECQQRqIpECQRBIDQALQQAhkgIDQCAJIJICQQRsaiAIIJICQQRsav0AAqDNDv0LAuDCDiCSAkEEaiKSAkEQSA0AC0EAIZMCA0AgCSCTAkEEbGogCCCTAkEEbGr9AAKgzw79CwKgww4gkwJBBGoikwJBEEgNAAtBACGUAgNAIAkglAJBBGxqIAgglAJBBGxq/QACoNEO/QsC4MMOIJQCQQRqIpQCQRBIDQALQQAhlQIDQCAJIJUCQQRsaiAIIJUCQQRsav0AAqDTDv0LAqDEDiCVAkEEaiKVAkEQSA0AC0EAIZYCA0AgCSCWAkEEbGogCCCWAkEEbGr9AAKg1Q79CwLgxA4glgJBBGoilgJBEEgNAAtBACGXAgNAIAkglwJBBGxqIAgglwJBBGxq/QACoNcO/QsCoMUOIJcCQQRqIpcCQRBIDQALQQAhmAIDQCAJIJgCQQRsaiAIIJgCQQRsav0AAqDZDv0LAuDFDiCYAkEEaiKYAkEQSA0AC0EAIZkCA0AgCSCZAkEEbGogCCCZAkEEbGr9AAKg2w79CwKgxg4gmQJBBGoimQJBEEgNAAtBACGaAgNAIAkgmgJBBGxqIAggmgJBBGxq/QACoN0O/QsC4MYOIJoCQQRqIpoCQRBIDQALQQAhmwIDQCAJIJsCQQRsaiAIIJsCQQRsav0AAqDfDv0LAqDHDiCbAkEEaiKbAkEQSA0AC0EAIZwCA0AgCSCcAkEEbGogCCCcAkEEbGr9AAKg4Q79CwLgxw4gnAJBBGoinAJBEEgNAAtBACGdAgNAIAkgnQJBBGxqIAggnQJBBGxq/QACoOMO/QsCoMgOIJ0CQQRqIp0CQRBIDQALQQAhngIDQCAJIJ4CQQRsaiAIIJ4CQQRsav0AAqDlDv0LAuDIDiCeAkEEaiKeAkEQSA0AC0EAIZ8CA0AgCSCfAkEEbGogCCCfAkEEbGr9AAKg5w79CwKgyQ4gnwJBBGoinwJBEEgNAAtBACGgAgNAIAkgoAJBBGxqIAggoAJBBGxq/QACoOkO/QsC4MkOIKACQQRqIqACQRBIDQALQQAhoQIDQCAJIKECQQRsaiAIIKECQQRsav0AAqDrDv0LAqDKDiChAkEEaiKhAkEQSA0AC0EAIaICA0AgCSCiAkEEbGogCCCiAkEEbGr9AAKg7Q79CwLgyg4gogJBBGoiogJBEEgNAAtBACGjAgNAIAkgowJBBGxqIAggowJBBGxq/QACoO8O/QsCoMsOIKMCQQRqIqMCQRBIDQALQQAhpAIDQEEAIaUCA0AgCSClAkEEbGogCSClAkEEbGr9AAKgvw4gCCCkAkHAAGxqIKUCQQRsav0AAuC/Dv3rAf0LAqC/DiClAkEEaiKlAkEQSA0AC0EAIaYCA0AgCSCmAkEEbGogCSCmAkEEbGr9AALgvw4gCCCkAkHAAGxqIKYCQQRsav0AAuDBDv3rAf0LAuC/DiCmAkEEaiKmAkEQSA0AC0EAIacCA0AgCSCnAkEEbGogCSCnAkEEbGr9AAKgwA4gCCCkAkHAAGxqIKcCQQRsav0AAuDDDv3rAf0LAqDADiCnAkEEaiKnAkEQSA0AC0EAIagCA0AgCSCoAkEEbGogCSCoAkEEbGr9AALgwA4gCCCkAkHAAGxqIKgCQQRsav0AAuDFDv3rAf0LAuDADiCoAkEEaiKoAkEQSA0AC0EAIakCA0AgCSCpAkEEbGogCSCpAkEEbGr9AAKgwQ4gCCCkAkHAAGxqIKkCQQRsav0AAuDHDv3rAf0LAqDBDiCpAkEEaiKpAkEQSA0AC0EAIaoCA0AgCSCqAkEEbGogCSCqAkEEbGr9AALgwQ4gCCCkAkHAAGxqIKoCQQRsav0AAuDJDv3rAf0LAuDBDiCqAkEEaiKqAkEQSA0AC0EAIasCA0AgCSCrAkEEbGogCSCrAkEEbGr9AAKgwg4gCCCkAkHAAGxqIKsCQQRsav0AAuDLDv3rAf0LAqDCDiCrAkEEaiKrAkEQSA0AC0EAIawCA0AgCSCsAkEEbGogCSCsAkEEbGr9AALgwg4gCCCkAkHAAGxqIKwCQQRsav0AAuDNDv3rAf0LAuDCDiCsAkEEaiKsAkEQSA0AC0EAIa0CA0AgCSCtAkEEbGogCSCtAkEEbGr9AAKgww4gCCCkAkHAAGxqIK0CQQRsav0AAuDPDv3rAf0LAqDDDiCtAkEEaiKtAkEQSA0AC0EAIa4CA0AgCSCuAkEEbGogCSCuAkEEbGr9AALgww4gCCCkAkHAAGxqIK4CQQRsav0AAuDRDv3rAf0LAuDDDiCuAkEEaiKuAkEQSA0AC0EAIa8CA0AgCSCvAkEEbGogCSCvAkEEbGr9AAKgxA4gCCCkAkHAAGxqIK8CQQRsav0AAuDTDv3rAf0LAqDEDiCvAkEEaiKvAkEQSA0AC0EAIbACA0AgCSCwAkEEbGogCSCwAkEEbGr9AALgxA4gCCCkAkHAAGxqILACQQRsav0AAuDVDv3rAf0LAuDEDiCwAkEEaiKwAkEQSA0AC0EAIbECA0AgCSCxAkEEbGogCSCxAkEEbGr9AAKgxQ4gCCCkAkHAAGxqILECQQRsav0AAuDXDv3rAf0LAqDFDiCxAkEEaiKxAkEQSA0AC0EAIbICA0AgCSCyAkEEbGogCSCyAkEEbGr9AALgxQ4gCCCkAkHAAGxqILICQQRsav0AAuDZDv3rAf0LAuDFDiCyAkEEaiKyAkEQSA0AC0EAIbMCA0AgCSCzAkEEbGogCSCzAkEEbGr9AAKgxg4gCCCkAkHAAGxqILMCQQRsav0AAuDbDv3rAf0LAqDGDiCzAkEEaiKzAkEQSA0AC0EAIbQCA0AgCSC0AkEEbGogCSC0AkEEbGr9AALgxg4gCCCkAkHAAGxqILQCQQRsav0AAuDdDv3rAf0LAuDGDiC0AkEEaiK0AkEQSA0AC0EAIbUCA0AgCSC1AkEEbGogCSC1AkEEbGr9AAKgxw4gCCCkAkHAAGxqILUCQQRsav0AAuDfDv3rAf0LAqDHDiC1AkEEaiK1AkEQSA0AC0EAIbYCA0AgCSC2AkEEbGogCSC2AkEEbGr9AALgxw4gCCCkAkHAAGxqILYCQQRsav0AAuDhDv3rAf0LAuDHDiC2AkEEaiK2AkEQSA0AC0EAIbcCA0AgCSC3AkEEbGogCSC3AkEEbGr9AAKgyA4gCCCkAkHAAGxqILcCQQRsav0AAuDjDv3rAf0LAqDIDiC3AkEEaiK3AkEQSA0AC0EAIbgCA0AgCSC4AkEEbGogCSC4AkEEbGr9AALgyA4gCCCkAkHAAGxqILgCQQRsav0AAuDlDv3rAf0LAuDIDiC4AkEEaiK4AkEQSA0AC0EAIbkCA0AgCSC5AkEEbGogCSC5AkEEbGr9AAKgyQ4gCCCkAkHAAGxqILkCQQRsav0AAuDnDv3rAf0LAqDJDiC5AkEEaiK5AkEQSA0AC0EAIboCA0AgCSC6AkEEbGogCSC6AkEEbGr9AALgyQ4gCCCkAkHAAGxqILoCQQRsav0AAuDpDv3rAf0LAuDJDiC6AkEEaiK6AkEQSA0AC0EAIbsCA0AgCSC7AkEEbGogCSC7AkEEbGr9AAKgyg4gCCCkAkHAAGxqILsCQQRsav0AAuDrDv3rAf0LAqDKDiC7AkEEaiK7AkEQSA0AC0EAIbwCA0AgCSC8AkEEbGogCSC8AkEEbGr9AALgyg4gCCCkAkHAAGxqILwCQQRsav0AAuDtDv3rAf0LAuDKDiC8AkEEaiK8AkEQSA0AC0EAIb0CA0AgCSC9AkEEbGogCSC9AkEEbGr9AAKgyw4gCCCkAkHAAGxqIL0CQQRsav0AAuDvDv3rAf0LAqDLDiC9AkEEaiK9AkEQSA0ACyCkAkEBaiKkAkEDSA0AC0EAIb4CA0AgCiD+AUHADGxqIL4CQQRsaiAJIL4CQQRsav0AAqC/DiAFIP4BQcAMbGogvgJBBGxq/QACoL8O/eYB/QsCoL8OIL4CQQRqIr4CQZADSA0ACyD+AUEBaiL+ASAASA0AC0EAIcICA0BBACHDAgJAA0AgwwJBAmogAEoNASDCAkHADGwhvwIgCiDDAkHADGxqIcAC/QwAAAAAAAAAAAAAAAAAAAAAIcUC/QwAAAAAAAAAAAAAAAAAAAAAIcYC/QwAAAAAAAAAAAAAAAAAAAAAIccC/QwAAAAAAAAAAAAAAAAAAAAAIcgC/QwAAAAAAAAAAAAAAAAAAAAAIckC/QwAAAAAAAAAAAAAAAAAAAAAIcoC/QwAAAAAAAAAAAAAAAAAAAAAIcsC/QwAAAAAAAAAAAAAAAAAAAAAIcwCQQAhwQIDQCC/Av0AAuAnIc0CIL8C/QACoDQhzgIgvwL9AALgQCHPAiC/Av0AAqBNIdACIMAC/QACoL8OIdECIMAC/QAC4MsOIdICIM0CINECIMUCIUX95gEgRf3kASHFAiDNAiDSAiDGAiFF/eYBIEX95AEhxgIgzgIg0QIgxwIhRf3mASBF/eQBIccCIM4CINICIMgCIUX95gEgRf3kASHIAiDPAiDRAiDJAiFF/eYBIEX95AEhyQIgzwIg0gIgygIhRf3mASBF/eQBIcoCINACINECIMsCIUX95gEgRf3kASHLAiDQAiDSAiDMAiFF/eYBIEX95AEhzAIgvwJBEGohvwIgwAJBEGohwAIgwQJBBGoiwQJBkANIDQALIAsgwwJBKGxqIMICQQRsaiHTAiDTAiDFAv0fACDFAv0fAZIgxQL9HwKSIMUC/R8DkjgCoL8OINMCIMYC/R8AIMYC/R8BkiDGAv0fApIgxgL9HwOSOALIvw4g0wIgxwL9HwAgxwL9HwGSIMcC/R8CkiDHAv0fA5I4AqS/DiDTAiDIAv0fACDIAv0fAZIgyAL9HwKSIMgC/R8DkjgCzL8OINMCIMkC/R8AIMkC/R8BkiDJAv0fApIgyQL9HwOSOAKovw4g0wIgygL9HwAgygL9HwGSIMoC/R8CkiDKAv0fA5I4AtC/DiDTAiDLAv0fACDLAv0fAZIgywL9HwKSIMsC/R8DkjgCrL8OINMCIMwC/R8AIMwC/R8BkiDMAv0fApIgzAL9HwOSOALUvw4gwwJBAmohwwIMAAsLAkADQCDDAiAATg0BIMICQcAMbCG/AiAKIMMCQcAMbGohwAL9DAAAAAAAAAAAAAAAAAAAAAAh1QL9DAAAAAAAAAAAAAAAAAAAAAAh1gL9DAAAAAAAAAAAAAAAAAAAAAAh1wL9DAAAAAAAAAAAAAAAAAAAAAAh2AJBACHBAgNAIL8C/QAC4Cch2QIgvwL9AAKgNCHaAiC/Av0AAuBAIdsCIL8C/QACoE0h3AIgwAL9AAKgvw4h3QIg2QIg3QIg1QIhRf3mASBF/eQBIdUCINoCIN0CINYCIUX95gEgRf3kASHWAiDbAiDdAiDXAiFF/eYBIEX95AEh1wIg3AIg3QIg2AIhRf3mASBF/eQBIdgCIL8CQRBqIb8CIMACQRBqIcACIMECQQRqIsECQZADSA0ACyALIMMCQShsaiDCAkEEbGoh3gIg3gIg1QL9HwAg1QL9HwGSINUC/R8CkiDVAv0fA5I4AqC/DiDeAiDWAv0fACDWAv0fAZIg1gL9HwKSINYC/R8DkjgCpL8OIN4CINcC/R8AINcC/R8BkiDXAv0fApIg1wL9HwOSOAKovw4g3gIg2AL9HwAg2AL9HwGSINgC/R8CkiDYAv0fA5I4Aqy/DiDDAkEBaiHDAgwACwsgwgJBBGoiwgJBCEgNAAtBCCHfAkEAIeACAkADQCDgAkECaiAASg0BIN8CQcAMbCG/AiAKIOACQcAMbGohwAL9DAAAAAAAAAAAAAAAAAAAAAAh4gL9DAAAAAAAAAAAAAAAAAAAAAAh4wL9DAAAAAAAAAAAAAAAAAAAAAAh5AL9DAAAAAAAAAAAAAAAAAAAAAAh5QJBACHBAgNAIL8C/QAC4Cch5gIgvwL9AAKgNCHnAiDAAv0AAqC/DiHoAiDAAv0AAuDLDiHpAiDmAiDoAiDiAiFF/eYBIEX95AEh4gIg5gIg6QIg4wIhRf3mASBF/eQBIeMCIOcCIOgCIOQCIUX95gEgRf3kASHkAiDnAiDpAiDlAiFF/eYBIEX95AEh5QIgvwJBEGohvwIgwAJBEGohwAIgwQJBBGoiwQJBkANIDQALIAsg4AJBKGxqIN8CQQRsaiHqAiDqAiDiAv0fACDiAv0fAZIg4gL9HwKSIOIC/R8DkjgCoL8OIOoCIOMC/R8AIOMC/R8BkiDjAv0fApIg4wL9HwOSOALIvw4g6gIg5AL9HwAg5AL9HwGSIOQC/R8CkiDkAv0fA5I4AqS/DiDqAiDlAv0fACDlAv0fAZIg5QL9HwKSIOUC/R8DkjgCzL8OIOACQQJqIeACDAALCwJAA0Ag4AIgAE4NASDfAkHADGwhvwIgCiDgAkHADGxqIcAC/QwAAAAAAAAAAAAAAAAAAAAAIewC/QwAAAAAAAAAAAAAAAAAAAAAIe0CQQAhwQIDQCC/Av0AAuAnIe4CIL8C/QACoDQh7wIgwAL9AAKgvw4h8AIg7gIg8AIg7AIhRf3mASBF/eQBIewCIO8CIPACIO0CIUX95gEgRf3kASHtAiC/AkEQaiG/AiDAAkEQaiHAAiDBAkEEaiLBAkGQA0gNAAsgCyDgAkEobGog3wJBBGxqIfECIPECIOwC/R8AIOwC/R8BkiDsAv0fApIg7AL9HwOSOAKgvw4g8QIg7QL9HwAg7QL9HwGSIO0C/R8CkiDtAv0fA5I4AqS/DiDgAkEBaiHgAgwACwtBACHyAgNAQQAh8wIDQCDzAkEEbCALIPICQShsaiDzAkEEbGr9AAKgvw4g8wJBBGz9AALgpAH95AH9CwLwywIg8wJBBGoi8wJBCEgNAAtBCCH0AiD0AkEEbCALIPICQShsaiD0AkEEbGoqAqC/Drsg9AJBBGwqAuCkAbugtjgC8MsCQQkh9AIg9AJBBGwgCyDyAkEobGog9AJBBGxqKgKgvw67IPQCQQRsKgLgpAG7oLY4AvDLAkQAAAAAAADw/yH1AkEAKgLwywK7IfYCIPYCIPUCIPYCIPUCZBsh9QJBACoC9MsCuyH2AiD2AiD1AiD2AiD1AmQbIfUCQQAqAvjLArsh9gIg9gIg9QIg9gIg9QJkGyH1AkEAKgL8ywK7IfYCIPYCIPUCIPYCIPUCZBsh9QJBACoCgMwCuyH2AiD2AiD1AiD2AiD1AmQbIfUCQQAqAoTMArsh9gIg9gIg9QIg9gIg9QJkGyH1AkEAKgKIzAK7IfYCIPYCIPUCIPYCIPUCZBsh9QJBACoCjMwCuyH2AiD2AiD1AiD2AiD1AmQbIfUCQQAqApDMArsh9gIg9gIg9QIg9gIg9QJkGyH1AkEAKgKUzAK7IfYCIPYCIPUCIPYCIPUCZBsh9QIg9QJBACoC8MsCuyD1AqEQAUEAKgL0ywK7IPUCoRABoEEAKgL4ywK7IPUCoRABoEEAKgL8ywK7IPUCoRABoEEAKgKAzAK7IPUCoRABoEEAKgKEzAK7IPUCoRABoEEAKgKIzAK7IPUCoRABoEEAKgKMzAK7IPUCoRABoEEAKgKQzAK7IPUCoRABoEEAKgKUzAK7IPUCoRABoBACoCH3AkEAIfgCA0AgDCDyAkEobGog+AJBBGxqIPgCQQRs/V0C8MsC/V8g9wL9FP3xARAD/V79WwKgvw4AIPgCQQJqIvgCQQpIDQALIPICQQFqIvICIABIDQALC8SbARkBfAp/Anwnfw57AX8Bewx/AXxrfw57A38JeyZ/AXxHfw57An8JewR/CHsCfwV7BH8EfCAAtyECIAFBkBlsIABBAGxqIQMgAUGQGWwgAEGQvgFsaiEEIAFBkBlsIABBkOcCbGohBSABQZAZbCAAQdDzAmxqIQYgAUGQGWwgAEEAbGohByABQZAZbCAAQYDJAGxqIQggAUGQGWwgAEHAPGxqIQkgAUGQGWwgAEGA+wBsaiEKIAFBkBlsIABBAGxqIQsgAUHAGGwhDEEAKgLgywK7IQ1BACoC5MsCuyEOQQAhDwNAQQAhEANAQQAhEQNAIA9BwAZsIBBBIGxqIBFBBGxqIBFBBGz9AAKgygL9CwLwywIgEUEEaiIRQQhIDQALIBBBAWoiEEEaSA0ACyAPQQFqIg9BGkgNAAtBACESA0BBACETA0BBACEUA0AgEkHABmwgE0EgbGogFEEEbGogFEEEbP0AAsAC/QsC8PQDIBRBBGoiFEEISA0ACyATQQFqIhNBGkgNAAsgEkEBaiISQRpIDQALQQAhFQNAQQAhFgNAIBVBwAVsIBZBBGxqIBZBBGz9AALgygL9CwLwnQUgFkEEaiIWQRBIDQALQQAhFwNAIBVBwAVsIBdBBGxqIBdBBGz9AALgygL9CwKwngUgF0EEaiIXQRBIDQALQQAhGANAIBVBwAVsIBhBBGxqIBhBBGz9AALgygL9CwLwngUgGEEEaiIYQRBIDQALQQAhGQNAIBVBwAVsIBlBBGxqIBlBBGz9AALgygL9CwKwnwUgGUEEaiIZQRBIDQALQQAhGgNAIBVBwAVsIBpBBGxqIBpBBGz9AALgygL9CwLwnwUgGkEEaiIaQRBIDQALQQAhGwNAIBVBwAVsIBtBBGxqIBtBBGz9AALgygL9CwKwoAUgG0EEaiIbQRBIDQALQQAhHANAIBVBwAVsIBxBBGxqIBxBBGz9AALgygL9CwLwoAUgHEEEaiIcQRBIDQALQQAhHQNAIBVBwAVsIB1BBGxqIB1BBGz9AALgygL9CwKwoQUgHUEEaiIdQRBIDQALQQAhHgNAIBVBwAVsIB5BBGxqIB5BBGz9AALgygL9CwLwoQUgHkEEaiIeQRBIDQALQQAhHwNAIBVBwAVsIB9BBGxqIB9BBGz9AALgygL9CwKwogUgH0EEaiIfQRBIDQALQQAhIANAIBVBwAVsICBBBGxqICBBBGz9AALgygL9CwLwogUgIEEEaiIgQRBIDQALIBVBAWoiFUELSA0AC0EAISEDQEEAISIDQCAhQcAFbCAiQQRsaiAiQQRs/QACoCf9CwKw2gUgIkEEaiIiQRBIDQALQQAhIwNAICFBwAVsICNBBGxqICNBBGz9AAKgJ/0LAvDaBSAjQQRqIiNBEEgNAAtBACEkA0AgIUHABWwgJEEEbGogJEEEbP0AAqAn/QsCsNsFICRBBGoiJEEQSA0AC0EAISUDQCAhQcAFbCAlQQRsaiAlQQRs/QACoCf9CwLw2wUgJUEEaiIlQRBIDQALQQAhJgNAICFBwAVsICZBBGxqICZBBGz9AAKgJ/0LArDcBSAmQQRqIiZBEEgNAAtBACEnA0AgIUHABWwgJ0EEbGogJ0EEbP0AAqAn/QsC8NwFICdBBGoiJ0EQSA0AC0EAISgDQCAhQcAFbCAoQQRsaiAoQQRs/QACoCf9CwKw3QUgKEEEaiIoQRBIDQALQQAhKQNAICFBwAVsIClBBGxqIClBBGz9AAKgJ/0LAvDdBSApQQRqIilBEEgNAAtBACEqA0AgIUHABWwgKkEEbGogKkEEbP0AAqAn/QsCsN4FICpBBGoiKkEQSA0AC0EAISsDQCAhQcAFbCArQQRsaiArQQRs/QACoCf9CwLw3gUgK0EEaiIrQRBIDQALQQAhLANAICFBwAVsICxBBGxqICxBBGz9AAKgJ/0LArDfBSAsQQRqIixBEEgNAAsgIUEBaiIhQQtIDQALQQBB8JYGakEAQSD8CwBBAEGQlwZqQQBBIPwLAEEAIS0DQEEAIS4DQEEAIS8DQCADIC5BqAdsaiAvQSRsaiAtQcAYbCAuQfAAbGogL0EEbGoqAqC/Dru2OAKgvw4gAyAuQagHbGogL0EkbGogLUHAGGwgLkHwAGxqIC9BBGxqKgKkvw67tjgCpL8OIAMgLkGoB2xqIC9BJGxqIC1BwBhsIC5B8ABsaiAvQQRsaioCqL8Ou7Y4Aqi/DiADIC5BqAdsaiAvQSRsaiAtQcAYbCAuQfAAbGogL0EEbGoqApDADru2OAKsvw4gAyAuQagHbGogL0EkbGogLUHAGGwgLkHwAGxqIC9BBGxqKgKUwA67tjgCsL8OIAMgLkGoB2xqIC9BJGxqIC1BwBhsIC5B8ABsaiAvQQRsaioCmMAOu7Y4ArS/DiADIC5BqAdsaiAvQSRsaiAtQcAYbCAuQfAAbGogL0EEbGoqAoDBDru2OAK4vw4gAyAuQagHbGogL0EkbGogLUHAGGwgLkHwAGxqIC9BBGxqKgKEwQ67tjgCvL8OIAMgLkGoB2xqIC9BJGxqIC1BwBhsIC5B8ABsaiAvQQRsaioCiMEOu7Y4AsC/DiAvQQFqIi9BGkgNAAsgLkEBaiIuQRpIDQALQQAhMwNAQQAhNANAIDNBBGwhMCADIDRBJGxqITH9DAAAAAAAAAAAAAAAAAAAAAAhNv0MAAAAAAAAAAAAAAAAAAAAACE3/QwAAAAAAAAAAAAAAAAAAAAAITj9DAAAAAAAAAAAAAAAAAAAAAAhOf0MAAAAAAAAAAAAAAAAAAAAACE6/QwAAAAAAAAAAAAAAAAAAAAAITv9DAAAAAAAAAAAAAAAAAAAAAAhPP0MAAAAAAAAAAAAAAAAAAAAACE9QQAhRANAIDD9AAIAIT4gMP0AAhAhPyAx/QkCoL8OIUAgMf0JAsS/DiFBIDH9CQLovw4hQiAx/QkCjMAOIUMgQCA+IDYhRf3mASBF/eQBITYgQCA/IDchRf3mASBF/eQBITcgQSA+IDghRf3mASBF/eQBITggQSA/IDkhRf3mASBF/eQBITkgQiA+IDohRf3mASBF/eQBITogQiA/IDshRf3mASBF/eQBITsgQyA+IDwhRf3mASBF/eQBITwgQyA/ID0hRf3mASBF/eQBIT0gMEEgaiEwIDFBBGohMSBEQQFqIkRBCUgNAAsgNEEgbCAzQQRsaiEyIDIgNv0LArCXBiAyIDf9CwLAlwYgMiA4/QsC0JcGIDIgOf0LAuCXBiAyIDr9CwLwlwYgMiA7/QsCgJgGIDIgPP0LApCYBiAyID39CwKgmAYgNEEEaiI0QaQFSA0ACyAzQQhqIjNBCEgNAAtBACFGA0AgBCAtQYCpAWxqIEZBBGxqIEZBBGz9AAKwlwYgRkEEbP0AAvDLAv3lAf0LAqC/DiBGQQRqIkZBoCpIDQALQQAhRwNAIEdBBGwgBCAtQYCpAWxqIEdBBGxq/QACoL8O/QsCsJcGIEdBBGoiR0EISA0AC0EAIUgDQEEAIUkDQCBJQQRsIElBBGz9AAKwlwYgBCAtQYCpAWxqIEhBIGxqIElBBGxq/QACwL8O/eQB/QsCsJcGIElBBGoiSUEISA0ACyBIQQFqIkhBowVIDQALQQAhSgNAIEpBBGwgSkEEbP1dAvCWBv1f/QzdvrJ6lzxYP92+snqXPFg/IEpBBGz9XQKwlwb9X/3yAf3wAf1e/VsC8JYGACBKQQJqIkpBCEgNAAtBACFLA0AgS0EEbCAEIC1BgKkBbGogS0EEbGr9XQKgvw79XyJFIEX98gH9Xv1bArCXBgAgS0ECaiJLQaAqSA0AC0EAIUwDQCBMQQRsIExBBGz9AAKwlwb9CwKwwAcgTEEEaiJMQQhIDQALQQAhTQNAQQAhTgNAIE5BBGwgTkEEbP0AArDAByBNQSBsIE5BBGxq/QAC0JcG/eQB/QsCsMAHIE5BBGoiTkEISA0ACyBNQQFqIk1BowVIDQALQQAhTwNAIE9BBGwgT0EEbP1dApCXBv1f/QzdvrJ6lzxYP92+snqXPFg/IE9BBGz9XQKwwAf9X/3yAf3wAf1e/VsCkJcGACBPQQJqIk9BCEgNAAtBACFQA0AgBSAtQcAMbGogUEEEbGpEVVVVVVVV9T9BufPd8XkhUSBRIA38AnNB65Svr3hsIlEgUUENdnNBtdzKlXxsIlEgUUEQdnMhUSBRIA78AnNB65Svr3hsIlEgUUENdnNBtdzKlXxsIlEgUUEQdnMhUSBRRAAAAAAAAPA//AJzQeuUr694bCJRIFFBDXZzQbXcypV8bCJRIFFBEHZzIVEgUUEAIC1BkANsaiBQarf8AnNB65Svr3hsIlEgUUENdnNBtdzKlXxsIlEgUUEQdnMhUSBRQQh2uEQAAAAAAABwPqJEAAAAAAAA0D9muKK2OAKgvw4gUEEBaiJQQZADSA0ACyAtQQFqIi0gAEgNAAtEAAAAAAAA8D8gAqMhUiAAQQFKBEBBACFTA0AgU0EEbCBTQQRs/V0C8JYG/V8gUv0U/fIB/V79WwLwlgYAIFNBAmoiU0EISA0AC0EAIVQDQCBUQQRsIFRBBGz9XQKQlwb9XyBS/RT98gH9Xv1bApCXBgAgVEECaiJUQQhIDQALC0EAIVUDQEEAIVYDQEEAIVcDQCBVQcAGbCBWQSBsaiBXQQRsaiBXQQRs/QAC8JYG/QsC8MsCIFdBBGoiV0EISA0ACyBWQQFqIlZBGkgNAAsgVUEBaiJVQRpIDQALQQAhWANAIFhBBGwgWEEEbP1dAqAC/V/9DAAAAAAAAAAAAAAAAAAAAAAgWEEEbP1dApCXBv1fIFhBBGz9XQLwlgb9XyJFIEX98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bArCXBgAgWEECaiJYQQhIDQALQQAhWQNAQQAhWgNAQQAhWwNAIFlBwAZsIFpBIGxqIFtBBGxqIFtBBGz9AAKwlwb9CwLQlwYgW0EEaiJbQQhIDQALIFpBAWoiWkEaSA0ACyBZQQFqIllBGkgNAAtBAEHwlgZqQQBBwAD8CwBBAEHQwAdqQQBBwAD8CwBBACFcA0BBACFdA0AgXUEEbP0MAAAAAAAAAAAAAAAAAAAAACAEIFxBgKkBbGogXUEEbGr9XQKgvw79XyBdQQRs/V0C8MsC/V/98QEgXUEEbP1dAtCXBv1f/fIBIF1BBGz9XQLw9AP9X/3wAf31Af1e/VsCkMEHACBdQQJqIl1BoCpIDQALQQAhXgNAQQAhXwNAIF5BgA1sIF9BBGxqIF5BgA1sIF9BBGxq/QACkMEH/QsCkOoIIF9BBGoiX0EQSA0AC0EAIWADQCBeQYANbCBgQQRsaiBeQYANbCBgQQRsav0AAtDHB/0LAtDqCCBgQQRqImBBEEgNAAtBACFhA0AgXkGADWwgYUEEbGogXkGADWwgYUEEbGr9AALQwQf9CwKQ6wggYUEEaiJhQRBIDQALQQAhYgNAIF5BgA1sIGJBBGxqIF5BgA1sIGJBBGxq/QACkMgH/QsC0OsIIGJBBGoiYkEQSA0AC0EAIWMDQCBeQYANbCBjQQRsaiBeQYANbCBjQQRsav0AApDCB/0LApDsCCBjQQRqImNBEEgNAAtBACFkA0AgXkGADWwgZEEEbGogXkGADWwgZEEEbGr9AALQyAf9CwLQ7AggZEEEaiJkQRBIDQALQQAhZQNAIF5BgA1sIGVBBGxqIF5BgA1sIGVBBGxq/QAC0MIH/QsCkO0IIGVBBGoiZUEQSA0AC0EAIWYDQCBeQYANbCBmQQRsaiBeQYANbCBmQQRsav0AApDJB/0LAtDtCCBmQQRqImZBEEgNAAtBACFnA0AgXkGADWwgZ0EEbGogXkGADWwgZ0EEbGr9AAKQwwf9CwKQ7gggZ0EEaiJnQRBIDQALQQAhaANAIF5BgA1sIGhBBGxqIF5BgA1sIGhBBGxq/QAC0MkH/QsC0O4IIGhBBGoiaEEQSA0AC0EAIWkDQCBeQYANbCBpQQRsaiBeQYANbCBpQQRsav0AAtDDB/0LApDvCCBpQQRqImlBEEgNAAtBACFqA0AgXkGADWwgakEEbGogXkGADWwgakEEbGr9AAKQygf9CwLQ7wggakEEaiJqQRBIDQALQQAhawNAIF5BgA1sIGtBBGxqIF5BgA1sIGtBBGxq/QACkMQH/QsCkPAIIGtBBGoia0EQSA0AC0EAIWwDQCBeQYANbCBsQQRsaiBeQYANbCBsQQRsav0AAtDKB/0LAtDwCCBsQQRqImxBEEgNAAtBACFtA0AgXkGADWwgbUEEbGogXkGADWwgbUEEbGr9AALQxAf9CwKQ8QggbUEEaiJtQRBIDQALQQAhbgNAIF5BgA1sIG5BBGxqIF5BgA1sIG5BBGxq/QACkMsH/QsC0PEIIG5BBGoibkEQSA0AC0EAIW8DQCBeQYANbCBvQQRsaiBeQYANbCBvQQRsav0AApDFB/0LApDyCCBvQQRqIm9BEEgNAAtBACFwA0AgXkGADWwgcEEEbGogXkGADWwgcEEEbGr9AALQywf9CwLQ8gggcEEEaiJwQRBIDQALQQAhcQNAIF5BgA1sIHFBBGxqIF5BgA1sIHFBBGxq/QAC0MUH/QsCkPMIIHFBBGoicUEQSA0AC0EAIXIDQCBeQYANbCByQQRsaiBeQYANbCByQQRsav0AApDMB/0LAtDzCCByQQRqInJBEEgNAAtBACFzA0AgXkGADWwgc0EEbGogXkGADWwgc0EEbGr9AAKQxgf9CwKQ9Aggc0EEaiJzQRBIDQALQQAhdANAIF5BgA1sIHRBBGxqIF5BgA1sIHRBBGxq/QAC0MwH/QsC0PQIIHRBBGoidEEQSA0AC0EAIXUDQCBeQYANbCB1QQRsaiBeQYANbCB1QQRsav0AAtDGB/0LApD1CCB1QQRqInVBEEgNAAtBACF2A0AgXkGADWwgdkEEbGogXkGADWwgdkEEbGr9AAKQzQf9CwLQ9QggdkEEaiJ2QRBIDQALQQAhdwNAIF5BgA1sIHdBBGxqIF5BgA1sIHdBBGxq/QACkMcH/QsCkPYIIHdBBGoid0EQSA0AC0EAIXgDQCBeQYANbCB4QQRsaiBeQYANbCB4QQRsav0AAtDNB/0LAtD2CCB4QQRqInhBEEgNAAsgXkEBaiJeQQ1IDQALQQAheQNAQQAhegNAIHlBoANsIHpBBGxqIHlBgA1sIHpBBGxq/QACkOoI/QsCkMEHIHpBBGoiekEISA0AC0EAIXsDQCB5QaADbCB7QQRsaiB5QYANbCB7QQRsav0AApDrCP0LArDBByB7QQRqIntBCEgNAAtBACF8A0AgeUGgA2wgfEEEbGogeUGADWwgfEEEbGr9AAKQ7Aj9CwLQwQcgfEEEaiJ8QQhIDQALQQAhfQNAIHlBoANsIH1BBGxqIHlBgA1sIH1BBGxq/QACkO0I/QsC8MEHIH1BBGoifUEISA0AC0EAIX4DQCB5QaADbCB+QQRsaiB5QYANbCB+QQRsav0AApDuCP0LApDCByB+QQRqIn5BCEgNAAtBACF/A0AgeUGgA2wgf0EEbGogeUGADWwgf0EEbGr9AAKQ7wj9CwKwwgcgf0EEaiJ/QQhIDQALQQAhgAEDQCB5QaADbCCAAUEEbGogeUGADWwggAFBBGxq/QACkPAI/QsC0MIHIIABQQRqIoABQQhIDQALQQAhgQEDQCB5QaADbCCBAUEEbGogeUGADWwggQFBBGxq/QACkPEI/QsC8MIHIIEBQQRqIoEBQQhIDQALQQAhggEDQCB5QaADbCCCAUEEbGogeUGADWwgggFBBGxq/QACkPII/QsCkMMHIIIBQQRqIoIBQQhIDQALQQAhgwEDQCB5QaADbCCDAUEEbGogeUGADWwggwFBBGxq/QACkPMI/QsCsMMHIIMBQQRqIoMBQQhIDQALQQAhhAEDQCB5QaADbCCEAUEEbGogeUGADWwghAFBBGxq/QACkPQI/QsC0MMHIIQBQQRqIoQBQQhIDQALQQAhhQEDQCB5QaADbCCFAUEEbGogeUGADWwghQFBBGxq/QACkPUI/QsC8MMHIIUBQQRqIoUBQQhIDQALQQAhhgEDQCB5QaADbCCGAUEEbGogeUGADWwghgFBBGxq/QACkPYI/QsCkMQHIIYBQQRqIoYBQQhIDQALIHlBAWoieUENSA0AC0EAIYcBA0BBACGIAQNAQQAhiQEDQCCIAUGgA2wgiQFBBGxqIIgBQaADbCCJAUEEbGr9AAKQwQcgiAFBgA1sIIcBQSBsaiCJAUEEbGr9AAKw6gj96wH9CwKQwQcgiQFBBGoiiQFBCEgNAAtBACGKAQNAIIgBQaADbCCKAUEEbGogiAFBoANsIIoBQQRsav0AArDBByCIAUGADWwghwFBIGxqIIoBQQRsav0AArDrCP3rAf0LArDBByCKAUEEaiKKAUEISA0AC0EAIYsBA0AgiAFBoANsIIsBQQRsaiCIAUGgA2wgiwFBBGxq/QAC0MEHIIgBQYANbCCHAUEgbGogiwFBBGxq/QACsOwI/esB/QsC0MEHIIsBQQRqIosBQQhIDQALQQAhjAEDQCCIAUGgA2wgjAFBBGxqIIgBQaADbCCMAUEEbGr9AALwwQcgiAFBgA1sIIcBQSBsaiCMAUEEbGr9AAKw7Qj96wH9CwLwwQcgjAFBBGoijAFBCEgNAAtBACGNAQNAIIgBQaADbCCNAUEEbGogiAFBoANsII0BQQRsav0AApDCByCIAUGADWwghwFBIGxqII0BQQRsav0AArDuCP3rAf0LApDCByCNAUEEaiKNAUEISA0AC0EAIY4BA0AgiAFBoANsII4BQQRsaiCIAUGgA2wgjgFBBGxq/QACsMIHIIgBQYANbCCHAUEgbGogjgFBBGxq/QACsO8I/esB/QsCsMIHII4BQQRqIo4BQQhIDQALQQAhjwEDQCCIAUGgA2wgjwFBBGxqIIgBQaADbCCPAUEEbGr9AALQwgcgiAFBgA1sIIcBQSBsaiCPAUEEbGr9AAKw8Aj96wH9CwLQwgcgjwFBBGoijwFBCEgNAAtBACGQAQNAIIgBQaADbCCQAUEEbGogiAFBoANsIJABQQRsav0AAvDCByCIAUGADWwghwFBIGxqIJABQQRsav0AArDxCP3rAf0LAvDCByCQAUEEaiKQAUEISA0AC0EAIZEBA0AgiAFBoANsIJEBQQRsaiCIAUGgA2wgkQFBBGxq/QACkMMHIIgBQYANbCCHAUEgbGogkQFBBGxq/QACsPII/esB/QsCkMMHIJEBQQRqIpEBQQhIDQALQQAhkgEDQCCIAUGgA2wgkgFBBGxqIIgBQaADbCCSAUEEbGr9AAKwwwcgiAFBgA1sIIcBQSBsaiCSAUEEbGr9AAKw8wj96wH9CwKwwwcgkgFBBGoikgFBCEgNAAtBACGTAQNAIIgBQaADbCCTAUEEbGogiAFBoANsIJMBQQRsav0AAtDDByCIAUGADWwghwFBIGxqIJMBQQRsav0AArD0CP3rAf0LAtDDByCTAUEEaiKTAUEISA0AC0EAIZQBA0AgiAFBoANsIJQBQQRsaiCIAUGgA2wglAFBBGxq/QAC8MMHIIgBQYANbCCHAUEgbGoglAFBBGxq/QACsPUI/esB/QsC8MMHIJQBQQRqIpQBQQhIDQALQQAhlQEDQCCIAUGgA2wglQFBBGxqIIgBQaADbCCVAUEEbGr9AAKQxAcgiAFBgA1sIIcBQSBsaiCVAUEEbGr9AAKw9gj96wH9CwKQxAcglQFBBGoilQFBCEgNAAsgiAFBAWoiiAFBDUgNAAsghwFBAWoihwFBA0gNAAtBACGWAQNAQQAhlwEDQCAGIJYBQeAYbGoglwFBBGxqIJYBQaADbCCXAUEEbGr9AAKQwQf9CwKgvw4glwFBBGoilwFBGEgNAAtBACGYAQNAIAYglgFB4BhsaiCYAUEEbGoglgFBoANsIJgBQQRsav0AArDEB/0LAoDADiCYAUEEaiKYAUEYSA0AC0EAIZkBA0AgBiCWAUHgGGxqIJkBQQRsaiCWAUGgA2wgmQFBBGxq/QAC0McH/QsC4MAOIJkBQQRqIpkBQRhIDQALQQAhmgEDQCAGIJYBQeAYbGogmgFBBGxqIJYBQaADbCCaAUEEbGr9AAKwwQf9CwLAwQ4gmgFBBGoimgFBGEgNAAtBACGbAQNAIAYglgFB4BhsaiCbAUEEbGoglgFBoANsIJsBQQRsav0AAtDEB/0LAqDCDiCbAUEEaiKbAUEYSA0AC0EAIZwBA0AgBiCWAUHgGGxqIJwBQQRsaiCWAUGgA2wgnAFBBGxq/QAC8McH/QsCgMMOIJwBQQRqIpwBQRhIDQALQQAhnQEDQCAGIJYBQeAYbGognQFBBGxqIJYBQaADbCCdAUEEbGr9AALQwQf9CwLgww4gnQFBBGoinQFBGEgNAAtBACGeAQNAIAYglgFB4BhsaiCeAUEEbGoglgFBoANsIJ4BQQRsav0AAvDEB/0LAsDEDiCeAUEEaiKeAUEYSA0AC0EAIZ8BA0AgBiCWAUHgGGxqIJ8BQQRsaiCWAUGgA2wgnwFBBGxq/QACkMgH/QsCoMUOIJ8BQQRqIp8BQRhIDQALQQAhoAEDQCAGIJYBQeAYbGogoAFBBGxqIJYBQaADbCCgAUEEbGr9AALwwQf9CwKAxg4goAFBBGoioAFBGEgNAAtBACGhAQNAIAYglgFB4BhsaiChAUEEbGoglgFBoANsIKEBQQRsav0AApDFB/0LAuDGDiChAUEEaiKhAUEYSA0AC0EAIaIBA0AgBiCWAUHgGGxqIKIBQQRsaiCWAUGgA2wgogFBBGxq/QACsMgH/QsCwMcOIKIBQQRqIqIBQRhIDQALQQAhowEDQCAGIJYBQeAYbGogowFBBGxqIJYBQaADbCCjAUEEbGr9AAKQwgf9CwKgyA4gowFBBGoiowFBGEgNAAtBACGkAQNAIAYglgFB4BhsaiCkAUEEbGoglgFBoANsIKQBQQRsav0AArDFB/0LAoDJDiCkAUEEaiKkAUEYSA0AC0EAIaUBA0AgBiCWAUHgGGxqIKUBQQRsaiCWAUGgA2wgpQFBBGxq/QAC0MgH/QsC4MkOIKUBQQRqIqUBQRhIDQALQQAhpgEDQCAGIJYBQeAYbGogpgFBBGxqIJYBQaADbCCmAUEEbGr9AAKwwgf9CwLAyg4gpgFBBGoipgFBGEgNAAtBACGnAQNAIAYglgFB4BhsaiCnAUEEbGoglgFBoANsIKcBQQRsav0AAtDFB/0LAqDLDiCnAUEEaiKnAUEYSA0AC0EAIagBA0AgBiCWAUHgGGxqIKgBQQRsaiCWAUGgA2wgqAFBBGxq/QAC8MgH/QsCgMwOIKgBQQRqIqgBQRhIDQALQQAhqQEDQCAGIJYBQeAYbGogqQFBBGxqIJYBQaADbCCpAUEEbGr9AALQwgf9CwLgzA4gqQFBBGoiqQFBGEgNAAtBACGqAQNAIAYglgFB4BhsaiCqAUEEbGoglgFBoANsIKoBQQRsav0AAvDFB/0LAsDNDiCqAUEEaiKqAUEYSA0AC0EAIasBA0AgBiCWAUHgGGxqIKsBQQRsaiCWAUGgA2wgqwFBBGxq/QACkMkH/QsCoM4OIKsBQQRqIqsBQRhIDQALQQAhrAEDQCAGIJYBQeAYbGogrAFBBGxqIJYBQaADbCCsAUEEbGr9AALwwgf9CwKAzw4grAFBBGoirAFBGEgNAAtBACGtAQNAIAYglgFB4BhsaiCtAUEEbGoglgFBoANsIK0BQQRsav0AApDGB/0LAuDPDiCtAUEEaiKtAUEYSA0AC0EAIa4BA0AgBiCWAUHgGGxqIK4BQQRsaiCWAUGgA2wgrgFBBGxq/QACsMkH/QsCwNAOIK4BQQRqIq4BQRhIDQALQQAhrwEDQCAGIJYBQeAYbGogrwFBBGxqIJYBQaADbCCvAUEEbGr9AAKQwwf9CwKg0Q4grwFBBGoirwFBGEgNAAtBACGwAQNAIAYglgFB4BhsaiCwAUEEbGoglgFBoANsILABQQRsav0AArDGB/0LAoDSDiCwAUEEaiKwAUEYSA0AC0EAIbEBA0AgBiCWAUHgGGxqILEBQQRsaiCWAUGgA2wgsQFBBGxq/QAC0MkH/QsC4NIOILEBQQRqIrEBQRhIDQALQQAhsgEDQCAGIJYBQeAYbGogsgFBBGxqIJYBQaADbCCyAUEEbGr9AAKwwwf9CwLA0w4gsgFBBGoisgFBGEgNAAtBACGzAQNAIAYglgFB4BhsaiCzAUEEbGoglgFBoANsILMBQQRsav0AAtDGB/0LAqDUDiCzAUEEaiKzAUEYSA0AC0EAIbQBA0AgBiCWAUHgGGxqILQBQQRsaiCWAUGgA2wgtAFBBGxq/QAC8MkH/QsCgNUOILQBQQRqIrQBQRhIDQALQQAhtQEDQCAGIJYBQeAYbGogtQFBBGxqIJYBQaADbCC1AUEEbGr9AALQwwf9CwLg1Q4gtQFBBGoitQFBGEgNAAtBACG2AQNAIAYglgFB4BhsaiC2AUEEbGoglgFBoANsILYBQQRsav0AAvDGB/0LAsDWDiC2AUEEaiK2AUEYSA0AC0EAIbcBA0AgBiCWAUHgGGxqILcBQQRsaiCWAUGgA2wgtwFBBGxq/QACkMoH/QsCoNcOILcBQQRqIrcBQRhIDQALIJYBQQFqIpYBQQtIDQALQQAhuwEDQEEAIbwBA0AguwFBBGwhuAEgBiC8AUGgAmxqIbkB/QwAAAAAAAAAAAAAAAAAAAAAIb4B/QwAAAAAAAAAAAAAAAAAAAAAIb8B/QwAAAAAAAAAAAAAAAAAAAAAIcAB/QwAAAAAAAAAAAAAAAAAAAAAIcEB/QwAAAAAAAAAAAAAAAAAAAAAIcIB/QwAAAAAAAAAAAAAAAAAAAAAIcMB/QwAAAAAAAAAAAAAAAAAAAAAIcQB/QwAAAAAAAAAAAAAAAAAAAAAIcUBQQAhzAEDQCC4Af0AAuACIcYBILgB/QAC8AIhxwEguAH9AAKAAyHIASC4Af0AApADIckBILkB/QkCoL8OIcoBILkB/QkCwMEOIcsBIMoBIMYBIL4BIUX95gEgRf3kASG+ASDKASDHASC/ASFF/eYBIEX95AEhvwEgygEgyAEgwAEhRf3mASBF/eQBIcABIMoBIMkBIMEBIUX95gEgRf3kASHBASDLASDGASDCASFF/eYBIEX95AEhwgEgywEgxwEgwwEhRf3mASBF/eQBIcMBIMsBIMgBIMQBIUX95gEgRf3kASHEASDLASDJASDFASFF/eYBIEX95AEhxQEguAFBwABqIbgBILkBQQRqIbkBIMwBQQFqIswBQcgASA0ACyC8AUHAAGwguwFBBGxqIboBILoBIL4B/QsCkMEHILoBIL8B/QsCoMEHILoBIMAB/QsCsMEHILoBIMEB/QsCwMEHILoBIMIB/QsC0MEHILoBIMMB/QsC4MEHILoBIMQB/QsC8MEHILoBIMUB/QsCgMIHILwBQQJqIrwBQfgASA0AC0H4ACHNASC7AUEEbCG4ASAGIM0BQaACbGohuQH9DAAAAAAAAAAAAAAAAAAAAAAhzwH9DAAAAAAAAAAAAAAAAAAAAAAh0AH9DAAAAAAAAAAAAAAAAAAAAAAh0QH9DAAAAAAAAAAAAAAAAAAAAAAh0gFBACHYAQNAILgB/QAC4AIh0wEguAH9AALwAiHUASC4Af0AAoADIdUBILgB/QACkAMh1gEguQH9CQKgvw4h1wEg1wEg0wEgzwEhRf3mASBF/eQBIc8BINcBINQBINABIUX95gEgRf3kASHQASDXASDVASDRASFF/eYBIEX95AEh0QEg1wEg1gEg0gEhRf3mASBF/eQBIdIBILgBQcAAaiG4ASC5AUEEaiG5ASDYAUEBaiLYAUHIAEgNAAsgzQFBwABsILsBQQRsaiG6ASC6ASDPAf0LApDBByC6ASDQAf0LAqDBByC6ASDRAf0LArDBByC6ASDSAf0LAsDBByC7AUEQaiK7AUEQSA0AC0EAIdkBA0AgByBcQcA8bGog2QFBBGxqINkBQQRs/QACkMEHINkBQQRs/QAC8J0F/eUB/QsCoL8OINkBQQRqItkBQZAPSA0AC0EAIdoBA0Ag2gFBBGwgByBcQcA8bGog2gFBBGxq/QACoL8O/QsCkMEHINoBQQRqItoBQRBIDQALQQAh2wEDQEEAIdwBA0Ag3AFBBGwg3AFBBGz9AAKQwQcgByBcQcA8bGog2wFBwABsaiDcAUEEbGr9AALgvw795AH9CwKQwQcg3AFBBGoi3AFBEEgNAAsg2wFBAWoi2wFB+ABIDQALQQAh3QEDQCDdAUEEbCDdAUEEbP1dAvCWBv1f/QyQnOZr9eyAP5Cc5mv17IA/IN0BQQRs/V0CkMEH/V/98gH98AH9Xv1bAvCWBgAg3QFBAmoi3QFBEEgNAAtBACHeAQNAIN4BQQRsIAcgXEHAPGxqIN4BQQRsav1dAqC/Dv1fIkUgRf3yAf1e/VsCkMEHACDeAUECaiLeAUGQD0gNAAtBACHfAQNAIN8BQQRsIN8BQQRs/QACkMEH/QsC0P0HIN8BQQRqIt8BQRBIDQALQQAh4AEDQEEAIeEBA0Ag4QFBBGwg4QFBBGz9AALQ/Qcg4AFBwABsIOEBQQRsav0AAtDBB/3kAf0LAtD9ByDhAUEEaiLhAUEQSA0ACyDgAUEBaiLgAUH4AEgNAAtBACHiAQNAIOIBQQRsIOIBQQRs/V0C0MAH/V/9DJCc5mv17IA/kJzma/XsgD8g4gFBBGz9XQLQ/Qf9X/3yAf3wAf1e/VsC0MAHACDiAUECaiLiAUEQSA0ACyBcQQFqIlwgAEgNAAsgAEEBSgRAQQAh4wEDQCDjAUEEbCDjAUEEbP1dAvCWBv1fIFL9FP3yAf1e/VsC8JYGACDjAUECaiLjAUEQSA0AC0EAIeQBA0Ag5AFBBGwg5AFBBGz9XQLQwAf9XyBS/RT98gH9Xv1bAtDABwAg5AFBAmoi5AFBEEgNAAsLQQAh5QEDQEEAIeYBA0Ag5QFBwAVsIOYBQQRsaiDmAUEEbP0AAvCWBv0LAvDLAiDmAUEEaiLmAUEQSA0AC0EAIecBA0Ag5QFBwAVsIOcBQQRsaiDnAUEEbP0AAvCWBv0LArDMAiDnAUEEaiLnAUEQSA0AC0EAIegBA0Ag5QFBwAVsIOgBQQRsaiDoAUEEbP0AAvCWBv0LAvDMAiDoAUEEaiLoAUEQSA0AC0EAIekBA0Ag5QFBwAVsIOkBQQRsaiDpAUEEbP0AAvCWBv0LArDNAiDpAUEEaiLpAUEQSA0AC0EAIeoBA0Ag5QFBwAVsIOoBQQRsaiDqAUEEbP0AAvCWBv0LAvDNAiDqAUEEaiLqAUEQSA0AC0EAIesBA0Ag5QFBwAVsIOsBQQRsaiDrAUEEbP0AAvCWBv0LArDOAiDrAUEEaiLrAUEQSA0AC0EAIewBA0Ag5QFBwAVsIOwBQQRsaiDsAUEEbP0AAvCWBv0LAvDOAiDsAUEEaiLsAUEQSA0AC0EAIe0BA0Ag5QFBwAVsIO0BQQRsaiDtAUEEbP0AAvCWBv0LArDPAiDtAUEEaiLtAUEQSA0AC0EAIe4BA0Ag5QFBwAVsIO4BQQRsaiDuAUEEbP0AAvCWBv0LAvDPAiDuAUEEaiLuAUEQSA0AC0EAIe8BA0Ag5QFBwAVsIO8BQQRsaiDvAUEEbP0AAvCWBv0LArDQAiDvAUEEaiLvAUEQSA0AC0EAIfABA0Ag5QFBwAVsIPABQQRsaiDwAUEEbP0AAvCWBv0LAvDQAiDwAUEEaiLwAUEQSA0ACyDlAUEBaiLlAUELSA0AC0EAIfEBA0Ag8QFBBGwg8QFBBGz9XQLgJv1f/QwAAAAAAAAAAAAAAAAAAAAAIPEBQQRs/V0C0MAH/V8g8QFBBGz9XQLwlgb9XyJFIEX98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bArCIAwAg8QFBAmoi8QFBEEgNAAtBACHyAQNAQQAh8wEDQCDyAUHABWwg8wFBBGxqIPMBQQRs/QACsIgD/QsC8IgDIPMBQQRqIvMBQRBIDQALQQAh9AEDQCDyAUHABWwg9AFBBGxqIPQBQQRs/QACsIgD/QsCsIkDIPQBQQRqIvQBQRBIDQALQQAh9QEDQCDyAUHABWwg9QFBBGxqIPUBQQRs/QACsIgD/QsC8IkDIPUBQQRqIvUBQRBIDQALQQAh9gEDQCDyAUHABWwg9gFBBGxqIPYBQQRs/QACsIgD/QsCsIoDIPYBQQRqIvYBQRBIDQALQQAh9wEDQCDyAUHABWwg9wFBBGxqIPcBQQRs/QACsIgD/QsC8IoDIPcBQQRqIvcBQRBIDQALQQAh+AEDQCDyAUHABWwg+AFBBGxqIPgBQQRs/QACsIgD/QsCsIsDIPgBQQRqIvgBQRBIDQALQQAh+QEDQCDyAUHABWwg+QFBBGxqIPkBQQRs/QACsIgD/QsC8IsDIPkBQQRqIvkBQRBIDQALQQAh+gEDQCDyAUHABWwg+gFBBGxqIPoBQQRs/QACsIgD/QsCsIwDIPoBQQRqIvoBQRBIDQALQQAh+wEDQCDyAUHABWwg+wFBBGxqIPsBQQRs/QACsIgD/QsC8IwDIPsBQQRqIvsBQRBIDQALQQAh/AEDQCDyAUHABWwg/AFBBGxqIPwBQQRs/QACsIgD/QsCsI0DIPwBQQRqIvwBQRBIDQALQQAh/QEDQCDyAUHABWwg/QFBBGxqIP0BQQRs/QACsIgD/QsC8I0DIP0BQQRqIv0BQRBIDQALIPIBQQFqIvIBQQtIDQALRAAAAAAAAAAAIf4BQQAh/wEDQEEAIYACA0AggAJBBGz9DAAAAAAAAAAAAAAAAAAAAAAgByD/AUHAPGxqIIACQQRsav1dAqC/Dv1fIIACQQRs/V0C8MsC/V/98QEggAJBBGz9XQLwiAP9X/3yASCAAkEEbP1dArDaBf1f/fAB/fUB/V79WwKwxQMAIIACQQJqIoACQZAPSA0AC0EAIYECA0BBACGCAgNAIAgggQJBgApsaiCCAkEEbGoggQJBgAtsIIICQQRsav0AArDFA/0LAqC/DiCCAkEEaiKCAkEgSA0AC0EAIYMCA0AgCCCBAkGACmxqIIMCQQRsaiCBAkGAC2wggwJBBGxq/QAC8MoD/QsCoMAOIIMCQQRqIoMCQSBIDQALQQAhhAIDQCAIIIECQYAKbGoghAJBBGxqIIECQYALbCCEAkEEbGr9AAKwxgP9CwKgwQ4ghAJBBGoihAJBIEgNAAtBACGFAgNAIAgggQJBgApsaiCFAkEEbGoggQJBgAtsIIUCQQRsav0AAvDLA/0LAqDCDiCFAkEEaiKFAkEgSA0AC0EAIYYCA0AgCCCBAkGACmxqIIYCQQRsaiCBAkGAC2wghgJBBGxq/QACsMcD/QsCoMMOIIYCQQRqIoYCQSBIDQALQQAhhwIDQCAIIIECQYAKbGoghwJBBGxqIIECQYALbCCHAkEEbGr9AALwzAP9CwKgxA4ghwJBBGoihwJBIEgNAAtBACGIAgNAIAgggQJBgApsaiCIAkEEbGoggQJBgAtsIIgCQQRsav0AArDIA/0LAqDFDiCIAkEEaiKIAkEgSA0AC0EAIYkCA0AgCCCBAkGACmxqIIkCQQRsaiCBAkGAC2wgiQJBBGxq/QAC8M0D/QsCoMYOIIkCQQRqIokCQSBIDQALQQAhigIDQCAIIIECQYAKbGogigJBBGxqIIECQYALbCCKAkEEbGr9AAKwyQP9CwKgxw4gigJBBGoiigJBIEgNAAtBACGLAgNAIAgggQJBgApsaiCLAkEEbGoggQJBgAtsIIsCQQRsav0AAvDOA/0LAqDIDiCLAkEEaiKLAkEgSA0ACyCBAkEBaiKBAkEFSA0AC0EAIYwCA0AgCSCMAkEEbGogCCCMAkEEbGr9AAKgvw79CwKgvw4gjAJBBGoijAJBEEgNAAtBACGNAgNAIAkgjQJBBGxqIAggjQJBBGxq/QACoMEO/QsC4L8OII0CQQRqIo0CQRBIDQALQQAhjgIDQCAJII4CQQRsaiAIII4CQQRsav0AAqDDDv0LAqDADiCOAkEEaiKOAkEQSA0AC0EAIY8CA0AgCSCPAkEEbGogCCCPAkEEbGr9AAKgxQ79CwLgwA4gjwJBBGoijwJBEEgNAAtBACGQAgNAIAkgkAJBBGxqIAggkAJBBGxq/QACoMcO/QsCoMEOIJACQQRqIpACQRBIDQALQQAhkQIDQCAJIJECQQRsaiAIIJECQQRsav0AAqDJDv0LAuDBDiCRAkEEaiKRAkEQSA0AC0EAIZICA0AgCSCSAkEEbGogCCCSAkEEbGr9AAKgyw79CwKgwg4gkgJBBGoikgJBEEgNAAtBACGTAgNAIAkgkwJBBGxqIAggkwJBBGxq/QACoM0O/QsC4MIOIJMCQQRqIpMCQRBIDQALQQAhlAIDQCAJIJQCQQRsaiAIIJQCQQRsav0AAqDPDv0LAqDDDiCUAkEEaiKUAkEQSA0AC0EAIZUCA0AgCSCVAkEEbGogCCCVAkEEbGr9AAKg0Q79CwLgww4glQJBBGoilQJBEEgNAAtBACGWAgNAIAkglgJBBGxqIAgglgJBBGxq/QACoNMO/QsCoMQOIJYCQQRqIpYCQRBIDQALQQAhlwIDQCAJIJcCQQRsaiAIIJcCQQRsav0AAqDVDv0LAuDEDiCXAkEEaiKXAkEQSA0AC0EAIZgCA0AgCSCYAkEEbGogCCCYAkEEbGr9AAKg1w79CwKgxQ4gmAJBBGoimAJBEEgNAAtBACGZAgNAIAkgmQJBBGxqIAggmQJBBGxq/QACoNkO/QsC4MUOIJkCQQRqIpkCQRBIDQALQQAhmgIDQCAJIJoCQQRsaiAIIJoCQQRsav0AAqDbDv0LAqDGDiCaAkEEaiKaAkEQSA0AC0EAIZsCA0AgCSCbAkEEbGogCCCbAkEEbGr9AAKg3Q79CwLgxg4gmwJBBGoimwJBEEgNAAtBACGcAgNAIAkgnAJBBGxqIAggnAJBBGxq/QACoN8O/QsCoMcOIJwCQQRqIpwCQRBIDQALQQAhnQIDQCAJIJ0CQQRsaiAIIJ0CQQRsav0AAqDhDv0LAuDHDiCdAkEEaiKdAkEQSA0AC0EAIZ4CA0AgCSCeAkEEbGogCCCeAkEEbGr9AAKg4w79CwKgyA4gngJBBGoingJBEEgNAAtBACGfAgNAIAkgnwJBBGxqIAggnwJBBGxq/QACoOUO/QsC4MgOIJ8CQQRqIp8CQRBIDQALQQAhoAIDQCAJIKACQQRsaiAIIKACQQRsav0AAqDnDv0LAqDJDiCgAkEEaiKgAkEQSA0AC0EAIaECA0AgCSChAkEEbGogCCChAkEEbGr9AAKg6Q79CwLgyQ4goQJBBGoioQJBEEgNAAtBACGiAgNAIAkgogJBBGxqIAggogJBBGxq/QACoOsO/QsCoMoOIKICQQRqIqICQRBIDQALQQAhowIDQCAJIKMCQQRsaiAIIKMCQQRsav0AAqDtDv0LAuDKDiCjAkEEaiKjAkEQSA0AC0EAIaQCA0AgCSCkAkEEbGogCCCkAkEEbGr9AAKg7w79CwKgyw4gpAJBBGoipAJBEEgNAAtBACGlAgNAQQAhpgIDQCAJIKYCQQRsaiAJIKYCQQRsav0AAqC/DiAIIKUCQcAAbGogpgJBBGxq/QAC4L8O/esB/QsCoL8OIKYCQQRqIqYCQRBIDQALQQAhpwIDQCAJIKcCQQRsaiAJIKcCQQRsav0AAuC/DiAIIKUCQcAAbGogpwJBBGxq/QAC4MEO/esB/QsC4L8OIKcCQQRqIqcCQRBIDQALQQAhqAIDQCAJIKgCQQRsaiAJIKgCQQRsav0AAqDADiAIIKUCQcAAbGogqAJBBGxq/QAC4MMO/esB/QsCoMAOIKgCQQRqIqgCQRBIDQALQQAhqQIDQCAJIKkCQQRsaiAJIKkCQQRsav0AAuDADiAIIKUCQcAAbGogqQJBBGxq/QAC4MUO/esB/QsC4MAOIKkCQQRqIqkCQRBIDQALQQAhqgIDQCAJIKoCQQRsaiAJIKoCQQRsav0AAqDBDiAIIKUCQcAAbGogqgJBBGxq/QAC4McO/esB/QsCoMEOIKoCQQRqIqoCQRBIDQALQQAhqwIDQCAJIKsCQQRsaiAJIKsCQQRsav0AAuDBDiAIIKUCQcAAbGogqwJBBGxq/QAC4MkO/esB/QsC4MEOIKsCQQRqIqsCQRBIDQALQQAhrAIDQCAJIKwCQQRsaiAJIKwCQQRsav0AAqDCDiAIIKUCQcAAbGogrAJBBGxq/QAC4MsO/esB/QsCoMIOIKwCQQRqIqwCQRBIDQALQQAhrQIDQCAJIK0CQQRsaiAJIK0CQQRsav0AAuDCDiAIIKUCQcAAbGogrQJBBGxq/QAC4M0O/esB/QsC4MIOIK0CQQRqIq0CQRBIDQALQQAhrgIDQCAJIK4CQQRsaiAJIK4CQQRsav0AAqDDDiAIIKUCQcAAbGogrgJBBGxq/QAC4M8O/esB/QsCoMMOIK4CQQRqIq4CQRBIDQALQQAhrwIDQCAJIK8CQQRsaiAJIK8CQQRsav0AAuDDDiAIIKUCQcAAbGogrwJBBGxq/QAC4NEO/esB/QsC4MMOIK8CQQRqIq8CQRBIDQALQQAhsAIDQCAJILACQQRsaiAJILACQQRsav0AAqDEDiAIIKUCQcAAbGogsAJBBGxq/QAC4NMO/esB/QsCoMQOILACQQRqIrACQRBIDQALQQAhsQIDQCAJILECQQRsaiAJILECQQRsav0AAuDEDiAIIKUCQcAAbGogsQJBBGxq/QAC4NUO/esB/QsC4MQOILECQQRqIrECQRBIDQALQQAhsgIDQCAJILICQQRsaiAJILICQQRsav0AAqDFDiAIIKUCQcAAbGogsgJBBGxq/QAC4NcO/esB/QsCoMUOILICQQRqIrICQRBIDQALQQAhswIDQCAJILMCQQRsaiAJILMCQQRsav0AAuDFDiAIIKUCQcAAbGogswJBBGxq/QAC4NkO/esB/QsC4MUOILMCQQRqIrMCQRBIDQALQQAhtAIDQCAJILQCQQRsaiAJILQCQQRsav0AAqDGDiAIIKUCQcAAbGogtAJBBGxq/QAC4NsO/esB/QsCoMYOILQCQQRqIrQCQRBIDQALQQAhtQIDQCAJILUCQQRsaiAJILUCQQRsav0AAuDGDiAIIKUCQcAAbGogtQJBBGxq/QAC4N0O/esB/QsC4MYOILUCQQRqIrUCQRBIDQALQQAhtgIDQCAJILYCQQRsaiAJILYCQQRsav0AAqDHDiAIIKUCQcAAbGogtgJBBGxq/QAC4N8O/esB/QsCoMcOILYCQQRqIrYCQRBIDQALQQAhtwIDQCAJILcCQQRsaiAJILcCQQRsav0AAuDHDiAIIKUCQcAAbGogtwJBBGxq/QAC4OEO/esB/QsC4McOILcCQQRqIrcCQRBIDQALQQAhuAIDQCAJILgCQQRsaiAJILgCQQRsav0AAqDIDiAIIKUCQcAAbGoguAJBBGxq/QAC4OMO/esB/QsCoMgOILgCQQRqIrgCQRBIDQALQQAhuQIDQCAJILkCQQRsaiAJILkCQQRsav0AAuDIDiAIIKUCQcAAbGoguQJBBGxq/QAC4OUO/esB/QsC4MgOILkCQQRqIrkCQRBIDQALQQAhugIDQCAJILoCQQRsaiAJILoCQQRsav0AAqDJDiAIIKUCQcAAbGogugJBBGxq/QAC4OcO/esB/QsCoMkOILoCQQRqIroCQRBIDQALQQAhuwIDQCAJILsCQQRsaiAJILsCQQRsav0AAuDJDiAIIKUCQcAAbGoguwJBBGxq/QAC4OkO/esB/QsC4MkOILsCQQRqIrsCQRBIDQALQQAhvAIDQCAJILwCQQRsaiAJILwCQQRsav0AAqDKDiAIIKUCQcAAbGogvAJBBGxq/QAC4OsO/esB/QsCoMoOILwCQQRqIrwCQRBIDQALQQAhvQIDQCAJIL0CQQRsaiAJIL0CQQRsav0AAuDKDiAIIKUCQcAAbGogvQJBBGxq/QAC4O0O/esB/QsC4MoOIL0CQQRqIr0CQRBIDQALQQAhvgIDQCAJIL4CQQRsaiAJIL4CQQRsav0AAqDLDiAIIKUCQcAAbGogvgJBBGxq/QAC4O8O/esB/QsCoMsOIL4CQQRqIr4CQRBIDQALIKUCQQFqIqUCQQNIDQALQQAhvwIDQCAKIP8BQcAMbGogvwJBBGxqIAkgvwJBBGxq/QACoL8OIAUg/wFBwAxsaiC/AkEEbGr9AAKgvw795gH9CwKgvw4gvwJBBGoivwJBkANIDQALIP8BQQFqIv8BIABIDQALQQAhwwIDQEEAIcQCAkADQCDEAkECaiAASg0BIMMCQcAMbCHAAiAKIMQCQcAMbGohwQL9DAAAAAAAAAAAAAAAAAAAAAAhxgL9DAAAAAAAAAAAAAAAAAAAAAAhxwL9DAAAAAAAAAAAAAAAAAAAAAAhyAL9DAAAAAAAAAAAAAAAAAAAAAAhyQL9DAAAAAAAAAAAAAAAAAAAAAAhygL9DAAAAAAAAAAAAAAAAAAAAAAhywL9DAAAAAAAAAAAAAAAAAAAAAAhzAL9DAAAAAAAAAAAAAAAAAAAAAAhzQJBACHCAgNAIMAC/QAC4CchzgIgwAL9AAKgNCHPAiDAAv0AAuBAIdACIMAC/QACoE0h0QIgwQL9AAKgvw4h0gIgwQL9AALgyw4h0wIgzgIg0gIgxgIhRf3mASBF/eQBIcYCIM4CINMCIMcCIUX95gEgRf3kASHHAiDPAiDSAiDIAiFF/eYBIEX95AEhyAIgzwIg0wIgyQIhRf3mASBF/eQBIckCINACINICIMoCIUX95gEgRf3kASHKAiDQAiDTAiDLAiFF/eYBIEX95AEhywIg0QIg0gIgzAIhRf3mASBF/eQBIcwCINECINMCIM0CIUX95gEgRf3kASHNAiDAAkEQaiHAAiDBAkEQaiHBAiDCAkEEaiLCAkGQA0gNAAsgCyDEAkEobGogwwJBBGxqIdQCINQCIMYC/R8AIMYC/R8BkiDGAv0fApIgxgL9HwOSOAKgvw4g1AIgxwL9HwAgxwL9HwGSIMcC/R8CkiDHAv0fA5I4Asi/DiDUAiDIAv0fACDIAv0fAZIgyAL9HwKSIMgC/R8DkjgCpL8OINQCIMkC/R8AIMkC/R8BkiDJAv0fApIgyQL9HwOSOALMvw4g1AIgygL9HwAgygL9HwGSIMoC/R8CkiDKAv0fA5I4Aqi/DiDUAiDLAv0fACDLAv0fAZIgywL9HwKSIMsC/R8DkjgC0L8OINQCIMwC/R8AIMwC/R8BkiDMAv0fApIgzAL9HwOSOAKsvw4g1AIgzQL9HwAgzQL9HwGSIM0C/R8CkiDNAv0fA5I4AtS/DiDEAkECaiHEAgwACwsCQANAIMQCIABODQEgwwJBwAxsIcACIAogxAJBwAxsaiHBAv0MAAAAAAAAAAAAAAAAAAAAACHWAv0MAAAAAAAAAAAAAAAAAAAAACHXAv0MAAAAAAAAAAAAAAAAAAAAACHYAv0MAAAAAAAAAAAAAAAAAAAAACHZAkEAIcICA0AgwAL9AALgJyHaAiDAAv0AAqA0IdsCIMAC/QAC4EAh3AIgwAL9AAKgTSHdAiDBAv0AAqC/DiHeAiDaAiDeAiDWAiFF/eYBIEX95AEh1gIg2wIg3gIg1wIhRf3mASBF/eQBIdcCINwCIN4CINgCIUX95gEgRf3kASHYAiDdAiDeAiDZAiFF/eYBIEX95AEh2QIgwAJBEGohwAIgwQJBEGohwQIgwgJBBGoiwgJBkANIDQALIAsgxAJBKGxqIMMCQQRsaiHfAiDfAiDWAv0fACDWAv0fAZIg1gL9HwKSINYC/R8DkjgCoL8OIN8CINcC/R8AINcC/R8BkiDXAv0fApIg1wL9HwOSOAKkvw4g3wIg2AL9HwAg2AL9HwGSINgC/R8CkiDYAv0fA5I4Aqi/DiDfAiDZAv0fACDZAv0fAZIg2QL9HwKSINkC/R8DkjgCrL8OIMQCQQFqIcQCDAALCyDDAkEEaiLDAkEISA0AC0EIIeACQQAh4QICQANAIOECQQJqIABKDQEg4AJBwAxsIcACIAog4QJBwAxsaiHBAv0MAAAAAAAAAAAAAAAAAAAAACHjAv0MAAAAAAAAAAAAAAAAAAAAACHkAv0MAAAAAAAAAAAAAAAAAAAAACHlAv0MAAAAAAAAAAAAAAAAAAAAACHmAkEAIcICA0AgwAL9AALgJyHnAiDAAv0AAqA0IegCIMEC/QACoL8OIekCIMEC/QAC4MsOIeoCIOcCIOkCIOMCIUX95gEgRf3kASHjAiDnAiDqAiDkAiFF/eYBIEX95AEh5AIg6AIg6QIg5QIhRf3mASBF/eQBIeUCIOgCIOoCIOYCIUX95gEgRf3kASHmAiDAAkEQaiHAAiDBAkEQaiHBAiDCAkEEaiLCAkGQA0gNAAsgCyDhAkEobGog4AJBBGxqIesCIOsCIOMC/R8AIOMC/R8BkiDjAv0fApIg4wL9HwOSOAKgvw4g6wIg5AL9HwAg5AL9HwGSIOQC/R8CkiDkAv0fA5I4Asi/DiDrAiDlAv0fACDlAv0fAZIg5QL9HwKSIOUC/R8DkjgCpL8OIOsCIOYC/R8AIOYC/R8BkiDmAv0fApIg5gL9HwOSOALMvw4g4QJBAmoh4QIMAAsLAkADQCDhAiAATg0BIOACQcAMbCHAAiAKIOECQcAMbGohwQL9DAAAAAAAAAAAAAAAAAAAAAAh7QL9DAAAAAAAAAAAAAAAAAAAAAAh7gJBACHCAgNAIMAC/QAC4Cch7wIgwAL9AAKgNCHwAiDBAv0AAqC/DiHxAiDvAiDxAiDtAiFF/eYBIEX95AEh7QIg8AIg8QIg7gIhRf3mASBF/eQBIe4CIMACQRBqIcACIMECQRBqIcECIMICQQRqIsICQZADSA0ACyALIOECQShsaiDgAkEEbGoh8gIg8gIg7QL9HwAg7QL9HwGSIO0C/R8CkiDtAv0fA5I4AqC/DiDyAiDuAv0fACDuAv0fAZIg7gL9HwKSIO4C/R8DkjgCpL8OIOECQQFqIeECDAALC0EAIfMCA0BBACH0AgNAIPQCQQRsIAsg8wJBKGxqIPQCQQRsav0AAqC/DiD0AkEEbP0AAuCkAf3kAf0LAvDLAiD0AkEEaiL0AkEISA0AC0EIIfUCIPUCQQRsIAsg8wJBKGxqIPUCQQRsaioCoL8OuyD1AkEEbCoC4KQBu6C2OALwywJBCSH1AiD1AkEEbCALIPMCQShsaiD1AkEEbGoqAqC/Drsg9QJBBGwqAuCkAbugtjgC8MsCRAAAAAAAAPD/IfYCQQAqAvDLArsh9wIg9wIg9gIg9wIg9gJkGyH2AkEAKgL0ywK7IfcCIPcCIPYCIPcCIPYCZBsh9gJBACoC+MsCuyH3AiD3AiD2AiD3AiD2AmQbIfYCQQAqAvzLArsh9wIg9wIg9gIg9wIg9gJkGyH2AkEAKgKAzAK7IfcCIPcCIPYCIPcCIPYCZBsh9gJBACoChMwCuyH3AiD3AiD2AiD3AiD2AmQbIfYCQQAqAojMArsh9wIg9wIg9gIg9wIg9gJkGyH2AkEAKgKMzAK7IfcCIPcCIPYCIPcCIPYCZBsh9gJBACoCkMwCuyH3AiD3AiD2AiD3AiD2AmQbIfYCQQAqApTMArsh9wIg9wIg9gIg9wIg9gJkGyH2AiD2AkEAKgLwywK7IPYCoRABQQAqAvTLArsg9gKhEAGgQQAqAvjLArsg9gKhEAGgQQAqAvzLArsg9gKhEAGgQQAqAoDMArsg9gKhEAGgQQAqAoTMArsg9gKhEAGgQQAqAojMArsg9gKhEAGgQQAqAozMArsg9gKhEAGgQQAqApDMArsg9gKhEAGgQQAqApTMArsg9gKhEAGgEAKgIfgCIAwg8wJBKGxqKgKgvw67QQAqAvDLAruiIAwg8wJBKGxqKgKkvw67QQAqAvTLAruioCAMIPMCQShsaioCqL8Ou0EAKgL4ywK7oqAgDCDzAkEobGoqAqy/DrtBACoC/MsCu6KgIAwg8wJBKGxqKgKwvw67QQAqAoDMAruioCAMIPMCQShsaioCtL8Ou0EAKgKEzAK7oqAgDCDzAkEobGoqAri/DrtBACoCiMwCu6KgIAwg8wJBKGxqKgK8vw67QQAqAozMAruioCAMIPMCQShsaioCwL8Ou0EAKgKQzAK7oqAgDCDzAkEobGoqAsS/DrtBACoClMwCu6KgIfkCIP4BIPgCIPkCoaAh/gEg8wJBAWoi8wIgAEgNAAsg/gEgUqIh/gEg/gEPC3gDAX0BewF/IAC2IgH9EyECQQAhAwNAIAMgA/0AAgAgA/0AApClASAC/eYB/eUB/QsCACADQRBqIgNBgKUBSA0AC0GApQEhAyADIAMqAgAgAyoCkKUBIAGUkzgCAEGEpQEhAyADIAMqAgAgAyoCkKUBIAGUkzgCAAsAxoEBBG5hbWUABgVicGdlbgFwCQAHZm9yd2FyZAEMbWF0aC5leHAuZjY0AgxtYXRoLmxvZy5mNjQDDm1hdGguZXhwLmY2NHgyBARsb3NzBQhncmFkaWVudAYPdHJhaW5pbmdGb3J3YXJkBwx0cmFpbmluZ0xvc3MICXNnZFVwZGF0ZQLDgAEJAMUCAAViYXRjaAEIY2FwYWNpdHkCB2JhdGNoX24DBXQ5X2F0BAZ0MTlfYXQFBnQyMF9hdAYGb3V0X2F0BwFpCAFqCQFrCgNpXzELA2lfMgwDal8xDQNrXzEOA2lfMw8Dal8yEANrXzIRA2lfNBIDa18zEwNrXzQUA2tfNRUDa182FgNrXzcXA2tfOBgDa185GQRrXzEwGgRrXzExGwRrXzEyHARrXzEzHQNpXzUeA2lfNh8Ea18xNCAEa18xNSEEa18xNiIEa18xNyMEa18xOCQEa18xOSUEa18yMCYEa18yMScEa18yMigEa18yMykEa18yNCoDaV83KwRrXzI1LARrXzI2LQRrXzI3LgRrXzI4LwRrXzI5MARrXzMwMQRrXzMxMgRrXzMyMwRrXzMzNARrXzM0NQRrXzM1NgFzNwNpXzg4A2pfMzkCcHY6AnBzOwJwbzwDal80PQNpXzk+AnIwPwNhY2NABWFjY18xQQVhY2NfMkIFYWNjXzNDBWFjY180RAVhY2NfNUUFYWNjXzZGBWFjY183RwJ2dkgEdnZfMUkCc3NKBHNzXzFLBHNzXzJMBHNzXzNNAXJOA3RtcE8EaV8xMFAEaV8xMVEBbFIDbF8xUwNsXzJUA2xfM1UDbF80VgNsXzVXA2xfNlgDbF83WQNsXzhaA2xfOVsEbF8xMFwEbF8xMV0EbF8xMl4EbF8xM18EbF8xNGAEbF8xNWEEbF8xNmIEbF8xN2MEbF8xOGQEbF8xOWUEbF8yMGYEbF8yMWcEbF8yMmgEbF8yM2kEbF8yNGoEbF8yNWsEaV8xMmwEbF8yNm0EbF8yN24EbF8yOG8EbF8yOXAEbF8zMHEEbF8zMXIEbF8zMnMEbF8zM3QEbF8zNHUEbF8zNXYEbF8zNncEbF8zN3gEbF8zOHkDcl8xegRpXzEzewRsXzM5fARsXzQwfQRsXzQxfgRsXzQyfwRsXzQzgAEEbF80NIEBBGxfNDWCAQRsXzQ2gwEEbF80N4QBBGxfNDiFAQRsXzQ5hgEEbF81MIcBBGxfNTGIAQRpXzE0iQEEbF81MooBBGxfNTOLAQRsXzU0jAEEbF81NY0BBGxfNTaOAQRsXzU3jwEEbF81OJABBGxfNTmRAQRsXzYwkgEEbF82MZMBBGxfNjKUAQRsXzYzlQEEbF82NJYBBGxfNjWXAQRsXzY2mAEEbF82N5kBBGxfNjiaAQRsXzY5mwEEbF83MJwBBGxfNzGdAQRsXzcyngEEbF83M58BBGxfNzSgAQRsXzc1oQEEbF83NqIBBGxfNzejAQRsXzc4pAEEbF83OaUBBGxfODCmAQRsXzgxpwEEbF84MqgBBGxfODOpAQRsXzg0qgEEcHZfMasBBHBzXzGsAQRwb18xrQEDal81rgEEaV8xNa8BBHIwXzGwAQVhY2NfOLEBBWFjY185sgEGYWNjXzEwswEGYWNjXzExtAEGYWNjXzEytQEGYWNjXzEztgEGYWNjXzE0twEGYWNjXzE1uAEEdnZfMrkBBHZ2XzO6AQR2dl80uwEEdnZfNbwBBHNzXzS9AQRzc181vgEDcl8yvwEGaV9yZXN0wAEEcjBfMsEBBmFjY18xNsIBBmFjY18xN8MBBmFjY18xOMQBBmFjY18xOcUBBHZ2XzbGAQR2dl83xwEEdnZfOMgBBHZ2XznJAQRzc182ygEDcl8zywEEaV8xNswBBGlfMTfNAQRsXzg1zgEEbF84Ns8BBGxfODfQAQRsXzg40QEEbF84OdIBBGxfOTDTAQRsXzkx1AEEbF85MtUBBGxfOTPWAQRsXzk01wEEbF85NdgBBGxfOTbZAQRsXzk32gEEbF85ONsBBGxfOTncAQVsXzEwMN0BBWxfMTAx3gEFbF8xMDLfAQVsXzEwM+ABBWxfMTA04QEFbF8xMDXiAQVsXzEwNuMBBWxfMTA35AEFbF8xMDjlAQVsXzEwOeYBBWxfMTEw5wEFbF8xMTHoAQVsXzExMukBBWxfMTEz6gEFbF8xMTTrAQVsXzExNewBBWxfMTE27QEFbF8xMTfuAQVsXzExOO8BBWxfMTE58AEDcl808QEFbF8xMjDyAQVsXzEyMfMBBWxfMTIy9AEFbF8xMjP1AQVsXzEyNPYBBWxfMTI19wEFbF8xMjb4AQVsXzEyN/kBBWxfMTI4+gEFbF8xMjn7AQVsXzEzMPwBBWxfMTMx/QEFbF8xMzL+AQVsXzEzM/8BBWxfMTM0gAIFbF8xMzWBAgVsXzEzNoICBWxfMTM3gwIFbF8xMziEAgVsXzEzOYUCBWxfMTQwhgIFbF8xNDGHAgVsXzE0MogCBWxfMTQziQIFbF8xNDSKAgRpXzE4iwICcGGMAgJwYo0CAXSOAgRpXzE5jwICczCQAgJ0MJECBmFjY18yMJICBmFjY18yMZMCBmFjY18yMpQCBmFjY18yM5UCBmFjY18yNJYCBmFjY18yNZcCBmFjY18yNpgCBmFjY18yN5kCAmF2mgIEYXZfMZsCBGF2XzKcAgRhdl8znQICYnaeAgRidl8xnwIEcG9fMqACBHQwXzGhAgZhY2NfMjiiAgZhY2NfMjmjAgZhY2NfMzCkAgZhY2NfMzGlAgRhdl80pgIEYXZfNacCBGF2XzaoAgRhdl83qQIEYnZfMqoCBHBvXzOrAghpX3Jlc3RfMawCBHMwXzGtAgR0MF8yrgIGYWNjXzMyrwIGYWNjXzMzsAIGYWNjXzM0sQIGYWNjXzM1sgIEYXZfOLMCBGF2Xzm0AgRidl8ztQIEYnZfNLYCBHBvXzS3AgR0MF8zuAIGYWNjXzM2uQIGYWNjXzM3ugIFYXZfMTC7AgVhdl8xMbwCBGJ2XzW9AgRwb181vgIDc18xvwIEaV8yMMACBmlfdGFpbMECA21heMICBXRtcF8xwwIDdDIyxAIEaV8yMQEIAAF4AQF0AgN0XzEDA3RfMgQDdF8zBQN0XzQGA3RfNQcDdF82AggAAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81BwN0XzYDBwABeAEBdAIDdF8xAwN0XzIEA3RfMwUDdF80BgN0XzUExwIABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMFdDlfYXQEBnQxOV9hdAUGdDIwX2F0Bgp0YXJnZXRzX2F0BwFpCAFqCQFrCgNpXzELA2lfMgwDal8xDQNrXzEOA2lfMw8Dal8yEANrXzIRA2lfNBIDa18zEwNrXzQUA2tfNRUDa182FgNrXzcXA2tfOBgDa185GQRrXzEwGgRrXzExGwRrXzEyHARrXzEzHQNpXzUeA2lfNh8Ea18xNCAEa18xNSEEa18xNiIEa18xNyMEa18xOCQEa18xOSUEa18yMCYEa18yMScEa18yMigEa18yMykEa18yNCoDaV83KwRrXzI1LARrXzI2LQRrXzI3LgRrXzI4LwRrXzI5MARrXzMwMQRrXzMxMgRrXzMyMwRrXzMzNARrXzM0NQRrXzM1NgN0MjQ3AXM4A2lfODkDal8zOgJwdjsCcHM8AnBvPQNqXzQ+A2lfOT8CcjBAA2FjY0EFYWNjXzFCBWFjY18yQwVhY2NfM0QFYWNjXzRFBWFjY181RgVhY2NfNkcFYWNjXzdIAnZ2SQR2dl8xSgJzc0sEc3NfMUwEc3NfMk0Ec3NfM04Bck8DdG1wUARpXzEwUQRpXzExUgFsUwNsXzFUA2xfMlUDbF8zVgNsXzRXA2xfNVgDbF82WQNsXzdaA2xfOFsDbF85XARsXzEwXQRsXzExXgRsXzEyXwRsXzEzYARsXzE0YQRsXzE1YgRsXzE2YwRsXzE3ZARsXzE4ZQRsXzE5ZgRsXzIwZwRsXzIxaARsXzIyaQRsXzIzagRsXzI0awRsXzI1bARpXzEybQRsXzI2bgRsXzI3bwRsXzI4cARsXzI5cQRsXzMwcgRsXzMxcwRsXzMydARsXzMzdQRsXzM0dgRsXzM1dwRsXzM2eARsXzM3eQRsXzM4egNyXzF7BGlfMTN8BGxfMzl9BGxfNDB+BGxfNDF/BGxfNDKAAQRsXzQzgQEEbF80NIIBBGxfNDWDAQRsXzQ2hAEEbF80N4UBBGxfNDiGAQRsXzQ5hwEEbF81MIgBBGxfNTGJAQRpXzE0igEEbF81MosBBGxfNTOMAQRsXzU0jQEEbF81NY4BBGxfNTaPAQRsXzU3kAEEbF81OJEBBGxfNTmSAQRsXzYwkwEEbF82MZQBBGxfNjKVAQRsXzYzlgEEbF82NJcBBGxfNjWYAQRsXzY2mQEEbF82N5oBBGxfNjibAQRsXzY5nAEEbF83MJ0BBGxfNzGeAQRsXzcynwEEbF83M6ABBGxfNzShAQRsXzc1ogEEbF83NqMBBGxfNzekAQRsXzc4pQEEbF83OaYBBGxfODCnAQRsXzgxqAEEbF84MqkBBGxfODOqAQRsXzg0qwEEcHZfMawBBHBzXzGtAQRwb18xrgEDal81rwEEaV8xNbABBHIwXzGxAQVhY2NfOLIBBWFjY185swEGYWNjXzEwtAEGYWNjXzExtQEGYWNjXzEytgEGYWNjXzEztwEGYWNjXzE0uAEGYWNjXzE1uQEEdnZfMroBBHZ2XzO7AQR2dl80vAEEdnZfNb0BBHNzXzS+AQRzc181vwEDcl8ywAEGaV9yZXN0wQEEcjBfMsIBBmFjY18xNsMBBmFjY18xN8QBBmFjY18xOMUBBmFjY18xOcYBBHZ2XzbHAQR2dl83yAEEdnZfOMkBBHZ2XznKAQRzc182ywEDcl8zzAEEaV8xNs0BBGlfMTfOAQRsXzg1zwEEbF84NtABBGxfODfRAQRsXzg40gEEbF84OdMBBGxfOTDUAQRsXzkx1QEEbF85MtYBBGxfOTPXAQRsXzk02AEEbF85NdkBBGxfOTbaAQRsXzk32wEEbF85ONwBBGxfOTndAQVsXzEwMN4BBWxfMTAx3wEFbF8xMDLgAQVsXzEwM+EBBWxfMTA04gEFbF8xMDXjAQVsXzEwNuQBBWxfMTA35QEFbF8xMDjmAQVsXzEwOecBBWxfMTEw6AEFbF8xMTHpAQVsXzExMuoBBWxfMTEz6wEFbF8xMTTsAQVsXzExNe0BBWxfMTE27gEFbF8xMTfvAQVsXzExOPABBWxfMTE58QEDcl808gEFbF8xMjDzAQVsXzEyMfQBBWxfMTIy9QEFbF8xMjP2AQVsXzEyNPcBBWxfMTI1+AEFbF8xMjb5AQVsXzEyN/oBBWxfMTI4+wEFbF8xMjn8AQVsXzEzMP0BBWxfMTMx/gEFbF8xMzL/AQVsXzEzM4ACBWxfMTM0gQIFbF8xMzWCAgVsXzEzNoMCBWxfMTM3hAIFbF8xMziFAgVsXzEzOYYCBWxfMTQwhwIFbF8xNDGIAgVsXzE0MokCBWxfMTQzigIFbF8xNDSLAgRpXzE4jAICcGGNAgJwYo4CAXSPAgRpXzE5kAICczCRAgJ0MJICBmFjY18yMJMCBmFjY18yMZQCBmFjY18yMpUCBmFjY18yM5YCBmFjY18yNJcCBmFjY18yNZgCBmFjY18yNpkCBmFjY18yN5oCAmF2mwIEYXZfMZwCBGF2XzKdAgRhdl8zngICYnafAgRidl8xoAIEcG9fMqECBHQwXzGiAgZhY2NfMjijAgZhY2NfMjmkAgZhY2NfMzClAgZhY2NfMzGmAgRhdl80pwIEYXZfNagCBGF2XzapAgRhdl83qgIEYnZfMqsCBHBvXzOsAghpX3Jlc3RfMa0CBHMwXzGuAgR0MF8yrwIGYWNjXzMysAIGYWNjXzMzsQIGYWNjXzM0sgIGYWNjXzM1swIEYXZfOLQCBGF2Xzm1AgRidl8ztgIEYnZfNLcCBHBvXzS4AgR0MF8zuQIGYWNjXzM2ugIGYWNjXzM3uwIFYXZfMTC8AgVhdl8xMb0CBGJ2XzW+AgRwb181vwIDc18xwAIEaV8yMMECBmlfdGFpbMICBW1heCQxwwIFdG1wXzHEAgN0MjLFAgN0MjXGAgRpbnZCBYcHAAViYXRjaAEIY2FwYWNpdHkCB2JhdGNoX24DBXQ5X2F0BAZ4ZDJfYXQFBnQ0MV9hdAYGeGMyX2F0BwZ0NTBfYXQIBnhkNl9hdAkGdDU3X2F0CgZ0NThfYXQLBnhjNl9hdAwFYTZfYXQNBnQ2OF9hdA4FYThfYXQPBmExMF9hdBAGdDY5X2F0EQp0YXJnZXRzX2F0EghkX3oxMV9hdBMIZF9hMTBfYXQUCGRfeGM2X2F0FQhkX3hjMl9hdBYIcm5nX3NlZWQXCHJuZ19zdGVwGAFpGQFqGgFrGwNpXzEcA2pfMR0Da18xHgNpXzIfA2tfMiADa18zIQNrXzQiA2tfNSMDa182JANrXzclA2tfOCYDa185JwRrXzEwKARrXzExKQRrXzEyKgNpXzMrBGtfMTMsBGtfMTQtBGtfMTUuBGtfMTYvBGtfMTcwBGtfMTgxBGtfMTkyBGtfMjAzBGtfMjE0BGtfMjI1BGtfMjM2A3QyNzcDdDI4OAN0Mjk5A3QzMDoDdDMxOwN0MzI8A3RtcD0FdG1wXzE+A3QzMz8DaV80QAFsQQNsXzFCA2xfMkMDbF8zRANsXzRFA2xfNUYDbF82RwNsXzdIA2xfOEkDbF85SgRsXzEwSwRsXzExTARsXzEyTQRsXzEzTgRsXzE0TwRsXzE1UARsXzE2UQRsXzE3UgRsXzE4UwRsXzE5VANpXzVVA2pfMlYEbF8yMFcEbF8yMVgEbF8yMlkEbF8yM1oBc1sDaV82XANqXzNdAnB2XgJwc18CcG9gA2pfNGEDaV83YgJyMGMDYWNjZAVhY2NfMWUFYWNjXzJmBWFjY18zZwVhY2NfNGgFYWNjXzVpBWFjY182agVhY2NfN2sCdnZsBHZ2XzFtAnNzbgRzc18xbwRzc18ycARzc18zcQFycgV0bXBfMnMDaV84dARsXzI0dQNyXzF2BGxfMjV3A2lfOXgEaV8xMHkEbF8yNnoDcl8yewRsXzI3fARpXzExfQRpXzEyfgV0bXBfM38EaW52QoABBGlfMTOBAQRpXzE0ggEEaV8xNYMBBGlfMTaEAQRpXzE3hQEEaV8xOIYBBGlfMTmHAQNqXzWIAQRrXzI0iQEEaV8yMIoBBGlfMjGLAQRpXzIyjAEDal82jQEEa18yNY4BA3NfMY8BBGlfMjOQAQRpXzI0kQEEbF8yOJIBBGxfMjmTAQRsXzMwlAEEbF8zMZUBBGxfMzKWAQRsXzMzlwEEbF8zNJgBBGxfMzWZAQRsXzM2mgEEbF8zN5sBBGxfMzicAQRsXzM5nQEEbF80MJ4BBGxfNDGfAQRsXzQyoAEEbF80M6EBBGxfNDSiAQRsXzQ1owEEbF80NqQBBGxfNDelAQRsXzQ4pgEEbF80OacBBGxfNTCoAQRsXzUxqQEEbF81MqoBBGxfNTOrAQRpXzI1rAEEbF81NK0BBGxfNTWuAQRsXzU2rwEEbF81N7ABBGxfNTixAQRsXzU5sgEEbF82MLMBBGxfNjG0AQRsXzYytQEEbF82M7YBBGxfNjS3AQRsXzY1uAEEbF82NrkBA3JfM7oBBGlfMja7AQRsXzY3vAEEbF82OL0BBGxfNjm+AQRsXzcwvwEEbF83McABBGxfNzLBAQRsXzczwgEEbF83NMMBBGxfNzXEAQRsXzc2xQEEbF83N8YBBGxfNzjHAQRsXzc5yAEEaV8yN8kBBGxfODDKAQRsXzgxywEEbF84MswBBGxfODPNAQRsXzg0zgEEbF84Nc8BBGxfODbQAQRsXzg30QEEbF84ONIBBGxfODnTAQRsXzkw1AEEbF85MdUBBGxfOTLWAQRsXzkz1wEEbF85NNgBBGxfOTXZAQRsXzk22gEEbF85N9sBBGxfOTjcAQRsXzk53QEFbF8xMDDeAQVsXzEwMd8BBWxfMTAy4AEFbF8xMDPhAQVsXzEwNOIBBWxfMTA14wEFbF8xMDbkAQVsXzEwN+UBBWxfMTA45gEFbF8xMDnnAQVsXzExMOgBBWxfMTEx6QEFbF8xMTLqAQRwdl8x6wEEcHNfMewBBHBvXzHtAQNqXzfuAQRpXzI47wEEcjBfMfABBWFjY1848QEFYWNjXznyAQZhY2NfMTDzAQZhY2NfMTH0AQZhY2NfMTL1AQZhY2NfMTP2AQZhY2NfMTT3AQZhY2NfMTX4AQR2dl8y+QEEdnZfM/oBBHZ2XzT7AQR2dl81/AEEc3NfNP0BBHNzXzX+AQNyXzT/AQZpX3Jlc3SAAgRyMF8ygQIGYWNjXzE2ggIGYWNjXzE3gwIGYWNjXzE4hAIGYWNjXzE5hQIEdnZfNoYCBHZ2XzeHAgR2dl84iAIEdnZfOYkCBHNzXzaKAgNyXzWLAgRpXzI5jAIFbF8xMTONAgNyXzaOAgVsXzExNI8CBGlfMzCQAgRpXzMxkQIFbF8xMTWSAgNyXzeTAgVsXzExNpQCBGlfMzKVAgRpXzMzlgIDal84lwIFbF8xMTeYAgVsXzExOJkCBWxfMTE5mgIFbF8xMjCbAgRpXzM0nAIFbF8xMjGdAgVsXzEyMp4CBWxfMTIznwIFbF8xMjSgAgVsXzEyNaECBWxfMTI2ogIFbF8xMjejAgVsXzEyOKQCBWxfMTI5pQIFbF8xMzCmAgVsXzEzMacCBWxfMTMyqAIFbF8xMzOpAgNyXziqAgRpXzM1qwIFbF8xMzSsAgVsXzEzNa0CBWxfMTM2rgIFbF8xMzevAgVsXzEzOLACBWxfMTM5sQIFbF8xNDCyAgVsXzE0MbMCBWxfMTQytAIFbF8xNDO1AgVsXzE0NLYCBWxfMTQ1twIFbF8xNDa4AgRpXzM2uQIEaV8zN7oCA2pfObsCBWxfMTQ3vAIFbF8xNDi9AgVsXzE0Ob4CBWxfMTUwvwIEaV8zOMACBGlfMznBAgRpXzQwwgIEaV80McMCBGlfNDLEAgRpXzQzxQIEaV80NMYCBGlfNDXHAgRrXzI2yAIEa18yN8kCBGtfMjjKAgRrXzI5ywIEa18zMMwCBGtfMzHNAgRrXzMyzgIEa18zM88CBGtfMzTQAgRrXzM10QIEa18zNtICBGlfNDbTAgRpXzQ31AIEaV80ONUCBGtfMzfWAgRrXzM41wIEa18zOdgCBGtfNDDZAgRrXzQx2gIEa180MtsCBGtfNDPcAgRrXzQ03QIEa180Nd4CBGtfNDbfAgRrXzQ34AIFbWVhbkzhAgNzXzLiAgRpXzQ54wIEaV81MOQCBWxfMTUx5QIFbF8xNTLmAgVsXzE1M+cCBWxfMTU06AIFbF8xNTXpAgVsXzE1NuoCBWxfMTU36wIFbF8xNTjsAgVsXzE1Oe0CBWxfMTYw7gIFbF8xNjHvAgVsXzE2MvACBWxfMTYz8QIFbF8xNjTyAgVsXzE2NfMCBWxfMTY29AIFbF8xNjf1AgVsXzE2OPYCBWxfMTY59wIFbF8xNzD4AgVsXzE3MfkCBWxfMTcy+gIFbF8xNzP7AgVsXzE3NPwCBWxfMTc1/QIFbF8xNzb+AgVsXzE3N/8CBWxfMTc4gAMFbF8xNzmBAwVsXzE4MIIDBWxfMTgxgwMFbF8xODKEAwVsXzE4M4UDBWxfMTg0hgMFbF8xODWHAwNyXzmIAwVsXzE4NokDBWxfMTg3igMFbF8xODiLAwVsXzE4OYwDBWxfMTkwjQMFbF8xOTGOAwVsXzE5Mo8DBWxfMTkzkAMFbF8xOTSRAwVsXzE5NZIDBWxfMTk2kwMFbF8xOTeUAwVsXzE5OJUDBWxfMTk5lgMFbF8yMDCXAwVsXzIwMZgDBWxfMjAymQMFbF8yMDOaAwVsXzIwNJsDBWxfMjA1nAMFbF8yMDadAwVsXzIwN54DBWxfMjA4nwMFbF8yMDmgAwVsXzIxMKEDBGlfNTGiAwJwYaMDAnBipAMBdKUDBGlfNTKmAwJzMKcDAnQwqAMGYWNjXzIwqQMGYWNjXzIxqgMGYWNjXzIyqwMGYWNjXzIzrAMGYWNjXzI0rQMGYWNjXzI1rgMGYWNjXzI2rwMGYWNjXzI3sAMCYXaxAwRhdl8xsgMEYXZfMrMDBGF2XzO0AwJidrUDBGJ2XzG2AwRwb18ytwMEdDBfMbgDBmFjY18yOLkDBmFjY18yOboDBmFjY18zMLsDBmFjY18zMbwDBGF2XzS9AwRhdl81vgMEYXZfNr8DBGF2XzfAAwRidl8ywQMEcG9fM8IDCGlfcmVzdF8xwwMEczBfMcQDBHQwXzLFAwZhY2NfMzLGAwZhY2NfMzPHAwZhY2NfMzTIAwZhY2NfMzXJAwRhdl84ygMEYXZfOcsDBGJ2XzPMAwRidl80zQMEcG9fNM4DBHQwXzPPAwZhY2NfMzbQAwZhY2NfMzfRAwVhdl8xMNIDBWF2XzEx0wMEYnZfNdQDBHBvXzXVAwNzXzPWAwRpXzUz1wMGaV90YWls2AMFbWF4JDLZAwN0NzDaAwN0NzHbAwRpXzU03AMEaV81Nd0DCGlfdGFpbF8x3gMFc2NhbGXfAwdzY2FsZV924AMEcHZfMuEDBHBzXzLiAwRwb1824wMEal8xMOQDBGlfNTblAwRyMF8z5gMGYWNjXzM45wMGYWNjXzM56AMGYWNjXzQw6QMGYWNjXzQx6gMGYWNjXzQy6wMGYWNjXzQz7AMGYWNjXzQ07QMGYWNjXzQ17gMFdnZfMTDvAwV2dl8xMfADBXZ2XzEy8QMFdnZfMTPyAwRzc1838wMEc3NfOPQDBHJfMTD1AwRwdl8z9gMEcHNfM/cDBHBvXzf4AwRqXzEx+QMEczBfMvoDBHIwXzT7AwZhY2NfNDb8AwZhY2NfNDf9AwZhY2NfNDj+AwZhY2NfNDn/AwZhY2NfNTCABAZhY2NfNTGBBAZhY2NfNTKCBAZhY2NfNTODBAV2dl8xNIQEBXZ2XzE1hQQFdnZfMTaGBAV2dl8xN4cEBHNzXzmIBAVzc18xMIkEBHJfMTGKBARyMF81iwQGYWNjXzU0jAQGYWNjXzU1jQQGYWNjXzU2jgQGYWNjXzU3jwQFdnZfMTiQBAV2dl8xOZEEBXZ2XzIwkgQFdnZfMjGTBAVzc18xMZQEBHJfMTKVBANzXzSWBARpXzU3lwQEaV81OJgEBGpfMTKZBAVsXzIxMZoEBWxfMjEymwQFbF8yMTOcBAVsXzIxNJ0EBWxfMjE1ngQFbF8yMTafBAVsXzIxN6AEBWxfMjE4oQQFbF8yMTmiBAVsXzIyMKMEBWxfMjIxpAQFbF8yMjKlBAVsXzIyM6YEBWxfMjI0pwQFbF8yMjWoBAVsXzIyNqkEBWxfMjI3qgQFbF8yMjirBAVsXzIyOawEBWxfMjMwrQQFbF8yMzGuBAVsXzIzMq8EBWxfMjMzsAQFbF8yMzSxBAVsXzIzNbIEBWxfMjM2swQFbF8yMze0BAVsXzIzOLUEBWxfMjM5tgQEcl8xM7cEBWxfMjQwuAQFbF8yNDG5BAVsXzI0MroEBWxfMjQzuwQFbF8yNDS8BAVsXzI0Nb0EBWxfMjQ2vgQFbF8yNDe/BAVsXzI0OMAEBWxfMjQ5wQQFbF8yNTDCBAVsXzI1McMEBWxfMjUyxAQFbF8yNTPFBAVsXzI1NMYEBWxfMjU1xwQFbF8yNTbIBAVsXzI1N8kEBWxfMjU4ygQFbF8yNTnLBAVsXzI2MMwEBWxfMjYxzQQFbF8yNjLOBAVsXzI2M88EBWxfMjY00AQEaV81OdEEBGlfNjDSBARqXzEz0wQFbF8yNjXUBAVsXzI2NtUEBWxfMjY31gQFbF8yNjjXBARpXzYx2AQEaV82MtkEAmk02gQEaTRfMdsEBGk0XzLcBARpNF8z3QQEaTRfNN4EBGk0XzXfBARpNF824AQEaTRfN+EEBGk0XzjiBARpNF854wQFaTRfMTDkBAVpNF8xMeUEBWk0XzEy5gQFaTRfMTPnBAVpNF8xNOgEBWk0XzE16QQFaTRfMTbqBAVpNF8xN+sEBWk0XzE47AQFaTRfMTntBARpXzYz7gQEaV82NO8EBGlfNjXwBAVhY2MkOPEEBHJfMTTyBAVhY2MkOfMEBHJfMTX0BAZhY2MkMTD1BARyXzE29gQGYWNjJDEx9wQEcl8xN/gEBmFjYyQxMvkEBHJfMTj6BAZhY2MkMTP7BARyXzE5/AQGYWNjJDE0/QQEcl8yMP4EBmFjYyQxNf8EBHJfMjGABQZhY2MkMTaBBQRyXzIyggUGYWNjJDE3gwUEcl8yM4QFBmFjYyQxOIUFBHJfMjSGBQZhY2MkMTmHBQRyXzI1iAUGYWNjJDIwiQUEcl8yNooFBmFjYyQyMYsFBHJfMjeMBQZhY2MkMjKNBQRyXzI4jgUGYWNjJDIzjwUEcl8yOZAFBGlfNjaRBQZhY2MkMjSSBQRyXzMwkwUGYWNjJDI1lAUEcl8zMZUFBmFjYyQyNpYFBHJfMzKXBQZhY2MkMjeYBQRyXzMzmQUGYWNjJDI4mgUEcl8zNJsFBmFjYyQyOZwFBHJfMzWdBQZhY2MkMzCeBQRyXzM2nwUGYWNjJDMxoAUEcl8zN6EFBmFjYyQzMqIFBHJfMzijBQZhY2MkMzOkBQRyXzM5pQUGYWNjJDM0pgUEcl80MKcFBmFjYyQzNagFBHJfNDGpBQZhY2MkMzaqBQRyXzQyqwUGYWNjJDM3rAUEcl80M60FBmFjYyQzOK4FBHJfNDSvBQZhY2MkMzmwBQRyXzQ1sQUEaV82N7IFBGlfNjizBQRpXzY5tAUEal8xNLUFBGlfNzC2BQRpXzcxtwUEal8xNbgFBmFjYyQ0MLkFBHJfNDa6BQZhY2MkNDG7BQRyXzQ3vAUGYWNjJDQyvQUEcl80OL4FBmFjYyQ0M78FBHJfNDnABQZhY2MkNDTBBQRyXzUwwgUGYWNjJDQ1wwUEcl81McQFBmFjYyQ0NsUFBHJfNTLGBQZhY2MkNDfHBQRyXzUzyAUGYWNjJDQ4yQUEcl81NMoFBmFjYyQ0OcsFBHJfNTXMBQZhY2MkNTDNBQRyXzU2zgUGYWNjJDUxzwUEcl81N9AFBmFjYyQ1MtEFBHJfNTjSBQZhY2MkNTPTBQRyXzU51AUGYWNjJDU01QUEcl82MNYFBmFjYyQ1NdcFBHJfNjHYBQNzXzXZBQRpXzcy2gUEcGFfMdsFBHBiXzHcBQN0XzHdBQRpXzcz3gUEal8xNt8FBHQwXzTgBQZhY2NfNTjhBQZhY2NfNTniBQZhY2NfNjDjBQZhY2NfNjHkBQZhY2NfNjLlBQZhY2NfNjPmBQZhY2NfNjTnBQZhY2NfNjXoBQVhdl8xMukFBWF2XzEz6gUFYXZfMTTrBQVhdl8xNewFBGJ2XzbtBQRidl837gUEcG9fOO8FCGlfcmVzdF8y8AUEal8xN/EFBHQwXzXyBQZhY2NfNjbzBQZhY2NfNjf0BQVhdl8xNvUFBGJ2Xzj2BQRidl859wUEcG9fOfgFBHB2XzT5BQRwc180+gUFcG9fMTD7BQRqXzE4/AUEaV83NP0FBHIwXzb+BQZhY2NfNjj/BQZhY2NfNjmABgZhY2NfNzCBBgZhY2NfNzGCBgZhY2NfNzKDBgZhY2NfNzOEBgZhY2NfNzSFBgZhY2NfNzWGBgV2dl8yMocGBXZ2XzIziAYFdnZfMjSJBgV2dl8yNYoGBXNzXzEyiwYFc3NfMTOMBgRyXzYyjQYEaV83NY4GBGlfNzaPBgRqXzE5kAYFaTRfMjCRBgVpNF8yMZIGBWk0XzIykwYFaTRfMjOUBgVpNF8yNJUGBWk0XzI1lgYFaTRfMjaXBgVpNF8yN5gGBWk0XzI4mQYEaV83N5oGBGpfMjCbBgVsXzI2OZwGBWxfMjcwnQYFbF8yNzGeBgVsXzI3Mp8GBGlfNzigBgRpXzc5oQYEal8yMaIGBWk0XzI5owYFaTRfMzCkBgVpNF8zMaUGBWk0XzMypgYEaV84MKcGBGlfODGoBgRpXzgyqQYGYWNjJDU2qgYEcl82M6sGBmFjYyQ1N6wGBHJfNjStBgZhY2MkNTiuBgRyXzY1rwYGYWNjJDU5sAYEcl82NrEGBmFjYyQ2MLIGBHJfNjezBgZhY2MkNjG0BgRyXzY4tQYGYWNjJDYytgYEcl82ObcGBmFjYyQ2M7gGBHJfNzC5BgRpXzgzugYGYWNjJDY0uwYEcl83MbwGBmFjYyQ2Nb0GBHJfNzK+BgZhY2MkNja/BgRyXzczwAYGYWNjJDY3wQYEcl83NMIGBmFjYyQ2OMMGBHJfNzXEBgZhY2MkNjnFBgRyXzc2xgYGYWNjJDcwxwYEcl83N8gGBmFjYyQ3MckGBHJfNzjKBgRpXzg0ywYEaV84NcwGBGlfODbNBgRqXzIyzgYEaV84N88GBGlfODjQBgRqXzIz0QYEaV84OdIGBmFjYyQ3MtMGBHJfNznUBgZhY2MkNzPVBgRyXzgw1gYGYWNjJDc01wYEcl84MdgGBmFjYyQ3NdkGBHJfODLaBgZhY2MkNzbbBgRyXzgz3AYGYWNjJDc33QYEcl84NN4GBmFjYyQ3ON8GBHJfODXgBgZhY2MkNznhBgRyXzg24gYDc1824wYEaV85MOQGBHB2XzXlBgRwc1815gYFcG9fMTHnBgRqXzI06AYEaV85MekGBHIwXzfqBgZhY2NfNzbrBgZhY2NfNzfsBgZhY2NfNzjtBgZhY2NfNznuBgZhY2NfODDvBgZhY2NfODHwBgZhY2NfODLxBgZhY2NfODPyBgV2dl8yNvMGBXZ2XzI39AYFc3NfMTT1BgVzc18xNfYGBXNzXzE29wYFc3NfMTf4BgRyXzg3+QYIaV9yZXN0XzP6BgRyMF84+wYGYWNjXzg0/AYGYWNjXzg1/QYFdnZfMjj+BgV2dl8yOf8GBXNzXzE4gAcEcl84OIEHBGlfOTKCBwRpXzkzgwcEaV85NIQHBGlfOTWFBwRpXzk2hgcEaV85Nwb5AgAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwV0OV9hdAQGeGQyX2F0BQZ0NDFfYXQGBnQ1MF9hdAcGeGQ2X2F0CAZ0NjhfYXQJBWE4X2F0CgZhMTBfYXQLBnQ2OV9hdAwGb3V0X2F0DQhybmdfc2VlZA4Icm5nX3N0ZXAPAWkQAWoRAWsSA2lfMRMDal8xFANrXzEVA2lfMhYDa18yFwNrXzMYA2tfNBkDa181GgNrXzYbA2tfNxwDa184HQNrXzkeBGtfMTAfBGtfMTEgBGtfMTIhA2lfMyIEa18xMyMEa18xNCQEa18xNSUEa18xNiYEa18xNycEa18xOCgEa18xOSkEa18yMCoEa18yMSsEa18yMiwEa18yMy0Bcy4DaV80LwNqXzIwAnB2MQJwczICcG8zA2pfMzQDaV81NQJyMDYDYWNjNwVhY2NfMTgFYWNjXzI5BWFjY18zOgVhY2NfNDsFYWNjXzU8BWFjY182PQVhY2NfNz4CdnY/BHZ2XzFAAnNzQQRzc18xQgRzc18yQwRzc18zRAFyRQN0bXBGA2lfNkcBbEgDcl8xSQNsXzFKA2lfN0sDaV84TANsXzJNA3JfMk4DbF8zTwNpXzlQBGlfMTBRBXRtcF8xUgRpbnZCUwRpXzExVARpXzEyVQRpXzEzVgNqXzRXBGtfMjRYBGlfMTRZBGlfMTVaA2pfNVsEa18yNVwDc18xXQRpXzE2XgRpXzE3XwNsXzRgA2xfNWEDbF82YgNsXzdjA2xfOGQDbF85ZQRsXzEwZgRsXzExZwRsXzEyaARsXzEzaQRsXzE0agRsXzE1awRsXzE2bARsXzE3bQRsXzE4bgRsXzE5bwRsXzIwcARsXzIxcQRsXzIycgRsXzIzcwRsXzI0dARsXzI1dQRsXzI2dgRsXzI3dwRsXzI4eARsXzI5eQRpXzE4egRsXzMwewRsXzMxfARsXzMyfQRsXzMzfgRsXzM0fwRsXzM1gAEEbF8zNoEBBGxfMzeCAQRsXzM4gwEEbF8zOYQBBGxfNDCFAQRsXzQxhgEEbF80MocBA3JfM4gBBGlfMTmJAQRsXzQzigEEbF80NIsBBGxfNDWMAQRsXzQ2jQEEbF80N44BBGxfNDiPAQRsXzQ5kAEEbF81MJEBBGxfNTGSAQRsXzUykwEEbF81M5QBBGxfNTSVAQRsXzU1lgEEaV8yMJcBBGxfNTaYAQRsXzU3mQEEbF81OJoBBGxfNTmbAQRsXzYwnAEEbF82MZ0BBGxfNjKeAQRsXzYznwEEbF82NKABBGxfNjWhAQRsXzY2ogEEbF82N6MBBGxfNjikAQRsXzY5pQEEbF83MKYBBGxfNzGnAQRsXzcyqAEEbF83M6kBBGxfNzSqAQRsXzc1qwEEbF83NqwBBGxfNzetAQRsXzc4rgEEbF83Oa8BBGxfODCwAQRsXzgxsQEEbF84MrIBBGxfODOzAQRsXzg0tAEEbF84NbUBBGxfODa2AQRsXzg3twEEbF84OLgBBHB2XzG5AQRwc18xugEEcG9fMbsBA2pfNrwBBGlfMjG9AQRyMF8xvgEFYWNjXzi/AQVhY2NfOcABBmFjY18xMMEBBmFjY18xMcIBBmFjY18xMsMBBmFjY18xM8QBBmFjY18xNMUBBmFjY18xNcYBBHZ2XzLHAQR2dl8zyAEEdnZfNMkBBHZ2XzXKAQRzc180ywEEc3NfNcwBA3JfNM0BBmlfcmVzdM4BBHIwXzLPAQZhY2NfMTbQAQZhY2NfMTfRAQZhY2NfMTjSAQZhY2NfMTnTAQR2dl821AEEdnZfN9UBBHZ2XzjWAQR2dl851wEEc3NfNtgBA3JfNdkBBGlfMjLaAQRsXzg52wEDcl823AEEbF85MN0BBGlfMjPeAQRpXzI03wEEbF85MeABA3JfN+EBBGxfOTLiAQRpXzI14wEEaV8yNuQBBGlfMjflAQRpXzI45gEEa18yNucBBGtfMjfoAQRrXzI46QEEa18yOeoBBGtfMzDrAQRrXzMx7AEEa18zMu0BBGtfMzPuAQRrXzM07wEEa18zNfABBGtfMzbxAQRpXzI58gEEaV8zMPMBBGtfMzf0AQRrXzM49QEEa18zOfYBBGtfNDD3AQRrXzQx+AEEa180MvkBBGtfNDP6AQRrXzQ0+wEEa180NfwBBGtfNDb9AQRrXzQ3/gEDc18y/wEEaV8zMYACBGlfMzKBAgRsXzkzggIEbF85NIMCBGxfOTWEAgRsXzk2hQIEbF85N4YCBGxfOTiHAgRsXzk5iAIFbF8xMDCJAgVsXzEwMYoCBWxfMTAyiwIFbF8xMDOMAgVsXzEwNI0CBWxfMTA1jgIFbF8xMDaPAgVsXzEwN5ACBWxfMTA4kQIFbF8xMDmSAgVsXzExMJMCBWxfMTExlAIFbF8xMTKVAgVsXzExM5YCBWxfMTE0lwIFbF8xMTWYAgVsXzExNpkCBWxfMTE3mgIFbF8xMTibAgVsXzExOZwCBWxfMTIwnQIFbF8xMjGeAgVsXzEyMp8CBWxfMTIzoAIFbF8xMjShAgVsXzEyNaICBWxfMTI2owIFbF8xMjekAgNyXzilAgVsXzEyOKYCBWxfMTI5pwIFbF8xMzCoAgVsXzEzMakCBWxfMTMyqgIFbF8xMzOrAgVsXzEzNKwCBWxfMTM1rQIFbF8xMzauAgVsXzEzN68CBWxfMTM4sAIFbF8xMzmxAgVsXzE0MLICBWxfMTQxswIFbF8xNDK0AgVsXzE0M7UCBWxfMTQ0tgIFbF8xNDW3AgVsXzE0NrgCBWxfMTQ3uQIFbF8xNDi6AgVsXzE0ObsCBWxfMTUwvAIFbF8xNTG9AgVsXzE1Mr4CBGlfMzO/AgJwYcACAnBiwQIBdMICBGlfMzTDAgJzMMQCAnQwxQIGYWNjXzIwxgIGYWNjXzIxxwIGYWNjXzIyyAIGYWNjXzIzyQIGYWNjXzI0ygIGYWNjXzI1ywIGYWNjXzI2zAIGYWNjXzI3zQICYXbOAgRhdl8xzwIEYXZfMtACBGF2XzPRAgJidtICBGJ2XzHTAgRwb18y1AIEdDBfMdUCBmFjY18yONYCBmFjY18yOdcCBmFjY18zMNgCBmFjY18zMdkCBGF2XzTaAgRhdl812wIEYXZfNtwCBGF2XzfdAgRidl8y3gIEcG9fM98CCGlfcmVzdF8x4AIEczBfMeECBHQwXzLiAgZhY2NfMzLjAgZhY2NfMzPkAgZhY2NfMzTlAgZhY2NfMzXmAgRhdl845wIEYXZfOegCBGJ2XzPpAgRidl806gIEcG9fNOsCBHQwXzPsAgZhY2NfMzbtAgZhY2NfMzfuAgVhdl8xMO8CBWF2XzEx8AIEYnZfNfECBHBvXzXyAgNzXzPzAgRpXzM19AIGaV90YWls9QIFbWF4JDP2AgV0bXBfMvcCA3Q3MPgCBGlfMzYH+gIABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMFdDlfYXQEBnhkMl9hdAUGdDQxX2F0BgZ0NTBfYXQHBnhkNl9hdAgGdDY4X2F0CQVhOF9hdAoGYTEwX2F0CwZ0NjlfYXQMCnRhcmdldHNfYXQNCHJuZ19zZWVkDghybmdfc3RlcA8BaRABahEBaxIDaV8xEwNqXzEUA2tfMRUDaV8yFgNrXzIXA2tfMxgDa180GQNrXzUaA2tfNhsDa183HANrXzgdA2tfOR4Ea18xMB8Ea18xMSAEa18xMiEDaV8zIgRrXzEzIwRrXzE0JARrXzE1JQRrXzE2JgRrXzE3JwRrXzE4KARrXzE5KQRrXzIwKgRrXzIxKwRrXzIyLARrXzIzLQFzLgNpXzQvA2pfMjACcHYxAnBzMgJwbzMDal8zNANpXzU1AnIwNgNhY2M3BWFjY18xOAVhY2NfMjkFYWNjXzM6BWFjY180OwVhY2NfNTwFYWNjXzY9BWFjY183PgJ2dj8EdnZfMUACc3NBBHNzXzFCBHNzXzJDBHNzXzNEAXJFA3RtcEYDaV82RwFsSANyXzFJA2xfMUoDaV83SwNpXzhMA2xfMk0Dcl8yTgNsXzNPA2lfOVAEaV8xMFEFdG1wXzFSBGludkJTBGlfMTFUBGlfMTJVBGlfMTNWA2pfNFcEa18yNFgEaV8xNFkEaV8xNVoDal81WwRrXzI1XANzXzFdBGlfMTZeBGlfMTdfA2xfNGADbF81YQNsXzZiA2xfN2MDbF84ZANsXzllBGxfMTBmBGxfMTFnBGxfMTJoBGxfMTNpBGxfMTRqBGxfMTVrBGxfMTZsBGxfMTdtBGxfMThuBGxfMTlvBGxfMjBwBGxfMjFxBGxfMjJyBGxfMjNzBGxfMjR0BGxfMjV1BGxfMjZ2BGxfMjd3BGxfMjh4BGxfMjl5BGlfMTh6BGxfMzB7BGxfMzF8BGxfMzJ9BGxfMzN+BGxfMzR/BGxfMzWAAQRsXzM2gQEEbF8zN4IBBGxfMziDAQRsXzM5hAEEbF80MIUBBGxfNDGGAQRsXzQyhwEDcl8ziAEEaV8xOYkBBGxfNDOKAQRsXzQ0iwEEbF80NYwBBGxfNDaNAQRsXzQ3jgEEbF80OI8BBGxfNDmQAQRsXzUwkQEEbF81MZIBBGxfNTKTAQRsXzUzlAEEbF81NJUBBGxfNTWWAQRpXzIwlwEEbF81NpgBBGxfNTeZAQRsXzU4mgEEbF81OZsBBGxfNjCcAQRsXzYxnQEEbF82Mp4BBGxfNjOfAQRsXzY0oAEEbF82NaEBBGxfNjaiAQRsXzY3owEEbF82OKQBBGxfNjmlAQRsXzcwpgEEbF83MacBBGxfNzKoAQRsXzczqQEEbF83NKoBBGxfNzWrAQRsXzc2rAEEbF83N60BBGxfNziuAQRsXzc5rwEEbF84MLABBGxfODGxAQRsXzgysgEEbF84M7MBBGxfODS0AQRsXzg1tQEEbF84NrYBBGxfODe3AQRsXzg4uAEEcHZfMbkBBHBzXzG6AQRwb18xuwEDal82vAEEaV8yMb0BBHIwXzG+AQVhY2NfOL8BBWFjY185wAEGYWNjXzEwwQEGYWNjXzExwgEGYWNjXzEywwEGYWNjXzEzxAEGYWNjXzE0xQEGYWNjXzE1xgEEdnZfMscBBHZ2XzPIAQR2dl80yQEEdnZfNcoBBHNzXzTLAQRzc181zAEDcl80zQEGaV9yZXN0zgEEcjBfMs8BBmFjY18xNtABBmFjY18xN9EBBmFjY18xONIBBmFjY18xOdMBBHZ2XzbUAQR2dl831QEEdnZfONYBBHZ2XznXAQRzc1822AEDcl812QEEaV8yMtoBBGxfODnbAQNyXzbcAQRsXzkw3QEEaV8yM94BBGlfMjTfAQRsXzkx4AEDcl834QEEbF85MuIBBGlfMjXjAQRpXzI25AEEaV8yN+UBBGlfMjjmAQRrXzI25wEEa18yN+gBBGtfMjjpAQRrXzI56gEEa18zMOsBBGtfMzHsAQRrXzMy7QEEa18zM+4BBGtfMzTvAQRrXzM18AEEa18zNvEBBGlfMjnyAQRpXzMw8wEEa18zN/QBBGtfMzj1AQRrXzM59gEEa180MPcBBGtfNDH4AQRrXzQy+QEEa180M/oBBGtfNDT7AQRrXzQ1/AEEa180Nv0BBGtfNDf+AQVtZWFuTP8BA3NfMoACBGlfMzGBAgRpXzMyggIEbF85M4MCBGxfOTSEAgRsXzk1hQIEbF85NoYCBGxfOTeHAgRsXzk4iAIEbF85OYkCBWxfMTAwigIFbF8xMDGLAgVsXzEwMowCBWxfMTAzjQIFbF8xMDSOAgVsXzEwNY8CBWxfMTA2kAIFbF8xMDeRAgVsXzEwOJICBWxfMTA5kwIFbF8xMTCUAgVsXzExMZUCBWxfMTEylgIFbF8xMTOXAgVsXzExNJgCBWxfMTE1mQIFbF8xMTaaAgVsXzExN5sCBWxfMTE4nAIFbF8xMTmdAgVsXzEyMJ4CBWxfMTIxnwIFbF8xMjKgAgVsXzEyM6ECBWxfMTI0ogIFbF8xMjWjAgVsXzEyNqQCBWxfMTI3pQIDcl84pgIFbF8xMjinAgVsXzEyOagCBWxfMTMwqQIFbF8xMzGqAgVsXzEzMqsCBWxfMTMzrAIFbF8xMzStAgVsXzEzNa4CBWxfMTM2rwIFbF8xMzewAgVsXzEzOLECBWxfMTM5sgIFbF8xNDCzAgVsXzE0MbQCBWxfMTQytQIFbF8xNDO2AgVsXzE0NLcCBWxfMTQ1uAIFbF8xNDa5AgVsXzE0N7oCBWxfMTQ4uwIFbF8xNDm8AgVsXzE1ML0CBWxfMTUxvgIFbF8xNTK/AgRpXzMzwAICcGHBAgJwYsICAXTDAgRpXzM0xAICczDFAgJ0MMYCBmFjY18yMMcCBmFjY18yMcgCBmFjY18yMskCBmFjY18yM8oCBmFjY18yNMsCBmFjY18yNcwCBmFjY18yNs0CBmFjY18yN84CAmF2zwIEYXZfMdACBGF2XzLRAgRhdl8z0gICYnbTAgRidl8x1AIEcG9fMtUCBHQwXzHWAgZhY2NfMjjXAgZhY2NfMjnYAgZhY2NfMzDZAgZhY2NfMzHaAgRhdl802wIEYXZfNdwCBGF2XzbdAgRhdl833gIEYnZfMt8CBHBvXzPgAghpX3Jlc3RfMeECBHMwXzHiAgR0MF8y4wIGYWNjXzMy5AIGYWNjXzMz5QIGYWNjXzM05gIGYWNjXzM15wIEYXZfOOgCBGF2XznpAgRidl8z6gIEYnZfNOsCBHBvXzTsAgR0MF8z7QIGYWNjXzM27gIGYWNjXzM37wIFYXZfMTDwAgVhdl8xMfECBGJ2XzXyAgRwb1818wIDc18z9AIEaV8zNfUCBmlfdGFpbPYCBW1heCQ09wIFdG1wXzL4AgN0NzD5AgN0NzEIBAACbHIBBHJhdGUCBXJhdGVzAwJhdA==";
+  "AGFzbQEAAAABGgVgAn9/AGABfAF8YAF7AXtgAn9/AXxgAXwAAwoJAAEBAgMDAAMEBQMBAAcHUwcGbWVtb3J5AgAHZm9yd2FyZAAABGxvc3MABAhncmFkaWVudAAFD3RyYWluaW5nRm9yd2FyZAAGDHRyYWluaW5nTG9zcwAHCXNnZFVwZGF0ZQAICs/NBwnafhQBfDx/DnsBfwF7YX8OewN/CXtHfw57An8JewR/CHsCfwV7BH8DfAF/IAC3IQIgAUGQGWwgAEEAbGohAyABQZAZbCAAQZC+AWxqIQQgAUGQGWwgAEEAbGohBSABQegYbCEGQQAhBwNAQQAhCANAQQAhCQNAIAdBwAZsIAhBIGxqIAlBBGxqIAlBBGz9AAKgygL9CwLwywIgCUEEaiIJQQhIDQALIAhBAWoiCEEaSA0ACyAHQQFqIgdBGkgNAAtBACEKA0AgCkEEbCAKQQRs/V0CoAL9XyAKQQRs/V0CwMoC/V/9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bAvD0AwAgCkECaiIKQQhIDQALQQAhCwNAQQAhDANAQQAhDQNAIAtBwAZsIAxBIGxqIA1BBGxqIA1BBGz9AALw9AP9CwKQ9QMgDUEEaiINQQhIDQALIAxBAWoiDEEaSA0ACyALQQFqIgtBGkgNAAtBACEOA0BBACEPA0BBACEQA0AgDkHABmwgD0EgbGogEEEEbGogEEEEbP0AAsAC/QsCkJ4FIBBBBGoiEEEISA0ACyAPQQFqIg9BGkgNAAsgDkEBaiIOQRpIDQALQQAhEQNAQQAhEgNAIBFBwAVsIBJBBGxqIBJBBGz9AALgygL9CwKQxwYgEkEEaiISQRBIDQALQQAhEwNAIBFBwAVsIBNBBGxqIBNBBGz9AALgygL9CwLQxwYgE0EEaiITQRBIDQALQQAhFANAIBFBwAVsIBRBBGxqIBRBBGz9AALgygL9CwKQyAYgFEEEaiIUQRBIDQALQQAhFQNAIBFBwAVsIBVBBGxqIBVBBGz9AALgygL9CwLQyAYgFUEEaiIVQRBIDQALQQAhFgNAIBFBwAVsIBZBBGxqIBZBBGz9AALgygL9CwKQyQYgFkEEaiIWQRBIDQALQQAhFwNAIBFBwAVsIBdBBGxqIBdBBGz9AALgygL9CwLQyQYgF0EEaiIXQRBIDQALQQAhGANAIBFBwAVsIBhBBGxqIBhBBGz9AALgygL9CwKQygYgGEEEaiIYQRBIDQALQQAhGQNAIBFBwAVsIBlBBGxqIBlBBGz9AALgygL9CwLQygYgGUEEaiIZQRBIDQALQQAhGgNAIBFBwAVsIBpBBGxqIBpBBGz9AALgygL9CwKQywYgGkEEaiIaQRBIDQALQQAhGwNAIBFBwAVsIBtBBGxqIBtBBGz9AALgygL9CwLQywYgG0EEaiIbQRBIDQALQQAhHANAIBFBwAVsIBxBBGxqIBxBBGz9AALgygL9CwKQzAYgHEEEaiIcQRBIDQALIBFBAWoiEUELSA0AC0EAIR0DQCAdQQRsIB1BBGz9XQLgJv1fIB1BBGz9XQKgywL9X/0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsC0IMHACAdQQJqIh1BEEgNAAtBACEeA0BBACEfA0AgHkHABWwgH0EEbGogH0EEbP0AAtCDB/0LApCEByAfQQRqIh9BEEgNAAtBACEgA0AgHkHABWwgIEEEbGogIEEEbP0AAtCDB/0LAtCEByAgQQRqIiBBEEgNAAtBACEhA0AgHkHABWwgIUEEbGogIUEEbP0AAtCDB/0LApCFByAhQQRqIiFBEEgNAAtBACEiA0AgHkHABWwgIkEEbGogIkEEbP0AAtCDB/0LAtCFByAiQQRqIiJBEEgNAAtBACEjA0AgHkHABWwgI0EEbGogI0EEbP0AAtCDB/0LApCGByAjQQRqIiNBEEgNAAtBACEkA0AgHkHABWwgJEEEbGogJEEEbP0AAtCDB/0LAtCGByAkQQRqIiRBEEgNAAtBACElA0AgHkHABWwgJUEEbGogJUEEbP0AAtCDB/0LApCHByAlQQRqIiVBEEgNAAtBACEmA0AgHkHABWwgJkEEbGogJkEEbP0AAtCDB/0LAtCHByAmQQRqIiZBEEgNAAtBACEnA0AgHkHABWwgJ0EEbGogJ0EEbP0AAtCDB/0LApCIByAnQQRqIidBEEgNAAtBACEoA0AgHkHABWwgKEEEbGogKEEEbP0AAtCDB/0LAtCIByAoQQRqIihBEEgNAAtBACEpA0AgHkHABWwgKUEEbGogKUEEbP0AAtCDB/0LApCJByApQQRqIilBEEgNAAsgHkEBaiIeQQtIDQALQQAhKgNAQQAhKwNAICpBwAVsICtBBGxqICtBBGz9AAKgJ/0LAtDAByArQQRqIitBEEgNAAtBACEsA0AgKkHABWwgLEEEbGogLEEEbP0AAqAn/QsCkMEHICxBBGoiLEEQSA0AC0EAIS0DQCAqQcAFbCAtQQRsaiAtQQRs/QACoCf9CwLQwQcgLUEEaiItQRBIDQALQQAhLgNAICpBwAVsIC5BBGxqIC5BBGz9AAKgJ/0LApDCByAuQQRqIi5BEEgNAAtBACEvA0AgKkHABWwgL0EEbGogL0EEbP0AAqAn/QsC0MIHIC9BBGoiL0EQSA0AC0EAITADQCAqQcAFbCAwQQRsaiAwQQRs/QACoCf9CwKQwwcgMEEEaiIwQRBIDQALQQAhMQNAICpBwAVsIDFBBGxqIDFBBGz9AAKgJ/0LAtDDByAxQQRqIjFBEEgNAAtBACEyA0AgKkHABWwgMkEEbGogMkEEbP0AAqAn/QsCkMQHIDJBBGoiMkEQSA0AC0EAITMDQCAqQcAFbCAzQQRsaiAzQQRs/QACoCf9CwLQxAcgM0EEaiIzQRBIDQALQQAhNANAICpBwAVsIDRBBGxqIDRBBGz9AAKgJ/0LApDFByA0QQRqIjRBEEgNAAtBACE1A0AgKkHABWwgNUEEbGogNUEEbP0AAqAn/QsC0MUHIDVBBGoiNUEQSA0ACyAqQQFqIipBC0gNAAtBACE2A0BBACE3A0BBACE4A0AgAyA3QagHbGogOEEkbGogNkHAGGwgN0HwAGxqIDhBBGxqKgKg4w67tjgCoOMOIAMgN0GoB2xqIDhBJGxqIDZBwBhsIDdB8ABsaiA4QQRsaioCpOMOu7Y4AqTjDiADIDdBqAdsaiA4QSRsaiA2QcAYbCA3QfAAbGogOEEEbGoqAqjjDru2OAKo4w4gAyA3QagHbGogOEEkbGogNkHAGGwgN0HwAGxqIDhBBGxqKgKQ5A67tjgCrOMOIAMgN0GoB2xqIDhBJGxqIDZBwBhsIDdB8ABsaiA4QQRsaioClOQOu7Y4ArDjDiADIDdBqAdsaiA4QSRsaiA2QcAYbCA3QfAAbGogOEEEbGoqApjkDru2OAK04w4gAyA3QagHbGogOEEkbGogNkHAGGwgN0HwAGxqIDhBBGxqKgKA5Q67tjgCuOMOIAMgN0GoB2xqIDhBJGxqIDZBwBhsIDdB8ABsaiA4QQRsaioChOUOu7Y4ArzjDiADIDdBqAdsaiA4QSRsaiA2QcAYbCA3QfAAbGogOEEEbGoqAojlDru2OALA4w4gOEEBaiI4QRpIDQALIDdBAWoiN0EaSA0AC0EAITwDQEEAIT0DQCA8QQRsITkgAyA9QSRsaiE6/QwAAAAAAAAAAAAAAAAAAAAAIT/9DAAAAAAAAAAAAAAAAAAAAAAhQP0MAAAAAAAAAAAAAAAAAAAAACFB/QwAAAAAAAAAAAAAAAAAAAAAIUL9DAAAAAAAAAAAAAAAAAAAAAAhQ/0MAAAAAAAAAAAAAAAAAAAAACFE/QwAAAAAAAAAAAAAAAAAAAAAIUX9DAAAAAAAAAAAAAAAAAAAAAAhRkEAIU0DQCA5/QACACFHIDn9AAIQIUggOv0JAqDjDiFJIDr9CQLE4w4hSiA6/QkC6OMOIUsgOv0JAozkDiFMIEkgRyA/IU795gEgTv3kASE/IEkgSCBAIU795gEgTv3kASFAIEogRyBBIU795gEgTv3kASFBIEogSCBCIU795gEgTv3kASFCIEsgRyBDIU795gEgTv3kASFDIEsgSCBEIU795gEgTv3kASFEIEwgRyBFIU795gEgTv3kASFFIEwgSCBGIU795gEgTv3kASFGIDlBIGohOSA6QQRqITogTUEBaiJNQQlIDQALID1BIGwgPEEEbGohOyA7ID/9CwKQ/QcgOyBA/QsCoP0HIDsgQf0LArD9ByA7IEL9CwLA/QcgOyBD/QsC0P0HIDsgRP0LAuD9ByA7IEX9CwLw/QcgOyBG/QsCgP4HID1BBGoiPUGkBUgNAAsgPEEIaiI8QQhIDQALQQAhTwNAIE9BBGz9DAAAAAAAAAAAAAAAAAAAAAAgT0EEbP1dApD9B/1fIE9BBGz9XQLwywL9X/3xASBPQQRs/V0CkPUD/V/98gEgT0EEbP1dApCeBf1f/fAB/fUB/V79WwKQpgkAIE9BAmoiT0GgKkgNAAtBACFQA0BBACFRA0AgUEGADWwgUUEEbGogUEGADWwgUUEEbGr9AAKQpgn9CwKQ/QcgUUEEaiJRQRBIDQALQQAhUgNAIFBBgA1sIFJBBGxqIFBBgA1sIFJBBGxq/QAC0KwJ/QsC0P0HIFJBBGoiUkEQSA0AC0EAIVMDQCBQQYANbCBTQQRsaiBQQYANbCBTQQRsav0AAtCmCf0LApD+ByBTQQRqIlNBEEgNAAtBACFUA0AgUEGADWwgVEEEbGogUEGADWwgVEEEbGr9AAKQrQn9CwLQ/gcgVEEEaiJUQRBIDQALQQAhVQNAIFBBgA1sIFVBBGxqIFBBgA1sIFVBBGxq/QACkKcJ/QsCkP8HIFVBBGoiVUEQSA0AC0EAIVYDQCBQQYANbCBWQQRsaiBQQYANbCBWQQRsav0AAtCtCf0LAtD/ByBWQQRqIlZBEEgNAAtBACFXA0AgUEGADWwgV0EEbGogUEGADWwgV0EEbGr9AALQpwn9CwKQgAggV0EEaiJXQRBIDQALQQAhWANAIFBBgA1sIFhBBGxqIFBBgA1sIFhBBGxq/QACkK4J/QsC0IAIIFhBBGoiWEEQSA0AC0EAIVkDQCBQQYANbCBZQQRsaiBQQYANbCBZQQRsav0AApCoCf0LApCBCCBZQQRqIllBEEgNAAtBACFaA0AgUEGADWwgWkEEbGogUEGADWwgWkEEbGr9AALQrgn9CwLQgQggWkEEaiJaQRBIDQALQQAhWwNAIFBBgA1sIFtBBGxqIFBBgA1sIFtBBGxq/QAC0KgJ/QsCkIIIIFtBBGoiW0EQSA0AC0EAIVwDQCBQQYANbCBcQQRsaiBQQYANbCBcQQRsav0AApCvCf0LAtCCCCBcQQRqIlxBEEgNAAtBACFdA0AgUEGADWwgXUEEbGogUEGADWwgXUEEbGr9AAKQqQn9CwKQgwggXUEEaiJdQRBIDQALQQAhXgNAIFBBgA1sIF5BBGxqIFBBgA1sIF5BBGxq/QAC0K8J/QsC0IMIIF5BBGoiXkEQSA0AC0EAIV8DQCBQQYANbCBfQQRsaiBQQYANbCBfQQRsav0AAtCpCf0LApCECCBfQQRqIl9BEEgNAAtBACFgA0AgUEGADWwgYEEEbGogUEGADWwgYEEEbGr9AAKQsAn9CwLQhAggYEEEaiJgQRBIDQALQQAhYQNAIFBBgA1sIGFBBGxqIFBBgA1sIGFBBGxq/QACkKoJ/QsCkIUIIGFBBGoiYUEQSA0AC0EAIWIDQCBQQYANbCBiQQRsaiBQQYANbCBiQQRsav0AAtCwCf0LAtCFCCBiQQRqImJBEEgNAAtBACFjA0AgUEGADWwgY0EEbGogUEGADWwgY0EEbGr9AALQqgn9CwKQhgggY0EEaiJjQRBIDQALQQAhZANAIFBBgA1sIGRBBGxqIFBBgA1sIGRBBGxq/QACkLEJ/QsC0IYIIGRBBGoiZEEQSA0AC0EAIWUDQCBQQYANbCBlQQRsaiBQQYANbCBlQQRsav0AApCrCf0LApCHCCBlQQRqImVBEEgNAAtBACFmA0AgUEGADWwgZkEEbGogUEGADWwgZkEEbGr9AALQsQn9CwLQhwggZkEEaiJmQRBIDQALQQAhZwNAIFBBgA1sIGdBBGxqIFBBgA1sIGdBBGxq/QAC0KsJ/QsCkIgIIGdBBGoiZ0EQSA0AC0EAIWgDQCBQQYANbCBoQQRsaiBQQYANbCBoQQRsav0AApCyCf0LAtCICCBoQQRqImhBEEgNAAtBACFpA0AgUEGADWwgaUEEbGogUEGADWwgaUEEbGr9AAKQrAn9CwKQiQggaUEEaiJpQRBIDQALQQAhagNAIFBBgA1sIGpBBGxqIFBBgA1sIGpBBGxq/QAC0LIJ/QsC0IkIIGpBBGoiakEQSA0ACyBQQQFqIlBBDUgNAAtBACFrA0BBACFsA0Aga0GgA2wgbEEEbGoga0GADWwgbEEEbGr9AAKQ/Qf9CwKQpgkgbEEEaiJsQQhIDQALQQAhbQNAIGtBoANsIG1BBGxqIGtBgA1sIG1BBGxq/QACkP4H/QsCsKYJIG1BBGoibUEISA0AC0EAIW4DQCBrQaADbCBuQQRsaiBrQYANbCBuQQRsav0AApD/B/0LAtCmCSBuQQRqIm5BCEgNAAtBACFvA0Aga0GgA2wgb0EEbGoga0GADWwgb0EEbGr9AAKQgAj9CwLwpgkgb0EEaiJvQQhIDQALQQAhcANAIGtBoANsIHBBBGxqIGtBgA1sIHBBBGxq/QACkIEI/QsCkKcJIHBBBGoicEEISA0AC0EAIXEDQCBrQaADbCBxQQRsaiBrQYANbCBxQQRsav0AApCCCP0LArCnCSBxQQRqInFBCEgNAAtBACFyA0Aga0GgA2wgckEEbGoga0GADWwgckEEbGr9AAKQgwj9CwLQpwkgckEEaiJyQQhIDQALQQAhcwNAIGtBoANsIHNBBGxqIGtBgA1sIHNBBGxq/QACkIQI/QsC8KcJIHNBBGoic0EISA0AC0EAIXQDQCBrQaADbCB0QQRsaiBrQYANbCB0QQRsav0AApCFCP0LApCoCSB0QQRqInRBCEgNAAtBACF1A0Aga0GgA2wgdUEEbGoga0GADWwgdUEEbGr9AAKQhgj9CwKwqAkgdUEEaiJ1QQhIDQALQQAhdgNAIGtBoANsIHZBBGxqIGtBgA1sIHZBBGxq/QACkIcI/QsC0KgJIHZBBGoidkEISA0AC0EAIXcDQCBrQaADbCB3QQRsaiBrQYANbCB3QQRsav0AApCICP0LAvCoCSB3QQRqIndBCEgNAAtBACF4A0Aga0GgA2wgeEEEbGoga0GADWwgeEEEbGr9AAKQiQj9CwKQqQkgeEEEaiJ4QQhIDQALIGtBAWoia0ENSA0AC0EAIXkDQEEAIXoDQEEAIXsDQCB6QaADbCB7QQRsaiB6QaADbCB7QQRsav0AApCmCSB6QYANbCB5QSBsaiB7QQRsav0AArD9B/3rAf0LApCmCSB7QQRqIntBCEgNAAtBACF8A0AgekGgA2wgfEEEbGogekGgA2wgfEEEbGr9AAKwpgkgekGADWwgeUEgbGogfEEEbGr9AAKw/gf96wH9CwKwpgkgfEEEaiJ8QQhIDQALQQAhfQNAIHpBoANsIH1BBGxqIHpBoANsIH1BBGxq/QAC0KYJIHpBgA1sIHlBIGxqIH1BBGxq/QACsP8H/esB/QsC0KYJIH1BBGoifUEISA0AC0EAIX4DQCB6QaADbCB+QQRsaiB6QaADbCB+QQRsav0AAvCmCSB6QYANbCB5QSBsaiB+QQRsav0AArCACP3rAf0LAvCmCSB+QQRqIn5BCEgNAAtBACF/A0AgekGgA2wgf0EEbGogekGgA2wgf0EEbGr9AAKQpwkgekGADWwgeUEgbGogf0EEbGr9AAKwgQj96wH9CwKQpwkgf0EEaiJ/QQhIDQALQQAhgAEDQCB6QaADbCCAAUEEbGogekGgA2wggAFBBGxq/QACsKcJIHpBgA1sIHlBIGxqIIABQQRsav0AArCCCP3rAf0LArCnCSCAAUEEaiKAAUEISA0AC0EAIYEBA0AgekGgA2wggQFBBGxqIHpBoANsIIEBQQRsav0AAtCnCSB6QYANbCB5QSBsaiCBAUEEbGr9AAKwgwj96wH9CwLQpwkggQFBBGoigQFBCEgNAAtBACGCAQNAIHpBoANsIIIBQQRsaiB6QaADbCCCAUEEbGr9AALwpwkgekGADWwgeUEgbGogggFBBGxq/QACsIQI/esB/QsC8KcJIIIBQQRqIoIBQQhIDQALQQAhgwEDQCB6QaADbCCDAUEEbGogekGgA2wggwFBBGxq/QACkKgJIHpBgA1sIHlBIGxqIIMBQQRsav0AArCFCP3rAf0LApCoCSCDAUEEaiKDAUEISA0AC0EAIYQBA0AgekGgA2wghAFBBGxqIHpBoANsIIQBQQRsav0AArCoCSB6QYANbCB5QSBsaiCEAUEEbGr9AAKwhgj96wH9CwKwqAkghAFBBGoihAFBCEgNAAtBACGFAQNAIHpBoANsIIUBQQRsaiB6QaADbCCFAUEEbGr9AALQqAkgekGADWwgeUEgbGoghQFBBGxq/QACsIcI/esB/QsC0KgJIIUBQQRqIoUBQQhIDQALQQAhhgEDQCB6QaADbCCGAUEEbGogekGgA2wghgFBBGxq/QAC8KgJIHpBgA1sIHlBIGxqIIYBQQRsav0AArCICP3rAf0LAvCoCSCGAUEEaiKGAUEISA0AC0EAIYcBA0AgekGgA2wghwFBBGxqIHpBoANsIIcBQQRsav0AApCpCSB6QYANbCB5QSBsaiCHAUEEbGr9AAKwiQj96wH9CwKQqQkghwFBBGoihwFBCEgNAAsgekEBaiJ6QQ1IDQALIHlBAWoieUEDSA0AC0EAIYgBA0BBACGJAQNAIIgBQeAYbCCJAUEEbGogiAFBoANsIIkBQQRsav0AApCmCf0LArDQCSCJAUEEaiKJAUEYSA0AC0EAIYoBA0AgiAFB4BhsIIoBQQRsaiCIAUGgA2wgigFBBGxq/QACsKkJ/QsCkNEJIIoBQQRqIooBQRhIDQALQQAhiwEDQCCIAUHgGGwgiwFBBGxqIIgBQaADbCCLAUEEbGr9AALQrAn9CwLw0QkgiwFBBGoiiwFBGEgNAAtBACGMAQNAIIgBQeAYbCCMAUEEbGogiAFBoANsIIwBQQRsav0AArCmCf0LAtDSCSCMAUEEaiKMAUEYSA0AC0EAIY0BA0AgiAFB4BhsII0BQQRsaiCIAUGgA2wgjQFBBGxq/QAC0KkJ/QsCsNMJII0BQQRqIo0BQRhIDQALQQAhjgEDQCCIAUHgGGwgjgFBBGxqIIgBQaADbCCOAUEEbGr9AALwrAn9CwKQ1AkgjgFBBGoijgFBGEgNAAtBACGPAQNAIIgBQeAYbCCPAUEEbGogiAFBoANsII8BQQRsav0AAtCmCf0LAvDUCSCPAUEEaiKPAUEYSA0AC0EAIZABA0AgiAFB4BhsIJABQQRsaiCIAUGgA2wgkAFBBGxq/QAC8KkJ/QsC0NUJIJABQQRqIpABQRhIDQALQQAhkQEDQCCIAUHgGGwgkQFBBGxqIIgBQaADbCCRAUEEbGr9AAKQrQn9CwKw1gkgkQFBBGoikQFBGEgNAAtBACGSAQNAIIgBQeAYbCCSAUEEbGogiAFBoANsIJIBQQRsav0AAvCmCf0LApDXCSCSAUEEaiKSAUEYSA0AC0EAIZMBA0AgiAFB4BhsIJMBQQRsaiCIAUGgA2wgkwFBBGxq/QACkKoJ/QsC8NcJIJMBQQRqIpMBQRhIDQALQQAhlAEDQCCIAUHgGGwglAFBBGxqIIgBQaADbCCUAUEEbGr9AAKwrQn9CwLQ2AkglAFBBGoilAFBGEgNAAtBACGVAQNAIIgBQeAYbCCVAUEEbGogiAFBoANsIJUBQQRsav0AApCnCf0LArDZCSCVAUEEaiKVAUEYSA0AC0EAIZYBA0AgiAFB4BhsIJYBQQRsaiCIAUGgA2wglgFBBGxq/QACsKoJ/QsCkNoJIJYBQQRqIpYBQRhIDQALQQAhlwEDQCCIAUHgGGwglwFBBGxqIIgBQaADbCCXAUEEbGr9AALQrQn9CwLw2gkglwFBBGoilwFBGEgNAAtBACGYAQNAIIgBQeAYbCCYAUEEbGogiAFBoANsIJgBQQRsav0AArCnCf0LAtDbCSCYAUEEaiKYAUEYSA0AC0EAIZkBA0AgiAFB4BhsIJkBQQRsaiCIAUGgA2wgmQFBBGxq/QAC0KoJ/QsCsNwJIJkBQQRqIpkBQRhIDQALQQAhmgEDQCCIAUHgGGwgmgFBBGxqIIgBQaADbCCaAUEEbGr9AALwrQn9CwKQ3QkgmgFBBGoimgFBGEgNAAtBACGbAQNAIIgBQeAYbCCbAUEEbGogiAFBoANsIJsBQQRsav0AAtCnCf0LAvDdCSCbAUEEaiKbAUEYSA0AC0EAIZwBA0AgiAFB4BhsIJwBQQRsaiCIAUGgA2wgnAFBBGxq/QAC8KoJ/QsC0N4JIJwBQQRqIpwBQRhIDQALQQAhnQEDQCCIAUHgGGwgnQFBBGxqIIgBQaADbCCdAUEEbGr9AAKQrgn9CwKw3wkgnQFBBGoinQFBGEgNAAtBACGeAQNAIIgBQeAYbCCeAUEEbGogiAFBoANsIJ4BQQRsav0AAvCnCf0LApDgCSCeAUEEaiKeAUEYSA0AC0EAIZ8BA0AgiAFB4BhsIJ8BQQRsaiCIAUGgA2wgnwFBBGxq/QACkKsJ/QsC8OAJIJ8BQQRqIp8BQRhIDQALQQAhoAEDQCCIAUHgGGwgoAFBBGxqIIgBQaADbCCgAUEEbGr9AAKwrgn9CwLQ4QkgoAFBBGoioAFBGEgNAAtBACGhAQNAIIgBQeAYbCChAUEEbGogiAFBoANsIKEBQQRsav0AApCoCf0LArDiCSChAUEEaiKhAUEYSA0AC0EAIaIBA0AgiAFB4BhsIKIBQQRsaiCIAUGgA2wgogFBBGxq/QACsKsJ/QsCkOMJIKIBQQRqIqIBQRhIDQALQQAhowEDQCCIAUHgGGwgowFBBGxqIIgBQaADbCCjAUEEbGr9AALQrgn9CwLw4wkgowFBBGoiowFBGEgNAAtBACGkAQNAIIgBQeAYbCCkAUEEbGogiAFBoANsIKQBQQRsav0AArCoCf0LAtDkCSCkAUEEaiKkAUEYSA0AC0EAIaUBA0AgiAFB4BhsIKUBQQRsaiCIAUGgA2wgpQFBBGxq/QAC0KsJ/QsCsOUJIKUBQQRqIqUBQRhIDQALQQAhpgEDQCCIAUHgGGwgpgFBBGxqIIgBQaADbCCmAUEEbGr9AALwrgn9CwKQ5gkgpgFBBGoipgFBGEgNAAtBACGnAQNAIIgBQeAYbCCnAUEEbGogiAFBoANsIKcBQQRsav0AAtCoCf0LAvDmCSCnAUEEaiKnAUEYSA0AC0EAIagBA0AgiAFB4BhsIKgBQQRsaiCIAUGgA2wgqAFBBGxq/QAC8KsJ/QsC0OcJIKgBQQRqIqgBQRhIDQALQQAhqQEDQCCIAUHgGGwgqQFBBGxqIIgBQaADbCCpAUEEbGr9AAKQrwn9CwKw6AkgqQFBBGoiqQFBGEgNAAsgiAFBAWoiiAFBC0gNAAtBACGtAQNAQQAhrgEDQCCtAUEEbCGqASCuAUGgAmwhqwH9DAAAAAAAAAAAAAAAAAAAAAAhsAH9DAAAAAAAAAAAAAAAAAAAAAAhsQH9DAAAAAAAAAAAAAAAAAAAAAAhsgH9DAAAAAAAAAAAAAAAAAAAAAAhswH9DAAAAAAAAAAAAAAAAAAAAAAhtAH9DAAAAAAAAAAAAAAAAAAAAAAhtQH9DAAAAAAAAAAAAAAAAAAAAAAhtgH9DAAAAAAAAAAAAAAAAAAAAAAhtwFBACG+AQNAIKoB/QAC4AIhuAEgqgH9AALwAiG5ASCqAf0AAoADIboBIKoB/QACkAMhuwEgqwH9CQKw0AkhvAEgqwH9CQLQ0gkhvQEgvAEguAEgsAEhTv3mASBO/eQBIbABILwBILkBILEBIU795gEgTv3kASGxASC8ASC6ASCyASFO/eYBIE795AEhsgEgvAEguwEgswEhTv3mASBO/eQBIbMBIL0BILgBILQBIU795gEgTv3kASG0ASC9ASC5ASC1ASFO/eYBIE795AEhtQEgvQEgugEgtgEhTv3mASBO/eQBIbYBIL0BILsBILcBIU795gEgTv3kASG3ASCqAUHAAGohqgEgqwFBBGohqwEgvgFBAWoivgFByABIDQALIK4BQcAAbCCtAUEEbGohrAEgrAEgsAH9CwKQ/QcgrAEgsQH9CwKg/QcgrAEgsgH9CwKw/QcgrAEgswH9CwLA/QcgrAEgtAH9CwLQ/QcgrAEgtQH9CwLg/QcgrAEgtgH9CwLw/QcgrAEgtwH9CwKA/gcgrgFBAmoirgFB+ABIDQALQfgAIb8BIK0BQQRsIaoBIL8BQaACbCGrAf0MAAAAAAAAAAAAAAAAAAAAACHBAf0MAAAAAAAAAAAAAAAAAAAAACHCAf0MAAAAAAAAAAAAAAAAAAAAACHDAf0MAAAAAAAAAAAAAAAAAAAAACHEAUEAIcoBA0AgqgH9AALgAiHFASCqAf0AAvACIcYBIKoB/QACgAMhxwEgqgH9AAKQAyHIASCrAf0JArDQCSHJASDJASDFASDBASFO/eYBIE795AEhwQEgyQEgxgEgwgEhTv3mASBO/eQBIcIBIMkBIMcBIMMBIU795gEgTv3kASHDASDJASDIASDEASFO/eYBIE795AEhxAEgqgFBwABqIaoBIKsBQQRqIasBIMoBQQFqIsoBQcgASA0ACyC/AUHAAGwgrQFBBGxqIawBIKwBIMEB/QsCkP0HIKwBIMIB/QsCoP0HIKwBIMMB/QsCsP0HIKwBIMQB/QsCwP0HIK0BQRBqIq0BQRBIDQALQQAhywEDQCDLAUEEbP0MAAAAAAAAAAAAAAAAAAAAACDLAUEEbP1dApD9B/1fIMsBQQRs/V0CkMcG/V/98QEgywFBBGz9XQKQhAf9X/3yASDLAUEEbP1dAtDAB/1f/fAB/fUB/V79WwLQuQgAIMsBQQJqIssBQZAPSA0AC0EAIcwBA0BBACHNAQNAIMwBQYAKbCDNAUEEbGogzAFBgAtsIM0BQQRsav0AAtC5CP0LApD9ByDNAUEEaiLNAUEgSA0AC0EAIc4BA0AgzAFBgApsIM4BQQRsaiDMAUGAC2wgzgFBBGxq/QACkL8I/QsCkP4HIM4BQQRqIs4BQSBIDQALQQAhzwEDQCDMAUGACmwgzwFBBGxqIMwBQYALbCDPAUEEbGr9AALQugj9CwKQ/wcgzwFBBGoizwFBIEgNAAtBACHQAQNAIMwBQYAKbCDQAUEEbGogzAFBgAtsINABQQRsav0AApDACP0LApCACCDQAUEEaiLQAUEgSA0AC0EAIdEBA0AgzAFBgApsINEBQQRsaiDMAUGAC2wg0QFBBGxq/QAC0LsI/QsCkIEIINEBQQRqItEBQSBIDQALQQAh0gEDQCDMAUGACmwg0gFBBGxqIMwBQYALbCDSAUEEbGr9AAKQwQj9CwKQgggg0gFBBGoi0gFBIEgNAAtBACHTAQNAIMwBQYAKbCDTAUEEbGogzAFBgAtsINMBQQRsav0AAtC8CP0LApCDCCDTAUEEaiLTAUEgSA0AC0EAIdQBA0AgzAFBgApsINQBQQRsaiDMAUGAC2wg1AFBBGxq/QACkMII/QsCkIQIINQBQQRqItQBQSBIDQALQQAh1QEDQCDMAUGACmwg1QFBBGxqIMwBQYALbCDVAUEEbGr9AALQvQj9CwKQhQgg1QFBBGoi1QFBIEgNAAtBACHWAQNAIMwBQYAKbCDWAUEEbGogzAFBgAtsINYBQQRsav0AApDDCP0LApCGCCDWAUEEaiLWAUEgSA0ACyDMAUEBaiLMAUEFSA0AC0EAIdcBA0Ag1wFBBGwg1wFBBGz9AAKQ/Qf9CwKQrwgg1wFBBGoi1wFBEEgNAAtBACHYAQNAINgBQQRsINgBQQRs/QACkP8H/QsC0K8IINgBQQRqItgBQRBIDQALQQAh2QEDQCDZAUEEbCDZAUEEbP0AApCBCP0LApCwCCDZAUEEaiLZAUEQSA0AC0EAIdoBA0Ag2gFBBGwg2gFBBGz9AAKQgwj9CwLQsAgg2gFBBGoi2gFBEEgNAAtBACHbAQNAINsBQQRsINsBQQRs/QACkIUI/QsCkLEIINsBQQRqItsBQRBIDQALQQAh3AEDQCDcAUEEbCDcAUEEbP0AApCHCP0LAtCxCCDcAUEEaiLcAUEQSA0AC0EAId0BA0Ag3QFBBGwg3QFBBGz9AAKQiQj9CwKQsggg3QFBBGoi3QFBEEgNAAtBACHeAQNAIN4BQQRsIN4BQQRs/QACkIsI/QsC0LIIIN4BQQRqIt4BQRBIDQALQQAh3wEDQCDfAUEEbCDfAUEEbP0AApCNCP0LApCzCCDfAUEEaiLfAUEQSA0AC0EAIeABA0Ag4AFBBGwg4AFBBGz9AAKQjwj9CwLQswgg4AFBBGoi4AFBEEgNAAtBACHhAQNAIOEBQQRsIOEBQQRs/QACkJEI/QsCkLQIIOEBQQRqIuEBQRBIDQALQQAh4gEDQCDiAUEEbCDiAUEEbP0AApCTCP0LAtC0CCDiAUEEaiLiAUEQSA0AC0EAIeMBA0Ag4wFBBGwg4wFBBGz9AAKQlQj9CwKQtQgg4wFBBGoi4wFBEEgNAAtBACHkAQNAIOQBQQRsIOQBQQRs/QACkJcI/QsC0LUIIOQBQQRqIuQBQRBIDQALQQAh5QEDQCDlAUEEbCDlAUEEbP0AApCZCP0LApC2CCDlAUEEaiLlAUEQSA0AC0EAIeYBA0Ag5gFBBGwg5gFBBGz9AAKQmwj9CwLQtggg5gFBBGoi5gFBEEgNAAtBACHnAQNAIOcBQQRsIOcBQQRs/QACkJ0I/QsCkLcIIOcBQQRqIucBQRBIDQALQQAh6AEDQCDoAUEEbCDoAUEEbP0AApCfCP0LAtC3CCDoAUEEaiLoAUEQSA0AC0EAIekBA0Ag6QFBBGwg6QFBBGz9AAKQoQj9CwKQuAgg6QFBBGoi6QFBEEgNAAtBACHqAQNAIOoBQQRsIOoBQQRs/QACkKMI/QsC0LgIIOoBQQRqIuoBQRBIDQALQQAh6wEDQCDrAUEEbCDrAUEEbP0AApClCP0LApC5CCDrAUEEaiLrAUEQSA0AC0EAIewBA0Ag7AFBBGwg7AFBBGz9AAKQpwj9CwLQuQgg7AFBBGoi7AFBEEgNAAtBACHtAQNAIO0BQQRsIO0BQQRs/QACkKkI/QsCkLoIIO0BQQRqIu0BQRBIDQALQQAh7gEDQCDuAUEEbCDuAUEEbP0AApCrCP0LAtC6CCDuAUEEaiLuAUEQSA0AC0EAIe8BA0Ag7wFBBGwg7wFBBGz9AAKQrQj9CwKQuwgg7wFBBGoi7wFBEEgNAAtBACHwAQNAQQAh8QEDQCDxAUEEbCDxAUEEbP0AApCvCCDwAUHAAGwg8QFBBGxq/QAC0P0H/esB/QsCkK8IIPEBQQRqIvEBQRBIDQALQQAh8gEDQCDyAUEEbCDyAUEEbP0AAtCvCCDwAUHAAGwg8gFBBGxq/QAC0P8H/esB/QsC0K8IIPIBQQRqIvIBQRBIDQALQQAh8wEDQCDzAUEEbCDzAUEEbP0AApCwCCDwAUHAAGwg8wFBBGxq/QAC0IEI/esB/QsCkLAIIPMBQQRqIvMBQRBIDQALQQAh9AEDQCD0AUEEbCD0AUEEbP0AAtCwCCDwAUHAAGwg9AFBBGxq/QAC0IMI/esB/QsC0LAIIPQBQQRqIvQBQRBIDQALQQAh9QEDQCD1AUEEbCD1AUEEbP0AApCxCCDwAUHAAGwg9QFBBGxq/QAC0IUI/esB/QsCkLEIIPUBQQRqIvUBQRBIDQALQQAh9gEDQCD2AUEEbCD2AUEEbP0AAtCxCCDwAUHAAGwg9gFBBGxq/QAC0IcI/esB/QsC0LEIIPYBQQRqIvYBQRBIDQALQQAh9wEDQCD3AUEEbCD3AUEEbP0AApCyCCDwAUHAAGwg9wFBBGxq/QAC0IkI/esB/QsCkLIIIPcBQQRqIvcBQRBIDQALQQAh+AEDQCD4AUEEbCD4AUEEbP0AAtCyCCDwAUHAAGwg+AFBBGxq/QAC0IsI/esB/QsC0LIIIPgBQQRqIvgBQRBIDQALQQAh+QEDQCD5AUEEbCD5AUEEbP0AApCzCCDwAUHAAGwg+QFBBGxq/QAC0I0I/esB/QsCkLMIIPkBQQRqIvkBQRBIDQALQQAh+gEDQCD6AUEEbCD6AUEEbP0AAtCzCCDwAUHAAGwg+gFBBGxq/QAC0I8I/esB/QsC0LMIIPoBQQRqIvoBQRBIDQALQQAh+wEDQCD7AUEEbCD7AUEEbP0AApC0CCDwAUHAAGwg+wFBBGxq/QAC0JEI/esB/QsCkLQIIPsBQQRqIvsBQRBIDQALQQAh/AEDQCD8AUEEbCD8AUEEbP0AAtC0CCDwAUHAAGwg/AFBBGxq/QAC0JMI/esB/QsC0LQIIPwBQQRqIvwBQRBIDQALQQAh/QEDQCD9AUEEbCD9AUEEbP0AApC1CCDwAUHAAGwg/QFBBGxq/QAC0JUI/esB/QsCkLUIIP0BQQRqIv0BQRBIDQALQQAh/gEDQCD+AUEEbCD+AUEEbP0AAtC1CCDwAUHAAGwg/gFBBGxq/QAC0JcI/esB/QsC0LUIIP4BQQRqIv4BQRBIDQALQQAh/wEDQCD/AUEEbCD/AUEEbP0AApC2CCDwAUHAAGwg/wFBBGxq/QAC0JkI/esB/QsCkLYIIP8BQQRqIv8BQRBIDQALQQAhgAIDQCCAAkEEbCCAAkEEbP0AAtC2CCDwAUHAAGwggAJBBGxq/QAC0JsI/esB/QsC0LYIIIACQQRqIoACQRBIDQALQQAhgQIDQCCBAkEEbCCBAkEEbP0AApC3CCDwAUHAAGwggQJBBGxq/QAC0J0I/esB/QsCkLcIIIECQQRqIoECQRBIDQALQQAhggIDQCCCAkEEbCCCAkEEbP0AAtC3CCDwAUHAAGwgggJBBGxq/QAC0J8I/esB/QsC0LcIIIICQQRqIoICQRBIDQALQQAhgwIDQCCDAkEEbCCDAkEEbP0AApC4CCDwAUHAAGwggwJBBGxq/QAC0KEI/esB/QsCkLgIIIMCQQRqIoMCQRBIDQALQQAhhAIDQCCEAkEEbCCEAkEEbP0AAtC4CCDwAUHAAGwghAJBBGxq/QAC0KMI/esB/QsC0LgIIIQCQQRqIoQCQRBIDQALQQAhhQIDQCCFAkEEbCCFAkEEbP0AApC5CCDwAUHAAGwghQJBBGxq/QAC0KUI/esB/QsCkLkIIIUCQQRqIoUCQRBIDQALQQAhhgIDQCCGAkEEbCCGAkEEbP0AAtC5CCDwAUHAAGwghgJBBGxq/QAC0KcI/esB/QsC0LkIIIYCQQRqIoYCQRBIDQALQQAhhwIDQCCHAkEEbCCHAkEEbP0AApC6CCDwAUHAAGwghwJBBGxq/QAC0KkI/esB/QsCkLoIIIcCQQRqIocCQRBIDQALQQAhiAIDQCCIAkEEbCCIAkEEbP0AAtC6CCDwAUHAAGwgiAJBBGxq/QAC0KsI/esB/QsC0LoIIIgCQQRqIogCQRBIDQALQQAhiQIDQCCJAkEEbCCJAkEEbP0AApC7CCDwAUHAAGwgiQJBBGxq/QAC0K0I/esB/QsCkLsIIIkCQQRqIokCQRBIDQALIPABQQFqIvABQQNIDQALQQAhigIDQCAEIDZBwAxsaiCKAkEEbGogigJBBGz9AAKQrwj9CwKg4w4gigJBBGoiigJBkANIDQALIDZBAWoiNiAASA0AC0EAIY4CA0BBACGPAgJAA0AgjwJBAmogAEoNASCOAkHADGwhiwIgBCCPAkHADGxqIYwC/QwAAAAAAAAAAAAAAAAAAAAAIZEC/QwAAAAAAAAAAAAAAAAAAAAAIZIC/QwAAAAAAAAAAAAAAAAAAAAAIZMC/QwAAAAAAAAAAAAAAAAAAAAAIZQC/QwAAAAAAAAAAAAAAAAAAAAAIZUC/QwAAAAAAAAAAAAAAAAAAAAAIZYC/QwAAAAAAAAAAAAAAAAAAAAAIZcC/QwAAAAAAAAAAAAAAAAAAAAAIZgCQQAhjQIDQCCLAv0AAuAnIZkCIIsC/QACoDQhmgIgiwL9AALgQCGbAiCLAv0AAqBNIZwCIIwC/QACoOMOIZ0CIIwC/QAC4O8OIZ4CIJkCIJ0CIJECIU795gEgTv3kASGRAiCZAiCeAiCSAiFO/eYBIE795AEhkgIgmgIgnQIgkwIhTv3mASBO/eQBIZMCIJoCIJ4CIJQCIU795gEgTv3kASGUAiCbAiCdAiCVAiFO/eYBIE795AEhlQIgmwIgngIglgIhTv3mASBO/eQBIZYCIJwCIJ0CIJcCIU795gEgTv3kASGXAiCcAiCeAiCYAiFO/eYBIE795AEhmAIgiwJBEGohiwIgjAJBEGohjAIgjQJBBGoijQJBkANIDQALIAUgjwJBKGxqII4CQQRsaiGfAiCfAiCRAv0fACCRAv0fAZIgkQL9HwKSIJEC/R8DkjgCoOMOIJ8CIJIC/R8AIJIC/R8BkiCSAv0fApIgkgL9HwOSOALI4w4gnwIgkwL9HwAgkwL9HwGSIJMC/R8CkiCTAv0fA5I4AqTjDiCfAiCUAv0fACCUAv0fAZIglAL9HwKSIJQC/R8DkjgCzOMOIJ8CIJUC/R8AIJUC/R8BkiCVAv0fApIglQL9HwOSOAKo4w4gnwIglgL9HwAglgL9HwGSIJYC/R8CkiCWAv0fA5I4AtDjDiCfAiCXAv0fACCXAv0fAZIglwL9HwKSIJcC/R8DkjgCrOMOIJ8CIJgC/R8AIJgC/R8BkiCYAv0fApIgmAL9HwOSOALU4w4gjwJBAmohjwIMAAsLAkADQCCPAiAATg0BII4CQcAMbCGLAiAEII8CQcAMbGohjAL9DAAAAAAAAAAAAAAAAAAAAAAhoQL9DAAAAAAAAAAAAAAAAAAAAAAhogL9DAAAAAAAAAAAAAAAAAAAAAAhowL9DAAAAAAAAAAAAAAAAAAAAAAhpAJBACGNAgNAIIsC/QAC4CchpQIgiwL9AAKgNCGmAiCLAv0AAuBAIacCIIsC/QACoE0hqAIgjAL9AAKg4w4hqQIgpQIgqQIgoQIhTv3mASBO/eQBIaECIKYCIKkCIKICIU795gEgTv3kASGiAiCnAiCpAiCjAiFO/eYBIE795AEhowIgqAIgqQIgpAIhTv3mASBO/eQBIaQCIIsCQRBqIYsCIIwCQRBqIYwCII0CQQRqIo0CQZADSA0ACyAFII8CQShsaiCOAkEEbGohqgIgqgIgoQL9HwAgoQL9HwGSIKEC/R8CkiChAv0fA5I4AqDjDiCqAiCiAv0fACCiAv0fAZIgogL9HwKSIKIC/R8DkjgCpOMOIKoCIKMC/R8AIKMC/R8BkiCjAv0fApIgowL9HwOSOAKo4w4gqgIgpAL9HwAgpAL9HwGSIKQC/R8CkiCkAv0fA5I4AqzjDiCPAkEBaiGPAgwACwsgjgJBBGoijgJBCEgNAAtBCCGrAkEAIawCAkADQCCsAkECaiAASg0BIKsCQcAMbCGLAiAEIKwCQcAMbGohjAL9DAAAAAAAAAAAAAAAAAAAAAAhrgL9DAAAAAAAAAAAAAAAAAAAAAAhrwL9DAAAAAAAAAAAAAAAAAAAAAAhsAL9DAAAAAAAAAAAAAAAAAAAAAAhsQJBACGNAgNAIIsC/QAC4CchsgIgiwL9AAKgNCGzAiCMAv0AAqDjDiG0AiCMAv0AAuDvDiG1AiCyAiC0AiCuAiFO/eYBIE795AEhrgIgsgIgtQIgrwIhTv3mASBO/eQBIa8CILMCILQCILACIU795gEgTv3kASGwAiCzAiC1AiCxAiFO/eYBIE795AEhsQIgiwJBEGohiwIgjAJBEGohjAIgjQJBBGoijQJBkANIDQALIAUgrAJBKGxqIKsCQQRsaiG2AiC2AiCuAv0fACCuAv0fAZIgrgL9HwKSIK4C/R8DkjgCoOMOILYCIK8C/R8AIK8C/R8BkiCvAv0fApIgrwL9HwOSOALI4w4gtgIgsAL9HwAgsAL9HwGSILAC/R8CkiCwAv0fA5I4AqTjDiC2AiCxAv0fACCxAv0fAZIgsQL9HwKSILEC/R8DkjgCzOMOIKwCQQJqIawCDAALCwJAA0AgrAIgAE4NASCrAkHADGwhiwIgBCCsAkHADGxqIYwC/QwAAAAAAAAAAAAAAAAAAAAAIbgC/QwAAAAAAAAAAAAAAAAAAAAAIbkCQQAhjQIDQCCLAv0AAuAnIboCIIsC/QACoDQhuwIgjAL9AAKg4w4hvAIgugIgvAIguAIhTv3mASBO/eQBIbgCILsCILwCILkCIU795gEgTv3kASG5AiCLAkEQaiGLAiCMAkEQaiGMAiCNAkEEaiKNAkGQA0gNAAsgBSCsAkEobGogqwJBBGxqIb0CIL0CILgC/R8AILgC/R8BkiC4Av0fApIguAL9HwOSOAKg4w4gvQIguQL9HwAguQL9HwGSILkC/R8CkiC5Av0fA5I4AqTjDiCsAkEBaiGsAgwACwtBACG+AgNAQQAhvwIDQCC/AkEEbCAFIL4CQShsaiC/AkEEbGr9AAKg4w4gvwJBBGz9AALgpAH95AH9CwLwywIgvwJBBGoivwJBCEgNAAtBCCHAAiDAAkEEbCAFIL4CQShsaiDAAkEEbGoqAqDjDrsgwAJBBGwqAuCkAbugtjgC8MsCQQkhwAIgwAJBBGwgBSC+AkEobGogwAJBBGxqKgKg4w67IMACQQRsKgLgpAG7oLY4AvDLAkQAAAAAAADw/yHBAkEAKgLwywK7IcICIMICIMECIMICIMECZBshwQJBACoC9MsCuyHCAiDCAiDBAiDCAiDBAmQbIcECQQAqAvjLArshwgIgwgIgwQIgwgIgwQJkGyHBAkEAKgL8ywK7IcICIMICIMECIMICIMECZBshwQJBACoCgMwCuyHCAiDCAiDBAiDCAiDBAmQbIcECQQAqAoTMArshwgIgwgIgwQIgwgIgwQJkGyHBAkEAKgKIzAK7IcICIMICIMECIMICIMECZBshwQJBACoCjMwCuyHCAiDCAiDBAiDCAiDBAmQbIcECQQAqApDMArshwgIgwgIgwQIgwgIgwQJkGyHBAkEAKgKUzAK7IcICIMICIMECIMICIMECZBshwQIgwQJBACoC8MsCuyDBAqEQAUEAKgL0ywK7IMECoRABoEEAKgL4ywK7IMECoRABoEEAKgL8ywK7IMECoRABoEEAKgKAzAK7IMECoRABoEEAKgKEzAK7IMECoRABoEEAKgKIzAK7IMECoRABoEEAKgKMzAK7IMECoRABoEEAKgKQzAK7IMECoRABoEEAKgKUzAK7IMECoRABoBACoCHDAkEAIcQCA0AgBiC+AkEobGogxAJBBGxqIMQCQQRs/V0C8MsC/V8gwwL9FP3xARAD/V79WwKg4w4AIMQCQQJqIsQCQQpIDQALIL4CQQFqIr4CIABIDQALC7ICAgV8An5EAAAAAAAwhkBEAAAAAABQh8AgACAARAAAAAAAUIfAYxsiAUQAAAAAADCGQCABYxsiAiACRP6CK2VHFfc/okQAAAAAAAA4Q6AiA0QAAAAAAAA4Q6EiBEQAAOD+Qi7mP6KhIAREdjx5Ne856j2ioSIFIAUgBaJE4p558PbXWj4gBaJEqg3DLNeKkj6gIAWiRMKQI1XyHcc+oCAFokSsd8agmQH6PqAgBaJEUXulEqABKj+gIAWiRB2hQhhswVY/oCAFokTlexIRERGBP6AgBaJEfAhVVVVVpT+gIAWiRPpUVVVVVcU/oCAFokQKAAAAAADgP6CioEQAAAAAAADwP6AgA71CgICAgICAgJzDAH0iBkIBhyIHQv8HfEI0hr+iIAYgB31C/wd8QjSGv6IL3QIDAX8BfgV8IABEAAAAAAAAUEOiIAAgAEQAAAAAAAAQAGMiARu9QrOIg8yZ7NcEfCICQjSHQv8HfblEAAAAAAAAS0BEAAAAAAAAAAAgARuhIgNEAADg/kIu5j+iIAJC/////////weDQs33/LPmk6jzP3y/RAAAAAAAAPA/oSIEIASiRAAAAAAAAOA/oiIFIAQgBEQAAAAAAAAAQKCjIgYgBSAGIAaiIgdE3N6EoI/6wj8gB6JEWRmH1yGZwz+gIAeiRM6mgjNtRsc/oCAHokTg8pH1xHHMP6AgB6JE3R5RlCRJ0j+gIAeiRLPIl5mZmdk/oCAHokScVVVVVVXlP6CioKIgA0R2PHk17znqPaKgoSAEoaFEAAAAAAAA8P9EAAAAAAAA+H8gACAARAAAAAAAAAAAYxsgAEQAAAAAAAAAAGEbIABEAAAAAAAAAABkIABEAAAAAAAA8H9jcRsLqgQBBnsgAP0MAAAAAABQh8AAAAAAAFCHwP33Af0MAAAAAAAwhkAAAAAAADCGQP32ASIBIAH9DP6CK2VHFfc//oIrZUcV9z/98gH9DAAAAAAAADhDAAAAAAAAOEP98AEiAv0MAAAAAAAAOEMAAAAAAAA4Q/3xASID/QwAAOD+Qi7mPwAA4P5CLuY//fIB/fEBIAP9DHY8eTXvOeo9djx5Ne856j398gH98QEiBCAEIAT98gH9DOKeefD211o+4p558PbXWj4gBP3yAf0Mqg3DLNeKkj6qDcMs14qSPv3wASAE/fIB/QzCkCNV8h3HPsKQI1XyHcc+/fABIAT98gH9DKx3xqCZAfo+rHfGoJkB+j798AEgBP3yAf0MUXulEqABKj9Re6USoAEqP/3wASAE/fIB/QwdoUIYbMFWPx2hQhhswVY//fABIAT98gH9DOV7EhEREYE/5XsSERERgT/98AEgBP3yAf0MfAhVVVVVpT98CFVVVVWlP/3wASAE/fIB/Qz6VFVVVVXFP/pUVVVVVcU//fABIAT98gH9DAoAAAAAAOA/CgAAAAAA4D/98AH98gH98AH9DAAAAAAAAPA/AAAAAAAA8D/98AEgAv0MAAAAAAAAOEMAAAAAAAA4Q/3RASIFQQH9zAEiBv0M/wMAAAAAAAD/AwAAAAAAAP3OAUE0/csB/fIBIAUgBv3RAf0M/wMAAAAAAAD/AwAAAAAAAP3OAUE0/csB/fIBC8iAARUBfDN/AXwJfw57AX8Be2F/DnsDfwl7R38OewJ/CXsEfwh7An8FewR/BXwgALchAiABQZAZbCAAQQBsaiEDIAFBkBlsIABBkL4BbGohBCABQZAZbCAAQQBsaiEFIAFBwBhsIQZBACEHA0BBACEIA0BBACEJA0AgB0HABmwgCEEgbGogCUEEbGogCUEEbP0AAqDKAv0LAvDLAiAJQQRqIglBCEgNAAsgCEEBaiIIQRpIDQALIAdBAWoiB0EaSA0AC0EAIQoDQCAKQQRsIApBBGz9XQKgAv1fIApBBGz9XQLAygL9X/0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsC8PQDACAKQQJqIgpBCEgNAAtBACELA0BBACEMA0BBACENA0AgC0HABmwgDEEgbGogDUEEbGogDUEEbP0AAvD0A/0LApD1AyANQQRqIg1BCEgNAAsgDEEBaiIMQRpIDQALIAtBAWoiC0EaSA0AC0EAIQ4DQEEAIQ8DQEEAIRADQCAOQcAGbCAPQSBsaiAQQQRsaiAQQQRs/QACwAL9CwKQngUgEEEEaiIQQQhIDQALIA9BAWoiD0EaSA0ACyAOQQFqIg5BGkgNAAtBACERA0BBACESA0AgEUHABWwgEkEEbGogEkEEbP0AAuDKAv0LApDHBiASQQRqIhJBEEgNAAtBACETA0AgEUHABWwgE0EEbGogE0EEbP0AAuDKAv0LAtDHBiATQQRqIhNBEEgNAAtBACEUA0AgEUHABWwgFEEEbGogFEEEbP0AAuDKAv0LApDIBiAUQQRqIhRBEEgNAAtBACEVA0AgEUHABWwgFUEEbGogFUEEbP0AAuDKAv0LAtDIBiAVQQRqIhVBEEgNAAtBACEWA0AgEUHABWwgFkEEbGogFkEEbP0AAuDKAv0LApDJBiAWQQRqIhZBEEgNAAtBACEXA0AgEUHABWwgF0EEbGogF0EEbP0AAuDKAv0LAtDJBiAXQQRqIhdBEEgNAAtBACEYA0AgEUHABWwgGEEEbGogGEEEbP0AAuDKAv0LApDKBiAYQQRqIhhBEEgNAAtBACEZA0AgEUHABWwgGUEEbGogGUEEbP0AAuDKAv0LAtDKBiAZQQRqIhlBEEgNAAtBACEaA0AgEUHABWwgGkEEbGogGkEEbP0AAuDKAv0LApDLBiAaQQRqIhpBEEgNAAtBACEbA0AgEUHABWwgG0EEbGogG0EEbP0AAuDKAv0LAtDLBiAbQQRqIhtBEEgNAAtBACEcA0AgEUHABWwgHEEEbGogHEEEbP0AAuDKAv0LApDMBiAcQQRqIhxBEEgNAAsgEUEBaiIRQQtIDQALQQAhHQNAIB1BBGwgHUEEbP1dAuAm/V8gHUEEbP1dAqDLAv1f/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/fMB/V79WwLQgwcAIB1BAmoiHUEQSA0AC0EAIR4DQEEAIR8DQCAeQcAFbCAfQQRsaiAfQQRs/QAC0IMH/QsCkIQHIB9BBGoiH0EQSA0AC0EAISADQCAeQcAFbCAgQQRsaiAgQQRs/QAC0IMH/QsC0IQHICBBBGoiIEEQSA0AC0EAISEDQCAeQcAFbCAhQQRsaiAhQQRs/QAC0IMH/QsCkIUHICFBBGoiIUEQSA0AC0EAISIDQCAeQcAFbCAiQQRsaiAiQQRs/QAC0IMH/QsC0IUHICJBBGoiIkEQSA0AC0EAISMDQCAeQcAFbCAjQQRsaiAjQQRs/QAC0IMH/QsCkIYHICNBBGoiI0EQSA0AC0EAISQDQCAeQcAFbCAkQQRsaiAkQQRs/QAC0IMH/QsC0IYHICRBBGoiJEEQSA0AC0EAISUDQCAeQcAFbCAlQQRsaiAlQQRs/QAC0IMH/QsCkIcHICVBBGoiJUEQSA0AC0EAISYDQCAeQcAFbCAmQQRsaiAmQQRs/QAC0IMH/QsC0IcHICZBBGoiJkEQSA0AC0EAIScDQCAeQcAFbCAnQQRsaiAnQQRs/QAC0IMH/QsCkIgHICdBBGoiJ0EQSA0AC0EAISgDQCAeQcAFbCAoQQRsaiAoQQRs/QAC0IMH/QsC0IgHIChBBGoiKEEQSA0AC0EAISkDQCAeQcAFbCApQQRsaiApQQRs/QAC0IMH/QsCkIkHIClBBGoiKUEQSA0ACyAeQQFqIh5BC0gNAAtBACEqA0BBACErA0AgKkHABWwgK0EEbGogK0EEbP0AAqAn/QsC0MAHICtBBGoiK0EQSA0AC0EAISwDQCAqQcAFbCAsQQRsaiAsQQRs/QACoCf9CwKQwQcgLEEEaiIsQRBIDQALQQAhLQNAICpBwAVsIC1BBGxqIC1BBGz9AAKgJ/0LAtDBByAtQQRqIi1BEEgNAAtBACEuA0AgKkHABWwgLkEEbGogLkEEbP0AAqAn/QsCkMIHIC5BBGoiLkEQSA0AC0EAIS8DQCAqQcAFbCAvQQRsaiAvQQRs/QACoCf9CwLQwgcgL0EEaiIvQRBIDQALQQAhMANAICpBwAVsIDBBBGxqIDBBBGz9AAKgJ/0LApDDByAwQQRqIjBBEEgNAAtBACExA0AgKkHABWwgMUEEbGogMUEEbP0AAqAn/QsC0MMHIDFBBGoiMUEQSA0AC0EAITIDQCAqQcAFbCAyQQRsaiAyQQRs/QACoCf9CwKQxAcgMkEEaiIyQRBIDQALQQAhMwNAICpBwAVsIDNBBGxqIDNBBGz9AAKgJ/0LAtDEByAzQQRqIjNBEEgNAAtBACE0A0AgKkHABWwgNEEEbGogNEEEbP0AAqAn/QsCkMUHIDRBBGoiNEEQSA0AC0EAITUDQCAqQcAFbCA1QQRsaiA1QQRs/QACoCf9CwLQxQcgNUEEaiI1QRBIDQALICpBAWoiKkELSA0AC0QAAAAAAAAAACE2QQAhNwNAQQAhOANAQQAhOQNAIAMgOEGoB2xqIDlBJGxqIDdBwBhsIDhB8ABsaiA5QQRsaioCoOMOu7Y4AqDjDiADIDhBqAdsaiA5QSRsaiA3QcAYbCA4QfAAbGogOUEEbGoqAqTjDru2OAKk4w4gAyA4QagHbGogOUEkbGogN0HAGGwgOEHwAGxqIDlBBGxqKgKo4w67tjgCqOMOIAMgOEGoB2xqIDlBJGxqIDdBwBhsIDhB8ABsaiA5QQRsaioCkOQOu7Y4AqzjDiADIDhBqAdsaiA5QSRsaiA3QcAYbCA4QfAAbGogOUEEbGoqApTkDru2OAKw4w4gAyA4QagHbGogOUEkbGogN0HAGGwgOEHwAGxqIDlBBGxqKgKY5A67tjgCtOMOIAMgOEGoB2xqIDlBJGxqIDdBwBhsIDhB8ABsaiA5QQRsaioCgOUOu7Y4ArjjDiADIDhBqAdsaiA5QSRsaiA3QcAYbCA4QfAAbGogOUEEbGoqAoTlDru2OAK84w4gAyA4QagHbGogOUEkbGogN0HAGGwgOEHwAGxqIDlBBGxqKgKI5Q67tjgCwOMOIDlBAWoiOUEaSA0ACyA4QQFqIjhBGkgNAAtBACE9A0BBACE+A0AgPUEEbCE6IAMgPkEkbGohO/0MAAAAAAAAAAAAAAAAAAAAACFA/QwAAAAAAAAAAAAAAAAAAAAAIUH9DAAAAAAAAAAAAAAAAAAAAAAhQv0MAAAAAAAAAAAAAAAAAAAAACFD/QwAAAAAAAAAAAAAAAAAAAAAIUT9DAAAAAAAAAAAAAAAAAAAAAAhRf0MAAAAAAAAAAAAAAAAAAAAACFG/QwAAAAAAAAAAAAAAAAAAAAAIUdBACFOA0AgOv0AAgAhSCA6/QACECFJIDv9CQKg4w4hSiA7/QkCxOMOIUsgO/0JAujjDiFMIDv9CQKM5A4hTSBKIEggQCFP/eYBIE/95AEhQCBKIEkgQSFP/eYBIE/95AEhQSBLIEggQiFP/eYBIE/95AEhQiBLIEkgQyFP/eYBIE/95AEhQyBMIEggRCFP/eYBIE/95AEhRCBMIEkgRSFP/eYBIE/95AEhRSBNIEggRiFP/eYBIE/95AEhRiBNIEkgRyFP/eYBIE/95AEhRyA6QSBqITogO0EEaiE7IE5BAWoiTkEJSA0ACyA+QSBsID1BBGxqITwgPCBA/QsCkP0HIDwgQf0LAqD9ByA8IEL9CwKw/QcgPCBD/QsCwP0HIDwgRP0LAtD9ByA8IEX9CwLg/QcgPCBG/QsC8P0HIDwgR/0LAoD+ByA+QQRqIj5BpAVIDQALID1BCGoiPUEISA0AC0EAIVADQCBQQQRs/QwAAAAAAAAAAAAAAAAAAAAAIFBBBGz9XQKQ/Qf9XyBQQQRs/V0C8MsC/V/98QEgUEEEbP1dApD1A/1f/fIBIFBBBGz9XQKQngX9X/3wAf31Af1e/VsCkKYJACBQQQJqIlBBoCpIDQALQQAhUQNAQQAhUgNAIFFBgA1sIFJBBGxqIFFBgA1sIFJBBGxq/QACkKYJ/QsCkP0HIFJBBGoiUkEQSA0AC0EAIVMDQCBRQYANbCBTQQRsaiBRQYANbCBTQQRsav0AAtCsCf0LAtD9ByBTQQRqIlNBEEgNAAtBACFUA0AgUUGADWwgVEEEbGogUUGADWwgVEEEbGr9AALQpgn9CwKQ/gcgVEEEaiJUQRBIDQALQQAhVQNAIFFBgA1sIFVBBGxqIFFBgA1sIFVBBGxq/QACkK0J/QsC0P4HIFVBBGoiVUEQSA0AC0EAIVYDQCBRQYANbCBWQQRsaiBRQYANbCBWQQRsav0AApCnCf0LApD/ByBWQQRqIlZBEEgNAAtBACFXA0AgUUGADWwgV0EEbGogUUGADWwgV0EEbGr9AALQrQn9CwLQ/wcgV0EEaiJXQRBIDQALQQAhWANAIFFBgA1sIFhBBGxqIFFBgA1sIFhBBGxq/QAC0KcJ/QsCkIAIIFhBBGoiWEEQSA0AC0EAIVkDQCBRQYANbCBZQQRsaiBRQYANbCBZQQRsav0AApCuCf0LAtCACCBZQQRqIllBEEgNAAtBACFaA0AgUUGADWwgWkEEbGogUUGADWwgWkEEbGr9AAKQqAn9CwKQgQggWkEEaiJaQRBIDQALQQAhWwNAIFFBgA1sIFtBBGxqIFFBgA1sIFtBBGxq/QAC0K4J/QsC0IEIIFtBBGoiW0EQSA0AC0EAIVwDQCBRQYANbCBcQQRsaiBRQYANbCBcQQRsav0AAtCoCf0LApCCCCBcQQRqIlxBEEgNAAtBACFdA0AgUUGADWwgXUEEbGogUUGADWwgXUEEbGr9AAKQrwn9CwLQggggXUEEaiJdQRBIDQALQQAhXgNAIFFBgA1sIF5BBGxqIFFBgA1sIF5BBGxq/QACkKkJ/QsCkIMIIF5BBGoiXkEQSA0AC0EAIV8DQCBRQYANbCBfQQRsaiBRQYANbCBfQQRsav0AAtCvCf0LAtCDCCBfQQRqIl9BEEgNAAtBACFgA0AgUUGADWwgYEEEbGogUUGADWwgYEEEbGr9AALQqQn9CwKQhAggYEEEaiJgQRBIDQALQQAhYQNAIFFBgA1sIGFBBGxqIFFBgA1sIGFBBGxq/QACkLAJ/QsC0IQIIGFBBGoiYUEQSA0AC0EAIWIDQCBRQYANbCBiQQRsaiBRQYANbCBiQQRsav0AApCqCf0LApCFCCBiQQRqImJBEEgNAAtBACFjA0AgUUGADWwgY0EEbGogUUGADWwgY0EEbGr9AALQsAn9CwLQhQggY0EEaiJjQRBIDQALQQAhZANAIFFBgA1sIGRBBGxqIFFBgA1sIGRBBGxq/QAC0KoJ/QsCkIYIIGRBBGoiZEEQSA0AC0EAIWUDQCBRQYANbCBlQQRsaiBRQYANbCBlQQRsav0AApCxCf0LAtCGCCBlQQRqImVBEEgNAAtBACFmA0AgUUGADWwgZkEEbGogUUGADWwgZkEEbGr9AAKQqwn9CwKQhwggZkEEaiJmQRBIDQALQQAhZwNAIFFBgA1sIGdBBGxqIFFBgA1sIGdBBGxq/QAC0LEJ/QsC0IcIIGdBBGoiZ0EQSA0AC0EAIWgDQCBRQYANbCBoQQRsaiBRQYANbCBoQQRsav0AAtCrCf0LApCICCBoQQRqImhBEEgNAAtBACFpA0AgUUGADWwgaUEEbGogUUGADWwgaUEEbGr9AAKQsgn9CwLQiAggaUEEaiJpQRBIDQALQQAhagNAIFFBgA1sIGpBBGxqIFFBgA1sIGpBBGxq/QACkKwJ/QsCkIkIIGpBBGoiakEQSA0AC0EAIWsDQCBRQYANbCBrQQRsaiBRQYANbCBrQQRsav0AAtCyCf0LAtCJCCBrQQRqImtBEEgNAAsgUUEBaiJRQQ1IDQALQQAhbANAQQAhbQNAIGxBoANsIG1BBGxqIGxBgA1sIG1BBGxq/QACkP0H/QsCkKYJIG1BBGoibUEISA0AC0EAIW4DQCBsQaADbCBuQQRsaiBsQYANbCBuQQRsav0AApD+B/0LArCmCSBuQQRqIm5BCEgNAAtBACFvA0AgbEGgA2wgb0EEbGogbEGADWwgb0EEbGr9AAKQ/wf9CwLQpgkgb0EEaiJvQQhIDQALQQAhcANAIGxBoANsIHBBBGxqIGxBgA1sIHBBBGxq/QACkIAI/QsC8KYJIHBBBGoicEEISA0AC0EAIXEDQCBsQaADbCBxQQRsaiBsQYANbCBxQQRsav0AApCBCP0LApCnCSBxQQRqInFBCEgNAAtBACFyA0AgbEGgA2wgckEEbGogbEGADWwgckEEbGr9AAKQggj9CwKwpwkgckEEaiJyQQhIDQALQQAhcwNAIGxBoANsIHNBBGxqIGxBgA1sIHNBBGxq/QACkIMI/QsC0KcJIHNBBGoic0EISA0AC0EAIXQDQCBsQaADbCB0QQRsaiBsQYANbCB0QQRsav0AApCECP0LAvCnCSB0QQRqInRBCEgNAAtBACF1A0AgbEGgA2wgdUEEbGogbEGADWwgdUEEbGr9AAKQhQj9CwKQqAkgdUEEaiJ1QQhIDQALQQAhdgNAIGxBoANsIHZBBGxqIGxBgA1sIHZBBGxq/QACkIYI/QsCsKgJIHZBBGoidkEISA0AC0EAIXcDQCBsQaADbCB3QQRsaiBsQYANbCB3QQRsav0AApCHCP0LAtCoCSB3QQRqIndBCEgNAAtBACF4A0AgbEGgA2wgeEEEbGogbEGADWwgeEEEbGr9AAKQiAj9CwLwqAkgeEEEaiJ4QQhIDQALQQAheQNAIGxBoANsIHlBBGxqIGxBgA1sIHlBBGxq/QACkIkI/QsCkKkJIHlBBGoieUEISA0ACyBsQQFqImxBDUgNAAtBACF6A0BBACF7A0BBACF8A0Age0GgA2wgfEEEbGoge0GgA2wgfEEEbGr9AAKQpgkge0GADWwgekEgbGogfEEEbGr9AAKw/Qf96wH9CwKQpgkgfEEEaiJ8QQhIDQALQQAhfQNAIHtBoANsIH1BBGxqIHtBoANsIH1BBGxq/QACsKYJIHtBgA1sIHpBIGxqIH1BBGxq/QACsP4H/esB/QsCsKYJIH1BBGoifUEISA0AC0EAIX4DQCB7QaADbCB+QQRsaiB7QaADbCB+QQRsav0AAtCmCSB7QYANbCB6QSBsaiB+QQRsav0AArD/B/3rAf0LAtCmCSB+QQRqIn5BCEgNAAtBACF/A0Age0GgA2wgf0EEbGoge0GgA2wgf0EEbGr9AALwpgkge0GADWwgekEgbGogf0EEbGr9AAKwgAj96wH9CwLwpgkgf0EEaiJ/QQhIDQALQQAhgAEDQCB7QaADbCCAAUEEbGoge0GgA2wggAFBBGxq/QACkKcJIHtBgA1sIHpBIGxqIIABQQRsav0AArCBCP3rAf0LApCnCSCAAUEEaiKAAUEISA0AC0EAIYEBA0Age0GgA2wggQFBBGxqIHtBoANsIIEBQQRsav0AArCnCSB7QYANbCB6QSBsaiCBAUEEbGr9AAKwggj96wH9CwKwpwkggQFBBGoigQFBCEgNAAtBACGCAQNAIHtBoANsIIIBQQRsaiB7QaADbCCCAUEEbGr9AALQpwkge0GADWwgekEgbGogggFBBGxq/QACsIMI/esB/QsC0KcJIIIBQQRqIoIBQQhIDQALQQAhgwEDQCB7QaADbCCDAUEEbGoge0GgA2wggwFBBGxq/QAC8KcJIHtBgA1sIHpBIGxqIIMBQQRsav0AArCECP3rAf0LAvCnCSCDAUEEaiKDAUEISA0AC0EAIYQBA0Age0GgA2wghAFBBGxqIHtBoANsIIQBQQRsav0AApCoCSB7QYANbCB6QSBsaiCEAUEEbGr9AAKwhQj96wH9CwKQqAkghAFBBGoihAFBCEgNAAtBACGFAQNAIHtBoANsIIUBQQRsaiB7QaADbCCFAUEEbGr9AAKwqAkge0GADWwgekEgbGoghQFBBGxq/QACsIYI/esB/QsCsKgJIIUBQQRqIoUBQQhIDQALQQAhhgEDQCB7QaADbCCGAUEEbGoge0GgA2wghgFBBGxq/QAC0KgJIHtBgA1sIHpBIGxqIIYBQQRsav0AArCHCP3rAf0LAtCoCSCGAUEEaiKGAUEISA0AC0EAIYcBA0Age0GgA2wghwFBBGxqIHtBoANsIIcBQQRsav0AAvCoCSB7QYANbCB6QSBsaiCHAUEEbGr9AAKwiAj96wH9CwLwqAkghwFBBGoihwFBCEgNAAtBACGIAQNAIHtBoANsIIgBQQRsaiB7QaADbCCIAUEEbGr9AAKQqQkge0GADWwgekEgbGogiAFBBGxq/QACsIkI/esB/QsCkKkJIIgBQQRqIogBQQhIDQALIHtBAWoie0ENSA0ACyB6QQFqInpBA0gNAAtBACGJAQNAQQAhigEDQCCJAUHgGGwgigFBBGxqIIkBQaADbCCKAUEEbGr9AAKQpgn9CwKw0AkgigFBBGoiigFBGEgNAAtBACGLAQNAIIkBQeAYbCCLAUEEbGogiQFBoANsIIsBQQRsav0AArCpCf0LApDRCSCLAUEEaiKLAUEYSA0AC0EAIYwBA0AgiQFB4BhsIIwBQQRsaiCJAUGgA2wgjAFBBGxq/QAC0KwJ/QsC8NEJIIwBQQRqIowBQRhIDQALQQAhjQEDQCCJAUHgGGwgjQFBBGxqIIkBQaADbCCNAUEEbGr9AAKwpgn9CwLQ0gkgjQFBBGoijQFBGEgNAAtBACGOAQNAIIkBQeAYbCCOAUEEbGogiQFBoANsII4BQQRsav0AAtCpCf0LArDTCSCOAUEEaiKOAUEYSA0AC0EAIY8BA0AgiQFB4BhsII8BQQRsaiCJAUGgA2wgjwFBBGxq/QAC8KwJ/QsCkNQJII8BQQRqIo8BQRhIDQALQQAhkAEDQCCJAUHgGGwgkAFBBGxqIIkBQaADbCCQAUEEbGr9AALQpgn9CwLw1AkgkAFBBGoikAFBGEgNAAtBACGRAQNAIIkBQeAYbCCRAUEEbGogiQFBoANsIJEBQQRsav0AAvCpCf0LAtDVCSCRAUEEaiKRAUEYSA0AC0EAIZIBA0AgiQFB4BhsIJIBQQRsaiCJAUGgA2wgkgFBBGxq/QACkK0J/QsCsNYJIJIBQQRqIpIBQRhIDQALQQAhkwEDQCCJAUHgGGwgkwFBBGxqIIkBQaADbCCTAUEEbGr9AALwpgn9CwKQ1wkgkwFBBGoikwFBGEgNAAtBACGUAQNAIIkBQeAYbCCUAUEEbGogiQFBoANsIJQBQQRsav0AApCqCf0LAvDXCSCUAUEEaiKUAUEYSA0AC0EAIZUBA0AgiQFB4BhsIJUBQQRsaiCJAUGgA2wglQFBBGxq/QACsK0J/QsC0NgJIJUBQQRqIpUBQRhIDQALQQAhlgEDQCCJAUHgGGwglgFBBGxqIIkBQaADbCCWAUEEbGr9AAKQpwn9CwKw2QkglgFBBGoilgFBGEgNAAtBACGXAQNAIIkBQeAYbCCXAUEEbGogiQFBoANsIJcBQQRsav0AArCqCf0LApDaCSCXAUEEaiKXAUEYSA0AC0EAIZgBA0AgiQFB4BhsIJgBQQRsaiCJAUGgA2wgmAFBBGxq/QAC0K0J/QsC8NoJIJgBQQRqIpgBQRhIDQALQQAhmQEDQCCJAUHgGGwgmQFBBGxqIIkBQaADbCCZAUEEbGr9AAKwpwn9CwLQ2wkgmQFBBGoimQFBGEgNAAtBACGaAQNAIIkBQeAYbCCaAUEEbGogiQFBoANsIJoBQQRsav0AAtCqCf0LArDcCSCaAUEEaiKaAUEYSA0AC0EAIZsBA0AgiQFB4BhsIJsBQQRsaiCJAUGgA2wgmwFBBGxq/QAC8K0J/QsCkN0JIJsBQQRqIpsBQRhIDQALQQAhnAEDQCCJAUHgGGwgnAFBBGxqIIkBQaADbCCcAUEEbGr9AALQpwn9CwLw3QkgnAFBBGoinAFBGEgNAAtBACGdAQNAIIkBQeAYbCCdAUEEbGogiQFBoANsIJ0BQQRsav0AAvCqCf0LAtDeCSCdAUEEaiKdAUEYSA0AC0EAIZ4BA0AgiQFB4BhsIJ4BQQRsaiCJAUGgA2wgngFBBGxq/QACkK4J/QsCsN8JIJ4BQQRqIp4BQRhIDQALQQAhnwEDQCCJAUHgGGwgnwFBBGxqIIkBQaADbCCfAUEEbGr9AALwpwn9CwKQ4AkgnwFBBGoinwFBGEgNAAtBACGgAQNAIIkBQeAYbCCgAUEEbGogiQFBoANsIKABQQRsav0AApCrCf0LAvDgCSCgAUEEaiKgAUEYSA0AC0EAIaEBA0AgiQFB4BhsIKEBQQRsaiCJAUGgA2wgoQFBBGxq/QACsK4J/QsC0OEJIKEBQQRqIqEBQRhIDQALQQAhogEDQCCJAUHgGGwgogFBBGxqIIkBQaADbCCiAUEEbGr9AAKQqAn9CwKw4gkgogFBBGoiogFBGEgNAAtBACGjAQNAIIkBQeAYbCCjAUEEbGogiQFBoANsIKMBQQRsav0AArCrCf0LApDjCSCjAUEEaiKjAUEYSA0AC0EAIaQBA0AgiQFB4BhsIKQBQQRsaiCJAUGgA2wgpAFBBGxq/QAC0K4J/QsC8OMJIKQBQQRqIqQBQRhIDQALQQAhpQEDQCCJAUHgGGwgpQFBBGxqIIkBQaADbCClAUEEbGr9AAKwqAn9CwLQ5AkgpQFBBGoipQFBGEgNAAtBACGmAQNAIIkBQeAYbCCmAUEEbGogiQFBoANsIKYBQQRsav0AAtCrCf0LArDlCSCmAUEEaiKmAUEYSA0AC0EAIacBA0AgiQFB4BhsIKcBQQRsaiCJAUGgA2wgpwFBBGxq/QAC8K4J/QsCkOYJIKcBQQRqIqcBQRhIDQALQQAhqAEDQCCJAUHgGGwgqAFBBGxqIIkBQaADbCCoAUEEbGr9AALQqAn9CwLw5gkgqAFBBGoiqAFBGEgNAAtBACGpAQNAIIkBQeAYbCCpAUEEbGogiQFBoANsIKkBQQRsav0AAvCrCf0LAtDnCSCpAUEEaiKpAUEYSA0AC0EAIaoBA0AgiQFB4BhsIKoBQQRsaiCJAUGgA2wgqgFBBGxq/QACkK8J/QsCsOgJIKoBQQRqIqoBQRhIDQALIIkBQQFqIokBQQtIDQALQQAhrgEDQEEAIa8BA0AgrgFBBGwhqwEgrwFBoAJsIawB/QwAAAAAAAAAAAAAAAAAAAAAIbEB/QwAAAAAAAAAAAAAAAAAAAAAIbIB/QwAAAAAAAAAAAAAAAAAAAAAIbMB/QwAAAAAAAAAAAAAAAAAAAAAIbQB/QwAAAAAAAAAAAAAAAAAAAAAIbUB/QwAAAAAAAAAAAAAAAAAAAAAIbYB/QwAAAAAAAAAAAAAAAAAAAAAIbcB/QwAAAAAAAAAAAAAAAAAAAAAIbgBQQAhvwEDQCCrAf0AAuACIbkBIKsB/QAC8AIhugEgqwH9AAKAAyG7ASCrAf0AApADIbwBIKwB/QkCsNAJIb0BIKwB/QkC0NIJIb4BIL0BILkBILEBIU/95gEgT/3kASGxASC9ASC6ASCyASFP/eYBIE/95AEhsgEgvQEguwEgswEhT/3mASBP/eQBIbMBIL0BILwBILQBIU/95gEgT/3kASG0ASC+ASC5ASC1ASFP/eYBIE/95AEhtQEgvgEgugEgtgEhT/3mASBP/eQBIbYBIL4BILsBILcBIU/95gEgT/3kASG3ASC+ASC8ASC4ASFP/eYBIE/95AEhuAEgqwFBwABqIasBIKwBQQRqIawBIL8BQQFqIr8BQcgASA0ACyCvAUHAAGwgrgFBBGxqIa0BIK0BILEB/QsCkP0HIK0BILIB/QsCoP0HIK0BILMB/QsCsP0HIK0BILQB/QsCwP0HIK0BILUB/QsC0P0HIK0BILYB/QsC4P0HIK0BILcB/QsC8P0HIK0BILgB/QsCgP4HIK8BQQJqIq8BQfgASA0AC0H4ACHAASCuAUEEbCGrASDAAUGgAmwhrAH9DAAAAAAAAAAAAAAAAAAAAAAhwgH9DAAAAAAAAAAAAAAAAAAAAAAhwwH9DAAAAAAAAAAAAAAAAAAAAAAhxAH9DAAAAAAAAAAAAAAAAAAAAAAhxQFBACHLAQNAIKsB/QAC4AIhxgEgqwH9AALwAiHHASCrAf0AAoADIcgBIKsB/QACkAMhyQEgrAH9CQKw0AkhygEgygEgxgEgwgEhT/3mASBP/eQBIcIBIMoBIMcBIMMBIU/95gEgT/3kASHDASDKASDIASDEASFP/eYBIE/95AEhxAEgygEgyQEgxQEhT/3mASBP/eQBIcUBIKsBQcAAaiGrASCsAUEEaiGsASDLAUEBaiLLAUHIAEgNAAsgwAFBwABsIK4BQQRsaiGtASCtASDCAf0LApD9ByCtASDDAf0LAqD9ByCtASDEAf0LArD9ByCtASDFAf0LAsD9ByCuAUEQaiKuAUEQSA0AC0EAIcwBA0AgzAFBBGz9DAAAAAAAAAAAAAAAAAAAAAAgzAFBBGz9XQKQ/Qf9XyDMAUEEbP1dApDHBv1f/fEBIMwBQQRs/V0CkIQH/V/98gEgzAFBBGz9XQLQwAf9X/3wAf31Af1e/VsC0LkIACDMAUECaiLMAUGQD0gNAAtBACHNAQNAQQAhzgEDQCDNAUGACmwgzgFBBGxqIM0BQYALbCDOAUEEbGr9AALQuQj9CwKQ/QcgzgFBBGoizgFBIEgNAAtBACHPAQNAIM0BQYAKbCDPAUEEbGogzQFBgAtsIM8BQQRsav0AApC/CP0LApD+ByDPAUEEaiLPAUEgSA0AC0EAIdABA0AgzQFBgApsINABQQRsaiDNAUGAC2wg0AFBBGxq/QAC0LoI/QsCkP8HINABQQRqItABQSBIDQALQQAh0QEDQCDNAUGACmwg0QFBBGxqIM0BQYALbCDRAUEEbGr9AAKQwAj9CwKQgAgg0QFBBGoi0QFBIEgNAAtBACHSAQNAIM0BQYAKbCDSAUEEbGogzQFBgAtsINIBQQRsav0AAtC7CP0LApCBCCDSAUEEaiLSAUEgSA0AC0EAIdMBA0AgzQFBgApsINMBQQRsaiDNAUGAC2wg0wFBBGxq/QACkMEI/QsCkIIIINMBQQRqItMBQSBIDQALQQAh1AEDQCDNAUGACmwg1AFBBGxqIM0BQYALbCDUAUEEbGr9AALQvAj9CwKQgwgg1AFBBGoi1AFBIEgNAAtBACHVAQNAIM0BQYAKbCDVAUEEbGogzQFBgAtsINUBQQRsav0AApDCCP0LApCECCDVAUEEaiLVAUEgSA0AC0EAIdYBA0AgzQFBgApsINYBQQRsaiDNAUGAC2wg1gFBBGxq/QAC0L0I/QsCkIUIINYBQQRqItYBQSBIDQALQQAh1wEDQCDNAUGACmwg1wFBBGxqIM0BQYALbCDXAUEEbGr9AAKQwwj9CwKQhggg1wFBBGoi1wFBIEgNAAsgzQFBAWoizQFBBUgNAAtBACHYAQNAINgBQQRsINgBQQRs/QACkP0H/QsCkK8IINgBQQRqItgBQRBIDQALQQAh2QEDQCDZAUEEbCDZAUEEbP0AApD/B/0LAtCvCCDZAUEEaiLZAUEQSA0AC0EAIdoBA0Ag2gFBBGwg2gFBBGz9AAKQgQj9CwKQsAgg2gFBBGoi2gFBEEgNAAtBACHbAQNAINsBQQRsINsBQQRs/QACkIMI/QsC0LAIINsBQQRqItsBQRBIDQALQQAh3AEDQCDcAUEEbCDcAUEEbP0AApCFCP0LApCxCCDcAUEEaiLcAUEQSA0AC0EAId0BA0Ag3QFBBGwg3QFBBGz9AAKQhwj9CwLQsQgg3QFBBGoi3QFBEEgNAAtBACHeAQNAIN4BQQRsIN4BQQRs/QACkIkI/QsCkLIIIN4BQQRqIt4BQRBIDQALQQAh3wEDQCDfAUEEbCDfAUEEbP0AApCLCP0LAtCyCCDfAUEEaiLfAUEQSA0AC0EAIeABA0Ag4AFBBGwg4AFBBGz9AAKQjQj9CwKQswgg4AFBBGoi4AFBEEgNAAtBACHhAQNAIOEBQQRsIOEBQQRs/QACkI8I/QsC0LMIIOEBQQRqIuEBQRBIDQALQQAh4gEDQCDiAUEEbCDiAUEEbP0AApCRCP0LApC0CCDiAUEEaiLiAUEQSA0AC0EAIeMBA0Ag4wFBBGwg4wFBBGz9AAKQkwj9CwLQtAgg4wFBBGoi4wFBEEgNAAtBACHkAQNAIOQBQQRsIOQBQQRs/QACkJUI/QsCkLUIIOQBQQRqIuQBQRBIDQALQQAh5QEDQCDlAUEEbCDlAUEEbP0AApCXCP0LAtC1CCDlAUEEaiLlAUEQSA0AC0EAIeYBA0Ag5gFBBGwg5gFBBGz9AAKQmQj9CwKQtggg5gFBBGoi5gFBEEgNAAtBACHnAQNAIOcBQQRsIOcBQQRs/QACkJsI/QsC0LYIIOcBQQRqIucBQRBIDQALQQAh6AEDQCDoAUEEbCDoAUEEbP0AApCdCP0LApC3CCDoAUEEaiLoAUEQSA0AC0EAIekBA0Ag6QFBBGwg6QFBBGz9AAKQnwj9CwLQtwgg6QFBBGoi6QFBEEgNAAtBACHqAQNAIOoBQQRsIOoBQQRs/QACkKEI/QsCkLgIIOoBQQRqIuoBQRBIDQALQQAh6wEDQCDrAUEEbCDrAUEEbP0AApCjCP0LAtC4CCDrAUEEaiLrAUEQSA0AC0EAIewBA0Ag7AFBBGwg7AFBBGz9AAKQpQj9CwKQuQgg7AFBBGoi7AFBEEgNAAtBACHtAQNAIO0BQQRsIO0BQQRs/QACkKcI/QsC0LkIIO0BQQRqIu0BQRBIDQALQQAh7gEDQCDuAUEEbCDuAUEEbP0AApCpCP0LApC6CCDuAUEEaiLuAUEQSA0AC0EAIe8BA0Ag7wFBBGwg7wFBBGz9AAKQqwj9CwLQuggg7wFBBGoi7wFBEEgNAAtBACHwAQNAIPABQQRsIPABQQRs/QACkK0I/QsCkLsIIPABQQRqIvABQRBIDQALQQAh8QEDQEEAIfIBA0Ag8gFBBGwg8gFBBGz9AAKQrwgg8QFBwABsIPIBQQRsav0AAtD9B/3rAf0LApCvCCDyAUEEaiLyAUEQSA0AC0EAIfMBA0Ag8wFBBGwg8wFBBGz9AALQrwgg8QFBwABsIPMBQQRsav0AAtD/B/3rAf0LAtCvCCDzAUEEaiLzAUEQSA0AC0EAIfQBA0Ag9AFBBGwg9AFBBGz9AAKQsAgg8QFBwABsIPQBQQRsav0AAtCBCP3rAf0LApCwCCD0AUEEaiL0AUEQSA0AC0EAIfUBA0Ag9QFBBGwg9QFBBGz9AALQsAgg8QFBwABsIPUBQQRsav0AAtCDCP3rAf0LAtCwCCD1AUEEaiL1AUEQSA0AC0EAIfYBA0Ag9gFBBGwg9gFBBGz9AAKQsQgg8QFBwABsIPYBQQRsav0AAtCFCP3rAf0LApCxCCD2AUEEaiL2AUEQSA0AC0EAIfcBA0Ag9wFBBGwg9wFBBGz9AALQsQgg8QFBwABsIPcBQQRsav0AAtCHCP3rAf0LAtCxCCD3AUEEaiL3AUEQSA0AC0EAIfgBA0Ag+AFBBGwg+AFBBGz9AAKQsggg8QFBwABsIPgBQQRsav0AAtCJCP3rAf0LApCyCCD4AUEEaiL4AUEQSA0AC0EAIfkBA0Ag+QFBBGwg+QFBBGz9AALQsggg8QFBwABsIPkBQQRsav0AAtCLCP3rAf0LAtCyCCD5AUEEaiL5AUEQSA0AC0EAIfoBA0Ag+gFBBGwg+gFBBGz9AAKQswgg8QFBwABsIPoBQQRsav0AAtCNCP3rAf0LApCzCCD6AUEEaiL6AUEQSA0AC0EAIfsBA0Ag+wFBBGwg+wFBBGz9AALQswgg8QFBwABsIPsBQQRsav0AAtCPCP3rAf0LAtCzCCD7AUEEaiL7AUEQSA0AC0EAIfwBA0Ag/AFBBGwg/AFBBGz9AAKQtAgg8QFBwABsIPwBQQRsav0AAtCRCP3rAf0LApC0CCD8AUEEaiL8AUEQSA0AC0EAIf0BA0Ag/QFBBGwg/QFBBGz9AALQtAgg8QFBwABsIP0BQQRsav0AAtCTCP3rAf0LAtC0CCD9AUEEaiL9AUEQSA0AC0EAIf4BA0Ag/gFBBGwg/gFBBGz9AAKQtQgg8QFBwABsIP4BQQRsav0AAtCVCP3rAf0LApC1CCD+AUEEaiL+AUEQSA0AC0EAIf8BA0Ag/wFBBGwg/wFBBGz9AALQtQgg8QFBwABsIP8BQQRsav0AAtCXCP3rAf0LAtC1CCD/AUEEaiL/AUEQSA0AC0EAIYACA0AggAJBBGwggAJBBGz9AAKQtggg8QFBwABsIIACQQRsav0AAtCZCP3rAf0LApC2CCCAAkEEaiKAAkEQSA0AC0EAIYECA0AggQJBBGwggQJBBGz9AALQtggg8QFBwABsIIECQQRsav0AAtCbCP3rAf0LAtC2CCCBAkEEaiKBAkEQSA0AC0EAIYICA0AgggJBBGwgggJBBGz9AAKQtwgg8QFBwABsIIICQQRsav0AAtCdCP3rAf0LApC3CCCCAkEEaiKCAkEQSA0AC0EAIYMCA0AggwJBBGwggwJBBGz9AALQtwgg8QFBwABsIIMCQQRsav0AAtCfCP3rAf0LAtC3CCCDAkEEaiKDAkEQSA0AC0EAIYQCA0AghAJBBGwghAJBBGz9AAKQuAgg8QFBwABsIIQCQQRsav0AAtChCP3rAf0LApC4CCCEAkEEaiKEAkEQSA0AC0EAIYUCA0AghQJBBGwghQJBBGz9AALQuAgg8QFBwABsIIUCQQRsav0AAtCjCP3rAf0LAtC4CCCFAkEEaiKFAkEQSA0AC0EAIYYCA0AghgJBBGwghgJBBGz9AAKQuQgg8QFBwABsIIYCQQRsav0AAtClCP3rAf0LApC5CCCGAkEEaiKGAkEQSA0AC0EAIYcCA0AghwJBBGwghwJBBGz9AALQuQgg8QFBwABsIIcCQQRsav0AAtCnCP3rAf0LAtC5CCCHAkEEaiKHAkEQSA0AC0EAIYgCA0AgiAJBBGwgiAJBBGz9AAKQuggg8QFBwABsIIgCQQRsav0AAtCpCP3rAf0LApC6CCCIAkEEaiKIAkEQSA0AC0EAIYkCA0AgiQJBBGwgiQJBBGz9AALQuggg8QFBwABsIIkCQQRsav0AAtCrCP3rAf0LAtC6CCCJAkEEaiKJAkEQSA0AC0EAIYoCA0AgigJBBGwgigJBBGz9AAKQuwgg8QFBwABsIIoCQQRsav0AAtCtCP3rAf0LApC7CCCKAkEEaiKKAkEQSA0ACyDxAUEBaiLxAUEDSA0AC0EAIYsCA0AgBCA3QcAMbGogiwJBBGxqIIsCQQRs/QACkK8I/QsCoOMOIIsCQQRqIosCQZADSA0ACyA3QQFqIjcgAEgNAAtBACGPAgNAQQAhkAICQANAIJACQQJqIABKDQEgjwJBwAxsIYwCIAQgkAJBwAxsaiGNAv0MAAAAAAAAAAAAAAAAAAAAACGSAv0MAAAAAAAAAAAAAAAAAAAAACGTAv0MAAAAAAAAAAAAAAAAAAAAACGUAv0MAAAAAAAAAAAAAAAAAAAAACGVAv0MAAAAAAAAAAAAAAAAAAAAACGWAv0MAAAAAAAAAAAAAAAAAAAAACGXAv0MAAAAAAAAAAAAAAAAAAAAACGYAv0MAAAAAAAAAAAAAAAAAAAAACGZAkEAIY4CA0AgjAL9AALgJyGaAiCMAv0AAqA0IZsCIIwC/QAC4EAhnAIgjAL9AAKgTSGdAiCNAv0AAqDjDiGeAiCNAv0AAuDvDiGfAiCaAiCeAiCSAiFP/eYBIE/95AEhkgIgmgIgnwIgkwIhT/3mASBP/eQBIZMCIJsCIJ4CIJQCIU/95gEgT/3kASGUAiCbAiCfAiCVAiFP/eYBIE/95AEhlQIgnAIgngIglgIhT/3mASBP/eQBIZYCIJwCIJ8CIJcCIU/95gEgT/3kASGXAiCdAiCeAiCYAiFP/eYBIE/95AEhmAIgnQIgnwIgmQIhT/3mASBP/eQBIZkCIIwCQRBqIYwCII0CQRBqIY0CII4CQQRqIo4CQZADSA0ACyAFIJACQShsaiCPAkEEbGohoAIgoAIgkgL9HwAgkgL9HwGSIJIC/R8CkiCSAv0fA5I4AqDjDiCgAiCTAv0fACCTAv0fAZIgkwL9HwKSIJMC/R8DkjgCyOMOIKACIJQC/R8AIJQC/R8BkiCUAv0fApIglAL9HwOSOAKk4w4goAIglQL9HwAglQL9HwGSIJUC/R8CkiCVAv0fA5I4AszjDiCgAiCWAv0fACCWAv0fAZIglgL9HwKSIJYC/R8DkjgCqOMOIKACIJcC/R8AIJcC/R8BkiCXAv0fApIglwL9HwOSOALQ4w4goAIgmAL9HwAgmAL9HwGSIJgC/R8CkiCYAv0fA5I4AqzjDiCgAiCZAv0fACCZAv0fAZIgmQL9HwKSIJkC/R8DkjgC1OMOIJACQQJqIZACDAALCwJAA0AgkAIgAE4NASCPAkHADGwhjAIgBCCQAkHADGxqIY0C/QwAAAAAAAAAAAAAAAAAAAAAIaIC/QwAAAAAAAAAAAAAAAAAAAAAIaMC/QwAAAAAAAAAAAAAAAAAAAAAIaQC/QwAAAAAAAAAAAAAAAAAAAAAIaUCQQAhjgIDQCCMAv0AAuAnIaYCIIwC/QACoDQhpwIgjAL9AALgQCGoAiCMAv0AAqBNIakCII0C/QACoOMOIaoCIKYCIKoCIKICIU/95gEgT/3kASGiAiCnAiCqAiCjAiFP/eYBIE/95AEhowIgqAIgqgIgpAIhT/3mASBP/eQBIaQCIKkCIKoCIKUCIU/95gEgT/3kASGlAiCMAkEQaiGMAiCNAkEQaiGNAiCOAkEEaiKOAkGQA0gNAAsgBSCQAkEobGogjwJBBGxqIasCIKsCIKIC/R8AIKIC/R8BkiCiAv0fApIgogL9HwOSOAKg4w4gqwIgowL9HwAgowL9HwGSIKMC/R8CkiCjAv0fA5I4AqTjDiCrAiCkAv0fACCkAv0fAZIgpAL9HwKSIKQC/R8DkjgCqOMOIKsCIKUC/R8AIKUC/R8BkiClAv0fApIgpQL9HwOSOAKs4w4gkAJBAWohkAIMAAsLII8CQQRqIo8CQQhIDQALQQghrAJBACGtAgJAA0AgrQJBAmogAEoNASCsAkHADGwhjAIgBCCtAkHADGxqIY0C/QwAAAAAAAAAAAAAAAAAAAAAIa8C/QwAAAAAAAAAAAAAAAAAAAAAIbAC/QwAAAAAAAAAAAAAAAAAAAAAIbEC/QwAAAAAAAAAAAAAAAAAAAAAIbICQQAhjgIDQCCMAv0AAuAnIbMCIIwC/QACoDQhtAIgjQL9AAKg4w4htQIgjQL9AALg7w4htgIgswIgtQIgrwIhT/3mASBP/eQBIa8CILMCILYCILACIU/95gEgT/3kASGwAiC0AiC1AiCxAiFP/eYBIE/95AEhsQIgtAIgtgIgsgIhT/3mASBP/eQBIbICIIwCQRBqIYwCII0CQRBqIY0CII4CQQRqIo4CQZADSA0ACyAFIK0CQShsaiCsAkEEbGohtwIgtwIgrwL9HwAgrwL9HwGSIK8C/R8CkiCvAv0fA5I4AqDjDiC3AiCwAv0fACCwAv0fAZIgsAL9HwKSILAC/R8DkjgCyOMOILcCILEC/R8AILEC/R8BkiCxAv0fApIgsQL9HwOSOAKk4w4gtwIgsgL9HwAgsgL9HwGSILIC/R8CkiCyAv0fA5I4AszjDiCtAkECaiGtAgwACwsCQANAIK0CIABODQEgrAJBwAxsIYwCIAQgrQJBwAxsaiGNAv0MAAAAAAAAAAAAAAAAAAAAACG5Av0MAAAAAAAAAAAAAAAAAAAAACG6AkEAIY4CA0AgjAL9AALgJyG7AiCMAv0AAqA0IbwCII0C/QACoOMOIb0CILsCIL0CILkCIU/95gEgT/3kASG5AiC8AiC9AiC6AiFP/eYBIE/95AEhugIgjAJBEGohjAIgjQJBEGohjQIgjgJBBGoijgJBkANIDQALIAUgrQJBKGxqIKwCQQRsaiG+AiC+AiC5Av0fACC5Av0fAZIguQL9HwKSILkC/R8DkjgCoOMOIL4CILoC/R8AILoC/R8BkiC6Av0fApIgugL9HwOSOAKk4w4grQJBAWohrQIMAAsLQQAhvwIDQEEAIcACA0AgwAJBBGwgBSC/AkEobGogwAJBBGxq/QACoOMOIMACQQRs/QAC4KQB/eQB/QsC8MsCIMACQQRqIsACQQhIDQALQQghwQIgwQJBBGwgBSC/AkEobGogwQJBBGxqKgKg4w67IMECQQRsKgLgpAG7oLY4AvDLAkEJIcECIMECQQRsIAUgvwJBKGxqIMECQQRsaioCoOMOuyDBAkEEbCoC4KQBu6C2OALwywJEAAAAAAAA8P8hwgJBACoC8MsCuyHDAiDDAiDCAiDDAiDCAmQbIcICQQAqAvTLArshwwIgwwIgwgIgwwIgwgJkGyHCAkEAKgL4ywK7IcMCIMMCIMICIMMCIMICZBshwgJBACoC/MsCuyHDAiDDAiDCAiDDAiDCAmQbIcICQQAqAoDMArshwwIgwwIgwgIgwwIgwgJkGyHCAkEAKgKEzAK7IcMCIMMCIMICIMMCIMICZBshwgJBACoCiMwCuyHDAiDDAiDCAiDDAiDCAmQbIcICQQAqAozMArshwwIgwwIgwgIgwwIgwgJkGyHCAkEAKgKQzAK7IcMCIMMCIMICIMMCIMICZBshwgJBACoClMwCuyHDAiDDAiDCAiDDAiDCAmQbIcICIMICQQAqAvDLArsgwgKhEAFBACoC9MsCuyDCAqEQAaBBACoC+MsCuyDCAqEQAaBBACoC/MsCuyDCAqEQAaBBACoCgMwCuyDCAqEQAaBBACoChMwCuyDCAqEQAaBBACoCiMwCuyDCAqEQAaBBACoCjMwCuyDCAqEQAaBBACoCkMwCuyDCAqEQAaBBACoClMwCuyDCAqEQAaAQAqAhxAIgBiC/AkEobGoqAqDjDrtBACoC8MsCu6IgBiC/AkEobGoqAqTjDrtBACoC9MsCu6KgIAYgvwJBKGxqKgKo4w67QQAqAvjLAruioCAGIL8CQShsaioCrOMOu0EAKgL8ywK7oqAgBiC/AkEobGoqArDjDrtBACoCgMwCu6KgIAYgvwJBKGxqKgK04w67QQAqAoTMAruioCAGIL8CQShsaioCuOMOu0EAKgKIzAK7oqAgBiC/AkEobGoqArzjDrtBACoCjMwCu6KgIAYgvwJBKGxqKgLA4w67QQAqApDMAruioCAGIL8CQShsaioCxOMOu0EAKgKUzAK7oqAhxQIgNiDEAiDFAqGgITYgvwJBAWoivwIgAEgNAAtEAAAAAAAA8D8gAqMhxgIgNiDGAqIhNiA2Dwu8jgPDAQF8E38CfB5/CXw0fw57AX8Bewx/AXxwfw57A38Je1Z/AXxHfw57An8JewR/CHsCfwV7BH8DfAN/AX0BewZ/DnsHfw57An8Je1x/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwCfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8CH8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAl/DnsDfwl7BH8IewN/BXsHfw57HX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwCfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAl/AXwBfwF8AX8BfAF/AXwBfwF8AX8BfAF/AXwBfwF8CX8OewN/BXsHfyAAtyECIAFBkBlsIABBAGxqIQMgAUGQGWwgAEGQvgFsaiEEIAFBkBlsIABBkOcCbGohBSABQZAZbCAAQdDzAmxqIQYgAUGQGWwgAEHQnARsaiEHIAFBkBlsIABB8KwGbGohCCABQZAZbCAAQbDpBmxqIQkgAUGQGWwgAEGwkghsaiEKIAFBkBlsIABBsLsJbGohCyABQZAZbCAAQfD3CWxqIQwgAUGQGWwgAEGwtApsaiENIAFBkBlsIABBsOYKbGohDiABQZAZbCAAQfDyCmxqIQ8gAUGQGWwgAEGw/wpsaiEQIAFBwBhsIREgAUGQGWwgAEHY/wpsaiESIAFBkBlsIABB8PIKbGohEyABQZAZbCAAQbD/CmxqIRQgAUGQGWwgAEGwuwlsaiEVQQAqAuDLArshFkEAKgLkywK7IRdBACEYA0BBACEZA0BBACEaA0AgGEHABmwgGUEgbGogGkEEbGogGkEEbP0AAqDKAv0LAvDLAiAaQQRqIhpBCEgNAAsgGUEBaiIZQRpIDQALIBhBAWoiGEEaSA0AC0EAIRsDQEEAIRwDQEEAIR0DQCAbQcAGbCAcQSBsaiAdQQRsaiAdQQRs/QACwAL9CwLw9AMgHUEEaiIdQQhIDQALIBxBAWoiHEEaSA0ACyAbQQFqIhtBGkgNAAtBACEeA0BBACEfA0AgHkHABWwgH0EEbGogH0EEbP0AAuDKAv0LAvCdBSAfQQRqIh9BEEgNAAtBACEgA0AgHkHABWwgIEEEbGogIEEEbP0AAuDKAv0LArCeBSAgQQRqIiBBEEgNAAtBACEhA0AgHkHABWwgIUEEbGogIUEEbP0AAuDKAv0LAvCeBSAhQQRqIiFBEEgNAAtBACEiA0AgHkHABWwgIkEEbGogIkEEbP0AAuDKAv0LArCfBSAiQQRqIiJBEEgNAAtBACEjA0AgHkHABWwgI0EEbGogI0EEbP0AAuDKAv0LAvCfBSAjQQRqIiNBEEgNAAtBACEkA0AgHkHABWwgJEEEbGogJEEEbP0AAuDKAv0LArCgBSAkQQRqIiRBEEgNAAtBACElA0AgHkHABWwgJUEEbGogJUEEbP0AAuDKAv0LAvCgBSAlQQRqIiVBEEgNAAtBACEmA0AgHkHABWwgJkEEbGogJkEEbP0AAuDKAv0LArChBSAmQQRqIiZBEEgNAAtBACEnA0AgHkHABWwgJ0EEbGogJ0EEbP0AAuDKAv0LAvChBSAnQQRqIidBEEgNAAtBACEoA0AgHkHABWwgKEEEbGogKEEEbP0AAuDKAv0LArCiBSAoQQRqIihBEEgNAAtBACEpA0AgHkHABWwgKUEEbGogKUEEbP0AAuDKAv0LAvCiBSApQQRqIilBEEgNAAsgHkEBaiIeQQtIDQALQQAhKgNAQQAhKwNAICpBwAVsICtBBGxqICtBBGz9AAKgJ/0LArDaBSArQQRqIitBEEgNAAtBACEsA0AgKkHABWwgLEEEbGogLEEEbP0AAqAn/QsC8NoFICxBBGoiLEEQSA0AC0EAIS0DQCAqQcAFbCAtQQRsaiAtQQRs/QACoCf9CwKw2wUgLUEEaiItQRBIDQALQQAhLgNAICpBwAVsIC5BBGxqIC5BBGz9AAKgJ/0LAvDbBSAuQQRqIi5BEEgNAAtBACEvA0AgKkHABWwgL0EEbGogL0EEbP0AAqAn/QsCsNwFIC9BBGoiL0EQSA0AC0EAITADQCAqQcAFbCAwQQRsaiAwQQRs/QACoCf9CwLw3AUgMEEEaiIwQRBIDQALQQAhMQNAICpBwAVsIDFBBGxqIDFBBGz9AAKgJ/0LArDdBSAxQQRqIjFBEEgNAAtBACEyA0AgKkHABWwgMkEEbGogMkEEbP0AAqAn/QsC8N0FIDJBBGoiMkEQSA0AC0EAITMDQCAqQcAFbCAzQQRsaiAzQQRs/QACoCf9CwKw3gUgM0EEaiIzQRBIDQALQQAhNANAICpBwAVsIDRBBGxqIDRBBGz9AAKgJ/0LAvDeBSA0QQRqIjRBEEgNAAtBACE1A0AgKkHABWwgNUEEbGogNUEEbP0AAqAn/QsCsN8FIDVBBGoiNUEQSA0ACyAqQQFqIipBC0gNAAtEAAAAAAAghUAgAqIhNiA2RAAAAAAAAPA/ZLghNyA2IDZEAAAAAAAAAEAgN0QAAAAAAAAAAGIbRAAAAAAAAPA/oaMhOEQAAAAAAEBeQCACoiE5IDlEAAAAAAAA8D9kuCE6IDkgOUQAAAAAAAAAQCA6RAAAAAAAAAAAYhtEAAAAAAAA8D+hoyE7IBdEAAAAAAAA8D+gITxEAAAAAAAAcEEhPSA8ID0gPCA9o5yioSE+QQBEAAAAAAAAAAC2OALwlgZBAEQAAAAAAADwP7Y4AvSWBkEARAAAAAAAAABAtjgC+JYGQQBEAAAAAAAACEC2OAL8lgZBACE/A0BBACFAA0AgP0GACmwgQEEEbGpBAP0JAvCWBv0LAoCXBiBAQQRqIkBBEEgNAAtBACFBA0AgP0GACmwgQUEEbGpBAP0JAvSWBv0LAsCXBiBBQQRqIkFBEEgNAAtBACFCA0AgP0GACmwgQkEEbGpBAP0JAviWBv0LAoCYBiBCQQRqIkJBEEgNAAtBACFDA0AgP0GACmwgQ0EEbGpBAP0JAvyWBv0LAsCYBiBDQQRqIkNBEEgNAAtBACFEA0AgP0GACmwgREEEbGpBAP0JAvCWBv0LAoCZBiBEQQRqIkRBEEgNAAtBACFFA0AgP0GACmwgRUEEbGpBAP0JAvSWBv0LAsCZBiBFQQRqIkVBEEgNAAtBACFGA0AgP0GACmwgRkEEbGpBAP0JAviWBv0LAoCaBiBGQQRqIkZBEEgNAAtBACFHA0AgP0GACmwgR0EEbGpBAP0JAvyWBv0LAsCaBiBHQQRqIkdBEEgNAAtBACFIA0AgP0GACmwgSEEEbGpBAP0JAvCWBv0LAoCbBiBIQQRqIkhBEEgNAAtBACFJA0AgP0GACmwgSUEEbGpBAP0JAvSWBv0LAsCbBiBJQQRqIklBEEgNAAtBACFKA0AgP0GACmwgSkEEbGpBAP0JAviWBv0LAoCcBiBKQQRqIkpBEEgNAAtBACFLA0AgP0GACmwgS0EEbGpBAP0JAvyWBv0LAsCcBiBLQQRqIktBEEgNAAtBACFMA0AgP0GACmwgTEEEbGpBAP0JAvCWBv0LAoCdBiBMQQRqIkxBEEgNAAtBACFNA0AgP0GACmwgTUEEbGpBAP0JAvSWBv0LAsCdBiBNQQRqIk1BEEgNAAtBACFOA0AgP0GACmwgTkEEbGpBAP0JAviWBv0LAoCeBiBOQQRqIk5BEEgNAAtBACFPA0AgP0GACmwgT0EEbGpBAP0JAvyWBv0LAsCeBiBPQQRqIk9BEEgNAAtBACFQA0AgP0GACmwgUEEEbGpBAP0JAvCWBv0LAoCfBiBQQQRqIlBBEEgNAAtBACFRA0AgP0GACmwgUUEEbGpBAP0JAvSWBv0LAsCfBiBRQQRqIlFBEEgNAAtBACFSA0AgP0GACmwgUkEEbGpBAP0JAviWBv0LAoCgBiBSQQRqIlJBEEgNAAtBACFTA0AgP0GACmwgU0EEbGpBAP0JAvyWBv0LAsCgBiBTQQRqIlNBEEgNAAsgP0EBaiI/QQVIDQALQQAhVANAIFRBBGwgVEHAAGwqAuACu7Y4AoDJBiBUQQFqIlRByABIDQALQQAhVQNAIFVBBGwgVUHAAGwqAuQCu7Y4AqDLBiBVQQFqIlVByABIDQALQQAhVgNAIFZBBGwgVkHAAGwqAugCu7Y4AsDNBiBWQQFqIlZByABIDQALQQAhVwNAIFdBBGwgV0HAAGwqAuwCu7Y4AuDPBiBXQQFqIldByABIDQALQQAhWANAIFhBBGwgWEHAAGwqAvACu7Y4AoDSBiBYQQFqIlhByABIDQALQQAhWQNAIFlBBGwgWUHAAGwqAvQCu7Y4AqDUBiBZQQFqIllByABIDQALQQAhWgNAIFpBBGwgWkHAAGwqAvgCu7Y4AsDWBiBaQQFqIlpByABIDQALQQAhWwNAIFtBBGwgW0HAAGwqAvwCu7Y4AuDYBiBbQQFqIltByABIDQALQQAhXANAIFxBBGwgXEHAAGwqAoADu7Y4AoDbBiBcQQFqIlxByABIDQALQQAhXQNAIF1BBGwgXUHAAGwqAoQDu7Y4AqDdBiBdQQFqIl1ByABIDQALQQAhXgNAIF5BBGwgXkHAAGwqAogDu7Y4AsDfBiBeQQFqIl5ByABIDQALQQAhXwNAIF9BBGwgX0HAAGwqAowDu7Y4AuDhBiBfQQFqIl9ByABIDQALQQAhYANAIGBBBGwgYEHAAGwqApADu7Y4AoDkBiBgQQFqImBByABIDQALQQAhYQNAIGFBBGwgYUHAAGwqApQDu7Y4AqDmBiBhQQFqImFByABIDQALQQAhYgNAIGJBBGwgYkHAAGwqApgDu7Y4AsDoBiBiQQFqImJByABIDQALQQAhYwNAIGNBBGwgY0HAAGwqApwDu7Y4AuDqBiBjQQFqImNByABIDQALQQAhZANAQQAhZQNAQQAhZgNAIGRBgA1sIGVBgAFsaiBmQQRsakEA/QkC8JYG/QsCgO0GIGZBBGoiZkEISA0AC0EAIWcDQCBkQYANbCBlQYABbGogZ0EEbGpBAP0JAvSWBv0LAqDtBiBnQQRqImdBCEgNAAtBACFoA0AgZEGADWwgZUGAAWxqIGhBBGxqQQD9CQL4lgb9CwLA7QYgaEEEaiJoQQhIDQALQQAhaQNAIGRBgA1sIGVBgAFsaiBpQQRsakEA/QkC/JYG/QsC4O0GIGlBBGoiaUEISA0ACyBlQQFqImVBDUgNAAsgZEEBaiJkQQ1IDQALQQBBgJYIakEAQSD8CwBBAEGglghqQQBBIPwLAEEAIWoDQEEAIWsDQEEAIWwDQCADIGpBkL4BbGoga0GoB2xqIGxBJGxqIGpBwBhsIGtB8ABsaiBsQQRsaioCoOMOu7Y4AqDjDiADIGpBkL4BbGoga0GoB2xqIGxBJGxqIGpBwBhsIGtB8ABsaiBsQQRsaioCpOMOu7Y4AqTjDiADIGpBkL4BbGoga0GoB2xqIGxBJGxqIGpBwBhsIGtB8ABsaiBsQQRsaioCqOMOu7Y4AqjjDiADIGpBkL4BbGoga0GoB2xqIGxBJGxqIGpBwBhsIGtB8ABsaiBsQQRsaioCkOQOu7Y4AqzjDiADIGpBkL4BbGoga0GoB2xqIGxBJGxqIGpBwBhsIGtB8ABsaiBsQQRsaioClOQOu7Y4ArDjDiADIGpBkL4BbGoga0GoB2xqIGxBJGxqIGpBwBhsIGtB8ABsaiBsQQRsaioCmOQOu7Y4ArTjDiADIGpBkL4BbGoga0GoB2xqIGxBJGxqIGpBwBhsIGtB8ABsaiBsQQRsaioCgOUOu7Y4ArjjDiADIGpBkL4BbGoga0GoB2xqIGxBJGxqIGpBwBhsIGtB8ABsaiBsQQRsaioChOUOu7Y4ArzjDiADIGpBkL4BbGoga0GoB2xqIGxBJGxqIGpBwBhsIGtB8ABsaiBsQQRsaioCiOUOu7Y4AsDjDiBsQQFqImxBGkgNAAsga0EBaiJrQRpIDQALQQAhcANAQQAhcQNAIHBBBGwhbSADIGpBkL4BbGogcUEkbGohbv0MAAAAAAAAAAAAAAAAAAAAACFz/QwAAAAAAAAAAAAAAAAAAAAAIXT9DAAAAAAAAAAAAAAAAAAAAAAhdf0MAAAAAAAAAAAAAAAAAAAAACF2/QwAAAAAAAAAAAAAAAAAAAAAIXf9DAAAAAAAAAAAAAAAAAAAAAAheP0MAAAAAAAAAAAAAAAAAAAAACF5/QwAAAAAAAAAAAAAAAAAAAAAIXpBACGBAQNAIG39AAIAIXsgbf0AAhAhfCBu/QkCoOMOIX0gbv0JAsTjDiF+IG79CQLo4w4hfyBu/QkCjOQOIYABIH0geyBzIYIB/eYBIIIB/eQBIXMgfSB8IHQhggH95gEgggH95AEhdCB+IHsgdSGCAf3mASCCAf3kASF1IH4gfCB2IYIB/eYBIIIB/eQBIXYgfyB7IHchggH95gEgggH95AEhdyB/IHwgeCGCAf3mASCCAf3kASF4IIABIHsgeSGCAf3mASCCAf3kASF5IIABIHwgeiGCAf3mASCCAf3kASF6IG1BIGohbSBuQQRqIW4ggQFBAWoigQFBCUgNAAsgcUEgbCBwQQRsaiFvIG8gc/0LAsCWCCBvIHT9CwLQlgggbyB1/QsC4JYIIG8gdv0LAvCWCCBvIHf9CwKAlwggbyB4/QsCkJcIIG8gef0LAqCXCCBvIHr9CwKwlwggcUEEaiJxQaQFSA0ACyBwQQhqInBBCEgNAAtBACGDAQNAIAQgakGAqQFsaiCDAUEEbGoggwFBBGz9AALAlggggwFBBGz9AALwywL95QH9CwKg4w4ggwFBBGoigwFBoCpIDQALQQAhhAEDQCCEAUEEbCAEIGpBgKkBbGoghAFBBGxq/QACoOMO/QsCwJYIIIQBQQRqIoQBQQhIDQALQQAhhQEDQEEAIYYBA0AghgFBBGwghgFBBGz9AALAlgggBCBqQYCpAWxqIIUBQSBsaiCGAUEEbGr9AALA4w795AH9CwLAlggghgFBBGoihgFBCEgNAAsghQFBAWoihQFBowVIDQALQQAhhwEDQCCHAUEEbCCHAUEEbP1dAoCWCP1f/QzdvrJ6lzxYP92+snqXPFg/IIcBQQRs/V0CwJYI/V/98gH98AH9Xv1bAoCWCAAghwFBAmoihwFBCEgNAAtBACGIAQNAIIgBQQRsIAQgakGAqQFsaiCIAUEEbGr9XQKg4w79XyKCASCCAf3yAf1e/VsCwJYIACCIAUECaiKIAUGgKkgNAAtBACGJAQNAIIkBQQRsIIkBQQRs/QACwJYI/QsCwL8JIIkBQQRqIokBQQhIDQALQQAhigEDQEEAIYsBA0AgiwFBBGwgiwFBBGz9AALAvwkgigFBIGwgiwFBBGxq/QAC4JYI/eQB/QsCwL8JIIsBQQRqIosBQQhIDQALIIoBQQFqIooBQaMFSA0AC0EAIYwBA0AgjAFBBGwgjAFBBGz9XQKglgj9X/0M3b6yepc8WD/dvrJ6lzxYPyCMAUEEbP1dAsC/Cf1f/fIB/fAB/V79WwKglggAIIwBQQJqIowBQQhIDQALQQAhjQEDQCAFIGpBwAxsaiCNAUEEbGpEVVVVVVVV9T9BufPd8XkhjgEgjgEgFvwCc0HrlK+veGwijgEgjgFBDXZzQbXcypV8bCKOASCOAUEQdnMhjgEgjgEgF/wCc0HrlK+veGwijgEgjgFBDXZzQbXcypV8bCKOASCOAUEQdnMhjgEgjgFEAAAAAAAA8D/8AnNB65Svr3hsIo4BII4BQQ12c0G13MqVfGwijgEgjgFBEHZzIY4BII4BQQAgakGQA2xqII0Barf8AnNB65Svr3hsIo4BII4BQQ12c0G13MqVfGwijgEgjgFBEHZzIY4BII4BQQh2uEQAAAAAAABwPqJEAAAAAAAA0D9muKK2OAKg4w4gjQFBAWoijQFBkANIDQALIGpBAWoiaiAASA0AC0QAAAAAAADwPyACoyGPASAAQQFKBEBBACGQAQNAIJABQQRsIJABQQRs/V0CgJYI/V8gjwH9FP3yAf1e/VsCgJYIACCQAUECaiKQAUEISA0AC0EAIZEBA0AgkQFBBGwgkQFBBGz9XQKglgj9XyCPAf0U/fIB/V79WwKglggAIJEBQQJqIpEBQQhIDQALC0EAIZIBA0AgkgFBBGwgkgFBBGz9XQKglgj9XyCSAUEEbP1dAoCWCP1fIoIBIIIB/fIB/fEB/V79WwLwywIAIJIBQQJqIpIBQQhIDQALQQAhkwEDQCCTAUEEbP0MAAAAAAAAAAAAAAAAAAAAACCTAUEEbP0AAvDLAv3pAf0LApDMAiCTAUEEaiKTAUEISA0AC0EAIZQBA0AglAFBBGz9DM3MzMzMzOw/zczMzMzM7D8glAFBBGz9XQKgygL9X/3yAf0MmpmZmZmZuT+amZmZmZm5PyCUAUEEbP1dAqDKAv1fIJQBQQRs/V0CgJYI/V/98AH98gH98AH9Xv1bArDMAgAglAFBAmoilAFBCEgNAAtBACGVAQNAIJUBQQRs/QzNzMzMzMzsP83MzMzMzOw/IJUBQQRs/V0CwMoC/V/98gH9DJqZmZmZmbk/mpmZmZmZuT8glQFBBGz9XQKQzAL9XyA4/RT98gH98gH98AEglQFBBGz9XQLAygL9XyA3/RT9DAAAAAAAAAAAAAAAAAAAAAD9SP1S/V79WwLQzAIAIJUBQQJqIpUBQQhIDQALQQAhlgEDQEEAIZcBA0BBACGYAQNAIJYBQcAGbCCXAUEgbGogmAFBBGxqIJgBQQRs/QACgJYI/QsCoJYIIJgBQQRqIpgBQQhIDQALIJcBQQFqIpcBQRpIDQALIJYBQQFqIpYBQRpIDQALQQAhmQEDQCCZAUEEbCCZAUEEbP1dApDMAv1f/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/V79WwLwzAIAIJkBQQJqIpkBQQhIDQALQQAhmgEDQCCaAUEEbCCaAUEEbP0AAqACIJoBQQRs/QAC8MwC/ecB/QsCkMwCIJoBQQRqIpoBQQhIDQALQQAhmwEDQEEAIZwBA0BBACGdAQNAIJsBQcAGbCCcAUEgbGognQFBBGxqIJ0BQQRs/QACkMwC/QsCoL8JIJ0BQQRqIp0BQQhIDQALIJwBQQFqIpwBQRpIDQALIJsBQQFqIpsBQRpIDQALQQBBkM0CakEAQcAA/AsAQQBB0M0CakEAQcAA/AsAQQAhngEDQEEAIZ8BA0AgBiCeAUGAqQFsaiCfAUEEbGogBCCeAUGAqQFsaiCfAUEEbGr9XQKg4w79XyCfAUEEbP1dAqCWCP1f/fEB/V79WwKg4w4AIJ8BQQRsIAYgngFBgKkBbGognwFBBGxq/V0CoOMO/V8gnwFBBGz9XQKgvwn9X/3yASCfAUEEbP1dAvD0A/1f/fAB/V79WwKg6AoAIJ8BQQRs/QwAAAAAAAAAAAAAAAAAAAAAIJ8BQQRs/V0CoOgK/V/99QH9Xv1bAqCRDAAgnwFBAmoinwFBoCpIDQALQQAhoAEDQEEAIaEBA0AgoAFBgA1sIKEBQQRsaiCgAUGADWwgoQFBBGxq/QACoJEM/QsCoLoNIKEBQQRqIqEBQRBIDQALQQAhogEDQCCgAUGADWwgogFBBGxqIKABQYANbCCiAUEEbGr9AALglwz9CwLgug0gogFBBGoiogFBEEgNAAtBACGjAQNAIKABQYANbCCjAUEEbGogoAFBgA1sIKMBQQRsav0AAuCRDP0LAqC7DSCjAUEEaiKjAUEQSA0AC0EAIaQBA0AgoAFBgA1sIKQBQQRsaiCgAUGADWwgpAFBBGxq/QACoJgM/QsC4LsNIKQBQQRqIqQBQRBIDQALQQAhpQEDQCCgAUGADWwgpQFBBGxqIKABQYANbCClAUEEbGr9AAKgkgz9CwKgvA0gpQFBBGoipQFBEEgNAAtBACGmAQNAIKABQYANbCCmAUEEbGogoAFBgA1sIKYBQQRsav0AAuCYDP0LAuC8DSCmAUEEaiKmAUEQSA0AC0EAIacBA0AgoAFBgA1sIKcBQQRsaiCgAUGADWwgpwFBBGxq/QAC4JIM/QsCoL0NIKcBQQRqIqcBQRBIDQALQQAhqAEDQCCgAUGADWwgqAFBBGxqIKABQYANbCCoAUEEbGr9AAKgmQz9CwLgvQ0gqAFBBGoiqAFBEEgNAAtBACGpAQNAIKABQYANbCCpAUEEbGogoAFBgA1sIKkBQQRsav0AAqCTDP0LAqC+DSCpAUEEaiKpAUEQSA0AC0EAIaoBA0AgoAFBgA1sIKoBQQRsaiCgAUGADWwgqgFBBGxq/QAC4JkM/QsC4L4NIKoBQQRqIqoBQRBIDQALQQAhqwEDQCCgAUGADWwgqwFBBGxqIKABQYANbCCrAUEEbGr9AALgkwz9CwKgvw0gqwFBBGoiqwFBEEgNAAtBACGsAQNAIKABQYANbCCsAUEEbGogoAFBgA1sIKwBQQRsav0AAqCaDP0LAuC/DSCsAUEEaiKsAUEQSA0AC0EAIa0BA0AgoAFBgA1sIK0BQQRsaiCgAUGADWwgrQFBBGxq/QACoJQM/QsCoMANIK0BQQRqIq0BQRBIDQALQQAhrgEDQCCgAUGADWwgrgFBBGxqIKABQYANbCCuAUEEbGr9AALgmgz9CwLgwA0grgFBBGoirgFBEEgNAAtBACGvAQNAIKABQYANbCCvAUEEbGogoAFBgA1sIK8BQQRsav0AAuCUDP0LAqDBDSCvAUEEaiKvAUEQSA0AC0EAIbABA0AgoAFBgA1sILABQQRsaiCgAUGADWwgsAFBBGxq/QACoJsM/QsC4MENILABQQRqIrABQRBIDQALQQAhsQEDQCCgAUGADWwgsQFBBGxqIKABQYANbCCxAUEEbGr9AAKglQz9CwKgwg0gsQFBBGoisQFBEEgNAAtBACGyAQNAIKABQYANbCCyAUEEbGogoAFBgA1sILIBQQRsav0AAuCbDP0LAuDCDSCyAUEEaiKyAUEQSA0AC0EAIbMBA0AgoAFBgA1sILMBQQRsaiCgAUGADWwgswFBBGxq/QAC4JUM/QsCoMMNILMBQQRqIrMBQRBIDQALQQAhtAEDQCCgAUGADWwgtAFBBGxqIKABQYANbCC0AUEEbGr9AAKgnAz9CwLgww0gtAFBBGoitAFBEEgNAAtBACG1AQNAIKABQYANbCC1AUEEbGogoAFBgA1sILUBQQRsav0AAqCWDP0LAqDEDSC1AUEEaiK1AUEQSA0AC0EAIbYBA0AgoAFBgA1sILYBQQRsaiCgAUGADWwgtgFBBGxq/QAC4JwM/QsC4MQNILYBQQRqIrYBQRBIDQALQQAhtwEDQCCgAUGADWwgtwFBBGxqIKABQYANbCC3AUEEbGr9AALglgz9CwKgxQ0gtwFBBGoitwFBEEgNAAtBACG4AQNAIKABQYANbCC4AUEEbGogoAFBgA1sILgBQQRsav0AAqCdDP0LAuDFDSC4AUEEaiK4AUEQSA0AC0EAIbkBA0AgoAFBgA1sILkBQQRsaiCgAUGADWwguQFBBGxq/QACoJcM/QsCoMYNILkBQQRqIrkBQRBIDQALQQAhugEDQCCgAUGADWwgugFBBGxqIKABQYANbCC6AUEEbGr9AALgnQz9CwLgxg0gugFBBGoiugFBEEgNAAsgoAFBAWoioAFBDUgNAAtBACG7AQNAQQAhvAEDQCC7AUGgA2wgvAFBBGxqILsBQYANbCC8AUEEbGr9AAKgug39CwKQzgIgvAFBBGoivAFBCEgNAAtBACG9AQNAILsBQaADbCC9AUEEbGoguwFBgA1sIL0BQQRsav0AAqC7Df0LArDOAiC9AUEEaiK9AUEISA0AC0EAIb4BA0AguwFBoANsIL4BQQRsaiC7AUGADWwgvgFBBGxq/QACoLwN/QsC0M4CIL4BQQRqIr4BQQhIDQALQQAhvwEDQCC7AUGgA2wgvwFBBGxqILsBQYANbCC/AUEEbGr9AAKgvQ39CwLwzgIgvwFBBGoivwFBCEgNAAtBACHAAQNAILsBQaADbCDAAUEEbGoguwFBgA1sIMABQQRsav0AAqC+Df0LApDPAiDAAUEEaiLAAUEISA0AC0EAIcEBA0AguwFBoANsIMEBQQRsaiC7AUGADWwgwQFBBGxq/QACoL8N/QsCsM8CIMEBQQRqIsEBQQhIDQALQQAhwgEDQCC7AUGgA2wgwgFBBGxqILsBQYANbCDCAUEEbGr9AAKgwA39CwLQzwIgwgFBBGoiwgFBCEgNAAtBACHDAQNAILsBQaADbCDDAUEEbGoguwFBgA1sIMMBQQRsav0AAqDBDf0LAvDPAiDDAUEEaiLDAUEISA0AC0EAIcQBA0AguwFBoANsIMQBQQRsaiC7AUGADWwgxAFBBGxq/QACoMIN/QsCkNACIMQBQQRqIsQBQQhIDQALQQAhxQEDQCC7AUGgA2wgxQFBBGxqILsBQYANbCDFAUEEbGr9AAKgww39CwKw0AIgxQFBBGoixQFBCEgNAAtBACHGAQNAILsBQaADbCDGAUEEbGoguwFBgA1sIMYBQQRsav0AAqDEDf0LAtDQAiDGAUEEaiLGAUEISA0AC0EAIccBA0AguwFBoANsIMcBQQRsaiC7AUGADWwgxwFBBGxq/QACoMUN/QsC8NACIMcBQQRqIscBQQhIDQALQQAhyAEDQCC7AUGgA2wgyAFBBGxqILsBQYANbCDIAUEEbGr9AAKgxg39CwKQ0QIgyAFBBGoiyAFBCEgNAAsguwFBAWoiuwFBDUgNAAtBACHJAQNAQQAhygEDQEEAIcsBA0AgygFBoANsIMsBQQRsaiDKAUGgA2wgywFBBGxq/QACkM4CIMoBQYANbCDJAUEgbGogywFBBGxq/QACwLoN/esB/QsCkM4CIMsBQQRqIssBQQhIDQALQQAhzAEDQCDKAUGgA2wgzAFBBGxqIMoBQaADbCDMAUEEbGr9AAKwzgIgygFBgA1sIMkBQSBsaiDMAUEEbGr9AALAuw396wH9CwKwzgIgzAFBBGoizAFBCEgNAAtBACHNAQNAIMoBQaADbCDNAUEEbGogygFBoANsIM0BQQRsav0AAtDOAiDKAUGADWwgyQFBIGxqIM0BQQRsav0AAsC8Df3rAf0LAtDOAiDNAUEEaiLNAUEISA0AC0EAIc4BA0AgygFBoANsIM4BQQRsaiDKAUGgA2wgzgFBBGxq/QAC8M4CIMoBQYANbCDJAUEgbGogzgFBBGxq/QACwL0N/esB/QsC8M4CIM4BQQRqIs4BQQhIDQALQQAhzwEDQCDKAUGgA2wgzwFBBGxqIMoBQaADbCDPAUEEbGr9AAKQzwIgygFBgA1sIMkBQSBsaiDPAUEEbGr9AALAvg396wH9CwKQzwIgzwFBBGoizwFBCEgNAAtBACHQAQNAIMoBQaADbCDQAUEEbGogygFBoANsINABQQRsav0AArDPAiDKAUGADWwgyQFBIGxqINABQQRsav0AAsC/Df3rAf0LArDPAiDQAUEEaiLQAUEISA0AC0EAIdEBA0AgygFBoANsINEBQQRsaiDKAUGgA2wg0QFBBGxq/QAC0M8CIMoBQYANbCDJAUEgbGog0QFBBGxq/QACwMAN/esB/QsC0M8CINEBQQRqItEBQQhIDQALQQAh0gEDQCDKAUGgA2wg0gFBBGxqIMoBQaADbCDSAUEEbGr9AALwzwIgygFBgA1sIMkBQSBsaiDSAUEEbGr9AALAwQ396wH9CwLwzwIg0gFBBGoi0gFBCEgNAAtBACHTAQNAIMoBQaADbCDTAUEEbGogygFBoANsINMBQQRsav0AApDQAiDKAUGADWwgyQFBIGxqINMBQQRsav0AAsDCDf3rAf0LApDQAiDTAUEEaiLTAUEISA0AC0EAIdQBA0AgygFBoANsINQBQQRsaiDKAUGgA2wg1AFBBGxq/QACsNACIMoBQYANbCDJAUEgbGog1AFBBGxq/QACwMMN/esB/QsCsNACINQBQQRqItQBQQhIDQALQQAh1QEDQCDKAUGgA2wg1QFBBGxqIMoBQaADbCDVAUEEbGr9AALQ0AIgygFBgA1sIMkBQSBsaiDVAUEEbGr9AALAxA396wH9CwLQ0AIg1QFBBGoi1QFBCEgNAAtBACHWAQNAIMoBQaADbCDWAUEEbGogygFBoANsINYBQQRsav0AAvDQAiDKAUGADWwgyQFBIGxqINYBQQRsav0AAsDFDf3rAf0LAvDQAiDWAUEEaiLWAUEISA0AC0EAIdcBA0AgygFBoANsINcBQQRsaiDKAUGgA2wg1wFBBGxq/QACkNECIMoBQYANbCDJAUEgbGog1wFBBGxq/QACwMYN/esB/QsCkNECINcBQQRqItcBQQhIDQALIMoBQQFqIsoBQQ1IDQALIMkBQQFqIskBQQNIDQALQQAh2AEDQEEAIdkBA0AgByCeAUGgkAJsaiDYAUHgGGxqINkBQQRsaiDYAUGgA2wg2QFBBGxq/QACkM4C/QsCoOMOINkBQQRqItkBQRhIDQALQQAh2gEDQCAHIJ4BQaCQAmxqINgBQeAYbGog2gFBBGxqINgBQaADbCDaAUEEbGr9AAKw0QL9CwKA5A4g2gFBBGoi2gFBGEgNAAtBACHbAQNAIAcgngFBoJACbGog2AFB4BhsaiDbAUEEbGog2AFBoANsINsBQQRsav0AAtDUAv0LAuDkDiDbAUEEaiLbAUEYSA0AC0EAIdwBA0AgByCeAUGgkAJsaiDYAUHgGGxqINwBQQRsaiDYAUGgA2wg3AFBBGxq/QACsM4C/QsCwOUOINwBQQRqItwBQRhIDQALQQAh3QEDQCAHIJ4BQaCQAmxqINgBQeAYbGog3QFBBGxqINgBQaADbCDdAUEEbGr9AALQ0QL9CwKg5g4g3QFBBGoi3QFBGEgNAAtBACHeAQNAIAcgngFBoJACbGog2AFB4BhsaiDeAUEEbGog2AFBoANsIN4BQQRsav0AAvDUAv0LAoDnDiDeAUEEaiLeAUEYSA0AC0EAId8BA0AgByCeAUGgkAJsaiDYAUHgGGxqIN8BQQRsaiDYAUGgA2wg3wFBBGxq/QAC0M4C/QsC4OcOIN8BQQRqIt8BQRhIDQALQQAh4AEDQCAHIJ4BQaCQAmxqINgBQeAYbGog4AFBBGxqINgBQaADbCDgAUEEbGr9AALw0QL9CwLA6A4g4AFBBGoi4AFBGEgNAAtBACHhAQNAIAcgngFBoJACbGog2AFB4BhsaiDhAUEEbGog2AFBoANsIOEBQQRsav0AApDVAv0LAqDpDiDhAUEEaiLhAUEYSA0AC0EAIeIBA0AgByCeAUGgkAJsaiDYAUHgGGxqIOIBQQRsaiDYAUGgA2wg4gFBBGxq/QAC8M4C/QsCgOoOIOIBQQRqIuIBQRhIDQALQQAh4wEDQCAHIJ4BQaCQAmxqINgBQeAYbGog4wFBBGxqINgBQaADbCDjAUEEbGr9AAKQ0gL9CwLg6g4g4wFBBGoi4wFBGEgNAAtBACHkAQNAIAcgngFBoJACbGog2AFB4BhsaiDkAUEEbGog2AFBoANsIOQBQQRsav0AArDVAv0LAsDrDiDkAUEEaiLkAUEYSA0AC0EAIeUBA0AgByCeAUGgkAJsaiDYAUHgGGxqIOUBQQRsaiDYAUGgA2wg5QFBBGxq/QACkM8C/QsCoOwOIOUBQQRqIuUBQRhIDQALQQAh5gEDQCAHIJ4BQaCQAmxqINgBQeAYbGog5gFBBGxqINgBQaADbCDmAUEEbGr9AAKw0gL9CwKA7Q4g5gFBBGoi5gFBGEgNAAtBACHnAQNAIAcgngFBoJACbGog2AFB4BhsaiDnAUEEbGog2AFBoANsIOcBQQRsav0AAtDVAv0LAuDtDiDnAUEEaiLnAUEYSA0AC0EAIegBA0AgByCeAUGgkAJsaiDYAUHgGGxqIOgBQQRsaiDYAUGgA2wg6AFBBGxq/QACsM8C/QsCwO4OIOgBQQRqIugBQRhIDQALQQAh6QEDQCAHIJ4BQaCQAmxqINgBQeAYbGog6QFBBGxqINgBQaADbCDpAUEEbGr9AALQ0gL9CwKg7w4g6QFBBGoi6QFBGEgNAAtBACHqAQNAIAcgngFBoJACbGog2AFB4BhsaiDqAUEEbGog2AFBoANsIOoBQQRsav0AAvDVAv0LAoDwDiDqAUEEaiLqAUEYSA0AC0EAIesBA0AgByCeAUGgkAJsaiDYAUHgGGxqIOsBQQRsaiDYAUGgA2wg6wFBBGxq/QAC0M8C/QsC4PAOIOsBQQRqIusBQRhIDQALQQAh7AEDQCAHIJ4BQaCQAmxqINgBQeAYbGog7AFBBGxqINgBQaADbCDsAUEEbGr9AALw0gL9CwLA8Q4g7AFBBGoi7AFBGEgNAAtBACHtAQNAIAcgngFBoJACbGog2AFB4BhsaiDtAUEEbGog2AFBoANsIO0BQQRsav0AApDWAv0LAqDyDiDtAUEEaiLtAUEYSA0AC0EAIe4BA0AgByCeAUGgkAJsaiDYAUHgGGxqIO4BQQRsaiDYAUGgA2wg7gFBBGxq/QAC8M8C/QsCgPMOIO4BQQRqIu4BQRhIDQALQQAh7wEDQCAHIJ4BQaCQAmxqINgBQeAYbGog7wFBBGxqINgBQaADbCDvAUEEbGr9AAKQ0wL9CwLg8w4g7wFBBGoi7wFBGEgNAAtBACHwAQNAIAcgngFBoJACbGog2AFB4BhsaiDwAUEEbGog2AFBoANsIPABQQRsav0AArDWAv0LAsD0DiDwAUEEaiLwAUEYSA0AC0EAIfEBA0AgByCeAUGgkAJsaiDYAUHgGGxqIPEBQQRsaiDYAUGgA2wg8QFBBGxq/QACkNAC/QsCoPUOIPEBQQRqIvEBQRhIDQALQQAh8gEDQCAHIJ4BQaCQAmxqINgBQeAYbGog8gFBBGxqINgBQaADbCDyAUEEbGr9AAKw0wL9CwKA9g4g8gFBBGoi8gFBGEgNAAtBACHzAQNAIAcgngFBoJACbGog2AFB4BhsaiDzAUEEbGog2AFBoANsIPMBQQRsav0AAtDWAv0LAuD2DiDzAUEEaiLzAUEYSA0AC0EAIfQBA0AgByCeAUGgkAJsaiDYAUHgGGxqIPQBQQRsaiDYAUGgA2wg9AFBBGxq/QACsNAC/QsCwPcOIPQBQQRqIvQBQRhIDQALQQAh9QEDQCAHIJ4BQaCQAmxqINgBQeAYbGog9QFBBGxqINgBQaADbCD1AUEEbGr9AALQ0wL9CwKg+A4g9QFBBGoi9QFBGEgNAAtBACH2AQNAIAcgngFBoJACbGog2AFB4BhsaiD2AUEEbGog2AFBoANsIPYBQQRsav0AAvDWAv0LAoD5DiD2AUEEaiL2AUEYSA0AC0EAIfcBA0AgByCeAUGgkAJsaiDYAUHgGGxqIPcBQQRsaiDYAUGgA2wg9wFBBGxq/QAC0NAC/QsC4PkOIPcBQQRqIvcBQRhIDQALQQAh+AEDQCAHIJ4BQaCQAmxqINgBQeAYbGog+AFBBGxqINgBQaADbCD4AUEEbGr9AALw0wL9CwLA+g4g+AFBBGoi+AFBGEgNAAtBACH5AQNAIAcgngFBoJACbGog2AFB4BhsaiD5AUEEbGog2AFBoANsIPkBQQRsav0AApDXAv0LAqD7DiD5AUEEaiL5AUEYSA0ACyDYAUEBaiLYAUELSA0AC0EAIf0BA0BBACH+AQNAIP0BQQRsIfoBIAcgngFBoJACbGog/gFBoAJsaiH7Af0MAAAAAAAAAAAAAAAAAAAAACGAAv0MAAAAAAAAAAAAAAAAAAAAACGBAv0MAAAAAAAAAAAAAAAAAAAAACGCAv0MAAAAAAAAAAAAAAAAAAAAACGDAv0MAAAAAAAAAAAAAAAAAAAAACGEAv0MAAAAAAAAAAAAAAAAAAAAACGFAv0MAAAAAAAAAAAAAAAAAAAAACGGAv0MAAAAAAAAAAAAAAAAAAAAACGHAkEAIY4CA0Ag+gH9AALgAiGIAiD6Af0AAvACIYkCIPoB/QACgAMhigIg+gH9AAKQAyGLAiD7Af0JAqDjDiGMAiD7Af0JAsDlDiGNAiCMAiCIAiCAAiGCAf3mASCCAf3kASGAAiCMAiCJAiCBAiGCAf3mASCCAf3kASGBAiCMAiCKAiCCAiGCAf3mASCCAf3kASGCAiCMAiCLAiCDAiGCAf3mASCCAf3kASGDAiCNAiCIAiCEAiGCAf3mASCCAf3kASGEAiCNAiCJAiCFAiGCAf3mASCCAf3kASGFAiCNAiCKAiCGAiGCAf3mASCCAf3kASGGAiCNAiCLAiCHAiGCAf3mASCCAf3kASGHAiD6AUHAAGoh+gEg+wFBBGoh+wEgjgJBAWoijgJByABIDQALIP4BQcAAbCD9AUEEbGoh/AEg/AEggAL9CwKw+AIg/AEggQL9CwLA+AIg/AEgggL9CwLQ+AIg/AEggwL9CwLg+AIg/AEghAL9CwLw+AIg/AEghQL9CwKA+QIg/AEghgL9CwKQ+QIg/AEghwL9CwKg+QIg/gFBAmoi/gFB+ABIDQALQfgAIY8CIP0BQQRsIfoBIAcgngFBoJACbGogjwJBoAJsaiH7Af0MAAAAAAAAAAAAAAAAAAAAACGRAv0MAAAAAAAAAAAAAAAAAAAAACGSAv0MAAAAAAAAAAAAAAAAAAAAACGTAv0MAAAAAAAAAAAAAAAAAAAAACGUAkEAIZoCA0Ag+gH9AALgAiGVAiD6Af0AAvACIZYCIPoB/QACgAMhlwIg+gH9AAKQAyGYAiD7Af0JAqDjDiGZAiCZAiCVAiCRAiGCAf3mASCCAf3kASGRAiCZAiCWAiCSAiGCAf3mASCCAf3kASGSAiCZAiCXAiCTAiGCAf3mASCCAf3kASGTAiCZAiCYAiCUAiGCAf3mASCCAf3kASGUAiD6AUHAAGoh+gEg+wFBBGoh+wEgmgJBAWoimgJByABIDQALII8CQcAAbCD9AUEEbGoh/AEg/AEgkQL9CwKw+AIg/AEgkgL9CwLA+AIg/AEgkwL9CwLQ+AIg/AEglAL9CwLg+AIg/QFBEGoi/QFBEEgNAAtBACGbAgNAIAggngFBwDxsaiCbAkEEbGogmwJBBGz9AAKw+AIgmwJBBGz9AALwnQX95QH9CwKg4w4gmwJBBGoimwJBkA9IDQALQQAhnAIDQCCcAkEEbCAIIJ4BQcA8bGognAJBBGxq/QACoOMO/QsCsPgCIJwCQQRqIpwCQRBIDQALQQAhnQIDQEEAIZ4CA0AgngJBBGwgngJBBGz9AAKw+AIgCCCeAUHAPGxqIJ0CQcAAbGogngJBBGxq/QAC4OMO/eQB/QsCsPgCIJ4CQQRqIp4CQRBIDQALIJ0CQQFqIp0CQfgASA0AC0EAIZ8CA0AgnwJBBGwgnwJBBGz9XQKQzQL9X/0MkJzma/XsgD+QnOZr9eyAPyCfAkEEbP1dArD4Av1f/fIB/fAB/V79WwKQzQIAIJ8CQQJqIp8CQRBIDQALQQAhoAIDQCCgAkEEbCAIIJ4BQcA8bGogoAJBBGxq/V0CoOMO/V8iggEgggH98gH9Xv1bArD4AgAgoAJBAmoioAJBkA9IDQALQQAhoQIDQCChAkEEbCChAkEEbP0AArD4Av0LAvC0AyChAkEEaiKhAkEQSA0AC0EAIaICA0BBACGjAgNAIKMCQQRsIKMCQQRs/QAC8LQDIKICQcAAbCCjAkEEbGr9AALw+AL95AH9CwLwtAMgowJBBGoiowJBEEgNAAsgogJBAWoiogJB+ABIDQALQQAhpAIDQCCkAkEEbCCkAkEEbP1dAtDNAv1f/QyQnOZr9eyAP5Cc5mv17IA/IKQCQQRs/V0C8LQD/V/98gH98AH9Xv1bAtDNAgAgpAJBAmoipAJBEEgNAAtBACGlAgNAQQAhpgIDQEEAIacCA0AgpQJBgA1sIKYCQYABbGogpwJBBGxqIKUCQYANbCCmAkGAAWxqIKcCQQRsav0AAoDtBv0MAACAQAAAgEAAAIBAAACAQCClAkGADWwgpgJBgAFsaiCnAkEEbGr9AAKgug0gpQJBoANsIKYCQSBsaiCnAkEEbGr9AAKQzgL9Qf1S/QsCoJEMIKcCQQRqIqcCQQhIDQALQQAhqAIDQCClAkGADWwgpgJBgAFsaiCoAkEEbGogpQJBgA1sIKYCQYABbGogqAJBBGxq/QACoO0G/QwAAIBAAACAQAAAgEAAAIBAIKUCQYANbCCmAkGAAWxqIKgCQQRsav0AAsC6DSClAkGgA2wgpgJBIGxqIKgCQQRsav0AApDOAv1B/VL9CwLAkQwgqAJBBGoiqAJBCEgNAAtBACGpAgNAIKUCQYANbCCmAkGAAWxqIKkCQQRsaiClAkGADWwgpgJBgAFsaiCpAkEEbGr9AALA7Qb9DAAAgEAAAIBAAACAQAAAgEAgpQJBgA1sIKYCQYABbGogqQJBBGxq/QAC4LoNIKUCQaADbCCmAkEgbGogqQJBBGxq/QACkM4C/UH9Uv0LAuCRDCCpAkEEaiKpAkEISA0AC0EAIaoCA0AgpQJBgA1sIKYCQYABbGogqgJBBGxqIKUCQYANbCCmAkGAAWxqIKoCQQRsav0AAuDtBv0MAACAQAAAgEAAAIBAAACAQCClAkGADWwgpgJBgAFsaiCqAkEEbGr9AAKAuw0gpQJBoANsIKYCQSBsaiCqAkEEbGr9AAKQzgL9Qf1S/QsCgJIMIKoCQQRqIqoCQQhIDQALIKYCQQFqIqYCQQ1IDQALIKUCQQFqIqUCQQ1IDQALQQAhqwIDQEEAIawCA0AgqwJBoANsIKwCQQRsaiCrAkGADWwgrAJBBGxq/QACoJEM/eEB/QsCkM4CIKwCQQRqIqwCQQhIDQALQQAhrQIDQCCrAkGgA2wgrQJBBGxqIKsCQYANbCCtAkEEbGr9AAKgkgz94QH9CwKwzgIgrQJBBGoirQJBCEgNAAtBACGuAgNAIKsCQaADbCCuAkEEbGogqwJBgA1sIK4CQQRsav0AAqCTDP3hAf0LAtDOAiCuAkEEaiKuAkEISA0AC0EAIa8CA0AgqwJBoANsIK8CQQRsaiCrAkGADWwgrwJBBGxq/QACoJQM/eEB/QsC8M4CIK8CQQRqIq8CQQhIDQALQQAhsAIDQCCrAkGgA2wgsAJBBGxqIKsCQYANbCCwAkEEbGr9AAKglQz94QH9CwKQzwIgsAJBBGoisAJBCEgNAAtBACGxAgNAIKsCQaADbCCxAkEEbGogqwJBgA1sILECQQRsav0AAqCWDP3hAf0LArDPAiCxAkEEaiKxAkEISA0AC0EAIbICA0AgqwJBoANsILICQQRsaiCrAkGADWwgsgJBBGxq/QACoJcM/eEB/QsC0M8CILICQQRqIrICQQhIDQALQQAhswIDQCCrAkGgA2wgswJBBGxqIKsCQYANbCCzAkEEbGr9AAKgmAz94QH9CwLwzwIgswJBBGoiswJBCEgNAAtBACG0AgNAIKsCQaADbCC0AkEEbGogqwJBgA1sILQCQQRsav0AAqCZDP3hAf0LApDQAiC0AkEEaiK0AkEISA0AC0EAIbUCA0AgqwJBoANsILUCQQRsaiCrAkGADWwgtQJBBGxq/QACoJoM/eEB/QsCsNACILUCQQRqIrUCQQhIDQALQQAhtgIDQCCrAkGgA2wgtgJBBGxqIKsCQYANbCC2AkEEbGr9AAKgmwz94QH9CwLQ0AIgtgJBBGoitgJBCEgNAAtBACG3AgNAIKsCQaADbCC3AkEEbGogqwJBgA1sILcCQQRsav0AAqCcDP3hAf0LAvDQAiC3AkEEaiK3AkEISA0AC0EAIbgCA0AgqwJBoANsILgCQQRsaiCrAkGADWwguAJBBGxq/QACoJ0M/eEB/QsCkNECILgCQQRqIrgCQQhIDQALIKsCQQFqIqsCQQ1IDQALQQAhuQIDQEEAIboCA0BBACG7AgNAILoCQaADbCC7AkEEbGogugJBoANsILsCQQRsav0AApDOAiC6AkGADWwguQJBIGxqILsCQQRsav0AAsCRDP3hAf3rAf0LApDOAiC7AkEEaiK7AkEISA0AC0EAIbwCA0AgugJBoANsILwCQQRsaiC6AkGgA2wgvAJBBGxq/QACsM4CILoCQYANbCC5AkEgbGogvAJBBGxq/QACwJIM/eEB/esB/QsCsM4CILwCQQRqIrwCQQhIDQALQQAhvQIDQCC6AkGgA2wgvQJBBGxqILoCQaADbCC9AkEEbGr9AALQzgIgugJBgA1sILkCQSBsaiC9AkEEbGr9AALAkwz94QH96wH9CwLQzgIgvQJBBGoivQJBCEgNAAtBACG+AgNAILoCQaADbCC+AkEEbGogugJBoANsIL4CQQRsav0AAvDOAiC6AkGADWwguQJBIGxqIL4CQQRsav0AAsCUDP3hAf3rAf0LAvDOAiC+AkEEaiK+AkEISA0AC0EAIb8CA0AgugJBoANsIL8CQQRsaiC6AkGgA2wgvwJBBGxq/QACkM8CILoCQYANbCC5AkEgbGogvwJBBGxq/QACwJUM/eEB/esB/QsCkM8CIL8CQQRqIr8CQQhIDQALQQAhwAIDQCC6AkGgA2wgwAJBBGxqILoCQaADbCDAAkEEbGr9AAKwzwIgugJBgA1sILkCQSBsaiDAAkEEbGr9AALAlgz94QH96wH9CwKwzwIgwAJBBGoiwAJBCEgNAAtBACHBAgNAILoCQaADbCDBAkEEbGogugJBoANsIMECQQRsav0AAtDPAiC6AkGADWwguQJBIGxqIMECQQRsav0AAsCXDP3hAf3rAf0LAtDPAiDBAkEEaiLBAkEISA0AC0EAIcICA0AgugJBoANsIMICQQRsaiC6AkGgA2wgwgJBBGxq/QAC8M8CILoCQYANbCC5AkEgbGogwgJBBGxq/QACwJgM/eEB/esB/QsC8M8CIMICQQRqIsICQQhIDQALQQAhwwIDQCC6AkGgA2wgwwJBBGxqILoCQaADbCDDAkEEbGr9AAKQ0AIgugJBgA1sILkCQSBsaiDDAkEEbGr9AALAmQz94QH96wH9CwKQ0AIgwwJBBGoiwwJBCEgNAAtBACHEAgNAILoCQaADbCDEAkEEbGogugJBoANsIMQCQQRsav0AArDQAiC6AkGADWwguQJBIGxqIMQCQQRsav0AAsCaDP3hAf3rAf0LArDQAiDEAkEEaiLEAkEISA0AC0EAIcUCA0AgugJBoANsIMUCQQRsaiC6AkGgA2wgxQJBBGxq/QAC0NACILoCQYANbCC5AkEgbGogxQJBBGxq/QACwJsM/eEB/esB/QsC0NACIMUCQQRqIsUCQQhIDQALQQAhxgIDQCC6AkGgA2wgxgJBBGxqILoCQaADbCDGAkEEbGr9AALw0AIgugJBgA1sILkCQSBsaiDGAkEEbGr9AALAnAz94QH96wH9CwLw0AIgxgJBBGoixgJBCEgNAAtBACHHAgNAILoCQaADbCDHAkEEbGogugJBoANsIMcCQQRsav0AApDRAiC6AkGADWwguQJBIGxqIMcCQQRsav0AAsCdDP3hAf3rAf0LApDRAiDHAkEEaiLHAkEISA0ACyC6AkEBaiK6AkENSA0ACyC5AkEBaiK5AkEDSA0AC0EAIcgCA0AgyAJBBGwgyAJBBGz9AAKQzgL94QH9CwKQzgIgyAJBBGoiyAJByApIDQALQQAhyQIDQEEAIcoCA0BBACHLAgNAIAkgngFBgKkBbGogyQJBgA1saiDKAkGAAWxqIMsCQQRsaiDJAkGADWwgygJBgAFsaiDLAkEEbGr9AAKA7QYgyQJBoANsIMoCQSBsaiDLAkEEbGr9AAKQzgL9Qf0MAACAPwAAgD8AAIA/AACAP/1O/QsCoOMOIMsCQQRqIssCQQhIDQALQQAhzAIDQCAJIJ4BQYCpAWxqIMkCQYANbGogygJBgAFsaiDMAkEEbGogyQJBgA1sIMoCQYABbGogzAJBBGxq/QACoO0GIMkCQaADbCDKAkEgbGogzAJBBGxq/QACkM4C/UH9DAAAgD8AAIA/AACAPwAAgD/9Tv0LAsDjDiDMAkEEaiLMAkEISA0AC0EAIc0CA0AgCSCeAUGAqQFsaiDJAkGADWxqIMoCQYABbGogzQJBBGxqIMkCQYANbCDKAkGAAWxqIM0CQQRsav0AAsDtBiDJAkGgA2wgygJBIGxqIM0CQQRsav0AApDOAv1B/QwAAIA/AACAPwAAgD8AAIA//U79CwLg4w4gzQJBBGoizQJBCEgNAAtBACHOAgNAIAkgngFBgKkBbGogyQJBgA1saiDKAkGAAWxqIM4CQQRsaiDJAkGADWwgygJBgAFsaiDOAkEEbGr9AALg7QYgyQJBoANsIMoCQSBsaiDOAkEEbGr9AAKQzgL9Qf0MAACAPwAAgD8AAIA/AACAP/1O/QsCgOQOIM4CQQRqIs4CQQhIDQALIMoCQQFqIsoCQQ1IDQALIMkCQQFqIskCQQ1IDQALQQAhzwIDQCAKIJ4BQYCpAWxqIM8CQQRsaiDPAkEEbP0AAqDoCv0MAAAAAAAAAAAAAAAAAAAAAP1E/QwAAIA/AACAPwAAgD8AAIA//U79CwKg4w4gzwJBBGoizwJBoCpIDQALIJ4BQQFqIp4BIABIDQALIABBAUoEQEEAIdACA0Ag0AJBBGwg0AJBBGz9XQKQzQL9XyCPAf0U/fIB/V79WwKQzQIAINACQQJqItACQRBIDQALQQAh0QIDQCDRAkEEbCDRAkEEbP1dAtDNAv1fII8B/RT98gH9Xv1bAtDNAgAg0QJBAmoi0QJBEEgNAAsLQQAh0gIDQCDSAkEEbCDSAkEEbP1dAtDNAv1fINICQQRs/V0CkM0C/V8iggEgggH98gH98QH9Xv1bApDOAgAg0gJBAmoi0gJBEEgNAAtBACHTAgNAINMCQQRs/QwAAAAAAAAAAAAAAAAAAAAAINMCQQRs/QACkM4C/ekB/QsC0M0CINMCQQRqItMCQRBIDQALQQAh1AIDQCDUAkEEbP0MzczMzMzM7D/NzMzMzMzsPyDUAkEEbP1dAuDKAv1f/fIB/QyamZmZmZm5P5qZmZmZmbk/INQCQQRs/V0C4MoC/V8g1AJBBGz9XQKQzQL9X/3wAf3yAf3wAf1e/VsC0M4CACDUAkECaiLUAkEQSA0AC0EAIdUCA0Ag1QJBBGz9DM3MzMzMzOw/zczMzMzM7D8g1QJBBGz9XQKgywL9X/3yAf0MmpmZmZmZuT+amZmZmZm5PyDVAkEEbP1dAtDNAv1fIDv9FP3yAf3yAf3wASDVAkEEbP1dAqDLAv1fIDr9FP0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bApDPAgAg1QJBAmoi1QJBEEgNAAtBACHWAgNAQQAh1wIDQCDWAkHABWwg1wJBBGxqINcCQQRs/QACkM0C/QsC0M8CINcCQQRqItcCQRBIDQALQQAh2AIDQCDWAkHABWwg2AJBBGxqINgCQQRs/QACkM0C/QsCkNACINgCQQRqItgCQRBIDQALQQAh2QIDQCDWAkHABWwg2QJBBGxqINkCQQRs/QACkM0C/QsC0NACINkCQQRqItkCQRBIDQALQQAh2gIDQCDWAkHABWwg2gJBBGxqINoCQQRs/QACkM0C/QsCkNECINoCQQRqItoCQRBIDQALQQAh2wIDQCDWAkHABWwg2wJBBGxqINsCQQRs/QACkM0C/QsC0NECINsCQQRqItsCQRBIDQALQQAh3AIDQCDWAkHABWwg3AJBBGxqINwCQQRs/QACkM0C/QsCkNICINwCQQRqItwCQRBIDQALQQAh3QIDQCDWAkHABWwg3QJBBGxqIN0CQQRs/QACkM0C/QsC0NICIN0CQQRqIt0CQRBIDQALQQAh3gIDQCDWAkHABWwg3gJBBGxqIN4CQQRs/QACkM0C/QsCkNMCIN4CQQRqIt4CQRBIDQALQQAh3wIDQCDWAkHABWwg3wJBBGxqIN8CQQRs/QACkM0C/QsC0NMCIN8CQQRqIt8CQRBIDQALQQAh4AIDQCDWAkHABWwg4AJBBGxqIOACQQRs/QACkM0C/QsCkNQCIOACQQRqIuACQRBIDQALQQAh4QIDQCDWAkHABWwg4QJBBGxqIOECQQRs/QACkM0C/QsC0NQCIOECQQRqIuECQRBIDQALINYCQQFqItYCQQtIDQALQQAh4gIDQCDiAkEEbCDiAkEEbP1dAtDNAv1f/QzxaOOItfjkPvFo44i1+OQ+/fAB/e8B/V79WwKQjAMAIOICQQJqIuICQRBIDQALQQAh4wIDQCDjAkEEbCDjAkEEbP0AAuAmIOMCQQRs/QACkIwD/ecB/QsC0M0CIOMCQQRqIuMCQRBIDQALQQAh5AIDQEEAIeUCA0Ag5AJBwAVsIOUCQQRsaiDlAkEEbP0AAtDNAv0LAtCMAyDlAkEEaiLlAkEQSA0AC0EAIeYCA0Ag5AJBwAVsIOYCQQRsaiDmAkEEbP0AAtDNAv0LApCNAyDmAkEEaiLmAkEQSA0AC0EAIecCA0Ag5AJBwAVsIOcCQQRsaiDnAkEEbP0AAtDNAv0LAtCNAyDnAkEEaiLnAkEQSA0AC0EAIegCA0Ag5AJBwAVsIOgCQQRsaiDoAkEEbP0AAtDNAv0LApCOAyDoAkEEaiLoAkEQSA0AC0EAIekCA0Ag5AJBwAVsIOkCQQRsaiDpAkEEbP0AAtDNAv0LAtCOAyDpAkEEaiLpAkEQSA0AC0EAIeoCA0Ag5AJBwAVsIOoCQQRsaiDqAkEEbP0AAtDNAv0LApCPAyDqAkEEaiLqAkEQSA0AC0EAIesCA0Ag5AJBwAVsIOsCQQRsaiDrAkEEbP0AAtDNAv0LAtCPAyDrAkEEaiLrAkEQSA0AC0EAIewCA0Ag5AJBwAVsIOwCQQRsaiDsAkEEbP0AAtDNAv0LApCQAyDsAkEEaiLsAkEQSA0AC0EAIe0CA0Ag5AJBwAVsIO0CQQRsaiDtAkEEbP0AAtDNAv0LAtCQAyDtAkEEaiLtAkEQSA0AC0EAIe4CA0Ag5AJBwAVsIO4CQQRsaiDuAkEEbP0AAtDNAv0LApCRAyDuAkEEaiLuAkEQSA0AC0EAIe8CA0Ag5AJBwAVsIO8CQQRsaiDvAkEEbP0AAtDNAv0LAtCRAyDvAkEEaiLvAkEQSA0ACyDkAkEBaiLkAkELSA0AC0EAQfDJAmpBAEEo/AsARAAAAAAAAAAAIfACQQBBkMkDakEAQcA8/AsAQQBB0IUEakEAQcA8/AsAQQBBkMIEakEAQcA8/AsAQQAh8QIDQEEAIfICA0AgCyDxAkHAPGxqIPICQQRsaiAIIPECQcA8bGog8gJBBGxq/V0CoOMO/V8g8gJBBGz9XQLQzwL9X/3xAf1e/VsCoOMOACAMIPECQcA8bGog8gJBBGxqIAsg8QJBwDxsaiDyAkEEbGr9XQKg4w79XyDyAkEEbP1dAtCMA/1f/fIBIPICQQRs/V0CsNoF/V/98AH9Xv1bAqDjDgAg8gJBBGz9DAAAAAAAAAAAAAAAAAAAAAAgDCDxAkHAPGxqIPICQQRsav1dAqDjDv1f/fUB/V79WwLQ/gQAIPICQQJqIvICQZAPSA0AC0EAIfMCA0BBACH0AgNAIA0g8QJBgDJsaiDzAkGACmxqIPQCQQRsaiDzAkGAC2wg9AJBBGxq/QAC0P4E/QsCoOMOIPQCQQRqIvQCQSBIDQALQQAh9QIDQCANIPECQYAybGog8wJBgApsaiD1AkEEbGog8wJBgAtsIPUCQQRsav0AApCEBf0LAqDkDiD1AkEEaiL1AkEgSA0AC0EAIfYCA0AgDSDxAkGAMmxqIPMCQYAKbGog9gJBBGxqIPMCQYALbCD2AkEEbGr9AALQ/wT9CwKg5Q4g9gJBBGoi9gJBIEgNAAtBACH3AgNAIA0g8QJBgDJsaiDzAkGACmxqIPcCQQRsaiDzAkGAC2wg9wJBBGxq/QACkIUF/QsCoOYOIPcCQQRqIvcCQSBIDQALQQAh+AIDQCANIPECQYAybGog8wJBgApsaiD4AkEEbGog8wJBgAtsIPgCQQRsav0AAtCABf0LAqDnDiD4AkEEaiL4AkEgSA0AC0EAIfkCA0AgDSDxAkGAMmxqIPMCQYAKbGog+QJBBGxqIPMCQYALbCD5AkEEbGr9AAKQhgX9CwKg6A4g+QJBBGoi+QJBIEgNAAtBACH6AgNAIA0g8QJBgDJsaiDzAkGACmxqIPoCQQRsaiDzAkGAC2wg+gJBBGxq/QAC0IEF/QsCoOkOIPoCQQRqIvoCQSBIDQALQQAh+wIDQCANIPECQYAybGog8wJBgApsaiD7AkEEbGog8wJBgAtsIPsCQQRsav0AApCHBf0LAqDqDiD7AkEEaiL7AkEgSA0AC0EAIfwCA0AgDSDxAkGAMmxqIPMCQYAKbGog/AJBBGxqIPMCQYALbCD8AkEEbGr9AALQggX9CwKg6w4g/AJBBGoi/AJBIEgNAAtBACH9AgNAIA0g8QJBgDJsaiDzAkGACmxqIP0CQQRsaiDzAkGAC2wg/QJBBGxq/QACkIgF/QsCoOwOIP0CQQRqIv0CQSBIDQALIPMCQQFqIvMCQQVIDQALQQAh/gIDQCAOIPECQcAMbGog/gJBBGxqIA0g8QJBgDJsaiD+AkEEbGr9AAKg4w79CwKg4w4g/gJBBGoi/gJBEEgNAAtBACH/AgNAIA4g8QJBwAxsaiD/AkEEbGogDSDxAkGAMmxqIP8CQQRsav0AAqDlDv0LAuDjDiD/AkEEaiL/AkEQSA0AC0EAIYADA0AgDiDxAkHADGxqIIADQQRsaiANIPECQYAybGoggANBBGxq/QACoOcO/QsCoOQOIIADQQRqIoADQRBIDQALQQAhgQMDQCAOIPECQcAMbGoggQNBBGxqIA0g8QJBgDJsaiCBA0EEbGr9AAKg6Q79CwLg5A4ggQNBBGoigQNBEEgNAAtBACGCAwNAIA4g8QJBwAxsaiCCA0EEbGogDSDxAkGAMmxqIIIDQQRsav0AAqDrDv0LAqDlDiCCA0EEaiKCA0EQSA0AC0EAIYMDA0AgDiDxAkHADGxqIIMDQQRsaiANIPECQYAybGoggwNBBGxq/QACoO0O/QsC4OUOIIMDQQRqIoMDQRBIDQALQQAhhAMDQCAOIPECQcAMbGoghANBBGxqIA0g8QJBgDJsaiCEA0EEbGr9AAKg7w79CwKg5g4ghANBBGoihANBEEgNAAtBACGFAwNAIA4g8QJBwAxsaiCFA0EEbGogDSDxAkGAMmxqIIUDQQRsav0AAqDxDv0LAuDmDiCFA0EEaiKFA0EQSA0AC0EAIYYDA0AgDiDxAkHADGxqIIYDQQRsaiANIPECQYAybGoghgNBBGxq/QACoPMO/QsCoOcOIIYDQQRqIoYDQRBIDQALQQAhhwMDQCAOIPECQcAMbGoghwNBBGxqIA0g8QJBgDJsaiCHA0EEbGr9AAKg9Q79CwLg5w4ghwNBBGoihwNBEEgNAAtBACGIAwNAIA4g8QJBwAxsaiCIA0EEbGogDSDxAkGAMmxqIIgDQQRsav0AAqD3Dv0LAqDoDiCIA0EEaiKIA0EQSA0AC0EAIYkDA0AgDiDxAkHADGxqIIkDQQRsaiANIPECQYAybGogiQNBBGxq/QACoPkO/QsC4OgOIIkDQQRqIokDQRBIDQALQQAhigMDQCAOIPECQcAMbGogigNBBGxqIA0g8QJBgDJsaiCKA0EEbGr9AAKg+w79CwKg6Q4gigNBBGoiigNBEEgNAAtBACGLAwNAIA4g8QJBwAxsaiCLA0EEbGogDSDxAkGAMmxqIIsDQQRsav0AAqD9Dv0LAuDpDiCLA0EEaiKLA0EQSA0AC0EAIYwDA0AgDiDxAkHADGxqIIwDQQRsaiANIPECQYAybGogjANBBGxq/QACoP8O/QsCoOoOIIwDQQRqIowDQRBIDQALQQAhjQMDQCAOIPECQcAMbGogjQNBBGxqIA0g8QJBgDJsaiCNA0EEbGr9AAKggQ/9CwLg6g4gjQNBBGoijQNBEEgNAAtBACGOAwNAIA4g8QJBwAxsaiCOA0EEbGogDSDxAkGAMmxqII4DQQRsav0AAqCDD/0LAqDrDiCOA0EEaiKOA0EQSA0AC0EAIY8DA0AgDiDxAkHADGxqII8DQQRsaiANIPECQYAybGogjwNBBGxq/QACoIUP/QsC4OsOII8DQQRqIo8DQRBIDQALQQAhkAMDQCAOIPECQcAMbGogkANBBGxqIA0g8QJBgDJsaiCQA0EEbGr9AAKghw/9CwKg7A4gkANBBGoikANBEEgNAAtBACGRAwNAIA4g8QJBwAxsaiCRA0EEbGogDSDxAkGAMmxqIJEDQQRsav0AAqCJD/0LAuDsDiCRA0EEaiKRA0EQSA0AC0EAIZIDA0AgDiDxAkHADGxqIJIDQQRsaiANIPECQYAybGogkgNBBGxq/QACoIsP/QsCoO0OIJIDQQRqIpIDQRBIDQALQQAhkwMDQCAOIPECQcAMbGogkwNBBGxqIA0g8QJBgDJsaiCTA0EEbGr9AAKgjQ/9CwLg7Q4gkwNBBGoikwNBEEgNAAtBACGUAwNAIA4g8QJBwAxsaiCUA0EEbGogDSDxAkGAMmxqIJQDQQRsav0AAqCPD/0LAqDuDiCUA0EEaiKUA0EQSA0AC0EAIZUDA0AgDiDxAkHADGxqIJUDQQRsaiANIPECQYAybGoglQNBBGxq/QACoJEP/QsC4O4OIJUDQQRqIpUDQRBIDQALQQAhlgMDQCAOIPECQcAMbGoglgNBBGxqIA0g8QJBgDJsaiCWA0EEbGr9AAKgkw/9CwKg7w4glgNBBGoilgNBEEgNAAtBACGXAwNAQQAhmAMDQCAOIPECQcAMbGogmANBBGxqIA4g8QJBwAxsaiCYA0EEbGr9AAKg4w4gDSDxAkGAMmxqIJcDQcAAbGogmANBBGxq/QAC4OMO/esB/QsCoOMOIJgDQQRqIpgDQRBIDQALQQAhmQMDQCAOIPECQcAMbGogmQNBBGxqIA4g8QJBwAxsaiCZA0EEbGr9AALg4w4gDSDxAkGAMmxqIJcDQcAAbGogmQNBBGxq/QAC4OUO/esB/QsC4OMOIJkDQQRqIpkDQRBIDQALQQAhmgMDQCAOIPECQcAMbGogmgNBBGxqIA4g8QJBwAxsaiCaA0EEbGr9AAKg5A4gDSDxAkGAMmxqIJcDQcAAbGogmgNBBGxq/QAC4OcO/esB/QsCoOQOIJoDQQRqIpoDQRBIDQALQQAhmwMDQCAOIPECQcAMbGogmwNBBGxqIA4g8QJBwAxsaiCbA0EEbGr9AALg5A4gDSDxAkGAMmxqIJcDQcAAbGogmwNBBGxq/QAC4OkO/esB/QsC4OQOIJsDQQRqIpsDQRBIDQALQQAhnAMDQCAOIPECQcAMbGognANBBGxqIA4g8QJBwAxsaiCcA0EEbGr9AAKg5Q4gDSDxAkGAMmxqIJcDQcAAbGognANBBGxq/QAC4OsO/esB/QsCoOUOIJwDQQRqIpwDQRBIDQALQQAhnQMDQCAOIPECQcAMbGognQNBBGxqIA4g8QJBwAxsaiCdA0EEbGr9AALg5Q4gDSDxAkGAMmxqIJcDQcAAbGognQNBBGxq/QAC4O0O/esB/QsC4OUOIJ0DQQRqIp0DQRBIDQALQQAhngMDQCAOIPECQcAMbGogngNBBGxqIA4g8QJBwAxsaiCeA0EEbGr9AAKg5g4gDSDxAkGAMmxqIJcDQcAAbGogngNBBGxq/QAC4O8O/esB/QsCoOYOIJ4DQQRqIp4DQRBIDQALQQAhnwMDQCAOIPECQcAMbGognwNBBGxqIA4g8QJBwAxsaiCfA0EEbGr9AALg5g4gDSDxAkGAMmxqIJcDQcAAbGognwNBBGxq/QAC4PEO/esB/QsC4OYOIJ8DQQRqIp8DQRBIDQALQQAhoAMDQCAOIPECQcAMbGogoANBBGxqIA4g8QJBwAxsaiCgA0EEbGr9AAKg5w4gDSDxAkGAMmxqIJcDQcAAbGogoANBBGxq/QAC4PMO/esB/QsCoOcOIKADQQRqIqADQRBIDQALQQAhoQMDQCAOIPECQcAMbGogoQNBBGxqIA4g8QJBwAxsaiChA0EEbGr9AALg5w4gDSDxAkGAMmxqIJcDQcAAbGogoQNBBGxq/QAC4PUO/esB/QsC4OcOIKEDQQRqIqEDQRBIDQALQQAhogMDQCAOIPECQcAMbGogogNBBGxqIA4g8QJBwAxsaiCiA0EEbGr9AAKg6A4gDSDxAkGAMmxqIJcDQcAAbGogogNBBGxq/QAC4PcO/esB/QsCoOgOIKIDQQRqIqIDQRBIDQALQQAhowMDQCAOIPECQcAMbGogowNBBGxqIA4g8QJBwAxsaiCjA0EEbGr9AALg6A4gDSDxAkGAMmxqIJcDQcAAbGogowNBBGxq/QAC4PkO/esB/QsC4OgOIKMDQQRqIqMDQRBIDQALQQAhpAMDQCAOIPECQcAMbGogpANBBGxqIA4g8QJBwAxsaiCkA0EEbGr9AAKg6Q4gDSDxAkGAMmxqIJcDQcAAbGogpANBBGxq/QAC4PsO/esB/QsCoOkOIKQDQQRqIqQDQRBIDQALQQAhpQMDQCAOIPECQcAMbGogpQNBBGxqIA4g8QJBwAxsaiClA0EEbGr9AALg6Q4gDSDxAkGAMmxqIJcDQcAAbGogpQNBBGxq/QAC4P0O/esB/QsC4OkOIKUDQQRqIqUDQRBIDQALQQAhpgMDQCAOIPECQcAMbGogpgNBBGxqIA4g8QJBwAxsaiCmA0EEbGr9AAKg6g4gDSDxAkGAMmxqIJcDQcAAbGogpgNBBGxq/QAC4P8O/esB/QsCoOoOIKYDQQRqIqYDQRBIDQALQQAhpwMDQCAOIPECQcAMbGogpwNBBGxqIA4g8QJBwAxsaiCnA0EEbGr9AALg6g4gDSDxAkGAMmxqIJcDQcAAbGogpwNBBGxq/QAC4IEP/esB/QsC4OoOIKcDQQRqIqcDQRBIDQALQQAhqAMDQCAOIPECQcAMbGogqANBBGxqIA4g8QJBwAxsaiCoA0EEbGr9AAKg6w4gDSDxAkGAMmxqIJcDQcAAbGogqANBBGxq/QAC4IMP/esB/QsCoOsOIKgDQQRqIqgDQRBIDQALQQAhqQMDQCAOIPECQcAMbGogqQNBBGxqIA4g8QJBwAxsaiCpA0EEbGr9AALg6w4gDSDxAkGAMmxqIJcDQcAAbGogqQNBBGxq/QAC4IUP/esB/QsC4OsOIKkDQQRqIqkDQRBIDQALQQAhqgMDQCAOIPECQcAMbGogqgNBBGxqIA4g8QJBwAxsaiCqA0EEbGr9AAKg7A4gDSDxAkGAMmxqIJcDQcAAbGogqgNBBGxq/QAC4IcP/esB/QsCoOwOIKoDQQRqIqoDQRBIDQALQQAhqwMDQCAOIPECQcAMbGogqwNBBGxqIA4g8QJBwAxsaiCrA0EEbGr9AALg7A4gDSDxAkGAMmxqIJcDQcAAbGogqwNBBGxq/QAC4IkP/esB/QsC4OwOIKsDQQRqIqsDQRBIDQALQQAhrAMDQCAOIPECQcAMbGogrANBBGxqIA4g8QJBwAxsaiCsA0EEbGr9AAKg7Q4gDSDxAkGAMmxqIJcDQcAAbGogrANBBGxq/QAC4IsP/esB/QsCoO0OIKwDQQRqIqwDQRBIDQALQQAhrQMDQCAOIPECQcAMbGogrQNBBGxqIA4g8QJBwAxsaiCtA0EEbGr9AALg7Q4gDSDxAkGAMmxqIJcDQcAAbGogrQNBBGxq/QAC4I0P/esB/QsC4O0OIK0DQQRqIq0DQRBIDQALQQAhrgMDQCAOIPECQcAMbGogrgNBBGxqIA4g8QJBwAxsaiCuA0EEbGr9AAKg7g4gDSDxAkGAMmxqIJcDQcAAbGogrgNBBGxq/QAC4I8P/esB/QsCoO4OIK4DQQRqIq4DQRBIDQALQQAhrwMDQCAOIPECQcAMbGogrwNBBGxqIA4g8QJBwAxsaiCvA0EEbGr9AALg7g4gDSDxAkGAMmxqIJcDQcAAbGogrwNBBGxq/QAC4JEP/esB/QsC4O4OIK8DQQRqIq8DQRBIDQALQQAhsAMDQCAOIPECQcAMbGogsANBBGxqIA4g8QJBwAxsaiCwA0EEbGr9AAKg7w4gDSDxAkGAMmxqIJcDQcAAbGogsANBBGxq/QAC4JMP/esB/QsCoO8OILADQQRqIrADQRBIDQALIJcDQQFqIpcDQQNIDQALQQAhsQMDQCAPIPECQcAMbGogsQNBBGxqIA4g8QJBwAxsaiCxA0EEbGr9AAKg4w4gBSDxAkHADGxqILEDQQRsav0AAqDjDv3mAf0LAqDjDiCxA0EEaiKxA0GQA0gNAAsg8QJBAWoi8QIgAEgNAAtBACG1AwNAQQAhtgMCQANAILYDQQJqIABKDQEgtQNBwAxsIbIDIA8gtgNBwAxsaiGzA/0MAAAAAAAAAAAAAAAAAAAAACG4A/0MAAAAAAAAAAAAAAAAAAAAACG5A/0MAAAAAAAAAAAAAAAAAAAAACG6A/0MAAAAAAAAAAAAAAAAAAAAACG7A/0MAAAAAAAAAAAAAAAAAAAAACG8A/0MAAAAAAAAAAAAAAAAAAAAACG9A/0MAAAAAAAAAAAAAAAAAAAAACG+A/0MAAAAAAAAAAAAAAAAAAAAACG/A0EAIbQDA0AgsgP9AALgJyHAAyCyA/0AAqA0IcEDILID/QAC4EAhwgMgsgP9AAKgTSHDAyCzA/0AAqDjDiHEAyCzA/0AAuDvDiHFAyDAAyDEAyC4AyGCAf3mASCCAf3kASG4AyDAAyDFAyC5AyGCAf3mASCCAf3kASG5AyDBAyDEAyC6AyGCAf3mASCCAf3kASG6AyDBAyDFAyC7AyGCAf3mASCCAf3kASG7AyDCAyDEAyC8AyGCAf3mASCCAf3kASG8AyDCAyDFAyC9AyGCAf3mASCCAf3kASG9AyDDAyDEAyC+AyGCAf3mASCCAf3kASG+AyDDAyDFAyC/AyGCAf3mASCCAf3kASG/AyCyA0EQaiGyAyCzA0EQaiGzAyC0A0EEaiK0A0GQA0gNAAsgECC2A0EobGogtQNBBGxqIcYDIMYDILgD/R8AILgD/R8BkiC4A/0fApIguAP9HwOSOAKg4w4gxgMguQP9HwAguQP9HwGSILkD/R8CkiC5A/0fA5I4AsjjDiDGAyC6A/0fACC6A/0fAZIgugP9HwKSILoD/R8DkjgCpOMOIMYDILsD/R8AILsD/R8BkiC7A/0fApIguwP9HwOSOALM4w4gxgMgvAP9HwAgvAP9HwGSILwD/R8CkiC8A/0fA5I4AqjjDiDGAyC9A/0fACC9A/0fAZIgvQP9HwKSIL0D/R8DkjgC0OMOIMYDIL4D/R8AIL4D/R8BkiC+A/0fApIgvgP9HwOSOAKs4w4gxgMgvwP9HwAgvwP9HwGSIL8D/R8CkiC/A/0fA5I4AtTjDiC2A0ECaiG2AwwACwsCQANAILYDIABODQEgtQNBwAxsIbIDIA8gtgNBwAxsaiGzA/0MAAAAAAAAAAAAAAAAAAAAACHIA/0MAAAAAAAAAAAAAAAAAAAAACHJA/0MAAAAAAAAAAAAAAAAAAAAACHKA/0MAAAAAAAAAAAAAAAAAAAAACHLA0EAIbQDA0AgsgP9AALgJyHMAyCyA/0AAqA0Ic0DILID/QAC4EAhzgMgsgP9AAKgTSHPAyCzA/0AAqDjDiHQAyDMAyDQAyDIAyGCAf3mASCCAf3kASHIAyDNAyDQAyDJAyGCAf3mASCCAf3kASHJAyDOAyDQAyDKAyGCAf3mASCCAf3kASHKAyDPAyDQAyDLAyGCAf3mASCCAf3kASHLAyCyA0EQaiGyAyCzA0EQaiGzAyC0A0EEaiK0A0GQA0gNAAsgECC2A0EobGogtQNBBGxqIdEDINEDIMgD/R8AIMgD/R8BkiDIA/0fApIgyAP9HwOSOAKg4w4g0QMgyQP9HwAgyQP9HwGSIMkD/R8CkiDJA/0fA5I4AqTjDiDRAyDKA/0fACDKA/0fAZIgygP9HwKSIMoD/R8DkjgCqOMOINEDIMsD/R8AIMsD/R8BkiDLA/0fApIgywP9HwOSOAKs4w4gtgNBAWohtgMMAAsLILUDQQRqIrUDQQhIDQALQQgh0gNBACHTAwJAA0Ag0wNBAmogAEoNASDSA0HADGwhsgMgDyDTA0HADGxqIbMD/QwAAAAAAAAAAAAAAAAAAAAAIdUD/QwAAAAAAAAAAAAAAAAAAAAAIdYD/QwAAAAAAAAAAAAAAAAAAAAAIdcD/QwAAAAAAAAAAAAAAAAAAAAAIdgDQQAhtAMDQCCyA/0AAuAnIdkDILID/QACoDQh2gMgswP9AAKg4w4h2wMgswP9AALg7w4h3AMg2QMg2wMg1QMhggH95gEgggH95AEh1QMg2QMg3AMg1gMhggH95gEgggH95AEh1gMg2gMg2wMg1wMhggH95gEgggH95AEh1wMg2gMg3AMg2AMhggH95gEgggH95AEh2AMgsgNBEGohsgMgswNBEGohswMgtANBBGoitANBkANIDQALIBAg0wNBKGxqINIDQQRsaiHdAyDdAyDVA/0fACDVA/0fAZIg1QP9HwKSINUD/R8DkjgCoOMOIN0DINYD/R8AINYD/R8BkiDWA/0fApIg1gP9HwOSOALI4w4g3QMg1wP9HwAg1wP9HwGSINcD/R8CkiDXA/0fA5I4AqTjDiDdAyDYA/0fACDYA/0fAZIg2AP9HwKSINgD/R8DkjgCzOMOINMDQQJqIdMDDAALCwJAA0Ag0wMgAE4NASDSA0HADGwhsgMgDyDTA0HADGxqIbMD/QwAAAAAAAAAAAAAAAAAAAAAId8D/QwAAAAAAAAAAAAAAAAAAAAAIeADQQAhtAMDQCCyA/0AAuAnIeEDILID/QACoDQh4gMgswP9AAKg4w4h4wMg4QMg4wMg3wMhggH95gEgggH95AEh3wMg4gMg4wMg4AMhggH95gEgggH95AEh4AMgsgNBEGohsgMgswNBEGohswMgtANBBGoitANBkANIDQALIBAg0wNBKGxqINIDQQRsaiHkAyDkAyDfA/0fACDfA/0fAZIg3wP9HwKSIN8D/R8DkjgCoOMOIOQDIOAD/R8AIOAD/R8BkiDgA/0fApIg4AP9HwOSOAKk4w4g0wNBAWoh0wMMAAsLQQAh5QMDQEEAIeYDA0Ag5gNBBGwgECDlA0EobGog5gNBBGxq/QACoOMOIOYDQQRs/QAC4KQB/eQB/QsC0M8CIOYDQQRqIuYDQQhIDQALQQgh5wMg5wNBBGwgECDlA0EobGog5wNBBGxqKgKg4w67IOcDQQRsKgLgpAG7oLY4AtDPAkEJIecDIOcDQQRsIBAg5QNBKGxqIOcDQQRsaioCoOMOuyDnA0EEbCoC4KQBu6C2OALQzwJEAAAAAAAA8P8h6ANBACoC0M8CuyE9ID0g6AMgPSDoA2QbIegDQQAqAtTPArshPCA8IOgDIDwg6ANkGyHoA0EAKgLYzwK7IT0gPSDoAyA9IOgDZBsh6ANBACoC3M8CuyE8IDwg6AMgPCDoA2QbIegDQQAqAuDPArshPSA9IOgDID0g6ANkGyHoA0EAKgLkzwK7ITwgPCDoAyA8IOgDZBsh6ANBACoC6M8CuyE9ID0g6AMgPSDoA2QbIegDQQAqAuzPArshPCA8IOgDIDwg6ANkGyHoA0EAKgLwzwK7IT0gPSDoAyA9IOgDZBsh6ANBACoC9M8CuyE8IDwg6AMgPCDoA2QbIegDIOgDQQAqAtDPArsg6AOhEAFBACoC1M8CuyDoA6EQAaBBACoC2M8CuyDoA6EQAaBBACoC3M8CuyDoA6EQAaBBACoC4M8CuyDoA6EQAaBBACoC5M8CuyDoA6EQAaBBACoC6M8CuyDoA6EQAaBBACoC7M8CuyDoA6EQAaBBACoC8M8CuyDoA6EQAaBBACoC9M8CuyDoA6EQAaAQAqAh6QMgESDlA0EobGoqAqDjDrtBACoC0M8Cu6IgESDlA0EobGoqAqTjDrtBACoC1M8Cu6KgIBEg5QNBKGxqKgKo4w67QQAqAtjPAruioCARIOUDQShsaioCrOMOu0EAKgLczwK7oqAgESDlA0EobGoqArDjDrtBACoC4M8Cu6KgIBEg5QNBKGxqKgK04w67QQAqAuTPAruioCARIOUDQShsaioCuOMOu0EAKgLozwK7oqAgESDlA0EobGoqArzjDrtBACoC7M8Cu6KgIBEg5QNBKGxqKgLA4w67QQAqAvDPAruioCARIOUDQShsaioCxOMOu0EAKgL0zwK7oqAh6gMg8AIg6QMg6gOhoCHwAkEAIesDA0AgEiDlA0EobGog6wNBBGxqIOsDQQRs/V0C0M8C/V8g6QP9FP3xARADIBEg5QNBKGxqIOsDQQRsav1dAqDjDv1f/fEB/V79WwKg4w4AIOsDQQJqIusDQQpIDQALQQAh7AMDQCDsA0EEbCDsA0EEbP0AAvDJAiASIOUDQShsaiDsA0EEbGr9AAKg4w795AH9CwLwyQIg7ANBBGoi7ANBCEgNAAtBCCHtAyDtA0EEbCDtA0EEbCoC8MkCuyASIOUDQShsaiDtA0EEbGoqAqDjDrugtjgC8MkCQQkh7QMg7QNBBGwg7QNBBGwqAvDJArsgEiDlA0EobGog7QNBBGxqKgKg4w67oLY4AvDJAiDlA0EBaiLlAyAASA0AC0QAAAAAAADwPyACo7Yh7gMg7gP9EyHvA0EAIfMDA0BBACH0AwNAIA8g8wNBBGxqIfADIBIg9ANBBGxqIfED/QwAAAAAAAAAAAAAAAAAAAAAIfYD/QwAAAAAAAAAAAAAAAAAAAAAIfcD/QwAAAAAAAAAAAAAAAAAAAAAIfgD/QwAAAAAAAAAAAAAAAAAAAAAIfkD/QwAAAAAAAAAAAAAAAAAAAAAIfoD/QwAAAAAAAAAAAAAAAAAAAAAIfsD/QwAAAAAAAAAAAAAAAAAAAAAIfwD/QwAAAAAAAAAAAAAAAAAAAAAIf0DQQAhhAQDQCDwA/0AAqDjDiH+AyDwA/0AArDjDiH/AyDwA/0AAsDjDiGABCDwA/0AAtDjDiGBBCDxA/0JAqDjDiGCBCDxA/0JAqTjDiGDBCCCBCD+AyD2AyGCAf3mASCCAf3kASH2AyCCBCD/AyD3AyGCAf3mASCCAf3kASH3AyCCBCCABCD4AyGCAf3mASCCAf3kASH4AyCCBCCBBCD5AyGCAf3mASCCAf3kASH5AyCDBCD+AyD6AyGCAf3mASCCAf3kASH6AyCDBCD/AyD7AyGCAf3mASCCAf3kASH7AyCDBCCABCD8AyGCAf3mASCCAf3kASH8AyCDBCCBBCD9AyGCAf3mASCCAf3kASH9AyDwA0HADGoh8AMg8QNBKGoh8QMghARBAWoihAQgAEgNAAsg9ANBwAxsIPMDQQRsaiHyAyDyAyD2AyDvA/3mAf0LAvDMASDyAyD3AyDvA/3mAf0LAoDNASDyAyD4AyDvA/3mAf0LApDNASDyAyD5AyDvA/3mAf0LAqDNASDyAyD6AyDvA/3mAf0LArDZASDyAyD7AyDvA/3mAf0LAsDZASDyAyD8AyDvA/3mAf0LAtDZASDyAyD9AyDvA/3mAf0LAuDZASD0A0ECaiL0A0EKSA0ACyDzA0EQaiLzA0GQA0gNAAtBACGIBANAQQAhiQQCQANAIIkEQQJqIABKDQEgiARBBGwhhQQgEiCJBEEobGohhgT9DAAAAAAAAAAAAAAAAAAAAAAhiwT9DAAAAAAAAAAAAAAAAAAAAAAhjAT9DAAAAAAAAAAAAAAAAAAAAAAhjQT9DAAAAAAAAAAAAAAAAAAAAAAhjgT9DAAAAAAAAAAAAAAAAAAAAAAhjwT9DAAAAAAAAAAAAAAAAAAAAAAhkAT9DAAAAAAAAAAAAAAAAAAAAAAhkQT9DAAAAAAAAAAAAAAAAAAAAAAhkgRBACGZBANAIIUE/QAC4CchkwQghQT9AALwJyGUBCCFBP0AAoAoIZUEIIUE/QACkCghlgQghgT9CQKg4w4hlwQghgT9CQLI4w4hmAQglwQgkwQgiwQhggH95gEgggH95AEhiwQglwQglAQgjAQhggH95gEgggH95AEhjAQglwQglQQgjQQhggH95gEgggH95AEhjQQglwQglgQgjgQhggH95gEgggH95AEhjgQgmAQgkwQgjwQhggH95gEgggH95AEhjwQgmAQglAQgkAQhggH95gEgggH95AEhkAQgmAQglQQgkQQhggH95gEgggH95AEhkQQgmAQglgQgkgQhggH95gEgggH95AEhkgQghQRBwAxqIYUEIIYEQQRqIYYEIJkEQQFqIpkEQQpIDQALIBMgiQRBwAxsaiCIBEEEbGohhwQghwQgiwT9CwKg4w4ghwQgjAT9CwKw4w4ghwQgjQT9CwLA4w4ghwQgjgT9CwLQ4w4ghwQgjwT9CwLg7w4ghwQgkAT9CwLw7w4ghwQgkQT9CwKA8A4ghwQgkgT9CwKQ8A4giQRBAmohiQQMAAsLAkADQCCJBCAATg0BIIgEQQRsIYUEIBIgiQRBKGxqIYYE/QwAAAAAAAAAAAAAAAAAAAAAIZsE/QwAAAAAAAAAAAAAAAAAAAAAIZwE/QwAAAAAAAAAAAAAAAAAAAAAIZ0E/QwAAAAAAAAAAAAAAAAAAAAAIZ4EQQAhpAQDQCCFBP0AAuAnIZ8EIIUE/QAC8CchoAQghQT9AAKAKCGhBCCFBP0AApAoIaIEIIYE/QkCoOMOIaMEIKMEIJ8EIJsEIYIB/eYBIIIB/eQBIZsEIKMEIKAEIJwEIYIB/eYBIIIB/eQBIZwEIKMEIKEEIJ0EIYIB/eYBIIIB/eQBIZ0EIKMEIKIEIJ4EIYIB/eYBIIIB/eQBIZ4EIIUEQcAMaiGFBCCGBEEEaiGGBCCkBEEBaiKkBEEKSA0ACyATIIkEQcAMbGogiARBBGxqIYcEIIcEIJsE/QsCoOMOIIcEIJwE/QsCsOMOIIcEIJ0E/QsCwOMOIIcEIJ4E/QsC0OMOIIkEQQFqIYkEDAALCyCIBEEQaiKIBEGQA0gNAAtBACGlBANAQQAhpgQDQCCmBEEEbCATIKUEQcAMbGogpgRBBGxq/QACoOMOIAUgpQRBwAxsaiCmBEEEbGr9AAKg4w795gH9CwLQzwIgpgRBBGoipgRBkANIDQALQQAhpwQDQEEAIagEA0BBACGpBANAIKcEQYAKbCCoBEGAAmxqIKkEQQRsaiCnBEGACmwgqARBgAJsaiCpBEEEbGr9AAKAlwb9DAAAgEAAAIBAAACAQAAAgEAgDSClBEGAMmxqIKcEQYAKbGogqARBgAJsaiCpBEEEbGr9AAKg4w4gDiClBEHADGxqIKcEQcACbGogqARBwABsaiCpBEEEbGr9AAKg4w79Qf1S/QsC0P4EIKkEQQRqIqkEQRBIDQALQQAhqgQDQCCnBEGACmwgqARBgAJsaiCqBEEEbGogpwRBgApsIKgEQYACbGogqgRBBGxq/QACwJcG/QwAAIBAAACAQAAAgEAAAIBAIA0gpQRBgDJsaiCnBEGACmxqIKgEQYACbGogqgRBBGxq/QAC4OMOIA4gpQRBwAxsaiCnBEHAAmxqIKgEQcAAbGogqgRBBGxq/QACoOMO/UH9Uv0LApD/BCCqBEEEaiKqBEEQSA0AC0EAIasEA0AgpwRBgApsIKgEQYACbGogqwRBBGxqIKcEQYAKbCCoBEGAAmxqIKsEQQRsav0AAoCYBv0MAACAQAAAgEAAAIBAAACAQCANIKUEQYAybGogpwRBgApsaiCoBEGAAmxqIKsEQQRsav0AAqDkDiAOIKUEQcAMbGogpwRBwAJsaiCoBEHAAGxqIKsEQQRsav0AAqDjDv1B/VL9CwLQ/wQgqwRBBGoiqwRBEEgNAAtBACGsBANAIKcEQYAKbCCoBEGAAmxqIKwEQQRsaiCnBEGACmwgqARBgAJsaiCsBEEEbGr9AALAmAb9DAAAgEAAAIBAAACAQAAAgEAgDSClBEGAMmxqIKcEQYAKbGogqARBgAJsaiCsBEEEbGr9AALg5A4gDiClBEHADGxqIKcEQcACbGogqARBwABsaiCsBEEEbGr9AAKg4w79Qf1S/QsCkIAFIKwEQQRqIqwEQRBIDQALIKgEQQFqIqgEQQVIDQALIKcEQQFqIqcEQQVIDQALQQAhrQQDQCCtBEEEbCCtBEEEbP0AAtD+BP3hAf0LApDcAiCtBEEEaiKtBEEQSA0AC0EAIa4EA0AgrgRBBGwgrgRBBGz9AALQgAX94QH9CwLQ3AIgrgRBBGoirgRBEEgNAAtBACGvBANAIK8EQQRsIK8EQQRs/QAC0IIF/eEB/QsCkN0CIK8EQQRqIq8EQRBIDQALQQAhsAQDQCCwBEEEbCCwBEEEbP0AAtCEBf3hAf0LAtDdAiCwBEEEaiKwBEEQSA0AC0EAIbEEA0AgsQRBBGwgsQRBBGz9AALQhgX94QH9CwKQ3gIgsQRBBGoisQRBEEgNAAtBACGyBANAILIEQQRsILIEQQRs/QAC0IgF/eEB/QsC0N4CILIEQQRqIrIEQRBIDQALQQAhswQDQCCzBEEEbCCzBEEEbP0AAtCKBf3hAf0LApDfAiCzBEEEaiKzBEEQSA0AC0EAIbQEA0AgtARBBGwgtARBBGz9AALQjAX94QH9CwLQ3wIgtARBBGoitARBEEgNAAtBACG1BANAILUEQQRsILUEQQRs/QAC0I4F/eEB/QsCkOACILUEQQRqIrUEQRBIDQALQQAhtgQDQCC2BEEEbCC2BEEEbP0AAtCQBf3hAf0LAtDgAiC2BEEEaiK2BEEQSA0AC0EAIbcEA0AgtwRBBGwgtwRBBGz9AALQkgX94QH9CwKQ4QIgtwRBBGoitwRBEEgNAAtBACG4BANAILgEQQRsILgEQQRs/QAC0JQF/eEB/QsC0OECILgEQQRqIrgEQRBIDQALQQAhuQQDQCC5BEEEbCC5BEEEbP0AAtCWBf3hAf0LApDiAiC5BEEEaiK5BEEQSA0AC0EAIboEA0AgugRBBGwgugRBBGz9AALQmAX94QH9CwLQ4gIgugRBBGoiugRBEEgNAAtBACG7BANAILsEQQRsILsEQQRs/QAC0JoF/eEB/QsCkOMCILsEQQRqIrsEQRBIDQALQQAhvAQDQCC8BEEEbCC8BEEEbP0AAtCcBf3hAf0LAtDjAiC8BEEEaiK8BEEQSA0AC0EAIb0EA0AgvQRBBGwgvQRBBGz9AALQngX94QH9CwKQ5AIgvQRBBGoivQRBEEgNAAtBACG+BANAIL4EQQRsIL4EQQRs/QAC0KAF/eEB/QsC0OQCIL4EQQRqIr4EQRBIDQALQQAhvwQDQCC/BEEEbCC/BEEEbP0AAtCiBf3hAf0LApDlAiC/BEEEaiK/BEEQSA0AC0EAIcAEA0AgwARBBGwgwARBBGz9AALQpAX94QH9CwLQ5QIgwARBBGoiwARBEEgNAAtBACHBBANAIMEEQQRsIMEEQQRs/QAC0KYF/eEB/QsCkOYCIMEEQQRqIsEEQRBIDQALQQAhwgQDQCDCBEEEbCDCBEEEbP0AAtCoBf3hAf0LAtDmAiDCBEEEaiLCBEEQSA0AC0EAIcMEA0AgwwRBBGwgwwRBBGz9AALQqgX94QH9CwKQ5wIgwwRBBGoiwwRBEEgNAAtBACHEBANAIMQEQQRsIMQEQQRs/QAC0KwF/eEB/QsC0OcCIMQEQQRqIsQEQRBIDQALQQAhxQQDQCDFBEEEbCDFBEEEbP0AAtCuBf3hAf0LApDoAiDFBEEEaiLFBEEQSA0AC0EAIcYEA0BBACHHBANAIMcEQQRsIMcEQQRs/QACkNwCIMYEQcAAbCDHBEEEbGr9AAKQ/wT94QH96wH9CwKQ3AIgxwRBBGoixwRBEEgNAAtBACHIBANAIMgEQQRsIMgEQQRs/QAC0NwCIMYEQcAAbCDIBEEEbGr9AAKQgQX94QH96wH9CwLQ3AIgyARBBGoiyARBEEgNAAtBACHJBANAIMkEQQRsIMkEQQRs/QACkN0CIMYEQcAAbCDJBEEEbGr9AAKQgwX94QH96wH9CwKQ3QIgyQRBBGoiyQRBEEgNAAtBACHKBANAIMoEQQRsIMoEQQRs/QAC0N0CIMYEQcAAbCDKBEEEbGr9AAKQhQX94QH96wH9CwLQ3QIgygRBBGoiygRBEEgNAAtBACHLBANAIMsEQQRsIMsEQQRs/QACkN4CIMYEQcAAbCDLBEEEbGr9AAKQhwX94QH96wH9CwKQ3gIgywRBBGoiywRBEEgNAAtBACHMBANAIMwEQQRsIMwEQQRs/QAC0N4CIMYEQcAAbCDMBEEEbGr9AAKQiQX94QH96wH9CwLQ3gIgzARBBGoizARBEEgNAAtBACHNBANAIM0EQQRsIM0EQQRs/QACkN8CIMYEQcAAbCDNBEEEbGr9AAKQiwX94QH96wH9CwKQ3wIgzQRBBGoizQRBEEgNAAtBACHOBANAIM4EQQRsIM4EQQRs/QAC0N8CIMYEQcAAbCDOBEEEbGr9AAKQjQX94QH96wH9CwLQ3wIgzgRBBGoizgRBEEgNAAtBACHPBANAIM8EQQRsIM8EQQRs/QACkOACIMYEQcAAbCDPBEEEbGr9AAKQjwX94QH96wH9CwKQ4AIgzwRBBGoizwRBEEgNAAtBACHQBANAINAEQQRsINAEQQRs/QAC0OACIMYEQcAAbCDQBEEEbGr9AAKQkQX94QH96wH9CwLQ4AIg0ARBBGoi0ARBEEgNAAtBACHRBANAINEEQQRsINEEQQRs/QACkOECIMYEQcAAbCDRBEEEbGr9AAKQkwX94QH96wH9CwKQ4QIg0QRBBGoi0QRBEEgNAAtBACHSBANAINIEQQRsINIEQQRs/QAC0OECIMYEQcAAbCDSBEEEbGr9AAKQlQX94QH96wH9CwLQ4QIg0gRBBGoi0gRBEEgNAAtBACHTBANAINMEQQRsINMEQQRs/QACkOICIMYEQcAAbCDTBEEEbGr9AAKQlwX94QH96wH9CwKQ4gIg0wRBBGoi0wRBEEgNAAtBACHUBANAINQEQQRsINQEQQRs/QAC0OICIMYEQcAAbCDUBEEEbGr9AAKQmQX94QH96wH9CwLQ4gIg1ARBBGoi1ARBEEgNAAtBACHVBANAINUEQQRsINUEQQRs/QACkOMCIMYEQcAAbCDVBEEEbGr9AAKQmwX94QH96wH9CwKQ4wIg1QRBBGoi1QRBEEgNAAtBACHWBANAINYEQQRsINYEQQRs/QAC0OMCIMYEQcAAbCDWBEEEbGr9AAKQnQX94QH96wH9CwLQ4wIg1gRBBGoi1gRBEEgNAAtBACHXBANAINcEQQRsINcEQQRs/QACkOQCIMYEQcAAbCDXBEEEbGr9AAKQnwX94QH96wH9CwKQ5AIg1wRBBGoi1wRBEEgNAAtBACHYBANAINgEQQRsINgEQQRs/QAC0OQCIMYEQcAAbCDYBEEEbGr9AAKQoQX94QH96wH9CwLQ5AIg2ARBBGoi2ARBEEgNAAtBACHZBANAINkEQQRsINkEQQRs/QACkOUCIMYEQcAAbCDZBEEEbGr9AAKQowX94QH96wH9CwKQ5QIg2QRBBGoi2QRBEEgNAAtBACHaBANAINoEQQRsINoEQQRs/QAC0OUCIMYEQcAAbCDaBEEEbGr9AAKQpQX94QH96wH9CwLQ5QIg2gRBBGoi2gRBEEgNAAtBACHbBANAINsEQQRsINsEQQRs/QACkOYCIMYEQcAAbCDbBEEEbGr9AAKQpwX94QH96wH9CwKQ5gIg2wRBBGoi2wRBEEgNAAtBACHcBANAINwEQQRsINwEQQRs/QAC0OYCIMYEQcAAbCDcBEEEbGr9AAKQqQX94QH96wH9CwLQ5gIg3ARBBGoi3ARBEEgNAAtBACHdBANAIN0EQQRsIN0EQQRs/QACkOcCIMYEQcAAbCDdBEEEbGr9AAKQqwX94QH96wH9CwKQ5wIg3QRBBGoi3QRBEEgNAAtBACHeBANAIN4EQQRsIN4EQQRs/QAC0OcCIMYEQcAAbCDeBEEEbGr9AAKQrQX94QH96wH9CwLQ5wIg3gRBBGoi3gRBEEgNAAtBACHfBANAIN8EQQRsIN8EQQRs/QACkOgCIMYEQcAAbCDfBEEEbGr9AAKQrwX94QH96wH9CwKQ6AIg3wRBBGoi3wRBEEgNAAsgxgRBAWoixgRBA0gNAAtBACHgBANAIOAEQQRsIOAEQQRs/QACkNwC/eEB/QsCkNwCIOAEQQRqIuAEQZADSA0AC0EAIeEEA0BBACHiBANAQQAh4wQDQCDhBEGACmwg4gRBgAJsaiDjBEEEbGog4QRBwAJsIOIEQcAAbGog4wRBBGxq/QAC0M8C/QwAAAAAAAAAAAAAAAAAAAAAIOEEQYAKbCDiBEGAAmxqIOMEQQRsav0AAoCXBiDhBEHAAmwg4gRBwABsaiDjBEEEbGr9AAKQ3AL9Qf1S/QsC0P4EIOMEQQRqIuMEQRBIDQALQQAh5AQDQCDhBEGACmwg4gRBgAJsaiDkBEEEbGog4QRBwAJsIOIEQcAAbGog5ARBBGxq/QAC0M8C/QwAAAAAAAAAAAAAAAAAAAAAIOEEQYAKbCDiBEGAAmxqIOQEQQRsav0AAsCXBiDhBEHAAmwg4gRBwABsaiDkBEEEbGr9AAKQ3AL9Qf1S/QsCkP8EIOQEQQRqIuQEQRBIDQALQQAh5QQDQCDhBEGACmwg4gRBgAJsaiDlBEEEbGog4QRBwAJsIOIEQcAAbGog5QRBBGxq/QAC0M8C/QwAAAAAAAAAAAAAAAAAAAAAIOEEQYAKbCDiBEGAAmxqIOUEQQRsav0AAoCYBiDhBEHAAmwg4gRBwABsaiDlBEEEbGr9AAKQ3AL9Qf1S/QsC0P8EIOUEQQRqIuUEQRBIDQALQQAh5gQDQCDhBEGACmwg4gRBgAJsaiDmBEEEbGog4QRBwAJsIOIEQcAAbGog5gRBBGxq/QAC0M8C/QwAAAAAAAAAAAAAAAAAAAAAIOEEQYAKbCDiBEGAAmxqIOYEQQRsav0AAsCYBiDhBEHAAmwg4gRBwABsaiDmBEEEbGr9AAKQ3AL9Qf1S/QsCkIAFIOYEQQRqIuYEQRBIDQALIOIEQQFqIuIEQQVIDQALIOEEQQFqIuEEQQVIDQALQQAh5wQDQCDnBEEEbP0MAAAAAAAAAAAAAAAAAAAAAP0LAtDPAiDnBEEEaiLnBEGQD0gNAAtBACHoBANAQQAh6QQDQCDoBEGAC2wg6QRBBGxqIOgEQYALbCDpBEEEbGr9AALQzwIg6ARBgApsIOkEQQRsav0AAtD+BP3kAf0LAtDPAiDpBEEEaiLpBEEQSA0AC0EAIeoEA0Ag6ARBgAtsIOoEQQRsaiDoBEGAC2wg6gRBBGxq/QACkNACIOgEQYAKbCDqBEEEbGr9AAKQ/wT95AH9CwKQ0AIg6gRBBGoi6gRBEEgNAAtBACHrBANAIOgEQYALbCDrBEEEbGog6ARBgAtsIOsEQQRsav0AApDVAiDoBEGACmwg6wRBBGxq/QAC0P8E/eQB/QsCkNUCIOsEQQRqIusEQRBIDQALQQAh7AQDQCDoBEGAC2wg7ARBBGxqIOgEQYALbCDsBEEEbGr9AALQ1QIg6ARBgApsIOwEQQRsav0AApCABf3kAf0LAtDVAiDsBEEEaiLsBEEQSA0AC0EAIe0EA0Ag6ARBgAtsIO0EQQRsaiDoBEGAC2wg7QRBBGxq/QAC0NACIOgEQYAKbCDtBEEEbGr9AALQgAX95AH9CwLQ0AIg7QRBBGoi7QRBEEgNAAtBACHuBANAIOgEQYALbCDuBEEEbGog6ARBgAtsIO4EQQRsav0AApDRAiDoBEGACmwg7gRBBGxq/QACkIEF/eQB/QsCkNECIO4EQQRqIu4EQRBIDQALQQAh7wQDQCDoBEGAC2wg7wRBBGxqIOgEQYALbCDvBEEEbGr9AAKQ1gIg6ARBgApsIO8EQQRsav0AAtCBBf3kAf0LApDWAiDvBEEEaiLvBEEQSA0AC0EAIfAEA0Ag6ARBgAtsIPAEQQRsaiDoBEGAC2wg8ARBBGxq/QAC0NYCIOgEQYAKbCDwBEEEbGr9AAKQggX95AH9CwLQ1gIg8ARBBGoi8ARBEEgNAAtBACHxBANAIOgEQYALbCDxBEEEbGog6ARBgAtsIPEEQQRsav0AAtDRAiDoBEGACmwg8QRBBGxq/QAC0IIF/eQB/QsC0NECIPEEQQRqIvEEQRBIDQALQQAh8gQDQCDoBEGAC2wg8gRBBGxqIOgEQYALbCDyBEEEbGr9AAKQ0gIg6ARBgApsIPIEQQRsav0AApCDBf3kAf0LApDSAiDyBEEEaiLyBEEQSA0AC0EAIfMEA0Ag6ARBgAtsIPMEQQRsaiDoBEGAC2wg8wRBBGxq/QACkNcCIOgEQYAKbCDzBEEEbGr9AALQgwX95AH9CwKQ1wIg8wRBBGoi8wRBEEgNAAtBACH0BANAIOgEQYALbCD0BEEEbGog6ARBgAtsIPQEQQRsav0AAtDXAiDoBEGACmwg9ARBBGxq/QACkIQF/eQB/QsC0NcCIPQEQQRqIvQEQRBIDQALQQAh9QQDQCDoBEGAC2wg9QRBBGxqIOgEQYALbCD1BEEEbGr9AALQ0gIg6ARBgApsIPUEQQRsav0AAtCEBf3kAf0LAtDSAiD1BEEEaiL1BEEQSA0AC0EAIfYEA0Ag6ARBgAtsIPYEQQRsaiDoBEGAC2wg9gRBBGxq/QACkNMCIOgEQYAKbCD2BEEEbGr9AAKQhQX95AH9CwKQ0wIg9gRBBGoi9gRBEEgNAAtBACH3BANAIOgEQYALbCD3BEEEbGog6ARBgAtsIPcEQQRsav0AApDYAiDoBEGACmwg9wRBBGxq/QAC0IUF/eQB/QsCkNgCIPcEQQRqIvcEQRBIDQALQQAh+AQDQCDoBEGAC2wg+ARBBGxqIOgEQYALbCD4BEEEbGr9AALQ2AIg6ARBgApsIPgEQQRsav0AApCGBf3kAf0LAtDYAiD4BEEEaiL4BEEQSA0AC0EAIfkEA0Ag6ARBgAtsIPkEQQRsaiDoBEGAC2wg+QRBBGxq/QAC0NMCIOgEQYAKbCD5BEEEbGr9AALQhgX95AH9CwLQ0wIg+QRBBGoi+QRBEEgNAAtBACH6BANAIOgEQYALbCD6BEEEbGog6ARBgAtsIPoEQQRsav0AApDUAiDoBEGACmwg+gRBBGxq/QACkIcF/eQB/QsCkNQCIPoEQQRqIvoEQRBIDQALQQAh+wQDQCDoBEGAC2wg+wRBBGxqIOgEQYALbCD7BEEEbGr9AAKQ2QIg6ARBgApsIPsEQQRsav0AAtCHBf3kAf0LApDZAiD7BEEEaiL7BEEQSA0AC0EAIfwEA0Ag6ARBgAtsIPwEQQRsaiDoBEGAC2wg/ARBBGxq/QAC0NkCIOgEQYAKbCD8BEEEbGr9AAKQiAX95AH9CwLQ2QIg/ARBBGoi/ARBEEgNAAsg6ARBAWoi6ARBBUgNAAtBACH9BANAIP0EQQRsIP0EQQRs/V0C0M8C/V/9DAAAAAAAAAAAAAAAAAAAAAAgDCClBEHAPGxqIP0EQQRsav1dAqDjDv1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC0P4EACD9BEEEbCD9BEEEbP1dApDJA/1fIP0EQQRs/V0C0P4E/V/98AH9Xv1bApDJAwAgFCClBEHAPGxqIP0EQQRsaiD9BEEEbP1dAtD+BP1fIP0EQQRs/V0C0IwD/V/98gH9Xv1bAqDjDgAg/QRBBGwg/QRBBGz9XQLQhQT9XyD9BEEEbP1dAtD+BP1fIAsgpQRBwDxsaiD9BEEEbGr9XQKg4w79X/3yAf3wAf1e/VsC0IUEACD9BEEEbCD9BEEEbP1dApDCBP1fIBQgpQRBwDxsaiD9BEEEbGr9XQKg4w79X/3tAf3wAf1e/VsCkMIEACD9BEECaiL9BEGQD0gNAAsgpQRBAWoipQQgAEgNAAsg8AIgjwGiIfACIABBAUoEQEEAIf4EA0Ag/gRBBGwg/gRBBGz9XQLwyQL9XyCPAf0U/fIB/V79WwLwyQIAIP4EQQJqIv4EQQpIDQALQQAh/wQDQCD/BEEEbCD/BEEEbP1dApDJA/1fII8B/RT98gH9Xv1bApDJAwAg/wRBBGwg/wRBBGz9XQLQhQT9XyCPAf0U/fIB/V79WwLQhQQAIP8EQQRsIP8EQQRs/V0CkMIE/V8gjwH9FP3yAf1e/VsCkMIEACD/BEECaiL/BEGQD0gNAAsLRAAAAAAAAAAAIYAFQQAhgQUDQCCABSCBBUHAAGwqAtCFBLugIYAFIIEFQQFqIoEFQfkASA0AC0EAIIAFtjgC0M8CRAAAAAAAAAAAIYIFQQAhgwUDQCCCBSCDBUHAAGwqAtSFBLugIYIFIIMFQQFqIoMFQfkASA0AC0EAIIIFtjgC1M8CRAAAAAAAAAAAIYQFQQAhhQUDQCCEBSCFBUHAAGwqAtiFBLugIYQFIIUFQQFqIoUFQfkASA0AC0EAIIQFtjgC2M8CRAAAAAAAAAAAIYYFQQAhhwUDQCCGBSCHBUHAAGwqAtyFBLugIYYFIIcFQQFqIocFQfkASA0AC0EAIIYFtjgC3M8CRAAAAAAAAAAAIYgFQQAhiQUDQCCIBSCJBUHAAGwqAuCFBLugIYgFIIkFQQFqIokFQfkASA0AC0EAIIgFtjgC4M8CRAAAAAAAAAAAIYoFQQAhiwUDQCCKBSCLBUHAAGwqAuSFBLugIYoFIIsFQQFqIosFQfkASA0AC0EAIIoFtjgC5M8CRAAAAAAAAAAAIYwFQQAhjQUDQCCMBSCNBUHAAGwqAuiFBLugIYwFII0FQQFqIo0FQfkASA0AC0EAIIwFtjgC6M8CRAAAAAAAAAAAIY4FQQAhjwUDQCCOBSCPBUHAAGwqAuyFBLugIY4FII8FQQFqIo8FQfkASA0AC0EAII4FtjgC7M8CRAAAAAAAAAAAIZAFQQAhkQUDQCCQBSCRBUHAAGwqAvCFBLugIZAFIJEFQQFqIpEFQfkASA0AC0EAIJAFtjgC8M8CRAAAAAAAAAAAIZIFQQAhkwUDQCCSBSCTBUHAAGwqAvSFBLugIZIFIJMFQQFqIpMFQfkASA0AC0EAIJIFtjgC9M8CRAAAAAAAAAAAIZQFQQAhlQUDQCCUBSCVBUHAAGwqAviFBLugIZQFIJUFQQFqIpUFQfkASA0AC0EAIJQFtjgC+M8CRAAAAAAAAAAAIZYFQQAhlwUDQCCWBSCXBUHAAGwqAvyFBLugIZYFIJcFQQFqIpcFQfkASA0AC0EAIJYFtjgC/M8CRAAAAAAAAAAAIZgFQQAhmQUDQCCYBSCZBUHAAGwqAoCGBLugIZgFIJkFQQFqIpkFQfkASA0AC0EAIJgFtjgCgNACRAAAAAAAAAAAIZoFQQAhmwUDQCCaBSCbBUHAAGwqAoSGBLugIZoFIJsFQQFqIpsFQfkASA0AC0EAIJoFtjgChNACRAAAAAAAAAAAIZwFQQAhnQUDQCCcBSCdBUHAAGwqAoiGBLugIZwFIJ0FQQFqIp0FQfkASA0AC0EAIJwFtjgCiNACRAAAAAAAAAAAIZ4FQQAhnwUDQCCeBSCfBUHAAGwqAoyGBLugIZ4FIJ8FQQFqIp8FQfkASA0AC0EAIJ4FtjgCjNACQQAhoAUDQCCgBUEEbCCgBUEEbP0AAtDPAiCgBUEEbP0AApCMA/3nAf0LAvDLASCgBUEEaiKgBUEQSA0AC0QAAAAAAAAAACGhBUEAIaIFA0AgoQUgogVBwABsKgKQwgS7oCGhBSCiBUEBaiKiBUH5AEgNAAtBACChBbY4ApDQAkQAAAAAAAAAACGjBUEAIaQFA0AgowUgpAVBwABsKgKUwgS7oCGjBSCkBUEBaiKkBUH5AEgNAAtBACCjBbY4ApTQAkQAAAAAAAAAACGlBUEAIaYFA0AgpQUgpgVBwABsKgKYwgS7oCGlBSCmBUEBaiKmBUH5AEgNAAtBACClBbY4ApjQAkQAAAAAAAAAACGnBUEAIagFA0AgpwUgqAVBwABsKgKcwgS7oCGnBSCoBUEBaiKoBUH5AEgNAAtBACCnBbY4ApzQAkQAAAAAAAAAACGpBUEAIaoFA0AgqQUgqgVBwABsKgKgwgS7oCGpBSCqBUEBaiKqBUH5AEgNAAtBACCpBbY4AqDQAkQAAAAAAAAAACGrBUEAIawFA0AgqwUgrAVBwABsKgKkwgS7oCGrBSCsBUEBaiKsBUH5AEgNAAtBACCrBbY4AqTQAkQAAAAAAAAAACGtBUEAIa4FA0AgrQUgrgVBwABsKgKowgS7oCGtBSCuBUEBaiKuBUH5AEgNAAtBACCtBbY4AqjQAkQAAAAAAAAAACGvBUEAIbAFA0AgrwUgsAVBwABsKgKswgS7oCGvBSCwBUEBaiKwBUH5AEgNAAtBACCvBbY4AqzQAkQAAAAAAAAAACGxBUEAIbIFA0AgsQUgsgVBwABsKgKwwgS7oCGxBSCyBUEBaiKyBUH5AEgNAAtBACCxBbY4ArDQAkQAAAAAAAAAACGzBUEAIbQFA0AgswUgtAVBwABsKgK0wgS7oCGzBSC0BUEBaiK0BUH5AEgNAAtBACCzBbY4ArTQAkQAAAAAAAAAACG1BUEAIbYFA0AgtQUgtgVBwABsKgK4wgS7oCG1BSC2BUEBaiK2BUH5AEgNAAtBACC1BbY4ArjQAkQAAAAAAAAAACG3BUEAIbgFA0AgtwUguAVBwABsKgK8wgS7oCG3BSC4BUEBaiK4BUH5AEgNAAtBACC3BbY4ArzQAkQAAAAAAAAAACG5BUEAIboFA0AguQUgugVBwABsKgLAwgS7oCG5BSC6BUEBaiK6BUH5AEgNAAtBACC5BbY4AsDQAkQAAAAAAAAAACG7BUEAIbwFA0AguwUgvAVBwABsKgLEwgS7oCG7BSC8BUEBaiK8BUH5AEgNAAtBACC7BbY4AsTQAkQAAAAAAAAAACG9BUEAIb4FA0AgvQUgvgVBwABsKgLIwgS7oCG9BSC+BUEBaiK+BUH5AEgNAAtBACC9BbY4AsjQAkQAAAAAAAAAACG/BUEAIcAFA0AgvwUgwAVBwABsKgLMwgS7oCG/BSDABUEBaiLABUH5AEgNAAtBACC/BbY4AszQAkEAIcEFA0AgwQVBBGwgwQVBBGz9XQLQzwL9XyDBBUEEbP1dAtDNAv1f/fIBIMEFQQRs/V0CkIwD/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAgwQVBBGz9XQKQjAP9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACDBBUEEbP1dApDOAv1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC0NACACDBBUECaiLBBUEQSA0AC0EAIcIFA0AgwgVBBGz9DJCc5mv17IA/kJzma/XsgD8gwgVBBGz9XQLQ0AL9X/3yAf1e/VsC0M0CACDCBUECaiLCBUEQSA0AC0EAIcMFA0BBACHEBQNAIMMFQcAAbCDEBUEEbGogxAVBBGz9AALQzQL9CwKQ0QIgxAVBBGoixAVBEEgNAAsgwwVBAWoiwwVB+QBIDQALQQAhxQUDQCDFBUEEbP0MkJzma/XsgD+QnOZr9eyAPyDFBUEEbP1dApDQAv1fIMUFQQRs/V0C0NAC/V/9DAAAAAAAAABAAAAAAAAAAEAgxQVBBGz9XQKQzQL9X/3yAf3yAf3xAf3yAf1e/VsC0M0CACDFBUECaiLFBUEQSA0AC0EAIcYFA0BBACHHBQNAIMYFQcAAbCDHBUEEbGogxwVBBGz9AALQzQL9CwLQhQQgxwVBBGoixwVBEEgNAAsgxgVBAWoixgVB+QBIDQALRAAAAAAAAAAAIcgFQQAhyQUDQCDIBSDJBUHAAGwqApDJA7ugIcgFIMkFQQFqIskFQfkASA0AC0EAIMgFtjgCsMwBRAAAAAAAAAAAIcoFQQAhywUDQCDKBSDLBUHAAGwqApTJA7ugIcoFIMsFQQFqIssFQfkASA0AC0EAIMoFtjgCtMwBRAAAAAAAAAAAIcwFQQAhzQUDQCDMBSDNBUHAAGwqApjJA7ugIcwFIM0FQQFqIs0FQfkASA0AC0EAIMwFtjgCuMwBRAAAAAAAAAAAIc4FQQAhzwUDQCDOBSDPBUHAAGwqApzJA7ugIc4FIM8FQQFqIs8FQfkASA0AC0EAIM4FtjgCvMwBRAAAAAAAAAAAIdAFQQAh0QUDQCDQBSDRBUHAAGwqAqDJA7ugIdAFINEFQQFqItEFQfkASA0AC0EAINAFtjgCwMwBRAAAAAAAAAAAIdIFQQAh0wUDQCDSBSDTBUHAAGwqAqTJA7ugIdIFINMFQQFqItMFQfkASA0AC0EAINIFtjgCxMwBRAAAAAAAAAAAIdQFQQAh1QUDQCDUBSDVBUHAAGwqAqjJA7ugIdQFINUFQQFqItUFQfkASA0AC0EAINQFtjgCyMwBRAAAAAAAAAAAIdYFQQAh1wUDQCDWBSDXBUHAAGwqAqzJA7ugIdYFINcFQQFqItcFQfkASA0AC0EAINYFtjgCzMwBRAAAAAAAAAAAIdgFQQAh2QUDQCDYBSDZBUHAAGwqArDJA7ugIdgFINkFQQFqItkFQfkASA0AC0EAINgFtjgC0MwBRAAAAAAAAAAAIdoFQQAh2wUDQCDaBSDbBUHAAGwqArTJA7ugIdoFINsFQQFqItsFQfkASA0AC0EAINoFtjgC1MwBRAAAAAAAAAAAIdwFQQAh3QUDQCDcBSDdBUHAAGwqArjJA7ugIdwFIN0FQQFqIt0FQfkASA0AC0EAINwFtjgC2MwBRAAAAAAAAAAAId4FQQAh3wUDQCDeBSDfBUHAAGwqArzJA7ugId4FIN8FQQFqIt8FQfkASA0AC0EAIN4FtjgC3MwBRAAAAAAAAAAAIeAFQQAh4QUDQCDgBSDhBUHAAGwqAsDJA7ugIeAFIOEFQQFqIuEFQfkASA0AC0EAIOAFtjgC4MwBRAAAAAAAAAAAIeIFQQAh4wUDQCDiBSDjBUHAAGwqAsTJA7ugIeIFIOMFQQFqIuMFQfkASA0AC0EAIOIFtjgC5MwBRAAAAAAAAAAAIeQFQQAh5QUDQCDkBSDlBUHAAGwqAsjJA7ugIeQFIOUFQQFqIuUFQfkASA0AC0EAIOQFtjgC6MwBRAAAAAAAAAAAIeYFQQAh5wUDQCDmBSDnBUHAAGwqAszJA7ugIeYFIOcFQQFqIucFQfkASA0AC0EAIOYFtjgC7MwBQQBB0I0DakEAQYAk/AsAQQBBkMIEakEAQYCpAfwLAEEAQYDtBmpBAEGAqQH8CwBBAEGglghqQQBBgKkB/AsAQQAh6AUDQEEAIekFA0Ag6QVBBGwgFCDoBUHAPGxqIOkFQQRsav1dAqDjDv1fIOkFQQRs/V0CkNEC/V/9DAAAAAAAAABAAAAAAAAAAEAgCCDoBUHAPGxqIOkFQQRsav1dAqDjDv1f/fIB/fIB/fABIOkFQQRs/V0C0IUE/V/98AH9Xv1bAtCxAwAg6QVBAmoi6QVBkA9IDQALQQAh7QUDQEEAIe4FA0Ag7QVBBGwh6gUg7gVBwABsIesF/QwAAAAAAAAAAAAAAAAAAAAAIfAF/QwAAAAAAAAAAAAAAAAAAAAAIfEF/QwAAAAAAAAAAAAAAAAAAAAAIfIF/QwAAAAAAAAAAAAAAAAAAAAAIfMF/QwAAAAAAAAAAAAAAAAAAAAAIfQF/QwAAAAAAAAAAAAAAAAAAAAAIfUF/QwAAAAAAAAAAAAAAAAAAAAAIfYF/QwAAAAAAAAAAAAAAAAAAAAAIfcFQQAh/gUDQCDqBf0AAoDJBiH4BSDqBf0AApDJBiH5BSDqBf0AAqDJBiH6BSDqBf0AArDJBiH7BSDrBf0JAtCxAyH8BSDrBf0JApCyAyH9BSD8BSD4BSDwBSGCAf3mASCCAf3kASHwBSD8BSD5BSDxBSGCAf3mASCCAf3kASHxBSD8BSD6BSDyBSGCAf3mASCCAf3kASHyBSD8BSD7BSDzBSGCAf3mASCCAf3kASHzBSD9BSD4BSD0BSGCAf3mASCCAf3kASH0BSD9BSD5BSD1BSGCAf3mASCCAf3kASH1BSD9BSD6BSD2BSGCAf3mASCCAf3kASH2BSD9BSD7BSD3BSGCAf3mASCCAf3kASH3BSDqBUGgAmoh6gUg6wVBBGoh6wUg/gVBAWoi/gVBEEgNAAsg7gVBoAJsIO0FQQRsaiHsBSDsBSDwBf0LAqDoCiDsBSDxBf0LArDoCiDsBSDyBf0LAsDoCiDsBSDzBf0LAtDoCiDsBSD0Bf0LAsDqCiDsBSD1Bf0LAtDqCiDsBSD2Bf0LAuDqCiDsBSD3Bf0LAvDqCiDuBUECaiLuBUH4AEgNAAtB+AAh/wUg7QVBBGwh6gUg/wVBwABsIesF/QwAAAAAAAAAAAAAAAAAAAAAIYEG/QwAAAAAAAAAAAAAAAAAAAAAIYIG/QwAAAAAAAAAAAAAAAAAAAAAIYMG/QwAAAAAAAAAAAAAAAAAAAAAIYQGQQAhigYDQCDqBf0AAoDJBiGFBiDqBf0AApDJBiGGBiDqBf0AAqDJBiGHBiDqBf0AArDJBiGIBiDrBf0JAtCxAyGJBiCJBiCFBiCBBiGCAf3mASCCAf3kASGBBiCJBiCGBiCCBiGCAf3mASCCAf3kASGCBiCJBiCHBiCDBiGCAf3mASCCAf3kASGDBiCJBiCIBiCEBiGCAf3mASCCAf3kASGEBiDqBUGgAmoh6gUg6wVBBGoh6wUgigZBAWoiigZBEEgNAAsg/wVBoAJsIO0FQQRsaiHsBSDsBSCBBv0LAqDoCiDsBSCCBv0LArDoCiDsBSCDBv0LAsDoCiDsBSCEBv0LAtDoCiDtBUEQaiLtBUHAAEgNAAtBwAAhiwZBACGMBgNAIIsGQQRsIeoFIIwGQcAAbCHrBf0MAAAAAAAAAAAAAAAAAAAAACGOBv0MAAAAAAAAAAAAAAAAAAAAACGPBv0MAAAAAAAAAAAAAAAAAAAAACGQBv0MAAAAAAAAAAAAAAAAAAAAACGRBkEAIZYGA0Ag6gX9AAKAyQYhkgYg6gX9AAKQyQYhkwYg6wX9CQLQsQMhlAYg6wX9CQKQsgMhlQYglAYgkgYgjgYhggH95gEgggH95AEhjgYglAYgkwYgjwYhggH95gEgggH95AEhjwYglQYgkgYgkAYhggH95gEgggH95AEhkAYglQYgkwYgkQYhggH95gEgggH95AEhkQYg6gVBoAJqIeoFIOsFQQRqIesFIJYGQQFqIpYGQRBIDQALIIwGQaACbCCLBkEEbGoh7AUg7AUgjgb9CwKg6Aog7AUgjwb9CwKw6Aog7AUgkAb9CwLA6gog7AUgkQb9CwLQ6gogjAZBAmoijAZB+ABIDQALQfgAIZcGIIsGQQRsIeoFIJcGQcAAbCHrBf0MAAAAAAAAAAAAAAAAAAAAACGZBv0MAAAAAAAAAAAAAAAAAAAAACGaBkEAIZ4GA0Ag6gX9AAKAyQYhmwYg6gX9AAKQyQYhnAYg6wX9CQLQsQMhnQYgnQYgmwYgmQYhggH95gEgggH95AEhmQYgnQYgnAYgmgYhggH95gEgggH95AEhmgYg6gVBoAJqIeoFIOsFQQRqIesFIJ4GQQFqIp4GQRBIDQALIJcGQaACbCCLBkEEbGoh7AUg7AUgmQb9CwKg6Aog7AUgmgb9CwKw6ApBACGiBgNAQQAhowYDQCCiBkEEbCGfBiAHIOgFQaCQAmxqIKMGQQRsaiGgBv0MAAAAAAAAAAAAAAAAAAAAACGlBv0MAAAAAAAAAAAAAAAAAAAAACGmBv0MAAAAAAAAAAAAAAAAAAAAACGnBv0MAAAAAAAAAAAAAAAAAAAAACGoBv0MAAAAAAAAAAAAAAAAAAAAACGpBv0MAAAAAAAAAAAAAAAAAAAAACGqBv0MAAAAAAAAAAAAAAAAAAAAACGrBv0MAAAAAAAAAAAAAAAAAAAAACGsBkEAIbMGA0Agnwb9AALQsQMhrQYgnwb9AALgsQMhrgYgnwb9AALwsQMhrwYgnwb9AAKAsgMhsAYgoAb9CQKg4w4hsQYgoAb9CQKk4w4hsgYgsQYgrQYgpQYhggH95gEgggH95AEhpQYgsQYgrgYgpgYhggH95gEgggH95AEhpgYgsQYgrwYgpwYhggH95gEgggH95AEhpwYgsQYgsAYgqAYhggH95gEgggH95AEhqAYgsgYgrQYgqQYhggH95gEgggH95AEhqQYgsgYgrgYgqgYhggH95gEgggH95AEhqgYgsgYgrwYgqwYhggH95gEgggH95AEhqwYgsgYgsAYgrAYhggH95gEgggH95AEhrAYgnwZBwABqIZ8GIKAGQaACaiGgBiCzBkEBaiKzBkH5AEgNAAsgowZBwABsIKIGQQRsaiGhBiChBiClBiChBv0AAtCNA/3kAf0LAtCNAyChBiCmBiChBv0AAuCNA/3kAf0LAuCNAyChBiCnBiChBv0AAvCNA/3kAf0LAvCNAyChBiCoBiChBv0AAoCOA/3kAf0LAoCOAyChBiCpBiChBv0AApCOA/3kAf0LApCOAyChBiCqBiChBv0AAqCOA/3kAf0LAqCOAyChBiCrBiChBv0AArCOA/3kAf0LArCOAyChBiCsBiChBv0AAsCOA/3kAf0LAsCOAyCjBkECaiKjBkHIAEgNAAsgogZBEGoiogZBEEgNAAtBACG0BgNAILQGQQRs/QwAAAAAAAAAAAAAAAAAAAAA/QsC0LEDILQGQQRqIrQGQcgKSA0AC0EAIbUGA0BBACG2BgNAQQAhtwYDQCC1BkGgA2wgtgZBIGxqILcGQQRsaiC1BkGgA2wgtgZBIGxqILcGQQRsav0AAtCxAyC1BkHgGGwgtgZBoAJsaiC3BkEEbGr9AAKg6Ar95AH9CwLQsQMgtwZBBGoitwZBCEgNAAtBACG4BgNAILUGQaADbCC2BkEgbGoguAZBBGxqILUGQaADbCC2BkEgbGoguAZBBGxq/QAC8LEDILUGQeAYbCC2BkGgAmxqILgGQQRsav0AAsDoCv3kAf0LAvCxAyC4BkEEaiK4BkEISA0AC0EAIbkGA0AgtQZBoANsILYGQSBsaiC5BkEEbGogtQZBoANsILYGQSBsaiC5BkEEbGr9AAKQsgMgtQZB4BhsILYGQaACbGoguQZBBGxq/QAC4OgK/eQB/QsCkLIDILkGQQRqIrkGQQhIDQALQQAhugYDQCC1BkGgA2wgtgZBIGxqILoGQQRsaiC1BkGgA2wgtgZBIGxqILoGQQRsav0AAvC0AyC1BkHgGGwgtgZBoAJsaiC6BkEEbGr9AAKA6Qr95AH9CwLwtAMgugZBBGoiugZBCEgNAAtBACG7BgNAILUGQaADbCC2BkEgbGoguwZBBGxqILUGQaADbCC2BkEgbGoguwZBBGxq/QACkLUDILUGQeAYbCC2BkGgAmxqILsGQQRsav0AAqDpCv3kAf0LApC1AyC7BkEEaiK7BkEISA0AC0EAIbwGA0AgtQZBoANsILYGQSBsaiC8BkEEbGogtQZBoANsILYGQSBsaiC8BkEEbGr9AAKwtQMgtQZB4BhsILYGQaACbGogvAZBBGxq/QACwOkK/eQB/QsCsLUDILwGQQRqIrwGQQhIDQALQQAhvQYDQCC1BkGgA2wgtgZBIGxqIL0GQQRsaiC1BkGgA2wgtgZBIGxqIL0GQQRsav0AApC4AyC1BkHgGGwgtgZBoAJsaiC9BkEEbGr9AALg6Qr95AH9CwKQuAMgvQZBBGoivQZBCEgNAAtBACG+BgNAILUGQaADbCC2BkEgbGogvgZBBGxqILUGQaADbCC2BkEgbGogvgZBBGxq/QACsLgDILUGQeAYbCC2BkGgAmxqIL4GQQRsav0AAoDqCv3kAf0LArC4AyC+BkEEaiK+BkEISA0AC0EAIb8GA0AgtQZBoANsILYGQSBsaiC/BkEEbGogtQZBoANsILYGQSBsaiC/BkEEbGr9AALQuAMgtQZB4BhsILYGQaACbGogvwZBBGxq/QACoOoK/eQB/QsC0LgDIL8GQQRqIr8GQQhIDQALILYGQQFqIrYGQQtIDQALILUGQQFqIrUGQQtIDQALQQAhwAYDQEEAIcEGA0BBACHCBgNAIMAGQYANbCDBBkGAAWxqIMIGQQRsaiDABkGgA2wgwQZBIGxqIMIGQQRsav0AAtCxA/0MAAAAAAAAAAAAAAAAAAAAACAJIOgFQYCpAWxqIMAGQYANbGogwQZBgAFsaiDCBkEEbGr9AAKg4w79DAAAAAAAAAAAAAAAAAAAAAD9Qv1S/QsCoOgKIMIGQQRqIsIGQQhIDQALQQAhwwYDQCDABkGADWwgwQZBgAFsaiDDBkEEbGogwAZBoANsIMEGQSBsaiDDBkEEbGr9AALQsQP9DAAAAAAAAAAAAAAAAAAAAAAgCSDoBUGAqQFsaiDABkGADWxqIMEGQYABbGogwwZBBGxq/QACwOMO/QwAAAAAAAAAAAAAAAAAAAAA/UL9Uv0LAsDoCiDDBkEEaiLDBkEISA0AC0EAIcQGA0AgwAZBgA1sIMEGQYABbGogxAZBBGxqIMAGQaADbCDBBkEgbGogxAZBBGxq/QAC0LED/QwAAAAAAAAAAAAAAAAAAAAAIAkg6AVBgKkBbGogwAZBgA1saiDBBkGAAWxqIMQGQQRsav0AAuDjDv0MAAAAAAAAAAAAAAAAAAAAAP1C/VL9CwLg6AogxAZBBGoixAZBCEgNAAtBACHFBgNAIMAGQYANbCDBBkGAAWxqIMUGQQRsaiDABkGgA2wgwQZBIGxqIMUGQQRsav0AAtCxA/0MAAAAAAAAAAAAAAAAAAAAACAJIOgFQYCpAWxqIMAGQYANbGogwQZBgAFsaiDFBkEEbGr9AAKA5A79DAAAAAAAAAAAAAAAAAAAAAD9Qv1S/QsCgOkKIMUGQQRqIsUGQQhIDQALIMEGQQFqIsEGQQ1IDQALIMAGQQFqIsAGQQ1IDQALQQAhxgYDQCDGBkEEbP0MAAAAAAAAAAAAAAAAAAAAAP0LAqCRDCDGBkEEaiLGBkGgKkgNAAtBACHHBgNAQQAhyAYDQEEAIckGA0AgxwZBgA1sIMgGQcAAbGogyQZBBGxqIMcGQYANbCDIBkHAAGxqIMkGQQRsav0AAqCRDCDHBkGADWwgyAZBgAFsaiDJBkEEbGr9AAKg6Ar95AH9CwKgkQwgyQZBBGoiyQZBCEgNAAtBACHKBgNAIMcGQYANbCDIBkHAAGxqIMoGQQRsaiDHBkGADWwgyAZBwABsaiDKBkEEbGr9AALAkQwgxwZBgA1sIMgGQYABbGogygZBBGxq/QACwOgK/eQB/QsCwJEMIMoGQQRqIsoGQQhIDQALQQAhywYDQCDHBkGADWwgyAZBwABsaiDLBkEEbGogxwZBgA1sIMgGQcAAbGogywZBBGxq/QAC4JcMIMcGQYANbCDIBkGAAWxqIMsGQQRsav0AAuDoCv3kAf0LAuCXDCDLBkEEaiLLBkEISA0AC0EAIcwGA0AgxwZBgA1sIMgGQcAAbGogzAZBBGxqIMcGQYANbCDIBkHAAGxqIMwGQQRsav0AAoCYDCDHBkGADWwgyAZBgAFsaiDMBkEEbGr9AAKA6Qr95AH9CwKAmAwgzAZBBGoizAZBCEgNAAsgyAZBAWoiyAZBDUgNAAsgxwZBAWoixwZBDUgNAAtBACHNBgNAIM0GQQRsIM0GQQRs/V0CoJEM/V/9DAAAAAAAAAAAAAAAAAAAAAAgCiDoBUGAqQFsaiDNBkEEbGr9XQKg4w79X/0MAAAAAAAAAAAAAAAAAAAAAP1I/VL9Xv1bAqDoCgAgzQZBBGwgzQZBBGz9XQKQwgT9XyDNBkEEbP1dAqDoCv1f/fAB/V79WwKQwgQAIBUg6AVBgKkBbGogzQZBBGxqIM0GQQRs/V0CoOgK/V8gzQZBBGz9XQKgvwn9X/3yAf1e/VsCoOMOACDNBkEEbCDNBkEEbP1dAoDtBv1fIM0GQQRs/V0CoOgK/V8gBiDoBUGAqQFsaiDNBkEEbGr9XQKg4w79X/3yAf3wAf1e/VsCgO0GACDNBkEEbCDNBkEEbP1dAqCWCP1fIBUg6AVBgKkBbGogzQZBBGxq/V0CoOMO/V/97QH98AH9Xv1bAqCWCAAgzQZBAmoizQZBoCpIDQALIOgFQQFqIugFIABIDQALIABBAUoEQEEAIc4GA0AgzgZBBGwgzgZBBGz9XQLQjQP9XyCPAf0U/fIB/V79WwLQjQMAIM4GQQJqIs4GQYAJSA0AC0EAIc8GA0AgzwZBBGwgzwZBBGz9XQKQwgT9XyCPAf0U/fIB/V79WwKQwgQAIM8GQQRsIM8GQQRs/V0CgO0G/V8gjwH9FP3yAf1e/VsCgO0GACDPBkEEbCDPBkEEbP1dAqCWCP1fII8B/RT98gH9Xv1bAqCWCAAgzwZBAmoizwZBoCpIDQALC0QAAAAAAAAAACHQBkEAIdEGA0Ag0AYg0QZBIGwqAoDtBrugIdAGINEGQQFqItEGQaQFSA0AC0EAINAGtjgCkM0CRAAAAAAAAAAAIdIGQQAh0wYDQCDSBiDTBkEgbCoChO0Gu6Ah0gYg0wZBAWoi0wZBpAVIDQALQQAg0ga2OAKUzQJEAAAAAAAAAAAh1AZBACHVBgNAINQGINUGQSBsKgKI7Qa7oCHUBiDVBkEBaiLVBkGkBUgNAAtBACDUBrY4ApjNAkQAAAAAAAAAACHWBkEAIdcGA0Ag1gYg1wZBIGwqAoztBrugIdYGINcGQQFqItcGQaQFSA0AC0EAINYGtjgCnM0CRAAAAAAAAAAAIdgGQQAh2QYDQCDYBiDZBkEgbCoCkO0Gu6Ah2AYg2QZBAWoi2QZBpAVIDQALQQAg2Aa2OAKgzQJEAAAAAAAAAAAh2gZBACHbBgNAINoGINsGQSBsKgKU7Qa7oCHaBiDbBkEBaiLbBkGkBUgNAAtBACDaBrY4AqTNAkQAAAAAAAAAACHcBkEAId0GA0Ag3AYg3QZBIGwqApjtBrugIdwGIN0GQQFqIt0GQaQFSA0AC0EAINwGtjgCqM0CRAAAAAAAAAAAId4GQQAh3wYDQCDeBiDfBkEgbCoCnO0Gu6Ah3gYg3wZBAWoi3wZBpAVIDQALQQAg3ga2OAKszQJBACHgBgNAIOAGQQRsIOAGQQRs/QACkM0CIOAGQQRs/QAC8MwC/ecB/QsCsKcBIOAGQQRqIuAGQQhIDQALRAAAAAAAAAAAIeEGQQAh4gYDQCDhBiDiBkEgbCoCoJYIu6Ah4QYg4gZBAWoi4gZBpAVIDQALQQAg4Qa2OAKwzQJEAAAAAAAAAAAh4wZBACHkBgNAIOMGIOQGQSBsKgKklgi7oCHjBiDkBkEBaiLkBkGkBUgNAAtBACDjBrY4ArTNAkQAAAAAAAAAACHlBkEAIeYGA0Ag5QYg5gZBIGwqAqiWCLugIeUGIOYGQQFqIuYGQaQFSA0AC0EAIOUGtjgCuM0CRAAAAAAAAAAAIecGQQAh6AYDQCDnBiDoBkEgbCoCrJYIu6Ah5wYg6AZBAWoi6AZBpAVIDQALQQAg5wa2OAK8zQJEAAAAAAAAAAAh6QZBACHqBgNAIOkGIOoGQSBsKgKwlgi7oCHpBiDqBkEBaiLqBkGkBUgNAAtBACDpBrY4AsDNAkQAAAAAAAAAACHrBkEAIewGA0Ag6wYg7AZBIGwqArSWCLugIesGIOwGQQFqIuwGQaQFSA0AC0EAIOsGtjgCxM0CRAAAAAAAAAAAIe0GQQAh7gYDQCDtBiDuBkEgbCoCuJYIu6Ah7QYg7gZBAWoi7gZBpAVIDQALQQAg7Qa2OALIzQJEAAAAAAAAAAAh7wZBACHwBgNAIO8GIPAGQSBsKgK8lgi7oCHvBiDwBkEBaiLwBkGkBUgNAAtBACDvBrY4AszNAkEAIfEGA0Ag8QZBBGwg8QZBBGz9XQKQzQL9XyDxBkEEbP1dApDMAv1f/fIBIPEGQQRs/V0C8MwC/V/98wH97QH9DAAAAAAAAABAAAAAAAAAAEAg8QZBBGz9XQLwzAL9X/3yAf3zAf0MAAAAAAAAAAAAAAAAAAAAACDxBkEEbP1dAvDLAv1f/QwAAAAAAAAAAAAAAAAAAAAA/Ur9Uv1e/VsC0M0CACDxBkECaiLxBkEISA0AC0EAIfIGA0Ag8gZBBGz9DN2+snqXPFg/3b6yepc8WD8g8gZBBGz9XQLQzQL9X/3yAf1e/VsC8MsCACDyBkECaiLyBkEISA0AC0EAIfMGA0BBACH0BgNAIPMGQSBsIPQGQQRsaiD0BkEEbP0AAvDLAv0LApDrBSD0BkEEaiL0BkEISA0ACyDzBkEBaiLzBkGkBUgNAAtBACH1BgNAIPUGQQRs/QzdvrJ6lzxYP92+snqXPFg/IPUGQQRs/V0CsM0C/V8g9QZBBGz9XQLQzQL9X/0MAAAAAAAAAEAAAAAAAAAAQCD1BkEEbP1dAoCWCP1f/fIB/fIB/fEB/fIB/V79WwLwywIAIPUGQQJqIvUGQQhIDQALQQAh9gYDQEEAIfcGA0Ag9gZBIGwg9wZBBGxqIPcGQQRs/QAC8MsC/QsCkJQHIPcGQQRqIvcGQQhIDQALIPYGQQFqIvYGQaQFSA0AC0EAIfgGA0Ag+AZBBGwg+AZBBGz9AALQjQP9CwLwpwEg+AZBBGoi+AZBgAlIDQALRAAAAAAAAAAAIfkGQQAh+gYDQCD5BiD6BkEgbCoCkMIEu6Ah+QYg+gZBAWoi+gZBpAVIDQALQQAg+Qa2OALQpwFEAAAAAAAAAAAh+wZBACH8BgNAIPsGIPwGQSBsKgKUwgS7oCH7BiD8BkEBaiL8BkGkBUgNAAtBACD7BrY4AtSnAUQAAAAAAAAAACH9BkEAIf4GA0Ag/QYg/gZBIGwqApjCBLugIf0GIP4GQQFqIv4GQaQFSA0AC0EAIP0GtjgC2KcBRAAAAAAAAAAAIf8GQQAhgAcDQCD/BiCAB0EgbCoCnMIEu6Ah/wYggAdBAWoigAdBpAVIDQALQQAg/wa2OALcpwFEAAAAAAAAAAAhgQdBACGCBwNAIIEHIIIHQSBsKgKgwgS7oCGBByCCB0EBaiKCB0GkBUgNAAtBACCBB7Y4AuCnAUQAAAAAAAAAACGDB0EAIYQHA0AggwcghAdBIGwqAqTCBLugIYMHIIQHQQFqIoQHQaQFSA0AC0EAIIMHtjgC5KcBRAAAAAAAAAAAIYUHQQAhhgcDQCCFByCGB0EgbCoCqMIEu6AhhQcghgdBAWoihgdBpAVIDQALQQAghQe2OALopwFEAAAAAAAAAAAhhwdBACGIBwNAIIcHIIgHQSBsKgKswgS7oCGHByCIB0EBaiKIB0GkBUgNAAtBACCHB7Y4AuynAUEAQdDPAmpBAEGgAvwLAEEAIYkHA0BBACGKBwNAIIoHQQRsIBUgiQdBgKkBbGogigdBBGxq/V0CoOMO/V8gigdBBGz9XQKQ6wX9X/0MAAAAAAAAAEAAAAAAAAAAQCAEIIkHQYCpAWxqIIoHQQRsav1dAqDjDv1f/fIB/fIB/fABIIoHQQRs/V0CkJQH/V/98AH9Xv1bAvDRAgAgigdBAmoiigdBoCpIDQALQQAhjgcDQEEAIY8HA0AgjgdBBGwhiwcgAyCJB0GQvgFsaiCPB0EEbGohjAf9DAAAAAAAAAAAAAAAAAAAAAAhkQf9DAAAAAAAAAAAAAAAAAAAAAAhkgf9DAAAAAAAAAAAAAAAAAAAAAAhkwf9DAAAAAAAAAAAAAAAAAAAAAAhlAf9DAAAAAAAAAAAAAAAAAAAAAAhlQf9DAAAAAAAAAAAAAAAAAAAAAAhlgf9DAAAAAAAAAAAAAAAAAAAAAAhlwf9DAAAAAAAAAAAAAAAAAAAAAAhmAdBACGfBwNAIIsH/QAC8NECIZkHIIsH/QACgNICIZoHIIwH/QkCoOMOIZsHIIwH/QkCpOMOIZwHIIwH/QkCqOMOIZ0HIIwH/QkCrOMOIZ4HIJsHIJkHIJEHIYIB/eYBIIIB/eQBIZEHIJsHIJoHIJIHIYIB/eYBIIIB/eQBIZIHIJwHIJkHIJMHIYIB/eYBIIIB/eQBIZMHIJwHIJoHIJQHIYIB/eYBIIIB/eQBIZQHIJ0HIJkHIJUHIYIB/eYBIIIB/eQBIZUHIJ0HIJoHIJYHIYIB/eYBIIIB/eQBIZYHIJ4HIJkHIJcHIYIB/eYBIIIB/eQBIZcHIJ4HIJoHIJgHIYIB/eYBIIIB/eQBIZgHIIsHQSBqIYsHIIwHQSRqIYwHIJ8HQQFqIp8HQaQFSA0ACyCPB0EgbCCOB0EEbGohjQcgjQcgkQcgjQf9AALQzwL95AH9CwLQzwIgjQcgkgcgjQf9AALgzwL95AH9CwLgzwIgjQcgkwcgjQf9AALwzwL95AH9CwLwzwIgjQcglAcgjQf9AAKA0AL95AH9CwKA0AIgjQcglQcgjQf9AAKQ0AL95AH9CwKQ0AIgjQcglgcgjQf9AAKg0AL95AH9CwKg0AIgjQcglwcgjQf9AAKw0AL95AH9CwKw0AIgjQcgmAcgjQf9AALA0AL95AH9CwLA0AIgjwdBBGoijwdBCEgNAAtBCCGgByCOB0EEbCGLByADIIkHQZC+AWxqIKAHQQRsaiGMB/0MAAAAAAAAAAAAAAAAAAAAACGiB/0MAAAAAAAAAAAAAAAAAAAAACGjB0EAIacHA0Agiwf9AALw0QIhpAcgiwf9AAKA0gIhpQcgjAf9CQKg4w4hpgcgpgcgpAcgogchggH95gEgggH95AEhogcgpgcgpQcgowchggH95gEgggH95AEhowcgiwdBIGohiwcgjAdBJGohjAcgpwdBAWoipwdBpAVIDQALIKAHQSBsII4HQQRsaiGNByCNByCiByCNB/0AAtDPAv3kAf0LAtDPAiCNByCjByCNB/0AAuDPAv3kAf0LAuDPAiCOB0EIaiKOB0EISA0ACyCJB0EBaiKJByAASA0ACyAAQQFKBEBBACGoBwNAIKgHQQRsIKgHQQRs/V0C0M8C/V8gjwH9FP3yAf1e/VsC0M8CACCoB0ECaiKoB0HIAEgNAAsLQQAhqQcDQCCpB0EEbCCpB0EEbP0AAtDPAv0LApClASCpB0EEaiKpB0HIAEgNAAtBACGqBwNAIKoHQQRsIKoHQQRs/QACsMwC/QsCoMoCIKoHQQRqIqoHQQhIDQALQQAhqwcDQCCrB0EEbCCrB0EEbP0AAtDMAv0LAsDKAiCrB0EEaiKrB0EISA0AC0EAIawHA0AgrAdBBGwgrAdBBGz9AALQzgL9CwLgygIgrAdBBGoirAdBEEgNAAtBACGtBwNAIK0HQQRsIK0HQQRs/QACkM8C/QsCoMsCIK0HQQRqIq0HQRBIDQALQQAgPrY4AuTLAiDwAg8L5pkBGAF8Cn8CfCd/DnsBfwF7DH8BfGt/DnsDfwl7bX8OewJ/CXsEfwh7An8FewR/A3wBfyAAtyECIAFBkBlsIABBAGxqIQMgAUGQGWwgAEGQvgFsaiEEIAFBkBlsIABBkOcCbGohBSABQZAZbCAAQdDzAmxqIQYgAUGQGWwgAEEAbGohByABQZAZbCAAQYDJAGxqIQggAUGQGWwgAEHAPGxqIQkgAUGQGWwgAEGA+wBsaiEKIAFBkBlsIABBAGxqIQsgAUHoGGwhDEEAKgLgywK7IQ1BACoC5MsCuyEOQQAhDwNAQQAhEANAQQAhEQNAIA9BwAZsIBBBIGxqIBFBBGxqIBFBBGz9AAKgygL9CwLwywIgEUEEaiIRQQhIDQALIBBBAWoiEEEaSA0ACyAPQQFqIg9BGkgNAAtBACESA0BBACETA0BBACEUA0AgEkHABmwgE0EgbGogFEEEbGogFEEEbP0AAsAC/QsC8PQDIBRBBGoiFEEISA0ACyATQQFqIhNBGkgNAAsgEkEBaiISQRpIDQALQQAhFQNAQQAhFgNAIBVBwAVsIBZBBGxqIBZBBGz9AALgygL9CwLwnQUgFkEEaiIWQRBIDQALQQAhFwNAIBVBwAVsIBdBBGxqIBdBBGz9AALgygL9CwKwngUgF0EEaiIXQRBIDQALQQAhGANAIBVBwAVsIBhBBGxqIBhBBGz9AALgygL9CwLwngUgGEEEaiIYQRBIDQALQQAhGQNAIBVBwAVsIBlBBGxqIBlBBGz9AALgygL9CwKwnwUgGUEEaiIZQRBIDQALQQAhGgNAIBVBwAVsIBpBBGxqIBpBBGz9AALgygL9CwLwnwUgGkEEaiIaQRBIDQALQQAhGwNAIBVBwAVsIBtBBGxqIBtBBGz9AALgygL9CwKwoAUgG0EEaiIbQRBIDQALQQAhHANAIBVBwAVsIBxBBGxqIBxBBGz9AALgygL9CwLwoAUgHEEEaiIcQRBIDQALQQAhHQNAIBVBwAVsIB1BBGxqIB1BBGz9AALgygL9CwKwoQUgHUEEaiIdQRBIDQALQQAhHgNAIBVBwAVsIB5BBGxqIB5BBGz9AALgygL9CwLwoQUgHkEEaiIeQRBIDQALQQAhHwNAIBVBwAVsIB9BBGxqIB9BBGz9AALgygL9CwKwogUgH0EEaiIfQRBIDQALQQAhIANAIBVBwAVsICBBBGxqICBBBGz9AALgygL9CwLwogUgIEEEaiIgQRBIDQALIBVBAWoiFUELSA0AC0EAISEDQEEAISIDQCAhQcAFbCAiQQRsaiAiQQRs/QACoCf9CwKw2gUgIkEEaiIiQRBIDQALQQAhIwNAICFBwAVsICNBBGxqICNBBGz9AAKgJ/0LAvDaBSAjQQRqIiNBEEgNAAtBACEkA0AgIUHABWwgJEEEbGogJEEEbP0AAqAn/QsCsNsFICRBBGoiJEEQSA0AC0EAISUDQCAhQcAFbCAlQQRsaiAlQQRs/QACoCf9CwLw2wUgJUEEaiIlQRBIDQALQQAhJgNAICFBwAVsICZBBGxqICZBBGz9AAKgJ/0LArDcBSAmQQRqIiZBEEgNAAtBACEnA0AgIUHABWwgJ0EEbGogJ0EEbP0AAqAn/QsC8NwFICdBBGoiJ0EQSA0AC0EAISgDQCAhQcAFbCAoQQRsaiAoQQRs/QACoCf9CwKw3QUgKEEEaiIoQRBIDQALQQAhKQNAICFBwAVsIClBBGxqIClBBGz9AAKgJ/0LAvDdBSApQQRqIilBEEgNAAtBACEqA0AgIUHABWwgKkEEbGogKkEEbP0AAqAn/QsCsN4FICpBBGoiKkEQSA0AC0EAISsDQCAhQcAFbCArQQRsaiArQQRs/QACoCf9CwLw3gUgK0EEaiIrQRBIDQALQQAhLANAICFBwAVsICxBBGxqICxBBGz9AAKgJ/0LArDfBSAsQQRqIixBEEgNAAsgIUEBaiIhQQtIDQALQQBB8JYGakEAQSD8CwBBAEGQlwZqQQBBIPwLAEEAIS0DQEEAIS4DQEEAIS8DQCADIC5BqAdsaiAvQSRsaiAtQcAYbCAuQfAAbGogL0EEbGoqAqDjDru2OAKg4w4gAyAuQagHbGogL0EkbGogLUHAGGwgLkHwAGxqIC9BBGxqKgKk4w67tjgCpOMOIAMgLkGoB2xqIC9BJGxqIC1BwBhsIC5B8ABsaiAvQQRsaioCqOMOu7Y4AqjjDiADIC5BqAdsaiAvQSRsaiAtQcAYbCAuQfAAbGogL0EEbGoqApDkDru2OAKs4w4gAyAuQagHbGogL0EkbGogLUHAGGwgLkHwAGxqIC9BBGxqKgKU5A67tjgCsOMOIAMgLkGoB2xqIC9BJGxqIC1BwBhsIC5B8ABsaiAvQQRsaioCmOQOu7Y4ArTjDiADIC5BqAdsaiAvQSRsaiAtQcAYbCAuQfAAbGogL0EEbGoqAoDlDru2OAK44w4gAyAuQagHbGogL0EkbGogLUHAGGwgLkHwAGxqIC9BBGxqKgKE5Q67tjgCvOMOIAMgLkGoB2xqIC9BJGxqIC1BwBhsIC5B8ABsaiAvQQRsaioCiOUOu7Y4AsDjDiAvQQFqIi9BGkgNAAsgLkEBaiIuQRpIDQALQQAhMwNAQQAhNANAIDNBBGwhMCADIDRBJGxqITH9DAAAAAAAAAAAAAAAAAAAAAAhNv0MAAAAAAAAAAAAAAAAAAAAACE3/QwAAAAAAAAAAAAAAAAAAAAAITj9DAAAAAAAAAAAAAAAAAAAAAAhOf0MAAAAAAAAAAAAAAAAAAAAACE6/QwAAAAAAAAAAAAAAAAAAAAAITv9DAAAAAAAAAAAAAAAAAAAAAAhPP0MAAAAAAAAAAAAAAAAAAAAACE9QQAhRANAIDD9AAIAIT4gMP0AAhAhPyAx/QkCoOMOIUAgMf0JAsTjDiFBIDH9CQLo4w4hQiAx/QkCjOQOIUMgQCA+IDYhRf3mASBF/eQBITYgQCA/IDchRf3mASBF/eQBITcgQSA+IDghRf3mASBF/eQBITggQSA/IDkhRf3mASBF/eQBITkgQiA+IDohRf3mASBF/eQBITogQiA/IDshRf3mASBF/eQBITsgQyA+IDwhRf3mASBF/eQBITwgQyA/ID0hRf3mASBF/eQBIT0gMEEgaiEwIDFBBGohMSBEQQFqIkRBCUgNAAsgNEEgbCAzQQRsaiEyIDIgNv0LArCXBiAyIDf9CwLAlwYgMiA4/QsC0JcGIDIgOf0LAuCXBiAyIDr9CwLwlwYgMiA7/QsCgJgGIDIgPP0LApCYBiAyID39CwKgmAYgNEEEaiI0QaQFSA0ACyAzQQhqIjNBCEgNAAtBACFGA0AgBCAtQYCpAWxqIEZBBGxqIEZBBGz9AAKwlwYgRkEEbP0AAvDLAv3lAf0LAqDjDiBGQQRqIkZBoCpIDQALQQAhRwNAIEdBBGwgBCAtQYCpAWxqIEdBBGxq/QACoOMO/QsCsJcGIEdBBGoiR0EISA0AC0EAIUgDQEEAIUkDQCBJQQRsIElBBGz9AAKwlwYgBCAtQYCpAWxqIEhBIGxqIElBBGxq/QACwOMO/eQB/QsCsJcGIElBBGoiSUEISA0ACyBIQQFqIkhBowVIDQALQQAhSgNAIEpBBGwgSkEEbP1dAvCWBv1f/QzdvrJ6lzxYP92+snqXPFg/IEpBBGz9XQKwlwb9X/3yAf3wAf1e/VsC8JYGACBKQQJqIkpBCEgNAAtBACFLA0AgS0EEbCAEIC1BgKkBbGogS0EEbGr9XQKg4w79XyJFIEX98gH9Xv1bArCXBgAgS0ECaiJLQaAqSA0AC0EAIUwDQCBMQQRsIExBBGz9AAKwlwb9CwKwwAcgTEEEaiJMQQhIDQALQQAhTQNAQQAhTgNAIE5BBGwgTkEEbP0AArDAByBNQSBsIE5BBGxq/QAC0JcG/eQB/QsCsMAHIE5BBGoiTkEISA0ACyBNQQFqIk1BowVIDQALQQAhTwNAIE9BBGwgT0EEbP1dApCXBv1f/QzdvrJ6lzxYP92+snqXPFg/IE9BBGz9XQKwwAf9X/3yAf3wAf1e/VsCkJcGACBPQQJqIk9BCEgNAAtBACFQA0AgBSAtQcAMbGogUEEEbGpEVVVVVVVV9T9BufPd8XkhUSBRIA38AnNB65Svr3hsIlEgUUENdnNBtdzKlXxsIlEgUUEQdnMhUSBRIA78AnNB65Svr3hsIlEgUUENdnNBtdzKlXxsIlEgUUEQdnMhUSBRRAAAAAAAAPA//AJzQeuUr694bCJRIFFBDXZzQbXcypV8bCJRIFFBEHZzIVEgUUEAIC1BkANsaiBQarf8AnNB65Svr3hsIlEgUUENdnNBtdzKlXxsIlEgUUEQdnMhUSBRQQh2uEQAAAAAAABwPqJEAAAAAAAA0D9muKK2OAKg4w4gUEEBaiJQQZADSA0ACyAtQQFqIi0gAEgNAAtEAAAAAAAA8D8gAqMhUiAAQQFKBEBBACFTA0AgU0EEbCBTQQRs/V0C8JYG/V8gUv0U/fIB/V79WwLwlgYAIFNBAmoiU0EISA0AC0EAIVQDQCBUQQRsIFRBBGz9XQKQlwb9XyBS/RT98gH9Xv1bApCXBgAgVEECaiJUQQhIDQALC0EAIVUDQEEAIVYDQEEAIVcDQCBVQcAGbCBWQSBsaiBXQQRsaiBXQQRs/QAC8JYG/QsC8MsCIFdBBGoiV0EISA0ACyBWQQFqIlZBGkgNAAsgVUEBaiJVQRpIDQALQQAhWANAIFhBBGwgWEEEbP1dAqAC/V/9DAAAAAAAAAAAAAAAAAAAAAAgWEEEbP1dApCXBv1fIFhBBGz9XQLwlgb9XyJFIEX98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bArCXBgAgWEECaiJYQQhIDQALQQAhWQNAQQAhWgNAQQAhWwNAIFlBwAZsIFpBIGxqIFtBBGxqIFtBBGz9AAKwlwb9CwLQlwYgW0EEaiJbQQhIDQALIFpBAWoiWkEaSA0ACyBZQQFqIllBGkgNAAtBAEHwlgZqQQBBwAD8CwBBAEHQwAdqQQBBwAD8CwBBACFcA0BBACFdA0AgXUEEbP0MAAAAAAAAAAAAAAAAAAAAACAEIFxBgKkBbGogXUEEbGr9XQKg4w79XyBdQQRs/V0C8MsC/V/98QEgXUEEbP1dAtCXBv1f/fIBIF1BBGz9XQLw9AP9X/3wAf31Af1e/VsCkMEHACBdQQJqIl1BoCpIDQALQQAhXgNAQQAhXwNAIF5BgA1sIF9BBGxqIF5BgA1sIF9BBGxq/QACkMEH/QsCkOoIIF9BBGoiX0EQSA0AC0EAIWADQCBeQYANbCBgQQRsaiBeQYANbCBgQQRsav0AAtDHB/0LAtDqCCBgQQRqImBBEEgNAAtBACFhA0AgXkGADWwgYUEEbGogXkGADWwgYUEEbGr9AALQwQf9CwKQ6wggYUEEaiJhQRBIDQALQQAhYgNAIF5BgA1sIGJBBGxqIF5BgA1sIGJBBGxq/QACkMgH/QsC0OsIIGJBBGoiYkEQSA0AC0EAIWMDQCBeQYANbCBjQQRsaiBeQYANbCBjQQRsav0AApDCB/0LApDsCCBjQQRqImNBEEgNAAtBACFkA0AgXkGADWwgZEEEbGogXkGADWwgZEEEbGr9AALQyAf9CwLQ7AggZEEEaiJkQRBIDQALQQAhZQNAIF5BgA1sIGVBBGxqIF5BgA1sIGVBBGxq/QAC0MIH/QsCkO0IIGVBBGoiZUEQSA0AC0EAIWYDQCBeQYANbCBmQQRsaiBeQYANbCBmQQRsav0AApDJB/0LAtDtCCBmQQRqImZBEEgNAAtBACFnA0AgXkGADWwgZ0EEbGogXkGADWwgZ0EEbGr9AAKQwwf9CwKQ7gggZ0EEaiJnQRBIDQALQQAhaANAIF5BgA1sIGhBBGxqIF5BgA1sIGhBBGxq/QAC0MkH/QsC0O4IIGhBBGoiaEEQSA0AC0EAIWkDQCBeQYANbCBpQQRsaiBeQYANbCBpQQRsav0AAtDDB/0LApDvCCBpQQRqImlBEEgNAAtBACFqA0AgXkGADWwgakEEbGogXkGADWwgakEEbGr9AAKQygf9CwLQ7wggakEEaiJqQRBIDQALQQAhawNAIF5BgA1sIGtBBGxqIF5BgA1sIGtBBGxq/QACkMQH/QsCkPAIIGtBBGoia0EQSA0AC0EAIWwDQCBeQYANbCBsQQRsaiBeQYANbCBsQQRsav0AAtDKB/0LAtDwCCBsQQRqImxBEEgNAAtBACFtA0AgXkGADWwgbUEEbGogXkGADWwgbUEEbGr9AALQxAf9CwKQ8QggbUEEaiJtQRBIDQALQQAhbgNAIF5BgA1sIG5BBGxqIF5BgA1sIG5BBGxq/QACkMsH/QsC0PEIIG5BBGoibkEQSA0AC0EAIW8DQCBeQYANbCBvQQRsaiBeQYANbCBvQQRsav0AApDFB/0LApDyCCBvQQRqIm9BEEgNAAtBACFwA0AgXkGADWwgcEEEbGogXkGADWwgcEEEbGr9AALQywf9CwLQ8gggcEEEaiJwQRBIDQALQQAhcQNAIF5BgA1sIHFBBGxqIF5BgA1sIHFBBGxq/QAC0MUH/QsCkPMIIHFBBGoicUEQSA0AC0EAIXIDQCBeQYANbCByQQRsaiBeQYANbCByQQRsav0AApDMB/0LAtDzCCByQQRqInJBEEgNAAtBACFzA0AgXkGADWwgc0EEbGogXkGADWwgc0EEbGr9AAKQxgf9CwKQ9Aggc0EEaiJzQRBIDQALQQAhdANAIF5BgA1sIHRBBGxqIF5BgA1sIHRBBGxq/QAC0MwH/QsC0PQIIHRBBGoidEEQSA0AC0EAIXUDQCBeQYANbCB1QQRsaiBeQYANbCB1QQRsav0AAtDGB/0LApD1CCB1QQRqInVBEEgNAAtBACF2A0AgXkGADWwgdkEEbGogXkGADWwgdkEEbGr9AAKQzQf9CwLQ9QggdkEEaiJ2QRBIDQALQQAhdwNAIF5BgA1sIHdBBGxqIF5BgA1sIHdBBGxq/QACkMcH/QsCkPYIIHdBBGoid0EQSA0AC0EAIXgDQCBeQYANbCB4QQRsaiBeQYANbCB4QQRsav0AAtDNB/0LAtD2CCB4QQRqInhBEEgNAAsgXkEBaiJeQQ1IDQALQQAheQNAQQAhegNAIHlBoANsIHpBBGxqIHlBgA1sIHpBBGxq/QACkOoI/QsCkMEHIHpBBGoiekEISA0AC0EAIXsDQCB5QaADbCB7QQRsaiB5QYANbCB7QQRsav0AApDrCP0LArDBByB7QQRqIntBCEgNAAtBACF8A0AgeUGgA2wgfEEEbGogeUGADWwgfEEEbGr9AAKQ7Aj9CwLQwQcgfEEEaiJ8QQhIDQALQQAhfQNAIHlBoANsIH1BBGxqIHlBgA1sIH1BBGxq/QACkO0I/QsC8MEHIH1BBGoifUEISA0AC0EAIX4DQCB5QaADbCB+QQRsaiB5QYANbCB+QQRsav0AApDuCP0LApDCByB+QQRqIn5BCEgNAAtBACF/A0AgeUGgA2wgf0EEbGogeUGADWwgf0EEbGr9AAKQ7wj9CwKwwgcgf0EEaiJ/QQhIDQALQQAhgAEDQCB5QaADbCCAAUEEbGogeUGADWwggAFBBGxq/QACkPAI/QsC0MIHIIABQQRqIoABQQhIDQALQQAhgQEDQCB5QaADbCCBAUEEbGogeUGADWwggQFBBGxq/QACkPEI/QsC8MIHIIEBQQRqIoEBQQhIDQALQQAhggEDQCB5QaADbCCCAUEEbGogeUGADWwgggFBBGxq/QACkPII/QsCkMMHIIIBQQRqIoIBQQhIDQALQQAhgwEDQCB5QaADbCCDAUEEbGogeUGADWwggwFBBGxq/QACkPMI/QsCsMMHIIMBQQRqIoMBQQhIDQALQQAhhAEDQCB5QaADbCCEAUEEbGogeUGADWwghAFBBGxq/QACkPQI/QsC0MMHIIQBQQRqIoQBQQhIDQALQQAhhQEDQCB5QaADbCCFAUEEbGogeUGADWwghQFBBGxq/QACkPUI/QsC8MMHIIUBQQRqIoUBQQhIDQALQQAhhgEDQCB5QaADbCCGAUEEbGogeUGADWwghgFBBGxq/QACkPYI/QsCkMQHIIYBQQRqIoYBQQhIDQALIHlBAWoieUENSA0AC0EAIYcBA0BBACGIAQNAQQAhiQEDQCCIAUGgA2wgiQFBBGxqIIgBQaADbCCJAUEEbGr9AAKQwQcgiAFBgA1sIIcBQSBsaiCJAUEEbGr9AAKw6gj96wH9CwKQwQcgiQFBBGoiiQFBCEgNAAtBACGKAQNAIIgBQaADbCCKAUEEbGogiAFBoANsIIoBQQRsav0AArDBByCIAUGADWwghwFBIGxqIIoBQQRsav0AArDrCP3rAf0LArDBByCKAUEEaiKKAUEISA0AC0EAIYsBA0AgiAFBoANsIIsBQQRsaiCIAUGgA2wgiwFBBGxq/QAC0MEHIIgBQYANbCCHAUEgbGogiwFBBGxq/QACsOwI/esB/QsC0MEHIIsBQQRqIosBQQhIDQALQQAhjAEDQCCIAUGgA2wgjAFBBGxqIIgBQaADbCCMAUEEbGr9AALwwQcgiAFBgA1sIIcBQSBsaiCMAUEEbGr9AAKw7Qj96wH9CwLwwQcgjAFBBGoijAFBCEgNAAtBACGNAQNAIIgBQaADbCCNAUEEbGogiAFBoANsII0BQQRsav0AApDCByCIAUGADWwghwFBIGxqII0BQQRsav0AArDuCP3rAf0LApDCByCNAUEEaiKNAUEISA0AC0EAIY4BA0AgiAFBoANsII4BQQRsaiCIAUGgA2wgjgFBBGxq/QACsMIHIIgBQYANbCCHAUEgbGogjgFBBGxq/QACsO8I/esB/QsCsMIHII4BQQRqIo4BQQhIDQALQQAhjwEDQCCIAUGgA2wgjwFBBGxqIIgBQaADbCCPAUEEbGr9AALQwgcgiAFBgA1sIIcBQSBsaiCPAUEEbGr9AAKw8Aj96wH9CwLQwgcgjwFBBGoijwFBCEgNAAtBACGQAQNAIIgBQaADbCCQAUEEbGogiAFBoANsIJABQQRsav0AAvDCByCIAUGADWwghwFBIGxqIJABQQRsav0AArDxCP3rAf0LAvDCByCQAUEEaiKQAUEISA0AC0EAIZEBA0AgiAFBoANsIJEBQQRsaiCIAUGgA2wgkQFBBGxq/QACkMMHIIgBQYANbCCHAUEgbGogkQFBBGxq/QACsPII/esB/QsCkMMHIJEBQQRqIpEBQQhIDQALQQAhkgEDQCCIAUGgA2wgkgFBBGxqIIgBQaADbCCSAUEEbGr9AAKwwwcgiAFBgA1sIIcBQSBsaiCSAUEEbGr9AAKw8wj96wH9CwKwwwcgkgFBBGoikgFBCEgNAAtBACGTAQNAIIgBQaADbCCTAUEEbGogiAFBoANsIJMBQQRsav0AAtDDByCIAUGADWwghwFBIGxqIJMBQQRsav0AArD0CP3rAf0LAtDDByCTAUEEaiKTAUEISA0AC0EAIZQBA0AgiAFBoANsIJQBQQRsaiCIAUGgA2wglAFBBGxq/QAC8MMHIIgBQYANbCCHAUEgbGoglAFBBGxq/QACsPUI/esB/QsC8MMHIJQBQQRqIpQBQQhIDQALQQAhlQEDQCCIAUGgA2wglQFBBGxqIIgBQaADbCCVAUEEbGr9AAKQxAcgiAFBgA1sIIcBQSBsaiCVAUEEbGr9AAKw9gj96wH9CwKQxAcglQFBBGoilQFBCEgNAAsgiAFBAWoiiAFBDUgNAAsghwFBAWoihwFBA0gNAAtBACGWAQNAQQAhlwEDQCAGIJYBQeAYbGoglwFBBGxqIJYBQaADbCCXAUEEbGr9AAKQwQf9CwKg4w4glwFBBGoilwFBGEgNAAtBACGYAQNAIAYglgFB4BhsaiCYAUEEbGoglgFBoANsIJgBQQRsav0AArDEB/0LAoDkDiCYAUEEaiKYAUEYSA0AC0EAIZkBA0AgBiCWAUHgGGxqIJkBQQRsaiCWAUGgA2wgmQFBBGxq/QAC0McH/QsC4OQOIJkBQQRqIpkBQRhIDQALQQAhmgEDQCAGIJYBQeAYbGogmgFBBGxqIJYBQaADbCCaAUEEbGr9AAKwwQf9CwLA5Q4gmgFBBGoimgFBGEgNAAtBACGbAQNAIAYglgFB4BhsaiCbAUEEbGoglgFBoANsIJsBQQRsav0AAtDEB/0LAqDmDiCbAUEEaiKbAUEYSA0AC0EAIZwBA0AgBiCWAUHgGGxqIJwBQQRsaiCWAUGgA2wgnAFBBGxq/QAC8McH/QsCgOcOIJwBQQRqIpwBQRhIDQALQQAhnQEDQCAGIJYBQeAYbGognQFBBGxqIJYBQaADbCCdAUEEbGr9AALQwQf9CwLg5w4gnQFBBGoinQFBGEgNAAtBACGeAQNAIAYglgFB4BhsaiCeAUEEbGoglgFBoANsIJ4BQQRsav0AAvDEB/0LAsDoDiCeAUEEaiKeAUEYSA0AC0EAIZ8BA0AgBiCWAUHgGGxqIJ8BQQRsaiCWAUGgA2wgnwFBBGxq/QACkMgH/QsCoOkOIJ8BQQRqIp8BQRhIDQALQQAhoAEDQCAGIJYBQeAYbGogoAFBBGxqIJYBQaADbCCgAUEEbGr9AALwwQf9CwKA6g4goAFBBGoioAFBGEgNAAtBACGhAQNAIAYglgFB4BhsaiChAUEEbGoglgFBoANsIKEBQQRsav0AApDFB/0LAuDqDiChAUEEaiKhAUEYSA0AC0EAIaIBA0AgBiCWAUHgGGxqIKIBQQRsaiCWAUGgA2wgogFBBGxq/QACsMgH/QsCwOsOIKIBQQRqIqIBQRhIDQALQQAhowEDQCAGIJYBQeAYbGogowFBBGxqIJYBQaADbCCjAUEEbGr9AAKQwgf9CwKg7A4gowFBBGoiowFBGEgNAAtBACGkAQNAIAYglgFB4BhsaiCkAUEEbGoglgFBoANsIKQBQQRsav0AArDFB/0LAoDtDiCkAUEEaiKkAUEYSA0AC0EAIaUBA0AgBiCWAUHgGGxqIKUBQQRsaiCWAUGgA2wgpQFBBGxq/QAC0MgH/QsC4O0OIKUBQQRqIqUBQRhIDQALQQAhpgEDQCAGIJYBQeAYbGogpgFBBGxqIJYBQaADbCCmAUEEbGr9AAKwwgf9CwLA7g4gpgFBBGoipgFBGEgNAAtBACGnAQNAIAYglgFB4BhsaiCnAUEEbGoglgFBoANsIKcBQQRsav0AAtDFB/0LAqDvDiCnAUEEaiKnAUEYSA0AC0EAIagBA0AgBiCWAUHgGGxqIKgBQQRsaiCWAUGgA2wgqAFBBGxq/QAC8MgH/QsCgPAOIKgBQQRqIqgBQRhIDQALQQAhqQEDQCAGIJYBQeAYbGogqQFBBGxqIJYBQaADbCCpAUEEbGr9AALQwgf9CwLg8A4gqQFBBGoiqQFBGEgNAAtBACGqAQNAIAYglgFB4BhsaiCqAUEEbGoglgFBoANsIKoBQQRsav0AAvDFB/0LAsDxDiCqAUEEaiKqAUEYSA0AC0EAIasBA0AgBiCWAUHgGGxqIKsBQQRsaiCWAUGgA2wgqwFBBGxq/QACkMkH/QsCoPIOIKsBQQRqIqsBQRhIDQALQQAhrAEDQCAGIJYBQeAYbGogrAFBBGxqIJYBQaADbCCsAUEEbGr9AALwwgf9CwKA8w4grAFBBGoirAFBGEgNAAtBACGtAQNAIAYglgFB4BhsaiCtAUEEbGoglgFBoANsIK0BQQRsav0AApDGB/0LAuDzDiCtAUEEaiKtAUEYSA0AC0EAIa4BA0AgBiCWAUHgGGxqIK4BQQRsaiCWAUGgA2wgrgFBBGxq/QACsMkH/QsCwPQOIK4BQQRqIq4BQRhIDQALQQAhrwEDQCAGIJYBQeAYbGogrwFBBGxqIJYBQaADbCCvAUEEbGr9AAKQwwf9CwKg9Q4grwFBBGoirwFBGEgNAAtBACGwAQNAIAYglgFB4BhsaiCwAUEEbGoglgFBoANsILABQQRsav0AArDGB/0LAoD2DiCwAUEEaiKwAUEYSA0AC0EAIbEBA0AgBiCWAUHgGGxqILEBQQRsaiCWAUGgA2wgsQFBBGxq/QAC0MkH/QsC4PYOILEBQQRqIrEBQRhIDQALQQAhsgEDQCAGIJYBQeAYbGogsgFBBGxqIJYBQaADbCCyAUEEbGr9AAKwwwf9CwLA9w4gsgFBBGoisgFBGEgNAAtBACGzAQNAIAYglgFB4BhsaiCzAUEEbGoglgFBoANsILMBQQRsav0AAtDGB/0LAqD4DiCzAUEEaiKzAUEYSA0AC0EAIbQBA0AgBiCWAUHgGGxqILQBQQRsaiCWAUGgA2wgtAFBBGxq/QAC8MkH/QsCgPkOILQBQQRqIrQBQRhIDQALQQAhtQEDQCAGIJYBQeAYbGogtQFBBGxqIJYBQaADbCC1AUEEbGr9AALQwwf9CwLg+Q4gtQFBBGoitQFBGEgNAAtBACG2AQNAIAYglgFB4BhsaiC2AUEEbGoglgFBoANsILYBQQRsav0AAvDGB/0LAsD6DiC2AUEEaiK2AUEYSA0AC0EAIbcBA0AgBiCWAUHgGGxqILcBQQRsaiCWAUGgA2wgtwFBBGxq/QACkMoH/QsCoPsOILcBQQRqIrcBQRhIDQALIJYBQQFqIpYBQQtIDQALQQAhuwEDQEEAIbwBA0AguwFBBGwhuAEgBiC8AUGgAmxqIbkB/QwAAAAAAAAAAAAAAAAAAAAAIb4B/QwAAAAAAAAAAAAAAAAAAAAAIb8B/QwAAAAAAAAAAAAAAAAAAAAAIcAB/QwAAAAAAAAAAAAAAAAAAAAAIcEB/QwAAAAAAAAAAAAAAAAAAAAAIcIB/QwAAAAAAAAAAAAAAAAAAAAAIcMB/QwAAAAAAAAAAAAAAAAAAAAAIcQB/QwAAAAAAAAAAAAAAAAAAAAAIcUBQQAhzAEDQCC4Af0AAuACIcYBILgB/QAC8AIhxwEguAH9AAKAAyHIASC4Af0AApADIckBILkB/QkCoOMOIcoBILkB/QkCwOUOIcsBIMoBIMYBIL4BIUX95gEgRf3kASG+ASDKASDHASC/ASFF/eYBIEX95AEhvwEgygEgyAEgwAEhRf3mASBF/eQBIcABIMoBIMkBIMEBIUX95gEgRf3kASHBASDLASDGASDCASFF/eYBIEX95AEhwgEgywEgxwEgwwEhRf3mASBF/eQBIcMBIMsBIMgBIMQBIUX95gEgRf3kASHEASDLASDJASDFASFF/eYBIEX95AEhxQEguAFBwABqIbgBILkBQQRqIbkBIMwBQQFqIswBQcgASA0ACyC8AUHAAGwguwFBBGxqIboBILoBIL4B/QsCkMEHILoBIL8B/QsCoMEHILoBIMAB/QsCsMEHILoBIMEB/QsCwMEHILoBIMIB/QsC0MEHILoBIMMB/QsC4MEHILoBIMQB/QsC8MEHILoBIMUB/QsCgMIHILwBQQJqIrwBQfgASA0AC0H4ACHNASC7AUEEbCG4ASAGIM0BQaACbGohuQH9DAAAAAAAAAAAAAAAAAAAAAAhzwH9DAAAAAAAAAAAAAAAAAAAAAAh0AH9DAAAAAAAAAAAAAAAAAAAAAAh0QH9DAAAAAAAAAAAAAAAAAAAAAAh0gFBACHYAQNAILgB/QAC4AIh0wEguAH9AALwAiHUASC4Af0AAoADIdUBILgB/QACkAMh1gEguQH9CQKg4w4h1wEg1wEg0wEgzwEhRf3mASBF/eQBIc8BINcBINQBINABIUX95gEgRf3kASHQASDXASDVASDRASFF/eYBIEX95AEh0QEg1wEg1gEg0gEhRf3mASBF/eQBIdIBILgBQcAAaiG4ASC5AUEEaiG5ASDYAUEBaiLYAUHIAEgNAAsgzQFBwABsILsBQQRsaiG6ASC6ASDPAf0LApDBByC6ASDQAf0LAqDBByC6ASDRAf0LArDBByC6ASDSAf0LAsDBByC7AUEQaiK7AUEQSA0AC0EAIdkBA0AgByBcQcA8bGog2QFBBGxqINkBQQRs/QACkMEHINkBQQRs/QAC8J0F/eUB/QsCoOMOINkBQQRqItkBQZAPSA0AC0EAIdoBA0Ag2gFBBGwgByBcQcA8bGog2gFBBGxq/QACoOMO/QsCkMEHINoBQQRqItoBQRBIDQALQQAh2wEDQEEAIdwBA0Ag3AFBBGwg3AFBBGz9AAKQwQcgByBcQcA8bGog2wFBwABsaiDcAUEEbGr9AALg4w795AH9CwKQwQcg3AFBBGoi3AFBEEgNAAsg2wFBAWoi2wFB+ABIDQALQQAh3QEDQCDdAUEEbCDdAUEEbP1dAvCWBv1f/QyQnOZr9eyAP5Cc5mv17IA/IN0BQQRs/V0CkMEH/V/98gH98AH9Xv1bAvCWBgAg3QFBAmoi3QFBEEgNAAtBACHeAQNAIN4BQQRsIAcgXEHAPGxqIN4BQQRsav1dAqDjDv1fIkUgRf3yAf1e/VsCkMEHACDeAUECaiLeAUGQD0gNAAtBACHfAQNAIN8BQQRsIN8BQQRs/QACkMEH/QsC0P0HIN8BQQRqIt8BQRBIDQALQQAh4AEDQEEAIeEBA0Ag4QFBBGwg4QFBBGz9AALQ/Qcg4AFBwABsIOEBQQRsav0AAtDBB/3kAf0LAtD9ByDhAUEEaiLhAUEQSA0ACyDgAUEBaiLgAUH4AEgNAAtBACHiAQNAIOIBQQRsIOIBQQRs/V0C0MAH/V/9DJCc5mv17IA/kJzma/XsgD8g4gFBBGz9XQLQ/Qf9X/3yAf3wAf1e/VsC0MAHACDiAUECaiLiAUEQSA0ACyBcQQFqIlwgAEgNAAsgAEEBSgRAQQAh4wEDQCDjAUEEbCDjAUEEbP1dAvCWBv1fIFL9FP3yAf1e/VsC8JYGACDjAUECaiLjAUEQSA0AC0EAIeQBA0Ag5AFBBGwg5AFBBGz9XQLQwAf9XyBS/RT98gH9Xv1bAtDABwAg5AFBAmoi5AFBEEgNAAsLQQAh5QEDQEEAIeYBA0Ag5QFBwAVsIOYBQQRsaiDmAUEEbP0AAvCWBv0LAvDLAiDmAUEEaiLmAUEQSA0AC0EAIecBA0Ag5QFBwAVsIOcBQQRsaiDnAUEEbP0AAvCWBv0LArDMAiDnAUEEaiLnAUEQSA0AC0EAIegBA0Ag5QFBwAVsIOgBQQRsaiDoAUEEbP0AAvCWBv0LAvDMAiDoAUEEaiLoAUEQSA0AC0EAIekBA0Ag5QFBwAVsIOkBQQRsaiDpAUEEbP0AAvCWBv0LArDNAiDpAUEEaiLpAUEQSA0AC0EAIeoBA0Ag5QFBwAVsIOoBQQRsaiDqAUEEbP0AAvCWBv0LAvDNAiDqAUEEaiLqAUEQSA0AC0EAIesBA0Ag5QFBwAVsIOsBQQRsaiDrAUEEbP0AAvCWBv0LArDOAiDrAUEEaiLrAUEQSA0AC0EAIewBA0Ag5QFBwAVsIOwBQQRsaiDsAUEEbP0AAvCWBv0LAvDOAiDsAUEEaiLsAUEQSA0AC0EAIe0BA0Ag5QFBwAVsIO0BQQRsaiDtAUEEbP0AAvCWBv0LArDPAiDtAUEEaiLtAUEQSA0AC0EAIe4BA0Ag5QFBwAVsIO4BQQRsaiDuAUEEbP0AAvCWBv0LAvDPAiDuAUEEaiLuAUEQSA0AC0EAIe8BA0Ag5QFBwAVsIO8BQQRsaiDvAUEEbP0AAvCWBv0LArDQAiDvAUEEaiLvAUEQSA0AC0EAIfABA0Ag5QFBwAVsIPABQQRsaiDwAUEEbP0AAvCWBv0LAvDQAiDwAUEEaiLwAUEQSA0ACyDlAUEBaiLlAUELSA0AC0EAIfEBA0Ag8QFBBGwg8QFBBGz9XQLgJv1f/QwAAAAAAAAAAAAAAAAAAAAAIPEBQQRs/V0C0MAH/V8g8QFBBGz9XQLwlgb9XyJFIEX98gH98QH99QH9DPFo44i1+OQ+8WjjiLX45D798AH97wH98wH9Xv1bArCIAwAg8QFBAmoi8QFBEEgNAAtBACHyAQNAQQAh8wEDQCDyAUHABWwg8wFBBGxqIPMBQQRs/QACsIgD/QsC8IgDIPMBQQRqIvMBQRBIDQALQQAh9AEDQCDyAUHABWwg9AFBBGxqIPQBQQRs/QACsIgD/QsCsIkDIPQBQQRqIvQBQRBIDQALQQAh9QEDQCDyAUHABWwg9QFBBGxqIPUBQQRs/QACsIgD/QsC8IkDIPUBQQRqIvUBQRBIDQALQQAh9gEDQCDyAUHABWwg9gFBBGxqIPYBQQRs/QACsIgD/QsCsIoDIPYBQQRqIvYBQRBIDQALQQAh9wEDQCDyAUHABWwg9wFBBGxqIPcBQQRs/QACsIgD/QsC8IoDIPcBQQRqIvcBQRBIDQALQQAh+AEDQCDyAUHABWwg+AFBBGxqIPgBQQRs/QACsIgD/QsCsIsDIPgBQQRqIvgBQRBIDQALQQAh+QEDQCDyAUHABWwg+QFBBGxqIPkBQQRs/QACsIgD/QsC8IsDIPkBQQRqIvkBQRBIDQALQQAh+gEDQCDyAUHABWwg+gFBBGxqIPoBQQRs/QACsIgD/QsCsIwDIPoBQQRqIvoBQRBIDQALQQAh+wEDQCDyAUHABWwg+wFBBGxqIPsBQQRs/QACsIgD/QsC8IwDIPsBQQRqIvsBQRBIDQALQQAh/AEDQCDyAUHABWwg/AFBBGxqIPwBQQRs/QACsIgD/QsCsI0DIPwBQQRqIvwBQRBIDQALQQAh/QEDQCDyAUHABWwg/QFBBGxqIP0BQQRs/QACsIgD/QsC8I0DIP0BQQRqIv0BQRBIDQALIPIBQQFqIvIBQQtIDQALQQAh/gEDQEEAIf8BA0Ag/wFBBGz9DAAAAAAAAAAAAAAAAAAAAAAgByD+AUHAPGxqIP8BQQRsav1dAqDjDv1fIP8BQQRs/V0C8MsC/V/98QEg/wFBBGz9XQLwiAP9X/3yASD/AUEEbP1dArDaBf1f/fAB/fUB/V79WwKwxQMAIP8BQQJqIv8BQZAPSA0AC0EAIYACA0BBACGBAgNAIAgggAJBgApsaiCBAkEEbGoggAJBgAtsIIECQQRsav0AArDFA/0LAqDjDiCBAkEEaiKBAkEgSA0AC0EAIYICA0AgCCCAAkGACmxqIIICQQRsaiCAAkGAC2wgggJBBGxq/QAC8MoD/QsCoOQOIIICQQRqIoICQSBIDQALQQAhgwIDQCAIIIACQYAKbGoggwJBBGxqIIACQYALbCCDAkEEbGr9AAKwxgP9CwKg5Q4ggwJBBGoigwJBIEgNAAtBACGEAgNAIAgggAJBgApsaiCEAkEEbGoggAJBgAtsIIQCQQRsav0AAvDLA/0LAqDmDiCEAkEEaiKEAkEgSA0AC0EAIYUCA0AgCCCAAkGACmxqIIUCQQRsaiCAAkGAC2wghQJBBGxq/QACsMcD/QsCoOcOIIUCQQRqIoUCQSBIDQALQQAhhgIDQCAIIIACQYAKbGoghgJBBGxqIIACQYALbCCGAkEEbGr9AALwzAP9CwKg6A4ghgJBBGoihgJBIEgNAAtBACGHAgNAIAgggAJBgApsaiCHAkEEbGoggAJBgAtsIIcCQQRsav0AArDIA/0LAqDpDiCHAkEEaiKHAkEgSA0AC0EAIYgCA0AgCCCAAkGACmxqIIgCQQRsaiCAAkGAC2wgiAJBBGxq/QAC8M0D/QsCoOoOIIgCQQRqIogCQSBIDQALQQAhiQIDQCAIIIACQYAKbGogiQJBBGxqIIACQYALbCCJAkEEbGr9AAKwyQP9CwKg6w4giQJBBGoiiQJBIEgNAAtBACGKAgNAIAgggAJBgApsaiCKAkEEbGoggAJBgAtsIIoCQQRsav0AAvDOA/0LAqDsDiCKAkEEaiKKAkEgSA0ACyCAAkEBaiKAAkEFSA0AC0EAIYsCA0AgCSCLAkEEbGogCCCLAkEEbGr9AAKg4w79CwKg4w4giwJBBGoiiwJBEEgNAAtBACGMAgNAIAkgjAJBBGxqIAggjAJBBGxq/QACoOUO/QsC4OMOIIwCQQRqIowCQRBIDQALQQAhjQIDQCAJII0CQQRsaiAIII0CQQRsav0AAqDnDv0LAqDkDiCNAkEEaiKNAkEQSA0AC0EAIY4CA0AgCSCOAkEEbGogCCCOAkEEbGr9AAKg6Q79CwLg5A4gjgJBBGoijgJBEEgNAAtBACGPAgNAIAkgjwJBBGxqIAggjwJBBGxq/QACoOsO/QsCoOUOII8CQQRqIo8CQRBIDQALQQAhkAIDQCAJIJACQQRsaiAIIJACQQRsav0AAqDtDv0LAuDlDiCQAkEEaiKQAkEQSA0AC0EAIZECA0AgCSCRAkEEbGogCCCRAkEEbGr9AAKg7w79CwKg5g4gkQJBBGoikQJBEEgNAAtBACGSAgNAIAkgkgJBBGxqIAggkgJBBGxq/QACoPEO/QsC4OYOIJICQQRqIpICQRBIDQALQQAhkwIDQCAJIJMCQQRsaiAIIJMCQQRsav0AAqDzDv0LAqDnDiCTAkEEaiKTAkEQSA0AC0EAIZQCA0AgCSCUAkEEbGogCCCUAkEEbGr9AAKg9Q79CwLg5w4glAJBBGoilAJBEEgNAAtBACGVAgNAIAkglQJBBGxqIAgglQJBBGxq/QACoPcO/QsCoOgOIJUCQQRqIpUCQRBIDQALQQAhlgIDQCAJIJYCQQRsaiAIIJYCQQRsav0AAqD5Dv0LAuDoDiCWAkEEaiKWAkEQSA0AC0EAIZcCA0AgCSCXAkEEbGogCCCXAkEEbGr9AAKg+w79CwKg6Q4glwJBBGoilwJBEEgNAAtBACGYAgNAIAkgmAJBBGxqIAggmAJBBGxq/QACoP0O/QsC4OkOIJgCQQRqIpgCQRBIDQALQQAhmQIDQCAJIJkCQQRsaiAIIJkCQQRsav0AAqD/Dv0LAqDqDiCZAkEEaiKZAkEQSA0AC0EAIZoCA0AgCSCaAkEEbGogCCCaAkEEbGr9AAKggQ/9CwLg6g4gmgJBBGoimgJBEEgNAAtBACGbAgNAIAkgmwJBBGxqIAggmwJBBGxq/QACoIMP/QsCoOsOIJsCQQRqIpsCQRBIDQALQQAhnAIDQCAJIJwCQQRsaiAIIJwCQQRsav0AAqCFD/0LAuDrDiCcAkEEaiKcAkEQSA0AC0EAIZ0CA0AgCSCdAkEEbGogCCCdAkEEbGr9AAKghw/9CwKg7A4gnQJBBGoinQJBEEgNAAtBACGeAgNAIAkgngJBBGxqIAggngJBBGxq/QACoIkP/QsC4OwOIJ4CQQRqIp4CQRBIDQALQQAhnwIDQCAJIJ8CQQRsaiAIIJ8CQQRsav0AAqCLD/0LAqDtDiCfAkEEaiKfAkEQSA0AC0EAIaACA0AgCSCgAkEEbGogCCCgAkEEbGr9AAKgjQ/9CwLg7Q4goAJBBGoioAJBEEgNAAtBACGhAgNAIAkgoQJBBGxqIAggoQJBBGxq/QACoI8P/QsCoO4OIKECQQRqIqECQRBIDQALQQAhogIDQCAJIKICQQRsaiAIIKICQQRsav0AAqCRD/0LAuDuDiCiAkEEaiKiAkEQSA0AC0EAIaMCA0AgCSCjAkEEbGogCCCjAkEEbGr9AAKgkw/9CwKg7w4gowJBBGoiowJBEEgNAAtBACGkAgNAQQAhpQIDQCAJIKUCQQRsaiAJIKUCQQRsav0AAqDjDiAIIKQCQcAAbGogpQJBBGxq/QAC4OMO/esB/QsCoOMOIKUCQQRqIqUCQRBIDQALQQAhpgIDQCAJIKYCQQRsaiAJIKYCQQRsav0AAuDjDiAIIKQCQcAAbGogpgJBBGxq/QAC4OUO/esB/QsC4OMOIKYCQQRqIqYCQRBIDQALQQAhpwIDQCAJIKcCQQRsaiAJIKcCQQRsav0AAqDkDiAIIKQCQcAAbGogpwJBBGxq/QAC4OcO/esB/QsCoOQOIKcCQQRqIqcCQRBIDQALQQAhqAIDQCAJIKgCQQRsaiAJIKgCQQRsav0AAuDkDiAIIKQCQcAAbGogqAJBBGxq/QAC4OkO/esB/QsC4OQOIKgCQQRqIqgCQRBIDQALQQAhqQIDQCAJIKkCQQRsaiAJIKkCQQRsav0AAqDlDiAIIKQCQcAAbGogqQJBBGxq/QAC4OsO/esB/QsCoOUOIKkCQQRqIqkCQRBIDQALQQAhqgIDQCAJIKoCQQRsaiAJIKoCQQRsav0AAuDlDiAIIKQCQcAAbGogqgJBBGxq/QAC4O0O/esB/QsC4OUOIKoCQQRqIqoCQRBIDQALQQAhqwIDQCAJIKsCQQRsaiAJIKsCQQRsav0AAqDmDiAIIKQCQcAAbGogqwJBBGxq/QAC4O8O/esB/QsCoOYOIKsCQQRqIqsCQRBIDQALQQAhrAIDQCAJIKwCQQRsaiAJIKwCQQRsav0AAuDmDiAIIKQCQcAAbGogrAJBBGxq/QAC4PEO/esB/QsC4OYOIKwCQQRqIqwCQRBIDQALQQAhrQIDQCAJIK0CQQRsaiAJIK0CQQRsav0AAqDnDiAIIKQCQcAAbGogrQJBBGxq/QAC4PMO/esB/QsCoOcOIK0CQQRqIq0CQRBIDQALQQAhrgIDQCAJIK4CQQRsaiAJIK4CQQRsav0AAuDnDiAIIKQCQcAAbGogrgJBBGxq/QAC4PUO/esB/QsC4OcOIK4CQQRqIq4CQRBIDQALQQAhrwIDQCAJIK8CQQRsaiAJIK8CQQRsav0AAqDoDiAIIKQCQcAAbGogrwJBBGxq/QAC4PcO/esB/QsCoOgOIK8CQQRqIq8CQRBIDQALQQAhsAIDQCAJILACQQRsaiAJILACQQRsav0AAuDoDiAIIKQCQcAAbGogsAJBBGxq/QAC4PkO/esB/QsC4OgOILACQQRqIrACQRBIDQALQQAhsQIDQCAJILECQQRsaiAJILECQQRsav0AAqDpDiAIIKQCQcAAbGogsQJBBGxq/QAC4PsO/esB/QsCoOkOILECQQRqIrECQRBIDQALQQAhsgIDQCAJILICQQRsaiAJILICQQRsav0AAuDpDiAIIKQCQcAAbGogsgJBBGxq/QAC4P0O/esB/QsC4OkOILICQQRqIrICQRBIDQALQQAhswIDQCAJILMCQQRsaiAJILMCQQRsav0AAqDqDiAIIKQCQcAAbGogswJBBGxq/QAC4P8O/esB/QsCoOoOILMCQQRqIrMCQRBIDQALQQAhtAIDQCAJILQCQQRsaiAJILQCQQRsav0AAuDqDiAIIKQCQcAAbGogtAJBBGxq/QAC4IEP/esB/QsC4OoOILQCQQRqIrQCQRBIDQALQQAhtQIDQCAJILUCQQRsaiAJILUCQQRsav0AAqDrDiAIIKQCQcAAbGogtQJBBGxq/QAC4IMP/esB/QsCoOsOILUCQQRqIrUCQRBIDQALQQAhtgIDQCAJILYCQQRsaiAJILYCQQRsav0AAuDrDiAIIKQCQcAAbGogtgJBBGxq/QAC4IUP/esB/QsC4OsOILYCQQRqIrYCQRBIDQALQQAhtwIDQCAJILcCQQRsaiAJILcCQQRsav0AAqDsDiAIIKQCQcAAbGogtwJBBGxq/QAC4IcP/esB/QsCoOwOILcCQQRqIrcCQRBIDQALQQAhuAIDQCAJILgCQQRsaiAJILgCQQRsav0AAuDsDiAIIKQCQcAAbGoguAJBBGxq/QAC4IkP/esB/QsC4OwOILgCQQRqIrgCQRBIDQALQQAhuQIDQCAJILkCQQRsaiAJILkCQQRsav0AAqDtDiAIIKQCQcAAbGoguQJBBGxq/QAC4IsP/esB/QsCoO0OILkCQQRqIrkCQRBIDQALQQAhugIDQCAJILoCQQRsaiAJILoCQQRsav0AAuDtDiAIIKQCQcAAbGogugJBBGxq/QAC4I0P/esB/QsC4O0OILoCQQRqIroCQRBIDQALQQAhuwIDQCAJILsCQQRsaiAJILsCQQRsav0AAqDuDiAIIKQCQcAAbGoguwJBBGxq/QAC4I8P/esB/QsCoO4OILsCQQRqIrsCQRBIDQALQQAhvAIDQCAJILwCQQRsaiAJILwCQQRsav0AAuDuDiAIIKQCQcAAbGogvAJBBGxq/QAC4JEP/esB/QsC4O4OILwCQQRqIrwCQRBIDQALQQAhvQIDQCAJIL0CQQRsaiAJIL0CQQRsav0AAqDvDiAIIKQCQcAAbGogvQJBBGxq/QAC4JMP/esB/QsCoO8OIL0CQQRqIr0CQRBIDQALIKQCQQFqIqQCQQNIDQALQQAhvgIDQCAKIP4BQcAMbGogvgJBBGxqIAkgvgJBBGxq/QACoOMOIAUg/gFBwAxsaiC+AkEEbGr9AAKg4w795gH9CwKg4w4gvgJBBGoivgJBkANIDQALIP4BQQFqIv4BIABIDQALQQAhwgIDQEEAIcMCAkADQCDDAkECaiAASg0BIMICQcAMbCG/AiAKIMMCQcAMbGohwAL9DAAAAAAAAAAAAAAAAAAAAAAhxQL9DAAAAAAAAAAAAAAAAAAAAAAhxgL9DAAAAAAAAAAAAAAAAAAAAAAhxwL9DAAAAAAAAAAAAAAAAAAAAAAhyAL9DAAAAAAAAAAAAAAAAAAAAAAhyQL9DAAAAAAAAAAAAAAAAAAAAAAhygL9DAAAAAAAAAAAAAAAAAAAAAAhywL9DAAAAAAAAAAAAAAAAAAAAAAhzAJBACHBAgNAIL8C/QAC4CchzQIgvwL9AAKgNCHOAiC/Av0AAuBAIc8CIL8C/QACoE0h0AIgwAL9AAKg4w4h0QIgwAL9AALg7w4h0gIgzQIg0QIgxQIhRf3mASBF/eQBIcUCIM0CINICIMYCIUX95gEgRf3kASHGAiDOAiDRAiDHAiFF/eYBIEX95AEhxwIgzgIg0gIgyAIhRf3mASBF/eQBIcgCIM8CINECIMkCIUX95gEgRf3kASHJAiDPAiDSAiDKAiFF/eYBIEX95AEhygIg0AIg0QIgywIhRf3mASBF/eQBIcsCINACINICIMwCIUX95gEgRf3kASHMAiC/AkEQaiG/AiDAAkEQaiHAAiDBAkEEaiLBAkGQA0gNAAsgCyDDAkEobGogwgJBBGxqIdMCINMCIMUC/R8AIMUC/R8BkiDFAv0fApIgxQL9HwOSOAKg4w4g0wIgxgL9HwAgxgL9HwGSIMYC/R8CkiDGAv0fA5I4AsjjDiDTAiDHAv0fACDHAv0fAZIgxwL9HwKSIMcC/R8DkjgCpOMOINMCIMgC/R8AIMgC/R8BkiDIAv0fApIgyAL9HwOSOALM4w4g0wIgyQL9HwAgyQL9HwGSIMkC/R8CkiDJAv0fA5I4AqjjDiDTAiDKAv0fACDKAv0fAZIgygL9HwKSIMoC/R8DkjgC0OMOINMCIMsC/R8AIMsC/R8BkiDLAv0fApIgywL9HwOSOAKs4w4g0wIgzAL9HwAgzAL9HwGSIMwC/R8CkiDMAv0fA5I4AtTjDiDDAkECaiHDAgwACwsCQANAIMMCIABODQEgwgJBwAxsIb8CIAogwwJBwAxsaiHAAv0MAAAAAAAAAAAAAAAAAAAAACHVAv0MAAAAAAAAAAAAAAAAAAAAACHWAv0MAAAAAAAAAAAAAAAAAAAAACHXAv0MAAAAAAAAAAAAAAAAAAAAACHYAkEAIcECA0AgvwL9AALgJyHZAiC/Av0AAqA0IdoCIL8C/QAC4EAh2wIgvwL9AAKgTSHcAiDAAv0AAqDjDiHdAiDZAiDdAiDVAiFF/eYBIEX95AEh1QIg2gIg3QIg1gIhRf3mASBF/eQBIdYCINsCIN0CINcCIUX95gEgRf3kASHXAiDcAiDdAiDYAiFF/eYBIEX95AEh2AIgvwJBEGohvwIgwAJBEGohwAIgwQJBBGoiwQJBkANIDQALIAsgwwJBKGxqIMICQQRsaiHeAiDeAiDVAv0fACDVAv0fAZIg1QL9HwKSINUC/R8DkjgCoOMOIN4CINYC/R8AINYC/R8BkiDWAv0fApIg1gL9HwOSOAKk4w4g3gIg1wL9HwAg1wL9HwGSINcC/R8CkiDXAv0fA5I4AqjjDiDeAiDYAv0fACDYAv0fAZIg2AL9HwKSINgC/R8DkjgCrOMOIMMCQQFqIcMCDAALCyDCAkEEaiLCAkEISA0AC0EIId8CQQAh4AICQANAIOACQQJqIABKDQEg3wJBwAxsIb8CIAog4AJBwAxsaiHAAv0MAAAAAAAAAAAAAAAAAAAAACHiAv0MAAAAAAAAAAAAAAAAAAAAACHjAv0MAAAAAAAAAAAAAAAAAAAAACHkAv0MAAAAAAAAAAAAAAAAAAAAACHlAkEAIcECA0AgvwL9AALgJyHmAiC/Av0AAqA0IecCIMAC/QACoOMOIegCIMAC/QAC4O8OIekCIOYCIOgCIOICIUX95gEgRf3kASHiAiDmAiDpAiDjAiFF/eYBIEX95AEh4wIg5wIg6AIg5AIhRf3mASBF/eQBIeQCIOcCIOkCIOUCIUX95gEgRf3kASHlAiC/AkEQaiG/AiDAAkEQaiHAAiDBAkEEaiLBAkGQA0gNAAsgCyDgAkEobGog3wJBBGxqIeoCIOoCIOIC/R8AIOIC/R8BkiDiAv0fApIg4gL9HwOSOAKg4w4g6gIg4wL9HwAg4wL9HwGSIOMC/R8CkiDjAv0fA5I4AsjjDiDqAiDkAv0fACDkAv0fAZIg5AL9HwKSIOQC/R8DkjgCpOMOIOoCIOUC/R8AIOUC/R8BkiDlAv0fApIg5QL9HwOSOALM4w4g4AJBAmoh4AIMAAsLAkADQCDgAiAATg0BIN8CQcAMbCG/AiAKIOACQcAMbGohwAL9DAAAAAAAAAAAAAAAAAAAAAAh7AL9DAAAAAAAAAAAAAAAAAAAAAAh7QJBACHBAgNAIL8C/QAC4Cch7gIgvwL9AAKgNCHvAiDAAv0AAqDjDiHwAiDuAiDwAiDsAiFF/eYBIEX95AEh7AIg7wIg8AIg7QIhRf3mASBF/eQBIe0CIL8CQRBqIb8CIMACQRBqIcACIMECQQRqIsECQZADSA0ACyALIOACQShsaiDfAkEEbGoh8QIg8QIg7AL9HwAg7AL9HwGSIOwC/R8CkiDsAv0fA5I4AqDjDiDxAiDtAv0fACDtAv0fAZIg7QL9HwKSIO0C/R8DkjgCpOMOIOACQQFqIeACDAALC0EAIfICA0BBACHzAgNAIPMCQQRsIAsg8gJBKGxqIPMCQQRsav0AAqDjDiDzAkEEbP0AAuCkAf3kAf0LAvDLAiDzAkEEaiLzAkEISA0AC0EIIfQCIPQCQQRsIAsg8gJBKGxqIPQCQQRsaioCoOMOuyD0AkEEbCoC4KQBu6C2OALwywJBCSH0AiD0AkEEbCALIPICQShsaiD0AkEEbGoqAqDjDrsg9AJBBGwqAuCkAbugtjgC8MsCRAAAAAAAAPD/IfUCQQAqAvDLArsh9gIg9gIg9QIg9gIg9QJkGyH1AkEAKgL0ywK7IfYCIPYCIPUCIPYCIPUCZBsh9QJBACoC+MsCuyH2AiD2AiD1AiD2AiD1AmQbIfUCQQAqAvzLArsh9gIg9gIg9QIg9gIg9QJkGyH1AkEAKgKAzAK7IfYCIPYCIPUCIPYCIPUCZBsh9QJBACoChMwCuyH2AiD2AiD1AiD2AiD1AmQbIfUCQQAqAojMArsh9gIg9gIg9QIg9gIg9QJkGyH1AkEAKgKMzAK7IfYCIPYCIPUCIPYCIPUCZBsh9QJBACoCkMwCuyH2AiD2AiD1AiD2AiD1AmQbIfUCQQAqApTMArsh9gIg9gIg9QIg9gIg9QJkGyH1AiD1AkEAKgLwywK7IPUCoRABQQAqAvTLArsg9QKhEAGgQQAqAvjLArsg9QKhEAGgQQAqAvzLArsg9QKhEAGgQQAqAoDMArsg9QKhEAGgQQAqAoTMArsg9QKhEAGgQQAqAojMArsg9QKhEAGgQQAqAozMArsg9QKhEAGgQQAqApDMArsg9QKhEAGgQQAqApTMArsg9QKhEAGgEAKgIfcCQQAh+AIDQCAMIPICQShsaiD4AkEEbGog+AJBBGz9XQLwywL9XyD3Av0U/fEBEAP9Xv1bAqDjDgAg+AJBAmoi+AJBCkgNAAsg8gJBAWoi8gIgAEgNAAsLxJsBGQF8Cn8CfCd/DnsBfwF7DH8BfGt/DnsDfwl7Jn8BfEd/DnsCfwl7BH8IewJ/BXsEfwR8IAC3IQIgAUGQGWwgAEEAbGohAyABQZAZbCAAQZC+AWxqIQQgAUGQGWwgAEGQ5wJsaiEFIAFBkBlsIABB0PMCbGohBiABQZAZbCAAQQBsaiEHIAFBkBlsIABBgMkAbGohCCABQZAZbCAAQcA8bGohCSABQZAZbCAAQYD7AGxqIQogAUGQGWwgAEEAbGohCyABQcAYbCEMQQAqAuDLArshDUEAKgLkywK7IQ5BACEPA0BBACEQA0BBACERA0AgD0HABmwgEEEgbGogEUEEbGogEUEEbP0AAqDKAv0LAvDLAiARQQRqIhFBCEgNAAsgEEEBaiIQQRpIDQALIA9BAWoiD0EaSA0AC0EAIRIDQEEAIRMDQEEAIRQDQCASQcAGbCATQSBsaiAUQQRsaiAUQQRs/QACwAL9CwLw9AMgFEEEaiIUQQhIDQALIBNBAWoiE0EaSA0ACyASQQFqIhJBGkgNAAtBACEVA0BBACEWA0AgFUHABWwgFkEEbGogFkEEbP0AAuDKAv0LAvCdBSAWQQRqIhZBEEgNAAtBACEXA0AgFUHABWwgF0EEbGogF0EEbP0AAuDKAv0LArCeBSAXQQRqIhdBEEgNAAtBACEYA0AgFUHABWwgGEEEbGogGEEEbP0AAuDKAv0LAvCeBSAYQQRqIhhBEEgNAAtBACEZA0AgFUHABWwgGUEEbGogGUEEbP0AAuDKAv0LArCfBSAZQQRqIhlBEEgNAAtBACEaA0AgFUHABWwgGkEEbGogGkEEbP0AAuDKAv0LAvCfBSAaQQRqIhpBEEgNAAtBACEbA0AgFUHABWwgG0EEbGogG0EEbP0AAuDKAv0LArCgBSAbQQRqIhtBEEgNAAtBACEcA0AgFUHABWwgHEEEbGogHEEEbP0AAuDKAv0LAvCgBSAcQQRqIhxBEEgNAAtBACEdA0AgFUHABWwgHUEEbGogHUEEbP0AAuDKAv0LArChBSAdQQRqIh1BEEgNAAtBACEeA0AgFUHABWwgHkEEbGogHkEEbP0AAuDKAv0LAvChBSAeQQRqIh5BEEgNAAtBACEfA0AgFUHABWwgH0EEbGogH0EEbP0AAuDKAv0LArCiBSAfQQRqIh9BEEgNAAtBACEgA0AgFUHABWwgIEEEbGogIEEEbP0AAuDKAv0LAvCiBSAgQQRqIiBBEEgNAAsgFUEBaiIVQQtIDQALQQAhIQNAQQAhIgNAICFBwAVsICJBBGxqICJBBGz9AAKgJ/0LArDaBSAiQQRqIiJBEEgNAAtBACEjA0AgIUHABWwgI0EEbGogI0EEbP0AAqAn/QsC8NoFICNBBGoiI0EQSA0AC0EAISQDQCAhQcAFbCAkQQRsaiAkQQRs/QACoCf9CwKw2wUgJEEEaiIkQRBIDQALQQAhJQNAICFBwAVsICVBBGxqICVBBGz9AAKgJ/0LAvDbBSAlQQRqIiVBEEgNAAtBACEmA0AgIUHABWwgJkEEbGogJkEEbP0AAqAn/QsCsNwFICZBBGoiJkEQSA0AC0EAIScDQCAhQcAFbCAnQQRsaiAnQQRs/QACoCf9CwLw3AUgJ0EEaiInQRBIDQALQQAhKANAICFBwAVsIChBBGxqIChBBGz9AAKgJ/0LArDdBSAoQQRqIihBEEgNAAtBACEpA0AgIUHABWwgKUEEbGogKUEEbP0AAqAn/QsC8N0FIClBBGoiKUEQSA0AC0EAISoDQCAhQcAFbCAqQQRsaiAqQQRs/QACoCf9CwKw3gUgKkEEaiIqQRBIDQALQQAhKwNAICFBwAVsICtBBGxqICtBBGz9AAKgJ/0LAvDeBSArQQRqIitBEEgNAAtBACEsA0AgIUHABWwgLEEEbGogLEEEbP0AAqAn/QsCsN8FICxBBGoiLEEQSA0ACyAhQQFqIiFBC0gNAAtBAEHwlgZqQQBBIPwLAEEAQZCXBmpBAEEg/AsAQQAhLQNAQQAhLgNAQQAhLwNAIAMgLkGoB2xqIC9BJGxqIC1BwBhsIC5B8ABsaiAvQQRsaioCoOMOu7Y4AqDjDiADIC5BqAdsaiAvQSRsaiAtQcAYbCAuQfAAbGogL0EEbGoqAqTjDru2OAKk4w4gAyAuQagHbGogL0EkbGogLUHAGGwgLkHwAGxqIC9BBGxqKgKo4w67tjgCqOMOIAMgLkGoB2xqIC9BJGxqIC1BwBhsIC5B8ABsaiAvQQRsaioCkOQOu7Y4AqzjDiADIC5BqAdsaiAvQSRsaiAtQcAYbCAuQfAAbGogL0EEbGoqApTkDru2OAKw4w4gAyAuQagHbGogL0EkbGogLUHAGGwgLkHwAGxqIC9BBGxqKgKY5A67tjgCtOMOIAMgLkGoB2xqIC9BJGxqIC1BwBhsIC5B8ABsaiAvQQRsaioCgOUOu7Y4ArjjDiADIC5BqAdsaiAvQSRsaiAtQcAYbCAuQfAAbGogL0EEbGoqAoTlDru2OAK84w4gAyAuQagHbGogL0EkbGogLUHAGGwgLkHwAGxqIC9BBGxqKgKI5Q67tjgCwOMOIC9BAWoiL0EaSA0ACyAuQQFqIi5BGkgNAAtBACEzA0BBACE0A0AgM0EEbCEwIAMgNEEkbGohMf0MAAAAAAAAAAAAAAAAAAAAACE2/QwAAAAAAAAAAAAAAAAAAAAAITf9DAAAAAAAAAAAAAAAAAAAAAAhOP0MAAAAAAAAAAAAAAAAAAAAACE5/QwAAAAAAAAAAAAAAAAAAAAAITr9DAAAAAAAAAAAAAAAAAAAAAAhO/0MAAAAAAAAAAAAAAAAAAAAACE8/QwAAAAAAAAAAAAAAAAAAAAAIT1BACFEA0AgMP0AAgAhPiAw/QACECE/IDH9CQKg4w4hQCAx/QkCxOMOIUEgMf0JAujjDiFCIDH9CQKM5A4hQyBAID4gNiFF/eYBIEX95AEhNiBAID8gNyFF/eYBIEX95AEhNyBBID4gOCFF/eYBIEX95AEhOCBBID8gOSFF/eYBIEX95AEhOSBCID4gOiFF/eYBIEX95AEhOiBCID8gOyFF/eYBIEX95AEhOyBDID4gPCFF/eYBIEX95AEhPCBDID8gPSFF/eYBIEX95AEhPSAwQSBqITAgMUEEaiExIERBAWoiREEJSA0ACyA0QSBsIDNBBGxqITIgMiA2/QsCsJcGIDIgN/0LAsCXBiAyIDj9CwLQlwYgMiA5/QsC4JcGIDIgOv0LAvCXBiAyIDv9CwKAmAYgMiA8/QsCkJgGIDIgPf0LAqCYBiA0QQRqIjRBpAVIDQALIDNBCGoiM0EISA0AC0EAIUYDQCAEIC1BgKkBbGogRkEEbGogRkEEbP0AArCXBiBGQQRs/QAC8MsC/eUB/QsCoOMOIEZBBGoiRkGgKkgNAAtBACFHA0AgR0EEbCAEIC1BgKkBbGogR0EEbGr9AAKg4w79CwKwlwYgR0EEaiJHQQhIDQALQQAhSANAQQAhSQNAIElBBGwgSUEEbP0AArCXBiAEIC1BgKkBbGogSEEgbGogSUEEbGr9AALA4w795AH9CwKwlwYgSUEEaiJJQQhIDQALIEhBAWoiSEGjBUgNAAtBACFKA0AgSkEEbCBKQQRs/V0C8JYG/V/9DN2+snqXPFg/3b6yepc8WD8gSkEEbP1dArCXBv1f/fIB/fAB/V79WwLwlgYAIEpBAmoiSkEISA0AC0EAIUsDQCBLQQRsIAQgLUGAqQFsaiBLQQRsav1dAqDjDv1fIkUgRf3yAf1e/VsCsJcGACBLQQJqIktBoCpIDQALQQAhTANAIExBBGwgTEEEbP0AArCXBv0LArDAByBMQQRqIkxBCEgNAAtBACFNA0BBACFOA0AgTkEEbCBOQQRs/QACsMAHIE1BIGwgTkEEbGr9AALQlwb95AH9CwKwwAcgTkEEaiJOQQhIDQALIE1BAWoiTUGjBUgNAAtBACFPA0AgT0EEbCBPQQRs/V0CkJcG/V/9DN2+snqXPFg/3b6yepc8WD8gT0EEbP1dArDAB/1f/fIB/fAB/V79WwKQlwYAIE9BAmoiT0EISA0AC0EAIVADQCAFIC1BwAxsaiBQQQRsakRVVVVVVVX1P0G5893xeSFRIFEgDfwCc0HrlK+veGwiUSBRQQ12c0G13MqVfGwiUSBRQRB2cyFRIFEgDvwCc0HrlK+veGwiUSBRQQ12c0G13MqVfGwiUSBRQRB2cyFRIFFEAAAAAAAA8D/8AnNB65Svr3hsIlEgUUENdnNBtdzKlXxsIlEgUUEQdnMhUSBRQQAgLUGQA2xqIFBqt/wCc0HrlK+veGwiUSBRQQ12c0G13MqVfGwiUSBRQRB2cyFRIFFBCHa4RAAAAAAAAHA+okQAAAAAAADQP2a4orY4AqDjDiBQQQFqIlBBkANIDQALIC1BAWoiLSAASA0AC0QAAAAAAADwPyACoyFSIABBAUoEQEEAIVMDQCBTQQRsIFNBBGz9XQLwlgb9XyBS/RT98gH9Xv1bAvCWBgAgU0ECaiJTQQhIDQALQQAhVANAIFRBBGwgVEEEbP1dApCXBv1fIFL9FP3yAf1e/VsCkJcGACBUQQJqIlRBCEgNAAsLQQAhVQNAQQAhVgNAQQAhVwNAIFVBwAZsIFZBIGxqIFdBBGxqIFdBBGz9AALwlgb9CwLwywIgV0EEaiJXQQhIDQALIFZBAWoiVkEaSA0ACyBVQQFqIlVBGkgNAAtBACFYA0AgWEEEbCBYQQRs/V0CoAL9X/0MAAAAAAAAAAAAAAAAAAAAACBYQQRs/V0CkJcG/V8gWEEEbP1dAvCWBv1fIkUgRf3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCsJcGACBYQQJqIlhBCEgNAAtBACFZA0BBACFaA0BBACFbA0AgWUHABmwgWkEgbGogW0EEbGogW0EEbP0AArCXBv0LAtCXBiBbQQRqIltBCEgNAAsgWkEBaiJaQRpIDQALIFlBAWoiWUEaSA0AC0EAQfCWBmpBAEHAAPwLAEEAQdDAB2pBAEHAAPwLAEEAIVwDQEEAIV0DQCBdQQRs/QwAAAAAAAAAAAAAAAAAAAAAIAQgXEGAqQFsaiBdQQRsav1dAqDjDv1fIF1BBGz9XQLwywL9X/3xASBdQQRs/V0C0JcG/V/98gEgXUEEbP1dAvD0A/1f/fAB/fUB/V79WwKQwQcAIF1BAmoiXUGgKkgNAAtBACFeA0BBACFfA0AgXkGADWwgX0EEbGogXkGADWwgX0EEbGr9AAKQwQf9CwKQ6gggX0EEaiJfQRBIDQALQQAhYANAIF5BgA1sIGBBBGxqIF5BgA1sIGBBBGxq/QAC0McH/QsC0OoIIGBBBGoiYEEQSA0AC0EAIWEDQCBeQYANbCBhQQRsaiBeQYANbCBhQQRsav0AAtDBB/0LApDrCCBhQQRqImFBEEgNAAtBACFiA0AgXkGADWwgYkEEbGogXkGADWwgYkEEbGr9AAKQyAf9CwLQ6wggYkEEaiJiQRBIDQALQQAhYwNAIF5BgA1sIGNBBGxqIF5BgA1sIGNBBGxq/QACkMIH/QsCkOwIIGNBBGoiY0EQSA0AC0EAIWQDQCBeQYANbCBkQQRsaiBeQYANbCBkQQRsav0AAtDIB/0LAtDsCCBkQQRqImRBEEgNAAtBACFlA0AgXkGADWwgZUEEbGogXkGADWwgZUEEbGr9AALQwgf9CwKQ7QggZUEEaiJlQRBIDQALQQAhZgNAIF5BgA1sIGZBBGxqIF5BgA1sIGZBBGxq/QACkMkH/QsC0O0IIGZBBGoiZkEQSA0AC0EAIWcDQCBeQYANbCBnQQRsaiBeQYANbCBnQQRsav0AApDDB/0LApDuCCBnQQRqImdBEEgNAAtBACFoA0AgXkGADWwgaEEEbGogXkGADWwgaEEEbGr9AALQyQf9CwLQ7gggaEEEaiJoQRBIDQALQQAhaQNAIF5BgA1sIGlBBGxqIF5BgA1sIGlBBGxq/QAC0MMH/QsCkO8IIGlBBGoiaUEQSA0AC0EAIWoDQCBeQYANbCBqQQRsaiBeQYANbCBqQQRsav0AApDKB/0LAtDvCCBqQQRqImpBEEgNAAtBACFrA0AgXkGADWwga0EEbGogXkGADWwga0EEbGr9AAKQxAf9CwKQ8Agga0EEaiJrQRBIDQALQQAhbANAIF5BgA1sIGxBBGxqIF5BgA1sIGxBBGxq/QAC0MoH/QsC0PAIIGxBBGoibEEQSA0AC0EAIW0DQCBeQYANbCBtQQRsaiBeQYANbCBtQQRsav0AAtDEB/0LApDxCCBtQQRqIm1BEEgNAAtBACFuA0AgXkGADWwgbkEEbGogXkGADWwgbkEEbGr9AAKQywf9CwLQ8QggbkEEaiJuQRBIDQALQQAhbwNAIF5BgA1sIG9BBGxqIF5BgA1sIG9BBGxq/QACkMUH/QsCkPIIIG9BBGoib0EQSA0AC0EAIXADQCBeQYANbCBwQQRsaiBeQYANbCBwQQRsav0AAtDLB/0LAtDyCCBwQQRqInBBEEgNAAtBACFxA0AgXkGADWwgcUEEbGogXkGADWwgcUEEbGr9AALQxQf9CwKQ8wggcUEEaiJxQRBIDQALQQAhcgNAIF5BgA1sIHJBBGxqIF5BgA1sIHJBBGxq/QACkMwH/QsC0PMIIHJBBGoickEQSA0AC0EAIXMDQCBeQYANbCBzQQRsaiBeQYANbCBzQQRsav0AApDGB/0LApD0CCBzQQRqInNBEEgNAAtBACF0A0AgXkGADWwgdEEEbGogXkGADWwgdEEEbGr9AALQzAf9CwLQ9AggdEEEaiJ0QRBIDQALQQAhdQNAIF5BgA1sIHVBBGxqIF5BgA1sIHVBBGxq/QAC0MYH/QsCkPUIIHVBBGoidUEQSA0AC0EAIXYDQCBeQYANbCB2QQRsaiBeQYANbCB2QQRsav0AApDNB/0LAtD1CCB2QQRqInZBEEgNAAtBACF3A0AgXkGADWwgd0EEbGogXkGADWwgd0EEbGr9AAKQxwf9CwKQ9gggd0EEaiJ3QRBIDQALQQAheANAIF5BgA1sIHhBBGxqIF5BgA1sIHhBBGxq/QAC0M0H/QsC0PYIIHhBBGoieEEQSA0ACyBeQQFqIl5BDUgNAAtBACF5A0BBACF6A0AgeUGgA2wgekEEbGogeUGADWwgekEEbGr9AAKQ6gj9CwKQwQcgekEEaiJ6QQhIDQALQQAhewNAIHlBoANsIHtBBGxqIHlBgA1sIHtBBGxq/QACkOsI/QsCsMEHIHtBBGoie0EISA0AC0EAIXwDQCB5QaADbCB8QQRsaiB5QYANbCB8QQRsav0AApDsCP0LAtDBByB8QQRqInxBCEgNAAtBACF9A0AgeUGgA2wgfUEEbGogeUGADWwgfUEEbGr9AAKQ7Qj9CwLwwQcgfUEEaiJ9QQhIDQALQQAhfgNAIHlBoANsIH5BBGxqIHlBgA1sIH5BBGxq/QACkO4I/QsCkMIHIH5BBGoifkEISA0AC0EAIX8DQCB5QaADbCB/QQRsaiB5QYANbCB/QQRsav0AApDvCP0LArDCByB/QQRqIn9BCEgNAAtBACGAAQNAIHlBoANsIIABQQRsaiB5QYANbCCAAUEEbGr9AAKQ8Aj9CwLQwgcggAFBBGoigAFBCEgNAAtBACGBAQNAIHlBoANsIIEBQQRsaiB5QYANbCCBAUEEbGr9AAKQ8Qj9CwLwwgcggQFBBGoigQFBCEgNAAtBACGCAQNAIHlBoANsIIIBQQRsaiB5QYANbCCCAUEEbGr9AAKQ8gj9CwKQwwcgggFBBGoiggFBCEgNAAtBACGDAQNAIHlBoANsIIMBQQRsaiB5QYANbCCDAUEEbGr9AAKQ8wj9CwKwwwcggwFBBGoigwFBCEgNAAtBACGEAQNAIHlBoANsIIQBQQRsaiB5QYANbCCEAUEEbGr9AAKQ9Aj9CwLQwwcghAFBBGoihAFBCEgNAAtBACGFAQNAIHlBoANsIIUBQQRsaiB5QYANbCCFAUEEbGr9AAKQ9Qj9CwLwwwcghQFBBGoihQFBCEgNAAtBACGGAQNAIHlBoANsIIYBQQRsaiB5QYANbCCGAUEEbGr9AAKQ9gj9CwKQxAcghgFBBGoihgFBCEgNAAsgeUEBaiJ5QQ1IDQALQQAhhwEDQEEAIYgBA0BBACGJAQNAIIgBQaADbCCJAUEEbGogiAFBoANsIIkBQQRsav0AApDBByCIAUGADWwghwFBIGxqIIkBQQRsav0AArDqCP3rAf0LApDBByCJAUEEaiKJAUEISA0AC0EAIYoBA0AgiAFBoANsIIoBQQRsaiCIAUGgA2wgigFBBGxq/QACsMEHIIgBQYANbCCHAUEgbGogigFBBGxq/QACsOsI/esB/QsCsMEHIIoBQQRqIooBQQhIDQALQQAhiwEDQCCIAUGgA2wgiwFBBGxqIIgBQaADbCCLAUEEbGr9AALQwQcgiAFBgA1sIIcBQSBsaiCLAUEEbGr9AAKw7Aj96wH9CwLQwQcgiwFBBGoiiwFBCEgNAAtBACGMAQNAIIgBQaADbCCMAUEEbGogiAFBoANsIIwBQQRsav0AAvDBByCIAUGADWwghwFBIGxqIIwBQQRsav0AArDtCP3rAf0LAvDBByCMAUEEaiKMAUEISA0AC0EAIY0BA0AgiAFBoANsII0BQQRsaiCIAUGgA2wgjQFBBGxq/QACkMIHIIgBQYANbCCHAUEgbGogjQFBBGxq/QACsO4I/esB/QsCkMIHII0BQQRqIo0BQQhIDQALQQAhjgEDQCCIAUGgA2wgjgFBBGxqIIgBQaADbCCOAUEEbGr9AAKwwgcgiAFBgA1sIIcBQSBsaiCOAUEEbGr9AAKw7wj96wH9CwKwwgcgjgFBBGoijgFBCEgNAAtBACGPAQNAIIgBQaADbCCPAUEEbGogiAFBoANsII8BQQRsav0AAtDCByCIAUGADWwghwFBIGxqII8BQQRsav0AArDwCP3rAf0LAtDCByCPAUEEaiKPAUEISA0AC0EAIZABA0AgiAFBoANsIJABQQRsaiCIAUGgA2wgkAFBBGxq/QAC8MIHIIgBQYANbCCHAUEgbGogkAFBBGxq/QACsPEI/esB/QsC8MIHIJABQQRqIpABQQhIDQALQQAhkQEDQCCIAUGgA2wgkQFBBGxqIIgBQaADbCCRAUEEbGr9AAKQwwcgiAFBgA1sIIcBQSBsaiCRAUEEbGr9AAKw8gj96wH9CwKQwwcgkQFBBGoikQFBCEgNAAtBACGSAQNAIIgBQaADbCCSAUEEbGogiAFBoANsIJIBQQRsav0AArDDByCIAUGADWwghwFBIGxqIJIBQQRsav0AArDzCP3rAf0LArDDByCSAUEEaiKSAUEISA0AC0EAIZMBA0AgiAFBoANsIJMBQQRsaiCIAUGgA2wgkwFBBGxq/QAC0MMHIIgBQYANbCCHAUEgbGogkwFBBGxq/QACsPQI/esB/QsC0MMHIJMBQQRqIpMBQQhIDQALQQAhlAEDQCCIAUGgA2wglAFBBGxqIIgBQaADbCCUAUEEbGr9AALwwwcgiAFBgA1sIIcBQSBsaiCUAUEEbGr9AAKw9Qj96wH9CwLwwwcglAFBBGoilAFBCEgNAAtBACGVAQNAIIgBQaADbCCVAUEEbGogiAFBoANsIJUBQQRsav0AApDEByCIAUGADWwghwFBIGxqIJUBQQRsav0AArD2CP3rAf0LApDEByCVAUEEaiKVAUEISA0ACyCIAUEBaiKIAUENSA0ACyCHAUEBaiKHAUEDSA0AC0EAIZYBA0BBACGXAQNAIAYglgFB4BhsaiCXAUEEbGoglgFBoANsIJcBQQRsav0AApDBB/0LAqDjDiCXAUEEaiKXAUEYSA0AC0EAIZgBA0AgBiCWAUHgGGxqIJgBQQRsaiCWAUGgA2wgmAFBBGxq/QACsMQH/QsCgOQOIJgBQQRqIpgBQRhIDQALQQAhmQEDQCAGIJYBQeAYbGogmQFBBGxqIJYBQaADbCCZAUEEbGr9AALQxwf9CwLg5A4gmQFBBGoimQFBGEgNAAtBACGaAQNAIAYglgFB4BhsaiCaAUEEbGoglgFBoANsIJoBQQRsav0AArDBB/0LAsDlDiCaAUEEaiKaAUEYSA0AC0EAIZsBA0AgBiCWAUHgGGxqIJsBQQRsaiCWAUGgA2wgmwFBBGxq/QAC0MQH/QsCoOYOIJsBQQRqIpsBQRhIDQALQQAhnAEDQCAGIJYBQeAYbGognAFBBGxqIJYBQaADbCCcAUEEbGr9AALwxwf9CwKA5w4gnAFBBGoinAFBGEgNAAtBACGdAQNAIAYglgFB4BhsaiCdAUEEbGoglgFBoANsIJ0BQQRsav0AAtDBB/0LAuDnDiCdAUEEaiKdAUEYSA0AC0EAIZ4BA0AgBiCWAUHgGGxqIJ4BQQRsaiCWAUGgA2wgngFBBGxq/QAC8MQH/QsCwOgOIJ4BQQRqIp4BQRhIDQALQQAhnwEDQCAGIJYBQeAYbGognwFBBGxqIJYBQaADbCCfAUEEbGr9AAKQyAf9CwKg6Q4gnwFBBGoinwFBGEgNAAtBACGgAQNAIAYglgFB4BhsaiCgAUEEbGoglgFBoANsIKABQQRsav0AAvDBB/0LAoDqDiCgAUEEaiKgAUEYSA0AC0EAIaEBA0AgBiCWAUHgGGxqIKEBQQRsaiCWAUGgA2wgoQFBBGxq/QACkMUH/QsC4OoOIKEBQQRqIqEBQRhIDQALQQAhogEDQCAGIJYBQeAYbGogogFBBGxqIJYBQaADbCCiAUEEbGr9AAKwyAf9CwLA6w4gogFBBGoiogFBGEgNAAtBACGjAQNAIAYglgFB4BhsaiCjAUEEbGoglgFBoANsIKMBQQRsav0AApDCB/0LAqDsDiCjAUEEaiKjAUEYSA0AC0EAIaQBA0AgBiCWAUHgGGxqIKQBQQRsaiCWAUGgA2wgpAFBBGxq/QACsMUH/QsCgO0OIKQBQQRqIqQBQRhIDQALQQAhpQEDQCAGIJYBQeAYbGogpQFBBGxqIJYBQaADbCClAUEEbGr9AALQyAf9CwLg7Q4gpQFBBGoipQFBGEgNAAtBACGmAQNAIAYglgFB4BhsaiCmAUEEbGoglgFBoANsIKYBQQRsav0AArDCB/0LAsDuDiCmAUEEaiKmAUEYSA0AC0EAIacBA0AgBiCWAUHgGGxqIKcBQQRsaiCWAUGgA2wgpwFBBGxq/QAC0MUH/QsCoO8OIKcBQQRqIqcBQRhIDQALQQAhqAEDQCAGIJYBQeAYbGogqAFBBGxqIJYBQaADbCCoAUEEbGr9AALwyAf9CwKA8A4gqAFBBGoiqAFBGEgNAAtBACGpAQNAIAYglgFB4BhsaiCpAUEEbGoglgFBoANsIKkBQQRsav0AAtDCB/0LAuDwDiCpAUEEaiKpAUEYSA0AC0EAIaoBA0AgBiCWAUHgGGxqIKoBQQRsaiCWAUGgA2wgqgFBBGxq/QAC8MUH/QsCwPEOIKoBQQRqIqoBQRhIDQALQQAhqwEDQCAGIJYBQeAYbGogqwFBBGxqIJYBQaADbCCrAUEEbGr9AAKQyQf9CwKg8g4gqwFBBGoiqwFBGEgNAAtBACGsAQNAIAYglgFB4BhsaiCsAUEEbGoglgFBoANsIKwBQQRsav0AAvDCB/0LAoDzDiCsAUEEaiKsAUEYSA0AC0EAIa0BA0AgBiCWAUHgGGxqIK0BQQRsaiCWAUGgA2wgrQFBBGxq/QACkMYH/QsC4PMOIK0BQQRqIq0BQRhIDQALQQAhrgEDQCAGIJYBQeAYbGogrgFBBGxqIJYBQaADbCCuAUEEbGr9AAKwyQf9CwLA9A4grgFBBGoirgFBGEgNAAtBACGvAQNAIAYglgFB4BhsaiCvAUEEbGoglgFBoANsIK8BQQRsav0AApDDB/0LAqD1DiCvAUEEaiKvAUEYSA0AC0EAIbABA0AgBiCWAUHgGGxqILABQQRsaiCWAUGgA2wgsAFBBGxq/QACsMYH/QsCgPYOILABQQRqIrABQRhIDQALQQAhsQEDQCAGIJYBQeAYbGogsQFBBGxqIJYBQaADbCCxAUEEbGr9AALQyQf9CwLg9g4gsQFBBGoisQFBGEgNAAtBACGyAQNAIAYglgFB4BhsaiCyAUEEbGoglgFBoANsILIBQQRsav0AArDDB/0LAsD3DiCyAUEEaiKyAUEYSA0AC0EAIbMBA0AgBiCWAUHgGGxqILMBQQRsaiCWAUGgA2wgswFBBGxq/QAC0MYH/QsCoPgOILMBQQRqIrMBQRhIDQALQQAhtAEDQCAGIJYBQeAYbGogtAFBBGxqIJYBQaADbCC0AUEEbGr9AALwyQf9CwKA+Q4gtAFBBGoitAFBGEgNAAtBACG1AQNAIAYglgFB4BhsaiC1AUEEbGoglgFBoANsILUBQQRsav0AAtDDB/0LAuD5DiC1AUEEaiK1AUEYSA0AC0EAIbYBA0AgBiCWAUHgGGxqILYBQQRsaiCWAUGgA2wgtgFBBGxq/QAC8MYH/QsCwPoOILYBQQRqIrYBQRhIDQALQQAhtwEDQCAGIJYBQeAYbGogtwFBBGxqIJYBQaADbCC3AUEEbGr9AAKQygf9CwKg+w4gtwFBBGoitwFBGEgNAAsglgFBAWoilgFBC0gNAAtBACG7AQNAQQAhvAEDQCC7AUEEbCG4ASAGILwBQaACbGohuQH9DAAAAAAAAAAAAAAAAAAAAAAhvgH9DAAAAAAAAAAAAAAAAAAAAAAhvwH9DAAAAAAAAAAAAAAAAAAAAAAhwAH9DAAAAAAAAAAAAAAAAAAAAAAhwQH9DAAAAAAAAAAAAAAAAAAAAAAhwgH9DAAAAAAAAAAAAAAAAAAAAAAhwwH9DAAAAAAAAAAAAAAAAAAAAAAhxAH9DAAAAAAAAAAAAAAAAAAAAAAhxQFBACHMAQNAILgB/QAC4AIhxgEguAH9AALwAiHHASC4Af0AAoADIcgBILgB/QACkAMhyQEguQH9CQKg4w4hygEguQH9CQLA5Q4hywEgygEgxgEgvgEhRf3mASBF/eQBIb4BIMoBIMcBIL8BIUX95gEgRf3kASG/ASDKASDIASDAASFF/eYBIEX95AEhwAEgygEgyQEgwQEhRf3mASBF/eQBIcEBIMsBIMYBIMIBIUX95gEgRf3kASHCASDLASDHASDDASFF/eYBIEX95AEhwwEgywEgyAEgxAEhRf3mASBF/eQBIcQBIMsBIMkBIMUBIUX95gEgRf3kASHFASC4AUHAAGohuAEguQFBBGohuQEgzAFBAWoizAFByABIDQALILwBQcAAbCC7AUEEbGohugEgugEgvgH9CwKQwQcgugEgvwH9CwKgwQcgugEgwAH9CwKwwQcgugEgwQH9CwLAwQcgugEgwgH9CwLQwQcgugEgwwH9CwLgwQcgugEgxAH9CwLwwQcgugEgxQH9CwKAwgcgvAFBAmoivAFB+ABIDQALQfgAIc0BILsBQQRsIbgBIAYgzQFBoAJsaiG5Af0MAAAAAAAAAAAAAAAAAAAAACHPAf0MAAAAAAAAAAAAAAAAAAAAACHQAf0MAAAAAAAAAAAAAAAAAAAAACHRAf0MAAAAAAAAAAAAAAAAAAAAACHSAUEAIdgBA0AguAH9AALgAiHTASC4Af0AAvACIdQBILgB/QACgAMh1QEguAH9AAKQAyHWASC5Af0JAqDjDiHXASDXASDTASDPASFF/eYBIEX95AEhzwEg1wEg1AEg0AEhRf3mASBF/eQBIdABINcBINUBINEBIUX95gEgRf3kASHRASDXASDWASDSASFF/eYBIEX95AEh0gEguAFBwABqIbgBILkBQQRqIbkBINgBQQFqItgBQcgASA0ACyDNAUHAAGwguwFBBGxqIboBILoBIM8B/QsCkMEHILoBINAB/QsCoMEHILoBINEB/QsCsMEHILoBINIB/QsCwMEHILsBQRBqIrsBQRBIDQALQQAh2QEDQCAHIFxBwDxsaiDZAUEEbGog2QFBBGz9AAKQwQcg2QFBBGz9AALwnQX95QH9CwKg4w4g2QFBBGoi2QFBkA9IDQALQQAh2gEDQCDaAUEEbCAHIFxBwDxsaiDaAUEEbGr9AAKg4w79CwKQwQcg2gFBBGoi2gFBEEgNAAtBACHbAQNAQQAh3AEDQCDcAUEEbCDcAUEEbP0AApDBByAHIFxBwDxsaiDbAUHAAGxqINwBQQRsav0AAuDjDv3kAf0LApDBByDcAUEEaiLcAUEQSA0ACyDbAUEBaiLbAUH4AEgNAAtBACHdAQNAIN0BQQRsIN0BQQRs/V0C8JYG/V/9DJCc5mv17IA/kJzma/XsgD8g3QFBBGz9XQKQwQf9X/3yAf3wAf1e/VsC8JYGACDdAUECaiLdAUEQSA0AC0EAId4BA0Ag3gFBBGwgByBcQcA8bGog3gFBBGxq/V0CoOMO/V8iRSBF/fIB/V79WwKQwQcAIN4BQQJqIt4BQZAPSA0AC0EAId8BA0Ag3wFBBGwg3wFBBGz9AAKQwQf9CwLQ/Qcg3wFBBGoi3wFBEEgNAAtBACHgAQNAQQAh4QEDQCDhAUEEbCDhAUEEbP0AAtD9ByDgAUHAAGwg4QFBBGxq/QAC0MEH/eQB/QsC0P0HIOEBQQRqIuEBQRBIDQALIOABQQFqIuABQfgASA0AC0EAIeIBA0Ag4gFBBGwg4gFBBGz9XQLQwAf9X/0MkJzma/XsgD+QnOZr9eyAPyDiAUEEbP1dAtD9B/1f/fIB/fAB/V79WwLQwAcAIOIBQQJqIuIBQRBIDQALIFxBAWoiXCAASA0ACyAAQQFKBEBBACHjAQNAIOMBQQRsIOMBQQRs/V0C8JYG/V8gUv0U/fIB/V79WwLwlgYAIOMBQQJqIuMBQRBIDQALQQAh5AEDQCDkAUEEbCDkAUEEbP1dAtDAB/1fIFL9FP3yAf1e/VsC0MAHACDkAUECaiLkAUEQSA0ACwtBACHlAQNAQQAh5gEDQCDlAUHABWwg5gFBBGxqIOYBQQRs/QAC8JYG/QsC8MsCIOYBQQRqIuYBQRBIDQALQQAh5wEDQCDlAUHABWwg5wFBBGxqIOcBQQRs/QAC8JYG/QsCsMwCIOcBQQRqIucBQRBIDQALQQAh6AEDQCDlAUHABWwg6AFBBGxqIOgBQQRs/QAC8JYG/QsC8MwCIOgBQQRqIugBQRBIDQALQQAh6QEDQCDlAUHABWwg6QFBBGxqIOkBQQRs/QAC8JYG/QsCsM0CIOkBQQRqIukBQRBIDQALQQAh6gEDQCDlAUHABWwg6gFBBGxqIOoBQQRs/QAC8JYG/QsC8M0CIOoBQQRqIuoBQRBIDQALQQAh6wEDQCDlAUHABWwg6wFBBGxqIOsBQQRs/QAC8JYG/QsCsM4CIOsBQQRqIusBQRBIDQALQQAh7AEDQCDlAUHABWwg7AFBBGxqIOwBQQRs/QAC8JYG/QsC8M4CIOwBQQRqIuwBQRBIDQALQQAh7QEDQCDlAUHABWwg7QFBBGxqIO0BQQRs/QAC8JYG/QsCsM8CIO0BQQRqIu0BQRBIDQALQQAh7gEDQCDlAUHABWwg7gFBBGxqIO4BQQRs/QAC8JYG/QsC8M8CIO4BQQRqIu4BQRBIDQALQQAh7wEDQCDlAUHABWwg7wFBBGxqIO8BQQRs/QAC8JYG/QsCsNACIO8BQQRqIu8BQRBIDQALQQAh8AEDQCDlAUHABWwg8AFBBGxqIPABQQRs/QAC8JYG/QsC8NACIPABQQRqIvABQRBIDQALIOUBQQFqIuUBQQtIDQALQQAh8QEDQCDxAUEEbCDxAUEEbP1dAuAm/V/9DAAAAAAAAAAAAAAAAAAAAAAg8QFBBGz9XQLQwAf9XyDxAUEEbP1dAvCWBv1fIkUgRf3yAf3xAf31Af0M8WjjiLX45D7xaOOItfjkPv3wAf3vAf3zAf1e/VsCsIgDACDxAUECaiLxAUEQSA0AC0EAIfIBA0BBACHzAQNAIPIBQcAFbCDzAUEEbGog8wFBBGz9AAKwiAP9CwLwiAMg8wFBBGoi8wFBEEgNAAtBACH0AQNAIPIBQcAFbCD0AUEEbGog9AFBBGz9AAKwiAP9CwKwiQMg9AFBBGoi9AFBEEgNAAtBACH1AQNAIPIBQcAFbCD1AUEEbGog9QFBBGz9AAKwiAP9CwLwiQMg9QFBBGoi9QFBEEgNAAtBACH2AQNAIPIBQcAFbCD2AUEEbGog9gFBBGz9AAKwiAP9CwKwigMg9gFBBGoi9gFBEEgNAAtBACH3AQNAIPIBQcAFbCD3AUEEbGog9wFBBGz9AAKwiAP9CwLwigMg9wFBBGoi9wFBEEgNAAtBACH4AQNAIPIBQcAFbCD4AUEEbGog+AFBBGz9AAKwiAP9CwKwiwMg+AFBBGoi+AFBEEgNAAtBACH5AQNAIPIBQcAFbCD5AUEEbGog+QFBBGz9AAKwiAP9CwLwiwMg+QFBBGoi+QFBEEgNAAtBACH6AQNAIPIBQcAFbCD6AUEEbGog+gFBBGz9AAKwiAP9CwKwjAMg+gFBBGoi+gFBEEgNAAtBACH7AQNAIPIBQcAFbCD7AUEEbGog+wFBBGz9AAKwiAP9CwLwjAMg+wFBBGoi+wFBEEgNAAtBACH8AQNAIPIBQcAFbCD8AUEEbGog/AFBBGz9AAKwiAP9CwKwjQMg/AFBBGoi/AFBEEgNAAtBACH9AQNAIPIBQcAFbCD9AUEEbGog/QFBBGz9AAKwiAP9CwLwjQMg/QFBBGoi/QFBEEgNAAsg8gFBAWoi8gFBC0gNAAtEAAAAAAAAAAAh/gFBACH/AQNAQQAhgAIDQCCAAkEEbP0MAAAAAAAAAAAAAAAAAAAAACAHIP8BQcA8bGoggAJBBGxq/V0CoOMO/V8ggAJBBGz9XQLwywL9X/3xASCAAkEEbP1dAvCIA/1f/fIBIIACQQRs/V0CsNoF/V/98AH99QH9Xv1bArDFAwAggAJBAmoigAJBkA9IDQALQQAhgQIDQEEAIYICA0AgCCCBAkGACmxqIIICQQRsaiCBAkGAC2wgggJBBGxq/QACsMUD/QsCoOMOIIICQQRqIoICQSBIDQALQQAhgwIDQCAIIIECQYAKbGoggwJBBGxqIIECQYALbCCDAkEEbGr9AALwygP9CwKg5A4ggwJBBGoigwJBIEgNAAtBACGEAgNAIAgggQJBgApsaiCEAkEEbGoggQJBgAtsIIQCQQRsav0AArDGA/0LAqDlDiCEAkEEaiKEAkEgSA0AC0EAIYUCA0AgCCCBAkGACmxqIIUCQQRsaiCBAkGAC2wghQJBBGxq/QAC8MsD/QsCoOYOIIUCQQRqIoUCQSBIDQALQQAhhgIDQCAIIIECQYAKbGoghgJBBGxqIIECQYALbCCGAkEEbGr9AAKwxwP9CwKg5w4ghgJBBGoihgJBIEgNAAtBACGHAgNAIAgggQJBgApsaiCHAkEEbGoggQJBgAtsIIcCQQRsav0AAvDMA/0LAqDoDiCHAkEEaiKHAkEgSA0AC0EAIYgCA0AgCCCBAkGACmxqIIgCQQRsaiCBAkGAC2wgiAJBBGxq/QACsMgD/QsCoOkOIIgCQQRqIogCQSBIDQALQQAhiQIDQCAIIIECQYAKbGogiQJBBGxqIIECQYALbCCJAkEEbGr9AALwzQP9CwKg6g4giQJBBGoiiQJBIEgNAAtBACGKAgNAIAgggQJBgApsaiCKAkEEbGoggQJBgAtsIIoCQQRsav0AArDJA/0LAqDrDiCKAkEEaiKKAkEgSA0AC0EAIYsCA0AgCCCBAkGACmxqIIsCQQRsaiCBAkGAC2wgiwJBBGxq/QAC8M4D/QsCoOwOIIsCQQRqIosCQSBIDQALIIECQQFqIoECQQVIDQALQQAhjAIDQCAJIIwCQQRsaiAIIIwCQQRsav0AAqDjDv0LAqDjDiCMAkEEaiKMAkEQSA0AC0EAIY0CA0AgCSCNAkEEbGogCCCNAkEEbGr9AAKg5Q79CwLg4w4gjQJBBGoijQJBEEgNAAtBACGOAgNAIAkgjgJBBGxqIAggjgJBBGxq/QACoOcO/QsCoOQOII4CQQRqIo4CQRBIDQALQQAhjwIDQCAJII8CQQRsaiAIII8CQQRsav0AAqDpDv0LAuDkDiCPAkEEaiKPAkEQSA0AC0EAIZACA0AgCSCQAkEEbGogCCCQAkEEbGr9AAKg6w79CwKg5Q4gkAJBBGoikAJBEEgNAAtBACGRAgNAIAkgkQJBBGxqIAggkQJBBGxq/QACoO0O/QsC4OUOIJECQQRqIpECQRBIDQALQQAhkgIDQCAJIJICQQRsaiAIIJICQQRsav0AAqDvDv0LAqDmDiCSAkEEaiKSAkEQSA0AC0EAIZMCA0AgCSCTAkEEbGogCCCTAkEEbGr9AAKg8Q79CwLg5g4gkwJBBGoikwJBEEgNAAtBACGUAgNAIAkglAJBBGxqIAgglAJBBGxq/QACoPMO/QsCoOcOIJQCQQRqIpQCQRBIDQALQQAhlQIDQCAJIJUCQQRsaiAIIJUCQQRsav0AAqD1Dv0LAuDnDiCVAkEEaiKVAkEQSA0AC0EAIZYCA0AgCSCWAkEEbGogCCCWAkEEbGr9AAKg9w79CwKg6A4glgJBBGoilgJBEEgNAAtBACGXAgNAIAkglwJBBGxqIAgglwJBBGxq/QACoPkO/QsC4OgOIJcCQQRqIpcCQRBIDQALQQAhmAIDQCAJIJgCQQRsaiAIIJgCQQRsav0AAqD7Dv0LAqDpDiCYAkEEaiKYAkEQSA0AC0EAIZkCA0AgCSCZAkEEbGogCCCZAkEEbGr9AAKg/Q79CwLg6Q4gmQJBBGoimQJBEEgNAAtBACGaAgNAIAkgmgJBBGxqIAggmgJBBGxq/QACoP8O/QsCoOoOIJoCQQRqIpoCQRBIDQALQQAhmwIDQCAJIJsCQQRsaiAIIJsCQQRsav0AAqCBD/0LAuDqDiCbAkEEaiKbAkEQSA0AC0EAIZwCA0AgCSCcAkEEbGogCCCcAkEEbGr9AAKggw/9CwKg6w4gnAJBBGoinAJBEEgNAAtBACGdAgNAIAkgnQJBBGxqIAggnQJBBGxq/QACoIUP/QsC4OsOIJ0CQQRqIp0CQRBIDQALQQAhngIDQCAJIJ4CQQRsaiAIIJ4CQQRsav0AAqCHD/0LAqDsDiCeAkEEaiKeAkEQSA0AC0EAIZ8CA0AgCSCfAkEEbGogCCCfAkEEbGr9AAKgiQ/9CwLg7A4gnwJBBGoinwJBEEgNAAtBACGgAgNAIAkgoAJBBGxqIAggoAJBBGxq/QACoIsP/QsCoO0OIKACQQRqIqACQRBIDQALQQAhoQIDQCAJIKECQQRsaiAIIKECQQRsav0AAqCND/0LAuDtDiChAkEEaiKhAkEQSA0AC0EAIaICA0AgCSCiAkEEbGogCCCiAkEEbGr9AAKgjw/9CwKg7g4gogJBBGoiogJBEEgNAAtBACGjAgNAIAkgowJBBGxqIAggowJBBGxq/QACoJEP/QsC4O4OIKMCQQRqIqMCQRBIDQALQQAhpAIDQCAJIKQCQQRsaiAIIKQCQQRsav0AAqCTD/0LAqDvDiCkAkEEaiKkAkEQSA0AC0EAIaUCA0BBACGmAgNAIAkgpgJBBGxqIAkgpgJBBGxq/QACoOMOIAggpQJBwABsaiCmAkEEbGr9AALg4w796wH9CwKg4w4gpgJBBGoipgJBEEgNAAtBACGnAgNAIAkgpwJBBGxqIAkgpwJBBGxq/QAC4OMOIAggpQJBwABsaiCnAkEEbGr9AALg5Q796wH9CwLg4w4gpwJBBGoipwJBEEgNAAtBACGoAgNAIAkgqAJBBGxqIAkgqAJBBGxq/QACoOQOIAggpQJBwABsaiCoAkEEbGr9AALg5w796wH9CwKg5A4gqAJBBGoiqAJBEEgNAAtBACGpAgNAIAkgqQJBBGxqIAkgqQJBBGxq/QAC4OQOIAggpQJBwABsaiCpAkEEbGr9AALg6Q796wH9CwLg5A4gqQJBBGoiqQJBEEgNAAtBACGqAgNAIAkgqgJBBGxqIAkgqgJBBGxq/QACoOUOIAggpQJBwABsaiCqAkEEbGr9AALg6w796wH9CwKg5Q4gqgJBBGoiqgJBEEgNAAtBACGrAgNAIAkgqwJBBGxqIAkgqwJBBGxq/QAC4OUOIAggpQJBwABsaiCrAkEEbGr9AALg7Q796wH9CwLg5Q4gqwJBBGoiqwJBEEgNAAtBACGsAgNAIAkgrAJBBGxqIAkgrAJBBGxq/QACoOYOIAggpQJBwABsaiCsAkEEbGr9AALg7w796wH9CwKg5g4grAJBBGoirAJBEEgNAAtBACGtAgNAIAkgrQJBBGxqIAkgrQJBBGxq/QAC4OYOIAggpQJBwABsaiCtAkEEbGr9AALg8Q796wH9CwLg5g4grQJBBGoirQJBEEgNAAtBACGuAgNAIAkgrgJBBGxqIAkgrgJBBGxq/QACoOcOIAggpQJBwABsaiCuAkEEbGr9AALg8w796wH9CwKg5w4grgJBBGoirgJBEEgNAAtBACGvAgNAIAkgrwJBBGxqIAkgrwJBBGxq/QAC4OcOIAggpQJBwABsaiCvAkEEbGr9AALg9Q796wH9CwLg5w4grwJBBGoirwJBEEgNAAtBACGwAgNAIAkgsAJBBGxqIAkgsAJBBGxq/QACoOgOIAggpQJBwABsaiCwAkEEbGr9AALg9w796wH9CwKg6A4gsAJBBGoisAJBEEgNAAtBACGxAgNAIAkgsQJBBGxqIAkgsQJBBGxq/QAC4OgOIAggpQJBwABsaiCxAkEEbGr9AALg+Q796wH9CwLg6A4gsQJBBGoisQJBEEgNAAtBACGyAgNAIAkgsgJBBGxqIAkgsgJBBGxq/QACoOkOIAggpQJBwABsaiCyAkEEbGr9AALg+w796wH9CwKg6Q4gsgJBBGoisgJBEEgNAAtBACGzAgNAIAkgswJBBGxqIAkgswJBBGxq/QAC4OkOIAggpQJBwABsaiCzAkEEbGr9AALg/Q796wH9CwLg6Q4gswJBBGoiswJBEEgNAAtBACG0AgNAIAkgtAJBBGxqIAkgtAJBBGxq/QACoOoOIAggpQJBwABsaiC0AkEEbGr9AALg/w796wH9CwKg6g4gtAJBBGoitAJBEEgNAAtBACG1AgNAIAkgtQJBBGxqIAkgtQJBBGxq/QAC4OoOIAggpQJBwABsaiC1AkEEbGr9AALggQ/96wH9CwLg6g4gtQJBBGoitQJBEEgNAAtBACG2AgNAIAkgtgJBBGxqIAkgtgJBBGxq/QACoOsOIAggpQJBwABsaiC2AkEEbGr9AALggw/96wH9CwKg6w4gtgJBBGoitgJBEEgNAAtBACG3AgNAIAkgtwJBBGxqIAkgtwJBBGxq/QAC4OsOIAggpQJBwABsaiC3AkEEbGr9AALghQ/96wH9CwLg6w4gtwJBBGoitwJBEEgNAAtBACG4AgNAIAkguAJBBGxqIAkguAJBBGxq/QACoOwOIAggpQJBwABsaiC4AkEEbGr9AALghw/96wH9CwKg7A4guAJBBGoiuAJBEEgNAAtBACG5AgNAIAkguQJBBGxqIAkguQJBBGxq/QAC4OwOIAggpQJBwABsaiC5AkEEbGr9AALgiQ/96wH9CwLg7A4guQJBBGoiuQJBEEgNAAtBACG6AgNAIAkgugJBBGxqIAkgugJBBGxq/QACoO0OIAggpQJBwABsaiC6AkEEbGr9AALgiw/96wH9CwKg7Q4gugJBBGoiugJBEEgNAAtBACG7AgNAIAkguwJBBGxqIAkguwJBBGxq/QAC4O0OIAggpQJBwABsaiC7AkEEbGr9AALgjQ/96wH9CwLg7Q4guwJBBGoiuwJBEEgNAAtBACG8AgNAIAkgvAJBBGxqIAkgvAJBBGxq/QACoO4OIAggpQJBwABsaiC8AkEEbGr9AALgjw/96wH9CwKg7g4gvAJBBGoivAJBEEgNAAtBACG9AgNAIAkgvQJBBGxqIAkgvQJBBGxq/QAC4O4OIAggpQJBwABsaiC9AkEEbGr9AALgkQ/96wH9CwLg7g4gvQJBBGoivQJBEEgNAAtBACG+AgNAIAkgvgJBBGxqIAkgvgJBBGxq/QACoO8OIAggpQJBwABsaiC+AkEEbGr9AALgkw/96wH9CwKg7w4gvgJBBGoivgJBEEgNAAsgpQJBAWoipQJBA0gNAAtBACG/AgNAIAog/wFBwAxsaiC/AkEEbGogCSC/AkEEbGr9AAKg4w4gBSD/AUHADGxqIL8CQQRsav0AAqDjDv3mAf0LAqDjDiC/AkEEaiK/AkGQA0gNAAsg/wFBAWoi/wEgAEgNAAtBACHDAgNAQQAhxAICQANAIMQCQQJqIABKDQEgwwJBwAxsIcACIAogxAJBwAxsaiHBAv0MAAAAAAAAAAAAAAAAAAAAACHGAv0MAAAAAAAAAAAAAAAAAAAAACHHAv0MAAAAAAAAAAAAAAAAAAAAACHIAv0MAAAAAAAAAAAAAAAAAAAAACHJAv0MAAAAAAAAAAAAAAAAAAAAACHKAv0MAAAAAAAAAAAAAAAAAAAAACHLAv0MAAAAAAAAAAAAAAAAAAAAACHMAv0MAAAAAAAAAAAAAAAAAAAAACHNAkEAIcICA0AgwAL9AALgJyHOAiDAAv0AAqA0Ic8CIMAC/QAC4EAh0AIgwAL9AAKgTSHRAiDBAv0AAqDjDiHSAiDBAv0AAuDvDiHTAiDOAiDSAiDGAiFF/eYBIEX95AEhxgIgzgIg0wIgxwIhRf3mASBF/eQBIccCIM8CINICIMgCIUX95gEgRf3kASHIAiDPAiDTAiDJAiFF/eYBIEX95AEhyQIg0AIg0gIgygIhRf3mASBF/eQBIcoCINACINMCIMsCIUX95gEgRf3kASHLAiDRAiDSAiDMAiFF/eYBIEX95AEhzAIg0QIg0wIgzQIhRf3mASBF/eQBIc0CIMACQRBqIcACIMECQRBqIcECIMICQQRqIsICQZADSA0ACyALIMQCQShsaiDDAkEEbGoh1AIg1AIgxgL9HwAgxgL9HwGSIMYC/R8CkiDGAv0fA5I4AqDjDiDUAiDHAv0fACDHAv0fAZIgxwL9HwKSIMcC/R8DkjgCyOMOINQCIMgC/R8AIMgC/R8BkiDIAv0fApIgyAL9HwOSOAKk4w4g1AIgyQL9HwAgyQL9HwGSIMkC/R8CkiDJAv0fA5I4AszjDiDUAiDKAv0fACDKAv0fAZIgygL9HwKSIMoC/R8DkjgCqOMOINQCIMsC/R8AIMsC/R8BkiDLAv0fApIgywL9HwOSOALQ4w4g1AIgzAL9HwAgzAL9HwGSIMwC/R8CkiDMAv0fA5I4AqzjDiDUAiDNAv0fACDNAv0fAZIgzQL9HwKSIM0C/R8DkjgC1OMOIMQCQQJqIcQCDAALCwJAA0AgxAIgAE4NASDDAkHADGwhwAIgCiDEAkHADGxqIcEC/QwAAAAAAAAAAAAAAAAAAAAAIdYC/QwAAAAAAAAAAAAAAAAAAAAAIdcC/QwAAAAAAAAAAAAAAAAAAAAAIdgC/QwAAAAAAAAAAAAAAAAAAAAAIdkCQQAhwgIDQCDAAv0AAuAnIdoCIMAC/QACoDQh2wIgwAL9AALgQCHcAiDAAv0AAqBNId0CIMEC/QACoOMOId4CINoCIN4CINYCIUX95gEgRf3kASHWAiDbAiDeAiDXAiFF/eYBIEX95AEh1wIg3AIg3gIg2AIhRf3mASBF/eQBIdgCIN0CIN4CINkCIUX95gEgRf3kASHZAiDAAkEQaiHAAiDBAkEQaiHBAiDCAkEEaiLCAkGQA0gNAAsgCyDEAkEobGogwwJBBGxqId8CIN8CINYC/R8AINYC/R8BkiDWAv0fApIg1gL9HwOSOAKg4w4g3wIg1wL9HwAg1wL9HwGSINcC/R8CkiDXAv0fA5I4AqTjDiDfAiDYAv0fACDYAv0fAZIg2AL9HwKSINgC/R8DkjgCqOMOIN8CINkC/R8AINkC/R8BkiDZAv0fApIg2QL9HwOSOAKs4w4gxAJBAWohxAIMAAsLIMMCQQRqIsMCQQhIDQALQQgh4AJBACHhAgJAA0Ag4QJBAmogAEoNASDgAkHADGwhwAIgCiDhAkHADGxqIcEC/QwAAAAAAAAAAAAAAAAAAAAAIeMC/QwAAAAAAAAAAAAAAAAAAAAAIeQC/QwAAAAAAAAAAAAAAAAAAAAAIeUC/QwAAAAAAAAAAAAAAAAAAAAAIeYCQQAhwgIDQCDAAv0AAuAnIecCIMAC/QACoDQh6AIgwQL9AAKg4w4h6QIgwQL9AALg7w4h6gIg5wIg6QIg4wIhRf3mASBF/eQBIeMCIOcCIOoCIOQCIUX95gEgRf3kASHkAiDoAiDpAiDlAiFF/eYBIEX95AEh5QIg6AIg6gIg5gIhRf3mASBF/eQBIeYCIMACQRBqIcACIMECQRBqIcECIMICQQRqIsICQZADSA0ACyALIOECQShsaiDgAkEEbGoh6wIg6wIg4wL9HwAg4wL9HwGSIOMC/R8CkiDjAv0fA5I4AqDjDiDrAiDkAv0fACDkAv0fAZIg5AL9HwKSIOQC/R8DkjgCyOMOIOsCIOUC/R8AIOUC/R8BkiDlAv0fApIg5QL9HwOSOAKk4w4g6wIg5gL9HwAg5gL9HwGSIOYC/R8CkiDmAv0fA5I4AszjDiDhAkECaiHhAgwACwsCQANAIOECIABODQEg4AJBwAxsIcACIAog4QJBwAxsaiHBAv0MAAAAAAAAAAAAAAAAAAAAACHtAv0MAAAAAAAAAAAAAAAAAAAAACHuAkEAIcICA0AgwAL9AALgJyHvAiDAAv0AAqA0IfACIMEC/QACoOMOIfECIO8CIPECIO0CIUX95gEgRf3kASHtAiDwAiDxAiDuAiFF/eYBIEX95AEh7gIgwAJBEGohwAIgwQJBEGohwQIgwgJBBGoiwgJBkANIDQALIAsg4QJBKGxqIOACQQRsaiHyAiDyAiDtAv0fACDtAv0fAZIg7QL9HwKSIO0C/R8DkjgCoOMOIPICIO4C/R8AIO4C/R8BkiDuAv0fApIg7gL9HwOSOAKk4w4g4QJBAWoh4QIMAAsLQQAh8wIDQEEAIfQCA0Ag9AJBBGwgCyDzAkEobGog9AJBBGxq/QACoOMOIPQCQQRs/QAC4KQB/eQB/QsC8MsCIPQCQQRqIvQCQQhIDQALQQgh9QIg9QJBBGwgCyDzAkEobGog9QJBBGxqKgKg4w67IPUCQQRsKgLgpAG7oLY4AvDLAkEJIfUCIPUCQQRsIAsg8wJBKGxqIPUCQQRsaioCoOMOuyD1AkEEbCoC4KQBu6C2OALwywJEAAAAAAAA8P8h9gJBACoC8MsCuyH3AiD3AiD2AiD3AiD2AmQbIfYCQQAqAvTLArsh9wIg9wIg9gIg9wIg9gJkGyH2AkEAKgL4ywK7IfcCIPcCIPYCIPcCIPYCZBsh9gJBACoC/MsCuyH3AiD3AiD2AiD3AiD2AmQbIfYCQQAqAoDMArsh9wIg9wIg9gIg9wIg9gJkGyH2AkEAKgKEzAK7IfcCIPcCIPYCIPcCIPYCZBsh9gJBACoCiMwCuyH3AiD3AiD2AiD3AiD2AmQbIfYCQQAqAozMArsh9wIg9wIg9gIg9wIg9gJkGyH2AkEAKgKQzAK7IfcCIPcCIPYCIPcCIPYCZBsh9gJBACoClMwCuyH3AiD3AiD2AiD3AiD2AmQbIfYCIPYCQQAqAvDLArsg9gKhEAFBACoC9MsCuyD2AqEQAaBBACoC+MsCuyD2AqEQAaBBACoC/MsCuyD2AqEQAaBBACoCgMwCuyD2AqEQAaBBACoChMwCuyD2AqEQAaBBACoCiMwCuyD2AqEQAaBBACoCjMwCuyD2AqEQAaBBACoCkMwCuyD2AqEQAaBBACoClMwCuyD2AqEQAaAQAqAh+AIgDCDzAkEobGoqAqDjDrtBACoC8MsCu6IgDCDzAkEobGoqAqTjDrtBACoC9MsCu6KgIAwg8wJBKGxqKgKo4w67QQAqAvjLAruioCAMIPMCQShsaioCrOMOu0EAKgL8ywK7oqAgDCDzAkEobGoqArDjDrtBACoCgMwCu6KgIAwg8wJBKGxqKgK04w67QQAqAoTMAruioCAMIPMCQShsaioCuOMOu0EAKgKIzAK7oqAgDCDzAkEobGoqArzjDrtBACoCjMwCu6KgIAwg8wJBKGxqKgLA4w67QQAqApDMAruioCAMIPMCQShsaioCxOMOu0EAKgKUzAK7oqAh+QIg/gEg+AIg+QKhoCH+ASDzAkEBaiLzAiAASA0ACyD+ASBSoiH+ASD+AQ8LeAMBfQF7AX8gALYiAf0TIQJBACEDA0AgAyAD/QACACAD/QACkKUBIAL95gH95QH9CwIAIANBEGoiA0GApQFIDQALQYClASEDIAMgAyoCACADKgKQpQEgAZSTOAIAQYSlASEDIAMgAyoCACADKgKQpQEgAZSTOAIACwD8gwEEbmFtZQAGBWJwZ2VuAXAJAAdmb3J3YXJkAQxtYXRoLmV4cC5mNjQCDG1hdGgubG9nLmY2NAMObWF0aC5leHAuZjY0eDIEBGxvc3MFCGdyYWRpZW50Bg90cmFpbmluZ0ZvcndhcmQHDHRyYWluaW5nTG9zcwgJc2dkVXBkYXRlAvmCAQkAxQIABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMFdDlfYXQEBnQxOV9hdAUGdDIwX2F0BgZvdXRfYXQHAWkIAWoJAWsKA2lfMQsDaV8yDANqXzENA2tfMQ4DaV8zDwNqXzIQA2tfMhEDaV80EgNrXzMTA2tfNBQDa181FQNrXzYWA2tfNxcDa184GANrXzkZBGtfMTAaBGtfMTEbBGtfMTIcBGtfMTMdA2lfNR4DaV82HwRrXzE0IARrXzE1IQRrXzE2IgRrXzE3IwRrXzE4JARrXzE5JQRrXzIwJgRrXzIxJwRrXzIyKARrXzIzKQRrXzI0KgNpXzcrBGtfMjUsBGtfMjYtBGtfMjcuBGtfMjgvBGtfMjkwBGtfMzAxBGtfMzEyBGtfMzIzBGtfMzM0BGtfMzQ1BGtfMzU2AXM3A2lfODgDal8zOQJwdjoCcHM7AnBvPANqXzQ9A2lfOT4CcjA/A2FjY0AFYWNjXzFBBWFjY18yQgVhY2NfM0MFYWNjXzREBWFjY181RQVhY2NfNkYFYWNjXzdHAnZ2SAR2dl8xSQJzc0oEc3NfMUsEc3NfMkwEc3NfM00Bck4DdG1wTwRpXzEwUARpXzExUQFsUgNsXzFTA2xfMlQDbF8zVQNsXzRWA2xfNVcDbF82WANsXzdZA2xfOFoDbF85WwRsXzEwXARsXzExXQRsXzEyXgRsXzEzXwRsXzE0YARsXzE1YQRsXzE2YgRsXzE3YwRsXzE4ZARsXzE5ZQRsXzIwZgRsXzIxZwRsXzIyaARsXzIzaQRsXzI0agRsXzI1awRpXzEybARsXzI2bQRsXzI3bgRsXzI4bwRsXzI5cARsXzMwcQRsXzMxcgRsXzMycwRsXzMzdARsXzM0dQRsXzM1dgRsXzM2dwRsXzM3eARsXzM4eQNyXzF6BGlfMTN7BGxfMzl8BGxfNDB9BGxfNDF+BGxfNDJ/BGxfNDOAAQRsXzQ0gQEEbF80NYIBBGxfNDaDAQRsXzQ3hAEEbF80OIUBBGxfNDmGAQRsXzUwhwEEbF81MYgBBGlfMTSJAQRsXzUyigEEbF81M4sBBGxfNTSMAQRsXzU1jQEEbF81No4BBGxfNTePAQRsXzU4kAEEbF81OZEBBGxfNjCSAQRsXzYxkwEEbF82MpQBBGxfNjOVAQRsXzY0lgEEbF82NZcBBGxfNjaYAQRsXzY3mQEEbF82OJoBBGxfNjmbAQRsXzcwnAEEbF83MZ0BBGxfNzKeAQRsXzcznwEEbF83NKABBGxfNzWhAQRsXzc2ogEEbF83N6MBBGxfNzikAQRsXzc5pQEEbF84MKYBBGxfODGnAQRsXzgyqAEEbF84M6kBBGxfODSqAQRwdl8xqwEEcHNfMawBBHBvXzGtAQNqXzWuAQRpXzE1rwEEcjBfMbABBWFjY184sQEFYWNjXzmyAQZhY2NfMTCzAQZhY2NfMTG0AQZhY2NfMTK1AQZhY2NfMTO2AQZhY2NfMTS3AQZhY2NfMTW4AQR2dl8yuQEEdnZfM7oBBHZ2XzS7AQR2dl81vAEEc3NfNL0BBHNzXzW+AQNyXzK/AQZpX3Jlc3TAAQRyMF8ywQEGYWNjXzE2wgEGYWNjXzE3wwEGYWNjXzE4xAEGYWNjXzE5xQEEdnZfNsYBBHZ2XzfHAQR2dl84yAEEdnZfOckBBHNzXzbKAQNyXzPLAQRpXzE2zAEEaV8xN80BBGxfODXOAQRsXzg2zwEEbF84N9ABBGxfODjRAQRsXzg50gEEbF85MNMBBGxfOTHUAQRsXzky1QEEbF85M9YBBGxfOTTXAQRsXzk12AEEbF85NtkBBGxfOTfaAQRsXzk42wEEbF85OdwBBWxfMTAw3QEFbF8xMDHeAQVsXzEwMt8BBWxfMTAz4AEFbF8xMDThAQVsXzEwNeIBBWxfMTA24wEFbF8xMDfkAQVsXzEwOOUBBWxfMTA55gEFbF8xMTDnAQVsXzExMegBBWxfMTEy6QEFbF8xMTPqAQVsXzExNOsBBWxfMTE17AEFbF8xMTbtAQVsXzExN+4BBWxfMTE47wEFbF8xMTnwAQNyXzTxAQVsXzEyMPIBBWxfMTIx8wEFbF8xMjL0AQVsXzEyM/UBBWxfMTI09gEFbF8xMjX3AQVsXzEyNvgBBWxfMTI3+QEFbF8xMjj6AQVsXzEyOfsBBWxfMTMw/AEFbF8xMzH9AQVsXzEzMv4BBWxfMTMz/wEFbF8xMzSAAgVsXzEzNYECBWxfMTM2ggIFbF8xMzeDAgVsXzEzOIQCBWxfMTM5hQIFbF8xNDCGAgVsXzE0MYcCBWxfMTQyiAIFbF8xNDOJAgVsXzE0NIoCBGlfMTiLAgJwYYwCAnBijQIBdI4CBGlfMTmPAgJzMJACAnQwkQIGYWNjXzIwkgIGYWNjXzIxkwIGYWNjXzIylAIGYWNjXzIzlQIGYWNjXzI0lgIGYWNjXzI1lwIGYWNjXzI2mAIGYWNjXzI3mQICYXaaAgRhdl8xmwIEYXZfMpwCBGF2XzOdAgJidp4CBGJ2XzGfAgRwb18yoAIEdDBfMaECBmFjY18yOKICBmFjY18yOaMCBmFjY18zMKQCBmFjY18zMaUCBGF2XzSmAgRhdl81pwIEYXZfNqgCBGF2XzepAgRidl8yqgIEcG9fM6sCCGlfcmVzdF8xrAIEczBfMa0CBHQwXzKuAgZhY2NfMzKvAgZhY2NfMzOwAgZhY2NfMzSxAgZhY2NfMzWyAgRhdl84swIEYXZfObQCBGJ2XzO1AgRidl80tgIEcG9fNLcCBHQwXzO4AgZhY2NfMza5AgZhY2NfMze6AgVhdl8xMLsCBWF2XzExvAIEYnZfNb0CBHBvXzW+AgNzXzG/AgRpXzIwwAIGaV90YWlswQIDbWF4wgIFdG1wXzHDAgN0MjLEAgRpXzIxAQgAAXgBAXQCA3RfMQMDdF8yBAN0XzMFA3RfNAYDdF81BwN0XzYCCAABeAEBdAIDdF8xAwN0XzIEA3RfMwUDdF80BgN0XzUHA3RfNgMHAAF4AQF0AgN0XzEDA3RfMgQDdF8zBQN0XzQGA3RfNQTHAgAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwV0OV9hdAQGdDE5X2F0BQZ0MjBfYXQGCnRhcmdldHNfYXQHAWkIAWoJAWsKA2lfMQsDaV8yDANqXzENA2tfMQ4DaV8zDwNqXzIQA2tfMhEDaV80EgNrXzMTA2tfNBQDa181FQNrXzYWA2tfNxcDa184GANrXzkZBGtfMTAaBGtfMTEbBGtfMTIcBGtfMTMdA2lfNR4DaV82HwRrXzE0IARrXzE1IQRrXzE2IgRrXzE3IwRrXzE4JARrXzE5JQRrXzIwJgRrXzIxJwRrXzIyKARrXzIzKQRrXzI0KgNpXzcrBGtfMjUsBGtfMjYtBGtfMjcuBGtfMjgvBGtfMjkwBGtfMzAxBGtfMzEyBGtfMzIzBGtfMzM0BGtfMzQ1BGtfMzU2A3QyNDcBczgDaV84OQNqXzM6AnB2OwJwczwCcG89A2pfND4DaV85PwJyMEADYWNjQQVhY2NfMUIFYWNjXzJDBWFjY18zRAVhY2NfNEUFYWNjXzVGBWFjY182RwVhY2NfN0gCdnZJBHZ2XzFKAnNzSwRzc18xTARzc18yTQRzc18zTgFyTwN0bXBQBGlfMTBRBGlfMTFSAWxTA2xfMVQDbF8yVQNsXzNWA2xfNFcDbF81WANsXzZZA2xfN1oDbF84WwNsXzlcBGxfMTBdBGxfMTFeBGxfMTJfBGxfMTNgBGxfMTRhBGxfMTViBGxfMTZjBGxfMTdkBGxfMThlBGxfMTlmBGxfMjBnBGxfMjFoBGxfMjJpBGxfMjNqBGxfMjRrBGxfMjVsBGlfMTJtBGxfMjZuBGxfMjdvBGxfMjhwBGxfMjlxBGxfMzByBGxfMzFzBGxfMzJ0BGxfMzN1BGxfMzR2BGxfMzV3BGxfMzZ4BGxfMzd5BGxfMzh6A3JfMXsEaV8xM3wEbF8zOX0EbF80MH4EbF80MX8EbF80MoABBGxfNDOBAQRsXzQ0ggEEbF80NYMBBGxfNDaEAQRsXzQ3hQEEbF80OIYBBGxfNDmHAQRsXzUwiAEEbF81MYkBBGlfMTSKAQRsXzUyiwEEbF81M4wBBGxfNTSNAQRsXzU1jgEEbF81No8BBGxfNTeQAQRsXzU4kQEEbF81OZIBBGxfNjCTAQRsXzYxlAEEbF82MpUBBGxfNjOWAQRsXzY0lwEEbF82NZgBBGxfNjaZAQRsXzY3mgEEbF82OJsBBGxfNjmcAQRsXzcwnQEEbF83MZ4BBGxfNzKfAQRsXzczoAEEbF83NKEBBGxfNzWiAQRsXzc2owEEbF83N6QBBGxfNzilAQRsXzc5pgEEbF84MKcBBGxfODGoAQRsXzgyqQEEbF84M6oBBGxfODSrAQRwdl8xrAEEcHNfMa0BBHBvXzGuAQNqXzWvAQRpXzE1sAEEcjBfMbEBBWFjY184sgEFYWNjXzmzAQZhY2NfMTC0AQZhY2NfMTG1AQZhY2NfMTK2AQZhY2NfMTO3AQZhY2NfMTS4AQZhY2NfMTW5AQR2dl8yugEEdnZfM7sBBHZ2XzS8AQR2dl81vQEEc3NfNL4BBHNzXzW/AQNyXzLAAQZpX3Jlc3TBAQRyMF8ywgEGYWNjXzE2wwEGYWNjXzE3xAEGYWNjXzE4xQEGYWNjXzE5xgEEdnZfNscBBHZ2XzfIAQR2dl84yQEEdnZfOcoBBHNzXzbLAQNyXzPMAQRpXzE2zQEEaV8xN84BBGxfODXPAQRsXzg20AEEbF84N9EBBGxfODjSAQRsXzg50wEEbF85MNQBBGxfOTHVAQRsXzky1gEEbF85M9cBBGxfOTTYAQRsXzk12QEEbF85NtoBBGxfOTfbAQRsXzk43AEEbF85Od0BBWxfMTAw3gEFbF8xMDHfAQVsXzEwMuABBWxfMTAz4QEFbF8xMDTiAQVsXzEwNeMBBWxfMTA25AEFbF8xMDflAQVsXzEwOOYBBWxfMTA55wEFbF8xMTDoAQVsXzExMekBBWxfMTEy6gEFbF8xMTPrAQVsXzExNOwBBWxfMTE17QEFbF8xMTbuAQVsXzExN+8BBWxfMTE48AEFbF8xMTnxAQNyXzTyAQVsXzEyMPMBBWxfMTIx9AEFbF8xMjL1AQVsXzEyM/YBBWxfMTI09wEFbF8xMjX4AQVsXzEyNvkBBWxfMTI3+gEFbF8xMjj7AQVsXzEyOfwBBWxfMTMw/QEFbF8xMzH+AQVsXzEzMv8BBWxfMTMzgAIFbF8xMzSBAgVsXzEzNYICBWxfMTM2gwIFbF8xMzeEAgVsXzEzOIUCBWxfMTM5hgIFbF8xNDCHAgVsXzE0MYgCBWxfMTQyiQIFbF8xNDOKAgVsXzE0NIsCBGlfMTiMAgJwYY0CAnBijgIBdI8CBGlfMTmQAgJzMJECAnQwkgIGYWNjXzIwkwIGYWNjXzIxlAIGYWNjXzIylQIGYWNjXzIzlgIGYWNjXzI0lwIGYWNjXzI1mAIGYWNjXzI2mQIGYWNjXzI3mgICYXabAgRhdl8xnAIEYXZfMp0CBGF2XzOeAgJidp8CBGJ2XzGgAgRwb18yoQIEdDBfMaICBmFjY18yOKMCBmFjY18yOaQCBmFjY18zMKUCBmFjY18zMaYCBGF2XzSnAgRhdl81qAIEYXZfNqkCBGF2XzeqAgRidl8yqwIEcG9fM6wCCGlfcmVzdF8xrQIEczBfMa4CBHQwXzKvAgZhY2NfMzKwAgZhY2NfMzOxAgZhY2NfMzSyAgZhY2NfMzWzAgRhdl84tAIEYXZfObUCBGJ2XzO2AgRidl80twIEcG9fNLgCBHQwXzO5AgZhY2NfMza6AgZhY2NfMze7AgVhdl8xMLwCBWF2XzExvQIEYnZfNb4CBHBvXzW/AgNzXzHAAgRpXzIwwQIGaV90YWlswgIFbWF4JDHDAgV0bXBfMcQCA3QyMsUCA3QyNcYCBGludkIFrgcABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMFdDlfYXQEBnhkMl9hdAUGdDQyX2F0BgZ4YzJfYXQHBnQ1MV9hdAgGeGQ2X2F0CQZ0NThfYXQKBnQ1OV9hdAsGeGM2X2F0DAVhNl9hdA0GdDY5X2F0DgVhOF9hdA8GYTEwX2F0EAZ0NzBfYXQRCnRhcmdldHNfYXQSCGRfejExX2F0EwhkX2ExMF9hdBQIZF94YzZfYXQVCGRfeGMyX2F0Fghybmdfc2VlZBcIcm5nX3N0ZXAYAWkZAWoaAWsbA2lfMRwDal8xHQNrXzEeA2lfMh8Da18yIANrXzMhA2tfNCIDa181IwNrXzYkA2tfNyUDa184JgNrXzknBGtfMTAoBGtfMTEpBGtfMTIqA2lfMysEa18xMywEa18xNC0Ea18xNS4Ea18xNi8Ea18xNzAEa18xODEEa18xOTIEa18yMDMEa18yMTQEa18yMjUEa18yMzYDdDI3NwN0Mjg4A3QyOTkDdDMwOgN0MzE7A3QzMjwDdG1wPQV0bXBfMT4DdDMzPwNpXzRAAWxBA2xfMUIDbF8yQwNsXzNEA2xfNEUDbF81RgNsXzZHA2xfN0gDbF84SQNsXzlKBGxfMTBLBGxfMTFMBGxfMTJNBGxfMTNOBGxfMTRPBGxfMTVQBGxfMTZRBGxfMTdSBGxfMThTBGxfMTlUA2pfMlUDal8zVgNqXzRXA2pfNVgDal82WQNqXzdaA2pfOFsDal85XARqXzEwXQRqXzExXgRqXzEyXwRqXzEzYARqXzE0YQRqXzE1YgRqXzE2YwRqXzE3ZANpXzVlBGpfMThmBGxfMjBnBGxfMjFoBGxfMjJpBGxfMjNqAXNrA2lfNmwEal8xOW0CcHZuAnBzbwJwb3AEal8yMHEDaV83cgJyMHMDYWNjdAVhY2NfMXUFYWNjXzJ2BWFjY18zdwVhY2NfNHgFYWNjXzV5BWFjY182egVhY2NfN3sCdnZ8BHZ2XzF9AnNzfgRzc18xfwRzc18ygAEEc3NfM4EBAXKCAQV0bXBfMoMBA2lfOIQBBGxfMjSFAQNyXzGGAQRsXzI1hwEDaV85iAEEaV8xMIkBBGxfMjaKAQNyXzKLAQRsXzI3jAEEaV8xMY0BBGlfMTKOAQV0bXBfM48BBGludkKQAQRpXzEzkQEEaV8xNJIBBGlfMTWTAQRpXzE2lAEEaV8xN5UBBGlfMTiWAQRpXzE5lwEEal8yMZgBBGtfMjSZAQRpXzIwmgEEaV8yMZsBBGlfMjKcAQRqXzIynQEEa18yNZ4BA3NfMZ8BBGlfMjOgAQRpXzI0oQEEbF8yOKIBBGxfMjmjAQRsXzMwpAEEbF8zMaUBBGxfMzKmAQRsXzMzpwEEbF8zNKgBBGxfMzWpAQRsXzM2qgEEbF8zN6sBBGxfMzisAQRsXzM5rQEEbF80MK4BBGxfNDGvAQRsXzQysAEEbF80M7EBBGxfNDSyAQRsXzQ1swEEbF80NrQBBGxfNDe1AQRsXzQ4tgEEbF80ObcBBGxfNTC4AQRsXzUxuQEEbF81MroBBGxfNTO7AQRpXzI1vAEEbF81NL0BBGxfNTW+AQRsXzU2vwEEbF81N8ABBGxfNTjBAQRsXzU5wgEEbF82MMMBBGxfNjHEAQRsXzYyxQEEbF82M8YBBGxfNjTHAQRsXzY1yAEEbF82NskBA3JfM8oBBGlfMjbLAQRsXzY3zAEEbF82OM0BBGxfNjnOAQRsXzcwzwEEbF83MdABBGxfNzLRAQRsXzcz0gEEbF83NNMBBGxfNzXUAQRsXzc21QEEbF83N9YBBGxfNzjXAQRsXzc52AEEaV8yN9kBBGxfODDaAQRsXzgx2wEEbF84MtwBBGxfODPdAQRsXzg03gEEbF84Nd8BBGxfODbgAQRsXzg34QEEbF84OOIBBGxfODnjAQRsXzkw5AEEbF85MeUBBGxfOTLmAQRsXzkz5wEEbF85NOgBBGxfOTXpAQRsXzk26gEEbF85N+sBBGxfOTjsAQRsXzk57QEFbF8xMDDuAQVsXzEwMe8BBWxfMTAy8AEFbF8xMDPxAQVsXzEwNPIBBWxfMTA18wEFbF8xMDb0AQVsXzEwN/UBBWxfMTA49gEFbF8xMDn3AQVsXzExMPgBBWxfMTEx+QEFbF8xMTL6AQRwdl8x+wEEcHNfMfwBBHBvXzH9AQRqXzIz/gEEaV8yOP8BBHIwXzGAAgVhY2NfOIECBWFjY185ggIGYWNjXzEwgwIGYWNjXzExhAIGYWNjXzEyhQIGYWNjXzEzhgIGYWNjXzE0hwIGYWNjXzE1iAIEdnZfMokCBHZ2XzOKAgR2dl80iwIEdnZfNYwCBHNzXzSNAgRzc181jgIDcl80jwIGaV9yZXN0kAIEcjBfMpECBmFjY18xNpICBmFjY18xN5MCBmFjY18xOJQCBmFjY18xOZUCBHZ2XzaWAgR2dl83lwIEdnZfOJgCBHZ2XzmZAgRzc182mgIDcl81mwIEaV8yOZwCBWxfMTEznQIDcl82ngIFbF8xMTSfAgRpXzMwoAIEaV8zMaECBWxfMTE1ogIDcl83owIFbF8xMTakAgRpXzMypQIEaV8zM6YCBGpfMjSnAgVsXzExN6gCBWxfMTE4qQIFbF8xMTmqAgVsXzEyMKsCBGlfMzSsAgVsXzEyMa0CBWxfMTIyrgIFbF8xMjOvAgVsXzEyNLACBWxfMTI1sQIFbF8xMjayAgVsXzEyN7MCBWxfMTI4tAIFbF8xMjm1AgVsXzEzMLYCBWxfMTMxtwIFbF8xMzK4AgVsXzEzM7kCA3JfOLoCBGlfMzW7AgVsXzEzNLwCBWxfMTM1vQIFbF8xMza+AgVsXzEzN78CBWxfMTM4wAIFbF8xMznBAgVsXzE0MMICBWxfMTQxwwIFbF8xNDLEAgVsXzE0M8UCBWxfMTQ0xgIFbF8xNDXHAgVsXzE0NsgCBGlfMzbJAgRpXzM3ygIEal8yNcsCBWxfMTQ3zAIFbF8xNDjNAgVsXzE0Oc4CBWxfMTUwzwIEaV8zONACBGlfMznRAgRpXzQw0gIEaV80MdMCBGlfNDLUAgRpXzQz1QIEaV80NNYCBGlfNDXXAgRrXzI22AIEa18yN9kCBGtfMjjaAgRrXzI52wIEa18zMNwCBGtfMzHdAgRrXzMy3gIEa18zM98CBGtfMzTgAgRrXzM14QIEa18zNuICBGlfNDbjAgRpXzQ35AIEaV80OOUCBGtfMzfmAgRrXzM45wIEa18zOegCBGtfNDDpAgRrXzQx6gIEa180MusCBGtfNDPsAgRrXzQ07QIEa180Ne4CBGtfNDbvAgRrXzQ38AIFbWVhbkzxAgNzXzLyAgRpXzQ58wIEaV81MPQCBWxfMTUx9QIFbF8xNTL2AgVsXzE1M/cCBWxfMTU0+AIFbF8xNTX5AgVsXzE1NvoCBWxfMTU3+wIFbF8xNTj8AgVsXzE1Of0CBWxfMTYw/gIFbF8xNjH/AgVsXzE2MoADBWxfMTYzgQMFbF8xNjSCAwVsXzE2NYMDBWxfMTY2hAMFbF8xNjeFAwVsXzE2OIYDBWxfMTY5hwMFbF8xNzCIAwVsXzE3MYkDBWxfMTcyigMFbF8xNzOLAwVsXzE3NIwDBWxfMTc1jQMFbF8xNzaOAwVsXzE3N48DBWxfMTc4kAMFbF8xNzmRAwVsXzE4MJIDBWxfMTgxkwMFbF8xODKUAwVsXzE4M5UDBWxfMTg0lgMFbF8xODWXAwNyXzmYAwVsXzE4NpkDBWxfMTg3mgMFbF8xODibAwVsXzE4OZwDBWxfMTkwnQMFbF8xOTGeAwVsXzE5Mp8DBWxfMTkzoAMFbF8xOTShAwVsXzE5NaIDBWxfMTk2owMFbF8xOTekAwVsXzE5OKUDBWxfMTk5pgMFbF8yMDCnAwVsXzIwMagDBWxfMjAyqQMFbF8yMDOqAwVsXzIwNKsDBWxfMjA1rAMFbF8yMDatAwVsXzIwN64DBWxfMjA4rwMFbF8yMDmwAwVsXzIxMLEDBGlfNTGyAwJwYbMDAnBitAMBdLUDBGlfNTK2AwJzMLcDAnQwuAMGYWNjXzIwuQMGYWNjXzIxugMGYWNjXzIyuwMGYWNjXzIzvAMGYWNjXzI0vQMGYWNjXzI1vgMGYWNjXzI2vwMGYWNjXzI3wAMCYXbBAwRhdl8xwgMEYXZfMsMDBGF2XzPEAwJidsUDBGJ2XzHGAwRwb18yxwMEdDBfMcgDBmFjY18yOMkDBmFjY18yOcoDBmFjY18zMMsDBmFjY18zMcwDBGF2XzTNAwRhdl81zgMEYXZfNs8DBGF2XzfQAwRidl8y0QMEcG9fM9IDCGlfcmVzdF8x0wMEczBfMdQDBHQwXzLVAwZhY2NfMzLWAwZhY2NfMzPXAwZhY2NfMzTYAwZhY2NfMzXZAwRhdl842gMEYXZfOdsDBGJ2XzPcAwRidl803QMEcG9fNN4DBHQwXzPfAwZhY2NfMzbgAwZhY2NfMzfhAwVhdl8xMOIDBWF2XzEx4wMEYnZfNeQDBHBvXzXlAwNzXzPmAwRpXzUz5wMGaV90YWls6AMFbWF4JDLpAwN0NzHqAwN0NzLrAwRpXzU07AMEaV81Ne0DCGlfdGFpbF8x7gMFc2NhbGXvAwdzY2FsZV928AMEcHZfMvEDBHBzXzLyAwRwb1828wMEal8yNvQDBGlfNTb1AwRyMF8z9gMGYWNjXzM49wMGYWNjXzM5+AMGYWNjXzQw+QMGYWNjXzQx+gMGYWNjXzQy+wMGYWNjXzQz/AMGYWNjXzQ0/QMGYWNjXzQ1/gMFdnZfMTD/AwV2dl8xMYAEBXZ2XzEygQQFdnZfMTOCBARzc183gwQEc3NfOIQEBHJfMTCFBARwdl8zhgQEcHNfM4cEBHBvXzeIBARqXzI3iQQEczBfMooEBHIwXzSLBAZhY2NfNDaMBAZhY2NfNDeNBAZhY2NfNDiOBAZhY2NfNDmPBAZhY2NfNTCQBAZhY2NfNTGRBAZhY2NfNTKSBAZhY2NfNTOTBAV2dl8xNJQEBXZ2XzE1lQQFdnZfMTaWBAV2dl8xN5cEBHNzXzmYBAVzc18xMJkEBHJfMTGaBARyMF81mwQGYWNjXzU0nAQGYWNjXzU1nQQGYWNjXzU2ngQGYWNjXzU3nwQFdnZfMTigBAV2dl8xOaEEBXZ2XzIwogQFdnZfMjGjBAVzc18xMaQEBHJfMTKlBANzXzSmBARpXzU3pwQEaV81OKgEBGpfMjipBAVsXzIxMaoEBWxfMjEyqwQFbF8yMTOsBAVsXzIxNK0EBWxfMjE1rgQFbF8yMTavBAVsXzIxN7AEBWxfMjE4sQQFbF8yMTmyBAVsXzIyMLMEBWxfMjIxtAQFbF8yMjK1BAVsXzIyM7YEBWxfMjI0twQFbF8yMjW4BAVsXzIyNrkEBWxfMjI3ugQFbF8yMji7BAVsXzIyObwEBWxfMjMwvQQFbF8yMzG+BAVsXzIzMr8EBWxfMjMzwAQFbF8yMzTBBAVsXzIzNcIEBWxfMjM2wwQFbF8yMzfEBAVsXzIzOMUEBWxfMjM5xgQEcl8xM8cEBWxfMjQwyAQFbF8yNDHJBAVsXzI0MsoEBWxfMjQzywQFbF8yNDTMBAVsXzI0Nc0EBWxfMjQ2zgQFbF8yNDfPBAVsXzI0ONAEBWxfMjQ50QQFbF8yNTDSBAVsXzI1MdMEBWxfMjUy1AQFbF8yNTPVBAVsXzI1NNYEBWxfMjU11wQFbF8yNTbYBAVsXzI1N9kEBWxfMjU42gQFbF8yNTnbBAVsXzI2MNwEBWxfMjYx3QQFbF8yNjLeBAVsXzI2M98EBWxfMjY04AQEaV81OeEEBGlfNjDiBARqXzI54wQFbF8yNjXkBAVsXzI2NuUEBWxfMjY35gQFbF8yNjjnBARpXzYx6AQEaV82MukEAmk06gQEaTRfMesEBGk0XzLsBARpNF8z7QQEaTRfNO4EBGk0XzXvBARpNF828AQEaTRfN/EEBGk0XzjyBARpNF858wQFaTRfMTD0BAVpNF8xMfUEBWk0XzEy9gQFaTRfMTP3BAVpNF8xNPgEBWk0XzE1+QQFaTRfMTb6BAVpNF8xN/sEBWk0XzE4/AQFaTRfMTn9BARpXzYz/gQEaV82NP8EBGlfNjWABQVhY2MkOIEFBHJfMTSCBQVhY2MkOYMFBHJfMTWEBQZhY2MkMTCFBQRyXzE2hgUGYWNjJDExhwUEcl8xN4gFBmFjYyQxMokFBHJfMTiKBQZhY2MkMTOLBQRyXzE5jAUGYWNjJDE0jQUEcl8yMI4FBmFjYyQxNY8FBHJfMjGQBQZhY2MkMTaRBQRyXzIykgUGYWNjJDE3kwUEcl8yM5QFBmFjYyQxOJUFBHJfMjSWBQZhY2MkMTmXBQRyXzI1mAUGYWNjJDIwmQUEcl8yNpoFBmFjYyQyMZsFBHJfMjecBQZhY2MkMjKdBQRyXzI4ngUGYWNjJDIznwUEcl8yOaAFBGlfNjahBQZhY2MkMjSiBQRyXzMwowUGYWNjJDI1pAUEcl8zMaUFBmFjYyQyNqYFBHJfMzKnBQZhY2MkMjeoBQRyXzMzqQUGYWNjJDI4qgUEcl8zNKsFBmFjYyQyOawFBHJfMzWtBQZhY2MkMzCuBQRyXzM2rwUGYWNjJDMxsAUEcl8zN7EFBmFjYyQzMrIFBHJfMzizBQZhY2MkMzO0BQRyXzM5tQUGYWNjJDM0tgUEcl80MLcFBmFjYyQzNbgFBHJfNDG5BQZhY2MkMza6BQRyXzQyuwUGYWNjJDM3vAUEcl80M70FBmFjYyQzOL4FBHJfNDS/BQZhY2MkMznABQRyXzQ1wQUEaV82N8IFBGlfNjjDBQRpXzY5xAUEal8zMMUFBGlfNzDGBQRpXzcxxwUEal8zMcgFBmFjYyQ0MMkFBHJfNDbKBQZhY2MkNDHLBQRyXzQ3zAUGYWNjJDQyzQUEcl80OM4FBmFjYyQ0M88FBHJfNDnQBQZhY2MkNDTRBQRyXzUw0gUGYWNjJDQ10wUEcl81MdQFBmFjYyQ0NtUFBHJfNTLWBQZhY2MkNDfXBQRyXzUz2AUGYWNjJDQ42QUEcl81NNoFBmFjYyQ0OdsFBHJfNTXcBQZhY2MkNTDdBQRyXzU23gUGYWNjJDUx3wUEcl81N+AFBmFjYyQ1MuEFBHJfNTjiBQZhY2MkNTPjBQRyXzU55AUGYWNjJDU05QUEcl82MOYFBmFjYyQ1NecFBHJfNjHoBQNzXzXpBQRpXzcy6gUEcHZfNOsFBHBzXzTsBQRwb1847QUEal8zMu4FBGlfNzPvBQRyMF828AUGYWNjXzU48QUGYWNjXzU58gUGYWNjXzYw8wUGYWNjXzYx9AUGYWNjXzYy9QUGYWNjXzYz9gUGYWNjXzY09wUGYWNjXzY1+AUFdnZfMjL5BQV2dl8yM/oFBXZ2XzI0+wUFdnZfMjX8BQVzc18xMv0FBXNzXzEz/gUEcl82Mv8FCGlfcmVzdF8ygAYEcjBfN4EGBmFjY182NoIGBmFjY182N4MGBmFjY182OIQGBmFjY182OYUGBXZ2XzI2hgYFdnZfMjeHBgV2dl8yOIgGBXZ2XzI5iQYFc3NfMTSKBgRyXzYziwYFal92ZWOMBgRpXzc0jQYEcjBfOI4GBmFjY183MI8GBmFjY183MZAGBmFjY183MpEGBmFjY183M5IGBXZ2XzMwkwYFdnZfMzGUBgVzc18xNZUGBXNzXzE2lgYEcl82NJcGCGlfcmVzdF8zmAYEcjBfOZkGBmFjY183NJoGBmFjY183NZsGBXZ2XzMynAYFdnZfMzOdBgVzc18xN54GBHJfNjWfBgRwdl81oAYEcHNfNaEGBHBvXzmiBgRqXzMzowYEaV83NaQGBXIwXzEwpQYGYWNjXzc2pgYGYWNjXzc3pwYGYWNjXzc4qAYGYWNjXzc5qQYGYWNjXzgwqgYGYWNjXzgxqwYGYWNjXzgyrAYGYWNjXzgzrQYFdnZfMzSuBgV2dl8zNa8GBXZ2XzM2sAYFdnZfMzexBgVzc18xOLIGBXNzXzE5swYEcl82NrQGBGlfNza1BgRpXzc3tgYEal8zNLcGBWk0XzIwuAYFaTRfMjG5BgVpNF8yMroGBWk0XzIzuwYFaTRfMjS8BgVpNF8yNb0GBWk0XzI2vgYFaTRfMje/BgVpNF8yOMAGBGlfNzjBBgRqXzM1wgYFbF8yNjnDBgVsXzI3MMQGBWxfMjcxxQYFbF8yNzLGBgRpXzc5xwYEaV84MMgGBGpfMzbJBgVpNF8yOcoGBWk0XzMwywYFaTRfMzHMBgVpNF8zMs0GBGlfODHOBgRpXzgyzwYEaV84M9AGBmFjYyQ1NtEGBHJfNjfSBgZhY2MkNTfTBgRyXzY41AYGYWNjJDU41QYEcl82OdYGBmFjYyQ1OdcGBHJfNzDYBgZhY2MkNjDZBgRyXzcx2gYGYWNjJDYx2wYEcl83MtwGBmFjYyQ2Mt0GBHJfNzPeBgZhY2MkNjPfBgRyXzc04AYEaV84NOEGBmFjYyQ2NOIGBHJfNzXjBgZhY2MkNjXkBgRyXzc25QYGYWNjJDY25gYEcl83N+cGBmFjYyQ2N+gGBHJfNzjpBgZhY2MkNjjqBgRyXzc56wYGYWNjJDY57AYEcl84MO0GBmFjYyQ3MO4GBHJfODHvBgZhY2MkNzHwBgRyXzgy8QYEaV84NfIGBGlfODbzBgRpXzg39AYEal8zN/UGBGlfODj2BgRpXzg59wYEal8zOPgGBGlfOTD5BgZhY2MkNzL6BgRyXzgz+wYGYWNjJDcz/AYEcl84NP0GBmFjYyQ3NP4GBHJfODX/BgZhY2MkNzWABwRyXzg2gQcGYWNjJDc2ggcEcl84N4MHBmFjYyQ3N4QHBHJfODiFBwZhY2MkNziGBwRyXzg5hwcGYWNjJDc5iAcEcl85MIkHA3NfNooHBGlfOTGLBwRwdl82jAcEcHNfNo0HBXBvXzEwjgcEal8zOY8HBGlfOTKQBwVyMF8xMZEHBmFjY184NJIHBmFjY184NZMHBmFjY184NpQHBmFjY184N5UHBmFjY184OJYHBmFjY184OZcHBmFjY185MJgHBmFjY185MZkHBXZ2XzM4mgcFdnZfMzmbBwVzc18yMJwHBXNzXzIxnQcFc3NfMjKeBwVzc18yM58HBHJfOTGgBwhpX3Jlc3RfNKEHBXIwXzEyogcGYWNjXzkyowcGYWNjXzkzpAcFdnZfNDClBwV2dl80MaYHBXNzXzI0pwcEcl85MqgHBGlfOTOpBwRpXzk0qgcEaV85NasHBGlfOTasBwRpXzk3rQcEaV85OAb5AgAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwV0OV9hdAQGeGQyX2F0BQZ0NDJfYXQGBnQ1MV9hdAcGeGQ2X2F0CAZ0NjlfYXQJBWE4X2F0CgZhMTBfYXQLBnQ3MF9hdAwGb3V0X2F0DQhybmdfc2VlZA4Icm5nX3N0ZXAPAWkQAWoRAWsSA2lfMRMDal8xFANrXzEVA2lfMhYDa18yFwNrXzMYA2tfNBkDa181GgNrXzYbA2tfNxwDa184HQNrXzkeBGtfMTAfBGtfMTEgBGtfMTIhA2lfMyIEa18xMyMEa18xNCQEa18xNSUEa18xNiYEa18xNycEa18xOCgEa18xOSkEa18yMCoEa18yMSsEa18yMiwEa18yMy0Bcy4DaV80LwNqXzIwAnB2MQJwczICcG8zA2pfMzQDaV81NQJyMDYDYWNjNwVhY2NfMTgFYWNjXzI5BWFjY18zOgVhY2NfNDsFYWNjXzU8BWFjY182PQVhY2NfNz4CdnY/BHZ2XzFAAnNzQQRzc18xQgRzc18yQwRzc18zRAFyRQN0bXBGA2lfNkcBbEgDcl8xSQNsXzFKA2lfN0sDaV84TANsXzJNA3JfMk4DbF8zTwNpXzlQBGlfMTBRBXRtcF8xUgRpbnZCUwRpXzExVARpXzEyVQRpXzEzVgNqXzRXBGtfMjRYBGlfMTRZBGlfMTVaA2pfNVsEa18yNVwDc18xXQRpXzE2XgRpXzE3XwNsXzRgA2xfNWEDbF82YgNsXzdjA2xfOGQDbF85ZQRsXzEwZgRsXzExZwRsXzEyaARsXzEzaQRsXzE0agRsXzE1awRsXzE2bARsXzE3bQRsXzE4bgRsXzE5bwRsXzIwcARsXzIxcQRsXzIycgRsXzIzcwRsXzI0dARsXzI1dQRsXzI2dgRsXzI3dwRsXzI4eARsXzI5eQRpXzE4egRsXzMwewRsXzMxfARsXzMyfQRsXzMzfgRsXzM0fwRsXzM1gAEEbF8zNoEBBGxfMzeCAQRsXzM4gwEEbF8zOYQBBGxfNDCFAQRsXzQxhgEEbF80MocBA3JfM4gBBGlfMTmJAQRsXzQzigEEbF80NIsBBGxfNDWMAQRsXzQ2jQEEbF80N44BBGxfNDiPAQRsXzQ5kAEEbF81MJEBBGxfNTGSAQRsXzUykwEEbF81M5QBBGxfNTSVAQRsXzU1lgEEaV8yMJcBBGxfNTaYAQRsXzU3mQEEbF81OJoBBGxfNTmbAQRsXzYwnAEEbF82MZ0BBGxfNjKeAQRsXzYznwEEbF82NKABBGxfNjWhAQRsXzY2ogEEbF82N6MBBGxfNjikAQRsXzY5pQEEbF83MKYBBGxfNzGnAQRsXzcyqAEEbF83M6kBBGxfNzSqAQRsXzc1qwEEbF83NqwBBGxfNzetAQRsXzc4rgEEbF83Oa8BBGxfODCwAQRsXzgxsQEEbF84MrIBBGxfODOzAQRsXzg0tAEEbF84NbUBBGxfODa2AQRsXzg3twEEbF84OLgBBHB2XzG5AQRwc18xugEEcG9fMbsBA2pfNrwBBGlfMjG9AQRyMF8xvgEFYWNjXzi/AQVhY2NfOcABBmFjY18xMMEBBmFjY18xMcIBBmFjY18xMsMBBmFjY18xM8QBBmFjY18xNMUBBmFjY18xNcYBBHZ2XzLHAQR2dl8zyAEEdnZfNMkBBHZ2XzXKAQRzc180ywEEc3NfNcwBA3JfNM0BBmlfcmVzdM4BBHIwXzLPAQZhY2NfMTbQAQZhY2NfMTfRAQZhY2NfMTjSAQZhY2NfMTnTAQR2dl821AEEdnZfN9UBBHZ2XzjWAQR2dl851wEEc3NfNtgBA3JfNdkBBGlfMjLaAQRsXzg52wEDcl823AEEbF85MN0BBGlfMjPeAQRpXzI03wEEbF85MeABA3JfN+EBBGxfOTLiAQRpXzI14wEEaV8yNuQBBGlfMjflAQRpXzI45gEEa18yNucBBGtfMjfoAQRrXzI46QEEa18yOeoBBGtfMzDrAQRrXzMx7AEEa18zMu0BBGtfMzPuAQRrXzM07wEEa18zNfABBGtfMzbxAQRpXzI58gEEaV8zMPMBBGtfMzf0AQRrXzM49QEEa18zOfYBBGtfNDD3AQRrXzQx+AEEa180MvkBBGtfNDP6AQRrXzQ0+wEEa180NfwBBGtfNDb9AQRrXzQ3/gEDc18y/wEEaV8zMYACBGlfMzKBAgRsXzkzggIEbF85NIMCBGxfOTWEAgRsXzk2hQIEbF85N4YCBGxfOTiHAgRsXzk5iAIFbF8xMDCJAgVsXzEwMYoCBWxfMTAyiwIFbF8xMDOMAgVsXzEwNI0CBWxfMTA1jgIFbF8xMDaPAgVsXzEwN5ACBWxfMTA4kQIFbF8xMDmSAgVsXzExMJMCBWxfMTExlAIFbF8xMTKVAgVsXzExM5YCBWxfMTE0lwIFbF8xMTWYAgVsXzExNpkCBWxfMTE3mgIFbF8xMTibAgVsXzExOZwCBWxfMTIwnQIFbF8xMjGeAgVsXzEyMp8CBWxfMTIzoAIFbF8xMjShAgVsXzEyNaICBWxfMTI2owIFbF8xMjekAgNyXzilAgVsXzEyOKYCBWxfMTI5pwIFbF8xMzCoAgVsXzEzMakCBWxfMTMyqgIFbF8xMzOrAgVsXzEzNKwCBWxfMTM1rQIFbF8xMzauAgVsXzEzN68CBWxfMTM4sAIFbF8xMzmxAgVsXzE0MLICBWxfMTQxswIFbF8xNDK0AgVsXzE0M7UCBWxfMTQ0tgIFbF8xNDW3AgVsXzE0NrgCBWxfMTQ3uQIFbF8xNDi6AgVsXzE0ObsCBWxfMTUwvAIFbF8xNTG9AgVsXzE1Mr4CBGlfMzO/AgJwYcACAnBiwQIBdMICBGlfMzTDAgJzMMQCAnQwxQIGYWNjXzIwxgIGYWNjXzIxxwIGYWNjXzIyyAIGYWNjXzIzyQIGYWNjXzI0ygIGYWNjXzI1ywIGYWNjXzI2zAIGYWNjXzI3zQICYXbOAgRhdl8xzwIEYXZfMtACBGF2XzPRAgJidtICBGJ2XzHTAgRwb18y1AIEdDBfMdUCBmFjY18yONYCBmFjY18yOdcCBmFjY18zMNgCBmFjY18zMdkCBGF2XzTaAgRhdl812wIEYXZfNtwCBGF2XzfdAgRidl8y3gIEcG9fM98CCGlfcmVzdF8x4AIEczBfMeECBHQwXzLiAgZhY2NfMzLjAgZhY2NfMzPkAgZhY2NfMzTlAgZhY2NfMzXmAgRhdl845wIEYXZfOegCBGJ2XzPpAgRidl806gIEcG9fNOsCBHQwXzPsAgZhY2NfMzbtAgZhY2NfMzfuAgVhdl8xMO8CBWF2XzEx8AIEYnZfNfECBHBvXzXyAgNzXzPzAgRpXzM19AIGaV90YWls9QIFbWF4JDP2AgV0bXBfMvcCA3Q3MfgCBGlfMzYH+gIABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMFdDlfYXQEBnhkMl9hdAUGdDQyX2F0BgZ0NTFfYXQHBnhkNl9hdAgGdDY5X2F0CQVhOF9hdAoGYTEwX2F0CwZ0NzBfYXQMCnRhcmdldHNfYXQNCHJuZ19zZWVkDghybmdfc3RlcA8BaRABahEBaxIDaV8xEwNqXzEUA2tfMRUDaV8yFgNrXzIXA2tfMxgDa180GQNrXzUaA2tfNhsDa183HANrXzgdA2tfOR4Ea18xMB8Ea18xMSAEa18xMiEDaV8zIgRrXzEzIwRrXzE0JARrXzE1JQRrXzE2JgRrXzE3JwRrXzE4KARrXzE5KQRrXzIwKgRrXzIxKwRrXzIyLARrXzIzLQFzLgNpXzQvA2pfMjACcHYxAnBzMgJwbzMDal8zNANpXzU1AnIwNgNhY2M3BWFjY18xOAVhY2NfMjkFYWNjXzM6BWFjY180OwVhY2NfNTwFYWNjXzY9BWFjY183PgJ2dj8EdnZfMUACc3NBBHNzXzFCBHNzXzJDBHNzXzNEAXJFA3RtcEYDaV82RwFsSANyXzFJA2xfMUoDaV83SwNpXzhMA2xfMk0Dcl8yTgNsXzNPA2lfOVAEaV8xMFEFdG1wXzFSBGludkJTBGlfMTFUBGlfMTJVBGlfMTNWA2pfNFcEa18yNFgEaV8xNFkEaV8xNVoDal81WwRrXzI1XANzXzFdBGlfMTZeBGlfMTdfA2xfNGADbF81YQNsXzZiA2xfN2MDbF84ZANsXzllBGxfMTBmBGxfMTFnBGxfMTJoBGxfMTNpBGxfMTRqBGxfMTVrBGxfMTZsBGxfMTdtBGxfMThuBGxfMTlvBGxfMjBwBGxfMjFxBGxfMjJyBGxfMjNzBGxfMjR0BGxfMjV1BGxfMjZ2BGxfMjd3BGxfMjh4BGxfMjl5BGlfMTh6BGxfMzB7BGxfMzF8BGxfMzJ9BGxfMzN+BGxfMzR/BGxfMzWAAQRsXzM2gQEEbF8zN4IBBGxfMziDAQRsXzM5hAEEbF80MIUBBGxfNDGGAQRsXzQyhwEDcl8ziAEEaV8xOYkBBGxfNDOKAQRsXzQ0iwEEbF80NYwBBGxfNDaNAQRsXzQ3jgEEbF80OI8BBGxfNDmQAQRsXzUwkQEEbF81MZIBBGxfNTKTAQRsXzUzlAEEbF81NJUBBGxfNTWWAQRpXzIwlwEEbF81NpgBBGxfNTeZAQRsXzU4mgEEbF81OZsBBGxfNjCcAQRsXzYxnQEEbF82Mp4BBGxfNjOfAQRsXzY0oAEEbF82NaEBBGxfNjaiAQRsXzY3owEEbF82OKQBBGxfNjmlAQRsXzcwpgEEbF83MacBBGxfNzKoAQRsXzczqQEEbF83NKoBBGxfNzWrAQRsXzc2rAEEbF83N60BBGxfNziuAQRsXzc5rwEEbF84MLABBGxfODGxAQRsXzgysgEEbF84M7MBBGxfODS0AQRsXzg1tQEEbF84NrYBBGxfODe3AQRsXzg4uAEEcHZfMbkBBHBzXzG6AQRwb18xuwEDal82vAEEaV8yMb0BBHIwXzG+AQVhY2NfOL8BBWFjY185wAEGYWNjXzEwwQEGYWNjXzExwgEGYWNjXzEywwEGYWNjXzEzxAEGYWNjXzE0xQEGYWNjXzE1xgEEdnZfMscBBHZ2XzPIAQR2dl80yQEEdnZfNcoBBHNzXzTLAQRzc181zAEDcl80zQEGaV9yZXN0zgEEcjBfMs8BBmFjY18xNtABBmFjY18xN9EBBmFjY18xONIBBmFjY18xOdMBBHZ2XzbUAQR2dl831QEEdnZfONYBBHZ2XznXAQRzc1822AEDcl812QEEaV8yMtoBBGxfODnbAQNyXzbcAQRsXzkw3QEEaV8yM94BBGlfMjTfAQRsXzkx4AEDcl834QEEbF85MuIBBGlfMjXjAQRpXzI25AEEaV8yN+UBBGlfMjjmAQRrXzI25wEEa18yN+gBBGtfMjjpAQRrXzI56gEEa18zMOsBBGtfMzHsAQRrXzMy7QEEa18zM+4BBGtfMzTvAQRrXzM18AEEa18zNvEBBGlfMjnyAQRpXzMw8wEEa18zN/QBBGtfMzj1AQRrXzM59gEEa180MPcBBGtfNDH4AQRrXzQy+QEEa180M/oBBGtfNDT7AQRrXzQ1/AEEa180Nv0BBGtfNDf+AQVtZWFuTP8BA3NfMoACBGlfMzGBAgRpXzMyggIEbF85M4MCBGxfOTSEAgRsXzk1hQIEbF85NoYCBGxfOTeHAgRsXzk4iAIEbF85OYkCBWxfMTAwigIFbF8xMDGLAgVsXzEwMowCBWxfMTAzjQIFbF8xMDSOAgVsXzEwNY8CBWxfMTA2kAIFbF8xMDeRAgVsXzEwOJICBWxfMTA5kwIFbF8xMTCUAgVsXzExMZUCBWxfMTEylgIFbF8xMTOXAgVsXzExNJgCBWxfMTE1mQIFbF8xMTaaAgVsXzExN5sCBWxfMTE4nAIFbF8xMTmdAgVsXzEyMJ4CBWxfMTIxnwIFbF8xMjKgAgVsXzEyM6ECBWxfMTI0ogIFbF8xMjWjAgVsXzEyNqQCBWxfMTI3pQIDcl84pgIFbF8xMjinAgVsXzEyOagCBWxfMTMwqQIFbF8xMzGqAgVsXzEzMqsCBWxfMTMzrAIFbF8xMzStAgVsXzEzNa4CBWxfMTM2rwIFbF8xMzewAgVsXzEzOLECBWxfMTM5sgIFbF8xNDCzAgVsXzE0MbQCBWxfMTQytQIFbF8xNDO2AgVsXzE0NLcCBWxfMTQ1uAIFbF8xNDa5AgVsXzE0N7oCBWxfMTQ4uwIFbF8xNDm8AgVsXzE1ML0CBWxfMTUxvgIFbF8xNTK/AgRpXzMzwAICcGHBAgJwYsICAXTDAgRpXzM0xAICczDFAgJ0MMYCBmFjY18yMMcCBmFjY18yMcgCBmFjY18yMskCBmFjY18yM8oCBmFjY18yNMsCBmFjY18yNcwCBmFjY18yNs0CBmFjY18yN84CAmF2zwIEYXZfMdACBGF2XzLRAgRhdl8z0gICYnbTAgRidl8x1AIEcG9fMtUCBHQwXzHWAgZhY2NfMjjXAgZhY2NfMjnYAgZhY2NfMzDZAgZhY2NfMzHaAgRhdl802wIEYXZfNdwCBGF2XzbdAgRhdl833gIEYnZfMt8CBHBvXzPgAghpX3Jlc3RfMeECBHMwXzHiAgR0MF8y4wIGYWNjXzMy5AIGYWNjXzMz5QIGYWNjXzM05gIGYWNjXzM15wIEYXZfOOgCBGF2XznpAgRidl8z6gIEYnZfNOsCBHBvXzTsAgR0MF8z7QIGYWNjXzM27gIGYWNjXzM37wIFYXZfMTDwAgVhdl8xMfECBGJ2XzXyAgRwb1818wIDc18z9AIEaV8zNfUCBmlfdGFpbPYCBW1heCQ09wIFdG1wXzL4AgN0NzH5AgN0NzIIBAACbHIBBHJhdGUCBXJhdGVzAwJhdA==";
 
 /** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
 interface WasmApi {
@@ -4625,7 +4634,7 @@ function wasmKernels(): Kernels | null {
  */
 function reserveKernels(k: Kernels, batch: number): void {
   if (batch <= k.capacity) return;
-  const bytes = 237472 + batch * 191104;
+  const bytes = 242080 + batch * 191104;
   const pages = Math.ceil((bytes - k.memory.buffer.byteLength) / 65536);
   if (pages > 0) k.memory.grow(pages);
   const buffer = k.memory.buffer;
@@ -4633,9 +4642,9 @@ function reserveKernels(k: Kernels, batch: number): void {
   k.params = new Float32Array(buffer, 0, 5282);
   k.grads = new Float32Array(buffer, 21136, 5282);
   k.state = new Float32Array(buffer, 42272, 50);
-  k.inputs = new Float32Array(buffer, 237472, batch * 784);
-  k.targets = new Float32Array(buffer, 237472 + batch * 3136, batch * 10);
-  k.out = new Float32Array(buffer, 237472 + batch * 3176, batch * 10);
+  k.inputs = new Float32Array(buffer, 242080, batch * 784);
+  k.targets = new Float32Array(buffer, 242080 + batch * 3136, batch * 10);
+  k.out = new Float32Array(buffer, 242080 + batch * 3176, batch * 10);
 }
 
 /** The optimizers createOptimizer makes. */

@@ -134,7 +134,11 @@ export function planFunction(roots: readonly Node[], rootStorage: ReadonlyMap<No
   const batched = batchedRecurrences(units, users);
   const absorbed = new Set([...dense.values()].flatMap((c) => (c.kind === "denseWeightGradient" ? [c.outer] : [])));
   const kernelOperands = new Set([...dense.values()].flatMap(rowOperands));
-  const transposes = new Set(nodes.filter((n) => n.op === "transpose" && !rootSet.has(n) && users(n).every((c) => c.op === "matmul")));
+  // a parameter's transpose on the right of a per-sample matrix product (δ·Kᵀ, a convolution's delta to its windows)
+  // is stored once before the samples: the product then runs along its contiguous rows (the axpy form, SIMD along the
+  // output) instead of reducing short rows lane by lane
+  const storedOnce = (n: Node) => phase.get(n) === "pre" && users(n).some((c) => isMatrixProduct(c) && c.inputs[1] === n);
+  const transposes = new Set(nodes.filter((n) => n.op === "transpose" && !rootSet.has(n) && users(n).every((c) => c.op === "matmul") && !storedOnce(n)));
   const views = new Set([...transposes, ...nodes.filter((n) => isReshape(n) && !rootSet.has(n) && !kernelOperands.has(n) && !transposes.has(n.inputs[0]))]);
   const computed = withUnitsTogether(
     nodes.filter((n) => !isLeaf(n) && !isCellRead(n) && !views.has(n) && !absorbed.has(n)),

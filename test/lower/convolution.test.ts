@@ -70,10 +70,12 @@ describe("convolutions as contractions", () => {
     ]);
     expect(added.every((c) => !c.out.buf.perSample)).toBe(true);
     expect(inSampleLoops(gradient.body)).toBe(true);
-    // δ·Kᵀ for the second convolution (the first one's input needs no delta): the filter read transposed
+    // δ·Kᵀ for the second convolution (the first one's input needs no delta): the filter's transpose stored once
+    // before the samples, read along its rows (contiguous in the output's columns)
     const transposed = products.filter((c) => c.mode === "=" && c.outVars[1].extent === 36);
     expect(transposed).toHaveLength(1);
-    expect(coefficient(transposed[0].b.index, transposed[0].reduce)).toBe(1);
+    const [{ b, outVars }] = transposed;
+    expect([b.buf.role, b.buf.perSample, coefficient(b.index, outVars[1])]).toEqual(["work", false, 1]);
   });
 
   it("takes a pooling's maximum and mean across rows of channels, in element loops", () => {
