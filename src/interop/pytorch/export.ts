@@ -1,0 +1,66 @@
+/**
+ * `bpgen export net.json --to pytorch`: the network as a Python module (python.ts), its training script
+ * (train-script.ts) and, with --params, its weights as a safetensors file with PyTorch's names beside them.
+ * The layer form only; anything PyTorch's modules cannot express is one BpgenError, and nothing is written.
+ */
+import { basename, dirname, join } from "node:path";
+import { BpgenError } from "../../errors.ts";
+import type { OutputFile } from "../../files.ts";
+import { buildNet } from "../../pipeline.ts";
+import { type LayerNetSpec, type LayerSpec, isLayerSpec } from "../../spec/types.ts";
+import { encodeParams, loadParams } from "../../train/params.ts";
+import { VERSION } from "../../version.ts";
+import type { ExportRequest, Exporter } from "../export-request.ts";
+import { metaOfNet } from "../net-meta.ts";
+import { type TorchPlan, torchPlan } from "./plan.ts";
+import { moduleFile } from "./python.ts";
+import { trainScript } from "./train-script.ts";
+
+/** Where the files go without --out: a folder beside net.json. */
+export const defaultPytorchDir = (file: string, name: string) => join(dirname(file), `${name}_pytorch`);
+
+export const exportPytorch: Exporter = async (request: ExportRequest): Promise<OutputFile[]> => {
+  const { file, loaded } = request;
+  const { spec } = loaded;
+  if (!isLayerSpec(spec)) {
+    throw new BpgenError({
+      file,
+      message: "the PyTorch exporter writes networks of the layer form; the equation form is not exported yet",
+      expected: 'a net.json with "layers"',
+      found: 'a net.json with "equations"',
+    });
+  }
+  const layers = spec as unknown as LayerNetSpec<LayerSpec>;
+  const plan = planOrFail(layers, file);
+  const dir = request.out ?? defaultPytorchDir(file, spec.name);
+  const files: OutputFile[] = [
+    { target: join(dir, `${spec.name}.py`), data: moduleFile({ spec: layers, plan, file: basename(file), version: VERSION }) },
+    { target: join(dir, `train_${spec.name}.py`), data: trainScript(spec.name, VERSION) },
+  ];
+  if (request.params !== undefined) files.push({ target: join(dir, `${spec.name}.safetensors`), data: weights(request, plan) });
+  return files;
+};
+
+/** The plan, its errors located in net.json. */
+function planOrFail(spec: LayerNetSpec<LayerSpec>, file: string): TorchPlan {
+  try {
+    return torchPlan(spec);
+  } catch (e) {
+    if (e instanceof BpgenError) throw e.at({ file });
+    throw e;
+  }
+}
+
+/** The --params file (any format bpgen reads) as safetensors with PyTorch's names, in f32 unless a value needs f64. */
+function weights(request: ExportRequest, plan: TorchPlan): Uint8Array {
+  const params = request.params as string;
+  const net = buildNet(request.loaded.spec, request.loaded.locate);
+  const meta = metaOfNet(net);
+  const values = new Float64Array(meta.paramCount);
+  // what PyTorch has no buffer for (the dropout generator) is not written: its values here do not matter
+  const state = meta.stateCount === undefined ? undefined : new Float64Array(meta.stateCount);
+  loadParams(params, meta, values, state, plan.tensors);
+  const exact = [values, state ?? new Float64Array(0)].every((a) => a.every((v) => Math.fround(v) === v || !Number.isFinite(v)));
+  const [p, s] = exact ? [Float32Array.from(values), state && Float32Array.from(state)] : [values, state];
+  return encodeParams("weights.safetensors", meta, p, s, plan.tensors);
+}
