@@ -7,7 +7,8 @@ import { basename, dirname, join } from "node:path";
 import { BpgenError } from "../../errors.ts";
 import type { OutputFile } from "../../files.ts";
 import { buildNet } from "../../pipeline.ts";
-import { type LayerNetSpec, type LayerSpec, isLayerSpec } from "../../spec/types.ts";
+import { formatPath } from "../../spec/paths.ts";
+import { type LayerNetSpec, type LayerSpec, type Locate, isLayerSpec } from "../../spec/types.ts";
 import { encodeParams, loadParams } from "../../train/params.ts";
 import { VERSION } from "../../version.ts";
 import type { ExportRequest, Exporter } from "../export-request.ts";
@@ -31,7 +32,7 @@ export const exportPytorch: Exporter = async (request: ExportRequest): Promise<O
     });
   }
   const layers = spec as unknown as LayerNetSpec<LayerSpec>;
-  const plan = planOrFail(layers, file);
+  const plan = planOrFail(layers, file, loaded.locate);
   const dir = request.out ?? defaultPytorchDir(file, spec.name);
   const files: OutputFile[] = [
     { target: join(dir, `${spec.name}.py`), data: moduleFile({ spec: layers, plan, file: basename(file), version: VERSION }) },
@@ -41,14 +42,11 @@ export const exportPytorch: Exporter = async (request: ExportRequest): Promise<O
   return files;
 };
 
-/** The plan, its errors located in net.json. */
-function planOrFail(spec: LayerNetSpec<LayerSpec>, file: string): TorchPlan {
-  try {
-    return torchPlan(spec);
-  } catch (e) {
-    if (e instanceof BpgenError) throw e.at({ file });
-    throw e;
-  }
+/** The plan; what PyTorch cannot express is one BpgenError listing every such part, located in net.json. */
+function planOrFail(spec: LayerNetSpec<LayerSpec>, file: string, locate: Locate): TorchPlan {
+  const plan = torchPlan(spec);
+  if (plan.problems.length > 0) throw new BpgenError(plan.problems.map((p) => ({ file, ...locate(p.path), ...p, path: formatPath(p.path) })));
+  return plan;
 }
 
 /** The --params file (any format bpgen reads) as safetensors with PyTorch's names, in f32 unless a value needs f64. */

@@ -9,15 +9,15 @@
  * before a convolution, pooling or batch norm, and back before a layer that reads the last axis (flatten, dense,
  * layernorm, a recurrent layer) and at the end: two parameterless modules, ChannelsFirst and ChannelsLast.
  */
-import { BpgenError } from "../../errors.ts";
 import type { Shape } from "../../ir/node.ts";
 import { paddingSides, perAxis, product } from "../../frontend/layers/fields.ts";
 import { PENALISED_ROLES, type ParamRole } from "../../frontend/layers/layer.ts";
 import { layerKind } from "../../frontend/layers/registry.ts";
 import { DEFAULT_EPS, DEFAULT_MOMENTUM } from "../../frontend/layers/norm.ts";
 import { DEFAULT_RATE } from "../../frontend/layers/dropout.ts";
-import type { ConvLayerSpec, LayerNetSpec, LayerSpec, PoolLayerSpec, RecurrentLayerSpec, ResidualLayerSpec } from "../../spec/types.ts";
-import { activationModule } from "./activations.ts";
+import type { LayerNetSpec, LayerSpec, PoolLayerSpec, RecurrentLayerSpec, ResidualLayerSpec } from "../../spec/types.ts";
+import type { PathSegment } from "../../spec/paths.ts";
+import { type ExportProblem, activationModule } from "./activations.ts";
 
 /** The Python helper classes a module may use (printed by python.ts, only those used). */
 export type Helper = "ChannelsFirst" | "ChannelsLast" | "Residual" | "RNNLayer" | "LSTMLayer" | "GRULayer";
@@ -52,6 +52,11 @@ export interface TorchPlan {
   readonly logitsEnd: number;
   /** The output's shape per sample (ours, channels last). */
   readonly outputShape: Shape;
+  /**
+   * What PyTorch's modules cannot express (an activation written as an expression): the exporter refuses the
+   * network with these; the names of the tensors stand regardless (such a part is a placeholder nn.Identity).
+   */
+  readonly problems: readonly ExportProblem[];
 }
 
 type Layout = "first" | "last";
@@ -90,13 +95,18 @@ class Sequence {
 class PlanBuilder {
   readonly helpers = new Set<Helper>();
   readonly tensors: TorchTensor[] = [];
+  readonly problems: ExportProblem[] = [];
+
+  /** The module of an activation (undefined for the identity); one PyTorch has none for is a problem, and a placeholder. */
+  activation(activation: string | undefined, where: readonly PathSegment[]): string | undefined {
+    const found = activationModule(activation, where);
+    if (found === undefined || "code" in found) return found?.code;
+    this.problems.push(found.problem);
+    return "nn.Identity()";
+  }
 }
 
-const fail = (path: string, message: string, expected?: string, found?: string): never => {
-  throw new BpgenError({ path, message, expected, found });
-};
-
-/** The plan of a layer-form network. Throws a BpgenError for anything PyTorch's modules cannot express. */
+/** The plan of a layer-form network; what PyTorch's modules cannot express is listed in its `problems`. */
 export function torchPlan(spec: LayerNetSpec<LayerSpec>): TorchPlan {
   const plan = new PlanBuilder();
   const top = new Sequence("", plan);
@@ -105,7 +115,7 @@ export function torchPlan(spec: LayerNetSpec<LayerSpec>): TorchPlan {
   let logitsEnd = -1;
   spec.layers.forEach((layer, i) => {
     const last = i === spec.layers.length - 1;
-    const activationAt = addLayer(top, plan, layer, at, String(i + 1), `layers[${i}]`, last);
+    const activationAt = addLayer(top, plan, layer, at, String(i + 1), ["layers", i], last);
     if (last) logitsEnd = activationAt ?? -1;
   });
   if (logitsEnd < 0) {
@@ -115,14 +125,14 @@ export function torchPlan(spec: LayerNetSpec<LayerSpec>): TorchPlan {
   // the loss reads the logit only for a sigmoid output under binary cross-entropy (frontend/layers/build.ts buildLoss)
   const lastLayer = spec.layers[spec.layers.length - 1];
   const sigmoidHead = spec.loss === "binary_cross_entropy" && "activation" in lastLayer && (lastLayer.type === "dense" || lastLayer.type.startsWith("conv")) && lastLayer.activation?.trim() === "sigmoid";
-  return { modules: top.modules, tensors: plan.tensors, helpers: plan.helpers, logitsEnd: sigmoidHead ? logitsEnd : top.modules.length, outputShape: at.shape };
+  return { modules: top.modules, tensors: plan.tensors, helpers: plan.helpers, logitsEnd: sigmoidHead ? logitsEnd : top.modules.length, outputShape: at.shape, problems: plan.problems };
 }
 
 /**
  * Adds one layer's modules to `seq` and its tensors to the plan; `at` moves past it. For the network's last layer
  * (`last`) the channels are moved last before its activation, and the index of the activation's entry is returned.
  */
-function addLayer(seq: Sequence, plan: PlanBuilder, layer: LayerSpec, at: At, label: string, path: string, last = false): number | undefined {
+function addLayer(seq: Sequence, plan: PlanBuilder, layer: LayerSpec, at: At, label: string, path: readonly PathSegment[], last = false): number | undefined {
   const kind = layerKind(layer);
   const input = at.shape;
   const decls = kind.paramsOf(layer, input, label, at.sequence);
@@ -146,7 +156,7 @@ function addLayer(seq: Sequence, plan: PlanBuilder, layer: LayerSpec, at: At, la
     at.shape = output;
     at.sequence = kind.sequenceOut?.(layer, at.sequence) ?? false;
     if (last) seq.move(at, "last");
-    const module = activationModule(activation, `${path}.${field}`);
+    const module = plan.activation(activation, [...path, field]);
     if (module === undefined) return undefined;
     seq.add(module);
     return seq.modules.length - 1;
@@ -184,7 +194,7 @@ function addLayer(seq: Sequence, plan: PlanBuilder, layer: LayerSpec, at: At, la
     case "global_avg_pool": {
       seq.move(at, "first");
       const n = input.length - 1;
-      if (n > 3) fail(path, "PyTorch's adaptive average pooling has at most 3 spatial axes", "an input of rank 2 to 4", `rank ${input.length}`);
+      if (n > 3) plan.problems.push({ path, message: "PyTorch's adaptive average pooling has at most 3 spatial axes", expected: "an input of rank 2 to 4", found: `rank ${input.length}` });
       seq.add(`nn.AdaptiveAvgPool${n}d(1)`, `layer ${label}: global_avg_pool`);
       seq.add("nn.Flatten()");
       at.layout = "last";
@@ -197,7 +207,7 @@ function addLayer(seq: Sequence, plan: PlanBuilder, layer: LayerSpec, at: At, la
     case "activation":
       at.shape = output;
       if (last) seq.move(at, "last");
-      seq.add(activationModule(layer.activation, `${path}.activation`) ?? "nn.Identity()", `layer ${label}: ${kind.describe(layer)}`);
+      seq.add(plan.activation(layer.activation, [...path, "activation"]) ?? "nn.Identity()", `layer ${label}: ${kind.describe(layer)}`);
       return undefined;
     case "dropout":
       seq.add(`nn.Dropout(p=${num(layer.rate ?? DEFAULT_RATE)})`, `layer ${label}: ${kind.describe(layer)} (identity in eval mode; other masks than bpgen's)`);
@@ -208,7 +218,7 @@ function addLayer(seq: Sequence, plan: PlanBuilder, layer: LayerSpec, at: At, la
       return finish(undefined, "");
     case "batchnorm": {
       const n = input.length - 1;
-      if (n > 3) fail(path, "PyTorch's batch norm takes at most 3 spatial axes", "an input of rank 1 to 4", `rank ${input.length}`);
+      if (n > 3) plan.problems.push({ path, message: "PyTorch's batch norm takes at most 3 spatial axes", expected: "an input of rank 1 to 4", found: `rank ${input.length}` });
       seq.move(at, "first");
       const args = `${input[n]}, eps=${num(layer.eps ?? DEFAULT_EPS)}, momentum=${num(layer.momentum ?? DEFAULT_MOMENTUM)}`;
       tensorsAt(seq.add(`nn.BatchNorm${Math.max(1, n)}d(${args})`, `layer ${label}: ${kind.describe(layer)}`));
@@ -254,12 +264,12 @@ function recurrent(plan: PlanBuilder, layer: RecurrentLayerSpec, features: numbe
   const helper = CELLS[layer.type];
   plan.helpers.add(helper);
   const args = [String(features), String(layer.units), `return_sequences=${py(layer.return_sequences ?? false)}`, `learned_initial=${py(layer.initial_state === "learned")}`];
-  if (layer.type === "rnn") args.push(`nonlinearity=${JSON.stringify(layer.activation ?? "tanh")}`);
+  if (layer.type === "rnn") args.push(`nonlinearity=${layer.activation === "relu" ? '"relu"' : '"tanh"'}`);
   return `${helper}(${args.join(", ")})`;
 }
 
 /** A residual block: its body a Sequential that ends in the layout it started in; the projection a 1×1 convolution or a Linear. */
-function residual(seq: Sequence, plan: PlanBuilder, layer: ResidualLayerSpec, at: At, label: string, path: string, projected: boolean): void {
+function residual(seq: Sequence, plan: PlanBuilder, layer: ResidualLayerSpec, at: At, label: string, path: readonly PathSegment[], projected: boolean): void {
   plan.helpers.add("Residual");
   const spatial = at.shape.length >= 2;
   // a projection of an image is a convolution, channels first
@@ -267,7 +277,7 @@ function residual(seq: Sequence, plan: PlanBuilder, layer: ResidualLayerSpec, at
   const index = seq.modules.length;
   const body = new Sequence(`${seq.prefix}${index}.body.`, plan);
   const inner: At = { ...at };
-  layer.layers.forEach((l, j) => addLayer(body, plan, l, inner, `${label}_${j + 1}`, `${path}.layers[${j}]`));
+  layer.layers.forEach((l, j) => addLayer(body, plan, l, inner, `${label}_${j + 1}`, [...path, "layers", j]));
   body.move(inner, at.layout);
   let projection: string | undefined;
   if (projected) {
@@ -309,6 +319,3 @@ export function num(v: number): string {
 }
 
 export const tuple = (xs: readonly number[]) => (xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(", ")})`);
-
-/** For the type checker: every layer type of ConvLayerSpec is handled above. */
-export type { ConvLayerSpec };
