@@ -13,7 +13,8 @@
 import type { FloatArray, NetMeta, ParamLayout } from "../check/module.ts";
 import { BpgenError } from "../errors.ts";
 import { type NamedTensor, decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
-import { type TorchTensor, fromTorchOrder, toTorchOrder } from "./torch-names.ts";
+import { parseSpec } from "../spec/load.ts";
+import { type TorchTensor, fromTorchOrder, toTorchOrder, torchNames } from "./torch-names.ts";
 
 export type NameScheme = "bpgen" | "pytorch";
 
@@ -114,4 +115,45 @@ function schemeOf(said: string | undefined, found: readonly NamedTensor[], names
   if (names && found.length > 0 && found.every((t) => names.some((n) => n.torch === t.name))) return "pytorch";
   // a state_dict of another network still has PyTorch's dotted names
   return found.some((t) => t.name.includes(".")) && names ? "pytorch" : "bpgen";
+}
+
+// ---- the library API (src/index.ts) ---------------------------------------------------------------------
+
+/** A network, for PyTorch's names: net.json's text or object (validated as `bpgen` validates it). */
+export type NetDescription = string | object;
+
+/** The PyTorch names of a network described as net.json is (undefined for the equation form). */
+function namesOf(spec: NetDescription): readonly TorchTensor[] | undefined {
+  const loaded = parseSpec("net.json", typeof spec === "string" ? spec : JSON.stringify(spec));
+  return torchNames(loaded.spec);
+}
+
+export interface SafetensorsOptions {
+  /** A network with state: its state array, saved with the parameters. */
+  readonly state?: FloatArray;
+  /** Write PyTorch's names and layouts for this network (its net.json), instead of bpgen's. */
+  readonly pytorch?: NetDescription;
+}
+
+/**
+ * A generated module's parameters (and state) as safetensors bytes, f32 or f64 as `params` is: bpgen's names
+ * (meta.params), or with `pytorch` the exported PyTorch module's state_dict names and layouts.
+ */
+export function paramsToSafetensors(meta: NetMeta, params: FloatArray, options: SafetensorsOptions = {}): Uint8Array {
+  const names = options.pytorch === undefined ? undefined : namesOf(options.pytorch);
+  if (options.pytorch !== undefined && !names) throw new BpgenError({ message: "PyTorch's names exist for networks of the layer form only", expected: 'a net.json with "layers"', found: "the equation form" });
+  const state = (meta as NetMeta & MetaState).state;
+  if (state && options.state === undefined) throw new BpgenError({ message: `the network ${meta.name} has state: pass its state array too`, expected: "options.state" });
+  return encodeParamsSafetensors(meta, params, state ? options.state : undefined, names);
+}
+
+/**
+ * Reads safetensors bytes (bpgen's names, or PyTorch's when `pytorch` describes the network) into the module's
+ * parameters `into` and state `stateInto` (what a file with PyTorch's names holds of it); a file of another
+ * network is a BpgenError naming both layouts. Returns the naming the file used.
+ */
+export function paramsFromSafetensors(bytes: Uint8Array, meta: NetMeta, into: FloatArray, options: { stateInto?: FloatArray; pytorch?: NetDescription; file?: string } = {}): NameScheme {
+  if (into.length !== meta.paramCount) throw new BpgenError({ message: "the parameter array does not fit the network", expected: `${meta.paramCount} numbers`, found: `${into.length}` });
+  const names = options.pytorch === undefined ? undefined : namesOf(options.pytorch);
+  return decodeParamsSafetensors(options.file ?? "safetensors", bytes, meta, into, options.stateInto, names);
 }
