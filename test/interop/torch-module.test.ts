@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type FloatArray, isStatefulModule, type AnyNetModule, type NetModule } from "../../src/module-api.ts";
 import { encodeSafetensors } from "../../src/interop/safetensors.ts";
-import { fromTorchOrder, torchNames } from "../../src/interop/torch-names.ts";
+import { type TorchTensor, fromTorchOrder, torchNames } from "../../src/interop/torch-names.ts";
 import { bindState } from "../../src/train/module-api.ts";
 import { encodeParams, loadParams } from "../../src/train/params.ts";
 import type { NetSpec } from "../../src/spec/types.ts";
@@ -105,6 +105,35 @@ const NETS: Record<string, object> = {
   },
 };
 
+/** Networks of the equation form: their expression graphs in torch operations. */
+const EQUATION_NETS: Record<string, object> = {
+  eq_mlp: {
+    params: { W: { shape: [4, 3] }, b: { shape: [4] }, V: { shape: [2, 4] } },
+    inputs: { x: [3], s: [] },
+    targets: { t: [2] },
+    equations: ["h = tanh(W * x + b) .* s", "z = V * h"],
+    output: "z",
+    loss: "0.5 * sum((z - t) .^ 2)",
+    regularizer: "0.01 * sum(W .* W)",
+  },
+  eq_cnn: {
+    params: { K: { shape: [3, 3, 1, 2] }, c: { shape: [2] }, V: { shape: [3, 18] }, d: { shape: [3] } },
+    inputs: { img: [5, 5, 1] },
+    targets: { y: [3] },
+    equations: ['a = relu(conv2d(img, K, 1, "same") + c)', 'p = max_pool2d(a, 2, 2, "same")', "z = V * reshape(p, [-1]) + d"],
+    output: "z",
+    loss: "logsumexp(z) - sum(y .* z)",
+  },
+  eq_tensors: {
+    params: { A: { shape: [3, 3] }, u: { shape: [3] } },
+    inputs: { x: [3] },
+    targets: { t: [3] },
+    equations: ["B = A' * A", "o = B .* x + u", "r = softmax(o, 2)", "m = max(o, 1)", "q = concat(sum(r, 1), mean(o, 2), m)", "z = where(q[1:3] > 0, q[1:3], 0.5 * q[4:6]) + abs(q[7:9]) .* sign(x)"],
+    output: "z",
+    loss: "sum((z - t) .^ 2)",
+  },
+};
+
 /** What the Python program computes for one network. */
 interface TorchResult {
   out: number[];
@@ -150,7 +179,10 @@ for case in json.load(open(sys.argv[1])):
             if n.endswith("running_var"):
                 b.uniform_(0.5, 1.5)
     fresh.eval()
-    m.save_file(dict(fresh.state_dict()), case["back"])
+    if case["equations"]:
+        m.save(fresh, case["back"])
+    else:
+        m.save_file(dict(fresh.state_dict()), case["back"])
     with torch.no_grad():
         r["back_out"] = fresh(x).flatten().tolist()
         r["back_loss"] = float(fresh.objective(x, y))
@@ -206,12 +238,16 @@ const bound = (c: Case, state = c.state): NetModule<Float64Array> => (isStateful
 
 const training = (c: Case) => !JSON.stringify(c.spec).includes('"dropout"');
 
-describe("the exported PyTorch module computes bpgen's network (f64)", () => {
+/** The tensors of the PyTorch module: the layer form's names, or the equation form's parameters under `p.`. */
+const tensorsOf = (c: Case): TorchTensor[] =>
+  torchNames(c.spec)?.slice() ?? c.m.meta.params.map((p) => ({ bpgen: p.name, torch: `p.${p.name}`, kind: "param" as const, shape: p.shape, torchShape: p.shape, permute: p.shape.map((_, k) => k), penalised: false }));
+
+describe("the exported PyTorch module computes bpgen's network (f64), both forms", () => {
   let cases: Case[] = [];
   let results: TorchResult[] = [];
 
   it("runs every network in PyTorch", async () => {
-    cases = await Promise.all(Object.entries(NETS).map(([name, net], k) => prepare(name, net, 11 + k)));
+    cases = await Promise.all(Object.entries({ ...NETS, ...EQUATION_NETS }).map(([name, net], k) => prepare(name, net, 11 + k)));
     const list = cases.map((c) => ({
       name: c.name,
       module: join(c.dir, `${c.name}.py`),
@@ -219,13 +255,14 @@ describe("the exported PyTorch module computes bpgen's network (f64)", () => {
       data: join(c.dir, "data.safetensors"),
       back: join(c.dir, "back.safetensors"),
       training: training(c),
+      equations: c.name in EQUATION_NETS,
     }));
     writeFileSync(join(root, "cases.json"), JSON.stringify(list));
     results = JSON.parse(runPython(PROGRAM, [join(root, "cases.json")], { timeout: 180_000 })) as TorchResult[];
     expect(results).toHaveLength(cases.length);
   });
 
-  for (const name of Object.keys(NETS)) {
+  for (const name of [...Object.keys(NETS), ...Object.keys(EQUATION_NETS)]) {
     it(`${name}: forward and loss in inference, objective, gradient and running statistics in training`, () => {
       const k = cases.findIndex((c) => c.name === name);
       const [c, r] = [cases[k], results[k]];
@@ -239,7 +276,7 @@ describe("the exported PyTorch module computes bpgen's network (f64)", () => {
         const grads = new Float64Array(m.meta.paramCount);
         const J = bound(c, state).gradient(c.params, c.x, c.y, grads, BATCH);
         expect(firstMismatch([J], [r.J as number], 1e-9), "training objective").toBeUndefined();
-        const names = torchNames(c.spec) ?? [];
+        const names = tensorsOf(c);
         for (const t of names) {
           const layout = (t.kind === "param" ? m.meta.params : (m.meta as { state?: typeof m.meta.params }).state ?? []).find((p) => p.name === t.bpgen);
           if (!layout) throw new Error(`no ${t.bpgen} in meta`);

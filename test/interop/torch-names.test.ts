@@ -163,14 +163,28 @@ describe("bpgen export --to pytorch refuses what it cannot write, and writes not
     expect(wrong.stderr).toContain("does not fit the network mlp");
   });
 
-  it("the equation form, and an unknown target", async () => {
-    const eq = await exportTo(JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "examples", "chain3.json"), "utf8")) as object);
-    expect([eq.code, eq.written]).toEqual([2, false]);
-    expect(eq.stderr).toContain("equation form");
+  it("the equation form: written as torch operations, except a recurrence", async () => {
+    const chain = await exportTo(JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "examples", "chain3.json"), "utf8")) as object);
+    expect([chain.code, chain.written], chain.stderr).toEqual([0, true]);
+    const recurrent = await exportTo({
+      name: "rnn_eq",
+      params: { Wx: { shape: [4, 2] }, Wh: { shape: [4, 4] }, b: { shape: [4] }, Wy: { shape: [1, 4] } },
+      inputs: { x: [5, 2] },
+      targets: { t: [1] },
+      equations: [{ recurrence: { over: { x_t: "x" }, carry: { h: "zeros(4)" }, equations: ["h = tanh(Wx * x_t + Wh * h + b)"], final: { hT: "h" } } }, "y = Wy * hT"],
+      output: "y",
+      loss: "0.5 * sum((y - t).^2)",
+    });
+    expect([recurrent.code, recurrent.written]).toEqual([2, false]);
+    expect(recurrent.stderr).toContain("does not write a recurrence");
+  });
+
+  it("an unknown target", async () => {
     const dir = mkdtempSync(join(root, "target-"));
     writeFileSync(join(dir, "net.json"), JSON.stringify(MLP));
     const bad = await bpgenInProcess(["export", join(dir, "net.json"), "--to", "tensorflow"]);
     expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("pytorch");
   });
 
   it("prints nothing of net.json's text into the Python but numbers and checked names", async () => {

@@ -218,7 +218,7 @@ class Residual(nn.Module):
 };
 
 /** The safetensors reader and writer (F32, F64 and I64 and the other fixed-width types; little-endian). */
-const SAFETENSORS = `
+export const SAFETENSORS = `
 
 # ---- safetensors: 8 bytes of header length (little-endian), a JSON header, then the tensors' bytes ----------
 
