@@ -142,6 +142,7 @@ interface TorchResult {
   grads?: Record<string, number[]>;
   buffers?: Record<string, number[]>;
   back_out: number[];
+  init: Record<string, [number, number]>;
   back_loss: number;
 }
 
@@ -167,6 +168,8 @@ for case in json.load(open(sys.argv[1])):
         r["J"] = float(J)
         r["grads"] = {n: p.grad.flatten().tolist() for n, p in net.named_parameters()}
         r["buffers"] = {n: b.flatten().tolist() for n, b in net.named_buffers() if b.is_floating_point()}
+    # a fresh module's parameters, drawn as bpgen draws them: each one's smallest and largest value
+    r["init"] = {n: [float(p.min()), float(p.max())] for n, p in m.Net().double().named_parameters()}
     # back: weights PyTorch made, saved as a plain state_dict (no metadata), read by bpgen
     torch.manual_seed(7)
     fresh = m.Net().double()
@@ -286,6 +289,18 @@ describe("the exported PyTorch module computes bpgen's network (f64), both forms
           expect(firstMismatch(ours, theirs, 1e-9), `${t.kind === "param" ? "gradient of" : "state"} ${t.bpgen} (${t.torch})`).toBeUndefined();
         }
         expect(Object.keys(r.grads ?? {}).sort()).toEqual(names.filter((t) => t.kind === "param").map((t) => t.torch).sort());
+      }
+    });
+
+    it(`${name}: a fresh module draws its parameters from bpgen's distributions`, () => {
+      const k = cases.findIndex((c) => c.name === name);
+      const [c, r] = [cases[k], results[k]];
+      for (const t of torchNames(c.spec) ?? []) {
+        if (!t.init) continue;
+        const [low, high] = r.init[t.torch];
+        if (t.init.kind === "constant") expect([low, high], t.torch).toEqual([t.init.value, t.init.value]);
+        const limit = t.init.kind === "xavier" ? Math.sqrt(6 / (t.init.fanIn + t.init.fanOut)) : Infinity;
+        if (t.init.kind !== "constant") expect(low < 0 && high > 0 && -low <= limit && high <= limit, `${t.torch}: [${low}, ${high}] within ±${limit}`).toBe(true);
       }
     });
 

@@ -15,7 +15,7 @@ import type { Net } from "../../ir/net.ts";
 import type { ElementwiseOp, Node, Shape } from "../../ir/node.ts";
 import type { EquationNetSpec, EquationEntry } from "../../spec/types.ts";
 import { num } from "./plan.ts";
-import { SAFETENSORS, pyString } from "./python.ts";
+import { INITIALISE, SAFETENSORS, initLiteral, pyString } from "./python.ts";
 
 const sizeOf = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
 const tupleOf = (xs: readonly (number | string)[]) => (xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(", ")})`);
@@ -294,7 +294,11 @@ INPUT_SHAPE = (${inputSize},)
 TARGET_SIZE = ${targetSize}
 L2_PARAMETERS = ()
 OPTIMIZER = ${optimizerText(spec)}
-
+# each parameter's initialisation, bpgen's: a constant, Xavier (Glorot) uniform in ±limit, or He normal of std
+INIT = {
+${net.params.map((l) => `    ${pyString(`p.${l.name}`)}: ${initLiteral(l.init)},`).join("\n")}
+}
+${INITIALISE}
 
 def _placed(part, shape, index, fill):
     """A tensor of \`shape\` holding \`fill\` with \`part\` at \`index\` (the adjoint of a slice, or padding)."""
@@ -324,6 +328,7 @@ class Net(nn.Module):
         self.p = nn.ParameterDict({
 ${net.params.map((l) => `            ${pyString(l.name)}: nn.Parameter(torch.zeros(${tupleOf(l.shape)})),`).join("\n")}
         })
+        initialise(self, INIT)
 ${tables.map((t) => `        self.register_buffer("${t.name}", _table(${t.size}, ${tupleOf(t.shape)}, ${tupleOf(t.strides)}, ${t.offset}), persistent=False)`).join("\n")}
 
     def forward(self, x):

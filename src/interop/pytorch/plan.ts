@@ -9,6 +9,7 @@
  * before a convolution, pooling or batch norm, and back before a layer that reads the last axis (flatten, dense,
  * layernorm, a recurrent layer) and at the end: two parameterless modules, ChannelsFirst and ChannelsLast.
  */
+import type { InitPlan } from "../../ir/net.ts";
 import type { Shape } from "../../ir/node.ts";
 import { paddingSides, perAxis, product } from "../../frontend/layers/fields.ts";
 import { PENALISED_ROLES, type ParamRole } from "../../frontend/layers/layer.ts";
@@ -38,6 +39,8 @@ export interface TorchTensor {
   readonly permute: readonly number[];
   /** Counted in the l2 penalty. */
   readonly penalised: boolean;
+  /** A parameter's initialisation, as bpgen's initParams draws it. */
+  readonly init?: InitPlan;
 }
 
 export interface TorchPlan {
@@ -145,7 +148,7 @@ function addLayer(seq: Sequence, plan: PlanBuilder, layer: LayerSpec, at: At, la
       if (name === undefined) throw new Error(`internal: no PyTorch name for the ${d.role} of a ${layer.type} layer`);
       const permute = mapping?.permute ?? d.shape.map((_, k) => k);
       const torchShape = [...permute.map((k) => d.shape[k]), ...Array<number>(extraAxes).fill(1)];
-      plan.tensors.push({ bpgen: d.name, torch: `${prefix}${name}`, kind: "param", shape: d.shape, torchShape, permute, penalised: PENALISED_ROLES.has(d.role as ParamRole) });
+      plan.tensors.push({ bpgen: d.name, torch: `${prefix}${name}`, kind: "param", shape: d.shape, torchShape, permute, penalised: PENALISED_ROLES.has(d.role as ParamRole), init: d.init });
     }
     for (const b of kind.torch.buffers ?? []) {
       const channels = [input[input.length - 1]];
@@ -296,6 +299,7 @@ function residual(seq: Sequence, plan: PlanBuilder, layer: ResidualLayerSpec, at
       torchShape: [...mapping.permute.map((k) => decl.shape[k]), ...Array<number>(spatial ? n : 0).fill(1)],
       permute: mapping.permute,
       penalised: true,
+      init: decl.init,
     });
   }
   seq.modules.push({ kind: "residual", body: body.modules, projection, comment: `layer ${label}: ${layerKind(layer).describe(layer)}` });

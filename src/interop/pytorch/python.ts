@@ -7,6 +7,7 @@
  * Everything printed from net.json is a number, a boolean, a checked identifier (the network's name) or a
  * JSON string literal, which Python reads as the same string: no text of net.json is ever code.
  */
+import type { InitPlan } from "../../ir/net.ts";
 import type { LayerNetSpec, LayerSpec, OptimizerSpec } from "../../spec/types.ts";
 import { type Helper, type TorchModule, type TorchPlan, num, py } from "./plan.ts";
 
@@ -57,7 +58,11 @@ L2 = ${num(spec.l2 ?? 0)}
 L2_PARAMETERS = ${pyTuple(penalised)}
 # net.json's "optimizer" (bpgen's default: Adam with lr 0.001)
 OPTIMIZER = ${optimizerLiteral(spec.optimizer)}
-${[...plan.helpers].sort().map((h) => HELPERS[h]).join("")}
+# each parameter's initialisation, bpgen's: a constant, Xavier (Glorot) uniform in ±limit, or He normal of std
+INIT = {
+${plan.tensors.filter((t) => t.init).map((t) => `    ${pyString(t.torch)}: ${initLiteral(t.init as InitPlan)},`).join("\n")}
+}
+${INITIALISE}${[...plan.helpers].sort().map((h) => HELPERS[h]).join("")}
 
 class Net(nn.Sequential):
     """${spec.name}: ${spec.layers.length} layer${spec.layers.length === 1 ? "" : "s"} of bpgen's layer form, loss ${spec.loss}."""
@@ -66,6 +71,7 @@ class Net(nn.Sequential):
         super().__init__(
 ${sequenceBody(plan.modules, 12)}
         )
+        initialise(self, INIT)
 
     def logits(self, x):
         """What the loss reads: the last layer's output${plan.logitsEnd < plan.modules.length ? " before its sigmoid" : spec.loss === "softmax_cross_entropy" ? " (the logits of the softmax)" : ""}."""
@@ -120,6 +126,29 @@ def save(net, path, metadata=None):
     save_file(tensors, path, {"format": "bpgen", "net": NET_NAME, "names": "pytorch", **(metadata or {})})
 ${SAFETENSORS}`;
 }
+
+/** `("uniform", limit)`, `("normal", std)` or `("constant", value)`: bpgen's initParams' distribution. */
+export function initLiteral(init: InitPlan): string {
+  if (init.kind === "constant") return `("constant", ${num(init.value)})`;
+  if (init.kind === "xavier") return `("uniform", ${num(Math.sqrt(6 / (init.fanIn + init.fanOut)))})`;
+  return `("normal", ${num(Math.sqrt(2 / init.fanIn))})`;
+}
+
+/** Draws the parameters as bpgen's initParams does (the same distributions, from PyTorch's generator). */
+export const INITIALISE = `
+
+def initialise(module, plans):
+    # each parameter drawn from bpgen's distribution for it (plans: name to (kind, number))
+    with torch.no_grad():
+        for name, parameter in module.named_parameters():
+            kind, value = plans[name]
+            if kind == "constant":
+                parameter.fill_(value)
+            elif kind == "uniform":
+                parameter.uniform_(-value, value)
+            else:
+                parameter.normal_(0.0, value)
+`;
 
 const LOSS_TEXT: Record<LayerNetSpec["loss"], string> = {
   mse: "½ Σ (a − y)² over every value",

@@ -23,8 +23,8 @@ of row objects; one label column becomes one-hot targets). Every row is trained 
 --validation rows). The optimizer is net.json's unless the flags say otherwise, with bpgen's defaults; the
 update rules are bpgen's (torch.optim's SGD with dampening 0, Adam, AdamW), and so are its clipping (by global
 norm, then by value) and its skipping of a step whose loss or gradient is not finite. The weights start from
---params, else from ${name}.safetensors beside this file when there is one, else from PyTorch's own
-initialisation (not bpgen's). At the end the parameters are written to --out/params.safetensors (PyTorch names;
+--params, else from ${name}.safetensors beside this file when there is one, else as bpgen's initParams draws
+them (the same distributions, from PyTorch's generator seeded with --seed). At the end the parameters are written to --out/params.safetensors (PyTorch names;
 bpgen train --resume reads it), and the objective J on every row, in eval mode, is printed as JSON.
 """
 import argparse
