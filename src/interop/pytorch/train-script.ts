@@ -17,6 +17,8 @@ One process:   python3 train_${name}.py --data rows.csv --epochs 10 --batch 32
 Several:       torchrun --nproc_per_node 2 train_${name}.py --data rows.csv
                (DistributedDataParallel: gloo on CPU, nccl on GPUs; each global batch of --batch rows is split
                between the processes, and its gradient is that of the batch mean, as on one process)
+               (PyTorch 1.13 under Python 3.11, Debian 12's: torchrun --redirects 9:0 --tee 9:0 --nproc_per_node 2 …,
+               since that torchrun cannot read its own default for these two flags)
 
 The data, --inputs and --targets are read as bpgen train reads them (a CSV file with a header row, or a JSON array
 of row objects; one label column becomes one-hot targets). Every row is trained on (bpgen train holds out
