@@ -85,6 +85,16 @@ const NETS: Record<string, object> = {
     loss: "mse",
     l2: 0.001,
   },
+  expression_activations: {
+    input: 3,
+    layers: [
+      { type: "dense", units: 4, activation: "x / (1 + abs(x))" },
+      { type: "activation", activation: "leaky_relu(x, 0.2)" },
+      { type: "dense", units: 3, activation: "where(x > 0, x, exp(x) - 1) + 0.1 * x^2" },
+      { type: "dense", units: 2, activation: "hard_swish" },
+    ],
+    loss: "mse",
+  },
   dropout: { input: 4, layers: [{ type: "dense", units: 6, activation: "relu" }, { type: "dropout", rate: 0.3 }, { type: "dense", units: 2 }], loss: "mse" },
   rnn_gru: {
     input: [5, 3],

@@ -143,11 +143,11 @@ describe("bpgen export --to pytorch refuses what it cannot write, and writes not
     return { ...run, written: existsSync(join(dir, "out")) };
   };
 
-  it("an activation PyTorch has no module for: exit 2, its place in net.json", async () => {
-    const run = await exportTo({ ...MLP, layers: [{ type: "dense", units: 4, activation: "x / (1 + abs(x))" }, { type: "dense", units: 2 }] });
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain("layers[0].activation");
-    expect(run.stderr).toContain("no torch.nn module");
+  it("an activation that does not read x (a constant): exit 2, its place in net.json", async () => {
+    const run = await exportTo({ ...MLP, layers: [{ type: "dense", units: 4 }, { type: "dense", units: 2, activation: "0.5" }] });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain("layers[1].activation");
+    expect(run.stderr).toContain("elementwise");
     expect(run.written).toBe(false);
   });
 

@@ -14,11 +14,10 @@ import { parseAxisMap, parseReduce, parseSlice, parseView, unsliceFill } from ".
 import type { Net } from "../../ir/net.ts";
 import type { ElementwiseOp, Node, Shape } from "../../ir/node.ts";
 import type { EquationNetSpec, EquationEntry } from "../../spec/types.ts";
-import { num } from "./plan.ts";
-import { INITIALISE, SAFETENSORS, initLiteral, pyString } from "./python.ts";
+import { identifier, numberLiteral, py, pyString, tuple as tupleOf } from "./literals.ts";
+import { INITIALISE, SAFETENSORS, initLiteral } from "./python.ts";
 
 const sizeOf = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
-const tupleOf = (xs: readonly (number | string)[]) => (xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(", ")})`);
 
 /** torch for each elementwise op of the op table (ir/ops.ts), its operands' expressions given. */
 const ELEMENTWISE: Record<Exclude<ElementwiseOp, "uniform">, (a: string[]) => string> = {
@@ -217,7 +216,7 @@ class Printer {
     const leaf = [...this.net.params, ...this.net.inputs, ...this.net.targets].find((l) => l.node === n);
     if (!leaf) throw new Error(`internal: a leaf ${n.op} of no name`);
     if (n.op === "param") return leaf.name;
-    return `${n.op === "input" ? "in" : "tg"}_${leaf.name}`;
+    return `${n.op === "input" ? "in" : "tg"}_${identifier(leaf.name)}`;
   }
 
   private refuse(n: Node, what: string): string {
@@ -228,12 +227,24 @@ class Printer {
   }
 }
 
-const py = (b: boolean) => (b ? "True" : "False");
 
-function numberLiteral(v: number): string {
-  if (Number.isNaN(v)) return 'float("nan")';
-  if (!Number.isFinite(v)) return v > 0 ? 'float("inf")' : 'float("-inf")';
-  return num(v);
+/**
+ * An activation as a Python function of a tensor of any shape: `net` is a network of one activation layer on an
+ * input of one value, whose output's graph must be elementwise (ops of the op table, the input and constants).
+ */
+export function elementwiseFunction(net: Net, name: string): { text: string; problems: ErrorDetail[] } {
+  const seen = new Set<Node>();
+  const visit = (n: Node): boolean => {
+    if (seen.has(n)) return true;
+    seen.add(n);
+    return (n.op === "input" || n.op === "const" || n.op in ELEMENTWISE) && n.inputs.every(visit);
+  };
+  if (!visit(net.output)) return { text: "", problems: [{ message: "the PyTorch exporter writes activations that are elementwise expressions of x" }] };
+  const printer = new Printer(net, new Map(), []);
+  const result = printer.value(net.output);
+  const body = printer.lines.map((l) => `    ${l}`).join("\n");
+  const text = `\n\ndef ${identifier(name)}(x):\n    in_x = x\n${body}${body ? "\n" : ""}    return ${result}\n`;
+  return { text, problems: printer.problems };
 }
 
 /** Statements unpacking flat rows into the leaves, each [n, ...shape]. */

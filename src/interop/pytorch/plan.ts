@@ -19,9 +19,10 @@ import { DEFAULT_RATE } from "../../frontend/layers/dropout.ts";
 import type { LayerNetSpec, LayerSpec, PoolLayerSpec, RecurrentLayerSpec, ResidualLayerSpec } from "../../spec/types.ts";
 import type { PathSegment } from "../../spec/paths.ts";
 import { type ExportProblem, activationModule } from "./activations.ts";
+import { num, py, tuple } from "./literals.ts";
 
 /** The Python helper classes a module may use (printed by python.ts, only those used). */
-export type Helper = "ChannelsFirst" | "ChannelsLast" | "Residual" | "RNNLayer" | "LSTMLayer" | "GRULayer";
+export type Helper = "ChannelsFirst" | "ChannelsLast" | "Residual" | "RNNLayer" | "LSTMLayer" | "GRULayer" | "Activation";
 
 /** One entry of a Sequential: a module's Python expression, or a residual block (a Sequential body and an optional projection). */
 export type TorchModule =
@@ -48,6 +49,8 @@ export interface TorchPlan {
   /** Every parameter (in meta.params order) and every state value PyTorch keeps (batch norm's running statistics). */
   readonly tensors: readonly TorchTensor[];
   readonly helpers: ReadonlySet<Helper>;
+  /** Python functions the modules call: activations written as torch operations. */
+  readonly functions: readonly string[];
   /**
    * How many entries of the top-level Sequential give the last layer's pre-activation, when the loss reads it (a
    * sigmoid output under binary_cross_entropy is computed from its logit, as bpgen does); the rest is its activation.
@@ -99,13 +102,21 @@ class PlanBuilder {
   readonly helpers = new Set<Helper>();
   readonly tensors: TorchTensor[] = [];
   readonly problems: ExportProblem[] = [];
+  readonly functions: string[] = [];
 
-  /** The module of an activation (undefined for the identity); one PyTorch has none for is a problem, and a placeholder. */
-  activation(activation: string | undefined, where: readonly PathSegment[]): string | undefined {
-    const found = activationModule(activation, where);
-    if (found === undefined || "code" in found) return found?.code;
-    this.problems.push(found.problem);
-    return "nn.Identity()";
+  /** The module of an activation (undefined for the identity); one that cannot be written is a problem, and a placeholder. */
+  activation(activation: string | undefined, where: readonly PathSegment[], label: string): string | undefined {
+    const found = activationModule(activation, where, `activation_${label}`);
+    if (found === undefined) return undefined;
+    if ("problem" in found) {
+      this.problems.push(found.problem);
+      return "nn.Identity()";
+    }
+    if (found.function !== undefined) {
+      this.functions.push(found.function);
+      this.helpers.add("Activation");
+    }
+    return found.code;
   }
 }
 
@@ -128,7 +139,7 @@ export function torchPlan(spec: LayerNetSpec<LayerSpec>): TorchPlan {
   // the loss reads the logit only for a sigmoid output under binary cross-entropy (frontend/layers/build.ts buildLoss)
   const lastLayer = spec.layers[spec.layers.length - 1];
   const sigmoidHead = spec.loss === "binary_cross_entropy" && "activation" in lastLayer && (lastLayer.type === "dense" || lastLayer.type.startsWith("conv")) && lastLayer.activation?.trim() === "sigmoid";
-  return { modules: top.modules, tensors: plan.tensors, helpers: plan.helpers, logitsEnd: sigmoidHead ? logitsEnd : top.modules.length, outputShape: at.shape, problems: plan.problems };
+  return { modules: top.modules, tensors: plan.tensors, helpers: plan.helpers, logitsEnd: sigmoidHead ? logitsEnd : top.modules.length, outputShape: at.shape, problems: plan.problems, functions: plan.functions };
 }
 
 /**
@@ -159,7 +170,7 @@ function addLayer(seq: Sequence, plan: PlanBuilder, layer: LayerSpec, at: At, la
     at.shape = output;
     at.sequence = kind.sequenceOut?.(layer, at.sequence) ?? false;
     if (last) seq.move(at, "last");
-    const module = plan.activation(activation, [...path, field]);
+    const module = plan.activation(activation, [...path, field], label);
     if (module === undefined) return undefined;
     seq.add(module);
     return seq.modules.length - 1;
@@ -210,7 +221,7 @@ function addLayer(seq: Sequence, plan: PlanBuilder, layer: LayerSpec, at: At, la
     case "activation":
       at.shape = output;
       if (last) seq.move(at, "last");
-      seq.add(plan.activation(layer.activation, [...path, "activation"]) ?? "nn.Identity()", `layer ${label}: ${kind.describe(layer)}`);
+      seq.add(plan.activation(layer.activation, [...path, "activation"], label) ?? "nn.Identity()", `layer ${label}: ${kind.describe(layer)}`);
       return undefined;
     case "dropout":
       seq.add(`nn.Dropout(p=${num(layer.rate ?? DEFAULT_RATE)})`, `layer ${label}: ${kind.describe(layer)} (identity in eval mode; other masks than bpgen's)`);
@@ -310,16 +321,3 @@ function projectionStride(size: number, out: number): number {
   for (let s = 1; s <= size; s++) if (Math.floor((size - 1) / s) + 1 === out) return s;
   throw new Error(`internal: no stride maps ${size} cells onto ${out}`);
 }
-
-// ---- Python literals (numbers and booleans only: nothing of net.json's text reaches the code) ----------------
-
-export const py = (b: boolean) => (b ? "True" : "False");
-
-/** A finite number as Python reads it back exactly. */
-export function num(v: number): string {
-  if (!Number.isFinite(v)) throw new Error(`internal: ${v} is not a finite number`);
-  const text = String(v);
-  return /[.eE]/.test(text) ? text : `${text}.0`;
-}
-
-export const tuple = (xs: readonly number[]) => (xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(", ")})`);

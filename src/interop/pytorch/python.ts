@@ -9,10 +9,9 @@
  */
 import type { InitPlan } from "../../ir/net.ts";
 import type { LayerNetSpec, LayerSpec, OptimizerSpec } from "../../spec/types.ts";
-import { type Helper, type TorchModule, type TorchPlan, num, py } from "./plan.ts";
+import { num, py, pyString } from "./literals.ts";
+import type { Helper, TorchModule, TorchPlan } from "./plan.ts";
 
-/** A Python string literal of any text (JSON's escapes are Python's). */
-export const pyString = (text: string) => JSON.stringify(text);
 
 const pyTuple = (xs: readonly string[]) => (xs.length === 1 ? `(${xs[0]},)` : `(${xs.join(", ")})`);
 
@@ -62,7 +61,7 @@ OPTIMIZER = ${optimizerLiteral(spec.optimizer)}
 INIT = {
 ${plan.tensors.filter((t) => t.init).map((t) => `    ${pyString(t.torch)}: ${initLiteral(t.init as InitPlan)},`).join("\n")}
 }
-${INITIALISE}${[...plan.helpers].sort().map((h) => HELPERS[h]).join("")}
+${INITIALISE}${[...plan.helpers].sort().map((h) => HELPERS[h]).join("")}${plan.functions.join("")}
 
 class Net(nn.Sequential):
     """${spec.name}: ${spec.layers.length} layer${spec.layers.length === 1 ? "" : "s"} of bpgen's layer form, loss ${spec.loss}."""
@@ -212,6 +211,18 @@ class ${name}(${base}):
 `;
 
 const HELPERS: Record<Helper, string> = {
+  Activation: `
+
+class Activation(nn.Module):
+    """An activation written in torch operations (a function below)."""
+
+    def __init__(self, function):
+        super().__init__()
+        self.function = function
+
+    def forward(self, x):
+        return self.function(x)
+`,
   ChannelsFirst: `
 
 class ChannelsFirst(nn.Module):

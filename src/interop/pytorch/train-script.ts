@@ -6,7 +6,7 @@
  * torchrun with DistributedDataParallel (gloo on CPU, nccl on GPUs). It writes the parameters as a safetensors
  * file with PyTorch names, which `bpgen train --resume` and the module load.
  */
-import { pyString } from "./python.ts";
+import { pyString } from "./literals.ts";
 
 export function trainScript(name: string, version: string): string {
   const module = pyString(`${name}.py`);
