@@ -5,7 +5,7 @@
  * reported. Two processes train as one does (each step's gradient is the batch mean's), and `bpgen train
  * --resume` carries on from PyTorch's file.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,6 +49,18 @@ function csv(): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** A process's exit status and output (killed after two minutes). */
+function run(command: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, OMP_NUM_THREADS: "1" }, timeout: 120_000 });
+    let [stdout, stderr] = ["", ""];
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 interface Report {
   epochs: { epoch: number; objective: number; steps: number }[];
   final: { final_objective: number; processes: number; params: string };
@@ -62,13 +74,13 @@ interface Report {
 const TORCHRUN = ["--standalone", "--nnodes", "1", "--monitor_interval", "0.2", "--redirects", "9:0", "--tee", "9:0"];
 
 /** Runs the training script (under torchrun with `processes` > 1); its JSON lines. */
-function train(processes: number, out: string): Report {
+async function train(processes: number, out: string): Promise<Report> {
   const python = torchPython();
   const script = file("export/train_blobs.py");
   const args = ["--data", file("blobs.csv"), "--targets", "class", "--epochs", "3", "--batch", "16", "--dtype", "float64", "--out", out];
   const command = processes > 1 ? ["-m", "torch.distributed.run", ...TORCHRUN, "--nproc_per_node", String(processes), script, ...args] : [script, ...args];
-  const r = spawnSync(python, command, { encoding: "utf8", timeout: 120_000, env: { ...process.env, OMP_NUM_THREADS: "1" } });
-  if (r.status !== 0) throw new Error(`training failed (${r.status ?? r.signal}): ${r.stderr.slice(-4000)}`);
+  const r = await run(python, command);
+  if (r.status !== 0) throw new Error(`training failed (${r.status}): ${r.stderr.slice(-4000)}`);
   const lines = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
   return { epochs: lines.filter((l) => "epoch" in l) as Report["epochs"], final: lines.find((l) => "final_objective" in l) as Report["final"] };
 }
@@ -90,8 +102,8 @@ describe("the exported training script, on one process and under torchrun", () =
     const exported = await bpgenInProcess(["export", file("blobs.json"), "--to", "pytorch", "--params", file("start.json"), "--out", file("export")]);
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stdout).toContain("blobs.safetensors");
-    two = train(2, file("two"));
-    one = train(1, file("one"));
+    // both at once: most of each run is starting Python and importing torch
+    [two, one] = await Promise.all([train(2, file("two")), train(1, file("one"))]);
   }, 180_000);
 
   it("trains: the objective falls from bpgen's at the exported weights", async () => {
