@@ -155,9 +155,8 @@ function addLayer(seq: Sequence, plan: PlanBuilder, layer: LayerSpec, at: At, la
   const tensorsAt = (prefix: string, extraAxes = 0) => {
     for (const d of decls) {
       const mapping = kind.torch.params.find((p) => p.role === d.role);
-      const name = d.role === "initial" ? "h0" : d.role === "initialCell" ? "c0" : mapping?.torch;
-      if (name === undefined) throw new Error(`internal: no PyTorch name for the ${d.role} of a ${layer.type} layer`);
-      const permute = mapping?.permute ?? d.shape.map((_, k) => k);
+      if (mapping === undefined) throw new Error(`internal: no PyTorch name for the ${d.role} of a ${layer.type} layer`);
+      const { torch: name, permute } = mapping;
       const torchShape = [...permute.map((k) => d.shape[k]), ...Array<number>(extraAxes).fill(1)];
       plan.tensors.push({ bpgen: d.name, torch: `${prefix}${name}`, kind: "param", shape: d.shape, torchShape, permute, penalised: PENALISED_ROLES.has(d.role as ParamRole), init: d.init });
     }
