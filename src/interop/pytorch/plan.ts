@@ -12,7 +12,7 @@
 import type { InitPlan } from "../../ir/net.ts";
 import type { Shape } from "../../ir/node.ts";
 import { paddingSides, perAxis, product } from "../../frontend/layers/fields.ts";
-import { PENALISED_ROLES, type ParamRole } from "../../frontend/layers/layer.ts";
+import { type LayerKind, PENALISED_ROLES, type ParamRole } from "../../frontend/layers/layer.ts";
 import { layerKind } from "../../frontend/layers/registry.ts";
 import { DEFAULT_EPS, DEFAULT_MOMENTUM } from "../../frontend/layers/norm.ts";
 import { DEFAULT_RATE } from "../../frontend/layers/dropout.ts";
@@ -180,7 +180,7 @@ function addLayer(seq: Sequence, plan: PlanBuilder, layer: LayerSpec, at: At, la
       seq.move(at, "last");
       if (input.length > 1 && !at.sequence) seq.add("nn.Flatten()", "our channels-last order, as bpgen flattens");
       const width = at.sequence ? input[input.length - 1] : product(input);
-      tensorsAt(seq.add(`nn.Linear(${width}, ${layer.units}, bias=${py(layer.bias ?? true)})`, `layer ${label}: ${kind.describe(layer)}`));
+      tensorsAt(seq.add(`${moduleOf(kind)}(${width}, ${layer.units}, bias=${py(layer.bias ?? true)})`, `layer ${label}: ${kind.describe(layer)}`));
       return finish(layer.activation, "activation");
     }
     case "conv1d":
@@ -193,7 +193,7 @@ function addLayer(seq: Sequence, plan: PlanBuilder, layer: LayerSpec, at: At, la
       const dilation = perAxis(layer.dilation, n, Array(n).fill(1));
       const padding = padModule(seq, n, paddingSides(layer.padding, input.slice(0, n), taps, stride, dilation), "0.0");
       const args = [input[n], layer.filters, tuple(taps), `stride=${tuple(stride)}`, `padding=${tuple(padding)}`, `dilation=${tuple(dilation)}`, `bias=${py(layer.bias ?? true)}`];
-      tensorsAt(seq.add(`nn.Conv${n}d(${args.join(", ")})`, `layer ${label}: ${kind.describe(layer)}`));
+      tensorsAt(seq.add(`${moduleOf(kind)}(${args.join(", ")})`, `layer ${label}: ${kind.describe(layer)}`));
       return finish(layer.activation, "activation");
     }
     case "max_pool1d":
@@ -202,7 +202,7 @@ function addLayer(seq: Sequence, plan: PlanBuilder, layer: LayerSpec, at: At, la
     case "avg_pool1d":
     case "avg_pool2d":
     case "avg_pool3d":
-      pool(seq, layer, at, kind.describe(layer), label);
+      pool(seq, layer, at, kind, label);
       return finish(undefined, "");
     case "global_avg_pool": {
       seq.move(at, "first");
@@ -215,7 +215,7 @@ function addLayer(seq: Sequence, plan: PlanBuilder, layer: LayerSpec, at: At, la
     }
     case "flatten":
       seq.move(at, "last");
-      seq.add("nn.Flatten()", `layer ${label}: flatten (channels last)`);
+      seq.add(`${moduleOf(kind)}()`, `layer ${label}: flatten (channels last)`);
       return finish(undefined, "");
     case "activation":
       at.shape = output;
@@ -223,11 +223,11 @@ function addLayer(seq: Sequence, plan: PlanBuilder, layer: LayerSpec, at: At, la
       seq.add(plan.activation(layer.activation, [...path, "activation"], label) ?? "nn.Identity()", `layer ${label}: ${kind.describe(layer)}`);
       return undefined;
     case "dropout":
-      seq.add(`nn.Dropout(p=${num(layer.rate ?? DEFAULT_RATE)})`, `layer ${label}: ${kind.describe(layer)} (identity in eval mode; other masks than bpgen's)`);
+      seq.add(`${moduleOf(kind)}(p=${num(layer.rate ?? DEFAULT_RATE)})`, `layer ${label}: ${kind.describe(layer)} (identity in eval mode; other masks than bpgen's)`);
       return finish(undefined, "");
     case "layernorm":
       seq.move(at, "last");
-      tensorsAt(seq.add(`nn.LayerNorm(${input[input.length - 1]}, eps=${num(layer.eps ?? DEFAULT_EPS)})`, `layer ${label}: ${kind.describe(layer)}`));
+      tensorsAt(seq.add(`${moduleOf(kind)}(${input[input.length - 1]}, eps=${num(layer.eps ?? DEFAULT_EPS)})`, `layer ${label}: ${kind.describe(layer)}`));
       return finish(undefined, "");
     case "batchnorm": {
       const n = input.length - 1;
@@ -258,7 +258,7 @@ function padModule(seq: Sequence, n: number, sides: readonly [number, number][],
   return sides.map(() => 0);
 }
 
-function pool(seq: Sequence, layer: PoolLayerSpec, at: At, title: string, label: string): void {
+function pool(seq: Sequence, layer: PoolLayerSpec, at: At, kind: LayerKind, label: string): void {
   seq.move(at, "first");
   const n = at.shape.length - 1;
   const taps = perAxis(layer.size, n, []);
@@ -268,7 +268,14 @@ function pool(seq: Sequence, layer: PoolLayerSpec, at: At, title: string, label:
   // any padding as its own module: −∞ never wins a max (PyTorch's own padding is at most half the window), and
   // zeros counted by an average are PyTorch's count_include_pad
   if (sides.some(([before, after]) => before > 0 || after > 0)) seq.add(`nn.ConstantPad${n}d(${tuple([...sides].reverse().flat())}, ${max ? 'float("-inf")' : "0.0"})`);
-  seq.add(`nn.${max ? "Max" : "Avg"}Pool${n}d(${tuple(taps)}, stride=${tuple(stride)})`, `layer ${label}: ${title}`);
+  seq.add(`${moduleOf(kind)}(${tuple(taps)}, stride=${tuple(stride)})`, `layer ${label}: ${kind.describe(layer)}`);
+}
+
+/** The torch.nn module a layer record names (`torch.nn.Conv2d` is printed `nn.Conv2d`: the module file imports nn). */
+function moduleOf(kind: LayerKind): string {
+  const module = kind.torch.module;
+  if (module === undefined || !/^torch\.nn\.[A-Za-z0-9]+$/.test(module)) throw new Error(`internal: the ${kind.type} record names no torch.nn module`);
+  return module.slice("torch.".length);
 }
 
 const CELLS = { rnn: "RNNLayer", lstm: "LSTMLayer", gru: "GRULayer" } as const;
