@@ -264,6 +264,9 @@ def main():
     x_all, y_all = x_all.to(device, dtype), y_all.to(device, dtype)
     start = args.params or (os.path.join(HERE, ${weights}) if os.path.exists(os.path.join(HERE, ${weights})) else None)
     net = net_module.load(start, dtype).to(device)
+    if world > 1 and cuda:
+        # batch norm over the whole batch, as on one process (PyTorch's SyncBatchNorm runs on GPUs only)
+        net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
     training = Training(net)
     if world > 1:
         training = torch.nn.parallel.DistributedDataParallel(training, device_ids=[device.index] if cuda else None)
