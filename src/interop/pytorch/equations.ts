@@ -247,6 +247,9 @@ export function elementwiseFunction(net: Net, name: string): { text: string; pro
   return { text, problems: printer.problems };
 }
 
+/** A value for every sample: one of the parameters alone (an output or a loss that reads no input) repeated over the batch. */
+const overBatch = (n: Node, v: string) => (n.batched ? v : `${v}.expand(n${n.shape.map((d) => `, ${d}`).join("")})`);
+
 /** Statements unpacking flat rows into the leaves, each [n, ...shape]. */
 function unpack(leaves: readonly { name: string; shape: Shape }[], rows: string, prefix: string): string[] {
   let at = 0;
@@ -348,7 +351,7 @@ ${tables.map((t) => `        self.register_buffer("${t.name}", _table(${t.size},
         x = x.reshape(n, -1)
 ${indent(unpack(net.inputs, "x", "in"))}
 ${indent(forward.printer.lines)}
-        return ${forward.values[0]}
+        return ${overBatch(net.output, forward.values[0])}
 
     def loss(self, x, y):
         """bpgen's loss of each sample, [batch]."""
@@ -356,7 +359,7 @@ ${indent(forward.printer.lines)}
         x, y = x.reshape(n, -1), y.reshape(n, -1)
 ${indent([...unpack(net.inputs, "x", "in"), ...unpack(net.targets, "y", "tg")])}
 ${indent(loss.printer.lines)}
-        return ${loss.values[0]}.reshape(n)
+        return ${overBatch(net.loss, loss.values[0])}
 
     def penalty(self):
         """The regularizer (0 without one)."""
