@@ -17,7 +17,7 @@ const KERNEL_TESTS = [
 ];
 
 const shared = {
-  globalSetup: ["test/setup/chromium.ts"],
+  globalSetup: ["test/setup/chromium.ts", "test/setup/torch.ts"],
   testTimeout: 60_000,
   hookTimeout: 60_000,
   // a worker keeps the modules it loaded for its project's next file (the compiler takes about 2 s to load): no

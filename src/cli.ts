@@ -10,6 +10,7 @@ import { BpgenError } from "./errors.ts";
 import { VERSION } from "./version.ts";
 import { registerBuild } from "./commands/build.ts";
 import { registerExplain } from "./commands/explain.ts";
+import { registerExport } from "./commands/export.ts";
 import { registerGradcheck } from "./commands/gradcheck.ts";
 import { registerGraph } from "./commands/graph.ts";
 import { registerTrain } from "./commands/train.ts";
@@ -33,6 +34,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerTrain(program, done);
   registerGraph(program, done);
   registerExplain(program, done);
+  registerExport(program, done);
 
   try {
     await program.parseAsync([...argv], { from: "user" });

@@ -1,6 +1,6 @@
 /**
  * `bpgen train net.json --data <file|mnist>`: compiles the network in memory, trains it with the module's
- * own trainStep, and writes the best parameters (JSON and binary), the history and an HTML report.
+ * own trainStep, and writes the best parameters (JSON, binary and safetensors), the history and an HTML report.
  * Exit codes: 0 finished, 1 diverged (non-finite loss or gradient), 2 bad input, 130 stopped by Ctrl-C
  * (after writing everything).
  */
@@ -67,8 +67,8 @@ export function registerTrain(program: Command, done: Done): void {
     .option("--clip-norm <c>", "clip the gradient to global norm c")
     .option("--clip-value <c>", "clip each gradient entry to [-c, c]")
     .option("--shift <pixels>", "augment image data (mnist): shift each training image by up to this many pixels at random")
-    .option("--resume <params>", "start from saved parameters (.json or .bin) instead of initParams")
-    .option("--out <dir>", "where to write params.json, params.bin, history.json and report.html (default: runs/<name>)")
+    .option("--resume <params>", "start from saved parameters (.json, .bin or .safetensors with bpgen's or PyTorch's names) instead of initParams")
+    .option("--out <dir>", "where to write params.json, params.bin, params.safetensors, history.json and report.html (default: runs/<name>)")
     .option("--grad-low <t>", "warn when a layer's gradient norm falls below t (vanishing)", "1e-5")
     .option("--grad-high <t>", "warn when a layer's gradient norm rises above t (exploding)", "1e3")
     .option("--grad-ratio <r>", "warn when a layer's gradient norm is below r times the largest layer's (vanishing)", "1e-3")
@@ -95,6 +95,7 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
       import("../ir/net.ts"),
     ]);
   const { recurrentCells } = await import("../train/time.ts");
+  const [{ torchNames }, { isStatefulModule }] = await Promise.all([import("../interop/torch-names.ts"), import("../train/module-api.ts")]);
   const loaded = loadSpec(file);
   const { spec } = loaded;
   const epochs = integer("--epochs", flags.epochs, 0);
@@ -122,8 +123,11 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
   const initial = flags.resume ? new Float32Array(m.meta.paramCount) : undefined;
   // a network with state resumes its state too (running statistics, the dropout generator's seed and step)
   const stateCount = stateLayout(m.meta)?.stateCount;
-  const initialState = flags.resume && stateCount !== undefined ? new Float32Array(stateCount) : undefined;
-  if (initial && flags.resume) loadParams(flags.resume, m.meta, initial, initialState);
+  // a file with PyTorch's names holds no dropout generator: it starts as initState's
+  const initialState = flags.resume && stateCount !== undefined ? (isStatefulModule(m) ? m.initState(seed) : new Float32Array(stateCount)) : undefined;
+  // a layer-form network's safetensors file has the names of its PyTorch module (bpgen export --to pytorch)
+  const names = torchNames(spec);
+  if (initial && flags.resume) loadParams(flags.resume, m.meta, initial, initialState, names);
 
   const outDir = flags.out ?? join("runs", spec.name);
   const thresholds = { low, high, ratio, time };
@@ -164,6 +168,7 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
   const outputs = [
     { target: join(outDir, "params.json"), data: encodeParams("params.json", m.meta, result.best.params, result.best.state) },
     { target: join(outDir, "params.bin"), data: encodeParams("params.bin", m.meta, result.best.params, result.best.state) },
+    { target: join(outDir, "params.safetensors"), data: encodeParams("params.safetensors", m.meta, result.best.params, result.best.state, names) },
     { target: join(outDir, "history.json"), data: `${JSON.stringify(history, numbers, 1)}\n` },
     { target: join(outDir, "report.html"), data: reportHtml(info, result) },
   ];

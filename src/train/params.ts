@@ -17,6 +17,8 @@ import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { FloatArray, NetMeta, ParamLayout } from "../check/module.ts";
 import { BpgenError } from "../errors.ts";
+import { decodeParamsSafetensors, encodeParamsSafetensors } from "../interop/params-safetensors.ts";
+import type { TorchTensor } from "../interop/torch-names.ts";
 
 const MAGIC = "BPGPARAM";
 const VERSION = 1;
@@ -48,8 +50,17 @@ function requireState(meta: NetMeta, state: FloatArray | undefined): { layout: S
   return { layout, values: state };
 }
 
-/** The file's bytes for `params` (and a network's `state`) in the format its extension names. */
-export function encodeParams(file: string, meta: NetMeta, params: FloatArray, state?: FloatArray): Buffer {
+const isSafetensors = (file: string) => extname(file).toLowerCase() === ".safetensors";
+
+/**
+ * The file's bytes for `params` (and a network's `state`) in the format its extension names; a safetensors file
+ * has PyTorch's names when `torchNames` is given.
+ */
+export function encodeParams(file: string, meta: NetMeta, params: FloatArray, state?: FloatArray, torchNames?: readonly TorchTensor[]): Buffer {
+  if (isSafetensors(file)) {
+    requireState(meta, state);
+    return Buffer.from(encodeParamsSafetensors(meta, params, state, torchNames));
+  }
   return extname(file).toLowerCase() === ".json" ? Buffer.from(paramsJson(meta, params, state)) : paramsBinary(meta, params, state);
 }
 
@@ -99,9 +110,11 @@ export function paramsBinary(meta: NetMeta, params: FloatArray, state?: FloatArr
 
 /**
  * Reads parameters saved by encodeParams into `into` (`meta.paramCount` numbers), and a network's state into
- * `stateInto`, after checking the layouts: a network with state needs a file with its state.
+ * `stateInto`, after checking the layouts: a network with state needs a file with its state (a safetensors file
+ * with PyTorch's names holds only the running statistics: the rest of `stateInto` keeps its values).
+ * `torchNames`: the network's PyTorch names, for a safetensors file that has them.
  */
-export function loadParams(file: string, meta: NetMeta, into: FloatArray, stateInto?: FloatArray): void {
+export function loadParams(file: string, meta: NetMeta, into: FloatArray, stateInto?: FloatArray, torchNames?: readonly TorchTensor[]): void {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -114,6 +127,10 @@ export function loadParams(file: string, meta: NetMeta, into: FloatArray, stateI
   if (into.length !== meta.paramCount) fail("internal: destination array of the wrong length");
   const state = stateLayout(meta);
   if (state && stateInto?.length !== state.stateCount) fail("internal: destination state array of the wrong length");
+  if (isSafetensors(file)) {
+    decodeParamsSafetensors(file, bytes, meta, into, state ? stateInto : undefined, torchNames);
+    return;
+  }
   if (bytes.subarray(0, 8).toString("latin1") === MAGIC) {
     if (bytes.length < 16 || bytes.readUInt32LE(8) !== VERSION) fail("unsupported binary parameter file version", String(VERSION), String(bytes.length < 16 ? "a truncated header" : bytes.readUInt32LE(8)));
     const length = bytes.readUInt32LE(12);

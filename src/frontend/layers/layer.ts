@@ -118,6 +118,8 @@ export interface TorchMapping {
   /** PyTorch argument → where its value comes from: a field of ours ("filters"), or a derived quantity ("input channels"). */
   readonly args: Readonly<Record<string, string>>;
   readonly params: readonly { readonly role: ParamRole; readonly torch: string; readonly layout: string; readonly permute: readonly number[] }[];
+  /** The layer's values kept in the state (named `<state><label>`: `m3`) that are PyTorch buffers of the module, and their names there. */
+  readonly buffers?: readonly { readonly state: string; readonly torch: string }[];
   /** What differs, in words. */
   readonly note?: string;
 }

@@ -98,6 +98,10 @@ export const batchnorm: LayerKind<BatchNormLayerSpec> = {
       { role: "gain", torch: "weight", layout: "[channels]", permute: [0] },
       { role: "bias", torch: "bias", layout: "[channels]", permute: [0] },
     ],
+    buffers: [
+      { state: "m", torch: "running_mean" },
+      { state: "v", torch: "running_var" },
+    ],
     note:
       "BatchNorm1d for an input [channels] or [length, channels], BatchNorm2d for an image, BatchNorm3d for a volume. The buffers running_mean and running_var are the state's m and v of the layer; num_batches_tracked has no counterpart (PyTorch reads it only with momentum=None). With one value per channel in a training batch (batch × positions = 1) PyTorch raises; here the output is the bias and the running variance keeps its value.",
   },

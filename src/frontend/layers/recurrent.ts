@@ -101,8 +101,11 @@ function recurrentKind(cell: Cell): LayerKind<RecurrentLayerSpec> {
         { role: "recurrent", torch: "weight_hh_l0", layout: `[${gates > 1 ? `${gates}·` : ""}units, units]`, permute: [0, 1] },
         { role: "bias", torch: "bias_ih_l0", layout: `[${gates > 1 ? `${gates}·` : ""}units]`, permute: [0] },
         { role: "recurrentBias", torch: "bias_hh_l0", layout: `[${gates > 1 ? `${gates}·` : ""}units]`, permute: [0] },
+        // the exported module's own parameters (PyTorch's forward takes the initial state as an argument)
+        { role: "initial", torch: "h0", layout: "[units]", permute: [0] },
+        ...(cell === "lstm" ? [{ role: "initialCell" as const, torch: "c0", layout: "[units]", permute: [0] }] : []),
       ],
-      note: "One bpgen layer is one PyTorch layer (num_layers=1); stacked layers are separate modules. Without return_sequences the output is output[:, -1]. A learned initial state (h0, c0) is a tensor PyTorch takes as an argument of forward.",
+      note: "One bpgen layer is one PyTorch layer (num_layers=1); stacked layers are separate modules. Without return_sequences the output is output[:, -1]. A learned initial state (h0, c0) is a tensor PyTorch takes as an argument of forward; the exported module keeps it as its parameters h0 and c0, expanded over the batch.",
     },
   };
 }

@@ -80,7 +80,14 @@ export function residualKind(blockShape: BlockShape): LayerKind<ResidualLayerSpe
     describe: (spec) => `residual of ${spec.layers.length} layer${spec.layers.length === 1 ? "" : "s"}${spec.projection ? " with a projection" : ""}`,
     torch: {
       args: {},
-      params: [{ role: "projection", torch: "weight of a torch.nn.Conv2d(in, out, 1, stride, bias=False) or torch.nn.Linear(in, out, bias=False)", layout: "[out, in] (add 1×1 kernel axes for a convolution)", permute: [0, 1] },],
+      params: [
+        {
+          role: "projection",
+          torch: "projection.weight",
+          layout: "[out, in]: the weight of a torch.nn.Conv2d(in, out, 1, stride, bias=False) on an image (with its 1×1 kernel axes added), of a torch.nn.Linear(in, out, bias=False) on a vector",
+          permute: [0, 1],
+        },
+      ],
       note: "PyTorch has no residual module: a user module whose forward returns block(x) + x (or + projection(x)).",
     },
   };
