@@ -376,7 +376,7 @@ function forwardKernel(
     }
 
     // t4 = reshape(t3, [676, 9]) · reshape(K1, [9, 8])
-    matrixProduct(t4, 0, t3, 0, 9, 1, params, 0, 8, 1, 676, 8, 9);
+    matrixProduct(t4, 0, t3, 0, 9, 1, params, 0, 8, 1, 676, 8, 9, false);
     // a1 = max(0, reshape(t4, [26, 26, 8]) + t1)
     for (let i = 0; i < 5408; i++) {
       a1[i] = Math.max(0, t4[i]! + t1[i]!);
@@ -633,7 +633,7 @@ function forwardKernel(
     }
 
     // t7 = reshape(t6, [121, 72]) · reshape(K2, [72, 16])
-    matrixProduct(t7, 0, t6, 0, 72, 1, params, 80, 16, 1, 121, 16, 72);
+    matrixProduct(t7, 0, t6, 0, 72, 1, params, 80, 16, 1, 121, 16, 72, false);
     // a2 = max(0, reshape(t7, [11, 11, 16]) + t2)
     for (let i = 0; i < 1936; i++) {
       a2[i] = Math.max(0, t7[i]! + t2[i]!);
@@ -829,7 +829,7 @@ function lossKernel(
     }
 
     // t4 = reshape(t3, [676, 9]) · reshape(K1, [9, 8])
-    matrixProduct(t4, 0, t3, 0, 9, 1, params, 0, 8, 1, 676, 8, 9);
+    matrixProduct(t4, 0, t3, 0, 9, 1, params, 0, 8, 1, 676, 8, 9, false);
     // a1 = max(0, reshape(t4, [26, 26, 8]) + t1)
     for (let i = 0; i < 5408; i++) {
       a1[i] = Math.max(0, t4[i]! + t1[i]!);
@@ -1086,7 +1086,7 @@ function lossKernel(
     }
 
     // t7 = reshape(t6, [121, 72]) · reshape(K2, [72, 16])
-    matrixProduct(t7, 0, t6, 0, 72, 1, params, 80, 16, 1, 121, 16, 72);
+    matrixProduct(t7, 0, t6, 0, 72, 1, params, 80, 16, 1, 121, 16, 72, false);
     // a2 = max(0, reshape(t7, [11, 11, 16]) + t2)
     for (let i = 0; i < 1936; i++) {
       a2[i] = Math.max(0, t7[i]! + t2[i]!);
@@ -1367,7 +1367,7 @@ function gradientKernel(
     }
 
     // t4 = reshape(t3, [676, 9]) · reshape(K1, [9, 8])
-    matrixProduct(t4, 0, t3, s * 6084, 9, 1, params, 0, 8, 1, 676, 8, 9);
+    matrixProduct(t4, 0, t3, s * 6084, 9, 1, params, 0, 8, 1, 676, 8, 9, false);
     // t21 = reshape(t4, [26, 26, 8]) + t1
     // a1 = max(0, t21)
     for (let i = 0; i < 5408; i++) {
@@ -1459,7 +1459,22 @@ function gradientKernel(
     }
 
     // t7 = reshape(t6, [121, 72]) · reshape(K2, [72, 16])
-    matrixProduct(t7, 0, t6, s * 8712, 72, 1, params, 80, 16, 1, 121, 16, 72);
+    matrixProduct(
+      t7,
+      0,
+      t6,
+      s * 8712,
+      72,
+      1,
+      params,
+      80,
+      16,
+      1,
+      121,
+      16,
+      72,
+      false,
+    );
     // t22 = reshape(t7, [11, 11, 16]) + t2
     // a2 = max(0, t22)
     for (let i = 0; i < 1936; i++) {
@@ -1674,9 +1689,24 @@ function gradientKernel(
     }
 
     // t28 = reshape(t27, [121, 16]) · t15
-    matrixProduct(t28, 0, t27, 0, 16, 1, t15, 0, 72, 1, 121, 72, 16);
+    matrixProduct(t28, 0, t27, 0, 16, 1, t15, 0, 72, 1, 121, 72, 16, false);
     // t18 += reshape(t6, [121, 72])ᵀ · reshape(t27, [121, 16])
-    matrixProductAdd(t18, 0, t6, s * 8712, 1, 72, t27, 0, 16, 1, 72, 16, 121);
+    matrixProduct(
+      t18,
+      0,
+      t6,
+      s * 8712,
+      1,
+      72,
+      t27,
+      0,
+      16,
+      1,
+      72,
+      16,
+      121,
+      true,
+    );
     // d_p1 = windowsᵀ(reshape(t28, [11, 11, 3, 3, 8]), [3, 3])
     for (let i = 0; i < 1352; i++) {
       d_p1[i] = 0;
@@ -1807,7 +1837,7 @@ function gradientKernel(
     }
 
     // t20 += reshape(t3, [676, 9])ᵀ · reshape(t32, [676, 8])
-    matrixProductAdd(t20, 0, t3, s * 6084, 1, 9, t32, 0, 8, 1, 9, 8, 676);
+    matrixProduct(t20, 0, t3, s * 6084, 1, 9, t32, 0, 8, 1, 9, 8, 676, true);
   }
 
   const invB = 1 / batch;
@@ -2481,48 +2511,11 @@ function denseWeightGradient(
 
 /**
  * One sample's product of two matrices, row-major into out: out[o + i·n + j] = Σ_t a[aOff + i·aRow + t·aCol] ·
- * b[bOff + t·bRow + j·bCol], for i < m, j < n (a convolution's windows times its filter, and its gradients; the
- * strides read either operand transposed). Tiles: two rows × four columns.
+ * b[bOff + t·bRow + j·bCol] for i < m, j < n, or with `add` added into out (one sample's part of a filter's
+ * gradient): a convolution's windows times its filter, and its gradients; the strides read either operand
+ * transposed. Tiles: two rows × four columns.
  */
 function matrixProduct(
-  out: Float32Array | Float64Array,
-  o: number,
-  a: Float32Array | Float64Array,
-  aOff: number,
-  aRow: number,
-  aCol: number,
-  b: Float32Array | Float64Array,
-  bOff: number,
-  bRow: number,
-  bCol: number,
-  m: number,
-  n: number,
-  k: number,
-): void {
-  matrixTiles(out, o, a, aOff, aRow, aCol, b, bOff, bRow, bCol, m, n, k, false);
-}
-
-/** matrixProduct added into out: out[o + i·n + j] += Σ_t a[…]·b[…] (one sample's part of a filter's gradient). */
-function matrixProductAdd(
-  out: Float32Array | Float64Array,
-  o: number,
-  a: Float32Array | Float64Array,
-  aOff: number,
-  aRow: number,
-  aCol: number,
-  b: Float32Array | Float64Array,
-  bOff: number,
-  bRow: number,
-  bCol: number,
-  m: number,
-  n: number,
-  k: number,
-): void {
-  matrixTiles(out, o, a, aOff, aRow, aCol, b, bOff, bRow, bCol, m, n, k, true);
-}
-
-/** The tiles of matrixProduct and matrixProductAdd: out[o + i·n + j] (= or, `add`, +=) Σ_t a[…]·b[…]. */
-function matrixTiles(
   out: Float32Array | Float64Array,
   o: number,
   a: Float32Array | Float64Array,

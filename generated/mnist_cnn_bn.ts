@@ -759,7 +759,7 @@ function forwardKernel(
     }
 
     // t10 = reshape(t9, [676, 9]) · reshape(W1, [9, 8])
-    matrixProduct(t10, 0, t9, 0, 9, 1, params, 0, 8, 1, 676, 8, 9);
+    matrixProduct(t10, 0, t9, 0, 9, 1, params, 0, 8, 1, 676, 8, 9, false);
     // t11 = max(0, (reshape(t10, [26, 26, 8]) - t1) ⊙ t3 + t4)
     for (let i = 0; i < 5408; i++) {
       t11[i] = Math.max(0, (t10[i]! - t1[i]!) * t3[i]! + t4[i]!);
@@ -1016,7 +1016,7 @@ function forwardKernel(
     }
 
     // t15 = reshape(t14, [121, 72]) · reshape(W5, [72, 16])
-    matrixProduct(t15, 0, t14, 0, 72, 1, params, 88, 16, 1, 121, 16, 72);
+    matrixProduct(t15, 0, t14, 0, 72, 1, params, 88, 16, 1, 121, 16, 72, false);
     // t16 = max(0, (reshape(t15, [11, 11, 16]) - t5) ⊙ t7 + t8)
     for (let i = 0; i < 1936; i++) {
       t16[i] = Math.max(0, (t15[i]! - t5[i]!) * t7[i]! + t8[i]!);
@@ -1348,7 +1348,7 @@ function lossKernel(
     }
 
     // t10 = reshape(t9, [676, 9]) · reshape(W1, [9, 8])
-    matrixProduct(t10, 0, t9, 0, 9, 1, params, 0, 8, 1, 676, 8, 9);
+    matrixProduct(t10, 0, t9, 0, 9, 1, params, 0, 8, 1, 676, 8, 9, false);
     // t11 = max(0, (reshape(t10, [26, 26, 8]) - t1) ⊙ t3 + t4)
     for (let i = 0; i < 5408; i++) {
       t11[i] = Math.max(0, (t10[i]! - t1[i]!) * t3[i]! + t4[i]!);
@@ -1605,7 +1605,7 @@ function lossKernel(
     }
 
     // t15 = reshape(t14, [121, 72]) · reshape(W5, [72, 16])
-    matrixProduct(t15, 0, t14, 0, 72, 1, params, 88, 16, 1, 121, 16, 72);
+    matrixProduct(t15, 0, t14, 0, 72, 1, params, 88, 16, 1, 121, 16, 72, false);
     // t16 = max(0, (reshape(t15, [11, 11, 16]) - t5) ⊙ t7 + t8)
     for (let i = 0; i < 1936; i++) {
       t16[i] = Math.max(0, (t15[i]! - t5[i]!) * t7[i]! + t8[i]!);
@@ -1917,7 +1917,22 @@ function gradientKernel(
     }
 
     // t10 = reshape(t9, [676, 9]) · reshape(W1, [9, 8])
-    matrixProduct(t10, 0, t9, s * 6084, 9, 1, params, 0, 8, 1, 676, 8, 9);
+    matrixProduct(
+      t10,
+      0,
+      t9,
+      s * 6084,
+      9,
+      1,
+      params,
+      0,
+      8,
+      1,
+      676,
+      8,
+      9,
+      false,
+    );
     // xd2 = reshape(t10, [26, 26, 8]) - t1
     for (let i = 0; i < 5408; i++) {
       xd2[s * 5408 + i] = t10[i]! - t1[i]!;
@@ -2094,7 +2109,22 @@ function gradientKernel(
     }
 
     // t52 = reshape(t51, [121, 72]) · reshape(W5, [72, 16])
-    matrixProduct(t52, 0, t51, s * 8712, 72, 1, params, 88, 16, 1, 121, 16, 72);
+    matrixProduct(
+      t52,
+      0,
+      t51,
+      s * 8712,
+      72,
+      1,
+      params,
+      88,
+      16,
+      1,
+      121,
+      16,
+      72,
+      false,
+    );
     // xd6 = reshape(t52, [11, 11, 16]) - t5
     for (let i = 0; i < 1936; i++) {
       xd6[s * 1936 + i] = t52[i]! - t5[i]!;
@@ -2567,9 +2597,9 @@ function gradientKernel(
     }
 
     // t86 = reshape(d_xd6, [121, 16]) · t36
-    matrixProduct(t86, 0, d_xd6, 0, 16, 1, t36, 0, 72, 1, 121, 72, 16);
+    matrixProduct(t86, 0, d_xd6, 0, 16, 1, t36, 0, 72, 1, 121, 72, 16, false);
     // t82 += reshape(t51, [121, 72])ᵀ · reshape(d_xd6, [121, 16])
-    matrixProductAdd(
+    matrixProduct(
       t82,
       0,
       t51,
@@ -2583,6 +2613,7 @@ function gradientKernel(
       72,
       16,
       121,
+      true,
     );
     // d_a4 = windowsᵀ(reshape(t86, [11, 11, 3, 3, 8]), [3, 3])
     for (let i = 0; i < 1352; i++) {
@@ -2743,7 +2774,7 @@ function gradientKernel(
     }
 
     // t94 += reshape(t9, [676, 9])ᵀ · reshape(d_xd2, [676, 8])
-    matrixProductAdd(t94, 0, t9, s * 6084, 1, 9, d_xd2, 0, 8, 1, 9, 8, 676);
+    matrixProduct(t94, 0, t9, s * 6084, 1, 9, d_xd2, 0, 8, 1, 9, 8, 676, true);
   }
 
   if (batch > 1) {
@@ -2884,7 +2915,7 @@ function trainingForwardKernel(
     }
 
     // t10 = reshape(t9, [676, 9]) · reshape(W1, [9, 8])
-    matrixProduct(t10, 0, t9, 0, 9, 1, params, 0, 8, 1, 676, 8, 9);
+    matrixProduct(t10, 0, t9, 0, 9, 1, params, 0, 8, 1, 676, 8, 9, false);
     // xd2 = reshape(t10, [26, 26, 8]) - t1
     for (let i = 0; i < 5408; i++) {
       xd2[s * 5408 + i] = t10[i]! - t1[i]!;
@@ -3285,7 +3316,7 @@ function trainingForwardKernel(
     }
 
     // t52 = reshape(t51, [121, 72]) · reshape(W5, [72, 16])
-    matrixProduct(t52, 0, t51, 0, 72, 1, params, 88, 16, 1, 121, 16, 72);
+    matrixProduct(t52, 0, t51, 0, 72, 1, params, 88, 16, 1, 121, 16, 72, false);
     // xd6 = reshape(t52, [11, 11, 16]) - t5
     for (let i = 0; i < 1936; i++) {
       xd6[s * 1936 + i] = t52[i]! - t5[i]!;
@@ -3763,7 +3794,7 @@ function trainingLossKernel(
     }
 
     // t10 = reshape(t9, [676, 9]) · reshape(W1, [9, 8])
-    matrixProduct(t10, 0, t9, 0, 9, 1, params, 0, 8, 1, 676, 8, 9);
+    matrixProduct(t10, 0, t9, 0, 9, 1, params, 0, 8, 1, 676, 8, 9, false);
     // xd2 = reshape(t10, [26, 26, 8]) - t1
     for (let i = 0; i < 5408; i++) {
       xd2[s * 5408 + i] = t10[i]! - t1[i]!;
@@ -4164,7 +4195,7 @@ function trainingLossKernel(
     }
 
     // t52 = reshape(t51, [121, 72]) · reshape(W5, [72, 16])
-    matrixProduct(t52, 0, t51, 0, 72, 1, params, 88, 16, 1, 121, 16, 72);
+    matrixProduct(t52, 0, t51, 0, 72, 1, params, 88, 16, 1, 121, 16, 72, false);
     // xd6 = reshape(t52, [11, 11, 16]) - t5
     for (let i = 0; i < 1936; i++) {
       xd6[s * 1936 + i] = t52[i]! - t5[i]!;
@@ -5175,48 +5206,11 @@ function denseWeightGradient(
 
 /**
  * One sample's product of two matrices, row-major into out: out[o + i·n + j] = Σ_t a[aOff + i·aRow + t·aCol] ·
- * b[bOff + t·bRow + j·bCol], for i < m, j < n (a convolution's windows times its filter, and its gradients; the
- * strides read either operand transposed). Tiles: two rows × four columns.
+ * b[bOff + t·bRow + j·bCol] for i < m, j < n, or with `add` added into out (one sample's part of a filter's
+ * gradient): a convolution's windows times its filter, and its gradients; the strides read either operand
+ * transposed. Tiles: two rows × four columns.
  */
 function matrixProduct(
-  out: Float32Array | Float64Array,
-  o: number,
-  a: Float32Array | Float64Array,
-  aOff: number,
-  aRow: number,
-  aCol: number,
-  b: Float32Array | Float64Array,
-  bOff: number,
-  bRow: number,
-  bCol: number,
-  m: number,
-  n: number,
-  k: number,
-): void {
-  matrixTiles(out, o, a, aOff, aRow, aCol, b, bOff, bRow, bCol, m, n, k, false);
-}
-
-/** matrixProduct added into out: out[o + i·n + j] += Σ_t a[…]·b[…] (one sample's part of a filter's gradient). */
-function matrixProductAdd(
-  out: Float32Array | Float64Array,
-  o: number,
-  a: Float32Array | Float64Array,
-  aOff: number,
-  aRow: number,
-  aCol: number,
-  b: Float32Array | Float64Array,
-  bOff: number,
-  bRow: number,
-  bCol: number,
-  m: number,
-  n: number,
-  k: number,
-): void {
-  matrixTiles(out, o, a, aOff, aRow, aCol, b, bOff, bRow, bCol, m, n, k, true);
-}
-
-/** The tiles of matrixProduct and matrixProductAdd: out[o + i·n + j] (= or, `add`, +=) Σ_t a[…]·b[…]. */
-function matrixTiles(
   out: Float32Array | Float64Array,
   o: number,
   a: Float32Array | Float64Array,

@@ -190,48 +190,11 @@ export function denseWeightGradientAdd(
 
 /**
  * One sample's product of two matrices, row-major into out: out[o + i·n + j] = Σ_t a[aOff + i·aRow + t·aCol] ·
- * b[bOff + t·bRow + j·bCol], for i < m, j < n (a convolution's windows times its filter, and its gradients; the
- * strides read either operand transposed). Tiles: two rows × four columns.
+ * b[bOff + t·bRow + j·bCol] for i < m, j < n, or with `add` added into out (one sample's part of a filter's
+ * gradient): a convolution's windows times its filter, and its gradients; the strides read either operand
+ * transposed. Tiles: two rows × four columns.
  */
 export function matrixProduct(
-  out: Float32Array | Float64Array,
-  o: number,
-  a: Float32Array | Float64Array,
-  aOff: number,
-  aRow: number,
-  aCol: number,
-  b: Float32Array | Float64Array,
-  bOff: number,
-  bRow: number,
-  bCol: number,
-  m: number,
-  n: number,
-  k: number,
-): void {
-  matrixTiles(out, o, a, aOff, aRow, aCol, b, bOff, bRow, bCol, m, n, k, false);
-}
-
-/** matrixProduct added into out: out[o + i·n + j] += Σ_t a[…]·b[…] (one sample's part of a filter's gradient). */
-export function matrixProductAdd(
-  out: Float32Array | Float64Array,
-  o: number,
-  a: Float32Array | Float64Array,
-  aOff: number,
-  aRow: number,
-  aCol: number,
-  b: Float32Array | Float64Array,
-  bOff: number,
-  bRow: number,
-  bCol: number,
-  m: number,
-  n: number,
-  k: number,
-): void {
-  matrixTiles(out, o, a, aOff, aRow, aCol, b, bOff, bRow, bCol, m, n, k, true);
-}
-
-/** The tiles of matrixProduct and matrixProductAdd: out[o + i·n + j] (= or, `add`, +=) Σ_t a[…]·b[…]. */
-export function matrixTiles(
   out: Float32Array | Float64Array,
   o: number,
   a: Float32Array | Float64Array,

@@ -157,8 +157,7 @@ function matrixProductCall(c: Contraction, name: (b: Buffer) => string, scope: S
   const t = c.reduce;
   const own = (index: Index) => indexText({ ...index, terms: index.terms.filter((term) => term.v !== i && term.v !== j && term.v !== t) }, scope);
   const strides = (index: Index, row: Var, col: Var) => `${coefficient(index, row)}, ${coefficient(index, col)}`;
-  const kernel = c.mode === "+=" ? "matrixProductAdd" : "matrixProduct";
-  return `${kernel}(${name(c.out.buf)}, ${own(c.out.index)}, ${name(c.a.buf)}, ${own(c.a.index)}, ${strides(c.a.index, i, t)}, ${name(c.b.buf)}, ${own(c.b.index)}, ${strides(c.b.index, t, j)}, ${extent(i)}, ${extent(j)}, ${extent(t)});`;
+  return `matrixProduct(${name(c.out.buf)}, ${own(c.out.index)}, ${name(c.a.buf)}, ${own(c.a.index)}, ${strides(c.a.index, i, t)}, ${name(c.b.buf)}, ${own(c.b.index)}, ${strides(c.b.index, t, j)}, ${extent(i)}, ${extent(j)}, ${extent(t)}, ${c.mode === "+="});`;
 }
 
 const extent = (v: Var) => v.extent as number;
