@@ -15,7 +15,7 @@ import type { Net } from "../../ir/net.ts";
 import type { ElementwiseOp, Node, Shape } from "../../ir/node.ts";
 import type { EquationNetSpec, EquationEntry } from "../../spec/types.ts";
 import { identifier, numberLiteral, py, pyString, tuple as tupleOf } from "./literals.ts";
-import { INITIALISE, SAFETENSORS, initLiteral } from "./python.ts";
+import { INITIALISE, SAFETENSORS, initLiteral, loadAndSave } from "./python.ts";
 
 const sizeOf = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
 
@@ -370,22 +370,7 @@ ${penalty ? `        x = next(self.parameters())\n        n = 1\n${indent(penalt
         return self.loss(x, y).mean() + self.penalty()
 
 
-def load(path=None, dtype=None):
-    """A Net with the parameters of a safetensors file (bpgen's names); dtype: the file's unless given."""
-    net = Net()
-    if path is None:
-        return net if dtype is None else net.to(dtype)
-    tensors = load_file(path)
-    floats = [t.dtype for t in tensors.values() if t.is_floating_point()]
-    net = net.to(dtype or (floats[0] if floats else torch.float32))
-    net.load_state_dict({"p." + name: t for name, t in tensors.items()})
-    return net
-
-
-def save(net, path, metadata=None):
-    """Writes the parameters of \`net\` as a safetensors file with bpgen's names (bpgen train --resume reads it)."""
-    tensors = {name[2:]: t.detach().cpu().contiguous() for name, t in net.state_dict().items() if name.startswith("p.")}
-    save_file(tensors, path, {"format": "bpgen", "net": NET_NAME, "names": "bpgen", **(metadata or {})})
+${loadAndSave("bpgen")}
 ${SAFETENSORS}`;
   return { text, problems };
 }

@@ -107,23 +107,32 @@ ${lossBody(spec, plan)}
         return self.loss(x, y).mean() + self.penalty()
 
 
-def load(path=None, dtype=None):
-    """A Net with the tensors of a safetensors file (PyTorch names); dtype: the file's unless given."""
+${loadAndSave("pytorch")}
+${SAFETENSORS}`;
+}
+
+/**
+ * The module's load() and save() of safetensors files: under PyTorch's state_dict names (the layer form's
+ * modules), or under bpgen's names (the equation form, whose parameters are `p.<name>` in the state_dict).
+ */
+export function loadAndSave(names: "pytorch" | "bpgen"): string {
+  const bpgen = names === "bpgen";
+  return `def load(path=None, dtype=None):
+    """A Net with the tensors of a safetensors file (${bpgen ? "bpgen's names" : "PyTorch names"}); dtype: the file's unless given."""
     net = Net()
     if path is None:
         return net if dtype is None else net.to(dtype)
     tensors = load_file(path)
     floats = [t.dtype for t in tensors.values() if t.is_floating_point()]
     net = net.to(dtype or (floats[0] if floats else torch.float32))
-    net.load_state_dict(tensors)
+    net.load_state_dict(${bpgen ? '{"p." + name: t for name, t in tensors.items()}' : "tensors"})
     return net
 
 
 def save(net, path, metadata=None):
-    """Writes the parameters and running statistics of \`net\` as a safetensors file bpgen reads (bpgen train --resume)."""
-    tensors = {name: t.detach().cpu().contiguous() for name, t in net.state_dict().items()}
-    save_file(tensors, path, {"format": "bpgen", "net": NET_NAME, "names": "pytorch", **(metadata or {})})
-${SAFETENSORS}`;
+    """Writes the ${bpgen ? "parameters" : "parameters and running statistics"} of \`net\` as a safetensors file bpgen reads (bpgen train --resume)."""
+    tensors = {${bpgen ? 'name[2:]: t.detach().cpu().contiguous() for name, t in net.state_dict().items() if name.startswith("p.")' : "name: t.detach().cpu().contiguous() for name, t in net.state_dict().items()"}}
+    save_file(tensors, path, {"format": "bpgen", "net": NET_NAME, "names": "${names}", **(metadata or {})})`;
 }
 
 /** `("uniform", limit)`, `("normal", std)` or `("constant", value)`: bpgen's initParams' distribution. */
