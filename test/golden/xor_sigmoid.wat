@@ -118,21 +118,16 @@
         local.get $i
         i32.const 4
         i32.mul
-        v128.load64_zero offset=160 align=4
-        f64x2.promote_low_f32x4
+        v128.load offset=160 align=4
         local.get $i
         i32.const 4
         i32.mul
-        v128.load64_zero offset=32 align=4
-        f64x2.promote_low_f32x4
-        f64x2.add
-        f32x4.demote_f64x2_zero
+        v128.load offset=32 align=4
+        f32x4.add
         call $math.sigmoid.f32x4
-        f64x2.promote_low_f32x4
-        f32x4.demote_f64x2_zero
-        v128.store64_lane offset=176 align=4 0
+        v128.store offset=176 align=4
         local.get $i
-        i32.const 2
+        i32.const 4
         i32.add
         local.tee $i
         i32.const 4
@@ -526,21 +521,16 @@
         local.get $i
         i32.const 4
         i32.mul
-        v128.load64_zero offset=160 align=4
-        f64x2.promote_low_f32x4
+        v128.load offset=160 align=4
         local.get $i
         i32.const 4
         i32.mul
-        v128.load64_zero offset=32 align=4
-        f64x2.promote_low_f32x4
-        f64x2.add
-        f32x4.demote_f64x2_zero
+        v128.load offset=32 align=4
+        f32x4.add
         call $math.sigmoid.f32x4
-        f64x2.promote_low_f32x4
-        f32x4.demote_f64x2_zero
-        v128.store64_lane offset=176 align=4 0
+        v128.store offset=176 align=4
         local.get $i
-        i32.const 2
+        i32.const 4
         i32.add
         local.tee $i
         i32.const 4
@@ -969,21 +959,16 @@
         local.get $i
         i32.const 4
         i32.mul
-        v128.load64_zero offset=160 align=4
-        f64x2.promote_low_f32x4
+        v128.load offset=160 align=4
         local.get $i
         i32.const 4
         i32.mul
-        v128.load64_zero offset=32 align=4
-        f64x2.promote_low_f32x4
-        f64x2.add
-        f32x4.demote_f64x2_zero
+        v128.load offset=32 align=4
+        f32x4.add
         call $math.sigmoid.f32x4
-        f64x2.promote_low_f32x4
-        f32x4.demote_f64x2_zero
-        v128.store64_lane offset=176 align=4 0
+        v128.store offset=176 align=4
         local.get $i
-        i32.const 2
+        i32.const 4
         i32.add
         local.tee $i
         i32.const 4

@@ -835,8 +835,9 @@ const EXACT_OPS: ReadonlySet<ElementwiseOp> = new Set(["neg", "abs", "sign", "ma
 const ROUNDED_ONCE: ReadonlySet<ElementwiseOp> = new Set(["add", "sub", "mul", "div", "sqrt"]);
 
 /**
- * Whether `e` computed in f32 equals `e` computed in f64 and rounded to f32: f32 values (loads, constants f32
- * holds exactly) under exact ops, with at most one rounding op, at the top (`top`).
+ * Whether `e` computed in f32 lanes equals what the f64 lanes compute and round to f32: f32 values (loads,
+ * constants f32 holds exactly, and the bounded functions an f32 module computes in f32 anyway, of such an
+ * argument) under exact ops, with at most one rounding op, at the top (`top`).
  */
 function exactInF32(e: Expr, top: boolean): boolean {
   switch (e.k) {
@@ -846,6 +847,8 @@ function exactInF32(e: Expr, top: boolean): boolean {
       return true;
     case "op":
       if (EXACT_OPS.has(e.op)) return e.args.every((a) => exactInF32(a, false));
+      // f64 lanes round the argument to f32 for the f32 function: the argument may round once, like a stored value
+      if (BOUNDED.has(e.op as MathFunction)) return exactInF32(e.args[0], true);
       return top && ROUNDED_ONCE.has(e.op) && e.args.every((a) => exactInF32(a, false));
     default:
       return false;
