@@ -12,6 +12,7 @@ import { registerBuild } from "./commands/build.ts";
 import { registerExplain } from "./commands/explain.ts";
 import { registerGradcheck } from "./commands/gradcheck.ts";
 import { registerGraph } from "./commands/graph.ts";
+import { registerImport } from "./commands/import.ts";
 import { registerTrain } from "./commands/train.ts";
 
 export const EXIT = { ok: 0, checkFailed: 1, badInput: 2, internal: 3 } as const;
@@ -33,6 +34,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerTrain(program, done);
   registerGraph(program, done);
   registerExplain(program, done);
+  registerImport(program, done);
 
   try {
     await program.parseAsync([...argv], { from: "user" });

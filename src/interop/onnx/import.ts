@@ -1,0 +1,674 @@
+/**
+ * `bpgen import model.onnx`: an ONNX model whose graph is a chain of layers bpgen has (residual blocks
+ * included) becomes a net.json in the layer form and its weights a safetensors file, under bpgen's parameter
+ * names and layouts.
+ *
+ * Layouts: ONNX images are channels first ([batch, channels, spatial...]), bpgen's channels last, so the imported
+ * network's input is the model's with the channels moved last ([N, C, H, W] → [H, W, C]); filters [out, in, k...]
+ * become [k..., in, out]; and a dense layer after a flatten of an image reads the flattened values in bpgen's order
+ * ([H, W, C] row-major), so its weight's columns are permuted to match. Nothing from the file runs as code: op
+ * types select from a fixed table, every attribute is read with its type and checked, and the only name taken
+ * from the file (the network's) is made an identifier.
+ */
+import { basename, extname } from "node:path";
+import { BpgenError, internalError, printable } from "../../errors.ts";
+import { buildNet } from "../../pipeline.ts";
+import { parseSpec } from "../../spec/load.ts";
+import type { Padding } from "../../spec/types.ts";
+import type { NamedTensor } from "../safetensors.ts";
+import { Attributes, type Constant, quoted, readModel, type ReadModel } from "./read.ts";
+import type { NodeMessage } from "./proto.ts";
+
+export interface ImportOptions {
+  /** The network's name (an identifier); default the model's graph name or the file's. */
+  readonly name?: string;
+}
+
+export interface ImportResult {
+  readonly name: string;
+  /** The net.json, as an object ready to write. */
+  readonly spec: Record<string, unknown>;
+  /** The parameters and the state (batch norm's running statistics), named and shaped as bpgen's. */
+  readonly tensors: readonly NamedTensor[];
+  /** What the user should know (the loss chosen, the input's layout), one line each. */
+  readonly notes: readonly string[];
+}
+
+/** The ONNX ops bpgen imports, for messages. */
+export const IMPORTED_OPS = [
+  "Gemm", "MatMul", "Add", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "LayerNormalization",
+  "Flatten", "Reshape", "Dropout", "Identity", "Softmax", "LogSoftmax", "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu", "Selu",
+  "Celu", "Softplus", "Softsign", "HardSigmoid", "HardSwish", "Gelu", "Mul (x · Sigmoid(x), SiLU)",
+] as const;
+
+// ---- the layers, before they have names ------------------------------------------------------------------------
+
+type Layer =
+  | { kind: "dense"; units: number; W: Float64Array; inputs: number; bias?: Float64Array; activation?: string }
+  | { kind: "conv"; n: number; filters: number; kernel: number[]; stride: number[]; dilation: number[]; padding: Padding; W: Float64Array; wShape: number[]; bias?: Float64Array; activation?: string }
+  | { kind: "pool"; op: "max" | "avg"; n: number; size: number[]; stride: number[]; padding: Padding }
+  | { kind: "global_avg_pool" }
+  | { kind: "flatten" }
+  | { kind: "activation"; activation: string }
+  | { kind: "layernorm"; eps: number; g: Float64Array; b: Float64Array }
+  | { kind: "batchnorm"; eps: number; momentum: number; g: Float64Array; b: Float64Array; m: Float64Array; v: Float64Array }
+  | { kind: "dropout"; rate: number }
+  | { kind: "residual"; layers: Layer[] };
+
+/**
+ * A value of the ONNX graph as bpgen sees it: its per-sample shape channels last, whether ONNX holds it channels
+ * first (`spatial`), and for a vector flattened from an image where each of bpgen's elements is in ONNX's.
+ */
+interface Value {
+  readonly shape: readonly number[];
+  readonly spatial: boolean;
+  /** ONNX's per-sample rank (a global pool's [C, 1, 1] is bpgen's [C]). */
+  readonly onnxRank: number;
+  /** bpgen's flat position → ONNX's, for a vector flattened from an image. */
+  readonly perm?: Int32Array;
+  /** How many layers the list held when this value was made (a residual block starts there). */
+  readonly at: number;
+}
+
+const ACTIVATIONS: Record<string, string> = { Relu: "relu", Sigmoid: "sigmoid", Tanh: "tanh", Softplus: "softplus", Softsign: "softsign", HardSwish: "hard_swish" };
+
+export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptions = {}): ImportResult {
+  const model = readModel(bytes, file);
+  const notes: string[] = [];
+  const layers = new Importer(model, file).run();
+  const name = networkName(options.name, model, file);
+  const input = model.input.dims.length === 1 ? model.input.dims[0] : [...model.input.dims.slice(1), model.input.dims[0]];
+  const last = lastActivation(layers.list);
+  const loss = layers.softmax ? "softmax_cross_entropy" : last === "sigmoid" ? "binary_cross_entropy" : "mse";
+  const why = layers.softmax ? `the model ends in a ${layers.softmax}, which becomes the loss's softmax (forward gives its probabilities)` : last === "sigmoid" ? "the last activation is a sigmoid" : "the model ends in no softmax or sigmoid";
+  notes.push(`loss: ${loss} (${why}); name the loss you train with in "loss"`);
+  if (Array.isArray(input)) notes.push(`input: [${input.join(", ")}], channels last: the model's [batch, ${model.input.dims.join(", ")}] with the channels moved after the spatial axes`);
+  const { specs, tensors: params, state } = named(layers.list);
+  const tensors = [...params, ...state];
+  const spec = {
+    name,
+    description: `Imported from ${basename(file)} by bpgen import. The input is channels last. The loss was chosen by bpgen import (${why}): set "loss" to what you train with (mse, binary_cross_entropy or softmax_cross_entropy).`,
+    input,
+    layers: specs,
+    loss,
+  };
+  checkImported(spec, tensors, file);
+  return { name, spec, tensors, notes };
+}
+
+/**
+ * The net.json must load and build, and its parameters and state be the tensors' names and shapes in order: a
+ * failure is bpgen's mistake, never the model's.
+ */
+function checkImported(spec: Record<string, unknown>, tensors: readonly NamedTensor[], file: string): void {
+  try {
+    const net = buildNet(parseSpec(`${String(spec.name)}.json`, JSON.stringify(spec)).spec);
+    // the dropout generator's seed and step are the module's own (initState)
+    const kept = (net.state ?? []).filter((s) => s.init.kind !== "seed" && !s.name.startsWith("rng_"));
+    const expected = [...net.params, ...kept].map((p) => `${p.name} [${p.shape.join(", ")}]`);
+    const found = tensors.map((t) => `${t.name} [${t.shape.join(", ")}]`);
+    if (expected.join("; ") !== found.join("; ")) throw new Error(`the tensors ${found.join(", ")} are not the network's ${expected.join(", ")}`);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw internalError(new Error(`the net.json made from the model does not build: ${reason}`, { cause: e }), file);
+  }
+}
+
+class Importer {
+  private readonly list: Layer[] = [];
+  private readonly values = new Map<string, Value>();
+  private readonly consumers = new Map<string, number>();
+  private readonly skip = new Set<NodeMessage>();
+  private current: string;
+  private softmax: string | undefined;
+
+  constructor(
+    private readonly model: ReadModel,
+    private readonly file: string,
+  ) {
+    const dims = model.input.dims;
+    const spatial = dims.length >= 2;
+    this.values.set(model.input.name, { shape: spatial ? [...dims.slice(1), dims[0]] : [...dims], spatial, onnxRank: dims.length, at: 0 });
+    this.current = model.input.name;
+    for (const node of model.nodes) for (const i of node.input ?? []) this.consumers.set(i, (this.consumers.get(i) ?? 0) + 1);
+    this.consumers.set(model.output, (this.consumers.get(model.output) ?? 0) + 1);
+  }
+
+  run(): { list: Layer[]; softmax?: string } {
+    for (const node of this.model.nodes) if (!this.skip.has(node)) this.node(node);
+    if (this.current !== this.model.output) {
+      throw new BpgenError({ file: this.file, message: `the model's output ${quoted(this.model.output)} is not the end of its chain of layers`, expected: "a graph output computed by the last node", found: quoted(this.current) });
+    }
+    return { list: this.list, softmax: this.softmax };
+  }
+
+  // ---- reading a node ----
+
+  private fail(node: NodeMessage, message: string, expected?: string, found?: string): never {
+    throw new BpgenError({ file: this.file, message: `node ${quoted(node.name || node.output?.[0])} (${printable(node.opType ?? "")}): ${message}`, expected, found });
+  }
+
+  private constant(node: NodeMessage, index: number, what: string): Constant {
+    const name = node.input?.[index] ?? "";
+    const c = this.model.constants.get(name);
+    if (!c) this.fail(node, `its ${what} (input ${index + 1}, ${quoted(name)}) is not a constant of the model`, "a weight stored in the model (an initializer)");
+    return c as Constant;
+  }
+
+  private optionalConstant(node: NodeMessage, index: number, what: string): Constant | undefined {
+    const name = node.input?.[index] ?? "";
+    return name === "" ? undefined : this.constant(node, index, what);
+  }
+
+  /** The value a node reads first: it must be the end of the chain so far. */
+  private chainInput(node: NodeMessage): Value {
+    const name = node.input?.[0] ?? "";
+    const v = this.values.get(name);
+    if (!v) this.fail(node, `it reads ${quoted(name)}, which no node before it computed`, "a graph whose nodes are in order, reading the input or the node before");
+    if (name !== this.current) this.fail(node, `it reads ${quoted(name)}, not the value the chain of layers has reached (${quoted(this.current)}); bpgen imports a chain of layers and residual blocks (x + f(x))`, "a model that is a chain of layers");
+    return v as Value;
+  }
+
+  private produce(node: NodeMessage, value: Omit<Value, "at">): void {
+    const name = node.output?.[0] ?? "";
+    for (const extra of (node.output ?? []).slice(1)) if (extra !== "" && this.consumers.has(extra)) this.fail(node, `its output ${quoted(extra)} is read, and bpgen computes only the first output`);
+    this.values.set(name, { ...value, at: this.list.length });
+    this.current = name;
+  }
+
+  private push(layer: Layer): void {
+    this.list.push(layer);
+  }
+
+  /** The layer that made the current value, when nothing else reads that value (so the node can join it). */
+  private soleProducer(): Layer | undefined {
+    const v = this.values.get(this.current);
+    if (!v || v.at !== this.list.length || (this.consumers.get(this.current) ?? 0) !== 1) return undefined;
+    return this.list[this.list.length - 1];
+  }
+
+  private node(node: NodeMessage): void {
+    const op = node.opType ?? "";
+    if ((node.domain ?? "") !== "" && node.domain !== "ai.onnx") this.unsupported(node);
+    switch (op) {
+      case "Gemm":
+        return this.gemm(node);
+      case "MatMul":
+        return this.matmul(node);
+      case "Add":
+        return this.add(node);
+      case "Conv":
+        return this.conv(node);
+      case "MaxPool":
+      case "AveragePool":
+        return this.pool(node);
+      case "GlobalAveragePool": {
+        new Attributes(node, this.file, []);
+        const x = this.chainInput(node);
+        if (!x.spatial) this.fail(node, "it pools a value without spatial axes", "an image [batch, channels, spatial...]");
+        this.push({ kind: "global_avg_pool" });
+        return this.produce(node, { shape: [x.shape[x.shape.length - 1]], spatial: false, onnxRank: x.onnxRank });
+      }
+      case "Flatten":
+        return this.flatten(node, new Attributes(node, this.file, ["axis"]).int("axis", 1));
+      case "Reshape":
+        return this.reshape(node);
+      case "BatchNormalization":
+        return this.batchnorm(node);
+      case "LayerNormalization":
+        return this.layernorm(node);
+      case "Dropout":
+        return this.dropout(node);
+      case "Identity":
+        new Attributes(node, this.file, []);
+        return this.produce(node, this.chainInput(node));
+      case "Softmax":
+      case "LogSoftmax":
+        return this.softmaxAtEnd(node);
+      default:
+        return this.activation(node);
+    }
+  }
+
+  private unsupported(node: NodeMessage): never {
+    return this.fail(node, `bpgen has no layer for the ONNX op ${printable(node.opType ?? "")}${node.domain ? ` of the domain ${printable(node.domain)}` : ""}`, `one of the ops bpgen imports: ${IMPORTED_OPS.join(", ")}`, printable(node.opType ?? ""));
+  }
+
+  // ---- the ops ----
+
+  private gemm(node: NodeMessage): void {
+    const a = new Attributes(node, this.file, ["alpha", "beta", "transA", "transB"]);
+    if (a.float("alpha", 1) !== 1) a.refuse("alpha", String(a.float("alpha", 1)), "alpha = 1 (a dense layer)");
+    if (a.float("beta", 1) !== 1) a.refuse("beta", String(a.float("beta", 1)), "beta = 1 (a dense layer)");
+    if (a.int("transA", 0) !== 0) a.refuse("transA", String(a.int("transA", 0)), "transA = 0");
+    const x = this.flatInput(node);
+    const B = this.constant(node, 1, "weight");
+    const transB = a.int("transB", 0) === 1;
+    const C = this.optionalConstant(node, 2, "bias");
+    this.dense(node, x, B, transB, C);
+  }
+
+  private matmul(node: NodeMessage): void {
+    new Attributes(node, this.file, []);
+    const x = this.flatInput(node);
+    this.dense(node, x, this.constant(node, 1, "weight"), false, undefined);
+  }
+
+  private flatInput(node: NodeMessage): Value {
+    const x = this.chainInput(node);
+    if (x.shape.length !== 1 || x.onnxRank !== 1) this.fail(node, "bpgen reads a dense layer's input as a vector per sample; flatten the input first", "an input [batch, features]", `a value of ${x.onnxRank + 1} axes`);
+    return x;
+  }
+
+  /** A dense layer from a weight [in, out] (or [out, in] with transB) and an optional bias. */
+  private dense(node: NodeMessage, x: Value, B: Constant, transB: boolean, C: Constant | undefined): void {
+    const inputs = x.shape[0];
+    if (B.dims.length !== 2) this.fail(node, "its weight is not a matrix", "[in, out] (or [out, in] with transB)", `[${B.dims.join(", ")}]`);
+    const [rows, cols] = B.dims;
+    const units = transB ? rows : cols;
+    if ((transB ? cols : rows) !== inputs) this.fail(node, `its weight does not fit its input of ${inputs} values`, transB ? `[out, ${inputs}]` : `[${inputs}, out]`, `[${B.dims.join(", ")}]`);
+    const W = new Float64Array(units * inputs);
+    for (let u = 0; u < units; u++) {
+      for (let j = 0; j < inputs; j++) {
+        const k = x.perm ? x.perm[j] : j;
+        W[u * inputs + j] = transB ? B.data[u * inputs + k] : B.data[k * units + u];
+      }
+    }
+    const bias = C ? this.vectorOf(node, C, units, "bias") : undefined;
+    this.push({ kind: "dense", units, W, inputs, bias });
+    this.produce(node, { shape: [units], spatial: false, onnxRank: 1 });
+  }
+
+  /** A per-unit constant (a bias, a gain) of `size` values: [size], [1, size], [size, 1, …] or one value repeated. */
+  private vectorOf(node: NodeMessage, c: Constant, size: number, what: string): Float64Array {
+    if (c.data.length === size && c.dims.filter((d) => d !== 1).length <= 1) return Float64Array.from(c.data);
+    if (c.data.length === 1) return new Float64Array(size).fill(c.data[0]);
+    return this.fail(node, `its ${what} does not have one value per unit`, `${size} values`, `[${c.dims.join(", ")}]`);
+  }
+
+  private add(node: NodeMessage): void {
+    new Attributes(node, this.file, []);
+    const [p, q] = node.input ?? [];
+    const constant = this.model.constants.has(q) ? q : this.model.constants.has(p) ? p : undefined;
+    if (constant !== undefined) return this.addBias(node, constant === q ? p : q, constant);
+    const a = this.values.get(p);
+    const b = this.values.get(q);
+    if (!a || !b) this.fail(node, "it adds values no node before it computed");
+    const [block, shortcut] = p === this.current ? [a as Value, b as Value] : q === this.current ? [b as Value, a as Value] : this.fail(node, "neither of the values it adds is the end of the chain of layers", "x + f(x), f the layers since x");
+    if (shortcut.at >= this.list.length || block.shape.join() !== shortcut.shape.join()) {
+      this.fail(node, "it is not a residual connection x + f(x) of the layers since x", "x + f(x) with f(x) of x's shape", `shapes [${block.shape.join(", ")}] and [${shortcut.shape.join(", ")}]`);
+    }
+    const inner = this.list.splice(shortcut.at);
+    this.push({ kind: "residual", layers: inner });
+    this.produce(node, { shape: block.shape, spatial: block.spatial, onnxRank: block.onnxRank, perm: block.perm });
+  }
+
+  /** x + constant right after a dense or convolution layer without a bias: its bias. */
+  private addBias(node: NodeMessage, from: string, constant: string): void {
+    if (from !== this.current) this.chainInput({ ...node, input: [from] });
+    const x = this.values.get(from) as Value;
+    const layer = this.soleProducer();
+    if (!layer || (layer.kind !== "dense" && layer.kind !== "conv") || layer.bias || layer.activation) {
+      this.fail(node, "bpgen adds a constant only as the bias of a dense or convolution layer right before", "Add(MatMul(x, W), b) or Add(Conv(x, W), b)");
+    }
+    const units = layer.kind === "dense" ? layer.units : layer.filters;
+    layer.bias = this.vectorOf(node, this.model.constants.get(constant) as Constant, units, "bias");
+    this.produce(node, x);
+  }
+
+  private conv(node: NodeMessage): void {
+    const a = new Attributes(node, this.file, ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"]);
+    if (a.int("group", 1) !== 1) a.refuse("group", String(a.int("group", 1)), "group = 1 (bpgen's convolutions connect every input channel to every filter)");
+    const x = this.spatialInput(node);
+    const W = this.constant(node, 1, "filter");
+    const n = x.shape.length - 1;
+    const channels = x.shape[n];
+    if (W.dims.length !== n + 2 || W.dims[1] !== channels) this.fail(node, "its filter does not fit its input", `[filters, ${channels}, ${n} kernel sizes]`, `[${W.dims.join(", ")}]`);
+    const filters = W.dims[0];
+    const kernel = W.dims.slice(2);
+    const declared = a.ints("kernel_shape");
+    if (declared && declared.join() !== kernel.join()) a.refuse("kernel_shape", `[${declared.join(", ")}]`, `the filter's [${kernel.join(", ")}]`);
+    const stride = a.ints("strides") ?? kernel.map(() => 1);
+    const dilation = a.ints("dilations") ?? kernel.map(() => 1);
+    const padding = this.padding(node, a, x.shape.slice(0, n), kernel, stride, dilation);
+    const bias = this.optionalConstant(node, 2, "bias");
+    this.push({ kind: "conv", n, filters, kernel, stride, dilation, padding: padding.spec, W: channelsLastFilter(W.data, W.dims), wShape: [...kernel, channels, filters], bias: bias ? this.vectorOf(node, bias, filters, "bias") : undefined });
+    this.produce(node, { shape: [...windowed(x.shape.slice(0, n), kernel, stride, dilation, padding.sides), filters], spatial: true, onnxRank: x.onnxRank });
+  }
+
+  private pool(node: NodeMessage): void {
+    const max = node.opType === "MaxPool";
+    const a = new Attributes(node, this.file, max ? ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"] : ["auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"]);
+    if (a.int("ceil_mode", 0) !== 0) a.refuse("ceil_mode", String(a.int("ceil_mode", 0)), "ceil_mode = 0 (bpgen's windows fit inside the padded input)");
+    const x = this.spatialInput(node);
+    const n = x.shape.length - 1;
+    const size = a.ints("kernel_shape");
+    if (!size || size.length !== n) return a.refuse("kernel_shape", size ? `[${size.join(", ")}]` : "missing", `${n} window sizes`);
+    const dilation = a.ints("dilations") ?? size.map(() => 1);
+    if (dilation.some((d) => d !== 1)) a.refuse("dilations", `[${dilation.join(", ")}]`, "1 on every axis (bpgen's pooling windows are not dilated)");
+    const stride = a.ints("strides") ?? size.map(() => 1);
+    const padding = this.padding(node, a, x.shape.slice(0, n), size, stride, dilation);
+    if (!max && a.int("count_include_pad", 0) !== 1 && padding.sides.some(([p, q]) => p + q > 0)) {
+      a.refuse("count_include_pad", String(a.int("count_include_pad", 0)), "count_include_pad = 1 with padding (bpgen's average counts the padded cells as zeros, as PyTorch's default)");
+    }
+    this.push({ kind: "pool", op: max ? "max" : "avg", n, size, stride, padding: padding.spec });
+    this.produce(node, { shape: [...windowed(x.shape.slice(0, n), size, stride, dilation, padding.sides), x.shape[n]], spatial: true, onnxRank: x.onnxRank });
+  }
+
+  private spatialInput(node: NodeMessage): Value {
+    const x = this.chainInput(node);
+    if (!x.spatial || x.shape.length < 2 || x.shape.length > 4) this.fail(node, "it needs an image, a sequence or a volume with its channels", "[batch, channels, 1 to 3 spatial axes]", `a value of ${x.onnxRank + 1} axes`);
+    return x;
+  }
+
+  /** The cells before and after each spatial axis, from pads or auto_pad, and their net.json form. */
+  private padding(node: NodeMessage, a: Attributes, spatial: readonly number[], kernel: readonly number[], stride: readonly number[], dilation: readonly number[]): { spec: Padding; sides: [number, number][] } {
+    const n = spatial.length;
+    const auto = a.string("auto_pad", "NOTSET");
+    if (auto === "SAME_UPPER") return { spec: "same", sides: sameSides(spatial, kernel, stride, dilation, false) };
+    let sides: [number, number][];
+    if (auto === "SAME_LOWER") sides = sameSides(spatial, kernel, stride, dilation, true);
+    else if (auto === "VALID") sides = spatial.map(() => [0, 0]);
+    else if (auto === "NOTSET") {
+      const pads = a.ints("pads") ?? Array<number>(2 * n).fill(0);
+      if (pads.length !== 2 * n || pads.some((p) => !Number.isInteger(p) || p < 0)) a.refuse("pads", `[${pads.join(", ")}]`, `${2 * n} cell counts ≥ 0`);
+      sides = spatial.map((_, k) => [pads[k], pads[n + k]]);
+    } else return a.refuse("auto_pad", auto, "NOTSET, VALID, SAME_UPPER or SAME_LOWER");
+    spatial.forEach((size, k) => {
+      if (size + sides[k][0] + sides[k][1] < dilation[k] * (kernel[k] - 1) + 1) this.fail(node, `its window is larger than its padded input along spatial axis ${k + 1}`);
+    });
+    return { spec: paddingSpec(sides), sides };
+  }
+
+  private flatten(node: NodeMessage, axis: number): void {
+    const x = this.chainInput(node);
+    if (axis !== 1) this.fail(node, `it flattens from axis ${axis}; bpgen flattens each sample (axis 1)`, "axis = 1");
+    this.flattened(node, x);
+  }
+
+  private flattened(node: NodeMessage, x: Value): void {
+    if (x.shape.length === 1) return this.produce(node, { ...x, onnxRank: 1 });
+    const size = x.shape.reduce((p, d) => p * d, 1);
+    this.push({ kind: "flatten" });
+    this.produce(node, { shape: [size], spatial: false, onnxRank: 1, perm: x.spatial ? channelsFirstPositions(x.shape) : undefined });
+  }
+
+  private reshape(node: NodeMessage): void {
+    new Attributes(node, this.file, ["allowzero"]);
+    const x = this.chainInput(node);
+    const target = Array.from(this.constant(node, 1, "shape").data);
+    const size = x.shape.reduce((p, d) => p * d, 1);
+    const flat = target.length === 2 && (target[0] === -1 || target[0] === 0) && (target[1] === size || target[1] === -1);
+    const batchFirst = target.length === 2 && target[1] === size && target[0] > 0;
+    if (!flat && !batchFirst) this.fail(node, "bpgen imports a reshape only as a flatten of each sample", `a shape [batch, ${size}] or [-1, ${size}]`, `[${target.join(", ")}]`);
+    this.flattened(node, x);
+  }
+
+  private batchnorm(node: NodeMessage): void {
+    const a = new Attributes(node, this.file, ["epsilon", "momentum", "training_mode", "spatial"]);
+    if (a.int("training_mode", 0) !== 0) a.refuse("training_mode", String(a.int("training_mode", 0)), "0 (an inference graph; bpgen trains the batch norm itself)");
+    if (a.int("spatial", 1) !== 1) a.refuse("spatial", String(a.int("spatial", 1)), "1");
+    const x = this.chainInput(node);
+    const channels = x.shape[x.shape.length - 1];
+    const per = (index: number, what: string) => permuted(this.vectorOf(node, this.constant(node, index, what), channels, what), x.perm);
+    const [g, b, m, v] = [per(1, "scale"), per(2, "bias"), per(3, "running mean"), per(4, "running variance")];
+    this.push({ kind: "batchnorm", eps: a.float("epsilon", 1e-5), momentum: shortFloat(1 - shortFloat(a.float("momentum", 0.9))), g, b, m, v });
+    this.produce(node, x);
+  }
+
+  private layernorm(node: NodeMessage): void {
+    const a = new Attributes(node, this.file, ["axis", "epsilon", "stash_type"]);
+    const x = this.chainInput(node);
+    const axis = a.int("axis", -1);
+    if (x.spatial) this.fail(node, "it normalises the last axis of a channels-first image, which bpgen's layernorm (over the channels) is not", "a layer norm of a vector [batch, features]");
+    if (axis !== -1 && axis !== x.onnxRank) a.refuse("axis", String(axis), "-1 (the last axis)");
+    const size = x.shape[0];
+    const g = permuted(this.vectorOf(node, this.constant(node, 1, "scale"), size, "scale"), x.perm);
+    const bias = this.optionalConstant(node, 2, "bias");
+    const b = bias ? permuted(this.vectorOf(node, bias, size, "bias"), x.perm) : new Float64Array(size);
+    this.push({ kind: "layernorm", eps: a.float("epsilon", 1e-5), g, b });
+    this.produce(node, x);
+  }
+
+  private dropout(node: NodeMessage): void {
+    const a = new Attributes(node, this.file, ["ratio", "seed"]);
+    const x = this.chainInput(node);
+    const ratio = this.optionalConstant(node, 1, "ratio");
+    const training = this.optionalConstant(node, 2, "training mode");
+    if (training && training.data[0] !== 0) this.fail(node, "its training_mode input is true", "an inference graph (training_mode absent or false)");
+    const rate = ratio ? ratio.data[0] : a.float("ratio", 0.5);
+    if (!(rate >= 0 && rate < 1)) this.fail(node, "its ratio is not in [0, 1)", "a rate from 0 up to 1", String(rate));
+    this.push({ kind: "dropout", rate: Math.fround(rate) === rate ? Number(rate.toPrecision(7)) : rate });
+    this.produce(node, x);
+  }
+
+  private softmaxAtEnd(node: NodeMessage): void {
+    const a = new Attributes(node, this.file, ["axis"]);
+    const x = this.chainInput(node);
+    const axis = a.int("axis", -1);
+    const last = node.output?.[0] === this.model.output;
+    if (!last || x.shape.length !== 1 || (axis !== -1 && axis !== 1)) {
+      this.fail(node, `bpgen has ${node.opType} only at the end of a classifier, as the softmax of the softmax_cross_entropy loss`, "a Softmax over the classes, the model's output");
+    }
+    this.softmax = node.opType;
+    this.produce(node, x);
+  }
+
+  private activation(node: NodeMessage): void {
+    const name = this.activationName(node);
+    const x = this.chainInput(node);
+    const layer = this.soleProducer();
+    if (layer && (layer.kind === "dense" || layer.kind === "conv") && !layer.activation) layer.activation = name;
+    else this.push({ kind: "activation", activation: name });
+    this.produce(node, x);
+  }
+
+  /** The net.json activation of an activation node (a Sigmoid followed by Mul(x, ·) is SiLU, the Mul skipped). */
+  private activationName(node: NodeMessage): string {
+    const op = node.opType ?? "";
+    const plain = ACTIVATIONS[op];
+    if (plain) {
+      new Attributes(node, this.file, []);
+      if (op === "Sigmoid") {
+        const silu = this.siluMul(node);
+        if (silu) return "silu";
+      }
+      return plain;
+    }
+    switch (op) {
+      case "LeakyRelu": {
+        const alpha = Math.fround(new Attributes(node, this.file, ["alpha"]).float("alpha", 0.01));
+        return alpha === Math.fround(0.01) ? "leaky_relu" : `leaky_relu(x, ${shortFloat(alpha)})`;
+      }
+      case "Elu": {
+        const alpha = new Attributes(node, this.file, ["alpha"]).float("alpha", 1);
+        return alpha === 1 ? "elu" : `elu(x, ${shortFloat(alpha)})`;
+      }
+      case "Celu": {
+        const alpha = new Attributes(node, this.file, ["alpha"]).float("alpha", 1);
+        return alpha === 1 ? "celu" : `celu(x, ${shortFloat(alpha)})`;
+      }
+      case "Selu": {
+        const a = new Attributes(node, this.file, ["alpha", "gamma"]);
+        if (Math.abs(a.float("alpha", 1.67326) - 1.67326) > 1e-4) a.refuse("alpha", String(a.float("alpha", 0)), "the default 1.67326 (bpgen's selu)");
+        if (Math.abs(a.float("gamma", 1.0507) - 1.0507) > 1e-4) a.refuse("gamma", String(a.float("gamma", 0)), "the default 1.0507 (bpgen's selu)");
+        return "selu";
+      }
+      case "HardSigmoid": {
+        const a = new Attributes(node, this.file, ["alpha", "beta"]);
+        if (Math.fround(a.float("alpha", 0.2)) !== Math.fround(1 / 6)) a.refuse("alpha", String(a.float("alpha", 0.2)), "1/6 (PyTorch's hard sigmoid, bpgen's hard_sigmoid)");
+        if (a.float("beta", 0.5) !== 0.5) a.refuse("beta", String(a.float("beta", 0.5)), "0.5");
+        return "hard_sigmoid";
+      }
+      case "Gelu": {
+        const approximate = new Attributes(node, this.file, ["approximate"]).string("approximate", "none");
+        if (approximate !== "none" && approximate !== "tanh") this.fail(node, `unknown approximation ${JSON.stringify(approximate)}`);
+        return approximate === "tanh" ? "gelu" : "gelu_exact";
+      }
+      default:
+        return this.unsupported(node);
+    }
+  }
+
+  /** The Mul of x · Sigmoid(x) after `sigmoid`, marked to be skipped, when that is what follows. */
+  private siluMul(sigmoid: NodeMessage): boolean {
+    const x = sigmoid.input?.[0] ?? "";
+    const s = sigmoid.output?.[0] ?? "";
+    const mul = this.model.nodes.find((n) => n.opType === "Mul" && (n.input ?? []).length === 2 && n.input?.includes(x) && n.input?.includes(s));
+    if (!mul || (this.consumers.get(s) ?? 0) !== 1 || (this.consumers.get(x) ?? 0) !== 2 || (mul.attribute ?? []).length > 0) return false;
+    this.skip.add(mul);
+    // the Mul's output is where the chain continues
+    sigmoid.output = [mul.output?.[0] ?? "", ...(sigmoid.output ?? []).slice(1)];
+    this.consumers.set(x, 1);
+    return true;
+  }
+}
+
+// ---- names and the net.json ---------------------------------------------------------------------------------
+
+/** Each layer as net.json and its tensors under bpgen's names (W3, b3, g3_1, m2, …). */
+function named(list: readonly Layer[], prefix = ""): { specs: Record<string, unknown>[]; tensors: NamedTensor[]; state: NamedTensor[] } {
+  const specs: Record<string, unknown>[] = [];
+  const tensors: NamedTensor[] = [];
+  const state: NamedTensor[] = [];
+  const tensor = (name: string, shape: number[], data: Float64Array, into = tensors) => into.push({ name, dtype: "F32", shape, data: Float32Array.from(data) });
+  list.forEach((layer, k) => {
+    const label = `${prefix}${k + 1}`;
+    switch (layer.kind) {
+      case "dense":
+        specs.push({ type: "dense", units: layer.units, ...(layer.activation ? { activation: layer.activation } : {}), ...(layer.bias ? {} : { bias: false }) });
+        tensor(`W${label}`, [layer.units, layer.inputs], layer.W);
+        if (layer.bias) tensor(`b${label}`, [layer.units], layer.bias);
+        break;
+      case "conv":
+        specs.push({
+          type: `conv${layer.n}d`,
+          filters: layer.filters,
+          kernel: uniform(layer.kernel),
+          ...(layer.stride.every((s) => s === 1) ? {} : { stride: uniform(layer.stride) }),
+          ...(layer.padding === "valid" ? {} : { padding: layer.padding }),
+          ...(layer.dilation.every((d) => d === 1) ? {} : { dilation: uniform(layer.dilation) }),
+          ...(layer.activation ? { activation: layer.activation } : {}),
+          ...(layer.bias ? {} : { bias: false }),
+        });
+        tensor(`W${label}`, layer.wShape, layer.W);
+        if (layer.bias) tensor(`b${label}`, [layer.filters], layer.bias);
+        break;
+      case "pool":
+        specs.push({
+          type: `${layer.op}_pool${layer.n}d`,
+          size: uniform(layer.size),
+          ...(layer.stride.join() === layer.size.join() ? {} : { stride: uniform(layer.stride) }),
+          ...(layer.padding === "valid" ? {} : { padding: layer.padding }),
+        });
+        break;
+      case "global_avg_pool":
+      case "flatten":
+        specs.push({ type: layer.kind });
+        break;
+      case "activation":
+        specs.push({ type: "activation", activation: layer.activation });
+        break;
+      case "layernorm":
+        specs.push({ type: "layernorm", ...(Math.fround(layer.eps) === Math.fround(1e-5) ? {} : { eps: shortFloat(layer.eps) }) });
+        tensor(`g${label}`, [layer.g.length], layer.g);
+        tensor(`b${label}`, [layer.b.length], layer.b);
+        break;
+      case "batchnorm":
+        specs.push({ type: "batchnorm", ...(layer.momentum === 0.1 ? {} : { momentum: layer.momentum }), ...(Math.fround(layer.eps) === Math.fround(1e-5) ? {} : { eps: shortFloat(layer.eps) }) });
+        tensor(`g${label}`, [layer.g.length], layer.g);
+        tensor(`b${label}`, [layer.b.length], layer.b);
+        tensor(`m${label}`, [layer.m.length], layer.m, state);
+        tensor(`v${label}`, [layer.v.length], layer.v, state);
+        break;
+      case "dropout":
+        specs.push({ type: "dropout", rate: layer.rate });
+        break;
+      case "residual": {
+        const inner = named(layer.layers, `${label}_`);
+        specs.push({ type: "residual", layers: inner.specs });
+        tensors.push(...inner.tensors);
+        state.push(...inner.state);
+        break;
+      }
+    }
+  });
+  return { specs, tensors, state };
+}
+
+function lastActivation(list: readonly Layer[]): string | undefined {
+  const last = list[list.length - 1];
+  if (!last) return undefined;
+  if (last.kind === "dense" || last.kind === "conv") return last.activation;
+  if (last.kind === "activation") return last.activation;
+  return undefined;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The network's name: --name as given (an identifier), else the graph's or the file's made one. */
+function networkName(given: string | undefined, model: ReadModel, file: string): string {
+  if (given !== undefined) {
+    if (!IDENTIFIER.test(given)) throw new BpgenError({ message: `--name ${JSON.stringify(printable(given))} is not an identifier`, expected: "letters, digits and _, not starting with a digit", found: printable(given) });
+    return given;
+  }
+  const base = model.graph.name && model.graph.name !== "main_graph" && model.graph.name !== "torch_jit" ? model.graph.name : basename(file, extname(file));
+  const cleaned = base.replace(/[^A-Za-z0-9_]/g, "_").slice(0, 64);
+  return /^[A-Za-z_]/.test(cleaned) ? cleaned : `net_${cleaned}`;
+}
+
+// ---- layouts and windows -------------------------------------------------------------------------------------
+
+/** ONNX's filter [out, in, taps...] as bpgen's [taps..., in, out]. */
+function channelsLastFilter(values: Float64Array, dims: readonly number[]): Float64Array {
+  const [outC, inC] = dims;
+  const taps = dims.slice(2).reduce((a, b) => a * b, 1);
+  const out = new Float64Array(values.length);
+  for (let o = 0; o < outC; o++) for (let i = 0; i < inC; i++) for (let t = 0; t < taps; t++) out[(t * inC + i) * outC + o] = values[(o * inC + i) * taps + t];
+  return out;
+}
+
+/** For an image [spatial..., C] flattened by bpgen: each element's position in ONNX's flattening of [C, spatial...]. */
+function channelsFirstPositions(shape: readonly number[]): Int32Array {
+  const channels = shape[shape.length - 1];
+  const positions = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const perm = new Int32Array(positions * channels);
+  for (let p = 0; p < positions; p++) for (let c = 0; c < channels; c++) perm[p * channels + c] = c * positions + p;
+  return perm;
+}
+
+function permuted(values: Float64Array, perm: Int32Array | undefined): Float64Array {
+  return perm ? Float64Array.from(perm, (k) => values[k]) : values;
+}
+
+function windowed(spatial: readonly number[], kernel: readonly number[], stride: readonly number[], dilation: readonly number[], sides: readonly [number, number][]): number[] {
+  return spatial.map((size, k) => Math.floor((size + sides[k][0] + sides[k][1] - dilation[k] * (kernel[k] - 1) - 1) / stride[k]) + 1);
+}
+
+/** ONNX's SAME_UPPER (the odd cell after, bpgen's "same") or SAME_LOWER (before). */
+function sameSides(spatial: readonly number[], kernel: readonly number[], stride: readonly number[], dilation: readonly number[], lower: boolean): [number, number][] {
+  return spatial.map((size, k) => {
+    const out = Math.ceil(size / stride[k]);
+    const total = Math.max(0, (out - 1) * stride[k] + dilation[k] * (kernel[k] - 1) + 1 - size);
+    const small = Math.floor(total / 2);
+    return lower ? [total - small, small] : [small, total - small];
+  });
+}
+
+function paddingSpec(sides: readonly [number, number][]): Padding {
+  if (sides.every(([p, q]) => p === 0 && q === 0)) return "valid";
+  if (sides.every(([p, q]) => p === q && p === sides[0][0])) return sides[0][0];
+  return sides.map(([p, q]) => (p === q ? p : [p, q]));
+}
+
+const uniform = (xs: readonly number[]): number | number[] => (xs.every((x) => x === xs[0]) ? xs[0] : [...xs]);
+
+/** A float32 attribute as the shortest decimal that reads back as it (0.1 rather than 0.10000000149). */
+function shortFloat(v: number): number {
+  for (let digits = 1; digits < 9; digits++) {
+    const n = Number(v.toPrecision(digits));
+    if (Math.fround(n) === Math.fround(v)) return n;
+  }
+  return v;
+}
+

@@ -1,0 +1,182 @@
+/**
+ * `bpgen import`: ONNX models built here (with the exporter's protobuf writer, NCHW as PyTorch writes them) import
+ * as layer-form networks whose forward, with the weights of the safetensors file, gives what onnxruntime-web gives
+ * on the same batch; what bpgen cannot import is one clear error, and the command writes nothing then.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { BpgenError } from "../../src/errors.ts";
+import { floatInput, GraphBuilder } from "../../src/interop/onnx/builder.ts";
+import { importOnnx } from "../../src/interop/onnx/import.ts";
+import { encodeModel } from "../../src/interop/onnx/proto.ts";
+import { decodeSafetensors } from "../../src/interop/safetensors.ts";
+import { bpgenInProcess } from "../helpers/in-process.ts";
+import { channelsLast, importedModule } from "./fixtures/onnx/imported.ts";
+import { forward, numbers, runOnnx } from "./fixtures/onnx/run.ts";
+
+const BATCH = 4;
+const dir = mkdtempSync(join(tmpdir(), "bpgen-onnx-import-"));
+
+interface Built {
+  readonly bytes: Uint8Array;
+  readonly inputDims: number[];
+}
+
+function model(name: string, inputDims: number[], outputDims: number[], build: (b: GraphBuilder, x: string) => string): Built {
+  const b = new GraphBuilder();
+  const x = b.claim("x");
+  const y = build(b, x);
+  return { bytes: encodeModel(b.model(name, [floatInput(x, inputDims, "N")], [floatInput(y, outputDims, "N")], "", "test")), inputDims };
+}
+
+let seed = 100;
+const weights = (b: GraphBuilder, name: string, dims: number[], lo = -0.5, hi = 0.5) => b.floats(name, dims, numbers(dims.reduce((p, d) => p * d, 1), seed++, lo, hi));
+
+/** The imported network's forward against onnxruntime-web's run of the model, on one batch. */
+async function compare(built: Built, name: string) {
+  const result = importOnnx(built.bytes, `${name}.onnx`);
+  const { m, params, state } = await importedModule(result);
+  const size = built.inputDims.reduce((a, b) => a * b, 1);
+  const x = numbers(BATCH * size, 7, -2, 2);
+  const onnx = await runOnnx(built.bytes, { x: { data: x, dims: [BATCH, ...built.inputDims] } });
+  const expected = Array.from(Object.values(onnx)[0]);
+  const rows = built.inputDims.length > 1 ? channelsLast(x, BATCH, built.inputDims) : x;
+  const actual = Array.from(forward(m, params, state, rows, BATCH));
+  expect(actual.length).toBe(expected.length);
+  const worst = Math.max(...actual.map((a, i) => Math.abs(a - expected[i]) / (1 + Math.abs(expected[i]))));
+  expect(worst).toBeLessThan(2e-5);
+  return result;
+}
+
+const cnn = () =>
+  model("cnn", [2, 9, 8], [3], (b, x) => {
+    let h = b.op("Conv", [x, weights(b, "conv.weight", [4, 2, 3, 3]), weights(b, "conv.bias", [4])], { kernel_shape: [3, 3], pads: [1, 0, 1, 2], strides: [2, 1], dilations: [1, 2] });
+    h = b.op("Relu", [h]);
+    h = b.op("BatchNormalization", [h, weights(b, "bn.weight", [4], 0.5, 1.5), weights(b, "bn.bias", [4]), weights(b, "bn.mean", [4]), weights(b, "bn.var", [4], 0.5, 2)], { epsilon: { float: 1e-3 }, momentum: { float: 0.8 } });
+    h = b.op("MaxPool", [h], { kernel_shape: [2, 2], strides: [1, 1], pads: [0, 0, 1, 1] });
+    h = b.op("AveragePool", [h], { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 });
+    h = b.op("Flatten", [h], { axis: 1 });
+    h = b.op("LeakyRelu", [b.op("Gemm", [h, weights(b, "fc1.weight", [6, 48]), weights(b, "fc1.bias", [6])], { transB: 1 })], { alpha: { float: 0.2 } });
+    h = b.op("Dropout", [h, b.floats("ratio", [], [0.25])]);
+    h = b.op("Gemm", [h, weights(b, "fc2.weight", [6, 3]), weights(b, "fc2.bias", [3])]);
+    return b.op("Softmax", [h], { axis: -1 });
+  });
+
+describe("ONNX import", () => {
+  it("a CNN (convolution with asymmetric padding, strides and dilation, batch norm, pooling, flatten, dense, softmax) computes what onnxruntime computes", async () => {
+    const result = await compare(cnn(), "cnn");
+    expect(result.spec.input).toEqual([9, 8, 2]);
+    expect(result.spec.loss).toBe("softmax_cross_entropy");
+    expect((result.spec.layers as { type: string }[]).map((l) => l.type)).toEqual(["conv2d", "batchnorm", "max_pool2d", "avg_pool2d", "flatten", "dense", "dropout", "dense"]);
+    expect(result.spec.layers).toContainEqual({ type: "batchnorm", momentum: 0.2, eps: 0.001 });
+    expect(result.tensors.map((t) => t.name)).toEqual(["W1", "b1", "g2", "b2", "W6", "b6", "W8", "b8", "m2", "v2"]);
+    expect(result.tensors[0].shape).toEqual([3, 3, 2, 4]);
+  });
+
+  it("an MLP with MatMul + Add, SiLU as x · sigmoid(x), a residual block and layer norm", async () => {
+    const built = model("mlp", [5], [2], (b, x) => {
+      const h = b.op("Add", [b.op("MatMul", [x, weights(b, "W0", [5, 8])]), weights(b, "b0", [8])]);
+      const silu = b.op("Mul", [h, b.op("Sigmoid", [h])]);
+      const inner = b.op("Tanh", [b.op("Gemm", [silu, weights(b, "W1", [8, 8]), weights(b, "b1", [8])], { transB: 1 })]);
+      const sum = b.op("Add", [inner, silu]);
+      const norm = b.op("LayerNormalization", [sum, weights(b, "ln.g", [8], 0.5, 1.5), weights(b, "ln.b", [8])], { axis: -1, epsilon: { float: 1e-5 } });
+      return b.op("Sigmoid", [b.op("Gemm", [norm, weights(b, "W2", [8, 2])])]);
+    });
+    const result = await compare(built, "mlp");
+    expect(result.spec.layers).toEqual([
+      { type: "dense", units: 8, activation: "silu" },
+      { type: "residual", layers: [{ type: "dense", units: 8, activation: "tanh" }] },
+      { type: "layernorm" },
+      { type: "dense", units: 2, activation: "sigmoid", bias: false },
+    ]);
+    expect(result.spec.loss).toBe("binary_cross_entropy");
+  });
+
+  it("a 1-D convolution with SAME_UPPER padding, global average pooling and a reshape", async () => {
+    const built = model("seq", [3, 10], [2], (b, x) => {
+      const h = b.op("Elu", [b.op("Conv", [x, weights(b, "c.w", [4, 3, 3]), weights(b, "c.b", [4])], { auto_pad: "SAME_UPPER", strides: [2] })]);
+      const pooled = b.op("Reshape", [b.op("GlobalAveragePool", [h]), b.int64s([2], [-1, 4])]);
+      return b.op("Gemm", [pooled, weights(b, "fc.w", [2, 4]), weights(b, "fc.b", [2])], { transB: 1 });
+    });
+    const result = await compare(built, "seq");
+    expect(result.spec.input).toEqual([10, 3]);
+    expect(result.spec.loss).toBe("mse");
+  });
+});
+
+describe("ONNX import errors", () => {
+  const problem = (bytes: Uint8Array): string => {
+    try {
+      importOnnx(bytes, "m.onnx");
+    } catch (e) {
+      expect(e).toBeInstanceOf(BpgenError);
+      expect((e as BpgenError).kind).toBe("input");
+      return (e as BpgenError).message;
+    }
+    throw new Error("expected the model to be refused");
+  };
+
+  it("an op bpgen lacks names the node, its op type and what bpgen offers", () => {
+    const built = model("odd", [4], [4], (b, x) => b.op("Cos", [x], {}, "cosine"));
+    const message = problem(built.bytes);
+    expect(message).toMatch(/^m\.onnx: error: node "Cos_0" \(Cos\): bpgen has no layer for the ONNX op Cos/);
+    expect(message).toMatch(/expected: one of the ops bpgen imports: Gemm, MatMul/);
+  });
+
+  it("an unsupported attribute names the node, the attribute and its value", () => {
+    const grouped = model("grouped", [2, 6, 6], [2, 4, 4], (b, x) => b.op("Conv", [x, weights(b, "w", [2, 1, 3, 3])], { group: 2 }));
+    expect(problem(grouped.bytes)).toMatch(/node "Conv_0" \(Conv\): the attribute group = 2 is not supported/);
+    const ceil = model("ceil", [1, 5, 5], [1, 3, 3], (b, x) => b.op("MaxPool", [x], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }));
+    expect(problem(ceil.bytes)).toMatch(/the attribute ceil_mode = 1 is not supported/);
+    const unknown = model("unknown", [3], [3], (b, x) => b.op("Relu", [x], { bogus: 1 }));
+    expect(problem(unknown.bytes)).toMatch(/the attribute bogus = 1 is not supported/);
+  });
+
+  it("a damaged file: not protobuf, truncated, a weight of the wrong size", () => {
+    expect(problem(new TextEncoder().encode("this is not a model at all"))).toMatch(/not an ONNX model/);
+    const { bytes } = cnn();
+    expect(problem(bytes.subarray(0, bytes.length - 40))).toMatch(/not an ONNX model/);
+    const b = new GraphBuilder();
+    const y = b.op("Gemm", [b.claim("x"), weights(b, "w", [3, 2])]);
+    const graph = b.model("bad", [floatInput("x", [3])], [floatInput(y, [2])], "", "test");
+    const w = graph.graph?.initializer?.[0];
+    if (w) w.rawData = w.rawData?.subarray(0, 20);
+    expect(problem(encodeModel(graph))).toMatch(/initializer "w": its raw data does not have the size its dims say/);
+  });
+
+  it("a graph that is not a chain of layers", () => {
+    const built = model("fork", [4], [4], (b, x) => b.op("Mul", [b.op("Relu", [x]), b.op("Tanh", [x])]));
+    expect(problem(built.bytes)).toMatch(/not the value the chain of layers has reached/);
+  });
+});
+
+describe("bpgen import", () => {
+  it("writes <name>.json and <name>.safetensors, says which loss it chose, and trains from there", async () => {
+    const file = join(dir, "cnn.onnx");
+    writeFileSync(file, cnn().bytes);
+    const out = join(dir, "out");
+    const run = await bpgenInProcess(["import", file, "--out", out, "--name", "digits"]);
+    expect(run.stderr).toMatch(/note: loss: softmax_cross_entropy/);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(join(out, "digits.json"));
+    const spec = JSON.parse(readFileSync(join(out, "digits.json"), "utf8")) as { name: string; loss: string; description: string };
+    expect(spec.name).toBe("digits");
+    expect(spec.description).toMatch(/set "loss"/);
+    const tensors = decodeSafetensors(readFileSync(join(out, "digits.safetensors")), "digits.safetensors");
+    expect(tensors.tensors.map((t) => t.name)).toContain("W1");
+    const build = await bpgenInProcess([join(out, "digits.json"), "--out", join(dir, "digits.ts")]);
+    expect(build.code).toBe(0);
+  });
+
+  it("an op it cannot import: exit code 2, one error, nothing written", async () => {
+    const file = join(dir, "odd.onnx");
+    writeFileSync(file, model("odd", [4], [4], (b, x) => b.op("Cos", [x])).bytes);
+    const out = join(dir, "nothing");
+    const run = await bpgenInProcess(["import", file, "--out", out]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split("\n")[0]).toMatch(/odd\.onnx: error: node "Cos_0" \(Cos\)/);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  });
+});
