@@ -38,9 +38,13 @@ export function readModel(bytes: Uint8Array, file: string): ReadModel {
   if (opset === undefined) fail("the model imports no version of the standard ONNX operator set", "an opset_import entry of the default domain");
   const constants = new Map<string, Constant>();
   for (const t of graph.initializer ?? []) constants.set(t.name ?? "", tensorValues(t, file, `initializer ${quoted(t.name)}`));
+  // Constant nodes, and Identity nodes of constants (PyTorch shares equal initializers through them)
+  const folded = new Set<NodeMessage>();
   for (const node of graph.node) {
-    if (node.opType !== "Constant") continue;
-    constants.set(node.output?.[0] ?? "", constantValue(node, file));
+    const source = node.opType === "Identity" ? constants.get(node.input?.[0] ?? "") : undefined;
+    if (node.opType !== "Constant" && !source) continue;
+    constants.set(node.output?.[0] ?? "", source ?? constantValue(node, file));
+    folded.add(node);
   }
   const inputs = (graph.input ?? []).filter((i) => !constants.has(i.name ?? ""));
   if (inputs.length !== 1) fail(`the model has ${inputs.length} inputs; bpgen imports a network of one input`, "one graph input besides the initializers", inputs.map((i) => quoted(i.name)).join(", ") || "none");
@@ -54,7 +58,7 @@ export function readModel(bytes: Uint8Array, file: string): ReadModel {
   }
   const outputs = graph.output ?? [];
   if (outputs.length !== 1) fail(`the model has ${outputs.length} outputs; bpgen imports a network of one output`, "one graph output", String(outputs.length));
-  return { graph, nodes: graph.node.filter((n) => n.opType !== "Constant"), constants, input: { name: input.name ?? "", dims: sample as number[] }, output: outputs[0].name ?? "", opset: opset as number };
+  return { graph, nodes: graph.node.filter((n) => !folded.has(n)), constants, input: { name: input.name ?? "", dims: sample as number[] }, output: outputs[0].name ?? "", opset: opset as number };
 }
 
 export const quoted = (name: string | undefined) => `"${printable(name ?? "")}"`;
