@@ -106,6 +106,31 @@ describe("ONNX import", () => {
   });
 });
 
+describe("ONNX import of a graph with branches: the equation form", () => {
+  it("two branches joined by Mul and Concat, then a softmax", async () => {
+    const built = model("branches", [5], [3], (b, x) => {
+      const left = b.op("Relu", [b.op("Gemm", [x, weights(b, "left.weight", [4, 5]), weights(b, "left.bias", [4])], { transB: 1 })], {}, "left/out");
+      const right = b.op("Tanh", [b.op("MatMul", [x, weights(b, "right", [5, 4])])], {}, "right/out");
+      const both = b.op("Concat", [b.op("Mul", [left, right]), b.op("Sub", [right, b.scalar(0.5)]), x], { axis: 1 });
+      return b.op("Softmax", [b.op("Gemm", [both, weights(b, "head.weight", [13, 3]), weights(b, "head.bias", [1, 3])])], { axis: 1 });
+    });
+    const result = await compare(built, "branches");
+    expect(result.spec.equations).toEqual([
+      "v_gemm = w_left_weight * x_x + w_left_bias",
+      expect.stringMatching(/^v_left_out = relu\(/),
+      expect.stringMatching(/^v_\w+ = w_right \* x_x$/),
+      expect.stringMatching(/^v_right_out = tanh\(/),
+      expect.stringMatching(/^v_\w+ = v_left_out \.\* v_right_out$/),
+      expect.stringMatching(/^v_\w+ = v_right_out - 0\.5$/),
+      expect.stringMatching(/^v_\w+ = concat\(v_\w+, v_\w+, x_x\)$/),
+      expect.stringMatching(/^v_\w+ = w_head_weight \* v_\w+ \+ w_head_bias$/),
+      expect.stringMatching(/^v_\w+ = softmax\(v_\w+\)$/),
+      expect.stringMatching(/^y = v_\w+$/),
+    ]);
+    expect(result.spec.loss).toBe("-sum(t .* log(y))");
+  });
+});
+
 describe("ONNX import errors", () => {
   const problem = (bytes: Uint8Array): string => {
     try {
@@ -146,9 +171,11 @@ describe("ONNX import errors", () => {
     expect(problem(encodeModel(graph))).toMatch(/initializer "w": its raw data does not have the size its dims say/);
   });
 
-  it("a graph that is not a chain of layers", () => {
-    const built = model("fork", [4], [4], (b, x) => b.op("Mul", [b.op("Relu", [x]), b.op("Tanh", [x])]));
-    expect(problem(built.bytes)).toMatch(/not the value the chain of layers has reached/);
+  it("a graph with branches and an op the equation form lacks names both", () => {
+    const built = model("fork", [2, 4, 4], [2, 4, 4], (b, x) => b.op("Add", [b.op("Relu", [x]), b.op("MaxPool", [x], { kernel_shape: [1, 1] })]));
+    const message = problem(built.bytes);
+    expect(message).toMatch(/node "MaxPool_1" \(MaxPool\): the graph is not a chain of layers \(node "Relu_0" reads "x"|node "MaxPool_1" reads "x"/);
+    expect(message).toMatch(/expected: in a graph with branches, one of: Gemm, MatMul/);
   });
 });
 

@@ -18,6 +18,7 @@ import type { Padding } from "../../spec/types.ts";
 import type { NamedTensor } from "../safetensors.ts";
 import { Attributes, type Constant, quoted, readModel, type ReadModel } from "./read.ts";
 import type { NodeMessage } from "./proto.ts";
+import { equationsOf } from "./equations.ts";
 
 export interface ImportOptions {
   /** The network's name (an identifier); default the model's graph name or the file's. */
@@ -75,8 +76,14 @@ const ACTIVATIONS: Record<string, string> = { Relu: "relu", Sigmoid: "sigmoid", 
 export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptions = {}): ImportResult {
   const model = readModel(bytes, file);
   const notes: string[] = [];
-  const layers = new Importer(model, file).run();
   const name = networkName(options.name, model, file);
+  let layers: { list: Layer[]; softmax?: string };
+  try {
+    layers = new Importer(model, file).run();
+  } catch (e) {
+    if (!(e instanceof NotAChain)) throw e;
+    return asEquations(model, file, name, e.reason);
+  }
   const input = model.input.dims.length === 1 ? model.input.dims[0] : [...model.input.dims.slice(1), model.input.dims[0]];
   const last = lastActivation(layers.list);
   const loss = layers.softmax ? "softmax_cross_entropy" : last === "sigmoid" ? "binary_cross_entropy" : "mse";
@@ -96,6 +103,19 @@ export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptio
   return { name, spec, tensors, notes };
 }
 
+/** A graph that is not a chain of layers, as the equation form. */
+function asEquations(model: ReadModel, file: string, name: string, reason: string): ImportResult {
+  const { spec, tensors, softmax } = equationsOf(model, file, name, reason);
+  const loss = softmax ? "the cross-entropy of the softmax output" : "half the squared error";
+  const full = {
+    name,
+    description: `Imported from ${basename(file)} by bpgen import, as equations (${reason}). The loss (${loss}, against the target t) was chosen by bpgen import: write the one you train with in "loss".`,
+    ...spec,
+  };
+  checkImported(full, tensors, file);
+  return { name, spec: full, tensors, notes: [`the graph is not a chain of layers (${reason}): written as equations`, `loss: ${String(spec.loss)} (${loss}); write the loss you train with in "loss"`] };
+}
+
 /**
  * The net.json must load and build, and its parameters and state be the tensors' names and shapes in order: a
  * failure is bpgen's mistake, never the model's.
@@ -111,6 +131,13 @@ function checkImported(spec: Record<string, unknown>, tensors: readonly NamedTen
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     throw internalError(new Error(`the net.json made from the model does not build: ${reason}`, { cause: e }), file);
+  }
+}
+
+/** The graph is not a chain of layers: the equation form is tried instead; `reason` says where the chain broke. */
+class NotAChain extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
   }
 }
 
@@ -136,9 +163,7 @@ class Importer {
 
   run(): { list: Layer[]; softmax?: string } {
     for (const node of this.model.nodes) if (!this.skip.has(node)) this.node(node);
-    if (this.current !== this.model.output) {
-      throw new BpgenError({ file: this.file, message: `the model's output ${quoted(this.model.output)} is not the end of its chain of layers`, expected: "a graph output computed by the last node", found: quoted(this.current) });
-    }
+    if (this.current !== this.model.output) throw new NotAChain(`the model's output ${quoted(this.model.output)} is not the end of its chain of layers`);
     return { list: this.list, softmax: this.softmax };
   }
 
@@ -165,7 +190,7 @@ class Importer {
     const name = node.input?.[0] ?? "";
     const v = this.values.get(name);
     if (!v) this.fail(node, `it reads ${quoted(name)}, which no node before it computed`, "a graph whose nodes are in order, reading the input or the node before");
-    if (name !== this.current) this.fail(node, `it reads ${quoted(name)}, not the value the chain of layers has reached (${quoted(this.current)}); bpgen imports a chain of layers and residual blocks (x + f(x))`, "a model that is a chain of layers");
+    if (name !== this.current) throw new NotAChain(`node ${quoted(node.name || node.output?.[0])} reads ${quoted(name)}, not the value the chain of layers has reached, ${quoted(this.current)}`);
     return v as Value;
   }
 
@@ -294,9 +319,9 @@ class Importer {
     const a = this.values.get(p);
     const b = this.values.get(q);
     if (!a || !b) this.fail(node, "it adds values no node before it computed");
-    const [block, shortcut] = p === this.current ? [a as Value, b as Value] : q === this.current ? [b as Value, a as Value] : this.fail(node, "neither of the values it adds is the end of the chain of layers", "x + f(x), f the layers since x");
-    if (shortcut.at >= this.list.length || block.shape.join() !== shortcut.shape.join()) {
-      this.fail(node, "it is not a residual connection x + f(x) of the layers since x", "x + f(x) with f(x) of x's shape", `shapes [${block.shape.join(", ")}] and [${shortcut.shape.join(", ")}]`);
+    const [block, shortcut] = p === this.current ? [a as Value, b as Value] : q === this.current ? [b as Value, a as Value] : [undefined, undefined];
+    if (!block || !shortcut || shortcut.at >= this.list.length || block.shape.join() !== shortcut.shape.join() || block.perm !== shortcut.perm) {
+      throw new NotAChain(`node ${quoted(node.name || node.output?.[0])} adds two values that are not x and f(x), f the layers since x`);
     }
     const inner = this.list.splice(shortcut.at);
     this.push({ kind: "residual", layers: inner });
