@@ -132,12 +132,23 @@ describe("ONNX export, layer form", () => {
     expectClose(actual, expected);
   });
 
-  it("a recurrent layer is one clear error naming it", async () => {
-    const net = loaded({ name: "seq", input: [4, 3], layers: [{ type: "lstm", units: 5 }, { type: "dense", units: 2 }], loss: "mse" });
-    const error = await exportOnnx({ file: net.file, loaded: net }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(BpgenError);
-    expect((error as BpgenError).message).toMatch(/lstm layer 1 has no ONNX export/);
-    expect((error as BpgenError).message).toMatch(/layers\[0\]/);
+  it("recurrent layers as ONNX's LSTM, GRU and RNN (gate blocks reordered, learned initial states), then a dense layer on every step", async () => {
+    const spec = {
+      name: "recurrent",
+      input: [6, 3],
+      layers: [
+        { type: "lstm", units: 5, return_sequences: true, initial_state: "learned" },
+        { type: "gru", units: 4, return_sequences: true },
+        { type: "dense", units: 4, activation: "tanh" },
+        { type: "gru", units: 3, return_sequences: true, initial_state: "learned" },
+        { type: "rnn", units: 3, activation: "relu" },
+        { type: "dense", units: 2 },
+      ],
+      loss: "softmax_cross_entropy",
+    };
+    const { expected, actual, graph } = await bothOutputs(spec);
+    expectClose(actual, expected);
+    expect(ops(graph).filter((op) => ["LSTM", "GRU", "RNN"].includes(String(op)))).toEqual(["LSTM", "GRU", "GRU", "RNN"]);
   });
 });
 

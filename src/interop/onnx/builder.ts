@@ -10,7 +10,7 @@ export const OPSET = 17;
 export const IR_VERSION = 8;
 
 /** A number is an INT attribute (a float one is `{ float }`), an array INTS. */
-export type AttributeValue = number | readonly number[] | string | { readonly ints: readonly number[] } | { readonly float: number };
+export type AttributeValue = number | readonly number[] | string | { readonly ints: readonly number[] } | { readonly float: number } | { readonly strings: readonly string[] };
 
 export class GraphBuilder {
   readonly nodes: NodeMessage[] = [];
@@ -106,6 +106,7 @@ function attribute(name: string, value: AttributeValue): AttributeMessage {
   }
   if (typeof value === "string") return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
   if ("float" in value) return { name, type: AttributeType.FLOAT, f: value.float };
+  if ("strings" in value) return { name, type: AttributeType.STRINGS, strings: value.strings.map((v) => new TextEncoder().encode(v)) };
   const ints = "ints" in value ? value.ints : value;
   return { name, type: AttributeType.INTS, ints: [...ints] };
 }

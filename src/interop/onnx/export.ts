@@ -207,14 +207,56 @@ function layer(ctx: LayerContext, spec: LayerSpec, record: NetLayer, x: Tensor, 
     case "rnn":
     case "lstm":
     case "gru":
-      throw new BpgenError({
-        file,
-        path: record.path,
-        message: `the ${spec.type} layer ${record.label} has no ONNX export yet`,
-        expected: "dense, convolution, pooling, global_avg_pool, flatten, activation, layernorm, batchnorm, dropout and residual layers",
-        found: spec.type,
-      });
+      return recurrent(ctx, spec, record, toLast(b, x));
   }
+}
+
+/** ONNX's gate blocks, from bpgen's (PyTorch's) order: LSTM i, f, g, o → i, o, f, c; GRU r, z, n → z, r, h. */
+const GATE_ORDER: Readonly<Record<"rnn" | "lstm" | "gru", readonly number[]>> = { rnn: [0], lstm: [0, 3, 1, 2], gru: [1, 0, 2] };
+
+/**
+ * rnn, lstm and gru as ONNX's RNN, LSTM and GRU (one direction, linear_before_reset for PyTorch's GRU), over the
+ * sequence moved to [steps, batch, features] and back; the output is every step's state or the last one.
+ */
+function recurrent(ctx: LayerContext, spec: Extract<LayerSpec, { type: "rnn" | "lstm" | "gru" }>, record: NetLayer, x: Tensor): Tensor {
+  const { b } = ctx;
+  const cell = spec.type;
+  const units = spec.units;
+  const order = GATE_ORDER[cell];
+  const value = (role: string) => {
+    const p = record.params.find((q) => q.role === role);
+    if (!p) throw new Error(`internal: the ${cell} layer ${record.label} has no ${role}`);
+    return { name: p.name, shape: p.shape, values: ctx.leafValue(p.node) };
+  };
+  /** Rows of a [gates·units, …] tensor in ONNX's gate order. */
+  const reordered = (values: Float64Array, width: number) => {
+    const out = new Float64Array(values.length);
+    order.forEach((from, to) => out.set(values.subarray(from * units * width, (from + 1) * units * width), to * units * width));
+    return out;
+  };
+  const Wih = value("weight");
+  const Whh = value("recurrent");
+  const W = b.floats(Wih.name, [1, ...Wih.shape], reordered(Wih.values, Wih.shape[1]));
+  const R = b.floats(Whh.name, [1, ...Whh.shape], reordered(Whh.values, units));
+  const biases = [reordered(value("bias").values, 1), reordered(value("recurrentBias").values, 1)];
+  const B = b.floats(`b${record.label}`, [1, 2 * biases[0].length], Float64Array.from([...biases[0], ...biases[1]]));
+  const steps = b.op("Transpose", [x.name], { perm: [1, 0, 2] }, "steps_first");
+  const initial = (role: string) => {
+    const p = record.params.find((q) => q.role === role);
+    if (!p) return "";
+    // [1, batch, units]: the learned state repeated over the batch
+    const batch = b.op("Slice", [b.op("Shape", [x.name]), b.int64s([1], [0]), b.int64s([1], [1])]);
+    return b.op("Expand", [b.floats(p.name, [1, 1, units], ctx.leafValue(p.node)), b.op("Concat", [b.int64s([1], [1]), batch, b.int64s([1], [units])], { axis: 0 })]);
+  };
+  const inputs = [steps, W, R, B, "", initial("initial"), ...(cell === "lstm" ? [initial("initialCell")] : [])];
+  while (inputs[inputs.length - 1] === "") inputs.pop();
+  const attributes = { hidden_size: units, ...(cell === "rnn" ? { activations: { strings: [spec.activation === "relu" ? "Relu" : "Tanh"] } } : {}), ...(cell === "gru" ? { linear_before_reset: 1 } : {}) };
+  const [Y, Yh] = b.opMany(cell.toUpperCase(), inputs, 2, attributes, cell);
+  if (spec.return_sequences) {
+    const every = b.op("Squeeze", [Y, b.int64s([1], [1])]);
+    return { name: b.op("Transpose", [every], { perm: [1, 0, 2] }), shape: record.output.shape, first: false };
+  }
+  return { name: b.op("Squeeze", [Yh, b.int64s([1], [0])]), shape: record.output.shape, first: false };
 }
 
 /** The layer's activation on `z` (its pre-activation value, or `from` for an activation layer), from the DAG. */
