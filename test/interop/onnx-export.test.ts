@@ -82,6 +82,14 @@ describe("ONNX export, layer form", () => {
     expect(graph.input?.[0].type?.tensorType?.shape?.dim?.[0]).toEqual({ dimParam: "batch" });
   });
 
+  it("the activations that are one ONNX op are written as it, with bpgen's constants", async () => {
+    const names = ["softplus", "softsign", "selu", "leaky_relu", "hard_sigmoid", "hard_swish", "elu", "sigmoid"];
+    const spec = { name: "acts", input: 6, layers: names.map((activation) => ({ type: "dense", units: 6, activation })), loss: "mse" };
+    const { expected, actual, graph } = await bothOutputs(spec);
+    expectClose(actual, expected);
+    expect(ops(graph).filter((op) => op !== "Gemm" && op !== "Identity")).toEqual(["Softplus", "Softsign", "Selu", "LeakyRelu", "HardSigmoid", "HardSwish", "Elu", "Sigmoid"]);
+  });
+
   it("the freshly initialised parameters when no file is given", async () => {
     const spec = { name: "fresh", input: 4, layers: [{ type: "dense", units: 3, activation: "sigmoid" }, { type: "dense", units: 2, activation: "sigmoid" }], loss: "binary_cross_entropy" };
     const { expected, actual } = await bothOutputs(spec, { fresh: true });

@@ -21,7 +21,7 @@ import type { FloatArray, NetMeta } from "../../module-api.ts";
 import { isLayerSpec, type EquationEntry, type EquationNetSpec, type LayerNetSpec, type LayerSpec, type NetSpec } from "../../spec/types.ts";
 import { VERSION } from "../../version.ts";
 import type { ExportRequest, Exporter } from "../export-request.ts";
-import { floatInput, GraphBuilder } from "./builder.ts";
+import { type AttributeValue, floatInput, GraphBuilder } from "./builder.ts";
 import { type DagContext, translate, UnmappedOp } from "./dag.ts";
 import { encodeModel } from "./proto.ts";
 import { buildNet } from "../../pipeline.ts";
@@ -129,7 +129,7 @@ function layer(ctx: LayerContext, spec: LayerSpec, record: NetLayer, x: Tensor, 
     return { name: p.name, shape: p.shape, values: ctx.leafValue(p.node) };
   };
   const out = (name: string, first: boolean): Tensor => ({ name, shape: record.output.shape, first });
-  const activated = (z: Tensor): Tensor => activation(ctx, record, z, file);
+  const activated = (z: Tensor): Tensor => activation(ctx, record, z, file, undefined, "activation" in spec ? spec.activation : undefined);
   switch (spec.type) {
     case "dense": {
       const W = paramValues("weight");
@@ -180,7 +180,7 @@ function layer(ctx: LayerContext, spec: LayerSpec, record: NetLayer, x: Tensor, 
       return out(t.shape.length === 1 ? t.name : b.op("Flatten", [t.name], { axis: 1 }), false);
     }
     case "activation":
-      return activation(ctx, record, x, file, record.input);
+      return activation(ctx, record, x, file, record.input, spec.activation);
     case "layernorm": {
       const t = toLast(b, x);
       return out(b.op("LayerNormalization", [t.name, param("gain") ?? "", param("bias") ?? ""], { axis: -1, epsilon: { float: spec.eps ?? 1e-5 } }), false);
@@ -259,10 +259,29 @@ function recurrent(ctx: LayerContext, spec: Extract<LayerSpec, { type: "rnn" | "
   return { name: b.op("Squeeze", [Yh, b.int64s([1], [0])]), shape: record.output.shape, first: false };
 }
 
-/** The layer's activation on `z` (its pre-activation value, or `from` for an activation layer), from the DAG. */
-function activation(ctx: DagContext, record: NetLayer, z: Tensor, file: string, from?: Node): Tensor {
+/**
+ * Activations that are one ONNX op with bpgen's meaning (the same constants): written as that op, which reads
+ * better and imports back as the activation; any other is translated from the DAG.
+ */
+const ONNX_ACTIVATIONS: Readonly<Record<string, { op: string; attributes?: Readonly<Record<string, AttributeValue>> }>> = {
+  relu: { op: "Relu" },
+  sigmoid: { op: "Sigmoid" },
+  tanh: { op: "Tanh" },
+  softplus: { op: "Softplus" },
+  softsign: { op: "Softsign" },
+  elu: { op: "Elu", attributes: { alpha: { float: 1 } } },
+  selu: { op: "Selu" },
+  leaky_relu: { op: "LeakyRelu", attributes: { alpha: { float: 0.01 } } },
+  hard_sigmoid: { op: "HardSigmoid", attributes: { alpha: { float: 1 / 6 }, beta: { float: 0.5 } } },
+  hard_swish: { op: "HardSwish" },
+};
+
+/** The layer's activation on `z` (its pre-activation value, or `from` for an activation layer). */
+function activation(ctx: DagContext, record: NetLayer, z: Tensor, file: string, from?: Node, name?: string): Tensor {
   const source = from ?? record.preActivation;
   if (!source || source === record.output) return { ...z, shape: record.output.shape };
+  const direct = name === undefined ? undefined : ONNX_ACTIVATIONS[name.trim()];
+  if (direct) return { name: ctx.b.op(direct.op, [z.name], direct.attributes ?? {}), shape: record.output.shape, first: z.first };
   ctx.bound.set(source, z.name);
   try {
     return { name: translate(ctx, record.output), shape: record.output.shape, first: z.first };
