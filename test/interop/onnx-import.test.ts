@@ -14,7 +14,9 @@ import { encodeModel } from "../../src/interop/onnx/proto.ts";
 import { decodeSafetensors } from "../../src/interop/safetensors.ts";
 import { bpgenInProcess } from "../helpers/in-process.ts";
 import { channelsLast, importedModule } from "./fixtures/onnx/imported.ts";
-import { forward, numbers, runOnnx } from "./fixtures/onnx/run.ts";
+import { compiled, forward, loaded, numbers, runOnnx } from "./fixtures/onnx/run.ts";
+import { exportOnnx } from "../../src/interop/onnx/export.ts";
+import { encodeParams } from "../../src/train/params.ts";
 
 const BATCH = 4;
 const dir = mkdtempSync(join(tmpdir(), "bpgen-onnx-import-"));
@@ -128,6 +130,40 @@ describe("ONNX import of a graph with branches: the equation form", () => {
       expect.stringMatching(/^y = v_\w+$/),
     ]);
     expect(result.spec.loss).toBe("-sum(t .* log(y))");
+  });
+});
+
+describe("ONNX round trip", () => {
+  it("bpgen's own export of a CNN imports back as the same layers and parameters", async () => {
+    const spec = {
+      name: "roundtrip",
+      input: [7, 6, 2],
+      layers: [
+        { type: "conv2d", filters: 3, kernel: 3, padding: 1, activation: "relu" },
+        { type: "batchnorm" },
+        { type: "max_pool2d", size: 2, padding: [[0, 1], 0] },
+        { type: "flatten" },
+        { type: "dense", units: 5, activation: "elu" },
+        { type: "layernorm" },
+        { type: "dense", units: 3 },
+      ],
+      loss: "softmax_cross_entropy",
+    };
+    const net = loaded(spec, join(dir, "roundtrip.json"));
+    const original = await compiled(net);
+    const params = numbers(original.meta.paramCount, 5, -0.5, 0.5);
+    const state = Float32Array.from(original.initState?.() ?? []);
+    for (const s of original.meta.state ?? []) if (/^[mv]/.test(s.name)) state.set(numbers(s.size, 9, 0.2, 1.5), s.offset);
+    const paramsFile = join(dir, "roundtrip.params.json");
+    writeFileSync(paramsFile, encodeParams(paramsFile, original.meta, params, state));
+    const [file] = await exportOnnx({ file: net.file, loaded: net, params: paramsFile });
+    const result = importOnnx(file.data as Uint8Array, "roundtrip.onnx");
+    expect(result.spec.input).toEqual(spec.input);
+    expect(result.spec.layers).toEqual(spec.layers);
+    const back = await importedModule(result);
+    expect(Array.from(back.params)).toEqual(Array.from(params));
+    const x = numbers(BATCH * original.meta.inputSize, 3, -2, 2);
+    expect(Array.from(forward(back.m, back.params, back.state, x, BATCH))).toEqual(Array.from(forward(original, params, state, x, BATCH)));
   });
 });
 

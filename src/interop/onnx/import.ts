@@ -71,25 +71,28 @@ interface Value {
   readonly at: number;
 }
 
+/** Ops that read an image channels first: an input they read first is an image [batch, channels, spatial...]. */
+const CHANNELS_FIRST_OPS = new Set(["Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization"]);
+
 const ACTIVATIONS: Record<string, string> = { Relu: "relu", Sigmoid: "sigmoid", Tanh: "tanh", Softplus: "softplus", Softsign: "softsign", HardSwish: "hard_swish" };
 
 export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptions = {}): ImportResult {
   const model = readModel(bytes, file);
   const notes: string[] = [];
   const name = networkName(options.name, model, file);
-  let layers: { list: Layer[]; softmax?: string };
+  let layers: { list: Layer[]; softmax?: string; input: readonly number[] };
   try {
     layers = new Importer(model, file).run();
   } catch (e) {
     if (!(e instanceof NotAChain)) throw e;
     return asEquations(model, file, name, e.reason);
   }
-  const input = model.input.dims.length === 1 ? model.input.dims[0] : [...model.input.dims.slice(1), model.input.dims[0]];
+  const input = layers.input.length === 1 ? layers.input[0] : [...layers.input];
   const last = lastActivation(layers.list);
   const loss = layers.softmax ? "softmax_cross_entropy" : last === "sigmoid" ? "binary_cross_entropy" : "mse";
   const why = layers.softmax ? `the model ends in a ${layers.softmax}, which becomes the loss's softmax (forward gives its probabilities)` : last === "sigmoid" ? "the last activation is a sigmoid" : "the model ends in no softmax or sigmoid";
   notes.push(`loss: ${loss} (${why}); name the loss you train with in "loss"`);
-  if (Array.isArray(input)) notes.push(`input: [${input.join(", ")}], channels last: the model's [batch, ${model.input.dims.join(", ")}] with the channels moved after the spatial axes`);
+  if (Array.isArray(input) && input.join() !== model.input.dims.join()) notes.push(`input: [${input.join(", ")}], channels last: the model's [batch, ${model.input.dims.join(", ")}] with the channels moved after the spatial axes`);
   const { specs, tensors: params, state } = named(layers.list);
   const tensors = [...params, ...state];
   const spec = {
@@ -148,23 +151,26 @@ class Importer {
   private readonly skip = new Set<NodeMessage>();
   private current: string;
   private softmax: string | undefined;
+  /** bpgen's input: the model's, with the channels moved last when the first op reads it channels first. */
+  readonly inputShape: readonly number[];
 
   constructor(
     private readonly model: ReadModel,
     private readonly file: string,
   ) {
     const dims = model.input.dims;
-    const spatial = dims.length >= 2;
-    this.values.set(model.input.name, { shape: spatial ? [...dims.slice(1), dims[0]] : [...dims], spatial, onnxRank: dims.length, at: 0 });
+    const spatial = dims.length >= 2 && CHANNELS_FIRST_OPS.has(model.nodes.find((n) => n.input?.includes(model.input.name))?.opType ?? "");
+    this.inputShape = spatial ? [...dims.slice(1), dims[0]] : [...dims];
+    this.values.set(model.input.name, { shape: this.inputShape, spatial, onnxRank: dims.length, at: 0 });
     this.current = model.input.name;
     for (const node of model.nodes) for (const i of node.input ?? []) this.consumers.set(i, (this.consumers.get(i) ?? 0) + 1);
     this.consumers.set(model.output, (this.consumers.get(model.output) ?? 0) + 1);
   }
 
-  run(): { list: Layer[]; softmax?: string } {
+  run(): { list: Layer[]; softmax?: string; input: readonly number[] } {
     for (const node of this.model.nodes) if (!this.skip.has(node)) this.node(node);
     if (this.current !== this.model.output) throw new NotAChain(`the model's output ${quoted(this.model.output)} is not the end of its chain of layers`);
-    return { list: this.list, softmax: this.softmax };
+    return { list: this.list, softmax: this.softmax, input: this.inputShape };
   }
 
   // ---- reading a node ----
@@ -250,6 +256,8 @@ class Importer {
       case "Softmax":
       case "LogSoftmax":
         return this.softmaxAtEnd(node);
+      case "Transpose":
+        return this.transpose(node);
       default:
         return this.activation(node);
     }
@@ -429,6 +437,19 @@ class Importer {
     this.flattened(node, x);
   }
 
+  /** A move of the channels between first and last (how bpgen's own exports wrap convolutions): no layer. */
+  private transpose(node: NodeMessage): void {
+    const a = new Attributes(node, this.file, ["perm"]);
+    const x = this.chainInput(node);
+    const perm = a.ints("perm") ?? [];
+    const r = x.onnxRank;
+    const toFirst = [0, r, ...Array.from({ length: r - 1 }, (_, k) => k + 1)];
+    const toLast = [0, ...Array.from({ length: r - 1 }, (_, k) => k + 2), 1];
+    if (r >= 2 && !x.spatial && !x.perm && perm.join() === toFirst.join()) return this.produce(node, { ...x, spatial: true });
+    if (r >= 2 && x.spatial && perm.join() === toLast.join()) return this.produce(node, { ...x, spatial: false });
+    return a.refuse("perm", `[${perm.join(", ")}]`, "a move of the channels of an image between first and last (bpgen keeps its values channels last)");
+  }
+
   private batchnorm(node: NodeMessage): void {
     const a = new Attributes(node, this.file, ["epsilon", "momentum", "training_mode", "spatial"]);
     if (a.int("training_mode", 0) !== 0) a.refuse("training_mode", String(a.int("training_mode", 0)), "0 (an inference graph; bpgen trains the batch norm itself)");
@@ -445,9 +466,9 @@ class Importer {
     const a = new Attributes(node, this.file, ["axis", "epsilon", "stash_type"]);
     const x = this.chainInput(node);
     const axis = a.int("axis", -1);
-    if (x.spatial) this.fail(node, "it normalises the last axis of a channels-first image, which bpgen's layernorm (over the channels) is not", "a layer norm of a vector [batch, features]");
+    if (x.spatial) this.fail(node, "it normalises the last axis of a channels-first image, which bpgen's layernorm (over the channels) is not", "a layer norm of a vector [batch, features], or of an image channels last");
     if (axis !== -1 && axis !== x.onnxRank) a.refuse("axis", String(axis), "-1 (the last axis)");
-    const size = x.shape[0];
+    const size = x.shape[x.shape.length - 1];
     const g = permuted(this.vectorOf(node, this.constant(node, 1, "scale"), size, "scale"), x.perm);
     const bias = this.optionalConstant(node, 2, "bias");
     const b = bias ? permuted(this.vectorOf(node, bias, size, "bias"), x.perm) : new Float64Array(size);
