@@ -52,7 +52,9 @@ async function check(name: string, loss: string, outputOf: (torchOutput: number[
   const withLoss = { ...result, spec: { ...result.spec, loss } };
   const { m, params, state } = await importedModule(withLoss, "f64");
   const batch = ref.x.length / ref.inputDims.reduce((a, b) => a * b, 1);
-  const x = Float64Array.from(ref.inputDims.length > 1 ? channelsLast(Float32Array.from(ref.x), batch, ref.inputDims) : ref.x);
+  // an image's channels move last; a sequence [steps, features] stays as it is
+  const image = JSON.stringify(result.spec.input) !== JSON.stringify(ref.inputDims.length === 1 ? ref.inputDims[0] : ref.inputDims);
+  const x = Float64Array.from(image ? channelsLast(Float32Array.from(ref.x), batch, ref.inputDims) : ref.x);
   close(forward(m, params, state, x, batch), outputOf(ref.output));
   const grads = new Float64Array(m.meta.paramCount);
   const J = state ? m.gradient(params, state, x, Float64Array.from(ref.targets), grads, batch) : m.gradient(params, x, Float64Array.from(ref.targets), grads, batch);
@@ -84,5 +86,16 @@ describe("ONNX import of PyTorch models", () => {
     const result = await check("cnn", "mse", (y) => y);
     expect((result.spec.layers as { type: string }[]).map((l) => l.type)).toEqual(["conv2d", "batchnorm", "max_pool2d", "conv2d", "flatten", "dense"]);
     expect(result.spec.input).toEqual([8, 8, 2]);
+  });
+
+  it("LSTM, RNN (relu) and GRU layers and the last step of the last: forward, loss and gradient through time", async () => {
+    const result = await check("recurrent", "mse", (y) => y);
+    expect(result.spec.layers).toEqual([
+      { type: "lstm", units: 5, return_sequences: true },
+      { type: "rnn", units: 4, return_sequences: true, activation: "relu" },
+      { type: "gru", units: 4 },
+      { type: "dense", units: 2 },
+    ]);
+    expect(result.spec.input).toEqual([7, 3]);
   });
 });

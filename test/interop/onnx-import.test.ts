@@ -133,9 +133,28 @@ describe("ONNX import of a graph with branches: the equation form", () => {
   });
 });
 
+/** A network exported by bpgen with random parameters, imported back: the same layers, parameters and forward. */
+async function roundTrip(spec: { name: string; input: number[]; layers: object[]; loss: string }): Promise<void> {
+  const net = loaded(spec, join(dir, `${spec.name}.json`));
+  const original = await compiled(net);
+  const params = numbers(original.meta.paramCount, 5, -0.5, 0.5);
+  const state = original.initState ? Float32Array.from(original.initState()) : undefined;
+  for (const s of original.meta.state ?? []) if (state && /^[mv]/.test(s.name)) state.set(numbers(s.size, 9, 0.2, 1.5), s.offset);
+  const paramsFile = join(dir, `${spec.name}.params.json`);
+  writeFileSync(paramsFile, encodeParams(paramsFile, original.meta, params, state));
+  const [file] = await exportOnnx({ file: net.file, loaded: net, params: paramsFile });
+  const result = importOnnx(file.data as Uint8Array, `${spec.name}.onnx`);
+  expect(result.spec.input).toEqual(spec.input);
+  expect(result.spec.layers).toEqual(spec.layers);
+  const back = await importedModule(result);
+  expect(Array.from(back.params)).toEqual(Array.from(params));
+  const x = numbers(BATCH * original.meta.inputSize, 3, -2, 2);
+  expect(Array.from(forward(back.m, back.params, back.state, x, BATCH))).toEqual(Array.from(forward(original, params, state, x, BATCH)));
+}
+
 describe("ONNX round trip", () => {
   it("bpgen's own export of a CNN imports back as the same layers and parameters", async () => {
-    const spec = {
+    await roundTrip({
       name: "roundtrip",
       input: [7, 6, 2],
       layers: [
@@ -148,22 +167,21 @@ describe("ONNX round trip", () => {
         { type: "dense", units: 3 },
       ],
       loss: "softmax_cross_entropy",
-    };
-    const net = loaded(spec, join(dir, "roundtrip.json"));
-    const original = await compiled(net);
-    const params = numbers(original.meta.paramCount, 5, -0.5, 0.5);
-    const state = Float32Array.from(original.initState?.() ?? []);
-    for (const s of original.meta.state ?? []) if (/^[mv]/.test(s.name)) state.set(numbers(s.size, 9, 0.2, 1.5), s.offset);
-    const paramsFile = join(dir, "roundtrip.params.json");
-    writeFileSync(paramsFile, encodeParams(paramsFile, original.meta, params, state));
-    const [file] = await exportOnnx({ file: net.file, loaded: net, params: paramsFile });
-    const result = importOnnx(file.data as Uint8Array, "roundtrip.onnx");
-    expect(result.spec.input).toEqual(spec.input);
-    expect(result.spec.layers).toEqual(spec.layers);
-    const back = await importedModule(result);
-    expect(Array.from(back.params)).toEqual(Array.from(params));
-    const x = numbers(BATCH * original.meta.inputSize, 3, -2, 2);
-    expect(Array.from(forward(back.m, back.params, back.state, x, BATCH))).toEqual(Array.from(forward(original, params, state, x, BATCH)));
+    });
+  });
+
+  it("and of recurrent layers with a learned initial state", async () => {
+    await roundTrip({
+      name: "recurrent_roundtrip",
+      input: [6, 3],
+      layers: [
+        { type: "lstm", units: 5, return_sequences: true, initial_state: "learned" },
+        { type: "rnn", units: 3, return_sequences: true, activation: "relu" },
+        { type: "gru", units: 4, initial_state: "learned" },
+        { type: "dense", units: 2, activation: "sigmoid" },
+      ],
+      loss: "binary_cross_entropy",
+    });
   });
 });
 

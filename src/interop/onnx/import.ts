@@ -39,7 +39,7 @@ export interface ImportResult {
 export const IMPORTED_OPS = [
   "Gemm", "MatMul", "Add", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "LayerNormalization",
   "Flatten", "Reshape", "Dropout", "Identity", "Softmax", "LogSoftmax", "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu", "Selu",
-  "Celu", "Softplus", "Softsign", "HardSigmoid", "HardSwish", "Gelu", "Mul (x · Sigmoid(x), SiLU)",
+  "Celu", "Softplus", "Softsign", "HardSigmoid", "HardSwish", "Gelu", "Mul (x · Sigmoid(x), SiLU)", "LSTM", "GRU", "RNN", "Transpose",
 ] as const;
 
 // ---- the layers, before they have names ------------------------------------------------------------------------
@@ -54,7 +54,8 @@ type Layer =
   | { kind: "layernorm"; eps: number; g: Float64Array; b: Float64Array }
   | { kind: "batchnorm"; eps: number; momentum: number; g: Float64Array; b: Float64Array; m: Float64Array; v: Float64Array }
   | { kind: "dropout"; rate: number }
-  | { kind: "residual"; layers: Layer[] };
+  | { kind: "residual"; layers: Layer[] }
+  | { kind: "recurrent"; cell: "rnn" | "lstm" | "gru"; units: number; inputs: number; everyStep: boolean; activation?: "relu"; W: Float64Array; R: Float64Array; bW: Float64Array; bR: Float64Array; h0?: Float64Array; c0?: Float64Array };
 
 /**
  * A value of the ONNX graph as bpgen sees it: its per-sample shape channels last, whether ONNX holds it channels
@@ -69,7 +70,19 @@ interface Value {
   readonly perm?: Int32Array;
   /** How many layers the list held when this value was made (a residual block starts there). */
   readonly at: number;
+  /** A sequence [T, F] that ONNX holds steps first ([T, batch, F], as its recurrent ops read and write them). */
+  readonly stepsFirst?: boolean;
+  /** A recurrent op's outputs before their Squeeze: every step's state [T, 1, batch, H], or the last [1, batch, H]. */
+  readonly recurrentOutput?: "every" | "last";
+  /** The value this one is a layout of (a Transpose or Squeeze made no layer): nodes may still read that one. */
+  readonly aliasOf?: string;
 }
+
+/** What the nodes that compute a recurrent op's initial state from the input's shape give: zeros, or a learned state repeated. */
+type StateValue = { readonly kind: "shape" } | { readonly kind: "zeros" } | { readonly kind: "learned"; readonly data: Float64Array };
+
+/** ONNX's gate blocks in bpgen's (PyTorch's) order: LSTM i, o, f, c → i, f, g, o; GRU z, r, h → r, z, n. */
+const FROM_ONNX_GATES: Readonly<Record<"rnn" | "lstm" | "gru", readonly number[]>> = { rnn: [0], lstm: [0, 2, 3, 1], gru: [1, 0, 2] };
 
 /** Ops that read an image channels first: an input they read first is an image [batch, channels, spatial...]. */
 const CHANNELS_FIRST_OPS = new Set(["Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization"]);
@@ -196,8 +209,14 @@ class Importer {
     const name = node.input?.[0] ?? "";
     const v = this.values.get(name);
     if (!v) this.fail(node, `it reads ${quoted(name)}, which no node before it computed`, "a graph whose nodes are in order, reading the input or the node before");
-    if (name !== this.current) throw new NotAChain(`node ${quoted(node.name || node.output?.[0])} reads ${quoted(name)}, not the value the chain of layers has reached, ${quoted(this.current)}`);
+    if (name !== this.current && !this.isLayoutOf(this.current, name)) throw new NotAChain(`node ${quoted(node.name || node.output?.[0])} reads ${quoted(name)}, not the value the chain of layers has reached, ${quoted(this.current)}`);
     return v as Value;
+  }
+
+  /** Whether `view` is `of` seen through layout changes only (so a node may read either). */
+  private isLayoutOf(view: string, of: string): boolean {
+    for (let v = this.values.get(view); v?.aliasOf !== undefined; v = this.values.get(v.aliasOf)) if (v.aliasOf === of) return true;
+    return false;
   }
 
   private produce(node: NodeMessage, value: Omit<Value, "at">): void {
@@ -258,6 +277,22 @@ class Importer {
         return this.softmaxAtEnd(node);
       case "Transpose":
         return this.transpose(node);
+      case "LSTM":
+      case "GRU":
+      case "RNN":
+        return this.recurrent(node);
+      case "Squeeze":
+        return this.squeeze(node);
+      case "Gather":
+        return this.states.has(node.input?.[0] ?? "") ? this.stateNode(node) : this.lastStep(node);
+      case "Shape":
+      case "ConstantOfShape":
+      case "Unsqueeze":
+      case "Concat":
+      case "Slice":
+      case "Expand":
+      case "Cast":
+        return this.stateNode(node);
       default:
         return this.activation(node);
     }
@@ -447,7 +482,104 @@ class Importer {
     const toLast = [0, ...Array.from({ length: r - 1 }, (_, k) => k + 2), 1];
     if (r >= 2 && !x.spatial && !x.perm && perm.join() === toFirst.join()) return this.produce(node, { ...x, spatial: true });
     if (r >= 2 && x.spatial && perm.join() === toLast.join()) return this.produce(node, { ...x, spatial: false });
+    if (r === 2 && !x.spatial && perm.join() === "1,0,2") return this.produce(node, { ...x, stepsFirst: !x.stepsFirst, aliasOf: node.input?.[0] });
     return a.refuse("perm", `[${perm.join(", ")}]`, "a move of the channels of an image between first and last (bpgen keeps its values channels last)");
+  }
+
+  // ---- recurrent ops ----
+
+  /** Nodes that compute a recurrent op's initial state from the batch size (PyTorch's zeros, bpgen's learned state repeated). */
+  private readonly states = new Map<string, StateValue>();
+
+  private stateNode(node: NodeMessage): void {
+    const op = node.opType ?? "";
+    const inputs = node.input ?? [];
+    const known = (name: string) => name === "" || this.values.has(name) || this.states.has(name) || this.model.constants.has(name);
+    const set = (value: StateValue) => this.states.set(node.output?.[0] ?? "", value);
+    if (!inputs.every(known)) this.fail(node, "it reads a value no node before it computed");
+    if (op === "Shape" && this.values.has(inputs[0])) return void set({ kind: "shape" });
+    if (op === "ConstantOfShape" && this.states.get(inputs[0])?.kind === "shape") {
+      const value = (node.attribute ?? []).find((a) => a.name === "value")?.t;
+      if (!value || (value.rawData ?? []).every((b) => b === 0) || (value.floatData ?? []).every((v) => v === 0)) return void set({ kind: "zeros" });
+    }
+    if (op === "Expand" && this.model.constants.has(inputs[0]) && this.states.get(inputs[1])?.kind === "shape") return void set({ kind: "learned", data: Float64Array.from((this.model.constants.get(inputs[0]) as Constant).data) });
+    if ((op === "Unsqueeze" || op === "Concat" || op === "Slice" || op === "Cast" || op === "Gather") && inputs.some((i) => this.states.get(i)?.kind === "shape")) return void set({ kind: "shape" });
+    this.fail(node, `bpgen reads ${printable(op)} only where it computes a recurrent layer's initial state from the batch size`, `one of the ops bpgen imports: ${IMPORTED_OPS.join(", ")}`, printable(op));
+  }
+
+  private recurrent(node: NodeMessage): void {
+    const cell = (node.opType ?? "").toLowerCase() as "rnn" | "lstm" | "gru";
+    const a = new Attributes(node, this.file, ["hidden_size", "direction", "activations", "linear_before_reset", "layout", "input_forget", "clip", "activation_alpha", "activation_beta"]);
+    const x = this.chainInput(node);
+    if (!x.stepsFirst || x.shape.length !== 2) this.fail(node, "it reads a sequence bpgen does not have", "a sequence [steps, batch, features] (a Transpose of the batch-first [batch, steps, features])");
+    if (a.string("direction", "forward") !== "forward") a.refuse("direction", a.string("direction", "forward"), "forward (bpgen's recurrent layers run one way)");
+    if (a.int("layout", 0) !== 0) a.refuse("layout", String(a.int("layout", 0)), "0");
+    if (a.int("input_forget", 0) !== 0) a.refuse("input_forget", String(a.int("input_forget", 0)), "0");
+    if (cell === "gru" && a.int("linear_before_reset", 0) !== 1) a.refuse("linear_before_reset", String(a.int("linear_before_reset", 0)), "1 (PyTorch's GRU, bpgen's)");
+    const activations = (node.attribute ?? []).find((n) => n.name === "activations")?.strings?.map((b) => new TextDecoder().decode(b));
+    const plain = cell === "rnn" ? [["Tanh"], ["Relu"]] : cell === "lstm" ? [["Sigmoid", "Tanh", "Tanh"]] : [["Sigmoid", "Tanh"]];
+    if (activations && !plain.some((p) => p.join() === activations.join())) a.refuse("activations", JSON.stringify(activations), plain.map((p) => JSON.stringify(p)).join(" or "));
+    for (const unused of ["clip", "activation_alpha", "activation_beta"]) if ((node.attribute ?? []).some((n) => n.name === unused)) a.refuse(unused, "given", "not given");
+    const units = a.int("hidden_size", 0);
+    const gates = FROM_ONNX_GATES[cell];
+    const G = gates.length;
+    const features = x.shape[1];
+    const matrix = (k: number, width: number, what: string) => {
+      const c = this.constant(node, k, what);
+      if (c.data.length !== G * units * width) this.fail(node, `its ${what} does not fit ${units} units`, `[1, ${G * units}, ${width}]`, `[${c.dims.join(", ")}]`);
+      return blocks(c.data, gates, units * width);
+    };
+    const W = matrix(1, features, "input weight");
+    const R = matrix(2, units, "recurrent weight");
+    const B = this.optionalConstant(node, 3, "bias");
+    if (B && B.data.length !== 2 * G * units) this.fail(node, "its bias does not fit", `[1, ${2 * G * units}]`, `[${B.dims.join(", ")}]`);
+    const bW = B ? blocks(B.data.subarray(0, G * units), gates, units) : new Float64Array(G * units);
+    const bR = B ? blocks(B.data.subarray(G * units), gates, units) : new Float64Array(G * units);
+    if ((node.input?.[4] ?? "") !== "") this.fail(node, "it reads sequence_lens; bpgen's sequences all have their full length");
+    const initial = (k: number): Float64Array | undefined => {
+      const name = node.input?.[k] ?? "";
+      if (name === "") return undefined;
+      const state = this.states.get(name);
+      if (state?.kind === "zeros") return undefined;
+      if (state?.kind === "learned" && state.data.length === units) return state.data;
+      return this.fail(node, `its initial state ${quoted(name)} is neither zeros nor one learned state for every sample`, "zeros (PyTorch's default) or a learned state expanded over the batch");
+    };
+    const h0 = initial(5);
+    const c0 = cell === "lstm" ? initial(6) : undefined;
+    if ((h0 === undefined) !== (c0 === undefined) && cell === "lstm") this.fail(node, "one of its initial states is learned and the other zeros", "both learned, or both zeros");
+    const [Y, Yh] = node.output ?? [];
+    const every = this.consumers.has(Y ?? "");
+    if (every && this.consumers.has(Yh ?? "")) this.fail(node, "both its every-step output and its last state are read", "one of them");
+    this.push({ kind: "recurrent", cell, units, inputs: features, everyStep: every, ...(cell === "rnn" && activations?.[0] === "Relu" ? { activation: "relu" as const } : {}), W, R, bW, bR, h0, c0 });
+    if (every) return this.produce(node, { shape: [x.shape[0], units], spatial: false, onnxRank: 3, stepsFirst: true, recurrentOutput: "every" });
+    this.values.set(Yh ?? "", { shape: [units], spatial: false, onnxRank: 2, recurrentOutput: "last", at: this.list.length });
+    this.current = Yh ?? "";
+  }
+
+  /** The Squeeze of a recurrent op's direction axis. */
+  private squeeze(node: NodeMessage): void {
+    new Attributes(node, this.file, ["axes"]);
+    const x = this.chainInput(node);
+    const axes = node.input?.[1] ? Array.from(this.constant(node, 1, "axes").data) : ((node.attribute ?? []).find((n) => n.name === "axes")?.ints ?? []).map(Number);
+    const axis = x.recurrentOutput === "every" ? 1 : x.recurrentOutput === "last" ? 0 : undefined;
+    if (axis === undefined || axes.length !== 1 || axes[0] !== axis) this.fail(node, "bpgen reads a Squeeze only of a recurrent op's direction axis", "the axis of num_directions", `axes [${axes.join(", ")}]`);
+    this.produce(node, { shape: x.shape, spatial: false, onnxRank: x.shape.length, stepsFirst: x.stepsFirst });
+  }
+
+  /** The last step of a recurrent layer's every-step output (PyTorch's output[:, -1]): that layer's last state instead. */
+  private lastStep(node: NodeMessage): void {
+    const axis = new Attributes(node, this.file, ["axis"]).int("axis", 0);
+    const x = this.chainInput(node);
+    const index = this.constant(node, 1, "index");
+    const steps = x.shape[0];
+    const stepAxis = x.stepsFirst ? 0 : 1;
+    const last = index.data.length === 1 && index.dims.length === 0 && (index.data[0] === -1 || index.data[0] === steps - 1);
+    const layer = this.list[this.list.length - 1];
+    if (x.shape.length !== 2 || axis !== stepAxis || !last || layer?.kind !== "recurrent" || !layer.everyStep || x.at !== this.list.length) {
+      this.fail(node, "bpgen reads a Gather only as the last step of a recurrent layer's output", "output[:, -1] of an RNN, LSTM or GRU");
+    }
+    (layer as Extract<Layer, { kind: "recurrent" }>).everyStep = false;
+    this.produce(node, { shape: [x.shape[1]], spatial: false, onnxRank: 1 });
   }
 
   private batchnorm(node: NodeMessage): void {
@@ -630,6 +762,23 @@ function named(list: readonly Layer[], prefix = ""): { specs: Record<string, unk
       case "dropout":
         specs.push({ type: "dropout", rate: layer.rate });
         break;
+      case "recurrent": {
+        specs.push({
+          type: layer.cell,
+          units: layer.units,
+          ...(layer.everyStep ? { return_sequences: true } : {}),
+          ...(layer.activation ? { activation: layer.activation } : {}),
+          ...(layer.h0 ? { initial_state: "learned" } : {}),
+        });
+        const rows = layer.W.length / layer.inputs;
+        tensor(`W_ih${label}`, [rows, layer.inputs], layer.W);
+        tensor(`W_hh${label}`, [rows, layer.units], layer.R);
+        tensor(`b_ih${label}`, [rows], layer.bW);
+        tensor(`b_hh${label}`, [rows], layer.bR);
+        if (layer.h0) tensor(`h0_${label}`, [layer.units], layer.h0);
+        if (layer.c0) tensor(`c0_${label}`, [layer.units], layer.c0);
+        break;
+      }
       case "residual": {
         const inner = named(layer.layers, `${label}_`);
         specs.push({ type: "residual", layers: inner.specs });
@@ -664,6 +813,13 @@ function networkName(given: string | undefined, model: ReadModel, file: string):
 }
 
 // ---- layouts and windows -------------------------------------------------------------------------------------
+
+/** Gate blocks of `size` values each, reordered: block k of the result is block order[k] of `values`. */
+function blocks(values: Float64Array, order: readonly number[], size: number): Float64Array {
+  const out = new Float64Array(order.length * size);
+  order.forEach((from, to) => out.set(values.subarray(from * size, (from + 1) * size), to * size));
+  return out;
+}
 
 /** ONNX's filter [out, in, taps...] as bpgen's [taps..., in, out]. */
 function channelsLastFilter(values: Float64Array, dims: readonly number[]): Float64Array {
