@@ -6,27 +6,27 @@
  * and output are bpgen's, channels last ([batch, height, width, channels]); ONNX's convolution, pooling and batch
  * norm want the channels in front, so a Transpose moves them there before the first such layer and back before a
  * layer that reads them last (flatten, dense, layernorm) or the output — only where the layout changes.
- * Activations are translated from the layer's DAG (dag.ts), so every activation bpgen has, expressions included,
- * is exported as the elementwise ops it is made of (max(0, x) as Relu). Batch norm uses its running statistics,
+ * An activation that is one ONNX op with bpgen's constants (Relu, Elu, Selu, …) is written as it; any other,
+ * expressions included, is translated from the layer's DAG (dag.ts) as the elementwise ops it is made of. rnn, lstm
+ * and gru are ONNX's RNN, LSTM and GRU over the sequence moved steps first. Batch norm uses its running statistics,
  * dropout is left out, and under softmax_cross_entropy the output is the probabilities, a Softmax over the last
  * axis, as `forward` gives them.
  *
  * Equation form: the DAG of the forward pass, node by node (dag.ts), one graph input per declared input.
  */
 import { dirname, join } from "node:path";
+import { BpgenError } from "../../errors.ts";
+import { paddingSides } from "../../frontend/layers/fields.ts";
 import type { NetLayer, StateLeaf } from "../../ir/net.ts";
 import type { Node, Shape } from "../../ir/node.ts";
-import { BpgenError } from "../../errors.ts";
 import type { FloatArray, NetMeta } from "../../module-api.ts";
-import { isLayerSpec, type EquationEntry, type EquationNetSpec, type LayerNetSpec, type LayerSpec, type NetSpec } from "../../spec/types.ts";
+import { buildNet } from "../../pipeline.ts";
+import { isLayerSpec, type EquationEntry, type EquationNetSpec, type LayerNetSpec, type LayerSpec, type NetSpec, type Padding } from "../../spec/types.ts";
 import { VERSION } from "../../version.ts";
 import type { ExportRequest, Exporter } from "../export-request.ts";
 import { type AttributeValue, floatInput, GraphBuilder } from "./builder.ts";
 import { type DagContext, translate, UnmappedOp } from "./dag.ts";
 import { encodeModel } from "./proto.ts";
-import { buildNet } from "../../pipeline.ts";
-import { paddingSides } from "../../frontend/layers/fields.ts";
-import type { Padding } from "../../spec/types.ts";
 
 /** The network's inference graph as an ONNX model. */
 export const exportOnnx: Exporter = async (request) => {
