@@ -161,6 +161,7 @@ describe("ONNX round trip", () => {
         { type: "conv2d", filters: 3, kernel: 3, padding: 1, activation: "relu" },
         { type: "batchnorm" },
         { type: "max_pool2d", size: 2, padding: [[0, 1], 0] },
+        { type: "residual", layers: [{ type: "conv2d", filters: 3, kernel: 1, activation: "tanh" }] },
         { type: "flatten" },
         { type: "dense", units: 5, activation: "elu" },
         { type: "layernorm" },

@@ -50,6 +50,15 @@ export class GraphBuilder {
     return outputs;
   }
 
+  /** The value `make` adds, made once per `key` (a layout change of a value read twice is one node). */
+  cached(key: string, make: () => string): string {
+    const known = this.constants.get(`cached|${key}`);
+    if (known) return known;
+    const name = make();
+    this.constants.set(`cached|${key}`, name);
+    return name;
+  }
+
   /** A float initializer (stored as float32). */
   floats(base: string, dims: readonly number[], values: ArrayLike<number>): string {
     const name = this.fresh(base);

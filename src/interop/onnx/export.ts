@@ -98,13 +98,15 @@ interface Tensor {
 function toFirst(b: GraphBuilder, t: Tensor): Tensor {
   const r = t.shape.length;
   if (t.first || r < 2) return t;
-  return { name: b.op("Transpose", [t.name], { perm: [0, r, ...Array.from({ length: r - 1 }, (_, k) => k + 1)] }, "channels_first"), shape: t.shape, first: true };
+  const name = b.cached(`first|${t.name}`, () => b.op("Transpose", [t.name], { perm: [0, r, ...Array.from({ length: r - 1 }, (_, k) => k + 1)] }, "channels_first"));
+  return { name, shape: t.shape, first: true };
 }
 
 function toLast(b: GraphBuilder, t: Tensor): Tensor {
   const r = t.shape.length;
   if (!t.first || r < 2) return { ...t, first: false };
-  return { name: b.op("Transpose", [t.name], { perm: [0, ...Array.from({ length: r - 1 }, (_, k) => k + 2), 1] }, "channels_last"), shape: t.shape, first: false };
+  const name = b.cached(`last|${t.name}`, () => b.op("Transpose", [t.name], { perm: [0, ...Array.from({ length: r - 1 }, (_, k) => k + 2), 1] }, "channels_last"));
+  return { name, shape: t.shape, first: false };
 }
 
 function layersOf(ctx: LayerContext, specs: readonly LayerSpec[], records: readonly NetLayer[], x: Tensor, file: string): Tensor {
