@@ -184,6 +184,20 @@ describe("ONNX round trip", () => {
       loss: "binary_cross_entropy",
     });
   });
+
+  it("and of a dense layer on every step of a sequence, with a softmax per step", async () => {
+    await roundTrip({
+      name: "tagger",
+      input: [5, 3],
+      layers: [
+        { type: "gru", units: 4, return_sequences: true },
+        { type: "dense", units: 6, activation: "tanh" },
+        { type: "layernorm" },
+        { type: "dense", units: 3 },
+      ],
+      loss: "softmax_cross_entropy",
+    });
+  });
 });
 
 describe("ONNX import errors", () => {

@@ -74,6 +74,8 @@ interface Value {
   readonly stepsFirst?: boolean;
   /** A recurrent op's outputs before their Squeeze: every step's state [T, 1, batch, H], or the last [1, batch, H]. */
   readonly recurrentOutput?: "every" | "last";
+  /** A recurrent layer's every-step output (bpgen's sequence: a dense layer maps each step). */
+  readonly sequence?: boolean;
   /** The value this one is a layout of (a Transpose or Squeeze made no layer): nodes may still read that one. */
   readonly aliasOf?: string;
 }
@@ -322,15 +324,17 @@ class Importer {
     this.dense(node, x, this.constant(node, 1, "weight"), false, undefined);
   }
 
+  /** A dense layer's input: a vector per sample, or a recurrent layer's every step (batch first). */
   private flatInput(node: NodeMessage): Value {
     const x = this.chainInput(node);
+    if (x.sequence && !x.stepsFirst && x.shape.length === 2) return x;
     if (x.shape.length !== 1 || x.onnxRank !== 1) this.fail(node, "bpgen reads a dense layer's input as a vector per sample; flatten the input first", "an input [batch, features]", `a value of ${x.onnxRank + 1} axes`);
     return x;
   }
 
   /** A dense layer from a weight [in, out] (or [out, in] with transB) and an optional bias. */
   private dense(node: NodeMessage, x: Value, B: Constant, transB: boolean, C: Constant | undefined): void {
-    const inputs = x.shape[0];
+    const inputs = x.shape[x.shape.length - 1];
     if (B.dims.length !== 2) this.fail(node, "its weight is not a matrix", "[in, out] (or [out, in] with transB)", `[${B.dims.join(", ")}]`);
     const [rows, cols] = B.dims;
     const units = transB ? rows : cols;
@@ -344,6 +348,7 @@ class Importer {
     }
     const bias = C ? this.vectorOf(node, C, units, "bias") : undefined;
     this.push({ kind: "dense", units, W, inputs, bias });
+    if (x.sequence) return this.produce(node, { shape: [x.shape[0], units], spatial: false, onnxRank: 2, sequence: true });
     this.produce(node, { shape: [units], spatial: false, onnxRank: 1 });
   }
 
@@ -551,7 +556,7 @@ class Importer {
     const every = this.consumers.has(Y ?? "");
     if (every && this.consumers.has(Yh ?? "")) this.fail(node, "both its every-step output and its last state are read", "one of them");
     this.push({ kind: "recurrent", cell, units, inputs: features, everyStep: every, ...(cell === "rnn" && activations?.[0] === "Relu" ? { activation: "relu" as const } : {}), W, R, bW, bR, h0, c0 });
-    if (every) return this.produce(node, { shape: [x.shape[0], units], spatial: false, onnxRank: 3, stepsFirst: true, recurrentOutput: "every" });
+    if (every) return this.produce(node, { shape: [x.shape[0], units], spatial: false, onnxRank: 3, stepsFirst: true, recurrentOutput: "every", sequence: true });
     this.values.set(Yh ?? "", { shape: [units], spatial: false, onnxRank: 2, recurrentOutput: "last", at: this.list.length });
     this.current = Yh ?? "";
   }
@@ -563,7 +568,7 @@ class Importer {
     const axes = node.input?.[1] ? Array.from(this.constant(node, 1, "axes").data) : ((node.attribute ?? []).find((n) => n.name === "axes")?.ints ?? []).map(Number);
     const axis = x.recurrentOutput === "every" ? 1 : x.recurrentOutput === "last" ? 0 : undefined;
     if (axis === undefined || axes.length !== 1 || axes[0] !== axis) this.fail(node, "bpgen reads a Squeeze only of a recurrent op's direction axis", "the axis of num_directions", `axes [${axes.join(", ")}]`);
-    this.produce(node, { shape: x.shape, spatial: false, onnxRank: x.shape.length, stepsFirst: x.stepsFirst });
+    this.produce(node, { shape: x.shape, spatial: false, onnxRank: x.shape.length, stepsFirst: x.stepsFirst, sequence: x.sequence });
   }
 
   /** The last step of a recurrent layer's every-step output (PyTorch's output[:, -1]): that layer's last state instead. */
@@ -587,6 +592,7 @@ class Importer {
     if (a.int("training_mode", 0) !== 0) a.refuse("training_mode", String(a.int("training_mode", 0)), "0 (an inference graph; bpgen trains the batch norm itself)");
     if (a.int("spatial", 1) !== 1) a.refuse("spatial", String(a.int("spatial", 1)), "1");
     const x = this.chainInput(node);
+    if (x.shape.length > 1 && !x.spatial) this.fail(node, "it normalises axis 1 of a value whose channels are last", "a batch norm of [batch, features] or of an image channels first");
     const channels = x.shape[x.shape.length - 1];
     const per = (index: number, what: string) => permuted(this.vectorOf(node, this.constant(node, index, what), channels, what), x.perm);
     const [g, b, m, v] = [per(1, "scale"), per(2, "bias"), per(3, "running mean"), per(4, "running variance")];
@@ -625,7 +631,8 @@ class Importer {
     const x = this.chainInput(node);
     const axis = a.int("axis", -1);
     const last = node.output?.[0] === this.model.output;
-    if (!last || x.shape.length !== 1 || (axis !== -1 && axis !== 1)) {
+    const classes = x.shape.length === 1 || (x.sequence === true && !x.stepsFirst && x.shape.length === 2);
+    if (!last || !classes || (axis !== -1 && axis !== x.onnxRank)) {
       this.fail(node, `bpgen has ${node.opType} only at the end of a classifier, as the softmax of the softmax_cross_entropy loss`, "a Softmax over the classes, the model's output");
     }
     this.softmax = node.opType;
