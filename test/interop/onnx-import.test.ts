@@ -185,6 +185,21 @@ describe("ONNX round trip", () => {
     });
   });
 
+  it("and of residual blocks with projections (a strided 1×1 convolution, a matrix)", async () => {
+    await roundTrip({
+      name: "projections",
+      input: [8, 7, 2],
+      layers: [
+        { type: "conv2d", filters: 3, kernel: 3, padding: 1, activation: "relu" },
+        { type: "residual", layers: [{ type: "conv2d", filters: 4, kernel: 3, stride: 2, padding: 1 }, { type: "batchnorm" }], projection: true },
+        { type: "global_avg_pool" },
+        { type: "residual", layers: [{ type: "dense", units: 5, activation: "tanh" }], projection: true },
+        { type: "dense", units: 2 },
+      ],
+      loss: "mse",
+    });
+  });
+
   it("and of a dense layer on every step of a sequence, with a softmax per step", async () => {
     await roundTrip({
       name: "tagger",

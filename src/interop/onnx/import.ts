@@ -54,7 +54,7 @@ type Layer =
   | { kind: "layernorm"; eps: number; g: Float64Array; b: Float64Array }
   | { kind: "batchnorm"; eps: number; momentum: number; g: Float64Array; b: Float64Array; m: Float64Array; v: Float64Array }
   | { kind: "dropout"; rate: number }
-  | { kind: "residual"; layers: Layer[] }
+  | { kind: "residual"; layers: Layer[]; projection?: { to: number; from: number; P: Float64Array } }
   | { kind: "recurrent"; cell: "rnn" | "lstm" | "gru"; units: number; inputs: number; everyStep: boolean; activation?: "relu"; W: Float64Array; R: Float64Array; bW: Float64Array; bR: Float64Array; h0?: Float64Array; c0?: Float64Array };
 
 /**
@@ -244,13 +244,12 @@ class Importer {
     if ((node.domain ?? "") !== "" && node.domain !== "ai.onnx") this.unsupported(node);
     switch (op) {
       case "Gemm":
-        return this.gemm(node);
       case "MatMul":
-        return this.matmul(node);
+      case "Conv":
+        if (this.isProjection(node)) return this.projection(node);
+        return node.opType === "Gemm" ? this.gemm(node) : node.opType === "MatMul" ? this.matmul(node) : this.conv(node);
       case "Add":
         return this.add(node);
-      case "Conv":
-        return this.conv(node);
       case "MaxPool":
       case "AveragePool":
         return this.pool(node);
@@ -364,6 +363,9 @@ class Importer {
     const [p, q] = node.input ?? [];
     const constant = this.model.constants.has(q) ? q : this.model.constants.has(p) ? p : undefined;
     if (constant !== undefined) return this.addBias(node, constant === q ? p : q, constant);
+    const projected = this.projections.get(p === this.current ? q : p);
+    const end = this.values.get(this.current);
+    if (projected && end && (p === this.current || q === this.current)) return this.projectedResidual(node, end, projected);
     const a = this.values.get(p);
     const b = this.values.get(q);
     if (!a || !b) this.fail(node, "it adds values no node before it computed");
@@ -374,6 +376,67 @@ class Importer {
     const inner = this.list.splice(shortcut.at);
     this.push({ kind: "residual", layers: inner });
     this.produce(node, { shape: block.shape, spatial: block.spatial, onnxRank: block.onnxRank, perm: block.perm });
+  }
+
+  // ---- a residual block's projection: block(x) + P x ----
+
+  /** The projections P x read (by the Add after the block) by the name of their output. */
+  private readonly projections = new Map<string, { x: Value; to: number; from: number; P: Float64Array; stride: number[] }>();
+
+  /**
+   * A Gemm, MatMul or Conv that reads an earlier value x, not the chain's end, and whose only reader is an Add of
+   * the chain's end: the projection of a residual block.
+   */
+  private isProjection(node: NodeMessage): boolean {
+    const input = node.input?.[0] ?? "";
+    const output = node.output?.[0] ?? "";
+    if (input === this.current || this.isLayoutOf(this.current, input) || !this.values.has(input)) return false;
+    const readers = this.model.nodes.filter((n) => n.input?.includes(output));
+    return readers.length === 1 && readers[0].opType === "Add" && (readers[0].input ?? []).includes(this.current) && (this.consumers.get(output) ?? 0) === 1;
+  }
+
+  private projection(node: NodeMessage): void {
+    const x = this.values.get(node.input?.[0] ?? "") as Value;
+    const W = this.constant(node, 1, "projection");
+    if ((node.input?.[2] ?? "") !== "") this.fail(node, "a residual block's projection has no bias in bpgen", "a projection without a bias");
+    const from = x.shape[x.shape.length - 1];
+    let to: number;
+    let P: Float64Array;
+    let stride: number[] = [];
+    if (node.opType === "Conv") {
+      const a = new Attributes(node, this.file, ["dilations", "group", "kernel_shape", "pads", "strides"]);
+      if (!x.spatial || W.dims.length !== x.shape.length + 1 || W.dims.slice(2).some((k) => k !== 1) || W.dims[1] !== from) this.fail(node, "a residual block's projection is a 1×1 convolution of its input", `a filter [out, ${from}, 1, …]`, `[${W.dims.join(", ")}]`);
+      if (a.int("group", 1) !== 1) a.refuse("group", String(a.int("group", 1)), "1");
+      if ((a.ints("pads") ?? []).some((v) => v !== 0)) a.refuse("pads", `[${(a.ints("pads") ?? []).join(", ")}]`, "no padding");
+      stride = a.ints("strides") ?? W.dims.slice(2).map(() => 1);
+      to = W.dims[0];
+      P = Float64Array.from(W.data);
+    } else {
+      const a = node.opType === "Gemm" ? new Attributes(node, this.file, ["alpha", "beta", "transA", "transB"]) : new Attributes(node, this.file, []);
+      if (a.float("alpha", 1) !== 1 || a.int("transA", 0) !== 0) a.refuse("alpha", String(a.float("alpha", 1)), "1, with transA 0");
+      if (x.shape.length !== 1 || W.dims.length !== 2) this.fail(node, "a residual block's projection of a vector is a matrix", `[${from}, out] or [out, ${from}] with transB`);
+      const transB = a.int("transB", 0) === 1;
+      to = transB ? W.dims[0] : W.dims[1];
+      P = transB ? Float64Array.from(W.data) : transposed(W.data, W.dims[0], W.dims[1]);
+    }
+    this.projections.set(node.output?.[0] ?? "", { x, to, from, P, stride });
+  }
+
+  /** block(x) + P x: the layers since x become a residual block with a projection. */
+  private projectedResidual(node: NodeMessage, block: Value, p: { x: Value; to: number; from: number; P: Float64Array; stride: number[] }): void {
+    const spatial = p.x.shape.slice(0, -1);
+    const expected = spatial.map((size, k) => Math.floor((size - 1) / p.stride[k]) + 1);
+    const bpgenStride = spatial.map((size, k) => {
+      for (let s = 1; s <= size; s++) if (Math.floor((size - 1) / s) + 1 === block.shape[k]) return s;
+      return 0;
+    });
+    const fits = block.shape[block.shape.length - 1] === p.to && expected.every((n, k) => n === block.shape[k]) && bpgenStride.every((s, k) => s === p.stride[k]);
+    if (!fits || p.x.at >= this.list.length || block.spatial !== p.x.spatial) {
+      throw new NotAChain(`node ${quoted(node.name || node.output?.[0])} adds a projection that is not bpgen's (a 1×1 convolution of the smallest stride that maps the input onto the block's output)`);
+    }
+    const inner = this.list.splice(p.x.at);
+    this.push({ kind: "residual", layers: inner, projection: { to: p.to, from: p.from, P: p.P } });
+    this.produce(node, { shape: block.shape, spatial: block.spatial, onnxRank: block.onnxRank });
   }
 
   /** x + constant right after a dense or convolution layer without a bias: its bias. */
@@ -788,8 +851,9 @@ function named(list: readonly Layer[], prefix = ""): { specs: Record<string, unk
       }
       case "residual": {
         const inner = named(layer.layers, `${label}_`);
-        specs.push({ type: "residual", layers: inner.specs });
+        specs.push({ type: "residual", layers: inner.specs, ...(layer.projection ? { projection: true } : {}) });
         tensors.push(...inner.tensors);
+        if (layer.projection) tensor(`P${label}`, [layer.projection.to, layer.projection.from], layer.projection.P);
         state.push(...inner.state);
         break;
       }
@@ -820,6 +884,12 @@ function networkName(given: string | undefined, model: ReadModel, file: string):
 }
 
 // ---- layouts and windows -------------------------------------------------------------------------------------
+
+function transposed(values: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
+  return out;
+}
 
 /** Gate blocks of `size` values each, reordered: block k of the result is block order[k] of `values`. */
 function blocks(values: Float64Array, order: readonly number[], size: number): Float64Array {
