@@ -17,6 +17,7 @@ export class GraphBuilder {
   readonly initializers: TensorMessage[] = [];
   private readonly used = new Set<string>();
   private readonly constants = new Map<string, string>();
+  private readonly producers = new Map<string, NodeMessage>();
 
   /** A name no value of the graph has yet, from `base`. */
   fresh(base: string): string {
@@ -40,13 +41,15 @@ export class GraphBuilder {
 
   opMany(opType: string, inputs: readonly string[], outputCount: number, attributes: Readonly<Record<string, AttributeValue>> = {}, base = opType.toLowerCase()): string[] {
     const outputs = Array.from({ length: outputCount }, (_, k) => this.fresh(outputCount === 1 ? base : `${base}_out${k}`));
-    this.nodes.push({
+    const node: NodeMessage = {
       name: this.fresh(`${opType}_${this.nodes.length}`),
       opType,
       input: [...inputs],
       output: outputs,
       attribute: Object.entries(attributes).map(([name, value]) => attribute(name, value)),
-    });
+    };
+    this.nodes.push(node);
+    for (const o of outputs) this.producers.set(o, node);
     return outputs;
   }
 
@@ -57,6 +60,11 @@ export class GraphBuilder {
     const name = make();
     this.constants.set(`cached|${key}`, name);
     return name;
+  }
+
+  /** The node that computes `name`, if a node does. */
+  producer(name: string): NodeMessage | undefined {
+    return this.producers.get(name);
   }
 
   /** A float initializer (stored as float32). */
@@ -88,7 +96,10 @@ export class GraphBuilder {
   }
 
   model(name: string, inputs: readonly ValueInfoMessage[], outputs: readonly ValueInfoMessage[], docString: string, producerVersion: string): ModelMessage {
-    const graph: GraphMessage = { name, node: this.nodes, initializer: this.initializers, input: [...inputs], output: [...outputs] };
+    const nodes = live(this.nodes, outputs.map((o) => o.name ?? ""));
+    const read = new Set(nodes.flatMap((n) => n.input ?? []));
+    const initializers = this.initializers.filter((t) => read.has(t.name ?? ""));
+    const graph: GraphMessage = { name, node: nodes, initializer: initializers, input: [...inputs], output: [...outputs] };
     return {
       irVersion: IR_VERSION,
       producerName: "bpgen",
@@ -98,6 +109,19 @@ export class GraphBuilder {
       opsetImport: [{ domain: "", version: OPSET }],
     };
   }
+}
+
+/** The nodes the outputs need (a node whose outputs nothing reads is left out), in order. */
+function live(nodes: readonly NodeMessage[], outputs: readonly string[]): NodeMessage[] {
+  const needed = new Set(outputs);
+  const kept: NodeMessage[] = [];
+  for (let k = nodes.length - 1; k >= 0; k--) {
+    const n = nodes[k];
+    if (!(n.output ?? []).some((o) => needed.has(o))) continue;
+    kept.push(n);
+    for (const i of n.input ?? []) needed.add(i);
+  }
+  return kept.reverse();
 }
 
 /** A float tensor's value info: [batch, ...dims], the batch symbolic. */

@@ -166,7 +166,10 @@ function matmul(ctx: DagContext, n: Node, visit: Visit): string {
 
 /** `name` (the value of `n`) as a tensor of the per-sample shape `shape` (the batch kept in front when batched). */
 function reshape(ctx: DagContext, n: Node, name: string, shape: readonly number[]): string {
-  return ctx.b.op("Reshape", [name, ctx.b.int64s([shape.length + (n.batched ? 1 : 0)], n.batched ? [-1, ...shape] : [...shape])]);
+  // a reshape of a reshape reads the first one's operand (the first is left out of the model if nothing else reads it)
+  const before = ctx.b.producer(name);
+  const source = before?.opType === "Reshape" ? (before.input?.[0] ?? name) : name;
+  return ctx.b.op("Reshape", [source, ctx.b.int64s([shape.length + (n.batched ? 1 : 0)], n.batched ? [-1, ...shape] : [...shape])]);
 }
 
 /** A batched scalar made rank `rank` with axes of 1 after the batch, so that it broadcasts over the others. */
