@@ -243,6 +243,16 @@ describe("ONNX import errors", () => {
     expect(problem(unknown.bytes)).toMatch(/the attribute bogus = 1 is not supported/);
   });
 
+  it("names from the file become identifiers; a --name that is not one is refused", () => {
+    const b = new GraphBuilder();
+    const y = b.op("Relu", [b.claim("x")]);
+    const odd = encodeModel(b.model("main", [floatInput("x", [3])], [floatInput(y, [3])], "", "test"));
+    expect(importOnnx(odd, "m.onnx", { name: "digits_2" }).name).toBe("digits_2");
+    const hostile = encodeModel(b.model("9 lives; \u001b[31m", [floatInput("x", [3])], [floatInput(y, [3])], "", "test"));
+    expect(importOnnx(hostile, "m.onnx").name).toBe("net_9_lives____31m");
+    expect(() => importOnnx(odd, "m.onnx", { name: "a-b" })).toThrow(/--name "a-b" cannot name a network/);
+  });
+
   it("a damaged file: not protobuf, truncated, a weight of the wrong size", () => {
     expect(problem(new TextEncoder().encode("this is not a model at all"))).toMatch(/not an ONNX model/);
     const { bytes } = cnn();

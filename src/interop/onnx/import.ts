@@ -147,6 +147,8 @@ function checkImported(spec: Record<string, unknown>, tensors: readonly NamedTen
     const found = tensors.map((t) => `${t.name} [${t.shape.join(", ")}]`);
     if (expected.join("; ") !== found.join("; ")) throw new Error(`the tensors ${found.join(", ")} are not the network's ${expected.join(", ")}`);
   } catch (e) {
+    // a model past bpgen's limits (a dimension, the parameter count) is the model's problem; anything else is bpgen's
+    if (e instanceof BpgenError && e.kind === "input") throw new BpgenError(e.details.map((d) => ({ ...d, file, message: `the network made from the model: ${d.message}` })));
     const reason = e instanceof Error ? e.message : String(e);
     throw internalError(new Error(`the net.json made from the model does not build: ${reason}`, { cause: e }), file);
   }
@@ -875,12 +877,23 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** The network's name: --name as given (an identifier), else the graph's or the file's made one. */
 function networkName(given: string | undefined, model: ReadModel, file: string): string {
   if (given !== undefined) {
-    if (!IDENTIFIER.test(given)) throw new BpgenError({ message: `--name ${JSON.stringify(printable(given))} is not an identifier`, expected: "letters, digits and _, not starting with a digit", found: printable(given) });
+    if (!IDENTIFIER.test(given) || !acceptedName(given)) throw new BpgenError({ message: `--name ${JSON.stringify(printable(given))} cannot name a network`, expected: "an identifier (letters, digits and _, not starting with a digit) that is not a reserved word", found: printable(given) });
     return given;
   }
   const base = model.graph.name && model.graph.name !== "main_graph" && model.graph.name !== "torch_jit" ? model.graph.name : basename(file, extname(file));
   const cleaned = base.replace(/[^A-Za-z0-9_]/g, "_").slice(0, 64);
-  return /^[A-Za-z_]/.test(cleaned) ? cleaned : `net_${cleaned}`;
+  const name = /^[A-Za-z_]/.test(cleaned) ? cleaned : `net_${cleaned}`;
+  return acceptedName(name) ? name : `${name}_net`;
+}
+
+/** Whether net.json's checks take `name` as a network's name (an identifier, not a reserved word). */
+function acceptedName(name: string): boolean {
+  try {
+    parseSpec("name.json", JSON.stringify({ name, input: 1, layers: [{ type: "dense", units: 1 }], loss: "mse" }));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // ---- layouts and windows -------------------------------------------------------------------------------------
