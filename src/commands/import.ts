@@ -19,7 +19,7 @@ export function registerImport(program: Command, done: Done): void {
     .option("-o, --out <dir>", "folder for <name>.json and <name>.safetensors (default: the model's folder)")
     .option("--name <name>", "the network's name (default: the model's graph name or file name)")
     .action(async (file: string, flags: ImportFlags) => {
-      const [{ readFileSync }, { dirname, join }, { BpgenError }, { importOnnx }, { encodeSafetensors }, { describeWrites, writeAllAtomically }] = await Promise.all([
+      const [{ readFileSync }, { dirname, join }, { BpgenError }, { importOnnx, netJsonText }, { encodeSafetensors }, { describeWrites, writeAllAtomically }] = await Promise.all([
         import("node:fs"),
         import("node:path"),
         import("../errors.ts"),
@@ -36,7 +36,7 @@ export function registerImport(program: Command, done: Done): void {
       const result = importOnnx(bytes, file, { name: flags.name });
       const dir = flags.out ?? dirname(file);
       const statuses = writeAllAtomically([
-        { target: join(dir, `${result.name}.json`), data: `${JSON.stringify(result.spec, null, 2)}\n` },
+        { target: join(dir, `${result.name}.json`), data: netJsonText(result.spec) },
         { target: join(dir, `${result.name}.safetensors`), data: encodeSafetensors(result.tensors, { source: "bpgen import", net: result.name }) },
       ]);
       for (const note of result.notes) process.stderr.write(`note: ${note}\n`);

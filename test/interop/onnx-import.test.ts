@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BpgenError } from "../../src/errors.ts";
 import { floatInput, GraphBuilder } from "../../src/interop/onnx/builder.ts";
-import { importOnnx } from "../../src/interop/onnx/import.ts";
+import { importOnnx, netJsonText } from "../../src/interop/onnx/import.ts";
 import { encodeModel } from "../../src/interop/onnx/proto.ts";
 import { decodeSafetensors } from "../../src/interop/safetensors.ts";
 import { bpgenInProcess } from "../helpers/in-process.ts";
@@ -130,6 +130,7 @@ describe("ONNX import of a graph with branches: the equation form", () => {
       expect.stringMatching(/^y = v_\w+$/),
     ]);
     expect(result.spec.loss).toBe("-sum(t .* log(y))");
+    expect(JSON.parse(netJsonText(result.spec))).toEqual(result.spec);
   });
 });
 
@@ -146,6 +147,7 @@ async function roundTrip(spec: { name: string; input: number[]; layers: object[]
   const result = importOnnx(file.data as Uint8Array, `${spec.name}.onnx`);
   expect(result.spec.input).toEqual(spec.input);
   expect(result.spec.layers).toEqual(spec.layers);
+  expect(JSON.parse(netJsonText(result.spec))).toEqual(result.spec);
   const back = await importedModule(result);
   expect(Array.from(back.params)).toEqual(Array.from(params));
   const x = numbers(BATCH * original.meta.inputSize, 3, -2, 2);

@@ -112,13 +112,34 @@ export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptio
   const tensors = [...params, ...state];
   const spec = {
     name,
-    description: `Imported from ${basename(file)} by bpgen import. The input is channels last. The loss was chosen by bpgen import (${why}): set "loss" to what you train with (mse, binary_cross_entropy or softmax_cross_entropy).`,
+    description: `Imported from ${basename(file)} by bpgen import.${Array.isArray(input) && input.join() !== model.input.dims.join() ? " The input is channels last." : ""} The loss was chosen by bpgen import (${why}): set "loss" to what you train with (mse, binary_cross_entropy or softmax_cross_entropy).`,
     input,
     layers: specs,
     loss,
   };
   checkImported(spec, tensors, file);
   return { name, spec, tensors, notes };
+}
+
+/**
+ * The net.json's text as a person would write it: one line per top-level entry, and one per layer, parameter or
+ * equation (a residual block's layers on lines of their own, indented).
+ */
+export function netJsonText(spec: Readonly<Record<string, unknown>>): string {
+  const one = (v: unknown) => JSON.stringify(v).replace(/":/g, '": ').replace(/,(?=["{\[\d-])/g, ", ");
+  const layer = (l: unknown, indent: string): string => {
+    const { layers, ...rest } = l as { layers?: unknown[] };
+    if (!layers) return `${indent}${one(l)}`;
+    const head = one(rest).slice(0, -1);
+    return `${indent}${head}, "layers": [\n${layers.map((i) => layer(i, `${indent}  `)).join(",\n")}\n${indent}] }`;
+  };
+  const entry = ([key, value]: [string, unknown]): string => {
+    if (key === "layers" && Array.isArray(value)) return `  "layers": [\n${value.map((l) => layer(l, "    ")).join(",\n")}\n  ]`;
+    if (key === "equations" && Array.isArray(value)) return `  "equations": [\n${value.map((e) => `    ${one(e)}`).join(",\n")}\n  ]`;
+    if (key === "params" && value && typeof value === "object") return `  "params": {\n${Object.entries(value).map(([k, v]) => `    ${one(k)}: ${one(v)}`).join(",\n")}\n  }`;
+    return `  ${one(key)}: ${one(value)}`;
+  };
+  return `{\n${Object.entries(spec).map(entry).join(",\n")}\n}\n`;
 }
 
 /** A graph that is not a chain of layers, as the equation form. */
