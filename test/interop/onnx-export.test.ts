@@ -182,6 +182,27 @@ describe("ONNX export, equation form", () => {
     expectClose(actual, expected);
   });
 
+  it("padding, transposes, reductions along an axis, comparisons and a concatenation with a parameter", async () => {
+    const spec = {
+      name: "eqmore",
+      params: { A: { shape: [4, 5] }, e: { shape: [2] } },
+      inputs: { x: [4, 3] },
+      targets: { t: [8] },
+      equations: [
+        "p = pad(x, [[1, 0], [0, 2]], -0.5)",
+        "m = transpose(p) * A'",
+        "r = max(m, 2) + mean(p, 1) .* 0.5 + min(sum(p, 2)) + where(sum(x) > 0, 1, -1)",
+        "q = concat(r, e, [sign(x[1, 1]) * abs(x[2, 2])])",
+        "y = sigmoid(q)",
+      ],
+      output: "y",
+      loss: "0.5 * sum((y - t).^2)",
+    };
+    const { expected, actual, graph } = await bothOutputs(spec);
+    expectClose(actual, expected);
+    expect(ops(graph)).toContain("ReduceMax");
+  });
+
   it("an op with no ONNX form is one error naming the equation and the op", async () => {
     const spec = { name: "bad", params: { w: { shape: [2] } }, inputs: { x: [2] }, targets: { t: [2] }, equations: ["a = w .* x", "y = atan2(a, x)"], output: "y", loss: "sum((y - t).^2)" };
     const net = loaded(spec);
