@@ -62,7 +62,7 @@ type Visit = (n: Node) => string;
 function batched(ctx: DagContext, n: Node, visit: Visit, where: string | undefined): string {
   const { b } = ctx;
   const unmapped = (reason: string) => new UnmappedOp(n.op, where, reason);
-  if (isLoopOp(n.op)) throw unmapped("a recurrence of the equation form has no ONNX export yet (the rnn, lstm and gru layers of the layer form have none either)");
+  if (isLoopOp(n.op)) throw unmapped("a recurrence of the equation form has no ONNX export yet (it would be an ONNX Loop; the layer form's rnn, lstm and gru export as ONNX's RNN, LSTM and GRU)");
   if (isElementwiseOp(n.op)) return elementwise(ctx, n, visit, unmapped);
   const [a] = n.inputs;
   switch (n.op) {
