@@ -88,6 +88,12 @@ describe("ONNX import of PyTorch models", () => {
     expect(result.spec.input).toEqual([8, 8, 2]);
   });
 
+  it("a tutorial CNN: x.view(x.size(0), -1) and a log-softmax output, which becomes the softmax cross-entropy", async () => {
+    const result = await check("tutorial", "softmax_cross_entropy", (logProbabilities) => logProbabilities.map(Math.exp));
+    expect(result.spec.loss).toBe("softmax_cross_entropy");
+    expect((result.spec.layers as { type: string }[]).map((l) => l.type)).toEqual(["conv2d", "max_pool2d", "flatten", "dense"]);
+  });
+
   it("LSTM, RNN (relu) and GRU layers and the last step of the last: forward, loss and gradient through time", async () => {
     const result = await check("recurrent", "mse", (y) => y);
     expect(result.spec.layers).toEqual([

@@ -80,8 +80,14 @@ interface Value {
   readonly aliasOf?: string;
 }
 
-/** What the nodes that compute a recurrent op's initial state from the input's shape give: zeros, or a learned state repeated. */
-type StateValue = { readonly kind: "shape" } | { readonly kind: "zeros" } | { readonly kind: "learned"; readonly data: Float64Array };
+/** A size computed from a value's shape: the batch, or a number. */
+type Size = number | "batch";
+
+/**
+ * What the nodes that compute from a value's shape give (PyTorch's `x.view(x.size(0), -1)`, a recurrent op's
+ * initial state sized by the batch): a vector of sizes, zeros of such a shape, or a learned state repeated.
+ */
+type StateValue = { readonly kind: "shape"; readonly sizes: readonly Size[] } | { readonly kind: "zeros" } | { readonly kind: "learned"; readonly data: Float64Array };
 
 /** ONNX's gate blocks in bpgen's (PyTorch's) order: LSTM i, o, f, c → i, f, g, o; GRU z, r, h → r, z, n. */
 const FROM_ONNX_GATES: Readonly<Record<"rnn" | "lstm" | "gru", readonly number[]>> = { rnn: [0], lstm: [0, 2, 3, 1], gru: [1, 0, 2] };
@@ -555,10 +561,11 @@ class Importer {
   private reshape(node: NodeMessage): void {
     new Attributes(node, this.file, ["allowzero"]);
     const x = this.chainInput(node);
-    const target = Array.from(this.constant(node, 1, "shape").data);
+    const computed = this.states.get(node.input?.[1] ?? "");
+    const target: readonly Size[] = computed?.kind === "shape" ? computed.sizes : Array.from(this.constant(node, 1, "shape").data);
     const size = x.shape.reduce((p, d) => p * d, 1);
-    const flat = target.length === 2 && (target[0] === -1 || target[0] === 0) && (target[1] === size || target[1] === -1);
-    const batchFirst = target.length === 2 && target[1] === size && target[0] > 0;
+    const flat = target.length === 2 && (target[0] === -1 || target[0] === 0 || target[0] === "batch") && (target[1] === size || target[1] === -1);
+    const batchFirst = target.length === 2 && target[1] === size && typeof target[0] === "number" && target[0] > 0;
     if (!flat && !batchFirst) this.fail(node, "bpgen imports a reshape only as a flatten of each sample", `a shape [batch, ${size}] or [-1, ${size}]`, `[${target.join(", ")}]`);
     this.flattened(node, x);
   }
@@ -585,17 +592,41 @@ class Importer {
   private stateNode(node: NodeMessage): void {
     const op = node.opType ?? "";
     const inputs = node.input ?? [];
-    const known = (name: string) => name === "" || this.values.has(name) || this.states.has(name) || this.model.constants.has(name);
     const set = (value: StateValue) => this.states.set(node.output?.[0] ?? "", value);
-    if (!inputs.every(known)) this.fail(node, "it reads a value no node before it computed");
-    if (op === "Shape" && this.values.has(inputs[0])) return void set({ kind: "shape" });
-    if (op === "ConstantOfShape" && this.states.get(inputs[0])?.kind === "shape") {
+    const sizes = (k: number): readonly Size[] | undefined => {
+      const state = this.states.get(inputs[k] ?? "");
+      if (state?.kind === "shape") return state.sizes;
+      const c = this.model.constants.get(inputs[k] ?? "");
+      return c ? Array.from(c.data) : undefined;
+    };
+    const refuse = (): never =>
+      this.fail(node, `bpgen reads ${printable(op)} only where it computes from the batch size (a flatten's shape, a recurrent layer's initial state)`, `one of the ops bpgen imports: ${IMPORTED_OPS.join(", ")}`, printable(op));
+    if (op === "Shape") {
+      const v = this.values.get(inputs[0] ?? "");
+      if (!v || (node.attribute ?? []).length > 0) return refuse();
+      return void set({ kind: "shape", sizes: onnxSizes(v) });
+    }
+    const first = sizes(0);
+    if (op === "Gather" && first) {
+      const index = this.model.constants.get(inputs[1] ?? "");
+      if (!index || new Attributes(node, this.file, ["axis"]).int("axis", 0) !== 0) return refuse();
+      return void set({ kind: "shape", sizes: Array.from(index.data, (i) => first[i < 0 ? first.length + i : i] ?? refuse()) });
+    }
+    if ((op === "Unsqueeze" || op === "Cast") && first) return void set({ kind: "shape", sizes: first });
+    if (op === "Slice" && first) {
+      const [start, end] = [sizes(1)?.[0], sizes(2)?.[0]];
+      if (typeof start !== "number" || typeof end !== "number" || (inputs[3] ?? "") !== "" || (inputs[4] ?? "") !== "") return refuse();
+      return void set({ kind: "shape", sizes: first.slice(start, end) });
+    }
+    if (op === "Concat" && inputs.every((_, k) => sizes(k))) return void set({ kind: "shape", sizes: inputs.flatMap((_, k) => sizes(k) as Size[]) });
+    if (op === "ConstantOfShape" && this.states.get(inputs[0] ?? "")?.kind === "shape") {
       const value = (node.attribute ?? []).find((a) => a.name === "value")?.t;
       if (!value || (value.rawData ?? []).every((b) => b === 0) || (value.floatData ?? []).every((v) => v === 0)) return void set({ kind: "zeros" });
     }
-    if (op === "Expand" && this.model.constants.has(inputs[0]) && this.states.get(inputs[1])?.kind === "shape") return void set({ kind: "learned", data: Float64Array.from((this.model.constants.get(inputs[0]) as Constant).data) });
-    if ((op === "Unsqueeze" || op === "Concat" || op === "Slice" || op === "Cast" || op === "Gather") && inputs.some((i) => this.states.get(i)?.kind === "shape")) return void set({ kind: "shape" });
-    this.fail(node, `bpgen reads ${printable(op)} only where it computes a recurrent layer's initial state from the batch size`, `one of the ops bpgen imports: ${IMPORTED_OPS.join(", ")}`, printable(op));
+    if (op === "Expand" && this.model.constants.has(inputs[0] ?? "") && this.states.get(inputs[1] ?? "")?.kind === "shape") {
+      return void set({ kind: "learned", data: Float64Array.from((this.model.constants.get(inputs[0] ?? "") as Constant).data) });
+    }
+    return refuse();
   }
 
   private recurrent(node: NodeMessage): void {
@@ -923,6 +954,16 @@ function transposed(values: Float64Array, rows: number, cols: number): Float64Ar
   const out = new Float64Array(values.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
   return out;
+}
+
+/** A value's ONNX shape, the batch symbolic (what a Shape node of it gives). */
+function onnxSizes(v: Value): Size[] {
+  const [first, ...rest] = v.shape;
+  if (v.recurrentOutput === "every") return [first, 1, "batch", ...rest];
+  if (v.recurrentOutput === "last") return [1, "batch", ...v.shape];
+  if (v.stepsFirst) return [first, "batch", ...rest];
+  if (v.spatial) return ["batch", v.shape[v.shape.length - 1], ...v.shape.slice(0, -1)];
+  return ["batch", ...v.shape, ...Array<number>(Math.max(0, v.onnxRank - v.shape.length)).fill(1)];
 }
 
 /** Gate blocks of `size` values each, reordered: block k of the result is block order[k] of `values`. */
