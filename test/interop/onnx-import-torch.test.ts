@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { importOnnx, type ImportResult } from "../../src/interop/onnx/import.ts";
 import { channelsLast, importedModule } from "./fixtures/onnx/imported.ts";
 import { forward } from "./fixtures/onnx/run.ts";
@@ -28,13 +28,21 @@ interface Reference {
   readonly grads: Record<string, number[]>;
 }
 
-beforeAll(() => {
+let prepared = false;
+
+/**
+ * Runs the python script once (the first test to need it), after checking that PyTorch is there: without it every
+ * test fails with this message, never skips.
+ */
+function prepare(): void {
+  if (prepared) return;
   const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
   if (probe.status !== 0) {
     throw new Error(`PyTorch is missing: ${PYTHON} -c "import torch" failed (${(probe.stderr || probe.error?.message || "").trim().split("\n").pop()}). Install Debian's python3-torch (apt-get install python3-torch) to run this test.`);
   }
   execFileSync(PYTHON, [SCRIPT, dir], { stdio: ["ignore", "ignore", "pipe"] });
-}, 120_000);
+  prepared = true;
+}
 
 const reference = (name: string) => JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8")) as Reference;
 
@@ -47,6 +55,7 @@ function close(actual: ArrayLike<number>, expected: readonly number[], tolerance
 
 /** The model imported, its loss set to `loss`, run on the reference's batch: forward, then loss and gradient. */
 async function check(name: string, loss: string, outputOf: (torchOutput: number[]) => number[]): Promise<ImportResult> {
+  prepare();
   const result = importOnnx(readFileSync(join(dir, `${name}.onnx`)), `${name}.onnx`);
   const ref = reference(name);
   const withLoss = { ...result, spec: { ...result.spec, loss } };
@@ -72,7 +81,7 @@ const softmaxRows = (k: number) => (logits: number[]) =>
     return Math.exp(logits[i] - top) / row.reduce((s, v) => s + Math.exp(v - top), 0);
   });
 
-describe("ONNX import of PyTorch models", () => {
+describe("ONNX import of PyTorch models", { timeout: 120_000 }, () => {
   it("an MLP: forward, and the softmax cross-entropy's loss and gradient", async () => {
     const result = await check("mlp", "softmax_cross_entropy", softmaxRows(3));
     expect(result.spec.layers).toEqual([
