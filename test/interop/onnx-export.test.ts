@@ -140,6 +140,23 @@ describe("ONNX export, layer form", () => {
     expectClose(actual, expected);
   });
 
+  it("3-D convolution and pooling", async () => {
+    const spec = {
+      name: "volume",
+      input: [4, 5, 4, 2],
+      layers: [
+        { type: "conv3d", filters: 3, kernel: [2, 3, 2], stride: [1, 2, 1], padding: "same", activation: "tanh" },
+        { type: "avg_pool3d", size: 2, padding: 1 },
+        { type: "max_pool3d", size: [1, 2, 2], stride: 1 },
+        { type: "global_avg_pool" },
+        { type: "dense", units: 2 },
+      ],
+      loss: "mse",
+    };
+    const { expected, actual } = await bothOutputs(spec);
+    expectClose(actual, expected);
+  });
+
   it("recurrent layers as ONNX's LSTM, GRU and RNN (gate blocks reordered, learned initial states), then a dense layer on every step", async () => {
     const spec = {
       name: "recurrent",
