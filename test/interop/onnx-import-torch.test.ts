@@ -97,6 +97,12 @@ describe("ONNX import of PyTorch models", { timeout: 120_000 }, () => {
     expect(result.spec.input).toEqual([8, 8, 2]);
   });
 
+  it("a CNN with convolution then batch norm, exported in training mode to keep the batch norm", async () => {
+    const result = await check("usual", "mse", (y) => y);
+    expect((result.spec.layers as { type: string }[]).map((l) => l.type)).toEqual(["conv2d", "batchnorm", "activation", "flatten", "dense"]);
+    expect(result.notes.join("\n")).toMatch(/training mode/);
+  });
+
   it("a tutorial CNN: x.view(x.size(0), -1) and a log-softmax output, which becomes the softmax cross-entropy", async () => {
     const result = await check("tutorial", "softmax_cross_entropy", (logProbabilities) => logProbabilities.map(Math.exp));
     expect(result.spec.loss).toBe("softmax_cross_entropy");

@@ -101,7 +101,7 @@ export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptio
   const model = readModel(bytes, file);
   const notes: string[] = [];
   const name = networkName(options.name, model, file);
-  let layers: { list: Layer[]; softmax?: string; input: readonly number[] };
+  let layers: { list: Layer[]; softmax?: string; input: readonly number[]; trainingMode: boolean };
   try {
     layers = new Importer(model, file).run();
   } catch (e) {
@@ -113,6 +113,7 @@ export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptio
   const loss = layers.softmax ? "softmax_cross_entropy" : last === "sigmoid" ? "binary_cross_entropy" : "mse";
   const why = layers.softmax ? `the model ends in a ${layers.softmax}, which becomes the loss's softmax (forward gives its probabilities)` : last === "sigmoid" ? "the last activation is a sigmoid" : "the model ends in no softmax or sigmoid";
   notes.push(`loss: ${loss} (${why}); name the loss you train with in "loss"`);
+  if (layers.trainingMode) notes.push("the model computes batch norm or dropout in training mode: they become bpgen's layers, whose forward is their inference mode (running statistics, no dropout) and whose training functions are their training mode");
   if (Array.isArray(input) && input.join() !== model.input.dims.join()) notes.push(`input: [${input.join(", ")}], channels last: the model's [batch, ${model.input.dims.join(", ")}] with the channels moved after the spatial axes`);
   const { specs, tensors: params, state } = named(layers.list);
   const tensors = [...params, ...state];
@@ -211,11 +212,14 @@ class Importer {
     this.consumers.set(model.output, (this.consumers.get(model.output) ?? 0) + 1);
   }
 
-  run(): { list: Layer[]; softmax?: string; input: readonly number[] } {
+  run(): { list: Layer[]; softmax?: string; input: readonly number[]; trainingMode: boolean } {
     for (const node of this.model.nodes) if (!this.skip.has(node)) this.node(node);
     if (this.current !== this.model.output) throw new NotAChain(`the model's output ${quoted(this.model.output)} is not the end of its chain of layers`);
-    return { list: this.list, softmax: this.softmax, input: this.inputShape };
+    return { list: this.list, softmax: this.softmax, input: this.inputShape, trainingMode: this.trainingMode };
   }
+
+  /** Whether a batch norm or dropout node computes its training mode (PyTorch's export with TrainingMode.TRAINING). */
+  private trainingMode = false;
 
   // ---- reading a node ----
 
@@ -706,7 +710,9 @@ class Importer {
 
   private batchnorm(node: NodeMessage): void {
     const a = new Attributes(node, this.file, ["epsilon", "momentum", "training_mode", "spatial"]);
-    if (a.int("training_mode", 0) !== 0) a.refuse("training_mode", String(a.int("training_mode", 0)), "0 (an inference graph; bpgen trains the batch norm itself)");
+    const mode = a.int("training_mode", 0);
+    if (mode !== 0 && mode !== 1) a.refuse("training_mode", String(mode), "0 or 1");
+    if (mode === 1) this.trainingMode = true;
     if (a.int("spatial", 1) !== 1) a.refuse("spatial", String(a.int("spatial", 1)), "1");
     const x = this.chainInput(node);
     if (x.shape.length > 1 && !x.spatial) this.fail(node, "it normalises axis 1 of a value whose channels are last", "a batch norm of [batch, features] or of an image channels first");
@@ -736,7 +742,7 @@ class Importer {
     const x = this.chainInput(node);
     const ratio = this.optionalConstant(node, 1, "ratio");
     const training = this.optionalConstant(node, 2, "training mode");
-    if (training && training.data[0] !== 0) this.fail(node, "its training_mode input is true", "an inference graph (training_mode absent or false)");
+    if (training && training.data[0] !== 0) this.trainingMode = true;
     const rate = ratio ? ratio.data[0] : a.float("ratio", 0.5);
     if (!(rate >= 0 && rate < 1)) this.fail(node, "its ratio is not in [0, 1)", "a rate from 0 up to 1", String(rate));
     this.push({ kind: "dropout", rate: Math.fround(rate) === rate ? Number(rate.toPrecision(7)) : rate });
