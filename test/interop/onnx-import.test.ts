@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { BpgenError } from "../../src/errors.ts";
 import { floatInput, GraphBuilder } from "../../src/interop/onnx/builder.ts";
 import { importOnnx, netJsonText } from "../../src/interop/onnx/import.ts";
-import { encodeModel } from "../../src/interop/onnx/proto.ts";
+import { encodeModel, type ValueInfoMessage } from "../../src/interop/onnx/proto.ts";
 import { decodeSafetensors } from "../../src/interop/safetensors.ts";
 import { bpgenInProcess } from "../helpers/in-process.ts";
 import { channelsLast, importedModule } from "./fixtures/onnx/imported.ts";
@@ -265,6 +265,21 @@ describe("ONNX import errors", () => {
     const w = graph.graph?.initializer?.[0];
     if (w) w.rawData = w.rawData?.subarray(0, 20);
     expect(problem(encodeModel(graph))).toMatch(/initializer "w": its raw data does not have the size its dims say/);
+  });
+
+  it("weights in an external file, a second output, an input of unknown size", () => {
+    const gemm = (outputs: (y: string) => ValueInfoMessage[], input: ValueInfoMessage = floatInput("x", [3])) => {
+      const b = new GraphBuilder();
+      const y = b.op("Gemm", [b.claim("x"), weights(b, "w", [3, 2])]);
+      return b.model("m", [input], outputs(y), "", "test");
+    };
+    const external = gemm((y) => [floatInput(y, [2])]);
+    const w = external.graph?.initializer?.[0];
+    if (w) Object.assign(w, { rawData: undefined, dataLocation: 1, externalData: [{ key: "location", value: "weights.bin" }] });
+    expect(problem(encodeModel(external))).toMatch(/initializer "w": its data is in an external file/);
+    expect(problem(encodeModel(gemm((y) => [floatInput(y, [2]), floatInput("x", [3])])))).toMatch(/the model has 2 outputs; bpgen imports a network of one output/);
+    const unknown = { name: "x", type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: "N" }, { dimParam: "features" }] } } } };
+    expect(problem(encodeModel(gemm((y) => [floatInput(y, [2])], unknown)))).toMatch(/the input "x" needs a batch axis and then fixed sizes/);
   });
 
   it("a graph with branches and an op the equation form lacks names both", () => {
