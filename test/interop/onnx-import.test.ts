@@ -217,6 +217,29 @@ describe("ONNX round trip", () => {
   });
 });
 
+describe("ONNX import of a model with two inputs: the equation form", () => {
+  it("each input is one of net.json's inputs, in the model's order", async () => {
+    const b = new GraphBuilder();
+    const [x, u] = [b.claim("x"), b.claim("u")];
+    const h = b.op("Relu", [b.op("Gemm", [x, weights(b, "w1", [4, 5]), weights(b, "b1", [4])], { transB: 1 })]);
+    const y = b.op("Sigmoid", [b.op("Gemm", [b.op("Concat", [h, u], { axis: 1 }), weights(b, "w2", [7, 2])])]);
+    const bytes = encodeModel(b.model("two", [floatInput(x, [5], "N"), floatInput(u, [3], "N")], [floatInput(y, [2], "N")], "", "test"));
+    const result = importOnnx(bytes, "two.onnx");
+    expect(result.spec.inputs).toEqual({ x_x: [5], x_u: [3] });
+    const { m, params } = await importedModule(result);
+    const [xs, us] = [numbers(BATCH * 5, 21, -2, 2), numbers(BATCH * 3, 22, -2, 2)];
+    const onnx = await runOnnx(bytes, { x: { data: xs, dims: [BATCH, 5] }, u: { data: us, dims: [BATCH, 3] } });
+    const rows = new Float32Array(BATCH * 8);
+    for (let s = 0; s < BATCH; s++) {
+      rows.set(xs.subarray(5 * s, 5 * s + 5), 8 * s);
+      rows.set(us.subarray(3 * s, 3 * s + 3), 8 * s + 5);
+    }
+    const actual = Array.from(forward(m, params, undefined, rows, BATCH));
+    const expected = Array.from(Object.values(onnx)[0]);
+    expect(Math.max(...actual.map((a, i) => Math.abs(a - expected[i])))).toBeLessThan(2e-6);
+  });
+});
+
 describe("ONNX import errors", () => {
   const problem = (bytes: Uint8Array): string => {
     try {

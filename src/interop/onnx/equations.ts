@@ -52,8 +52,12 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
   const fail = (node: NodeMessage, message: string, expected?: string, found?: string): never => {
     throw new BpgenError({ file, message: `node ${quoted(node.name || node.output?.[0])} (${printable(node.opType ?? "")}): ${message}`, expected, found });
   };
-  const input = identifier("x_", model.input.name);
-  values.set(model.input.name, { text: input, shape: model.input.dims });
+  const inputs: Record<string, number[]> = {};
+  for (const i of model.inputs) {
+    const id = identifier("x_", i.name);
+    inputs[id] = [...i.dims];
+    values.set(i.name, { text: id, shape: i.dims });
+  }
   /** A weight as a parameter [dims without leading 1s] (its values as given), or a literal for one number. */
   const weight = (onnx: string, c: Constant, transform?: { shape: number[]; data: Float64Array }): Expr => {
     if (!transform && c.data.length === 1) return { text: literal(c.data[0]), shape: [] };
@@ -146,7 +150,7 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
   const out = identifier("y", "");
   equations.push(`${out} = ${output.text}`);
   const loss = softmax ? `-sum(t .* log(${out}))` : `0.5 * sum((${out} - t).^2)`;
-  const spec = { name, params, inputs: { [input]: [...model.input.dims] }, targets: { t: [...output.shape] }, equations, output: out, loss };
+  const spec = { name, params, inputs, targets: { t: [...output.shape] }, equations, output: out, loss };
   return { spec, tensors, softmax };
 }
 

@@ -103,6 +103,7 @@ export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptio
   const name = networkName(options.name, model, file);
   let layers: { list: Layer[]; softmax?: string; input: readonly number[]; trainingMode: boolean };
   try {
+    if (model.inputs.length > 1) throw new NotAChain(`the model has ${model.inputs.length} inputs`);
     layers = new Importer(model, file).run();
   } catch (e) {
     if (!(e instanceof NotAChain)) throw e;

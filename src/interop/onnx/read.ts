@@ -12,12 +12,19 @@ export interface Constant {
   readonly data: Float64Array;
 }
 
+export interface ModelInput {
+  readonly name: string;
+  readonly dims: readonly number[];
+}
+
 export interface ReadModel {
   readonly graph: GraphMessage;
   readonly nodes: readonly NodeMessage[];
   readonly constants: ReadonlyMap<string, Constant>;
-  /** The graph's input that is not an initializer: its name and dims after the batch. */
-  readonly input: { readonly name: string; readonly dims: readonly number[] };
+  /** The graph's first input that is not an initializer: its name and dims after the batch. */
+  readonly input: ModelInput;
+  /** Every input that is not an initializer (the layer form takes one, the equation form several). */
+  readonly inputs: readonly ModelInput[];
   readonly output: string;
   readonly opset: number;
 }
@@ -46,19 +53,21 @@ export function readModel(bytes: Uint8Array, file: string): ReadModel {
     constants.set(node.output?.[0] ?? "", source ?? constantValue(node, file));
     folded.add(node);
   }
-  const inputs = (graph.input ?? []).filter((i) => !constants.has(i.name ?? ""));
-  if (inputs.length !== 1) fail(`the model has ${inputs.length} inputs; bpgen imports a network of one input`, "one graph input besides the initializers", inputs.map((i) => quoted(i.name)).join(", ") || "none");
-  const [input] = inputs;
-  const dims = (input.type?.tensorType?.shape?.dim ?? []).map((d) => d.dimValue);
-  const elem = input.type?.tensorType?.elemType;
-  if (elem !== DataType.FLOAT) fail(`the input ${quoted(input.name)} is not a float32 tensor`, "elem_type FLOAT", String(elem));
-  const sample = dims.slice(1);
-  if (dims.length < 2 || !sample.every((d): d is number => typeof d === "number" && Number.isInteger(d) && d > 0)) {
-    fail(`the input ${quoted(input.name)} needs a batch axis and then fixed sizes`, "[batch, features] or [batch, channels, spatial...] with every size after the batch known", `[${dims.map((d) => d ?? "?").join(", ")}]`);
-  }
+  const declared = (graph.input ?? []).filter((i) => !constants.has(i.name ?? ""));
+  if (declared.length === 0) fail("the model has no input besides its initializers", "a graph input [batch, …]");
+  const inputs = declared.map((input) => {
+    const dims = (input.type?.tensorType?.shape?.dim ?? []).map((d) => d.dimValue);
+    const elem = input.type?.tensorType?.elemType;
+    if (elem !== DataType.FLOAT) fail(`the input ${quoted(input.name)} is not a float32 tensor`, "elem_type FLOAT", String(elem));
+    const sample = dims.slice(1);
+    if (dims.length < 2 || !sample.every((d): d is number => typeof d === "number" && Number.isInteger(d) && d > 0)) {
+      fail(`the input ${quoted(input.name)} needs a batch axis and then fixed sizes`, "[batch, features] or [batch, channels, spatial...] with every size after the batch known", `[${dims.map((d) => d ?? "?").join(", ")}]`);
+    }
+    return { name: input.name ?? "", dims: sample as number[] };
+  });
   const outputs = graph.output ?? [];
   if (outputs.length !== 1) fail(`the model has ${outputs.length} outputs; bpgen imports a network of one output`, "one graph output", String(outputs.length));
-  return { graph, nodes: graph.node.filter((n) => !folded.has(n)), constants, input: { name: input.name ?? "", dims: sample as number[] }, output: outputs[0].name ?? "", opset: opset as number };
+  return { graph, nodes: graph.node.filter((n) => !folded.has(n)), constants, input: inputs[0], inputs, output: outputs[0].name ?? "", opset: opset as number };
 }
 
 export const quoted = (name: string | undefined) => `"${printable(name ?? "")}"`;
