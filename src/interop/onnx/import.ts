@@ -16,9 +16,13 @@ import { buildNet } from "../../pipeline.ts";
 import { parseSpec } from "../../spec/load.ts";
 import type { Padding } from "../../spec/types.ts";
 import type { NamedTensor } from "../safetensors.ts";
-import { Attributes, type Constant, quoted, readModel, type ReadModel } from "./read.ts";
-import type { NodeMessage } from "./proto.ts";
 import { equationsOf } from "./equations.ts";
+import { lastActivation, type Layer, named, shortFloat } from "./layers.ts";
+import { blocks, channelsFirstPositions, channelsLastFilter, paddingSpec, permuted, sameSides, transposed, windowed } from "./layouts.ts";
+import type { NodeMessage } from "./proto.ts";
+import { Attributes, type Constant, quoted, readModel, type ReadModel } from "./read.ts";
+
+export { netJsonText } from "./layers.ts";
 
 export interface ImportOptions {
   /** The network's name (an identifier); default the model's graph name or the file's. */
@@ -41,21 +45,6 @@ export const IMPORTED_OPS = [
   "Flatten", "Reshape", "Dropout", "Identity", "Softmax", "LogSoftmax", "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu", "Selu",
   "Celu", "Softplus", "Softsign", "HardSigmoid", "HardSwish", "Gelu", "Mul (x · Sigmoid(x), SiLU)", "LSTM", "GRU", "RNN", "Transpose",
 ] as const;
-
-// ---- the layers, before they have names ------------------------------------------------------------------------
-
-type Layer =
-  | { kind: "dense"; units: number; W: Float64Array; inputs: number; bias?: Float64Array; activation?: string }
-  | { kind: "conv"; n: number; filters: number; kernel: number[]; stride: number[]; dilation: number[]; padding: Padding; W: Float64Array; wShape: number[]; bias?: Float64Array; activation?: string }
-  | { kind: "pool"; op: "max" | "avg"; n: number; size: number[]; stride: number[]; padding: Padding }
-  | { kind: "global_avg_pool" }
-  | { kind: "flatten" }
-  | { kind: "activation"; activation: string }
-  | { kind: "layernorm"; eps: number; g: Float64Array; b: Float64Array }
-  | { kind: "batchnorm"; eps: number; momentum: number; g: Float64Array; b: Float64Array; m: Float64Array; v: Float64Array }
-  | { kind: "dropout"; rate: number }
-  | { kind: "residual"; layers: Layer[]; projection?: { to: number; from: number; P: Float64Array } }
-  | { kind: "recurrent"; cell: "rnn" | "lstm" | "gru"; units: number; inputs: number; everyStep: boolean; activation?: "relu"; W: Float64Array; R: Float64Array; bW: Float64Array; bR: Float64Array; h0?: Float64Array; c0?: Float64Array };
 
 /**
  * A value of the ONNX graph as bpgen sees it: its per-sample shape channels last, whether ONNX holds it channels
@@ -127,27 +116,6 @@ export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptio
   };
   checkImported(spec, tensors, file);
   return { name, spec, tensors, notes };
-}
-
-/**
- * The net.json's text as a person would write it: one line per top-level entry, and one per layer, parameter or
- * equation (a residual block's layers on lines of their own, indented).
- */
-export function netJsonText(spec: Readonly<Record<string, unknown>>): string {
-  const one = (v: unknown) => JSON.stringify(v).replace(/":/g, '": ').replace(/,(?=["{\[\d-])/g, ", ");
-  const layer = (l: unknown, indent: string): string => {
-    const { layers, ...rest } = l as { layers?: unknown[] };
-    if (!layers) return `${indent}${one(l)}`;
-    const head = one(rest).slice(0, -1);
-    return `${indent}${head}, "layers": [\n${layers.map((i) => layer(i, `${indent}  `)).join(",\n")}\n${indent}] }`;
-  };
-  const entry = ([key, value]: [string, unknown]): string => {
-    if (key === "layers" && Array.isArray(value)) return `  "layers": [\n${value.map((l) => layer(l, "    ")).join(",\n")}\n  ]`;
-    if (key === "equations" && Array.isArray(value)) return `  "equations": [\n${value.map((e) => `    ${one(e)}`).join(",\n")}\n  ]`;
-    if (key === "params" && value && typeof value === "object") return `  "params": {\n${Object.entries(value).map(([k, v]) => `    ${one(k)}: ${one(v)}`).join(",\n")}\n  }`;
-    return `  ${one(key)}: ${one(value)}`;
-  };
-  return `{\n${Object.entries(spec).map(entry).join(",\n")}\n}\n`;
 }
 
 /** A graph that is not a chain of layers, as the equation form. */
@@ -833,104 +801,6 @@ class Importer {
   }
 }
 
-// ---- names and the net.json ---------------------------------------------------------------------------------
-
-/** Each layer as net.json and its tensors under bpgen's names (W3, b3, g3_1, m2, …). */
-function named(list: readonly Layer[], prefix = ""): { specs: Record<string, unknown>[]; tensors: NamedTensor[]; state: NamedTensor[] } {
-  const specs: Record<string, unknown>[] = [];
-  const tensors: NamedTensor[] = [];
-  const state: NamedTensor[] = [];
-  const tensor = (name: string, shape: number[], data: Float64Array, into = tensors) => into.push({ name, dtype: "F32", shape, data: Float32Array.from(data) });
-  list.forEach((layer, k) => {
-    const label = `${prefix}${k + 1}`;
-    switch (layer.kind) {
-      case "dense":
-        specs.push({ type: "dense", units: layer.units, ...(layer.activation ? { activation: layer.activation } : {}), ...(layer.bias ? {} : { bias: false }) });
-        tensor(`W${label}`, [layer.units, layer.inputs], layer.W);
-        if (layer.bias) tensor(`b${label}`, [layer.units], layer.bias);
-        break;
-      case "conv":
-        specs.push({
-          type: `conv${layer.n}d`,
-          filters: layer.filters,
-          kernel: uniform(layer.kernel),
-          ...(layer.stride.every((s) => s === 1) ? {} : { stride: uniform(layer.stride) }),
-          ...(layer.padding === "valid" ? {} : { padding: layer.padding }),
-          ...(layer.dilation.every((d) => d === 1) ? {} : { dilation: uniform(layer.dilation) }),
-          ...(layer.activation ? { activation: layer.activation } : {}),
-          ...(layer.bias ? {} : { bias: false }),
-        });
-        tensor(`W${label}`, layer.wShape, layer.W);
-        if (layer.bias) tensor(`b${label}`, [layer.filters], layer.bias);
-        break;
-      case "pool":
-        specs.push({
-          type: `${layer.op}_pool${layer.n}d`,
-          size: uniform(layer.size),
-          ...(layer.stride.join() === layer.size.join() ? {} : { stride: uniform(layer.stride) }),
-          ...(layer.padding === "valid" ? {} : { padding: layer.padding }),
-        });
-        break;
-      case "global_avg_pool":
-      case "flatten":
-        specs.push({ type: layer.kind });
-        break;
-      case "activation":
-        specs.push({ type: "activation", activation: layer.activation });
-        break;
-      case "layernorm":
-        specs.push({ type: "layernorm", ...(Math.fround(layer.eps) === Math.fround(1e-5) ? {} : { eps: shortFloat(layer.eps) }) });
-        tensor(`g${label}`, [layer.g.length], layer.g);
-        tensor(`b${label}`, [layer.b.length], layer.b);
-        break;
-      case "batchnorm":
-        specs.push({ type: "batchnorm", ...(layer.momentum === 0.1 ? {} : { momentum: layer.momentum }), ...(Math.fround(layer.eps) === Math.fround(1e-5) ? {} : { eps: shortFloat(layer.eps) }) });
-        tensor(`g${label}`, [layer.g.length], layer.g);
-        tensor(`b${label}`, [layer.b.length], layer.b);
-        tensor(`m${label}`, [layer.m.length], layer.m, state);
-        tensor(`v${label}`, [layer.v.length], layer.v, state);
-        break;
-      case "dropout":
-        specs.push({ type: "dropout", rate: layer.rate });
-        break;
-      case "recurrent": {
-        specs.push({
-          type: layer.cell,
-          units: layer.units,
-          ...(layer.everyStep ? { return_sequences: true } : {}),
-          ...(layer.activation ? { activation: layer.activation } : {}),
-          ...(layer.h0 ? { initial_state: "learned" } : {}),
-        });
-        const rows = layer.W.length / layer.inputs;
-        tensor(`W_ih${label}`, [rows, layer.inputs], layer.W);
-        tensor(`W_hh${label}`, [rows, layer.units], layer.R);
-        tensor(`b_ih${label}`, [rows], layer.bW);
-        tensor(`b_hh${label}`, [rows], layer.bR);
-        if (layer.h0) tensor(`h0_${label}`, [layer.units], layer.h0);
-        if (layer.c0) tensor(`c0_${label}`, [layer.units], layer.c0);
-        break;
-      }
-      case "residual": {
-        const inner = named(layer.layers, `${label}_`);
-        specs.push({ type: "residual", layers: inner.specs, ...(layer.projection ? { projection: true } : {}) });
-        tensors.push(...inner.tensors);
-        if (layer.projection) tensor(`P${label}`, [layer.projection.to, layer.projection.from], layer.projection.P);
-        state.push(...inner.state);
-        break;
-      }
-    }
-  });
-  return { specs, tensors, state };
-}
-
-function lastActivation(list: readonly Layer[]): string | undefined {
-  const last = list[list.length - 1];
-  if (!last) return undefined;
-  if (last.kind === "dense" || last.kind === "conv") return last.activation;
-  if (last.kind === "activation") return last.activation;
-  return undefined;
-}
-
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The network's name: --name as given (an identifier), else the graph's or the file's made one. */
@@ -955,14 +825,6 @@ function acceptedName(name: string): boolean {
   }
 }
 
-// ---- layouts and windows -------------------------------------------------------------------------------------
-
-function transposed(values: Float64Array, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(values.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
-  return out;
-}
-
 /** A value's ONNX shape, the batch symbolic (what a Shape node of it gives). */
 function onnxSizes(v: Value): Size[] {
   const [first, ...rest] = v.shape;
@@ -971,65 +833,5 @@ function onnxSizes(v: Value): Size[] {
   if (v.stepsFirst) return [first, "batch", ...rest];
   if (v.spatial) return ["batch", v.shape[v.shape.length - 1], ...v.shape.slice(0, -1)];
   return ["batch", ...v.shape, ...Array<number>(Math.max(0, v.onnxRank - v.shape.length)).fill(1)];
-}
-
-/** Gate blocks of `size` values each, reordered: block k of the result is block order[k] of `values`. */
-function blocks(values: Float64Array, order: readonly number[], size: number): Float64Array {
-  const out = new Float64Array(order.length * size);
-  order.forEach((from, to) => out.set(values.subarray(from * size, (from + 1) * size), to * size));
-  return out;
-}
-
-/** ONNX's filter [out, in, taps...] as bpgen's [taps..., in, out]. */
-function channelsLastFilter(values: Float64Array, dims: readonly number[]): Float64Array {
-  const [outC, inC] = dims;
-  const taps = dims.slice(2).reduce((a, b) => a * b, 1);
-  const out = new Float64Array(values.length);
-  for (let o = 0; o < outC; o++) for (let i = 0; i < inC; i++) for (let t = 0; t < taps; t++) out[(t * inC + i) * outC + o] = values[(o * inC + i) * taps + t];
-  return out;
-}
-
-/** For an image [spatial..., C] flattened by bpgen: each element's position in ONNX's flattening of [C, spatial...]. */
-function channelsFirstPositions(shape: readonly number[]): Int32Array {
-  const channels = shape[shape.length - 1];
-  const positions = shape.slice(0, -1).reduce((a, b) => a * b, 1);
-  const perm = new Int32Array(positions * channels);
-  for (let p = 0; p < positions; p++) for (let c = 0; c < channels; c++) perm[p * channels + c] = c * positions + p;
-  return perm;
-}
-
-function permuted(values: Float64Array, perm: Int32Array | undefined): Float64Array {
-  return perm ? Float64Array.from(perm, (k) => values[k]) : values;
-}
-
-function windowed(spatial: readonly number[], kernel: readonly number[], stride: readonly number[], dilation: readonly number[], sides: readonly [number, number][]): number[] {
-  return spatial.map((size, k) => Math.floor((size + sides[k][0] + sides[k][1] - dilation[k] * (kernel[k] - 1) - 1) / stride[k]) + 1);
-}
-
-/** ONNX's SAME_UPPER (the odd cell after, bpgen's "same") or SAME_LOWER (before). */
-function sameSides(spatial: readonly number[], kernel: readonly number[], stride: readonly number[], dilation: readonly number[], lower: boolean): [number, number][] {
-  return spatial.map((size, k) => {
-    const out = Math.ceil(size / stride[k]);
-    const total = Math.max(0, (out - 1) * stride[k] + dilation[k] * (kernel[k] - 1) + 1 - size);
-    const small = Math.floor(total / 2);
-    return lower ? [total - small, small] : [small, total - small];
-  });
-}
-
-function paddingSpec(sides: readonly [number, number][]): Padding {
-  if (sides.every(([p, q]) => p === 0 && q === 0)) return "valid";
-  if (sides.every(([p, q]) => p === q && p === sides[0][0])) return sides[0][0];
-  return sides.map(([p, q]) => (p === q ? p : [p, q]));
-}
-
-const uniform = (xs: readonly number[]): number | number[] => (xs.every((x) => x === xs[0]) ? xs[0] : [...xs]);
-
-/** A float32 attribute as the shortest decimal that reads back as it (0.1 rather than 0.10000000149). */
-function shortFloat(v: number): number {
-  for (let digits = 1; digits < 9; digits++) {
-    const n = Number(v.toPrecision(digits));
-    if (Math.fround(n) === Math.fround(v)) return n;
-  }
-  return v;
 }
 
