@@ -114,7 +114,8 @@ describe("ONNX import of a graph with branches: the equation form", () => {
       const left = b.op("Relu", [b.op("Gemm", [x, weights(b, "left.weight", [4, 5]), weights(b, "left.bias", [4])], { transB: 1 })], {}, "left/out");
       const right = b.op("Tanh", [b.op("MatMul", [x, weights(b, "right", [5, 4])])], {}, "right/out");
       const both = b.op("Concat", [b.op("Mul", [left, right]), b.op("Sub", [right, b.scalar(0.5)]), x], { axis: 1 });
-      return b.op("Softmax", [b.op("Gemm", [both, weights(b, "head.weight", [13, 3]), weights(b, "head.bias", [1, 3])])], { axis: 1 });
+      const normal = b.op("LayerNormalization", [both, weights(b, "ln.g", [13], 0.5, 1.5), weights(b, "ln.b", [13])], { axis: -1, epsilon: { float: 1e-3 } });
+      return b.op("Softmax", [b.op("Gemm", [normal, weights(b, "head.weight", [13, 3]), weights(b, "head.bias", [1, 3])])], { axis: 1 });
     });
     const result = await compare(built, "branches");
     expect(result.spec.equations).toEqual([
@@ -125,6 +126,7 @@ describe("ONNX import of a graph with branches: the equation form", () => {
       expect.stringMatching(/^v_\w+ = v_left_out \.\* v_right_out$/),
       expect.stringMatching(/^v_\w+ = v_right_out - 0\.5$/),
       expect.stringMatching(/^v_\w+ = concat\(v_\w+, v_\w+, x_x\)$/),
+      expect.stringMatching(/^v_\w+ = \(v_\w+ - mean\(v_\w+\)\) \.\/ sqrt\(/),
       expect.stringMatching(/^v_\w+ = w_head_weight \* v_\w+ \+ w_head_bias$/),
       expect.stringMatching(/^v_\w+ = softmax\(v_\w+\)$/),
       expect.stringMatching(/^y = v_\w+$/),

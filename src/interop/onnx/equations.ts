@@ -13,7 +13,7 @@ import type { NodeMessage } from "./proto.ts";
 /** The ONNX ops the equation form imports, for messages. */
 export const EQUATION_OPS = [
   "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Abs", "Erf", "Relu", "Sigmoid", "Tanh", "Softplus",
-  "Softsign", "LeakyRelu", "Elu", "Gelu", "Softmax", "LogSoftmax", "Concat", "Flatten", "Reshape", "Dropout", "Identity",
+  "Softsign", "LeakyRelu", "Elu", "Gelu", "Softmax", "LogSoftmax", "LayerNormalization", "Concat", "Flatten", "Reshape", "Dropout", "Identity",
 ] as const;
 
 interface Expr {
@@ -132,6 +132,14 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
     } else if (op === "Gelu") {
       const approximate = new Attributes(node, file, ["approximate"]).string("approximate", "none");
       define(node, `${approximate === "tanh" ? "gelu" : "gelu_exact"}(${operand(node, 0).text})`, operand(node, 0).shape);
+    } else if (op === "LayerNormalization") {
+      const a = new Attributes(node, file, ["axis", "epsilon", "stash_type"]);
+      const x = operand(node, 0);
+      if (x.shape.length !== 1 || (a.int("axis", -1) !== -1 && a.int("axis", -1) !== 1)) fail(node, "in the equation form bpgen normalises vectors", "a layer norm of [batch, features] over the features");
+      const [g, bias] = [operand(node, 1), node.input?.[2] ? operand(node, 2) : undefined];
+      const centred = `(${x.text} - mean(${x.text}))`;
+      const text = `${centred} ./ sqrt(mean(${centred}.^2) + ${literal(a.float("epsilon", 1e-5))}) .* ${g.text}${bias ? ` + ${bias.text}` : ""}`;
+      define(node, text, x.shape);
     } else if (op === "Concat") {
       const axis = new Attributes(node, file, ["axis"]).int("axis", 1);
       const parts = (node.input ?? []).map((_, k) => operand(node, k));

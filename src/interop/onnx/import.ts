@@ -1,14 +1,17 @@
 /**
- * `bpgen import model.onnx`: an ONNX model whose graph is a chain of layers bpgen has (residual blocks
- * included) becomes a net.json in the layer form and its weights a safetensors file, under bpgen's parameter
- * names and layouts.
+ * `bpgen import model.onnx`: an ONNX model whose graph is a chain of layers bpgen has (residual blocks, with or
+ * without a projection, and recurrent layers included) becomes a net.json in the layer form and its weights a
+ * safetensors file, under bpgen's parameter names and layouts; any other graph (branches, several inputs) the
+ * equation form (equations.ts).
  *
- * Layouts: ONNX images are channels first ([batch, channels, spatial...]), bpgen's channels last, so the imported
- * network's input is the model's with the channels moved last ([N, C, H, W] → [H, W, C]); filters [out, in, k...]
- * become [k..., in, out]; and a dense layer after a flatten of an image reads the flattened values in bpgen's order
- * ([H, W, C] row-major), so its weight's columns are permuted to match. Nothing from the file runs as code: op
- * types select from a fixed table, every attribute is read with its type and checked, and the only name taken
- * from the file (the network's) is made an identifier.
+ * The walk follows the chain node by node: each node reads the value the chain has reached (or a layout of it) and
+ * adds a layer, joins the layer before (an activation, a bias), or changes only the layout. Layouts: ONNX images are
+ * channels first ([batch, channels, spatial...]), bpgen's channels last, so an input a convolution reads first is
+ * the model's with the channels moved last ([N, C, H, W] → [H, W, C]); filters [out, in, k...] become
+ * [k..., in, out]; and a dense layer after a flatten of an image reads the flattened values in bpgen's order
+ * ([H, W, C] row-major), so its weight's columns are permuted to match. Sequences are batch first, as bpgen's rows;
+ * ONNX's recurrent ops read them steps first. Nothing from the file runs as code: op types select from a fixed
+ * table, every attribute is read with its type and checked, and the names taken from the file become identifiers.
  */
 import { basename, extname } from "node:path";
 import { BpgenError, internalError, printable } from "../../errors.ts";
