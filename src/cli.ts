@@ -13,6 +13,7 @@ import { registerExplain } from "./commands/explain.ts";
 import { registerExport } from "./commands/export.ts";
 import { registerGradcheck } from "./commands/gradcheck.ts";
 import { registerGraph } from "./commands/graph.ts";
+import { registerImport } from "./commands/import.ts";
 import { registerTrain } from "./commands/train.ts";
 
 export const EXIT = { ok: 0, checkFailed: 1, badInput: 2, internal: 3 } as const;
@@ -35,6 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerGraph(program, done);
   registerExplain(program, done);
   registerExport(program, done);
+  registerImport(program, done);
 
   try {
     await program.parseAsync([...argv], { from: "user" });

@@ -41,3 +41,4 @@ export type {
   ResidualLayerSpec,
   Spatial,
 } from "./spec/types.ts";
+export { exportOnnx, importOnnx, onnxModel, type ImportOptions, type ImportResult, type NamedValues } from "./interop/onnx/index.ts";

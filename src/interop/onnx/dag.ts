@@ -1,0 +1,234 @@
+/**
+ * The expression DAG (ir/) as ONNX nodes, for the inference pass: the equation form's whole forward pass, and a
+ * layer's activation in the layer form. A batched value is an ONNX tensor [batch, ...its shape]; a value of the
+ * parameters alone (no input reaches it) is folded into an initializer by the reference interpreter, so only
+ * values that depend on the sample become nodes. Ops that move elements (slices, views — reshapes, permutations,
+ * the windows of convolution and pooling —, broadcasts, concatenations) become one Gather from the flattened
+ * operand at the positions the op table's own evaluation gives, or a Reshape when those are in order.
+ */
+import type { Graph } from "../../ir/graph.ts";
+import { interpret } from "../../ir/interpret.ts";
+import { type ElementwiseOp, type Node, isElementwiseOp, isLoopOp, sizeOf } from "../../ir/node.ts";
+import { OPS } from "../../ir/ops.ts";
+import { parseReduce, parseSlice, unsliceFill, wholeIndex } from "../../ir/axes.ts";
+import type { GraphBuilder } from "./builder.ts";
+
+/** An op of the DAG with no ONNX form here: `value` names where it is (an equation or a layer). */
+export class UnmappedOp extends Error {
+  constructor(
+    readonly op: string,
+    readonly value: string | undefined,
+    readonly reason: string,
+  ) {
+    super(`${op}: ${reason}`);
+  }
+}
+
+export interface DagContext {
+  readonly b: GraphBuilder;
+  readonly graph: Graph;
+  /** ONNX names of values given from outside (graph inputs, a layer's pre-activation). */
+  readonly bound: Map<Node, string>;
+  /** A parameter's or state value's numbers, by leaf. */
+  readonly leafValue: (leaf: Node) => Float64Array;
+  /** Names the folded values and parameters already written, per node. */
+  readonly written: Map<Node, string>;
+}
+
+/** The ONNX name of `root`'s value, adding the nodes it needs. */
+export function translate(ctx: DagContext, root: Node): string {
+  const visit = (n: Node, where: string | undefined): string => {
+    const known = ctx.bound.get(n) ?? ctx.written.get(n);
+    if (known) return known;
+    const here = ctx.graph.hint(n) ?? where;
+    const name = n.batched ? batched(ctx, n, (m) => visit(m, here), here) : folded(ctx, n);
+    ctx.written.set(n, name);
+    return name;
+  };
+  return visit(root, undefined);
+}
+
+/** A value of the parameters alone: a parameter under its own name, anything else computed now. */
+function folded(ctx: DagContext, n: Node): string {
+  if (n.op === "param" || n.op === "state") return ctx.b.floats(String(n.attr), n.shape, ctx.leafValue(n));
+  if (n.op === "const") return ctx.b.scalar(n.attr as number);
+  const values = interpret([n], (leaf) => ctx.leafValue(leaf), 1).get(n);
+  if (!(values instanceof Float64Array)) throw new Error(`internal: the unbatched ${n.op} #${n.id} has one value per sample`);
+  return ctx.b.floats(ctx.graph.hint(n) ?? `folded_${n.id}`, n.shape, values);
+}
+
+type Visit = (n: Node) => string;
+
+function batched(ctx: DagContext, n: Node, visit: Visit, where: string | undefined): string {
+  const { b } = ctx;
+  const unmapped = (reason: string) => new UnmappedOp(n.op, where, reason);
+  if (isLoopOp(n.op)) throw unmapped("a recurrence of the equation form has no ONNX export yet (it would be an ONNX Loop; the layer form's rnn, lstm and gru export as ONNX's RNN, LSTM and GRU)");
+  if (isElementwiseOp(n.op)) return elementwise(ctx, n, visit, unmapped);
+  const [a] = n.inputs;
+  switch (n.op) {
+    case "input":
+    case "target":
+    case "counter":
+    case "batchSize":
+      throw unmapped(`the forward pass reads the ${n.op} ${String(n.attr ?? "")}, which the ONNX model has no input for`);
+    case "matmul":
+      return matmul(ctx, n, visit);
+    case "outer": {
+      const [x, y] = n.inputs;
+      return b.op("Mul", [reshape(ctx, x, visit(x), [x.shape[0], 1]), reshape(ctx, y, visit(y), [1, y.shape[0]])]);
+    }
+    case "sum":
+      return a.shape.length === 0 ? visit(a) : b.op("ReduceSum", [reshape(ctx, a, visit(a), [sizeOf(a.shape)]), b.int64s([1], [-1])], { keepdims: 0 });
+    case "logsumexp":
+      return a.shape.length === 0 ? visit(a) : b.op("ReduceLogSumExp", [reshape(ctx, a, visit(a), [sizeOf(a.shape)])], { axes: [-1], keepdims: 0 });
+    case "reduce": {
+      const { kind, axis } = parseReduce(n.attr);
+      const onnxAxis = axis + (a.batched ? 1 : 0);
+      if (kind === "sum") return b.op("ReduceSum", [visit(a), b.int64s([1], [onnxAxis])], { keepdims: 0 });
+      const opType = { max: "ReduceMax", firstMax: "ReduceMax", min: "ReduceMin", prod: "ReduceProd", lse: "ReduceLogSumExp" }[kind];
+      return b.op(opType, [visit(a)], { axes: [onnxAxis], keepdims: 0 });
+    }
+    case "transpose":
+    case "view":
+    case "slice":
+    case "expand":
+    case "broadcast":
+    case "pack":
+    case "concat":
+      return gathered(ctx, n, visit);
+    case "unslice":
+      return unsliced(ctx, n, visit);
+    default:
+      throw unmapped(`${n.op} is a step of training (a batch statistic or a gradient), not of the inference pass`);
+  }
+}
+
+// ---- elementwise ----------------------------------------------------------------------------------------
+
+const DIRECT: Partial<Record<ElementwiseOp, string>> = {
+  neg: "Neg", exp: "Exp", log: "Log", sqrt: "Sqrt", abs: "Abs", sign: "Sign", tanh: "Tanh", sigmoid: "Sigmoid", softplus: "Softplus",
+  sin: "Sin", cos: "Cos", tan: "Tan", asin: "Asin", acos: "Acos", atan: "Atan", sinh: "Sinh", cosh: "Cosh", asinh: "Asinh", acosh: "Acosh", atanh: "Atanh",
+  erf: "Erf", floor: "Floor", ceil: "Ceil", add: "Add", sub: "Sub", mul: "Mul", div: "Div", pow: "Pow", max: "Max", min: "Min",
+};
+
+function elementwise(ctx: DagContext, n: Node, visit: Visit, unmapped: (reason: string) => UnmappedOp): string {
+  const { b } = ctx;
+  const op = n.op as ElementwiseOp;
+  // relu is max(0, x) in the DAG
+  if (op === "max" && n.inputs[0].op === "const" && n.inputs[0].attr === 0) return b.op("Relu", [visit(n.inputs[1])]);
+  const args = n.inputs.map((m) => (m.batched && m.shape.length < n.shape.length ? asRank(ctx, m, visit(m), n.shape.length) : visit(m)));
+  const [x, y] = args;
+  const direct = DIRECT[op];
+  if (direct) return b.op(direct, args);
+  const c = (v: number) => b.scalar(v);
+  const toFloat = (t: string) => b.op("Cast", [t], { to: 1 });
+  switch (op) {
+    case "expm1":
+      return b.op("Sub", [b.op("Exp", [x]), c(1)]);
+    case "log1p":
+      return b.op("Log", [b.op("Add", [x, c(1)])]);
+    case "log2":
+      return b.op("Div", [b.op("Log", [x]), c(Math.LN2)]);
+    case "log10":
+      return b.op("Div", [b.op("Log", [x]), c(Math.LN10)]);
+    case "cbrt":
+      return b.op("Mul", [b.op("Sign", [x]), b.op("Pow", [b.op("Abs", [x]), c(1 / 3)])]);
+    case "erfc":
+      return b.op("Sub", [c(1), b.op("Erf", [x])]);
+    case "round": // half away from zero
+      return b.op("Mul", [b.op("Sign", [x]), b.op("Floor", [b.op("Add", [b.op("Abs", [x]), c(0.5)])])]);
+    case "mod": // x − y·floor(x/y), the sign of the divisor
+      return b.op("Sub", [x, b.op("Mul", [y, b.op("Floor", [b.op("Div", [x, y])])])]);
+    case "gt":
+      return toFloat(b.op("Greater", [x, y]));
+    case "ge":
+      return toFloat(b.op("GreaterOrEqual", [x, y]));
+    case "eq":
+      return toFloat(b.op("Equal", [x, y]));
+    case "ne":
+      return toFloat(b.op("Not", [b.op("Equal", [x, y])]));
+    case "select":
+      return b.op("Where", [b.op("Cast", [x], { to: 9 }), args[1], args[2]]);
+    default:
+      throw unmapped(`${op} has no ONNX form in bpgen's exporter`);
+  }
+}
+
+// ---- contractions ----------------------------------------------------------------------------------------
+
+/** Matrix and vector products: vectors become a row (left) or a column (right), ONNX's MatMul broadcasts the batch. */
+function matmul(ctx: DagContext, n: Node, visit: Visit): string {
+  const [a, c] = n.inputs;
+  const left = a.shape.length === 1 ? reshape(ctx, a, visit(a), [1, a.shape[0]]) : visit(a);
+  const right = c.shape.length === 1 ? reshape(ctx, c, visit(c), [c.shape[0], 1]) : visit(c);
+  return reshape(ctx, n, ctx.b.op("MatMul", [left, right]), n.shape);
+}
+
+/** `name` (the value of `n`) as a tensor of the per-sample shape `shape` (the batch kept in front when batched). */
+function reshape(ctx: DagContext, n: Node, name: string, shape: readonly number[]): string {
+  // a reshape of a reshape reads the first one's operand (the first is left out of the model if nothing else reads it)
+  const before = ctx.b.producer(name);
+  const source = before?.opType === "Reshape" ? (before.input?.[0] ?? name) : name;
+  return ctx.b.op("Reshape", [source, ctx.b.int64s([shape.length + (n.batched ? 1 : 0)], n.batched ? [-1, ...shape] : [...shape])]);
+}
+
+/** A batched scalar made rank `rank` with axes of 1 after the batch, so that it broadcasts over the others. */
+function asRank(ctx: DagContext, n: Node, name: string, rank: number): string {
+  if (!n.batched || n.shape.length > 0 || rank === 0) return name;
+  return ctx.b.op("Unsqueeze", [name, ctx.b.int64s([rank], Array.from({ length: rank }, (_, k) => k + 1))]);
+}
+
+// ---- elements moved ----------------------------------------------------------------------------------------
+
+/**
+ * Where each element of `n` comes from, as positions in the concatenation of its operands flattened: the op
+ * table's evaluation of `n` on operands that hold their own positions.
+ */
+function sources(n: Node): Float64Array {
+  let offset = 0;
+  const positions = n.inputs.map((m) => {
+    const size = sizeOf(m.shape);
+    const values = Float64Array.from({ length: size }, (_, i) => offset + i);
+    offset += size;
+    return values;
+  });
+  return OPS[n.op].evaluate(positions, n);
+}
+
+/** `n` as one Gather from its operands, flattened and joined (unbatched ones repeated over the batch). */
+function gathered(ctx: DagContext, n: Node, visit: Visit): string {
+  const { b } = ctx;
+  const flat = joined(ctx, n, visit);
+  const at = Array.from(sources(n));
+  const total = n.inputs.reduce((s, m) => s + sizeOf(m.shape), 0);
+  if (at.length === total && at.every((p, i) => p === i)) return reshape(ctx, n, flat, n.shape);
+  return b.op("Gather", [flat, b.int64s(n.shape.length === 0 ? [] : [...n.shape], at)], { axis: 1 });
+}
+
+/** The operands of `n` as one [batch, Σ sizes] tensor. */
+function joined(ctx: DagContext, n: Node, visit: Visit): string {
+  const { b } = ctx;
+  const reference = n.inputs.find((m) => m.batched);
+  if (!reference) throw new Error(`internal: the batched ${n.op} #${n.id} reads no batched value`);
+  const batchOf = () => b.op("Slice", [b.op("Shape", [visit(reference)]), b.int64s([1], [0]), b.int64s([1], [1])]);
+  const parts = n.inputs.map((m) => {
+    const size = sizeOf(m.shape);
+    if (m.batched) return reshape(ctx, m, visit(m), [size]);
+    const row = b.op("Reshape", [visit(m), b.int64s([2], [1, size])]);
+    return b.op("Expand", [row, b.op("Concat", [batchOf(), b.int64s([1], [size])], { axis: 0 })]);
+  });
+  return parts.length === 1 ? parts[0] : b.op("Concat", parts, { axis: 1 });
+}
+
+/** The operand placed in a tensor of its fill value: a Gather from [fill, operand...], position 0 the fill. */
+function unsliced(ctx: DagContext, n: Node, visit: Visit): string {
+  const { b } = ctx;
+  const [a] = n.inputs;
+  const parts = parseSlice(n.attr);
+  const at = new Array<number>(sizeOf(n.shape)).fill(0);
+  for (let i = 0; i < sizeOf(a.shape); i++) at[wholeIndex(i, parts, n.shape)] = i + 1;
+  const batchOf = b.op("Slice", [b.op("Shape", [visit(a)]), b.int64s([1], [0]), b.int64s([1], [1])]);
+  const fill = b.op("Expand", [b.floats("fill", [1, 1], [unsliceFill(n.attr)]), b.op("Concat", [batchOf, b.int64s([1], [1])], { axis: 0 })]);
+  const withFill = b.op("Concat", [fill, reshape(ctx, a, visit(a), [sizeOf(a.shape)])], { axis: 1 });
+  return b.op("Gather", [withFill, b.int64s([...n.shape], at)], { axis: 1 });
+}

@@ -1,0 +1,232 @@
+/**
+ * `bpgen export --to onnx`: each model runs in onnxruntime-web and gives what the generated module's forward
+ * gives on the same batch, with the parameters of a parameters file (random, so that every weight's layout is
+ * exercised, and batch norm's running statistics are not the identity) or initParams'.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { BpgenError } from "../../src/errors.ts";
+import { exportOnnx } from "../../src/interop/onnx/export.ts";
+import { decodeModel } from "../../src/interop/onnx/proto.ts";
+import { encodeParams } from "../../src/train/params.ts";
+import { compiled, forward, loaded, numbers, runOnnx, type TestModule } from "./fixtures/onnx/run.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "bpgen-onnx-export-"));
+const BATCH = 5;
+
+/** Random parameters (and state, the variances positive) saved as a parameters file the exporter reads. */
+function savedParams(m: TestModule, name: string): { file: string; params: Float32Array; state?: Float32Array } {
+  const params = numbers(m.meta.paramCount, 11, -0.6, 0.6);
+  const layout = m.meta.state;
+  let state: Float32Array | undefined;
+  if (layout && m.meta.stateCount !== undefined) {
+    state = Float32Array.from(m.initState?.() ?? new Float32Array(m.meta.stateCount));
+    for (const s of layout) {
+      if (/^m/.test(s.name)) state.set(numbers(s.size, 3, -0.5, 0.5), s.offset);
+      if (/^v/.test(s.name)) state.set(numbers(s.size, 5, 0.5, 2), s.offset);
+    }
+  }
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, encodeParams(file, m.meta, params, state));
+  return { file, params, state };
+}
+
+/** The model's output and forward's on one batch, with saved parameters (or initParams' when `fresh`). */
+async function bothOutputs(spec: { name: string } & object, options: { fresh?: boolean } = {}) {
+  const net = loaded(spec, join(dir, `${spec.name}.net.json`));
+  const m = await compiled(net);
+  const saved = options.fresh ? { file: undefined, params: Float32Array.from(m.initParams()), state: m.initState ? Float32Array.from(m.initState()) : undefined } : savedParams(m, spec.name);
+  const [file] = await exportOnnx({ file: net.file, loaded: net, params: saved.file });
+  const model = file.data as Uint8Array;
+  const graph = decodeModel(model).graph ?? {};
+  const inputs = numbers(BATCH * m.meta.inputSize, 17, -2, 2);
+  const expected = forward(m, saved.params, saved.state, inputs, BATCH);
+  const feeds: Record<string, { data: Float32Array; dims: number[] }> = {};
+  let at = 0;
+  for (const input of graph.input ?? []) {
+    const dims = (input.type?.tensorType?.shape?.dim ?? []).slice(1).map((d) => Number(d.dimValue));
+    const size = dims.reduce((a, b) => a * b, 1);
+    // several inputs are concatenated in each sample's row of the module's inputs
+    const data = new Float32Array(BATCH * size);
+    for (let s = 0; s < BATCH; s++) data.set(inputs.subarray(s * m.meta.inputSize + at, s * m.meta.inputSize + at + size), s * size);
+    feeds[String(input.name)] = { data, dims: [BATCH, ...dims] };
+    at += size;
+  }
+  const result = await runOnnx(model, feeds);
+  const actual = result[String(graph.output?.[0]?.name)];
+  return { expected: Array.from(expected), actual: Array.from(actual), target: file.target, graph };
+}
+
+function expectClose(actual: number[], expected: number[], tolerance = 2e-5): void {
+  expect(actual.length).toBe(expected.length);
+  const worst = Math.max(...actual.map((a, i) => Math.abs(a - expected[i]) / (1 + Math.abs(expected[i]))));
+  expect(worst).toBeLessThan(tolerance);
+}
+
+const ops = (graph: { node?: { opType?: string }[] }) => (graph.node ?? []).map((n) => n.opType);
+
+describe("ONNX export, layer form", () => {
+  it("an MLP with dropout and a softmax output: Gemm, the activations, Softmax; dropout left out", async () => {
+    const spec = {
+      name: "mlp",
+      input: 6,
+      layers: [{ type: "dense", units: 8, activation: "tanh" }, { type: "dropout", rate: 0.3 }, { type: "dense", units: 7, activation: "relu" }, { type: "dense", units: 3 }],
+      loss: "softmax_cross_entropy",
+    };
+    const { expected, actual, target, graph } = await bothOutputs(spec);
+    expectClose(actual, expected);
+    expect(target).toBe(join(dir, "mlp.onnx"));
+    expect(ops(graph)).toEqual(["Gemm", "Tanh", "Gemm", "Relu", "Gemm", "Softmax"]);
+    expect(graph.input?.[0].type?.tensorType?.shape?.dim?.[0]).toEqual({ dimParam: "batch" });
+  });
+
+  it("the activations that are one ONNX op are written as it, with bpgen's constants", async () => {
+    const names = ["softplus", "softsign", "selu", "leaky_relu", "hard_sigmoid", "hard_swish", "elu", "sigmoid"];
+    const spec = { name: "acts", input: 6, layers: names.map((activation) => ({ type: "dense", units: 6, activation })), loss: "mse" };
+    const { expected, actual, graph } = await bothOutputs(spec);
+    expectClose(actual, expected);
+    expect(ops(graph).filter((op) => op !== "Gemm" && op !== "Identity")).toEqual(["Softplus", "Softsign", "Selu", "LeakyRelu", "HardSigmoid", "HardSwish", "Elu", "Sigmoid"]);
+  });
+
+  it("the freshly initialised parameters when no file is given", async () => {
+    const spec = { name: "fresh", input: 4, layers: [{ type: "dense", units: 3, activation: "sigmoid" }, { type: "dense", units: 2, activation: "sigmoid" }], loss: "binary_cross_entropy" };
+    const { expected, actual } = await bothOutputs(spec, { fresh: true });
+    expectClose(actual, expected);
+  });
+
+  it("a CNN with convolutions (padding, strides, dilation), batch norm in inference form, pooling and dropout", async () => {
+    const spec = {
+      name: "cnn",
+      input: [9, 8, 2],
+      layers: [
+        { type: "conv2d", filters: 4, kernel: 3, padding: "same", activation: "relu" },
+        { type: "batchnorm", eps: 0.001 },
+        { type: "max_pool2d", size: 2, padding: [[0, 1], 0] },
+        { type: "dropout", rate: 0.5 },
+        { type: "conv2d", filters: 3, kernel: [2, 3], stride: [1, 2], padding: [[1, 0], 1], dilation: [2, 1], activation: "elu" },
+        { type: "avg_pool2d", size: 2, stride: 1, padding: 1 },
+        { type: "flatten" },
+        { type: "dense", units: 6, activation: "gelu" },
+        { type: "layernorm" },
+        { type: "dense", units: 3 },
+      ],
+      loss: "softmax_cross_entropy",
+    };
+    const { expected, actual, graph } = await bothOutputs(spec);
+    expectClose(actual, expected);
+    expect(ops(graph)).toContain("BatchNormalization");
+    expect(ops(graph)).toContain("LayerNormalization");
+    expect(ops(graph)).not.toContain("Dropout");
+  });
+
+  it("residual blocks (with a strided projection), 1-D convolution, global average pooling, an expression activation", async () => {
+    const spec = {
+      name: "resnet",
+      input: [12, 3],
+      layers: [
+        { type: "conv1d", filters: 4, kernel: 3, padding: 1, activation: "x / (1 + abs(x))" },
+        { type: "residual", layers: [{ type: "conv1d", filters: 4, kernel: 3, padding: "same", activation: "swish" }, { type: "batchnorm" }] },
+        { type: "residual", projection: true, layers: [{ type: "conv1d", filters: 6, kernel: 3, stride: 2, padding: "same" }, { type: "layernorm" }] },
+        { type: "max_pool1d", size: 3, stride: 2 },
+        { type: "global_avg_pool" },
+        { type: "residual", layers: [{ type: "dense", units: 6, activation: "leaky_relu(x, 0.2)" }] },
+        { type: "dense", units: 2, activation: "sigmoid" },
+      ],
+      loss: "mse",
+    };
+    const { expected, actual } = await bothOutputs(spec);
+    expectClose(actual, expected);
+  });
+
+  it("3-D convolution and pooling", async () => {
+    const spec = {
+      name: "volume",
+      input: [4, 5, 4, 2],
+      layers: [
+        { type: "conv3d", filters: 3, kernel: [2, 3, 2], stride: [1, 2, 1], padding: "same", activation: "tanh" },
+        { type: "avg_pool3d", size: 2, padding: 1 },
+        { type: "max_pool3d", size: [1, 2, 2], stride: 1 },
+        { type: "global_avg_pool" },
+        { type: "dense", units: 2 },
+      ],
+      loss: "mse",
+    };
+    const { expected, actual } = await bothOutputs(spec);
+    expectClose(actual, expected);
+  });
+
+  it("recurrent layers as ONNX's LSTM, GRU and RNN (gate blocks reordered, learned initial states), then a dense layer on every step", async () => {
+    const spec = {
+      name: "recurrent",
+      input: [6, 3],
+      layers: [
+        { type: "lstm", units: 5, return_sequences: true, initial_state: "learned" },
+        { type: "gru", units: 4, return_sequences: true },
+        { type: "dense", units: 4, activation: "tanh" },
+        { type: "gru", units: 3, return_sequences: true, initial_state: "learned" },
+        { type: "rnn", units: 3, activation: "relu" },
+        { type: "dense", units: 2 },
+      ],
+      loss: "softmax_cross_entropy",
+    };
+    const { expected, actual, graph } = await bothOutputs(spec);
+    expectClose(actual, expected);
+    expect(ops(graph).filter((op) => ["LSTM", "GRU", "RNN"].includes(String(op)))).toEqual(["LSTM", "GRU", "GRU", "RNN"]);
+  });
+});
+
+describe("ONNX export, equation form", () => {
+  it("products, slices, a convolution, pooling, reductions and a softmax, from the DAG", async () => {
+    const spec = {
+      name: "eqnet",
+      params: { K: { shape: [3, 3, 2, 4] }, c: { shape: [4] }, W: { shape: [5, 16] }, v: { shape: [5] }, s: { shape: [], init: 0.7 } },
+      inputs: { img: [6, 6, 2], extra: [5] },
+      targets: { t: [5] },
+      equations: [
+        "h = relu(conv2d(img, K) + c)",
+        "p = max_pool2d(h, [2, 2])",
+        "f = reshape(p, [16])",
+        "z = W * f + v .* extra + s * sum(extra) - mean(f)",
+        "q = concat(z[1:3], tanh(z[4:5]) .^ 2)",
+        "y = softmax(q)",
+      ],
+      output: "y",
+      loss: "-sum(t .* log(y))",
+    };
+    const { expected, actual } = await bothOutputs(spec);
+    expectClose(actual, expected);
+  });
+
+  it("padding, transposes, reductions along an axis, comparisons and a concatenation with a parameter", async () => {
+    const spec = {
+      name: "eqmore",
+      params: { A: { shape: [4, 5] }, e: { shape: [2] } },
+      inputs: { x: [4, 3] },
+      targets: { t: [8] },
+      equations: [
+        "p = pad(x, [[1, 0], [0, 2]], -0.5)",
+        "m = transpose(p) * A'",
+        "r = max(m, 2) + mean(p, 1) .* 0.5 + min(sum(p, 2)) + where(sum(x) > 0, 1, -1)",
+        "q = concat(r, e, [sign(x[1, 1]) * abs(x[2, 2])])",
+        "y = sigmoid(q)",
+      ],
+      output: "y",
+      loss: "0.5 * sum((y - t).^2)",
+    };
+    const { expected, actual, graph } = await bothOutputs(spec);
+    expectClose(actual, expected);
+    expect(ops(graph)).toContain("ReduceMax");
+  });
+
+  it("an op with no ONNX form is one error naming the equation and the op", async () => {
+    const spec = { name: "bad", params: { w: { shape: [2] } }, inputs: { x: [2] }, targets: { t: [2] }, equations: ["a = w .* x", "y = atan2(a, x)"], output: "y", loss: "sum((y - t).^2)" };
+    const net = loaded(spec);
+    const error = await exportOnnx({ file: net.file, loaded: net }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BpgenError);
+    const message = (error as BpgenError).message;
+    expect(message).toMatch(/equation defining y uses atan2/);
+    expect(message).toMatch(/equations\[1\]/);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * Models made in PyTorch and exported with torch.onnx.export import into bpgen, and the imported module computes
+ * PyTorch's forward (inference mode) and, with the loss the test names, PyTorch's loss and gradient (training
+ * mode, batch norm on the batch's statistics). One python process (fixtures/onnx/torch_models.py) builds the
+ * models, exports them and writes the references; both sides compute in float64 from the same float32 weights.
+ * PyTorch is Debian's python3-torch for /usr/bin/python3: without it this test fails, saying so.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { importOnnx, type ImportResult } from "../../src/interop/onnx/import.ts";
+import { channelsLast, importedModule } from "./fixtures/onnx/imported.ts";
+import { forward } from "./fixtures/onnx/run.ts";
+
+const PYTHON = "/usr/bin/python3";
+const SCRIPT = fileURLToPath(new URL("./fixtures/onnx/torch_models.py", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "bpgen-onnx-torch-"));
+
+interface Reference {
+  readonly x: number[];
+  readonly inputDims: number[];
+  readonly targets: number[];
+  readonly output: number[];
+  readonly loss: number;
+  readonly grads: Record<string, number[]>;
+}
+
+let prepared = false;
+
+/**
+ * Runs the python script once (the first test to need it), after checking that PyTorch is there: without it every
+ * test fails with this message, never skips.
+ */
+function prepare(): void {
+  if (prepared) return;
+  const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
+  if (probe.status !== 0) {
+    throw new Error(`PyTorch is missing: ${PYTHON} -c "import torch" failed (${(probe.stderr || probe.error?.message || "").trim().split("\n").pop()}). Install Debian's python3-torch (apt-get install python3-torch) to run this test.`);
+  }
+  execFileSync(PYTHON, [SCRIPT, dir], { stdio: ["ignore", "ignore", "pipe"] });
+  prepared = true;
+}
+
+const reference = (name: string) => JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8")) as Reference;
+
+function close(actual: ArrayLike<number>, expected: readonly number[], tolerance = 1e-9): void {
+  expect(actual.length).toBe(expected.length);
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (1e-6 + Math.abs(expected[i])));
+  expect(worst).toBeLessThan(tolerance);
+}
+
+/** The model imported, its loss set to `loss`, run on the reference's batch: forward, then loss and gradient. */
+async function check(name: string, loss: string, outputOf: (torchOutput: number[]) => number[]): Promise<ImportResult> {
+  prepare();
+  const result = importOnnx(readFileSync(join(dir, `${name}.onnx`)), `${name}.onnx`);
+  const ref = reference(name);
+  const withLoss = { ...result, spec: { ...result.spec, loss } };
+  const { m, params, state } = await importedModule(withLoss, "f64");
+  const batch = ref.x.length / ref.inputDims.reduce((a, b) => a * b, 1);
+  // an image's channels move last; a sequence [steps, features] stays as it is
+  const image = JSON.stringify(result.spec.input) !== JSON.stringify(ref.inputDims.length === 1 ? ref.inputDims[0] : ref.inputDims);
+  const x = Float64Array.from(image ? channelsLast(Float32Array.from(ref.x), batch, ref.inputDims) : ref.x);
+  close(forward(m, params, state, x, batch), outputOf(ref.output));
+  const grads = new Float64Array(m.meta.paramCount);
+  const J = state ? m.gradient(params, state, x, Float64Array.from(ref.targets), grads, batch) : m.gradient(params, x, Float64Array.from(ref.targets), grads, batch);
+  expect(Math.abs(J - ref.loss) / Math.abs(ref.loss)).toBeLessThan(1e-9);
+  expect(Object.keys(ref.grads).sort()).toEqual(m.meta.params.map((p) => p.name).sort());
+  for (const p of m.meta.params) close(grads.subarray(p.offset, p.offset + p.size), ref.grads[p.name]);
+  return result;
+}
+
+/** Each row's softmax: what bpgen's forward gives under softmax_cross_entropy. */
+const softmaxRows = (k: number) => (logits: number[]) =>
+  logits.map((_, i) => {
+    const row = logits.slice(i - (i % k), i - (i % k) + k);
+    const top = Math.max(...row);
+    return Math.exp(logits[i] - top) / row.reduce((s, v) => s + Math.exp(v - top), 0);
+  });
+
+describe("ONNX import of PyTorch models", { timeout: 120_000 }, () => {
+  it("an MLP: forward, and the softmax cross-entropy's loss and gradient", async () => {
+    const result = await check("mlp", "softmax_cross_entropy", softmaxRows(3));
+    expect(result.spec.layers).toEqual([
+      { type: "dense", units: 16, activation: "tanh" },
+      { type: "dense", units: 8, activation: "relu" },
+      { type: "dense", units: 3 },
+    ]);
+  });
+
+  it("a CNN with batch norm: forward with the running statistics, and the gradient with the batch's", async () => {
+    const result = await check("cnn", "mse", (y) => y);
+    expect((result.spec.layers as { type: string }[]).map((l) => l.type)).toEqual(["conv2d", "batchnorm", "max_pool2d", "conv2d", "flatten", "dense"]);
+    expect(result.spec.input).toEqual([8, 8, 2]);
+  });
+
+  it("a CNN with convolution then batch norm, exported in training mode to keep the batch norm", async () => {
+    const result = await check("usual", "mse", (y) => y);
+    expect((result.spec.layers as { type: string }[]).map((l) => l.type)).toEqual(["conv2d", "batchnorm", "activation", "flatten", "dense"]);
+    expect(result.notes.join("\n")).toMatch(/training mode/);
+  });
+
+  it("a tutorial CNN: x.view(x.size(0), -1) and a log-softmax output, which becomes the softmax cross-entropy", async () => {
+    const result = await check("tutorial", "softmax_cross_entropy", (logProbabilities) => logProbabilities.map(Math.exp));
+    expect(result.spec.loss).toBe("softmax_cross_entropy");
+    expect((result.spec.layers as { type: string }[]).map((l) => l.type)).toEqual(["conv2d", "max_pool2d", "flatten", "dense"]);
+  });
+
+  it("LSTM, RNN (relu) and GRU layers and the last step of the last: forward, loss and gradient through time", async () => {
+    const result = await check("recurrent", "mse", (y) => y);
+    expect(result.spec.layers).toEqual([
+      { type: "lstm", units: 5, return_sequences: true },
+      { type: "rnn", units: 4, return_sequences: true, activation: "relu" },
+      { type: "gru", units: 4 },
+      { type: "dense", units: 2 },
+    ]);
+    expect(result.spec.input).toEqual([7, 3]);
+  });
+});
