@@ -82,11 +82,10 @@ export function startThreadPool(options: {
   const { memory, jobs, threads } = options;
   const words = threadControlWords();
   const spin = options.spin ?? 2000;
-  const kernels = jobs.map((name): Kernel => {
-    const fn = (options.exports as Record<string, unknown>)[name];
-    if (typeof fn !== "function") throw new Error(`startThreadPool: the kernels export no function "${name}"`);
-    return fn as Kernel;
-  });
+  const exports = options.exports as Record<string, unknown>;
+  const missing = jobs.find((name) => typeof exports[name] !== "function");
+  if (missing !== undefined) return Promise.reject(new Error(`startThreadPool: the kernels export no function "${missing}"`));
+  const kernels = jobs.map((name) => exports[name] as Kernel);
   if (!threadsSupported() || !(threads >= 2) || !(memory.buffer instanceof SharedArrayBuffer)) return Promise.resolve(null);
   const control = new Int32Array(memory.buffer, options.control, words.size);
   control.fill(0);
