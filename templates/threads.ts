@@ -81,7 +81,7 @@ export function startThreadPool(options: {
   type Kernel = (batch: number, capacity: number, thread: number, threads: number) => number;
   const { memory, jobs, threads } = options;
   const words = threadControlWords();
-  const spin = options.spin ?? 2000;
+  const spin = options.spin ?? 0;
   const exports = options.exports as Record<string, unknown>;
   const missing = jobs.find((name) => typeof exports[name] !== "function");
   if (missing !== undefined) return Promise.reject(new Error(`startThreadPool: the kernels export no function "${missing}"`));

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { transformSync } from "esbuild";
 import ts from "typescript";
-import { JOBS, threadKernelBytes } from "./threads-kernel.ts";
+import { JOBS, matrixEntry, threadKernelBytes } from "./threads-kernel.ts";
 
 const TEMPLATE = fileURLToPath(new URL("../../templates/threads.ts", import.meta.url));
 
@@ -34,7 +34,8 @@ const MATRIX = 4096;
 const pages = Math.ceil((MATRIX + 8 * rows * columns + 16 * rows) / 65536);
 const memory = new WebAssembly.Memory({ initial: pages, maximum: 256, shared: true });
 const m = new Float64Array(memory.buffer, MATRIX, rows * columns);
-for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) m[r * columns + c] = Math.sin(r * 1.3 + c * 0.7) * (1 + (r % 7));
+const matrixEntry = ${String(matrixEntry)};
+for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) m[r * columns + c] = matrixEntry(r, c);
 const module = new WebAssembly.Module(bytes);
 const instance = new WebAssembly.Instance(module, { env: { memory } });
 const pool = await startThreadPool({ module, memory, exports: instance.exports, imports: "{}", jobs: ${JSON.stringify(JOBS)}, control: 0, threads: ${threads} });
