@@ -48,7 +48,10 @@ export function threadsSupported(): boolean {
  * start. In Node the workers come from `import("node:worker_threads")` (a specifier in a variable, so that
  * bundlers for the browser leave it alone) and are unref'd: a process that never stops its pool still exits.
  * In a browser they run from a Blob URL. `spin` is how many times a waiting thread reads the control block before
- * it sleeps (a job that follows soon after the last one then starts without a wake-up).
+ * it sleeps (a job that follows soon after the last one then starts without a wake-up); none by default, since on
+ * a machine with more threads than free cores a spinning thread only takes time from the one it waits for.
+ * One pool per control block: a second would take the first one's jobs. Growing the memory later is fine: a
+ * shared memory's old buffer is never detached, so the views of the control block stay valid.
  */
 // uses: callerMaySleep, threadControlWords, threadsSupported, threadWorker
 export function startThreadPool(options: {
@@ -127,16 +130,20 @@ export function startThreadPool(options: {
     const source = `"use strict";
 const threads = require("node:worker_threads");
 ${worker}(threads.workerData, (${options.imports}), function (message) { threads.parentPort.postMessage(message); });`;
-    return import(specifier).then((loaded: { Worker: new (source: string, options: { eval: true; workerData: unknown }) => NodeWorker }) =>
-      whenReady((thread, ready, fail) => {
-        const w = new loaded.Worker(source, { eval: true, workerData: init(thread) });
-        w.on("message", () => {
-          w.unref();
-          ready();
-        });
-        w.on("error", (error) => fail(String(error)));
-        return w;
-      }),
+    type NodeWorkers = { Worker: new (source: string, options: { eval: true; workerData: unknown }) => NodeWorker };
+    // a runtime that looks like Node but has no worker_threads runs on one thread
+    return import(specifier).then(
+      (loaded: NodeWorkers) =>
+        whenReady((thread, ready, fail) => {
+          const w = new loaded.Worker(source, { eval: true, workerData: init(thread) });
+          w.on("message", () => {
+            w.unref();
+            ready();
+          });
+          w.on("error", (error) => fail(String(error)));
+          return w;
+        }),
+      () => null,
     );
   }
   const browser = globalThis as unknown as Browser;
@@ -178,7 +185,8 @@ export function callerMaySleep(control: Int32Array): boolean {
  * thread may not block (a browser's main thread) it waits by spinning on `Atomics.load`, as Emscripten's pthreads
  * do there: the wait lasts one job's share of work, and the alternative (returning a promise) would make the
  * synchronous API asynchronous. Allocates nothing (but the error when a thread's kernel threw, which is rethrown
- * here once every thread has stopped).
+ * here once every thread has stopped). A kernel that throws before a barrier of its own would leave the other
+ * threads waiting there for good: the kernels must not trap (bpgen's know their bounds).
  */
 export function runOnThreads(
   pool: {
@@ -252,7 +260,17 @@ export function threadWorker(
     readonly control: number;
     readonly thread: number;
     readonly spin: number;
-    readonly words: { readonly generation: number; readonly job: number; readonly batch: number; readonly capacity: number; readonly threads: number; readonly finished: number; readonly failed: number; readonly stop: number; readonly size: number };
+    readonly words: {
+      readonly generation: number;
+      readonly job: number;
+      readonly batch: number;
+      readonly capacity: number;
+      readonly threads: number;
+      readonly finished: number;
+      readonly failed: number;
+      readonly stop: number;
+      readonly size: number;
+    };
   },
   imports: { env?: Record<string, unknown> } & Record<string, unknown>,
   post: (message: string) => void,
