@@ -88,8 +88,9 @@ export function startThreadPool(options: {
   const exports = options.exports as Record<string, unknown>;
   const missing = jobs.find((name) => typeof exports[name] !== "function");
   if (missing !== undefined) return Promise.reject(new Error(`startThreadPool: the kernels export no function "${missing}"`));
+  if (!Number.isInteger(threads) || threads < 1) return Promise.reject(new Error(`startThreadPool: ${threads} threads is not a positive integer`));
   const kernels = jobs.map((name) => exports[name] as Kernel);
-  if (!threadsSupported() || !(threads >= 2) || !(memory.buffer instanceof SharedArrayBuffer)) return Promise.resolve(null);
+  if (threads < 2 || !threadsSupported() || !(memory.buffer instanceof SharedArrayBuffer)) return Promise.resolve(null);
   const control = new Int32Array(memory.buffer, options.control, words.size);
   control.fill(0);
   control[words.threads] = threads;
@@ -213,6 +214,7 @@ export function runOnThreads(
   Atomics.add(control, words.generation, 1);
   Atomics.notify(control, words.generation);
   let result = 0;
+  let failed = 0;
   try {
     result = kernel(batch, capacity, 0, threads);
   } finally {
@@ -221,8 +223,9 @@ export function runOnThreads(
     for (let done = Atomics.load(control, words.finished); done !== threads - 1; done = Atomics.load(control, words.finished)) {
       if (pool.callerSleeps && --spins < 0) Atomics.wait(control, words.finished, done);
     }
+    // cleared whether or not thread 0 threw too, so that the next job does not report this one's failure
+    failed = Atomics.exchange(control, words.failed, 0);
   }
-  const failed = Atomics.exchange(control, words.failed, 0);
   if (failed !== 0) throw new Error(`runOnThreads: job ${job} threw on thread ${failed - 1}`);
   return result;
 }

@@ -328,7 +328,10 @@ describe("the thread pool in Node", () => {
   it("reports a kernel that throws, on a worker or on the calling thread, once every thread stopped, and goes on working", async () => {
     await withPool(3, (pool) => {
       expect(() => runOnThreads(pool, 2, 2, 0)).toThrow("runOnThreads: job 2 threw on thread 2");
+      expect(() => runOnThreads(pool, 2, 1, 0)).toThrow("runOnThreads: job 2 threw on thread "); // 1 or 2, whichever came first
+      // every thread throws: thread 0's own error, and no worker's failure left over for the next job
       expect(() => runOnThreads(pool, 2, 0, 0)).toThrow(WebAssembly.RuntimeError);
+      expect(runOnThreads(pool, 1, 0, 0)).toBe(0);
       expect(() => runOnThreads(pool, 3, 0, 0)).toThrow("runOnThreads: no job 3 (the pool has 3)");
       fillMatrix(memory.buffer, ROWS, COLUMNS);
       expect(Object.is(runOnThreads(pool, 0, ROWS, COLUMNS), reference.total)).toBe(true);
@@ -352,7 +355,7 @@ describe("the thread pool in Node", () => {
     await stopThreadPool(pool!); // twice is harmless
   });
 
-  it("resolves null where threads cannot run: one thread, a memory not shared, no SharedArrayBuffer", async () => {
+  it("resolves null where threads cannot run: one thread, a memory not shared, no SharedArrayBuffer; rejects a bad thread count or job", async () => {
     expect(await start(1)).toBeNull();
     const plain = new WebAssembly.Memory({ initial: 1 });
     expect(
@@ -374,17 +377,9 @@ describe("the thread pool in Node", () => {
     } finally {
       globalThis.SharedArrayBuffer = saved;
     }
-    await expect(
-      startThreadPool({
-        module,
-        memory,
-        exports: instance.exports,
-        imports: "{}",
-        jobs: ["nothing"],
-        control: 0,
-        threads: 2,
-      }),
-    ).rejects.toThrow('the kernels export no function "nothing"');
+    const options = { module, memory, exports: instance.exports, imports: "{}", jobs: JOBS, control: CONTROL };
+    await expect(startThreadPool({ ...options, threads: 2.5 })).rejects.toThrow("2.5 threads is not a positive integer");
+    await expect(startThreadPool({ ...options, jobs: ["nothing"], threads: 2 })).rejects.toThrow('the kernels export no function "nothing"');
   });
 
   it("lists what the pool needs for the template splicer (the worker's function, reached through its source text)", () => {

@@ -7,7 +7,7 @@
  * column order), marks each row with its index and sets its bit in the participation mask; then, past a barrier,
  * mixes each of its rows with the next row's sum (the next thread's row, at a share's end: wrong without the
  * barrier); past a second barrier thread 0 returns the sum of the mixed values, in row order.
- * `empty` does nothing (a job's round trip); `trapOn(thread)` traps on that thread only.
+ * `empty` does nothing (a job's round trip); `trapFrom(first)` traps on the threads from `first` on.
  *
  * Memory (bytes): the control block at 0, the mask at 64, row owners (i32) at 128, the matrix (f64, row-major)
  * at 4096, then the row sums and the mixed values.
@@ -20,7 +20,7 @@ export const MASK = 64;
 export const OWNERS = 128;
 export const MATRIX = 4096;
 export const MAX_PAGES = 256;
-export const JOBS = ["rowSums", "empty", "trapOn"] as const;
+export const JOBS = ["rowSums", "empty", "trapFrom"] as const;
 
 const WORDS = threadControlWords();
 const word = (name: keyof typeof WORDS) => CONTROL + 4 * WORDS[name];
@@ -42,11 +42,17 @@ export function threadKernelBytes(): Uint8Array<ArrayBuffer> {
     "rowSums",
     mod.function("rowSums", sig, (f, { batch, capacity, thread, threads }) => writeRowSums(f, barrier, batch, capacity, thread, threads)),
   );
-  mod.exportFunction("empty", mod.function("empty", sig, (f) => f.f64Const(0)));
   mod.exportFunction(
-    "trapOn",
-    mod.function("trapOn", sig, (f, { batch, thread }) => {
-      f.localGet(thread).localGet(batch).i32Eq().if(() => f.unreachable());
+    "empty",
+    mod.function("empty", sig, (f) => f.f64Const(0)),
+  );
+  mod.exportFunction(
+    "trapFrom",
+    mod.function("trapFrom", sig, (f, { batch, thread }) => {
+      f.localGet(thread)
+        .localGet(batch)
+        .i32GeU()
+        .if(() => f.unreachable());
       f.f64Const(0);
     }),
   );
@@ -60,23 +66,43 @@ export function threadKernelBytes(): Uint8Array<ArrayBuffer> {
  */
 function writeBarrier(f: FunctionBuilder, thread: Local, threads: Local): void {
   const generation = f.local("i32", "generation");
-  f.i32Const(0).i32AtomicLoad({ offset: word("barrierGeneration") }).localSet(generation);
-  f.i32Const(0).i32Const(1).i32AtomicRmwAdd({ offset: word("barrierCount") });
+  f.i32Const(0)
+    .i32AtomicLoad({ offset: word("barrierGeneration") })
+    .localSet(generation);
+  f.i32Const(0)
+    .i32Const(1)
+    .i32AtomicRmwAdd({ offset: word("barrierCount") });
   f.localGet(threads).i32Const(1).i32Sub().i32Eq();
   f.if(
     () => {
-      f.i32Const(0).i32Const(0).i32AtomicStore({ offset: word("barrierCount") });
-      f.i32Const(0).i32Const(1).i32AtomicRmwAdd({ offset: word("barrierGeneration") }).drop();
-      f.i32Const(0).i32Const(-1).memoryAtomicNotify({ offset: word("barrierGeneration") }).drop();
+      f.i32Const(0)
+        .i32Const(0)
+        .i32AtomicStore({ offset: word("barrierCount") });
+      f.i32Const(0)
+        .i32Const(1)
+        .i32AtomicRmwAdd({ offset: word("barrierGeneration") })
+        .drop();
+      f.i32Const(0)
+        .i32Const(-1)
+        .memoryAtomicNotify({ offset: word("barrierGeneration") })
+        .drop();
     },
     () => {
       f.block((passed) => {
         f.loop((again) => {
-          f.i32Const(0).i32AtomicLoad({ offset: word("barrierGeneration") }).localGet(generation).i32Ne().brIf(passed);
+          f.i32Const(0)
+            .i32AtomicLoad({ offset: word("barrierGeneration") })
+            .localGet(generation)
+            .i32Ne()
+            .brIf(passed);
           f.localGet(thread).i32Const(0).i32Ne();
           f.i32Const(0).i32AtomicLoad({ offset: word("callerSleeps") });
           f.i32Or().if(() => {
-            f.i32Const(0).localGet(generation).i64Const(-1).memoryAtomicWait32({ offset: word("barrierGeneration") }).drop();
+            f.i32Const(0)
+              .localGet(generation)
+              .i64Const(-1)
+              .memoryAtomicWait32({ offset: word("barrierGeneration") })
+              .drop();
           });
           f.br(again);
         });
@@ -99,9 +125,11 @@ function writeRowSums(f: FunctionBuilder, barrier: ReturnType<ModuleBuilder["fun
   f.i32Const(0).i32AtomicLoad({ offset: MASK }).localSet(old);
   f.loop((retry) => {
     f.i32Const(0).localGet(old).localGet(old).i32Const(1).localGet(thread).i32Shl().i32Or().i32AtomicRmwCmpxchg({ offset: MASK }).localTee(seen);
-    f.localGet(old).i32Ne().if(() => {
-      f.localGet(seen).localSet(old).br(retry);
-    });
+    f.localGet(old)
+      .i32Ne()
+      .if(() => {
+        f.localGet(seen).localSet(old).br(retry);
+      });
   });
   const eachRow = (body: () => void) => {
     f.localGet(from).localSet(row);
@@ -141,16 +169,18 @@ function writeRowSums(f: FunctionBuilder, barrier: ReturnType<ModuleBuilder["fun
   f.atomicFence();
   // thread 0: the total of the mixed values, in row order
   f.f64Const(0).localSet(sum);
-  f.localGet(thread).i32Eqz().if(() => {
-    f.i32Const(0).localSet(row);
-    f.block((done) => {
-      f.loop((next) => {
-        f.localGet(row).localGet(rows).i32GeU().brIf(done);
-        f.localGet(sum).localGet(row).i32Const(8).i32Mul().localGet(mixed).i32Add().f64Load().f64Add().localSet(sum);
-        f.localGet(row).i32Const(1).i32Add().localSet(row).br(next);
+  f.localGet(thread)
+    .i32Eqz()
+    .if(() => {
+      f.i32Const(0).localSet(row);
+      f.block((done) => {
+        f.loop((next) => {
+          f.localGet(row).localGet(rows).i32GeU().brIf(done);
+          f.localGet(sum).localGet(row).i32Const(8).i32Mul().localGet(mixed).i32Add().f64Load().f64Add().localSet(sum);
+          f.localGet(row).i32Const(1).i32Add().localSet(row).br(next);
+        });
       });
     });
-  });
   f.localGet(sum);
 }
 
