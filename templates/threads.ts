@@ -254,6 +254,7 @@ export function stopThreadPool(pool: {
  * refers to nothing outside itself but its arguments and the globals every worker has (WebAssembly, Atomics),
  * and is written in the plain JavaScript that transpilers and minifiers leave self-contained: no helper a
  * downlevel transpile would add (no spread, destructuring, for-of, async), no other function of the module.
+ * (A coverage tool that instruments function bodies with counters of its own would break it; V8's coverage does not.)
  */
 export function threadWorker(
   init: {
