@@ -339,6 +339,23 @@ describe("the thread pool in Node", () => {
     });
   });
 
+  it("keeps working after the memory grows: every thread sees the new pages, the control block stays in place", async () => {
+    await withPool(2, (pool) => {
+      const rows = 4 * ROWS;
+      const pages = Math.ceil(layout(rows, COLUMNS).bytes / 65536) - memory.buffer.byteLength / 65536;
+      expect(pages).toBeGreaterThan(0);
+      memory.grow(pages);
+      fillMatrix(memory.buffer, rows, COLUMNS);
+      expect(Object.is(runOnThreads(pool, 0, rows, COLUMNS), rowSumsReference(rows, COLUMNS).total)).toBe(true);
+      expect(results().mask).toBe(3);
+    });
+  });
+
+  it("rejects when a worker fails to start (kernels' imports that do not evaluate)", async () => {
+    const started = startThreadPool({ module, memory, exports: instance.exports, imports: "{ host: ", jobs: JOBS, control: CONTROL, threads: 3 });
+    await expect(started).rejects.toThrow("startThreadPool: a worker failed to start: SyntaxError");
+  });
+
   it("stops: the workers exit and the pool takes no more jobs", async () => {
     const pool = await start(2);
     expect(pool).not.toBeNull();
