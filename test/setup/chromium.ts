@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import type { TestProject } from "vitest/node";
 import { CHROMIUM_MISSING, findChromium } from "../helpers/chromium.ts";
 
-const BROWSER_TESTS = ["test/browser-pages.test.ts", "test/report-browser.test.ts", "test/wasm-kernels.test.ts"];
+const BROWSER_TESTS = ["test/browser-pages.test.ts", "test/report-browser.test.ts", "test/wasm-kernels.test.ts", "test/threads-browser.test.ts"];
 
 export default function setup(project: TestProject): void {
   if (!selectsBrowserTests()) {

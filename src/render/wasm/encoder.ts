@@ -56,8 +56,16 @@ interface DefinedFunction {
   body?: ByteWriter;
 }
 
+/**
+ * Memory limits, and whether several threads share the memory (a `WebAssembly.Memory({ shared: true })`,
+ * whose buffer is a SharedArrayBuffer): the threads proposal's shared memory, which requires a max.
+ */
+export interface MemoryType extends MemoryLimits {
+  readonly shared?: boolean;
+}
+
 interface MemoryDecl {
-  limits: MemoryLimits;
+  limits: MemoryType;
   import?: { module: string; field: string };
 }
 
@@ -141,13 +149,17 @@ export class ModuleBuilder implements ModuleContext {
   // ---- memory, globals, data -------------------------------------------------------------------
 
   /** Defines the module's memory; exported under `exportName` if given. */
-  defineMemory(limits: MemoryLimits, exportName?: string): void {
+  defineMemory(limits: MemoryType, exportName?: string): void {
     this.setMemory({ limits: this.checkLimits(limits) });
     if (exportName !== undefined) this.exportMemory(exportName);
   }
 
-  /** Imports the module's memory (e.g. one `WebAssembly.Memory` shared by several modules). */
-  importMemory(module: string, field: string, limits: MemoryLimits): void {
+  /**
+   * Imports the module's memory (e.g. one `WebAssembly.Memory` shared by several modules). With
+   * `shared: true` (and a max), several threads' instances of the module share it:
+   * `(import "env" "memory" (memory min max shared))`.
+   */
+  importMemory(module: string, field: string, limits: MemoryType): void {
     this.setMemory({ limits: this.checkLimits(limits), import: { module, field } });
   }
 
@@ -285,12 +297,13 @@ export class ModuleBuilder implements ModuleContext {
     this.memory = decl;
   }
 
-  private checkLimits(limits: MemoryLimits): MemoryLimits {
+  private checkLimits(limits: MemoryType): MemoryType {
     const pages = (n: number) => Number.isInteger(n) && n >= 0 && n <= MAX_PAGES;
     if (!pages(limits.min)) throw new WasmBuildError(`memory: min ${limits.min} is not a page count in [0, ${MAX_PAGES}]`);
     if (limits.max !== undefined && (!pages(limits.max) || limits.max < limits.min)) {
       throw new WasmBuildError(`memory: max ${limits.max} is not a page count in [min, ${MAX_PAGES}]`);
     }
+    if (limits.shared && limits.max === undefined) throw new WasmBuildError("memory: a shared memory needs a max (its address space is reserved up front)");
     return { ...limits };
   }
 
@@ -323,9 +336,9 @@ export class ModuleBuilder implements ModuleContext {
     }
   }
 
-  private writeLimits(w: ByteWriter, limits: MemoryLimits): void {
+  private writeLimits(w: ByteWriter, limits: MemoryType): void {
     if (limits.max === undefined) w.byte(0x00).u32(limits.min);
-    else w.byte(0x01).u32(limits.min).u32(limits.max);
+    else w.byte(limits.shared ? 0x03 : 0x01).u32(limits.min).u32(limits.max);
   }
 
   private writeGlobal(w: ByteWriter, { global, init }: GlobalDecl): void {

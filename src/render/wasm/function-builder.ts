@@ -7,6 +7,9 @@
  */
 import { ByteWriter, f32Bytes, f64Bytes } from "./bytes.ts";
 import {
+  ATOMIC_OPCODES,
+  type AtomicInstructionMethods,
+  type AtomicOpName,
   CONTROL,
   type Immediate,
   type ImmediateArgs,
@@ -15,7 +18,7 @@ import {
   type OpInfo,
   type OpName,
   V128_CONST,
-  isOpName,
+  instructionInfo,
   methodName,
 } from "./opcodes.ts";
 import {
@@ -110,13 +113,14 @@ const IMMEDIATE_ARGUMENTS: Readonly<Record<Immediate, readonly [number, number, 
   "memarg-lane": [1, 2, "a lane index and an optional memarg"],
   lane: [1, 1, "a lane index"],
   shuffle: [1, 1, "16 lane indices"],
+  fence: [0, 0, "no immediates"],
 };
 
 /** The immediates of instructions that address the memory (the module must then have one). */
 const MEMORY_IMMEDIATES: ReadonlySet<Immediate> = new Set(["memarg", "memarg-lane", "memory", "memory-pair"]);
 
-/** The instruction methods, one per row of the opcode table (installed in the class's static block). */
-export interface FunctionBuilder extends InstructionMethods<FunctionBuilder> {}
+/** The instruction methods, one per row of the opcode tables (installed in the class's static block). */
+export interface FunctionBuilder extends InstructionMethods<FunctionBuilder>, AtomicInstructionMethods<FunctionBuilder> {}
 
 export class FunctionBuilder {
   /** The function's parameters, in order (also reachable by name from the body callback). */
@@ -415,7 +419,7 @@ export class FunctionBuilder {
   // The named instruction methods: their types are mapped from the table (InstructionMethods, merged
   // into this class's interface above), their bodies installed here, one per row, all through op's path.
   static {
-    for (const op of Object.keys(OPCODES) as OpName[]) {
+    for (const op of [...Object.keys(OPCODES), ...Object.keys(ATOMIC_OPCODES)] as (OpName | AtomicOpName)[]) {
       Object.defineProperty(this.prototype, methodName(op), {
         value(this: FunctionBuilder, ...imm: unknown[]): FunctionBuilder {
           return this.tableInstruction(op, imm);
@@ -452,9 +456,9 @@ export class FunctionBuilder {
   // ---- internals -------------------------------------------------------------------------------
 
   /** Checks a table instruction's immediates, then its operands, and writes it. */
-  private tableInstruction(op: OpName, imm: readonly unknown[]): this {
-    if (!isOpName(op)) throw this.error(String(op), "no such instruction in the opcode table");
-    const info: OpInfo = OPCODES[op];
+  private tableInstruction(op: OpName | AtomicOpName, imm: readonly unknown[]): this {
+    const info = instructionInfo(op);
+    if (!info) throw this.error(String(op), "no such instruction in the opcode table");
     const [min, max, expected] = IMMEDIATE_ARGUMENTS[info.imm];
     if (imm.length < min || imm.length > max) throw this.error(op, `takes ${expected}, got ${imm.length} argument(s)`);
     if (MEMORY_IMMEDIATES.has(info.imm)) this.context.noteMemoryUse(op);
@@ -468,7 +472,7 @@ export class FunctionBuilder {
   }
 
   /** Checks a table instruction's immediates (the types promise their kinds) and returns what writes them. */
-  private immediates(op: OpName, info: OpInfo, imm: readonly unknown[]): () => void {
+  private immediates(op: OpName | AtomicOpName, info: OpInfo, imm: readonly unknown[]): () => void {
     switch (info.imm) {
       case "none":
         return () => {};
@@ -476,6 +480,8 @@ export class FunctionBuilder {
         return () => this.code.byte(0x00);
       case "memory-pair":
         return () => this.code.byte(0x00).byte(0x00);
+      case "fence":
+        return () => this.code.byte(0x00);
       case "memarg": {
         const [align, offset] = this.memargFields(op, info, imm[0] as MemArg | undefined);
         return () => this.code.u32(align).u32(offset);
@@ -554,6 +560,8 @@ export class FunctionBuilder {
     if (!Number.isInteger(log2) || align > width) {
       throw this.error(op, `align must be a power of two no larger than the access width ${width} (bytes), got ${align}`);
     }
+    // an atomic access names its natural alignment, no other (the threads proposal's validation rule)
+    if (info.feature === "threads" && align !== width) throw this.error(op, `an atomic access's align must be its width ${width} (bytes), got ${align}`);
     const offset = memarg?.offset ?? 0;
     if (!Number.isInteger(offset) || offset < 0 || offset >= 2 ** 32) {
       throw this.error(op, `offset must be an integer in [0, 2^32), got ${offset}`);

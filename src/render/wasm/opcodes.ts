@@ -9,10 +9,10 @@
  * v = v128 (so `"ff:i"` pops two f32 and pushes an i32). The FunctionBuilder checks every
  * instruction against it, so a wrong operand type fails at build time with the instruction's name.
  *
- * This table is the whole instruction set of `FunctionBuilder`: each row is one camelCase method
- * (`"f32x4.extract_lane"` → `f32x4ExtractLane(lane)`), its TypeScript signature mapped from the row's
- * immediate by `InstructionMethods` below and its body installed from the row. Adding a row adds
- * the method.
+ * This table and ATOMIC_OPCODES (the threads proposal's atomics, below) are the whole instruction set of
+ * `FunctionBuilder`: each row is one camelCase method (`"f32x4.extract_lane"` → `f32x4ExtractLane(lane)`),
+ * its TypeScript signature mapped from the row's immediate by `InstructionMethods` below and its body
+ * installed from the row. Adding a row adds the method.
  */
 import type { MemArg } from "./types.ts";
 
@@ -31,14 +31,16 @@ export type Immediate =
   /** one memory index byte (memory.size/grow/fill) */
   | "memory"
   /** two memory index bytes (memory.copy: destination, source) */
-  | "memory-pair";
+  | "memory-pair"
+  /** one reserved zero byte (atomic.fence's ordering, sequentially consistent) */
+  | "fence";
 
 /** Which proposal an instruction belongs to (everything here is standard in Node 20 except relaxed SIMD). */
-export type Feature = "mvp" | "sign-extension" | "saturating-truncation" | "bulk-memory" | "simd" | "relaxed-simd";
+export type Feature = "mvp" | "sign-extension" | "saturating-truncation" | "bulk-memory" | "simd" | "relaxed-simd" | "threads";
 
 export interface OpInfo {
-  /** 0xfc (misc) or 0xfd (SIMD), or undefined for single-byte opcodes. */
-  readonly prefix?: 0xfc | 0xfd;
+  /** 0xfc (misc), 0xfd (SIMD) or 0xfe (atomics), or undefined for single-byte opcodes. */
+  readonly prefix?: 0xfc | 0xfd | 0xfe;
   /** The opcode byte, or the u32 sub-opcode after a prefix. */
   readonly code: number;
   readonly sig: string;
@@ -62,6 +64,7 @@ const simdLane = (code: number, sig: string, lanes: number) => ({ prefix: 0xfd, 
 const simdMemoryLane = (code: number, sig: string, bytes: number) =>
   ({ prefix: 0xfd, code, sig, imm: "memarg-lane", feature: "simd", bytes, lanes: 16 / bytes }) as const;
 const relaxed = (code: number, sig: string) => ({ prefix: 0xfd, code, sig, imm: "none", feature: "relaxed-simd" }) as const;
+const atomic = (code: number, sig: string, bytes: number) => ({ prefix: 0xfe, code, sig, imm: "memarg", feature: "threads", bytes }) as const;
 
 export const OPCODES = {
   // ---- memory (MVP) ----
@@ -532,6 +535,31 @@ export const OPCODES = {
 /** The text-format name of a table instruction, e.g. `"f32x4.mul"`. */
 export type OpName = keyof typeof OPCODES;
 
+/**
+ * The threads proposal's instructions (0xfe prefix) that a barrier and a job protocol between threads need, on
+ * a shared memory. A table of their own beside OPCODES, with the same rows and methods (`i32AtomicRmwAdd()`),
+ * so that the every-instruction checks against tools that read no atomics stay as they are. Unlike plain
+ * accesses, an atomic access must name its natural alignment (FunctionBuilder rejects any other) and traps
+ * at run time on a misaligned address; the wait traps on a memory that is not shared, and on a browser's
+ * main thread.
+ */
+export const ATOMIC_OPCODES = {
+  /** [address, count] → woken: wakes up to count (all for −1) waiters on the address. */
+  "memory.atomic.notify": atomic(0x00, "ii:i", 4),
+  /** [address, expected, timeout ns (−1: none)] → 0 woken, 1 not equal, 2 timed out. */
+  "memory.atomic.wait32": atomic(0x01, "iil:i", 4),
+  "atomic.fence": { prefix: 0xfe, code: 0x03, sig: ":", imm: "fence", feature: "threads" },
+  "i32.atomic.load": atomic(0x10, "i:i", 4),
+  "i32.atomic.store": atomic(0x17, "ii:", 4),
+  /** [address, value] → the value before the addition. */
+  "i32.atomic.rmw.add": atomic(0x1e, "ii:i", 4),
+  /** [address, expected, replacement] → the value read (replaced only when it equals expected). */
+  "i32.atomic.rmw.cmpxchg": atomic(0x48, "iii:i", 4),
+} as const satisfies Record<string, OpInfo>;
+
+/** The text-format name of an atomic instruction, e.g. `"i32.atomic.rmw.add"`. */
+export type AtomicOpName = keyof typeof ATOMIC_OPCODES;
+
 /** Single-byte control and variable opcodes, written by FunctionBuilder's hand-written methods. */
 export const CONTROL = {
   unreachable: 0x00,
@@ -585,6 +613,7 @@ interface ImmediateArgsByKind {
   shuffle: [lanes: readonly number[]];
   memory: [];
   "memory-pair": [];
+  fence: [];
 }
 
 /** The immediate arguments of a table instruction (of each, for a union of names). */
@@ -599,9 +628,21 @@ export type InstructionMethods<Self> = {
   [Op in OpName as MethodName<Op>]: (...imm: ImmediateArgs<Op>) => Self;
 };
 
+/** FunctionBuilder's methods for the atomic instructions, as InstructionMethods for the main table. */
+export type AtomicInstructionMethods<Self> = {
+  [Op in AtomicOpName as MethodName<Op>]: (...imm: ImmediateArgsByKind[(typeof ATOMIC_OPCODES)[Op]["imm"]]) => Self;
+};
+
 /** Whether `name` is an instruction of the table (for names built at run time, e.g. `${shape}.add`). */
 export function isOpName(name: string): name is OpName {
   return Object.hasOwn(OPCODES, name);
+}
+
+/** The row of an instruction of either table, or undefined. */
+export function instructionInfo(name: string): OpInfo | undefined {
+  if (Object.hasOwn(OPCODES, name)) return OPCODES[name as OpName];
+  if (Object.hasOwn(ATOMIC_OPCODES, name)) return ATOMIC_OPCODES[name as AtomicOpName];
+  return undefined;
 }
 
 /** `name` as an OpName, or an Error naming it. */

@@ -1,0 +1,172 @@
+/**
+ * The thread pool in headless Chromium: a tiny HTTP server in the test serves a page with the headers that make it
+ * cross-origin isolated (`Cross-Origin-Opener-Policy: same-origin`, `Cross-Origin-Embedder-Policy: require-corp`),
+ * the runtime of templates/threads.ts transpiled to JavaScript, and a script that runs the test kernel
+ * (test/helpers/threads-kernel.ts) on 2 threads: once from the page's main thread, where the caller may not block
+ * and spins, and once from a worker, where it sleeps in `Atomics.wait`. Both must give the bits of the JavaScript
+ * reference with both threads taking part. The same page served without the headers is not isolated: the pool is
+ * null and the kernel runs on one thread. Results come back as console lines (Chromium logs them on stderr), read
+ * as they arrive, in real time (a virtual time budget would stop the clock the round trip is timed with); the time
+ * per empty job's round trip is printed, not asserted.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import "./helpers/chromium.ts";
+import { rowSumsReference } from "./helpers/threads-kernel.ts";
+import { kernelScript, runtimeJavaScript } from "./helpers/threads-runtime.ts";
+
+const ROWS = 64;
+const COLUMNS = 400;
+const ROUNDS = 2000;
+
+interface Result {
+  supported: boolean;
+  pool: boolean;
+  total: number;
+  mask: number;
+  microseconds: number;
+  callerSleeps: boolean | null;
+}
+
+/** The page: runs the kernel script on its main thread, then in a module worker, each result in a console line. */
+const PAGE = `<!doctype html><html><body>
+<script type="module">
+const show = (id, value) => console.log("bpgen-threads " + id + " " + (typeof value === "string" ? value : JSON.stringify(value)));
+show("isolated", String(globalThis.crossOriginIsolated));
+try {
+  const { result } = await import("./run.mjs");
+  show("page", result);
+} catch (error) {
+  show("page", "error: " + error);
+}
+const worker = new Worker("./worker.mjs", { type: "module" });
+worker.onmessage = (event) => show("worker", event.data);
+worker.onerror = (event) => show("worker", "error: " + event.message);
+</script></body></html>`;
+
+const WORKER = `import("./run.mjs").then(({ result }) => postMessage(result), (error) => postMessage("error: " + error));`;
+
+/** Serves the page and its scripts; with `isolated`, every response carries the two headers. */
+function files(): Map<string, { type: string; body: string }> {
+  const script = `${kernelScript("./threads.mjs", 2, ROWS, COLUMNS, ROUNDS)}export { result };\n`;
+  return new Map([
+    ["/page.html", { type: "text/html", body: PAGE }],
+    ["/run.mjs", { type: "text/javascript", body: script }],
+    ["/worker.mjs", { type: "text/javascript", body: WORKER }],
+    ["/threads.mjs", { type: "text/javascript", body: runtimeJavaScript(false) }],
+  ]);
+}
+
+describe("the thread pool in headless Chromium", () => {
+  const { binary, problem } = inject("chromium");
+  const reference = rowSumsReference(ROWS, COLUMNS);
+  const served = files();
+  let server: Server;
+  let origin = "";
+  const dir = mkdtempSync(join(tmpdir(), "bpgen-threads-browser-"));
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      const url = new URL(request.url ?? "/", "http://localhost");
+      const [, mode, name] = /^\/(isolated|plain)(\/.*)$/.exec(url.pathname) ?? [];
+      const file = served.get(name ?? "");
+      if (!file) {
+        response.writeHead(404).end();
+        return;
+      }
+      const headers: Record<string, string> = { "Content-Type": file.type, "Cache-Control": "no-store" };
+      if (mode === "isolated") Object.assign(headers, { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" });
+      response.writeHead(200, headers).end(file.body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /**
+   * Chromium on the page (asynchronously: the server answers from this process) until the page has logged its three
+   * lines, or 60 s have passed: a page that runs no script is left open by headless Chromium.
+   */
+  function open(mode: "isolated" | "plain"): Promise<Record<"isolated" | "page" | "worker", string>> {
+    const flags = [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--enable-logging=stderr",
+      "--v=0",
+      `--user-data-dir=${join(dir, `profile-${mode}`)}`,
+    ];
+    return new Promise((resolve, reject) => {
+      const child = spawn(binary as string, [...flags, `${origin}/${mode}/page.html`], { stdio: ["ignore", "ignore", "pipe"] });
+      const lines: Record<string, string> = {};
+      let stderr = "";
+      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        for (const [, id, text] of stderr.matchAll(/"bpgen-threads (\w+) (.*)", source:/g)) lines[id] = text;
+        if (["isolated", "page", "worker"].every((id) => id in lines)) child.kill("SIGKILL");
+      });
+      child.on("error", reject);
+      child.on("close", () => {
+        clearTimeout(timer);
+        const missing = ["isolated", "page", "worker"].filter((id) => !(id in lines));
+        if (missing.length > 0) reject(new Error(`no ${missing.join(", ")} from the page: ${stderr.slice(-2000)}`));
+        else resolve({ isolated: lines.isolated, page: lines.page, worker: lines.worker });
+      });
+    });
+  }
+
+  const parse = (where: string, text: string): Result => {
+    expect(text.startsWith("{"), `${where}: ${text.slice(0, 300)}`).toBe(true);
+    return JSON.parse(text) as Result;
+  };
+
+  it("runs the kernel on 2 threads from a cross-origin isolated page's main thread (spinning) and from a worker (sleeping)", async () => {
+    expect(problem, problem).toBeUndefined();
+    const dom = await open("isolated");
+    expect(dom.isolated).toBe("true");
+    const page = parse("page", dom.page);
+    const worker = parse("worker", dom.worker);
+    for (const [where, r] of [
+      ["main thread", page],
+      ["worker", worker],
+    ] as const) {
+      expect(r.supported, where).toBe(true);
+      expect(r.pool, where).toBe(true);
+      expect(r.mask, `${where}: both threads took part`).toBe(3);
+      expect(Object.is(r.total, reference.total), `${where}: ${r.total} vs ${reference.total}`).toBe(true);
+      console.log(`threads: Chromium ${where}, 2 threads: ${r.microseconds.toFixed(1)} µs per empty job`);
+    }
+    expect(page.callerSleeps, "the page's main thread may not block").toBe(false);
+    expect(worker.callerSleeps, "a worker may").toBe(true);
+  });
+
+  it("falls back to one thread on a page that is not cross-origin isolated", async () => {
+    expect(problem, problem).toBeUndefined();
+    const dom = await open("plain");
+    expect(dom.isolated).toBe("false");
+    for (const [where, text] of [
+      ["main thread", dom.page],
+      ["worker", dom.worker],
+    ] as const) {
+      const r = parse(where, text);
+      expect(r.supported, where).toBe(false);
+      expect(r.pool, where).toBe(false);
+      expect(r.mask, where).toBe(1);
+      expect(Object.is(r.total, reference.total), where).toBe(true);
+    }
+  });
+});
