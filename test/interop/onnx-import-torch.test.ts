@@ -3,9 +3,9 @@
  * PyTorch's forward (inference mode) and, with the loss the test names, PyTorch's loss and gradient (training
  * mode, batch norm on the batch's statistics). One python process (fixtures/onnx/torch_models.py) builds the
  * models, exports them and writes the references; both sides compute in float64 from the same float32 weights.
- * PyTorch is Debian's python3-torch for /usr/bin/python3: without it this test fails, saying so.
+ * PyTorch is the one the global setup found or installed (test/setup/torch.ts): without it this test fails, saying so.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,8 +14,8 @@ import { describe, expect, it } from "vitest";
 import { importOnnx, type ImportResult } from "../../src/interop/onnx/import.ts";
 import { channelsLast, importedModule } from "./fixtures/onnx/imported.ts";
 import { forward } from "./fixtures/onnx/run.ts";
+import { torchPython } from "./torch-support.ts";
 
-const PYTHON = "/usr/bin/python3";
 const SCRIPT = fileURLToPath(new URL("./fixtures/onnx/torch_models.py", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "bpgen-onnx-torch-"));
 
@@ -30,17 +30,10 @@ interface Reference {
 
 let prepared = false;
 
-/**
- * Runs the python script once (the first test to need it), after checking that PyTorch is there: without it every
- * test fails with this message, never skips.
- */
+/** Runs the python script once (the first test to need it), with the Python the global setup found (test/setup/torch.ts). */
 function prepare(): void {
   if (prepared) return;
-  const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.status !== 0) {
-    throw new Error(`PyTorch is missing: ${PYTHON} -c "import torch" failed (${(probe.stderr || probe.error?.message || "").trim().split("\n").pop()}). Install Debian's python3-torch (apt-get install python3-torch) to run this test.`);
-  }
-  execFileSync(PYTHON, [SCRIPT, dir], { stdio: ["ignore", "ignore", "pipe"] });
+  execFileSync(torchPython(), [SCRIPT, dir], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, OMP_NUM_THREADS: "1" } });
   prepared = true;
 }
 

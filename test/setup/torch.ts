@@ -17,7 +17,7 @@ declare module "vitest" {
 }
 
 /** The test files that run PyTorch: a run selecting one of them makes sure PyTorch is there. */
-export const TORCH_TESTS = ["test/interop/torch-module.test.ts", "test/interop/torch-train.test.ts"];
+export const TORCH_TESTS = ["test/interop/torch-module.test.ts", "test/interop/torch-train.test.ts", "test/interop/onnx-import-torch.test.ts"];
 
 export const TORCH_MISSING =
   "PyTorch is needed for the PyTorch interop tests: install Debian's `python3-torch` (apt-get install python3-torch), or set BPGEN_PYTHON to a Python that imports torch";
