@@ -366,13 +366,19 @@ function equationError(spec: EquationNetSpec<EquationEntry>, e: UnmappedOp, file
 
 /** The parameters (and state) of `--params`, or initParams' (and initState's) for a freshly initialised network. */
 async function parameterValues(request: ExportRequest): Promise<NamedValues> {
-  const [{ compileLoaded }, { loadModule }, { loadParams, stateLayout }] = await Promise.all([import("../../pipeline.ts"), import("../../check/module.ts"), import("../../train/params.ts")]);
+  const [{ compileLoaded }, { loadModule }, { loadParams, stateLayout }, { torchNames }] = await Promise.all([
+    import("../../pipeline.ts"),
+    import("../../check/module.ts"),
+    import("../../train/params.ts"),
+    import("../torch-names.ts"),
+  ]);
   const compiled = await compileLoaded(request.loaded, { precision: "f64", kernels: "js", format: false, sourceFile: request.file });
   const m = loadModule<Float64Array>(compiled.source) as unknown as ModuleLike;
   const layout = stateLayout(m.meta);
   const params = m.initParams();
   const state = layout ? (m.initState?.() ?? new Float64Array(layout.stateCount)) : undefined;
-  if (request.params !== undefined) loadParams(request.params, m.meta, params, state);
+  // a layer-form network's safetensors file may have the names of its PyTorch module (as bpgen train writes it)
+  if (request.params !== undefined) loadParams(request.params, m.meta, params, state, torchNames(request.loaded.spec));
   const byName = (list: readonly { name: string; offset: number; size: number }[], v: FloatArray) => new Map(list.map((p) => [p.name, Float64Array.from(v.subarray(p.offset, p.offset + p.size))]));
   return { params: byName(m.meta.params, params), state: layout && state ? byName(layout.state, state) : new Map() };
 }
