@@ -1,8 +1,9 @@
 /**
  * Which loops the WebAssembly kernels run in SIMD lanes (src/render/wasm/function.ts runsInLanes), and in which
  * lanes: an f32 module's element loop whose values f32 computes exactly as f64 does and then rounds (copies,
- * maxima, comparisons, one add at the top) runs four f32 lanes at a time, with results bit-equal to the
- * TypeScript kernels'; a loop with a function that rounds more than once keeps f64 lanes.
+ * maxima, comparisons, one add under ops that commute with rounding, such as a relu of a sum) runs four f32 lanes
+ * at a time, with results bit-equal to the TypeScript kernels'; a loop whose values round more than once keeps
+ * f64 lanes.
  */
 import { describe, expect, it } from "vitest";
 import { loadModule } from "../src/check/module.ts";
@@ -44,8 +45,9 @@ const NET: EquationNetSpec = {
   params: { w: { shape: [64] }, u: { shape: [64] } },
   inputs: { x: [64] },
   targets: { t: [64] },
-  // forward's h: a maximum and one add (exact in f32 lanes); the loss's sigmoid is computed in f64
-  equations: ["h = maximum(x, w) + u"],
+  // forward's h: one add under maxima (which commute with rounding): f32 lanes give f64's rounded result; the
+  // loss's sigmoid of a difference squared rounds more than once: f64 lanes
+  equations: ["h = maximum(relu(x + w), u)"],
   output: "h",
   loss: "sum((sigmoid(h) - t) .^ 2)",
 };

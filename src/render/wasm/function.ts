@@ -255,6 +255,11 @@ export class FunctionEmitter implements ContractionEmitter {
         return;
       case "store": {
         const offset = this.address(s.buf, s.index);
+        // a copy (a view, a window of im2col) moves the element as stored, without computing it in f64
+        if (s.mode === "=" && s.value.k === "load" && s.value.buf.role !== "counter") {
+          num.copy(f, this.address(s.value.buf, s.value.index), offset);
+          return;
+        }
         if (s.mode === "=") this.scalar(s.value);
         else if (s.mode === "max=") {
           // if (v > m) m = v: a NaN never replaces the running maximum (as a running value's update)
@@ -833,32 +838,48 @@ function laneable(e: Expr, v: Var): boolean {
 const EXACT_OPS: ReadonlySet<ElementwiseOp> = new Set(["neg", "abs", "sign", "max", "min", "floor", "ceil", "gt", "ge", "eq", "ne", "select"]);
 /** Ops that round once: of f32 operands, computed in f32 or in f64 then rounded to f32, the same (53 ≥ 2·24 + 2 bits). */
 const ROUNDED_ONCE: ReadonlySet<ElementwiseOp> = new Set(["add", "sub", "mul", "div", "sqrt"]);
+/** Exact ops that rounding to f32 commutes with (monotone, or odd): of operands rounded once, the same either way. */
+const COMMUTE_WITH_ROUNDING: ReadonlySet<ElementwiseOp> = new Set(["neg", "abs", "max", "min"]);
 
 /**
- * Whether `e` computed in f32 lanes equals what the f64 lanes compute and round to f32: f32 values (loads,
- * constants f32 holds exactly, and the bounded functions an f32 module computes in f32 anyway, of such an
- * argument) under exact ops, with at most one rounding op, at the top (`top`).
+ * Whether `e` computed in f32 lanes is exactly `e` computed in f64 (no rounding at all): f32 values (loads,
+ * constants f32 holds exactly, and the bounded functions an f32 module computes in f32 anyway, of an argument
+ * rounded at most once) under exact ops.
  */
-function exactInF32(e: Expr, top: boolean): boolean {
+function exactInF32(e: Expr): boolean {
   switch (e.k) {
     case "num":
       return Math.fround(e.value) === e.value;
     case "load":
       return true;
     case "op":
-      if (EXACT_OPS.has(e.op)) return e.args.every((a) => exactInF32(a, false));
-      // f64 lanes round the argument to f32 for the f32 function: the argument may round once, like a stored value
-      if (BOUNDED.has(e.op as MathFunction)) return exactInF32(e.args[0], true);
-      return top && ROUNDED_ONCE.has(e.op) && e.args.every((a) => exactInF32(a, false));
+      if (EXACT_OPS.has(e.op)) return e.args.every(exactInF32);
+      // f64 lanes round the argument to f32 for the f32 function
+      if (BOUNDED.has(e.op as MathFunction)) return roundsLikeF64(e.args[0]);
+      return false;
     default:
       return false;
   }
 }
 
-/** A statement of an f32 vector loop: a store whose value f32 lanes compute exactly (`+=`, `*=` round once more, on top). */
+/**
+ * Whether `e` computed in f32 lanes is `e` computed in f64 and rounded to f32 once: exact, or one rounding op of
+ * exact operands, under ops that commute with the rounding (a relu of a sum: max(0, a + b)).
+ */
+function roundsLikeF64(e: Expr): boolean {
+  if (exactInF32(e)) return true;
+  if (e.k !== "op") return false;
+  if (ROUNDED_ONCE.has(e.op)) return e.args.every(exactInF32);
+  if (COMMUTE_WITH_ROUNDING.has(e.op)) return e.args.every(roundsLikeF64);
+  // a selection's condition decides exactly, its branches round alike
+  if (e.op === "select") return exactInF32(e.args[0]) && roundsLikeF64(e.args[1]) && roundsLikeF64(e.args[2]);
+  return false;
+}
+
+/** A statement of an f32 vector loop: a store whose value f32 lanes compute as f64 lanes do (`+=`, `*=` round once more, on top). */
 function computesExactlyInF32(s: Stmt): boolean {
   if (s.k === "note") return true;
-  return s.k === "store" && exactInF32(s.value, s.mode === "=" || s.mode === "max=");
+  return s.k === "store" && (s.mode === "=" || s.mode === "max=" ? roundsLikeF64(s.value) : exactInF32(s.value));
 }
 
 /** An element loop of at least four elements that runs in SIMD lanes (never written out by the unroll pass). */

@@ -64,6 +64,11 @@ export class Numeric {
     return f.f32Store({ offset });
   }
 
+  /** One stored element copied as stored (the store's address, then the load's, on the stack): no conversion. */
+  copy(f: FunctionBuilder, from: number, to: number): FunctionBuilder {
+    return this.storage === "f64" ? f.f64Load({ offset: from }).f64Store({ offset: to }) : f.f32Load({ offset: from }).f32Store({ offset: to });
+  }
+
   /** One stored element loaded into every lane. */
   loadSplat(f: FunctionBuilder, offset: number): FunctionBuilder {
     if (this.storage === "f64") return f.v128Load64Splat({ offset, align: 8 });
