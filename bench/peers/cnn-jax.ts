@@ -3,22 +3,19 @@
  * (`lax.conv(x [N, C, H, W], k [O, I, kh, kw], strides, "VALID")`, JAX's conv_general_dilated), max pooling as
  * `lax.reduceWindow(a, np.max, [2, 2], [2, 2])` over the last two axes (jax-js has no max-pool function of its own),
  * the read-out `flat @ V + d` on p2 flattened channel by channel, and
- *   step    = jit((p, x, y) => { [J, g] = valueAndGrad(loss)(tree.ref(p), x, y); return [J, p − lr·g] })
+ *   step    = jit((p, x, y) => { [J, g] = valueAndGrad(loss)(tree.ref(p), x, y); return [J, p − lr·g] })  (jaxPeer, jax.ts)
  *   forward = jit((p, x) => z)
  * as bench/peers/jax.ts does for the MLPs (initJax there sets up the wasm device, one thread). The shared weights
  * are converted once: filters to [O, I, kh, kw], V's columns reordered from (h, w, c) to (c, h, w) and transposed;
  * the images to [B, 1, H, W]. Arrays are moved into every function: one read twice is passed as `.ref` first.
  */
-import { jit, lax, nn, numpy as np, tree, valueAndGrad } from "@jax-js/jax";
-import { initJax } from "./jax.ts";
+import { lax, nn, numpy as np } from "@jax-js/jax";
+import { initJax, jaxPeer, put } from "./jax.ts";
 import { CHANNELS, CLASSES, CNN_LR, FILTERS1, FILTERS2, type CnnBatch, type CnnShape, type CnnWeights, filtersOIHW, imagesNCHW, readoutCHW, sides } from "./cnn-net.ts";
-import { syncCall, type PeerRun } from "./types.ts";
+import type { PeerRun } from "./types.ts";
 
 type Params = { K1: np.Array; c1: np.Array; K2: np.Array; c2: np.Array; V: np.Array; d: np.Array };
 
-function put(data: Float32Array, shape: number[]): np.Array {
-  return np.array(Float32Array.from(data)).reshape(shape);
-}
 
 /** relu(conv(a, k) + c), c one bias per channel. */
 function convRelu(a: np.Array, k: np.Array, c: np.Array, channels: number): np.Array {
@@ -42,7 +39,7 @@ function loss(s: CnnShape, p: Params, x: np.Array, y: np.Array): np.Array {
 export async function cnnJaxRun(s: CnnShape, w: CnnWeights, data: CnnBatch): Promise<PeerRun> {
   await initJax();
   const z = sides(s);
-  let params: Params = {
+  const params: Params = {
     K1: put(filtersOIHW(w.K1, CHANNELS, FILTERS1), [FILTERS1, CHANNELS, 3, 3]),
     c1: put(w.c1, [FILTERS1]),
     K2: put(filtersOIHW(w.K2, FILTERS1, FILTERS2), [FILTERS2, FILTERS1, 3, 3]),
@@ -52,52 +49,5 @@ export async function cnnJaxRun(s: CnnShape, w: CnnWeights, data: CnnBatch): Pro
   };
   const x = put(imagesNCHW(data.x, s.batch, s.size, CHANNELS), [s.batch, CHANNELS, s.size, s.size]);
   const y = put(data.y, [s.batch, CLASSES]);
-  const objective = (p: Params, xs: np.Array, ys: np.Array) => loss(s, p, xs, ys);
-  const lossFn = jit(objective);
-  const step = jit((p: Params, xs: np.Array, ys: np.Array): [np.Array, Params] => {
-    const [J, g] = valueAndGrad(objective)(tree.ref(p), xs, ys);
-    const next = tree.map((v: np.Array, dv: np.Array) => v.sub(dv.mul(CNN_LR)), p, g);
-    return [J, next];
-  });
-  const forward = jit((p: Params, xs: np.Array) => logits(s, p, xs));
-  const sink = new Float64Array(1);
-  const pass = (): Float32Array => {
-    const out = forward(tree.ref(params), x.ref).dataSync();
-    if (!(out instanceof Float32Array)) throw new Error("jax-js CNN: a float32 output was expected");
-    return out;
-  };
-  const trainStep = () => {
-    const [J, next] = step(params, x.ref, y.ref);
-    params = next;
-    sink[0] += J.dataSync()[0];
-  };
-  return {
-    id: "jax",
-    activate: async () => {},
-    loss: () => lossFn(tree.ref(params), x.ref, y.ref).dataSync()[0],
-    step: syncCall(trainStep),
-    forward: syncCall(() => {
-      sink[0] += pass()[0];
-    }),
-    output: async () => Float32Array.from(pass()),
-    // a step consumes the old parameters and hands back new ones with one reference each; x and y keep theirs
-    verifyMemory: async () => {
-      const old = tree.leaves(params);
-      trainStep();
-      pass();
-      const stale = old.filter((a) => a.refCount !== 0).length;
-      const live = tree.leaves(params).filter((a) => a.refCount !== 1).length;
-      if (stale || live || x.refCount !== 1 || y.refCount !== 1) {
-        throw new Error(`jax-js CNN: after a step ${stale} old parameter arrays are still referenced, ${live} new ones do not have one reference, x ${x.refCount}, y ${y.refCount}`);
-      }
-    },
-    dispose: () => {
-      tree.dispose(params);
-      x.dispose();
-      y.dispose();
-      step.dispose();
-      forward.dispose();
-      lossFn.dispose();
-    },
-  };
+  return jaxPeer({ params, loss: (p, xs, ys) => loss(s, p as Params, xs, ys), output: (p, xs) => logits(s, p as Params, xs) }, x, y, CNN_LR, "jax-js CNN");
 }

@@ -11,9 +11,9 @@
  */
 import * as ort from "onnxruntime-web";
 import { encodeModel, type OnnxGraph } from "./onnx-model.ts";
-import { initOrt } from "./ort.ts";
+import { forwardPeer, initOrt } from "./ort.ts";
 import { CHANNELS, CLASSES, FILTERS1, FILTERS2, KERNEL, POOL, type CnnBatch, type CnnShape, type CnnWeights, filtersOIHW, imagesNCHW, readoutCHW, sides } from "./cnn-net.ts";
-import { asyncCall, type PeerRun } from "./types.ts";
+import type { PeerRun } from "./types.ts";
 
 const POOLING = [
   { name: "kernel_shape", ints: [POOL, POOL] },
@@ -51,24 +51,5 @@ export async function cnnOrtRun(s: CnnShape, w: CnnWeights, data: CnnBatch): Pro
   const graph = cnnGraph(s, w);
   const session = await ort.InferenceSession.create(encodeModel(graph, "cnn"), { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
   const feeds = { x: new ort.Tensor("float32", imagesNCHW(data.x, s.batch, s.size, CHANNELS), [...graph.input.dims]) };
-  const sink = new Float64Array(1);
-  const run = async (): Promise<Float32Array> => {
-    const result = await session.run(feeds);
-    const out = result.out?.data;
-    if (!(out instanceof Float32Array)) throw new Error("ORT CNN: no float32 output");
-    return out;
-  };
-  return {
-    id: "ort",
-    activate: async () => {},
-    loss: null,
-    step: null,
-    forward: asyncCall(async () => {
-      sink[0] += (await run())[0];
-    }),
-    output: async () => Float32Array.from(await run()),
-    dispose: () => {
-      void session.release();
-    },
-  };
+  return forwardPeer(session, feeds, "out", "CNN");
 }

@@ -58,7 +58,7 @@ export async function initJax(): Promise<JaxInfo> {
 }
 
 /** A Float32Array as a jax-js array of the given shape (copied onto the device). */
-function put(data: Float32Array, shape: number[]): np.Array {
+export function put(data: Float32Array, shape: number[]): np.Array {
   return np.array(Float32Array.from(data)).reshape(shape);
 }
 
@@ -162,17 +162,34 @@ function chain3(flat: Float32Array, batch: number): JaxNet {
 
 // ---- the peer ------------------------------------------------------------------------------------------
 
+/** Parameters as jax-js trees them: named arrays, or lists of them (an MLP's weights and biases). */
+export type JaxParams = Record<string, np.Array | np.Array[]>;
+
+/** A model for jaxPeer: its parameters, its loss (the batch mean) and its output. */
+export interface JaxModel {
+  readonly params: JaxParams;
+  loss(p: JaxParams, x: np.Array, y: np.Array): np.Array;
+  output(p: JaxParams, x: np.Array): np.Array;
+}
+
+/** An MLP or chain3 as a peer, on the batch in the shapes it takes. */
 function peer(net: JaxNet, data: Batch): PeerRun {
+  return jaxPeer(net, put(data.x, net.xShape), put(data.y, net.yShape), BENCH_LR, "jax-js");
+}
+
+/**
+ * The jax-js peer of a model: the loss under `jit`, a training step under `jit(valueAndGrad)` with SGD at `lr`
+ * (the old parameters consumed, the new ones kept), the forward pass under `jit`; `what` names it in errors.
+ */
+export function jaxPeer(net: JaxModel, x: np.Array, y: np.Array, lr: number, what: string): PeerRun {
   let params = net.params;
-  const x = put(data.x, net.xShape);
-  const y = put(data.y, net.yShape);
-  const lossFn = jit((p: Params, xs: np.Array, ys: np.Array) => net.loss(p, xs, ys));
-  const step = jit((p: Params, xs: np.Array, ys: np.Array): [np.Array, Params] => {
+  const lossFn = jit((p: JaxParams, xs: np.Array, ys: np.Array) => net.loss(p, xs, ys));
+  const step = jit((p: JaxParams, xs: np.Array, ys: np.Array): [np.Array, JaxParams] => {
     const [J, g] = valueAndGrad(net.loss)(tree.ref(p), xs, ys);
-    const next = tree.map((v: np.Array, d: np.Array) => v.sub(d.mul(BENCH_LR)), p, g);
+    const next = tree.map((v: np.Array, d: np.Array) => v.sub(d.mul(lr)), p, g);
     return [J, next];
   });
-  const forward = jit((p: Params, xs: np.Array) => net.output(p, xs));
+  const forward = jit((p: JaxParams, xs: np.Array) => net.output(p, xs));
   const sink = new Float64Array(1);
   const trainStep = (): void => {
     const [J, next] = step(params, x.ref, y.ref);
@@ -181,7 +198,7 @@ function peer(net: JaxNet, data: Batch): PeerRun {
   };
   const pass = (): Float32Array => {
     const out = forward(tree.ref(params), x.ref).dataSync();
-    if (!(out instanceof Float32Array)) throw new Error("jax-js peer: a float32 output was expected");
+    if (!(out instanceof Float32Array)) throw new Error(`${what}: a float32 output was expected`);
     return out;
   };
   return {
@@ -200,7 +217,7 @@ function peer(net: JaxNet, data: Batch): PeerRun {
       const stale = old.filter((a) => a.refCount !== 0).length;
       const live = tree.leaves(params).filter((a) => a.refCount !== 1).length;
       if (stale || live || x.refCount !== 1 || y.refCount !== 1) {
-        throw new Error(`jax-js: after a step ${stale} old parameter arrays are still referenced, ${live} new ones do not have one reference, x ${x.refCount}, y ${y.refCount}`);
+        throw new Error(`${what}: after a step ${stale} old parameter arrays are still referenced, ${live} new ones do not have one reference, x ${x.refCount}, y ${y.refCount}`);
       }
       // the device heap is WebAssembly memory: counted in `external` but not in `arrayBuffers` (where the outputs
       // copied out by dataSync() sit until collected), so external − arrayBuffers is the wasm heaps of the process
@@ -219,7 +236,7 @@ function peer(net: JaxNet, data: Batch): PeerRun {
         pass();
       }
       const grown = wasmHeaps() - before;
-      if (grown > Math.max(4 * bytes, 1 << 20)) throw new Error(`jax-js: the heap grew by ${grown} bytes over ${steps} steps (parameters: ${bytes} bytes)`);
+      if (grown > Math.max(4 * bytes, 1 << 20)) throw new Error(`${what}: the heap grew by ${grown} bytes over ${steps} steps (parameters: ${bytes} bytes)`);
     },
     dispose: () => {
       tree.dispose(params);

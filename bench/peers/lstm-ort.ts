@@ -12,9 +12,9 @@
  */
 import * as ort from "onnxruntime-web";
 import { encodeModel, type OnnxGraph } from "./onnx-model.ts";
-import { initOrt } from "./ort.ts";
+import { forwardPeer, initOrt } from "./ort.ts";
 import { type LstmBatch, type LstmShape, type LstmWeights, transposed } from "./lstm-net.ts";
-import { asyncCall, type PeerRun } from "./types.ts";
+import type { PeerRun } from "./types.ts";
 
 /** ONNX's gate k (i, o, f, c) is PyTorch's gate ONNX_FROM_TORCH[k] (i, f, g, o). */
 const ONNX_FROM_TORCH = [0, 3, 1, 2];
@@ -62,24 +62,5 @@ export async function lstmOrtRun(s: LstmShape, w: LstmWeights, data: LstmBatch):
   const graph = lstmGraph(s, w);
   const session = await ort.InferenceSession.create(encodeModel(graph, "lstm"), { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
   const feeds = { x: new ort.Tensor("float32", timeMajor(data.x, s), [...graph.input.dims]) };
-  const sink = new Float64Array(1);
-  const run = async (): Promise<Float32Array> => {
-    const result = await session.run(feeds);
-    const out = result.out?.data;
-    if (!(out instanceof Float32Array)) throw new Error("ORT LSTM: no float32 output");
-    return out;
-  };
-  return {
-    id: "ort",
-    activate: async () => {},
-    loss: null,
-    step: null,
-    forward: asyncCall(async () => {
-      sink[0] += (await run())[0];
-    }),
-    output: async () => Float32Array.from(await run()),
-    dispose: () => {
-      void session.release();
-    },
-  };
+  return forwardPeer(session, feeds, "out", "LSTM");
 }

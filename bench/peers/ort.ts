@@ -73,12 +73,19 @@ export async function ortRun(spec: NetSpec, params: Float32Array, data: Batch): 
   const session = await ort.InferenceSession.create(encodeModel(graph, spec.name), { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
   const x = new ort.Tensor("float32", Float32Array.from(data.x), [...graph.input.dims]);
   const feeds = { [graph.input.name]: x };
-  const outName = graph.output.name;
+  return forwardPeer(session, feeds, graph.output.name, spec.name);
+}
+
+/**
+ * A forward-only peer around an ORT session: `run` with the feeds made once (asynchronous: the timing loop awaits
+ * every call), the output `outName` as a new Float32Array.
+ */
+export function forwardPeer(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, outName: string, what: string): PeerRun {
   const sink = new Float64Array(1);
   const run = async (): Promise<Float32Array> => {
     const result = await session.run(feeds);
     const data = result[outName]?.data;
-    if (!(data instanceof Float32Array)) throw new Error("ORT peer: no float32 output");
+    if (!(data instanceof Float32Array)) throw new Error(`ORT ${what}: no float32 output`);
     return data;
   };
   return {
