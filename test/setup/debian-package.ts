@@ -1,6 +1,6 @@
 /**
  * What the global setups share (test/setup/chromium.ts, torch.ts): a tool some test files need, looked for once
- * before the suite, and installed from Debian's packages with apt-get (quietly, non-interactively) when it is
+ * before every run, and installed from Debian's packages with apt-get (quietly, non-interactively) when it is
  * missing, this runs as root on Debian, and the run selects one of those files. Otherwise the tests that need it
  * fail with one message saying what to install; runs that select only other files never install anything.
  */
@@ -22,9 +22,9 @@ export interface NeededTool<T> {
 
 /** The tool (installed first if it is missing and may be), or the problem the tests needing it report. */
 export function ensureTool<T>(tool: NeededTool<T>): { found?: T; problem?: string } {
-  if (!selects(tool.tests)) return { problem: tool.missing };
   let found = tool.find();
   if (found !== undefined) return { found };
+  if (!selects(tool.tests)) return { problem: tool.missing };
   let failure: string | undefined;
   if (process.getuid?.() === 0 && existsSync("/etc/debian_version")) {
     process.stderr.write(`${tool.what} not found: installing Debian's ${tool.debianPackage} with apt-get (once per machine)\n`);
