@@ -22,7 +22,7 @@ import type { NetModule } from "../src/check/module.ts";
 import { cleanupModules, compileAndImport, compileVariants } from "./compile.ts";
 import { readClock, simd128Ceiling } from "./machine.ts";
 import { cnnBpgenRun } from "./peers/cnn-bpgen.ts";
-import { type Agreement, LOSS_TOLERANCE, checkAgainst, stepAll } from "./peers/cnn-check.ts";
+import { type Agreement, LOSS_TOLERANCE, checkAgainst, stepAll } from "./peers/agreement.ts";
 import { CNN_LR, type CnnBatch, type CnnShape, type CnnWeights, type LayerNet, cnnBatch, cnnFlops, cnnSpec, cnnWeights, layerFlops, layerNets, sides } from "./peers/cnn-net.ts";
 import { uniform } from "./peers/lstm-net.ts";
 import { PEER_LABEL, type PeerId, type PeerRun } from "./peers/types.ts";

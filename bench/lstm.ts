@@ -34,7 +34,9 @@ import { importModule } from "./module-import.ts";
 import { ROOT } from "./nets.ts";
 import { HandLstm, lstmHandRun } from "./peers/lstm-hand.ts";
 import { LSTM_LR, type LstmBatch, type LstmShape, type LstmWeights, WEIGHT_NAMES, flatWeights, lstmBatch, lstmForwardFlops, lstmWeights } from "./peers/lstm-net.ts";
-import { PEER_LABEL, type PeerId, type PeerRun, syncCall } from "./peers/types.ts";
+import { PEER_LABEL, type PeerId, type PeerRun } from "./peers/types.ts";
+import { checkAgainst, maxAbs, maxDiff, stepAll } from "./peers/agreement.ts";
+import { bpgenRun } from "./peers/bpgen.ts";
 import { type CellStats, type Mode, type TimingOptions, measure, stats } from "./timing.ts";
 
 type BpgenForm = "unrolled" | "layer";
@@ -49,9 +51,6 @@ const BATCH = 32;
 const COMPILE_STEPS = [16, 64, 256];
 const COMPILE_UNITS = 64;
 
-/** The loss and the outputs of every peer agree with the hand-written LSTM's to this relative tolerance (float32 through T steps). */
-const LOSS_TOLERANCE = 1e-4;
-const OUTPUT_TOLERANCE = 1e-4;
 /** bpgen's gradient against the hand-written one: max |difference| ≤ this × max |gradient|. */
 const GRADIENT_TOLERANCE = 1e-3;
 
@@ -158,56 +157,7 @@ function bpgenParams(m: NetModule<Float32Array>, s: LstmShape, w: LstmWeights): 
   return p;
 }
 
-function bpgenRun(m: NetModule<Float32Array>, s: LstmShape, w: LstmWeights, data: LstmBatch): PeerRun {
-  const p = bpgenParams(m, s, w);
-  const { x, y } = data;
-  const out = new Float32Array(s.batch * s.outputs);
-  const sink = new Float64Array(1);
-  return {
-    id: "bpgen",
-    activate: async () => {},
-    loss: () => m.loss(p, x, y, s.batch),
-    step: syncCall(() => {
-      sink[0] += m.sgdStep(p, x, y, LSTM_LR, s.batch);
-    }),
-    forward: syncCall(() => m.forward(p, x, out, s.batch)),
-    output: async () => {
-      m.forward(p, x, out, s.batch);
-      return Float32Array.from(out);
-    },
-    dispose: () => {},
-  };
-}
-
 // ---- checks -------------------------------------------------------------------------------------------
-
-const maxAbs = (a: Float32Array): number => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-/**
- * Each peer's loss and output against the hand-written LSTM's; `when` names the moment for the message. `trained`:
- * after a training step, where the inference-only peers (whose weights did not move) sit out.
- */
-async function checkAgainstHand(runs: readonly PeerRun[], hand: PeerRun, when: string, trained = false): Promise<void> {
-  const J = hand.loss?.() ?? NaN;
-  const out = await hand.output();
-  for (const r of runs) {
-    if (r === hand || (trained && !r.step)) continue;
-    await r.activate();
-    if (r.loss) {
-      const Jr = r.loss();
-      if (!(Math.abs(Jr - J) <= LOSS_TOLERANCE * Math.abs(J))) throw new Error(`${PEER_LABEL[r.id]} ${when}: loss ${Jr}, hand-written ${J} (relative tolerance ${LOSS_TOLERANCE})`);
-    }
-    const diff = maxDiff(await r.output(), out);
-    if (!(diff <= OUTPUT_TOLERANCE * maxAbs(out))) throw new Error(`${PEER_LABEL[r.id]} ${when}: output differs from the hand-written one by ${diff} (max |output| ${maxAbs(out)})`);
-  }
-}
 
 /** bpgen's gradient against the hand-written one (the hand-written BPTT is itself tested against finite differences). */
 function checkGradient(m: NetModule<Float32Array>, s: LstmShape, w: LstmWeights, data: LstmBatch): void {
@@ -297,20 +247,17 @@ async function benchSize(size: string, form: BpgenForm, rounds: number, limitMs:
     moduleFolders.add(dirname(outcome.compiled.file));
     module = await importModule(outcome.compiled.file);
     console.log(`- ${size}: bpgen ${form} net compiled in ${(outcome.compiled.wallMs / 1000).toFixed(1)} s (${(outcome.compiled.cpuMs / 1000).toFixed(1)} s CPU), module ${outcome.compiled.bytes.toLocaleString("en-US")} bytes`);
-    runs.push(bpgenRun(module, s, w, data));
+    runs.push(bpgenRun(module, bpgenParams(module, s, w), { ...data, batch: s.batch }, "bpgen", LSTM_LR));
   } else console.log(`- ${size}: **no bpgen module** (${form} form): ${outcome.why}. Ratios are taken against the hand-written LSTM.`);
   runs.push(...(await peersFor(s, w, data)));
   const hand = runs.find((r) => r.id === "hand");
   if (!hand) throw new Error("internal: no hand-written peer");
-  await checkAgainstHand(runs, hand, "on the first batch");
+  await checkAgainst(runs, hand, "on the first batch");
   if (module) checkGradient(module, s, w, data);
-  for (const r of runs) {
-    await r.activate();
-    if (r.step?.sync) r.step.run();
-  }
+  await stepAll(runs);
   // the layer form's two biases both take a step (PyTorch's b_ih and b_hh): its sum moves twice as far as the hand-written
   // LSTM's one bias, so it sits out here (its gradient was checked above)
-  await checkAgainstHand(form === "layer" ? runs.filter((r) => r.id !== "bpgen") : runs, hand, "after one training step", true);
+  await checkAgainst(form === "layer" ? runs.filter((r) => r.id !== "bpgen") : runs, hand, "after one training step", true);
   console.error(`lstm ${size}: peers agree; timing …`);
   const opts = timingOptions(s, rounds);
   const base: PeerId = module ? "bpgen" : "hand";

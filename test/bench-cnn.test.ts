@@ -13,7 +13,7 @@ import { loadModule } from "../src/check/module.ts";
 import { compile } from "../src/pipeline.ts";
 import { ROOT } from "../bench/nets.ts";
 import { cnnBpgenRun } from "../bench/peers/cnn-bpgen.ts";
-import { checkAgainst, stepAll } from "../bench/peers/cnn-check.ts";
+import { checkAgainst, stepAll } from "../bench/peers/agreement.ts";
 import { cnnJaxRun } from "../bench/peers/cnn-jax.ts";
 import { cnnBatch, cnnSpec, cnnWeights, layerFlops, sides, type CnnShape } from "../bench/peers/cnn-net.ts";
 import { cnnOrtRun } from "../bench/peers/cnn-ort.ts";

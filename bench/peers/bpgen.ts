@@ -9,7 +9,8 @@ import { BENCH_LR, syncCall, type PeerId, type PeerRun } from "./types.ts";
 
 export type BpgenPeerId = Extract<PeerId, "bpgen" | "bpgen-js" | "bpgen-wasm">;
 
-export function bpgenRun(m: NetModule<Float32Array>, params: Float32Array, data: Batch, id: BpgenPeerId = "bpgen"): PeerRun {
+/** The peer of a module from `params` (copied) on a batch; a training step is sgdStep at `lr`. */
+export function bpgenRun(m: NetModule<Float32Array>, params: Float32Array, data: Pick<Batch, "x" | "y" | "batch">, id: BpgenPeerId = "bpgen", lr = BENCH_LR): PeerRun {
   const p = Float32Array.from(params);
   const { x, y, batch } = data;
   const out = new Float32Array(batch * m.meta.outputSize);
@@ -20,7 +21,7 @@ export function bpgenRun(m: NetModule<Float32Array>, params: Float32Array, data:
     activate: async () => {},
     loss: () => m.loss(p, x, y, batch),
     step: syncCall(() => {
-      sink[0] += m.sgdStep(p, x, y, BENCH_LR, batch);
+      sink[0] += m.sgdStep(p, x, y, lr, batch);
     }),
     forward: syncCall(() => m.forward(p, x, out, batch)),
     output: async () => {

@@ -5,7 +5,8 @@
  */
 import type { NetModule } from "../../src/check/module.ts";
 import { CNN_LR, type CnnBatch, type CnnShape, type CnnWeights, WEIGHT_NAMES } from "./cnn-net.ts";
-import { type PeerId, type PeerRun, syncCall } from "./types.ts";
+import { type BpgenPeerId, bpgenRun } from "./bpgen.ts";
+import type { PeerRun } from "./types.ts";
 
 /** The module's flat parameters from the shared weights, by name. */
 export function bpgenParams(m: NetModule<Float32Array>, w: CnnWeights): Float32Array {
@@ -18,24 +19,7 @@ export function bpgenParams(m: NetModule<Float32Array>, w: CnnWeights): Float32A
   return p;
 }
 
-export function cnnBpgenRun(id: PeerId, m: NetModule<Float32Array>, s: CnnShape, w: CnnWeights, data: CnnBatch): PeerRun {
-  const p = bpgenParams(m, w);
-  const { x, y } = data;
-  const out = new Float32Array(m.meta.outputSize * s.batch);
-  const sink = new Float64Array(1);
-  return {
-    id,
-    activate: async () => {},
-    loss: () => m.loss(p, x, y, s.batch),
-    step: syncCall(() => {
-      sink[0] += m.sgdStep(p, x, y, CNN_LR, s.batch);
-    }),
-    forward: syncCall(() => m.forward(p, x, out, s.batch)),
-    output: async () => {
-      m.forward(p, x, out, s.batch);
-      return Float32Array.from(out);
-    },
-    dispose: () => {},
-  };
+/** bpgen's peer on the CNN, from the shared weights (a step: plain SGD at CNN_LR). */
+export function cnnBpgenRun(id: BpgenPeerId, m: NetModule<Float32Array>, s: CnnShape, w: CnnWeights, data: CnnBatch): PeerRun {
+  return bpgenRun(m, bpgenParams(m, w), { x: data.x, y: data.y, batch: s.batch }, id, CNN_LR);
 }
-

@@ -1,6 +1,6 @@
 /**
- * The CNN benchmark's agreement checks (bench/cnn.ts, test/bench-cnn.test.ts): every peer's loss and output against
- * bpgen's, before training and after one training step.
+ * The agreement checks of the LSTM and CNN benchmarks (bench/lstm.ts, bench/cnn.ts, their tests): every peer's loss
+ * and output against a reference peer's (the hand-written LSTM, bpgen's CNN), before training and after one step.
  */
 import { PEER_LABEL, type PeerRun } from "./types.ts";
 
@@ -8,16 +8,16 @@ import { PEER_LABEL, type PeerRun } from "./types.ts";
 export const LOSS_TOLERANCE = 1e-4;
 export const OUTPUT_TOLERANCE = 1e-4;
 
-const maxAbs = (a: Float32Array): number => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+export const maxAbs = (a: Float32Array): number => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
-function maxDiff(a: Float32Array, b: Float32Array): number {
+export function maxDiff(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return Infinity;
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
 
-/** The largest differences a check found, relative (loss: to bpgen's loss; output: to bpgen's largest |output|). */
+/** The largest differences a check found, relative (loss: to the reference's loss; output: to its largest |output|). */
 export interface Agreement {
   readonly loss: number;
   readonly lossDiff: number;
@@ -25,7 +25,7 @@ export interface Agreement {
 }
 
 /**
- * Each peer's loss and output against the reference run's (bpgen's); `when` names the moment for the message.
+ * Each peer's loss and output against the reference run's; `when` names the moment for the message.
  * `trained`: after a training step, where the inference-only peers (whose weights did not move) sit out.
  */
 export async function checkAgainst(runs: readonly PeerRun[], reference: PeerRun, when: string, trained = false): Promise<Agreement> {
@@ -40,11 +40,11 @@ export async function checkAgainst(runs: readonly PeerRun[], reference: PeerRun,
     if (r.loss) {
       const Jr = r.loss();
       const rel = Math.abs(Jr - J) / Math.abs(J);
-      if (!(rel <= LOSS_TOLERANCE)) throw new Error(`${PEER_LABEL[r.id]} ${when}: loss ${Jr}, bpgen ${J} (relative tolerance ${LOSS_TOLERANCE})`);
+      if (!(rel <= LOSS_TOLERANCE)) throw new Error(`${PEER_LABEL[r.id]} ${when}: loss ${Jr}, ${PEER_LABEL[reference.id]} ${J} (relative tolerance ${LOSS_TOLERANCE})`);
       lossDiff = Math.max(lossDiff, rel);
     }
     const rel = maxDiff(await r.output(), out) / maxAbs(out);
-    if (!(rel <= OUTPUT_TOLERANCE)) throw new Error(`${PEER_LABEL[r.id]} ${when}: output differs from bpgen's by ${rel} of its largest |output| ${maxAbs(out)}`);
+    if (!(rel <= OUTPUT_TOLERANCE)) throw new Error(`${PEER_LABEL[r.id]} ${when}: output differs from ${PEER_LABEL[reference.id]}'s by ${rel} of its largest |output| ${maxAbs(out)}`);
     outputDiff = Math.max(outputDiff, rel);
   }
   return { loss: J, lossDiff, outputDiff };
