@@ -1396,7 +1396,18 @@ function gradientKernel(
     }
 
     // d_W_hh1 += mean over the batch of d_z1 ⊗ t31
-    denseWeightGradientAdd(grads, 128, d_z1, t19, t * 16, 800, batch, 64, 16);
+    denseWeightGradient(
+      grads,
+      128,
+      d_z1,
+      t19,
+      t * 16,
+      800,
+      batch,
+      64,
+      16,
+      true,
+    );
     // d_h1$1 = W_hh1ᵀ · d_z1, for every sample at once
     denseTransposed(d_h1$1, params, 128, d_z1, batch, 64, 16);
     for (let s = 0; s < batch; s++) {
@@ -2705,11 +2716,12 @@ function denseTransposed(
 }
 
 /**
- * Weight gradient averaged over the batch, added in: g[gOff + i·k + j] += (1/batch) · Σ_s d[s·m + i] · x[xOff + s·xStride + j]
- * (one step of a recurrence, whose shared weight's gradient sums the steps). Four columns at a time, summed over the
- * samples in registers.
+ * Weight gradient averaged over the batch: g[gOff + i·k + j] = (1/batch) · Σ_s d[s·m + i] · x[xOff + s·xStride + j],
+ * or with `add` added into g (one step of a recurrence, whose shared weight's gradient sums the steps).
+ * Tiles: two gradient rows × four columns, summed over the samples in registers and written once, so the gradient
+ * needs neither zeroing beforehand nor a scaling pass afterwards.
  */
-function denseWeightGradientAdd(
+function denseWeightGradient(
   g: Float32Array | Float64Array,
   gOff: number,
   d: Float32Array | Float64Array,
@@ -2719,34 +2731,69 @@ function denseWeightGradientAdd(
   batch: number,
   m: number,
   k: number,
+  add: boolean,
 ): void {
   const scale = 1 / batch;
+  const iTiles = m - (m % 2);
   const jTiles = k - (k % 4);
-  for (let i = 0; i < m; i++) {
-    const gRow = gOff + i * k;
+  for (let i = 0; i < iTiles; i += 2) {
     for (let j = 0; j < jTiles; j += 4) {
       let a0 = 0,
         a1 = 0,
         a2 = 0,
-        a3 = 0;
+        a3 = 0,
+        b0 = 0,
+        b1 = 0,
+        b2 = 0,
+        b3 = 0;
       for (let s = 0; s < batch; s++) {
         const u = d[s * m + i]!;
+        const v = d[s * m + i + 1]!;
         const r = xOff + s * xStride + j;
-        a0 += u * x[r]!;
-        a1 += u * x[r + 1]!;
-        a2 += u * x[r + 2]!;
-        a3 += u * x[r + 3]!;
+        const p0 = x[r]!;
+        const p1 = x[r + 1]!;
+        const p2 = x[r + 2]!;
+        const p3 = x[r + 3]!;
+        a0 += u * p0;
+        a1 += u * p1;
+        a2 += u * p2;
+        a3 += u * p3;
+        b0 += v * p0;
+        b1 += v * p1;
+        b2 += v * p2;
+        b3 += v * p3;
       }
-      g[gRow + j]! += scale * a0;
-      g[gRow + j + 1]! += scale * a1;
-      g[gRow + j + 2]! += scale * a2;
-      g[gRow + j + 3]! += scale * a3;
+      const g0 = gOff + i * k + j;
+      const g1 = g0 + k;
+      if (add) {
+        g[g0]! += scale * a0;
+        g[g0 + 1]! += scale * a1;
+        g[g0 + 2]! += scale * a2;
+        g[g0 + 3]! += scale * a3;
+        g[g1]! += scale * b0;
+        g[g1 + 1]! += scale * b1;
+        g[g1 + 2]! += scale * b2;
+        g[g1 + 3]! += scale * b3;
+      } else {
+        g[g0] = scale * a0;
+        g[g0 + 1] = scale * a1;
+        g[g0 + 2] = scale * a2;
+        g[g0 + 3] = scale * a3;
+        g[g1] = scale * b0;
+        g[g1 + 1] = scale * b1;
+        g[g1 + 2] = scale * b2;
+        g[g1 + 3] = scale * b3;
+      }
     }
-    for (let j = jTiles; j < k; j++) {
+  }
+  // edges: the last columns when k is not a multiple of four, the last row when m is odd
+  for (let i = 0; i < m; i++) {
+    for (let j = i < iTiles ? jTiles : 0; j < k; j++) {
       let a = 0;
       for (let s = 0; s < batch; s++)
         a += d[s * m + i]! * x[xOff + s * xStride + j]!;
-      g[gRow + j]! += scale * a;
+      if (add) g[gOff + i * k + j]! += scale * a;
+      else g[gOff + i * k + j] = scale * a;
     }
   }
 }

@@ -2401,7 +2401,7 @@ function gradientKernel(
   }
 
   // d_W11 = mean over the batch of d_z11 ⊗ a10
-  denseWeightGradient(grads, 1272, d_z11, a10, 0, 400, batch, 10, 400);
+  denseWeightGradient(grads, 1272, d_z11, a10, 0, 400, batch, 10, 400, false);
   // d_a10 = W11ᵀ · d_z11, for every sample at once
   denseTransposed(d_a10, params, 1272, d_z11, batch, 10, 400);
   for (let s = 0; s < batch; s++) {
@@ -5136,9 +5136,10 @@ function denseTransposed(
 }
 
 /**
- * Weight gradient averaged over the batch: g[gOff + i·k + j] = (1/batch) · Σ_s d[s·m + i] · x[xOff + s·xStride + j].
- * Tiles: two gradient rows × four columns, summed over the samples in registers and
- * written once, so the gradient needs neither zeroing beforehand nor a scaling pass afterwards.
+ * Weight gradient averaged over the batch: g[gOff + i·k + j] = (1/batch) · Σ_s d[s·m + i] · x[xOff + s·xStride + j],
+ * or with `add` added into g (one step of a recurrence, whose shared weight's gradient sums the steps).
+ * Tiles: two gradient rows × four columns, summed over the samples in registers and written once, so the gradient
+ * needs neither zeroing beforehand nor a scaling pass afterwards.
  */
 function denseWeightGradient(
   g: Float32Array | Float64Array,
@@ -5150,6 +5151,7 @@ function denseWeightGradient(
   batch: number,
   m: number,
   k: number,
+  add: boolean,
 ): void {
   const scale = 1 / batch;
   const iTiles = m - (m % 2);
@@ -5183,14 +5185,25 @@ function denseWeightGradient(
       }
       const g0 = gOff + i * k + j;
       const g1 = g0 + k;
-      g[g0] = scale * a0;
-      g[g0 + 1] = scale * a1;
-      g[g0 + 2] = scale * a2;
-      g[g0 + 3] = scale * a3;
-      g[g1] = scale * b0;
-      g[g1 + 1] = scale * b1;
-      g[g1 + 2] = scale * b2;
-      g[g1 + 3] = scale * b3;
+      if (add) {
+        g[g0]! += scale * a0;
+        g[g0 + 1]! += scale * a1;
+        g[g0 + 2]! += scale * a2;
+        g[g0 + 3]! += scale * a3;
+        g[g1]! += scale * b0;
+        g[g1 + 1]! += scale * b1;
+        g[g1 + 2]! += scale * b2;
+        g[g1 + 3]! += scale * b3;
+      } else {
+        g[g0] = scale * a0;
+        g[g0 + 1] = scale * a1;
+        g[g0 + 2] = scale * a2;
+        g[g0 + 3] = scale * a3;
+        g[g1] = scale * b0;
+        g[g1 + 1] = scale * b1;
+        g[g1 + 2] = scale * b2;
+        g[g1 + 3] = scale * b3;
+      }
     }
   }
   // edges: the last columns when k is not a multiple of four, the last row when m is odd
@@ -5199,7 +5212,8 @@ function denseWeightGradient(
       let a = 0;
       for (let s = 0; s < batch; s++)
         a += d[s * m + i]! * x[xOff + s * xStride + j]!;
-      g[gOff + i * k + j] = scale * a;
+      if (add) g[gOff + i * k + j]! += scale * a;
+      else g[gOff + i * k + j] = scale * a;
     }
   }
 }

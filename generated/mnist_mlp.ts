@@ -524,7 +524,7 @@ function gradientKernel(
   }
 
   // t7 = mean over the batch of d_z2 ⊗ a1
-  denseWeightGradient(grads, 100480, d_z2, a1, 0, 128, batch, 10, 128);
+  denseWeightGradient(grads, 100480, d_z2, a1, 0, 128, batch, 10, 128, false);
   // d_a1 = W2ᵀ · d_z2, for every sample at once
   denseTransposed(d_a1, params, 100480, d_z2, batch, 10, 128);
   for (let s = 0; s < batch; s++) {
@@ -537,7 +537,7 @@ function gradientKernel(
   }
 
   // t8 = mean over the batch of d_z1 ⊗ x
-  denseWeightGradient(grads, 0, d_z1, inputs, 0, 784, batch, 128, 784);
+  denseWeightGradient(grads, 0, d_z1, inputs, 0, 784, batch, 128, 784, false);
   const invB = 1 / batch;
   meanL *= invB;
   if (batch > 1) {
@@ -1122,9 +1122,10 @@ function denseTransposed(
 }
 
 /**
- * Weight gradient averaged over the batch: g[gOff + i·k + j] = (1/batch) · Σ_s d[s·m + i] · x[xOff + s·xStride + j].
- * Tiles: two gradient rows × four columns, summed over the samples in registers and
- * written once, so the gradient needs neither zeroing beforehand nor a scaling pass afterwards.
+ * Weight gradient averaged over the batch: g[gOff + i·k + j] = (1/batch) · Σ_s d[s·m + i] · x[xOff + s·xStride + j],
+ * or with `add` added into g (one step of a recurrence, whose shared weight's gradient sums the steps).
+ * Tiles: two gradient rows × four columns, summed over the samples in registers and written once, so the gradient
+ * needs neither zeroing beforehand nor a scaling pass afterwards.
  */
 function denseWeightGradient(
   g: Float32Array | Float64Array,
@@ -1136,6 +1137,7 @@ function denseWeightGradient(
   batch: number,
   m: number,
   k: number,
+  add: boolean,
 ): void {
   const scale = 1 / batch;
   const iTiles = m - (m % 2);
@@ -1169,14 +1171,25 @@ function denseWeightGradient(
       }
       const g0 = gOff + i * k + j;
       const g1 = g0 + k;
-      g[g0] = scale * a0;
-      g[g0 + 1] = scale * a1;
-      g[g0 + 2] = scale * a2;
-      g[g0 + 3] = scale * a3;
-      g[g1] = scale * b0;
-      g[g1 + 1] = scale * b1;
-      g[g1 + 2] = scale * b2;
-      g[g1 + 3] = scale * b3;
+      if (add) {
+        g[g0]! += scale * a0;
+        g[g0 + 1]! += scale * a1;
+        g[g0 + 2]! += scale * a2;
+        g[g0 + 3]! += scale * a3;
+        g[g1]! += scale * b0;
+        g[g1 + 1]! += scale * b1;
+        g[g1 + 2]! += scale * b2;
+        g[g1 + 3]! += scale * b3;
+      } else {
+        g[g0] = scale * a0;
+        g[g0 + 1] = scale * a1;
+        g[g0 + 2] = scale * a2;
+        g[g0 + 3] = scale * a3;
+        g[g1] = scale * b0;
+        g[g1 + 1] = scale * b1;
+        g[g1 + 2] = scale * b2;
+        g[g1 + 3] = scale * b3;
+      }
     }
   }
   // edges: the last columns when k is not a multiple of four, the last row when m is odd
@@ -1185,7 +1198,8 @@ function denseWeightGradient(
       let a = 0;
       for (let s = 0; s < batch; s++)
         a += d[s * m + i]! * x[xOff + s * xStride + j]!;
-      g[gOff + i * k + j] = scale * a;
+      if (add) g[gOff + i * k + j]! += scale * a;
+      else g[gOff + i * k + j] = scale * a;
     }
   }
 }

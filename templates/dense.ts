@@ -103,9 +103,10 @@ export function denseTransposed(
 }
 
 /**
- * Weight gradient averaged over the batch: g[gOff + i·k + j] = (1/batch) · Σ_s d[s·m + i] · x[xOff + s·xStride + j].
- * Tiles: two gradient rows × four columns, summed over the samples in registers and
- * written once, so the gradient needs neither zeroing beforehand nor a scaling pass afterwards.
+ * Weight gradient averaged over the batch: g[gOff + i·k + j] = (1/batch) · Σ_s d[s·m + i] · x[xOff + s·xStride + j],
+ * or with `add` added into g (one step of a recurrence, whose shared weight's gradient sums the steps).
+ * Tiles: two gradient rows × four columns, summed over the samples in registers and written once, so the gradient
+ * needs neither zeroing beforehand nor a scaling pass afterwards.
  */
 export function denseWeightGradient(
   g: Float32Array | Float64Array,
@@ -117,6 +118,7 @@ export function denseWeightGradient(
   batch: number,
   m: number,
   k: number,
+  add: boolean,
 ): void {
   const scale = 1 / batch;
   const iTiles = m - (m % 2);
@@ -137,8 +139,13 @@ export function denseWeightGradient(
       }
       const g0 = gOff + i * k + j;
       const g1 = g0 + k;
-      g[g0] = scale * a0; g[g0 + 1] = scale * a1; g[g0 + 2] = scale * a2; g[g0 + 3] = scale * a3;
-      g[g1] = scale * b0; g[g1 + 1] = scale * b1; g[g1 + 2] = scale * b2; g[g1 + 3] = scale * b3;
+      if (add) {
+        g[g0]! += scale * a0; g[g0 + 1]! += scale * a1; g[g0 + 2]! += scale * a2; g[g0 + 3]! += scale * a3;
+        g[g1]! += scale * b0; g[g1 + 1]! += scale * b1; g[g1 + 2]! += scale * b2; g[g1 + 3]! += scale * b3;
+      } else {
+        g[g0] = scale * a0; g[g0 + 1] = scale * a1; g[g0 + 2] = scale * a2; g[g0 + 3] = scale * a3;
+        g[g1] = scale * b0; g[g1 + 1] = scale * b1; g[g1 + 2] = scale * b2; g[g1 + 3] = scale * b3;
+      }
     }
   }
   // edges: the last columns when k is not a multiple of four, the last row when m is odd
@@ -146,44 +153,8 @@ export function denseWeightGradient(
     for (let j = i < iTiles ? jTiles : 0; j < k; j++) {
       let a = 0;
       for (let s = 0; s < batch; s++) a += d[s * m + i]! * x[xOff + s * xStride + j]!;
-      g[gOff + i * k + j] = scale * a;
-    }
-  }
-}
-
-/**
- * Weight gradient averaged over the batch, added in: g[gOff + i·k + j] += (1/batch) · Σ_s d[s·m + i] · x[xOff + s·xStride + j]
- * (one step of a recurrence, whose shared weight's gradient sums the steps). Four columns at a time, summed over the
- * samples in registers.
- */
-export function denseWeightGradientAdd(
-  g: Float32Array | Float64Array,
-  gOff: number,
-  d: Float32Array | Float64Array,
-  x: Float32Array | Float64Array,
-  xOff: number,
-  xStride: number,
-  batch: number,
-  m: number,
-  k: number,
-): void {
-  const scale = 1 / batch;
-  const jTiles = k - (k % 4);
-  for (let i = 0; i < m; i++) {
-    const gRow = gOff + i * k;
-    for (let j = 0; j < jTiles; j += 4) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      for (let s = 0; s < batch; s++) {
-        const u = d[s * m + i]!;
-        const r = xOff + s * xStride + j;
-        a0 += u * x[r]!; a1 += u * x[r + 1]!; a2 += u * x[r + 2]!; a3 += u * x[r + 3]!;
-      }
-      g[gRow + j]! += scale * a0; g[gRow + j + 1]! += scale * a1; g[gRow + j + 2]! += scale * a2; g[gRow + j + 3]! += scale * a3;
-    }
-    for (let j = jTiles; j < k; j++) {
-      let a = 0;
-      for (let s = 0; s < batch; s++) a += d[s * m + i]! * x[xOff + s * xStride + j]!;
-      g[gRow + j]! += scale * a;
+      if (add) g[gOff + i * k + j]! += scale * a;
+      else g[gOff + i * k + j] = scale * a;
     }
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { denseForward, denseTransposed, denseWeightGradient } from "../templates/dense.ts";
+import { denseForward, denseTransposed, denseWeightGradient, matrixProduct } from "../templates/dense.ts";
 import { makeRandom, normal } from "../src/check/data.ts";
 
 const rand = makeRandom(99);
@@ -50,7 +50,25 @@ describe("dense kernels agree with the plain triple loops", () => {
         for (let s = 0; s < batch; s++) sum += d[s * m + i] * x[xOff + s * xStride + j];
         wantG[2 + i * k + j] = sum / batch;
       }
-    denseWeightGradient(g, 2, d, x, xOff, xStride, batch, m, k);
+    denseWeightGradient(g, 2, d, x, xOff, xStride, batch, m, k, false);
     close(g, wantG);
+
+    // added into what is there (a recurrence's step)
+    const h = fill(2 + m * k);
+    const wantH = Float64Array.from(h, (v, at) => (at < 2 ? v : v + wantG[at]));
+    denseWeightGradient(h, 2, d, x, xOff, xStride, batch, m, k, true);
+    close(h, wantH);
+
+    // one sample's matrix product, its first operand read transposed: out[i, j] (+)= Σ_t a[t, i]·W[t, j]
+    const rows = batch;
+    const a = fill(5 + k * rows);
+    const product = fill(rows * m);
+    const wantProduct = new Float64Array(rows * m);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < m; j++) for (let t = 0; t < k; t++) wantProduct[i * m + j] += a[5 + t * rows + i] * W[wOff + t * m + j];
+    const before = Float64Array.from(product);
+    matrixProduct(product, 0, a, 5, 1, rows, W, wOff, m, 1, rows, m, k, true);
+    close(product, Float64Array.from(wantProduct, (v, at) => v + before[at]));
+    matrixProduct(product, 0, a, 5, 1, rows, W, wOff, m, 1, rows, m, k, false);
+    close(product, wantProduct);
   });
 });

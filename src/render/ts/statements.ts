@@ -145,7 +145,7 @@ function contractionCall(c: Contraction, name: (b: Buffer) => string, scope: Sco
       return `denseTransposed(${name(c.out.buf)}, ${name(c.a.buf)}, ${offset(c.a.index)}, ${name(c.b.buf)}, batch, ${extent(c.reduce)}, ${extent(c.outVars[1])});`;
     case "weightGradient":
       // a recurrence's step adds its part into the gradient
-      return `${c.mode === "+=" ? "denseWeightGradientAdd" : "denseWeightGradient"}(${name(c.out.buf)}, ${offset(c.out.index)}, ${name(c.a.buf)}, ${name(c.b.buf)}, ${offset(c.b.index)}, ${rowStride(c.b.index)}, batch, ${extent(c.outVars[0])}, ${extent(c.outVars[1])});`;
+      return `denseWeightGradient(${name(c.out.buf)}, ${offset(c.out.index)}, ${name(c.a.buf)}, ${name(c.b.buf)}, ${offset(c.b.index)}, ${rowStride(c.b.index)}, batch, ${extent(c.outVars[0])}, ${extent(c.outVars[1])}, ${c.mode === "+="});`;
     case "matrix":
       return matrixProductCall(c, name, scope);
   }
