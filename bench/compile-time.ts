@@ -91,7 +91,7 @@ async function stages(spec: NetSpec): Promise<Times> {
     timed(times, `${name} render`, () => {
       const backend: Backend = BACKENDS[name];
       if (!backend.module) throw new Error(`${name} ships nothing`);
-      return backend.module({ lowered: passed[i] as LoweredModule, names, shape, relaxedSimd: false, fallback: i > 0, checks: (fn) => argumentChecks(shape, fn) });
+      return backend.module({ lowered: passed[i] as LoweredModule, names, shape, relaxedSimd: false, threads: false, fallback: i > 0, checks: (fn) => argumentChecks(shape, fn) });
     }),
   );
   const options = { precision: "f32" as const, sourceFile: `${spec.name}.json`, version: VERSION };

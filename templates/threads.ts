@@ -13,10 +13,11 @@
  * - callerSleeps: 1 where the calling thread may block (Node, any worker), 0 on a browser's main thread, where
  *   `Atomics.wait` (and the kernels' `memory.atomic.wait32`) throws, so that thread 0 must spin;
  * - barrierCount, barrierGeneration: the kernels' own barrier between the phases of a job (threads arrived,
- *   and bumped by the last to arrive), reset by nothing else.
+ *   and bumped by the last to arrive), reset by nothing else;
+ * - spin: how many times a waiting thread reads the control block before it sleeps (the pool's `spin`).
  */
 export function threadControlWords() {
-  return { generation: 0, job: 1, batch: 2, capacity: 3, threads: 4, finished: 5, failed: 6, stop: 7, callerSleeps: 8, barrierCount: 9, barrierGeneration: 10, size: 16 };
+  return { generation: 0, job: 1, batch: 2, capacity: 3, threads: 4, finished: 5, failed: 6, stop: 7, callerSleeps: 8, barrierCount: 9, barrierGeneration: 10, spin: 11, size: 16 };
 }
 
 /**
@@ -94,6 +95,7 @@ export function startThreadPool(options: {
   const control = new Int32Array(memory.buffer, options.control, words.size);
   control.fill(0);
   control[words.threads] = threads;
+  control[words.spin] = spin;
   control[words.callerSleeps] = callerMaySleep(control) ? 1 : 0;
   const pool = {
     control,
@@ -106,7 +108,7 @@ export function startThreadPool(options: {
     stopped: false,
   };
   // what each worker is handed: the same module and memory, its thread index, the job table
-  const init = (thread: number) => ({ module: options.module, memory, jobs, control: options.control, words, thread, spin });
+  const init = (thread: number) => ({ module: options.module, memory, jobs, control: options.control, words, thread, threads, spin });
   // The worker runs threadWorker(init, imports, post) from its source text: it uses nothing but its arguments and
   // the globals every worker has, so the text of the function as this module was compiled (or minified) runs there.
   const worker = `(${String(threadWorker)})`;
@@ -180,9 +182,9 @@ export function callerMaySleep(control: Int32Array): boolean {
 }
 
 /**
- * Runs job `job` of the pool's table on every thread: publishes it in the control block, wakes the workers, runs
- * thread 0's share here (`kernel(batch, capacity, 0, threads)`), and waits until every worker has finished its
- * share, so that the job's results are all in memory when it returns. Returns thread 0's result. Where the calling
+ * Runs job `job` of the pool's table on `active` threads (all of the pool's by default; the workers past them skip
+ * the job): publishes it in the control block, wakes the workers, runs thread 0's share here
+ * (`kernel(batch, capacity, 0, active)`), and waits until every worker has finished its share, so that the job's results are all in memory when it returns. Returns thread 0's result. Where the calling
  * thread may not block (a browser's main thread) it waits by spinning on `Atomics.load`, as Emscripten's pthreads
  * do there: the wait lasts one job's share of work, and the alternative (returning a promise) would make the
  * synchronous API asynchronous. Allocates nothing (but the error when a thread's kernel threw, which is rethrown
@@ -196,17 +198,20 @@ export function runOnThreads(
     readonly threads: number;
     readonly spin: number;
     readonly callerSleeps: boolean;
-    readonly words: { readonly generation: number; readonly job: number; readonly batch: number; readonly capacity: number; readonly finished: number; readonly failed: number };
+    readonly words: { readonly generation: number; readonly job: number; readonly batch: number; readonly capacity: number; readonly threads: number; readonly finished: number; readonly failed: number };
     readonly stopped: boolean;
   },
   job: number,
   batch: number,
   capacity: number,
+  active: number = pool.threads,
 ): number {
   const { control, words, threads } = pool;
   const kernel = pool.kernels[job];
   if (pool.stopped) throw new Error("runOnThreads: the thread pool was stopped");
   if (kernel === undefined) throw new Error(`runOnThreads: no job ${job} (the pool has ${pool.kernels.length})`);
+  if (!(active >= 1 && active <= threads && active % 1 === 0)) throw new Error(`runOnThreads: ${active} threads, in a pool of ${threads}`);
+  Atomics.store(control, words.threads, active);
   Atomics.store(control, words.job, job);
   Atomics.store(control, words.batch, batch);
   Atomics.store(control, words.capacity, capacity);
@@ -216,7 +221,7 @@ export function runOnThreads(
   let result = 0;
   let failed = 0;
   try {
-    result = kernel(batch, capacity, 0, threads);
+    result = kernel(batch, capacity, 0, active);
   } finally {
     // every worker done before returning (or rethrowing): the next job must not start under a worker still at this one
     let spins = pool.spin;
@@ -263,6 +268,8 @@ export function threadWorker(
     readonly jobs: readonly string[];
     readonly control: number;
     readonly thread: number;
+    /** The pool's size: every worker reports each job finished, also one it skips. */
+    readonly threads: number;
     readonly spin: number;
     readonly words: {
       readonly generation: number;
@@ -297,12 +304,14 @@ export function threadWorker(
     while (Atomics.load(control, w.generation) === seen) Atomics.wait(control, w.generation, seen);
     seen = Atomics.load(control, w.generation);
     if (Atomics.load(control, w.stop) !== 0) return;
-    const threads = Atomics.load(control, w.threads);
-    try {
-      kernels[Atomics.load(control, w.job)](Atomics.load(control, w.batch), Atomics.load(control, w.capacity), init.thread, threads);
-    } catch (error) {
-      Atomics.compareExchange(control, w.failed, 0, init.thread + 1);
+    const active = Atomics.load(control, w.threads);
+    if (init.thread < active) {
+      try {
+        kernels[Atomics.load(control, w.job)](Atomics.load(control, w.batch), Atomics.load(control, w.capacity), init.thread, active);
+      } catch (error) {
+        Atomics.compareExchange(control, w.failed, 0, init.thread + 1);
+      }
     }
-    if (Atomics.add(control, w.finished, 1) === threads - 2) Atomics.notify(control, w.finished);
+    if (Atomics.add(control, w.finished, 1) === init.threads - 2) Atomics.notify(control, w.finished);
   }
 }

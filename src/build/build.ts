@@ -20,6 +20,7 @@ export interface BuildFlags {
   target?: Target;
   kernels?: Kernels;
   relaxedSimd?: boolean;
+  threads?: boolean;
   verify?: boolean;
   stats?: boolean;
   watch?: boolean;
@@ -32,6 +33,7 @@ export interface BuildSettings {
   target: Target;
   kernels: Kernels;
   relaxedSimd: boolean;
+  threads: boolean;
   out: OutputPlace;
   config?: LoadedConfig;
 }
@@ -155,6 +157,7 @@ export function resolveSettings(flags: BuildFlags, config: LoadedConfig | undefi
     target: flags.target ?? implied ?? c.target ?? "ts",
     kernels: flags.kernels ?? c.kernels ?? DEFAULT_KERNELS,
     relaxedSimd: flags.relaxedSimd ?? c.relaxedSimd ?? false,
+    threads: flags.threads ?? c.threads ?? false,
     out,
     config,
   };
@@ -223,6 +226,7 @@ export async function buildInput(input: string, settings: BuildSettings): Promis
       target: settings.target,
       kernels: settings.kernels,
       relaxedSimd: settings.relaxedSimd,
+      threads: settings.threads,
       sourceFile: posixRelative(root, input),
       regenerate: regenerateCommand(input, loaded.spec.name, main, settings, root),
     });
@@ -237,7 +241,7 @@ export async function buildInput(input: string, settings: BuildSettings): Promis
 /**
  * The command, run from the project root, that writes this very file: the input and, where they differ from
  * what that command would do by itself (the defaults, or the project's config there), -o, --target,
- * --precision, --kernels and --relaxed-simd.
+ * --precision, --kernels, --relaxed-simd and --threads.
  */
 export function regenerateCommand(input: string, name: string, main: string, settings: BuildSettings, root: string): string {
   const defaults = settings.config && resolve(settings.config.dir) === resolve(root) ? settings.config.config : {};
@@ -249,6 +253,7 @@ export function regenerateCommand(input: string, name: string, main: string, set
   if (settings.precision !== (defaults.precision ?? DEFAULT_PRECISION)) args.push("--precision", settings.precision);
   if (settings.kernels !== (defaults.kernels ?? DEFAULT_KERNELS)) args.push("--kernels", settings.kernels);
   if (settings.relaxedSimd !== (defaults.relaxedSimd ?? false)) args.push("--relaxed-simd");
+  if (settings.threads !== (defaults.threads ?? false)) args.push("--threads");
   return args.map(shellQuote).join(" ");
 }
 

@@ -33,6 +33,8 @@ export interface BpgenConfig {
   kernels?: Kernels;
   /** WebAssembly kernels also in a relaxed-SIMD build (fused multiply-add), used where the engine has it. */
   relaxedSimd?: boolean;
+  /** WebAssembly kernels that several threads run (startThreads in the module). */
+  threads?: boolean;
 }
 
 export interface LoadedConfig {
@@ -64,6 +66,7 @@ const RULES: Readonly<Record<keyof BpgenConfig | "$schema", KeyRule>> = {
   target: oneOf(TARGETS),
   kernels: oneOf(KERNELS),
   relaxedSimd: { expected: "true or false", check: (v) => typeof v === "boolean" },
+  threads: { expected: "true or false", check: (v) => typeof v === "boolean" },
 };
 const KEYS = Object.keys(RULES);
 

@@ -16,6 +16,7 @@ export function registerBuild(program: Command, done: Done): void {
     .addOption(new Option("--precision <p>", "array type of the generated module (default f32)").choices([...PRECISIONS]))
     .addOption(new Option("--kernels <k>", KERNELS_HELP).choices([...KERNELS]))
     .option("--relaxed-simd", "WebAssembly kernels also in a relaxed-SIMD build (fused multiply-add), used where the engine supports it: faster, but results then depend on the machine")
+    .option("--threads", "WebAssembly kernels that run on several threads once the module's startThreads() has started its pool (shared memory and workers; the same results on any number of threads)")
     .option("--verify", "write nothing; fail when a file on disk differs from what would be generated, showing the diff")
     .option("--watch", "build, then rebuild an input whenever it (or the config) changes, until Ctrl-C")
     .option("--stats", "print operation counts, size and compile time")

@@ -55,6 +55,8 @@ export interface Buffer {
   readonly perSample: boolean;
   /** The DAG value a workspace buffer holds. */
   readonly node?: Node;
+  /** What names a workspace buffer of the compiler's own, which holds no value of the DAG (a thread's partial sums). */
+  readonly hint?: string;
 }
 
 /**
@@ -136,11 +138,20 @@ export interface Contraction {
   readonly scale?: Expr;
   readonly mode: "=" | "+=";
   readonly tile?: Tile;
+  /**
+   * Split across threads (passes/threads.ts): by the samples where an output variable runs over the batch, else by
+   * the output variable the renderer's tile does not run in SIMD lanes. Each output element is computed whole by
+   * one thread, in the same order whatever the split.
+   */
+  readonly shared?: boolean;
 }
 
 export type Stmt =
-  /** `reverse`: the variable runs from extent − 1 down to 0 (a recurrence's reverse sweep). */
-  | { readonly k: "loop"; readonly v: Var; readonly kind: LoopKind; readonly body: readonly Stmt[]; readonly reverse?: boolean }
+  /**
+   * `reverse`: the variable runs from extent − 1 down to 0 (a recurrence's reverse sweep). `shared`: the iterations
+   * are split across the threads running the function, each taking a fixed share (passes/threads.ts).
+   */
+  | { readonly k: "loop"; readonly v: Var; readonly kind: LoopKind; readonly body: readonly Stmt[]; readonly reverse?: boolean; readonly shared?: boolean }
   | { readonly k: "store"; readonly buf: Buffer; readonly index: Index; readonly value: Expr; readonly mode: UpdateMode; readonly node?: Node }
   /** Declares a local: `const` when `mutable` is false. */
   | { readonly k: "let"; readonly local: Local; readonly value: Expr; readonly mutable: boolean; readonly node?: Node }
@@ -152,12 +163,21 @@ export type Stmt =
   | { readonly k: "ifBatch"; readonly body: readonly Stmt[] }
   /** The comment of the value `node` computes (the statements after it, up to the next note). */
   | { readonly k: "note"; readonly note: Note; readonly node?: Node }
-  | { readonly k: "return"; readonly value: Expr };
+  | { readonly k: "return"; readonly value: Expr }
+  /** Run by the first thread only, when several run the function (passes/threads.ts). */
+  | { readonly k: "single"; readonly body: readonly Stmt[] }
+  /** Every thread running the function waits here until all have arrived: what each wrote before, all see after. */
+  | { readonly k: "barrier" };
 
 /** One function of the module: `forward`, `loss`, `gradient`, … */
 export interface KernelFunction {
   readonly name: string;
   readonly body: readonly Stmt[];
+  /**
+   * Workspace buffers of one value per call that each thread has a copy of (passes/threads.ts): the scratch of the
+   * samples' loops, which every thread fills for its own samples.
+   */
+  readonly perThread?: ReadonlySet<Buffer>;
 }
 
 // ---- building ------------------------------------------------------------------------------------------

@@ -81,7 +81,10 @@ export class IrNames {
 
   buffer(b: Buffer): string {
     if (b.role !== "work") return b.role;
-    if (!b.node) throw new Error("internal: a workspace buffer without its value");
+    if (!b.node) {
+      if (b.hint !== undefined) return b.hint;
+      throw new Error("internal: a workspace buffer without its value");
+    }
     return this.nodes.of(b.node);
   }
 

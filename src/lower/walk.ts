@@ -38,7 +38,7 @@ export function ownExprs(s: Stmt): Expr[] {
 
 /** The statements directly nested in `s`. */
 export function innerStmts(s: Stmt): readonly Stmt[] {
-  return s.k === "loop" || s.k === "ifBatch" ? s.body : [];
+  return s.k === "loop" || s.k === "ifBatch" || s.k === "single" ? s.body : [];
 }
 
 /** Calls `f` on every statement, outer ones first, with the loops that enclose it. */
@@ -46,7 +46,7 @@ export function visitStmts(body: readonly Stmt[], f: (s: Stmt, loops: readonly S
   for (const s of body) {
     f(s, loops);
     if (s.k === "loop") visitStmts(s.body, f, [...loops, s]);
-    else if (s.k === "ifBatch") visitStmts(s.body, f, loops);
+    else if (s.k === "ifBatch" || s.k === "single") visitStmts(s.body, f, loops);
   }
 }
 
@@ -66,6 +66,7 @@ function mapStmtExpr(s: Stmt, f: (e: Expr) => Expr): Stmt {
       return s.c.scale ? { ...s, c: { ...s.c, scale: f(s.c.scale) } } : s;
     case "loop":
     case "ifBatch":
+    case "single":
       return { ...s, body: mapStmtExprs(s.body, f) };
     default:
       return s;
@@ -88,12 +89,14 @@ export function substituteVar(body: readonly Stmt[], v: Var, by: Index): Stmt[] 
         return { ...s, index: inIndex(s.index) };
       case "loop":
       case "ifBatch":
+      case "single":
         return { ...s, body: substituteVar(s.body, v, by) };
       case "contract": {
         const access = (a: Access): Access => ({ buf: a.buf, index: inIndex(a.index) });
         return { ...s, c: { ...s.c, out: access(s.c.out), a: access(s.c.a), b: access(s.c.b), ...(s.c.scale ? { scale: inExpr(s.c.scale) } : {}) } };
       }
       case "note":
+      case "barrier":
         return s;
     }
   });

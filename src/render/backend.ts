@@ -61,6 +61,8 @@ export interface BackendInput {
   readonly shape: ModuleShape;
   /** Whether WebAssembly kernels also come in a relaxed-SIMD build. */
   readonly relaxedSimd: boolean;
+  /** Whether WebAssembly kernels are built for several threads (passes/threads.ts, startThreads). */
+  readonly threads: boolean;
   /** Whether another backend runs before this one (its kernels are then the fallback, not the exported functions' bodies). */
   readonly fallback: boolean;
   /** The argument checks of an exported function, for a backend that runs a function without calling another that checks. */

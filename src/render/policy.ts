@@ -39,8 +39,9 @@ export const WASM_MIN_OPERATIONS = 256;
  * network has batched dense products (a layer of DENSE_MIN_WEIGHTS weights or more) or its gradient does at
  * least WASM_MIN_OPERATIONS operations per sample, TypeScript alone below that.
  */
-export function kernelChain(requested: Kernels, lowered: LoweredModule): readonly BackendName[] {
-  const wasm = requested === "wasm" || (requested === "auto" && worthWebAssembly(lowered));
+export function kernelChain(requested: Kernels, lowered: LoweredModule, threads = false): readonly BackendName[] {
+  // threads are the WebAssembly kernels': asking for them asks for those
+  const wasm = requested === "wasm" || (requested === "auto" && (threads || worthWebAssembly(lowered)));
   return wasm ? ["wasm", "js"] : ["js"];
 }
 

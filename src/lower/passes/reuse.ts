@@ -58,14 +58,17 @@ function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
     if (l) l.last = pos;
     else spans.set(buf, { buf, first: pos, last: pos });
   };
+  /** Where the threads' barriers are (passes/threads.ts), in order. */
+  const barriers: number[] = [];
   const walk = (stmts: readonly Stmt[]) => {
     for (const s of stmts) {
       pos++;
+      if (s.k === "barrier") barriers.push(pos);
       if (s.k === "store") touch(s.buf, s.index);
       if (s.k === "fill") touch(s.buf);
       if (s.k === "contract") [s.c.out, s.c.a, s.c.b].forEach((a) => touch(a.buf, a.index));
       for (const e of ownExprs(s)) visitExpr(e, (x) => x.k === "load" && touch(x.buf, x.index));
-      if (s.k === "loop" || s.k === "ifBatch") {
+      if (s.k === "loop" || s.k === "ifBatch" || s.k === "single") {
         const start = pos;
         const outside = touched;
         touched = new Set();
@@ -107,6 +110,12 @@ function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
       const l = spans.get(buf) as Lifetime;
       if (l.last > loop.end) l.first = Math.min(l.first, loop.start);
     }
+  }
+  // with several threads, a buffer lives until the next barrier: another thread may still be reading it where this
+  // one, past its last use, would already write another value into the same bytes
+  for (const l of spans.values()) {
+    const next = barriers.find((b) => b >= l.last);
+    if (next !== undefined) l.last = next;
   }
   return [...spans.values()].sort((a, b) => a.first - b.first || a.buf.size - b.buf.size);
 }

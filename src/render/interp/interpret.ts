@@ -205,10 +205,11 @@ class FunctionCompiler {
 
   // ---- statements ----
 
-  private block(body: readonly Stmt[]): Exec {
-    this.scopes.push(new Map());
+  /** `body` as one statement; `scoped`: its locals end with it (a loop's, a branch's; not a `single` block's). */
+  private block(body: readonly Stmt[], scoped = true): Exec {
+    if (scoped) this.scopes.push(new Map());
     const execs = body.filter((s) => s.k !== "note").map((s) => this.stmt(s));
-    this.scopes.pop();
+    if (scoped) this.scopes.pop();
     if (execs.length === 1) return execs[0];
     return (st) => {
       for (let i = 0; i < execs.length; i++) if (execs[i](st)) return true;
@@ -257,7 +258,11 @@ class FunctionCompiler {
         return (st) => ((st.result = value(st)), true);
       }
       case "note":
+      case "barrier":
         return () => false;
+      case "single":
+        // one thread: every share of the work is this thread's; its locals are the function's, as in WebAssembly
+        return this.block(s.body, false);
     }
   }
 

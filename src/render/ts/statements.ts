@@ -98,6 +98,9 @@ class BodyRenderer {
         return [contractionCall(s.c, (b) => this.names.buffer(b), scope)];
       case "loop":
         return [this.loop(s, frame)];
+      case "single":
+      case "barrier":
+        throw new Error("internal: the TypeScript kernels run on one thread (threads are the WebAssembly kernels')");
     }
   }
 

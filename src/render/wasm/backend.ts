@@ -12,6 +12,9 @@ import { renderWasm } from "./module.ts";
 import type { Precision } from "./numeric.ts";
 import { wasmTiles } from "./tiles.ts";
 import { runsInLanes } from "./function.ts";
+import { shareAcrossThreads } from "../../lower/passes/threads.ts";
+import { countOps } from "../../lower/stats.ts";
+import type { FunctionPlan } from "../../lower/plan.ts";
 
 export const webAssemblyBackend: Backend = {
   name: "wasm",
@@ -33,6 +36,11 @@ function workspaceLayouts(lowered: LoweredModule, precision: Precision): Partial
   return Object.fromEntries(functionsInOrder(lowered).map(([name, f]: [KernelName, KernelFunction]) => [name, reuse(f, bytes)]));
 }
 
+function shareFunctions(lowered: LoweredModule): LoweredModule {
+  const functions = Object.fromEntries(Object.entries(lowered.functions).map(([name, fn]) => [name, fn && shareAcrossThreads(fn)]));
+  return { ...lowered, functions: functions as LoweredModule["functions"] };
+}
+
 /** The functions the WebAssembly kernels run: all but stateGradientNorms, whose exported function runs the TypeScript kernel. */
 function withoutTypeScriptOnly(lowered: LoweredModule): LoweredModule {
   const { stateGradientNorms: _typeScriptOnly, ...functions } = lowered.functions;
@@ -41,11 +49,14 @@ function withoutTypeScriptOnly(lowered: LoweredModule): LoweredModule {
 
 function webAssemblyPart(input: BackendInput): ModulePart {
   const { names, shape } = input;
-  const lowered = withoutTypeScriptOnly(input.lowered);
-  const render = (relaxed: boolean) => renderWasm(lowered, (p) => workspaceLayouts(lowered, p), names, { precision: shape.precision, relaxed });
+  const single = withoutTypeScriptOnly(input.lowered);
+  // threads take their shares of each function (the pass after the others, before the workspace's layout)
+  const lowered = input.threads ? shareFunctions(single) : single;
+  const render = (relaxed: boolean) => renderWasm(lowered, (p) => workspaceLayouts(lowered, p), names, { precision: shape.precision, relaxed, threads: input.threads });
   // the relaxed build (opt-in) beside the deterministic one, which engines without relaxed SIMD run
   const builds = { plain: render(false), ...(input.relaxedSimd ? { relaxed: render(true) } : {}) };
-  const glue = wasmSection(shape, builds, functionsInOrder(lowered).map(([name]) => name));
+  const work = Object.fromEntries(functionsInOrder(single).map(([name]) => [name, countOps(single.plans[name] as FunctionPlan).perSample]));
+  const glue = wasmSection(shape, builds, functionsInOrder(lowered).map(([name]) => name), work);
   return {
     before: [],
     after: [glue.text],

@@ -36,7 +36,12 @@ export interface ContractionEmitter {
   scalar(e: Expr): void;
   /** A scratch local of `type` for the duration of `use`. */
   withTemp(type: "i32" | "f32" | "f64" | "v128", use: (t: WasmLocal) => void): void;
+  /** This thread's share of `v`'s range, where several threads run the function. */
+  share(v: Var): { from: WasmLocal; to: WasmLocal } | undefined;
 }
+
+/** A run-time range of a variable: a thread's share. */
+type Range = { readonly from: WasmLocal; readonly to: WasmLocal };
 
 /** Register tiles when the tile pass chose none. */
 const DEFAULT_DOT = { rows: 4, cols: 2 };
@@ -61,9 +66,22 @@ export function renderContraction(e: ContractionEmitter, c: Contraction): void {
   return form.vector === "out1" ? axpy(e, c, o1, o0) : axpy(e, c, o0, o1);
 }
 
-/** A loop over `extent` (a constant or the batch) in steps of `tile`, then the rest one at a time. */
-function blocks(e: ContractionEmitter, v: Var, tile: number, body: (size: number) => void): void {
+/**
+ * The output variable a shared contraction splits among threads: the samples where they are an output variable (each
+ * thread's rows then stay its own), else the one its tiles do not run in SIMD lanes (the rows of a weight gradient).
+ */
+function splitVar(c: Contraction, lanes: Var | undefined): Var | undefined {
+  if (!c.shared) return undefined;
+  return c.outVars.find((v) => v.extent === "batch") ?? c.outVars.find((v) => v !== lanes);
+}
+
+/**
+ * A loop over `extent` (a constant or the batch) in steps of `tile`, then the rest one at a time; over this thread's
+ * share of it where `range` is given.
+ */
+function blocks(e: ContractionEmitter, v: Var, tile: number, body: (size: number) => void, range?: Range): void {
   const { f } = e;
+  if (range) return rangeBlocks(e, v, tile, body, range);
   if (typeof v.extent === "number") {
     const whole = v.extent - (v.extent % tile);
     if (whole > 0) e.countedLoop(v, whole, () => body(tile), tile);
@@ -88,6 +106,29 @@ function blocks(e: ContractionEmitter, v: Var, tile: number, body: (size: number
     f.block((done) =>
       f.loop((next) => {
         f.localGet(i).localGet(e.batch).i32GeS().brIf(done);
+        body(1);
+        f.localGet(i).i32Const(1).i32Add().localSet(i).br(next);
+      }),
+    );
+  }
+}
+
+/** Whole tiles from `range.from` while they fit before `range.to`, then single rows; nothing for an empty share. */
+function rangeBlocks(e: ContractionEmitter, v: Var, tile: number, body: (size: number) => void, range: Range): void {
+  const { f } = e;
+  const i = e.bindVar(v, `${v.name}0`);
+  f.localGet(range.from).localSet(i);
+  f.block((done) =>
+    f.loop((next) => {
+      f.localGet(i).i32Const(tile).i32Add().localGet(range.to).i32GtS().brIf(done);
+      body(tile);
+      f.localGet(i).i32Const(tile).i32Add().localSet(i).br(next);
+    }),
+  );
+  if (tile > 1) {
+    f.block((done) =>
+      f.loop((next) => {
+        f.localGet(i).localGet(range.to).i32GeS().brIf(done);
         body(1);
         f.localGet(i).i32Const(1).i32Add().localSet(i).br(next);
       }),
@@ -161,6 +202,10 @@ function dot(e: ContractionEmitter, c: Contraction): void {
   const pA = f.local("i32", "pa");
   const pB = f.local("i32", "pb");
   const step = f.local("i32", "t");
+  const split = splitVar(c, undefined);
+  const rangeOf = (v: Var) => (v === split ? e.share(v) : undefined);
+  const rowRange = rangeOf(rowVar);
+  const colRange = rangeOf(colVar);
   blocks(e, rowVar, tile.rows, (rows) =>
     blocks(e, colVar, tile.cols, (cols) => {
       // pointers to the first element of the tile's rows (the reduction variable at 0)
@@ -211,7 +256,8 @@ function dot(e: ContractionEmitter, c: Contraction): void {
           storeResult(e, c, offOut + r * outRow + q * outCol, pOut);
         }
       }
-    }),
+    }, colRange),
+    rowRange,
   );
 }
 
@@ -293,7 +339,10 @@ function axpy(e: ContractionEmitter, c: Contraction, j: Var, u: Var): void {
   const wholeCols = J - (J % width);
   const vectorsLeft = Math.floor((J - wholeCols) / num.lanes);
   const columnsLeft = J - wholeCols - vectorsLeft * num.lanes;
-  const rowsOf = (run: (rows: number) => void) => blocks(e, u, tile.rows, run);
+  const split = splitVar(c, j);
+  if (split !== undefined && split !== u) throw new Error("internal: a shared contraction split along its SIMD lanes");
+  const uRange = split === u ? e.share(u) : undefined;
+  const rowsOf = (run: (rows: number) => void) => blocks(e, u, tile.rows, run, uRange);
   if (wholeCols > 0) e.countedLoop(j, wholeCols, () => rowsOf((rows) => tileAt(rows, tile.cols, 0)), width);
   if (vectorsLeft > 0) {
     f.i32Const(wholeCols).localSet(e.bindVar(j, "j_vec"));

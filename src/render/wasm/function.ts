@@ -52,6 +52,11 @@ export interface MemoryMap {
   readonly inputSize: number;
   readonly targetSize: number;
   readonly outputSize: number;
+  /**
+   * Kernels that several threads run: the bytes of one sample's regions (inputs to workspace rows), and of the
+   * scratch each thread past the first has a copy of, after the per-sample regions of `capacity` samples.
+   */
+  readonly threads?: { readonly bytesPerSample: number; readonly scratchBytes: number };
 }
 
 export interface FunctionContext {
@@ -71,6 +76,8 @@ export interface FunctionContext {
    * trigonometric and hyperbolic functions, erfc, …). Called once per element; never in a vector loop.
    */
   readonly host: (name: HostFunction) => FuncRef;
+  /** `barrier(thread, threads)`, in kernels that several threads run (barrier.ts). */
+  readonly barrier?: FuncRef;
 }
 
 /** Where a buffer starts: a constant byte address, or a local computed once per call, plus a constant. */
@@ -79,12 +86,30 @@ export interface Base {
   readonly offset: number;
 }
 
-/** A kernel-IR function as an exported WebAssembly function `(batch, capacity) → J?`. */
+/**
+ * A kernel-IR function as an exported WebAssembly function `(batch, capacity) → J?`, or, in kernels that several
+ * threads run, `(batch, capacity, thread, threads) → J` (0 where the function returns nothing): thread `thread` of
+ * `threads` takes its share of the work (passes/threads.ts).
+ */
 export function renderFunction(ctx: FunctionContext, fn: KernelFunction, returns: boolean): FuncRef {
+  if (ctx.mem.threads) {
+    const params = { batch: "i32", capacity: "i32", thread: "i32", threads: "i32" } as const;
+    return ctx.mod.function(fn.name, { params, results: ["f64"] }, (f, { batch, capacity, thread, threads }) => {
+      new FunctionEmitter(ctx, f, batch, capacity, { thread, threads, perThread: fn.perThread ?? new Set() }).function(fn.body);
+      if (!returns) f.f64Const(0);
+    });
+  }
   const results = returns ? (["f64"] as const) : ([] as const);
   return ctx.mod.function(fn.name, { params: { batch: "i32", capacity: "i32" }, results: [...results] }, (f, { batch, capacity }) => {
     new FunctionEmitter(ctx, f, batch, capacity).function(fn.body);
   });
+}
+
+/** The thread running a function, of how many, and the scratch it has a copy of. */
+interface ThreadArgs {
+  readonly thread: WasmLocal;
+  readonly threads: WasmLocal;
+  readonly perThread: ReadonlySet<Buffer>;
 }
 
 /** Emits statements and expressions of one function body. */
@@ -97,11 +122,15 @@ export class FunctionEmitter implements ContractionEmitter {
   private batchAsNumber?: WasmLocal;
   private temps: WasmLocal[] = [];
 
+  /** Where this thread's copy of the scratch is, from the first thread's (bytes; 0 on the first thread). */
+  private scratchShift?: WasmLocal;
+
   constructor(
     readonly ctx: FunctionContext,
     readonly f: FunctionBuilder,
     readonly batch: WasmLocal,
     private readonly capacity: WasmLocal,
+    private readonly threading?: ThreadArgs,
   ) {
     this.num = ctx.num;
   }
@@ -112,6 +141,7 @@ export class FunctionEmitter implements ContractionEmitter {
    */
   function(stmts: readonly Stmt[]): void {
     this.batchNumber();
+    this.threadScratch();
     const buffers = new Set<Buffer>();
     visitStmts(stmts, (s) => {
       if (s.k === "store" || s.k === "fill") buffers.add(s.buf);
@@ -160,7 +190,8 @@ export class FunctionEmitter implements ContractionEmitter {
         if (!buf.perSample) {
           const at = layout.fixed.get(buf);
           if (at === undefined) throw new Error(`internal: no workspace offset for ${this.ctx.names.buffer(buf)}`);
-          base = { offset: mem.work + at * num.bytes };
+          const own = this.threading?.perThread.has(buf) ? this.scratchShift : undefined;
+          base = own ? { local: own, offset: mem.work + at * num.bytes } : { offset: mem.work + at * num.bytes };
           break;
         }
         const row = layout.rows.get(buf);
@@ -175,6 +206,24 @@ export class FunctionEmitter implements ContractionEmitter {
     }
     this.bases.set(buf, base);
     return base;
+  }
+
+  /**
+   * The shift from the first thread's scratch to this thread's: thread t > 0 has its copy at
+   * io + capacity · bytesPerSample + (t − 1) · scratchBytes.
+   */
+  private threadScratch(): void {
+    const { threading, f } = this;
+    const sizes = this.ctx.mem.threads;
+    if (!threading || !sizes || threading.perThread.size === 0) return;
+    const shift = f.local("i32", "scratch_shift");
+    f.i32Const(0).localSet(shift);
+    f.localGet(threading.thread).if(() => {
+      f.localGet(this.capacity).i32Const(sizes.bytesPerSample).i32Mul();
+      f.localGet(threading.thread).i32Const(1).i32Sub().i32Const(sizes.scratchBytes).i32Mul().i32Add();
+      f.i32Const(this.ctx.mem.io - this.ctx.mem.work).i32Add().localSet(shift);
+    });
+    this.scratchShift = shift;
   }
 
   private scaledLocal(name: string, by: WasmLocal, bytes: number): WasmLocal {
@@ -308,7 +357,33 @@ export class FunctionEmitter implements ContractionEmitter {
       case "loop":
         this.loop(s);
         return;
+      case "single":
+        if (this.threading) f.localGet(this.threading.thread).i32Eqz().if(() => this.body(s.body));
+        else this.body(s.body);
+        return;
+      case "barrier":
+        if (this.threading && this.ctx.barrier) f.localGet(this.threading.thread).localGet(this.threading.threads).call(this.ctx.barrier);
+        return;
     }
+  }
+
+  /**
+   * This thread's share of `v`'s range: [⌊E·t/n⌋, ⌊E·(t+1)/n⌋) for extent E (the batch, or a constant), t of n
+   * threads; undefined where one thread runs the function.
+   */
+  share(v: Var): { from: WasmLocal; to: WasmLocal } | undefined {
+    const { threading, f } = this;
+    if (!threading) return undefined;
+    const bound = (name: string, next: boolean) => {
+      const local = f.local("i32", `${v.name}_${name}`);
+      if (v.extent === "batch") f.localGet(this.batch);
+      else f.i32Const(v.extent);
+      f.localGet(threading.thread);
+      if (next) f.i32Const(1).i32Add();
+      f.i32Mul().localGet(threading.threads).i32DivU().localSet(local);
+      return local;
+    };
+    return { from: bound("from", false), to: bound("to", true) };
   }
 
   private update(l: Local, value: Expr, mode: string): void {
@@ -331,10 +406,26 @@ export class FunctionEmitter implements ContractionEmitter {
   }
 
   private loop(s: Extract<Stmt, { k: "loop" }>): void {
+    const share = s.shared ? this.share(s.v) : undefined;
+    if (share) return this.rangeLoop(s.v, share.from, share.to, () => this.body(s.body));
     if (s.v.extent !== "batch" && (s.kind === "elements" || (s.kind === "structure" && readsNoStoredBuffer(s))) && vectorizable(s, this.num.lanes)) return this.vectorLoop(s);
     if (s.v.extent !== "batch" && s.kind === "structure" && isAccumulation(s, this.num.lanes)) return this.vectorSum(s);
     if (s.reverse) return this.countdownLoop(s.v, s.v.extent as number, () => this.body(s.body));
     this.countedLoop(s.v, s.v.extent === "batch" ? this.batch : s.v.extent, () => this.body(s.body));
+  }
+
+  /** `for v = from; v < to; v++`, run-time bounds (a thread's share), possibly empty. */
+  private rangeLoop(v: Var, from: WasmLocal, to: WasmLocal, body: () => void): void {
+    const { f } = this;
+    const i = this.bindVar(v);
+    f.localGet(from).localSet(i);
+    f.block((done) =>
+      f.loop((next) => {
+        f.localGet(i).localGet(to).i32GeS().brIf(done);
+        body();
+        f.localGet(i).i32Const(1).i32Add().localSet(i).br(next);
+      }),
+    );
   }
 
   /** `for v = n − 1 down to 0`, n ≥ 1 constant (a recurrence's reverse sweep). */

@@ -22,7 +22,11 @@ export interface WasmSection {
  */
 const placeholder = (name: string) => `${name}:${"=".repeat(96)}`;
 
-export function wasmSection(shape: ModuleShape, builds: { plain: WasmKernels; relaxed?: WasmKernels }, functions: readonly KernelName[]): WasmSection {
+/** Per-sample operations of each kernel function (lower/stats.ts), for how many threads a batch is worth. */
+export type WorkPerSample = Readonly<Partial<Record<KernelName, number>>>;
+
+export function wasmSection(shape: ModuleShape, builds: { plain: WasmKernels; relaxed?: WasmKernels }, functions: readonly KernelName[], work: WorkPerSample = {}): WasmSection {
+  if (builds.plain.threaded) return threadedSection(shape, builds, functions, work);
   const { array, paramCount, stateCount } = shape;
   const wasm = builds.plain;
   const modes = functions.includes("trainingForward")
@@ -119,6 +123,229 @@ function reserveKernels(k: Kernels, batch: number): void {
 }
 `;
   return { text, literals };
+}
+
+/**
+ * The least work (operations of the op table) worth a thread of its own: a job's start and each barrier cost a few
+ * microseconds, which a thread with less to do would not win back.
+ */
+const WORK_PER_THREAD = 400_000;
+
+/**
+ * The glue of kernels that several threads run (module.ts `threads`): the same kernels and views, on a memory the
+ * module creates (shared where threads can run), and a thread pool that `startThreads` starts. Each kernel call runs
+ * on as many of the pool's threads as its batch has work for (one without a pool).
+ */
+function threadedSection(shape: ModuleShape, builds: { plain: WasmKernels; relaxed?: WasmKernels }, functions: readonly KernelName[], work: WorkPerSample): WasmSection {
+  const { array, paramCount, stateCount } = shape;
+  const wasm = builds.plain;
+  const threaded = wasm.threaded!;
+  const m = wasm.memory;
+  const literals = new Map<string, string>();
+  const base64 = (k: WasmKernels) => {
+    const key = placeholder(k === wasm ? "wasmBinary" : "wasmBinaryRelaxed");
+    literals.set(key, Buffer.from(k.bytes).toString("base64"));
+    return key;
+  };
+  const jobs = functions.map((name) => name);
+  const jobIndex = (name: KernelName) => jobs.indexOf(name);
+  const kernelField = (name: KernelName) =>
+    name === "forward" || name === "trainingForward" ? `readonly ${name}: (batch: number, capacity: number) => void;` : `readonly ${name}: (batch: number, capacity: number) => number;`;
+  const relaxed = builds.relaxed
+    ? `
+/**
+ * The same kernels with relaxed SIMD's fused multiply-add in the dense products (${builds.relaxed.bytes.length} bytes), used
+ * where the engine validates it: faster, with results that may differ in the last bits from machine to machine.
+ */
+const wasmBinaryRelaxed =
+  "${base64(builds.relaxed)}";
+`
+    : "";
+  const flagsAt = builds.relaxed
+    ? `api.validate(relaxed) ? ${builds.relaxed.threaded!.memoryFlagsAt} : ${threaded.memoryFlagsAt}`
+    : String(threaded.memoryFlagsAt);
+  const text = `
+// ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
+
+/** The kernels' binary (${wasm.bytes.length} bytes), base64; its functions take a thread's share of the work. */
+const wasmBinary =
+  "${base64(wasm)}";
+${relaxed}
+/** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: object };
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => { readonly buffer: ArrayBuffer; grow(pages: number): number };
+}
+
+/** A kernel as exported: thread \`thread\` of \`threads\` computes its share; the first thread's result is the call's. */
+type ThreadKernel = (batch: number, capacity: number, thread: number, threads: number) => number;
+
+/** The kernels' functions by job number: the thread pool runs them by it. */
+const KERNEL_JOBS = ${JSON.stringify(jobs)};
+
+/** Per-sample operations of each job, and the least work worth a thread: a small batch runs on fewer threads. */
+const JOB_WORK = [${jobs.map((name) => Math.round(work[name] ?? 0)).join(", ")}];
+const WORK_PER_THREAD = ${WORK_PER_THREAD};
+
+/** The kernels, the memory they share, views of it for \`capacity\` samples, and the thread pool (null: one thread). */
+interface Kernels {
+  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  readonly module: object;
+  readonly exports: object;
+  readonly jobs: readonly ThreadKernel[];
+  ${functions.map(kernelField).join("\n  ")}
+  readonly sgdUpdate: (lr: number) => void;
+  pool: ThreadPool | null;
+  /** Threads the memory holds scratch for. */
+  threads: number;
+  capacity: number;
+  params: ${array};${stateCount > 0 ? `\n  state: ${array};` : ""}
+  grads: ${array};
+  inputs: ${array};
+  targets: ${array};
+  out: ${array};
+}
+
+type ThreadPool = NonNullable<Awaited<ReturnType<typeof startThreadPool>>>;
+
+let kernels: Kernels | null | undefined;
+
+/**
+ * The WebAssembly kernels, instantiated on first use on a memory of their own (shared where threads can run, so that
+ * startThreads may start a pool on it); null where WebAssembly SIMD is unavailable.
+ */
+function wasmKernels(): Kernels | null {
+  if (kernels !== undefined) return kernels;
+  kernels = null;
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (api === undefined) return null;
+${
+    builds.relaxed
+      ? `  const relaxed = base64Bytes(wasmBinaryRelaxed);
+  const bytes = api.validate(relaxed) ? relaxed : base64Bytes(wasmBinary);
+  const flagsAt = ${flagsAt};`
+      : `  const bytes = base64Bytes(wasmBinary);
+  const flagsAt = ${flagsAt};`
+  }
+  // where threads cannot run, the memory is an ordinary one (a shared one may need a cross-origin isolated page)
+  const shared = threadsSupported();
+  if (!shared) bytes[flagsAt] = 1;
+  if (!api.validate(bytes)) return null;
+  const memory = new api.Memory({ initial: ${threaded.minPages}, maximum: ${threaded.maxPages}, shared });
+  const module = new api.Module(bytes);
+  const instance = new api.Instance(module, { env: { memory }, host: { ${hostImports(builds)} } });
+  const exports = instance.exports as Record<string, unknown>;
+  const jobs = KERNEL_JOBS.map((name) => exports[name] as ThreadKernel);
+  const empty = new ${array}(0);
+  const k: Kernels = {
+    memory,
+    module,
+    exports,
+    jobs,
+    ${functions.map((name) => `${name}: (batch, capacity) => runKernel(k, ${jobIndex(name)}, batch, capacity),`).join("\n    ")}
+    sgdUpdate: exports.sgdUpdate as (lr: number) => void,
+    pool: null,
+    threads: 1,
+    capacity: 0,
+    params: empty,${stateCount > 0 ? "\n    state: empty," : ""}
+    grads: empty,
+    inputs: empty,
+    targets: empty,
+    out: empty,
+  };
+  kernels = k;
+  reserveKernels(k, 1);
+  return k;
+}
+
+/** Runs job \`job\` for \`batch\` samples on as many of the pool's threads as the batch has work for. */
+function runKernel(k: Kernels, job: number, batch: number, capacity: number): number {
+  const pool = k.pool;
+  if (pool !== null) {
+    const threads = Math.min(pool.threads, Math.floor((batch * (JOB_WORK[job] ?? 0)) / WORK_PER_THREAD));
+    if (threads > 1) return runOnThreads(pool, job, batch, capacity, threads);
+  }
+  return (k.jobs[job] as ThreadKernel)(batch, capacity, 0, 1);
+}
+
+/**
+ * Makes the kernels' memory hold \`batch\` samples and each thread's scratch (growing it when a larger batch or more
+ * threads arrive) and the views of it current: growing replaces the buffer, so every earlier view, those
+ * kernelArrays gave out included, is left behind.
+ */
+function reserveKernels(k: Kernels, batch: number, threads: number = k.threads): void {
+  if (batch <= k.capacity && threads <= k.threads) return;
+  const capacity = Math.max(batch, k.capacity);
+  const bytes = ${m.io} + capacity * ${m.bytesPerSample} + (threads - 1) * ${threaded.scratchBytes};
+  const pages = Math.ceil((bytes - k.memory.buffer.byteLength) / 65536);
+  if (pages > 0) k.memory.grow(pages);
+  const buffer = k.memory.buffer;
+  k.capacity = capacity;
+  k.threads = Math.max(threads, k.threads);
+  k.params = new ${array}(buffer, ${m.params}, ${paramCount});
+  k.grads = new ${array}(buffer, ${m.grads}, ${paramCount});${stateCount > 0 ? `\n  k.state = new ${array}(buffer, ${m.state}, ${stateCount});` : ""}
+  k.inputs = new ${array}(buffer, ${m.io}, capacity * ${m.inputsPerSample / bytesPer(array)});
+  k.targets = new ${array}(buffer, ${m.io} + capacity * ${m.inputsPerSample}, capacity * ${m.targetsPerSample / bytesPer(array)});
+  k.out = new ${array}(buffer, ${m.io} + capacity * ${m.inputsPerSample + m.targetsPerSample}, capacity * ${m.outPerSample / bytesPer(array)});
+}
+
+/** The number of threads the platform reports (logical cores), or 1 where it reports none. */
+function availableThreads(): number {
+  const g = globalThis as {
+    navigator?: { hardwareConcurrency?: number };
+    process?: { getBuiltinModule?: (name: string) => { availableParallelism?: () => number } | undefined };
+  };
+  const reported = g.navigator?.hardwareConcurrency ?? g.process?.getBuiltinModule?.("node:os")?.availableParallelism?.();
+  return typeof reported === "number" && reported >= 1 ? Math.floor(reported) : 1;
+}
+
+/**
+ * Starts a pool of \`threads − 1\` workers (by default one thread per core the platform reports, at most 8) that run
+ * the WebAssembly kernels with the calling thread, and resolves with the number of threads the kernels then run on:
+ * 1 where threads cannot run (no WebAssembly SIMD, no shared memory or workers, or a page that is not cross-origin
+ * isolated), the functions then running on the calling thread as before. Each call runs on as many threads as its
+ * batch has work for, with results that do not depend on the number. The calls stay synchronous: on a browser's main
+ * thread, which may not block, the calling thread waits for the workers by spinning. A pool already running is stopped
+ * first. The workers do not keep a Node process alive; stopThreads ends them.
+ */
+export async function startThreads(threads: number = Math.min(8, availableThreads())): Promise<number> {
+  if (!(threads >= 1 && threads % 1 === 0)) throw new RangeError(\`startThreads: threads must be a positive integer, got \${threads}\`);
+  const k = wasmKernels();
+  if (k === null) return 1;
+  await stopThreads();
+  if (threads < 2 || !threadsSupported()) return 1;
+  reserveKernels(k, 1, threads);
+  k.pool = await startThreadPool({
+    module: k.module,
+    memory: k.memory,
+    exports: k.exports,
+    imports: ${JSON.stringify(`{ host: { ${workerHostImports(builds)} } }`)},
+    jobs: KERNEL_JOBS,
+    control: ${threaded.control},
+    threads,
+    spin: 20000,
+  });
+  return k.pool === null ? 1 : threads;
+}
+
+/** Stops the thread pool startThreads started (if any): the kernels run on the calling thread again. */
+export async function stopThreads(): Promise<void> {
+  const k = kernels;
+  if (k === undefined || k === null || k.pool === null) return;
+  const pool = k.pool;
+  k.pool = null;
+  await stopThreadPool(pool);
+}
+`;
+  return { text, literals };
+}
+
+/** The host functions as a worker imports them: Math's only (threads are refused for kernels importing others). */
+function workerHostImports(builds: { plain: WasmKernels; relaxed?: WasmKernels }): string {
+  const names = [...new Set([...builds.plain.hosts, ...(builds.relaxed?.hosts ?? [])])].sort();
+  return names.map((name) => `${name}: ${HOST_FUNCTIONS[name]}`).join(", ");
 }
 
 /** The host functions the kernels import: Math's, or the module's own (template) functions. */

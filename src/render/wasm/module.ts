@@ -15,12 +15,36 @@ import type { IrNames } from "../../lower/names.ts";
 import type { WorkspaceLayout } from "../../lower/passes/reuse.ts";
 import { type FuncRef, ModuleBuilder } from "./encoder.ts";
 import { BINARY_HOST, type HostFunction, type MemoryMap, renderFunction } from "./function.ts";
+import { CONTROL_BYTES, writeBarrier } from "./barrier.ts";
 import { Numeric, type Precision } from "./numeric.ts";
 
 export interface WasmOptions {
   readonly precision: Precision;
   /** Fused multiply-add (relaxed SIMD) in the contractions. */
   readonly relaxed: boolean;
+  /** Kernels that several threads run at once on a shared memory (passes/threads.ts has shared their work). */
+  readonly threads?: boolean;
+}
+
+/**
+ * The most pages a threaded module's memory may grow to (1 GiB): a shared memory reserves its address space up
+ * front, and cannot move.
+ */
+export const SHARED_MAX_PAGES = 16384;
+
+/** What a threaded module's glue needs beyond the memory map. */
+export interface ThreadedLayout {
+  /** Byte address of the thread pool's control block (templates/threads.ts threadControlWords). */
+  readonly control: number;
+  /**
+   * Bytes of each thread's own copy of the scratch (after the first thread's: `(thread − 1) ·` this past the
+   * per-sample regions of `capacity` samples).
+   */
+  readonly scratchBytes: number;
+  /** Where in the binary the memory import's flags byte is (3: shared; the glue writes 1 where threads cannot run). */
+  readonly memoryFlagsAt: number;
+  readonly minPages: number;
+  readonly maxPages: number;
 }
 
 export interface WasmKernels {
@@ -39,6 +63,8 @@ export interface WasmKernels {
   };
   /** The host functions the kernels import (`{ host: { … } }` at instantiation). */
   readonly hosts: readonly HostFunction[];
+  /** For kernels built for threads: the memory they import. */
+  readonly threaded?: ThreadedLayout;
 }
 
 const PAGE = 65536;
@@ -60,16 +86,31 @@ export function renderWasm(
   const fixedWork = Math.max(0, ...[...layouts.values()].map((l) => l.fixedSize));
   const rowsWork = Math.max(0, ...[...layouts.values()].map((l) => l.rowsSize));
   const bytesOf = (elements: number) => elements * num.bytes;
-  const params = 0;
-  const grads = align16(bytesOf(layout.paramCount));
+  // the thread pool's control block first, where threads run
+  const control = 0;
+  const params = options.threads ? CONTROL_BYTES : 0;
+  const grads = params + align16(bytesOf(layout.paramCount));
   const state = grads + align16(bytesOf(layout.paramCount));
   const work = state + align16(bytesOf(layout.stateCount ?? 0));
   const io = work + align16(bytesOf(fixedWork));
-  const mem: MemoryMap = { params, grads, state, work, io, inputSize: layout.inputSize, targetSize: layout.targetSize, outputSize: layout.outputSize };
+  const bytesPerSample = bytesOf(layout.inputSize + layout.targetSize + layout.outputSize + rowsWork);
+  const scratchBytes = align16(bytesOf(fixedWork));
+  const mem: MemoryMap = {
+    params,
+    grads,
+    state,
+    work,
+    io,
+    inputSize: layout.inputSize,
+    targetSize: layout.targetSize,
+    outputSize: layout.outputSize,
+    ...(options.threads ? { threads: { bytesPerSample, scratchBytes } } : {}),
+  };
 
   const mod = new ModuleBuilder("bpgen");
-  const bytesPerSample = bytesOf(layout.inputSize + layout.targetSize + layout.outputSize + rowsWork);
-  mod.defineMemory({ min: Math.max(1, Math.ceil((io + bytesPerSample) / PAGE)) }, "memory");
+  const minPages = Math.max(1, Math.ceil((io + bytesPerSample) / PAGE));
+  if (options.threads) mod.importMemory("env", "memory", { min: minPages, max: SHARED_MAX_PAGES, shared: true });
+  else mod.defineMemory({ min: minPages }, "memory");
   const hosts = new Map<HostFunction, FuncRef>();
   const host = (name: HostFunction): FuncRef => {
     let ref = hosts.get(name);
@@ -80,13 +121,16 @@ export function renderWasm(
     }
     return ref;
   };
+  const barrier = options.threads ? writeBarrier(mod, control) : undefined;
   for (const [name, fn] of functions) {
-    const ctx = { mod, num, kernelNum, mem, layout: layouts.get(name) as WorkspaceLayout, names, relaxed: options.relaxed, host };
+    const ctx = { mod, num, kernelNum, mem, layout: layouts.get(name) as WorkspaceLayout, names, relaxed: options.relaxed, host, barrier };
     mod.exportFunction(name, renderFunction(ctx, fn, name !== "forward" && name !== "trainingForward"));
   }
   mod.exportFunction("sgdUpdate", sgdUpdate(mod, kernelNum, mem, layout.paramCount));
+  const bytes = mod.toBytes();
   return {
-    bytes: mod.toBytes(),
+    bytes,
+    ...(options.threads ? { threaded: { control, scratchBytes, memoryFlagsAt: memoryFlagsAt(bytes), minPages, maxPages: SHARED_MAX_PAGES } } : {}),
     memory: {
       params,
       grads,
@@ -99,6 +143,21 @@ export function renderWasm(
     },
     hosts: [...hosts.keys()].sort(),
   };
+}
+
+/** Where the import of `env.memory` writes its limits' flags: the first `"env" "memory"` memory import in the binary. */
+function memoryFlagsAt(bytes: Uint8Array): number {
+  const text = (s: string) => [s.length, ...[...s].map((c) => c.charCodeAt(0))];
+  const entry = [...text("env"), ...text("memory"), 0x02];
+  // the type section before the imports holds type codes only (0x60, 0x7b–0x7f, counts), never these letters
+  for (let at = 0; at + entry.length < bytes.length; at++) {
+    if (entry.every((b, k) => bytes[at + k] === b)) {
+      const flags = at + entry.length;
+      if (bytes[flags] !== 0x03) break;
+      return flags;
+    }
+  }
+  throw new Error("internal: no shared memory import in the kernels' binary");
 }
 
 /** params ← params − lr · grads, a vector at a time. */

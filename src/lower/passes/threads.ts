@@ -1,0 +1,439 @@
+/**
+ * Sharing a function among threads: every thread runs the same function body (the WebAssembly kernels, one instance
+ * per thread on one shared memory), and this pass says who does what, with fixed shares so that every thread count
+ * computes the same bits:
+ *   samples — a loop over the samples, and a product whose output rows are samples, split by the samples: thread t of
+ *             n takes samples ⌊t·batch/n⌋ … ⌊(t+1)·batch/n⌋ − 1, the same share in every such statement, so that a
+ *             sample's rows stay with one thread from one statement to the next and need no barrier between them;
+ *   split   — a weight gradient (a product summed over the batch) split by its output rows, and the sums this pass
+ *             adds, split by their elements: each output element is computed whole by one thread;
+ *   all     — statements that write no memory (locals: the batch's scale, a regularizer's sum of squares): every
+ *             thread computes them, so that each has the values its shares read;
+ *   one     — everything else (zeroing the gradient, finishing the batch means, the state's update): the first thread;
+ *   steps   — a recurrence's loop over the steps whose body has shared work: every thread runs the loop, and the body
+ *             is shared the same way, step by step.
+ * A barrier goes between two statements where one thread may write what another reads or writes (two statements of
+ * the samples' share, or two of the first thread's, need none).
+ *
+ * Sums over the samples are the one change to what is computed. A sample loop's `+=` into the batch's accumulator (a
+ * bias gradient, the loss) would be a race; each sample's part goes to a row of its own instead (zeroed at the
+ * sample's start), and after the loop the accumulator takes the rows in sample order, split by its elements. The
+ * additions are those one thread makes, in the same order, whatever the number of threads. A function this pass
+ * cannot share runs on the first thread alone.
+ */
+import { addIndex, type Buffer, constIndex, type Contraction, elementNest, type Expr, get, type Index, type KernelFunction, load, type Local, type Stmt, type UpdateMode, type Var, varIndex } from "../kernel.ts";
+import { mapExpr, ownExprs, visitExpr, visitStmts } from "../walk.ts";
+
+type Mode = "one" | "all" | "samples" | "split" | "steps";
+
+/** Thrown inside the pass where a function cannot be shared; the function then runs on the first thread. */
+class NotShared extends Error {}
+
+export function shareAcrossThreads(fn: KernelFunction): KernelFunction {
+  try {
+    const sharing = new Sharing(fn.body);
+    const body = sharing.region(fn.body);
+    return { ...fn, body, perThread: sharing.perThread };
+  } catch (error) {
+    if (!(error instanceof NotShared)) throw error;
+    return { ...fn, body: [{ k: "single", body: fn.body }] };
+  }
+}
+
+/** A statement of a region with who runs it. */
+interface Placed {
+  readonly stmt: Stmt;
+  readonly mode: Mode;
+}
+
+/** The memory a statement touches: the caller's arrays by role, workspace buffers one by one. */
+type Resource = Buffer | Buffer["role"];
+const resourceOf = (buf: Buffer): Resource => (buf.role === "work" ? buf : buf.role);
+
+type Loop = Extract<Stmt, { k: "loop" }>;
+/** A loop over the batch's samples (the other loops of kind `samples` run inside one, over a sample's rows). */
+const sampleLoop = (s: Stmt): Loop | undefined => (s.k === "loop" && s.kind === "samples" && s.v.extent === "batch" ? s : undefined);
+
+class Sharing {
+  /** Workspace buffers of one value per call written in the samples' loops and used nowhere else: each thread's own. */
+  readonly perThread = new Set<Buffer>();
+  /**
+   * Per-sample buffers the loops over the samples use at the first row only (values another function stores one row
+   * per sample, here rewritten by every sample): each sample takes its own row instead, as threads run samples at once.
+   */
+  private readonly firstRowOnly = new Set<Buffer>();
+  private partialCount = 0;
+  /** The buffers touched outside the loops over the samples. */
+  private readonly outsideSampleLoops = new Set<Buffer>();
+
+  constructor(body: readonly Stmt[]) {
+    const rowed = new Set<Buffer>();
+    const walk = (stmts: readonly Stmt[], sample: Var | undefined) => {
+      for (const s of stmts) {
+        const inner = sample ?? sampleLoop(s)?.v;
+        if (!inner) for (const b of touched(s, false)) this.outsideSampleLoops.add(b);
+        else
+          forEachAccess(s, (buf, index) => {
+            if (buf.perSample && index.terms.some((t) => t.v.extent === "batch")) rowed.add(buf);
+            else if (buf.perSample) this.firstRowOnly.add(buf);
+          });
+        if (s.k === "loop" || s.k === "ifBatch" || s.k === "single") walk(s.body, inner);
+      }
+    };
+    walk(body, undefined);
+    for (const b of this.firstRowOnly) if (b.role !== "work" || rowed.has(b) || this.outsideSampleLoops.has(b)) throw new NotShared();
+  }
+
+  /** A list of statements every thread runs (the function's body, a loop over the steps' body), shared. */
+  region(body: readonly Stmt[]): Stmt[] {
+    const placed = body.flatMap((s) => this.place(s));
+    checkLocals(placed);
+    return withBarriers(placed);
+  }
+
+  private place(s: Stmt): Placed[] {
+    const samples = sampleLoop(s);
+    if (samples) return this.sampleLoop(samples);
+    if (s.k === "contract") {
+      const mode = contractionMode(s.c);
+      return [mode === "one" ? { stmt: s, mode } : { stmt: { ...s, c: { ...s.c, shared: true } }, mode }];
+    }
+    if (s.k === "loop" && s.kind === "time" && hasSharedWork(s.body)) {
+      // every step's shared work ends at a barrier: the next step reads what this one wrote
+      const body = this.region(s.body);
+      if (body[body.length - 1]?.k !== "barrier") body.push({ k: "barrier" });
+      return [{ stmt: { ...s, body }, mode: "steps" }];
+    }
+    if (s.k === "note") return [{ stmt: s, mode: "all" }];
+    return [{ stmt: s, mode: writesMemory(s) ? "one" : "all" }];
+  }
+
+  /**
+   * A loop over the samples, split by the samples: its sums into the batch's accumulators go to rows of their own,
+   * taken in sample order after it; its scratch becomes each thread's own.
+   */
+  private sampleLoop(loop: Loop): Placed[] {
+    const s = loop.v;
+    const sums = new Map<Resource, SumTarget>();
+    const localSums = new Map<Local, LocalSum>();
+    const declaredInside = new Set<Local>();
+    visitStmts(loop.body, (st, loops) => {
+      if (st.k === "let") declaredInside.add(st.local);
+      const bufferSum = (buf: Buffer, index: Index, mode: UpdateMode, count: number) => {
+        if (buf.perSample || this.isScratch(buf)) return;
+        if (mode === "=") throw new NotShared();
+        const target = sums.get(resourceOf(buf)) ?? { buf, mode, low: Infinity, high: -Infinity, rows: undefined as unknown as Buffer };
+        if (target.mode !== mode) throw new NotShared();
+        const [low, high] = indexRange(index, loops, s);
+        target.low = Math.min(target.low, low);
+        target.high = Math.max(target.high, high + count - 1);
+        sums.set(resourceOf(buf), target);
+      };
+      if (st.k === "store") bufferSum(st.buf, st.index, st.mode, 1);
+      if (st.k === "fill" && !st.buf.perSample && !this.isScratch(st.buf)) throw new NotShared();
+      if (st.k === "contract") {
+        // a product's output varies with its two output variables: its range is that of every element
+        const inner = [...loops, { k: "loop", v: st.c.outVars[0], kind: "elements", body: [] } as Stmt, { k: "loop", v: st.c.outVars[1], kind: "elements", body: [] } as Stmt];
+        if (!st.c.out.buf.perSample && !this.isScratch(st.c.out.buf)) {
+          if (st.c.mode === "=") throw new NotShared();
+          const target = sums.get(resourceOf(st.c.out.buf)) ?? { buf: st.c.out.buf, mode: "+=" as UpdateMode, low: Infinity, high: -Infinity, rows: undefined as unknown as Buffer };
+          if (target.mode !== "+=") throw new NotShared();
+          const [low, high] = indexRange(st.c.out.index, inner, s);
+          target.low = Math.min(target.low, low);
+          target.high = Math.max(target.high, high);
+          sums.set(resourceOf(st.c.out.buf), target);
+        }
+      }
+      if (st.k === "update" && !declaredInside.has(st.local)) {
+        if (st.mode === "=") throw new NotShared();
+        const known = localSums.get(st.local);
+        if (known && known.mode !== st.mode) throw new NotShared();
+        if (!known) localSums.set(st.local, { local: st.local, mode: st.mode, partial: undefined as unknown as Local, rows: undefined as unknown as Buffer });
+      }
+    });
+    // an accumulator read in the loop that sums into it is not a sum over the samples this pass can split
+    visitStmts(loop.body, (st) => {
+      for (const e of ownExprs(st))
+        visitExpr(e, (x) => {
+          if (x.k === "load" && !x.buf.perSample && !this.isScratch(x.buf) && sums.has(resourceOf(x.buf))) throw new NotShared();
+          if (x.k === "get" && localSums.has(x.local)) throw new NotShared();
+        });
+    });
+    for (const t of sums.values()) t.rows = { role: "work", size: t.high - t.low + 1, perSample: true, hint: `partial${this.partialCount++}` };
+    for (const l of localSums.values()) {
+      l.partial = { hint: `partial${this.partialCount}`, fixed: true, named: false };
+      l.rows = { role: "work", size: 1, perSample: true, hint: `partial${this.partialCount++}` };
+    }
+    this.noteScratch(loop.body);
+    const rowOf = (buf: Buffer) => sums.get(resourceOf(buf));
+    const ownRows = mapAccesses(loop.body, (buf, index) => (this.firstRowOnly.has(buf) ? { buf, index: addIndex(index, varIndex(s, buf.size)) } : { buf, index }));
+    const body = rewriteSums(ownRows, s, rowOf, (l) => localSums.get(l)?.partial);
+    const row = (t: { rows: Buffer }) => varIndex(s, t.rows.size);
+    const start: Stmt[] = [
+      ...[...sums.values()].flatMap((t) => identityRow(t.rows, row(t), t.mode)),
+      ...[...localSums.values()].map((l): Stmt => ({ k: "let", local: l.partial, value: { k: "num", value: identity(l.mode) }, mutable: true })),
+    ];
+    const end: Stmt[] = [...localSums.values()].map((l): Stmt => ({ k: "store", buf: l.rows, index: row(l), value: get(l.partial), mode: "=" }));
+    const shared: Placed = { stmt: { ...loop, body: [...start, ...body, ...end], shared: true }, mode: "samples" };
+    return [shared, ...[...sums.values()].map(takeRows), ...[...localSums.values()].map(takeLocalRows)];
+  }
+
+  private isScratch(buf: Buffer): boolean {
+    return buf.role === "work" && !buf.perSample && !this.outsideSampleLoops.has(buf);
+  }
+
+  /** The scratch a loop over the samples writes (per-call buffers used nowhere else) is each thread's own. */
+  private noteScratch(body: readonly Stmt[]): void {
+    for (const s of body) for (const b of touched(s, true)) if (this.isScratch(b)) this.perThread.add(b);
+  }
+}
+
+interface SumTarget {
+  readonly buf: Buffer;
+  readonly mode: UpdateMode;
+  low: number;
+  high: number;
+  rows: Buffer;
+}
+
+interface LocalSum {
+  readonly local: Local;
+  readonly mode: UpdateMode;
+  partial: Local;
+  rows: Buffer;
+}
+
+const identity = (mode: UpdateMode) => (mode === "+=" ? 0 : mode === "*=" ? 1 : -Infinity);
+
+/** One sample's row of partial sums set to the identity of its update (zero for a sum). */
+function identityRow(rows: Buffer, row: Index, mode: UpdateMode): Stmt[] {
+  if (mode === "+=") return [{ k: "fill", buf: rows, index: row, count: rows.size, value: 0 }];
+  return elementNest([rows.size], (i) => [{ k: "store", buf: rows, index: addIndex(row, i), value: { k: "num", value: identity(mode) }, mode: "=" }]);
+}
+
+/** accumulator[low + e] op= rows[s, e] for every sample in order, split by the elements e. */
+function takeRows(t: SumTarget): Placed {
+  const e: Var = { name: "e", extent: t.rows.size };
+  const s: Var = { name: "s", extent: "batch" };
+  const store: Stmt = {
+    k: "store",
+    buf: t.buf,
+    index: addIndex(constIndex(t.low), varIndex(e)),
+    value: load(t.rows, addIndex(varIndex(s, t.rows.size), varIndex(e))),
+    mode: t.mode,
+  };
+  const note: Stmt = { k: "note", note: { lhs: "partial sums", op: "←", rhs: null, tail: "each sample's part, in sample order" } };
+  return { stmt: { k: "loop", v: e, kind: "elements", shared: true, body: [note, { k: "loop", v: s, kind: "samples", body: [store] }] }, mode: "split" };
+}
+
+/** local op= rows[s] for every sample in order, on every thread (each then holds the batch's value). */
+function takeLocalRows(l: LocalSum): Placed {
+  const s: Var = { name: "s", extent: "batch" };
+  const update: Stmt = { k: "update", local: l.local, value: load(l.rows, varIndex(s)), mode: l.mode };
+  return { stmt: { k: "loop", v: s, kind: "samples", body: [update] }, mode: "all" };
+}
+
+/** `body` with its sums into the batch's accumulators going to each sample's row of partial sums instead. */
+function rewriteSums(body: readonly Stmt[], s: Var, rowOf: (buf: Buffer) => SumTarget | undefined, partialOf: (l: Local) => Local | undefined): Stmt[] {
+  const moved = (buf: Buffer, index: Index): { buf: Buffer; index: Index } => {
+    const t = rowOf(buf);
+    if (!t) return { buf, index };
+    return { buf: t.rows, index: addIndex(addIndex(index, constIndex(-t.low)), varIndex(s, t.rows.size)) };
+  };
+  return body.map((st): Stmt => {
+    switch (st.k) {
+      case "store": {
+        if (st.buf.perSample) return st;
+        return { ...st, ...moved(st.buf, st.index) };
+      }
+      case "update": {
+        const partial = partialOf(st.local);
+        return partial ? { ...st, local: partial } : st;
+      }
+      case "contract": {
+        if (st.c.out.buf.perSample) return st;
+        const c: Contraction = { ...st.c, out: moved(st.c.out.buf, st.c.out.index) };
+        return { ...st, c };
+      }
+      case "loop":
+      case "ifBatch":
+      case "single":
+        return { ...st, body: rewriteSums(st.body, s, rowOf, partialOf) };
+      default:
+        return st;
+    }
+  });
+}
+
+/** Calls `f` on every buffer access of `s` (nested statements included). */
+function forEachAccess(s: Stmt, f: (buf: Buffer, index: Index) => void): void {
+  visitStmts([s], (st) => {
+    if (st.k === "store" || st.k === "fill") f(st.buf, st.index);
+    if (st.k === "contract") [st.c.out, st.c.a, st.c.b].forEach((a) => f(a.buf, a.index));
+    for (const e of ownExprs(st)) visitExpr(e, (x) => x.k === "load" && f(x.buf, x.index));
+  });
+}
+
+/** `body` with every buffer access moved by `f`. */
+function mapAccesses(body: readonly Stmt[], f: (buf: Buffer, index: Index) => { buf: Buffer; index: Index }): Stmt[] {
+  const inExpr = (e: Expr): Expr => mapExpr(e, (x) => (x.k === "load" && x.buf.role !== "counter" ? { ...x, ...f(x.buf, x.index) } : x));
+  return body.map((st): Stmt => {
+    switch (st.k) {
+      case "store":
+        return { ...st, ...f(st.buf, st.index), value: inExpr(st.value) };
+      case "fill":
+        return { ...st, ...f(st.buf, st.index) };
+      case "let":
+      case "update":
+      case "return":
+        return { ...st, value: inExpr(st.value) };
+      case "contract": {
+        const c = st.c;
+        return { ...st, c: { ...c, out: f(c.out.buf, c.out.index), a: f(c.a.buf, c.a.index), b: f(c.b.buf, c.b.index), ...(c.scale ? { scale: inExpr(c.scale) } : {}) } };
+      }
+      case "loop":
+      case "ifBatch":
+      case "single":
+        return { ...st, body: mapAccesses(st.body, f) };
+      default:
+        return st;
+    }
+  });
+}
+
+/** The lowest and highest element `index` addresses over the loops' ranges (none of them the batch's but `s`). */
+function indexRange(index: Index, loops: readonly Stmt[], s: Var): [number, number] {
+  const extentOf = (v: Var) => {
+    if (v === s || v.extent === "batch") throw new NotShared();
+    const known = loops.some((l) => l.k === "loop" && l.v === v);
+    if (!known) throw new NotShared();
+    return v.extent;
+  };
+  let low = index.c;
+  let high = index.c;
+  for (const t of index.terms) {
+    const span = t.k * (extentOf(t.v) - 1);
+    if (span < 0) low += span;
+    else high += span;
+  }
+  return [low, high];
+}
+
+/** How a product is shared: by the samples where they are its output rows, by its outputs where it sums over them. */
+function contractionMode(c: Contraction): Mode {
+  if (c.outVars.some((v) => v.extent === "batch")) return "samples";
+  if (c.reduce.extent === "batch") return "split";
+  return "one";
+}
+
+/** Whether a loop body (a loop over the steps') has statements this pass splits. */
+function hasSharedWork(body: readonly Stmt[]): boolean {
+  return body.some((s) => sampleLoop(s) !== undefined || (s.k === "contract" && contractionMode(s.c) !== "one") || (s.k === "loop" && s.kind === "time" && hasSharedWork(s.body)));
+}
+
+function writesMemory(s: Stmt): boolean {
+  let writes = false;
+  visitStmts([s], (st) => {
+    if (st.k === "store" || st.k === "fill" || st.k === "contract") writes = true;
+  });
+  return writes;
+}
+
+/** The buffers a statement touches (nested ones included), or only those it writes. */
+function touched(s: Stmt, writesOnly: boolean): Set<Buffer> {
+  const out = new Set<Buffer>();
+  visitStmts([s], (st) => {
+    if (st.k === "store" || st.k === "fill") out.add(st.buf);
+    if (st.k === "contract") {
+      out.add(st.c.out.buf);
+      if (!writesOnly) [st.c.a.buf, st.c.b.buf].forEach((b) => out.add(b));
+    }
+    if (!writesOnly) for (const e of ownExprs(st)) visitExpr(e, (x) => x.k === "load" && out.add(x.buf));
+  });
+  for (const b of out) if (b.role === "counter") out.delete(b);
+  return out;
+}
+
+/** Reads and writes of a statement, by resource. */
+function effects(s: Stmt): { reads: Set<Resource>; writes: Set<Resource> } {
+  const written = touched(s, true);
+  const reads = new Set<Resource>();
+  const writes = new Set<Resource>();
+  visitStmts([s], (st) => {
+    for (const e of ownExprs(st)) visitExpr(e, (x) => x.k === "load" && x.buf.role !== "counter" && reads.add(resourceOf(x.buf)));
+    if (st.k === "contract") [st.c.a.buf, st.c.b.buf].forEach((b) => reads.add(resourceOf(b)));
+    // an update in place reads what it writes
+    if ((st.k === "store" && st.mode !== "=") || (st.k === "contract" && st.c.mode === "+=")) reads.add(resourceOf(st.k === "store" ? st.buf : st.c.out.buf));
+  });
+  for (const b of written) writes.add(resourceOf(b));
+  return { reads, writes };
+}
+
+/** Two statements on these modes, one after the other, touch memory only their own thread touches in both. */
+const sameThreads = (a: Mode, b: Mode) => (a === b && (a === "one" || a === "samples" || a === "all"));
+
+/**
+ * The region's statements in order, a barrier wherever a statement may touch what another thread wrote (or write
+ * what another thread reads) since the last barrier, and each run of the first thread's statements in one block.
+ */
+function withBarriers(placed: readonly Placed[]): Stmt[] {
+  const out: Stmt[] = [];
+  let single: Stmt[] | undefined;
+  let pending: { mode: Mode; reads: Set<Resource>; writes: Set<Resource> }[] = [];
+  const barrier = () => {
+    single = undefined;
+    out.push({ k: "barrier" });
+    pending = [];
+  };
+  for (const { stmt, mode } of placed) {
+    if (stmt.k === "note") {
+      (single ?? out).push(stmt);
+      continue;
+    }
+    const mine = effects(stmt);
+    const conflicts = pending.some(
+      (p) => !sameThreads(p.mode, mode) && (overlaps(p.writes, mine.reads) || overlaps(p.writes, mine.writes) || overlaps(p.reads, mine.writes)),
+    );
+    if (mode === "steps" || conflicts) {
+      if (out.length > 0 || pending.length > 0) barrier();
+    }
+    if (mode === "one") {
+      if (!single) {
+        single = [];
+        out.push({ k: "single", body: single });
+      }
+      single.push(stmt);
+    } else {
+      single = undefined;
+      out.push(stmt);
+    }
+    pending.push({ mode, ...mine });
+    // a loop over the steps ends at a barrier of its own
+    if (mode === "steps") pending = [];
+  }
+  return out;
+}
+
+const overlaps = <T>(a: ReadonlySet<T>, b: ReadonlySet<T>) => [...a].some((x) => b.has(x));
+
+/**
+ * Locals the first thread alone computes must not be read by statements the other threads run (the value returned
+ * is the first thread's: `return` may read them).
+ */
+function checkLocals(placed: readonly Placed[]): void {
+  const ownedByFirst = new Set<Local>();
+  for (const { stmt, mode } of placed) {
+    if (mode !== "one" && stmt.k !== "return") {
+      visitStmts([stmt], (st) => {
+        for (const e of ownExprs(st)) visitExpr(e, (x: Expr) => {
+          if (x.k === "get" && ownedByFirst.has(x.local)) throw new NotShared();
+        });
+      });
+    }
+    if (mode === "one") {
+      visitStmts([stmt], (st) => {
+        if (st.k === "let" || st.k === "update") ownedByFirst.add(st.local);
+      });
+    }
+  }
+}
