@@ -46,8 +46,8 @@ export function threadsSupported(): boolean {
  * thread through `exports` (its own instance's exports, on the same memory) and in every worker. The control
  * block (threadControlWords) sits at byte `control` of the memory. Resolves null where threads cannot run
  * (threadsSupported is false, `threads` is below 2, or the memory is not shared); rejects when a worker fails to
- * start. In Node the workers come from `import("node:worker_threads")` (a specifier in a variable, so that
- * bundlers for the browser leave it alone) and are unref'd: a process that never stops its pool still exits.
+ * start. In Node the workers come from `process.getBuiltinModule("node:worker_threads")`, or else
+ * `import("node:worker_threads")` (a specifier in a variable, so that bundlers for the browser leave it alone) and are unref'd: a process that never stops its pool still exits.
  * In a browser they run from a Blob URL. `spin` is how many times a waiting thread reads the control block before
  * it sleeps (a job that follows soon after the last one then starts without a wake-up); none by default, since on
  * a machine with more threads than free cores a spinning thread only takes time from the one it waits for.
@@ -134,8 +134,12 @@ export function startThreadPool(options: {
 const threads = require("node:worker_threads");
 ${worker}(threads.workerData, (${options.imports}), function (message) { threads.parentPort.postMessage(message); });`;
     type NodeWorkers = { Worker: new (source: string, options: { eval: true; workerData: unknown }) => NodeWorker };
-    // a runtime that looks like Node but has no worker_threads runs on one thread
-    return import(specifier).then(
+    // process.getBuiltinModule where Node has it (20.16 on): a module run as a script (CommonJS without require,
+    // code built with new Function) has no import(); a runtime that looks like Node but has no worker_threads runs
+    // on one thread
+    const host = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process;
+    const workers = typeof host?.getBuiltinModule === "function" ? Promise.resolve(host.getBuiltinModule(specifier) as NodeWorkers) : import(specifier);
+    return workers.then(
       (loaded: NodeWorkers) =>
         whenReady((thread, ready, fail) => {
           const w = new loaded.Worker(source, { eval: true, workerData: init(thread) });

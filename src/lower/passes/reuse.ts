@@ -26,7 +26,7 @@ interface Lifetime {
 
 /** `align` elements: every buffer starts on a 16-byte boundary. */
 export function reuse(fn: KernelFunction, align: number): WorkspaceLayout {
-  const lifetimes = lifetimesOf(fn.body);
+  const lifetimes = lifetimesOf(fn.body, fn.perThread !== undefined);
   const fixed = pack(lifetimes.filter((l) => !l.buf.perSample), align);
   const rows = pack(lifetimes.filter((l) => l.buf.perSample), 1);
   return { fixed: fixed.offsets, rows: rows.offsets, fixedSize: fixed.size, rowsSize: rows.size };
@@ -37,7 +37,7 @@ export function reuse(fn: KernelFunction, align: number): WorkspaceLayout {
  * rewritten by every sample, so it lives through the whole sample loop: sharing bytes with a row of another
  * value there would overwrite an earlier sample's row.
  */
-function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
+function lifetimesOf(body: readonly Stmt[], threaded: boolean): Lifetime[] {
   const spans = new Map<Buffer, Lifetime>();
   const firstRowOnly = new Set<Buffer>();
   let pos = 0;
@@ -111,11 +111,11 @@ function lifetimesOf(body: readonly Stmt[]): Lifetime[] {
       if (l.last > loop.end) l.first = Math.min(l.first, loop.start);
     }
   }
-  // with several threads, a buffer lives until the next barrier: another thread may still be reading it where this
-  // one, past its last use, would already write another value into the same bytes
-  for (const l of spans.values()) {
-    const next = barriers.find((b) => b >= l.last);
-    if (next !== undefined) l.last = next;
+  // with several threads (a function passes/threads.ts shared), a buffer lives until the next barrier, or the end: another
+  // thread may still be reading it where this one, past its last use, would already write another value into the
+  // same bytes (a row of another size holds other samples, another thread's)
+  if (threaded) {
+    for (const l of spans.values()) l.last = barriers.find((b) => b >= l.last) ?? pos + 1;
   }
   return [...spans.values()].sort((a, b) => a.first - b.first || a.buf.size - b.buf.size);
 }

@@ -1,0 +1,225 @@
+/**
+ * Kernels on several threads (`--threads`). The pass that shares each function among threads
+ * (src/lower/passes/threads.ts) is held to the function it rewrote on the examples, run by the kernel-IR interpreter
+ * (one thread: every share is the first thread's), and checked for what makes several threads safe: inside a loop
+ * split by the samples nothing is written that another sample's thread writes or reads. Generated modules then run in
+ * Node on one and two threads: the same bits, whatever the number, as close to the module built without threads as
+ * rounding allows; a module falls back to one thread, and a process that never stops its pool still exits. The same
+ * module in Chromium is test/threads-module-browser.test.ts; the pool runtime itself is test/threads-runtime.test.ts.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadModule, toJavaScript } from "../src/check/module.ts";
+import type { Buffer, KernelFunction, Stmt } from "../src/lower/kernel.ts";
+import { shareAcrossThreads } from "../src/lower/passes/threads.ts";
+import { visitStmts } from "../src/lower/walk.ts";
+import { compile } from "../src/pipeline.ts";
+import { type FloatArray, type Precision, arrayType, interpret } from "../src/render/interp/interpret.ts";
+import type { LayerNetSpec, LayerSpec } from "../src/spec/types.ts";
+import { InterpretedNet } from "./helpers/interpreted.ts";
+import { exampleText } from "./helpers/project.ts";
+
+/** Examples covering each kind of work the pass splits: dense layers, convolutions, batch norm, recurrences, equations. */
+const EXAMPLES = ["mnist_mlp", "mnist_cnn_bn", "deep_sigmoid10_bn", "adding_lstm", "adding_rnn", "chain3", "xor_sigmoid"];
+
+/** Deterministic values in [−1, 1) (a fixed linear congruential sequence). */
+function values(count: number, seed: number): number[] {
+  let state = seed >>> 0;
+  return Array.from({ length: count }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 31 - 1;
+  });
+}
+
+describe("sharing a function among threads (the kernel IR)", () => {
+  it.each(EXAMPLES)("computes what the function computed, every function of %s (f64)", (name) => {
+    const net = new InterpretedNet(exampleText(name));
+    const { layout } = net.materialized;
+    const batch = 5;
+    const params = Float64Array.from(values(layout.paramCount, 1), (v) => 0.4 * v);
+    const inputs = Float64Array.from(values(batch * layout.inputSize, 2));
+    const targets = Float64Array.from(values(batch * layout.targetSize, 3), (v) => (v > 0 ? 1 : 0));
+    const run = (fn: KernelFunction) => {
+      const arrays = { params, inputs, targets, grads: new Float64Array(layout.paramCount), out: new Float64Array(batch * layout.outputSize), state: new Float64Array(layout.stateCount ?? 0).fill(0.5) };
+      const J = interpret(fn, arrays, { batch, precision: "f64" });
+      return { J, grads: arrays.grads, out: arrays.out, state: arrays.state };
+    };
+    for (const [fname, fn] of Object.entries(net.lowered("wasm").functions)) {
+      // stateGradientNorms runs the TypeScript kernel, never the WebAssembly one
+      if (!fn || fname === "stateGradientNorms") continue;
+      const shared = shareAcrossThreads(fn);
+      expect(shared.body.some((s) => s.k === "barrier" || (s.k === "loop" && s.shared)), `${fname} is shared`).toBe(true);
+      const [before, after] = [run(fn), run(shared)];
+      const close = (a: Float64Array, b: Float64Array) => a.every((v, i) => Math.abs(v - (b[i] as number)) <= 1e-12 * (1 + Math.abs(v)));
+      if (before.J === undefined) expect(after.J, fname).toBeUndefined();
+      else expect(Math.abs((after.J as number) - before.J), fname).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(before.J)));
+      expect(close(before.grads, after.grads), `${fname}: grads`).toBe(true);
+      expect(close(before.out, after.out), `${fname}: out`).toBe(true);
+      expect(close(before.state, after.state), `${fname}: state`).toBe(true);
+    }
+  });
+
+  it.each(EXAMPLES)("leaves no write to memory another sample's thread touches inside a loop split by the samples (%s)", (name) => {
+    const net = new InterpretedNet(exampleText(name));
+    for (const fn of Object.values(net.lowered("wasm").functions)) {
+      if (!fn || fn.name === "stateGradientNorms") continue;
+      const shared = shareAcrossThreads(fn);
+      const perThread = shared.perThread ?? new Set<Buffer>();
+      visitStmts(shared.body, (s) => {
+        if (s.k !== "loop" || !s.shared || s.v.extent !== "batch") return;
+        const declared = new Set<unknown>();
+        visitStmts(s.body, (st) => {
+          if (st.k === "let") declared.add(st.local);
+          // a sample's own row (its index moves with the sample), or this thread's own scratch
+          const own = (buf: Buffer, index: { terms: readonly { v: unknown }[] }) => (buf.perSample && index.terms.some((t) => t.v === s.v)) || perThread.has(buf);
+          if (st.k === "store" || st.k === "fill") expect(own(st.buf, st.index), `${fn.name}: ${st.k} into ${st.buf.role}`).toBe(true);
+          if (st.k === "contract") expect(own(st.c.out.buf, st.c.out.index), `${fn.name}: a product into ${st.c.out.buf.role}`).toBe(true);
+          if (st.k === "update") expect(declared.has(st.local), `${fn.name}: an update of ${st.local.hint} declared outside the loop`).toBe(true);
+          if (st.k === "barrier" || st.k === "single") throw new Error(`${fn.name}: a ${st.k} inside a thread's share`);
+        });
+      });
+      // barriers stand where every thread runs: never in a share or in the first thread's block
+      const inside = (body: readonly Stmt[]) => visitStmts(body, (st) => expect(st.k, fn.name).not.toBe("barrier"));
+      visitStmts(shared.body, (s) => {
+        if ((s.k === "loop" && s.shared) || s.k === "single") inside(s.body);
+      });
+    }
+  });
+
+  it("splits mnist_mlp's gradient: its sample loops and products by the samples, its weight gradients by their rows", () => {
+    const fn = shareAcrossThreads(new InterpretedNet(exampleText("mnist_mlp")).lowered("wasm").functions.gradient);
+    const top = fn.body;
+    const products = top.flatMap((s) => (s.k === "contract" ? [s.c] : []));
+    expect(products.map((c) => [c.pattern, c.shared])).toEqual([
+      ["forward", true],
+      ["forward", true],
+      ["weightGradient", true],
+      ["transposed", true],
+      ["weightGradient", true],
+    ]);
+    expect(top.filter((s) => s.k === "loop" && s.kind === "samples" && s.shared).length).toBe(3);
+    // the bias gradients come out of per-sample rows, taken in sample order and split by their elements
+    expect(top.filter((s) => s.k === "loop" && s.kind === "elements" && s.shared).length).toBe(2);
+  });
+
+  it("leaves a function it cannot share to the first thread", () => {
+    const grads: Buffer = { role: "grads", size: 4, perSample: false };
+    const s = { name: "s", extent: "batch" as const };
+    // a plain store (not a sum) of every sample into the same element: the last sample's value, which threads would race for
+    const fn: KernelFunction = { name: "odd", body: [{ k: "loop", v: s, kind: "samples", body: [{ k: "store", buf: grads, index: { c: 0, terms: [] }, value: { k: "num", value: 1 }, mode: "=" }] }] };
+    expect(shareAcrossThreads(fn).body).toEqual([{ k: "single", body: fn.body }]);
+  });
+});
+
+/** An MLP with enough work per sample that a batch of 64 runs on two threads (the glue's JOB_WORK / WORK_PER_THREAD). */
+const MLP: LayerNetSpec<LayerSpec> = {
+  name: "threads_mlp",
+  input: 48,
+  layers: [
+    { type: "dense", units: 96, activation: "relu" },
+    { type: "batchnorm" },
+    { type: "dense", units: 64, activation: "tanh" },
+    { type: "dense", units: 10 },
+  ],
+  loss: "softmax_cross_entropy",
+};
+
+interface ThreadedModule<T extends FloatArray> {
+  meta: { paramCount: number; inputSize: number; targetSize: number; outputSize: number; stateCount?: number };
+  initParams(seed?: number): T;
+  initState?(): T;
+  gradient(...args: unknown[]): number;
+  forward(...args: unknown[]): void;
+  sgdStep(...args: unknown[]): number;
+  startThreads(threads?: number): Promise<number>;
+  stopThreads(): Promise<void>;
+}
+
+async function threadedModule<T extends FloatArray>(precision: Precision, threads: boolean): Promise<{ source: string; module: ThreadedModule<T> }> {
+  const { source } = await compile(MLP, { precision, threads, kernels: "wasm", format: false });
+  return { source, module: loadModule(source) as unknown as ThreadedModule<T> };
+}
+
+describe("a module with --threads, in Node", () => {
+  const batch = 64;
+  const loaded: ThreadedModule<FloatArray>[] = [];
+  afterAll(async () => {
+    for (const m of loaded) await m.stopThreads();
+  });
+
+  it.each(["f32", "f64"] as const)("computes the same bits on one and two threads, and what the module without threads computes (%s)", async (precision) => {
+    const [{ source, module: t }, { module: plain }] = await Promise.all([threadedModule(precision, true), threadedModule(precision, false)]);
+    loaded.push(t);
+    expect(source).toMatch(/export async function startThreads\(/);
+    const Array_ = arrayType(precision);
+    const params = t.initParams(7);
+    const inputs = Array_.from(values(batch * t.meta.inputSize, 11));
+    const targets = Array_.from(Array.from({ length: batch * t.meta.targetSize }, (_, i) => (i % 10 === (Math.floor(i / 10) * 3) % 10 ? 1 : 0)));
+    const stateCount = t.meta.stateCount ?? 0;
+    const step = (m: ThreadedModule<FloatArray>) => {
+      const state = new Array_(stateCount).fill(1);
+      const grads = new Array_(params.length);
+      const J = m.gradient(params, state, inputs, targets, grads, batch);
+      const out = new Array_(batch * t.meta.outputSize);
+      m.forward(params, state, inputs, out, batch);
+      const stepped = params.slice();
+      const before = m.sgdStep(stepped, state, inputs, targets, 0.1, batch);
+      return { J, grads, out, state, stepped, before };
+    };
+    const one = step(t);
+    expect(await t.startThreads(2)).toBe(2);
+    const two = step(t);
+    const bits = (a: FloatArray, b: FloatArray) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+    expect(two.J).toBe(one.J);
+    expect(two.before).toBe(one.before);
+    for (const key of ["grads", "out", "state", "stepped"] as const) {
+      const first = one[key].findIndex((v, i) => !Object.is(v, two[key][i]));
+      expect(first, `${key}: ${one[key][first]} on one thread, ${two[key][first]} on two`).toBe(-1);
+    }
+    // the sums over the samples change order only where a thread's part is rounded to the array's type first
+    const reference = step(plain);
+    const tolerance = precision === "f64" ? 1e-12 : 2e-5;
+    const scale = Math.max(...Array.from(reference.grads, Math.abs));
+    expect(Math.abs(one.J - reference.J)).toBeLessThanOrEqual(tolerance * Math.abs(reference.J));
+    for (let i = 0; i < params.length; i++) expect(Math.abs((one.grads[i] as number) - (reference.grads[i] as number))).toBeLessThanOrEqual(tolerance * scale);
+    await t.stopThreads();
+    expect(bits(step(t).grads, one.grads)).toBe(true);
+  });
+
+  it("runs on the calling thread where asked for one, and starts a pool again after stopping one", async () => {
+    const { module: t } = await threadedModule("f32", true);
+    loaded.push(t);
+    expect(await t.startThreads(1)).toBe(1);
+    expect(await t.startThreads(2)).toBe(2);
+    await t.stopThreads();
+    await t.stopThreads();
+    expect(await t.startThreads(2)).toBe(2);
+    await expect(t.startThreads(0)).rejects.toThrow(/positive integer/);
+  });
+
+  it("lets a process that started a pool and never stopped it exit", async () => {
+    const { source } = await threadedModule("f32", true);
+    const dir = mkdtempSync(join(tmpdir(), "bpgen-threads-"));
+    try {
+      writeFileSync(join(dir, "net.mjs"), toJavaScript(source, "esm"));
+      writeFileSync(
+        join(dir, "main.mjs"),
+        `import * as net from "./net.mjs";
+const threads = await net.startThreads(2);
+const p = net.initParams(1);
+const x = new Float32Array(${batch} * net.meta.inputSize).fill(0.5);
+const y = new Float32Array(${batch} * net.meta.targetSize).fill(0.1);
+const J = net.gradient(p, new Float32Array(net.meta.stateCount).fill(1), x, y, new Float32Array(p.length), ${batch});
+console.log(JSON.stringify({ threads, finite: Number.isFinite(J) }));
+`,
+      );
+      const printed = execFileSync(process.execPath, [join(dir, "main.mjs")], { encoding: "utf8", timeout: 30_000 });
+      expect(JSON.parse(printed)).toEqual({ threads: 2, finite: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
