@@ -18,6 +18,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { templatesUsedBy } from "../src/emit/templates.ts";
 import { type AtomicOpName, ATOMIC_OPCODES } from "../src/render/wasm/opcodes.ts";
 import { type FunctionBuilder, ModuleBuilder, type ValType, WasmBuildError } from "../src/render/wasm/encoder.ts";
+import { CONTROL_WORDS } from "../src/render/wasm/barrier.ts";
 import { runOnThreads, startThreadPool, stopThreadPool, threadControlWords, threadsSupported } from "../templates/threads.ts";
 import { CONTROL, JOBS, MASK, OWNERS, fillMatrix, layout, rowSumsReference, sharedMemory, threadKernelBytes } from "./helpers/threads-kernel.ts";
 import { kernelScript, runtimeJavaScript } from "./helpers/threads-runtime.ts";
@@ -407,6 +408,8 @@ describe("the thread pool in Node", () => {
     const indices = Object.values(words);
     expect(new Set(indices).size, "one word each").toBe(indices.length);
     expect(Math.max(...indices)).toBeLessThan(size);
+    // the kernels' barrier (src/render/wasm/barrier.ts) reads the block where the pool writes it
+    for (const [name, index] of Object.entries(CONTROL_WORDS)) expect(threadControlWords()[name as keyof typeof CONTROL_WORDS], name).toBe(index);
   });
 });
 

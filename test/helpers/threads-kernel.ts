@@ -12,6 +12,7 @@
  * Memory (bytes): the control block at 0, the mask at 64, row owners (i32) at 128, the matrix (f64, row-major)
  * at 4096, then the row sums and the mixed values.
  */
+import { writeBarrier } from "../../src/render/wasm/barrier.ts";
 import { type FunctionBuilder, type Local, ModuleBuilder } from "../../src/render/wasm/encoder.ts";
 import { threadControlWords } from "../../templates/threads.ts";
 
@@ -37,7 +38,7 @@ export function threadKernelBytes(): Uint8Array<ArrayBuffer> {
   const mod = new ModuleBuilder("threads_test");
   mod.importMemory("env", "memory", { min: 1, max: MAX_PAGES, shared: true });
   const sig = { params: { batch: "i32", capacity: "i32", thread: "i32", threads: "i32" }, results: ["f64"] } as const;
-  const barrier = mod.function("barrier", { params: { thread: "i32", threads: "i32" } }, (f, { thread, threads }) => writeBarrier(f, thread, threads));
+  const barrier = writeBarrier(mod, CONTROL);
   mod.exportFunction(
     "rowSums",
     mod.function("rowSums", sig, (f, { batch, capacity, thread, threads }) => writeRowSums(f, barrier, batch, capacity, thread, threads)),
@@ -57,58 +58,6 @@ export function threadKernelBytes(): Uint8Array<ArrayBuffer> {
     }),
   );
   return mod.toBytes();
-}
-
-/**
- * A barrier for `threads` threads on the control block's two barrier words: the last to arrive resets the count,
- * bumps the generation and wakes the others; the others wait for the generation to move (sleeping in
- * memory.atomic.wait32, but for thread 0 where the caller may not sleep: a browser's main thread spins).
- */
-function writeBarrier(f: FunctionBuilder, thread: Local, threads: Local): void {
-  const generation = f.local("i32", "generation");
-  f.i32Const(0)
-    .i32AtomicLoad({ offset: word("barrierGeneration") })
-    .localSet(generation);
-  f.i32Const(0)
-    .i32Const(1)
-    .i32AtomicRmwAdd({ offset: word("barrierCount") });
-  f.localGet(threads).i32Const(1).i32Sub().i32Eq();
-  f.if(
-    () => {
-      f.i32Const(0)
-        .i32Const(0)
-        .i32AtomicStore({ offset: word("barrierCount") });
-      f.i32Const(0)
-        .i32Const(1)
-        .i32AtomicRmwAdd({ offset: word("barrierGeneration") })
-        .drop();
-      f.i32Const(0)
-        .i32Const(-1)
-        .memoryAtomicNotify({ offset: word("barrierGeneration") })
-        .drop();
-    },
-    () => {
-      f.block((passed) => {
-        f.loop((again) => {
-          f.i32Const(0)
-            .i32AtomicLoad({ offset: word("barrierGeneration") })
-            .localGet(generation)
-            .i32Ne()
-            .brIf(passed);
-          f.localGet(thread).i32Const(0).i32Ne();
-          f.i32Const(0).i32AtomicLoad({ offset: word("callerSleeps") });
-          f.i32Or().if(() => {
-            f.i32Const(0)
-              .localGet(generation)
-              .i64Const(-1)
-              .memoryAtomicWait32({ offset: word("barrierGeneration") })
-              .drop();
-          });
-          f.br(again);
-        });
-      });
-    },
-  );
 }
 
 function writeRowSums(f: FunctionBuilder, barrier: ReturnType<ModuleBuilder["function"]>, rows: Local, columns: Local, thread: Local, threads: Local): void {
