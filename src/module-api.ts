@@ -114,6 +114,10 @@ export interface NetModule<T extends FloatArray = FloatArray> {
   trainStep(params: T, state: OptimizerState, inputs: T, targets: T, batch?: number): number;
   /** A network with recurrent layers: ‖∂L/∂h_t‖ per sample, recurrence and step, into rows of Σ T numbers (meta.recurrences). */
   stateGradientNorms?(params: T, inputs: T, targets: T, out: T, batch?: number): void;
+  /** A module built for threads (`--threads`): starts its pool of workers; resolves with the threads its kernels run on. */
+  startThreads?(threads?: number): Promise<number>;
+  /** Stops the pool startThreads started. */
+  stopThreads?(): Promise<void>;
 }
 
 /**
@@ -140,6 +144,8 @@ export interface StatefulNetModule<T extends FloatArray = FloatArray> {
   trainStep(params: T, state: T, optimizer: OptimizerState, inputs: T, targets: T, batch?: number): number;
   /** As NetModule's, in training mode without changing `state`. */
   stateGradientNorms?(params: T, state: T, inputs: T, targets: T, out: T, batch?: number): void;
+  startThreads?(threads?: number): Promise<number>;
+  stopThreads?(): Promise<void>;
 }
 
 /** Either kind of module, as a tool loads it. */

@@ -55,9 +55,10 @@ export interface CompileOptions {
   relaxedSimd?: boolean;
   /**
    * WebAssembly kernels that several threads run, once the module's `startThreads()` has started a pool of workers
-   * (shared memory; results the same on any number of threads). Needs WebAssembly kernels (`kernels` auto or wasm).
+   * (shared memory; results the same on any number of threads). `true` asks for WebAssembly kernels (`kernels` auto
+   * or wasm); `"auto"` builds them for threads where the module has WebAssembly kernels anyway.
    */
-  threads?: boolean;
+  threads?: boolean | "auto";
   /** The net.json path, named in the generated header and in error messages (default `<name>.json`). */
   sourceFile?: string;
   /** The command the header's "Regenerate with:" line shows (default `npx bpgen <sourceFile>` plus the precision). */
@@ -173,7 +174,7 @@ export interface CompileNetOptions {
   regenerate?: string;
   kernels?: Kernels;
   relaxedSimd?: boolean;
-  threads?: boolean;
+  threads?: boolean | "auto";
   format?: boolean;
 }
 
@@ -181,10 +182,10 @@ export interface CompileNetOptions {
 export async function compileNet(net: Net, options: CompileNetOptions): Promise<CompiledNet> {
   const grads = reverse(net.graph, trainingObjective(net), net.params.map((p) => p.node));
   const materialized = lowerModule(net, grads);
-  if (options.threads && options.kernels === "js") {
+  if (options.threads === true && options.kernels === "js") {
     throw new BpgenError({ file: options.sourceFile, message: "threads run the WebAssembly kernels", expected: "--kernels wasm or auto with --threads", found: "--kernels js" });
   }
-  const kernels = kernelChain(options.kernels ?? DEFAULT_KERNELS, materialized, options.threads ?? false);
+  const kernels = kernelChain(options.kernels ?? DEFAULT_KERNELS, materialized, options.threads === true);
   const chain = kernels.map((name) => ({ name, backend: BACKENDS[name] as Backend }));
   const passed = new Map(chain.map(({ name, backend }) => [name, runPasses(materialized, backend)]));
   const names = moduleNames(net, [...passed.values()]);
@@ -192,7 +193,7 @@ export async function compileNet(net: Net, options: CompileNetOptions): Promise<
   const parts = chain.map(({ name, backend }, i): ModulePart => {
     if (!backend.module) throw internalError(new Error(`the ${name} backend is not shipped in modules`), options.sourceFile);
     const lowered = passed.get(name) as LoweredModule;
-    return backend.module({ lowered, names, shape, relaxedSimd: options.relaxedSimd ?? false, threads: options.threads ?? false, fallback: i > 0, checks: (fn) => argumentChecks(shape, fn) });
+    return backend.module({ lowered, names, shape, relaxedSimd: options.relaxedSimd ?? false, threads: (options.threads ?? false) !== false, fallback: i > 0, checks: (fn) => argumentChecks(shape, fn) });
   });
   const source = await emitModule(net, materialized.layout, names, parts, { ...options, version: VERSION });
   return { net, grads, lowered: passed.get("js") ?? runPasses(materialized, BACKENDS.js), names, kernels, source };

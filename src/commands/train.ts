@@ -41,6 +41,7 @@ interface TrainFlags {
   gradRatio: string;
   timeRatio: string;
   progress: boolean;
+  threads: string;
 }
 
 export function registerTrain(program: Command, done: Done): void {
@@ -73,6 +74,7 @@ export function registerTrain(program: Command, done: Done): void {
     .option("--grad-high <t>", "warn when a layer's gradient norm rises above t (exploding)", "1e3")
     .option("--grad-ratio <r>", "warn when a layer's gradient norm is below r times the largest layer's (vanishing)", "1e-3")
     .option("--time-ratio <r>", "recurrent layers: warn when ‖∂L/∂h_0‖ is below r times ‖∂L/∂h_{T−1}‖ (vanishing over the steps), or above 1/r (exploding)", "1e-3")
+    .option("--threads <n>", "threads the WebAssembly kernels run on: a number, or auto (one per core, at most 8, where the network has WebAssembly kernels; 1 for a network small enough for TypeScript kernels)", "auto")
     .option("--no-progress", "no progress bar")
     .action(async (file: string, flags: TrainFlags) => {
       done(await runTrain(file, flags));
@@ -108,7 +110,11 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
   const ratio = number("--grad-ratio", flags.gradRatio);
   const time = number("--time-ratio", flags.timeRatio);
 
-  const m = loadTrainable<Float32Array>((await compileLoaded(loaded, { precision: "f32", sourceFile: file, format: false })).source);
+  const threads = threadCount(flags.threads);
+  const compiled = await compileLoaded(loaded, { precision: "f32", sourceFile: file, format: false, threads: threads === "auto" ? "auto" : threads > 1 });
+  const m = loadTrainable<Float32Array>(compiled.source);
+  // the same steps on any number of threads: the pool only makes them faster
+  const running = m.startThreads ? await m.startThreads(threads === "auto" ? undefined : threads) : 1;
   const optimizer = optimizerConfig(spec, flags);
   const state = (() => {
     try {
@@ -140,7 +146,7 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
   };
   process.on("SIGINT", onSigint);
   process.stdout.write(
-    `training ${spec.name} on ${flags.data}: ${data.count} rows, ${epochs} epochs, batch ${batch}, ${describeOptimizer(state.config)}\n`,
+    `training ${spec.name} on ${flags.data}: ${data.count} rows, ${epochs} epochs, batch ${batch}, ${describeOptimizer(state.config)}${running > 1 ? `, ${running} threads` : ""}\n`,
   );
   const result = await train(m, data, {
       epochs,
@@ -158,9 +164,10 @@ async function runTrain(file: string, flags: TrainFlags): Promise<number> {
       onBatch: (epoch, k, total, loss) => progress.batch(epoch, k, total, loss),
       onEpoch: (record, warnings, overTime) => progress.epoch(record, warnings, thresholds, overTime),
     })
-    .finally(() => {
+    .finally(async () => {
       process.off("SIGINT", onSigint);
       progress.stop();
+      await m.stopThreads?.();
     });
 
   const info = { net: spec.name, source: file, data: flags.data, optimizer: describeOptimizer(state.config), config: state.config, epochs, batch, seed, thresholds };
@@ -244,6 +251,14 @@ const bad = (flag: string, found: string, expected: string) => new BpgenError({ 
 function number(flag: string, text: string): number {
   const v = Number(text);
   if (text.trim() === "" || !Number.isFinite(v)) throw bad(flag, text, "a number");
+  return v;
+}
+
+/** `--threads`: auto, or a number of threads (1: the calling thread alone). */
+function threadCount(text: string): number | "auto" {
+  if (text === "auto") return "auto";
+  const v = Number(text);
+  if (text.trim() === "" || !Number.isInteger(v) || v < 1) throw bad("--threads", text, "auto or an integer ≥ 1");
   return v;
 }
 
