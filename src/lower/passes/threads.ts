@@ -114,68 +114,61 @@ class Sharing {
    */
   private sampleLoop(loop: Loop): Placed[] {
     const s = loop.v;
-    const sums = new Map<Resource, SumTarget>();
-    const localSums = new Map<Local, LocalSum>();
-    const declaredInside = new Set<Local>();
-    visitStmts(loop.body, (st, loops) => {
-      if (st.k === "let") declaredInside.add(st.local);
-      const bufferSum = (buf: Buffer, index: Index, mode: UpdateMode, count: number) => {
-        if (buf.perSample || this.isScratch(buf)) return;
-        if (mode === "=") throw new NotShared();
-        const target = sums.get(resourceOf(buf)) ?? { buf, mode, low: Infinity, high: -Infinity, rows: undefined as unknown as Buffer };
-        if (target.mode !== mode) throw new NotShared();
-        const [low, high] = indexRange(index, loops, s);
-        target.low = Math.min(target.low, low);
-        target.high = Math.max(target.high, high + count - 1);
-        sums.set(resourceOf(buf), target);
-      };
-      if (st.k === "store") bufferSum(st.buf, st.index, st.mode, 1);
-      if (st.k === "fill" && !st.buf.perSample && !this.isScratch(st.buf)) throw new NotShared();
-      if (st.k === "contract") {
-        // a product's output varies with its two output variables: its range is that of every element
-        const inner = [...loops, { k: "loop", v: st.c.outVars[0], kind: "elements", body: [] } as Stmt, { k: "loop", v: st.c.outVars[1], kind: "elements", body: [] } as Stmt];
-        if (!st.c.out.buf.perSample && !this.isScratch(st.c.out.buf)) {
-          if (st.c.mode === "=") throw new NotShared();
-          const target = sums.get(resourceOf(st.c.out.buf)) ?? { buf: st.c.out.buf, mode: "+=" as UpdateMode, low: Infinity, high: -Infinity, rows: undefined as unknown as Buffer };
-          if (target.mode !== "+=") throw new NotShared();
-          const [low, high] = indexRange(st.c.out.index, inner, s);
-          target.low = Math.min(target.low, low);
-          target.high = Math.max(target.high, high);
-          sums.set(resourceOf(st.c.out.buf), target);
-        }
-      }
-      if (st.k === "update" && !declaredInside.has(st.local)) {
-        if (st.mode === "=") throw new NotShared();
-        const known = localSums.get(st.local);
-        if (known && known.mode !== st.mode) throw new NotShared();
-        if (!known) localSums.set(st.local, { local: st.local, mode: st.mode, partial: undefined as unknown as Local, rows: undefined as unknown as Buffer });
-      }
-    });
+    const sums = this.bufferSums(loop.body, s);
+    const localSums = localSumsOf(loop.body);
     // an accumulator read in the loop that sums into it is not a sum over the samples this pass can split
     visitStmts(loop.body, (st) => {
       for (const e of ownExprs(st))
         visitExpr(e, (x) => {
-          if (x.k === "load" && !x.buf.perSample && !this.isScratch(x.buf) && sums.has(resourceOf(x.buf))) throw new NotShared();
-          if (x.k === "get" && localSums.has(x.local)) throw new NotShared();
+          if (x.k === "load" && sums.some((t) => t.buf === x.buf || (x.buf.role !== "work" && t.buf.role === x.buf.role))) throw new NotShared();
+          if (x.k === "get" && localSums.some((l) => l.local === x.local)) throw new NotShared();
         });
     });
-    for (const t of sums.values()) t.rows = { role: "work", size: t.high - t.low + 1, perSample: true, hint: `partial${this.partialCount++}` };
-    for (const l of localSums.values()) {
-      l.partial = { hint: `partial${this.partialCount}`, fixed: true, named: false };
-      l.rows = { role: "work", size: 1, perSample: true, hint: `partial${this.partialCount++}` };
-    }
     this.noteScratch(loop.body);
-    const rowOf = (buf: Buffer) => sums.get(resourceOf(buf));
+    const named = { sums: sums.map((t) => this.withRows(t)), locals: localSums.map((l) => this.withPartial(l)) };
+    const targetOf = (buf: Buffer, index: Index) => named.sums.find((t) => resourceOf(t.buf) === resourceOf(buf) && t.low <= index.c && index.c <= t.high);
     const ownRows = mapAccesses(loop.body, (buf, index) => (this.firstRowOnly.has(buf) ? { buf, index: addIndex(index, varIndex(s, buf.size)) } : { buf, index }));
-    const body = rewriteSums(ownRows, s, rowOf, (l) => localSums.get(l)?.partial);
-    const row = (t: { rows: Buffer }) => varIndex(s, t.rows.size);
+    const body = rewriteSums(ownRows, s, targetOf, (l) => named.locals.find((x) => x.local === l)?.partial);
+    const row = (rows: Buffer) => varIndex(s, rows.size);
     const start: Stmt[] = [
-      ...[...sums.values()].flatMap((t) => identityRow(t.rows, row(t), t.mode)),
-      ...[...localSums.values()].map((l): Stmt => ({ k: "let", local: l.partial, value: { k: "num", value: identity(l.mode) }, mutable: true })),
+      ...named.sums.flatMap((t) => identityRow(t.rows, row(t.rows), t.mode)),
+      ...named.locals.map((l): Stmt => ({ k: "let", local: l.partial, value: { k: "num", value: identity(l.mode) }, mutable: true })),
     ];
-    const end: Stmt[] = [...localSums.values()].map((l): Stmt => ({ k: "store", buf: l.rows, index: row(l), value: get(l.partial), mode: "=" }));
+    const end: Stmt[] = named.locals.map((l): Stmt => ({ k: "store", buf: l.rows, index: row(l.rows), value: get(l.partial), mode: "=" }));
     const shared: Placed = { stmt: { ...loop, body: [...start, ...body, ...end], shared: true }, mode: "samples" };
-    return [shared, ...[...sums.values()].map(takeRows), ...[...localSums.values()].map(takeLocalRows)];
+    return [shared, ...named.sums.map(takeRows), ...named.locals.map(takeLocalRows)];
+  }
+
+  /**
+   * The sums a loop over the samples makes into memory all samples share (a bias gradient, a batch mean): one per
+   * stretch of a buffer the loop's `+=` (or `*=`, `max=`) reach, stretches that overlap merged.
+   */
+  private bufferSums(body: readonly Stmt[], s: Var): Sum[] {
+    const reached: Sum[] = [];
+    const add = (buf: Buffer, index: Index, mode: UpdateMode, loops: readonly Var[]) => {
+      if (buf.perSample || this.isScratch(buf)) return;
+      // a plain store of every sample into one element keeps the last sample's value: not a sum threads can split
+      if (mode === "=") throw new NotShared();
+      const [low, high] = indexRange(index, loops, s);
+      reached.push({ buf, mode, low, high });
+    };
+    visitStmts(body, (st, loops) => {
+      const vars = loops.flatMap((l) => (l.k === "loop" ? [l.v] : []));
+      if (st.k === "store") add(st.buf, st.index, st.mode, vars);
+      if (st.k === "fill" && !st.buf.perSample && !this.isScratch(st.buf)) throw new NotShared();
+      // a product's output element moves with its two output variables
+      if (st.k === "contract") add(st.c.out.buf, st.c.out.index, st.c.mode, [...vars, ...st.c.outVars]);
+    });
+    return mergeSums(reached);
+  }
+
+  private withRows(t: Sum): SumWithRows {
+    return { ...t, rows: { role: "work", size: t.high - t.low + 1, perSample: true, hint: `partial${this.partialCount++}` } };
+  }
+
+  private withPartial(l: LocalSum): LocalSumWithRows {
+    const hint = `partial${this.partialCount++}`;
+    return { ...l, partial: { hint, fixed: true, named: false }, rows: { role: "work", size: 1, perSample: true, hint } };
   }
 
   private isScratch(buf: Buffer): boolean {
@@ -188,19 +181,57 @@ class Sharing {
   }
 }
 
-interface SumTarget {
+/** A stretch [low, high] of a buffer every sample adds into (or multiplies, or raises). */
+interface Sum {
   readonly buf: Buffer;
   readonly mode: UpdateMode;
-  low: number;
-  high: number;
-  rows: Buffer;
+  readonly low: number;
+  readonly high: number;
 }
 
+/** A sum with the rows that hold each sample's part of it. */
+interface SumWithRows extends Sum {
+  readonly rows: Buffer;
+}
+
+/** A local declared before a loop over the samples and summed into in it (the loss). */
 interface LocalSum {
   readonly local: Local;
   readonly mode: UpdateMode;
-  partial: Local;
-  rows: Buffer;
+}
+
+/** A summed local, the local that holds one sample's part, and the rows that keep them. */
+interface LocalSumWithRows extends LocalSum {
+  readonly partial: Local;
+  readonly rows: Buffer;
+}
+
+/** Sums into overlapping stretches of one buffer as one (the same update, else not shareable), in address order. */
+function mergeSums(reached: readonly Sum[]): Sum[] {
+  const merged: Sum[] = [];
+  const sorted = [...reached].sort((a, b) => String(resourceOf(a.buf)).localeCompare(String(resourceOf(b.buf))) || a.low - b.low);
+  for (const r of sorted) {
+    const last = merged[merged.length - 1];
+    if (last && resourceOf(last.buf) === resourceOf(r.buf) && r.low <= last.high + 1) {
+      if (last.mode !== r.mode) throw new NotShared();
+      merged[merged.length - 1] = { ...last, high: Math.max(last.high, r.high) };
+    } else merged.push(r);
+  }
+  return merged;
+}
+
+/** The locals declared outside a loop's body that its updates sum into. */
+function localSumsOf(body: readonly Stmt[]): LocalSum[] {
+  const declared = new Set<Local>();
+  const sums = new Map<Local, LocalSum>();
+  visitStmts(body, (st) => {
+    if (st.k === "let") declared.add(st.local);
+    if (st.k !== "update" || declared.has(st.local)) return;
+    const known = sums.get(st.local);
+    if (st.mode === "=" || (known && known.mode !== st.mode)) throw new NotShared();
+    sums.set(st.local, { local: st.local, mode: st.mode });
+  });
+  return [...sums.values()];
 }
 
 const identity = (mode: UpdateMode) => (mode === "+=" ? 0 : mode === "*=" ? 1 : -Infinity);
@@ -212,7 +243,7 @@ function identityRow(rows: Buffer, row: Index, mode: UpdateMode): Stmt[] {
 }
 
 /** accumulator[low + e] op= rows[s, e] for every sample in order, split by the elements e. */
-function takeRows(t: SumTarget): Placed {
+function takeRows(t: SumWithRows): Placed {
   const e: Var = { name: "e", extent: t.rows.size };
   const s: Var = { name: "s", extent: "batch" };
   const store: Stmt = {
@@ -227,16 +258,17 @@ function takeRows(t: SumTarget): Placed {
 }
 
 /** local op= rows[s] for every sample in order, on every thread (each then holds the batch's value). */
-function takeLocalRows(l: LocalSum): Placed {
+function takeLocalRows(l: LocalSumWithRows): Placed {
   const s: Var = { name: "s", extent: "batch" };
   const update: Stmt = { k: "update", local: l.local, value: load(l.rows, varIndex(s)), mode: l.mode };
   return { stmt: { k: "loop", v: s, kind: "samples", body: [update] }, mode: "all" };
 }
 
 /** `body` with its sums into the batch's accumulators going to each sample's row of partial sums instead. */
-function rewriteSums(body: readonly Stmt[], s: Var, rowOf: (buf: Buffer) => SumTarget | undefined, partialOf: (l: Local) => Local | undefined): Stmt[] {
+function rewriteSums(body: readonly Stmt[], s: Var, targetOf: (buf: Buffer, index: Index) => SumWithRows | undefined, partialOf: (l: Local) => Local | undefined): Stmt[] {
+  // an index reaches its constant term (every variable at 0), so that term tells which stretch it sums into
   const moved = (buf: Buffer, index: Index): { buf: Buffer; index: Index } => {
-    const t = rowOf(buf);
+    const t = targetOf(buf, index);
     if (!t) return { buf, index };
     return { buf: t.rows, index: addIndex(addIndex(index, constIndex(-t.low)), varIndex(s, t.rows.size)) };
   };
@@ -258,7 +290,7 @@ function rewriteSums(body: readonly Stmt[], s: Var, rowOf: (buf: Buffer) => SumT
       case "loop":
       case "ifBatch":
       case "single":
-        return { ...st, body: rewriteSums(st.body, s, rowOf, partialOf) };
+        return { ...st, body: rewriteSums(st.body, s, targetOf, partialOf) };
       default:
         return st;
     }
@@ -301,12 +333,11 @@ function mapAccesses(body: readonly Stmt[], f: (buf: Buffer, index: Index) => { 
   });
 }
 
-/** The lowest and highest element `index` addresses over the loops' ranges (none of them the batch's but `s`). */
-function indexRange(index: Index, loops: readonly Stmt[], s: Var): [number, number] {
+/** The lowest and highest element `index` addresses over the ranges of `vars` (none of them the samples'). */
+function indexRange(index: Index, vars: readonly Var[], s: Var): [number, number] {
   const extentOf = (v: Var) => {
-    if (v === s || v.extent === "batch") throw new NotShared();
-    const known = loops.some((l) => l.k === "loop" && l.v === v);
-    if (!known) throw new NotShared();
+    // a sum whose element moves with the sample, or with a variable of no loop here, is not one this pass knows
+    if (v === s || v.extent === "batch" || !vars.includes(v)) throw new NotShared();
     return v.extent;
   };
   let low = index.c;
