@@ -385,18 +385,43 @@ function touched(s: Stmt, writesOnly: boolean): Set<Buffer> {
   return out;
 }
 
-/** Reads and writes of a statement, by resource. */
-function effects(s: Stmt): { reads: Set<Resource>; writes: Set<Resource> } {
-  const written = touched(s, true);
-  const reads = new Set<Resource>();
-  const writes = new Set<Resource>();
+/** Elements [low, high] of a resource a statement touches (the whole of it where a sample's row is in the index). */
+interface Access {
+  readonly on: Resource;
+  readonly low: number;
+  readonly high: number;
+}
+
+function accessOf(buf: Buffer, index: Index, count = 1): Access {
+  if (index.terms.some((t) => t.v.extent === "batch")) return { on: resourceOf(buf), low: -Infinity, high: Infinity };
+  let low = index.c;
+  let high = index.c + count - 1;
+  for (const t of index.terms) {
+    const span = t.k * ((t.v.extent as number) - 1);
+    if (span < 0) low += span;
+    else high += span;
+  }
+  return { on: resourceOf(buf), low, high };
+}
+
+/** Reads and writes of a statement (nested ones included). */
+function effects(s: Stmt): { reads: Access[]; writes: Access[] } {
+  const reads: Access[] = [];
+  const writes: Access[] = [];
   visitStmts([s], (st) => {
-    for (const e of ownExprs(st)) visitExpr(e, (x) => x.k === "load" && x.buf.role !== "counter" && reads.add(resourceOf(x.buf)));
-    if (st.k === "contract") [st.c.a.buf, st.c.b.buf].forEach((b) => reads.add(resourceOf(b)));
-    // an update in place reads what it writes
-    if ((st.k === "store" && st.mode !== "=") || (st.k === "contract" && st.c.mode === "+=")) reads.add(resourceOf(st.k === "store" ? st.buf : st.c.out.buf));
+    for (const e of ownExprs(st)) visitExpr(e, (x) => x.k === "load" && x.buf.role !== "counter" && reads.push(accessOf(x.buf, x.index)));
+    if (st.k === "store" || st.k === "fill") {
+      const access = accessOf(st.buf, st.index, st.k === "fill" ? st.count : 1);
+      writes.push(access);
+      // an update in place reads what it writes
+      if (st.k === "store" && st.mode !== "=") reads.push(access);
+    }
+    if (st.k === "contract") {
+      const out = accessOf(st.c.out.buf, st.c.out.index);
+      writes.push(out);
+      reads.push(accessOf(st.c.a.buf, st.c.a.index), accessOf(st.c.b.buf, st.c.b.index), ...(st.c.mode === "+=" ? [out] : []));
+    }
   });
-  for (const b of written) writes.add(resourceOf(b));
   return { reads, writes };
 }
 
@@ -410,7 +435,7 @@ const sameThreads = (a: Mode, b: Mode) => (a === b && (a === "one" || a === "sam
 function withBarriers(placed: readonly Placed[]): Stmt[] {
   const out: Stmt[] = [];
   let single: Stmt[] | undefined;
-  let pending: { mode: Mode; reads: Set<Resource>; writes: Set<Resource> }[] = [];
+  let pending: { mode: Mode; reads: Access[]; writes: Access[] }[] = [];
   const barrier = () => {
     single = undefined;
     out.push({ k: "barrier" });
@@ -445,7 +470,7 @@ function withBarriers(placed: readonly Placed[]): Stmt[] {
   return out;
 }
 
-const overlaps = <T>(a: ReadonlySet<T>, b: ReadonlySet<T>) => [...a].some((x) => b.has(x));
+const overlaps = (a: readonly Access[], b: readonly Access[]) => a.some((x) => b.some((y) => x.on === y.on && x.low <= y.high && y.low <= x.high));
 
 /**
  * Locals the first thread alone computes must not be read by statements the other threads run (the value returned
