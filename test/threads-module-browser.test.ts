@@ -190,7 +190,7 @@ describe("a generated module with threads in headless Chromium", () => {
     writeFileSync(join(dir, "net.mjs"), js);
     writeFileSync(join(dir, "run.mjs"), RUN);
     const { run } = (await import(pathToFileURL(join(dir, "run.mjs")).href)) as { run: (threads: number) => Promise<Report> };
-    // one thread: the reference, and no pool in this process (a kernel waiting at a barrier here would never return)
+    // one thread: the reference, and no pool in this process (threads that hung would hang it, where a page is killed)
     node = await run(1);
   });
   afterAll(async () => {
