@@ -1,6 +1,6 @@
 /**
- * The thread pool in headless Chromium: a tiny HTTP server in the test serves a page with the headers that make it
- * cross-origin isolated (`Cross-Origin-Opener-Policy: same-origin`, `Cross-Origin-Embedder-Policy: require-corp`),
+ * The thread pool in headless Chromium: a tiny HTTP server (test/helpers/threads-page.ts) serves a page with the
+ * headers that make it cross-origin isolated (`Cross-Origin-Opener-Policy: same-origin`, `Cross-Origin-Embedder-Policy: require-corp`),
  * the runtime of templates/threads.ts transpiled to JavaScript, and a script that runs the test kernel
  * (test/helpers/threads-kernel.ts) on 2 threads: once from the page's main thread, where the caller may not block
  * and spins, and once from a worker, where it sleeps in `Atomics.wait`. Both must give the bits of the JavaScript
@@ -9,15 +9,10 @@
  * as they arrive, in real time (a virtual time budget would stop the clock the round trip is timed with); the time
  * per empty job's round trip is printed, not asserted.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { type Server, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import "./helpers/chromium.ts";
 import { rowSumsReference } from "./helpers/threads-kernel.ts";
+import { type PageServer, type ServedFile, consoleLines, serveIsolatedAndPlain } from "./helpers/threads-page.ts";
 import { kernelScript, runtimeJavaScript } from "./helpers/threads-runtime.ts";
 
 const ROWS = 64;
@@ -51,8 +46,8 @@ worker.onerror = (event) => show("worker", "error: " + event.message);
 
 const WORKER = `import("./run.mjs").then(({ result }) => postMessage(result), (error) => postMessage("error: " + error));`;
 
-/** Serves the page and its scripts; with `isolated`, every response carries the two headers. */
-function files(): Map<string, { type: string; body: string }> {
+/** The page and its scripts. */
+function files(): Map<string, ServedFile> {
   const script = `${kernelScript("./threads.mjs", 2, ROWS, COLUMNS, ROUNDS)}export { result };\n`;
   return new Map([
     ["/page.html", { type: "text/html", body: PAGE }],
@@ -65,69 +60,15 @@ function files(): Map<string, { type: string; body: string }> {
 describe("the thread pool in headless Chromium", () => {
   const { binary, problem } = inject("chromium");
   const reference = rowSumsReference(ROWS, COLUMNS);
-  const served = files();
-  let server: Server;
-  let origin = "";
-  const dir = mkdtempSync(join(tmpdir(), "bpgen-threads-browser-"));
+  let server: PageServer;
 
   beforeAll(async () => {
-    server = createServer((request, response) => {
-      const url = new URL(request.url ?? "/", "http://localhost");
-      const [, mode, name] = /^\/(isolated|plain)(\/.*)$/.exec(url.pathname) ?? [];
-      const file = served.get(name ?? "");
-      if (!file) {
-        response.writeHead(404).end();
-        return;
-      }
-      const headers: Record<string, string> = { "Content-Type": file.type, "Cache-Control": "no-store" };
-      if (mode === "isolated") Object.assign(headers, { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" });
-      response.writeHead(200, headers).end(file.body);
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveIsolatedAndPlain(files());
   });
-  afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => server.close());
 
-  /**
-   * Chromium on the page (asynchronously: the server answers from this process) until the page has logged its three
-   * lines, or 60 s have passed: a page that runs no script is left open by headless Chromium.
-   */
-  function open(mode: "isolated" | "plain"): Promise<Record<"isolated" | "page" | "worker", string>> {
-    const flags = [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--enable-logging=stderr",
-      "--v=0",
-      `--user-data-dir=${join(dir, `profile-${mode}`)}`,
-    ];
-    return new Promise((resolve, reject) => {
-      const child = spawn(binary as string, [...flags, `${origin}/${mode}/page.html`], { stdio: ["ignore", "ignore", "pipe"] });
-      const lines: Record<string, string> = {};
-      let stderr = "";
-      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-      child.stderr.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        for (const [, id, text] of stderr.matchAll(/"bpgen-threads (\w+) (.*)", source:/g)) lines[id] = text;
-        if (["isolated", "page", "worker"].every((id) => id in lines)) child.kill("SIGKILL");
-      });
-      child.on("error", reject);
-      child.on("close", () => {
-        clearTimeout(timer);
-        const missing = ["isolated", "page", "worker"].filter((id) => !(id in lines));
-        if (missing.length > 0) reject(new Error(`no ${missing.join(", ")} from the page: ${stderr.slice(-2000)}`));
-        else resolve({ isolated: lines.isolated, page: lines.page, worker: lines.worker });
-      });
-    });
-  }
+  /** Chromium on the page until it has logged its three lines. */
+  const open = (mode: "isolated" | "plain") => consoleLines(binary as string, `${server.origin}/${mode}/page.html`, "bpgen-threads", ["isolated", "page", "worker"]);
 
   const parse = (where: string, text: string): Result => {
     expect(text.startsWith("{"), `${where}: ${text.slice(0, 300)}`).toBe(true);
