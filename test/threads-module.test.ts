@@ -94,15 +94,24 @@ describe("sharing a function among threads (the kernel IR)", () => {
     const top = fn.body;
     const products = top.flatMap((s) => (s.k === "contract" ? [s.c] : []));
     expect(products.map((c) => [c.pattern, c.shared])).toEqual([
-      ["forward", true],
-      ["forward", true],
-      ["weightGradient", true],
-      ["transposed", true],
-      ["weightGradient", true],
+      ["forward", "samples"],
+      ["forward", "samples"],
+      ["weightGradient", "outputs"],
+      ["transposed", "samples"],
+      ["weightGradient", "outputs"],
     ]);
     expect(top.filter((s) => s.k === "loop" && s.kind === "samples" && s.shared).length).toBe(3);
     // the bias gradients come out of per-sample rows, taken in sample order and split by their elements
     expect(top.filter((s) => s.k === "loop" && s.kind === "elements" && s.shared).length).toBe(2);
+  });
+
+  it("splits the forward product of a layer of 256 Ki weights or more by its outputs, with a barrier before the samples read them", () => {
+    const wide = { name: "wide", input: 512, layers: [{ type: "dense", units: 512, activation: "relu" }, { type: "dense", units: 10 }], loss: "mse" };
+    const body = shareAcrossThreads(new InterpretedNet(JSON.stringify(wide)).lowered("wasm").functions.forward).body.filter((s) => s.k !== "note");
+    const products = body.flatMap((s) => (s.k === "contract" ? [s.c.shared] : []));
+    expect(products).toEqual(["outputs", "samples"]);
+    const first = body.findIndex((s) => s.k === "contract");
+    expect(body[first + 1]?.k).toBe("barrier");
   });
 
   it("leaves a function it cannot share to the first thread", () => {

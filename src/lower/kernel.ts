@@ -139,11 +139,12 @@ export interface Contraction {
   readonly mode: "=" | "+=";
   readonly tile?: Tile;
   /**
-   * Split across threads (passes/threads.ts): by the samples where an output variable runs over the batch, else by
-   * the output variable the renderer's tile does not run in SIMD lanes. Each output element is computed whole by
-   * one thread, in the same order whatever the split.
+   * Split across threads (passes/threads.ts): `samples`, by the output variable that runs over the batch; `outputs`,
+   * by the other one (a weight gradient's rows, or a large layer's outputs, whose weights each thread then reads only
+   * its part of), the renderer picking one its tile does not run in SIMD lanes. Each output element is computed whole
+   * by one thread, in the same order whatever the split.
    */
-  readonly shared?: boolean;
+  readonly shared?: "samples" | "outputs";
 }
 
 export type Stmt =

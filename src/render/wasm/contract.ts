@@ -71,8 +71,9 @@ export function renderContraction(e: ContractionEmitter, c: Contraction): void {
  * thread's rows then stay its own), else the one its tiles do not run in SIMD lanes (the rows of a weight gradient).
  */
 function splitVar(c: Contraction, lanes: Var | undefined): Var | undefined {
-  if (!c.shared) return undefined;
-  return c.outVars.find((v) => v.extent === "batch") ?? c.outVars.find((v) => v !== lanes);
+  if (c.shared === "samples") return c.outVars.find((v) => v.extent === "batch");
+  if (c.shared === "outputs") return c.outVars.find((v) => v.extent !== "batch" && v !== lanes);
+  return undefined;
 }
 
 /**
