@@ -292,11 +292,11 @@ export function threadWorker(
 ): void {
   const wasm = (globalThis as unknown as { WebAssembly: { Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> } } }).WebAssembly;
   const env = imports.env || {};
-  env.memory = init.memory;
+  env["memory"] = init.memory;
   imports.env = env;
   const exports = new wasm.Instance(init.module, imports).exports;
   const kernels: ((batch: number, capacity: number, thread: number, threads: number) => number)[] = [];
-  for (let j = 0; j < init.jobs.length; j++) kernels.push(exports[init.jobs[j]] as (typeof kernels)[number]);
+  for (let j = 0; j < init.jobs.length; j++) kernels.push(exports[init.jobs[j] as string] as (typeof kernels)[number]);
   const w = init.words;
   const control = new Int32Array(init.memory.buffer, init.control, w.size);
   // read before saying ready: a job published right after the pool starts must find this thread past this line
@@ -309,9 +309,10 @@ export function threadWorker(
     seen = Atomics.load(control, w.generation);
     if (Atomics.load(control, w.stop) !== 0) return;
     const active = Atomics.load(control, w.threads);
-    if (init.thread < active) {
+    const kernel = kernels[Atomics.load(control, w.job)];
+    if (init.thread < active && kernel !== undefined) {
       try {
-        kernels[Atomics.load(control, w.job)](Atomics.load(control, w.batch), Atomics.load(control, w.capacity), init.thread, active);
+        kernel(Atomics.load(control, w.batch), Atomics.load(control, w.capacity), init.thread, active);
       } catch (error) {
         Atomics.compareExchange(control, w.failed, 0, init.thread + 1);
       }

@@ -66,7 +66,7 @@ const examples = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".
 const PRECISIONS = ["f32", "f64"] as const;
 
 describe("generated TypeScript in a strict user project", () => {
-  it("every example compiles, in both precisions, under strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes, noUnused*, verbatimModuleSyntax, isolatedModules", async () => {
+  it("every example compiles, in both precisions (and one built for threads), under strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes, noUnused*, verbatimModuleSyntax, isolatedModules", async () => {
     // one project holding every example in each precision (a folder each), checked by one tsc run; errors name the folder
     const dir = tempDir();
     for (const precision of PRECISIONS) {
@@ -79,13 +79,22 @@ describe("generated TypeScript in a strict user project", () => {
         writeFileSync(join(folder, "use.ts"), use.replaceAll("ARRAY", precision === "f64" ? "Float64Array" : "Float32Array"));
       }
     }
+    // a module built for threads: its pool, its glue and the worker's function type-check the same way
+    const threaded = join(dir, "mnist_cnn_bn-threads");
+    mkdirSync(threaded);
+    writeFileSync(join(threaded, "net.ts"), (await compileFile(join(ROOT, "examples", "mnist_cnn_bn.json"), { threads: true, format: false })).source);
+    writeFileSync(join(threaded, "use.ts"), `${USE_STATEFUL.replaceAll("ARRAY", "Float32Array")}
+import { startThreads, stopThreads } from "./net.ts";
+export const threads: number = await startThreads(2);
+await stopThreads();
+`);
     // TypeScript's own lib files are not the subject (skipDefaultLibCheck); the generated modules are all checked
     writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { ...STRICT.compilerOptions, skipDefaultLibCheck: true } }));
     writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
     const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", dir], { encoding: "utf8" });
     const errors = tsc.status === 0 ? [] : [`${tsc.stdout}${tsc.stderr}`];
     const checked = readdirSync(dir).filter((f) => !f.includes("."));
-    expect(checked).toHaveLength(examples.length * PRECISIONS.length);
+    expect(checked).toHaveLength(examples.length * PRECISIONS.length + 1);
     expect(errors.join("\n")).toBe("");
   });
 });

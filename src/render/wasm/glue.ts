@@ -245,7 +245,7 @@ ${
     exports,
     jobs,
     ${functions.map((name) => `${name}: (batch, capacity) => runKernel(k, ${jobIndex(name)}, batch, capacity),`).join("\n    ")}
-    sgdUpdate: exports.sgdUpdate as (lr: number) => void,
+    sgdUpdate: exports["sgdUpdate"] as (lr: number) => void,
     pool: null,
     threads: 1,
     capacity: 0,
