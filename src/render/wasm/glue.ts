@@ -37,28 +37,7 @@ export function wasmSection(shape: ModuleShape, builds: { plain: WasmKernels; re
   const stateView = stateCount > 0 ? `\n  state: ${array};` : "";
   const m = wasm.memory;
   const literals = new Map<string, string>();
-  const base64 = (k: WasmKernels) => {
-    const key = placeholder(k === wasm ? "wasmBinary" : "wasmBinaryRelaxed");
-    literals.set(key, Buffer.from(k.bytes).toString("base64"));
-    return key;
-  };
-  const relaxed = builds.relaxed
-    ? `
-/**
- * The same kernels with relaxed SIMD's fused multiply-add in the dense products (${builds.relaxed.bytes.length} bytes), used
- * where the engine validates it: faster, with results that may differ in the last bits from machine to machine.
- */
-const wasmBinaryRelaxed =
-  "${base64(builds.relaxed)}";
-`
-    : "";
-  const text = `
-// ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
-
-/** The kernels' binary (${wasm.bytes.length} bytes), base64. */
-const wasmBinary =
-  "${base64(wasm)}";
-${relaxed}
+  const text = `${binaries(builds, literals)}
 /** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
@@ -115,11 +94,7 @@ function reserveKernels(k: Kernels, batch: number): void {
   if (pages > 0) k.memory.grow(pages);
   const buffer = k.memory.buffer;
   k.capacity = batch;
-  k.params = new ${array}(buffer, ${m.params}, ${paramCount});
-  k.grads = new ${array}(buffer, ${m.grads}, ${paramCount});${stateCount > 0 ? `\n  k.state = new ${array}(buffer, ${m.state}, ${stateCount});` : ""}
-  k.inputs = new ${array}(buffer, ${m.io}, batch * ${m.inputsPerSample / bytesPer(array)});
-  k.targets = new ${array}(buffer, ${m.io} + batch * ${m.inputsPerSample}, batch * ${m.targetsPerSample / bytesPer(array)});
-  k.out = new ${array}(buffer, ${m.io} + batch * ${m.inputsPerSample + m.targetsPerSample}, batch * ${m.outPerSample / bytesPer(array)});
+${views(shape, m, "batch")}
 }
 `;
   return { text, literals };
@@ -142,35 +117,14 @@ function threadedSection(shape: ModuleShape, builds: { plain: WasmKernels; relax
   const threaded = wasm.threaded!;
   const m = wasm.memory;
   const literals = new Map<string, string>();
-  const base64 = (k: WasmKernels) => {
-    const key = placeholder(k === wasm ? "wasmBinary" : "wasmBinaryRelaxed");
-    literals.set(key, Buffer.from(k.bytes).toString("base64"));
-    return key;
-  };
   const jobs = functions.map((name) => name);
   const jobIndex = (name: KernelName) => jobs.indexOf(name);
   const kernelField = (name: KernelName) =>
     name === "forward" || name === "trainingForward" ? `readonly ${name}: (batch: number, capacity: number) => void;` : `readonly ${name}: (batch: number, capacity: number) => number;`;
-  const relaxed = builds.relaxed
-    ? `
-/**
- * The same kernels with relaxed SIMD's fused multiply-add in the dense products (${builds.relaxed.bytes.length} bytes), used
- * where the engine validates it: faster, with results that may differ in the last bits from machine to machine.
- */
-const wasmBinaryRelaxed =
-  "${base64(builds.relaxed)}";
-`
-    : "";
   const flagsAt = builds.relaxed
     ? `api.validate(relaxed) ? ${builds.relaxed.threaded!.memoryFlagsAt} : ${threaded.memoryFlagsAt}`
     : String(threaded.memoryFlagsAt);
-  const text = `
-// ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
-
-/** The kernels' binary (${wasm.bytes.length} bytes), base64; its functions take a thread's share of the work. */
-const wasmBinary =
-  "${base64(wasm)}";
-${relaxed}
+  const text = `${binaries(builds, literals)}
 /** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
@@ -284,11 +238,7 @@ function reserveKernels(k: Kernels, batch: number, threads: number = k.threads):
   const buffer = k.memory.buffer;
   k.capacity = capacity;
   k.threads = Math.max(threads, k.threads);
-  k.params = new ${array}(buffer, ${m.params}, ${paramCount});
-  k.grads = new ${array}(buffer, ${m.grads}, ${paramCount});${stateCount > 0 ? `\n  k.state = new ${array}(buffer, ${m.state}, ${stateCount});` : ""}
-  k.inputs = new ${array}(buffer, ${m.io}, capacity * ${m.inputsPerSample / bytesPer(array)});
-  k.targets = new ${array}(buffer, ${m.io} + capacity * ${m.inputsPerSample}, capacity * ${m.targetsPerSample / bytesPer(array)});
-  k.out = new ${array}(buffer, ${m.io} + capacity * ${m.inputsPerSample + m.targetsPerSample}, capacity * ${m.outPerSample / bytesPer(array)});
+${views(shape, m, "capacity")}
 }
 
 /** The number of threads the platform reports (logical cores), or 1 where it reports none. */
@@ -346,6 +296,42 @@ export async function stopThreads(): Promise<void> {
 function workerHostImports(builds: { plain: WasmKernels; relaxed?: WasmKernels }): string {
   const names = [...new Set([...builds.plain.hosts, ...(builds.relaxed?.hosts ?? [])])].sort();
   return names.map((name) => `${name}: ${HOST_FUNCTIONS[name]}`).join(", ");
+}
+
+/** The binaries' declarations (base64 placeholders, their text put in `literals`). */
+function binaries(builds: { plain: WasmKernels; relaxed?: WasmKernels }, literals: Map<string, string>): string {
+  const base64 = (k: WasmKernels, name: string) => {
+    const key = placeholder(name);
+    literals.set(key, Buffer.from(k.bytes).toString("base64"));
+    return key;
+  };
+  const relaxed = builds.relaxed
+    ? `
+/**
+ * The same kernels with relaxed SIMD's fused multiply-add in the dense products (${builds.relaxed.bytes.length} bytes), used
+ * where the engine validates it: faster, with results that may differ in the last bits from machine to machine.
+ */
+const wasmBinaryRelaxed =
+  "${base64(builds.relaxed, "wasmBinaryRelaxed")}";
+`
+    : "";
+  return `
+// ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
+
+/** The kernels' binary (${builds.plain.bytes.length} bytes), base64. */
+const wasmBinary =
+  "${base64(builds.plain, "wasmBinary")}";
+${relaxed}`;
+}
+
+/** reserveKernels' statements that make the views of the memory (\`buffer\`) for \`rows\` samples. */
+function views(shape: ModuleShape, m: WasmKernels["memory"], rows: string): string {
+  const { array, paramCount, stateCount } = shape;
+  return `  k.params = new ${array}(buffer, ${m.params}, ${paramCount});
+  k.grads = new ${array}(buffer, ${m.grads}, ${paramCount});${stateCount > 0 ? `\n  k.state = new ${array}(buffer, ${m.state}, ${stateCount});` : ""}
+  k.inputs = new ${array}(buffer, ${m.io}, ${rows} * ${m.inputsPerSample / bytesPer(array)});
+  k.targets = new ${array}(buffer, ${m.io} + ${rows} * ${m.inputsPerSample}, ${rows} * ${m.targetsPerSample / bytesPer(array)});
+  k.out = new ${array}(buffer, ${m.io} + ${rows} * ${m.inputsPerSample + m.targetsPerSample}, ${rows} * ${m.outPerSample / bytesPer(array)});`;
 }
 
 /** The host functions the kernels import: Math's, or the module's own (template) functions. */
