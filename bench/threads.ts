@@ -1,0 +1,380 @@
+/**
+ * Thread scaling of bpgen's threaded modules (`compile(spec, { threads: true })`, the CLI's --threads): a training
+ * step (sgdStep) and a forward pass of
+ *   mnist_mlp   examples/mnist_mlp.json, batch 64 (bench/nets.ts)
+ *   wide        784 → 1024 → 1024 → 10, batch 32 (bench/nets.ts WIDE)
+ *   cnn         examples/mnist_cnn.json on 28×28 images, batch 32 (bench/peers/cnn-net.ts, as bench/cnn.ts)
+ *   lstm_small  the LSTM layer of bench/lstm.ts (its layer form), T = 16, 64 units, batch 32
+ *   lstm_large  the same, T = 64, 256 units, batch 32
+ * all f32, each timed three ways in the same rounds (the starting one rotating, bench/timing.ts):
+ *   2 threads   the threaded module after `await startThreads(2)`
+ *   1 thread    the threaded module with its pool stopped (a second import of it, so both can be timed in turn)
+ *   plain       the module built without threads, so that the cost of the threaded build on one thread shows
+ * A ratio is the median over the rounds of one sample over another of the same round: *1 thread / 2 threads* is the
+ * speed-up, *1 thread / plain* the threaded build's cost on one thread. Each call runs on
+ * min(pool, ⌊batch · JOB_WORK[job] / 400000⌋) threads (the module's own rule, src/render/wasm/glue.ts); the tables
+ * give that count for each call. Before timing, the threaded module's J, gradient and forward output on 2 threads
+ * must be bit for bit those on 1 thread, or the run fails.
+ *
+ * With --browser, the same three modules run in headless Chromium (test/helpers/chromium.ts finds it) on a page
+ * served here with the headers that make it cross-origin isolated (COOP same-origin, COEP require-corp); the page
+ * checks the same bits, times the calls on its main thread (where the caller spins while the worker computes) in the
+ * same rotating rounds, and posts its samples back.
+ *
+ *   npx tsx bench/threads.ts [--rounds 15] [--nets mnist_mlp,wide,cnn,lstm_small,lstm_large] [--browser] [--no-node]
+ */
+import { loadavg } from "node:os";
+import type { NetModule } from "../src/check/module.ts";
+import type { NetSpec } from "../src/spec/types.ts";
+import { cleanupModules, writeModule } from "./compile.ts";
+import { readClock } from "./machine.ts";
+import { importModule } from "./module-import.ts";
+import { BENCH_LR } from "./peers/types.ts";
+import { benchParams, makeBatch, referenceNets } from "./nets.ts";
+import { bpgenRun, type BpgenPeerId } from "./peers/bpgen.ts";
+import { bpgenParams } from "./peers/cnn-bpgen.ts";
+import { CNN_LR, type CnnShape, cnnBatch, cnnSpec, cnnWeights } from "./peers/cnn-net.ts";
+import { LSTM_LR, type LstmShape, lstmBatch } from "./peers/lstm-net.ts";
+import type { PeerRun } from "./peers/types.ts";
+import { BUILDS, type Build, type Samples, runBrowser } from "./threads-browser.ts";
+import { type Cell, type CellStats, type Mode, type TimingOptions, measure, stats } from "./timing.ts";
+
+// ---- the networks --------------------------------------------------------------------------------------------
+
+/** One network as timed here: its spec, batch, starting parameters (from its module) and data, and SGD's rate. */
+export interface ThreadNet {
+  readonly id: string;
+  readonly spec: NetSpec;
+  readonly batch: number;
+  readonly shape: string;
+  readonly params: (m: NetModule<Float32Array>) => Float32Array;
+  readonly x: Float32Array;
+  readonly y: Float32Array;
+  readonly lr: number;
+}
+
+/** The LSTM sizes of bench/lstm.ts (8 features, 4 outputs, batch 32): small and large. */
+const LSTM_SIZES: Record<"lstm_small" | "lstm_large", LstmShape> = {
+  lstm_small: { steps: 16, units: 64, features: 8, outputs: 4, batch: 32 },
+  lstm_large: { steps: 64, units: 256, features: 8, outputs: 4, batch: 32 },
+};
+
+/** bench/lstm.ts's layer form (the one BENCHMARKS.md reports): an lstm layer, its last state read out by a dense layer. */
+function lstmLayerSpec(s: LstmShape): NetSpec {
+  return {
+    name: `lstm_layer_${s.steps}_h${s.units}`,
+    input: [s.steps, s.features],
+    layers: [
+      { type: "lstm", units: s.units, return_sequences: false },
+      { type: "dense", units: s.outputs },
+    ],
+    loss: "mse",
+  } as NetSpec;
+}
+
+function mlpNet(id: "mnist_mlp" | "wide"): ThreadNet {
+  const ref = referenceNets().find((n) => n.id === id);
+  if (!ref) throw new Error(`internal: no reference net ${id}`);
+  const data = makeBatch(ref.spec, ref.batch);
+  return { id, spec: ref.spec, batch: ref.batch, shape: ref.shape, params: (m) => benchParams(m.initParams(1)), x: data.x, y: data.y, lr: BENCH_LR };
+}
+
+function cnnNet(): ThreadNet {
+  const s: CnnShape = { size: 28, batch: 32 };
+  const w = cnnWeights(s);
+  const data = cnnBatch(s);
+  return { id: "cnn", spec: cnnSpec(s), batch: s.batch, shape: "examples/mnist_cnn.json, 28×28", params: (m) => bpgenParams(m, w), x: data.x, y: data.y, lr: CNN_LR };
+}
+
+function lstmNet(id: keyof typeof LSTM_SIZES): ThreadNet {
+  const s = LSTM_SIZES[id];
+  const data = lstmBatch(s);
+  return { id, spec: lstmLayerSpec(s), batch: s.batch, shape: `LSTM layer, T = ${s.steps}, ${s.units} units`, params: (m) => benchParams(m.initParams(1)), x: data.x, y: data.y, lr: LSTM_LR };
+}
+
+export const NET_IDS = ["mnist_mlp", "wide", "cnn", "lstm_small", "lstm_large"] as const;
+export type NetId = (typeof NET_IDS)[number];
+
+export function threadNet(id: NetId): ThreadNet {
+  if (id === "mnist_mlp" || id === "wide") return mlpNet(id);
+  if (id === "cnn") return cnnNet();
+  return lstmNet(id);
+}
+
+// ---- the modules ---------------------------------------------------------------------------------------------
+
+/** A threaded module's exports: NetModule's and the thread pool's. */
+export type ThreadedModule = NetModule<Float32Array> & {
+  startThreads(threads?: number): Promise<number>;
+  stopThreads(): Promise<void>;
+};
+
+function isThreaded(m: NetModule<Float32Array>): m is ThreadedModule {
+  const t = m as Partial<ThreadedModule>;
+  return typeof t.startThreads === "function" && typeof t.stopThreads === "function";
+}
+
+/** The two builds of a network, as written to temporary .mjs files (bench/compile.ts writeModule). */
+export interface Builds {
+  readonly threaded: string;
+  readonly plain: string;
+  /** The threaded build's transpiled file, written a second time: a second import is a second module, pool and memory. */
+  readonly threadedAgain: string;
+  readonly threadedSource: string;
+  readonly compileMs: { readonly threaded: number; readonly plain: number };
+}
+
+export async function compileBuilds(net: ThreadNet): Promise<Builds> {
+  const { compile } = await import("../src/pipeline.ts");
+  const build = async (threads: boolean) => {
+    const t0 = performance.now();
+    const r = await compile(net.spec, { precision: "f32", threads, sourceFile: `${net.spec.name}.json` });
+    return { source: r.source, ms: performance.now() - t0 };
+  };
+  const threaded = await build(true);
+  const plain = await build(false);
+  return {
+    threaded: writeModule(threaded.source, `${net.spec.name}_threads`),
+    threadedAgain: writeModule(threaded.source, `${net.spec.name}_threads`),
+    plain: writeModule(plain.source, `${net.spec.name}_plain`),
+    threadedSource: threaded.source,
+    compileMs: { threaded: threaded.ms, plain: plain.ms },
+  };
+}
+
+/** Threads each kernel job of the module runs on at `batch` with a pool of `pool`: the glue's rule, from its tables. */
+export function threadsPerJob(source: string, batch: number, pool: number): Map<string, number> {
+  const jobs = /const KERNEL_JOBS = (\[.*\]);/.exec(source);
+  const work = /const JOB_WORK = (\[.*\]);/.exec(source);
+  const perThread = /const WORK_PER_THREAD = (\d+);/.exec(source);
+  if (!jobs || !work || !perThread) throw new Error("the threaded module has no KERNEL_JOBS, JOB_WORK or WORK_PER_THREAD table: is it threaded?");
+  const names = JSON.parse(jobs[1]) as string[];
+  const ops = JSON.parse(work[1]) as number[];
+  return new Map(names.map((name, i) => [name, Math.max(1, Math.min(pool, Math.floor((batch * ops[i]) / Number(perThread[1]))))]));
+}
+
+// ---- the bit-for-bit check -------------------------------------------------------------------------------------
+
+/** The first index where two arrays' bits differ (NaNs alike count as equal), or −1. */
+export function firstDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return -1;
+}
+
+/** J, gradient and forward output of one module at the net's parameters and batch. */
+function results(m: NetModule<Float32Array>, net: ThreadNet): { J: number; grads: Float32Array; out: Float32Array } {
+  const p = net.params(m);
+  const grads = new Float32Array(m.meta.paramCount);
+  const J = m.gradient(p, net.x, net.y, grads, net.batch);
+  const out = new Float32Array(net.batch * m.meta.outputSize);
+  m.forward(p, net.x, out, net.batch);
+  return { J, grads, out };
+}
+
+/** Throws unless 2 threads give the bits of 1 thread; says how the plain build compares (it need not be identical). */
+function checkBits(net: ThreadNet, one: NetModule<Float32Array>, two: NetModule<Float32Array>, plain: NetModule<Float32Array>): string {
+  const a = results(one, net);
+  const b = results(two, net);
+  const problems: string[] = [];
+  if (!Object.is(a.J, b.J)) problems.push(`J ${b.J} on 2 threads, ${a.J} on 1`);
+  const g = firstDifference(a.grads, b.grads);
+  if (g >= 0) problems.push(`gradient[${g}] ${b.grads[g]} on 2 threads, ${a.grads[g]} on 1 (parameter ${one.meta.params.find((p) => g >= p.offset && g < p.offset + p.size)?.name ?? "?"})`);
+  const o = firstDifference(a.out, b.out);
+  if (o >= 0) problems.push(`output[${o}] ${b.out[o]} on 2 threads, ${a.out[o]} on 1`);
+  if (problems.length > 0) throw new Error(`${net.id}: 2 threads do not give the bits of 1 thread: ${problems.join("; ")}`);
+  const c = results(plain, net);
+  const same = Object.is(a.J, c.J) && firstDifference(a.grads, c.grads) < 0 && firstDifference(a.out, c.out) < 0;
+  return same ? "the plain build's bits too" : `the plain build differs (J ${c.J} against ${a.J})`;
+}
+
+// ---- timing in Node ----------------------------------------------------------------------------------------
+
+/** measure() keys its cells by peer id: the three builds borrow bpgen's three ids. */
+const PEER_OF: Readonly<Record<Build, BpgenPeerId>> = { two: "bpgen", one: "bpgen-wasm", plain: "bpgen-js" };
+
+/** Per call µs (medians) of the three builds and the paired ratios, for one mode. */
+export interface ModeResult {
+  readonly two: number;
+  readonly one: number;
+  readonly plain: number;
+  /** 1 thread / 2 threads (the speed-up), 1 thread / plain (the threaded build's cost), plain / 2 threads. */
+  readonly speedup: number;
+  readonly cost: number;
+  readonly plainOverTwo: number;
+  readonly samples: number;
+  /** Threads the call's kernel jobs run on at this batch (forward: forward; train: gradient). */
+  readonly threads: number;
+}
+
+export interface NetResult {
+  readonly net: ThreadNet;
+  readonly bits: string;
+  readonly train: ModeResult;
+  readonly forward: ModeResult;
+}
+
+function timingOptions(rounds: number, slow: boolean): TimingOptions {
+  // as bench/lstm.ts: a call of a hundred ms needs no calibration to a sample length, and fewer samples
+  return slow ? { warmupMs: 0, warmupCalls: 2, sampleMs: 1, rounds, cellBudgetMs: 15_000, minSamples: 3 } : { warmupMs: 500, warmupCalls: 5, sampleMs: 20, rounds, cellBudgetMs: 8_000, minSamples: 5 };
+}
+
+/** The medians and the ratios paired by round (bench/timing.ts stats) of one mode's three cells. */
+function modeResult(samples: Readonly<Record<Build, Samples>>, mode: Mode, threads: number): ModeResult {
+  const cell = (b: Build): Cell => ({ peer: PEER_OF[b], mode, ...samples[b] });
+  const [two, one, plain] = BUILDS.map(cell);
+  const s1: CellStats = stats(one, two);
+  const sp: CellStats = stats(plain, two);
+  return {
+    two: stats(two, two).median,
+    one: s1.median,
+    plain: sp.median,
+    speedup: s1.ratio,
+    cost: stats(one, plain).ratio,
+    plainOverTwo: sp.ratio,
+    samples: Math.min(two.samples.length, one.samples.length, plain.samples.length),
+    threads,
+  };
+}
+
+async function benchNode(net: ThreadNet, rounds: number, builds: Builds): Promise<NetResult> {
+  const two = await importModule(builds.threaded);
+  const one = await importModule(builds.threadedAgain);
+  const plain = await importModule(builds.plain);
+  if (!isThreaded(two) || !isThreaded(one)) throw new Error(`${net.id}: the threaded build exports no startThreads/stopThreads`);
+  const started = await two.startThreads(2);
+  if (started !== 2) throw new Error(`${net.id}: startThreads(2) resolved with ${started} in Node`);
+  // the 1-thread module has had a pool, stopped: as a user who stops threads has it
+  await one.startThreads(2);
+  await one.stopThreads();
+  const bits = checkBits(net, one, two, plain);
+  const runs: PeerRun[] = [
+    bpgenRun(two, net.params(two), net, PEER_OF.two, net.lr),
+    bpgenRun(one, net.params(one), net, PEER_OF.one, net.lr),
+    bpgenRun(plain, net.params(plain), net, PEER_OF.plain, net.lr),
+  ];
+  const result: Partial<Record<Mode, ModeResult>> = {};
+  for (const mode of ["train", "forward"] as const) {
+    const cells = await measure(runs, mode, timingOptions(rounds, net.id === "lstm_large"));
+    const of = (b: Build): Samples => {
+      const c = cells.get(PEER_OF[b]);
+      if (!c) throw new Error(`internal: no cell for ${b}`);
+      return c;
+    };
+    result[mode] = modeResult({ two: of("two"), one: of("one"), plain: of("plain") }, mode, callThreads(builds, net, mode));
+    console.error(`threads: ${net.id} ${mode}: 2 threads ${ms(result[mode].two)} ms, 1 thread ${ms(result[mode].one)} ms, plain ${ms(result[mode].plain)} ms, speed-up ${ratio(result[mode].speedup)}`);
+  }
+  await two.stopThreads();
+  for (const r of runs) r.dispose();
+  return { net, bits, train: result.train as ModeResult, forward: result.forward as ModeResult };
+}
+
+/** Threads a call runs on with a pool of 2: its kernel job's (a training step's is the gradient's). */
+function callThreads(builds: Builds, net: ThreadNet, mode: Mode): number {
+  return threadsPerJob(builds.threadedSource, net.batch, 2).get(mode === "train" ? "gradient" : "forward") ?? 1;
+}
+
+// ---- in Chromium -------------------------------------------------------------------------------------------
+
+async function benchChromium(built: readonly { net: ThreadNet; builds: Builds }[], rounds: number): Promise<{ rows: NetResult[]; version: string }> {
+  const run = await runBrowser(
+    built.map((b) => ({ ...b, timing: timingOptions(rounds, b.net.id === "lstm_large") })),
+    30 * 60_000,
+  );
+  const rows = run.nets.map((r): NetResult => {
+    const b = built.find((x) => x.net.id === r.id);
+    if (!b) throw new Error(`internal: Chromium sent an unknown net ${r.id}`);
+    if (r.started !== 2) throw new Error(`${r.id}: startThreads(2) resolved with ${r.started} on the cross-origin isolated page`);
+    return { net: b.net, bits: r.bits, train: modeResult(r.train, "train", callThreads(b.builds, b.net, "train")), forward: modeResult(r.forward, "forward", callThreads(b.builds, b.net, "forward")) };
+  });
+  return { rows, version: `${run.version} (${run.userAgent})` };
+}
+
+// ---- the tables ------------------------------------------------------------------------------------------------
+
+function ms(us: number): string {
+  const v = us / 1000;
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+function ratio(r: number): string {
+  return `${r.toFixed(2)}×`;
+}
+
+/** The targets: two threads at least 1.7× one on these nets' training steps. */
+const TARGET = 1.7;
+const TARGET_NETS: readonly string[] = ["mnist_mlp", "wide", "cnn"];
+
+export function printTable(title: string, rows: readonly NetResult[]): void {
+  console.log(`\n### ${title}\n`);
+  console.log("| net | batch | call | threads used | 2 threads ms | 1 thread ms | plain ms | 1 thread / 2 threads | 1 thread / plain | plain / 2 threads | rounds |");
+  console.log("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of rows) {
+    for (const [call, m] of [
+      ["training step", r.train],
+      ["forward", r.forward],
+    ] as const) {
+      const target = call === "training step" && TARGET_NETS.includes(r.net.id) ? (m.speedup >= TARGET ? " (target ≥ 1.7×: met)" : " (target ≥ 1.7×: **missed**)") : "";
+      console.log(`| ${r.net.id} | ${r.net.batch} | ${call} | ${m.threads} | ${ms(m.two)} | ${ms(m.one)} | ${ms(m.plain)} | ${ratio(m.speedup)}${target} | ${ratio(m.cost)} | ${ratio(m.plainOverTwo)} | ${m.samples} |`);
+    }
+  }
+  const targets = rows.filter((r) => TARGET_NETS.includes(r.net.id));
+  if (targets.length > 0) {
+    const line = targets.map((r) => `${r.net.id} ${ratio(r.train.speedup)}${r.train.speedup >= TARGET ? "" : " ✗"}`).join(", ");
+    console.log(`\nTarget: training step on 2 threads ≥ ${TARGET}× 1 thread on mnist_mlp (b=64), wide (b=32), cnn (b=32): ${line}.`);
+  }
+}
+
+// ---- main ---------------------------------------------------------------------------------------------------
+
+function option(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function netIds(args: readonly string[]): NetId[] {
+  const ids = (option(args, "--nets") ?? NET_IDS.join(",")).split(",");
+  for (const id of ids) if (!(NET_IDS as readonly string[]).includes(id)) throw new Error(`unknown net ${id} (${NET_IDS.join(", ")})`);
+  return ids as NetId[];
+}
+
+const load = () => loadavg().map((v) => v.toFixed(2)).join(" ");
+
+async function main(args: readonly string[]): Promise<void> {
+  const rounds = Number(option(args, "--rounds") ?? 15);
+  const ids = netIds(args);
+  const clock = readClock();
+  const loadAtStart = load();
+  const nodeRows: NetResult[] = [];
+  const built = new Map<NetId, { net: ThreadNet; builds: Builds }>();
+  for (const id of ids) {
+    const net = threadNet(id);
+    console.error(`threads: compiling ${id} …`);
+    const builds = await compileBuilds(net);
+    built.set(id, { net, builds });
+    if (!args.includes("--no-node")) nodeRows.push(await benchNode(net, rounds, builds));
+  }
+  const loadAfterNode = load();
+  let browser: { rows: NetResult[]; version: string; loadAfter: string } | null = null;
+  if (args.includes("--browser")) browser = { ...(await benchChromium([...built.values()], rounds)), loadAfter: load() };
+  console.log(`## Threads (${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC)\n`);
+  console.log(`- \`npx tsx bench/threads.ts ${args.join(" ")}\`; Node ${process.version}; clock ${(clock.mhz / 1000).toFixed(3)} GHz; load average at start ${loadAtStart}, after Node ${loadAfterNode}${browser ? `, after Chromium ${browser.loadAfter}` : ""}`);
+  for (const { net, builds } of built.values()) console.log(`- ${net.id} (${net.shape}): compile() ${builds.compileMs.threaded.toFixed(0)} ms threaded, ${builds.compileMs.plain.toFixed(0)} ms plain`);
+  for (const r of nodeRows) console.log(`- Node, ${r.net.id}: 2 threads give 1 thread's J, gradient and output bit for bit (and ${r.bits})`);
+  if (nodeRows.length > 0) printTable("Node", nodeRows);
+  if (browser) {
+    for (const r of browser.rows) console.log(`- Chromium, ${r.net.id}: 2 threads give 1 thread's J, gradient and output bit for bit (and ${r.bits})`);
+    printTable(`Headless Chromium ${browser.version}, cross-origin isolated page, main thread`, browser.rows);
+  }
+}
+
+const argv = process.argv.slice(2);
+let status = 0;
+try {
+  await main(argv);
+} catch (e) {
+  process.stderr.write(`threads bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  status = 1;
+}
+cleanupModules();
+process.exit(status);
