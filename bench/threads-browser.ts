@@ -56,6 +56,7 @@ const PAGE = `<!doctype html><html><body><script type="module" src="./run.mjs"><
  */
 const SCRIPT = String.raw`
 let CHECK_CALLS = 1;
+let KERNEL_ARRAYS = false;
 const post = (body) => fetch("./result", { method: "POST", body: JSON.stringify(body) });
 const f32 = async (url) => new Float32Array(await (await fetch(url)).arrayBuffer());
 const minorGc = () => { if (typeof globalThis.gc === "function") globalThis.gc({ type: "minor" }); };
@@ -97,9 +98,19 @@ function checkBits(net, params, one, two, plain) {
 
 /** A module's training step (sgdStep) and forward pass on its own copy of the parameters. */
 function calls(m, net, params) {
+  const sink = new Float64Array(1);
+  if (KERNEL_ARRAYS) {
+    const a = m.kernelArrays(net.batch);
+    a.params.set(params);
+    a.inputs.set(net.x);
+    a.targets.set(net.y);
+    return {
+      train: () => { sink[0] += m.sgdStep(a.params, a.inputs, a.targets, net.lr, net.batch); },
+      forward: () => { m.forward(a.params, a.inputs, a.out, net.batch); },
+    };
+  }
   const p = Float32Array.from(params);
   const out = new Float32Array(net.batch * m.meta.outputSize);
-  const sink = new Float64Array(1);
   return {
     train: () => { sink[0] += m.sgdStep(p, net.x, net.y, net.lr, net.batch); },
     forward: () => { m.forward(p, net.x, out, net.batch); },
@@ -159,6 +170,7 @@ try {
   if (!globalThis.crossOriginIsolated) throw new Error("the page is not cross-origin isolated");
   const config = await (await fetch("./config.json")).json();
   CHECK_CALLS = config.checkCalls;
+  KERNEL_ARRAYS = config.kernelArrays;
   for (const net of config.nets) await post({ net: await benchNet(net) });
   await post({ done: navigator.userAgent });
 } catch (error) {
@@ -176,6 +188,12 @@ export interface PageTiming {
   readonly minSamples: number;
 }
 
+/** How many calls on 2 threads the page checks against 1 thread's bits, and whether it times calls on kernelArrays. */
+export interface PageOptions {
+  readonly checkCalls: number;
+  readonly kernelArrays: boolean;
+}
+
 interface Served {
   readonly type: string;
   readonly body: string | Uint8Array;
@@ -184,7 +202,7 @@ interface Served {
 const bytesOf = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** Everything the page fetches, by path. */
-async function servedFiles(nets: readonly { net: ThreadNet; builds: Builds; timing: PageTiming }[], checkCalls: number): Promise<Map<string, Served>> {
+async function servedFiles(nets: readonly { net: ThreadNet; builds: Builds; timing: PageTiming }[], options: PageOptions): Promise<Map<string, Served>> {
   const files = new Map<string, Served>([
     ["/page.html", { type: "text/html", body: PAGE }],
     ["/run.mjs", { type: "text/javascript", body: SCRIPT }],
@@ -203,7 +221,7 @@ async function servedFiles(nets: readonly { net: ThreadNet; builds: Builds; timi
     files.set(`/data/${net.id}/y`, { type: "application/octet-stream", body: bytesOf(net.y) });
     config.push({ id: net.id, batch: net.batch, lr: net.lr, modules, data: `./data/${net.id}`, timing });
   }
-  files.set("/config.json", { type: "application/json", body: JSON.stringify({ nets: config, checkCalls }) });
+  files.set("/config.json", { type: "application/json", body: JSON.stringify({ nets: config, ...options }) });
   return files;
 }
 
@@ -236,13 +254,13 @@ function chromiumVersion(binary: string): string {
 }
 
 /**
- * Runs the page in headless Chromium (checking `checkCalls` calls on 2 threads against 1 thread's bits) until it posts `done` (or an error, or `limitMs` passes) and returns each
+ * Runs the page in headless Chromium until it posts `done` (or an error, or `limitMs` passes) and returns each
  * network's samples.
  */
-export async function runBrowser(nets: readonly { net: ThreadNet; builds: Builds; timing: PageTiming }[], checkCalls: number, limitMs: number): Promise<BrowserRun> {
+export async function runBrowser(nets: readonly { net: ThreadNet; builds: Builds; timing: PageTiming }[], options: PageOptions, limitMs: number): Promise<BrowserRun> {
   const binary = findChromium();
   if (!binary) throw new Error("no Chromium: set CHROMIUM_PATH, or install Debian's chromium");
-  const files = await servedFiles(nets, checkCalls);
+  const files = await servedFiles(nets, options);
   const results: BrowserNetResult[] = [];
   let finish: (value: string) => void = () => {};
   let fail: (error: Error) => void = () => {};

@@ -21,15 +21,20 @@
  * checks the same bits, times the calls on its main thread (where the caller spins while the worker computes) in the
  * same rotating rounds, and posts its samples back.
  *
- *   npx tsx bench/threads.ts [--rounds 15] [--nets mnist_mlp,wide,cnn,lstm_small,lstm_large] [--browser] [--no-node]
+ * With --kernel-arrays, the calls take the module's kernelArrays (the parameters and the batch where the kernels
+ * read them: nothing copied in or out, as in a training loop that keeps them there), so that what is left on one
+ * thread in a training step is the SGD update; by default they take arrays of their own, as bench/peers/bpgen.ts.
+ *
+ *   npx tsx bench/threads.ts [--rounds 15] [--nets mnist_mlp,wide,cnn,lstm_small,lstm_large] [--browser] [--no-node] [--kernel-arrays]
  */
 import { loadavg } from "node:os";
+import { pathToFileURL } from "node:url";
 import type { NetModule } from "../src/check/module.ts";
 import type { NetSpec } from "../src/spec/types.ts";
 import { cleanupModules, writeModule } from "./compile.ts";
 import { readClock } from "./machine.ts";
 import { importModule } from "./module-import.ts";
-import { BENCH_LR } from "./peers/types.ts";
+import { BENCH_LR, syncCall } from "./peers/types.ts";
 import { benchParams, makeBatch, referenceNets } from "./nets.ts";
 import { bpgenRun, type BpgenPeerId } from "./peers/bpgen.ts";
 import { bpgenParams } from "./peers/cnn-bpgen.ts";
@@ -193,7 +198,7 @@ export interface Bits {
  * 2 threads' J, gradient and forward output against 1 thread's, CHECK_CALLS times; the plain build's once (it need
  * not be identical: the threaded build sums some things in another order).
  */
-function checkBits(net: ThreadNet, one: NetModule<Float32Array>, two: NetModule<Float32Array>, plain: NetModule<Float32Array>): Bits {
+export function checkBits(net: ThreadNet, one: NetModule<Float32Array>, two: NetModule<Float32Array>, plain: NetModule<Float32Array>): Bits {
   const a = results(one, net);
   const found = new Map<string, { calls: number; first: string }>();
   const note = (what: string, first: string) => {
@@ -269,7 +274,39 @@ function modeResult(samples: Readonly<Record<Build, Samples>>, mode: Mode, threa
   };
 }
 
-async function benchNode(net: ThreadNet, rounds: number, builds: Builds): Promise<NetResult> {
+/**
+ * bpgenRun's peer with the parameters and the batch in the module's kernelArrays: its calls copy nothing in or out,
+ * as a training loop that keeps them there, so the part of a call that runs on one thread is the SGD update alone.
+ */
+function inKernelArrays(m: NetModule<Float32Array>, params: Float32Array, data: Pick<ThreadNet, "x" | "y" | "batch">, id: BpgenPeerId, lr: number): PeerRun {
+  const { batch } = data;
+  const arrays = m.kernelArrays(batch);
+  const f32 = (v: unknown): Float32Array => {
+    if (!(v instanceof Float32Array)) throw new Error("internal: an f32 module's kernelArrays are Float32Arrays");
+    return v;
+  };
+  const a = { params: f32(arrays.params), inputs: f32(arrays.inputs), targets: f32(arrays.targets), out: f32(arrays.out) };
+  a.params.set(params);
+  a.inputs.set(data.x);
+  a.targets.set(data.y);
+  const sink = new Float64Array(1);
+  return {
+    id,
+    activate: async () => {},
+    loss: () => m.loss(a.params, a.inputs, a.targets, batch),
+    step: syncCall(() => {
+      sink[0] += m.sgdStep(a.params, a.inputs, a.targets, lr, batch);
+    }),
+    forward: syncCall(() => m.forward(a.params, a.inputs, a.out, batch)),
+    output: async () => {
+      m.forward(a.params, a.inputs, a.out, batch);
+      return Float32Array.from(a.out.subarray(0, batch * m.meta.outputSize));
+    },
+    dispose: () => {},
+  };
+}
+
+async function benchNode(net: ThreadNet, rounds: number, builds: Builds, kernelArrays: boolean): Promise<NetResult> {
   const two = await importModule(builds.threaded);
   const one = await importModule(builds.threadedAgain);
   const plain = await importModule(builds.plain);
@@ -281,11 +318,8 @@ async function benchNode(net: ThreadNet, rounds: number, builds: Builds): Promis
   await one.stopThreads();
   const bits = checkBits(net, one, two, plain);
   if (bits.wrong) console.error(`threads: ${net.id}: WRONG RESULTS in Node: ${bits.wrong}`);
-  const runs: PeerRun[] = [
-    bpgenRun(two, net.params(two), net, PEER_OF.two, net.lr),
-    bpgenRun(one, net.params(one), net, PEER_OF.one, net.lr),
-    bpgenRun(plain, net.params(plain), net, PEER_OF.plain, net.lr),
-  ];
+  const run = kernelArrays ? inKernelArrays : bpgenRun;
+  const runs: PeerRun[] = [run(two, net.params(two), net, PEER_OF.two, net.lr), run(one, net.params(one), net, PEER_OF.one, net.lr), run(plain, net.params(plain), net, PEER_OF.plain, net.lr)];
   const result: Partial<Record<Mode, ModeResult>> = {};
   for (const mode of ["train", "forward"] as const) {
     const cells = await measure(runs, mode, timingOptions(rounds, net.id === "lstm_large"));
@@ -309,10 +343,10 @@ function callThreads(builds: Builds, net: ThreadNet, mode: Mode): number {
 
 // ---- in Chromium -------------------------------------------------------------------------------------------
 
-async function benchChromium(built: readonly { net: ThreadNet; builds: Builds }[], rounds: number): Promise<{ rows: NetResult[]; version: string }> {
+async function benchChromium(built: readonly { net: ThreadNet; builds: Builds }[], rounds: number, kernelArrays: boolean): Promise<{ rows: NetResult[]; version: string }> {
   const run = await runBrowser(
     built.map((b) => ({ ...b, timing: timingOptions(rounds, b.net.id === "lstm_large") })),
-    CHECK_CALLS,
+    { checkCalls: CHECK_CALLS, kernelArrays },
     30 * 60_000,
   );
   const rows = run.nets.map((r): NetResult => {
@@ -384,6 +418,7 @@ const load = () => loadavg().map((v) => v.toFixed(2)).join(" ");
 /** Runs the benchmark; resolves false when 2 threads gave other results than 1 on some net. */
 async function main(args: readonly string[]): Promise<boolean> {
   const rounds = Number(option(args, "--rounds") ?? 15);
+  const kernelArrays = args.includes("--kernel-arrays");
   const ids = netIds(args);
   const clock = readClock();
   const loadAtStart = load();
@@ -394,11 +429,11 @@ async function main(args: readonly string[]): Promise<boolean> {
     console.error(`threads: compiling ${id} …`);
     const builds = await compileBuilds(net);
     built.set(id, { net, builds });
-    if (!args.includes("--no-node")) nodeRows.push(await benchNode(net, rounds, builds));
+    if (!args.includes("--no-node")) nodeRows.push(await benchNode(net, rounds, builds, kernelArrays));
   }
   const loadAfterNode = load();
   let browser: { rows: NetResult[]; version: string; loadAfter: string } | null = null;
-  if (args.includes("--browser")) browser = { ...(await benchChromium([...built.values()], rounds)), loadAfter: load() };
+  if (args.includes("--browser")) browser = { ...(await benchChromium([...built.values()], rounds, kernelArrays)), loadAfter: load() };
   console.log(`## Threads (${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC)\n`);
   console.log(`- \`npx tsx bench/threads.ts ${args.join(" ")}\`; Node ${process.version}; clock ${(clock.mhz / 1000).toFixed(3)} GHz; load average at start ${loadAtStart}, after Node ${loadAfterNode}${browser ? `, after Chromium ${browser.loadAfter}` : ""}`);
   for (const { net, builds } of built.values()) console.log(`- ${net.id} (${net.shape}): compile() ${builds.compileMs.threaded.toFixed(0)} ms threaded, ${builds.compileMs.plain.toFixed(0)} ms plain`);
@@ -411,16 +446,18 @@ async function main(args: readonly string[]): Promise<boolean> {
   return [...nodeRows, ...(browser?.rows ?? [])].every((r) => !r.bits.wrong);
 }
 
-const argv = process.argv.slice(2);
-let status = 0;
-try {
-  if (!(await main(argv))) {
-    process.stderr.write("threads bench: 2 threads gave other results than 1 thread (above)\n");
+/** Run as a script (not imported, as bench/threads-browser.ts imports its types and a probe may import its nets). */
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  let status = 0;
+  try {
+    if (!(await main(process.argv.slice(2)))) {
+      process.stderr.write("threads bench: 2 threads gave other results than 1 thread (above)\n");
+      status = 1;
+    }
+  } catch (e) {
+    process.stderr.write(`threads bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     status = 1;
   }
-} catch (e) {
-  process.stderr.write(`threads bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  status = 1;
+  cleanupModules();
+  process.exit(status);
 }
-cleanupModules();
-process.exit(status);
