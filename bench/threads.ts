@@ -27,6 +27,7 @@
  *
  *   npx tsx bench/threads.ts [--rounds 15] [--nets mnist_mlp,wide,cnn,lstm_small,lstm_large] [--browser] [--no-node] [--kernel-arrays]
  */
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { pathToFileURL } from "node:url";
 import type { NetModule } from "../src/check/module.ts";
@@ -225,6 +226,44 @@ export function checkBits(net: ThreadNet, one: NetModule<Float32Array>, two: Net
   return { wrong: `2 threads differ from 1 thread: ${parts.join("; ")}${which}`, plain: plainText };
 }
 
+// ---- the machine's other load ------------------------------------------------------------------------------
+
+/** /proc/stat's clock ticks per second (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** Seconds of CPU the whole machine has spent busy (all cores; /proc/stat's first line), or null where unreadable. */
+function machineBusy(): number | null {
+  try {
+    const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
+    // user nice system idle iowait irq softirq steal: all but idle and iowait
+    const [user, nice, system, , , irq, softirq, steal] = ticks;
+    return (user + nice + system + irq + softirq + (steal ?? 0)) / USER_HZ;
+  } catch {
+    return null;
+  }
+}
+
+interface CpuClock {
+  readonly busy: number | null;
+  /** This process's CPU (all its threads, the pool's workers included), µs. */
+  readonly own: NodeJS.CpuUsage;
+  readonly wall: number;
+}
+
+const cpuClock = (): CpuClock => ({ busy: machineBusy(), own: process.cpuUsage(), wall: performance.now() });
+
+/**
+ * Cores other processes kept busy since `start`: the machine's busy time less this process's, over the wall time.
+ * On 2 cores, 2 threads can only be twice as fast while this stays near 0.
+ */
+function otherProcesses(start: CpuClock): number | null {
+  const busy = machineBusy();
+  if (busy === null || start.busy === null) return null;
+  const own = process.cpuUsage(start.own);
+  const seconds = (performance.now() - start.wall) / 1000;
+  return Math.max(0, (busy - start.busy - (own.user + own.system) / 1e6) / seconds);
+}
+
 // ---- timing in Node ----------------------------------------------------------------------------------------
 
 /** measure() keys its cells by peer id: the three builds borrow bpgen's three ids. */
@@ -242,6 +281,8 @@ export interface ModeResult {
   readonly samples: number;
   /** Threads the call's kernel jobs run on at this batch (forward: forward; train: gradient). */
   readonly threads: number;
+  /** Cores other processes kept busy while this mode was timed (Node only; null where /proc/stat is unreadable). */
+  readonly others: number | null;
 }
 
 export interface NetResult {
@@ -257,7 +298,7 @@ function timingOptions(rounds: number, slow: boolean): TimingOptions {
 }
 
 /** The medians and the ratios paired by round (bench/timing.ts stats) of one mode's three cells. */
-function modeResult(samples: Readonly<Record<Build, Samples>>, mode: Mode, threads: number): ModeResult {
+function modeResult(samples: Readonly<Record<Build, Samples>>, mode: Mode, threads: number, others: number | null = null): ModeResult {
   const cell = (b: Build): Cell => ({ peer: PEER_OF[b], mode, ...samples[b] });
   const [two, one, plain] = BUILDS.map(cell);
   const s1: CellStats = stats(one, two);
@@ -271,6 +312,7 @@ function modeResult(samples: Readonly<Record<Build, Samples>>, mode: Mode, threa
     plainOverTwo: sp.ratio,
     samples: Math.min(two.samples.length, one.samples.length, plain.samples.length),
     threads,
+    others,
   };
 }
 
@@ -322,14 +364,16 @@ async function benchNode(net: ThreadNet, rounds: number, builds: Builds, kernelA
   const runs: PeerRun[] = [run(two, net.params(two), net, PEER_OF.two, net.lr), run(one, net.params(one), net, PEER_OF.one, net.lr), run(plain, net.params(plain), net, PEER_OF.plain, net.lr)];
   const result: Partial<Record<Mode, ModeResult>> = {};
   for (const mode of ["train", "forward"] as const) {
+    const before = cpuClock();
     const cells = await measure(runs, mode, timingOptions(rounds, net.id === "lstm_large"));
+    const others = otherProcesses(before);
     const of = (b: Build): Samples => {
       const c = cells.get(PEER_OF[b]);
       if (!c) throw new Error(`internal: no cell for ${b}`);
       return c;
     };
-    result[mode] = modeResult({ two: of("two"), one: of("one"), plain: of("plain") }, mode, callThreads(builds, net, mode));
-    console.error(`threads: ${net.id} ${mode}: 2 threads ${ms(result[mode].two)} ms, 1 thread ${ms(result[mode].one)} ms, plain ${ms(result[mode].plain)} ms, speed-up ${ratio(result[mode].speedup)}`);
+    result[mode] = modeResult({ two: of("two"), one: of("one"), plain: of("plain") }, mode, callThreads(builds, net, mode), others);
+    console.error(`threads: ${net.id} ${mode}: 2 threads ${ms(result[mode].two)} ms, 1 thread ${ms(result[mode].one)} ms, plain ${ms(result[mode].plain)} ms, speed-up ${ratio(result[mode].speedup)}; other processes ${others?.toFixed(2) ?? "?"} cores`);
   }
   await two.stopThreads();
   for (const r of runs) r.dispose();
@@ -375,15 +419,16 @@ const TARGET_NETS: readonly string[] = ["mnist_mlp", "wide", "cnn"];
 
 export function printTable(title: string, rows: readonly NetResult[]): void {
   console.log(`\n### ${title}\n`);
-  console.log("| net | batch | call | threads used | 2 threads ms | 1 thread ms | plain ms | 1 thread / 2 threads | 1 thread / plain | plain / 2 threads | rounds |");
-  console.log("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const others = rows.some((r) => r.train.others !== null);
+  console.log(`| net | batch | call | threads used | 2 threads ms | 1 thread ms | plain ms | 1 thread / 2 threads | 1 thread / plain | plain / 2 threads | rounds |${others ? " other processes (cores) |" : ""}`);
+  console.log(`| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${others ? " ---: |" : ""}`);
   for (const r of rows) {
     for (const [call, m] of [
       ["training step", r.train],
       ["forward", r.forward],
     ] as const) {
       const target = call === "training step" && TARGET_NETS.includes(r.net.id) ? (m.speedup >= TARGET ? " (target ≥ 1.7×: met)" : " (target ≥ 1.7×: **missed**)") : "";
-      console.log(`| ${r.net.id}${r.bits.wrong ? " (**wrong results**)" : ""} | ${r.net.batch} | ${call} | ${m.threads} | ${ms(m.two)} | ${ms(m.one)} | ${ms(m.plain)} | ${ratio(m.speedup)}${target} | ${ratio(m.cost)} | ${ratio(m.plainOverTwo)} | ${m.samples} |`);
+      console.log(`| ${r.net.id}${r.bits.wrong ? " (**wrong results**)" : ""} | ${r.net.batch} | ${call} | ${m.threads} | ${ms(m.two)} | ${ms(m.one)} | ${ms(m.plain)} | ${ratio(m.speedup)}${target} | ${ratio(m.cost)} | ${ratio(m.plainOverTwo)} | ${m.samples} |${others ? ` ${m.others === null ? "–" : m.others.toFixed(2)} |` : ""}`);
     }
   }
   const targets = rows.filter((r) => TARGET_NETS.includes(r.net.id));
