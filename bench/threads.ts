@@ -25,7 +25,12 @@
  * read them: nothing copied in or out, as in a training loop that keeps them there), so that what is left on one
  * thread in a training step is the SGD update; by default they take arrays of their own, as bench/peers/bpgen.ts.
  *
- *   npx tsx bench/threads.ts [--rounds 15] [--nets mnist_mlp,wide,cnn,lstm_small,lstm_large] [--browser] [--no-node] [--kernel-arrays]
+ * The machine's other load decides what 2 threads can do on 2 cores: each Node row gives the cores other processes
+ * kept busy while it was timed (/proc/stat's busy time less this process's CPU). With --quiet C, a mode timed while
+ * they kept more than C cores busy is timed again (up to --attempts, 5 by default), and the quietest attempt kept.
+ *
+ *   npx tsx bench/threads.ts [--rounds 15] [--nets mnist_mlp,wide,cnn,lstm_small,lstm_large] [--browser] [--no-node]
+ *                            [--kernel-arrays] [--quiet 0.2 [--attempts 5]]
  */
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -348,7 +353,13 @@ function inKernelArrays(m: NetModule<Float32Array>, params: Float32Array, data: 
   };
 }
 
-async function benchNode(net: ThreadNet, rounds: number, builds: Builds, kernelArrays: boolean): Promise<NetResult> {
+/** --quiet: a mode timed while other processes kept more than `cores` busy is timed again, up to `attempts` times in all. */
+export interface Quiet {
+  readonly cores: number;
+  readonly attempts: number;
+}
+
+async function benchNode(net: ThreadNet, rounds: number, builds: Builds, kernelArrays: boolean, quiet: Quiet): Promise<NetResult> {
   const two = await importModule(builds.threaded);
   const one = await importModule(builds.threadedAgain);
   const plain = await importModule(builds.plain);
@@ -364,16 +375,22 @@ async function benchNode(net: ThreadNet, rounds: number, builds: Builds, kernelA
   const runs: PeerRun[] = [run(two, net.params(two), net, PEER_OF.two, net.lr), run(one, net.params(one), net, PEER_OF.one, net.lr), run(plain, net.params(plain), net, PEER_OF.plain, net.lr)];
   const result: Partial<Record<Mode, ModeResult>> = {};
   for (const mode of ["train", "forward"] as const) {
-    const before = cpuClock();
-    const cells = await measure(runs, mode, timingOptions(rounds, net.id === "lstm_large"));
-    const others = otherProcesses(before);
-    const of = (b: Build): Samples => {
-      const c = cells.get(PEER_OF[b]);
-      if (!c) throw new Error(`internal: no cell for ${b}`);
-      return c;
-    };
-    result[mode] = modeResult({ two: of("two"), one: of("one"), plain: of("plain") }, mode, callThreads(builds, net, mode), others);
-    console.error(`threads: ${net.id} ${mode}: 2 threads ${ms(result[mode].two)} ms, 1 thread ${ms(result[mode].one)} ms, plain ${ms(result[mode].plain)} ms, speed-up ${ratio(result[mode].speedup)}; other processes ${others?.toFixed(2) ?? "?"} cores`);
+    for (let attempt = 1; attempt <= quiet.attempts; attempt++) {
+      const before = cpuClock();
+      const cells = await measure(runs, mode, timingOptions(rounds, net.id === "lstm_large"));
+      const others = otherProcesses(before);
+      const of = (b: Build): Samples => {
+        const c = cells.get(PEER_OF[b]);
+        if (!c) throw new Error(`internal: no cell for ${b}`);
+        return c;
+      };
+      const r = modeResult({ two: of("two"), one: of("one"), plain: of("plain") }, mode, callThreads(builds, net, mode), others);
+      console.error(`threads: ${net.id} ${mode}: 2 threads ${ms(r.two)} ms, 1 thread ${ms(r.one)} ms, plain ${ms(r.plain)} ms, speed-up ${ratio(r.speedup)}; other processes ${others?.toFixed(2) ?? "?"} cores`);
+      // the attempt with the least other load is kept
+      const kept = result[mode];
+      if (!kept || (r.others ?? Infinity) < (kept.others ?? Infinity)) result[mode] = r;
+      if (others === null || others <= quiet.cores) break;
+    }
   }
   await two.stopThreads();
   for (const r of runs) r.dispose();
@@ -464,6 +481,8 @@ const load = () => loadavg().map((v) => v.toFixed(2)).join(" ");
 async function main(args: readonly string[]): Promise<boolean> {
   const rounds = Number(option(args, "--rounds") ?? 15);
   const kernelArrays = args.includes("--kernel-arrays");
+  const quietOption = option(args, "--quiet");
+  const quiet: Quiet = quietOption === undefined ? { cores: Infinity, attempts: 1 } : { cores: Number(quietOption), attempts: Number(option(args, "--attempts") ?? 5) };
   const ids = netIds(args);
   const clock = readClock();
   const loadAtStart = load();
@@ -474,7 +493,7 @@ async function main(args: readonly string[]): Promise<boolean> {
     console.error(`threads: compiling ${id} …`);
     const builds = await compileBuilds(net);
     built.set(id, { net, builds });
-    if (!args.includes("--no-node")) nodeRows.push(await benchNode(net, rounds, builds, kernelArrays));
+    if (!args.includes("--no-node")) nodeRows.push(await benchNode(net, rounds, builds, kernelArrays, quiet));
   }
   const loadAfterNode = load();
   let browser: { rows: NetResult[]; version: string; loadAfter: string } | null = null;
