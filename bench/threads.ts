@@ -14,7 +14,8 @@
  * speed-up, *1 thread / plain* the threaded build's cost on one thread. Each call runs on
  * min(pool, ⌊batch · JOB_WORK[job] / 400000⌋) threads (the module's own rule, src/render/wasm/glue.ts); the tables
  * give that count for each call. Before timing, the threaded module's J, gradient and forward output on 2 threads
- * must be bit for bit those on 1 thread, or the run fails.
+ * are compared bit for bit with 1 thread's over CHECK_CALLS calls (a race shows in some calls only): a difference is
+ * printed in bold, the net is timed all the same, and the script exits with status 1.
  *
  * With --browser, the same three modules run in headless Chromium (test/helpers/chromium.ts finds it) on a page
  * served here with the headers that make it cross-origin isolated (COOP same-origin, COEP require-corp); the page
@@ -36,17 +37,16 @@ import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { pathToFileURL } from "node:url";
 import type { NetModule } from "../src/check/module.ts";
-import type { NetSpec } from "../src/spec/types.ts";
+import type { LayerNetSpec, LayerSpec, NetSpec } from "../src/spec/types.ts";
 import { cleanupModules, writeModule } from "./compile.ts";
 import { readClock } from "./machine.ts";
 import { importModule } from "./module-import.ts";
-import { BENCH_LR, syncCall } from "./peers/types.ts";
 import { benchParams, makeBatch, referenceNets } from "./nets.ts";
 import { bpgenRun, type BpgenPeerId } from "./peers/bpgen.ts";
 import { bpgenParams } from "./peers/cnn-bpgen.ts";
 import { CNN_LR, type CnnShape, cnnBatch, cnnSpec, cnnWeights } from "./peers/cnn-net.ts";
 import { LSTM_LR, type LstmShape, lstmBatch } from "./peers/lstm-net.ts";
-import type { PeerRun } from "./peers/types.ts";
+import { BENCH_LR, type PeerRun, syncCall } from "./peers/types.ts";
 import { BUILDS, type Build, type Samples, runBrowser } from "./threads-browser.ts";
 import { type Cell, type CellStats, type Mode, type TimingOptions, measure, stats } from "./timing.ts";
 
@@ -55,7 +55,7 @@ import { type Cell, type CellStats, type Mode, type TimingOptions, measure, stat
 /** One network as timed here: its spec, batch, starting parameters (from its module) and data, and SGD's rate. */
 export interface ThreadNet {
   readonly id: string;
-  readonly spec: NetSpec;
+  readonly spec: NetSpec | LayerNetSpec<LayerSpec>;
   readonly batch: number;
   readonly shape: string;
   readonly params: (m: NetModule<Float32Array>) => Float32Array;
@@ -71,7 +71,7 @@ const LSTM_SIZES: Record<"lstm_small" | "lstm_large", LstmShape> = {
 };
 
 /** bench/lstm.ts's layer form (the one BENCHMARKS.md reports): an lstm layer, its last state read out by a dense layer. */
-function lstmLayerSpec(s: LstmShape): NetSpec {
+function lstmLayerSpec(s: LstmShape): LayerNetSpec<LayerSpec> {
   return {
     name: `lstm_layer_${s.steps}_h${s.units}`,
     input: [s.steps, s.features],
@@ -80,7 +80,7 @@ function lstmLayerSpec(s: LstmShape): NetSpec {
       { type: "dense", units: s.outputs },
     ],
     loss: "mse",
-  } as NetSpec;
+  };
 }
 
 function mlpNet(id: "mnist_mlp" | "wide"): ThreadNet {
