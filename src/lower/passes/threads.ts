@@ -21,8 +21,8 @@
  * additions are those one thread makes, in the same order, whatever the number of threads. A function this pass
  * cannot share runs on the first thread alone.
  */
-import { addIndex, type Buffer, constIndex, type Contraction, elementNest, type Expr, get, type Index, type KernelFunction, load, type Local, type Stmt, type UpdateMode, type Var, varIndex } from "../kernel.ts";
-import { mapExpr, ownExprs, visitExpr, visitStmts } from "../walk.ts";
+import { addIndex, type Buffer, sameIndex, constIndex, type Contraction, elementNest, type Expr, get, type Index, type KernelFunction, load, type Local, type Stmt, type UpdateMode, type Var, varIndex } from "../kernel.ts";
+import { mapExpr, ownExprs, substituteVar, visitExpr, visitStmts } from "../walk.ts";
 
 type Mode = "one" | "all" | "samples" | "split" | "steps";
 
@@ -105,6 +105,7 @@ class Sharing {
       return [{ stmt: { ...s, body }, mode: "steps" }];
     }
     if (s.k === "note") return [{ stmt: s, mode: "all" }];
+    if (isLongElementLoop(s)) return splitElements(s);
     return [{ stmt: s, mode: writesMemory(s) ? "one" : "all" }];
   }
 
@@ -136,7 +137,7 @@ class Sharing {
     ];
     const end: Stmt[] = named.locals.map((l): Stmt => ({ k: "store", buf: l.rows, index: row(l.rows), value: get(l.partial), mode: "=" }));
     const shared: Placed = { stmt: { ...loop, body: [...start, ...body, ...end], shared: true }, mode: "samples" };
-    return [shared, ...named.sums.map(takeRows), ...named.locals.map(takeLocalRows)];
+    return [shared, ...named.sums.flatMap(takeRows), ...named.locals.map(takeLocalRows)];
   }
 
   /**
@@ -242,19 +243,43 @@ function identityRow(rows: Buffer, row: Index, mode: UpdateMode): Stmt[] {
   return elementNest([rows.size], (i) => [{ k: "store", buf: rows, index: addIndex(row, i), value: { k: "num", value: identity(mode) }, mode: "=" }]);
 }
 
-/** accumulator[low + e] op= rows[s, e] for every sample in order, split by the elements e. */
-function takeRows(t: SumWithRows): Placed {
-  const e: Var = { name: "e", extent: t.rows.size };
+/**
+ * Elements of the partial sums a thread takes at a time: a run the renderer adds in SIMD lanes for each sample in turn,
+ * rows of all samples read one contiguous run after another.
+ */
+const SUM_CHUNK = 64;
+
+/**
+ * accumulator[low + e] op= rows[s, e] for every sample in order, split by the elements e: in chunks of SUM_CHUNK
+ * elements (each a loop the renderer runs in lanes, inside the loop over the samples), then the last elements one by
+ * one. The additions into each element are the same, in the same order, either way.
+ */
+function takeRows(t: SumWithRows): Placed[] {
+  const size = t.rows.size;
+  const chunks = Math.floor(size / SUM_CHUNK);
+  const rest = size - chunks * SUM_CHUNK;
   const s: Var = { name: "s", extent: "batch" };
-  const store: Stmt = {
+  const note: Stmt = { k: "note", note: { lhs: "partial sums", op: "←", rhs: null, tail: "each sample's part, in sample order" } };
+  /** accumulator[low + first + at] op= rows[s, first + at] */
+  const add = (first: Index, at: Index): Stmt => ({
     k: "store",
     buf: t.buf,
-    index: addIndex(constIndex(t.low), varIndex(e)),
-    value: load(t.rows, addIndex(varIndex(s, t.rows.size), varIndex(e))),
+    index: addIndex(addIndex(constIndex(t.low), first), at),
+    value: load(t.rows, addIndex(addIndex(varIndex(s, size), first), at)),
     mode: t.mode,
-  };
-  const note: Stmt = { k: "note", note: { lhs: "partial sums", op: "←", rhs: null, tail: "each sample's part, in sample order" } };
-  return { stmt: { k: "loop", v: e, kind: "elements", shared: true, body: [note, { k: "loop", v: s, kind: "samples", body: [store] }] }, mode: "split" };
+  });
+  const placed: Placed[] = [];
+  if (chunks > 0) {
+    const c: Var = { name: "c", extent: chunks };
+    const k: Var = { name: "k", extent: SUM_CHUNK };
+    const lanes: Stmt = { k: "loop", v: k, kind: "elements", body: [add(varIndex(c, SUM_CHUNK), varIndex(k))] };
+    placed.push({ stmt: { k: "loop", v: c, kind: "elements", shared: true, body: [note, { k: "loop", v: s, kind: "samples", body: [lanes] }] }, mode: "split" });
+  }
+  if (rest > 0) {
+    const e: Var = { name: "e", extent: rest };
+    placed.push({ stmt: { k: "loop", v: e, kind: "elements", shared: true, body: [note, { k: "loop", v: s, kind: "samples", body: [add(constIndex(chunks * SUM_CHUNK), varIndex(e))] }] }, mode: "split" });
+  }
+  return placed;
 }
 
 /** local op= rows[s] for every sample in order, on every thread (each then holds the batch's value). */
@@ -369,6 +394,44 @@ const LARGE_WEIGHTS = 1 << 18;
 function weightsOf(c: Contraction): number {
   const outputs = c.outVars.find((v) => v.extent !== "batch")?.extent;
   return typeof outputs === "number" && typeof c.reduce.extent === "number" ? outputs * c.reduce.extent : 0;
+}
+
+/**
+ * Elements from which an element loop outside the samples' loops (a weight's λ·W added to its gradient, an update of
+ * the state) is split among threads, in chunks of ELEMENT_CHUNK the renderer runs in SIMD lanes.
+ */
+const SPLIT_ELEMENTS = 4096;
+const ELEMENT_CHUNK = 256;
+
+/** An element loop of SPLIT_ELEMENTS or more whose iterations only store, each reading no other iteration's element. */
+function isLongElementLoop(s: Stmt): s is Loop {
+  if (s.k !== "loop" || s.kind !== "elements" || typeof s.v.extent !== "number" || s.v.extent < SPLIT_ELEMENTS) return false;
+  const stores = s.body.filter((b) => b.k !== "note");
+  if (!stores.every((b) => b.k === "store")) return false;
+  const written = stores.flatMap((b) => (b.k === "store" ? [b] : []));
+  return written.every((w) =>
+    stores.every((b) => {
+      let own = true;
+      if (b.k === "store") visitExpr(b.value, (x) => (own &&= !(x.k === "load" && x.buf === w.buf) || sameIndex(x.index, w.index)));
+      return own;
+    }),
+  );
+}
+
+/** An element loop split by its elements: whole chunks (each run in SIMD lanes), then the elements left, one by one. */
+function splitElements(loop: Loop): Placed[] {
+  const n = loop.v.extent as number;
+  const chunks = Math.floor(n / ELEMENT_CHUNK);
+  const rest = n - chunks * ELEMENT_CHUNK;
+  const c: Var = { name: "c", extent: chunks };
+  const k: Var = { name: loop.v.name, extent: ELEMENT_CHUNK };
+  const inChunk = substituteVar(loop.body, loop.v, addIndex(varIndex(c, ELEMENT_CHUNK), varIndex(k)));
+  const placed: Placed[] = [{ stmt: { k: "loop", v: c, kind: "elements", shared: true, body: [{ ...loop, v: k, body: inChunk }] }, mode: "split" }];
+  if (rest > 0) {
+    const e: Var = { name: loop.v.name, extent: rest };
+    placed.push({ stmt: { ...loop, v: e, shared: true, body: substituteVar(loop.body, loop.v, addIndex(constIndex(chunks * ELEMENT_CHUNK), varIndex(e))) }, mode: "split" });
+  }
+  return placed;
 }
 
 /** Whether a loop body (a loop over the steps') has statements this pass splits. */
