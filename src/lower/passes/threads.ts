@@ -106,6 +106,7 @@ class Sharing {
     }
     if (s.k === "note") return [{ stmt: s, mode: "all" }];
     if (isLongElementLoop(s)) return splitElements(s);
+    if (isLongSum(s)) return this.splitSum(s);
     return [{ stmt: s, mode: writesMemory(s) ? "one" : "all" }];
   }
 
@@ -170,6 +171,46 @@ class Sharing {
   private withPartial(l: LocalSum): LocalSumWithRows {
     const hint = `partial${this.partialCount++}`;
     return { ...l, partial: { hint, fixed: true, named: false }, rows: { role: "work", size: 1, perSample: true, hint } };
+  }
+
+  /**
+   * A long sum into a local (a regularizer's Σ W²), split by fixed chunks: each chunk's sum into an element of its
+   * own, then the local takes the chunks in order, and the elements left over, on every thread. The chunks do not
+   * depend on the number of threads, so neither does the sum.
+   */
+  private splitSum(loop: Loop): Placed[] {
+    const update = loop.body.find((b) => b.k === "update") as Extract<Stmt, { k: "update" }>;
+    const n = loop.v.extent as number;
+    const chunks = Math.floor(n / ELEMENT_CHUNK);
+    const rest = n - chunks * ELEMENT_CHUNK;
+    const hint = `partial${this.partialCount++}`;
+    const partials: Buffer = { role: "work", size: chunks, perSample: false, hint };
+    const part: Local = { hint, fixed: true, named: false };
+    const c: Var = { name: "c", extent: chunks };
+    const k: Var = { name: loop.v.name, extent: ELEMENT_CHUNK };
+    const inChunk = substituteVar([{ ...update, local: part }], loop.v, addIndex(varIndex(c, ELEMENT_CHUNK), varIndex(k)));
+    const chunkSums: Stmt = {
+      k: "loop",
+      v: c,
+      kind: "elements",
+      shared: true,
+      body: [
+        { k: "let", local: part, value: { k: "num", value: 0 }, mutable: true },
+        { ...loop, v: k, body: inChunk },
+        { k: "store", buf: partials, index: varIndex(c), value: get(part), mode: "=" },
+      ],
+    };
+    const c2: Var = { name: "c", extent: chunks };
+    const taken: Stmt = { k: "loop", v: c2, kind: "structure", body: [{ k: "update", local: update.local, value: load(partials, varIndex(c2)), mode: "+=" }] };
+    const placed: Placed[] = [
+      { stmt: chunkSums, mode: "split" },
+      { stmt: taken, mode: "all" },
+    ];
+    if (rest > 0) {
+      const e: Var = { name: loop.v.name, extent: rest };
+      placed.push({ stmt: { ...loop, v: e, body: substituteVar(loop.body, loop.v, addIndex(constIndex(chunks * ELEMENT_CHUNK), varIndex(e))) }, mode: "all" });
+    }
+    return placed;
   }
 
   private isScratch(buf: Buffer): boolean {
@@ -416,6 +457,18 @@ function isLongElementLoop(s: Stmt): s is Loop {
       return own;
     }),
   );
+}
+
+/** A loop of SPLIT_ELEMENTS or more iterations that only adds into one local (declared before it). */
+function isLongSum(s: Stmt): s is Loop {
+  if (s.k !== "loop" || (s.kind !== "structure" && s.kind !== "elements") || typeof s.v.extent !== "number" || s.v.extent < SPLIT_ELEMENTS) return false;
+  const work = s.body.filter((b) => b.k !== "note");
+  const [u] = work;
+  if (work.length !== 1 || u?.k !== "update" || u.mode !== "+=") return false;
+  // each term its own: one that read the local it adds into would chain the chunks
+  let free = true;
+  visitExpr(u.value, (x) => (free &&= x.k !== "get"));
+  return free;
 }
 
 /** An element loop split by its elements: whole chunks (each run in SIMD lanes), then the elements left, one by one. */
