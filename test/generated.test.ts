@@ -105,7 +105,7 @@ describe("the hot functions allocate nothing per call (but the boxed return valu
     ["xor_sigmoid", CALLS, 4],
     ["softmax_10_20_2", CALLS, 2],
     ["deep_l2", CALLS / 3, 1],
-    ["mnist_mlp", 300, 8],
+    ["mnist_mlp", 300, 2],
   ];
   it.each(cases)("%s: %i calls each of forward, gradient, loss, sgdStep and trainStep (Adam)", async (name, calls, batch) => {
     const dir = tempDir();

@@ -28,10 +28,15 @@ interface Result {
   callerSleeps: boolean | null;
 }
 
-/** The page: runs the kernel script on its main thread, then in a module worker, each result in a console line. */
+/**
+ * The page: runs the kernel script on its main thread, then in a module worker, each result in a console line named
+ * after the page's kind (`isolated-page`, `plain-worker`, …); then goes on to the page named by `?next=`, if any, so
+ * that one Chromium run sees both kinds.
+ */
 const PAGE = `<!doctype html><html><body>
 <script type="module">
-const show = (id, value) => console.log("bpgen-threads " + id + " " + (typeof value === "string" ? value : JSON.stringify(value)));
+const kind = location.pathname.startsWith("/isolated/") ? "isolated" : "plain";
+const show = (id, value) => console.log("bpgen-threads " + kind + "-" + id + " " + (typeof value === "string" ? value : JSON.stringify(value)));
 show("isolated", String(globalThis.crossOriginIsolated));
 try {
   const { result } = await import("./run.mjs");
@@ -40,8 +45,12 @@ try {
   show("page", "error: " + error);
 }
 const worker = new Worker("./worker.mjs", { type: "module" });
-worker.onmessage = (event) => show("worker", event.data);
-worker.onerror = (event) => show("worker", "error: " + event.message);
+const next = new URLSearchParams(location.search).get("next");
+const done = () => {
+  if (next !== null) location.href = next;
+};
+worker.onmessage = (event) => (show("worker", event.data), done());
+worker.onerror = (event) => (show("worker", "error: " + event.message), done());
 </script></body></html>`;
 
 const WORKER = `import("./run.mjs").then(({ result }) => postMessage(result), (error) => postMessage("error: " + error));`;
@@ -67,8 +76,14 @@ describe("the thread pool in headless Chromium", () => {
   });
   afterAll(() => server.close());
 
-  /** Chromium on the page until it has logged its three lines. */
-  const open = (mode: "isolated" | "plain") => consoleLines(binary as string, `${server.origin}/${mode}/page.html`, "bpgen-threads", ["isolated", "page", "worker"]);
+  /** One Chromium run: the isolated page, then the plain one, until each has logged its three lines. */
+  const LINES = ["isolated", "page", "worker"].flatMap((id) => [`isolated-${id}`, `plain-${id}`]);
+  let lines: Promise<Record<string, string>> | undefined;
+  const open = async (mode: "isolated" | "plain") => {
+    lines ??= consoleLines(binary as string, `${server.origin}/isolated/page.html?next=/plain/page.html`, "bpgen-threads", LINES);
+    const all = await lines;
+    return { isolated: all[`${mode}-isolated`], page: all[`${mode}-page`] as string, worker: all[`${mode}-worker`] as string };
+  };
 
   const parse = (where: string, text: string): Result => {
     expect(text.startsWith("{"), `${where}: ${text.slice(0, 300)}`).toBe(true);

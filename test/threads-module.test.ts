@@ -25,6 +25,14 @@ import { exampleText } from "./helpers/project.ts";
 /** Examples covering each kind of work the pass splits: dense layers, convolutions, batch norm, recurrences, equations. */
 const EXAMPLES = ["mnist_mlp", "mnist_cnn_bn", "deep_sigmoid10_bn", "adding_lstm", "adding_rnn", "chain3", "xor_sigmoid"];
 
+/** Each example lowered once for the tests below (the lowering, not the pass, is most of their time). */
+const lowered = new Map<string, InterpretedNet>();
+function example(name: string): InterpretedNet {
+  let net = lowered.get(name);
+  if (!net) lowered.set(name, (net = new InterpretedNet(exampleText(name))));
+  return net;
+}
+
 /** Deterministic values in [−1, 1) (a fixed linear congruential sequence). */
 function values(count: number, seed: number): number[] {
   let state = seed >>> 0;
@@ -36,7 +44,7 @@ function values(count: number, seed: number): number[] {
 
 describe("sharing a function among threads (the kernel IR)", () => {
   it.each(EXAMPLES)("computes what the function computed, every function of %s (f64)", (name) => {
-    const net = new InterpretedNet(exampleText(name));
+    const net = example(name);
     const { layout } = net.materialized;
     const batch = 5;
     const params = Float64Array.from(values(layout.paramCount, 1), (v) => 0.4 * v);
@@ -63,7 +71,7 @@ describe("sharing a function among threads (the kernel IR)", () => {
   });
 
   it.each(EXAMPLES)("leaves no write to memory another sample's thread touches inside a loop split by the samples (%s)", (name) => {
-    const net = new InterpretedNet(exampleText(name));
+    const net = example(name);
     for (const fn of Object.values(net.lowered("wasm").functions)) {
       if (!fn || fn.name === "stateGradientNorms") continue;
       const shared = shareAcrossThreads(fn);
@@ -90,7 +98,7 @@ describe("sharing a function among threads (the kernel IR)", () => {
   });
 
   it("splits mnist_mlp's gradient: its sample loops and products by the samples, its weight gradients by their rows", () => {
-    const fn = shareAcrossThreads(new InterpretedNet(exampleText("mnist_mlp")).lowered("wasm").functions.gradient);
+    const fn = shareAcrossThreads(example("mnist_mlp").lowered("wasm").functions.gradient);
     const top = fn.body;
     const products = top.flatMap((s) => (s.k === "contract" ? [s.c] : []));
     expect(products.map((c) => [c.pattern, c.shared])).toEqual([
