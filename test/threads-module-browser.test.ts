@@ -3,7 +3,7 @@
  * forward and gradient on 2 threads is compiled to JavaScript, and a page (test/helpers/threads-page.ts serves it
  * cross-origin isolated, then without the isolation headers) runs the same script twice: on its main thread, where
  * a call waits for the workers by spinning, then in a module worker, where it sleeps. The script calls gradient and
- * forward on one thread, starts 2 threads, calls them again (500 times: a race shows in some calls only), stops the
+ * forward on one thread, starts 2 threads, calls them again (200 times: a race shows in some calls only), stops the
  * threads and calls them once more. The results on the threads and after them must be the bits of the one thread's,
  * and those the bits Node gets from the same module and script.
  * Without isolation the module cannot share its memory: startThreads(2) resolves 1 and the results stay the same.
@@ -23,7 +23,7 @@ import { type PageServer, type ServedFile, consoleLines, serveIsolatedAndPlain }
 const BATCH = 64;
 const THREADS = 2;
 /** Calls on the threads, each compared with the one thread's: a race between the threads shows in some calls only. */
-const ROUNDS = 500;
+const ROUNDS = 200;
 const INPUT = 64;
 const HIDDEN = 128;
 
