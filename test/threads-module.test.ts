@@ -218,6 +218,32 @@ describe("a module with --threads, in Node", () => {
     expect(bits(step(t).grads, one.grads)).toBe(true);
   });
 
+  it("splits a large network's parameter update among the threads, with the same bits", async () => {
+    // 400 × 400 + 400 × 10 weights: an update worth two threads by the glue's rule (three operations a parameter)
+    const spec: LayerNetSpec<LayerSpec> = { name: "threads_update", input: 400, layers: [{ type: "dense", units: 400, activation: "relu" }, { type: "dense", units: 10 }], loss: "softmax_cross_entropy" };
+    const { source } = await compile(spec, { threads: true, format: false });
+    expect(source).toMatch(/const KERNEL_JOBS = \[.*"sgdUpdate"\]/);
+    const t = loadModule(source) as unknown as ThreadedModule<Float32Array>;
+    loaded.push(t as unknown as ThreadedModule<FloatArray>);
+    const batch = 8;
+    const inputs = Float32Array.from(values(batch * t.meta.inputSize, 5));
+    const targets = Float32Array.from({ length: batch * t.meta.targetSize }, (_, i) => (i % 10 === 4 ? 1 : 0));
+    const step = () => {
+      const params = t.initParams(3);
+      const J = t.sgdStep(params, inputs, targets, 0.5, batch);
+      return { J, params };
+    };
+    const one = step();
+    expect(await t.startThreads(2)).toBe(2);
+    for (let round = 0; round < 20; round++) {
+      const two = step();
+      expect(two.J).toBe(one.J);
+      const first = two.params.findIndex((v, i) => !Object.is(v, one.params[i]));
+      expect(first, `params[${first}]: ${one.params[first]} on one thread, ${two.params[first]} on two`).toBe(-1);
+    }
+    await t.stopThreads();
+  });
+
   it("runs on the calling thread where asked for one, and starts a pool again after stopping one", async () => {
     const { module: t } = await threadedModule("f32", true);
     loaded.push(t);

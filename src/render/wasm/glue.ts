@@ -124,8 +124,11 @@ function threadedSection(shape: ModuleShape, builds: { plain: WasmKernels; relax
   const threaded = wasm.threaded!;
   const m = wasm.memory;
   const literals = new Map<string, string>();
-  const jobs = functions.map((name) => name);
-  const jobIndex = (name: KernelName) => jobs.indexOf(name);
+  // the functions, then the parameters' update (its rate in memory): a job each
+  const jobs = [...functions, "sgdUpdate"];
+  const jobIndex = (name: string) => jobs.indexOf(name);
+  // an update does a multiply and a subtraction per parameter, and moves three numbers
+  const updateWork = 3 * paramCount;
   const kernelField = (name: KernelName) =>
     name === "forward" || name === "trainingForward" ? `readonly ${name}: (batch: number, capacity: number) => void;` : `readonly ${name}: (batch: number, capacity: number) => number;`;
   const flagsAt = builds.relaxed
@@ -147,7 +150,7 @@ type ThreadKernel = (batch: number, capacity: number, thread: number, threads: n
 const KERNEL_JOBS = ${JSON.stringify(jobs)};
 
 /** Per-sample operations of each job, and the least work worth a thread: a small batch runs on fewer threads. */
-const JOB_WORK = [${jobs.map((name) => Math.round(work[name] ?? 0)).join(", ")}];
+const JOB_WORK = [${functions.map((name) => Math.round(work[name] ?? 0)).join(", ")}, ${updateWork}];
 const WORK_PER_THREAD = ${WORK_PER_THREAD};
 
 /** The kernels, the memory they share, views of it for \`capacity\` samples, and the thread pool (null: one thread). */
@@ -158,6 +161,8 @@ interface Kernels {
   readonly jobs: readonly ThreadKernel[];
   ${functions.map(kernelField).join("\n  ")}
   readonly sgdUpdate: (lr: number) => void;
+  /** Where the job sgdUpdate reads its rate. */
+  rate: Float64Array;
   pool: ThreadPool | null;
   /** Threads the memory holds scratch for. */
   threads: number;
@@ -206,7 +211,11 @@ ${
     exports,
     jobs,
     ${functions.map((name) => `${name}: (batch, capacity) => runKernel(k, ${jobIndex(name)}, batch, capacity),`).join("\n    ")}
-    sgdUpdate: exports["sgdUpdate"] as (lr: number) => void,
+    sgdUpdate: (lr) => {
+      k.rate[0] = lr;
+      runKernel(k, ${jobIndex("sgdUpdate")}, 1, k.capacity);
+    },
+    rate: new Float64Array(0),
     pool: null,
     threads: 1,
     capacity: 0,
@@ -246,6 +255,7 @@ function reserveKernels(k: Kernels, batch: number, threads: number = k.threads):
   k.capacity = capacity;
   k.threads = Math.max(threads, k.threads);
 ${views(shape, m, "capacity")}
+  k.rate = new Float64Array(buffer, ${threaded.rateAt}, 1);
 }
 
 /** The number of threads the platform reports (logical cores), or 1 where it reports none. */

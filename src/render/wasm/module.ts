@@ -13,7 +13,7 @@ import type { KernelName, LoweredModule } from "../../lower/functions.ts";
 import { functionsInOrder } from "../backend.ts";
 import type { IrNames } from "../../lower/names.ts";
 import type { WorkspaceLayout } from "../../lower/passes/reuse.ts";
-import { type FuncRef, ModuleBuilder } from "./encoder.ts";
+import { type FuncRef, type FunctionBuilder, type Local, ModuleBuilder } from "./encoder.ts";
 import { BINARY_HOST, type HostFunction, type MemoryMap, renderFunction } from "./function.ts";
 import { CONTROL_BYTES, writeBarrier } from "./barrier.ts";
 import { Numeric, type Precision } from "./numeric.ts";
@@ -36,6 +36,8 @@ export const SHARED_MAX_PAGES = 16384;
 export interface ThreadedLayout {
   /** Byte address of the thread pool's control block (templates/threads.ts threadControlWords). */
   readonly control: number;
+  /** Byte address of sgdUpdate's rate (an f64): the job `sgdUpdate` reads it there. */
+  readonly rateAt: number;
   /**
    * Bytes of each thread's own copy of the scratch (after the first thread's: `(thread − 1) ·` this past the
    * per-sample regions of `capacity` samples).
@@ -68,6 +70,8 @@ export interface WasmKernels {
 }
 
 const PAGE = 65536;
+/** Where kernels that several threads run find sgdUpdate's rate (an f64), after the thread pool's control block. */
+const RATE_AT = CONTROL_BYTES;
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 /** `layouts`: each function's workspace in memory (the reuse pass), for the module's precision. */
@@ -88,7 +92,8 @@ export function renderWasm(
   const bytesOf = (elements: number) => elements * num.bytes;
   // the thread pool's control block first, where threads run
   const control = 0;
-  const params = options.threads ? CONTROL_BYTES : 0;
+  // then, where threads run, the update's rate (sharedSgdUpdate)
+  const params = options.threads ? RATE_AT + 16 : 0;
   const grads = params + align16(bytesOf(layout.paramCount));
   const state = grads + align16(bytesOf(layout.paramCount));
   const work = state + align16(bytesOf(layout.stateCount ?? 0));
@@ -126,11 +131,11 @@ export function renderWasm(
     const ctx = { mod, num, kernelNum, mem, layout: layouts.get(name) as WorkspaceLayout, names, relaxed: options.relaxed, host, barrier };
     mod.exportFunction(name, renderFunction(ctx, fn, name !== "forward" && name !== "trainingForward"));
   }
-  mod.exportFunction("sgdUpdate", sgdUpdate(mod, kernelNum, mem, layout.paramCount));
+  mod.exportFunction("sgdUpdate", options.threads ? sharedSgdUpdate(mod, kernelNum, mem, layout.paramCount, RATE_AT) : sgdUpdate(mod, kernelNum, mem, layout.paramCount));
   const bytes = mod.toBytes();
   return {
     bytes,
-    ...(options.threads ? { threaded: { control, scratchBytes, memoryFlagsAt: memoryFlagsAt(bytes), minPages, maxPages: SHARED_MAX_PAGES } } : {}),
+    ...(options.threads ? { threaded: { control, rateAt: RATE_AT, scratchBytes, memoryFlagsAt: memoryFlagsAt(bytes), minPages, maxPages: SHARED_MAX_PAGES } } : {}),
     memory: {
       params,
       grads,
@@ -160,24 +165,49 @@ function memoryFlagsAt(bytes: Uint8Array): number {
   throw new Error("internal: no shared memory import in the kernels' binary");
 }
 
-/** params ← params − lr · grads, a vector at a time. */
+/** params ← params − lr · grads, a vector at a time: `sgdUpdate(lr)`. */
 function sgdUpdate(mod: ModuleBuilder, num: Numeric, mem: MemoryMap, count: number): FuncRef {
-  return mod.function("sgdUpdate", { params: { lr: "f64" } }, (f, { lr }) => {
-    const rate = f.local(num.scalar, "rate");
-    const rates = f.local("v128", "rates");
-    num.fromF64(f.localGet(lr)).localTee(rate);
-    num.splat(f).localSet(rates);
-    const at = f.local("i32", "at");
-    const whole = count - (count % num.lanes);
-    const step = (vector: boolean) => {
-      f.localGet(at);
-      vector ? num.loadV(f.localGet(at), mem.params) : num.load(f.localGet(at), mem.params);
-      vector ? num.loadV(f.localGet(at), mem.grads) : num.load(f.localGet(at), mem.grads);
-      f.localGet(vector ? rates : rate);
-      vector ? num.v(f, "mul") : num.s(f, "mul");
-      vector ? num.v(f, "sub") : num.s(f, "sub");
-      vector ? num.storeV(f, mem.params) : num.store(f, mem.params);
-    };
+  return mod.function("sgdUpdate", { params: { lr: "f64" } }, (f, { lr }) => updateParams(f, num, mem, count, () => f.localGet(lr)));
+}
+
+/**
+ * The same for kernels that several threads run, as a job of theirs: `sgdUpdate(batch, capacity, thread, threads)`
+ * with the rate (f64) at byte `rateAt`, each thread taking its share of the vectors and the first thread the last
+ * few elements (the batch and the capacity are not read).
+ */
+function sharedSgdUpdate(mod: ModuleBuilder, num: Numeric, mem: MemoryMap, count: number, rateAt: number): FuncRef {
+  const params = { batch: "i32", capacity: "i32", thread: "i32", threads: "i32" } as const;
+  return mod.function("sgdUpdate", { params, results: ["f64"] }, (f, { thread, threads }) => {
+    updateParams(f, num, mem, count, () => f.i32Const(0).f64Load({ offset: rateAt }), { thread, threads });
+    f.f64Const(0);
+  });
+}
+
+/** The update's body: `rate` pushes lr (f64); `share`, where given, is a thread's part of the vectors. */
+function updateParams(f: FunctionBuilder, num: Numeric, mem: MemoryMap, count: number, rate: () => void, share?: { thread: Local; threads: Local }): void {
+  const scalar = f.local(num.scalar, "rate");
+  const rates = f.local("v128", "rates");
+  rate();
+  num.fromF64(f).localTee(scalar);
+  num.splat(f).localSet(rates);
+  const at = f.local("i32", "at");
+  const whole = count - (count % num.lanes);
+  const step = (vector: boolean) => {
+    f.localGet(at);
+    vector ? num.loadV(f.localGet(at), mem.params) : num.load(f.localGet(at), mem.params);
+    vector ? num.loadV(f.localGet(at), mem.grads) : num.load(f.localGet(at), mem.grads);
+    f.localGet(vector ? rates : scalar);
+    vector ? num.v(f, "mul") : num.s(f, "mul");
+    vector ? num.v(f, "sub") : num.s(f, "sub");
+    vector ? num.storeV(f, mem.params) : num.store(f, mem.params);
+  };
+  const tail = () => {
+    for (let k = whole; k < count; k++) {
+      f.i32Const(k * num.bytes).localSet(at);
+      step(false);
+    }
+  };
+  if (!share) {
     f.i32Const(0).localSet(at);
     if (whole > 0) {
       f.loop((next) => {
@@ -185,9 +215,26 @@ function sgdUpdate(mod: ModuleBuilder, num: Numeric, mem: MemoryMap, count: numb
         f.localGet(at).i32Const(16).i32Add().localTee(at).i32Const(whole * num.bytes).i32LtS().brIf(next);
       });
     }
-    for (let k = whole; k < count; k++) {
-      f.i32Const(k * num.bytes).localSet(at);
-      step(false);
-    }
-  });
+    tail();
+    return;
+  }
+  // a thread's share: vectors ⌊V·t/n⌋ to ⌊V·(t+1)/n⌋ − 1 of V, as byte addresses; the first thread also the tail
+  const end = f.local("i32", "end");
+  const bound = (next: boolean) => {
+    f.i32Const(whole / num.lanes).localGet(share.thread);
+    if (next) f.i32Const(1).i32Add();
+    f.i32Mul().localGet(share.threads).i32DivU().i32Const(16).i32Mul();
+  };
+  bound(false);
+  f.localSet(at);
+  bound(true);
+  f.localSet(end);
+  f.block((done) =>
+    f.loop((next) => {
+      f.localGet(at).localGet(end).i32GeS().brIf(done);
+      step(true);
+      f.localGet(at).i32Const(16).i32Add().localSet(at).br(next);
+    }),
+  );
+  if (whole < count) f.localGet(share.thread).i32Eqz().if(tail);
 }
