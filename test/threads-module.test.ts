@@ -244,6 +244,17 @@ describe("a module with --threads, in Node", () => {
     await t.stopThreads();
   });
 
+  it("runs on one thread where the kernels import a function of the module's own, which a worker lacks", async () => {
+    const spec: LayerNetSpec<LayerSpec> = { name: "threads_erfc", input: 8, layers: [{ type: "dense", units: 8, activation: "erfc" }, { type: "dense", units: 2 }], loss: "mse" };
+    const { source } = await compile(spec, { threads: true, format: false });
+    expect(source).toMatch(/const WORKERS_CAN_IMPORT: boolean = false;/);
+    const t = loadModule(source) as unknown as ThreadedModule<Float32Array>;
+    expect(await t.startThreads(2)).toBe(1);
+    const params = t.initParams(1);
+    const J = t.gradient(params, new Float32Array(8).fill(0.5), new Float32Array(2).fill(1), new Float32Array(params.length), 1);
+    expect(Number.isFinite(J)).toBe(true);
+  });
+
   it("runs on the calling thread where asked for one, and starts a pool again after stopping one", async () => {
     const { module: t } = await threadedModule("f32", true);
     loaded.push(t);

@@ -4,7 +4,7 @@
  * growing the memory for a larger batch. Where `WebAssembly` is missing or rejects SIMD, `wasmKernels()`
  * is null and the exported functions run the TypeScript kernels.
  */
-import { HOST_FUNCTIONS } from "./function.ts";
+import { HOST_FUNCTIONS, type HostFunction } from "./function.ts";
 import type { WasmKernels } from "./module.ts";
 import type { KernelName } from "../../lower/functions.ts";
 import type { ModuleShape } from "../backend.ts";
@@ -149,6 +149,15 @@ type ThreadKernel = (batch: number, capacity: number, thread: number, threads: n
 /** The kernels' functions by job number: the thread pool runs them by it. */
 const KERNEL_JOBS = ${JSON.stringify(jobs)};
 
+/**
+ * Whether a worker can give the kernels their imports: ${
+    workerCanImport(builds)
+      ? "they import no function of this module's own"
+      : `they import ${hostNames(builds).filter((n) => !HOST_FUNCTIONS[n].startsWith("Math.")).join(", ")}, a function of this module's own, which a worker does not have, so they run on one thread`
+  }.
+ */
+const WORKERS_CAN_IMPORT: boolean = ${workerCanImport(builds)};
+
 /** Per-sample operations of each job, and the least work worth a thread: a small batch runs on fewer threads. */
 const JOB_WORK = [${functions.map((name) => Math.round(work[name] ?? 0)).join(", ")}, ${updateWork}];
 const WORK_PER_THREAD = ${WORK_PER_THREAD};
@@ -282,7 +291,7 @@ export async function startThreads(threads: number = Math.min(8, availableThread
   const k = wasmKernels();
   if (k === null) return 1;
   await stopThreads();
-  if (threads < 2 || !threadsSupported()) return 1;
+  if (threads < 2 || !WORKERS_CAN_IMPORT || !threadsSupported()) return 1;
   reserveKernels(k, 1, threads);
   k.pool = await startThreadPool({
     module: k.module,
@@ -309,7 +318,17 @@ export async function stopThreads(): Promise<void> {
   return { text, literals };
 }
 
-/** The host functions as a worker imports them: Math's only (threads are refused for kernels importing others). */
+/** The host functions the kernels import, by name. */
+function hostNames(builds: { plain: WasmKernels; relaxed?: WasmKernels }): HostFunction[] {
+  return [...new Set([...builds.plain.hosts, ...(builds.relaxed?.hosts ?? [])])].sort();
+}
+
+/** Whether a worker can give the kernels their imports: Math's functions, which every worker has. */
+function workerCanImport(builds: { plain: WasmKernels; relaxed?: WasmKernels }): boolean {
+  return hostNames(builds).every((name) => HOST_FUNCTIONS[name].startsWith("Math."));
+}
+
+/** The host functions as a worker imports them (where workerCanImport). */
 function workerHostImports(builds: { plain: WasmKernels; relaxed?: WasmKernels }): string {
   const names = [...new Set([...builds.plain.hosts, ...(builds.relaxed?.hosts ?? [])])].sort();
   return names.map((name) => `${name}: ${HOST_FUNCTIONS[name]}`).join(", ");
