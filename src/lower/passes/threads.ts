@@ -5,8 +5,9 @@
  *   samples — a loop over the samples, and a product whose output rows are samples, split by the samples: thread t of
  *             n takes samples ⌊t·batch/n⌋ … ⌊(t+1)·batch/n⌋ − 1, the same share in every such statement, so that a
  *             sample's rows stay with one thread from one statement to the next and need no barrier between them;
- *   split   — a weight gradient (a product summed over the batch) split by its output rows, and the sums this pass
- *             adds, split by their elements: each output element is computed whole by one thread;
+ *   split   — a weight gradient (a product summed over the batch) and the forward product of a large layer, split by
+ *             their output rows; the sums this pass adds, long element loops and long sums into a local, split by
+ *             their elements in fixed chunks: each output element is computed whole by one thread;
  *   all     — statements that write no memory (locals: the batch's scale, a regularizer's sum of squares): every
  *             thread computes them, so that each has the values its shares read;
  *   one     — everything else (zeroing the gradient, finishing the batch means, the state's update): the first thread;
@@ -21,7 +22,7 @@
  * additions are those one thread makes, in the same order, whatever the number of threads. A function this pass
  * cannot share runs on the first thread alone.
  */
-import { addIndex, type Buffer, sameIndex, constIndex, type Contraction, elementNest, type Expr, get, type Index, type KernelFunction, load, type Local, type Stmt, type UpdateMode, type Var, varIndex } from "../kernel.ts";
+import { addIndex, type Buffer, constIndex, type Contraction, elementNest, type Expr, get, type Index, type KernelFunction, load, type Local, sameIndex, type Stmt, type UpdateMode, type Var, varIndex } from "../kernel.ts";
 import { mapExpr, ownExprs, substituteVar, visitExpr, visitStmts } from "../walk.ts";
 
 type Mode = "one" | "all" | "samples" | "split" | "steps";
@@ -51,7 +52,7 @@ type Resource = Buffer | Buffer["role"];
 const resourceOf = (buf: Buffer): Resource => (buf.role === "work" ? buf : buf.role);
 
 type Loop = Extract<Stmt, { k: "loop" }>;
-/** A loop over the batch's samples (the other loops of kind `samples` run inside one, over a sample's rows). */
+/** A loop over the batch's samples. */
 const sampleLoop = (s: Stmt): Loop | undefined => (s.k === "loop" && s.kind === "samples" && s.v.extent === "batch" ? s : undefined);
 
 class Sharing {
