@@ -18,6 +18,7 @@ import { basename, join } from "node:path";
 import { findChromium } from "../test/helpers/chromium.ts";
 import { importModule } from "./module-import.ts";
 import type { Bits, Builds, ThreadNet } from "./threads.ts";
+import type { TimingOptions } from "./timing.ts";
 
 /** The three modules, as bench/threads.ts names them. */
 export type Build = "two" | "one" | "plain";
@@ -178,15 +179,8 @@ try {
 }
 `;
 
-/** The timing options the page uses, as bench/threads.ts's in Node. */
-export interface PageTiming {
-  readonly warmupMs: number;
-  readonly warmupCalls: number;
-  readonly sampleMs: number;
-  readonly rounds: number;
-  readonly cellBudgetMs: number;
-  readonly minSamples: number;
-}
+/** The timing options the page uses: bench/timing.ts's, as bench/threads.ts's in Node. */
+export type PageTiming = TimingOptions;
 
 /** How many calls on 2 threads the page checks against 1 thread's bits, and whether it times calls on kernelArrays. */
 export interface PageOptions {

@@ -1,5 +1,5 @@
 /** Generic traversals of the kernel IR that the passes share: rebuilding, visiting and substituting. */
-import type { Access, Expr, Index, Stmt, Var } from "./kernel.ts";
+import type { Access, Buffer, Expr, Index, Stmt, Var } from "./kernel.ts";
 import { substituteIndex } from "./kernel.ts";
 
 /** `e` rebuilt bottom-up: `f` sees each node with its children already rebuilt. */
@@ -75,26 +75,29 @@ function mapStmtExpr(s: Stmt, f: (e: Expr) => Expr): Stmt {
 
 /** `body` with variable `v` replaced by the index `by` everywhere (addresses and reductions alike). */
 export function substituteVar(body: readonly Stmt[], v: Var, by: Index): Stmt[] {
-  const inIndex = (index: Index) => substituteIndex(index, v, by);
-  const inExpr = (e: Expr): Expr => mapExpr(e, (x) => (x.k === "load" ? { ...x, index: inIndex(x.index) } : x));
+  return mapAccesses(body, (buf, index) => ({ buf, index: substituteIndex(index, v, by) }));
+}
+
+/** `body` with every buffer access (loads, stores, fills, a contraction's operands) moved by `f`, nested ones too. */
+export function mapAccesses(body: readonly Stmt[], f: (buf: Buffer, index: Index) => Access): Stmt[] {
+  const inExpr = (e: Expr): Expr => mapExpr(e, (x) => (x.k === "load" ? { ...x, ...f(x.buf, x.index) } : x));
+  const access = (a: Access): Access => f(a.buf, a.index);
   return body.map((s): Stmt => {
     switch (s.k) {
       case "store":
-        return { ...s, index: inIndex(s.index), value: inExpr(s.value) };
+        return { ...s, ...f(s.buf, s.index), value: inExpr(s.value) };
       case "let":
       case "update":
       case "return":
         return { ...s, value: inExpr(s.value) };
       case "fill":
-        return { ...s, index: inIndex(s.index) };
+        return { ...s, ...f(s.buf, s.index) };
       case "loop":
       case "ifBatch":
       case "single":
-        return { ...s, body: substituteVar(s.body, v, by) };
-      case "contract": {
-        const access = (a: Access): Access => ({ buf: a.buf, index: inIndex(a.index) });
+        return { ...s, body: mapAccesses(s.body, f) };
+      case "contract":
         return { ...s, c: { ...s.c, out: access(s.c.out), a: access(s.c.a), b: access(s.c.b), ...(s.c.scale ? { scale: inExpr(s.c.scale) } : {}) } };
-      }
       case "note":
       case "barrier":
         return s;

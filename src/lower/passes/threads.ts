@@ -23,7 +23,7 @@
  * cannot share runs on the first thread alone.
  */
 import { addIndex, type Buffer, constIndex, type Contraction, elementNest, type Expr, get, type Index, type KernelFunction, load, type Local, sameIndex, type Stmt, type UpdateMode, type Var, varIndex } from "../kernel.ts";
-import { mapExpr, ownExprs, substituteVar, visitExpr, visitStmts } from "../walk.ts";
+import { mapAccesses, ownExprs, substituteVar, visitExpr, visitStmts } from "../walk.ts";
 
 type Mode = "one" | "all" | "samples" | "split" | "steps";
 
@@ -364,38 +364,20 @@ function rewriteSums(body: readonly Stmt[], s: Var, targetOf: (buf: Buffer, inde
   });
 }
 
-/** Calls `f` on every buffer access of `s` (nested statements included). */
-function forEachAccess(s: Stmt, f: (buf: Buffer, index: Index) => void): void {
+/**
+ * Calls `f` on every buffer access of `s` (nested statements included, a counter's never): elements `count` from
+ * `index`, and whether the access writes and whether it reads (an update in place does both).
+ */
+function forEachAccess(s: Stmt, f: (buf: Buffer, index: Index, count: number, writes: boolean, reads: boolean) => void): void {
+  const at = (buf: Buffer, index: Index, count: number, writes: boolean, reads: boolean) => buf.role !== "counter" && f(buf, index, count, writes, reads);
   visitStmts([s], (st) => {
-    if (st.k === "store" || st.k === "fill") f(st.buf, st.index);
-    if (st.k === "contract") [st.c.out, st.c.a, st.c.b].forEach((a) => f(a.buf, a.index));
-    for (const e of ownExprs(st)) visitExpr(e, (x) => x.k === "load" && f(x.buf, x.index));
-  });
-}
-
-/** `body` with every buffer access moved by `f`. */
-function mapAccesses(body: readonly Stmt[], f: (buf: Buffer, index: Index) => { buf: Buffer; index: Index }): Stmt[] {
-  const inExpr = (e: Expr): Expr => mapExpr(e, (x) => (x.k === "load" && x.buf.role !== "counter" ? { ...x, ...f(x.buf, x.index) } : x));
-  return body.map((st): Stmt => {
-    switch (st.k) {
-      case "store":
-        return { ...st, ...f(st.buf, st.index), value: inExpr(st.value) };
-      case "fill":
-        return { ...st, ...f(st.buf, st.index) };
-      case "let":
-      case "update":
-      case "return":
-        return { ...st, value: inExpr(st.value) };
-      case "contract": {
-        const c = st.c;
-        return { ...st, c: { ...c, out: f(c.out.buf, c.out.index), a: f(c.a.buf, c.a.index), b: f(c.b.buf, c.b.index), ...(c.scale ? { scale: inExpr(c.scale) } : {}) } };
-      }
-      case "loop":
-      case "ifBatch":
-      case "single":
-        return { ...st, body: mapAccesses(st.body, f) };
-      default:
-        return st;
+    for (const e of ownExprs(st)) visitExpr(e, (x) => x.k === "load" && at(x.buf, x.index, 1, false, true));
+    if (st.k === "store") at(st.buf, st.index, 1, true, st.mode !== "=");
+    if (st.k === "fill") at(st.buf, st.index, st.count, true, false);
+    if (st.k === "contract") {
+      at(st.c.out.buf, st.c.out.index, 1, true, st.c.mode === "+=");
+      at(st.c.a.buf, st.c.a.index, 1, false, true);
+      at(st.c.b.buf, st.c.b.index, 1, false, true);
     }
   });
 }
@@ -504,15 +486,7 @@ function writesMemory(s: Stmt): boolean {
 /** The buffers a statement touches (nested ones included), or only those it writes. */
 function touched(s: Stmt, writesOnly: boolean): Set<Buffer> {
   const out = new Set<Buffer>();
-  visitStmts([s], (st) => {
-    if (st.k === "store" || st.k === "fill") out.add(st.buf);
-    if (st.k === "contract") {
-      out.add(st.c.out.buf);
-      if (!writesOnly) [st.c.a.buf, st.c.b.buf].forEach((b) => out.add(b));
-    }
-    if (!writesOnly) for (const e of ownExprs(st)) visitExpr(e, (x) => x.k === "load" && out.add(x.buf));
-  });
-  for (const b of out) if (b.role === "counter") out.delete(b);
+  forEachAccess(s, (buf, _index, _count, writes) => (writes || !writesOnly) && out.add(buf));
   return out;
 }
 
@@ -539,19 +513,10 @@ function accessOf(buf: Buffer, index: Index, count = 1): Access {
 function effects(s: Stmt): { reads: Access[]; writes: Access[] } {
   const reads: Access[] = [];
   const writes: Access[] = [];
-  visitStmts([s], (st) => {
-    for (const e of ownExprs(st)) visitExpr(e, (x) => x.k === "load" && x.buf.role !== "counter" && reads.push(accessOf(x.buf, x.index)));
-    if (st.k === "store" || st.k === "fill") {
-      const access = accessOf(st.buf, st.index, st.k === "fill" ? st.count : 1);
-      writes.push(access);
-      // an update in place reads what it writes
-      if (st.k === "store" && st.mode !== "=") reads.push(access);
-    }
-    if (st.k === "contract") {
-      const out = accessOf(st.c.out.buf, st.c.out.index);
-      writes.push(out);
-      reads.push(accessOf(st.c.a.buf, st.c.a.index), accessOf(st.c.b.buf, st.c.b.index), ...(st.c.mode === "+=" ? [out] : []));
-    }
+  forEachAccess(s, (buf, index, count, write, read) => {
+    const access = accessOf(buf, index, count);
+    if (write) writes.push(access);
+    if (read) reads.push(access);
   });
   return { reads, writes };
 }

@@ -40,8 +40,8 @@ export interface ContractionEmitter {
   share(v: Var): { from: WasmLocal; to: WasmLocal } | undefined;
 }
 
-/** A run-time range of a variable: a thread's share. */
-type Range = { readonly from: WasmLocal; readonly to: WasmLocal };
+/** A run-time range of a variable: a thread's share, or the whole batch (from 0). */
+type Range = { readonly from: WasmLocal | number; readonly to: WasmLocal };
 
 /** Register tiles when the tile pass chose none. */
 const DEFAULT_DOT = { rows: 4, cols: 2 };
@@ -94,31 +94,19 @@ function blocks(e: ContractionEmitter, v: Var, tile: number, body: (size: number
     return;
   }
   // the batch: whole tiles while they fit, then single samples
-  const i = e.bindVar(v, `${v.name}0`);
-  f.i32Const(0).localSet(i);
-  f.block((done) =>
-    f.loop((next) => {
-      f.localGet(i).i32Const(tile).i32Add().localGet(e.batch).i32GtS().brIf(done);
-      body(tile);
-      f.localGet(i).i32Const(tile).i32Add().localSet(i).br(next);
-    }),
-  );
-  if (tile > 1) {
-    f.block((done) =>
-      f.loop((next) => {
-        f.localGet(i).localGet(e.batch).i32GeS().brIf(done);
-        body(1);
-        f.localGet(i).i32Const(1).i32Add().localSet(i).br(next);
-      }),
-    );
-  }
+  rangeBlocks(e, v, tile, body, { from: 0, to: e.batch });
 }
 
-/** Whole tiles from `range.from` while they fit before `range.to`, then single rows; nothing for an empty share. */
+/**
+ * Whole tiles from `range.from` while they fit before `range.to`, then single rows; nothing for an empty range (a
+ * thread's share, or the batch from 0).
+ */
 function rangeBlocks(e: ContractionEmitter, v: Var, tile: number, body: (size: number) => void, range: Range): void {
   const { f } = e;
   const i = e.bindVar(v, `${v.name}0`);
-  f.localGet(range.from).localSet(i);
+  if (typeof range.from === "number") f.i32Const(range.from);
+  else f.localGet(range.from);
+  f.localSet(i);
   f.block((done) =>
     f.loop((next) => {
       f.localGet(i).i32Const(tile).i32Add().localGet(range.to).i32GtS().brIf(done);

@@ -68,12 +68,7 @@ function wasmKernels(): Kernels | null {
   kernels = null;
   const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (api === undefined) return null;
-${
-    builds.relaxed
-      ? `  const relaxed = base64Bytes(wasmBinaryRelaxed);
-  const bytes = api.validate(relaxed) ? relaxed : base64Bytes(wasmBinary);`
-      : "  const bytes = base64Bytes(wasmBinary);"
-  }
+${binaryChoice(builds)}
   if (!api.validate(bytes)) return null;
   const instance = new api.Instance(new api.Module(bytes), { host: { ${hostImports(builds)} } });
   const exports = instance.exports as Omit<Kernels, "capacity" | "params" | ${stateCount > 0 ? '"state" | ' : ""}"grads" | "inputs" | "targets" | "out">;
@@ -131,9 +126,8 @@ function threadedSection(shape: ModuleShape, builds: { plain: WasmKernels; relax
   const updateWork = 3 * paramCount;
   const kernelField = (name: KernelName) =>
     name === "forward" || name === "trainingForward" ? `readonly ${name}: (batch: number, capacity: number) => void;` : `readonly ${name}: (batch: number, capacity: number) => number;`;
-  const flagsAt = builds.relaxed
-    ? `api.validate(relaxed) ? ${builds.relaxed.threaded!.memoryFlagsAt} : ${threaded.memoryFlagsAt}`
-    : String(threaded.memoryFlagsAt);
+  // where the chosen binary's memory import keeps its flags
+  const flagsAt = builds.relaxed ? `bytes === relaxed ? ${builds.relaxed.threaded!.memoryFlagsAt} : ${threaded.memoryFlagsAt}` : String(threaded.memoryFlagsAt);
   const text = `${binaries(builds, literals)}
 /** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
 interface WasmApi {
@@ -196,14 +190,8 @@ function wasmKernels(): Kernels | null {
   kernels = null;
   const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (api === undefined) return null;
-${
-    builds.relaxed
-      ? `  const relaxed = base64Bytes(wasmBinaryRelaxed);
-  const bytes = api.validate(relaxed) ? relaxed : base64Bytes(wasmBinary);
-  const flagsAt = ${flagsAt};`
-      : `  const bytes = base64Bytes(wasmBinary);
-  const flagsAt = ${flagsAt};`
-  }
+${binaryChoice(builds)}
+  const flagsAt = ${flagsAt};
   // where threads cannot run, the memory is an ordinary one (a shared one may need a cross-origin isolated page)
   const shared = threadsSupported();
   if (!shared) bytes[flagsAt] = 1;
@@ -332,6 +320,14 @@ function workerCanImport(builds: { plain: WasmKernels; relaxed?: WasmKernels }):
 function workerHostImports(builds: { plain: WasmKernels; relaxed?: WasmKernels }): string {
   const names = [...new Set([...builds.plain.hosts, ...(builds.relaxed?.hosts ?? [])])].sort();
   return names.map((name) => `${name}: ${HOST_FUNCTIONS[name]}`).join(", ");
+}
+
+/** wasmKernels' statements that set \`bytes\` to the binary to run: the relaxed build where the engine validates it. */
+function binaryChoice(builds: { plain: WasmKernels; relaxed?: WasmKernels }): string {
+  return builds.relaxed
+    ? `  const relaxed = base64Bytes(wasmBinaryRelaxed);
+  const bytes = api.validate(relaxed) ? relaxed : base64Bytes(wasmBinary);`
+    : "  const bytes = base64Bytes(wasmBinary);";
 }
 
 /** The binaries' declarations (base64 placeholders, their text put in `literals`). */
