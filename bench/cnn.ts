@@ -263,7 +263,7 @@ async function main(args: readonly string[]): Promise<void> {
   const rounds = Number(option(args, "--rounds") ?? 15);
   const s: CnnShape = { size: Number(option(args, "--size") ?? 28), batch: Number(option(args, "--batch") ?? 32) };
   const clock = readClock();
-  const ceiling = simd128Ceiling(clock);
+  const ceiling = simd128Ceiling();
   const load = loadavg().map((v) => v.toFixed(2)).join(" ");
   const w = cnnWeights(s);
   const data = cnnBatch(s);

@@ -16,7 +16,11 @@
  * network skipped with a note. When bpgen has no module for a network, the ratios are taken against the hand-written
  * LSTM instead. Then compile time and module size at T = 16, 64, 256 (64 units) for both forms (--no-compile skips it).
  *
- *   npx tsx bench/lstm.ts [--rounds 15] [--sizes small,large] [--bpgen unrolled|layer] [--limit 300] [--no-compile]
+ * With --threads N (N > 1), bpgen's module is the threaded build (compile(spec, { threads: true })) after
+ * `startThreads(N)`, and onnxruntime-web runs on N threads (env.wasm.numThreads); jax-js, TF.js and the hand-written
+ * loop have no threads in Node and run on one.
+ *
+ *   npx tsx bench/lstm.ts [--rounds 15] [--sizes small,large] [--bpgen unrolled|layer] [--threads 1] [--limit 300] [--no-compile]
  *
  * Timing is bench/timing.ts's: warm-up, then samples of the peers in rounds taken in turn; a ratio is the median
  * over the rounds of the peer's sample divided by the baseline's sample of the same round.
@@ -98,7 +102,7 @@ const CHILD_TAG = "LSTM_COMPILE ";
 const CHILD_ERROR_TAG = "LSTM_COMPILE_ERROR ";
 
 /** In the child: one compile() of the net, the module written as an .mjs file; prints the result on one line. */
-async function compileChild(form: BpgenForm, steps: number, units: number): Promise<void> {
+async function compileChild(form: BpgenForm, steps: number, units: number, threads: boolean): Promise<void> {
   const spec = specOf(form, steps, units);
   const { compile } = await import("../src/pipeline.ts");
   const { writeModule } = await import("./compile.ts");
@@ -106,7 +110,7 @@ async function compileChild(form: BpgenForm, steps: number, units: number): Prom
   const t0 = performance.now();
   let result: Awaited<ReturnType<typeof compile>>;
   try {
-    result = await compile(spec, { precision: "f32", sourceFile: `${spec.name}.json` });
+    result = await compile(spec, { precision: "f32", threads, sourceFile: `${spec.name}.json` });
   } catch (e) {
     process.stdout.write(`${CHILD_ERROR_TAG}${JSON.stringify(e instanceof Error ? e.message : String(e))}\n`);
     process.exit(1);
@@ -119,8 +123,8 @@ async function compileChild(form: BpgenForm, steps: number, units: number): Prom
 }
 
 /** Compiles in a fresh process, stopped after `limitMs`; the first line of the error when compile() throws. */
-function compileInChild(form: BpgenForm, steps: number, units: number, limitMs: number): CompileOutcome {
-  const args = ["--import", "tsx", fileURLToPath(import.meta.url), "--compile-child", form, String(steps), String(units)];
+function compileInChild(form: BpgenForm, steps: number, units: number, limitMs: number, threads = false): CompileOutcome {
+  const args = ["--import", "tsx", fileURLToPath(import.meta.url), "--compile-child", form, String(steps), String(units), String(threads)];
   const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", timeout: limitMs, maxBuffer: 1 << 26 });
   if (r.error && "code" in r.error && r.error.code === "ETIMEDOUT") return { ok: false, why: `compile() did not finish within the limit of ${limitMs / 1000} s` };
   const line = r.stdout.split("\n").find((l) => l.startsWith(CHILD_TAG));
@@ -226,30 +230,50 @@ function printTable(res: SizeResult): void {
 // ---- one network ----------------------------------------------------------------------------------------
 
 /** The peers other than bpgen; their libraries are loaded here, not at the top, so the compile child does not load them. */
-async function peersFor(s: LstmShape, w: LstmWeights, data: LstmBatch): Promise<PeerRun[]> {
+async function peersFor(s: LstmShape, w: LstmWeights, data: LstmBatch, threads: number): Promise<PeerRun[]> {
   const { lstmJaxRun } = await import("./peers/lstm-jax.ts");
   const { lstmTfRun } = await import("./peers/lstm-tfjs.ts");
   const { lstmOrtRun } = await import("./peers/lstm-ort.ts");
   // ORT first: its loader sets a global Worker (removed again by initOrt) that jax-js must not see (bench/peers/ort.ts)
-  const ort = await lstmOrtRun(s, w, data);
+  const ort = await lstmOrtRun(s, w, data, threads);
   return [lstmHandRun(s, flatWeights(w), data), await lstmJaxRun(s, w, data), await lstmTfRun("cpu", s, w, data), await lstmTfRun("wasm", s, w, data), ort];
 }
 
-async function benchSize(size: string, form: BpgenForm, rounds: number, limitMs: number): Promise<SizeResult> {
+/** A threaded build's pool (the module exports these only when built with threads). */
+interface ThreadPool {
+  startThreads(threads: number): Promise<number>;
+  stopThreads(): Promise<void>;
+}
+
+function hasPool(m: object): m is ThreadPool {
+  return "startThreads" in m && typeof m.startThreads === "function" && "stopThreads" in m && typeof m.stopThreads === "function";
+}
+
+/** Starts `threads` threads in a threaded module; fails when fewer start. */
+async function startPool(m: NetModule<Float32Array>, threads: number): Promise<void> {
+  if (!hasPool(m)) throw new Error("internal: the threaded build has no startThreads");
+  const started = await m.startThreads(threads);
+  if (started !== threads) throw new Error(`bpgen's module started ${started} threads, not ${threads}`);
+  pools.push(m);
+}
+const pools: ThreadPool[] = [];
+
+async function benchSize(size: string, form: BpgenForm, rounds: number, limitMs: number, threads: number): Promise<SizeResult> {
   const s = shapeOf(size);
   const w = lstmWeights(s);
   const data = lstmBatch(s);
   const runs: PeerRun[] = [];
   console.error(`lstm ${size}: compiling bpgen's ${form} net (limit ${limitMs / 1000} s) …`);
-  const outcome = compileInChild(form, s.steps, s.units, limitMs);
+  const outcome = compileInChild(form, s.steps, s.units, limitMs, threads > 1);
   let module: NetModule<Float32Array> | null = null;
   if (outcome.ok) {
     moduleFolders.add(dirname(outcome.compiled.file));
     module = await importModule(outcome.compiled.file);
+    if (threads > 1) await startPool(module, threads);
     console.log(`- ${size}: bpgen ${form} net compiled in ${(outcome.compiled.wallMs / 1000).toFixed(1)} s (${(outcome.compiled.cpuMs / 1000).toFixed(1)} s CPU), module ${outcome.compiled.bytes.toLocaleString("en-US")} bytes`);
     runs.push(bpgenRun(module, bpgenParams(module, s, w), { ...data, batch: s.batch }, "bpgen", LSTM_LR));
   } else console.log(`- ${size}: **no bpgen module** (${form} form): ${outcome.why}. Ratios are taken against the hand-written LSTM.`);
-  runs.push(...(await peersFor(s, w, data)));
+  runs.push(...(await peersFor(s, w, data, threads)));
   const hand = runs.find((r) => r.id === "hand");
   if (!hand) throw new Error("internal: no hand-written peer");
   await checkAgainst(runs, hand, "on the first batch");
@@ -304,20 +328,24 @@ async function main(args: readonly string[]): Promise<void> {
   const form = option(args, "--bpgen") ?? "unrolled";
   if (form !== "unrolled" && form !== "layer") throw new Error(`--bpgen takes unrolled or layer, not ${form}`);
   const limitMs = 1000 * Number(option(args, "--limit") ?? 300);
+  const threads = Number(option(args, "--threads") ?? 1);
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`--threads takes a whole number from 1, not ${option(args, "--threads")}`);
   const clock = readClock();
   console.log(`## LSTM (${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC)\n`);
-  console.log(`- \`npx tsx bench/lstm.ts ${args.join(" ")}\`; bpgen: the ${form} net; Node ${process.version}; clock ${(clock.mhz / 1000).toFixed(3)} GHz; load average at start ${loadavg().map((v) => v.toFixed(2)).join(" ")}`);
+  const threadNote = threads > 1 ? `; bpgen (the threaded build) and onnxruntime-web on ${threads} threads, the other peers on one` : "";
+  console.log(`- \`npx tsx bench/lstm.ts ${args.join(" ")}\`; bpgen: the ${form} net${threadNote}; Node ${process.version}; clock ${(clock.mhz / 1000).toFixed(3)} GHz; load average at start ${loadavg().map((v) => v.toFixed(2)).join(" ")}`);
   const results: SizeResult[] = [];
-  for (const size of sizes) results.push(await benchSize(size, form, rounds, limitMs));
+  for (const size of sizes) results.push(await benchSize(size, form, rounds, limitMs, threads));
+  for (const pool of pools) await pool.stopThreads();
   for (const r of results) printTable(r);
   if (!args.includes("--no-compile")) compileTable(limitMs);
 }
 
 const argv = process.argv.slice(2);
 if (argv[0] === "--compile-child") {
-  const [form, steps, units] = argv.slice(1);
+  const [form, steps, units, threads] = argv.slice(1);
   if (form !== "unrolled" && form !== "layer") throw new Error(`unknown form ${form}`);
-  await compileChild(form, Number(steps), Number(units));
+  await compileChild(form, Number(steps), Number(units), threads === "true");
 } else {
   let status = 0;
   try {

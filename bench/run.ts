@@ -98,7 +98,7 @@ async function main(): Promise<void> {
       .map((x) => x.toFixed(2))
       .join(" "),
     clock,
-    ceiling: simd128Ceiling(clock),
+    ceiling: simd128Ceiling(),
   };
   log(`bench: ${machine.cpu} × ${machine.cores}, ${(clock.mhz / 1000).toFixed(2)} GHz (SIMD128 ceiling ${machine.ceiling.toFixed(1)} GFLOP/s), Node ${machine.node}`);
   log(`bench: jax-js ${jax.version}, TF.js ${tf.version} (wasm ${tf.wasmVariant}), onnxruntime-web ${ort.version} (${ort.threads} thread)`);

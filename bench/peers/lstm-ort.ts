@@ -1,7 +1,7 @@
 /**
  * The onnxruntime-web LSTM (inference only): ONNX's fused LSTM operator, then the read-out as MatMul and Add,
  * built with bench/peers/onnx-model.ts's encoder and run as bench/peers/ort.ts runs its models (wasm execution
- * provider, one thread, graphOptimizationLevel "all", each session.run awaited).
+ * provider, one thread unless asked for more, graphOptimizationLevel "all", each session.run awaited).
  *
  *   Y_h = LSTM(X, W, R, B; hidden_size = H)     X [T, B, F] (layout 0), W [1, 4H, F], R [1, 4H, H], B [1, 8H]
  *   out = Y_h · Vᵀ + d                           Y_h [1, B, H] → out [1, B, O]
@@ -57,8 +57,8 @@ export function lstmGraph(s: LstmShape, w: LstmWeights): OnnxGraph {
   };
 }
 
-export async function lstmOrtRun(s: LstmShape, w: LstmWeights, data: LstmBatch): Promise<PeerRun> {
-  await initOrt();
+export async function lstmOrtRun(s: LstmShape, w: LstmWeights, data: LstmBatch, threads = 1): Promise<PeerRun> {
+  await initOrt(threads);
   const graph = lstmGraph(s, w);
   const session = await ort.InferenceSession.create(encodeModel(graph, "lstm"), { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
   const feeds = { x: new ort.Tensor("float32", timeMajor(data.x, s), [...graph.input.dims]) };

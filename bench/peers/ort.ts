@@ -8,7 +8,7 @@
  * output tensor passed as a fetch comes back unwritten in this version, so outputs are not pre-allocated.)
  *
  * Set up before the first session: `env.wasm.wasmPaths` = the package's dist/ folder, `env.wasm.numThreads = 1`
- * (no worker threads), no proxy worker. The package ships only SIMD builds (ort-wasm-simd-threaded*.wasm), so
+ * (no worker threads; the LSTM bench's --threads asks for more), no proxy worker. The package ships only SIMD builds (ort-wasm-simd-threaded*.wasm), so
  * the wasm execution provider runs SIMD128 kernels (MLAS); relaxed SIMD is not used (env.wasm.simd left as is).
  *
  * Weight layout: Gemm on [in, out], Gemm with transB on [out, in], and MatMul + Add timed within noise of
@@ -40,12 +40,16 @@ let info: OrtInfo | undefined;
  * so the global is removed again: jax-js decides from `typeof Worker` whether its kernels use shared memory and
  * a worker pool, and would otherwise build kernels for a memory it did not create.
  */
-export async function initOrt(): Promise<OrtInfo> {
-  if (info) return info;
+/** `threads`: the wasm execution provider's thread count, fixed by the first call (ORT reads it when its wasm starts). */
+export async function initOrt(threads = 1): Promise<OrtInfo> {
+  if (info) {
+    if (info.threads !== threads) throw new Error(`onnxruntime-web already runs on ${info.threads} threads, not ${threads}`);
+    return info;
+  }
   // the package's exports hide package.json; "main" resolves into dist/
   const dist = dirname(require.resolve("onnxruntime-web"));
   ort.env.wasm.wasmPaths = `${dist}/`;
-  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;
   ort.env.logLevel = "error";
   const version = (JSON.parse(readFileSync(join(dist, "..", "package.json"), "utf8")) as { version: string }).version;
