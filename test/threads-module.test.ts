@@ -136,11 +136,16 @@ describe("sharing a function among threads (the kernel IR)", () => {
   });
 });
 
-/** An MLP with enough work per sample that a batch of 64 runs on two threads (the glue's JOB_WORK / WORK_PER_THREAD). */
-const MLP: LayerNetSpec<LayerSpec> = {
-  name: "threads_mlp",
-  input: 48,
+/**
+ * A network with enough work per sample that a batch of 64 runs on two threads (the glue's JOB_WORK /
+ * WORK_PER_THREAD): an LSTM (whose forward steps run on without a barrier between them, each thread on its own
+ * samples, and whose reverse sweep has barriers in every step), then dense layers with a batch norm.
+ */
+const NET: LayerNetSpec<LayerSpec> = {
+  name: "threads_net",
+  input: [6, 8],
   layers: [
+    { type: "lstm", units: 48 },
     { type: "dense", units: 96, activation: "relu" },
     { type: "batchnorm" },
     { type: "dense", units: 64, activation: "tanh" },
@@ -161,7 +166,7 @@ interface ThreadedModule<T extends FloatArray> {
 }
 
 async function threadedModule<T extends FloatArray>(precision: Precision, threads: boolean): Promise<{ source: string; module: ThreadedModule<T> }> {
-  const { source } = await compile(MLP, { precision, threads, kernels: "wasm", format: false });
+  const { source } = await compile(NET, { precision, threads, kernels: "wasm", format: false });
   return { source, module: loadModule(source) as unknown as ThreadedModule<T> };
 }
 
@@ -208,9 +213,10 @@ describe("a module with --threads, in Node", () => {
       const first = one[key].findIndex((v, i) => !Object.is(v, two[key][i]));
       expect(first, `${key}: ${one[key][first]} on one thread, ${two[key][first]} on two`).toBe(-1);
     }
-    // the sums over the samples change order only where a thread's part is rounded to the array's type first
+    // the sums over the samples change order only where a thread's part is rounded to the array's type first (in f32,
+    // through the LSTM's steps too)
     const reference = step(plain);
-    const tolerance = precision === "f64" ? 1e-12 : 2e-5;
+    const tolerance = precision === "f64" ? 1e-12 : 1e-4;
     const scale = Math.max(...Array.from(reference.grads, Math.abs));
     expect(Math.abs(one.J - reference.J)).toBeLessThanOrEqual(tolerance * Math.abs(reference.J));
     for (let i = 0; i < params.length; i++) expect(Math.abs((one.grads[i] as number) - (reference.grads[i] as number))).toBeLessThanOrEqual(tolerance * scale);

@@ -80,10 +80,16 @@ function lifetimesOf(body: readonly Stmt[], threaded: boolean): Lifetime[] {
         const inLoop = touched;
         touched = outside;
         for (const buf of inLoop) touched.add(buf);
-        // a value carried from one iteration to the next lives through the whole loop
+        // a value carried from one iteration to the next lives through the whole loop; so does every value of the
+        // steps of a shared function whose steps run on without a barrier between them (passes/threads.ts): a thread
+        // a step ahead writes its values while another still reads the step before's
+        const openSteps = threaded && s.k === "loop" && s.kind === "time" && s.body[s.body.length - 1]?.k !== "barrier";
         for (const buf of inLoop) {
           const l = spans.get(buf) as Lifetime;
-          if (l.first < start && l.last > start) l.last = Math.max(l.last, pos);
+          if (openSteps) {
+            l.first = Math.min(l.first, start);
+            l.last = Math.max(l.last, pos);
+          } else if (l.first < start && l.last > start) l.last = Math.max(l.last, pos);
         }
         if (s.k === "loop" && s.kind === "time") filledLoops.push({ start, end: pos, buffers: [...inLoop].filter((b) => (spans.get(b) as Lifetime).first > start) });
         // a sample loop fills its row buffers one row per iteration; inside a recurrence's step (a batched recurrence)

@@ -87,6 +87,10 @@ class Sharing {
 
   /** A list of statements every thread runs (the function's body, a loop over the steps' body), shared. */
   region(body: readonly Stmt[]): Stmt[] {
+    return this.placeRegion(body).body;
+  }
+
+  private placeRegion(body: readonly Stmt[]): Shared {
     const placed = body.flatMap((s) => this.place(s));
     checkLocals(placed);
     return withBarriers(placed);
@@ -100,9 +104,10 @@ class Sharing {
       return [mode === "one" ? { stmt: s, mode } : { stmt: { ...s, c: { ...s.c, shared: mode === "samples" ? "samples" : "outputs" } }, mode }];
     }
     if (s.k === "loop" && s.kind === "time" && hasSharedWork(s.body)) {
-      // every step's shared work ends at a barrier: the next step reads what this one wrote
-      const body = this.region(s.body);
-      if (body[body.length - 1]?.k !== "barrier") body.push({ k: "barrier" });
+      // a step ends at a barrier where the next one may touch what another thread wrote in this one; where every
+      // thread keeps to its own samples from step to step (a recurrence's forward pass), the threads run on
+      const { body, repeats } = this.placeRegion(s.body);
+      if (!repeats && body[body.length - 1]?.k !== "barrier") body.push({ k: "barrier" });
       return [{ stmt: { ...s, body }, mode: "steps" }];
     }
     if (s.k === "note") return [{ stmt: s, mode: "all" }];
@@ -524,30 +529,46 @@ function effects(s: Stmt): { reads: Access[]; writes: Access[] } {
 /** Two statements on these modes, one after the other, touch memory only their own thread touches in both. */
 const sameThreads = (a: Mode, b: Mode) => (a === b && (a === "one" || a === "samples" || a === "all"));
 
+/** A region's statements with their barriers; `repeats`: the region may run again right after itself without one. */
+interface Shared {
+  readonly body: Stmt[];
+  readonly repeats: boolean;
+}
+
+/** Statements since the last barrier, with who runs them and what they touch. */
+type Pending = { readonly mode: Mode; readonly reads: Access[]; readonly writes: Access[] }[];
+
+/** Whether a statement on `mode` touching `mine` may touch what another thread touched in `pending`. */
+function conflicts(pending: Pending, mode: Mode, mine: { reads: Access[]; writes: Access[] }): boolean {
+  return pending.some((p) => !sameThreads(p.mode, mode) && (overlaps(p.writes, mine.reads) || overlaps(p.writes, mine.writes) || overlaps(p.reads, mine.writes)));
+}
+
 /**
  * The region's statements in order, a barrier wherever a statement may touch what another thread wrote (or write
  * what another thread reads) since the last barrier, and each run of the first thread's statements in one block.
+ * A loop over the steps that ends without a barrier (its steps repeat without one) counts as touching all it touches
+ * until the next barrier.
  */
-function withBarriers(placed: readonly Placed[]): Stmt[] {
+function withBarriers(placed: readonly Placed[]): Shared {
   const out: Stmt[] = [];
   let single: Stmt[] | undefined;
-  let pending: { mode: Mode; reads: Access[]; writes: Access[] }[] = [];
-  const barrier = () => {
+  let pending: Pending = [];
+  /** How many statements run before the region's first barrier: the ones that may overlap its end, run again. */
+  let beforeFirstBarrier: number | undefined;
+  const barrier = (at: number) => {
     single = undefined;
     out.push({ k: "barrier" });
     pending = [];
+    beforeFirstBarrier ??= at;
   };
-  for (const { stmt, mode } of placed) {
+  placed.forEach(({ stmt, mode }, at) => {
     if (stmt.k === "note") {
       (single ?? out).push(stmt);
-      continue;
+      return;
     }
     const mine = effects(stmt);
-    const conflicts = pending.some(
-      (p) => !sameThreads(p.mode, mode) && (overlaps(p.writes, mine.reads) || overlaps(p.writes, mine.writes) || overlaps(p.reads, mine.writes)),
-    );
-    if (mode === "steps" || conflicts) {
-      if (out.length > 0 || pending.length > 0) barrier();
+    if (mode === "steps" || conflicts(pending, mode, mine)) {
+      if (out.length > 0 || pending.length > 0) barrier(at);
     }
     if (mode === "one") {
       if (!single) {
@@ -559,11 +580,13 @@ function withBarriers(placed: readonly Placed[]): Stmt[] {
       single = undefined;
       out.push(stmt);
     }
-    pending.push({ mode, ...mine });
-    // a loop over the steps ends at a barrier of its own
-    if (mode === "steps") pending = [];
-  }
-  return out;
+    const open = mode === "steps" && stmt.k === "loop" && stmt.body[stmt.body.length - 1]?.k !== "barrier";
+    pending = mode !== "steps" ? [...pending, { mode, ...mine }] : open ? [{ mode, ...mine }] : [];
+  });
+  // run again: its first statements (up to its first barrier) against what its last ones touched
+  const head = placed.slice(0, beforeFirstBarrier ?? placed.length).filter((p) => p.stmt.k !== "note");
+  const repeats = !head.some((p) => p.mode === "steps") && !head.some((p) => conflicts(pending, p.mode, effects(p.stmt)));
+  return { body: out, repeats };
 }
 
 const overlaps = (a: readonly Access[], b: readonly Access[]) => a.some((x) => b.some((y) => x.on === y.on && x.low <= y.high && y.low <= x.high));
