@@ -220,14 +220,40 @@ describe("ONNX export, equation form", () => {
     expect(ops(graph)).toContain("ReduceMax");
   });
 
-  it("an op with no ONNX form is one error naming the equation and the op", async () => {
-    const spec = { name: "bad", params: { w: { shape: [2] } }, inputs: { x: [2] }, targets: { t: [2] }, equations: ["a = w .* x", "y = atan2(a, x)"], output: "y", loss: "sum((y - t).^2)" };
-    const net = loaded(spec);
-    const error = await exportOnnx({ file: net.file, loaded: net }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(BpgenError);
-    const message = (error as BpgenError).message;
-    expect(message).toMatch(/equation defining y uses atan2/);
-    expect(message).toMatch(/equations\[1\]/);
+  it("atan2 in every quadrant and on the axes (atan2(0, 0) = 0), composed from Atan and Where", async () => {
+    const spec = {
+      name: "angles",
+      params: { w: { shape: [6] } },
+      inputs: { x: [6] },
+      targets: { t: [24] },
+      equations: ["a = w .* x", "y = concat(atan2(a, x), atan2(relu(a), x), atan2(a, relu(x)), atan2(relu(-abs(a)), relu(-abs(x))))"],
+      output: "y",
+      loss: "0.5 * sum((y - t).^2)",
+    };
+    const { expected, actual, graph } = await bothOutputs(spec);
+    expectClose(actual, expected);
+    // the batch has each case: y and x of either sign (the left half-plane beyond ±π/2), y = 0 with x < 0, x = 0, both 0
+    const near = (angle: number) => expected.some((v) => Math.abs(v - angle) < 1e-6);
+    expect([near(Math.PI), near(Math.PI / 2), near(-Math.PI / 2)]).toEqual([true, true, true]);
+    expect([expected.some((v) => v > Math.PI / 2 + 1e-3), expected.some((v) => v < -Math.PI / 2 - 1e-3)]).toEqual([true, true]);
+    for (let s = 0; s < BATCH; s++) expect(expected.slice(s * 24 + 18, s * 24 + 24)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(ops(graph)).toContain("Atan");
+  });
+
+  it("an op with no ONNX form is one error naming the equation (or the recurrence) and the op", async () => {
+    const errorOf = async (spec: object) => {
+      const net = loaded(spec);
+      const error = await exportOnnx({ file: net.file, loaded: net }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BpgenError);
+      return (error as BpgenError).message;
+    };
+    const base = { name: "bad", params: { w: { shape: [2] } }, inputs: { x: [2] }, targets: { t: [2] }, output: "y", loss: "sum((y - t).^2)" };
+    const plain = await errorOf({ ...base, equations: ["a = w .* x", "y = a - batch_mean(a)"] });
+    expect(plain).toMatch(/equation defining y uses batchMean/);
+    expect(plain).toMatch(/equations\[1\]/);
+    const carried = await errorOf({ ...base, equations: [{ recurrence: { steps: 2, carry: { h: "batch_mean(x)" }, equations: ["h = tanh(w .* h)"], final: { y: "h" } } }] });
+    expect(carried).toMatch(/recurrence handing out y uses batchMean/);
+    expect(carried).toMatch(/equations\[0\]\.recurrence/);
   });
 });
 

@@ -57,7 +57,7 @@ function writer(ctx: DagContext, outputsOf: LoopOutputs, cell?: { readonly loop:
     const known = ctx.bound.get(n) ?? ctx.written.get(n);
     if (known) return known;
     const here = ctx.graph.hint(n) ?? where;
-    const name = !n.batched ? folded(ctx, n) : isLoopOutput(n) ? scan(ctx, n, outputsOf, write, here) : batched(ctx, n, (m) => write(m, here), here);
+    const name = !n.batched ? folded(ctx, n, here) : isLoopOutput(n) ? scan(ctx, n, outputsOf, write, here) : batched(ctx, n, (m) => write(m, here), here);
     ctx.written.set(n, name);
     return name;
   };
@@ -75,13 +75,26 @@ function loopOutputs(root: Node): LoopOutputs {
 }
 
 /** A value of the parameters alone: a parameter under its own name, anything else computed now. */
-function folded(ctx: DagContext, n: Node): string {
+function folded(ctx: DagContext, n: Node, where: string | undefined): string {
+  const across = batchStatistic(n);
+  if (across) throw new UnmappedOp(across.op, where, "it reads across the samples of the call (a batch statistic); the ONNX model computes each sample alone");
   if (n.op === "param" || n.op === "state") return ctx.b.floats(String(n.attr), n.shape, ctx.leafValue(n));
   if (n.op === "const") return ctx.b.scalar(n.attr as number);
   const values = interpret([n], (leaf) => ctx.leafValue(leaf), 1).get(n);
   if (!(values instanceof Float64Array)) throw new Error(`internal: the unbatched ${n.op} #${n.id} has one value per sample`);
   return ctx.b.floats(ctx.graph.hint(n) ?? `folded_${n.id}`, n.shape, values);
 }
+
+/** The batch statistic (batch_mean's, or the number of samples) an unbatched value is computed from, if any. */
+function batchStatistic(n: Node): Node | undefined {
+  const known = BATCH_STATISTICS.get(n);
+  if (known !== undefined) return known ?? undefined;
+  const found = n.op === "batchMean" || n.op === "batchSize" ? n : n.inputs.reduce<Node | undefined>((f, m) => f ?? batchStatistic(m), undefined);
+  BATCH_STATISTICS.set(n, found ?? null);
+  return found;
+}
+
+const BATCH_STATISTICS = new WeakMap<Node, Node | null>();
 
 type Visit = (n: Node) => string;
 
@@ -248,9 +261,24 @@ function elementwise(ctx: DagContext, n: Node, visit: Visit, unmapped: (reason: 
       return toFloat(b.op("Not", [b.op("Equal", [x, y])]));
     case "select":
       return b.op("Where", [b.op("Cast", [x], { to: 9 }), args[1], args[2]]);
+    case "atan2":
+      return atan2(ctx.b, x, y);
     default:
       throw unmapped(`${op} has no ONNX form in bpgen's exporter`);
   }
+}
+
+/**
+ * atan2(y, x), which ONNX lacks, from Atan: atan(y/x) for x > 0; for x < 0 that shifted by π toward y's side (+π
+ * for y ≥ 0); for x = 0, π/2 times the sign of y, so atan2(0, 0) = 0 as Math.atan2 gives (Where picks per element:
+ * what y/x is where x = 0 is never read). Zeros are not told apart by their sign (Math.atan2(−0, −1) is −π, here π).
+ */
+function atan2(b: GraphBuilder, y: string, x: string): string {
+  const zero = b.scalar(0);
+  const ratio = b.op("Atan", [b.op("Div", [y, x])]);
+  const leftHalf = b.op("Add", [ratio, b.op("Where", [b.op("GreaterOrEqual", [y, zero]), b.scalar(Math.PI), b.scalar(-Math.PI)])]);
+  const vertical = b.op("Mul", [b.op("Sign", [y]), b.scalar(Math.PI / 2)]);
+  return b.op("Where", [b.op("Greater", [x, zero]), ratio, b.op("Where", [b.op("Less", [x, zero]), leftHalf, vertical])]);
 }
 
 // ---- contractions ----------------------------------------------------------------------------------------

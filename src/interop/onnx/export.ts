@@ -351,15 +351,26 @@ function transpose2(values: Float64Array, rows: number, cols: number): Float64Ar
 // ---- errors ---------------------------------------------------------------------------------------------
 
 function equationError(spec: EquationNetSpec<EquationEntry>, e: UnmappedOp, file: string): BpgenError {
-  const index = spec.equations.findIndex((eq) => typeof eq === "string" && eq.split("=")[0].trim() === e.value);
-  const equation = index >= 0 ? spec.equations[index] : undefined;
+  const at = e.value === undefined ? undefined : definitionOf(spec, e.value);
   return new BpgenError({
     file,
-    ...(index >= 0 ? { path: `equations[${index}]`, equation: String(equation) } : {}),
-    message: index >= 0 ? `the equation defining ${e.value} uses ${e.op}, which the ONNX export cannot write: ${e.reason}` : `the forward pass uses ${e.op}, which the ONNX export cannot write: ${e.reason}`,
-    expected: "elementwise functions (except atan2 and random numbers), products, sums and reductions, slices, reshapes, transposes, convolutions and pooling",
+    ...(at ? { path: at.path, ...(at.equation === undefined ? {} : { equation: at.equation }) } : {}),
+    message: at ? `${at.what} ${e.value} uses ${e.op}, which the ONNX export cannot write: ${e.reason}` : `the forward pass uses ${e.op}, which the ONNX export cannot write: ${e.reason}`,
+    expected: "elementwise functions (except random numbers), products, sums and reductions, slices, reshapes, transposes, convolutions, pooling and recurrences",
     found: e.op,
   });
+}
+
+/** Where `name` is defined: by an equation, or handed out by a recurrence. */
+function definitionOf(spec: EquationNetSpec<EquationEntry>, name: string): { path: string; what: string; equation?: string } | undefined {
+  for (const [i, entry] of spec.equations.entries()) {
+    if (typeof entry === "string") {
+      if (entry.split("=")[0].trim() === name) return { path: `equations[${i}]`, what: "the equation defining", equation: entry };
+    } else if (Object.hasOwn(entry.recurrence.outputs ?? {}, name) || Object.hasOwn(entry.recurrence.final ?? {}, name)) {
+      return { path: `equations[${i}].recurrence`, what: "the recurrence handing out" };
+    }
+  }
+  return undefined;
 }
 
 // ---- the parameters -----------------------------------------------------------------------------------------
