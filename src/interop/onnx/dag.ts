@@ -38,7 +38,9 @@ export interface DagContext {
 
 /** The ONNX name of `root`'s value, adding the nodes it needs. */
 export function translate(ctx: DagContext, root: Node): string {
-  return writer(ctx, loopOutputs(root))(root, undefined);
+  let outputs: LoopOutputs | undefined;
+  // walked once, when the first recurrence is met (most values read none)
+  return writer(ctx, () => (outputs ??= loopOutputs(root)))(root, undefined);
 }
 
 /** Writes a value's nodes and returns its name; `where` names the equation or layer being written, for errors. */
@@ -46,12 +48,13 @@ type Write = (n: Node, where: string | undefined) => string;
 
 /** What each recurrence hands out that the value being translated reads, by the recurrence's id. */
 type LoopOutputs = ReadonlyMap<number, readonly Node[]>;
+type LoopOutputsOf = () => LoopOutputs;
 
 /**
  * The writer of values into `ctx.b`. In a Scan's body (`cell`), a value outside the recurrence's cell is written by
  * `cell.outer` into the enclosing graph, and the body reads it from there by name.
  */
-function writer(ctx: DagContext, outputsOf: LoopOutputs, cell?: { readonly loop: number; readonly outer: Write }): Write {
+function writer(ctx: DagContext, outputsOf: LoopOutputsOf, cell?: { readonly loop: number; readonly outer: Write }): Write {
   const write: Write = (n, where) => {
     if (cell && n.loop !== cell.loop) return cell.outer(n, where);
     const known = ctx.bound.get(n) ?? ctx.written.get(n);
@@ -153,10 +156,10 @@ function batched(ctx: DagContext, n: Node, visit: Visit, where: string | undefin
  * so the body is the same for any T. A recurrence without sequences (`steps`) scans a Range(0, T) it does not read.
  * Returns the name of `n`, and names every output of the recurrence that `outputsOf` lists.
  */
-function scan(ctx: DagContext, n: Node, outputsOf: LoopOutputs, write: Write, where: string | undefined): string {
+function scan(ctx: DagContext, n: Node, outputsOf: LoopOutputsOf, write: Write, where: string | undefined): string {
   const { b } = ctx;
   const loop = recurrenceOf(n);
-  const outputs = outputsOf.get(loop.id) ?? [n];
+  const outputs = outputsOf().get(loop.id) ?? [n];
   if (loop.reverse || outputs.some((o) => o.op === "loopSum")) {
     throw new UnmappedOp(n.op, where, "a reversed recurrence or a sum over its steps is a step of training (a gradient), not of the inference pass");
   }

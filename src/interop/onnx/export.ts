@@ -12,7 +12,8 @@
  * dropout is left out, and under softmax_cross_entropy the output is the probabilities, a Softmax over the last
  * axis, as `forward` gives them.
  *
- * Equation form: the DAG of the forward pass, node by node (dag.ts), one graph input per declared input.
+ * Equation form: the DAG of the forward pass, node by node (dag.ts), one graph input per declared input; a
+ * recurrence is one Scan whose body graph is its cell.
  */
 import { dirname, join } from "node:path";
 import { BpgenError } from "../../errors.ts";
