@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BpgenError } from "../../src/errors.ts";
-import { exportOnnx } from "../../src/interop/onnx/export.ts";
-import { decodeModel } from "../../src/interop/onnx/proto.ts";
+import { exportOnnx, onnxModel } from "../../src/interop/onnx/export.ts";
+import { decodeModel, type GraphMessage } from "../../src/interop/onnx/proto.ts";
 import { encodeParams } from "../../src/train/params.ts";
 import { compiled, forward, loaded, numbers, runOnnx, type TestModule } from "./fixtures/onnx/run.ts";
 
@@ -220,13 +220,139 @@ describe("ONNX export, equation form", () => {
     expect(ops(graph)).toContain("ReduceMax");
   });
 
-  it("an op with no ONNX form is one error naming the equation and the op", async () => {
-    const spec = { name: "bad", params: { w: { shape: [2] } }, inputs: { x: [2] }, targets: { t: [2] }, equations: ["a = w .* x", "y = atan2(a, x)"], output: "y", loss: "sum((y - t).^2)" };
-    const net = loaded(spec);
-    const error = await exportOnnx({ file: net.file, loaded: net }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(BpgenError);
-    const message = (error as BpgenError).message;
-    expect(message).toMatch(/equation defining y uses atan2/);
-    expect(message).toMatch(/equations\[1\]/);
+  it("atan2 in every quadrant and on the axes (atan2(0, 0) = 0), composed from Atan and Where", async () => {
+    const spec = {
+      name: "angles",
+      params: { w: { shape: [6] } },
+      inputs: { x: [6] },
+      targets: { t: [24] },
+      equations: ["a = w .* x", "y = concat(atan2(a, x), atan2(relu(a), x), atan2(a, relu(x)), atan2(relu(-abs(a)), relu(-abs(x))))"],
+      output: "y",
+      loss: "0.5 * sum((y - t).^2)",
+    };
+    const { expected, actual, graph } = await bothOutputs(spec);
+    expectClose(actual, expected);
+    // the batch has each case: y and x of either sign (the left half-plane beyond ±π/2), y = 0 with x < 0, x = 0, both 0
+    const near = (angle: number) => expected.some((v) => Math.abs(v - angle) < 1e-6);
+    expect([near(Math.PI), near(Math.PI / 2), near(-Math.PI / 2)]).toEqual([true, true, true]);
+    expect([expected.some((v) => v > Math.PI / 2 + 1e-3), expected.some((v) => v < -Math.PI / 2 - 1e-3)]).toEqual([true, true]);
+    for (let s = 0; s < BATCH; s++) expect(expected.slice(s * 24 + 18, s * 24 + 24)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(ops(graph)).toContain("Atan");
+  });
+
+  it("an op with no ONNX form is one error naming the equation (or the recurrence) and the op", async () => {
+    const errorOf = async (spec: object) => {
+      const net = loaded(spec);
+      const error = await exportOnnx({ file: net.file, loaded: net }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BpgenError);
+      return (error as BpgenError).message;
+    };
+    const base = { name: "bad", params: { w: { shape: [2] } }, inputs: { x: [2] }, targets: { t: [2] }, output: "y", loss: "sum((y - t).^2)" };
+    const plain = await errorOf({ ...base, equations: ["a = w .* x", "y = a - batch_mean(a)"] });
+    expect(plain).toMatch(/equation defining y uses batchMean/);
+    expect(plain).toMatch(/equations\[1\]/);
+    const carried = await errorOf({ ...base, equations: [{ recurrence: { steps: 2, carry: { h: "batch_mean(x)" }, equations: ["h = tanh(w .* h)"], final: { y: "h" } } }] });
+    expect(carried).toMatch(/recurrence handing out y uses batchMean/);
+    expect(carried).toMatch(/equations\[0\]\.recurrence/);
   });
 });
+
+/** An Elman network over `steps` steps whose last state is read. */
+const elman = (steps: number) => ({
+  name: "elman",
+  params: { Wx: { shape: [4, 3] }, Wh: { shape: [4, 4] }, b: { shape: [4] }, Wy: { shape: [2, 4] } },
+  inputs: { x: [steps, 3] },
+  targets: { t: [2] },
+  equations: [
+    { recurrence: { over: { x_t: "x" }, carry: { h: "zeros(4)" }, equations: ["h = tanh(Wx * x_t + Wh * h + b)"], final: { hT: "h" } } },
+    "y = Wy * hT",
+  ],
+  output: "y",
+  loss: "0.5 * sum((y - t).^2)",
+});
+
+/** The body graph of the graph's one Scan node. */
+function scanBody(graph: GraphMessage): GraphMessage {
+  const scans = (graph.node ?? []).filter((n) => n.opType === "Scan");
+  expect(scans).toHaveLength(1);
+  const body = scans[0].attribute?.find((a) => a.name === "body")?.g;
+  if (!body) throw new Error("the Scan has no body");
+  return body;
+}
+
+describe("ONNX export, equation form: recurrences as a Scan", () => {
+  it("an Elman network's last state: one Scan, whose body is one step, so the model's size does not grow with T", async () => {
+    const { expected, actual, graph } = await bothOutputs(elman(6));
+    expectClose(actual, expected);
+    const body = scanBody(graph);
+    expect(ops(body)).toEqual(expect.arrayContaining(["MatMul", "Tanh"]));
+    expect(ops(body)).not.toContain("Scan");
+    // the parameters stay initializers of the model, read by the body from there
+    expect(body.initializer ?? []).toEqual([]);
+    expect((graph.initializer ?? []).map((t) => t.name)).toEqual(expect.arrayContaining(["Wx", "Wh", "b"]));
+
+    const values = (steps: number) => {
+      const spec = loaded(elman(steps)).spec;
+      const params = new Map(Object.entries(elman(steps).params).map(([name, p]) => [name, new Float64Array(p.shape.reduce((a, c) => a * c, 1)).fill(0.1)]));
+      return onnxModel(spec, { params, state: new Map() }, "elman.json").length;
+    };
+    const [short, long] = [values(8), values(64)];
+    // 56 more steps cost not even one float each (only the input's declared length differs)
+    expect(Math.abs(long - short)).toBeLessThan(56 * 4);
+  });
+
+  it("a peephole LSTM (its gates read the cell state, before and after the step assigns it), a learned initial state", async () => {
+    const gate = (g: string) => ({ [`W${g}`]: { shape: [4, 3] }, [`U${g}`]: { shape: [4, 4] }, [`b${g}`]: { shape: [4] } });
+    const spec = {
+      name: "peephole",
+      params: { ...gate("i"), ...gate("f"), ...gate("c"), ...gate("o"), pi: { shape: [4] }, pf: { shape: [4] }, po: { shape: [4] }, h0: { shape: [4] }, Wy: { shape: [3, 4] } },
+      inputs: { x: [5, 3] },
+      targets: { t: [3] },
+      equations: [
+        {
+          recurrence: {
+            over: { x_t: "x" },
+            carry: { h: "h0", c: "zeros(4)" },
+            equations: [
+              "i = sigmoid(Wi * x_t + Ui * h + pi .* c + bi)",
+              "f = sigmoid(Wf * x_t + Uf * h + pf .* c + bf)",
+              "c = f .* c + i .* tanh(Wc * x_t + Uc * h + bc)",
+              "o = sigmoid(Wo * x_t + Uo * h + po .* c + bo)",
+              "h = o .* tanh(c)",
+            ],
+            final: { hT: "h" },
+          },
+        },
+        "y = softmax(Wy * hT)",
+      ],
+      output: "y",
+      loss: "-sum(t .* log(y))",
+    };
+    const { expected, actual, graph } = await bothOutputs(spec);
+    expectClose(actual, expected);
+    expect(ops(scanBody(graph)).filter((op) => op === "Sigmoid")).toHaveLength(3);
+  });
+
+  it("every step's value read as a sequence; a step reading per-sample values from before the recurrence; a recurrence without sequences", async () => {
+    const spec = {
+      name: "sequence",
+      params: { Wx: { shape: [4, 3] }, V: { shape: [4, 2] }, Wh: { shape: [4, 4] }, b: { shape: [4] }, G: { shape: [2, 2] } },
+      inputs: { x: [6, 3], c: [2] },
+      targets: { t: [26] },
+      equations: [
+        "zx = x * Wx'",
+        "u = V * c",
+        { recurrence: { over: { zx_t: "zx" }, carry: { h: "tanh(u)" }, equations: ["h = tanh(zx_t + Wh * h + u)"], outputs: { hs: "h .* 2", bs: "b" } } },
+        { recurrence: { steps: 3, carry: { g: "c" }, equations: ["g = tanh(G * g + 0.5)"], final: { gT: "g" } } },
+        "y = concat(reshape(hs - bs, [24]), gT)",
+      ],
+      output: "y",
+      loss: "0.5 * sum((y - t).^2)",
+    };
+    const { expected, actual, graph } = await bothOutputs(spec);
+    expectClose(actual, expected);
+    expect(ops(graph).filter((op) => op === "Scan")).toHaveLength(2);
+    expect(ops(graph)).toContain("Range");
+  });
+});
+

@@ -1,6 +1,8 @@
 /**
  * An ONNX graph under construction: nodes in order, float and int64 initializers, and fresh value names. The
- * exporters add nodes through `op`, which returns the name of the node's (first) output.
+ * exporters add nodes through `op`, which returns the name of the node's (first) output. A body graph (a Scan's)
+ * is built by a child builder: its names are new in the whole model (ONNX forbids a subgraph to shadow a name of
+ * the enclosing graph), and its constants are the outer graph's initializers, which the body reads from there.
  */
 import { AttributeType, DataType, type AttributeMessage, type GraphMessage, type ModelMessage, type NodeMessage, type TensorMessage, type ValueInfoMessage } from "./proto.ts";
 
@@ -10,16 +12,33 @@ export const OPSET = 17;
 export const IR_VERSION = 8;
 
 /** A number is an INT attribute (a float one is `{ float }`), an array INTS. */
-export type AttributeValue = number | readonly number[] | string | { readonly ints: readonly number[] } | { readonly float: number } | { readonly strings: readonly string[] };
+export type AttributeValue =
+  | number
+  | readonly number[]
+  | string
+  | { readonly ints: readonly number[] }
+  | { readonly float: number }
+  | { readonly strings: readonly string[] }
+  | { readonly graph: GraphMessage };
 
 export class GraphBuilder {
   readonly nodes: NodeMessage[] = [];
   readonly initializers: TensorMessage[] = [];
-  private readonly used = new Set<string>();
+  private readonly used: Set<string>;
   private readonly constants = new Map<string, string>();
   private readonly producers = new Map<string, NodeMessage>();
 
-  /** A name no value of the graph has yet, from `base`. */
+  /** The root builder of a model, or (with `parent`) the builder of a body graph inside it. */
+  constructor(private readonly parent?: GraphBuilder) {
+    this.used = parent?.used ?? new Set<string>();
+  }
+
+  /** A builder for a body graph of this one's (see the class comment). */
+  child(): GraphBuilder {
+    return new GraphBuilder(this);
+  }
+
+  /** A name no value of the model has yet, from `base`. */
   fresh(base: string): string {
     let name = base;
     for (let k = 1; this.used.has(name); k++) name = `${base}_${k}`;
@@ -69,6 +88,7 @@ export class GraphBuilder {
 
   /** A float initializer (stored as float32). */
   floats(base: string, dims: readonly number[], values: ArrayLike<number>): string {
+    if (this.parent) return this.parent.floats(base, dims, values);
     const name = this.fresh(base);
     this.initializers.push({ name, dims: [...dims], dataType: DataType.FLOAT, rawData: float32Bytes(values) });
     return name;
@@ -76,6 +96,7 @@ export class GraphBuilder {
 
   /** An int64 initializer (shapes, axes, indices); equal ones are shared. */
   int64s(dims: readonly number[], values: readonly number[], base = "i64"): string {
+    if (this.parent) return this.parent.int64s(dims, values, base);
     const key = `${dims.join(",")}|${values.join(",")}`;
     const known = this.constants.get(key);
     if (known) return known;
@@ -87,6 +108,7 @@ export class GraphBuilder {
 
   /** A float scalar constant, shared. */
   scalar(value: number): string {
+    if (this.parent) return this.parent.scalar(value);
     const key = `f|${Object.is(value, -0) ? "-0" : String(value)}`;
     const known = this.constants.get(key);
     if (known) return known;
@@ -95,11 +117,16 @@ export class GraphBuilder {
     return name;
   }
 
-  model(name: string, inputs: readonly ValueInfoMessage[], outputs: readonly ValueInfoMessage[], docString: string, producerVersion: string): ModelMessage {
+  /** The graph of the nodes the outputs need, with the initializers they (and their bodies) read. */
+  graph(name: string, inputs: readonly ValueInfoMessage[], outputs: readonly ValueInfoMessage[]): GraphMessage {
     const nodes = live(this.nodes, outputs.map((o) => o.name ?? ""));
-    const read = new Set(nodes.flatMap((n) => n.input ?? []));
+    const read = new Set(nodes.flatMap(reads));
     const initializers = this.initializers.filter((t) => read.has(t.name ?? ""));
-    const graph: GraphMessage = { name, node: nodes, initializer: initializers, input: [...inputs], output: [...outputs] };
+    return { name, node: nodes, initializer: initializers, input: [...inputs], output: [...outputs] };
+  }
+
+  model(name: string, inputs: readonly ValueInfoMessage[], outputs: readonly ValueInfoMessage[], docString: string, producerVersion: string): ModelMessage {
+    const graph = this.graph(name, inputs, outputs);
     return {
       irVersion: IR_VERSION,
       producerName: "bpgen",
@@ -119,17 +146,25 @@ function live(nodes: readonly NodeMessage[], outputs: readonly string[]): NodeMe
     const n = nodes[k];
     if (!(n.output ?? []).some((o) => needed.has(o))) continue;
     kept.push(n);
-    for (const i of n.input ?? []) needed.add(i);
+    for (const i of reads(n)) needed.add(i);
   }
   return kept.reverse();
 }
 
+/** The names a node reads: its inputs, and what the nodes of its body graphs read (the enclosing graph's values among them). */
+function reads(n: NodeMessage): string[] {
+  const inner = (n.attribute ?? []).flatMap((a) => (a.g?.node ?? []).flatMap(reads));
+  return [...(n.input ?? []), ...inner];
+}
+
+/** A float tensor's value info with these dims: a number is fixed, a string symbolic. */
+export function floatValue(name: string, dims: readonly (number | string)[]): ValueInfoMessage {
+  return { name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) } } } };
+}
+
 /** A float tensor's value info: [batch, ...dims], the batch symbolic. */
 export function floatInput(name: string, dims: readonly number[], batch = "batch"): ValueInfoMessage {
-  return {
-    name,
-    type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: batch }, ...dims.map((d) => ({ dimValue: d }))] } } },
-  };
+  return floatValue(name, [batch, ...dims]);
 }
 
 function attribute(name: string, value: AttributeValue): AttributeMessage {
@@ -138,6 +173,7 @@ function attribute(name: string, value: AttributeValue): AttributeMessage {
     return { name, type: AttributeType.INT, i: value };
   }
   if (typeof value === "string") return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
+  if ("graph" in value) return { name, type: AttributeType.GRAPH, g: value.graph };
   if ("float" in value) return { name, type: AttributeType.FLOAT, f: value.float };
   if ("strings" in value) return { name, type: AttributeType.STRINGS, strings: value.strings.map((v) => new TextEncoder().encode(v)) };
   const ints = "ints" in value ? value.ints : value;

@@ -4,14 +4,15 @@
  * parameters alone (no input reaches it) is folded into an initializer by the reference interpreter, so only
  * values that depend on the sample become nodes. Ops that move elements (slices, views — reshapes, permutations,
  * the windows of convolution and pooling —, broadcasts, concatenations) become one Gather from the flattened
- * operand at the positions the op table's own evaluation gives, or a Reshape when those are in order.
+ * operand at the positions the op table's own evaluation gives, or a Reshape when those are in order. A
+ * recurrence is one Scan whose body graph is its cell, written by the same node writer.
  */
-import type { Graph } from "../../ir/graph.ts";
+import { carryOfAttr, type Graph } from "../../ir/graph.ts";
 import { interpret } from "../../ir/interpret.ts";
-import { type ElementwiseOp, type Node, isElementwiseOp, isLoopOp, sizeOf } from "../../ir/node.ts";
+import { type ElementwiseOp, type Node, type Recurrence, cellValues, isElementwiseOp, isLoopOp, isLoopOutput, reachable, recurrenceOf, sizeOf } from "../../ir/node.ts";
 import { OPS } from "../../ir/ops.ts";
 import { parseReduce, parseSlice, unsliceFill, wholeIndex } from "../../ir/axes.ts";
-import type { GraphBuilder } from "./builder.ts";
+import { floatInput, floatValue, type GraphBuilder } from "./builder.ts";
 
 /** An op of the DAG with no ONNX form here: `value` names where it is (an equation or a layer). */
 export class UnmappedOp extends Error {
@@ -37,19 +38,49 @@ export interface DagContext {
 
 /** The ONNX name of `root`'s value, adding the nodes it needs. */
 export function translate(ctx: DagContext, root: Node): string {
-  const visit = (n: Node, where: string | undefined): string => {
+  let outputs: LoopOutputs | undefined;
+  // walked once, when the first recurrence is met (most values read none)
+  return writer(ctx, () => (outputs ??= loopOutputs(root)))(root, undefined);
+}
+
+/** Writes a value's nodes and returns its name; `where` names the equation or layer being written, for errors. */
+type Write = (n: Node, where: string | undefined) => string;
+
+/** What each recurrence hands out that the value being translated reads, by the recurrence's id. */
+type LoopOutputs = ReadonlyMap<number, readonly Node[]>;
+type LoopOutputsOf = () => LoopOutputs;
+
+/**
+ * The writer of values into `ctx.b`. In a Scan's body (`cell`), a value outside the recurrence's cell is written by
+ * `cell.outer` into the enclosing graph, and the body reads it from there by name.
+ */
+function writer(ctx: DagContext, outputsOf: LoopOutputsOf, cell?: { readonly loop: number; readonly outer: Write }): Write {
+  const write: Write = (n, where) => {
+    if (cell && n.loop !== cell.loop) return cell.outer(n, where);
     const known = ctx.bound.get(n) ?? ctx.written.get(n);
     if (known) return known;
     const here = ctx.graph.hint(n) ?? where;
-    const name = n.batched ? batched(ctx, n, (m) => visit(m, here), here) : folded(ctx, n);
+    const name = !n.batched ? folded(ctx, n, here) : isLoopOutput(n) ? scan(ctx, n, outputsOf, write, here) : batched(ctx, n, (m) => write(m, here), here);
     ctx.written.set(n, name);
     return name;
   };
-  return visit(root, undefined);
+  return write;
+}
+
+function loopOutputs(root: Node): LoopOutputs {
+  const out = new Map<number, Node[]>();
+  for (const n of reachable(root).sort((a, b) => a.id - b.id)) {
+    if (!isLoopOutput(n)) continue;
+    const loop = recurrenceOf(n).id;
+    out.set(loop, [...(out.get(loop) ?? []), n]);
+  }
+  return out;
 }
 
 /** A value of the parameters alone: a parameter under its own name, anything else computed now. */
-function folded(ctx: DagContext, n: Node): string {
+function folded(ctx: DagContext, n: Node, where: string | undefined): string {
+  const across = batchStatistic(n);
+  if (across) throw new UnmappedOp(across.op, where, "it reads across the samples of the call (a batch statistic); the ONNX model computes each sample alone");
   if (n.op === "param" || n.op === "state") return ctx.b.floats(String(n.attr), n.shape, ctx.leafValue(n));
   if (n.op === "const") return ctx.b.scalar(n.attr as number);
   const values = interpret([n], (leaf) => ctx.leafValue(leaf), 1).get(n);
@@ -57,12 +88,23 @@ function folded(ctx: DagContext, n: Node): string {
   return ctx.b.floats(ctx.graph.hint(n) ?? `folded_${n.id}`, n.shape, values);
 }
 
+/** The batch statistic (batch_mean's, or the number of samples) an unbatched value is computed from, if any. */
+function batchStatistic(n: Node): Node | undefined {
+  const known = BATCH_STATISTICS.get(n);
+  if (known !== undefined) return known ?? undefined;
+  const found = n.op === "batchMean" || n.op === "batchSize" ? n : n.inputs.reduce<Node | undefined>((f, m) => f ?? batchStatistic(m), undefined);
+  BATCH_STATISTICS.set(n, found ?? null);
+  return found;
+}
+
+const BATCH_STATISTICS = new WeakMap<Node, Node | null>();
+
 type Visit = (n: Node) => string;
 
 function batched(ctx: DagContext, n: Node, visit: Visit, where: string | undefined): string {
   const { b } = ctx;
   const unmapped = (reason: string) => new UnmappedOp(n.op, where, reason);
-  if (isLoopOp(n.op)) throw unmapped("a recurrence of the equation form has no ONNX export yet (it would be an ONNX Loop; the layer form's rnn, lstm and gru export as ONNX's RNN, LSTM and GRU)");
+  if (isLoopOp(n.op)) throw new Error(`internal: the ${n.op} #${n.id} is written outside its recurrence's body`);
   if (isElementwiseOp(n.op)) return elementwise(ctx, n, visit, unmapped);
   const [a] = n.inputs;
   switch (n.op) {
@@ -101,6 +143,79 @@ function batched(ctx: DagContext, n: Node, visit: Visit, where: string | undefin
     default:
       throw unmapped(`${n.op} is a step of training (a batch statistic or a gradient), not of the inference pass`);
   }
+}
+
+// ---- recurrences ----------------------------------------------------------------------------------------
+
+/**
+ * A recurrence as one ONNX Scan over axis 1 of its sequences ([batch, T, ...]: the batch stays first, each step's
+ * row is [batch, ...]). Its carries are the Scan's state variables (initial values that are not per sample expanded
+ * over the batch), its stacks the scan outputs (collected along axis 1), its finals the last states. The body graph
+ * is the cell, written node by node like any value; what the cell reads from outside it (values of the parameters,
+ * which are initializers, and per-sample values computed before the recurrence) it reads from the enclosing graph,
+ * so the body is the same for any T. A recurrence without sequences (`steps`) scans a Range(0, T) it does not read.
+ * Returns the name of `n`, and names every output of the recurrence that `outputsOf` lists.
+ */
+function scan(ctx: DagContext, n: Node, outputsOf: LoopOutputsOf, write: Write, where: string | undefined): string {
+  const { b } = ctx;
+  const loop = recurrenceOf(n);
+  const outputs = outputsOf().get(loop.id) ?? [n];
+  if (loop.reverse || outputs.some((o) => o.op === "loopSum")) {
+    throw new UnmappedOp(n.op, where, "a reversed recurrence or a sum over its steps is a step of training (a gradient), not of the inference pass");
+  }
+  const outer = (m: Node) => write(m, where);
+  const hint = (m: Node, base: string) => ctx.graph.hint(m) ?? base;
+  const stacks = outputs.filter((o) => o.op === "stack");
+  const steps = cellValues(loop, [...stacks.map((o) => o.inputs[0]), ...loop.carries.map((c) => c.next)]).filter((m) => m.op === "step");
+  const perSample = batchExpander(ctx, loop, steps, outer);
+
+  const body = b.child();
+  const bodyCtx: DagContext = { b: body, graph: ctx.graph, bound: new Map(), leafValue: ctx.leafValue, written: new Map() };
+  const bind = (m: Node, base: string) => {
+    const name = body.fresh(base);
+    bodyCtx.bound.set(m, name);
+    return floatInput(name, m.shape);
+  };
+  const states = loop.carries.map((c) => bind(c.leaf, hint(c.leaf, "carry")));
+  const rows = steps.length > 0 ? steps.map((s) => bind(s, `${hint(s.inputs[0], "sequence")}_t`)) : [floatValue(body.fresh("step"), [])];
+  const inner = writer(bodyCtx, outputsOf, { loop: loop.id, outer: write });
+  // every body output is a node of its own: two outputs may be one value, or a value of the body's inputs
+  const result = (m: Node, base: string) => floatInput(body.op("Identity", [perSample(body, m, inner(m, where))], {}, base), m.shape);
+  const nexts = loop.carries.map((c) => result(c.next, `${hint(c.leaf, "carry")}_next`));
+  const collected = stacks.map((o) => result(o.inputs[0], `${hint(o, "stack")}_t`));
+
+  const initial = loop.carries.map((c) => perSample(b, c.init, outer(c.init)));
+  const scanned = steps.length > 0 ? steps.map((s) => perSample(b, s.inputs[0], outer(s.inputs[0]))) : [b.op("Range", [b.scalar(0), b.scalar(loop.length), b.scalar(1)], {}, "steps")];
+  const names = b.opMany("Scan", [...initial, ...scanned], loop.carries.length + stacks.length, {
+    body: { graph: body.graph(`recurrence_${loop.id}_step`, [...states, ...rows], [...nexts, ...collected]) },
+    num_scan_inputs: scanned.length,
+    scan_input_axes: scanned.map(() => (steps.length > 0 ? 1 : 0)),
+    ...(stacks.length > 0 ? { scan_output_axes: stacks.map(() => 1) } : {}),
+  }, "scan");
+  for (const o of outputs) ctx.written.set(o, o.op === "final" ? names[carryOfAttr(o.attr)] : names[loop.carries.length + stacks.indexOf(o)]);
+  return ctx.written.get(n) ?? names[0];
+}
+
+/**
+ * A value as a per-sample tensor [batch, ...] in the graph `into` (the enclosing one or the body): a value of the
+ * parameters alone is expanded over the batch, whose size is read (once, in the enclosing graph) from a per-sample
+ * value the recurrence starts from, or else from a graph input.
+ */
+function batchExpander(ctx: DagContext, loop: Recurrence, steps: readonly Node[], outer: (m: Node) => string) {
+  const { b } = ctx;
+  let batch: string | undefined;
+  const batchSize = (): string => {
+    const reference = [...loop.carries.map((c) => c.init), ...steps.map((s) => s.inputs[0])].find((m) => m.batched);
+    const name = reference ? outer(reference) : [...ctx.bound].find(([m]) => m.batched)?.[1];
+    if (name === undefined) throw new Error(`internal: recurrence ${loop.id} has no per-sample value to read the batch size from`);
+    return b.op("Slice", [b.op("Shape", [name]), b.int64s([1], [0]), b.int64s([1], [1])], {}, "batch");
+  };
+  return (into: GraphBuilder, m: Node, name: string): string => {
+    if (m.batched) return name;
+    batch ??= batchSize();
+    const shape = b.cached(`batched|${batch}|${m.shape.join(",")}`, () => b.op("Concat", [batch as string, b.int64s([m.shape.length], [...m.shape])], { axis: 0 }));
+    return into.op("Expand", [name, shape]);
+  };
 }
 
 // ---- elementwise ----------------------------------------------------------------------------------------
@@ -149,9 +264,24 @@ function elementwise(ctx: DagContext, n: Node, visit: Visit, unmapped: (reason: 
       return toFloat(b.op("Not", [b.op("Equal", [x, y])]));
     case "select":
       return b.op("Where", [b.op("Cast", [x], { to: 9 }), args[1], args[2]]);
+    case "atan2":
+      return atan2(ctx.b, x, y);
     default:
       throw unmapped(`${op} has no ONNX form in bpgen's exporter`);
   }
+}
+
+/**
+ * atan2(y, x), which ONNX lacks, from Atan: atan(y/x) for x > 0; for x < 0 that shifted by π toward y's side (+π
+ * for y ≥ 0); for x = 0, π/2 times the sign of y, so atan2(0, 0) = 0 as Math.atan2 gives (Where picks per element:
+ * what y/x is where x = 0 is never read). Zeros are not told apart by their sign (Math.atan2(−0, −1) is −π, here π).
+ */
+function atan2(b: GraphBuilder, y: string, x: string): string {
+  const zero = b.scalar(0);
+  const ratio = b.op("Atan", [b.op("Div", [y, x])]);
+  const leftHalf = b.op("Add", [ratio, b.op("Where", [b.op("GreaterOrEqual", [y, zero]), b.scalar(Math.PI), b.scalar(-Math.PI)])]);
+  const vertical = b.op("Mul", [b.op("Sign", [y]), b.scalar(Math.PI / 2)]);
+  return b.op("Where", [b.op("Greater", [x, zero]), ratio, b.op("Where", [b.op("Less", [x, zero]), leftHalf, vertical])]);
 }
 
 // ---- contractions ----------------------------------------------------------------------------------------

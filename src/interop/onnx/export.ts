@@ -12,7 +12,8 @@
  * dropout is left out, and under softmax_cross_entropy the output is the probabilities, a Softmax over the last
  * axis, as `forward` gives them.
  *
- * Equation form: the DAG of the forward pass, node by node (dag.ts), one graph input per declared input.
+ * Equation form: the DAG of the forward pass, node by node (dag.ts), one graph input per declared input; a
+ * recurrence is one Scan whose body graph is its cell.
  */
 import { dirname, join } from "node:path";
 import { BpgenError } from "../../errors.ts";
@@ -351,15 +352,26 @@ function transpose2(values: Float64Array, rows: number, cols: number): Float64Ar
 // ---- errors ---------------------------------------------------------------------------------------------
 
 function equationError(spec: EquationNetSpec<EquationEntry>, e: UnmappedOp, file: string): BpgenError {
-  const index = spec.equations.findIndex((eq) => typeof eq === "string" && eq.split("=")[0].trim() === e.value);
-  const equation = index >= 0 ? spec.equations[index] : undefined;
+  const at = e.value === undefined ? undefined : definitionOf(spec, e.value);
   return new BpgenError({
     file,
-    ...(index >= 0 ? { path: `equations[${index}]`, equation: String(equation) } : {}),
-    message: index >= 0 ? `the equation defining ${e.value} uses ${e.op}, which the ONNX export cannot write: ${e.reason}` : `the forward pass uses ${e.op}, which the ONNX export cannot write: ${e.reason}`,
-    expected: "elementwise functions (except atan2 and random numbers), products, sums and reductions, slices, reshapes, transposes, convolutions and pooling",
+    ...(at ? { path: at.path, ...(at.equation === undefined ? {} : { equation: at.equation }) } : {}),
+    message: at ? `${at.what} ${e.value} uses ${e.op}, which the ONNX export cannot write: ${e.reason}` : `the forward pass uses ${e.op}, which the ONNX export cannot write: ${e.reason}`,
+    expected: "elementwise functions (except random numbers), products, sums and reductions, slices, reshapes, transposes, convolutions, pooling and recurrences",
     found: e.op,
   });
+}
+
+/** Where `name` is defined: by an equation, or handed out by a recurrence. */
+function definitionOf(spec: EquationNetSpec<EquationEntry>, name: string): { path: string; what: string; equation?: string } | undefined {
+  for (const [i, entry] of spec.equations.entries()) {
+    if (typeof entry === "string") {
+      if (entry.split("=")[0].trim() === name) return { path: `equations[${i}]`, what: "the equation defining", equation: entry };
+    } else if (Object.hasOwn(entry.recurrence.outputs ?? {}, name) || Object.hasOwn(entry.recurrence.final ?? {}, name)) {
+      return { path: `equations[${i}].recurrence`, what: "the recurrence handing out" };
+    }
+  }
+  return undefined;
 }
 
 // ---- the parameters -----------------------------------------------------------------------------------------

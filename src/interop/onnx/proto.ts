@@ -128,7 +128,8 @@ export interface AttributeMessage {
   i?: number;
   s?: Uint8Array;
   t?: TensorMessage;
-  g?: unknown;
+  /** A body graph (Scan's, Loop's, If's branches). */
+  g?: GraphMessage;
   floats?: number[];
   ints?: number[];
   strings?: Uint8Array[];
