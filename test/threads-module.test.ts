@@ -20,10 +20,14 @@ import { compile } from "../src/pipeline.ts";
 import { type FloatArray, type Precision, arrayType, interpret } from "../src/render/interp/interpret.ts";
 import type { LayerNetSpec, LayerSpec } from "../src/spec/types.ts";
 import { InterpretedNet } from "./helpers/interpreted.ts";
+import { threadRaces } from "./helpers/thread-races.ts";
 import { exampleText } from "./helpers/project.ts";
 
 /** Examples covering each kind of work the pass splits: dense layers, convolutions, batch norm, recurrences, equations. */
 const EXAMPLES = ["mnist_mlp", "mnist_cnn_bn", "deep_sigmoid10_bn", "adding_lstm", "adding_rnn", "chain3", "xor_sigmoid"];
+
+/** The networks held to the race detector: recurrences (forward steps without barriers), batch norm, dense layers. */
+const RACE_NETS = ["adding_lstm", "adding_rnn", "deep_sigmoid10_bn", "chain3", "xor_sigmoid"];
 
 /** Each example lowered once for the tests below (the lowering, not the pass, is most of their time). */
 const lowered = new Map<string, InterpretedNet>();
@@ -95,6 +99,54 @@ describe("sharing a function among threads (the kernel IR)", () => {
         if ((s.k === "loop" && s.shared) || s.k === "single") inside(s.body);
       });
     }
+  });
+
+  it.each(RACE_NETS)("runs %s on 2 and 3 threads without a race: between two barriers, no thread writes memory another touches", (name) => {
+    for (const fn of Object.values(example(name).lowered("wasm").functions)) {
+      if (!fn || fn.name === "stateGradientNorms") continue;
+      const shared = shareAcrossThreads(fn);
+      for (const threads of [2, 3]) {
+        const { races, barriers } = threadRaces(shared, threads, 5);
+        expect(new Set(barriers).size, `${fn.name}: barriers passed by each of ${threads} threads`).toBe(1);
+        expect(races.slice(0, 3), `${fn.name} on ${threads} threads`).toEqual([]);
+      }
+    }
+  });
+
+  it("runs a recurrence's forward steps on without barriers, and its reverse sweep with them", () => {
+    const fn = (name: "forward" | "gradient") => shareAcrossThreads(example("adding_lstm").lowered("wasm").functions[name]);
+    const stepLoops = (body: readonly Stmt[]) => body.flatMap((s) => (s.k === "loop" && s.kind === "time" ? [s] : []));
+    const barriersIn = (body: readonly Stmt[]) => body.filter((s) => s.k === "barrier").length;
+    const [forwardSteps] = stepLoops(fn("forward").body);
+    expect(barriersIn(forwardSteps?.body ?? [])).toBe(0);
+    const [, reverse] = stepLoops(fn("gradient").body);
+    expect(reverse?.reverse).toBe(true);
+    // the weight gradients read every sample's delta of the step; the next step must not overwrite it before
+    expect(barriersIn(reverse?.body ?? [])).toBe(2);
+  });
+
+  it("ends a step at a barrier where the next step overwrites what this one's weight gradient reads from every sample", () => {
+    // for t: each sample's delta row d = x_t (split by the samples); then grads += Σ_s d ⊗ x_t (split by its rows)
+    const [t, s, i, j] = [{ name: "t", extent: 4 }, { name: "s", extent: "batch" as const }, { name: "i", extent: 4 }, { name: "j", extent: 4 }];
+    const inputs: Buffer = { role: "inputs", size: 16, perSample: true };
+    const delta: Buffer = { role: "work", size: 4, perSample: true, hint: "delta" };
+    const grads: Buffer = { role: "grads", size: 16, perSample: false };
+    const x = (v: typeof i) => ({ c: 0, terms: [{ v: s, k: 16 }, { v: t, k: 4 }, { v, k: 1 }] });
+    const d = (v: typeof i) => ({ c: 0, terms: [{ v: s, k: 4 }, { v, k: 1 }] });
+    const rows: Stmt = { k: "loop", v: s, kind: "samples", body: [{ k: "loop", v: i, kind: "elements", body: [{ k: "store", buf: delta, index: d(i), value: { k: "load", buf: inputs, index: x(i) }, mode: "=" }] }] };
+    const outer: Stmt = {
+      k: "contract",
+      c: { pattern: "weightGradient", out: { buf: grads, index: { c: 0, terms: [{ v: i, k: 4 }, { v: j, k: 1 }] } }, a: { buf: delta, index: d(i) }, b: { buf: inputs, index: x(j) }, outVars: [i, j], reduce: s, mode: "+=" },
+    };
+    const fn: KernelFunction = { name: "sweep", body: [{ k: "fill", buf: grads, index: { c: 0, terms: [] }, count: 16, value: 0 }, { k: "loop", v: t, kind: "time", body: [rows, outer] }] };
+    const shared = shareAcrossThreads(fn);
+    const steps = shared.body.find((st) => st.k === "loop" && st.kind === "time");
+    if (steps?.k !== "loop") throw new Error("no loop over the steps");
+    expect(steps.body.map((st) => st.k)).toEqual(["loop", "barrier", "contract", "barrier"]);
+    expect(threadRaces(shared, 2, 5).races).toEqual([]);
+    // without the step's last barrier, the detector finds the race: a thread a step ahead overwrites its samples' rows
+    const open = { ...shared, body: shared.body.map((st) => (st === steps ? { ...steps, body: steps.body.slice(0, -1) } : st)) };
+    expect(threadRaces(open, 2, 5).races.length).toBeGreaterThan(0);
   });
 
   it("splits mnist_mlp's gradient: its sample loops and products by the samples, its weight gradients by their rows", () => {
