@@ -151,7 +151,8 @@ const EQUATION_NETS: Record<string, object> = {
     output: "y",
     loss: "0.5 * sum((y - t) .^ 2) + 0.5 * sum((hs - s) .^ 2)",
   },
-  // a peephole LSTM (docs/net-json.md): the gates read the cell state, c0 learned; the input's part one product before the loop
+  // a peephole LSTM (docs/net-json.md): the gates read the cell state, c0 learned; the input's part one product before the loop;
+  // then a recurrence of no sequence
   eq_peephole: {
     params: {
       ...Object.fromEntries(["i", "f", "c", "o"].flatMap((g) => [[`U${g}`, { shape: [3, 3] }], [`b${g}`, { shape: [3] }], ...(g === "c" ? [] : [[`p${g}`, { shape: [3] }]])])),
@@ -177,7 +178,9 @@ const EQUATION_NETS: Record<string, object> = {
           final: { hT: "h", cT: "c" },
         },
       },
-      "y = Wy * hT",
+      // a recurrence of no sequence, from a value of each sample
+      { recurrence: { steps: 3, carry: { m: "hT" }, equations: ["m = 0.5 * m + tanh(Uo * m)"], final: { mT: "m" } } },
+      "y = Wy * mT",
     ],
     output: "y",
     loss: "0.5 * sum((y - t) .^ 2) + 0.1 * sum(cT)",
