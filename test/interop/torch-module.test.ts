@@ -142,6 +142,69 @@ const EQUATION_NETS: Record<string, object> = {
     output: "z",
     loss: "sum((z - t) .^ 2)",
   },
+  // recurrences: a Python loop over the steps, differentiated by autograd through every step
+  eq_elman: {
+    params: { Wx: { shape: [4, 3] }, Wh: { shape: [4, 4] }, b: { shape: [4] }, Wy: { shape: [2, 4] } },
+    inputs: { x: [6, 3] },
+    targets: { t: [2], s: [6, 4] },
+    equations: [{ recurrence: { over: { x_t: "x" }, carry: { h: "zeros(4)" }, equations: ["h = tanh(Wx * x_t + Wh * h + b)"], outputs: { hs: "h" }, final: { hT: "h" } } }, "y = Wy * hT"],
+    output: "y",
+    loss: "0.5 * sum((y - t) .^ 2) + 0.5 * sum((hs - s) .^ 2)",
+  },
+  // a peephole LSTM (docs/net-json.md): the gates read the cell state, c0 learned; the input's part one product before the loop;
+  // then a recurrence of no sequence
+  eq_peephole: {
+    params: {
+      ...Object.fromEntries(["i", "f", "c", "o"].flatMap((g) => [[`U${g}`, { shape: [3, 3] }], [`b${g}`, { shape: [3] }], ...(g === "c" ? [] : [[`p${g}`, { shape: [3] }]])])),
+      W: { shape: [12, 2] },
+      c0: { shape: [3], init: 0.3 },
+      Wy: { shape: [2, 3] },
+    },
+    inputs: { x: [5, 2] },
+    targets: { t: [2] },
+    equations: [
+      "zx = x * W'",
+      {
+        recurrence: {
+          over: { z_t: "zx" },
+          carry: { h: "zeros(3)", c: "c0" },
+          equations: [
+            "i = sigmoid(z_t[1:3] + Ui * h + pi .* c + bi)",
+            "f = sigmoid(z_t[4:6] + Uf * h + pf .* c + bf)",
+            "c = f .* c + i .* tanh(z_t[7:9] + Uc * h + bc)",
+            "o = sigmoid(z_t[10:12] + Uo * h + po .* c + bo)",
+            "h = o .* tanh(c)",
+          ],
+          final: { hT: "h", cT: "c" },
+        },
+      },
+      // a recurrence of no sequence, from a value of each sample
+      { recurrence: { steps: 3, carry: { m: "hT" }, equations: ["m = 0.5 * m + tanh(Uo * m)"], final: { mT: "m" } } },
+      "y = Wy * mT",
+    ],
+    output: "y",
+    loss: "0.5 * sum((y - t) .^ 2) + 0.1 * sum(cT)",
+  },
+  // two stacked recurrences (the second over the first's sequence), a minimal gated unit; the output every step's
+  eq_stacked: {
+    params: { A: { shape: [3, 2] }, B: { shape: [3, 3] }, Wf: { shape: [3, 3] }, Uf: { shape: [3, 3] }, Wh: { shape: [3, 3] }, Uh: { shape: [3, 3] }, V: { shape: [2, 3] } },
+    inputs: { x: [4, 2] },
+    targets: { t: [4, 2] },
+    equations: [
+      { recurrence: { over: { x_t: "x" }, carry: { h: "zeros(3)" }, equations: ["h = relu(A * x_t + B * h) - 0.5 * h"], outputs: { hs: "h" } } },
+      {
+        recurrence: {
+          over: { u: "hs" },
+          carry: { g: "zeros(3)" },
+          equations: ["f = sigmoid(Wf * u + Uf * g)", "g = (1 - f) .* g + f .* tanh(Wh * u + Uh * (f .* g))"],
+          outputs: { gs: "g" },
+        },
+      },
+      "z = gs * V'",
+    ],
+    output: "z",
+    loss: "sum(logsumexp(z, 2) - sum(t .* z, 2))",
+  },
 };
 
 /** What the Python program computes for one network. */
@@ -223,11 +286,11 @@ interface Case {
 const root = mkdtempSync(join(tmpdir(), "bpgen-torch-module-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** Targets the loss reads: one-hot rows (softmax), numbers in (0, 1) (binary cross-entropy), any numbers (mse). */
+/** Targets the loss reads: one-hot rows (softmax), numbers in (0, 1) (binary cross-entropy), any numbers (mse, an equation form's loss). */
 function targets(loss: string, count: number, size: number, next: () => number): Float64Array {
   const y = new Float64Array(count * size);
   const classes = loss === "softmax_cross_entropy" ? (size % 3 === 0 && size > 3 ? 3 : size) : 0;
-  for (let i = 0; i < y.length; i++) y[i] = loss === "mse" ? 2 * next() - 1 : loss === "binary_cross_entropy" ? 0.05 + 0.9 * next() : 0;
+  for (let i = 0; i < y.length; i++) y[i] = loss === "binary_cross_entropy" ? 0.05 + 0.9 * next() : loss === "softmax_cross_entropy" ? 0 : 2 * next() - 1;
   if (classes) for (let r = 0; r < y.length / classes; r++) y[r * classes + Math.floor(next() * classes)] = 1;
   return y;
 }

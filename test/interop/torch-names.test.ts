@@ -163,7 +163,7 @@ describe("bpgen export --to pytorch refuses what it cannot write, and writes not
     expect(wrong.stderr).toContain("does not fit the network mlp");
   });
 
-  it("the equation form: written as torch operations, except a recurrence", async () => {
+  it("the equation form: written as torch operations, a recurrence as a loop over its steps", async () => {
     const chain = await exportTo(JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "examples", "chain3.json"), "utf8")) as object);
     expect([chain.code, chain.written], chain.stderr).toEqual([0, true]);
     const recurrent = await exportTo({
@@ -175,8 +175,9 @@ describe("bpgen export --to pytorch refuses what it cannot write, and writes not
       output: "y",
       loss: "0.5 * sum((y - t).^2)",
     });
-    expect([recurrent.code, recurrent.written]).toEqual([2, false]);
-    expect(recurrent.stderr).toContain("does not write a recurrence");
+    expect([recurrent.code, recurrent.written], recurrent.stderr).toEqual([0, true]);
+    const module = readFileSync(recurrent.stdout.match(/wrote (\S+rnn_eq\.py)/)?.[1] as string, "utf8");
+    expect(module).toMatch(/# a recurrence of 5 steps carrying h: .*\n\s+v\d+ = .*# carried: h\n\s+for t in range\(5\):\n/);
   });
 
   it("an unknown target", async () => {

@@ -7,12 +7,17 @@
  *
  * Views (reshapes, transposes, windows) read their elements through an index table made once (a buffer), and
  * their adjoints add through the same table, so that every view of the DAG is one gather or one index_add.
- * Recurrences and random numbers (dropout) are not written: one BpgenError says so.
+ * A recurrence is a Python loop over its steps: its cell's values are printed by the same writer inside the
+ * loop, its carried values are variables reassigned at the end of each step, and what it collects at every step
+ * is stacked after the loop; autograd differentiates through the loop (backpropagation through time). Random
+ * numbers (only dropout makes them, which the layer form exports as nn.Dropout) are not written: one BpgenError
+ * says so.
  */
 import type { ErrorDetail } from "../../errors.ts";
+import { carryOfAttr } from "../../ir/graph.ts";
 import { parseAxisMap, parseReduce, parseSlice, parseView, unsliceFill } from "../../ir/axes.ts";
 import type { Net } from "../../ir/net.ts";
-import type { ElementwiseOp, Node, Shape } from "../../ir/node.ts";
+import { type ElementwiseOp, type Node, type Recurrence, type Shape, cellValues, isLoopOutput, reachable, recurrenceOf } from "../../ir/node.ts";
 import type { EquationNetSpec, EquationEntry } from "../../spec/types.ts";
 import { identifier, numberLiteral, py, pyString, tuple as tupleOf } from "./literals.ts";
 import { INITIALISE, SAFETENSORS, initLiteral, loadAndSave } from "./python.ts";
@@ -84,6 +89,10 @@ class Printer {
   readonly lines: string[] = [];
   readonly problems: ErrorDetail[] = [];
   private readonly printed = new Map<Node, string>();
+  /** The outputs of each recurrence that the roots being printed read. */
+  private readonly loopOutputs = new Map<Recurrence, Node[]>();
+  /** Loops the current line is in (1 inside a recurrence's loop). */
+  private depth = 0;
 
   /** `tables` is shared by the module's functions: a view read in two of them has one table. */
   constructor(
@@ -92,10 +101,25 @@ class Printer {
     private readonly tables: Table[],
   ) {}
 
+  /** The variables holding `roots`, printing what they need first. */
+  print(roots: readonly Node[]): string[] {
+    // every output of a recurrence the roots read, so that one loop computes them all
+    for (const n of reachable(roots).sort((a, b) => a.id - b.id)) {
+      if (!isLoopOutput(n)) continue;
+      const loop = recurrenceOf(n);
+      this.loopOutputs.set(loop, [...(this.loopOutputs.get(loop) ?? []), n]);
+    }
+    return roots.map((r) => this.value(r));
+  }
+
   /** The variable holding `n`, printing what it needs first. */
   value(n: Node): string {
     const known = this.printed.get(n);
     if (known !== undefined) return known;
+    if (isLoopOutput(n)) {
+      this.recurrence(recurrenceOf(n), n);
+      return this.printed.get(n) as string;
+    }
     const inputs = n.inputs.map((i) => this.value(i));
     const expr = this.expression(n, inputs);
     if (/^[A-Za-z_][\w.]*$/.test(expr)) {
@@ -103,10 +127,63 @@ class Printer {
       return expr;
     }
     const name = `v${n.id}`;
-    const hint = this.net.graph.hint(n);
-    this.lines.push(`${name} = ${expr}${hint ? `  # ${hint.replace(/[\r\n]/g, " ")}` : ""}`);
+    this.line(`${name} = ${expr}${this.comment(n)}`);
     this.printed.set(n, name);
     return name;
+  }
+
+  private line(text: string): void {
+    this.lines.push(`${"    ".repeat(this.depth)}${text}`);
+  }
+
+  private comment(n: Node, prefix = ""): string {
+    const hint = this.net.graph.hint(n);
+    return hint ? `  # ${prefix}${hint.replace(/[\r\n]/g, " ")}` : "";
+  }
+
+  /**
+   * A recurrence as a Python loop over its steps, `asked` one of its outputs: what its steps read from outside
+   * (parameters, the sequences, values computed once) first, then the carried values' variables, each starting as
+   * its initial value over the batch; in the loop the cell's values of one step, each [batch, ...shape], the values
+   * collected at every step appended to lists, and the carried values replaced by their next ones; after it, the
+   * lists stacked into sequences [batch, T, ...]. A final value is its carried variable after the last step.
+   */
+  private recurrence(loop: Recurrence, asked: Node): void {
+    const outputs = this.loopOutputs.get(loop) ?? [asked];
+    const collected = outputs.map((o) => o.inputs[0]);
+    const nexts = loop.carries.map((c) => c.next);
+    const cell = cellValues(loop, [...collected, ...nexts]);
+    const outside = [...cell.flatMap((n) => n.inputs), ...collected, ...nexts, ...loop.carries.map((c) => c.init)].filter((n) => n.loop !== loop.id);
+    for (const n of [...new Set(outside)].sort((a, b) => a.id - b.id)) this.value(n);
+    const carried = loop.carries.map((c) => `v${c.leaf.id}`);
+    const names = loop.carries.map((c) => this.net.graph.hint(c.leaf) ?? "a value");
+    this.line(`# a recurrence of ${loop.length} steps carrying ${names.join(", ")}: one Python loop (autograd runs it backwards: backpropagation through time)`);
+    loop.carries.forEach((c, k) => {
+      this.line(`${carried[k]} = ${this.batchedAs(c.init, this.value(c.init), true)}${this.comment(c.leaf, "carried: ")}`);
+      this.printed.set(c.leaf, carried[k]);
+    });
+    const lists = outputs.map((o) => `v${o.id}_steps`);
+    outputs.forEach((o, j) => {
+      if (o.op === "stack") this.line(`${lists[j]} = []${this.comment(o, "every step's ")}`);
+      if (o.op === "loopSum") this.line(`${lists[j]} = 0.0`);
+    });
+    this.line(`for t in ${loop.reverse ? `range(${loop.length - 1}, -1, -1)` : `range(${loop.length})`}:`);
+    this.depth++;
+    for (const n of cell) this.value(n);
+    outputs.forEach((o, j) => {
+      const v = this.batchedAs(o.inputs[0], this.value(o.inputs[0]), true);
+      if (o.op === "stack") this.line(loop.reverse ? `${lists[j]}.insert(0, ${v})` : `${lists[j]}.append(${v})`);
+      if (o.op === "loopSum") this.line(`${lists[j]} = ${lists[j]} + ${v}`);
+    });
+    const next = nexts.map((n) => this.batchedAs(n, this.value(n), true));
+    this.line(carried.length === 1 ? `${carried[0]} = ${next[0]}` : `${carried.join(", ")} = ${next.join(", ")}`);
+    this.depth--;
+    // the cell's values are the last step's from here on: nothing outside the loop reads them
+    for (const n of cell) this.printed.delete(n);
+    outputs.forEach((o, j) => {
+      if (o.op === "stack") this.line(`v${o.id} = torch.stack(${lists[j]}, 1)${this.comment(o)}`);
+      this.printed.set(o, o.op === "final" ? carried[carryOfAttr(o.attr)] : o.op === "stack" ? `v${o.id}` : lists[j]);
+    });
   }
 
   /** A value of the parameters alone broadcast over the batch, when `batched` asks for one. */
@@ -186,11 +263,13 @@ class Printer {
       }
       case "pack":
         return `torch.stack([${n.inputs.map((i, k) => this.batchedAs(i, inputs[k], n.batched)).join(", ")}], ${b})`;
+      case "step":
+        return operand.batched ? `${a}[:, t]` : `${a}[t].expand(n${n.shape.map(() => ", -1").join("")})`;
       case "concat":
         return `torch.cat([${n.inputs.map((i, k) => this.batchedAs(i, inputs[k], n.batched)).join(", ")}], ${Number(n.attr) + b})`;
       default:
         if (n.op in ELEMENTWISE) return ELEMENTWISE[n.op as keyof typeof ELEMENTWISE](n.inputs.map((i, k) => this.aligned(i, inputs[k], n.shape.length)));
-        return this.refuse(n, n.op === "uniform" || n.op === "counter" || n.op === "state" ? "random numbers and state (dropout)" : "a recurrence");
+        return this.refuse(n, n.op === "uniform" || n.op === "counter" || n.op === "state" ? "random numbers and state (dropout)" : `the op ${n.op}`);
     }
   }
 
@@ -272,7 +351,7 @@ export function equationModuleFile(spec: EquationNetSpec<EquationEntry>, net: Ne
   const tables: Table[] = [];
   const body = (roots: Node[]) => {
     const printer = new Printer(net, shared, tables);
-    const values = roots.map((r) => printer.value(r));
+    const values = printer.print(roots);
     return { printer, values };
   };
   const forward = body([net.output]);

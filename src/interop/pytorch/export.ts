@@ -7,6 +7,7 @@
 import { basename, dirname, join } from "node:path";
 import { BpgenError } from "../../errors.ts";
 import type { OutputFile } from "../../files.ts";
+import { isSoftmaxClassifier } from "../../ir/net.ts";
 import { buildNet } from "../../pipeline.ts";
 import { formatPath } from "../../spec/paths.ts";
 import { type EquationEntry, type EquationNetSpec, type LayerNetSpec, type LayerSpec, type Locate, isLayerSpec } from "../../spec/types.ts";
@@ -31,7 +32,7 @@ export const exportPytorch: Exporter = async (request: ExportRequest): Promise<O
   const dir = request.out ?? defaultPytorchDir(file, spec.name);
   const files: OutputFile[] = [
     { target: join(dir, `${spec.name}.py`), data: moduleFile({ spec: layers, plan, file: basename(file), version: VERSION }) },
-    { target: join(dir, `train_${spec.name}.py`), data: trainScript(spec.name, VERSION) },
+    { target: join(dir, `train_${spec.name}.py`), data: trainScript(spec.name, VERSION, layers.loss === "softmax_cross_entropy" ? "softmax" : layers.loss === "binary_cross_entropy" ? "binary" : "regression") },
   ];
   if (request.params !== undefined) files.push({ target: join(dir, `${spec.name}.safetensors`), data: weights(request, plan) });
   return files;
@@ -47,7 +48,8 @@ function exportEquations(request: ExportRequest): OutputFile[] {
   const dir = request.out ?? defaultPytorchDir(file, spec.name);
   const files: OutputFile[] = [
     { target: join(dir, `${spec.name}.py`), data: text },
-    { target: join(dir, `train_${spec.name}.py`), data: trainScript(spec.name, VERSION) },
+    // what bpgen train's accuracy means for an equation net: a softmax classifier's, or none
+    { target: join(dir, `train_${spec.name}.py`), data: trainScript(spec.name, VERSION, isSoftmaxClassifier(net) ? "softmax" : "regression") },
   ];
   if (request.params !== undefined) files.push({ target: join(dir, `${spec.name}.safetensors`), data: weights(request, undefined) });
   return files;
