@@ -423,6 +423,9 @@ def main():
 
     count = x_train.shape[0]
     order_generator = torch.Generator().manual_seed(args.seed)
+    # the parameters bpgen train keeps: those after the epoch of the lowest validation loss (training loss without
+    # held-out rows)
+    best = {"epoch": 0, "score": math.inf, "state": None}
     for epoch in range(args.epochs):
         net.train()
         order = torch.randperm(count, generator=order_generator).to(device)
@@ -454,13 +457,18 @@ def main():
                 # the held-out rows as one process evaluates them, named as bpgen train prints them
                 validation = evaluate(net, x_held, y_held)
                 line.update({"val_loss": validation["loss"], **({"val_acc": validation["accuracy"]} if "accuracy" in validation else {})})
+            score = validation["loss"] if len(held) > 0 else evaluate(net, x_train, y_train)["loss"]
+            if score < best["score"]:
+                best = {"epoch": epoch + 1, "score": score, "state": {k: v.detach().clone() for k, v in net.state_dict().items()}}
             print(json.dumps(line), flush=True)
 
     if rank == 0:
+        if best["state"] is not None:
+            net.load_state_dict(best["state"])
         net.eval()
         with torch.no_grad():
             final = float(net.objective(x_all, y_all))
-        report = {"final_objective": final, "rows": x_all.shape[0], "train_rows": count, "validation_rows": len(held)}
+        report = {"final_objective": final, "best_epoch": best["epoch"], "rows": x_all.shape[0], "train_rows": count, "validation_rows": len(held)}
         if len(held) > 0:
             validation = evaluate(net, x_held, y_held)
             report.update({"validation_objective": validation["loss"], **({"validation_accuracy": validation["accuracy"]} if "accuracy" in validation else {})})
