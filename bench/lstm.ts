@@ -17,10 +17,12 @@
  * LSTM instead. Then compile time and module size at T = 16, 64, 256 (64 units) for both forms (--no-compile skips it).
  *
  * With --threads N (N > 1), bpgen's module is the threaded build (compile(spec, { threads: true })) after
- * `startThreads(N)`, and onnxruntime-web runs on N threads (env.wasm.numThreads); jax-js, TF.js and the hand-written
- * loop have no threads in Node and run on one.
+ * `startThreads(N)`; --ort-threads M runs onnxruntime-web on M threads (env.wasm.numThreads; its pool's threads spin
+ * between runs, taking cores from the peers timed after it). jax-js, TF.js and the hand-written loop have no threads
+ * in Node and run on one.
  *
- *   npx tsx bench/lstm.ts [--rounds 15] [--sizes small,large] [--bpgen unrolled|layer] [--threads 1] [--limit 300] [--no-compile]
+ *   npx tsx bench/lstm.ts [--rounds 15] [--sizes small,large] [--bpgen unrolled|layer] [--threads 1] [--ort-threads 1]
+ *                         [--limit 300] [--no-compile]
  *
  * Timing is bench/timing.ts's: warm-up, then samples of the peers in rounds taken in turn; a ratio is the median
  * over the rounds of the peer's sample divided by the baseline's sample of the same round.
@@ -230,12 +232,12 @@ function printTable(res: SizeResult): void {
 // ---- one network ----------------------------------------------------------------------------------------
 
 /** The peers other than bpgen; their libraries are loaded here, not at the top, so the compile child does not load them. */
-async function peersFor(s: LstmShape, w: LstmWeights, data: LstmBatch, threads: number): Promise<PeerRun[]> {
+async function peersFor(s: LstmShape, w: LstmWeights, data: LstmBatch, ortThreads: number): Promise<PeerRun[]> {
   const { lstmJaxRun } = await import("./peers/lstm-jax.ts");
   const { lstmTfRun } = await import("./peers/lstm-tfjs.ts");
   const { lstmOrtRun } = await import("./peers/lstm-ort.ts");
   // ORT first: its loader sets a global Worker (removed again by initOrt) that jax-js must not see (bench/peers/ort.ts)
-  const ort = await lstmOrtRun(s, w, data, threads);
+  const ort = await lstmOrtRun(s, w, data, ortThreads);
   return [lstmHandRun(s, flatWeights(w), data), await lstmJaxRun(s, w, data), await lstmTfRun("cpu", s, w, data), await lstmTfRun("wasm", s, w, data), ort];
 }
 
@@ -258,7 +260,7 @@ async function startPool(m: NetModule<Float32Array>, threads: number): Promise<v
 }
 const pools: ThreadPool[] = [];
 
-async function benchSize(size: string, form: BpgenForm, rounds: number, limitMs: number, threads: number): Promise<SizeResult> {
+async function benchSize(size: string, form: BpgenForm, rounds: number, limitMs: number, threads: number, ortThreads: number): Promise<SizeResult> {
   const s = shapeOf(size);
   const w = lstmWeights(s);
   const data = lstmBatch(s);
@@ -273,7 +275,7 @@ async function benchSize(size: string, form: BpgenForm, rounds: number, limitMs:
     console.log(`- ${size}: bpgen ${form} net compiled in ${(outcome.compiled.wallMs / 1000).toFixed(1)} s (${(outcome.compiled.cpuMs / 1000).toFixed(1)} s CPU), module ${outcome.compiled.bytes.toLocaleString("en-US")} bytes`);
     runs.push(bpgenRun(module, bpgenParams(module, s, w), { ...data, batch: s.batch }, "bpgen", LSTM_LR));
   } else console.log(`- ${size}: **no bpgen module** (${form} form): ${outcome.why}. Ratios are taken against the hand-written LSTM.`);
-  runs.push(...(await peersFor(s, w, data, threads)));
+  runs.push(...(await peersFor(s, w, data, ortThreads)));
   const hand = runs.find((r) => r.id === "hand");
   if (!hand) throw new Error("internal: no hand-written peer");
   await checkAgainst(runs, hand, "on the first batch");
@@ -328,14 +330,19 @@ async function main(args: readonly string[]): Promise<void> {
   const form = option(args, "--bpgen") ?? "unrolled";
   if (form !== "unrolled" && form !== "layer") throw new Error(`--bpgen takes unrolled or layer, not ${form}`);
   const limitMs = 1000 * Number(option(args, "--limit") ?? 300);
-  const threads = Number(option(args, "--threads") ?? 1);
-  if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`--threads takes a whole number from 1, not ${option(args, "--threads")}`);
+  const count = (name: string) => {
+    const v = Number(option(args, name) ?? 1);
+    if (!(Number.isInteger(v) && v >= 1)) throw new Error(`${name} takes a whole number from 1, not ${option(args, name)}`);
+    return v;
+  };
+  const threads = count("--threads");
+  const ortThreads = count("--ort-threads");
   const clock = readClock();
   console.log(`## LSTM (${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC)\n`);
-  const threadNote = threads > 1 ? `; bpgen (the threaded build) and onnxruntime-web on ${threads} threads, the other peers on one` : "";
+  const threadNote = `; bpgen on ${threads} thread${threads > 1 ? "s (the threaded build)" : ""}, onnxruntime-web on ${ortThreads}, the other peers on one`;
   console.log(`- \`npx tsx bench/lstm.ts ${args.join(" ")}\`; bpgen: the ${form} net${threadNote}; Node ${process.version}; clock ${(clock.mhz / 1000).toFixed(3)} GHz; load average at start ${loadavg().map((v) => v.toFixed(2)).join(" ")}`);
   const results: SizeResult[] = [];
-  for (const size of sizes) results.push(await benchSize(size, form, rounds, limitMs, threads));
+  for (const size of sizes) results.push(await benchSize(size, form, rounds, limitMs, threads, ortThreads));
   for (const pool of pools) await pool.stopThreads();
   for (const r of results) printTable(r);
   if (!args.includes("--no-compile")) compileTable(limitMs);
