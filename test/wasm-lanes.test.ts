@@ -77,3 +77,50 @@ describe("f32 lanes", () => {
     expect(Math.max(...gw.map((g, i) => Math.abs(g - (gj[i] as number))))).toBeLessThan(1e-5);
   });
 });
+
+/**
+ * A gated update, as in an LSTM's cell: `sigmoid(a) .* b + sigmoid(b) .* tanh(a)` rounds more than once, so it runs
+ * in f64 lanes, two elements at a time; its bounded functions run in f32 (an f32 module's), four lanes at a time:
+ * a loop of four or more elements computes each call once for four elements and the statement's two halves read its
+ * lanes. A loop of three elements makes the two-lane calls; the same inputs must give the same bits either way.
+ */
+const GATES: EquationNetSpec = {
+  name: "gates",
+  params: { w: { shape: [1] } },
+  inputs: { a: [8], b: [8], p: [3], q: [3] },
+  targets: { t: [11] },
+  equations: ["c = sigmoid(a) .* b + sigmoid(b) .* tanh(a)", "e = sigmoid(p) .* q + sigmoid(q) .* tanh(p)", "o = concat(c, e) .* w"],
+  output: "o",
+  loss: "sum((o - t) .^ 2)",
+};
+
+describe("bounded functions in an f32 module's f64 lanes", () => {
+  it("calls them once for four elements, with the bits of the two-lane calls", async () => {
+    const wasm = (await compile(GATES, { kernels: "wasm", precision: "f32" })).source;
+    const base64 = /const wasmBinary =\s*"([^"]+)"/.exec(wasm)?.[1] ?? "";
+    const text = await wasmToText(Uint8Array.from(Buffer.from(base64, "base64")));
+    // the high half of the four lanes, moved low for f64x2.promote_low
+    expect(text).toContain("i8x16.shuffle");
+    const m = loadModule<Float32Array>(wasm);
+    const batch = 3;
+    // a sample's a and b, then p and q: p and q repeat a's and b's first three values
+    const x = new Float32Array(batch * 22);
+    for (let s = 0; s < batch; s++) {
+      const a = Array.from({ length: 8 }, (_, i) => Math.fround(Math.sin(s * 8 + i) * 4));
+      const b = Array.from({ length: 8 }, (_, i) => Math.fround(Math.cos(s * 5 + i * 1.3) * 3));
+      x.set([...a, ...b, ...a.slice(0, 3), ...b.slice(0, 3)], s * 22);
+    }
+    const params = Float32Array.of(1);
+    const out = new Float32Array(batch * 11);
+    m.forward(params, x, out, batch);
+    for (let s = 0; s < batch; s++) {
+      const row = out.subarray(s * 11, (s + 1) * 11);
+      expect(Array.from(row.subarray(0, 3)), `sample ${s}`).toEqual(Array.from(row.subarray(8, 11)));
+    }
+    // and the values themselves, against the TypeScript kernels' (f64 functions: to the f32 functions' 2 ulp)
+    const js = loadModule<Float32Array>((await compile(GATES, { kernels: "js", precision: "f32" })).source);
+    const reference = new Float32Array(batch * 11);
+    js.forward(params, x, reference, batch);
+    expect(Math.max(...out.map((v, i) => Math.abs(v - (reference[i] as number)) / (1e-6 + Math.abs(reference[i] as number))))).toBeLessThan(1e-6);
+  });
+});

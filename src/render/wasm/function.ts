@@ -122,6 +122,9 @@ export class FunctionEmitter implements ContractionEmitter {
   private batchAsNumber?: WasmLocal;
   private temps: WasmLocal[] = [];
 
+  /** In a paired loop's statement: its bounded calls, computed in four f32 lanes, and which half of them is this one. */
+  private computed?: ReadonlyMap<Expr, { readonly lanes: WasmLocal; readonly half: 0 | 1 }>;
+
   /** Where this thread's copy of the scratch is, from the first thread's (bytes; 0 on the first thread). */
   private scratchShift?: WasmLocal;
 
@@ -459,7 +462,9 @@ export class FunctionEmitter implements ContractionEmitter {
     const n = s.v.extent as number;
     // an f32 module's loop whose values f32 lanes compute exactly as f64 does then rounds: four lanes, not two
     const f32 = this.ctx.kernelNum;
-    const lanesNum = this.num.scalar === "f64" && f32.scalar === "f32" && n >= f32.lanes && s.body.every(computesExactlyInF32) ? f32 : this.num;
+    const exact = this.num.scalar === "f64" && f32.scalar === "f32" && n >= f32.lanes && s.body.every(computesExactlyInF32);
+    if (!exact && this.num.scalar === "f64" && f32.scalar === "f32" && n >= f32.lanes && s.body.some((st) => boundedCalls(st).length > 0)) return this.pairedLoop(s);
+    const lanesNum = exact ? f32 : this.num;
     const whole = n - (n % lanesNum.lanes);
     const wide = this.num;
     this.num = lanesNum;
@@ -469,6 +474,47 @@ export class FunctionEmitter implements ContractionEmitter {
       this.num = wide;
     }
     this.tail(s.v, whole, n, () => this.body(s.body));
+  }
+
+  /**
+   * An f32 module's element loop computed in f64 lanes (two elements) whose values call bounded functions in f32: four
+   * elements per iteration, statement by statement, each bounded call of the statement once in four f32 lanes (the
+   * call the two-lane loop makes with half its lanes empty), then the statement's two halves in f64 lanes reading
+   * the call's low and high lanes. The same values, element for element: only the calls are fewer.
+   */
+  private pairedLoop(s: Extract<Stmt, { k: "loop" }>): void {
+    const n = s.v.extent as number;
+    const f32 = this.ctx.kernelNum;
+    const whole = n - (n % f32.lanes);
+    this.countedLoop(s.v, whole, () => {
+      const i = this.varLocal(s.v);
+      for (const st of s.body) {
+        if (st.k === "note") continue;
+        const calls = boundedCalls(st).map((call) => ({ call, lanes: this.fourLanes(call, s.v) }));
+        for (const half of [0, 1] as const) {
+          if (half === 1) this.f.localGet(i).i32Const(2).i32Add().localSet(i);
+          this.computed = new Map(calls.map((c) => [c.call, { lanes: c.lanes, half }]));
+          this.vectorStore(st, s.v);
+        }
+        this.computed = undefined;
+        this.f.localGet(i).i32Const(2).i32Sub().localSet(i);
+      }
+    }, f32.lanes);
+    this.tail(s.v, whole, n, () => this.body(s.body));
+  }
+
+  /** A bounded function of four consecutive elements in f32 lanes, into a new local. */
+  private fourLanes(call: Extract<Expr, { k: "op" }>, v: Var): WasmLocal {
+    const wide = this.num;
+    this.num = this.ctx.kernelNum;
+    try {
+      this.vector(call.args[0] as Expr, v);
+    } finally {
+      this.num = wide;
+    }
+    const lanes = this.f.local("v128", `${call.op}4`);
+    this.f.call(useMath(this.ctx.mod, call.op as MathFunction, "f32x4")).localSet(lanes);
+    return lanes;
   }
 
   /** The iterations from `from` to `n` one at a time, the variable holding each index. */
@@ -591,6 +637,14 @@ export class FunctionEmitter implements ContractionEmitter {
         else num.loadV(f, this.address(e.buf, e.index));
         return;
       case "op": {
+        const computed = this.computed?.get(e);
+        if (computed) {
+          // two of the four f32 lanes a paired loop computed, as f64
+          f.localGet(computed.lanes);
+          if (computed.half === 1) f.localGet(computed.lanes).i8x16Shuffle(HIGH_HALF);
+          f.f64x2PromoteLowF32x4();
+          return;
+        }
         const op = VECTOR_OPS[e.op];
         if (!op) throw new Error(`internal: ${e.op} has no vector form (its loops run one element at a time)`);
         op(this, e.args, v);
@@ -965,6 +1019,25 @@ function roundsLikeF64(e: Expr): boolean {
   // a selection's condition decides exactly, its branches round alike
   if (e.op === "select") return exactInF32(e.args[0]) && roundsLikeF64(e.args[1]) && roundsLikeF64(e.args[2]);
   return false;
+}
+
+/** The bytes of an f32x4's lanes 2 and 3 moved to lanes 0 and 1 (i8x16.shuffle), for f64x2.promote_low. */
+const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+
+/**
+ * The calls of bounded functions in a store's value whose argument f32 lanes compute as f64 lanes do then round (the
+ * argument an f32 module's bounded function takes): outermost ones only, each computed whole in four lanes.
+ */
+function boundedCalls(s: Stmt): Extract<Expr, { k: "op" }>[] {
+  if (s.k !== "store") return [];
+  const found: Extract<Expr, { k: "op" }>[] = [];
+  const walk = (e: Expr) => {
+    if (e.k !== "op") return;
+    if (BOUNDED.has(e.op as MathFunction) && roundsLikeF64(e.args[0] as Expr)) found.push(e);
+    else e.args.forEach(walk);
+  };
+  walk(s.value);
+  return found;
 }
 
 /** A statement of an f32 vector loop: a store whose value f32 lanes compute as f64 lanes do (`+=`, `*=` round once more, on top). */
