@@ -40,8 +40,10 @@ export interface EquationImport {
   readonly spec: Record<string, unknown>;
   readonly tensors: NamedTensor[];
   readonly softmax: boolean;
-  /** What the user should know about layouts (an input or the output channels last, batch norm's form), one line each. */
-  readonly layouts: string[];
+  /** What the user should know (an input or the output channels last, batch norm's form), one line each. */
+  readonly notes: string[];
+  /** Whether an input or the output is an image, held channels last. */
+  readonly channelsLast: boolean;
 }
 
 const UNARY: Record<string, string> = {
@@ -71,12 +73,12 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
     throw new BpgenError({ file, message: `node ${quoted(node.name || node.output?.[0])} (${printable(node.opType ?? "")}): ${message}`, expected, found });
   };
   const inputs: Record<string, number[]> = {};
-  const layouts: string[] = [];
+  const notes: string[] = [];
   for (const i of model.inputs) {
     const id = identifier("x_", i.name);
     const image = images.has(i.name);
     inputs[id] = image ? [...i.dims.slice(1), i.dims[0]] : [...i.dims];
-    if (image) layouts.push(`input ${id}: [${inputs[id].join(", ")}], channels last: the model's [batch, ${i.dims.join(", ")}] with the channels moved after the spatial axes`);
+    if (image) notes.push(`input ${id}: [${inputs[id].join(", ")}], channels last: the model's [batch, ${i.dims.join(", ")}] with the channels moved after the spatial axes`);
     values.set(i.name, { text: id, shape: inputs[id], image: image || undefined });
   }
   /** A weight as a parameter [dims without leading 1s] (its values as given), or a literal for one number. */
@@ -144,6 +146,43 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
       return { perm: a.perm ?? b.perm };
     }
     return {};
+  };
+  /** Flatten (axis 1) or Reshape to [batch, size] of an image: bpgen's flattening, channels last, with where ONNX has each value. */
+  const flattenImage = (node: NodeMessage, x: Expr): void => {
+    const size = x.shape.reduce((p, d) => p * d, 1);
+    if (node.opType === "Flatten") {
+      const axis = new Attributes(node, file, ["axis"]).int("axis", 1);
+      if (axis !== 1) fail(node, `it flattens from axis ${axis}; bpgen flattens each sample (axis 1)`, "axis = 1");
+    } else {
+      new Attributes(node, file, ["allowzero"]);
+      const target = model.constants.get(node.input?.[1] ?? "");
+      const flat = target !== undefined && target.data.length === 2 && (target.data[1] === size || target.data[1] === -1);
+      if (!flat) fail(node, "bpgen imports a reshape of an image only as a flatten of each sample", `a constant shape [batch, ${size}] or [-1, ${size}]`);
+    }
+    // an image of one position ([1, …, C], a global pooling's) flattens in the same order both ways
+    const positions = size / x.shape[x.shape.length - 1];
+    define(node, `reshape(${x.text}, [${size}])`, [size], positions === 1 ? {} : { perm: channelsFirstPositions(x.shape) });
+  };
+
+  /**
+   * BatchNormalization in its inference form, (x - mean) ./ sqrt(var + eps) .* scale + bias over the channels of an
+   * image or the features of a vector: scale and bias parameters, the running statistics constants.
+   */
+  const defineBatchNorm = (node: NodeMessage): void => {
+    const a = new Attributes(node, file, ["epsilon", "momentum", "training_mode", "spatial"]);
+    if (a.int("spatial", 1) !== 1) a.refuse("spatial", String(a.int("spatial", 1)), "1");
+    for (const extra of (node.output ?? []).slice(1)) if (extra !== "" && model.nodes.some((n) => n.input?.includes(extra))) fail(node, `its output ${quoted(extra)} (a running statistic) is read, and bpgen computes only the first output`);
+    const x = operand(node, 0);
+    if (x.perm || !(x.image || x.shape.length === 1)) fail(node, "in the equation form bpgen normalises an image's channels or a vector's features", "a batch norm of [batch, features] or of an image channels first");
+    const channels = x.shape[x.shape.length - 1];
+    const statistic = (k: number, what: string): string => {
+      const c = model.constants.get(node.input?.[k] ?? "");
+      if (!c || c.data.length !== channels) return fail(node, `its ${what} is not a constant of one value per channel`, `${channels} values`);
+      return `[${Array.from(c.data, (v) => literal(v)).join(", ")}]`;
+    };
+    const [g, b] = [channelOperand(node, 1, channels), channelOperand(node, 2, channels)];
+    const text = `(${x.text} - ${statistic(3, "running mean")}) ./ sqrt(${statistic(4, "running variance")} + ${literal(a.float("epsilon", 1e-5))}) .* ${g.text} + ${b.text}`;
+    define(node, text, x.shape, x);
   };
   let softmax = false;
   let batchNorm = false;
@@ -228,8 +267,9 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
       const [filters, kernel] = [W.dims[0], W.dims.slice(2)];
       const window = convWindow(a, kernel, x.shape.slice(0, n), (message) => fail(node, message));
       const w = weight(node.input?.[1] ?? "", W, { shape: [...kernel, channels, filters], data: channelsLastFilter(W.data, W.dims) });
-      const bias = node.input?.[2] ? operand(node, 2) : undefined;
-      if (bias && bias.shape.join() !== String(filters)) fail(node, "its bias does not have one value per filter", `[${filters}]`, `[${bias.shape.join(", ")}]`);
+      const B = node.input?.[2] ? model.constants.get(node.input[2]) : undefined;
+      if (node.input?.[2] && (!B || B.data.length !== filters)) fail(node, "its bias is not a constant of one value per filter", `[${filters}]`, B ? `[${B.dims.join(", ")}]` : "a computed value");
+      const bias = B ? weight(node.input?.[2] ?? "", B, { shape: [filters], data: B.data }) : undefined;
       define(node, `conv${n}d(${x.text}, ${w.text}, ${windowOptions(window, true)})${bias ? ` + ${bias.text}` : ""}`, [...window.out, filters], { image: true });
     } else if (op === "MaxPool" || op === "AveragePool") {
       const max = op === "MaxPool";
@@ -262,51 +302,14 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
   const output = values.get(model.output);
   if (!output) throw new BpgenError({ file, message: `no node computes the model's output ${quoted(model.output)}` });
   if (output.perm) throw new BpgenError({ file, message: `the model's output ${quoted(model.output)} is a flattened image, whose values bpgen holds channels last`, expected: "an output that is a vector computed from it, or the image itself" });
-  if (output.image) layouts.push(`output y: [${output.shape.join(", ")}], channels last, as the target t`);
-  if (batchNorm) layouts.push("batch norm is written in its inference form, its running statistics as constants: forward and training both normalise with them");
+  if (output.image) notes.push(`output y: [${output.shape.join(", ")}], channels last, as the target t`);
+  if (batchNorm) notes.push("batch norm is written in its inference form, its running statistics as constants: forward and training both normalise with them");
   const out = identifier("y", "");
   equations.push(`${out} = ${output.text}`);
   const loss = softmax ? `-sum(t .* log(${out}))` : `0.5 * sum((${out} - t).^2)`;
   const spec = { name, params, inputs, targets: { t: [...output.shape] }, equations, output: out, loss };
-  return { spec, tensors, softmax, layouts };
+  return { spec, tensors, softmax, notes, channelsLast: model.inputs.some((i) => images.has(i.name)) || output.image === true };
 
-  /** Flatten (axis 1) or Reshape to [batch, size] of an image: bpgen's flattening, channels last, with where ONNX has each value. */
-  function flattenImage(node: NodeMessage, x: Expr): void {
-    const size = x.shape.reduce((p, d) => p * d, 1);
-    if (node.opType === "Flatten") {
-      const axis = new Attributes(node, file, ["axis"]).int("axis", 1);
-      if (axis !== 1) fail(node, `it flattens from axis ${axis}; bpgen flattens each sample (axis 1)`, "axis = 1");
-    } else {
-      new Attributes(node, file, ["allowzero"]);
-      const target = model.constants.get(node.input?.[1] ?? "");
-      const flat = target !== undefined && target.data.length === 2 && (target.data[1] === size || target.data[1] === -1);
-      if (!flat) fail(node, "bpgen imports a reshape of an image only as a flatten of each sample", `a constant shape [batch, ${size}] or [-1, ${size}]`);
-    }
-    // an image of one position ([1, …, C], a global pooling's) flattens in the same order both ways
-    const positions = size / x.shape[x.shape.length - 1];
-    define(node, `reshape(${x.text}, [${size}])`, [size], positions === 1 ? {} : { perm: channelsFirstPositions(x.shape) });
-  }
-
-  /**
-   * BatchNormalization in its inference form, (x - mean) ./ sqrt(var + eps) .* scale + bias over the channels of an
-   * image or the features of a vector: scale and bias parameters, the running statistics constants.
-   */
-  function defineBatchNorm(node: NodeMessage): void {
-    const a = new Attributes(node, file, ["epsilon", "momentum", "training_mode", "spatial"]);
-    if (a.int("spatial", 1) !== 1) a.refuse("spatial", String(a.int("spatial", 1)), "1");
-    for (const extra of (node.output ?? []).slice(1)) if (extra !== "" && model.nodes.some((n) => n.input?.includes(extra))) fail(node, `its output ${quoted(extra)} (a running statistic) is read, and bpgen computes only the first output`);
-    const x = operand(node, 0);
-    if (x.perm || !(x.image || x.shape.length === 1)) fail(node, "in the equation form bpgen normalises an image's channels or a vector's features", "a batch norm of [batch, features] or of an image channels first");
-    const channels = x.shape[x.shape.length - 1];
-    const statistic = (k: number, what: string): string => {
-      const c = model.constants.get(node.input?.[k] ?? "");
-      if (!c || c.data.length !== channels) return fail(node, `its ${what} is not a constant of one value per channel`, `${channels} values`);
-      return `[${Array.from(c.data, (v) => literal(v)).join(", ")}]`;
-    };
-    const [g, b] = [channelOperand(node, 1, channels), channelOperand(node, 2, channels)];
-    const text = `(${x.text} - ${statistic(3, "running mean")}) ./ sqrt(${statistic(4, "running variance")} + ${literal(a.float("epsilon", 1e-5))}) .* ${g.text} + ${b.text}`;
-    define(node, text, x.shape, x);
-  }
 }
 
 /** A window's stride, padding and (when not 1) dilation as a convolution's or pooling's arguments in an equation. */

@@ -128,15 +128,15 @@ export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptio
 /** A graph that is not a chain of layers, as the equation form. */
 function asEquations(model: ReadModel, file: string, name: string, reason: string): ImportResult {
   const images = new Set(model.inputs.filter((i) => readChannelsFirst(model, i)).map((i) => i.name));
-  const { spec, tensors, softmax, layouts } = equationsOf(model, file, name, reason, images);
+  const { spec, tensors, softmax, notes, channelsLast } = equationsOf(model, file, name, reason, images);
   const loss = softmax ? "the cross-entropy of the softmax output" : "half the squared error";
   const full = {
     name,
-    description: `Imported from ${basename(file)} by bpgen import, as equations (${reason}).${layouts.length > 0 ? " Images are channels last." : ""} The loss (${loss}, against the target t) was chosen by bpgen import: write the one you train with in "loss".`,
+    description: `Imported from ${basename(file)} by bpgen import, as equations (${reason}).${channelsLast ? " Images are channels last." : ""} The loss (${loss}, against the target t) was chosen by bpgen import: write the one you train with in "loss".`,
     ...spec,
   };
   checkImported(full, tensors, file);
-  return { name, spec: full, tensors, notes: [`the graph is not a chain of layers (${reason}): written as equations`, `loss: ${String(spec.loss)} (${loss}); write the loss you train with in "loss"`, ...layouts] };
+  return { name, spec: full, tensors, notes: [`the graph is not a chain of layers (${reason}): written as equations`, `loss: ${String(spec.loss)} (${loss}); write the loss you train with in "loss"`, ...notes] };
 }
 
 /**
