@@ -82,9 +82,10 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
     values.set(i.name, { text: id, shape: inputs[id], image: image || undefined });
   }
   /** A weight as a parameter [dims without leading 1s] (its values as given), or a literal for one number. */
-  const weight = (onnx: string, c: Constant, transform?: { shape: number[]; data: Float64Array }): Expr => {
+  /** `transform.layout` tells apart two layouts of one weight (a product's columns in ONNX's order, or permuted for a flattened image). */
+  const weight = (onnx: string, c: Constant, transform?: { shape: number[]; data: Float64Array; layout?: string }): Expr => {
     if (!transform && c.data.length === 1) return { text: literal(c.data[0]), shape: [] };
-    const key = `${onnx}${transform ? "^T" : ""}`;
+    const key = `${onnx}${transform ? `^T${transform.layout ?? ""}` : ""}`;
     const known = paramOf.get(key);
     if (known) return known;
     const shape = transform?.shape ?? stripOnes(c.dims);
@@ -217,7 +218,7 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
       // W [units, inputs], bpgen's dense layout: W * x for a vector, x * W' for rows; after a flatten of an image,
       // column j reads bpgen's value j, which is ONNX's value perm[j]
       const dense = transB ? B.data : transpose(B.data, rows, cols);
-      const W = weight(node.input?.[1] ?? "", B, { shape: [units, inputs], data: x.perm ? permutedColumns(dense, units, x.perm) : dense });
+      const W = weight(node.input?.[1] ?? "", B, { shape: [units, inputs], data: x.perm ? permutedColumns(dense, units, x.perm) : dense, layout: x.perm?.join() });
       let text = x.shape.length === 1 ? `${W.text} * ${x.text}` : `${x.text} * ${W.text}'`;
       const shape = x.shape.length === 1 ? [units] : [x.shape[0], units];
       const C = node.input?.[2] ? operand(node, 2) : undefined;
