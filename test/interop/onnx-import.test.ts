@@ -137,7 +137,7 @@ describe("ONNX import of a graph with branches: the equation form", () => {
 });
 
 describe("ONNX import of a graph with branches over images: the equation form, channels last", () => {
-  it("convolutions, pooling, batch norm, channels joined and added, a flatten and a Gemm compute what onnxruntime computes", async () => {
+  it("convolutions, pooling, batch norm, channels joined, gated and added, x.view(x.size(0), -1) and a Gemm compute what onnxruntime computes", async () => {
     const built = model("inception", [2, 6, 5], [3], (b, x) => {
       const conv = b.op("Relu", [b.op("Conv", [x, weights(b, "c.w", [3, 2, 3, 3]), weights(b, "c.b", [3])], { pads: [1, 0, 1, 2] })]);
       const pooled = b.op("MaxPool", [x], { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] });
@@ -150,7 +150,10 @@ describe("ONNX import of a graph with branches over images: the equation form, c
       const gated = b.op("Mul", [sum, b.op("Sigmoid", [b.op("GlobalAveragePool", [sum])])]);
       const shifted = b.op("Mul", [b.op("Add", [gated, weights(b, "shift", [4, 1, 1])]), b.scalar(0.5)]);
       const averaged = b.op("AveragePool", [b.op("Tanh", [shifted])], { kernel_shape: [2, 2], strides: [1, 1], pads: [0, 0, 1, 1], count_include_pad: 1 });
-      return b.op("Gemm", [b.op("Flatten", [averaged], { axis: 1 }), weights(b, "fc.w", [3, 36]), weights(b, "fc.b", [3])], { transB: 1 });
+      // PyTorch's x.view(x.size(0), -1): the target shape computed from the batch size
+      const batch = b.op("Unsqueeze", [b.op("Gather", [b.op("Shape", [averaged]), b.int64s([], [0])], { axis: 0 }), b.int64s([1], [0])]);
+      const flat = b.op("Reshape", [averaged, b.op("Concat", [batch, b.int64s([1], [-1])], { axis: 0 })]);
+      return b.op("Gemm", [flat, weights(b, "fc.w", [3, 36]), weights(b, "fc.b", [3])], { transB: 1 });
     });
     const result = await compare(built, "inception");
     expect(result.spec.inputs).toEqual({ x_x: [6, 5, 2] });

@@ -21,6 +21,9 @@ export const EQUATION_OPS = [
   "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization (inference)",
 ] as const;
 
+/** A size computed from a value's shape: the batch, or a number. */
+type Size = number | "batch";
+
 /** How bpgen holds a value that ONNX holds otherwise. */
 interface Layout {
   /** An image ONNX holds channels first ([C, spatial...]) and bpgen channels last ([spatial..., C], its shape). */
@@ -156,9 +159,9 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
       if (axis !== 1) fail(node, `it flattens from axis ${axis}; bpgen flattens each sample (axis 1)`, "axis = 1");
     } else {
       new Attributes(node, file, ["allowzero"]);
-      const target = model.constants.get(node.input?.[1] ?? "");
-      const flat = target !== undefined && target.data.length === 2 && (target.data[1] === size || target.data[1] === -1);
-      if (!flat) fail(node, "bpgen imports a reshape of an image only as a flatten of each sample", `a constant shape [batch, ${size}] or [-1, ${size}]`);
+      const target = sizesOf(node.input?.[1] ?? "");
+      const flat = target !== undefined && target.length === 2 && (target[1] === size || target[1] === -1) && (target[0] === "batch" || target[0] === -1 || target[0] === 0);
+      if (!flat) fail(node, "bpgen imports a reshape of an image only as a flatten of each sample", `a shape [batch, ${size}] or [-1, ${size}] (a constant, or computed from the batch size as x.view(x.size(0), -1))`, target ? `[${target.join(", ")}]` : undefined);
     }
     // an image of one position ([1, …, C], a global pooling's) flattens in the same order both ways
     const positions = size / x.shape[x.shape.length - 1];
@@ -185,11 +188,45 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
     const text = `(${x.text} - ${statistic(3, "running mean")}) ./ sqrt(${statistic(4, "running variance")} + ${literal(a.float("epsilon", 1e-5))}) .* ${g.text} + ${b.text}`;
     define(node, text, x.shape, x);
   };
+  /** Sizes computed from a value's shape (PyTorch's x.view(x.size(0), -1): Shape, Gather, Unsqueeze, Concat), ONNX's, the batch symbolic. */
+  const sizes = new Map<string, readonly Size[]>();
+  const sizesOf = (onnx: string): readonly Size[] | undefined => {
+    const c = values.has(onnx) ? undefined : model.constants.get(onnx);
+    return sizes.get(onnx) ?? (c ? Array.from(c.data) : undefined);
+  };
+  /** A node that computes sizes, recorded (no equation); false for any other node. */
+  const sizeNode = (node: NodeMessage): boolean => {
+    const op = node.opType ?? "";
+    const inputs = node.input ?? [];
+    const set = (v: readonly Size[]) => (sizes.set(node.output?.[0] ?? "", v), true);
+    const first = sizes.get(inputs[0] ?? "");
+    if (op === "Shape" && values.has(inputs[0] ?? "")) {
+      new Attributes(node, file, []);
+      const v = values.get(inputs[0] ?? "") as Expr;
+      return set(["batch", ...(v.image ? [v.shape[v.shape.length - 1], ...v.shape.slice(0, -1)] : v.shape)]);
+    }
+    if (op === "Gather" && first) {
+      if (new Attributes(node, file, ["axis"]).int("axis", 0) !== 0) return false;
+      const index = model.constants.get(inputs[1] ?? "");
+      const picked = index ? Array.from(index.data, (i) => first[i < 0 ? first.length + i : i]) : [];
+      return index !== undefined && picked.every((p) => p !== undefined) && set(picked);
+    }
+    if ((op === "Unsqueeze" || op === "Cast") && first) {
+      new Attributes(node, file, op === "Cast" ? ["to"] : ["axes"]);
+      return set(first);
+    }
+    if (op === "Concat" && inputs.some((i) => sizes.has(i)) && inputs.every((i) => sizesOf(i) !== undefined)) {
+      new Attributes(node, file, ["axis"]);
+      return set(inputs.flatMap((i) => sizesOf(i) as Size[]));
+    }
+    return false;
+  };
   let softmax = false;
   let batchNorm = false;
 
   for (const node of model.nodes) {
     const op = node.opType ?? "";
+    if (sizeNode(node)) continue;
     if (UNARY[op]) {
       new Attributes(node, file, []);
       const x = operand(node, 0);
