@@ -112,4 +112,13 @@ describe("ONNX import of PyTorch models", { timeout: 120_000 }, () => {
     ]);
     expect(result.spec.input).toEqual([7, 3]);
   });
+
+  it("a ResNet block with a strided projection shortcut, batch norms folded by the export: the equation form over images", async () => {
+    const result = await check("resnet", "0.5 * sum((y - t).^2)", (y) => y);
+    expect(result.spec.inputs).toEqual({ x_x: [8, 8, 3] });
+    const equations = (result.spec.equations as string[]).join("\n");
+    expect(equations).toMatch(/= conv2d\(v_Relu_output_0, w_onnx__Conv_\d+, 2, "valid"\) \+ w_onnx__Conv_\d+$/m);
+    expect(equations).toMatch(/= avg_pool2d\(v_\w+, 4\)$/m);
+    expect(result.notes.join("\n")).toMatch(/projection with a bias/);
+  });
 });

@@ -136,6 +136,45 @@ describe("ONNX import of a graph with branches: the equation form", () => {
   });
 });
 
+describe("ONNX import of a graph with branches over images: the equation form, channels last", () => {
+  it("convolutions, pooling, batch norm, channels joined, gated and added, x.view(x.size(0), -1) and a Gemm compute what onnxruntime computes", async () => {
+    const built = model("inception", [2, 6, 5], [3], (b, x) => {
+      const conv = b.op("Relu", [b.op("Conv", [x, weights(b, "c.w", [3, 2, 3, 3]), weights(b, "c.b", [3])], { pads: [1, 0, 1, 2] })]);
+      const pooled = b.op("MaxPool", [x], { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] });
+      const both = b.op("Concat", [conv, pooled], { axis: 1 });
+      const normal = b.op("BatchNormalization", [both, weights(b, "bn.g", [5], 0.5, 1.5), weights(b, "bn.b", [5]), weights(b, "bn.m", [5]), weights(b, "bn.v", [5], 0.5, 2)], { epsilon: { float: 1e-3 } });
+      const main = b.op("Conv", [normal, weights(b, "d.w", [4, 5, 3, 3])], { pads: [1, 1, 1, 1], strides: [2, 2], dilations: [1, 1] });
+      const shortcut = b.op("Conv", [x, weights(b, "s.w", [4, 2, 1, 1])], { strides: [2, 2] });
+      const sum = b.op("Add", [main, shortcut]);
+      // a squeeze-and-excitation gate: each channel scaled by a function of its mean
+      const gated = b.op("Mul", [sum, b.op("Sigmoid", [b.op("GlobalAveragePool", [sum])])]);
+      const shifted = b.op("Mul", [b.op("Add", [gated, weights(b, "shift", [4, 1, 1])]), b.scalar(0.5)]);
+      const averaged = b.op("AveragePool", [b.op("Tanh", [shifted])], { kernel_shape: [2, 2], strides: [1, 1], pads: [0, 0, 1, 1], count_include_pad: 1 });
+      // PyTorch's x.view(x.size(0), -1): the target shape computed from the batch size
+      const batch = b.op("Unsqueeze", [b.op("Gather", [b.op("Shape", [averaged]), b.int64s([], [0])], { axis: 0 }), b.int64s([1], [0])]);
+      const flat = b.op("Reshape", [averaged, b.op("Concat", [batch, b.int64s([1], [-1])], { axis: 0 })]);
+      return b.op("Gemm", [flat, weights(b, "fc.w", [3, 36]), weights(b, "fc.b", [3])], { transB: 1 });
+    });
+    const result = await compare(built, "inception");
+    expect(result.spec.inputs).toEqual({ x_x: [6, 5, 2] });
+    const equations = (result.spec.equations as string[]).join("\n");
+    expect(equations).toMatch(/= conv2d\(x_x, w_c_w, 1, \[1, \[0, 2\]\]\) \+ w_c_b$/m);
+    expect(equations).toMatch(/= max_pool2d\(x_x, 3, 1, 1\)$/m);
+    expect(equations).toMatch(/= concat\(v_\w+, v_\w+\)$/m);
+    expect(equations).toMatch(/= reshape\(v_\w+, \[36\]\)$/m);
+    expect(result.notes.join("\n")).toMatch(/batch norm is written in its inference form/);
+    expect(result.tensors.find((t) => t.name === "w_shift")?.shape).toEqual([4]);
+  });
+
+  it("an op that reads an image along ONNX's channel axis is refused, naming the node", () => {
+    const built = model("segment", [2, 4, 4], [2, 4, 4], (b, x) => {
+      const conv = b.op("Conv", [x, weights(b, "w", [2, 2, 1, 1])]);
+      return b.op("Softmax", [b.op("Add", [conv, b.op("Relu", [x])])], { axis: 1 });
+    });
+    expect(() => importOnnx(built.bytes, "segment.onnx")).toThrow(/node "Softmax_\d+" \(Softmax\): it reads an image, whose values bpgen holds channels last/);
+  });
+});
+
 /** A network exported by bpgen with random parameters, imported back: the same layers, parameters and forward. */
 async function roundTrip(spec: { name: string; input: number[]; layers: object[]; loss: string }): Promise<void> {
   const net = loaded(spec, join(dir, `${spec.name}.json`));

@@ -17,13 +17,12 @@ import { basename, extname } from "node:path";
 import { BpgenError, internalError, printable } from "../../errors.ts";
 import { buildNet } from "../../pipeline.ts";
 import { parseSpec } from "../../spec/load.ts";
-import type { Padding } from "../../spec/types.ts";
 import type { NamedTensor } from "../safetensors.ts";
 import { equationsOf } from "./equations.ts";
 import { lastActivation, type Layer, named, shortFloat } from "./layers.ts";
-import { blocks, channelsFirstPositions, channelsLastFilter, paddingSpec, permuted, sameSides, transposed, windowed } from "./layouts.ts";
+import { blocks, channelsFirstPositions, channelsLastFilter, convWindow, permuted, poolWindow, transposed } from "./layouts.ts";
 import type { NodeMessage } from "./proto.ts";
-import { Attributes, type Constant, quoted, readModel, type ReadModel } from "./read.ts";
+import { Attributes, type Constant, type ModelInput, quoted, readModel, type ReadModel } from "./read.ts";
 
 export { netJsonText } from "./layers.ts";
 
@@ -87,6 +86,11 @@ const FROM_ONNX_GATES: Readonly<Record<"rnn" | "lstm" | "gru", readonly number[]
 /** Ops that read an image channels first: an input they read first is an image [batch, channels, spatial...]. */
 const CHANNELS_FIRST_OPS = new Set(["Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization"]);
 
+/** Whether an input is an image held channels first: the first node that reads it reads it so (both forms move its channels last). */
+function readChannelsFirst(model: ReadModel, input: ModelInput): boolean {
+  return input.dims.length >= 2 && CHANNELS_FIRST_OPS.has(model.nodes.find((n) => n.input?.includes(input.name))?.opType ?? "");
+}
+
 const ACTIVATIONS: Record<string, string> = { Relu: "relu", Sigmoid: "sigmoid", Tanh: "tanh", Softplus: "softplus", Softsign: "softsign", HardSwish: "hard_swish" };
 
 export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptions = {}): ImportResult {
@@ -123,15 +127,16 @@ export function importOnnx(bytes: Uint8Array, file: string, options: ImportOptio
 
 /** A graph that is not a chain of layers, as the equation form. */
 function asEquations(model: ReadModel, file: string, name: string, reason: string): ImportResult {
-  const { spec, tensors, softmax } = equationsOf(model, file, name, reason);
+  const images = new Set(model.inputs.filter((i) => readChannelsFirst(model, i)).map((i) => i.name));
+  const { spec, tensors, softmax, notes, channelsLast } = equationsOf(model, file, name, reason, images);
   const loss = softmax ? "the cross-entropy of the softmax output" : "half the squared error";
   const full = {
     name,
-    description: `Imported from ${basename(file)} by bpgen import, as equations (${reason}). The loss (${loss}, against the target t) was chosen by bpgen import: write the one you train with in "loss".`,
+    description: `Imported from ${basename(file)} by bpgen import, as equations (${reason}).${channelsLast ? " Images are channels last." : ""} The loss (${loss}, against the target t) was chosen by bpgen import: write the one you train with in "loss".`,
     ...spec,
   };
   checkImported(full, tensors, file);
-  return { name, spec: full, tensors, notes: [`the graph is not a chain of layers (${reason}): written as equations`, `loss: ${String(spec.loss)} (${loss}); write the loss you train with in "loss"`] };
+  return { name, spec: full, tensors, notes: [`the graph is not a chain of layers (${reason}): written as equations`, `loss: ${String(spec.loss)} (${loss}); write the loss you train with in "loss"`, ...notes] };
 }
 
 /**
@@ -176,7 +181,7 @@ class Importer {
     private readonly file: string,
   ) {
     const dims = model.input.dims;
-    const spatial = dims.length >= 2 && CHANNELS_FIRST_OPS.has(model.nodes.find((n) => n.input?.includes(model.input.name))?.opType ?? "");
+    const spatial = readChannelsFirst(model, model.input);
     this.inputShape = spatial ? [...dims.slice(1), dims[0]] : [...dims];
     this.values.set(model.input.name, { shape: this.inputShape, spatial, onnxRank: dims.length, at: 0 });
     this.current = model.input.name;
@@ -403,16 +408,20 @@ class Importer {
   private projection(node: NodeMessage): void {
     const x = this.values.get(node.input?.[0] ?? "") as Value;
     const W = this.constant(node, 1, "projection");
-    if ((node.input?.[2] ?? "") !== "") this.fail(node, "a residual block's projection has no bias in bpgen", "a projection without a bias");
+    // a projection with a bias (PyTorch's downsampling shortcut with its batch norm folded in), or one not 1×1 or
+    // padded, is not bpgen's residual block: the graph is then the equation form's
+    const notBpgens = (what: string) => new NotAChain(`node ${quoted(node.name || node.output?.[0])} is a residual block's projection ${what}, which bpgen's residual blocks do not have`);
+    if ((node.input?.[2] ?? "") !== "") throw notBpgens("with a bias");
     const from = x.shape[x.shape.length - 1];
     let to: number;
     let P: Float64Array;
     let stride: number[] = [];
     if (node.opType === "Conv") {
       const a = new Attributes(node, this.file, ["dilations", "group", "kernel_shape", "pads", "strides"]);
-      if (!x.spatial || W.dims.length !== x.shape.length + 1 || W.dims.slice(2).some((k) => k !== 1) || W.dims[1] !== from) this.fail(node, "a residual block's projection is a 1×1 convolution of its input", `a filter [out, ${from}, 1, …]`, `[${W.dims.join(", ")}]`);
+      if (!x.spatial || W.dims.length !== x.shape.length + 1 || W.dims[1] !== from) this.fail(node, "a residual block's projection is a convolution of its input", `a filter [out, ${from}, 1, …]`, `[${W.dims.join(", ")}]`);
       if (a.int("group", 1) !== 1) a.refuse("group", String(a.int("group", 1)), "1");
-      if ((a.ints("pads") ?? []).some((v) => v !== 0)) a.refuse("pads", `[${(a.ints("pads") ?? []).join(", ")}]`, "no padding");
+      if (W.dims.slice(2).some((k) => k !== 1)) throw notBpgens(`of a ${W.dims.slice(2).join("×")} filter`);
+      if ((a.ints("pads") ?? []).some((v) => v !== 0)) throw notBpgens("with padding");
       stride = a.ints("strides") ?? W.dims.slice(2).map(() => 1);
       to = W.dims[0];
       P = Float64Array.from(W.data);
@@ -467,58 +476,26 @@ class Importer {
     if (W.dims.length !== n + 2 || W.dims[1] !== channels) this.fail(node, "its filter does not fit its input", `[filters, ${channels}, ${n} kernel sizes]`, `[${W.dims.join(", ")}]`);
     const filters = W.dims[0];
     const kernel = W.dims.slice(2);
-    const declared = a.ints("kernel_shape");
-    if (declared && declared.join() !== kernel.join()) a.refuse("kernel_shape", `[${declared.join(", ")}]`, `the filter's [${kernel.join(", ")}]`);
-    const stride = a.ints("strides") ?? kernel.map(() => 1);
-    const dilation = a.ints("dilations") ?? kernel.map(() => 1);
-    const padding = this.padding(node, a, x.shape.slice(0, n), kernel, stride, dilation);
+    const { stride, dilation, padding, out } = convWindow(a, kernel, x.shape.slice(0, n), (message) => this.fail(node, message));
     const bias = this.optionalConstant(node, 2, "bias");
-    this.push({ kind: "conv", n, filters, kernel, stride, dilation, padding: padding.spec, W: channelsLastFilter(W.data, W.dims), wShape: [...kernel, channels, filters], bias: bias ? this.vectorOf(node, bias, filters, "bias") : undefined });
-    this.produce(node, { shape: [...windowed(x.shape.slice(0, n), kernel, stride, dilation, padding.sides), filters], spatial: true, onnxRank: x.onnxRank });
+    this.push({ kind: "conv", n, filters, kernel, stride: [...stride], dilation: [...dilation], padding: padding.spec, W: channelsLastFilter(W.data, W.dims), wShape: [...kernel, channels, filters], bias: bias ? this.vectorOf(node, bias, filters, "bias") : undefined });
+    this.produce(node, { shape: [...out, filters], spatial: true, onnxRank: x.onnxRank });
   }
 
   private pool(node: NodeMessage): void {
     const max = node.opType === "MaxPool";
     const a = new Attributes(node, this.file, max ? ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"] : ["auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"]);
-    if (a.int("ceil_mode", 0) !== 0) a.refuse("ceil_mode", String(a.int("ceil_mode", 0)), "ceil_mode = 0 (bpgen's windows fit inside the padded input)");
     const x = this.spatialInput(node);
     const n = x.shape.length - 1;
-    const size = a.ints("kernel_shape");
-    if (!size || size.length !== n) return a.refuse("kernel_shape", size ? `[${size.join(", ")}]` : "missing", `${n} window sizes`);
-    const dilation = a.ints("dilations") ?? size.map(() => 1);
-    if (dilation.some((d) => d !== 1)) a.refuse("dilations", `[${dilation.join(", ")}]`, "1 on every axis (bpgen's pooling windows are not dilated)");
-    const stride = a.ints("strides") ?? size.map(() => 1);
-    const padding = this.padding(node, a, x.shape.slice(0, n), size, stride, dilation);
-    if (!max && a.int("count_include_pad", 0) !== 1 && padding.sides.some(([p, q]) => p + q > 0)) {
-      a.refuse("count_include_pad", String(a.int("count_include_pad", 0)), "count_include_pad = 1 with padding (bpgen's average counts the padded cells as zeros, as PyTorch's default)");
-    }
-    this.push({ kind: "pool", op: max ? "max" : "avg", n, size, stride, padding: padding.spec });
-    this.produce(node, { shape: [...windowed(x.shape.slice(0, n), size, stride, dilation, padding.sides), x.shape[n]], spatial: true, onnxRank: x.onnxRank });
+    const { kernel: size, stride, padding, out } = poolWindow(a, max, x.shape.slice(0, n), (message) => this.fail(node, message));
+    this.push({ kind: "pool", op: max ? "max" : "avg", n, size: [...size], stride: [...stride], padding: padding.spec });
+    this.produce(node, { shape: [...out, x.shape[n]], spatial: true, onnxRank: x.onnxRank });
   }
 
   private spatialInput(node: NodeMessage): Value {
     const x = this.chainInput(node);
     if (!x.spatial || x.shape.length < 2 || x.shape.length > 4) this.fail(node, "it needs an image, a sequence or a volume with its channels", "[batch, channels, 1 to 3 spatial axes]", `a value of ${x.onnxRank + 1} axes`);
     return x;
-  }
-
-  /** The cells before and after each spatial axis, from pads or auto_pad, and their net.json form. */
-  private padding(node: NodeMessage, a: Attributes, spatial: readonly number[], kernel: readonly number[], stride: readonly number[], dilation: readonly number[]): { spec: Padding; sides: [number, number][] } {
-    const n = spatial.length;
-    const auto = a.string("auto_pad", "NOTSET");
-    if (auto === "SAME_UPPER") return { spec: "same", sides: sameSides(spatial, kernel, stride, dilation, false) };
-    let sides: [number, number][];
-    if (auto === "SAME_LOWER") sides = sameSides(spatial, kernel, stride, dilation, true);
-    else if (auto === "VALID") sides = spatial.map(() => [0, 0]);
-    else if (auto === "NOTSET") {
-      const pads = a.ints("pads") ?? Array<number>(2 * n).fill(0);
-      if (pads.length !== 2 * n || pads.some((p) => !Number.isInteger(p) || p < 0)) a.refuse("pads", `[${pads.join(", ")}]`, `${2 * n} cell counts ≥ 0`);
-      sides = spatial.map((_, k) => [pads[k], pads[n + k]]);
-    } else return a.refuse("auto_pad", auto, "NOTSET, VALID, SAME_UPPER or SAME_LOWER");
-    spatial.forEach((size, k) => {
-      if (size + sides[k][0] + sides[k][1] < dilation[k] * (kernel[k] - 1) + 1) this.fail(node, `its window is larger than its padded input along spatial axis ${k + 1}`);
-    });
-    return { spec: paddingSpec(sides), sides };
   }
 
   private flatten(node: NodeMessage, axis: number): void {
