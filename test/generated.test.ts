@@ -93,7 +93,7 @@ describe("generated modules", () => {
  * returned to them), so their collections are bounded by CALLS × 16 B per box / 1 MiB (one stray 16-byte
  * typed array per call already gives several times more).
  */
-const CALLS = 300_000;
+const CALLS = 100_000;
 /** The most warm-up of each function, in milliseconds, waiting for V8 to finish optimising it. */
 const WARM_UP_MS = 10_000;
 const boxedReturnBound = (boxes: number) => Math.ceil((CALLS * 16 * boxes) / 2 ** 20) + 1;
