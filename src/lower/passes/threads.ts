@@ -536,7 +536,7 @@ interface Shared {
 }
 
 /** Statements since the last barrier, with who runs them and what they touch. */
-type Pending = { readonly mode: Mode; readonly reads: Access[]; readonly writes: Access[] }[];
+type Pending = { mode: Mode; reads: Access[]; writes: Access[] }[];
 
 /** Whether a statement on `mode` touching `mine` may touch what another thread touched in `pending`. */
 function conflicts(pending: Pending, mode: Mode, mine: { reads: Access[]; writes: Access[] }): boolean {
@@ -580,8 +580,8 @@ function withBarriers(placed: readonly Placed[]): Shared {
       single = undefined;
       out.push(stmt);
     }
-    const open = mode === "steps" && stmt.k === "loop" && stmt.body[stmt.body.length - 1]?.k !== "barrier";
-    pending = mode !== "steps" ? [...pending, { mode, ...mine }] : open ? [{ mode, ...mine }] : [];
+    if (mode !== "steps") pending.push({ mode, ...mine });
+    else pending = stmt.k === "loop" && stmt.body[stmt.body.length - 1]?.k !== "barrier" ? [{ mode, ...mine }] : [];
   });
   // run again: its first statements (up to its first barrier) against what its last ones touched
   const head = placed.slice(0, beforeFirstBarrier ?? placed.length).filter((p) => p.stmt.k !== "note");
