@@ -43,6 +43,7 @@ import { LSTM_LR, type LstmBatch, type LstmShape, type LstmWeights, WEIGHT_NAMES
 import { PEER_LABEL, type PeerId, type PeerRun } from "./peers/types.ts";
 import { checkAgainst, maxAbs, maxDiff, stepAll } from "./peers/agreement.ts";
 import { bpgenRun } from "./peers/bpgen.ts";
+import { isThreaded, type ThreadedModule } from "./threads.ts";
 import { type CellStats, type Mode, type TimingOptions, measure, stats } from "./timing.ts";
 
 type BpgenForm = "unrolled" | "layer";
@@ -241,24 +242,14 @@ async function peersFor(s: LstmShape, w: LstmWeights, data: LstmBatch, ortThread
   return [lstmHandRun(s, flatWeights(w), data), await lstmJaxRun(s, w, data), await lstmTfRun("cpu", s, w, data), await lstmTfRun("wasm", s, w, data), ort];
 }
 
-/** A threaded build's pool (the module exports these only when built with threads). */
-interface ThreadPool {
-  startThreads(threads: number): Promise<number>;
-  stopThreads(): Promise<void>;
-}
-
-function hasPool(m: object): m is ThreadPool {
-  return "startThreads" in m && typeof m.startThreads === "function" && "stopThreads" in m && typeof m.stopThreads === "function";
-}
-
 /** Starts `threads` threads in a threaded module; fails when fewer start. */
 async function startPool(m: NetModule<Float32Array>, threads: number): Promise<void> {
-  if (!hasPool(m)) throw new Error("internal: the threaded build has no startThreads");
+  if (!isThreaded(m)) throw new Error("internal: the threaded build has no startThreads");
   const started = await m.startThreads(threads);
   if (started !== threads) throw new Error(`bpgen's module started ${started} threads, not ${threads}`);
   pools.push(m);
 }
-const pools: ThreadPool[] = [];
+const pools: ThreadedModule[] = [];
 
 async function benchSize(size: string, form: BpgenForm, rounds: number, limitMs: number, threads: number, ortThreads: number): Promise<SizeResult> {
   const s = shapeOf(size);

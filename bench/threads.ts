@@ -120,7 +120,7 @@ export type ThreadedModule = NetModule<Float32Array> & {
   stopThreads(): Promise<void>;
 };
 
-function isThreaded(m: NetModule<Float32Array>): m is ThreadedModule {
+export function isThreaded(m: NetModule<Float32Array>): m is ThreadedModule {
   const t = m as Partial<ThreadedModule>;
   return typeof t.startThreads === "function" && typeof t.stopThreads === "function";
 }

@@ -3,7 +3,7 @@
  * must match, and what the op-rule and autodiff tests check against finite differences.
  */
 import { carryOfAttr } from "./graph.ts";
-import { type Node, type Recurrence, cellValues, isLoopOutput, reachable, recurrenceOf, sizeOf } from "./node.ts";
+import { type Node, type Recurrence, cellValues, isLoopOutput, loopOutputs, recurrenceOf, sizeOf } from "./node.ts";
 import { OPS } from "./ops.ts";
 
 /** A batched node has one value per sample; an unbatched one a single value. */
@@ -32,17 +32,6 @@ export function interpret(roots: readonly Node[], bind: Bind, batch: number): Ma
   return values;
 }
 
-
-/** The outputs of each recurrence that the roots read. */
-function loopOutputs(roots: readonly Node[]): Map<Recurrence, Node[]> {
-  const out = new Map<Recurrence, Node[]>();
-  for (const n of reachable(roots)) {
-    if (!isLoopOutput(n)) continue;
-    const loop = recurrenceOf(n);
-    out.set(loop, [...(out.get(loop) ?? []), n]);
-  }
-  return out;
-}
 
 /** Runs a recurrence sample by sample, step by step, and sets the values of `outputs`. */
 function runRecurrence(loop: Recurrence, outputs: readonly Node[], values: Map<Node, Value>, visit: (n: Node) => Value, batch: number): void {

@@ -217,6 +217,17 @@ export function cellValues(loop: Recurrence, from: readonly Node[]): Node[] {
   return [...seen].sort((a, b) => a.id - b.id);
 }
 
+/** The outputs (stack, final, loopSum) of each recurrence that `roots` read, in id order: one run computes them all. */
+export function loopOutputs(roots: readonly Node[]): Map<Recurrence, Node[]> {
+  const out = new Map<Recurrence, Node[]>();
+  for (const n of reachable(roots).sort((a, b) => a.id - b.id)) {
+    if (!isLoopOutput(n)) continue;
+    const loop = recurrenceOf(n);
+    out.set(loop, [...(out.get(loop) ?? []), n]);
+  }
+  return out;
+}
+
 /**
  * Every node `root` depends on (the roots included), in no particular order. A recurrence's carry depends on its
  * initial and next values (the previous step's), and what a recurrence hands out on all its carries.

@@ -58,6 +58,11 @@ export class GraphBuilder {
     return this.opMany(opType, inputs, 1, attributes, base)[0];
   }
 
+  /** The batch size of a value [batch, ...] as a tensor [1] (for a shape that grows with the batch). */
+  batchSize(name: string, base = "slice"): string {
+    return this.op("Slice", [this.op("Shape", [name]), this.int64s([1], [0]), this.int64s([1], [1])], {}, base);
+  }
+
   opMany(opType: string, inputs: readonly string[], outputCount: number, attributes: Readonly<Record<string, AttributeValue>> = {}, base = opType.toLowerCase()): string[] {
     const outputs = Array.from({ length: outputCount }, (_, k) => this.fresh(outputCount === 1 ? base : `${base}_out${k}`));
     const node: NodeMessage = {

@@ -9,7 +9,7 @@
  */
 import { carryOfAttr, type Graph } from "../../ir/graph.ts";
 import { interpret } from "../../ir/interpret.ts";
-import { type ElementwiseOp, type Node, type Recurrence, cellValues, isElementwiseOp, isLoopOp, isLoopOutput, reachable, recurrenceOf, sizeOf } from "../../ir/node.ts";
+import { type ElementwiseOp, type Node, type Recurrence, cellValues, isElementwiseOp, isLoopOp, isLoopOutput, loopOutputs, recurrenceOf, sizeOf } from "../../ir/node.ts";
 import { OPS } from "../../ir/ops.ts";
 import { parseReduce, parseSlice, unsliceFill, wholeIndex } from "../../ir/axes.ts";
 import { floatInput, floatValue, type GraphBuilder } from "./builder.ts";
@@ -40,14 +40,14 @@ export interface DagContext {
 export function translate(ctx: DagContext, root: Node): string {
   let outputs: LoopOutputs | undefined;
   // walked once, when the first recurrence is met (most values read none)
-  return writer(ctx, () => (outputs ??= loopOutputs(root)))(root, undefined);
+  return writer(ctx, () => (outputs ??= loopOutputs([root])))(root, undefined);
 }
 
 /** Writes a value's nodes and returns its name; `where` names the equation or layer being written, for errors. */
 type Write = (n: Node, where: string | undefined) => string;
 
-/** What each recurrence hands out that the value being translated reads, by the recurrence's id. */
-type LoopOutputs = ReadonlyMap<number, readonly Node[]>;
+/** What each recurrence hands out that the value being translated reads. */
+type LoopOutputs = ReadonlyMap<Recurrence, readonly Node[]>;
 type LoopOutputsOf = () => LoopOutputs;
 
 /**
@@ -65,16 +65,6 @@ function writer(ctx: DagContext, outputsOf: LoopOutputsOf, cell?: { readonly loo
     return name;
   };
   return write;
-}
-
-function loopOutputs(root: Node): LoopOutputs {
-  const out = new Map<number, Node[]>();
-  for (const n of reachable(root).sort((a, b) => a.id - b.id)) {
-    if (!isLoopOutput(n)) continue;
-    const loop = recurrenceOf(n).id;
-    out.set(loop, [...(out.get(loop) ?? []), n]);
-  }
-  return out;
 }
 
 /** A value of the parameters alone: a parameter under its own name, anything else computed now. */
@@ -159,7 +149,7 @@ function batched(ctx: DagContext, n: Node, visit: Visit, where: string | undefin
 function scan(ctx: DagContext, n: Node, outputsOf: LoopOutputsOf, write: Write, where: string | undefined): string {
   const { b } = ctx;
   const loop = recurrenceOf(n);
-  const outputs = outputsOf().get(loop.id) ?? [n];
+  const outputs = outputsOf().get(loop) ?? [n];
   if (loop.reverse || outputs.some((o) => o.op === "loopSum")) {
     throw new UnmappedOp(n.op, where, "a reversed recurrence or a sum over its steps is a step of training (a gradient), not of the inference pass");
   }
@@ -208,7 +198,7 @@ function batchExpander(ctx: DagContext, loop: Recurrence, steps: readonly Node[]
     const reference = [...loop.carries.map((c) => c.init), ...steps.map((s) => s.inputs[0])].find((m) => m.batched);
     const name = reference ? outer(reference) : [...ctx.bound].find(([m]) => m.batched)?.[1];
     if (name === undefined) throw new Error(`internal: recurrence ${loop.id} has no per-sample value to read the batch size from`);
-    return b.op("Slice", [b.op("Shape", [name]), b.int64s([1], [0]), b.int64s([1], [1])], {}, "batch");
+    return b.batchSize(name, "batch");
   };
   return (into: GraphBuilder, m: Node, name: string): string => {
     if (m.batched) return name;
@@ -340,7 +330,7 @@ function joined(ctx: DagContext, n: Node, visit: Visit): string {
   const { b } = ctx;
   const reference = n.inputs.find((m) => m.batched);
   if (!reference) throw new Error(`internal: the batched ${n.op} #${n.id} reads no batched value`);
-  const batchOf = () => b.op("Slice", [b.op("Shape", [visit(reference)]), b.int64s([1], [0]), b.int64s([1], [1])]);
+  const batchOf = () => b.batchSize(visit(reference));
   const parts = n.inputs.map((m) => {
     const size = sizeOf(m.shape);
     if (m.batched) return reshape(ctx, m, visit(m), [size]);
@@ -357,7 +347,7 @@ function unsliced(ctx: DagContext, n: Node, visit: Visit): string {
   const parts = parseSlice(n.attr);
   const at = new Array<number>(sizeOf(n.shape)).fill(0);
   for (let i = 0; i < sizeOf(a.shape); i++) at[wholeIndex(i, parts, n.shape)] = i + 1;
-  const batchOf = b.op("Slice", [b.op("Shape", [visit(a)]), b.int64s([1], [0]), b.int64s([1], [1])]);
+  const batchOf = b.batchSize(visit(a));
   const fill = b.op("Expand", [b.floats("fill", [1, 1], [unsliceFill(n.attr)]), b.op("Concat", [batchOf, b.int64s([1], [1])], { axis: 0 })]);
   const withFill = b.op("Concat", [fill, reshape(ctx, a, visit(a), [sizeOf(a.shape)])], { axis: 1 });
   return b.op("Gather", [withFill, b.int64s([...n.shape], at)], { axis: 1 });

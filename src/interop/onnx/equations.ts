@@ -10,8 +10,9 @@
  */
 import { BpgenError, printable } from "../../errors.ts";
 import type { NamedTensor } from "../safetensors.ts";
-import { channelsFirstPositions, channelsLastFilter, convWindow, poolWindow, type Window } from "./layouts.ts";
+import { CONV_ATTRIBUTES, channelsFirstPositions, channelsLastFilter, convWindow, poolAttributes, poolWindow, type Window } from "./layouts.ts";
 import { Attributes, type Constant, quoted, type ReadModel } from "./read.ts";
+import { computedSizes, type Size } from "./sizes.ts";
 import type { NodeMessage } from "./proto.ts";
 
 /** The ONNX ops the equation form imports, for messages. */
@@ -20,9 +21,6 @@ export const EQUATION_OPS = [
   "Softsign", "LeakyRelu", "Elu", "Gelu", "Softmax", "LogSoftmax", "LayerNormalization", "Concat", "Flatten", "Reshape", "Dropout", "Identity",
   "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization (inference)",
 ] as const;
-
-/** A size computed from a value's shape: the batch, or a number. */
-type Size = number | "batch";
 
 /** How bpgen holds a value that ONNX holds otherwise. */
 interface Layout {
@@ -188,38 +186,26 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
     const text = `(${x.text} - ${statistic(3, "running mean")}) ./ sqrt(${statistic(4, "running variance")} + ${literal(a.float("epsilon", 1e-5))}) .* ${g.text} + ${b.text}`;
     define(node, text, x.shape, x);
   };
-  /** Sizes computed from a value's shape (PyTorch's x.view(x.size(0), -1): Shape, Gather, Unsqueeze, Concat), ONNX's, the batch symbolic. */
+  /** Sizes computed from a value's shape (PyTorch's x.view(x.size(0), -1)), ONNX's, the batch symbolic. */
   const sizes = new Map<string, readonly Size[]>();
   const sizesOf = (onnx: string): readonly Size[] | undefined => {
     const c = values.has(onnx) ? undefined : model.constants.get(onnx);
     return sizes.get(onnx) ?? (c ? Array.from(c.data) : undefined);
   };
-  /** A node that computes sizes, recorded (no equation); false for any other node. */
+  const shapeOf = (onnx: string): readonly Size[] | undefined => {
+    const v = values.get(onnx);
+    return v && ["batch", ...(v.image ? [v.shape[v.shape.length - 1], ...v.shape.slice(0, -1)] : v.shape)];
+  };
+  /**
+   * A node that computes sizes, recorded (no equation); false for any other node: sizes start at a Shape of a value,
+   * and a node reading none of them (a Concat of values) is not one.
+   */
   const sizeNode = (node: NodeMessage): boolean => {
-    const op = node.opType ?? "";
     const inputs = node.input ?? [];
-    const set = (v: readonly Size[]) => (sizes.set(node.output?.[0] ?? "", v), true);
-    const first = sizes.get(inputs[0] ?? "");
-    if (op === "Shape" && values.has(inputs[0] ?? "")) {
-      new Attributes(node, file, []);
-      const v = values.get(inputs[0] ?? "") as Expr;
-      return set(["batch", ...(v.image ? [v.shape[v.shape.length - 1], ...v.shape.slice(0, -1)] : v.shape)]);
-    }
-    if (op === "Gather" && first) {
-      if (new Attributes(node, file, ["axis"]).int("axis", 0) !== 0) return false;
-      const index = model.constants.get(inputs[1] ?? "");
-      const picked = index ? Array.from(index.data, (i) => first[i < 0 ? first.length + i : i]) : [];
-      return index !== undefined && picked.every((p) => p !== undefined) && set(picked);
-    }
-    if ((op === "Unsqueeze" || op === "Cast") && first) {
-      new Attributes(node, file, op === "Cast" ? ["to"] : ["axes"]);
-      return set(first);
-    }
-    if (op === "Concat" && inputs.some((i) => sizes.has(i)) && inputs.every((i) => sizesOf(i) !== undefined)) {
-      new Attributes(node, file, ["axis"]);
-      return set(inputs.flatMap((i) => sizesOf(i) as Size[]));
-    }
-    return false;
+    if (node.opType === "Shape" ? !values.has(inputs[0] ?? "") : !inputs.some((i) => sizes.has(i))) return false;
+    const computed = computedSizes(node, file, { shapeOf, sizesOf });
+    if (computed) sizes.set(node.output?.[0] ?? "", computed);
+    return computed !== undefined;
   };
   let softmax = false;
   let batchNorm = false;
@@ -295,7 +281,7 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
       if (parts.some((p) => p.shape.length !== 1) || (axis !== 1 && axis !== -1)) fail(node, "bpgen imports a concatenation of vectors per sample", "vectors joined along axis 1");
       define(node, `concat(${parts.map((p) => p.text).join(", ")})`, [parts.reduce((s, p) => s + p.shape[0], 0)]);
     } else if (op === "Conv") {
-      const a = new Attributes(node, file, ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"]);
+      const a = new Attributes(node, file, CONV_ATTRIBUTES);
       if (a.int("group", 1) !== 1) a.refuse("group", String(a.int("group", 1)), "group = 1 (bpgen's convolutions connect every input channel to every filter)");
       const x = imageOperand(node);
       const n = x.shape.length - 1;
@@ -311,7 +297,7 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
       define(node, `conv${n}d(${x.text}, ${w.text}, ${windowOptions(window, true)})${bias ? ` + ${bias.text}` : ""}`, [...window.out, filters], { image: true });
     } else if (op === "MaxPool" || op === "AveragePool") {
       const max = op === "MaxPool";
-      const a = new Attributes(node, file, max ? ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"] : ["auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"]);
+      const a = new Attributes(node, file, poolAttributes(max));
       const x = imageOperand(node);
       const n = x.shape.length - 1;
       const window = poolWindow(a, max, x.shape.slice(0, n), (message) => fail(node, message));

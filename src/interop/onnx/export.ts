@@ -248,7 +248,7 @@ function recurrent(ctx: LayerContext, spec: Extract<LayerSpec, { type: "rnn" | "
     const p = record.params.find((q) => q.role === role);
     if (!p) return "";
     // [1, batch, units]: the learned state repeated over the batch
-    const batch = b.op("Slice", [b.op("Shape", [x.name]), b.int64s([1], [0]), b.int64s([1], [1])]);
+    const batch = b.batchSize(x.name);
     return b.op("Expand", [b.floats(p.name, [1, 1, units], ctx.leafValue(p.node)), b.op("Concat", [b.int64s([1], [1]), batch, b.int64s([1], [units])], { axis: 0 })]);
   };
   const inputs = [steps, W, R, B, "", initial("initial"), ...(cell === "lstm" ? [initial("initialCell")] : [])];

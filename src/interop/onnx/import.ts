@@ -20,9 +20,10 @@ import { parseSpec } from "../../spec/load.ts";
 import type { NamedTensor } from "../safetensors.ts";
 import { equationsOf } from "./equations.ts";
 import { lastActivation, type Layer, named, shortFloat } from "./layers.ts";
-import { blocks, channelsFirstPositions, channelsLastFilter, convWindow, permuted, poolWindow, transposed } from "./layouts.ts";
+import { blocks, CONV_ATTRIBUTES, channelsFirstPositions, channelsLastFilter, convWindow, permuted, poolAttributes, poolWindow, transposed } from "./layouts.ts";
 import type { NodeMessage } from "./proto.ts";
 import { Attributes, type Constant, type ModelInput, quoted, readModel, type ReadModel } from "./read.ts";
+import { computedSizes, type Size } from "./sizes.ts";
 
 export { netJsonText } from "./layers.ts";
 
@@ -70,9 +71,6 @@ interface Value {
   /** The value this one is a layout of (a Transpose or Squeeze made no layer): nodes may still read that one. */
   readonly aliasOf?: string;
 }
-
-/** A size computed from a value's shape: the batch, or a number. */
-type Size = number | "batch";
 
 /**
  * What the nodes that compute from a value's shape give (PyTorch's `x.view(x.size(0), -1)`, a recurrent op's
@@ -467,7 +465,7 @@ class Importer {
   }
 
   private conv(node: NodeMessage): void {
-    const a = new Attributes(node, this.file, ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"]);
+    const a = new Attributes(node, this.file, CONV_ATTRIBUTES);
     if (a.int("group", 1) !== 1) a.refuse("group", String(a.int("group", 1)), "group = 1 (bpgen's convolutions connect every input channel to every filter)");
     const x = this.spatialInput(node);
     const W = this.constant(node, 1, "filter");
@@ -484,7 +482,7 @@ class Importer {
 
   private pool(node: NodeMessage): void {
     const max = node.opType === "MaxPool";
-    const a = new Attributes(node, this.file, max ? ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"] : ["auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"]);
+    const a = new Attributes(node, this.file, poolAttributes(max));
     const x = this.spatialInput(node);
     const n = x.shape.length - 1;
     const { kernel: size, stride, padding, out } = poolWindow(a, max, x.shape.slice(0, n), (message) => this.fail(node, message));
@@ -546,32 +544,21 @@ class Importer {
     const op = node.opType ?? "";
     const inputs = node.input ?? [];
     const set = (value: StateValue) => this.states.set(node.output?.[0] ?? "", value);
-    const sizes = (k: number): readonly Size[] | undefined => {
-      const state = this.states.get(inputs[k] ?? "");
-      if (state?.kind === "shape") return state.sizes;
-      const c = this.model.constants.get(inputs[k] ?? "");
-      return c ? Array.from(c.data) : undefined;
-    };
     const refuse = (): never =>
       this.fail(node, `bpgen reads ${printable(op)} only where it computes from the batch size (a flatten's shape, a recurrent layer's initial state)`, `one of the ops bpgen imports: ${IMPORTED_OPS.join(", ")}`, printable(op));
-    if (op === "Shape") {
-      const v = this.values.get(inputs[0] ?? "");
-      if (!v || (node.attribute ?? []).length > 0) return refuse();
-      return void set({ kind: "shape", sizes: onnxSizes(v) });
-    }
-    const first = sizes(0);
-    if (op === "Gather" && first) {
-      const index = this.model.constants.get(inputs[1] ?? "");
-      if (!index || new Attributes(node, this.file, ["axis"]).int("axis", 0) !== 0) return refuse();
-      return void set({ kind: "shape", sizes: Array.from(index.data, (i) => first[i < 0 ? first.length + i : i] ?? refuse()) });
-    }
-    if ((op === "Unsqueeze" || op === "Cast") && first) return void set({ kind: "shape", sizes: first });
-    if (op === "Slice" && first) {
-      const [start, end] = [sizes(1)?.[0], sizes(2)?.[0]];
-      if (typeof start !== "number" || typeof end !== "number" || (inputs[3] ?? "") !== "" || (inputs[4] ?? "") !== "") return refuse();
-      return void set({ kind: "shape", sizes: first.slice(start, end) });
-    }
-    if (op === "Concat" && inputs.every((_, k) => sizes(k))) return void set({ kind: "shape", sizes: inputs.flatMap((_, k) => sizes(k) as Size[]) });
+    const sizes = computedSizes(node, this.file, {
+      shapeOf: (name) => {
+        const v = this.values.get(name);
+        return v && onnxSizes(v);
+      },
+      sizesOf: (name) => {
+        const state = this.states.get(name);
+        if (state?.kind === "shape") return state.sizes;
+        const c = this.model.constants.get(name);
+        return c ? Array.from(c.data) : undefined;
+      },
+    });
+    if (sizes) return void set({ kind: "shape", sizes });
     if (op === "ConstantOfShape" && this.states.get(inputs[0] ?? "")?.kind === "shape") {
       const value = (node.attribute ?? []).find((a) => a.name === "value")?.t;
       if (!value || (value.rawData ?? []).every((b) => b === 0) || (value.floatData ?? []).every((v) => v === 0)) return void set({ kind: "zeros" });

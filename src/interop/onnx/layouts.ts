@@ -59,6 +59,11 @@ export function paddingSpec(sides: readonly [number, number][]): Padding {
 }
 
 
+/** The attributes bpgen reads of a Conv, and of a MaxPool or an AveragePool. */
+export const CONV_ATTRIBUTES = ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"] as const;
+export const poolAttributes = (max: boolean): readonly string[] =>
+  max ? ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"] : ["auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"];
+
 /** A window read from a Conv or pooling node: its taps, step, spacing, padding (each side, and as net.json writes it) and output size. */
 export interface Window {
   readonly kernel: readonly number[];

@@ -17,7 +17,7 @@ import type { ErrorDetail } from "../../errors.ts";
 import { carryOfAttr } from "../../ir/graph.ts";
 import { parseAxisMap, parseReduce, parseSlice, parseView, unsliceFill } from "../../ir/axes.ts";
 import type { Net } from "../../ir/net.ts";
-import { type ElementwiseOp, type Node, type Recurrence, type Shape, cellValues, isLoopOutput, reachable, recurrenceOf } from "../../ir/node.ts";
+import { type ElementwiseOp, type Node, type Recurrence, type Shape, cellValues, isLoopOutput, loopOutputs, recurrenceOf } from "../../ir/node.ts";
 import type { EquationNetSpec, EquationEntry } from "../../spec/types.ts";
 import { identifier, numberLiteral, py, pyString, tuple as tupleOf } from "./literals.ts";
 import { INITIALISE, SAFETENSORS, initLiteral, loadAndSave } from "./python.ts";
@@ -90,7 +90,7 @@ class Printer {
   readonly problems: ErrorDetail[] = [];
   private readonly printed = new Map<Node, string>();
   /** The outputs of each recurrence that the roots being printed read. */
-  private readonly loopOutputs = new Map<Recurrence, Node[]>();
+  private outputsOf = new Map<Recurrence, Node[]>();
   /** Loops the current line is in (1 inside a recurrence's loop). */
   private depth = 0;
 
@@ -104,11 +104,7 @@ class Printer {
   /** The variables holding `roots`, printing what they need first. */
   print(roots: readonly Node[]): string[] {
     // every output of a recurrence the roots read, so that one loop computes them all
-    for (const n of reachable(roots).sort((a, b) => a.id - b.id)) {
-      if (!isLoopOutput(n)) continue;
-      const loop = recurrenceOf(n);
-      this.loopOutputs.set(loop, [...(this.loopOutputs.get(loop) ?? []), n]);
-    }
+    this.outputsOf = loopOutputs(roots);
     return roots.map((r) => this.value(r));
   }
 
@@ -149,7 +145,7 @@ class Printer {
    * lists stacked into sequences [batch, T, ...]. A final value is its carried variable after the last step.
    */
   private recurrence(loop: Recurrence, asked: Node): void {
-    const outputs = this.loopOutputs.get(loop) ?? [asked];
+    const outputs = this.outputsOf.get(loop) ?? [asked];
     const collected = outputs.map((o) => o.inputs[0]);
     const nexts = loop.carries.map((c) => c.next);
     const cell = cellValues(loop, [...collected, ...nexts]);

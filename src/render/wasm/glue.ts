@@ -64,10 +64,6 @@ let kernels: Kernels | null | undefined;
 
 /** The WebAssembly kernels, instantiated on first use; null where WebAssembly SIMD is unavailable. */
 function wasmKernels(): Kernels | null {
-  if (kernels !== undefined) return kernels;
-  kernels = null;
-  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (api === undefined) return null;
 ${binaryChoice(builds)}
   if (!api.validate(bytes)) return null;
   const instance = new api.Instance(new api.Module(bytes), { host: { ${hostImports(builds)} } });
@@ -186,10 +182,6 @@ let kernels: Kernels | null | undefined;
  * startThreads may start a pool on it); null where WebAssembly SIMD is unavailable.
  */
 function wasmKernels(): Kernels | null {
-  if (kernels !== undefined) return kernels;
-  kernels = null;
-  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (api === undefined) return null;
 ${binaryChoice(builds)}
   const flagsAt = ${flagsAt};
   // where threads cannot run, the memory is an ordinary one (a shared one may need a cross-origin isolated page)
@@ -323,11 +315,20 @@ function workerHostImports(builds: { plain: WasmKernels; relaxed?: WasmKernels }
 }
 
 /** wasmKernels' statements that set \`bytes\` to the binary to run: the relaxed build where the engine validates it. */
+/**
+ * The start of wasmKernels (both forms): the kernels made once (null where WebAssembly is missing), and the binary's
+ * bytes, the relaxed build where the engine validates it.
+ */
 function binaryChoice(builds: { plain: WasmKernels; relaxed?: WasmKernels }): string {
-  return builds.relaxed
+  const choice = builds.relaxed
     ? `  const relaxed = base64Bytes(wasmBinaryRelaxed);
   const bytes = api.validate(relaxed) ? relaxed : base64Bytes(wasmBinary);`
     : "  const bytes = base64Bytes(wasmBinary);";
+  return `  if (kernels !== undefined) return kernels;
+  kernels = null;
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (api === undefined) return null;
+${choice}`;
 }
 
 /** The binaries' declarations (base64 placeholders, their text put in `literals`). */
