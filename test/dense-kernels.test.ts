@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { denseForward, denseTransposed, denseWeightGradient, matrixProduct } from "../templates/dense.ts";
+import { denseForward, denseTransposed, denseWeightGradient, matrixProduct, stepsWeightGradient } from "../templates/dense.ts";
 import { makeRandom, normal } from "../src/check/data.ts";
 
 const rand = makeRandom(99);
@@ -70,5 +70,28 @@ describe("dense kernels agree with the plain triple loops", () => {
     close(product, Float64Array.from(wantProduct, (v, at) => v + before[at]));
     matrixProduct(product, 0, a, 5, 1, rows, W, wOff, m, 1, rows, m, k, false);
     close(product, wantProduct);
+  });
+});
+
+describe("a recurrent weight's gradient over every step of every sample", () => {
+  // 32768 / (m + k) rows to a chunk: 300 + 9 columns take 106, so 7 samples × 40 steps run in three chunks, the last short
+  it.each([
+    [7, 40, 300, 9],
+    [3, 5, 7, 13],
+    [1, 1, 2, 4],
+  ])("batch %i, %i steps, m %i, k %i", (batch, steps, m, k) => {
+    const d = fill(batch * steps * m, 0.3);
+    const x = fill(batch * steps * k);
+    const want = new Float64Array(m * k);
+    for (let r = 0; r < batch * steps; r++) for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) want[i * k + j] += (d[r * m + i] * x[r * k + j]) / batch;
+    // written over whatever was there (NaN included), except outside its region
+    const g = new Float64Array(3 + m * k).fill(Number.NaN);
+    g[0] = g[1] = g[2] = 5;
+    stepsWeightGradient(g, 3, d, x, batch, steps, m, k, false);
+    close(g, [5, 5, 5, ...want]);
+    const h = fill(m * k);
+    const wantH = Float64Array.from(h, (v, at) => v + want[at]);
+    stepsWeightGradient(h, 0, d, x, batch, steps, m, k, true);
+    close(h, wantH);
   });
 });

@@ -30,10 +30,10 @@ interface Case {
   readonly y: Float64Array;
 }
 
-function makeCase(seed: number, sizes: RecurrentSizes = RECURRENT_SMALL): Case {
+function makeCase(seed: number, sizes: RecurrentSizes = RECURRENT_SMALL, batches: [number, number] = [1, 4]): Case {
   const rng = makeRng(seed);
   const spec = randomRecurrentNet(rng, `recurrent_${seed}`, sizes);
-  const batch = rng.int(1, 4);
+  const batch = rng.int(...batches);
   const layout = recurrentLayout(spec);
   const params = randomParams(layout.paramCount, rng);
   const { x, y } = randomRecurrentData(spec, batch, rng);
@@ -101,6 +101,26 @@ describe("generated modules of both kernel back ends agree with TF.js", () => {
         expectAgrees(c, { J, grad, output }, kernels);
       });
     }
+  }
+});
+
+describe("a recurrent weight's gradient over many steps and samples", () => {
+  // one product over every step of every sample after the sweep, taken in chunks of rows (f64 and f32 chunks differ)
+  const LONG: RecurrentSizes = { steps: [28, 32], features: [3, 6], units: [26, 32], depth: [1, 1] };
+  const c = makeCase(9317, LONG, [11, 13]);
+  for (const [kernels, precision] of [["wasm", "f32"], ["wasm", "f64"], ["js", "f64"]] as const) {
+    it(`${c.spec.layers.map((l) => l.type).join(" → ")}, batch ${c.batch} (${kernels}, ${precision})`, async () => {
+      const lowered = new InterpretedNet(asNet(c.spec)).lowered(kernels).functions.gradient;
+      expect(lowered.body.some((st) => st.k === "contract" && st.c.steps !== undefined)).toBe(true);
+      const { source } = await compile(asNet(c.spec), { precision, kernels, format: false });
+      const Arr = precision === "f64" ? Float64Array : Float32Array;
+      const m = loadModule(source) as unknown as NetModule<Float32Array | Float64Array>;
+      const grad = new Arr(c.params.length).fill(Number.NaN);
+      const J = m.gradient(Arr.from(c.params), Arr.from(c.x), Arr.from(c.y), grad, c.batch);
+      const output = new Arr(c.batch * recurrentLayout(c.spec).outputSize);
+      m.forward(Arr.from(c.params), Arr.from(c.x), output, c.batch);
+      expectAgrees(c, { J, grad, output }, `${kernels} ${precision}`);
+    });
   }
 });
 

@@ -117,16 +117,22 @@ describe("sharing a function among threads (the kernel IR)", () => {
     }
   });
 
-  it("runs a recurrence's forward steps on without barriers, and its reverse sweep with them", () => {
+  it("runs a recurrence's forward steps and its reverse sweep on without barriers, the weights' gradients after the sweep", () => {
     const fn = (name: "forward" | "gradient") => shareAcrossThreads(example("adding_lstm").lowered("wasm").functions[name]);
     const stepLoops = (body: readonly Stmt[]) => body.flatMap((s) => (s.k === "loop" && s.kind === "time" ? [s] : []));
     const barriersIn = (body: readonly Stmt[]) => body.filter((s) => s.k === "barrier").length;
     const [forwardSteps] = stepLoops(fn("forward").body);
     expect(barriersIn(forwardSteps?.body ?? [])).toBe(0);
-    const [, reverse] = stepLoops(fn("gradient").body);
+    const gradient = fn("gradient");
+    const [, reverse] = stepLoops(gradient.body);
     expect(reverse?.reverse).toBe(true);
-    // the weight gradients read every sample's delta of the step; the next step must not overwrite it before
-    expect(barriersIn(reverse?.body ?? [])).toBe(2);
+    // each thread keeps its samples' deltas from step to step; the weight gradients, which read every sample's, are
+    // one product over the stacked steps after the sweep, behind one barrier
+    expect(barriersIn(reverse?.body ?? [])).toBe(0);
+    const afterSweep = gradient.body.slice(gradient.body.indexOf(reverse as Stmt) + 1);
+    const firstProduct = afterSweep.findIndex((s) => s.k === "contract" && s.c.steps !== undefined);
+    expect(firstProduct).toBeGreaterThan(0);
+    expect(afterSweep.slice(0, firstProduct).some((s) => s.k === "barrier")).toBe(true);
   });
 
   it("ends a step at a barrier where the next step overwrites what this one's weight gradient reads from every sample", () => {

@@ -5,15 +5,17 @@
  *   δ(value at t)   from the cotangents of the forward outputs at t and the carried δ of the carries' next values;
  *   next δ carry    the cotangent reaching the carry leaf (h_{t−1});
  *   δ sequence      row t of each iterated sequence's cotangent (a stack of the reverse loop);
- *   δ outside value Σ over the steps (a loopSum): the shared weights' gradients.
+ *   δ outside value Σ over the steps: the shared weights' gradients, a weight's as one product of stacks after the
+ *                   sweep (stepSums), others a loopSum.
  * The VJPs read forward values of step t: each value of the forward cell they read is stored by the forward loop
  * at every step (a stack of it) and read back at row t; a row of an iterated sequence is read from the sequence
  * itself. Nothing of the forward cell is computed again; what the VJPs build from its values (σ(1 − σ) from σ)
  * is computed in the reverse cell.
  */
 import { type Graph, type Recurrence, carryOfAttr } from "../ir/graph.ts";
-import { MIXED_LOOPS, type Node, cellValues } from "../ir/node.ts";
+import { MIXED_LOOPS, type Node, cellValues, sizeOf } from "../ir/node.ts";
 import { OPS } from "../ir/ops.ts";
+import { DENSE_MIN_WEIGHTS } from "../lower/dense.ts";
 
 
 export interface ReverseRecurrence {
@@ -108,12 +110,59 @@ export function reverseRecurrence(g: Graph, loop: Recurrence, outputCts: Readonl
 
   const contributions: (readonly [Node, Node])[] = [];
   [...stepCts.keys()].forEach((s, j) => contributions.push([s.inputs[0], reversed.stacks[j]]));
-  for (const [target, cs] of outside) contributions.push([target, g.loopSum(reversed.recurrence, combine(cs))]);
+  const sums = stepSums(g, reversed.recurrence, [...outside.values()].flat());
+  for (const [target, cs] of outside) contributions.push([target, combine(sums.sumOf(cs, combine))]);
   loop.carries.forEach((c, k) => {
     if (needsGrad(c.init)) contributions.push([c.init, reversed.finals[k]]);
   });
   const stateCts = loop.carries.map((c) => adjoints.get(c.next) ?? null);
   return { contributions, adjoints, reverse: reversed.recurrence, stateCts };
+}
+
+/**
+ * The sums over the steps of the reverse sweep's contributions to values outside it (the shared weights'
+ * gradients). An outer product a_t ⊗ b_t of two values of the step, of a dense layer's size, sums as one product of
+ * their stacks after the sweep, Σ_t a_t ⊗ b_t = Aᵀ·B over the T rows, instead of T small products inside it: a
+ * weight's gradient is then one large product, and the sweep's steps no longer wait for one another to add into it. A contribution whose value is
+ * stacked for such a product anyway (δz, the bias's gradient beside the weights') sums down its stack's rows. The
+ * others add up inside the loop.
+ */
+function stepSums(g: Graph, reverse: Recurrence, contributions: readonly Node[]) {
+  const varies = (n: Node) => n.loop === reverse.id;
+  const isOuterOfSteps = (c: Node) => c.op === "outer" && c.inputs.every(varies);
+  const stacks = new Map<Node, Node>();
+  /**
+   * The value at every step, [T, …]: the forward stack a step reads its row of, or a stack the sweep writes (of any
+   * other value, a row of an input sequence included: the product then reads two stacks, whose rows follow one
+   * another sample after sample).
+   */
+  const stacked = (v: Node): Node => {
+    const known = stacks.get(v);
+    if (known) return known;
+    const whole = v.op === "step" && v.inputs[0].op === "stack" ? v.inputs[0] : g.stack(reverse, v);
+    stacks.set(v, whole);
+    return whole;
+  };
+  // a product of a dense layer's size, then any beside it whose other operand is stacked anyway (x_t ⊗ δz beside
+  // h_{t−1} ⊗ δz); a small product on its own adds up in the per-sample loop (lower/dense.ts), with no stack to store
+  const products = new Set(contributions.filter((c) => isOuterOfSteps(c) && sizeOf(c.shape) >= DENSE_MIN_WEIGHTS));
+  for (const c of products) c.inputs.forEach(stacked);
+  for (const c of contributions) if (isOuterOfSteps(c) && c.inputs.some((i) => stacks.has(i))) products.add(c);
+  for (const c of products) c.inputs.forEach(stacked);
+  const isStepProduct = (c: Node) => products.has(c);
+  const summed = (c: Node): Node | undefined => {
+    if (isStepProduct(c)) return g.matmul(g.transpose(stacked(c.inputs[0])), stacked(c.inputs[1]));
+    const rows = stacks.get(c);
+    return rows && g.reduce("sum", rows, 0);
+  };
+  return {
+    /** Σ over the steps of the contributions `cs` to one value: the products and stacked values hoisted, the rest a loopSum. */
+    sumOf(cs: readonly Node[], combine: SweepTools["combine"]): Node[] {
+      const hoisted = cs.flatMap((c) => summed(c) ?? []);
+      const inLoop = cs.filter((c) => !summed(c));
+      return inLoop.length > 0 ? [...hoisted, g.loopSum(reverse, combine(inLoop))] : hoisted;
+    },
+  };
 }
 
 /**

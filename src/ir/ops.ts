@@ -294,7 +294,13 @@ const STRUCTURAL_RULES = {
     vjp: (g, n, ct, i) => matmulVjp(g, n, ct, i),
     // one multiply and one add per term of every output element
     cost: (n) => 2 * innerSize(n) * Math.max(1, sizeOf(n.shape)),
-    math: ([a, b], n) => (n.inputs.every((i) => i.shape.length === 1) ? binary("mm", { k: "T", a }, b) : binary("mm", a, b)),
+    math: ([a, b], n) => {
+      if (n.inputs.every((i) => i.shape.length === 1)) return binary("mm", { k: "T", a }, b);
+      // Aᵀ·B over a recurrence's steps (a shared weight's gradient after the sweep) is Σ_t a_t b_tᵀ, as derivations write it
+      const [left, right] = n.inputs;
+      if (left.op === "transpose" && left.inputs[0].op === "stack" && a.k === "T") return sumOverSteps(binary("outer", rowAtStep(a.a, left.inputs[0]), rowAtStep(b, right)));
+      return binary("mm", a, b);
+    },
   },
   // (Aᵀ)ᵀ: the cotangent is transposed back
   transpose: {
@@ -388,6 +394,8 @@ const STRUCTURAL_RULES = {
     cost: (n) => (parseReduce(n.attr).kind === "lse" ? 3 : 1) * sizeOf(ins(n, 0).shape),
     math: ([a], n) => {
       const { kind, axis } = parseReduce(n.attr);
+      // the sum of a stack's rows is the sum over the steps
+      if (kind === "sum" && axis === 0 && n.inputs[0].op === "stack") return sumOverSteps(rowAtStep(a, n.inputs[0]));
       const [plain, latex] = REDUCE_NAMES[kind];
       return fn(plain, latex, [a, num(axis + 1)]);
     },
@@ -546,16 +554,25 @@ function loopOp(arity: number, shape: OpRule["shape"], math: MathRule, cost: OpR
 const LOOP_RULES = {
   // h_{t−1}: a leaf, named by the recurrence (its printer adds the step)
   carry: leaf(),
-  // row t of a sequence, x[t]; step(stack(v)), a value of the cell stored at every step and read back at t, is v
-  // as the cell's own formulas write it (every value of a cell is its value at step t)
-  step: loopOp(1, ([a]) => a.shape.slice(1), ([a], n) => (n.inputs[0].op === "stack" && a.k === "fn" && a.args.length === 1 ? a.args[0] : { k: "index", a, parts: "t" })),
+  // row t of a sequence
+  step: loopOp(1, ([a]) => a.shape.slice(1), ([a], n) => rowAtStep(a, n.inputs[0])),
   // the value at every step, stacked along a new first axis
   stack: loopOp(1, ownShape("stack"), named("stack", "\\operatorname{stack}_{t}")),
   // the carry after the last step: its next value at t = T
   final: loopOp(1, ownShape("final"), ([a]) => ({ k: "index", a, parts: "T" })),
   // Σ over the steps
-  loopSum: loopOp(1, ([a]) => a.shape, named("Σₜ", "\\sum_{t}"), perElement(1)),
+  loopSum: loopOp(1, ([a]) => a.shape, ([a]) => sumOverSteps(a), perElement(1)),
 } satisfies Record<string, OpRule>;
+
+/**
+ * Row t of a sequence, as the cell's formulas write it: x[t]; of stack(v), a value of the cell stored at every step,
+ * v itself (every value of a cell is its value at step t).
+ */
+function rowAtStep(sequence: MathExpr, node: Node): MathExpr {
+  return node.op === "stack" && sequence.k === "fn" && sequence.args.length === 1 ? sequence.args[0] : { k: "index", a: sequence, parts: "t" };
+}
+
+const sumOverSteps = (a: MathExpr): MathExpr => fn("Σₜ", "\\sum_{t}", [a]);
 
 export const OPS: Record<OpName, OpRule> = {
   param: leaf(),

@@ -232,6 +232,17 @@ export class FunctionLowering {
     return { buf, base };
   }
 
+  /**
+   * A stack as `steps` rows per sample for a contraction over every step of every sample: its row buffer holds the
+   * samples' rows one after another, so row t of sample s is row s·steps + t, the sample variable counting rows.
+   */
+  private stepRows(n: Node, steps: number): { buf: Buffer; base: Index } {
+    const { buf } = this.denseAccess(n);
+    const row = sizeOf(n.shape) / steps;
+    if (!buf.perSample || buf.size !== sizeOf(n.shape)) throw new Error(`internal: stack #${n.id} is not stored as rows of its own`);
+    return { buf, base: varIndex(this.sample, row) };
+  }
+
   storageOf(n: Node): Storage {
     const s = this.plan.storage.get(n);
     if (!s) throw new Error(`internal: ${n.op} #${n.id} is read but never stored`);
@@ -507,7 +518,7 @@ export class FunctionLowering {
     const outAcc = this.denseAccess(name);
     const s = this.sample;
     if (call.kind === "denseWeightGradient") {
-      const [d, x] = [this.denseAccess(call.d), this.denseAccess(call.x)];
+      const [d, x] = call.steps === undefined ? [this.denseAccess(call.d), this.denseAccess(call.x)] : [this.stepRows(call.d, call.steps), this.stepRows(call.x, call.steps)];
       const i: Var = { name: "i", extent: call.m };
       const j: Var = { name: "j", extent: call.k };
       const note: Note = { lhs: name, op: accumulate ? "+=" : "=", lead: "mean over the batch of", rhs: this.mathOf(call.outer) };
@@ -525,6 +536,7 @@ export class FunctionLowering {
             reduce: s,
             scale: op("div", num(1), arg("batch")),
             mode: accumulate ? "+=" : "=",
+            ...(call.steps === undefined ? {} : { steps: call.steps }),
           },
         },
       ];

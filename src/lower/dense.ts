@@ -3,6 +3,7 @@
  *   W · a      (a per sample)          → denseForward
  *   Wᵀ · δ,  a · W                     → denseTransposed
  *   mean_batch(δ ⊗ a)                  → denseWeightGradient, accumulated over the batch
+ *   mean_batch(Dᵀ·A), D and A stacks   → denseWeightGradient over every step of every sample (a recurrence's weight)
  * where W is a parameter matrix. Small layers stay in the per-sample loop, where straight-line code wins.
  */
 import type { Node } from "../ir/node.ts";
@@ -15,8 +16,12 @@ export type DenseCall =
   | { kind: "denseForward"; node: Node; W: Node; x: Node; m: number; k: number }
   /** out[s, j] = Σ_i W[i, j] d[s, i] */
   | { kind: "denseTransposed"; node: Node; W: Node; d: Node; m: number; k: number }
-  /** acc[i, j] += Σ_s d[s, i] x[s, j]; `outer` is computed by the kernel, never stored */
-  | { kind: "denseWeightGradient"; node: Node; outer: Node; d: Node; x: Node; m: number; k: number };
+  /**
+   * acc[i, j] += Σ_s d[s, i] x[s, j]; `outer` is computed by the kernel, never stored. With `steps`, d and x are
+   * stacks of a recurrence, [steps, m] and [steps, k] per sample, and the sum runs over every step of every sample
+   * (`outer` is then Dᵀ·X, the weight's gradient summed over the steps).
+   */
+  | { kind: "denseWeightGradient"; node: Node; outer: Node; d: Node; x: Node; m: number; k: number; steps?: number };
 
 const perSampleVector = (n: Node) => n.batched && n.shape.length === 1;
 /** Kernels read deltas as whole rows of a workspace buffer (an input row would need its own stride). */
@@ -32,7 +37,9 @@ export function denseCall(n: Node, users: (m: Node) => readonly Node[]): DenseCa
 function match(n: Node, users: (m: Node) => readonly Node[]): DenseCall | undefined {
   if (n.op === "batchMean") {
     const outer = n.inputs[0];
-    if (outer.op !== "outer" || users(outer).length !== 1) return undefined;
+    if (users(outer).length !== 1) return undefined;
+    if (outer.op === "matmul") return overSteps(n, outer);
+    if (outer.op !== "outer") return undefined;
     const [d, x] = outer.inputs;
     if (!computedRows(d) || !perSampleVector(x)) return undefined;
     return { kind: "denseWeightGradient", node: n, outer, d, x, m: d.shape[0], k: x.shape[0] };
@@ -48,6 +55,14 @@ function match(n: Node, users: (m: Node) => readonly Node[]): DenseCall | undefi
   }
   if (computedRows(a) && weights(b)) return { kind: "denseTransposed", node: n, W: b, d: a, m: b.shape[0], k: b.shape[1] };
   return undefined;
+}
+
+/** mean_batch(Dᵀ·X) for two stacks of one recurrence's length: a weight's gradient over the steps of a sweep. */
+function overSteps(n: Node, product: Node): DenseCall | undefined {
+  const [transposed, x] = product.inputs;
+  const d = transposed.op === "transpose" ? transposed.inputs[0] : undefined;
+  if (d?.op !== "stack" || x.op !== "stack" || d.shape.length !== 2 || x.shape.length !== 2 || d.shape[0] !== x.shape[0]) return undefined;
+  return { kind: "denseWeightGradient", node: n, outer: product, d, x, m: d.shape[1], k: x.shape[1], steps: d.shape[0] };
 }
 
 /**

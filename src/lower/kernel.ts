@@ -145,6 +145,12 @@ export interface Contraction {
    * by one thread, in the same order whatever the split.
    */
   readonly shared?: "samples" | "outputs";
+  /**
+   * A weight gradient over a recurrence's steps: the reduction runs over `steps` rows of every sample, batch × steps
+   * rows in all, the reduction variable's coefficient the distance between rows (the operands are stacks, whose
+   * samples' rows follow one another).
+   */
+  readonly steps?: number;
 }
 
 export type Stmt =

@@ -163,7 +163,7 @@ class ThreadRun {
       this.loop(w, wFrom, wTo, false, () => {
         if (c.mode === "+=") this.touch(c.out.buf, this.at(c.out.index), false);
         this.touch(c.out.buf, this.at(c.out.index), true);
-        this.loop(c.reduce, 0, this.extent(c.reduce), false, () => {
+        this.loop(c.reduce, 0, this.extent(c.reduce) * (c.steps ?? 1), false, () => {
           this.touch(c.a.buf, this.at(c.a.index), false);
           this.touch(c.b.buf, this.at(c.b.index), false);
         });

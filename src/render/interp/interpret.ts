@@ -377,7 +377,7 @@ class FunctionCompiler {
         return (st) => {
           const n0 = extent(o0, st);
           const n1 = extent(o1, st);
-          const nr = extent(c.reduce, st);
+          const nr = extent(c.reduce, st) * (c.steps ?? 1);
           const factor = scale ? scale(st) : 1;
           for (let i0 = 0; i0 < n0; i0++) {
             st.vars[s0] = i0;

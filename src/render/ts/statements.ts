@@ -147,6 +147,10 @@ function contractionCall(c: Contraction, name: (b: Buffer) => string, scope: Sco
     case "transposed":
       return `denseTransposed(${name(c.out.buf)}, ${name(c.a.buf)}, ${offset(c.a.index)}, ${name(c.b.buf)}, batch, ${extent(c.reduce)}, ${extent(c.outVars[1])});`;
     case "weightGradient":
+      // over every step of a recurrence: two stacks, row after row
+      if (c.steps !== undefined) {
+        return `stepsWeightGradient(${name(c.out.buf)}, ${offset(c.out.index)}, ${name(c.a.buf)}, ${name(c.b.buf)}, batch, ${c.steps}, ${extent(c.outVars[0])}, ${extent(c.outVars[1])}, ${c.mode === "+="});`;
+      }
       // a recurrence's step adds its part into the gradient
       return `denseWeightGradient(${name(c.out.buf)}, ${offset(c.out.index)}, ${name(c.a.buf)}, ${name(c.b.buf)}, ${offset(c.b.index)}, ${rowStride(c.b.index)}, batch, ${extent(c.outVars[0])}, ${extent(c.outVars[1])}, ${c.mode === "+="});`;
     case "matrix":

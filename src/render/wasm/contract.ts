@@ -158,6 +158,14 @@ function scaleLocal(e: ContractionEmitter, c: Contraction): { scalar: WasmLocal;
   return { scalar, vector };
 }
 
+/** How many rows a reduction over the batch runs: the batch, or batch × steps over a recurrence's steps. */
+function reductionRows(e: ContractionEmitter, c: Contraction): WasmLocal {
+  if (c.steps === undefined) return e.batch;
+  const rows = e.f.local("i32", "rows");
+  e.f.localGet(e.batch).i32Const(c.steps).i32Mul().localSet(rows);
+  return rows;
+}
+
 /** Pushes the sum of the lanes of `v` (in the contraction's type). */
 function lanesSum(e: ContractionEmitter, v: WasmLocal): void {
   const num = e.ctx.kernelNum;
@@ -270,6 +278,8 @@ function axpy(e: ContractionEmitter, c: Contraction, j: Var, u: Var): void {
   const vStep = coefficient(V.index, r) * bytes;
   const sStep = coefficient(S.index, r) * bytes;
   const scale = scaleLocal(e, c);
+  const rowCount = reductionRows(e, c);
+  const chunk = c.steps === undefined ? undefined : rowChunk(e, c);
   const pV = f.local("i32", "pv");
   const pS = f.local("i32", "ps");
   const pOut = f.local("i32", "po");
@@ -279,16 +289,22 @@ function axpy(e: ContractionEmitter, c: Contraction, j: Var, u: Var): void {
     const vector = vectors > 0;
     const width = vector ? vectors : columns;
     e.bindVar(r, "r0");
+    // from the chunk's first row
+    const fromRow = (step: number) => chunk && f.localGet(chunk.from).i32Const(step).i32Mul().i32Add();
     const offV = e.address(V.buf, V.index, r);
+    fromRow(vStep);
     f.localSet(pV);
     const offS = e.address(S.buf, S.index, r);
+    fromRow(sStep);
     f.localSet(pS);
     const acc = grid(rows, width, () => f.local(vector ? "v128" : num.scalar, "acc"));
     for (const a of acc.flat()) (vector ? num.constV(f, 0) : num.constS(f, 0)).localSet(a);
     const vv = Array.from({ length: width }, () => f.local(vector ? "v128" : num.scalar, "vv"));
     const ss = Array.from({ length: rows }, () => f.local(vector ? "v128" : num.scalar, "ss"));
     const counter = e.bindVar(r, "r");
-    f.i32Const(0).localSet(counter);
+    if (chunk) f.localGet(chunk.from);
+    else f.i32Const(0);
+    f.localSet(counter);
     f.loop((next) => {
       vv.forEach((v, k) => (vector ? num.loadV(f.localGet(pV), offV + k * num.lanes * bytes) : num.load(f.localGet(pV), offV + k * bytes)).localSet(v));
       ss.forEach((s, q) => (vector ? num.loadSplat(f.localGet(pS), offS + q * sRow) : num.load(f.localGet(pS), offS + q * sRow)).localSet(s));
@@ -303,7 +319,7 @@ function axpy(e: ContractionEmitter, c: Contraction, j: Var, u: Var): void {
       f.localGet(pS).i32Const(sStep).i32Add().localSet(pS);
       f.localGet(counter).i32Const(1).i32Add().localTee(counter);
       if (typeof r.extent === "number") f.i32Const(r.extent);
-      else f.localGet(e.batch);
+      else f.localGet(chunk ? chunk.to : rowCount);
       f.i32LtS().brIf(next);
     });
     const offOut = e.address(c.out.buf, c.out.index);
@@ -316,7 +332,16 @@ function axpy(e: ContractionEmitter, c: Contraction, j: Var, u: Var): void {
           vector ? num.v(f, "mul") : num.s(f, "mul");
         }
         const at = offOut + q * outRow + k * (vector ? num.lanes : 1) * bytes;
-        if (vector) {
+        if (chunk && c.mode === "=") {
+          // the first chunk writes, the later ones add
+          if (vector) num.v(num.loadV(f.localGet(pOut), at).localGet(chunk.keepV).v128And(), "add");
+          else {
+            num.load(f.localGet(pOut), at);
+            num.constS(f, 0).localGet(chunk.keepS).select();
+            num.s(f, "add");
+          }
+          vector ? num.storeV(f, at) : num.store(f, at);
+        } else if (vector) {
           if (c.mode === "+=") num.v(num.loadV(f.localGet(pOut), at), "add");
           num.storeV(f, at);
         } else storeResult(e, c, at, pOut);
@@ -332,15 +357,63 @@ function axpy(e: ContractionEmitter, c: Contraction, j: Var, u: Var): void {
   if (split !== undefined && split !== u) throw new Error("internal: a shared contraction split along its SIMD lanes");
   const uRange = split === u ? e.share(u) : undefined;
   const rowsOf = (run: (rows: number) => void) => blocks(e, u, tile.rows, run, uRange);
-  if (wholeCols > 0) e.countedLoop(j, wholeCols, () => rowsOf((rows) => tileAt(rows, tile.cols, 0)), width);
-  if (vectorsLeft > 0) {
-    f.i32Const(wholeCols).localSet(e.bindVar(j, "j_vec"));
-    rowsOf((rows) => tileAt(rows, vectorsLeft, 0));
-  }
-  if (columnsLeft > 0) {
-    f.i32Const(wholeCols + vectorsLeft * num.lanes).localSet(e.bindVar(j, "j_col"));
-    rowsOf((rows) => tileAt(rows, 0, columnsLeft));
-  }
+  const allTiles = () => {
+    if (wholeCols > 0) e.countedLoop(j, wholeCols, () => rowsOf((rows) => tileAt(rows, tile.cols, 0)), width);
+    if (vectorsLeft > 0) {
+      f.i32Const(wholeCols).localSet(e.bindVar(j, "j_vec"));
+      rowsOf((rows) => tileAt(rows, vectorsLeft, 0));
+    }
+    if (columnsLeft > 0) {
+      f.i32Const(wholeCols + vectorsLeft * num.lanes).localSet(e.bindVar(j, "j_col"));
+      rowsOf((rows) => tileAt(rows, 0, columnsLeft));
+    }
+  };
+  if (chunk) chunkLoop(e, chunk, rowCount, allTiles);
+  else allTiles();
+}
+
+// ---- reductions over many rows --------------------------------------------------------------------------
+
+/**
+ * Rows of a reduction over every step of every sample taken at once: a tile sums them in registers, then adds into
+ * the output. Summing all batch × steps rows in one go would stream the operands' columns from far caches for every
+ * tile (the large LSTM's are 8 MiB of deltas); a chunk of rows of both operands stays in the second-level cache
+ * while every tile of the output reads it.
+ */
+const CHUNK_BYTES = 128 * 1024;
+
+interface RowChunk {
+  readonly rows: number;
+  /** The chunk's first row and the row after its last. */
+  readonly from: WasmLocal;
+  readonly to: WasmLocal;
+  /** All ones after the first chunk, zeros in it (the output's old value kept, or not), as a vector and a flag. */
+  readonly keepV: WasmLocal;
+  readonly keepS: WasmLocal;
+}
+
+function rowChunk(e: ContractionEmitter, c: Contraction): RowChunk {
+  const width = (c.outVars[0].extent as number) + (c.outVars[1].extent as number);
+  const rows = Math.max(4, Math.floor(CHUNK_BYTES / (width * e.ctx.kernelNum.bytes)));
+  const { f } = e;
+  return { rows, from: f.local("i32", "chunk"), to: f.local("i32", "chunk_end"), keepV: f.local("v128", "keep"), keepS: f.local("i32", "keep_old") };
+}
+
+/** `body` for each chunk of `rows` rows, with the chunk's range and its keep masks set. */
+function chunkLoop(e: ContractionEmitter, chunk: RowChunk, rowCount: WasmLocal, body: () => void): void {
+  const { f } = e;
+  f.i32Const(0).localSet(chunk.from);
+  f.block((done) =>
+    f.loop((next) => {
+      f.localGet(chunk.from).localGet(rowCount).i32GeS().brIf(done);
+      // to = min(from + rows, rowCount)
+      f.localGet(chunk.from).i32Const(chunk.rows).i32Add().localGet(rowCount).localGet(chunk.from).i32Const(chunk.rows).i32Add().localGet(rowCount).i32LtS().select().localSet(chunk.to);
+      f.localGet(chunk.from).i32Const(0).i32Ne().localSet(chunk.keepS);
+      f.i32Const(0).localGet(chunk.keepS).i32Sub().i32x4Splat().localSet(chunk.keepV);
+      body();
+      f.localGet(chunk.to).localSet(chunk.from).br(next);
+    }),
+  );
 }
 
 /** Stores the scalar on the stack (above its address, `base`) at `offset`, or adds it there for an accumulation. */
