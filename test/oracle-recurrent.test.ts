@@ -105,10 +105,11 @@ describe("generated modules of both kernel back ends agree with TF.js", () => {
 });
 
 describe("a recurrent weight's gradient over many steps and samples", () => {
-  // one product over every step of every sample after the sweep, taken in chunks of rows (f64 and f32 chunks differ)
+  // one product over every step of every sample after the sweep, taken in chunks of rows: 416 rows of 108 + 27
+  // columns are four chunks in f64 WebAssembly, the last one short (the TypeScript kernel takes two)
   const LONG: RecurrentSizes = { steps: [28, 32], features: [3, 6], units: [26, 32], depth: [1, 1] };
   const c = makeCase(9317, LONG, [11, 13]);
-  for (const [kernels, precision] of [["wasm", "f32"], ["wasm", "f64"], ["js", "f64"]] as const) {
+  for (const [kernels, precision] of [["wasm", "f64"], ["js", "f64"]] as const) {
     it(`${c.spec.layers.map((l) => l.type).join(" → ")}, batch ${c.batch} (${kernels}, ${precision})`, async () => {
       const lowered = new InterpretedNet(asNet(c.spec)).lowered(kernels).functions.gradient;
       expect(lowered.body.some((st) => st.k === "contract" && st.c.steps !== undefined)).toBe(true);

@@ -124,3 +124,34 @@ describe("bounded functions in an f32 module's f64 lanes", () => {
     expect(Math.max(...out.map((v, i) => Math.abs(v - (reference[i] as number)) / (1e-6 + Math.abs(reference[i] as number))))).toBeLessThan(1e-6);
   });
 });
+
+describe("a dense layer's forward product in SIMD lanes", () => {
+  it("sums each output's four lanes in lane order, four outputs at once, to the bits of the lane-by-lane sums", async () => {
+    // 64 inputs × 12 outputs: three tiles of four weight rows, each row's 64 terms in four lanes of 16
+    const spec = { name: "dense_sums", input: [64], layers: [{ type: "dense", units: 12, activation: "linear", bias: false }], loss: "mse" };
+    const { source } = await compile(spec as never, { precision: "f32", kernels: "wasm", format: false });
+    const m = loadModule(source) as unknown as { meta: { params: { name: string; offset: number; shape: number[] }[]; paramCount: number }; forward(p: Float32Array, x: Float32Array, out: Float32Array, batch: number): void };
+    const batch = 5;
+    const params = Float32Array.from({ length: m.meta.paramCount }, (_, i) => Math.sin(i * 1.37) * 3);
+    const x = Float32Array.from({ length: batch * 64 }, (_, i) => Math.cos(i * 0.91) * 7);
+    const out = new Float32Array(batch * 12);
+    m.forward(params, x, out, batch);
+    const [W] = m.meta.params;
+    expect(W.shape).toEqual([12, 64]);
+    const f = Math.fround;
+    for (let s = 0; s < batch; s++) {
+      for (let i = 0; i < 12; i++) {
+        const lanes = [0, 1, 2, 3].map((l) => {
+          let acc = 0;
+          for (let k = l; k < 64; k += 4) acc = f(f(params[W.offset + i * 64 + k] * x[s * 64 + k]) + acc);
+          return acc;
+        });
+        expect(out[s * 12 + i]).toBe(f(f(f(lanes[0] + lanes[1]) + lanes[2]) + lanes[3]));
+      }
+    }
+    // the tiles' sums come out as vectors: shuffles, where a lane at a time would extract them
+    const base64 = /const wasmBinary =\s*"([^"]+)"/.exec(source)?.[1] ?? "";
+    const text = await wasmToText(Uint8Array.from(Buffer.from(base64, "base64")));
+    expect(text).toContain("i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23");
+  });
+});

@@ -3,7 +3,8 @@
  * specialised to the network's constant sizes, with the tile the tile pass chose. Two forms cover the three
  * patterns, read off the operands' strides:
  *   dot  — both operands contiguous along the reduction (forward W·x): a tile of rows × samples of vector
- *          accumulators, each the dot product of a weight row and an input row, summed across lanes at the end;
+ *          accumulators, each the dot product of a weight row and an input row, summed across lanes at the end
+ *          (four rows at once, by a transpose in shuffles, where their outputs lie side by side);
  *   axpy — the output and one operand contiguous along an output variable j (transposed Wᵀ·δ, weight
  *          gradient δ ⊗ x): a tile of rows × vectors of j, each accumulating splat(scalar) · vector.
  * Edges that do not fill a tile run with smaller tiles (down to one element), never past an array's end.
@@ -178,6 +179,36 @@ function lanesSum(e: ContractionEmitter, v: WasmLocal): void {
   }
 }
 
+/**
+ * Pushes the vector whose lane r is the sum of the lanes of `accs[r]` (four f32x4 accumulators): a 4 × 4 transpose in
+ * shuffles, then the transposed rows added in lane order, ((l0 + l1) + l2) + l3, the order lanesSum adds a lane at a
+ * time, so each sum has the same bits, for 11 instructions instead of 28.
+ */
+function rowSums(e: ContractionEmitter, accs: readonly WasmLocal[]): void {
+  const { f } = e;
+  const lanes = (...picks: number[]) => picks.flatMap((lane) => [0, 1, 2, 3].map((b) => lane * 4 + b));
+  const interleave = (x: WasmLocal, y: WasmLocal, picks: number[]) => f.localGet(x).localGet(y).i8x16Shuffle(lanes(...picks));
+  const [a, b, c, d] = accs;
+  e.withTemp("v128", (abLow) =>
+    e.withTemp("v128", (cdLow) =>
+      e.withTemp("v128", (abHigh) =>
+        e.withTemp("v128", (cdHigh) => {
+          // (a0 b0 a1 b1), (c0 d0 c1 d1), (a2 b2 a3 b3), (c2 d2 c3 d3)
+          interleave(a, b, [0, 4, 1, 5]).localSet(abLow);
+          interleave(c, d, [0, 4, 1, 5]).localSet(cdLow);
+          interleave(a, b, [2, 6, 3, 7]).localSet(abHigh);
+          interleave(c, d, [2, 6, 3, 7]).localSet(cdHigh);
+          // lane 0 of every accumulator, + lane 1, + lane 2, + lane 3
+          interleave(abLow, cdLow, [0, 1, 4, 5]);
+          interleave(abLow, cdLow, [2, 3, 6, 7]).f32x4Add();
+          interleave(abHigh, cdHigh, [0, 1, 4, 5]).f32x4Add();
+          interleave(abHigh, cdHigh, [2, 3, 6, 7]).f32x4Add();
+        }),
+      ),
+    ),
+  );
+}
+
 // ---- dot form ---------------------------------------------------------------------------------------------
 
 /** out[s, i] = Σ_t a[i, t]·b[s, t]: rows of `a` × rows of `b`, vectors along t. */
@@ -236,6 +267,17 @@ function dot(e: ContractionEmitter, c: Contraction): void {
       const offOut = e.address(c.out.buf, c.out.index);
       const pOut = f.local("i32", "po");
       f.localSet(pOut);
+      // four rows' sums side by side in the output: summed as one vector, each lane as lanesSum adds it
+      if (rows === num.lanes && num.lanes === 4 && whole === K && outRow === bytes) {
+        for (let q = 0; q < cols; q++) {
+          f.localGet(pOut);
+          rowSums(e, acc.map((row) => row[q]));
+          if (scale) num.v(f.localGet(scale.vector), "mul");
+          if (c.mode === "+=") num.v(num.loadV(f.localGet(pOut), offOut + q * outCol), "add");
+          num.storeV(f, offOut + q * outCol);
+        }
+        return;
+      }
       for (let r = 0; r < rows; r++) {
         for (let q = 0; q < cols; q++) {
           f.localGet(pOut);
