@@ -123,13 +123,12 @@ export function reverseRecurrence(g: Graph, loop: Recurrence, outputCts: Readonl
  * The sums over the steps of the reverse sweep's contributions to values outside it (the shared weights'
  * gradients). An outer product a_t ⊗ b_t of two values of the step, of a dense layer's size, sums as one product of
  * their stacks after the sweep, Σ_t a_t ⊗ b_t = Aᵀ·B over the T rows, instead of T small products inside it: a
- * weight's gradient is then one large product, and the sweep's steps no longer wait for one another to add into it. A contribution whose value is
- * stacked for such a product anyway (δz, the bias's gradient beside the weights') sums down its stack's rows. The
- * others add up inside the loop.
+ * weight's gradient is then one large product, and the sweep's steps no longer wait for one another to add into it.
+ * A contribution whose value is stacked for such a product anyway (δz, the bias's gradient beside the weights') sums
+ * down its stack's rows. The others add up inside the loop.
  */
 function stepSums(g: Graph, reverse: Recurrence, contributions: readonly Node[]) {
-  const varies = (n: Node) => n.loop === reverse.id;
-  const isOuterOfSteps = (c: Node) => c.op === "outer" && c.inputs.every(varies);
+  const isOuterOfSteps = (c: Node) => c.op === "outer" && c.inputs.every((n) => n.loop === reverse.id);
   const stacks = new Map<Node, Node>();
   /**
    * The value at every step, [T, …]: the forward stack a step reads its row of, or a stack the sweep writes (of any
@@ -147,19 +146,23 @@ function stepSums(g: Graph, reverse: Recurrence, contributions: readonly Node[])
   // h_{t−1} ⊗ δz); a small product on its own adds up in the per-sample loop (lower/dense.ts), with no stack to store
   const products = new Set(contributions.filter((c) => isOuterOfSteps(c) && sizeOf(c.shape) >= DENSE_MIN_WEIGHTS));
   for (const c of products) c.inputs.forEach(stacked);
-  for (const c of contributions) if (isOuterOfSteps(c) && c.inputs.some((i) => stacks.has(i))) products.add(c);
-  for (const c of products) c.inputs.forEach(stacked);
-  const isStepProduct = (c: Node) => products.has(c);
+  for (const c of contributions) {
+    if (isOuterOfSteps(c) && !products.has(c) && c.inputs.some((i) => stacks.has(i))) {
+      products.add(c);
+      c.inputs.forEach(stacked);
+    }
+  }
   const summed = (c: Node): Node | undefined => {
-    if (isStepProduct(c)) return g.matmul(g.transpose(stacked(c.inputs[0])), stacked(c.inputs[1]));
+    if (products.has(c)) return g.matmul(g.transpose(stacked(c.inputs[0])), stacked(c.inputs[1]));
     const rows = stacks.get(c);
     return rows && g.reduce("sum", rows, 0);
   };
   return {
-    /** Σ over the steps of the contributions `cs` to one value: the products and stacked values hoisted, the rest a loopSum. */
+    /** Σ over the steps of the contributions `cs` to one value: the products and stacked values after the loop, the rest a loopSum. */
     sumOf(cs: readonly Node[], combine: SweepTools["combine"]): Node[] {
-      const hoisted = cs.flatMap((c) => summed(c) ?? []);
-      const inLoop = cs.filter((c) => !summed(c));
+      const after = cs.map((c) => [c, summed(c)] as const);
+      const hoisted = after.flatMap(([, sum]) => sum ?? []);
+      const inLoop = after.flatMap(([c, sum]) => (sum ? [] : [c]));
       return inLoop.length > 0 ? [...hoisted, g.loopSum(reverse, combine(inLoop))] : hoisted;
     },
   };
