@@ -16,7 +16,7 @@ import { compileFile } from "../src/pipeline.ts";
 import { ROOT, tempDir } from "./helpers/cli.ts";
 import "./helpers/chromium.ts";
 import { expectGolden } from "./helpers/golden.ts";
-import { wabtValidate, wasmToText } from "./helpers/wat.ts";
+import { kernelBytes, wabtValidate, wasmToText } from "./helpers/wat.ts";
 
 const MNIST = join(ROOT, "examples", "mnist_mlp.json");
 const XOR = join(ROOT, "examples", "xor_sigmoid.json");
@@ -166,8 +166,7 @@ process.stdout.write(JSON.stringify(Array.from(g)));`;
 
   it("read as text: the kernels of xor_sigmoid (test/golden/xor_sigmoid.wat)", async () => {
     const source = (await compileFile(XOR, { kernels: "wasm" })).source;
-    const base64 = /const wasmBinary =\s*"([^"]+)"/.exec(source)?.[1] ?? "";
-    const bytes = Uint8Array.from(Buffer.from(base64, "base64"));
+    const bytes = kernelBytes(source);
     await wabtValidate(bytes);
     const text = await wasmToText(bytes);
     expect(text).toMatch(/\(func \$forward /);

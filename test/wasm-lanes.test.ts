@@ -11,7 +11,7 @@ import type { Buffer, Expr, Stmt, Var } from "../src/lower/kernel.ts";
 import { compile } from "../src/pipeline.ts";
 import { runsInLanes } from "../src/render/wasm/function.ts";
 import type { EquationNetSpec } from "../src/spec/types.ts";
-import { wasmToText } from "./helpers/wat.ts";
+import { kernelBytes, wasmToText } from "./helpers/wat.ts";
 
 const work = (size: number): Buffer => ({ role: "work", size, perSample: false });
 const v: Var = { name: "l", extent: 8 };
@@ -55,8 +55,7 @@ const NET: EquationNetSpec = {
 describe("f32 lanes", () => {
   it("computes exact loops of an f32 module in f32x4, the rest in f64x2, bit-equal to the TypeScript kernels", async () => {
     const wasm = (await compile(NET, { kernels: "wasm", precision: "f32" })).source;
-    const base64 = /const wasmBinary =\s*"([^"]+)"/.exec(wasm)?.[1] ?? "";
-    const text = await wasmToText(Uint8Array.from(Buffer.from(base64, "base64")));
+    const text = await wasmToText(kernelBytes(wasm));
     expect(text).toContain("f32x4.max");
     expect(text).toContain("f32x4.add");
     expect(text).toContain("f64x2.");
@@ -97,8 +96,7 @@ const GATES: EquationNetSpec = {
 describe("bounded functions in an f32 module's f64 lanes", () => {
   it("calls them once for four elements, with the bits of the two-lane calls", async () => {
     const wasm = (await compile(GATES, { kernels: "wasm", precision: "f32" })).source;
-    const base64 = /const wasmBinary =\s*"([^"]+)"/.exec(wasm)?.[1] ?? "";
-    const text = await wasmToText(Uint8Array.from(Buffer.from(base64, "base64")));
+    const text = await wasmToText(kernelBytes(wasm));
     // the high half of the four lanes, moved low for f64x2.promote_low
     expect(text).toContain("i8x16.shuffle");
     const m = loadModule<Float32Array>(wasm);
@@ -150,8 +148,7 @@ describe("a dense layer's forward product in SIMD lanes", () => {
       }
     }
     // the tiles' sums come out as vectors: shuffles, where a lane at a time would extract them
-    const base64 = /const wasmBinary =\s*"([^"]+)"/.exec(source)?.[1] ?? "";
-    const text = await wasmToText(Uint8Array.from(Buffer.from(base64, "base64")));
+    const text = await wasmToText(kernelBytes(source));
     expect(text).toContain("i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23");
   });
 });

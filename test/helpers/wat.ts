@@ -44,6 +44,13 @@ export async function wasmToText(bytes: Uint8Array, features: WatFeatures = {}):
   }
 }
 
+/** The kernels' binary a generated module's source carries (its base64 `wasmBinary`). */
+export function kernelBytes(source: string): Uint8Array {
+  const base64 = /const wasmBinary =\s*"([^"]+)"/.exec(source)?.[1];
+  if (base64 === undefined) throw new Error("the module carries no WebAssembly kernels");
+  return Uint8Array.from(Buffer.from(base64, "base64"));
+}
+
 /** Validates with wabt; throws wabt's message if the module is invalid. */
 export async function wabtValidate(bytes: Uint8Array, features: WatFeatures = {}): Promise<void> {
   const module = read(await wabt(), bytes, features);
