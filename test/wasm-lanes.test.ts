@@ -152,3 +152,18 @@ describe("a dense layer's forward product in SIMD lanes", () => {
     expect(text).toContain("i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23");
   });
 });
+
+describe("bounded functions in a recurrence's steps", () => {
+  const net = (head: string) => ({ name: "steps_inline", input: [6, 4], layers: [{ type: "rnn", units: 8 }, { type: "dense", units: 8, activation: head }], loss: "mse" });
+  const tanhCalls = async (head: string) => {
+    const { source } = await compile(net(head) as never, { precision: "f32", kernels: "wasm", format: false });
+    return (await wasmToText(kernelBytes(source))).split("\n").filter((line) => line.includes("call $math.tanh")).length;
+  };
+
+  it("are written inline in the steps, where V8 would keep no vector register across a call, and called elsewhere", async () => {
+    // the cell's tanh runs in every step, inline: a module whose only tanh is the cell's calls none
+    expect(await tanhCalls("linear")).toBe(0);
+    // a tanh after the loop (the head's) is a call, which keeps the module small
+    expect(await tanhCalls("tanh")).toBeGreaterThan(0);
+  });
+});

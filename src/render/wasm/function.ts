@@ -12,7 +12,7 @@ import type { IrNames } from "../../lower/names.ts";
 import type { WorkspaceLayout } from "../../lower/passes/reuse.ts";
 import { ownExprs, visitExpr, visitStmts } from "../../lower/walk.ts";
 import type { FuncRef, FunctionBuilder, Local as WasmLocal, ModuleBuilder } from "./encoder.ts";
-import { type MathFunction, useMath } from "./math.ts";
+import { type MathFunction, type MathShape, emitMathInline, useMath } from "./math.ts";
 import type { Numeric } from "./numeric.ts";
 import { type ContractionEmitter, renderContraction } from "./contract.ts";
 
@@ -127,6 +127,9 @@ export class FunctionEmitter implements ContractionEmitter {
 
   /** Where this thread's copy of the scratch is, from the first thread's (bytes; 0 on the first thread). */
   private scratchShift?: WasmLocal;
+
+  /** How many recurrence steps (time loops) enclose the statement being written: their math is written inline. */
+  private timeLoops = 0;
 
   constructor(
     readonly ctx: FunctionContext,
@@ -409,6 +412,18 @@ export class FunctionEmitter implements ContractionEmitter {
   }
 
   private loop(s: Extract<Stmt, { k: "loop" }>): void {
+    if (s.kind === "time") {
+      this.timeLoops++;
+      try {
+        return this.anyLoop(s);
+      } finally {
+        this.timeLoops--;
+      }
+    }
+    this.anyLoop(s);
+  }
+
+  private anyLoop(s: Extract<Stmt, { k: "loop" }>): void {
     const share = s.shared ? this.share(s.v) : undefined;
     if (share) return this.rangeLoop(s.v, share.from, share.to, () => this.body(s.body));
     if (s.v.extent !== "batch" && (s.kind === "elements" || (s.kind === "structure" && readsNoStoredBuffer(s))) && vectorizable(s, this.num.lanes)) return this.vectorLoop(s);
@@ -513,7 +528,8 @@ export class FunctionEmitter implements ContractionEmitter {
       this.num = wide;
     }
     const lanes = this.f.local("v128", `${call.op}4`);
-    this.f.call(useMath(this.ctx.mod, call.op as MathFunction, "f32x4")).localSet(lanes);
+    this.callMath(call.op as MathFunction, "f32x4");
+    this.f.localSet(lanes);
     return lanes;
   }
 
@@ -683,8 +699,15 @@ export class FunctionEmitter implements ContractionEmitter {
     num.v(f, "ne");
   }
 
-  math(fn: MathFunction, vector: boolean): FuncRef {
-    return useMath(this.ctx.mod, fn, vector ? this.num.vector : this.num.scalar);
+  /**
+   * Applies `fn` in `shape` to the value on the stack. A recurrence's steps have it inline: there the gates' few
+   * calls per element are much of the step's time, and a call costs more than its instructions (V8 keeps no vector
+   * register across a call, so the step's live values are stored and loaded around it, and the function's constants
+   * are built again at each call). Elsewhere a call keeps the module small.
+   */
+  callMath(fn: MathFunction, shape: MathShape): void {
+    if (this.timeLoops > 0) emitMathInline(this.f, fn, shape);
+    else this.f.call(useMath(this.ctx.mod, fn, shape));
   }
 }
 
@@ -713,18 +736,22 @@ const inF32 = (e: FunctionEmitter, fn: MathFunction) => e.ctx.kernelNum.storage 
 const sMath = (fn: MathFunction): ScalarOp => (e, [a]) => {
   e.scalar(a);
   if (inF32(e, fn)) {
-    e.f.f32DemoteF64().call(useMath(e.ctx.mod, fn, "f32")).f64PromoteF32();
+    e.f.f32DemoteF64();
+    e.callMath(fn, "f32");
+    e.f.f64PromoteF32();
     return;
   }
-  e.f.call(e.math(fn, false));
+  e.callMath(fn, e.num.scalar);
 };
 const vMath = (fn: MathFunction): VectorOp => (e, [a], v) => {
   e.vector(a, v);
   if (inF32(e, fn)) {
-    e.f.f32x4DemoteF64x2Zero().call(useMath(e.ctx.mod, fn, "f32x4")).f64x2PromoteLowF32x4();
+    e.f.f32x4DemoteF64x2Zero();
+    e.callMath(fn, "f32x4");
+    e.f.f64x2PromoteLowF32x4();
     return;
   }
-  e.f.call(e.math(fn, true));
+  e.callMath(fn, e.num.vector);
 };
 
 /** An op computed by the host (in f64), one element at a time. */
