@@ -1,6 +1,7 @@
 /**
  * Generated modules compile in a user's project with the strictest settings people turn on: every example,
- * in both precisions, imported from a file that uses the module the way the README shows.
+ * in both precisions and with either kernel back end, imported from a file that uses the module the way the README
+ * shows.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
@@ -64,21 +65,41 @@ export const result = [J, out[0] ?? 0, meta.stateCount, meta.state.length];
 
 const examples = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".json"));
 const PRECISIONS = ["f32", "f64"] as const;
+const KERNELS = ["js", "wasm"] as const;
 
 describe("generated TypeScript in a strict user project", () => {
-  it("every example compiles, in both precisions (and one built for threads), under strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes, noUnused*, verbatimModuleSyntax, isolatedModules", async () => {
-    // one project holding every example in each precision (a folder each), checked by one tsc run; errors name the folder
+  it("every example compiles, in both precisions and with either kernel back end (and one built for threads), under strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes, noUnused*, verbatimModuleSyntax, isolatedModules", async () => {
+    // one project holding every example in each precision, and in f32 with each back end where the default picks the
+    // other (a folder each), checked by one tsc run; errors name the folder
     const dir = tempDir();
-    for (const precision of PRECISIONS) {
-      for (const example of examples) {
-        const folder = join(dir, `${example.replace(/\.json$/, "")}-${precision}`);
-        mkdirSync(folder);
-        const { source } = await compileFile(join(ROOT, "examples", example), { precision, format: false });
-        const use = source.includes("export function initState(") ? USE_STATEFUL : USE;
-        writeFileSync(join(folder, "net.ts"), source);
-        writeFileSync(join(folder, "use.ts"), use.replaceAll("ARRAY", precision === "f64" ? "Float64Array" : "Float32Array"));
+    const write = (name: string, source: string, precision: "f32" | "f64") => {
+      const folder = join(dir, name);
+      mkdirSync(folder);
+      const use = source.includes("export function initState(") ? USE_STATEFUL : USE;
+      writeFileSync(join(folder, "net.ts"), source);
+      writeFileSync(join(folder, "use.ts"), use.replaceAll("ARRAY", precision === "f64" ? "Float64Array" : "Float32Array"));
+    };
+    const body = (source: string) => source.slice(source.indexOf("\n"));
+    let written = 0;
+    for (const example of examples) {
+      const file = join(ROOT, "examples", example);
+      const name = example.replace(/\.json$/, "");
+      const byDefault = new Map<string, string>();
+      for (const precision of PRECISIONS) {
+        const { source } = await compileFile(file, { precision, format: false });
+        byDefault.set(precision, source);
+        write(`${name}-${precision}`, source, precision);
+        written++;
+      }
+      for (const kernels of KERNELS) {
+        const { source } = await compileFile(file, { kernels, format: false });
+        if (body(source) === body(byDefault.get("f32") ?? "")) continue;
+        write(`${name}-f32-${kernels}`, source, "f32");
+        written++;
       }
     }
+    // every example has one back end besides its default's
+    expect(written).toBe(examples.length * (PRECISIONS.length + 1));
     // a module built for threads: its pool, its glue and the worker's function type-check the same way
     const threaded = join(dir, "mnist_cnn_bn-threads");
     mkdirSync(threaded);
@@ -94,7 +115,7 @@ await stopThreads();
     const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", dir], { encoding: "utf8" });
     const errors = tsc.status === 0 ? [] : [`${tsc.stdout}${tsc.stderr}`];
     const checked = readdirSync(dir).filter((f) => !f.includes("."));
-    expect(checked).toHaveLength(examples.length * PRECISIONS.length + 1);
+    expect(checked).toHaveLength(written + 1);
     expect(errors.join("\n")).toBe("");
   });
 });
