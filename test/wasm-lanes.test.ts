@@ -123,6 +123,43 @@ describe("bounded functions in an f32 module's f64 lanes", () => {
   });
 });
 
+/** Two gates' values in one loop of 66 elements: c rounds more than once (f64 lanes), u = tanh(c) is one bounded call. */
+const GATES_EXACT: EquationNetSpec = {
+  name: "gates_exact",
+  params: { w: { shape: [1] } },
+  inputs: { a: [66], b: [66] },
+  targets: { t: [132] },
+  equations: ["c = sigmoid(a) .* b + sigmoid(b) .* tanh(a)", "u = tanh(c)", "o = concat(u, c) .* w"],
+  output: "o",
+  loss: "sum((o - t) .^ 2)",
+};
+
+describe("a statement f32 lanes compute exactly, in a loop of f64 lanes", () => {
+  it("is stored from its four f32 lanes at once, with the bits of the loop's last elements, computed one at a time", async () => {
+    const wasm = (await compile(GATES_EXACT, { kernels: "wasm", precision: "f32" })).source;
+    const text = await wasmToText(kernelBytes(wasm));
+    const forward = text.slice(text.indexOf("(func $forward"), text.indexOf("(func", text.indexOf("(func $forward") + 1));
+    // u: four lanes of c loaded, their tanh stored in one store (no f64 halves, no conversions)
+    expect(forward).toMatch(/v128\.load offset=\d+ align=4\n\s*call \$math\.tanh\.f32x4\n\s*v128\.store offset=/);
+    const m = loadModule<Float32Array>(wasm);
+    const batch = 2;
+    const x = new Float32Array(batch * 132);
+    for (let s = 0; s < batch; s++) {
+      const a = Array.from({ length: 66 }, (_, i) => Math.fround(Math.sin(s * 66 + (i % 64)) * 4));
+      const b = Array.from({ length: 66 }, (_, i) => Math.fround(Math.cos(s * 7 + (i % 64) * 1.3) * 3));
+      x.set([...a, ...b], s * 132);
+    }
+    const out = new Float32Array(batch * 132);
+    m.forward(Float32Array.of(1), x, out, batch);
+    for (let s = 0; s < batch; s++) {
+      const row = out.subarray(s * 132, (s + 1) * 132);
+      // elements 64 and 65 repeat 0 and 1: the tail's one-at-a-time values are the four lanes' bits, for u and for c
+      expect(Array.from(row.subarray(64, 66)), `sample ${s}: u`).toEqual(Array.from(row.subarray(0, 2)));
+      expect(Array.from(row.subarray(130, 132)), `sample ${s}: c`).toEqual(Array.from(row.subarray(66, 68)));
+    }
+  });
+});
+
 describe("a dense layer's forward product in SIMD lanes", () => {
   it("sums each output's four lanes in lane order, four outputs at once, to the bits of the lane-by-lane sums", async () => {
     // 64 inputs × 12 outputs: three tiles of four weight rows, each row's 64 terms in four lanes of 16

@@ -481,21 +481,28 @@ export class FunctionEmitter implements ContractionEmitter {
     if (!exact && this.num.scalar === "f64" && f32.scalar === "f32" && n >= f32.lanes && s.body.some((st) => boundedCalls(st).length > 0)) return this.pairedLoop(s);
     const lanesNum = exact ? f32 : this.num;
     const whole = n - (n % lanesNum.lanes);
+    this.inLanes(lanesNum, () => this.countedLoop(s.v, whole, () => s.body.forEach((st) => this.vectorStore(st, s.v)), lanesNum.lanes));
+    this.tail(s.v, whole, n, () => this.body(s.body));
+  }
+
+  /** Writes what `emit` writes with values computed in `lanes`. */
+  private inLanes(lanes: Numeric, emit: () => void): void {
     const wide = this.num;
-    this.num = lanesNum;
+    this.num = lanes;
     try {
-      this.countedLoop(s.v, whole, () => s.body.forEach((st) => this.vectorStore(st, s.v)), lanesNum.lanes);
+      emit();
     } finally {
       this.num = wide;
     }
-    this.tail(s.v, whole, n, () => this.body(s.body));
   }
 
   /**
    * An f32 module's element loop computed in f64 lanes (two elements) whose values call bounded functions in f32: four
    * elements per iteration, statement by statement, each bounded call of the statement once in four f32 lanes (the
    * call the two-lane loop makes with half its lanes empty), then the statement's two halves in f64 lanes reading
-   * the call's low and high lanes. The same values, element for element: only the calls are fewer.
+   * the call's low and high lanes. The same values, element for element: only the calls are fewer. A statement f32
+   * lanes compute as f64 lanes do then round (a bounded call alone, a product of two stored values) runs in four f32
+   * lanes at once, as an exact loop's statements do: no conversions, one store.
    */
   private pairedLoop(s: Extract<Stmt, { k: "loop" }>): void {
     const n = s.v.extent as number;
@@ -505,6 +512,10 @@ export class FunctionEmitter implements ContractionEmitter {
       const i = this.varLocal(s.v);
       for (const st of s.body) {
         if (st.k === "note") continue;
+        if (computesExactlyInF32(st)) {
+          this.inLanes(f32, () => this.vectorStore(st, s.v));
+          continue;
+        }
         const calls = boundedCalls(st).map((call) => ({ call, lanes: this.fourLanes(call, s.v) }));
         for (const half of [0, 1] as const) {
           if (half === 1) this.f.localGet(i).i32Const(2).i32Add().localSet(i);
@@ -520,13 +531,7 @@ export class FunctionEmitter implements ContractionEmitter {
 
   /** A bounded function of four consecutive elements in f32 lanes, into a new local. */
   private fourLanes(call: Extract<Expr, { k: "op" }>, v: Var): WasmLocal {
-    const wide = this.num;
-    this.num = this.ctx.kernelNum;
-    try {
-      this.vector(call.args[0] as Expr, v);
-    } finally {
-      this.num = wide;
-    }
+    this.inLanes(this.ctx.kernelNum, () => this.vector(call.args[0] as Expr, v));
     const lanes = this.f.local("v128", `${call.op}4`);
     this.callMath(call.op as MathFunction, "f32x4");
     this.f.localSet(lanes);
