@@ -7,7 +7,7 @@
 import type { Gradients } from "../autodiff/reverse.ts";
 import type { Net } from "../ir/net.ts";
 import { type Node, reachable } from "../ir/node.ts";
-import { type OpCounts, work } from "../lower/stats.ts";
+import { type OpCounts, stepCounts, timesComputed, work } from "../lower/stats.ts";
 
 export interface NaiveOps {
   /** The forward pass (to the loss), computed once and shared by all parameters, as given. */
@@ -37,8 +37,11 @@ export function naiveOps(net: Net, grads: Gradients, forward: OpCounts): NaiveOp
 /** Tree cost of every node below `roots`, in id order (inputs always have smaller ids), so no recursion. */
 function treeCosts(roots: readonly Node[]): Map<Node, OpCounts> {
   const cost = new Map<Node, OpCounts>();
-  for (const n of reachable(roots).sort((a, b) => a.id - b.id)) {
-    const own = work(n);
+  const nodes = reachable(roots).sort((a, b) => a.id - b.id);
+  // a value of a recurrence's cell is computed once per step (its tree stops at the carries: the previous step's values)
+  const steps = stepCounts(nodes);
+  for (const n of nodes) {
+    const own = work(n) * timesComputed(n, steps);
     const inLoop = n.batched || n.op === "batchMean";
     const self: OpCounts = inLoop ? { perSample: own, perCall: 0 } : { perSample: 0, perCall: own };
     // every occurrence of an input counts, so x · x pays for x twice

@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import { reverse } from "../../src/autodiff/reverse.ts";
 import type { Node } from "../../src/ir/node.ts";
 import { lowerModule } from "../../src/lower/functions.ts";
+import { countOps } from "../../src/lower/stats.ts";
+import { naiveOps } from "../../src/explain/naive.ts";
 import type { Stmt } from "../../src/lower/kernel.ts";
 import { visitStmts } from "../../src/lower/walk.ts";
 import { runPasses } from "../../src/pipeline.ts";
@@ -83,5 +85,25 @@ describe("a recurrence across the batch in the WebAssembly workspace layout", ()
     // garbage (NaN) where a buffer is read before it is written
     const laidOut = run(new LayoutWorkspace(reuse(lowered.functions.gradient, 2), "f64", Number.NaN));
     expect(mismatch(laidOut, run(new ArrayWorkspace("f64")), 1e-12)).toBeUndefined();
+  });
+});
+
+describe("a recurrence's operation count", () => {
+  const counts = (steps: number) => {
+    const net = cellAsNet(cellNet({ kind: "lstm", steps, features: 3, units: 8, everyStep: false }));
+    const grads = reverse(net.graph, net.objective, net.params.map((p) => p.node));
+    const { plans } = lowerModule(net, grads);
+    return { forward: countOps(plans.forward).perSample, gradient: countOps(plans.gradient).perSample, naive: naiveOps(net, grads, countOps(plans.loss)).total.perSample };
+  };
+
+  it("counts the cell once per step: the module's forward pass and gradient, and the naive count beside them", () => {
+    const [short, long] = [counts(5), counts(20)];
+    // four times the steps: all but the dense head four times the work (the threads' shares and `--kernels auto` read it)
+    for (const key of ["forward", "gradient", "naive"] as const) {
+      expect(long[key] / short[key], key).toBeGreaterThan(3.5);
+      expect(long[key] / short[key], key).toBeLessThanOrEqual(4);
+    }
+    // the backward sweep costs a few forward passes, not dozens (as counting its cell once against the forward's did)
+    expect(long.gradient / long.forward).toBeLessThan(5);
   });
 });

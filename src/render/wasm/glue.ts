@@ -148,7 +148,10 @@ const KERNEL_JOBS = ${JSON.stringify(jobs)};
  */
 const WORKERS_CAN_IMPORT: boolean = ${workerCanImport(builds)};
 
-/** Per-sample operations of each job, and the least work worth a thread: a small batch runs on fewer threads. */
+/**
+ * Per-sample operations of each job (a recurrence's for one step), and the least work worth a thread: a small batch runs
+ * on fewer threads.
+ */
 const JOB_WORK = [${functions.map((name) => Math.round(work[name] ?? 0)).join(", ")}, ${updateWork}];
 const WORK_PER_THREAD = ${WORK_PER_THREAD};
 
