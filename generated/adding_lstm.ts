@@ -86,28 +86,24 @@ let t16 = /* @__PURE__ */ new Float32Array(0);
 let t17 = /* @__PURE__ */ new Float32Array(0);
 let t18 = /* @__PURE__ */ new Float32Array(0);
 let d_c1$1 = /* @__PURE__ */ new Float32Array(0);
-let t24 = /* @__PURE__ */ new Float32Array(0);
-let t27 = /* @__PURE__ */ new Float32Array(0);
-let t29 = /* @__PURE__ */ new Float32Array(0);
-let t30 = /* @__PURE__ */ new Float32Array(0);
 let d_z1 = /* @__PURE__ */ new Float32Array(0);
 let t19 = /* @__PURE__ */ new Float32Array(0);
 let d_h1$1 = /* @__PURE__ */ new Float32Array(0);
+let t27 = /* @__PURE__ */ new Float32Array(0);
+let t29 = /* @__PURE__ */ new Float32Array(0);
+let t30 = /* @__PURE__ */ new Float32Array(0);
 let t31 = /* @__PURE__ */ new Float32Array(0);
+let t32 = /* @__PURE__ */ new Float32Array(0);
 let t33 = /* @__PURE__ */ new Float32Array(0);
-let t34 = /* @__PURE__ */ new Float32Array(0);
-let t35 = /* @__PURE__ */ new Float32Array(0);
-let t36 = /* @__PURE__ */ new Float32Array(0);
-let t37 = /* @__PURE__ */ new Float32Array(0);
 
 /** Makes the workspace hold `batch` samples: allocated by the first call, rows grown for a larger batch. */
 function reserveBatch(batch: number): void {
   if (batch <= capacity) return;
   if (capacity === 0) {
     t1 = new Float32Array(16);
-    t34 = new Float32Array(64);
-    t36 = new Float32Array(800);
-    t37 = new Float32Array(50);
+    t30 = new Float32Array(64);
+    t32 = new Float32Array(800);
+    t33 = new Float32Array(50);
   }
   capacity = batch;
   h1 = new Float32Array(batch * 16);
@@ -135,16 +131,12 @@ function reserveBatch(batch: number): void {
   t17 = new Float32Array(batch * 800);
   t18 = new Float32Array(batch * 800);
   d_c1$1 = new Float32Array(batch * 16);
-  t24 = new Float32Array(batch * 16);
-  t27 = new Float32Array(batch * 16);
-  t29 = new Float32Array(batch * 16);
-  t30 = new Float32Array(batch * 16);
   d_z1 = new Float32Array(batch * 64);
   t19 = new Float32Array(batch * 800);
   d_h1$1 = new Float32Array(batch * 16);
-  t31 = new Float32Array(batch * 3200);
-  t33 = new Float32Array(batch * 100);
-  t35 = new Float32Array(batch * 800);
+  t27 = new Float32Array(batch * 3200);
+  t29 = new Float32Array(batch * 100);
+  t31 = new Float32Array(batch * 800);
 }
 
 /** A fresh parameter vector, initialised as net.json says; the same seed always gives the same numbers. */
@@ -1301,117 +1293,48 @@ function gradientKernel(
         d_c_next1[s * 16 + 14]! * t18[s * 800 + t * 16 + 14]!;
       d_c1$1[s * 16 + 15] =
         d_c_next1[s * 16 + 15]! * t18[s * 800 + t * 16 + 15]!;
-      // t24 = d_h1 ⊙ t22 ⊙ t21 ⊙ (1 - t21)
+      // d_z1 = concat(d_c_next1 ⊙ t24 ⊙ t25 ⊙ (1 - t25), d_c_next1 ⊙ t26 ⊙ t23 ⊙ (1 - t23), d_c_next1 ⊙ t25 ⊙ (1 - t24 ⊙ t24), d_h1 ⊙ t22 ⊙ t21 ⊙ (1 - t21))
       for (let i = 0; i < 16; i++) {
-        t24[s * 16 + i] =
-          d_h1[s * 16 + i]! *
-          t13[s * 800 + t * 16 + i]! *
-          (t14[s * 800 + t * 16 + i]! * (1 - t14[s * 800 + t * 16 + i]!));
-      }
-
-      // t27 = d_c_next1 ⊙ t25 ⊙ (1 - t26 ⊙ t26)
-      for (let i = 0; i < 16; i++) {
-        t27[s * 16 + i] =
-          d_c_next1[s * 16 + i]! *
-          t16[s * 800 + t * 16 + i]! *
-          (1 - t15[s * 800 + t * 16 + i]! * t15[s * 800 + t * 16 + i]!);
-      }
-
-      // t29 = d_c_next1 ⊙ t28 ⊙ t23 ⊙ (1 - t23)
-      for (let i = 0; i < 16; i++) {
-        t29[s * 16 + i] =
-          d_c_next1[s * 16 + i]! *
-          t17[s * 800 + t * 16 + i]! *
-          (t18[s * 800 + t * 16 + i]! * (1 - t18[s * 800 + t * 16 + i]!));
-      }
-
-      // t30 = d_c_next1 ⊙ t26 ⊙ t25 ⊙ (1 - t25)
-      for (let i = 0; i < 16; i++) {
-        t30[s * 16 + i] =
+        d_z1[s * 64 + i] =
           d_c_next1[s * 16 + i]! *
           t15[s * 800 + t * 16 + i]! *
           (t16[s * 800 + t * 16 + i]! * (1 - t16[s * 800 + t * 16 + i]!));
       }
 
-      // d_z1 = concat(t30, t29, t27, t24)
-      d_z1[s * 64] = t30[s * 16]!;
-      d_z1[s * 64 + 1] = t30[s * 16 + 1]!;
-      d_z1[s * 64 + 2] = t30[s * 16 + 2]!;
-      d_z1[s * 64 + 3] = t30[s * 16 + 3]!;
-      d_z1[s * 64 + 4] = t30[s * 16 + 4]!;
-      d_z1[s * 64 + 5] = t30[s * 16 + 5]!;
-      d_z1[s * 64 + 6] = t30[s * 16 + 6]!;
-      d_z1[s * 64 + 7] = t30[s * 16 + 7]!;
-      d_z1[s * 64 + 8] = t30[s * 16 + 8]!;
-      d_z1[s * 64 + 9] = t30[s * 16 + 9]!;
-      d_z1[s * 64 + 10] = t30[s * 16 + 10]!;
-      d_z1[s * 64 + 11] = t30[s * 16 + 11]!;
-      d_z1[s * 64 + 12] = t30[s * 16 + 12]!;
-      d_z1[s * 64 + 13] = t30[s * 16 + 13]!;
-      d_z1[s * 64 + 14] = t30[s * 16 + 14]!;
-      d_z1[s * 64 + 15] = t30[s * 16 + 15]!;
-      d_z1[s * 64 + 16] = t29[s * 16]!;
-      d_z1[s * 64 + 17] = t29[s * 16 + 1]!;
-      d_z1[s * 64 + 18] = t29[s * 16 + 2]!;
-      d_z1[s * 64 + 19] = t29[s * 16 + 3]!;
-      d_z1[s * 64 + 20] = t29[s * 16 + 4]!;
-      d_z1[s * 64 + 21] = t29[s * 16 + 5]!;
-      d_z1[s * 64 + 22] = t29[s * 16 + 6]!;
-      d_z1[s * 64 + 23] = t29[s * 16 + 7]!;
-      d_z1[s * 64 + 24] = t29[s * 16 + 8]!;
-      d_z1[s * 64 + 25] = t29[s * 16 + 9]!;
-      d_z1[s * 64 + 26] = t29[s * 16 + 10]!;
-      d_z1[s * 64 + 27] = t29[s * 16 + 11]!;
-      d_z1[s * 64 + 28] = t29[s * 16 + 12]!;
-      d_z1[s * 64 + 29] = t29[s * 16 + 13]!;
-      d_z1[s * 64 + 30] = t29[s * 16 + 14]!;
-      d_z1[s * 64 + 31] = t29[s * 16 + 15]!;
-      d_z1[s * 64 + 32] = t27[s * 16]!;
-      d_z1[s * 64 + 33] = t27[s * 16 + 1]!;
-      d_z1[s * 64 + 34] = t27[s * 16 + 2]!;
-      d_z1[s * 64 + 35] = t27[s * 16 + 3]!;
-      d_z1[s * 64 + 36] = t27[s * 16 + 4]!;
-      d_z1[s * 64 + 37] = t27[s * 16 + 5]!;
-      d_z1[s * 64 + 38] = t27[s * 16 + 6]!;
-      d_z1[s * 64 + 39] = t27[s * 16 + 7]!;
-      d_z1[s * 64 + 40] = t27[s * 16 + 8]!;
-      d_z1[s * 64 + 41] = t27[s * 16 + 9]!;
-      d_z1[s * 64 + 42] = t27[s * 16 + 10]!;
-      d_z1[s * 64 + 43] = t27[s * 16 + 11]!;
-      d_z1[s * 64 + 44] = t27[s * 16 + 12]!;
-      d_z1[s * 64 + 45] = t27[s * 16 + 13]!;
-      d_z1[s * 64 + 46] = t27[s * 16 + 14]!;
-      d_z1[s * 64 + 47] = t27[s * 16 + 15]!;
-      d_z1[s * 64 + 48] = t24[s * 16]!;
-      d_z1[s * 64 + 49] = t24[s * 16 + 1]!;
-      d_z1[s * 64 + 50] = t24[s * 16 + 2]!;
-      d_z1[s * 64 + 51] = t24[s * 16 + 3]!;
-      d_z1[s * 64 + 52] = t24[s * 16 + 4]!;
-      d_z1[s * 64 + 53] = t24[s * 16 + 5]!;
-      d_z1[s * 64 + 54] = t24[s * 16 + 6]!;
-      d_z1[s * 64 + 55] = t24[s * 16 + 7]!;
-      d_z1[s * 64 + 56] = t24[s * 16 + 8]!;
-      d_z1[s * 64 + 57] = t24[s * 16 + 9]!;
-      d_z1[s * 64 + 58] = t24[s * 16 + 10]!;
-      d_z1[s * 64 + 59] = t24[s * 16 + 11]!;
-      d_z1[s * 64 + 60] = t24[s * 16 + 12]!;
-      d_z1[s * 64 + 61] = t24[s * 16 + 13]!;
-      d_z1[s * 64 + 62] = t24[s * 16 + 14]!;
-      d_z1[s * 64 + 63] = t24[s * 16 + 15]!;
+      for (let i = 0; i < 16; i++) {
+        d_z1[s * 64 + 16 + i] =
+          d_c_next1[s * 16 + i]! *
+          t17[s * 800 + t * 16 + i]! *
+          (t18[s * 800 + t * 16 + i]! * (1 - t18[s * 800 + t * 16 + i]!));
+      }
+
+      for (let i = 0; i < 16; i++) {
+        d_z1[s * 64 + 32 + i] =
+          d_c_next1[s * 16 + i]! *
+          t16[s * 800 + t * 16 + i]! *
+          (1 - t15[s * 800 + t * 16 + i]! * t15[s * 800 + t * 16 + i]!);
+      }
+
+      for (let i = 0; i < 16; i++) {
+        d_z1[s * 64 + 48 + i] =
+          d_h1[s * 16 + i]! *
+          t13[s * 800 + t * 16 + i]! *
+          (t14[s * 800 + t * 16 + i]! * (1 - t14[s * 800 + t * 16 + i]!));
+      }
     }
 
     // d_h1$1 = W_hh1ᵀ · d_z1, for every sample at once
     denseTransposed(d_h1$1, params, 128, d_z1, batch, 64, 16);
     for (let s = 0; s < batch; s++) {
       const xRow = s * 100;
-      // t31 = stack(d_z1)
+      // t27 = stack(d_z1)
       for (let i = 0; i < 64; i++) {
-        t31[s * 3200 + t * 64 + i] = d_z1[s * 64 + i]!;
+        t27[s * 3200 + t * 64 + i] = d_z1[s * 64 + i]!;
       }
 
-      // t33 = stack(t32)
-      t33[s * 100 + t * 2] = inputs[xRow + t * 2]!;
-      t33[s * 100 + t * 2 + 1] = inputs[xRow + t * 2 + 1]!;
+      // t29 = stack(t28)
+      t29[s * 100 + t * 2] = inputs[xRow + t * 2]!;
+      t29[s * 100 + t * 2 + 1] = inputs[xRow + t * 2 + 1]!;
       d_h1[s * 16] = d_h1$1[s * 16]!;
       d_h1[s * 16 + 1] = d_h1$1[s * 16 + 1]!;
       d_h1[s * 16 + 2] = d_h1$1[s * 16 + 2]!;
@@ -1448,35 +1371,35 @@ function gradientKernel(
   }
 
   for (let s = 0; s < batch; s++) {
-    // t34 = Σₜ(t31[t])
+    // t30 = Σₜ(t27[t])
     for (let l = 0; l < 64; l++) {
-      t34[l] = t31[s * 3200 + l]!;
+      t30[l] = t27[s * 3200 + l]!;
     }
 
     for (let r = 0; r < 49; r++) {
       for (let l = 0; l < 64; l++) {
-        t34[l]! += t31[s * 3200 + 64 + r * 64 + l]!;
+        t30[l]! += t27[s * 3200 + 64 + r * 64 + l]!;
       }
     }
 
-    // d_b_hh1 += t34
+    // d_b_hh1 += t30
     for (let i = 0; i < 64; i++) {
-      grads[1152 + i]! += t34[i]!;
+      grads[1152 + i]! += t30[i]!;
     }
   }
 
-  // d_W_hh1 = mean over the batch of Σₜ(t31[t] ⊗ t19[t])
-  stepsWeightGradient(grads, 128, t31, t19, batch, 50, 64, 16, false);
+  // d_W_hh1 = mean over the batch of Σₜ(t27[t] ⊗ t19[t])
+  stepsWeightGradient(grads, 128, t27, t19, batch, 50, 64, 16, false);
   for (let s = 0; s < batch; s++) {
-    // d_W_ih1 += Σₜ(t31[t] ⊗ t33[t])
+    // d_W_ih1 += Σₜ(t27[t] ⊗ t29[t])
     matrixProduct(
       grads,
       0,
-      t31,
+      t27,
       s * 3200,
       1,
       64,
-      t33,
+      t29,
       s * 100,
       2,
       1,
@@ -1998,125 +1921,56 @@ function stateGradientNormsKernel(
         d_c_next1[s * 16 + 14]! * t18[s * 800 + t * 16 + 14]!;
       d_c1$1[s * 16 + 15] =
         d_c_next1[s * 16 + 15]! * t18[s * 800 + t * 16 + 15]!;
-      // t24 = d_h1 ⊙ t22 ⊙ t21 ⊙ (1 - t21)
+      // d_z1 = concat(d_c_next1 ⊙ t24 ⊙ t25 ⊙ (1 - t25), d_c_next1 ⊙ t26 ⊙ t23 ⊙ (1 - t23), d_c_next1 ⊙ t25 ⊙ (1 - t24 ⊙ t24), d_h1 ⊙ t22 ⊙ t21 ⊙ (1 - t21))
       for (let i = 0; i < 16; i++) {
-        t24[s * 16 + i] =
-          d_h1[s * 16 + i]! *
-          t13[s * 800 + t * 16 + i]! *
-          (t14[s * 800 + t * 16 + i]! * (1 - t14[s * 800 + t * 16 + i]!));
-      }
-
-      // t27 = d_c_next1 ⊙ t25 ⊙ (1 - t26 ⊙ t26)
-      for (let i = 0; i < 16; i++) {
-        t27[s * 16 + i] =
-          d_c_next1[s * 16 + i]! *
-          t16[s * 800 + t * 16 + i]! *
-          (1 - t15[s * 800 + t * 16 + i]! * t15[s * 800 + t * 16 + i]!);
-      }
-
-      // t29 = d_c_next1 ⊙ t28 ⊙ t23 ⊙ (1 - t23)
-      for (let i = 0; i < 16; i++) {
-        t29[s * 16 + i] =
-          d_c_next1[s * 16 + i]! *
-          t17[s * 800 + t * 16 + i]! *
-          (t18[s * 800 + t * 16 + i]! * (1 - t18[s * 800 + t * 16 + i]!));
-      }
-
-      // t30 = d_c_next1 ⊙ t26 ⊙ t25 ⊙ (1 - t25)
-      for (let i = 0; i < 16; i++) {
-        t30[s * 16 + i] =
+        d_z1[s * 64 + i] =
           d_c_next1[s * 16 + i]! *
           t15[s * 800 + t * 16 + i]! *
           (t16[s * 800 + t * 16 + i]! * (1 - t16[s * 800 + t * 16 + i]!));
       }
 
-      // d_z1 = concat(t30, t29, t27, t24)
-      d_z1[s * 64] = t30[s * 16]!;
-      d_z1[s * 64 + 1] = t30[s * 16 + 1]!;
-      d_z1[s * 64 + 2] = t30[s * 16 + 2]!;
-      d_z1[s * 64 + 3] = t30[s * 16 + 3]!;
-      d_z1[s * 64 + 4] = t30[s * 16 + 4]!;
-      d_z1[s * 64 + 5] = t30[s * 16 + 5]!;
-      d_z1[s * 64 + 6] = t30[s * 16 + 6]!;
-      d_z1[s * 64 + 7] = t30[s * 16 + 7]!;
-      d_z1[s * 64 + 8] = t30[s * 16 + 8]!;
-      d_z1[s * 64 + 9] = t30[s * 16 + 9]!;
-      d_z1[s * 64 + 10] = t30[s * 16 + 10]!;
-      d_z1[s * 64 + 11] = t30[s * 16 + 11]!;
-      d_z1[s * 64 + 12] = t30[s * 16 + 12]!;
-      d_z1[s * 64 + 13] = t30[s * 16 + 13]!;
-      d_z1[s * 64 + 14] = t30[s * 16 + 14]!;
-      d_z1[s * 64 + 15] = t30[s * 16 + 15]!;
-      d_z1[s * 64 + 16] = t29[s * 16]!;
-      d_z1[s * 64 + 17] = t29[s * 16 + 1]!;
-      d_z1[s * 64 + 18] = t29[s * 16 + 2]!;
-      d_z1[s * 64 + 19] = t29[s * 16 + 3]!;
-      d_z1[s * 64 + 20] = t29[s * 16 + 4]!;
-      d_z1[s * 64 + 21] = t29[s * 16 + 5]!;
-      d_z1[s * 64 + 22] = t29[s * 16 + 6]!;
-      d_z1[s * 64 + 23] = t29[s * 16 + 7]!;
-      d_z1[s * 64 + 24] = t29[s * 16 + 8]!;
-      d_z1[s * 64 + 25] = t29[s * 16 + 9]!;
-      d_z1[s * 64 + 26] = t29[s * 16 + 10]!;
-      d_z1[s * 64 + 27] = t29[s * 16 + 11]!;
-      d_z1[s * 64 + 28] = t29[s * 16 + 12]!;
-      d_z1[s * 64 + 29] = t29[s * 16 + 13]!;
-      d_z1[s * 64 + 30] = t29[s * 16 + 14]!;
-      d_z1[s * 64 + 31] = t29[s * 16 + 15]!;
-      d_z1[s * 64 + 32] = t27[s * 16]!;
-      d_z1[s * 64 + 33] = t27[s * 16 + 1]!;
-      d_z1[s * 64 + 34] = t27[s * 16 + 2]!;
-      d_z1[s * 64 + 35] = t27[s * 16 + 3]!;
-      d_z1[s * 64 + 36] = t27[s * 16 + 4]!;
-      d_z1[s * 64 + 37] = t27[s * 16 + 5]!;
-      d_z1[s * 64 + 38] = t27[s * 16 + 6]!;
-      d_z1[s * 64 + 39] = t27[s * 16 + 7]!;
-      d_z1[s * 64 + 40] = t27[s * 16 + 8]!;
-      d_z1[s * 64 + 41] = t27[s * 16 + 9]!;
-      d_z1[s * 64 + 42] = t27[s * 16 + 10]!;
-      d_z1[s * 64 + 43] = t27[s * 16 + 11]!;
-      d_z1[s * 64 + 44] = t27[s * 16 + 12]!;
-      d_z1[s * 64 + 45] = t27[s * 16 + 13]!;
-      d_z1[s * 64 + 46] = t27[s * 16 + 14]!;
-      d_z1[s * 64 + 47] = t27[s * 16 + 15]!;
-      d_z1[s * 64 + 48] = t24[s * 16]!;
-      d_z1[s * 64 + 49] = t24[s * 16 + 1]!;
-      d_z1[s * 64 + 50] = t24[s * 16 + 2]!;
-      d_z1[s * 64 + 51] = t24[s * 16 + 3]!;
-      d_z1[s * 64 + 52] = t24[s * 16 + 4]!;
-      d_z1[s * 64 + 53] = t24[s * 16 + 5]!;
-      d_z1[s * 64 + 54] = t24[s * 16 + 6]!;
-      d_z1[s * 64 + 55] = t24[s * 16 + 7]!;
-      d_z1[s * 64 + 56] = t24[s * 16 + 8]!;
-      d_z1[s * 64 + 57] = t24[s * 16 + 9]!;
-      d_z1[s * 64 + 58] = t24[s * 16 + 10]!;
-      d_z1[s * 64 + 59] = t24[s * 16 + 11]!;
-      d_z1[s * 64 + 60] = t24[s * 16 + 12]!;
-      d_z1[s * 64 + 61] = t24[s * 16 + 13]!;
-      d_z1[s * 64 + 62] = t24[s * 16 + 14]!;
-      d_z1[s * 64 + 63] = t24[s * 16 + 15]!;
+      for (let i = 0; i < 16; i++) {
+        d_z1[s * 64 + 16 + i] =
+          d_c_next1[s * 16 + i]! *
+          t17[s * 800 + t * 16 + i]! *
+          (t18[s * 800 + t * 16 + i]! * (1 - t18[s * 800 + t * 16 + i]!));
+      }
+
+      for (let i = 0; i < 16; i++) {
+        d_z1[s * 64 + 32 + i] =
+          d_c_next1[s * 16 + i]! *
+          t16[s * 800 + t * 16 + i]! *
+          (1 - t15[s * 800 + t * 16 + i]! * t15[s * 800 + t * 16 + i]!);
+      }
+
+      for (let i = 0; i < 16; i++) {
+        d_z1[s * 64 + 48 + i] =
+          d_h1[s * 16 + i]! *
+          t13[s * 800 + t * 16 + i]! *
+          (t14[s * 800 + t * 16 + i]! * (1 - t14[s * 800 + t * 16 + i]!));
+      }
     }
 
     // d_h1$1 = W_hh1ᵀ · d_z1, for every sample at once
     denseTransposed(d_h1$1, params, 128, d_z1, batch, 64, 16);
     for (let s = 0; s < batch; s++) {
-      // t35 = stack(d_h1)
-      t35[s * 800 + t * 16] = d_h1[s * 16]!;
-      t35[s * 800 + t * 16 + 1] = d_h1[s * 16 + 1]!;
-      t35[s * 800 + t * 16 + 2] = d_h1[s * 16 + 2]!;
-      t35[s * 800 + t * 16 + 3] = d_h1[s * 16 + 3]!;
-      t35[s * 800 + t * 16 + 4] = d_h1[s * 16 + 4]!;
-      t35[s * 800 + t * 16 + 5] = d_h1[s * 16 + 5]!;
-      t35[s * 800 + t * 16 + 6] = d_h1[s * 16 + 6]!;
-      t35[s * 800 + t * 16 + 7] = d_h1[s * 16 + 7]!;
-      t35[s * 800 + t * 16 + 8] = d_h1[s * 16 + 8]!;
-      t35[s * 800 + t * 16 + 9] = d_h1[s * 16 + 9]!;
-      t35[s * 800 + t * 16 + 10] = d_h1[s * 16 + 10]!;
-      t35[s * 800 + t * 16 + 11] = d_h1[s * 16 + 11]!;
-      t35[s * 800 + t * 16 + 12] = d_h1[s * 16 + 12]!;
-      t35[s * 800 + t * 16 + 13] = d_h1[s * 16 + 13]!;
-      t35[s * 800 + t * 16 + 14] = d_h1[s * 16 + 14]!;
-      t35[s * 800 + t * 16 + 15] = d_h1[s * 16 + 15]!;
+      // t31 = stack(d_h1)
+      t31[s * 800 + t * 16] = d_h1[s * 16]!;
+      t31[s * 800 + t * 16 + 1] = d_h1[s * 16 + 1]!;
+      t31[s * 800 + t * 16 + 2] = d_h1[s * 16 + 2]!;
+      t31[s * 800 + t * 16 + 3] = d_h1[s * 16 + 3]!;
+      t31[s * 800 + t * 16 + 4] = d_h1[s * 16 + 4]!;
+      t31[s * 800 + t * 16 + 5] = d_h1[s * 16 + 5]!;
+      t31[s * 800 + t * 16 + 6] = d_h1[s * 16 + 6]!;
+      t31[s * 800 + t * 16 + 7] = d_h1[s * 16 + 7]!;
+      t31[s * 800 + t * 16 + 8] = d_h1[s * 16 + 8]!;
+      t31[s * 800 + t * 16 + 9] = d_h1[s * 16 + 9]!;
+      t31[s * 800 + t * 16 + 10] = d_h1[s * 16 + 10]!;
+      t31[s * 800 + t * 16 + 11] = d_h1[s * 16 + 11]!;
+      t31[s * 800 + t * 16 + 12] = d_h1[s * 16 + 12]!;
+      t31[s * 800 + t * 16 + 13] = d_h1[s * 16 + 13]!;
+      t31[s * 800 + t * 16 + 14] = d_h1[s * 16 + 14]!;
+      t31[s * 800 + t * 16 + 15] = d_h1[s * 16 + 15]!;
       d_h1[s * 16] = d_h1$1[s * 16]!;
       d_h1[s * 16 + 1] = d_h1$1[s * 16 + 1]!;
       d_h1[s * 16 + 2] = d_h1$1[s * 16 + 2]!;
@@ -2154,35 +2008,35 @@ function stateGradientNormsKernel(
 
   for (let s = 0; s < batch; s++) {
     const outRow = s * 50;
-    // t36 = t35 ⊙ t35
+    // t32 = t31 ⊙ t31
     for (let i = 0; i < 800; i++) {
-      t36[i] = t35[s * 800 + i]! * t35[s * 800 + i]!;
+      t32[i] = t31[s * 800 + i]! * t31[s * 800 + i]!;
     }
 
-    // t37 = sum(t36, 2)
+    // t33 = sum(t32, 2)
     for (let i = 0; i < 50; i++) {
-      t37[i] =
-        t36[i * 16]! +
-        t36[i * 16 + 1]! +
-        t36[i * 16 + 2]! +
-        t36[i * 16 + 3]! +
-        t36[i * 16 + 4]! +
-        t36[i * 16 + 5]! +
-        t36[i * 16 + 6]! +
-        t36[i * 16 + 7]! +
-        t36[i * 16 + 8]! +
-        t36[i * 16 + 9]! +
-        t36[i * 16 + 10]! +
-        t36[i * 16 + 11]! +
-        t36[i * 16 + 12]! +
-        t36[i * 16 + 13]! +
-        t36[i * 16 + 14]! +
-        t36[i * 16 + 15]!;
+      t33[i] =
+        t32[i * 16]! +
+        t32[i * 16 + 1]! +
+        t32[i * 16 + 2]! +
+        t32[i * 16 + 3]! +
+        t32[i * 16 + 4]! +
+        t32[i * 16 + 5]! +
+        t32[i * 16 + 6]! +
+        t32[i * 16 + 7]! +
+        t32[i * 16 + 8]! +
+        t32[i * 16 + 9]! +
+        t32[i * 16 + 10]! +
+        t32[i * 16 + 11]! +
+        t32[i * 16 + 12]! +
+        t32[i * 16 + 13]! +
+        t32[i * 16 + 14]! +
+        t32[i * 16 + 15]!;
     }
 
-    // t38 = √(t37)
+    // t34 = √(t33)
     for (let i = 0; i < 50; i++) {
-      out[outRow + i] = Math.sqrt(t37[i]!);
+      out[outRow + i] = Math.sqrt(t33[i]!);
     }
   }
 }
@@ -2202,9 +2056,9 @@ function sgdStepKernel(
 
 // ---- kernels in WebAssembly (SIMD128), written by bpgen from the same kernel IR as the TypeScript kernels ----
 
-/** The kernels' binary (29126 bytes), base64. */
+/** The kernels' binary (28718 bytes), base64. */
 const wasmBinary =
-  "AGFzbQEAAAABEANgAn9/AGACf38BfGABfAADBQQAAQECBQMBAAEHMgUGbWVtb3J5AgAHZm9yd2FyZAAABGxvc3MAAQhncmFkaWVudAACCXNnZFVwZGF0ZQADCsjFAQTwLg8BfAp/AXwOfw97AX8DewF/CXsEfyB7AX8SewZ/AXwgALchAiABQZgDbCAAQQBsaiEDIAFBmANsIABBwABsaiEEIAFBmANsIABBgANsaiEFIAFBmANsIABBgAFsaiEGIAFBmANsIABBgANsaiEHIAFBmANsIABBgAZsaiEIIAFBmANsIABBgAVsaiEJIAFBmANsIABBwAVsaiEKIAFBmANsIABBwABsaiELIAFBlANsIQxBACoCwCi7IQ1BACEOA0AgDkEEbP0MAAAAAAAAAAAAAAAAAAAAAP0LAqBRIA5BBGoiDkEQSA0AC0EAIQ8DQEEAIRADQCADIA9BwABsaiAQQQRsaiAQQQRs/QACoFH9CwKgUyAQQQRqIhBBEEgNAAtBACERA0AgBCAPQcAAbGogEUEEbGogEUEEbP0AAqBR/QsCoFMgEUEEaiIRQRBIDQALIA9BAWoiDyAASA0AC0EAIRIDQEEAIRMDQEEAIRQDQCAFIBNBgAJsaiAUQQRsaiAUQQhsKgIAuyATQZADbCASQQhsaioCoFO7oiAUQQhsKgIEuyATQZADbCASQQhsaioCpFO7oqC2OAKgUyAUQQFqIhRBwABIDQALQQAhFQNAIAYgE0GAAmxqIBVBBGxqIAUgE0GAAmxqIBVBBGxq/QACoFMgFUEEbP0AAoAk/eQB/QsCoFMgFUEEaiIVQcAASA0ACyATQQFqIhMgAEgNAAtBACEZA0BBACEaAkADQCAaQQJqIABKDQEgGUHAAGwhFiADIBpBwABsaiEX/QwAAAAAAAAAAAAAAAAAAAAAIRz9DAAAAAAAAAAAAAAAAAAAAAAhHf0MAAAAAAAAAAAAAAAAAAAAACEe/QwAAAAAAAAAAAAAAAAAAAAAIR/9DAAAAAAAAAAAAAAAAAAAAAAhIP0MAAAAAAAAAAAAAAAAAAAAACEh/QwAAAAAAAAAAAAAAAAAAAAAISL9DAAAAAAAAAAAAAAAAAAAAAAhI0EAIRgDQCAW/QACgAQhJCAW/QACwAQhJSAW/QACgAUhJiAW/QACwAUhJyAX/QACoFMhKCAX/QAC4FMhKSAkICggHCEq/eYBICr95AEhHCAkICkgHSEq/eYBICr95AEhHSAlICggHiEq/eYBICr95AEhHiAlICkgHyEq/eYBICr95AEhHyAmICggICEq/eYBICr95AEhICAmICkgISEq/eYBICr95AEhISAnICggIiEq/eYBICr95AEhIiAnICkgIyEq/eYBICr95AEhIyAWQRBqIRYgF0EQaiEXIBhBBGoiGEEQSA0ACyAHIBpBgAJsaiAZQQRsaiErICsgHCAe/Q0AAQIDEBESEwQFBgcUFRYXISogICAi/Q0AAQIDEBESEwQFBgcUFRYXISwgHCAe/Q0ICQoLGBkaGwwNDg8cHR4fIS0gICAi/Q0ICQoLGBkaGwwNDg8cHR4fIS4gKiAs/Q0AAQIDBAUGBxAREhMUFRYXICogLP0NCAkKCwwNDg8YGRobHB0eH/3kASAtIC79DQABAgMEBQYHEBESExQVFhf95AEgLSAu/Q0ICQoLDA0ODxgZGhscHR4f/eQB/QsCoFMgKyAdIB/9DQABAgMQERITBAUGBxQVFhchLiAhICP9DQABAgMQERITBAUGBxQVFhchLSAdIB/9DQgJCgsYGRobDA0ODxwdHh8hLCAhICP9DQgJCgsYGRobDA0ODxwdHh8hKiAuIC39DQABAgMEBQYHEBESExQVFhcgLiAt/Q0ICQoLDA0ODxgZGhscHR4f/eQBICwgKv0NAAECAwQFBgcQERITFBUWF/3kASAsICr9DQgJCgsMDQ4PGBkaGxwdHh/95AH9CwKgVSAaQQJqIRoMAAsLAkADQCAaIABODQEgGUHAAGwhFiADIBpBwABsaiEX/QwAAAAAAAAAAAAAAAAAAAAAITD9DAAAAAAAAAAAAAAAAAAAAAAhMf0MAAAAAAAAAAAAAAAAAAAAACEy/QwAAAAAAAAAAAAAAAAAAAAAITNBACEYA0AgFv0AAoAEITQgFv0AAsAEITUgFv0AAoAFITYgFv0AAsAFITcgF/0AAqBTITggNCA4IDAhKv3mASAq/eQBITAgNSA4IDEhLP3mASAs/eQBITEgNiA4IDIhLf3mASAt/eQBITIgNyA4IDMhLv3mASAu/eQBITMgFkEQaiEWIBdBEGohFyAYQQRqIhhBEEgNAAsgByAaQYACbGogGUEEbGohOSA5IDAgMf0NAAECAxAREhMEBQYHFBUWFyEqIDIgM/0NAAECAxAREhMEBQYHFBUWFyEsIDAgMf0NCAkKCxgZGhsMDQ4PHB0eHyEtIDIgM/0NCAkKCxgZGhsMDQ4PHB0eHyEuICogLP0NAAECAwQFBgcQERITFBUWFyAqICz9DQgJCgsMDQ4PGBkaGxwdHh/95AEgLSAu/Q0AAQIDBAUGBxAREhMUFRYX/eQBIC0gLv0NCAkKCwwNDg8YGRobHB0eH/3kAf0LAqBTIBpBAWohGgwACwsgGUEEaiIZQcAASA0AC0EAIToDQEEAITsDQCAIIDpBgAJsaiA7QQRsaiAGIDpBgAJsaiA7QQRsav1dAqBT/V8gByA6QYACbGogO0EEbGr9XQKgU/1fIDtBBGz9XQKAJv1f/fAB/fAB/V79WwKgUwAgO0ECaiI7QcAASA0AC0EAITwDQCAIIDpBgAJsaiA8QQRsav0AAuBTIT79DAAAgD8AAIA/AACAPwAAgD8gPv3gAf3hAf0MAADQwgAA0MIAANDCAADQwv3rAf0MAACyQgAAskIAALJCAACyQv3qASI/ID/9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEiQP0MAABASwAAQEsAAEBLAABAS/3lASJB/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIEH9DIOAXrmDgF65g4BeuYOAXrn95gH95QEiQiBCIEL95gH9DBoStToaErU6GhK1OhoStTogQv3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASBC/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIEL95gH9DEmqKj5Jqio+SaoqPkmqKj795AEgQv3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASBA/QwAAEBLAABASwAAQEsAAEBL/bEBIkNBAf2sASJE/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEgQyBE/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEiRSA+/QwAAAAAAAAAAAAAAAAAAAAA/UYiRv1SIEX9DAAAgD8AAIA/AACAPwAAgD/95AEiR/3nASJIIEggRSBH/QwAAIA/AACAPwAAgD8AAIA//eUB/eUB/eYBIEj9DAAAgD8AAIA/AACAPwAAgD8gSP3lASBG/VL95gH95QEhPSAIIDpBgAJsaiA8QQRsav0AAqBTIUr9DAAAgD8AAIA/AACAPwAAgD8gSv3gAf3hAf0MAADQwgAA0MIAANDCAADQwv3rAf0MAACyQgAAskIAALJCAACyQv3qASJLIEv9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEiTP0MAABASwAAQEsAAEBLAABAS/3lASJN/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIE39DIOAXrmDgF65g4BeuYOAXrn95gH95QEiTiBOIE795gH9DBoStToaErU6GhK1OhoStTogTv3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASBO/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIE795gH9DEmqKj5Jqio+SaoqPkmqKj795AEgTv3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASBM/QwAAEBLAABASwAAQEsAAEBL/bEBIk9BAf2sASJQ/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEgTyBQ/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEiUSBK/QwAAAAAAAAAAAAAAAAAAAAA/UYiUv1SIFH9DAAAgD8AAIA/AACAPwAAgD/95AEiU/3nASJUIFQgUSBT/QwAAIA/AACAPwAAgD8AAIA//eUB/eUB/eYBIFT9DAAAgD8AAIA/AACAPwAAgD8gVP3lASBS/VL95gH95QEhSSAIIDpBgAJsaiA8QQRsav0AAqBUIVYgViBWIFYgViBW/eYBIlf95gH9DL+Gzbu/hs27v4bNu7+GzbsgV/3mAf0Mn5usPJ+brDyfm6w8n5usPP3kASBX/eYB/Qzpk1y96ZNcvemTXL3pk1y9/eQBIFf95gH9DJGGCD6Rhgg+kYYIPpGGCD795AEgV/3mAf0MpaqqvqWqqr6lqqq+paqqvv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/0MAAAAQAAAAEAAAABAAAAAQCBW/eAB/QwAACBBAAAgQQAAIEEAACBB/eoBIlggWP3kASJZIFn9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEiWv0MAABASwAAQEsAAEBLAABAS/3lASJb/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIFv9DIOAXrmDgF65g4BeuYOAXrn95gH95QEiXCBcIFz95gH9DBoStToaErU6GhK1OhoStTogXP3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASBc/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIFz95gH9DEmqKj5Jqio+SaoqPkmqKj795AEgXP3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASBa/QwAAEBLAABASwAAQEsAAEBL/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gH9DAAAgD8AAIA/AACAPwAAgD/95AH95wH95QEgVv3gAf0MzcwMP83MDD/NzAw/zcwMP/1D/VL9DAAAAIAAAACAAAAAgAAAAID9UiFVIAkgOkHAAGxqIDxBBGxqID39XyAEIDpBwABsaiA8QQRsav1dAqBT/V/98gEgSf1fIFX9X/3yAf3wAf1e/VsCoFMAIDxBAmohPCAJIDpBwABsaiA8QQRsaiA9ID39DQgJCgsMDQ4PCAkKCwwNDg/9XyAEIDpBwABsaiA8QQRsav1dAqBT/V/98gEgSSBJ/Q0ICQoLDA0ODwgJCgsMDQ4P/V8gVSBV/Q0ICQoLDA0ODwgJCgsMDQ4P/V/98gH98AH9Xv1bAqBTACA8QQJrITwgPEEEaiI8QRBIDQALQQAhXQNAIAogOkHAAGxqIF1BBGxqIAggOkGAAmxqIF1BBGxq/QAC4FQhXv0MAACAPwAAgD8AAIA/AACAPyBe/eAB/eEB/QwAANDCAADQwgAA0MIAANDC/esB/QwAALJCAACyQgAAskIAALJC/eoBIl8gX/0MO6q4PzuquD87qrg/O6q4P/3mAf0MAABASwAAQEsAAEBLAABAS/3kASJg/QwAAEBLAABASwAAQEsAAEBL/eUBImH9DACAMT8AgDE/AIAxPwCAMT/95gH95QEgYf0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASJiIGIgYv3mAf0MGhK1OhoStToaErU6GhK1OiBi/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIGL95gH9DHmsKj15rCo9eawqPXmsKj395AEgYv3mAf0MSaoqPkmqKj5Jqio+SaoqPv3kASBi/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIGD9DAAAQEsAAEBLAABASwAAQEv9sQEiY0EB/awBImT9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASBjIGT9sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASJlIF79DAAAAAAAAAAAAAAAAAAAAAD9RiJm/VIgZf0MAACAPwAAgD8AAIA/AACAP/3kASJn/ecBImggaCBlIGf9DAAAgD8AAIA/AACAPwAAgD/95QH95QH95gEgaP0MAACAPwAAgD8AAIA/AACAPyBo/eUBIGb9Uv3mAf3lASAJIDpBwABsaiBdQQRsav0AAqBTIWkgaSBpIGkgaSBp/eYBImr95gH9DL+Gzbu/hs27v4bNu7+Gzbsgav3mAf0Mn5usPJ+brDyfm6w8n5usPP3kASBq/eYB/Qzpk1y96ZNcvemTXL3pk1y9/eQBIGr95gH9DJGGCD6Rhgg+kYYIPpGGCD795AEgav3mAf0MpaqqvqWqqr6lqqq+paqqvv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/0MAAAAQAAAAEAAAABAAAAAQCBp/eAB/QwAACBBAAAgQQAAIEEAACBB/eoBImsga/3kASJsIGz9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEibf0MAABASwAAQEsAAEBLAABAS/3lASJu/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIG79DIOAXrmDgF65g4BeuYOAXrn95gH95QEibyBvIG/95gH9DBoStToaErU6GhK1OhoStTogb/3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASBv/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIG/95gH9DEmqKj5Jqio+SaoqPkmqKj795AEgb/3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASBt/QwAAEBLAABASwAAQEsAAEBL/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gH9DAAAgD8AAIA/AACAPwAAgD/95AH95wH95QEgaf3gAf0MzcwMP83MDD/NzAw/zcwMP/1D/VL9DAAAAIAAAACAAAAAgAAAAID9Uv3mAf0LAqBTIF1BBGoiXUEQSA0ACyA6QQFqIjogAEgNAAtBACFwA0BBACFxA0AgAyBwQcAAbGogcUEEbGogCiBwQcAAbGogcUEEbGr9AAKgU/0LAqBTIHFBBGoicUEQSA0AC0EAIXIDQCAEIHBBwABsaiByQQRsaiAJIHBBwABsaiByQQRsav0AAqBT/QsCoFMgckEEaiJyQRBIDQALIHBBAWoicCAASA0ACyASQQFqIhJBMkgNAAtBACFzA0BBACF0A0AgCyBzQcAAbGogdEEEbGogAyBzQcAAbGogdEEEbGr9AAKgU/0LAqBTIHRBBGoidEEQSA0ACyBzQQFqInMgAEgNAAtBACF1A0BBACoCgCi7IAsgdUHAAGxqKgKgU7uiQQAqAoQouyALIHVBwABsaioCpFO7oqBBACoCiCi7IAsgdUHAAGxqKgKoU7uioEEAKgKMKLsgCyB1QcAAbGoqAqxTu6KgQQAqApAouyALIHVBwABsaioCsFO7oqBBACoClCi7IAsgdUHAAGxqKgK0U7uioEEAKgKYKLsgCyB1QcAAbGoqArhTu6KgQQAqApwouyALIHVBwABsaioCvFO7oqBBACoCoCi7IAsgdUHAAGxqKgLAU7uioEEAKgKkKLsgCyB1QcAAbGoqAsRTu6KgQQAqAqgouyALIHVBwABsaioCyFO7oqBBACoCrCi7IAsgdUHAAGxqKgLMU7uioEEAKgKwKLsgCyB1QcAAbGoqAtBTu6KgQQAqArQouyALIHVBwABsaioC1FO7oqBBACoCuCi7IAsgdUHAAGxqKgLYU7uioEEAKgK8KLsgCyB1QcAAbGoqAtxTu6KgIXYgDCB1QQRsaiB2IA2gtjgCoFMgdUEBaiJ1IABIDQALC7wvEQF8Cn8BfAF/AXwNfw97AX8DewF/CXsEfyB7AX8SewZ/B3wgALchAiABQZgDbCAAQQBsaiEDIAFBmANsIABBwABsaiEEIAFBmANsIABBgANsaiEFIAFBmANsIABBgAFsaiEGIAFBmANsIABBgANsaiEHIAFBmANsIABBgAZsaiEIIAFBmANsIABBgAVsaiEJIAFBmANsIABBwAVsaiEKIAFBmANsIABBwABsaiELIAFBkANsIQxBACoCwCi7IQ1BACEOA0AgDkEEbP0MAAAAAAAAAAAAAAAAAAAAAP0LAqBRIA5BBGoiDkEQSA0AC0QAAAAAAAAAACEPQQAhEANAQQAhEQNAIAMgEEHAAGxqIBFBBGxqIBFBBGz9AAKgUf0LAqBTIBFBBGoiEUEQSA0AC0EAIRIDQCAEIBBBwABsaiASQQRsaiASQQRs/QACoFH9CwKgUyASQQRqIhJBEEgNAAsgEEEBaiIQIABIDQALQQAhEwNAQQAhFANAQQAhFQNAIAUgFEGAAmxqIBVBBGxqIBVBCGwqAgC7IBRBkANsIBNBCGxqKgKgU7uiIBVBCGwqAgS7IBRBkANsIBNBCGxqKgKkU7uioLY4AqBTIBVBAWoiFUHAAEgNAAtBACEWA0AgBiAUQYACbGogFkEEbGogBSAUQYACbGogFkEEbGr9AAKgUyAWQQRs/QACgCT95AH9CwKgUyAWQQRqIhZBwABIDQALIBRBAWoiFCAASA0AC0EAIRoDQEEAIRsCQANAIBtBAmogAEoNASAaQcAAbCEXIAMgG0HAAGxqIRj9DAAAAAAAAAAAAAAAAAAAAAAhHf0MAAAAAAAAAAAAAAAAAAAAACEe/QwAAAAAAAAAAAAAAAAAAAAAIR/9DAAAAAAAAAAAAAAAAAAAAAAhIP0MAAAAAAAAAAAAAAAAAAAAACEh/QwAAAAAAAAAAAAAAAAAAAAAISL9DAAAAAAAAAAAAAAAAAAAAAAhI/0MAAAAAAAAAAAAAAAAAAAAACEkQQAhGQNAIBf9AAKABCElIBf9AALABCEmIBf9AAKABSEnIBf9AALABSEoIBj9AAKgUyEpIBj9AALgUyEqICUgKSAdISv95gEgK/3kASEdICUgKiAeISv95gEgK/3kASEeICYgKSAfISv95gEgK/3kASEfICYgKiAgISv95gEgK/3kASEgICcgKSAhISv95gEgK/3kASEhICcgKiAiISv95gEgK/3kASEiICggKSAjISv95gEgK/3kASEjICggKiAkISv95gEgK/3kASEkIBdBEGohFyAYQRBqIRggGUEEaiIZQRBIDQALIAcgG0GAAmxqIBpBBGxqISwgLCAdIB/9DQABAgMQERITBAUGBxQVFhchKyAhICP9DQABAgMQERITBAUGBxQVFhchLSAdIB/9DQgJCgsYGRobDA0ODxwdHh8hLiAhICP9DQgJCgsYGRobDA0ODxwdHh8hLyArIC39DQABAgMEBQYHEBESExQVFhcgKyAt/Q0ICQoLDA0ODxgZGhscHR4f/eQBIC4gL/0NAAECAwQFBgcQERITFBUWF/3kASAuIC/9DQgJCgsMDQ4PGBkaGxwdHh/95AH9CwKgUyAsIB4gIP0NAAECAxAREhMEBQYHFBUWFyEvICIgJP0NAAECAxAREhMEBQYHFBUWFyEuIB4gIP0NCAkKCxgZGhsMDQ4PHB0eHyEtICIgJP0NCAkKCxgZGhsMDQ4PHB0eHyErIC8gLv0NAAECAwQFBgcQERITFBUWFyAvIC79DQgJCgsMDQ4PGBkaGxwdHh/95AEgLSAr/Q0AAQIDBAUGBxAREhMUFRYX/eQBIC0gK/0NCAkKCwwNDg8YGRobHB0eH/3kAf0LAqBVIBtBAmohGwwACwsCQANAIBsgAE4NASAaQcAAbCEXIAMgG0HAAGxqIRj9DAAAAAAAAAAAAAAAAAAAAAAhMf0MAAAAAAAAAAAAAAAAAAAAACEy/QwAAAAAAAAAAAAAAAAAAAAAITP9DAAAAAAAAAAAAAAAAAAAAAAhNEEAIRkDQCAX/QACgAQhNSAX/QACwAQhNiAX/QACgAUhNyAX/QACwAUhOCAY/QACoFMhOSA1IDkgMSEr/eYBICv95AEhMSA2IDkgMiEt/eYBIC395AEhMiA3IDkgMyEu/eYBIC795AEhMyA4IDkgNCEv/eYBIC/95AEhNCAXQRBqIRcgGEEQaiEYIBlBBGoiGUEQSA0ACyAHIBtBgAJsaiAaQQRsaiE6IDogMSAy/Q0AAQIDEBESEwQFBgcUFRYXISsgMyA0/Q0AAQIDEBESEwQFBgcUFRYXIS0gMSAy/Q0ICQoLGBkaGwwNDg8cHR4fIS4gMyA0/Q0ICQoLGBkaGwwNDg8cHR4fIS8gKyAt/Q0AAQIDBAUGBxAREhMUFRYXICsgLf0NCAkKCwwNDg8YGRobHB0eH/3kASAuIC/9DQABAgMEBQYHEBESExQVFhf95AEgLiAv/Q0ICQoLDA0ODxgZGhscHR4f/eQB/QsCoFMgG0EBaiEbDAALCyAaQQRqIhpBwABIDQALQQAhOwNAQQAhPANAIAggO0GAAmxqIDxBBGxqIAYgO0GAAmxqIDxBBGxq/V0CoFP9XyAHIDtBgAJsaiA8QQRsav1dAqBT/V8gPEEEbP1dAoAm/V/98AH98AH9Xv1bAqBTACA8QQJqIjxBwABIDQALQQAhPQNAIAggO0GAAmxqID1BBGxq/QAC4FMhP/0MAACAPwAAgD8AAIA/AACAPyA//eAB/eEB/QwAANDCAADQwgAA0MIAANDC/esB/QwAALJCAACyQgAAskIAALJC/eoBIkAgQP0MO6q4PzuquD87qrg/O6q4P/3mAf0MAABASwAAQEsAAEBLAABAS/3kASJB/QwAAEBLAABASwAAQEsAAEBL/eUBIkL9DACAMT8AgDE/AIAxPwCAMT/95gH95QEgQv0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASJDIEMgQ/3mAf0MGhK1OhoStToaErU6GhK1OiBD/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIEP95gH9DHmsKj15rCo9eawqPXmsKj395AEgQ/3mAf0MSaoqPkmqKj5Jqio+SaoqPv3kASBD/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIEH9DAAAQEsAAEBLAABASwAAQEv9sQEiREEB/awBIkX9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASBEIEX9sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASJGID/9DAAAAAAAAAAAAAAAAAAAAAD9RiJH/VIgRv0MAACAPwAAgD8AAIA/AACAP/3kASJI/ecBIkkgSSBGIEj9DAAAgD8AAIA/AACAPwAAgD/95QH95QH95gEgSf0MAACAPwAAgD8AAIA/AACAPyBJ/eUBIEf9Uv3mAf3lASE+IAggO0GAAmxqID1BBGxq/QACoFMhS/0MAACAPwAAgD8AAIA/AACAPyBL/eAB/eEB/QwAANDCAADQwgAA0MIAANDC/esB/QwAALJCAACyQgAAskIAALJC/eoBIkwgTP0MO6q4PzuquD87qrg/O6q4P/3mAf0MAABASwAAQEsAAEBLAABAS/3kASJN/QwAAEBLAABASwAAQEsAAEBL/eUBIk79DACAMT8AgDE/AIAxPwCAMT/95gH95QEgTv0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASJPIE8gT/3mAf0MGhK1OhoStToaErU6GhK1OiBP/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIE/95gH9DHmsKj15rCo9eawqPXmsKj395AEgT/3mAf0MSaoqPkmqKj5Jqio+SaoqPv3kASBP/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIE39DAAAQEsAAEBLAABASwAAQEv9sQEiUEEB/awBIlH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASBQIFH9sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASJSIEv9DAAAAAAAAAAAAAAAAAAAAAD9RiJT/VIgUv0MAACAPwAAgD8AAIA/AACAP/3kASJU/ecBIlUgVSBSIFT9DAAAgD8AAIA/AACAPwAAgD/95QH95QH95gEgVf0MAACAPwAAgD8AAIA/AACAPyBV/eUBIFP9Uv3mAf3lASFKIAggO0GAAmxqID1BBGxq/QACoFQhVyBXIFcgVyBXIFf95gEiWP3mAf0Mv4bNu7+Gzbu/hs27v4bNuyBY/eYB/Qyfm6w8n5usPJ+brDyfm6w8/eQBIFj95gH9DOmTXL3pk1y96ZNcvemTXL395AEgWP3mAf0MkYYIPpGGCD6Rhgg+kYYIPv3kASBY/eYB/Qylqqq+paqqvqWqqr6lqqq+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//QwAAABAAAAAQAAAAEAAAABAIFf94AH9DAAAIEEAACBBAAAgQQAAIEH96gEiWSBZ/eQBIlogWv0MO6q4PzuquD87qrg/O6q4P/3mAf0MAABASwAAQEsAAEBLAABAS/3kASJb/QwAAEBLAABASwAAQEsAAEBL/eUBIlz9DACAMT8AgDE/AIAxPwCAMT/95gH95QEgXP0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASJdIF0gXf3mAf0MGhK1OhoStToaErU6GhK1OiBd/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIF395gH9DHmsKj15rCo9eawqPXmsKj395AEgXf3mAf0MSaoqPkmqKj5Jqio+SaoqPv3kASBd/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIFv9DAAAQEsAAEBLAABASwAAQEv9sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mAf0MAACAPwAAgD8AAIA/AACAP/3kAf3nAf3lASBX/eAB/QzNzAw/zcwMP83MDD/NzAw//UP9Uv0MAAAAgAAAAIAAAACAAAAAgP1SIVYgCSA7QcAAbGogPUEEbGogPv1fIAQgO0HAAGxqID1BBGxq/V0CoFP9X/3yASBK/V8gVv1f/fIB/fAB/V79WwKgUwAgPUECaiE9IAkgO0HAAGxqID1BBGxqID4gPv0NCAkKCwwNDg8ICQoLDA0OD/1fIAQgO0HAAGxqID1BBGxq/V0CoFP9X/3yASBKIEr9DQgJCgsMDQ4PCAkKCwwNDg/9XyBWIFb9DQgJCgsMDQ4PCAkKCwwNDg/9X/3yAf3wAf1e/VsCoFMAID1BAmshPSA9QQRqIj1BEEgNAAtBACFeA0AgCiA7QcAAbGogXkEEbGogCCA7QYACbGogXkEEbGr9AALgVCFf/QwAAIA/AACAPwAAgD8AAIA/IF/94AH94QH9DAAA0MIAANDCAADQwgAA0ML96wH9DAAAskIAALJCAACyQgAAskL96gEiYCBg/Qw7qrg/O6q4PzuquD87qrg//eYB/QwAAEBLAABASwAAQEsAAEBL/eQBImH9DAAAQEsAAEBLAABASwAAQEv95QEiYv0MAIAxPwCAMT8AgDE/AIAxP/3mAf3lASBi/QyDgF65g4BeuYOAXrmDgF65/eYB/eUBImMgYyBj/eYB/QwaErU6GhK1OhoStToaErU6IGP95gH9DPEcCTzxHAk88RwJPPEcCTz95AEgY/3mAf0MeawqPXmsKj15rCo9eawqPf3kASBj/eYB/QxJqio+SaoqPkmqKj5Jqio+/eQBIGP95gH9DP7//z7+//8+/v//Pv7//z795AH95gH95AH9DAAAgD8AAIA/AACAPwAAgD/95AEgYf0MAABASwAAQEsAAEBLAABAS/2xASJkQQH9rAEiZf0MfwAAAH8AAAB/AAAAfwAAAP2uAUEX/asB/eYBIGQgZf2xAf0MfwAAAH8AAAB/AAAAfwAAAP2uAUEX/asB/eYBImYgX/0MAAAAAAAAAAAAAAAAAAAAAP1GImf9UiBm/QwAAIA/AACAPwAAgD8AAIA//eQBImj95wEiaSBpIGYgaP0MAACAPwAAgD8AAIA/AACAP/3lAf3lAf3mASBp/QwAAIA/AACAPwAAgD8AAIA/IGn95QEgZ/1S/eYB/eUBIAkgO0HAAGxqIF5BBGxq/QACoFMhaiBqIGogaiBqIGr95gEia/3mAf0Mv4bNu7+Gzbu/hs27v4bNuyBr/eYB/Qyfm6w8n5usPJ+brDyfm6w8/eQBIGv95gH9DOmTXL3pk1y96ZNcvemTXL395AEga/3mAf0MkYYIPpGGCD6Rhgg+kYYIPv3kASBr/eYB/Qylqqq+paqqvqWqqr6lqqq+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//QwAAABAAAAAQAAAAEAAAABAIGr94AH9DAAAIEEAACBBAAAgQQAAIEH96gEibCBs/eQBIm0gbf0MO6q4PzuquD87qrg/O6q4P/3mAf0MAABASwAAQEsAAEBLAABAS/3kASJu/QwAAEBLAABASwAAQEsAAEBL/eUBIm/9DACAMT8AgDE/AIAxPwCAMT/95gH95QEgb/0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASJwIHAgcP3mAf0MGhK1OhoStToaErU6GhK1OiBw/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIHD95gH9DHmsKj15rCo9eawqPXmsKj395AEgcP3mAf0MSaoqPkmqKj5Jqio+SaoqPv3kASBw/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIG79DAAAQEsAAEBLAABASwAAQEv9sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mAf0MAACAPwAAgD8AAIA/AACAP/3kAf3nAf3lASBq/eAB/QzNzAw/zcwMP83MDD/NzAw//UP9Uv0MAAAAgAAAAIAAAACAAAAAgP1S/eYB/QsCoFMgXkEEaiJeQRBIDQALIDtBAWoiOyAASA0AC0EAIXEDQEEAIXIDQCADIHFBwABsaiByQQRsaiAKIHFBwABsaiByQQRsav0AAqBT/QsCoFMgckEEaiJyQRBIDQALQQAhcwNAIAQgcUHAAGxqIHNBBGxqIAkgcUHAAGxqIHNBBGxq/QACoFP9CwKgUyBzQQRqInNBEEgNAAsgcUEBaiJxIABIDQALIBNBAWoiE0EySA0AC0EAIXQDQEEAIXUDQCALIHRBwABsaiB1QQRsaiADIHRBwABsaiB1QQRsav0AAqBT/QsCoFMgdUEEaiJ1QRBIDQALIHRBAWoidCAASA0AC0EAIXYDQCAMIHZBBGxqKgKgU7shd0EAKgKAKLsgCyB2QcAAbGoqAqBTu6JBACoChCi7IAsgdkHAAGxqKgKkU7uioEEAKgKIKLsgCyB2QcAAbGoqAqhTu6KgQQAqAowouyALIHZBwABsaioCrFO7oqBBACoCkCi7IAsgdkHAAGxqKgKwU7uioEEAKgKUKLsgCyB2QcAAbGoqArRTu6KgQQAqApgouyALIHZBwABsaioCuFO7oqBBACoCnCi7IAsgdkHAAGxqKgK8U7uioEEAKgKgKLsgCyB2QcAAbGoqAsBTu6KgQQAqAqQouyALIHZBwABsaioCxFO7oqBBACoCqCi7IAsgdkHAAGxqKgLIU7uioEEAKgKsKLsgCyB2QcAAbGoqAsxTu6KgQQAqArAouyALIHZBwABsaioC0FO7oqBBACoCtCi7IAsgdkHAAGxqKgLUU7uioEEAKgK4KLsgCyB2QcAAbGoqAthTu6KgQQAqArwouyALIHZBwABsaioC3FO7oqAheCB4IA2gIXkgeSB3oSF6IHoieyB7oiF8IA9EAAAAAAAA4D8gfKKgIQ8gdkEBaiJ2IABIDQALRAAAAAAAAPA/IAKjIX0gDyB9oiEPIA8PC7tmKwF8I38BfAF/AnwNfw97AX8DewF/CXsEfwt7AX8LewF/B3sBfwt7An8Hew5/BnwXfw57An8Jewp/AX0BewN/AXsHfw57CH8UfQF/AX0Cfw59AX8BfAR/IAC3IQIgAUGYA2wgAEEAbGohAyABQZgDbCAAQcAAbGohBCABQZgDbCAAQYCyAWxqIQUgAUGYA2wgAEGAsAFsaiEGIAFBmANsIABBgLIBbGohByABQZgDbCAAQcC3AWxqIQggAUGYA2wgAEGAtAFsaiEJIAFBmANsIABBwLQBbGohCiABQZgDbCAAQYC1AWxqIQsgAUGYA2wgAEHAtQFsaiEMIAFBmANsIABBgLYBbGohDSABQZgDbCAAQcC2AWxqIQ4gAUGYA2wgAEGAtwFsaiEPIAFBmANsIABBgAFsaiEQIAFBmANsIABBgBpsaiERIAFBmANsIABBgDNsaiESIAFBmANsIABBgMwAbGohEyABQZgDbCAAQYDlAGxqIRQgAUGYA2wgAEGA/gBsaiEVIAFBmANsIABBgJcBbGohFiABQZgDbCAAQcAAbGohFyABQZADbCEYIAFBmANsIABBAGxqIRkgAUGYA2wgAEHAAGxqIRogAUGYA2wgAEGAsAFsaiEbIAFBmANsIABB0JkCbGohHCABQZgDbCAAQQBsaiEdIAFBmANsIABBkJoCbGohHiABQZgDbCAAQdCaAmxqIR8gAUGYA2wgAEGQmwJsaiEgIAFBmANsIABB0JsCbGohISABQZgDbCAAQdCXAmxqISIgAUGYA2wgAEHQmQJsaiEjIAFBmANsIABB0LMBbGohJCABQZgDbCAAQcCwAWxqISVBACoCwCi7ISZBACEnA0AgJ0EEbP0MAAAAAAAAAAAAAAAAAAAAAP0LAqBRICdBBGoiJ0EQSA0AC0EAQdAoakEAQYAE/AsAQQBB0MwAakEAQYAC/AsAQQBB0NAAakEAQcAA/AsARAAAAAAAAAAAIShEAAAAAAAAAAAhKUEAISoDQEEAISsDQCADICpBwABsaiArQQRsaiArQQRs/QACoFH9CwKgUyArQQRqIitBEEgNAAtBACEsA0AgBCAqQcAAbGogLEEEbGogLEEEbP0AAqBR/QsCoFMgLEEEaiIsQRBIDQALICpBAWoiKiAASA0AC0EAIS0DQEEAIS4DQEEAIS8DQCAFIC5BgAJsaiAvQQRsaiAvQQhsKgIAuyAuQZADbCAtQQhsaioCoFO7oiAvQQhsKgIEuyAuQZADbCAtQQhsaioCpFO7oqC2OAKgUyAvQQFqIi9BwABIDQALQQAhMANAIAYgLkGAAmxqIDBBBGxqIAUgLkGAAmxqIDBBBGxq/QACoFMgMEEEbP0AAoAk/eQB/QsCoFMgMEEEaiIwQcAASA0ACyAuQQFqIi4gAEgNAAtBACE0A0BBACE1AkADQCA1QQJqIABKDQEgNEHAAGwhMSADIDVBwABsaiEy/QwAAAAAAAAAAAAAAAAAAAAAITf9DAAAAAAAAAAAAAAAAAAAAAAhOP0MAAAAAAAAAAAAAAAAAAAAACE5/QwAAAAAAAAAAAAAAAAAAAAAITr9DAAAAAAAAAAAAAAAAAAAAAAhO/0MAAAAAAAAAAAAAAAAAAAAACE8/QwAAAAAAAAAAAAAAAAAAAAAIT39DAAAAAAAAAAAAAAAAAAAAAAhPkEAITMDQCAx/QACgAQhPyAx/QACwAQhQCAx/QACgAUhQSAx/QACwAUhQiAy/QACoFMhQyAy/QAC4FMhRCA/IEMgNyFF/eYBIEX95AEhNyA/IEQgOCFF/eYBIEX95AEhOCBAIEMgOSFF/eYBIEX95AEhOSBAIEQgOiFF/eYBIEX95AEhOiBBIEMgOyFF/eYBIEX95AEhOyBBIEQgPCFF/eYBIEX95AEhPCBCIEMgPSFF/eYBIEX95AEhPSBCIEQgPiFF/eYBIEX95AEhPiAxQRBqITEgMkEQaiEyIDNBBGoiM0EQSA0ACyAHIDVBgAJsaiA0QQRsaiFGIEYgNyA5/Q0AAQIDEBESEwQFBgcUFRYXIUUgOyA9/Q0AAQIDEBESEwQFBgcUFRYXIUcgNyA5/Q0ICQoLGBkaGwwNDg8cHR4fIUggOyA9/Q0ICQoLGBkaGwwNDg8cHR4fIUkgRSBH/Q0AAQIDBAUGBxAREhMUFRYXIEUgR/0NCAkKCwwNDg8YGRobHB0eH/3kASBIIEn9DQABAgMEBQYHEBESExQVFhf95AEgSCBJ/Q0ICQoLDA0ODxgZGhscHR4f/eQB/QsCoFMgRiA4IDr9DQABAgMQERITBAUGBxQVFhchSSA8ID79DQABAgMQERITBAUGBxQVFhchSCA4IDr9DQgJCgsYGRobDA0ODxwdHh8hRyA8ID79DQgJCgsYGRobDA0ODxwdHh8hRSBJIEj9DQABAgMEBQYHEBESExQVFhcgSSBI/Q0ICQoLDA0ODxgZGhscHR4f/eQBIEcgRf0NAAECAwQFBgcQERITFBUWF/3kASBHIEX9DQgJCgsMDQ4PGBkaGxwdHh/95AH9CwKgVSA1QQJqITUMAAsLAkADQCA1IABODQEgNEHAAGwhMSADIDVBwABsaiEy/QwAAAAAAAAAAAAAAAAAAAAAIUv9DAAAAAAAAAAAAAAAAAAAAAAhTP0MAAAAAAAAAAAAAAAAAAAAACFN/QwAAAAAAAAAAAAAAAAAAAAAIU5BACEzA0AgMf0AAoAEIU8gMf0AAsAEIVAgMf0AAoAFIVEgMf0AAsAFIVIgMv0AAqBTIVMgTyBTIEshRf3mASBF/eQBIUsgUCBTIEwhR/3mASBH/eQBIUwgUSBTIE0hSP3mASBI/eQBIU0gUiBTIE4hSf3mASBJ/eQBIU4gMUEQaiExIDJBEGohMiAzQQRqIjNBEEgNAAsgByA1QYACbGogNEEEbGohVCBUIEsgTP0NAAECAxAREhMEBQYHFBUWFyFFIE0gTv0NAAECAxAREhMEBQYHFBUWFyFHIEsgTP0NCAkKCxgZGhsMDQ4PHB0eHyFIIE0gTv0NCAkKCxgZGhsMDQ4PHB0eHyFJIEUgR/0NAAECAwQFBgcQERITFBUWFyBFIEf9DQgJCgsMDQ4PGBkaGxwdHh/95AEgSCBJ/Q0AAQIDBAUGBxAREhMUFRYX/eQBIEggSf0NCAkKCwwNDg8YGRobHB0eH/3kAf0LAqBTIDVBAWohNQwACwsgNEEEaiI0QcAASA0AC0EAIVUDQEEAIVYDQCAIIFVBgAJsaiBWQQRsaiAGIFVBgAJsaiBWQQRsav1dAqBT/V8gByBVQYACbGogVkEEbGr9XQKgU/1fIFZBBGz9XQKAJv1f/fAB/fAB/V79WwKgUwAgVkECaiJWQcAASA0AC0EAIVcDQCAJIFVBwABsaiBXQQRsaiAIIFVBgAJsaiBXQQRsav0AAqBTIVj9DAAAgD8AAIA/AACAPwAAgD8gWP3gAf3hAf0MAADQwgAA0MIAANDCAADQwv3rAf0MAACyQgAAskIAALJCAACyQv3qASJZIFn9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEiWv0MAABASwAAQEsAAEBLAABAS/3lASJb/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIFv9DIOAXrmDgF65g4BeuYOAXrn95gH95QEiXCBcIFz95gH9DBoStToaErU6GhK1OhoStTogXP3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASBc/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIFz95gH9DEmqKj5Jqio+SaoqPkmqKj795AEgXP3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASBa/QwAAEBLAABASwAAQEsAAEBL/bEBIl1BAf2sASJe/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEgXSBe/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEiXyBY/QwAAAAAAAAAAAAAAAAAAAAA/UYiYP1SIF/9DAAAgD8AAIA/AACAPwAAgD/95AEiYf3nASJiIGIgXyBh/QwAAIA/AACAPwAAgD8AAIA//eUB/eUB/eYBIGL9DAAAgD8AAIA/AACAPwAAgD8gYv3lASBg/VL95gH95QH9CwKgUyBXQQRqIldBEEgNAAtBACFjA0AgCiBVQcAAbGogY0EEbGogCCBVQYACbGogY0EEbGr9AALgUyFk/QwAAIA/AACAPwAAgD8AAIA/IGT94AH94QH9DAAA0MIAANDCAADQwgAA0ML96wH9DAAAskIAALJCAACyQgAAskL96gEiZSBl/Qw7qrg/O6q4PzuquD87qrg//eYB/QwAAEBLAABASwAAQEsAAEBL/eQBImb9DAAAQEsAAEBLAABASwAAQEv95QEiZ/0MAIAxPwCAMT8AgDE/AIAxP/3mAf3lASBn/QyDgF65g4BeuYOAXrmDgF65/eYB/eUBImggaCBo/eYB/QwaErU6GhK1OhoStToaErU6IGj95gH9DPEcCTzxHAk88RwJPPEcCTz95AEgaP3mAf0MeawqPXmsKj15rCo9eawqPf3kASBo/eYB/QxJqio+SaoqPkmqKj5Jqio+/eQBIGj95gH9DP7//z7+//8+/v//Pv7//z795AH95gH95AH9DAAAgD8AAIA/AACAPwAAgD/95AEgZv0MAABASwAAQEsAAEBLAABAS/2xASJpQQH9rAEiav0MfwAAAH8AAAB/AAAAfwAAAP2uAUEX/asB/eYBIGkgav2xAf0MfwAAAH8AAAB/AAAAfwAAAP2uAUEX/asB/eYBImsgZP0MAAAAAAAAAAAAAAAAAAAAAP1GImz9UiBr/QwAAIA/AACAPwAAgD8AAIA//eQBIm395wEibiBuIGsgbf0MAACAPwAAgD8AAIA/AACAP/3lAf3lAf3mASBu/QwAAIA/AACAPwAAgD8AAIA/IG795QEgbP1S/eYB/eUB/QsCoFMgY0EEaiJjQRBIDQALQQAhbwNAIAsgVUHAAGxqIG9BBGxqIAggVUGAAmxqIG9BBGxq/QACoFQhcCBwIHAgcCBwIHD95gEicf3mAf0Mv4bNu7+Gzbu/hs27v4bNuyBx/eYB/Qyfm6w8n5usPJ+brDyfm6w8/eQBIHH95gH9DOmTXL3pk1y96ZNcvemTXL395AEgcf3mAf0MkYYIPpGGCD6Rhgg+kYYIPv3kASBx/eYB/Qylqqq+paqqvqWqqr6lqqq+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//QwAAABAAAAAQAAAAEAAAABAIHD94AH9DAAAIEEAACBBAAAgQQAAIEH96gEiciBy/eQBInMgc/0MO6q4PzuquD87qrg/O6q4P/3mAf0MAABASwAAQEsAAEBLAABAS/3kASJ0/QwAAEBLAABASwAAQEsAAEBL/eUBInX9DACAMT8AgDE/AIAxPwCAMT/95gH95QEgdf0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASJ2IHYgdv3mAf0MGhK1OhoStToaErU6GhK1OiB2/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIHb95gH9DHmsKj15rCo9eawqPXmsKj395AEgdv3mAf0MSaoqPkmqKj5Jqio+SaoqPv3kASB2/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIHT9DAAAQEsAAEBLAABASwAAQEv9sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mAf0MAACAPwAAgD8AAIA/AACAP/3kAf3nAf3lASBw/eAB/QzNzAw/zcwMP83MDD/NzAw//UP9Uv0MAAAAgAAAAIAAAACAAAAAgP1S/QsCoFMgb0EEaiJvQRBIDQALQQAhdwNAIAwgVUHAAGxqIHdBBGxqIAggVUGAAmxqIHdBBGxq/QAC4FQheP0MAACAPwAAgD8AAIA/AACAPyB4/eAB/eEB/QwAANDCAADQwgAA0MIAANDC/esB/QwAALJCAACyQgAAskIAALJC/eoBInkgef0MO6q4PzuquD87qrg/O6q4P/3mAf0MAABASwAAQEsAAEBLAABAS/3kASJ6/QwAAEBLAABASwAAQEsAAEBL/eUBInv9DACAMT8AgDE/AIAxPwCAMT/95gH95QEge/0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASJ8IHwgfP3mAf0MGhK1OhoStToaErU6GhK1OiB8/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIHz95gH9DHmsKj15rCo9eawqPXmsKj395AEgfP3mAf0MSaoqPkmqKj5Jqio+SaoqPv3kASB8/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIHr9DAAAQEsAAEBLAABASwAAQEv9sQEifUEB/awBIn79DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASB9IH79sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASJ/IHj9DAAAAAAAAAAAAAAAAAAAAAD9RiKAAf1SIH/9DAAAgD8AAIA/AACAPwAAgD/95AEigQH95wEiggEgggEgfyCBAf0MAACAPwAAgD8AAIA/AACAP/3lAf3lAf3mASCCAf0MAACAPwAAgD8AAIA/AACAPyCCAf3lASCAAf1S/eYB/eUB/QsCoFMgd0EEaiJ3QRBIDQALQQAhgwEDQCANIFVBwABsaiCDAUEEbGogCiBVQcAAbGoggwFBBGxq/V0CoFP9XyAEIFVBwABsaiCDAUEEbGr9XQKgU/1f/fIBIAkgVUHAAGxqIIMBQQRsav1dAqBT/V8gCyBVQcAAbGoggwFBBGxq/V0CoFP9X/3yAf3wAf1e/VsCoFMAIIMBQQJqIoMBQRBIDQALQQAhhAEDQCAOIFVBwABsaiCEAUEEbGogDSBVQcAAbGoghAFBBGxq/QACoFMhhQEghQEghQEghQEghQEghQH95gEihgH95gH9DL+Gzbu/hs27v4bNu7+GzbsghgH95gH9DJ+brDyfm6w8n5usPJ+brDz95AEghgH95gH9DOmTXL3pk1y96ZNcvemTXL395AEghgH95gH9DJGGCD6Rhgg+kYYIPpGGCD795AEghgH95gH9DKWqqr6lqqq+paqqvqWqqr795AH95gH95AH9DAAAgD8AAIA/AACAPwAAgD/9DAAAAEAAAABAAAAAQAAAAEAghQH94AH9DAAAIEEAACBBAAAgQQAAIEH96gEihwEghwH95AEiiAEgiAH9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEiiQH9DAAAQEsAAEBLAABASwAAQEv95QEiigH9DACAMT8AgDE/AIAxPwCAMT/95gH95QEgigH9DIOAXrmDgF65g4BeuYOAXrn95gH95QEiiwEgiwEgiwH95gH9DBoStToaErU6GhK1OhoStTogiwH95gH9DPEcCTzxHAk88RwJPPEcCTz95AEgiwH95gH9DHmsKj15rCo9eawqPXmsKj395AEgiwH95gH9DEmqKj5Jqio+SaoqPkmqKj795AEgiwH95gH9DP7//z7+//8+/v//Pv7//z795AH95gH95AH9DAAAgD8AAIA/AACAPwAAgD/95AEgiQH9DAAAQEsAAEBLAABASwAAQEv9sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mAf0MAACAPwAAgD8AAIA/AACAP/3kAf3nAf3lASCFAf3gAf0MzcwMP83MDD/NzAw/zcwMP/1D/VL9DAAAAIAAAACAAAAAgAAAAID9Uv0LAqBTIIQBQQRqIoQBQRBIDQALQQAhjAEDQCAPIFVBwABsaiCMAUEEbGogDCBVQcAAbGogjAFBBGxq/QACoFMgDiBVQcAAbGogjAFBBGxq/QACoFP95gH9CwKgUyCMAUEEaiKMAUEQSA0ACyBVQQFqIlUgAEgNAAtBACGNAQNAQQAhjgEDQCAQII0BQYAZbGogLUHAAGxqII4BQQRsaiAOII0BQcAAbGogjgFBBGxq/QACoFP9CwKgUyCOAUEEaiKOAUEQSA0AC0EAIY8BA0AgESCNAUGAGWxqIC1BwABsaiCPAUEEbGogDCCNAUHAAGxqII8BQQRsav0AAqBT/QsCoFMgjwFBBGoijwFBEEgNAAtBACGQAQNAIBIgjQFBgBlsaiAtQcAAbGogkAFBBGxqIAsgjQFBwABsaiCQAUEEbGr9AAKgU/0LAqBTIJABQQRqIpABQRBIDQALQQAhkQEDQCATII0BQYAZbGogLUHAAGxqIJEBQQRsaiAJII0BQcAAbGogkQFBBGxq/QACoFP9CwKgUyCRAUEEaiKRAUEQSA0AC0EAIZIBA0AgFCCNAUGAGWxqIC1BwABsaiCSAUEEbGogBCCNAUHAAGxqIJIBQQRsav0AAqBT/QsCoFMgkgFBBGoikgFBEEgNAAtBACGTAQNAIBUgjQFBgBlsaiAtQcAAbGogkwFBBGxqIAogjQFBwABsaiCTAUEEbGr9AAKgU/0LAqBTIJMBQQRqIpMBQRBIDQALQQAhlAEDQCAWII0BQYAZbGogLUHAAGxqIJQBQQRsaiADII0BQcAAbGoglAFBBGxq/QACoFP9CwKgUyCUAUEEaiKUAUEQSA0AC0EAIZUBA0AgAyCNAUHAAGxqIJUBQQRsaiAPII0BQcAAbGoglQFBBGxq/QACoFP9CwKgUyCVAUEEaiKVAUEQSA0AC0EAIZYBA0AgBCCNAUHAAGxqIJYBQQRsaiANII0BQcAAbGoglgFBBGxq/QACoFP9CwKgUyCWAUEEaiKWAUEQSA0ACyCNAUEBaiKNASAASA0ACyAtQQFqIi1BMkgNAAtBACGXAQNAQQAhmAEDQCAXIJcBQcAAbGogmAFBBGxqIAMglwFBwABsaiCYAUEEbGr9AAKgU/0LAqBTIJgBQQRqIpgBQRBIDQALIJcBQQFqIpcBIABIDQALQQAhmQEDQCAYIJkBQQRsaioCoFO7IZoBQQAqAoAouyAXIJkBQcAAbGoqAqBTu6JBACoChCi7IBcgmQFBwABsaioCpFO7oqBBACoCiCi7IBcgmQFBwABsaioCqFO7oqBBACoCjCi7IBcgmQFBwABsaioCrFO7oqBBACoCkCi7IBcgmQFBwABsaioCsFO7oqBBACoClCi7IBcgmQFBwABsaioCtFO7oqBBACoCmCi7IBcgmQFBwABsaioCuFO7oqBBACoCnCi7IBcgmQFBwABsaioCvFO7oqBBACoCoCi7IBcgmQFBwABsaioCwFO7oqBBACoCpCi7IBcgmQFBwABsaioCxFO7oqBBACoCqCi7IBcgmQFBwABsaioCyFO7oqBBACoCrCi7IBcgmQFBwABsaioCzFO7oqBBACoCsCi7IBcgmQFBwABsaioC0FO7oqBBACoCtCi7IBcgmQFBwABsaioC1FO7oqBBACoCuCi7IBcgmQFBwABsaioC2FO7oqBBACoCvCi7IBcgmQFBwABsaioC3FO7oqAhmwEgmwEgJqAhnAEgnAEgmgGhIZ0BIJ0BIp4BIJ4BoiGfASAoRAAAAAAAAOA/IJ8BoqAhKCApIJ0BoCEpQQAhoAEDQCCgAUEEbCCgAUEEbP1dAtBQ/V8gnQH9FCAXIJkBQcAAbGogoAFBBGxq/V0CoFP9X/3yAf3wAf1e/VsC0FAAIKABQQJqIqABQRBIDQALQQAhoQEDQCAZIJkBQcAAbGogoQFBBGxqIKEBQQRs/V0CgCj9XyCdAf0U/fIB/V79WwKgUwAgoQFBAmoioQFBEEgNAAsgmQFBAWoimQEgAEgNAAtBACGiAQNAQQAhowEDQCAaIKIBQcAAbGogowFBBGxqIBkgogFBwABsaiCjAUEEbGr9AAKgU/0LAqBTIKMBQQRqIqMBQRBIDQALQQAhpAEDQCAbIKIBQcAAbGogpAFBBGxqIKQBQQRs/QACoFH9CwKgUyCkAUEEaiKkAUEQSA0ACyCiAUEBaiKiASAASA0AC0ExIaUBA0BBACGmAQNAQQAhpwEDQCAcIKYBQcAAbGogpwFBBGxqIBsgpgFBwABsaiCnAUEEbGr9XQKgU/1fIBogpgFBwABsaiCnAUEEbGr9XQKgU/1fIBEgpgFBgBlsaiClAUHAAGxqIKcBQQRsav1dAqBT/V/98gH9DAAAAAAAAPA/AAAAAAAA8D8gECCmAUGAGWxqIKUBQcAAbGogpwFBBGxq/V0CoFP9XyAQIKYBQYAZbGogpQFBwABsaiCnAUEEbGr9XQKgU/1f/fIB/fEB/fIB/fAB/V79WwKgUwAgpwFBAmoipwFBEEgNAAtBACGoAQNAIB0gpgFBwABsaiCoAUEEbGogHCCmAUHAAGxqIKgBQQRsav0AAqBTIBUgpgFBgBlsaiClAUHAAGxqIKgBQQRsav0AAqBT/eYB/QsCoFMgqAFBBGoiqAFBEEgNAAtBACGpAQNAIB4gpgFBwABsaiCpAUEEbGogGiCmAUHAAGxqIKkBQQRsav1dAqBT/V8gECCmAUGAGWxqIKUBQcAAbGogqQFBBGxq/V0CoFP9X/3yASARIKYBQYAZbGogpQFBwABsaiCpAUEEbGr9XQKgU/1f/QwAAAAAAADwPwAAAAAAAPA/IBEgpgFBgBlsaiClAUHAAGxqIKkBQQRsav1dAqBT/V/98QH98gH98gH9Xv1bAqBTACCpAUECaiKpAUEQSA0AC0EAIaoBA0AgHyCmAUHAAGxqIKoBQQRsaiAcIKYBQcAAbGogqgFBBGxq/V0CoFP9XyATIKYBQYAZbGogpQFBwABsaiCqAUEEbGr9XQKgU/1f/fIB/QwAAAAAAADwPwAAAAAAAPA/IBIgpgFBgBlsaiClAUHAAGxqIKoBQQRsav1dAqBT/V8gEiCmAUGAGWxqIKUBQcAAbGogqgFBBGxq/V0CoFP9X/3yAf3xAf3yAf1e/VsCoFMAIKoBQQJqIqoBQRBIDQALQQAhqwEDQCAgIKYBQcAAbGogqwFBBGxqIBwgpgFBwABsaiCrAUEEbGr9XQKgU/1fIBQgpgFBgBlsaiClAUHAAGxqIKsBQQRsav1dAqBT/V/98gEgFSCmAUGAGWxqIKUBQcAAbGogqwFBBGxq/V0CoFP9X/0MAAAAAAAA8D8AAAAAAADwPyAVIKYBQYAZbGogpQFBwABsaiCrAUEEbGr9XQKgU/1f/fEB/fIB/fIB/V79WwKgUwAgqwFBAmoiqwFBEEgNAAtBACGsAQNAICEgpgFBwABsaiCsAUEEbGogHCCmAUHAAGxqIKwBQQRsav1dAqBT/V8gEiCmAUGAGWxqIKUBQcAAbGogrAFBBGxq/V0CoFP9X/3yASATIKYBQYAZbGogpQFBwABsaiCsAUEEbGr9XQKgU/1f/QwAAAAAAADwPwAAAAAAAPA/IBMgpgFBgBlsaiClAUHAAGxqIKwBQQRsav1dAqBT/V/98QH98gH98gH9Xv1bAqBTACCsAUECaiKsAUEQSA0AC0EAIa0BA0AgIiCmAUGAAmxqIK0BQQRsaiAhIKYBQcAAbGogrQFBBGxq/QACoFP9CwKgUyCtAUEEaiKtAUEQSA0AC0EAIa4BA0AgIiCmAUGAAmxqIK4BQQRsaiAgIKYBQcAAbGogrgFBBGxq/QACoFP9CwLgUyCuAUEEaiKuAUEQSA0AC0EAIa8BA0AgIiCmAUGAAmxqIK8BQQRsaiAfIKYBQcAAbGogrwFBBGxq/QACoFP9CwKgVCCvAUEEaiKvAUEQSA0AC0EAIbABA0AgIiCmAUGAAmxqILABQQRsaiAeIKYBQcAAbGogsAFBBGxq/QACoFP9CwLgVCCwAUEEaiKwAUEQSA0ACyCmAUEBaiKmASAASA0AC0EAIbQBA0BBACG1AQJAA0AgtQFBAmogAEoNASC0AUEEbCGxASAiILUBQYACbGohsgH9DAAAAAAAAAAAAAAAAAAAAAAhtwH9DAAAAAAAAAAAAAAAAAAAAAAhuAH9DAAAAAAAAAAAAAAAAAAAAAAhuQH9DAAAAAAAAAAAAAAAAAAAAAAhugH9DAAAAAAAAAAAAAAAAAAAAAAhuwH9DAAAAAAAAAAAAAAAAAAAAAAhvAH9DAAAAAAAAAAAAAAAAAAAAAAhvQH9DAAAAAAAAAAAAAAAAAAAAAAhvgFBACHFAQNAILEB/QACgAQhvwEgsQH9AAKQBCHAASCxAf0AAqAEIcEBILEB/QACsAQhwgEgsgH9CQKgUyHDASCyAf0JAqBVIcQBIMMBIL8BILcBIUn95gEgSf3kASG3ASDDASDAASC4ASFI/eYBIEj95AEhuAEgwwEgwQEguQEhR/3mASBH/eQBIbkBIMMBIMIBILoBIUX95gEgRf3kASG6ASDEASC/ASC7ASFJ/eYBIEn95AEhuwEgxAEgwAEgvAEhSP3mASBI/eQBIbwBIMQBIMEBIL0BIUf95gEgR/3kASG9ASDEASDCASC+ASFF/eYBIEX95AEhvgEgsQFBwABqIbEBILIBQQRqIbIBIMUBQQFqIsUBQcAASA0ACyAjILUBQcAAbGogtAFBBGxqIbMBILMBILcB/QsCoFMgswEguAH9CwKwUyCzASC5Af0LAsBTILMBILoB/QsC0FMgswEguwH9CwLgUyCzASC8Af0LAvBTILMBIL0B/QsCgFQgswEgvgH9CwKQVCC1AUECaiG1AQwACwsCQANAILUBIABODQEgtAFBBGwhsQEgIiC1AUGAAmxqIbIB/QwAAAAAAAAAAAAAAAAAAAAAIccB/QwAAAAAAAAAAAAAAAAAAAAAIcgB/QwAAAAAAAAAAAAAAAAAAAAAIckB/QwAAAAAAAAAAAAAAAAAAAAAIcoBQQAh0AEDQCCxAf0AAoAEIcsBILEB/QACkAQhzAEgsQH9AAKgBCHNASCxAf0AArAEIc4BILIB/QkCoFMhzwEgzwEgywEgxwEhSf3mASBJ/eQBIccBIM8BIMwBIMgBIUj95gEgSP3kASHIASDPASDNASDJASFH/eYBIEf95AEhyQEgzwEgzgEgygEhRf3mASBF/eQBIcoBILEBQcAAaiGxASCyAUEEaiGyASDQAUEBaiLQAUHAAEgNAAsgIyC1AUHAAGxqILQBQQRsaiGzASCzASDHAf0LAqBTILMBIMgB/QsCsFMgswEgyQH9CwLAUyCzASDKAf0LAtBTILUBQQFqIbUBDAALCyC0AUEQaiK0AUEQSA0AC0EAIdEBA0BBACHSAQNAICQg0QFBgOQAbGogpQFBgAJsaiDSAUEEbGogIiDRAUGAAmxqINIBQQRsav0AAqBT/QsCoFMg0gFBBGoi0gFBwABIDQALICUg0QFBkANsaiClAUEIbGog0QFBkANsIKUBQQhsaioCoFM4AqBTICUg0QFBkANsaiClAUEIbGog0QFBkANsIKUBQQhsaioCpFM4AqRTQQAh0wEDQCAaINEBQcAAbGog0wFBBGxqICMg0QFBwABsaiDTAUEEbGr9AAKgU/0LAqBTINMBQQRqItMBQRBIDQALQQAh1AEDQCAbINEBQcAAbGog1AFBBGxqIB0g0QFBwABsaiDUAUEEbGr9AAKgU/0LAqBTINQBQQRqItQBQRBIDQALINEBQQFqItEBIABIDQALIKUBQQFrIqUBQQBODQALQQAh1QEDQEEAIdYBA0Ag1gFBBGwgJCDVAUGA5ABsaiDWAUEEbGr9AAKgU/0LAqBRINYBQQRqItYBQcAASA0AC0EAIdcBA0BBACHYAQNAINgBQQRsINgBQQRs/QACoFEgJCDVAUGA5ABsaiDXAUGAAmxqINgBQQRsav0AAqBV/eQB/QsCoFEg2AFBBGoi2AFBwABIDQALINcBQQFqItcBQTFIDQALQQAh2QEDQCDZAUEEbCDZAUEEbP0AAtBMINkBQQRs/QACoFH95AH9CwLQTCDZAUEEaiLZAUHAAEgNAAsg1QFBAWoi1QEgAEgNAAtEAAAAAAAA8D8gAqO2IdoBINoB/RMh2wEgAEEybCHcAUEAId0BAkADQCDdASDcAU4NASDdAUGZA2og3AEg3QFBmQNqINwBSBsh3gEg3QFBAEch4AFBACDgAWv9ESHfAUEAIeQBA0BBACHlAQNAIBYg5AFBBGxqIN0BQcAAbGoh4QEgJCDlAUEEbGog3QFBgAJsaiHiAf0MAAAAAAAAAAAAAAAAAAAAACHnAf0MAAAAAAAAAAAAAAAAAAAAACHoAf0MAAAAAAAAAAAAAAAAAAAAACHpAf0MAAAAAAAAAAAAAAAAAAAAACHqAf0MAAAAAAAAAAAAAAAAAAAAACHrAf0MAAAAAAAAAAAAAAAAAAAAACHsAf0MAAAAAAAAAAAAAAAAAAAAACHtAf0MAAAAAAAAAAAAAAAAAAAAACHuASDdASH1AQNAIOEB/QACoFMh7wEg4QH9AAKwUyHwASDhAf0AAsBTIfEBIOEB/QAC0FMh8gEg4gH9CQKgUyHzASDiAf0JAqRTIfQBIPMBIO8BIOcBIUn95gEgSf3kASHnASDzASDwASDoASFI/eYBIEj95AEh6AEg8wEg8QEg6QEhR/3mASBH/eQBIekBIPMBIPIBIOoBIUX95gEgRf3kASHqASD0ASDvASDrASFJ/eYBIEn95AEh6wEg9AEg8AEg7AEhSP3mASBI/eQBIewBIPQBIPEBIO0BIUf95gEgR/3kASHtASD0ASDyASDuASFF/eYBIEX95AEh7gEg4QFBwABqIeEBIOIBQYACaiHiASD1AUEBaiL1ASDeAUgNAAsg5QFBwABsIOQBQQRsaiHjASDjASDnASDbAf3mASDjAf0AAtAsIN8B/U795AH9CwLQLCDjASDoASDbAf3mASDjAf0AAuAsIN8B/U795AH9CwLgLCDjASDpASDbAf3mASDjAf0AAvAsIN8B/U795AH9CwLwLCDjASDqASDbAf3mASDjAf0AAoAtIN8B/U795AH9CwKALSDjASDrASDbAf3mASDjAf0AApAtIN8B/U795AH9CwKQLSDjASDsASDbAf3mASDjAf0AAqAtIN8B/U795AH9CwKgLSDjASDtASDbAf3mASDjAf0AArAtIN8B/U795AH9CwKwLSDjASDuASDbAf3mASDjAf0AAsAtIN8B/U795AH9CwLALSDlAUECaiLlAUHAAEgNAAsg5AFBEGoi5AFBEEgNAAsg3gEh3QEMAAsLQQAh9gEDQEEAIfoBQQAh+wEDQCAlIPYBQZADbGog+gFBBGxqIfcBICQg9gFBgOQAbGog+wFBBGxqIfgBQwAAAAAh/QFDAAAAACH+AUMAAAAAIf8BQwAAAAAhgAJDAAAAACGBAkMAAAAAIYICQwAAAAAhgwJDAAAAACGEAkMAAAAAIYUCQwAAAAAhhgJDAAAAACGHAkMAAAAAIYgCQQAhkQIDQCD3ASoCoFMhiQIg9wEqAqRTIYoCIPgBKgKgUyGLAiD4ASoCpFMhjAIg+AEqAqhTIY0CIPgBKgKsUyGOAiD4ASoCsFMhjwIg+AEqArRTIZACIIsCIIkCIP0BIZIClCCSApIh/QEgiwIgigIg/gEhkgKUIJICkiH+ASCMAiCJAiD/ASGSApQgkgKSIf8BIIwCIIoCIIACIZIClCCSApIhgAIgjQIgiQIggQIhkgKUIJICkiGBAiCNAiCKAiCCAiGSApQgkgKSIYICII4CIIkCIIMCIZIClCCSApIhgwIgjgIgigIghAIhkgKUIJICkiGEAiCPAiCJAiCFAiGSApQgkgKSIYUCII8CIIoCIIYCIZIClCCSApIhhgIgkAIgiQIghwIhkgKUIJICkiGHAiCQAiCKAiCIAiGSApQgkgKSIYgCIPcBQQhqIfcBIPgBQYACaiH4ASCRAkEBaiKRAkEySA0ACyD7AUEIbCD6AUEEbGoh+QEg+QEg/QEg+QEqAtAokjgC0Cgg+QEg/gEg+QEqAtQokjgC1Cgg+QEg/wEg+QEqAtgokjgC2Cgg+QEggAIg+QEqAtwokjgC3Cgg+QEggQIg+QEqAuAokjgC4Cgg+QEgggIg+QEqAuQokjgC5Cgg+QEggwIg+QEqAugokjgC6Cgg+QEghAIg+QEqAuwokjgC7Cgg+QEghQIg+QEqAvAokjgC8Cgg+QEghgIg+QEqAvQokjgC9Cgg+QEghwIg+QEqAvgokjgC+Cgg+QEgiAIg+QEqAvwokjgC/Cgg+wFBBmoi+wFBPEgNAAtBPCGTAiAlIPYBQZADbGog+gFBBGxqIfcBICQg9gFBgOQAbGogkwJBBGxqIfgBQwAAAAAhlQJDAAAAACGWAkMAAAAAIZcCQwAAAAAhmAJDAAAAACGZAkMAAAAAIZoCQwAAAAAhmwJDAAAAACGcAkEAIaMCA0Ag9wEqAqBTIZ0CIPcBKgKkUyGeAiD4ASoCoFMhnwIg+AEqAqRTIaACIPgBKgKoUyGhAiD4ASoCrFMhogIgnwIgnQIglQIhkgKUIJICkiGVAiCfAiCeAiCWAiGSApQgkgKSIZYCIKACIJ0CIJcCIZIClCCSApIhlwIgoAIgngIgmAIhkgKUIJICkiGYAiChAiCdAiCZAiGSApQgkgKSIZkCIKECIJ4CIJoCIZIClCCSApIhmgIgogIgnQIgmwIhkgKUIJICkiGbAiCiAiCeAiCcAiGSApQgkgKSIZwCIPcBQQhqIfcBIPgBQYACaiH4ASCjAkEBaiKjAkEySA0ACyCTAkEIbCD6AUEEbGoh+QEg+QEglQIg+QEqAtAokjgC0Cgg+QEglgIg+QEqAtQokjgC1Cgg+QEglwIg+QEqAtgokjgC2Cgg+QEgmAIg+QEqAtwokjgC3Cgg+QEgmQIg+QEqAuAokjgC4Cgg+QEgmgIg+QEqAuQokjgC5Cgg+QEgmwIg+QEqAugokjgC6Cgg+QEgnAIg+QEqAuwokjgC7Cgg9gFBAWoi9gEgAEgNAAtEAAAAAAAA8D8gAqMhpAIgKCCkAqIhKCApIKQCoiEpIABBAUoEQEEAIaUCA0AgpQJBBGwgpQJBBGz9XQLQKP1fIKQC/RT98gH9Xv1bAtAoACClAkECaiKlAkGAAUgNAAtBACGmAgNAIKYCQQRsIKYCQQRs/V0C0Ez9XyCkAv0U/fIB/V79WwLQTAAgpgJBAmoipgJBwABIDQALQQAhpwIDQCCnAkEEbCCnAkEEbP1dAtBQ/V8gpAL9FP3yAf1e/VsC0FAAIKcCQQJqIqcCQRBIDQALC0EAIagCA0AgqAJBBGwgqAJBBGz9AALQTP0LAtBOIKgCQQRqIqgCQcAASA0AC0EAICm2OAKQUSAoDwtZAwF9AXsBfyAAtiIB/RMhAkEAIQMDQCADIAP9AAIAIAP9AALQKCAC/eYB/eUB/QsCACADQRBqIgNBwChIDQALQcAoIQMgAyADKgIAIAMqAtAoIAGUkzgCAAsAnR0EbmFtZQAGBWJwZ2VuASUEAAdmb3J3YXJkAQRsb3NzAghncmFkaWVudAMJc2dkVXBkYXRlAuYcBAB3AAViYXRjaAEIY2FwYWNpdHkCB2JhdGNoX24DBWgxX2F0BAVjMV9hdAUFdDNfYXQGBnp4MV9hdAcFdDRfYXQIBXoxX2F0CQpjX25leHQxX2F0CgV0NV9hdAsFYTFfYXQMBm91dF9hdA0CYjIOAWkPAXMQA2lfMREDaV8yEgF0EwNzXzEUA2lfMxUDaV80FgJwYRcCcGIYA3RfMRkDaV81GgJzMBsCdDAcA2FjYx0FYWNjXzEeBWFjY18yHwVhY2NfMyAFYWNjXzQhBWFjY181IgVhY2NfNiMFYWNjXzckAmF2JQRhdl8xJgRhdl8yJwRhdl8zKAJidikEYnZfMSoDdG1wKwJwbywFdG1wXzEtBXRtcF8yLgV0bXBfMy8EdDBfMTAFYWNjXzgxBWFjY185MgZhY2NfMTAzBmFjY18xMTQEYXZfNDUEYXZfNTYEYXZfNjcEYXZfNzgEYnZfMjkEcG9fMToDc18yOwNpXzY8A2lfNz0Ic2lnbW9pZDQ+C3NpZ21vaWRfYXJnPwN0XzJAA3RfM0EDdF80QgN0XzVDA3RfNkQDdF83RQN0XzhGA3RfOUcEdF8xMEgEdF8xMUkKc2lnbW9pZDRfMUoNc2lnbW9pZF9hcmdfMUsEdF8xMkwEdF8xM00EdF8xNE4EdF8xNU8EdF8xNlAEdF8xN1EEdF8xOFIEdF8xOVMEdF8yMFQEdF8yMVUFdGFuaDRWCHRhbmhfYXJnVwR0XzIyWAR0XzIzWQR0XzI0WgR0XzI1WwR0XzI2XAR0XzI3XQNpXzheDXNpZ21vaWRfYXJnXzJfBHRfMjhgBHRfMjlhBHRfMzBiBHRfMzFjBHRfMzJkBHRfMzNlBHRfMzRmBHRfMzVnBHRfMzZoBHRfMzdpCnRhbmhfYXJnXzFqBHRfMzhrBHRfMzlsBHRfNDBtBHRfNDFuBHRfNDJvBHRfNDNwA3NfM3EDaV85cgRpXzEwcwNzXzR0BGlfMTF1A3NfNXYCdDYBfgAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwVoMV9hdAQFYzFfYXQFBXQzX2F0BgZ6eDFfYXQHBXQ0X2F0CAV6MV9hdAkKY19uZXh0MV9hdAoFdDVfYXQLBWExX2F0DAp0YXJnZXRzX2F0DQJiMg4BaQ8FbWVhbkwQAXMRA2lfMRIDaV8yEwF0FANzXzEVA2lfMxYDaV80FwJwYRgCcGIZA3RfMRoDaV81GwJzMBwCdDAdA2FjYx4FYWNjXzEfBWFjY18yIAVhY2NfMyEFYWNjXzQiBWFjY181IwVhY2NfNiQFYWNjXzclAmF2JgRhdl8xJwRhdl8yKARhdl8zKQJidioEYnZfMSsDdG1wLAJwby0FdG1wXzEuBXRtcF8yLwV0bXBfMzAEdDBfMTEFYWNjXzgyBWFjY185MwZhY2NfMTA0BmFjY18xMTUEYXZfNDYEYXZfNTcEYXZfNjgEYXZfNzkEYnZfMjoEcG9fMTsDc18yPANpXzY9A2lfNz4Ic2lnbW9pZDQ/C3NpZ21vaWRfYXJnQAN0XzJBA3RfM0IDdF80QwN0XzVEA3RfNkUDdF83RgN0XzhHA3RfOUgEdF8xMEkEdF8xMUoKc2lnbW9pZDRfMUsNc2lnbW9pZF9hcmdfMUwEdF8xMk0EdF8xM04EdF8xNE8EdF8xNVAEdF8xNlEEdF8xN1IEdF8xOFMEdF8xOVQEdF8yMFUEdF8yMVYFdGFuaDRXCHRhbmhfYXJnWAR0XzIyWQR0XzIzWgR0XzI0WwR0XzI1XAR0XzI2XQR0XzI3XgNpXzhfDXNpZ21vaWRfYXJnXzJgBHRfMjhhBHRfMjliBHRfMzBjBHRfMzFkBHRfMzJlBHRfMzNmBHRfMzRnBHRfMzVoBHRfMzZpBHRfMzdqCnRhbmhfYXJnXzFrBHRfMzhsBHRfMzltBHRfNDBuBHRfNDFvBHRfNDJwBHRfNDNxA3NfM3IDaV85cwRpXzEwdANzXzR1BGlfMTF2A3NfNXcBeXgCdDZ5AnoyegRkX3oyewV0bXBfNHwCdDd9BGludkICqQIABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMFaDFfYXQEBWMxX2F0BQV0M19hdAYGengxX2F0BwV0NF9hdAgFejFfYXQJBXQ4X2F0CgV0OV9hdAsGdDEwX2F0DAZ0MTFfYXQNCmNfbmV4dDFfYXQOBnQxMl9hdA8FdDVfYXQQBnQxM19hdBEGdDE0X2F0EgZ0MTVfYXQTBnQxNl9hdBQGdDE3X2F0FQZ0MThfYXQWBnQxOV9hdBcFYTFfYXQYCnRhcmdldHNfYXQZBnQyMF9hdBoHZF9oMV9hdBsHZF9jMV9hdBwMZF9jX25leHQxX2F0HQlkX2MxJDFfYXQeBnQyNF9hdB8GdDI3X2F0IAZ0MjlfYXQhBnQzMF9hdCIHZF96MV9hdCMJZF9oMSQxX2F0JAZ0MzFfYXQlBnQzM19hdCYCYjInAWkoBW1lYW5MKQRkX2IyKgFzKwNpXzEsA2lfMi0BdC4Dc18xLwNpXzMwA2lfNDECcGEyAnBiMwN0XzE0A2lfNTUCczA2AnQwNwNhY2M4BWFjY18xOQVhY2NfMjoFYWNjXzM7BWFjY180PAVhY2NfNT0FYWNjXzY+BWFjY183PwJhdkAEYXZfMUEEYXZfMkIEYXZfM0MCYnZEBGJ2XzFFA3RtcEYCcG9HBXRtcF8xSAV0bXBfMkkFdG1wXzNKBHQwXzFLBWFjY184TAVhY2NfOU0GYWNjXzEwTgZhY2NfMTFPBGF2XzRQBGF2XzVRBGF2XzZSBGF2XzdTBGJ2XzJUBHBvXzFVA3NfMlYDaV82VwNpXzdYC3NpZ21vaWRfYXJnWQN0XzJaA3RfM1sDdF80XAN0XzVdA3RfNl4DdF83XwN0XzhgA3RfOWEEdF8xMGIEdF8xMWMDaV84ZA1zaWdtb2lkX2FyZ18xZQR0XzEyZgR0XzEzZwR0XzE0aAR0XzE1aQR0XzE2agR0XzE3awR0XzE4bAR0XzE5bQR0XzIwbgR0XzIxbwNpXzlwCHRhbmhfYXJncQR0XzIycgR0XzIzcwR0XzI0dAR0XzI1dQR0XzI2dgR0XzI3dwRpXzEweA1zaWdtb2lkX2FyZ18yeQR0XzI4egR0XzI5ewR0XzMwfAR0XzMxfQR0XzMyfgR0XzMzfwR0XzM0gAEEdF8zNYEBBHRfMzaCAQR0XzM3gwEEaV8xMYQBBGlfMTKFAQp0YW5oX2FyZ18xhgEEdF8zOIcBBHRfMzmIAQR0XzQwiQEEdF80MYoBBHRfNDKLAQR0XzQzjAEEaV8xM40BA3NfM44BBGlfMTSPAQRpXzE1kAEEaV8xNpEBBGlfMTeSAQRpXzE4kwEEaV8xOZQBBGlfMjCVAQRpXzIxlgEEaV8yMpcBA3NfNJgBBGlfMjOZAQNzXzWaAQF5mwECdDacAQJ6Mp0BBGRfejKeAQV0bXBfNJ8BAnQ3oAEEaV8yNKEBBGlfMjWiAQNzXzajAQRpXzI2pAEEaV8yN6UBBHRfNDSmAQNzXzenAQRpXzI4qAEEaV8yOakBBGlfMzCqAQRpXzMxqwEEaV8zMqwBBGlfMzOtAQRpXzM0rgEEaV8zNa8BBGlfMzawAQRpXzM3sQECcHayAQJwc7MBBHBvXzK0AQFqtQEEczBfMbYBAnIwtwEGYWNjXzEyuAEGYWNjXzEzuQEGYWNjXzE0ugEGYWNjXzE1uwEGYWNjXzE2vAEGYWNjXzE3vQEGYWNjXzE4vgEGYWNjXzE5vwECdnbAAQR2dl8xwQEEdnZfMsIBBHZ2XzPDAQJzc8QBBHNzXzHFAQFyxgEEcjBfMccBBmFjY18yMMgBBmFjY18yMckBBmFjY18yMsoBBmFjY18yM8sBBHZ2XzTMAQR2dl81zQEEdnZfNs4BBHZ2XzfPAQRzc18y0AEDcl8x0QEDc1840gEEaV8zONMBBGlfMznUAQRpXzQw1QEDc1851gEBbNcBA3JfMtgBA2xfMdkBBGlfNDHaAQVzY2FsZdsBB3NjYWxlX3bcAQRyb3dz3QEFY2h1bmveAQljaHVua19lbmTfAQRrZWVw4AEIa2VlcF9vbGThAQRwdl8x4gEEcHNfMeMBBHBvXzPkAQNqXzHlAQRpXzQy5gEEcjBfMucBBmFjY18yNOgBBmFjY18yNekBBmFjY18yNuoBBmFjY18yN+sBBmFjY18yOOwBBmFjY18yOe0BBmFjY18zMO4BBmFjY18zMe8BBHZ2XzjwAQR2dl858QEFdnZfMTDyAQV2dl8xMfMBBHNzXzP0AQRzc1809QEDcl8z9gEEc18xMPcBBHB2XzL4AQRwc18y+QEEcG9fNPoBBWpfY29s+wEEaV80M/wBBHIwXzP9AQZhY2NfMzL+AQZhY2NfMzP/AQZhY2NfMzSAAgZhY2NfMzWBAgZhY2NfMzaCAgZhY2NfMzeDAgZhY2NfMziEAgZhY2NfMzmFAgZhY2NfNDCGAgZhY2NfNDGHAgZhY2NfNDKIAgZhY2NfNDOJAgV2dl8xMooCBXZ2XzEziwIEc3NfNYwCBHNzXzaNAgRzc183jgIEc3NfOI8CBHNzXzmQAgVzc18xMJECA3JfNJICBXRtcF81kwIGaV9yZXN0lAIEcjBfNJUCBmFjY180NJYCBmFjY180NZcCBmFjY180NpgCBmFjY180N5kCBmFjY180OJoCBmFjY180OZsCBmFjY181MJwCBmFjY181MZ0CBXZ2XzE0ngIFdnZfMTWfAgVzc18xMaACBXNzXzEyoQIFc3NfMTOiAgVzc18xNKMCA3JfNaQCBGludkKlAgRpXzQ0pgIEaV80NacCBGlfNDaoAgRpXzQ3AwQAAmxyAQRyYXRlAgVyYXRlcwMCYXQ=";
+  "AGFzbQEAAAABEANgAn9/AGACf38BfGABfAADBQQAAQECBQMBAAEHMgUGbWVtb3J5AgAHZm9yd2FyZAAABGxvc3MAAQhncmFkaWVudAACCXNnZFVwZGF0ZQADCvDCAQTwLg8BfAp/AXwOfw97AX8DewF/CXsEfyB7AX8SewZ/AXwgALchAiABQZgDbCAAQQBsaiEDIAFBmANsIABBwABsaiEEIAFBmANsIABBgANsaiEFIAFBmANsIABBgAFsaiEGIAFBmANsIABBgANsaiEHIAFBmANsIABBgAZsaiEIIAFBmANsIABBgAVsaiEJIAFBmANsIABBwAVsaiEKIAFBmANsIABBwABsaiELIAFBlANsIQxBACoCwCi7IQ1BACEOA0AgDkEEbP0MAAAAAAAAAAAAAAAAAAAAAP0LAqBRIA5BBGoiDkEQSA0AC0EAIQ8DQEEAIRADQCADIA9BwABsaiAQQQRsaiAQQQRs/QACoFH9CwKgUyAQQQRqIhBBEEgNAAtBACERA0AgBCAPQcAAbGogEUEEbGogEUEEbP0AAqBR/QsCoFMgEUEEaiIRQRBIDQALIA9BAWoiDyAASA0AC0EAIRIDQEEAIRMDQEEAIRQDQCAFIBNBgAJsaiAUQQRsaiAUQQhsKgIAuyATQZADbCASQQhsaioCoFO7oiAUQQhsKgIEuyATQZADbCASQQhsaioCpFO7oqC2OAKgUyAUQQFqIhRBwABIDQALQQAhFQNAIAYgE0GAAmxqIBVBBGxqIAUgE0GAAmxqIBVBBGxq/QACoFMgFUEEbP0AAoAk/eQB/QsCoFMgFUEEaiIVQcAASA0ACyATQQFqIhMgAEgNAAtBACEZA0BBACEaAkADQCAaQQJqIABKDQEgGUHAAGwhFiADIBpBwABsaiEX/QwAAAAAAAAAAAAAAAAAAAAAIRz9DAAAAAAAAAAAAAAAAAAAAAAhHf0MAAAAAAAAAAAAAAAAAAAAACEe/QwAAAAAAAAAAAAAAAAAAAAAIR/9DAAAAAAAAAAAAAAAAAAAAAAhIP0MAAAAAAAAAAAAAAAAAAAAACEh/QwAAAAAAAAAAAAAAAAAAAAAISL9DAAAAAAAAAAAAAAAAAAAAAAhI0EAIRgDQCAW/QACgAQhJCAW/QACwAQhJSAW/QACgAUhJiAW/QACwAUhJyAX/QACoFMhKCAX/QAC4FMhKSAkICggHCEq/eYBICr95AEhHCAkICkgHSEq/eYBICr95AEhHSAlICggHiEq/eYBICr95AEhHiAlICkgHyEq/eYBICr95AEhHyAmICggICEq/eYBICr95AEhICAmICkgISEq/eYBICr95AEhISAnICggIiEq/eYBICr95AEhIiAnICkgIyEq/eYBICr95AEhIyAWQRBqIRYgF0EQaiEXIBhBBGoiGEEQSA0ACyAHIBpBgAJsaiAZQQRsaiErICsgHCAe/Q0AAQIDEBESEwQFBgcUFRYXISogICAi/Q0AAQIDEBESEwQFBgcUFRYXISwgHCAe/Q0ICQoLGBkaGwwNDg8cHR4fIS0gICAi/Q0ICQoLGBkaGwwNDg8cHR4fIS4gKiAs/Q0AAQIDBAUGBxAREhMUFRYXICogLP0NCAkKCwwNDg8YGRobHB0eH/3kASAtIC79DQABAgMEBQYHEBESExQVFhf95AEgLSAu/Q0ICQoLDA0ODxgZGhscHR4f/eQB/QsCoFMgKyAdIB/9DQABAgMQERITBAUGBxQVFhchLiAhICP9DQABAgMQERITBAUGBxQVFhchLSAdIB/9DQgJCgsYGRobDA0ODxwdHh8hLCAhICP9DQgJCgsYGRobDA0ODxwdHh8hKiAuIC39DQABAgMEBQYHEBESExQVFhcgLiAt/Q0ICQoLDA0ODxgZGhscHR4f/eQBICwgKv0NAAECAwQFBgcQERITFBUWF/3kASAsICr9DQgJCgsMDQ4PGBkaGxwdHh/95AH9CwKgVSAaQQJqIRoMAAsLAkADQCAaIABODQEgGUHAAGwhFiADIBpBwABsaiEX/QwAAAAAAAAAAAAAAAAAAAAAITD9DAAAAAAAAAAAAAAAAAAAAAAhMf0MAAAAAAAAAAAAAAAAAAAAACEy/QwAAAAAAAAAAAAAAAAAAAAAITNBACEYA0AgFv0AAoAEITQgFv0AAsAEITUgFv0AAoAFITYgFv0AAsAFITcgF/0AAqBTITggNCA4IDAhKv3mASAq/eQBITAgNSA4IDEhLP3mASAs/eQBITEgNiA4IDIhLf3mASAt/eQBITIgNyA4IDMhLv3mASAu/eQBITMgFkEQaiEWIBdBEGohFyAYQQRqIhhBEEgNAAsgByAaQYACbGogGUEEbGohOSA5IDAgMf0NAAECAxAREhMEBQYHFBUWFyEqIDIgM/0NAAECAxAREhMEBQYHFBUWFyEsIDAgMf0NCAkKCxgZGhsMDQ4PHB0eHyEtIDIgM/0NCAkKCxgZGhsMDQ4PHB0eHyEuICogLP0NAAECAwQFBgcQERITFBUWFyAqICz9DQgJCgsMDQ4PGBkaGxwdHh/95AEgLSAu/Q0AAQIDBAUGBxAREhMUFRYX/eQBIC0gLv0NCAkKCwwNDg8YGRobHB0eH/3kAf0LAqBTIBpBAWohGgwACwsgGUEEaiIZQcAASA0AC0EAIToDQEEAITsDQCAIIDpBgAJsaiA7QQRsaiAGIDpBgAJsaiA7QQRsav1dAqBT/V8gByA6QYACbGogO0EEbGr9XQKgU/1fIDtBBGz9XQKAJv1f/fAB/fAB/V79WwKgUwAgO0ECaiI7QcAASA0AC0EAITwDQCAIIDpBgAJsaiA8QQRsav0AAuBTIT79DAAAgD8AAIA/AACAPwAAgD8gPv3gAf3hAf0MAADQwgAA0MIAANDCAADQwv3rAf0MAACyQgAAskIAALJCAACyQv3qASI/ID/9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEiQP0MAABASwAAQEsAAEBLAABAS/3lASJB/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIEH9DIOAXrmDgF65g4BeuYOAXrn95gH95QEiQiBCIEL95gH9DBoStToaErU6GhK1OhoStTogQv3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASBC/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIEL95gH9DEmqKj5Jqio+SaoqPkmqKj795AEgQv3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASBA/QwAAEBLAABASwAAQEsAAEBL/bEBIkNBAf2sASJE/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEgQyBE/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEiRSA+/QwAAAAAAAAAAAAAAAAAAAAA/UYiRv1SIEX9DAAAgD8AAIA/AACAPwAAgD/95AEiR/3nASJIIEggRSBH/QwAAIA/AACAPwAAgD8AAIA//eUB/eUB/eYBIEj9DAAAgD8AAIA/AACAPwAAgD8gSP3lASBG/VL95gH95QEhPSAIIDpBgAJsaiA8QQRsav0AAqBTIUr9DAAAgD8AAIA/AACAPwAAgD8gSv3gAf3hAf0MAADQwgAA0MIAANDCAADQwv3rAf0MAACyQgAAskIAALJCAACyQv3qASJLIEv9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEiTP0MAABASwAAQEsAAEBLAABAS/3lASJN/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIE39DIOAXrmDgF65g4BeuYOAXrn95gH95QEiTiBOIE795gH9DBoStToaErU6GhK1OhoStTogTv3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASBO/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIE795gH9DEmqKj5Jqio+SaoqPkmqKj795AEgTv3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASBM/QwAAEBLAABASwAAQEsAAEBL/bEBIk9BAf2sASJQ/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEgTyBQ/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEiUSBK/QwAAAAAAAAAAAAAAAAAAAAA/UYiUv1SIFH9DAAAgD8AAIA/AACAPwAAgD/95AEiU/3nASJUIFQgUSBT/QwAAIA/AACAPwAAgD8AAIA//eUB/eUB/eYBIFT9DAAAgD8AAIA/AACAPwAAgD8gVP3lASBS/VL95gH95QEhSSAIIDpBgAJsaiA8QQRsav0AAqBUIVYgViBWIFYgViBW/eYBIlf95gH9DL+Gzbu/hs27v4bNu7+GzbsgV/3mAf0Mn5usPJ+brDyfm6w8n5usPP3kASBX/eYB/Qzpk1y96ZNcvemTXL3pk1y9/eQBIFf95gH9DJGGCD6Rhgg+kYYIPpGGCD795AEgV/3mAf0MpaqqvqWqqr6lqqq+paqqvv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/0MAAAAQAAAAEAAAABAAAAAQCBW/eAB/QwAACBBAAAgQQAAIEEAACBB/eoBIlggWP3kASJZIFn9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEiWv0MAABASwAAQEsAAEBLAABAS/3lASJb/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIFv9DIOAXrmDgF65g4BeuYOAXrn95gH95QEiXCBcIFz95gH9DBoStToaErU6GhK1OhoStTogXP3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASBc/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIFz95gH9DEmqKj5Jqio+SaoqPkmqKj795AEgXP3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASBa/QwAAEBLAABASwAAQEsAAEBL/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gH9DAAAgD8AAIA/AACAPwAAgD/95AH95wH95QEgVv3gAf0MzcwMP83MDD/NzAw/zcwMP/1D/VL9DAAAAIAAAACAAAAAgAAAAID9UiFVIAkgOkHAAGxqIDxBBGxqID39XyAEIDpBwABsaiA8QQRsav1dAqBT/V/98gEgSf1fIFX9X/3yAf3wAf1e/VsCoFMAIDxBAmohPCAJIDpBwABsaiA8QQRsaiA9ID39DQgJCgsMDQ4PCAkKCwwNDg/9XyAEIDpBwABsaiA8QQRsav1dAqBT/V/98gEgSSBJ/Q0ICQoLDA0ODwgJCgsMDQ4P/V8gVSBV/Q0ICQoLDA0ODwgJCgsMDQ4P/V/98gH98AH9Xv1bAqBTACA8QQJrITwgPEEEaiI8QRBIDQALQQAhXQNAIAogOkHAAGxqIF1BBGxqIAggOkGAAmxqIF1BBGxq/QAC4FQhXv0MAACAPwAAgD8AAIA/AACAPyBe/eAB/eEB/QwAANDCAADQwgAA0MIAANDC/esB/QwAALJCAACyQgAAskIAALJC/eoBIl8gX/0MO6q4PzuquD87qrg/O6q4P/3mAf0MAABASwAAQEsAAEBLAABAS/3kASJg/QwAAEBLAABASwAAQEsAAEBL/eUBImH9DACAMT8AgDE/AIAxPwCAMT/95gH95QEgYf0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASJiIGIgYv3mAf0MGhK1OhoStToaErU6GhK1OiBi/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIGL95gH9DHmsKj15rCo9eawqPXmsKj395AEgYv3mAf0MSaoqPkmqKj5Jqio+SaoqPv3kASBi/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIGD9DAAAQEsAAEBLAABASwAAQEv9sQEiY0EB/awBImT9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASBjIGT9sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASJlIF79DAAAAAAAAAAAAAAAAAAAAAD9RiJm/VIgZf0MAACAPwAAgD8AAIA/AACAP/3kASJn/ecBImggaCBlIGf9DAAAgD8AAIA/AACAPwAAgD/95QH95QH95gEgaP0MAACAPwAAgD8AAIA/AACAPyBo/eUBIGb9Uv3mAf3lASAJIDpBwABsaiBdQQRsav0AAqBTIWkgaSBpIGkgaSBp/eYBImr95gH9DL+Gzbu/hs27v4bNu7+Gzbsgav3mAf0Mn5usPJ+brDyfm6w8n5usPP3kASBq/eYB/Qzpk1y96ZNcvemTXL3pk1y9/eQBIGr95gH9DJGGCD6Rhgg+kYYIPpGGCD795AEgav3mAf0MpaqqvqWqqr6lqqq+paqqvv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/0MAAAAQAAAAEAAAABAAAAAQCBp/eAB/QwAACBBAAAgQQAAIEEAACBB/eoBImsga/3kASJsIGz9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEibf0MAABASwAAQEsAAEBLAABAS/3lASJu/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIG79DIOAXrmDgF65g4BeuYOAXrn95gH95QEibyBvIG/95gH9DBoStToaErU6GhK1OhoStTogb/3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASBv/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIG/95gH9DEmqKj5Jqio+SaoqPkmqKj795AEgb/3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASBt/QwAAEBLAABASwAAQEsAAEBL/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gH9DAAAgD8AAIA/AACAPwAAgD/95AH95wH95QEgaf3gAf0MzcwMP83MDD/NzAw/zcwMP/1D/VL9DAAAAIAAAACAAAAAgAAAAID9Uv3mAf0LAqBTIF1BBGoiXUEQSA0ACyA6QQFqIjogAEgNAAtBACFwA0BBACFxA0AgAyBwQcAAbGogcUEEbGogCiBwQcAAbGogcUEEbGr9AAKgU/0LAqBTIHFBBGoicUEQSA0AC0EAIXIDQCAEIHBBwABsaiByQQRsaiAJIHBBwABsaiByQQRsav0AAqBT/QsCoFMgckEEaiJyQRBIDQALIHBBAWoicCAASA0ACyASQQFqIhJBMkgNAAtBACFzA0BBACF0A0AgCyBzQcAAbGogdEEEbGogAyBzQcAAbGogdEEEbGr9AAKgU/0LAqBTIHRBBGoidEEQSA0ACyBzQQFqInMgAEgNAAtBACF1A0BBACoCgCi7IAsgdUHAAGxqKgKgU7uiQQAqAoQouyALIHVBwABsaioCpFO7oqBBACoCiCi7IAsgdUHAAGxqKgKoU7uioEEAKgKMKLsgCyB1QcAAbGoqAqxTu6KgQQAqApAouyALIHVBwABsaioCsFO7oqBBACoClCi7IAsgdUHAAGxqKgK0U7uioEEAKgKYKLsgCyB1QcAAbGoqArhTu6KgQQAqApwouyALIHVBwABsaioCvFO7oqBBACoCoCi7IAsgdUHAAGxqKgLAU7uioEEAKgKkKLsgCyB1QcAAbGoqAsRTu6KgQQAqAqgouyALIHVBwABsaioCyFO7oqBBACoCrCi7IAsgdUHAAGxqKgLMU7uioEEAKgKwKLsgCyB1QcAAbGoqAtBTu6KgQQAqArQouyALIHVBwABsaioC1FO7oqBBACoCuCi7IAsgdUHAAGxqKgLYU7uioEEAKgK8KLsgCyB1QcAAbGoqAtxTu6KgIXYgDCB1QQRsaiB2IA2gtjgCoFMgdUEBaiJ1IABIDQALC7wvEQF8Cn8BfAF/AXwNfw97AX8DewF/CXsEfyB7AX8SewZ/B3wgALchAiABQZgDbCAAQQBsaiEDIAFBmANsIABBwABsaiEEIAFBmANsIABBgANsaiEFIAFBmANsIABBgAFsaiEGIAFBmANsIABBgANsaiEHIAFBmANsIABBgAZsaiEIIAFBmANsIABBgAVsaiEJIAFBmANsIABBwAVsaiEKIAFBmANsIABBwABsaiELIAFBkANsIQxBACoCwCi7IQ1BACEOA0AgDkEEbP0MAAAAAAAAAAAAAAAAAAAAAP0LAqBRIA5BBGoiDkEQSA0AC0QAAAAAAAAAACEPQQAhEANAQQAhEQNAIAMgEEHAAGxqIBFBBGxqIBFBBGz9AAKgUf0LAqBTIBFBBGoiEUEQSA0AC0EAIRIDQCAEIBBBwABsaiASQQRsaiASQQRs/QACoFH9CwKgUyASQQRqIhJBEEgNAAsgEEEBaiIQIABIDQALQQAhEwNAQQAhFANAQQAhFQNAIAUgFEGAAmxqIBVBBGxqIBVBCGwqAgC7IBRBkANsIBNBCGxqKgKgU7uiIBVBCGwqAgS7IBRBkANsIBNBCGxqKgKkU7uioLY4AqBTIBVBAWoiFUHAAEgNAAtBACEWA0AgBiAUQYACbGogFkEEbGogBSAUQYACbGogFkEEbGr9AAKgUyAWQQRs/QACgCT95AH9CwKgUyAWQQRqIhZBwABIDQALIBRBAWoiFCAASA0AC0EAIRoDQEEAIRsCQANAIBtBAmogAEoNASAaQcAAbCEXIAMgG0HAAGxqIRj9DAAAAAAAAAAAAAAAAAAAAAAhHf0MAAAAAAAAAAAAAAAAAAAAACEe/QwAAAAAAAAAAAAAAAAAAAAAIR/9DAAAAAAAAAAAAAAAAAAAAAAhIP0MAAAAAAAAAAAAAAAAAAAAACEh/QwAAAAAAAAAAAAAAAAAAAAAISL9DAAAAAAAAAAAAAAAAAAAAAAhI/0MAAAAAAAAAAAAAAAAAAAAACEkQQAhGQNAIBf9AAKABCElIBf9AALABCEmIBf9AAKABSEnIBf9AALABSEoIBj9AAKgUyEpIBj9AALgUyEqICUgKSAdISv95gEgK/3kASEdICUgKiAeISv95gEgK/3kASEeICYgKSAfISv95gEgK/3kASEfICYgKiAgISv95gEgK/3kASEgICcgKSAhISv95gEgK/3kASEhICcgKiAiISv95gEgK/3kASEiICggKSAjISv95gEgK/3kASEjICggKiAkISv95gEgK/3kASEkIBdBEGohFyAYQRBqIRggGUEEaiIZQRBIDQALIAcgG0GAAmxqIBpBBGxqISwgLCAdIB/9DQABAgMQERITBAUGBxQVFhchKyAhICP9DQABAgMQERITBAUGBxQVFhchLSAdIB/9DQgJCgsYGRobDA0ODxwdHh8hLiAhICP9DQgJCgsYGRobDA0ODxwdHh8hLyArIC39DQABAgMEBQYHEBESExQVFhcgKyAt/Q0ICQoLDA0ODxgZGhscHR4f/eQBIC4gL/0NAAECAwQFBgcQERITFBUWF/3kASAuIC/9DQgJCgsMDQ4PGBkaGxwdHh/95AH9CwKgUyAsIB4gIP0NAAECAxAREhMEBQYHFBUWFyEvICIgJP0NAAECAxAREhMEBQYHFBUWFyEuIB4gIP0NCAkKCxgZGhsMDQ4PHB0eHyEtICIgJP0NCAkKCxgZGhsMDQ4PHB0eHyErIC8gLv0NAAECAwQFBgcQERITFBUWFyAvIC79DQgJCgsMDQ4PGBkaGxwdHh/95AEgLSAr/Q0AAQIDBAUGBxAREhMUFRYX/eQBIC0gK/0NCAkKCwwNDg8YGRobHB0eH/3kAf0LAqBVIBtBAmohGwwACwsCQANAIBsgAE4NASAaQcAAbCEXIAMgG0HAAGxqIRj9DAAAAAAAAAAAAAAAAAAAAAAhMf0MAAAAAAAAAAAAAAAAAAAAACEy/QwAAAAAAAAAAAAAAAAAAAAAITP9DAAAAAAAAAAAAAAAAAAAAAAhNEEAIRkDQCAX/QACgAQhNSAX/QACwAQhNiAX/QACgAUhNyAX/QACwAUhOCAY/QACoFMhOSA1IDkgMSEr/eYBICv95AEhMSA2IDkgMiEt/eYBIC395AEhMiA3IDkgMyEu/eYBIC795AEhMyA4IDkgNCEv/eYBIC/95AEhNCAXQRBqIRcgGEEQaiEYIBlBBGoiGUEQSA0ACyAHIBtBgAJsaiAaQQRsaiE6IDogMSAy/Q0AAQIDEBESEwQFBgcUFRYXISsgMyA0/Q0AAQIDEBESEwQFBgcUFRYXIS0gMSAy/Q0ICQoLGBkaGwwNDg8cHR4fIS4gMyA0/Q0ICQoLGBkaGwwNDg8cHR4fIS8gKyAt/Q0AAQIDBAUGBxAREhMUFRYXICsgLf0NCAkKCwwNDg8YGRobHB0eH/3kASAuIC/9DQABAgMEBQYHEBESExQVFhf95AEgLiAv/Q0ICQoLDA0ODxgZGhscHR4f/eQB/QsCoFMgG0EBaiEbDAALCyAaQQRqIhpBwABIDQALQQAhOwNAQQAhPANAIAggO0GAAmxqIDxBBGxqIAYgO0GAAmxqIDxBBGxq/V0CoFP9XyAHIDtBgAJsaiA8QQRsav1dAqBT/V8gPEEEbP1dAoAm/V/98AH98AH9Xv1bAqBTACA8QQJqIjxBwABIDQALQQAhPQNAIAggO0GAAmxqID1BBGxq/QAC4FMhP/0MAACAPwAAgD8AAIA/AACAPyA//eAB/eEB/QwAANDCAADQwgAA0MIAANDC/esB/QwAALJCAACyQgAAskIAALJC/eoBIkAgQP0MO6q4PzuquD87qrg/O6q4P/3mAf0MAABASwAAQEsAAEBLAABAS/3kASJB/QwAAEBLAABASwAAQEsAAEBL/eUBIkL9DACAMT8AgDE/AIAxPwCAMT/95gH95QEgQv0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASJDIEMgQ/3mAf0MGhK1OhoStToaErU6GhK1OiBD/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIEP95gH9DHmsKj15rCo9eawqPXmsKj395AEgQ/3mAf0MSaoqPkmqKj5Jqio+SaoqPv3kASBD/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIEH9DAAAQEsAAEBLAABASwAAQEv9sQEiREEB/awBIkX9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASBEIEX9sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASJGID/9DAAAAAAAAAAAAAAAAAAAAAD9RiJH/VIgRv0MAACAPwAAgD8AAIA/AACAP/3kASJI/ecBIkkgSSBGIEj9DAAAgD8AAIA/AACAPwAAgD/95QH95QH95gEgSf0MAACAPwAAgD8AAIA/AACAPyBJ/eUBIEf9Uv3mAf3lASE+IAggO0GAAmxqID1BBGxq/QACoFMhS/0MAACAPwAAgD8AAIA/AACAPyBL/eAB/eEB/QwAANDCAADQwgAA0MIAANDC/esB/QwAALJCAACyQgAAskIAALJC/eoBIkwgTP0MO6q4PzuquD87qrg/O6q4P/3mAf0MAABASwAAQEsAAEBLAABAS/3kASJN/QwAAEBLAABASwAAQEsAAEBL/eUBIk79DACAMT8AgDE/AIAxPwCAMT/95gH95QEgTv0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASJPIE8gT/3mAf0MGhK1OhoStToaErU6GhK1OiBP/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIE/95gH9DHmsKj15rCo9eawqPXmsKj395AEgT/3mAf0MSaoqPkmqKj5Jqio+SaoqPv3kASBP/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIE39DAAAQEsAAEBLAABASwAAQEv9sQEiUEEB/awBIlH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASBQIFH9sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASJSIEv9DAAAAAAAAAAAAAAAAAAAAAD9RiJT/VIgUv0MAACAPwAAgD8AAIA/AACAP/3kASJU/ecBIlUgVSBSIFT9DAAAgD8AAIA/AACAPwAAgD/95QH95QH95gEgVf0MAACAPwAAgD8AAIA/AACAPyBV/eUBIFP9Uv3mAf3lASFKIAggO0GAAmxqID1BBGxq/QACoFQhVyBXIFcgVyBXIFf95gEiWP3mAf0Mv4bNu7+Gzbu/hs27v4bNuyBY/eYB/Qyfm6w8n5usPJ+brDyfm6w8/eQBIFj95gH9DOmTXL3pk1y96ZNcvemTXL395AEgWP3mAf0MkYYIPpGGCD6Rhgg+kYYIPv3kASBY/eYB/Qylqqq+paqqvqWqqr6lqqq+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//QwAAABAAAAAQAAAAEAAAABAIFf94AH9DAAAIEEAACBBAAAgQQAAIEH96gEiWSBZ/eQBIlogWv0MO6q4PzuquD87qrg/O6q4P/3mAf0MAABASwAAQEsAAEBLAABAS/3kASJb/QwAAEBLAABASwAAQEsAAEBL/eUBIlz9DACAMT8AgDE/AIAxPwCAMT/95gH95QEgXP0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASJdIF0gXf3mAf0MGhK1OhoStToaErU6GhK1OiBd/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIF395gH9DHmsKj15rCo9eawqPXmsKj395AEgXf3mAf0MSaoqPkmqKj5Jqio+SaoqPv3kASBd/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIFv9DAAAQEsAAEBLAABASwAAQEv9sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mAf0MAACAPwAAgD8AAIA/AACAP/3kAf3nAf3lASBX/eAB/QzNzAw/zcwMP83MDD/NzAw//UP9Uv0MAAAAgAAAAIAAAACAAAAAgP1SIVYgCSA7QcAAbGogPUEEbGogPv1fIAQgO0HAAGxqID1BBGxq/V0CoFP9X/3yASBK/V8gVv1f/fIB/fAB/V79WwKgUwAgPUECaiE9IAkgO0HAAGxqID1BBGxqID4gPv0NCAkKCwwNDg8ICQoLDA0OD/1fIAQgO0HAAGxqID1BBGxq/V0CoFP9X/3yASBKIEr9DQgJCgsMDQ4PCAkKCwwNDg/9XyBWIFb9DQgJCgsMDQ4PCAkKCwwNDg/9X/3yAf3wAf1e/VsCoFMAID1BAmshPSA9QQRqIj1BEEgNAAtBACFeA0AgCiA7QcAAbGogXkEEbGogCCA7QYACbGogXkEEbGr9AALgVCFf/QwAAIA/AACAPwAAgD8AAIA/IF/94AH94QH9DAAA0MIAANDCAADQwgAA0ML96wH9DAAAskIAALJCAACyQgAAskL96gEiYCBg/Qw7qrg/O6q4PzuquD87qrg//eYB/QwAAEBLAABASwAAQEsAAEBL/eQBImH9DAAAQEsAAEBLAABASwAAQEv95QEiYv0MAIAxPwCAMT8AgDE/AIAxP/3mAf3lASBi/QyDgF65g4BeuYOAXrmDgF65/eYB/eUBImMgYyBj/eYB/QwaErU6GhK1OhoStToaErU6IGP95gH9DPEcCTzxHAk88RwJPPEcCTz95AEgY/3mAf0MeawqPXmsKj15rCo9eawqPf3kASBj/eYB/QxJqio+SaoqPkmqKj5Jqio+/eQBIGP95gH9DP7//z7+//8+/v//Pv7//z795AH95gH95AH9DAAAgD8AAIA/AACAPwAAgD/95AEgYf0MAABASwAAQEsAAEBLAABAS/2xASJkQQH9rAEiZf0MfwAAAH8AAAB/AAAAfwAAAP2uAUEX/asB/eYBIGQgZf2xAf0MfwAAAH8AAAB/AAAAfwAAAP2uAUEX/asB/eYBImYgX/0MAAAAAAAAAAAAAAAAAAAAAP1GImf9UiBm/QwAAIA/AACAPwAAgD8AAIA//eQBImj95wEiaSBpIGYgaP0MAACAPwAAgD8AAIA/AACAP/3lAf3lAf3mASBp/QwAAIA/AACAPwAAgD8AAIA/IGn95QEgZ/1S/eYB/eUBIAkgO0HAAGxqIF5BBGxq/QACoFMhaiBqIGogaiBqIGr95gEia/3mAf0Mv4bNu7+Gzbu/hs27v4bNuyBr/eYB/Qyfm6w8n5usPJ+brDyfm6w8/eQBIGv95gH9DOmTXL3pk1y96ZNcvemTXL395AEga/3mAf0MkYYIPpGGCD6Rhgg+kYYIPv3kASBr/eYB/Qylqqq+paqqvqWqqr6lqqq+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//QwAAABAAAAAQAAAAEAAAABAIGr94AH9DAAAIEEAACBBAAAgQQAAIEH96gEibCBs/eQBIm0gbf0MO6q4PzuquD87qrg/O6q4P/3mAf0MAABASwAAQEsAAEBLAABAS/3kASJu/QwAAEBLAABASwAAQEsAAEBL/eUBIm/9DACAMT8AgDE/AIAxPwCAMT/95gH95QEgb/0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASJwIHAgcP3mAf0MGhK1OhoStToaErU6GhK1OiBw/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIHD95gH9DHmsKj15rCo9eawqPXmsKj395AEgcP3mAf0MSaoqPkmqKj5Jqio+SaoqPv3kASBw/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIG79DAAAQEsAAEBLAABASwAAQEv9sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mAf0MAACAPwAAgD8AAIA/AACAP/3kAf3nAf3lASBq/eAB/QzNzAw/zcwMP83MDD/NzAw//UP9Uv0MAAAAgAAAAIAAAACAAAAAgP1S/eYB/QsCoFMgXkEEaiJeQRBIDQALIDtBAWoiOyAASA0AC0EAIXEDQEEAIXIDQCADIHFBwABsaiByQQRsaiAKIHFBwABsaiByQQRsav0AAqBT/QsCoFMgckEEaiJyQRBIDQALQQAhcwNAIAQgcUHAAGxqIHNBBGxqIAkgcUHAAGxqIHNBBGxq/QACoFP9CwKgUyBzQQRqInNBEEgNAAsgcUEBaiJxIABIDQALIBNBAWoiE0EySA0AC0EAIXQDQEEAIXUDQCALIHRBwABsaiB1QQRsaiADIHRBwABsaiB1QQRsav0AAqBT/QsCoFMgdUEEaiJ1QRBIDQALIHRBAWoidCAASA0AC0EAIXYDQCAMIHZBBGxqKgKgU7shd0EAKgKAKLsgCyB2QcAAbGoqAqBTu6JBACoChCi7IAsgdkHAAGxqKgKkU7uioEEAKgKIKLsgCyB2QcAAbGoqAqhTu6KgQQAqAowouyALIHZBwABsaioCrFO7oqBBACoCkCi7IAsgdkHAAGxqKgKwU7uioEEAKgKUKLsgCyB2QcAAbGoqArRTu6KgQQAqApgouyALIHZBwABsaioCuFO7oqBBACoCnCi7IAsgdkHAAGxqKgK8U7uioEEAKgKgKLsgCyB2QcAAbGoqAsBTu6KgQQAqAqQouyALIHZBwABsaioCxFO7oqBBACoCqCi7IAsgdkHAAGxqKgLIU7uioEEAKgKsKLsgCyB2QcAAbGoqAsxTu6KgQQAqArAouyALIHZBwABsaioC0FO7oqBBACoCtCi7IAsgdkHAAGxqKgLUU7uioEEAKgK4KLsgCyB2QcAAbGoqAthTu6KgQQAqArwouyALIHZBwABsaioC3FO7oqAheCB4IA2gIXkgeSB3oSF6IHoieyB7oiF8IA9EAAAAAAAA4D8gfKKgIQ8gdkEBaiJ2IABIDQALRAAAAAAAAPA/IAKjIX0gDyB9oiEPIA8PC+NjKwF8H38BfAF/AnwNfw97AX8DewF/CXsEfwt7AX8LewF/B3sBfwt7An8Hew5/BnwTfw57An8Jewp/AX0BewN/AXsHfw57CH8UfQF/AX0Cfw59AX8BfAR/IAC3IQIgAUGYA2wgAEEAbGohAyABQZgDbCAAQcAAbGohBCABQZgDbCAAQYCyAWxqIQUgAUGYA2wgAEGAsAFsaiEGIAFBmANsIABBgLIBbGohByABQZgDbCAAQcC3AWxqIQggAUGYA2wgAEGAtAFsaiEJIAFBmANsIABBwLQBbGohCiABQZgDbCAAQYC1AWxqIQsgAUGYA2wgAEHAtQFsaiEMIAFBmANsIABBgLYBbGohDSABQZgDbCAAQcC2AWxqIQ4gAUGYA2wgAEGAtwFsaiEPIAFBmANsIABBgAFsaiEQIAFBmANsIABBgBpsaiERIAFBmANsIABBgDNsaiESIAFBmANsIABBgMwAbGohEyABQZgDbCAAQYDlAGxqIRQgAUGYA2wgAEGA/gBsaiEVIAFBmANsIABBgJcBbGohFiABQZgDbCAAQcAAbGohFyABQZADbCEYIAFBmANsIABBAGxqIRkgAUGYA2wgAEHAAGxqIRogAUGYA2wgAEGAsAFsaiEbIAFBmANsIABB0JkCbGohHCABQZgDbCAAQQBsaiEdIAFBmANsIABB0JcCbGohHiABQZgDbCAAQdCZAmxqIR8gAUGYA2wgAEHQswFsaiEgIAFBmANsIABBwLABbGohIUEAKgLAKLshIkEAISMDQCAjQQRs/QwAAAAAAAAAAAAAAAAAAAAA/QsCoFEgI0EEaiIjQRBIDQALQQBB0ChqQQBBgAT8CwBBAEHQzABqQQBBgAL8CwBBAEHQ0ABqQQBBwAD8CwBEAAAAAAAAAAAhJEQAAAAAAAAAACElQQAhJgNAQQAhJwNAIAMgJkHAAGxqICdBBGxqICdBBGz9AAKgUf0LAqBTICdBBGoiJ0EQSA0AC0EAISgDQCAEICZBwABsaiAoQQRsaiAoQQRs/QACoFH9CwKgUyAoQQRqIihBEEgNAAsgJkEBaiImIABIDQALQQAhKQNAQQAhKgNAQQAhKwNAIAUgKkGAAmxqICtBBGxqICtBCGwqAgC7ICpBkANsIClBCGxqKgKgU7uiICtBCGwqAgS7ICpBkANsIClBCGxqKgKkU7uioLY4AqBTICtBAWoiK0HAAEgNAAtBACEsA0AgBiAqQYACbGogLEEEbGogBSAqQYACbGogLEEEbGr9AAKgUyAsQQRs/QACgCT95AH9CwKgUyAsQQRqIixBwABIDQALICpBAWoiKiAASA0AC0EAITADQEEAITECQANAIDFBAmogAEoNASAwQcAAbCEtIAMgMUHAAGxqIS79DAAAAAAAAAAAAAAAAAAAAAAhM/0MAAAAAAAAAAAAAAAAAAAAACE0/QwAAAAAAAAAAAAAAAAAAAAAITX9DAAAAAAAAAAAAAAAAAAAAAAhNv0MAAAAAAAAAAAAAAAAAAAAACE3/QwAAAAAAAAAAAAAAAAAAAAAITj9DAAAAAAAAAAAAAAAAAAAAAAhOf0MAAAAAAAAAAAAAAAAAAAAACE6QQAhLwNAIC39AAKABCE7IC39AALABCE8IC39AAKABSE9IC39AALABSE+IC79AAKgUyE/IC79AALgUyFAIDsgPyAzIUH95gEgQf3kASEzIDsgQCA0IUH95gEgQf3kASE0IDwgPyA1IUH95gEgQf3kASE1IDwgQCA2IUH95gEgQf3kASE2ID0gPyA3IUH95gEgQf3kASE3ID0gQCA4IUH95gEgQf3kASE4ID4gPyA5IUH95gEgQf3kASE5ID4gQCA6IUH95gEgQf3kASE6IC1BEGohLSAuQRBqIS4gL0EEaiIvQRBIDQALIAcgMUGAAmxqIDBBBGxqIUIgQiAzIDX9DQABAgMQERITBAUGBxQVFhchQSA3IDn9DQABAgMQERITBAUGBxQVFhchQyAzIDX9DQgJCgsYGRobDA0ODxwdHh8hRCA3IDn9DQgJCgsYGRobDA0ODxwdHh8hRSBBIEP9DQABAgMEBQYHEBESExQVFhcgQSBD/Q0ICQoLDA0ODxgZGhscHR4f/eQBIEQgRf0NAAECAwQFBgcQERITFBUWF/3kASBEIEX9DQgJCgsMDQ4PGBkaGxwdHh/95AH9CwKgUyBCIDQgNv0NAAECAxAREhMEBQYHFBUWFyFFIDggOv0NAAECAxAREhMEBQYHFBUWFyFEIDQgNv0NCAkKCxgZGhsMDQ4PHB0eHyFDIDggOv0NCAkKCxgZGhsMDQ4PHB0eHyFBIEUgRP0NAAECAwQFBgcQERITFBUWFyBFIET9DQgJCgsMDQ4PGBkaGxwdHh/95AEgQyBB/Q0AAQIDBAUGBxAREhMUFRYX/eQBIEMgQf0NCAkKCwwNDg8YGRobHB0eH/3kAf0LAqBVIDFBAmohMQwACwsCQANAIDEgAE4NASAwQcAAbCEtIAMgMUHAAGxqIS79DAAAAAAAAAAAAAAAAAAAAAAhR/0MAAAAAAAAAAAAAAAAAAAAACFI/QwAAAAAAAAAAAAAAAAAAAAAIUn9DAAAAAAAAAAAAAAAAAAAAAAhSkEAIS8DQCAt/QACgAQhSyAt/QACwAQhTCAt/QACgAUhTSAt/QACwAUhTiAu/QACoFMhTyBLIE8gRyFB/eYBIEH95AEhRyBMIE8gSCFD/eYBIEP95AEhSCBNIE8gSSFE/eYBIET95AEhSSBOIE8gSiFF/eYBIEX95AEhSiAtQRBqIS0gLkEQaiEuIC9BBGoiL0EQSA0ACyAHIDFBgAJsaiAwQQRsaiFQIFAgRyBI/Q0AAQIDEBESEwQFBgcUFRYXIUEgSSBK/Q0AAQIDEBESEwQFBgcUFRYXIUMgRyBI/Q0ICQoLGBkaGwwNDg8cHR4fIUQgSSBK/Q0ICQoLGBkaGwwNDg8cHR4fIUUgQSBD/Q0AAQIDBAUGBxAREhMUFRYXIEEgQ/0NCAkKCwwNDg8YGRobHB0eH/3kASBEIEX9DQABAgMEBQYHEBESExQVFhf95AEgRCBF/Q0ICQoLDA0ODxgZGhscHR4f/eQB/QsCoFMgMUEBaiExDAALCyAwQQRqIjBBwABIDQALQQAhUQNAQQAhUgNAIAggUUGAAmxqIFJBBGxqIAYgUUGAAmxqIFJBBGxq/V0CoFP9XyAHIFFBgAJsaiBSQQRsav1dAqBT/V8gUkEEbP1dAoAm/V/98AH98AH9Xv1bAqBTACBSQQJqIlJBwABIDQALQQAhUwNAIAkgUUHAAGxqIFNBBGxqIAggUUGAAmxqIFNBBGxq/QACoFMhVP0MAACAPwAAgD8AAIA/AACAPyBU/eAB/eEB/QwAANDCAADQwgAA0MIAANDC/esB/QwAALJCAACyQgAAskIAALJC/eoBIlUgVf0MO6q4PzuquD87qrg/O6q4P/3mAf0MAABASwAAQEsAAEBLAABAS/3kASJW/QwAAEBLAABASwAAQEsAAEBL/eUBIlf9DACAMT8AgDE/AIAxPwCAMT/95gH95QEgV/0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASJYIFggWP3mAf0MGhK1OhoStToaErU6GhK1OiBY/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIFj95gH9DHmsKj15rCo9eawqPXmsKj395AEgWP3mAf0MSaoqPkmqKj5Jqio+SaoqPv3kASBY/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIFb9DAAAQEsAAEBLAABASwAAQEv9sQEiWUEB/awBIlr9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASBZIFr9sQH9DH8AAAB/AAAAfwAAAH8AAAD9rgFBF/2rAf3mASJbIFT9DAAAAAAAAAAAAAAAAAAAAAD9RiJc/VIgW/0MAACAPwAAgD8AAIA/AACAP/3kASJd/ecBIl4gXiBbIF39DAAAgD8AAIA/AACAPwAAgD/95QH95QH95gEgXv0MAACAPwAAgD8AAIA/AACAPyBe/eUBIFz9Uv3mAf3lAf0LAqBTIFNBBGoiU0EQSA0AC0EAIV8DQCAKIFFBwABsaiBfQQRsaiAIIFFBgAJsaiBfQQRsav0AAuBTIWD9DAAAgD8AAIA/AACAPwAAgD8gYP3gAf3hAf0MAADQwgAA0MIAANDCAADQwv3rAf0MAACyQgAAskIAALJCAACyQv3qASJhIGH9DDuquD87qrg/O6q4PzuquD/95gH9DAAAQEsAAEBLAABASwAAQEv95AEiYv0MAABASwAAQEsAAEBLAABAS/3lASJj/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIGP9DIOAXrmDgF65g4BeuYOAXrn95gH95QEiZCBkIGT95gH9DBoStToaErU6GhK1OhoStTogZP3mAf0M8RwJPPEcCTzxHAk88RwJPP3kASBk/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIGT95gH9DEmqKj5Jqio+SaoqPkmqKj795AEgZP3mAf0M/v//Pv7//z7+//8+/v//Pv3kAf3mAf3kAf0MAACAPwAAgD8AAIA/AACAP/3kASBi/QwAAEBLAABASwAAQEsAAEBL/bEBImVBAf2sASJm/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEgZSBm/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gEiZyBg/QwAAAAAAAAAAAAAAAAAAAAA/UYiaP1SIGf9DAAAgD8AAIA/AACAPwAAgD/95AEiaf3nASJqIGogZyBp/QwAAIA/AACAPwAAgD8AAIA//eUB/eUB/eYBIGr9DAAAgD8AAIA/AACAPwAAgD8gav3lASBo/VL95gH95QH9CwKgUyBfQQRqIl9BEEgNAAtBACFrA0AgCyBRQcAAbGoga0EEbGogCCBRQYACbGoga0EEbGr9AAKgVCFsIGwgbCBsIGwgbP3mASJt/eYB/Qy/hs27v4bNu7+Gzbu/hs27IG395gH9DJ+brDyfm6w8n5usPJ+brDz95AEgbf3mAf0M6ZNcvemTXL3pk1y96ZNcvf3kASBt/eYB/QyRhgg+kYYIPpGGCD6Rhgg+/eQBIG395gH9DKWqqr6lqqq+paqqvqWqqr795AH95gH95AH9DAAAgD8AAIA/AACAPwAAgD/9DAAAAEAAAABAAAAAQAAAAEAgbP3gAf0MAAAgQQAAIEEAACBBAAAgQf3qASJuIG795AEibyBv/Qw7qrg/O6q4PzuquD87qrg//eYB/QwAAEBLAABASwAAQEsAAEBL/eQBInD9DAAAQEsAAEBLAABASwAAQEv95QEicf0MAIAxPwCAMT8AgDE/AIAxP/3mAf3lASBx/QyDgF65g4BeuYOAXrmDgF65/eYB/eUBInIgciBy/eYB/QwaErU6GhK1OhoStToaErU6IHL95gH9DPEcCTzxHAk88RwJPPEcCTz95AEgcv3mAf0MeawqPXmsKj15rCo9eawqPf3kASBy/eYB/QxJqio+SaoqPkmqKj5Jqio+/eQBIHL95gH9DP7//z7+//8+/v//Pv7//z795AH95gH95AH9DAAAgD8AAIA/AACAPwAAgD/95AEgcP0MAABASwAAQEsAAEBLAABAS/2xAf0MfwAAAH8AAAB/AAAAfwAAAP2uAUEX/asB/eYB/QwAAIA/AACAPwAAgD8AAIA//eQB/ecB/eUBIGz94AH9DM3MDD/NzAw/zcwMP83MDD/9Q/1S/QwAAACAAAAAgAAAAIAAAACA/VL9CwKgUyBrQQRqImtBEEgNAAtBACFzA0AgDCBRQcAAbGogc0EEbGogCCBRQYACbGogc0EEbGr9AALgVCF0/QwAAIA/AACAPwAAgD8AAIA/IHT94AH94QH9DAAA0MIAANDCAADQwgAA0ML96wH9DAAAskIAALJCAACyQgAAskL96gEidSB1/Qw7qrg/O6q4PzuquD87qrg//eYB/QwAAEBLAABASwAAQEsAAEBL/eQBInb9DAAAQEsAAEBLAABASwAAQEv95QEid/0MAIAxPwCAMT8AgDE/AIAxP/3mAf3lASB3/QyDgF65g4BeuYOAXrmDgF65/eYB/eUBInggeCB4/eYB/QwaErU6GhK1OhoStToaErU6IHj95gH9DPEcCTzxHAk88RwJPPEcCTz95AEgeP3mAf0MeawqPXmsKj15rCo9eawqPf3kASB4/eYB/QxJqio+SaoqPkmqKj5Jqio+/eQBIHj95gH9DP7//z7+//8+/v//Pv7//z795AH95gH95AH9DAAAgD8AAIA/AACAPwAAgD/95AEgdv0MAABASwAAQEsAAEBLAABAS/2xASJ5QQH9rAEiev0MfwAAAH8AAAB/AAAAfwAAAP2uAUEX/asB/eYBIHkgev2xAf0MfwAAAH8AAAB/AAAAfwAAAP2uAUEX/asB/eYBInsgdP0MAAAAAAAAAAAAAAAAAAAAAP1GInz9UiB7/QwAAIA/AACAPwAAgD8AAIA//eQBIn395wEifiB+IHsgff0MAACAPwAAgD8AAIA/AACAP/3lAf3lAf3mASB+/QwAAIA/AACAPwAAgD8AAIA/IH795QEgfP1S/eYB/eUB/QsCoFMgc0EEaiJzQRBIDQALQQAhfwNAIA0gUUHAAGxqIH9BBGxqIAogUUHAAGxqIH9BBGxq/V0CoFP9XyAEIFFBwABsaiB/QQRsav1dAqBT/V/98gEgCSBRQcAAbGogf0EEbGr9XQKgU/1fIAsgUUHAAGxqIH9BBGxq/V0CoFP9X/3yAf3wAf1e/VsCoFMAIH9BAmoif0EQSA0AC0EAIYABA0AgDiBRQcAAbGoggAFBBGxqIA0gUUHAAGxqIIABQQRsav0AAqBTIYEBIIEBIIEBIIEBIIEBIIEB/eYBIoIB/eYB/Qy/hs27v4bNu7+Gzbu/hs27IIIB/eYB/Qyfm6w8n5usPJ+brDyfm6w8/eQBIIIB/eYB/Qzpk1y96ZNcvemTXL3pk1y9/eQBIIIB/eYB/QyRhgg+kYYIPpGGCD6Rhgg+/eQBIIIB/eYB/Qylqqq+paqqvqWqqr6lqqq+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//QwAAABAAAAAQAAAAEAAAABAIIEB/eAB/QwAACBBAAAgQQAAIEEAACBB/eoBIoMBIIMB/eQBIoQBIIQB/Qw7qrg/O6q4PzuquD87qrg//eYB/QwAAEBLAABASwAAQEsAAEBL/eQBIoUB/QwAAEBLAABASwAAQEsAAEBL/eUBIoYB/QwAgDE/AIAxPwCAMT8AgDE//eYB/eUBIIYB/QyDgF65g4BeuYOAXrmDgF65/eYB/eUBIocBIIcBIIcB/eYB/QwaErU6GhK1OhoStToaErU6IIcB/eYB/QzxHAk88RwJPPEcCTzxHAk8/eQBIIcB/eYB/Qx5rCo9eawqPXmsKj15rCo9/eQBIIcB/eYB/QxJqio+SaoqPkmqKj5Jqio+/eQBIIcB/eYB/Qz+//8+/v//Pv7//z7+//8+/eQB/eYB/eQB/QwAAIA/AACAPwAAgD8AAIA//eQBIIUB/QwAAEBLAABASwAAQEsAAEBL/bEB/Qx/AAAAfwAAAH8AAAB/AAAA/a4BQRf9qwH95gH9DAAAgD8AAIA/AACAPwAAgD/95AH95wH95QEggQH94AH9DM3MDD/NzAw/zcwMP83MDD/9Q/1S/QwAAACAAAAAgAAAAIAAAACA/VL9CwKgUyCAAUEEaiKAAUEQSA0AC0EAIYgBA0AgDyBRQcAAbGogiAFBBGxqIAwgUUHAAGxqIIgBQQRsav0AAqBTIA4gUUHAAGxqIIgBQQRsav0AAqBT/eYB/QsCoFMgiAFBBGoiiAFBEEgNAAsgUUEBaiJRIABIDQALQQAhiQEDQEEAIYoBA0AgECCJAUGAGWxqIClBwABsaiCKAUEEbGogDiCJAUHAAGxqIIoBQQRsav0AAqBT/QsCoFMgigFBBGoiigFBEEgNAAtBACGLAQNAIBEgiQFBgBlsaiApQcAAbGogiwFBBGxqIAwgiQFBwABsaiCLAUEEbGr9AAKgU/0LAqBTIIsBQQRqIosBQRBIDQALQQAhjAEDQCASIIkBQYAZbGogKUHAAGxqIIwBQQRsaiALIIkBQcAAbGogjAFBBGxq/QACoFP9CwKgUyCMAUEEaiKMAUEQSA0AC0EAIY0BA0AgEyCJAUGAGWxqIClBwABsaiCNAUEEbGogCSCJAUHAAGxqII0BQQRsav0AAqBT/QsCoFMgjQFBBGoijQFBEEgNAAtBACGOAQNAIBQgiQFBgBlsaiApQcAAbGogjgFBBGxqIAQgiQFBwABsaiCOAUEEbGr9AAKgU/0LAqBTII4BQQRqIo4BQRBIDQALQQAhjwEDQCAVIIkBQYAZbGogKUHAAGxqII8BQQRsaiAKIIkBQcAAbGogjwFBBGxq/QACoFP9CwKgUyCPAUEEaiKPAUEQSA0AC0EAIZABA0AgFiCJAUGAGWxqIClBwABsaiCQAUEEbGogAyCJAUHAAGxqIJABQQRsav0AAqBT/QsCoFMgkAFBBGoikAFBEEgNAAtBACGRAQNAIAMgiQFBwABsaiCRAUEEbGogDyCJAUHAAGxqIJEBQQRsav0AAqBT/QsCoFMgkQFBBGoikQFBEEgNAAtBACGSAQNAIAQgiQFBwABsaiCSAUEEbGogDSCJAUHAAGxqIJIBQQRsav0AAqBT/QsCoFMgkgFBBGoikgFBEEgNAAsgiQFBAWoiiQEgAEgNAAsgKUEBaiIpQTJIDQALQQAhkwEDQEEAIZQBA0AgFyCTAUHAAGxqIJQBQQRsaiADIJMBQcAAbGoglAFBBGxq/QACoFP9CwKgUyCUAUEEaiKUAUEQSA0ACyCTAUEBaiKTASAASA0AC0EAIZUBA0AgGCCVAUEEbGoqAqBTuyGWAUEAKgKAKLsgFyCVAUHAAGxqKgKgU7uiQQAqAoQouyAXIJUBQcAAbGoqAqRTu6KgQQAqAogouyAXIJUBQcAAbGoqAqhTu6KgQQAqAowouyAXIJUBQcAAbGoqAqxTu6KgQQAqApAouyAXIJUBQcAAbGoqArBTu6KgQQAqApQouyAXIJUBQcAAbGoqArRTu6KgQQAqApgouyAXIJUBQcAAbGoqArhTu6KgQQAqApwouyAXIJUBQcAAbGoqArxTu6KgQQAqAqAouyAXIJUBQcAAbGoqAsBTu6KgQQAqAqQouyAXIJUBQcAAbGoqAsRTu6KgQQAqAqgouyAXIJUBQcAAbGoqAshTu6KgQQAqAqwouyAXIJUBQcAAbGoqAsxTu6KgQQAqArAouyAXIJUBQcAAbGoqAtBTu6KgQQAqArQouyAXIJUBQcAAbGoqAtRTu6KgQQAqArgouyAXIJUBQcAAbGoqAthTu6KgQQAqArwouyAXIJUBQcAAbGoqAtxTu6KgIZcBIJcBICKgIZgBIJgBIJYBoSGZASCZASKaASCaAaIhmwEgJEQAAAAAAADgPyCbAaKgISQgJSCZAaAhJUEAIZwBA0AgnAFBBGwgnAFBBGz9XQLQUP1fIJkB/RQgFyCVAUHAAGxqIJwBQQRsav1dAqBT/V/98gH98AH9Xv1bAtBQACCcAUECaiKcAUEQSA0AC0EAIZ0BA0AgGSCVAUHAAGxqIJ0BQQRsaiCdAUEEbP1dAoAo/V8gmQH9FP3yAf1e/VsCoFMAIJ0BQQJqIp0BQRBIDQALIJUBQQFqIpUBIABIDQALQQAhngEDQEEAIZ8BA0AgGiCeAUHAAGxqIJ8BQQRsaiAZIJ4BQcAAbGognwFBBGxq/QACoFP9CwKgUyCfAUEEaiKfAUEQSA0AC0EAIaABA0AgGyCeAUHAAGxqIKABQQRsaiCgAUEEbP0AAqBR/QsCoFMgoAFBBGoioAFBEEgNAAsgngFBAWoingEgAEgNAAtBMSGhAQNAQQAhogEDQEEAIaMBA0AgHCCiAUHAAGxqIKMBQQRsaiAbIKIBQcAAbGogowFBBGxq/V0CoFP9XyAaIKIBQcAAbGogowFBBGxq/V0CoFP9XyARIKIBQYAZbGogoQFBwABsaiCjAUEEbGr9XQKgU/1f/fIB/QwAAAAAAADwPwAAAAAAAPA/IBAgogFBgBlsaiChAUHAAGxqIKMBQQRsav1dAqBT/V8gECCiAUGAGWxqIKEBQcAAbGogowFBBGxq/V0CoFP9X/3yAf3xAf3yAf3wAf1e/VsCoFMAIKMBQQJqIqMBQRBIDQALQQAhpAEDQCAdIKIBQcAAbGogpAFBBGxqIBwgogFBwABsaiCkAUEEbGr9AAKgUyAVIKIBQYAZbGogoQFBwABsaiCkAUEEbGr9AAKgU/3mAf0LAqBTIKQBQQRqIqQBQRBIDQALQQAhpQEDQCAeIKIBQYACbGogpQFBBGxqIBwgogFBwABsaiClAUEEbGr9XQKgU/1fIBIgogFBgBlsaiChAUHAAGxqIKUBQQRsav1dAqBT/V/98gEgEyCiAUGAGWxqIKEBQcAAbGogpQFBBGxq/V0CoFP9X/0MAAAAAAAA8D8AAAAAAADwPyATIKIBQYAZbGogoQFBwABsaiClAUEEbGr9XQKgU/1f/fEB/fIB/fIB/V79WwKgUwAgpQFBAmoipQFBEEgNAAtBACGmAQNAIB4gogFBgAJsaiCmAUEEbGogHCCiAUHAAGxqIKYBQQRsav1dAqBT/V8gFCCiAUGAGWxqIKEBQcAAbGogpgFBBGxq/V0CoFP9X/3yASAVIKIBQYAZbGogoQFBwABsaiCmAUEEbGr9XQKgU/1f/QwAAAAAAADwPwAAAAAAAPA/IBUgogFBgBlsaiChAUHAAGxqIKYBQQRsav1dAqBT/V/98QH98gH98gH9Xv1bAuBTACCmAUECaiKmAUEQSA0AC0EAIacBA0AgHiCiAUGAAmxqIKcBQQRsaiAcIKIBQcAAbGogpwFBBGxq/V0CoFP9XyATIKIBQYAZbGogoQFBwABsaiCnAUEEbGr9XQKgU/1f/fIB/QwAAAAAAADwPwAAAAAAAPA/IBIgogFBgBlsaiChAUHAAGxqIKcBQQRsav1dAqBT/V8gEiCiAUGAGWxqIKEBQcAAbGogpwFBBGxq/V0CoFP9X/3yAf3xAf3yAf1e/VsCoFQAIKcBQQJqIqcBQRBIDQALQQAhqAEDQCAeIKIBQYACbGogqAFBBGxqIBogogFBwABsaiCoAUEEbGr9XQKgU/1fIBAgogFBgBlsaiChAUHAAGxqIKgBQQRsav1dAqBT/V/98gEgESCiAUGAGWxqIKEBQcAAbGogqAFBBGxq/V0CoFP9X/0MAAAAAAAA8D8AAAAAAADwPyARIKIBQYAZbGogoQFBwABsaiCoAUEEbGr9XQKgU/1f/fEB/fIB/fIB/V79WwLgVAAgqAFBAmoiqAFBEEgNAAsgogFBAWoiogEgAEgNAAtBACGsAQNAQQAhrQECQANAIK0BQQJqIABKDQEgrAFBBGwhqQEgHiCtAUGAAmxqIaoB/QwAAAAAAAAAAAAAAAAAAAAAIa8B/QwAAAAAAAAAAAAAAAAAAAAAIbAB/QwAAAAAAAAAAAAAAAAAAAAAIbEB/QwAAAAAAAAAAAAAAAAAAAAAIbIB/QwAAAAAAAAAAAAAAAAAAAAAIbMB/QwAAAAAAAAAAAAAAAAAAAAAIbQB/QwAAAAAAAAAAAAAAAAAAAAAIbUB/QwAAAAAAAAAAAAAAAAAAAAAIbYBQQAhvQEDQCCpAf0AAoAEIbcBIKkB/QACkAQhuAEgqQH9AAKgBCG5ASCpAf0AArAEIboBIKoB/QkCoFMhuwEgqgH9CQKgVSG8ASC7ASC3ASCvASFF/eYBIEX95AEhrwEguwEguAEgsAEhRP3mASBE/eQBIbABILsBILkBILEBIUP95gEgQ/3kASGxASC7ASC6ASCyASFB/eYBIEH95AEhsgEgvAEgtwEgswEhRf3mASBF/eQBIbMBILwBILgBILQBIUT95gEgRP3kASG0ASC8ASC5ASC1ASFD/eYBIEP95AEhtQEgvAEgugEgtgEhQf3mASBB/eQBIbYBIKkBQcAAaiGpASCqAUEEaiGqASC9AUEBaiK9AUHAAEgNAAsgHyCtAUHAAGxqIKwBQQRsaiGrASCrASCvAf0LAqBTIKsBILAB/QsCsFMgqwEgsQH9CwLAUyCrASCyAf0LAtBTIKsBILMB/QsC4FMgqwEgtAH9CwLwUyCrASC1Af0LAoBUIKsBILYB/QsCkFQgrQFBAmohrQEMAAsLAkADQCCtASAATg0BIKwBQQRsIakBIB4grQFBgAJsaiGqAf0MAAAAAAAAAAAAAAAAAAAAACG/Af0MAAAAAAAAAAAAAAAAAAAAACHAAf0MAAAAAAAAAAAAAAAAAAAAACHBAf0MAAAAAAAAAAAAAAAAAAAAACHCAUEAIcgBA0AgqQH9AAKABCHDASCpAf0AApAEIcQBIKkB/QACoAQhxQEgqQH9AAKwBCHGASCqAf0JAqBTIccBIMcBIMMBIL8BIUX95gEgRf3kASG/ASDHASDEASDAASFE/eYBIET95AEhwAEgxwEgxQEgwQEhQ/3mASBD/eQBIcEBIMcBIMYBIMIBIUH95gEgQf3kASHCASCpAUHAAGohqQEgqgFBBGohqgEgyAFBAWoiyAFBwABIDQALIB8grQFBwABsaiCsAUEEbGohqwEgqwEgvwH9CwKgUyCrASDAAf0LArBTIKsBIMEB/QsCwFMgqwEgwgH9CwLQUyCtAUEBaiGtAQwACwsgrAFBEGoirAFBEEgNAAtBACHJAQNAQQAhygEDQCAgIMkBQYDkAGxqIKEBQYACbGogygFBBGxqIB4gyQFBgAJsaiDKAUEEbGr9AAKgU/0LAqBTIMoBQQRqIsoBQcAASA0ACyAhIMkBQZADbGogoQFBCGxqIMkBQZADbCChAUEIbGoqAqBTOAKgUyAhIMkBQZADbGogoQFBCGxqIMkBQZADbCChAUEIbGoqAqRTOAKkU0EAIcsBA0AgGiDJAUHAAGxqIMsBQQRsaiAfIMkBQcAAbGogywFBBGxq/QACoFP9CwKgUyDLAUEEaiLLAUEQSA0AC0EAIcwBA0AgGyDJAUHAAGxqIMwBQQRsaiAdIMkBQcAAbGogzAFBBGxq/QACoFP9CwKgUyDMAUEEaiLMAUEQSA0ACyDJAUEBaiLJASAASA0ACyChAUEBayKhAUEATg0AC0EAIc0BA0BBACHOAQNAIM4BQQRsICAgzQFBgOQAbGogzgFBBGxq/QACoFP9CwKgUSDOAUEEaiLOAUHAAEgNAAtBACHPAQNAQQAh0AEDQCDQAUEEbCDQAUEEbP0AAqBRICAgzQFBgOQAbGogzwFBgAJsaiDQAUEEbGr9AAKgVf3kAf0LAqBRINABQQRqItABQcAASA0ACyDPAUEBaiLPAUExSA0AC0EAIdEBA0Ag0QFBBGwg0QFBBGz9AALQTCDRAUEEbP0AAqBR/eQB/QsC0Ewg0QFBBGoi0QFBwABIDQALIM0BQQFqIs0BIABIDQALRAAAAAAAAPA/IAKjtiHSASDSAf0TIdMBIABBMmwh1AFBACHVAQJAA0Ag1QEg1AFODQEg1QFBmQNqINQBINUBQZkDaiDUAUgbIdYBINUBQQBHIdgBQQAg2AFr/REh1wFBACHcAQNAQQAh3QEDQCAWINwBQQRsaiDVAUHAAGxqIdkBICAg3QFBBGxqINUBQYACbGoh2gH9DAAAAAAAAAAAAAAAAAAAAAAh3wH9DAAAAAAAAAAAAAAAAAAAAAAh4AH9DAAAAAAAAAAAAAAAAAAAAAAh4QH9DAAAAAAAAAAAAAAAAAAAAAAh4gH9DAAAAAAAAAAAAAAAAAAAAAAh4wH9DAAAAAAAAAAAAAAAAAAAAAAh5AH9DAAAAAAAAAAAAAAAAAAAAAAh5QH9DAAAAAAAAAAAAAAAAAAAAAAh5gEg1QEh7QEDQCDZAf0AAqBTIecBINkB/QACsFMh6AEg2QH9AALAUyHpASDZAf0AAtBTIeoBINoB/QkCoFMh6wEg2gH9CQKkUyHsASDrASDnASDfASFF/eYBIEX95AEh3wEg6wEg6AEg4AEhRP3mASBE/eQBIeABIOsBIOkBIOEBIUP95gEgQ/3kASHhASDrASDqASDiASFB/eYBIEH95AEh4gEg7AEg5wEg4wEhRf3mASBF/eQBIeMBIOwBIOgBIOQBIUT95gEgRP3kASHkASDsASDpASDlASFD/eYBIEP95AEh5QEg7AEg6gEg5gEhQf3mASBB/eQBIeYBINkBQcAAaiHZASDaAUGAAmoh2gEg7QFBAWoi7QEg1gFIDQALIN0BQcAAbCDcAUEEbGoh2wEg2wEg3wEg0wH95gEg2wH9AALQLCDXAf1O/eQB/QsC0Cwg2wEg4AEg0wH95gEg2wH9AALgLCDXAf1O/eQB/QsC4Cwg2wEg4QEg0wH95gEg2wH9AALwLCDXAf1O/eQB/QsC8Cwg2wEg4gEg0wH95gEg2wH9AAKALSDXAf1O/eQB/QsCgC0g2wEg4wEg0wH95gEg2wH9AAKQLSDXAf1O/eQB/QsCkC0g2wEg5AEg0wH95gEg2wH9AAKgLSDXAf1O/eQB/QsCoC0g2wEg5QEg0wH95gEg2wH9AAKwLSDXAf1O/eQB/QsCsC0g2wEg5gEg0wH95gEg2wH9AALALSDXAf1O/eQB/QsCwC0g3QFBAmoi3QFBwABIDQALINwBQRBqItwBQRBIDQALINYBIdUBDAALC0EAIe4BA0BBACHyAUEAIfMBA0AgISDuAUGQA2xqIPIBQQRsaiHvASAgIO4BQYDkAGxqIPMBQQRsaiHwAUMAAAAAIfUBQwAAAAAh9gFDAAAAACH3AUMAAAAAIfgBQwAAAAAh+QFDAAAAACH6AUMAAAAAIfsBQwAAAAAh/AFDAAAAACH9AUMAAAAAIf4BQwAAAAAh/wFDAAAAACGAAkEAIYkCA0Ag7wEqAqBTIYECIO8BKgKkUyGCAiDwASoCoFMhgwIg8AEqAqRTIYQCIPABKgKoUyGFAiDwASoCrFMhhgIg8AEqArBTIYcCIPABKgK0UyGIAiCDAiCBAiD1ASGKApQgigKSIfUBIIMCIIICIPYBIYoClCCKApIh9gEghAIggQIg9wEhigKUIIoCkiH3ASCEAiCCAiD4ASGKApQgigKSIfgBIIUCIIECIPkBIYoClCCKApIh+QEghQIgggIg+gEhigKUIIoCkiH6ASCGAiCBAiD7ASGKApQgigKSIfsBIIYCIIICIPwBIYoClCCKApIh/AEghwIggQIg/QEhigKUIIoCkiH9ASCHAiCCAiD+ASGKApQgigKSIf4BIIgCIIECIP8BIYoClCCKApIh/wEgiAIgggIggAIhigKUIIoCkiGAAiDvAUEIaiHvASDwAUGAAmoh8AEgiQJBAWoiiQJBMkgNAAsg8wFBCGwg8gFBBGxqIfEBIPEBIPUBIPEBKgLQKJI4AtAoIPEBIPYBIPEBKgLUKJI4AtQoIPEBIPcBIPEBKgLYKJI4AtgoIPEBIPgBIPEBKgLcKJI4AtwoIPEBIPkBIPEBKgLgKJI4AuAoIPEBIPoBIPEBKgLkKJI4AuQoIPEBIPsBIPEBKgLoKJI4AugoIPEBIPwBIPEBKgLsKJI4AuwoIPEBIP0BIPEBKgLwKJI4AvAoIPEBIP4BIPEBKgL0KJI4AvQoIPEBIP8BIPEBKgL4KJI4AvgoIPEBIIACIPEBKgL8KJI4AvwoIPMBQQZqIvMBQTxIDQALQTwhiwIgISDuAUGQA2xqIPIBQQRsaiHvASAgIO4BQYDkAGxqIIsCQQRsaiHwAUMAAAAAIY0CQwAAAAAhjgJDAAAAACGPAkMAAAAAIZACQwAAAAAhkQJDAAAAACGSAkMAAAAAIZMCQwAAAAAhlAJBACGbAgNAIO8BKgKgUyGVAiDvASoCpFMhlgIg8AEqAqBTIZcCIPABKgKkUyGYAiDwASoCqFMhmQIg8AEqAqxTIZoCIJcCIJUCII0CIYoClCCKApIhjQIglwIglgIgjgIhigKUIIoCkiGOAiCYAiCVAiCPAiGKApQgigKSIY8CIJgCIJYCIJACIYoClCCKApIhkAIgmQIglQIgkQIhigKUIIoCkiGRAiCZAiCWAiCSAiGKApQgigKSIZICIJoCIJUCIJMCIYoClCCKApIhkwIgmgIglgIglAIhigKUIIoCkiGUAiDvAUEIaiHvASDwAUGAAmoh8AEgmwJBAWoimwJBMkgNAAsgiwJBCGwg8gFBBGxqIfEBIPEBII0CIPEBKgLQKJI4AtAoIPEBII4CIPEBKgLUKJI4AtQoIPEBII8CIPEBKgLYKJI4AtgoIPEBIJACIPEBKgLcKJI4AtwoIPEBIJECIPEBKgLgKJI4AuAoIPEBIJICIPEBKgLkKJI4AuQoIPEBIJMCIPEBKgLoKJI4AugoIPEBIJQCIPEBKgLsKJI4AuwoIO4BQQFqIu4BIABIDQALRAAAAAAAAPA/IAKjIZwCICQgnAKiISQgJSCcAqIhJSAAQQFKBEBBACGdAgNAIJ0CQQRsIJ0CQQRs/V0C0Cj9XyCcAv0U/fIB/V79WwLQKAAgnQJBAmoinQJBgAFIDQALQQAhngIDQCCeAkEEbCCeAkEEbP1dAtBM/V8gnAL9FP3yAf1e/VsC0EwAIJ4CQQJqIp4CQcAASA0AC0EAIZ8CA0AgnwJBBGwgnwJBBGz9XQLQUP1fIJwC/RT98gH9Xv1bAtBQACCfAkECaiKfAkEQSA0ACwtBACGgAgNAIKACQQRsIKACQQRs/QAC0Ez9CwLQTiCgAkEEaiKgAkHAAEgNAAtBACAltjgCkFEgJA8LWQMBfQF7AX8gALYiAf0TIQJBACEDA0AgAyAD/QACACAD/QAC0CggAv3mAf3lAf0LAgAgA0EQaiIDQcAoSA0AC0HAKCEDIAMgAyoCACADKgLQKCABlJM4AgALAN0cBG5hbWUABgVicGdlbgElBAAHZm9yd2FyZAEEbG9zcwIIZ3JhZGllbnQDCXNnZFVwZGF0ZQKmHAQAdwAFYmF0Y2gBCGNhcGFjaXR5AgdiYXRjaF9uAwVoMV9hdAQFYzFfYXQFBXQzX2F0BgZ6eDFfYXQHBXQ0X2F0CAV6MV9hdAkKY19uZXh0MV9hdAoFdDVfYXQLBWExX2F0DAZvdXRfYXQNAmIyDgFpDwFzEANpXzERA2lfMhIBdBMDc18xFANpXzMVA2lfNBYCcGEXAnBiGAN0XzEZA2lfNRoCczAbAnQwHANhY2MdBWFjY18xHgVhY2NfMh8FYWNjXzMgBWFjY180IQVhY2NfNSIFYWNjXzYjBWFjY183JAJhdiUEYXZfMSYEYXZfMicEYXZfMygCYnYpBGJ2XzEqA3RtcCsCcG8sBXRtcF8xLQV0bXBfMi4FdG1wXzMvBHQwXzEwBWFjY184MQVhY2NfOTIGYWNjXzEwMwZhY2NfMTE0BGF2XzQ1BGF2XzU2BGF2XzY3BGF2Xzc4BGJ2XzI5BHBvXzE6A3NfMjsDaV82PANpXzc9CHNpZ21vaWQ0PgtzaWdtb2lkX2FyZz8DdF8yQAN0XzNBA3RfNEIDdF81QwN0XzZEA3RfN0UDdF84RgN0XzlHBHRfMTBIBHRfMTFJCnNpZ21vaWQ0XzFKDXNpZ21vaWRfYXJnXzFLBHRfMTJMBHRfMTNNBHRfMTROBHRfMTVPBHRfMTZQBHRfMTdRBHRfMThSBHRfMTlTBHRfMjBUBHRfMjFVBXRhbmg0Vgh0YW5oX2FyZ1cEdF8yMlgEdF8yM1kEdF8yNFoEdF8yNVsEdF8yNlwEdF8yN10DaV84Xg1zaWdtb2lkX2FyZ18yXwR0XzI4YAR0XzI5YQR0XzMwYgR0XzMxYwR0XzMyZAR0XzMzZQR0XzM0ZgR0XzM1ZwR0XzM2aAR0XzM3aQp0YW5oX2FyZ18xagR0XzM4awR0XzM5bAR0XzQwbQR0XzQxbgR0XzQybwR0XzQzcANzXzNxA2lfOXIEaV8xMHMDc180dARpXzExdQNzXzV2AnQ2AX4ABWJhdGNoAQhjYXBhY2l0eQIHYmF0Y2hfbgMFaDFfYXQEBWMxX2F0BQV0M19hdAYGengxX2F0BwV0NF9hdAgFejFfYXQJCmNfbmV4dDFfYXQKBXQ1X2F0CwVhMV9hdAwKdGFyZ2V0c19hdA0CYjIOAWkPBW1lYW5MEAFzEQNpXzESA2lfMhMBdBQDc18xFQNpXzMWA2lfNBcCcGEYAnBiGQN0XzEaA2lfNRsCczAcAnQwHQNhY2MeBWFjY18xHwVhY2NfMiAFYWNjXzMhBWFjY180IgVhY2NfNSMFYWNjXzYkBWFjY183JQJhdiYEYXZfMScEYXZfMigEYXZfMykCYnYqBGJ2XzErA3RtcCwCcG8tBXRtcF8xLgV0bXBfMi8FdG1wXzMwBHQwXzExBWFjY184MgVhY2NfOTMGYWNjXzEwNAZhY2NfMTE1BGF2XzQ2BGF2XzU3BGF2XzY4BGF2Xzc5BGJ2XzI6BHBvXzE7A3NfMjwDaV82PQNpXzc+CHNpZ21vaWQ0PwtzaWdtb2lkX2FyZ0ADdF8yQQN0XzNCA3RfNEMDdF81RAN0XzZFA3RfN0YDdF84RwN0XzlIBHRfMTBJBHRfMTFKCnNpZ21vaWQ0XzFLDXNpZ21vaWRfYXJnXzFMBHRfMTJNBHRfMTNOBHRfMTRPBHRfMTVQBHRfMTZRBHRfMTdSBHRfMThTBHRfMTlUBHRfMjBVBHRfMjFWBXRhbmg0Vwh0YW5oX2FyZ1gEdF8yMlkEdF8yM1oEdF8yNFsEdF8yNVwEdF8yNl0EdF8yN14DaV84Xw1zaWdtb2lkX2FyZ18yYAR0XzI4YQR0XzI5YgR0XzMwYwR0XzMxZAR0XzMyZQR0XzMzZgR0XzM0ZwR0XzM1aAR0XzM2aQR0XzM3agp0YW5oX2FyZ18xawR0XzM4bAR0XzM5bQR0XzQwbgR0XzQxbwR0XzQycAR0XzQzcQNzXzNyA2lfOXMEaV8xMHQDc180dQRpXzExdgNzXzV3AXl4AnQ2eQJ6MnoEZF96MnsFdG1wXzR8AnQ3fQRpbnZCAqECAAViYXRjaAEIY2FwYWNpdHkCB2JhdGNoX24DBWgxX2F0BAVjMV9hdAUFdDNfYXQGBnp4MV9hdAcFdDRfYXQIBXoxX2F0CQV0OF9hdAoFdDlfYXQLBnQxMF9hdAwGdDExX2F0DQpjX25leHQxX2F0DgZ0MTJfYXQPBXQ1X2F0EAZ0MTNfYXQRBnQxNF9hdBIGdDE1X2F0EwZ0MTZfYXQUBnQxN19hdBUGdDE4X2F0FgZ0MTlfYXQXBWExX2F0GAp0YXJnZXRzX2F0GQZ0MjBfYXQaB2RfaDFfYXQbB2RfYzFfYXQcDGRfY19uZXh0MV9hdB0JZF9jMSQxX2F0HgdkX3oxX2F0HwlkX2gxJDFfYXQgBnQyN19hdCEGdDI5X2F0IgJiMiMBaSQFbWVhbkwlBGRfYjImAXMnA2lfMSgDaV8yKQF0KgNzXzErA2lfMywDaV80LQJwYS4CcGIvA3RfMTADaV81MQJzMDICdDAzA2FjYzQFYWNjXzE1BWFjY18yNgVhY2NfMzcFYWNjXzQ4BWFjY181OQVhY2NfNjoFYWNjXzc7AmF2PARhdl8xPQRhdl8yPgRhdl8zPwJidkAEYnZfMUEDdG1wQgJwb0MFdG1wXzFEBXRtcF8yRQV0bXBfM0YEdDBfMUcFYWNjXzhIBWFjY185SQZhY2NfMTBKBmFjY18xMUsEYXZfNEwEYXZfNU0EYXZfNk4EYXZfN08EYnZfMlAEcG9fMVEDc18yUgNpXzZTA2lfN1QLc2lnbW9pZF9hcmdVA3RfMlYDdF8zVwN0XzRYA3RfNVkDdF82WgN0XzdbA3RfOFwDdF85XQR0XzEwXgR0XzExXwNpXzhgDXNpZ21vaWRfYXJnXzFhBHRfMTJiBHRfMTNjBHRfMTRkBHRfMTVlBHRfMTZmBHRfMTdnBHRfMThoBHRfMTlpBHRfMjBqBHRfMjFrA2lfOWwIdGFuaF9hcmdtBHRfMjJuBHRfMjNvBHRfMjRwBHRfMjVxBHRfMjZyBHRfMjdzBGlfMTB0DXNpZ21vaWRfYXJnXzJ1BHRfMjh2BHRfMjl3BHRfMzB4BHRfMzF5BHRfMzJ6BHRfMzN7BHRfMzR8BHRfMzV9BHRfMzZ+BHRfMzd/BGlfMTGAAQRpXzEygQEKdGFuaF9hcmdfMYIBBHRfMziDAQR0XzM5hAEEdF80MIUBBHRfNDGGAQR0XzQyhwEEdF80M4gBBGlfMTOJAQNzXzOKAQRpXzE0iwEEaV8xNYwBBGlfMTaNAQRpXzE3jgEEaV8xOI8BBGlfMTmQAQRpXzIwkQEEaV8yMZIBBGlfMjKTAQNzXzSUAQRpXzIzlQEDc181lgEBeZcBAnQ2mAECejKZAQRkX3oymgEFdG1wXzSbAQJ0N5wBBGlfMjSdAQRpXzI1ngEDc182nwEEaV8yNqABBGlfMjehAQR0XzQ0ogEDc183owEEaV8yOKQBBGlfMjmlAQRpXzMwpgEEaV8zMacBBGlfMzKoAQRpXzMzqQECcHaqAQJwc6sBBHBvXzKsAQFqrQEEczBfMa4BAnIwrwEGYWNjXzEysAEGYWNjXzEzsQEGYWNjXzE0sgEGYWNjXzE1swEGYWNjXzE2tAEGYWNjXzE3tQEGYWNjXzE4tgEGYWNjXzE5twECdna4AQR2dl8xuQEEdnZfMroBBHZ2XzO7AQJzc7wBBHNzXzG9AQFyvgEEcjBfMb8BBmFjY18yMMABBmFjY18yMcEBBmFjY18yMsIBBmFjY18yM8MBBHZ2XzTEAQR2dl81xQEEdnZfNsYBBHZ2XzfHAQRzc18yyAEDcl8xyQEDc184ygEEaV8zNMsBBGlfMzXMAQRpXzM2zQEDc185zgEBbM8BA3JfMtABA2xfMdEBBGlfMzfSAQVzY2FsZdMBB3NjYWxlX3bUAQRyb3dz1QEFY2h1bmvWAQljaHVua19lbmTXAQRrZWVw2AEIa2VlcF9vbGTZAQRwdl8x2gEEcHNfMdsBBHBvXzPcAQNqXzHdAQRpXzM43gEEcjBfMt8BBmFjY18yNOABBmFjY18yNeEBBmFjY18yNuIBBmFjY18yN+MBBmFjY18yOOQBBmFjY18yOeUBBmFjY18zMOYBBmFjY18zMecBBHZ2XzjoAQR2dl856QEFdnZfMTDqAQV2dl8xMesBBHNzXzPsAQRzc1807QEDcl8z7gEEc18xMO8BBHB2XzLwAQRwc18y8QEEcG9fNPIBBWpfY29s8wEEaV8zOfQBBHIwXzP1AQZhY2NfMzL2AQZhY2NfMzP3AQZhY2NfMzT4AQZhY2NfMzX5AQZhY2NfMzb6AQZhY2NfMzf7AQZhY2NfMzj8AQZhY2NfMzn9AQZhY2NfNDD+AQZhY2NfNDH/AQZhY2NfNDKAAgZhY2NfNDOBAgV2dl8xMoICBXZ2XzEzgwIEc3NfNYQCBHNzXzaFAgRzc183hgIEc3NfOIcCBHNzXzmIAgVzc18xMIkCA3JfNIoCBXRtcF81iwIGaV9yZXN0jAIEcjBfNI0CBmFjY180NI4CBmFjY180NY8CBmFjY180NpACBmFjY180N5ECBmFjY180OJICBmFjY180OZMCBmFjY181MJQCBmFjY181MZUCBXZ2XzE0lgIFdnZfMTWXAgVzc18xMZgCBXNzXzEymQIFc3NfMTOaAgVzc18xNJsCA3JfNZwCBGludkKdAgRpXzQwngIEaV80MZ8CBGlfNDKgAgRpXzQzAwQAAmxyAQRyYXRlAgVyYXRlcwMCYXQ=";
 
 /** The parts of the WebAssembly API the kernels use, typed here so that the module needs no DOM or Node types. */
 interface WasmApi {
@@ -2269,7 +2123,7 @@ function wasmKernels(): Kernels | null {
  */
 function reserveKernels(k: Kernels, batch: number): void {
   if (batch <= k.capacity) return;
-  const bytes = 10656 + batch * 36776;
+  const bytes = 10656 + batch * 36520;
   const pages = Math.ceil((bytes - k.memory.buffer.byteLength) / 65536);
   if (pages > 0) k.memory.grow(pages);
   const buffer = k.memory.buffer;

@@ -59,6 +59,35 @@ describe("inline", () => {
     expect(countStmts(inline(body, (n) => n === tNode), (s) => s.k === "store" && s.buf === tBuf)).toBe(1);
   });
 
+  it("computes an elementwise value read only by a concat straight into its part of the concat (as an LSTM's gate deltas)", () => {
+    // y = concat(tanh(x), x): tanh(x) stored in `t`, then copied into the first half of y
+    const g = new Graph();
+    const x = g.input("x", [N]);
+    const t = g.tanh(x);
+    const y = g.concat([t, x], 0);
+    const b = new HandBuffers({ paramCount: 0, inputSize: N, targetSize: 0, outputSize: 2 * N });
+    const tBuf = b.work(N);
+    const [s, i, j, k] = [loopVar("s", "batch"), loopVar("i", N), loopVar("j", N), loopVar("k", N)];
+    const body: Stmt[] = [
+      loop(
+        s,
+        [
+          loop(i, [{ k: "store", buf: tBuf, index: idx(0, [i, 1]), value: op("tanh", load(b.inputs, idx(0, [s, N], [i, 1]))), mode: "=", node: t }]),
+          loop(j, [{ k: "store", buf: b.out, index: idx(0, [s, 2 * N], [j, 1]), value: load(tBuf, idx(0, [j, 1])), mode: "=", node: y }]),
+          loop(k, [{ k: "store", buf: b.out, index: idx(N, [s, 2 * N], [k, 1]), value: load(b.inputs, idx(0, [s, N], [k, 1])), mode: "=", node: y }]),
+        ],
+        "samples",
+      ),
+    ];
+    const after = inline(body, (n) => n === y);
+    expect(countStmts(after, (st) => st.k === "store" && st.buf === tBuf)).toBe(0);
+    for (const batch of [1, 3]) {
+      const options = { batch, precision: "f32", seed: batch } as const;
+      // the value was rounded to the array's type where it was stored, and is where it is stored now: the same bits in f32
+      expectAgree("y = concat(tanh(x), x)", run(after, b.sizes, options), run(body, b.sizes, options), "bits");
+    }
+  });
+
   it("preserves results on random networks (f64 bit-equal, f32 within 1e-5)", () => {
     const meaningful = expectPassPreserves("inline", { f64: "bits", f32: { tolerance: 1e-5 } });
     expect(meaningful).toBeGreaterThan(100);

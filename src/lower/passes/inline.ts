@@ -2,7 +2,8 @@
  * Inlining: a value stored once and read once, element for element, is computed where it is read instead
  * (fusion of producer and consumer: no store, no load, no buffer). The reader's comment spells the value out.
  *   - elementwise values (and broadcasts and parts of tensors, which read one element each) are inlined into
- *     elementwise readers, sums and batch-mean accumulations;
+ *     elementwise readers, sums and batch-mean accumulations, and into a concat, which then computes each part in its
+ *     place (an LSTM's four gate deltas straight into δz, with no buffer and no copy);
  *   - any value with one definition is inlined into the batch mean that is its only reader (so `d_W += δ ⊗ a`
  *     accumulates the product directly);
  *   - a comparison read only as the condition of selects is inlined into all of them.
@@ -379,9 +380,9 @@ function readPlan(def: Site, read: Read, node: Node): Map<Var, Var> | undefined 
   const reader = readerNode(read.site.stmt);
   if (!reader || read.site.conditional || read.site.pos < def.pos) return undefined;
   // the batch mean of a value takes it in place whatever its op; other readers take elementwise values
-  // as a sum over a recurrence's steps does
+  // as a sum over a recurrence's steps does, and a concat each of its parts
   const meanOfIt = (reader.op === "batchMean" || reader.op === "loopSum") && reader.inputs[0] === node;
-  const elementwiseInto = readsOneElement(node) && (isElementwise(reader.op) || reader.op === "sum" || reader.op === "batchMean" || reader.op === "loopSum");
+  const elementwiseInto = readsOneElement(node) && (isElementwise(reader.op) || reader.op === "concat" || reader.op === "sum" || reader.op === "batchMean" || reader.op === "loopSum");
   if (!meanOfIt && !elementwiseInto) return undefined;
   if (sampleLoop(def) !== sampleLoop(read.site)) return undefined;
   // a value of a recurrence's step is read in the same step: the stored sequence of another loop is not the value
