@@ -45,7 +45,7 @@ describe("the CNN benchmark's network", () => {
 });
 
 describe("the CNN peers agree with bpgen", async () => {
-  const m = loadModule<Float32Array>((await compile(cnnSpec(SHAPE), { precision: "f32" })).source);
+  const m = loadModule<Float32Array>((await compile(cnnSpec(SHAPE), { precision: "f32", format: false })).source);
   const peers: [string, () => Promise<{ run: PeerRun; cannotTrain: string | null }>][] = [
     ["jax-js", async () => ({ run: await cnnJaxRun(SHAPE, weights, data), cannotTrain: null })],
     ["TF.js cpu", () => cnnTfRun("cpu", SHAPE, weights, data)],

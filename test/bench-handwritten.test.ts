@@ -24,7 +24,7 @@ function setup(net: RefNet): Promise<Setup> {
   let s = setups.get(net.id);
   if (!s) {
     s = (async () => {
-      const bp = loadModule<Float64Array>((await compile(net.spec, { precision: "f64" })).source);
+      const bp = loadModule<Float64Array>((await compile(net.spec, { precision: "f64", format: false })).source);
       const p = bp.initParams(1);
       // move off constant initialisations (softmax_10_20_2), so every unit differs
       const rand = seeded(5);

@@ -43,7 +43,7 @@ describe("hand-written LSTM", () => {
 
   it("matches bpgen's f64 module of the unrolled net (loss and gradient)", async () => {
     const spec = lstmUnrolled(SHAPE.steps, { units: SHAPE.units, input: SHAPE.features, output: SHAPE.outputs, loss: "mse" });
-    const m = loadModule<Float64Array>((await compile(spec, { precision: "f64" })).source);
+    const m = loadModule<Float64Array>((await compile(spec, { precision: "f64", format: false })).source);
     expect(m.meta.params.map((p) => p.name)).toEqual(["Wi", "Wh", "b", "V", "d"]);
     const gb = new Float64Array(m.meta.paramCount);
     expect(relErr(m.gradient(p64, x64, y64, gb, SHAPE.batch), J)).toBeLessThan(1e-12);

@@ -7,6 +7,8 @@
  */
 import { describe, it, expect } from "vitest";
 import { gradcheck } from "../src/check/gradcheck.ts";
+import { compile } from "../src/pipeline.ts";
+import { withKernels } from "./helpers/kernels.ts";
 import type { TargetKind } from "../src/check/data.ts";
 import type { NetModule } from "../src/check/module.ts";
 import type { NetSpec } from "../src/spec/types.ts";
@@ -234,7 +236,8 @@ describe("xor_sigmoid: 2→4 sigmoid → 1 sigmoid, binary cross-entropy", () =>
 
   it("the generated gradient computes the output delta as a2 − y", async () => {
     for (const precision of ["f64", "f32"] as const) {
-      const { source } = precision === "f64" ? await buildExample("xor_sigmoid", "f64") : await buildExample("xor_sigmoid", "f32");
+      // the module as a user reads it: formatted
+      const { source } = await compile(exampleSpec("xor_sigmoid"), withKernels({ precision, sourceFile: "examples/xor_sigmoid.json" }));
       const body = kernelText(source, "gradient");
       expect(body.length, `${precision}: gradient kernel in the source`).toBeGreaterThan(0);
       expect(body, `${precision}: output delta`).toMatch(/^\s*(?:const|let)\s+d_z2\s*=\s*a2\s*-\s*y\s*;/m);

@@ -185,7 +185,7 @@ describe("limits", () => {
     // parameter used in ~500 equations makes a ~500-term sum in its gradient, which prettier cannot format.
     const equations = ["y0 = w * x", ...Array.from({ length: 497 }, (_, i) => `y${i + 1} = tanh(y${i}) + 0.5`)];
     const spec: EquationNetSpec = { name: "deep", params: { w: { shape: [] } }, inputs: { x: [] }, targets: { t: [] }, equations, output: "y497", loss: "(y497 - t)^2" };
-    const m = loadModule((await compile(spec, { precision: "f64" })).source);
+    const m = loadModule((await compile(spec, { precision: "f64", format: false })).source);
     const g = new Float64Array(1);
     expect(Number.isFinite(m.gradient(Float64Array.of(0.9), Float64Array.of(0.5), Float64Array.of(0.1), g, 1))).toBe(true);
     expect(Number.isFinite(g[0])).toBe(true);
@@ -251,8 +251,8 @@ describe("hostile names that bpgen accepts", () => {
 
   it("compile to modules that compute exactly what the plain network computes (f64 and f32)", async () => {
     for (const precision of ["f64", "f32"] as const) {
-      const plain = loadModule((await compile(network(PLAIN), { precision })).source);
-      const hostile = loadModule((await compile(network(HOSTILE), { precision })).source);
+      const plain = loadModule((await compile(network(PLAIN), { precision, format: false })).source);
+      const hostile = loadModule((await compile(network(HOSTILE), { precision, format: false })).source);
       expect(hostile.meta.name).toBe("__proto__");
       expect(hostile.meta.params.map((p) => p.name)).toEqual(["toString", "valueOf", "hasOwnProperty", "isPrototypeOf"]);
       expect(run(hostile)).toEqual(run(plain));
@@ -262,9 +262,9 @@ describe("hostile names that bpgen accepts", () => {
   });
 
   it("a user function named like a builtin (sigmoid) is the user's function", async () => {
-    const m = loadModule((await compile(network(HOSTILE), { precision: "f64" })).source);
-    const softsign = loadModule((await compile({ ...network(PLAIN), functions: { soft: "x / (1 + abs(x))" } }, { precision: "f64" })).source);
-    const sigmoid = loadModule((await compile({ ...network(PLAIN), functions: { soft: "1 / (1 + exp(-x))" } }, { precision: "f64" })).source);
+    const m = loadModule((await compile(network(HOSTILE), { precision: "f64", format: false })).source);
+    const softsign = loadModule((await compile({ ...network(PLAIN), functions: { soft: "x / (1 + abs(x))" } }, { precision: "f64", format: false })).source);
+    const sigmoid = loadModule((await compile({ ...network(PLAIN), functions: { soft: "1 / (1 + exp(-x))" } }, { precision: "f64", format: false })).source);
     expect(run(m)).toEqual(run(softsign));
     expect(run(m)).not.toEqual(run(sigmoid));
   });

@@ -45,7 +45,7 @@ function randomArray(precision: Precision, n: number, next: () => number): Float
 
 async function compare(name: string, precision: Precision): Promise<void> {
   const spec = exampleSpec(name);
-  const { source } = await compile(spec, { precision, kernels: "js", sourceFile: `examples/${name}.json` });
+  const { source } = await compile(spec, { precision, kernels: "js", sourceFile: `examples/${name}.json`, format: false });
   const generated: NetModule = loadModule(source);
   const interpreted: InterpretedModule = compileForInterpreter(spec, precision);
   const { meta } = generated;

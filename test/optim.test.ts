@@ -27,8 +27,8 @@ let m32: NetModule<Float32Array>;
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
-  m64 = loadTrainable<Float64Array>((await compileFile(XOR, withKernels({ precision: "f64" }))).source);
-  m32 = loadTrainable<Float32Array>((await compileFile(XOR, withKernels({ precision: "f32" }))).source);
+  m64 = loadTrainable<Float64Array>((await compileFile(XOR, withKernels({ precision: "f64", format: false }))).source);
+  m32 = loadTrainable<Float32Array>((await compileFile(XOR, withKernels({ precision: "f32", format: false }))).source);
 });
 
 type Full = Required<OptimizerConfig>;
@@ -226,7 +226,7 @@ describe("createOptimizer", () => {
   });
 
   it("trainStep refuses another network's optimizer state", async () => {
-    const other = loadTrainable<Float64Array>((await compileFile(join(ROOT, "examples", "chain3.json"), withKernels({ precision: "f64" }))).source);
+    const other = loadTrainable<Float64Array>((await compileFile(join(ROOT, "examples", "chain3.json"), withKernels({ precision: "f64", format: false }))).source);
     const p = m64.initParams(1);
     const x = new Float64Array(2 * m64.meta.inputSize);
     const y = new Float64Array(2 * m64.meta.targetSize);
@@ -269,7 +269,7 @@ describe("createOptimizer", () => {
     writeFileSync(bad, JSON.stringify({ ...spec, optimizer: { type: "adam", lr: -1 } }));
     expect(() => loadSpec(bad)).toThrow(/optimizer\.lr/);
     // the module still compiles with the key present
-    const m = loadTrainable((await compile(loadSpec(ok).spec, withKernels({}))).source);
+    const m = loadTrainable((await compile(loadSpec(ok).spec, withKernels({ format: false }))).source);
     expect(m.createOptimizer({ type: "sgd" }).config.type).toBe("sgd");
   });
 });

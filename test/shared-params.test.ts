@@ -35,8 +35,8 @@ function tiedNet(uses: number, via: Via, n: number): EquationNetSpec {
 }
 
 async function check(spec: EquationNetSpec, batch: number): Promise<void> {
-  const m64 = loadModule<Float64Array>((await compile(structuredClone(spec), withKernels({ precision: "f64" }))).source);
-  const m32 = loadModule<Float32Array>((await compile(structuredClone(spec), withKernels({ precision: "f32" }))).source);
+  const m64 = loadModule<Float64Array>((await compile(structuredClone(spec), withKernels({ precision: "f64", format: false }))).source);
+  const m32 = loadModule<Float32Array>((await compile(structuredClone(spec), withKernels({ precision: "f32", format: false }))).source);
   const report = gradcheck(m64, m32, { seed: 7, batch });
   const failed = report.rows.filter((r) => !r.ok).map((r) => `${r.param}: rel ${r.maxRelError.toExponential(2)}, f32 ${r.f32RelError.toExponential(2)}`);
   expect(failed, `${spec.name} batch ${batch}`).toEqual([]);

@@ -32,7 +32,7 @@ function net(equation: string, shapes: Readonly<Record<string, readonly number[]
 
 async function errorOf(equation: string): Promise<{ message: string; suggestion?: string }> {
   try {
-    await compile(net(equation), { precision: "f64", kernels: "js" });
+    await compile(net(equation), { precision: "f64", kernels: "js", format: false });
   } catch (e) {
     if (!(e instanceof BpgenError)) throw e;
     const [d] = e.details;
@@ -77,7 +77,7 @@ describe("suggestions for unknown functions", () => {
 
   it("sin, pow, cot and erf are functions of their own (once suggested as sign, log, dot and exp)", async () => {
     for (const f of ["sin(x)", "pow(alpha, 2)", "cot(x)", "erf(x)"]) {
-      const result = await compile(net(`sum(${f})`), { precision: "f64", kernels: "js" });
+      const result = await compile(net(`sum(${f})`), { precision: "f64", kernels: "js", format: false });
       expect(result.source, f).toContain("export function gradient");
     }
   });
@@ -87,7 +87,7 @@ describe("suggestions for unknown functions", () => {
       if (instead === undefined) continue;
       const text = instead.replace(/\bn\b/g, "3");
       const attempt = (shapes: Readonly<Record<string, readonly number[]>>) =>
-        compile(net(`sum(${text})`, shapes), { precision: "f64", kernels: "js" }).then(
+        compile(net(`sum(${text})`, shapes), { precision: "f64", kernels: "js", format: false }).then(
           (r) => r.source.includes("export function gradient"),
           (e: unknown) => `${name}: ${instead}: ${e instanceof Error ? e.message : String(e)}`,
         );
@@ -98,7 +98,7 @@ describe("suggestions for unknown functions", () => {
 
   it("layer activations get the same advice", async () => {
     const spec: LayerNetSpec = { name: "act", input: 2, layers: [{ type: "dense", units: 2, activation: "expit" }], loss: "mse" };
-    const error = await compile(spec, { precision: "f64", kernels: "js" }).then(
+    const error = await compile(spec, { precision: "f64", kernels: "js", format: false }).then(
       () => undefined,
       (e: unknown) => e,
     );

@@ -14,8 +14,8 @@ let xor: NetModule<Float32Array>;
 let mnist: NetModule<Float32Array>;
 
 beforeAll(async () => {
-  xor = loadModule<Float32Array>((await compileFile(join(ROOT, "examples", "xor_sigmoid.json"), withKernels({}))).source);
-  mnist = loadModule<Float32Array>((await compileFile(join(ROOT, "examples", "mnist_mlp.json"), withKernels({}))).source);
+  xor = loadModule<Float32Array>((await compileFile(join(ROOT, "examples", "xor_sigmoid.json"), withKernels({ format: false }))).source);
+  mnist = loadModule<Float32Array>((await compileFile(join(ROOT, "examples", "mnist_mlp.json"), withKernels({ format: false }))).source);
 });
 
 const X = new Float32Array([0, 0, 0, 1, 1, 0, 1, 1]);

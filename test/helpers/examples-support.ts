@@ -27,11 +27,11 @@ export interface Compiled<T extends Float32Array | Float64Array> {
   module: NetModule<T>;
 }
 
-/** Compiles a spec and loads the generated module. */
+/** Compiles a spec and loads the generated module: not formatted (prettier's layout is test/format.test.ts's subject, and most of a compile's time). */
 export async function build(spec: NetSpec, precision: "f64"): Promise<Compiled<Float64Array>>;
 export async function build(spec: NetSpec, precision: "f32"): Promise<Compiled<Float32Array>>;
 export async function build(spec: NetSpec, precision: Precision): Promise<Compiled<Float32Array | Float64Array>> {
-  const { source } = await compile(spec, withKernels({ precision, sourceFile: `examples/${spec.name}.json` }));
+  const { source } = await compile(spec, withKernels({ precision, sourceFile: `examples/${spec.name}.json`, format: false }));
   return { source, module: loadModule(source) };
 }
 

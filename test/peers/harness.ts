@@ -180,7 +180,7 @@ async function compileModule(spec: EquationNetSpec, v: Variant): Promise<Gradien
     const m = net.module(v.precision);
     return { meta: { ...m.meta, params: net.params() }, gradient: (p, x, y, g, batch) => m.gradient(p, x, y, g, batch) };
   }
-  const result = await compile(spec, { precision: v.precision, kernels: v.engine });
+  const result = await compile(spec, { precision: v.precision, kernels: v.engine, format: false });
   return loadModule(result.source);
 }
 
