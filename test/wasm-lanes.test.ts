@@ -135,12 +135,15 @@ const GATES_EXACT: EquationNetSpec = {
 };
 
 describe("a statement f32 lanes compute exactly, in a loop of f64 lanes", () => {
-  it("is stored from its four f32 lanes at once, with the bits of the loop's last elements, computed one at a time", async () => {
+  it("is stored from its four f32 lanes at once, with the bits of the loop's last elements, computed one at a time (and the f64 halves of the others, also at once)", async () => {
     const wasm = (await compile(GATES_EXACT, { kernels: "wasm", precision: "f32" })).source;
     const text = await wasmToText(kernelBytes(wasm));
     const forward = text.slice(text.indexOf("(func $forward"), text.indexOf("(func", text.indexOf("(func $forward") + 1));
     // u: four lanes of c loaded, their tanh stored in one store (no f64 halves, no conversions)
     expect(forward).toMatch(/v128\.load offset=\d+ align=4\n\s*call \$math\.tanh\.f32x4\n\s*v128\.store offset=/);
+    // c: its two f64 halves rounded and stored as one vector, which the next statement's four-lane load can be
+    // forwarded from (two 8-byte stores cannot be)
+    expect(forward).toMatch(/f32x4\.demote_f64x2_zero\n\s*i8x16\.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23\n\s*v128\.store offset=/);
     const m = loadModule<Float32Array>(wasm);
     const batch = 2;
     const x = new Float32Array(batch * 132);

@@ -516,13 +516,19 @@ export class FunctionEmitter implements ContractionEmitter {
           this.inLanes(f32, () => this.vectorStore(st, s.v));
           continue;
         }
+        if (st.k !== "store") throw new Error("internal: a vector loop holds only stores");
         const calls = boundedCalls(st).map((call) => ({ call, lanes: this.fourLanes(call, s.v) }));
+        // both halves rounded to f32 and stored as one vector: two 8-byte stores read back as one 16-byte load (the
+        // next statement's) cannot be forwarded to it, and stall it until they reach the cache
+        const offset = this.address(st.buf, st.index);
         for (const half of [0, 1] as const) {
           if (half === 1) this.f.localGet(i).i32Const(2).i32Add().localSet(i);
           this.computed = new Map(calls.map((c) => [c.call, { lanes: c.lanes, half }]));
-          this.vectorStore(st, s.v);
+          this.storedVector(st, s.v);
+          this.f.f32x4DemoteF64x2Zero();
         }
         this.computed = undefined;
+        this.f.i8x16Shuffle(LOW_HALVES).v128Store({ offset, align: 4 });
         this.f.localGet(i).i32Const(2).i32Sub().localSet(i);
       }
     }, f32.lanes);
@@ -551,16 +557,18 @@ export class FunctionEmitter implements ContractionEmitter {
   private vectorStore(s: Stmt, v: Var): void {
     if (s.k === "note") return;
     if (s.k !== "store") throw new Error("internal: a vector loop holds only stores");
-    const { f, num } = this;
     const offset = this.address(s.buf, s.index);
-    if (s.mode !== "=") {
-      this.address(s.buf, s.index);
-      num.loadV(f, offset);
-    }
+    this.storedVector(s, v);
+    this.num.storeV(this.f, offset);
+  }
+
+  /** Pushes the vector a store writes at the loop's elements: its value, or the value combined with the old one. */
+  private storedVector(s: Extract<Stmt, { k: "store" }>, v: Var): void {
+    const { f, num } = this;
+    if (s.mode !== "=") num.loadV(f, this.address(s.buf, s.index));
     this.vector(s.value, v);
     // pmax(m, v) is m < v ? v : m, the scalar `max=` lane by lane (a NaN never replaces the maximum)
     if (s.mode !== "=") num.v(f, s.mode === "+=" ? "add" : s.mode === "*=" ? "mul" : "pmax");
-    num.storeV(f, offset);
   }
 
   /** acc += Σ term, `lanes` terms at a time in a vector accumulator, then its lanes and the last terms. */
@@ -1055,6 +1063,8 @@ function roundsLikeF64(e: Expr): boolean {
 
 /** The bytes of an f32x4's lanes 2 and 3 moved to lanes 0 and 1 (i8x16.shuffle), for f64x2.promote_low. */
 const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+/** The low two f32 lanes of two vectors side by side (i8x16.shuffle): the halves a paired loop computed, as one. */
+const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
 
 /**
  * The calls of bounded functions in a store's value whose argument f32 lanes compute as f64 lanes do then round (the
