@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadModule, type NetModule } from "../src/check/module.ts";
+import { loadModule, type NetModule } from "./helpers/load-module.ts";
 import { compile } from "../src/pipeline.ts";
 import type { BackendName } from "../src/render/backends.ts";
 import { arrayType } from "../src/render/interp/interpret.ts";

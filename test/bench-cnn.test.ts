@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadModule } from "../src/check/module.ts";
+import { loadModule } from "./helpers/load-module.ts";
 import { compile } from "../src/pipeline.ts";
 import { ROOT } from "../bench/nets.ts";
 import { cnnBpgenRun } from "../bench/peers/cnn-bpgen.ts";

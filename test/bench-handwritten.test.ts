@@ -5,7 +5,7 @@
  * gradient to float32 accuracy. Batches of 5 and 2 exercise both the register tiles and their edges.
  */
 import { describe, expect, it } from "vitest";
-import { loadModule, type NetModule } from "../src/check/module.ts";
+import { loadModule, type NetModule } from "./helpers/load-module.ts";
 import { compile } from "../src/pipeline.ts";
 import { makeBatch, referenceNets, seeded, type RefNet } from "../bench/nets.ts";
 import { createHandwritten, f32, f64, type HandNet } from "../bench/peers/handwritten.ts";

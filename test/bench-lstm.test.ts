@@ -5,7 +5,7 @@
  * tiny net. Batch 5, 3 units: the products' register tiles and their edges both run.
  */
 import { describe, expect, it } from "vitest";
-import { loadModule } from "../src/check/module.ts";
+import { loadModule } from "./helpers/load-module.ts";
 import { compile } from "../src/pipeline.ts";
 import { lstmUnrolled } from "../bench/lstm-unrolled.ts";
 import { HandLstm, lstmHandRun } from "../bench/peers/lstm-hand.ts";

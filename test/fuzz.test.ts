@@ -16,7 +16,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadModule } from "../src/check/module.ts";
+import { loadModule } from "./helpers/load-module.ts";
 import { compile } from "../src/pipeline.ts";
 import type { NetSpec } from "../src/spec/types.ts";
 import { tempDir } from "./helpers/cli.ts";

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadModule, toJavaScript } from "../src/check/module.ts";
+import { loadModule, toJavaScript } from "./helpers/load-module.ts";
 import { type CompileResult, compileFile } from "../src/pipeline.ts";
 import { withKernels } from "./helpers/kernels.ts";
 import { ROOT, tempDir } from "./helpers/cli.ts";

@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FloatArray, loadModule, type NetModule } from "../src/check/module.ts";
+import { type FloatArray, loadModule, type NetModule } from "./helpers/load-module.ts";
 import { compile } from "../src/pipeline.ts";
 import type { EquationNetSpec } from "../src/spec/types.ts";
 import { ROOT, tempDir } from "./helpers/cli.ts";

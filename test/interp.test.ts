@@ -5,7 +5,7 @@
  */
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadModule, type NetModule } from "../src/check/module.ts";
+import { loadModule, type NetModule } from "./helpers/load-module.ts";
 import { isStateful } from "../src/ir/net.ts";
 import { buildNet, compile, type Precision } from "../src/pipeline.ts";
 import { type FloatArray, arrayType } from "../src/render/interp/interpret.ts";

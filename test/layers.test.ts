@@ -20,7 +20,7 @@ import { viewDag } from "../src/graph/dag.ts";
 import { layersToDot } from "../src/graph/dot-layers.ts";
 import { compileForInspection } from "../src/graph/compiled.ts";
 import { tempDir } from "./helpers/cli.ts";
-import { loadModule } from "../src/check/module.ts";
+import { loadModule } from "./helpers/load-module.ts";
 import { compile } from "../src/pipeline.ts";
 import { InterpretedNet } from "./helpers/interpreted.ts";
 import { makeRng, mismatch, randomArray } from "./helpers/ir-util.ts";

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadModule } from "../src/check/module.ts";
+import { loadModule } from "./helpers/load-module.ts";
 import type { NetModule } from "../src/module-api.ts";
 import { compile } from "../src/pipeline.ts";
 import type { NetSpec } from "../src/spec/types.ts";

@@ -4,7 +4,7 @@
  * on its own it checks both).
  *
  * The numeric tests (test/oracle.test.ts, functions, peer suites, extremes) run the interpreter on the kernel IR;
- * here each backend's generated module (compiled, formatted, transpiled and loaded as a user's would be) must
+ * here each backend's generated module (compiled, its types stripped, and loaded) must
  * compute what the interpreter computes on the same kernel IR (the backend's passes, its tiles and code budget):
  *  - TypeScript kernels: bit-equal (every element the same float, NaN to NaN, −0 to −0);
  *  - WebAssembly kernels: within WASM_TOLERANCE of the largest element of each result. Their math library
@@ -18,7 +18,7 @@ import { readdirSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadModule, type NetModule } from "../src/check/module.ts";
+import { loadModule, type NetModule } from "./helpers/load-module.ts";
 import { isStateful } from "../src/ir/net.ts";
 import { buildNet, compile } from "../src/pipeline.ts";
 import type { BackendName } from "../src/render/backends.ts";

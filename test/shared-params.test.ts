@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { gradcheck } from "../src/check/gradcheck.ts";
-import { loadModule } from "../src/check/module.ts";
+import { loadModule } from "./helpers/load-module.ts";
 import { compile } from "../src/pipeline.ts";
 import { withKernels } from "./helpers/kernels.ts";
 import type { EquationNetSpec } from "../src/spec/types.ts";

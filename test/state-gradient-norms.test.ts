@@ -6,7 +6,7 @@
  * recurrent layers.
  */
 import { describe, expect, it } from "vitest";
-import { loadModule } from "../src/check/module.ts";
+import { loadModule } from "./helpers/load-module.ts";
 import type { NetModule, StatefulNetModule } from "../src/module-api.ts";
 import { compile } from "../src/pipeline.ts";
 import type { NetSpec } from "../src/spec/types.ts";

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadModule, toJavaScript } from "../src/check/module.ts";
+import { loadModule, toJavaScript } from "./helpers/load-module.ts";
 import type { Buffer, KernelFunction, Stmt } from "../src/lower/kernel.ts";
 import { shareAcrossThreads } from "../src/lower/passes/threads.ts";
 import { visitStmts } from "../src/lower/walk.ts";

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadModule, type NetModule } from "../src/check/module.ts";
+import { loadModule, type NetModule } from "./helpers/load-module.ts";
 import { compileFile } from "../src/pipeline.ts";
 import { ROOT } from "./helpers/cli.ts";
 import { withKernels } from "./helpers/kernels.ts";

@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { Worker } from "node:worker_threads";
-import { loadModule, toJavaScript } from "../src/check/module.ts";
+import { loadModule, toJavaScript } from "./helpers/load-module.ts";
 import { compileFile } from "../src/pipeline.ts";
 import { ROOT, tempDir } from "./helpers/cli.ts";
 import "./helpers/chromium.ts";

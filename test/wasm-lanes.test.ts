@@ -6,7 +6,7 @@
  * f64 lanes.
  */
 import { describe, expect, it } from "vitest";
-import { loadModule } from "../src/check/module.ts";
+import { loadModule } from "./helpers/load-module.ts";
 import type { Buffer, Expr, Stmt, Var } from "../src/lower/kernel.ts";
 import { compile } from "../src/pipeline.ts";
 import { runsInLanes } from "../src/render/wasm/function.ts";

@@ -4,7 +4,7 @@
  */
 import { expect } from "vitest";
 import { join } from "node:path";
-import { loadModule, type NetModule } from "../../src/check/module.ts";
+import { loadModule, type NetModule } from "./load-module.ts";
 import { makeRandom, normal } from "../../src/check/data.ts";
 import { compile, type Precision } from "../../src/pipeline.ts";
 import { withKernels } from "./kernels.ts";

@@ -10,7 +10,7 @@ import { Graph } from "../../src/ir/graph.ts";
 import type { Net } from "../../src/ir/net.ts";
 import type { Node } from "../../src/ir/node.ts";
 import { dropoutMask, randomState } from "../../src/ir/random.ts";
-import { loadModule } from "../../src/check/module.ts";
+import { loadModule } from "./load-module.ts";
 import type { FloatArray, StatefulNetModule } from "../../src/module-api.ts";
 import { type Kernels, type Precision, compileNet } from "../../src/pipeline.ts";
 

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { inject } from "vitest";
-import { loadModule } from "../../src/check/module.ts";
+import { loadModule } from "../helpers/load-module.ts";
 import { exportPytorch } from "../../src/interop/pytorch/export.ts";
 import type { AnyNetModule } from "../../src/module-api.ts";
 import { compile } from "../../src/pipeline.ts";

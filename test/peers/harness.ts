@@ -11,7 +11,7 @@
  */
 import { BpgenError } from "../../src/errors.ts";
 import { compile, type Precision } from "../../src/pipeline.ts";
-import { loadModule, type FloatArray } from "../../src/check/module.ts";
+import { loadModule, type FloatArray } from "../helpers/load-module.ts";
 import type { BackendName } from "../../src/render/backends.ts";
 import { InterpretedNet } from "../helpers/interpreted.ts";
 import type { EquationNetSpec } from "../../src/spec/types.ts";
