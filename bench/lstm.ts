@@ -33,7 +33,7 @@ import { loadavg } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { NetModule } from "../src/check/module.ts";
-import type { NetSpec } from "../src/spec/types.ts";
+import type { LayerNetSpec, LayerSpec, NetSpec } from "../src/spec/types.ts";
 import { lstmUnrolled } from "./lstm-unrolled.ts";
 import { readClock } from "./machine.ts";
 import { importModule } from "./module-import.ts";
@@ -69,9 +69,9 @@ function shapeOf(size: string): LstmShape {
   return { ...s, features: FEATURES, outputs: OUTPUTS, batch: BATCH };
 }
 
-/** The layer-form net; its lstm layer type is not in the compiler's types until it lands, hence the cast. */
-function layerSpec(steps: number, units: number): NetSpec {
-  const spec = {
+/** The layer-form net: one lstm layer and a dense head. */
+function layerSpec(steps: number, units: number): LayerNetSpec<LayerSpec> {
+  return {
     name: `lstm_layer_${steps}_h${units}`,
     input: [steps, FEATURES],
     layers: [
@@ -80,10 +80,9 @@ function layerSpec(steps: number, units: number): NetSpec {
     ],
     loss: "mse",
   };
-  return spec as unknown as NetSpec;
 }
 
-function specOf(form: BpgenForm, steps: number, units: number): NetSpec {
+function specOf(form: BpgenForm, steps: number, units: number): NetSpec | LayerNetSpec<LayerSpec> {
   return form === "unrolled" ? lstmUnrolled(steps, { units, input: FEATURES, output: OUTPUTS, loss: "mse" }) : layerSpec(steps, units);
 }
 
