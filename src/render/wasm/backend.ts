@@ -55,9 +55,9 @@ function webAssemblyPart(input: BackendInput): ModulePart {
   const render = (relaxed: boolean) => renderWasm(lowered, (p) => workspaceLayouts(lowered, p), names, { precision: shape.precision, relaxed, threads: input.threads });
   // the relaxed build (opt-in) beside the deterministic one, which engines without relaxed SIMD run
   const builds = { plain: render(false), ...(input.relaxedSimd ? { relaxed: render(true) } : {}) };
-  // a recurrence's cell counts for one step: on two threads each step costs about what a barrier does (≈ 10 µs a step
-  // of the small LSTM), so a step's work is what a thread must be worth; a job of the small LSTM's forward pass at
-  // batch 4 ran 20% slower on two threads than on one
+  // a recurrence's cell counts for one step: on two threads each step of the small LSTM cost about 10 µs more than on
+  // one (the steps' memory-heavy loops slow down when both cores run; BENCHMARKS.md, LSTM), so a step's work is what a
+  // thread must be worth; a job of the small LSTM's forward pass at batch 4 ran 20% slower on two threads than on one
   const work = Object.fromEntries(functionsInOrder(single).map(([name]) => [name, countOps(single.plans[name] as FunctionPlan, { oneStep: true }).perSample]));
   const glue = wasmSection(shape, builds, functionsInOrder(lowered).map(([name]) => name), work);
   return {
