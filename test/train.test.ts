@@ -93,7 +93,7 @@ describe("bpgen train", () => {
     const args = ["--data", IRIS, "--epochs", "40", "--batch", "16", "--validation", "0.2"];
     const sigmoid = await train("deep_sigmoid10", args);
     expect(sigmoid.code).toBe(0);
-    expect(sigmoid.stderr).toMatch(/warning: vanishing gradients in layer 1 \(epoch 1\): gradient norm \S+ < 1\.0e-5/);
+    expect(sigmoid.stderr).toMatch(/warning: vanishing gradients in layer 1 \(epoch 1\): gradient norm \S+ < 1\.0e-5 \(--grad-low\)$/m);
     expect(sigmoid.stdout).toMatch(/remedies: a ReLU-like activation/);
     expect(best(historyOf(sigmoid.dir))?.validation?.accuracy).toBeLessThan(0.5);
     const relu = await train("deep_relu10", args);
@@ -313,5 +313,7 @@ describe("the per-epoch lines", () => {
     expect(lines[3]).toMatch(/loss +2\.50e-5 +val_loss +1\.23e3 /);
     expect(lines[4]).toMatch(/^epoch  10\/100\*/);
     expect(lossColumn(0.1)).toBe("  0.1000");
+    // the epoch's seconds in hundredths, so that an epoch of tens of milliseconds does not read 0.0 s
+    expect(epochLine({ ...record(1, 1, 1, 1), seconds: 0.034 }, 100)).toMatch(/  0\.03 s$/);
   });
 });

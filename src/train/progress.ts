@@ -39,7 +39,8 @@ export function epochLine(r: EpochRecord, epochs: number): string {
     ...(r.validation ? [`val_loss ${lossColumn(r.validation.loss)}`] : []),
     ...(r.train.accuracy !== undefined ? [`acc ${accuracyColumn(r.train.accuracy)}`] : []),
     ...(r.validation?.accuracy !== undefined ? [`val_acc ${accuracyColumn(r.validation.accuracy)}`] : []),
-    `${r.seconds.toFixed(1).padStart(5)} s`,
+    // hundredths: an epoch of a small net takes tens of milliseconds, which tenths would show as 0.0 s
+    `${r.seconds.toFixed(2).padStart(6)} s`,
   ].join("  ");
 }
 

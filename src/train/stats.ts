@@ -137,9 +137,13 @@ export const REMEDIES: Record<HealthWarning["kind"], string[]> = {
   ],
 };
 
-/** Why a warning was given, e.g. "gradient norm 2.9e-5 = 6.4e-5 × the largest layer's (0.45)". */
+/**
+ * Why a warning was given, with the bound it crossed and the option that sets the bound, e.g.
+ * "gradient norm 2.9e-5 = 6.4e-5 × the largest layer's (0.45); 6.4e-5 < 0.001 (--grad-ratio)".
+ */
 export function warningReason(w: HealthWarning, t: HealthThresholds, fmt: (v: number) => string): string {
-  if (w.kind === "exploding") return `gradient norm ${fmt(w.norm)} > ${fmt(t.high)}`;
-  if (w.norm < t.low) return `gradient norm ${fmt(w.norm)} < ${fmt(t.low)}`;
-  return `gradient norm ${fmt(w.norm)} = ${fmt(w.norm / w.largest)} × the largest layer's (${fmt(w.largest)}) < ${fmt(t.ratio)} ×`;
+  if (w.kind === "exploding") return `gradient norm ${fmt(w.norm)} > ${fmt(t.high)} (--grad-high)`;
+  if (w.norm < t.low) return `gradient norm ${fmt(w.norm)} < ${fmt(t.low)} (--grad-low)`;
+  const r = fmt(w.norm / w.largest);
+  return `gradient norm ${fmt(w.norm)} = ${r} × the largest layer's (${fmt(w.largest)}); ${r} < ${fmt(t.ratio)} (--grad-ratio)`;
 }

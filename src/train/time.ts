@@ -123,10 +123,14 @@ export function timeRemedies(kind: TimeWarning["kind"], cells: readonly (Cell | 
     : ["clip the gradient (--clip-norm 1, or --clip-value 0.5)", "a smaller learning rate (--lr)", ...gated, shorter];
 }
 
-/** Why a warning was given, e.g. "‖∂L/∂h_0‖ 2.1e-9 = 3.3e-8 × ‖∂L/∂h_49‖ (0.064) < 0.001 ×". */
+/**
+ * Why a warning was given, the ratio against the bound it crossed and the option that sets the bound, e.g.
+ * "‖∂L/∂h_0‖ 2.1e-9 = 3.3e-8 × ‖∂L/∂h_49‖ (0.064); 3.3e-8 < 0.001 (--time-ratio)".
+ */
 export function timeWarningReason(w: TimeWarning, ratio: number, fmt: (v: number) => string): string {
-  const relation = w.kind === "vanishing" ? `< ${fmt(ratio)} ×` : `> ${fmt(1 / ratio)} ×`;
-  return `‖∂L/∂h_0‖ ${fmt(w.first)} = ${fmt(timeRatio(w))} × ‖∂L/∂h_${w.steps - 1}‖ (${fmt(w.last)}) ${relation}`;
+  const r = fmt(timeRatio(w));
+  const bound = w.kind === "vanishing" ? `${r} < ${fmt(ratio)} (--time-ratio)` : `${r} > ${fmt(1 / ratio)} (1 / --time-ratio)`;
+  return `‖∂L/∂h_0‖ ${fmt(w.first)} = ${r} × ‖∂L/∂h_${w.steps - 1}‖ (${fmt(w.last)}); ${bound}`;
 }
 
 /** 1, 2, 3, 5, 7, 8 → "1–3, 5, 7–8". */
