@@ -30,6 +30,12 @@ export interface RecurrenceLayout {
   readonly offset: number;
 }
 
+/**
+ * A recurrence's layout as a module with a recurrence that runs backwards prints it (src/emit/api-types.ts adds the
+ * member to such modules only): `reverse` is true for a bidirectional layer's second direction.
+ */
+export type DirectedRecurrenceLayout = RecurrenceLayout & { readonly reverse?: boolean };
+
 /** Sizes of one sample's input, output and target rows, and the parameter layout. */
 export interface NetMeta {
   readonly name: string;
@@ -101,7 +107,7 @@ export interface OptimizerState {
 /** A generated module's exports, for tools that load one at run time (T: its array type). */
 export interface NetModule<T extends FloatArray = FloatArray> {
   /** With the recurrences' layout for a network with recurrent layers. */
-  readonly meta: NetMeta & { readonly recurrences?: readonly RecurrenceLayout[] };
+  readonly meta: NetMeta & { readonly recurrences?: readonly DirectedRecurrenceLayout[] };
   readonly optimizerDefaults: OptimizerConfig;
   initParams(seed?: number): T;
   forward(params: T, inputs: T, out: T, batch?: number): void;
@@ -128,7 +134,7 @@ export interface NetModule<T extends FloatArray = FloatArray> {
  */
 export interface StatefulNetModule<T extends FloatArray = FloatArray> {
   /** With the state's size and layout (as the parameters'). */
-  readonly meta: NetMeta & { readonly stateCount: number; readonly state: readonly ParamLayout[]; readonly recurrences?: readonly RecurrenceLayout[] };
+  readonly meta: NetMeta & { readonly stateCount: number; readonly state: readonly ParamLayout[]; readonly recurrences?: readonly DirectedRecurrenceLayout[] };
   readonly optimizerDefaults: OptimizerConfig;
   initParams(seed?: number): T;
   initState(seed?: number): T;

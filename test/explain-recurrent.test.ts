@@ -129,6 +129,26 @@ describe("the note of a recurrent layer", () => {
     expect(html).not.toContain("katex-error");
   });
 
+  it("notes a bidirectional layer's second direction, its joined output and its mirrored sweep", async () => {
+    const BI = {
+      name: "bi",
+      input: [6, 3],
+      layers: [{ type: "lstm", units: 4, bidirectional: true, return_sequences: true }, { type: "gru", units: 2, bidirectional: true }, { type: "dense", units: 1 }],
+      loss: "mse",
+    };
+    const { markdown, html } = await explainSpec(BI);
+    // one note per layer, each naming its reverse direction's weight and how the output joins the two
+    expect(count(markdown, "Backpropagation through time: the reverse sweep is a second recurrence")).toBe(2);
+    expect(count(markdown, "The layer is bidirectional")).toBe(2);
+    expect(markdown).toContain(String.raw`($\mathit{W\_hh1\_reverse}$ and the others ending in \_reverse)`);
+    expect(markdown).toContain(String.raw`joins, at every step t, the two directions' states: $\left(h^{1}_{t}, \overleftarrow{h^{1}}_{t}\right)$, 6 × 8.`);
+    expect(markdown).toContain(String.raw`joins each direction's last state: $\left(h^{2}_{T}, \overleftarrow{h^{2}}_{1}\right)$, 4 values.`);
+    // the reverse direction's cell reads its carry from step t + 1
+    expect(markdown).toContain(String.raw`{\mathit{h1\_reverse}}_{t+1}`);
+    expectTypeset(markdown);
+    expect(html).not.toContain("katex-error");
+  });
+
   it("explains a hand-built cell running backwards: its carries read h_{t+1}, and no layer note is made up", async () => {
     const c = await compileCell({ kind: "lstm", steps: 4, features: 2, units: 3, everyStep: true, reverse: true });
     const { markdown, html } = await explain(c, { graph: false });

@@ -1,7 +1,7 @@
 /**
  * rnn, lstm and gru layers against the independent oracle: random stacks of them (test/oracle/tf-recurrent.ts:
  * TF.js's simpleRNN and lstm layers, Keras's reset-after GRU cell in TF.js ops, weights mapped from PyTorch's
- * layout; dense layers per step after a sequence) computed by bpgen's kernel IR after each backend's passes, in
+ * layout; bidirectional layers as Keras's Bidirectional wrapper runs them; dense layers per step after a sequence) computed by bpgen's kernel IR after each backend's passes, in
  * f64 and f32 — J, the gradient of every parameter and the forward output — and a sample compiled into
  * generated modules of both kernel back ends. A long sequence (T = 200) in f64 is held to finite differences.
  */
@@ -58,7 +58,7 @@ function expectAgrees(c: Case, got: { J: number; grad: Float64Array | Float32Arr
 
 describe("random recurrent stacks against TF.js (interpreted kernel IR)", () => {
   for (const c of CASES) {
-    it(`seed ${c.seed}: ${c.spec.layers.map((l) => l.type).join(" → ")}, ${c.spec.loss}`, () => {
+    it(`seed ${c.seed}: ${c.spec.layers.map((l) => (l.type !== "dense" && l.bidirectional ? `bidirectional ${l.type}` : l.type)).join(" → ")}, ${c.spec.loss}`, () => {
       const net = new InterpretedNet(asNet(c.spec));
       const layout = recurrentLayout(c.spec);
       expect(net.params().map((p) => [p.name, p.shape])).toEqual(layout.params.map((p) => [p.name, p.shape]));
@@ -84,6 +84,11 @@ describe("random recurrent stacks against TF.js (interpreted kernel IR)", () => 
     expect(new Set(CASES.map((c) => c.spec.loss)).size).toBe(2);
     const outputs = CASES.map((c) => recurrentLayout(c.spec).outputShape.length);
     expect(new Set(outputs)).toEqual(new Set([1, 2]));
+    // bidirectional layers of every cell, returning the sequence and the last states, and one run across the batch
+    const bidirectional = CASES.flatMap((c) => c.spec.layers.flatMap((l) => (l.type !== "dense" && l.bidirectional ? [{ c, l }] : [])));
+    expect(new Set(bidirectional.map(({ l }) => l.type))).toEqual(new Set(["rnn", "lstm", "gru"]));
+    expect(new Set(bidirectional.map(({ l }) => l.return_sequences ?? false))).toEqual(new Set([true, false]));
+    expect(bidirectional.some(({ c }) => batched.includes(c))).toBe(true);
   });
 });
 
@@ -126,17 +131,13 @@ describe("a recurrent weight's gradient over many steps and samples", () => {
 });
 
 describe("a long sequence: backpropagation through 200 steps", () => {
-  it("an lstm → gru stack over T = 200 (f64, interpreted wasm kernel IR) agrees with central differences", () => {
-    const spec: RecurrentNetSpec = {
-      name: "long",
-      input: [200, 2],
-      layers: [
-        { type: "lstm", units: 3, return_sequences: true },
-        { type: "gru", units: 2 },
-        { type: "dense", units: 2 },
-      ],
-      loss: "mse",
-    };
+  const LONG_STACKS: readonly { what: string; layers: RecurrentNetSpec["layers"] }[] = [
+    { what: "an lstm → gru stack", layers: [{ type: "lstm", units: 3, return_sequences: true }, { type: "gru", units: 2 }, { type: "dense", units: 2 }] },
+    // the reverse direction's gradient runs from the first step to the last, through all 200
+    { what: "a bidirectional gru", layers: [{ type: "gru", units: 2, bidirectional: true }, { type: "dense", units: 2 }] },
+  ];
+  for (const { what, layers } of LONG_STACKS) it(`${what} over T = 200 (f64, interpreted wasm kernel IR) agrees with central differences`, () => {
+    const spec: RecurrentNetSpec = { name: "long", input: [200, 2], layers, loss: "mse" };
     const rng = makeRng(77);
     const layout = recurrentLayout(spec);
     const params = randomParams(layout.paramCount, rng);

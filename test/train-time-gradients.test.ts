@@ -7,11 +7,11 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compile } from "../src/pipeline.ts";
+import { buildNet, compile } from "../src/pipeline.ts";
 import type { NetSpec } from "../src/spec/types.ts";
 import { type TrainOptions, train } from "../src/train/loop.ts";
 import { loadTrainable } from "../src/train/module-api.ts";
-import { TIME_BATCH, timeRemedies, timeWarnings } from "../src/train/time.ts";
+import { TIME_BATCH, recurrentCells, timeRemedies, timeWarningReason, timeWarnings } from "../src/train/time.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { bpgenInProcess } from "./helpers/in-process.ts";
 import { makeRng } from "./helpers/ir-util.ts";
@@ -104,6 +104,32 @@ describe("warnings over the steps", () => {
     expect(timeRemedies("vanishing", ["rnn"]).join("; ")).toMatch(/gated cells \(lstm or gru\).*shorter sequences.*truncated/);
     expect(timeRemedies("vanishing", ["lstm"]).join("; ")).not.toMatch(/gated/);
     expect(timeRemedies("exploding", ["gru"]).join("; ")).toMatch(/--clip-norm/);
+  });
+});
+
+describe("a bidirectional layer's two directions over the steps", () => {
+  const BI = { name: "tiny_bi", input: [STEPS, 2], layers: [{ type: "gru", units: 3, bidirectional: true }, { type: "dense", units: 1 }], loss: "mse" } as unknown as NetSpec;
+
+  it("measures the reverse direction as meta.recurrences marks it, and names both directions' cell", async () => {
+    const m = await moduleOf(BI);
+    expect(m.meta.recurrences).toEqual([
+      { name: "h1", steps: STEPS, offset: 0 },
+      { name: "h1_reverse", steps: STEPS, offset: STEPS, reverse: true },
+    ]);
+    const data = rows(12, STEPS * 2, 3);
+    const run = await train(m, { x: data.x, y: data.y, count: data.count }, { ...OPTIONS, epochs: 1, cells: recurrentCells(buildNet(BI)) });
+    const measured = run.history[0].steps ?? [];
+    expect(measured.map((s) => [s.layer, s.reverse ?? false, s.norms.length])).toEqual([["h1", false, STEPS], ["h1_reverse", true, STEPS]]);
+    expect([...recurrentCells(buildNet(BI))]).toEqual([["h1", "gru"], ["h1_reverse", "gru"]]);
+  });
+
+  it("reads a reverse direction's ratio from its first step, T − 1, to its last, 0", () => {
+    // the same norms are a vanishing gradient read backwards and an exploding one read forwards
+    const norms = [1, 0.5, 1e-5];
+    expect(timeWarnings(1, [{ layer: "h1_reverse", norms, reverse: true }], 1e-3).map((w) => [w.kind, w.first, w.last])).toEqual([["vanishing", 1e-5, 1]]);
+    expect(timeWarnings(1, [{ layer: "h1", norms }], 1e-3).map((w) => [w.kind, w.first, w.last])).toEqual([["exploding", 1, 1e-5]]);
+    const [w] = timeWarnings(1, [{ layer: "h1_reverse", norms, reverse: true }], 1e-3);
+    expect(timeWarningReason(w, 1e-3, String)).toBe("‖∂L/∂h_2‖ 0.00001 = 0.00001 × ‖∂L/∂h_0‖ (1); 0.00001 < 0.001 (--time-ratio) (it runs from the last step to the first)");
   });
 });
 

@@ -119,6 +119,13 @@ const RECURRENT_MEMBERS: Readonly<Record<string, readonly ApiMember[]>> = {
   NetMeta: [member("recurrences", "readonly RecurrenceLayout[]")],
 };
 
+/** A network with a recurrence that runs backwards (a bidirectional layer) says which in its recurrences' layout. */
+const REVERSE_MEMBERS: Readonly<Record<string, readonly ApiMember[]>> = {
+  RecurrenceLayout: [
+    member("reverse", "boolean", "true for a recurrence that runs its steps from T − 1 down to 0 (a bidirectional layer's second direction): its gradient reaches back from h_0 to h_{T−1}.", { optional: true }),
+  ],
+};
+
 /** `declarations` with `more` members added to the interfaces it names. */
 const withMembers = (declarations: readonly ApiDeclaration[], more: Readonly<Record<string, readonly ApiMember[]>>): ApiDeclaration[] =>
   declarations.map((d) => (d.kind === "interface" && more[d.name] ? { ...d, members: [...d.members, ...(more[d.name] ?? [])] } : d));
@@ -130,9 +137,10 @@ export const STATEFUL_API_DECLARATIONS: readonly ApiDeclaration[] = withMembers(
  * Each declaration as a module prints it, by name: its doc comment, then `export interface …` or `export type …`;
  * with the state's members for a network with state, the recurrences' for one with recurrent layers.
  */
-export function apiDeclarations(array: string, stateful = false, recurrent = false): Map<string, string> {
+export function apiDeclarations(array: string, stateful = false, recurrent = false, reverse = false): Map<string, string> {
   const declarations = stateful ? STATEFUL_API_DECLARATIONS : API_DECLARATIONS;
-  return new Map((recurrent ? withMembers(declarations, RECURRENT_MEMBERS) : declarations).map((d) => [d.name, declarationText(d, array)]));
+  const withRecurrences = recurrent ? withMembers(declarations, RECURRENT_MEMBERS) : declarations;
+  return new Map((reverse ? withMembers(withRecurrences, REVERSE_MEMBERS) : withRecurrences).map((d) => [d.name, declarationText(d, array)]));
 }
 
 export function declarationText(d: ApiDeclaration, array: string): string {

@@ -123,7 +123,7 @@ export function stateGradientNormsFunction(ctx: EntryContext, run: Run): Fn {
   const rows = ctx.recurrences.map((r) => `${r.name} at ${r.offset}…${r.offset + r.steps - 1}`).join(", ");
   const docs = [
     `Writes, for each of \`batch\` samples, the norm ‖∂L/∂h_t‖ of the gradient of the sample's loss L (J before the mean over the batch) with respect to each recurrent layer's state after step t, for t = 0 … T − 1: a row of ${normsRowSize(ctx)} numbers per sample (meta.recurrences: ${rows}).`,
-    "How far back through the steps the gradient reaches: a ratio ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖ far below 1 is a vanishing gradient, far above 1 an exploding one.",
+    `How far back through the steps the gradient reaches: a ratio ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖${ctx.recurrences.some((r) => r.reverse) ? " (‖∂L/∂h_{T−1}‖ / ‖∂L/∂h_0‖ for a recurrence that runs backwards, reverse: true)" : ""} far below 1 is a vanishing gradient, far above 1 an exploding one.`,
     `In training mode, as \`gradient\` differentiates${ctx.stateCount > 0 ? ", without changing `state`" : ""}. It always runs the TypeScript kernels, also in a module with WebAssembly kernels.`,
   ].join(" ");
   return fn("stateGradientNorms", docs, parameters(ctx, "stateGradientNorms"), "void", [...argumentChecks(ctx, "stateGradientNorms"), ...run("stateGradientNorms")]);

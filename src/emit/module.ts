@@ -119,17 +119,19 @@ function header(options: EmitOptions): string {
 
 /** Whether the module has stateGradientNorms (and meta.recurrences). */
 const recurrent = (layout: Layout): boolean => (layout.recurrences ?? []).length > 0;
+/** Whether one of them runs its steps backwards (meta.recurrences then says which). */
+const reversed = (layout: Layout): boolean => (layout.recurrences ?? []).some((r) => r.reverse);
 
 function metaDeclarations(ctx: Context): string {
   const { net } = ctx;
   const layout = ctx.layout;
   const stateful = (layout.stateCount ?? 0) > 0;
-  const api = apiDeclarations(ctx.array, stateful, recurrent(layout));
+  const api = apiDeclarations(ctx.array, stateful, recurrent(layout), reversed(layout));
   const entries = (leaves: readonly { name: string; node: Node; shape: readonly number[] }[]) =>
     leaves.map((p) => `{ name: ${stringLiteral(p.name)}, shape: [${p.shape.join(", ")}], offset: ${layout.offsets.get(p.node)}, size: ${sizeOf(p.shape)} }`);
   const params = entries(net.params);
   const state = stateful ? `\n  stateCount: ${layout.stateCount},\n  state: [${entries(net.state ?? []).join(", ")}],` : "";
-  const rows = (layout.recurrences ?? []).map((r) => `{ name: ${stringLiteral(r.name)}, steps: ${r.steps}, offset: ${r.offset} }`);
+  const rows = (layout.recurrences ?? []).map((r) => `{ name: ${stringLiteral(r.name)}, steps: ${r.steps}, offset: ${r.offset}${r.reverse ? ", reverse: true" : ""} }`);
   const recurrences = rows.length > 0 ? `\n  recurrences: [${rows.join(", ")}],` : "";
   return `
 ${api.get("ParamLayout")}

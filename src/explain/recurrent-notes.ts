@@ -24,6 +24,8 @@ export interface RecurrentReading {
   readonly grads: { readonly [role in "recurrent" | "recurrentBias" | "weight" | "bias"]?: ParamStep };
   /** The output is every step's h (return_sequences), not the last. */
   readonly everyStep: boolean;
+  /** The layer has a second direction, over the steps in reverse order, whose parameters end in _reverse. */
+  readonly bidirectional: boolean;
   /** rnn: relu rather than tanh. */
   readonly relu: boolean;
 }
@@ -60,7 +62,10 @@ export function readRecurrent(ctx: ReadContext, layer: NetLayer): LayerReading {
   const zDelta = deltaOf(ctx, cellValue(ctx, recurrence, `z${layer.label}`));
   const cellDelta = deltaOf(ctx, cellValue(ctx, recurrence, `c_next${layer.label}`));
   const relu = recurrence.carries[0].next.op === "max";
-  const reading: RecurrentReading = { recurrence, carries, zDelta, cellDelta, grads, everyStep: layer.output.op === "stack", relu };
+  // a bidirectional layer's output joins its two directions' outputs; each is a stack or a final
+  const bidirectional = paramOf(layer, "recurrentReverse") !== undefined;
+  const forwardOutput = bidirectional ? layer.output.inputs[0] : layer.output;
+  const reading: RecurrentReading = { recurrence, carries, zDelta, cellDelta, grads, everyStep: forwardOutput.op === "stack", bidirectional, relu };
   const own: Step[] = [...carries.flatMap((c) => c.delta ?? []), ...(zDelta ? [zDelta] : [])];
   // the note follows the last of the layer's deltas the sweep computes (else its last gradient)
   const candidates = own.length > 0 ? own : Object.values(grads);
@@ -153,13 +158,15 @@ export function recurrentBlocks(d: Derivation, r: LayerReading): Block[] {
     ...initialState(d, rec, s),
     text(":"),
   );
-  const output = para(
-    text("The layer's output "),
-    math(s.a),
-    text(rec.everyStep ? " is every step's " : " is the last state "),
-    math(rec.everyStep ? at(s.h, "t") : at(s.h, "T")),
-    text(rec.everyStep ? ` stacked, ${T} × ${units}.` : "."),
-  );
+  const output = rec.bidirectional
+    ? bidirectionalOutput(d, r, rec, s, T, units)
+    : para(
+        text("The layer's output "),
+        math(s.a),
+        text(rec.everyStep ? " is every step's " : " is the last state "),
+        math(rec.everyStep ? at(s.h, "t") : at(s.h, "T")),
+        text(rec.everyStep ? ` stacked, ${T} × ${units}.` : "."),
+      );
   const rows = gateRows(r.layer.type, units);
   return [
     intro,
@@ -184,6 +191,30 @@ export function recurrentBlocks(d: Derivation, r: LayerReading): Block[] {
       ...cell.gates,
     ),
   ];
+}
+
+/**
+ * A bidirectional layer's output, and its second direction: the same cell with parameters of its own over the steps
+ * from T down to 1, whose notes are this one's with t − 1 and t + 1 exchanged.
+ */
+function bidirectionalOutput(d: Derivation, r: LayerReading, rec: RecurrentReading, s: Symbols, T: number, units: number): Block {
+  const reverseWeight = paramOf(r.layer, "recurrentReverse");
+  const Whh = reverseWeight ? d.names.latex(reverseWeight, true) : "W_{hh}'";
+  const h = `\\overleftarrow{${s.h}}`;
+  return para(
+    text("The layer is bidirectional: a second recurrence, with parameters of its own ("),
+    math(Whh),
+    text(` and the others ending in _reverse), runs the same cell over the steps from t = ${T} down to 1, carrying `),
+    math(at(h, "t+1")),
+    text(" into step t from an initial state of its own. The layer's output "),
+    math(s.a),
+    text(rec.everyStep ? ` joins, at every step t, the two directions' states: ` : " joins each direction's last state: "),
+    math(rec.everyStep ? `\\left(${at(s.h, "t")}, ${at(h, "t")}\\right)` : `\\left(${at(s.h, "T")}, ${at(h, "1")}\\right)`),
+    text(rec.everyStep ? `, ${T} × ${2 * units}.` : `, ${2 * units} values.`),
+    text(" Backpropagation through time below is the forward direction's; the reverse direction's sweep mirrors it, from t = 1 up to T, carrying "),
+    math(`\\delta_{${at(h, "t+1")}}`),
+    text(" back one step, and the derivation above lists its steps."),
+  );
 }
 
 /** h_0 = 0, or the learned parameters the recurrence starts from (h0_1, c0_1). */

@@ -56,6 +56,8 @@ export interface RecurrenceRow {
   readonly steps: number;
   /** Where its T numbers start in a row. */
   readonly offset: number;
+  /** It runs its steps from T − 1 down to 0 (a bidirectional layer's second direction). */
+  readonly reverse?: true;
 }
 
 /** The module's buffers: the caller's arrays, and one workspace buffer per stored value (shared by the functions). */

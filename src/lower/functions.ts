@@ -107,7 +107,7 @@ function timeGradients(net: Net, grads: Gradients): { root: Node; out: Buffer; r
   const norms = grads.recurrences.map(({ forward, reversed }) => stateGradientNorms(g, reversed, forward));
   let offset = 0;
   const rows = grads.recurrences.map(({ forward }): RecurrenceRow => {
-    const row = { name: g.hint(forward.carries[0].leaf) ?? `recurrence ${forward.id}`, steps: forward.length, offset };
+    const row = { name: g.hint(forward.carries[0].leaf) ?? `recurrence ${forward.id}`, steps: forward.length, offset, ...(forward.reverse ? { reverse: true as const } : {}) };
     offset += forward.length;
     return row;
   });

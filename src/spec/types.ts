@@ -116,6 +116,11 @@ export interface RecurrentLayerSpec {
   activation?: "tanh" | "relu";
   /** The state before the first step: zeros, or learned parameters. Default "zeros". */
   initial_state?: "zeros" | "learned";
+  /**
+   * A second direction over the steps in reverse order, with its own parameters (PyTorch's bidirectional=True); the
+   * output joins both directions' states, [T, 2·units] or [2·units]. Default false.
+   */
+  bidirectional?: boolean;
 }
 
 export type LayerSpec =

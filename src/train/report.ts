@@ -7,7 +7,7 @@
 import type { EpochRecord, TrainResult } from "./loop.ts";
 import { REMEDIES, type HealthThresholds, type HealthWarning } from "./stats.ts";
 import { fmt, heatMap, lineChart, ramp, type Series } from "./svg.ts";
-import { DEFAULT_TIME_RATIO, TIME_BATCH, type TimeWarning, layerName, spans, timeRatio, timeRemedies } from "./time.ts";
+import { DEFAULT_TIME_RATIO, TIME_BATCH, type TimeWarning, endsOf, layerName, spans, timeRatio, timeRemedies } from "./time.ts";
 
 export interface RunInfo {
   net: string;
@@ -192,7 +192,7 @@ function overTimeSection(info: RunInfo, r: TrainResult): string {
     const steps = first[k].norms.length;
     const w = Math.max(5, Math.min(34, Math.floor(640 / steps)));
     return heatMap({
-      title: `‖∂L/∂h_t‖ of ${layer} per epoch (rows) and step t (columns), mean over ${rows} training rows`,
+      title: `‖∂L/∂h_t‖ of ${layer} per epoch (rows) and step t (columns), mean over ${rows} training rows${first[k].reverse ? "; it runs from the last step to the first" : ""}`,
       rows: measured.map((e) => `epoch ${e.epoch}${e.partial ? "*" : ""}`),
       columns: Array.from({ length: steps }, (_, t) => String(t)),
       values: measured.map((e) => e.steps?.[k]?.norms ?? []),
@@ -202,12 +202,13 @@ function overTimeSection(info: RunInfo, r: TrainResult): string {
       gradientId: `heat-scale-steps-${k}`,
     });
   });
+  const backwards = last.steps?.some((s) => s.reverse) ?? false;
   const ratios = layers.map((layer, k) => {
-    const norms = last.steps?.[k]?.norms ?? [];
-    return `${layer}: ${fmt(timeRatio({ first: norms[0] ?? NaN, last: norms.at(-1) ?? NaN }))}`;
+    const s = last.steps?.[k];
+    return `${layer}: ${fmt(timeRatio(endsOf({ norms: s?.norms ?? [], reverse: s?.reverse })))}`;
   });
   return `<h2 id="steps">Gradient over the steps (recurrent layers)</h2>
-<p>How far back through the sequence the loss still moves each recurrent layer's state: ‖∂L/∂h_t‖, the gradient of a row's loss with respect to the state after step t, averaged over the same ${rows} training rows after every epoch. A gradient that falls by orders of magnitude from the last step to the first means the first steps learn nothing (warned below ${esc(fmt(ratio))} ×). ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖ at epoch ${last.epoch}: ${esc(ratios.join(", "))}.</p>
+<p>How far back through the sequence the loss still moves each recurrent layer's state: ‖∂L/∂h_t‖, the gradient of a row's loss with respect to the state after step t, averaged over the same ${rows} training rows after every epoch. A gradient that falls by orders of magnitude from the last step to the first means the first steps learn nothing (warned below ${esc(fmt(ratio))} ×). ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖${backwards ? " (for a direction that runs backwards, a bidirectional layer's second, ‖∂L/∂h_{T−1}‖ / ‖∂L/∂h_0‖)" : ""} at epoch ${last.epoch}: ${esc(ratios.join(", "))}.</p>
 <div class="charts">
 ${curve}
 </div>

@@ -3,7 +3,8 @@
  * the module's stateGradientNorms gives ‖∂L/∂h_t‖ per sample, recurrent layer and step; their mean over the rows
  * is the picture of how far back through the steps the loss still moves the state. A ratio
  * ‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖ far below 1 is a gradient vanishing over the sequence (the first steps learn nothing),
- * far above 1 one exploding.
+ * far above 1 one exploding. A recurrence that runs backwards (a bidirectional layer's second direction) starts at
+ * step T − 1: its ratio is ‖∂L/∂h_{T−1}‖ / ‖∂L/∂h_0‖.
  */
 import { RECURRENT_KINDS } from "../frontend/layers/recurrent.ts";
 import type { Net, NetLayer } from "../ir/net.ts";
@@ -29,8 +30,12 @@ export function recurrentCells(net: Net): Map<string, Cell> {
   const visit = (list: readonly NetLayer[]) =>
     list.forEach((l) => {
       const kind = RECURRENT_KINDS.find((k) => k.type === l.type);
-      const state = kind && isLoopOutput(l.output) ? net.graph.hint(recurrenceOf(l.output).carries[0].leaf) : undefined;
-      if (kind && state) cells.set(state, kind.type);
+      // a bidirectional layer's output joins its two directions' outputs, each a recurrence's
+      const outputs = l.output.op === "concat" ? l.output.inputs : [l.output];
+      for (const output of kind && outputs.every(isLoopOutput) ? outputs : []) {
+        const state = net.graph.hint(recurrenceOf(output).carries[0].leaf);
+        if (kind && state) cells.set(state, kind.type);
+      }
       visit(l.inner);
     });
   visit(net.layers ?? []);
@@ -42,6 +47,14 @@ export interface StepNorms {
   layer: string;
   /** Mean over the fixed batch of ‖∂L/∂h_t‖, for t = 0 … T − 1. */
   norms: number[];
+  /** The recurrence runs from step T − 1 down to 0 (meta.recurrences' reverse). */
+  reverse?: boolean;
+}
+
+/** ‖∂L/∂h‖ at the step a recurrence starts from and at the one it ends with: t = 0 and T − 1, reversed backwards. */
+export function endsOf(s: Pick<StepNorms, "norms" | "reverse">): { first: number; last: number } {
+  const [start, end] = [s.norms[0] ?? NaN, s.norms[s.norms.length - 1] ?? NaN];
+  return s.reverse ? { first: end, last: start } : { first: start, last: end };
 }
 
 /** The stateGradientNorms of a module, over its recurrences (undefined for a network without them). */
@@ -66,6 +79,7 @@ export function timeProbe(m: NetModule<Float32Array>, x: Float32Array, y: Float3
       norms(params, xs, ys, out, rows);
       return recurrences.map((r) => ({
         layer: r.name,
+        ...(r.reverse ? { reverse: true } : {}),
         norms: Array.from({ length: r.steps }, (_, t) => {
           let sum = 0;
           for (let s = 0; s < rows; s++) sum += out[s * width + r.offset + t];
@@ -82,10 +96,12 @@ export interface TimeWarning {
   layer: string;
   cell?: Cell;
   epoch: number;
-  /** Mean ‖∂L/∂h_0‖ and ‖∂L/∂h_{T−1}‖ over the fixed batch. */
+  /** Mean ‖∂L/∂h‖ over the fixed batch at the step the recurrence starts from (t = 0) and at its last (T − 1). */
   first: number;
   last: number;
   steps: number;
+  /** It runs backwards: its first step is T − 1, its last 0. */
+  reverse?: boolean;
 }
 
 /** A recurrent layer by its state's name, with its cell when known: "h1 (rnn)". */
@@ -101,12 +117,11 @@ export const timeRatio = (w: Pick<TimeWarning, "first" | "last">): number => w.f
  */
 export function timeWarnings(epoch: number, steps: readonly StepNorms[], ratio: number, cells: ReadonlyMap<string, Cell> = new Map()): TimeWarning[] {
   return steps.flatMap((s): TimeWarning[] => {
-    const first = s.norms[0];
-    const last = s.norms[s.norms.length - 1];
+    const { first, last } = endsOf(s);
     if (s.norms.length < 2 || last === 0) return [];
     const r = first / last;
     const cell = cells.get(s.layer);
-    const base = { layer: s.layer, ...(cell ? { cell } : {}), epoch, first, last, steps: s.norms.length };
+    const base = { layer: s.layer, ...(cell ? { cell } : {}), epoch, first, last, steps: s.norms.length, ...(s.reverse ? { reverse: true } : {}) };
     if (r < ratio) return [{ kind: "vanishing", ...base }];
     if (!(r <= 1 / ratio)) return [{ kind: "exploding", ...base }];
     return [];
@@ -130,7 +145,9 @@ export function timeRemedies(kind: TimeWarning["kind"], cells: readonly (Cell | 
 export function timeWarningReason(w: TimeWarning, ratio: number, fmt: (v: number) => string): string {
   const r = fmt(timeRatio(w));
   const bound = w.kind === "vanishing" ? `${r} < ${fmt(ratio)} (--time-ratio)` : `${r} > ${fmt(1 / ratio)} (1 / --time-ratio)`;
-  return `‖∂L/∂h_0‖ ${fmt(w.first)} = ${r} × ‖∂L/∂h_${w.steps - 1}‖ (${fmt(w.last)}); ${bound}`;
+  // a recurrence that runs backwards starts at step T − 1 and ends at 0
+  const [first, last] = w.reverse ? [w.steps - 1, 0] : [0, w.steps - 1];
+  return `‖∂L/∂h_${first}‖ ${fmt(w.first)} = ${r} × ‖∂L/∂h_${last}‖ (${fmt(w.last)}); ${bound}${w.reverse ? " (it runs from the last step to the first)" : ""}`;
 }
 
 /** 1, 2, 3, 5, 7, 8 → "1–3, 5, 7–8". */

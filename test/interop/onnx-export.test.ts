@@ -8,8 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BpgenError } from "../../src/errors.ts";
+import { floatInput, GraphBuilder } from "../../src/interop/onnx/builder.ts";
+import { type DagContext, translate } from "../../src/interop/onnx/dag.ts";
 import { exportOnnx, onnxModel } from "../../src/interop/onnx/export.ts";
-import { decodeModel, type GraphMessage } from "../../src/interop/onnx/proto.ts";
+import { decodeModel, encodeModel, type GraphMessage } from "../../src/interop/onnx/proto.ts";
+import type { Node } from "../../src/ir/node.ts";
+import { buildNet } from "../../src/pipeline.ts";
 import { encodeParams } from "../../src/train/params.ts";
 import { compiled, forward, loaded, numbers, runOnnx, type TestModule } from "./fixtures/onnx/run.ts";
 
@@ -174,6 +178,44 @@ describe("ONNX export, layer form", () => {
     const { expected, actual, graph } = await bothOutputs(spec);
     expectClose(actual, expected);
     expect(ops(graph).filter((op) => ["LSTM", "GRU", "RNN"].includes(String(op)))).toEqual(["LSTM", "GRU", "GRU", "RNN"]);
+  });
+
+  it("bidirectional layers, stacked, with learned initial states: one node of both directions each, every step's output joined", async () => {
+    const spec = {
+      name: "bidirectional",
+      input: [6, 3],
+      layers: [
+        { type: "lstm", units: 4, return_sequences: true, bidirectional: true, initial_state: "learned" },
+        { type: "gru", units: 3, return_sequences: true, bidirectional: true },
+        { type: "dense", units: 4, activation: "tanh" },
+        { type: "rnn", units: 3, return_sequences: true, activation: "relu", bidirectional: true, initial_state: "learned" },
+        { type: "gru", units: 3, bidirectional: true, initial_state: "learned" },
+        { type: "dense", units: 2 },
+      ],
+      loss: "softmax_cross_entropy",
+    };
+    const { expected, actual, graph } = await bothOutputs(spec);
+    expectClose(actual, expected);
+    const cells = (graph.node ?? []).filter((n) => ["LSTM", "GRU", "RNN"].includes(String(n.opType)));
+    expect(cells.map((n) => n.opType)).toEqual(["LSTM", "GRU", "RNN", "GRU"]);
+    for (const n of cells) expect(new TextDecoder().decode(n.attribute?.find((a) => a.name === "direction")?.s)).toBe("bidirectional");
+    // W [2, 4·units, features]: the forward direction's gate blocks, then the reverse one's
+    const W = (graph.initializer ?? []).find((t) => t.name === cells[0].input?.[1]);
+    expect(W?.dims?.map(Number)).toEqual([2, 16, 3]);
+  });
+
+  it("a bidirectional layer's last states (forward, then reverse) and every step's, as the model's output, for each cell", async () => {
+    const nets = [
+      { type: "lstm", units: 4, bidirectional: true, initial_state: "learned" },
+      { type: "rnn", units: 3, bidirectional: true },
+      { type: "gru", units: 3, bidirectional: true, return_sequences: true, initial_state: "learned" },
+      { type: "lstm", units: 2, bidirectional: true, return_sequences: true },
+    ];
+    for (const [k, layer] of nets.entries()) {
+      const spec = { name: `bidirectional_${k}`, input: [5, 2], layers: [layer], loss: "mse" };
+      const { expected, actual } = await bothOutputs(spec);
+      expectClose(actual, expected);
+    }
   });
 });
 
@@ -356,3 +398,30 @@ describe("ONNX export, equation form: recurrences as a Scan", () => {
   });
 });
 
+describe("ONNX export, the DAG writer: a reversed recurrence", () => {
+  it("is a Scan over the steps from the last, its stacks prepended: a bidirectional layer's DAG, written node by node, gives forward's", async () => {
+    for (const return_sequences of [false, true]) {
+      const spec = loaded({ name: "reversed", input: [5, 3], layers: [{ type: "gru", units: 3, bidirectional: true, return_sequences, initial_state: "learned" }], loss: "mse" });
+      const m = await compiled(spec);
+      const params = numbers(m.meta.paramCount, 3, -0.6, 0.6);
+      const values = new Map(m.meta.params.map((p) => [p.name, Float64Array.from(params.subarray(p.offset, p.offset + p.size))]));
+      // the layer form writes the layer as ONNX's GRU; here the whole forward pass goes through dag.ts as an equation net's would
+      const net = buildNet(spec.spec);
+      const b = new GraphBuilder();
+      const x = b.claim("x");
+      const leafValue = (leaf: Node) => {
+        const v = values.get(String(leaf.attr));
+        if (!v) throw new Error(`no value for the parameter ${String(leaf.attr)}`);
+        return v;
+      };
+      const ctx: DagContext = { b, graph: net.graph, bound: new Map([[net.inputs[0].node, x]]), leafValue, written: new Map() };
+      const y = b.op("Identity", [translate(ctx, net.output)], {}, "y");
+      const graph = b.model("reversed", [floatInput(x, [5, 3])], [floatInput(y, net.output.shape)], "", "test");
+      const scans = (graph.graph?.node ?? []).filter((n) => n.opType === "Scan");
+      expect(scans.map((n) => n.attribute?.some((a) => a.name === "scan_input_directions"))).toEqual([false, true]);
+      const inputs = numbers(BATCH * 15, 9, -2, 2);
+      const result = await runOnnx(encodeModel(graph), { x: { data: inputs, dims: [BATCH, 5, 3] } });
+      expectClose(Array.from(result.y), Array.from(forward(m, params, undefined, inputs, BATCH)));
+    }
+  });
+});

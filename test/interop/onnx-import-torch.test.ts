@@ -1,8 +1,9 @@
 /**
  * Models made in PyTorch and exported with torch.onnx.export import into bpgen, and the imported module computes
  * PyTorch's forward (inference mode) and, with the loss the test names, PyTorch's loss and gradient (training
- * mode, batch norm on the batch's statistics). One python process (fixtures/onnx/torch_models.py) builds the
- * models, exports them and writes the references; both sides compute in float64 from the same float32 weights.
+ * mode, batch norm on the batch's statistics). One python process (fixtures/onnx/torch_models.py, and
+ * fixtures/onnx/torch_bidirectional.py for the bidirectional layers) builds the models, exports them and writes the
+ * references; both sides compute in float64 from the same float32 weights.
  * PyTorch is the one the global setup found or installed (test/setup/torch.ts): without it this test fails, saying so.
  */
 import { execFileSync } from "node:child_process";
@@ -17,6 +18,7 @@ import { forward } from "./fixtures/onnx/run.ts";
 import { torchPython } from "./torch-support.ts";
 
 const SCRIPT = fileURLToPath(new URL("./fixtures/onnx/torch_models.py", import.meta.url));
+const BIDIRECTIONAL_SCRIPT = fileURLToPath(new URL("./fixtures/onnx/torch_bidirectional.py", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "bpgen-onnx-torch-"));
 
 interface Reference {
@@ -28,13 +30,13 @@ interface Reference {
   readonly grads: Record<string, number[]>;
 }
 
-let prepared = false;
+const prepared = new Set<string>();
 
-/** Runs the python script once (the first test to need it), with the Python the global setup found (test/setup/torch.ts). */
-function prepare(): void {
-  if (prepared) return;
-  execFileSync(torchPython(), [SCRIPT, dir], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, OMP_NUM_THREADS: "1" } });
-  prepared = true;
+/** Runs a python script once (when the first test needs it), with the Python the global setup found (test/setup/torch.ts). */
+function prepare(script: string): void {
+  if (prepared.has(script)) return;
+  execFileSync(torchPython(), [script, dir], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, OMP_NUM_THREADS: "1" } });
+  prepared.add(script);
 }
 
 const reference = (name: string) => JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8")) as Reference;
@@ -47,8 +49,8 @@ function close(actual: ArrayLike<number>, expected: readonly number[], tolerance
 }
 
 /** The model imported, its loss set to `loss`, run on the reference's batch: forward, then loss and gradient. */
-async function check(name: string, loss: string, outputOf: (torchOutput: number[]) => number[]): Promise<ImportResult> {
-  prepare();
+async function check(name: string, loss: string, outputOf: (torchOutput: number[]) => number[], script = SCRIPT): Promise<ImportResult> {
+  prepare(script);
   const result = importOnnx(readFileSync(join(dir, `${name}.onnx`)), `${name}.onnx`);
   const ref = reference(name);
   const withLoss = { ...result, spec: { ...result.spec, loss } };
@@ -111,6 +113,25 @@ describe("ONNX import of PyTorch models", { timeout: 120_000 }, () => {
       { type: "dense", units: 2 },
     ]);
     expect(result.spec.input).toEqual([7, 3]);
+  });
+
+  it("bidirectional LSTM and GRU layers: every step's states of both directions, then the last states joined, torch.cat((h_n[0], h_n[1]), 1)", async () => {
+    const result = await check("bidirectional", "mse", (y) => y, BIDIRECTIONAL_SCRIPT);
+    expect(result.spec.layers).toEqual([
+      { type: "lstm", units: 4, return_sequences: true, bidirectional: true },
+      { type: "gru", units: 3, bidirectional: true },
+      { type: "dense", units: 2 },
+    ]);
+    expect(result.tensors.map((t) => t.name)).toContain("W_hh2_reverse");
+  });
+
+  it("a bidirectional RNN (relu), then a bidirectional GRU's last states as h_n.permute(1, 0, 2).reshape(batch, -1)", async () => {
+    const result = await check("bidirectional_permuted", "mse", (y) => y, BIDIRECTIONAL_SCRIPT);
+    expect(result.spec.layers).toEqual([
+      { type: "rnn", units: 4, return_sequences: true, activation: "relu", bidirectional: true },
+      { type: "gru", units: 3, bidirectional: true },
+      { type: "dense", units: 2 },
+    ]);
   });
 
   it("a ResNet block with a strided projection shortcut, batch norms folded by the export: the equation form over images", async () => {

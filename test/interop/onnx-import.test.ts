@@ -44,7 +44,9 @@ async function compare(built: Built, name: string) {
   const x = numbers(BATCH * size, 7, -2, 2);
   const onnx = await runOnnx(built.bytes, { x: { data: x, dims: [BATCH, ...built.inputDims] } });
   const expected = Array.from(Object.values(onnx)[0]);
-  const rows = built.inputDims.length > 1 ? channelsLast(x, BATCH, built.inputDims) : x;
+  // an image's channels move last; a sequence [steps, features] stays as it is
+  const image = JSON.stringify(result.spec.input) !== JSON.stringify(built.inputDims.length === 1 ? built.inputDims[0] : built.inputDims);
+  const rows = image ? channelsLast(x, BATCH, built.inputDims) : x;
   const actual = Array.from(forward(m, params, state, rows, BATCH));
   expect(actual.length).toBe(expected.length);
   const worst = Math.max(...actual.map((a, i) => Math.abs(a - expected[i]) / (1 + Math.abs(expected[i]))));
@@ -65,6 +67,16 @@ const cnn = () =>
     h = b.op("Gemm", [h, weights(b, "fc2.weight", [6, 3]), weights(b, "fc2.bias", [3])]);
     return b.op("Softmax", [h], { axis: -1 });
   });
+
+/** An ONNX recurrent op of `direction` over x [batch, steps, features] moved steps first, random weights: its outputs Y, Y_h (and Y_c). */
+function recurrentOp(b: GraphBuilder, x: string, op: "LSTM" | "GRU" | "RNN", features: number, units: number, direction: string, activations?: string[]): string[] {
+  const rows = { LSTM: 4, GRU: 3, RNN: 1 }[op] * units;
+  const d = direction === "bidirectional" ? 2 : 1;
+  const steps = b.op("Transpose", [x], { perm: [1, 0, 2] });
+  const W = [weights(b, `${op}.W`, [d, rows, features]), weights(b, `${op}.R`, [d, rows, units]), weights(b, `${op}.B`, [d, 2 * rows])];
+  const attributes = { hidden_size: units, direction, ...(op === "GRU" ? { linear_before_reset: 1 } : {}), ...(activations ? { activations: { strings: activations } } : {}) };
+  return b.opMany(op, [steps, ...W], op === "LSTM" ? 3 : 2, attributes);
+}
 
 describe("ONNX import", () => {
   it("a CNN (convolution with asymmetric padding, strides and dilation, batch norm, pooling, flatten, dense, softmax) computes what onnxruntime computes", async () => {
@@ -105,6 +117,35 @@ describe("ONNX import", () => {
     const result = await compare(built, "seq");
     expect(result.spec.input).toEqual([10, 3]);
     expect(result.spec.loss).toBe("mse");
+  });
+});
+
+describe("ONNX import of bidirectional recurrent ops", () => {
+  it("written as PyTorch's export writes them (every step's output moved and reshaped, torch.cat((h_n[0], h_n[1]), 1)), they compute what onnxruntime computes", async () => {
+    const built = model("bidirectional", [5, 3], [2], (b, x) => {
+      const [Y] = recurrentOp(b, x, "LSTM", 3, 4, "bidirectional");
+      // output: [T, 2, batch, H] → [T, batch, 2, H] → [T, batch, 2H] → batch first
+      const sequence = b.op("Transpose", [b.op("Reshape", [b.op("Transpose", [Y], { perm: [0, 2, 1, 3] }), b.int64s([3], [0, 0, -1])])], { perm: [1, 0, 2] });
+      const [, last] = recurrentOp(b, sequence, "GRU", 8, 3, "bidirectional");
+      const joined = b.op("Concat", [b.op("Gather", [last, b.int64s([], [0])]), b.op("Gather", [last, b.int64s([], [1])])], { axis: 1 });
+      return b.op("Gemm", [joined, weights(b, "fc.w", [2, 6]), weights(b, "fc.b", [2])], { transB: 1 });
+    });
+    const result = await compare(built, "bidirectional");
+    expect(result.spec.layers).toEqual([
+      { type: "lstm", units: 4, return_sequences: true, bidirectional: true },
+      { type: "gru", units: 3, bidirectional: true },
+      { type: "dense", units: 2 },
+    ]);
+    expect(result.tensors.map((t) => t.name).slice(0, 8)).toEqual(["W_ih1", "W_hh1", "b_ih1", "b_hh1", "W_ih1_reverse", "W_hh1_reverse", "b_ih1_reverse", "b_hh1_reverse"]);
+  });
+
+  it("and the last states as h_n.permute(1, 0, 2).flatten(1), of an RNN whose activations are listed once per direction", async () => {
+    const built = model("flattened", [5, 3], [8], (b, x) => {
+      const [, last] = recurrentOp(b, x, "RNN", 3, 4, "bidirectional", ["Relu", "Relu"]);
+      return b.op("Flatten", [b.op("Transpose", [last], { perm: [1, 0, 2] })], { axis: 1 });
+    });
+    const result = await compare(built, "flattened");
+    expect(result.spec.layers).toEqual([{ type: "rnn", units: 4, activation: "relu", bidirectional: true }]);
   });
 });
 
@@ -228,6 +269,21 @@ describe("ONNX round trip", () => {
     });
   });
 
+  it("and of bidirectional layers: every step's output, the last states, learned initial states", async () => {
+    await roundTrip({
+      name: "bidirectional_roundtrip",
+      input: [6, 3],
+      layers: [
+        { type: "lstm", units: 4, return_sequences: true, bidirectional: true, initial_state: "learned" },
+        { type: "rnn", units: 3, return_sequences: true, activation: "relu", bidirectional: true },
+        { type: "dense", units: 4, activation: "tanh" },
+        { type: "gru", units: 3, bidirectional: true, initial_state: "learned" },
+        { type: "dense", units: 2, activation: "sigmoid" },
+      ],
+      loss: "binary_cross_entropy",
+    });
+  });
+
   it("and of residual blocks with projections (a strided 1×1 convolution, a matrix)", async () => {
     await roundTrip({
       name: "projections",
@@ -344,6 +400,30 @@ describe("ONNX import errors", () => {
     expect(problem(encodeModel(gemm((y) => [floatInput(y, [2]), floatInput("x", [3])])))).toMatch(/the model has 2 outputs; bpgen imports a network of one output/);
     const unknown = { name: "x", type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: "N" }, { dimParam: "features" }] } } } };
     expect(problem(encodeModel(gemm((y) => [floatInput(y, [2])], unknown)))).toMatch(/the input "x" needs a batch axis and then fixed sizes/);
+  });
+
+  it("a recurrent op that runs only in reverse, or whose two directions are not joined as bpgen's layer joins them, names the node", () => {
+    const reverse = model("reverse", [5, 3], [4], (b, x) => b.op("Squeeze", [recurrentOp(b, x, "GRU", 3, 4, "reverse")[1], b.int64s([1], [0])]));
+    expect(problem(reverse.bytes)).toMatch(/node "GRU_1" \(GRU\): the attribute direction = reverse is not supported\n\s+expected: forward or bidirectional/);
+    // output[:, -1]: the reverse direction's half there has read only the last step
+    const lastStep = model("last_step", [5, 3], [8], (b, x) => {
+      const [Y] = recurrentOp(b, x, "LSTM", 3, 4, "bidirectional");
+      const sequence = b.op("Transpose", [b.op("Reshape", [b.op("Transpose", [Y], { perm: [0, 2, 1, 3] }), b.int64s([3], [0, 0, -1])])], { perm: [1, 0, 2] });
+      return b.op("Gather", [sequence, b.int64s([], [-1])], { axis: 1 });
+    });
+    expect(problem(lastStep.bytes)).toMatch(/node "Gather_5" \(Gather\): it reads the last step of a bidirectional layer's output/);
+    // h_n[-1] alone, the reverse direction's last state
+    const oneDirection = model("one_direction", [5, 3], [4], (b, x) => b.op("Gather", [recurrentOp(b, x, "RNN", 3, 4, "bidirectional")[1], b.int64s([], [-1])]));
+    expect(problem(oneDirection.bytes)).toMatch(/node "Gather_2" \(Gather\): it reads a bidirectional recurrent op's last states otherwise than as both directions' concatenated/);
+    // the reverse direction first
+    const swapped = model("swapped", [5, 3], [8], (b, x) => {
+      const [, last] = recurrentOp(b, x, "RNN", 3, 4, "bidirectional");
+      return b.op("Concat", [b.op("Gather", [last, b.int64s([], [1])]), b.op("Gather", [last, b.int64s([], [0])])], { axis: 1 });
+    });
+    expect(problem(swapped.bytes)).toMatch(/both directions' concatenated; bpgen's bidirectional layer outputs .* forward first/);
+    // Y [T, 2, batch, H] squeezed as if it had one direction
+    const squeezed = model("squeezed", [5, 3], [5, 4], (b, x) => b.op("Transpose", [b.op("Squeeze", [recurrentOp(b, x, "GRU", 3, 4, "bidirectional")[0], b.int64s([1], [1])])], { perm: [1, 0, 2] }));
+    expect(problem(squeezed.bytes)).toMatch(/node "Squeeze_2" \(Squeeze\): it squeezes the direction axis of a bidirectional recurrent op's output/);
   });
 
   it("a graph with branches and an op the equation form lacks names both", () => {

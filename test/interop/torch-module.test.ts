@@ -113,6 +113,47 @@ const NETS: Record<string, object> = {
     ],
     loss: "softmax_cross_entropy",
   },
+  // bidirectional layers (PyTorch's bidirectional=True): every step's states of both directions, into a second
+  // bidirectional layer whose output is each direction's last state (the reverse one's after the first step, not
+  // output[:, -1]'s); learned initial states of both directions, stacked into PyTorch's [2, batch, units]
+  bi_rnn_gru: {
+    input: [5, 3],
+    layers: [
+      { type: "rnn", units: 4, activation: "relu", bidirectional: true, return_sequences: true },
+      { type: "gru", units: 3, bidirectional: true, initial_state: "learned" },
+      { type: "dense", units: 2 },
+    ],
+    loss: "mse",
+    l2: 0.01,
+  },
+  bi_gru_lstm: {
+    input: [6, 2],
+    layers: [
+      { type: "gru", units: 3, bidirectional: true, return_sequences: true },
+      { type: "lstm", units: 2, bidirectional: true },
+      { type: "dense", units: 1, activation: "sigmoid" },
+    ],
+    loss: "binary_cross_entropy",
+  },
+  bi_lstm_sequence: {
+    input: [4, 2],
+    layers: [
+      { type: "lstm", units: 3, bidirectional: true, initial_state: "learned", return_sequences: true },
+      { type: "dense", units: 3 },
+    ],
+    loss: "softmax_cross_entropy",
+  },
+  // the network's output is the bidirectional layer's own: every step's [T, 2·units], and the last states [2·units]
+  bi_gru_steps_out: { input: [4, 3], layers: [{ type: "gru", units: 2, bidirectional: true, return_sequences: true }], loss: "mse" },
+  bi_rnn_last_out: {
+    input: [5, 2],
+    layers: [
+      { type: "rnn", units: 3, return_sequences: true },
+      { type: "rnn", units: 3, bidirectional: true, initial_state: "learned" },
+    ],
+    loss: "mse",
+    l2: 0.01,
+  },
 };
 
 /** Networks of the equation form: their expression graphs in torch operations. */

@@ -28,6 +28,18 @@ const CNN = {
   loss: "mse",
 };
 const MLP = { name: "mlp", input: 3, layers: [{ type: "dense", units: 4 }, { type: "dense", units: 2 }], loss: "mse" };
+/** Bidirectional recurrent layers (with learned initial states) around a one-way one: 2·units into the next layer. */
+const BIRNN = {
+  name: "birnn",
+  input: [4, 2],
+  layers: [
+    { type: "lstm", units: 3, bidirectional: true, initial_state: "learned", return_sequences: true },
+    { type: "rnn", units: 2, return_sequences: true },
+    { type: "gru", units: 2, bidirectional: true },
+  ],
+  loss: "mse",
+  l2: 0.01,
+};
 
 const metaOf = (spec: object) => metaOfNet(buildNet(spec as NetSpec)) as NetMeta & { stateCount?: number; state?: NetMeta["params"] };
 const counting = (n: number, f64: boolean) => {
@@ -52,6 +64,48 @@ describe("PyTorch's names and layouts", () => {
       ["b5", "6.bias", [2]],
     ]);
     expect(torchNames({ name: "eq", inputs: { x: 1 }, params: { w: 1 }, equations: ["out = w * x"], loss: "out" } as unknown as NetSpec)).toBeUndefined();
+  });
+
+  it("names both directions of a bidirectional recurrent layer: the reverse one's with PyTorch's suffix, its initial state the module's", () => {
+    const names = torchNames(BIRNN as NetSpec) ?? [];
+    expect(names.map((t) => [t.bpgen, t.torch, t.torchShape, t.penalised])).toEqual([
+      ["W_ih1", "0.weight_ih_l0", [12, 2], true],
+      ["W_hh1", "0.weight_hh_l0", [12, 3], true],
+      ["b_ih1", "0.bias_ih_l0", [12], false],
+      ["b_hh1", "0.bias_hh_l0", [12], false],
+      ["h0_1", "0.h0", [3], false],
+      ["c0_1", "0.c0", [3], false],
+      ["W_ih1_reverse", "0.weight_ih_l0_reverse", [12, 2], true],
+      ["W_hh1_reverse", "0.weight_hh_l0_reverse", [12, 3], true],
+      ["b_ih1_reverse", "0.bias_ih_l0_reverse", [12], false],
+      ["b_hh1_reverse", "0.bias_hh_l0_reverse", [12], false],
+      ["h0_1_reverse", "0.h0_reverse", [3], false],
+      ["c0_1_reverse", "0.c0_reverse", [3], false],
+      ["W_ih2", "1.weight_ih_l0", [2, 6], true],
+      ["W_hh2", "1.weight_hh_l0", [2, 2], true],
+      ["b_ih2", "1.bias_ih_l0", [2], false],
+      ["b_hh2", "1.bias_hh_l0", [2], false],
+      ["W_ih3", "2.weight_ih_l0", [6, 2], true],
+      ["W_hh3", "2.weight_hh_l0", [6, 2], true],
+      ["b_ih3", "2.bias_ih_l0", [6], false],
+      ["b_hh3", "2.bias_hh_l0", [6], false],
+      ["W_ih3_reverse", "2.weight_ih_l0_reverse", [6, 2], true],
+      ["W_hh3_reverse", "2.weight_hh_l0_reverse", [6, 2], true],
+      ["b_ih3_reverse", "2.bias_ih_l0_reverse", [6], false],
+      ["b_hh3_reverse", "2.bias_hh_l0_reverse", [6], false],
+    ]);
+    // each reverse tensor holds its own parameter's values (PyTorch's layout is ours), and reads back
+    const meta = metaOf(BIRNN);
+    const params = counting(meta.paramCount, true);
+    const bytes = paramsToSafetensors(meta, params, { pytorch: BIRNN });
+    const file = decodeSafetensors(bytes, "birnn");
+    for (const t of names.filter((n) => n.torch.endsWith("_reverse"))) {
+      const p = meta.params.find((q) => q.name === t.bpgen);
+      expect(Array.from(file.tensors.find((f) => f.name === t.torch)?.data ?? []), t.torch).toEqual(Array.from(params.subarray(p?.offset, (p?.offset ?? 0) + (p?.size ?? 0))));
+    }
+    const into = new Float64Array(meta.paramCount);
+    expect(paramsFromSafetensors(bytes, meta, into, { pytorch: BIRNN })).toBe("pytorch");
+    expect(into).toEqual(params);
   });
 
   it("writes a convolution's weight [kh, kw, in, out] as PyTorch's [out, in, kh, kw]", () => {
@@ -178,6 +232,18 @@ describe("bpgen export --to pytorch refuses what it cannot write, and writes not
     expect([recurrent.code, recurrent.written], recurrent.stderr).toEqual([0, true]);
     const module = readFileSync(recurrent.stdout.match(/wrote (\S+rnn_eq\.py)/)?.[1] as string, "utf8");
     expect(module).toMatch(/# a recurrence of 5 steps carrying h: .*\n\s+v\d+ = .*# carried: h\n\s+for t in range\(5\):\n/);
+  });
+
+  it("a bidirectional recurrent layer: PyTorch's bidirectional=True, 2·units into the next layer, a one-way layer's line as before", async () => {
+    const run = await exportTo(BIRNN);
+    expect([run.code, run.written], run.stderr).toEqual([0, true]);
+    const module = readFileSync(run.stdout.match(/wrote (\S+birnn\.py)/)?.[1] as string, "utf8");
+    expect(module).toContain("LSTMLayer(2, 3, return_sequences=True, learned_initial=True, bidirectional=True),");
+    expect(module).toContain('RNNLayer(6, 2, return_sequences=True, learned_initial=False, nonlinearity="tanh"),');
+    expect(module).toContain("GRULayer(2, 2, return_sequences=False, learned_initial=False, bidirectional=True),");
+    // the reverse direction's weights are in the l2 penalty, its initial states are drawn as bpgen draws them (zeros)
+    expect(module).toContain('"0.weight_ih_l0_reverse", "0.weight_hh_l0_reverse"');
+    expect(module).toContain('"0.c0_reverse": ("constant", 0.0),');
   });
 
   it("an unknown target", async () => {

@@ -7,7 +7,8 @@
  * Each cell computes, per step, from a = W_ih x_t + b_ih and u = W_hh h_{t−1} + b_hh (both [G·H]), its state; its
  * backward step turns the cotangents of h_t (and c_t) into those of a, u and of the state before. The layer
  * driver does the products: dW_ih += da x_tᵀ, db_ih += da, dW_hh += du h_{t−1}ᵀ, db_hh += du, dx_t = W_ihᵀ da and
- * dh_{t−1} += W_hhᵀ du, walking the steps backwards.
+ * dh_{t−1} += W_hhᵀ du, walking the steps backwards. A bidirectional layer runs its second cell on the input's rows
+ * reversed, reverses its rows back, and places them after the first cell's in each row.
  */
 import type { OracleResult } from "./tf-equations.ts";
 import { OracleError } from "./tf-equations.ts";
@@ -260,7 +261,45 @@ function cellForward(layer: CellLayout, p: Float64Array, input: Value): Forward 
 }
 
 function stageForward(layer: StageLayout, p: Float64Array, input: Value): Forward {
-  return layer.kind === "dense" ? denseForward(layer, p, input) : cellForward(layer, p, input);
+  if (layer.kind === "dense") return denseForward(layer, p, input);
+  return layer.backward ? bidirectionalForward(cellForward(layer, p, input), (v) => cellForward(layer.backward as CellLayout, p, v), input) : cellForward(layer, p, input);
+}
+
+/** `rows` rows of `width` in the opposite order. */
+function reversedRows(data: Float64Array, rows: number, width: number): Float64Array {
+  const out = new Float64Array(data.length);
+  for (let t = 0; t < rows; t++) out.set(data.subarray(t * width, (t + 1) * width), (rows - 1 - t) * width);
+  return out;
+}
+
+/**
+ * A bidirectional layer: the backward cell on the input's rows in reverse order, its rows reversed back (a
+ * sequence) so that row t holds what it computed after reading x_{T−1} … x_t; each row the forward cell's values,
+ * then the backward cell's. The cotangent splits the same way, and the backward cell's input cotangent is reversed.
+ */
+function bidirectionalForward(forward: Forward, backwardOn: (v: Value) => Forward, input: Value): Forward {
+  const backward = backwardOn({ ...input, data: reversedRows(input.data, input.steps, input.width) });
+  const rows = forward.out.steps;
+  const [wf, wb] = [forward.out.width, backward.out.width];
+  const backRows = rows > 1 ? reversedRows(backward.out.data, rows, wb) : backward.out.data;
+  const data = new Float64Array(rows * (wf + wb));
+  for (let t = 0; t < rows; t++) {
+    data.set(forward.out.data.subarray(t * wf, (t + 1) * wf), t * (wf + wb));
+    data.set(backRows.subarray(t * wb, (t + 1) * wb), t * (wf + wb) + wf);
+  }
+  return {
+    out: { steps: rows, width: wf + wb, data },
+    backward(dOut, grad) {
+      const [df, db] = [new Float64Array(rows * wf), new Float64Array(rows * wb)];
+      for (let t = 0; t < rows; t++) {
+        df.set(dOut.subarray(t * (wf + wb), t * (wf + wb) + wf), t * wf);
+        db.set(dOut.subarray(t * (wf + wb) + wf, (t + 1) * (wf + wb)), t * wb);
+      }
+      const dIn = forward.backward(df, grad);
+      const dBack = reversedRows(backward.backward(rows > 1 ? reversedRows(db, rows, wb) : db, grad), input.steps, input.width);
+      return dIn.map((v, i) => v + dBack[i]);
+    },
+  };
 }
 
 // ---- losses ----------------------------------------------------------------------------------------------
@@ -320,7 +359,9 @@ export function referenceRecurrentNet(spec: RecurrentNetSpec, params: Float64Arr
   }
   if (spec.l2) {
     const lambda = spec.l2;
-    const weights = layout.layers.flatMap((layer) => (layer.kind === "dense" ? [layer.W] : [layer.W_ih, layer.W_hh]));
+    const weights = layout.layers.flatMap((layer) =>
+      layer.kind === "dense" ? [layer.W] : [layer.W_ih, layer.W_hh, ...(layer.backward ? [layer.backward.W_ih, layer.backward.W_hh] : [])],
+    );
     for (const w of weights) {
       for (let i = w.offset; i < w.offset + w.size; i++) {
         loss += (lambda / 2) * params[i] * params[i];

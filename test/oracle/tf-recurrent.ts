@@ -2,9 +2,13 @@
  * Independent oracle for recurrent layer stacks (`rnn`, `lstm`, `gru` in the layer form), computed with
  * TensorFlow.js (float32) and differentiated by TF.js autodiff, in bpgen's flat parameter layout.
  *
- * The layers follow PyTorch's `nn.RNN`, `nn.LSTM` and `nn.GRU` (one layer, batch_first, unidirectional), channels
- * last: a sample is `[T, F]`, the initial state is zero, and a layer outputs every h_t (`[T, H]`) with
- * `return_sequences`, otherwise h_T (`[H]`).
+ * The layers follow PyTorch's `nn.RNN`, `nn.LSTM` and `nn.GRU` (one layer, batch_first), channels last: a sample is
+ * `[T, F]`, the initial state is zero, and a layer outputs every h_t (`[T, H]`) with `return_sequences`, otherwise
+ * h_T (`[H]`). A `bidirectional` layer (PyTorch's bidirectional=True) runs a second cell, with parameters of its own
+ * (named with PyTorch's `_reverse` suffix, after the forward ones), over the steps from T down to 1, and joins the
+ * two along the features, forward first: at every step (`[T, 2H]`), or each direction's last state (`[2H]`, the
+ * backward one's after reading x_1). TF.js runs it as Keras's Bidirectional wrapper does: the backward cell on the
+ * input reversed along time, its sequence reversed back.
  *
  *   rnn:  h_t = act(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh),  act tanh (the default) or relu
  *   lstm: (i, f, g, o) = (σ, σ, tanh, σ)(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh), split in 4 blocks of H in that order
@@ -69,16 +73,19 @@ export interface RnnLayerSpec {
   units: number;
   activation?: "tanh" | "relu";
   return_sequences?: boolean;
+  bidirectional?: boolean;
 }
 export interface LstmLayerSpec {
   type: "lstm";
   units: number;
   return_sequences?: boolean;
+  bidirectional?: boolean;
 }
 export interface GruLayerSpec {
   type: "gru";
   units: number;
   return_sequences?: boolean;
+  bidirectional?: boolean;
 }
 export type RecurrentCellSpec = RnnLayerSpec | LstmLayerSpec | GruLayerSpec;
 export type RecurrentKind = RecurrentCellSpec["type"];
@@ -117,6 +124,8 @@ export interface CellLayout {
   W_hh: Slot;
   b_ih: Slot;
   b_hh: Slot;
+  /** A bidirectional layer's second direction: the same cell on the steps in reverse order, its own parameters. */
+  backward?: CellLayout;
 }
 export interface DenseLayout {
   kind: "dense";
@@ -164,7 +173,7 @@ export function recurrentLayout(spec: RecurrentNetSpec): RecurrentLayout {
   const layers = spec.layers.map((layer, i): StageLayout => {
     const place = i + 1;
     const fanIn = width;
-    width = layer.units;
+    width = layer.type !== "dense" && layer.bidirectional ? 2 * layer.units : layer.units;
     if (layer.type === "dense") {
       const W = slot(`W${place}`, [layer.units, fanIn]);
       const b = (layer.bias ?? true) ? slot(`b${place}`, [layer.units]) : null;
@@ -172,14 +181,24 @@ export function recurrentLayout(spec: RecurrentNetSpec): RecurrentLayout {
     }
     if (!sequence) throw new OracleError(`layers[${i}]: a ${layer.type} layer needs a sequence input; the layer before it returns a vector`);
     const rows = GATES[layer.type] * layer.units;
-    const W_ih = slot(`W_ih${place}`, [rows, fanIn]);
-    const W_hh = slot(`W_hh${place}`, [rows, layer.units]);
-    const b_ih = slot(`b_ih${place}`, [rows]);
-    const b_hh = slot(`b_hh${place}`, [rows]);
     const returnSequences = layer.return_sequences ?? false;
     sequence = returnSequences;
     const activation = layer.type === "rnn" ? (layer.activation ?? "tanh") : layer.type;
-    return { kind: layer.type, place, units: layer.units, fanIn, activation, returnSequences, W_ih, W_hh, b_ih, b_hh };
+    // the reverse direction's parameters follow the forward one's, named with PyTorch's suffix
+    const cell = (suffix: string): CellLayout => ({
+      kind: layer.type,
+      place,
+      units: layer.units,
+      fanIn,
+      activation,
+      returnSequences,
+      W_ih: slot(`W_ih${place}${suffix}`, [rows, fanIn]),
+      W_hh: slot(`W_hh${place}${suffix}`, [rows, layer.units]),
+      b_ih: slot(`b_ih${place}${suffix}`, [rows]),
+      b_hh: slot(`b_hh${place}${suffix}`, [rows]),
+    });
+    const forward = cell("");
+    return layer.bidirectional ? { ...forward, backward: cell("_reverse") } : forward;
   });
   const outputShape = sequence ? [steps, width] : [width];
   const outputSize = product(outputShape);
@@ -447,8 +466,36 @@ function gruStage(layer: CellLayout, params: Float64Array): TfStage {
 
 function tfStage(layer: StageLayout, params: Float64Array, batch: number, steps: number): TfStage {
   if (layer.kind === "dense") return denseStage(layer, params);
-  if (layer.kind === "gru") return gruStage(layer, params);
-  return layerCellStage(layer, params, batch, steps);
+  if (layer.backward) return bidirectionalStage(cellStage(layer, params, batch, steps), cellStage(layer.backward, params, batch, steps), layer.returnSequences);
+  return cellStage(layer, params, batch, steps);
+}
+
+function cellStage(layer: CellLayout, params: Float64Array, batch: number, steps: number): TfStage {
+  return layer.kind === "gru" ? gruStage(layer, params) : layerCellStage(layer, params, batch, steps);
+}
+
+/**
+ * Both directions of a bidirectional layer, as Keras's Bidirectional wrapper runs them: the backward one on the input
+ * reversed along time, its sequence reversed back so that row t is its state after reading x_t … x_{T−1}; the two
+ * outputs joined along the features, forward first (for the last state, each direction's own last).
+ */
+function bidirectionalStage(forward: TfStage, backward: TfStage, returnSequences: boolean): TfStage {
+  return {
+    apply: (a) => {
+      const b = backward.apply(tf.reverse(a, 1));
+      return tf.concat([forward.apply(a), returnSequences ? tf.reverse(b, 1) : b], -1);
+    },
+    variables: [...forward.variables, ...backward.variables],
+    weights: [...forward.weights, ...backward.weights],
+    scatter: (grads, grad) => {
+      forward.scatter(grads, grad);
+      backward.scatter(grads, grad);
+    },
+    dispose: () => {
+      forward.dispose();
+      backward.dispose();
+    },
+  };
 }
 
 function checkSizes(layout: RecurrentLayout, params: Float64Array, x: Float64Array, y: Float64Array, batch: number): void {
@@ -523,8 +570,12 @@ export function randomRecurrentNet(rng: Rng, name = "random_recurrent_net", size
     // every recurrent layer but the last feeds a recurrent layer, which needs a sequence
     const return_sequences = last ? rng.bool() : true;
     const type = rng.pick(["rnn", "lstm", "gru"] as const);
+    const bidirectional = rng.bool(0.3);
+    const direction = bidirectional ? { bidirectional } : {};
     layers.push(
-      type === "rnn" ? { type, units, activation: rng.pick(["tanh", "relu"] as const), return_sequences } : { type, units, return_sequences },
+      type === "rnn"
+        ? { type, units, activation: rng.pick(["tanh", "relu"] as const), return_sequences, ...direction }
+        : { type, units, return_sequences, ...direction },
     );
     if (!last && rng.bool(0.2)) layers.push({ type: "dense", units: rng.int(...sizes.units), activation: rng.pick(["tanh", "linear", "sigmoid"]) });
   }

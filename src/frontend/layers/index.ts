@@ -2,5 +2,5 @@
 export { buildLayerNet, lossShapeProblem } from "./build.ts";
 export { LAYER_KINDS, LAYER_TYPES, blockShape, layerKind } from "./registry.ts";
 export { ACTIVATION_EXPECTED, initPlan } from "./fields.ts";
-export type { Field, LayerKind, ParamDecl, ParamRole, TorchMapping } from "./layer.ts";
+export type { DirectionalRole, Field, LayerKind, ParamDecl, ParamRole, TorchMapping } from "./layer.ts";
 export { LayerShapeError } from "./layer.ts";

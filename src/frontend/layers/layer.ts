@@ -32,10 +32,13 @@ export interface Field {
  * What a parameter is to its layer: L2 regularisation reads the weights, recurrent weights and projections, never
  * a bias, a gain or an initial state.
  */
-export type ParamRole = "weight" | "bias" | "gain" | "projection" | "recurrent" | "recurrentBias" | "initial" | "initialCell";
+export type ParamRole = DirectionalRole | `${DirectionalRole}Reverse` | "gain" | "projection";
+
+/** The roles a bidirectional recurrent layer has twice: once per direction, the reverse one's named `<role>Reverse`. */
+export type DirectionalRole = "weight" | "bias" | "recurrent" | "recurrentBias" | "initial" | "initialCell";
 
 /** The roles L2 regularisation penalises. */
-export const PENALISED_ROLES: ReadonlySet<ParamRole> = new Set<ParamRole>(["weight", "projection", "recurrent"]);
+export const PENALISED_ROLES: ReadonlySet<ParamRole> = new Set<ParamRole>(["weight", "projection", "recurrent", "weightReverse", "recurrentReverse"]);
 
 /** A parameter a layer declares, before it becomes a leaf of the DAG. */
 export interface ParamDecl {

@@ -144,14 +144,17 @@ function batched(ctx: DagContext, n: Node, visit: Visit, where: string | undefin
  * is the cell, written node by node like any value; what the cell reads from outside it (values of the parameters,
  * which are initializers, and per-sample values computed before the recurrence) it reads from the enclosing graph,
  * so the body is the same for any T. A recurrence without sequences (`steps`) scans a Range(0, T) it does not read.
- * Returns the name of `n`, and names every output of the recurrence that `outputsOf` lists.
+ * A reversed recurrence (in a forward pass, a bidirectional layer's reverse direction, which the layer form writes as
+ * ONNX's own recurrent op instead) scans its sequences from the last step and prepends its stacks, so that row t is
+ * still the value after reading step t. Returns the name of `n`, and names every output of the recurrence that
+ * `outputsOf` lists.
  */
 function scan(ctx: DagContext, n: Node, outputsOf: LoopOutputsOf, write: Write, where: string | undefined): string {
   const { b } = ctx;
   const loop = recurrenceOf(n);
   const outputs = outputsOf().get(loop) ?? [n];
-  if (loop.reverse || outputs.some((o) => o.op === "loopSum")) {
-    throw new UnmappedOp(n.op, where, "a reversed recurrence or a sum over its steps is a step of training (a gradient), not of the inference pass");
+  if (outputs.some((o) => o.op === "loopSum")) {
+    throw new UnmappedOp(n.op, where, "a sum over a recurrence's steps is a step of training (a gradient), not of the inference pass");
   }
   const outer = (m: Node) => write(m, where);
   const hint = (m: Node, base: string) => ctx.graph.hint(m) ?? base;
@@ -181,6 +184,7 @@ function scan(ctx: DagContext, n: Node, outputsOf: LoopOutputsOf, write: Write, 
     num_scan_inputs: scanned.length,
     scan_input_axes: scanned.map(() => (steps.length > 0 ? 1 : 0)),
     ...(stacks.length > 0 ? { scan_output_axes: stacks.map(() => 1) } : {}),
+    ...(loop.reverse ? { scan_input_directions: scanned.map(() => 1), ...(stacks.length > 0 ? { scan_output_directions: stacks.map(() => 1) } : {}) } : {}),
   }, "scan");
   for (const o of outputs) ctx.written.set(o, o.op === "final" ? names[carryOfAttr(o.attr)] : names[loop.carries.length + stacks.indexOf(o)]);
   return ctx.written.get(n) ?? names[0];

@@ -8,9 +8,9 @@
  * layer that reads them last (flatten, dense, layernorm) or the output — only where the layout changes.
  * An activation that is one ONNX op with bpgen's constants (Relu, Elu, Selu, …) is written as it; any other,
  * expressions included, is translated from the layer's DAG (dag.ts) as the elementwise ops it is made of. rnn, lstm
- * and gru are ONNX's RNN, LSTM and GRU over the sequence moved steps first. Batch norm uses its running statistics,
- * dropout is left out, and under softmax_cross_entropy the output is the probabilities, a Softmax over the last
- * axis, as `forward` gives them.
+ * and gru are ONNX's RNN, LSTM and GRU over the sequence moved steps first (a bidirectional layer is one node of
+ * both directions). Batch norm uses its running statistics, dropout is left out, and under softmax_cross_entropy
+ * the output is the probabilities, a Softmax over the last axis, as `forward` gives them.
  *
  * Equation form: the DAG of the forward pass, node by node (dag.ts), one graph input per declared input; a
  * recurrence is one Scan whose body graph is its cell.
@@ -18,6 +18,7 @@
 import { dirname, join } from "node:path";
 import { BpgenError } from "../../errors.ts";
 import { paddingSides } from "../../frontend/layers/fields.ts";
+import type { DirectionalRole } from "../../frontend/layers/layer.ts";
 import type { NetLayer, StateLeaf } from "../../ir/net.ts";
 import type { Node, Shape } from "../../ir/node.ts";
 import type { FloatArray, NetMeta } from "../../module-api.ts";
@@ -218,17 +219,22 @@ function layer(ctx: LayerContext, spec: LayerSpec, record: NetLayer, x: Tensor, 
 const GATE_ORDER: Readonly<Record<"rnn" | "lstm" | "gru", readonly number[]>> = { rnn: [0], lstm: [0, 3, 1, 2], gru: [1, 0, 2] };
 
 /**
- * rnn, lstm and gru as ONNX's RNN, LSTM and GRU (one direction, linear_before_reset for PyTorch's GRU), over the
- * sequence moved to [steps, batch, features] and back; the output is every step's state or the last one.
+ * rnn, lstm and gru as ONNX's RNN, LSTM and GRU (linear_before_reset for PyTorch's GRU), over the sequence moved to
+ * [steps, batch, features] and back; the output is every step's state or the last one. A bidirectional layer is one
+ * node of direction "bidirectional": ONNX's [num_directions, …] weights hold the forward direction's, then the
+ * reverse one's, and its outputs are moved to bpgen's joined layout (bidirectionalOutput).
  */
 function recurrent(ctx: LayerContext, spec: Extract<LayerSpec, { type: "rnn" | "lstm" | "gru" }>, record: NetLayer, x: Tensor): Tensor {
   const { b } = ctx;
   const cell = spec.type;
   const units = spec.units;
   const order = GATE_ORDER[cell];
-  const value = (role: string) => {
-    const p = record.params.find((q) => q.role === role);
-    if (!p) throw new Error(`internal: the ${cell} layer ${record.label} has no ${role}`);
+  const reverses = spec.bidirectional ? [false, true] : [false];
+  const directions = reverses.length;
+  const find = (role: DirectionalRole, reverse: boolean) => record.params.find((q) => q.role === (reverse ? `${role}Reverse` : role));
+  const value = (role: DirectionalRole, reverse = false) => {
+    const p = find(role, reverse);
+    if (!p) throw new Error(`internal: the ${cell} layer ${record.label} has no ${role}${reverse ? " (reverse)" : ""}`);
     return { name: p.name, shape: p.shape, values: ctx.leafValue(p.node) };
   };
   /** Rows of a [gates·units, …] tensor in ONNX's gate order. */
@@ -237,29 +243,65 @@ function recurrent(ctx: LayerContext, spec: Extract<LayerSpec, { type: "rnn" | "
     order.forEach((from, to) => out.set(values.subarray(from * units * width, (from + 1) * units * width), to * units * width));
     return out;
   };
+  /** Each direction's values in turn: ONNX's [num_directions, …] (one direction's alone is as it is). */
+  const perDirection = (of: (reverse: boolean) => Float64Array) => {
+    const parts = reverses.map(of);
+    if (parts.length === 1) return parts[0];
+    const out = new Float64Array(parts.reduce((size, part) => size + part.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  };
   const Wih = value("weight");
   const Whh = value("recurrent");
-  const W = b.floats(Wih.name, [1, ...Wih.shape], reordered(Wih.values, Wih.shape[1]));
-  const R = b.floats(Whh.name, [1, ...Whh.shape], reordered(Whh.values, units));
-  const biases = [reordered(value("bias").values, 1), reordered(value("recurrentBias").values, 1)];
-  const B = b.floats(`b${record.label}`, [1, 2 * biases[0].length], Float64Array.from([...biases[0], ...biases[1]]));
+  const W = b.floats(Wih.name, [directions, ...Wih.shape], perDirection((r) => reordered(value("weight", r).values, Wih.shape[1])));
+  const R = b.floats(Whh.name, [directions, ...Whh.shape], perDirection((r) => reordered(value("recurrent", r).values, units)));
+  // each direction's row of B: its input biases, then its recurrent ones
+  const biases = (r: boolean) => Float64Array.from([...reordered(value("bias", r).values, 1), ...reordered(value("recurrentBias", r).values, 1)]);
+  const B = b.floats(`b${record.label}`, [directions, 2 * order.length * units], perDirection(biases));
   const steps = b.op("Transpose", [x.name], { perm: [1, 0, 2] }, "steps_first");
-  const initial = (role: string) => {
-    const p = record.params.find((q) => q.role === role);
+  const initial = (role: DirectionalRole) => {
+    const p = find(role, false);
     if (!p) return "";
-    // [1, batch, units]: the learned state repeated over the batch
+    // [num_directions, batch, units]: each direction's learned state repeated over the batch
     const batch = b.batchSize(x.name);
-    return b.op("Expand", [b.floats(p.name, [1, 1, units], ctx.leafValue(p.node)), b.op("Concat", [b.int64s([1], [1]), batch, b.int64s([1], [units])], { axis: 0 })]);
+    const values = perDirection((r) => value(role, r).values);
+    return b.op("Expand", [b.floats(p.name, [directions, 1, units], values), b.op("Concat", [b.int64s([1], [directions]), batch, b.int64s([1], [units])], { axis: 0 })]);
   };
   const inputs = [steps, W, R, B, "", initial("initial"), ...(cell === "lstm" ? [initial("initialCell")] : [])];
   while (inputs[inputs.length - 1] === "") inputs.pop();
-  const attributes = { hidden_size: units, ...(cell === "rnn" ? { activations: { strings: [spec.activation === "relu" ? "Relu" : "Tanh"] } } : {}), ...(cell === "gru" ? { linear_before_reset: 1 } : {}) };
+  // an RNN's activation once per direction
+  const activation = spec.activation === "relu" ? "Relu" : "Tanh";
+  const attributes = {
+    hidden_size: units,
+    ...(spec.bidirectional ? { direction: "bidirectional" } : {}),
+    ...(cell === "rnn" ? { activations: { strings: reverses.map(() => activation) } } : {}),
+    ...(cell === "gru" ? { linear_before_reset: 1 } : {}),
+  };
   const [Y, Yh] = b.opMany(cell.toUpperCase(), inputs, 2, attributes, cell);
+  if (spec.bidirectional) return { name: bidirectionalOutput(b, spec.return_sequences ? Y : Yh, spec.return_sequences ?? false, units), shape: record.output.shape, first: false };
   if (spec.return_sequences) {
     const every = b.op("Squeeze", [Y, b.int64s([1], [1])]);
     return { name: b.op("Transpose", [every], { perm: [1, 0, 2] }), shape: record.output.shape, first: false };
   }
   return { name: b.op("Squeeze", [Yh, b.int64s([1], [0])]), shape: record.output.shape, first: false };
+}
+
+/**
+ * A bidirectional op's output in bpgen's layout, the directions joined along the units, forward first. Every step's,
+ * Y [T, 2, batch, H], as PyTorch's export writes its output (so that one import reads both): the directions moved
+ * after the batch, [T, batch, 2, H], joined, [T, batch, 2H], then batch first. The last states, Y_h [2, batch, H]:
+ * batch first, [batch, 2, H], joined, [batch, 2H] (PyTorch's torch.cat((h_n[0], h_n[1]), 1)).
+ */
+function bidirectionalOutput(b: GraphBuilder, y: string, everyStep: boolean, units: number): string {
+  if (everyStep) {
+    const joined = b.op("Reshape", [b.op("Transpose", [y], { perm: [0, 2, 1, 3] }), b.int64s([3], [0, 0, 2 * units])]);
+    return b.op("Transpose", [joined], { perm: [1, 0, 2] });
+  }
+  return b.op("Reshape", [b.op("Transpose", [y], { perm: [1, 0, 2] }), b.int64s([2], [0, 2 * units])]);
 }
 
 /**

@@ -10,8 +10,11 @@
  * the model's with the channels moved last ([N, C, H, W] → [H, W, C]); filters [out, in, k...] become
  * [k..., in, out]; and a dense layer after a flatten of an image reads the flattened values in bpgen's order
  * ([H, W, C] row-major), so its weight's columns are permuted to match. Sequences are batch first, as bpgen's rows;
- * ONNX's recurrent ops read them steps first. Nothing from the file runs as code: op types select from a fixed
- * table, every attribute is read with its type and checked, and the names taken from the file become identifiers.
+ * ONNX's recurrent ops read them steps first. A bidirectional op (direction "bidirectional", PyTorch's
+ * bidirectional=True) is a bidirectional layer when the graph joins its two directions as bpgen's layer does: every
+ * step's states side by side, forward first, or the two last states concatenated. Nothing from the file runs as
+ * code: op types select from a fixed table, every attribute is read with its type and checked, and the names taken
+ * from the file become identifiers.
  */
 import { basename, extname } from "node:path";
 import { BpgenError, internalError, printable } from "../../errors.ts";
@@ -19,7 +22,7 @@ import { buildNet } from "../../pipeline.ts";
 import { parseSpec } from "../../spec/load.ts";
 import type { NamedTensor } from "../safetensors.ts";
 import { equationsOf } from "./equations.ts";
-import { lastActivation, type Layer, named, shortFloat } from "./layers.ts";
+import { type DirectionWeights, lastActivation, type Layer, named, shortFloat } from "./layers.ts";
 import { blocks, CONV_ATTRIBUTES, channelsFirstPositions, channelsLastFilter, convWindow, permuted, poolAttributes, poolWindow, transposed } from "./layouts.ts";
 import type { NodeMessage } from "./proto.ts";
 import { Attributes, type Constant, type ModelInput, quoted, readModel, type ReadModel } from "./read.ts";
@@ -64,8 +67,17 @@ interface Value {
   readonly at: number;
   /** A sequence [T, F] that ONNX holds steps first ([T, batch, F], as its recurrent ops read and write them). */
   readonly stepsFirst?: boolean;
-  /** A recurrent op's outputs before their Squeeze: every step's state [T, 1, batch, H], or the last [1, batch, H]. */
+  /**
+   * A recurrent op's outputs before their Squeeze (or, of both directions, before they are joined): every step's state
+   * [T, directions, batch, H], or the last [directions, batch, H].
+   */
   readonly recurrentOutput?: "every" | "last";
+  /**
+   * A bidirectional op's output on its way to bpgen's layout (its shape is the joined one, 2H wide): the directions on
+   * their own axis as the op writes them (`apart`), or moved next to the units (`beside`: [T, batch, 2, H] or
+   * [batch, 2, H]), which a Reshape joins.
+   */
+  readonly directions?: "apart" | "beside";
   /** A recurrent layer's every-step output (bpgen's sequence: a dense layer maps each step). */
   readonly sequence?: boolean;
   /** The value this one is a layout of (a Transpose or Squeeze made no layer): nodes may still read that one. */
@@ -80,6 +92,9 @@ type StateValue = { readonly kind: "shape"; readonly sizes: readonly Size[] } | 
 
 /** ONNX's gate blocks in bpgen's (PyTorch's) order: LSTM i, o, f, c → i, f, g, o; GRU z, r, h → r, z, n. */
 const FROM_ONNX_GATES: Readonly<Record<"rnn" | "lstm" | "gru", readonly number[]>> = { rnn: [0], lstm: [0, 2, 3, 1], gru: [1, 0, 2] };
+
+/** The ops that may read a bidirectional op's output before its directions are joined (each checks how it does). */
+const JOINING_OPS = new Set(["Transpose", "Reshape", "Flatten", "Gather", "Squeeze"]);
 
 /** Ops that read an image channels first: an input they read first is an image [batch, channels, spatial...]. */
 const CHANNELS_FIRST_OPS = new Set(["Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization"]);
@@ -220,7 +235,17 @@ class Importer {
     const v = this.values.get(name);
     if (!v) this.fail(node, `it reads ${quoted(name)}, which no node before it computed`, "a graph whose nodes are in order, reading the input or the node before");
     if (name !== this.current && !this.isLayoutOf(this.current, name)) throw new NotAChain(`node ${quoted(node.name || node.output?.[0])} reads ${quoted(name)}, not the value the chain of layers has reached, ${quoted(this.current)}`);
+    if (v?.directions && !JOINING_OPS.has(node.opType ?? "")) this.notJoined(node);
     return v as Value;
+  }
+
+  /** A bidirectional op's output read otherwise than bpgen's layer joins its directions: one error, naming the node. */
+  private notJoined(node: NodeMessage, what = "it reads a bidirectional recurrent op's output before its two directions are joined"): never {
+    return this.fail(
+      node,
+      `${what}; bpgen's bidirectional layer outputs each step's states of both directions side by side, or the two last states concatenated, forward first`,
+      "the output Y [steps, 2, batch, H] transposed to [steps, batch, 2, H] and reshaped to [steps, batch, 2·H] (PyTorch's output), or torch.cat((h_n[0], h_n[1]), 1) (Concat of Gather(Y_h, 0) and Gather(Y_h, 1) along the units, or Y_h transposed to [batch, 2, H] and reshaped or flattened to [batch, 2·H])",
+    );
   }
 
   /** Whether `view` is `of` seen through layout changes only (so a node may read either). */
@@ -293,7 +318,8 @@ class Importer {
       case "Squeeze":
         return this.squeeze(node);
       case "Gather":
-        return this.states.has(node.input?.[0] ?? "") ? this.stateNode(node) : this.lastStep(node);
+        if (this.states.has(node.input?.[0] ?? "")) return this.stateNode(node);
+        return this.values.get(node.input?.[0] ?? "")?.directions ? this.lastStates(node) : this.lastStep(node);
       case "Shape":
       case "ConstantOfShape":
       case "Unsqueeze":
@@ -498,6 +524,11 @@ class Importer {
 
   private flatten(node: NodeMessage, axis: number): void {
     const x = this.chainInput(node);
+    if (x.directions) {
+      // h_n.permute(1, 0, 2).flatten(1): the last states moved batch first, [batch, 2, H], joined
+      if (x.recurrentOutput !== "last" || x.directions !== "beside" || axis !== 1) this.notJoined(node, `it flattens a bidirectional recurrent op's output from axis ${axis}${x.directions === "beside" ? "" : " before its directions are next to the units"}`);
+      return this.joinDirections(node, x, ["batch", -1]);
+    }
     if (axis !== 1) this.fail(node, `it flattens from axis ${axis}; bpgen flattens each sample (axis 1)`, "axis = 1");
     this.flattened(node, x);
   }
@@ -514,6 +545,7 @@ class Importer {
     const x = this.chainInput(node);
     const computed = this.states.get(node.input?.[1] ?? "");
     const target: readonly Size[] = computed?.kind === "shape" ? computed.sizes : Array.from(this.constant(node, 1, "shape").data);
+    if (x.directions) return this.joinDirections(node, x, target);
     const size = x.shape.reduce((p, d) => p * d, 1);
     const flat = target.length === 2 && (target[0] === -1 || target[0] === 0 || target[0] === "batch") && (target[1] === size || target[1] === -1);
     const batchFirst = target.length === 2 && target[1] === size && typeof target[0] === "number" && target[0] > 0;
@@ -526,6 +558,7 @@ class Importer {
     const a = new Attributes(node, this.file, ["perm"]);
     const x = this.chainInput(node);
     const perm = a.ints("perm") ?? [];
+    if (x.directions) return this.directionsBeside(node, x, perm);
     const r = x.onnxRank;
     const toFirst = [0, r, ...Array.from({ length: r - 1 }, (_, k) => k + 1)];
     const toLast = [0, ...Array.from({ length: r - 1 }, (_, k) => k + 2), 1];
@@ -574,58 +607,134 @@ class Importer {
     const a = new Attributes(node, this.file, ["hidden_size", "direction", "activations", "linear_before_reset", "layout", "input_forget", "clip", "activation_alpha", "activation_beta"]);
     const x = this.chainInput(node);
     if (!x.stepsFirst || x.shape.length !== 2) this.fail(node, "it reads a sequence bpgen does not have", "a sequence [steps, batch, features] (a Transpose of the batch-first [batch, steps, features])");
-    if (a.string("direction", "forward") !== "forward") a.refuse("direction", a.string("direction", "forward"), "forward (bpgen's recurrent layers run one way)");
+    const direction = a.string("direction", "forward");
+    if (direction !== "forward" && direction !== "bidirectional") a.refuse("direction", direction, "forward or bidirectional (bpgen has no layer that reads the steps only from the last to the first)");
+    const directions = direction === "bidirectional" ? 2 : 1;
     if (a.int("layout", 0) !== 0) a.refuse("layout", String(a.int("layout", 0)), "0");
     if (a.int("input_forget", 0) !== 0) a.refuse("input_forget", String(a.int("input_forget", 0)), "0");
     if (cell === "gru" && a.int("linear_before_reset", 0) !== 1) a.refuse("linear_before_reset", String(a.int("linear_before_reset", 0)), "1 (PyTorch's GRU, bpgen's)");
     const activations = (node.attribute ?? []).find((n) => n.name === "activations")?.strings?.map((b) => new TextDecoder().decode(b));
-    const plain = cell === "rnn" ? [["Tanh"], ["Relu"]] : cell === "lstm" ? [["Sigmoid", "Tanh", "Tanh"]] : [["Sigmoid", "Tanh"]];
+    // the same functions in each direction (ONNX lists them once per direction)
+    const plain = (cell === "rnn" ? [["Tanh"], ["Relu"]] : cell === "lstm" ? [["Sigmoid", "Tanh", "Tanh"]] : [["Sigmoid", "Tanh"]]).map((p) => Array.from({ length: directions }, () => p).flat());
     if (activations && !plain.some((p) => p.join() === activations.join())) a.refuse("activations", JSON.stringify(activations), plain.map((p) => JSON.stringify(p)).join(" or "));
     for (const unused of ["clip", "activation_alpha", "activation_beta"]) if ((node.attribute ?? []).some((n) => n.name === unused)) a.refuse(unused, "given", "not given");
     const units = a.int("hidden_size", 0);
+    const features = x.shape[1];
+    const [forward, reverse] = this.directionWeights(node, cell, directions, units, features);
+    const [Y, Yh, Yc] = node.output ?? [];
+    const every = this.consumers.has(Y ?? "");
+    if (every && this.consumers.has(Yh ?? "")) this.fail(node, "both its every-step output and its last state are read", "one of them");
+    if (Yc && this.consumers.has(Yc)) this.fail(node, "its last cell state Y_c is read; bpgen's LSTM layer outputs the state h");
+    const activation = cell === "rnn" && activations?.[0] === "Relu" ? { activation: "relu" as const } : {};
+    this.push({ kind: "recurrent", cell, units, inputs: features, everyStep: every, ...activation, ...forward, ...(reverse ? { reverse } : {}) });
+    // a bidirectional op's outputs are bpgen's once their directions are joined (directionsBeside, joinDirections, lastStates)
+    const both = reverse ? { directions: "apart" as const } : {};
+    const width = directions * units;
+    if (every) return this.produce(node, { shape: [x.shape[0], width], spatial: false, onnxRank: 3, recurrentOutput: "every", ...(reverse ? both : { stepsFirst: true, sequence: true }) });
+    this.values.set(Yh ?? "", { shape: [width], spatial: false, onnxRank: 2, recurrentOutput: "last", ...both, at: this.list.length });
+    this.current = Yh ?? "";
+  }
+
+  /**
+   * A recurrent op's weights and learned initial states, each direction's in bpgen's layouts: ONNX's [num_directions,
+   * …] tensors hold the forward direction's, then (bidirectional) the reverse one's.
+   */
+  private directionWeights(node: NodeMessage, cell: "rnn" | "lstm" | "gru", directions: number, units: number, features: number): DirectionWeights[] {
     const gates = FROM_ONNX_GATES[cell];
     const G = gates.length;
-    const features = x.shape[1];
+    const each = <T>(of: (d: number) => T): T[] => Array.from({ length: directions }, (_, d) => of(d));
+    /** A [num_directions, rows, width] weight: each direction's, its gate blocks in bpgen's order. */
     const matrix = (k: number, width: number, what: string) => {
       const c = this.constant(node, k, what);
-      if (c.data.length !== G * units * width) this.fail(node, `its ${what} does not fit ${units} units`, `[1, ${G * units}, ${width}]`, `[${c.dims.join(", ")}]`);
-      return blocks(c.data, gates, units * width);
+      const size = G * units * width;
+      if (c.data.length !== directions * size) this.fail(node, `its ${what} does not fit ${units} units`, `[${directions}, ${G * units}, ${width}]`, `[${c.dims.join(", ")}]`);
+      return each((d) => blocks(c.data.subarray(d * size, (d + 1) * size), gates, units * width));
     };
     const W = matrix(1, features, "input weight");
     const R = matrix(2, units, "recurrent weight");
     const B = this.optionalConstant(node, 3, "bias");
-    if (B && B.data.length !== 2 * G * units) this.fail(node, "its bias does not fit", `[1, ${2 * G * units}]`, `[${B.dims.join(", ")}]`);
-    const bW = B ? blocks(B.data.subarray(0, G * units), gates, units) : new Float64Array(G * units);
-    const bR = B ? blocks(B.data.subarray(G * units), gates, units) : new Float64Array(G * units);
+    if (B && B.data.length !== directions * 2 * G * units) this.fail(node, "its bias does not fit", `[${directions}, ${2 * G * units}]`, `[${B.dims.join(", ")}]`);
+    // B's row of a direction: its input biases, then its recurrent ones
+    const bias = (d: number, recurrent: number) => {
+      const at = (2 * d + recurrent) * G * units;
+      return B ? blocks(B.data.subarray(at, at + G * units), gates, units) : new Float64Array(G * units);
+    };
     if ((node.input?.[4] ?? "") !== "") this.fail(node, "it reads sequence_lens; bpgen's sequences all have their full length");
-    const initial = (k: number): Float64Array | undefined => {
+    const initial = (k: number): Float64Array[] | undefined => {
       const name = node.input?.[k] ?? "";
       if (name === "") return undefined;
       const state = this.states.get(name);
       if (state?.kind === "zeros") return undefined;
-      if (state?.kind === "learned" && state.data.length === units) return state.data;
+      // [num_directions, 1, H] expanded over the batch: each direction's state
+      if (state?.kind === "learned" && state.data.length === directions * units) return each((d) => state.data.slice(d * units, (d + 1) * units));
       return this.fail(node, `its initial state ${quoted(name)} is neither zeros nor one learned state for every sample`, "zeros (PyTorch's default) or a learned state expanded over the batch");
     };
     const h0 = initial(5);
     const c0 = cell === "lstm" ? initial(6) : undefined;
     if ((h0 === undefined) !== (c0 === undefined) && cell === "lstm") this.fail(node, "one of its initial states is learned and the other zeros", "both learned, or both zeros");
-    const [Y, Yh] = node.output ?? [];
-    const every = this.consumers.has(Y ?? "");
-    if (every && this.consumers.has(Yh ?? "")) this.fail(node, "both its every-step output and its last state are read", "one of them");
-    this.push({ kind: "recurrent", cell, units, inputs: features, everyStep: every, ...(cell === "rnn" && activations?.[0] === "Relu" ? { activation: "relu" as const } : {}), W, R, bW, bR, h0, c0 });
-    if (every) return this.produce(node, { shape: [x.shape[0], units], spatial: false, onnxRank: 3, stepsFirst: true, recurrentOutput: "every", sequence: true });
-    this.values.set(Yh ?? "", { shape: [units], spatial: false, onnxRank: 2, recurrentOutput: "last", at: this.list.length });
-    this.current = Yh ?? "";
+    return each((d) => ({ W: W[d], R: R[d], bW: bias(d, 0), bR: bias(d, 1), h0: h0?.[d], c0: c0?.[d] }));
   }
 
   /** The Squeeze of a recurrent op's direction axis. */
   private squeeze(node: NodeMessage): void {
     new Attributes(node, this.file, ["axes"]);
     const x = this.chainInput(node);
+    if (x.directions) this.notJoined(node, "it squeezes the direction axis of a bidirectional recurrent op's output, which holds both directions");
     const axes = node.input?.[1] ? Array.from(this.constant(node, 1, "axes").data) : ((node.attribute ?? []).find((n) => n.name === "axes")?.ints ?? []).map(Number);
     const axis = x.recurrentOutput === "every" ? 1 : x.recurrentOutput === "last" ? 0 : undefined;
     if (axis === undefined || axes.length !== 1 || axes[0] !== axis) this.fail(node, "bpgen reads a Squeeze only of a recurrent op's direction axis", "the axis of num_directions", `axes [${axes.join(", ")}]`);
     this.produce(node, { shape: x.shape, spatial: false, onnxRank: x.shape.length, stepsFirst: x.stepsFirst, sequence: x.sequence });
+  }
+
+  // ---- a bidirectional op's directions joined ----
+
+  /**
+   * The Transpose that moves a bidirectional op's directions next to the units: every step's Y [T, 2, batch, H] to
+   * [T, batch, 2, H] (PyTorch's export of output), the last states Y_h [2, batch, H] to [batch, 2, H] (bpgen's export,
+   * and PyTorch's of h_n.permute(1, 0, 2)).
+   */
+  private directionsBeside(node: NodeMessage, x: Value, perm: readonly number[]): void {
+    const beside = x.recurrentOutput === "every" ? "0,2,1,3" : "1,0,2";
+    if (x.directions !== "apart" || perm.join() !== beside) this.notJoined(node, `it moves the axes of a bidirectional recurrent op's output by [${perm.join(", ")}]`);
+    this.produce(node, { ...x, directions: "beside" });
+  }
+
+  /** The Reshape that joins the two directions moved next to the units: bpgen's layer output, [T, batch, 2H] or [batch, 2H]. */
+  private joinDirections(node: NodeMessage, x: Value, target: readonly Size[]): void {
+    const every = x.recurrentOutput === "every";
+    const joined: readonly Size[] = every ? [x.shape[0], "batch", x.shape[1]] : ["batch", x.shape[0]];
+    if (x.directions !== "beside" || !reshapesTo(target, onnxSizes(x), joined)) {
+      this.notJoined(node, `it reshapes a bidirectional recurrent op's output to [${target.join(", ")}]${x.directions === "beside" ? "" : " before its directions are next to the units"}`);
+    }
+    if (every) return this.produce(node, { shape: x.shape, spatial: false, onnxRank: 2, stepsFirst: true, sequence: true });
+    this.produce(node, { shape: x.shape, spatial: false, onnxRank: 1 });
+  }
+
+  /**
+   * torch.cat((h_n[0], h_n[1]), 1) of a bidirectional op's last states Y_h [2, batch, H], as PyTorch's export writes
+   * it: a Gather of each direction, then a Concat of the two along the units, forward first. The chain continues at the
+   * Concat's output, the other Gather and the Concat marked to be skipped.
+   */
+  private lastStates(first: NodeMessage): void {
+    const x = this.chainInput(first);
+    if (x.recurrentOutput !== "last" || x.directions !== "apart") return this.notJoined(first);
+    const last = first.input?.[0] ?? "";
+    const concat = this.model.nodes.find((n) => n.opType === "Concat" && (n.input ?? []).includes(first.output?.[0] ?? ""));
+    const parts = (concat?.input ?? []).map((name) => this.model.nodes.find((n) => n.output?.[0] === name));
+    /** The direction a Gather of the last states picks (h_n[0] or h_n[-2], h_n[1] or h_n[-1]), or undefined. */
+    const picked = (n: NodeMessage | undefined): number | undefined => {
+      if (n?.opType !== "Gather" || n.input?.[0] !== last || (this.consumers.get(n.output?.[0] ?? "") ?? 0) !== 1) return undefined;
+      const index = this.model.constants.get(n.input?.[1] ?? "");
+      if (new Attributes(n, this.file, ["axis"]).int("axis", 0) !== 0 || !index || index.dims.length !== 0) return undefined;
+      return [0, 1].find((d) => index.data[0] === d || index.data[0] === d - 2);
+    };
+    const axis = concat ? new Attributes(concat, this.file, ["axis"]).int("axis", 0) : undefined;
+    if (!concat || parts.map(picked).join() !== "0,1" || (axis !== 1 && axis !== -1) || (this.consumers.get(last) ?? 0) !== 2) {
+      this.notJoined(first, "it reads a bidirectional recurrent op's last states otherwise than as both directions' concatenated");
+    }
+    for (const n of parts) if (n && n !== first) this.skip.add(n);
+    this.skip.add(concat);
+    this.produce(concat, { shape: x.shape, spatial: false, onnxRank: 1 });
   }
 
   /** The last step of a recurrent layer's every-step output (PyTorch's output[:, -1]): that layer's last state instead. */
@@ -637,6 +746,13 @@ class Importer {
     const stepAxis = x.stepsFirst ? 0 : 1;
     const last = index.data.length === 1 && index.dims.length === 0 && (index.data[0] === -1 || index.data[0] === steps - 1);
     const layer = this.list[this.list.length - 1];
+    if (layer?.kind === "recurrent" && layer.reverse && x.at === this.list.length) {
+      this.fail(
+        node,
+        "it reads the last step of a bidirectional layer's output, whose reverse half is the reverse direction's state after reading the last step alone; bpgen's bidirectional layer outputs each direction's last state (the reverse one's after reading the first step)",
+        "torch.cat((h_n[0], h_n[1]), 1): a Concat of Gather(Y_h, 0) and Gather(Y_h, 1) along the units",
+      );
+    }
     if (x.shape.length !== 2 || axis !== stepAxis || !last || layer?.kind !== "recurrent" || !layer.everyStep || x.at !== this.list.length) {
       this.fail(node, "bpgen reads a Gather only as the last step of a recurrent layer's output", "output[:, -1] of an RNN, LSTM or GRU");
     }
@@ -795,6 +911,12 @@ function acceptedName(name: string): boolean {
 /** A value's ONNX shape, the batch symbolic (what a Shape node of it gives). */
 function onnxSizes(v: Value): Size[] {
   const [first, ...rest] = v.shape;
+  if (v.directions) {
+    // a bidirectional op's output, its shape the joined one: each direction's states are half as wide
+    const units = v.shape[v.shape.length - 1] / 2;
+    if (v.recurrentOutput === "every") return v.directions === "apart" ? [first, 2, "batch", units] : [first, "batch", 2, units];
+    return v.directions === "apart" ? [2, "batch", units] : ["batch", 2, units];
+  }
   if (v.recurrentOutput === "every") return [first, 1, "batch", ...rest];
   if (v.recurrentOutput === "last") return [1, "batch", ...v.shape];
   if (v.stepsFirst) return [first, "batch", ...rest];
@@ -802,3 +924,8 @@ function onnxSizes(v: Value): Size[] {
   return ["batch", ...v.shape, ...Array<number>(Math.max(0, v.onnxRank - v.shape.length)).fill(1)];
 }
 
+/** Whether a Reshape to `target` (0 keeping the input's size on its axis, one -1 the rest) turns sizes `from` into `to`. */
+function reshapesTo(target: readonly Size[], from: readonly Size[], to: readonly Size[]): boolean {
+  if (target.length !== to.length || target.filter((t) => t === -1).length > 1) return false;
+  return target.every((t, k) => t === to[k] || t === -1 || (t === 0 && from[k] === to[k]));
+}

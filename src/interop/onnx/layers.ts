@@ -17,7 +17,20 @@ export type Layer =
   | { kind: "batchnorm"; eps: number; momentum: number; g: Float64Array; b: Float64Array; m: Float64Array; v: Float64Array }
   | { kind: "dropout"; rate: number }
   | { kind: "residual"; layers: Layer[]; projection?: { to: number; from: number; P: Float64Array } }
-  | { kind: "recurrent"; cell: "rnn" | "lstm" | "gru"; units: number; inputs: number; everyStep: boolean; activation?: "relu"; W: Float64Array; R: Float64Array; bW: Float64Array; bR: Float64Array; h0?: Float64Array; c0?: Float64Array };
+  | ({ kind: "recurrent"; cell: "rnn" | "lstm" | "gru"; units: number; inputs: number; everyStep: boolean; activation?: "relu"; reverse?: DirectionWeights } & DirectionWeights);
+
+/**
+ * A recurrent layer's weights in one direction, in bpgen's layouts (PyTorch's gate order), with its learned initial
+ * state; a bidirectional layer has its reverse direction's as well (`reverse`).
+ */
+export interface DirectionWeights {
+  readonly W: Float64Array;
+  readonly R: Float64Array;
+  readonly bW: Float64Array;
+  readonly bR: Float64Array;
+  readonly h0?: Float64Array;
+  readonly c0?: Float64Array;
+}
 
 /**
  * The net.json's text as a person would write it: one line per top-level entry, and one per layer, parameter or
@@ -106,14 +119,20 @@ export function named(list: readonly Layer[], prefix = ""): { specs: Record<stri
           ...(layer.everyStep ? { return_sequences: true } : {}),
           ...(layer.activation ? { activation: layer.activation } : {}),
           ...(layer.h0 ? { initial_state: "learned" } : {}),
+          ...(layer.reverse ? { bidirectional: true } : {}),
         });
         const rows = layer.W.length / layer.inputs;
-        tensor(`W_ih${label}`, [rows, layer.inputs], layer.W);
-        tensor(`W_hh${label}`, [rows, layer.units], layer.R);
-        tensor(`b_ih${label}`, [rows], layer.bW);
-        tensor(`b_hh${label}`, [rows], layer.bR);
-        if (layer.h0) tensor(`h0_${label}`, [layer.units], layer.h0);
-        if (layer.c0) tensor(`c0_${label}`, [layer.units], layer.c0);
+        // each direction's parameters in turn, the reverse one's named with PyTorch's suffix (W_ih1_reverse)
+        const direction = (w: DirectionWeights, suffix: string) => {
+          tensor(`W_ih${label}${suffix}`, [rows, layer.inputs], w.W);
+          tensor(`W_hh${label}${suffix}`, [rows, layer.units], w.R);
+          tensor(`b_ih${label}${suffix}`, [rows], w.bW);
+          tensor(`b_hh${label}${suffix}`, [rows], w.bR);
+          if (w.h0) tensor(`h0_${label}${suffix}`, [layer.units], w.h0);
+          if (w.c0) tensor(`c0_${label}${suffix}`, [layer.units], w.c0);
+        };
+        direction(layer, "");
+        if (layer.reverse) direction(layer.reverse, "_reverse");
         break;
       }
       case "residual": {

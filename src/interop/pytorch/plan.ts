@@ -280,11 +280,17 @@ function moduleOf(kind: LayerKind): string {
 
 const CELLS = { rnn: "RNNLayer", lstm: "LSTMLayer", gru: "GRULayer" } as const;
 
+/**
+ * A recurrent layer's helper module (python.ts). `features` is the input's last axis: a bidirectional layer before
+ * it gives 2·units (outputShape). bidirectional is written only when true (the helpers' default is False), so
+ * that a one-way layer's line is unchanged.
+ */
 function recurrent(plan: PlanBuilder, layer: RecurrentLayerSpec, features: number): string {
   const helper = CELLS[layer.type];
   plan.helpers.add(helper);
   const args = [String(features), String(layer.units), `return_sequences=${py(layer.return_sequences ?? false)}`, `learned_initial=${py(layer.initial_state === "learned")}`];
   if (layer.type === "rnn") args.push(`nonlinearity=${layer.activation === "relu" ? '"relu"' : '"tanh"'}`);
+  if (layer.bidirectional) args.push("bidirectional=True");
   return `${helper}(${args.join(", ")})`;
 }
 

@@ -200,24 +200,44 @@ function optimizerLiteral(spec: OptimizerSpec | undefined): string {
   return `{${entries.join(", ")}}`;
 }
 
-const recurrentHelper = (name: string, base: string, lstm: boolean) => `
+/**
+ * RNNLayer, LSTMLayer and GRULayer: PyTorch's module of one layer, batch first, as bpgen's layer computes it. A
+ * bidirectional one's learned initial states are two parameters per carried value, stacked into PyTorch's
+ * [directions, batch, units]; its last state joins each direction's own (h_n), the reverse one's being after the first
+ * step, which output[:, -1] does not hold.
+ */
+const recurrentHelper = (name: string, base: string, lstm: boolean) => {
+  const rnn = base === "nn.RNN";
+  const learned = (p: string) => `\n        self.${p} = nn.Parameter(torch.zeros(hidden_size)) if learned_initial else None`;
+  const learnedReverse = (p: string) => `\n        self.${p}_reverse = nn.Parameter(torch.zeros(hidden_size)) if learned_initial and bidirectional else None`;
+  const carried = lstm ? ["h0", "c0"] : ["h0"];
+  const initial = carried.map((p) => `initial(self.${p}, self.${p}_reverse)`);
+  // what forward returns besides out: h_n, [directions, batch, hidden_size] (with c_n for an LSTM)
+  const final = lstm ? "(h_n, _)" : "h_n";
+  return `
 
 class ${name}(${base}):
-    """bpgen's ${base.slice(3).toLowerCase()} layer: batch first, one layer; the last step's state unless return_sequences; h0${lstm ? " and c0" : ""} learned or zeros."""
+    """bpgen's ${base.slice(3).toLowerCase()} layer: batch first, one layer; the last step's state unless return_sequences; h0${lstm ? " and c0" : ""} learned or zeros; bidirectional: a reverse direction too, its states after the forward one's."""
 
-    def __init__(self, input_size, hidden_size, return_sequences, learned_initial${base === "nn.RNN" ? ", nonlinearity" : ""}):
-        super().__init__(input_size, hidden_size, batch_first=True${base === "nn.RNN" ? ", nonlinearity=nonlinearity" : ""})
-        self.return_sequences = return_sequences
-        self.h0 = nn.Parameter(torch.zeros(hidden_size)) if learned_initial else None${lstm ? "\n        self.c0 = nn.Parameter(torch.zeros(hidden_size)) if learned_initial else None" : ""}
+    def __init__(self, input_size, hidden_size, return_sequences, learned_initial${rnn ? ", nonlinearity" : ""}, bidirectional=False):
+        super().__init__(input_size, hidden_size, batch_first=True${rnn ? ", nonlinearity=nonlinearity" : ""}, bidirectional=bidirectional)
+        self.return_sequences = return_sequences${carried.map(learned).join("")}${carried.map(learnedReverse).join("")}
 
     def forward(self, x):
         if self.h0 is None:
-            out, _ = super().forward(x)
+            out, ${final} = super().forward(x)
         else:
-            initial = lambda p: p.expand(1, x.shape[0], -1).contiguous()
-            out, _ = super().forward(x, ${lstm ? "(initial(self.h0), initial(self.c0))" : "initial(self.h0)"})
-        return out if self.return_sequences else out[:, -1]
+            # PyTorch's initial state is [directions, batch, hidden_size]: each direction's parameter, over the batch
+            initial = lambda *ps: torch.stack([p for p in ps if p is not None]).unsqueeze(1).expand(-1, x.shape[0], -1).contiguous()
+            out, ${final} = super().forward(x, ${lstm ? `(${initial.join(", ")})` : initial[0]})
+        if self.return_sequences:
+            return out
+        if not self.bidirectional:
+            return out[:, -1]
+        # each direction's last state: the reverse one's is after reading the first step, not in out[:, -1]
+        return torch.cat((h_n[0], h_n[1]), dim=1)
 `;
+};
 
 const HELPERS: Record<Helper, string> = {
   Activation: `
