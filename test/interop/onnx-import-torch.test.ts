@@ -1,9 +1,9 @@
 /**
  * Models made in PyTorch and exported with torch.onnx.export import into bpgen, and the imported module computes
  * PyTorch's forward (inference mode) and, with the loss the test names, PyTorch's loss and gradient (training
- * mode, batch norm on the batch's statistics). One python process (fixtures/onnx/torch_models.py, and
- * fixtures/onnx/torch_bidirectional.py for the bidirectional layers) builds the models, exports them and writes the
- * references; both sides compute in float64 from the same float32 weights.
+ * mode, batch norm on the batch's statistics). One python process (fixtures/onnx/torch_models.py) builds the models,
+ * exports them and writes the references; both sides compute in float64 from the same float32 weights. Another
+ * exports bpgen's own PyTorch export of a network (bpgen → PyTorch → ONNX → bpgen).
  * PyTorch is the one the global setup found or installed (test/setup/torch.ts): without it this test fails, saying so.
  */
 import { execFileSync } from "node:child_process";
@@ -15,10 +15,9 @@ import { describe, expect, it } from "vitest";
 import { importOnnx, type ImportResult } from "../../src/interop/onnx/import.ts";
 import { channelsLast, importedModule } from "./fixtures/onnx/imported.ts";
 import { forward } from "./fixtures/onnx/run.ts";
-import { torchPython } from "./torch-support.ts";
+import { exportInto, runPython, torchPython } from "./torch-support.ts";
 
 const SCRIPT = fileURLToPath(new URL("./fixtures/onnx/torch_models.py", import.meta.url));
-const BIDIRECTIONAL_SCRIPT = fileURLToPath(new URL("./fixtures/onnx/torch_bidirectional.py", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "bpgen-onnx-torch-"));
 
 interface Reference {
@@ -30,13 +29,13 @@ interface Reference {
   readonly grads: Record<string, number[]>;
 }
 
-const prepared = new Set<string>();
+let prepared = false;
 
-/** Runs a python script once (when the first test needs it), with the Python the global setup found (test/setup/torch.ts). */
-function prepare(script: string): void {
-  if (prepared.has(script)) return;
-  execFileSync(torchPython(), [script, dir], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, OMP_NUM_THREADS: "1" } });
-  prepared.add(script);
+/** Runs the python script once (when the first test needs it), with the Python the global setup found (test/setup/torch.ts). */
+function prepare(): void {
+  if (prepared) return;
+  execFileSync(torchPython(), [SCRIPT, dir], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, OMP_NUM_THREADS: "1" } });
+  prepared = true;
 }
 
 const reference = (name: string) => JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8")) as Reference;
@@ -49,8 +48,8 @@ function close(actual: ArrayLike<number>, expected: readonly number[], tolerance
 }
 
 /** The model imported, its loss set to `loss`, run on the reference's batch: forward, then loss and gradient. */
-async function check(name: string, loss: string, outputOf: (torchOutput: number[]) => number[], script = SCRIPT): Promise<ImportResult> {
-  prepare(script);
+async function check(name: string, loss: string, outputOf: (torchOutput: number[]) => number[]): Promise<ImportResult> {
+  prepare();
   const result = importOnnx(readFileSync(join(dir, `${name}.onnx`)), `${name}.onnx`);
   const ref = reference(name);
   const withLoss = { ...result, spec: { ...result.spec, loss } };
@@ -116,7 +115,7 @@ describe("ONNX import of PyTorch models", { timeout: 120_000 }, () => {
   });
 
   it("bidirectional LSTM and GRU layers: every step's states of both directions, then the last states joined, torch.cat((h_n[0], h_n[1]), 1)", async () => {
-    const result = await check("bidirectional", "mse", (y) => y, BIDIRECTIONAL_SCRIPT);
+    const result = await check("bidirectional", "mse", (y) => y);
     expect(result.spec.layers).toEqual([
       { type: "lstm", units: 4, return_sequences: true, bidirectional: true },
       { type: "gru", units: 3, bidirectional: true },
@@ -126,12 +125,73 @@ describe("ONNX import of PyTorch models", { timeout: 120_000 }, () => {
   });
 
   it("a bidirectional RNN (relu), then a bidirectional GRU's last states as h_n.permute(1, 0, 2).reshape(batch, -1)", async () => {
-    const result = await check("bidirectional_permuted", "mse", (y) => y, BIDIRECTIONAL_SCRIPT);
+    const result = await check("bidirectional_permuted", "mse", (y) => y);
     expect(result.spec.layers).toEqual([
       { type: "rnn", units: 4, return_sequences: true, activation: "relu", bidirectional: true },
       { type: "gru", units: 3, bidirectional: true },
       { type: "dense", units: 2 },
     ]);
+  });
+
+  it("learned initial states as bpgen's PyTorch export writes them: a one-way LSTM's, then a bidirectional GRU's, each stacked and expanded over the batch", async () => {
+    const result = await check("learned", "mse", (y) => y);
+    expect(result.spec.layers).toEqual([
+      { type: "lstm", units: 5, return_sequences: true, initial_state: "learned" },
+      { type: "gru", units: 3, initial_state: "learned", bidirectional: true },
+      { type: "dense", units: 2 },
+    ]);
+    expect(result.tensors.map((t) => `${t.name} [${t.shape.join(", ")}]`)).toEqual(expect.arrayContaining(["h0_1 [5]", "c0_1 [5]", "h0_2 [3]", "h0_2_reverse [3]"]));
+  });
+
+  it("learned initial states of a bidirectional LSTM, then of an RNN written h0.expand(1, x.shape[0], -1)", async () => {
+    const result = await check("learned_expanded", "mse", (y) => y);
+    expect(result.spec.layers).toEqual([
+      { type: "lstm", units: 4, return_sequences: true, initial_state: "learned", bidirectional: true },
+      { type: "rnn", units: 5, activation: "relu", initial_state: "learned" },
+      { type: "dense", units: 2 },
+    ]);
+    expect(result.tensors.map((t) => t.name)).toEqual(expect.arrayContaining(["h0_1", "c0_1", "h0_1_reverse", "c0_1_reverse", "h0_2"]));
+  });
+
+  it("bpgen's own PyTorch export of learned initial states, exported by torch.onnx, imports back as the same layers, values and forward", async () => {
+    const spec = {
+      name: "learned_roundtrip",
+      input: [6, 3],
+      layers: [
+        { type: "lstm", units: 4, return_sequences: true, initial_state: "learned" },
+        { type: "gru", units: 3, initial_state: "learned", bidirectional: true },
+        { type: "dense", units: 2 },
+      ],
+      loss: "mse",
+    };
+    const folder = join(dir, spec.name);
+    await exportInto(folder, spec);
+    // the parameters random (bpgen's initial states start at zeros), the file's float32; the reference from them in float64
+    runPython(
+      `import json, sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[1])
+import torch
+from ${spec.name} import Net
+torch.manual_seed(2)
+net = Net().eval()
+with torch.no_grad():
+    for p in net.parameters():
+        p.normal_(0, 0.5)
+x = torch.randn(5, 6, 3)
+torch.onnx.export(net, x, sys.argv[1] + "/net.onnx", opset_version=17, input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+states = {"h0_1": net[0].h0, "c0_1": net[0].c0, "h0_2": net[1].h0, "h0_2_reverse": net[1].h0_reverse}
+net = net.double()
+with torch.no_grad():
+    json.dump({"x": x.double().reshape(-1).tolist(), "output": net(x.double()).reshape(-1).tolist(), "states": {k: v.tolist() for k, v in states.items()}}, open(sys.argv[1] + "/reference.json", "w"))`,
+      [folder],
+    );
+    const result = importOnnx(readFileSync(join(folder, "net.onnx")), "net.onnx");
+    expect(result.spec.layers).toEqual(spec.layers);
+    const ref = JSON.parse(readFileSync(join(folder, "reference.json"), "utf8")) as { x: number[]; output: number[]; states: Record<string, number[]> };
+    for (const [name, values] of Object.entries(ref.states)) expect(Array.from(result.tensors.find((t) => t.name === name)?.data ?? [])).toEqual(values);
+    const { m, params, state } = await importedModule(result, "f64");
+    close(forward(m, params, state, Float64Array.from(ref.x), 5), ref.output);
   });
 
   it("a ResNet block with a strided projection shortcut, batch norms folded by the export: the equation form over images", async () => {

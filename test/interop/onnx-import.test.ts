@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { BpgenError } from "../../src/errors.ts";
 import { floatInput, GraphBuilder } from "../../src/interop/onnx/builder.ts";
 import { importOnnx, netJsonText } from "../../src/interop/onnx/import.ts";
-import { encodeModel, type ValueInfoMessage } from "../../src/interop/onnx/proto.ts";
+import { AttributeType, DataType, encodeModel, type TensorMessage, type ValueInfoMessage } from "../../src/interop/onnx/proto.ts";
 import { decodeSafetensors } from "../../src/interop/safetensors.ts";
 import { bpgenInProcess } from "../helpers/in-process.ts";
 import { channelsLast, importedModule } from "./fixtures/onnx/imported.ts";
@@ -68,14 +68,37 @@ const cnn = () =>
     return b.op("Softmax", [h], { axis: -1 });
   });
 
-/** An ONNX recurrent op of `direction` over x [batch, steps, features] moved steps first, random weights: its outputs Y, Y_h (and Y_c). */
-function recurrentOp(b: GraphBuilder, x: string, op: "LSTM" | "GRU" | "RNN", features: number, units: number, direction: string, activations?: string[]): string[] {
+/**
+ * An ONNX recurrent op of `direction` over x [batch, steps, features] moved steps first, random weights, and its
+ * initial states when given (initial_h, and initial_c of an LSTM): its outputs Y, Y_h (and Y_c).
+ */
+function recurrentOp(b: GraphBuilder, x: string, op: "LSTM" | "GRU" | "RNN", features: number, units: number, direction: string, activations?: string[], initial: string[] = []): string[] {
   const rows = { LSTM: 4, GRU: 3, RNN: 1 }[op] * units;
   const d = direction === "bidirectional" ? 2 : 1;
   const steps = b.op("Transpose", [x], { perm: [1, 0, 2] });
   const W = [weights(b, `${op}.W`, [d, rows, features]), weights(b, `${op}.R`, [d, rows, units]), weights(b, `${op}.B`, [d, 2 * rows])];
   const attributes = { hidden_size: units, direction, ...(op === "GRU" ? { linear_before_reset: 1 } : {}), ...(activations ? { activations: { strings: activations } } : {}) };
-  return b.opMany(op, [steps, ...W], op === "LSTM" ? 3 : 2, attributes);
+  return b.opMany(op, [steps, ...W, ...(initial.length > 0 ? ["", ...initial] : [])], op === "LSTM" ? 3 : 2, attributes);
+}
+
+/** A ConstantOfShape of `shape` filled with `value` (the builder writes no tensor attributes). */
+function constantOfShape(b: GraphBuilder, shape: string, value: TensorMessage): string {
+  const out = b.op("ConstantOfShape", [shape]);
+  b.nodes[b.nodes.length - 1].attribute = [{ name: "value", type: AttributeType.TENSOR, t: value }];
+  return out;
+}
+
+/**
+ * The shape of h0.expand(directions, x.shape[0], -1) as torch.onnx (1.13) writes it: [directions, batch, -1] with
+ * the -1 made 1 (ONNX's Expand has no -1) by Reshape, ConstantOfShape, Mul, Equal and Where; `times` multiplies the
+ * batch (2: a shape bpgen does not follow).
+ */
+function torchExpandShape(b: GraphBuilder, x: string, directions: number, times = 1): string {
+  let batch = b.op("Unsqueeze", [b.op("Gather", [b.op("Shape", [x]), b.int64s([], [0])]), b.int64s([1], [0])]);
+  if (times !== 1) batch = b.op("Mul", [batch, b.int64s([], [times])]);
+  const shape = b.op("Reshape", [b.op("Concat", [b.int64s([1], [directions]), batch, b.int64s([1], [-1])], { axis: 0 }), b.int64s([1], [-1])]);
+  const ones = constantOfShape(b, b.op("Shape", [shape]), { dims: [1], dataType: DataType.INT64, int64Data: [1] });
+  return b.op("Where", [b.op("Equal", [shape, b.op("Mul", [ones, b.int64s([], [-1])])]), ones, shape]);
 }
 
 describe("ONNX import", () => {
@@ -146,6 +169,28 @@ describe("ONNX import of bidirectional recurrent ops", () => {
     });
     const result = await compare(built, "flattened");
     expect(result.spec.layers).toEqual([{ type: "rnn", units: 4, activation: "relu", bidirectional: true }]);
+  });
+});
+
+describe("ONNX import of learned initial states as PyTorch's export writes them", () => {
+  it("a one-way LSTM's ([hidden] and [1, 1, hidden] constants) and a bidirectional GRU's, expanded to a shape computed from the batch size, compute what onnxruntime computes", async () => {
+    const built = model("learned_states", [5, 3], [6], (b, input) => {
+      // x.reshape(x.shape[0], 5, 3), as bpgen's PyTorch export begins: a reshape to the input's own shape
+      const x = b.op("Reshape", [input, b.op("Concat", [b.batchSize(input), b.int64s([2], [5, 3])], { axis: 0 })]);
+      const h0 = b.op("Expand", [weights(b, "h0", [4]), torchExpandShape(b, x, 1)]);
+      const c0 = b.op("Expand", [weights(b, "c0", [1, 1, 4]), torchExpandShape(b, x, 1)]);
+      const [Y] = recurrentOp(b, x, "LSTM", 3, 4, "forward", undefined, [h0, c0]);
+      const sequence = b.op("Transpose", [b.op("Squeeze", [Y, b.int64s([1], [1])])], { perm: [1, 0, 2] });
+      const gruH0 = b.op("Expand", [weights(b, "gru.h0", [2, 1, 3]), torchExpandShape(b, x, 2)]);
+      const [, last] = recurrentOp(b, sequence, "GRU", 4, 3, "bidirectional", undefined, [gruH0]);
+      return b.op("Concat", [b.op("Gather", [last, b.int64s([], [0])]), b.op("Gather", [last, b.int64s([], [1])])], { axis: 1 });
+    });
+    const result = await compare(built, "learned_states");
+    expect(result.spec.layers).toEqual([
+      { type: "lstm", units: 4, return_sequences: true, initial_state: "learned" },
+      { type: "gru", units: 3, initial_state: "learned", bidirectional: true },
+    ]);
+    expect(result.tensors.map((t) => `${t.name} [${t.shape.join(", ")}]`)).toEqual(expect.arrayContaining(["h0_1 [4]", "c0_1 [4]", "h0_2 [3]", "h0_2_reverse [3]"]));
   });
 });
 
@@ -424,6 +469,32 @@ describe("ONNX import errors", () => {
     // Y [T, 2, batch, H] squeezed as if it had one direction
     const squeezed = model("squeezed", [5, 3], [5, 4], (b, x) => b.op("Transpose", [b.op("Squeeze", [recurrentOp(b, x, "GRU", 3, 4, "bidirectional")[0], b.int64s([1], [1])])], { perm: [1, 0, 2] }));
     expect(problem(squeezed.bytes)).toMatch(/node "Squeeze_2" \(Squeeze\): it squeezes the direction axis of a bidirectional recurrent op's output/);
+  });
+
+  it("an initial state computed from the batch size otherwise than bpgen follows names the node", () => {
+    const lstm = (build: (b: GraphBuilder, x: string) => string[]) =>
+      model("state", [5, 3], [4], (b, x) => b.op("Squeeze", [recurrentOp(b, x, "LSTM", 3, 4, "forward", undefined, build(b, x))[1], b.int64s([1], [0])])).bytes;
+    const expanded = (b: GraphBuilder, x: string, dims: number[], times = 1) => b.op("Expand", [weights(b, "s", dims), torchExpandShape(b, x, dims[0], times)]);
+    // an expand over twice the batch
+    const twice = problem(lstm((b, x) => [expanded(b, x, [1, 1, 4], 2), expanded(b, x, [1, 1, 4])]));
+    expect(twice).toMatch(/node "Mul_\d+" \(Mul\): it computes from the batch size what bpgen does not follow\n\s+expected: sizes of one axis computed with Shape/);
+    // two directions' states for a one-way op
+    expect(problem(lstm((b, x) => [expanded(b, x, [2, 1, 4]), expanded(b, x, [2, 1, 4])]))).toMatch(
+      /node "LSTM_\d+" \(LSTM\): its initial state "expand" is \[2, batch, 4\]\n\s+expected: \[1, batch, 4\]: \[num_directions, batch, hidden_size\]/,
+    );
+    // zeros of one direction's shape (torch.zeros(1, x.size(0), 4)) for a bidirectional op
+    const oneDirection = model("zeros", [5, 3], [8], (b, x) => {
+      const zeros = constantOfShape(b, b.op("Concat", [b.int64s([1], [1]), b.batchSize(x), b.int64s([1], [4])], { axis: 0 }), { dims: [1], dataType: DataType.FLOAT, floatData: [0] });
+      const [, last] = recurrentOp(b, x, "GRU", 3, 4, "bidirectional", undefined, [zeros]);
+      return b.op("Concat", [b.op("Gather", [last, b.int64s([], [0])]), b.op("Gather", [last, b.int64s([], [1])])], { axis: 1 });
+    });
+    expect(problem(oneDirection.bytes)).toMatch(/node "GRU_\d+" \(GRU\): its initial state "constantofshape" is \[1, batch, 4\]\n\s+expected: \[2, batch, 4\]: \[num_directions, batch, hidden_size\]/);
+    // ones over a shape computed from the batch size (torch.ones(1, x.size(0), …)): a constant state, not a learned one
+    const ones = (b: GraphBuilder, x: string) => constantOfShape(b, torchExpandShape(b, x, 1), { dims: [1], dataType: DataType.FLOAT, floatData: [1] });
+    expect(problem(lstm((b, x) => [ones(b, x), ones(b, x)]))).toMatch(/node "ConstantOfShape_\d+" \(ConstantOfShape\): it computes from the batch size what bpgen does not follow/);
+    // a learned state read as a value of the network
+    const added = problem(lstm((b, x) => [b.op("Add", [expanded(b, x, [1, 1, 4]), b.floats("noise", [4], [0.1, 0.2, 0.3, 0.4])]), expanded(b, x, [1, 1, 4])]));
+    expect(added).toMatch(/node "Add_\d+" \(Add\): it reads "expand", computed from the batch size, as a value of the network/);
   });
 
   it("a graph with branches and an op the equation form lacks names both", () => {

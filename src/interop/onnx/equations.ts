@@ -12,7 +12,7 @@ import { BpgenError, printable } from "../../errors.ts";
 import type { NamedTensor } from "../safetensors.ts";
 import { CONV_ATTRIBUTES, channelsFirstPositions, channelsLastFilter, convWindow, poolAttributes, poolWindow, type Window } from "./layouts.ts";
 import { Attributes, type Constant, quoted, type ReadModel } from "./read.ts";
-import { computedSizes, type Size } from "./sizes.ts";
+import { computedSizes, constantSizes, type Size, type Sizes } from "./sizes.ts";
 import type { NodeMessage } from "./proto.ts";
 
 /** The ONNX ops the equation form imports, for messages. */
@@ -157,7 +157,7 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
       if (axis !== 1) fail(node, `it flattens from axis ${axis}; bpgen flattens each sample (axis 1)`, "axis = 1");
     } else {
       new Attributes(node, file, ["allowzero"]);
-      const target = sizesOf(node.input?.[1] ?? "");
+      const target = sizesOf(node.input?.[1] ?? "")?.values;
       const flat = target !== undefined && target.length === 2 && (target[1] === size || target[1] === -1) && (target[0] === "batch" || target[0] === -1 || target[0] === 0);
       if (!flat) fail(node, "bpgen imports a reshape of an image only as a flatten of each sample", `a shape [batch, ${size}] or [-1, ${size}] (a constant, or computed from the batch size as x.view(x.size(0), -1))`, target ? `[${target.join(", ")}]` : undefined);
     }
@@ -187,22 +187,22 @@ export function equationsOf(model: ReadModel, file: string, name: string, why: s
     define(node, text, x.shape, x);
   };
   /** Sizes computed from a value's shape (PyTorch's x.view(x.size(0), -1)), ONNX's, the batch symbolic. */
-  const sizes = new Map<string, readonly Size[]>();
-  const sizesOf = (onnx: string): readonly Size[] | undefined => {
+  const sizes = new Map<string, Sizes>();
+  const sizesOf = (onnx: string): Sizes | undefined => {
     const c = values.has(onnx) ? undefined : model.constants.get(onnx);
-    return sizes.get(onnx) ?? (c ? Array.from(c.data) : undefined);
+    return sizes.get(onnx) ?? (c && constantSizes(c));
   };
   const shapeOf = (onnx: string): readonly Size[] | undefined => {
     const v = values.get(onnx);
     return v && ["batch", ...(v.image ? [v.shape[v.shape.length - 1], ...v.shape.slice(0, -1)] : v.shape)];
   };
   /**
-   * A node that computes sizes, recorded (no equation); false for any other node: sizes start at a Shape of a value,
-   * and a node reading none of them (a Concat of values) is not one.
+   * A node that computes sizes, recorded (no equation); false for any other node: sizes start at a Shape of a value
+   * (a Shape of sizes is their count), and a node reading none of them (a Concat of values) is not one.
    */
   const sizeNode = (node: NodeMessage): boolean => {
     const inputs = node.input ?? [];
-    if (node.opType === "Shape" ? !values.has(inputs[0] ?? "") : !inputs.some((i) => sizes.has(i))) return false;
+    if (node.opType === "Shape" ? !values.has(inputs[0] ?? "") && !sizes.has(inputs[0] ?? "") : !inputs.some((i) => sizes.has(i))) return false;
     const computed = computedSizes(node, file, { shapeOf, sizesOf });
     if (computed) sizes.set(node.output?.[0] ?? "", computed);
     return computed !== undefined;

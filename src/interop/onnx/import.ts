@@ -25,8 +25,8 @@ import { equationsOf } from "./equations.ts";
 import { type DirectionWeights, lastActivation, type Layer, named, shortFloat } from "./layers.ts";
 import { blocks, CONV_ATTRIBUTES, channelsFirstPositions, channelsLastFilter, convWindow, permuted, poolAttributes, poolWindow, transposed } from "./layouts.ts";
 import type { NodeMessage } from "./proto.ts";
-import { Attributes, type Constant, type ModelInput, quoted, readModel, type ReadModel } from "./read.ts";
-import { computedSizes, type Size } from "./sizes.ts";
+import { Attributes, type Constant, type ModelInput, quoted, readModel, type ReadModel, tensorValues } from "./read.ts";
+import { computedSizes, constantSizes, expandedShape, type Size, type Sizes } from "./sizes.ts";
 
 export { netJsonText } from "./layers.ts";
 
@@ -86,9 +86,17 @@ interface Value {
 
 /**
  * What the nodes that compute from a value's shape give (PyTorch's `x.view(x.size(0), -1)`, a recurrent op's
- * initial state sized by the batch): a vector of sizes, zeros of such a shape, or a learned state repeated.
+ * initial state sized by the batch): sizes, zeros of such a shape, or a learned state (a constant of `dims`)
+ * expanded to one: the recurrent op checks the shape is its initial state's, [num_directions, batch, hidden_size].
  */
-type StateValue = { readonly kind: "shape"; readonly sizes: readonly Size[] } | { readonly kind: "zeros" } | { readonly kind: "learned"; readonly data: Float64Array };
+type StateValue =
+  | { readonly kind: "shape"; readonly sizes: Sizes }
+  | { readonly kind: "zeros"; readonly shape: readonly Size[] }
+  | { readonly kind: "learned"; readonly shape: readonly Size[]; readonly dims: readonly number[]; readonly data: Float64Array };
+
+/** What the import follows of sizes computed from the batch size, for messages. */
+const SIZES_EXPECTED =
+  "sizes of one axis computed with Shape, Gather, Unsqueeze, Cast, Slice, Concat, Reshape, ConstantOfShape, Mul, Equal and Where (the batch only multiplied by 1, compared with a negative number or itself), read as a Reshape's shape, or as the shape of an initial state of zeros (ConstantOfShape) or of a learned one (Expand of a constant) for an RNN, LSTM or GRU";
 
 /** ONNX's gate blocks in bpgen's (PyTorch's) order: LSTM i, o, f, c → i, f, g, o; GRU z, r, h → r, z, n. */
 const FROM_ONNX_GATES: Readonly<Record<"rnn" | "lstm" | "gru", readonly number[]>> = { rnn: [0], lstm: [0, 2, 3, 1], gru: [1, 0, 2] };
@@ -233,6 +241,8 @@ class Importer {
   private chainInput(node: NodeMessage): Value {
     const name = node.input?.[0] ?? "";
     const v = this.values.get(name);
+    // sizes or a state computed from the batch size are read only as a reshape's shape and a recurrent op's initial state
+    if (!v && this.states.has(name)) this.fail(node, `it reads ${quoted(name)}, computed from the batch size, as a value of the network`, "sizes read as a Reshape's shape, or an initial state read by an RNN, LSTM or GRU");
     if (!v) this.fail(node, `it reads ${quoted(name)}, which no node before it computed`, "a graph whose nodes are in order, reading the input or the node before");
     if (name !== this.current && !this.isLayoutOf(this.current, name)) throw new NotAChain(`node ${quoted(node.name || node.output?.[0])} reads ${quoted(name)}, not the value the chain of layers has reached, ${quoted(this.current)}`);
     if (v?.directions && !JOINING_OPS.has(node.opType ?? "")) this.notJoined(node);
@@ -296,7 +306,8 @@ class Importer {
       case "Flatten":
         return this.flatten(node, new Attributes(node, this.file, ["axis"]).int("axis", 1));
       case "Reshape":
-        return this.reshape(node);
+        // a Reshape of sizes (PyTorch's expand to a computed shape) computes sizes; of the chain, it flattens
+        return this.states.has(node.input?.[0] ?? "") ? this.stateNode(node) : this.reshape(node);
       case "BatchNormalization":
         return this.batchnorm(node);
       case "LayerNormalization":
@@ -320,6 +331,11 @@ class Importer {
       case "Gather":
         if (this.states.has(node.input?.[0] ?? "")) return this.stateNode(node);
         return this.values.get(node.input?.[0] ?? "")?.directions ? this.lastStates(node) : this.lastStep(node);
+      case "Mul":
+      case "Equal":
+      case "Where":
+        // PyTorch's expand(…, -1) computes its shape with them (the -1 made 1); any other is no layer of bpgen's
+        return (node.input ?? []).some((i) => this.states.has(i)) ? this.stateNode(node) : this.activation(node);
       case "Shape":
       case "ConstantOfShape":
       case "Unsqueeze":
@@ -544,8 +560,10 @@ class Importer {
     new Attributes(node, this.file, ["allowzero"]);
     const x = this.chainInput(node);
     const computed = this.states.get(node.input?.[1] ?? "");
-    const target: readonly Size[] = computed?.kind === "shape" ? computed.sizes : Array.from(this.constant(node, 1, "shape").data);
+    const target: readonly Size[] = computed?.kind === "shape" ? computed.sizes.values : Array.from(this.constant(node, 1, "shape").data);
     if (x.directions) return this.joinDirections(node, x, target);
+    // a reshape to the value's own shape changes nothing: bpgen's PyTorch export begins x.reshape(x.shape[0], *INPUT_SHAPE)
+    if (reshapesTo(target, onnxSizes(x), onnxSizes(x))) return this.produce(node, x);
     const size = x.shape.reduce((p, d) => p * d, 1);
     const flat = target.length === 2 && (target[0] === -1 || target[0] === 0 || target[0] === "batch") && (target[1] === size || target[1] === -1);
     const batchFirst = target.length === 2 && target[1] === size && typeof target[0] === "number" && target[0] > 0;
@@ -577,8 +595,13 @@ class Importer {
     const op = node.opType ?? "";
     const inputs = node.input ?? [];
     const set = (value: StateValue) => this.states.set(node.output?.[0] ?? "", value);
-    const refuse = (): never =>
-      this.fail(node, `bpgen reads ${printable(op)} only where it computes from the batch size (a flatten's shape, a recurrent layer's initial state)`, `one of the ops bpgen imports: ${IMPORTED_OPS.join(", ")}`, printable(op));
+    const refuse = (): never => {
+      // a node of sizes bpgen cannot fold (the batch times 2, a shape of two axes) says what bpgen follows
+      if (op !== "Shape" && inputs.some((i) => this.states.has(i))) {
+        this.fail(node, "it computes from the batch size what bpgen does not follow", SIZES_EXPECTED);
+      }
+      return this.fail(node, `bpgen reads ${printable(op)} only where it computes from the batch size (a flatten's shape, a recurrent layer's initial state)`, `one of the ops bpgen imports: ${IMPORTED_OPS.join(", ")}`, printable(op));
+    };
     const sizes = computedSizes(node, this.file, {
       shapeOf: (name) => {
         const v = this.values.get(name);
@@ -588,16 +611,25 @@ class Importer {
         const state = this.states.get(name);
         if (state?.kind === "shape") return state.sizes;
         const c = this.model.constants.get(name);
-        return c ? Array.from(c.data) : undefined;
+        return c && constantSizes(c);
       },
     });
     if (sizes) return void set({ kind: "shape", sizes });
-    if (op === "ConstantOfShape" && this.states.get(inputs[0] ?? "")?.kind === "shape") {
+    const shape = (k: number) => {
+      const state = this.states.get(inputs[k] ?? "");
+      return state?.kind === "shape" && !state.sizes.scalar ? state.sizes.values : undefined;
+    };
+    const target = shape(op === "Expand" ? 1 : 0);
+    if (op === "ConstantOfShape" && target) {
       const value = (node.attribute ?? []).find((a) => a.name === "value")?.t;
-      if (!value || (value.rawData ?? []).every((b) => b === 0) || (value.floatData ?? []).every((v) => v === 0)) return void set({ kind: "zeros" });
+      // ONNX's default value is a float 0
+      if (!value || tensorValues(value, this.file, `node ${quoted(node.name || node.output?.[0])}: its value`).data.every((v) => v === 0)) return void set({ kind: "zeros", shape: target });
     }
-    if (op === "Expand" && this.model.constants.has(inputs[0] ?? "") && this.states.get(inputs[1] ?? "")?.kind === "shape") {
-      return void set({ kind: "learned", data: Float64Array.from((this.model.constants.get(inputs[0] ?? "") as Constant).data) });
+    const learned = op === "Expand" ? this.model.constants.get(inputs[0] ?? "") : undefined;
+    if (learned && target) {
+      const expanded = expandedShape(learned.dims, target);
+      if (!expanded) this.fail(node, `it expands a constant [${learned.dims.join(", ")}] to [${target.join(", ")}], shapes that do not broadcast`, "a learned initial state [num_directions, 1, hidden_size] expanded over the batch");
+      return void set({ kind: "learned", shape: expanded as Size[], dims: learned.dims, data: Float64Array.from(learned.data) });
     }
     return refuse();
   }
@@ -664,10 +696,12 @@ class Importer {
       const name = node.input?.[k] ?? "";
       if (name === "") return undefined;
       const state = this.states.get(name);
-      if (state?.kind === "zeros") return undefined;
-      // [num_directions, 1, H] expanded over the batch: each direction's state
-      if (state?.kind === "learned" && state.data.length === directions * units) return each((d) => state.data.slice(d * units, (d + 1) * units));
-      return this.fail(node, `its initial state ${quoted(name)} is neither zeros nor one learned state for every sample`, "zeros (PyTorch's default) or a learned state expanded over the batch");
+      if (state?.kind !== "zeros" && state?.kind !== "learned") {
+        return this.fail(node, `its initial state ${quoted(name)} is neither zeros nor one learned state for every sample`, "zeros (PyTorch's default) or a learned state expanded over the batch");
+      }
+      const shape: readonly Size[] = [directions, "batch", units];
+      if (state.shape.join() !== shape.join()) this.fail(node, `its initial state ${quoted(name)} is [${state.shape.join(", ")}]`, `[${shape.join(", ")}]: [num_directions, batch, hidden_size]`);
+      return state.kind === "zeros" ? undefined : each((d) => learnedState(state.dims, state.data, d, units));
     };
     const h0 = initial(5);
     const c0 = cell === "lstm" ? initial(6) : undefined;
@@ -906,6 +940,16 @@ function acceptedName(name: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * One direction's learned initial state: the values of a constant of `dims` that Expand broadcast to
+ * [num_directions, batch, units] (so dims are, padded with 1 on the left, [1 or num_directions, 1, 1 or units]).
+ */
+function learnedState(dims: readonly number[], data: Float64Array, direction: number, units: number): Float64Array {
+  const [each, , width] = [...Array<number>(Math.max(0, 3 - dims.length)).fill(1), ...dims];
+  const at = (each === 1 ? 0 : direction) * width;
+  return Float64Array.from({ length: units }, (_, u) => data[at + (width === 1 ? 0 : u)]);
 }
 
 /** A value's ONNX shape, the batch symbolic (what a Shape node of it gives). */
