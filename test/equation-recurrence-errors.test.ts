@@ -142,6 +142,12 @@ describe("errors of a recurrence's sequences", () => {
     expect(e).toMatchObject({ path: "equations[0].recurrence.over.x_t", message: '"x_t" reads one row per step, but sum(x) is a scalar' });
   });
 
+  it("a direction that is not true or false", async () => {
+    const text = net({ reverse: "backwards" });
+    const e = await errorOf(text);
+    expect(e).toMatchObject({ path: "equations[0].recurrence.reverse", message: "reverse must be true or false", expected: "a boolean", found: '"backwards"' });
+  });
+
   it("no sequence and no number of steps", async () => {
     const e = await errorOf(net({ over: {}, equations: ["h = tanh(Wh * h + b)"] }));
     expect(e).toMatchObject({ path: "equations[0].recurrence", message: "a recurrence without sequences needs its number of steps" });

@@ -92,6 +92,7 @@ function runCell(outer: OuterContext, block: RecurrenceBlock, steps: readonly St
   const cell = new Cell(outer, block, steps, at, init);
   return outer.g.recurrence({
     length: sequences.length,
+    reverse: block.reverse ?? false,
     init: carried.map((n) => init.get(n) as Node),
     names: carried,
     cell: ({ carries, step }) => cell.build(carries, new Map([...sequences.values].map(([row, seq]) => [row, step(seq)]))),

@@ -118,6 +118,7 @@ const RECURRENCE = (at: string): Record<string, Descriptor> => {
     },
     ...names("over", "over", "must be an object mapping row names to sequences", '{ "x_t": "x" } (x_t: row t of x, a value of shape [T, ...])', EXPRESSION("a sequence", "an expression of shape [T, ...]")),
     [`${at}.steps`]: { what: "steps", rule: "must be a positive integer", expected: "the number of steps T, an integer ≥ 1" },
+    [`${at}.reverse`]: { what: "reverse", rule: "must be true or false", expected: "a boolean" },
     ...names("carry", "carry", "must be an object mapping carried names to initial values", '{ "h": "zeros(16)" }', EXPRESSION("an initial value", 'an expression such as "zeros(16)"')),
     [`${at}.equations`]: { what: "the step's equations", rule: "must be a non-empty array of strings", expected: '["h = tanh(W * h + x_t)", ...]' },
     [`${at}.equations.*`]: EXPRESSION("a step equation", 'a string such as "h = tanh(W * h + x_t)"'),

@@ -166,6 +166,8 @@ export interface RecurrenceBlock {
   over?: Record<string, string>;
   /** The number of steps T, when no sequence gives it (or to state it). */
   steps?: number;
+  /** The steps run from the last row to the first; `outputs` keeps row t for the step that read row t. Default false. */
+  reverse?: boolean;
   /** Each carried name : its value before the first step, an expression. */
   carry: Record<string, string>;
   /** The equations of one step; assigning a carried name gives its next value. */

@@ -398,6 +398,29 @@ describe("ONNX export, equation form: recurrences as a Scan", () => {
   });
 });
 
+describe("ONNX export, equation form: a recurrence that runs backwards", () => {
+  it("is a Scan whose directions are 1 (from the last row, its outputs prepended): a bidirectional Elman network in equations", async () => {
+    const spec = {
+      name: "backwards",
+      params: { Wx: { shape: [4, 3] }, Wh: { shape: [4, 4] }, Vx: { shape: [4, 3] }, Vh: { shape: [4, 4] }, Wy: { shape: [2, 8] } },
+      inputs: { x: [5, 3] },
+      targets: { t: [22] },
+      equations: [
+        { recurrence: { over: { x_t: "x" }, carry: { h: "zeros(4)" }, equations: ["h = tanh(Wx * x_t + Wh * h)"], final: { hT: "h" } } },
+        { recurrence: { over: { x_r: "x" }, reverse: true, carry: { g: "zeros(4)" }, equations: ["g = tanh(Vx * x_r + Vh * g)"], outputs: { gs: "g" }, final: { g1: "g" } } },
+        "y = concat(Wy * concat(hT, g1), reshape(gs, [20]))",
+      ],
+      output: "y",
+      loss: "0.5 * sum((y - t).^2)",
+    };
+    const { expected, actual, graph } = await bothOutputs(spec);
+    expectClose(actual, expected);
+    const scans = (graph.node ?? []).filter((n) => n.opType === "Scan");
+    const directions = scans.map((n) => (n.attribute ?? []).filter((a) => a.name?.startsWith("scan_") && a.name.endsWith("directions")).map((a) => [a.name, [...(a.ints ?? [])].map(Number)]));
+    expect(directions).toEqual([[], [["scan_input_directions", [1]], ["scan_output_directions", [1]]]]);
+  });
+});
+
 describe("ONNX export, the DAG writer: a reversed recurrence", () => {
   it("is a Scan over the steps from the last, its stacks prepended: a bidirectional layer's DAG, written node by node, gives forward's", async () => {
     for (const return_sequences of [false, true]) {

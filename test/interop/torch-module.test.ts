@@ -192,6 +192,20 @@ const EQUATION_NETS: Record<string, object> = {
     output: "y",
     loss: "0.5 * sum((y - t) .^ 2) + 0.5 * sum((hs - s) .^ 2)",
   },
+  // a recurrence that runs backwards beside one that runs forwards, their final states joined (a bidirectional Elman
+  // network in equations); the backward one's every-step output read by the loss
+  eq_bidirectional: {
+    params: { Wx: { shape: [4, 3] }, Wh: { shape: [4, 4] }, Vx: { shape: [4, 3] }, Vh: { shape: [4, 4] }, Wy: { shape: [2, 8] } },
+    inputs: { x: [5, 3] },
+    targets: { t: [2], s: [5, 4] },
+    equations: [
+      { recurrence: { over: { x_t: "x" }, carry: { h: "zeros(4)" }, equations: ["h = tanh(Wx * x_t + Wh * h)"], final: { hT: "h" } } },
+      { recurrence: { over: { x_r: "x" }, reverse: true, carry: { g: "zeros(4)" }, equations: ["g = tanh(Vx * x_r + Vh * g)"], outputs: { gs: "g" }, final: { g1: "g" } } },
+      "y = Wy * concat(hT, g1)",
+    ],
+    output: "y",
+    loss: "0.5 * sum((y - t) .^ 2) + 0.5 * sum((gs - s) .^ 2)",
+  },
   // a peephole LSTM (docs/net-json.md): the gates read the cell state, c0 learned; the input's part one product before the loop;
   // then a recurrence of no sequence
   eq_peephole: {
