@@ -98,6 +98,22 @@ describe("a recurrence in the DAG picture", () => {
     expect(svg).toContain("h1, c1 × 16 steps");
   });
 
+  it("draws each loop edge once, on the box of its carried values, for stacked and bidirectional layers", async () => {
+    const spec = {
+      name: "stacked",
+      input: [6, 3],
+      layers: [{ type: "lstm", units: 4, bidirectional: true, return_sequences: true }, { type: "gru", units: 2 }, { type: "dense", units: 1 }],
+      loss: "mse",
+    };
+    const dot = collapsed(await compileSpec(spec));
+    const loops = edgeLines(dot).filter((l) => /^ {2}(g\d+) -> \1 /.test(l));
+    const labels = loops.map((l) => /label="([^"]*)"/.exec(l)?.[1]);
+    // three forward recurrences and their three sweeps; the gru's sweep is not drawn again on layer 1's backward box
+    expect(labels.sort()).toEqual(
+      ["h1_reverse, c1_reverse × 6 steps, t = T … 1", "d_h1, d_c1 × 6 steps, t = T … 1", "d_h1_reverse, d_c1_reverse × 6 steps", "d_h2 × 6 steps, t = T … 1", "h1, c1 × 6 steps", "h2 × 6 steps"].sort(),
+    );
+  });
+
   it("draws a hand-built cell that runs backwards over its sequence, with the reverse sweep running forwards", async () => {
     const c = await compileCell({ kind: "lstm", steps: 5, features: 2, units: 3, everyStep: true, reverse: true });
     const dot = drawn(c);

@@ -50,10 +50,16 @@ function groupAttrs(view: DagView, g: Group): Attrs {
   return { label: labelLines(lines), ...base, ...(maxShared > 1 ? STYLE.shared : {}) };
 }
 
-/** The box's own loop edge for each recurrence whose cell it holds: "h1, c1 × 16 steps". */
+/**
+ * The box's own loop edge for each recurrence whose carried values it holds: "h1, c1 × 16 steps". A box holding
+ * only some values of another layer's cell (the delta a layer's sweep hands to the layer below, step by step) gets
+ * none: the loop is drawn once, on the box of its carries.
+ */
 function loopEdges(view: DagView, g: Group, k: number): string[] {
   const colour = g.kind === "backward" ? EDGE.backward.color : EDGE.forward.color;
-  return drawnLoops(view, g.nodes).map((loop) => `  g${k} -> g${k}${attrList({ color: colour, style: "bold", label: labelLines([loopEdgeLabel(view, loop.recurrence)]), fontsize: 10, fontcolor: colour })};`);
+  const holds = new Set(g.nodes);
+  const own = drawnLoops(view, g.nodes).filter((loop) => loop.recurrence.carries.some((c) => holds.has(c.leaf)));
+  return own.map((loop) => `  g${k} -> g${k}${attrList({ color: colour, style: "bold", label: labelLines([loopEdgeLabel(view, loop.recurrence)]), fontsize: 10, fontcolor: colour })};`);
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
