@@ -26,17 +26,19 @@ function frame(name: string, params: Spec["params"], equations: EquationEntry[],
 
 const ELMAN_PARAMS: Spec["params"] = { Wx: { shape: [H, F] }, Wh: { shape: [H, H] }, b: { shape: [H], init: 0.1 }, Wy: { shape: [1, H] } };
 
-function elmanRecurrence(): Spec {
+/** The Elman recurrence; `reverse` runs it from row T to row 1 (hs row k its state after row k, hT after row 1). */
+function elmanRecurrence(reverse = false): Spec {
   const block = {
     recurrence: {
       over: { x_t: "x" },
+      ...(reverse ? { reverse } : {}),
       carry: { h: "zeros(5)" },
       equations: ["h = tanh(Wx * x_t + Wh * h + b)"],
       outputs: { hs: "h" },
       final: { hT: "h" },
     },
   };
-  return frame("elman_rec", ELMAN_PARAMS, [block, "y = Wy * hT"], "0.5 * sum((y - t).^2) + 0.5 * sum((hs - s).^2)");
+  return frame(reverse ? "elman_reverse_rec" : "elman_rec", ELMAN_PARAMS, [block, "y = Wy * hT"], "0.5 * sum((y - t).^2) + 0.5 * sum((hs - s).^2)");
 }
 
 function elmanUnrolled(): Spec {
@@ -45,21 +47,9 @@ function elmanUnrolled(): Spec {
   return frame("elman_unrolled", ELMAN_PARAMS, ["h0 = zeros(5)", ...steps, `y = Wy * h${T}`], `0.5 * sum((y - t).^2) + ${sequenceLoss}`);
 }
 
-// ---- the same Elman cell run backwards ("reverse": true): from row T to row 1, hs row k its state after row k
+// ---- the same Elman cell run backwards ("reverse": true): from row T to row 1
 
-function elmanReverseRecurrence(): Spec {
-  const block = {
-    recurrence: {
-      over: { x_t: "x" },
-      reverse: true,
-      carry: { h: "zeros(5)" },
-      equations: ["h = tanh(Wx * x_t + Wh * h + b)"],
-      outputs: { hs: "h" },
-      final: { hT: "h" },
-    },
-  };
-  return frame("elman_reverse_rec", ELMAN_PARAMS, [block, "y = Wy * hT"], "0.5 * sum((y - t).^2) + 0.5 * sum((hs - s).^2)");
-}
+const elmanReverseRecurrence = () => elmanRecurrence(true);
 
 function elmanReverseUnrolled(): Spec {
   const steps = range(T)
