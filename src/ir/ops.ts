@@ -695,7 +695,8 @@ function checkParts(parts: readonly SlicePart[], shape: Shape): void {
   });
 }
 
-function concatenated(values: readonly Float64Array[]): Float64Array {
+/** The arrays one after the other, in one array. */
+export function concatenated(values: readonly Float64Array[]): Float64Array {
   const out = new Float64Array(values.reduce((s, v) => s + v.length, 0));
   let at = 0;
   for (const v of values) {

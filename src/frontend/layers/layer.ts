@@ -37,6 +37,12 @@ export type ParamRole = DirectionalRole | `${DirectionalRole}Reverse` | "gain" |
 /** The roles a bidirectional recurrent layer has twice: once per direction, the reverse one's named `<role>Reverse`. */
 export type DirectionalRole = "weight" | "bias" | "recurrent" | "recurrentBias" | "initial" | "initialCell";
 
+/** A parameter's role in one direction of a recurrent layer: `weight` forward, `weightReverse` reverse. */
+export const directionalRole = (base: DirectionalRole, reverse: boolean): ParamRole => (reverse ? `${base}Reverse` : base);
+
+/** The suffix of a recurrent layer's reverse direction's parameters and values: W_ih1_reverse (PyTorch's weight_ih_l0_reverse). */
+export const REVERSE_SUFFIX = "_reverse";
+
 /** The roles L2 regularisation penalises. */
 export const PENALISED_ROLES: ReadonlySet<ParamRole> = new Set<ParamRole>(["weight", "projection", "recurrent", "weightReverse", "recurrentReverse"]);
 

@@ -15,7 +15,7 @@
 import { type Node, shapeText } from "../../ir/node.ts";
 import type { RecurrentLayerSpec } from "../../spec/types.ts";
 import { ZERO, positiveField, quoteList } from "./fields.ts";
-import { type BuildContext, type DirectionalRole, type LayerKind, LayerShapeError, type ParamDecl, type ParamRole } from "./layer.ts";
+import { type BuildContext, type DirectionalRole, directionalRole, type LayerKind, LayerShapeError, type ParamDecl, REVERSE_SUFFIX } from "./layer.ts";
 
 type Cell = RecurrentLayerSpec["type"];
 
@@ -91,7 +91,7 @@ function recurrentKind(cell: Cell): LayerKind<RecurrentLayerSpec> {
       const weight = (fanIn: number) => ({ kind: "xavier", fanIn, fanOut: rows }) as const;
       const decls: ParamDecl[] = [];
       for (const reverse of directionsOf(spec)) {
-        const role = (base: DirectionalRole) => roleOf(base, reverse);
+        const role = (base: DirectionalRole) => directionalRole(base, reverse);
         const name = (stem: string) => `${stem}${reverse ? REVERSE_SUFFIX : ""}`;
         decls.push(
           { role: role("weight"), name: name(`W_ih${label}`), shape: [rows, features], init: weight(features) },
@@ -152,7 +152,7 @@ function buildRecurrent(ctx: BuildContext, cell: Cell, spec: RecurrentLayerSpec,
 function buildDirection(ctx: BuildContext, cell: Cell, spec: RecurrentLayerSpec, x: Node, reverse: boolean): Node {
   const { g } = ctx;
   const label = `${ctx.label}${reverse ? REVERSE_SUFFIX : ""}`;
-  const param = (base: DirectionalRole) => ctx.param(roleOf(base, reverse));
+  const param = (base: DirectionalRole) => ctx.param(directionalRole(base, reverse));
   const units = spec.units;
   const steps = x.shape[0];
   const [Wih, Whh, bih, bhh] = [param("weight"), param("recurrent"), param("bias"), param("recurrentBias")];
@@ -178,12 +178,6 @@ function buildDirection(ctx: BuildContext, cell: Cell, spec: RecurrentLayerSpec,
 
 /** The directions a layer runs: forward, then reverse when it is bidirectional. */
 const directionsOf = (spec: RecurrentLayerSpec): readonly boolean[] => (spec.bidirectional ? [false, true] : [false]);
-
-/** The suffix of the reverse direction's parameters and values: W_ih1_reverse, h1_reverse (PyTorch's weight_ih_l0_reverse). */
-const REVERSE_SUFFIX = "_reverse";
-
-/** A parameter's role in one direction: `weight` forward, `weightReverse` reverse. */
-const roleOf = (base: DirectionalRole, reverse: boolean): ParamRole => (reverse ? `${base}Reverse` : base);
 
 /** One step of the cell: the carries' next values (h, and c for an LSTM). */
 function cellStep(ctx: Pick<BuildContext, "g" | "name">, label: string, cell: Cell, spec: RecurrentLayerSpec, fromInput: Node, fromState: Node, carries: readonly Node[]): Node[] {

@@ -18,9 +18,10 @@
 import { dirname, join } from "node:path";
 import { BpgenError } from "../../errors.ts";
 import { paddingSides } from "../../frontend/layers/fields.ts";
-import type { DirectionalRole } from "../../frontend/layers/layer.ts";
+import { type DirectionalRole, directionalRole } from "../../frontend/layers/layer.ts";
 import type { NetLayer, StateLeaf } from "../../ir/net.ts";
 import type { Node, Shape } from "../../ir/node.ts";
+import { concatenated } from "../../ir/ops.ts";
 import type { FloatArray, NetMeta } from "../../module-api.ts";
 import { buildNet } from "../../pipeline.ts";
 import { isLayerSpec, type EquationEntry, type EquationNetSpec, type LayerNetSpec, type LayerSpec, type NetSpec, type Padding } from "../../spec/types.ts";
@@ -231,7 +232,7 @@ function recurrent(ctx: LayerContext, spec: Extract<LayerSpec, { type: "rnn" | "
   const order = GATE_ORDER[cell];
   const reverses = spec.bidirectional ? [false, true] : [false];
   const directions = reverses.length;
-  const find = (role: DirectionalRole, reverse: boolean) => record.params.find((q) => q.role === (reverse ? `${role}Reverse` : role));
+  const find = (role: DirectionalRole, reverse: boolean) => record.params.find((q) => q.role === directionalRole(role, reverse));
   const value = (role: DirectionalRole, reverse = false) => {
     const p = find(role, reverse);
     if (!p) throw new Error(`internal: the ${cell} layer ${record.label} has no ${role}${reverse ? " (reverse)" : ""}`);
@@ -244,17 +245,7 @@ function recurrent(ctx: LayerContext, spec: Extract<LayerSpec, { type: "rnn" | "
     return out;
   };
   /** Each direction's values in turn: ONNX's [num_directions, …] (one direction's alone is as it is). */
-  const perDirection = (of: (reverse: boolean) => Float64Array) => {
-    const parts = reverses.map(of);
-    if (parts.length === 1) return parts[0];
-    const out = new Float64Array(parts.reduce((size, part) => size + part.length, 0));
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
-  };
+  const perDirection = (of: (reverse: boolean) => Float64Array) => concatenated(reverses.map(of));
   const Wih = value("weight");
   const Whh = value("recurrent");
   const W = b.floats(Wih.name, [directions, ...Wih.shape], perDirection((r) => reordered(value("weight", r).values, Wih.shape[1])));

@@ -2,6 +2,7 @@
  * The layers an ONNX import finds, before they have names, and how they become net.json: each layer's entry and its
  * tensors under bpgen's names (W3, b3, g3_1, m2, …), and the text `bpgen import` writes.
  */
+import { REVERSE_SUFFIX } from "../../frontend/layers/layer.ts";
 import type { Padding } from "../../spec/types.ts";
 import type { NamedTensor } from "../safetensors.ts";
 
@@ -132,7 +133,7 @@ export function named(list: readonly Layer[], prefix = ""): { specs: Record<stri
           if (w.c0) tensor(`c0_${label}${suffix}`, [layer.units], w.c0);
         };
         direction(layer, "");
-        if (layer.reverse) direction(layer.reverse, "_reverse");
+        if (layer.reverse) direction(layer.reverse, REVERSE_SUFFIX);
         break;
       }
       case "residual": {
